@@ -1,0 +1,1 @@
+"""Command-line interface: `fusionlabel <command>`; one module per command (``cmd_*.py``)."""

@@ -1,0 +1,43 @@
+"""`fusionlabel render DRIVE --frame ID --out FILE.png`: the headless calibration check picture."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import FusionLabelError, InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("render", help="draw a frame: cameras with projected points and cuboids, plus BEV",
+                       description="Render one frame of a drive to a PNG: every camera image with LiDAR "
+                                   "points coloured by depth and the cuboids as wireframes (front face "
+                                   "crossed), plus a bird's-eye view of the sweep.")
+    p.add_argument("drive", type=Path, help="drive folder (native, KITTI object)")
+    p.add_argument("--frame", default="0", help="frame ID (e.g. 000001) or index (0, -1); default 0")
+    p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io.drives import open_drive
+    from ..io.images import write_image
+    from ..render.frame_image import render_frame
+
+    drive = open_drive(args.drive)
+    try:
+        index = drive.index_of(args.frame)
+    except KeyError as e:
+        raise InputError(args.drive, str(e.args[0]), where="--frame") from None
+    image = render_frame(drive, index)
+    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise InputError(args.out, "output must end in .png, .jpg or .jpeg", where="--out")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        write_image(args.out, image)
+    except FusionLabelError:
+        raise
+    except OSError as e:
+        raise InputError(args.out, f"cannot write: {e.strerror}") from None
+    print(f"wrote {args.out} ({image.shape[1]}x{image.shape[0]}) for frame {drive.frames[index].frame_id}")
+    return 0

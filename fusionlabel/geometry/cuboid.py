@@ -1,0 +1,144 @@
+"""Cuboids: value type, corners, points-inside test.
+
+A cuboid is given in some frame (usually the LiDAR frame of its frame) by its geometric centre,
+its size ``(length, width, height)`` along its own x (heading), y and z axes, and its orientation
+``R = Rz(yaw) @ Ry(pitch) @ Rx(roll)``; pitch and roll default to zero.
+
+Corner order (box frame, x forward, y left, z up), bottom face then top face::
+
+        7 -------- 4          front face = 0, 1, 5, 4  (x = +length/2)
+       /|         /|          0 = front-left-bottom   4 = front-left-top
+      6 -------- 5 .          1 = front-right-bottom  5 = front-right-top
+      | |        | |          2 = rear-right-bottom   6 = rear-right-top
+      . 3 -------- 0          3 = rear-left-bottom    7 = rear-left-top
+      |/         |/
+      2 -------- 1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .transforms import T_from_Rt, normalize_angle, rotation_from_euler
+
+# Unit-box corner signs in the order documented above.
+CORNER_SIGNS = np.array([
+    [+1, +1, -1], [+1, -1, -1], [-1, -1, -1], [-1, +1, -1],
+    [+1, +1, +1], [+1, -1, +1], [-1, -1, +1], [-1, +1, +1],
+], dtype=np.float64) * 0.5
+
+# The 12 edges as corner-index pairs: bottom ring, top ring, verticals.
+EDGES = np.array([
+    [0, 1], [1, 2], [2, 3], [3, 0],
+    [4, 5], [5, 6], [6, 7], [7, 4],
+    [0, 4], [1, 5], [2, 6], [3, 7],
+])
+FRONT_FACE = np.array([0, 1, 5, 4])
+
+
+@dataclass(frozen=True)
+class Cuboid:
+    """An oriented 3D box. ``center`` (3,), ``size`` (3,) = (length, width, height), angles in rad."""
+
+    center: tuple[float, float, float]
+    size: tuple[float, float, float]
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+    _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "center", tuple(float(v) for v in np.asarray(self.center).reshape(3)))
+        object.__setattr__(self, "size", tuple(float(v) for v in np.asarray(self.size).reshape(3)))
+        object.__setattr__(self, "yaw", normalize_angle(float(self.yaw)))
+        object.__setattr__(self, "pitch", float(self.pitch))
+        object.__setattr__(self, "roll", float(self.roll))
+        if not all(np.isfinite(self.center)) or not all(np.isfinite(self.size)):
+            raise ValueError(f"cuboid centre and size must be finite, got {self.center}, {self.size}")
+        if min(self.size) <= 0.0:
+            raise ValueError(f"cuboid size must be positive, got {self.size}")
+
+    @property
+    def length(self) -> float:
+        return self.size[0]
+
+    @property
+    def width(self) -> float:
+        return self.size[1]
+
+    @property
+    def height(self) -> float:
+        return self.size[2]
+
+    @property
+    def is_upright(self) -> bool:
+        return self.pitch == 0.0 and self.roll == 0.0
+
+    def rotation(self) -> np.ndarray:
+        """Orientation matrix (3, 3): box frame -> cuboid's frame."""
+        if "R" not in self._cache:
+            self._cache["R"] = rotation_from_euler(self.roll, self.pitch, self.yaw)
+        return self._cache["R"]
+
+    def T_frame_box(self) -> np.ndarray:
+        """(4, 4) transform from the box frame (origin at the centre) to the cuboid's frame."""
+        return T_from_Rt(self.rotation(), self.center)
+
+    def corners(self) -> np.ndarray:
+        """The 8 corners, shape (8, 3), in the order of :data:`CORNER_SIGNS`."""
+        local = CORNER_SIGNS * np.asarray(self.size)
+        return local @ self.rotation().T + np.asarray(self.center)
+
+    def bottom_center(self) -> np.ndarray:
+        """Centre of the bottom face, shape (3,)."""
+        return np.asarray(self.center) - self.rotation()[:, 2] * (self.height / 2.0)
+
+    def heading(self) -> np.ndarray:
+        """Unit vector of the box's +x axis, shape (3,)."""
+        return self.rotation()[:, 0].copy()
+
+    def bev_polygon(self) -> np.ndarray:
+        """Footprint on the xy plane (yaw only), shape (4, 2), counter-clockwise."""
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        hl, hw = self.length / 2.0, self.width / 2.0
+        local = np.array([[hl, hw], [-hl, hw], [-hl, -hw], [hl, -hw]])
+        R2 = np.array([[c, -s], [s, c]])
+        return local @ R2.T + np.asarray(self.center[:2])
+
+    def transformed(self, T_b_a: np.ndarray) -> "Cuboid":
+        """This cuboid (given in frame a) expressed in frame b."""
+        from .transforms import euler_from_rotation
+
+        T_b_a = np.asarray(T_b_a, dtype=np.float64)
+        R = T_b_a[:3, :3] @ self.rotation()
+        center = T_b_a[:3, :3] @ np.asarray(self.center) + T_b_a[:3, 3]
+        roll, pitch, yaw = euler_from_rotation(R)
+        if self.is_upright and abs(roll) < 1e-9 and abs(pitch) < 1e-9:
+            roll = pitch = 0.0
+        return Cuboid(center, self.size, yaw, pitch, roll)
+
+    def upright(self) -> "Cuboid":
+        """The same box with pitch and roll dropped."""
+        return replace(self, pitch=0.0, roll=0.0, _cache={})
+
+    def with_(self, **changes) -> "Cuboid":
+        """A copy with some fields changed (center, size, yaw, pitch, roll)."""
+        return replace(self, _cache={}, **changes)
+
+    def volume(self) -> float:
+        return self.length * self.width * self.height
+
+
+def points_in_cuboid(points: np.ndarray, cuboid: Cuboid, margin: float = 0.0) -> np.ndarray:
+    """Boolean mask (N,) of points (N, 3+) inside ``cuboid`` (boundary included), grown by ``margin``."""
+    points = np.asarray(points)
+    local = (points[:, :3].astype(np.float64) - np.asarray(cuboid.center)) @ cuboid.rotation()
+    half = np.asarray(cuboid.size) / 2.0 + margin
+    return np.all(np.abs(local) <= half, axis=1)
+
+
+def count_points_in_cuboids(points: np.ndarray, cuboids: list[Cuboid], margin: float = 0.0) -> np.ndarray:
+    """Number of points inside each cuboid, shape (len(cuboids),) int64."""
+    return np.array([int(points_in_cuboid(points, c, margin).sum()) for c in cuboids], dtype=np.int64)

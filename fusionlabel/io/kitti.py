@@ -1,0 +1,298 @@
+"""KITTI object layout: calibration, labels and the ``velodyne/ image_2/ calib/ label_2/`` drive.
+
+KITTI labels live in the rectified camera-0 frame (x right, y down, z forward) with the box
+location at the bottom centre and ``rotation_y`` about the camera's y axis. They are converted to
+cuboids in the Velodyne (LiDAR) frame here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CalibrationError, DriveError, LabelError
+from ..geometry.cameras import camera_from_params
+from ..geometry.cuboid import Cuboid
+from ..geometry.transforms import normalize_angle, rotation_error
+from ..model.annotation import CuboidLabel
+from ..model.drive import Drive, Frame
+from ..model.rig import CameraSensor, LidarSensor, Rig
+from .images import image_size
+
+LIDAR = "velodyne"
+# Calibration keys, with the aliases used by the raw KITTI tracking files.
+KEY_ALIASES = {"R0_rect": ("R0_rect", "R_rect"), "Tr_velo_to_cam": ("Tr_velo_to_cam", "Tr_velo_cam"),
+               "Tr_imu_to_velo": ("Tr_imu_to_velo", "Tr_imu_velo")}
+KEY_SHAPES = {"P0": (3, 4), "P1": (3, 4), "P2": (3, 4), "P3": (3, 4), "R0_rect": (3, 3),
+              "Tr_velo_to_cam": (3, 4), "Tr_imu_to_velo": (3, 4)}
+REQUIRED_KEYS = ("P2", "R0_rect", "Tr_velo_to_cam")
+EXTRINSIC_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class KittiCalib:
+    """The matrices of one KITTI ``calib/*.txt`` file (P0-P3 optional except P2)."""
+
+    path: Path
+    P: dict[int, np.ndarray]           # camera index -> (3, 4) projection in the rectified frame
+    R0_rect: np.ndarray                # (3, 3)
+    Tr_velo_to_cam: np.ndarray         # (3, 4)
+    Tr_imu_to_velo: np.ndarray | None  # (3, 4)
+
+    @property
+    def T_rect_velo(self) -> np.ndarray:
+        """(4, 4) Velodyne -> rectified camera-0 frame (the frame KITTI labels are in)."""
+        R0 = np.eye(4)
+        R0[:3, :3] = self.R0_rect
+        Tr = np.eye(4)
+        Tr[:3, :] = self.Tr_velo_to_cam
+        return R0 @ Tr
+
+    @property
+    def T_velo_rect(self) -> np.ndarray:
+        return np.linalg.inv(self.T_rect_velo)
+
+    def T_cam_rect(self, cam: int) -> np.ndarray:
+        """(4, 4) rectified camera-0 frame -> camera ``cam`` frame: P = K [I | t]  =>  t = K⁻¹ P[:, 3]."""
+        P = self.P[cam]
+        T = np.eye(4)
+        T[:3, 3] = np.linalg.solve(P[:, :3], P[:, 3])
+        return T
+
+    def T_cam_velo(self, cam: int) -> np.ndarray:
+        """(4, 4) Velodyne -> camera ``cam`` (its projection is exactly P_cam · R0_rect · Tr_velo_to_cam)."""
+        return self.T_cam_rect(cam) @ self.T_rect_velo
+
+
+def _parse_calib_lines(path: Path) -> dict[str, tuple[int, list[str]]]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise CalibrationError(path, "calibration file not found") from None
+    except OSError as e:
+        raise CalibrationError(path, f"cannot read calibration file: {e.strerror}") from None
+    entries = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if ":" not in line:
+            raise CalibrationError(path, f"expected 'KEY: v1 v2 ...', got {line.strip()[:60]!r}", where=f"line {n}")
+        key, values = line.split(":", 1)
+        entries[key.strip()] = (n, values.split())
+    return entries
+
+
+def read_kitti_calib(path: str | Path) -> KittiCalib:
+    """Parse and validate a KITTI calibration file; errors name the file and the key."""
+    path = Path(path)
+    entries = _parse_calib_lines(path)
+    mats: dict[str, np.ndarray] = {}
+    for key, shape in KEY_SHAPES.items():
+        found = next((a for a in KEY_ALIASES.get(key, (key,)) if a in entries), None)
+        if found is None:
+            continue
+        n, values = entries[found]
+        size = shape[0] * shape[1]
+        if key == "R0_rect" and len(values) == 12:  # some tools write R0_rect as 3x4
+            values = [v for i, v in enumerate(values) if i % 4 != 3]
+        if len(values) != size:
+            raise CalibrationError(path, f"expected {size} numbers ({shape[0]}x{shape[1]}), got {len(values)}",
+                                   where=f"{found} (line {n})")
+        try:
+            m = np.array([float(v) for v in values]).reshape(shape)
+        except ValueError:
+            raise CalibrationError(path, f"non-numeric value in {values}", where=f"{found} (line {n})") from None
+        if not np.all(np.isfinite(m)):
+            raise CalibrationError(path, "contains NaN or inf", where=found)
+        mats[key] = m
+    missing = [k for k in REQUIRED_KEYS if k not in mats]
+    if missing:
+        raise CalibrationError(path, f"missing key(s) {', '.join(missing)} (a KITTI calib needs "
+                                     f"{', '.join(REQUIRED_KEYS)}; found {', '.join(entries) or 'none'})")
+    for key in ("R0_rect", "Tr_velo_to_cam"):
+        R = mats[key][:3, :3]
+        if abs(np.linalg.det(R)) < 1e-6:
+            raise CalibrationError(path, f"rotation part is not invertible (det = {np.linalg.det(R):.3g})", where=key)
+        if rotation_error(R) > EXTRINSIC_TOLERANCE:
+            raise CalibrationError(path, f"rotation part is not a rotation (orthonormal, det +1): error "
+                                         f"{rotation_error(R):.2e}, det {np.linalg.det(R):.6f}", where=key)
+    P = {}
+    for i in range(4):
+        if f"P{i}" in mats:
+            Pi = mats[f"P{i}"]
+            if not (Pi[0, 0] > 0 and Pi[1, 1] > 0) or abs(Pi[2, 2] - 1.0) > 1e-9:
+                raise CalibrationError(path, "expected K [I | t] with positive focal lengths and P[2,2] = 1, "
+                                             f"got fx={Pi[0, 0]}, fy={Pi[1, 1]}, P[2,2]={Pi[2, 2]}", where=f"P{i}")
+            P[i] = Pi
+    return KittiCalib(path, P, mats["R0_rect"], mats["Tr_velo_to_cam"], mats.get("Tr_imu_to_velo"))
+
+
+def rig_from_kitti_calib(calib: KittiCalib, image_sizes: dict[int, tuple[int, int]], name: str = "kitti") -> Rig:
+    """A rig with the Velodyne as vehicle frame and one pinhole camera ``image_N`` per given size.
+
+    ``image_sizes`` maps the camera index (2 = left colour) to (width, height).
+    """
+    sensors: dict = {LIDAR: LidarSensor(LIDAR, np.eye(4))}
+    for cam, (w, h) in sorted(image_sizes.items()):
+        if cam not in calib.P:
+            raise CalibrationError(calib.path, f"image_{cam} exists but P{cam} is missing", where=f"P{cam}")
+        K = calib.P[cam][:, :3]
+        camera = camera_from_params("pinhole", w, h, K[0, 0], K[1, 1], K[0, 2], K[1, 2])
+        sensors[f"image_{cam}"] = CameraSensor(f"image_{cam}", camera, np.linalg.inv(calib.T_cam_velo(cam)))
+    return Rig(name, sensors, LIDAR)
+
+
+# --- labels --------------------------------------------------------------------------------------
+
+def cuboid_from_kitti(h: float, w: float, l: float, x: float, y: float, z: float, ry: float,
+                      T_velo_rect: np.ndarray) -> Cuboid:
+    """A KITTI box (rectified camera frame, bottom-centre location) as a yaw-only cuboid in the
+    Velodyne frame. The heading (camera-frame direction (cos ry, 0, -sin ry)) is carried through the
+    actual calibration rather than assuming ``yaw = -ry - pi/2``."""
+    center_rect = np.array([x, y - h / 2.0, z, 1.0])
+    center = (T_velo_rect @ center_rect)[:3]
+    heading_rect = np.array([np.cos(ry), 0.0, -np.sin(ry)])
+    heading = T_velo_rect[:3, :3] @ heading_rect
+    return Cuboid(center, (l, w, h), float(np.arctan2(heading[1], heading[0])))
+
+
+def kitti_from_cuboid(box: Cuboid, T_rect_velo: np.ndarray) -> tuple[float, float, float, float, float, float, float]:
+    """Inverse of :func:`cuboid_from_kitti`: returns (h, w, l, x, y, z, ry) with ry in (-pi, pi]."""
+    center_rect = (T_rect_velo @ np.array([*box.center, 1.0]))[:3]
+    heading_rect = T_rect_velo[:3, :3] @ box.heading()
+    ry = normalize_angle(float(np.arctan2(-heading_rect[2], heading_rect[0])))
+    x, y, z = center_rect
+    return box.height, box.width, box.length, float(x), float(y + box.height / 2.0), float(z), ry
+
+
+@dataclass(frozen=True)
+class KittiLabelLine:
+    """One parsed line of a KITTI label file (object, tracking or prediction flavour)."""
+
+    type: str
+    truncated: float
+    occluded: int
+    alpha: float
+    bbox: tuple[float, float, float, float]
+    dimensions_hwl: tuple[float, float, float]
+    location: tuple[float, float, float]
+    rotation_y: float
+    score: float | None = None
+    frame: int | None = None      # KITTI tracking only
+    track_id: int | None = None   # KITTI tracking only
+
+
+def parse_kitti_label_line(line: str, path: Path, lineno: int, tracking: bool = False) -> KittiLabelLine:
+    """Parse one label line (15 fields, 16 with a score; tracking lines start with frame and track id)."""
+    fields = line.split()
+    lead = 2 if tracking else 0
+    if len(fields) not in (lead + 15, lead + 16):
+        want = f"{lead + 15} or {lead + 16}"
+        raise LabelError(path, f"expected {want} fields ({'frame track_id ' if tracking else ''}type trunc occ "
+                               f"alpha x1 y1 x2 y2 h w l x y z ry [score]), got {len(fields)}", where=f"line {lineno}")
+    try:
+        nums = [float(v) for v in fields[lead + 1:]]
+        head = [int(v) for v in fields[:lead]]
+    except ValueError:
+        raise LabelError(path, f"non-numeric field in {line.strip()!r}", where=f"line {lineno}") from None
+    if not all(np.isfinite(nums)):
+        raise LabelError(path, "NaN or inf in a numeric field", where=f"line {lineno}")
+    occ = nums[1]
+    if occ != int(occ):
+        raise LabelError(path, f"occlusion must be an integer, got {occ}", where=f"line {lineno}")
+    return KittiLabelLine(
+        type=fields[lead], truncated=nums[0], occluded=int(occ), alpha=nums[2], bbox=tuple(nums[3:7]),
+        dimensions_hwl=tuple(nums[7:10]), location=tuple(nums[10:13]), rotation_y=nums[13],
+        score=nums[14] if len(nums) == 15 else None,
+        frame=head[0] if tracking else None, track_id=head[1] if tracking else None)
+
+
+def read_kitti_label_file(path: str | Path, tracking: bool = False) -> list[KittiLabelLine]:
+    """All lines of a KITTI label file (DontCare included), validated; errors name file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise LabelError(path, "label file not found") from None
+    except OSError as e:
+        raise LabelError(path, f"cannot read label file: {e.strerror}") from None
+    return [parse_kitti_label_line(line, path, n, tracking)
+            for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def label_from_kitti(line: KittiLabelLine, T_velo_rect: np.ndarray, path: Path, lineno: int | None = None,
+                     camera: str = "image_2", source: str = "import") -> CuboidLabel:
+    """Convert a non-DontCare KITTI line into a :class:`CuboidLabel` in the Velodyne frame."""
+    h, w, l = line.dimensions_hwl
+    if min(h, w, l) <= 0:
+        raise LabelError(path, f"{line.type}: dimensions h, w, l must be positive, got {h} {w} {l}",
+                         where=f"line {lineno}" if lineno else None)
+    box = cuboid_from_kitti(h, w, l, *line.location, line.rotation_y, T_velo_rect)
+    attributes = {"truncated": line.truncated, "occluded": line.occluded, "alpha": line.alpha,
+                  "bbox_2d": list(line.bbox), "kitti_camera": camera}
+    track = None if line.track_id is None else str(line.track_id)
+    return CuboidLabel(box, line.type, track, line.score, "model" if line.score is not None else source, attributes)
+
+
+def read_kitti_labels(path: str | Path, calib: KittiCalib) -> list[CuboidLabel]:
+    """Labels of one KITTI object frame as cuboids in the Velodyne frame (DontCare regions skipped;
+    :func:`read_kitti_label_file` returns them)."""
+    path = Path(path)
+    T_velo_rect = calib.T_velo_rect
+    lines = read_kitti_label_file(path)
+    return [label_from_kitti(line, T_velo_rect, path, n + 1) for n, line in enumerate(lines) if line.type != "DontCare"]
+
+
+# --- the drive -----------------------------------------------------------------------------------
+
+def find_kitti_root(path: str | Path) -> Path | None:
+    """The folder holding ``velodyne/`` and ``calib/`` (``path`` itself or its ``training/``), else None."""
+    path = Path(path)
+    for cand in (path, path / "training"):
+        if (cand / "velodyne").is_dir() and (cand / "calib").is_dir():
+            return cand
+    return None
+
+
+def open_kitti_object(path: str | Path) -> Drive:
+    """Open a KITTI object folder (``velodyne/ image_N/ calib/ [label_2/]``) as a drive.
+
+    Every frame keeps its own calibration (KITTI object frames come from different days). Nothing
+    but the file listing is read here: calibration, images and labels load on first use.
+    """
+    root = find_kitti_root(path)
+    if root is None:
+        raise DriveError(path, "not a KITTI object folder: expected velodyne/ and calib/ (or training/velodyne/)")
+    sweeps = sorted(root.glob("velodyne/*.bin"))
+    if not sweeps:
+        raise DriveError(root / "velodyne", "no .bin sweeps found")
+    cams = sorted(int(p.name.split("_")[1]) for p in root.glob("image_[0-3]") if p.is_dir())
+    frames = []
+    for sweep in sweeps:
+        fid = sweep.stem
+        images = {f"image_{c}": root / f"image_{c}" / f"{fid}.png" for c in cams}
+        calib_path = root / "calib" / f"{fid}.txt"
+        label_path = root / "label_2" / f"{fid}.txt"
+        frames.append(Frame(
+            frame_id=fid, lidar_path=sweep, image_paths=images,
+            labels_source=_labels_loader(label_path, calib_path),
+            rig_source=_rig_loader(calib_path, images, f"kitti-{fid}")))
+    return Drive(root.parent.name + "/" + root.name, root, None, frames)
+
+
+def _rig_loader(calib_path: Path, images: dict[str, Path], name: str):
+    def load() -> Rig:
+        calib = read_kitti_calib(calib_path)
+        sizes = {int(cam.split("_")[1]): image_size(p) for cam, p in images.items()}
+        return rig_from_kitti_calib(calib, sizes, name)
+    return load
+
+
+def _labels_loader(label_path: Path, calib_path: Path):
+    def load() -> list[CuboidLabel]:
+        if not label_path.exists():
+            return []
+        return read_kitti_labels(label_path, read_kitti_calib(calib_path))
+    return load

@@ -1,0 +1,236 @@
+"""Read and write rigs in the fusionlabel YAML format (documented in calib/README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ..errors import CalibrationError
+from ..geometry.cameras import camera_from_params
+from ..geometry.transforms import (
+    T_from_Rt,
+    rotation_error,
+    rotation_from_euler,
+    rotation_from_quaternion,
+)
+from ..model.rig import CameraSensor, LidarSensor, Rig
+
+FORMAT = "fusionlabel-rig/1"
+VEHICLE = "vehicle"
+ROTATION_TOLERANCE = 1e-5
+MODELS = {"pinhole": 0, "radtan": (4, 5, 8), "fisheye": (4,)}
+
+
+class _Reader:
+    """Validating accessors that name the file and the key path of every problem."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+
+    def fail(self, key: str, problem: str):
+        raise CalibrationError(self.path, problem, where=key)
+
+    def mapping(self, value: Any, key: str) -> dict:
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a mapping, got {type(value).__name__}")
+        return value
+
+    def get(self, d: dict, name: str, key: str):
+        if name not in d:
+            self.fail(f"{key}.{name}" if key else name, "missing required key")
+        return d[name]
+
+    def number(self, value: Any, key: str, positive: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            self.fail(key, f"expected a finite number, got {value!r}")
+        if positive and value <= 0:
+            self.fail(key, f"must be positive, got {value!r}")
+        return float(value)
+
+    def vector(self, value: Any, key: str, length: int | tuple[int, ...]) -> np.ndarray:
+        lengths = (length,) if isinstance(length, int) else length
+        if not isinstance(value, (list, tuple)) or len(value) not in lengths:
+            want = " or ".join(str(n) for n in lengths)
+            self.fail(key, f"expected a list of {want} numbers, got {value!r}")
+        return np.array([self.number(v, f"{key}[{i}]") for i, v in enumerate(value)])
+
+    def matrix(self, value: Any, key: str, rows: int, cols: int) -> np.ndarray:
+        if not isinstance(value, (list, tuple)) or len(value) != rows:
+            self.fail(key, f"expected {rows} rows of {cols} numbers, got {value!r}")
+        return np.stack([self.vector(r, f"{key}[{i}]", cols) for i, r in enumerate(value)])
+
+
+def _rotation(r: _Reader, spec: Any, key: str) -> np.ndarray:
+    spec = r.mapping(spec, key)
+    kinds = [k for k in ("quaternion", "matrix", "rpy_deg") if k in spec]
+    if len(kinds) != 1:
+        r.fail(key, f"give exactly one of quaternion [w, x, y, z], matrix (3x3) or rpy_deg [roll, pitch, yaw]; got {sorted(spec)}")
+    kind = kinds[0]
+    if kind == "quaternion":
+        q = r.vector(spec[kind], f"{key}.quaternion", 4)
+        if abs(np.linalg.norm(q) - 1.0) > 1e-4:
+            r.fail(f"{key}.quaternion", f"must have unit norm, got norm {np.linalg.norm(q):.6f}")
+        return rotation_from_quaternion(q)
+    if kind == "rpy_deg":
+        roll, pitch, yaw = np.radians(r.vector(spec[kind], f"{key}.rpy_deg", 3))
+        return rotation_from_euler(roll, pitch, yaw)
+    R = r.matrix(spec[kind], f"{key}.matrix", 3, 3)
+    err = rotation_error(R)
+    if err > ROTATION_TOLERANCE:
+        det = np.linalg.det(R)
+        r.fail(f"{key}.matrix", f"is not a rotation (orthonormal with det +1): det = {det:.6f}, "
+                                f"error {err:.2e} > {ROTATION_TOLERANCE:g}")
+    return R
+
+
+def _extrinsic(r: _Reader, spec: Any, key: str) -> tuple[str, np.ndarray]:
+    spec = r.mapping(spec, key)
+    parent = spec.get("parent", VEHICLE)
+    if not isinstance(parent, str):
+        r.fail(f"{key}.parent", f"expected a sensor name or '{VEHICLE}', got {parent!r}")
+    t = r.vector(r.get(spec, "translation", key), f"{key}.translation", 3)
+    R = _rotation(r, r.get(spec, "rotation", key), f"{key}.rotation")
+    return parent, T_from_Rt(R, t)
+
+
+def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
+    """Validate a parsed rig document and build the :class:`Rig`; errors name ``path`` and the key."""
+    r = _Reader(path)
+    data = r.mapping(data, "(document)")
+    fmt = data.get("format")
+    if fmt != FORMAT:
+        r.fail("format", f"expected '{FORMAT}', got {fmt!r}")
+    name = str(data.get("name", path.stem if path else "rig"))
+    sensors_spec = r.mapping(r.get(data, "sensors", ""), "sensors")
+    if not sensors_spec:
+        r.fail("sensors", "the rig defines no sensors")
+
+    parsed: dict[str, dict] = {}
+    for sname, spec in sensors_spec.items():
+        key = f"sensors.{sname}"
+        if sname == VEHICLE:
+            r.fail(key, f"'{VEHICLE}' is reserved for the vehicle frame")
+        spec = r.mapping(spec, key)
+        kind = r.get(spec, "type", key)
+        if kind not in ("lidar", "camera"):
+            r.fail(f"{key}.type", f"expected 'lidar' or 'camera', got {kind!r}")
+        parent, T_parent_sensor = _extrinsic(r, r.get(spec, "extrinsic", key), f"{key}.extrinsic")
+        entry = {"type": kind, "parent": parent, "T_parent_sensor": T_parent_sensor}
+        if kind == "camera":
+            entry["camera"] = _camera(r, spec, key)
+        parsed[sname] = entry
+
+    # Resolve extrinsic chains to the vehicle frame; every parent must be defined, no cycles.
+    resolved: dict[str, np.ndarray] = {}
+
+    def resolve(sname: str, chain: tuple[str, ...]) -> np.ndarray:
+        if sname in resolved:
+            return resolved[sname]
+        entry = parsed[sname]
+        parent = entry["parent"]
+        if parent == VEHICLE:
+            T = entry["T_parent_sensor"]
+        elif parent not in parsed:
+            r.fail(f"sensors.{sname}.extrinsic.parent", f"refers to undefined sensor '{parent}' "
+                                                        f"(defined: {', '.join(parsed)}, or '{VEHICLE}')")
+        elif parent in chain:
+            r.fail(f"sensors.{sname}.extrinsic.parent", f"extrinsic chain loops: {' -> '.join(chain + (parent,))}")
+        else:
+            T = resolve(parent, chain + (parent,)) @ entry["T_parent_sensor"]
+        resolved[sname] = T
+        return T
+
+    sensors = {}
+    for sname, entry in parsed.items():
+        T = resolve(sname, (sname,))
+        if entry["type"] == "camera":
+            sensors[sname] = CameraSensor(sname, entry["camera"], T)
+        else:
+            sensors[sname] = LidarSensor(sname, T)
+
+    lidars = [s for s, e in parsed.items() if e["type"] == "lidar"]
+    ref = data.get("reference_lidar", lidars[0] if len(lidars) == 1 else None)
+    if ref is None:
+        r.fail("reference_lidar", f"required when the rig has {len(lidars)} LiDARs (defined: {', '.join(lidars) or 'none'})")
+    if ref not in lidars:
+        r.fail("reference_lidar", f"refers to '{ref}', which is not a LiDAR of this rig (LiDARs: {', '.join(lidars) or 'none'})")
+    return Rig(name, sensors, ref)
+
+
+def _camera(r: _Reader, spec: dict, key: str):
+    model = r.get(spec, "model", key)
+    if model not in MODELS:
+        r.fail(f"{key}.model", f"unknown camera model {model!r}; expected one of {', '.join(MODELS)}")
+    w, h = r.vector(r.get(spec, "resolution", key), f"{key}.resolution", 2)
+    if w <= 0 or h <= 0 or w != int(w) or h != int(h):
+        r.fail(f"{key}.resolution", f"expected positive integers [width, height], got {[w, h]}")
+    intr = r.mapping(r.get(spec, "intrinsics", key), f"{key}.intrinsics")
+    fx = r.number(r.get(intr, "fx", f"{key}.intrinsics"), f"{key}.intrinsics.fx", positive=True)
+    fy = r.number(r.get(intr, "fy", f"{key}.intrinsics"), f"{key}.intrinsics.fy", positive=True)
+    cx = r.number(r.get(intr, "cx", f"{key}.intrinsics"), f"{key}.intrinsics.cx")
+    cy = r.number(r.get(intr, "cy", f"{key}.intrinsics"), f"{key}.intrinsics.cy")
+    if not 0.0 <= cx <= w:
+        r.fail(f"{key}.intrinsics.cx", f"principal point must lie inside the image [0, {int(w)}], got {cx}")
+    if not 0.0 <= cy <= h:
+        r.fail(f"{key}.intrinsics.cy", f"principal point must lie inside the image [0, {int(h)}], got {cy}")
+    counts = MODELS[model]
+    if counts == 0:
+        if spec.get("distortion") not in (None, [], ()):
+            r.fail(f"{key}.distortion", "a pinhole camera takes no distortion coefficients; use model radtan or fisheye")
+        dist = ()
+    else:
+        dist = tuple(r.vector(r.get(spec, "distortion", key), f"{key}.distortion", counts))
+    return camera_from_params(model, int(w), int(h), fx, fy, cx, cy, dist)
+
+
+def load_rig(path: str | Path) -> Rig:
+    """Read and validate a rig YAML file; raises CalibrationError naming the file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CalibrationError(path, "rig file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise CalibrationError(path, f"cannot read rig file: {e}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else None
+        raise CalibrationError(path, f"invalid YAML: {getattr(e, 'problem', e)}", where=where) from None
+    return rig_from_dict(data, path)
+
+
+def _pose_dict(T: np.ndarray) -> dict:
+    return {
+        "parent": VEHICLE,
+        "translation": [float(v) for v in T[:3, 3]],
+        "rotation": {"matrix": [[float(v) for v in row] for row in T[:3, :3]]},
+    }
+
+
+def rig_to_dict(rig: Rig) -> dict:
+    """The YAML-ready document for a rig (extrinsics written as exact matrices to the vehicle)."""
+    sensors = {}
+    for s in rig.sensors.values():
+        pose = _pose_dict(s.T_vehicle_sensor)
+        if isinstance(s, CameraSensor):
+            c = s.camera
+            sensors[s.name] = {
+                "type": "camera", "model": c.model, "resolution": [int(c.width), int(c.height)],
+                "intrinsics": {"fx": float(c.fx), "fy": float(c.fy), "cx": float(c.cx), "cy": float(c.cy)},
+                "distortion": [float(v) for v in c.distortion],
+                "extrinsic": pose,
+            }
+        else:
+            sensors[s.name] = {"type": "lidar", "extrinsic": pose}
+    return {"format": FORMAT, "name": rig.name, "reference_lidar": rig.reference_lidar, "sensors": sensors}
+
+
+def save_rig(rig: Rig, path: str | Path) -> None:
+    """Write a rig as YAML (round-trips exactly through :func:`load_rig`)."""
+    header = "# fusionlabel sensor rig; format described in calib/README.md\n"
+    Path(path).write_text(header + yaml.safe_dump(rig_to_dict(rig), sort_keys=False, width=120), encoding="utf-8")

@@ -1,0 +1,1 @@
+"""What a drive and an annotation are: rig, drive, frames, labelled cuboids."""

@@ -1,0 +1,172 @@
+"""Drives and frames: ordered sensor data with poses, loaded lazily and cached."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Lock
+from typing import Callable
+
+import numpy as np
+
+from ..geometry.transforms import invert_T
+from .annotation import CuboidLabel
+from .rig import Rig
+
+
+@dataclass
+class Frame:
+    """One LiDAR sweep and the camera images that go with it.
+
+    ``T_world_vehicle`` is the ego pose at the LiDAR timestamp (identity when poses are unknown).
+    ``T_world_vehicle_at_camera`` optionally holds the ego pose at each camera's own capture time
+    (nuScenes cameras fire up to tens of ms before the LiDAR); projection uses it when present.
+    ``rig`` overrides the drive's rig for this frame (KITTI object frames each have their own
+    calibration); it may be a callable that loads the rig on first use.
+    """
+
+    frame_id: str
+    lidar_path: Path
+    image_paths: dict[str, Path] = field(default_factory=dict)
+    timestamp_us: int = 0
+    T_world_vehicle: np.ndarray = field(default_factory=lambda: np.eye(4))
+    T_world_vehicle_at_camera: dict[str, np.ndarray] = field(default_factory=dict)
+    camera_timestamps_us: dict[str, int] = field(default_factory=dict)
+    labels_source: Callable[[], list[CuboidLabel]] | None = None
+    rig_source: Rig | Callable[[], Rig] | None = None
+
+
+class LRUCache:
+    """A small thread-safe least-recently-used cache."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._items: OrderedDict = OrderedDict()
+        self._lock = Lock()
+
+    def get_or_load(self, key, load: Callable[[], object]):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = load()
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return value
+
+    def __contains__(self, key) -> bool:
+        with self._lock:
+            return key in self._items
+
+
+class Drive:
+    """An ordered list of frames over one rig, with cached point and image loading.
+
+    Args:
+        name: human-readable name.
+        root: folder the drive was read from.
+        rig: the sensor rig (frames may override it).
+        frames: frames in time order.
+        read_points: loader for a sweep file -> (N, C) float32 points.
+        read_image: loader for an image file -> (H, W, 3) uint8 RGB.
+    """
+
+    def __init__(self, name: str, root: Path, rig: Rig | None, frames: list[Frame],
+                 read_points: Callable[[Path], np.ndarray] | None = None,
+                 read_image: Callable[[Path], np.ndarray] | None = None,
+                 cache_frames: int = 8):
+        from ..io.images import read_image as default_read_image
+        from ..io.pointcloud import read_points as default_read_points
+
+        self.name = name
+        self.root = Path(root)
+        self._rig = rig
+        self.frames = frames
+        self._read_points = read_points or default_read_points
+        self._read_image = read_image or default_read_image
+        self._points_cache = LRUCache(cache_frames)
+        self._image_cache = LRUCache(cache_frames * 8)
+        self._rig_cache: dict[int, Rig] = {}
+        self._labels_cache: dict[int, list[CuboidLabel]] = {}
+        self._index = {f.frame_id: i for i, f in enumerate(frames)}
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __repr__(self) -> str:
+        return f"Drive({self.name!r}, {len(self.frames)} frames, root={str(self.root)!r})"
+
+    def index_of(self, frame: str | int) -> int:
+        """Frame index from a frame ID (``"000001"``) or an index (``3``, ``-1``)."""
+        if isinstance(frame, str) and frame in self._index:
+            return self._index[frame]
+        try:
+            i = int(frame)
+        except (TypeError, ValueError):
+            raise KeyError(f"drive '{self.name}' has no frame '{frame}'") from None
+        if isinstance(frame, str) and frame.lstrip("-").isdigit() and len(frame) > 1 and frame[0] == "0":
+            raise KeyError(f"drive '{self.name}' has no frame '{frame}'")
+        if not -len(self.frames) <= i < len(self.frames):
+            raise KeyError(f"frame index {i} is out of range: drive '{self.name}' has {len(self.frames)} frames")
+        return i % len(self.frames)
+
+    def frame(self, frame: str | int) -> Frame:
+        return self.frames[self.index_of(frame)]
+
+    def rig(self, frame: str | int = 0) -> Rig:
+        """The rig that holds for a frame (the drive's own unless the frame overrides it)."""
+        i = self.index_of(frame)
+        source = self.frames[i].rig_source
+        if source is None:
+            if self._rig is None:
+                raise ValueError(f"drive '{self.name}' has no rig")
+            return self._rig
+        if isinstance(source, Rig):
+            return source
+        if i not in self._rig_cache:
+            self._rig_cache[i] = source()
+        return self._rig_cache[i]
+
+    def points(self, frame: str | int) -> np.ndarray:
+        """The frame's sweep in its LiDAR frame, (N, C) float32; decoded once and cached."""
+        path = self.frames[self.index_of(frame)].lidar_path
+        return self._points_cache.get_or_load(path, lambda: self._read_points(path))
+
+    def image(self, frame: str | int, camera: str) -> np.ndarray:
+        """A camera image, (H, W, 3) uint8 RGB; decoded once and cached."""
+        f = self.frames[self.index_of(frame)]
+        if camera not in f.image_paths:
+            raise KeyError(f"frame {f.frame_id} has no image for camera '{camera}'")
+        path = f.image_paths[camera]
+        return self._image_cache.get_or_load(path, lambda: self._read_image(path))
+
+    def labels(self, frame: str | int) -> list[CuboidLabel]:
+        """Annotations that came with the drive (ground truth or imported labels) for a frame."""
+        i = self.index_of(frame)
+        if i not in self._labels_cache:
+            source = self.frames[i].labels_source
+            self._labels_cache[i] = list(source()) if source else []
+        return self._labels_cache[i]
+
+    def T_world_lidar(self, frame: str | int) -> np.ndarray:
+        """(4, 4) pose of the reference LiDAR in the world frame at the sweep's time."""
+        i = self.index_of(frame)
+        return self.frames[i].T_world_vehicle @ self.rig(i).T_vehicle_lidar
+
+    def T_cam_lidar(self, frame: str | int, camera: str) -> np.ndarray:
+        """(4, 4) LiDAR -> camera transform for a frame, compensating ego motion between the
+        LiDAR and the camera capture times when per-camera poses are known:
+        LiDAR -> vehicle@t_lidar -> world -> vehicle@t_cam -> camera."""
+        i = self.index_of(frame)
+        f = self.frames[i]
+        rig = self.rig(i)
+        T_cam_vehicle = invert_T(rig.camera(camera).T_vehicle_sensor)
+        T_world_vehicle_cam = f.T_world_vehicle_at_camera.get(camera)
+        if T_world_vehicle_cam is None:
+            return T_cam_vehicle @ rig.T_vehicle_lidar
+        T_vehicle_cam_time_from_lidar_time = invert_T(T_world_vehicle_cam) @ f.T_world_vehicle
+        return T_cam_vehicle @ T_vehicle_cam_time_from_lidar_time @ rig.T_vehicle_lidar

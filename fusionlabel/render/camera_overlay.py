@@ -1,0 +1,71 @@
+"""Draw projected LiDAR points and cuboid wireframes onto a camera image."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..geometry.cameras import CameraModel
+from ..geometry.cuboid import FRONT_FACE, Cuboid
+from ..geometry.cuboid_projection import cuboid_wireframe_pixels
+from ..geometry.projection import project_points
+from ..geometry.transforms import transform_points
+from .colors import depth_colors
+
+SHIFT = 4  # sub-pixel bits for cv2 drawing
+FRONT_CROSS = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
+
+
+def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
+                radius: int = 1, max_depth: float = 60.0) -> int:
+    """Draw points coloured by depth (near red, far blue), far ones first; returns how many were drawn."""
+    proj = project_points(points_lidar, T_cam_lidar, camera)
+    if len(proj.index) == 0:
+        return 0
+    order = np.argsort(-proj.depth)
+    uv = np.round(proj.uv[order]).astype(np.int32)
+    colors = depth_colors(proj.depth[order], max_depth)
+    h, w = image.shape[:2]
+    u = np.clip(uv[:, 0], 0, w - 1)
+    v = np.clip(uv[:, 1], 0, h - 1)
+    if radius <= 1:
+        # Vectorised 2x2 splats: far points are written first, so near ones end on top.
+        for du in (0, 1):
+            for dv in (0, 1):
+                image[np.clip(v + dv, 0, h - 1), np.clip(u + du, 0, w - 1)] = colors
+    else:
+        for (x, y), c in zip(zip(u, v), colors):
+            cv2.circle(image, (int(x), int(y)), radius, tuple(int(k) for k in c), -1)
+    return int(len(uv))
+
+
+def _polyline(image: np.ndarray, uv: np.ndarray, color, thickness: int) -> None:
+    pts = np.round(uv * (1 << SHIFT)).astype(np.int64)
+    lim = 1 << 28  # keep far-away samples inside cv2's integer range; cv2 clips the rest
+    pts = np.clip(pts, -lim, lim).astype(np.int32)
+    cv2.polylines(image, [pts.reshape(-1, 1, 2)], False, color, thickness, cv2.LINE_AA, SHIFT)
+
+
+def draw_cuboid(image: np.ndarray, box_lidar: Cuboid, T_cam_lidar: np.ndarray, camera: CameraModel,
+                color: tuple[int, int, int], thickness: int = 2, near: float = 0.1) -> bool:
+    """Draw a cuboid's wireframe with the front face crossed; returns False when it is not in view."""
+    corners_cam = transform_points(T_cam_lidar, box_lidar.corners())
+    lines = cuboid_wireframe_pixels(corners_cam, camera, near)
+    if not lines:
+        return False
+    h, w = image.shape[:2]
+    allpts = np.concatenate(lines)
+    if allpts[:, 0].max() < 0 or allpts[:, 1].max() < 0 or allpts[:, 0].min() >= w or allpts[:, 1].min() >= h:
+        return False
+    color = tuple(int(c) for c in color)
+    for uv in lines:
+        _polyline(image, uv, color, thickness)
+    for uv in cuboid_wireframe_pixels(corners_cam, camera, near, edges=FRONT_CROSS):
+        _polyline(image, uv, color, max(1, thickness - 1))
+    return True
+
+
+def draw_label(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 255, 255), scale: float = 0.5) -> None:
+    """Text with a dark outline so it reads on any background."""
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)

@@ -1,0 +1,35 @@
+"""Colour maps and class colours (RGB uint8)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Stable, distinguishable colours for common classes; others hash into PALETTE.
+CLASS_COLORS = {
+    "car": (255, 158, 0), "van": (255, 200, 40), "truck": (255, 99, 71), "bus": (255, 61, 99),
+    "pedestrian": (0, 200, 255), "person_sitting": (0, 160, 255), "cyclist": (220, 20, 220),
+    "bicycle": (220, 20, 220), "motorcycle": (200, 60, 255), "tram": (180, 120, 60), "misc": (160, 160, 160),
+}
+PALETTE = [(255, 158, 0), (0, 200, 255), (220, 20, 220), (80, 220, 100), (255, 99, 71),
+           (120, 120, 255), (255, 220, 0), (0, 160, 160), (200, 120, 80), (160, 160, 160)]
+
+
+def class_color(label: str) -> tuple[int, int, int]:
+    """RGB colour for a class name (case-insensitive; unknown names get a stable palette colour)."""
+    key = label.lower()
+    if key in CLASS_COLORS:
+        return CLASS_COLORS[key]
+    return PALETTE[sum(key.encode()) % len(PALETTE)]
+
+
+def colormap(values: np.ndarray, vmin: float, vmax: float, cmap: int = cv2.COLORMAP_TURBO) -> np.ndarray:
+    """Map values (N,) to RGB colours (N, 3) uint8 with an OpenCV colour map."""
+    scaled = np.clip((np.asarray(values, dtype=np.float32) - vmin) / max(vmax - vmin, 1e-6), 0.0, 1.0)
+    lut = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cmap)[:, 0, ::-1]
+    return lut[(scaled * 255).astype(np.uint8)]
+
+
+def depth_colors(depth: np.ndarray, max_depth: float = 60.0) -> np.ndarray:
+    """Near = red, far = blue (turbo reversed), (N, 3) uint8."""
+    return colormap(max_depth - np.asarray(depth), 0.0, max_depth)

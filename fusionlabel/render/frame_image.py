@@ -1,0 +1,82 @@
+"""The `fusionlabel render` picture: every camera with points and cuboids, plus a BEV panel."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..model.annotation import CuboidLabel
+from ..model.drive import Drive
+from .bev import BevGrid, render_bev
+from .camera_overlay import draw_cuboid, draw_label, draw_points
+from .colors import class_color
+
+MAX_COLUMNS = 3
+
+
+def render_camera(drive: Drive, frame: int, camera: str, labels: list[CuboidLabel], points: np.ndarray,
+                  show_points: bool = True) -> tuple[np.ndarray, int, int]:
+    """One camera image with overlays; returns (image, points drawn, cuboids drawn)."""
+    image = drive.image(frame, camera).copy()
+    sensor = drive.rig(frame).camera(camera)
+    T_cam_lidar = drive.T_cam_lidar(frame, camera)
+    n_points = draw_points(image, points, T_cam_lidar, sensor.camera) if show_points else 0
+    scale = max(1, round(image.shape[1] / 800))
+    n_boxes = sum(draw_cuboid(image, lab.box, T_cam_lidar, sensor.camera, class_color(lab.label), 1 + scale)
+                  for lab in labels)
+    return image, n_points, n_boxes
+
+
+def _fit_width(image: np.ndarray, width: int) -> np.ndarray:
+    if image.shape[1] == width:
+        return image
+    h = int(round(image.shape[0] * width / image.shape[1]))
+    return cv2.resize(image, (width, h), interpolation=cv2.INTER_AREA)
+
+
+def _grid(images: list[np.ndarray], columns: int, cell_width: int) -> np.ndarray:
+    cells = [_fit_width(im, cell_width) for im in images]
+    cell_h = max(c.shape[0] for c in cells)
+    rows = (len(cells) + columns - 1) // columns
+    out = np.zeros((rows * cell_h, columns * cell_width, 3), np.uint8)
+    for i, c in enumerate(cells):
+        r, k = divmod(i, columns)
+        out[r * cell_h:r * cell_h + c.shape[0], k * cell_width:(k + 1) * cell_width] = c
+    return out
+
+
+def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | None = None,
+                 bev_grid: BevGrid = BevGrid()) -> np.ndarray:
+    """Compose the full check image for one frame, (H, W, 3) uint8 RGB."""
+    i = drive.index_of(frame)
+    f = drive.frames[i]
+    points = drive.points(i)
+    labels = drive.labels(i) if labels is None else labels
+    rig = drive.rig(i)
+    panels = []
+    for cam in rig.camera_names:
+        if cam not in f.image_paths:
+            continue
+        image, n_pts, n_boxes = render_camera(drive, i, cam, labels, points)
+        s = image.shape[1] / 1000.0
+        draw_label(image, f"{cam}: {n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
+                   (255, 255, 255), max(0.5, 0.8 * s))
+        panels.append(image)
+    bev = render_bev(points, labels, bev_grid)
+    draw_label(bev, "bird's-eye view (x forward = up)", (10, 24), (255, 255, 255), 0.6)
+    if panels:
+        columns = min(MAX_COLUMNS, len(panels))
+        cell_width = max(p.shape[1] for p in panels) if columns == 1 else 800
+        cams = _grid(panels, columns, cell_width)
+    else:
+        cams = np.zeros((0, bev.shape[1], 3), np.uint8)
+    width = max(cams.shape[1], bev.shape[1])
+    title = np.full((40, width, 3), 30, np.uint8)
+    draw_label(title, f"{drive.name}  frame {f.frame_id}  ({i + 1}/{len(drive)})  {len(points)} points, "
+                      f"{len(labels)} cuboids", (10, 27), (255, 255, 255), 0.7)
+    bev_row = np.zeros((bev.shape[0], width, 3), np.uint8)
+    x0 = (width - bev.shape[1]) // 2
+    bev_row[:, x0:x0 + bev.shape[1]] = bev
+    cams_row = np.zeros((cams.shape[0], width, 3), np.uint8)
+    cams_row[:, :cams.shape[1]] = cams
+    return np.concatenate([title, cams_row, bev_row])

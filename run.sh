@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# One entry point for set-up, the app and the tests.
+#   ./run.sh setup            install system packages (apt, as root) and the .venv; idempotent
+#   ./run.sh app [ARGS]       set up, then run `fusionlabel ARGS`
+#   ./run.sh test [PYTEST]    set up, then run the whole test suite (Xvfb started when no display)
+#   ./run.sh bench            set up, then run every benchmark in benchmarks/
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+VENV=${FUSIONLABEL_VENV:-$ROOT/.venv}
+export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
+
+SYSTEM_PACKAGES="python3 python3-venv python3-pip libusb-1.0-0 libgl1 libegl1 libgl1-mesa-dri
+libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0
+libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0
+libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 libgomp1 xvfb xauth"
+
+log() { printf '[run.sh] %s\n' "$*" >&2; }
+
+setup_system() {
+    command -v dpkg-query >/dev/null || { log "not a Debian system: install the equivalents of: $SYSTEM_PACKAGES"; return; }
+    local missing=()
+    for p in $SYSTEM_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    if [ "$(id -u)" -ne 0 ]; then
+        log "missing system packages (run as root or install them): ${missing[*]}"; return
+    fi
+    log "installing system packages: ${missing[*]}"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+pick_python() {
+    for c in python3.11 python3; do
+        if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+            echo "$c"; return
+        fi
+    done
+    log "Python 3.11 is required (Debian 12's python3)"; exit 1
+}
+
+setup_venv() {
+    local stamp="$VENV/.fusionlabel-installed" want
+    want=$(cat pyproject.toml | sha256sum | cut -c1-16)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+    local py; py=$(pick_python)
+    [ -x "$VENV/bin/python" ] || { log "creating $VENV"; "$py" -m venv "$VENV"; }
+    log "installing fusionlabel and its pinned dependencies into $VENV (first run takes a few minutes)"
+    "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
+    "$VENV/bin/python" -m pip install -q -e ".[all]"
+    echo "$want" > "$stamp"
+}
+
+setup() { setup_system; setup_venv; }
+
+with_display() {
+    # OpenGL views need an X server; start a private Xvfb when there is none.
+    if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null; then
+        local n=$(( 90 + RANDOM % 400 ))
+        Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
+        XVFB_PID=$!
+        trap 'kill $XVFB_PID 2>/dev/null || true' EXIT
+        export DISPLAY=":$n"
+        for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+    fi
+}
+
+cmd=${1:-app}; shift || true
+case "$cmd" in
+    setup) setup ;;
+    app)   setup; exec "$VENV/bin/fusionlabel" "$@" ;;
+    test)  setup; with_display
+           export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
+           "$VENV/bin/python" -m pytest "$@" ;;
+    bench) setup
+           for b in benchmarks/bench_*.py; do log "$b"; "$VENV/bin/python" "$b"; done ;;
+    *) log "unknown command '$cmd' (setup | app | test | bench)"; exit 2 ;;
+esac

@@ -1,0 +1,164 @@
+"""KITTI calibration, labels and drive: synthetic error cases and checks on the real frames."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fusionlabel.errors import CalibrationError, LabelError
+from fusionlabel.geometry.cuboid import points_in_cuboid
+from fusionlabel.geometry.cuboid_projection import cuboid_image_rect, rect_iou
+from fusionlabel.geometry.transforms import transform_points
+from fusionlabel.io.kitti import (
+    cuboid_from_kitti,
+    kitti_from_cuboid,
+    open_kitti_object,
+    read_kitti_calib,
+    read_kitti_label_file,
+)
+
+CALIB_TEXT = """P0: 721.5 0 609.6 0 0 721.5 172.9 0 0 0 1 0
+P2: 721.5 0 609.6 44.86 0 721.5 172.9 0.2164 0 0 1 0.002746
+R0_rect: 0.9999239 0.00983776 -0.007445048 -0.009869795 0.9999421 -0.004278459 0.007402527 0.004351614 0.9999631
+Tr_velo_to_cam: 0.007533745 -0.9999714 -0.000616602 -0.004069766 0.01480249 0.0007280733 -0.9998902 -0.07631618 0.9998621 0.00752379 0.01480755 -0.2717806
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_calib_projection_equals_kitti_formula(tmp_path):
+    calib = read_kitti_calib(write(tmp_path, "c.txt", CALIB_TEXT))
+    rng = np.random.default_rng(0)
+    pts = np.c_[rng.uniform(5, 60, 500), rng.uniform(-20, 20, 500), rng.uniform(-2, 2, 500)]
+    R0 = np.eye(4); R0[:3, :3] = calib.R0_rect
+    Tr = np.eye(4); Tr[:3, :] = calib.Tr_velo_to_cam
+    direct = (calib.P[2] @ R0 @ Tr @ np.c_[pts, np.ones(500)].T).T
+    direct = direct[:, :2] / direct[:, 2:]
+    p_cam = transform_points(calib.T_cam_velo(2), pts)
+    K = calib.P[2][:, :3]
+    ours = (K @ p_cam.T).T
+    np.testing.assert_allclose(ours[:, :2] / ours[:, 2:], direct, atol=1e-9)
+
+
+@pytest.mark.parametrize("text, where", [
+    (CALIB_TEXT.replace("P2:", "Px:"), "P2"),
+    (CALIB_TEXT.replace("R0_rect:", "R0:"), "R0_rect"),
+    ("\n".join(CALIB_TEXT.splitlines()[:3]), "Tr_velo_to_cam"),
+])
+def test_calib_missing_key_named(tmp_path, text, where):
+    path = write(tmp_path, "bad.txt", text)
+    with pytest.raises(CalibrationError, match=where) as e:
+        read_kitti_calib(path)
+    assert "bad.txt" in str(e.value)
+
+
+def test_calib_non_invertible_extrinsic(tmp_path):
+    text = CALIB_TEXT.replace(CALIB_TEXT.splitlines()[3], "Tr_velo_to_cam: 0 0 0 0 0 0 0 0 0 0 0 0")
+    with pytest.raises(CalibrationError, match=r"Tr_velo_to_cam.*not invertible"):
+        read_kitti_calib(write(tmp_path, "c.txt", text))
+
+
+def test_calib_wrong_count_and_text(tmp_path):
+    with pytest.raises(CalibrationError, match=r"P2 \(line 2\).*expected 12 numbers"):
+        read_kitti_calib(write(tmp_path, "c.txt", CALIB_TEXT.replace("0.002746", "")))
+    with pytest.raises(CalibrationError, match="non-numeric"):
+        read_kitti_calib(write(tmp_path, "c.txt", CALIB_TEXT.replace("0.002746", "abc")))
+    with pytest.raises(CalibrationError, match="not found"):
+        read_kitti_calib(tmp_path / "missing.txt")
+
+
+def test_label_malformed_line_named(tmp_path):
+    path = write(tmp_path, "000007.txt", "Car 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 20 -1.5\nCar 0 0 oops\n")
+    with pytest.raises(LabelError, match=r"000007.txt: line 2: expected 15 or 16 fields"):
+        read_kitti_label_file(path)
+    write(tmp_path, "x.txt", "Car 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 abc -1.5\n")
+    with pytest.raises(LabelError, match="line 1: non-numeric"):
+        read_kitti_label_file(tmp_path / "x.txt")
+
+
+def test_label_conversion_round_trip(tmp_path):
+    calib = read_kitti_calib(write(tmp_path, "c.txt", CALIB_TEXT))
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        h, w, l = rng.uniform(1, 4, 3)
+        x, y, z = rng.uniform(-10, 10), rng.uniform(1, 2), rng.uniform(5, 60)
+        ry = rng.uniform(-np.pi, np.pi)
+        box = cuboid_from_kitti(h, w, l, x, y, z, ry, calib.T_velo_rect)
+        back = kitti_from_cuboid(box, calib.T_rect_velo)
+        np.testing.assert_allclose(back[:6], (h, w, l, x, y, z), atol=1e-9)
+        # The Velodyne frame is tilted by ~0.01 rad against the camera, so the yaw-only box
+        # reproduces ry to second order in the tilt.
+        assert abs(np.angle(np.exp(1j * (back[6] - ry)))) < 1e-4
+
+
+def test_ideal_calibration_gives_textbook_yaw(tmp_path):
+    # With an axis-aligned calibration, yaw = -ry - pi/2 and the centre is lifted by h/2.
+    ideal = ("P2: 700 0 600 0 0 700 180 0 0 0 1 0\nR0_rect: 1 0 0 0 1 0 0 0 1\n"
+             "Tr_velo_to_cam: 0 -1 0 0 0 0 -1 0 1 0 0 0\n")
+    calib = read_kitti_calib(write(tmp_path, "c.txt", ideal))
+    box = cuboid_from_kitti(1.5, 1.6, 4.0, 2.0, 1.7, 20.0, 0.3, calib.T_velo_rect)
+    np.testing.assert_allclose(box.center, [20.0, -2.0, -1.7 + 0.75], atol=1e-12)
+    assert box.yaw == pytest.approx(-0.3 - np.pi / 2)
+
+
+# --- real KITTI frames -----------------------------------------------------------------------------
+
+def test_real_boxes_contain_points_and_match_2d_boxes(kitti_object):
+    drive = open_kitti_object(kitti_object)
+    assert [f.frame_id for f in drive.frames] == ["000000", "000001", "000002", "000134"]
+    ious = []
+    n_objects = 0
+    for i, frame in enumerate(drive.frames):
+        points = drive.points(i)
+        rig = drive.rig(i)
+        cam = rig.camera("image_2")
+        T_cam_lidar = drive.T_cam_lidar(i, "image_2")
+        for lab in drive.labels(i):
+            n_objects += 1
+            assert points_in_cuboid(points, lab.box).sum() > 0, f"{frame.frame_id} {lab.label} holds no points"
+            if lab.attributes["truncated"] < 0.3:
+                rect = cuboid_image_rect(transform_points(T_cam_lidar, lab.box.corners()), cam.camera)
+                assert rect is not None
+                ious.append(rect_iou(rect, lab.attributes["bbox_2d"]))
+    assert n_objects == 1 + 3 + 2 + 15
+    assert np.median(ious) >= 0.93, f"median 2D IoU {np.median(ious):.3f}"
+    assert min(ious) > 0.4
+
+
+def test_real_points_inside_match_open3d(kitti_object):
+    o3d = pytest.importorskip("open3d")
+    drive = open_kitti_object(kitti_object)
+    checked = 0
+    for i in range(len(drive)):
+        points = drive.points(i)
+        pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points[:, :3].astype(np.float64)))
+        for lab in drive.labels(i):
+            box = lab.box
+            obb = o3d.geometry.OrientedBoundingBox(np.array(box.center), box.rotation(), np.array(box.size))
+            ref = np.zeros(len(points), bool)
+            ref[obb.get_point_indices_within_bounding_box(pcd.points)] = True
+            ours = points_in_cuboid(points, box)
+            # Points exactly on a face may fall either way in float32; allow a handful.
+            assert (ours != ref).sum() <= 2, f"{drive.frames[i].frame_id} {lab.label}"
+            checked += int(ref.sum())
+    assert checked > 500
+
+
+def test_real_rig_projects_like_kitti_formula(kitti_object):
+    drive = open_kitti_object(kitti_object)
+    calib = read_kitti_calib(kitti_object / "calib" / "000001.txt")
+    pts = drive.points("000001")[:, :3].astype(np.float64)
+    pts = pts[pts[:, 0] > 2]
+    R0 = np.eye(4); R0[:3, :3] = calib.R0_rect
+    Tr = np.eye(4); Tr[:3, :] = calib.Tr_velo_to_cam
+    direct = (calib.P[2] @ R0 @ Tr @ np.c_[pts, np.ones(len(pts))].T).T
+    direct = direct[:, :2] / direct[:, 2:]
+    cam = drive.rig("000001").camera("image_2")
+    proj = cam.camera.project(transform_points(drive.T_cam_lidar("000001", "image_2"), pts))
+    assert proj.in_front.all()
+    np.testing.assert_allclose(proj.uv, direct, atol=1e-6)
+    assert (cam.camera.width, cam.camera.height) == (1242, 375)

@@ -1,0 +1,98 @@
+"""Rig YAML: the documented example loads, round-trips, and every bad value names file and key."""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from fusionlabel.errors import CalibrationError
+from fusionlabel.geometry.transforms import invert_T
+from fusionlabel.io.rig_yaml import load_rig, rig_from_dict, save_rig
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "calib" / "example_rig.yaml"
+
+
+@pytest.fixture
+def doc():
+    return yaml.safe_load(EXAMPLE.read_text())
+
+
+def test_example_loads(doc):
+    rig = load_rig(EXAMPLE)
+    assert rig.reference_lidar == "lidar_top"
+    assert rig.camera_names == ["cam_front", "cam_front_left"]
+    front = rig.camera("cam_front")
+    assert front.camera.model == "radtan" and front.camera.width == 1280
+    # The front camera looks along vehicle +x: a point 10 m ahead of it projects to the principal point.
+    p_vehicle = np.array([11.6, 0.0, 1.45, 1.0])
+    p_cam = invert_T(front.T_vehicle_sensor) @ p_vehicle
+    np.testing.assert_allclose(p_cam[:3], [0, 0, 10], atol=1e-12)
+    # The chained fisheye is 45 degrees left of the front camera, 0.5 m to its left (camera -x) and 0.3 m behind (camera -z).
+    left = rig.camera("cam_front_left").T_vehicle_sensor
+    np.testing.assert_allclose(left[:3, 3], [1.6 - 0.3, 0.5, 1.45], atol=1e-9)
+    optical_axis_vehicle = left[:3, 2]
+    np.testing.assert_allclose(optical_axis_vehicle, [np.sqrt(0.5), np.sqrt(0.5), 0], atol=1e-6)
+
+
+def test_save_load_round_trip(tmp_path):
+    rig = load_rig(EXAMPLE)
+    save_rig(rig, tmp_path / "rig.yaml")
+    again = load_rig(tmp_path / "rig.yaml")
+    for name, s in rig.sensors.items():
+        np.testing.assert_array_equal(again.sensors[name].T_vehicle_sensor, s.T_vehicle_sensor)
+        if s.kind == "camera":
+            assert again.sensors[name].camera == s.camera
+
+
+def edit(doc, path, value):
+    d = copy.deepcopy(doc)
+    node = d
+    keys = path.split(".")
+    for k in keys[:-1]:
+        node = node[k]
+    if value is KeyError:
+        del node[keys[-1]]
+    else:
+        node[keys[-1]] = value
+    return d
+
+
+@pytest.mark.parametrize("path, value, message", [
+    ("format", "other/2", r"format: expected 'fusionlabel-rig/1'"),
+    ("sensors.cam_front.intrinsics.fx", -5.0, r"sensors.cam_front.intrinsics.fx: must be positive"),
+    ("sensors.cam_front.intrinsics.cx", 5000.0, r"intrinsics.cx: principal point must lie inside"),
+    ("sensors.cam_front.model", "kannala", r"sensors.cam_front.model: unknown camera model"),
+    ("sensors.cam_front.distortion", [0.1, 0.2, 0.3], r"sensors.cam_front.distortion: expected a list of 4 or 5 or 8"),
+    ("sensors.cam_front.extrinsic.rotation", {"matrix": [[1, 0, 0], [0, 1, 0], [0, 0, -1]]}, r"not a rotation.*det = -1"),
+    ("sensors.cam_front.extrinsic.rotation", {"matrix": [[1, 0.1, 0], [0, 1, 0], [0, 0, 1]]}, r"not a rotation"),
+    ("sensors.cam_front.extrinsic.rotation", {"quaternion": [1, 1, 0, 0]}, r"unit norm"),
+    ("sensors.cam_front_left.extrinsic.parent", "cam_rear", r"refers to undefined sensor 'cam_rear'"),
+    ("sensors.cam_front.extrinsic.parent", "cam_front_left", r"extrinsic chain loops"),
+    ("reference_lidar", "cam_front", r"reference_lidar: refers to 'cam_front', which is not a LiDAR"),
+    ("sensors.cam_front.resolution", KeyError, r"sensors.cam_front.resolution: missing required key"),
+    ("sensors.cam_front.intrinsics.fy", "abc", r"intrinsics.fy: expected a finite number"),
+    ("sensors.lidar_top.type", "radar", r"sensors.lidar_top.type: expected 'lidar' or 'camera'"),
+])
+def test_validation_names_file_and_key(tmp_path, doc, path, value, message):
+    bad = tmp_path / "bad_rig.yaml"
+    bad.write_text(yaml.safe_dump(edit(doc, path, value)))
+    with pytest.raises(CalibrationError, match=message) as e:
+        load_rig(bad)
+    assert str(e.value).startswith(str(bad))
+
+
+def test_invalid_yaml_and_missing_file(tmp_path):
+    bad = tmp_path / "rig.yaml"
+    bad.write_text("format: [unclosed\n")
+    with pytest.raises(CalibrationError, match="invalid YAML"):
+        load_rig(bad)
+    with pytest.raises(CalibrationError, match="not found"):
+        load_rig(tmp_path / "nope.yaml")
+
+
+def test_pinhole_rejects_distortion(doc):
+    d = edit(doc, "sensors.cam_front.model", "pinhole")
+    with pytest.raises(CalibrationError, match="pinhole camera takes no distortion"):
+        rig_from_dict(d)
