@@ -90,9 +90,7 @@ def test_label_conversion_round_trip(tmp_path):
         box = cuboid_from_kitti(h, w, l, x, y, z, ry, calib.T_velo_rect)
         back = kitti_from_cuboid(box, calib.T_rect_velo)
         np.testing.assert_allclose(back[:6], (h, w, l, x, y, z), atol=1e-9)
-        # The Velodyne frame is tilted by ~0.01 rad against the camera, so the yaw-only box
-        # reproduces ry to second order in the tilt.
-        assert abs(np.angle(np.exp(1j * (back[6] - ry)))) < 1e-4
+        assert abs(np.angle(np.exp(1j * (back[6] - ry)))) < 1e-12
 
 
 def test_ideal_calibration_gives_textbook_yaw(tmp_path):

@@ -27,11 +27,14 @@ def T_from_Rt(R: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def invert_T(T_a_b: np.ndarray) -> np.ndarray:
-    """Inverse of a rigid transform: returns ``T_b_a``. Uses R^T, so ``R`` must be a rotation."""
+    """Inverse of a rigid transform: returns ``T_b_a``.
+
+    The rotation block is inverted exactly rather than transposed, so calibrations whose printed
+    rotations are orthonormal only to ~1e-7 (KITTI's) round-trip without drift.
+    """
     T_a_b = check_T(T_a_b, "T_a_b")
-    R = T_a_b[:3, :3]
-    t = T_a_b[:3, 3]
-    return T_from_Rt(R.T, -R.T @ t)
+    R_inv = np.linalg.inv(T_a_b[:3, :3])
+    return T_from_Rt(R_inv, -R_inv @ T_a_b[:3, 3])
 
 
 def transform_points(T_a_b: np.ndarray, points_b: np.ndarray) -> np.ndarray:

@@ -159,10 +159,20 @@ def cuboid_from_kitti(h: float, w: float, l: float, x: float, y: float, z: float
 
 
 def kitti_from_cuboid(box: Cuboid, T_rect_velo: np.ndarray) -> tuple[float, float, float, float, float, float, float]:
-    """Inverse of :func:`cuboid_from_kitti`: returns (h, w, l, x, y, z, ry) with ry in (-pi, pi]."""
+    """Exact inverse of :func:`cuboid_from_kitti`: returns (h, w, l, x, y, z, ry), ry in (-pi, pi].
+
+    ``ry`` is the camera-frame heading (cos ry, 0, -sin ry) whose Velodyne-frame azimuth equals the
+    box's yaw: it lies in the camera's x-z plane and in the vertical Velodyne plane of azimuth yaw.
+    """
     center_rect = (T_rect_velo @ np.array([*box.center, 1.0]))[:3]
-    heading_rect = T_rect_velo[:3, :3] @ box.heading()
-    ry = normalize_angle(float(np.arctan2(-heading_rect[2], heading_rect[0])))
+    R_velo_rect = np.linalg.inv(T_rect_velo[:3, :3])
+    azimuth = np.array([np.cos(box.yaw), np.sin(box.yaw), 0.0])
+    normal = np.array([-np.sin(box.yaw), np.cos(box.yaw), 0.0])   # normal of that vertical plane
+    m = R_velo_rect.T @ normal                                       # the plane's condition in rect coordinates
+    d = np.array([m[2], 0.0, -m[0]])                                 # (cos ry, 0, -sin ry) up to scale
+    if (R_velo_rect @ d) @ azimuth < 0:
+        d = -d
+    ry = normalize_angle(float(np.arctan2(-d[2], d[0])))
     x, y, z = center_rect
     return box.height, box.width, box.length, float(x), float(y + box.height / 2.0), float(z), ry
 

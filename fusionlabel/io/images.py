@@ -1,0 +1,153 @@
+"""Camera images <-> ``(H, W, 3)`` uint8 RGB arrays (OpenCV's BGR is converted here, at the edge).
+
+Images are decoded with ``IMREAD_IGNORE_ORIENTATION``: pixels stay as the sensor recorded them,
+because intrinsics refer to those pixels, so an EXIF rotation tag is never applied. This also keeps
+:func:`image_size` (read from the header) equal to the shape :func:`read_image` returns.
+Every failure raises :class:`~fusionlabel.errors.ImageError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ImageError
+
+_FLAGS = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+_PNG_SIG = b"\x89PNG\r\n\x1a\n"
+# Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Decode an image file to ``(H, W, 3)`` uint8 RGB; grayscale is expanded, alpha dropped.
+
+    16-bit images are reduced to 8 bits by OpenCV (value // 256).
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    bgr = cv2.imdecode(data, _FLAGS) if data.size else None
+    if bgr is None:
+        raise ImageError(path, _undecodable(data))
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """Return ``(width, height)``; PNG and JPEG sizes come from the header without decoding pixels.
+
+    Other formats (and headers that cannot be parsed) fall back to a full decode.
+    """
+    path = Path(path)
+    _check_file(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(32)
+            size = None
+            if head.startswith(_PNG_SIG):
+                size = _png_size(head)
+            elif head.startswith(b"\xff\xd8"):
+                f.seek(2)
+                size = _jpeg_size(f)
+    except OSError as e:
+        raise ImageError(path, f"cannot read file ({e.strerror or e})") from e
+    if size is not None:
+        return size
+    h, w = read_image(path).shape[:2]
+    return w, h
+
+
+def write_image(path: str | os.PathLike, rgb: np.ndarray, quality: int = 92) -> None:
+    """Encode ``(H, W, 3)`` (or ``(H, W)`` grayscale) uint8 RGB to a file; format from the extension.
+
+    ``quality`` (0-100) applies to JPEG and WebP.
+    """
+    path = Path(path)
+    img = np.asarray(rgb)
+    if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)) or 0 in img.shape:
+        raise ImageError(path, f"image to write has shape {img.shape} dtype {img.dtype}, expected (H, W, 3) uint8 RGB")
+    if not 0 <= int(quality) <= 100:
+        raise ImageError(path, f"quality {quality} is outside 0..100")
+    bgr = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    ext = path.suffix.lower()
+    params = []
+    if ext in (".jpg", ".jpeg", ".jpe"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    elif ext == ".webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, max(1, int(quality))]
+    try:
+        ok, buf = cv2.imencode(ext, bgr, params)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise ImageError(path, f"cannot encode an image with extension '{path.suffix}' "
+                               "(expected .png, .jpg, .bmp, .tif, .webp ...)")
+    try:
+        path.write_bytes(buf.tobytes())
+    except OSError as e:
+        raise ImageError(path, f"cannot write file ({e.strerror or e})") from e
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise ImageError(path, "file not found")
+    if path.is_dir():
+        raise ImageError(path, "is a directory, expected an image file")
+
+
+def _read_bytes(path: Path) -> np.ndarray:
+    _check_file(path)
+    try:
+        return np.fromfile(path, dtype=np.uint8)  # unlike cv2.imread, works with any path encoding
+    except OSError as e:
+        raise ImageError(path, f"cannot read file ({e.strerror or e})") from e
+
+
+def _undecodable(data: np.ndarray) -> str:
+    if data.size == 0:
+        return "file is empty, expected an image"
+    head = data[:8].tobytes()
+    if head.startswith(_PNG_SIG) or head.startswith(b"\xff\xd8"):
+        return f"cannot decode {'PNG' if head.startswith(_PNG_SIG) else 'JPEG'} data ({data.size} bytes; truncated or corrupt)"
+    return f"cannot decode as an image (first bytes {head!r}; expected PNG, JPEG or another format OpenCV reads)"
+
+
+def _png_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from the IHDR chunk, which must follow the 8-byte signature."""
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return None
+    w, h = struct.unpack(">II", head[16:24])
+    return (w, h) if w and h else None
+
+
+def _jpeg_size(f) -> tuple[int, int] | None:
+    """Walk the JPEG marker segments (skipping their payloads) up to the first start-of-frame."""
+    while True:
+        b = f.read(1)
+        if b != b"\xff":
+            return None
+        while b == b"\xff":  # fill bytes
+            b = f.read(1)
+        if not b:
+            return None
+        marker = b[0]
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # standalone markers, no length
+            continue
+        if marker in (0xD9, 0xDA):  # end of image / start of scan before any frame header
+            return None
+        seg = f.read(2)
+        if len(seg) < 2:
+            return None
+        length = struct.unpack(">H", seg)[0]
+        if length < 2:
+            return None
+        if marker in _SOF:
+            sof = f.read(5)
+            if len(sof) < 5:
+                return None
+            h, w = struct.unpack(">HH", sof[1:5])
+            return (w, h) if w and h else None  # h == 0: height given later in a DNL segment
+        f.seek(length - 2, os.SEEK_CUR)

@@ -1,0 +1,85 @@
+"""`fusionlabel render`: a real picture on good input, one clear line and exit 2 on bad input."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+CALIB = """P2: 700 0 600 0 0 700 180 0 0 0 1 0
+R0_rect: 1 0 0 0 1 0 0 0 1
+Tr_velo_to_cam: 0 -1 0 0 0 0 -1 0 1 0 0 0
+"""
+LABEL = "Car 0.00 0 -1.57 500 150 700 250 1.5 1.6 4.0 0.0 1.7 20.0 -1.57\n"
+
+
+def make_kitti(root: Path, n_points: int = 5000) -> Path:
+    for d in ("velodyne", "image_2", "calib", "label_2"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    pts = np.c_[rng.uniform(5, 40, n_points), rng.uniform(-10, 10, n_points), rng.uniform(-1.7, 1, n_points),
+                rng.uniform(0, 1, n_points)].astype(np.float32)
+    pts.tofile(root / "velodyne" / "000000.bin")
+    cv2.imwrite(str(root / "image_2" / "000000.png"), np.full((360, 1200, 3), 90, np.uint8))
+    (root / "calib" / "000000.txt").write_text(CALIB)
+    (root / "label_2" / "000000.txt").write_text(LABEL)
+    return root
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fusionlabel.cli.main", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def assert_clean_error(out: subprocess.CompletedProcess, *fragments: str):
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    for frag in fragments:
+        assert frag in lines[0], lines[0]
+
+
+def test_render_synthetic(tmp_path):
+    drive = make_kitti(tmp_path / "kitti")
+    out = run_cli("render", str(drive), "--frame", "000000", "--out", str(tmp_path / "r.png"))
+    assert out.returncode == 0, out.stderr
+    img = cv2.imread(str(tmp_path / "r.png"))
+    assert img is not None and img.shape[1] >= 1200
+    # The camera panel (below the 40-px title) holds coloured point splats, not just the grey image.
+    cam = img[40:400, :1200].astype(int)
+    saturated = (cam.max(axis=2) - cam.min(axis=2)) > 60
+    assert saturated.sum() > 1000
+
+
+@pytest.mark.parametrize("breakage, fragments", [
+    (lambda r: (r / "velodyne" / "000000.bin").write_bytes(b"\0" * 100), ["000000.bin", "multiple of 16"]),
+    (lambda r: (r / "image_2" / "000000.png").unlink(), ["000000.png"]),
+    (lambda r: (r / "calib" / "000000.txt").write_text(CALIB.replace("P2", "P9")), ["000000.txt", "P2"]),
+    (lambda r: (r / "calib" / "000000.txt").write_text(CALIB.replace("0 -1 0 0 0 0 -1 0 1 0 0 0", "0 " * 12)),
+     ["000000.txt", "Tr_velo_to_cam", "not invertible"]),
+    (lambda r: (r / "label_2" / "000000.txt").write_text(LABEL + "Car 1 2\n"), ["000000.txt", "line 2"]),
+    (lambda r: np.array([[np.nan, 0, 0, 0]] * 4, np.float32).tofile(r / "velodyne" / "000000.bin"),
+     ["000000.bin", "non-finite"]),
+])
+def test_render_bad_input_one_line(tmp_path, breakage, fragments):
+    drive = make_kitti(tmp_path / "kitti")
+    breakage(drive)
+    assert_clean_error(run_cli("render", str(drive), "--frame", "0", "--out", str(tmp_path / "r.png")), *fragments)
+
+
+def test_render_bad_arguments(tmp_path):
+    drive = make_kitti(tmp_path / "kitti")
+    assert_clean_error(run_cli("render", str(tmp_path / "nope"), "--out", str(tmp_path / "r.png")), "nope")
+    assert_clean_error(run_cli("render", str(drive), "--frame", "000009", "--out", str(tmp_path / "r.png")),
+                       "000009")
+    assert_clean_error(run_cli("render", str(drive), "--out", str(tmp_path / "r.txt")), "--out")
+
+
+def test_render_real_kitti(kitti_object, tmp_path):
+    out = run_cli("render", str(kitti_object), "--frame", "000001", "--out", str(tmp_path / "k.png"))
+    assert out.returncode == 0, out.stderr
+    img = cv2.imread(str(tmp_path / "k.png"))
+    assert img.shape[1] == 1242
