@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
+from pathlib import Path
 
 from ..errors import FusionLabelError
 
+# Commands in the order --help lists them; any other cmd_*.py module is appended after these.
 # Each module defines register(subparsers) (which sets func=run) and run(args) -> int.
-COMMAND_MODULES = ["render", "simulate"]
+PREFERRED_ORDER = ["open", "render", "simulate", "import", "export", "prelabel", "eval"]
+
+
+def command_modules() -> list[str]:
+    """Names of the ``cmd_*`` modules beside this file, preferred ones first."""
+    found = sorted(m.name[4:] for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+                   if m.name.startswith("cmd_"))
+    return [c for c in PREFERRED_ORDER if c in found] + [c for c in found if c not in PREFERRED_ORDER]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,14 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"fusionlabel {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f".cmd_{name}", __package__)
-        except ModuleNotFoundError as e:
-            if e.name and e.name.endswith(f"cmd_{name}"):
-                continue  # command not built yet
-            raise
-        module.register(sub)
+    for name in command_modules():
+        importlib.import_module(f".cmd_{name}", __package__).register(sub)
     return parser
 
 
