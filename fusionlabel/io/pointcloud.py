@@ -894,3 +894,13 @@ register_reader(".pcd.bin", _read_nuscenes_bin)
 register_reader(".pcd", _read_pcd)
 register_reader(".ply", _read_ply)
 register_reader(".npy", _read_npy)
+
+
+def _read_range_image(path: Path):
+    # The native drive format's compressed range images; imported lazily (io.native is larger).
+    from .native import read_range_image_points
+
+    return read_range_image_points(path)
+
+
+register_reader(".fri", _read_range_image)

@@ -1,0 +1,520 @@
+"""The native fusionlabel drive folder (``fusionlabel-drive/1``); layout in docs/native_format.md.
+
+::
+
+    DRIVE/
+      drive.yaml                       index: format, name, rig file, one entry per frame
+      rig.yaml                         sensor rig (fusionlabel-rig/1, see io/rig_yaml.py)
+      lidar/<id>.fri                   sweep as a compressed range image (or .pcd / .bin / any readable sweep)
+      cameras/<camera>/<id>.jpg        images, one folder per camera of the rig
+      labels/<id>.json                 cuboids in the frame's LiDAR frame (fusionlabel-labels/1)
+      debug/masks/<camera>/<id>.png    optional 16-bit per-pixel object (track) IDs
+
+:func:`open_native_drive` reads only drive.yaml and the rig; sweeps, images and labels load on
+first use, and a missing or malformed one is reported then, naming its file and key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
+
+import numpy as np
+import yaml
+
+from ..errors import DriveError, LabelError, PointCloudError
+from ..geometry.cuboid import Cuboid
+from ..geometry.transforms import rotation_error
+from ..model.annotation import SOURCES, CuboidLabel
+from ..model.drive import Drive, Frame
+from ..model.rig import Rig
+
+FORMAT = "fusionlabel-drive/1"
+LABELS_FORMAT = "fusionlabel-labels/1"
+INDEX = "drive.yaml"
+RIG_FILE = "rig.yaml"
+ROTATION_TOLERANCE = 1e-6
+
+# ---------------------------------------------------------------------------------- range images
+FRI_MAGIC = b"FLRI"
+FRI_VERSION = 1
+
+
+@dataclass
+class RangeImage:
+    """A spinning-LiDAR sweep as a grid of ``C`` azimuth columns x ``R`` beams.
+
+    ``elevation`` (R,) and ``azimuth`` (C,) float64 radians; ``range`` (C, R) uint16 in units of
+    ``range_step`` metres, 0 = no return; ``intensity`` (C, R) uint8 (0..255).
+    """
+
+    elevation: np.ndarray
+    azimuth: np.ndarray
+    range: np.ndarray
+    intensity: np.ndarray
+    range_step: float
+
+    def points(self) -> np.ndarray:
+        """Returns as (N, 5) float32 x, y, z, intensity, ring in firing order (column by column)."""
+        col, row = np.nonzero(self.range)
+        r = self.range[col, row].astype(np.float64) * self.range_step
+        el, az = self.elevation[row], self.azimuth[col]
+        out = np.empty((r.size, 5), np.float32)
+        out[:, 0] = r * np.cos(el) * np.cos(az)
+        out[:, 1] = r * np.cos(el) * np.sin(az)
+        out[:, 2] = r * np.sin(el)
+        out[:, 3] = self.intensity[col, row]
+        out[:, 4] = row
+        return out
+
+
+def encode_range_image(image: RangeImage) -> bytes:
+    """Serialise to the ``.fri`` byte layout (see docs/native_format.md); deterministic."""
+    cols, rows = image.range.shape
+    header = json.dumps({"rows": rows, "cols": cols, "range_step": float(image.range_step),
+                         "order": "column-major", "fields": ["range", "intensity"]}, sort_keys=True).encode()
+    rng = np.ascontiguousarray(image.range, dtype="<u2")
+    # Deltas along each beam compress better; byte planes keep the low and high bytes apart.
+    delta = np.diff(rng.astype(np.int32), axis=0, prepend=0).astype("<u2")
+    planes = delta.view(np.uint8).reshape(cols, rows, 2)
+    payload = b"".join([
+        np.asarray(image.elevation, "<f8").tobytes(), np.asarray(image.azimuth, "<f8").tobytes(),
+        np.ascontiguousarray(planes[..., 0]).tobytes(), np.ascontiguousarray(planes[..., 1]).tobytes(),
+        np.ascontiguousarray(image.intensity, dtype=np.uint8).tobytes(),
+    ])
+    return FRI_MAGIC + struct.pack("<II", FRI_VERSION, len(header)) + header + zlib.compress(payload, 6)
+
+
+def decode_range_image(data: bytes, path: str | os.PathLike | None = None) -> RangeImage:
+    """Parse ``.fri`` bytes; raises PointCloudError naming ``path`` on any inconsistency."""
+    def fail(problem, where=None):
+        raise PointCloudError(path, problem, where=where)
+
+    if len(data) < 12 or data[:4] != FRI_MAGIC:
+        fail(f"not a fusionlabel range image: expected magic {FRI_MAGIC!r}, got {bytes(data[:4])!r}")
+    version, hlen = struct.unpack("<II", data[4:12])
+    if version != FRI_VERSION:
+        fail(f"unsupported range-image version {version}, expected {FRI_VERSION}", "version")
+    try:
+        header = json.loads(data[12:12 + hlen].decode())
+        rows, cols, step = int(header["rows"]), int(header["cols"]), float(header["range_step"])
+    except (ValueError, KeyError, TypeError) as e:
+        fail(f"bad header ({type(e).__name__}: {e}); expected JSON with rows, cols, range_step", "header")
+    if rows <= 0 or cols <= 0 or not step > 0:
+        fail(f"rows, cols and range_step must be positive, got {rows}, {cols}, {step}", "header")
+    try:
+        payload = zlib.decompress(data[12 + hlen:])
+    except zlib.error as e:
+        fail(f"corrupt compressed data ({e})", "payload")
+    n = rows * cols
+    expected = 8 * (rows + cols) + 3 * n
+    if len(payload) != expected:
+        fail(f"payload has {len(payload)} bytes, expected {expected} for {cols} x {rows} cells", "payload")
+    o = 0
+    elevation = np.frombuffer(payload, "<f8", rows, o).astype(np.float64)
+    o += 8 * rows
+    azimuth = np.frombuffer(payload, "<f8", cols, o).astype(np.float64)
+    o += 8 * cols
+    lo = np.frombuffer(payload, np.uint8, n, o)
+    hi = np.frombuffer(payload, np.uint8, n, o + n)
+    delta = (lo.astype(np.uint16) | (hi.astype(np.uint16) << 8)).reshape(cols, rows)
+    rng = np.cumsum(delta, axis=0, dtype=np.uint16)
+    intensity = np.frombuffer(payload, np.uint8, n, o + 2 * n).reshape(cols, rows).copy()
+    return RangeImage(elevation, azimuth, rng, intensity, step)
+
+
+def write_range_image(path: str | os.PathLike, image: RangeImage) -> None:
+    Path(path).write_bytes(encode_range_image(image))
+
+
+def read_range_image(path: str | os.PathLike) -> RangeImage:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PointCloudError(path, "file not found") from None
+    except OSError as e:
+        raise PointCloudError(path, f"cannot read file ({e.strerror or e})") from None
+    return decode_range_image(data, path)
+
+
+def read_range_image_points(path: str | os.PathLike) -> np.ndarray:
+    """A ``.fri`` sweep as (N, 5) float32 x, y, z, intensity, ring."""
+    return read_range_image(path).points()
+
+
+def read_sweep(path: str | os.PathLike) -> np.ndarray:
+    """Any sweep of a native drive: ``.fri`` here, every other extension via io.pointcloud."""
+    if str(path).lower().endswith(".fri"):
+        return read_range_image_points(path)
+    from .pointcloud import read_points
+
+    return read_points(path)
+
+
+# ---------------------------------------------------------------------------------- labels
+def labels_to_json(frame_id: str, labels: Iterable[CuboidLabel]) -> str:
+    """Serialise labels (boxes in the frame's LiDAR frame) as a ``fusionlabel-labels/1`` document."""
+    objects = []
+    for lab in labels:
+        b = lab.box
+        obj: dict[str, Any] = {"track_id": lab.track_id, "label": lab.label, "center": list(b.center),
+                               "size": list(b.size), "yaw": b.yaw, "pitch": b.pitch, "roll": b.roll}
+        if lab.score is not None:
+            obj["score"] = lab.score
+        if lab.source != "import":
+            obj["source"] = lab.source
+        obj["attributes"] = lab.attributes
+        objects.append(obj)
+    # One object per line: readable and diff-friendly.
+    head = json.dumps({"format": LABELS_FORMAT, "frame": frame_id})[:-1]
+    if not objects:
+        return head + ', "objects": []}\n'
+    body = ",\n".join(" " + json.dumps(o, allow_nan=False) for o in objects)
+    return head + ', "objects": [\n' + body + "\n]}\n"
+
+
+def _label_fail(path, where, problem):
+    raise LabelError(path, problem, where=where)
+
+
+def _vec(path, value, where, n, positive=False):
+    if not isinstance(value, list) or len(value) != n or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in value):
+        _label_fail(path, where, f"expected a list of {n} finite numbers, got {value!r}")
+    if positive and min(value) <= 0:
+        _label_fail(path, where, f"expected positive values, got {value!r}")
+    return [float(v) for v in value]
+
+
+def _num(path, value, where):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        _label_fail(path, where, f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def read_labels(path: str | os.PathLike) -> list[CuboidLabel]:
+    """Read a labels file; LabelError names the file and the key (e.g. ``objects[3].size``)."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LabelError(path, "labels file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise LabelError(path, f"cannot read file ({e})") from None
+    except json.JSONDecodeError as e:
+        raise LabelError(path, f"invalid JSON: {e.msg}", where=f"line {e.lineno}") from None
+    if isinstance(doc, list):
+        objects, base = doc, ""
+    elif isinstance(doc, dict):
+        if doc.get("format", LABELS_FORMAT) != LABELS_FORMAT:
+            _label_fail(path, "format", f"expected '{LABELS_FORMAT}', got {doc.get('format')!r}")
+        if "objects" not in doc:
+            _label_fail(path, "objects", "missing required key")
+        objects, base = doc["objects"], "objects"
+        if not isinstance(objects, list):
+            _label_fail(path, "objects", f"expected a list, got {type(objects).__name__}")
+    else:
+        _label_fail(path, "(document)", f"expected an object or a list, got {type(doc).__name__}")
+    out = []
+    for i, obj in enumerate(objects):
+        key = f"{base}[{i}]"
+        if not isinstance(obj, dict):
+            _label_fail(path, key, f"expected an object, got {type(obj).__name__}")
+        for required in ("label", "center", "size", "yaw"):
+            if required not in obj:
+                _label_fail(path, f"{key}.{required}", "missing required key")
+        if not isinstance(obj["label"], str) or not obj["label"]:
+            _label_fail(path, f"{key}.label", f"expected a non-empty string, got {obj['label']!r}")
+        center = _vec(path, obj["center"], f"{key}.center", 3)
+        size = _vec(path, obj["size"], f"{key}.size", 3, positive=True)
+        yaw = _num(path, obj["yaw"], f"{key}.yaw")
+        pitch = _num(path, obj.get("pitch", 0.0), f"{key}.pitch")
+        roll = _num(path, obj.get("roll", 0.0), f"{key}.roll")
+        track = obj.get("track_id")
+        if track is not None and not isinstance(track, (str, int)) or isinstance(track, bool):
+            _label_fail(path, f"{key}.track_id", f"expected a string, got {track!r}")
+        score = obj.get("score")
+        if score is not None:
+            score = _num(path, score, f"{key}.score")
+        source = obj.get("source", "import")
+        if source not in SOURCES:
+            _label_fail(path, f"{key}.source", f"expected one of {', '.join(SOURCES)}, got {source!r}")
+        attributes = obj.get("attributes", {})
+        if not isinstance(attributes, dict):
+            _label_fail(path, f"{key}.attributes", f"expected an object, got {type(attributes).__name__}")
+        out.append(CuboidLabel(Cuboid(center, size, yaw, pitch, roll), obj["label"],
+                               None if track is None else str(track), score, source, attributes))
+    return out
+
+
+# ---------------------------------------------------------------------------------- masks
+def write_mask(path: str | os.PathLike, mask: np.ndarray) -> None:
+    """Write an (H, W) object-ID mask as a 16-bit PNG (0 = no labelled object)."""
+    import cv2
+
+    if not cv2.imwrite(str(path), np.ascontiguousarray(mask, dtype=np.uint16)):
+        raise DriveError(path, "cannot write mask PNG")
+
+
+def read_mask(path: str | os.PathLike) -> np.ndarray:
+    """Read a 16-bit object-ID mask PNG as (H, W) uint16."""
+    import cv2
+
+    mask = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if mask is None or mask.ndim != 2:
+        raise DriveError(path, "expected a single-channel 16-bit PNG object-ID mask")
+    return mask.astype(np.uint16)
+
+
+# ---------------------------------------------------------------------------------- writing
+def _T_rows(T: np.ndarray) -> list[list[float]]:
+    return [[float(v) + 0.0 for v in row] for row in np.asarray(T, dtype=np.float64)[:3]]  # + 0.0: no "-0.0"
+
+
+def write_frame_files(root: str | os.PathLike, cameras: list[str], frame_id: str, timestamp_us: int,
+                      T_world_vehicle: np.ndarray, sweep: RangeImage | np.ndarray, images: dict[str, np.ndarray],
+                      labels: list[CuboidLabel] | None = None, masks: dict[str, np.ndarray] | None = None,
+                      jpeg_quality: int = 85, sweep_format: str = "pcd", image_format: str = "jpg") -> dict:
+    """Write the files of one frame under ``root`` and return its drive.yaml entry.
+
+    Frames are independent, so several processes may write different frames of one drive.
+    """
+    from .images import write_image
+    from .pointcloud import write_points_bin, write_points_pcd
+
+    root = Path(root)
+
+    def target(rel: str) -> Path:
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    if isinstance(sweep, RangeImage):
+        lidar = f"lidar/{frame_id}.fri"
+        write_range_image(target(lidar), sweep)
+    else:
+        lidar = f"lidar/{frame_id}.{sweep_format}"
+        (write_points_pcd if sweep_format == "pcd" else write_points_bin)(target(lidar), sweep)
+    entry: dict[str, Any] = {"id": frame_id, "timestamp_us": int(timestamp_us),
+                             "T_world_vehicle": _T_rows(T_world_vehicle), "lidar": lidar, "cameras": {}}
+    for cam in cameras:
+        if cam in images:
+            rel = f"cameras/{cam}/{frame_id}.{image_format}"
+            write_image(target(rel), images[cam], quality=jpeg_quality)
+            entry["cameras"][cam] = rel
+    if labels is not None:
+        entry["labels"] = f"labels/{frame_id}.json"
+        target(entry["labels"]).write_text(labels_to_json(frame_id, labels), encoding="utf-8")
+    if masks:
+        entry["masks"] = {}
+        for cam, mask in masks.items():
+            rel = f"debug/masks/{cam}/{frame_id}.png"
+            write_mask(target(rel), mask)
+            entry["masks"][cam] = rel
+    return entry
+
+
+class NativeDriveWriter:
+    """Write a native drive frame by frame; ``close()`` (or leaving a ``with`` block) writes the index.
+
+    Args:
+        root: drive folder (created if needed).
+        rig: the sensor rig, saved as rig.yaml.
+        name: drive name stored in the index.
+        meta: optional free-form mapping stored under ``meta`` (e.g. the generator's settings).
+        jpeg_quality: quality of the camera JPEGs.
+        sweep_format: extension for sweeps given as point arrays: "pcd" or "bin".
+        image_format: "jpg" (default) or "png" (lossless).
+    """
+
+    def __init__(self, root: str | os.PathLike, rig: Rig, name: str, meta: dict | None = None,
+                 jpeg_quality: int = 85, sweep_format: str = "pcd", image_format: str = "jpg"):
+        if sweep_format not in ("pcd", "bin"):
+            raise ValueError(f"sweep_format must be 'pcd' or 'bin', got {sweep_format!r}")
+        if image_format not in ("jpg", "png"):
+            raise ValueError(f"image_format must be 'jpg' or 'png', got {image_format!r}")
+        self.image_format = image_format
+        from .rig_yaml import save_rig
+
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.rig, self.name, self.meta = rig, name, meta or {}
+        self.jpeg_quality, self.sweep_format = jpeg_quality, sweep_format
+        self.entries: list[dict] = []
+        save_rig(rig, self.root / RIG_FILE)
+
+    def add_frame(self, frame_id: str, timestamp_us: int, T_world_vehicle: np.ndarray,
+                  sweep: RangeImage | np.ndarray, images: dict[str, np.ndarray],
+                  labels: list[CuboidLabel] | None = None, masks: dict[str, np.ndarray] | None = None) -> dict:
+        """Write one frame's files and remember its index entry (returned)."""
+        entry = write_frame_files(self.root, self.rig.camera_names, frame_id, timestamp_us, T_world_vehicle,
+                                  sweep, images, labels, masks, jpeg_quality=self.jpeg_quality,
+                                  sweep_format=self.sweep_format, image_format=self.image_format)
+        self.entries.append(entry)
+        return entry
+
+    def add_entry(self, entry: dict) -> None:
+        """Append the index entry of a frame whose files :func:`write_frame_files` already wrote."""
+        self.entries.append(entry)
+
+    def close(self) -> Path:
+        """Write drive.yaml (through a temporary file, so a half-written drive has no index)."""
+        doc = {"format": FORMAT, "name": self.name, "rig": RIG_FILE}
+        if self.meta:
+            doc["meta"] = self.meta
+        doc["frames"] = self.entries
+        text = "# fusionlabel native drive; layout in docs/native_format.md\n" + yaml.safe_dump(
+            doc, sort_keys=False, default_flow_style=None, width=200)
+        tmp = self.root / (INDEX + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, self.root / INDEX)
+        return self.root / INDEX
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+
+
+def write_native_drive(root: str | os.PathLike, rig: Rig, name: str, frames: Iterable[dict], **kwargs) -> Path:
+    """Write a whole drive; each item of ``frames`` holds the keyword arguments of
+    :meth:`NativeDriveWriter.add_frame`. Returns the path of drive.yaml."""
+    writer = NativeDriveWriter(root, rig, name, **kwargs)
+    for f in frames:
+        writer.add_frame(**f)
+    return writer.close()
+
+
+# ---------------------------------------------------------------------------------- reading
+def is_native_drive(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a folder holding drive.yaml (or is such a drive.yaml)."""
+    path = Path(path)
+    if path.is_file():
+        return path.name == INDEX
+    return (path / INDEX).is_file()
+
+
+class _Index:
+    """Validating accessors for drive.yaml; every error names the file and the key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, where: str, problem: str):
+        raise DriveError(self.path, problem, where=where)
+
+    def get(self, d: dict, key: str, where: str):
+        if key not in d:
+            self.fail(f"{where}.{key}" if where else key, "missing required key")
+        return d[key]
+
+    def relpath(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value:
+            self.fail(where, f"expected a relative file path, got {value!r}")
+        p = PurePosixPath(value)
+        if p.is_absolute() or ".." in p.parts or "\\" in value:
+            self.fail(where, f"expected a path inside the drive folder (relative, no '..'), got {value!r}")
+        return value
+
+    def pose(self, value: Any, where: str) -> np.ndarray:
+        rows = value if isinstance(value, list) else None
+        if rows is not None and len(rows) == 4:
+            rows = rows[:3] if rows[3] == [0, 0, 0, 1] else None
+        if rows is None or len(rows) != 3 or not all(isinstance(r, list) and len(r) == 4 for r in rows) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for r in rows for v in r):
+            self.fail(where, f"expected 3 rows of 4 finite numbers [R | t] (4th row 0 0 0 1 optional), got {value!r}")
+        T = np.eye(4)
+        T[:3] = np.asarray(rows, dtype=np.float64)
+        err = rotation_error(T[:3, :3])
+        if err > ROTATION_TOLERANCE:
+            self.fail(where, f"rotation part is not a rotation (error {err:.2e} > {ROTATION_TOLERANCE:g})")
+        return T
+
+
+def _load_index(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DriveError(path.parent, f"not a native drive: {INDEX} not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise DriveError(path, f"cannot read file ({e})") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise DriveError(path, f"invalid YAML: {getattr(e, 'problem', None) or e}",
+                         where=f"line {mark.line + 1}" if mark else None) from None
+    if not isinstance(doc, dict):
+        raise DriveError(path, f"expected a mapping with keys format, rig, frames; got {type(doc).__name__}",
+                         where="(document)")
+    return doc
+
+
+def _labels_loader(path: Path):
+    return lambda: read_labels(path)
+
+
+def open_native_drive(path: str | os.PathLike) -> Drive:
+    """Open a native drive folder (or its drive.yaml). Reads the index and the rig only."""
+    from .rig_yaml import load_rig
+
+    path = Path(path)
+    root = path.parent if path.is_file() else path
+    index_path = root / INDEX
+    doc = _load_index(index_path)
+    ix = _Index(index_path)
+    fmt = ix.get(doc, "format", "")
+    if fmt != FORMAT:
+        ix.fail("format", f"expected '{FORMAT}', got {fmt!r}")
+    name = doc.get("name", root.name)
+    if not isinstance(name, str):
+        ix.fail("name", f"expected a string, got {name!r}")
+    rig = load_rig(root / ix.relpath(ix.get(doc, "rig", ""), "rig"))
+    frames_spec = ix.get(doc, "frames", "")
+    if not isinstance(frames_spec, list) or not frames_spec:
+        ix.fail("frames", f"expected a non-empty list of frames, got {frames_spec!r}"[:200])
+    cameras = set(rig.camera_names)
+    frames, seen, last_t = [], set(), None
+    for i, spec in enumerate(frames_spec):
+        where = f"frames[{i}]"
+        if not isinstance(spec, dict):
+            ix.fail(where, f"expected a mapping, got {type(spec).__name__}")
+        fid = ix.get(spec, "id", where)
+        if isinstance(fid, bool) or not isinstance(fid, (str, int)) or str(fid) == "":
+            ix.fail(f"{where}.id", f"expected a non-empty string, got {fid!r}")
+        fid = str(fid)
+        if fid in seen:
+            ix.fail(f"{where}.id", f"duplicate frame id '{fid}'")
+        seen.add(fid)
+        ts = ix.get(spec, "timestamp_us", where)
+        if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
+            ix.fail(f"{where}.timestamp_us", f"expected a non-negative integer (microseconds), got {ts!r}")
+        if last_t is not None and ts <= last_t:
+            ix.fail(f"{where}.timestamp_us", f"timestamps must increase: {ts} follows {last_t}")
+        last_t = ts
+        T = ix.pose(ix.get(spec, "T_world_vehicle", where), f"{where}.T_world_vehicle")
+        lidar = root / ix.relpath(ix.get(spec, "lidar", where), f"{where}.lidar")
+        cams = spec.get("cameras", {}) or {}
+        if not isinstance(cams, dict):
+            ix.fail(f"{where}.cameras", f"expected a mapping camera -> image file, got {type(cams).__name__}")
+        images = {}
+        for cam, rel in cams.items():
+            if cam not in cameras:
+                ix.fail(f"{where}.cameras.{cam}", f"camera '{cam}' is not in the rig (cameras: {', '.join(sorted(cameras))})")
+            images[cam] = root / ix.relpath(rel, f"{where}.cameras.{cam}")
+        labels = spec.get("labels")
+        source = None
+        if labels is not None:
+            source = _labels_loader(root / ix.relpath(labels, f"{where}.labels"))
+        frames.append(Frame(fid, lidar, images, ts, T, labels_source=source))
+    return Drive(name, root, rig, frames, read_points=read_sweep)
+
