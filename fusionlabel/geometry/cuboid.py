@@ -17,6 +17,7 @@ Corner order (box frame, x forward, y left, z up), bottom face then top face::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -38,6 +39,21 @@ EDGES = np.array([
 FRONT_FACE = np.array([0, 1, 5, 4])
 
 
+def _flat3(v, name: str):
+    if isinstance(v, np.ndarray):
+        v = v.reshape(-1)
+    if len(v) != 3:
+        raise ValueError(f"cuboid {name} must have 3 values, got {len(v)}")
+    return v
+
+
+def _wrap(a: float) -> float:
+    """Angle in (-pi, pi] (scalar fast path of transforms.normalize_angle)."""
+    if -math.pi < a <= math.pi:
+        return a
+    return normalize_angle(a)
+
+
 @dataclass(frozen=True)
 class Cuboid:
     """An oriented 3D box. ``center`` (3,), ``size`` (3,) = (length, width, height), angles in rad."""
@@ -50,15 +66,18 @@ class Cuboid:
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "center", tuple(float(v) for v in np.asarray(self.center).reshape(3)))
-        object.__setattr__(self, "size", tuple(float(v) for v in np.asarray(self.size).reshape(3)))
-        object.__setattr__(self, "yaw", normalize_angle(float(self.yaw)))
+        # Pure-Python checks: cuboids are built by the thousand when a project reopens.
+        center = tuple(float(v) for v in _flat3(self.center, "centre"))
+        size = tuple(float(v) for v in _flat3(self.size, "size"))
+        if not all(math.isfinite(v) for v in center + size):
+            raise ValueError(f"cuboid centre and size must be finite, got {center}, {size}")
+        if min(size) <= 0.0:
+            raise ValueError(f"cuboid size must be positive, got {size}")
+        object.__setattr__(self, "center", center)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "yaw", _wrap(float(self.yaw)))
         object.__setattr__(self, "pitch", float(self.pitch))
         object.__setattr__(self, "roll", float(self.roll))
-        if not all(np.isfinite(self.center)) or not all(np.isfinite(self.size)):
-            raise ValueError(f"cuboid centre and size must be finite, got {self.center}, {self.size}")
-        if min(self.size) <= 0.0:
-            raise ValueError(f"cuboid size must be positive, got {self.size}")
 
     @property
     def length(self) -> float:

@@ -1,0 +1,736 @@
+"""Every edit of a document is one of these commands (frozen dataclasses).
+
+A command is built with what the user asked for (``SetBox(uid, box)``). :meth:`Command.bind`
+returns a copy with everything needed to undo it filled in from the current state (the previous
+box, the generated uid and track id, the removed cuboids ...). A bound command's :meth:`do` and
+:meth:`undo` are pure functions of its fields and the :class:`~.document.DocState`, so the command
+log replays exactly and undo works after reopening a project. :meth:`to_dict` /
+:func:`command_from_dict` serialise bound and unbound commands losslessly to JSON-ready dicts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..geometry.cuboid import Cuboid
+from .annotation import SOURCES, CuboidLabel
+from .document import FRAME_STATUSES, Annotation, CommandError, DocState
+
+
+def new_uid(state: DocState) -> str:
+    """A fresh annotation uid from the state's factory (uuid4 hex unless a test seeds it)."""
+    return state.uid_factory()
+
+
+# ---------------------------------------------------------------------------------- base
+@dataclass(frozen=True)
+class Command:
+    """Base of all commands. Subclasses set ``kind`` and implement bind/do/undo."""
+
+    kind: ClassVar[str] = ""
+    _codecs: ClassVar[dict[str, str]] = {}
+
+    @property
+    def description(self) -> str:  # overridden by a field in SetBox and Batch
+        return self.kind
+
+    @property
+    def is_bound(self) -> bool:
+        return True
+
+    @property
+    def is_noop(self) -> bool:
+        """True for a bound command that would change nothing (the document then records nothing)."""
+        return False
+
+    def bind(self, state: DocState) -> "Command":
+        raise NotImplementedError
+
+    def do(self, state: DocState) -> None:
+        raise NotImplementedError
+
+    def undo(self, state: DocState) -> None:
+        raise NotImplementedError
+
+    def _require_bound(self) -> None:
+        if not self.is_bound:
+            raise CommandError(f"{self.kind}: bind the command to a state before do/undo")
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"type": self.kind}
+        for f in fields(self):
+            out[f.name] = _encode(self._codecs.get(f.name, "plain"), getattr(self, f.name))
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+COMMANDS: dict[str, type[Command]] = {}
+
+
+def _register(cls):
+    COMMANDS[cls.kind] = cls
+    return cls
+
+
+def command_from_dict(data: dict) -> Command:
+    """Inverse of :meth:`Command.to_dict`; CommandError on an unknown or malformed command."""
+    try:
+        cls = COMMANDS[data["type"]]
+    except (KeyError, TypeError):
+        raise CommandError(f"unknown command {data.get('type') if isinstance(data, dict) else data!r}; "
+                           f"expected one of {', '.join(COMMANDS)}") from None
+    kwargs = {}
+    try:
+        for f in fields(cls):
+            if f.name in data:
+                kwargs[f.name] = _decode(cls._codecs.get(f.name, "plain"), data[f.name])
+        return cls(**kwargs)
+    except (KeyError, TypeError, ValueError) as e:
+        raise CommandError(f"malformed {cls.kind} command: {type(e).__name__}: {e}") from None
+
+
+def command_from_json(text: str) -> Command:
+    return command_from_dict(json.loads(text))
+
+
+# ---------------------------------------------------------------------------------- helpers
+def json_normal(value: Any) -> Any:
+    """``value`` as it will come back from JSON (tuples -> lists, numpy scalars -> Python)."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"attribute value {o!r} of type {type(o).__name__} cannot be stored")
+
+
+def _check_class(state: DocState, cls: str) -> None:
+    if not isinstance(cls, str) or not cls:
+        raise CommandError(f"class must be a non-empty name, got {cls!r}")
+    if state.ontology is not None and cls not in state.ontology:
+        raise CommandError(f"unknown class '{cls}' (ontology classes: {', '.join(state.ontology.names)})")
+
+
+def _check_track_free(state: DocState, track_id: str, frame: int, uid: str | None = None) -> None:
+    other = state.by_track.get(track_id, {}).get(frame)
+    if other is not None and other != uid:
+        raise CommandError(f"track {track_id} already has a cuboid in frame {frame} ({other})")
+
+
+def _normal_label(label: CuboidLabel, state: DocState) -> CuboidLabel:
+    """Validated label in canonical form: string track id, JSON-normal attributes, source known."""
+    if not isinstance(label, CuboidLabel):
+        raise CommandError(f"expected a CuboidLabel, got {type(label).__name__}")
+    if not isinstance(label.box, Cuboid):
+        raise CommandError(f"expected a Cuboid box, got {type(label.box).__name__}")
+    _check_class(state, label.label)
+    if label.source not in SOURCES:
+        raise CommandError(f"source must be one of {', '.join(SOURCES)}, got {label.source!r}")
+    score = label.score
+    if score is not None:
+        score = float(score)
+        if not math.isfinite(score):
+            raise CommandError(f"score must be finite, got {score}")
+    track = label.track_id
+    if track is not None:
+        track = str(track)
+        if not track:
+            raise CommandError("track id must not be empty")
+    attributes = json_normal(dict(label.attributes))
+    if label.track_id == track and label.score == score and label.attributes == attributes \
+            and type(label.score) is type(score):
+        return label
+    return replace(label, track_id=track, score=score, attributes=attributes)
+
+
+def _with_defaults(label: CuboidLabel, state: DocState) -> CuboidLabel:
+    """Add the class's default attribute values that the label does not set."""
+    if state.ontology is None or label.label not in state.ontology:
+        return label
+    defaults = state.ontology.get(label.label).default_attributes()
+    missing = {k: v for k, v in defaults.items() if k not in label.attributes}
+    if not missing:
+        return label
+    return replace(label, attributes={**label.attributes, **json_normal(missing)})
+
+
+def _uids(uids) -> tuple[str, ...]:
+    if isinstance(uids, str):
+        return (uids,)
+    return tuple(uids)
+
+
+# ---------------------------------------------------------------------------------- commands
+@_register
+@dataclass(frozen=True)
+class CreateCuboid(Command):
+    """Add a cuboid to a frame. Bind fills ``uid`` (uuid4 hex), a new track id when the label has
+    none, the class's default attributes, and ``seq`` (its place in creation order)."""
+
+    kind: ClassVar[str] = "create"
+    _codecs: ClassVar[dict[str, str]] = {"label": "label"}
+    frame: int
+    label: CuboidLabel
+    uid: str | None = None
+    seq: int | None = None
+
+    @property
+    def description(self) -> str:
+        return f"Create {self.label.label}"
+
+    @property
+    def is_bound(self) -> bool:
+        return self.uid is not None and self.seq is not None and self.label.track_id is not None
+
+    def bind(self, state: DocState) -> "CreateCuboid":
+        frame = state.check_frame(self.frame)
+        label = _with_defaults(_normal_label(self.label, state), state)
+        uid = self.uid or new_uid(state)
+        if uid in state.anns:
+            raise CommandError(f"an annotation with uid {uid} already exists")
+        if label.track_id is None:
+            label = replace(label, track_id=str(state.next_track))
+            state.next_track += 1
+        _check_track_free(state, label.track_id, frame)
+        seq = self.seq if self.seq is not None else state.next_seq
+        return CreateCuboid(frame, label, uid, seq)
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        state.insert(Annotation(self.uid, self.frame, self.label), self.seq)
+
+    def undo(self, state: DocState) -> None:
+        state.remove(self.uid)
+
+
+@_register
+@dataclass(frozen=True)
+class DeleteCuboids(Command):
+    """Remove cuboids; bound with the removed annotations and their places in creation order."""
+
+    kind: ClassVar[str] = "delete"
+    _codecs: ClassVar[dict[str, str]] = {"uids": "strs", "before": "placed"}
+    uids: tuple[str, ...]
+    before: tuple[tuple[Annotation, int], ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "uids", _uids(self.uids))
+
+    @property
+    def description(self) -> str:
+        return "Delete cuboid" if len(self.uids) == 1 else f"Delete {len(self.uids)} cuboids"
+
+    @property
+    def is_bound(self) -> bool:
+        return len(self.before) == len(self.uids)
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.uids
+
+    def bind(self, state: DocState) -> "DeleteCuboids":
+        uids = tuple(dict.fromkeys(self.uids))
+        before = tuple((state.annotation(u), state.seq[u]) for u in uids)
+        return DeleteCuboids(uids, before)
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        for uid in self.uids:
+            state.remove(uid)
+
+    def undo(self, state: DocState) -> None:
+        for ann, seq in self.before:
+            state.insert(ann, seq)
+
+
+@_register
+@dataclass(frozen=True)
+class SetBox(Command):
+    """Give a cuboid a new box (one mouse drag or one key press = one SetBox)."""
+
+    kind: ClassVar[str] = "set_box"
+    _codecs: ClassVar[dict[str, str]] = {"box": "cuboid", "before": "cuboid?"}
+    uid: str
+    box: Cuboid
+    description: str = "Move"
+    before: Cuboid | None = None
+
+    @property
+    def is_bound(self) -> bool:
+        return self.before is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.box == self.before
+
+    def bind(self, state: DocState) -> "SetBox":
+        if not isinstance(self.box, Cuboid):
+            raise CommandError(f"expected a Cuboid, got {type(self.box).__name__}")
+        return replace(self, before=state.annotation(self.uid).box)
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        ann = state.anns[self.uid]
+        state.replace(ann.with_label(replace(ann.label, box=self.box)))
+
+    def undo(self, state: DocState) -> None:
+        ann = state.anns[self.uid]
+        state.replace(ann.with_label(replace(ann.label, box=self.before)))
+
+
+@_register
+@dataclass(frozen=True)
+class SetClass(Command):
+    """Retype a cuboid (box and attributes unchanged)."""
+
+    kind: ClassVar[str] = "set_class"
+    uid: str
+    cls: str
+    before: str | None = None
+
+    @property
+    def description(self) -> str:
+        return f"Set class {self.cls}"
+
+    @property
+    def is_bound(self) -> bool:
+        return self.before is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.cls == self.before
+
+    def bind(self, state: DocState) -> "SetClass":
+        _check_class(state, self.cls)
+        return replace(self, before=state.annotation(self.uid).cls)
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        ann = state.anns[self.uid]
+        state.replace(ann.with_label(replace(ann.label, label=self.cls)))
+
+    def undo(self, state: DocState) -> None:
+        ann = state.anns[self.uid]
+        state.replace(ann.with_label(replace(ann.label, label=self.before)))
+
+
+@_register
+@dataclass(frozen=True)
+class SetAttributes(Command):
+    """Merge ``attributes`` into a cuboid's attributes; a value of None removes that key.
+
+    Attributes the ontology declares for the cuboid's class are validated (kind, choices)."""
+
+    kind: ClassVar[str] = "set_attributes"
+    uid: str
+    attributes: dict[str, Any]
+    before: dict[str, Any] | None = None
+
+    @property
+    def description(self) -> str:
+        keys = list(self.attributes)
+        if len(keys) == 1:
+            return f"Set {keys[0]}"
+        return "Set attributes"
+
+    @property
+    def is_bound(self) -> bool:
+        return self.before is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.before is not None and self._merged(self.before) == self.before
+
+    def _merged(self, current: dict) -> dict:
+        out = dict(current)
+        for k, v in self.attributes.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = v
+        return out
+
+    def bind(self, state: DocState) -> "SetAttributes":
+        ann = state.annotation(self.uid)
+        if not isinstance(self.attributes, dict) or not all(isinstance(k, str) for k in self.attributes):
+            raise CommandError(f"attributes must be a mapping of names to values, got {self.attributes!r}")
+        values = json_normal(self.attributes)
+        specs = state.ontology.get(ann.cls).attributes if state.ontology and ann.cls in state.ontology else {}
+        for k, v in values.items():
+            if v is not None and k in specs:
+                try:
+                    values[k] = specs[k].validate(v)
+                except ValueError as e:
+                    raise CommandError(f"{ann.cls}: {e}") from None
+        return SetAttributes(self.uid, values, dict(ann.attributes))
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        ann = state.anns[self.uid]
+        state.replace(ann.with_label(replace(ann.label, attributes=self._merged(ann.attributes))))
+
+    def undo(self, state: DocState) -> None:
+        ann = state.anns[self.uid]
+        state.replace(ann.with_label(replace(ann.label, attributes=dict(self.before))))
+
+
+@_register
+@dataclass(frozen=True)
+class SetTrack(Command):
+    """Move a cuboid to another track (e.g. to join two track pieces); a track has one cuboid per frame."""
+
+    kind: ClassVar[str] = "set_track"
+    uid: str
+    track_id: str
+    before: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "track_id", str(self.track_id))
+
+    @property
+    def description(self) -> str:
+        return f"Set track {self.track_id}"
+
+    @property
+    def is_bound(self) -> bool:
+        return self.before is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.track_id == self.before
+
+    def bind(self, state: DocState) -> "SetTrack":
+        ann = state.annotation(self.uid)
+        if not self.track_id:
+            raise CommandError("track id must not be empty")
+        _check_track_free(state, self.track_id, ann.frame, self.uid)
+        return replace(self, before=ann.track_id if ann.track_id is not None else "")
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        ann = state.anns[self.uid]
+        state.replace(ann.with_label(replace(ann.label, track_id=self.track_id)))
+        state.note_track(self.track_id)
+
+    def undo(self, state: DocState) -> None:
+        ann = state.anns[self.uid]
+        state.replace(ann.with_label(replace(ann.label, track_id=self.before or None)))
+
+
+@_register
+@dataclass(frozen=True)
+class CopyToFrame(Command):
+    """Copy cuboids to another frame with the same track ids; tracks already there are skipped.
+
+    ``T_target_source`` (16 floats, row-major 4x4) optionally maps boxes from the source frame's
+    LiDAR frame to the target's (ego-motion compensation; see edit_actions.copy_to_next_frame)."""
+
+    kind: ClassVar[str] = "copy_to_frame"
+    _codecs: ClassVar[dict[str, str]] = {"uids": "strs", "created": "placed", "T_target_source": "floats?"}
+    uids: tuple[str, ...]
+    target_frame: int
+    T_target_source: tuple[float, ...] | None = None
+    created: tuple[tuple[Annotation, int], ...] | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "uids", _uids(self.uids))
+        if self.T_target_source is not None:
+            T = np.asarray(self.T_target_source, dtype=np.float64).reshape(-1)
+            if T.size != 16 or not np.all(np.isfinite(T)):
+                raise ValueError(f"T_target_source must be 16 finite numbers (4x4), got {T.size} values")
+            object.__setattr__(self, "T_target_source", tuple(float(v) for v in T))
+
+    @property
+    def description(self) -> str:
+        n = len(self.created) if self.created is not None else len(self.uids)
+        return f"Copy {n} cuboid{'s' if n != 1 else ''} to frame {self.target_frame}"
+
+    @property
+    def is_bound(self) -> bool:
+        return self.created is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.created is not None and not self.created
+
+    def bind(self, state: DocState) -> "CopyToFrame":
+        target = state.check_frame(self.target_frame)
+        T = None if self.T_target_source is None else np.asarray(self.T_target_source).reshape(4, 4)
+        created = []
+        taken: set[str] = set()
+        for uid in dict.fromkeys(self.uids):
+            src = state.annotation(uid)
+            if src.frame == target:
+                continue
+            track = src.track_id
+            if track is None or track in taken or target in state.by_track.get(track, {}):
+                continue
+            box = src.box if T is None else src.box.transformed(T)
+            created.append((Annotation(new_uid(state), target, replace(src.label, box=box)), state.next_seq))
+            state.next_seq += 1
+            taken.add(track)
+        return replace(self, created=tuple(created))
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        for ann, seq in self.created:
+            state.insert(ann, seq)
+
+    def undo(self, state: DocState) -> None:
+        for ann, _ in reversed(self.created):
+            state.remove(ann.uid)
+
+
+@_register
+@dataclass(frozen=True)
+class DeleteTrackFrom(Command):
+    """Remove a track's cuboids in ``frame`` and every later frame."""
+
+    kind: ClassVar[str] = "delete_track_from"
+    _codecs: ClassVar[dict[str, str]] = {"before": "placed"}
+    track_id: str
+    frame: int
+    before: tuple[tuple[Annotation, int], ...] | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "track_id", str(self.track_id))
+
+    @property
+    def description(self) -> str:
+        return f"Delete track {self.track_id} from frame {self.frame}"
+
+    @property
+    def is_bound(self) -> bool:
+        return self.before is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.before is not None and not self.before
+
+    def bind(self, state: DocState) -> "DeleteTrackFrom":
+        state.check_frame(self.frame)
+        frames = state.by_track.get(self.track_id, {})
+        uids = [frames[f] for f in sorted(frames) if f >= self.frame]
+        return replace(self, before=tuple((state.anns[u], state.seq[u]) for u in uids))
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        for ann, _ in self.before:
+            state.remove(ann.uid)
+
+    def undo(self, state: DocState) -> None:
+        for ann, seq in self.before:
+            state.insert(ann, seq)
+
+
+@_register
+@dataclass(frozen=True)
+class AcceptPrelabel(Command):
+    """Turn model pre-labels into human labels; the model's score moves to attributes["prelabel_score"]."""
+
+    kind: ClassVar[str] = "accept_prelabel"
+    _codecs: ClassVar[dict[str, str]] = {"uids": "strs", "before": "anns"}
+    uids: tuple[str, ...]
+    before: tuple[Annotation, ...] | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "uids", _uids(self.uids))
+
+    @property
+    def description(self) -> str:
+        n = len(self.before) if self.before is not None else len(self.uids)
+        return "Accept pre-label" if n == 1 else f"Accept {n} pre-labels"
+
+    @property
+    def is_bound(self) -> bool:
+        return self.before is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.before is not None and not self.before
+
+    def bind(self, state: DocState) -> "AcceptPrelabel":
+        anns = [state.annotation(u) for u in dict.fromkeys(self.uids)]
+        return replace(self, before=tuple(a for a in anns if a.source == "model"))
+
+    @staticmethod
+    def accepted(label: CuboidLabel) -> CuboidLabel:
+        attributes = dict(label.attributes)
+        if label.score is not None:
+            attributes["prelabel_score"] = label.score
+        return replace(label, source="human", score=None, attributes=attributes)
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        for ann in self.before:
+            state.replace(ann.with_label(self.accepted(ann.label)))
+
+    def undo(self, state: DocState) -> None:
+        for ann in self.before:
+            state.replace(ann)
+
+
+@_register
+@dataclass(frozen=True)
+class SetFrameStatus(Command):
+    """Mark a frame new, in_progress, done or reviewed."""
+
+    kind: ClassVar[str] = "set_frame_status"
+    frame: int
+    status: str
+    before: str | None = None
+
+    @property
+    def description(self) -> str:
+        return f"Mark frame {self.frame} {self.status.replace('_', ' ')}"
+
+    @property
+    def is_bound(self) -> bool:
+        return self.before is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.status == self.before
+
+    def bind(self, state: DocState) -> "SetFrameStatus":
+        state.check_frame(self.frame)
+        if self.status not in FRAME_STATUSES:
+            raise CommandError(f"frame status must be one of {', '.join(FRAME_STATUSES)}, got {self.status!r}")
+        return replace(self, before=state.status.get(self.frame, "new"))
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        state.set_status(self.frame, self.status)
+
+    def undo(self, state: DocState) -> None:
+        state.set_status(self.frame, self.before)
+
+
+@_register
+@dataclass(frozen=True)
+class Batch(Command):
+    """Several commands done and undone as one step (one undo entry, one transaction)."""
+
+    kind: ClassVar[str] = "batch"
+    _codecs: ClassVar[dict[str, str]] = {"commands": "commands"}
+    commands: tuple[Command, ...]
+    description: str = "Edit"
+
+    def __post_init__(self):
+        object.__setattr__(self, "commands", tuple(self.commands))
+
+    @property
+    def is_bound(self) -> bool:
+        return all(c.is_bound for c in self.commands)
+
+    @property
+    def is_noop(self) -> bool:
+        return all(c.is_noop for c in self.commands)
+
+    def bind(self, state: DocState) -> "Batch":
+        """Bind each command on the state left by the previous ones, then restore the state."""
+        done: list[Command] = []
+        try:
+            for cmd in self.commands:
+                bound = cmd.bind(state)
+                if bound.is_noop:
+                    continue
+                bound.do(state)
+                done.append(bound)
+        finally:
+            for cmd in reversed(done):
+                cmd.undo(state)
+        return replace(self, commands=tuple(done))
+
+    def do(self, state: DocState) -> None:
+        self._require_bound()
+        for cmd in self.commands:
+            cmd.do(state)
+
+    def undo(self, state: DocState) -> None:
+        for cmd in reversed(self.commands):
+            cmd.undo(state)
+
+
+# ---------------------------------------------------------------------------------- codecs
+def cuboid_to_dict(box: Cuboid) -> dict:
+    return {"center": list(box.center), "size": list(box.size), "yaw": box.yaw, "pitch": box.pitch, "roll": box.roll}
+
+
+
+
+def cuboid_from_dict(d: dict) -> Cuboid:
+    """Rebuild a stored cuboid exactly (a stored yaw in (-pi, pi] is kept bit for bit)."""
+    return Cuboid(d["center"], d["size"], float(d.get("yaw", 0.0)), float(d.get("pitch", 0.0)),
+                  float(d.get("roll", 0.0)))
+
+
+def label_to_dict(label: CuboidLabel) -> dict:
+    return {"box": cuboid_to_dict(label.box), "label": label.label, "track_id": label.track_id,
+            "score": label.score, "source": label.source, "attributes": label.attributes}
+
+
+def label_from_dict(d: dict) -> CuboidLabel:
+    return CuboidLabel(cuboid_from_dict(d["box"]), d["label"], d.get("track_id"), d.get("score"),
+                       d.get("source", "human"), dict(d.get("attributes") or {}))
+
+
+def annotation_to_dict(ann: Annotation) -> dict:
+    return {"uid": ann.uid, "frame": ann.frame, "label": label_to_dict(ann.label)}
+
+
+def annotation_from_dict(d: dict) -> Annotation:
+    return Annotation(d["uid"], int(d["frame"]), label_from_dict(d["label"]))
+
+
+def _encode(codec: str, v):
+    if v is None:
+        return None
+    if codec == "label":
+        return label_to_dict(v)
+    if codec in ("cuboid", "cuboid?"):
+        return cuboid_to_dict(v)
+    if codec == "placed":
+        return [{**annotation_to_dict(a), "seq": s} for a, s in v]
+    if codec == "anns":
+        return [annotation_to_dict(a) for a in v]
+    if codec == "commands":
+        return [c.to_dict() for c in v]
+    if codec in ("strs", "floats?"):
+        return list(v)
+    return v
+
+
+def _decode(codec: str, v):
+    if v is None:
+        return None
+    if codec == "label":
+        return label_from_dict(v)
+    if codec in ("cuboid", "cuboid?"):
+        return cuboid_from_dict(v)
+    if codec == "placed":
+        return tuple((annotation_from_dict(d), int(d["seq"])) for d in v)
+    if codec == "anns":
+        return tuple(annotation_from_dict(d) for d in v)
+    if codec == "commands":
+        return tuple(command_from_dict(d) for d in v)
+    if codec == "strs":
+        return tuple(str(x) for x in v)
+    if codec == "floats?":
+        return tuple(float(x) for x in v)
+    return v
+
+
+__all__ = ["Command", "CreateCuboid", "DeleteCuboids", "SetBox", "SetClass", "SetAttributes", "SetTrack",
+           "CopyToFrame", "DeleteTrackFrom", "AcceptPrelabel", "SetFrameStatus", "Batch", "COMMANDS",
+           "command_from_dict", "command_from_json", "CommandError", "json_normal"]

@@ -1,0 +1,473 @@
+"""The annotations of one drive, changed only through commands, with undo/redo and change events.
+
+:class:`DocState` is the plain in-memory state that commands act on (see commands.py);
+:class:`Document` owns it, runs commands, keeps the undo/redo stacks, persists every command in
+one transaction through an optional store (fusionlabel.store) and tells subscribers what changed.
+No Qt here: the app subscribes to :class:`Change` events and redraws.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
+
+from ..errors import FusionLabelError
+from ..geometry.cuboid import Cuboid
+from .annotation import CuboidLabel
+from .ontology import Ontology
+
+if TYPE_CHECKING:
+    from .commands import Command
+
+log = logging.getLogger(__name__)
+
+FRAME_STATUSES = ("new", "in_progress", "done", "reviewed")
+
+
+class ReadOnlyError(FusionLabelError):
+    """An edit was attempted on a document opened read-only (another process holds the project)."""
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One labelled cuboid in one frame. ``uid`` is a uuid4 hex string, ``frame`` a frame index."""
+
+    uid: str
+    frame: int
+    label: CuboidLabel
+
+    @property
+    def box(self) -> Cuboid:
+        return self.label.box
+
+    @property
+    def cls(self) -> str:
+        return self.label.label
+
+    @property
+    def track_id(self) -> str | None:
+        return self.label.track_id
+
+    @property
+    def source(self) -> str:
+        return self.label.source
+
+    @property
+    def score(self) -> float | None:
+        return self.label.score
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        return self.label.attributes
+
+    def with_label(self, label: CuboidLabel) -> "Annotation":
+        return Annotation(self.uid, self.frame, label)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a command (or its undo/redo) touched. ``reason``: apply, undo, redo or reload."""
+
+    frames: set[int]
+    uids: set[str]
+    reason: str
+    description: str = ""
+    status_frames: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Delta:
+    """Everything one do/undo changed, for the store: current value of each touched item."""
+
+    annotations: dict[str, tuple[Annotation, int] | None]   # uid -> (annotation, seq) or None if removed
+    statuses: dict[int, str]
+    next_track: int
+    next_seq: int
+
+
+class DocState:
+    """Annotations by uid with per-frame and per-track indexes, frame statuses and id counters.
+
+    Commands change it only through :meth:`insert`, :meth:`remove`, :meth:`replace` and
+    :meth:`set_status`, which record what was touched so that the document can persist and announce
+    exactly that.
+    """
+
+    def __init__(self, n_frames: int, ontology: Ontology | None = None):
+        self.n_frames = int(n_frames)
+        self.ontology = ontology
+        self.anns: dict[str, Annotation] = {}
+        self.seq: dict[str, int] = {}
+        self.by_frame: dict[int, set[str]] = {}
+        self.by_track: dict[str, dict[int, str]] = {}   # track -> frame -> uid
+        self.status: dict[int, str] = {}
+        self.next_seq = 0
+        self.next_track = 1
+        self.uid_factory: Callable[[], str] = lambda: uuid.uuid4().hex
+        self._frame_cache: dict[int, list[Annotation]] = {}
+        self._touched: dict[str, None] = {}
+        self._touched_frames: set[int] = set()
+        self._touched_status: set[int] = set()
+
+    # ------------------------------------------------------------------ primitives
+    def insert(self, ann: Annotation, seq: int) -> None:
+        if ann.uid in self.anns:
+            raise ValueError(f"annotation {ann.uid} already exists")
+        track = ann.track_id
+        if track is not None and ann.frame in self.by_track.get(track, {}):
+            raise ValueError(f"track {track} already has a cuboid in frame {ann.frame}")
+        self.anns[ann.uid] = ann
+        self.seq[ann.uid] = seq
+        self.by_frame.setdefault(ann.frame, set()).add(ann.uid)
+        if track is not None:
+            self.by_track.setdefault(track, {})[ann.frame] = ann.uid
+            self.note_track(track)
+        self.next_seq = max(self.next_seq, seq + 1)
+        self._touch(ann.uid, ann.frame)
+
+    def remove(self, uid: str) -> tuple[Annotation, int]:
+        ann = self.anns.pop(uid)
+        seq = self.seq.pop(uid)
+        self.by_frame[ann.frame].discard(uid)
+        if ann.track_id is not None:
+            frames = self.by_track[ann.track_id]
+            del frames[ann.frame]
+            if not frames:
+                del self.by_track[ann.track_id]
+        self._touch(uid, ann.frame)
+        return ann, seq
+
+    def replace(self, ann: Annotation) -> Annotation:
+        """Swap in a new version of an existing annotation (same uid and frame); returns the old one."""
+        old = self.anns[ann.uid]
+        if old.frame != ann.frame:
+            raise ValueError("replace keeps the frame of an annotation")
+        if old.track_id != ann.track_id:
+            seq = self.seq[ann.uid]
+            self.remove(ann.uid)
+            try:
+                self.insert(ann, seq)
+            except ValueError:
+                self.insert(old, seq)
+                raise
+        else:
+            self.anns[ann.uid] = ann
+            self._touch(ann.uid, ann.frame)
+        return old
+
+    def set_status(self, frame: int, status: str) -> str:
+        old = self.status.get(frame, "new")
+        if status == "new":
+            self.status.pop(frame, None)
+        else:
+            self.status[frame] = status
+        self._touched_status.add(frame)
+        self._touched_frames.add(frame)
+        return old
+
+    def note_track(self, track_id: str) -> None:
+        """Keep :attr:`next_track` above every numeric track id in use, so ids are never reused."""
+        if track_id.isdigit():
+            self.next_track = max(self.next_track, int(track_id) + 1)
+
+    def _touch(self, uid: str, frame: int) -> None:
+        self._touched[uid] = None
+        self._touched_frames.add(frame)
+        self._frame_cache.pop(frame, None)
+
+    # ------------------------------------------------------------------ journal
+    def begin(self) -> None:
+        self._touched.clear()
+        self._touched_frames.clear()
+        self._touched_status.clear()
+
+    def delta(self) -> Delta:
+        anns = {uid: ((self.anns[uid], self.seq[uid]) if uid in self.anns else None) for uid in self._touched}
+        statuses = {f: self.status.get(f, "new") for f in self._touched_status}
+        return Delta(anns, statuses, self.next_track, self.next_seq)
+
+    def change(self, reason: str, description: str) -> Change:
+        return Change(set(self._touched_frames), set(self._touched), reason, description, set(self._touched_status))
+
+    # ------------------------------------------------------------------ queries
+    def frame_annotations(self, frame: int) -> list[Annotation]:
+        cached = self._frame_cache.get(frame)
+        if cached is None:
+            uids = sorted(self.by_frame.get(frame, ()), key=self.seq.__getitem__)
+            cached = self._frame_cache[frame] = [self.anns[u] for u in uids]
+        return list(cached)
+
+    def check_frame(self, frame: int) -> int:
+        if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame < self.n_frames:
+            raise CommandError(f"frame {frame!r} is out of range: the drive has {self.n_frames} frames")
+        return frame
+
+    def annotation(self, uid: str) -> Annotation:
+        try:
+            return self.anns[uid]
+        except KeyError:
+            raise CommandError(f"no annotation with uid {uid}") from None
+
+
+class CommandError(FusionLabelError):
+    """A command does not fit the document (unknown uid, frame out of range, unknown class ...)."""
+
+
+class Store(Protocol):
+    """What a Document needs from persistence (implemented by fusionlabel.store.ProjectStore)."""
+
+    read_only: bool
+
+    def load_state(self) -> Any: ...
+    def load_command(self, log_id: int) -> "Command": ...
+    def commit_apply(self, cmd: "Command", delta: Delta) -> int: ...
+    def commit_undo(self, log_id: int, delta: Delta) -> None: ...
+    def commit_redo(self, log_id: int, delta: Delta) -> None: ...
+
+
+@dataclass
+class _Entry:
+    """One step of history: its command-log id (None without a store), description, command."""
+
+    log_id: int | None
+    description: str
+    command: "Command | None"
+
+
+class Document:
+    """The annotations of one drive. Change them only with :meth:`apply`, :meth:`undo`, :meth:`redo`.
+
+    Args:
+        n_frames: number of frames of the drive (frame indexes are 0 .. n_frames-1).
+        ontology: the project's classes; commands check class names against it.
+        store: optional persistence; when given, the state and the undo/redo history are loaded
+            from it and every command is written in one transaction before it is announced.
+    """
+
+    def __init__(self, n_frames: int, ontology: Ontology, store: Store | None = None):
+        self.ontology = ontology
+        self._store = store
+        self._state = DocState(n_frames, ontology)
+        self._undo: list[_Entry] = []
+        self._redo: list[_Entry] = []
+        self._subscribers: list[Callable[[Change], None]] = []
+        if store is not None:
+            self._load()
+
+    # ------------------------------------------------------------------ loading
+    def _load(self) -> None:
+        stored = self._store.load_state()
+        state = DocState(self._state.n_frames, self.ontology)
+        for ann, seq in stored.annotations:
+            state.insert(ann, seq)
+        for frame, status in stored.statuses.items():
+            state.status[frame] = status
+        state.next_track = max(state.next_track, stored.next_track)
+        state.next_seq = max(state.next_seq, stored.next_seq)
+        state.begin()
+        self._state = state
+        self._undo = [_Entry(i, d, None) for i, d in stored.undo]
+        self._redo = [_Entry(i, d, None) for i, d in stored.redo]
+
+    def reload(self) -> None:
+        """Re-read state and history from the store (a read-only view picking up the writer's edits)."""
+        if self._store is None:
+            return
+        before = set(self._state.anns)
+        self._load()
+        self._notify(Change(set(range(self.n_frames)), before | set(self._state.anns), "reload", "Reload",
+                            set(range(self.n_frames))))
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def n_frames(self) -> int:
+        return self._state.n_frames
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self._store is not None and self._store.read_only)
+
+    @property
+    def state(self) -> DocState:
+        """The live state (read it, never change it directly)."""
+        return self._state
+
+    def annotations(self, frame: int) -> list[Annotation]:
+        """The cuboids of a frame in creation order."""
+        return self._state.frame_annotations(frame)
+
+    def all_annotations(self) -> list[Annotation]:
+        """Every cuboid of the drive, by frame then creation order."""
+        return [a for f in sorted(self._state.by_frame) for a in self._state.frame_annotations(f)]
+
+    def __len__(self) -> int:
+        return len(self._state.anns)
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._state.anns
+
+    def get(self, uid: str) -> Annotation:
+        """The annotation with this uid; KeyError if there is none."""
+        try:
+            return self._state.anns[uid]
+        except KeyError:
+            raise KeyError(f"no annotation with uid {uid}") from None
+
+    def find_track(self, track_id: str, frame: int) -> Annotation | None:
+        """The cuboid of a track in a frame, or None."""
+        uid = self._state.by_track.get(track_id, {}).get(frame)
+        return None if uid is None else self._state.anns[uid]
+
+    def track_frames(self, track_id: str) -> list[int]:
+        """Frames in which a track has a cuboid, ascending."""
+        return sorted(self._state.by_track.get(track_id, {}))
+
+    def track_ids(self) -> list[str]:
+        """Every track id in use (numeric ids in numeric order first)."""
+        return sorted(self._state.by_track, key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t))
+
+    def annotated_frames(self) -> list[int]:
+        """Frames with at least one cuboid, ascending (the timeline's keyframe marks)."""
+        return sorted(f for f, uids in self._state.by_frame.items() if uids)
+
+    def new_track_id(self) -> str:
+        """A fresh track id ("1", "2", ...), never handed out before in this project."""
+        tid = str(self._state.next_track)
+        self._state.next_track += 1
+        return tid
+
+    def frame_status(self, frame: int) -> str:
+        """One of ``new``, ``in_progress``, ``done``, ``reviewed``."""
+        return self._state.status.get(frame, "new")
+
+    def frame_statuses(self) -> list[str]:
+        """Status of every frame, by index."""
+        return [self._state.status.get(f, "new") for f in range(self.n_frames)]
+
+    # ------------------------------------------------------------------ history
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo_text(self) -> str:
+        """Description of the command :meth:`undo` would revert ("" if none)."""
+        return self._undo[-1].description if self._undo else ""
+
+    def redo_text(self) -> str:
+        return self._redo[-1].description if self._redo else ""
+
+    def history(self) -> list[str]:
+        """Descriptions of the undoable commands, oldest first."""
+        return [e.description for e in self._undo]
+
+    # ------------------------------------------------------------------ editing
+    def apply(self, cmd: "Command") -> "Command | None":
+        """Run a command: do it, persist it in one transaction, push it on the undo stack, clear
+        the redo stack and notify subscribers. Returns the bound command (uids, track ids and
+        previous values filled in), or None when it would change nothing (then nothing is recorded).
+        """
+        self._check_writable()
+        state = self._state
+        bound = cmd.bind(state)
+        if bound.is_noop:
+            return None
+        state.begin()
+        bound.do(state)
+        log_id = None
+        if self._store is not None:
+            try:
+                log_id = self._store.commit_apply(bound, state.delta())
+            except BaseException:
+                state.begin()
+                bound.undo(state)
+                raise
+        self._undo.append(_Entry(log_id, bound.description, bound))
+        self._redo.clear()
+        self._notify(state.change("apply", bound.description))
+        return bound
+
+    def undo(self) -> "Command | None":
+        """Revert the last command (persisted in one transaction); returns it, or None if none."""
+        self._check_writable()
+        if not self._undo:
+            return None
+        entry = self._undo[-1]
+        cmd = self._command(entry)
+        state = self._state
+        state.begin()
+        cmd.undo(state)
+        if self._store is not None:
+            try:
+                self._store.commit_undo(entry.log_id, state.delta())
+            except BaseException:
+                state.begin()
+                cmd.do(state)
+                raise
+        self._redo.append(self._undo.pop())
+        self._notify(state.change("undo", entry.description))
+        return cmd
+
+    def redo(self) -> "Command | None":
+        """Do again the last undone command; returns it, or None if there is none."""
+        self._check_writable()
+        if not self._redo:
+            return None
+        entry = self._redo[-1]
+        cmd = self._command(entry)
+        state = self._state
+        state.begin()
+        cmd.do(state)
+        if self._store is not None:
+            try:
+                self._store.commit_redo(entry.log_id, state.delta())
+            except BaseException:
+                state.begin()
+                cmd.undo(state)
+                raise
+        self._undo.append(self._redo.pop())
+        self._notify(state.change("redo", entry.description))
+        return cmd
+
+    def _command(self, entry: _Entry) -> "Command":
+        if entry.command is None:
+            entry.command = self._store.load_command(entry.log_id)
+        return entry.command
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            reason = getattr(self._store, "read_only_reason", None) or "the project is open read-only"
+            raise ReadOnlyError(f"cannot edit: {reason}")
+
+    # ------------------------------------------------------------------ events
+    def subscribe(self, fn: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``fn(change)`` after every apply/undo/redo/reload; returns a function that unsubscribes."""
+        self._subscribers.append(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._subscribers:
+                self._subscribers.remove(fn)
+        return unsubscribe
+
+    def _notify(self, change: Change) -> None:
+        """Tell every subscriber; an exception in one does not stop the others and is re-raised
+        afterwards (the edit itself is already done and saved)."""
+        error = None
+        for fn in list(self._subscribers):
+            try:
+                fn(change)
+            except Exception as e:  # noqa: BLE001 - reported after every subscriber ran
+                log.exception("document subscriber %r failed", fn)
+                error = error or e
+        if error is not None:
+            raise error
+
+
+def annotations_equal(a: Iterable[Annotation], b: Iterable[Annotation]) -> bool:
+    """True when two collections hold the same annotations (uid, frame and label), in any order."""
+    return {x.uid: x for x in a} == {x.uid: x for x in b}

@@ -1,0 +1,319 @@
+"""Keyboard and mouse editing actions as plain functions: ``(doc, selection, ...) -> Command | None``.
+
+The app maps keys to these and applies the returned command (``doc.apply(cmd)``); they never
+change the document themselves, so every one is testable headless. ``selection`` is an iterable
+of annotation uids; uids that no longer exist are ignored. A function returns None when there is
+nothing to do (empty selection, no change). With several cuboids selected, one key press is one
+:class:`Batch`, hence one undo step.
+
+:data:`KEY_ACTIONS` lists the selection actions with a uniform ``(doc, selection, frame)``
+signature and a description, for key maps and the help overlay.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..geometry.cuboid import Cuboid
+from .annotation import CuboidLabel
+from .commands import (AcceptPrelabel, Batch, Command, CopyToFrame, CreateCuboid, DeleteCuboids,
+                       DeleteTrackFrom, SetAttributes, SetBox, SetClass, SetFrameStatus)
+from .document import Annotation, Document
+
+ROTATE_SMALL_DEG = 1.0
+ROTATE_LARGE_DEG = 15.0
+NUDGE_M = 0.05
+RESIZE_STEP_M = 0.05
+MIN_SIZE_M = 0.05
+MIN_DRAG_LENGTH_M = 0.3
+
+
+def selected(doc: Document, selection: Iterable[str]) -> list[Annotation]:
+    """The existing annotations of a selection, in selection order, without duplicates."""
+    return [doc.get(u) for u in dict.fromkeys(selection or ()) if u in doc]
+
+
+def _one_step(cmds: list[Command], description: str) -> Command | None:
+    if not cmds:
+        return None
+    return cmds[0] if len(cmds) == 1 else Batch(tuple(cmds), description)
+
+
+def _set_boxes(doc: Document, selection, change: Callable[[Cuboid], Cuboid], description: str) -> Command | None:
+    cmds = []
+    for ann in selected(doc, selection):
+        box = change(ann.box)
+        if box != ann.box:
+            cmds.append(SetBox(ann.uid, box, description))
+    return _one_step(cmds, description)
+
+
+# ---------------------------------------------------------------------------------- box edits
+def rotate(doc: Document, selection, degrees: float) -> Command | None:
+    """Turn the heading by ``degrees`` about +z (positive = counter-clockwise seen from above)."""
+    delta = math.radians(degrees)
+    return _set_boxes(doc, selection, lambda b: b.with_(yaw=b.yaw + delta), f"Rotate {degrees:+g}°")
+
+
+def flip_heading(doc: Document, selection) -> Command | None:
+    """Turn the heading by 180° (same footprint, front and back swapped)."""
+    return _set_boxes(doc, selection, lambda b: b.with_(yaw=b.yaw + math.pi), "Flip heading")
+
+
+def nudge(doc: Document, selection, dx: float = 0.0, dy: float = 0.0, dz: float = 0.0,
+          in_box_frame: bool = True) -> Command | None:
+    """Move by (dx, dy, dz) metres along the box's own axes (x = heading, y = left, z = up), or
+    along the LiDAR frame's axes with ``in_box_frame=False``."""
+    d = np.array([dx, dy, dz], dtype=np.float64)
+
+    def move(b: Cuboid) -> Cuboid:
+        step = b.rotation() @ d if in_box_frame else d
+        return b.with_(center=np.asarray(b.center) + step)
+    return _set_boxes(doc, selection, move, "Nudge")
+
+
+def resize(doc: Document, selection, dl: float = 0.0, dw: float = 0.0, dh: float = 0.0) -> Command | None:
+    """Grow (positive) or shrink (negative) length, width, height by metres, never below 5 cm.
+
+    Length and width change symmetrically about the centre; height keeps the bottom face where it
+    is (a box standing on the ground stays on it)."""
+    def change(b: Cuboid) -> Cuboid:
+        size = np.maximum(np.asarray(b.size) + [dl, dw, dh], MIN_SIZE_M)
+        grow_h = size[2] - b.size[2]
+        center = np.asarray(b.center) + b.rotation()[:, 2] * (grow_h / 2.0)
+        return b.with_(center=center, size=size)
+    return _set_boxes(doc, selection, change, "Resize")
+
+
+def set_box(doc: Document, uid: str, box: Cuboid, description: str = "Move") -> Command | None:
+    """The command for the end of a mouse drag (None if the box did not change)."""
+    if uid not in doc or doc.get(uid).box == box:
+        return None
+    return SetBox(uid, box, description)
+
+
+# ---------------------------------------------------------------------------------- class, attributes
+def set_class(doc: Document, selection, cls: str) -> Command | None:
+    """Retype the selection (KeyError for a class the ontology does not have)."""
+    doc.ontology.get(cls)
+    cmds = [SetClass(a.uid, cls) for a in selected(doc, selection) if a.cls != cls]
+    return _one_step(cmds, f"Set class {cls}")
+
+
+def set_class_by_key(doc: Document, selection, key: str) -> Command | None:
+    """Retype with the ontology's one-key shortcut (``"1"`` = car in the default ontology)."""
+    cls = doc.ontology.class_for_key(key)
+    return None if cls is None else set_class(doc, selection, cls)
+
+
+def set_attribute(doc: Document, selection, name: str, value) -> Command | None:
+    """Set one attribute on every selected cuboid (None removes it)."""
+    cmds = [SetAttributes(a.uid, {name: value}) for a in selected(doc, selection) if a.attributes.get(name) != value
+            or (value is None and name in a.attributes)]
+    return _one_step(cmds, f"Set {name}")
+
+
+def toggle_attribute(doc: Document, selection, name: str) -> Command | None:
+    """Flip a boolean attribute (missing counts as the class default, else False)."""
+    cmds = []
+    for a in selected(doc, selection):
+        spec = doc.ontology.classes.get(a.cls)
+        default = spec.attributes[name].default if spec and name in spec.attributes else False
+        cmds.append(SetAttributes(a.uid, {name: not bool(a.attributes.get(name, default))}))
+    return _one_step(cmds, f"Toggle {name}")
+
+
+def accept_prelabels(doc: Document, selection) -> Command | None:
+    """Accept the selected model pre-labels as human labels."""
+    uids = [a.uid for a in selected(doc, selection) if a.source == "model"]
+    return AcceptPrelabel(tuple(uids)) if uids else None
+
+
+# ---------------------------------------------------------------------------------- create, delete
+def create_at(doc: Document, frame: int, point, cls: str | None = None, yaw: float = 0.0,
+              z_bottom: float | None = None) -> CreateCuboid:
+    """A new cuboid of the class's default size (default class if None) centred at ``point``.
+
+    ``point`` is (x, y, z) = the centre, or (x, y) with the bottom at ``z_bottom`` (e.g. from
+    :func:`estimate_ground_z`; 0 when not given). The track id is assigned when it is applied."""
+    spec = doc.ontology.get(cls or doc.ontology.default_class)
+    p = [float(v) for v in point]
+    if len(p) == 2:
+        p.append((0.0 if z_bottom is None else float(z_bottom)) + spec.default_size[2] / 2.0)
+    elif len(p) != 3:
+        raise ValueError(f"point must be (x, y) or (x, y, z), got {point!r}")
+    elif z_bottom is not None:
+        p[2] = float(z_bottom) + spec.default_size[2] / 2.0
+    return CreateCuboid(frame, CuboidLabel(Cuboid(p, spec.default_size, yaw), spec.name))
+
+
+def create_from_drag(doc: Document, frame: int, start_xy, end_xy, cls: str | None = None,
+                     z_bottom: float | None = None) -> CreateCuboid:
+    """A cuboid drawn in the bird's-eye view by dragging from its back to its front: the drag
+    gives the heading and (if longer than 30 cm) the length; width and height are the class's
+    defaults; a short drag or a click gives the default length with heading +x."""
+    spec = doc.ontology.get(cls or doc.ontology.default_class)
+    a, b = np.asarray(start_xy, np.float64)[:2], np.asarray(end_xy, np.float64)[:2]
+    d = b - a
+    length = float(np.hypot(*d))
+    if length < MIN_DRAG_LENGTH_M:
+        return create_at(doc, frame, a, spec.name, 0.0, z_bottom)
+    l, w, h = spec.default_size
+    z = (0.0 if z_bottom is None else float(z_bottom)) + h / 2.0
+    centre = [*((a + b) / 2.0), z]
+    return CreateCuboid(frame, CuboidLabel(Cuboid(centre, (length, w, h), math.atan2(d[1], d[0])), spec.name))
+
+
+def estimate_ground_z(points: np.ndarray, xy, radius: float = 3.0, percentile: float = 5.0) -> float | None:
+    """Ground height near ``xy``: a low percentile of the z of points (N, 3+) within ``radius``
+    metres in the xy plane; None when fewer than 5 points are that close."""
+    pts = np.asarray(points)
+    d2 = (pts[:, 0] - xy[0]) ** 2 + (pts[:, 1] - xy[1]) ** 2
+    near = pts[d2 <= radius * radius, 2]
+    return None if near.size < 5 else float(np.percentile(near, percentile))
+
+
+def delete(doc: Document, selection) -> Command | None:
+    uids = tuple(a.uid for a in selected(doc, selection))
+    return DeleteCuboids(uids) if uids else None
+
+
+# ---------------------------------------------------------------------------------- tracks
+def ego_motion(drive, source_frame: int, target_frame: int) -> np.ndarray:
+    """(4, 4) T_target_source between two frames' LiDAR frames from the drive's poses, so a static
+    object copied to another frame stays where it is in the world."""
+    from ..geometry.transforms import invert_T
+
+    return invert_T(drive.T_world_lidar(target_frame)) @ drive.T_world_lidar(source_frame)
+
+
+def copy_to_frame(doc: Document, selection, target_frame: int, drive=None) -> Command | None:
+    """Copy the selection to ``target_frame`` keeping track ids (tracks already there are
+    skipped). With ``drive``, boxes are carried over by the ego motion between the frames."""
+    anns = selected(doc, selection)
+    if not anns or not 0 <= target_frame < doc.n_frames:
+        return None
+    if not any(a.frame != target_frame and doc.find_track(a.track_id, target_frame) is None for a in anns):
+        return None
+    T = None
+    if drive is not None:
+        frames = {a.frame for a in anns}
+        if len(frames) == 1:
+            M = ego_motion(drive, frames.pop(), target_frame)
+            if not np.allclose(M, np.eye(4), atol=1e-12):
+                T = tuple(M.reshape(-1))
+    return CopyToFrame(tuple(a.uid for a in anns), target_frame, T)
+
+
+def copy_to_next_frame(doc: Document, selection, frame: int, drive=None) -> Command | None:
+    """Copy the selected cuboids of ``frame`` to ``frame + 1``."""
+    return copy_to_frame(doc, [a.uid for a in selected(doc, selection) if a.frame == frame], frame + 1, drive)
+
+
+def copy_all_to_next_frame(doc: Document, frame: int, drive=None) -> Command | None:
+    """Copy every cuboid of ``frame`` to ``frame + 1``."""
+    return copy_to_frame(doc, [a.uid for a in doc.annotations(frame)], frame + 1, drive)
+
+
+def delete_track_from_here(doc: Document, selection, frame: int) -> Command | None:
+    """Delete the selected cuboids' tracks in ``frame`` and every later frame (one undo step)."""
+    tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
+    cmds = [DeleteTrackFrom(t, frame) for t in tracks if any(f >= frame for f in doc.track_frames(t))]
+    return _one_step(cmds, f"Delete {len(cmds)} tracks from frame {frame}")
+
+
+def jump_to_track(doc: Document, uid: str, direction: int = 1) -> Annotation | None:
+    """The same track's cuboid in the nearest other frame after (``direction`` > 0) or before
+    (< 0) this cuboid's frame, or None. A query: the app changes frame and selects it."""
+    if uid not in doc:
+        return None
+    ann = doc.get(uid)
+    if ann.track_id is None:
+        return None
+    frames = doc.track_frames(ann.track_id)
+    others = [f for f in frames if (f > ann.frame if direction > 0 else f < ann.frame)]
+    if not others:
+        return None
+    return doc.find_track(ann.track_id, others[0] if direction > 0 else others[-1])
+
+
+def track_in_frame(doc: Document, uid: str, frame: int) -> Annotation | None:
+    """The cuboid of the same track as ``uid`` in ``frame`` (selection follows a track when the
+    frame changes), or None."""
+    if uid not in doc:
+        return None
+    track = doc.get(uid).track_id
+    return None if track is None else doc.find_track(track, frame)
+
+
+# ---------------------------------------------------------------------------------- selection, frames
+def cycle_selection(doc: Document, frame: int, selection, step: int = 1) -> tuple[str, ...]:
+    """The next (``step`` = 1) or previous (-1) single cuboid of the frame in creation order,
+    wrapping around; the first (or last) when nothing in the frame is selected; () if none."""
+    anns = doc.annotations(frame)
+    if not anns:
+        return ()
+    uids = [a.uid for a in anns]
+    current = [uids.index(u) for u in dict.fromkeys(selection or ()) if u in uids]
+    if not current:
+        return (uids[0] if step > 0 else uids[-1],)
+    i = (current[-1] if step > 0 else current[0]) + step
+    return (uids[i % len(uids)],)
+
+
+def set_frame_status(doc: Document, frame: int, status: str) -> Command | None:
+    return None if doc.frame_status(frame) == status else SetFrameStatus(frame, status)
+
+
+# ---------------------------------------------------------------------------------- catalogue
+@dataclass(frozen=True)
+class KeyAction:
+    """A selection action with the uniform signature ``fn(doc, selection, frame) -> Command | None``."""
+
+    name: str
+    description: str
+    fn: Callable[[Document, Iterable[str], int], Command | None]
+
+
+def _sel(f, **kw):
+    return lambda doc, selection, frame: f(doc, selection, **kw)
+
+
+KEY_ACTIONS: dict[str, KeyAction] = {a.name: a for a in [
+    KeyAction("rotate_left_small", "Rotate +1° (counter-clockwise)", _sel(rotate, degrees=ROTATE_SMALL_DEG)),
+    KeyAction("rotate_right_small", "Rotate -1° (clockwise)", _sel(rotate, degrees=-ROTATE_SMALL_DEG)),
+    KeyAction("rotate_left_large", "Rotate +15°", _sel(rotate, degrees=ROTATE_LARGE_DEG)),
+    KeyAction("rotate_right_large", "Rotate -15°", _sel(rotate, degrees=-ROTATE_LARGE_DEG)),
+    KeyAction("flip_heading", "Flip heading 180°", _sel(flip_heading)),
+    KeyAction("nudge_forward", "Nudge +5 cm along the heading (x)", _sel(nudge, dx=NUDGE_M)),
+    KeyAction("nudge_back", "Nudge -5 cm along the heading (x)", _sel(nudge, dx=-NUDGE_M)),
+    KeyAction("nudge_left", "Nudge +5 cm to the box's left (y)", _sel(nudge, dy=NUDGE_M)),
+    KeyAction("nudge_right", "Nudge -5 cm to the box's right (y)", _sel(nudge, dy=-NUDGE_M)),
+    KeyAction("nudge_up", "Nudge +5 cm up (z)", _sel(nudge, dz=NUDGE_M)),
+    KeyAction("nudge_down", "Nudge -5 cm down (z)", _sel(nudge, dz=-NUDGE_M)),
+    KeyAction("grow_length", "Length +5 cm", _sel(resize, dl=RESIZE_STEP_M)),
+    KeyAction("shrink_length", "Length -5 cm", _sel(resize, dl=-RESIZE_STEP_M)),
+    KeyAction("grow_width", "Width +5 cm", _sel(resize, dw=RESIZE_STEP_M)),
+    KeyAction("shrink_width", "Width -5 cm", _sel(resize, dw=-RESIZE_STEP_M)),
+    KeyAction("grow_height", "Height +5 cm (bottom stays)", _sel(resize, dh=RESIZE_STEP_M)),
+    KeyAction("shrink_height", "Height -5 cm (bottom stays)", _sel(resize, dh=-RESIZE_STEP_M)),
+    KeyAction("delete", "Delete the selected cuboids", _sel(delete)),
+    KeyAction("copy_to_next_frame", "Copy the selection to the next frame",
+              lambda doc, selection, frame: copy_to_next_frame(doc, selection, frame)),
+    KeyAction("copy_all_to_next_frame", "Copy every cuboid of this frame to the next frame",
+              lambda doc, selection, frame: copy_all_to_next_frame(doc, frame)),
+    KeyAction("delete_track_from_here", "Delete the selected tracks from this frame on",
+              lambda doc, selection, frame: delete_track_from_here(doc, selection, frame)),
+    KeyAction("accept_prelabels", "Accept the selected pre-labels", _sel(accept_prelabels)),
+]}
+
+
+def class_key_action(key: str) -> KeyAction:
+    """The retype action for an ontology class key ("1" ... "8")."""
+    return KeyAction(f"set_class_{key}", f"Set class by key {key}",
+                     partial(lambda doc, selection, frame, k: set_class_by_key(doc, selection, k), k=key))

@@ -1,0 +1,369 @@
+"""The project database: SQLite in WAL mode with ``synchronous=FULL``, one transaction per command.
+
+Tables (schema version 1):
+
+- ``annotations``  current state, one row per cuboid (box columns in the frame's LiDAR frame);
+- ``commands``     the command log: bound commands as JSON with state done / undone / discarded,
+                   so the undo stack (done, by id) and redo stack (undone) survive a restart and
+                   replaying the done commands in id order rebuilds ``annotations`` exactly;
+- ``history``      audit trail: every apply / undo / redo with its time;
+- ``frame_status`` per-frame status other than ``new``;
+- ``settings``     JSON values (current frame, view settings);
+- ``meta``         schema version and id counters; ``drive``: path and fingerprint of the drive.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import FusionLabelError, InputError
+from ..model.commands import Command, command_from_json, cuboid_from_dict
+from ..model.annotation import CuboidLabel
+from ..model.document import Annotation, Delta
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE drive (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    path TEXT NOT NULL,            -- absolute path when the project was created / last relinked
+    relpath TEXT,                  -- the same, relative to the project folder (survives moving both)
+    name TEXT NOT NULL,
+    n_frames INTEGER NOT NULL,
+    frame_ids TEXT NOT NULL,       -- JSON list
+    lidar_sizes TEXT NOT NULL,     -- JSON list of byte sizes, -1 = missing
+    samples TEXT NOT NULL          -- JSON {frame id: SHA-1 of the first 64 KiB of its sweep} for 3 frames
+);
+CREATE TABLE annotations (
+    uid TEXT PRIMARY KEY,
+    frame INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    track_id TEXT,
+    class TEXT NOT NULL,
+    source TEXT NOT NULL,
+    score REAL,
+    cx REAL NOT NULL, cy REAL NOT NULL, cz REAL NOT NULL,
+    length REAL NOT NULL, width REAL NOT NULL, height REAL NOT NULL,
+    yaw REAL NOT NULL, pitch REAL NOT NULL, roll REAL NOT NULL,
+    attributes TEXT NOT NULL
+);
+CREATE INDEX annotations_frame ON annotations (frame, seq);
+CREATE INDEX annotations_track ON annotations (track_id, frame);
+CREATE TABLE commands (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('done', 'undone', 'discarded')),
+    created_us INTEGER NOT NULL,
+    changed_us INTEGER NOT NULL
+);
+CREATE INDEX commands_state ON commands (state, id);
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY,
+    command_id INTEGER NOT NULL REFERENCES commands (id),
+    action TEXT NOT NULL CHECK (action IN ('apply', 'undo', 'redo')),
+    at_us INTEGER NOT NULL
+);
+CREATE TABLE frame_status (frame INTEGER PRIMARY KEY, status TEXT NOT NULL, changed_us INTEGER NOT NULL);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class StoreError(InputError):
+    """The project database is missing, from a newer version, or inconsistent."""
+
+
+class StoreClosedError(FusionLabelError):
+    """The project was closed; reopen it to edit."""
+
+
+@dataclass
+class StoredState:
+    """What a Document loads: annotations with their creation order, statuses, counters, history."""
+
+    annotations: list[tuple[Annotation, int]]
+    statuses: dict[int, str]
+    next_track: int
+    next_seq: int
+    undo: list[tuple[int, str]]      # (command id, description), oldest first
+    redo: list[tuple[int, str]]      # top of the redo stack last
+
+
+@dataclass
+class DriveRecord:
+    path: str
+    relpath: str | None
+    name: str
+    frame_ids: list[str]
+    lidar_sizes: list[int]
+    samples: dict[str, str]
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class ProjectStore:
+    """Persistence for one project's Document (the Store protocol of fusionlabel.model.document).
+
+    Args:
+        path: the SQLite file.
+        read_only: open with ``mode=ro``; every write raises and settings stay in memory.
+        read_only_reason: said to the user when an edit is refused.
+    """
+
+    def __init__(self, path: str | Path, read_only: bool = False, read_only_reason: str | None = None):
+        self.path = Path(path)
+        self.read_only = read_only
+        self.read_only_reason = read_only_reason
+        if not self.path.is_file():
+            raise StoreError(self.path, "project database not found")
+        self._lock = threading.RLock()
+        if read_only:
+            self._con = sqlite3.connect(self.path.absolute().as_uri() + "?mode=ro", uri=True,
+                                        isolation_level=None, check_same_thread=False)
+        else:
+            self._con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            self._configure()
+            self._check_schema()
+        except sqlite3.DatabaseError as e:
+            self._con.close()
+            raise StoreError(self.path, f"not a fusionlabel project database ({e})") from None
+        except BaseException:
+            self._con.close()
+            raise
+        self._memory_settings: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ set-up
+    @classmethod
+    def create(cls, path: str | Path, drive: DriveRecord) -> "ProjectStore":
+        """Create the database file with the schema and the drive reference (one transaction)."""
+        path = Path(path)
+        if path.exists():
+            raise StoreError(path, "a project database already exists here")
+        con = sqlite3.connect(path, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+            con.execute("BEGIN IMMEDIATE")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+            con.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema_version", json.dumps(SCHEMA_VERSION)), ("next_track", "1"), ("next_seq", "0"),
+                ("created_us", json.dumps(_now_us()))])
+            con.execute("INSERT INTO drive VALUES (1, ?, ?, ?, ?, ?, ?, ?)", (
+                drive.path, drive.relpath, drive.name, len(drive.frame_ids), json.dumps(drive.frame_ids),
+                json.dumps(drive.lidar_sizes), json.dumps(drive.samples)))
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            con.close()
+            path.unlink(missing_ok=True)
+            raise
+        con.close()
+        return cls(path)
+
+    def _configure(self) -> None:
+        con = self._con
+        con.execute("PRAGMA busy_timeout=10000")
+        if not self.read_only:
+            mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(self.path, f"cannot switch the database to WAL mode (got {mode})")
+        con.execute("PRAGMA synchronous=FULL")
+        con.execute("PRAGMA foreign_keys=ON")
+
+    def _check_schema(self) -> None:
+        try:
+            row = self._con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(self.path, f"not a fusionlabel project database ({e})") from None
+        if row is None:
+            raise StoreError(self.path, "no schema version in table meta: not a fusionlabel project database")
+        version = json.loads(row[0])
+        if version != SCHEMA_VERSION:
+            raise StoreError(self.path, f"schema version {version} is not supported (this fusionlabel reads "
+                                        f"version {SCHEMA_VERSION})", where="meta.schema_version")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    @property
+    def closed(self) -> bool:
+        return self._con is None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._con is None:
+            raise StoreClosedError(f"project database {self.path} is closed")
+        return self._con
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; ROLLBACK on any error. Holds the store's thread lock."""
+        with self._lock:
+            con = self._db()
+            if self.read_only:
+                raise StoreError(self.path, f"read-only: {self.read_only_reason or 'opened read-only'}")
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    # ------------------------------------------------------------------ drive reference
+    def drive_record(self) -> DriveRecord:
+        with self._lock:
+            row = self._db().execute(
+                "SELECT path, relpath, name, frame_ids, lidar_sizes, samples FROM drive WHERE id=1").fetchone()
+        if row is None:
+            raise StoreError(self.path, "the project has no drive reference", where="table drive")
+        return DriveRecord(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), json.loads(row[5]))
+
+    def update_drive_path(self, path: str, relpath: str | None) -> None:
+        with self._transaction() as con:
+            con.execute("UPDATE drive SET path=?, relpath=? WHERE id=1", (path, relpath))
+
+    # ------------------------------------------------------------------ Store protocol
+    def load_state(self) -> StoredState:
+        with self._lock:
+            con = self._db()
+            con.execute("BEGIN")   # one consistent snapshot even while a writer commits
+            try:
+                rows = con.execute(
+                    "SELECT uid, frame, seq, track_id, class, source, score, cx, cy, cz, length, width, height, "
+                    "yaw, pitch, roll, attributes FROM annotations ORDER BY seq").fetchall()
+                statuses = dict(con.execute("SELECT frame, status FROM frame_status").fetchall())
+                meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+                undo = con.execute("SELECT id, description FROM commands WHERE state='done' ORDER BY id").fetchall()
+                redo = con.execute(
+                    "SELECT id, description FROM commands WHERE state='undone' ORDER BY id DESC").fetchall()
+            finally:
+                con.execute("COMMIT")
+        anns = [(_annotation_from_row(r), r[2]) for r in rows]
+        return StoredState(anns, statuses, int(json.loads(meta.get("next_track", "1"))),
+                           int(json.loads(meta.get("next_seq", "0"))), undo, redo)
+
+    def load_command(self, log_id: int) -> Command:
+        with self._lock:
+            row = self._db().execute("SELECT payload FROM commands WHERE id=?", (log_id,)).fetchone()
+        if row is None:
+            raise StoreError(self.path, f"command {log_id} is missing from the log", where="table commands")
+        return command_from_json(row[0])
+
+    def commit_apply(self, cmd: Command, delta: Delta) -> int:
+        now = _now_us()
+        with self._transaction() as con:
+            con.execute("UPDATE commands SET state='discarded', changed_us=? WHERE state='undone'", (now,))
+            cur = con.execute(
+                "INSERT INTO commands (kind, description, payload, state, created_us, changed_us) "
+                "VALUES (?, ?, ?, 'done', ?, ?)", (cmd.kind, cmd.description, cmd.to_json(), now, now))
+            log_id = cur.lastrowid
+            con.execute("INSERT INTO history (command_id, action, at_us) VALUES (?, 'apply', ?)", (log_id, now))
+            self._write_delta(con, delta, now)
+        return log_id
+
+    def commit_undo(self, log_id: int, delta: Delta) -> None:
+        self._commit_move(log_id, delta, "undo", "done", "undone")
+
+    def commit_redo(self, log_id: int, delta: Delta) -> None:
+        self._commit_move(log_id, delta, "redo", "undone", "done")
+
+    def _commit_move(self, log_id: int, delta: Delta, action: str, old: str, new: str) -> None:
+        now = _now_us()
+        with self._transaction() as con:
+            n = con.execute("UPDATE commands SET state=?, changed_us=? WHERE id=? AND state=?",
+                            (new, now, log_id, old)).rowcount
+            if n != 1:
+                raise StoreError(self.path, f"cannot {action} command {log_id}: it is not '{old}' in the log "
+                                            "(was the project changed by another process?)", where="table commands")
+            con.execute("INSERT INTO history (command_id, action, at_us) VALUES (?, ?, ?)", (log_id, action, now))
+            self._write_delta(con, delta, now)
+
+    @staticmethod
+    def _write_delta(con: sqlite3.Connection, delta: Delta, now: int) -> None:
+        gone = [(uid,) for uid, v in delta.annotations.items() if v is None]
+        rows = [_annotation_row(ann, seq) for v in delta.annotations.values() if v is not None for ann, seq in (v,)]
+        if gone:
+            con.executemany("DELETE FROM annotations WHERE uid=?", gone)
+        if rows:
+            con.executemany("INSERT OR REPLACE INTO annotations VALUES "
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        for frame, status in delta.statuses.items():
+            if status == "new":
+                con.execute("DELETE FROM frame_status WHERE frame=?", (frame,))
+            else:
+                con.execute("INSERT OR REPLACE INTO frame_status VALUES (?, ?, ?)", (frame, status, now))
+        con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
+            ("next_track", json.dumps(delta.next_track)), ("next_seq", json.dumps(delta.next_seq))])
+
+    # ------------------------------------------------------------------ settings
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        if key in self._memory_settings:
+            return self._memory_settings[key]
+        with self._lock:
+            row = self._db().execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Persist a JSON-serialisable setting at once (kept in memory only when read-only)."""
+        text = json.dumps(value)
+        if self.read_only:
+            self._memory_settings[key] = json.loads(text)
+            return
+        with self._transaction() as con:
+            con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, text))
+
+    def settings(self) -> dict[str, Any]:
+        with self._lock:
+            rows = self._db().execute("SELECT key, value FROM settings").fetchall()
+        out = {k: json.loads(v) for k, v in rows}
+        out.update(self._memory_settings)
+        return out
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits (PRAGMA data_version)."""
+        with self._lock:
+            return int(self._db().execute("PRAGMA data_version").fetchone()[0])
+
+    # ------------------------------------------------------------------ checks
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check`` result ("ok" when the file is sound)."""
+        with self._lock:
+            rows = self._db().execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(r[0] for r in rows)
+
+    def command_log(self, states: tuple[str, ...] = ("done", "undone", "discarded")) -> list[tuple[int, str, Command]]:
+        """(id, state, command) for every logged command with one of ``states``, by id."""
+        marks = ",".join("?" * len(states))
+        with self._lock:
+            rows = self._db().execute(f"SELECT id, state, payload FROM commands WHERE state IN ({marks}) "
+                                      "ORDER BY id", states).fetchall()
+        return [(i, s, command_from_json(p)) for i, s, p in rows]
+
+
+def _annotation_row(ann: Annotation, seq: int) -> tuple:
+    b, lab = ann.label.box, ann.label
+    return (ann.uid, ann.frame, seq, lab.track_id, lab.label, lab.source, lab.score, *b.center, *b.size,
+            b.yaw, b.pitch, b.roll, json.dumps(lab.attributes))
+
+
+def _annotation_from_row(r) -> Annotation:
+    box = cuboid_from_dict({"center": r[7:10], "size": r[10:13], "yaw": r[13], "pitch": r[14], "roll": r[15]})
+    return Annotation(r[0], r[1], CuboidLabel(box, r[4], r[3], r[6], r[5], json.loads(r[16])))

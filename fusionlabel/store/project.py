@@ -1,0 +1,323 @@
+"""A project: a folder holding the annotation database, the ontology and a lock, tied to one drive.
+
+::
+
+    PROJECT/
+      project.sqlite (+ -wal, -shm)   annotations, command log, frame status, settings, drive reference
+      ontology.yaml                   the project's classes (docs/ontology.md)
+      project.lock                    flock-ed by the process that may write; holds its pid
+
+The drive itself is only referenced (absolute path, path relative to the project, fingerprint)
+and never modified. A second process opening the same project gets it read-only and is told why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ..errors import DriveError, FusionLabelError, InputError
+from ..io.drives import open_drive
+from ..model.commands import Batch, Command, CreateCuboid
+from ..model.document import Document
+from ..model.drive import Drive
+from ..model.ontology import DEFAULT_PATH, Ontology, OntologyError
+from .db import ProjectStore
+from .fingerprint import drive_record, fingerprint_differences
+from .lock import ProjectLock
+
+DB_NAME = "project.sqlite"
+ONTOLOGY_NAME = "ontology.yaml"
+LOCK_NAME = "project.lock"
+DEFAULT_FOLDER_NAME = ".fusionlabel-project"
+
+
+class ProjectError(InputError):
+    """A project folder cannot be created or opened as asked (names the folder and the problem)."""
+
+
+def is_project(path: str | Path) -> bool:
+    """True when ``path`` is a project folder."""
+    return (Path(path) / DB_NAME).is_file()
+
+
+def user_projects_dir() -> Path:
+    """Where projects of read-only drives go: $FUSIONLABEL_PROJECTS_DIR, else
+    $XDG_DATA_HOME/fusionlabel/projects, else ~/.local/share/fusionlabel/projects."""
+    env = os.environ.get("FUSIONLABEL_PROJECTS_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "fusionlabel" / "projects"
+
+
+def _folder_writable(folder: Path) -> bool:
+    """Can we create files in ``folder``? (Tried for real: root ignores permission bits but not
+    read-only mounts.)"""
+    probe = folder / f".fusionlabel-write-test-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+        return True
+    except OSError:
+        return False
+
+
+def default_project_folder(drive_path: str | Path) -> Path:
+    """``<drive>/.fusionlabel-project`` if it exists or the drive folder is writable, else a
+    folder under :func:`user_projects_dir` named after the drive and a hash of its path."""
+    drive_path = Path(drive_path).absolute()
+    inside = drive_path / DEFAULT_FOLDER_NAME
+    if is_project(inside) or (drive_path.is_dir() and _folder_writable(drive_path)):
+        return inside
+    digest = hashlib.sha1(str(drive_path).encode()).hexdigest()[:12]
+    return user_projects_dir() / f"{drive_path.name or 'drive'}-{digest}"
+
+
+@dataclass
+class ImportReport:
+    """What :meth:`Project.import_drive_labels` did."""
+
+    command: Command | None
+    created: int = 0
+    skipped_classes: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+
+class Project:
+    """An open project: ``drive``, ``document`` (with undo history), ``ontology``, settings.
+
+    Use :meth:`create`, :meth:`open` or :meth:`open_or_create_for_drive`, and :meth:`close` (or a
+    ``with`` block). ``read_only`` is True when another process has the project open; then
+    ``read_only_reason`` says which, edits raise ReadOnlyError and settings are not saved.
+    ``warnings`` lists problems that did not stop the opening (e.g. a broken ontology file, in
+    which case the built-in ontology is used).
+    """
+
+    def __init__(self, folder: Path, store: ProjectStore, drive: Drive, ontology: Ontology,
+                 lock: ProjectLock, warnings: list[str]):
+        self.folder = folder
+        self.store = store
+        self.drive = drive
+        self.ontology = ontology
+        self._lock = lock
+        self.warnings = warnings
+        self._seen_version = store.data_version()
+        self.document = Document(len(drive), ontology, store)
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def create(cls, folder: str | Path, drive_path: str | Path, ontology_path: str | Path | None = None,
+               import_labels: bool = False) -> "Project":
+        """Create a project for a drive in ``folder`` (created if needed; must not hold a project).
+
+        The ontology file (default: the built-in one) is validated and copied into the project.
+        With ``import_labels`` the drive's own labels become the first command (undoable).
+        """
+        folder = Path(folder).absolute()
+        if is_project(folder):
+            raise ProjectError(folder, "already holds a project; open it instead")
+        drive_path = Path(drive_path).absolute()
+        drive = open_drive(drive_path)
+        if len(drive) == 0:
+            raise DriveError(drive_path, "the drive has no frames")
+        source = Path(ontology_path) if ontology_path is not None else DEFAULT_PATH
+        ontology = Ontology.load(source)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ProjectError(folder, f"cannot create the project folder ({e.strerror or e})") from None
+        lock = ProjectLock(folder / LOCK_NAME)
+        if not lock.acquire():
+            raise ProjectError(folder, f"another process is creating this project ({lock.holder()})")
+        try:
+            shutil.copyfile(source, folder / ONTOLOGY_NAME)
+            store = ProjectStore.create(folder / DB_NAME, drive_record(drive, drive_path, folder))
+        except BaseException:
+            lock.release()
+            raise
+        project = cls(folder, store, drive, ontology, lock, [])
+        if import_labels:
+            project.import_drive_labels()
+        return project
+
+    @classmethod
+    def open(cls, folder: str | Path, drive_path: str | Path | None = None, read_only: bool = False) -> "Project":
+        """Open an existing project. ``drive_path`` relinks a drive that was moved (its fingerprint
+        must still match). Read-only, and saying so, when another process holds the project;
+        ``read_only=True`` asks for that (exporters, QA) and leaves the project free for an editor."""
+        folder = Path(folder).absolute()
+        if not is_project(folder):
+            raise ProjectError(folder, f"not a fusionlabel project: no {DB_NAME} in this folder")
+        lock = ProjectLock(folder / LOCK_NAME)
+        reason = None
+        try:
+            if read_only:
+                reason = "opened read-only on request"
+            elif not lock.acquire():
+                holder = lock.holder()
+                reason = (f"another fusionlabel process has project {folder} open"
+                          f"{' (' + holder + ')' if holder else ''}; opened read-only")
+        except OSError as e:
+            reason = f"project folder {folder} is not writable ({e.strerror or e}); opened read-only"
+        try:
+            store = ProjectStore(folder / DB_NAME, read_only=reason is not None, read_only_reason=reason)
+            try:
+                drive = cls._open_drive(folder, store, drive_path)
+            except BaseException:
+                store.close()
+                raise
+        except BaseException:
+            lock.release()
+            raise
+        warnings = [reason] if reason and not read_only else []
+        ontology = cls._load_ontology(folder, warnings)
+        return cls(folder, store, drive, ontology, lock, warnings)
+
+    @classmethod
+    def open_or_create_for_drive(cls, drive_path: str | Path, folder: str | Path | None = None) -> "Project":
+        """Open the project of a drive, creating it on first use. ``drive_path`` may also be a
+        project folder. Default folder: :func:`default_project_folder`."""
+        drive_path = Path(drive_path).absolute()
+        if is_project(drive_path):
+            return cls.open(drive_path)
+        folder = Path(folder).absolute() if folder is not None else default_project_folder(drive_path)
+        if is_project(folder):
+            return cls.open(folder, drive_path=drive_path)
+        return cls.create(folder, drive_path)
+
+    @staticmethod
+    def _open_drive(folder: Path, store: ProjectStore, drive_path: str | Path | None) -> Drive:
+        rec = store.drive_record()
+        if drive_path is not None:
+            candidates = [Path(drive_path).absolute()]
+        else:
+            candidates = [Path(rec.path)]
+            if rec.relpath:
+                relative = Path(os.path.normpath(folder / rec.relpath))
+                # a project kept inside its drive goes with that drive when both are moved or copied
+                candidates.insert(0 if rec.relpath == os.pardir else 1, relative)
+        found = next((c for c in candidates if c.exists()), None)
+        if found is None:
+            raise DriveError(candidates[0], f"the drive of project {folder} is not there (recorded path "
+                                            f"{rec.path}); if it moved, open the project with its new path "
+                                            "(fusionlabel open NEW_DRIVE --project PROJECT, or "
+                                            "Project.open(folder, drive_path=NEW_DRIVE))")
+        drive = open_drive(found)
+        current = drive_record(drive, found, folder)
+        diffs = fingerprint_differences(rec, current)
+        if diffs:
+            raise ProjectError(found, "this is not the drive the project was made for, or it changed since: "
+                                      + "; ".join(diffs) + f" (project {folder})")
+        if (current.path != rec.path or current.relpath != rec.relpath) and not store.read_only:
+            store.update_drive_path(current.path, current.relpath)
+        return drive
+
+    @staticmethod
+    def _load_ontology(folder: Path, warnings: list[str]) -> Ontology:
+        try:
+            return Ontology.load(folder / ONTOLOGY_NAME)
+        except OntologyError as e:
+            warnings.append(f"{e}; using the built-in ontology until the file is fixed")
+            return Ontology.default()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    @property
+    def read_only_reason(self) -> str | None:
+        return self.store.read_only_reason
+
+    @property
+    def ontology_path(self) -> Path:
+        return self.folder / ONTOLOGY_NAME
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """A copy of every setting."""
+        return self.store.settings()
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        return self.store.get_setting(key, default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Save a JSON-serialisable setting now (current frame, view options ...)."""
+        self.store.set_setting(key, value)
+
+    def integrity_check(self) -> str:
+        return self.store.integrity_check()
+
+    def refresh(self) -> bool:
+        """Reload the document if another process committed since (for a read-only instance,
+        e.g. on a timer); True when it reloaded (subscribers get a ``reload`` Change)."""
+        version = self.store.data_version()
+        if version == self._seen_version:
+            return False
+        self._seen_version = version
+        self.document.reload()
+        return True
+
+    def close(self) -> None:
+        """Close the database and release the lock (the document can no longer be edited)."""
+        self.store.close()
+        self._lock.release()
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = " read-only" if self.read_only else ""
+        return f"Project({str(self.folder)!r}, drive={self.drive.name!r}, {len(self.document)} cuboids{mode})"
+
+    # ------------------------------------------------------------------ import
+    def import_drive_labels(self, frames: list[int] | None = None, progress: bool = True) -> ImportReport:
+        """Add the labels that came with the drive (ground truth or imported files) as one
+        undoable command. Classes are mapped through the ontology (names, aliases, any case);
+        labels of unknown classes are skipped and counted; unreadable label files are listed."""
+        doc = self.document
+        report = ImportReport(None)
+        commands: list[Command] = []
+        frames = list(range(len(self.drive))) if frames is None else frames
+        for i in tqdm(frames, desc="import labels", unit="frame", disable=not progress or len(frames) < 50):
+            try:
+                labels = self.drive.labels(i)
+            except FusionLabelError as e:
+                report.errors.append(str(e))
+                continue
+            seen: set[str] = set()
+            for lab in labels:
+                cls = self.ontology.resolve(lab.label)
+                if cls is None:
+                    report.skipped_classes[lab.label] += 1
+                    continue
+                track = lab.track_id
+                if track is not None and (track in seen or doc.find_track(track, i) is not None):
+                    track = None
+                if track is not None:
+                    seen.add(track)
+                commands.append(CreateCuboid(i, lab.with_(label=cls, track_id=track)))
+        if commands:
+            report.command = doc.apply(Batch(tuple(commands), f"Import {len(commands)} labels from the drive"))
+            report.created = len(commands)
+        return report
+
+
+def open_project_or_drive(path: str | Path) -> Project:
+    """What ``fusionlabel open PATH`` does: a project folder opens as is; a drive opens (or gets)
+    its default project."""
+    path = Path(path)
+    if not path.exists():
+        raise ProjectError(path, "no such file or folder")
+    return Project.open_or_create_for_drive(path)

@@ -1,0 +1,214 @@
+"""Document: queries, track ids, undo/redo stacks, change events, and a randomised undo/redo walk."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from fusionlabel.geometry.cuboid import Cuboid
+from fusionlabel.model.annotation import CuboidLabel
+from fusionlabel.model.commands import (Batch, CopyToFrame, CreateCuboid, DeleteCuboids, SetBox, SetClass,
+                                        SetFrameStatus)
+from fusionlabel.model.document import Annotation, Change, Document, ReadOnlyError
+from fusionlabel.model.ontology import Ontology
+from fusionlabel.store.crash_writer import run_edits, state_digest
+
+
+def car(x=0.0, track=None, cls="car"):
+    return CuboidLabel(Cuboid((x, 0.0, -1.0), (4.0, 2.0, 1.5)), cls, track)
+
+
+@pytest.fixture
+def doc():
+    return Document(10, Ontology.default())
+
+
+def test_annotation_properties():
+    lab = CuboidLabel(Cuboid((1, 2, 3), (4, 2, 1.5)), "van", "7", 0.5, "model", {"a": 1})
+    a = Annotation("u", 3, lab)
+    assert (a.box, a.cls, a.track_id, a.score, a.source, a.attributes) == (lab.box, "van", "7", 0.5, "model", {"a": 1})
+    with pytest.raises(AttributeError):
+        a.frame = 4  # frozen
+
+
+def test_queries_and_creation_order(doc):
+    uids = [doc.apply(CreateCuboid(2, car(i))).uid for i in range(4)]
+    doc.apply(CreateCuboid(5, car(9, track="2")))
+    assert [a.uid for a in doc.annotations(2)] == uids
+    assert doc.annotations(0) == [] and len(doc) == 5 and uids[0] in doc
+    assert doc.get(uids[1]).box.center[0] == 1.0
+    with pytest.raises(KeyError, match="no annotation with uid zzz"):
+        doc.get("zzz")
+    assert doc.find_track("2", 5).frame == 5 and doc.find_track("2", 2).uid == uids[1]
+    assert doc.find_track("2", 3) is None and doc.find_track("99", 5) is None
+    assert doc.track_frames("2") == [2, 5] and doc.track_frames("nope") == []
+    assert doc.annotated_frames() == [2, 5]
+    assert doc.track_ids() == ["1", "2", "3", "4"]
+    assert [a.uid for a in doc.all_annotations()] == uids + [doc.find_track("2", 5).uid]
+    # the list handed out is a copy: changing it does not change the document
+    doc.annotations(2).clear()
+    assert len(doc.annotations(2)) == 4
+
+
+def test_track_ids_are_short_and_never_reused(doc):
+    assert doc.new_track_id() == "1" and doc.new_track_id() == "2"
+    a = doc.apply(CreateCuboid(0, car()))
+    assert a.label.track_id == "3"
+    doc.undo()
+    assert doc.apply(CreateCuboid(0, car())).label.track_id == "4"   # 3 was used once: not handed out again
+    doc.apply(CreateCuboid(1, car(track="41")))
+    assert doc.new_track_id() == "42"
+    doc.apply(CreateCuboid(1, car(track="car-a")))                  # non-numeric ids are fine
+    assert doc.new_track_id() == "43"
+
+
+def test_frame_status(doc):
+    assert doc.frame_status(3) == "new" and set(doc.frame_statuses()) == {"new"}
+    doc.apply(SetFrameStatus(3, "in_progress"))
+    doc.apply(SetFrameStatus(3, "done"))
+    assert doc.frame_status(3) == "done" and doc.undo_text() == "Mark frame 3 done"
+    doc.undo()
+    assert doc.frame_status(3) == "in_progress"
+
+
+def test_undo_redo_stacks_and_texts(doc):
+    assert not doc.can_undo and not doc.can_redo and doc.undo() is None and doc.redo() is None
+    assert doc.undo_text() == "" and doc.redo_text() == ""
+    a = doc.apply(CreateCuboid(0, car()))
+    doc.apply(SetBox(a.uid, a.label.box.with_(yaw=0.5), "Rotate"))
+    doc.apply(SetClass(a.uid, "bus"))
+    assert doc.history() == ["Create car", "Rotate", "Set class bus"]
+    assert doc.undo().description == "Set class bus"
+    assert doc.undo_text() == "Rotate" and doc.redo_text() == "Set class bus"
+    doc.undo()
+    assert doc.redo_text() == "Rotate" and doc.get(a.uid).box.yaw == 0.0
+    doc.apply(SetClass(a.uid, "van"))                   # a new edit clears the redo stack
+    assert not doc.can_redo and doc.history() == ["Create car", "Set class van"]
+    doc.undo()
+    doc.undo()
+    assert len(doc) == 0 and not doc.can_undo
+    doc.redo()
+    doc.redo()
+    assert doc.get(a.uid).cls == "van"
+
+
+def test_change_events(doc):
+    seen: list[Change] = []
+    unsubscribe = doc.subscribe(seen.append)
+    a = doc.apply(CreateCuboid(4, car()))
+    assert seen[-1] == Change({4}, {a.uid}, "apply", "Create car", set())
+    doc.apply(CopyToFrame((a.uid,), 5))
+    copy = doc.annotations(5)[0]
+    assert seen[-1].frames == {5} and seen[-1].uids == {copy.uid}
+    doc.apply(SetFrameStatus(5, "done"))
+    assert seen[-1].status_frames == {5} and seen[-1].uids == set()
+    doc.undo()
+    assert seen[-1].reason == "undo" and seen[-1].status_frames == {5}
+    doc.redo()
+    assert seen[-1].reason == "redo"
+    doc.apply(Batch((DeleteCuboids((a.uid,)), CreateCuboid(7, car())), "Mixed"))
+    assert seen[-1].frames == {4, 7} and a.uid in seen[-1].uids and seen[-1].description == "Mixed"
+    n = len(seen)
+    doc.apply(SetClass(copy.uid, "car"))     # no-op: no event
+    assert len(seen) == n
+    unsubscribe()
+    doc.undo()
+    assert len(seen) == n
+    unsubscribe()                            # twice is harmless
+
+
+def test_failing_subscriber_does_not_stop_others_or_the_edit(doc):
+    got = []
+
+    def bad(change):
+        raise RuntimeError("view broke")
+    doc.subscribe(bad)
+    doc.subscribe(got.append)
+    with pytest.raises(RuntimeError, match="view broke"):
+        doc.apply(CreateCuboid(0, car()))
+    assert len(doc) == 1 and len(got) == 1 and doc.can_undo
+
+
+class _FailingStore:
+    """A store whose commits fail: the document must roll its memory back to match the disk."""
+
+    read_only = False
+
+    def __init__(self, fail_on):
+        self.fail_on = fail_on
+        self.ids = 0
+
+    def load_state(self):
+        from fusionlabel.store.db import StoredState
+        return StoredState([], {}, 1, 0, [], [])
+
+    def _commit(self, name):
+        if name in self.fail_on:
+            raise OSError("disk full")
+        self.ids += 1
+        return self.ids
+
+    def commit_apply(self, cmd, delta):
+        return self._commit("apply")
+
+    def commit_undo(self, log_id, delta):
+        self._commit("undo")
+
+    def commit_redo(self, log_id, delta):
+        self._commit("redo")
+
+
+def test_failed_persistence_rolls_memory_back():
+    store = _FailingStore(fail_on=set())
+    doc = Document(3, Ontology.default(), store)
+    a = doc.apply(CreateCuboid(0, car()))
+    store.fail_on = {"apply", "undo"}
+    with pytest.raises(OSError, match="disk full"):
+        doc.apply(SetBox(a.uid, a.label.box.with_(yaw=1.0)))
+    assert doc.get(a.uid).box.yaw == 0.0 and doc.history() == ["Create car"]
+    with pytest.raises(OSError):
+        doc.undo()
+    assert a.uid in doc and doc.can_undo
+    store.fail_on = {"redo"}
+    doc.undo()
+    with pytest.raises(OSError):
+        doc.redo()
+    assert a.uid not in doc and doc.can_redo
+
+
+def test_read_only_document_refuses_edits():
+    class RO(_FailingStore):
+        read_only = True
+        read_only_reason = "another process (pid 1) has it open"
+    doc = Document(3, Ontology.default(), RO(set()))
+    for edit in (lambda: doc.apply(CreateCuboid(0, car())), doc.undo, doc.redo):
+        with pytest.raises(ReadOnlyError, match=r"cannot edit: another process \(pid 1\) has it open"):
+            edit()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_walk_undo_all_and_redo_all(seed):
+    """Any stream of edits: undoing everything gives the empty document, redoing everything gives
+    the final state back, and undo k / redo k is the identity at every depth."""
+    doc = Document(8, Ontology.default())
+    empty = state_digest(doc)
+    digests = run_edits(doc, seed, 300)
+    final = digests[-1]
+    assert state_digest(doc) == final and len(doc) > 0
+    rng = random.Random(seed)
+    depth = len(doc.history())
+    for _ in range(10):
+        k = rng.randrange(1, depth + 1)
+        for _ in range(k):
+            doc.undo()
+        for _ in range(k):
+            doc.redo()
+        assert state_digest(doc) == final
+    for _ in range(depth):
+        doc.undo()
+    assert not doc.can_undo and len(doc) == 0 and set(doc.frame_statuses()) == {"new"}
+    assert state_digest(doc) != empty      # only the track-id counter remembers: ids are never reused
+    for _ in range(depth):
+        doc.redo()
+    assert state_digest(doc) == final

@@ -1,0 +1,437 @@
+"""Project store: reopen with history, the database itself, locking, moved/changed drives, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fusionlabel.errors import DriveError
+from fusionlabel.geometry.cuboid import Cuboid
+from fusionlabel.io.drives import open_drive
+from fusionlabel.model.annotation import CuboidLabel
+from fusionlabel.model.commands import CreateCuboid, SetBox, SetFrameStatus
+from fusionlabel.model.document import DocState, Document, ReadOnlyError
+from fusionlabel.model.ontology import Ontology, OntologyError
+from fusionlabel.store import Project, ProjectError, StoreClosedError, StoreError, default_project_folder
+from fusionlabel.store import project as project_module
+from fusionlabel.store.crash_writer import run_edits, state_digest
+from fusionlabel.store.db import _annotation_from_row
+from fusionlabel.store.fake_drive import make_fake_drive
+
+REPO = Path(__file__).resolve().parents[1]
+N_FRAMES = 6
+
+
+@pytest.fixture
+def drive(tmp_path):
+    return make_fake_drive(tmp_path / "drive", N_FRAMES, labels=True)
+
+
+@pytest.fixture
+def project(tmp_path, drive):
+    p = Project.create(tmp_path / "proj", drive)
+    yield p
+    p.close()
+
+
+def table_annotations(db: Path) -> dict:
+    """Annotations read straight from the SQLite file, by uid (independent of ProjectStore)."""
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT uid, frame, seq, track_id, class, source, score, cx, cy, cz, length, width, height, "
+                           "yaw, pitch, roll, attributes FROM annotations").fetchall()
+    finally:
+        con.close()
+    return {r[0]: (_annotation_from_row(r), r[2]) for r in rows}
+
+
+def replayed(store, n_frames) -> dict:
+    """Replay the 'done' commands of the log, in order, on an empty state."""
+    state = DocState(n_frames, None)
+    for _, _, cmd in store.command_log(("done",)):
+        cmd.do(state)
+    return {u: (a, state.seq[u]) for u, a in state.anns.items()}
+
+
+def memory(doc: Document) -> dict:
+    return {u: (a, doc.state.seq[u]) for u, a in doc.state.anns.items()}
+
+
+def test_reopen_gives_the_same_state_and_undo_still_works(project, tmp_path):
+    doc = project.document
+    run_edits(doc, seed=5, steps=200)
+    digest, history, redo = state_digest(doc), doc.history(), doc.redo_text()
+    assert len(history) > 50
+    doc.undo()
+    after_undo = state_digest(doc)
+    doc.redo()
+    project.close()
+
+    with Project.open(tmp_path / "proj") as again:
+        d = again.document
+        assert state_digest(d) == digest
+        assert d.history() == history and d.redo_text() == redo
+        assert d.undo().description == history[-1]            # Ctrl+Z works after reopening
+        assert state_digest(d) == after_undo
+    with Project.open(tmp_path / "proj") as third:              # ... and the undo itself was saved
+        assert state_digest(third.document) == after_undo
+        assert third.document.redo_text() == history[-1]
+        third.document.redo()
+        assert state_digest(third.document) == digest
+        while third.document.can_undo:
+            third.document.undo()
+        assert len(third.document) == 0
+
+
+def test_database_tables_hold_exactly_the_document(project):
+    doc = project.document
+    run_edits(doc, seed=9, steps=150)
+    db = project.folder / "project.sqlite"
+    assert table_annotations(db) == memory(doc)
+    assert replayed(project.store, doc.n_frames) == memory(doc)     # the log replays to the table
+    con = sqlite3.connect(db)
+    statuses = dict(con.execute("SELECT frame, status FROM frame_status").fetchall())
+    done = con.execute("SELECT count(*) FROM commands WHERE state='done'").fetchone()[0]
+    actions = con.execute("SELECT action, count(*) FROM history GROUP BY action").fetchall()
+    con.close()
+    assert statuses == {f: s for f, s in enumerate(doc.frame_statuses()) if s != "new"}
+    assert done == len(doc.history())
+    assert {a for a, _ in actions} <= {"apply", "undo", "redo"} and sum(n for _, n in actions) >= 150 * 0.5
+
+
+def test_wal_and_synchronous_full(project):
+    con = project.store._con
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA synchronous").fetchone()[0] == 2          # FULL
+    header = (project.folder / "project.sqlite").read_bytes()[:20]
+    assert header[:16] == b"SQLite format 3\x00" and header[18] == header[19] == 2   # WAL file format
+
+
+def test_one_edit_is_one_transaction(project):
+    statements = []
+    project.store._con.set_trace_callback(statements.append)
+    doc = project.document
+    bound = doc.apply(CreateCuboid(0, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    doc.apply(SetBox(bound.uid, bound.label.box.with_(yaw=1.0), "Rotate"))
+    doc.undo()
+    doc.redo()
+    project.store._con.set_trace_callback(None)
+    begins = [s for s in statements if s.startswith("BEGIN")]
+    commits = [s for s in statements if s == "COMMIT"]
+    assert begins == ["BEGIN IMMEDIATE"] * 4 and len(commits) == 4
+    # every write happened between a BEGIN and its COMMIT
+    depth = 0
+    for s in statements:
+        depth += s.startswith("BEGIN") - (s == "COMMIT")
+        if s.split()[0] in ("INSERT", "UPDATE", "DELETE"):
+            assert depth == 1, s
+
+
+def test_second_instance_is_read_only_and_says_so(project, tmp_path):
+    doc = project.document
+    bound = doc.apply(CreateCuboid(0, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    second = Project.open(tmp_path / "proj")
+    try:
+        assert second.read_only and not project.read_only
+        assert f"pid {os.getpid()}" in second.read_only_reason and "read-only" in second.read_only_reason
+        assert second.read_only_reason in second.warnings
+        assert state_digest(second.document) == state_digest(doc)
+        for edit in (lambda: second.document.apply(SetFrameStatus(0, "done")), second.document.undo):
+            with pytest.raises(ReadOnlyError, match="another fusionlabel process"):
+                edit()
+        second.set_setting("current_frame", 3)                     # kept in memory, not written
+        assert second.get_setting("current_frame") == 3 and project.get_setting("current_frame") is None
+        assert second.refresh() is False                           # nothing new yet
+        changes = []
+        second.document.subscribe(changes.append)
+        doc.apply(SetBox(bound.uid, bound.label.box.with_(yaw=2.0)))
+        assert second.refresh() is True                            # picks up the writer's edits
+        assert state_digest(second.document) == state_digest(doc)
+        assert changes[-1].reason == "reload" and bound.uid in changes[-1].uids
+        assert second.refresh() is False and project.refresh() is False   # own commits are not news
+    finally:
+        second.close()
+    project.close()
+    with Project.open(tmp_path / "proj") as third:                 # lock released: writable again
+        assert not third.read_only and third.warnings == []
+
+
+def _run(code: str, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          timeout=120, cwd=REPO)
+
+
+OPEN_AND_REPORT = """
+import json, sys
+from fusionlabel.store import Project
+p = Project.open(sys.argv[1])
+print(json.dumps({"read_only": p.read_only, "reason": p.read_only_reason}))
+"""
+
+
+def test_other_process_opens_read_only(project):
+    out = _run(OPEN_AND_REPORT, project.folder)
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert info["read_only"] is True and f"pid {os.getpid()}" in info["reason"]
+
+
+def test_lock_dies_with_a_killed_process(tmp_path, drive):
+    Project.create(tmp_path / "proj", drive).close()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom fusionlabel.store import Project\n"
+                               "p = Project.open(sys.argv[1]); print(p.read_only, flush=True); time.sleep(600)",
+                               str(tmp_path / "proj")], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert holder.stdout.readline().strip() == "False"
+        with Project.open(tmp_path / "proj") as p:
+            assert p.read_only and f"pid {holder.pid}" in p.read_only_reason
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    with Project.open(tmp_path / "proj") as p:
+        assert not p.read_only
+
+
+def test_settings_persist(project, tmp_path):
+    project.set_setting("current_frame", 4)
+    project.set_setting("view", {"color_by": "intensity", "point_size": 2.5, "layers": ["points", "boxes"]})
+    project.close()
+    with Project.open(tmp_path / "proj") as p:
+        assert p.get_setting("current_frame") == 4 and p.get_setting("missing", "x") == "x"
+        assert p.settings == {"current_frame": 4, "view": {"color_by": "intensity", "point_size": 2.5,
+                                                           "layers": ["points", "boxes"]}}
+        with pytest.raises(TypeError):
+            p.set_setting("bad", object())
+
+
+def test_drive_moved_gives_a_clear_error_and_can_be_relinked(project, tmp_path, drive):
+    project.document.apply(CreateCuboid(1, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    project.close()
+    moved = tmp_path / "elsewhere" / "drive"
+    moved.parent.mkdir()
+    drive.rename(moved)
+    with pytest.raises(DriveError) as info:
+        Project.open(tmp_path / "proj")
+    message = str(info.value)
+    assert str(drive) in message and "not there" in message
+    assert "fusionlabel open NEW_DRIVE --project PROJECT" in message
+    with Project.open_or_create_for_drive(moved, tmp_path / "proj") as p:   # what `fusionlabel open` does
+        assert len(p.document) == 1 and p.drive.root == moved
+    with Project.open(tmp_path / "proj") as p:                     # the new place was remembered
+        assert p.drive.root == moved
+
+
+def test_project_inside_the_drive_moves_with_it(tmp_path, drive):
+    with Project.open_or_create_for_drive(drive) as p:
+        assert p.folder == drive / ".fusionlabel-project"
+        p.document.apply(CreateCuboid(2, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "van")))
+    moved = tmp_path / "renamed"
+    drive.rename(moved)
+    with Project.open(moved / ".fusionlabel-project") as p:         # found through the relative path
+        assert p.drive.root == moved and [a.cls for a in p.document.annotations(2)] == ["van"]
+    with Project.open_or_create_for_drive(moved) as p:             # the drive path finds its project
+        assert len(p.document) == 1
+    with Project.open_or_create_for_drive(moved / ".fusionlabel-project") as p:   # a project path too
+        assert len(p.document) == 1
+
+
+def test_changed_drive_is_refused(project, tmp_path, drive):
+    project.close()
+    sweep = drive / "velodyne" / "000002.bin"
+    np.zeros((10, 4), np.float32).tofile(sweep)
+    with pytest.raises(ProjectError, match=r"frame '000002': sweep had \d+ bytes, now 160 bytes"):
+        Project.open(tmp_path / "proj")
+    sweep.unlink()
+    (drive / "calib" / "000002.txt").unlink()
+    with pytest.raises(ProjectError, match="it had 6 frames, now 5"):
+        Project.open(tmp_path / "proj")
+    other = make_fake_drive(tmp_path / "other", N_FRAMES, seed=3)
+    with pytest.raises(ProjectError, match="not the drive the project was made for"):
+        Project.open(tmp_path / "proj", drive_path=other)
+
+
+def test_broken_project_ontology_falls_back_and_says_so(project, tmp_path):
+    project.close()
+    (tmp_path / "proj" / "ontology.yaml").write_text("classes:\n  car: {color: [1, 2], default_size: [1, 1, 1]}\n")
+    with Project.open(tmp_path / "proj") as p:
+        assert len(p.warnings) == 1
+        assert "ontology.yaml: classes.car.color" in p.warnings[0] and "built-in ontology" in p.warnings[0]
+        assert p.ontology == Ontology.default()
+        p.document.apply(CreateCuboid(0, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))   # still works
+
+
+def test_custom_ontology(tmp_path, drive):
+    path = tmp_path / "mine.yaml"
+    path.write_text("classes:\n  sign: {key: s, color: '#00ff00', default_size: [0.1, 0.8, 0.8]}\n")
+    with Project.create(tmp_path / "proj", drive, ontology_path=path) as p:
+        assert p.ontology.names == ["sign"] and p.ontology_path.read_text() == path.read_text()
+        with pytest.raises(Exception, match="unknown class 'car'"):
+            p.document.apply(CreateCuboid(0, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    path.write_text("classes: [sign]\n")
+    with pytest.raises(OntologyError, match="mine.yaml: classes"):
+        Project.create(tmp_path / "proj2", drive, ontology_path=path)
+    assert not (tmp_path / "proj2").exists()
+
+
+def test_read_only_drive_gets_a_user_folder(tmp_path, drive, monkeypatch):
+    monkeypatch.setattr(project_module, "_folder_writable", lambda folder: False)
+    monkeypatch.setenv("FUSIONLABEL_PROJECTS_DIR", str(tmp_path / "user"))
+    folder = default_project_folder(drive)
+    assert folder.parent == tmp_path / "user" and folder.name.startswith("drive-")
+    with Project.open_or_create_for_drive(drive) as p:
+        assert p.folder == folder
+        p.document.apply(CreateCuboid(0, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    with Project.open_or_create_for_drive(drive) as p:
+        assert len(p.document) == 1
+    assert not (drive / ".fusionlabel-project").exists()
+    monkeypatch.delenv("FUSIONLABEL_PROJECTS_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_project_folder(drive).parent == tmp_path / "xdg" / "fusionlabel" / "projects"
+
+
+def test_bad_project_folders(tmp_path, drive, project):
+    with pytest.raises(ProjectError, match="not a fusionlabel project: no project.sqlite"):
+        Project.open(tmp_path)
+    with pytest.raises(ProjectError, match="already holds a project"):
+        Project.create(tmp_path / "proj", drive)
+    with pytest.raises(DriveError, match="no such file or folder"):
+        Project.create(tmp_path / "p2", tmp_path / "nothing")
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "project.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a fusionlabel project database"):
+        Project.open(garbage)
+    project.close()
+    con = sqlite3.connect(tmp_path / "proj" / "project.sqlite")
+    con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="schema version 99 is not supported"):
+        Project.open(tmp_path / "proj")
+
+
+def test_closed_project_refuses_edits(project):
+    project.close()
+    with pytest.raises(StoreClosedError, match="is closed"):
+        project.document.apply(CreateCuboid(0, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    assert len(project.document) == 0
+
+
+def test_import_drive_labels(tmp_path, drive):
+    with Project.create(tmp_path / "proj", drive, import_labels=True) as p:
+        doc = p.document
+        assert doc.history() == ["Import 12 labels from the drive"]
+        assert [a.cls for a in doc.annotations(0)] == ["car", "pedestrian"]          # DontCare skipped
+        assert all(a.source == "import" for a in doc.all_annotations())
+        assert len(set(doc.track_ids())) == 12
+        assert doc.annotations(3)[0].box == open_drive(drive).labels(3)[0].box
+        doc.undo()
+        assert len(doc) == 0
+
+
+def test_import_real_kitti_labels(kitti_object, tmp_path):
+    drive = open_drive(kitti_object)
+    with Project.create(tmp_path / "proj", kitti_object) as p:
+        report = p.import_drive_labels()
+        expected = [(i, lab) for i in range(len(drive)) for lab in drive.labels(i)]
+        assert report.created == len(expected) == len(p.document) and not report.errors
+        for i in range(len(drive)):
+            got = p.document.annotations(i)
+            want = drive.labels(i)
+            assert [a.box for a in got] == [lab.box for lab in want]
+            assert [a.cls for a in got] == [p.ontology.resolve(lab.label) for lab in want]
+        digest = state_digest(p.document)
+    with Project.open(tmp_path / "proj") as p:
+        assert state_digest(p.document) == digest and p.drive.root == kitti_object
+
+
+@pytest.mark.parametrize("seed, with_digest", [(101, True), (202, False), (303, False), (404, False)])
+def test_kill_9_mid_stream_loses_nothing_committed(tmp_path, seed, with_digest):
+    """A child applies edits and prints after each commit; we SIGKILL it at a random moment.
+    Every reported step must be in the database, at most one unreported step beyond it, and
+    the file must pass integrity_check. Without digests the child spends most of its time
+    committing, so the kill usually lands inside a transaction."""
+    drive = make_fake_drive(tmp_path / "drive", N_FRAMES)
+    Project.create(tmp_path / "proj", drive).close()
+    stderr = (tmp_path / "stderr.txt").open("w")
+    child = subprocess.Popen([sys.executable, "-m", "fusionlabel.store.crash_writer", str(tmp_path / "proj"),
+                              "--seed", str(seed), "--steps", "1000000"] + ["--digest"] * with_digest,
+                             stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=REPO)
+    try:
+        ready = child.stdout.readline()
+        assert ready.startswith("READY"), (tmp_path / "stderr.txt").read_text()
+        time.sleep(random.Random(seed).uniform(0.3, 1.5))
+    finally:
+        child.send_signal(signal.SIGKILL)
+        rest = child.stdout.read()
+        child.wait(timeout=30)
+        stderr.close()
+    assert child.returncode == -signal.SIGKILL
+    lines = rest.split("\n")[:-1]                       # a torn last line (no newline) is not a report
+    reports = [json.loads(line) for line in lines]
+    assert len(reports) >= 5, "the child was killed before it got going"
+    k = reports[-1]["step"]
+    assert [r["step"] for r in reports] == list(range(k + 1))
+
+    expected = run_edits(Document(N_FRAMES, Ontology.default()), seed, k + 2)
+    if with_digest:
+        assert [r["digest"] for r in reports] == expected[:k + 1]
+    with Project.open(tmp_path / "proj") as p:
+        assert not p.read_only                          # the child's lock died with it
+        assert p.integrity_check() == "ok"
+        digest = state_digest(p.document)
+        assert digest in (expected[k], expected[k + 1]), f"state after step {k} not found"
+        assert replayed(p.store, N_FRAMES) == memory(p.document)
+        assert table_annotations(p.folder / "project.sqlite") == memory(p.document)
+        if p.document.can_undo:                         # and it keeps working
+            p.document.undo()
+            p.document.redo()
+            assert state_digest(p.document) == digest
+
+
+def test_open_project_or_drive(tmp_path, drive):
+    with project_module.open_project_or_drive(drive) as p:
+        folder = p.folder
+    with project_module.open_project_or_drive(folder) as p:
+        assert p.folder == folder
+    with pytest.raises(ProjectError, match="no such file or folder"):
+        project_module.open_project_or_drive(tmp_path / "missing")
+
+
+def test_copy_of_project_and_drive_elsewhere(tmp_path, drive):
+    """Copying a drive with its embedded project (e.g. to another disk) keeps everything."""
+    with Project.open_or_create_for_drive(drive) as p:
+        run_edits(p.document, seed=1, steps=60)
+        digest = state_digest(p.document)
+    copy = tmp_path / "copy"
+    shutil.copytree(drive, copy)
+    with Project.open_or_create_for_drive(copy) as p:
+        assert state_digest(p.document) == digest and p.drive.root == copy
+    with Project.open(copy / ".fusionlabel-project") as p:     # the copy's own drive, not the original
+        assert p.drive.root == copy
+
+
+def test_open_read_only_on_request_leaves_the_project_free(project, tmp_path):
+    project.document.apply(SetFrameStatus(1, "done"))
+    project.close()
+    with Project.open(tmp_path / "proj", read_only=True) as reader:
+        assert reader.read_only and reader.read_only_reason == "opened read-only on request"
+        assert reader.warnings == [] and reader.document.frame_status(1) == "done"
+        with pytest.raises(ReadOnlyError, match="opened read-only on request"):
+            reader.document.apply(SetFrameStatus(2, "done"))
+        with Project.open(tmp_path / "proj") as writer:          # an editor can still open it for writing
+            assert not writer.read_only
+            writer.document.apply(SetFrameStatus(2, "done"))
+        reader.document.reload()
+        assert reader.document.frame_statuses()[:3] == ["new", "done", "done"]
