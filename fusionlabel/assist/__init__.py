@@ -1,0 +1,11 @@
+"""Model-assisted pre-labelling, headless: detect, fit, track, interpolate, propagate.
+
+- :mod:`.detector` — the :class:`Detector` interface and :func:`make_detector` ("builtin",
+  "onnx:PATH", "predictions:PATH");
+- :mod:`.builtin` — the geometric detector (ground, clusters, box fitting, classification);
+- :mod:`.onnx_detector` — any exported network behind a documented input/output contract;
+- :mod:`.predictions` — detector output files (KITTI with score, nuScenes results JSON);
+- :mod:`.fit` — one-click box from a seed point and auto-fit of a rough box;
+- :mod:`.tracker`, :mod:`.interpolate`, :mod:`.propagate` — tracks over a sequence;
+- :mod:`.prelabel` — run it all over a drive and write pre-labels beside human work.
+"""

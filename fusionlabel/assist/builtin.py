@@ -1,0 +1,161 @@
+"""The built-in geometric detector: no weights, only geometry and class size priors.
+
+Pipeline for one sweep: ground estimation (:mod:`.ground`) -> points between ``ground_height`` and
+``max_height`` above ground -> BEV connected components (:mod:`.cluster`), a poorly explained one
+split once more on a finer grid -> L-shape and minimum-area rectangles (:mod:`.boxfit`) and point
+statistics -> class, completed footprint and score (:mod:`.classify`) -> upright cuboid standing
+on the ground.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..geometry.cuboid import Cuboid
+from ..model.annotation import CuboidLabel
+from .boxfit import Rect, lshape_angle, min_area_angle, rect_at_angle
+from .classify import LOW_HEIGHT, ClusterShape, classify
+from .cluster import cluster_bev, split_by_label
+from .config import BuiltinConfig
+from .detector import PointDetector, detection
+from .ground import GroundGrid, estimate_ground
+
+MAX_CLUSTER_EXTENT = 16.0    # metres; bigger components are buildings, hedges, walls
+TOP_BEAM_MARGIN = np.radians(1.0)
+GOOD_SCORE = 0.5             # a cluster scoring below this is tried split in parts
+MAX_SPLIT_DEPTH = 1
+SPLIT_CELL = 0.75            # finer grid for splitting, as a share of cluster_cell
+TRIM, TRIM_MIN_POINTS = 0.02, 40
+STRAY_GAP = 0.3              # metres the outermost 2 % of points must add to count as strays
+
+
+def highest_beam(points: np.ndarray) -> float:
+    """Elevation angle (rad) of the LiDAR's highest beam, estimated from the sweep."""
+    r = np.hypot(points[:, 0], points[:, 1])
+    near = r > 1.0
+    if not near.any():
+        return np.pi / 2
+    return float(np.percentile(np.arctan2(points[near, 2], r[near]), 99.9))
+
+
+def ground_of(points: np.ndarray, cfg: BuiltinConfig) -> GroundGrid:
+    return estimate_ground(points, cfg.ground_cell, cfg.ground_windows, cfg.ground_slope, cfg.ground_step,
+                           cfg.max_range)
+
+
+def object_points(points: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (K,) of the points that may belong to objects, and their heights (K,) above ground."""
+    xy = points[:, :2]
+    near = np.flatnonzero(np.einsum("ij,ij->i", xy, xy) <= cfg.max_range ** 2)
+    h = ground.height_above(points[near])
+    keep = (h > cfg.ground_height) & (h < cfg.max_height)
+    return near[keep], h[keep]
+
+
+def upper_span(xy: np.ndarray, heights: np.ndarray, rect) -> float:
+    """Extent of the points in the top third of the cluster along its longer side, over the whole
+    extent (1 for a car's back or side, about 0.3 for a cyclist's rider over the bicycle)."""
+    axis = rect.axis if rect.size[0] >= rect.size[1] else rect.normal
+    u = xy @ axis
+    full = float(u.max() - u.min())
+    hmin, hmax = float(heights.min()), float(heights.max())
+    top = heights >= hmin + (hmax - hmin) * 2.0 / 3.0
+    if full < 1e-6 or top.sum() < 2:
+        return 1.0
+    return float((np.percentile(u[top], 98) - np.percentile(u[top], 2)) / full)
+
+
+def edge_distance(xy: np.ndarray, rect) -> float:
+    """Median distance (m) of the points to the nearest side of ``rect``: small for surfaces seen
+    from outside (a vehicle's L or a wall), large for volumetric clutter (bushes, tree crowns)."""
+    u = np.stack([xy @ rect.axis, xy @ rect.normal], axis=1)
+    d = np.minimum(u - rect.lo, rect.hi - u).min(axis=1)
+    return float(np.median(np.maximum(d, 0.0)))
+
+
+def box_from_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig,
+                     sensor_xy=(0.0, 0.0), top_cut: bool = False) -> CuboidLabel | None:
+    """Fit, classify and score one cluster: (n, 2) positions and (n,) heights above ground;
+    ``top_cut`` when its highest points touch the top of the LiDAR's field of view."""
+    rect = rect_at_angle(xy, lshape_angle(xy))
+    center = rect.center
+    gz = float(ground.ground_z(center[None, :])[0])
+    tight = rect_at_angle(xy, min_area_angle(xy))
+    if len(xy) >= TRIM_MIN_POINTS:
+        # small objects: a few stray returns (a mirror, a bag, a neighbour's edge) must not widen the box
+        trimmed = rect_at_angle(xy, min_area_angle(xy), TRIM)
+        strays = (tight.size - trimmed.size) > STRAY_GAP
+        tight = Rect(tight.axis, np.where(strays, trimmed.lo, tight.lo), np.where(strays, trimmed.hi, tight.hi))
+    shape = ClusterShape(rect, float(heights.min()), float(heights.max()), gz, len(xy), tight,
+                         float(np.mean(heights < LOW_HEIGHT)), upper_span(xy, heights, rect), top_cut,
+                         edge_distance(xy, rect))
+    found = classify(shape, cfg.priors, sensor_xy)
+    if found is None or found.score < cfg.min_score:
+        return None
+    r = found.rect
+    c = r.center
+    length, width = (float(v) for v in r.size)
+    box = Cuboid((c[0], c[1], gz + found.height / 2.0), (max(length, 0.1), max(width, 0.1), found.height),
+                 r.angle)
+    return detection(box, found.label, found.score, num_points=int(len(xy)))
+
+
+def _forward(box: Cuboid) -> Cuboid:
+    """Heading is ambiguous by 180° for a geometric fit: report the one pointing away from -x."""
+    if abs(box.yaw) > np.pi / 2:
+        return box.with_(yaw=box.yaw + np.pi)
+    return box
+
+
+class GeometricDetector(PointDetector):
+    """Detect cars, trucks, cyclists and pedestrians from geometry alone (see module docstring)."""
+
+    name = "builtin"
+
+    def __init__(self, config: BuiltinConfig | None = None):
+        self.config = config or BuiltinConfig()
+
+    def detect(self, points: np.ndarray) -> list[CuboidLabel]:
+        cfg = self.config
+        points = np.asarray(points)
+        if points.ndim != 2 or points.shape[1] < 3 or len(points) == 0:
+            return []
+        ground = ground_of(points, cfg)
+        idx, h = object_points(points, ground, cfg)
+        if idx.size == 0:
+            return []
+        xy = points[idx, :2].astype(np.float64)
+        elevation = np.arctan2(points[idx, 2], np.hypot(xy[:, 0], xy[:, 1]))
+        top_beam = highest_beam(points)
+        labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, cfg.min_points)
+        out = []
+        for members in split_by_label(labels):
+            cut = bool(elevation[members].max() >= top_beam - TOP_BEAM_MARGIN)
+            out += self._explain(xy[members], h[members], ground, cut)
+        out = [d.with_(box=_forward(d.box)) for d in out]
+        out.sort(key=lambda d: -d.score)
+        return out
+
+    def _explain(self, xy: np.ndarray, h: np.ndarray, ground: GroundGrid, top_cut: bool, depth: int = 0
+                 ) -> list[CuboidLabel]:
+        """Detections for one cluster. A cluster no class explains well (several objects side by
+        side, or an object touching a wall or bush) is split once more on a finer grid without gap
+        bridging, and the parts are kept when they explain it better."""
+        cfg = self.config
+        ext = xy.max(0) - xy.min(0)
+        if ext.max() > MAX_CLUSTER_EXTENT:
+            return []
+        whole = box_from_cluster(xy, h, ground, cfg, top_cut=top_cut)
+        if whole is not None and whole.score >= GOOD_SCORE:
+            return [whole]
+        if depth >= MAX_SPLIT_DEPTH:
+            return [] if whole is None else [whole]
+        sub = cluster_bev(xy, cfg.cluster_cell * SPLIT_CELL, 0, cfg.min_points)
+        parts = split_by_label(sub)
+        if len(parts) < 2:
+            return [] if whole is None else [whole]
+        found = [d for p in parts for d in self._explain(xy[p], h[p], ground, top_cut, depth + 1)
+                 if d.score >= GOOD_SCORE]
+        if found and (whole is None or max(d.score for d in found) > whole.score):
+            return found
+        return [] if whole is None else [whole]

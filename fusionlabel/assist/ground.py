@@ -1,0 +1,118 @@
+"""Ground estimation that copes with slopes and curbs: a progressive morphological filter.
+
+The lowest return of every ``cell`` x ``cell`` column gives a rough surface. Objects (cars,
+walls, people) stand above it as bumps; a morphological opening with growing windows removes bumps
+narrower than the window, and a column counts as an object when its lowest point sits higher above
+the opened surface than a slope of ``slope`` (plus a ``step`` for curbs) allows across the window.
+Ground columns keep their own lowest point; object columns take the opened surface. So a road
+climbing at 10 % or a 15 cm curb stays ground, while a 1.5 m car roof does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+
+@dataclass(frozen=True)
+class GroundGrid:
+    """Ground height on a regular grid: ``height`` (H, W) float32 metres at cell (i, j) covering
+    x in [x0 + i*cell, x0 + (i+1)*cell), y likewise from y0."""
+
+    x0: float
+    y0: float
+    cell: float
+    height: np.ndarray
+
+    def cell_index(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cell row/column of (N, 2+) points, clipped to the grid."""
+        i = np.clip(((xy[:, 0] - self.x0) / self.cell).astype(np.int64), 0, self.height.shape[0] - 1)
+        j = np.clip(((xy[:, 1] - self.y0) / self.cell).astype(np.int64), 0, self.height.shape[1] - 1)
+        return i, j
+
+    def ground_z(self, xy: np.ndarray) -> np.ndarray:
+        """Bilinearly interpolated ground height (N,) under (N, 2+) positions."""
+        H, W = self.height.shape
+        u = np.clip((xy[:, 0] - self.x0) / self.cell - 0.5, 0.0, H - 1.0)
+        v = np.clip((xy[:, 1] - self.y0) / self.cell - 0.5, 0.0, W - 1.0)
+        i0 = np.minimum(u.astype(np.int64), H - 2) if H > 1 else np.zeros(len(u), np.int64)
+        j0 = np.minimum(v.astype(np.int64), W - 2) if W > 1 else np.zeros(len(v), np.int64)
+        fu = np.clip(u - i0, 0.0, 1.0) if H > 1 else np.zeros(len(u))
+        fv = np.clip(v - j0, 0.0, 1.0) if W > 1 else np.zeros(len(v))
+        i1 = np.minimum(i0 + 1, H - 1)
+        j1 = np.minimum(j0 + 1, W - 1)
+        h = self.height
+        return ((1 - fu) * ((1 - fv) * h[i0, j0] + fv * h[i0, j1]) + fu * ((1 - fv) * h[i1, j0] + fv * h[i1, j1]))
+
+    def height_above(self, points: np.ndarray) -> np.ndarray:
+        """Height (N,) float32 of (N, 3+) points above the ground."""
+        return (points[:, 2] - self.ground_z(points)).astype(np.float32)
+
+
+def _fill_nearest(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Copy every unknown cell from its nearest known cell (all zeros if none is known)."""
+    if known.all():
+        return values.copy()
+    if not known.any():
+        return np.zeros_like(values)
+    _, (ni, nj) = ndimage.distance_transform_edt(~known, return_indices=True)
+    return values[ni, nj]
+
+
+def _opening_ignoring_empty(surface: np.ndarray, empty: np.ndarray, w: int) -> np.ndarray:
+    """Grey opening with a w x w window where empty cells neither erode nor dilate."""
+    s = np.where(empty, np.inf, surface)
+    eroded = ndimage.minimum_filter(s, size=w, mode="nearest")
+    eroded[~np.isfinite(eroded)] = -np.inf
+    opened = ndimage.maximum_filter(eroded, size=w, mode="nearest")
+    return np.where(np.isfinite(opened), opened, surface)
+
+
+def estimate_ground(points: np.ndarray, cell: float = 1.0, windows=(3, 5, 9, 17), slope: float = 0.15,
+                    step: float = 0.3, max_range: float = 70.0) -> GroundGrid:
+    """Estimate the ground under a sweep.
+
+    Args:
+        points: (N, 3+) LiDAR points (any frame with z up).
+        cell: grid size in metres.
+        windows: opening window sizes in cells, increasing.
+        slope: steepest ground slope (rise / run) to accept.
+        step: tallest step between neighbouring ground cells (curbs).
+        max_range: points farther than this (xy) are ignored.
+    Returns:
+        a :class:`GroundGrid` covering the points within ``max_range``.
+    """
+    p = np.asarray(points)
+    xy = p[:, :2].astype(np.float64)
+    keep = np.einsum("ij,ij->i", xy, xy) <= max_range * max_range
+    keep &= np.isfinite(p[:, 2])
+    if not keep.any():
+        return GroundGrid(-cell, -cell, cell, np.zeros((2, 2), np.float32))
+    xy, z = xy[keep], p[keep, 2].astype(np.float64)
+    x0, y0 = np.floor(xy.min(axis=0) / cell) * cell
+    H = int((xy[:, 0].max() - x0) // cell) + 1
+    W = int((xy[:, 1].max() - y0) // cell) + 1
+    i = ((xy[:, 0] - x0) / cell).astype(np.int64).clip(0, H - 1)
+    j = ((xy[:, 1] - y0) / cell).astype(np.int64).clip(0, W - 1)
+    lowest = np.full(H * W, np.inf)
+    np.minimum.at(lowest, i * W + j, z)
+    lowest = lowest.reshape(H, W)
+    empty = ~np.isfinite(lowest)
+    # Isolated returns far below their neighbourhood (multipath, noise) would drag the ground down.
+    near = _fill_nearest(lowest, ~empty)
+    med = ndimage.median_filter(near, size=3, mode="nearest")
+    surface = np.where(~empty & (near < med - 1.0), med, near)
+    object_cell = np.zeros((H, W), bool)
+    prev_w = 1
+    for w in windows:
+        opened = _opening_ignoring_empty(surface, empty, int(w))
+        threshold = step + slope * (w - prev_w) * cell
+        object_cell |= (surface - opened) > threshold
+        surface = opened
+        prev_w = w
+    height = np.where(object_cell | empty, surface, lowest)
+    height = np.where(~empty & ~object_cell & (lowest < med - 1.0), med, height)
+    height = _fill_nearest(height, ~empty)
+    return GroundGrid(float(x0), float(y0), float(cell), height.astype(np.float32))

@@ -1,0 +1,273 @@
+"""Detector output files: KITTI label files with a score column, and nuScenes detection results.
+
+KITTI: one ``<frame_id>.txt`` per frame, lines ``type trunc occ alpha x1 y1 x2 y2 h w l x y z ry
+score`` in the rectified camera frame (bottom-centre location). Angles may be unwrapped (e.g. -7.9):
+boxes are built from cos/sin of ``ry``, so any multiple of 2π gives the same cuboid. The camera
+frame of a KITTI drive comes from its ``calib/<frame_id>.txt``; any other drive uses its first
+camera's frame (R0_rect = identity).
+
+nuScenes: one JSON file ``{"meta": {...}, "results": {sample_token: [box, ...]}}`` with boxes in
+the global frame: ``translation`` (centre), ``size`` (w, l, h), ``rotation`` (w, x, y, z),
+``detection_name``, ``detection_score``, ``velocity`` (vx, vy), ``attribute_name``. A frame's
+sample token comes from the nuScenes importer (``drive.tokens[i].sample``), else
+``Frame.sample_token``, else the frame ID; its world frame must be nuScenes' global frame.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, LabelError
+from ..geometry.cuboid import Cuboid
+from ..geometry.transforms import (euler_from_rotation, invert_T, quaternion_from_rotation,
+                                   rotation_from_quaternion)
+from ..model.annotation import CuboidLabel
+from ..model.drive import Drive
+from .detector import Detector
+
+NUSCENES_NAMES = ("car", "truck", "bus", "trailer", "construction_vehicle", "pedestrian", "motorcycle",
+                  "bicycle", "traffic_cone", "barrier")
+TO_NUSCENES = {"car": "car", "van": "car", "truck": "truck", "bus": "bus", "tram": "bus", "trailer": "trailer",
+               "pedestrian": "pedestrian", "person_sitting": "pedestrian", "person": "pedestrian",
+               "cyclist": "bicycle", "bicycle": "bicycle", "motorcycle": "motorcycle", "misc": None}
+FROM_NUSCENES = {"car": "Car", "truck": "Truck", "bus": "Truck", "trailer": "Truck", "construction_vehicle": "Truck",
+                 "pedestrian": "Pedestrian", "motorcycle": "Cyclist", "bicycle": "Cyclist",
+                 "traffic_cone": "Traffic_cone", "barrier": "Barrier"}
+
+
+# ---------------------------------------------------------------------------------------- frames
+def T_rect_lidar(drive: Drive, index: int) -> np.ndarray:
+    """(4, 4) LiDAR -> the camera frame KITTI-format boxes of this frame are written in."""
+    from ..io.kitti import read_kitti_calib
+
+    frame = drive.frames[index]
+    calib = drive.root / "calib" / f"{frame.frame_id}.txt"
+    if calib.is_file():
+        return read_kitti_calib(calib).T_rect_velo
+    rig = drive.rig(index)
+    if not rig.cameras:
+        raise InputError(drive.root, "KITTI-format boxes need a camera frame: no calib/ file and no camera in the rig")
+    return rig.T_cam_lidar(rig.cameras[0].name)
+
+
+def _kitti_P2(drive: Drive, index: int) -> tuple[np.ndarray, tuple[int, int]] | None:
+    from ..io.images import image_size
+    from ..io.kitti import read_kitti_calib
+
+    frame = drive.frames[index]
+    calib = drive.root / "calib" / f"{frame.frame_id}.txt"
+    image = frame.image_paths.get("image_2")
+    if not calib.is_file() or image is None or not Path(image).is_file():
+        return None
+    c = read_kitti_calib(calib)
+    return c.P[2] @ c.T_rect_velo, image_size(image)
+
+
+def _bbox_2d(box: Cuboid, proj) -> tuple[float, float, float, float]:
+    if proj is None:
+        return (0.0, 0.0, 0.0, 0.0)
+    P, (w, h) = proj
+    c = np.c_[box.corners(), np.ones(8)] @ P.T
+    front = c[:, 2] > 0.1
+    if not front.any():
+        return (0.0, 0.0, 0.0, 0.0)
+    uv = c[front, :2] / c[front, 2:3]
+    x1, y1 = np.clip(uv.min(0), 0, [w - 1, h - 1])
+    x2, y2 = np.clip(uv.max(0), 0, [w - 1, h - 1])
+    return float(x1), float(y1), float(x2), float(y2)
+
+
+# ---------------------------------------------------------------------------------------- KITTI
+def kitti_lines(labels: list[CuboidLabel], T_rect: np.ndarray, proj=None, with_score: bool = True) -> str:
+    """KITTI label text for ``labels`` (LiDAR frame); a 16th column holds the score when asked."""
+    from ..io.kitti import kitti_from_cuboid
+
+    rows = []
+    for lab in labels:
+        h, w, l, x, y, z, ry = kitti_from_cuboid(lab.box.upright(), T_rect)
+        alpha = float(np.arctan2(np.sin(ry - np.arctan2(x, z)), np.cos(ry - np.arctan2(x, z))))
+        x1, y1, x2, y2 = _bbox_2d(lab.box, proj)
+        trunc = float(lab.attributes.get("truncated", 0.0)) if lab.source != "model" else 0.0
+        occ = int(lab.attributes.get("occluded", 0)) if lab.source != "model" else 0
+        name = lab.label.replace(" ", "_")
+        row = (f"{name} {trunc:.2f} {occ:d} {alpha:.4f} {x1:.2f} {y1:.2f} {x2:.2f} {y2:.2f} "
+               f"{h:.4f} {w:.4f} {l:.4f} {x:.4f} {y:.4f} {z:.4f} {ry:.4f}")
+        if with_score and lab.score is not None:
+            row += f" {lab.score:.4f}"
+        rows.append(row)
+    return "".join(r + "\n" for r in rows)
+
+
+def write_kitti_predictions(path: str | os.PathLike, labels: list[CuboidLabel], drive: Drive, index: int) -> None:
+    """Write one frame's boxes as a KITTI label file (with scores where the labels have them)."""
+    Path(path).write_text(kitti_lines(labels, T_rect_lidar(drive, index), _kitti_P2(drive, index)), encoding="utf-8")
+
+
+def read_kitti_predictions(path: str | os.PathLike, T_rect: np.ndarray) -> list[CuboidLabel]:
+    """A KITTI label/prediction file as labels in the LiDAR frame (DontCare skipped).
+
+    Lines with a score become ``source="model"`` labels; lines without one keep ``"import"``.
+    """
+    from ..io.kitti import label_from_kitti, read_kitti_label_file
+
+    path = Path(path)
+    T_lidar_rect = invert_T(T_rect)
+    return [label_from_kitti(line, T_lidar_rect, path, n + 1)
+            for n, line in enumerate(read_kitti_label_file(path)) if line.type != "DontCare"]
+
+
+# ---------------------------------------------------------------------------------------- nuScenes
+def sample_token(drive: Drive, index: int) -> str:
+    """The nuScenes sample token of a frame: from the nuScenes importer's ``drive.tokens[i].sample``,
+    else ``Frame.sample_token``, else the frame ID."""
+    tokens = getattr(drive, "tokens", None)
+    if tokens is not None and index < len(tokens) and getattr(tokens[index], "sample", None):
+        return str(tokens[index].sample)
+    frame = drive.frames[index]
+    return str(getattr(frame, "sample_token", None) or frame.frame_id)
+
+
+def nuscenes_box(lab: CuboidLabel, T_world_lidar: np.ndarray, token: str) -> dict | None:
+    """One nuScenes result box (global frame) or None when the class has no nuScenes name."""
+    from ..qa.classes import canonical
+
+    name = TO_NUSCENES.get(canonical(lab.label), canonical(lab.label))
+    if name not in NUSCENES_NAMES:
+        return None
+    b = lab.box.transformed(T_world_lidar)
+    q = quaternion_from_rotation(b.rotation())
+    velocity = lab.attributes.get("velocity", [0.0, 0.0])
+    return {"sample_token": token, "translation": [float(v) for v in b.center],
+            "size": [b.width, b.length, b.height], "rotation": [float(v) for v in q],
+            "velocity": [float(velocity[0]), float(velocity[1])], "detection_name": name,
+            "detection_score": float(lab.score if lab.score is not None else 1.0), "attribute_name": ""}
+
+
+def write_nuscenes_results(path: str | os.PathLike, per_frame: dict[int, list[CuboidLabel]], drive: Drive,
+                           meta: dict | None = None) -> None:
+    """Write detections of several frames as one nuScenes detection-results JSON file."""
+    results: dict[str, list] = {}
+    for i, labels in per_frame.items():
+        token = sample_token(drive, i)
+        T = drive.T_world_lidar(i)
+        results[token] = [b for b in (nuscenes_box(lab, T, token) for lab in labels) if b is not None]
+    meta = meta or {"use_camera": False, "use_lidar": True, "use_radar": False, "use_map": False,
+                    "use_external": False}
+    Path(path).write_text(json.dumps({"meta": meta, "results": results}), encoding="utf-8")
+
+
+def _num_list(path, where, value, n):
+    if not isinstance(value, list) or len(value) != n or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in value):
+        raise LabelError(path, f"expected a list of {n} finite numbers, got {value!r}"[:200], where=where)
+    return [float(v) for v in value]
+
+
+def read_nuscenes_results(path: str | os.PathLike) -> dict[str, list[dict]]:
+    """Validated boxes by sample token: dicts with center, size (l, w, h), rotation (3, 3), name, score."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LabelError(path, "results file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise LabelError(path, f"cannot read file ({e})") from None
+    except json.JSONDecodeError as e:
+        raise LabelError(path, f"invalid JSON: {e.msg}", where=f"line {e.lineno}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("results"), dict):
+        raise LabelError(path, "expected an object with 'results': {sample_token: [boxes]}", where="results")
+    out: dict[str, list[dict]] = {}
+    for token, boxes in doc["results"].items():
+        if not isinstance(boxes, list):
+            raise LabelError(path, f"expected a list of boxes, got {type(boxes).__name__}", where=f"results.{token}")
+        parsed = []
+        for k, box in enumerate(boxes):
+            where = f"results.{token}[{k}]"
+            if not isinstance(box, dict):
+                raise LabelError(path, "expected an object", where=where)
+            for key in ("translation", "size", "rotation", "detection_name", "detection_score"):
+                if key not in box:
+                    raise LabelError(path, "missing required key", where=f"{where}.{key}")
+            t = _num_list(path, f"{where}.translation", box["translation"], 3)
+            w, l, h = _num_list(path, f"{where}.size", box["size"], 3)
+            if min(w, l, h) <= 0:
+                raise LabelError(path, f"sizes must be positive, got {box['size']}", where=f"{where}.size")
+            q = _num_list(path, f"{where}.rotation", box["rotation"], 4)
+            if not np.linalg.norm(q) > 0:
+                raise LabelError(path, "quaternion has zero norm", where=f"{where}.rotation")
+            score = box["detection_score"]
+            if isinstance(score, bool) or not isinstance(score, (int, float)) or not np.isfinite(score):
+                raise LabelError(path, f"expected a finite number, got {score!r}", where=f"{where}.detection_score")
+            name = box["detection_name"]
+            if not isinstance(name, str):
+                raise LabelError(path, f"expected a class name, got {name!r}", where=f"{where}.detection_name")
+            parsed.append({"center": t, "size": (l, w, h), "rotation": rotation_from_quaternion(q), "name": name,
+                           "score": float(score), "velocity": box.get("velocity")})
+        out[str(token)] = parsed
+    return out
+
+
+def labels_from_nuscenes(boxes: list[dict], T_world_lidar: np.ndarray) -> list[CuboidLabel]:
+    """Global-frame result boxes as model labels in a frame's LiDAR frame."""
+    T_lidar_world = invert_T(T_world_lidar)
+    out = []
+    for b in boxes:
+        roll, pitch, yaw = euler_from_rotation(b["rotation"])
+        box = Cuboid(b["center"], b["size"], yaw, pitch, roll).transformed(T_lidar_world)
+        label = FROM_NUSCENES.get(b["name"], b["name"])
+        attrs = {"nuscenes_name": b["name"]}
+        if b.get("velocity") is not None:
+            attrs["velocity"] = b["velocity"]
+        out.append(CuboidLabel(box, label, None, b["score"], "model", attrs))
+    return out
+
+
+# ---------------------------------------------------------------------------------------- detector
+class PredictionsDetector(Detector):
+    """Serves detections from files: a folder of KITTI ``<frame_id>.txt`` or a nuScenes results JSON
+    (or a folder holding exactly one ``*.json``). Frames without a file get no detections;
+    ``missing`` counts them."""
+
+    name = "predictions"
+
+    def __init__(self, path: str | os.PathLike):
+        path = Path(path)
+        if not path.exists():
+            raise InputError(path, "predictions not found (expected a folder of KITTI .txt files or a nuScenes "
+                                   "results .json)", where="--detector")
+        self.path = path
+        self.missing = 0
+        self._nuscenes = None
+        json_file = path if path.is_file() else None
+        if path.is_dir() and not any(path.glob("*.txt")):
+            jsons = sorted(path.glob("*.json"))
+            if len(jsons) == 1:
+                json_file = jsons[0]
+            else:
+                raise InputError(path, f"expected KITTI .txt files or one nuScenes .json, found {len(jsons)} .json "
+                                       "and no .txt", where="--detector")
+        if json_file is not None:
+            if json_file.suffix.lower() != ".json":
+                raise InputError(json_file, "expected a nuScenes results .json or a folder of KITTI .txt files",
+                                 where="--detector")
+            self._nuscenes = read_nuscenes_results(json_file)
+
+    def detect_frame(self, drive: Drive, index: int) -> list[CuboidLabel]:
+        if self._nuscenes is not None:
+            boxes = self._nuscenes.get(sample_token(drive, index))
+            if boxes is None:
+                self.missing += 1
+                return []
+            labels = labels_from_nuscenes(boxes, drive.T_world_lidar(index))
+        else:
+            file = self.path / f"{drive.frames[index].frame_id}.txt"
+            if not file.is_file():
+                self.missing += 1
+                return []
+            labels = read_kitti_predictions(file, T_rect_lidar(drive, index))
+            labels = [lab if lab.score is not None else lab.with_(score=1.0, source="model") for lab in labels]
+        return sorted(labels, key=lambda d: -d.score)

@@ -1,0 +1,205 @@
+"""A 3D multi-object tracker in the world frame: constant-velocity Kalman filter per track and
+Hungarian assignment on BEV IoU and centre distance.
+
+Per frame: every track predicts its box; detections of the same class are assigned to tracks by
+minimum cost ``(1 - BEV IoU) + distance / gate`` (pairs with no overlap farther than the gate are
+not allowed); matched tracks update, unmatched detections start tentative tracks (births), tracks
+unseen for more than ``max_age`` frames end (deaths) and shorter gaps (occlusions) coast on the
+motion model. Run offline over a sequence (:func:`track_sequence`), tracks seen fewer than
+``min_hits`` times are dropped as clutter and the frames a kept track missed inside a gap are
+filled by interpolation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ..geometry.cuboid import Cuboid
+from ..geometry.iou import iou_matrix
+from ..geometry.transforms import angle_difference, invert_T
+from ..model.annotation import CuboidLabel
+from ..qa.classes import canonical
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """``gate``: metres a pedestrian-sized object may be from its prediction (grown with box size);
+    ``max_age``: frames a track survives unseen; ``min_hits``: detections a track needs to be kept;
+    ``accel``: process noise (m/s²); ``meas_sigma``: detection centre noise (m);
+    ``fill_gaps``: interpolate the frames a kept track missed."""
+
+    gate: float = 1.5
+    max_age: int = 3
+    min_hits: int = 3
+    accel: float = 4.0
+    meas_sigma: float = 0.25
+    fill_gaps: bool = True
+
+
+@dataclass
+class _Track:
+    tid: int
+    label: str
+    x: np.ndarray            # (6,) x, y, z, vx, vy, vz
+    P: np.ndarray            # (6, 6)
+    yaw: float
+    size: np.ndarray         # (3,)
+    score: float
+    hits: int = 1
+    misses: int = 0
+    history: dict = field(default_factory=dict)    # frame index -> (Cuboid world, score)
+
+    def box(self) -> Cuboid:
+        return Cuboid(self.x[:3], self.size, self.yaw)
+
+
+def _F(dt: float) -> np.ndarray:
+    F = np.eye(6)
+    F[0, 3] = F[1, 4] = F[2, 5] = dt
+    return F
+
+
+def _Q(dt: float, accel: float) -> np.ndarray:
+    q = accel ** 2
+    Q = np.zeros((6, 6))
+    for a in range(3):
+        Q[a, a] = q * dt ** 4 / 4.0
+        Q[a, a + 3] = Q[a + 3, a] = q * dt ** 3 / 2.0
+        Q[a + 3, a + 3] = q * dt ** 2
+    return Q
+
+
+_H = np.hstack([np.eye(3), np.zeros((3, 3))])
+
+
+class Tracker:
+    """Online tracker; feed :meth:`step` the detections of each frame in the world frame."""
+
+    def __init__(self, config: TrackerConfig | None = None):
+        self.config = config or TrackerConfig()
+        self.tracks: list[_Track] = []
+        self.finished: list[_Track] = []
+        self._next = 1
+        self._t = None
+
+    def _gate(self, size) -> float:
+        return self.config.gate + 0.25 * float(np.hypot(size[0], size[1]))
+
+    def step(self, frame: int, t: float, detections: list[CuboidLabel]) -> None:
+        """Advance to time ``t`` (s) and assign ``detections`` (boxes in the world frame)."""
+        cfg = self.config
+        dt = 0.1 if self._t is None else max(t - self._t, 1e-3)
+        self._t = t
+        F, Q = _F(dt), _Q(dt, cfg.accel)
+        for tr in self.tracks:
+            tr.x = F @ tr.x
+            tr.P = F @ tr.P @ F.T + Q
+        det_cls = [canonical(d.label) for d in detections]
+        trk_cls = [canonical(tr.label) for tr in self.tracks]
+        matched_t, matched_d = set(), set()
+        for cls in sorted(set(det_cls)):
+            di = [k for k, c in enumerate(det_cls) if c == cls]
+            ti = [k for k, c in enumerate(trk_cls) if c == cls]
+            if not ti:
+                continue
+            dboxes = [detections[k].box for k in di]
+            tboxes = [self.tracks[k].box() for k in ti]
+            iou = iou_matrix(tboxes, dboxes, "bev")
+            tc = np.array([b.center[:2] for b in tboxes])
+            dc = np.array([b.center[:2] for b in dboxes])
+            dist = np.linalg.norm(tc[:, None] - dc[None], axis=2)
+            gates = np.array([self._gate(b.size) for b in tboxes])[:, None]
+            cost = (1.0 - iou) + dist / gates
+            cost[(iou <= 0.0) & (dist > gates)] = 1e6
+            rows, cols = linear_sum_assignment(cost)
+            for r, c in zip(rows, cols):
+                if cost[r, c] < 1e6:
+                    self._update(self.tracks[ti[r]], detections[di[c]])
+                    self.tracks[ti[r]].history[frame] = (self.tracks[ti[r]].box(), self.tracks[ti[r]].score)
+                    matched_t.add(ti[r])
+                    matched_d.add(di[c])
+        for k, tr in enumerate(self.tracks):
+            if k not in matched_t:
+                tr.misses += 1
+        alive = []
+        for tr in self.tracks:
+            (alive if tr.misses <= cfg.max_age else self.finished).append(tr)
+        self.tracks = alive
+        for k, d in enumerate(detections):
+            if k not in matched_d:
+                self._birth(frame, d)
+
+    def _birth(self, frame: int, d: CuboidLabel) -> None:
+        P = np.diag([self.config.meas_sigma ** 2] * 3 + [25.0, 25.0, 1.0])
+        x = np.r_[np.asarray(d.box.center), np.zeros(3)]
+        tr = _Track(self._next, d.label, x, P, d.box.yaw, np.asarray(d.box.size, dtype=np.float64),
+                    float(d.score if d.score is not None else 1.0))
+        tr.history[frame] = (tr.box(), tr.score)
+        self._next += 1
+        self.tracks.append(tr)
+
+    def _update(self, tr: _Track, d: CuboidLabel) -> None:
+        R = np.eye(3) * self.config.meas_sigma ** 2
+        z = np.asarray(d.box.center)
+        S = _H @ tr.P @ _H.T + R
+        K = tr.P @ _H.T @ np.linalg.inv(S)
+        tr.x = tr.x + K @ (z - _H @ tr.x)
+        tr.P = (np.eye(6) - K @ _H) @ tr.P
+        dyaw = angle_difference(d.box.yaw, tr.yaw)
+        if abs(dyaw) > np.pi / 2:                     # a detector's heading may flip by 180°
+            dyaw = angle_difference(d.box.yaw + np.pi, tr.yaw)
+        tr.yaw = float(tr.yaw + 0.5 * dyaw)
+        n = tr.hits
+        tr.size = (tr.size * n + np.asarray(d.box.size)) / (n + 1)
+        tr.score = max(tr.score, float(d.score if d.score is not None else 1.0))
+        tr.hits += 1
+        tr.misses = 0
+
+    def all_tracks(self) -> list[_Track]:
+        return self.finished + self.tracks
+
+
+def track_sequence(detections: list[list[CuboidLabel]], poses: list[np.ndarray] | None = None,
+                   times: list[float] | None = None, config: TrackerConfig | None = None
+                   ) -> list[list[CuboidLabel]]:
+    """Track per-frame detections (LiDAR frame of each frame) over a sequence.
+
+    Args:
+        detections: one list of labels per frame.
+        poses: T_world_lidar (4, 4) per frame (default identity: track in the LiDAR frame).
+        times: seconds per frame (default 0.1 s apart).
+        config: tracker settings.
+    Returns:
+        labels per frame in each frame's LiDAR frame, with ``track_id`` set; boxes filled into
+        gaps carry the attribute ``interpolated``.
+    """
+    from .interpolate import interpolate_boxes
+
+    cfg = config or TrackerConfig()
+    n = len(detections)
+    poses = poses if poses is not None else [np.eye(4)] * n
+    times = times if times is not None else [0.1 * i for i in range(n)]
+    tracker = Tracker(cfg)
+    for i in range(n):
+        world = [d.with_(box=d.box.transformed(poses[i])) for d in detections[i]]
+        tracker.step(i, float(times[i]), world)
+    out: list[list[CuboidLabel]] = [[] for _ in range(n)]
+    T_lidar_world = [invert_T(T) for T in poses]
+    kept = [tr for tr in tracker.all_tracks() if tr.hits >= cfg.min_hits]
+    for new_id, tr in enumerate(sorted(kept, key=lambda tr: min(tr.history)), 1):
+        frames = sorted(tr.history)
+        size = tuple(tr.size)
+        boxes = {f: tr.history[f][0].with_(size=size) for f in frames}
+        filled = {}
+        if cfg.fill_gaps:
+            missing = [f for f in range(frames[0], frames[-1] + 1) if f not in tr.history]
+            filled = {int(round(t)): b for t, b in
+                      interpolate_boxes({float(f): b for f, b in boxes.items()}, missing).items()}
+        for f, b in {**boxes, **filled}.items():
+            score = tr.history[f][1] if f in tr.history else tr.score
+            attrs = {"interpolated": True} if f in filled else {}
+            out[f].append(CuboidLabel(b.transformed(T_lidar_world[f]), tr.label, str(new_id), score, "model", attrs))
+    return out

@@ -1,0 +1,61 @@
+"""`fusionlabel eval --pred P --gt G [--drive D] [--json]`: pre-label quality and edit cost."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="compare pre-labels with ground truth: precision, recall, AP, IoU, edit cost",
+                       description="Per-class precision, recall, AP (R40) and mean IoU of predictions against "
+                                   "ground truth, and the edit cost: the creates, deletes and adjustments an "
+                                   "annotator needs to turn the predictions into the ground truth.")
+    p.add_argument("--pred", type=Path, required=True,
+                   help="folder of <frame>.txt (KITTI + score) or <frame>.json files, or a nuScenes results JSON")
+    p.add_argument("--gt", type=Path, required=True, help="a drive with labels, or a folder of label files")
+    p.add_argument("--drive", type=Path, help="the drive, when --gt is a folder of label files")
+    p.add_argument("--max-range", type=float, default=40.0, help="evaluate objects within this xy range (m)")
+    p.add_argument("--min-points", type=int, default=20, help="ground truth needs this many LiDAR points")
+    p.add_argument("--score-threshold", type=float, default=0.0, help="operating point for precision/recall/edits")
+    p.add_argument("--accept-iou", type=float, default=0.7, help="BEV IoU at which a pre-label needs no adjustment")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def _fmt(v) -> str:
+    return "  -  " if isinstance(v, float) and math.isnan(v) else f"{v:5.2f}"
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{'class':12s} {'gt':>4s} {'pred':>5s} {'tp':>4s} {'prec':>5s} {'rec':>5s} {'AP':>5s} "
+             f"{'bevIoU':>6s} {'3dIoU':>6s}  (IoU>=)"]
+    for c, m in report["classes"].items():
+        lines.append(f"{c:12s} {m['gt']:4d} {m['predictions']:5d} {m['tp']:4d} {_fmt(m['precision'])} "
+                     f"{_fmt(m['recall'])} {_fmt(m['ap'])} {_fmt(m['mean_bev_iou']):>6s} "
+                     f"{_fmt(m['mean_iou_3d']):>6s}  ({m['iou_threshold']:.2f})")
+    e = report["edit_cost"]
+    lines.append(f"edit cost: {e['actions']} actions = {e['creates']} creates + {e['deletes']} deletes + "
+                 f"{e['adjustments']} adjustments + {e['relabels']} relabels ({e['accepted']} accepted as is); "
+                 f"from scratch {e['from_scratch']} creates; ratio {_fmt(e['ratio']).strip()}, "
+                 f"effort-weighted {_fmt(e['weighted_ratio']).strip()}")
+    s = report["settings"]
+    lines.append(f"{report['frames']} frames; objects within {s['max_range']:g} m with >= {s['min_points']} points")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..qa.detection import EvalSettings, evaluate
+    from ..qa.sources import load_eval_frames
+
+    frames = load_eval_frames(args.pred, args.gt, args.drive)
+    settings = EvalSettings(max_range=args.max_range, min_points=args.min_points,
+                            score_threshold=args.score_threshold, accept_iou=args.accept_iou)
+    report = evaluate(frames, settings)
+    if args.json:
+        print(json.dumps(report, indent=1, default=lambda v: None))
+    else:
+        print(format_report(report))
+    return 0

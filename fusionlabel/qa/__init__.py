@@ -1,0 +1,1 @@
+"""Label quality: detection metrics and edit cost (:mod:`.detection`), tracking metrics (:mod:`.mot`)."""

@@ -1,0 +1,223 @@
+"""Detection quality of pre-labels against ground truth, and the edit cost to fix them.
+
+Per class: precision and recall at the operating point, AP (40 recall points, KITTI's R40
+interpolation), mean BEV and 3D IoU of the true positives. Edit cost: the creates, deletes and
+adjustments an annotator needs to turn the pre-labels into the ground truth, compared with the
+creates of labelling from scratch, as a plain count of actions and weighted by the relative effort
+of each action (``EDIT_WEIGHTS``, an assumption: a create is 1, an adjustment 0.5, a delete or a
+class change 0.2).
+
+Which objects count: ground truth within ``max_range`` (xy distance from the LiDAR) with at least
+``min_points`` LiDAR points, inside the frame's evaluated region (e.g. a camera's field of view,
+DontCare areas excluded). Other ground truth is *ignored*: missing it costs nothing, and a
+prediction that lands on it is neither a true nor a false positive. So is a prediction outside
+the region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ..geometry.iou import iou_3d, iou_matrix
+from ..model.annotation import CuboidLabel
+from .classes import NEIGHBOURS, TARGET_CLASSES, canonical
+
+DEFAULT_IOU = {"car": 0.5, "truck": 0.5, "pedestrian": 0.25, "cyclist": 0.25}
+EDIT_WEIGHTS = {"creates": 1.0, "adjustments": 0.5, "deletes": 0.2, "relabels": 0.2}
+
+
+@dataclass
+class EvalFrame:
+    """One frame to evaluate: ground truth with (optional) point counts (n_gt,), predictions, and
+    ``region(centres (M, 3)) -> (M,) bool``, the part of the frame that was labelled (None: all)."""
+
+    frame_id: str
+    gt: list[CuboidLabel]
+    pred: list[CuboidLabel]
+    gt_points: np.ndarray | None = None
+    region: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """``iou``: BEV IoU needed for a true positive, by class; ``score_threshold``: predictions
+    below it are not pre-labels (AP still uses every prediction); ``accept_iou``: a matched
+    pre-label at least this close (BEV IoU, right class) needs no adjustment; ``edit_iou``: a
+    pre-label overlapping a ground-truth box at least this much is adjusted rather than deleted."""
+
+    max_range: float = 40.0
+    min_points: int = 20
+    iou: dict = field(default_factory=lambda: dict(DEFAULT_IOU))
+    default_iou: float = 0.5
+    score_threshold: float = 0.0
+    accept_iou: float = 0.7
+    edit_iou: float = 0.1
+    classes: tuple[str, ...] | None = None   # evaluate these canonical classes (None: targets + found)
+    # relative effort of each action, a create (draw, fit, classify one box) being 1: assumed, not measured
+    edit_weights: dict = field(default_factory=lambda: dict(EDIT_WEIGHTS))
+
+
+def _centres(labels: list[CuboidLabel]) -> np.ndarray:
+    return np.array([lab.box.center for lab in labels], dtype=np.float64).reshape(-1, 3)
+
+
+def _in_region(labels: list[CuboidLabel], frame: EvalFrame, max_range: float) -> np.ndarray:
+    c = _centres(labels)
+    ok = np.hypot(c[:, 0], c[:, 1]) <= max_range
+    if frame.region is not None and len(labels):
+        ok &= np.asarray(frame.region(c), dtype=bool)
+    return ok
+
+
+def gt_valid_mask(frame: EvalFrame, s: EvalSettings) -> np.ndarray:
+    """(n_gt,) bool: ground truth that counts (in range and region, enough points)."""
+    ok = _in_region(frame.gt, frame, s.max_range)
+    if frame.gt_points is not None and len(frame.gt):
+        ok &= np.asarray(frame.gt_points) >= s.min_points
+    return ok
+
+
+def average_precision_r40(scores: np.ndarray, tp: np.ndarray, n_gt: int) -> float:
+    """AP as the mean, over recall levels 1/40..1, of the best precision at that recall or more."""
+    if n_gt == 0:
+        return float("nan")
+    if len(scores) == 0:
+        return 0.0
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    tp = np.asarray(tp, dtype=np.float64)[order]
+    ctp = np.cumsum(tp)
+    precision = ctp / np.arange(1, len(tp) + 1)
+    recall = ctp / n_gt
+    # best precision at recall >= r: running max from the end
+    best = np.maximum.accumulate(precision[::-1])[::-1]
+    levels = np.arange(1, 41) / 40.0
+    idx = np.searchsorted(recall, levels - 1e-12, side="left")
+    return float(np.mean(np.where(idx < len(best), best[np.minimum(idx, len(best) - 1)], 0.0)))
+
+
+@dataclass
+class _ClassTally:
+    n_gt: int = 0
+    scores: list = field(default_factory=list)
+    tp: list = field(default_factory=list)
+    bev: list = field(default_factory=list)
+    iou3: list = field(default_factory=list)
+
+
+def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings, tally: _ClassTally) -> None:
+    thr = s.iou.get(cls, s.default_iou)
+    gt_cls = [canonical(g.label) for g in frame.gt]
+    counted = np.array([c == cls for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
+    soft = np.array([c == cls or c in NEIGHBOURS.get(cls, ()) for c in gt_cls], bool) if frame.gt else counted
+    tally.n_gt += int(counted.sum())
+    preds = [p for p in frame.pred if canonical(p.label) == cls]
+    if not preds:
+        return
+    preds.sort(key=lambda p: -(p.score if p.score is not None else 1.0))
+    in_region = _in_region(preds, frame, s.max_range)
+    ious = iou_matrix([p.box for p in preds], [g.box for g in frame.gt], "bev")
+    taken = np.zeros(len(frame.gt), bool)
+    for k, p in enumerate(preds):
+        score = p.score if p.score is not None else 1.0
+        cand = np.where(counted & ~taken & (ious[k] >= thr), ious[k], -1.0)
+        j = int(np.argmax(cand)) if len(cand) else -1
+        if j >= 0 and cand[j] >= 0:
+            taken[j] = True
+            tally.scores.append(score)
+            tally.tp.append(1)
+            tally.bev.append(float(ious[k, j]))
+            tally.iou3.append(iou_3d(p.box, frame.gt[j].box))
+            continue
+        # a hit on ground truth that does not count, or outside the region: ignored
+        ignorable = ~counted & (ious[k] >= thr) & (soft | ~valid)
+        if not in_region[k] or ignorable.any():
+            continue
+        tally.scores.append(score)
+        tally.tp.append(0)
+
+
+def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> dict:
+    """Annotator actions for one frame: creates, deletes, adjustments (box), relabels (class only)."""
+    valid = gt_valid_mask(frame, s)
+    gt_cls = [canonical(g.label) for g in frame.gt]
+    counted = np.array([c in classes for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
+    preds = [p for p in frame.pred if (p.score if p.score is not None else 1.0) >= s.score_threshold]
+    in_region = _in_region(preds, frame, s.max_range) if preds else np.zeros(0, bool)
+    ious = iou_matrix([p.box for p in preds], [g.box for g in frame.gt], "bev")
+    out = {"gt": int(counted.sum()), "creates": 0, "deletes": 0, "adjustments": 0, "relabels": 0, "accepted": 0}
+    matched_pred = np.zeros(len(preds), bool)
+    if len(preds) and counted.any():
+        cols = np.flatnonzero(counted)
+        cost = np.where(ious[:, cols] >= s.edit_iou, 1.0 - ious[:, cols], 10.0)
+        rows, cc = linear_sum_assignment(cost)
+        ok = cost[rows, cc] < 10.0
+        for r, c in zip(rows[ok], cc[ok]):
+            j = cols[c]
+            matched_pred[r] = True
+            good_box = ious[r, j] >= s.accept_iou
+            good_cls = canonical(preds[r].label) == gt_cls[j]
+            if not good_box:
+                out["adjustments"] += 1
+            elif not good_cls:
+                out["relabels"] += 1
+            else:
+                out["accepted"] += 1
+        out["creates"] = int(counted.sum() - ok.sum())
+    else:
+        out["creates"] = int(counted.sum())
+    for k in np.flatnonzero(~matched_pred):
+        if not in_region[k]:
+            continue
+        # a pre-label on an object that does not count (too far, too few points, other class) is left alone
+        if len(frame.gt) and (ious[k] >= s.edit_iou).any():
+            continue
+        out["deletes"] += 1
+    return out
+
+
+def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> dict:
+    """Per-class metrics and the edit cost over ``frames``; a JSON-ready dict (see module doc)."""
+    s = settings or EvalSettings()
+    found = {canonical(lab.label) for f in frames for lab in f.gt + f.pred}
+    classes = s.classes or tuple(c for c in (*TARGET_CLASSES, "truck") if c in found or c in TARGET_CLASSES)
+    tallies = {c: _ClassTally() for c in classes}
+    for f in frames:
+        valid = gt_valid_mask(f, s)
+        for c in classes:
+            _match_class(f, c, valid, s, tallies[c])
+    per_class = {}
+    for c, t in tallies.items():
+        scores, tp = np.array(t.scores, dtype=np.float64), np.array(t.tp, dtype=np.int64)
+        at_op = scores >= s.score_threshold
+        n_tp = int(tp[at_op].sum())
+        n_pred = int(at_op.sum())
+        per_class[c] = {
+            "gt": t.n_gt, "predictions": n_pred, "tp": n_tp, "fp": n_pred - n_tp, "fn": t.n_gt - n_tp,
+            "precision": n_tp / n_pred if n_pred else float("nan"),
+            "recall": n_tp / t.n_gt if t.n_gt else float("nan"),
+            "ap": average_precision_r40(scores, tp, t.n_gt),
+            "mean_bev_iou": float(np.mean(np.array(t.bev)[at_op[tp == 1]])) if n_tp else float("nan"),
+            "mean_iou_3d": float(np.mean(np.array(t.iou3)[at_op[tp == 1]])) if n_tp else float("nan"),
+            "iou_threshold": s.iou.get(c, s.default_iou),
+        }
+    edits = {"gt": 0, "creates": 0, "deletes": 0, "adjustments": 0, "relabels": 0, "accepted": 0}
+    for f in frames:
+        for k, v in edit_cost(f, s, classes).items():
+            edits[k] += v
+    actions = edits["creates"] + edits["deletes"] + edits["adjustments"] + edits["relabels"]
+    edits["actions"] = actions
+    edits["from_scratch"] = edits["gt"]
+    edits["ratio"] = actions / edits["gt"] if edits["gt"] else float("nan")
+    w = s.edit_weights
+    weighted = sum(w.get(k, 1.0) * edits[k] for k in ("creates", "deletes", "adjustments", "relabels"))
+    edits["weights"] = dict(w)
+    edits["weighted"] = weighted
+    edits["weighted_ratio"] = weighted / (w.get("creates", 1.0) * edits["gt"]) if edits["gt"] else float("nan")
+    return {"frames": len(frames), "settings": {"max_range": s.max_range, "min_points": s.min_points,
+                                                 "score_threshold": s.score_threshold,
+                                                 "accept_iou": s.accept_iou, "edit_iou": s.edit_iou},
+            "classes": per_class, "edit_cost": edits}

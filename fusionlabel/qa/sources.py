@@ -1,0 +1,104 @@
+"""Where `fusionlabel eval` reads ground truth and predictions from.
+
+Ground truth is a drive (its own labels; KITTI object drives also give the camera field of view and
+DontCare areas as the evaluated region) or a folder of per-frame label files together with a drive.
+Predictions are a folder of per-frame files (``<frame_id>.txt`` KITTI, score in column 16;
+``<frame_id>.json`` native labels) or one nuScenes detection-results JSON. Boxes are compared in
+each frame's LiDAR frame; point counts come from the drive's sweeps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..model.annotation import CuboidLabel
+from ..model.drive import Drive
+from .datasets import count_points, kitti_camera_region
+from .detection import EvalFrame
+
+
+def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[CuboidLabel]]:
+    """Labels per frame index from ``<frame_id>.txt|.json`` files in ``folder``."""
+    from ..assist.predictions import T_rect_lidar, read_kitti_predictions
+    from ..io.native import read_labels
+
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".json"))
+    if not files:
+        raise InputError(folder, "no .txt (KITTI) or .json (native) label files", where=what)
+    out: dict[int, list[CuboidLabel]] = {}
+    for p in files:
+        frame_id = p.name.split(".")[0]
+        try:
+            i = drive.index_of(frame_id)
+        except KeyError:
+            raise InputError(p, f"no frame '{frame_id}' in drive '{drive.name}'", where=what) from None
+        out[i] = read_labels(p) if p.suffix.lower() == ".json" else read_kitti_predictions(p, T_rect_lidar(drive, i))
+    return out
+
+
+def _predictions(path: Path, drive: Drive) -> dict[int, list[CuboidLabel]]:
+    from ..assist.predictions import PredictionsDetector
+
+    if not path.exists():
+        raise InputError(path, "predictions not found", where="--pred")
+    if path.is_file() or (path.is_dir() and not any(path.glob("*.txt")) and len(list(path.glob("*.json"))) == 1
+                          and not (path / f"{drive.frames[0].frame_id}.json").exists()):
+        det = PredictionsDetector(path)
+        return {i: det.detect_frame(drive, i) for i in range(len(drive))}
+    return _folder_labels(path, drive, "--pred")
+
+
+def _kitti_region(drive: Drive, i: int):
+    from ..io.images import image_size
+    from ..io.kitti import read_kitti_calib, read_kitti_label_file
+
+    f = drive.frames[i]
+    calib = drive.root / "calib" / f"{f.frame_id}.txt"
+    image = f.image_paths.get("image_2")
+    if not calib.is_file() or image is None or not Path(image).is_file():
+        return None
+    labels = drive.root / "label_2" / f"{f.frame_id}.txt"
+    dontcare = [line.bbox for line in read_kitti_label_file(labels) if line.type == "DontCare"] \
+        if labels.is_file() else []
+    return kitti_camera_region(read_kitti_calib(calib), image_size(image), dontcare)
+
+
+def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None = None,
+                     count: bool = True) -> list[EvalFrame]:
+    """Pair ground truth and predictions frame by frame (see module docstring)."""
+    from ..io.drives import open_drive
+
+    pred, gt = Path(pred), Path(gt)
+    if not gt.exists():
+        raise InputError(gt, "ground truth not found", where="--gt")
+    gt_is_drive = drive is None
+    if gt_is_drive:
+        try:
+            d = open_drive(gt)
+        except InputError as e:
+            raise InputError(gt, f"not a drive ({e.problem}); for a folder of label files also give --drive",
+                             where="--gt") from None
+    else:
+        d = open_drive(drive)
+    if gt_is_drive:
+        frames = [i for i in range(len(d)) if _has_labels(d, i)]
+        gt_labels = {i: d.labels(i) for i in frames}
+    else:
+        gt_labels = _folder_labels(gt, d, "--gt")
+        frames = sorted(gt_labels)
+    preds = _predictions(pred, d)
+    out = []
+    for i in frames:
+        g = [lab for lab in gt_labels[i] if lab.label != "DontCare"]
+        points = d.points(i) if count else None
+        out.append(EvalFrame(d.frames[i].frame_id, g, preds.get(i, []),
+                             count_points(points, g) if count else None, _kitti_region(d, i)))
+    return out
+
+
+def _has_labels(drive: Drive, i: int) -> bool:
+    f = drive.frames[i]
+    if (drive.root / "label_2").is_dir():
+        return (drive.root / "label_2" / f"{f.frame_id}.txt").is_file()
+    return f.labels_source is not None

@@ -1,0 +1,130 @@
+"""ONNX detector: a small model built here with the onnx helper API runs through the contract."""
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper  # noqa: E402
+
+from fusionlabel.assist.detector import make_detector  # noqa: E402
+from fusionlabel.assist.onnx_detector import OnnxDetector  # noqa: E402
+from fusionlabel.errors import InputError  # noqa: E402
+
+
+def _const(name, values, dtype=TensorProto.FLOAT):
+    arr = np.asarray(values)
+    return helper.make_node("Constant", [], [name], value=helper.make_tensor(name + "_v", dtype, arr.shape,
+                                                                              arr.flatten().tolist()))
+
+
+def build_extent_model(path, classes="Car,Pedestrian", label=1, rank=2, features=4, names=("boxes", "scores", "labels"),
+                       bottom=False):
+    """A 'detector' whose one box is the axis-aligned extent of the input points:
+    centre = (min + max) / 2 (or the bottom centre), size = max - min, yaw 0, score = mean intensity,
+    label = ``label``. Shapes: points (N, F) [or (1, N, F)] -> boxes (1, 7), scores (1,), labels (1,)."""
+    n = "N"
+    shape = [n, features] if rank == 2 else [1, n, features]
+    x = helper.make_tensor_value_info("points", TensorProto.FLOAT, shape)
+    nodes = []
+    src = "points"
+    if rank == 3:
+        nodes.append(_const("ax0", [0], TensorProto.INT64))
+        nodes.append(helper.make_node("Squeeze", ["points", "ax0"], ["pts"]))
+        src = "pts"
+    nodes += [
+        helper.make_node("ReduceMin", [src], ["mn"], axes=[0], keepdims=0),
+        helper.make_node("ReduceMax", [src], ["mx"], axes=[0], keepdims=0),
+        helper.make_node("ReduceMean", [src], ["mean"], axes=[0], keepdims=0),
+        _const("s0", [0], TensorProto.INT64), _const("s3", [3], TensorProto.INT64), _const("s4", [4], TensorProto.INT64),
+        helper.make_node("Slice", ["mn", "s0", "s3"], ["mn3"]),
+        helper.make_node("Slice", ["mx", "s0", "s3"], ["mx3"]),
+        helper.make_node("Add", ["mn3", "mx3"], ["sum3"]),
+        _const("half", [0.5, 0.5, 0.0 if bottom else 0.5]),
+        _const("lowz", [0.0, 0.0, 1.0 if bottom else 0.0]),
+        helper.make_node("Mul", ["sum3", "half"], ["c_part"]),
+        helper.make_node("Mul", ["mn3", "lowz"], ["z_part"]),
+        helper.make_node("Add", ["c_part", "z_part"], ["centre"]),
+        helper.make_node("Sub", ["mx3", "mn3"], ["size"]),
+        _const("yaw", [0.0]),
+        helper.make_node("Concat", ["centre", "size", "yaw"], ["box7"], axis=0),
+        _const("ax", [0], TensorProto.INT64),
+        helper.make_node("Unsqueeze", ["box7", "ax"], [names[0]]),
+        helper.make_node("Slice", ["mean", "s3", "s4"], [names[1]]),
+        _const(names[2], [label], TensorProto.INT64),
+    ]
+    outs = [helper.make_tensor_value_info(names[0], TensorProto.FLOAT, [1, 7]),
+            helper.make_tensor_value_info(names[1], TensorProto.FLOAT, [1]),
+            helper.make_tensor_value_info(names[2], TensorProto.INT64, [1])]
+    model = helper.make_model(helper.make_graph(nodes, "extent", [x], outs),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    if classes is not None:
+        helper.set_model_props(model, {"classes": classes})
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def points():
+    rng = np.random.default_rng(0)
+    p = rng.uniform([10, -2, -1.5, 0], [14, 0, 0.2, 1], (500, 4)).astype(np.float32)
+    return p
+
+
+def test_onnx_box_matches_numpy_reference(tmp_path, points):
+    det = OnnxDetector(build_extent_model(tmp_path / "m.onnx"), score_threshold=0.0)
+    (d,) = det.detect(points)
+    lo, hi = points[:, :3].min(0), points[:, :3].max(0)
+    np.testing.assert_allclose(d.box.center, (lo + hi) / 2, atol=1e-5)
+    np.testing.assert_allclose(d.box.size, hi - lo, atol=1e-5)
+    assert d.label == "Pedestrian" and d.source == "model"
+    assert d.score == pytest.approx(points[:, 3].mean(), abs=1e-6)
+
+
+def test_onnx_settings_file_bottom_origin_intensity_and_batched_input(tmp_path, points):
+    build_extent_model(tmp_path / "b.onnx", classes=None, label=0, rank=3, bottom=True,
+                       names=("bbox", "conf", "cls"))
+    (tmp_path / "b.onnx.yaml").write_text("classes: [Van, Car]\nz_origin: bottom\nintensity_scale: 2.0\n"
+                                          "score_threshold: 0.0\noutputs: {boxes: bbox, scores: conf, labels: cls}\n")
+    det = make_detector(f"onnx:{tmp_path / 'b.onnx'}")
+    before = points.copy()
+    (d,) = det.detect(points)
+    np.testing.assert_array_equal(points, before)      # the caller's sweep is not scaled in place
+    lo, hi = points[:, :3].min(0), points[:, :3].max(0)
+    np.testing.assert_allclose(d.box.center, (lo + hi) / 2, atol=1e-5)   # bottom origin lifted to the centre
+    assert d.label == "Van"
+    assert d.score == pytest.approx(2.0 * points[:, 3].mean(), rel=1e-5)
+
+
+def test_onnx_max_points_pads_and_threshold_filters(tmp_path, points):
+    det = OnnxDetector(build_extent_model(tmp_path / "m.onnx"), max_points=1000, score_threshold=0.0)
+    before = points.copy()
+    (d,) = det.detect(points)          # zero padding adds the origin to the extent
+    lo, hi = np.minimum(points[:, :3].min(0), 0), np.maximum(points[:, :3].max(0), 0)
+    np.testing.assert_allclose(d.box.center, (lo + hi) / 2, atol=1e-5)
+    np.testing.assert_array_equal(points, before)
+    det = OnnxDetector(build_extent_model(tmp_path / "m.onnx"), max_points=100, score_threshold=0.0)
+    (d,) = det.detect(points)          # too many points: the 100 nearest (xy) are kept
+    near = points[np.argsort(np.hypot(points[:, 0], points[:, 1]))[:100], :3]
+    np.testing.assert_allclose(d.box.center, (near.min(0) + near.max(0)) / 2, atol=1e-5)
+    det = OnnxDetector(build_extent_model(tmp_path / "m.onnx"), score_threshold=0.9)
+    assert det.detect(points) == []
+
+
+def test_onnx_contract_errors_name_the_problem(tmp_path, points):
+    with pytest.raises(InputError, match="class mapping"):
+        OnnxDetector(build_extent_model(tmp_path / "n.onnx", classes=None))
+    with pytest.raises(InputError, match="no output 'boxes'"):
+        OnnxDetector(build_extent_model(tmp_path / "o.onnx", names=("bb", "scores", "labels")))
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(InputError, match="cannot load ONNX model"):
+        OnnxDetector(bad)
+    det = OnnxDetector(build_extent_model(tmp_path / "m.onnx", label=5), score_threshold=0.0)
+    with pytest.raises(InputError, match="label index 5"):
+        det.detect(points)
+    (tmp_path / "m.onnx.yaml").write_text("colour: red\n")
+    with pytest.raises(InputError, match="unknown setting"):
+        OnnxDetector(tmp_path / "m.onnx")

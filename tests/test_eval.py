@@ -1,0 +1,129 @@
+"""Detection metrics and edit cost: hand-built cases, an independent AP computation, the CLI on real data."""
+
+import json
+
+import numpy as np
+import pytest
+
+from fusionlabel.cli.main import main
+from fusionlabel.geometry.cuboid import Cuboid
+from fusionlabel.model.annotation import CuboidLabel
+from fusionlabel.qa.classes import canonical
+from fusionlabel.qa.detection import EvalFrame, EvalSettings, average_precision_r40, evaluate
+
+
+def car(x, y, score=None, label="Car", yaw=0.0, size=(4.0, 1.8, 1.5)):
+    return CuboidLabel(Cuboid((x, y, 0.0), size, yaw), label, None, score, "model" if score is not None else "human")
+
+
+def ped(x, y, score=None):
+    return car(x, y, score, "Pedestrian", size=(0.8, 0.6, 1.7))
+
+
+def test_perfect_predictions():
+    gt = [car(10, 0), car(20, 5), ped(8, -3)]
+    pred = [g.with_(score=0.9, source="model") for g in gt]
+    r = evaluate([EvalFrame("0", gt, pred)])
+    for c in ("car", "pedestrian"):
+        m = r["classes"][c]
+        assert (m["precision"], m["recall"], m["ap"]) == (1.0, 1.0, 1.0)
+        assert m["mean_bev_iou"] == pytest.approx(1.0) and m["mean_iou_3d"] == pytest.approx(1.0)
+    assert r["edit_cost"]["actions"] == 0 and r["edit_cost"]["accepted"] == 3 and r["edit_cost"]["ratio"] == 0.0
+
+
+def test_counts_and_edit_actions_by_hand():
+    gt = [car(10, 0), car(20, 5), car(30, -5), ped(8, -3)]
+    pred = [car(10.2, 0, 0.9),                 # accepted (IoU ~0.9)
+            car(21.2, 5, 0.8),                 # true positive at 0.5 but needs an adjustment (IoU ~0.54)
+            car(15, 15, 0.7),                  # false positive -> delete
+            ped(8, -3, 0.6).with_(label="Cyclist")]    # right box, wrong class -> relabel
+    r = evaluate([EvalFrame("0", gt, pred)])
+    cars = r["classes"]["car"]
+    assert (cars["tp"], cars["fp"], cars["fn"]) == (2, 1, 1)
+    assert cars["precision"] == pytest.approx(2 / 3) and cars["recall"] == pytest.approx(2 / 3)
+    assert r["classes"]["pedestrian"]["recall"] == 0.0 and r["classes"]["cyclist"]["fp"] == 1
+    e = r["edit_cost"]
+    assert (e["creates"], e["deletes"], e["adjustments"], e["relabels"], e["accepted"]) == (1, 1, 1, 1, 1)
+    assert e["ratio"] == pytest.approx(4 / 4)
+    # effort-weighted: create 1 + delete 0.2 + adjust 0.5 + relabel 0.2 over 4 creates from scratch
+    assert e["weighted_ratio"] == pytest.approx((1 + 0.2 + 0.5 + 0.2) / 4)
+    custom = evaluate([EvalFrame("0", gt, pred)], EvalSettings(edit_weights={"creates": 2.0}))["edit_cost"]
+    assert custom["weighted_ratio"] == pytest.approx((2 + 1 + 1 + 1) / 8)
+
+
+def ap_by_brute_force(scores, tp, n_gt):
+    """R40 AP, written independently: for each recall level scan every cut of the ranking."""
+    order = sorted(range(len(scores)), key=lambda k: -scores[k])
+    cuts = []
+    for n in range(1, len(order) + 1):
+        hits = sum(tp[k] for k in order[:n])
+        cuts.append((hits / n_gt, hits / n))
+    total = 0.0
+    for r in [i / 40 for i in range(1, 41)]:
+        total += max([p for rec, p in cuts if rec >= r - 1e-12], default=0.0)
+    return total / 40
+
+
+def test_average_precision_against_brute_force():
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        n = int(rng.integers(1, 40))
+        scores = rng.random(n)
+        tp = (rng.random(n) < 0.6).astype(int)
+        n_gt = int(tp.sum() + rng.integers(0, 5)) or 1
+        assert average_precision_r40(scores, tp, n_gt) == pytest.approx(ap_by_brute_force(list(scores), list(tp), n_gt))
+    assert np.isnan(average_precision_r40(np.array([0.5]), np.array([0]), 0))
+
+
+def test_ignored_ground_truth_and_region():
+    gt = [car(10, 0), car(50, 0), car(12, 8, label="Van"), car(20, 0)]
+    counts = np.array([100, 100, 100, 5])     # the last car has too few points
+    pred = [car(10, 0, 0.9), car(50, 0, 0.9), car(12, 8, 0.8), car(20, 0, 0.7), car(5, -20, 0.6)]
+    region = lambda c: c[:, 1] > -10          # noqa: E731  (the last prediction is outside the labelled area)
+    r = evaluate([EvalFrame("0", gt, pred, counts, region)])
+    cars = r["classes"]["car"]
+    # only the first car counts; predictions on the far car, the van, the sparse car and outside are ignored
+    assert (cars["gt"], cars["tp"], cars["fp"]) == (1, 1, 0)
+    e = r["edit_cost"]
+    assert (e["gt"], e["creates"], e["deletes"]) == (1, 0, 0)
+    # with a lower point threshold the sparse car counts and its prediction is a true positive
+    r2 = evaluate([EvalFrame("0", gt, pred, counts, region)], EvalSettings(min_points=5))
+    assert r2["classes"]["car"]["tp"] == 2
+
+
+def test_duplicates_are_false_positives_and_score_threshold():
+    gt = [car(10, 0)]
+    pred = [car(10, 0, 0.9), car(10.1, 0, 0.5), car(30, 0, 0.2)]
+    r = evaluate([EvalFrame("0", gt, pred)])
+    assert r["classes"]["car"]["fp"] == 2
+    r = evaluate([EvalFrame("0", gt, pred)], EvalSettings(score_threshold=0.6))
+    assert r["classes"]["car"]["fp"] == 0 and r["classes"]["car"]["ap"] == 1.0
+    assert r["edit_cost"]["deletes"] == 0
+
+
+def test_canonical_classes():
+    assert canonical("vehicle.car") == "car" and canonical("human.pedestrian.adult") == "pedestrian"
+    assert canonical("Rider") == "cyclist" and canonical("vehicle.bus.rigid") == "truck" and canonical("Foo") == "foo"
+
+
+@pytest.mark.realdata
+def test_eval_cli_on_real_pointpillars_predictions(kitti_object, realdata, capsys):
+    pred = realdata / "kitti_object" / "predictions" / "pointpillars"
+    assert main(["eval", "--pred", str(pred), "--gt", str(kitti_object), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    cars = r["classes"]["car"]
+    # frame 000002's car (the only car within 40 m with 20 points in frames with predictions) is found
+    assert cars["tp"] >= 1 and cars["mean_bev_iou"] > 0.7
+    assert r["frames"] == 4
+    assert main(["eval", "--pred", str(pred), "--gt", str(kitti_object)]) == 0
+    text = capsys.readouterr().out
+    assert "edit cost" in text and "car" in text
+    # ground truth against itself: perfect
+    assert main(["eval", "--pred", str(kitti_object / "label_2"), "--gt", str(kitti_object), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["edit_cost"]["actions"] == 0 and r["classes"]["pedestrian"]["recall"] == 1.0
+
+
+def test_eval_cli_errors(tmp_path, capsys):
+    assert main(["eval", "--pred", str(tmp_path), "--gt", str(tmp_path / "missing")]) == 2
+    assert "ground truth not found" in capsys.readouterr().err
