@@ -1,0 +1,66 @@
+"""`fusionlabel export PROJECT_OR_DRIVE --format F --out DIR`: labels to a training format."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+FORMAT_HELP = ("kitti (label_2 + calib [+ velodyne, image_2]), kitti-tracking (label_02/<seq>.txt), "
+               "nuscenes (JSON tables + samples/), openlabel (ASAM OpenLABEL 1.0 JSON), "
+               "coco (2D boxes per camera)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from ..export import FORMATS
+
+    p = sub.add_parser("export", help="export labels to KITTI, KITTI tracking, nuScenes, OpenLABEL or COCO",
+                       description="Export a project's annotations (or a drive's own labels) to a training "
+                                   "format, with a progress bar and a summary: frames, objects per class, "
+                                   "objects skipped and why, and what the format cannot hold. "
+                                   "Formats: " + FORMAT_HELP + ".")
+    p.add_argument("source", type=Path, metavar="PROJECT_OR_DRIVE",
+                   help="project folder, or drive folder (native, KITTI, nuScenes, SUSTech-style)")
+    p.add_argument("--format", required=True, choices=list(FORMATS), help="target format")
+    p.add_argument("--out", required=True, type=Path, help="output folder (must be empty unless --force)")
+    p.add_argument("--frames", help="frames to export: IDs, indices and ranges, e.g. '0-9,15,000042' (default all)")
+    p.add_argument("--classes", help="comma-separated classes to export (source or exported names; default all)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder (a previous export there "
+                                                        "is replaced)")
+    p.add_argument("--class-map", type=Path, help="YAML/JSON mapping source class -> exported class (null drops)")
+    p.add_argument("--camera", help="KITTI: camera written as image_2 (default image_2 or the first camera); "
+                                    "COCO: only this camera (default all)")
+    p.add_argument("--labels-only", action="store_true", help="do not write sweeps and images")
+    p.add_argument("--outside", choices=("keep", "drop"), default="keep",
+                   help="KITTI: objects outside the camera view are kept with a -1 2D box (default) or dropped")
+    p.add_argument("--recompute-2d", action="store_true",
+                   help="KITTI: recompute 2D box, truncation, occlusion and alpha of untouched imported objects too")
+    p.add_argument("--sequence", default="0000", help="KITTI tracking: sequence name (default 0000)")
+    p.add_argument("--nuscenes-version", default="v1.0-mini", help="nuScenes: version folder name (default v1.0-mini)")
+    p.add_argument("--rotation", choices=("quaternion", "euler"), default="quaternion",
+                   help="OpenLABEL: cuboid rotation as quaternion (10 values, default) or Euler angles (9 values)")
+    p.add_argument("--scene", help="nuScenes source: scene name, token or index")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..export import ExportOptions, export_drive
+    from ..export.base import load_class_map, parse_classes, parse_frames
+    from ..export.source import open_source
+
+    class_map = load_class_map(args.class_map) if args.class_map else None
+    with open_source(args.source, args.scene) as (drive, labels_for, what):
+        frames = parse_frames(args.frames, drive) if args.frames else None
+        if frames == []:
+            from ..export.base import ExportError
+
+            raise ExportError(None, "selects no frames", where="--frames")
+        options = ExportOptions(frames=frames, classes=parse_classes(args.classes), force=args.force,
+                                camera=args.camera, sensor_data=not args.labels_only, outside=args.outside,
+                                keep_imported_2d=not args.recompute_2d, class_map=class_map,
+                                sequence=args.sequence, version=args.nuscenes_version, rotation=args.rotation,
+                                progress=not args.quiet)
+        summary = export_drive(drive, args.format, args.out, labels_for, options)
+    print(f"source: {what}")
+    print(summary.text())
+    return 0

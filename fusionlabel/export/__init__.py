@@ -1,0 +1,55 @@
+"""Exporters to training formats: KITTI object and tracking, nuScenes, ASAM OpenLABEL, COCO.
+
+Use :func:`export_drive`; labels come from a ``labels_for(frame_index)`` callable (default: the
+drive's own labels), so a project store can supply its annotations instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from ..model.drive import Drive
+from .base import ExportError, ExportOptions, ExportSummary, LabelsFor, prepare_output
+
+# format name -> (module, exporter class)
+FORMATS = {
+    "kitti": ("kitti", "KittiExporter"),
+    "kitti-tracking": ("kitti_tracking", "KittiTrackingExporter"),
+    "nuscenes": ("nuscenes", "NuScenesExporter"),
+    "openlabel": ("openlabel", "OpenLabelExporter"),
+    "coco": ("coco", "CocoExporter"),
+}
+
+
+def exporter_class(fmt: str):
+    if fmt not in FORMATS:
+        raise ExportError(None, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", where="--format")
+    module, cls = FORMATS[fmt]
+    return getattr(importlib.import_module(f".{module}", __name__), cls)
+
+
+def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor | None = None,
+                 options: ExportOptions | None = None) -> ExportSummary:
+    """Export ``drive`` (frames and labels from ``labels_for``) to ``out`` in format ``fmt``.
+
+    Refuses a non-empty ``out`` unless ``options.force``. Returns the summary (also written to
+    ``out/fusionlabel_export.json``).
+    """
+    options = options or ExportOptions()
+    cls = exporter_class(fmt)
+    if options.frames is not None:
+        bad = [i for i in options.frames if not 0 <= i < len(drive)]
+        if bad:
+            raise ExportError(None, f"frame indices {bad[:5]} out of range 0..{len(drive) - 1}", where="--frames")
+    if options.outside not in ("keep", "drop"):
+        raise ExportError(None, f"expected 'keep' or 'drop', got {options.outside!r}", where="--outside")
+    out = Path(out)
+    try:
+        prepare_output(out, options.force, drive.root)
+        return cls(drive, labels_for or drive.labels, out, options).run()
+    except OSError as e:
+        raise ExportError(e.filename or out, f"cannot write: {e.strerror or e}") from None
+
+
+__all__ = ["FORMATS", "ExportError", "ExportOptions", "ExportSummary", "LabelsFor", "export_drive"]

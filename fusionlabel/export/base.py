@@ -1,0 +1,314 @@
+"""What every exporter shares: options, frame and class selection, the output folder, the summary.
+
+An exporter reads labels through a ``labels_for(frame_index) -> list[CuboidLabel]`` callable, so the
+same code exports a drive's own labels (``drive.labels``) or a project's annotations.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tqdm import tqdm
+
+from ..errors import InputError
+from ..model.annotation import CuboidLabel
+from ..model.drive import Drive
+
+LabelsFor = Callable[[int], list[CuboidLabel]]
+MANIFEST = "fusionlabel_export.json"
+
+
+class ExportError(InputError):
+    """An export cannot start or continue (bad option, output folder in the way, format limit)."""
+
+
+@dataclass
+class ExportOptions:
+    """Options shared by all formats; format-specific ones are ignored by the others.
+
+    Attributes:
+        frames: drive frame indices to export (None = all), in the order given.
+        classes: keep only labels whose own class or exported class is in this set (None = all).
+        force: allow writing into a non-empty output folder (a previous export is replaced).
+        camera: camera for KITTI (default: ``image_2`` or the rig's first camera); COCO uses all
+            cameras unless this is set.
+        sensor_data: also write sweeps and images (KITTI, KITTI tracking, nuScenes, COCO).
+        outside: objects no exported camera sees: "keep" (KITTI: 2D box -1, truncated 1,
+            occluded 3) or "drop" (listed as skipped).
+        keep_imported_2d: keep the 2D box, truncation, occlusion and alpha of untouched imported
+            KITTI objects instead of recomputing them.
+        class_map: source class -> exported class (None value = drop), applied before defaults.
+        sequence: KITTI tracking sequence name.
+        version: nuScenes version folder name.
+        rotation: OpenLABEL cuboid rotation encoding, "quaternion" (10 values) or "euler" (9 values).
+        progress: show a progress bar on stderr.
+    """
+
+    frames: list[int] | None = None
+    classes: set[str] | None = None
+    force: bool = False
+    camera: str | None = None
+    sensor_data: bool = True
+    outside: str = "keep"
+    keep_imported_2d: bool = True
+    class_map: dict[str, str | None] | None = None
+    sequence: str = "0000"
+    version: str = "v1.0-mini"
+    rotation: str = "quaternion"
+    progress: bool = True
+
+
+@dataclass
+class ExportSummary:
+    """What an export wrote, what it skipped and why, and what the format could not hold."""
+
+    format: str
+    out: Path
+    frames: int = 0
+    objects: Counter = field(default_factory=Counter)     # exported class -> objects written
+    skipped: Counter = field(default_factory=Counter)     # (reason, class) -> objects not written
+    cannot_hold: list[str] = field(default_factory=list)  # what the format could not represent
+    files: int = 0
+
+    def skip(self, reason: str, label: str, n: int = 1) -> None:
+        self.skipped[(reason, label)] += n
+
+    def note(self, text: str) -> None:
+        """Record a limitation of the target format once."""
+        if text not in self.cannot_hold:
+            self.cannot_hold.append(text)
+
+    @property
+    def total_objects(self) -> int:
+        return sum(self.objects.values())
+
+    @property
+    def total_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "out": str(self.out), "frames": self.frames,
+                "objects": dict(sorted(self.objects.items())), "objects_total": self.total_objects,
+                "skipped": [{"reason": r, "class": c, "count": n} for (r, c), n in sorted(self.skipped.items())],
+                "cannot_hold": list(self.cannot_hold), "files": self.files}
+
+    def text(self) -> str:
+        """A human-readable multi-line report."""
+        lines = [f"exported {self.frames} frame(s) as {self.format} to {self.out}: "
+                 f"{self.total_objects} object(s), {self.files} file(s)"]
+        for cls, n in sorted(self.objects.items()):
+            lines.append(f"  {cls}: {n}")
+        if self.skipped:
+            lines.append(f"skipped {self.total_skipped} object(s):")
+            for (reason, cls), n in sorted(self.skipped.items()):
+                lines.append(f"  {n} x {cls}: {reason}")
+        else:
+            lines.append("skipped 0 objects")
+        if self.cannot_hold:
+            lines.append(f"not representable in {self.format}:")
+            lines.extend(f"  - {t}" for t in self.cannot_hold)
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------- selection
+def parse_frames(spec: str, drive: Drive) -> list[int]:
+    """Frame selection from text: comma-separated frame IDs, indices (``-1`` = last) and inclusive
+    index ranges ``A-B`` / ``A:B``; duplicates are dropped, order kept."""
+    out: list[int] = []
+    for part in (p.strip() for p in str(spec).split(",")):
+        if not part:
+            continue
+        if part in drive._index:
+            out.append(drive._index[part])
+            continue
+        sep = ":" if ":" in part else ("-" if "-" in part[1:] else None)
+        try:
+            if sep:
+                a, b = part.split(sep, 1) if sep == ":" else (part[:part.index("-", 1)], part[part.index("-", 1) + 1:])
+                lo, hi = drive.index_of(int(a)), drive.index_of(int(b))
+                if lo > hi:
+                    raise KeyError(f"range {part} is empty (start after end)")
+                out.extend(range(lo, hi + 1))
+            else:
+                out.append(drive.index_of(part))
+        except (KeyError, ValueError) as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else f"cannot parse {part!r}"
+            raise ExportError(None, f"{msg} (expected frame IDs, indices or ranges like 0-9)",
+                              where="--frames") from None
+    seen: set[int] = set()
+    return [i for i in out if not (i in seen or seen.add(i))]
+
+
+def parse_classes(spec: str | None) -> set[str] | None:
+    """``"Car,Pedestrian"`` -> {"Car", "Pedestrian"}; None or empty -> None (all classes)."""
+    if not spec:
+        return None
+    classes = {c.strip() for c in spec.split(",") if c.strip()}
+    return classes or None
+
+
+def load_class_map(path: str | Path) -> dict[str, str | None]:
+    """A YAML or JSON mapping ``source class: exported class`` (null drops the class)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExportError(path, "class map file not found", where="--class-map") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ExportError(path, f"cannot read class map: {e}", where="--class-map") from None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
+                                             for k, v in data.items()):
+        raise ExportError(path, "expected a mapping of class names to class names (or null)", where="(document)")
+    return data
+
+
+# ------------------------------------------------------------------------------------- output
+def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
+    """Create ``out`` or check that it may be written.
+
+    A non-empty folder is refused unless ``force``; with ``force`` a previous fusionlabel export
+    there (recognised by its manifest) is removed first, any other content is left in place.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ExportError(out, "exists and is a file; expected an output folder", where="--out")
+    if source is not None:
+        src, dst = Path(source).resolve(), out.resolve()
+        if dst == src or dst in src.parents:
+            raise ExportError(out, f"would write over the source drive {source}; choose another folder",
+                              where="--out")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise ExportError(out, "output folder is not empty; pass --force to replace its content",
+                              where="--out")
+        if (out / MANIFEST).is_file():
+            for child in out.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+class Exporter(ABC):
+    """One target format. ``run`` drives it: ``begin``, ``add_frame`` per selected frame, ``finish``.
+
+    Subclasses set ``name`` and implement :meth:`add_frame`; they map classes with
+    :meth:`export_class` and count objects and skips on ``self.summary``.
+    """
+
+    name = ""
+    default_classes: dict[str, str | None] = {}
+
+    def __init__(self, drive: Drive, labels_for: LabelsFor, out: Path, options: ExportOptions):
+        self.drive, self.labels_for, self.out, self.options = drive, labels_for, Path(out), options
+        self.summary = ExportSummary(self.name, self.out)
+
+    # --- classes
+    def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
+        """(exported class, or None with the reason it cannot be written)."""
+        cmap = self.options.class_map or {}
+        if label.label in cmap:
+            cls = cmap[label.label]
+            return cls, "dropped by --class-map"
+        return self.map_default(label), f"no {self.name} class for it (use --class-map)"
+
+    def export_class(self, label: CuboidLabel) -> str | None:
+        """The class name written for a label (None = not written)."""
+        return self.classify(label)[0]
+
+    def map_default(self, label: CuboidLabel) -> str | None:
+        return label.label
+
+    def selected(self, label: CuboidLabel, exported: str | None) -> bool:
+        classes = self.options.classes
+        return classes is None or label.label in classes or (exported is not None and exported in classes)
+
+    def labels(self, index: int) -> list[tuple[CuboidLabel, str]]:
+        """The frame's labels that pass the class filter and have an exported class, with that class;
+        the others are counted as skipped, with the reason."""
+        out = []
+        for lab in self.labels_for(index):
+            cls, reason = self.classify(lab)
+            if not self.selected(lab, cls):
+                self.summary.skip("class not selected (--classes)", lab.label)
+            elif cls is None:
+                self.summary.skip(reason, lab.label)
+            else:
+                out.append((lab, cls))
+        return out
+
+    # --- files
+    def path(self, rel: str) -> Path:
+        p = self.out / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def write_text(self, rel: str, text: str) -> Path:
+        p = self.path(rel)
+        p.write_text(text, encoding="utf-8")
+        self.summary.files += 1
+        return p
+
+    def copy_file(self, src: Path, rel: str) -> Path:
+        p = self.path(rel)
+        try:
+            shutil.copyfile(src, p)
+        except OSError as e:
+            raise ExportError(src, f"cannot copy to {p}: {e.strerror or e}") from None
+        self.summary.files += 1
+        return p
+
+    # --- the run
+    def begin(self) -> None:
+        """Called once before the first frame."""
+
+    @abstractmethod
+    def add_frame(self, index: int) -> None:
+        """Export one drive frame."""
+
+    def finish(self) -> None:
+        """Called once after the last frame."""
+
+    def order(self, frames: list[int]) -> list[int]:
+        """The order frames are exported in (time-ordered formats sort them)."""
+        return frames
+
+    def run(self) -> ExportSummary:
+        frames = list(range(len(self.drive))) if self.options.frames is None else list(self.options.frames)
+        frames = self.order(frames)
+        self.frames = frames
+        self._start_manifest()
+        self.begin()
+        bar = tqdm(frames, desc=f"export {self.name}", unit="frame", file=sys.stderr,
+                   disable=not self.options.progress, dynamic_ncols=True)
+        for i in bar:
+            self.add_frame(i)
+            self.summary.frames += 1
+        bar.close()
+        self.finish()
+        return self._write_manifest(frames)
+
+    def _start_manifest(self) -> None:
+        """Mark the folder as a fusionlabel export before writing anything, so that an interrupted
+        export is recognised (and replaced) by the next ``--force``."""
+        (self.out / MANIFEST).write_text(json.dumps({"fusionlabel_export": 1, "complete": False}) + "\n",
+                                         encoding="utf-8")
+
+    def _write_manifest(self, frames: list[int]) -> ExportSummary:
+        manifest = {"fusionlabel_export": 1, "complete": True, "drive": self.drive.name,
+                    "source": str(self.drive.root),
+                    "frames": [self.drive.frames[i].frame_id for i in frames], "summary": self.summary.to_dict()}
+        self.summary.files += 1
+        manifest["summary"]["files"] = self.summary.files
+        (self.out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        return self.summary

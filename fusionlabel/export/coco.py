@@ -1,0 +1,109 @@
+"""COCO export: per camera, ``annotations/<camera>.json`` with 2D boxes of the projected cuboids, and
+``images/<camera>/<frame>.<ext>`` (the images as recorded, lens distortion included: boxes are
+projected through the real lens model).
+
+COCO boxes are ``[x, y, width, height]`` in continuous pixel coordinates (the image spans
+``[0, W] x [0, H]``; pixel centres are at ``+0.5``), clipped to the image. Each annotation also
+carries ``track_id``, ``truncation`` and ``occlusion`` (estimated fraction, null if unknown).
+Categories are the exported class names, numbered from 1 in sorted order, identical in every file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import numpy as np
+
+from .base import Exporter, ExportError
+from .views import object_views
+
+
+def coco_box(full_rect, width: int, height: int) -> list[float] | None:
+    """COCO ``[x, y, w, h]`` from an unclipped pixel-centre extent (x1, y1, x2, y2), or None."""
+    if full_rect is None:
+        return None
+    x1, y1 = max(full_rect[0] + 0.5, 0.0), max(full_rect[1] + 0.5, 0.0)
+    x2, y2 = min(full_rect[2] + 0.5, float(width)), min(full_rect[3] + 0.5, float(height))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    return [x1, y1, x2 - x1, y2 - y1]
+
+
+class CocoExporter(Exporter):
+    """COCO format; see the module docstring."""
+
+    name = "coco"
+
+    def begin(self) -> None:
+        rig = self.drive.rig(self.frames[0] if self.frames else 0)
+        cams = rig.camera_names
+        if not cams:
+            raise ExportError(self.drive.root, "the drive's rig has no camera; COCO needs images", where="rig")
+        if self.options.camera:
+            if self.options.camera not in cams:
+                raise ExportError(None, f"camera '{self.options.camera}' is not in the rig (cameras: "
+                                        f"{', '.join(cams)})", where="--camera")
+            cams = [self.options.camera]
+        self.cameras = cams
+        self.images: dict[str, list] = defaultdict(list)
+        self.annotations: dict[str, list] = defaultdict(list)
+        self.unseen = 0
+
+    def add_frame(self, i: int) -> None:
+        drive, f = self.drive, self.drive.frames[i]
+        labels = self.labels(i)
+        rig = drive.rig(i)
+        points = drive.points(i) if labels else np.empty((0, 3), np.float32)
+        seen = np.zeros(len(labels), bool)
+        for cam in self.cameras:
+            if cam not in f.image_paths:
+                continue
+            model = rig.camera(cam).camera
+            src = f.image_paths[cam]
+            rel = f"images/{cam}/{f.frame_id}{src.suffix.lower()}"
+            if self.options.sensor_data:
+                self.copy_file(src, rel)
+            image_id = len(self.images[cam]) + 1
+            self.images[cam].append({"id": image_id, "file_name": rel, "width": model.width, "height": model.height,
+                                     "frame_id": f.frame_id, "frame_index": i,
+                                     "timestamp_us": int(f.camera_timestamps_us.get(cam, f.timestamp_us))})
+            if not labels:
+                continue
+            views = object_views(points, [lab.box for lab, _ in labels], drive.T_cam_lidar(i, cam), model)
+            for k, ((lab, cls), v) in enumerate(zip(labels, views)):
+                box = coco_box(v.full_rect, model.width, model.height) if v.rect is not None else None
+                if box is None:
+                    continue
+                seen[k] = True
+                self.annotations[cam].append({
+                    "id": len(self.annotations[cam]) + 1, "image_id": image_id, "category": cls,
+                    "bbox": [round(b, 3) for b in box], "area": round(box[2] * box[3], 3), "iscrowd": 0,
+                    "segmentation": [[box[0], box[1], box[0] + box[2], box[1], box[0] + box[2], box[1] + box[3],
+                                      box[0], box[1] + box[3]]],
+                    "track_id": lab.track_id, "truncation": round(v.truncation, 4),
+                    "occlusion": None if v.occluded is None else round(v.occluded, 4)})
+        for k, (lab, cls) in enumerate(labels):
+            if seen[k]:
+                self.summary.objects[cls] += 1
+            else:
+                self.summary.skip("not in any exported camera's image", lab.label)
+
+    def finish(self) -> None:
+        names = sorted({a["category"] for anns in self.annotations.values() for a in anns})
+        ids = {n: k + 1 for k, n in enumerate(names)}
+        categories = [{"id": ids[n], "name": n, "supercategory": n.split(".")[0]} for n in names]
+        for cam in self.cameras:
+            anns = []
+            for a in self.annotations[cam]:
+                a = dict(a)
+                a["category_id"] = ids[a.pop("category")]
+                anns.append(a)
+            doc = {"info": {"description": f"{self.drive.name} camera {cam}, exported by fusionlabel",
+                            "version": "1.0"},
+                   "licenses": [], "images": self.images[cam], "annotations": anns, "categories": categories}
+            self.write_text(f"annotations/{cam}.json", json.dumps(doc, indent=1) + "\n")
+        self.summary.note("3D geometry (COCO holds 2D boxes: the projected cuboids' extents); rectangles are "
+                          "written as the segmentation polygons")
+        if not self.options.sensor_data:
+            self.summary.note("images were not copied (--labels-only): file_name points into images/")

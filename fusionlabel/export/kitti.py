@@ -1,0 +1,275 @@
+"""KITTI object export: ``label_2/``, ``calib/`` and (optionally) ``velodyne/`` + ``image_2/``.
+
+Boxes go to the rectified camera frame (bottom-centre location, ``rotation_y``) through
+:func:`fusionlabel.io.kitti.kitti_from_cuboid`; alpha is the observation angle ``ry - atan2(x, z)``;
+the 2D box is the projected cuboid clipped to the image; truncation is the clipped-off fraction of
+the projection; occlusion is estimated from LiDAR returns (see :mod:`fusionlabel.export.views`).
+
+Untouched imported KITTI objects (``source == "import"`` with KITTI's fields in their attributes
+and an alpha that still agrees with the box) keep their original 2D box, truncation, occlusion and
+alpha. When the drive is a KITTI object folder, its calibration files are copied unchanged and its
+DontCare regions are re-read from the source label files and written back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..geometry.transforms import angle_difference, invert_T, normalize_angle
+from ..io.kitti import kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
+from ..model.annotation import CuboidLabel
+from .base import Exporter, ExportError
+from .classes import KITTI_TYPES, kitti_type
+from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
+
+KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
+ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the object was edited
+OUTSIDE_BBOX = (-1.0, -1.0, -1.0, -1.0)
+
+
+def kitti_alpha(x: float, z: float, ry: float) -> float:
+    """Observation angle of an object at rectified-camera (x, z) with rotation_y ``ry``, in (-pi, pi]."""
+    return normalize_angle(ry - np.arctan2(x, z))
+
+
+def format_kitti_line(kind: str, truncated: float, occluded: int, alpha: float, bbox, hwl, xyz, ry: float,
+                      score: float | None = None, prefix: str = "", tracking: bool = False) -> str:
+    """One label line at the format's precision.
+
+    Object format: 2 decimals (score 4); DontCare lines write whole numbers without decimals, as
+    KITTI's own files do. Tracking format (``tracking=True``): truncation is an integer level,
+    everything else 6 decimals, as in KITTI's tracking files.
+    """
+    if tracking:
+        nums = " ".join(f"{v:.6f}" for v in (alpha, *bbox, *hwl, *xyz, ry))
+        text = f"{prefix}{kind} {int(round(truncated))} {int(occluded)} {nums}"
+        return text + (f" {score:.6f}" if score is not None else "")
+
+    def num(v: float) -> str:
+        return str(int(v)) if kind == "DontCare" and float(v).is_integer() else f"{v:.2f}"
+
+    nums = " ".join(num(v) for v in (alpha, *bbox, *hwl, *xyz, ry))
+    text = f"{prefix}{kind} {num(truncated)} {int(occluded)} {nums}"
+    return text + (f" {score:.4f}" if score is not None else "")
+
+
+def tracking_truncation_level(fraction: float) -> int:
+    """KITTI tracking's truncation level from a clipped-off fraction: 0 (< 5 %), 1 (< 50 %), 2."""
+    return 0 if fraction < 0.05 else (1 if fraction < 0.5 else 2)
+
+
+def _geometry_key(kind: str, *values: float) -> tuple[str, ...]:
+    """A box as KITTI writes it (type and 2-decimal h w l x y z ry), for matching to a source line."""
+    return (kind, *(f"{v:.2f}".replace("-0.00", "0.00") for v in values))
+
+
+def _calib_text(K: np.ndarray, T_cam_lidar: np.ndarray, T_lidar_vehicle: np.ndarray) -> str:
+    P = np.zeros((3, 4))
+    P[:, :3] = K
+    rows = {f"P{i}": P for i in range(4)}
+    rows["R0_rect"] = np.eye(3)
+    rows["Tr_velo_to_cam"] = T_cam_lidar[:3]
+    rows["Tr_imu_to_velo"] = T_lidar_vehicle[:3]
+    return "".join(f"{k}: " + " ".join(f"{v:.12e}" for v in np.asarray(m).ravel()) + "\n" for k, m in rows.items())
+
+
+class KittiExporter(Exporter):
+    """KITTI object format; see the module docstring."""
+
+    name = "kitti"
+    label_dir = "label_2"
+    tracking = False
+
+    def map_default(self, label: CuboidLabel) -> str | None:
+        kind = kitti_type(label)
+        if kind is None:
+            self.unknown_classes[label.label] += 1
+            return label.label.replace(" ", "_")
+        return kind
+
+    # ------------------------------------------------------------------ set-up
+    def begin(self) -> None:
+        self.unknown_classes: Counter = Counter()
+        self.dropped_rotation = 0
+        rig = self.drive.rig(self.frames[0] if self.frames else 0)
+        names = rig.camera_names
+        if not names:
+            raise ExportError(self.drive.root, "the drive's rig has no camera; KITTI needs one", where="rig")
+        cam = self.options.camera or ("image_2" if "image_2" in names else names[0])
+        if cam not in names:
+            raise ExportError(None, f"camera '{cam}' is not in the rig (cameras: {', '.join(names)})", where="--camera")
+        self.camera = cam
+        numeric = all(f.frame_id.isdigit() and len(f.frame_id) == 6 for f in self.drive.frames)
+        self.names = {i: (f.frame_id if numeric else f"{i:06d}") for i, f in enumerate(self.drive.frames)}
+        self._maps: dict = {}
+        self.frame_list: list[str] = []
+        self.outside = 0
+        self.tracked = 0
+
+    def kitti_sources(self, i: int) -> tuple[Path | None, Path | None]:
+        """(calib, label) files of a KITTI object drive for frame ``i`` (None where absent)."""
+        f = self.drive.frames[i]
+        if f.lidar_path.parent.name != "velodyne":
+            return None, None
+        root = f.lidar_path.parent.parent
+        calib, label = root / "calib" / f"{f.frame_id}.txt", root / "label_2" / f"{f.frame_id}.txt"
+        return (calib if calib.is_file() else None), (label if label.is_file() else None)
+
+    # ------------------------------------------------------------------ objects
+    def _keep_imported(self, lab: CuboidLabel, geometry: tuple[str, ...], alpha_now: float,
+                       source_lines: dict | None) -> bool:
+        """Whether an imported object is untouched, so its KITTI 2D fields may be kept.
+
+        With the drive's own label file at hand, the box written to KITTI precision must equal a line
+        of that file (and the stored 2D box that line's); without it, the stored alpha must still
+        agree with the box (a weaker test: a pure shift of a few centimetres goes unnoticed).
+        """
+        a = lab.attributes
+        if not (self.options.keep_imported_2d and lab.source == "import" and all(k in a for k in KITTI_FIELDS)):
+            return False
+        if a.get("kitti_camera", self.camera) != self.camera:
+            return False
+        try:
+            bbox = tuple(float(v) for v in a["bbox_2d"])
+            if source_lines is not None:
+                return source_lines.get(geometry) == tuple(f"{v:.2f}" for v in bbox)
+            return abs(angle_difference(float(a["alpha"]), alpha_now)) < ALPHA_TOLERANCE and len(bbox) == 4
+        except (TypeError, ValueError):
+            return False
+
+    def object_lines(self, i: int, T_rect_velo: np.ndarray, prefix_for=None) -> list[str]:
+        """Label lines of frame ``i`` (objects, then DontCare regions of a KITTI source)."""
+        rig = self.drive.rig(i)
+        camera = pinhole_of(rig.camera(self.camera).camera)
+        T_cam_lidar = self.drive.T_cam_lidar(i, self.camera)
+        labels = self.labels(i)
+        views = None
+        lines = []
+        _, src_label = self.kitti_sources(i)
+        source = read_kitti_label_file(src_label) if src_label is not None and self.camera == "image_2" else None
+        source_lines = None if source is None else {
+            _geometry_key(d.type, *d.dimensions_hwl, *d.location, d.rotation_y): tuple(f"{v:.2f}" for v in d.bbox)
+            for d in source if d.type != "DontCare"}
+        for k, (lab, cls) in enumerate(labels):
+            h, w, l, x, y, z, ry = kitti_from_cuboid(lab.box, T_rect_velo)
+            alpha = kitti_alpha(x, z, ry)
+            geometry = _geometry_key(cls, h, w, l, x, y, z, ry)
+            if not lab.box.is_upright:
+                self.dropped_rotation += 1
+            self.tracked += lab.track_id is not None
+            if self._keep_imported(lab, geometry, alpha, source_lines):
+                a = lab.attributes
+                trunc, occ, alpha, bbox = float(a["truncated"]), int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
+            else:
+                if views is None:
+                    points = self.drive.points(i)
+                    views = object_views(points, [b.box for b, _ in labels], T_cam_lidar, camera)
+                v = views[k]
+                if v.rect is None:
+                    if self.options.outside == "drop":
+                        self.summary.skip(f"outside camera {self.camera} (--outside drop)", lab.label)
+                        continue
+                    self.outside += 1
+                    trunc, occ, bbox = (2 if self.tracking else 1.0), 3, OUTSIDE_BBOX
+                else:
+                    trunc, occ, bbox = v.truncation, kitti_occlusion_level(v.occluded), v.rect
+                    if self.tracking:
+                        trunc = tracking_truncation_level(trunc)
+            prefix = prefix_for(lab) if prefix_for else ""
+            lines.append(format_kitti_line(cls, trunc, occ, alpha, bbox, (h, w, l), (x, y, z), ry, lab.score, prefix,
+                                           self.tracking))
+            self.summary.objects[cls] += 1
+        if source is not None:
+            dontcare = [d for d in source if d.type == "DontCare"]
+            keep = self.options.classes is None or "DontCare" in self.options.classes
+            for d in dontcare:
+                if not keep:
+                    self.summary.skip("class not selected (--classes)", "DontCare")
+                    continue
+                prefix = prefix_for(None) if prefix_for else ""
+                lines.append(format_kitti_line("DontCare", d.truncated, d.occluded, d.alpha, d.bbox,
+                                               d.dimensions_hwl, d.location, d.rotation_y, d.score, prefix,
+                                               self.tracking))
+                self.summary.objects["DontCare"] += 1
+        return lines
+
+    # ------------------------------------------------------------------ frames
+    def frame_calib(self, i: int) -> tuple[np.ndarray, str]:
+        """(T_rect_velo, calib file text) for frame ``i``."""
+        src_calib, _ = self.kitti_sources(i)
+        if src_calib is not None and self.camera == "image_2":
+            return read_kitti_calib(src_calib).T_rect_velo, src_calib.read_text(encoding="utf-8")
+        rig = self.drive.rig(i)
+        T_cam_lidar = self.drive.T_cam_lidar(i, self.camera)
+        K = pinhole_of(rig.camera(self.camera).camera).K
+        return T_cam_lidar, _calib_text(K, T_cam_lidar, invert_T(rig.T_vehicle_lidar))
+
+    def write_sensor_data(self, i: int, velodyne_rel: str, image_rel: str) -> None:
+        f = self.drive.frames[i]
+        lidar = f.lidar_path
+        if lidar.suffix == ".bin" and not lidar.name.endswith(".pcd.bin"):
+            self.copy_file(lidar, velodyne_rel)
+        else:
+            pts = np.ascontiguousarray(self.drive.points(i)[:, :4], dtype="<f4")
+            pts.tofile(self.path(velodyne_rel))
+            self.summary.files += 1
+            if len(pts) and float(pts[:, 3].max()) > 1.0:
+                self.summary.note("intensity is written as in the source (values above 1); KITTI's reflectance is 0..1")
+        if self.camera not in f.image_paths:
+            self.summary.note(f"frames without a {self.camera} image have no image file")
+            return
+        model = self.drive.rig(i).camera(self.camera).camera
+        src = f.image_paths[self.camera]
+        if model.distortion == () and src.suffix.lower() == ".png":
+            self.copy_file(src, image_rel)
+            return
+        from ..io.images import write_image
+
+        image = self.drive.image(i, self.camera)
+        if model.distortion != ():
+            key = model
+            if key not in self._maps:
+                self._maps[key] = undistort_maps(model, pinhole_of(model))
+            image = undistort_image(image, self._maps[key])
+        write_image(self.path(image_rel), image)
+        self.summary.files += 1
+
+    def add_frame(self, i: int) -> None:
+        name = self.names[i]
+        T_rect_velo, calib_text = self.frame_calib(i)
+        lines = self.object_lines(i, T_rect_velo)
+        self.write_text(f"{self.label_dir}/{name}.txt", "".join(line + "\n" for line in lines))
+        self.write_text(f"calib/{name}.txt", calib_text)
+        if self.options.sensor_data:
+            self.write_sensor_data(i, f"velodyne/{name}.bin", f"image_2/{name}.png")
+        self.frame_list.append(f"{name} {self.drive.frames[i].frame_id}")
+
+    def finish(self) -> None:
+        self.write_text("frames.txt", "".join(line + "\n" for line in self.frame_list))
+        self.add_notes()
+
+    def add_notes(self) -> None:
+        rig = self.drive.rig(self.frames[0] if self.frames else 0)
+        if rig.camera(self.camera).camera.distortion != ():
+            self.summary.note(f"camera {self.camera} has lens distortion; KITTI is pinhole-only: calib holds its "
+                              "intrinsics without distortion, images are undistorted to it and 2D boxes refer to "
+                              "the undistorted images")
+        if self.dropped_rotation:
+            self.summary.note(f"pitch and roll of {self.dropped_rotation} box(es) (KITTI boxes only rotate about "
+                              "the camera's vertical axis)")
+        if self.outside:
+            self.summary.note(f"{self.outside} object(s) outside camera {self.camera}: kept with 2D box -1 -1 -1 -1, "
+                              "truncated 1, occluded 3 (use --outside drop to leave them out)")
+        if self.unknown_classes:
+            names = ", ".join(f"{c} ({n})" for c, n in sorted(self.unknown_classes.items()))
+            self.summary.note(f"class names outside KITTI's types ({', '.join(KITTI_TYPES[:-1])}) written unchanged: "
+                              f"{names}")
+        self.note_common()
+
+    def note_common(self) -> None:
+        if self.tracked:
+            self.summary.note(f"track IDs of {self.tracked} object(s) (use kitti-tracking or openlabel to keep them)")
+        self.summary.note("label sources and attributes other than KITTI's fields")

@@ -1,0 +1,102 @@
+"""KITTI tracking export: ``label_02/<seq>.txt`` (frame, track ID, then the KITTI object fields),
+one ``calib/<seq>.txt`` and optionally ``velodyne/<seq>/`` and ``image_02/<seq>/``.
+
+As in KITTI's tracking files, values have 6 decimals and truncation is an integer level
+(0: < 5 % of the projection outside the image, 1: < 50 %, 2: more).
+
+Frames are numbered by their index in the drive. Track IDs that are all non-negative integers are
+kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks.txt`` maps them
+back). A sequence has one calibration: the rig's static LiDAR -> camera transform, so 3D boxes are
+written in that rectified frame; 2D boxes still use each frame's exact geometry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..geometry.transforms import invert_T
+from ..io.kitti import read_kitti_calib
+from ..model.annotation import CuboidLabel
+from .base import ExportError
+from .kitti import KittiExporter, _calib_text
+from .views import pinhole_of
+
+
+class KittiTrackingExporter(KittiExporter):
+    """KITTI tracking format; see the module docstring."""
+
+    name = "kitti-tracking"
+    tracking = True
+
+    def begin(self) -> None:
+        super().begin()
+        seq = self.options.sequence
+        if not seq or any(c in seq for c in "/\\ ") or seq in (".", ".."):
+            raise ExportError(None, f"sequence name must be a plain file name like 0000, got {seq!r}",
+                              where="--sequence")
+        self.seq = seq
+        first = self.frames[0] if self.frames else 0
+        src_calib, _ = self.kitti_sources(first)
+        if src_calib is not None and self.camera == "image_2":
+            calib = read_kitti_calib(src_calib)
+            self.T_rect_velo = calib.T_rect_velo
+            self.calib_text = src_calib.read_text(encoding="utf-8")
+        else:
+            rig = self.drive.rig(first)
+            self.T_rect_velo = rig.T_cam_lidar(self.camera)
+            K = pinhole_of(rig.camera(self.camera).camera).K
+            self.calib_text = _calib_text(K, self.T_rect_velo, invert_T(rig.T_vehicle_lidar))
+        self.track_ids: dict[str, int] = {}
+        self.untracked = 0
+        self.lines: list[str] = []
+        self.calib_mismatch = 0
+        self.motion_frames = 0
+        ids = {lab.track_id for i in self.frames for lab in self.labels_for(i) if lab.track_id is not None}
+        self.keep_ids = all(t.isdigit() for t in ids)
+        self.next_id = max((int(t) for t in ids), default=-1) + 1 if self.keep_ids else 0
+
+    def _track_number(self, lab: CuboidLabel | None) -> int:
+        """KITTI track ID of a label (-1 for DontCare regions)."""
+        if lab is None:
+            return -1
+        key = lab.track_id
+        if key is None:
+            self.untracked += 1
+            key = f"(untracked {self.untracked})"
+        if key not in self.track_ids:
+            n = int(lab.track_id) if self.keep_ids and lab.track_id is not None else self.next_id
+            self.track_ids[key] = n
+            self.next_id = max(self.next_id, n + 1)
+        return self.track_ids[key]
+
+    def add_frame(self, i: int) -> None:
+        rig = self.drive.rig(i)
+        if not np.allclose(rig.T_cam_lidar(self.camera), self.drive.rig(self.frames[0]).T_cam_lidar(self.camera),
+                           atol=1e-9):
+            self.calib_mismatch += 1
+        if not np.allclose(self.drive.T_cam_lidar(i, self.camera), rig.T_cam_lidar(self.camera), atol=1e-9):
+            self.motion_frames += 1
+        frame_no = f"{i} "
+        lines = self.object_lines(i, self.T_rect_velo, prefix_for=lambda lab: f"{frame_no}{self._track_number(lab)} ")
+        self.lines.extend(lines)
+        if self.options.sensor_data:
+            self.write_sensor_data(i, f"velodyne/{self.seq}/{i:06d}.bin", f"image_02/{self.seq}/{i:06d}.png")
+        self.frame_list.append(f"{i:06d} {self.drive.frames[i].frame_id}")
+
+    def finish(self) -> None:
+        self.write_text(f"label_02/{self.seq}.txt", "".join(line + "\n" for line in self.lines))
+        self.write_text(f"calib/{self.seq}.txt", self.calib_text)
+        self.write_text(f"frames_{self.seq}.txt", "".join(line + "\n" for line in self.frame_list))
+        self.write_text(f"tracks_{self.seq}.txt", "".join(f"{n} {t}\n" for t, n in self.track_ids.items()))
+        self.add_notes()
+
+    def note_common(self) -> None:
+        if self.untracked:
+            self.summary.note(f"{self.untracked} object(s) without a track ID: each got a new KITTI track ID")
+        if self.calib_mismatch:
+            self.summary.note(f"{self.calib_mismatch} frame(s) have a calibration different from the first frame's; "
+                              "a KITTI tracking sequence holds one (3D boxes use the first frame's)")
+        if self.motion_frames:
+            self.summary.note(f"ego motion between LiDAR and camera capture in {self.motion_frames} frame(s): the "
+                              "sequence calibration is the static one (2D boxes account for the motion)")
+        self.summary.note("label sources and attributes other than KITTI's fields")

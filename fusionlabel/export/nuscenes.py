@@ -1,0 +1,346 @@
+"""nuScenes export: the 13 JSON tables ``nuscenes.NuScenes`` loads, plus ``samples/`` and ``maps/``.
+
+One drive becomes one scene; every exported frame is a keyframe (sample) with a LIDAR_TOP
+sample_data and one sample_data per camera, each with its own ego pose (the per-camera pose when
+the drive has one). Boxes are written in the global frame (centre, ``wlh``, rotation quaternion),
+so ``NuScenes.get_box`` returns them where they were drawn; ``num_lidar_pts`` is counted from the
+sweep. Tokens of a drive imported from nuScenes are reused; others are derived deterministically.
+
+Cameras are named ``CAM_<NAME>`` (names already starting with ``CAM_`` are kept). nuScenes cameras
+are pinhole: images of distorted cameras are undistorted to the same intrinsics.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from ..geometry.transforms import quaternion_from_rotation
+from ..model.annotation import CuboidLabel
+from .base import Exporter, ExportError
+from .classes import NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, nuscenes_attributes, nuscenes_category
+from .views import (count_points_in_boxes, nuscenes_visibility_token, object_views, pinhole_of, undistort_image,
+                    undistort_maps)
+
+LIDAR = "LIDAR_TOP"
+KEYFRAME_STEP_US = 500_000          # 2 Hz, used when the drive has no increasing timestamps
+SYNTHETIC_START_US = 1_500_000_000_000_000
+VISIBILITY = (("1", "v0-40", "0 to 40 % of the object is visible in the camera images"),
+              ("2", "v40-60", "40 to 60 % of the object is visible in the camera images"),
+              ("3", "v60-80", "60 to 80 % of the object is visible in the camera images"),
+              ("4", "v80-100", "80 to 100 % of the object is visible in the camera images"))
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def make_token(*parts) -> str:
+    """A deterministic 32-hex-digit token from its parts."""
+    return hashlib.md5("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def channel_name(camera: str) -> str:
+    """nuScenes channel of a rig camera: upper case, ``CAM_`` prefixed unless present
+    (``cam_front`` -> ``CAM_FRONT``, ``image_2`` -> ``CAM_IMAGE_2``)."""
+    name = re.sub(r"[^0-9A-Za-z]+", "_", camera).upper()
+    return name if name.startswith("CAM_") else "CAM_" + name
+
+
+def _pose_record(token: str, T: np.ndarray, timestamp: int | None = None) -> dict:
+    rec = {"token": token}
+    if timestamp is not None:
+        rec["timestamp"] = int(timestamp)
+    rec["rotation"] = [float(v) for v in quaternion_from_rotation(T[:3, :3])]
+    rec["translation"] = [float(v) for v in T[:3, 3]]
+    return rec
+
+
+class NuScenesExporter(Exporter):
+    """nuScenes format; see the module docstring."""
+
+    name = "nuscenes"
+
+    def map_default(self, label: CuboidLabel) -> str | None:
+        return nuscenes_category(label)
+
+    def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
+        cls, reason = super().classify(label)
+        if cls is not None and cls not in NUSCENES_CATEGORIES:
+            return None, f"'{cls}' is not a nuScenes category"
+        if cls is None and label.label not in (self.options.class_map or {}):
+            reason = "no nuScenes category for it (use --class-map)"
+        return cls, reason
+
+    def order(self, frames: list[int]) -> list[int]:
+        return sorted(frames)
+
+    # ------------------------------------------------------------------ set-up
+    def begin(self) -> None:
+        version = self.options.version
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", version or ""):
+            raise ExportError(None, f"version must be a plain folder name like v1.0-mini, got {version!r}",
+                              where="--version")
+        self.version = version
+        self.tables: dict[str, list] = {t: [] for t in (
+            "category", "attribute", "visibility", "instance", "sensor", "calibrated_sensor", "ego_pose", "log",
+            "scene", "sample", "sample_data", "sample_annotation", "map")}
+        src = self.drive
+        self.source_tokens = getattr(src, "tokens", None)
+        scene = getattr(src, "scene", None)
+        log = getattr(src, "log", None)
+        base = re.sub(r"[^0-9A-Za-z_-]+", "-", src.name).strip("-") or "drive"
+        self.scene_name = scene["name"] if scene else base
+        self.scene_token = scene["token"] if scene else make_token("scene", src.name)
+        self.scene_description = scene["description"] if scene else f"exported by fusionlabel from {src.name}"
+        self.log_token = log["token"] if log else make_token("log", src.name)
+        self.logfile = log["logfile"] if log else base
+        self.log_vehicle = log["vehicle"] if log else "fusionlabel"
+        self.log_location = log["location"] if log else "unknown"
+        times = [src.frames[i].timestamp_us for i in self.frames]
+        self.synthetic_time = any(b <= a for a, b in zip(times, times[1:])) or (times and times[0] <= 0)
+        self.sensor_tokens: dict[str, str] = {}
+        self.calib_tokens: dict[tuple, str] = {}
+        self.prev_sd: dict[str, dict] = {}
+        self.prev_sample: dict | None = None
+        self.instance_anns: dict[str, list[dict]] = defaultdict(list)
+        self.instance_classes: dict[str, Counter] = defaultdict(Counter)
+        self.ann_tokens: set[str] = set()
+        self.sd_tokens: set[str] = set()
+        self.category_tokens = {c: make_token("category", c) for c in NUSCENES_CATEGORIES}
+        self.attribute_tokens = {a: make_token("attribute", a) for a in NUSCENES_ATTRIBUTES}
+        self._maps: dict = {}
+        self.estimated_visibility = 0
+        self.no_radar = 0
+        self.frame_no = 0
+
+    # ------------------------------------------------------------------ records
+    def _sensor(self, channel: str, modality: str) -> str:
+        if channel not in self.sensor_tokens:
+            token = make_token("sensor", channel)
+            self.sensor_tokens[channel] = token
+            self.tables["sensor"].append({"token": token, "channel": channel, "modality": modality})
+        return self.sensor_tokens[channel]
+
+    def _calibrated(self, channel: str, modality: str, T_vehicle_sensor: np.ndarray, K: np.ndarray | None) -> str:
+        sensor = self._sensor(channel, modality)
+        key = (channel, tuple(np.round(T_vehicle_sensor, 12).ravel()), None if K is None else tuple(K.ravel()))
+        if key not in self.calib_tokens:
+            token = make_token("calibrated_sensor", *key)
+            rec = _pose_record(token, T_vehicle_sensor)
+            rec["sensor_token"] = sensor
+            rec["camera_intrinsic"] = [] if K is None else [[float(v) for v in row] for row in K]
+            self.calib_tokens[key] = token
+            self.tables["calibrated_sensor"].append(rec)
+        return self.calib_tokens[key]
+
+    def _sample_data(self, token: str, sample: str, channel: str, ego_token: str, calib: str, ts: int,
+                     fileformat: str, filename: str, width: int, height: int) -> dict:
+        rec = {"token": token, "sample_token": sample, "ego_pose_token": ego_token, "calibrated_sensor_token": calib,
+               "timestamp": int(ts), "fileformat": fileformat, "is_key_frame": True, "height": int(height),
+               "width": int(width), "filename": filename, "prev": "", "next": ""}
+        prev = self.prev_sd.get(channel)
+        if prev is not None:
+            prev["next"], rec["prev"] = token, prev["token"]
+        self.prev_sd[channel] = rec
+        self.tables["sample_data"].append(rec)
+        return rec
+
+    # ------------------------------------------------------------------ files
+    def _write_sweep(self, i: int, rel: str) -> None:
+        f = self.drive.frames[i]
+        if f.lidar_path.name.endswith(".pcd.bin"):
+            self.copy_file(f.lidar_path, rel)
+            return
+        pts = self.drive.points(i)
+        out = np.zeros((len(pts), 5), dtype="<f4")
+        k = min(pts.shape[1], 5)
+        out[:, :k] = pts[:, :k]
+        out.tofile(self.path(rel))
+        self.summary.files += 1
+
+    def _write_image(self, i: int, camera: str, rel: str) -> None:
+        f = self.drive.frames[i]
+        model = self.drive.rig(i).camera(camera).camera
+        src = f.image_paths[camera]
+        if model.distortion == () and src.suffix.lower() in (".jpg", ".jpeg"):
+            self.copy_file(src, rel)
+            return
+        from ..io.images import write_image
+
+        image = self.drive.image(i, camera)
+        if model.distortion != ():
+            if model not in self._maps:
+                self._maps[model] = undistort_maps(model, pinhole_of(model))
+            image = undistort_image(image, self._maps[model])
+        write_image(self.path(rel), image, quality=95)
+        self.summary.files += 1
+
+    # ------------------------------------------------------------------ frames
+    def _timestamps(self, i: int) -> tuple[int, dict[str, int]]:
+        f = self.drive.frames[i]
+        t = SYNTHETIC_START_US + self.frame_no * KEYFRAME_STEP_US if self.synthetic_time else f.timestamp_us
+        cams = {c: t + (f.camera_timestamps_us.get(c, f.timestamp_us) - f.timestamp_us) for c in f.image_paths}
+        return int(t), cams
+
+    def _visibility(self, i: int, labels: list[tuple[CuboidLabel, str]], points: np.ndarray) -> list[str]:
+        rig = self.drive.rig(i)
+        cams = [c for c in rig.camera_names if c in self.drive.frames[i].image_paths] or rig.camera_names
+        on = np.zeros(len(labels))
+        front = np.zeros(len(labels))
+        boxes = [lab.box for lab, _ in labels]
+        for cam in cams:
+            for k, v in enumerate(object_views(points, boxes, self.drive.T_cam_lidar(i, cam), rig.camera(cam).camera)):
+                on[k] += v.returns_on
+                front[k] += v.returns_front
+        total = on + front
+        return [nuscenes_visibility_token(on[k] / total[k] if total[k] >= 3 else None) for k in range(len(labels))]
+
+    def add_frame(self, i: int) -> None:
+        drive, f, rig = self.drive, self.drive.frames[i], self.drive.rig(i)
+        src = self.source_tokens[i] if self.source_tokens else None
+        sample_token = src.sample if src and src.sample else make_token("sample", drive.name, f.frame_id)
+        t, cam_times = self._timestamps(i)
+        sample = {"token": sample_token, "timestamp": t, "prev": "", "next": "", "scene_token": self.scene_token}
+        if self.prev_sample is not None:
+            self.prev_sample["next"], sample["prev"] = sample_token, self.prev_sample["token"]
+        self.prev_sample = sample
+        self.tables["sample"].append(sample)
+
+        # LiDAR keyframe
+        sd_token = src.lidar if src else make_token("sample_data", drive.name, f.frame_id, LIDAR)
+        ego = make_token("ego_pose", sd_token)
+        self.tables["ego_pose"].append(_pose_record(ego, f.T_world_vehicle, t))
+        calib = self._calibrated(LIDAR, "lidar", rig.T_vehicle_lidar, None)
+        rel = f"samples/{LIDAR}/{self.logfile}__{LIDAR}__{t}.pcd.bin"
+        self._sample_data(sd_token, sample_token, LIDAR, ego, calib, t, "pcd", rel, 0, 0)
+        if self.options.sensor_data:
+            self._write_sweep(i, rel)
+
+        # cameras
+        for cam in rig.camera_names:
+            if cam not in f.image_paths:
+                continue
+            ch = channel_name(cam)
+            model = rig.camera(cam).camera
+            sd = src.cameras.get(cam) if src else None
+            if sd is None or sd in self.sd_tokens:   # a sweep may share its nearest image with another frame
+                sd = make_token("sample_data", drive.name, f.frame_id, ch)
+            self.sd_tokens.add(sd)
+            ego = make_token("ego_pose", sd)
+            T_world_vehicle_cam = f.T_world_vehicle_at_camera.get(cam, f.T_world_vehicle)
+            self.tables["ego_pose"].append(_pose_record(ego, T_world_vehicle_cam, cam_times[cam]))
+            calib = self._calibrated(ch, "camera", rig.camera(cam).T_vehicle_sensor, pinhole_of(model).K)
+            rel = f"samples/{ch}/{self.logfile}__{ch}__{cam_times[cam]}.jpg"
+            self._sample_data(sd, sample_token, ch, ego, calib, cam_times[cam], "jpg", rel, model.width, model.height)
+            if self.options.sensor_data:
+                self._write_image(i, cam, rel)
+
+        # annotations
+        labels = self.labels(i)
+        if labels:
+            points = drive.points(i)
+            T_world_lidar = drive.T_world_lidar(i)
+            counts = count_points_in_boxes(points, [lab.box for lab, _ in labels])
+            given = [lab.attributes.get("visibility") for lab, _ in labels]
+            visibility = None
+            if not all(v in ("1", "2", "3", "4") for v in given):
+                visibility = self._visibility(i, labels, points)
+            for k, (lab, cls) in enumerate(labels):
+                self._annotation(sample_token, lab, cls, int(counts[k]), T_world_lidar,
+                                 given[k] if given[k] in ("1", "2", "3", "4") else visibility[k])
+        self.frame_no += 1
+
+    def _annotation(self, sample_token: str, lab: CuboidLabel, cls: str, num_lidar_pts: int,
+                    T_world_lidar: np.ndarray, visibility: str) -> None:
+        box = lab.box.transformed(T_world_lidar)
+        token = lab.attributes.get("nuscenes_token")
+        if not (isinstance(token, str) and _HEX32.match(token)) or token in self.ann_tokens:
+            token = make_token("sample_annotation", sample_token, lab.track_id, len(self.ann_tokens))
+        self.ann_tokens.add(token)
+        if lab.attributes.get("visibility") not in ("1", "2", "3", "4"):
+            self.estimated_visibility += 1
+        instance = lab.track_id if lab.track_id and _HEX32.match(lab.track_id) else make_token(
+            "instance", self.drive.name, lab.track_id if lab.track_id is not None else token)
+        radar = lab.attributes.get("num_radar_pts")
+        if not isinstance(radar, int):
+            radar, self.no_radar = 0, self.no_radar + 1
+        rec = {"token": token, "sample_token": sample_token, "instance_token": instance,
+               "visibility_token": visibility,
+               "attribute_tokens": [self.attribute_tokens[a] for a in nuscenes_attributes(lab, cls)],
+               "translation": [float(v) for v in box.center],
+               "size": [box.width, box.length, box.height],
+               "rotation": [float(v) for v in quaternion_from_rotation(box.rotation())],
+               "prev": "", "next": "",
+               "num_lidar_pts": num_lidar_pts,
+               "num_radar_pts": int(radar)}
+        self.instance_anns[instance].append(rec)
+        self.instance_classes[instance][cls] += 1
+        self.tables["sample_annotation"].append(rec)
+        self.summary.objects[cls] += 1
+
+    # ------------------------------------------------------------------ tables
+    def finish(self) -> None:
+        T = self.tables
+        changed = 0
+        for inst, anns in self.instance_anns.items():
+            for a, b in zip(anns, anns[1:]):
+                a["next"], b["prev"] = b["token"], a["token"]
+            classes = self.instance_classes[inst]
+            cls = classes.most_common(1)[0][0]
+            changed += sum(n for c, n in classes.items() if c != cls)
+            T["instance"].append({"token": inst, "category_token": self.category_tokens[cls],
+                                  "nbr_annotations": len(anns), "first_annotation_token": anns[0]["token"],
+                                  "last_annotation_token": anns[-1]["token"]})
+        samples = T["sample"]
+        first_t = samples[0]["timestamp"] if samples else 0
+        date = "1970-01-01"
+        if first_t > 0:
+            date = _dt.datetime.fromtimestamp(first_t / 1e6, _dt.timezone.utc).date().isoformat()
+        T["scene"].append({"token": self.scene_token, "log_token": self.log_token, "nbr_samples": len(samples),
+                           "first_sample_token": samples[0]["token"] if samples else "",
+                           "last_sample_token": samples[-1]["token"] if samples else "",
+                           "name": self.scene_name, "description": self.scene_description})
+        T["log"].append({"token": self.log_token, "logfile": self.logfile, "vehicle": self.log_vehicle,
+                         "date_captured": date, "location": self.log_location})
+        map_token = make_token("map", self.log_token)
+        T["map"].append({"token": map_token, "log_tokens": [self.log_token], "category": "semantic_prior",
+                         "filename": f"maps/{map_token}.png"})
+        self._write_map(f"maps/{map_token}.png")
+        T["category"] = [{"token": tok, "name": name, "description": f"nuScenes category {name}"}
+                         for name, tok in self.category_tokens.items()]
+        T["attribute"] = [{"token": tok, "name": name, "description": f"nuScenes attribute {name}"}
+                          for name, tok in self.attribute_tokens.items()]
+        T["visibility"] = [{"token": t, "level": lvl, "description": d} for t, lvl, d in VISIBILITY]
+        for name, rows in T.items():
+            self.write_text(f"{self.version}/{name}.json", json.dumps(rows, indent=1) + "\n")
+        self._notes(changed)
+
+    def _write_map(self, rel: str) -> None:
+        import cv2
+
+        cv2.imwrite(str(self.path(rel)), np.zeros((16, 16), np.uint8))
+        self.summary.files += 1
+
+    def _notes(self, changed: int) -> None:
+        s = self.summary
+        if self.synthetic_time:
+            s.note(f"the drive's timestamps do not increase: keyframes were given timestamps "
+                   f"{KEYFRAME_STEP_US // 1000} ms apart")
+        rig = self.drive.rig(self.frames[0] if self.frames else 0)
+        distorted = [c.name for c in rig.cameras if c.camera.distortion != ()]
+        if distorted:
+            s.note(f"lens distortion of {', '.join(distorted)}: nuScenes cameras are pinhole, so their images were "
+                   "undistorted to the same intrinsics")
+        if changed:
+            s.note(f"{changed} annotation(s) whose class differs from the rest of their track: a nuScenes instance "
+                   "has one category (the track's most frequent class was used)")
+        if self.estimated_visibility:
+            s.note(f"visibility of {self.estimated_visibility} object(s) was estimated from LiDAR returns")
+        if self.no_radar:
+            s.note(f"num_radar_pts of {self.no_radar} object(s) written as 0 (no radar in the drive)")
+        if not self.options.sensor_data:
+            s.note("sensor files (samples/) were not written (--labels-only): the tables name files that are absent")
+        s.note("non-keyframe sweeps, label scores and sources, and attributes other than nuScenes' own")

@@ -1,0 +1,193 @@
+"""How labelled cuboids look from a camera: 2D box, truncation, occlusion; pinhole re-projection.
+
+Occlusion is estimated from the LiDAR returns that project into an object's 2D box: a return is
+*on* the object when it lies inside the cuboid (within ``margin``) and *in front* of it when the
+camera ray to it enters the cuboid behind it; ``occluded = in_front / (in_front + on)``. Rays that
+miss the cuboid, or end behind it, belong to the background and do not count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..geometry.cameras import CameraModel, PinholeCamera, camera_from_params
+from ..geometry.cuboid import Cuboid, points_in_cuboid
+from ..geometry.cuboid_projection import cuboid_image_rect, cuboid_wireframe_pixels
+from ..geometry.projection import project_points
+from ..geometry.transforms import transform_points
+
+OCCLUSION_MARGIN = 0.25   # metres of slack around a cuboid when deciding "on the object"
+MIN_RETURNS = 3           # fewer returns than this in the 2D box: occlusion unknown
+
+
+@dataclass(frozen=True)
+class ObjectView:
+    """One cuboid seen by one camera.
+
+    rect: (x1, y1, x2, y2) clipped to the image (pixel centres, KITTI convention) or None if unseen;
+    full_rect: the unclipped extent of the projection in front of the camera, or None;
+    truncation: fraction of ``full_rect``'s area outside the image, in [0, 1];
+    occluded: estimated occluded fraction in [0, 1], or None when too few LiDAR returns;
+    returns_on / returns_front: the counts behind that estimate.
+    """
+
+    rect: tuple[float, float, float, float] | None
+    full_rect: tuple[float, float, float, float] | None
+    truncation: float
+    occluded: float | None
+    returns_on: int
+    returns_front: int
+
+
+def pinhole_of(camera: CameraModel) -> PinholeCamera:
+    """The distortion-free camera with the same size and intrinsics."""
+    if isinstance(camera, PinholeCamera):
+        return camera
+    return camera_from_params("pinhole", camera.width, camera.height, camera.fx, camera.fy, camera.cx, camera.cy)
+
+
+def undistort_maps(camera: CameraModel, target: PinholeCamera) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.remap`` maps (H, W) float32 that resample an image of ``camera`` into ``target``.
+
+    Pixels whose ray the source lens does not image get coordinates -1 (black after remap).
+    """
+    u, v = np.meshgrid(np.arange(target.width, dtype=np.float64), np.arange(target.height, dtype=np.float64))
+    rays = np.stack([(u - target.cx) / target.fx, (v - target.cy) / target.fy, np.ones_like(u)], axis=-1)
+    proj = camera.project(rays.reshape(-1, 3), near=0.0)
+    uv = np.where(proj.in_image[:, None], proj.uv, -1.0).reshape(target.height, target.width, 2)
+    return uv[..., 0].astype(np.float32), uv[..., 1].astype(np.float32)
+
+
+def undistort_image(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Resample an (H, W, 3) image with maps from :func:`undistort_maps`."""
+    return cv2.remap(image, maps[0], maps[1], interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def full_extent(corners_cam: np.ndarray, camera: CameraModel) -> tuple[float, float, float, float] | None:
+    """Unclipped (x1, y1, x2, y2) of the cuboid's wireframe in front of the camera, or None."""
+    lines = cuboid_wireframe_pixels(corners_cam, camera)
+    if not lines:
+        return None
+    uv = np.concatenate(lines)
+    uv = uv[np.all(np.isfinite(uv), axis=1)]
+    if len(uv) == 0:
+        return None
+    (x1, y1), (x2, y2) = uv.min(axis=0), uv.max(axis=0)
+    return float(x1), float(y1), float(x2), float(y2)
+
+
+def _area(r) -> float:
+    return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
+
+
+def truncation_of(rect, full_rect) -> float:
+    """Fraction of the unclipped box area cut off by the image border."""
+    if rect is None or full_rect is None:
+        return 1.0
+    full = _area(full_rect)
+    return float(np.clip(1.0 - _area(rect) / full, 0.0, 1.0)) if full > 0 else 1.0
+
+
+def _ray_box_counts(points_cam: np.ndarray, box_cam: Cuboid, margin: float) -> tuple[int, int]:
+    """(returns on the cuboid, returns in front of it) among camera-frame points (M, 3)."""
+    R = box_cam.rotation()
+    c = -np.asarray(box_cam.center) @ R          # camera centre in box coordinates, (3,)
+    p = (points_cam - np.asarray(box_cam.center)) @ R
+    d = p - c                                     # ray from the camera to each point, t in [0, 1]
+    half = np.asarray(box_cam.size) / 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (-half - c) / d
+        t2 = (half - c) / d
+    t_near = np.nanmax(np.minimum(t1, t2), axis=1)
+    t_far = np.nanmin(np.maximum(t1, t2), axis=1)
+    hits = t_far >= np.maximum(t_near, 0.0)
+    slack = margin / np.maximum(np.linalg.norm(d, axis=1), 1e-9)
+    inside = np.all(np.abs(p) <= half + margin, axis=1)
+    front = hits & ~inside & (1.0 < t_near - slack)
+    return int(inside.sum()), int(front.sum())
+
+
+class SortedRows:
+    """Rows of an (N, 2) array sorted by the first column, for fast axis-aligned range queries."""
+
+    def __init__(self, xy: np.ndarray):
+        self.xy = np.asarray(xy)
+        self.order = np.argsort(self.xy[:, 0], kind="stable")
+        self.first = self.xy[self.order, 0]
+
+    def in_box(self, x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
+        """Indices (into the original rows) with x1 <= x <= x2 and y1 <= y <= y2, increasing."""
+        lo = np.searchsorted(self.first, x1, side="left")
+        hi = np.searchsorted(self.first, x2, side="right")
+        idx = self.order[lo:hi]
+        y = self.xy[idx, 1]
+        return np.sort(idx[(y >= y1) & (y <= y2)])
+
+
+def count_points_in_boxes(points: np.ndarray, boxes: list[Cuboid]) -> np.ndarray:
+    """Points (N, C>=3) inside each cuboid (boundary included), shape (len(boxes),) int64.
+
+    Same rule as :func:`~fusionlabel.geometry.cuboid.points_in_cuboid`, after a bounding-box
+    prefilter on x and y so that each box only tests the points near it.
+    """
+    if not boxes or len(points) == 0:
+        return np.zeros(len(boxes), np.int64)
+    rows = SortedRows(np.asarray(points)[:, :2])
+    out = np.zeros(len(boxes), np.int64)
+    for k, box in enumerate(boxes):
+        c = box.corners()
+        lo, hi = c.min(axis=0) - 1e-6, c.max(axis=0) + 1e-6
+        idx = rows.in_box(lo[0], lo[1], hi[0], hi[1])
+        if len(idx):
+            out[k] = int(points_in_cuboid(np.asarray(points)[idx], box).sum())
+    return out
+
+
+def object_views(points_lidar: np.ndarray, boxes_lidar: list[Cuboid], T_cam_lidar: np.ndarray,
+                 camera: CameraModel, margin: float = OCCLUSION_MARGIN,
+                 min_returns: int = MIN_RETURNS) -> list[ObjectView]:
+    """2D box, truncation and occlusion of each cuboid (LiDAR frame) in one camera.
+
+    ``points_lidar`` (N, C>=3) is the sweep used for the occlusion estimate (may be empty).
+    """
+    proj = project_points(points_lidar, T_cam_lidar, camera) if len(points_lidar) else None
+    if proj is not None and len(proj.index):
+        pts_cam = transform_points(T_cam_lidar, np.asarray(points_lidar, dtype=np.float64)[proj.index])
+        uv = proj.uv.astype(np.float64)
+    else:
+        pts_cam, uv = np.empty((0, 3)), np.empty((0, 2))
+    rows = SortedRows(uv) if len(uv) else None
+    out = []
+    for box in boxes_lidar:
+        box_cam = box.transformed(T_cam_lidar)
+        corners = box_cam.corners()
+        rect = cuboid_image_rect(corners, camera)
+        full = full_extent(corners, camera) if rect is not None else None
+        occluded, n_on, n_front = None, 0, 0
+        if rect is not None and rows is not None:
+            sel = rows.in_box(*rect)
+            if len(sel):
+                n_on, n_front = _ray_box_counts(pts_cam[sel], box_cam, margin)
+            if n_on + n_front >= min_returns:
+                occluded = n_front / (n_on + n_front)
+        out.append(ObjectView(rect, full, truncation_of(rect, full), occluded, n_on, n_front))
+    return out
+
+
+def kitti_occlusion_level(occluded: float | None) -> int:
+    """KITTI's occlusion state from an occluded fraction: 0 fully visible (< 0.2), 1 partly
+    (< 0.6), 2 largely occluded, 3 unknown."""
+    if occluded is None:
+        return 3
+    return 0 if occluded < 0.2 else (1 if occluded < 0.6 else 2)
+
+
+def nuscenes_visibility_token(visible: float | None) -> str:
+    """nuScenes visibility token from a visible fraction: "1" 0-40 %, "2" 40-60 %, "3" 60-80 %,
+    "4" 80-100 %; unknown counts as "1"."""
+    if visible is None:
+        return "1"
+    return "1" if visible < 0.4 else ("2" if visible < 0.6 else ("3" if visible < 0.8 else "4"))

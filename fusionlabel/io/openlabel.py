@@ -1,0 +1,371 @@
+"""ASAM OpenLABEL 1.0 JSON: reading labelled cuboids, coordinate systems, streams and poses, and the
+value encodings shared with the writer (:mod:`fusionlabel.export.openlabel`).
+
+Layout written by ``fusionlabel.export.openlabel.openlabel_document``; :func:`read_openlabel` reads
+it back (and files of other tools: cuboids in any declared coordinate system)::
+
+    openlabel.metadata            schema_version "1.0.0", name
+    openlabel.coordinate_systems  "odom" (scene) > "vehicle-iso8855" (ego) > LiDAR and cameras; a
+                                  child's ``pose_wrt_parent.matrix4x4`` is T_parent_child, row-major
+    openlabel.streams             LiDAR, and cameras with intrinsics_pinhole (OpenCV k1 k2 p1 p2 k3 …)
+                                  or intrinsics_fisheye (OpenCV fisheye k1..k4, model "opencv_fisheye")
+    openlabel.objects[uid]        one object per track: name = track ID, type = class
+    openlabel.frames[n]           n = drive frame index; frame_properties: timestamp (s), frame_id,
+                                  timestamp_us, transforms {"vehicle-iso8855_to_odom": T_world_vehicle},
+                                  streams {camera: sync timestamp}, T_world_vehicle_at_camera (custom)
+        .objects[uid].object_data cuboid "box3d" in the LiDAR coordinate system, val =
+                                  (x, y, z, qx, qy, qz, qw, sx, sy, sz) or, with Euler angles,
+                                  (x, y, z, roll, pitch, yaw, sx, sy, sz) with R = Rz(yaw) Ry(pitch) Rx(roll);
+                                  the label's attributes ride in the cuboid's ``attributes``; score (num),
+                                  source (text) and a per-frame class differing from the object type
+                                  (text "class") in the object_data
+
+Attributes map to boolean / num / text / vec entries; values of any other JSON type are written as
+text with ``"encoding": "json"``, so import restores them exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import LabelError
+from ..geometry.cameras import camera_from_params
+from ..geometry.cuboid import Cuboid
+from ..geometry.transforms import (T_from_Rt, euler_from_rotation, invert_T, quaternion_from_rotation,
+                                   rotation_from_euler, rotation_from_quaternion)
+from ..model.annotation import SOURCES, CuboidLabel
+from ..model.rig import CameraSensor, LidarSensor, Rig
+
+SCHEMA_VERSION = "1.0.0"
+ODOM = "odom"
+VEHICLE = "vehicle-iso8855"
+CUBOID_NAME = "box3d"
+UNTRACKED = "fusionlabel_untracked"
+
+
+# ------------------------------------------------------------------------------------ values
+def matrix16(T: np.ndarray) -> list[float]:
+    """Row-major 16 numbers of a (4, 4) transform."""
+    return [float(v) for v in np.asarray(T, dtype=np.float64).ravel()]
+
+
+def cuboid_val(box: Cuboid, rotation: str = "quaternion") -> list[float]:
+    """OpenLABEL cuboid ``val``: 10 numbers (quaternion x, y, z, w) or 9 (roll, pitch, yaw)."""
+    c, s = list(box.center), list(box.size)
+    if rotation == "euler":
+        return [*c, box.roll, box.pitch, box.yaw, *s]
+    if rotation != "quaternion":
+        raise ValueError(f"rotation must be 'quaternion' or 'euler', got {rotation!r}")
+    w, x, y, z = quaternion_from_rotation(box.rotation())
+    return [*c, float(x), float(y), float(z), float(w), *s]
+
+
+def cuboid_from_val(val: Any, path: Path, where: str) -> Cuboid:
+    """Inverse of :func:`cuboid_val`; LabelError names the key on bad input."""
+    if not isinstance(val, list) or len(val) not in (9, 10) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in val):
+        raise LabelError(path, f"expected 9 or 10 finite numbers, got {str(val)[:80]}", where=where)
+    if len(val) == 9:
+        roll, pitch, yaw = val[3:6]
+    else:
+        qx, qy, qz, qw = val[3:7]
+        if qx * qx + qy * qy + qz * qz + qw * qw <= 0.0:
+            raise LabelError(path, "quaternion (qx, qy, qz, qw) is zero", where=where)
+        roll, pitch, yaw = euler_from_rotation(rotation_from_quaternion([qw, qx, qy, qz]))
+    size = val[-3:]
+    if min(size) <= 0:
+        raise LabelError(path, f"cuboid size (sx, sy, sz) must be positive, got {size}", where=where)
+    return Cuboid(val[:3], size, yaw, pitch, roll)
+
+
+def transform_data(data: Any, path: Path, where: str) -> np.ndarray:
+    """(4, 4) from OpenLABEL transform data: matrix4x4, quaternion + translation, or Euler + translation."""
+    if not isinstance(data, dict):
+        raise LabelError(path, f"expected a transform object, got {type(data).__name__}", where=where)
+    try:
+        if "matrix4x4" in data:
+            m = np.asarray(data["matrix4x4"], dtype=np.float64)
+            if m.shape != (16,):
+                raise ValueError(f"matrix4x4 needs 16 numbers, got {m.size}")
+            T = m.reshape(4, 4)
+        elif "quaternion" in data:
+            qx, qy, qz, qw = (float(v) for v in data["quaternion"])
+            T = T_from_Rt(rotation_from_quaternion([qw, qx, qy, qz]), data["translation"])
+        elif "euler_angles" in data:
+            seq = data.get("sequence", "ZYX")
+            if seq != "ZYX":
+                raise ValueError(f"only Euler sequence ZYX is supported, got {seq!r}")
+            rz, ry, rx = (float(v) for v in data["euler_angles"])
+            T = T_from_Rt(rotation_from_euler(rx, ry, rz), data["translation"])
+        else:
+            raise ValueError("expected matrix4x4, quaternion + translation or euler_angles + translation")
+    except (TypeError, ValueError, KeyError) as e:
+        raise LabelError(path, f"bad transform: {e}", where=where) from None
+    if not np.all(np.isfinite(T)):
+        raise LabelError(path, "transform has NaN or inf", where=where)
+    return T
+
+
+def encode_attributes(attributes: dict[str, Any]) -> dict[str, list]:
+    """Label attributes as OpenLABEL element data (boolean / num / text / vec lists)."""
+    out: dict[str, list] = {}
+    for name, value in attributes.items():
+        if isinstance(value, bool):
+            out.setdefault("boolean", []).append({"name": name, "val": value})
+        elif isinstance(value, (int, float)) and math.isfinite(value):
+            out.setdefault("num", []).append({"name": name, "val": value})
+        elif isinstance(value, str):
+            out.setdefault("text", []).append({"name": name, "val": value})
+        elif isinstance(value, list) and value and (
+                all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+                or all(isinstance(v, str) for v in value)):
+            out.setdefault("vec", []).append({"name": name, "val": list(value)})
+        else:
+            out.setdefault("text", []).append({"name": name, "val": json.dumps(value), "encoding": "json"})
+    return out
+
+
+def decode_attributes(data: Any, path: Path, where: str) -> dict[str, Any]:
+    """Inverse of :func:`encode_attributes` (order: boolean, num, text, vec)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise LabelError(path, f"expected an object, got {type(data).__name__}", where=where)
+    out: dict[str, Any] = {}
+    for kind in ("boolean", "num", "text", "vec"):
+        for k, item in enumerate(data.get(kind, []) or []):
+            w = f"{where}.{kind}[{k}]"
+            if not isinstance(item, dict) or "val" not in item or not isinstance(item.get("name"), str):
+                raise LabelError(path, "expected an object with 'name' and 'val'", where=w)
+            val = item["val"]
+            if kind == "text" and item.get("encoding") == "json":
+                try:
+                    val = json.loads(val)
+                except (TypeError, json.JSONDecodeError) as e:
+                    raise LabelError(path, f"text with encoding json does not parse: {e}", where=w) from None
+            out[item["name"]] = val
+    return out
+
+
+# ------------------------------------------------------------------------------------ reading
+@dataclass
+class OpenLabelFrame:
+    """One frame of an OpenLABEL file: its number, our frame id (when written by us) and poses."""
+
+    number: int
+    frame_id: str | None = None
+    timestamp_us: int | None = None
+    T_world_vehicle: np.ndarray | None = None
+    T_world_vehicle_at_camera: dict[str, np.ndarray] = field(default_factory=dict)
+    camera_timestamps_us: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class OpenLabelScene:
+    """What :func:`read_openlabel` returns: labels per frame number (in the LiDAR frame of the rig's
+    reference LiDAR), frame information and the rig rebuilt from coordinate systems and streams."""
+
+    path: Path
+    name: str
+    frames: dict[int, OpenLabelFrame]
+    labels: dict[int, list[CuboidLabel]]
+    rig: Rig | None
+
+    def labels_for(self, drive=None) -> Callable[[int], list[CuboidLabel]]:
+        """A ``labels_for(frame_index)`` for ``drive``: frames are matched by frame id when the file
+        has them (and they exist in the drive), otherwise by frame number."""
+        if drive is None:
+            return lambda i: list(self.labels.get(i, []))
+        by_index: dict[int, list[CuboidLabel]] = {}
+        for n, fr in self.frames.items():
+            i = drive._index.get(fr.frame_id) if fr.frame_id is not None else None
+            if i is None:
+                if not 0 <= n < len(drive):
+                    raise LabelError(self.path, f"frame {n} (id {fr.frame_id!r}) is not in drive {drive.name}",
+                                     where=f"openlabel.frames.{n}")
+                i = n
+            by_index[i] = self.labels.get(n, [])
+        return lambda i: list(by_index.get(i, []))
+
+
+def _get(d: dict, key: str, path: Path, where: str, kind=dict):
+    if not isinstance(d, dict) or key not in d:
+        raise LabelError(path, "missing required key", where=f"{where}.{key}" if where else key)
+    v = d[key]
+    if kind is not None and not isinstance(v, kind):
+        raise LabelError(path, f"expected {kind.__name__}, got {type(v).__name__}", where=f"{where}.{key}")
+    return v
+
+
+def _camera_from_stream(name: str, props: dict, path: Path, where: str):
+    try:
+        if "intrinsics_pinhole" in props:
+            p = props["intrinsics_pinhole"]
+            K = np.asarray(p.get("camera_matrix", p.get("camera_matrix_3x4")), dtype=np.float64).reshape(3, 4)
+            dist = [float(v) for v in p.get("distortion_coeffs", p.get("distortion_coeffs_1xN", []))]
+            model = "radtan" if any(dist) else "pinhole"
+            if model == "radtan" and len(dist) not in (4, 5, 8):
+                if len(dist) > 8 and not any(dist[8:]):
+                    dist = dist[:8]
+                else:
+                    raise ValueError(f"{len(dist)} distortion coefficients (supported: 4, 5 or 8)")
+            return camera_from_params(model, p["width_px"], p["height_px"], K[0, 0], K[1, 1], K[0, 2], K[1, 2],
+                                      dist if model == "radtan" else ())
+        if "intrinsics_fisheye" in props:
+            p = props["intrinsics_fisheye"]
+            coeffs = p.get("lens_coeffs", p.get("lens_coeffs_1xN"))
+            return camera_from_params("fisheye", p["width_px"], p["height_px"], p["focal_length_x"],
+                                      p.get("focal_length_y", p["focal_length_x"]), p["center_x_px"],
+                                      p["center_y_px"], coeffs)
+    except (KeyError, TypeError, ValueError) as e:
+        raise LabelError(path, f"camera {name}: cannot build intrinsics ({e})", where=where) from None
+    return None
+
+
+def _rig_from_document(root: dict, path: Path, lidar_cs: str | None) -> Rig | None:
+    cs = root.get("coordinate_systems") or {}
+    streams = root.get("streams") or {}
+    sensors: dict = {}
+    for name, c in cs.items():
+        if not isinstance(c, dict) or c.get("parent") != VEHICLE:
+            continue
+        T = transform_data(c["pose_wrt_parent"], path, f"openlabel.coordinate_systems.{name}.pose_wrt_parent") \
+            if "pose_wrt_parent" in c else np.eye(4)
+        stream = streams.get(name, {}) if isinstance(streams, dict) else {}
+        if stream.get("type") == "camera":
+            camera = _camera_from_stream(name, stream.get("stream_properties") or {}, path,
+                                         f"openlabel.streams.{name}.stream_properties")
+            if camera is not None:
+                sensors[name] = CameraSensor(name, camera, T)
+        elif stream.get("type") == "lidar" or name == lidar_cs:
+            sensors[name] = LidarSensor(name, T)
+    if lidar_cs not in sensors:
+        return None
+    return Rig(root.get("metadata", {}).get("name", path.stem), sensors, lidar_cs)
+
+
+def read_openlabel(path: str | Path) -> OpenLabelScene:
+    """Read an OpenLABEL 1.0 file into labels per frame (cuboids in the LiDAR frame).
+
+    Cuboids given in another coordinate system of the file (the vehicle, the scene) are converted
+    through its coordinate systems and per-frame transforms. Errors name the file and the JSON key.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LabelError(path, "OpenLABEL file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise LabelError(path, f"cannot read file ({e})") from None
+    except json.JSONDecodeError as e:
+        raise LabelError(path, f"invalid JSON: {e.msg}", where=f"line {e.lineno}") from None
+    root = _get(doc, "openlabel", path, "")
+    version = _get(root, "metadata", path, "openlabel").get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise LabelError(path, f"expected schema_version '{SCHEMA_VERSION}', got {version!r}",
+                         where="openlabel.metadata.schema_version")
+    cs = root.get("coordinate_systems") or {}
+    objects = root.get("objects") or {}
+    frames = root.get("frames") or {}
+    if not isinstance(objects, dict) or not isinstance(frames, dict):
+        raise LabelError(path, "objects and frames must be JSON objects", where="openlabel")
+
+    # the LiDAR frame labels are returned in: the coordinate system of the first cuboid
+    lidar_cs = None
+    for fk, fr in frames.items():
+        for ok, ob in ((fr or {}).get("objects") or {}).items():
+            for c in ((ob or {}).get("object_data") or {}).get("cuboid", []) or []:
+                lidar_cs = c.get("coordinate_system") if isinstance(c, dict) else None
+                break
+            if lidar_cs:
+                break
+        if lidar_cs:
+            break
+    rig = _rig_from_document(root, path, lidar_cs)
+
+    def T_root_cs(name: str, transforms: dict, where: str) -> np.ndarray:
+        T, seen = np.eye(4), set()
+        while name and name in cs and name not in seen:
+            seen.add(name)
+            parent = cs[name].get("parent", "")
+            if not parent:
+                break
+            key = f"{name}_to_{parent}"
+            if key in transforms:
+                T_pc = transform_data(transforms[key].get("transform_src_to_dst"), path,
+                                      f"{where}.transforms.{key}.transform_src_to_dst")
+            elif "pose_wrt_parent" in cs[name]:
+                T_pc = transform_data(cs[name]["pose_wrt_parent"], path,
+                                      f"openlabel.coordinate_systems.{name}.pose_wrt_parent")
+            else:
+                T_pc = np.eye(4)
+            T, name = T_pc @ T, parent
+        return T
+
+    out_frames: dict[int, OpenLabelFrame] = {}
+    labels: dict[int, list[CuboidLabel]] = {}
+    for fk, fr in frames.items():
+        where = f"openlabel.frames.{fk}"
+        try:
+            n = int(fk)
+        except ValueError:
+            raise LabelError(path, f"frame keys must be integers, got {fk!r}", where=where) from None
+        if not isinstance(fr, dict):
+            raise LabelError(path, f"expected an object, got {type(fr).__name__}", where=where)
+        props = fr.get("frame_properties") or {}
+        transforms = props.get("transforms") or {}
+        info = OpenLabelFrame(n, props.get("frame_id"))
+        if isinstance(props.get("timestamp_us"), int):
+            info.timestamp_us = props["timestamp_us"]
+        elif isinstance(props.get("timestamp"), (int, float)):
+            info.timestamp_us = int(round(props["timestamp"] * 1e6))
+        key = f"{VEHICLE}_to_{ODOM}"
+        if key in transforms:
+            info.T_world_vehicle = transform_data(transforms[key].get("transform_src_to_dst"), path,
+                                                  f"{where}.frame_properties.transforms.{key}")
+        for cam, m in (props.get("T_world_vehicle_at_camera") or {}).items():
+            info.T_world_vehicle_at_camera[cam] = transform_data(
+                {"matrix4x4": m}, path, f"{where}.frame_properties.T_world_vehicle_at_camera.{cam}")
+        info.camera_timestamps_us = {c: int(t) for c, t in (props.get("camera_timestamps_us") or {}).items()}
+        out_frames[n] = info
+        T_root_lidar = T_root_cs(lidar_cs, transforms, where) if lidar_cs else np.eye(4)
+        frame_labels = []
+        for uid, ob in (fr.get("objects") or {}).items():
+            ow = f"{where}.objects.{uid}"
+            if uid not in objects:
+                raise LabelError(path, f"object {uid} is not declared in openlabel.objects", where=ow)
+            obj = objects[uid]
+            data = (ob or {}).get("object_data") or {}
+            for k, c in enumerate(data.get("cuboid", []) or []):
+                cw = f"{ow}.object_data.cuboid[{k}]"
+                box = cuboid_from_val(c.get("val") if isinstance(c, dict) else None, path, f"{cw}.val")
+                csys = c.get("coordinate_system") or lidar_cs
+                if csys != lidar_cs:
+                    if csys not in cs:
+                        raise LabelError(path, f"unknown coordinate system {csys!r}", where=f"{cw}.coordinate_system")
+                    box = box.transformed(invert_T(T_root_lidar) @ T_root_cs(csys, transforms, where))
+                extra = decode_attributes({k2: v for k2, v in data.items() if k2 in ("boolean", "num", "text", "vec")},
+                                          path, f"{ow}.object_data")
+                attributes = decode_attributes(c.get("attributes"), path, f"{cw}.attributes")
+                static = decode_attributes(obj.get("object_data"), path, f"openlabel.objects.{uid}.object_data")
+                track = None if static.get(UNTRACKED) else str(obj.get("name", uid))
+                source = extra.get("source", "import")
+                if source not in SOURCES:
+                    raise LabelError(path, f"expected one of {', '.join(SOURCES)}, got {source!r}",
+                                     where=f"{ow}.object_data.text(source)")
+                score = extra.get("score")
+                if score is not None and not isinstance(score, (int, float)):
+                    raise LabelError(path, f"expected a number, got {score!r}", where=f"{ow}.object_data.num(score)")
+                cls = extra.get("class", obj.get("type"))
+                if not isinstance(cls, str) or not cls:
+                    raise LabelError(path, "object type must be a non-empty string",
+                                     where=f"openlabel.objects.{uid}.type")
+                frame_labels.append(CuboidLabel(box, cls, track, score, source, attributes))
+        labels[n] = frame_labels
+    return OpenLabelScene(path, str(root["metadata"].get("name", path.stem)), out_frames, labels, rig)

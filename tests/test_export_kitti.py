@@ -1,0 +1,330 @@
+"""KITTI object and tracking export: round trips on the real KITTI frames, recomputed 2D fields,
+generic drives (undistorted images, calib), output-folder safety and the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from fusionlabel.export import ExportError, ExportOptions, export_drive
+from fusionlabel.export.base import MANIFEST, parse_frames
+from fusionlabel.geometry.cuboid_projection import rect_iou
+from fusionlabel.geometry.transforms import angle_difference, invert_T
+from fusionlabel.io.kitti import cuboid_from_kitti, open_kitti_object, read_kitti_calib, read_kitti_label_file
+
+FRAMES = ("000000", "000001", "000002", "000134")
+
+
+def quiet(**kw) -> ExportOptions:
+    return ExportOptions(progress=False, **kw)
+
+
+def sim_drive(tmp_path_factory, name="sim3", frames=3, masks=False):
+    """A small simulated native drive, generated once per test session."""
+    from fusionlabel.io.native import open_native_drive
+    from fusionlabel.sim.writer import simulate_drive
+
+    root = tmp_path_factory.getbasetemp() / name
+    if not (root / "drive.yaml").exists():
+        simulate_drive(root, frames=frames, seed=1, points=20000, masks=masks, progress=False)
+    return open_native_drive(root)
+
+
+# ------------------------------------------------------------------------------ real KITTI round trip
+def test_kitti_round_trip_is_byte_identical(kitti_object, tmp_path):
+    drive = open_kitti_object(kitti_object)
+    summary = export_drive(drive, "kitti", tmp_path / "out", options=quiet())
+    for fid in FRAMES:
+        for sub in ("label_2", "calib"):
+            original = (kitti_object / sub / f"{fid}.txt").read_bytes()
+            assert (tmp_path / "out" / sub / f"{fid}.txt").read_bytes() == original, (sub, fid)
+        assert (tmp_path / "out" / "velodyne" / f"{fid}.bin").read_bytes() == \
+            (kitti_object / "velodyne" / f"{fid}.bin").read_bytes()
+    n_lines = sum(len(read_kitti_label_file(kitti_object / "label_2" / f"{f}.txt")) for f in FRAMES)
+    assert summary.total_objects == n_lines and summary.total_skipped == 0
+    assert (tmp_path / "out" / MANIFEST).is_file()
+
+
+def test_kitti_recomputed_fields_agree_with_originals(kitti_object, tmp_path):
+    """Every field recomputed from the cuboid: geometry exact to KITTI's precision, alpha within
+    rounding, 2D boxes with median IoU >= 0.93 against the labelled ones."""
+    drive = open_kitti_object(kitti_object)
+    export_drive(drive, "kitti", tmp_path / "out", options=quiet(keep_imported_2d=False))
+    ious, occ_agree, n = [], 0, 0
+    for fid in FRAMES:
+        orig = [d for d in read_kitti_label_file(kitti_object / "label_2" / f"{fid}.txt") if d.type != "DontCare"]
+        ours = [d for d in read_kitti_label_file(tmp_path / "out" / "label_2" / f"{fid}.txt") if d.type != "DontCare"]
+        assert [d.type for d in ours] == [d.type for d in orig]
+        for a, b in zip(orig, ours):
+            np.testing.assert_allclose(b.dimensions_hwl, a.dimensions_hwl, atol=1e-9)
+            np.testing.assert_allclose(b.location, a.location, atol=1e-9)
+            assert b.rotation_y == pytest.approx(a.rotation_y, abs=1e-9)
+            assert abs(angle_difference(b.alpha, a.alpha)) <= 0.021
+            assert abs(b.truncated - a.truncated) <= 0.05
+            ious.append(rect_iou(a.bbox, b.bbox))
+            occ_agree += a.occluded == b.occluded
+            n += 1
+    assert np.median(ious) >= 0.93, sorted(ious)
+    assert min(ious) > 0.45  # small pedestrians: the cuboid is wider than the person (README: 0.49)
+    assert occ_agree / n >= 0.6, f"occlusion level agrees for {occ_agree}/{n}"
+
+
+def test_edited_box_gets_fresh_2d_fields(kitti_object, tmp_path):
+    drive = open_kitti_object(kitti_object)
+    i = drive.index_of("000134")
+
+    def labels_for(k):
+        labels = drive.labels(k)
+        if k != i:
+            return labels
+        moved = labels[0].with_(box=labels[0].box.with_(center=np.add(labels[0].box.center, (0.0, 1.5, 0.0))))
+        return [moved, *labels[1:]]
+
+    export_drive(drive, "kitti", tmp_path / "out", labels_for, quiet(frames=[i]))
+    orig = read_kitti_label_file(kitti_object / "label_2" / "000134.txt")
+    ours = read_kitti_label_file(tmp_path / "out" / "label_2" / "000134.txt")
+    assert ours[0].bbox != orig[0].bbox and rect_iou(ours[0].bbox, orig[0].bbox) < 0.9
+    assert ours[0].location[0] == pytest.approx(orig[0].location[0] - 1.5, abs=0.02)  # lidar +y = camera -x
+    assert [d.bbox for d in ours[1:]] == [d.bbox for d in orig[1:]]
+
+
+def test_class_filter_and_dontcare(kitti_object, tmp_path):
+    drive = open_kitti_object(kitti_object)
+    summary = export_drive(drive, "kitti", tmp_path / "out", options=quiet(classes={"Pedestrian"}))
+    lines = read_kitti_label_file(tmp_path / "out" / "label_2" / "000134.txt")
+    assert {d.type for d in lines} == {"Pedestrian"} and len(lines) == 7
+    assert summary.skipped[("class not selected (--classes)", "DontCare")] == 6
+    assert summary.skipped[("class not selected (--classes)", "Cyclist")] == 6
+    assert summary.objects == {"Pedestrian": 8}
+
+
+def test_objects_outside_the_camera_keep_or_drop(kitti_object, tmp_path):
+    drive = open_kitti_object(kitti_object)
+    i = drive.index_of("000001")
+
+    def labels_for(k):
+        labels = drive.labels(k)
+        behind = labels[1].with_(box=labels[1].box.with_(center=(-20.0, 0.0, -1.0)), source="human")
+        return [*labels, behind]
+
+    s = export_drive(drive, "kitti", tmp_path / "keep", labels_for, quiet(frames=[i]))
+    last = read_kitti_label_file(tmp_path / "keep" / "label_2" / "000001.txt")[3]
+    assert last.bbox == (-1.0, -1.0, -1.0, -1.0) and last.truncated == 1.0 and last.occluded == 3
+    assert last.location[2] < 0  # behind the camera, still where it was drawn
+    assert any("outside camera image_2" in t for t in s.cannot_hold)
+    s = export_drive(drive, "kitti", tmp_path / "drop", labels_for, quiet(frames=[i], outside="drop"))
+    assert len(read_kitti_label_file(tmp_path / "drop" / "label_2" / "000001.txt")) == 7
+    assert s.skipped[("outside camera image_2 (--outside drop)", "Car")] == 1
+
+
+# ------------------------------------------------------------------------------ generic drives
+def test_generic_drive_round_trips_through_kitti_reader(tmp_path_factory, tmp_path):
+    drive = sim_drive(tmp_path_factory)
+    summary = export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera="cam_front"))
+    back = open_kitti_object(tmp_path / "out")
+    assert len(back) == len(drive)
+    cam = drive.rig(0).camera("cam_front").camera
+    for i in range(len(drive)):
+        calib = read_kitti_calib(tmp_path / "out" / "calib" / f"{i:06d}.txt")
+        np.testing.assert_allclose(calib.P[2][:, :3], cam.K, atol=1e-6)
+        np.testing.assert_allclose(calib.T_rect_velo, drive.T_cam_lidar(i, "cam_front"), atol=1e-9)
+        originals = drive.labels(i)
+        ours = back.labels(i)
+        assert [b.label for b in ours] == [{"car": "Car", "van": "Van", "truck": "Truck", "pedestrian":
+                                            "Pedestrian"}.get(a.label, a.label) for a in originals]
+        for a, b in zip(originals, ours):
+            assert np.abs(np.subtract(a.box.center, b.box.center)).max() < 0.011
+            assert abs(angle_difference(a.box.yaw, b.box.yaw)) < 0.006
+        pts = np.fromfile(tmp_path / "out" / "velodyne" / f"{i:06d}.bin", dtype="<f4").reshape(-1, 4)
+        np.testing.assert_array_equal(pts, drive.points(i)[:, :4])
+    assert summary.objects["Car"] > 0 and any("lens distortion" in t for t in summary.cannot_hold)
+
+
+def test_undistorted_image_matches_opencv(tmp_path_factory, tmp_path):
+    """The exported image_2 of a radial-tangential camera equals cv2.undistort of the original."""
+    drive = sim_drive(tmp_path_factory)
+    export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera="cam_front", frames=[0]))
+    cam = drive.rig(0).camera("cam_front").camera
+    original = cv2.imread(str(drive.frames[0].image_paths["cam_front"]))
+    reference = cv2.undistort(original, cam.K, np.array(cam.distortion))
+    ours = cv2.imread(str(tmp_path / "out" / "image_2" / "000000.png"))
+    assert ours.shape == reference.shape
+    inner = (slice(40, -40), slice(40, -40))  # borders differ in how each fills unseen pixels
+    diff = np.abs(ours[inner].astype(int) - reference[inner].astype(int))
+    assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 12
+
+
+def test_fisheye_undistortion_matches_opencv(tmp_path_factory):
+    from fusionlabel.export.views import pinhole_of, undistort_image, undistort_maps
+
+    drive = sim_drive(tmp_path_factory)
+    cam = drive.rig(0).camera("cam_front_left").camera
+    image = drive.image(0, "cam_front_left")
+    ours = undistort_image(image, undistort_maps(cam, pinhole_of(cam)))
+    m1, m2 = cv2.fisheye.initUndistortRectifyMap(cam.K, np.array(cam.distortion), np.eye(3), cam.K,
+                                                 (cam.width, cam.height), cv2.CV_32FC1)
+    reference = cv2.remap(image, m1, m2, cv2.INTER_LINEAR)
+    inner = (slice(60, -60), slice(60, -60))
+    diff = np.abs(ours[inner].astype(int) - reference[inner].astype(int))
+    assert diff.mean() < 1.0
+
+
+# ------------------------------------------------------------------------------ KITTI tracking
+def _tracking_as_object_folder(realdata: Path, root: Path, seq: str, n_frames: int) -> dict[int, list]:
+    """Write frames 0..n-1 of a KITTI tracking sequence as a KITTI object folder; return the
+    original tracking lines per frame."""
+    lines = read_kitti_label_file(realdata / "kitti_tracking" / "label_02" / f"{seq}.txt", tracking=True)
+    raw = (realdata / "kitti_tracking" / "label_02" / f"{seq}.txt").read_text().splitlines()
+    per_frame: dict[int, list] = {}
+    for d, text in zip(lines, [r for r in raw if r.strip()]):
+        if d.frame < n_frames:
+            per_frame.setdefault(d.frame, []).append((d, text))
+    for sub in ("velodyne", "image_2", "calib", "label_2"):
+        (root / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    image = np.zeros((375, 1242, 3), np.uint8)
+    for f in range(n_frames):
+        name = f"{f:06d}"
+        rng.uniform(-20, 20, (200, 4)).astype(np.float32).tofile(root / "velodyne" / f"{name}.bin")
+        cv2.imwrite(str(root / "image_2" / f"{name}.png"), image)
+        (root / "calib" / f"{name}.txt").write_text((realdata / "kitti_tracking" / "calib" / f"{seq}.txt").read_text())
+        (root / "label_2" / f"{name}.txt").write_text("".join(" ".join(t.split()[2:]) + "\n"
+                                                              for _, t in per_frame.get(f, [])))
+    return per_frame
+
+
+def test_kitti_tracking_round_trip(realdata, tmp_path):
+    if not (realdata / "kitti_tracking" / "label_02" / "0001.txt").is_file():
+        pytest.skip("KITTI tracking labels not found")
+    per_frame = _tracking_as_object_folder(realdata, tmp_path / "src", "0001", 25)
+    drive = open_kitti_object(tmp_path / "src")
+
+    def labels_for(i):  # the object reader drops track IDs: put the original ones back
+        tracks = [d.track_id for d, _ in per_frame.get(i, []) if d.type != "DontCare"]
+        return [lab.with_(track_id=str(t)) for lab, t in zip(drive.labels(i), tracks)]
+
+    summary = export_drive(drive, "kitti-tracking", tmp_path / "out", labels_for,
+                           quiet(sequence="0001", sensor_data=False))
+    out = (tmp_path / "out" / "label_02" / "0001.txt").read_text().splitlines()
+    expected = [t for f in sorted(per_frame) for _, t in per_frame[f]]
+    assert sorted(out) == sorted(expected)
+    assert summary.total_objects == len(expected)
+    assert (tmp_path / "out" / "calib" / "0001.txt").read_text() == \
+        (realdata / "kitti_tracking" / "calib" / "0001.txt").read_text()
+
+
+def test_kitti_tracking_renumbers_string_track_ids(tmp_path_factory, tmp_path):
+    drive = sim_drive(tmp_path_factory)
+
+    def labels_for(i):
+        return [lab.with_(track_id=f"agent-{lab.track_id}") for lab in drive.labels(i)]
+
+    export_drive(drive, "kitti-tracking", tmp_path / "out", labels_for, quiet(camera="cam_front_right",
+                                                                               sensor_data=False))
+    lines = read_kitti_label_file(tmp_path / "out" / "label_02" / "0000.txt", tracking=True)
+    mapping = dict(line.split(" ", 1) for line in (tmp_path / "out" / "tracks_0000.txt").read_text().splitlines())
+    calib = read_kitti_calib(tmp_path / "out" / "calib" / "0000.txt")
+    by_frame = {i: {lab.track_id: lab for lab in labels_for(i)} for i in range(len(drive))}
+    for d in lines:
+        lab = by_frame[d.frame][mapping[str(d.track_id)]]
+        box = cuboid_from_kitti(*d.dimensions_hwl, *d.location, d.rotation_y, calib.T_velo_rect)
+        assert np.abs(np.subtract(box.center, lab.box.center)).max() < 1e-5
+    assert len(lines) == sum(len(v) for v in by_frame.values())
+
+
+# ------------------------------------------------------------------------------ output folder, CLI
+def test_output_folder_rules(kitti_object, tmp_path):
+    drive = open_kitti_object(kitti_object)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("user file")
+    with pytest.raises(ExportError, match="not empty"):
+        export_drive(drive, "kitti", out, options=quiet())
+    export_drive(drive, "kitti", out, options=quiet(force=True))
+    assert (out / "keep.txt").is_file()  # not ours: left in place
+    (out / "label_2" / "999999.txt").write_text("stale")
+    (out / "keep.txt").unlink()
+    export_drive(drive, "kitti", out, options=quiet(force=True, frames=[0]))
+    assert not (out / "label_2" / "999999.txt").exists()  # previous export replaced
+    assert sorted(p.name for p in (out / "label_2").iterdir()) == ["000000.txt"]
+    with pytest.raises(ExportError, match="source drive"):
+        export_drive(drive, "kitti", kitti_object, options=quiet(force=True))
+
+
+def test_parse_frames(kitti_object):
+    drive = open_kitti_object(kitti_object)
+    assert parse_frames("0-2,000134,1", drive) == [0, 1, 2, 3]
+    assert parse_frames("-1", drive) == [3]
+    assert parse_frames("1:2", drive) == [1, 2]
+    with pytest.raises(ExportError, match="--frames"):
+        parse_frames("7", drive)
+    with pytest.raises(ExportError, match="--frames"):
+        parse_frames("3-1", drive)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fusionlabel.cli.main", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_export_prints_summary_and_refuses_non_empty(kitti_object, tmp_path):
+    out = run_cli("export", str(kitti_object), "--format", "kitti", "--out", str(tmp_path / "o"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert "exported 4 frame(s) as kitti" in out.stdout and "Pedestrian: 8" in out.stdout
+    again = run_cli("export", str(kitti_object), "--format", "kitti", "--out", str(tmp_path / "o"))
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1 and "--force" in again.stderr
+    bad = run_cli("export", str(kitti_object), "--format", "kitti", "--out", str(tmp_path / "p"), "--frames", "x9")
+    assert bad.returncode == 2 and "--frames" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_cli_shows_progress_bar(kitti_object, tmp_path):
+    out = run_cli("export", str(kitti_object), "--format", "kitti", "--out", str(tmp_path / "o"), "--labels-only")
+    assert out.returncode == 0 and "export kitti" in out.stderr and "4/4" in out.stderr
+    assert not (tmp_path / "o" / "velodyne").exists()
+
+
+def test_extrinsic_of_generic_calib_is_lidar_to_camera(tmp_path_factory, tmp_path):
+    """Tr_velo_to_cam maps LiDAR points to the camera: points project where the rig says."""
+    drive = sim_drive(tmp_path_factory)
+    export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera="cam_front_right", frames=[1],
+                                                                 sensor_data=False))
+    calib = read_kitti_calib(tmp_path / "out" / "calib" / "000001.txt")
+    pts = drive.points(1)[:500, :3].astype(np.float64)
+    cam = drive.rig(1).camera("cam_front_right").camera
+    ours = (calib.P[2] @ calib.T_rect_velo @ np.c_[pts, np.ones(len(pts))].T).T
+    ref = (invert_T(drive.rig(1).camera("cam_front_right").T_vehicle_sensor) @ drive.rig(1).T_vehicle_lidar
+           @ np.c_[pts, np.ones(len(pts))].T).T
+    front = ref[:, 2] > 1
+    np.testing.assert_allclose(ours[front, :2] / ours[front, 2:3], cam.project(ref[front, :3]).uv, atol=1e-6)
+
+
+def test_project_export_uses_annotations_and_notices_edits(kitti_object, tmp_path):
+    """Exporting a project: imported labels come back byte-identical; a box moved with a SetBox
+    command gets a recomputed 2D box while the others keep theirs."""
+    from fusionlabel.model.commands import SetBox
+    from fusionlabel.store.project import Project
+
+    project = Project.create(tmp_path / "proj", kitti_object, import_labels=True)
+    try:
+        ann = project.document.annotations(3)[0]
+        moved = ann.box.with_(center=np.add(ann.box.center, (0.0, 1.0, 0.0)))
+        project.document.apply(SetBox(ann.uid, moved))
+    finally:
+        project.close()
+    out = run_cli("export", str(tmp_path / "proj"), "--format", "kitti", "--out", str(tmp_path / "o"),
+                  "--labels-only", "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert "source: project" in out.stdout
+    for fid in FRAMES[:3]:
+        assert (tmp_path / "o" / "label_2" / f"{fid}.txt").read_bytes() == \
+            (kitti_object / "label_2" / f"{fid}.txt").read_bytes()
+    orig = read_kitti_label_file(kitti_object / "label_2" / "000134.txt")
+    ours = read_kitti_label_file(tmp_path / "o" / "label_2" / "000134.txt")
+    assert ours[0].bbox != orig[0].bbox and ours[0].location[0] == pytest.approx(orig[0].location[0] - 1.0, abs=0.02)
+    assert [(d.type, d.bbox, d.location) for d in ours[1:]] == [(d.type, d.bbox, d.location) for d in orig[1:]]

@@ -1,0 +1,191 @@
+"""nuScenes import checked against nuscenes-devkit on the real keyframe: boxes in the LiDAR frame,
+num_lidar_pts, and LiDAR -> camera projection with per-camera ego poses, point for point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("nuscenes")
+
+from fusionlabel.errors import DriveError  # noqa: E402
+from fusionlabel.geometry.cuboid import points_in_cuboid  # noqa: E402
+from fusionlabel.geometry.projection import project_points  # noqa: E402
+from fusionlabel.geometry.transforms import transform_points  # noqa: E402
+from fusionlabel.io.nuscenes import is_nuscenes_root, open_nuscenes  # noqa: E402
+
+CAMERAS = ("CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_RIGHT", "CAM_BACK", "CAM_BACK_LEFT", "CAM_FRONT_LEFT")
+
+
+@pytest.fixture(scope="module")
+def nusc_root(realdata) -> Path:
+    root = realdata / "nuscenes_mini"
+    if not (root / "v1.0-mini" / "scene.json").is_file():
+        pytest.skip(f"nuScenes sample not found at {root}")
+    return root
+
+
+@pytest.fixture(scope="module")
+def drive(nusc_root):
+    return open_nuscenes(nusc_root)
+
+
+def test_scene_becomes_a_drive(drive, nusc_root):
+    assert len(drive) == 1 and drive.name == "nuscenes/scene-0061"
+    rig = drive.rig(0)
+    assert rig.reference_lidar == "LIDAR_TOP" and sorted(rig.camera_names) == sorted(CAMERAS)
+    f = drive.frames[0]
+    assert set(f.image_paths) == set(CAMERAS) and all(p.is_file() for p in f.image_paths.values())
+    assert f.timestamp_us == 1532402927647951
+    assert set(f.T_world_vehicle_at_camera) == set(CAMERAS)
+    assert all(0 < f.timestamp_us - t < 50_000 for t in f.camera_timestamps_us.values())
+    assert drive.points(0).shape == (34688, 5)
+    labels = drive.labels(0)
+    assert len(labels) == 69
+    assert sum(lab.label == "human.pedestrian.adult" for lab in labels) == 30
+    assert is_nuscenes_root(nusc_root) and is_nuscenes_root(nusc_root / "v1.0-mini")
+    assert not is_nuscenes_root(nusc_root.parent)
+
+
+def test_boxes_in_lidar_frame_equal_devkit(drive):
+    """Our cuboids equal the devkit's boxes of get_sample_data(LIDAR_TOP) (sensor frame)."""
+    nusc = drive.nusc
+    _, boxes, _ = nusc.get_sample_data(drive.tokens[0].lidar)
+    ours = {lab.attributes["nuscenes_token"]: lab for lab in drive.labels(0)}
+    assert len(boxes) == len(ours) == 69
+    for b in boxes:
+        lab = ours[b.token]
+        np.testing.assert_allclose(lab.box.center, b.center, atol=1e-9)
+        np.testing.assert_allclose(lab.box.size, [b.wlh[1], b.wlh[0], b.wlh[2]], atol=1e-12)
+        np.testing.assert_allclose(lab.box.rotation(), b.rotation_matrix, atol=1e-9)
+        assert lab.label == b.name and lab.track_id == nusc.get("sample_annotation", b.token)["instance_token"]
+
+
+def test_num_lidar_pts_reproduced(drive):
+    pts = drive.points(0)
+    counts = [int(points_in_cuboid(pts, lab.box).sum()) for lab in drive.labels(0)]
+    assert counts == [lab.attributes["num_lidar_pts"] for lab in drive.labels(0)]
+
+
+def _devkit_rule(points_cam: np.ndarray, uv: np.ndarray, width: int, height: int) -> np.ndarray:
+    """map_pointcloud_to_image's filter: depth > 1 m and 1 px inside the border."""
+    with np.errstate(invalid="ignore"):
+        return ((points_cam[:, 2] > 1.0) & (uv[:, 0] > 1) & (uv[:, 0] < width - 1)
+                & (uv[:, 1] > 1) & (uv[:, 1] < height - 1))
+
+
+@pytest.mark.parametrize("camera", CAMERAS)
+def test_projection_matches_devkit_point_for_point(drive, camera):
+    nusc = drive.nusc
+    dev, _, _ = nusc.explorer.map_pointcloud_to_image(drive.tokens[0].lidar, drive.tokens[0].cameras[camera])
+    cam = drive.rig(0).camera(camera).camera
+    pts = drive.points(0).astype(np.float64)
+    p_cam = transform_points(drive.T_cam_lidar(0, camera), pts)
+    uv = cam.project(p_cam, near=0.0).uv
+    mask = _devkit_rule(p_cam, uv, cam.width, cam.height)
+    assert mask.sum() == dev.shape[1]   # same points survive, in the same order
+    err = np.linalg.norm(uv[mask] - dev[:2].T, axis=1)
+    assert err.max() <= 0.5, err.max()
+    # the fast kernel agrees on every point both keep
+    fast = project_points(drive.points(0), drive.T_cam_lidar(0, camera), cam)
+    both = np.intersect1d(fast.index, np.flatnonzero(mask))
+    assert len(both) >= 0.99 * mask.sum()
+    pos = np.searchsorted(fast.index, both)
+    assert np.abs(fast.uv[pos] - uv[both]).max() < 0.01
+
+
+def test_without_per_camera_poses_projection_is_off(drive):
+    """The ego moves ~9 m/s: ignoring camera capture times misplaces points by pixels (the test
+    above would fail without the compensation)."""
+    worst = 0.0
+    for camera in CAMERAS:
+        cam = drive.rig(0).camera(camera).camera
+        pts = drive.points(0).astype(np.float64)
+        exact = cam.project(transform_points(drive.T_cam_lidar(0, camera), pts), near=0.0).uv
+        static = cam.project(transform_points(drive.rig(0).T_cam_lidar(camera), pts), near=0.0).uv
+        ok = np.all(np.isfinite(exact), axis=1) & np.all(np.isfinite(static), axis=1)
+        ok &= cam.in_bounds(exact)
+        worst = max(worst, float(np.median(np.linalg.norm(exact[ok] - static[ok], axis=1))))
+    assert worst > 2.0
+
+
+# ------------------------------------------------------------------------------ errors, scenes, sweeps
+def _copy_tables(src: Path, dst: Path) -> Path:
+    shutil.copytree(src / "v1.0-mini", dst / "v1.0-mini")
+    for sub in ("samples", "maps"):
+        (dst / sub).symlink_to(src / sub)
+    return dst
+
+
+def test_missing_table_named(nusc_root, tmp_path):
+    root = _copy_tables(nusc_root, tmp_path / "ds")
+    (root / "v1.0-mini" / "ego_pose.json").unlink()
+    with pytest.raises(DriveError, match="ego_pose"):
+        open_nuscenes(root)
+
+
+def test_scene_selection(nusc_root, tmp_path):
+    root = _copy_tables(nusc_root, tmp_path / "ds")
+    scenes = json.loads((root / "v1.0-mini" / "scene.json").read_text())
+    twin = dict(scenes[0], token="f" * 32, name="scene-9999")
+    (root / "v1.0-mini" / "scene.json").write_text(json.dumps(scenes + [twin]))
+    with pytest.raises(DriveError, match="2 scenes.*scene-0061"):
+        open_nuscenes(root)
+    assert open_nuscenes(root, scene="scene-9999").name == "nuscenes/scene-9999"
+    assert open_nuscenes(root, scene=0).name == "nuscenes/scene-0061"
+    with pytest.raises(DriveError, match="no scene 'scene-1'"):
+        open_nuscenes(root, scene="scene-1")
+
+
+def test_not_a_version_folder(tmp_path):
+    with pytest.raises(DriveError, match="version"):
+        open_nuscenes(tmp_path)
+
+
+def test_sweeps_between_keyframes(tmp_path_factory, tmp_path):
+    """A dataset whose middle LiDAR/camera records are sweeps: keyframes only by default, all three
+    with ``sweeps=True`` (the sweep without labels, with the cameras nearest in time)."""
+    from fusionlabel.export import ExportOptions, export_drive
+    from test_export_kitti import sim_drive
+
+    sim = sim_drive(tmp_path_factory)
+    export_drive(sim, "nuscenes", tmp_path / "ds", options=ExportOptions(progress=False))
+    tables = tmp_path / "ds" / "v1.0-mini"
+    load = lambda name: json.loads((tables / f"{name}.json").read_text())  # noqa: E731
+    samples, sds, anns = load("sample"), load("sample_data"), load("sample_annotation")
+    middle = samples[1]["token"]
+    for sd in sds:
+        if sd["sample_token"] == middle:
+            sd["is_key_frame"] = False
+            sd["sample_token"] = samples[0]["token"]
+    samples[0]["next"], samples[2]["prev"] = samples[2]["token"], samples[0]["token"]
+    samples = [samples[0], samples[2]]
+    dropped = {a["token"] for a in anns if a["sample_token"] == middle}
+    anns = [a for a in anns if a["token"] not in dropped]
+    for a in anns:
+        a["prev"] = "" if a["prev"] in dropped else a["prev"]
+        a["next"] = "" if a["next"] in dropped else a["next"]
+    instances = load("instance")
+    for inst in instances:
+        mine = [a for a in anns if a["instance_token"] == inst["token"]]
+        inst["nbr_annotations"] = len(mine)
+        if mine:
+            inst["first_annotation_token"], inst["last_annotation_token"] = mine[0]["token"], mine[-1]["token"]
+    instances = [i for i in instances if i["nbr_annotations"]]
+    scene = load("scene")
+    scene[0]["nbr_samples"] = 2
+    for name, rows in (("sample", samples), ("sample_data", sds), ("sample_annotation", anns),
+                       ("instance", instances), ("scene", scene)):
+        (tables / f"{name}.json").write_text(json.dumps(rows))
+    keyframes = open_nuscenes(tmp_path / "ds")
+    assert len(keyframes) == 2
+    full = open_nuscenes(tmp_path / "ds", sweeps=True)
+    assert len(full) == 3 and full.tokens[1].sample is None and full.labels(1) == []
+    assert [f.timestamp_us for f in full.frames] == [f.timestamp_us for f in sim.frames]
+    assert len(full.labels(2)) == len(sim.labels(2))
+    assert set(full.frames[1].image_paths) == set(full.frames[0].image_paths)
+    assert set(full.frames[1].camera_timestamps_us.values()) == {sim.frames[1].timestamp_us}
