@@ -93,6 +93,28 @@ def test_edited_box_gets_fresh_2d_fields(kitti_object, tmp_path):
     assert [d.bbox for d in ours[1:]] == [d.bbox for d in orig[1:]]
 
 
+def test_small_edit_noticed_without_source_label_file(kitti_object, tmp_path):
+    # A 5 cm nudge keeps alpha within tolerance; kitti_geometry still reveals the edit when the
+    # exporter cannot re-read the drive's label file (a copy of the drive without label_2/).
+    import shutil
+
+    copy = tmp_path / "kitti"
+    for d in ("velodyne", "image_2", "calib", "label_2"):
+        shutil.copytree(kitti_object / d, copy / d)
+    drive = open_kitti_object(copy)
+    i = drive.index_of("000134")
+    labels = list(drive.labels(i))
+    shutil.rmtree(copy / "label_2")
+    nudged = labels[0].with_(box=labels[0].box.with_(center=np.add(labels[0].box.center, (0.05, 0.0, 0.0))))
+
+    export_drive(drive, "kitti", tmp_path / "out", lambda k: [nudged, *labels[1:]] if k == i else [],
+                 quiet(frames=[i]))
+    orig = read_kitti_label_file(kitti_object / "label_2" / "000134.txt")
+    ours = read_kitti_label_file(tmp_path / "out" / "label_2" / "000134.txt")
+    assert ours[0].bbox != orig[0].bbox            # recomputed from the moved box
+    assert [d.bbox for d in ours[1:len(labels)]] == [d.bbox for d in orig[1:len(labels)]]  # untouched kept
+
+
 def test_class_filter_and_dontcare(kitti_object, tmp_path):
     drive = open_kitti_object(kitti_object)
     summary = export_drive(drive, "kitti", tmp_path / "out", options=quiet(classes={"Pedestrian"}))

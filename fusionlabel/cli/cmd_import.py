@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import DriveError
     from ..export.base import prepare_output
-    from ..export.source import open_any_drive
+    from ..io.drives import open_drive
     from ..io.native import NativeDriveWriter
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
     from ..io.openlabel import read_openlabel
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sweeps and is_nuscenes_root(args.source):
         drive = open_nuscenes(args.source, scene=args.scene, sweeps=True)
     else:
-        drive = open_any_drive(args.source, args.scene)
+        drive = open_drive(args.source, args.scene)
     labels_for = read_openlabel(args.labels).labels_for(drive) if args.labels else drive.labels
     rig = drive.rig(0)
     for i in range(1, len(drive)):

@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render one frame of a drive to a PNG: every camera image with LiDAR "
                                    "points coloured by depth and the cuboids as wireframes (front face "
                                    "crossed), plus a bird's-eye view of the sweep.")
-    p.add_argument("drive", type=Path, help="drive folder (native, KITTI object)")
+    p.add_argument("drive", type=Path, help="drive folder (native, KITTI object, nuScenes dataroot, SUSTech-style)")
+    p.add_argument("--scene", help="nuScenes only: scene name, token or index (default: the only scene)")
     p.add_argument("--frame", default="0", help="frame ID (e.g. 000001) or index (0, -1); default 0")
     p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")
     p.set_defaults(func=run)
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.images import write_image
     from ..render.frame_image import render_frame
 
-    drive = open_drive(args.drive)
+    drive = open_drive(args.drive, scene=args.scene)
     try:
         index = drive.index_of(args.frame)
     except KeyError as e:

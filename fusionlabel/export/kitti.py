@@ -123,9 +123,10 @@ class KittiExporter(Exporter):
                        source_lines: dict | None) -> bool:
         """Whether an imported object is untouched, so its KITTI 2D fields may be kept.
 
-        With the drive's own label file at hand, the box written to KITTI precision must equal a line
-        of that file (and the stored 2D box that line's); without it, the stored alpha must still
-        agree with the box (a weaker test: a pure shift of a few centimetres goes unnoticed).
+        The box written at KITTI precision must equal the geometry the object was imported with
+        (``kitti_geometry``), or a line of the drive's own label file with the stored 2D box; for
+        labels imported before ``kitti_geometry`` existed, the stored alpha must still agree with
+        the box (a weaker test: a shift of a few centimetres goes unnoticed).
         """
         a = lab.attributes
         if not (self.options.keep_imported_2d and lab.source == "import" and all(k in a for k in KITTI_FIELDS)):
@@ -134,6 +135,8 @@ class KittiExporter(Exporter):
             return False
         try:
             bbox = tuple(float(v) for v in a["bbox_2d"])
+            if "kitti_geometry" in a:
+                return _geometry_key(geometry[0], *a["kitti_geometry"]) == geometry and len(bbox) == 4
             if source_lines is not None:
                 return source_lines.get(geometry) == tuple(f"{v:.2f}" for v in bbox)
             return abs(angle_difference(float(a["alpha"]), alpha_now)) < ALPHA_TOLERANCE and len(bbox) == 4

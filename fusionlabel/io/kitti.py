@@ -240,8 +240,10 @@ def label_from_kitti(line: KittiLabelLine, T_velo_rect: np.ndarray, path: Path, 
         raise LabelError(path, f"{line.type}: dimensions h, w, l must be positive, got {h} {w} {l}",
                          where=f"line {lineno}" if lineno else None)
     box = cuboid_from_kitti(h, w, l, *line.location, line.rotation_y, T_velo_rect)
+    # kitti_geometry keeps the line's own h w l x y z ry so an exporter can tell an untouched box.
     attributes = {"truncated": line.truncated, "occluded": line.occluded, "alpha": line.alpha,
-                  "bbox_2d": list(line.bbox), "kitti_camera": camera}
+                  "bbox_2d": list(line.bbox), "kitti_camera": camera,
+                  "kitti_geometry": [h, w, l, *line.location, line.rotation_y]}
     track = None if line.track_id is None else str(line.track_id)
     return CuboidLabel(box, line.type, track, line.score, "model" if line.score is not None else source, attributes)
 

@@ -35,7 +35,10 @@ class BevGrid:
 
 def render_bev(points: np.ndarray, labels: list[CuboidLabel], grid: BevGrid = BevGrid(),
                ring_step: float = 10.0) -> np.ndarray:
-    """(H, W, 3) uint8 RGB: points coloured by height, range rings, ego marker, labelled footprints."""
+    """(H, W, 3) uint8 RGB: points coloured by height, range rings, ego marker, labelled footprints.
+
+    ``points`` (N, 3+) and the labels' boxes must be in the vehicle frame (x forward, y left).
+    """
     h, w = grid.shape
     image = np.full((h, w, 3), 18, dtype=np.uint8)
     center = grid.to_pixels(np.zeros((1, 2)))[0]
@@ -58,6 +61,11 @@ def render_bev(points: np.ndarray, labels: list[CuboidLabel], grid: BevGrid = Be
     return image
 
 
+def short_name(label: str) -> str:
+    """Last part of a dotted class name ("vehicle.car" -> "car") for crowded views."""
+    return label.rsplit(".", 1)[-1]
+
+
 def draw_footprint(image: np.ndarray, lab: CuboidLabel, grid: BevGrid, thickness: int = 2) -> None:
     """Footprint polygon, a heading line from the centre to the front, and the class/track text."""
     color = class_color(lab.label)
@@ -67,5 +75,5 @@ def draw_footprint(image: np.ndarray, lab: CuboidLabel, grid: BevGrid, thickness
     front = c + 0.5 * lab.box.length * np.array([np.cos(lab.box.yaw), np.sin(lab.box.yaw)])
     a, b = grid.to_pixels(np.array([c, front])).astype(np.int32)
     cv2.line(image, tuple(int(v) for v in a), tuple(int(v) for v in b), color, thickness, cv2.LINE_AA)
-    text = lab.label if lab.track_id is None else f"{lab.label} {lab.track_id}"
+    text = short_name(lab.label) if lab.track_id is None else f"{short_name(lab.label)} {str(lab.track_id)[:6]}"
     draw_label(image, text, (int(poly[:, 0].min()), int(poly[:, 1].min()) - 4), color, 0.45)

@@ -17,8 +17,12 @@ FRONT_CROSS = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FA
 
 
 def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
-                radius: int = 1, max_depth: float = 60.0) -> int:
-    """Draw points coloured by depth (near red, far blue), far ones first; returns how many were drawn."""
+                splat: int | None = None, max_depth: float = 60.0) -> int:
+    """Draw points as square splats coloured by depth (near red, far blue), far ones first.
+
+    ``splat`` is the side in pixels (default: 2 px per 1000 px of image width, at least 2).
+    Returns how many points were drawn.
+    """
     proj = project_points(points_lidar, T_cam_lidar, camera)
     if len(proj.index) == 0:
         return 0
@@ -28,14 +32,11 @@ def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.nda
     h, w = image.shape[:2]
     u = np.clip(uv[:, 0], 0, w - 1)
     v = np.clip(uv[:, 1], 0, h - 1)
-    if radius <= 1:
-        # Vectorised 2x2 splats: far points are written first, so near ones end on top.
-        for du in (0, 1):
-            for dv in (0, 1):
-                image[np.clip(v + dv, 0, h - 1), np.clip(u + du, 0, w - 1)] = colors
-    else:
-        for (x, y), c in zip(zip(u, v), colors):
-            cv2.circle(image, (int(x), int(y)), radius, tuple(int(k) for k in c), -1)
+    splat = splat or max(2, round(2 * w / 1000))
+    # Vectorised splats: far points are written first, so near ones end on top.
+    for du in range(splat):
+        for dv in range(splat):
+            image[np.clip(v + dv, 0, h - 1), np.clip(u + du, 0, w - 1)] = colors
     return int(len(uv))
 
 

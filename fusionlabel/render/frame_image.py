@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..geometry.transforms import transform_points
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from .bev import BevGrid, render_bev
@@ -62,8 +63,11 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
         draw_label(image, f"{cam}: {n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
                    (255, 255, 255), max(0.5, 0.8 * s))
         panels.append(image)
-    bev = render_bev(points, labels, bev_grid)
-    draw_label(bev, "bird's-eye view (x forward = up)", (10, 24), (255, 255, 255), 0.6)
+    # The BEV is drawn in the vehicle frame so that forward is up whatever the LiDAR's mounting.
+    T_vehicle_lidar = rig.T_vehicle_lidar
+    bev_labels = [lab.with_(box=lab.box.transformed(T_vehicle_lidar)) for lab in labels]
+    bev = render_bev(transform_points(T_vehicle_lidar, points), bev_labels, bev_grid)
+    draw_label(bev, "bird's-eye view, vehicle frame (forward = up)", (10, 24), (255, 255, 255), 0.6)
     if panels:
         columns = min(MAX_COLUMNS, len(panels))
         cell_width = max(p.shape[1] for p in panels) if columns == 1 else 800
