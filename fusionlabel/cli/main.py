@@ -37,8 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        args = parser.parse_args(["open"])  # no command: the app on sample_data/
     try:
         return int(args.func(args) or 0)
     except FusionLabelError as e:

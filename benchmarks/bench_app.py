@@ -1,0 +1,163 @@
+"""Frame-change latency of the annotation app: time from a frame change to every view updated.
+
+For each drive (the repository's sample drive, and a real KITTI object frame when the shared real
+data is present) it opens the main window on a throw-away project (never inside the drive) and
+prints, in milliseconds:
+
+  * loader:   decode + project one frame on the worker thread (sweep, every image, points splatted
+              into every camera), i.e. what a cache miss costs before anything can be drawn;
+  * step:     next frame when it was prefetched (the normal case when stepping with D), from the
+              key action to every view updated and repainted (BEV, 3 side views, cameras, 3D view,
+              object list, timeline);
+  * cold:     a jump to a frame that is not cached (the loader has to decode it first);
+  * per view: the time to render each view once (QWidget.grab).
+
+The 3D view is included when OpenGL is available (run under Xvfb or a desktop; otherwise the
+offscreen platform is used and the 3D view is left out, which the output says).
+
+Usage: python benchmarks/bench_app.py [--repeats 8] [--drive PATH] [--kitti PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from PyQt6.QtCore import QCoreApplication, Qt  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.main_window import MainWindow  # noqa: E402
+from fusionlabel.app.session import Session  # noqa: E402
+from fusionlabel.store.project import Project  # noqa: E402
+
+
+def change_frame(app, window, target: int, timeout: float = 30.0) -> float:
+    """Seconds from session.set_frame to every visible view having painted ``target``."""
+    t0 = time.perf_counter()
+    window.session.set_frame(target)
+    views = [v for v in window.frame_views() if v.isVisible()]
+    while not all(v.painted_frame == target for v in views):
+        app.processEvents()
+        if time.perf_counter() - t0 > timeout:
+            stale = [type(v).__name__ for v in views if v.painted_frame != target]
+            raise TimeoutError(f"views not updated to frame {target}: {stale}")
+        time.sleep(0.0002)
+    return time.perf_counter() - t0
+
+
+def fmt(values: list[float]) -> str:
+    ms = [v * 1e3 for v in values]
+    return f"median {statistics.median(ms):7.1f} ms  (min {min(ms):6.1f}, max {max(ms):6.1f}, n={len(ms)})"
+
+
+def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | None = None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "project", drive, import_labels=True)
+        session = Session(project)
+        window = MainWindow(session)
+        window.resize(1600, 1000)
+        window.show()
+        testing.wait_for_frame(window)
+        n = len(session.drive)
+        frames = frames or list(range(n))
+        # A selected cuboid (the one with the most points) so that the side views draw too; the
+        # selection follows its track from frame to frame.
+        anns = session.annotations()
+        if anns:
+            session.select((max(anns, key=lambda a: window.displayed.count_in_box(a.box)).uid,))
+        pts = len(window.displayed.points)
+        cams = len(window.displayed.cameras)
+        gl = "with" if window.view3d is not None else "WITHOUT (no OpenGL here)"
+        print(f"\n{label}: {n} frames, {pts:,} points, {cams} cameras, {len(session.annotations())} cuboids "
+              f"in frame 0; 3D view {gl}; platform {app.platformName()}")
+        # Loader cost: decode + project on the worker thread.
+        loads = []
+        for i in frames[: max(repeats, 2)]:
+            window.loader.request(i)
+            testing.wait_until_cached(window, [i])
+            loads.append(window.loader.get(i).load_seconds)
+        print(f"  loader (worker thread)   {fmt(loads)}")
+        # Stepping to a prefetched neighbour.
+        window.show_frame(session.frame)
+        steps = []
+        order = frames if len(frames) > 1 else frames * 2
+        for k in range(repeats):
+            cur = order[k % len(order)]
+            nxt = order[(k + 1) % len(order)]
+            if session.frame != cur:
+                change_frame(app, window, cur)
+            testing.wait_until_cached(window, [nxt])
+            steps.append(change_frame(app, window, nxt))
+        print(f"  step, prefetched         {fmt(steps)}")
+        # Cold: empty the cache, then jump.
+        colds = []
+        for k in range(min(repeats, len(frames))):
+            target = frames[(k * 7 + 3) % len(frames)]
+            if target == session.frame:
+                target = frames[(frames.index(target) + 1) % len(frames)]
+            if target == session.frame:
+                break
+            time.sleep(0.5)  # let prefetches finish so the worker is idle
+            window.loader.invalidate()
+            colds.append(change_frame(app, window, target))
+        if colds:
+            print(f"  jump, not cached (cold)  {fmt(colds)}")
+        # Per-view repaint cost.
+        parts = []
+        for view in window.frame_views():
+            if not view.isVisible():
+                continue
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                if hasattr(view, "grabFramebuffer"):  # the 3D view (a native OpenGL window)
+                    window.view3d_panel.grab_image()
+                else:
+                    view.grab()  # renders the widget into a pixmap, synchronously
+                times.append(time.perf_counter() - t0)
+            name = type(view).__name__ + (f"[{view.name}]" if hasattr(view, "name") else
+                                          f"[{view.kind}]" if hasattr(view, "kind") else "")
+            parts.append(f"{name} {statistics.median(times) * 1e3:.1f}")
+        print("  repaint per view (ms):   " + ", ".join(parts))
+        window.close()
+        session.close()
+        project.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=8)
+    ap.add_argument("--drive", type=Path, default=REPO / "sample_data")
+    realdata = Path(os.environ.get("FUSIONLABEL_REALDATA", REPO.parent / "shared" / "realdata"))
+    ap.add_argument("--kitti", type=Path, default=realdata / "kitti_object" / "training")
+    args = ap.parse_args()
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # two windows, one after the other
+    app = QApplication.instance() or QApplication([])
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+          "(other processes on these cores inflate the figures)")
+    if args.drive.exists():
+        bench_drive(app, args.drive, f"sample drive ({args.drive})", args.repeats)
+    else:
+        print(f"sample drive not found at {args.drive}: skipped")
+    if (args.kitti / "velodyne").is_dir():
+        bench_drive(app, args.kitti, f"KITTI object ({args.kitti}, frames 000001 <-> 000002)", args.repeats,
+                    frames=[1, 2])
+    else:
+        print(f"KITTI sample not found at {args.kitti}: skipped")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Keyboard actions: each key becomes one call into :mod:`fusionlabel.model.edit_actions` (one
+command, applied through the session) or a session change. Qt-free; the shortcut table in
+:mod:`fusionlabel.app.shortcuts` names these methods.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ..model import edit_actions
+from .session import COLOR_MODES, Session
+
+GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
+DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
+
+
+class ViewHooks(Protocol):
+    """What the actions need from the window (every hook optional)."""
+
+    def create_position(self) -> tuple[float, float] | None: ...
+    def focus_selection(self) -> None: ...
+    def toggle_help(self) -> None: ...
+    def frame_points(self) -> np.ndarray | None: ...
+    def cancel_drag(self) -> bool: ...
+
+
+def ground_below(points: np.ndarray | None, xy) -> float:
+    """Ground height under ``xy`` from the sweep (N, 3+), searching wider until points are found."""
+    if points is not None and len(points):
+        for r in GROUND_RADII:
+            z = edit_actions.estimate_ground_z(points, xy, radius=r)
+            if z is not None:
+                return z
+    return DEFAULT_GROUND_Z
+
+
+def create_command(session: Session, xy, yaw: float, points: np.ndarray | None):
+    """The CreateCuboid for a new cuboid of the current class centred at ``xy`` with ``yaw``,
+    standing on the ground found in ``points`` (its box is also the drag preview)."""
+    return edit_actions.create_at(session.document, session.frame, (float(xy[0]), float(xy[1])),
+                                  session.current_class, yaw, ground_below(points, xy))
+
+
+class Actions:
+    def __init__(self, session: Session, hooks: ViewHooks | None = None):
+        self.s = session
+        self.hooks = hooks
+
+    def _hook(self, name, *args, default=None):
+        fn = getattr(self.hooks, name, None) if self.hooks is not None else None
+        return fn(*args) if fn is not None else default
+
+    def _selection(self) -> tuple[str, ...] | None:
+        if not self.s.selection:
+            self.s.notify("select a cuboid first (click it, or Tab)")
+            return None
+        return self.s.selection
+
+    def _edit(self, make) -> None:
+        """Apply the command built by ``make(doc, selection)`` for a non-empty selection."""
+        sel = self._selection()
+        if sel:
+            self.s.apply(make(self.s.document, sel))
+
+    # ------------------------------------------------------------ frames
+    def next_frame(self):
+        self.s.set_frame(self.s.frame + 1)
+
+    def previous_frame(self):
+        self.s.set_frame(self.s.frame - 1)
+
+    def step_frames(self, n: int):
+        self.s.set_frame(self.s.frame + n)
+
+    def first_frame(self):
+        self.s.set_frame(0)
+
+    def last_frame(self):
+        self.s.set_frame(self.s.n_frames - 1)
+
+    def jump_track(self, direction: int):
+        sel = self._selection()
+        if not sel:
+            return
+        ann = edit_actions.jump_to_track(self.s.document, sel[0], direction)
+        if ann is None:
+            track = self.s.document.get(sel[0]).track_id
+            self.s.notify(f"track {track} has no {'later' if direction > 0 else 'earlier'} frame")
+            return
+        self.s.set_frame(ann.frame)
+        self.s.select((ann.uid,))
+
+    def set_frame_status(self, status: str):
+        self.s.apply(edit_actions.set_frame_status(self.s.document, self.s.frame, status))
+
+    # ------------------------------------------------------------ selection
+    def cycle_selection(self, step: int):
+        self.s.select(edit_actions.cycle_selection(self.s.document, self.s.frame, self.s.selection, step))
+
+    def select_all(self):
+        self.s.select(a.uid for a in self.s.annotations())
+
+    def clear_selection(self):
+        if not self._hook("cancel_drag", default=False):
+            self.s.select(())
+
+    # ------------------------------------------------------------ edits
+    def create(self, xy=None):
+        """A cuboid of the current class at ``xy`` (default: the mouse in the BEV), on the ground."""
+        xy = xy if xy is not None else self._hook("create_position")
+        if xy is None:
+            self.s.notify("point at the bird's-eye view to place the new cuboid")
+            return
+        self.apply_create(create_command(self.s, xy, 0.0, self._hook("frame_points")))
+
+    def apply_create(self, cmd):
+        bound = self.s.apply(cmd)
+        if bound is not None:
+            self.s.select((bound.uid,))
+        return bound
+
+    def delete(self):
+        self._edit(edit_actions.delete)
+
+    def delete_track_from_here(self):
+        self._edit(lambda doc, sel: edit_actions.delete_track_from_here(doc, sel, self.s.frame))
+
+    def set_class(self, cls: str):
+        self.s.set_current_class(cls)
+        if self.s.selection:
+            self.s.apply(edit_actions.set_class(self.s.document, self.s.selection, cls))
+        else:
+            self.s.notify(f"new cuboids will be {cls}")
+
+    def rotate(self, degrees: float):
+        self._edit(lambda doc, sel: edit_actions.rotate(doc, sel, degrees))
+
+    def flip(self):
+        self._edit(edit_actions.flip_heading)
+
+    def nudge(self, axis: int, step: float):
+        d = [0.0, 0.0, 0.0]
+        d[axis] = step
+        self._edit(lambda doc, sel: edit_actions.nudge(doc, sel, *d))
+
+    def grow(self, axis: int, step: float):
+        d = [0.0, 0.0, 0.0]
+        d[axis] = step
+        self._edit(lambda doc, sel: edit_actions.resize(doc, sel, *d))
+
+    def copy_to_next_frame(self):
+        sel = self._selection()
+        if sel:
+            self._copy(edit_actions.copy_to_next_frame(self.s.document, sel, self.s.frame, self.s.drive))
+
+    def copy_all_to_next_frame(self):
+        self._copy(edit_actions.copy_all_to_next_frame(self.s.document, self.s.frame, self.s.drive))
+
+    def _copy(self, cmd):
+        if self.s.frame + 1 >= self.s.n_frames:
+            self.s.notify("this is the last frame")
+        elif cmd is None:
+            self.s.notify("nothing to copy: no cuboids, or their tracks are already in the next frame")
+        else:
+            bound = self.s.apply(cmd)
+            if bound is not None:
+                self.s.notify(bound.description)
+
+    def accept_prelabel(self):
+        sel = self._selection()
+        if not sel:
+            return
+        cmd = edit_actions.accept_prelabels(self.s.document, sel)
+        if cmd is None:
+            self.s.notify("the selection holds no pre-labels")
+        self.s.apply(cmd)
+
+    def import_drive_labels(self):
+        """Add the labels that came with the drive (ground truth, imports) as one undoable command."""
+        if self.s.read_only:
+            self.s.notify("read-only project: cannot import", "warning")
+            return
+        report = self.s.project.import_drive_labels(progress=False)
+        skipped = sum(report.skipped_classes.values())
+        text = f"imported {report.created} labels from the drive"
+        if skipped:
+            text += f"; skipped {skipped} of classes the ontology lacks ({', '.join(sorted(report.skipped_classes))})"
+        self.s.notify(text)
+        for err in report.errors[:5]:
+            self.s.notify(err, "warning")
+
+    def undo(self):
+        self.s.undo()
+
+    def redo(self):
+        self.s.redo()
+
+    # ------------------------------------------------------------ view
+    def toggle_layer(self, name: str):
+        self.s.toggle_layer(name)
+
+    def cycle_color_mode(self):
+        mode = COLOR_MODES[(COLOR_MODES.index(self.s.color_mode) + 1) % len(COLOR_MODES)]
+        self.s.set_color_mode(mode)
+        self.s.notify(f"points coloured by {mode}")
+
+    def focus_selection(self):
+        self._hook("focus_selection")
+
+    def reload(self):
+        """Re-read annotations and history from the database (what another process saved)."""
+        self.s.document.reload()
+        self.s.notify("reloaded the project from disk")
+
+    def help(self):
+        self._hook("toggle_help")

@@ -1,0 +1,381 @@
+"""Bird's-eye view: the main drawing surface.
+
+The sweep is rasterised with NumPy into an image the size of the widget (re-rasterised only when
+the frame, the zoom/pan, the size or the colour mode changes); cuboids, handles and text are
+painted on top with QPainter. Mouse: drag on empty ground creates a cuboid (press = centre, drag
+direction = heading, size = the class default), drag inside moves, square handles resize, the
+round knob rotates; right/middle drag pans, the wheel zooms. A drag previews through the session
+and ends in exactly one command.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPolygonF
+from PyQt6.QtWidgets import QWidget
+
+from ..geometry.cuboid import Cuboid
+from ..model import edit_actions
+from .actions import Actions, create_command
+from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
+from .frame_data import FrameData
+from .qt_util import RgbCanvas, annotation_color
+from .session import Session
+
+BACKGROUND = 16
+HANDLE_PX = 5  # half size of a square handle
+PICK_PX = 8  # how close (pixels) a click must be to a handle
+DRAG_PX = 4  # a press that moves less than this is a click
+RING_STEP = 10.0
+
+
+class BevView(QWidget):
+    """Top-down view of the displayed frame; x forward points up, y left points left."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.data: FrameData | None = None
+        self.center = np.array([12.0, 0.0])  # LiDAR xy at the widget centre
+        self.scale = 8.0  # pixels per metre
+        self._raster_key = None
+        self._canvas: RgbCanvas | None = None
+        self._drag: dict | None = None
+        self._new_box: Cuboid | None = None
+        self._mouse = None  # last mouse position (QPointF)
+        self.painted_frame: int | None = None  # the frame the last paint showed (benchmarks)
+        self.setMinimumSize(320, 240)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        session.subscribe(self._on_session)
+
+    # ------------------------------------------------------------------ model -> view
+    @property
+    def frame(self) -> int | None:
+        return None if self.data is None else self.data.index
+
+    def set_frame_data(self, data: FrameData) -> None:
+        self.data = data
+        self._raster_key = None
+        self.cancel_drag()
+        self.update()
+
+    def _on_session(self, kind, payload) -> None:
+        if kind == "layers" and payload == "color_mode":
+            self._raster_key = None
+        if kind in ("document", "selection", "preview", "layers", "class"):
+            self.update()
+
+    def annotations(self):
+        return [] if self.data is None else self.session.annotations(self.data.index)
+
+    # ------------------------------------------------------------------ coordinates
+    def to_screen(self, xy: np.ndarray) -> np.ndarray:
+        """(N, 2) LiDAR xy metres -> (N, 2) widget pixels (u right, v down)."""
+        xy = np.atleast_2d(np.asarray(xy, float))
+        u = self.width() / 2.0 - (xy[:, 1] - self.center[1]) * self.scale
+        v = self.height() / 2.0 - (xy[:, 0] - self.center[0]) * self.scale
+        return np.column_stack([u, v])
+
+    def to_world(self, pos: QPointF) -> np.ndarray:
+        """Widget pixel -> LiDAR xy (2,)."""
+        x = self.center[0] - (pos.y() - self.height() / 2.0) / self.scale
+        y = self.center[1] - (pos.x() - self.width() / 2.0) / self.scale
+        return np.array([x, y])
+
+    def zoom_at(self, pos: QPointF, factor: float) -> None:
+        before = self.to_world(pos)
+        self.scale = float(np.clip(self.scale * factor, 0.5, 400.0))
+        self.center += before - self.to_world(pos)
+        self.update()
+
+    def focus_on(self, xy, size: float | None = None) -> None:
+        self.center = np.asarray(xy, float)[:2].copy()
+        if size:
+            self.scale = float(np.clip(min(self.width(), self.height()) / (3.0 * size), 0.5, 400.0))
+        self.update()
+
+    def create_position(self) -> tuple[float, float]:
+        """Where the N key puts a new cuboid: the mouse if it is over the view, else the centre."""
+        if self._mouse is not None and self.rect().contains(self._mouse.toPoint()):
+            return tuple(self.to_world(self._mouse))
+        return tuple(self.center)
+
+    # ------------------------------------------------------------------ raster
+    def raster(self) -> RgbCanvas:
+        """The points drawn at the current zoom/pan, cached until any of those change."""
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        key = (id(self.data), w, h, tuple(self.center), self.scale, self.session.color_mode)
+        if key == self._raster_key and self._canvas is not None:
+            return self._canvas
+        canvas = RgbCanvas(w, h, BACKGROUND)
+        if self.data is not None and len(self.data.points):
+            colors, order = self.data.colors(self.session.color_mode), self.data.z_order
+            pts = self.data.points
+            u = (w / 2.0 - (pts[order, 1] - self.center[1]) * self.scale).astype(np.int32, copy=False)
+            v = (h / 2.0 - (pts[order, 0] - self.center[0]) * self.scale).astype(np.int32, copy=False)
+            ok = (u >= 0) & (u < w - 1) & (v >= 0) & (v < h - 1)
+            u, v, c = u[ok], v[ok], colors[order[ok]]
+            canvas.array[v, u] = c
+            if self.scale >= 12.0:  # zoomed in: 2x2 dots stay visible
+                canvas.array[v + 1, u] = c
+                canvas.array[v, u + 1] = c
+                canvas.array[v + 1, u + 1] = c
+        self._canvas, self._raster_key = canvas, key
+        return canvas
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.drawImage(0, 0, self.raster().image)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._paint_rings(p)
+        if self.session.layers.get("boxes", True):
+            selected = set(self.session.selection)
+            anns = self.annotations()
+            for ann in anns:
+                if ann.uid not in selected:
+                    self._paint_box(p, ann, False)
+            for ann in anns:
+                if ann.uid in selected:
+                    self._paint_box(p, ann, True)
+        if self._new_box is not None:
+            self._paint_cuboid(p, self._new_box, annotation_color(self.session.ontology, self.session.current_class),
+                               True, self.session.current_class, dashed=True)
+        self._paint_hud(p)
+        p.end()
+        self.painted_frame = self.frame
+
+    def _paint_rings(self, p: QPainter) -> None:
+        o = self.to_screen(np.zeros((1, 2)))[0]
+        p.setPen(QPen(QColor(60, 60, 60), 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        far = math.hypot(self.width(), self.height()) / self.scale + np.linalg.norm(self.center)
+        step = RING_STEP if self.scale >= 2.0 else 5 * RING_STEP
+        for r in np.arange(step, min(far, 300.0), step):
+            rp = r * self.scale
+            p.drawEllipse(QPointF(*o), rp, rp)
+            p.drawText(QPointF(o[0] + 3, o[1] - rp - 3), f"{int(r)} m")
+        ego = np.array([[2.5, 0.95], [2.5, -0.95], [-2.0, -0.95], [-2.0, 0.95]])
+        p.setPen(QPen(QColor(230, 230, 230), 1))
+        p.drawPolygon(QPolygonF([QPointF(*q) for q in self.to_screen(ego)]))
+
+    def _paint_box(self, p: QPainter, ann, selected: bool) -> None:
+        box = self.session.display_box(ann)
+        text = f"{ann.track_id} {ann.cls}" if self.session.layers.get("box_labels", True) else None
+        self._paint_cuboid(p, box, annotation_color(self.session.ontology, ann.cls), selected, text,
+                           dashed=ann.source == "model")
+
+    def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool, text: str | None,
+                      dashed: bool = False) -> None:
+        poly = self.to_screen(box.bev_polygon())
+        c = np.asarray(box.center[:2])
+        front = c + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
+        a, b = self.to_screen(np.array([c, front]))
+        if selected:
+            p.setPen(QPen(QColor(255, 255, 255), 4))
+            p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
+        pen = QPen(color, 2.5 if selected else 1.6)
+        if dashed:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        fill = QColor(color)
+        fill.setAlpha(60 if selected else 25)
+        p.setBrush(QBrush(fill))
+        p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
+        p.drawLine(QPointF(*a), QPointF(*b))
+        if selected:
+            handles = {k: self.to_screen(v)[0] for k, v in self._active_handles(box).items()}
+            p.setPen(QPen(QColor(255, 255, 255), 1))
+            p.drawLine(QPointF(*b), QPointF(*handles["rotate"]))
+            p.setBrush(QBrush(color))
+            for name, q in handles.items():
+                if name == "rotate":
+                    p.drawEllipse(QPointF(*q), HANDLE_PX + 1, HANDLE_PX + 1)
+                else:
+                    p.drawRect(QRectF(q[0] - HANDLE_PX, q[1] - HANDLE_PX, 2 * HANDLE_PX, 2 * HANDLE_PX))
+        if text:
+            p.setPen(QPen(color))
+            top = poly[np.argmin(poly[:, 1])]
+            p.drawText(QPointF(top[0] + 4, top[1] - 4), text)
+
+    def _paint_hud(self, p: QPainter) -> None:
+        p.setPen(QPen(QColor(220, 220, 220)))
+        p.setFont(QFont(p.font().family(), 9))
+        if self.data is None:
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "loading…")
+            return
+        lines = [f"BEV  {len(self.data.points):,} points   colour: {self.session.color_mode}   "
+                 f"new: {self.session.current_class}"]
+        if self.session.read_only:
+            lines.append("READ-ONLY")
+        if len(self.data.points) == 0:
+            lines.append("no points in this frame")
+        y = 16
+        for line in lines:
+            p.drawText(8, y, line)
+            y += 15
+        if self.data.errors:
+            p.setPen(QPen(QColor(255, 110, 90)))
+            for err in self.data.errors[:4]:
+                p.drawText(QRectF(8, y, self.width() - 16, 30),
+                           Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, err)
+                y += 30
+
+    def _active_handles(self, box: Cuboid) -> dict[str, np.ndarray]:
+        """Handles worth offering at this zoom: on a box smaller than a few handles on screen only
+        the rotate knob (zoom in to resize), so that dragging it still moves it."""
+        handles = bev_handle_points(box)
+        if min(box.length, box.width) * self.scale < 6 * HANDLE_PX:
+            return {"rotate": handles["rotate"]}
+        return handles
+
+    # ------------------------------------------------------------------ hit testing
+    def hit(self, pos: QPointF):
+        """What is under a pixel: ("rotate"|"handle", uid, name), ("box", uid) or None."""
+        anns = self.annotations()
+        sel = self.session.selection
+        q = np.array([pos.x(), pos.y()])
+        if sel:
+            for ann in anns:
+                if ann.uid != sel[0]:
+                    continue
+                box = self.session.display_box(ann)
+                for name, xy in self._active_handles(box).items():
+                    if np.linalg.norm(self.to_screen(xy)[0] - q) <= PICK_PX:
+                        return ("rotate", ann.uid, name) if name == "rotate" else ("handle", ann.uid, name)
+        world = self.to_world(pos)
+        inside = []
+        for ann in anns:
+            box = self.session.display_box(ann)
+            d = world - np.asarray(box.center[:2])
+            c, s = math.cos(box.yaw), math.sin(box.yaw)
+            lx, ly = c * d[0] + s * d[1], -s * d[0] + c * d[1]
+            if abs(lx) <= box.length / 2 and abs(ly) <= box.width / 2:
+                inside.append((ann.uid not in sel, box.length * box.width, ann.uid))
+        if inside:
+            return ("box", min(inside)[2])
+        return None
+
+    # ------------------------------------------------------------------ mouse
+    def mousePressEvent(self, ev) -> None:  # noqa: N802
+        pos = ev.position()
+        self._mouse = pos
+        if ev.button() in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):
+            self._drag = {"kind": "pan", "start": pos, "center": self.center.copy()}
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if ev.button() != Qt.MouseButton.LeftButton or self.data is None:
+            return
+        if self.data.index != self.session.frame:  # the new frame is still loading
+            return
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        hit = self.hit(pos)
+        start = self.to_world(pos)
+        if hit is None:
+            self._drag = {"kind": "create", "start_px": pos, "start": start, "active": False}
+            return
+        uid = hit[1]
+        base = self.session.document.get(uid).box
+        if hit[0] == "rotate":
+            self._drag = {"kind": "rotate", "uid": uid, "base": base, "start": start, "active": True}
+        elif hit[0] == "handle":
+            self._drag = {"kind": "resize", "uid": uid, "base": base, "handle": hit[2], "active": True}
+        else:
+            if shift:
+                sel = self.session.selection
+                self.session.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
+                return
+            if uid not in self.session.selection:
+                self.session.select((uid,))
+            self._drag = {"kind": "move", "uid": uid, "base": base, "start": start, "start_px": pos,
+                          "active": False}
+
+    def mouseMoveEvent(self, ev) -> None:  # noqa: N802
+        pos = ev.position()
+        self._mouse = pos
+        d = self._drag
+        if d is None:
+            self._update_cursor(pos)
+            return
+        if d["kind"] == "pan":
+            delta = pos - d["start"]
+            self.center = d["center"] + np.array([delta.y(), delta.x()]) / self.scale
+            self.update()
+            return
+        if not d["active"]:
+            moved_px = pos - d["start_px"]
+            if abs(moved_px.x()) + abs(moved_px.y()) < DRAG_PX:
+                return
+            d["active"] = True
+        world = self.to_world(pos)
+        snap = math.radians(15.0) if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier else None
+        if d["kind"] == "create":
+            delta = world - d["start"]
+            yaw = math.atan2(delta[1], delta[0])
+            d["command"] = create_command(self.session, d["start"], yaw, self._near(d["start"]))
+            self._new_box = d["command"].label.box
+            self.update()
+            return
+        base = d["base"]
+        if d["kind"] == "move":
+            box = moved(base, (*(world - d["start"]), 0.0))
+        elif d["kind"] == "resize":
+            box = resized_bev(base, d["handle"], world)
+        else:
+            box = rotated_to(base, d["start"], world, base.yaw, snap)
+        d["box"] = box
+        self.session.set_preview(d["uid"], box)
+
+    def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
+        d, self._drag = self._drag, None
+        self._update_cursor(ev.position())
+        if d is None or d["kind"] == "pan":
+            return
+        if d["kind"] == "create":
+            box, self._new_box = self._new_box, None
+            if d["active"] and box is not None:
+                Actions(self.session).apply_create(d["command"])
+            elif not d["active"]:
+                self.session.select(())
+            self.update()
+            return
+        self.session.set_preview(d["uid"], None)
+        box = d.get("box")
+        if d["active"] and box is not None and box != d["base"]:
+            description = {"move": "Move", "resize": "Resize", "rotate": "Rotate"}[d["kind"]]
+            self.session.apply(edit_actions.set_box(self.session.document, d["uid"], box, description))
+
+    def cancel_drag(self) -> bool:
+        """Drop a drag in progress (Esc); True when there was one."""
+        d, self._drag = self._drag, None
+        had = self._new_box is not None or (d is not None and d.get("active"))
+        self._new_box = None
+        if d is not None and "uid" in d:
+            self.session.set_preview(d["uid"], None)
+        self.update()
+        return bool(had)
+
+    def _near(self, xy) -> np.ndarray:
+        """Points within 20 m of xy (for the ground height under a new cuboid)."""
+        grid = self.data.grid
+        return grid.points[grid.candidates(xy[0] - 20, xy[0] + 20, xy[1] - 20, xy[1] + 20)]
+
+    def _update_cursor(self, pos: QPointF) -> None:
+        hit = self.hit(pos) if self.data is not None else None
+        shape = {None: Qt.CursorShape.CrossCursor, "box": Qt.CursorShape.SizeAllCursor,
+                 "handle": Qt.CursorShape.SizeFDiagCursor, "rotate": Qt.CursorShape.PointingHandCursor}
+        self.setCursor(shape[hit[0] if hit else None])
+
+    def wheelEvent(self, ev) -> None:  # noqa: N802
+        steps = ev.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_at(ev.position(), 1.2 ** steps)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        self._raster_key = None
+        super().resizeEvent(ev)

@@ -1,0 +1,219 @@
+"""Camera panel: every camera of the rig with the LiDAR points (coloured by depth, toggled with P)
+and every cuboid projected through the lens model; the selection is highlighted.
+
+The image with points is composed by the loader thread. Here the image is resized once per frame
+and widget size (OpenCV, cached); wireframes of all boxes are projected in one batch when the
+annotations change and drawn with OpenCV at display resolution, so a repaint is a few
+milliseconds. Clicking a projected cuboid selects it; double-clicking a camera enlarges it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QImage, QPainter
+from PyQt6.QtWidgets import QGridLayout, QWidget
+
+from .frame_data import CameraFrame, FrameData
+from .projected_boxes import Wireframe
+from .session import Session
+
+CLICK_PX = 4
+SHIFT = 4  # sub-pixel bits for cv2 drawing
+
+
+def wire_pixels(wire: Wireframe, scale: float) -> list[np.ndarray]:
+    """Polylines of a wireframe at display scale, as cv2 fixed-point int32 arrays."""
+    lines = wire.lines * (scale * (1 << SHIFT))
+    if np.isfinite(lines).all():
+        return list(np.clip(np.round(lines), -(1 << 28), 1 << 28).astype(np.int32))
+    return [np.clip(np.round(q[np.isfinite(q).all(axis=1)]), -(1 << 28), 1 << 28).astype(np.int32) for q in lines]
+
+
+class CameraView(QWidget):
+    """One camera image, aspect-fitted, with wireframes drawn on top."""
+
+    enlarge_requested = pyqtSignal(str)
+    display_size_changed = pyqtSignal(str, int, int)
+
+    def __init__(self, session: Session, name: str, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.name = name
+        self.cam: CameraFrame | None = None
+        self.frame: int | None = None
+        self._wire_key = None
+        self._wires: list[tuple[object, Wireframe]] = []
+        self._canvas = None  # (array, QImage) kept alive while drawn
+        self._press = None
+        self.painted_frame: int | None = None
+        self.setMinimumSize(160, 90)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+
+    def set_camera_frame(self, frame: int, cam: CameraFrame | None) -> None:
+        self.frame, self.cam = frame, cam
+        self._wire_key = None
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        """Where the image is drawn in the widget (aspect-fitted, centred)."""
+        if self.cam is None:
+            return QRectF(self.rect())
+        iw, ih = self.cam.camera.width, self.cam.camera.height
+        s = min(self.width() / iw, self.height() / ih)
+        w, h = max(int(iw * s), 1), max(int(ih * s), 1)
+        return QRectF((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+
+    def wireframes(self) -> list[tuple[object, Wireframe]]:
+        """(annotation, wireframe) of the cuboids this camera sees, recomputed when they change."""
+        if self.cam is None or self.frame is None:
+            return []
+        anns = self.session.annotations(self.frame)
+        boxes = [self.session.display_box(a) for a in anns]
+        key = (id(self.cam), tuple((a.uid, b) for a, b in zip(anns, boxes)))
+        if key != self._wire_key:
+            self._wires = [(a, w) for a, w in zip(anns, self.cam.wireframes(boxes)) if w is not None]
+            self._wire_key = key
+        return self._wires
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(8, 8, 8))
+        if self.cam is None:
+            p.setPen(QColor(200, 200, 200))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, f"{self.name}: loading…")
+            p.end()
+            return
+        target = self.image_rect()
+        size = (int(target.width()), int(target.height()))
+        s = size[0] / self.cam.camera.width
+        show_points = self.session.layers.get("camera_points", True)
+        canvas = self.cam.scaled_image(size, show_points).copy()
+        labels = []
+        if self.session.layers.get("boxes", True):
+            selected = set(self.session.selection)
+            for ann, wire in sorted(self.wireframes(), key=lambda aw: aw[0].uid in selected):
+                color = self.session.ontology.color(ann.cls)
+                pts = wire_pixels(wire, s)
+                if ann.uid in selected:
+                    cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
+                    cv2.polylines(canvas, pts, False, tuple(int(c) for c in color), 2, cv2.LINE_AA, SHIFT)
+                else:
+                    cv2.polylines(canvas, pts, False, tuple(int(c) for c in color), 1, cv2.LINE_AA, SHIFT)
+                if self.session.layers.get("box_labels", True):
+                    hull = wire.hull_points() * s
+                    top = hull[np.argmin(hull[:, 1])]
+                    labels.append((QColor(*color), top, f"{ann.track_id} {ann.cls}"))
+        image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
+        self._canvas = (canvas, image)
+        p.drawImage(int(target.x()), int(target.y()), image)
+        p.setClipRect(target)
+        for color, top, text in labels:
+            p.setPen(color)
+            p.drawText(QPointF(target.x() + top[0] + 3, max(target.y() + top[1] - 3, target.y() + 12)), text)
+        p.setClipping(False)
+        p.setPen(QColor(255, 255, 255))
+        info = f"{self.name}  {self.cam.n_points:,} pts" if show_points else self.name
+        p.drawText(QPointF(target.x() + 6, target.y() + 14), info)
+        if self.cam.error:
+            p.setPen(QColor(255, 110, 90))
+            p.drawText(target.adjusted(6, 20, -6, -6), Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+                       self.cam.error)
+        p.end()
+        self.painted_frame = self.frame
+
+    # ------------------------------------------------------------------ picking
+    def pick(self, pos: QPointF) -> str | None:
+        """uid of the nearest projected cuboid whose outline contains the pixel, or None."""
+        target = self.image_rect()
+        if self.cam is None or not target.contains(pos):
+            return None
+        s = target.width() / self.cam.camera.width
+        uv = ((pos.x() - target.x()) / s, (pos.y() - target.y()) / s)
+        hits = []
+        for ann, wire in self.wireframes():
+            hull = cv2.convexHull(np.clip(wire.hull_points(), -1e6, 1e6))
+            if cv2.pointPolygonTest(hull, uv, False) >= 0:
+                hits.append((wire.depth, ann.uid))
+        return min(hits)[1] if hits else None
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self._press = ev.position()
+
+    def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
+        start, self._press = self._press, None
+        if start is None or ev.button() != Qt.MouseButton.LeftButton:
+            return
+        delta = ev.position() - start
+        if abs(delta.x()) + abs(delta.y()) > CLICK_PX:
+            return
+        uid = self.pick(ev.position())
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            if uid is not None:
+                sel = self.session.selection
+                self.session.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
+        else:
+            self.session.select(() if uid is None else (uid,))
+
+    def mouseDoubleClickEvent(self, ev) -> None:  # noqa: N802
+        self.enlarge_requested.emit(self.name)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        super().resizeEvent(ev)
+        r = self.image_rect()
+        self.display_size_changed.emit(self.name, int(r.width()), int(r.height()))
+
+
+class CameraPanel(QWidget):
+    """All cameras of the rig in a grid (up to 3 per row); one can be enlarged."""
+
+    enlarged_changed = pyqtSignal(object)  # the enlarged camera's name, or None
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.views: dict[str, CameraView] = {}
+        self.enlarged: str | None = None
+        self.loader = None  # a FrameLoader, when the panel should feed it display sizes
+        self._layout = QGridLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        session.subscribe(self._on_session)
+
+    def _ensure_views(self, names: list[str]) -> None:
+        if list(self.views) == names:
+            return
+        for view in self.views.values():
+            view.setParent(None)
+            view.deleteLater()
+        self.views = {}
+        for i, name in enumerate(names):
+            view = CameraView(self.session, name)
+            view.enlarge_requested.connect(self.toggle_enlarged)
+            view.display_size_changed.connect(self._size_changed)
+            self.views[name] = view
+            self._layout.addWidget(view, i // 3, i % 3)
+        self.enlarged = None
+
+    def set_frame_data(self, data: FrameData) -> None:
+        self._ensure_views(list(data.cameras))
+        for name, view in self.views.items():
+            view.set_camera_frame(data.index, data.cameras.get(name))
+
+    def _size_changed(self, name: str, width: int, height: int) -> None:
+        """Tell the loader the on-screen size, so it scales the next frames' images itself."""
+        if self.loader is not None and width > 0 and height > 0:
+            self.loader.display_sizes[name] = (width, height)
+
+    def toggle_enlarged(self, name: str) -> None:
+        self.enlarged = None if self.enlarged == name else name
+        for n, view in self.views.items():
+            view.setVisible(self.enlarged is None or n == self.enlarged)
+        self.enlarged_changed.emit(self.enlarged)
+
+    def _on_session(self, kind, payload) -> None:
+        if kind in ("document", "selection", "preview", "layers"):
+            for view in self.views.values():
+                view.update()

@@ -1,0 +1,192 @@
+"""Everything a frame needs on screen, decoded and projected off the GUI thread. Qt-free.
+
+:func:`load_frame_data` never raises for bad input: a corrupt sweep or a missing image becomes a
+message in ``FrameData.errors`` (and an empty sweep or a blank camera canvas), so the rest of
+the frame stays usable.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..errors import FusionLabelError
+from ..geometry.cameras import CameraModel
+from ..model.drive import Drive
+from ..render.camera_overlay import draw_points
+from .point_colors import point_colors
+from .point_index import PointGrid
+from .projected_boxes import wireframes
+
+EMPTY_POINTS = np.zeros((0, 4), np.float32)
+
+
+@dataclass
+class CameraFrame:
+    """One camera of one frame: the image (H, W, 3) uint8 RGB, the same image with the LiDAR
+    points splatted on it (coloured by depth), and what went wrong, if anything."""
+
+    name: str
+    camera: CameraModel
+    T_cam_lidar: np.ndarray
+    image: np.ndarray
+    image_with_points: np.ndarray
+    n_points: int = 0
+    error: str | None = None
+    scaled: dict = field(default_factory=dict, repr=False)  # (width, height, with_points) -> image
+    wires: dict = field(default_factory=dict, repr=False)  # Cuboid -> Wireframe | None
+
+    def wireframes(self, boxes: list) -> list:
+        """Wireframe (or None when unseen) of each box in this camera; cached per box, the
+        missing ones computed in one batch."""
+        missing = [b for b in dict.fromkeys(boxes) if b not in self.wires]
+        if missing:
+            if len(self.wires) > 5000:
+                self.wires.clear()
+            self.wires.update(zip(missing, wireframes(missing, self.T_cam_lidar, self.camera)))
+        return [self.wires[b] for b in boxes]
+
+    def scaled_image(self, size: tuple[int, int], with_points: bool) -> np.ndarray:
+        """The image (with or without points) resized to ``size`` (width, height), cached."""
+        key = (int(size[0]), int(size[1]), bool(with_points))
+        image = self.scaled.get(key)
+        if image is None:
+            src = self.image_with_points if with_points else self.image
+            if key[:2] == (src.shape[1], src.shape[0]):
+                image = src
+            else:
+                image = cv2.resize(src, key[:2], interpolation=cv2.INTER_AREA)
+            if len(self.scaled) > 8:
+                self.scaled.clear()
+            self.scaled[key] = image
+        return image
+
+
+@dataclass
+class FrameData:
+    """A decoded frame: points (N, C) float32 in the LiDAR frame, their grid index, cameras,
+    the point order by height (N,) (lowest first, for drawing) and per-mode colours (cached)."""
+
+    index: int
+    frame_id: str
+    points: np.ndarray
+    grid: PointGrid
+    cameras: dict[str, CameraFrame] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    load_seconds: float = 0.0
+    z_order: np.ndarray | None = None
+    counts: dict = field(default_factory=dict, repr=False)  # Cuboid -> points inside
+    _colors: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_in_box(self, box) -> int:
+        """Points inside a box (cached per box)."""
+        n = self.counts.get(box)
+        if n is None:
+            if len(self.counts) > 5000:
+                self.counts.clear()
+            n = self.counts[box] = self.grid.count_in_box(box)
+        return n
+
+    def prepare_boxes(self, boxes: list) -> None:
+        """Count points in, and project into every camera, these boxes ahead of drawing them."""
+        for box in boxes:
+            self.count_in_box(box)
+        for cam in self.cameras.values():
+            cam.wireframes(boxes)
+
+    def colors(self, mode: str) -> np.ndarray:
+        """(N, 3) uint8 colours of the points by "height", "intensity" or "distance"."""
+        with self._lock:
+            if mode not in self._colors:
+                self._colors[mode] = point_colors(self.points, mode)
+            return self._colors[mode]
+
+    def colors_rgba(self, mode: str) -> np.ndarray:
+        """(N, 4) float32 RGBA in 0..1 (for OpenGL)."""
+        key = ("rgba", mode)
+        rgb = self.colors(mode)
+        with self._lock:
+            if key not in self._colors:
+                rgba = np.ones((len(rgb), 4), np.float32)
+                rgba[:, :3] = rgb * np.float32(1.0 / 255.0)
+                self._colors[key] = rgba
+            return self._colors[key]
+
+
+def _message(e: Exception) -> str:
+    if isinstance(e, FusionLabelError):
+        return str(e)
+    return f"{type(e).__name__}: {e}"
+
+
+def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_mode: str | None = "height",
+                    display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None) -> FrameData:
+    """Decode the sweep and every camera image of a frame and project the points into each.
+    Off the GUI thread, this also computes the ``color_mode`` point colours, the camera images
+    scaled to ``display_sizes`` (camera name -> (width, height) on screen), and for ``boxes``
+    (the frame's cuboids when it was requested) their point counts and wireframes."""
+    t0 = time.perf_counter()
+    frame = drive.frames[index]
+    errors: list[str] = []
+    try:
+        points = np.ascontiguousarray(drive.points(index))
+    except Exception as e:  # noqa: BLE001 - any decoder failure becomes a message
+        points = EMPTY_POINTS
+        errors.append(f"sweep not loaded: {_message(e)}")
+    cameras: dict[str, CameraFrame] = {}
+    rig = None
+    try:
+        rig = drive.rig(index)
+    except Exception as e:  # noqa: BLE001
+        errors.append(f"calibration not loaded: {_message(e)}")
+    if rig is not None and with_cameras:
+        for name in rig.camera_names:
+            cameras[name] = _load_camera(drive, index, name, rig.camera(name).camera, points, frame.image_paths)
+            if cameras[name].error:
+                errors.append(f"{name}: {cameras[name].error}")
+    data = FrameData(index, frame.frame_id, points, PointGrid(points), cameras, errors,
+                     z_order=np.argsort(points[:, 2], kind="stable") if len(points) else np.zeros(0, np.int64))
+    if color_mode is not None:
+        data.colors_rgba(color_mode)
+    for name, size in (display_sizes or {}).items():
+        if name in cameras and size[0] > 0 and size[1] > 0:
+            cameras[name].scaled_image(size, True)
+    if boxes:
+        data.prepare_boxes(boxes)
+    data.load_seconds = time.perf_counter() - t0
+    return data
+
+
+def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, points: np.ndarray,
+                 image_paths: dict) -> CameraFrame:
+    error = None
+    try:
+        T_cam_lidar = drive.T_cam_lidar(index, name)
+    except Exception as e:  # noqa: BLE001
+        T_cam_lidar, error = np.eye(4), f"no extrinsic: {_message(e)}"
+    image = None
+    if name not in image_paths:
+        error = error or "no image for this frame"
+    else:
+        try:
+            image = drive.image(index, name)
+        except Exception as e:  # noqa: BLE001
+            error = error or f"image not loaded: {_message(e)}"
+    if image is None:
+        image = np.full((camera.height, camera.width, 3), 24, np.uint8)
+    elif image.shape[:2] != (camera.height, camera.width):
+        error = error or (f"image is {image.shape[1]}x{image.shape[0]} but the rig says "
+                          f"{camera.width}x{camera.height}")
+    overlay = image.copy()
+    n = 0
+    if len(points) and image.shape[:2] == (camera.height, camera.width):
+        try:
+            n = draw_points(overlay, points, T_cam_lidar, camera)
+        except Exception as e:  # noqa: BLE001
+            error = error or f"projection failed: {_message(e)}"
+    return CameraFrame(name, camera, T_cam_lidar, image, overlay, n, error)

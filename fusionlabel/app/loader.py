@@ -1,0 +1,123 @@
+"""Background frame loading: decode + project on a worker thread, prefetch the neighbours.
+
+The worker serves the frame the user asked for first, then the prefetch window (next, previous,
+the one after next). Finished frames land in a small LRU cache and ``loaded(index)`` is emitted;
+Qt queues that signal onto the GUI thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections import OrderedDict
+from typing import Callable
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from ..model.drive import Drive
+from .frame_data import FrameData, load_frame_data
+
+PREFETCH = (1, -1, 2)
+WORKER_NICE = 10
+
+
+class FrameLoader(QObject):
+    """Loads :class:`FrameData` for a drive; ``get`` returns cached frames at once."""
+
+    loaded = pyqtSignal(int)
+
+    def __init__(self, drive: Drive, capacity: int = 6, prefetch: tuple[int, ...] = PREFETCH, parent=None):
+        super().__init__(parent)
+        self.drive = drive
+        self.capacity = max(capacity, len(prefetch) + 2)
+        self.prefetch = prefetch
+        self.color_mode = "height"  # colours the worker prepares along with each frame
+        self.display_sizes: dict[str, tuple[int, int]] = {}  # camera images are scaled to these
+        # GUI thread: the frame's cuboids (immutable boxes) when it is requested, so that the
+        # worker counts their points and projects them too.
+        self.boxes_for: Callable[[int], list] | None = None
+        self._boxes: dict[int, list] = {}
+        self._cache: OrderedDict[int, FrameData] = OrderedDict()
+        self._pending: dict[int, tuple[int, int]] = {}  # index -> (priority class, order)
+        self._busy: int | None = None
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="fusionlabel-frame-loader", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ GUI thread
+    def get(self, index: int) -> FrameData | None:
+        with self._cond:
+            data = self._cache.get(index)
+            if data is not None:
+                self._cache.move_to_end(index)
+            return data
+
+    def request(self, index: int) -> FrameData | None:
+        """Ask for a frame (returned at once when cached) and prefetch its neighbours."""
+        n = len(self.drive)
+        wanted = [index] + [index + d for d in self.prefetch if 0 <= index + d < n]
+        with self._cond:
+            # Forget prefetches outside the new window: the user has moved on.
+            for k in [k for k in self._pending if k not in wanted]:
+                del self._pending[k]
+            for rank, k in reversed(list(enumerate(wanted))):
+                if k in self._cache:
+                    self._cache.move_to_end(k)  # the window is the last thing to evict
+                elif k != self._busy:
+                    self._pending[k] = (0 if k == index else 1, rank if k != index else -next(self._seq))
+                    if self.boxes_for is not None:
+                        self._boxes[k] = self.boxes_for(k)
+            self._cond.notify()
+            data = self._cache.get(index)
+            if data is not None:
+                self._cache.move_to_end(index)
+            return data
+
+    def invalidate(self) -> None:
+        with self._cond:
+            self._cache.clear()
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._pending.clear()
+            self._cond.notify()
+        self._thread.join(timeout=5.0)
+
+    def cached(self) -> list[int]:
+        with self._cond:
+            return list(self._cache)
+
+    # ------------------------------------------------------------------ worker thread
+    def _run(self) -> None:
+        try:  # below the GUI thread: prefetching must not slow down drawing the current frame
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
+        except (AttributeError, OSError):
+            pass
+        while True:
+            with self._cond:
+                while not self._pending and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    return
+                index = min(self._pending, key=self._pending.get)
+                del self._pending[index]
+                boxes = self._boxes.pop(index, None)
+                self._busy = index
+            data = load_frame_data(self.drive, index, color_mode=self.color_mode,
+                                   display_sizes=dict(self.display_sizes), boxes=boxes)
+            with self._cond:
+                self._busy = None
+                self._cache[index] = data
+                self._cache.move_to_end(index)
+                while len(self._cache) > self.capacity:
+                    self._cache.popitem(last=False)
+                if self._stop:
+                    return
+            try:
+                self.loaded.emit(index)
+            except RuntimeError:  # the QObject is gone (app closing)
+                return

@@ -1,0 +1,119 @@
+"""Start the desktop app on a drive or a project folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+from ..errors import FusionLabelError, InputError
+
+
+def sample_data_path() -> Path:
+    """The repository's simulated sample drive (opened when no path is given)."""
+    import fusionlabel
+
+    return Path(fusionlabel.__file__).resolve().parents[1] / "sample_data"
+
+
+def check_display() -> None:
+    """Fail with a clear message, instead of a Qt abort, when there is nothing to draw on."""
+    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        raise FusionLabelError("fusionlabel open: no display (DISPLAY is not set); run it on a desktop, "
+                               "under xvfb-run, or with QT_QPA_PLATFORM=offscreen")
+
+
+def is_drive_folder(path: Path) -> bool:
+    from ..io.kitti import find_kitti_root
+    from ..io.native import is_native_drive
+
+    return is_native_drive(path) or find_kitti_root(path) is not None
+
+
+def open_project(path: str | Path, project_folder: str | Path | None = None):
+    """A Project for ``path``: a drive (its project is opened or created) or a project folder."""
+    from ..store.project import Project, is_project
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file or folder (expected a drive or a fusionlabel project)")
+    if is_project(path):
+        return Project.open(path)
+    if not is_drive_folder(path):
+        raise InputError(path, "neither a drive (drive.yaml, or KITTI velodyne/ calib/ image_2/) nor a "
+                               "fusionlabel project (project.sqlite)")
+    return Project.open_or_create_for_drive(path, project_folder)
+
+
+def launch(path: str | Path | None = None, frame: str | None = None, project_folder: str | Path | None = None):
+    """Create the QApplication (if needed), open the project and show the main window.
+
+    Returns (app, window); :func:`run_app` then runs the event loop. ``path`` None = sample_data/.
+    """
+    if path is None:
+        path = sample_data_path()
+        if not path.exists():
+            raise InputError(path, "the sample drive is missing; create it with "
+                                   "`fusionlabel simulate --out sample_data` or pass a drive: fusionlabel open PATH")
+    check_display()
+    try:
+        from PyQt6.QtCore import QCoreApplication, Qt
+        from PyQt6.QtWidgets import QApplication
+    except ImportError as e:
+        raise FusionLabelError(f"the app needs PyQt6 and pyqtgraph: pip install 'fusionlabel[app]' ({e})") from None
+    from .main_window import MainWindow
+    from .session import Session
+
+    app = QApplication.instance()
+    if app is None:
+        # One GL context family for every 3D view (pyqtgraph caches its shader programs).
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        app = QApplication([sys.argv[0] if sys.argv else "fusionlabel"])
+    app.setApplicationName("fusionlabel")
+    project = open_project(path, project_folder)
+    try:
+        session = Session(project)
+        if frame is not None:
+            try:
+                session.set_frame(session.drive.index_of(frame))
+            except KeyError as e:
+                raise InputError(path, str(e.args[0]), where="--frame") from None
+        window = MainWindow(session)
+    except BaseException:
+        project.close()
+        raise
+    window.show()
+    return app, window
+
+
+def run_app(path: str | Path | None = None, frame: str | None = None,
+            project_folder: str | Path | None = None) -> int:
+    """Open the main window on ``path`` (default: sample_data/) and run the event loop."""
+    app, window = launch(path, frame, project_folder)
+    session = window.session
+    previous_hook = sys.excepthook
+
+    def report(exc_type, exc, tb):  # a bug in a view must not take the app (or any edit) down
+        traceback.print_exception(exc_type, exc, tb)
+        session.notify(f"internal error ({exc_type.__name__}: {exc}); the last edit is saved", "error")
+
+    sys.excepthook = report
+    # Ctrl+C in the terminal closes the window cleanly (settings saved); the timer lets Python run
+    # its signal handler while Qt's event loop has control.
+    from PyQt6.QtCore import QTimer
+
+    previous_sigint = signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer()
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+    try:
+        return int(app.exec())
+    finally:
+        tick.stop()
+        signal.signal(signal.SIGINT, previous_sigint)
+        sys.excepthook = previous_hook
+        session.close()
+        session.project.close()

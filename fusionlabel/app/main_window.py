@@ -1,0 +1,308 @@
+"""The main window: lays out the views, routes frames from the loader to them, maps keys to
+actions, and shows messages. It holds no annotation state of its own.
+
+Layout (like the professional tools): bird's-eye view (main drawing surface) on the left; 3D view
+above the three side views on the right; the cameras below; the timeline at the bottom; the object
+list and the attribute editor in a dock.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from .actions import Actions
+from .bev_view import BevView
+from .camera_view import CameraPanel
+from .frame_data import FrameData
+from .help_overlay import HelpOverlay
+from .loader import FrameLoader
+from .panels import AttributePanel, ObjectList, Timeline
+from .session import Message, Session
+from .shortcuts import SHORTCUTS, class_shortcuts
+from .side_views import SideViews
+
+TOAST_MS = 8000
+SETTINGS_DELAY_MS = 400  # the current frame is saved once stepping pauses
+
+
+class MainWindow(QMainWindow):
+    """Shows one :class:`Session`. ``frame_shown(index)`` fires once every view has the frame."""
+
+    frame_shown = pyqtSignal(int)
+
+    def __init__(self, session: Session, use_gl: bool | None = None, loader: FrameLoader | None = None):
+        super().__init__()
+        self.session = session
+        self.loader = loader or FrameLoader(session.drive, parent=self)
+        self.loader.color_mode = session.color_mode
+        self.loader.boxes_for = lambda i: [a.box for a in session.document.annotations(i)]
+        self.loader.loaded.connect(self._on_loaded)
+        self.actions_ = Actions(session, hooks=self)
+        self.displayed: FrameData | None = None
+        self.frame_requested_at = time.perf_counter()
+        self.last_latency: float | None = None
+        self._reported_errors: set[tuple[int, str]] = set()
+        self._build(use_gl)
+        self.cameras.loader = self.loader
+        self._install_shortcuts()
+        self._restore_view()
+        session.subscribe(self._on_session)
+        self.resize(1600, 1000)
+        self._update_title()
+        self._update_undo_actions()
+        self.show_frame(session.frame)
+        QTimer.singleShot(0, self._startup_messages)
+        self._settings_timer.start()  # a frame chosen before the window existed (--frame)
+
+    # ------------------------------------------------------------------ layout
+    def _build(self, use_gl: bool | None) -> None:
+        s = self.session
+        self.bev = BevView(s)
+        self.side = SideViews(s)
+        self.cameras = CameraPanel(s)
+        self.timeline = Timeline(s)
+        self.objects = ObjectList(s)
+        self.attributes = AttributePanel(s)
+        if use_gl is None:
+            from .qt_util import opengl_available
+
+            use_gl = opengl_available()
+        if use_gl:
+            from .view3d import View3DPanel
+
+            self.view3d_panel = View3DPanel(s)
+            self.view3d = self.view3d_panel.view
+        else:
+            self.view3d_panel = None
+            self.view3d = None
+            placeholder = QLabel("3D view needs OpenGL, which this display does not provide")
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            placeholder.setStyleSheet("color: #aaa; background: #0e0e12")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.view3d_panel if self.view3d_panel is not None else placeholder)
+        right.addWidget(self.side)
+        right.setSizes([420, 260])
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.bev)
+        top.addWidget(right)
+        top.setSizes([800, 700])
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.cameras)
+        main.setSizes([640, 300])
+        self.main_splitter = main
+        self._splitter_sizes = None
+        self.cameras.enlarged_changed.connect(self._camera_enlarged)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addWidget(main, 1)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+        dock_body = QSplitter(Qt.Orientation.Vertical)
+        dock_body.addWidget(self.objects)
+        dock_body.addWidget(self.attributes)
+        dock = QDockWidget("Objects", self)
+        dock.setWidget(dock_body)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.toast = QLabel(self)
+        self.toast.setWordWrap(True)
+        self.toast.hide()
+        self._toast_timer = QTimer(self)
+        self._toast_timer.setSingleShot(True)
+        self._toast_timer.timeout.connect(self.toast.hide)
+        self._settings_timer = QTimer(self)
+        self._settings_timer.setSingleShot(True)
+        self._settings_timer.setInterval(SETTINGS_DELAY_MS)
+        self._settings_timer.timeout.connect(s.flush_settings)
+        self.read_only_label = QLabel("READ-ONLY")
+        self.read_only_label.setToolTip(s.read_only_reason or "another process has this project open")
+        self.read_only_label.setStyleSheet("color: white; background: #b02020; padding: 1px 6px")
+        self.statusBar().addPermanentWidget(self.read_only_label)
+        self.read_only_label.setVisible(s.read_only)
+        self.help_overlay = HelpOverlay(s.ontology, self)
+        self.help_overlay.closed.connect(self._sync_native_views)
+
+    def _install_shortcuts(self) -> None:
+        self.shortcut_actions: dict[str, QAction] = {}
+        menus = {name: self.menuBar().addMenu(name) for name in ("Frames", "Selection", "Edit", "Classes", "View")}
+        for sc in list(SHORTCUTS) + class_shortcuts(self.session.ontology):
+            action = QAction(sc.description, self)
+            action.setShortcuts([QKeySequence(k) for k in sc.keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setAutoRepeat(True)
+            method = getattr(self.actions_, sc.action)
+            action.triggered.connect(lambda _=False, m=method, a=sc.args: m(*a))
+            menus[sc.group].addAction(action)
+            self.shortcut_actions[f"{sc.action}{sc.args}"] = action
+        self.undo_action = self.shortcut_actions["undo()"]
+        self.redo_action = self.shortcut_actions["redo()"]
+
+    def _camera_enlarged(self, name) -> None:
+        """An enlarged camera takes most of the window's height; back to the layout after."""
+        if name is not None:
+            self._splitter_sizes = self._splitter_sizes or self.main_splitter.sizes()
+            total = sum(self.main_splitter.sizes())
+            self.main_splitter.setSizes([int(total * 0.3), int(total * 0.7)])
+        elif self._splitter_sizes is not None:
+            self.main_splitter.setSizes(self._splitter_sizes)
+            self._splitter_sizes = None
+
+    # ------------------------------------------------------------------ frames
+    def show_frame(self, index: int) -> None:
+        """Ask for a frame; views switch to it when its data is ready (at once when prefetched)."""
+        self.frame_requested_at = time.perf_counter()
+        data = self.loader.request(index)
+        if data is not None:
+            self._display(data)
+        else:
+            self.statusBar().showMessage(f"loading frame {self.session.drive.frames[index].frame_id}…")
+
+    def _on_loaded(self, index: int) -> None:
+        if index == self.session.frame and (self.displayed is None or self.displayed.index != index):
+            data = self.loader.get(index)
+            if data is not None:
+                self._display(data)
+
+    def _display(self, data: FrameData) -> None:
+        self.displayed = data
+        self.statusBar().clearMessage()
+        self.bev.set_frame_data(data)
+        self.side.set_frame_data(data)
+        self.cameras.set_frame_data(data)
+        self.objects.set_frame_data(data)
+        if self.view3d is not None:
+            self.view3d.set_frame_data(data)
+        self._update_title()
+        for err in data.errors:
+            if (data.index, err) not in self._reported_errors:
+                self._reported_errors.add((data.index, err))
+                self.session.notify(f"frame {data.frame_id}: {err}", "warning")
+        self.last_latency = time.perf_counter() - self.frame_requested_at
+        self.frame_shown.emit(data.index)
+
+    def screenshot(self):
+        """The whole window as a QPixmap, the native 3D view included (QWidget.grab misses it)."""
+        from PyQt6.QtGui import QPainter
+
+        pixmap = self.grab()
+        if self.view3d_panel is not None and self.view3d.isVisible():
+            p = QPainter(pixmap)
+            p.drawImage(self.view3d_panel.offset_in(self), self.view3d_panel.grab_image())
+            p.end()
+        return pixmap
+
+    def frame_views(self) -> list[QWidget]:
+        """Every widget that draws the displayed frame; each records the frame it last painted in
+        ``painted_frame`` (benchmarks wait for all of them)."""
+        views = [self.bev, *self.side.views.values(), *self.cameras.views.values(), self.objects, self.timeline.strip]
+        return views + ([self.view3d] if self.view3d is not None else [])
+
+    # ------------------------------------------------------------------ session events
+    def _on_session(self, kind, payload) -> None:
+        if kind == "frame":
+            self.show_frame(payload)
+            self._update_title()
+            self._settings_timer.start()
+        elif kind == "document":
+            self._update_undo_actions()
+        elif kind == "message":
+            self._show_message(payload)
+        elif kind == "layers" and payload == "color_mode":
+            self.loader.color_mode = self.session.color_mode
+
+    def _update_title(self) -> None:
+        s = self.session
+        frame = s.drive.frames[s.frame]
+        ro = "  [READ-ONLY]" if s.read_only else ""
+        self.setWindowTitle(f"fusionlabel — {s.drive.name} — frame {frame.frame_id} ({s.frame + 1}/{s.n_frames}){ro}")
+
+    def _update_undo_actions(self) -> None:
+        doc = self.session.document
+        self.undo_action.setText(f"Undo {doc.undo_text()}" if doc.can_undo else "Undo")
+        self.redo_action.setText(f"Redo {doc.redo_text()}" if doc.can_redo else "Redo")
+
+    def _show_message(self, msg: Message) -> None:
+        self.statusBar().showMessage(msg.text, TOAST_MS)
+        if msg.level == "info":
+            return
+        color = "#b02020" if msg.level == "error" else "#a06010"
+        self.toast.setStyleSheet(f"color: white; background: {color}; padding: 6px; border-radius: 4px")
+        self.toast.setText(msg.text)
+        width = min(900, self.width() - 40)
+        self.toast.setFixedWidth(width)
+        self.toast.adjustSize()
+        self.toast.move((self.width() - width) // 2, 40)
+        self.toast.show()
+        self.toast.raise_()
+        self._toast_timer.start(TOAST_MS)
+
+    def _startup_messages(self) -> None:
+        for msg in self.session.startup_messages:
+            self._show_message(msg)
+        doc, drive = self.session.document, self.session.drive
+        if len(doc) == 0 and not doc.can_undo and any(f.labels_source is not None for f in drive.frames):
+            self.statusBar().showMessage("this drive comes with labels: Ctrl+I imports them", 15000)
+
+    # ------------------------------------------------------------------ hooks for Actions
+    def create_position(self):
+        return self.bev.create_position()
+
+    def frame_points(self) -> np.ndarray | None:
+        return None if self.displayed is None else self.displayed.points
+
+    def focus_selection(self) -> None:
+        anns = self.session.selected_annotations()
+        if not anns:
+            self.session.notify("nothing selected")
+            return
+        box = anns[0].box
+        self.bev.focus_on(box.center, max(box.length, box.width, 4.0))
+        if self.view3d is not None:
+            self.view3d.focus_on(box.center)
+
+    def toggle_help(self) -> None:
+        self.help_overlay.toggle()
+        self._sync_native_views()
+
+    def _sync_native_views(self) -> None:
+        """The 3D view is a native window, always above other widgets: hide it under the overlay."""
+        if self.view3d is not None:
+            self.view3d.setVisible(not self.help_overlay.isVisible())
+
+    def cancel_drag(self) -> bool:
+        if self.help_overlay.isVisible():
+            self.help_overlay.hide()
+            self._sync_native_views()
+            return True
+        return self.bev.cancel_drag() or self.side.cancel_drag()
+
+    # ------------------------------------------------------------------ settings and closing
+    def _restore_view(self) -> None:
+        view = self.session._setting("view", {})
+        if isinstance(view, dict):
+            c, sc = view.get("bev_center"), view.get("bev_scale")
+            if isinstance(c, list) and len(c) == 2 and all(isinstance(v, (int, float)) for v in c):
+                self.bev.center = np.array(c, float)
+            if isinstance(sc, (int, float)) and 0.5 <= sc <= 400:
+                self.bev.scale = float(sc)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        super().resizeEvent(ev)
+        if self.help_overlay.isVisible():
+            self.help_overlay.setGeometry(self.rect())
+
+    def closeEvent(self, ev) -> None:  # noqa: N802
+        self.session.save_setting("view", {"bev_center": [float(v) for v in self.bev.center],
+                                           "bev_scale": float(self.bev.scale)})
+        self.session.flush_settings()
+        self.loader.close()
+        super().closeEvent(ev)

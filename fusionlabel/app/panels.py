@@ -1,0 +1,363 @@
+"""Timeline (frame slider, status and keyframe marks), object list and attribute editor.
+
+All three re-read the document and the session on their events, with their own widget signals
+blocked while they do, so there are no feedback loops; user input becomes a session call or a
+command.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtGui import QColor, QPainter, QPen
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSlider,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..model import edit_actions
+from ..model.document import FRAME_STATUSES
+from .frame_data import FrameData
+from .qt_util import annotation_color
+from .session import Session
+
+STATUSES = FRAME_STATUSES
+STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
+                 "done": QColor(60, 180, 80), "reviewed": QColor(70, 130, 235)}
+
+
+class TimelineStrip(QWidget):
+    """One cell per frame coloured by its status; white ticks = keyframes (frames holding cuboids
+    of source "human"), cyan dots = frames holding the selected track; click or drag to go there."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.keyframes: set[int] = set()
+        self.painted_frame: int | None = None
+        self.setMinimumHeight(26)
+        self.setMouseTracking(False)
+        self.refresh()
+
+    def refresh(self, frames=None) -> None:
+        doc, n = self.session.document, self.session.n_frames
+        for f in (range(n) if frames is None else frames):
+            if 0 <= f < n:
+                if any(a.source == "human" for a in doc.annotations(f)):
+                    self.keyframes.add(f)
+                else:
+                    self.keyframes.discard(f)
+        self.update()
+
+    def _cell(self) -> float:
+        return self.width() / max(self.session.n_frames, 1)
+
+    def frame_at(self, x: float) -> int:
+        return int(min(max(x // self._cell(), 0), self.session.n_frames - 1))
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        n, cw, h = self.session.n_frames, self._cell(), self.height()
+        doc = self.session.document
+        track_frames = set()
+        if self.session.selection:
+            try:
+                track_frames = set(doc.track_frames(doc.get(self.session.selection[0]).track_id))
+            except KeyError:
+                pass
+        for f in range(n):
+            r = QRectF(f * cw, 6, max(cw - (1 if cw > 4 else 0), 1), h - 12)
+            p.fillRect(r, STATUS_COLORS.get(doc.frame_status(f), STATUS_COLORS["new"]))
+            if f in self.keyframes:
+                p.fillRect(QRectF(f * cw + cw / 2 - 1, 0, 2, 6), QColor(255, 255, 255))
+            if f in track_frames:
+                p.fillRect(QRectF(f * cw + cw / 2 - 1.5, h - 5, 3, 4), QColor(0, 220, 255))
+        cur = self.session.frame
+        p.setPen(QPen(QColor(255, 255, 255), 2))
+        p.drawRect(QRectF(cur * cw, 5, max(cw, 2), h - 10))
+        p.end()
+        self.painted_frame = cur
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802
+        self.session.set_frame(self.frame_at(ev.position().x()))
+
+    def mouseMoveEvent(self, ev) -> None:  # noqa: N802
+        if ev.buttons() & Qt.MouseButton.LeftButton:
+            self.session.set_frame(self.frame_at(ev.position().x()))
+
+
+class Timeline(QWidget):
+    """Frame label, status chooser, the strip and a slider."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.label = QLabel()
+        self.label.setMinimumWidth(220)
+        self.status = QComboBox()
+        self.status.addItems(STATUSES)
+        self.status.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.status.currentTextChanged.connect(self._status_chosen)
+        self.strip = TimelineStrip(session)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, session.n_frames - 1)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.valueChanged.connect(session.set_frame)
+        top = QHBoxLayout()
+        top.addWidget(self.label)
+        top.addWidget(QLabel("status:"))
+        top.addWidget(self.status)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(1)
+        layout.addLayout(top)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.slider)
+        session.subscribe(self._on_session)
+        self.refresh()
+
+    def refresh(self) -> None:
+        s = self.session
+        frame = s.drive.frames[s.frame]
+        self.label.setText(f"frame {frame.frame_id}  ({s.frame + 1}/{s.n_frames})")
+        for widget, value in ((self.slider, s.frame), (self.status, s.document.frame_status(s.frame))):
+            widget.blockSignals(True)
+            if widget is self.slider:
+                widget.setValue(value)
+            else:
+                widget.setCurrentText(value)
+            widget.blockSignals(False)
+        self.strip.update()
+
+    def _status_chosen(self, status: str) -> None:
+        if status != self.session.document.frame_status(self.session.frame):
+            if not self.session.apply(edit_actions.set_frame_status(self.session.document, self.session.frame, status)):
+                self.refresh()
+
+    def _on_session(self, kind, payload) -> None:
+        if kind == "document":
+            self.strip.refresh(payload.frames)
+            self.refresh()
+        elif kind in ("frame", "selection"):
+            self.refresh()
+
+
+class ObjectList(QTableWidget):
+    """The cuboids of the displayed frame: track, class, points inside, status."""
+
+    COLUMNS = ("track", "class", "points", "status")
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.session = session
+        self.data: FrameData | None = None
+        self._uids: list[str] = []
+        self.painted_frame: int | None = None
+        self.setHorizontalHeaderLabels(self.COLUMNS)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.itemSelectionChanged.connect(self._rows_chosen)
+        self.itemDoubleClicked.connect(self._row_activated)
+        session.subscribe(self._on_session)
+
+    def set_frame_data(self, data: FrameData) -> None:
+        self.data = data
+        self.refresh()
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        super().paintEvent(ev)
+        self.painted_frame = None if self.data is None else self.data.index
+
+    def count(self, box) -> int | None:
+        return None if self.data is None else self.data.count_in_box(box)
+
+    @staticmethod
+    def status_text(ann) -> str:
+        if ann.source == "model":
+            return "pre-label" + (f" {ann.score:.2f}" if ann.score is not None else "")
+        return {"import": "imported"}.get(ann.source, ann.source)
+
+    def refresh(self) -> None:
+        if self.data is None:
+            return
+        anns = self.session.annotations(self.data.index)
+        self.blockSignals(True)
+        self.setRowCount(len(anns))
+        self._uids = [a.uid for a in anns]
+        for row, ann in enumerate(anns):
+            n = self.count(ann.box)
+            values = (ann.track_id or "", ann.cls, "" if n is None else str(n), self.status_text(ann))
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if col == 1:
+                    item.setForeground(annotation_color(self.session.ontology, ann.cls))
+                if col == 2:
+                    item.setData(Qt.ItemDataRole.DisplayRole, n if n is not None else "")
+                self.setItem(row, col, item)
+        self._show_selection()
+        self.blockSignals(False)
+
+    def _show_selection(self) -> None:
+        self.blockSignals(True)
+        self.clearSelection()
+        mode = self.selectionMode()
+        self.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for uid in self.session.selection:
+            if uid in self._uids:
+                self.selectRow(self._uids.index(uid))
+        self.setSelectionMode(mode)
+        if self.session.selection and self.session.selection[0] in self._uids:
+            self.scrollToItem(self.item(self._uids.index(self.session.selection[0]), 0))
+        self.blockSignals(False)
+
+    def _rows_chosen(self) -> None:
+        rows = sorted({i.row() for i in self.selectedIndexes()})
+        self.session.select(tuple(self._uids[r] for r in rows if r < len(self._uids)))
+
+    def _row_activated(self, item) -> None:
+        win = self.window()
+        if hasattr(win, "focus_selection"):
+            win.focus_selection()
+
+    def _on_session(self, kind, payload) -> None:
+        if kind == "document":
+            if self.data is not None and (self.data.index in payload.frames or not payload.frames):
+                self.refresh()
+        elif kind == "selection":
+            self._show_selection()
+
+
+class AttributePanel(QWidget):
+    """Class and attributes of the primary selected cuboid; every change is one command."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.title = QLabel("no selection")
+        self.cls = QComboBox()
+        self.cls.addItems(list(session.ontology.classes))
+        self.cls.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.cls.currentTextChanged.connect(self._class_chosen)
+        self.form = QFormLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("class"))
+        row.addWidget(self.cls, 1)
+        layout.addLayout(row)
+        layout.addLayout(self.form)
+        layout.addStretch(1)
+        self._editors: dict[str, QWidget] = {}
+        self._shown = None
+        session.subscribe(self._on_session)
+        self.refresh()
+
+    def annotation(self):
+        sel = self.session.selection
+        if not sel:
+            return None
+        try:
+            return self.session.document.get(sel[0])
+        except KeyError:
+            return None
+
+    def refresh(self) -> None:
+        ann = self.annotation()
+        self.setEnabled(ann is not None)
+        if ann is None:
+            self.title.setText("no selection")
+            self._rebuild(None)
+            return
+        b = ann.box
+        self.title.setText(f"track {ann.track_id}   {b.length:.2f} × {b.width:.2f} × {b.height:.2f} m   "
+                           f"yaw {b.yaw * 57.29578:.1f}°")
+        self.cls.blockSignals(True)
+        if self.cls.findText(ann.cls) < 0:
+            self.cls.addItem(ann.cls)
+        self.cls.setCurrentText(ann.cls)
+        self.cls.blockSignals(False)
+        self._rebuild(ann)
+
+    def _rebuild(self, ann) -> None:
+        spec = self.session.ontology.classes.get(ann.cls) if ann is not None else None
+        key = (None if ann is None else ann.cls)
+        if key != self._shown:
+            while self.form.rowCount():
+                self.form.removeRow(0)
+            self._editors = {}
+            for name, a in (spec.attributes.items() if spec is not None else []):
+                editor = self._editor(a)
+                self._editors[name] = editor
+                self.form.addRow(name, editor)
+            self._shown = key
+        if ann is None or spec is None:
+            return
+        for name, editor in self._editors.items():
+            a = spec.attributes[name]
+            value = ann.label.attributes.get(name, a.default)
+            editor.blockSignals(True)
+            if isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, QComboBox):
+                editor.setCurrentText("" if value is None else str(value))
+            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+                editor.setValue(value if isinstance(value, (int, float)) else 0)
+            else:
+                editor.setText("" if value is None else str(value))
+            editor.blockSignals(False)
+
+    def _editor(self, a) -> QWidget:
+        def commit(value, name=a.name):
+            if self.annotation() is not None:
+                s = self.session
+                s.apply(edit_actions.set_attribute(s.document, s.selection, name, value))
+
+        if a.kind == "bool":
+            w = QCheckBox()
+            w.toggled.connect(lambda v: commit(bool(v)))
+        elif a.kind == "enum":
+            w = QComboBox()
+            w.addItems([str(c) for c in (a.choices or ())])
+            w.currentTextChanged.connect(commit)
+        elif a.kind == "int":
+            w = QSpinBox()
+            w.setRange(-1_000_000, 1_000_000)
+            w.valueChanged.connect(lambda v: commit(int(v)))
+        elif a.kind == "float":
+            w = QDoubleSpinBox()
+            w.setRange(-1e9, 1e9)
+            w.setDecimals(3)
+            w.valueChanged.connect(lambda v: commit(float(v)))
+        else:
+            w = QLineEdit()
+            w.editingFinished.connect(lambda: commit(w.text()))
+        w.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        return w
+
+    def _class_chosen(self, cls: str) -> None:
+        ann = self.annotation()
+        if ann is not None and cls:
+            self.session.apply(edit_actions.set_class(self.session.document, self.session.selection, cls))
+
+    def _on_session(self, kind, payload) -> None:
+        if kind in ("selection", "document", "frame"):
+            self.refresh()

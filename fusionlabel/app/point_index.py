@@ -1,0 +1,65 @@
+"""A grid index over a sweep's xy plane for fast "which points are in or near this box" queries.
+
+Qt-free. Built once per frame (in the loader thread); a query touches only the points in the
+cells under the box's axis-aligned footprint instead of the whole sweep.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..geometry.cuboid import Cuboid
+
+MAX_CELLS = 4_000_000
+
+
+class PointGrid:
+    """Points (N, C) binned into square xy cells of ``cell`` metres (non-finite points skipped)."""
+
+    def __init__(self, points: np.ndarray, cell: float = 2.0):
+        self.points = points
+        finite = np.flatnonzero(np.isfinite(points[:, :3]).all(axis=1)) if len(points) else np.empty(0, np.int64)
+        xy = points[finite, :2].astype(np.float64) if len(finite) else np.zeros((0, 2))
+        if len(xy):
+            span = np.ptp(xy, axis=0) + cell
+            while (span[0] / cell + 1) * (span[1] / cell + 1) > MAX_CELLS:  # far outliers: coarser cells
+                cell *= 2.0
+        self.cell = cell
+        ixy = np.floor(xy / cell).astype(np.int64)
+        self.origin = ixy.min(axis=0) if len(ixy) else np.zeros(2, np.int64)
+        ixy -= self.origin
+        self.nx, self.ny = (ixy.max(axis=0) + 1) if len(ixy) else (0, 0)
+        key = ixy[:, 0] * self.ny + ixy[:, 1]
+        order = np.argsort(key, kind="stable")
+        self.sorted_index = finite[order]
+        counts = np.bincount(key, minlength=int(self.nx * self.ny)) if len(key) else np.zeros(0, np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def candidates(self, x_min: float, x_max: float, y_min: float, y_max: float) -> np.ndarray:
+        """Row indices (M,) of points in the cells overlapping the xy rectangle (a superset)."""
+        if self.nx == 0:
+            return np.empty(0, np.int64)
+        lo = np.floor(np.array([x_min, y_min]) / self.cell).astype(np.int64) - self.origin
+        hi = np.floor(np.array([x_max, y_max]) / self.cell).astype(np.int64) - self.origin
+        ix0, iy0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
+        ix1, iy1 = min(int(hi[0]), self.nx - 1), min(int(hi[1]), self.ny - 1)
+        if ix0 > ix1 or iy0 > iy1:
+            return np.empty(0, np.int64)
+        rows = np.arange(ix0, ix1 + 1) * self.ny
+        starts, stops = self.offsets[rows + iy0], self.offsets[rows + iy1 + 1]
+        return np.concatenate([self.sorted_index[a:b] for a, b in zip(starts, stops)])
+
+    def near_box(self, box: Cuboid, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Points within ``margin`` metres of the box (each axis): row indices (M,) and their
+        coordinates in the box frame (M, 3), x along the heading, y left, z up."""
+        corners = box.corners()[:, :2]
+        lo, hi = corners.min(axis=0) - margin, corners.max(axis=0) + margin
+        idx = self.candidates(lo[0], hi[0], lo[1], hi[1])
+        local = (self.points[idx, :3].astype(np.float64) - np.asarray(box.center)) @ box.rotation()
+        half = np.asarray(box.size) / 2.0 + margin
+        keep = np.all(np.abs(local) <= half, axis=1)
+        return idx[keep], local[keep]
+
+    def count_in_box(self, box: Cuboid) -> int:
+        """Number of points inside the box (boundary included)."""
+        return int(len(self.near_box(box)[0]))

@@ -1,0 +1,52 @@
+"""Small Qt helpers shared by the views: NumPy images to QImage, colours, GL availability."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtGui import QColor, QImage
+
+from ..render.colors import class_color
+
+
+def qimage_from_rgb(rgb: np.ndarray) -> QImage:
+    """An owning QImage copy of an (H, W, 3) uint8 RGB array."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class RgbCanvas:
+    """An (H, W, 3) uint8 buffer and a QImage viewing the same memory (no copy per frame)."""
+
+    def __init__(self, width: int, height: int, fill: int = 0):
+        self.array = np.full((max(height, 1), max(width, 1), 3), fill, np.uint8)
+        h, w = self.array.shape[:2]
+        self.image = QImage(self.array.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+
+
+def qcolor(rgb, alpha: int = 255) -> QColor:
+    return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), alpha)
+
+
+def annotation_color(ontology, cls: str) -> QColor:
+    """The ontology colour of a class (the render palette for classes it does not know)."""
+    spec = ontology.classes.get(cls) if ontology is not None else None
+    return qcolor(spec.color if spec is not None else class_color(cls))
+
+
+def opengl_available() -> bool:
+    """True when an OpenGL context can be created on this display (not on 'offscreen')."""
+    from PyQt6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
+
+    app = QGuiApplication.instance()
+    if app is None or app.platformName() in ("offscreen", "minimal", "vnc"):
+        return False
+    ctx = QOpenGLContext()
+    if not ctx.create():
+        return False
+    surface = QOffscreenSurface()
+    surface.create()
+    ok = surface.isValid() and ctx.makeCurrent(surface)
+    if ok:
+        ctx.doneCurrent()
+    return bool(ok)

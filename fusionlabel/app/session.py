@@ -1,0 +1,230 @@
+"""The app's state outside the document: current frame, selection, layer switches, messages.
+
+Qt-free (napari-style): views subscribe to the session and to the document and redraw; they
+never hold the truth. Every edit goes through :meth:`Session.apply` as one command.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import FusionLabelError
+from ..geometry.cuboid import Cuboid
+from ..model import edit_actions
+
+log = logging.getLogger(__name__)
+
+COLOR_MODES = ("height", "intensity", "distance")
+LAYERS = ("camera_points", "boxes", "box_labels")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A user-facing note: level is "info", "warning" or "error"."""
+
+    text: str
+    level: str = "info"
+
+
+class Session:
+    """One open project as the app sees it.
+
+    Events sent to subscribers (``fn(kind, payload)``): ``"frame"`` (new index), ``"selection"``
+    (tuple of uids), ``"layers"``, ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
+    ``"document"`` (the document's Change), ``"message"`` (:class:`Message`).
+    """
+
+    def __init__(self, project):
+        self.project = project
+        self.drive = project.drive
+        self.document = project.document
+        self.ontology = project.ontology
+        self.read_only = bool(project.read_only)
+        self.read_only_reason = getattr(project, "read_only_reason", None) if self.read_only else None
+        self.frame = 0
+        self.selection: tuple[str, ...] = ()
+        self.layers = {name: True for name in LAYERS}
+        self.color_mode = "height"
+        self.current_class = self.ontology.default_class
+        self.preview: dict[str, Cuboid] = {}
+        self.messages: list[Message] = []
+        self._pending_settings: dict[str, Any] = {}
+        self._subscribers: list[Callable[[str, Any], None]] = []
+        self._unsubscribe_doc = self.document.subscribe(self._on_document)
+        self._restore_settings()
+        # Problems that did not stop the opening (broken ontology, read-only ...), shown by the window.
+        self.startup_messages = [Message(w, "warning") for w in getattr(project, "warnings", [])]
+
+    # ------------------------------------------------------------------ events
+    def subscribe(self, fn: Callable[[str, Any], None]) -> Callable[[], None]:
+        self._subscribers.append(fn)
+        return lambda: self._subscribers.remove(fn) if fn in self._subscribers else None
+
+    def _emit(self, kind: str, payload: Any = None) -> None:
+        for fn in list(self._subscribers):
+            try:
+                fn(kind, payload)
+            except Exception:  # a broken view must not break the others
+                log.exception("view failed on %s event", kind)
+
+    def notify(self, text: str, level: str = "info") -> None:
+        msg = Message(text, level)
+        self.messages.append(msg)
+        (log.warning if level != "info" else log.info)(text)
+        self._emit("message", msg)
+
+    def close(self) -> None:
+        self.flush_settings()
+        self._unsubscribe_doc()
+        self._subscribers.clear()
+
+    # ------------------------------------------------------------------ settings
+    def _setting(self, key: str, default):
+        try:
+            return self.project.get_setting(key, default)
+        except Exception:  # noqa: BLE001 - settings are a convenience
+            return default
+
+    def save_setting(self, key: str, value, defer: bool = False) -> None:
+        """Persist a view setting; ``defer`` keeps it until :meth:`flush_settings` (the window
+        flushes shortly after frame changes stop: a database commit costs milliseconds)."""
+        if self.read_only:
+            return
+        self._pending_settings[key] = value
+        if not defer:
+            self.flush_settings()
+
+    def flush_settings(self) -> None:
+        pending, self._pending_settings = self._pending_settings, {}
+        for key, value in pending.items():
+            try:
+                self.project.set_setting(key, value)
+            except Exception as e:  # noqa: BLE001 - settings are a convenience
+                log.warning("cannot save setting %s: %s", key, e)
+
+    def _restore_settings(self) -> None:
+        n = len(self.drive)
+        frame = self._setting("frame", 0)
+        self.frame = min(max(int(frame), 0), n - 1) if isinstance(frame, int) else 0
+        mode = self._setting("color_mode", "height")
+        self.color_mode = mode if mode in COLOR_MODES else "height"
+        layers = self._setting("layers", {})
+        if isinstance(layers, dict):
+            self.layers.update({k: bool(v) for k, v in layers.items() if k in self.layers})
+        cls = self._setting("current_class", self.current_class)
+        if cls in self.ontology.classes:
+            self.current_class = cls
+
+    # ------------------------------------------------------------------ state changes
+    @property
+    def n_frames(self) -> int:
+        return len(self.drive)
+
+    def annotations(self, frame: int | None = None):
+        return self.document.annotations(self.frame if frame is None else frame)
+
+    def set_frame(self, index: int) -> None:
+        """Go to a frame; the selection follows its tracks into the new frame."""
+        index = min(max(int(index), 0), self.n_frames - 1)
+        if index == self.frame:
+            return
+        previous = self.selection
+        self.frame = index
+        self.preview = {}
+        self._emit("frame", index)
+        found = [edit_actions.track_in_frame(self.document, u, index) for u in previous]
+        self.select(tuple(a.uid for a in found if a is not None))
+        self.save_setting("frame", index, defer=True)
+
+    def _exists(self, uid: str) -> bool:
+        return uid in self.document
+
+    def select(self, uids) -> None:
+        uids = tuple(dict.fromkeys(u for u in uids if self._exists(u)))
+        if uids != self.selection:
+            self.selection = uids
+            self._emit("selection", uids)
+
+    def selected_annotations(self):
+        return [self.document.get(u) for u in self.selection if self._exists(u)]
+
+    def set_layer(self, name: str, on: bool) -> None:
+        self.layers[name] = bool(on)
+        self.save_setting("layers", dict(self.layers))
+        self._emit("layers", name)
+
+    def toggle_layer(self, name: str) -> None:
+        self.set_layer(name, not self.layers[name])
+        self.notify(f"{name.replace('_', ' ')}: {'on' if self.layers[name] else 'off'}")
+
+    def set_color_mode(self, mode: str) -> None:
+        if mode not in COLOR_MODES:
+            raise ValueError(f"colour mode must be one of {COLOR_MODES}, got {mode!r}")
+        self.color_mode = mode
+        self.save_setting("color_mode", mode)
+        self._emit("layers", "color_mode")
+
+    def set_current_class(self, cls: str) -> None:
+        self.current_class = cls
+        self.save_setting("current_class", cls)
+        self._emit("class", cls)
+
+    def set_preview(self, uid: str, box: Cuboid | None) -> None:
+        """Show a box being dragged in every view before it becomes a command."""
+        if box is None:
+            if self.preview.pop(uid, None) is None:
+                return
+        else:
+            self.preview[uid] = box
+        self._emit("preview", dict(self.preview))
+
+    def display_box(self, ann) -> Cuboid:
+        return self.preview.get(ann.uid, ann.box)
+
+    # ------------------------------------------------------------------ edits
+    def apply(self, cmd):
+        """Apply one command; returns the bound command (uids filled in) or None when there was
+        nothing to do. A read-only project or a failing command becomes a message."""
+        if cmd is None:
+            return None
+        if self.read_only:
+            self.notify(f"read-only: edit not saved ({self.read_only_reason or 'another process has the project'})",
+                        "warning")
+            return None
+        try:
+            return self.document.apply(cmd)
+        except (FusionLabelError, KeyError, ValueError) as e:
+            self.notify(f"{cmd.description} failed: {e}", "error")
+            return None
+
+    def undo(self) -> None:
+        if self.read_only:
+            self.notify("project is read-only: nothing to undo", "warning")
+            return
+        text = self.document.undo_text()
+        try:
+            cmd = self.document.undo()
+        except FusionLabelError as e:
+            self.notify(f"undo failed: {e}", "error")
+            return
+        self.notify(f"undid {text}" if cmd else "nothing to undo")
+
+    def redo(self) -> None:
+        if self.read_only:
+            self.notify("project is read-only: nothing to redo", "warning")
+            return
+        text = self.document.redo_text()
+        try:
+            cmd = self.document.redo()
+        except FusionLabelError as e:
+            self.notify(f"redo failed: {e}", "error")
+            return
+        self.notify(f"redid {text}" if cmd else "nothing to redo")
+
+    def _on_document(self, change) -> None:
+        gone = [u for u in self.selection if not self._exists(u)]
+        self._emit("document", change)
+        if gone:
+            self.select(u for u in self.selection if u not in gone)

@@ -1,0 +1,104 @@
+"""The keyboard map: one table drives the Qt shortcuts, the help overlay (``?``) and docs/app.md.
+
+Each entry: action name (a method of :class:`fusionlabel.app.actions.Actions`), key sequences in
+Qt's portable text form, a description, and a group. Qt-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    action: str
+    keys: tuple[str, ...]
+    description: str
+    group: str
+    args: tuple = ()
+
+
+S = Shortcut
+SHORTCUTS: tuple[Shortcut, ...] = (
+    S("next_frame", ("D", "."), "next frame", "Frames"),
+    S("previous_frame", ("A", ","), "previous frame", "Frames"),
+    S("step_frames", ("Shift+D",), "10 frames forward", "Frames", (10,)),
+    S("step_frames", ("Shift+A",), "10 frames back", "Frames", (-10,)),
+    S("first_frame", ("Home",), "first frame", "Frames"),
+    S("last_frame", ("End",), "last frame", "Frames"),
+    S("jump_track", ("]",), "next frame holding the selected track", "Frames", (1,)),
+    S("jump_track", ("[",), "previous frame holding the selected track", "Frames", (-1,)),
+    S("set_frame_status", ("Ctrl+Return",), "mark frame done", "Frames", ("done",)),
+    S("set_frame_status", ("Ctrl+Shift+Return",), "mark frame reviewed", "Frames", ("reviewed",)),
+    S("cycle_selection", ("Tab",), "select next cuboid", "Selection", (1,)),
+    S("cycle_selection", ("Shift+Tab", "Backtab"), "select previous cuboid", "Selection", (-1,)),
+    S("select_all", ("Ctrl+A",), "select all cuboids of the frame", "Selection"),
+    S("clear_selection", ("Esc",), "clear selection / cancel drag", "Selection"),
+    S("create", ("N",), "new cuboid of the current class at the mouse (BEV)", "Edit"),
+    S("delete", ("Del", "Backspace"), "delete selected cuboids", "Edit"),
+    S("delete_track_from_here", ("Shift+Del",), "delete selected tracks from this frame on", "Edit"),
+    S("rotate", ("Q",), "rotate +1° (counter-clockwise seen from above)", "Edit", (1.0,)),
+    S("rotate", ("E",), "rotate −1°", "Edit", (-1.0,)),
+    S("rotate", ("Shift+Q",), "rotate +15°", "Edit", (15.0,)),
+    S("rotate", ("Shift+E",), "rotate −15°", "Edit", (-15.0,)),
+    S("flip", ("F",), "flip heading 180°", "Edit"),
+    S("nudge", ("Up",), "nudge 5 cm forward (along the heading)", "Edit", (0, 0.05)),
+    S("nudge", ("Down",), "nudge 5 cm back", "Edit", (0, -0.05)),
+    S("nudge", ("Left",), "nudge 5 cm to the cuboid's left", "Edit", (1, 0.05)),
+    S("nudge", ("Right",), "nudge 5 cm to the cuboid's right", "Edit", (1, -0.05)),
+    S("nudge", ("PgUp",), "nudge 5 cm up", "Edit", (2, 0.05)),
+    S("nudge", ("PgDown",), "nudge 5 cm down", "Edit", (2, -0.05)),
+    S("grow", ("Ctrl+Up",), "length +5 cm", "Edit", (0, 0.05)),
+    S("grow", ("Ctrl+Down",), "length −5 cm", "Edit", (0, -0.05)),
+    S("grow", ("Ctrl+Right",), "width +5 cm", "Edit", (1, 0.05)),
+    S("grow", ("Ctrl+Left",), "width −5 cm", "Edit", (1, -0.05)),
+    S("grow", ("Ctrl+PgUp",), "height +5 cm (bottom stays on the ground)", "Edit", (2, 0.05)),
+    S("grow", ("Ctrl+PgDown",), "height −5 cm", "Edit", (2, -0.05)),
+    S("copy_to_next_frame", ("C",), "copy selected cuboids to the next frame (same tracks)", "Edit"),
+    S("copy_all_to_next_frame", ("Shift+C",), "copy all cuboids of the frame to the next frame", "Edit"),
+    S("accept_prelabel", ("Y",), "accept selected pre-labels (model → human)", "Edit"),
+    S("import_drive_labels", ("Ctrl+I",), "import the labels that came with the drive (one undo step)", "Edit"),
+    S("undo", ("Ctrl+Z",), "undo", "Edit"),
+    S("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),
+    S("toggle_layer", ("P",), "LiDAR points in the cameras on/off", "View", ("camera_points",)),
+    S("toggle_layer", ("B",), "cuboids on/off", "View", ("boxes",)),
+    S("toggle_layer", ("L",), "cuboid labels on/off", "View", ("box_labels",)),
+    S("cycle_color_mode", ("M",), "colour points by height / intensity / distance", "View"),
+    S("focus_selection", ("Z",), "centre the bird's-eye view on the selection", "View"),
+    S("reload", ("F5",), "reload from disk (read-only: see the other process's edits)", "View"),
+    S("help", ("?", "Shift+?", "F1"), "this help", "View"),
+)
+
+def class_shortcuts(ontology) -> list[Shortcut]:
+    """One entry per ontology class that has a key."""
+    return [Shortcut("set_class", (spec.key,), f"class {name} (the selection, or the next new cuboid)", "Classes",
+                     (name,))
+            for name, spec in ontology.classes.items() if spec.key]
+
+
+MOUSE = (
+    ("Bird's-eye view", "drag on empty ground", "create a cuboid: press at its centre, drag towards its heading"),
+    ("Bird's-eye view", "drag inside a cuboid", "move it"),
+    ("Bird's-eye view", "drag a square handle", "resize (the opposite side stays put)"),
+    ("Bird's-eye view", "drag the round knob", "rotate (Shift: 15° steps)"),
+    ("Bird's-eye view", "right/middle drag, wheel", "pan, zoom"),
+    ("Side views", "drag an edge / a corner", "move that face (centimetre fitting)"),
+    ("Side views", "drag inside", "move the cuboid in that plane"),
+    ("Cameras", "click a projected cuboid", "select it"),
+    ("Cameras", "double click", "enlarge this camera / back to all"),
+    ("3D view", "left drag, Ctrl+left / middle drag, wheel", "orbit, pan, zoom"),
+    ("3D view", "click a cuboid", "select it"),
+    ("any view", "Shift+click", "add to / remove from the selection"),
+)
+
+
+def shortcut_markdown(ontology=None) -> str:
+    """The shortcut and mouse tables as Markdown (pasted into docs/app.md)."""
+    rows = list(SHORTCUTS) + (class_shortcuts(ontology) if ontology is not None else [])
+    out = ["| keys | action | group |", "|---|---|---|"]
+    for s in rows:
+        keys = " or ".join(f"`{k}`" for k in s.keys).replace("|", "\\|")
+        out.append(f"| {keys} | {s.description} | {s.group} |")
+    out += ["", "| where | mouse | does |", "|---|---|---|"]
+    out += [f"| {w} | {m} | {d} |" for w, m, d in MOUSE]
+    return "\n".join(out) + "\n"

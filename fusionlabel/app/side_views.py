@@ -1,0 +1,305 @@
+"""Three orthographic views of the selected cuboid (top, side, front) for centimetre fitting.
+
+Each view looks along one axis of the box frame and shows only the points near the box
+(inside its extent along the viewing axis, plus a small margin). Dragging an edge moves that face
+(the opposite face stays put), dragging a corner moves two faces, dragging inside moves the box in
+the view's plane; each drag previews through the session and ends in one SetBox command.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PyQt6.QtWidgets import QHBoxLayout, QWidget
+
+from ..geometry.cuboid import Cuboid
+from ..model import edit_actions
+from ..render.colors import colormap
+from .box_edit import moved_local, with_edges
+from .frame_data import FrameData
+from .qt_util import RgbCanvas, annotation_color
+from .session import Session
+
+# kind -> (horizontal axis, vertical axis, viewing axis) of the box frame (0 x fwd, 1 y left, 2 z up)
+VIEW_AXES = {"top": (0, 1, 2), "side": (0, 2, 1), "front": (1, 2, 0)}
+TITLES = {"top": "top", "side": "side (from the right)", "front": "front"}
+AXIS_NAMES = "lwh"
+PICK_PX = 7
+DEPTH_MARGIN = 0.3  # metres of points shown beyond the box along the viewing axis
+DRAG_PX = 3
+BACKGROUND_RGB = (12, 12, 16)
+BACKGROUND = QColor(*BACKGROUND_RGB)
+
+
+class SideView(QWidget):
+    """One orthographic view of the primary selected cuboid."""
+
+    def __init__(self, session: Session, kind: str, parent=None):
+        super().__init__(parent)
+        if kind not in VIEW_AXES:
+            raise ValueError(f"side view kind must be one of {tuple(VIEW_AXES)}, got {kind!r}")
+        self.session = session
+        self.kind = kind
+        self.h_axis, self.v_axis, self.depth_axis = VIEW_AXES[kind]
+        self.data: FrameData | None = None
+        self.scale = 40.0  # pixels per metre
+        self._ref: Cuboid | None = None  # box whose frame the view is drawn in
+        self._ref_uid: str | None = None
+        self._drag: dict | None = None
+        self._points_key = None
+        self._local = np.zeros((0, 3))
+        self.painted_frame: int | None = None
+        self.setMinimumSize(160, 140)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        session.subscribe(self._on_session)
+
+    # ------------------------------------------------------------------ model -> view
+    def set_frame_data(self, data: FrameData) -> None:
+        self.data = data
+        self._drag = None
+        self._points_key = None
+        self._refit()
+        self.update()
+
+    def _on_session(self, kind, payload) -> None:
+        if kind in ("document", "selection", "frame"):
+            self._refit()
+        if kind in ("document", "selection", "preview", "frame", "layers"):
+            self.update()
+
+    def annotation(self):
+        """The primary selected annotation if it is in the displayed frame."""
+        if self.data is None or not self.session.selection:
+            return None
+        try:
+            ann = self.session.document.get(self.session.selection[0])
+        except KeyError:
+            return None
+        return ann if ann.frame == self.data.index else None
+
+    def _reference(self, ann) -> Cuboid:
+        """The box frame the view uses: frozen during a drag, else the current box."""
+        if self._drag is not None:
+            return self._drag["base"]
+        if ann.uid != self._ref_uid or self._ref != ann.box:
+            self._refit(ann)
+        return self._ref
+
+    def _refit(self, ann=None) -> None:
+        """Follow the selected box; keep the zoom while it still fits (so repeated edits do not
+        jump), refit when another box is selected or this one outgrew the view."""
+        ann = ann or self.annotation()
+        if ann is None or self._drag is not None:
+            return
+        box = ann.box
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        margin = 2 * self._margin(box)
+        fit = 0.9 * min(w / (box.size[self.h_axis] + margin), h / (box.size[self.v_axis] + margin))
+        if ann.uid != self._ref_uid or not 0.5 * fit <= self.scale <= 1.25 * fit:
+            self.scale = fit
+        self._ref, self._ref_uid = box, ann.uid
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        self._ref_uid = None
+        self._refit()
+        super().resizeEvent(ev)
+
+    @staticmethod
+    def _margin(box: Cuboid) -> float:
+        return max(0.6, 0.35 * max(box.size))
+
+    def _points_local(self, ref: Cuboid) -> np.ndarray:
+        key = (id(self.data), ref)
+        if key != self._points_key:
+            _, local = self.data.grid.near_box(ref, self._margin(ref))
+            half = ref.size[self.depth_axis] / 2.0 + DEPTH_MARGIN
+            self._local = local[np.abs(local[:, self.depth_axis]) <= half]
+            self._points_key = key
+        return self._local
+
+    # ------------------------------------------------------------------ coordinates
+    def to_screen(self, local: np.ndarray) -> np.ndarray:
+        """(N, 3) box-frame coordinates -> (N, 2) widget pixels."""
+        local = np.atleast_2d(local)
+        u = self.width() / 2.0 + local[:, self.h_axis] * self.scale
+        v = self.height() / 2.0 - local[:, self.v_axis] * self.scale
+        return np.column_stack([u, v])
+
+    def to_local_hv(self, pos: QPointF) -> tuple[float, float]:
+        return ((pos.x() - self.width() / 2.0) / self.scale, -(pos.y() - self.height() / 2.0) / self.scale)
+
+    def _rect(self, ref: Cuboid, box: Cuboid) -> tuple[float, float, float, float]:
+        """(u0, v0, u1, v1) screen rectangle of ``box`` drawn in ``ref``'s frame."""
+        local = (box.corners() - np.asarray(ref.center)) @ ref.rotation()
+        uv = self.to_screen(local)
+        return uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        ann = self.annotation()
+        if ann is None:
+            p.fillRect(self.rect(), BACKGROUND)
+            p.setPen(QPen(QColor(200, 200, 200)))
+            p.drawText(6, 14, TITLES[self.kind])
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "select a cuboid")
+            p.end()
+            self.painted_frame = None if self.data is None else self.data.index
+            return
+        ref = self._reference(ann)
+        box = self.session.display_box(ann)
+        if self._drag is not None and "box" in self._drag:
+            box = self._drag["box"]
+        p.drawImage(0, 0, self._points_image(ref, box).image)
+        p.setPen(QPen(QColor(200, 200, 200)))
+        p.drawText(6, 14, TITLES[self.kind])
+        color = annotation_color(self.session.ontology, ann.cls)
+        u0, v0, u1, v1 = self._rect(ref, box)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(color, 1.5))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(QRectF(u0, v0, u1 - u0, v1 - v0))
+        active = self._drag.get("edges") if self._drag else None
+        if active:
+            p.setPen(QPen(QColor(255, 255, 255), 3))
+            for axis, sign in active:
+                if axis == self.h_axis:
+                    u = u1 if sign > 0 else u0
+                    p.drawLine(QPointF(u, v0), QPointF(u, v1))
+                else:
+                    v = v0 if sign > 0 else v1
+                    p.drawLine(QPointF(u0, v), QPointF(u1, v))
+        if self.h_axis == 0:  # heading marker on the front face
+            p.setPen(QPen(color, 1.5))
+            p.setBrush(color)
+            mid = (v0 + v1) / 2.0
+            p.drawPolygon(QPolygonF([QPointF(u1, mid - 6), QPointF(u1 + 9, mid), QPointF(u1, mid + 6)]))
+        p.setPen(QPen(QColor(230, 230, 230)))
+        dims = (f"{AXIS_NAMES[self.h_axis]} {box.size[self.h_axis]:.2f}  "
+                f"{AXIS_NAMES[self.v_axis]} {box.size[self.v_axis]:.2f} m")
+        p.drawText(6, self.height() - 6, f"{ann.track_id} {ann.cls}   {dims}")
+        p.end()
+        self.painted_frame = self.data.index
+
+    def _points_image(self, ref: Cuboid, box: Cuboid) -> RgbCanvas:
+        """Background with the points near the box: inside ``box`` by height, the rest grey."""
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        canvas = RgbCanvas(w, h, 0)
+        canvas.array[:] = BACKGROUND_RGB
+        local = self._points_local(ref)
+        if len(local) == 0:
+            return canvas
+        uv = self.to_screen(local).astype(np.int32)
+        ok = (uv[:, 0] >= 0) & (uv[:, 0] < w - 1) & (uv[:, 1] >= 0) & (uv[:, 1] < h - 1)
+        uv, pts = uv[ok], local[ok]
+        box_local = (pts @ ref.rotation().T + np.asarray(ref.center) - np.asarray(box.center)) @ box.rotation()
+        inside = np.all(np.abs(box_local) <= np.asarray(box.size) / 2.0, axis=1)
+        colors = np.full((len(pts), 3), 110, np.uint8)
+        if inside.any():
+            colors[inside] = colormap(box_local[inside, 2], -box.height / 2.0, box.height / 2.0)
+        for du in (0, 1):
+            for dv in (0, 1):
+                canvas.array[uv[:, 1] + dv, uv[:, 0] + du] = colors
+        return canvas
+
+    # ------------------------------------------------------------------ mouse
+    def edges_at(self, pos: QPointF, ref: Cuboid, box: Cuboid) -> list[tuple[int, int]]:
+        """Box faces (axis, sign) whose edge is under the pixel (two at a corner)."""
+        u0, v0, u1, v1 = self._rect(ref, box)
+        x, y = pos.x(), pos.y()
+        within_u = u0 - PICK_PX <= x <= u1 + PICK_PX
+        within_v = v0 - PICK_PX <= y <= v1 + PICK_PX
+        edges = []
+        if within_v and abs(x - u0) <= PICK_PX:
+            edges.append((self.h_axis, -1))
+        elif within_v and abs(x - u1) <= PICK_PX:
+            edges.append((self.h_axis, +1))
+        if within_u and abs(y - v0) <= PICK_PX:
+            edges.append((self.v_axis, +1))
+        elif within_u and abs(y - v1) <= PICK_PX:
+            edges.append((self.v_axis, -1))
+        return edges
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802
+        ann = self.annotation()
+        if ann is None or ev.button() != Qt.MouseButton.LeftButton or self.data.index != self.session.frame:
+            return
+        ref = self._reference(ann)
+        pos = ev.position()
+        edges = self.edges_at(pos, ref, ann.box)
+        u0, v0, u1, v1 = self._rect(ref, ann.box)
+        if edges:
+            self._drag = {"kind": "resize", "edges": edges, "uid": ann.uid, "base": ann.box, "start": pos}
+        elif u0 <= pos.x() <= u1 and v0 <= pos.y() <= v1:
+            self._drag = {"kind": "move", "uid": ann.uid, "base": ann.box, "start": pos}
+        self.update()
+
+    def mouseMoveEvent(self, ev) -> None:  # noqa: N802
+        pos = ev.position()
+        d = self._drag
+        ann = self.annotation()
+        if d is None:
+            if ann is not None:
+                edges = self.edges_at(pos, self._reference(ann), ann.box)
+                horiz = any(a == self.h_axis for a, _ in edges)
+                vert = any(a == self.v_axis for a, _ in edges)
+                shape = (Qt.CursorShape.SizeFDiagCursor if horiz and vert else Qt.CursorShape.SizeHorCursor if horiz
+                         else Qt.CursorShape.SizeVerCursor if vert else Qt.CursorShape.ArrowCursor)
+                self.setCursor(shape)
+            return
+        delta = pos - d["start"]
+        if abs(delta.x()) + abs(delta.y()) < DRAG_PX and "box" not in d:
+            return
+        base = d["base"]
+        h, v = self.to_local_hv(pos)
+        if d["kind"] == "resize":
+            coords = {self.h_axis: h, self.v_axis: v}
+            box = with_edges(base, {axis: (sign, coords[axis]) for axis, sign in d["edges"]})
+        else:
+            shift = np.zeros(3)
+            shift[self.h_axis] = delta.x() / self.scale
+            shift[self.v_axis] = -delta.y() / self.scale
+            box = moved_local(base, shift)
+        d["box"] = box
+        self.session.set_preview(d["uid"], box)
+        self.update()
+
+    def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
+        d, self._drag = self._drag, None
+        if d is None:
+            return
+        self.session.set_preview(d["uid"], None)
+        box = d.get("box")
+        if box is not None and box != d["base"]:
+            self.session.apply(edit_actions.set_box(self.session.document, d["uid"], box,
+                                                    "Resize" if d["kind"] == "resize" else "Move"))
+        self.update()
+
+    def cancel_drag(self) -> bool:
+        d, self._drag = self._drag, None
+        if d is not None:
+            self.session.set_preview(d["uid"], None)
+            self.update()
+        return d is not None and "box" in d
+
+
+class SideViews(QWidget):
+    """The three side views in a row."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.views = {kind: SideView(session, kind) for kind in VIEW_AXES}
+        for view in self.views.values():
+            layout.addWidget(view)
+
+    def set_frame_data(self, data: FrameData) -> None:
+        for view in self.views.values():
+            view.set_frame_data(data)
+
+    def cancel_drag(self) -> bool:
+        return any([v.cancel_drag() for v in self.views.values()])

@@ -1,0 +1,60 @@
+"""Helpers for the app's tests, benchmarks and screenshots: a small simulated drive, a window
+on a throw-away project, waiting for a frame. Qt is imported lazily."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+_CACHE: dict[tuple, Path] = {}
+
+
+def small_drive(frames: int = 3, seed: int = 3, points: int = 20_000, camera_scale: float = 0.4) -> Path:
+    """A simulated native drive in a temporary folder (made once per process, removed at exit)."""
+    key = (frames, seed, points, camera_scale)
+    if key not in _CACHE:
+        from ..sim.writer import simulate_drive
+
+        root = Path(tempfile.mkdtemp(prefix="fusionlabel-app-drive-"))
+        atexit.register(shutil.rmtree, root, True)
+        simulate_drive(root / "drive", frames=frames, seed=seed, points=points, camera_scale=camera_scale,
+                       progress=False)
+        _CACHE[key] = root / "drive"
+    return _CACHE[key]
+
+
+def copy_drive(src: Path, dst: Path) -> Path:
+    """A private copy of a drive (to corrupt it) without any project folder inside."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".fusionlabel-project"))
+    return dst
+
+
+def wait_for_frame(window, index: int | None = None, timeout: float = 30.0) -> None:
+    """Process events until the window displays ``index`` (default: the session's frame)."""
+    from PyQt6.QtWidgets import QApplication
+
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        want = window.session.frame if index is None else index
+        if window.displayed is not None and window.displayed.index == want:
+            QApplication.processEvents()
+            return
+        QApplication.processEvents()
+        time.sleep(0.002)
+    raise TimeoutError(f"frame {index} was not displayed within {timeout} s")
+
+
+def wait_until_cached(window, indexes, timeout: float = 30.0) -> None:
+    """Process events until the loader holds every frame in ``indexes`` (prefetch finished)."""
+    from PyQt6.QtWidgets import QApplication
+
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if all(window.loader.get(i) is not None for i in indexes):
+            return
+        QApplication.processEvents()
+        time.sleep(0.002)
+    raise TimeoutError(f"frames {list(indexes)} were not prefetched within {timeout} s")

@@ -1,0 +1,210 @@
+"""The 3D perspective view (pyqtgraph.opengl): orbit / pan / zoom, points coloured by height,
+intensity or distance, cuboids with a heading marker, click to select.
+
+It is a native QOpenGLWindow inside a container widget rather than a QOpenGLWidget: with a
+QOpenGLWidget, Qt composes the whole main window through OpenGL on every repaint, which under
+software rendering (Xvfb, VMs) made every BEV drag and frame change tens of milliseconds slower.
+The window never takes keyboard focus, so the main window's shortcuts keep working.
+
+Needs an OpenGL context: :func:`fusionlabel.app.qt_util.opengl_available` decides whether the main
+window creates it or shows a placeholder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph.opengl as gl
+from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtGui import QImage
+from PyQt6.QtOpenGL import QOpenGLWindow
+from PyQt6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+from pyqtgraph import Vector
+from pyqtgraph.opengl.GLViewWidget import GLViewMixin
+
+from ..geometry.cuboid import EDGES, FRONT_FACE
+from .frame_data import FrameData
+from .session import Session
+
+CLICK_PX = 4
+HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
+ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
+
+
+def box_segments(boxes, colors) -> tuple[np.ndarray, np.ndarray]:
+    """Line-segment vertices (2 * 14 * B, 3) and RGBA colours for B cuboids (edges + front cross)."""
+    if not boxes:
+        return np.zeros((0, 3)), np.zeros((0, 4))
+    corners = np.stack([b.corners() for b in boxes])  # (B, 8, 3)
+    seg = corners[:, ALL_EDGES.reshape(-1)]  # (B, 28, 3)
+    rgba = np.repeat(np.asarray(colors, np.float32), seg.shape[1], axis=0)
+    return seg.reshape(-1, 3), rgba
+
+
+class View3D(GLViewMixin, QOpenGLWindow):
+    """Perspective view of the displayed frame (a QWindow; see :class:`View3DPanel`)."""
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus)
+        self.session = session
+        self.data: FrameData | None = None
+        self.setBackgroundColor((14, 14, 18))
+        self.setCameraPosition(distance=45.0, elevation=35.0, azimuth=-160.0)
+        self.opts["center"] = Vector(12.0, 0.0, 0.0)
+        self.grid = gl.GLGridItem()
+        self.grid.setSize(120, 120)
+        self.grid.setSpacing(10, 10)
+        self.grid.translate(20, 0, -1.8)
+        self.addItem(self.grid)
+        self.scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=2.0, pxMode=True,
+                                            color=np.zeros((1, 4), np.float32), glOptions="opaque")
+        self.addItem(self.scatter)
+        self.lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=1.5, antialias=True,
+                                       color=np.zeros((2, 4), np.float32))
+        self.addItem(self.lines)
+        self.selected_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=3.0, antialias=True,
+                                                color=np.zeros((2, 4), np.float32))
+        self.addItem(self.selected_lines)
+        self._press = None
+        self._colors_key = None
+        self.painted_frame: int | None = None
+        session.subscribe(self._on_session)
+
+    def set_frame_data(self, data: FrameData) -> None:
+        self.data = data
+        self._update_points()
+        self._update_boxes()
+
+    def _on_session(self, kind, payload) -> None:
+        if kind == "layers":
+            if payload == "color_mode":
+                self._update_points()
+            self._update_boxes()
+        elif kind in ("document", "selection", "preview"):
+            self._update_boxes()
+
+    def _update_points(self) -> None:
+        if self.data is None:
+            return
+        key = (id(self.data), self.session.color_mode)
+        if key == self._colors_key:
+            return
+        pts = self.data.points
+        if len(pts) == 0:
+            self.scatter.setData(pos=np.zeros((1, 3)), color=np.zeros((1, 4), np.float32))
+        else:
+            self.scatter.setData(pos=pts[:, :3], color=self.data.colors_rgba(self.session.color_mode))
+        self._colors_key = key
+
+    def _update_boxes(self) -> None:
+        if self.data is None:
+            return
+        anns = self.session.annotations(self.data.index) if self.session.layers.get("boxes", True) else []
+        selected = set(self.session.selection)
+        onto = self.session.ontology
+        normal = [a for a in anns if a.uid not in selected]
+        chosen = [a for a in anns if a.uid in selected]
+
+        def color(a):
+            spec = onto.classes.get(a.cls)
+            c = spec.color if spec is not None else (200, 200, 200)
+            return (c[0] / 255, c[1] / 255, c[2] / 255, 1.0)
+
+        for item, group, override in ((self.lines, normal, None), (self.selected_lines, chosen, (1, 1, 1, 1))):
+            pos, rgba = box_segments([self.session.display_box(a) for a in group],
+                                     [override or color(a) for a in group])
+            if len(pos):
+                item.setData(pos=pos, color=rgba)
+            else:
+                item.setData(pos=np.zeros((2, 3)), color=np.zeros((2, 4), np.float32))  # nothing to draw
+        self.update()
+
+    def devicePixelRatioF(self) -> float:  # noqa: N802 - what GLViewMixin expects of a widget
+        return float(self.devicePixelRatio())
+
+    def paintGL(self) -> None:  # noqa: N802
+        super().paintGL()
+        self.painted_frame = None if self.data is None else self.data.index
+
+    # ------------------------------------------------------------------ picking
+    def screen_points(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3) LiDAR points -> (N, 2) widget pixels and (N,) bool "in front of the camera"."""
+        w, h = self.width(), self.height()
+        m = self.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.viewMatrix()
+        M = np.array(m.data(), float).reshape(4, 4).T  # QMatrix4x4.data() is column-major
+        hom = np.column_stack([xyz, np.ones(len(xyz))]) @ M.T
+        front = hom[:, 3] > 1e-6
+        ndc = hom[:, :3] / np.where(front, hom[:, 3], 1.0)[:, None]
+        u = (ndc[:, 0] + 1.0) / 2.0 * w
+        v = (1.0 - ndc[:, 1]) / 2.0 * h
+        return np.column_stack([u, v]), front
+
+    def pick(self, x: float, y: float) -> str | None:
+        """uid of the nearest cuboid whose screen outline contains the pixel."""
+        import cv2
+
+        if self.data is None:
+            return None
+        cam = np.asarray(self.cameraPosition())
+        hits = []
+        for ann in self.session.annotations(self.data.index):
+            box = self.session.display_box(ann)
+            uv, front = self.screen_points(box.corners())
+            if not front.all():
+                continue
+            hull = cv2.convexHull(uv.astype(np.float32))
+            if cv2.pointPolygonTest(hull, (float(x), float(y)), False) >= 0:
+                hits.append((float(np.linalg.norm(np.asarray(box.center) - cam)), ann.uid))
+        return min(hits)[1] if hits else None
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802
+        self._press = ev.position()
+        super().mousePressEvent(ev)
+
+    def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
+        start, self._press = self._press, None
+        super().mouseReleaseEvent(ev)
+        if start is None or ev.button() != Qt.MouseButton.LeftButton:
+            return
+        d = ev.position() - start
+        if abs(d.x()) + abs(d.y()) > CLICK_PX:
+            return  # it was an orbit
+        uid = self.pick(ev.position().x(), ev.position().y())
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            if uid is not None:
+                sel = self.session.selection
+                self.session.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
+        else:
+            self.session.select(() if uid is None else (uid,))
+
+    def focus_on(self, xyz) -> None:
+        self.opts["center"] = Vector(float(xyz[0]), float(xyz[1]), float(xyz[2]))
+        self.update()
+
+
+class View3DPanel(QWidget):
+    """The container widget that holds a :class:`View3D` window in the layout."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.view = View3D(session)
+        self.container = QWidget.createWindowContainer(self.view, self)
+        self.container.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.container.setMinimumSize(200, 150)
+        self.container.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.container)
+
+    def grab_image(self) -> QImage:
+        """What the 3D view shows, as an image. Rendered afresh into the back buffer and read
+        before any swap (QOpenGLWindow.grabFramebuffer alone reads whatever the buffer holds)."""
+        view = self.view
+        view.makeCurrent()
+        view.paintGL()
+        image = view.grabFramebuffer()
+        view.doneCurrent()
+        return image
+
+    def offset_in(self, widget: QWidget) -> QPoint:
+        return self.container.mapTo(widget, QPoint(0, 0))

@@ -1,0 +1,82 @@
+"""`fusionlabel open`: bad paths and a missing display fail in one line with exit code 2; a drive
+opens in a window on its default project, a project folder opens as itself."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.main import launch, sample_data_path  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def fusionlabel(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "fusionlabel.cli.main", *args], capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_open_missing_path_is_one_line_exit_2(tmp_path):
+    out = fusionlabel("open", str(tmp_path / "nowhere"), env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nowhere" in lines[0] and "no such file" in lines[0]
+
+
+def test_open_folder_that_is_neither_drive_nor_project(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    out = fusionlabel("open", str(tmp_path), env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert out.returncode == 2 and "neither a drive" in out.stderr and str(tmp_path) in out.stderr
+
+
+def test_open_without_display_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = fusionlabel("open", str(testing.small_drive()), env=env)
+    assert out.returncode == 2 and "no display" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_launch_on_a_drive_then_on_its_project(qtbot, tmp_path):
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    app, w = launch(drive, frame="1")
+    qtbot.addWidget(w)
+    try:
+        testing.wait_for_frame(w, 1)
+        assert (drive / ".fusionlabel-project" / "project.sqlite").is_file()
+        assert w.session.frame == 1 and w.session.drive.name in w.windowTitle()
+    finally:
+        w.close()
+        w.session.close()
+        w.session.project.close()
+    # The project folder opens as itself and remembers the frame.
+    app, w = launch(drive / ".fusionlabel-project")
+    qtbot.addWidget(w)
+    try:
+        testing.wait_for_frame(w)
+        assert w.session.frame == 1 and not w.session.read_only
+    finally:
+        w.close()
+        w.session.close()
+        w.session.project.close()
+
+
+def test_bad_frame_argument(qtbot, tmp_path):
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    from fusionlabel.errors import InputError
+
+    with pytest.raises(InputError, match="--frame"):
+        launch(drive, frame="999")
+
+
+def test_default_path_is_the_repository_sample_drive():
+    assert sample_data_path().name == "sample_data"
+    assert sample_data_path().parent == Path(__file__).resolve().parents[1]

@@ -1,0 +1,60 @@
+"""Background loading: the requested frame first, neighbours prefetched, a prefetched frame shown
+at once on a key press."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import Qt  # noqa: E402
+
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.loader import FrameLoader  # noqa: E402
+from fusionlabel.app.main_window import MainWindow  # noqa: E402
+from fusionlabel.app.session import Session  # noqa: E402
+from fusionlabel.io.drives import open_drive  # noqa: E402
+from fusionlabel.store.project import Project  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def test_loader_serves_the_request_then_prefetches(qtbot):
+    drive = open_drive(testing.small_drive())
+    loader = FrameLoader(drive, prefetch=(1, 2))
+    try:
+        with qtbot.waitSignal(loader.loaded, timeout=30_000) as blocker:
+            assert loader.request(0) is None
+        assert blocker.args == [0]
+        data = loader.get(0)
+        assert data.index == 0 and len(data.points) > 1000
+        # Neighbours arrive without being asked for.
+        qtbot.waitUntil(lambda: loader.get(1) is not None and loader.get(2) is not None, timeout=30_000)
+        assert loader.request(2) is loader.get(2)
+    finally:
+        loader.close()
+
+
+def test_prefetched_frame_is_displayed_inside_the_key_press(qtbot, tmp_path):
+    project = Project.create(tmp_path / "project", testing.small_drive())
+    try:
+        w = MainWindow(Session(project), use_gl=False)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        testing.wait_for_frame(w)
+        testing.wait_until_cached(w, [1])
+        shown = []
+        w.frame_shown.connect(shown.append)
+        qtbot.keyClick(w.bev, Qt.Key.Key_D)
+        assert shown == [1] and w.displayed.index == 1  # no event loop turn needed
+        assert all(v.frame == 1 for v in w.cameras.views.values())
+        assert w.objects.data.index == 1 and w.bev.frame == 1
+        w.close()
+    finally:
+        project.close()

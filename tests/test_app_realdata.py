@@ -1,0 +1,52 @@
+"""The app on a real KITTI frame (read in place from the shared real data): points and projected
+cuboids line up in the camera view, checked against KITTI's own labelled 2D boxes."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.main_window import MainWindow  # noqa: E402
+from fusionlabel.app.session import Session  # noqa: E402
+from fusionlabel.geometry.cuboid_projection import rect_iou  # noqa: E402
+from fusionlabel.store.project import Project  # noqa: E402
+
+pytestmark = [pytest.mark.gui, pytest.mark.realdata]
+
+
+@pytest.mark.parametrize("frame_id", ["000001", "000134"])
+def test_kitti_wireframes_match_the_labelled_2d_boxes(qtbot, tmp_path, kitti_object, frame_id):
+    # The project goes to tmp: never write into the shared real data.
+    project = Project.create(tmp_path / "project", kitti_object, import_labels=True)
+    try:
+        s = Session(project)
+        s.set_frame(s.drive.index_of(frame_id))
+        w = MainWindow(s, use_gl=False)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        testing.wait_for_frame(w)
+        view = w.cameras.views["image_2"]
+        assert view.cam.error is None and view.cam.n_points > 10_000
+        wires = {ann.uid: wire for ann, wire in view.wireframes()}
+        checked = 0
+        for ann in s.annotations():
+            x1, y1, x2, y2 = ann.attributes["bbox_2d"]
+            uv = wires[ann.uid].hull_points()
+            cam = view.cam.camera
+            lo = np.clip(uv.min(axis=0), 0, [cam.width - 1, cam.height - 1])
+            hi = np.clip(uv.max(axis=0), 0, [cam.width - 1, cam.height - 1])
+            iou = rect_iou((lo[0], lo[1], hi[0], hi[1]), (x1, y1, x2, y2))
+            assert iou > 0.45, (ann.cls, iou)
+            checked += 1
+        assert checked == len(s.annotations()) >= 3
+        w.close()
+    finally:
+        project.close()

@@ -1,0 +1,135 @@
+"""Bad input shows a clear message in the app and leaves the rest working: a corrupt sweep, a
+missing image, a broken ontology, a project another process holds (read-only, and said so)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QPoint, Qt  # noqa: E402
+
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.main_window import MainWindow  # noqa: E402
+from fusionlabel.app.session import Session  # noqa: E402
+from fusionlabel.store.project import Project  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def show(qtbot, project) -> MainWindow:
+    w = MainWindow(Session(project), use_gl=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    testing.wait_for_frame(w)
+    w.bev.setFocus()
+    return w
+
+
+@pytest.fixture
+def drive_copy(tmp_path):
+    return testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+
+
+def create_with_key(qtbot, w, xy=(15.0, 4.0)):
+    w.bev.center, w.bev.scale = np.array([10.0, 0.0]), 10.0
+    u, v = w.bev.to_screen(np.array([xy]))[0]
+    qtbot.mouseMove(w.bev, QPoint(int(u), int(v)))
+    qtbot.keyClick(w.bev, Qt.Key.Key_N)
+
+
+def test_corrupt_sweep_is_reported_and_the_frame_stays_editable(qtbot, tmp_path, drive_copy):
+    sweep = drive_copy / "lidar" / "000001.fri"
+    sweep.write_bytes(sweep.read_bytes()[:100])
+    project = Project.create(tmp_path / "project", drive_copy)
+    try:
+        w = show(qtbot, project)
+        qtbot.keyClick(w.bev, Qt.Key.Key_D)
+        testing.wait_for_frame(w, 1)
+        messages = [m.text for m in w.session.messages if m.level == "warning"]
+        assert any("000001.fri" in m and "sweep not loaded" in m for m in messages), messages
+        assert w.toast.isVisible() and "000001.fri" in w.toast.text()
+        assert len(w.displayed.points) == 0
+        # The cameras of that frame still show, and the frame can still be annotated.
+        assert all(v.cam is not None and v.cam.error is None for v in w.cameras.views.values())
+        create_with_key(qtbot, w)
+        assert len(w.session.annotations()) == 1
+        # The next frame is fine again.
+        qtbot.keyClick(w.bev, Qt.Key.Key_D)
+        testing.wait_for_frame(w, 2)
+        assert len(w.displayed.points) > 1000
+        w.close()
+    finally:
+        project.close()
+
+
+def test_missing_image_is_reported_in_its_camera_only(qtbot, tmp_path, drive_copy):
+    (drive_copy / "cameras" / "cam_front" / "000000.jpg").unlink()
+    project = Project.create(tmp_path / "project", drive_copy)
+    try:
+        w = show(qtbot, project)
+        views = w.cameras.views
+        assert views["cam_front"].cam.error and "000000.jpg" in views["cam_front"].cam.error
+        assert views["cam_front_left"].cam.error is None and views["cam_front_left"].cam.n_points > 0
+        assert any("cam_front" in m.text and "000000.jpg" in m.text for m in w.session.messages)
+        # The broken camera still draws (a blank canvas with its points and the message).
+        assert not views["cam_front"].grab().toImage().isNull()
+        assert len(w.displayed.points) > 1000
+        w.close()
+    finally:
+        project.close()
+
+
+def test_broken_ontology_falls_back_and_says_so(qtbot, tmp_path):
+    folder = tmp_path / "project"
+    Project.create(folder, testing.small_drive()).close()
+    (folder / "ontology.yaml").write_text("format: fusionlabel-ontology/1\nclasses:\n  car: {color: [1, 2]}\n")
+    project = Project.open(folder)
+    try:
+        w = show(qtbot, project)
+        qtbot.wait(20)
+        assert w.toast.isVisible() and "ontology.yaml" in w.toast.text()
+        assert "car" in w.session.ontology.classes and len(w.session.ontology.classes) == 8
+        create_with_key(qtbot, w)
+        assert len(w.session.annotations()) == 1
+        w.close()
+    finally:
+        project.close()
+
+
+def test_second_instance_is_read_only_and_says_so(qtbot, tmp_path):
+    folder = tmp_path / "project"
+    first = Project.create(folder, testing.small_drive())
+    second = Project.open(folder)
+    try:
+        assert second.read_only
+        w = show(qtbot, second)
+        assert "READ-ONLY" in w.windowTitle()
+        assert w.read_only_label.isVisible() and str(os.getpid()) in w.read_only_label.toolTip()
+        qtbot.wait(20)
+        assert w.toast.isVisible() and "read-only" in w.toast.text()
+        create_with_key(qtbot, w)
+        assert len(second.document) == 0
+        assert "read-only" in w.statusBar().currentMessage()
+        # The writer's edits show up on F5.
+        from fusionlabel.geometry.cuboid import Cuboid
+        from fusionlabel.model.annotation import CuboidLabel
+        from fusionlabel.model.commands import CreateCuboid
+
+        first.document.apply(CreateCuboid(0, CuboidLabel(Cuboid((10, 0, -1), (4, 2, 1.5)), "car")))
+        qtbot.keyClick(w.bev, Qt.Key.Key_F5)
+        assert len(w.session.annotations()) == 1 and w.objects.rowCount() == 1
+        # Frame changes still work (nothing is written).
+        qtbot.keyClick(w.bev, Qt.Key.Key_D)
+        testing.wait_for_frame(w, 1)
+        w.close()
+    finally:
+        second.close()
+        first.close()
