@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for set-up, the app and the tests.
 #   ./run.sh setup            install system packages (apt, as root) and the .venv; idempotent
-#   ./run.sh app [ARGS]       set up, then run `fusionlabel ARGS`
+#   ./run.sh app [ARGS]       set up, then run `fusionlabel ARGS` (no ARGS: the app on sample_data/;
+#                             without a display it runs on Xvfb and saves app-screenshot.png)
 #   ./run.sh test [PYTEST]    set up, then run the whole test suite (Xvfb started when no display)
 #   ./run.sh bench            set up, then run every benchmark in benchmarks/
 set -euo pipefail
@@ -70,7 +71,15 @@ with_display() {
 cmd=${1:-app}; shift || true
 case "$cmd" in
     setup) setup ;;
-    app)   setup; exec "$VENV/bin/fusionlabel" "$@" ;;
+    app)   setup
+           if [ $# -eq 0 ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+               # No screen (a server, CI): show the app on a virtual one and save what it shows.
+               with_display
+               log "no display: running the app on a virtual screen and saving it to app-screenshot.png"
+               "$VENV/bin/fusionlabel" open --screenshot app-screenshot.png
+           else
+               exec "$VENV/bin/fusionlabel" "$@"
+           fi ;;
     test)  setup; with_display
            export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
            "$VENV/bin/python" -m pytest "$@" ;;

@@ -232,8 +232,17 @@ def test_drive_moved_gives_a_clear_error_and_can_be_relinked(project, tmp_path, 
         assert p.drive.root == moved
 
 
+def test_new_project_starts_with_the_drive_labels_as_one_undo_step(tmp_path, drive):
+    expected = sum(len(open_drive(drive).labels(i)) for i in range(N_FRAMES))
+    assert expected > 0
+    with Project.open_or_create_for_drive(drive, tmp_path / "proj") as p:
+        assert len(p.document) == expected
+        p.document.undo()
+        assert len(p.document) == 0
+
+
 def test_project_inside_the_drive_moves_with_it(tmp_path, drive):
-    with Project.open_or_create_for_drive(drive) as p:
+    with Project.open_or_create_for_drive(drive, import_labels=False) as p:
         assert p.folder == drive / ".fusionlabel-project"
         p.document.apply(CreateCuboid(2, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "van")))
     moved = tmp_path / "renamed"
@@ -289,7 +298,7 @@ def test_read_only_drive_gets_a_user_folder(tmp_path, drive, monkeypatch):
     monkeypatch.setenv("FUSIONLABEL_PROJECTS_DIR", str(tmp_path / "user"))
     folder = default_project_folder(drive)
     assert folder.parent == tmp_path / "user" and folder.name.startswith("drive-")
-    with Project.open_or_create_for_drive(drive) as p:
+    with Project.open_or_create_for_drive(drive, import_labels=False) as p:
         assert p.folder == folder
         p.document.apply(CreateCuboid(0, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
     with Project.open_or_create_for_drive(drive) as p:

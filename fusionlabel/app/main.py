@@ -27,10 +27,9 @@ def check_display() -> None:
 
 
 def is_drive_folder(path: Path) -> bool:
-    from ..io.kitti import find_kitti_root
-    from ..io.native import is_native_drive
+    from ..io.drives import drive_layout
 
-    return is_native_drive(path) or find_kitti_root(path) is not None
+    return drive_layout(path) is not None
 
 
 def open_project(path: str | Path, project_folder: str | Path | None = None):
@@ -43,8 +42,9 @@ def open_project(path: str | Path, project_folder: str | Path | None = None):
     if is_project(path):
         return Project.open(path)
     if not is_drive_folder(path):
-        raise InputError(path, "neither a drive (drive.yaml, or KITTI velodyne/ calib/ image_2/) nor a "
-                               "fusionlabel project (project.sqlite)")
+        from ..io.drives import LAYOUTS
+
+        raise InputError(path, f"neither a drive nor a fusionlabel project (project.sqlite): expected {LAYOUTS}")
     return Project.open_or_create_for_drive(path, project_folder)
 
 
@@ -89,11 +89,35 @@ def launch(path: str | Path | None = None, frame: str | None = None, project_fol
     return app, window
 
 
+def save_screenshot(window, out: str | Path, timeout: float = 60.0) -> None:
+    """Wait until the window shows its frame, then save the whole window (3D view included)."""
+    from .testing import wait_for_frame
+
+    wait_for_frame(window, timeout=timeout)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.screenshot().save(str(out)):
+        raise InputError(out, "cannot write the screenshot (expected a .png or .jpg path in a writable folder)")
+
+
 def run_app(path: str | Path | None = None, frame: str | None = None,
-            project_folder: str | Path | None = None) -> int:
-    """Open the main window on ``path`` (default: sample_data/) and run the event loop."""
+            project_folder: str | Path | None = None, screenshot: str | Path | None = None) -> int:
+    """Open the main window on ``path`` (default: sample_data/) and run the event loop.
+
+    With ``screenshot``, save the window once the frame is shown and close instead of running.
+    """
     app, window = launch(path, frame, project_folder)
     session = window.session
+    if screenshot is not None:
+        try:
+            window.resize(1600, 1000)
+            save_screenshot(window, screenshot)
+            print(f"wrote {screenshot}: the app on {session.drive.name}, frame {window.displayed.frame_id}")
+            return 0
+        finally:
+            window.close()
+            session.close()
+            session.project.close()
     previous_hook = sys.excepthook
 
     def report(exc_type, exc, tb):  # a bug in a view must not take the app (or any edit) down

@@ -16,10 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--project", type=Path, default=None,
                    help="project folder to use for a drive (default: DRIVE/.fusionlabel-project, or a user folder "
                         "when the drive is read-only)")
+    p.add_argument("--screenshot", type=Path, default=None, metavar="FILE.png",
+                   help="show the first frame, save the window to FILE.png and exit (works under Xvfb)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..app.main import run_app
 
-    return run_app(args.path, frame=args.frame, project_folder=args.project)
+    return run_app(args.path, frame=args.frame, project_folder=args.project, screenshot=args.screenshot)

@@ -11,29 +11,43 @@ LAYOUTS = ("a native drive (drive.yaml), a nuScenes dataroot (v1.0-*/), a SUSTec
            "(lidar/ + calib/camera/ or label/) or a KITTI object folder (velodyne/, calib/, image_2/, label_2/)")
 
 
+def drive_layout(path: str | Path) -> str | None:
+    """Which layout a folder has: "nuscenes", "native", "sustech", "kitti" or None."""
+    from .kitti import find_kitti_root
+    from .native import is_native_drive
+    from .nuscenes import is_nuscenes_root
+    from .sustech import is_sustech_folder
+
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    for name, test in (("nuscenes", is_nuscenes_root), ("native", is_native_drive),
+                       ("sustech", is_sustech_folder), ("kitti", lambda p: find_kitti_root(p) is not None)):
+        if test(path):
+            return name
+    return None
+
+
 def open_drive(path: str | Path, scene: str | None = None) -> Drive:
     """Open a drive folder of any supported layout; DriveError says what was expected.
 
     ``scene`` picks the scene of a nuScenes dataroot (name, token or index).
     """
-    from .kitti import find_kitti_root, open_kitti_object
-    from .native import is_native_drive, open_native_drive
-    from .nuscenes import is_nuscenes_root, open_nuscenes
-    from .sustech import is_sustech_folder, open_sustech
+    from .kitti import open_kitti_object
+    from .native import open_native_drive
+    from .nuscenes import open_nuscenes
+    from .sustech import open_sustech
 
     path = Path(path)
     if not path.exists():
         raise DriveError(path, "no such file or folder")
     if not path.is_dir():
         raise DriveError(path, "expected a drive folder, got a file")
-    if is_nuscenes_root(path):
+    layout = drive_layout(path)
+    if layout == "nuscenes":
         return open_nuscenes(path, scene=scene)
     if scene is not None:
         raise DriveError(path, "--scene only applies to nuScenes folders", where="--scene")
-    if is_native_drive(path):
-        return open_native_drive(path)
-    if is_sustech_folder(path):
-        return open_sustech(path)
-    if find_kitti_root(path) is not None:
-        return open_kitti_object(path)
-    raise DriveError(path, f"unrecognised drive layout: expected {LAYOUTS}")
+    if layout is None:
+        raise DriveError(path, f"unrecognised drive layout: expected {LAYOUTS}")
+    return {"native": open_native_drive, "sustech": open_sustech, "kitti": open_kitti_object}[layout](path)

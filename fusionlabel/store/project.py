@@ -182,16 +182,18 @@ class Project:
         return cls(folder, store, drive, ontology, lock, warnings)
 
     @classmethod
-    def open_or_create_for_drive(cls, drive_path: str | Path, folder: str | Path | None = None) -> "Project":
+    def open_or_create_for_drive(cls, drive_path: str | Path, folder: str | Path | None = None,
+                                 import_labels: bool = True) -> "Project":
         """Open the project of a drive, creating it on first use. ``drive_path`` may also be a
-        project folder. Default folder: :func:`default_project_folder`."""
+        project folder. Default folder: :func:`default_project_folder`. A new project starts with
+        the drive's own labels (one undoable command) unless ``import_labels`` is False."""
         drive_path = Path(drive_path).absolute()
         if is_project(drive_path):
             return cls.open(drive_path)
         folder = Path(folder).absolute() if folder is not None else default_project_folder(drive_path)
         if is_project(folder):
             return cls.open(folder, drive_path=drive_path)
-        return cls.create(folder, drive_path)
+        return cls.create(folder, drive_path, import_labels=import_labels)
 
     @staticmethod
     def _open_drive(folder: Path, store: ProjectStore, drive_path: str | Path | None) -> Drive:
