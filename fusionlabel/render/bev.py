@@ -14,23 +14,33 @@ from .colors import class_color, colormap
 
 @dataclass(frozen=True)
 class BevGrid:
-    """Maps LiDAR-frame xy (x forward = up in the image, y left = left) to pixels."""
+    """Maps vehicle-frame xy to pixels: x forward points up (``forward="up"``) or right
+    (``forward="right"``, y left then points up)."""
 
     x_range: tuple[float, float] = (-40.0, 80.0)
     y_range: tuple[float, float] = (-40.0, 40.0)
     resolution: float = 0.1  # metres per pixel
+    forward: str = "up"
+
+    @classmethod
+    def panel(cls, width_px: int, x_range=(-30.0, 90.0), aspect: float = 0.42) -> "BevGrid":
+        """A forward-right grid ``width_px`` wide covering ``x_range``, ``aspect`` × as tall."""
+        res = (x_range[1] - x_range[0]) / width_px
+        half_y = 0.5 * aspect * width_px * res
+        return cls(x_range, (-half_y, half_y), res, "right")
 
     @property
     def shape(self) -> tuple[int, int]:
-        h = int(round((self.x_range[1] - self.x_range[0]) / self.resolution))
-        w = int(round((self.y_range[1] - self.y_range[0]) / self.resolution))
-        return h, w
+        along = int(round((self.x_range[1] - self.x_range[0]) / self.resolution))
+        across = int(round((self.y_range[1] - self.y_range[0]) / self.resolution))
+        return (along, across) if self.forward == "up" else (across, along)
 
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
         """(N, 2) metres -> (N, 2) float pixel (col, row)."""
-        col = (self.y_range[1] - xy[:, 1]) / self.resolution
-        row = (self.x_range[1] - xy[:, 0]) / self.resolution
-        return np.column_stack([col, row])
+        left = (self.y_range[1] - xy[:, 1]) / self.resolution
+        if self.forward == "up":
+            return np.column_stack([left, (self.x_range[1] - xy[:, 0]) / self.resolution])
+        return np.column_stack([(xy[:, 0] - self.x_range[0]) / self.resolution, left])
 
 
 def render_bev(points: np.ndarray, labels: list[CuboidLabel], grid: BevGrid = BevGrid(),

@@ -47,7 +47,7 @@ def _grid(images: list[np.ndarray], columns: int, cell_width: int) -> np.ndarray
 
 
 def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | None = None,
-                 bev_grid: BevGrid = BevGrid()) -> np.ndarray:
+                 bev_grid: BevGrid | None = None) -> np.ndarray:
     """Compose the full check image for one frame, (H, W, 3) uint8 RGB."""
     i = drive.index_of(frame)
     f = drive.frames[i]
@@ -63,18 +63,22 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
         draw_label(image, f"{cam}: {n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
                    (255, 255, 255), max(0.5, 0.8 * s))
         panels.append(image)
-    # The BEV is drawn in the vehicle frame so that forward is up whatever the LiDAR's mounting.
-    T_vehicle_lidar = rig.T_vehicle_lidar
-    bev_labels = [lab.with_(box=lab.box.transformed(T_vehicle_lidar)) for lab in labels]
-    bev = render_bev(transform_points(T_vehicle_lidar, points), bev_labels, bev_grid)
-    draw_label(bev, "bird's-eye view, vehicle frame (forward = up)", (10, 24), (255, 255, 255), 0.6)
     if panels:
         columns = min(MAX_COLUMNS, len(panels))
         cell_width = max(p.shape[1] for p in panels) if columns == 1 else 800
         cams = _grid(panels, columns, cell_width)
     else:
-        cams = np.zeros((0, bev.shape[1], 3), np.uint8)
-    width = max(cams.shape[1], bev.shape[1])
+        cams = np.zeros((0, 1200, 3), np.uint8)
+    width = cams.shape[1]
+    # The BEV is drawn in the vehicle frame, forward to the right, as wide as the cameras.
+    grid = bev_grid or BevGrid.panel(width)
+    T_vehicle_lidar = rig.T_vehicle_lidar
+    bev_labels = [lab.with_(box=lab.box.transformed(T_vehicle_lidar)) for lab in labels]
+    bev = render_bev(transform_points(T_vehicle_lidar, points), bev_labels, grid)
+    forward = "up" if grid.forward == "up" else "right"
+    draw_label(bev, f"bird's-eye view, vehicle frame (forward = {forward}), {grid.resolution:.3f} m/px",
+               (10, 24), (255, 255, 255), 0.6)
+    width = max(width, bev.shape[1])
     title = np.full((40, width, 3), 30, np.uint8)
     draw_label(title, f"{drive.name}  frame {f.frame_id}  ({i + 1}/{len(drive)})  {len(points)} points, "
                       f"{len(labels)} cuboids", (10, 27), (255, 255, 255), 0.7)
