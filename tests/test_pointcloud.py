@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from fusionlabel.errors import PointCloudError
+from fusionlabel.io import lzf as lzfmod
 from fusionlabel.io import pointcloud as pcmod
 from fusionlabel.io.pointcloud import (lzf_decompress, read_points, read_points_info, register_reader,
                                        write_points_bin, write_points_pcd)
@@ -289,7 +290,7 @@ def test_lzf_back_references_including_overlap():
     assert lzf_decompress(stream, len(want)) == want
     for slices in (True, False):  # pure-Python path, both copy strategies
         out = bytearray(len(want))
-        assert pcmod._lzf_decode(stream, memoryview(out), slices) == len(want)
+        assert lzfmod._lzf_decode(stream, memoryview(out), slices) == len(want)
         assert out == want
 
 
@@ -314,7 +315,7 @@ def test_lzf_numba_and_python_paths_agree_on_open3d_output(tmp_path):
     block = buf[start + 8:start + 8 + comp]
     fast = lzf_decompress(block, raw)
     slow = bytearray(raw)
-    assert pcmod._lzf_decode(block, memoryview(slow)) == raw
+    assert lzfmod._lzf_decode(block, memoryview(slow)) == raw
     assert fast == bytes(slow)
     np.testing.assert_array_equal(np.frombuffer(fast, "<f4", count=len(pts)), pts[:, 0])
 
