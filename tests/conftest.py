@@ -1,4 +1,8 @@
-"""Shared fixtures: where the real data lives (skip cleanly when it is absent)."""
+"""Shared fixtures: where the real data lives (skip cleanly when it is absent) and small simulated
+drives for the exporter and importer tests.
+
+``simulated_drive`` and ``quiet`` are plain helpers for modules that build their own module-scoped
+fixtures (``from conftest import quiet``)."""
 
 from __future__ import annotations
 
@@ -28,3 +32,55 @@ def kitti_object(realdata) -> Path:
     if not (path / "velodyne").is_dir():
         pytest.skip(f"KITTI object sample not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def nusc_root(realdata) -> Path:
+    """The nuScenes v1.0-mini sample (one keyframe of scene-0061)."""
+    root = realdata / "nuscenes_mini"
+    if not (root / "v1.0-mini" / "scene.json").is_file():
+        pytest.skip(f"nuScenes sample not found at {root}")
+    return root
+
+
+# ------------------------------------------------------------------------------ simulated drives
+def simulated_drive(tmp_path_factory, name: str = "sim3", frames: int = 3, masks: bool = False):
+    """A small simulated native drive, generated once per test session and opened afresh per call."""
+    from fusionlabel.io.native import open_native_drive
+    from fusionlabel.sim.writer import simulate_drive
+
+    root = tmp_path_factory.getbasetemp() / name
+    if not (root / "drive.yaml").exists():
+        simulate_drive(root, frames=frames, seed=1, points=20000, masks=masks, progress=False)
+    return open_native_drive(root)
+
+
+@pytest.fixture
+def small_sim_drive(tmp_path_factory):
+    """Three simulated frames (20k points, the simulator's cameras)."""
+    return simulated_drive(tmp_path_factory)
+
+
+def quiet(**options):
+    """ExportOptions without the progress bar."""
+    from fusionlabel.export import ExportOptions
+
+    return ExportOptions(progress=False, **options)
+
+
+def export_to_temp(drive, fmt: str, tmp_path_factory, **options):
+    """Export ``drive`` as ``fmt`` into a fresh temporary folder: (drive, out folder, summary)."""
+    from fusionlabel.export import export_drive
+
+    out = tmp_path_factory.mktemp(fmt) / "out"
+    return drive, out, export_drive(drive, fmt, out, options=quiet(**options))
+
+
+@pytest.fixture(scope="session")
+def export_masked_sim(tmp_path_factory):
+    """``export_masked_sim(fmt, **options)`` exports two simulated frames with per-object masks
+    rendered in every camera: (drive, out folder, summary)."""
+    def export(fmt: str, **options):
+        drive = simulated_drive(tmp_path_factory, name="sim2m", frames=2, masks=True)
+        return export_to_temp(drive, fmt, tmp_path_factory, **options)
+    return export

@@ -11,21 +11,14 @@ import cv2
 import numpy as np
 import pytest
 
-from fusionlabel.export import ExportError, ExportOptions, export_drive
+from conftest import quiet
+from fusionlabel.export import ExportError, export_drive
 from fusionlabel.geometry.cuboid import EDGES
-from test_export_kitti import sim_drive
-
-
-def quiet(**kw) -> ExportOptions:
-    return ExportOptions(progress=False, **kw)
 
 
 @pytest.fixture(scope="module")
-def coco_export(tmp_path_factory):
-    drive = sim_drive(tmp_path_factory, name="sim2m", frames=2, masks=True)
-    out = tmp_path_factory.mktemp("coco") / "out"
-    summary = export_drive(drive, "coco", out, options=quiet())
-    return drive, out, summary
+def coco_export(export_masked_sim):
+    return export_masked_sim("coco")
 
 
 def test_loads_and_evaluates_in_pycocotools(coco_export):
@@ -133,8 +126,8 @@ def test_occlusion_estimate_agrees_with_masks(coco_export):
     assert np.mean(np.array(shown) < 0.5) >= 0.8, shown
 
 
-def test_camera_option(tmp_path_factory, tmp_path):
-    drive = sim_drive(tmp_path_factory)
+def test_camera_option(small_sim_drive, tmp_path):
+    drive = small_sim_drive
     export_drive(drive, "coco", tmp_path / "one", options=quiet(camera="cam_front_right", sensor_data=False))
     assert sorted(p.name for p in (tmp_path / "one" / "annotations").iterdir()) == ["cam_front_right.json"]
     assert not (tmp_path / "one" / "images").exists()

@@ -9,12 +9,11 @@ import pytest
 
 from fusionlabel.export import FORMATS, ExportError, ExportOptions, export_drive
 from fusionlabel.export.base import MANIFEST, load_class_map
-from test_export_kitti import sim_drive
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_every_label_is_written_or_skipped_with_a_reason(fmt, tmp_path_factory, tmp_path):
-    drive = sim_drive(tmp_path_factory)
+def test_every_label_is_written_or_skipped_with_a_reason(fmt, small_sim_drive, tmp_path):
+    drive = small_sim_drive
 
     def labels_for(i):
         labels = drive.labels(i)
@@ -37,8 +36,8 @@ def test_every_label_is_written_or_skipped_with_a_reason(fmt, tmp_path_factory, 
     assert f"exported {len(drive)} frame(s) as {fmt}" in text and "skipped" in text
 
 
-def test_bad_options(tmp_path_factory, tmp_path):
-    drive = sim_drive(tmp_path_factory)
+def test_bad_options(small_sim_drive, tmp_path):
+    drive = small_sim_drive
     with pytest.raises(ExportError, match="unknown format 'yolo'"):
         export_drive(drive, "yolo", tmp_path / "a")
     with pytest.raises(ExportError, match="--frames"):

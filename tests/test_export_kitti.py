@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fusionlabel.export import ExportError, ExportOptions, export_drive
+from conftest import quiet, simulated_drive
+from fusionlabel.export import ExportError, export_drive
 from fusionlabel.export.base import MANIFEST, parse_frames
 from fusionlabel.geometry.cuboid_projection import rect_iou
 from fusionlabel.geometry.transforms import angle_difference, invert_T
@@ -20,19 +21,8 @@ from fusionlabel.io.kitti import cuboid_from_kitti, open_kitti_object, read_kitt
 FRAMES = ("000000", "000001", "000002", "000134")
 
 
-def quiet(**kw) -> ExportOptions:
-    return ExportOptions(progress=False, **kw)
-
-
-def sim_drive(tmp_path_factory, name="sim3", frames=3, masks=False):
-    """A small simulated native drive, generated once per test session."""
-    from fusionlabel.io.native import open_native_drive
-    from fusionlabel.sim.writer import simulate_drive
-
-    root = tmp_path_factory.getbasetemp() / name
-    if not (root / "drive.yaml").exists():
-        simulate_drive(root, frames=frames, seed=1, points=20000, masks=masks, progress=False)
-    return open_native_drive(root)
+# test_openlabel.py imports sim_drive from here; new tests take the small_sim_drive fixture
+sim_drive = simulated_drive
 
 
 # ------------------------------------------------------------------------------ real KITTI round trip
@@ -145,8 +135,8 @@ def test_objects_outside_the_camera_keep_or_drop(kitti_object, tmp_path):
 
 
 # ------------------------------------------------------------------------------ generic drives
-def test_generic_drive_round_trips_through_kitti_reader(tmp_path_factory, tmp_path):
-    drive = sim_drive(tmp_path_factory)
+def test_generic_drive_round_trips_through_kitti_reader(small_sim_drive, tmp_path):
+    drive = small_sim_drive
     summary = export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera="cam_front"))
     back = open_kitti_object(tmp_path / "out")
     assert len(back) == len(drive)
@@ -167,9 +157,9 @@ def test_generic_drive_round_trips_through_kitti_reader(tmp_path_factory, tmp_pa
     assert summary.objects["Car"] > 0 and any("lens distortion" in t for t in summary.cannot_hold)
 
 
-def test_undistorted_image_matches_opencv(tmp_path_factory, tmp_path):
+def test_undistorted_image_matches_opencv(small_sim_drive, tmp_path):
     """The exported image_2 of a radial-tangential camera equals cv2.undistort of the original."""
-    drive = sim_drive(tmp_path_factory)
+    drive = small_sim_drive
     export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera="cam_front", frames=[0]))
     cam = drive.rig(0).camera("cam_front").camera
     original = cv2.imread(str(drive.frames[0].image_paths["cam_front"]))
@@ -181,10 +171,10 @@ def test_undistorted_image_matches_opencv(tmp_path_factory, tmp_path):
     assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 12
 
 
-def test_fisheye_undistortion_matches_opencv(tmp_path_factory):
+def test_fisheye_undistortion_matches_opencv(small_sim_drive):
     from fusionlabel.export.views import pinhole_of, undistort_image, undistort_maps
 
-    drive = sim_drive(tmp_path_factory)
+    drive = small_sim_drive
     cam = drive.rig(0).camera("cam_front_left").camera
     image = drive.image(0, "cam_front_left")
     ours = undistort_image(image, undistort_maps(cam, pinhole_of(cam)))
@@ -240,8 +230,8 @@ def test_kitti_tracking_round_trip(realdata, tmp_path):
         (realdata / "kitti_tracking" / "calib" / "0001.txt").read_text()
 
 
-def test_kitti_tracking_renumbers_string_track_ids(tmp_path_factory, tmp_path):
-    drive = sim_drive(tmp_path_factory)
+def test_kitti_tracking_renumbers_string_track_ids(small_sim_drive, tmp_path):
+    drive = small_sim_drive
 
     def labels_for(i):
         return [lab.with_(track_id=f"agent-{lab.track_id}") for lab in drive.labels(i)]
@@ -311,9 +301,9 @@ def test_cli_shows_progress_bar(kitti_object, tmp_path):
     assert not (tmp_path / "o" / "velodyne").exists()
 
 
-def test_extrinsic_of_generic_calib_is_lidar_to_camera(tmp_path_factory, tmp_path):
+def test_extrinsic_of_generic_calib_is_lidar_to_camera(small_sim_drive, tmp_path):
     """Tr_velo_to_cam maps LiDAR points to the camera: points project where the rig says."""
-    drive = sim_drive(tmp_path_factory)
+    drive = small_sim_drive
     export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera="cam_front_right", frames=[1],
                                                                  sensor_data=False))
     calib = read_kitti_calib(tmp_path / "out" / "calib" / "000001.txt")

@@ -13,15 +13,11 @@ pytest.importorskip("nuscenes")
 from nuscenes.nuscenes import NuScenes  # noqa: E402
 from nuscenes.utils.geometry_utils import view_points  # noqa: E402
 
-from fusionlabel.export import ExportOptions, export_drive  # noqa: E402
+from conftest import export_to_temp, quiet  # noqa: E402
+from fusionlabel.export import export_drive  # noqa: E402
 from fusionlabel.io.kitti import open_kitti_object  # noqa: E402
 from fusionlabel.io.nuscenes import open_nuscenes  # noqa: E402
 from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
-from test_export_kitti import sim_drive  # noqa: E402
-
-
-def quiet(**kw) -> ExportOptions:
-    return ExportOptions(progress=False, **kw)
 
 
 def load(root: Path, version: str = "v1.0-mini") -> NuScenes:
@@ -29,19 +25,8 @@ def load(root: Path, version: str = "v1.0-mini") -> NuScenes:
 
 
 @pytest.fixture(scope="module")
-def nusc_root(realdata) -> Path:
-    root = realdata / "nuscenes_mini"
-    if not (root / "v1.0-mini" / "scene.json").is_file():
-        pytest.skip(f"nuScenes sample not found at {root}")
-    return root
-
-
-@pytest.fixture(scope="module")
 def real_export(nusc_root, tmp_path_factory):
-    drive = open_nuscenes(nusc_root)
-    out = tmp_path_factory.mktemp("nusc") / "out"
-    summary = export_drive(drive, "nuscenes", out, options=quiet())
-    return drive, out, summary
+    return export_to_temp(open_nuscenes(nusc_root), "nuscenes", tmp_path_factory)
 
 
 def test_real_round_trip_boxes_and_points(nusc_root, real_export):
@@ -78,11 +63,8 @@ def test_real_round_trip_projection_and_reimport(nusc_root, real_export):
 
 
 @pytest.fixture(scope="module")
-def sim_export(tmp_path_factory):
-    drive = sim_drive(tmp_path_factory, name="sim2m", frames=2, masks=True)
-    out = tmp_path_factory.mktemp("simnusc") / "out"
-    summary = export_drive(drive, "nuscenes", out, options=quiet())
-    return drive, out, summary
+def sim_export(export_masked_sim):
+    return export_masked_sim("nuscenes")
 
 
 def test_sim_export_loads_with_boxes_where_drawn(sim_export):
@@ -182,8 +164,8 @@ def test_sim_devkit_renders(sim_export, tmp_path):
     assert (tmp_path / "pc.png").stat().st_size > 50_000
 
 
-def test_class_mapping_and_skips(tmp_path_factory, tmp_path):
-    drive = sim_drive(tmp_path_factory)
+def test_class_mapping_and_skips(small_sim_drive, tmp_path):
+    drive = small_sim_drive
 
     def labels_for(i):
         labels = drive.labels(i)
@@ -219,9 +201,9 @@ def test_kitti_drive_without_timestamps(kitti_object, tmp_path):
             np.testing.assert_allclose(b.center, lab.box.center, atol=1e-9)
 
 
-def test_labels_are_read_through_labels_for(tmp_path_factory, tmp_path):
+def test_labels_are_read_through_labels_for(small_sim_drive, tmp_path):
     """The exporter takes labels from the callable, not from the drive (project store hook)."""
-    drive = sim_drive(tmp_path_factory)
+    drive = small_sim_drive
     from fusionlabel.geometry.cuboid import Cuboid
 
     only = CuboidLabel(Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3), "car", "77", None, "human", {})
@@ -265,8 +247,8 @@ def test_cli_nuscenes_export(nusc_root, tmp_path):
     assert bad.returncode == 2 and "scene-7" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
-def test_class_map_drop_is_counted(tmp_path_factory, tmp_path):
-    drive = sim_drive(tmp_path_factory)
+def test_class_map_drop_is_counted(small_sim_drive, tmp_path):
+    drive = small_sim_drive
     n_ped = sum(lab.label == "pedestrian" for lab in drive.labels(0))
     s = export_drive(drive, "nuscenes", tmp_path / "out",
                      options=quiet(frames=[0], class_map={"pedestrian": None}, sensor_data=False))

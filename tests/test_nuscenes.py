@@ -22,14 +22,6 @@ CAMERAS = ("CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_RIGHT", "CAM_BACK", "CAM_BA
 
 
 @pytest.fixture(scope="module")
-def nusc_root(realdata) -> Path:
-    root = realdata / "nuscenes_mini"
-    if not (root / "v1.0-mini" / "scene.json").is_file():
-        pytest.skip(f"nuScenes sample not found at {root}")
-    return root
-
-
-@pytest.fixture(scope="module")
 def drive(nusc_root):
     return open_nuscenes(nusc_root)
 
@@ -146,13 +138,12 @@ def test_not_a_version_folder(tmp_path):
         open_nuscenes(tmp_path)
 
 
-def test_sweeps_between_keyframes(tmp_path_factory, tmp_path):
+def test_sweeps_between_keyframes(small_sim_drive, tmp_path):
     """A dataset whose middle LiDAR/camera records are sweeps: keyframes only by default, all three
     with ``sweeps=True`` (the sweep without labels, with the cameras nearest in time)."""
     from fusionlabel.export import ExportOptions, export_drive
-    from test_export_kitti import sim_drive
 
-    sim = sim_drive(tmp_path_factory)
+    sim = small_sim_drive
     export_drive(sim, "nuscenes", tmp_path / "ds", options=ExportOptions(progress=False))
     tables = tmp_path / "ds" / "v1.0-mini"
     load = lambda name: json.loads((tables / f"{name}.json").read_text())  # noqa: E731

@@ -25,6 +25,7 @@ from ..errors import InputError, LabelError
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import (euler_from_rotation, invert_T, quaternion_from_rotation,
                                    rotation_from_quaternion)
+from ..io.jsonfile import read_json
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from .detector import Detector
@@ -170,14 +171,7 @@ def _num_list(path, where, value, n):
 def read_nuscenes_results(path: str | os.PathLike) -> dict[str, list[dict]]:
     """Validated boxes by sample token: dicts with center, size (l, w, h), rotation (3, 3), name, score."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LabelError(path, "results file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LabelError(path, f"cannot read file ({e})") from None
-    except json.JSONDecodeError as e:
-        raise LabelError(path, f"invalid JSON: {e.msg}", where=f"line {e.lineno}") from None
+    doc = read_json(path, "results file")
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), dict):
         raise LabelError(path, "expected an object with 'results': {sample_token: [boxes]}", where="results")
     out: dict[str, list[dict]] = {}

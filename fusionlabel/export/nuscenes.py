@@ -24,7 +24,8 @@ from ..geometry.transforms import quaternion_from_rotation
 from ..model.annotation import CuboidLabel
 from .base import Exporter, ExportError
 from .classes import NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, nuscenes_attributes, nuscenes_category
-from .views import (count_points_in_boxes, nuscenes_visibility_token, object_views, pinhole_of, undistort_image,
+from ..geometry.cuboid import count_points_in_cuboids
+from .views import (nuscenes_visibility_token, object_views, pinhole_of, undistort_image,
                     undistort_maps)
 
 LIDAR = "LIDAR_TOP"
@@ -243,7 +244,7 @@ class NuScenesExporter(Exporter):
         if labels:
             points = drive.points(i)
             T_world_lidar = drive.T_world_lidar(i)
-            counts = count_points_in_boxes(points, [lab.box for lab, _ in labels])
+            counts = count_points_in_cuboids(points, [lab.box for lab, _ in labels])
             given = [lab.attributes.get("visibility") for lab, _ in labels]
             visibility = None
             if not all(v in ("1", "2", "3", "4") for v in given):

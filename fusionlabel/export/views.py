@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from ..geometry.cameras import CameraModel, PinholeCamera, camera_from_params
-from ..geometry.cuboid import Cuboid, points_in_cuboid
-from ..geometry.cuboid_projection import cuboid_image_rect, cuboid_wireframe_pixels
+from ..geometry.cuboid import Cuboid
+from ..geometry.cuboid_projection import cuboid_image_extent, cuboid_image_rect
 from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
 
@@ -66,19 +66,6 @@ def undistort_image(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> n
     return cv2.remap(image, maps[0], maps[1], interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
-def full_extent(corners_cam: np.ndarray, camera: CameraModel) -> tuple[float, float, float, float] | None:
-    """Unclipped (x1, y1, x2, y2) of the cuboid's wireframe in front of the camera, or None."""
-    lines = cuboid_wireframe_pixels(corners_cam, camera)
-    if not lines:
-        return None
-    uv = np.concatenate(lines)
-    uv = uv[np.all(np.isfinite(uv), axis=1)]
-    if len(uv) == 0:
-        return None
-    (x1, y1), (x2, y2) = uv.min(axis=0), uv.max(axis=0)
-    return float(x1), float(y1), float(x2), float(y2)
-
-
 def _area(r) -> float:
     return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
 
@@ -127,24 +114,6 @@ class SortedRows:
         return np.sort(idx[(y >= y1) & (y <= y2)])
 
 
-def count_points_in_boxes(points: np.ndarray, boxes: list[Cuboid]) -> np.ndarray:
-    """Points (N, C>=3) inside each cuboid (boundary included), shape (len(boxes),) int64.
-
-    Same rule as :func:`~fusionlabel.geometry.cuboid.points_in_cuboid`, after a bounding-box
-    prefilter on x and y so that each box only tests the points near it.
-    """
-    if not boxes or len(points) == 0:
-        return np.zeros(len(boxes), np.int64)
-    rows = SortedRows(np.asarray(points)[:, :2])
-    out = np.zeros(len(boxes), np.int64)
-    for k, box in enumerate(boxes):
-        c = box.corners()
-        lo, hi = c.min(axis=0) - 1e-6, c.max(axis=0) + 1e-6
-        idx = rows.in_box(lo[0], lo[1], hi[0], hi[1])
-        if len(idx):
-            out[k] = int(points_in_cuboid(np.asarray(points)[idx], box).sum())
-    return out
-
 
 def object_views(points_lidar: np.ndarray, boxes_lidar: list[Cuboid], T_cam_lidar: np.ndarray,
                  camera: CameraModel, margin: float = OCCLUSION_MARGIN,
@@ -165,7 +134,7 @@ def object_views(points_lidar: np.ndarray, boxes_lidar: list[Cuboid], T_cam_lida
         box_cam = box.transformed(T_cam_lidar)
         corners = box_cam.corners()
         rect = cuboid_image_rect(corners, camera)
-        full = full_extent(corners, camera) if rect is not None else None
+        full = cuboid_image_extent(corners, camera) if rect is not None else None
         occluded, n_on, n_front = None, 0, 0
         if rect is not None and rows is not None:
             sel = rows.in_box(*rect)

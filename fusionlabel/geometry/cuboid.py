@@ -159,5 +159,24 @@ def points_in_cuboid(points: np.ndarray, cuboid: Cuboid, margin: float = 0.0) ->
 
 
 def count_points_in_cuboids(points: np.ndarray, cuboids: list[Cuboid], margin: float = 0.0) -> np.ndarray:
-    """Number of points inside each cuboid, shape (len(cuboids),) int64."""
-    return np.array([int(points_in_cuboid(points, c, margin).sum()) for c in cuboids], dtype=np.int64)
+    """Number of points (N, 3+) inside each cuboid, grown by ``margin``: (len(cuboids),) int64.
+
+    Same rule as :func:`points_in_cuboid`, but each cuboid first skips the points outside the
+    square around its centre that holds its (grown) half-diagonal, so a sweep of 100k points with
+    dozens of boxes costs about one pass over x and y per box instead of one full test per box.
+    """
+    points = np.asarray(points)
+    out = np.zeros(len(cuboids), np.int64)
+    if len(points) == 0:
+        return out
+    x, y = np.ascontiguousarray(points[:, 0]), np.ascontiguousarray(points[:, 1])
+    for k, c in enumerate(cuboids):
+        cx, cy = c.center[0], c.center[1]
+        # half-diagonal bounds every inside point's distance from the centre; the slack covers
+        # float32 rounding of the coordinates (a generous prefilter costs nothing in exactness)
+        reach = 0.5 * math.sqrt(sum((s + 2.0 * margin) ** 2 for s in c.size))
+        reach += 1e-3 * (1.0 + max(abs(cx), abs(cy)))
+        near = np.flatnonzero((np.abs(x - cx) <= reach) & (np.abs(y - cy) <= reach))
+        if len(near):
+            out[k] = int(points_in_cuboid(points[near], c, margin).sum())
+    return out

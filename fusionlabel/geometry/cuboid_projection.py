@@ -59,11 +59,11 @@ def cuboid_wireframe_pixels(corners_cam: np.ndarray, camera: CameraModel, near: 
     return list(uv)
 
 
-def cuboid_image_rect(corners_cam: np.ndarray, camera: CameraModel, near: float = 0.1,
-                      samples: int = DEFAULT_SAMPLES) -> tuple[float, float, float, float] | None:
-    """2D box (x1, y1, x2, y2) of a projected cuboid clipped to the image, or None when unseen.
+def cuboid_image_extent(corners_cam: np.ndarray, camera: CameraModel, near: float = 0.1,
+                        samples: int = DEFAULT_SAMPLES) -> tuple[float, float, float, float] | None:
+    """Unclipped (x1, y1, x2, y2) of a cuboid's wireframe in front of the camera, or None.
 
-    Coordinates are pixel centres, clipped to [0, width-1] × [0, height-1] (KITTI's convention).
+    May extend beyond the image; :func:`cuboid_image_rect` clips it.
     """
     lines = cuboid_wireframe_pixels(corners_cam, camera, near, samples)
     if not lines:
@@ -72,12 +72,24 @@ def cuboid_image_rect(corners_cam: np.ndarray, camera: CameraModel, near: float 
     uv = uv[np.all(np.isfinite(uv), axis=1)]
     if len(uv) == 0:
         return None
-    x1, y1 = np.maximum(uv.min(axis=0), 0.0)
-    x2 = min(float(uv[:, 0].max()), camera.width - 1.0)
-    y2 = min(float(uv[:, 1].max()), camera.height - 1.0)
+    (x1, y1), (x2, y2) = uv.min(axis=0), uv.max(axis=0)
+    return float(x1), float(y1), float(x2), float(y2)
+
+
+def cuboid_image_rect(corners_cam: np.ndarray, camera: CameraModel, near: float = 0.1,
+                      samples: int = DEFAULT_SAMPLES) -> tuple[float, float, float, float] | None:
+    """2D box (x1, y1, x2, y2) of a projected cuboid clipped to the image, or None when unseen.
+
+    Coordinates are pixel centres, clipped to [0, width-1] × [0, height-1] (KITTI's convention).
+    """
+    extent = cuboid_image_extent(corners_cam, camera, near, samples)
+    if extent is None:
+        return None
+    x1, y1 = max(extent[0], 0.0), max(extent[1], 0.0)
+    x2, y2 = min(extent[2], camera.width - 1.0), min(extent[3], camera.height - 1.0)
     if x1 >= x2 or y1 >= y2:
         return None
-    return float(x1), float(y1), float(x2), float(y2)
+    return x1, y1, x2, y2
 
 
 def rect_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:

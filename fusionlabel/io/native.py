@@ -33,6 +33,7 @@ from ..geometry.transforms import rotation_error
 from ..model.annotation import SOURCES, CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import Rig
+from .jsonfile import read_json
 
 FORMAT = "fusionlabel-drive/1"
 LABELS_FORMAT = "fusionlabel-labels/1"
@@ -201,14 +202,7 @@ def _num(path, value, where):
 def read_labels(path: str | os.PathLike) -> list[CuboidLabel]:
     """Read a labels file; LabelError names the file and the key (e.g. ``objects[3].size``)."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LabelError(path, "labels file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LabelError(path, f"cannot read file ({e})") from None
-    except json.JSONDecodeError as e:
-        raise LabelError(path, f"invalid JSON: {e.msg}", where=f"line {e.lineno}") from None
+    doc = read_json(path, "labels file")
     if isinstance(doc, list):
         objects, base = doc, ""
     elif isinstance(doc, dict):

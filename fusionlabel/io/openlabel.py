@@ -41,6 +41,7 @@ from ..geometry.transforms import (T_from_Rt, euler_from_rotation, invert_T, qua
                                    rotation_from_euler, rotation_from_quaternion)
 from ..model.annotation import SOURCES, CuboidLabel
 from ..model.rig import CameraSensor, LidarSensor, Rig
+from .jsonfile import read_json
 
 SCHEMA_VERSION = "1.0.0"
 ODOM = "odom"
@@ -257,14 +258,7 @@ def read_openlabel(path: str | Path) -> OpenLabelScene:
     through its coordinate systems and per-frame transforms. Errors name the file and the JSON key.
     """
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LabelError(path, "OpenLABEL file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LabelError(path, f"cannot read file ({e})") from None
-    except json.JSONDecodeError as e:
-        raise LabelError(path, f"invalid JSON: {e.msg}", where=f"line {e.lineno}") from None
+    doc = read_json(path, "OpenLABEL file")
     root = _get(doc, "openlabel", path, "")
     version = _get(root, "metadata", path, "openlabel").get("schema_version")
     if version != SCHEMA_VERSION:

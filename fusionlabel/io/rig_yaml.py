@@ -17,6 +17,7 @@ from ..geometry.transforms import (
     rotation_from_quaternion,
 )
 from ..model.rig import CameraSensor, LidarSensor, Rig
+from ..files import read_text
 
 FORMAT = "fusionlabel-rig/1"
 VEHICLE = "vehicle"
@@ -189,12 +190,7 @@ def _camera(r: _Reader, spec: dict, key: str):
 def load_rig(path: str | Path) -> Rig:
     """Read and validate a rig YAML file; raises CalibrationError naming the file and key."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CalibrationError(path, "rig file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CalibrationError(path, f"cannot read rig file: {e}") from None
+    text = read_text(path, CalibrationError, "rig file")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

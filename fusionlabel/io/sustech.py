@@ -20,7 +20,6 @@ the numeric frame name times 100 ms when the folder gives no times.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from ..geometry.transforms import euler_from_rotation, invert_T, rotation_error
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import CameraSensor, LidarSensor, Rig
+from .jsonfile import read_json
 
 LIDAR = "lidar"
 CAMERA_DIRS = ("camera", "aux_camera")
@@ -81,14 +81,7 @@ def cuboid_from_psr(psr: Any, path: Path, where: str) -> Cuboid:
 def read_sustech_labels(path: str | Path) -> list[CuboidLabel]:
     """Labels of one frame; errors name the file and the JSON key (``[3].psr.scale``)."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LabelError(path, "label file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LabelError(path, f"cannot read file ({e})") from None
-    except json.JSONDecodeError as e:
-        raise LabelError(path, f"invalid JSON: {e.msg}", where=f"line {e.lineno}") from None
+    doc = read_json(path, "label file")
     prefix = ""
     if isinstance(doc, dict) and isinstance(doc.get("objs"), list):
         doc, prefix = doc["objs"], "objs"
@@ -127,12 +120,7 @@ def _matrix(path: Path, data: dict, key: str, n: int) -> np.ndarray:
 
 
 def _read_json(path: Path, error=CalibrationError) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise error(path, f"cannot read file ({e})") from None
-    except json.JSONDecodeError as e:
-        raise error(path, f"invalid JSON: {e.msg}", where=f"line {e.lineno}") from None
+    data = read_json(path, "file", error)
     if not isinstance(data, dict):
         raise error(path, f"expected a JSON object, got {type(data).__name__}", where="(document)")
     return data

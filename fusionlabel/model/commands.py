@@ -170,6 +170,18 @@ def _uids(uids) -> tuple[str, ...]:
     return tuple(uids)
 
 
+def _insert_all(state: DocState, placed) -> None:
+    """Insert (annotation, creation-order seq) pairs, in the given order."""
+    for ann, seq in placed:
+        state.insert(ann, seq)
+
+
+def _remove_all(state: DocState, placed) -> None:
+    """Remove the annotations of (annotation, seq) pairs, in the given order."""
+    for ann, _ in placed:
+        state.remove(ann.uid)
+
+
 # ---------------------------------------------------------------------------------- commands
 @_register
 @dataclass(frozen=True)
@@ -249,21 +261,26 @@ class DeleteCuboids(Command):
             state.remove(uid)
 
     def undo(self, state: DocState) -> None:
-        for ann, seq in self.before:
-            state.insert(ann, seq)
+        _insert_all(state, self.before)
 
 
-@_register
+# ------------------------------------------------------------------------ single-value commands
 @dataclass(frozen=True)
-class SetBox(Command):
-    """Give a cuboid a new box (one mouse drag or one key press = one SetBox)."""
+class SetValue(Command):
+    """Base of the commands that set one value and keep the value they replace in ``before``.
 
-    kind: ClassVar[str] = "set_box"
-    _codecs: ClassVar[dict[str, str]] = {"box": "cuboid", "before": "cuboid?"}
-    uid: str
-    box: Cuboid
-    description: str = "Move"
-    before: Cuboid | None = None
+    A subclass declares its fields, the last one ``before: ... = None``, names the field holding
+    the new value in ``value_field``, and says how to validate (:meth:`_validated`) and where the
+    value lives (:meth:`_current`, :meth:`_put`). Bound means ``before`` is known; a no-op sets
+    the value it already has.
+    """
+
+    value_field: ClassVar[str] = ""
+
+    @property
+    def value(self) -> Any:
+        """The value this command sets."""
+        return getattr(self, self.value_field)
 
     @property
     def is_bound(self) -> bool:
@@ -271,29 +288,70 @@ class SetBox(Command):
 
     @property
     def is_noop(self) -> bool:
-        return self.box == self.before
+        return self.value == self.before
 
-    def bind(self, state: DocState) -> "SetBox":
-        if not isinstance(self.box, Cuboid):
-            raise CommandError(f"expected a Cuboid, got {type(self.box).__name__}")
-        return replace(self, before=state.annotation(self.uid).box)
+    def bind(self, state: DocState) -> "SetValue":
+        cmd = self._validated(state)
+        return replace(cmd, before=cmd._current(state))
 
     def do(self, state: DocState) -> None:
         self._require_bound()
-        ann = state.anns[self.uid]
-        state.replace(ann.with_label(replace(ann.label, box=self.box)))
+        self._put(state, self.value)
 
     def undo(self, state: DocState) -> None:
+        self._put(state, self.before)
+
+    def _validated(self, state: DocState) -> "SetValue":
+        """This command, or a normalised copy; CommandError when it does not fit ``state``."""
+        return self
+
+    def _current(self, state: DocState) -> Any:
+        raise NotImplementedError
+
+    def _put(self, state: DocState, value: Any) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class SetLabelField(SetValue):
+    """A :class:`SetValue` on one field (``label_field``) of the label of cuboid ``self.uid``."""
+
+    label_field: ClassVar[str] = ""
+
+    def _current(self, state: DocState) -> Any:
+        return getattr(state.annotation(self.uid).label, self.label_field)
+
+    def _put(self, state: DocState, value: Any) -> None:
         ann = state.anns[self.uid]
-        state.replace(ann.with_label(replace(ann.label, box=self.before)))
+        state.replace(ann.with_label(replace(ann.label, **{self.label_field: value})))
 
 
 @_register
 @dataclass(frozen=True)
-class SetClass(Command):
+class SetBox(SetLabelField):
+    """Give a cuboid a new box (one mouse drag or one key press = one SetBox)."""
+
+    kind: ClassVar[str] = "set_box"
+    _codecs: ClassVar[dict[str, str]] = {"box": "cuboid", "before": "cuboid?"}
+    value_field = label_field = "box"
+    uid: str
+    box: Cuboid
+    description: str = "Move"
+    before: Cuboid | None = None
+
+    def _validated(self, state: DocState) -> "SetBox":
+        if not isinstance(self.box, Cuboid):
+            raise CommandError(f"expected a Cuboid, got {type(self.box).__name__}")
+        return self
+
+
+@_register
+@dataclass(frozen=True)
+class SetClass(SetLabelField):
     """Retype a cuboid (box and attributes unchanged)."""
 
     kind: ClassVar[str] = "set_class"
+    value_field, label_field = "cls", "label"
     uid: str
     cls: str
     before: str | None = None
@@ -302,36 +360,20 @@ class SetClass(Command):
     def description(self) -> str:
         return f"Set class {self.cls}"
 
-    @property
-    def is_bound(self) -> bool:
-        return self.before is not None
-
-    @property
-    def is_noop(self) -> bool:
-        return self.cls == self.before
-
-    def bind(self, state: DocState) -> "SetClass":
+    def _validated(self, state: DocState) -> "SetClass":
         _check_class(state, self.cls)
-        return replace(self, before=state.annotation(self.uid).cls)
-
-    def do(self, state: DocState) -> None:
-        self._require_bound()
-        ann = state.anns[self.uid]
-        state.replace(ann.with_label(replace(ann.label, label=self.cls)))
-
-    def undo(self, state: DocState) -> None:
-        ann = state.anns[self.uid]
-        state.replace(ann.with_label(replace(ann.label, label=self.before)))
+        return self
 
 
 @_register
 @dataclass(frozen=True)
-class SetAttributes(Command):
+class SetAttributes(SetLabelField):
     """Merge ``attributes`` into a cuboid's attributes; a value of None removes that key.
 
     Attributes the ontology declares for the cuboid's class are validated (kind, choices)."""
 
     kind: ClassVar[str] = "set_attributes"
+    value_field = label_field = "attributes"
     uid: str
     attributes: dict[str, Any]
     before: dict[str, Any] | None = None
@@ -342,10 +384,6 @@ class SetAttributes(Command):
         if len(keys) == 1:
             return f"Set {keys[0]}"
         return "Set attributes"
-
-    @property
-    def is_bound(self) -> bool:
-        return self.before is not None
 
     @property
     def is_noop(self) -> bool:
@@ -360,7 +398,7 @@ class SetAttributes(Command):
                 out[k] = v
         return out
 
-    def bind(self, state: DocState) -> "SetAttributes":
+    def _validated(self, state: DocState) -> "SetAttributes":
         ann = state.annotation(self.uid)
         if not isinstance(self.attributes, dict) or not all(isinstance(k, str) for k in self.attributes):
             raise CommandError(f"attributes must be a mapping of names to values, got {self.attributes!r}")
@@ -372,24 +410,28 @@ class SetAttributes(Command):
                     values[k] = specs[k].validate(v)
                 except ValueError as e:
                     raise CommandError(f"{ann.cls}: {e}") from None
-        return SetAttributes(self.uid, values, dict(ann.attributes))
+        return replace(self, attributes=values)
+
+    def _current(self, state: DocState) -> dict:
+        return dict(super()._current(state))
 
     def do(self, state: DocState) -> None:
         self._require_bound()
-        ann = state.anns[self.uid]
-        state.replace(ann.with_label(replace(ann.label, attributes=self._merged(ann.attributes))))
+        self._put(state, self._merged(state.anns[self.uid].attributes))
 
     def undo(self, state: DocState) -> None:
-        ann = state.anns[self.uid]
-        state.replace(ann.with_label(replace(ann.label, attributes=dict(self.before))))
+        self._put(state, dict(self.before))
 
 
 @_register
 @dataclass(frozen=True)
-class SetTrack(Command):
-    """Move a cuboid to another track (e.g. to join two track pieces); a track has one cuboid per frame."""
+class SetTrack(SetLabelField):
+    """Move a cuboid to another track (e.g. to join two track pieces); a track has one cuboid per frame.
+
+    ``before`` is "" when the cuboid had no track."""
 
     kind: ClassVar[str] = "set_track"
+    value_field = label_field = "track_id"
     uid: str
     track_id: str
     before: str | None = None
@@ -401,35 +443,45 @@ class SetTrack(Command):
     def description(self) -> str:
         return f"Set track {self.track_id}"
 
-    @property
-    def is_bound(self) -> bool:
-        return self.before is not None
-
-    @property
-    def is_noop(self) -> bool:
-        return self.track_id == self.before
-
-    def bind(self, state: DocState) -> "SetTrack":
+    def _validated(self, state: DocState) -> "SetTrack":
         ann = state.annotation(self.uid)
         if not self.track_id:
             raise CommandError("track id must not be empty")
         _check_track_free(state, self.track_id, ann.frame, self.uid)
-        return replace(self, before=ann.track_id if ann.track_id is not None else "")
+        return self
+
+    def _current(self, state: DocState) -> str:
+        track = super()._current(state)
+        return track if track is not None else ""
+
+    def _put(self, state: DocState, value: str) -> None:
+        super()._put(state, value or None)
 
     def do(self, state: DocState) -> None:
-        self._require_bound()
-        ann = state.anns[self.uid]
-        state.replace(ann.with_label(replace(ann.label, track_id=self.track_id)))
+        super().do(state)
         state.note_track(self.track_id)
 
-    def undo(self, state: DocState) -> None:
-        ann = state.anns[self.uid]
-        state.replace(ann.with_label(replace(ann.label, track_id=self.before or None)))
+
+# ------------------------------------------------------------------------ recording commands
+@dataclass(frozen=True)
+class RecordingCommand(Command):
+    """Base of the commands whose bind records the annotations they change in ``record_field``
+    (a tuple, None until bound); a bound command that recorded nothing is a no-op."""
+
+    record_field: ClassVar[str] = "before"
+
+    @property
+    def is_bound(self) -> bool:
+        return getattr(self, self.record_field) is not None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.is_bound and not getattr(self, self.record_field)
 
 
 @_register
 @dataclass(frozen=True)
-class CopyToFrame(Command):
+class CopyToFrame(RecordingCommand):
     """Copy cuboids to another frame with the same track ids; tracks already there are skipped.
 
     ``T_target_source`` (16 floats, row-major 4x4) optionally maps boxes from the source frame's
@@ -437,6 +489,7 @@ class CopyToFrame(Command):
 
     kind: ClassVar[str] = "copy_to_frame"
     _codecs: ClassVar[dict[str, str]] = {"uids": "strs", "created": "placed", "T_target_source": "floats?"}
+    record_field = "created"
     uids: tuple[str, ...]
     target_frame: int
     T_target_source: tuple[float, ...] | None = None
@@ -454,14 +507,6 @@ class CopyToFrame(Command):
     def description(self) -> str:
         n = len(self.created) if self.created is not None else len(self.uids)
         return f"Copy {n} cuboid{'s' if n != 1 else ''} to frame {self.target_frame}"
-
-    @property
-    def is_bound(self) -> bool:
-        return self.created is not None
-
-    @property
-    def is_noop(self) -> bool:
-        return self.created is not None and not self.created
 
     def bind(self, state: DocState) -> "CopyToFrame":
         target = state.check_frame(self.target_frame)
@@ -483,17 +528,15 @@ class CopyToFrame(Command):
 
     def do(self, state: DocState) -> None:
         self._require_bound()
-        for ann, seq in self.created:
-            state.insert(ann, seq)
+        _insert_all(state, self.created)
 
     def undo(self, state: DocState) -> None:
-        for ann, _ in reversed(self.created):
-            state.remove(ann.uid)
+        _remove_all(state, reversed(self.created))
 
 
 @_register
 @dataclass(frozen=True)
-class DeleteTrackFrom(Command):
+class DeleteTrackFrom(RecordingCommand):
     """Remove a track's cuboids in ``frame`` and every later frame."""
 
     kind: ClassVar[str] = "delete_track_from"
@@ -509,14 +552,6 @@ class DeleteTrackFrom(Command):
     def description(self) -> str:
         return f"Delete track {self.track_id} from frame {self.frame}"
 
-    @property
-    def is_bound(self) -> bool:
-        return self.before is not None
-
-    @property
-    def is_noop(self) -> bool:
-        return self.before is not None and not self.before
-
     def bind(self, state: DocState) -> "DeleteTrackFrom":
         state.check_frame(self.frame)
         frames = state.by_track.get(self.track_id, {})
@@ -525,17 +560,15 @@ class DeleteTrackFrom(Command):
 
     def do(self, state: DocState) -> None:
         self._require_bound()
-        for ann, _ in self.before:
-            state.remove(ann.uid)
+        _remove_all(state, self.before)
 
     def undo(self, state: DocState) -> None:
-        for ann, seq in self.before:
-            state.insert(ann, seq)
+        _insert_all(state, self.before)
 
 
 @_register
 @dataclass(frozen=True)
-class AcceptPrelabel(Command):
+class AcceptPrelabel(RecordingCommand):
     """Turn model pre-labels into human labels; the model's score moves to attributes["prelabel_score"]."""
 
     kind: ClassVar[str] = "accept_prelabel"
@@ -550,14 +583,6 @@ class AcceptPrelabel(Command):
     def description(self) -> str:
         n = len(self.before) if self.before is not None else len(self.uids)
         return "Accept pre-label" if n == 1 else f"Accept {n} pre-labels"
-
-    @property
-    def is_bound(self) -> bool:
-        return self.before is not None
-
-    @property
-    def is_noop(self) -> bool:
-        return self.before is not None and not self.before
 
     def bind(self, state: DocState) -> "AcceptPrelabel":
         anns = [state.annotation(u) for u in dict.fromkeys(self.uids)]
@@ -582,10 +607,11 @@ class AcceptPrelabel(Command):
 
 @_register
 @dataclass(frozen=True)
-class SetFrameStatus(Command):
+class SetFrameStatus(SetValue):
     """Mark a frame new, in_progress, done or reviewed."""
 
     kind: ClassVar[str] = "set_frame_status"
+    value_field = "status"
     frame: int
     status: str
     before: str | None = None
@@ -594,26 +620,17 @@ class SetFrameStatus(Command):
     def description(self) -> str:
         return f"Mark frame {self.frame} {self.status.replace('_', ' ')}"
 
-    @property
-    def is_bound(self) -> bool:
-        return self.before is not None
-
-    @property
-    def is_noop(self) -> bool:
-        return self.status == self.before
-
-    def bind(self, state: DocState) -> "SetFrameStatus":
+    def _validated(self, state: DocState) -> "SetFrameStatus":
         state.check_frame(self.frame)
         if self.status not in FRAME_STATUSES:
             raise CommandError(f"frame status must be one of {', '.join(FRAME_STATUSES)}, got {self.status!r}")
-        return replace(self, before=state.status.get(self.frame, "new"))
+        return self
 
-    def do(self, state: DocState) -> None:
-        self._require_bound()
-        state.set_status(self.frame, self.status)
+    def _current(self, state: DocState) -> str:
+        return state.status.get(self.frame, "new")
 
-    def undo(self, state: DocState) -> None:
-        state.set_status(self.frame, self.before)
+    def _put(self, state: DocState, value: str) -> None:
+        state.set_status(self.frame, value)
 
 
 @_register
@@ -731,6 +748,6 @@ def _decode(codec: str, v):
     return v
 
 
-__all__ = ["Command", "CreateCuboid", "DeleteCuboids", "SetBox", "SetClass", "SetAttributes", "SetTrack",
+__all__ = ["Command", "SetValue", "SetLabelField", "RecordingCommand", "CreateCuboid", "DeleteCuboids", "SetBox", "SetClass", "SetAttributes", "SetTrack",
            "CopyToFrame", "DeleteTrackFrom", "AcceptPrelabel", "SetFrameStatus", "Batch", "COMMANDS",
            "command_from_dict", "command_from_json", "CommandError", "json_normal"]

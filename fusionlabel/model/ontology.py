@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import yaml
 
 from ..errors import InputError
+from ..files import read_text
 
 FORMAT = "fusionlabel-ontology/1"
 KINDS = ("bool", "enum", "int", "float", "text")
@@ -148,12 +149,7 @@ class Ontology:
     def load(cls, path: str | Path) -> "Ontology":
         """Read and validate an ontology YAML file; OntologyError names the file and the key."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise OntologyError(path, "file not found (expected an ontology YAML file)") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise OntologyError(path, f"cannot read file ({e})") from None
+        text = read_text(path, OntologyError, "file", hint="expected an ontology YAML file")
         return cls.from_yaml(text, path)
 
     @classmethod
