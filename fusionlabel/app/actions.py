@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from ..model import edit_actions
+from .assist_actions import AssistActions
 from .session import COLOR_MODES, Session
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
@@ -24,6 +25,7 @@ class ViewHooks(Protocol):
     def toggle_help(self) -> None: ...
     def frame_points(self) -> np.ndarray | None: ...
     def cancel_drag(self) -> bool: ...
+    def start_prelabel(self, detector, frames: list[int], done) -> None: ...
 
 
 def ground_below(points: np.ndarray | None, xy) -> float:
@@ -43,7 +45,7 @@ def create_command(session: Session, xy, yaw: float, points: np.ndarray | None):
                                   session.current_class, yaw, ground_below(points, xy))
 
 
-class Actions:
+class Actions(AssistActions):
     def __init__(self, session: Session, hooks: ViewHooks | None = None):
         self.s = session
         self.hooks = hooks
@@ -103,8 +105,13 @@ class Actions:
         self.s.select(a.uid for a in self.s.annotations())
 
     def clear_selection(self):
-        if not self._hook("cancel_drag", default=False):
-            self.s.select(())
+        if self._hook("cancel_drag", default=False):
+            return
+        if self.s.tool is not None:
+            self.s.set_tool(None)
+            self.s.notify("cancelled")
+            return
+        self.s.select(())
 
     # ------------------------------------------------------------ edits
     def create(self, xy=None):

@@ -5,7 +5,9 @@ the frame, the zoom/pan, the size or the colour mode changes); cuboids, handles 
 painted on top with QPainter. Mouse: drag on empty ground creates a cuboid (press = centre, drag
 direction = heading, size = the class default), drag inside moves, square handles resize, the
 round knob rotates; right/middle drag pans, the wheel zooms. A drag previews through the session
-and ends in exactly one command.
+and ends in exactly one command. Alt+click, or a click with the one-click tool armed (G), asks for a
+one-click box there (``one_click_requested``). Pre-labels (source ``model``) are drawn dashed and
+unfilled, with their score.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import QWidget
 
@@ -22,7 +24,7 @@ from ..model import edit_actions
 from .actions import Actions, create_command
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from .qt_util import RgbCanvas, annotation_color
+from .qt_util import RgbCanvas, annotation_color, box_label
 from .session import Session
 
 BACKGROUND = 16
@@ -33,7 +35,11 @@ RING_STEP = 10.0
 
 
 class BevView(QWidget):
-    """Top-down view of the displayed frame; x forward points up, y left points left."""
+    """Top-down view of the displayed frame; x forward points up, y left points left.
+
+    ``one_click_requested(x, y, nan)``: the user asked for a one-click box at LiDAR (x, y)."""
+
+    one_click_requested = pyqtSignal(float, float, float)
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -67,7 +73,12 @@ class BevView(QWidget):
     def _on_session(self, kind, payload) -> None:
         if kind == "layers" and payload == "color_mode":
             self._raster_key = None
-        if kind in ("document", "selection", "preview", "layers", "class"):
+        if kind == "tool":
+            if self._mouse is not None:
+                self._update_cursor(self._mouse)
+            else:
+                self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.CrossCursor)
+        if kind in ("document", "selection", "preview", "layers", "class", "tool"):
             self.update()
 
     def annotations(self):
@@ -166,7 +177,7 @@ class BevView(QWidget):
 
     def _paint_box(self, p: QPainter, ann, selected: bool) -> None:
         box = self.session.display_box(ann)
-        text = f"{ann.track_id} {ann.cls}" if self.session.layers.get("box_labels", True) else None
+        text = box_label(ann) if self.session.layers.get("box_labels", True) else None
         self._paint_cuboid(p, box, annotation_color(self.session.ontology, ann.cls), selected, text,
                            dashed=ann.source == "model")
 
@@ -184,7 +195,7 @@ class BevView(QWidget):
             pen.setStyle(Qt.PenStyle.DashLine)
         p.setPen(pen)
         fill = QColor(color)
-        fill.setAlpha(60 if selected else 25)
+        fill.setAlpha((30 if selected else 0) if dashed else (60 if selected else 25))
         p.setBrush(QBrush(fill))
         p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
         p.drawLine(QPointF(*a), QPointF(*b))
@@ -213,6 +224,8 @@ class BevView(QWidget):
                  f"new: {self.session.current_class}"]
         if self.session.read_only:
             lines.append("READ-ONLY")
+        if self.session.tool == "one_click":
+            lines.append("ONE-CLICK: click an object (Esc cancels)")
         if len(self.data.points) == 0:
             lines.append("no points in this frame")
         y = 16
@@ -272,6 +285,10 @@ class BevView(QWidget):
         if ev.button() != Qt.MouseButton.LeftButton or self.data is None:
             return
         if self.data.index != self.session.frame:  # the new frame is still loading
+            return
+        if ev.modifiers() & Qt.KeyboardModifier.AltModifier or self.session.tool == "one_click":
+            x, y = self.to_world(pos)
+            self.one_click_requested.emit(float(x), float(y), math.nan)
             return
         shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         hit = self.hit(pos)
@@ -366,6 +383,9 @@ class BevView(QWidget):
         return grid.points[grid.candidates(xy[0] - 20, xy[0] + 20, xy[1] - 20, xy[1] + 20)]
 
     def _update_cursor(self, pos: QPointF) -> None:
+        if self.session.tool == "one_click":
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+            return
         hit = self.hit(pos) if self.data is not None else None
         shape = {None: Qt.CursorShape.CrossCursor, "box": Qt.CursorShape.SizeAllCursor,
                  "handle": Qt.CursorShape.SizeFDiagCursor, "rotate": Qt.CursorShape.PointingHandCursor}

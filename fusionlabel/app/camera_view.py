@@ -4,7 +4,8 @@ and every cuboid projected through the lens model; the selection is highlighted.
 The image with points is composed by the loader thread. Here the image is resized once per frame
 and widget size (OpenCV, cached); wireframes of all boxes are projected in one batch when the
 annotations change and drawn with OpenCV at display resolution, so a repaint is a few
-milliseconds. Clicking a projected cuboid selects it; double-clicking a camera enlarges it.
+milliseconds. Pre-labels (source ``model``) are drawn dashed with their score. Clicking a
+projected cuboid selects it; double-clicking a camera enlarges it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ from PyQt6.QtGui import QColor, QImage, QPainter
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
 from .frame_data import CameraFrame, FrameData
-from .projected_boxes import Wireframe
+from .projected_boxes import Wireframe, dashed_segments
+from .qt_util import box_label
 from .session import Session
 
 CLICK_PX = 4
 SHIFT = 4  # sub-pixel bits for cv2 drawing
+
+
+def dash_pixels(wire: Wireframe, scale: float, size: tuple[int, int]) -> np.ndarray:
+    """Dashes (M, 2, 2) of a wireframe at display scale inside the image, cv2 fixed-point int32."""
+    seg = dashed_segments(wire.lines * scale, (-2.0, -2.0), (size[0] + 2.0, size[1] + 2.0))
+    return np.round(seg * (1 << SHIFT)).astype(np.int32)
 
 
 def wire_pixels(wire: Wireframe, scale: float) -> list[np.ndarray]:
@@ -95,16 +103,21 @@ class CameraView(QWidget):
             selected = set(self.session.selection)
             for ann, wire in sorted(self.wireframes(), key=lambda aw: aw[0].uid in selected):
                 color = self.session.ontology.color(ann.cls)
-                pts = wire_pixels(wire, s)
+                rgb = tuple(int(c) for c in color)
                 if ann.uid in selected:
+                    pts = wire_pixels(wire, s)
                     cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
-                    cv2.polylines(canvas, pts, False, tuple(int(c) for c in color), 2, cv2.LINE_AA, SHIFT)
+                    cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
+                elif ann.source == "model":  # a pre-label: dashed
+                    dashes = dash_pixels(wire, s, size)
+                    if len(dashes):
+                        cv2.polylines(canvas, list(dashes), False, rgb, 1, cv2.LINE_AA, SHIFT)
                 else:
-                    cv2.polylines(canvas, pts, False, tuple(int(c) for c in color), 1, cv2.LINE_AA, SHIFT)
+                    cv2.polylines(canvas, wire_pixels(wire, s), False, rgb, 1, cv2.LINE_AA, SHIFT)
                 if self.session.layers.get("box_labels", True):
                     hull = wire.hull_points() * s
                     top = hull[np.argmin(hull[:, 1])]
-                    labels.append((QColor(*color), top, f"{ann.track_id} {ann.cls}"))
+                    labels.append((QColor(*color), top, box_label(ann)))
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
         self._canvas = (canvas, image)
         p.drawImage(int(target.x()), int(target.y()), image)

@@ -8,6 +8,7 @@ list and the attribute editor in a dock.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -22,6 +23,7 @@ from .frame_data import FrameData
 from .help_overlay import HelpOverlay
 from .loader import FrameLoader
 from .panels import AttributePanel, ObjectList, Timeline
+from .prelabel_runner import PrelabelRunner
 from .session import Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
@@ -43,6 +45,8 @@ class MainWindow(QMainWindow):
         self.loader.boxes_for = lambda i: [a.box for a in session.document.annotations(i)]
         self.loader.loaded.connect(self._on_loaded)
         self.actions_ = Actions(session, hooks=self)
+        self.prelabel_runner = PrelabelRunner(session.drive, self)
+        self.prelabel_runner.on_error = lambda text: session.notify(text, "error")
         self.displayed: FrameData | None = None
         self.frame_requested_at = time.perf_counter()
         self.last_latency: float | None = None
@@ -98,6 +102,9 @@ class MainWindow(QMainWindow):
         self.main_splitter = main
         self._splitter_sizes = None
         self.cameras.enlarged_changed.connect(self._camera_enlarged)
+        self.bev.one_click_requested.connect(self._one_click)
+        if self.view3d is not None:
+            self.view3d.one_click_requested.connect(self._one_click)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -133,7 +140,8 @@ class MainWindow(QMainWindow):
 
     def _install_shortcuts(self) -> None:
         self.shortcut_actions: dict[str, QAction] = {}
-        menus = {name: self.menuBar().addMenu(name) for name in ("Frames", "Selection", "Edit", "Classes", "View")}
+        groups = ("Frames", "Selection", "Edit", "Assist", "Classes", "View")
+        menus = {name: self.menuBar().addMenu(name) for name in groups}
         for sc in list(SHORTCUTS) + class_shortcuts(self.session.ontology):
             action = QAction(sc.description, self)
             action.setShortcuts([QKeySequence(k) for k in sc.keys])
@@ -269,6 +277,15 @@ class MainWindow(QMainWindow):
         if self.view3d is not None:
             self.view3d.focus_on(box.center)
 
+    def start_prelabel(self, detector, frames, done) -> None:
+        """Pre-label ``frames`` in the background (progress dialog); ``done`` stores the result."""
+        if not self.prelabel_runner.start(detector, frames, done):
+            self.session.notify("pre-labelling is already running")
+
+    def _one_click(self, x: float, y: float, z: float) -> None:
+        seed = (x, y) if math.isnan(z) else (x, y, z)  # NaN z: a bird's-eye click
+        self.actions_.one_click(seed)
+
     def toggle_help(self) -> None:
         self.help_overlay.toggle()
         self._sync_native_views()
@@ -304,5 +321,6 @@ class MainWindow(QMainWindow):
         self.session.save_setting("view", {"bev_center": [float(v) for v in self.bev.center],
                                            "bev_scale": float(self.bev.scale)})
         self.session.flush_settings()
+        self.prelabel_runner.shutdown()
         self.loader.close()
         super().closeEvent(ev)

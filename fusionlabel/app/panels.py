@@ -34,6 +34,7 @@ from .qt_util import annotation_color
 from .session import Session
 
 STATUSES = FRAME_STATUSES
+PRELABEL_TEXT = QColor(150, 190, 230)
 STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
                  "done": QColor(60, 180, 80), "reviewed": QColor(70, 130, 235)}
 
@@ -156,7 +157,8 @@ class Timeline(QWidget):
 
 
 class ObjectList(QTableWidget):
-    """The cuboids of the displayed frame: track, class, points inside, status."""
+    """The cuboids of the displayed frame: track, class, points inside, status. Pre-labels are in
+    italics with their score in the status column."""
 
     COLUMNS = ("track", "class", "points", "status")
 
@@ -207,6 +209,12 @@ class ObjectList(QTableWidget):
             values = (ann.track_id or "", ann.cls, "" if n is None else str(n), self.status_text(ann))
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
+                if ann.source == "model":
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                    if col != 1:
+                        item.setForeground(PRELABEL_TEXT)
                 if col == 1:
                     item.setForeground(annotation_color(self.session.ontology, ann.cls))
                 if col == 2:

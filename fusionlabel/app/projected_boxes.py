@@ -66,3 +66,49 @@ def wireframes(boxes: list[Cuboid], T_cam_lidar: np.ndarray, camera: CameraModel
             continue
         out[b] = Wireframe(lines, float(centres[b, 2]))
     return out
+
+
+def clip_segments(a: np.ndarray, b: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clip 2D segments a->b, (N, 2) each, to the rectangle [lo, hi] (Liang-Barsky, vectorised).
+    Returns the clipped ends (N, 2), (N, 2) and (N,) bool "something is left"."""
+    d = b - a
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    p = np.concatenate([-d, d], axis=1)  # (N, 4): x-min, y-min, x-max, y-max walls
+    q = np.concatenate([a - lo, hi - a], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = q / p
+    t0 = np.max(np.where(p < 0, r, 0.0), axis=1)
+    t1 = np.min(np.where(p > 0, r, 1.0), axis=1)
+    ok = (t0 <= t1) & ~((p == 0) & (q < 0)).any(axis=1) & np.isfinite(d).all(axis=1)
+    return a + t0[:, None] * d, a + t1[:, None] * d, ok
+
+
+def dashed_segments(lines: np.ndarray, lo, hi, dash: float = 7.0, gap: float = 5.0) -> np.ndarray:
+    """The dashes of polylines (K, S, 2) inside the rectangle [lo, hi], as segments (M, 2, 2).
+
+    The dash pattern runs along each polyline's length (a lens-bent edge is dashed evenly);
+    non-finite samples break a polyline. Everything in pixels."""
+    lines = np.asarray(lines, float)
+    a, b = lines[:, :-1].reshape(-1, 2), lines[:, 1:].reshape(-1, 2)
+    finite = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    length = np.where(finite, np.linalg.norm(np.where(finite[:, None], b - a, 0.0), axis=1), 0.0)
+    K, S1 = lines.shape[0], lines.shape[1] - 1
+    start = (np.cumsum(length.reshape(K, S1), axis=1) - length.reshape(K, S1)).reshape(-1)  # arc length at a
+    ca, cb, ok = clip_segments(np.where(finite[:, None], a, 0.0), np.where(finite[:, None], b, 0.0), lo, hi)
+    ok &= finite & (length > 0)
+    if not ok.any():
+        return np.zeros((0, 2, 2))
+    a, b, length, start, ca, cb = a[ok], b[ok], length[ok], start[ok], ca[ok], cb[ok]
+    u = b - a
+    s0 = start + np.einsum("ij,ij->i", ca - a, u) / length  # arc length of the clipped ends
+    s1 = start + np.einsum("ij,ij->i", cb - a, u) / length
+    period = dash + gap
+    n = int(np.ceil(np.max(s1 - s0) / period)) + 1
+    k = np.floor(s0 / period)[:, None] + np.arange(n)[None, :]  # (N, n) dash indices
+    d0 = np.maximum(k * period, s0[:, None])
+    d1 = np.minimum(k * period + dash, s1[:, None])
+    keep = d1 > d0
+    rows = np.nonzero(keep)[0]
+    f0 = ((d0[keep] - start[rows]) / length[rows])[:, None]
+    f1 = ((d1[keep] - start[rows]) / length[rows])[:, None]
+    return np.stack([a[rows] + f0 * u[rows], a[rows] + f1 * u[rows]], axis=1)

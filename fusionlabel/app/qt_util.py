@@ -34,6 +34,14 @@ def annotation_color(ontology, cls: str) -> QColor:
     return qcolor(spec.color if spec is not None else class_color(cls))
 
 
+def box_label(ann) -> str:
+    """"track class", plus the score of a pre-label ("12 car 0.87")."""
+    text = f"{ann.track_id} {ann.cls}"
+    if ann.source == "model" and ann.score is not None:
+        text += f" {ann.score:.2f}"
+    return text
+
+
 def opengl_available() -> bool:
     """True when an OpenGL context can be created on this display (not on 'offscreen')."""
     from PyQt6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext

@@ -33,7 +33,8 @@ class Session:
 
     Events sent to subscribers (``fn(kind, payload)``): ``"frame"`` (new index), ``"selection"``
     (tuple of uids), ``"layers"``, ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
-    ``"document"`` (the document's Change), ``"message"`` (:class:`Message`).
+    ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
+    click tool, e.g. ``"one_click"``, or None).
     """
 
     def __init__(self, project):
@@ -49,6 +50,7 @@ class Session:
         self.color_mode = "height"
         self.current_class = self.ontology.default_class
         self.preview: dict[str, Cuboid] = {}
+        self.tool: str | None = None  # a click tool armed by a key (the next click uses it)
         self.messages: list[Message] = []
         self._pending_settings: dict[str, Any] = {}
         self._subscribers: list[Callable[[str, Any], None]] = []
@@ -170,6 +172,12 @@ class Session:
         self.current_class = cls
         self.save_setting("current_class", cls)
         self._emit("class", cls)
+
+    def set_tool(self, tool: str | None) -> None:
+        """Arm (or with None disarm) a click tool; views change their cursor and route the next click."""
+        if tool != self.tool:
+            self.tool = tool
+            self._emit("tool", tool)
 
     def set_preview(self, uid: str, box: Cuboid | None) -> None:
         """Show a box being dragged in every view before it becomes a command."""

@@ -4,7 +4,9 @@ intensity or distance, cuboids with a heading marker, click to select.
 It is a native QOpenGLWindow inside a container widget rather than a QOpenGLWidget: with a
 QOpenGLWidget, Qt composes the whole main window through OpenGL on every repaint, which under
 software rendering (Xvfb, VMs) made every BEV drag and frame change tens of milliseconds slower.
-The window never takes keyboard focus, so the main window's shortcuts keep working.
+The window never takes keyboard focus, so the main window's shortcuts keep working. Pre-labels
+(source ``model``) are drawn with dashed edges. Alt+click, or a click with the one-click tool
+armed (G), picks the LiDAR point under the mouse and asks for a one-click box there.
 
 Needs an OpenGL context: :func:`fusionlabel.app.qt_util.opengl_available` decides whether the main
 window creates it or shows a placeholder.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph.opengl as gl
-from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtCore import QPoint, Qt, pyqtSignal
 from PyQt6.QtGui import QImage
 from PyQt6.QtOpenGL import QOpenGLWindow
 from PyQt6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
@@ -26,22 +28,36 @@ from .frame_data import FrameData
 from .session import Session
 
 CLICK_PX = 4
+POINT_PICK_PX = 6  # a one-click seed is the nearest-to-the-eye LiDAR point this close to the click
+DASHES = 6  # dashes per edge of a pre-label
 HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
 
 
-def box_segments(boxes, colors) -> tuple[np.ndarray, np.ndarray]:
-    """Line-segment vertices (2 * 14 * B, 3) and RGBA colours for B cuboids (edges + front cross)."""
+def box_segments(boxes, colors, dashed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Line-segment vertices (2 * 14 * B, 3) and RGBA colours for B cuboids (edges + front cross);
+    ``dashed`` cuts every edge into :data:`DASHES` dashes (2 * 14 * DASHES * B vertices)."""
     if not boxes:
         return np.zeros((0, 3)), np.zeros((0, 4))
     corners = np.stack([b.corners() for b in boxes])  # (B, 8, 3)
     seg = corners[:, ALL_EDGES.reshape(-1)]  # (B, 28, 3)
+    if dashed:
+        a, b = seg[:, 0::2], seg[:, 1::2]  # (B, 14, 3) edge ends
+        t = np.arange(DASHES) / DASHES
+        t0, t1 = t[None, None, :, None], (t + 0.5 / DASHES)[None, None, :, None]
+        starts = a[:, :, None] + t0 * (b - a)[:, :, None]
+        ends = a[:, :, None] + t1 * (b - a)[:, :, None]  # (B, 14, DASHES, 3)
+        seg = np.stack([starts, ends], axis=3).reshape(len(boxes), -1, 3)
     rgba = np.repeat(np.asarray(colors, np.float32), seg.shape[1], axis=0)
     return seg.reshape(-1, 3), rgba
 
 
 class View3D(GLViewMixin, QOpenGLWindow):
-    """Perspective view of the displayed frame (a QWindow; see :class:`View3DPanel`)."""
+    """Perspective view of the displayed frame (a QWindow; see :class:`View3DPanel`).
+
+    ``one_click_requested(x, y, z)``: the user asked for a one-click box at this LiDAR point."""
+
+    one_click_requested = pyqtSignal(float, float, float)
 
     def __init__(self, session: Session):
         super().__init__()
@@ -62,6 +78,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=1.5, antialias=True,
                                        color=np.zeros((2, 4), np.float32))
         self.addItem(self.lines)
+        self.prelabel_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=1.5, antialias=True,
+                                                color=np.zeros((2, 4), np.float32))
+        self.addItem(self.prelabel_lines)
         self.selected_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=3.0, antialias=True,
                                                 color=np.zeros((2, 4), np.float32))
         self.addItem(self.selected_lines)
@@ -82,6 +101,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
             self._update_boxes()
         elif kind in ("document", "selection", "preview"):
             self._update_boxes()
+        elif kind == "tool":
+            self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.ArrowCursor)
 
     def _update_points(self) -> None:
         if self.data is None:
@@ -102,7 +123,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
         anns = self.session.annotations(self.data.index) if self.session.layers.get("boxes", True) else []
         selected = set(self.session.selection)
         onto = self.session.ontology
-        normal = [a for a in anns if a.uid not in selected]
+        normal = [a for a in anns if a.uid not in selected and a.source != "model"]
+        prelabels = [a for a in anns if a.uid not in selected and a.source == "model"]
         chosen = [a for a in anns if a.uid in selected]
 
         def color(a):
@@ -110,9 +132,11 @@ class View3D(GLViewMixin, QOpenGLWindow):
             c = spec.color if spec is not None else (200, 200, 200)
             return (c[0] / 255, c[1] / 255, c[2] / 255, 1.0)
 
-        for item, group, override in ((self.lines, normal, None), (self.selected_lines, chosen, (1, 1, 1, 1))):
+        groups = ((self.lines, normal, None, False), (self.prelabel_lines, prelabels, None, True),
+                  (self.selected_lines, chosen, (1, 1, 1, 1), False))
+        for item, group, override, dashed in groups:
             pos, rgba = box_segments([self.session.display_box(a) for a in group],
-                                     [override or color(a) for a in group])
+                                     [override or color(a) for a in group], dashed)
             if len(pos):
                 item.setData(pos=pos, color=rgba)
             else:
@@ -157,6 +181,20 @@ class View3D(GLViewMixin, QOpenGLWindow):
                 hits.append((float(np.linalg.norm(np.asarray(box.center) - cam)), ann.uid))
         return min(hits)[1] if hits else None
 
+    def pick_point(self, x: float, y: float) -> np.ndarray | None:
+        """The LiDAR point (3,) nearest the eye among those drawn within POINT_PICK_PX of the pixel."""
+        if self.data is None or len(self.data.points) == 0:
+            return None
+        xyz = self.data.points[:, :3]
+        uv, front = self.screen_points(xyz)
+        near = front & (np.abs(uv[:, 0] - x) <= POINT_PICK_PX) & (np.abs(uv[:, 1] - y) <= POINT_PICK_PX)
+        near &= np.hypot(uv[:, 0] - x, uv[:, 1] - y) <= POINT_PICK_PX
+        if not near.any():
+            return None
+        idx = np.flatnonzero(near)
+        eye = np.asarray(self.cameraPosition(), float)
+        return np.asarray(xyz[idx[np.argmin(np.linalg.norm(xyz[idx] - eye, axis=1))]], float)
+
     def mousePressEvent(self, ev) -> None:  # noqa: N802
         self._press = ev.position()
         super().mousePressEvent(ev)
@@ -169,6 +207,13 @@ class View3D(GLViewMixin, QOpenGLWindow):
         d = ev.position() - start
         if abs(d.x()) + abs(d.y()) > CLICK_PX:
             return  # it was an orbit
+        if ev.modifiers() & Qt.KeyboardModifier.AltModifier or self.session.tool == "one_click":
+            seed = self.pick_point(ev.position().x(), ev.position().y())
+            if seed is None:
+                self.session.notify("one-click: no LiDAR point under the mouse")
+            else:
+                self.one_click_requested.emit(*(float(v) for v in seed))
+            return
         uid = self.pick(ev.position().x(), ev.position().y())
         if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             if uid is not None:

@@ -1,0 +1,233 @@
+"""Model-assistance keys: one-click box, auto-fit, pre-label, accept/delete pre-labels,
+interpolate a track, propagate to the next frame. Qt-free.
+
+Each key is one call into :mod:`fusionlabel.assist.edit_assist` that builds one command, applied
+through the session (one undo step). Mixed into :class:`fusionlabel.app.actions.Actions`; the
+shortcut table names these methods. The detector is chosen by project settings (see docs/app.md):
+``prelabel_detector`` (``builtin``, ``onnx:PATH`` or ``predictions:PATH``), ``prelabel_config``
+(a YAML file of detector settings, also used by one-click and auto-fit for the builtin
+detector) and ``prelabel_min_score`` (0.5).
+"""
+
+from __future__ import annotations
+
+from ..assist import edit_assist
+from ..errors import FusionLabelError
+
+ONE_CLICK_TOOL = "one_click"
+
+
+class AssistActions:
+    """Needs ``self.s`` (a Session) and ``self._hook`` / ``self._selection`` from Actions."""
+
+    _detector = None
+    _detector_key = None
+    _assist_config = None
+    _assist_config_key = ()
+
+    # ------------------------------------------------------------ settings
+    def _settings(self) -> tuple[str, str | None, float]:
+        spec = self.s._setting("prelabel_detector", "builtin")
+        config = self.s._setting("prelabel_config", None)
+        min_score = self.s._setting("prelabel_min_score", edit_assist.DEFAULT_MIN_SCORE)
+        if not isinstance(min_score, (int, float)):
+            min_score = edit_assist.DEFAULT_MIN_SCORE
+        return str(spec), (str(config) if config else None), float(min_score)
+
+    def detector(self):
+        """The pre-label detector of the project settings (made once), or None after a message."""
+        spec, config, _ = self._settings()
+        if self._detector is None or self._detector_key != (spec, config):
+            from ..assist.detector import make_detector
+
+            try:
+                self._detector = make_detector(spec, config)
+            except FusionLabelError as e:
+                self.s.notify(f"pre-label: cannot make the detector: {e}", "error")
+                return None
+            self._detector_key = (spec, config)
+        return self._detector
+
+    def assist_config(self):
+        """Builtin-detector settings for one-click and auto-fit (the project's file, else defaults)."""
+        spec, config, _ = self._settings()
+        key = (spec, config)
+        if key != self._assist_config_key:
+            self._assist_config = None
+            if config and spec == "builtin":
+                from ..assist.config import load_config
+
+                try:
+                    self._assist_config = load_config(config)
+                except FusionLabelError as e:
+                    self.s.notify(f"detector settings not used: {e}", "warning")
+            self._assist_config_key = key
+        return self._assist_config
+
+    def _writable(self, what: str) -> bool:
+        if self.s.read_only:
+            self.s.notify(f"read-only project: cannot {what}", "warning")
+            return False
+        return True
+
+    def _build(self, what: str, make):
+        """``make()`` (a command or None); bad input (an unreadable sweep ...) becomes a message."""
+        try:
+            return make(), True
+        except FusionLabelError as e:
+            self.s.notify(f"{what} failed: {e}", "error")
+            return None, False
+
+    def _apply_and_tell(self, cmd, nothing: str):
+        if cmd is None:
+            self.s.notify(nothing)
+            return None
+        bound = self.s.apply(cmd)
+        if bound is not None:
+            self.s.notify(bound.description)
+        return bound
+
+    # ------------------------------------------------------------ one-click, auto-fit
+    def one_click_mode(self):
+        """Arm the one-click tool: the next left click in the bird's-eye or 3D view fits a box there."""
+        if self.s.tool == ONE_CLICK_TOOL:
+            self.s.set_tool(None)
+            self.s.notify("one-click off")
+        else:
+            self.s.set_tool(ONE_CLICK_TOOL)
+            self.s.notify("one-click: click an object in the bird's-eye or 3D view (Esc cancels)")
+
+    def one_click(self, seed):
+        """Fit, classify and create the box of the object at ``seed`` (x, y[, z], LiDAR frame)."""
+        self.s.set_tool(None)
+        if not self._writable("create"):
+            return None
+        cmd, ok = self._build("one-click", lambda: edit_assist.one_click(
+            self.s.document, self.s.drive, self.s.frame, self.s.selection, seed,
+            default_class=self.s.current_class, config=self.assist_config()))
+        if not ok:
+            return None
+        if cmd is None:
+            under = self._cuboid_at(seed)
+            if under is not None:
+                self.s.select((under.uid,))
+                self.s.notify("one-click: this object already has a cuboid (selected it: T fits it, Y accepts it)")
+            else:
+                self.s.notify("one-click: no object within 1 m of the click, or it already has a cuboid")
+            return None
+        bound = self.s.apply(cmd)
+        if bound is not None:
+            create = bound.commands[0]
+            self.s.select((create.uid,))
+            b = create.label.box
+            self.s.notify(f"{bound.description}: {b.length:.2f} × {b.width:.2f} × {b.height:.2f} m")
+        return bound
+
+    def _cuboid_at(self, seed):
+        """The smallest cuboid of the frame whose footprint holds the seed's xy, or None."""
+        from ..geometry.cuboid import points_in_cuboid
+
+        hits = []
+        for ann in self.s.annotations():
+            box = ann.box
+            probe = [[seed[0], seed[1], box.center[2]]]
+            if points_in_cuboid(probe, box)[0]:
+                hits.append((box.length * box.width, ann.uid, ann))
+        return min(hits)[2] if hits else None
+
+    def auto_fit(self, keep_yaw: bool = True):
+        """Tighten the selected cuboids to their points (Shift: re-estimate the heading)."""
+        sel = self._selection()
+        if not sel:
+            return
+        cmd, ok = self._build("auto-fit", lambda: edit_assist.auto_fit(
+            self.s.document, self.s.drive, self.s.frame, sel, keep_yaw, config=self.assist_config()))
+        if ok:
+            self._apply_and_tell(cmd, "auto-fit: the selected cuboids already fit their points (or hold none)")
+
+    # ------------------------------------------------------------ pre-labels
+    def prelabel_frame(self):
+        """Run the detector on this frame and add its boxes as pre-labels (one undo step)."""
+        if not self._writable("pre-label"):
+            return
+        detector = self.detector()
+        if detector is None:
+            return
+        try:
+            detections = edit_assist.detect_frames(self.s.drive, detector, [self.s.frame])
+        except FusionLabelError as e:
+            self.s.notify(f"pre-label failed: {e}", "error")
+            return
+        self.store_prelabels(detections)
+
+    def prelabel_all(self):
+        """Pre-label every frame; in the window the detector runs in the background with a
+        progress dialog, and the boxes are stored as one undo step when it finishes."""
+        if not self._writable("pre-label"):
+            return
+        detector = self.detector()
+        if detector is None:
+            return
+        frames = list(range(self.s.n_frames))
+        start = getattr(self.hooks, "start_prelabel", None) if self.hooks is not None else None
+        if start is not None:
+            start(detector, frames, self.store_prelabels)
+            return
+        skipped: list = []
+        detections = edit_assist.detect_frames(self.s.drive, detector, frames, errors=skipped)
+        self.store_prelabels(detections, False, skipped)
+
+    def store_prelabels(self, detections: dict, cancelled: bool = False, skipped=()):
+        """Add detections ({frame: labels}) as pre-labels; several frames of a sequence are tracked.
+        ``skipped``: (frame, message) of frames the detector could not read, reported as warnings."""
+        for frame, message in list(skipped)[:5]:
+            self.s.notify(f"pre-label skipped frame {self.s.drive.frames[frame].frame_id}: {message}", "warning")
+        if len(skipped) > 5:
+            self.s.notify(f"pre-label skipped {len(skipped)} frames in all", "warning")
+        _, _, min_score = self._settings()
+        track = len(detections) > 1 and edit_assist.is_sequence(self.s.drive)
+        cmd = edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
+                                   min_score, track)
+        found = sum(len(v) for v in detections.values())
+        note = " (cancelled: the frames done are kept)" if cancelled else ""
+        if cmd is None:
+            self.s.notify(f"pre-label: no new boxes ({found} detections, each below score {min_score:g}, "
+                          f"of an unknown class or on a cuboid already there){note}")
+            return None
+        bound = self.s.apply(cmd)
+        if bound is not None:
+            self.s.notify(bound.description + note)
+        return bound
+
+    def accept_all_prelabels(self):
+        cmd = edit_assist.accept_all_prelabels(self.s.document, self.s.drive, self.s.frame, self.s.selection)
+        self._apply_and_tell(cmd, "no pre-labels in this frame")
+
+    def delete_prelabels(self):
+        cmd = edit_assist.delete_prelabels(self.s.document, self.s.drive, self.s.frame, self.s.selection)
+        self._apply_and_tell(cmd, "no pre-labels in this frame")
+
+    # ------------------------------------------------------------ tracks
+    def interpolate_track(self):
+        """Fill the selected tracks between their keyframes (frames with human boxes)."""
+        sel = self._selection()
+        if not sel:
+            return
+        cmd, ok = self._build("interpolate", lambda: edit_assist.interpolate(self.s.document, self.s.drive,
+                                                                             self.s.frame, sel))
+        if ok:
+            self._apply_and_tell(cmd, "interpolate: a track needs human boxes in two frames with frames "
+                                      "between them (draw or accept one, then press I)")
+
+    def propagate(self):
+        """Carry the selected cuboids to the next frame by registering their points (ICP)."""
+        sel = self._selection()
+        if not sel:
+            return
+        if self.s.frame + 1 >= self.s.n_frames:
+            self.s.notify("this is the last frame")
+            return
+        cmd, ok = self._build("propagate", lambda: edit_assist.propagate(self.s.document, self.s.drive,
+                                                                         self.s.frame, sel))
+        if ok:
+            self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids in the next frame")

@@ -1,0 +1,134 @@
+"""Pre-label many frames in the background with a progress dialog that never blocks the app.
+
+The detector runs on a worker thread (read-only on the drive); progress and completion come
+back to the GUI thread as queued signals. The dialog is shown non-modally, so the annotator (and a
+test) keeps working meanwhile; Cancel stops after the current frame. When the worker ends, the
+callback builds and applies the command on the GUI thread against the document as it is then,
+so edits made during the run are respected (detections on them are skipped).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtWidgets import QProgressDialog, QWidget
+
+from ..assist.edit_assist import detect_frames
+
+
+class PrelabelRunner(QObject):
+    """One background pre-label run at a time; ``done(detections, cancelled, skipped)`` on the GUI
+    thread, ``skipped`` = [(frame, message)] of frames whose input could not be read."""
+
+    progressed = pyqtSignal(int, int)
+    finished = pyqtSignal(object, bool, object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, drive, parent: QWidget):
+        super().__init__(parent)
+        self.drive = drive
+        self.dialog: QProgressDialog | None = None
+        self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
+        self._done: Callable | None = None
+        self.progressed.connect(self._on_progress)
+        self.finished.connect(self._on_finished)
+        self.failed.connect(self._on_failed)
+        self.on_error: Callable[[str], None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, detector, frames: list[int], done: Callable[[dict, bool, list], object]) -> bool:
+        """Detect on ``frames`` in the background, then call ``done(detections, cancelled, skipped)``.
+        False (and nothing started) while another run is going."""
+        if self.running:
+            return False
+        self._cancel.clear()
+        self._done = done
+        parent = self.parent()
+        dialog = QProgressDialog(f"Pre-labelling {len(frames)} frames with {detector.name}…", "Cancel", 0,
+                                 len(frames), parent)
+        dialog.setWindowTitle("Pre-label")
+        dialog.setWindowModality(Qt.WindowModality.NonModal)
+        # It must not take the keyboard: the annotator keeps working in the main window.
+        dialog.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        dialog.setWindowFlag(Qt.WindowType.WindowDoesNotAcceptFocus)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setMinimumDuration(0)
+        dialog.canceled.connect(self._cancel.set)
+        dialog.setValue(0)
+        dialog.show()
+        self.dialog = dialog
+        self._thread = threading.Thread(target=self._run, args=(detector, list(frames)),
+                                        name="fusionlabel-prelabel", daemon=True)
+        self._thread.start()
+        return True
+
+    def cancel(self, wait: float = 0.0) -> None:
+        """Ask the worker to stop after its current frame (and wait up to ``wait`` seconds)."""
+        self._cancel.set()
+        if wait and self._thread is not None:
+            self._thread.join(wait)
+
+    def shutdown(self, wait: float = 5.0) -> None:
+        """The window is closing: stop the worker and drop its results."""
+        self._done = None
+        self.cancel(wait)
+        self._close_dialog()
+
+    def _run(self, detector, frames: list[int]) -> None:
+        skipped: list = []
+        try:
+            found = detect_frames(self.drive, detector, frames, progress=self._emit_progress,
+                                  cancelled=self._cancel.is_set, errors=skipped)
+        except Exception as e:  # noqa: BLE001 - any detector failure becomes a message
+            self._safe_emit(self.failed, f"pre-label failed: {type(e).__name__}: {e}")
+            return
+        self._safe_emit(self.finished, found, len(found) + len(skipped) < len(frames), skipped)
+
+    def _emit_progress(self, done: int, total: int) -> None:
+        self._safe_emit(self.progressed, done, total)
+
+    @staticmethod
+    def _safe_emit(signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the window is gone
+            pass
+
+    # ------------------------------------------------------------------ GUI thread
+    def _on_progress(self, done: int, total: int) -> None:
+        if self.dialog is not None:
+            self.dialog.setMaximum(total)
+            self.dialog.setValue(done)
+            self.dialog.setLabelText(f"Pre-labelling: frame {done} of {total}")
+
+    def _close_dialog(self) -> None:
+        if self.dialog is not None:
+            had_focus = self.dialog.isActiveWindow()
+            self.dialog.canceled.disconnect()
+            self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
+            parent = self.parent()
+            if had_focus and parent is not None and parent.isVisible():
+                parent.activateWindow()
+
+    def _on_finished(self, detections: dict, cancelled: bool, skipped: list) -> None:
+        self._close_dialog()
+        self._thread = None
+        done, self._done = self._done, None
+        if done is not None:
+            done(detections, cancelled, skipped)
+
+    def _on_failed(self, text: str) -> None:
+        self._close_dialog()
+        self._thread = None
+        self._done = None
+        if self.on_error is not None:
+            self.on_error(text)

@@ -1,0 +1,317 @@
+"""Model assistance as edit actions: ``(doc, drive, frame, selection, ...) -> Command | None``.
+
+Like :mod:`fusionlabel.model.edit_actions`, every function here only *builds* a command (the app
+applies it with ``doc.apply``), so each assist action is one undo step and runs headless:
+
+- :func:`one_click` — grow the object under a seed point, fit a box, pick the class: one create;
+- :func:`auto_fit` — tighten the selected cuboids to their points (keep or re-estimate the yaw),
+  bottom on the ground;
+- :func:`prelabel` — store detections as pre-labels (source ``model`` with their score), never
+  over existing cuboids; :func:`detect_frames` runs the detector; :func:`accept_all_prelabels`
+  and :func:`delete_prelabels` settle a frame's pre-labels in one step;
+- :func:`interpolate` — fill a track between its keyframes (frames with a human box);
+- :func:`propagate` — carry the selection to the next frame by registering its points (ICP).
+
+``selection`` is an iterable of annotation uids (uids that no longer exist are ignored); ``drive``
+gives points and poses; ``points`` may be passed when the caller already holds the frame's sweep.
+A function returns None when there is nothing to do.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..errors import FusionLabelError
+from ..geometry.cuboid import Cuboid, points_in_cuboid
+from ..geometry.iou import iou_matrix
+from ..model.annotation import CuboidLabel
+from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
+from ..model.document import Annotation, Document
+from ..model.edit_actions import selected
+from .config import BuiltinConfig
+from .detector import Detector
+from .fit import auto_fit as fit_box
+from .fit import one_click_box
+from .interpolate import interpolate_track
+from .prelabel import OVERLAP_IOU, track_drive
+from .propagate import propagate_box
+
+DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
+LINK_IOU = 0.3              # a tracked box names the track of the raw detection it overlaps this much
+DEFAULT_FRAME_DT = 0.1      # seconds between frames when the drive has no usable timestamps
+KEY_SOURCES = ("human",)    # sources that make a frame a keyframe of a track
+
+
+def _points(drive, frame: int, points: np.ndarray | None) -> np.ndarray:
+    return np.asarray(drive.points(frame) if points is None else points)
+
+
+def _in_frame(doc: Document, selection, frame: int) -> list[Annotation]:
+    return [a for a in selected(doc, selection) if a.frame == frame]
+
+
+def overlaps(boxes: list[Cuboid], existing: list[Cuboid], min_iou: float = OVERLAP_IOU) -> np.ndarray:
+    """(len(boxes),) bool: a box overlaps an existing one (BEV IoU > ``min_iou``) or its centre
+    lies inside one, or the other way round (a small box swallowed by a big one)."""
+    out = np.zeros(len(boxes), bool)
+    if not boxes or not existing:
+        return out
+    out |= (iou_matrix(boxes, existing, "bev") > min_iou).any(axis=1)
+    centres = np.array([b.center for b in boxes])
+    for e in existing:
+        out |= points_in_cuboid(centres, e)
+    other = np.array([e.center for e in existing])
+    for k, b in enumerate(boxes):
+        out[k] |= bool(points_in_cuboid(other, b).any())
+    return out
+
+
+def _frame_dt(drive, a: int, b: int) -> float:
+    """Seconds from frame a to frame b by timestamps ((b - a) × 0.1 s when they are not usable)."""
+    ta, tb = drive.frames[a].timestamp_us, drive.frames[b].timestamp_us
+    dt = (tb - ta) * 1e-6
+    return dt if dt * (b - a) > 0 else DEFAULT_FRAME_DT * (b - a)
+
+
+def is_sequence(drive) -> bool:
+    """True when the drive's frames are a time sequence (strictly increasing timestamps), so
+    tracking across them makes sense (a KITTI object folder is a set of unrelated frames)."""
+    ts = [f.timestamp_us for f in drive.frames]
+    return len(ts) > 1 and all(b > a for a, b in zip(ts, ts[1:]))
+
+
+# ---------------------------------------------------------------------------------- one-click, auto-fit
+def one_click(doc: Document, drive, frame: int, selection, seed, points: np.ndarray | None = None,
+              default_class: str | None = None, config: BuiltinConfig | None = None) -> Command | None:
+    """Create the box of the object under ``seed`` (x, y[, z] in the LiDAR frame): grow its points
+    from the nearest LiDAR return, fit an L-shape box on the ground and classify it by size
+    (``default_class`` — else the ontology's default — when no class fits). None on bare ground or
+    when the object already has a cuboid in this frame. The box is the annotator's: source human."""
+    found = one_click_box(_points(drive, frame, points), seed, config)
+    if found is None:
+        return None
+    existing = [a.box for a in doc.annotations(frame)]
+    if overlaps([found.box], existing)[0]:
+        return None
+    cls = doc.ontology.resolve(found.label) or default_class or doc.ontology.default_class
+    create = CreateCuboid(frame, CuboidLabel(found.box, cls))
+    return Batch((create,), f"One-click {cls}")
+
+
+def auto_fit(doc: Document, drive, frame: int, selection, keep_yaw: bool = True,
+             points: np.ndarray | None = None, config: BuiltinConfig | None = None) -> Command | None:
+    """Tighten every selected cuboid of ``frame`` to the object points in and around it; keep its
+    heading (``keep_yaw``) or re-estimate it (never more than 45° from the old one); the bottom
+    snaps to the local ground. One SetBox per changed cuboid, one undo step."""
+    anns = _in_frame(doc, selection, frame)
+    if not anns:
+        return None
+    pts = _points(drive, frame, points)
+    description = "Auto-fit" if keep_yaw else "Auto-fit (new heading)"
+    cmds = []
+    for ann in anns:
+        box = fit_box(pts, ann.box, keep_yaw=keep_yaw, config=config)
+        if box != ann.box:
+            cmds.append(SetBox(ann.uid, box, description))
+    return Batch(tuple(cmds), description) if cmds else None
+
+
+# ---------------------------------------------------------------------------------- pre-labels
+def link_tracks(drive, frames: list[int], detections: list[list[CuboidLabel]]) -> list[list[CuboidLabel]]:
+    """The detections of consecutive ``frames`` with track ids from the tracker (world frame,
+    :func:`fusionlabel.assist.prelabel.track_drive`). Boxes stay as detected; a detection the
+    tracker dropped (a track seen too few times) keeps no track id; boxes the tracker filled into a
+    track's gaps (attribute ``interpolated``) are added."""
+    from scipy.optimize import linear_sum_assignment
+
+    tracked = track_drive(drive, frames, detections)
+    out = []
+    for raw, trk in zip(detections, tracked):
+        labels = [d.with_(track_id=None) for d in raw]
+        seen = [t for t in trk if not t.attributes.get("interpolated")]
+        if labels and seen:
+            iou = iou_matrix([t.box for t in seen], [d.box for d in labels], "bev")
+            for r, c in zip(*linear_sum_assignment(-iou)):
+                if iou[r, c] >= LINK_IOU:
+                    labels[c] = labels[c].with_(track_id=seen[r].track_id)
+        out.append(labels + [t for t in trk if t.attributes.get("interpolated")])
+    return out
+
+
+def detect_frames(drive, detector: Detector, frames: Iterable[int],
+                  progress: Callable[[int, int], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None, bar: bool = False,
+                  errors: list | None = None) -> dict[int, list[CuboidLabel]]:
+    """Run ``detector`` on ``frames``; returns {frame: detections}. ``progress(done, total)`` is
+    called after each frame; when ``cancelled()`` turns True the frames done so far are returned.
+    ``bar`` shows a tqdm bar on stderr (the CLI-style progress). With an ``errors`` list, a frame
+    that fails with bad input (an unreadable sweep ...) is skipped and ``(frame, message)`` is
+    appended to it; without one the error is raised."""
+    from tqdm import tqdm
+
+    frames = list(frames)
+    out: dict[int, list[CuboidLabel]] = {}
+    for k, i in enumerate(tqdm(frames, desc="prelabel", unit="frame", file=sys.stderr, disable=not bar)):
+        if cancelled is not None and cancelled():
+            break
+        try:
+            out[i] = list(detector.detect_frame(drive, i))
+        except FusionLabelError as e:
+            if errors is None:
+                raise
+            errors.append((i, str(e)))
+        if progress is not None:
+            progress(k + 1, len(frames))
+    return out
+
+
+def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, list[CuboidLabel]],
+             min_score: float = DEFAULT_MIN_SCORE, track: bool = False) -> Command | None:
+    """Store ``detections`` ({frame: labels}, e.g. from :func:`detect_frames`) as pre-labels:
+    source ``model`` with their score, classes mapped through the ontology (unknown ones are
+    skipped). A detection overlapping any cuboid already in its frame (human, imported or an
+    earlier pre-label) is skipped, so human work is never touched and running it twice adds
+    nothing. ``track`` links the detections of consecutive frames into tracks first (world frame),
+    so accepted pre-labels share track ids. One Batch of creates = one undo step."""
+    frames = sorted(detections)
+    dets = [[d for d in detections[f] if (1.0 if d.score is None else d.score) >= min_score] for f in frames]
+    tracked = track and len(frames) > 1
+    if tracked:
+        dets = link_tracks(drive, frames, dets)
+    track_ids: dict[object, str] = {}
+    next_track = doc.state.next_track
+    creates = []
+    for f, labels in zip(frames, dets):
+        resolved = [(lab, doc.ontology.resolve(lab.label)) for lab in labels]
+        resolved = [(lab, cls) for lab, cls in resolved if cls is not None]
+        clash = overlaps([lab.box for lab, _ in resolved], [a.box for a in doc.annotations(f)])
+        placed: list[Cuboid] = []
+        for (lab, cls), bad in zip(resolved, clash):
+            if bad or overlaps([lab.box], placed)[0]:
+                continue
+            # Fresh ids from the document's counter for every box (one per tracker track), so
+            # that they never meet an id already in use.
+            key = lab.track_id if tracked and lab.track_id is not None else object()
+            if key not in track_ids:
+                track_ids[key] = str(next_track)
+                next_track += 1
+            tid = track_ids[key]
+            placed.append(lab.box)
+            score = 1.0 if lab.score is None else float(lab.score)
+            creates.append(CreateCuboid(f, CuboidLabel(lab.box, cls, tid, score, "model", dict(lab.attributes))))
+    if not creates:
+        return None
+    where = f"frame {drive.frames[frames[0]].frame_id}" if len(frames) == 1 else f"{len(frames)} frames"
+    return Batch(tuple(creates), f"Pre-label {where}: {len(creates)} boxes")
+
+
+def prelabel_frame(doc: Document, drive, frame: int, selection, detector: Detector,
+                   min_score: float = DEFAULT_MIN_SCORE) -> Command | None:
+    """Detect on one frame and store the pre-labels (:func:`prelabel`)."""
+    return prelabel(doc, drive, frame, selection, detect_frames(drive, detector, [frame]), min_score)
+
+
+def accept_all_prelabels(doc: Document, drive, frame: int, selection) -> Command | None:
+    """Accept every pre-label of ``frame`` as human work (one AcceptPrelabel)."""
+    uids = tuple(a.uid for a in doc.annotations(frame) if a.source == "model")
+    return AcceptPrelabel(uids) if uids else None
+
+
+def delete_prelabels(doc: Document, drive, frame: int, selection) -> Command | None:
+    """Delete every pre-label (source ``model``) left in ``frame``; human and imported cuboids stay."""
+    uids = tuple(a.uid for a in doc.annotations(frame) if a.source == "model")
+    if not uids:
+        return None
+    return Batch((DeleteCuboids(uids),), f"Delete {len(uids)} pre-label{'s' if len(uids) != 1 else ''}")
+
+
+# ---------------------------------------------------------------------------------- tracks
+def keyframes(doc: Document, track_id: str) -> dict[int, Annotation]:
+    """The track's cuboids that are human work, by frame (the keys interpolation goes through)."""
+    out = {}
+    for f in doc.track_frames(track_id):
+        ann = doc.find_track(track_id, f)
+        if ann is not None and ann.source in KEY_SOURCES:
+            out[f] = ann
+    return out
+
+
+def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
+    """Fill the frames between the keyframes of each selected cuboid's track: position on a
+    smooth curve and yaw along the shortest arc in the world frame, size constant
+    (:func:`fusionlabel.assist.interpolate.interpolate_track`). A frame without the track gets a
+    new cuboid of that track (source ``model``, attribute ``interpolated``: accept it with Y); a
+    pre-label of the track there is moved; human and imported cuboids are never changed."""
+    tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
+    cmds: list[Command] = []
+    for track in tracks:
+        keys = keyframes(doc, track)
+        if len(keys) < 2:
+            continue
+        ks = sorted(keys)
+        poses = {f: drive.T_world_lidar(f) for f in range(ks[0], ks[-1] + 1)}
+        filled = interpolate_track({f: a.label for f, a in keys.items()}, poses)
+        ref = keys[ks[0]].label
+        for f in sorted(filled):
+            box = filled[f].box
+            there = doc.find_track(track, f)
+            if there is None:
+                attributes = {**ref.attributes, "interpolated": True}
+                cmds.append(CreateCuboid(f, CuboidLabel(box, ref.label, track, None, "model", attributes)))
+            elif there.source == "model" and there.box != box:
+                cmds.append(SetBox(there.uid, box, "Interpolate"))
+    if not cmds:
+        return None
+    n = len(tracks)
+    return Batch(tuple(cmds), f"Interpolate {'track ' + next(iter(tracks)) if n == 1 else f'{n} tracks'}")
+
+
+def _velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
+    """World-frame xy velocity (m/s) of a track from its cuboid one frame back (zero if none)."""
+    prev = doc.find_track(ann.track_id, ann.frame - step) if ann.track_id is not None else None
+    if prev is None:
+        return np.zeros(2)
+    a = drive.T_world_lidar(prev.frame) @ np.append(prev.box.center, 1.0)
+    b = drive.T_world_lidar(ann.frame) @ np.append(ann.box.center, 1.0)
+    return (b[:2] - a[:2]) / _frame_dt(drive, prev.frame, ann.frame)
+
+
+def propagate(doc: Document, drive, frame: int, selection, target: int | None = None,
+              points: np.ndarray | None = None, target_points: np.ndarray | None = None,
+              config: BuiltinConfig | None = None) -> Command | None:
+    """Carry each selected cuboid of ``frame`` to ``target`` (default the next frame) by
+    registering its points there (ego motion from the poses, the track's velocity from the frame
+    before as the first guess, then 2D ICP; :func:`fusionlabel.assist.propagate.propagate_box`).
+    The copy keeps the track, class, source and attributes; a pre-label of the track already in
+    the target is moved onto the result, any other cuboid of the track there is left alone."""
+    target = frame + 1 if target is None else target
+    if not 0 <= target < doc.n_frames or target == frame:
+        return None
+    anns = [a for a in _in_frame(doc, selection, frame) if a.track_id is not None]
+    todo = []
+    for ann in anns:
+        there = doc.find_track(ann.track_id, target)
+        if there is None or there.source == "model":
+            todo.append((ann, there))
+    if not todo:
+        return None
+    pa, pb = _points(drive, frame, points), _points(drive, target, target_points)
+    Ta, Tb = drive.T_world_lidar(frame), drive.T_world_lidar(target)
+    step = 1 if target > frame else -1
+    dt = _frame_dt(drive, frame, target)
+    cmds: list[Command] = []
+    for ann, there in todo:
+        result = propagate_box(pa, ann.box, pb, Ta, Tb, _velocity(doc, drive, ann, step), dt, config=config)
+        if there is None:
+            cmds.append(CreateCuboid(target, ann.label.with_(box=result.box)))
+        elif there.box != result.box:
+            cmds.append(SetBox(there.uid, result.box, "Propagate"))
+    if not cmds:
+        return None
+    n = len(todo)
+    where = drive.frames[target].frame_id
+    return Batch(tuple(cmds), f"Propagate {n} cuboid{'s' if n != 1 else ''} to frame {where}")
+

@@ -1,0 +1,398 @@
+"""Model assistance as undoable edit commands (fusionlabel.assist.edit_assist), headless, on a
+simulated drive with ground truth: one-click, auto-fit, pre-label / accept / delete,
+interpolation and ICP propagation. Every action is one command; undo restores exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fusionlabel.app import testing
+from fusionlabel.assist import edit_assist as ea
+from fusionlabel.assist.detector import Detector, make_detector
+from fusionlabel.geometry.cuboid import points_in_cuboid
+from fusionlabel.geometry.iou import bev_iou
+from fusionlabel.geometry.transforms import angle_difference, invert_T
+from fusionlabel.io.drives import open_drive
+from fusionlabel.model.annotation import CuboidLabel
+from fusionlabel.model.commands import Batch, CreateCuboid
+from fusionlabel.model.document import Document, annotations_equal
+from fusionlabel.model.ontology import Ontology
+
+FRAMES = 5
+
+
+@pytest.fixture(scope="module")
+def drive():
+    return open_drive(testing.small_drive(frames=FRAMES, seed=3, points=60_000))
+
+
+@pytest.fixture
+def doc(drive):
+    return Document(len(drive), Ontology.default())
+
+
+def gt(drive, frame) -> dict[str, CuboidLabel]:
+    return {g.track_id: g for g in drive.labels(frame)}
+
+
+def well_seen(drive, frame, min_points=50, max_range=30.0) -> list[CuboidLabel]:
+    pts = drive.points(frame)
+    return [g for g in drive.labels(frame)
+            if np.hypot(*g.box.center[:2]) < max_range and points_in_cuboid(pts, g.box).sum() >= min_points]
+
+
+def add_human(doc, frame, label: CuboidLabel, box=None):
+    lab = label.with_(box=box or label.box, source="human", score=None,
+                      label=doc.ontology.resolve(label.label) or "car")
+    return doc.apply(CreateCuboid(frame, lab))
+
+
+def snapshot(doc):
+    return doc.all_annotations()
+
+
+def check_one_undo(doc, before, cmd):
+    """Apply ``cmd`` as one step, undo it and find exactly ``before``; redo, and return the bound command."""
+    n = len(doc.history())
+    bound = doc.apply(cmd)
+    assert bound is not None and len(doc.history()) == n + 1
+    after = snapshot(doc)
+    doc.undo()
+    assert annotations_equal(snapshot(doc), before) and len(doc) == len(before)
+    doc.redo()
+    assert annotations_equal(snapshot(doc), after)
+    return bound
+
+
+# ---------------------------------------------------------------------------------- one-click
+def test_one_click_near_each_ground_truth_object_fits_it(drive, doc):
+    pts = drive.points(0)
+    objects = well_seen(drive, 0)
+    assert len(objects) >= 5
+    rng = np.random.default_rng(1)
+    ious = []
+    for g in objects:
+        inside = pts[points_in_cuboid(pts, g.box)]
+        # The annotator clicks near the object's points, not exactly on one.
+        seed = inside[rng.integers(len(inside)), :2] + rng.uniform(-0.3, 0.3, 2)
+        cmd = ea.one_click(doc, drive, 0, (), seed)
+        assert cmd is not None, g
+        lab = cmd.commands[0].label
+        assert lab.source == "human" and lab.label in doc.ontology
+        ious.append(bev_iou(lab.box, g.box))
+        assert ious[-1] >= 0.5, (g.label, ious[-1])
+        if g.label in ("car", "pedestrian"):
+            assert lab.label == g.label
+        assert abs(lab.box.bottom_center()[2] - g.box.bottom_center()[2]) < 0.35
+    assert np.median(ious) > 0.8
+
+
+def test_one_click_is_one_undoable_create_and_refuses_duplicates_and_bare_ground(drive, doc):
+    pts = drive.points(0)
+    car = max((g for g in well_seen(drive, 0) if g.label == "car"), key=lambda g: points_in_cuboid(pts, g.box).sum())
+    seed = pts[points_in_cuboid(pts, car.box)][0, :3]
+    before = snapshot(doc)
+    bound = check_one_undo(doc, before, ea.one_click(doc, drive, 0, (), seed))
+    assert doc.history()[-1] == "One-click car"
+    (ann,) = doc.annotations(0)
+    assert ann.uid == bound.commands[0].uid and ann.track_id is not None
+    # The object has its cuboid now: a second click there creates nothing.
+    assert ea.one_click(doc, drive, 0, (), seed) is None
+    # Bare road far from every object, and a point far outside the sweep.
+    gts = [g.box for g in drive.labels(0)]
+    road = pts[(pts[:, 2] < -1.5) & (np.hypot(pts[:, 0], pts[:, 1]) < 20)]
+    clear = [p for p in road[::50] if all(np.hypot(*(p[:2] - b.center[:2])) > 6 for b in gts)]
+    assert clear
+    assert ea.one_click(doc, drive, 0, (), clear[0][:2]) is None
+    assert ea.one_click(doc, drive, 0, (), (900.0, 900.0)) is None
+
+
+def test_one_click_uses_the_fallback_class_when_no_class_fits(drive, doc, monkeypatch):
+    from fusionlabel.assist import edit_assist
+
+    pts = drive.points(0)
+    g = well_seen(drive, 0)[0]
+    real = edit_assist.one_click_box
+
+    def unknown_class(points, seed, config=None):
+        lab = real(points, seed, config)
+        return None if lab is None else lab.with_(label="Object")
+    monkeypatch.setattr(edit_assist, "one_click_box", unknown_class)
+    seed = pts[points_in_cuboid(pts, g.box)][0, :3]
+    cmd = ea.one_click(doc, drive, 0, (), seed, default_class="misc")
+    assert cmd.commands[0].label.label == "misc"
+
+
+# ---------------------------------------------------------------------------------- auto-fit
+def perturbed(box, rng, yaw_error=0.0):
+    return box.with_(center=np.add(box.center, [*rng.uniform(-0.4, 0.4, 2), 0.3]),
+                     size=np.multiply(box.size, rng.uniform(1.1, 1.3, 3)), yaw=box.yaw + yaw_error)
+
+
+@pytest.mark.parametrize("keep_yaw", [True, False])
+def test_auto_fit_improves_perturbed_ground_truth(drive, doc, keep_yaw):
+    rng = np.random.default_rng(7)
+    objects = [g for g in well_seen(drive, 0) if g.label in ("car", "van", "truck")]
+    assert len(objects) >= 4
+    uids = []
+    for g in objects:
+        rough = perturbed(g.box, rng, 0.0 if keep_yaw else rng.choice([-1, 1]) * 0.15)
+        uids.append(add_human(doc, 0, g, rough).uid)
+    other = add_human(doc, 1, objects[0])  # not selected, another frame: untouched
+    before = snapshot(doc)
+    cmd = ea.auto_fit(doc, drive, 0, uids + [other.uid], keep_yaw=keep_yaw)
+    assert isinstance(cmd, Batch) and {c.uid for c in cmd.commands} == set(uids)
+    check_one_undo(doc, before, cmd)
+    bottoms = []
+    for uid, g in zip(uids, objects):
+        rough = next(a for a in before if a.uid == uid).box
+        fit = doc.get(uid).box
+        assert bev_iou(fit, g.box) > bev_iou(rough, g.box), g
+        assert bev_iou(fit, g.box) > 0.65
+        if keep_yaw:
+            assert fit.yaw == rough.yaw
+        else:
+            assert abs(angle_difference(fit.yaw, g.box.yaw)) < abs(angle_difference(rough.yaw, g.box.yaw))
+        bottoms.append(abs(fit.bottom_center()[2] - g.box.bottom_center()[2]))
+    assert np.median(bottoms) < 0.1          # snapped to the ground, not left 30 cm up
+    assert doc.get(other.uid) == next(a for a in before if a.uid == other.uid)
+    assert ea.auto_fit(doc, drive, 0, ()) is None
+
+
+# ---------------------------------------------------------------------------------- pre-labels
+class GroundTruthDetector(Detector):
+    """Detections = the drive's ground truth, slightly shifted, scored 0.9 (0.3 for every third),
+    so which detections are stored is known in advance."""
+
+    name = "gt"
+
+    def detect_frame(self, drive, index):
+        out = []
+        for k, g in enumerate(drive.labels(index)):
+            box = g.box.with_(center=np.add(g.box.center, [0.1, -0.05, 0.0]))
+            out.append(CuboidLabel(box, g.label.capitalize(), None, 0.3 if k % 3 == 2 else 0.9, "model"))
+        out.append(CuboidLabel(out[0].box, "DontCare", None, 0.9, "model"))  # no such class: skipped
+        return out
+
+
+def test_prelabel_never_touches_human_boxes(drive, doc):
+    labels = drive.labels(0)
+    humans = [add_human(doc, 0, g).uid for g in labels[::4]]
+    imported = doc.apply(CreateCuboid(0, labels[1].with_(source="import"))).uid
+    before = snapshot(doc)
+    detections = ea.detect_frames(drive, GroundTruthDetector(), [0])
+    cmd = ea.prelabel(doc, drive, 0, (), detections, min_score=0.5)
+    bound = check_one_undo(doc, before, cmd)
+    for a in before:                                  # human and imported work unchanged
+        assert doc.get(a.uid) == a
+    new = [a for a in doc.annotations(0) if a.uid not in {b.uid for b in before}]
+    assert new and len(new) == len(bound.commands)
+    kept_boxes = [doc.get(u).box for u in humans + [imported]]
+    for a in new:
+        assert a.source == "model" and a.score == 0.9 and a.cls in doc.ontology
+        assert max(bev_iou(a.box, k) for k in kept_boxes) <= 0.1
+    # Exactly the confident detections of objects nobody labelled yet were stored.
+    taken = {i for i, _ in enumerate(labels) if i % 4 == 0 or i == 1}
+    expected = [i for i, _ in enumerate(labels) if i not in taken and i % 3 != 2]
+    assert len(new) == len(expected)
+    # Running again adds nothing: every detection now overlaps a cuboid.
+    assert ea.prelabel(doc, drive, 0, (), detections, min_score=0.5) is None
+
+
+def test_accept_and_delete_prelabels_of_a_frame(drive, doc):
+    human = add_human(doc, 0, drive.labels(0)[0])
+    elsewhere = doc.apply(CreateCuboid(1, drive.labels(1)[5].with_(source="model", score=0.8)))
+    doc.apply(ea.prelabel(doc, drive, 0, (), ea.detect_frames(drive, GroundTruthDetector(), [0])))
+    model = [a for a in doc.annotations(0) if a.source == "model"]
+    assert len(model) > 3
+    before = snapshot(doc)
+    check_one_undo(doc, before, ea.accept_all_prelabels(doc, drive, 0, ()))
+    assert all(a.source == "human" and "prelabel_score" in a.attributes for a in doc.annotations(0)
+               if a.uid != human.uid)
+    doc.undo()
+    bound = check_one_undo(doc, before, ea.delete_prelabels(doc, drive, 0, ()))
+    assert bound.description == f"Delete {len(model)} pre-labels"
+    assert [a.uid for a in doc.annotations(0)] == [human.uid]
+    assert doc.get(elsewhere.uid).source == "model"          # other frames untouched
+    assert ea.delete_prelabels(doc, drive, 0, ()) is None
+    assert ea.accept_all_prelabels(doc, drive, 0, ()) is None
+
+
+class GhostDetector(GroundTruthDetector):
+    """Ground truth plus a box seen in frame 0 only (the tracker drops it: no track) and a late
+    object seen from frame 1 on (a track born after the first frame)."""
+
+    def detect_frame(self, drive, index):
+        out = super().detect_frame(drive, index)
+        T_lidar_world = invert_T(drive.T_world_lidar(index))
+        late = out[0].box.with_(center=(30.0, -30.0, -1.0)).transformed(drive.T_world_lidar(0))
+        if index == 0:
+            out.append(CuboidLabel(out[0].box.with_(center=(35.0, 35.0, -1.0)), "Car", None, 0.95, "model"))
+        else:
+            out.append(CuboidLabel(late.transformed(T_lidar_world), "Car", None, 0.95, "model"))
+        return out
+
+
+def test_prelabel_all_frames_links_tracks(drive, doc):
+    detections = ea.detect_frames(drive, GhostDetector(), range(FRAMES))
+    assert ea.is_sequence(drive)
+    bound = doc.apply(ea.prelabel(doc, drive, 0, (), detections, min_score=0.5, track=True))
+    assert "5 frames" in bound.description
+    # Each ground-truth object seen in every frame became one track through all frames.
+    by_track = {}
+    for a in doc.all_annotations():
+        by_track.setdefault(a.track_id, []).append(a.frame)
+    assert sum(1 for frames in by_track.values() if frames == list(range(FRAMES))) >= 10
+    ghost = [a for a in doc.annotations(0) if np.allclose(a.box.center[:2], (35.0, 35.0))]
+    assert len(ghost) == 1 and by_track[ghost[0].track_id] == [0]       # its own track
+    T0 = drive.T_world_lidar(0)
+    late_world = T0[:2, :3] @ (30.0, -30.0, -1.0) + T0[:2, 3]
+    late = {a.track_id for f in range(1, FRAMES) for a in doc.annotations(f)
+            if np.linalg.norm(a.box.transformed(drive.T_world_lidar(f)).center[:2] - late_world) < 0.5}
+    assert len(late) == 1 and by_track[late.pop()] == list(range(1, FRAMES))
+    for tid, frames in by_track.items():
+        if len(frames) == FRAMES:
+            centres = [doc.find_track(tid, f).box.center for f in frames]
+            T = [drive.T_world_lidar(f) for f in frames]
+            world = [t[:3, :3] @ c + t[:3, 3] for t, c in zip(T, centres)]
+            assert max(np.linalg.norm(np.diff(world, axis=0), axis=1)) < 2.5   # ≤ 25 m/s: the same object
+
+
+def test_builtin_detector_prelabels_keep_their_scores_and_skip_humans(drive, doc):
+    for g in well_seen(drive, 0):
+        add_human(doc, 0, g)
+    before = snapshot(doc)
+    detections = ea.detect_frames(drive, make_detector("builtin"), [0])
+    cmd = ea.prelabel(doc, drive, 0, (), detections, min_score=0.5)
+    if cmd is None:
+        pytest.skip("the detector found nothing beyond the labelled objects")
+    check_one_undo(doc, before, cmd)
+    humans = [a.box for a in before]
+    for a in doc.annotations(0):
+        if a.source == "model":
+            assert 0.5 <= a.score <= 1.0
+            assert max(bev_iou(a.box, h) for h in humans) <= 0.1
+
+
+# ---------------------------------------------------------------------------------- tracks
+def test_interpolation_between_two_ground_truth_keyframes(drive, doc):
+    first, last = gt(drive, 0), gt(drive, FRAMES - 1)
+    tracks = [t for t in first if t in last]
+    keys = {}
+    for t in tracks:
+        keys[t] = add_human(doc, 0, first[t])
+        add_human(doc, FRAMES - 1, last[t])
+    tid = keys[tracks[0]].label.track_id
+    # A stale pre-label of one track in frame 2 is moved; an imported box of another is kept.
+    stale = doc.apply(CreateCuboid(2, keys[tracks[0]].label.with_(source="model", score=0.5)))
+    imported_tid = keys[tracks[1]].label.track_id
+    imported = doc.apply(CreateCuboid(1, keys[tracks[1]].label.with_(source="import")))
+    before = snapshot(doc)
+    cmd = ea.interpolate(doc, drive, 0, [k.uid for k in keys.values()])
+    check_one_undo(doc, before, cmd)
+    assert doc.get(imported.uid) == next(a for a in before if a.uid == imported.uid)
+    assert doc.get(stale.uid).box != stale.label.box and doc.get(stale.uid).track_id == tid
+    errors = []
+    for f in range(1, FRAMES - 1):
+        truth = gt(drive, f)
+        for t in tracks:
+            ann = doc.find_track(keys[t].label.track_id, f)
+            assert ann is not None
+            if ann.uid in (imported.uid,):
+                continue
+            assert ann.source == "model"
+            errors.append(np.linalg.norm(np.subtract(ann.box.center, truth[t].box.center)))
+            assert abs(angle_difference(ann.box.yaw, truth[t].box.yaw)) < 0.05
+    assert len(errors) > 3 * len(tracks) - 2
+    assert np.median(errors) < 0.05 and max(errors) < 0.3
+    for f in (0, FRAMES - 1):              # the keyframes themselves are not touched
+        assert all(a.source == "human" for a in doc.annotations(f))
+    assert imported_tid != tid
+    # One keyframe only: nothing to interpolate.
+    lone = add_human(doc, 2, drive.labels(2)[0].with_(track_id=None))
+    assert ea.interpolate(doc, drive, 2, [lone.uid]) is None
+
+
+def test_propagation_lands_on_the_next_frame_ground_truth(drive, doc):
+    nxt = gt(drive, 1)
+    pts1 = drive.points(1)
+    objects = [g for g in well_seen(drive, 0, max_range=40.0)
+               if g.track_id in nxt and points_in_cuboid(pts1, nxt[g.track_id].box).sum() >= 50]
+    assert len(objects) >= 5
+    uids = [add_human(doc, 0, g).uid for g in objects]
+    before = snapshot(doc)
+    cmd = ea.propagate(doc, drive, 0, uids)
+    check_one_undo(doc, before, cmd)
+    T_1_0 = invert_T(drive.T_world_lidar(1)) @ drive.T_world_lidar(0)
+    errors, copy_errors = [], []
+    for uid, g in zip(uids, objects):
+        src = doc.get(uid)
+        out = doc.find_track(src.track_id, 1)
+        assert out is not None and out.cls == src.cls and out.source == "human"
+        truth = nxt[g.track_id].box
+        errors.append(np.linalg.norm(np.subtract(out.box.center, truth.center)[:2]))
+        copy = src.box.transformed(T_1_0)    # what a plain copy with ego motion gives
+        copy_errors.append(np.linalg.norm(np.subtract(copy.center, truth.center)[:2]))
+        assert bev_iou(out.box, truth) > 0.6
+    errors, copy_errors = np.array(errors), np.array(copy_errors)
+    assert np.median(errors) < 0.1
+    moving = copy_errors > 0.3
+    assert moving.sum() >= 2
+    assert (errors[moving] < copy_errors[moving]).all()
+
+
+def test_propagation_moves_prelabels_and_never_human_boxes(drive, doc):
+    nxt = gt(drive, 1)
+    a, b = [g for g in well_seen(drive, 0) if g.track_id in nxt][:2]
+    ua, ub = add_human(doc, 0, a), add_human(doc, 0, b)
+    human_next = doc.apply(CreateCuboid(1, ua.label.with_(box=nxt[a.track_id].box)))
+    far = nxt[b.track_id].box.with_(center=np.add(nxt[b.track_id].box.center, [0.8, 0.5, 0.0]))
+    pre_next = doc.apply(CreateCuboid(1, ub.label.with_(box=far, source="model", score=0.6)))
+    before = snapshot(doc)
+    cmd = ea.propagate(doc, drive, 0, [ua.uid, ub.uid])
+    check_one_undo(doc, before, cmd)
+    assert doc.get(human_next.uid) == next(x for x in before if x.uid == human_next.uid)
+    moved = doc.get(pre_next.uid).box
+    assert np.linalg.norm(np.subtract(moved.center, nxt[b.track_id].box.center)[:2]) < 0.3
+    assert len(doc.annotations(1)) == 2
+    # Last frame: nothing after it.
+    last = add_human(doc, FRAMES - 1, drive.labels(FRAMES - 1)[0])
+    assert ea.propagate(doc, drive, FRAMES - 1, [last.uid]) is None
+
+
+def test_assist_commands_survive_the_project_store(tmp_path):
+    """Every assist command serialises into the command log: undo after reopening restores."""
+    from fusionlabel.store.project import Project
+
+    path = testing.small_drive(frames=FRAMES, seed=3, points=60_000)
+    with Project.create(tmp_path / "p", path) as project:
+        doc, drive = project.document, project.drive
+        g0, g4 = gt(drive, 0), gt(drive, FRAMES - 1)
+        T0, T4 = drive.T_world_lidar(0), drive.T_world_lidar(FRAMES - 1)
+        world = lambda T, g: T[:3, :3] @ g.box.center + T[:3, 3]  # noqa: E731
+        t = next(t for t in g0 if t in g4 and np.linalg.norm(world(T0, g0[t]) - world(T4, g4[t])) > 1.0)
+        k0 = add_human(doc, 0, g0[t])
+        add_human(doc, FRAMES - 1, g4[t].with_(track_id=k0.label.track_id))
+        doc.apply(ea.interpolate(doc, drive, 0, [k0.uid]))
+        doc.apply(ea.prelabel(doc, drive, 0, (), ea.detect_frames(drive, GroundTruthDetector(), [0, 1]),
+                              track=True))
+        doc.apply(ea.propagate(doc, drive, 0, [k0.uid]))          # moves the track's box in frame 1
+        assert doc.history()[-1].startswith("Propagate")
+        pts = drive.points(2)
+        g = next(g for g in well_seen(drive, 2) if g.track_id != t)
+        made = doc.apply(ea.one_click(doc, drive, 2, (), pts[points_in_cuboid(pts, g.box)][0, :3]))
+        doc.apply(ea.auto_fit(doc, drive, 2, [made.commands[0].uid], keep_yaw=False))
+        state = snapshot(doc)
+        history = doc.history()
+        assert len(history) == 7
+    with Project.open(tmp_path / "p") as project:
+        doc = project.document
+        assert annotations_equal(snapshot(doc), state) and doc.history() == history
+        for _ in range(5):
+            doc.undo()
+        assert all(a.source == "human" for a in doc.all_annotations())
+        assert len(doc.all_annotations()) == 2
+        for _ in range(5):
+            doc.redo()
+        assert annotations_equal(snapshot(doc), state)
