@@ -84,6 +84,16 @@ def icp_2d(src: np.ndarray, dst: np.ndarray, iterations: int = 30, max_dist: flo
     return R, t, inl, it
 
 
+MAX_ICP_POINTS = 2000  # larger objects (a bus close by: 13k returns) are thinned evenly before ICP
+
+
+def _thin(points: np.ndarray, limit: int = MAX_ICP_POINTS) -> np.ndarray:
+    """At most ``limit`` rows, evenly spread over the array (deterministic)."""
+    if len(points) <= limit:
+        return points
+    return points[np.linspace(0, len(points) - 1, limit).astype(np.int64)]
+
+
 def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
                   T_world_lidar_a: np.ndarray | None = None, T_world_lidar_b: np.ndarray | None = None,
                   velocity_xy=(0.0, 0.0), dt: float = 0.1, search: float = 2.5,
@@ -124,6 +134,7 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     if len(dst) < 5:
         return Propagation(predicted, 0.0, 0, False)
     # ICP about the box centre keeps the rotation well conditioned.
+    src, dst = _thin(src), _thin(dst)
     c0 = np.asarray(predicted.center[:2])
     shift0 = coarse_shift(src, dst, search)
     R, t, inl, its = icp_2d(src - c0 + shift0, dst - c0, max_dist=1.0)
