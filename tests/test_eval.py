@@ -127,3 +127,61 @@ def test_eval_cli_on_real_pointpillars_predictions(kitti_object, realdata, capsy
 def test_eval_cli_errors(tmp_path, capsys):
     assert main(["eval", "--pred", str(tmp_path), "--gt", str(tmp_path / "missing")]) == 2
     assert "ground truth not found" in capsys.readouterr().err
+
+
+def test_dont_care_boxes_make_predictions_neither_right_nor_wrong():
+    gt = [car(10, 0)]
+    unlabelled = Cuboid((20.0, 5.0, 0.0), (4.5, 1.8, 1.5), np.pi / 2)
+    pred = [car(10, 0, 0.9),
+            car(20.5, 4.0, 0.8, yaw=0.0),       # lies across the unlabelled car: centre inside its footprint
+            car(30.0, -5.0, 0.7)]               # nothing there: a false positive
+    r = evaluate([EvalFrame("0", gt, pred, ignore=[unlabelled])])
+    cars = r["classes"]["car"]
+    assert (cars["tp"], cars["fp"]) == (1, 1)
+    assert r["edit_cost"]["deletes"] == 1
+    # without the don't-care box the second prediction is a false positive too
+    assert evaluate([EvalFrame("0", gt, pred)])["classes"]["car"]["fp"] == 2
+    # overlap alone counts as well (half of the smaller footprint): a car box over an unlabelled person
+    person = Cuboid((30.0, 8.0, 0.0), (0.6, 0.6, 1.7), 0.0)
+    over = car(31.3, 8.0, 0.6)
+    assert evaluate([EvalFrame("0", gt, [over], ignore=[person])])["classes"]["car"]["fp"] == 0
+    assert evaluate([EvalFrame("0", gt, [car(33.5, 8.0, 0.6)], ignore=[person])])["classes"]["car"]["fp"] == 1
+
+
+def test_track_gaps_become_interpolated_dont_care_boxes():
+    from fusionlabel.qa.datasets import track_gap_boxes
+
+    def lab(x, yaw, tid):
+        return CuboidLabel(Cuboid((x, 0.0, 0.0), (4.0, 2.0, 1.5), yaw), "Car", tid, None, "import")
+
+    frames = {10: [lab(0.0, 3.0, "a"), lab(50.0, 0.0, "b")], 15: [lab(50.0, 0.0, "b")], 20: [lab(10.0, -3.0, "a")],
+              25: [lab(12.0, -3.0, "a")]}
+    gaps = track_gap_boxes(frames)
+    assert gaps[10] == [] and gaps[20] == [] and gaps[25] == []
+    (box,) = gaps[15]                        # "a" is missing between 10 and 20; "b" ends at 15
+    assert box.center[0] == pytest.approx(5.0)
+    # yaw follows the shortest arc from 3.0 to -3.0 (through pi), not through 0
+    assert abs(abs(box.yaw) - np.pi) < 0.35
+
+
+@pytest.mark.realdata
+def test_sustech_gap_and_reviewed_dont_care_boxes(realdata):
+    from fusionlabel.qa.datasets import SUSTECH_EXAMPLE_UNLABELLED, sustech_frames
+
+    root = realdata / "sustech_sequence"
+    if not (root / "label").is_dir():
+        pytest.skip("SUSTech sample not found")
+    frames = {f.frame_id: f for _, f in sustech_frames(root)}
+    bus = {fid: next(g.box for g in f.gt if g.track_id == "3") for fid, f in frames.items()
+           if any(g.track_id == "3" for g in f.gt)}
+    assert "000970" not in bus and {"000965", "000975"} <= set(bus)
+    # the bus, labelled in 000965 and 000975, stands between its two labels in 000970
+    mid = (np.asarray(bus["000965"].center) + np.asarray(bus["000975"].center)) / 2
+    assert any(np.hypot(*(np.asarray(b.center[:2]) - mid[:2])) < 0.5 for b in frames["000970"].ignore)
+    reviewed = {f.frame_id: f for _, f in sustech_frames(root, reviewed=True)}
+    for fid, items in SUSTECH_EXAMPLE_UNLABELLED.items():
+        assert len(reviewed[fid].ignore) == len(frames[fid].ignore) + len(items)
+        # a reviewed object is really unlabelled: no ground-truth box overlaps it
+        for c, size, yaw, _ in items:
+            box = Cuboid(c, size, yaw)
+            assert all(np.hypot(*(np.asarray(g.box.center[:2]) - box.center[:2])) > 2.0 for g in frames[fid].gt)

@@ -97,7 +97,9 @@ def rect_at_angle(xy: np.ndarray, angle: float, trim: float = 0.0) -> Rect:
     normal = np.array([-axis[1], axis[0]])
     c = np.stack([xy[:, :2] @ axis, xy[:, :2] @ normal], axis=1)
     if trim > 0.0:
-        return Rect(axis, np.quantile(c, trim, axis=0), np.quantile(c, 1.0 - trim, axis=0))
+        c = np.sort(c, axis=0)
+        k = int(trim * (len(c) - 1))      # nearest rank
+        return Rect(axis, c[k].copy(), c[len(c) - 1 - k].copy())
     return Rect(axis, c.min(0), c.max(0))
 
 

@@ -1,10 +1,11 @@
 """The built-in geometric detector: no weights, only geometry and class size priors.
 
 Pipeline for one sweep: ground estimation (:mod:`.ground`) -> points between ``ground_height`` and
-``max_height`` above ground -> BEV connected components (:mod:`.cluster`), a poorly explained one
-split once more on a finer grid -> L-shape and minimum-area rectangles (:mod:`.boxfit`) and point
-statistics -> class, completed footprint and score (:mod:`.classify`) -> upright cuboid standing
-on the ground.
+``max_height`` above ground -> BEV connected components, parts hidden behind each other along the
+line of sight joined (:mod:`.cluster`), a poorly explained cluster split once more on a finer grid
+-> L-shape and minimum-area rectangles (:mod:`.boxfit`) and point statistics measured against the
+sensor's own angular steps (:mod:`.features`) -> class, completed footprint and score
+(:mod:`.classify`) -> upright cuboid standing on the ground.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import numpy as np
 from ..geometry.cuboid import Cuboid
 from ..model.annotation import CuboidLabel
 from .boxfit import Rect, lshape_angle, min_area_angle, rect_at_angle
-from .classify import LOW_HEIGHT, ClusterShape, classify
-from .cluster import cluster_bev, split_by_label
+from .classify import LOW_HEIGHT, SIZE_TOLERANCE, ClusterShape, classify
+from .cluster import cluster_bev, merge_hidden_parts, split_by_label
 from .config import BuiltinConfig
 from .detector import PointDetector, detection
+from .features import azimuth_step, edge_distance, elevation_steps, hole_share, seen_area, upper_span
 from .ground import GroundGrid, estimate_ground
 
 MAX_CLUSTER_EXTENT = 16.0    # metres; bigger components are buildings, hedges, walls
@@ -52,50 +54,45 @@ def object_points(points: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig) ->
     return near[keep], h[keep]
 
 
-def upper_span(xy: np.ndarray, heights: np.ndarray, rect) -> float:
-    """Extent of the points in the top third of the cluster along its longer side, over the whole
-    extent (1 for a car's back or side, about 0.3 for a cyclist's rider over the bicycle)."""
-    axis = rect.axis if rect.size[0] >= rect.size[1] else rect.normal
-    u = xy @ axis
-    full = float(u.max() - u.min())
-    hmin, hmax = float(heights.min()), float(heights.max())
-    top = heights >= hmin + (hmax - hmin) * 2.0 / 3.0
-    if full < 1e-6 or top.sum() < 2:
-        return 1.0
-    return float((np.percentile(u[top], 98) - np.percentile(u[top], 2)) / full)
-
-
-def edge_distance(xy: np.ndarray, rect) -> float:
-    """Median distance (m) of the points to the nearest side of ``rect``: small for surfaces seen
-    from outside (a vehicle's L or a wall), large for volumetric clutter (bushes, tree crowns)."""
-    u = np.stack([xy @ rect.axis, xy @ rect.normal], axis=1)
-    d = np.minimum(u - rect.lo, rect.hi - u).min(axis=1)
-    return float(np.median(np.maximum(d, 0.0)))
-
-
-def box_from_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig,
-                     sensor_xy=(0.0, 0.0), top_cut: bool = False) -> CuboidLabel | None:
-    """Fit, classify and score one cluster: (n, 2) positions and (n,) heights above ground;
-    ``top_cut`` when its highest points touch the top of the LiDAR's field of view."""
+def describe_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, top_cut: bool = False,
+                     z: np.ndarray | None = None, steps: tuple | None = None) -> ClusterShape:
+    """Shape and point statistics of one cluster: (n, 2) positions, (n,) heights above ground,
+    optionally (n,) z in the LiDAR frame (sensor at the origin) and the sensor's (azimuth,
+    elevation) steps (see :mod:`.features`) for the scan-line statistics and the seen area."""
     rect = rect_at_angle(xy, lshape_angle(xy))
     center = rect.center
     gz = float(ground.ground_z(center[None, :])[0])
-    tight = rect_at_angle(xy, min_area_angle(xy))
+    tight_angle = min_area_angle(xy)
+    tight = rect_at_angle(xy, tight_angle)
     if len(xy) >= TRIM_MIN_POINTS:
         # small objects: a few stray returns (a mirror, a bag, a neighbour's edge) must not widen the box
-        trimmed = rect_at_angle(xy, min_area_angle(xy), TRIM)
+        trimmed = rect_at_angle(xy, tight_angle, TRIM)
         strays = (tight.size - trimmed.size) > STRAY_GAP
         tight = Rect(tight.axis, np.where(strays, trimmed.lo, tight.lo), np.where(strays, trimmed.hi, tight.hi))
-    shape = ClusterShape(rect, float(heights.min()), float(heights.max()), gz, len(xy), tight,
-                         float(np.mean(heights < LOW_HEIGHT)), upper_span(xy, heights, rect), top_cut,
-                         edge_distance(xy, rect))
+    long_axis = rect.axis if rect.size[0] >= rect.size[1] else rect.normal
+    holes, area = 0.0, float("nan")
+    if z is not None and steps is not None:
+        holes = hole_share(np.c_[xy, z], heights, steps[0])
+        area = seen_area(np.c_[xy, z], *steps)
+    return ClusterShape(rect, float(heights.min()), float(heights.max()), gz, len(xy), tight,
+                        float(np.mean(heights < LOW_HEIGHT)), upper_span(xy, heights, long_axis), top_cut,
+                        edge_distance(xy, rect), holes, area)
+
+
+def box_from_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig,
+                     sensor_xy=(0.0, 0.0), top_cut: bool = False, z: np.ndarray | None = None,
+                     steps: tuple | None = None) -> CuboidLabel | None:
+    """Fit, classify and score one cluster: (n, 2) positions and (n,) heights above ground;
+    ``top_cut`` when its highest points touch the top of the LiDAR's field of view; ``z`` (n,)
+    LiDAR-frame heights and the sensor's angular ``steps`` enable the scan-line statistics."""
+    shape = describe_cluster(xy, heights, ground, top_cut, z, steps)
     found = classify(shape, cfg.priors, sensor_xy)
     if found is None or found.score < cfg.min_score:
         return None
     r = found.rect
     c = r.center
     length, width = (float(v) for v in r.size)
-    box = Cuboid((c[0], c[1], gz + found.height / 2.0), (max(length, 0.1), max(width, 0.1), found.height),
+    box = Cuboid((c[0], c[1], shape.ground_z + found.height / 2.0), (max(length, 0.1), max(width, 0.1), found.height),
                  r.angle)
     return detection(box, found.label, found.score, num_points=int(len(xy)))
 
@@ -125,37 +122,48 @@ class GeometricDetector(PointDetector):
         if idx.size == 0:
             return []
         xy = points[idx, :2].astype(np.float64)
+        z = points[idx, 2].astype(np.float64)
         elevation = np.arctan2(points[idx, 2], np.hypot(xy[:, 0], xy[:, 1]))
         top_beam = highest_beam(points)
+        self._steps = (azimuth_step(points), elevation_steps(points))
         labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, cfg.min_points)
+        labels = merge_hidden_parts(xy, h, labels)
         out = []
         for members in split_by_label(labels):
             cut = bool(elevation[members].max() >= top_beam - TOP_BEAM_MARGIN)
-            out += self._explain(xy[members], h[members], ground, cut)
+            out += self._explain(xy[members], h[members], ground, cut, z[members])
         out = [d.with_(box=_forward(d.box)) for d in out]
         out.sort(key=lambda d: -d.score)
         return out
 
-    def _explain(self, xy: np.ndarray, h: np.ndarray, ground: GroundGrid, top_cut: bool, depth: int = 0
-                 ) -> list[CuboidLabel]:
+    def _explain(self, xy: np.ndarray, h: np.ndarray, ground: GroundGrid, top_cut: bool, z: np.ndarray,
+                 depth: int = 0) -> list[CuboidLabel]:
         """Detections for one cluster. A cluster no class explains well (several objects side by
         side, or an object touching a wall or bush) is split once more on a finer grid without gap
         bridging, and the parts are kept when they explain it better."""
         cfg = self.config
         ext = xy.max(0) - xy.min(0)
-        if ext.max() > MAX_CLUSTER_EXTENT:
+        if len(xy) < cfg.min_points or ext.max() > MAX_CLUSTER_EXTENT:
+            # a wall, hedge or fence: splitting it gives more wall-sized clutter than objects
             return []
-        whole = box_from_cluster(xy, h, ground, cfg, top_cut=top_cut)
+        if h.max() < min(p.min[2] for p in cfg.priors.values()) - 2 * SIZE_TOLERANCE:
+            return []      # lower than any class can be (curbs, low walls, bonnets of cut-off cars)
+        whole = box_from_cluster(xy, h, ground, cfg, top_cut=top_cut, z=z, steps=self._steps)
         if whole is not None and whole.score >= GOOD_SCORE:
             return [whole]
         if depth >= MAX_SPLIT_DEPTH:
             return [] if whole is None else [whole]
-        sub = cluster_bev(xy, cfg.cluster_cell * SPLIT_CELL, 0, cfg.min_points)
-        parts = split_by_label(sub)
-        if len(parts) < 2:
-            return [] if whole is None else [whole]
-        found = [d for p in parts for d in self._explain(xy[p], h[p], ground, top_cut, depth + 1)
-                 if d.score >= GOOD_SCORE]
+        found = self._split(xy, h, ground, top_cut, z, depth)
         if found and (whole is None or max(d.score for d in found) > whole.score):
             return found
         return [] if whole is None else [whole]
+
+    def _split(self, xy, h, ground, top_cut, z, depth) -> list[CuboidLabel]:
+        """Well-explained detections among the parts of a cluster re-clustered on a finer grid
+        without gap bridging (none when it does not come apart)."""
+        cfg = self.config
+        parts = split_by_label(cluster_bev(xy, cfg.cluster_cell * SPLIT_CELL, 0, cfg.min_points))
+        if len(parts) < 2:
+            return []
+        return [d for p in parts for d in self._explain(xy[p], h[p], ground, top_cut, z[p], depth + 1)
+                if d.score >= GOOD_SCORE]

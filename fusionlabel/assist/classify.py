@@ -7,7 +7,11 @@ enough to be seen whole, so its footprint must lie within the range. The score m
 size-fit term, the evidence (how much of the expected footprint was actually seen), a point-count
 term and a term that the object stands on the ground; point statistics (see the constants and
 :class:`ClusterShape`) turn down the clutter that has the right size: bushes and tree crowns,
-walls, sign plates.
+walls and fences, sign plates and poles.
+
+Which side of a vehicle is its length: both readings of the fitted rectangle are scored. A side
+read as the width must look like a width (near the prior's mean, not just under its maximum), so a
+2.2 m fragment of a car's flank is not taken for the whole of its back.
 """
 
 from __future__ import annotations
@@ -25,11 +29,26 @@ LOW_HEIGHT = 1.0           # vehicles and people put many points below this; tre
 LOW_FRACTION = 0.3         # share expected of tall objects
 TALL = 2.0                 # metres
 POINTS_SCALE = 20.0        # the point-count term is 1 - exp(-n / POINTS_SCALE)
+EVIDENCE_POWER = 1.5       # evidence = (share of the expected length or width seen) ** this
 SIDE_ONLY = 0.5            # a vehicle shown by one face longer than its width: maybe a wall
+FLAT = 0.2                 # metres: a vehicle's face seen by a LiDAR is deeper than this (bumpers, curves)
+FLAT_PENALTY = 0.3         # score factor for a vehicle that is a flat plate (wall, fence, hoarding)
+BIG_FACE = 1.3             # a large vehicle shown by no face longer than this x its width: a wall segment
+BIG_FACE_PENALTY = 0.7
 PLATE = 0.15               # metres: people and bicycles are thicker than this seen from any side
 PLATE_PENALTY = 0.3        # score factor for such a plate
+PERSON_WIDTH = 0.3         # metres: a person is wider than this from any side; poles and posts are not
 BLOB_EDGE_DIST = 0.25      # metres: vehicles' points lie closer than this to their box sides
 UPPER_SPAN = 0.6           # above this, the top of a long thin cluster spans its length (vehicle)
+HOLES = 0.25               # share of the low scan lines in holes that a solid vehicle body stays under
+SOLID = 0.8                # share of a vehicle's face that returns light (glass does not)
+END_DEPTH = 0.9            # metres: a vehicle seen from behind or ahead only is shallower than this
+OPEN = 0.4                 # share of a person's or cyclist's bounding silhouette that returns light
+AREA_SOFT = 0.2            # relative softness of the seen-area bounds
+# The product of the terms is raised to this power so that 0.5 (the pre-label threshold) falls where
+# precision and recall trade off on the tuning data (simulated drives and the KITTI frames); see
+# docs/prelabel.md. It does not change the ranking (AP).
+SCORE_POWER = 1.6
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,8 @@ class ClusterShape:
     upper_span: float = 1.0        # extent of the upper third of the points along the long side / whole extent
     top_cut: bool = False          # the highest points reach the top of the LiDAR's field of view
     edge_dist: float = 0.0         # median distance of the points to the nearest side of ``rect`` (m)
+    holes: float = 0.0             # share of the low scan lines in holes (features.hole_share)
+    area: float = float("nan")     # surface the returns stand for, m² (features.seen_area); nan: unknown
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,11 @@ class Classified:
 def _outside(value: float, lo: float, hi: float) -> float:
     """How far outside [lo, hi] a value is, in units of SIZE_TOLERANCE."""
     return max(0.0, lo - value, value - hi) / SIZE_TOLERANCE
+
+
+def _bell(excess: float, sigma: float) -> float:
+    """exp(-excess² / 2σ²) for a positive excess, 1 otherwise."""
+    return float(np.exp(-0.5 * (excess / sigma) ** 2)) if excess > 0.0 else 1.0
 
 
 def score_class(shape: ClusterShape, prior: ClassPrior, sensor_xy=(0.0, 0.0)) -> tuple[float, Rect, float]:
@@ -89,9 +115,15 @@ def _score_small(shape: ClusterShape, prior: ClassPrior, h: float, h_lo: float, 
     evidence = 1.0
     if ow < PLATE and ol > 2 * PLATE:
         evidence *= PLATE_PENALTY       # a flat plate (sign, fence panel, wall end), not a body
+    # a pole, post or trunk: thinner than a person from every side
+    evidence *= _bell(PERSON_WIDTH - ol, 0.06)
+    if np.isfinite(shape.area):
+        # more surface than the whole silhouette of one such object shows: a car, a group, a hedge
+        most = prior.max[0] * prior.max[2] * OPEN
+        evidence *= _bell(shape.area - most, AREA_SOFT * most)
     if prior.max[0] > 1.5 and shape.upper_span > UPPER_SPAN:
         # long and thin but as wide at the top as below: the back of a car, not a rider
-        evidence *= float(np.exp(-0.5 * ((shape.upper_span - UPPER_SPAN) / 0.15) ** 2))
+        evidence *= _bell(shape.upper_span - UPPER_SPAN, 0.15)
     # small objects are seen nearly whole, but labelled boxes hold the full body: at least the mean
     target = (max(ol, prior.mean[0]), max(ow, prior.mean[1]))
     completed = complete_rect(rect, target, sensor_xy) if (ol < target[0] or ow < target[1]) else rect
@@ -103,17 +135,32 @@ def _score_vehicle(shape: ClusterShape, prior: ClassPrior, rect: Rect, h: float,
     ol, ow = rect.size
     miss = [max(0.0, ol - prior.max[0]) / SIZE_TOLERANCE, max(0.0, ow - prior.max[1]) / SIZE_TOLERANCE,
             _outside(h, h_lo, prior.max[2])]
-    evidence = min(1.0, max(ol / prior.mean[0], ow / prior.mean[1], 0.0)) ** 2
-    if min(ol, ow) < THIN:
-        if max(ol, ow) < prior.min[1]:
+    seen = min(1.0, max(ol / prior.mean[0], ow / prior.mean[1], 0.0))
+    evidence = seen ** EVIDENCE_POWER
+    # a side read as the width and longer than the mean must still look like one
+    evidence *= _bell(ow - prior.mean[1], (prior.max[1] - prior.mean[1]) / 2.0)
+    thin, long = min(ol, ow), max(ol, ow)
+    if thin < THIN:
+        if long < prior.min[1]:
             evidence *= 0.5          # one short face: weak evidence of a vehicle
+        if thin < FLAT and long > 1.0:
+            evidence *= FLAT_PENALTY  # a flat plate: a wall, a fence or a hoarding, not a car's curved body
         # a single face: a vehicle's back is as wide at the top as below, a cyclist is not
         evidence *= min(1.0, shape.upper_span / UPPER_SPAN)
-        if max(ol, ow) > prior.max[1] + SIZE_TOLERANCE:
+        if long > prior.max[1] + SIZE_TOLERANCE:
             evidence *= SIDE_ONLY     # one long straight face and nothing else: as likely a wall or fence
+    if long < prior.min[0] and thin < END_DEPTH and np.isfinite(shape.area):
+        # only the back or front in view: it shows at least the vehicle's width by its height of
+        # solid surface; a cyclist seen from the side, as long as a car is wide, about half that
+        least = prior.min[1] * prior.min[2] * SOLID
+        evidence *= _bell(least - shape.area, AREA_SOFT * least / 2.0)
+    if prior.mean[0] > 6.0 and long < BIG_FACE * prior.mean[1]:
+        evidence *= BIG_FACE_PENALTY  # a truck's back alone looks like any wall segment of its size
     if shape.edge_dist > BLOB_EDGE_DIST:
         # points filling the footprint rather than lining its sides: a bush or a tree crown
-        evidence *= float(np.exp(-0.5 * ((shape.edge_dist - BLOB_EDGE_DIST) / 0.08) ** 2))
+        evidence *= _bell(shape.edge_dist - BLOB_EDGE_DIST, 0.08)
+    # a vehicle body is solid: scan lines across its doors or bumpers have no holes (fences, hedges do)
+    evidence *= _bell(shape.holes - HOLES, 0.1)
     completed = complete_rect(rect, (prior.mean[0], prior.mean[1]), sensor_xy)
     return _finish(shape, prior, miss, evidence, completed, h)
 
@@ -128,7 +175,7 @@ def _finish(shape: ClusterShape, prior: ClassPrior, miss, evidence: float, compl
     if shape.top > TALL:
         # tall clusters with few low points are tree crowns over a trunk, not trucks or people
         grounded *= min(1.0, shape.low_fraction / LOW_FRACTION)
-    return prior.weight * fit * evidence * points * grounded, completed, h
+    return (prior.weight * fit * evidence * points * grounded) ** SCORE_POWER, completed, h
 
 
 def classify(shape: ClusterShape, priors: dict[str, ClassPrior], sensor_xy=(0.0, 0.0)) -> Classified | None:

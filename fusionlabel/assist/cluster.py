@@ -49,3 +49,63 @@ def split_by_label(labels: np.ndarray) -> list[np.ndarray]:
     sorted_labels = labels[order]
     cuts = np.flatnonzero(np.diff(sorted_labels)) + 1
     return np.split(order, cuts)
+
+
+def merge_hidden_parts(xy: np.ndarray, heights: np.ndarray, labels: np.ndarray, max_gap: float = 1.5,
+                       floating: float = 0.6, overlap: float = 0.5) -> np.ndarray:
+    """Join each *floating* cluster (no point lower than ``floating`` m above ground) to the cluster
+    in front of it along the line of sight: a car seen from ahead or behind shows its bumper, then
+    nothing where the bonnet is too flat to return, then its windscreen and roof, more than a BEV
+    gap apart. Parts are joined when their azimuth intervals overlap by ``overlap`` of the narrower
+    one and the floating part starts at most ``max_gap`` m behind the nearer one ends.
+
+    ``xy`` (N, 2) with the sensor at the origin, ``heights`` (N,) above ground, ``labels`` (N,) from
+    :func:`cluster_bev`; returns new labels (N,), clusters renumbered 0..K'-1 (-1 kept).
+    """
+    valid = labels >= 0
+    if not valid.any():
+        return labels
+    k = int(labels.max()) + 1
+    lab = labels[valid]
+    p = np.asarray(xy, dtype=np.float64)[valid]
+    h = np.asarray(heights)[valid]
+    rng = np.hypot(p[:, 0], p[:, 1])
+    az = np.arctan2(p[:, 1], p[:, 0])
+    # azimuth of each cluster's mean direction, and its points' spread around it
+    mean_az = np.arctan2(np.bincount(lab, np.sin(az), k), np.bincount(lab, np.cos(az), k))
+    rel = np.angle(np.exp(1j * (az - mean_az[lab])))
+    lo = np.full(k, np.inf)
+    hi = np.full(k, -np.inf)
+    np.minimum.at(lo, lab, rel)
+    np.maximum.at(hi, lab, rel)
+    near = np.full(k, np.inf)
+    far = np.full(k, -np.inf)
+    bottom = np.full(k, np.inf)
+    np.minimum.at(near, lab, rng)
+    np.maximum.at(far, lab, rng)
+    np.minimum.at(bottom, lab, h)
+    fl = np.flatnonzero(bottom > floating)
+    if fl.size == 0:
+        return labels
+    # intervals of every cluster expressed around each floating cluster's direction: (F, K)
+    shift = np.angle(np.exp(1j * (mean_az[None, :] - mean_az[fl, None])))
+    a_lo, a_hi = shift + lo[None, :], shift + hi[None, :]
+    common = np.minimum(a_hi, hi[fl, None]) - np.maximum(a_lo, lo[fl, None])
+    narrow = np.minimum(hi[fl, None] - lo[fl, None], hi[None, :] - lo[None, :])
+    gap = near[fl, None] - far[None, :]
+    ok = (common >= overlap * np.maximum(narrow, 1e-4)) & (gap > -0.3) & (gap <= max_gap)
+    ok[np.arange(fl.size), fl] = False
+    parent = np.arange(k)
+    for i, f in enumerate(fl):
+        cand = np.flatnonzero(ok[i])
+        if cand.size:
+            parent[f] = cand[np.argmax(far[cand])]      # the nearest part in front of it
+    for _ in range(k):                                   # resolve chains
+        nxt = parent[parent]
+        if np.array_equal(nxt, parent):
+            break
+        parent = nxt
+    _, new = np.unique(parent, return_inverse=True)
+    out = labels.copy()
+    out[valid] = new[lab]
+    return out

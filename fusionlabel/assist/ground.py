@@ -6,6 +6,11 @@ narrower than the window, and a column counts as an object when its lowest point
 the opened surface than a slope of ``slope`` (plus a ``step`` for curbs) allows across the window.
 Ground columns keep their own lowest point; object columns take the opened surface. So a road
 climbing at 10 % or a 15 cm curb stays ground, while a 1.5 m car roof does not.
+
+A column whose returns (below ``SPREAD_WINDOW`` above its lowest one) span more than ``max_spread``
+in height is not trusted as ground either: its lowest return may be the sill of a car right beside
+the sensor, where no ground is seen around it for the opening to compare with. Such columns, like
+empty ones, take the ground of the nearest trusted column.
 """
 
 from __future__ import annotations
@@ -70,8 +75,13 @@ def _opening_ignoring_empty(surface: np.ndarray, empty: np.ndarray, w: int) -> n
     return np.where(np.isfinite(opened), opened, surface)
 
 
+SPREAD_WINDOW = 2.5   # metres above a column's lowest return that count for its spread (not tree crowns)
+FILL_SIGMA = 1.5      # cells: reach of the interpolation under objects and in unseen cells
+BLIND_SHARE = 0.75    # columns nearer than this share of the blind circle's radius are never ground
+
+
 def estimate_ground(points: np.ndarray, cell: float = 1.0, windows=(3, 5, 9, 17), slope: float = 0.15,
-                    step: float = 0.3, max_range: float = 70.0) -> GroundGrid:
+                    step: float = 0.3, max_range: float = 70.0, max_spread: float = 0.4) -> GroundGrid:
     """Estimate the ground under a sweep.
 
     Args:
@@ -81,6 +91,7 @@ def estimate_ground(points: np.ndarray, cell: float = 1.0, windows=(3, 5, 9, 17)
         slope: steepest ground slope (rise / run) to accept.
         step: tallest step between neighbouring ground cells (curbs).
         max_range: points farther than this (xy) are ignored.
+        max_spread: a column whose low returns span more than this in height is not ground.
     Returns:
         a :class:`GroundGrid` covering the points within ``max_range``.
     """
@@ -91,28 +102,68 @@ def estimate_ground(points: np.ndarray, cell: float = 1.0, windows=(3, 5, 9, 17)
     if not keep.any():
         return GroundGrid(-cell, -cell, cell, np.zeros((2, 2), np.float32))
     xy, z = xy[keep], p[keep, 2].astype(np.float64)
+    rng = np.hypot(xy[:, 0], xy[:, 1])
+    lowest_elevation = float(np.percentile(np.arctan2(z, np.maximum(rng, 1e-6)), 0.05))
     x0, y0 = np.floor(xy.min(axis=0) / cell) * cell
     H = int((xy[:, 0].max() - x0) // cell) + 1
     W = int((xy[:, 1].max() - y0) // cell) + 1
     i = ((xy[:, 0] - x0) / cell).astype(np.int64).clip(0, H - 1)
     j = ((xy[:, 1] - y0) / cell).astype(np.int64).clip(0, W - 1)
+    flat = i * W + j
     lowest = np.full(H * W, np.inf)
-    np.minimum.at(lowest, i * W + j, z)
+    np.minimum.at(lowest, flat, z)
+    rise = z - lowest[flat]
+    low = rise < SPREAD_WINDOW
+    spread = np.zeros(H * W)
+    np.maximum.at(spread, flat[low], rise[low])
     lowest = lowest.reshape(H, W)
+    spread = spread.reshape(H, W)
     empty = ~np.isfinite(lowest)
     # Isolated returns far below their neighbourhood (multipath, noise) would drag the ground down.
     near = _fill_nearest(lowest, ~empty)
     med = ndimage.median_filter(near, size=3, mode="nearest")
-    surface = np.where(~empty & (near < med - 1.0), med, near)
+    lowest = np.where(~empty & (near < med - 1.0), med, near)
+    candidate = ~empty & (spread <= max_spread)
+    # ground is never above a column's lowest return: a column standing higher than a neighbour's
+    # lowest return by more than a step and the slope allow is on top of something (a car's hood)
+    neighbour_low = ndimage.minimum_filter(np.where(empty, np.inf, lowest), size=3, mode="nearest")
+    candidate &= lowest - neighbour_low <= step + slope * cell * np.sqrt(2.0)
+    # Inside the circle where the lowest beam meets the road, the LiDAR sees no ground: whatever a
+    # beam hits there first (a car's flank or hood beside the ego) is above it.
+    ci = (np.arange(H) + 0.5) * cell + x0
+    cj = (np.arange(W) + 0.5) * cell + y0
+    r = np.hypot(ci[:, None], cj[None, :])
+    ring = candidate & (r >= 3.0) & (r <= 12.0)
+    if ring.sum() >= 8 and lowest_elevation < 0.0:
+        sensor_height = -float(np.median(lowest[ring]))
+        if sensor_height > 0.0:
+            blind = sensor_height / np.tan(-lowest_elevation)
+            candidate &= r >= BLIND_SHARE * blind
+    if not candidate.any():
+        candidate = ~empty
+    surface = _fill_nearest(lowest, candidate)
     object_cell = np.zeros((H, W), bool)
     prev_w = 1
     for w in windows:
-        opened = _opening_ignoring_empty(surface, empty, int(w))
+        opened = _opening_ignoring_empty(surface, ~candidate, int(w))
         threshold = step + slope * (w - prev_w) * cell
         object_cell |= (surface - opened) > threshold
         surface = opened
         prev_w = w
-    height = np.where(object_cell | empty, surface, lowest)
-    height = np.where(~empty & ~object_cell & (lowest < med - 1.0), med, height)
-    height = _fill_nearest(height, ~empty)
+    ground = candidate & ~object_cell
+    if not ground.any():
+        return GroundGrid(float(x0), float(y0), float(cell), surface.astype(np.float32))
+    height = _interpolate(lowest, ground)
+    height = np.where(empty, height, np.minimum(height, lowest))
     return GroundGrid(float(x0), float(y0), float(cell), height.astype(np.float32))
+
+
+def _interpolate(values: np.ndarray, known: np.ndarray, sigma: float = FILL_SIGMA) -> np.ndarray:
+    """Known cells keep their value; the others take a Gaussian-weighted mean of the known cells
+    around them (both sides of a car, so a slope under it is kept), else the nearest known one."""
+    weight = ndimage.gaussian_filter(known.astype(np.float64), sigma, mode="constant")
+    total = ndimage.gaussian_filter(np.where(known, values, 0.0), sigma, mode="constant")
+    enough = weight > 1e-3
+    smooth = np.where(enough, total / np.where(enough, weight, 1.0), 0.0)
+    filled = np.where(known, values, smooth)
+    return _fill_nearest(filled, known | enough)

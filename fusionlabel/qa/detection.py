@@ -11,7 +11,9 @@ Which objects count: ground truth within ``max_range`` (xy distance from the LiD
 ``min_points`` LiDAR points, inside the frame's evaluated region (e.g. a camera's field of view,
 DontCare areas excluded). Other ground truth is *ignored*: missing it costs nothing, and a
 prediction that lands on it is neither a true nor a false positive. So is a prediction outside
-the region.
+the region, and one that lands on a frame's *don't-care box* (``EvalFrame.ignore``: a real object
+the labels leave out, e.g. a tracked object missing from one frame of a sequence): its centre lies
+in the box's footprint, or at least half of the smaller of the two footprints overlaps.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..geometry.iou import iou_3d, iou_matrix
+from ..geometry.cuboid import Cuboid
+from ..geometry.iou import bev_intersection, iou_3d, iou_matrix
 from ..model.annotation import CuboidLabel
 from .classes import NEIGHBOURS, TARGET_CLASSES, canonical
 
@@ -32,14 +35,16 @@ EDIT_WEIGHTS = {"creates": 1.0, "adjustments": 0.5, "deletes": 0.2, "relabels": 
 
 @dataclass
 class EvalFrame:
-    """One frame to evaluate: ground truth with (optional) point counts (n_gt,), predictions, and
-    ``region(centres (M, 3)) -> (M,) bool``, the part of the frame that was labelled (None: all)."""
+    """One frame to evaluate: ground truth with (optional) point counts (n_gt,), predictions,
+    ``region(centres (M, 3)) -> (M,) bool``, the part of the frame that was labelled (None: all),
+    and don't-care boxes ``ignore`` (LiDAR frame) where predictions are neither right nor wrong."""
 
     frame_id: str
     gt: list[CuboidLabel]
     pred: list[CuboidLabel]
     gt_points: np.ndarray | None = None
     region: Callable[[np.ndarray], np.ndarray] | None = None
+    ignore: list[Cuboid] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,21 @@ def _in_region(labels: list[CuboidLabel], frame: EvalFrame, max_range: float) ->
     if frame.region is not None and len(labels):
         ok &= np.asarray(frame.region(c), dtype=bool)
     return ok
+
+
+def on_dont_care(preds: list[CuboidLabel], frame: EvalFrame, share: float = 0.5) -> np.ndarray:
+    """(n_pred,) bool: predictions whose centre lies in a don't-care box's footprint or whose
+    footprint overlaps one by at least ``share`` of the smaller of the two areas."""
+    out = np.zeros(len(preds), bool)
+    for k, p in enumerate(preds):
+        a = p.box.length * p.box.width
+        for box in frame.ignore:
+            local = (np.asarray(p.box.center[:2]) - np.asarray(box.center[:2])) @ box.rotation()[:2, :2]
+            if (np.all(np.abs(local) <= np.asarray(box.size[:2]) / 2.0)
+                    or bev_intersection(p.box, box) >= share * min(a, box.length * box.width)):
+                out[k] = True
+                break
+    return out
 
 
 def gt_valid_mask(frame: EvalFrame, s: EvalSettings) -> np.ndarray:
@@ -118,7 +138,7 @@ def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings,
     if not preds:
         return
     preds.sort(key=lambda p: -(p.score if p.score is not None else 1.0))
-    in_region = _in_region(preds, frame, s.max_range)
+    in_region = _in_region(preds, frame, s.max_range) & ~on_dont_care(preds, frame)
     ious = iou_matrix([p.box for p in preds], [g.box for g in frame.gt], "bev")
     taken = np.zeros(len(frame.gt), bool)
     for k, p in enumerate(preds):
@@ -146,7 +166,7 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
     gt_cls = [canonical(g.label) for g in frame.gt]
     counted = np.array([c in classes for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
     preds = [p for p in frame.pred if (p.score if p.score is not None else 1.0) >= s.score_threshold]
-    in_region = _in_region(preds, frame, s.max_range) if preds else np.zeros(0, bool)
+    in_region = _in_region(preds, frame, s.max_range) & ~on_dont_care(preds, frame) if preds else np.zeros(0, bool)
     ious = iou_matrix([p.box for p in preds], [g.box for g in frame.gt], "bev")
     out = {"gt": int(counted.sum()), "creates": 0, "deletes": 0, "adjustments": 0, "relabels": 0, "accepted": 0}
     matched_pred = np.zeros(len(preds), bool)
