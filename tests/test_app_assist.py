@@ -50,11 +50,7 @@ def project(tmp_path):
 def window(qtbot, project):
     w = MainWindow(Session(project), use_gl=False)
     qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    testing.wait_for_frame(w)
-    w.bev.setFocus()
+    testing.show_window(w)
     w.bev.center, w.bev.scale = np.array([10.0, 0.0]), 10.0
     yield w
     w.close()
@@ -239,6 +235,8 @@ def test_prelabel_all_frames_runs_in_the_background(qtbot, window, project, monk
     assert len(set(tracks)) < len(tracks)
     db = rows(project)
     assert len(db) == sum(per_frame) and {r[2] for r in db.values()} == {"model"}
+    # Window shortcuts need an active window; the closed dialog must have handed activation back.
+    qtbot.waitUntil(w.isActiveWindow, timeout=5_000)
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
     assert len(s.document) == 0 and rows(project) == {}
     # Cancel after the first frame: that frame's pre-labels are stored, the rest are not run.

@@ -44,10 +44,7 @@ def test_prefetched_frame_is_displayed_inside_the_key_press(qtbot, tmp_path):
     try:
         w = MainWindow(Session(project), use_gl=False)
         qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        w.activateWindow()
-        testing.wait_for_frame(w)
+        testing.show_window(w)
         testing.wait_until_cached(w, [1])
         shown = []
         w.frame_shown.connect(shown.append)

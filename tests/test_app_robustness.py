@@ -25,11 +25,7 @@ pytestmark = pytest.mark.gui
 def show(qtbot, project) -> MainWindow:
     w = MainWindow(Session(project), use_gl=False)
     qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    testing.wait_for_frame(w)
-    w.bev.setFocus()
+    testing.show_window(w)
     return w
 
 

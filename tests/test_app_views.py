@@ -37,11 +37,7 @@ def project(tmp_path):
 def window(qtbot, project):
     w = MainWindow(Session(project), use_gl=False)
     qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    testing.wait_for_frame(w)
-    w.bev.setFocus()
+    testing.show_window(w)
     yield w
     w.close()
 

@@ -38,11 +38,7 @@ def project(tmp_path):
 def open_window(qtbot, project) -> MainWindow:
     w = MainWindow(Session(project), use_gl=False)
     qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    testing.wait_for_frame(w)
-    w.bev.setFocus()
+    testing.show_window(w)
     return w
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
-from PyQt6.QtWidgets import QProgressDialog, QWidget
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from ..assist.edit_assist import detect_frames
 
@@ -116,8 +116,17 @@ class PrelabelRunner(QObject):
             self.dialog.deleteLater()
             self.dialog = None
             parent = self.parent()
-            if had_focus and parent is not None and parent.isVisible():
-                parent.activateWindow()
+            if parent is not None and parent.isVisible():
+                if had_focus:
+                    parent.activateWindow()
+                # Without a window manager (Xvfb) unmapping the dialog can leave no window active
+                # a moment later, and window shortcuts then stop working: take activation back.
+                QTimer.singleShot(100, self._reactivate_parent)
+
+    def _reactivate_parent(self) -> None:
+        parent = self.parent()
+        if parent is not None and parent.isVisible() and QApplication.activeWindow() is None:
+            parent.activateWindow()
 
     def _on_finished(self, detections: dict, cancelled: bool, skipped: list) -> None:
         self._close_dialog()

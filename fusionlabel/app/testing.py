@@ -58,3 +58,19 @@ def wait_until_cached(window, indexes, timeout: float = 30.0) -> None:
         QApplication.processEvents()
         time.sleep(0.002)
     raise TimeoutError(f"frames {list(indexes)} were not prefetched within {timeout} s")
+
+
+def show_window(window, timeout_ms: int = 5000):
+    """Show a main window for a test: exposed, active (window shortcuts need an active window),
+    its frame displayed and the bird's-eye view focused. Returns the window."""
+    from PyQt6.QtTest import QTest
+
+    window.show()
+    if not QTest.qWaitForWindowExposed(window, timeout_ms):
+        raise TimeoutError("the window was not exposed")
+    window.activateWindow()
+    if not QTest.qWaitForWindowActive(window, timeout_ms):
+        raise TimeoutError("the window did not become active (window shortcuts would not work)")
+    wait_for_frame(window)
+    window.bev.setFocus()
+    return window
