@@ -2,10 +2,12 @@
 
 - :mod:`.detector` — the :class:`Detector` interface and :func:`make_detector` ("builtin",
   "onnx:PATH", "predictions:PATH");
-- :mod:`.builtin` — the geometric detector (ground, clusters, box fitting, classification);
+- :mod:`.builtin` — the geometric detector (:mod:`.ground`, :mod:`.cluster`, :mod:`.boxfit`,
+  :mod:`.classify`, with the point statistics of :mod:`.features`);
 - :mod:`.onnx_detector` — any exported network behind a documented input/output contract;
 - :mod:`.predictions` — detector output files (KITTI with score, nuScenes results JSON);
 - :mod:`.fit` — one-click box from a seed point and auto-fit of a rough box;
 - :mod:`.tracker`, :mod:`.interpolate`, :mod:`.propagate` — tracks over a sequence;
-- :mod:`.prelabel` — run it all over a drive and write pre-labels beside human work.
+- :mod:`.prelabel` — run it all over a drive and write pre-labels beside human work;
+- :mod:`.edit_assist` — the same as undoable document commands, for the app's keys.
 """
