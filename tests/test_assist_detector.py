@@ -410,3 +410,27 @@ def test_real_data_quality_does_not_regress(realdata):
     assert car["recall"] >= 0.75 and car["precision"] >= 0.55
     assert r["classes"]["pedestrian"]["recall"] >= 0.45
     assert r["edit_cost"]["weighted_ratio"] <= 0.65
+
+
+def test_person_behind_a_parked_car_is_found_with_its_legs_hidden():
+    from fusionlabel.assist.features import hidden_below
+
+    car = box_on_ground(10.0, 0.0, (4.3, 1.8, 1.45), np.pi / 2)      # broadside, across the line of sight
+    person = box_on_ground(12.0, 0.2, (0.5, 0.6, 1.8), np.pi / 4)    # turned: two sides seen, like a body
+    points, hit = synthetic_sweep([car, person])
+    body = points[hit == 1, :3].astype(np.float64)
+    assert body[:, 2].min() > -1.8 + 0.6                               # only the upper body is seen
+    others = points[hit >= 0, :3].astype(np.float64)
+    order = np.argsort(np.arctan2(others[:, 1], others[:, 0]))
+    others = others[order]
+    az = np.arctan2(others[:, 1], others[:, 0])
+    assert hidden_below(body, -1.8, others, az)
+    # the same floating points with nothing in front of them (a sign, a canopy) are not hidden
+    alone = body[:, :3]
+    assert not hidden_below(alone, -1.8, alone[np.argsort(np.arctan2(alone[:, 1], alone[:, 0]))],
+                            np.sort(np.arctan2(alone[:, 1], alone[:, 0])))
+    dets = GeometricDetector().detect(points)
+    assert dets, "nothing detected"
+    best = max(dets, key=lambda d: bev_iou(d.box, person))
+    assert best.label == "Pedestrian" and best.score >= 0.5 and bev_iou(best.box, person) > 0.25
+    assert best.box.center[2] - best.box.height / 2 == pytest.approx(-1.8, abs=0.15)   # stands on the road

@@ -19,7 +19,8 @@ from .classify import LOW_HEIGHT, SIZE_TOLERANCE, ClusterShape, classify
 from .cluster import cluster_bev, merge_hidden_parts, split_by_label
 from .config import BuiltinConfig
 from .detector import PointDetector, detection
-from .features import azimuth_step, edge_distance, elevation_steps, hole_share, seen_area, upper_span
+from .features import (azimuth_step, edge_distance, elevation_steps, hidden_below, hole_share, seen_area,
+                       upper_span)
 from .ground import GroundGrid, estimate_ground
 
 MAX_CLUSTER_EXTENT = 16.0    # metres; bigger components are buildings, hedges, walls
@@ -28,6 +29,7 @@ GOOD_SCORE = 0.5             # a cluster scoring below this is tried split in pa
 MAX_SPLIT_DEPTH = 1
 SPLIT_CELL = 0.75            # finer grid for splitting, as a share of cluster_cell
 TRIM, TRIM_MIN_POINTS = 0.02, 40
+HIDDEN_BOTTOM = 0.5          # metres: a cluster starting higher may have its lower part hidden
 STRAY_GAP = 0.3              # metres the outermost 2 % of points must add to count as strays
 
 
@@ -55,7 +57,8 @@ def object_points(points: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig) ->
 
 
 def describe_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, top_cut: bool = False,
-                     z: np.ndarray | None = None, steps: tuple | None = None) -> ClusterShape:
+                     z: np.ndarray | None = None, steps: tuple | None = None, hidden: bool = False
+                     ) -> ClusterShape:
     """Shape and point statistics of one cluster: (n, 2) positions, (n,) heights above ground,
     optionally (n,) z in the LiDAR frame (sensor at the origin) and the sensor's (azimuth,
     elevation) steps (see :mod:`.features`) for the scan-line statistics and the seen area."""
@@ -76,16 +79,17 @@ def describe_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, to
         area = seen_area(np.c_[xy, z], *steps)
     return ClusterShape(rect, float(heights.min()), float(heights.max()), gz, len(xy), tight,
                         float(np.mean(heights < LOW_HEIGHT)), upper_span(xy, heights, long_axis), top_cut,
-                        edge_distance(xy, rect), holes, area)
+                        edge_distance(xy, rect), holes, area, hidden)
 
 
 def box_from_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig,
                      sensor_xy=(0.0, 0.0), top_cut: bool = False, z: np.ndarray | None = None,
-                     steps: tuple | None = None) -> CuboidLabel | None:
+                     steps: tuple | None = None, hidden: bool = False) -> CuboidLabel | None:
     """Fit, classify and score one cluster: (n, 2) positions and (n,) heights above ground;
     ``top_cut`` when its highest points touch the top of the LiDAR's field of view; ``z`` (n,)
-    LiDAR-frame heights and the sensor's angular ``steps`` enable the scan-line statistics."""
-    shape = describe_cluster(xy, heights, ground, top_cut, z, steps)
+    LiDAR-frame heights and the sensor's angular ``steps`` enable the scan-line statistics;
+    ``hidden``: something nearer hides its lower part."""
+    shape = describe_cluster(xy, heights, ground, top_cut, z, steps, hidden)
     found = classify(shape, cfg.priors, sensor_xy)
     if found is None or found.score < cfg.min_score:
         return None
@@ -128,6 +132,9 @@ class GeometricDetector(PointDetector):
         self._steps = (azimuth_step(points), elevation_steps(points))
         labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, cfg.min_points)
         labels = merge_hidden_parts(xy, h, labels)
+        order = np.argsort(np.arctan2(xy[:, 1], xy[:, 0]))
+        self._others = np.c_[xy, z][order]
+        self._others_az = np.arctan2(self._others[:, 1], self._others[:, 0])
         out = []
         for members in split_by_label(labels):
             cut = bool(elevation[members].max() >= top_beam - TOP_BEAM_MARGIN)
@@ -148,7 +155,11 @@ class GeometricDetector(PointDetector):
             return []
         if h.max() < min(p.min[2] for p in cfg.priors.values()) - 2 * SIZE_TOLERANCE:
             return []      # lower than any class can be (curbs, low walls, bonnets of cut-off cars)
-        whole = box_from_cluster(xy, h, ground, cfg, top_cut=top_cut, z=z, steps=self._steps)
+        hidden = False
+        if h.min() > HIDDEN_BOTTOM:
+            gz = float(ground.ground_z(xy.mean(0)[None])[0])
+            hidden = hidden_below(np.c_[xy, z], gz, self._others, self._others_az)
+        whole = box_from_cluster(xy, h, ground, cfg, top_cut=top_cut, z=z, steps=self._steps, hidden=hidden)
         if whole is not None and whole.score >= GOOD_SCORE:
             return [whole]
         if depth >= MAX_SPLIT_DEPTH:

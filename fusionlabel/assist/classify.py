@@ -69,6 +69,7 @@ class ClusterShape:
     edge_dist: float = 0.0         # median distance of the points to the nearest side of ``rect`` (m)
     holes: float = 0.0             # share of the low scan lines in holes (features.hole_share)
     area: float = float("nan")     # surface the returns stand for, m² (features.seen_area); nan: unknown
+    hidden_below: bool = False     # something nearer blocks the view of its lower part (features.hidden_below)
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,10 @@ def _finish(shape: ClusterShape, prior: ClassPrior, miss, evidence: float, compl
     spread = max((prior.max[2] - prior.min[2]) / 2.0, 0.1)
     fit *= float(np.exp(-0.5 * ((h - prior.mean[2]) / (2.0 * spread)) ** 2))
     points = 1.0 - float(np.exp(-shape.n_points / POINTS_SCALE))
-    grounded = float(np.exp(-0.5 * (max(0.0, shape.bottom - 0.5) / 0.4) ** 2))
+    # a person's legs behind a parked car or a hedge (a vehicle's hidden parts are joined instead:
+    # cluster.merge_hidden_parts; floating vehicle-sized clutter is mostly sign boards and canopies)
+    bottom = 0.0 if shape.hidden_below and not prior.vehicle else shape.bottom
+    grounded = float(np.exp(-0.5 * (max(0.0, bottom - 0.5) / 0.4) ** 2))
     if shape.top > TALL:
         # tall clusters with few low points are tree crowns over a trunk, not trucks or people
         grounded *= min(1.0, shape.low_fraction / LOW_FRACTION)

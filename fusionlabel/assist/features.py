@@ -10,6 +10,8 @@ heights above the ground, and return plain floats:
   back is as wide at the top as below, a rider is not).
 - :func:`edge_distance`: median distance of the points to the nearest side of the fitted
   rectangle (surfaces seen from outside: small; bushes and tree crowns: large).
+- :func:`hidden_below`: whether something nearer hides a cluster's lower part (a person's legs
+  behind a parked car), so that a cluster starting high above the ground may still stand on it.
 """
 
 from __future__ import annotations
@@ -140,3 +142,38 @@ def seen_area(xyz: np.ndarray, az_step: float, el_steps: tuple[np.ndarray, np.nd
     r2 = p[:, 0] ** 2 + p[:, 1] ** 2
     el = np.arctan2(p[:, 2], np.sqrt(r2))
     return float(np.sum(r2 * np.interp(el, *el_steps)) * az_step)
+
+
+def hidden_below(xyz: np.ndarray, ground_z: float, others: np.ndarray, others_az_sorted: np.ndarray,
+                 min_hits: int = 3, margin: float = 0.5) -> bool:
+    """Whether the lower part of a cluster (n, 3) is hidden: at least ``min_hits`` returns of
+    ``others`` (M, 3), sorted by azimuth (``others_az_sorted`` (M,) their azimuths), lie within the
+    cluster's azimuth span, ``margin`` m or more nearer than it, between the elevation of the ground
+    under the cluster (``ground_z``, LiDAR frame) and the cluster's lowest return. Sensor at the
+    origin."""
+    p = np.asarray(xyz, dtype=np.float64)
+    rng = np.hypot(p[:, 0], p[:, 1])
+    az = np.arctan2(p[:, 1], p[:, 0])
+    mid = float(np.arctan2(np.sin(az).mean(), np.cos(az).mean()))
+    rel = np.angle(np.exp(1j * (az - mid)))
+    lo, hi = mid + rel.min(), mid + rel.max()
+    if hi - lo > np.pi / 2:
+        return False
+    spans = [(lo, hi)]
+    if lo < -np.pi:
+        spans = [(lo + 2 * np.pi, np.pi), (-np.pi, hi)]
+    elif hi > np.pi:
+        spans = [(lo, np.pi), (-np.pi, hi - 2 * np.pi)]
+    near = float(rng.min())
+    foot = np.arctan2(ground_z, near)
+    low = float(np.min(np.arctan2(p[:, 2], rng)))
+    hits = 0
+    for a, b in spans:
+        i, j = np.searchsorted(others_az_sorted, [a, b])
+        q = others[i:j]
+        if len(q) == 0:
+            continue
+        r = np.hypot(q[:, 0], q[:, 1])
+        el = np.arctan2(q[:, 2], r)
+        hits += int(np.count_nonzero((r < near - margin) & (el > foot) & (el < low)))
+    return hits >= min_hits
