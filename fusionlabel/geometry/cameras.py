@@ -318,23 +318,36 @@ class RadTanCamera(CameraModel):
         return j00, j01, j10, j11
 
     def _radial_inverse(self, r_d):
-        """Solve r * g(r^2) = r_d for r in [0, valid_radius] (safeguarded Newton); (N,) -> (N,)."""
-        hi = np.full_like(r_d, self.valid_radius)
-        lo = np.zeros_like(r_d)
-        r = np.minimum(r_d, hi)
+        """Solve r * g(r^2) = r_d for r in [0, valid_radius] (safeguarded Newton); (N,) -> (N,).
+
+        Each step works only on the rows not yet converged, so a few slow rows (beyond the lens's
+        reach, where the search ends at the bracket) do not make every row iterate.
+        """
+        r = np.minimum(r_d, self.valid_radius)
+        active = np.arange(len(r_d))
+        hi = np.full(len(r_d), self.valid_radius)
+        lo = np.zeros(len(r_d))
+        target = r_d
         for _ in range(_BISECT_MAX_ITER):
-            num, den, dnum, dden = self._radial_terms(r * r)
+            ra = r[active]
+            num, den, dnum, dden = self._radial_terms(ra * ra)
             g = num / den
-            f = r * g - r_d
-            df = g + 2.0 * r * r * (dnum * den - num * dden) / (den * den)
-            hi = np.where(f > 0.0, r, hi)
-            lo = np.where(f <= 0.0, r, lo)
-            step = r - f / df
-            inside = (step > lo) & (step < hi)
-            r_new = np.where(inside, step, 0.5 * (lo + hi))
-            if not np.any(np.abs(r_new - r) > 1e-15 * np.maximum(r, 1e-300)):  # NaN rows count as done
-                return r_new
-            r = r_new
+            f = ra * g - target
+            df = g + 2.0 * ra * ra * (dnum * den - num * dden) / (den * den)
+            hi_a = np.where(f > 0.0, ra, hi)
+            lo_a = np.where(f <= 0.0, ra, lo)
+            step = ra - f / df
+            inside = (step > lo_a) & (step < hi_a)
+            r_new = np.where(inside, step, 0.5 * (lo_a + hi_a))
+            # Done: the residual is at rounding level (keep that r: Newton may flip between two
+            # neighbouring floats forever there), or the step stalls. NaN rows count as done.
+            solved = np.abs(f) <= 4e-16 * np.abs(target)
+            r_new = np.where(solved, ra, r_new)
+            r[active] = r_new
+            moving = ~solved & (np.abs(r_new - ra) > 1e-15 * np.maximum(ra, 1e-300))
+            if not moving.any():
+                break
+            active, hi, lo, target = active[moving], hi_a[moving], lo_a[moving], target[moving]
         return r
 
     def undistort(self, xy_d):
