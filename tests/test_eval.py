@@ -185,3 +185,21 @@ def test_sustech_gap_and_reviewed_dont_care_boxes(realdata):
         for c, size, yaw, _ in items:
             box = Cuboid(c, size, yaw)
             assert all(np.hypot(*(np.asarray(g.box.center[:2]) - box.center[:2])) > 2.0 for g in frames[fid].gt)
+
+
+def test_eval_cli_applies_track_gap_dont_care_on_sustech(realdata, tmp_path):
+    # The eval command and the benchmark agree: a tracked SUSTech object missing from one frame
+    # is a don't-care box there.
+    from fusionlabel.qa.datasets import sustech_frames
+    from fusionlabel.qa.sources import load_eval_frames
+
+    root = realdata / "sustech_sequence"
+    for label in (root / "label").glob("*.json"):   # no predictions: empty KITTI files
+        (tmp_path / f"{label.stem}.txt").write_text("")
+    frames = load_eval_frames(tmp_path, root, count=False)
+    bench = {ef.frame_id: ef for _, ef in sustech_frames(root)}
+    assert sum(len(ef.ignore) for ef in frames) > 0
+    for ef in frames:
+        got = sorted(tuple(np.round(b.center, 6)) for b in ef.ignore)
+        want = sorted(tuple(np.round(b.center, 6)) for b in bench[ef.frame_id].ignore)
+        assert got == want, ef.frame_id

@@ -4,7 +4,9 @@ Ground truth is a drive (its own labels; KITTI object drives also give the camer
 DontCare areas as the evaluated region) or a folder of per-frame label files together with a drive.
 Predictions are a folder of per-frame files (``<frame_id>.txt`` KITTI, score in column 16;
 ``<frame_id>.json`` native labels) or one nuScenes detection-results JSON. Boxes are compared in
-each frame's LiDAR frame; point counts come from the drive's sweeps.
+each frame's LiDAR frame; point counts come from the drive's sweeps. A drive without ego poses whose
+labels carry track IDs (SUSTech-style) gets don't-care boxes where a track is missing between two
+labelled frames, as the benchmark does (:func:`~fusionlabel.qa.datasets.track_gap_boxes`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from ..errors import InputError
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
-from .datasets import count_points, kitti_camera_region
+import numpy as np
+
+from .datasets import count_points, kitti_camera_region, track_gap_boxes
 from .detection import EvalFrame
 
 
@@ -88,13 +92,27 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
         gt_labels = _folder_labels(gt, d, "--gt")
         frames = sorted(gt_labels)
     preds = _predictions(pred, d)
+    gaps = _track_gaps(d, gt_labels)
     out = []
     for i in frames:
         g = [lab for lab in gt_labels[i] if lab.label != "DontCare"]
         points = d.points(i) if count else None
         out.append(EvalFrame(d.frames[i].frame_id, g, preds.get(i, []),
-                             count_points(points, g) if count else None, _kitti_region(d, i)))
+                             count_points(points, g) if count else None, _kitti_region(d, i), gaps.get(i, [])))
     return out
+
+
+def _track_gaps(drive: Drive, gt_labels: dict[int, list[CuboidLabel]]) -> dict:
+    """Don't-care boxes for tracks missing between labelled frames, by frame index. Only for drives
+    without ego poses, where boxes of nearby frames can be interpolated in the LiDAR frame; the
+    frame number (a numeric frame ID, else the index) is the time axis."""
+    if any(not np.array_equal(f.T_world_vehicle, np.eye(4)) for f in drive.frames):
+        return {}
+    if not any(lab.track_id is not None for labels in gt_labels.values() for lab in labels):
+        return {}
+    number = {i: int(drive.frames[i].frame_id) if drive.frames[i].frame_id.isdigit() else i for i in gt_labels}
+    boxes = track_gap_boxes({number[i]: labels for i, labels in gt_labels.items()})
+    return {i: boxes[number[i]] for i in gt_labels}
 
 
 def _has_labels(drive: Drive, i: int) -> bool:
