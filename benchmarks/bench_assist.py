@@ -177,10 +177,9 @@ def bench_detector(realdata: Path, sim_seeds: list[int], score: float) -> None:
 
 # ------------------------------------------------------------------------------------------ tracking
 def bench_tracking(realdata: Path) -> None:
-    from fusionlabel.assist.interpolate import interpolate_boxes
     from fusionlabel.assist.tracker import track_sequence
     from fusionlabel.qa.degrade import degrade
-    from fusionlabel.qa.mot import clear_mot
+    from fusionlabel.qa.mot import clear_mot, keyframe_interpolation_errors
 
     root = realdata / "kitti_tracking"
     if not (root / "label_02").is_dir():
@@ -208,17 +207,7 @@ def bench_tracking(realdata: Path) -> None:
             tot[k] += m[k]
         print(f"| {seq} | {len(gt)} | {m['gt']} | {m['mota']:.3f} | {m['id_switches']} | {m['misses']} | "
               f"{m['false_positives']} | {raw_mota:.3f} |")
-        tracks: dict = {}
-        for f, labels in enumerate(gt):
-            for lb in labels:
-                tracks.setdefault(lb.track_id, {})[f] = lb.box
-        for boxes in tracks.values():
-            frames = sorted(boxes)
-            keys = [f for f in frames if (f - frames[0]) % 5 == 0]
-            if keys[-1] != frames[-1]:
-                keys.append(frames[-1])
-            out = interpolate_boxes({float(k): boxes[k] for k in keys}, [f for f in frames if f not in keys])
-            errors += [float(np.linalg.norm(np.subtract(b.center, boxes[int(t)].center))) for t, b in out.items()]
+        errors += keyframe_interpolation_errors(gt, every=5)
     mota = 1 - (tot["misses"] + tot["false_positives"] + tot["id_switches"]) / tot["gt"]
     print(f"| **all {len(seqs)}** | {n_frames} | {tot['gt']} | **{mota:.3f}** | **{tot['id_switches']}** | "
           f"{tot['misses']} | {tot['false_positives']} | |")

@@ -233,3 +233,22 @@ def test_the_app_logic_imports_without_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_click_select_rule_shared_by_every_view(session):
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.model.commands import CreateCuboid
+
+    a = session.document.apply(CreateCuboid(0, CuboidLabel(Cuboid((5, 0, 0), (4, 2, 1.5)), "car"))).uid
+    b = session.document.apply(CreateCuboid(0, CuboidLabel(Cuboid((9, 0, 0), (4, 2, 1.5)), "car"))).uid
+    session.click_select(a)
+    assert session.selection == (a,)
+    session.click_select(b, toggle=True)          # Shift+click adds
+    assert session.selection == (a, b)
+    session.click_select(a, toggle=True)          # Shift+click on a selected one removes it
+    assert session.selection == (b,)
+    session.click_select(None, toggle=True)       # Shift+click on nothing keeps the selection
+    assert session.selection == (b,)
+    session.click_select(None)                    # a plain click on nothing clears it
+    assert session.selection == ()

@@ -3,14 +3,23 @@
 import numpy as np
 import pytest
 
-from fusionlabel.assist.interpolate import interpolate_boxes, interpolate_track, unwrap_yaw
+from fusionlabel.assist.interpolate import (
+    interpolate_boxes,
+    interpolate_track,
+    unwrap_yaw,
+)
 from fusionlabel.assist.propagate import icp_2d, propagate_box
 from fusionlabel.assist.tracker import TrackerConfig, track_sequence
 from fusionlabel.geometry.cuboid import Cuboid
-from fusionlabel.geometry.transforms import T_from_Rt, angle_difference, invert_T, rotation_z
+from fusionlabel.geometry.transforms import (
+    T_from_Rt,
+    angle_difference,
+    invert_T,
+    rotation_z,
+)
 from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.qa.degrade import degrade
-from fusionlabel.qa.mot import clear_mot
+from fusionlabel.qa.mot import clear_mot, keyframe_interpolation_errors
 
 
 def lab(x, y, tid=None, label="Car", yaw=0.0, size=(4.0, 1.8, 1.5)):
@@ -149,17 +158,7 @@ def test_interpolating_every_fifth_frame_of_real_tracks(realdata):
         pytest.skip("KITTI tracking labels not found")
     errors = []
     for seq in ("0000", "0004", "0011", "0019"):
-        tracks: dict = {}
-        for f, labels in enumerate(kitti_tracking_sequence(root, seq)):
-            for lb in labels:
-                tracks.setdefault(lb.track_id, {})[f] = lb.box
-        for boxes in tracks.values():
-            frames = sorted(boxes)
-            keys = [f for f in frames if (f - frames[0]) % 5 == 0]
-            if keys[-1] != frames[-1]:
-                keys.append(frames[-1])
-            out = interpolate_boxes({float(k): boxes[k] for k in keys}, [f for f in frames if f not in keys])
-            errors += [np.linalg.norm(np.subtract(b.center, boxes[int(t)].center)) for t, b in out.items()]
+        errors += keyframe_interpolation_errors(kitti_tracking_sequence(root, seq), every=5)
     print(f"\ninterpolation: {len(errors)} frames, median centre error {np.median(errors):.3f} m")
     assert len(errors) > 1000 and np.median(errors) <= 0.3
 

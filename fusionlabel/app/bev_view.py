@@ -304,8 +304,7 @@ class BevView(QWidget):
             self._drag = {"kind": "resize", "uid": uid, "base": base, "handle": hit[2], "active": True}
         else:
             if shift:
-                sel = self.session.selection
-                self.session.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
+                self.session.click_select(uid, toggle=True)
                 return
             if uid not in self.session.selection:
                 self.session.select((uid,))

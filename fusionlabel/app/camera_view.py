@@ -163,12 +163,7 @@ class CameraView(QWidget):
         if abs(delta.x()) + abs(delta.y()) > CLICK_PX:
             return
         uid = self.pick(ev.position())
-        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            if uid is not None:
-                sel = self.session.selection
-                self.session.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
-        else:
-            self.session.select(() if uid is None else (uid,))
+        self.session.click_select(uid, toggle=bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier))
 
     def mouseDoubleClickEvent(self, ev) -> None:  # noqa: N802
         self.enlarge_requested.emit(self.name)

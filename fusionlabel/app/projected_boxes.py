@@ -13,7 +13,11 @@ import numpy as np
 
 from ..geometry.cameras import CameraModel, PinholeCamera
 from ..geometry.cuboid import EDGES, FRONT_FACE, Cuboid
-from ..geometry.cuboid_projection import DEFAULT_SAMPLES, clip_segments_near, project_with_lens
+from ..geometry.cuboid_projection import (
+    DEFAULT_SAMPLES,
+    clip_segments_near,
+    project_with_lens,
+)
 
 NEAR = 0.1
 # The 12 edges, then the two diagonals crossing the front face (heading marker).

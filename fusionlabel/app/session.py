@@ -149,6 +149,15 @@ class Session:
             self.selection = uids
             self._emit("selection", uids)
 
+    def click_select(self, uid: str | None, toggle: bool = False) -> None:
+        """What a click on a cuboid (or on nothing, ``uid`` None) does in any view: select it alone,
+        or with ``toggle`` (Shift) add it to / remove it from the selection."""
+        if not toggle:
+            self.select(() if uid is None else (uid,))
+        elif uid is not None:
+            sel = self.selection
+            self.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
+
     def selected_annotations(self):
         return [self.document.get(u) for u in self.selection if self._exists(u)]
 

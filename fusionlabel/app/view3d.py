@@ -215,12 +215,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
                 self.one_click_requested.emit(*(float(v) for v in seed))
             return
         uid = self.pick(ev.position().x(), ev.position().y())
-        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            if uid is not None:
-                sel = self.session.selection
-                self.session.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
-        else:
-            self.session.select(() if uid is None else (uid,))
+        self.session.click_select(uid, toggle=bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier))
 
     def focus_on(self, xyz) -> None:
         self.opts["center"] = Vector(float(xyz[0]), float(xyz[1]), float(xyz[2]))

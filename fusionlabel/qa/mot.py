@@ -67,3 +67,24 @@ def clear_mot(gt: list[list[CuboidLabel]], hyp: list[list[CuboidLabel]], thresho
     return {"gt": n_gt, "matches": n_match, "misses": misses, "false_positives": fps, "id_switches": switches,
             "fragmentations": frags, "mota": mota, "motp_m": dist_sum / n_match if n_match else float("nan"),
             "threshold_m": threshold}
+
+
+def keyframe_interpolation_errors(frames_labels, every: int = 5) -> list[float]:
+    """Centre errors (m) of interpolating every track from every ``every``-th of its frames (and
+    its last) back onto the frames between. ``frames_labels``: per frame, labels with track IDs."""
+    from ..assist.interpolate import interpolate_boxes
+
+    tracks: dict = {}
+    for f, labels in enumerate(frames_labels):
+        for lab in labels:
+            tracks.setdefault(lab.track_id, {})[f] = lab.box
+    errors: list[float] = []
+    for boxes in tracks.values():
+        frames = sorted(boxes)
+        keys = [f for f in frames if (f - frames[0]) % every == 0]
+        if keys[-1] != frames[-1]:
+            keys.append(frames[-1])
+        out = interpolate_boxes({float(k): boxes[k] for k in keys}, [f for f in frames if f not in keys])
+        errors += [float(np.linalg.norm(np.subtract(b.center, boxes[int(t)].center))) for t, b in out.items()]
+    return errors
+
