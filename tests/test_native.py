@@ -17,6 +17,7 @@ from fusionlabel.io.native import (RangeImage, NativeDriveWriter, decode_range_i
                                    is_native_drive, open_native_drive, read_labels)
 from fusionlabel.io.pointcloud import read_points
 from fusionlabel.model.annotation import CuboidLabel
+from fusionlabel.model.drive import Drive, Frame
 from fusionlabel.model.rig import CameraSensor, LidarSensor, Rig
 
 
@@ -213,3 +214,151 @@ def test_sample_data_opens_and_stays_small():
         assert img.shape == (drive.rig().camera(cam).camera.height, drive.rig().camera(cam).camera.width, 3)
     size = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file())
     assert size <= 25e6
+
+
+# ------------------------------------------------------------------------------ per-camera poses
+def _moving_pose(t_s: float) -> np.ndarray:
+    """Ego pose of a vehicle at 12 m/s on a gentle left curve, at time ``t_s`` seconds."""
+    yaw = 0.3 * t_s
+    return T_from_Rt(rotation_from_euler(0.002 * t_s, -0.001, yaw), (400.0 + 12.0 * t_s, -250.0 + 2.0 * t_s, 3.0))
+
+
+def _source_with_camera_poses(tmp_path) -> tuple[Drive, list[np.ndarray]]:
+    """An in-memory drive whose cameras fire 8-30 ms before the LiDAR, each with its own ego pose
+    (frame 1 has none for ``side``: that camera projects with the static rig there), and its sweeps."""
+    rng = np.random.default_rng(7)
+    frames, sweeps = [], []
+    t0 = 1_532_402_927_647_951
+    for i in range(3):
+        t_us = t0 + 500_000 * i
+        delays = {"front": 8_123 + 1000 * i, "side": 29_877 - 500 * i}
+        if i == 1:
+            del delays["side"]
+        frames.append(Frame(f"{i:06d}", tmp_path / f"src/{i}.bin", {}, t_us, _moving_pose((t_us - t0) * 1e-6),
+                            T_world_vehicle_at_camera={c: _moving_pose((t_us - d - t0) * 1e-6)
+                                                       for c, d in delays.items()},
+                            camera_timestamps_us={c: t_us - d for c, d in delays.items()}))
+        sweeps.append(rng.normal(size=(300, 5)).astype(np.float32))
+    return Drive("moving", tmp_path / "src", _rig(), frames), sweeps
+
+
+def _write_copy(source: Drive, sweeps: list[np.ndarray], root: Path) -> Path:
+    with NativeDriveWriter(root, source.rig(), source.name) as w:
+        for f, sweep in zip(source.frames, sweeps):
+            w.add_frame(f.frame_id, f.timestamp_us, f.T_world_vehicle, sweep, {}, [],
+                        T_world_vehicle_at_camera=f.T_world_vehicle_at_camera,
+                        camera_timestamps_us=f.camera_timestamps_us)
+    return root
+
+
+def _assert_same_camera_geometry(copy: Drive, source: Drive):
+    assert len(copy) == len(source)
+    for i, f in enumerate(source.frames):
+        g = copy.frames[i]
+        assert g.camera_timestamps_us == f.camera_timestamps_us
+        assert set(g.T_world_vehicle_at_camera) == set(f.T_world_vehicle_at_camera)
+        for cam in source.rig().camera_names:
+            np.testing.assert_allclose(copy.T_cam_lidar(i, cam), source.T_cam_lidar(i, cam), rtol=0, atol=1e-9)
+
+
+def test_per_camera_poses_round_trip_so_projection_is_unchanged(tmp_path):
+    source, sweeps = _source_with_camera_poses(tmp_path)
+    # The cameras' ego motion matters (tens of centimetres): a copy without it would fail below.
+    static = source.rig().T_cam_lidar("front")
+    assert np.abs(source.T_cam_lidar(0, "front")[:3, 3] - static[:3, 3]).max() > 0.05
+    root = _write_copy(source, sweeps, tmp_path / "native")
+    doc = yaml.safe_load((root / "drive.yaml").read_text())
+    assert set(doc["frames"][1]["T_world_vehicle_at_camera"]) == {"front"}
+    copy = open_native_drive(root)
+    _assert_same_camera_geometry(copy, source)
+    for i in range(len(source)):                 # bit-exact, in fact: poses are stored as full matrices
+        for cam, T in source.frames[i].T_world_vehicle_at_camera.items():
+            np.testing.assert_array_equal(copy.frames[i].T_world_vehicle_at_camera[cam], T)
+    np.testing.assert_array_equal(copy.T_cam_lidar(1, "side"), source.rig().T_cam_lidar("side"))
+
+    # `fusionlabel import` of a native drive passes them on too (and no longer warns about a loss).
+    from fusionlabel.cli.main import main
+
+    assert main(["import", str(root), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    _assert_same_camera_geometry(open_native_drive(tmp_path / "again"), source)
+
+
+def test_drive_without_per_camera_poses_writes_and_reads_none(drive_data):
+    """Old-format frames (no per-camera keys) load as before: the static rig projects."""
+    root, rig, _ = drive_data
+    doc = yaml.safe_load((root / "drive.yaml").read_text())
+    assert not any({"T_world_vehicle_at_camera", "camera_timestamps_us"} & set(f) for f in doc["frames"])
+    drive = open_native_drive(root)
+    for i, f in enumerate(drive.frames):
+        assert f.T_world_vehicle_at_camera == {} and f.camera_timestamps_us == {}
+        for cam in rig.camera_names:
+            np.testing.assert_array_equal(drive.T_cam_lidar(i, cam), drive.rig().T_cam_lidar(cam))
+
+
+def test_writer_refuses_per_camera_pose_of_unknown_camera(tmp_path):
+    with NativeDriveWriter(tmp_path / "d", _rig(), "bad") as w:
+        with pytest.raises(ValueError, match="T_world_vehicle_at_camera: camera.*rear.*not in the rig"):
+            w.add_frame("a", 0, np.eye(4), np.zeros((3, 5), np.float32), {},
+                        T_world_vehicle_at_camera={"rear": np.eye(4)})
+        w.add_frame("a", 0, np.eye(4), np.zeros((3, 5), np.float32), {})
+
+
+_ROT_X = [[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0]]
+
+
+@pytest.mark.parametrize("edit, key, expected", [
+    (lambda f: f.update(T_world_vehicle_at_camera={"front": [[1, 0, 0], [0, 1, 0]]}),
+     "frames[0].T_world_vehicle_at_camera.front", "3 rows of 4"),
+    (lambda f: f.update(T_world_vehicle_at_camera={"front": _ROT_X + [[0, 0, 0, 2]]}),
+     "frames[0].T_world_vehicle_at_camera.front", "3 rows of 4"),
+    (lambda f: f.update(T_world_vehicle_at_camera={"side": [[1, 0, 0, 0], [0, 2, 0, 0], [0, 0, 1, 0]]}),
+     "frames[0].T_world_vehicle_at_camera.side", "not a rotation"),
+    (lambda f: f.update(T_world_vehicle_at_camera={"front": _ROT_X, "rear": _ROT_X}),
+     "frames[0].T_world_vehicle_at_camera.rear", "camera 'rear' is not in the rig"),
+    (lambda f: f.update(T_world_vehicle_at_camera=[_ROT_X]), "frames[0].T_world_vehicle_at_camera",
+     "expected a mapping"),
+    (lambda f: f.update(camera_timestamps_us={"front": -5}), "frames[0].camera_timestamps_us.front",
+     "non-negative integer"),
+    (lambda f: f.update(camera_timestamps_us={"side": 1.5}), "frames[0].camera_timestamps_us.side",
+     "non-negative integer"),
+    (lambda f: f.update(camera_timestamps_us={"CAM_BACK": 10}), "frames[0].camera_timestamps_us.CAM_BACK",
+     "not in the rig"),
+])
+def test_malformed_per_camera_poses_name_file_and_key(drive_data, edit, key, expected):
+    root, _, _ = drive_data
+    path = _edit_index(root, lambda d: edit(d["frames"][0]))
+    with pytest.raises(DriveError) as e:
+        open_native_drive(root)
+    assert e.value.path == path and e.value.where == key and expected in e.value.problem
+    assert str(e.value).startswith(f"{path}: {key}: ")
+
+
+def test_malformed_per_camera_pose_through_cli_is_one_line_and_exit_2(drive_data, tmp_path):
+    import subprocess
+    import sys
+
+    root, _, _ = drive_data
+    path = _edit_index(root, lambda d: d["frames"][2].update(
+        T_world_vehicle_at_camera={"side": [[2, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]}))
+    out = subprocess.run([sys.executable, "-m", "fusionlabel.cli.main", "import", str(root), "--out",
+                          str(tmp_path / "out"), "--quiet"], capture_output=True, text=True, timeout=300,
+                         check=False)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert str(path) in lines[0] and "frames[2].T_world_vehicle_at_camera.side" in lines[0]
+    assert not (tmp_path / "out" / "drive.yaml").exists()
+
+
+@pytest.mark.skipif(not (SAMPLE / "drive.yaml").is_file(), reason="sample_data/ has not been generated")
+def test_sample_data_is_old_format_and_still_loads():
+    """sample_data/ predates the per-camera keys: it opens, and projects with the static rig."""
+    text = (SAMPLE / "drive.yaml").read_text()
+    assert "T_world_vehicle_at_camera" not in text and "camera_timestamps_us" not in text
+    drive = open_drive(SAMPLE)
+    assert len(drive) == 20
+    for i in (0, len(drive) - 1):
+        assert drive.frames[i].T_world_vehicle_at_camera == {} and drive.frames[i].camera_timestamps_us == {}
+        for cam in drive.rig().camera_names:
+            np.testing.assert_array_equal(drive.T_cam_lidar(i, cam), drive.rig().T_cam_lidar(cam))

@@ -180,3 +180,31 @@ def test_sweeps_between_keyframes(small_sim_drive, tmp_path):
     assert len(full.labels(2)) == len(sim.labels(2))
     assert set(full.frames[1].image_paths) == set(full.frames[0].image_paths)
     assert set(full.frames[1].camera_timestamps_us.values()) == {sim.frames[1].timestamp_us}
+
+
+# ------------------------------------------------------------------------------ import to native
+def test_import_to_native_keeps_per_camera_poses_and_projection(drive, nusc_root, tmp_path, capsys):
+    """`fusionlabel import` of the real keyframe: the native copy carries each camera's ego pose and
+    capture time, so every LiDAR point lands on the same pixel as through the nuScenes drive."""
+    from fusionlabel.cli.main import main
+    from fusionlabel.io.native import open_native_drive
+
+    assert main(["import", str(nusc_root), "--out", str(tmp_path / "native"), "--quiet"]) == 0
+    assert "note:" not in capsys.readouterr().out           # nothing is lost any more
+    native = open_native_drive(tmp_path / "native")
+    assert len(native) == len(drive) == 1
+    f, g = drive.frames[0], native.frames[0]
+    assert g.camera_timestamps_us == f.camera_timestamps_us
+    assert set(g.T_world_vehicle_at_camera) == set(CAMERAS)
+    np.testing.assert_array_equal(native.points(0), drive.points(0))
+    for camera in CAMERAS:
+        np.testing.assert_allclose(native.T_cam_lidar(0, camera), drive.T_cam_lidar(0, camera), rtol=0, atol=1e-9)
+        cam, cam_native = drive.rig(0).camera(camera).camera, native.rig(0).camera(camera).camera
+        p_src = transform_points(drive.T_cam_lidar(0, camera), drive.points(0).astype(np.float64))
+        p_nat = transform_points(native.T_cam_lidar(0, camera), native.points(0).astype(np.float64))
+        uv_src, uv_nat = cam.project(p_src, near=0.0).uv, cam_native.project(p_nat, near=0.0).uv
+        seen = _devkit_rule(p_src, uv_src, cam.width, cam.height)
+        assert seen.sum() > 1000
+        np.testing.assert_array_equal(_devkit_rule(p_nat, uv_nat, cam_native.width, cam_native.height), seen)
+        assert np.abs(uv_nat[seen] - uv_src[seen]).max() <= 1e-6
+        assert native.image(0, camera).shape == drive.image(0, camera).shape

@@ -49,25 +49,21 @@ def run(args: argparse.Namespace) -> int:
     prepare_output(args.out, args.force, drive.root)
     from tqdm import tqdm
 
-    lost_motion = 0
     with NativeDriveWriter(args.out, rig, drive.name, meta={"imported_from": str(drive.root)},
                            sweep_format="pcd") as writer:
         for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=args.quiet):
             f = drive.frames[i]
+            # Per-camera ego poses and capture times go along, so the native copy projects as the source.
             entry = writer.add_frame(f.frame_id, f.timestamp_us, f.T_world_vehicle, drive.points(i), {},
-                                     labels_for(i))
+                                     labels_for(i), T_world_vehicle_at_camera=f.T_world_vehicle_at_camera,
+                                     camera_timestamps_us=f.camera_timestamps_us)
             for cam, src in f.image_paths.items():
                 rel = f"cameras/{cam}/{f.frame_id}{src.suffix.lower()}"
                 dst = args.out / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 dst.write_bytes(src.read_bytes())
                 entry["cameras"][cam] = rel
-            lost_motion += any(not _same(T, f.T_world_vehicle) for T in f.T_world_vehicle_at_camera.values())
     print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
-    if lost_motion:
-        print(f"note: {lost_motion} frame(s) have per-camera ego poses (cameras fired at other times than the "
-              "LiDAR); the native format keeps only the LiDAR-time pose, so projections there do not "
-              "compensate that motion")
     return 0
 
 

@@ -11,7 +11,10 @@
       debug/masks/<camera>/<id>.png    optional 16-bit per-pixel object (track) IDs
 
 :func:`open_native_drive` reads only drive.yaml and the rig; sweeps, images and labels load on
-first use, and a missing or malformed one is reported then, naming its file and key.
+first use, and a missing or malformed one is reported then, naming its file and key. A frame entry
+may carry each camera's own ego pose and capture time (``T_world_vehicle_at_camera``,
+``camera_timestamps_us``, as on :class:`~fusionlabel.model.drive.Frame`), so that
+``Drive.T_cam_lidar`` compensates the ego motion between the LiDAR and the camera captures.
 """
 
 from __future__ import annotations
@@ -274,9 +277,13 @@ def _T_rows(T: np.ndarray) -> list[list[float]]:
 def write_frame_files(root: str | os.PathLike, cameras: list[str], frame_id: str, timestamp_us: int,
                       T_world_vehicle: np.ndarray, sweep: RangeImage | np.ndarray, images: dict[str, np.ndarray],
                       labels: list[CuboidLabel] | None = None, masks: dict[str, np.ndarray] | None = None,
-                      jpeg_quality: int = 85, sweep_format: str = "pcd", image_format: str = "jpg") -> dict:
+                      jpeg_quality: int = 85, sweep_format: str = "pcd", image_format: str = "jpg", *,
+                      T_world_vehicle_at_camera: dict[str, np.ndarray] | None = None,
+                      camera_timestamps_us: dict[str, int] | None = None) -> dict:
     """Write the files of one frame under ``root`` and return its drive.yaml entry.
 
+    ``T_world_vehicle_at_camera`` and ``camera_timestamps_us`` (as in :class:`Frame`) are the ego pose
+    and the time of each camera's own capture; they are stored in the entry when given.
     Frames are independent, so several processes may write different frames of one drive.
     """
     from .images import write_image
@@ -302,6 +309,7 @@ def write_frame_files(root: str | os.PathLike, cameras: list[str], frame_id: str
             rel = f"cameras/{cam}/{frame_id}.{image_format}"
             write_image(target(rel), images[cam], quality=jpeg_quality)
             entry["cameras"][cam] = rel
+    entry.update(camera_pose_entries(cameras, T_world_vehicle_at_camera, camera_timestamps_us))
     if labels is not None:
         entry["labels"] = f"labels/{frame_id}.json"
         target(entry["labels"]).write_text(labels_to_json(frame_id, labels), encoding="utf-8")
@@ -312,6 +320,29 @@ def write_frame_files(root: str | os.PathLike, cameras: list[str], frame_id: str
             write_mask(target(rel), mask)
             entry["masks"][cam] = rel
     return entry
+
+
+def camera_pose_entries(cameras: list[str], T_world_vehicle_at_camera: dict[str, np.ndarray] | None,
+                        camera_timestamps_us: dict[str, int] | None) -> dict:
+    """The optional per-camera keys of a drive.yaml frame entry (empty when there is nothing to store).
+
+    Raises ValueError for a camera that is not in ``cameras`` (the rig's): the reader would refuse it.
+    """
+    out: dict[str, Any] = {}
+    for key, values in (("camera_timestamps_us", camera_timestamps_us),
+                        ("T_world_vehicle_at_camera", T_world_vehicle_at_camera)):
+        if not values:
+            continue
+        unknown = sorted(set(values) - set(cameras))
+        if unknown:
+            raise ValueError(f"{key}: camera(s) {', '.join(map(str, unknown))} not in the rig "
+                             f"(cameras: {', '.join(cameras)})")
+        ordered = [c for c in cameras if c in values]  # rig order: stable, diff-friendly files
+        if key == "camera_timestamps_us":
+            out[key] = {c: int(values[c]) for c in ordered}
+        else:
+            out[key] = {c: _T_rows(values[c]) for c in ordered}
+    return out
 
 
 class NativeDriveWriter:
@@ -345,11 +376,17 @@ class NativeDriveWriter:
 
     def add_frame(self, frame_id: str, timestamp_us: int, T_world_vehicle: np.ndarray,
                   sweep: RangeImage | np.ndarray, images: dict[str, np.ndarray],
-                  labels: list[CuboidLabel] | None = None, masks: dict[str, np.ndarray] | None = None) -> dict:
-        """Write one frame's files and remember its index entry (returned)."""
+                  labels: list[CuboidLabel] | None = None, masks: dict[str, np.ndarray] | None = None, *,
+                  T_world_vehicle_at_camera: dict[str, np.ndarray] | None = None,
+                  camera_timestamps_us: dict[str, int] | None = None) -> dict:
+        """Write one frame's files and remember its index entry (returned). The per-camera ego poses
+        and capture times (``Frame.T_world_vehicle_at_camera``, ``Frame.camera_timestamps_us``) are
+        stored when given, so that the drive read back projects with the same motion compensation."""
         entry = write_frame_files(self.root, self.rig.camera_names, frame_id, timestamp_us, T_world_vehicle,
                                   sweep, images, labels, masks, jpeg_quality=self.jpeg_quality,
-                                  sweep_format=self.sweep_format, image_format=self.image_format)
+                                  sweep_format=self.sweep_format, image_format=self.image_format,
+                                  T_world_vehicle_at_camera=T_world_vehicle_at_camera,
+                                  camera_timestamps_us=camera_timestamps_us)
         self.entries.append(entry)
         return entry
 
@@ -432,6 +469,26 @@ class _Index:
             self.fail(where, f"rotation part is not a rotation (error {err:.2e} > {ROTATION_TOLERANCE:g})")
         return T
 
+    def per_camera(self, spec: dict, key: str, where: str, cameras: set[str], parse) -> dict:
+        """Optional mapping ``camera -> value`` of a frame entry; every camera must be in the rig."""
+        value = spec.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(f"{where}.{key}", f"expected a mapping camera -> value, got {type(value).__name__}")
+        out = {}
+        for cam, item in value.items():
+            if cam not in cameras:
+                self.fail(f"{where}.{key}.{cam}",
+                          f"camera '{cam}' is not in the rig (cameras: {', '.join(sorted(cameras))})")
+            out[cam] = parse(item, f"{where}.{key}.{cam}")
+        return out
+
+    def timestamp(self, value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.fail(where, f"expected a non-negative integer (microseconds), got {value!r}")
+        return value
+
 
 def _load_index(path: Path) -> dict:
     try:
@@ -489,9 +546,7 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
         if fid in seen:
             ix.fail(f"{where}.id", f"duplicate frame id '{fid}'")
         seen.add(fid)
-        ts = ix.get(spec, "timestamp_us", where)
-        if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
-            ix.fail(f"{where}.timestamp_us", f"expected a non-negative integer (microseconds), got {ts!r}")
+        ts = ix.timestamp(ix.get(spec, "timestamp_us", where), f"{where}.timestamp_us")
         if last_t is not None and ts <= last_t:
             ix.fail(f"{where}.timestamp_us", f"timestamps must increase: {ts} follows {last_t}")
         last_t = ts
@@ -509,6 +564,9 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
         source = None
         if labels is not None:
             source = _labels_loader(root / ix.relpath(labels, f"{where}.labels"))
-        frames.append(Frame(fid, lidar, images, ts, T, labels_source=source))
+        cam_poses = ix.per_camera(spec, "T_world_vehicle_at_camera", where, cameras, ix.pose)
+        cam_times = ix.per_camera(spec, "camera_timestamps_us", where, cameras, ix.timestamp)
+        frames.append(Frame(fid, lidar, images, ts, T, T_world_vehicle_at_camera=cam_poses,
+                            camera_timestamps_us=cam_times, labels_source=source))
     return Drive(name, root, rig, frames, read_points=read_sweep)
 
