@@ -84,3 +84,35 @@ def export_masked_sim(tmp_path_factory):
         drive = simulated_drive(tmp_path_factory, name="sim2m", frames=2, masks=True)
         return export_to_temp(drive, fmt, tmp_path_factory, **options)
     return export
+
+
+# ------------------------------------------------------------------------------ the app
+def app_project(tmp_path, import_labels: bool = False):
+    """Generator for a ``project`` fixture: a project on the app tests' small simulated drive,
+    closed afterwards (unless the test closed it)."""
+    from fusionlabel.app import testing
+    from fusionlabel.store.project import Project
+
+    p = Project.create(tmp_path / "project", testing.small_drive(), import_labels=import_labels)
+    yield p
+    if not p.store.closed:
+        p.close()
+
+
+def open_app_window(qtbot, project):
+    """A main window on ``project`` (2D views only) for a pytest-qt test: shown, active, its frame
+    displayed and the bird's-eye view focused."""
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+
+    w = MainWindow(Session(project), use_gl=False)
+    qtbot.addWidget(w)
+    return testing.show_window(w)
+
+
+def app_window(qtbot, project):
+    """Generator for a ``window`` fixture: :func:`open_app_window`, closed afterwards."""
+    w = open_app_window(qtbot, project)
+    yield w
+    w.close()

@@ -14,19 +14,11 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 
+from conftest import open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
-from fusionlabel.app.main_window import MainWindow  # noqa: E402
-from fusionlabel.app.session import Session  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
-
-
-def show(qtbot, project) -> MainWindow:
-    w = MainWindow(Session(project), use_gl=False)
-    qtbot.addWidget(w)
-    testing.show_window(w)
-    return w
 
 
 @pytest.fixture
@@ -46,7 +38,7 @@ def test_corrupt_sweep_is_reported_and_the_frame_stays_editable(qtbot, tmp_path,
     sweep.write_bytes(sweep.read_bytes()[:100])
     project = Project.create(tmp_path / "project", drive_copy)
     try:
-        w = show(qtbot, project)
+        w = open_app_window(qtbot, project)
         qtbot.keyClick(w.bev, Qt.Key.Key_D)
         testing.wait_for_frame(w, 1)
         messages = [m.text for m in w.session.messages if m.level == "warning"]
@@ -70,7 +62,7 @@ def test_missing_image_is_reported_in_its_camera_only(qtbot, tmp_path, drive_cop
     (drive_copy / "cameras" / "cam_front" / "000000.jpg").unlink()
     project = Project.create(tmp_path / "project", drive_copy)
     try:
-        w = show(qtbot, project)
+        w = open_app_window(qtbot, project)
         views = w.cameras.views
         assert views["cam_front"].cam.error and "000000.jpg" in views["cam_front"].cam.error
         assert views["cam_front_left"].cam.error is None and views["cam_front_left"].cam.n_points > 0
@@ -89,7 +81,7 @@ def test_broken_ontology_falls_back_and_says_so(qtbot, tmp_path):
     (folder / "ontology.yaml").write_text("format: fusionlabel-ontology/1\nclasses:\n  car: {color: [1, 2]}\n")
     project = Project.open(folder)
     try:
-        w = show(qtbot, project)
+        w = open_app_window(qtbot, project)
         qtbot.wait(20)
         assert w.toast.isVisible() and "ontology.yaml" in w.toast.text()
         assert "car" in w.session.ontology.classes and len(w.session.ontology.classes) == 8
@@ -106,7 +98,7 @@ def test_second_instance_is_read_only_and_says_so(qtbot, tmp_path):
     second = Project.open(folder)
     try:
         assert second.read_only
-        w = show(qtbot, second)
+        w = open_app_window(qtbot, second)
         assert "READ-ONLY" in w.windowTitle()
         assert w.read_only_label.isVisible() and str(os.getpid()) in w.read_only_label.toolTip()
         qtbot.wait(20)

@@ -26,27 +26,14 @@ SCRIPT = textwrap.dedent(r"""
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
     app = QApplication([])
-    from fusionlabel.app.qt_util import opengl_available
-    if not opengl_available():
-        print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
     from fusionlabel.app import testing
-    from fusionlabel.app.main_window import MainWindow
-    from fusionlabel.app.session import Session
-    from fusionlabel.geometry.transforms import transform_points
-    from fusionlabel.store.project import Project
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        project = Project.create(tmp + "/project", testing.small_drive(), import_labels=True)
-        s = Session(project)
-        w = MainWindow(s, use_gl=True)
-        w.resize(1400, 900); w.show()
-        QTest.qWaitForWindowExposed(w)
-        w.activateWindow()
-        QTest.qWaitForWindowActive(w)
-        testing.wait_for_frame(w)
-        v = w.view3d
-        for _ in range(10):
-            app.processEvents(); QTest.qWait(20)
+        opened = testing.gl_window(tmp, import_labels=True)
+        if opened is None:
+            print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
+        project, w = opened
+        s, v = w.session, w.view3d
         img = w.view3d_panel.grab_image().convertToFormat(QImage.Format.Format_RGBA8888)
         arr = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8).reshape(img.height(), -1, 4)
         out["lit_pixels"] = int((arr[..., :3].max(axis=2) > 60).sum())

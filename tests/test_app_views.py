@@ -14,13 +14,11 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 
+from conftest import app_project, app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
-from fusionlabel.app.main_window import MainWindow  # noqa: E402
-from fusionlabel.app.session import Session  # noqa: E402
 from fusionlabel.app.shortcuts import SHORTCUTS, class_shortcuts, shortcut_markdown  # noqa: E402
 from fusionlabel.geometry.transforms import transform_points  # noqa: E402
 from fusionlabel.model.ontology import Ontology  # noqa: E402
-from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
 DOCS = os.path.join(os.path.dirname(__file__), "..", "docs", "app.md")
@@ -28,18 +26,12 @@ DOCS = os.path.join(os.path.dirname(__file__), "..", "docs", "app.md")
 
 @pytest.fixture
 def project(tmp_path):
-    p = Project.create(tmp_path / "project", testing.small_drive(), import_labels=True)
-    yield p
-    p.close()
+    yield from app_project(tmp_path, import_labels=True)
 
 
 @pytest.fixture
 def window(qtbot, project):
-    w = MainWindow(Session(project), use_gl=False)
-    qtbot.addWidget(w)
-    testing.show_window(w)
-    yield w
-    w.close()
+    yield from app_window(qtbot, project)
 
 
 def widget_point(view, uv) -> QPoint:

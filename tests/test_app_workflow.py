@@ -18,10 +18,9 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 
+from conftest import app_project, app_window, open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.box_edit import bev_handle_points  # noqa: E402
-from fusionlabel.app.main_window import MainWindow  # noqa: E402
-from fusionlabel.app.session import Session  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -29,24 +28,12 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def project(tmp_path):
-    p = Project.create(tmp_path / "project", testing.small_drive())
-    yield p
-    if not p.store.closed:
-        p.close()
-
-
-def open_window(qtbot, project) -> MainWindow:
-    w = MainWindow(Session(project), use_gl=False)
-    qtbot.addWidget(w)
-    testing.show_window(w)
-    return w
+    yield from app_project(tmp_path)
 
 
 @pytest.fixture
 def window(qtbot, project):
-    w = open_window(qtbot, project)
-    yield w
-    w.close()
+    yield from app_window(qtbot, project)
 
 
 def px(view, xy) -> QPoint:
@@ -217,7 +204,7 @@ def test_keys_rotate_retype_copy_then_undo_redo_everything(qtbot, window, projec
 def test_reopened_project_holds_the_same_state(qtbot, tmp_path):
     folder = tmp_path / "project"
     project = Project.create(folder, testing.small_drive())
-    w = open_window(qtbot, project)
+    w = open_app_window(qtbot, project)
     ann = create_by_drag(qtbot, w, heading_deg=20.0)
     key(qtbot, w, Qt.Key.Key_Q)
     key(qtbot, w, Qt.Key.Key_5)  # pedestrian in the default ontology
@@ -245,7 +232,7 @@ def test_reopened_project_holds_the_same_state(qtbot, tmp_path):
     # Reopened: same cuboids, same frame, same history, and undo still works.
     again = Project.open(folder)
     try:
-        w2 = open_window(qtbot, again)
+        w2 = open_app_window(qtbot, again)
         d2 = w2.session.document
         assert {a.uid: a for f in range(d2.n_frames) for a in d2.annotations(f)} == expected
         assert d2.history() == history and d2.frame_status(1) == "done"

@@ -74,3 +74,31 @@ def show_window(window, timeout_ms: int = 5000):
     wait_for_frame(window)
     window.bev.setFocus()
     return window
+
+
+def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, int] = (1400, 900)):
+    """For tests on a real display: a project in ``folder`` on :func:`small_drive` and a main
+    window with the OpenGL 3D view, shown, active and drawn. Needs a QApplication. Returns
+    (project, window), or None when the display has no OpenGL."""
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QApplication
+
+    from ..store.project import Project
+    from .main_window import MainWindow
+    from .qt_util import opengl_available
+    from .session import Session
+
+    if not opengl_available():
+        return None
+    project = Project.create(Path(folder) / "project", small_drive(), import_labels=import_labels)
+    window = MainWindow(Session(project), use_gl=True)
+    window.resize(*size)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    window.activateWindow()
+    QTest.qWaitForWindowActive(window)
+    wait_for_frame(window)
+    for _ in range(10):
+        QApplication.processEvents()
+        QTest.qWait(20)
+    return project, window
