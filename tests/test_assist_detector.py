@@ -351,7 +351,7 @@ def _shape(rect_size, top, area, n=100, tight=None, **kw):
                 np.array([20.0 + rect_size[0], rect_size[1] / 2]))
     t = rect if tight is None else Rect(rect.axis, rect.lo, rect.lo + np.asarray(tight))
     return ClusterShape(rect, 0.3, top, 0.0, n, t, kw.pop("low", 0.6), kw.pop("up", 0.5), False,
-                        kw.pop("edge", 0.1), kw.pop("holes", 0.0), area)
+                        kw.pop("edge", 0.1), kw.pop("holes", 0.0), area, crown_span=kw.pop("crown", float("nan")))
 
 
 def test_classes_by_shape_and_seen_area():
@@ -373,6 +373,62 @@ def test_classes_by_shape_and_seen_area():
     # two people side by side show more surface than one person can
     pair = classify(_shape((0.9, 0.5), 1.75, 1.3, n=160), priors)
     assert pair is None or pair.label != "Pedestrian" or pair.score < person.score / 2
+
+
+def test_crown_tells_a_cars_back_from_a_scooter_rider():
+    """The highest points of a car's back span it (roof line); a rider on a scooter, whose upper
+    third spans its length (handlebar column in front, rider behind), shows only a head up there."""
+    from fusionlabel.assist.builtin import describe_cluster, ground_of
+    from fusionlabel.assist.classify import classify
+
+    priors = BuiltinConfig().priors
+    back = box_on_ground(15.0, 0.0, (0.5, 1.7, 1.45), 0.0)
+    scooter = box_on_ground(15.0, 0.0, (1.6, 0.5, 1.65), np.pi / 2)       # seen from the side
+    bottom = scooter.center[2] - scooter.height / 2
+    x0, y0 = scooter.center[:2]
+    parts = [scooter.with_(size=(1.6, 0.5, 0.45), center=(x0, y0, bottom + 0.45)),           # body
+             scooter.with_(size=(0.15, 0.5, 1.0), center=(x0, y0 + 0.7, bottom + 0.75)),       # shield
+             scooter.with_(size=(0.3, 0.7, 0.15), center=(x0, y0 + 0.3, bottom + 1.2)),        # arms
+             scooter.with_(size=(0.4, 0.45, 0.6), center=(x0, y0 - 0.15, bottom + 1.1)),       # torso
+             scooter.with_(size=(0.22, 0.22, 0.25), center=(x0, y0 - 0.15, bottom + 1.52))]    # head
+    got = {}
+    for name, boxes in (("back", [back]), ("rider", parts)):
+        points, hit = _facing_sweep(boxes)
+        obj = points[hit >= 0, :3]
+        ground = ground_of(points, BuiltinConfig())
+        h = ground.height_above(obj)
+        keep = h > 0.2
+        shape = describe_cluster(obj[keep, :2], h[keep], ground)
+        got[name] = (shape, classify(shape, priors))
+    back_shape, back_class = got["back"]
+    rider_shape, rider_class = got["rider"]
+    assert back_shape.crown_span >= 0.6 and rider_shape.crown_span <= 0.3
+    assert rider_shape.upper_span > 0.6          # the old "as wide at the top" test alone says car
+    assert back_class.label == "Car"
+    assert rider_class.label == "Cyclist"
+    # without the crown (unknown) the same shape falls back to the old rule: not a confident cyclist
+    unknown = classify(_shape((1.6, 0.6), 1.6, 1.0, up=0.9), priors)
+    assert unknown is None or unknown.label != "Cyclist" or unknown.score < 0.5
+    narrow = classify(_shape((1.6, 0.6), 1.6, 1.0, up=0.9, crown=0.15), priors)
+    assert narrow.label == "Cyclist" and narrow.score >= 0.5
+
+
+@pytest.mark.realdata
+def test_real_scooter_riders_seen_from_the_side_are_cyclists(realdata):
+    """SUSTech's riders 5 and 50 at 29-33 m (000970, 000975): their upper third spans their length
+    like a car's back, their crown does not."""
+    from fusionlabel.io.pointcloud import read_points
+    from fusionlabel.qa.datasets import read_sustech_labels
+
+    root = realdata / "sustech_sequence"
+    if not (root / "lidar" / "000975.pcd").is_file():
+        pytest.skip("SUSTech sample not found")
+    for frame in ("000970", "000975"):
+        dets = GeometricDetector().detect(read_points(root / "lidar" / f"{frame}.pcd"))
+        dets = [d for d in dets if d.score >= 0.5]
+        for rider in (lab for lab in read_sustech_labels(root / "label" / f"{frame}.json") if lab.track_id in ("5", "50")):
+            best = max(dets, key=lambda d: bev_iou(d.box, rider.box))
+            assert best.label == "Cyclist" and bev_iou(best.box, rider.box) >= 0.25, (frame, rider.track_id)
 
 
 @pytest.mark.realdata
@@ -407,8 +463,9 @@ def test_real_data_quality_does_not_regress(realdata):
         pytest.skip("no real frames")
     r = evaluate(frames, EvalSettings(score_threshold=0.5))
     car = r["classes"]["car"]
-    assert car["recall"] >= 0.75 and car["precision"] >= 0.55
+    assert car["recall"] >= 0.75 and car["precision"] >= 0.62
     assert r["classes"]["pedestrian"]["recall"] >= 0.45
+    assert r["classes"]["cyclist"]["recall"] >= 0.4
     assert r["edit_cost"]["weighted_ratio"] <= 0.65
 
 

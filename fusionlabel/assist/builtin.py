@@ -19,7 +19,7 @@ from .classify import LOW_HEIGHT, SIZE_TOLERANCE, ClusterShape, classify
 from .cluster import cluster_bev, merge_hidden_parts, split_by_label
 from .config import BuiltinConfig
 from .detector import PointDetector, detection
-from .features import (azimuth_step, edge_distance, elevation_steps, hidden_below, hole_share, seen_area,
+from .features import (azimuth_step, crown_span, edge_distance, elevation_steps, hidden_below, hole_share, seen_area,
                        upper_span)
 from .ground import GroundGrid, estimate_ground
 
@@ -79,7 +79,7 @@ def describe_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, to
         area = seen_area(np.c_[xy, z], *steps)
     return ClusterShape(rect, float(heights.min()), float(heights.max()), gz, len(xy), tight,
                         float(np.mean(heights < LOW_HEIGHT)), upper_span(xy, heights, long_axis), top_cut,
-                        edge_distance(xy, rect), holes, area, hidden)
+                        edge_distance(xy, rect), holes, area, hidden, crown_span(xy, heights, long_axis))
 
 
 def box_from_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig,

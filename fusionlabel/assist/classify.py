@@ -40,6 +40,7 @@ PLATE_PENALTY = 0.3        # score factor for such a plate
 PERSON_WIDTH = 0.3         # metres: a person is wider than this from any side; poles and posts are not
 BLOB_EDGE_DIST = 0.25      # metres: vehicles' points lie closer than this to their box sides
 UPPER_SPAN = 0.6           # above this, the top of a long thin cluster spans its length (vehicle)
+CROWN = 0.45               # a car's roof line spans more of its back than this; a rider's head less
 HOLES = 0.25               # share of the low scan lines in holes that a solid vehicle body stays under
 SOLID = 0.8                # share of a vehicle's face that returns light (glass does not)
 END_DEPTH = 0.9            # metres: a vehicle seen from behind or ahead only is shallower than this
@@ -70,6 +71,7 @@ class ClusterShape:
     holes: float = 0.0             # share of the low scan lines in holes (features.hole_share)
     area: float = float("nan")     # surface the returns stand for, m² (features.seen_area); nan: unknown
     hidden_below: bool = False     # something nearer blocks the view of its lower part (features.hidden_below)
+    crown_span: float = float("nan")   # extent of the highest points along the long side / whole (features.crown_span)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def _score_small(shape: ClusterShape, prior: ClassPrior, h: float, h_lo: float, 
         # more surface than the whole silhouette of one such object shows: a car, a group, a hedge
         most = prior.max[0] * prior.max[2] * OPEN
         evidence *= _bell(shape.area - most, AREA_SOFT * most)
-    if prior.max[0] > 1.5 and shape.upper_span > UPPER_SPAN:
+    if prior.max[0] > 1.5 and shape.upper_span > UPPER_SPAN and not shape.crown_span < CROWN:
         # long and thin but as wide at the top as below: the back of a car, not a rider
         evidence *= _bell(shape.upper_span - UPPER_SPAN, 0.15)
     # small objects are seen nearly whole, but labelled boxes hold the full body: at least the mean
@@ -155,6 +157,8 @@ def _score_vehicle(shape: ClusterShape, prior: ClassPrior, rect: Rect, h: float,
         # solid surface; a cyclist seen from the side, as long as a car is wide, about half that
         least = prior.min[1] * prior.min[2] * SOLID
         evidence *= _bell(least - shape.area, AREA_SOFT * least / 2.0)
+        # and its roof line spans that back: a single high point over a low base is a rider's head
+        evidence *= _bell(CROWN - shape.crown_span, 0.1)
     if prior.mean[0] > 6.0 and long < BIG_FACE * prior.mean[1]:
         evidence *= BIG_FACE_PENALTY  # a truck's back alone looks like any wall segment of its size
     if shape.edge_dist > BLOB_EDGE_DIST:

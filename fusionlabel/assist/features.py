@@ -8,6 +8,8 @@ heights above the ground, and return plain floats:
   legs of people walking together, leave holes between them (0.3 and more).
 - :func:`upper_span`: extent of the top third along the long side over the whole extent (a car's
   back is as wide at the top as below, a rider is not).
+- :func:`crown_span`: extent of the highest points (within a band under the top) along the long
+  side over the whole extent: a car's roof line spans its back, a rider's head does not.
 - :func:`edge_distance`: median distance of the points to the nearest side of the fitted
   rectangle (surfaces seen from outside: small; bushes and tree crowns: large).
 - :func:`hidden_below`: whether something nearer hides a cluster's lower part (a person's legs
@@ -85,6 +87,20 @@ def upper_span(xy: np.ndarray, heights: np.ndarray, axis: np.ndarray) -> float:
     ut = np.sort(u[top])
     k = int(0.02 * (len(ut) - 1))        # nearest-rank 2nd and 98th percentiles (strays excluded)
     return float((ut[len(ut) - 1 - k] - ut[k]) / full)
+
+
+def crown_span(xy: np.ndarray, heights: np.ndarray, axis: np.ndarray, band: float = 0.15,
+               min_points: int = 3) -> float:
+    """Extent of the points within ``band`` metres of the highest one along ``axis`` (unit (2,),
+    the long side) over the whole extent: about 0.6-0.9 for a car's back (its roof line), 0.1-0.3
+    for a rider (the head over a bicycle or scooter). NaN when fewer than ``min_points`` are that
+    high (no decision)."""
+    u = np.asarray(xy, dtype=np.float64) @ axis
+    full = float(u.max() - u.min())
+    top = np.asarray(heights) >= float(np.max(heights)) - band
+    if full < 1e-6 or top.sum() < min_points:
+        return float("nan")
+    return float((u[top].max() - u[top].min()) / full)
 
 
 def edge_distance(xy: np.ndarray, rect) -> float:
