@@ -80,3 +80,57 @@ def test_bad_frame_argument(qtbot, tmp_path):
 def test_default_path_is_the_repository_sample_drive():
     assert sample_data_path().name == "sample_data"
     assert sample_data_path().parent == Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------ choosing the pre-label detector
+def test_open_with_a_detector_saves_it_in_the_project(tmp_path):
+    from fusionlabel.app.actions import Actions
+    from fusionlabel.app.session import Session
+    from fusionlabel.store.project import Project
+
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    (tmp_path / "preds").mkdir()
+    (tmp_path / "preds" / "000000.txt").write_text("Car 0 0 0 0 0 0 0 1.5 1.8 4.2 1.0 1.6 12.0 0.1 0.9\n")
+    config = tmp_path / "builtin.yaml"
+    config.write_text("{}\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    # A relative path is saved absolute: the app may start from anywhere.
+    out = subprocess.run([sys.executable, "-m", "fusionlabel.cli.main", "open", "drive", "--detector",
+                          "predictions:preds", "--min-score", "0.4", "--screenshot", "shot.png"],
+                         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "shot.png").is_file()
+    with Project.open(drive / ".fusionlabel-project") as project:
+        assert project.get_setting("prelabel_detector") == f"predictions:{tmp_path / 'preds'}"
+        assert project.get_setting("prelabel_min_score") == 0.4
+        assert project.get_setting("prelabel_config") is None
+        session = Session(project)
+        actions = Actions(session)
+        assert actions.detector().name == "predictions"           # the app uses what was saved
+        assert actions.detector_text() == "predictions:preds, min score 0.4"
+        session.close()
+    # Another choice replaces it, settings file and all.
+    out = fusionlabel("open", str(drive), "--detector", "builtin", "--detector-config", str(config),
+                      "--screenshot", str(tmp_path / "shot2.png"), env=env)
+    assert out.returncode == 0, out.stderr
+    with Project.open(drive / ".fusionlabel-project") as project:
+        assert project.get_setting("prelabel_detector") == "builtin"
+        assert project.get_setting("prelabel_config") == str(config)
+        assert project.get_setting("prelabel_min_score") == 0.4      # not given: left as it was
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--detector", "onnx:{tmp}/models/missing.onnx"], "{tmp}/models/missing.onnx"),
+    (["--detector", "predictions:{tmp}/no-preds"], "{tmp}/no-preds"),
+    (["--detector", "builtin", "--detector-config", "{tmp}/nope.yaml"], "{tmp}/nope.yaml"),
+    (["--detector", "magic"], "--detector"),
+    (["--min-score", "1.5"], "--min-score"),
+])
+def test_open_with_a_bad_detector_is_one_line_exit_2_and_changes_nothing(tmp_path, args, named):
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    args = [a.format(tmp=tmp_path) for a in args]
+    out = fusionlabel("open", str(drive), *args, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and named.format(tmp=tmp_path) in lines[0], out.stderr
+    assert not (drive / ".fusionlabel-project").exists()            # checked before anything is created

@@ -15,7 +15,7 @@ from fusionlabel.geometry.iou import bev_iou
 from fusionlabel.geometry.transforms import angle_difference, invert_T
 from fusionlabel.io.drives import open_drive
 from fusionlabel.model.annotation import CuboidLabel
-from fusionlabel.model.commands import Batch, CreateCuboid
+from fusionlabel.model.commands import AcceptPrelabel, Batch, CreateCuboid, SetAttributes, SetBox, SetClass
 from fusionlabel.model.document import Document, annotations_equal
 from fusionlabel.model.ontology import Ontology
 
@@ -273,6 +273,77 @@ def test_builtin_detector_prelabels_keep_their_scores_and_skip_humans(drive, doc
         if a.source == "model":
             assert 0.5 <= a.score <= 1.0
             assert max(bev_iou(a.box, h) for h in humans) <= 0.1
+
+
+class BetterDetector(Detector):
+    """A second run: every ground-truth object, 0.2 m along x from the truth, scored 0.95."""
+
+    name = "better"
+
+    def detect_frame(self, drive, index):
+        return [CuboidLabel(g.box.with_(center=np.add(g.box.center, [0.2, 0.0, 0.0])), g.label.capitalize(), None,
+                            0.95, "model") for g in drive.labels(index)]
+
+
+def test_prelabel_again_replaces_untouched_prelabels_and_keeps_touched_ones(drive, doc):
+    labels = drive.labels(0)
+    human = add_human(doc, 0, labels[0])
+    # A model cuboid no pre-label run made (as interpolation or propagation make them).
+    other = doc.apply(CreateCuboid(0, labels[3].with_(source="model", score=0.7, label="car")))
+    doc.apply(ea.prelabel(doc, drive, 0, (), ea.detect_frames(drive, GroundTruthDetector(), [0]), detector="gt"))
+    assert doc.history()[-1].startswith("Pre-label frame 000000 (gt): ")
+    pre = [a for a in doc.annotations(0) if a.source == "model" and a.uid != other.uid]
+    assert len(pre) >= 8
+    moved, noted, retyped, accepted, restored = pre[:5]
+    doc.apply(SetBox(moved.uid, moved.box.with_(center=np.add(moved.box.center, [0.5, 0.0, 0.0]))))
+    doc.apply(SetAttributes(noted.uid, {"note": "checked"}))
+    doc.apply(SetClass(retyped.uid, "misc" if retyped.cls != "misc" else "car"))
+    doc.apply(AcceptPrelabel((accepted.uid,)))
+    doc.apply(SetBox(restored.uid, restored.box.with_(center=np.add(restored.box.center, [0.5, 0.0, 0.0]))))
+    doc.undo()                                      # the move undone: untouched again
+    before = snapshot(doc)
+    touched = {moved.uid, noted.uid, retyped.uid, accepted.uid}
+    untouched = {a.uid for a in pre} - touched
+    cmd = ea.prelabel(doc, drive, 0, (), ea.detect_frames(drive, BetterDetector(), [0]), detector="better")
+    bound = check_one_undo(doc, before, cmd)        # one step; undo gives back exactly the state before
+    assert bound.description == (f"Pre-label frame 000000 (better): {len(bound.commands) - 1} boxes, "
+                                 f"replacing {len(untouched)}")
+    assert set(bound.commands[0].uids) == untouched
+    now = {a.uid: a for a in doc.annotations(0)}
+    for a in before:                                # human work, touched and foreign model boxes: kept as they were
+        if a.uid not in untouched:
+            assert now[a.uid] == a
+    assert not untouched & set(now)
+    new = [a for a in now.values() if a.uid not in {b.uid for b in before}]
+    assert all(a.source == "model" and a.score == 0.95 for a in new)
+    # A new box for every object whose cuboid was replaced or that had none; none on a kept one.
+    kept_boxes = [a.box for a in before if a.uid not in untouched]
+    track_of = {id(g): g.track_id for g in labels}
+    def object_of(box):
+        return track_of[id(min(labels, key=lambda g: np.hypot(*np.subtract(g.box.center[:2], box.center[:2]))))]
+    kept_objects = {object_of(b) for b in kept_boxes}
+    assert sorted(object_of(a.box) for a in new) == sorted(g.track_id for g in labels if g.track_id not in kept_objects)
+    assert not any(bev_iou(a.box, k) > 0.1 for a in new for k in kept_boxes)
+    assert {human.uid, other.uid} <= set(now)
+
+
+def test_prelabel_one_frame_again_keeps_the_boxes_found_again_with_their_tracks(drive, doc):
+    detections = ea.detect_frames(drive, GroundTruthDetector(), range(FRAMES))
+    doc.apply(ea.prelabel(doc, drive, 0, (), detections, track=True))
+    tracks = {a.uid: a.track_id for a in doc.annotations(2)}
+    assert len(tracks) >= 8 and all(len(doc.track_frames(t)) > 1 for t in tracks.values())
+    again = ea.detect_frames(drive, GroundTruthDetector(), [2])
+    assert ea.prelabel(doc, drive, 2, (), again) is None             # the same boxes: nothing to change
+    # The detector now puts one box 0.3 m away: only that pre-label is replaced; the others stay,
+    # with their uids and the tracks that link them to the other frames.
+    first = again[2][0]
+    changed = {2: [first.with_(box=first.box.with_(center=np.add(first.box.center, [0.3, 0.0, 0.0]))),
+                   *again[2][1:]]}
+    before = snapshot(doc)
+    bound = check_one_undo(doc, before, ea.prelabel(doc, drive, 2, (), changed))
+    assert bound.description.endswith(": 1 boxes, replacing 1")
+    now = doc.annotations(2)
+    assert sum(tracks.get(a.uid) == a.track_id for a in now) == len(tracks) - 1
 
 
 # ---------------------------------------------------------------------------------- tracks

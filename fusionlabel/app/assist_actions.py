@@ -6,15 +6,20 @@ through the session (one undo step). Mixed into :class:`fusionlabel.app.actions.
 shortcut table names these methods. The detector is chosen by project settings (see docs/app.md):
 ``prelabel_detector`` (``builtin``, ``onnx:PATH`` or ``predictions:PATH``), ``prelabel_config``
 (a YAML file of detector settings, also used by one-click and auto-fit for the builtin
-detector) and ``prelabel_min_score`` (0.5).
+detector) and ``prelabel_min_score`` (0.5); ``fusionlabel open DRIVE --detector SPEC`` sets them.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from ..assist import edit_assist
 from ..errors import FusionLabelError
 
 ONE_CLICK_TOOL = "one_click"
+DETECTOR_SETTING = "prelabel_detector"      # project settings that choose the pre-label detector
+CONFIG_SETTING = "prelabel_config"
+MIN_SCORE_SETTING = "prelabel_min_score"
 
 
 class AssistActions:
@@ -27,12 +32,20 @@ class AssistActions:
 
     # ------------------------------------------------------------ settings
     def _settings(self) -> tuple[str, str | None, float]:
-        spec = self.s._setting("prelabel_detector", "builtin")
-        config = self.s._setting("prelabel_config", None)
-        min_score = self.s._setting("prelabel_min_score", edit_assist.DEFAULT_MIN_SCORE)
+        spec = self.s._setting(DETECTOR_SETTING, "builtin")
+        config = self.s._setting(CONFIG_SETTING, None)
+        min_score = self.s._setting(MIN_SCORE_SETTING, edit_assist.DEFAULT_MIN_SCORE)
         if not isinstance(min_score, (int, float)):
             min_score = edit_assist.DEFAULT_MIN_SCORE
         return str(spec), (str(config) if config else None), float(min_score)
+
+    def detector_text(self) -> str:
+        """The active detector as the annotator chose it, short: ``builtin``, ``onnx:model.onnx``
+        (file name only), with the minimum score when it is not the default."""
+        spec, _, min_score = self._settings()
+        kind, _, path = spec.partition(":")
+        text = f"{kind}:{Path(path).name or path}" if path else kind
+        return text if min_score == edit_assist.DEFAULT_MIN_SCORE else f"{text}, min score {min_score:g}"
 
     def detector(self):
         """The pre-label detector of the project settings (made once), or None after a message."""
@@ -147,7 +160,8 @@ class AssistActions:
 
     # ------------------------------------------------------------ pre-labels
     def prelabel_frame(self):
-        """Run the detector on this frame and add its boxes as pre-labels (one undo step)."""
+        """Run the detector on this frame and store its boxes as pre-labels (one undo step): they
+        replace the frame's untouched pre-labels; human work and edited pre-labels stay."""
         if not self._writable("pre-label"):
             return
         detector = self.detector()
@@ -178,7 +192,8 @@ class AssistActions:
         self.store_prelabels(detections, False, skipped)
 
     def store_prelabels(self, detections: dict, cancelled: bool = False, skipped=()):
-        """Add detections ({frame: labels}) as pre-labels; several frames of a sequence are tracked.
+        """Store detections ({frame: labels}) as pre-labels, replacing the frames' untouched ones
+        (:func:`fusionlabel.assist.edit_assist.prelabel`); several frames of a sequence are tracked.
         ``skipped``: (frame, message) of frames the detector could not read, reported as warnings."""
         for frame, message in list(skipped)[:5]:
             self.s.notify(f"pre-label skipped frame {self.s.drive.frames[frame].frame_id}: {message}", "warning")
@@ -187,12 +202,13 @@ class AssistActions:
         _, _, min_score = self._settings()
         track = len(detections) > 1 and edit_assist.is_sequence(self.s.drive)
         cmd = edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
-                                   min_score, track)
+                                   min_score, track, detector=self.detector_text())
         found = sum(len(v) for v in detections.values())
         note = " (cancelled: the frames done are kept)" if cancelled else ""
         if cmd is None:
-            self.s.notify(f"pre-label: no new boxes ({found} detections, each below score {min_score:g}, "
-                          f"of an unknown class or on a cuboid already there){note}")
+            self.s.notify(f"pre-label ({self.detector_text()}): nothing to change ({found} detections, each "
+                          f"below score {min_score:g}, of an unknown class, on a cuboid kept there, or the same "
+                          f"as the pre-label already there){note}")
             return None
         bound = self.s.apply(cmd)
         if bound is not None:

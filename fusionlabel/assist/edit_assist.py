@@ -6,9 +6,11 @@ applies it with ``doc.apply``), so each assist action is one undo step and runs 
 - :func:`one_click` — grow the object under a seed point, fit a box, pick the class: one create;
 - :func:`auto_fit` — tighten the selected cuboids to their points (keep or re-estimate the yaw),
   bottom on the ground;
-- :func:`prelabel` — store detections as pre-labels (source ``model`` with their score), never
-  over existing cuboids; :func:`detect_frames` runs the detector; :func:`accept_all_prelabels`
-  and :func:`delete_prelabels` settle a frame's pre-labels in one step;
+- :func:`prelabel` — store detections as pre-labels (source ``model`` with their score): human
+  work and touched pre-labels stay, untouched pre-labels of an earlier run are replaced, nothing
+  is placed over a kept cuboid (the rule of :mod:`fusionlabel.assist.prelabel`);
+  :func:`detect_frames` runs the detector; :func:`accept_all_prelabels` and
+  :func:`delete_prelabels` settle a frame's pre-labels in one step;
 - :func:`interpolate` — fill a track between its keyframes (frames with a human box);
 - :func:`propagate` — carry the selection to the next frame by registering its points (ICP).
 
@@ -25,7 +27,6 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import FusionLabelError
-from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
@@ -36,7 +37,7 @@ from .detector import Detector
 from .fit import auto_fit as fit_box
 from .fit import one_click_box
 from .interpolate import interpolate_track
-from .prelabel import OVERLAP_IOU, track_drive
+from .prelabel import frames_text, overlaps, prelabel_command, track_drive
 from .propagate import propagate_box
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
@@ -51,22 +52,6 @@ def _points(drive, frame: int, points: np.ndarray | None) -> np.ndarray:
 
 def _in_frame(doc: Document, selection, frame: int) -> list[Annotation]:
     return [a for a in selected(doc, selection) if a.frame == frame]
-
-
-def overlaps(boxes: list[Cuboid], existing: list[Cuboid], min_iou: float = OVERLAP_IOU) -> np.ndarray:
-    """(len(boxes),) bool: a box overlaps an existing one (BEV IoU > ``min_iou``) or its centre
-    lies inside one, or the other way round (a small box swallowed by a big one)."""
-    out = np.zeros(len(boxes), bool)
-    if not boxes or not existing:
-        return out
-    out |= (iou_matrix(boxes, existing, "bev") > min_iou).any(axis=1)
-    centres = np.array([b.center for b in boxes])
-    for e in existing:
-        out |= points_in_cuboid(centres, e)
-    other = np.array([e.center for e in existing])
-    for k, b in enumerate(boxes):
-        out[k] |= bool(points_in_cuboid(other, b).any())
-    return out
 
 
 def _frame_dt(drive, a: int, b: int) -> float:
@@ -169,49 +154,34 @@ def detect_frames(drive, detector: Detector, frames: Iterable[int],
 
 
 def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, list[CuboidLabel]],
-             min_score: float = DEFAULT_MIN_SCORE, track: bool = False) -> Command | None:
-    """Store ``detections`` ({frame: labels}, e.g. from :func:`detect_frames`) as pre-labels:
-    source ``model`` with their score, classes mapped through the ontology (unknown ones are
-    skipped). A detection overlapping any cuboid already in its frame (human, imported or an
-    earlier pre-label) is skipped, so human work is never touched and running it twice adds
-    nothing. ``track`` links the detections of consecutive frames into tracks first (world frame),
-    so accepted pre-labels share track ids. One Batch of creates = one undo step."""
+             min_score: float = DEFAULT_MIN_SCORE, track: bool = False, detector: str | None = None
+             ) -> Command | None:
+    """Store ``detections`` ({frame: labels}, e.g. from :func:`detect_frames`) as pre-labels by the
+    rule that ``fusionlabel prelabel`` follows too
+    (:func:`fusionlabel.assist.prelabel.prelabel_command`): human and imported cuboids and
+    pre-labels the annotator touched are kept, the frames' untouched pre-labels are replaced,
+    detections overlapping a kept cuboid are skipped. New boxes are source ``model`` with their
+    score, classes mapped through the ontology (unknown ones are skipped). ``track`` links the
+    detections of consecutive frames into tracks first (world frame), so accepted pre-labels
+    share track ids. One Batch of deletes and creates = one undo step; None when nothing would
+    change (running twice with the same detector). ``detector`` names it in the description."""
     frames = sorted(detections)
-    dets = [[d for d in detections[f] if (1.0 if d.score is None else d.score) >= min_score] for f in frames]
-    tracked = track and len(frames) > 1
-    if tracked:
-        dets = link_tracks(drive, frames, dets)
-    track_ids: dict[object, str] = {}
-    next_track = doc.state.next_track
-    creates = []
-    for f, labels in zip(frames, dets):
-        resolved = [(lab, doc.ontology.resolve(lab.label)) for lab in labels]
-        resolved = [(lab, cls) for lab, cls in resolved if cls is not None]
-        clash = overlaps([lab.box for lab, _ in resolved], [a.box for a in doc.annotations(f)])
-        placed: list[Cuboid] = []
-        for (lab, cls), bad in zip(resolved, clash):
-            if bad or overlaps([lab.box], placed)[0]:
-                continue
-            # Fresh ids from the document's counter for every box (one per tracker track), so
-            # that they never meet an id already in use.
-            key = lab.track_id if tracked and lab.track_id is not None else object()
-            if key not in track_ids:
-                track_ids[key] = str(next_track)
-                next_track += 1
-            tid = track_ids[key]
-            placed.append(lab.box)
-            score = 1.0 if lab.score is None else float(lab.score)
-            creates.append(CreateCuboid(f, CuboidLabel(lab.box, cls, tid, score, "model", dict(lab.attributes))))
-    if not creates:
+    if not frames:
         return None
-    where = f"frame {drive.frames[frames[0]].frame_id}" if len(frames) == 1 else f"{len(frames)} frames"
-    return Batch(tuple(creates), f"Pre-label {where}: {len(creates)} boxes")
+    dets = [[d.with_(track_id=None) for d in detections[f] if (1.0 if d.score is None else d.score) >= min_score]
+            for f in frames]
+    if track and len(frames) > 1:
+        dets = link_tracks(drive, frames, dets)
+    what = frames_text(drive, frames) + (f" ({detector})" if detector else "")
+    cmd, _ = prelabel_command(doc, dict(zip(frames, dets)), what)
+    return cmd
 
 
 def prelabel_frame(doc: Document, drive, frame: int, selection, detector: Detector,
                    min_score: float = DEFAULT_MIN_SCORE) -> Command | None:
     """Detect on one frame and store the pre-labels (:func:`prelabel`)."""
-    return prelabel(doc, drive, frame, selection, detect_frames(drive, detector, [frame]), min_score)
+    return prelabel(doc, drive, frame, selection, detect_frames(drive, detector, [frame]), min_score,
+                    detector=getattr(detector, "name", None))
 
 
 def accept_all_prelabels(doc: Document, drive, frame: int, selection) -> Command | None:

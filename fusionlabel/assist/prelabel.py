@@ -1,28 +1,48 @@
-"""Pre-label a drive: run a detector on every frame, optionally track, and write the boxes beside
-(never over) human work.
+"""Pre-label a drive: run a detector on every frame, optionally track, and store the boxes beside
+(never over) human work — in an output folder, in a project, or (through
+:mod:`fusionlabel.assist.edit_assist`) from the app.
+
+**Re-running on a frame that already has labels** follows one rule everywhere,
+:func:`merge_prelabels`:
+
+- human and imported labels are never touched;
+- a model pre-label the annotator touched (moved, resized, rotated, retyped, given attributes or
+  another track; accepted ones are human anyway) is kept like human work;
+- the untouched model pre-labels of the frame are replaced by the new run (one that an untracked
+  run finds again exactly simply stays, with its track);
+- a new pre-label overlapping a kept label (:func:`overlaps`), or an earlier new one, is dropped.
+
+How "untouched" is known: in a project (:func:`untouched_prelabels`) a pre-label is untouched when
+it is exactly as the pre-label command that created it stored it (found in the command log); in an
+output folder, when it is exactly one of the pre-labels the last run recorded for that frame in
+``<out>/.fusionlabel-prelabel/<id>.json``. Anything else (no record, a damaged record, model boxes
+made by interpolation, propagation or copying) counts as touched and is kept: the safe side.
 
 Output folder layout: one file per frame named after the frame ID, ``<id>.json`` in the native
 ``fusionlabel-labels/1`` format (docs/native_format.md; pre-labels carry ``"source": "model"``,
 their ``score`` and, with tracking, a ``track_id`` starting with ``p``) or ``<id>.txt`` in KITTI
-format with a 16th score column. When a file already exists, its human (and imported) labels are
-kept unchanged, its old model labels are replaced, and new pre-labels that overlap a kept label
-are dropped.
+format with a 16th score column, plus the hidden record folder above.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from ..errors import InputError
-from ..geometry.cuboid import points_in_cuboid
+from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
+from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
 from .tracker import TrackerConfig, track_sequence
@@ -30,18 +50,26 @@ from .tracker import TrackerConfig, track_sequence
 FORMATS = ("native", "kitti")
 OVERLAP_IOU = 0.1          # a pre-label overlapping a kept label this much (BEV IoU) is dropped
 TRACK_PREFIX = "p"
+PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
+RECORD_DIR = ".fusionlabel-prelabel"    # in an output folder: what the last run wrote, per frame
+RECORD_FORMAT = "fusionlabel-prelabel-record/1"
 
 
 @dataclass
 class PrelabelReport:
     frames: int = 0
     prelabels: int = 0
-    kept: int = 0                 # human / imported labels found in the output and kept
-    dropped_overlap: int = 0      # pre-labels not written because they overlap kept labels
-    replaced: int = 0             # old model labels replaced
+    kept: int = 0                 # human / imported labels found and kept
+    kept_edited: int = 0          # pre-labels the annotator touched, kept like human work
+    dropped_overlap: int = 0      # new pre-labels not stored because they overlap kept labels
+    replaced: int = 0             # untouched pre-labels of an earlier run replaced
+    unchanged: int = 0            # untouched pre-labels the run found again exactly: left as they are
     by_class: dict = field(default_factory=dict)
     seconds_per_frame: float = 0.0
     missing_predictions: int = 0
+
+    def count(self, cls: str) -> None:
+        self.by_class[cls] = self.by_class.get(cls, 0) + 1
 
 
 def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = None, progress: bool = True
@@ -67,24 +95,118 @@ def track_drive(drive: Drive, frames: list[int], detections: list[list[CuboidLab
     return [[lab.with_(track_id=TRACK_PREFIX + lab.track_id) for lab in f] for f in tracked]
 
 
-def merge_with_existing(existing: list[CuboidLabel], prelabels: list[CuboidLabel], points: np.ndarray | None = None
-                        ) -> tuple[list[CuboidLabel], int, int, int]:
-    """Kept labels followed by the pre-labels that do not overlap them.
+def frames_text(drive: Drive, frames: Sequence[int]) -> str:
+    """``frame 000004`` for one frame, ``20 frames`` for several (command descriptions)."""
+    return f"frame {drive.frames[frames[0]].frame_id}" if len(frames) == 1 else f"{len(frames)} frames"
 
-    Returns (labels, kept, dropped, replaced). A pre-label is dropped when its BEV IoU with a kept
-    label exceeds OVERLAP_IOU or its centre lies inside a kept box.
-    """
-    kept = [lab for lab in existing if lab.source != "model"]
-    replaced = len(existing) - len(kept)
-    if not kept or not prelabels:
-        return kept + list(prelabels), len(kept), 0, replaced
-    ious = iou_matrix([p.box for p in prelabels], [k.box for k in kept], "bev")
-    centres = np.array([p.box.center for p in prelabels])
-    inside = np.zeros(len(prelabels), bool)
-    for k in kept:
-        inside |= points_in_cuboid(centres, k.box)
-    clash = (ious > OVERLAP_IOU).any(axis=1) | inside
-    return kept + [p for p, c in zip(prelabels, clash) if not c], len(kept), int(clash.sum()), replaced
+
+# ---------------------------------------------------------------------------------------- the rule
+def overlaps(boxes: list[Cuboid], existing: list[Cuboid], min_iou: float = OVERLAP_IOU) -> np.ndarray:
+    """(len(boxes),) bool: a box overlaps an existing one (BEV IoU > ``min_iou``) or its centre
+    lies inside one, or the other way round (a small box swallowed by a big one)."""
+    out = np.zeros(len(boxes), bool)
+    if not boxes or not existing:
+        return out
+    out |= (iou_matrix(boxes, existing, "bev") > min_iou).any(axis=1)
+    centres = np.array([b.center for b in boxes])
+    for e in existing:
+        out |= points_in_cuboid(centres, e)
+    other = np.array([e.center for e in existing])
+    for k, b in enumerate(boxes):
+        out[k] |= bool(points_in_cuboid(other, b).any())
+    return out
+
+
+@dataclass
+class Merge:
+    """What a pre-label run does to one frame (:func:`merge_prelabels`)."""
+
+    keep: list[int]            # indexes of the existing labels that stay, in order
+    replace: list[int]         # indexes of the existing untouched pre-labels the run removes
+    add: list[CuboidLabel]     # the new pre-labels to store, in order
+    dropped: int               # new pre-labels not stored (overlapping a kept label or an earlier new one)
+    again: list[int] = field(default_factory=list)   # untouched pre-labels found again as they are: kept
+
+
+def _same(a: CuboidLabel, b: CuboidLabel) -> bool:
+    score = (lambda lab: 1.0 if lab.score is None else float(lab.score))
+    return a.box == b.box and a.label == b.label and score(a) == score(b)
+
+
+def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
+                    prelabels: Sequence[CuboidLabel]) -> Merge:
+    """The rule for (re-)running pre-labelling on a frame, shared by output folders, projects and
+    the app. ``untouched[k]`` says whether ``existing[k]``, if it is a model pre-label, is still as
+    an earlier run made it. Human and imported labels and touched pre-labels are kept; untouched
+    pre-labels are replaced; a new pre-label that overlaps a kept label or an earlier new one
+    (:func:`overlaps`) is dropped. An untouched pre-label that an untracked new one repeats
+    exactly (box, class, score) simply stays (``again``), with its track."""
+    if len(untouched) != len(existing):
+        raise ValueError(f"{len(existing)} existing labels but {len(untouched)} untouched flags")
+    replace = [k for k, (lab, u) in enumerate(zip(existing, untouched)) if u and lab.source == "model"]
+    gone = set(replace)
+    keep = [k for k in range(len(existing)) if k not in gone]
+    clash = overlaps([p.box for p in prelabels], [existing[k].box for k in keep])
+    add: list[CuboidLabel] = []
+    again: list[int] = []
+    placed: list[Cuboid] = []
+    for p, bad in zip(prelabels, clash):
+        if bad or overlaps([p.box], placed)[0]:
+            continue
+        placed.append(p.box)
+        twin = next((k for k in replace if k not in again and _same(existing[k], p)), None) \
+            if p.track_id is None else None
+        if twin is None:
+            add.append(p)
+        else:
+            again.append(twin)
+    if again:
+        keep = sorted(keep + again)
+        replace = [k for k in replace if k not in again]
+    return Merge(keep, replace, add, len(prelabels) - len(add) - len(again), again)
+
+
+def _tally(report: PrelabelReport, existing: Sequence[CuboidLabel], merge: Merge) -> None:
+    report.frames += 1
+    report.replaced += len(merge.replace)
+    report.unchanged += len(merge.again)
+    report.dropped_overlap += merge.dropped
+    for k in merge.keep:
+        if k in merge.again:
+            continue
+        if existing[k].source == "model":
+            report.kept_edited += 1
+        else:
+            report.kept += 1
+
+
+# ---------------------------------------------------------------------------------------- output folders
+def label_digest(label: CuboidLabel) -> str:
+    """A fingerprint of everything a label file says about one label."""
+    text = json.dumps(label_to_dict(label), sort_keys=True, default=repr)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _record_path(out: Path, frame_id: str) -> Path:
+    return out / RECORD_DIR / f"{frame_id}.json"
+
+
+def _read_record(path: Path) -> set[str]:
+    """Digests of the pre-labels the last run wrote for a frame; empty when there is no usable
+    record (then every label of that frame counts as touched and is kept)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(doc, dict) or doc.get("format") != RECORD_FORMAT or not isinstance(doc.get("prelabels"), list):
+        return set()
+    return {d for d in doc["prelabels"] if isinstance(d, str)}
+
+
+def _replace_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _existing(path: Path, fmt: str, drive: Drive, index: int) -> list[CuboidLabel]:
@@ -108,33 +230,63 @@ def _write(path: Path, fmt: str, labels: list[CuboidLabel], drive: Drive, index:
         from .predictions import T_rect_lidar, _kitti_P2, kitti_lines
 
         text = kitti_lines(labels, T_rect_lidar(drive, index), _kitti_P2(drive, index))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    _replace_text(path, text)
+
+
+def _avoid_tracks(prelabels: list[list[CuboidLabel]], used: set[str]) -> list[list[CuboidLabel]]:
+    """Rename the new track ids that a kept label already uses (next free ``pN``)."""
+    clash = sorted({lab.track_id for f in prelabels for lab in f if lab.track_id in used})
+    if not clash:
+        return prelabels
+    taken = used | {lab.track_id for f in prelabels for lab in f if lab.track_id is not None}
+    numbers = [int(t[len(TRACK_PREFIX):]) for t in taken
+               if t.startswith(TRACK_PREFIX) and t[len(TRACK_PREFIX):].isdigit()]
+    n = max(numbers, default=0)
+    mapping = {}
+    for t in clash:
+        n += 1
+        mapping[t] = f"{TRACK_PREFIX}{n}"
+    return [[lab.with_(track_id=mapping.get(lab.track_id, lab.track_id)) for lab in f] for f in prelabels]
 
 
 def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels: list[list[CuboidLabel]],
                     fmt: str = "native", report: PrelabelReport | None = None) -> PrelabelReport:
-    """Write pre-labels per frame into ``out`` (see module docstring); returns the tally."""
+    """Write pre-labels per frame into ``out`` by :func:`merge_prelabels` (see the module
+    docstring), and record what was written; returns the tally."""
     if fmt not in FORMATS:
         raise InputError(None, f"expected one of {', '.join(FORMATS)}, got {fmt!r}", where="--format")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "output exists and is not a folder", where="--out")
-    out.mkdir(parents=True, exist_ok=True)
+    (out / RECORD_DIR).mkdir(parents=True, exist_ok=True)
     report = report or PrelabelReport()
     ext = ".json" if fmt == "native" else ".txt"
-    for i, labels in zip(frames, prelabels):
-        path = out / f"{drive.frames[i].frame_id}{ext}"
-        merged, kept, dropped, replaced = merge_with_existing(_existing(path, fmt, drive, i), labels)
-        _write(path, fmt, merged, drive, i)
-        report.frames += 1
-        report.kept += kept
-        report.dropped_overlap += dropped
-        report.replaced += replaced
-        for lab in merged[kept:]:
+    found = []
+    for i in frames:
+        fid = drive.frames[i].frame_id
+        existing = _existing(out / f"{fid}{ext}", fmt, drive, i)
+        recorded = _read_record(_record_path(out, fid)) if existing else set()
+        found.append((existing, [lab.source == "model" and label_digest(lab) in recorded for lab in existing]))
+    used = {lab.track_id for existing, untouched in found for lab, u in zip(existing, untouched)
+            if lab.track_id is not None and not (u and lab.source == "model")}
+    prelabels = _avoid_tracks(list(prelabels), used)
+    for i, labels, (existing, untouched) in zip(frames, prelabels, found):
+        fid = drive.frames[i].frame_id
+        path = out / f"{fid}{ext}"
+        merge = merge_prelabels(existing, untouched, labels)
+        kept = [existing[k] for k in merge.keep]
+        _write(path, fmt, kept + merge.add, drive, i)
+        written = _existing(path, fmt, drive, i)
+        ours = [pos for pos, k in enumerate(merge.keep) if k in merge.again] + \
+            list(range(len(kept), len(kept) + len(merge.add)))        # found again + new, as read back
+        ours = ours if len(written) == len(kept) + len(merge.add) else []
+        record = {"format": RECORD_FORMAT, "frame": fid,
+                  "prelabels": [label_digest(written[pos]) for pos in ours if written[pos].source == "model"]}
+        _replace_text(_record_path(out, fid), json.dumps(record) + "\n")
+        _tally(report, existing, merge)
+        for lab in merge.add:
             report.prelabels += 1
-            report.by_class[lab.label] = report.by_class.get(lab.label, 0) + 1
+            report.count(lab.label)
     return report
 
 
@@ -152,47 +304,111 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     return report
 
 
-# ---------------------------------------------------------------------------------------- project store
-def write_to_project(project, frames: list[int], prelabels: list[list[CuboidLabel]],
-                     description: str = "Pre-label", report: PrelabelReport | None = None) -> PrelabelReport:
-    """Store pre-labels in an open project (``fusionlabel.store.project.Project``) as ONE undoable
-    command: the frames' old model labels are deleted, human labels are kept, and new pre-labels
-    that overlap a kept label are not created. Classes go through the project's ontology (unknown
-    classes are skipped and counted in ``report.by_class["<skipped: NAME>"]``); each tracker track
-    gets a fresh project track id."""
-    from ..model.commands import Batch, CreateCuboid, DeleteCuboids
+# ---------------------------------------------------------------------------------------- documents
+def _leaves(cmd: Command):
+    if isinstance(cmd, Batch):
+        for c in cmd.commands:
+            yield from _leaves(c)
+    else:
+        yield cmd
 
+
+def untouched_prelabels(doc, frames) -> set[str]:
+    """The uids of the pre-labels in ``frames`` that nobody touched since a pre-label command
+    created them: source ``model`` and the label (box, class, track, score, attributes) exactly as
+    that command's CreateCuboid stored it. An edit that was undone leaves it untouched. Model
+    cuboids made by any other command (interpolation, propagation, copies, imports) are not in
+    the answer, so a pre-label run keeps them."""
+    want = {a.uid: a.label for f in frames for a in doc.annotations(f) if a.source == "model"}
+    if not want:
+        return set()
+    created: dict[str, CuboidLabel] = {}
+    for cmd in doc.done_commands(PRELABEL_DESCRIPTION):
+        for c in _leaves(cmd):
+            if isinstance(c, CreateCuboid) and c.uid in want:
+                created[c.uid] = c.label
+    return {uid for uid, label in want.items() if created.get(uid) == label}
+
+
+def _tracks(items) -> Counter:
+    """(track key, frame, label) items as a multiset of tracks, each a set of (frame, box, class,
+    score): two runs compare equal when they found the same boxes linked the same way."""
+    groups: dict[object, list] = {}
+    for key, f, lab in items:
+        score = 1.0 if lab.score is None else float(lab.score)
+        groups.setdefault(key, []).append((f, lab.box, lab.label, score))
+    return Counter(frozenset(Counter(g).items()) for g in groups.values())
+
+
+def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
+                     report: PrelabelReport | None = None) -> tuple[Command | None, PrelabelReport]:
+    """The command that stores ``prelabels`` ({frame: labels}) in a document by
+    :func:`merge_prelabels`: ONE Batch that deletes the frames' untouched pre-labels
+    (:func:`untouched_prelabels`) and creates the new ones, so one undo restores the frames.
+
+    New boxes get source ``model`` and their score (1.0 when they have none); classes go through
+    the document's ontology (unknown ones are skipped and counted in
+    ``report.by_class["<skipped: NAME>"]``); boxes sharing a ``track_id`` share one fresh
+    document track id, the others get one each. The description is ``Pre-label {what}: N boxes``.
+    None when nothing would change: nothing to add or replace, or the new boxes are exactly the
+    untouched pre-labels already there (same boxes, classes, scores and, for a tracked run,
+    linking into tracks; ``report.unchanged`` counts them), so running twice with the same
+    detector records nothing."""
     report = report or PrelabelReport()
-    doc = project.document
-    track_map: dict[str, str] = {}
+    frames = sorted(prelabels)
+    untouched = untouched_prelabels(doc, frames)
+    next_track = doc.state.next_track
+    track_ids: dict[object, str] = {}
     deletes: list[str] = []
-    creates: list = []
-    for i, labels in zip(frames, prelabels):
-        existing = doc.annotations(i)
-        old_model = [a.uid for a in existing if a.source == "model"]
-        merged, kept, dropped, replaced = merge_with_existing([a.label for a in existing], labels)
-        deletes += old_model
-        report.frames += 1
-        report.kept += kept
-        report.dropped_overlap += dropped
-        report.replaced += replaced
-        for lab in merged[kept:]:
-            cls = project.ontology.resolve(lab.label)
+    creates: list[CreateCuboid] = []
+    by_class: dict[str, int] = {}
+    old_items, new_items = [], []
+    for f in frames:
+        resolved = []
+        for lab in prelabels[f]:
+            cls = doc.ontology.resolve(lab.label)
             if cls is None:
-                key = f"<skipped: {lab.label}>"
-                report.by_class[key] = report.by_class.get(key, 0) + 1
-                continue
-            track = None
-            if lab.track_id is not None:
-                if lab.track_id not in track_map:
-                    track_map[lab.track_id] = doc.new_track_id()
-                track = track_map[lab.track_id]
-            creates.append(CreateCuboid(i, lab.with_(label=cls, track_id=track, source="model")))
-            report.prelabels += 1
-            report.by_class[cls] = report.by_class.get(cls, 0) + 1
+                report.count(f"<skipped: {lab.label}>")
+            else:
+                resolved.append(lab.with_(label=cls))
+        existing = doc.annotations(f)
+        labels = [a.label for a in existing]
+        merge = merge_prelabels(labels, [a.uid in untouched for a in existing], resolved)
+        _tally(report, labels, merge)
+        old = [existing[k] for k in merge.replace]
+        deletes += [a.uid for a in old]
+        old_items += [(a.track_id, f, a.label) for a in old]
+        for lab in merge.add:
+            # Fresh ids from the document's counter (one per tracker track), never one in use.
+            key = lab.track_id if lab.track_id is not None else object()
+            if key not in track_ids:
+                track_ids[key] = str(next_track)
+                next_track += 1
+            new_items.append((key, f, lab))
+            score = 1.0 if lab.score is None else float(lab.score)
+            creates.append(CreateCuboid(f, CuboidLabel(lab.box, lab.label, track_ids[key], score, "model",
+                                                       dict(lab.attributes))))
+            by_class[lab.label] = by_class.get(lab.label, 0) + 1
+    if _tracks(old_items) == _tracks(new_items):     # nothing to do, or a tracked run found it all again
+        report.unchanged += len(creates)
+        report.replaced -= len(deletes)
+        return None, report
+    report.prelabels += len(creates)
+    for cls, n in by_class.items():
+        report.by_class[cls] = report.by_class.get(cls, 0) + n
+    replacing = f", replacing {len(deletes)}" if deletes else ""
     commands = ([DeleteCuboids(tuple(deletes))] if deletes else []) + creates
-    if commands:
-        doc.apply(Batch(tuple(commands), f"{description}: {len(creates)} boxes in {len(frames)} frames"))
+    return Batch(tuple(commands), f"{PRELABEL_DESCRIPTION} {what}: {len(creates)} boxes{replacing}"), report
+
+
+def write_to_project(project, frames: list[int], prelabels: list[list[CuboidLabel]], what: str | None = None,
+                     report: PrelabelReport | None = None) -> PrelabelReport:
+    """Store pre-labels in an open project (``fusionlabel.store.project.Project``) as ONE undoable
+    command (:func:`prelabel_command`)."""
+    cmd, report = prelabel_command(project.document, dict(zip(frames, prelabels)),
+                                   what or frames_text(project.drive, frames), report)
+    if cmd is not None:
+        project.document.apply(cmd)
     return report
 
 
@@ -205,7 +421,7 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
     if track:
         dets = track_drive(drive, frames, dets, tracker)
-    report = write_to_project(project, frames, dets, f"Pre-label ({detector.name})")
+    report = write_to_project(project, frames, dets, f"{frames_text(drive, frames)} ({detector.name})")
     report.seconds_per_frame = spf
     report.missing_predictions = int(getattr(detector, "missing", 0))
     return report

@@ -1,9 +1,17 @@
-"""`fusionlabel open [PATH]`: the annotation app on a drive or a project (default: sample_data/)."""
+"""`fusionlabel open [PATH]`: the annotation app on a drive or a project (default: sample_data/).
+
+``--detector SPEC`` (with ``--detector-config`` and ``--min-score``) chooses the project's
+pre-label detector: checked first (a missing model or predictions folder stops with one line
+naming it, exit 2), then saved in the project's settings, where the app's Ctrl+P reads it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+
+from ..errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,12 +24,70 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--project", type=Path, default=None,
                    help="project folder to use for a drive (default: DRIVE/.fusionlabel-project, or a user folder "
                         "when the drive is read-only)")
+    p.add_argument("--detector", metavar="SPEC", default=None,
+                   help="pre-label detector of the project, saved in it for Ctrl+P: builtin | onnx:MODEL.onnx | "
+                        "predictions:DIR_OR_JSON")
+    p.add_argument("--detector-config", type=Path, metavar="SETTINGS.yaml", default=None,
+                   help="YAML settings of the builtin or ONNX detector, saved in the project")
+    p.add_argument("--min-score", type=float, default=None,
+                   help="pre-labels scoring below this are not stored (0..1, saved in the project; default 0.5)")
     p.add_argument("--screenshot", type=Path, default=None, metavar="FILE.png",
                    help="show the first frame, save the window to FILE.png and exit (works under Xvfb)")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..app.main import run_app
+def _absolute_spec(spec: str) -> str:
+    """The spec with its path made absolute (the app may start from another folder)."""
+    kind, sep, arg = spec.partition(":")
+    return f"{kind}:{Path(arg).expanduser().absolute()}" if sep and arg else spec
 
+
+def detector_settings(args: argparse.Namespace) -> dict:
+    """The project settings asked for on the command line, checked: the detector is built once
+    (a missing file names its path), the score lies in [0, 1]. {} when none was given."""
+    from ..app.assist_actions import CONFIG_SETTING, DETECTOR_SETTING, MIN_SCORE_SETTING
+    from ..assist.detector import make_detector
+
+    out: dict = {}
+    if args.min_score is not None:
+        if not (math.isfinite(args.min_score) and 0.0 <= args.min_score <= 1.0):
+            raise InputError(None, f"expected a score from 0 to 1, got {args.min_score:g}", where="--min-score")
+        out[MIN_SCORE_SETTING] = args.min_score
+    if args.detector_config is not None and args.detector is None:
+        raise InputError(args.detector_config, "give --detector SPEC with its settings file",
+                         where="--detector-config")
+    if args.detector is not None:
+        spec = _absolute_spec(args.detector)
+        config = None
+        if args.detector_config is not None:
+            config = args.detector_config.expanduser().absolute()
+            if not config.is_file():
+                raise InputError(config, "detector settings file not found", where="--detector-config")
+        make_detector(spec, config)
+        out[DETECTOR_SETTING] = spec
+        out[CONFIG_SETTING] = None if config is None else str(config)
+    return out
+
+
+def save_settings(path: Path | None, project_folder: Path | None, settings: dict) -> None:
+    """Open (or create) the project of ``path`` and save ``settings`` in it."""
+    from ..app.main import open_project, sample_data_path
+
+    project = open_project(sample_data_path() if path is None else path, project_folder)
+    try:
+        if project.read_only:
+            raise InputError(project.folder, f"cannot save the detector settings: {project.read_only_reason}")
+        for key, value in settings.items():
+            project.set_setting(key, value)
+    finally:
+        project.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..app.main import check_display, run_app
+
+    settings = detector_settings(args)
+    if settings:
+        check_display()                 # before saving: a run that cannot show the app changes nothing
+        save_settings(args.path, args.project, settings)
     return run_app(args.path, frame=args.frame, project_folder=args.project, screenshot=args.screenshot)

@@ -26,8 +26,10 @@ def _frames(spec: str | None, n: int, drive_path: Path) -> list[int] | None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("prelabel", help="pre-label a drive with a detector (and tracker)",
                        description="Run a detector over every frame of a drive and write the boxes as "
-                                   "model pre-labels with their scores. Human labels already in the output "
-                                   "are kept; pre-labels overlapping them are not written.")
+                                   "model pre-labels with their scores. Run again on the same output, it "
+                                   "keeps human and imported labels and the pre-labels you edited, replaces "
+                                   "the untouched pre-labels of the earlier run, and writes no pre-label "
+                                   "over a kept one (the same rule as Ctrl+P in the app).")
     p.add_argument("drive", type=Path, help="drive folder (native or KITTI object), or a project folder "
                                             "(pre-labels are stored in the project as one undoable edit)")
     p.add_argument("--detector", default="builtin",
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             frames = _frames(args.frames, len(project.drive), args.drive)
             report = prelabel_project(project, detector, args.track, args.min_score, frames,
                                       progress=not args.quiet)
-        where = f"project {args.drive} (one undoable edit)"
+        where, how = f"project {args.drive}", " (one undoable edit)"
     else:
         if args.out is None:
             raise InputError(args.drive, "give --out DIR for pre-labels of a drive", where="--out")
@@ -74,12 +76,20 @@ def run(args: argparse.Namespace) -> int:
         frames = _frames(args.frames, len(drive), args.drive)
         report = prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
                           progress=not args.quiet)
-        where = f"{args.out} [{args.format}]"
+        where, how = f"{args.out} [{args.format}]", ""
     classes = ", ".join(f"{k} {v}" for k, v in sorted(report.by_class.items())) or "none"
-    print(f"wrote {report.prelabels} pre-labels ({classes}) for {report.frames} frames to {where}, "
-          f"{1000 * report.seconds_per_frame:.0f} ms/frame")
-    if report.kept or report.dropped_overlap:
-        print(f"kept {report.kept} human labels; skipped {report.dropped_overlap} pre-labels overlapping them")
+    if report.unchanged and not report.prelabels:
+        print(f"no change in {where}: the detector found the same {report.unchanged} pre-labels as the last run, "
+              f"{1000 * report.seconds_per_frame:.0f} ms/frame")
+    else:
+        print(f"wrote {report.prelabels} pre-labels ({classes}) for {report.frames} frames to {where}{how}, "
+              f"{1000 * report.seconds_per_frame:.0f} ms/frame")
+    if report.replaced or (report.unchanged and report.prelabels):
+        print(f"replaced {report.replaced} untouched pre-labels of an earlier run; {report.unchanged} found again "
+              "as they were stay")
+    if report.kept or report.kept_edited or report.dropped_overlap:
+        print(f"kept {report.kept} human or imported labels and {report.kept_edited} edited pre-labels; "
+              f"skipped {report.dropped_overlap} new pre-labels overlapping them")
     if report.missing_predictions:
         print(f"note: {report.missing_predictions} frames had no prediction file")
     return 0

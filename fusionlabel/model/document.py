@@ -366,6 +366,11 @@ class Document:
         """Descriptions of the undoable commands, oldest first."""
         return [e.description for e in self._undo]
 
+    def done_commands(self, description_prefix: str = "") -> list["Command"]:
+        """The bound commands in effect (the undo stack), oldest first, whose description starts
+        with ``description_prefix``; only those are read from the store's command log."""
+        return [self._command(e) for e in self._undo if e.description.startswith(description_prefix)]
+
     # ------------------------------------------------------------------ editing
     def apply(self, cmd: "Command") -> "Command | None":
         """Run a command: do it, persist it in one transaction, push it on the undo stack, clear
