@@ -432,6 +432,24 @@ def test_real_scooter_riders_seen_from_the_side_are_cyclists(realdata):
 
 
 @pytest.mark.realdata
+def test_real_cyclist_beside_bollards_is_peeled_from_them(kitti_object):
+    """KITTI 000134: the cyclist 19 m away rides past a row of bollards that gap bridging joins to
+    him; no class explains the joined cluster, its largest piece on a fine grid is the cyclist."""
+    from fusionlabel.io.kitti import read_kitti_calib, read_kitti_label_file, label_from_kitti
+    from fusionlabel.io.pointcloud import read_points
+
+    calib = read_kitti_calib(kitti_object / "calib" / "000134.txt")
+    path = kitti_object / "label_2" / "000134.txt"
+    cyclists = [label_from_kitti(line, calib.T_velo_rect, path, k + 1)
+                for k, line in enumerate(read_kitti_label_file(path)) if line.type == "Cyclist"]
+    target = min(cyclists, key=lambda c: abs(float(np.hypot(*c.box.center[:2])) - 19.3))
+    dets = [d for d in GeometricDetector().detect(read_points(kitti_object / "velodyne" / "000134.bin"))
+            if d.score >= 0.5]
+    best = max(dets, key=lambda d: bev_iou(d.box, target.box))
+    assert best.label == "Cyclist" and bev_iou(best.box, target.box) >= 0.5
+
+
+@pytest.mark.realdata
 def test_real_car_beside_the_ego_is_found(realdata):
     from fusionlabel.io.pointcloud import read_points
     from fusionlabel.qa.datasets import read_sustech_labels
@@ -465,7 +483,7 @@ def test_real_data_quality_does_not_regress(realdata):
     car = r["classes"]["car"]
     assert car["recall"] >= 0.75 and car["precision"] >= 0.62
     assert r["classes"]["pedestrian"]["recall"] >= 0.45
-    assert r["classes"]["cyclist"]["recall"] >= 0.4
+    assert r["classes"]["cyclist"]["recall"] >= 0.5
     assert r["edit_cost"]["weighted_ratio"] <= 0.65
 
 

@@ -3,9 +3,10 @@
 Pipeline for one sweep: ground estimation (:mod:`.ground`) -> points between ``ground_height`` and
 ``max_height`` above ground -> BEV connected components, parts hidden behind each other along the
 line of sight joined (:mod:`.cluster`), a poorly explained cluster split once more on a finer grid
--> L-shape and minimum-area rectangles (:mod:`.boxfit`) and point statistics measured against the
-sensor's own angular steps (:mod:`.features`) -> class, completed footprint and score
-(:mod:`.classify`) -> upright cuboid standing on the ground.
+or peeled of small debris (a cyclist touching a bollard) -> L-shape and minimum-area rectangles
+(:mod:`.boxfit`) and point statistics measured against the sensor's own angular steps
+(:mod:`.features`) -> class, completed footprint and score (:mod:`.classify`) -> upright cuboid
+standing on the ground.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ MAX_SPLIT_DEPTH = 1
 SPLIT_CELL = 0.75            # finer grid for splitting, as a share of cluster_cell
 TRIM, TRIM_MIN_POINTS = 0.02, 40
 HIDDEN_BOTTOM = 0.5          # metres: a cluster starting higher may have its lower part hidden
+PEEL_CELL, PEEL_SHARE = 0.1, 0.85     # metres, share of the points (see GeometricDetector._peel)
+PEEL_CLASSES = ("Pedestrian", "Cyclist")
 STRAY_GAP = 0.3              # metres the outermost 2 % of points must add to count as strays
 
 
@@ -167,7 +170,26 @@ class GeometricDetector(PointDetector):
         found = self._split(xy, h, ground, top_cut, z, depth)
         if found and (whole is None or max(d.score for d in found) > whole.score):
             return found
+        core = self._peel(xy, h, ground, top_cut, z)
+        if core is not None and (whole is None or core.score > whole.score):
+            return [core]
         return [] if whole is None else [whole]
+
+    def _peel(self, xy, h, ground, top_cut, z) -> CuboidLabel | None:
+        """A person or cyclist inside a poorly explained cluster with a little debris attached (a
+        bollard, a post, a bush's edge): the cluster re-clustered on a fine grid without gap
+        bridging; its largest piece, when it holds at least ``PEEL_SHARE`` of the points and is
+        well explained as a small class, is the object."""
+        labels = cluster_bev(xy, PEEL_CELL, 0, 1)
+        counts = np.bincount(labels)
+        big = int(np.argmax(counts))
+        if counts[big] < PEEL_SHARE * len(xy) or counts[big] == len(xy):
+            return None
+        m = labels == big
+        d = box_from_cluster(xy[m], h[m], ground, self.config, top_cut=top_cut, z=z[m], steps=self._steps)
+        if d is None or d.score < GOOD_SCORE or d.label not in PEEL_CLASSES:
+            return None
+        return d
 
     def _split(self, xy, h, ground, top_cut, z, depth) -> list[CuboidLabel]:
         """Well-explained detections among the parts of a cluster re-clustered on a finer grid

@@ -157,7 +157,7 @@ def cyclist(rng: np.random.Generator) -> Mesh:
     trousers = Material("cloth", mat.CLOTH_COLOURS[int(rng.integers(len(mat.CLOTH_COLOURS)))], 0.25)
     r = 0.34
     rear, front = (-0.53, 0.0, r), (0.53, 0.0, r)
-    seat, bars, crank = (-0.2, 0.0, 0.95), (0.42, 0.0, 1.05), (0.0, 0.0, 0.3)
+    seat, crank = (-0.2, 0.0, 0.95), (0.0, 0.0, 0.3)
     parts = [cylinder(r, 0.05, rear, mat.RUBBER, axis="y", resolution=16),
              cylinder(r, 0.05, front, mat.RUBBER, axis="y", resolution=16),
              rod(rear, crank, 0.04, frame), rod(crank, seat, 0.04, frame), rod(seat, rear, 0.03, frame),
