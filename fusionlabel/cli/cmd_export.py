@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--nuscenes-version", default="v1.0-mini", help="nuScenes: version folder name (default v1.0-mini)")
     p.add_argument("--rotation", choices=("quaternion", "euler"), default="quaternion",
                    help="OpenLABEL: cuboid rotation as quaternion (10 values, default) or Euler angles (9 values)")
-    p.add_argument("--scene", help="nuScenes source: scene name, token or index")
+    p.add_argument("--scene", help="nuScenes source: scene name, token or index; KITTI tracking source: sequence")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

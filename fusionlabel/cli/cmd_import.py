@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "ASAM OpenLABEL file instead of the drive's own.")
     p.add_argument("source", type=Path, help="nuScenes dataroot, SUSTech-style folder, KITTI or native drive")
     p.add_argument("--out", required=True, type=Path, help="native drive folder to write")
-    p.add_argument("--scene", help="nuScenes: scene name, token or index")
+    p.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3)")
     p.add_argument("--sweeps", action="store_true", help="nuScenes: include the sweeps between keyframes")
     p.add_argument("--labels", type=Path, help="OpenLABEL JSON whose labels replace the drive's own")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
                 dst.write_bytes(src.read_bytes())
                 entry["cameras"][cam] = rel
     print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
+    for note in getattr(drive, "notes", []):
+        print(f"note: {note}")
     return 0
 
 

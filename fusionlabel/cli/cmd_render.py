@@ -13,8 +13,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render one frame of a drive to a PNG: every camera image with LiDAR "
                                    "points coloured by depth and the cuboids as wireframes (front face "
                                    "crossed), plus a bird's-eye view of the sweep.")
-    p.add_argument("drive", type=Path, help="drive folder (native, KITTI object, nuScenes dataroot, SUSTech-style)")
-    p.add_argument("--scene", help="nuScenes only: scene name, token or index (default: the only scene)")
+    p.add_argument("drive", type=Path, help="drive folder (native, KITTI object or tracking, nuScenes dataroot, "
+                                            "SUSTech-style)")
+    p.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3); "
+                                   "default: the only one")
     p.add_argument("--frame", default="0", help="frame ID (e.g. 000001) or index (0, -1); default 0")
     p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")
     p.set_defaults(func=run)
@@ -41,4 +43,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise InputError(args.out, f"cannot write: {e.strerror}") from None
     print(f"wrote {args.out} ({image.shape[1]}x{image.shape[0]}) for frame {drive.frames[index].frame_id}")
+    for note in getattr(drive, "notes", []):
+        print(f"note: {note}")
     return 0

@@ -8,12 +8,14 @@ from ..errors import DriveError
 from ..model.drive import Drive
 
 LAYOUTS = ("a native drive (drive.yaml), a nuScenes dataroot (v1.0-*/), a SUSTech-style folder "
-           "(lidar/ + calib/camera/ or label/) or a KITTI object folder (velodyne/, calib/, image_2/, label_2/)")
+           "(lidar/ + calib/camera/ or label/), a KITTI tracking folder (velodyne/<seq>/, calib/<seq>.txt) "
+           "or a KITTI object folder (velodyne/, calib/, image_2/, label_2/)")
 
 
 def drive_layout(path: str | Path) -> str | None:
-    """Which layout a folder has: "nuscenes", "native", "sustech", "kitti" or None."""
+    """Which layout a folder has: "nuscenes", "native", "sustech", "kitti_tracking", "kitti" or None."""
     from .kitti import find_kitti_root
+    from .kitti_tracking import find_tracking_root
     from .native import is_native_drive
     from .nuscenes import is_nuscenes_root
     from .sustech import is_sustech_folder
@@ -21,8 +23,11 @@ def drive_layout(path: str | Path) -> str | None:
     path = Path(path)
     if not path.is_dir():
         return None
+    # Tracking before object: both have velodyne/, but a tracking one holds sequence folders.
     for name, test in (("nuscenes", is_nuscenes_root), ("native", is_native_drive),
-                       ("sustech", is_sustech_folder), ("kitti", lambda p: find_kitti_root(p) is not None)):
+                       ("sustech", is_sustech_folder),
+                       ("kitti_tracking", lambda p: find_tracking_root(p) is not None),
+                       ("kitti", lambda p: find_kitti_root(p) is not None)):
         if test(path):
             return name
     return None
@@ -31,9 +36,11 @@ def drive_layout(path: str | Path) -> str | None:
 def open_drive(path: str | Path, scene: str | None = None) -> Drive:
     """Open a drive folder of any supported layout; DriveError says what was expected.
 
-    ``scene`` picks the scene of a nuScenes dataroot (name, token or index).
+    ``scene`` picks the scene of a nuScenes dataroot (name, token or index) or the sequence of a
+    KITTI tracking folder (name such as ``0003``, or its number).
     """
     from .kitti import open_kitti_object
+    from .kitti_tracking import open_kitti_tracking
     from .native import open_native_drive
     from .nuscenes import open_nuscenes
     from .sustech import open_sustech
@@ -46,8 +53,10 @@ def open_drive(path: str | Path, scene: str | None = None) -> Drive:
     layout = drive_layout(path)
     if layout == "nuscenes":
         return open_nuscenes(path, scene=scene)
+    if layout == "kitti_tracking":
+        return open_kitti_tracking(path, sequence=scene)
     if scene is not None:
-        raise DriveError(path, "--scene only applies to nuScenes folders", where="--scene")
+        raise DriveError(path, "--scene only applies to nuScenes and KITTI tracking folders", where="--scene")
     if layout is None:
         raise DriveError(path, f"unrecognised drive layout: expected {LAYOUTS}")
     return {"native": open_native_drive, "sustech": open_sustech, "kitti": open_kitti_object}[layout](path)

@@ -25,6 +25,8 @@ LIDAR = "velodyne"
 # Calibration keys, with the aliases used by the raw KITTI tracking files.
 KEY_ALIASES = {"R0_rect": ("R0_rect", "R_rect"), "Tr_velo_to_cam": ("Tr_velo_to_cam", "Tr_velo_cam"),
                "Tr_imu_to_velo": ("Tr_imu_to_velo", "Tr_imu_velo")}
+# The raw tracking files write these keys without a colon ("R_rect 0.9999 ...").
+RAW_TRACKING_KEYS = {alias for aliases in KEY_ALIASES.values() for alias in aliases[1:]}
 KEY_SHAPES = {"P0": (3, 4), "P1": (3, 4), "P2": (3, 4), "P3": (3, 4), "R0_rect": (3, 3),
               "Tr_velo_to_cam": (3, 4), "Tr_imu_to_velo": (3, 4)}
 REQUIRED_KEYS = ("P2", "R0_rect", "Tr_velo_to_cam")
@@ -78,7 +80,11 @@ def _parse_calib_lines(path: Path) -> dict[str, tuple[int, list[str]]]:
         if not line.strip():
             continue
         if ":" not in line:
-            raise CalibrationError(path, f"expected 'KEY: v1 v2 ...', got {line.strip()[:60]!r}", where=f"line {n}")
+            key, *values = line.split()
+            if key not in RAW_TRACKING_KEYS:
+                raise CalibrationError(path, f"expected 'KEY: v1 v2 ...', got {line.strip()[:60]!r}", where=f"line {n}")
+            entries[key] = (n, values)
+            continue
         key, values = line.split(":", 1)
         entries[key.strip()] = (n, values.split())
     return entries

@@ -174,19 +174,14 @@ def kitti_tracking_sequence(root: str | Path, sequence: str) -> list[list[Cuboid
     """Ground truth of one KITTI tracking sequence, per frame, in the Velodyne frame.
 
     ``root`` holds ``label_02/<seq>.txt`` and ``calib/<seq>.txt`` (object-style keys). DontCare
-    lines are skipped; track IDs become strings. Frames without objects give empty lists.
+    lines and objects without a track ID are skipped; track IDs become strings. Frames without
+    objects give empty lists.
     """
-    from ..io.kitti import label_from_kitti, read_kitti_calib, read_kitti_label_file
+    from ..io.kitti import read_kitti_calib
+    from ..io.kitti_tracking import read_tracking_labels
 
     root = Path(root)
-    label_path = root / "label_02" / f"{sequence}.txt"
     calib = read_kitti_calib(root / "calib" / f"{sequence}.txt")
-    lines = read_kitti_label_file(label_path, tracking=True)
-    n = max((line.frame for line in lines), default=-1) + 1
-    frames: list[list[CuboidLabel]] = [[] for _ in range(n)]
-    T = calib.T_velo_rect
-    for k, line in enumerate(lines):
-        if line.type == "DontCare" or line.track_id is None or line.track_id < 0:
-            continue
-        frames[line.frame].append(label_from_kitti(line, T, label_path, k + 1))
-    return frames
+    by_frame = read_tracking_labels(root / "label_02" / f"{sequence}.txt", calib)
+    n = max(by_frame, default=-1) + 1
+    return [[lab for lab in by_frame.get(i, []) if lab.track_id is not None] for i in range(n)]

@@ -1,0 +1,285 @@
+"""KITTI tracking layout: one sequence of a ``training/`` or ``testing/`` folder as a drive.
+
+Layout (``image_0N/``, ``label_02/`` and ``oxts/`` optional)::
+
+    ROOT/velodyne/<seq>/<frame>.bin      sweeps, float32 x y z reflectance, Velodyne frame
+    ROOT/image_02/<seq>/<frame>.png      left colour camera (image_03: right colour, and so on)
+    ROOT/calib/<seq>.txt                 P0-P3 and R0_rect / Tr_velo_to_cam / Tr_imu_to_velo, or the raw
+                                         tracking keys R_rect / Tr_velo_cam / Tr_imu_velo
+    ROOT/label_02/<seq>.txt              frame track_id type trunc occ alpha x1 y1 x2 y2 h w l x y z ry
+    ROOT/oxts/<seq>.txt                  one OXTS record per frame: lat lon alt roll pitch yaw ... (30 values)
+
+``ROOT`` is the folder given or its ``training/``. One sequence becomes one drive; the sequence is
+chosen by name (``0003``, or its number ``3``) and may be left out when the folder holds one.
+
+* **Rig.** One calibration per sequence, converted as for KITTI object folders
+  (:func:`~fusionlabel.io.kitti.rig_from_kitti_calib`): the Velodyne is the vehicle frame and
+  ``image_0N`` becomes the pinhole camera ``image_N``.
+* **Labels** are read from the rectified camera-0 frame into the Velodyne frame with their track ID
+  (a string). DontCare regions are skipped, as for KITTI object folders; other objects with track
+  ID -1 are kept without a track ID.
+* **Poses.** With an ``oxts/<seq>.txt`` file, each record's position is converted to Mercator
+  coordinates with the scale of the *first* record (``cos(lat0)``, earth radius 6 378 137 m) and
+  its orientation is ``Rz(yaw) Ry(pitch) Rx(roll)``, as KITTI's devkit does (``convertOxtsToPose``).
+  That gives ``T_world_imu``; ``T_world_lidar = T_world_imu · Tr_imu_to_velo⁻¹``. The world frame
+  is the Mercator frame (x east, y north, z up) moved to the first record's position; the devkit
+  also rotates it into the first IMU frame, which changes no relative pose. Without an oxts file the
+  poses are the identity and ``drive.notes`` says so.
+* **Timestamps.** The tracking release carries no times, so frame ``n`` is at ``n × 100 000`` µs
+  (KITTI records at 10 Hz).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CalibrationError, DriveError, LabelError
+from ..geometry.transforms import invert_T, rotation_error, rotation_from_euler
+from ..model.annotation import CuboidLabel
+from ..model.drive import Drive, Frame
+from .images import image_size
+from .kitti import (
+    EXTRINSIC_TOLERANCE,
+    KittiCalib,
+    KittiLabelLine,
+    label_from_kitti,
+    read_kitti_calib,
+    read_kitti_label_file,
+    rig_from_kitti_calib,
+)
+
+FRAME_PERIOD_US = 100_000
+EARTH_RADIUS_M = 6_378_137.0
+OXTS_FIELDS = ("lat", "lon", "alt", "roll", "pitch", "yaw", "vn", "ve", "vf", "vl", "vu", "ax", "ay", "az", "af",
+               "al", "au", "wx", "wy", "wz", "wf", "wl", "wu", "pos_accuracy", "vel_accuracy", "navstat",
+               "numsats", "posmode", "velmode", "orimode")
+
+
+class KittiTrackingDrive(Drive):
+    """A drive read from one KITTI tracking sequence.
+
+    ``sequence`` is its name, ``sequences`` every sequence of the folder, ``has_poses`` whether the
+    poses came from an oxts file and ``notes`` what the reader had to assume.
+    """
+
+    sequence: str
+    sequences: list[str]
+    has_poses: bool
+    notes: list[str]
+
+
+# ------------------------------------------------------------------------------------ discovery
+def _is_tracking_velodyne(velodyne: Path) -> bool:
+    """``velodyne/`` holds sequence folders and no sweeps of its own (those make a KITTI object folder)."""
+    found = False
+    try:
+        with os.scandir(velodyne) as entries:
+            for entry in entries:
+                if entry.name.endswith(".bin") and entry.is_file():
+                    return False
+                found = found or entry.is_dir()
+    except OSError:
+        return False
+    return found
+
+
+def find_tracking_root(path: str | Path) -> Path | None:
+    """The folder whose ``velodyne/`` holds sequence folders (``path`` itself or its ``training/``)."""
+    path = Path(path)
+    for cand in (path, path / "training"):
+        if (cand / "velodyne").is_dir() and _is_tracking_velodyne(cand / "velodyne"):
+            return cand
+    return None
+
+
+def tracking_sequences(root: str | Path) -> list[str]:
+    """Names of the sequences under ``root/velodyne/``, sorted."""
+    velodyne = Path(root) / "velodyne"
+    return sorted(p.name for p in velodyne.iterdir() if p.is_dir()) if velodyne.is_dir() else []
+
+
+def _pick_sequence(root: Path, sequences: list[str], sequence: str | int | None) -> str:
+    listing = ", ".join(sequences[:30]) + (" …" if len(sequences) > 30 else "")
+    if not sequences:
+        raise DriveError(root / "velodyne", "no sequence folders: expected velodyne/<seq>/<frame>.bin")
+    if sequence is None:
+        if len(sequences) == 1:
+            return sequences[0]
+        raise DriveError(root, f"{len(sequences)} sequences: choose one (--scene); sequences: {listing}",
+                         where="scene")
+    name = str(sequence)
+    if name in sequences:
+        return name
+    if name.isdigit():
+        same = [s for s in sequences if s.isdigit() and int(s) == int(name)]
+        if len(same) == 1:
+            return same[0]
+    raise DriveError(root, f"no sequence {name!r}; sequences: {listing}", where="scene")
+
+
+# ------------------------------------------------------------------------------------ oxts -> poses
+def read_oxts(path: str | Path) -> np.ndarray:
+    """The records of an OXTS file, (n, 30) float64, one row per line (= per frame).
+
+    Errors name the file, the line and the field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise DriveError(path, f"cannot read oxts file: {e.strerror}") from None
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    rows = np.empty((len(lines), len(OXTS_FIELDS)))
+    for n, line in enumerate(lines, 1):
+        fields = line.split()
+        if len(fields) != len(OXTS_FIELDS):
+            raise DriveError(path, f"expected {len(OXTS_FIELDS)} numbers ({' '.join(OXTS_FIELDS[:6])} … "
+                                   f"{OXTS_FIELDS[-1]}), got {len(fields)}", where=f"line {n}")
+        for k, value in enumerate(fields):
+            try:
+                rows[n - 1, k] = float(value)
+            except ValueError:
+                rows[n - 1, k] = np.nan
+            if not np.isfinite(rows[n - 1, k]):
+                raise DriveError(path, f"expected a finite number, got {value!r}", where=f"line {n}, {OXTS_FIELDS[k]}")
+        if abs(rows[n - 1, 0]) >= 90.0:
+            raise DriveError(path, f"latitude must lie in (-90, 90) degrees, got {rows[n - 1, 0]}",
+                             where=f"line {n}, lat")
+    return rows
+
+
+def poses_from_oxts(oxts: np.ndarray) -> np.ndarray:
+    """``T_world_imu`` (n, 4, 4) of OXTS records (n, ≥6: lat, lon [deg], alt [m], roll, pitch, yaw [rad]).
+
+    Mercator projection with the first record's scale, as KITTI's devkit; the world origin is the
+    first record's position (x east, y north, z up)."""
+    oxts = np.asarray(oxts, dtype=np.float64)
+    lat, lon, alt = oxts[:, 0], oxts[:, 1], oxts[:, 2]
+    scale = np.cos(np.radians(lat[0]))
+    t = np.stack([scale * EARTH_RADIUS_M * np.radians(lon),
+                  scale * EARTH_RADIUS_M * np.log(np.tan(np.radians(90.0 + lat) / 2.0)),
+                  alt], axis=1)
+    T = np.tile(np.eye(4), (len(oxts), 1, 1))
+    T[:, :3, 3] = t - t[:1]
+    for k, (roll, pitch, yaw) in enumerate(oxts[:, 3:6]):
+        T[k, :3, :3] = rotation_from_euler(roll, pitch, yaw)
+    return T
+
+
+# ------------------------------------------------------------------------------------ labels
+@dataclass(frozen=True)
+class _Entry:
+    line: KittiLabelLine
+    lineno: int
+
+
+def _label_entries(label_path: str | Path) -> dict[int, list[_Entry]]:
+    """The lines of a ``label_02/<seq>.txt`` file (DontCare included) grouped by frame number."""
+    label_path = Path(label_path)
+    by_frame: dict[int, list[_Entry]] = {}
+    for k, line in enumerate(read_kitti_label_file(label_path, tracking=True)):
+        if line.frame < 0:
+            raise LabelError(label_path, f"frame number must be >= 0, got {line.frame}", where=f"line {k + 1}")
+        by_frame.setdefault(line.frame, []).append(_Entry(line, k + 1))
+    return by_frame
+
+
+def _labels(entries: list[_Entry], T_velo_rect: np.ndarray, label_path: Path) -> list[CuboidLabel]:
+    out = []
+    for e in entries:
+        if e.line.type == "DontCare":
+            continue
+        lab = label_from_kitti(e.line, T_velo_rect, label_path, e.lineno)
+        out.append(lab.with_(track_id=None) if e.line.track_id is not None and e.line.track_id < 0 else lab)
+    return out
+
+
+def read_tracking_labels(label_path: str | Path, calib: KittiCalib) -> dict[int, list[CuboidLabel]]:
+    """Labels of a ``label_02/<seq>.txt`` file in the Velodyne frame, by frame number (frames without
+    a line are absent); DontCare regions skipped, track IDs as strings."""
+    label_path = Path(label_path)
+    T = calib.T_velo_rect
+    return {n: _labels(entries, T, label_path) for n, entries in _label_entries(label_path).items()}
+
+
+# ------------------------------------------------------------------------------------ the drive
+def open_kitti_tracking(path: str | Path, sequence: str | int | None = None) -> KittiTrackingDrive:
+    """Open one sequence of a KITTI tracking folder as a drive (see the module docstring).
+
+    Calibration, the label file and the oxts file are read here, so a missing calibration, a label
+    for a frame without a sweep or a malformed oxts line fail at once; sweeps, images and the
+    conversion of labels to cuboids wait for first use.
+    """
+    root = find_tracking_root(path)
+    if root is None:
+        raise DriveError(path, "not a KITTI tracking folder: expected velodyne/<seq>/ (or training/velodyne/<seq>/)")
+    sequences = tracking_sequences(root)
+    seq = _pick_sequence(root, sequences, sequence)
+
+    numbered: dict[int, Path] = {}
+    for sweep in (root / "velodyne" / seq).glob("*.bin"):
+        if not sweep.stem.isdigit():
+            raise DriveError(sweep, "expected a sweep named by its frame number, like 000000.bin")
+        numbered[int(sweep.stem)] = sweep
+    if not numbered:
+        raise DriveError(root / "velodyne" / seq, "no .bin sweeps found")
+    numbers = sorted(numbered)
+
+    calib_path = root / "calib" / f"{seq}.txt"
+    calib = read_kitti_calib(calib_path)
+    cams = sorted(int(p.name[-2:]) for p in root.glob("image_0[0-3]") if (p / seq).is_dir())
+    first = numbered[numbers[0]].stem
+    sizes = {c: image_size(root / f"image_{c:02d}" / seq / f"{first}.png") for c in cams}
+    rig = rig_from_kitti_calib(calib, sizes, f"kitti-tracking-{seq}")
+
+    label_path = root / "label_02" / f"{seq}.txt"
+    by_frame = _label_entries(label_path) if label_path.is_file() else {}
+    for n, entries in sorted(by_frame.items()):
+        if n not in numbered:
+            raise LabelError(label_path, f"frame {n} has no sweep velodyne/{seq}/{n:06d}.bin (the sequence has "
+                                         f"{len(numbers)} sweeps, frames {numbers[0]}-{numbers[-1]})",
+                             where=f"line {entries[0].lineno}")
+
+    notes = []
+    oxts_path = root / "oxts" / f"{seq}.txt"
+    if oxts_path.is_file():
+        oxts = read_oxts(oxts_path)
+        if len(oxts) <= numbers[-1]:
+            raise DriveError(oxts_path, f"{len(oxts)} records, but velodyne/{seq}/ has frame {numbers[-1]}: "
+                                        "expected one line per frame")
+        if calib.Tr_imu_to_velo is None:
+            raise CalibrationError(calib_path, "missing key (needed to place the Velodyne on the oxts poses)",
+                                   where="Tr_imu_to_velo")
+        T_velo_imu = np.eye(4)
+        T_velo_imu[:3, :] = calib.Tr_imu_to_velo
+        if rotation_error(T_velo_imu[:3, :3]) > EXTRINSIC_TOLERANCE:
+            raise CalibrationError(calib_path, "rotation part is not a rotation (orthonormal, det +1): error "
+                                               f"{rotation_error(T_velo_imu[:3, :3]):.2e}", where="Tr_imu_to_velo")
+        T_world_lidar = poses_from_oxts(oxts) @ invert_T(T_velo_imu)
+    else:
+        T_world_lidar = np.tile(np.eye(4), (numbers[-1] + 1, 1, 1))
+        notes.append(f"no oxts/{seq}.txt: ego poses are the identity (every frame at the world origin)")
+
+    T_velo_rect = calib.T_velo_rect
+    frames = []
+    for n in numbers:
+        fid = numbered[n].stem
+        frames.append(Frame(
+            frame_id=fid, lidar_path=numbered[n],
+            image_paths={f"image_{c}": root / f"image_{c:02d}" / seq / f"{fid}.png" for c in cams},
+            timestamp_us=n * FRAME_PERIOD_US, T_world_vehicle=T_world_lidar[n],
+            labels_source=_labels_loader(by_frame.get(n, []), T_velo_rect, label_path)))
+    here = root.resolve()
+    drive = KittiTrackingDrive(f"{here.parent.name}/{here.name}/{seq}", root, rig, frames)
+    drive.sequence, drive.sequences = seq, sequences
+    drive.has_poses, drive.notes = not notes, notes
+    return drive
+
+
+def _labels_loader(entries: list[_Entry], T_velo_rect: np.ndarray, label_path: Path):
+    return lambda: _labels(entries, T_velo_rect, label_path)

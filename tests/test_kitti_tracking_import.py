@@ -1,0 +1,273 @@
+"""KITTI tracking sequences as drives: a simulated drive exported to KITTI tracking (plus an oxts
+file written here by the inverse Mercator projection) reads back with the same points, labels,
+track IDs, relative poses and projections; real tracking labels read as the benchmark reads them;
+the CLI finds the layout, renders a sequence and answers bad input with one line and exit 2."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import quiet, simulated_drive
+from scipy.spatial.transform import Rotation
+from test_cli_render import assert_clean_error, make_kitti, run_cli
+
+from fusionlabel.errors import DriveError, InputError
+from fusionlabel.export import export_drive
+from fusionlabel.export.classes import kitti_type
+from fusionlabel.geometry.transforms import (
+    angle_difference,
+    invert_T,
+    rotation_error,
+    transform_points,
+)
+from fusionlabel.io.drives import drive_layout, open_drive
+from fusionlabel.io.kitti import read_kitti_calib
+from fusionlabel.io.kitti_tracking import open_kitti_tracking, read_tracking_labels
+
+SEQ = "0003"
+CAMERA = "cam_front_right"       # the simulator's pinhole camera: KITTI's image_02 shows it unchanged
+EARTH = 6378137.0
+LAT0, LON0, ALT0 = 49.011212804408, 8.4228850417969, 112.83492279053   # near Karlsruhe
+# A tilted world (roll 2°, pitch -3°, heading 40°) so that the oxts records carry roll and pitch.
+W = np.eye(4)
+W[:3, :3] = Rotation.from_euler("ZYX", [40.0, -3.0, 2.0], degrees=True).as_matrix()
+
+
+def write_oxts(path: Path, T_world_imu: list[np.ndarray]) -> None:
+    """OXTS records whose poses are ``W @ T_world_imu``: positions by the inverse Mercator projection
+    with the first record's scale (the first record sits at LAT0, LON0), angles by SciPy."""
+    scale = math.cos(math.radians(LAT0))
+    mx0 = scale * EARTH * math.radians(LON0)
+    my0 = scale * EARTH * math.log(math.tan(math.pi * (90.0 + LAT0) / 360.0))
+    poses = [W @ T for T in T_world_imu]
+    lines = []
+    for T in poses:
+        dx, dy, dz = T[:3, 3] - poses[0][:3, 3]
+        lon = math.degrees((mx0 + dx) / (scale * EARTH))
+        lat = math.degrees(2.0 * math.atan(math.exp((my0 + dy) / (scale * EARTH)))) - 90.0
+        yaw, pitch, roll = Rotation.from_matrix(T[:3, :3]).as_euler("ZYX")
+        rest = ["0"] * 24
+        lines.append(" ".join([f"{v:.17g}" for v in (lat, lon, ALT0 + dz, roll, pitch, yaw)] + rest))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def raw_tracking_calib(text: str) -> str:
+    """An object-style calib rewritten as KITTI's tracking release writes it (no colon after these keys)."""
+    for key, raw in (("R0_rect", "R_rect"), ("Tr_velo_to_cam", "Tr_velo_cam"), ("Tr_imu_to_velo", "Tr_imu_velo")):
+        assert f"{key}:" in text
+        text = text.replace(f"{key}:", raw)
+    return text
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """(source drive, KITTI tracking folder with oxts, the same folder without oxts)."""
+    src = simulated_drive(tmp_path_factory)
+    base = tmp_path_factory.mktemp("kitti_tracking")
+    bare = base / "bare" / "training"
+    export_drive(src, "kitti-tracking", bare, options=quiet(camera=CAMERA, sequence=SEQ))
+    full = base / "full" / "training"
+    shutil.copytree(bare, full)
+    # The exported calib's Tr_imu_to_velo is the simulator's vehicle frame: its pose is the IMU's.
+    write_oxts(full / "oxts" / f"{SEQ}.txt", [src.frames[i].T_world_vehicle for i in range(len(src))])
+    return src, full, bare
+
+
+def test_round_trip_points_labels_poses_projection(exported):
+    src, root, _ = exported
+    assert drive_layout(root) == "kitti_tracking" and drive_layout(root.parent) == "kitti_tracking"
+    drive = open_drive(root.parent)
+    assert drive.sequence == SEQ and drive.has_poses and drive.notes == []
+    assert len(drive) == len(src) == 3
+    assert [f.frame_id for f in drive.frames] == ["000000", "000001", "000002"]
+    assert [f.timestamp_us for f in drive.frames] == [0, 100_000, 200_000]
+    moved = 0.0
+    for i in range(len(src)):
+        # Points: the sweep as written, float32 x y z intensity.
+        np.testing.assert_array_equal(drive.points(i), src.points(i)[:, :4])
+        # Labels: same track IDs, classes, centres, sizes and headings.
+        mine = {lab.track_id: lab for lab in drive.labels(i)}
+        theirs = {lab.track_id: lab for lab in src.labels(i)}
+        assert set(mine) == set(theirs) and len(mine) == len(drive.labels(i)) > 10
+        for tid, lab in mine.items():
+            ref = theirs[tid]
+            assert lab.label == kitti_type(ref)
+            assert np.abs(np.subtract(lab.box.center, ref.box.center)).max() <= 1e-5, tid
+            assert np.abs(np.subtract(lab.box.size, ref.box.size)).max() <= 1e-5, tid
+            assert abs(angle_difference(lab.box.yaw, ref.box.yaw)) <= 1e-5, tid
+        # Poses relative to the first frame.
+        rel_mine = invert_T(drive.T_world_lidar(0)) @ drive.T_world_lidar(i)
+        rel_src = invert_T(src.T_world_lidar(0)) @ src.T_world_lidar(i)
+        assert np.abs(rel_mine[:3, 3] - rel_src[:3, 3]).max() <= 1e-6
+        assert rotation_error(rel_mine[:3, :3] @ rel_src[:3, :3].T) <= 1e-6
+        moved = max(moved, float(np.linalg.norm(rel_src[:3, 3])))
+        # Absolute poses: the world is the oxts (east, north, up) frame with its origin at the first
+        # IMU (= vehicle) position, so the tilt of W and the LiDAR's lever arm on the vehicle come back.
+        expected = W @ src.T_world_lidar(i)
+        expected[:3, 3] -= (W @ src.frames[0].T_world_vehicle)[:3, 3]
+        assert np.abs(drive.T_world_lidar(i) - expected).max() <= 1e-6
+        # Projection into image_02 equals the source camera's.
+        pts = src.points(i)[:, :3].astype(np.float64)
+        a = drive.rig(i).camera("image_2").camera.project(transform_points(drive.T_cam_lidar(i, "image_2"), pts))
+        b = src.rig(i).camera(CAMERA).camera.project(transform_points(src.T_cam_lidar(i, CAMERA), pts))
+        np.testing.assert_array_equal(a.in_image, b.in_image)
+        assert a.in_image.sum() > 1000
+        assert np.abs(a.uv[a.in_image] - b.uv[b.in_image]).max() <= 1e-3
+        np.testing.assert_array_equal(drive.image(i, "image_2"), src.image(i, CAMERA))
+    assert moved > 1.0   # the ego really drives, so the poses are tested
+
+
+def test_without_oxts_identity_poses_and_a_note(exported):
+    _, _, bare = exported
+    drive = open_kitti_tracking(bare, "3")
+    assert not drive.has_poses and "oxts" in drive.notes[0]
+    for i in range(len(drive)):
+        np.testing.assert_array_equal(drive.T_world_lidar(i), np.eye(4))
+
+
+def test_raw_tracking_calib_keys(exported, tmp_path):
+    """R_rect / Tr_velo_cam / Tr_imu_velo, written without a colon as in KITTI's tracking release."""
+    _, root, _ = exported
+    copy = tmp_path / "raw"
+    shutil.copytree(root, copy)
+    calib = copy / "calib" / f"{SEQ}.txt"
+    calib.write_text(raw_tracking_calib(calib.read_text()))
+    a, b = open_kitti_tracking(root), open_kitti_tracking(copy)
+    np.testing.assert_array_equal(a.rig(0).camera("image_2").T_vehicle_sensor, b.rig(0).camera("image_2").T_vehicle_sensor)
+    for i in range(len(a)):
+        np.testing.assert_array_equal(a.T_world_lidar(i), b.T_world_lidar(i))
+        assert [lab.box.center for lab in a.labels(i)] == [lab.box.center for lab in b.labels(i)]
+
+
+# ------------------------------------------------------------------------------ real labels
+@pytest.mark.parametrize("seq", ["0001", "0006", "0013"])
+def test_real_labels_equal_benchmark_reader(realdata, tmp_path, seq):
+    """Boxes of real sequences, through the reader and through a tracking folder built around the
+    real label and calib files (linked, not copied; empty sweeps stand in for the missing LiDAR),
+    equal ``qa.datasets.kitti_tracking_sequence``; the calib rewritten with the raw tracking keys
+    gives the same boxes."""
+    from fusionlabel.qa.datasets import kitti_tracking_sequence
+
+    real_tracking = realdata / "kitti_tracking"
+    if not (real_tracking / "label_02" / f"{seq}.txt").is_file():
+        pytest.skip(f"KITTI tracking sequence {seq} not found under {real_tracking}")
+    reference = kitti_tracking_sequence(real_tracking, seq)
+    label_path, calib_path = real_tracking / "label_02" / f"{seq}.txt", real_tracking / "calib" / f"{seq}.txt"
+    by_frame = read_tracking_labels(label_path, read_kitti_calib(calib_path))
+
+    root = tmp_path / "training"
+    (root / "velodyne" / seq).mkdir(parents=True)
+    (root / "label_02").mkdir()
+    (root / "calib").mkdir()
+    (root / "label_02" / f"{seq}.txt").symlink_to(label_path)
+    (root / "calib" / f"{seq}.txt").write_text(raw_tracking_calib(calib_path.read_text()))
+    for n in range(len(reference)):
+        (root / "velodyne" / seq / f"{n:06d}.bin").write_bytes(b"")
+    drive = open_drive(tmp_path)
+    assert len(drive) == len(reference) > 100
+
+    n_boxes = 0
+    for n, ref in enumerate(reference):
+        for labels in (by_frame.get(n, []), drive.labels(n)):
+            assert [(lab.label, lab.track_id) for lab in labels] == [(r.label, r.track_id) for r in ref]
+            for lab, r in zip(labels, ref):
+                assert np.abs(np.subtract(lab.box.center, r.box.center)).max() <= 1e-9
+                assert np.abs(np.subtract(lab.box.size, r.box.size)).max() == 0
+                assert abs(angle_difference(lab.box.yaw, r.box.yaw)) <= 1e-9
+        n_boxes += len(ref)
+    assert n_boxes > 300
+    assert all(lab.track_id is not None for labels in by_frame.values() for lab in labels)
+
+
+# ------------------------------------------------------------------------------ CLI and bad input
+def two_sequences(exported, tmp_path) -> Path:
+    """The exported sequence 0003 plus a copy named 0007, with oxts."""
+    _, root, _ = exported
+    out = tmp_path / "tracking" / "training"
+    shutil.copytree(root, out)
+    for sub, suffix in (("velodyne", ""), ("image_02", ""), ("label_02", ".txt"), ("calib", ".txt"),
+                        ("oxts", ".txt")):
+        src = out / sub / f"{SEQ}{suffix}"
+        (shutil.copytree if src.is_dir() else shutil.copyfile)(src, out / sub / f"0007{suffix}")
+    return out.parent
+
+
+def test_cli_render_scene(exported, tmp_path):
+    drive = two_sequences(exported, tmp_path)
+    png = tmp_path / "r.png"
+    out = run_cli("render", str(drive), "--scene", "0007", "--frame", "1", "--out", str(png))
+    assert out.returncode == 0, out.stderr    # the folder's two sequences need --scene to open at all
+    img = cv2.imread(str(png))
+    assert img is not None and img.shape[1] >= 960
+    # The camera panel (below the 40-px title) holds depth-coloured point splats.
+    cam = img[40:640, :960].astype(int)
+    assert ((cam.max(axis=2) - cam.min(axis=2)) > 100).sum() > 1000
+    # Without --scene: one line listing both sequences.
+    assert_clean_error(run_cli("render", str(drive), "--out", str(png)), "2 sequences", "0003, 0007", "--scene")
+    assert_clean_error(run_cli("render", str(drive), "--scene", "0042", "--out", str(png)), "0042", "0003, 0007")
+
+
+def test_cli_import_scene_keeps_poses(exported, tmp_path):
+    from fusionlabel.io.native import open_native_drive
+
+    src, _, _ = exported
+    drive = two_sequences(exported, tmp_path)
+    out = run_cli("import", str(drive), "--scene", "3", "--out", str(tmp_path / "native"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    native = open_native_drive(tmp_path / "native")
+    assert [f.timestamp_us for f in native.frames] == [0, 100_000, 200_000]
+    rel = invert_T(native.T_world_lidar(0)) @ native.T_world_lidar(2)
+    rel_src = invert_T(src.T_world_lidar(0)) @ src.T_world_lidar(2)
+    assert np.abs(rel[:3, 3] - rel_src[:3, 3]).max() <= 1e-6
+
+
+def _break_oxts(root: Path):
+    path = root / "training" / "oxts" / f"{SEQ}.txt"
+    lines = path.read_text().splitlines()
+    lines[1] = " ".join(lines[1].split()[:7])
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _label_past_last_sweep(root: Path):
+    path = root / "training" / "label_02" / f"{SEQ}.txt"
+    first = path.read_text().splitlines()[0].split()
+    path.write_text(path.read_text() + " ".join(["5"] + first[1:]) + "\n")
+
+
+@pytest.mark.parametrize("breakage, fragments", [
+    (lambda r: (r / "training" / "calib" / f"{SEQ}.txt").unlink(), [f"calib/{SEQ}.txt", "not found"]),
+    (lambda r: (r / "training" / "calib" / f"{SEQ}.txt").write_text("P2: 1 0 0 0 0 1 0 0 0 0 1 0\n"),
+     [f"calib/{SEQ}.txt", "R0_rect"]),
+    (_break_oxts, [f"oxts/{SEQ}.txt", "line 2", "expected 30 numbers"]),
+    (lambda r: (r / "training" / "oxts" / f"{SEQ}.txt").write_text("49.0 8.4 nan" + " 0" * 27 + "\n"),
+     [f"oxts/{SEQ}.txt", "line 1, alt"]),
+    (lambda r: (r / "training" / "oxts" / f"{SEQ}.txt").write_text("49.0 8.4" + " 0" * 28 + "\n"),
+     [f"oxts/{SEQ}.txt", "1 records", "frame 2"]),
+    (_label_past_last_sweep, [f"label_02/{SEQ}.txt", "frame 5", f"velodyne/{SEQ}/000005.bin"]),
+    (lambda r: (r / "training" / "velodyne" / SEQ / "000001.bin").rename(r / "training" / "velodyne" / SEQ / "x.bin"),
+     ["x.bin", "frame number"]),
+])
+def test_cli_bad_input_names_the_file(exported, tmp_path, breakage, fragments):
+    _, root, _ = exported
+    drive = tmp_path / "kt"
+    shutil.copytree(root, drive / "training")
+    breakage(drive)
+    assert_clean_error(run_cli("render", str(drive), "--out", str(tmp_path / "r.png")), *fragments)
+
+
+def test_layouts_and_scene_elsewhere(exported, tmp_path):
+    kitti = make_kitti(tmp_path / "object")
+    assert drive_layout(kitti) == "kitti"           # velodyne/*.bin: still a KITTI object folder
+    with pytest.raises(DriveError, match="--scene only applies to nuScenes and KITTI tracking"):
+        open_drive(kitti, scene="0003")
+    empty = tmp_path / "empty" / "velodyne" / SEQ
+    empty.mkdir(parents=True)
+    assert drive_layout(empty.parents[1]) == "kitti_tracking"
+    with pytest.raises(InputError, match="no .bin sweeps"):
+        open_drive(empty.parents[1])
