@@ -86,6 +86,28 @@ def test_tracker_births_and_deaths():
     assert track_sequence([[lab(5, 0)], [], [], [], []]) == [[] for _ in range(5)]
 
 
+def test_a_cyclist_called_a_pedestrian_in_some_frames_is_one_cyclist_track():
+    """A cyclist riding towards the ego: seen from ahead the detector calls it a pedestrian (a
+    small box) in 4 of 10 frames. One track, one class (the score-weighted vote), the cyclist's
+    size in every frame; a real pedestrian walking beside it stays a pedestrian."""
+    cyc, ped = (1.8, 0.6, 1.7), (0.7, 0.6, 1.7)
+    dets = []
+    for i in range(10):
+        x = 30.0 - 0.5 * i
+        as_ped = i in (2, 3, 6, 7)
+        dets.append([lab(x, 2.0, label="Pedestrian" if as_ped else "Cyclist", yaw=np.pi,
+                         size=ped if as_ped else cyc).with_(score=0.6 if as_ped else 0.8),
+                     lab(12.0 + 0.12 * i, -4.0, label="Pedestrian", size=ped).with_(score=0.9)])
+    out = track_sequence(dets)
+    assert all(sum(b.box.center[1] > 0 for b in f) == 1 for f in out), "one box on the rider per frame"
+    riders = [next(b for b in f if b.box.center[1] > 0) for f in out]
+    walkers = [next(b for b in f if b.box.center[1] < 0) for f in out]
+    assert len({b.track_id for b in riders}) == 1
+    assert all(b.label == "Cyclist" and b.box.size == pytest.approx(cyc) for b in riders)
+    assert all(b.label == "Pedestrian" for b in walkers) and len({b.track_id for b in walkers}) == 1
+    assert {b.track_id for b in riders}.isdisjoint({b.track_id for b in walkers})
+
+
 @pytest.mark.realdata
 def test_tracker_on_degraded_real_kitti_tracks(realdata):
     """Issue 5 acceptance: degraded real KITTI tracking GT (drop 10 %, 0.2 m / 5° jitter, 5 % false

@@ -1,13 +1,16 @@
 """A 3D multi-object tracker in the world frame: constant-velocity Kalman filter per track and
 Hungarian assignment on BEV IoU and centre distance.
 
-Per frame: every track predicts its box; detections of the same class are assigned to tracks by
-minimum cost ``(1 - BEV IoU) + distance / gate`` (pairs with no overlap farther than the gate are
-not allowed); matched tracks update, unmatched detections start tentative tracks (births), tracks
-unseen for more than ``max_age`` frames end (deaths) and shorter gaps (occlusions) coast on the
-motion model. Run offline over a sequence (:func:`track_sequence`), tracks seen fewer than
-``min_hits`` times are dropped as clutter and the frames a kept track missed inside a gap are
-filled by interpolation.
+Per frame: every track predicts its box; detections are assigned to tracks by minimum cost
+``(1 - BEV IoU) + distance / gate``, plus ``class_change`` when the detection's class differs from
+the track's and the two classes may be confused (``CONFUSABLE``: a detector calls a cyclist seen
+from behind or ahead a pedestrian); other class pairs and pairs with no overlap farther than
+the gate are not allowed. Matched tracks update, unmatched detections start tentative tracks
+(births), tracks unseen for more than ``max_age`` frames end (deaths) and shorter gaps
+(occlusions) coast on the motion model. Run offline over a sequence (:func:`track_sequence`),
+tracks seen fewer than ``min_hits`` times are dropped as clutter, every kept track takes the class
+with the highest summed detection score (one object, one class) and the size measured by its
+detections of that class, and the frames it missed inside a gap are filled by interpolation.
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ class TrackerConfig:
     accel: float = 4.0
     meas_sigma: float = 0.25
     fill_gaps: bool = True
+    class_change: float = 0.5
+
+
+# class pairs a detector mixes up on the same object; a track may take detections of either
+CONFUSABLE = {frozenset(("pedestrian", "cyclist"))}
 
 
 @dataclass
@@ -49,8 +57,26 @@ class _Track:
     size: np.ndarray         # (3,)
     score: float
     hits: int = 1
+    size_n: int = 1          # detections averaged into ``size`` (those of the track's class)
     misses: int = 0
     history: dict = field(default_factory=dict)    # frame index -> (Cuboid world, score)
+    votes: dict = field(default_factory=dict)      # label -> summed detection score
+    sizes: dict = field(default_factory=dict)      # label -> list of (size (3,), score)
+
+    def vote(self, d: CuboidLabel, score: float) -> None:
+        self.votes[d.label] = self.votes.get(d.label, 0.0) + score
+        self.sizes.setdefault(d.label, []).append((np.asarray(d.box.size, dtype=np.float64), score))
+
+    def best_label(self) -> str:
+        return max(self.votes, key=lambda k: self.votes[k]) if self.votes else self.label
+
+    def best_size(self) -> np.ndarray:
+        """Score-weighted mean size of the detections of the winning class."""
+        got = self.sizes.get(self.best_label())
+        if not got:
+            return self.size
+        w = np.array([max(s, 1e-3) for _, s in got])
+        return (np.array([z for z, _ in got]) * w[:, None]).sum(0) / w.sum()
 
     def box(self) -> Cuboid:
         return Cuboid(self.x[:3], self.size, self.yaw)
@@ -97,30 +123,30 @@ class Tracker:
         for tr in self.tracks:
             tr.x = F @ tr.x
             tr.P = F @ tr.P @ F.T + Q
-        det_cls = [canonical(d.label) for d in detections]
-        trk_cls = [canonical(tr.label) for tr in self.tracks]
         matched_t, matched_d = set(), set()
-        for cls in sorted(set(det_cls)):
-            di = [k for k, c in enumerate(det_cls) if c == cls]
-            ti = [k for k, c in enumerate(trk_cls) if c == cls]
-            if not ti:
-                continue
-            dboxes = [detections[k].box for k in di]
-            tboxes = [self.tracks[k].box() for k in ti]
+        if self.tracks and detections:
+            det_cls = [canonical(d.label) for d in detections]
+            trk_cls = [canonical(tr.label) for tr in self.tracks]
+            dboxes = [d.box for d in detections]
+            tboxes = [tr.box() for tr in self.tracks]
             iou = iou_matrix(tboxes, dboxes, "bev")
             tc = np.array([b.center[:2] for b in tboxes])
             dc = np.array([b.center[:2] for b in dboxes])
             dist = np.linalg.norm(tc[:, None] - dc[None], axis=2)
             gates = np.array([self._gate(b.size) for b in tboxes])[:, None]
             cost = (1.0 - iou) + dist / gates
-            cost[(iou <= 0.0) & (dist > gates)] = 1e6
+            same = np.array([[a == b for b in det_cls] for a in trk_cls])
+            near = np.array([[frozenset((a, b)) in CONFUSABLE for b in det_cls] for a in trk_cls])
+            cost = cost + np.where(same, 0.0, cfg.class_change)
+            cost[((iou <= 0.0) & (dist > gates)) | ~(same | near)] = 1e6
             rows, cols = linear_sum_assignment(cost)
             for r, c in zip(rows, cols):
                 if cost[r, c] < 1e6:
-                    self._update(self.tracks[ti[r]], detections[di[c]])
-                    self.tracks[ti[r]].history[frame] = (self.tracks[ti[r]].box(), self.tracks[ti[r]].score)
-                    matched_t.add(ti[r])
-                    matched_d.add(di[c])
+                    tr = self.tracks[r]
+                    self._update(tr, detections[c])
+                    tr.history[frame] = (tr.box(), tr.score)
+                    matched_t.add(r)
+                    matched_d.add(c)
         for k, tr in enumerate(self.tracks):
             if k not in matched_t:
                 tr.misses += 1
@@ -138,6 +164,7 @@ class Tracker:
         tr = _Track(self._next, d.label, x, P, d.box.yaw, np.asarray(d.box.size, dtype=np.float64),
                     float(d.score if d.score is not None else 1.0))
         tr.history[frame] = (tr.box(), tr.score)
+        tr.vote(d, tr.score)
         self._next += 1
         self.tracks.append(tr)
 
@@ -148,13 +175,22 @@ class Tracker:
         K = tr.P @ _H.T @ np.linalg.inv(S)
         tr.x = tr.x + K @ (z - _H @ tr.x)
         tr.P = (np.eye(6) - K @ _H) @ tr.P
+        score = float(d.score if d.score is not None else 1.0)
+        tr.vote(d, score)
+        if canonical(d.label) != canonical(tr.label):
+            # the track follows the class its detections vote for; its running size restarts
+            best = tr.best_label()
+            if best != tr.label:
+                tr.label, tr.size, tr.size_n = best, np.asarray(d.box.size, dtype=np.float64), 0
         dyaw = angle_difference(d.box.yaw, tr.yaw)
         if abs(dyaw) > np.pi / 2:                     # a detector's heading may flip by 180°
             dyaw = angle_difference(d.box.yaw + np.pi, tr.yaw)
         tr.yaw = float(tr.yaw + 0.5 * dyaw)
-        n = tr.hits
-        tr.size = (tr.size * n + np.asarray(d.box.size)) / (n + 1)
-        tr.score = max(tr.score, float(d.score if d.score is not None else 1.0))
+        if d.label == tr.label:
+            n = tr.size_n
+            tr.size = (tr.size * n + np.asarray(d.box.size)) / (n + 1)
+            tr.size_n += 1
+        tr.score = max(tr.score, score)
         tr.hits += 1
         tr.misses = 0
 
@@ -191,7 +227,8 @@ def track_sequence(detections: list[list[CuboidLabel]], poses: list[np.ndarray] 
     kept = [tr for tr in tracker.all_tracks() if tr.hits >= cfg.min_hits]
     for new_id, tr in enumerate(sorted(kept, key=lambda tr: min(tr.history)), 1):
         frames = sorted(tr.history)
-        size = tuple(tr.size)
+        size = tuple(float(v) for v in tr.best_size())
+        label = tr.best_label()
         boxes = {f: tr.history[f][0].with_(size=size) for f in frames}
         filled = {}
         if cfg.fill_gaps:
@@ -201,5 +238,5 @@ def track_sequence(detections: list[list[CuboidLabel]], poses: list[np.ndarray] 
         for f, b in {**boxes, **filled}.items():
             score = tr.history[f][1] if f in tr.history else tr.score
             attrs = {"interpolated": True} if f in filled else {}
-            out[f].append(CuboidLabel(b.transformed(T_lidar_world[f]), tr.label, str(new_id), score, "model", attrs))
+            out[f].append(CuboidLabel(b.transformed(T_lidar_world[f]), label, str(new_id), score, "model", attrs))
     return out
