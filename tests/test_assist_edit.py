@@ -10,7 +10,7 @@ import pytest
 from fusionlabel.app import testing
 from fusionlabel.assist import edit_assist as ea
 from fusionlabel.assist.detector import Detector, make_detector
-from fusionlabel.geometry.cuboid import points_in_cuboid
+from fusionlabel.geometry.cuboid import Cuboid, points_in_cuboid
 from fusionlabel.geometry.iou import bev_iou
 from fusionlabel.geometry.transforms import angle_difference, invert_T
 from fusionlabel.io.drives import open_drive
@@ -232,6 +232,33 @@ class GhostDetector(GroundTruthDetector):
         else:
             out.append(CuboidLabel(late.transformed(T_lidar_world), "Car", None, 0.95, "model"))
         return out
+
+
+class RiderFromAheadDetector(Detector):
+    """One cyclist, standing still in the world, that the detector calls a pedestrian (a small box)
+    in frames 1 and 3: seen from ahead, as a detector would."""
+
+    name = "rider"
+    CYCLIST = (1.8, 0.6, 1.7)
+
+    def detect_frame(self, drive, index):
+        T_lidar_world = invert_T(drive.T_world_lidar(index))
+        world = drive.T_world_lidar(0)[:3, :3] @ (15.0, 6.0, -1.0) + drive.T_world_lidar(0)[:3, 3]
+        if index in (1, 3):
+            box = Cuboid(world, (0.8, 0.6, 1.7), 0.3).transformed(T_lidar_world)
+            return [CuboidLabel(box, "Pedestrian", None, 0.7, "model")]
+        box = Cuboid(world, self.CYCLIST, 0.0).transformed(T_lidar_world)
+        return [CuboidLabel(box, "Cyclist", None, 0.9, "model")]
+
+
+def test_tracked_prelabels_give_a_track_one_class(drive, doc):
+    detections = ea.detect_frames(drive, RiderFromAheadDetector(), range(FRAMES))
+    doc.apply(ea.prelabel(doc, drive, 0, (), detections, min_score=0.5, track=True))
+    anns = doc.all_annotations()
+    assert len(anns) == FRAMES and len({a.track_id for a in anns}) == 1
+    assert {a.cls for a in anns} == {"cyclist"}
+    # the frames where it was called a pedestrian take the track's cyclist box
+    assert all(a.box.size == pytest.approx(RiderFromAheadDetector.CYCLIST) for a in anns)
 
 
 def test_prelabel_all_frames_links_tracks(drive, doc):

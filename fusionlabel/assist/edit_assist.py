@@ -107,9 +107,11 @@ def auto_fit(doc: Document, drive, frame: int, selection, keep_yaw: bool = True,
 # ---------------------------------------------------------------------------------- pre-labels
 def link_tracks(drive, frames: list[int], detections: list[list[CuboidLabel]]) -> list[list[CuboidLabel]]:
     """The detections of consecutive ``frames`` with track ids from the tracker (world frame,
-    :func:`fusionlabel.assist.prelabel.track_drive`). Boxes stay as detected; a detection the
-    tracker dropped (a track seen too few times) keeps no track id; boxes the tracker filled into a
-    track's gaps (attribute ``interpolated``) are added."""
+    :func:`fusionlabel.assist.prelabel.track_drive`). Boxes stay as detected, with the class the
+    track voted for: a detection whose class the track overrules (a cyclist seen from ahead, called
+    a pedestrian in that frame) takes the track's box of that frame. A detection the tracker
+    dropped (a track seen too few times) keeps no track id; boxes the tracker filled into a track's
+    gaps (attribute ``interpolated``) are added."""
     from scipy.optimize import linear_sum_assignment
 
     tracked = track_drive(drive, frames, detections)
@@ -121,7 +123,10 @@ def link_tracks(drive, frames: list[int], detections: list[list[CuboidLabel]]) -
             iou = iou_matrix([t.box for t in seen], [d.box for d in labels], "bev")
             for r, c in zip(*linear_sum_assignment(-iou)):
                 if iou[r, c] >= LINK_IOU:
-                    labels[c] = labels[c].with_(track_id=seen[r].track_id)
+                    t = seen[r]
+                    same = t.label == labels[c].label
+                    labels[c] = labels[c].with_(track_id=t.track_id, label=t.label,
+                                                box=labels[c].box if same else t.box)
         out.append(labels + [t for t in trk if t.attributes.get("interpolated")])
     return out
 
