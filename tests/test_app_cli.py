@@ -134,3 +134,39 @@ def test_open_with_a_bad_detector_is_one_line_exit_2_and_changes_nothing(tmp_pat
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and named.format(tmp=tmp_path) in lines[0], out.stderr
     assert not (drive / ".fusionlabel-project").exists()            # checked before anything is created
+
+
+# ------------------------------------------------------------------ a drive folder with several scenes
+def test_open_scene_of_a_tracking_folder(qtbot, tmp_path, tmp_path_factory):
+    """`fusionlabel open DRIVE --scene S` makes S's own project; the project reopens on S and
+    refuses another scene; an unknown scene is one line naming the sequences."""
+    import shutil
+
+    from test_scenes import build_two_sequences
+
+    drive = Path(shutil.copytree(build_two_sequences(tmp_path_factory)[0], tmp_path / "tracking"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = fusionlabel("open", str(drive), "--scene", "1", "--screenshot", str(tmp_path / "shot.png"), env=env)
+    assert out.returncode == 0, out.stderr
+    assert "/0001, frame 000000" in out.stdout and (tmp_path / "shot.png").is_file()
+    project = drive / ".fusionlabel-project-0001"
+    out = fusionlabel("open", str(project), "--scene", "0000", env=env)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert f"{project}: this project is for scene 0001" in out.stderr
+    out = fusionlabel("open", str(drive), "--scene", "0002", env=env)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert "no sequence '0002'; sequences: 0000, 0001" in out.stderr
+    out = fusionlabel("open", str(testing.small_drive()), "--scene", "0001", env=env)
+    assert out.returncode == 2 and "--scene only applies to nuScenes and KITTI tracking folders" in out.stderr
+    # In the app: the project folder opens on its sequence, the drive opens on the one asked for.
+    for path, scene, sequence in ((project, None, "0001"), (drive, "0000", "0000")):
+        app, w = launch(path, frame="-1", scene=scene)
+        qtbot.addWidget(w)
+        try:
+            testing.wait_for_frame(w)
+            assert w.session.drive.sequence == sequence and w.session.project.folder.name.endswith(sequence)
+            assert f"/{sequence}" in w.windowTitle() and w.session.frame == len(w.session.drive) - 1
+        finally:
+            w.close()
+            w.session.close()
+            w.session.project.close()

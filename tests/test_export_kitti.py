@@ -230,6 +230,82 @@ def test_kitti_tracking_round_trip(realdata, tmp_path):
         (realdata / "kitti_tracking" / "calib" / "0001.txt").read_text()
 
 
+def _tracking_folder(realdata: Path, root: Path, seq: str, n_frames: int) -> list[str]:
+    """Frames 0..n-1 of a real KITTI tracking sequence as a tracking folder (its label and calib
+    files, random sweeps, blank images); returns the label lines written."""
+    raw = [line for line in (realdata / "kitti_tracking" / "label_02" / f"{seq}.txt").read_text().splitlines()
+           if line.strip() and int(line.split()[0]) < n_frames]
+    for sub in (f"velodyne/{seq}", f"image_02/{seq}", "calib", "label_02"):
+        (root / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    image = np.zeros((375, 1242, 3), np.uint8)
+    for f in range(n_frames):
+        rng.uniform(-20, 20, (200, 4)).astype(np.float32).tofile(root / "velodyne" / seq / f"{f:06d}.bin")
+        cv2.imwrite(str(root / "image_02" / seq / f"{f:06d}.png"), image)
+    (root / "calib" / f"{seq}.txt").write_text((realdata / "kitti_tracking" / "calib" / f"{seq}.txt").read_text())
+    (root / "label_02" / f"{seq}.txt").write_text("".join(line + "\n" for line in raw))
+    return raw
+
+
+def test_real_tracking_sequence_exports_with_its_dontcare_and_calib(realdata, tmp_path):
+    """A KITTI tracking drive: kitti-tracking export gives back its label file line for line
+    (DontCare regions included) and its calib; KITTI object export keeps each frame's DontCare."""
+    from fusionlabel.io.kitti_tracking import open_kitti_tracking
+
+    if not (realdata / "kitti_tracking" / "label_02" / "0001.txt").is_file():
+        pytest.skip("KITTI tracking labels not found")
+    raw = _tracking_folder(realdata, tmp_path / "src", "0001", 25)
+    drive = open_kitti_tracking(tmp_path / "src")
+    summary = export_drive(drive, "kitti-tracking", tmp_path / "trk", options=quiet(sequence="0001", sensor_data=False))
+    out = (tmp_path / "trk" / "label_02" / "0001.txt").read_text().splitlines()
+    assert sorted(out) == sorted(raw) and summary.objects["DontCare"] == sum(" DontCare " in r for r in raw) > 100
+    assert (tmp_path / "trk" / "calib" / "0001.txt").read_text() == (tmp_path / "src" / "calib" / "0001.txt").read_text()
+    summary = export_drive(drive, "kitti", tmp_path / "obj", options=quiet(sensor_data=False))
+    assert summary.objects["DontCare"] == sum(" DontCare " in r for r in raw)
+    for f in (0, 7, 24):
+        theirs = [d for d in read_kitti_label_file(tmp_path / "src" / "label_02" / "0001.txt", tracking=True)
+                  if d.frame == f and d.type == "DontCare"]
+        ours = [d for d in read_kitti_label_file(tmp_path / "obj" / "label_2" / f"{f:06d}.txt") if d.type == "DontCare"]
+        assert [d.bbox for d in ours] == [d.bbox for d in theirs] and theirs
+        assert (tmp_path / "obj" / "calib" / f"{f:06d}.txt").read_text() == \
+            (tmp_path / "src" / "calib" / "0001.txt").read_text()
+
+
+def test_tracking_drive_dontcare_and_raw_calib_keys(small_sim_drive, tmp_path):
+    """A simulated drive written as a KITTI tracking sequence, with a DontCare region added to frame
+    1 and the raw tracking calib keys (R_rect, Tr_velo_cam, Tr_imu_velo): the KITTI object export
+    writes the region into frame 1 only, and the calibration with KITTI object's key names."""
+    from fusionlabel.io.kitti_tracking import open_kitti_tracking
+    from test_kitti_tracking_import import raw_tracking_calib
+
+    src = tmp_path / "src"
+    export_drive(small_sim_drive, "kitti-tracking", src, options=quiet(camera="cam_front_right", sequence="0005"))
+    region = "1 -1 DontCare -1 -1 -10.000000 100.000000 120.000000 180.000000 170.000000 -1000.000000 " \
+             "-1000.000000 -1000.000000 -10.000000 -1.000000 -1.000000 -1.000000"
+    with open(src / "label_02" / "0005.txt", "a") as f:
+        f.write(region + "\n")
+    calib = src / "calib" / "0005.txt"
+    original = read_kitti_calib(calib)
+    calib.write_text(raw_tracking_calib(calib.read_text()))
+    drive = open_kitti_tracking(src)
+    summary = export_drive(drive, "kitti", tmp_path / "obj", options=quiet(sensor_data=False))
+    assert summary.objects["DontCare"] == 1
+    dontcare = {f: [d for d in read_kitti_label_file(tmp_path / "obj" / "label_2" / f"{f:06d}.txt")
+                    if d.type == "DontCare"] for f in range(3)}
+    assert [len(v) for v in dontcare.values()] == [0, 1, 0]
+    assert dontcare[1][0].bbox == (100.0, 120.0, 180.0, 170.0)
+    written = tmp_path / "obj" / "calib" / "000001.txt"
+    assert "R0_rect:" in written.read_text() and "R_rect" not in written.read_text().replace("R0_rect", "")
+    ours = read_kitti_calib(written)
+    for key in ("R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"):
+        np.testing.assert_array_equal(getattr(ours, key), getattr(original, key))
+    assert sorted(ours.P) == sorted(original.P) and all(np.array_equal(ours.P[k], original.P[k]) for k in ours.P)
+    # The tracking export keeps the region in its frame, and the sequence's calib file as it is.
+    export_drive(drive, "kitti-tracking", tmp_path / "trk", options=quiet(sequence="0005", sensor_data=False))
+    assert region in (tmp_path / "trk" / "label_02" / "0005.txt").read_text().splitlines()
+    assert (tmp_path / "trk" / "calib" / "0005.txt").read_text() == calib.read_text()
+
+
 def test_kitti_tracking_renumbers_string_track_ids(small_sim_drive, tmp_path):
     drive = small_sim_drive
 

@@ -444,3 +444,38 @@ def test_open_read_only_on_request_leaves_the_project_free(project, tmp_path):
             writer.document.apply(SetFrameStatus(2, "done"))
         reader.document.reload()
         assert reader.document.frame_statuses()[:3] == ["new", "done", "done"]
+
+
+def test_schema_1_project_is_migrated_when_opened_for_writing(tmp_path):
+    """The frozen schema-1 database: read-only it is read as it is (no scene); opened for writing it
+    gains drive.scene and schema version 2 in one transaction, with every row kept."""
+    from fusionlabel.model.ontology import DEFAULT_PATH
+
+    drive = make_fake_drive(tmp_path / "drive", n_frames=4, labels=True)
+    folder = tmp_path / "project"
+    folder.mkdir()
+    db = folder / "project.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript((Path(__file__).parent / "data" / "project_log_v1.sql").read_text(encoding="utf-8"))
+    con.close()
+    shutil.copyfile(DEFAULT_PATH, folder / "ontology.yaml")
+
+    def schema() -> tuple[str, list[str], int]:
+        con = sqlite3.connect(db)
+        try:
+            version = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+            columns = [r[1] for r in con.execute("PRAGMA table_info(drive)")]
+            return version, columns, con.execute("SELECT count(*) FROM commands").fetchone()[0]
+        finally:
+            con.close()
+
+    with Project.open(folder, drive_path=drive, read_only=True) as p:
+        assert p.store.schema_version == 1 and p.store.drive_record().scene is None
+        state = memory(p.document)
+    assert schema() == ("1", ["id", "path", "relpath", "name", "n_frames", "frame_ids", "lidar_sizes", "samples"], 14)
+    with Project.open(folder, drive_path=drive) as p:
+        assert p.store.schema_version == 2 and memory(p.document) == state
+        assert p.store.drive_record().scene is None and p.integrity_check() == "ok"
+        assert p.store.drive_record().path == str(drive)          # relinked on the way
+    version, columns, n_commands = schema()
+    assert version == "2" and columns[-1] == "scene" and n_commands == 14

@@ -32,26 +32,32 @@ def is_drive_folder(path: Path) -> bool:
     return drive_layout(path) is not None
 
 
-def open_project(path: str | Path, project_folder: str | Path | None = None):
-    """A Project for ``path``: a drive (its project is opened or created) or a project folder."""
+def open_project(path: str | Path, project_folder: str | Path | None = None, scene: str | None = None):
+    """A Project for ``path``: a drive (its project is opened or created) or a project folder.
+
+    ``scene`` picks the scene of a nuScenes dataroot or the sequence of a KITTI tracking folder;
+    each scene has its own project, and a project opens on the scene it was made for (``scene``,
+    if given, must be that one)."""
     from ..store.project import Project, is_project
 
     path = Path(path)
     if not path.exists():
         raise InputError(path, "no such file or folder (expected a drive or a fusionlabel project)")
     if is_project(path):
-        return Project.open(path)
+        return Project.open(path, scene=scene)
     if not is_drive_folder(path):
         from ..io.drives import LAYOUTS
 
         raise InputError(path, f"neither a drive nor a fusionlabel project (project.sqlite): expected {LAYOUTS}")
-    return Project.open_or_create_for_drive(path, project_folder)
+    return Project.open_or_create_for_drive(path, project_folder, scene=scene)
 
 
-def launch(path: str | Path | None = None, frame: str | None = None, project_folder: str | Path | None = None):
+def launch(path: str | Path | None = None, frame: str | None = None, project_folder: str | Path | None = None,
+           scene: str | None = None):
     """Create the QApplication (if needed), open the project and show the main window.
 
-    Returns (app, window); :func:`run_app` then runs the event loop. ``path`` None = sample_data/.
+    Returns (app, window); :func:`run_app` then runs the event loop. ``path`` None = sample_data/;
+    ``scene`` as in :func:`open_project`.
     """
     if path is None:
         path = sample_data_path()
@@ -73,7 +79,7 @@ def launch(path: str | Path | None = None, frame: str | None = None, project_fol
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication([sys.argv[0] if sys.argv else "fusionlabel"])
     app.setApplicationName("fusionlabel")
-    project = open_project(path, project_folder)
+    project = open_project(path, project_folder, scene)
     try:
         session = Session(project)
         if frame is not None:
@@ -101,12 +107,13 @@ def save_screenshot(window, out: str | Path, timeout: float = 60.0) -> None:
 
 
 def run_app(path: str | Path | None = None, frame: str | None = None,
-            project_folder: str | Path | None = None, screenshot: str | Path | None = None) -> int:
+            project_folder: str | Path | None = None, screenshot: str | Path | None = None,
+            scene: str | None = None) -> int:
     """Open the main window on ``path`` (default: sample_data/) and run the event loop.
 
     With ``screenshot``, save the window once the frame is shown and close instead of running.
     """
-    app, window = launch(path, frame, project_folder)
+    app, window = launch(path, frame, project_folder, scene)
     session = window.session
     if screenshot is not None:
         try:

@@ -16,14 +16,19 @@ from ..errors import InputError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("open", help="open the annotation app on a drive or a project",
-                       description="Open the desktop annotation app. PATH is a drive folder (native or KITTI "
-                                   "object; its project is created on first use and reopened afterwards) or a "
-                                   "project folder. Without PATH, the repository's sample_data/ drive opens.")
+                       description="Open the desktop annotation app. PATH is a drive folder (native, KITTI "
+                                   "object or tracking, nuScenes, SUSTech-style; its project is created on first "
+                                   "use and reopened afterwards) or a project folder. Without PATH, the "
+                                   "repository's sample_data/ drive opens.")
     p.add_argument("path", nargs="?", type=Path, default=None, help="drive or project folder (default: sample_data)")
     p.add_argument("--frame", default=None, help="start at this frame ID (e.g. 000001) or index (0, -1)")
+    p.add_argument("--scene", default=None,
+                   help="nuScenes dataroot: scene name, token or index; KITTI tracking folder: sequence (0003 or 3). "
+                        "Each scene gets its own project (DRIVE/.fusionlabel-project-<scene>); a project reopens "
+                        "on its own scene")
     p.add_argument("--project", type=Path, default=None,
-                   help="project folder to use for a drive (default: DRIVE/.fusionlabel-project, or a user folder "
-                        "when the drive is read-only)")
+                   help="project folder to use for a drive (default: DRIVE/.fusionlabel-project[-SCENE], or a user "
+                        "folder when the drive is read-only)")
     p.add_argument("--detector", metavar="SPEC", default=None,
                    help="pre-label detector of the project, saved in it for Ctrl+P: builtin | onnx:MODEL.onnx | "
                         "predictions:DIR_OR_JSON")
@@ -69,11 +74,11 @@ def detector_settings(args: argparse.Namespace) -> dict:
     return out
 
 
-def save_settings(path: Path | None, project_folder: Path | None, settings: dict) -> None:
-    """Open (or create) the project of ``path`` and save ``settings`` in it."""
+def save_settings(path: Path | None, project_folder: Path | None, settings: dict, scene: str | None = None) -> None:
+    """Open (or create) the project of ``path`` (on ``scene``) and save ``settings`` in it."""
     from ..app.main import open_project, sample_data_path
 
-    project = open_project(sample_data_path() if path is None else path, project_folder)
+    project = open_project(sample_data_path() if path is None else path, project_folder, scene)
     try:
         if project.read_only:
             raise InputError(project.folder, f"cannot save the detector settings: {project.read_only_reason}")
@@ -89,5 +94,6 @@ def run(args: argparse.Namespace) -> int:
     settings = detector_settings(args)
     if settings:
         check_display()                 # before saving: a run that cannot show the app changes nothing
-        save_settings(args.path, args.project, settings)
-    return run_app(args.path, frame=args.frame, project_folder=args.project, screenshot=args.screenshot)
+        save_settings(args.path, args.project, settings, args.scene)
+    return run_app(args.path, frame=args.frame, project_folder=args.project, screenshot=args.screenshot,
+                   scene=args.scene)

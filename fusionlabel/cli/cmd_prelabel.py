@@ -30,8 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "keeps human and imported labels and the pre-labels you edited, replaces "
                                    "the untouched pre-labels of the earlier run, and writes no pre-label "
                                    "over a kept one (the same rule as Ctrl+P in the app).")
-    p.add_argument("drive", type=Path, help="drive folder (native or KITTI object), or a project folder "
-                                            "(pre-labels are stored in the project as one undoable edit)")
+    p.add_argument("drive", type=Path, help="drive folder (native, KITTI object or tracking, nuScenes, SUSTech-style), "
+                                            "or a project folder (pre-labels are stored in the project as one "
+                                            "undoable edit)")
+    p.add_argument("--scene", default=None,
+                   help="nuScenes dataroot: scene name, token or index; KITTI tracking folder: sequence (0003 or 3). "
+                        "A project uses the scene it was made for (--scene, if given, must name it)")
     p.add_argument("--detector", default="builtin",
                    help="builtin | onnx:MODEL.onnx | predictions:DIR_OR_JSON (default builtin)")
     p.add_argument("--config", type=Path, help="YAML settings of the builtin or ONNX detector (e.g. per rig)")
@@ -62,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if _is_project(args.drive) and args.out is None:
         from ..store.project import Project
 
-        with Project.open(args.drive) as project:
+        with Project.open(args.drive, scene=args.scene) as project:
             if project.read_only:
                 raise InputError(args.drive, project.read_only_reason or "project is read-only")
             frames = _frames(args.frames, len(project.drive), args.drive)
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.out is None:
             raise InputError(args.drive, "give --out DIR for pre-labels of a drive", where="--out")
-        drive = open_drive(args.drive)
+        drive = open_drive(args.drive, args.scene)
         frames = _frames(args.frames, len(drive), args.drive)
         report = prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
                           progress=not args.quiet)

@@ -7,8 +7,9 @@ the projection; occlusion is estimated from LiDAR returns (see :mod:`fusionlabel
 
 Untouched imported KITTI objects (``source == "import"`` with KITTI's fields in their attributes
 and an alpha that still agrees with the box) keep their original 2D box, truncation, occlusion and
-alpha. When the drive is a KITTI object folder, its calibration files are copied unchanged and its
-DontCare regions are re-read from the source label files and written back.
+alpha. When the drive is a KITTI object folder or KITTI tracking sequence, its calibration is
+copied (unchanged, or with KITTI object's key names where a tracking file uses the raw ``R_rect`` /
+``Tr_velo_cam`` ones) and its DontCare regions are re-read from the source label files and written back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..geometry.transforms import angle_difference, invert_T, normalize_angle
-from ..io.kitti import kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
+from ..io.kitti import KittiCalib, KittiLabelLine, kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
+from ..io.kitti_tracking import KittiTrackingDrive
 from ..model.annotation import CuboidLabel
 from .base import Exporter, ExportError
 from .classes import KITTI_TYPES, kitti_type
@@ -66,6 +68,10 @@ def _geometry_key(kind: str, *values: float) -> tuple[str, ...]:
     return (kind, *(f"{v:.2f}".replace("-0.00", "0.00") for v in values))
 
 
+def _calib_rows(rows: dict[str, np.ndarray]) -> str:
+    return "".join(f"{k}: " + " ".join(f"{v:.12e}" for v in np.asarray(m).ravel()) + "\n" for k, m in rows.items())
+
+
 def _calib_text(K: np.ndarray, T_cam_lidar: np.ndarray, T_lidar_vehicle: np.ndarray) -> str:
     P = np.zeros((3, 4))
     P[:, :3] = K
@@ -73,7 +79,21 @@ def _calib_text(K: np.ndarray, T_cam_lidar: np.ndarray, T_lidar_vehicle: np.ndar
     rows["R0_rect"] = np.eye(3)
     rows["Tr_velo_to_cam"] = T_cam_lidar[:3]
     rows["Tr_imu_to_velo"] = T_lidar_vehicle[:3]
-    return "".join(f"{k}: " + " ".join(f"{v:.12e}" for v in np.asarray(m).ravel()) + "\n" for k, m in rows.items())
+    return _calib_rows(rows)
+
+
+def object_calib_text(calib: KittiCalib) -> str:
+    """The file's own text when it uses KITTI object's key names, else the same matrices written
+    with them (KITTI tracking's raw files say ``R_rect``, ``Tr_velo_cam``, ``Tr_imu_velo``)."""
+    text = calib.path.read_text(encoding="utf-8")
+    keys = {line.split(":", 1)[0].strip() for line in text.splitlines() if ":" in line}
+    if {"R0_rect", "Tr_velo_to_cam"} <= keys and ("Tr_imu_to_velo" in keys or calib.Tr_imu_to_velo is None):
+        return text
+    rows = {f"P{i}": P for i, P in sorted(calib.P.items())}
+    rows["R0_rect"], rows["Tr_velo_to_cam"] = calib.R0_rect, calib.Tr_velo_to_cam
+    if calib.Tr_imu_to_velo is not None:
+        rows["Tr_imu_to_velo"] = calib.Tr_imu_to_velo
+    return _calib_rows(rows)
 
 
 class KittiExporter(Exporter):
@@ -108,15 +128,38 @@ class KittiExporter(Exporter):
         self.frame_list: list[str] = []
         self.outside = 0
         self.tracked = 0
+        self._sequence_labels: dict[Path, dict[int, list[KittiLabelLine]]] = {}
 
     def kitti_sources(self, i: int) -> tuple[Path | None, Path | None]:
-        """(calib, label) files of a KITTI object drive for frame ``i`` (None where absent)."""
+        """(calib, label) files of frame ``i`` of a KITTI drive (None where absent): ``calib/<frame>.txt``
+        and ``label_2/<frame>.txt`` of an object folder, ``calib/<seq>.txt`` and ``label_02/<seq>.txt``
+        of a tracking sequence (the label file holds every frame: see :meth:`source_label_lines`)."""
         f = self.drive.frames[i]
-        if f.lidar_path.parent.name != "velodyne":
+        folder = f.lidar_path.parent
+        if isinstance(self.drive, KittiTrackingDrive) and folder.parent.name == "velodyne":
+            root = folder.parent.parent
+            calib, label = root / "calib" / f"{folder.name}.txt", root / "label_02" / f"{folder.name}.txt"
+        elif folder.name == "velodyne":
+            root = folder.parent
+            calib, label = root / "calib" / f"{f.frame_id}.txt", root / "label_2" / f"{f.frame_id}.txt"
+        else:
             return None, None
-        root = f.lidar_path.parent.parent
-        calib, label = root / "calib" / f"{f.frame_id}.txt", root / "label_2" / f"{f.frame_id}.txt"
         return (calib if calib.is_file() else None), (label if label.is_file() else None)
+
+    def source_label_lines(self, i: int) -> list[KittiLabelLine] | None:
+        """The lines (DontCare included) of frame ``i`` in the drive's own KITTI label file, None when
+        there is none or the exported camera is not the one it describes (image_2)."""
+        _, path = self.kitti_sources(i)
+        if path is None or self.camera != "image_2":
+            return None
+        if not isinstance(self.drive, KittiTrackingDrive):
+            return read_kitti_label_file(path)
+        if path not in self._sequence_labels:       # one file for the sequence: read it once
+            by_frame: dict[int, list[KittiLabelLine]] = {}
+            for line in read_kitti_label_file(path, tracking=True):
+                by_frame.setdefault(line.frame, []).append(line)
+            self._sequence_labels[path] = by_frame
+        return self._sequence_labels[path].get(int(self.drive.frames[i].lidar_path.stem), [])
 
     # ------------------------------------------------------------------ objects
     def _keep_imported(self, lab: CuboidLabel, geometry: tuple[str, ...], alpha_now: float,
@@ -151,8 +194,7 @@ class KittiExporter(Exporter):
         labels = self.labels(i)
         views = None
         lines = []
-        _, src_label = self.kitti_sources(i)
-        source = read_kitti_label_file(src_label) if src_label is not None and self.camera == "image_2" else None
+        source = self.source_label_lines(i)
         source_lines = None if source is None else {
             _geometry_key(d.type, *d.dimensions_hwl, *d.location, d.rotation_y): tuple(f"{v:.2f}" for v in d.bbox)
             for d in source if d.type != "DontCare"}
@@ -204,7 +246,8 @@ class KittiExporter(Exporter):
         """(T_rect_velo, calib file text) for frame ``i``."""
         src_calib, _ = self.kitti_sources(i)
         if src_calib is not None and self.camera == "image_2":
-            return read_kitti_calib(src_calib).T_rect_velo, src_calib.read_text(encoding="utf-8")
+            calib = read_kitti_calib(src_calib)
+            return calib.T_rect_velo, object_calib_text(calib)
         rig = self.drive.rig(i)
         T_cam_lidar = self.drive.T_cam_lidar(i, self.camera)
         K = pinhole_of(rig.camera(self.camera).camera).K

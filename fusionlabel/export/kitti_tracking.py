@@ -7,7 +7,9 @@ As in KITTI's tracking files, values have 6 decimals and truncation is an intege
 Frames are numbered by their index in the drive. Track IDs that are all non-negative integers are
 kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks.txt`` maps them
 back). A sequence has one calibration: the rig's static LiDAR -> camera transform, so 3D boxes are
-written in that rectified frame; 2D boxes still use each frame's exact geometry.
+written in that rectified frame; 2D boxes still use each frame's exact geometry. From a KITTI
+tracking sequence (or KITTI object folder) the source calibration file is copied as it is and the
+DontCare regions of the source label file are written back in their frames.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The project database: SQLite in WAL mode with ``synchronous=FULL``, one transaction per command.
 
-Tables (schema version 1):
+Tables (schema version 2):
 
 - ``annotations``  current state, one row per cuboid (box columns in the frame's LiDAR frame);
 - ``commands``     the command log: bound commands as JSON with state done / undone / discarded,
@@ -9,7 +9,13 @@ Tables (schema version 1):
 - ``history``      audit trail: every apply / undo / redo with its time;
 - ``frame_status`` per-frame status other than ``new``;
 - ``settings``     JSON values (current frame, view settings);
-- ``meta``         schema version and id counters; ``drive``: path and fingerprint of the drive.
+- ``meta``         schema version and id counters; ``drive``: path, scene and fingerprint of the drive.
+
+Schema versions: 1 had no ``drive.scene``; 2 added it (the nuScenes scene or KITTI tracking
+sequence the project was made for). A version-1 database opened for writing is migrated in place,
+in one transaction (:data:`MIGRATIONS`); opened read-only it is read as it is, without a scene.
+A fusionlabel that reads only version 1 refuses a version-2 database with "schema version 2 is
+not supported" (its data is untouched).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from ..model.commands import Command, command_from_json, cuboid_from_dict
 from ..model.annotation import CuboidLabel
 from ..model.document import Annotation, Delta
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,7 +46,8 @@ CREATE TABLE drive (
     n_frames INTEGER NOT NULL,
     frame_ids TEXT NOT NULL,       -- JSON list
     lidar_sizes TEXT NOT NULL,     -- JSON list of byte sizes, -1 = missing
-    samples TEXT NOT NULL          -- JSON {frame id: SHA-1 of the first 64 KiB of its sweep} for 3 frames
+    samples TEXT NOT NULL,         -- JSON {frame id: SHA-1 of the first 64 KiB of its sweep} for 3 frames
+    scene TEXT                     -- nuScenes scene or KITTI tracking sequence name, NULL for other drives (v2)
 );
 CREATE TABLE annotations (
     uid TEXT PRIMARY KEY,
@@ -78,6 +85,12 @@ CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+# version -> statements that bring a database of that version to the next one (run in one transaction)
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE drive ADD COLUMN scene TEXT",),
+}
+
+
 class StoreError(InputError):
     """The project database is missing, from a newer version, or inconsistent."""
 
@@ -106,6 +119,7 @@ class DriveRecord:
     frame_ids: list[str]
     lidar_sizes: list[int]
     samples: dict[str, str]
+    scene: str | None = None       # the scene / sequence of a drive folder holding several
 
 
 def _now_us() -> int:
@@ -162,9 +176,10 @@ class ProjectStore:
             con.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema_version", json.dumps(SCHEMA_VERSION)), ("next_track", "1"), ("next_seq", "0"),
                 ("created_us", json.dumps(_now_us()))])
-            con.execute("INSERT INTO drive VALUES (1, ?, ?, ?, ?, ?, ?, ?)", (
-                drive.path, drive.relpath, drive.name, len(drive.frame_ids), json.dumps(drive.frame_ids),
-                json.dumps(drive.lidar_sizes), json.dumps(drive.samples)))
+            con.execute("INSERT INTO drive (id, path, relpath, name, n_frames, frame_ids, lidar_sizes, samples, scene) "
+                        "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)", (
+                            drive.path, drive.relpath, drive.name, len(drive.frame_ids), json.dumps(drive.frame_ids),
+                            json.dumps(drive.lidar_sizes), json.dumps(drive.samples), drive.scene))
             con.execute("COMMIT")
         except BaseException:
             if con.in_transaction:
@@ -185,17 +200,42 @@ class ProjectStore:
         con.execute("PRAGMA synchronous=FULL")
         con.execute("PRAGMA foreign_keys=ON")
 
-    def _check_schema(self) -> None:
+    def _read_schema_version(self) -> int:
         try:
             row = self._con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as e:
             raise StoreError(self.path, f"not a fusionlabel project database ({e})") from None
         if row is None:
             raise StoreError(self.path, "no schema version in table meta: not a fusionlabel project database")
-        version = json.loads(row[0])
-        if version != SCHEMA_VERSION:
+        try:
+            version = json.loads(row[0])
+        except ValueError:
+            version = row[0]
+        if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
             raise StoreError(self.path, f"schema version {version} is not supported (this fusionlabel reads "
-                                        f"version {SCHEMA_VERSION})", where="meta.schema_version")
+                                        f"versions 1 to {SCHEMA_VERSION}; a newer fusionlabel made this project)",
+                             where="meta.schema_version")
+        return version
+
+    def _check_schema(self) -> None:
+        """Read the schema version; bring an older database up to date unless read-only."""
+        self.schema_version = self._read_schema_version()
+        if self.schema_version == SCHEMA_VERSION or self.read_only:
+            return
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._read_schema_version()      # another process may have migrated meanwhile
+            while version < SCHEMA_VERSION:
+                for statement in MIGRATIONS[version]:
+                    con.execute(statement)
+                version += 1
+                con.execute("UPDATE meta SET value=? WHERE key='schema_version'", (json.dumps(version),))
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        self.schema_version = version
 
     def close(self) -> None:
         with self._lock:
@@ -229,16 +269,18 @@ class ProjectStore:
 
     # ------------------------------------------------------------------ drive reference
     def drive_record(self) -> DriveRecord:
+        scene = "scene" if self.schema_version >= 2 else "NULL"   # a version-1 database opened read-only
         with self._lock:
             row = self._db().execute(
-                "SELECT path, relpath, name, frame_ids, lidar_sizes, samples FROM drive WHERE id=1").fetchone()
+                f"SELECT path, relpath, name, frame_ids, lidar_sizes, samples, {scene} FROM drive WHERE id=1").fetchone()
         if row is None:
             raise StoreError(self.path, "the project has no drive reference", where="table drive")
-        return DriveRecord(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), json.loads(row[5]))
+        return DriveRecord(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), json.loads(row[5]), row[6])
 
-    def update_drive_path(self, path: str, relpath: str | None) -> None:
+    def update_drive_reference(self, path: str, relpath: str | None, scene: str | None) -> None:
+        """Remember where the drive is now (and its scene, for a project made before scenes were kept)."""
         with self._transaction() as con:
-            con.execute("UPDATE drive SET path=?, relpath=? WHERE id=1", (path, relpath))
+            con.execute("UPDATE drive SET path=?, relpath=?, scene=? WHERE id=1", (path, relpath, scene))
 
     # ------------------------------------------------------------------ Store protocol
     def load_state(self) -> StoredState:

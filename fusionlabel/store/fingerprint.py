@@ -32,8 +32,23 @@ def _head_hash(path: Path) -> str:
         return "missing"
 
 
+def drive_scene(drive: Drive) -> str | None:
+    """The scene of a drive read from a folder that holds several: the nuScenes scene name
+    (``scene-0061``) or the KITTI tracking sequence (``0003``); None for other layouts. This is the
+    name a project records and reopens the drive with, whatever ``--scene`` spelling chose it
+    (a sequence number, a scene token or index)."""
+    from ..io.kitti_tracking import KittiTrackingDrive
+    from ..io.nuscenes import NuScenesDrive
+
+    if isinstance(drive, KittiTrackingDrive):
+        return drive.sequence
+    if isinstance(drive, NuScenesDrive):
+        return drive.scene["name"]
+    return None
+
+
 def drive_record(drive: Drive, drive_path: Path, project_folder: Path) -> DriveRecord:
-    """The record a project keeps of its drive (absolute and project-relative path, fingerprint)."""
+    """The record a project keeps of its drive (absolute and project-relative path, scene, fingerprint)."""
     drive_path = Path(drive_path).absolute()
     try:
         relpath = os.path.relpath(drive_path, Path(project_folder).absolute())
@@ -43,7 +58,7 @@ def drive_record(drive: Drive, drive_path: Path, project_folder: Path) -> DriveR
     picks = sorted({0, n // 2, n - 1}) if n else []
     samples = {drive.frames[i].frame_id: _head_hash(drive.frames[i].lidar_path) for i in picks}
     return DriveRecord(str(drive_path), relpath, drive.name, [f.frame_id for f in drive.frames],
-                       [_size(f.lidar_path) for f in drive.frames], samples)
+                       [_size(f.lidar_path) for f in drive.frames], samples, drive_scene(drive))
 
 
 def fingerprint_differences(stored: DriveRecord, current: DriveRecord, limit: int = 3) -> list[str]:

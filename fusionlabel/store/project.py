@@ -7,14 +7,20 @@
       ontology.yaml                   the project's classes (docs/ontology.md)
       project.lock                    flock-ed by the process that may write; holds its pid
 
-The drive itself is only referenced (absolute path, path relative to the project, fingerprint)
-and never modified. A second process opening the same project gets it read-only and is told why.
+The drive itself is only referenced (absolute path, path relative to the project, scene,
+fingerprint) and never modified. A second process opening the same project gets it read-only and
+is told why.
+
+A drive folder holding several scenes (a nuScenes dataroot, a KITTI tracking folder with several
+sequences) gets one project per scene: ``<drive>/.fusionlabel-project-<scene>``. A project records
+its scene and reopens the drive on it; asked for another scene, it refuses and names its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,8 +35,8 @@ from ..model.commands import Batch, Command, CreateCuboid
 from ..model.document import Document
 from ..model.drive import Drive
 from ..model.ontology import DEFAULT_PATH, Ontology, OntologyError
-from .db import ProjectStore
-from .fingerprint import drive_record, fingerprint_differences
+from .db import ProjectStore, StoreError
+from .fingerprint import drive_record, drive_scene, fingerprint_differences
 from .lock import ProjectLock
 
 DB_NAME = "project.sqlite"
@@ -70,15 +76,38 @@ def _folder_writable(folder: Path) -> bool:
         return False
 
 
-def default_project_folder(drive_path: str | Path) -> Path:
+def default_project_folder(drive_path: str | Path, scene: str | None = None) -> Path:
     """``<drive>/.fusionlabel-project`` if it exists or the drive folder is writable, else a
-    folder under :func:`user_projects_dir` named after the drive and a hash of its path."""
+    folder under :func:`user_projects_dir` named after the drive and a hash of its path.
+
+    ``scene`` (a scene or sequence *name*, as :func:`~fusionlabel.store.fingerprint.drive_scene`
+    gives it) appends ``-<scene>``: each scene of a drive folder has its own project."""
     drive_path = Path(drive_path).absolute()
-    inside = drive_path / DEFAULT_FOLDER_NAME
+    suffix = "" if scene is None else "-" + re.sub(r"[^A-Za-z0-9._-]", "_", scene)
+    inside = drive_path / (DEFAULT_FOLDER_NAME + suffix)
     if is_project(inside) or (drive_path.is_dir() and _folder_writable(drive_path)):
         return inside
     digest = hashlib.sha1(str(drive_path).encode()).hexdigest()[:12]
-    return user_projects_dir() / f"{drive_path.name or 'drive'}-{digest}"
+    return user_projects_dir() / f"{drive_path.name or 'drive'}-{digest}{suffix}"
+
+
+def _holds_scene(folder: Path, drive: Drive, drive_path: Path, scene: str) -> bool:
+    """Whether ``folder`` holds the project of ``drive`` (scene ``scene``): it recorded that scene,
+    or, made before projects recorded scenes, its fingerprint matches. For the scene-less default
+    folder of a drive opened on a scene, so that such an older project is still found."""
+    if not is_project(folder):
+        return False
+    try:
+        store = ProjectStore(folder / DB_NAME, read_only=True, read_only_reason="looking up its scene")
+    except StoreError:
+        return False
+    try:
+        rec = store.drive_record()
+    finally:
+        store.close()
+    if rec.scene is not None:
+        return rec.scene == scene
+    return not fingerprint_differences(rec, drive_record(drive, drive_path, folder))
 
 
 @dataclass
@@ -115,17 +144,24 @@ class Project:
     # ------------------------------------------------------------------ opening
     @classmethod
     def create(cls, folder: str | Path, drive_path: str | Path, ontology_path: str | Path | None = None,
-               import_labels: bool = False) -> "Project":
+               import_labels: bool = False, scene: str | None = None) -> "Project":
         """Create a project for a drive in ``folder`` (created if needed; must not hold a project).
 
         The ontology file (default: the built-in one) is validated and copied into the project.
         With ``import_labels`` the drive's own labels become the first command (undoable).
+        ``scene`` picks the scene of a nuScenes dataroot or the sequence of a KITTI tracking folder
+        (as :func:`~fusionlabel.io.drives.open_drive`); the project records its name.
         """
+        drive_path = Path(drive_path).absolute()
+        return cls._create(folder, drive_path, open_drive(drive_path, scene), ontology_path, import_labels)
+
+    @classmethod
+    def _create(cls, folder: str | Path, drive_path: Path, drive: Drive, ontology_path: str | Path | None,
+                import_labels: bool) -> "Project":
+        """:meth:`create` with the drive already open."""
         folder = Path(folder).absolute()
         if is_project(folder):
             raise ProjectError(folder, "already holds a project; open it instead")
-        drive_path = Path(drive_path).absolute()
-        drive = open_drive(drive_path)
         if len(drive) == 0:
             raise DriveError(drive_path, "the drive has no frames")
         source = Path(ontology_path) if ontology_path is not None else DEFAULT_PATH
@@ -149,10 +185,21 @@ class Project:
         return project
 
     @classmethod
-    def open(cls, folder: str | Path, drive_path: str | Path | None = None, read_only: bool = False) -> "Project":
+    def open(cls, folder: str | Path, drive_path: str | Path | None = None, read_only: bool = False,
+             scene: str | None = None) -> "Project":
         """Open an existing project. ``drive_path`` relinks a drive that was moved (its fingerprint
         must still match). Read-only, and saying so, when another process holds the project;
-        ``read_only=True`` asks for that (exporters, QA) and leaves the project free for an editor."""
+        ``read_only=True`` asks for that (exporters, QA) and leaves the project free for an editor.
+
+        The drive opens on the scene the project recorded. ``scene``, when given, must name that
+        scene (any spelling :func:`~fusionlabel.io.drives.open_drive` accepts); another scene raises
+        ProjectError naming the project's own."""
+        return cls._open(folder, drive_path, read_only, scene, None)
+
+    @classmethod
+    def _open(cls, folder: str | Path, drive_path: str | Path | None, read_only: bool, scene: str | None,
+              drive: Drive | None) -> "Project":
+        """:meth:`open`, with the drive at ``drive_path`` already open when ``drive`` is given."""
         folder = Path(folder).absolute()
         if not is_project(folder):
             raise ProjectError(folder, f"not a fusionlabel project: no {DB_NAME} in this folder")
@@ -170,7 +217,7 @@ class Project:
         try:
             store = ProjectStore(folder / DB_NAME, read_only=reason is not None, read_only_reason=reason)
             try:
-                drive = cls._open_drive(folder, store, drive_path)
+                drive = cls._open_drive(folder, store, drive_path, scene, drive)
             except BaseException:
                 store.close()
                 raise
@@ -183,20 +230,35 @@ class Project:
 
     @classmethod
     def open_or_create_for_drive(cls, drive_path: str | Path, folder: str | Path | None = None,
-                                 import_labels: bool = True) -> "Project":
+                                 import_labels: bool = True, scene: str | None = None) -> "Project":
         """Open the project of a drive, creating it on first use. ``drive_path`` may also be a
-        project folder. Default folder: :func:`default_project_folder`. A new project starts with
-        the drive's own labels (one undoable command) unless ``import_labels`` is False."""
+        project folder. Default folder: :func:`default_project_folder`, with the scene's name for a
+        drive folder holding scenes (``.fusionlabel-project-<scene>``: one project per scene; a
+        scene-less ``.fusionlabel-project`` that holds this scene's project, made before projects
+        were kept per scene, is used instead). ``scene`` as in :meth:`create`. A new project starts
+        with the drive's own labels (one undoable command) unless ``import_labels`` is False."""
         drive_path = Path(drive_path).absolute()
         if is_project(drive_path):
-            return cls.open(drive_path)
-        folder = Path(folder).absolute() if folder is not None else default_project_folder(drive_path)
+            return cls.open(drive_path, scene=scene)
+        if folder is not None:
+            folder = Path(folder).absolute()
+            if is_project(folder):
+                return cls.open(folder, drive_path=drive_path, scene=scene)
+            return cls.create(folder, drive_path, import_labels=import_labels, scene=scene)
+        drive = open_drive(drive_path, scene)
+        name = drive_scene(drive)
+        folder = default_project_folder(drive_path, name)
+        if name is not None and not is_project(folder):
+            older = default_project_folder(drive_path)
+            if _holds_scene(older, drive, drive_path, name):
+                folder = older
         if is_project(folder):
-            return cls.open(folder, drive_path=drive_path)
-        return cls.create(folder, drive_path, import_labels=import_labels)
+            return cls._open(folder, drive_path, False, scene, drive)
+        return cls._create(folder, drive_path, drive, None, import_labels)
 
     @staticmethod
-    def _open_drive(folder: Path, store: ProjectStore, drive_path: str | Path | None) -> Drive:
+    def _open_drive(folder: Path, store: ProjectStore, drive_path: str | Path | None, scene: str | None,
+                    drive: Drive | None) -> Drive:
         rec = store.drive_record()
         if drive_path is not None:
             candidates = [Path(drive_path).absolute()]
@@ -212,14 +274,21 @@ class Project:
                                             f"{rec.path}); if it moved, open the project with its new path "
                                             "(fusionlabel open NEW_DRIVE --project PROJECT, or "
                                             "Project.open(folder, drive_path=NEW_DRIVE))")
-        drive = open_drive(found)
+        if drive is None:
+            drive = open_drive(found, scene if scene is not None else rec.scene)
         current = drive_record(drive, found, folder)
+        if rec.scene is not None and current.scene != rec.scene:
+            raise ProjectError(folder, f"this project is for scene {rec.scene} of drive {found}, not scene "
+                                       f"{current.scene}; each scene has its own project: open the drive "
+                                       f"with --scene {current.scene} and without --project")
         diffs = fingerprint_differences(rec, current)
         if diffs:
             raise ProjectError(found, "this is not the drive the project was made for, or it changed since: "
                                       + "; ".join(diffs) + f" (project {folder})")
-        if (current.path != rec.path or current.relpath != rec.relpath) and not store.read_only:
-            store.update_drive_path(current.path, current.relpath)
+        if (current.path, current.relpath, current.scene) != (rec.path, rec.relpath, rec.scene) \
+                and not store.read_only:
+            # the scene too: a project made before projects recorded scenes learns its own here
+            store.update_drive_reference(current.path, current.relpath, current.scene)
         return drive
 
     @staticmethod
@@ -316,10 +385,10 @@ class Project:
         return report
 
 
-def open_project_or_drive(path: str | Path) -> Project:
-    """What ``fusionlabel open PATH`` does: a project folder opens as is; a drive opens (or gets)
-    its default project."""
+def open_project_or_drive(path: str | Path, scene: str | None = None) -> Project:
+    """What ``fusionlabel open PATH [--scene S]`` does: a project folder opens as is; a drive opens
+    (or gets) its default project (one per scene of a drive folder holding scenes)."""
     path = Path(path)
     if not path.exists():
         raise ProjectError(path, "no such file or folder")
-    return Project.open_or_create_for_drive(path)
+    return Project.open_or_create_for_drive(path, scene=scene)
