@@ -21,7 +21,7 @@ def open_source(path: str | Path, scene: str | None = None) -> Iterator[tuple[Dr
 
     path = Path(path)
     if path.is_dir() and is_project(path):
-        project = Project.open(path)
+        project = Project.open(path, scene=scene)
         try:
             doc = project.document
             yield project.drive, (lambda i: [a.label for a in doc.annotations(i)]), f"project {path}"
