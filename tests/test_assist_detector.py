@@ -431,11 +431,49 @@ def test_real_scooter_riders_seen_from_the_side_are_cyclists(realdata):
             assert best.label == "Cyclist" and bev_iou(best.box, rider.box) >= 0.25, (frame, rider.track_id)
 
 
+def _person(x, y):
+    """Two legs, a torso and a head, standing at (x, y) (as in :func:`scene`)."""
+    ped = box_on_ground(x, y, (0.6, 0.6, 1.75), 0.0)
+    pb = ped.center[2] - ped.height / 2
+    return [ped.with_(size=(0.15, 0.15, 0.9), center=(x, y + dy, pb + 0.45)) for dy in (-0.15, 0.15)] + \
+        [ped.with_(size=(0.25, 0.45, 0.6), center=(x, y, pb + 1.2)),
+         ped.with_(size=(0.2, 0.2, 0.25), center=(x, y, pb + 1.62))]
+
+
+def test_two_people_side_by_side_are_two_pedestrians():
+    """0.6 m apart, shoulder to shoulder, they are one cluster; two heads make them two people."""
+    points, hit = _facing_sweep(_person(10.0, 4.7) + _person(10.0, 5.3))
+    dets = [d for d in GeometricDetector().detect(points) if d.score >= 0.5]
+    people = [d for d in dets if d.label == "Pedestrian"]
+    assert len(people) == 2 and len(dets) == 2
+    ys = sorted(d.box.center[1] for d in people)
+    assert ys[0] == pytest.approx(4.7, abs=0.2) and ys[1] == pytest.approx(5.3, abs=0.2)
+
+
+@pytest.mark.realdata
+def test_real_people_walking_side_by_side_are_both_found(kitti_object):
+    """KITTI 000134: two people 0.6 m apart, 22 m away, one cluster; both are found."""
+    from fusionlabel.io.kitti import label_from_kitti, read_kitti_calib, read_kitti_label_file
+    from fusionlabel.io.pointcloud import read_points
+
+    calib = read_kitti_calib(kitti_object / "calib" / "000134.txt")
+    path = kitti_object / "label_2" / "000134.txt"
+    people = [label_from_kitti(line, calib.T_velo_rect, path, k + 1)
+              for k, line in enumerate(read_kitti_label_file(path)) if line.type == "Pedestrian"]
+    pair = [p for p in people if abs(p.box.center[1] - 11.9) < 0.3]
+    assert len(pair) == 2
+    dets = [d for d in GeometricDetector().detect(read_points(kitti_object / "velodyne" / "000134.bin"))
+            if d.score >= 0.5 and d.label == "Pedestrian"]
+    iou = iou_matrix([p.box for p in pair], [d.box for d in dets])
+    best = iou.argmax(axis=1)
+    assert best[0] != best[1] and iou[0, best[0]] >= 0.25 and iou[1, best[1]] >= 0.25
+
+
 @pytest.mark.realdata
 def test_real_cyclist_beside_bollards_is_peeled_from_them(kitti_object):
     """KITTI 000134: the cyclist 19 m away rides past a row of bollards that gap bridging joins to
     him; no class explains the joined cluster, its largest piece on a fine grid is the cyclist."""
-    from fusionlabel.io.kitti import read_kitti_calib, read_kitti_label_file, label_from_kitti
+    from fusionlabel.io.kitti import label_from_kitti, read_kitti_calib, read_kitti_label_file
     from fusionlabel.io.pointcloud import read_points
 
     calib = read_kitti_calib(kitti_object / "calib" / "000134.txt")
@@ -482,7 +520,7 @@ def test_real_data_quality_does_not_regress(realdata):
     r = evaluate(frames, EvalSettings(score_threshold=0.5))
     car = r["classes"]["car"]
     assert car["recall"] >= 0.75 and car["precision"] >= 0.62
-    assert r["classes"]["pedestrian"]["recall"] >= 0.45
+    assert r["classes"]["pedestrian"]["recall"] >= 0.5
     assert r["classes"]["cyclist"]["recall"] >= 0.5
     assert r["edit_cost"]["weighted_ratio"] <= 0.65
 

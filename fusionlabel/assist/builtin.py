@@ -3,10 +3,10 @@
 Pipeline for one sweep: ground estimation (:mod:`.ground`) -> points between ``ground_height`` and
 ``max_height`` above ground -> BEV connected components, parts hidden behind each other along the
 line of sight joined (:mod:`.cluster`), a poorly explained cluster split once more on a finer grid
-or peeled of small debris (a cyclist touching a bollard) -> L-shape and minimum-area rectangles
-(:mod:`.boxfit`) and point statistics measured against the sensor's own angular steps
-(:mod:`.features`) -> class, completed footprint and score (:mod:`.classify`) -> upright cuboid
-standing on the ground.
+or peeled of small debris (a cyclist touching a bollard), two people side by side cut apart ->
+L-shape and minimum-area rectangles (:mod:`.boxfit`) and point statistics measured against the
+sensor's own angular steps (:mod:`.features`) -> class, completed footprint and score
+(:mod:`.classify`) -> upright cuboid standing on the ground.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ TRIM, TRIM_MIN_POINTS = 0.02, 40
 HIDDEN_BOTTOM = 0.5          # metres: a cluster starting higher may have its lower part hidden
 PEEL_CELL, PEEL_SHARE = 0.1, 0.85     # metres, share of the points (see GeometricDetector._peel)
 PEEL_CLASSES = ("Pedestrian", "Cyclist")
+HEAD_HEIGHT, HEAD_DIP = 1.45, 0.1     # metres: a person's head, and how far it stands above a neighbour's shoulder
+GROUP_SEPARATION = 0.4                # metres between the centres of two people walking side by side
 STRAY_GAP = 0.3              # metres the outermost 2 % of points must add to count as strays
 
 
@@ -163,6 +165,10 @@ class GeometricDetector(PointDetector):
             gz = float(ground.ground_z(xy.mean(0)[None])[0])
             hidden = hidden_below(np.c_[xy, z], gz, self._others, self._others_az)
         whole = box_from_cluster(xy, h, ground, cfg, top_cut=top_cut, z=z, steps=self._steps, hidden=hidden)
+        if depth == 0 and (whole is None or whole.label in PEEL_CLASSES or whole.score < GOOD_SCORE):
+            people = self._two_people(xy, h, ground, top_cut, z, whole)
+            if people:
+                return people
         if whole is not None and whole.score >= GOOD_SCORE:
             return [whole]
         if depth >= MAX_SPLIT_DEPTH:
@@ -174,6 +180,47 @@ class GeometricDetector(PointDetector):
         if core is not None and (whole is None or core.score > whole.score):
             return [core]
         return [] if whole is None else [whole]
+
+    def _two_people(self, xy, h, ground, top_cut, z, whole: CuboidLabel | None) -> list[CuboidLabel] | None:
+        """Two people walking side by side, seen as one cluster (one box, often a "cyclist"): the
+        cluster cut in two by 2-means in BEV, started from its two farthest-apart high points. Kept
+        when the halves' centres are at least ``GROUP_SEPARATION`` apart, each half has a head — its
+        highest point above ``HEAD_HEIGHT`` and at least ``HEAD_DIP`` above the highest point
+        between the two (a rider's back and handlebars make no such dip) — and each half is a
+        well-explained pedestrian (better than the whole, when the whole is not a person or a
+        cyclist)."""
+        cfg = self.config
+        if not (0.8 <= float(np.hypot(*np.ptp(xy, axis=0))) <= 2.6) or len(xy) < 2 * cfg.min_points:
+            return None
+        high = xy[h >= HEAD_HEIGHT - 0.1]
+        if len(high) < 2:
+            return None
+        along = (high - high.mean(0)) @ np.linalg.svd(high - high.mean(0), full_matrices=False)[2][0]
+        centres = np.array([high[np.argmin(along)], high[np.argmax(along)]])
+        for _ in range(10):
+            part = np.argmin(((xy[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+            if np.bincount(part, minlength=2).min() < cfg.min_points:
+                return None
+            centres = np.array([xy[part == k].mean(0) for k in (0, 1)])
+        if np.linalg.norm(centres[0] - centres[1]) < GROUP_SEPARATION:
+            return None
+        heads = [np.flatnonzero(part == k)[np.argmax(h[part == k])] for k in (0, 1)]
+        a, b = xy[heads[0]], xy[heads[1]]
+        gap = max(float(np.linalg.norm(b - a)), 1e-6)
+        between = np.abs((xy - a) @ ((b - a) / gap) - gap / 2) < 0.1
+        saddle = float(h[between].max()) if between.any() else 0.0
+        if min(h[heads[0]], h[heads[1]]) < HEAD_HEIGHT or min(h[heads[0]], h[heads[1]]) - saddle < HEAD_DIP:
+            return None
+        out = []
+        for k in (0, 1):
+            m = part == k
+            d = box_from_cluster(xy[m], h[m], ground, cfg, top_cut=top_cut, z=z[m], steps=self._steps)
+            if d is None or d.label != "Pedestrian" or d.score < GOOD_SCORE:
+                return None
+            out.append(d)
+        if whole is not None and whole.label not in PEEL_CLASSES and min(d.score for d in out) <= whole.score:
+            return None
+        return out
 
     def _peel(self, xy, h, ground, top_cut, z) -> CuboidLabel | None:
         """A person or cyclist inside a poorly explained cluster with a little debris attached (a
