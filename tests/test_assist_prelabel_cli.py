@@ -228,7 +228,7 @@ def test_rerun_into_an_output_folder_replaces_only_untouched_prelabels(cam_drive
     for lb in new:
         assert abs(lb.box.center[0] - objs[nearest(objs, lb)].box.center[0] - 0.2) < 1e-3
     assert "replaced 4 untouched pre-labels" in msg
-    assert "kept 2 human or imported labels and 2 edited pre-labels; skipped 4 new pre-labels" in msg
+    assert "kept 2 human or imported labels and 2 edited pre-labels\nskipped 4 new pre-labels" in msg
     # Once more with the same detector: the file does not change.
     text = file.read_text()
     assert "no change" in run(predictions(tmp_path / "p3", drive, objs, 0.9, shift=0.2))
@@ -302,3 +302,17 @@ def test_rerun_into_a_project_replaces_only_untouched_prelabels(cam_drive, tmp_p
         assert doc.history()[-1] == "Pre-label frame 000000 (predictions): 3 boxes, replacing 3"
         doc.undo()                                                       # one step back to before
         assert annotations_equal(doc.all_annotations(), before)
+
+
+def test_prelabel_a_project_into_a_folder_leaves_the_project_alone(sim_drive, tmp_path, capsys):
+    store = pytest.importorskip("fusionlabel.store.project")
+    folder = tmp_path / "proj"
+    with store.Project.create(folder, sim_drive) as project:
+        before = project.document.history()
+    out = tmp_path / "pre"
+    assert main(["prelabel", str(folder), "--out", str(out), "--frames", "0:2", "--quiet"]) == 0
+    assert f"to {out} [native]" in capsys.readouterr().out
+    labels = read_labels(out / "000000.json")
+    assert labels and all(lab.source == "model" and lab.score >= 0.5 for lab in labels)
+    with store.Project.open(folder) as project:
+        assert project.document.history() == before

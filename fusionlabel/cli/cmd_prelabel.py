@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="builtin | onnx:MODEL.onnx | predictions:DIR_OR_JSON (default builtin)")
     p.add_argument("--config", type=Path, help="YAML settings of the builtin or ONNX detector (e.g. per rig)")
     p.add_argument("--track", action="store_true", help="link detections into tracks (world frame)")
-    p.add_argument("--out", type=Path, help="output folder, one label file per frame (required for a drive)")
+    p.add_argument("--out", type=Path, help="output folder, one label file per frame (required for a drive; for a "
+                                            "project, writes its drive's pre-labels there and leaves the project as it is)")
     p.add_argument("--format", choices=("native", "kitti"), default="native",
                    help="native JSON (fusionlabel-labels/1) or KITTI txt with a score column")
     p.add_argument("--min-score", type=float, default=0.5, help="drop detections scoring below this (default 0.5)")
@@ -76,7 +77,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.out is None:
             raise InputError(args.drive, "give --out DIR for pre-labels of a drive", where="--out")
-        drive = open_drive(args.drive, args.scene)
+        if _is_project(args.drive):
+            # a project with --out: its drive (and scene) pre-labelled into the folder; the project is not changed
+            from ..store.project import Project
+
+            with Project.open(args.drive, read_only=True, scene=args.scene) as project:
+                drive = project.drive
+        else:
+            drive = open_drive(args.drive, args.scene)
         frames = _frames(args.frames, len(drive), args.drive)
         report = prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
                           progress=not args.quiet)
@@ -91,9 +99,10 @@ def run(args: argparse.Namespace) -> int:
     if report.replaced or (report.unchanged and report.prelabels):
         print(f"replaced {report.replaced} untouched pre-labels of an earlier run; {report.unchanged} found again "
               "as they were stay")
-    if report.kept or report.kept_edited or report.dropped_overlap:
-        print(f"kept {report.kept} human or imported labels and {report.kept_edited} edited pre-labels; "
-              f"skipped {report.dropped_overlap} new pre-labels overlapping them")
+    if report.kept or report.kept_edited:
+        print(f"kept {report.kept} human or imported labels and {report.kept_edited} edited pre-labels")
+    if report.dropped_overlap:
+        print(f"skipped {report.dropped_overlap} new pre-labels overlapping a kept label or another new one")
     if report.missing_predictions:
         print(f"note: {report.missing_predictions} frames had no prediction file")
     return 0
