@@ -186,9 +186,11 @@ def bench_detector(realdata: Path, sim_seeds: list[int], score: float) -> None:
     print()
 
 
-def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10):
+def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10, min_score: float = 0.5):
     """The built-in detector on every frame of a simulated drive, tracked in the world frame
-    (ego poses, 10 Hz), as EvalFrames of every ``every``-th frame: the ones the per-frame rows use."""
+    (ego poses, 10 Hz) as ``prelabel --track`` does (detections under ``min_score`` dropped first,
+    the rest linked to tracks), as EvalFrames of every ``every``-th frame: those the per-frame rows use."""
+    from fusionlabel.assist.prelabel import link_to_tracks
     from fusionlabel.assist.tracker import track_sequence
     from fusionlabel.qa.detection import EvalFrame
     from fusionlabel.sim.scenario import build_scenario
@@ -197,7 +199,9 @@ def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10):
     sim = Simulator(build_scenario(seed, n_frames), points=120_000, cameras=False)
     det = GeometricDetector()
     frames = [sim.frame(i) for i in range(n_frames)]
-    tracked = track_sequence([det.detect(f.points) for f in frames], [sim.T_world_lidar(i) for i in range(n_frames)])
+    dets = [[d for d in det.detect(f.points) if d.score >= min_score] for f in frames]
+    # the pre-labels of a tracked run (prelabel --track, the app): detections linked to the tracks
+    tracked = link_to_tracks(dets, track_sequence(dets, [sim.T_world_lidar(i) for i in range(n_frames)]))
     for i in range(0, n_frames, every):
         f = frames[i]
         counts = np.array([lab.attributes.get("num_lidar_points", 0) for lab in f.labels], np.int64)
@@ -207,7 +211,7 @@ def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10):
 def bench_tracked_prelabels(sim_seeds: list[int], score: float) -> None:
     print(f"## Tracked pre-labels: simulated drives, every frame detected and tracked (score >= {score})\n")
     print("| data set | car | pedestrian | cyclist | edit cost (weighted) |\n|---|---|---|---|---|")
-    frames = [f for s in sim_seeds for f in tracked_simulated_frames(s)]
+    frames = [f for s in sim_seeds for f in tracked_simulated_frames(s, min_score=score)]
     r = evaluate(frames, EvalSettings(score_threshold=score))
     c = r["classes"]
     cells = " | ".join(f"{_f(c[k]['recall'])} / {_f(c[k]['precision'])}" for k in ("car", "pedestrian", "cyclist"))

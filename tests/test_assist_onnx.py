@@ -120,7 +120,7 @@ def test_onnx_contract_errors_name_the_problem(tmp_path, points):
         OnnxDetector(build_extent_model(tmp_path / "o.onnx", names=("bb", "scores", "labels")))
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a model")
-    with pytest.raises(InputError, match="cannot load ONNX model"):
+    with pytest.raises(InputError, match="not an ONNX model"):
         OnnxDetector(bad)
     det = OnnxDetector(build_extent_model(tmp_path / "m.onnx", label=5), score_threshold=0.0)
     with pytest.raises(InputError, match="label index 5"):
@@ -128,3 +128,42 @@ def test_onnx_contract_errors_name_the_problem(tmp_path, points):
     (tmp_path / "m.onnx.yaml").write_text("colour: red\n")
     with pytest.raises(InputError, match="unknown setting"):
         OnnxDetector(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("content", [b"hello\n", b"", b"\x08\x07"])
+def test_file_that_is_not_a_model_is_one_plain_line(tmp_path, content):
+    bad = tmp_path / "fake.onnx"
+    bad.write_bytes(content)
+    with pytest.raises(InputError) as e:
+        make_detector(f"onnx:{bad}")
+    assert str(e.value) == f"{bad}: not an ONNX model (onnxruntime could not parse it)" or \
+        str(e.value) == f"{bad}: not an ONNX model (it holds no graph)"
+    assert "ONNXRuntimeError" not in str(e.value)
+
+
+def test_model_onnxruntime_cannot_load_names_the_reason_without_its_preamble(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 4])
+    model = helper.make_model(helper.make_graph([helper.make_node("NoSuchOp", ["x"], ["y"])], "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = tmp_path / "unknown_op.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(InputError) as e:
+        OnnxDetector(path)
+    text = str(e.value)
+    assert text.startswith(f"{path}: cannot load ONNX model: ") and "NoSuchOp" in text
+    assert "ONNXRuntimeError" not in text and "Load model from" not in text and "\n" not in text
+
+
+def test_invalid_settings_yaml_is_one_line_with_line_and_column(tmp_path):
+    model = build_extent_model(tmp_path / "m.onnx")
+    settings = tmp_path / "s.yaml"
+    settings.write_text("classes: [Car,\nscore_threshold: 0.2\n")
+    with pytest.raises(InputError) as e:
+        OnnxDetector(model, settings)
+    text = str(e.value)
+    assert text.startswith(f"{settings}: line ") and ", column " in text and "invalid YAML" in text
+    assert "\n" not in text
+    with pytest.raises(InputError, match="ONNX detector settings not found"):
+        OnnxDetector(model, tmp_path / "missing.yaml")

@@ -34,11 +34,13 @@ def test_prelabel_native_drive_with_tracking(sim_drive, tmp_path, capsys):
     assert [f.stem for f in files] == [f"{i:06d}" for i in range(5)]
     labels = [read_labels(f) for f in files]
     assert sum(map(len, labels)) > 0
-    for frame in labels:
-        for lb in frame:
-            assert lb.source == "model" and 0.3 <= lb.score <= 1 and lb.track_id.startswith("p")
+    every = [lb for frame in labels for lb in frame]
+    assert all(lb.source == "model" and 0.3 <= lb.score <= 1 for lb in every)
+    # detections the tracker left out (seen too few times) stay, without a track id
+    tracked = [lb for lb in every if lb.track_id is not None]
+    assert all(lb.track_id.startswith("p") for lb in tracked) and len(tracked) >= 0.8 * len(every)
     # the same object keeps its id: some track ids appear in several frames
-    ids = [lb.track_id for frame in labels for lb in frame]
+    ids = [lb.track_id for lb in tracked]
     assert max(ids.count(i) for i in set(ids)) >= 3
     # ground truth of the simulated drive: most cars are pre-labelled
     from fusionlabel.geometry.iou import bev_iou
@@ -89,12 +91,15 @@ def test_merge_prelabels_rule():
     merge = merge_prelabels([human, imported, old, edited], [True, False, True, False], new)
     assert merge.keep == [0, 1, 3] and merge.replace == [2]
     assert merge.add == [new[1], new[5]] and merge.dropped == 4 and merge.again == []
-    # An untouched pre-label found again exactly stays (with its track); a tracked repeat replaces it.
+    # An untouched pre-label found again exactly stays (with its track); a tracked repeat replaces
+    # it unless it has the same track id (a folder's identical tracked re-run).
     same = old.with_(track_id="7")
     merge = merge_prelabels([human, same], [False, True], [old.with_(track_id=None), new[5]])
     assert merge.keep == [0, 1] and merge.replace == [] and merge.again == [1] and merge.add == [new[5]]
     merge = merge_prelabels([human, same], [False, True], [old.with_(track_id="p1")])
     assert merge.keep == [0] and merge.replace == [1] and merge.again == [] and len(merge.add) == 1
+    merge = merge_prelabels([human, same], [False, True], [same])
+    assert merge.keep == [0, 1] and merge.replace == [] and merge.again == [1] and merge.add == []
     with pytest.raises(ValueError):
         merge_prelabels([human], [], new)
 
@@ -227,7 +232,7 @@ def test_rerun_into_an_output_folder_replaces_only_untouched_prelabels(cam_drive
     assert sorted(nearest(objs, lb) for lb in new) == [3, 4, 5, 6]     # the untouched ones, replaced
     for lb in new:
         assert abs(lb.box.center[0] - objs[nearest(objs, lb)].box.center[0] - 0.2) < 1e-3
-    assert "replaced 4 untouched pre-labels" in msg
+    assert msg.startswith("removed 4 untouched pre-labels of an earlier run and wrote 4 new pre-labels (")
     assert "kept 2 human or imported labels and 2 edited pre-labels\nskipped 4 new pre-labels" in msg
     # Once more with the same detector: the file does not change.
     text = file.read_text()
@@ -289,7 +294,8 @@ def test_rerun_into_a_project_replaces_only_untouched_prelabels(cam_drive, tmp_p
         human = doc.apply(CreateCuboid(0, CuboidLabel(objs[7].box, "car")))
         before = doc.all_annotations()
     msg = run(predictions(tmp_path / "p2", drive, objs, 0.9, shift=0.2))
-    assert "replaced 3 untouched pre-labels" in msg
+    assert msg.startswith("removed 3 untouched pre-labels of an earlier run and wrote 3 new pre-labels (")
+    assert " for 1 frame in project " in msg and "(one undoable edit)" in msg
     with store.Project.open(folder) as project:                        # reopened: state and log from disk
         doc = project.document
         now = {x.uid: x for x in doc.annotations(0)}
@@ -316,3 +322,262 @@ def test_prelabel_a_project_into_a_folder_leaves_the_project_alone(sim_drive, tm
     assert labels and all(lab.source == "model" and lab.score >= 0.5 for lab in labels)
     with store.Project.open(folder) as project:
         assert project.document.history() == before
+
+
+# ------------------------------------------------------------------ human KITTI lines, summaries, tracks, formats
+def kitti_human_lines(drive, labels) -> str:
+    """Ground-truth-style KITTI lines (15 columns, two decimals, hand-made 2D boxes and alpha that
+    differ from what the box projects to) plus two DontCare lines and a blank line."""
+    from fusionlabel.assist.predictions import T_rect_lidar, kitti_lines
+
+    rows = []
+    for k, line in enumerate(kitti_lines(labels, T_rect_lidar(drive, 0), None, with_score=False).splitlines()):
+        f = line.split()
+        f[1:4] = ["0.43", "2", "-1.11"]                                   # truncated, occluded, alpha
+        f[4:8] = [f"{100 + 50 * k:.2f}", "120.50", f"{140 + 50 * k:.2f}", "200.25"]
+        rows.append(" ".join(f[:8] + [f"{float(v):.2f}" for v in f[8:]]))
+    rows[1:1] = ["DontCare -1 -1 -10 623.97 162.02 652.39 174.14 -1 -1 -1 -1000 -1000 -1000 -10", ""]
+    rows.append("DontCare -1 -1 -10 473.26 166.51 498.98 191.20 -1 -1 -1 -1000 -1000 -1000 -10")
+    return "\n".join(rows) + "\n"
+
+
+def test_rerun_into_a_kitti_folder_keeps_human_and_dontcare_lines_byte_for_byte(cam_drive, tmp_path, capsys):
+    from fusionlabel.assist.predictions import T_rect_lidar, read_kitti_predictions
+
+    drive, objs = cam_drive, separated(cam_drive, 0, 7)
+    out = tmp_path / "out"
+    out.mkdir()
+    human = kitti_human_lines(drive, [g.with_(source="human", score=None) for g in objs[4:7]]).encode()
+    (out / "000000.txt").write_bytes(human)
+
+    def run(detector):
+        assert main(["prelabel", str(drive.root), "--detector", detector, "--out", str(out), "--frames", "0:1",
+                     "--format", "kitti", "--quiet"]) == 0
+        return capsys.readouterr().out
+
+    # a detector that also finds the human-labelled objects (those boxes are not written)
+    msg = run(predictions(tmp_path / "p1", drive, objs, 0.8))
+    data = (out / "000000.txt").read_bytes()
+    assert data.startswith(human)                               # every human and DontCare byte, first
+    new = read_kitti_predictions(out / "000000.txt", T_rect_lidar(drive, 0))[3:]
+    assert len(new) == 4 and all(lb.score == 0.8 for lb in new) and len(data[len(human):].splitlines()) == 4
+    assert "kept 3 human or imported labels" in msg
+    # again with another detector: only the 4 pre-labels of the first run are rewritten
+    run(predictions(tmp_path / "p2", drive, objs[:4], 0.6))
+    data = (out / "000000.txt").read_bytes()
+    assert data.startswith(human) and len(data[len(human):].splitlines()) == 4
+    assert [lb.score for lb in read_kitti_predictions(out / "000000.txt", T_rect_lidar(drive, 0))[3:]] == [0.6] * 4
+    # and once more with the same: nothing changes, the KITTI file's rounding notwithstanding
+    assert "no change" in run(predictions(tmp_path / "p3", drive, objs[:4], 0.6))
+    assert (out / "000000.txt").read_bytes() == data
+
+
+@pytest.mark.realdata
+def test_rerun_into_a_copy_of_kitti_ground_truth_keeps_it(kitti_object, tmp_path, capsys):
+    out = tmp_path / "k"
+    out.mkdir()
+    gt = (kitti_object / "label_2" / "000134.txt").read_bytes()
+    (out / "000134.txt").write_bytes(gt)
+    for _ in range(2):
+        assert main(["prelabel", str(kitti_object.parent), "--format", "kitti", "--out", str(out), "--frames", "3:4",
+                     "--quiet"]) == 0
+        data = (out / "000134.txt").read_bytes()
+        assert data.startswith(gt) and b"DontCare" in data and b"562.59 158.20 594.85 225.88" in data
+        assert all(len(line.split()) == 16 for line in data[len(gt):].decode().splitlines())
+    assert "no change" in capsys.readouterr().out.splitlines()[-3]
+
+
+def score_predictions(folder, drive, scored):
+    """KITTI prediction files for frame 0 from (label, score) pairs."""
+    from fusionlabel.assist.predictions import write_kitti_predictions
+
+    folder.mkdir()
+    write_kitti_predictions(folder / f"{drive.frames[0].frame_id}.txt",
+                            [g.with_(score=s, source="model", track_id=None, attributes={}) for g, s in scored],
+                            drive, 0)
+    return f"predictions:{folder}"
+
+
+def test_the_summary_says_what_changed(cam_drive, tmp_path, capsys):
+    drive, objs = cam_drive, separated(cam_drive, 0, 7)
+    out = tmp_path / "out"
+    det = score_predictions(tmp_path / "p", drive, [(g, 0.8) for g in objs[:5]] + [(g, 0.55) for g in objs[5:]])
+    classes = sorted({g.label for g in objs})
+
+    def run(*extra):
+        assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0:1",
+                     "--quiet", *extra]) == 0
+        return capsys.readouterr().out.splitlines()
+
+    first = run()
+    assert first[0].startswith(f"wrote 7 new pre-labels ({classes[0]} ") and " for 1 frame to " in first[0]
+    assert len(first) == 1
+    again = run()
+    assert again[0].startswith(f"no change in {out} [native]: the detector found the same 7 pre-labels")
+    assert len(again) == 1
+    # a higher --min-score: 2 fewer objects, and the headline says so
+    higher = run("--min-score", "0.6")
+    assert higher[0].startswith(f"removed 2 untouched pre-labels of an earlier run and wrote 0 new for 1 frame in "
+                                f"{out} [native]")
+    assert higher[1] == "left 5 pre-labels the detector found again exactly as they were"
+    assert len(read_labels(out / "000000.json")) == 5
+    lower = run("--min-score", "0.5")
+    assert lower[0].startswith("wrote 2 new pre-labels (")
+    assert lower[1] == "left 5 pre-labels the detector found again exactly as they were"
+    # one object, moved: 1 removed, 1 new, plural-free
+    det = score_predictions(tmp_path / "q", drive, [(moved(objs[0], 0.3), 0.9)])
+    one = run()
+    assert one[0].startswith("removed 7 untouched pre-labels of an earlier run and wrote 1 new pre-label (")
+    det = score_predictions(tmp_path / "r", drive, [(moved(objs[0], 0.3), 0.9), (objs[1], 0.9)])
+    two = run()
+    assert two[0].startswith("wrote 1 new pre-label (")
+    assert two[1] == "left 1 pre-label the detector found again exactly as it was"
+
+
+def test_an_identical_tracked_rerun_into_a_folder_changes_nothing(sim_drive, tmp_path, capsys):
+    out = tmp_path / "pre"
+    args = ["prelabel", str(sim_drive), "--track", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    capsys.readouterr()
+    before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in sorted(out.glob("*.json"))}
+    records = {p.name: p.stat().st_ino for p in (out / RECORD_DIR).iterdir()}
+    assert main(args) == 0
+    msg = capsys.readouterr().out.splitlines()
+    assert msg[0].startswith(f"no change in {out} [native]") and len(msg) == 1
+    assert {p.name: (p.stat().st_ino, p.read_bytes()) for p in sorted(out.glob("*.json"))} == before   # not rewritten
+    assert {p.name: p.stat().st_ino for p in (out / RECORD_DIR).iterdir()} == records
+
+
+def _long_track(labels_per_frame):
+    ids = [lb.track_id for frame in labels_per_frame for lb in frame if lb.track_id is not None]
+    best = max(set(ids), key=lambda t: (ids.count(t), t))
+    assert ids.count(best) >= 3
+    return best
+
+
+def test_editing_one_box_of_a_track_in_a_folder_keeps_the_track_whole(sim_drive, tmp_path, capsys):
+    out = tmp_path / "pre"
+    args = ["prelabel", str(sim_drive), "--track", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    files = sorted(out.glob("*.json"))
+    labels = [read_labels(f) for f in files]
+    tid = _long_track(labels)
+    frames = [k for k, frame in enumerate(labels) if any(lb.track_id == tid for lb in frame)]
+    k = frames[len(frames) // 2]
+    edited = [moved(lb) if lb.track_id == tid else lb for lb in labels[k]]
+    files[k].write_text(labels_to_json(files[k].stem, edited))
+    for extra in ([], ["--min-score", "0.3"]):          # the same detector, then one that finds more
+        capsys.readouterr()
+        assert main(args + extra) == 0
+        after = [read_labels(f) for f in files]
+        assert next(lb for lb in after[k] if lb.track_id == tid) == next(lb for lb in edited if lb.track_id == tid)
+        for j in frames:                                  # the object keeps its id in every frame
+            twin = next(lb for lb in labels[j] if lb.track_id == tid)
+            near = [lb for lb in after[j] if np.hypot(*np.subtract(lb.box.center[:2], twin.box.center[:2])) < 1]
+            assert [lb.track_id for lb in near] == [tid]
+        if not extra:
+            assert capsys.readouterr().out.startswith("no change")
+            assert [read_labels(f) for j, f in enumerate(files) if j != k] == \
+                [frame for j, frame in enumerate(labels) if j != k]
+
+
+def test_editing_one_box_of_a_track_in_a_project_keeps_the_track_whole(sim_drive, tmp_path, capsys):
+    store = pytest.importorskip("fusionlabel.store.project")
+    from fusionlabel.model.commands import SetBox
+
+    folder = tmp_path / "proj"
+    store.Project.create(folder, sim_drive).close()
+    assert main(["prelabel", str(folder), "--track", "--quiet"]) == 0
+    with store.Project.open(folder) as project:
+        doc = project.document
+        anns = [doc.annotations(i) for i in range(5)]
+        tid = _long_track([[a.label for a in frame] for frame in anns])
+        frames = [k for k, frame in enumerate(anns) if any(a.track_id == tid for a in frame)]
+        k = frames[len(frames) // 2]
+        ann = next(a for a in anns[k] if a.track_id == tid)
+        doc.apply(SetBox(ann.uid, moved(ann.label).box))
+        objects = {j: next(a for a in anns[j] if a.track_id == tid).box for j in frames}
+    capsys.readouterr()
+    # a lower --min-score: the run records a change, and the object's new boxes join its track
+    assert main(["prelabel", str(folder), "--track", "--min-score", "0.3", "--quiet"]) == 0
+    assert "one undoable edit" in capsys.readouterr().out
+    with store.Project.open(folder) as project:
+        doc = project.document
+        assert doc.history()[-1].startswith("Pre-label 5 frames (builtin)")
+        for j in frames:
+            near = [a for a in doc.annotations(j)
+                    if np.hypot(*np.subtract(a.box.center[:2], objects[j].center[:2])) < 1]
+            assert [a.track_id for a in near] == [tid]
+
+
+def test_prelabel_inherits_the_track_of_a_kept_prelabel_in_a_document():
+    """The rule itself (also the app's Ctrl+P): a new track overlapping a kept, touched pre-label of
+    a track takes that track id; where the kept track already has a box, it takes no second one."""
+    from fusionlabel.assist.prelabel import prelabel_command
+    from fusionlabel.model.commands import CreateCuboid
+    from fusionlabel.model.document import Document
+    from fusionlabel.model.ontology import Ontology
+
+    doc = Document(4, Ontology.default())
+    car = lambda x, t=None: CuboidLabel(Cuboid((x, 0, 0), (4, 2, 1.5)), "car", t, 0.9, "model")   # noqa: E731
+    # an edited pre-label of track 7 in frame 1 (not made by a pre-label command: touched)
+    doc.apply(CreateCuboid(1, car(10.3, "7")))
+    doc.apply(CreateCuboid(3, car(30.0, "7")))                  # track 7 also has a box in frame 3
+    doc.apply(CreateCuboid(0, car(70.3, "8")))                  # track 8: frames 0 and 2
+    doc.apply(CreateCuboid(2, car(90.0, "8")))
+    new = {0: [car(9.0, "p1"), car(70.0, "p3")], 1: [car(10.0, "p1")],
+           2: [car(11.0, "p1"), car(50.0, "p2"), car(80.0, "p3")], 3: [car(40.0, "p2")]}
+    cmd, report = prelabel_command(doc, new, "4 frames")
+    doc.apply(cmd)
+    ids = {(a.frame, round(float(a.box.center[0]))): a.track_id for f in range(4) for a in doc.annotations(f)}
+    assert ids[(0, 9)] == "7" and ids[(2, 11)] == "7" and ids[(1, 10)] == "7" and ids[(3, 30)] == "7"
+    assert ids[(2, 50)] == ids[(3, 40)] not in ("7", "8")
+    # p3 overlaps track 8 in frame 0 but would give it a second box in frame 2: a fresh id
+    assert (0, 70) in ids and ids[(2, 80)] not in ("7", "8", ids[(2, 50)]) and ids[(2, 90)] == "8"
+    assert len(doc.annotations(1)) == 1 and len(doc.annotations(0)) == 2 and report.dropped_overlap == 2
+
+
+def test_an_output_folder_holds_one_format(cam_drive, tmp_path, capsys):
+    drive, objs = cam_drive, separated(cam_drive, 0, 3)
+    det = predictions(tmp_path / "p", drive, objs, 0.8)
+    out = tmp_path / "out"
+    base = ["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0:1", "--quiet"]
+    assert main(base + ["--format", "kitti"]) == 0
+    capsys.readouterr()
+    assert main(base) == 2                                   # native into a folder of KITTI pre-labels
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(out) in err and "KITTI" in err and "--format kitti" in err
+    assert not list(out.glob("*.json"))
+    other = tmp_path / "other"
+    assert main(base[:5] + [str(other)] + base[6:]) == 0    # native elsewhere
+    capsys.readouterr()
+    assert main(base[:5] + [str(other)] + base[6:] + ["--format", "kitti"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(other) in err and "native" in err and not list(other.glob("*.txt"))
+
+
+def test_min_score_and_frames_are_checked(sim_drive, tmp_path, capsys):
+    out = tmp_path / "o"
+    for bad in ("5", "-1", "nan"):
+        assert main(["prelabel", str(sim_drive), "--out", str(out), "--min-score", bad, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--min-score" in err and "from 0 to 1" in err
+    assert not out.exists()
+    assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "2:99", "--quiet"]) == 0
+    msg = capsys.readouterr().out.splitlines()
+    assert msg[0] == "note: --frames 2:99: the drive has 5 frames (0-4); pre-labelling 2:5 (3 frames)"
+    assert sorted(p.stem for p in out.glob("*.json")) == ["000002", "000003", "000004"]
+    assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "1:3", "--quiet"]) == 0
+    assert "note:" not in capsys.readouterr().out
+
+
+def test_tracking_a_pose_less_drive_says_it_may_break(realdata, tmp_path, capsys):
+    sus = realdata / "sustech_sequence"
+    if not (sus / "lidar").is_dir():
+        pytest.skip("SUSTech sample not found")
+    assert main(["prelabel", str(sus), "--track", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "note: tracking may break: the drive has no ego poses" in out
+    # every detection is written, tracked or not (none dropped as a short track)
+    labels = [lab for f in sorted((tmp_path / "o").glob("*.json")) for lab in read_labels(f)]
+    assert len(labels) >= 60

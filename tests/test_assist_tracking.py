@@ -245,3 +245,42 @@ def test_propagation_on_real_sustech_frames(realdata):
         before.append(np.linalg.norm(np.subtract(la[tid].box.center[:2], lb[tid].box.center[:2])))
     assert len(errors) >= 5
     assert np.median(errors) < 0.3 < np.median(before)
+
+
+# ------------------------------------------------------------------------------------------ tracked pre-labels
+class _Drive:
+    """The two things track_drive and tracking_caveat read of a drive: poses and timestamps."""
+
+    def __init__(self, poses, times_s):
+        self._poses = poses
+        self.frames = [type("F", (), {"timestamp_us": int(round(t * 1e6))})() for t in times_s]
+
+    def T_world_lidar(self, i):
+        return self._poses[i]
+
+
+def test_tracking_caveat_names_missing_poses_and_sparse_frames():
+    from fusionlabel.assist.prelabel import tracking_caveat
+
+    moving = [T_from_Rt(np.eye(3), (1.0 * i, 0.0, 0.0)) for i in range(4)]
+    assert tracking_caveat(_Drive(moving, [0.1 * i for i in range(4)]), [0, 1, 2, 3]) is None
+    still = tracking_caveat(_Drive([np.eye(4)] * 4, [0.1 * i for i in range(4)]), [0, 1, 2, 3])
+    assert "no ego poses" in still
+    sparse = tracking_caveat(_Drive(moving, [0.0, 1.5, 2.0, 2.5]), [0, 1, 2, 3])
+    assert "1.5 s apart" in sparse and "no ego poses" not in sparse
+
+
+def test_tracked_prelabels_keep_every_detection():
+    """A detection the tracker leaves out (seen once) stays, without a track id; the others keep
+    their own boxes and share a track id."""
+    from fusionlabel.assist.prelabel import track_drive
+
+    poses = [T_from_Rt(np.eye(3), (0.5 * i, 0.0, 0.0)) for i in range(5)]
+    dets = [[lab(20.0 - 0.5 * i, 3.0).with_(score=0.9)] for i in range(5)]   # a parked car
+    dets[2].append(lab(15.0, -8.0, label="Pedestrian", size=(0.7, 0.6, 1.7)).with_(score=0.8))
+    out = track_drive(_Drive(poses, [0.1 * i for i in range(5)]), list(range(5)), dets)
+    cars = [next(b for b in f if b.label == "Car") for f in out]
+    assert len({b.track_id for b in cars}) == 1 and cars[0].track_id.startswith("p")
+    assert all(b.box == d[0].box for b, d in zip(cars, dets))
+    lone = [b for b in out[2] if b.label == "Pedestrian"]
+    assert len(lone) == 1 and lone[0].track_id is None and lone[0].box == dets[2][1].box

@@ -1,6 +1,9 @@
 """Detection metrics and edit cost: hand-built cases, an independent AP computation, the CLI on real data."""
 
 import json
+import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,3 +206,90 @@ def test_eval_cli_applies_track_gap_dont_care_on_sustech(realdata, tmp_path):
         got = sorted(tuple(np.round(b.center, 6)) for b in ef.ignore)
         want = sorted(tuple(np.round(b.center, 6)) for b in bench[ef.frame_id].ignore)
         assert got == want, ef.frame_id
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def _strict_json(text):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def _sample_predictions(folder, frame_ids):
+    """The sample drive's own labels of some frames as a folder of prediction files (all correct)."""
+    if not (SAMPLE / "drive.yaml").is_file():
+        pytest.skip(f"sample drive not found at {SAMPLE}")
+    folder.mkdir()
+    for fid in frame_ids:
+        shutil.copy(SAMPLE / "labels" / f"{fid}.json", folder / f"{fid}.json")
+    return folder
+
+
+def test_eval_cli_notes_frames_without_predictions_and_only_predicted_scores_the_rest(tmp_path, capsys):
+    pred = _sample_predictions(tmp_path / "pred", ["000000", "000001", "000002"])
+    assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "note: 17 of 20 frames have no prediction file (000003, " in out
+    assert "they count as frames with no detections" in out
+    assert re.search(r"^car +\d+ +\d+ +\d+ +1\.00 +0\.\d\d ", out, re.M)    # every prediction right, most cars missed
+    assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted", "--json"]) == 0
+    cap = capsys.readouterr()
+    r = _strict_json(cap.out)
+    assert r["frames"] == 3 and r["only_predicted"] is True and len(r["frames_without_predictions"]) == 17
+    assert r["classes"]["car"]["recall"] == 1.0 and r["edit_cost"]["creates"] == 0
+    assert "17 of 20 frames have no prediction file" in cap.err and "not scored" in cap.err
+
+
+def test_eval_cli_single_native_prediction_file_of_a_later_frame(tmp_path, capsys):
+    # one <frame>.json (prelabel --frames 1:2) is a prediction file, not a nuScenes results JSON
+    pred = _sample_predictions(tmp_path / "pred", ["000001"])
+    assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted", "--json"]) == 0
+    r = _strict_json(capsys.readouterr().out)
+    assert r["frames"] == 1 and r["classes"]["pedestrian"]["recall"] == 1.0
+
+
+def test_eval_cli_json_writes_null_for_undefined_metrics(tmp_path, capsys):
+    pred = _sample_predictions(tmp_path / "pred", ["000000"])
+    assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--json", "--only-predicted"]) == 0
+    r = _strict_json(capsys.readouterr().out)       # raises on NaN / Infinity
+    cyclist = r["classes"]["cyclist"]                # the sample's first frame has no cyclist
+    assert cyclist["gt"] == 0 and cyclist["predictions"] == 0
+    assert cyclist["precision"] is None and cyclist["recall"] is None and cyclist["ap"] is None
+
+
+def test_eval_cli_only_predicted_when_no_frame_has_a_prediction_file(tmp_path, capsys):
+    pred = _sample_predictions(tmp_path / "pred", ["000001"])
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    shutil.copy(SAMPLE / "labels" / "000005.json", gt)
+    args = ["eval", "--pred", str(pred), "--gt", str(gt), "--drive", str(SAMPLE)]
+    assert main([*args, "--only-predicted"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{pred}: --pred: none of the 1 frames with ground truth has a prediction file" in err
+    assert main(args) == 0
+    assert "note: 1 of 1 frames have no prediction file (000005)" in capsys.readouterr().out
+
+
+def test_eval_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option, default in (("max-range", "40"), ("min-points", "20"), ("score-threshold", "0"),
+                            ("accept-iou", "0.7")):
+        assert re.search(rf"--{option} \S+ .*?\(default: {re.escape(default)}\)", text), option
+    assert "--only-predicted" in text
+
+
+def test_eval_cli_refuses_a_prediction_folder_holding_two_formats(tmp_path, capsys):
+    # KITTI .txt files beside native .json ones (say, a native prelabel run into a KITTI folder):
+    # which of them are the predictions is anyone's guess, so eval names the folder and stops
+    pred = _sample_predictions(tmp_path / "pred", ["000000", "000001"])
+    (pred / "000002.txt").write_text("Car 0.00 0 0.0 0 0 0 0 1.5 1.8 4.0 0.0 1.5 10.0 0.0 0.9\n")
+    assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(pred) in err and "--pred" in err
+    assert "2 native .json" in err and "1 KITTI .txt" in err
+    (pred / "000002.txt").unlink()
+    assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted"]) == 0

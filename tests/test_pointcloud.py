@@ -264,8 +264,16 @@ def test_empty_cloud(tmp_path):
     write_points_pcd(p, np.zeros((0, 4), np.float32))
     assert read_points(p).shape == (0, 4)
     q = tmp_path / "e.bin"
-    q.write_bytes(b"")
-    assert read_points(q).shape == (0, 4)
+    write_points_bin(q, np.zeros((0, 4), np.float32))      # no points: no bytes, which no sweep is
+    raises_naming(q, lambda: read_points(q), "empty file (0 bytes), expected a point cloud")
+
+
+@pytest.mark.parametrize("name", ["e.bin", "e.pcd.bin", "e.pcd", "e.ply", "e.npy"])
+def test_zero_byte_file_is_an_error_in_every_format(tmp_path, name):
+    p = tmp_path / name
+    p.write_bytes(b"")
+    raises_naming(p, lambda: read_points(p), "empty file (0 bytes)")
+    raises_naming(p, lambda: read_points(p, drop_nonfinite=True), "empty file (0 bytes)")
 
 
 def test_register_reader_for_new_extension(tmp_path):
@@ -426,7 +434,13 @@ def test_nonfinite_coordinates_raise_or_drop(tmp_path, ext):
     pts[20, 3] = np.nan  # intensity: not a coordinate
     p = tmp_path / f"nan.{ext}"
     {"bin": write_points_bin, "pcd": write_points_pcd, "npy": np.save}[ext](p, pts)
-    raises_naming(p, lambda: read_points(p), "3 of 6400 points", "first at index 7")
+    with pytest.raises(PointCloudError) as e:
+        read_points(p)
+    message = str(e.value)
+    assert message.startswith(f"{p}: 3 of 6400 points have non-finite x/y/z") and "first at index 7" in message
+    # what a command-line user can do, not an argument only the Python API has
+    assert "remove or repair those points in the file" in message and "drop_nonfinite" not in message
+    assert "\n" not in message
     got, info = read_points_info(p, drop_nonfinite=True)
     assert len(got) == len(pts) - 3 and info["n_dropped"] == 3
     np.testing.assert_array_equal(got[:, :3], np.delete(pts, [7, 9, 100], axis=0)[:, :3])

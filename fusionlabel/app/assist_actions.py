@@ -201,6 +201,12 @@ class AssistActions:
             self.s.notify(f"pre-label skipped {len(skipped)} frames in all", "warning")
         _, _, min_score = self._settings()
         track = len(detections) > 1 and edit_assist.is_sequence(self.s.drive)
+        if track:
+            from ..assist.prelabel import tracking_caveat
+
+            caveat = tracking_caveat(self.s.drive, sorted(detections))
+            if caveat:
+                self.s.notify(f"pre-label: {caveat}", "warning")
         cmd = edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
                                    min_score, track, detector=self.detector_text())
         found = sum(len(v) for v in detections.values())

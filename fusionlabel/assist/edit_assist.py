@@ -27,7 +27,6 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import FusionLabelError
-from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
 from ..model.document import Annotation, Document
@@ -41,7 +40,6 @@ from .prelabel import frames_text, overlaps, prelabel_command, track_drive
 from .propagate import propagate_box
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
-LINK_IOU = 0.3              # a tracked box names the track of the raw detection it overlaps this much
 DEFAULT_FRAME_DT = 0.1      # seconds between frames when the drive has no usable timestamps
 KEY_SOURCES = ("human",)    # sources that make a frame a keyframe of a track
 
@@ -105,32 +103,6 @@ def auto_fit(doc: Document, drive, frame: int, selection, keep_yaw: bool = True,
 
 
 # ---------------------------------------------------------------------------------- pre-labels
-def link_tracks(drive, frames: list[int], detections: list[list[CuboidLabel]]) -> list[list[CuboidLabel]]:
-    """The detections of consecutive ``frames`` with track ids from the tracker (world frame,
-    :func:`fusionlabel.assist.prelabel.track_drive`). Boxes stay as detected, with the class the
-    track voted for: a detection whose class the track overrules (a cyclist seen from ahead, called
-    a pedestrian in that frame) takes the track's box of that frame. A detection the tracker
-    dropped (a track seen too few times) keeps no track id; boxes the tracker filled into a track's
-    gaps (attribute ``interpolated``) are added."""
-    from scipy.optimize import linear_sum_assignment
-
-    tracked = track_drive(drive, frames, detections)
-    out = []
-    for raw, trk in zip(detections, tracked):
-        labels = [d.with_(track_id=None) for d in raw]
-        seen = [t for t in trk if not t.attributes.get("interpolated")]
-        if labels and seen:
-            iou = iou_matrix([t.box for t in seen], [d.box for d in labels], "bev")
-            for r, c in zip(*linear_sum_assignment(-iou)):
-                if iou[r, c] >= LINK_IOU:
-                    t = seen[r]
-                    same = t.label == labels[c].label
-                    labels[c] = labels[c].with_(track_id=t.track_id, label=t.label,
-                                                box=labels[c].box if same else t.box)
-        out.append(labels + [t for t in trk if t.attributes.get("interpolated")])
-    return out
-
-
 def detect_frames(drive, detector: Detector, frames: Iterable[int],
                   progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] | None = None, bar: bool = False,
@@ -176,7 +148,7 @@ def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, 
     dets = [[d.with_(track_id=None) for d in detections[f] if (1.0 if d.score is None else d.score) >= min_score]
             for f in frames]
     if track and len(frames) > 1:
-        dets = link_tracks(drive, frames, dets)
+        dets = track_drive(drive, frames, dets)
     what = frames_text(drive, frames) + (f" ({detector})" if detector else "")
     cmd, _ = prelabel_command(doc, dict(zip(frames, dets)), what)
     return cmd

@@ -19,6 +19,7 @@ Settings come from a YAML file given with ``--config`` or found beside the model
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from ..errors import InputError
 from ..geometry.cuboid import Cuboid
 from ..model.annotation import CuboidLabel
+from .config import load_settings_yaml
 from .detector import PointDetector, detection
 
 KNOWN = {"classes", "score_threshold", "point_features", "intensity_scale", "max_points", "z_origin", "outputs",
@@ -33,23 +35,29 @@ KNOWN = {"classes", "score_threshold", "point_features", "intensity_scale", "max
 
 
 def _load_settings(model: Path, config: str | Path | None) -> tuple[dict, Path | None]:
-    import yaml
-
     path = Path(config) if config else model.with_name(model.name + ".yaml")
-    if not path.is_file():
-        if config:
-            raise InputError(path, "ONNX detector settings not found", where="--config")
+    if not config and not path.is_file():
         return {}, None
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise InputError(path, f"invalid YAML: {e}") from None
+    doc = load_settings_yaml(path, "ONNX detector settings", "--config") or {}
     if not isinstance(doc, dict):
         raise InputError(path, f"expected a mapping of settings, got {type(doc).__name__}")
     unknown = set(doc) - KNOWN
     if unknown:
         raise InputError(path, f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN))}")
     return doc, path
+
+
+def _load_error(model: Path, e: Exception) -> InputError:
+    """onnxruntime's failure to load ``model`` as one line without its ``[ONNXRuntimeError] : 7 :
+    INVALID_PROTOBUF : Load model from ... failed:`` preamble and C++ source locations."""
+    text = " ".join(str(e).split())
+    if type(e).__name__ == "InvalidProtobuf" or "INVALID_PROTOBUF" in text or model.stat().st_size == 0:
+        return InputError(model, "not an ONNX model (onnxruntime could not parse it)")
+    reason = text.rsplit(" failed:", 1)[-1] if " failed:" in text else text.split(" : ")[-1]
+    reason = re.sub(r"^\S+\.(cc|cpp|h):\d+ (\S+::\S+\(.*?\) )?", "", reason.strip())
+    if "does not have a graph" in reason:
+        return InputError(model, "not an ONNX model (it holds no graph)")
+    return InputError(model, f"cannot load ONNX model: {reason[:200]}")
 
 
 class OnnxDetector(PointDetector):
@@ -74,7 +82,7 @@ class OnnxDetector(PointDetector):
         try:
             self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types
-            raise InputError(model, f"cannot load ONNX model: {str(e).splitlines()[0][:200]}") from None
+            raise _load_error(model, e) from None
         inputs = self.session.get_inputs()
         name = settings.get("input")
         if name is None:

@@ -8,20 +8,25 @@
 - human and imported labels are never touched;
 - a model pre-label the annotator touched (moved, resized, rotated, retyped, given attributes or
   another track; accepted ones are human anyway) is kept like human work;
-- the untouched model pre-labels of the frame are replaced by the new run (one that an untracked
-  run finds again exactly simply stays, with its track);
-- a new pre-label overlapping a kept label (:func:`overlaps`), or an earlier new one, is dropped.
+- the untouched model pre-labels of the frame are replaced by the new run (one that the run finds
+  again exactly, with the same track id for a tracked one, simply stays);
+- a new pre-label overlapping a kept label (:func:`overlaps`), or an earlier new one, is dropped;
+- a new track overlapping a kept label of a track continues that track (:func:`inherited_tracks`),
+  so editing one box of a track does not split it.
 
 How "untouched" is known: in a project (:func:`untouched_prelabels`) a pre-label is untouched when
 it is exactly as the pre-label command that created it stored it (found in the command log); in an
 output folder, when it is exactly one of the pre-labels the last run recorded for that frame in
 ``<out>/.fusionlabel-prelabel/<id>.json``. Anything else (no record, a damaged record, model boxes
-made by interpolation, propagation or copying) counts as touched and is kept: the safe side.
+made by interpolation, propagation or copying) counts as touched and is kept: the safe side. In a
+KITTI file every line but those of untouched pre-labels stays byte for byte (DontCare lines, human
+2D boxes and alpha included); a file whose content would not change is not rewritten.
 
 Output folder layout: one file per frame named after the frame ID, ``<id>.json`` in the native
 ``fusionlabel-labels/1`` format (docs/native_format.md; pre-labels carry ``"source": "model"``,
 their ``score`` and, with tracking, a ``track_id`` starting with ``p``) or ``<id>.txt`` in KITTI
-format with a 16th score column, plus the hidden record folder above.
+format with a 16th score column, plus the hidden record folder above. A folder holds one format:
+:func:`check_out_folder` refuses to write one beside label files of the other.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ from .tracker import TrackerConfig, track_sequence
 FORMATS = ("native", "kitti")
 OVERLAP_IOU = 0.1          # a pre-label overlapping a kept label this much (BEV IoU) is dropped
 TRACK_PREFIX = "p"
+LINK_IOU = 0.3             # a detection belongs to the track whose box of that frame it overlaps this much
+SPARSE_FRAMES = 0.3        # seconds between frames above which tracking is said to be unreliable
 PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
 RECORD_DIR = ".fusionlabel-prelabel"    # in an output folder: what the last run wrote, per frame
 RECORD_FORMAT = "fusionlabel-prelabel-record/1"
@@ -87,12 +94,60 @@ def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = No
 
 def track_drive(drive: Drive, frames: list[int], detections: list[list[CuboidLabel]],
                 config: TrackerConfig | None = None) -> list[list[CuboidLabel]]:
-    """Track detections over consecutive ``frames`` in the drive's world frame."""
+    """Link detections over consecutive ``frames`` into tracks (world frame, the drive's poses and
+    timestamps): the pre-labels of a tracked run, the same for the CLI, projects and the app.
+
+    Every detection is kept with its own box, and gets the id of the track it belongs to
+    (``p1``, ``p2``, ...) and the class that track voted for (:func:`~.tracker.track_sequence`);
+    a detection whose class the track overrules (a cyclist seen from ahead, called a pedestrian in
+    that frame) takes the track's box of that frame. A detection the tracker left out (a track seen
+    too few times) stays, without a track id. Boxes the tracker filled into a track's gaps
+    (attribute ``interpolated``) are added."""
     poses = [drive.T_world_lidar(i) for i in frames]
     ts = [drive.frames[i].timestamp_us for i in frames]
     times = [t * 1e-6 for t in ts] if all(b > a for a, b in zip(ts, ts[1:])) and len(set(ts)) == len(ts) else None
-    tracked = track_sequence(detections, poses, times, config)
-    return [[lab.with_(track_id=TRACK_PREFIX + lab.track_id) for lab in f] for f in tracked]
+    return link_to_tracks(detections, track_sequence(detections, poses, times, config))
+
+
+def link_to_tracks(detections: list[list[CuboidLabel]], tracked: list[list[CuboidLabel]]
+                   ) -> list[list[CuboidLabel]]:
+    """The detections of each frame with the track ids and classes of :func:`track_sequence`'s
+    output for the same frames (see :func:`track_drive`)."""
+    from scipy.optimize import linear_sum_assignment
+
+    out = []
+    for raw, trk in zip(detections, tracked):
+        labels = [d.with_(track_id=None) for d in raw]
+        seen = [t for t in trk if not t.attributes.get("interpolated")]
+        if labels and seen:
+            iou = iou_matrix([t.box for t in seen], [d.box for d in labels], "bev")
+            for r, c in zip(*linear_sum_assignment(-iou)):
+                if iou[r, c] >= LINK_IOU:
+                    t = seen[r]
+                    same = t.label == labels[c].label
+                    labels[c] = labels[c].with_(track_id=TRACK_PREFIX + t.track_id, label=t.label,
+                                                box=labels[c].box if same else t.box)
+        filled = [t.with_(track_id=TRACK_PREFIX + t.track_id) for t in trk if t.attributes.get("interpolated")]
+        out.append(labels + filled)
+    return out
+
+
+def tracking_caveat(drive: Drive, frames: list[int]) -> str | None:
+    """Why tracking may break on these frames, or None: the drive has no ego poses (every pose the
+    same: tracks are kept in the moving LiDAR frame), or its frames are far apart in time."""
+    if len(frames) < 2:
+        return None
+    notes = []
+    poses = [drive.T_world_lidar(i) for i in frames]
+    if all(np.allclose(T, poses[0]) for T in poses[1:]):
+        notes.append("the drive has no ego poses, so objects are tracked in the moving LiDAR frame")
+    ts = np.array([drive.frames[i].timestamp_us for i in frames], dtype=np.float64) * 1e-6
+    gaps = np.diff(ts)
+    if len(gaps) and np.all(gaps > 0) and float(np.max(gaps)) > SPARSE_FRAMES:
+        notes.append(f"frames are up to {float(np.max(gaps)):.1f} s apart")
+    if not notes:
+        return None
+    return "tracking may break: " + "; ".join(notes)
 
 
 def frames_text(drive: Drive, frames: Sequence[int]) -> str:
@@ -139,8 +194,9 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
     the app. ``untouched[k]`` says whether ``existing[k]``, if it is a model pre-label, is still as
     an earlier run made it. Human and imported labels and touched pre-labels are kept; untouched
     pre-labels are replaced; a new pre-label that overlaps a kept label or an earlier new one
-    (:func:`overlaps`) is dropped. An untouched pre-label that an untracked new one repeats
-    exactly (box, class, score) simply stays (``again``), with its track."""
+    (:func:`overlaps`) is dropped. An untouched pre-label that a new one repeats exactly (box,
+    class, score, and the track id when the new one has one) simply stays (``again``), with its
+    track."""
     if len(untouched) != len(existing):
         raise ValueError(f"{len(existing)} existing labels but {len(untouched)} untouched flags")
     replace = [k for k, (lab, u) in enumerate(zip(existing, untouched)) if u and lab.source == "model"]
@@ -154,8 +210,8 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
         if bad or overlaps([p.box], placed)[0]:
             continue
         placed.append(p.box)
-        twin = next((k for k in replace if k not in again and _same(existing[k], p)), None) \
-            if p.track_id is None else None
+        twin = next((k for k in replace if k not in again and _same(existing[k], p)
+                     and p.track_id in (None, existing[k].track_id)), None)
         if twin is None:
             add.append(p)
         else:
@@ -178,6 +234,41 @@ def _tally(report: PrelabelReport, existing: Sequence[CuboidLabel], merge: Merge
             report.kept_edited += 1
         else:
             report.kept += 1
+
+
+def inherited_tracks(existing: Sequence[Sequence[CuboidLabel]], merges: Sequence[Merge],
+                     prelabels: Sequence[Sequence[CuboidLabel]]) -> dict[str, str]:
+    """{new track id: kept track id}, over the frames of one run (``existing[f]``, its
+    ``merges[f]`` and the new ``prelabels[f]``): a new track that overlaps (:func:`overlaps`) a
+    kept label of a track — a pre-label the annotator touched, or human work — continues that
+    track, so editing one box of a track does not split it on the next run. A new track joins the
+    kept track it overlaps in the most frames, and only when that gives no frame two boxes of one
+    track (the kept track's labels and the new tracks already joined to it)."""
+    votes: Counter = Counter()
+    occupied: dict[str, set[int]] = {}
+    added: dict[str, set[int]] = {}
+    for f, (labels, merge, new) in enumerate(zip(existing, merges, prelabels)):
+        for lab in [labels[k] for k in merge.keep] + list(merge.add):
+            if lab.track_id is not None:
+                occupied.setdefault(lab.track_id, set()).add(f)
+        for lab in merge.add:
+            if lab.track_id is not None:
+                added.setdefault(lab.track_id, set()).add(f)
+        donors = [labels[k] for k in merge.keep if labels[k].track_id is not None and k not in merge.again]
+        pairs = set()
+        for p in new:
+            if p.track_id is not None and donors:
+                hit = overlaps([d.box for d in donors], [p.box])
+                pairs |= {(p.track_id, d.track_id) for d, h in zip(donors, hit) if h and d.track_id != p.track_id}
+        votes.update(pairs)
+    mapping: dict[str, str] = {}
+    for (new_id, kept_id), _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+        frames = added.get(new_id, set())
+        if new_id in mapping or frames & occupied.get(kept_id, set()):
+            continue
+        mapping[new_id] = kept_id
+        occupied.setdefault(kept_id, set()).update(frames)
+    return mapping
 
 
 # ---------------------------------------------------------------------------------------- output folders
@@ -204,9 +295,50 @@ def _read_record(path: Path) -> set[str]:
 
 
 def _replace_text(path: Path, text: str) -> None:
+    """Write ``text`` (bytes as read by :func:`_read_text`) atomically; a file that already holds
+    exactly it is left alone."""
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def _read_text(path: Path) -> str:
+    """A file's text with its bytes as they are (no newline translation; bytes that are not UTF-8
+    survive the round trip through :func:`_replace_text`)."""
+    return path.read_bytes().decode("utf-8", "surrogateescape")
+
+
+@dataclass
+class _KittiText:
+    """A KITTI label file as lines: ``labels[k]`` is read from ``lines[at[k]]``; the other lines
+    (DontCare, blank) only ever pass through."""
+
+    lines: list[str]
+    labels: list[CuboidLabel]
+    at: list[int]
+
+
+def _kitti_text(text: str, path: Path, T_rect: np.ndarray) -> _KittiText:
+    from ..geometry.transforms import invert_T
+    from ..io.kitti import label_from_kitti, parse_kitti_label_line
+
+    T_lidar_rect = invert_T(T_rect)
+    lines = text.splitlines(keepends=True)
+    labels, at = [], []
+    for n, line in enumerate(lines):
+        if not line.strip():
+            continue
+        parsed = parse_kitti_label_line(line, path, n + 1)
+        if parsed.type != "DontCare":
+            labels.append(label_from_kitti(parsed, T_lidar_rect, path, n + 1))
+            at.append(n)
+    return _KittiText(lines, labels, at)
 
 
 def _existing(path: Path, fmt: str, drive: Drive, index: int) -> list[CuboidLabel]:
@@ -216,21 +348,66 @@ def _existing(path: Path, fmt: str, drive: Drive, index: int) -> list[CuboidLabe
         from ..io.native import read_labels
 
         return read_labels(path)
-    from .predictions import T_rect_lidar, read_kitti_predictions
+    from .predictions import T_rect_lidar
 
-    return read_kitti_predictions(path, T_rect_lidar(drive, index))
+    return _kitti_text(_read_text(path), path, T_rect_lidar(drive, index)).labels
 
 
-def _write(path: Path, fmt: str, labels: list[CuboidLabel], drive: Drive, index: int) -> None:
+def _as_written(path: Path, fmt: str, labels: list[CuboidLabel], drive: Drive, index: int
+                ) -> tuple[list[CuboidLabel], list[str]]:
+    """New pre-labels as the file will hold them, and their KITTI lines. A KITTI line rounds the
+    box and has no track id; comparing what it reads back as lets a run recognise its own earlier
+    lines. Native files hold labels exactly. A KITTI pre-label without a score gets 1.0 (as in a
+    project): a line without one would read back as human work."""
+    if fmt == "native":
+        return list(labels), []
+    from .predictions import T_rect_lidar, _kitti_P2, kitti_lines
+
+    T, P = T_rect_lidar(drive, index), _kitti_P2(drive, index)
+    texts = [kitti_lines([lab if lab.score is not None else lab.with_(score=1.0)], T, P) for lab in labels]
+    return _kitti_text("".join(texts), path, T).labels, texts
+
+
+def _frame_text(path: Path, fmt: str, existing: list[CuboidLabel], merge: Merge, new: list[CuboidLabel],
+                new_lines: list[str], drive: Drive, index: int) -> str:
+    """The file of one frame after ``merge``: native, the kept labels then the new ones; KITTI, the
+    file's own lines as they are (human, DontCare and kept lines byte for byte) less the removed
+    pre-labels, then the lines of the added labels (``new_lines[k]`` is the line of ``new[k]``)."""
     if fmt == "native":
         from ..io.native import labels_to_json
 
-        text = labels_to_json(drive.frames[index].frame_id, labels)
-    else:
-        from .predictions import T_rect_lidar, _kitti_P2, kitti_lines
+        return labels_to_json(drive.frames[index].frame_id, [existing[k] for k in merge.keep] + list(merge.add))
+    from .predictions import T_rect_lidar
 
-        text = kitti_lines(labels, T_rect_lidar(drive, index), _kitti_P2(drive, index))
-    _replace_text(path, text)
+    old = _kitti_text(_read_text(path), path, T_rect_lidar(drive, index)) if path.exists() else _KittiText([], [], [])
+    gone = {old.at[k] for k in merge.replace}
+    text = "".join(line for n, line in enumerate(old.lines) if n not in gone)
+    if text and not text.endswith(("\n", "\r")):
+        text += "\n"
+    return text + "".join(next(t for lab, t in zip(new, new_lines) if lab is added) for added in merge.add)
+
+
+def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
+    """``out`` as a folder ``prelabel`` may write ``fmt`` label files to: a folder (or nothing yet)
+    without label files of the other format, so that no folder ends up with a stale set beside a
+    fresh one (``fusionlabel eval`` refuses a folder holding both)."""
+    if fmt not in FORMATS:
+        raise InputError(None, f"expected one of {', '.join(FORMATS)}, got {fmt!r}", where="--format")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "output exists and is not a folder", where="--out")
+    if out.is_dir():
+        ids = {f.frame_id for f in drive.frames}
+        other = "kitti" if fmt == "native" else "native"
+        ext = ".txt" if other == "kitti" else ".json"
+        theirs = sorted(p.name for p in out.iterdir() if p.suffix == ext and p.stem in ids and p.is_file())
+        if theirs:
+            n = len(theirs)
+            name = "KITTI" if other == "kitti" else "native"
+            raise InputError(out, f"holds {n} {name} label file{'s' if n != 1 else ''} ({theirs[0]}"
+                                  f"{', ...' if n > 1 else ''}), not {fmt}: give --format {other} to pre-label "
+                                  "it again, or another --out folder", where="--out")
+    return out
 
 
 def _avoid_tracks(prelabels: list[list[CuboidLabel]], used: set[str]) -> list[list[CuboidLabel]]:
@@ -252,12 +429,11 @@ def _avoid_tracks(prelabels: list[list[CuboidLabel]], used: set[str]) -> list[li
 def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels: list[list[CuboidLabel]],
                     fmt: str = "native", report: PrelabelReport | None = None) -> PrelabelReport:
     """Write pre-labels per frame into ``out`` by :func:`merge_prelabels` (see the module
-    docstring), and record what was written; returns the tally."""
-    if fmt not in FORMATS:
-        raise InputError(None, f"expected one of {', '.join(FORMATS)}, got {fmt!r}", where="--format")
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "output exists and is not a folder", where="--out")
+    docstring), and record what was written; returns the tally. New tracks continue the kept
+    tracks they overlap (:func:`inherited_tracks`); in KITTI files only the lines of recorded,
+    untouched pre-labels are ever removed, every other line stays byte for byte. A file whose
+    content would not change is not rewritten."""
+    out = check_out_folder(out, drive, fmt)
     (out / RECORD_DIR).mkdir(parents=True, exist_ok=True)
     report = report or PrelabelReport()
     ext = ".json" if fmt == "native" else ".txt"
@@ -270,12 +446,22 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
     used = {lab.track_id for existing, untouched in found for lab, u in zip(existing, untouched)
             if lab.track_id is not None and not (u and lab.source == "model")}
     prelabels = _avoid_tracks(list(prelabels), used)
-    for i, labels, (existing, untouched) in zip(frames, prelabels, found):
+    stored, new_lines = [], []
+    for i, labels in zip(frames, prelabels):
+        as_written, texts = _as_written(out / f"{drive.frames[i].frame_id}{ext}", fmt, labels, drive, i)
+        stored.append(as_written)
+        new_lines.append(texts)
+    merges = [merge_prelabels(existing, untouched, labels) for labels, (existing, untouched) in zip(stored, found)]
+    inherit = inherited_tracks([existing for existing, _ in found], merges, stored)
+    if inherit:
+        stored = [[lab.with_(track_id=inherit.get(lab.track_id, lab.track_id)) for lab in f] for f in stored]
+        merges = [merge_prelabels(existing, untouched, labels)
+                  for labels, (existing, untouched) in zip(stored, found)]
+    for i, merge, (existing, _), new, lines in zip(frames, merges, found, stored, new_lines):
         fid = drive.frames[i].frame_id
         path = out / f"{fid}{ext}"
-        merge = merge_prelabels(existing, untouched, labels)
         kept = [existing[k] for k in merge.keep]
-        _write(path, fmt, kept + merge.add, drive, i)
+        _replace_text(path, _frame_text(path, fmt, existing, merge, new, lines, drive, i))
         written = _existing(path, fmt, drive, i)
         ours = [pos for pos, k in enumerate(merge.keep) if k in merge.again] + \
             list(range(len(kept), len(kept) + len(merge.add)))        # found again + new, as read back
@@ -294,6 +480,7 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
              min_score: float = 0.0, frames: list[int] | None = None, tracker: TrackerConfig | None = None,
              progress: bool = True) -> PrelabelReport:
     """Detect (and track) over ``drive`` and write the pre-labels to ``out``."""
+    check_out_folder(out, drive, fmt)
     frames, dets, spf = detect_drive(drive, detector, frames, progress)
     dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
     if track:
@@ -348,8 +535,9 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
 
     New boxes get source ``model`` and their score (1.0 when they have none); classes go through
     the document's ontology (unknown ones are skipped and counted in
-    ``report.by_class["<skipped: NAME>"]``); boxes sharing a ``track_id`` share one fresh
-    document track id, the others get one each. The description is ``Pre-label {what}: N boxes``.
+    ``report.by_class["<skipped: NAME>"]``); boxes sharing a ``track_id`` share one document
+    track id: that of the kept track they continue (:func:`inherited_tracks`), else a fresh one;
+    the others get a fresh one each. The description is ``Pre-label {what}: N boxes``.
     None when nothing would change: nothing to add or replace, or the new boxes are exactly the
     untouched pre-labels already there (same boxes, classes, scores and, for a tracked run,
     linking into tracks; ``report.unchanged`` counts them), so running twice with the same
@@ -363,6 +551,7 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
     creates: list[CreateCuboid] = []
     by_class: dict[str, int] = {}
     old_items, new_items = [], []
+    runs = []
     for f in frames:
         resolved = []
         for lab in prelabels[f]:
@@ -373,18 +562,22 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
                 resolved.append(lab.with_(label=cls))
         existing = doc.annotations(f)
         labels = [a.label for a in existing]
-        merge = merge_prelabels(labels, [a.uid in untouched for a in existing], resolved)
+        runs.append((f, existing, labels, resolved,
+                     merge_prelabels(labels, [a.uid in untouched for a in existing], resolved)))
+    track_ids.update(inherited_tracks([r[2] for r in runs], [r[4] for r in runs], [r[3] for r in runs]))
+    for f, existing, labels, _, merge in runs:
         _tally(report, labels, merge)
         old = [existing[k] for k in merge.replace]
         deletes += [a.uid for a in old]
         old_items += [(a.track_id, f, a.label) for a in old]
         for lab in merge.add:
-            # Fresh ids from the document's counter (one per tracker track), never one in use.
+            # A kept track continued, else fresh ids from the document's counter (one per
+            # tracker track), never one in use.
             key = lab.track_id if lab.track_id is not None else object()
             if key not in track_ids:
                 track_ids[key] = str(next_track)
                 next_track += 1
-            new_items.append((key, f, lab))
+            new_items.append((track_ids[key], f, lab))
             score = 1.0 if lab.score is None else float(lab.score)
             creates.append(CreateCuboid(f, CuboidLabel(lab.box, lab.label, track_ids[key], score, "model",
                                                        dict(lab.attributes))))

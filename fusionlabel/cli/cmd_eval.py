@@ -1,10 +1,11 @@
-"""`fusionlabel eval --pred P --gt G [--drive D] [--json]`: pre-label quality and edit cost."""
+"""`fusionlabel eval --pred P --gt G [--drive D] [--only-predicted] [--json]`: pre-label quality and edit cost."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 
 
@@ -17,11 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="folder of <frame>.txt (KITTI + score) or <frame>.json files, or a nuScenes results JSON")
     p.add_argument("--gt", type=Path, required=True, help="a drive with labels, or a folder of label files")
     p.add_argument("--drive", type=Path, help="the drive, when --gt is a folder of label files")
-    p.add_argument("--max-range", type=float, default=40.0, help="evaluate objects within this xy range (m)")
-    p.add_argument("--min-points", type=int, default=20, help="ground truth needs this many LiDAR points")
-    p.add_argument("--score-threshold", type=float, default=0.0, help="operating point for precision/recall/edits")
-    p.add_argument("--accept-iou", type=float, default=0.7, help="BEV IoU at which a pre-label needs no adjustment")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--max-range", type=float, default=40.0,
+                   help="evaluate objects within this xy range in metres (default: %(default)g)")
+    p.add_argument("--min-points", type=int, default=20,
+                   help="ground truth needs this many LiDAR points (default: %(default)d)")
+    p.add_argument("--score-threshold", type=float, default=0.0,
+                   help="operating point for precision/recall/edits (default: %(default)g)")
+    p.add_argument("--accept-iou", type=float, default=0.7,
+                   help="BEV IoU at which a pre-label needs no adjustment (default: %(default)g)")
+    p.add_argument("--only-predicted", action="store_true",
+                   help="score only the frames that have a prediction file (default: a frame without one counts "
+                        "as a frame with no detections)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (NaN written as null)")
     p.set_defaults(func=run)
 
 
@@ -46,16 +54,46 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def json_safe(value):
+    """``value`` with NaN and infinities as None and NumPy scalars as Python numbers, for strict JSON."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def unpredicted_note(missing: list[str], total: int, only_predicted: bool) -> str:
+    what = "they are not scored (--only-predicted)" if only_predicted else \
+        "they count as frames with no detections (--only-predicted leaves them out)"
+    return f"note: {len(missing)} of {total} frames have no prediction file ({', '.join(missing[:5])}" \
+           f"{', ...' if len(missing) > 5 else ''}); {what}"
+
+
 def run(args: argparse.Namespace) -> int:
     from ..qa.detection import EvalSettings, evaluate
     from ..qa.sources import load_eval_frames
 
-    frames = load_eval_frames(args.pred, args.gt, args.drive)
+    missing: list[str] = []
+    frames = load_eval_frames(args.pred, args.gt, args.drive, only_predicted=args.only_predicted,
+                              unpredicted=missing)
     settings = EvalSettings(max_range=args.max_range, min_points=args.min_points,
                             score_threshold=args.score_threshold, accept_iou=args.accept_iou)
     report = evaluate(frames, settings)
+    total = len(frames) + (len(missing) if args.only_predicted else 0)
+    note = unpredicted_note(missing, total, args.only_predicted) if missing else None
     if args.json:
-        print(json.dumps(report, indent=1, default=lambda v: None))
+        report["frames_without_predictions"] = missing
+        report["only_predicted"] = args.only_predicted
+        print(json.dumps(json_safe(report), indent=1, allow_nan=False))
+        if note:
+            print(note, file=sys.stderr)  # stdout stays one JSON document
     else:
         print(format_report(report))
+        if note:
+            print(note)
     return 0

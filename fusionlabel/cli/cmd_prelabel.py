@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from ..errors import InputError
 
 
 def _frames(spec: str | None, n: int, drive_path: Path) -> list[int] | None:
+    """The frame indices of ``--frames START:STOP`` (Python slice rules: STOP excluded, negative
+    counts from the end). A STOP past the end runs to the end and says so in a note line."""
     if spec is None:
         return None
     try:
@@ -20,7 +23,21 @@ def _frames(spec: str | None, n: int, drive_path: Path) -> list[int] | None:
     frames = list(range(n))[start:stop]
     if not frames:
         raise InputError(drive_path, f"no frames in {spec!r} (the drive has {n})", where="--frames")
+    if stop > n:
+        print(f"note: --frames {spec}: the drive has {_n(n, 'frame')} (0-{n - 1}); pre-labelling "
+              f"{frames[0]}:{frames[-1] + 1} ({_n(len(frames), 'frame')})")
     return frames
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 frame``, ``2 frames``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _min_score(value: float) -> float:
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise InputError(None, f"expected a score from 0 to 1, got {value:g}", where="--min-score")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,8 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                             "project, writes its drive's pre-labels there and leaves the project as it is)")
     p.add_argument("--format", choices=("native", "kitti"), default="native",
                    help="native JSON (fusionlabel-labels/1) or KITTI txt with a score column")
-    p.add_argument("--min-score", type=float, default=0.5, help="drop detections scoring below this (default 0.5)")
-    p.add_argument("--frames", help="START:STOP frame indices (default all)")
+    p.add_argument("--min-score", type=float, default=0.5,
+                   help="drop detections scoring below this, 0 to 1 (default 0.5)")
+    p.add_argument("--frames", help="START:STOP frame indices, STOP excluded (default all; a STOP past the "
+                                    "end runs to the end, with a note)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -63,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from ..assist.prelabel import prelabel, prelabel_project
     from ..io.drives import open_drive
 
+    _min_score(args.min_score)
     detector = make_detector(args.detector, args.config)
     if _is_project(args.drive) and args.out is None:
         from ..store.project import Project
@@ -71,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             if project.read_only:
                 raise InputError(args.drive, project.read_only_reason or "project is read-only")
             frames = _frames(args.frames, len(project.drive), args.drive)
+            _tracking_note(args.track, project.drive, frames)
             report = prelabel_project(project, detector, args.track, args.min_score, frames,
                                       progress=not args.quiet)
         where, how = f"project {args.drive}", " (one undoable edit)"
@@ -86,23 +107,55 @@ def run(args: argparse.Namespace) -> int:
         else:
             drive = open_drive(args.drive, args.scene)
         frames = _frames(args.frames, len(drive), args.drive)
+        _tracking_note(args.track, drive, frames)
         report = prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
                           progress=not args.quiet)
         where, how = f"{args.out} [{args.format}]", ""
-    classes = ", ".join(f"{k} {v}" for k, v in sorted(report.by_class.items())) or "none"
-    if report.unchanged and not report.prelabels:
-        print(f"no change in {where}: the detector found the same {report.unchanged} pre-labels as the last run, "
-              f"{1000 * report.seconds_per_frame:.0f} ms/frame")
-    else:
-        print(f"wrote {report.prelabels} pre-labels ({classes}) for {report.frames} frames to {where}{how}, "
-              f"{1000 * report.seconds_per_frame:.0f} ms/frame")
-    if report.replaced or (report.unchanged and report.prelabels):
-        print(f"replaced {report.replaced} untouched pre-labels of an earlier run; {report.unchanged} found again "
-              "as they were stay")
-    if report.kept or report.kept_edited:
-        print(f"kept {report.kept} human or imported labels and {report.kept_edited} edited pre-labels")
-    if report.dropped_overlap:
-        print(f"skipped {report.dropped_overlap} new pre-labels overlapping a kept label or another new one")
-    if report.missing_predictions:
-        print(f"note: {report.missing_predictions} frames had no prediction file")
+    for line in summary(report, where, how):
+        print(line)
     return 0
+
+
+def _tracking_note(track: bool, drive, frames: list[int] | None) -> None:
+    """With --track: say when the drive has no ego poses or sparse frames (tracks may break)."""
+    from ..assist.prelabel import tracking_caveat
+
+    caveat = tracking_caveat(drive, list(range(len(drive))) if frames is None else frames) if track else None
+    if caveat:
+        print(f"note: {caveat}")
+
+
+def summary(report, where: str, how: str = "") -> list[str]:
+    """What a run did, in lines: a headline that says what changed (new pre-labels written,
+    untouched ones of an earlier run removed, or no change), then what stayed and was skipped."""
+    added, removed, again = report.prelabels, report.replaced, report.unchanged
+    skipped = {k[len("<skipped: "):-1]: v for k, v in report.by_class.items() if k.startswith("<skipped: ")}
+    classes = ", ".join(f"{k} {v}" for k, v in sorted(report.by_class.items()) if not k.startswith("<skipped: "))
+    frames, speed = _n(report.frames, "frame"), f"{1000 * report.seconds_per_frame:.0f} ms/frame"
+    wrote = f"wrote {_n(added, 'new pre-label')} ({classes})" if added else "wrote 0 new"
+    if added or removed:
+        if removed:
+            head = f"removed {_n(removed, 'untouched pre-label')} of an earlier run and {wrote} for {frames} in"
+        else:
+            head = f"{wrote} for {frames} to"
+        lines = [f"{head} {where}{how}, {speed}"]
+        if again:
+            lines.append(f"left {_n(again, 'pre-label')} the detector found again exactly as "
+                         f"{'it was' if again == 1 else 'they were'}")
+    elif again:
+        same = _n(again, "pre-label")
+        lines = [f"no change in {where}: the detector found the same {same} as the last run, {speed}"]
+    else:
+        lines = [f"no change in {where}: no pre-labels to write for {frames}, {speed}"]
+    if report.kept or report.kept_edited:
+        lines.append(f"kept {_n(report.kept, 'human or imported label')} and "
+                     f"{_n(report.kept_edited, 'edited pre-label')}")
+    if report.dropped_overlap:
+        lines.append(f"skipped {_n(report.dropped_overlap, 'new pre-label')} overlapping a kept label or another "
+                     "new one")
+    if skipped:
+        lines.append(f"skipped {_n(sum(skipped.values()), 'detection')} of classes the project's ontology does not "
+                     f"know: {', '.join(f'{k} {v}' for k, v in sorted(skipped.items()))}")
+    if report.missing_predictions:
+        lines.append(f"note: {_n(report.missing_predictions, 'frame')} had no prediction file")
+    return lines

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
+import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +15,9 @@ from ..errors import FusionLabelError
 # Commands in the order --help lists them; any other cmd_*.py module is appended after these.
 # Each module defines register(subparsers) (which sets func=run) and run(args) -> int.
 PREFERRED_ORDER = ["open", "render", "simulate", "import", "export", "prelabel", "eval"]
+
+# Exit status when stdout's reader went away: that of a process ended by SIGPIPE in a shell.
+SIGPIPE_STATUS = 128 + getattr(signal, "SIGPIPE", 13)
 
 
 def command_modules() -> list[str]:
@@ -34,6 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    code = 0
+    try:
+        code = _dispatch(argv)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+    except BrokenPipeError:
+        _stdout_closed()
+        return code or SIGPIPE_STATUS
+    return code
+
+
+def _dispatch(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -46,6 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fusionlabel: interrupted", file=sys.stderr)
         return 130
+
+
+def _stdout_closed() -> None:
+    """The reader of our output went away (``fusionlabel eval | head -3``): the command stops quietly,
+    as Unix tools do, with :data:`SIGPIPE_STATUS` (unless it had already failed). stdout now points
+    at /dev/null so that Python's own flush at exit has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a descriptor
+        pass
 
 
 if __name__ == "__main__":

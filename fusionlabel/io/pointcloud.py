@@ -92,8 +92,10 @@ def registered_extensions() -> list[str]:
 def read_points(path: str | os.PathLike, *, drop_nonfinite: bool = False) -> np.ndarray:
     """Read a LiDAR sweep as an ``(N, C)`` float32 array, columns x, y, z, intensity[, ring, time].
 
-    Points whose x, y or z is NaN/inf raise :class:`PointCloudError` unless ``drop_nonfinite``
-    is true, which removes them. Every failure raises :class:`PointCloudError` naming the file.
+    Points whose x, y or z is NaN/inf raise :class:`PointCloudError` (naming the file and how many
+    points) unless ``drop_nonfinite`` is true, which removes them; the drives and every command read
+    sweeps without it, so such a sweep is refused everywhere alike. An empty (0-byte) file is an
+    error too. Every failure raises :class:`PointCloudError` naming the file.
     """
     return read_points_info(path, drop_nonfinite=drop_nonfinite)[0]
 
@@ -112,6 +114,12 @@ def read_points_info(path: str | os.PathLike, *, drop_nonfinite: bool = False) -
         raise PointCloudError(path, "file not found")
     if path.is_dir():
         raise PointCloudError(path, "is a directory, expected a point-cloud file")
+    try:
+        empty = path.stat().st_size == 0
+    except OSError as e:
+        raise PointCloudError(path, f"cannot read file ({e.strerror or e})") from e
+    if empty:  # never a real sweep (an interrupted copy?); even .bin, whose records would allow it
+        raise PointCloudError(path, "empty file (0 bytes), expected a point cloud")
     try:
         result = reader(path)
     except FusionLabelError:
@@ -136,8 +144,8 @@ def read_points_info(path: str | os.PathLike, *, drop_nonfinite: bool = False) -
         bad = np.flatnonzero(~finite)
         if not drop_nonfinite:
             raise PointCloudError(
-                path, f"{bad.size} of {len(points)} points have non-finite x/y/z (first at index "
-                      f"{bad[0]}); expected finite coordinates (drop_nonfinite=True drops them)")
+                path, f"{bad.size} of {len(points)} points have non-finite x/y/z (NaN or inf, first at index "
+                      f"{bad[0]}); expected finite coordinates: remove or repair those points in the file")
         points = points[finite]
         info["n_dropped"] = int(bad.size)
     for note in info["notes"]:
@@ -149,7 +157,8 @@ def write_points_bin(path: str | os.PathLike, points: np.ndarray) -> None:
     """Write KITTI float32 records: ``(N, >=3)`` -> x, y, z, intensity (0 if absent).
 
     A name ending in ``.pcd.bin`` writes nuScenes records x, y, z, intensity, ring instead
-    (``points`` then needs >= 5 columns). Extra columns are not written.
+    (``points`` then needs >= 5 columns). Extra columns are not written. No points make a 0-byte
+    file, which :func:`read_points` refuses (it cannot be told from an interrupted copy).
     """
     path = Path(path)
     pts = check_points_array(path, points)

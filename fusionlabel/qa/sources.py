@@ -3,7 +3,8 @@
 Ground truth is a drive (its own labels; KITTI object drives also give the camera field of view and
 DontCare areas as the evaluated region) or a folder of per-frame label files together with a drive.
 Predictions are a folder of per-frame files (``<frame_id>.txt`` KITTI, score in column 16;
-``<frame_id>.json`` native labels) or one nuScenes detection-results JSON. Boxes are compared in
+``<frame_id>.json`` native labels; one format per folder, a folder holding both is refused) or one
+nuScenes detection-results JSON. Boxes are compared in
 each frame's LiDAR frame; point counts come from the drive's sweeps. A drive without ego poses whose
 labels carry track IDs (SUSTech-style) gets don't-care boxes where a track is missing between two
 labelled frames, as the benchmark does (:func:`~fusionlabel.qa.datasets.track_gap_boxes`).
@@ -30,6 +31,12 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".json"))
     if not files:
         raise InputError(folder, "no .txt (KITTI) or .json (native) label files", where=what)
+    kitti = [p.name for p in files if p.suffix.lower() == ".txt"]
+    native = [p.name for p in files if p.suffix.lower() == ".json"]
+    if kitti and native:
+        # one set is stale (say, a native prelabel run into a folder of KITTI pre-labels): refuse to guess
+        raise InputError(folder, f"holds both {len(native)} native .json and {len(kitti)} KITTI .txt label files "
+                                 f"({native[0]}, {kitti[0]}); keep one format per folder", where=what)
     out: dict[int, list[CuboidLabel]] = {}
     for p in files:
         frame_id = p.name.split(".")[0]
@@ -42,14 +49,22 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
 
 
 def _predictions(path: Path, drive: Drive) -> dict[int, list[CuboidLabel]]:
+    """Predictions by frame index, only for the frames that have a prediction file (or results entry)."""
     from ..assist.predictions import PredictionsDetector
 
     if not path.exists():
         raise InputError(path, "predictions not found", where="--pred")
-    if path.is_file() or (path.is_dir() and not any(path.glob("*.txt")) and len(list(path.glob("*.json"))) == 1
-                          and not (path / f"{drive.frames[0].frame_id}.json").exists()):
+    jsons = list(path.glob("*.json")) if path.is_dir() else []
+    if path.is_file() or (path.is_dir() and not any(path.glob("*.txt")) and len(jsons) == 1
+                          and jsons[0].name.split(".")[0] not in {f.frame_id for f in drive.frames}):
         det = PredictionsDetector(path)
-        return {i: det.detect_frame(drive, i) for i in range(len(drive))}
+        out = {}
+        for i in range(len(drive)):
+            missing = det.missing
+            labels = det.detect_frame(drive, i)
+            if det.missing == missing:
+                out[i] = labels
+        return out
     return _folder_labels(path, drive, "--pred")
 
 
@@ -69,8 +84,13 @@ def _kitti_region(drive: Drive, i: int):
 
 
 def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None = None,
-                     count: bool = True) -> list[EvalFrame]:
-    """Pair ground truth and predictions frame by frame (see module docstring)."""
+                     count: bool = True, only_predicted: bool = False,
+                     unpredicted: list[str] | None = None) -> list[EvalFrame]:
+    """Pair ground truth and predictions frame by frame (see module docstring).
+
+    A frame with ground truth but no prediction file counts as a frame with no detections, or, with
+    ``only_predicted``, is left out. Either way its frame ID is appended to ``unpredicted`` when given.
+    """
     from ..io.drives import open_drive
 
     pred, gt = Path(pred), Path(gt)
@@ -92,6 +112,14 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
         gt_labels = _folder_labels(gt, d, "--gt")
         frames = sorted(gt_labels)
     preds = _predictions(pred, d)
+    missing = [i for i in frames if i not in preds]
+    if unpredicted is not None:
+        unpredicted.extend(d.frames[i].frame_id for i in missing)
+    if only_predicted:
+        if frames and len(missing) == len(frames):
+            raise InputError(pred, f"none of the {len(frames)} frames with ground truth has a prediction file",
+                             where="--pred")
+        frames = [i for i in frames if i in preds]
     gaps = _track_gaps(d, gt_labels)
     out = []
     for i in frames:

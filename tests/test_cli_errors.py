@@ -1,0 +1,142 @@
+"""The command line on bad input and closed pipes: one line naming the file, exit code 2, never a
+traceback; a reader that stops early (``| head``) ends the command quietly."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fusionlabel.cli.main import main
+from fusionlabel.io.pointcloud import write_points_bin
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_data"
+
+
+def native_drive_with_bin_sweeps(root: Path, n: int = 3) -> Path:
+    """A native drive of ``n`` frames with KITTI ``.bin`` sweeps (a flat patch of ground and a box of
+    points) and no cameras, on the sample drive's rig."""
+    if not (SAMPLE / "rig.yaml").is_file():
+        pytest.skip(f"sample drive not found at {SAMPLE}")
+    (root / "lidar").mkdir(parents=True)
+    shutil.copy(SAMPLE / "rig.yaml", root / "rig.yaml")
+    rng = np.random.default_rng(3)
+    lines = ["format: fusionlabel-drive/1", "rig: rig.yaml", "frames:"]
+    for i in range(n):
+        ground = np.c_[rng.uniform(-20, 20, (4000, 2)), np.full(4000, -1.7), rng.uniform(0, 1, 4000)]
+        box = np.c_[rng.uniform([8, -1, -1.6], [12, 1, 0], (800, 3)), rng.uniform(0, 1, 800)]
+        write_points_bin(root / "lidar" / f"{i:06d}.bin", np.r_[ground, box].astype(np.float32))
+        lines += [f"- id: '{i:06d}'", f"  timestamp_us: {1000 + 100000 * i}",
+                  f"  T_world_vehicle: [[1, 0, 0, {i}], [0, 1, 0, 0], [0, 0, 1, 0]]",
+                  f"  lidar: lidar/{i:06d}.bin"]
+    (root / "drive.yaml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def one_error_line(capsys, *names: str) -> str:
+    cap = capsys.readouterr()
+    assert "Traceback" not in cap.err and cap.err.count("\n") == 1, cap.err
+    for name in names:
+        assert name in cap.err, cap.err
+    return cap.err
+
+
+# ------------------------------------------------------------------------------ sweeps
+def test_zero_byte_sweep_is_one_line_naming_the_file(tmp_path, capsys):
+    drive = native_drive_with_bin_sweeps(tmp_path / "drive")
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "ok"), "--quiet"]) == 0   # the drive is fine
+    capsys.readouterr()
+    empty = drive / "lidar" / "000001.bin"
+    empty.write_bytes(b"")
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    one_error_line(capsys, f"{empty}: empty file (0 bytes)")
+    assert not (tmp_path / "out" / "000001.json").exists()
+    assert main(["render", str(drive), "--frame", "1", "--out", str(tmp_path / "r.png")]) == 2
+    one_error_line(capsys, f"{empty}: empty file (0 bytes)")
+
+
+def test_nonfinite_points_say_what_the_user_can_do(tmp_path, capsys):
+    drive = native_drive_with_bin_sweeps(tmp_path / "drive")
+    sweep = drive / "lidar" / "000002.bin"
+    pts = np.fromfile(sweep, "<f4").reshape(-1, 4)
+    pts[[10, 11, 400], 2] = np.nan
+    pts.tofile(sweep)
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = one_error_line(capsys, f"{sweep}: 3 of {len(pts)} points have non-finite x/y/z",
+                         "remove or repair those points in the file")
+    assert "drop_nonfinite" not in err
+
+
+# ------------------------------------------------------------------------------ detector settings
+def test_invalid_config_yaml_is_one_line_with_line_and_column(tmp_path, capsys):
+    drive = native_drive_with_bin_sweeps(tmp_path / "drive", n=1)
+    config = tmp_path / "bad.yaml"
+    config.write_text("min_points: 4\nfoo: [\n")
+    assert main(["prelabel", str(drive), "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    one_error_line(capsys, f"{config}: line 3, column 1: invalid YAML: expected the node content, "
+                           "but found '<stream end>' (while parsing a flow node")
+    config.write_text("a: 1\n b: 2\n")
+    assert main(["prelabel", str(drive), "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    one_error_line(capsys, f"{config}: line 2, column 3: invalid YAML: mapping values are not allowed here")
+
+
+def test_file_that_is_not_an_onnx_model(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    drive = native_drive_with_bin_sweeps(tmp_path / "drive", n=1)
+    fake = tmp_path / "fake.onnx"
+    fake.write_text("hello\n")
+    assert main(["prelabel", str(drive), "--detector", f"onnx:{fake}", "--out", str(tmp_path / "out"),
+                 "--quiet"]) == 2
+    err = one_error_line(capsys, f"{fake}: not an ONNX model (onnxruntime could not parse it)")
+    assert "ONNXRuntimeError" not in err and "INVALID_PROTOBUF" not in err
+
+
+# ------------------------------------------------------------------------------ closed pipes
+def run_with_closed_stdout(*args: str) -> subprocess.CompletedProcess:
+    """Run ``fusionlabel ARGS`` with its stdout a pipe whose reader is gone before anything is written
+    (what ``| head -3`` does to the rest of a longer output)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    p = subprocess.Popen([sys.executable, "-m", "fusionlabel.cli.main", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=REPO, env=env)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    return subprocess.CompletedProcess(p.args, p.wait(timeout=120), "", err)
+
+
+@pytest.mark.parametrize("json_", [True, False])
+def test_reader_that_closes_early_ends_the_command_quietly(tmp_path, json_):
+    if not (SAMPLE / "labels" / "000000.json").is_file():
+        pytest.skip(f"sample drive not found at {SAMPLE}")
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    shutil.copy(SAMPLE / "labels" / "000000.json", pred)
+    r = run_with_closed_stdout("eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted",
+                               *(["--json"] if json_ else []))
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr and "Exception ignored" not in r.stderr
+    assert r.returncode == 141                       # as if ended by SIGPIPE, like other Unix tools
+
+
+def test_closed_stdout_in_every_command_is_caught_by_the_entry_point(tmp_path, monkeypatch, capsys):
+    # every command prints through print(); a closed pipe raises BrokenPipeError from there
+    drive = native_drive_with_bin_sweeps(tmp_path / "drive", n=1)
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self):
+            raise ValueError("no descriptor")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["eval", "--pred", "x", "--gt", "/nonexistent"]) == 2    # errors still go to stderr
+    assert "ground truth not found" in capsys.readouterr().err
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 141
+    assert (tmp_path / "out" / "000000.json").is_file()      # the work was done; only the summary was lost
+    assert capsys.readouterr().err == ""
