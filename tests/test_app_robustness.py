@@ -121,3 +121,73 @@ def test_second_instance_is_read_only_and_says_so(qtbot, tmp_path):
     finally:
         second.close()
         first.close()
+
+
+def test_a_frame_note_is_said_once_and_leaves_with_its_frame(qtbot, tmp_path, drive_copy, caplog):
+    """Frame 0 lacks two images: one message names both cameras (not one per camera), it is logged
+    once, the cameras show their own problem, the BEV does not repeat it, and the toast goes when
+    another frame is shown."""
+    for cam in ("cam_front", "cam_front_left"):
+        (drive_copy / "cameras" / cam / "000000.jpg").unlink()
+    project = Project.create(tmp_path / "project", drive_copy)
+    try:
+        with caplog.at_level("WARNING", logger="fusionlabel.app.session"):
+            w = open_app_window(qtbot, project)
+            qtbot.wait(20)
+        notes = [m for m in w.session.messages if "000000.jpg" in m.text]
+        assert len(notes) == 1 and notes[0].frame == 0, [m.text for m in w.session.messages]
+        assert "cam_front" in notes[0].text and "cam_front_left" in notes[0].text
+        assert sum("000000.jpg" in r.getMessage() for r in caplog.records) == 1
+        assert w.toast.isVisible() and "cam_front_left" in w.toast.text()
+        assert "000000.jpg" not in w.statusBar().currentMessage()     # the toast says it, not twice
+        assert w.displayed.frame_errors() == []                       # nothing for the BEV's caption
+        assert w.cameras.views["cam_front"].cam.error and w.cameras.views["cam_front_right"].cam.error is None
+        qtbot.keyClick(w.bev, Qt.Key.Key_D)
+        testing.wait_for_frame(w, 1)
+        assert not w.toast.isVisible()
+        # Back on frame 0 the cameras still say it, without a second message.
+        qtbot.keyClick(w.bev, Qt.Key.Key_A)
+        testing.wait_for_frame(w, 0)
+        assert len([m for m in w.session.messages if "000000.jpg" in m.text]) == 1
+        assert w.cameras.views["cam_front"].cam.error
+        w.close()
+    finally:
+        project.close()
+
+
+def test_a_toast_not_about_a_frame_stays_when_the_frame_changes(qtbot, tmp_path):
+    project = Project.create(tmp_path / "project", testing.small_drive())
+    try:
+        w = open_app_window(qtbot, project)
+        w.session.notify("something went wrong", "warning")
+        qtbot.keyClick(w.bev, Qt.Key.Key_D)
+        testing.wait_for_frame(w, 1)
+        assert w.toast.isVisible() and w.toast.text() == "something went wrong"
+        w.close()
+    finally:
+        project.close()
+
+
+def test_skipped_label_classes_are_shown(qtbot, tmp_path, drive_copy):
+    """Labels of a class the ontology lacks are skipped, and the app says so: on opening the new
+    project, and again on Ctrl+I, in one message naming the class and the count."""
+    n = 0
+    for path in (drive_copy / "labels").glob("*.json"):
+        text = path.read_text()
+        n += text.count('"label": "pedestrian"')
+        path.write_text(text.replace('"label": "pedestrian"', '"label": "Rickshaw"'))
+    assert n > 0
+    project = Project.create(tmp_path / "project", drive_copy, import_labels=True)
+    try:
+        w = open_app_window(qtbot, project)
+        qtbot.wait(20)
+        assert w.toast.isVisible() and f"Rickshaw ({n})" in w.toast.text()
+        assert not any(a.cls == "pedestrian" for a in project.document.all_annotations())
+        before = len(w.session.messages)
+        qtbot.keyClick(w.bev, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+        new = w.session.messages[before:]
+        assert len(new) == 1 and new[0].level == "warning" and f"Rickshaw ({n})" in new[0].text, new
+        assert f"Rickshaw ({n})" in w.toast.text()
+        w.close()
+    finally:
+        project.close()

@@ -13,6 +13,7 @@ pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PyQt6.QtGui import QFontMetrics  # noqa: E402
 
 from conftest import app_project, app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
@@ -168,3 +169,148 @@ def test_docs_shortcut_table_is_current():
         docs = f.read()
     assert shortcut_markdown(Ontology.default()) in docs, "regenerate the table in docs/app.md"
     assert len(class_shortcuts(Ontology.default())) == 8
+
+
+# ---------------------------------------------------------------- box labels: decluttered, inside the view
+from fusionlabel.app.label_layout import LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
+from fusionlabel.geometry.cuboid import Cuboid  # noqa: E402
+from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
+from fusionlabel.model.commands import Batch, CreateCuboid  # noqa: E402
+
+
+def inside(rect, bounds) -> bool:
+    x, y, w, h = rect
+    bx, by, bw, bh = bounds
+    return bx - 1e-6 <= x and by - 1e-6 <= y and x + w <= bx + bw + 1e-6 and y + h <= by + bh + 1e-6
+
+
+def assert_no_overlaps(rects):
+    rects = list(rects)
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not overlaps(a, b), (a, b)
+
+
+def test_label_layout_moves_or_drops_labels_that_would_overlap():
+    bounds = (0.0, 0.0, 300.0, 200.0)
+    same = [LabelRequest((100.0, 100.0), (80.0, 14.0)) for _ in range(10)]
+    rects = place_labels(same, bounds)
+    placed = [r for r in rects if r is not None]
+    assert rects[0] == (103.0, 83.0, 80.0, 14.0)        # the first takes the usual spot, above-right
+    assert 2 <= len(placed) < 10                        # a few fit around the anchor, the rest are left out
+    assert_no_overlaps(placed)
+    assert all(inside(r, bounds) for r in placed)
+    # A forced label (the selected cuboid's) is always drawn, even with no free spot.
+    crowded = place_labels([LabelRequest((100.0, 100.0), (400.0, 300.0))] * 2, bounds)
+    assert crowded[1] is None
+    assert place_labels([LabelRequest((100.0, 100.0), (400.0, 300.0))] * 2 + [
+        LabelRequest((100.0, 100.0), (10.0, 10.0), forced=True)], bounds)[2] is not None
+    # Labels at the edges stay inside; obstacles (a view's caption) are avoided.
+    edge = place_labels([LabelRequest((298.0, 5.0), (80.0, 14.0)), LabelRequest((-50.0, 250.0), (80.0, 14.0))], bounds)
+    assert all(inside(r, bounds) for r in edge)
+    caption = (0.0, 0.0, 120.0, 20.0)
+    r = place_labels([LabelRequest((10.0, 10.0), (60.0, 14.0))], bounds, [caption])[0]
+    assert r is not None and not overlaps(r, caption)
+    assert clamp_rect((290.0, -5.0, 20.0, 10.0), bounds) == (280.0, 0.0, 20.0, 10.0)
+
+
+@pytest.fixture
+def bare_window(qtbot, tmp_path):
+    """A window on a project without labels (the tests add the boxes they need)."""
+    for p in app_project(tmp_path, import_labels=False):
+        yield from app_window(qtbot, p)
+
+
+def add_boxes(session, centers, cls="pedestrian"):
+    size = session.ontology.get(cls).default_size
+    cmds = [CreateCuboid(session.frame, CuboidLabel(Cuboid(c, size), cls)) for c in centers]
+    session.apply(Batch(tuple(cmds), "test boxes"))
+    return session.annotations()[-len(centers):]
+
+
+def test_bev_labels_of_overlapping_boxes_do_not_overlap(qtbot, bare_window):
+    w = bare_window
+    s = w.session
+    anns = add_boxes(s, [(12.0, 0.0, -1.0), (12.0, 0.15, -1.0), (12.2, -0.1, -1.0)])
+    w.bev.center, w.bev.scale = np.array([12.0, 0.0]), 8.0
+    w.bev.grab()
+    rects = w.bev.label_rects
+    assert set(rects) == {a.uid for a in anns}               # room for all three around the group
+    assert_no_overlaps(rects.values())
+    # The selected box's label is drawn whatever the crowd: 30 boxes on one spot.
+    crowd = add_boxes(s, [(12.0, 0.05 * i, -1.0) for i in range(30)])
+    s.select((crowd[-1].uid,))
+    w.bev.grab()
+    rects = w.bev.label_rects
+    assert crowd[-1].uid in rects and len(rects) < len(s.annotations())
+    assert_no_overlaps(rects.values())
+    assert all(inside(r, (0, 0, w.bev.width(), w.bev.height())) for r in rects.values())
+
+
+def test_bev_label_at_the_edge_stays_inside(qtbot, bare_window):
+    w = bare_window
+    bev = w.bev
+    bev.center, bev.scale = np.array([12.0, 0.0]), 8.0
+    right_edge = bev.to_world(QPointF(bev.width() - 4, bev.height() / 2))
+    top_edge = bev.to_world(QPointF(bev.width() / 2, 2))
+    anns = add_boxes(w.session, [(*right_edge, -1.0), (*top_edge, -1.0)], cls="car")
+    bev.grab()
+    bounds = (0, 0, bev.width(), bev.height())
+    assert set(bev.label_rects) == {a.uid for a in anns}
+    assert all(inside(r, bounds) for r in bev.label_rects.values()), bev.label_rects
+
+
+def camera_bounds(view):
+    r = view.image_rect()
+    return (r.x(), r.y(), r.width(), r.height())
+
+
+def test_camera_labels_do_not_overlap_and_stay_in_the_image(qtbot, bare_window):
+    w = bare_window
+    s = w.session
+    view = w.cameras.views["cam_front"]
+    group = add_boxes(s, [(12.0, 0.0, -1.0), (12.0, 0.3, -1.0), (12.3, -0.2, -1.0)])
+    # A box whose label would start at the right edge of the image: found with the camera model.
+    cam = view.cam
+    edge_box = None
+    for y in np.linspace(0.0, -30.0, 601):
+        box = Cuboid((12.0, y, -1.0), s.ontology.get("car").default_size)
+        wire = cam.wireframes([box])[0]
+        if wire is not None:
+            hull = wire.hull_points()
+            u = hull[np.argmin(hull[:, 1]), 0]
+            if cam.camera.width - 25 < u < cam.camera.width:
+                edge_box = (12.0, y, -1.0)
+                break
+    assert edge_box is not None, "no box position near the right edge of cam_front"
+    edge = add_boxes(s, [edge_box], cls="car")[0]
+    view.grab()
+    rects = view.label_rects
+    assert {a.uid for a in group} | {edge.uid} <= set(rects)
+    assert_no_overlaps(rects.values())
+    bounds = camera_bounds(view)
+    assert all(inside(r, bounds) for r in rects.values()), (rects, bounds)
+    # ... and all the views stay so with the selection on the middle of the group.
+    s.select((group[1].uid,))
+    for v in w.cameras.views.values():
+        v.grab()
+        assert_no_overlaps(v.label_rects.values())
+        assert all(inside(r, camera_bounds(v)) for r in v.label_rects.values())
+    assert group[1].uid in view.label_rects
+
+
+def test_object_list_shows_class_names_in_full(qtbot, bare_window):
+    w = bare_window
+    s = w.session
+    add_boxes(s, [(12.0, 0.0, -1.0)], cls="pedestrian")
+    add_boxes(s, [(15.0, 4.0, -1.0)], cls="motorcycle")
+    qtbot.wait(50)  # the list widens once the event loop is back
+    objects = w.objects
+    header = objects.horizontalHeader()
+    for row in range(objects.rowCount()):
+        for col in range(objects.columnCount()):
+            item = objects.item(row, col)
+            fm = QFontMetrics(item.font())
+            assert header.sectionSize(col) >= fm.horizontalAdvance(item.text()) + 4, (item.text(), col)
+    assert objects.viewport().width() >= header.length()     # nothing cut off on the right
+    assert not objects.horizontalScrollBar().isVisible()

@@ -181,3 +181,13 @@ def test_missing_file(tmp_path):
 
 def test_default_file_is_the_default():
     assert Ontology.load(DEFAULT_PATH) == Ontology.default()
+
+
+def test_default_ontology_maps_the_sustech_two_wheeler_names():
+    o = Ontology.default()
+    for name in ("Rider", "ScooterRider", "BicycleRider", "MotorcyleRider", "MotorcycleRider", "rider"):
+        assert o.resolve(name) == "cyclist", name
+    for name in ("Motor", "Scooter", "motor"):
+        assert o.resolve(name) == "motorcycle", name
+    assert o.resolve("Bicycle") is None and o.resolve("DontCare") is None
+    assert Ontology.from_yaml(o.to_yaml()) == o                   # the aliases survive a round trip

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -479,3 +480,83 @@ def test_schema_1_project_is_migrated_when_opened_for_writing(tmp_path):
         assert p.store.drive_record().path == str(drive)          # relinked on the way
     version, columns, n_commands = schema()
     assert version == "2" and columns[-1] == "scene" and n_commands == 14
+
+
+# ---------------------------------------------------------------- label import: aliases and skipped classes
+def _add_label_lines(drive: Path, frames, line: str) -> None:
+    for i in frames:
+        path = drive / "label_2" / f"{i:06d}.txt"
+        path.write_text(path.read_text() + line)
+
+
+def test_import_names_the_skipped_classes_with_counts(tmp_path, drive):
+    """Unknown classes are skipped, but never silently: one warning names each with its count."""
+    hover = "Hoverboard 0.00 0 0.10 700.0 140.0 730.0 240.0 1.20 0.50 0.90 3.00 1.70 9.00 0.10\n"
+    _add_label_lines(drive, range(3), hover)
+    _add_label_lines(drive, [4], hover.replace("Hoverboard", "Segway"))
+    _add_label_lines(drive, [1, 2], hover.replace("Hoverboard", "Scooter").replace(" 3.00 ", " -4.00 "))
+    with Project.create(tmp_path / "proj", drive, import_labels=True) as p:
+        assert len(p.warnings) == 1, p.warnings
+        text = p.warnings[0]
+        assert "Hoverboard (3)" in text and "Segway (1)" in text and "skipped 4 drive labels" in text
+        assert text.index("Hoverboard") < text.index("Segway")                       # most first
+        assert f"imported {2 * N_FRAMES + 2} labels" in text and len(p.document) == 2 * N_FRAMES + 2
+        scooters = [a for a in p.document.all_annotations() if a.cls == "motorcycle"]
+        assert len(scooters) == 2 and all(a.attributes["with_rider"] is False for a in scooters)
+        report = p.import_drive_labels()                       # what Ctrl+I reports: the same one line
+        assert report.skipped_classes == {"Hoverboard": 3, "Segway": 1}
+        assert report.problems()[0].split("; ", 1)[1] == text.split("; ", 1)[1]
+    with Project.open(tmp_path / "proj") as p:
+        assert p.warnings == []                                 # said once, when the import happened
+
+
+def test_import_report_leaves_dontcare_regions_out_of_the_warning():
+    report = project_module.ImportReport(None, created=5, skipped_classes=Counter(DontCare=4, Tram2=1))
+    assert report.problems() == ["imported 5 labels from the drive; skipped 1 drive label of classes the "
+                                 "ontology does not know: Tram2 (1); to keep them, add these names as aliases "
+                                 "in the project's ontology.yaml"]
+    assert project_module.ImportReport(None, 5, Counter(DontCare=4)).problems() == []
+
+
+def test_import_without_unknown_classes_warns_nothing(tmp_path, drive):
+    with Project.create(tmp_path / "proj", drive, import_labels=True) as p:
+        assert p.warnings == [] and len(p.document) == 2 * N_FRAMES     # only DontCare was skipped
+
+
+def test_import_reports_unreadable_label_files(tmp_path, drive):
+    (drive / "label_2" / "000003.txt").write_text("Car 0 0 nonsense\n")
+    with Project.create(tmp_path / "proj", drive, import_labels=True) as p:
+        assert len(p.warnings) == 1 and p.warnings[0].startswith("1 label file not read: ")
+        assert "000003.txt" in p.warnings[0]
+        assert len(p.document) == 2 * (N_FRAMES - 1)
+
+
+def test_import_real_sustech_labels_keeps_riders_and_motors(realdata, tmp_path):
+    """SUSTech's Rider and Motor labels (18 of the 87 boxes) map to cyclist and riderless motorcycle."""
+    from fusionlabel.qa.datasets import read_sustech_labels
+
+    root = realdata / "sustech_sequence"
+    if not (root / "label").is_dir():
+        pytest.skip(f"SUSTech sample not found at {root}")
+    raw = [lab for f in sorted((root / "label").glob("*.json")) for lab in read_sustech_labels(f)]
+    kinds = {lab.label for lab in raw}
+    assert {"Rider", "Motor"} <= kinds
+    with Project.create(tmp_path / "proj", root, import_labels=True) as p:
+        assert p.warnings == [] and len(p.document) == len(raw)
+        anns = list(p.document.all_annotations())
+        counts = {c: sum(a.cls == c for a in anns) for c in ("cyclist", "motorcycle")}
+        assert counts == {"cyclist": sum(lab.label == "Rider" for lab in raw),
+                          "motorcycle": sum(lab.label == "Motor" for lab in raw)}
+        assert all(a.attributes["with_rider"] is (a.cls == "cyclist") for a in anns if "with_rider" in a.attributes)
+        # a project made with the old ontology (no SUSTech aliases) says what it skipped
+        import yaml
+
+        old = yaml.safe_load(Ontology.default().to_yaml())
+        for cls in ("cyclist", "motorcycle"):
+            old["classes"][cls]["aliases"] = old["classes"][cls]["aliases"][:2]
+        (tmp_path / "old.yaml").write_text(yaml.safe_dump(old))
+    with Project.create(tmp_path / "proj_old", root, ontology_path=tmp_path / "old.yaml", import_labels=True) as p:
+        n_rider = sum(lab.label == "Rider" for lab in raw)
+        n_motor = sum(lab.label == "Motor" for lab in raw)
+        assert len(p.warnings) == 1 and f"Rider ({n_rider}), Motor ({n_motor})" in p.warnings[0]
+        assert len(p.document) == len(raw) - n_rider - n_motor

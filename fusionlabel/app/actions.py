@@ -190,13 +190,12 @@ class Actions(AssistActions):
             self.s.notify("read-only project: cannot import", "warning")
             return
         report = self.s.project.import_drive_labels(progress=False)
-        skipped = sum(report.skipped_classes.values())
-        text = f"imported {report.created} labels from the drive"
-        if skipped:
-            text += f"; skipped {skipped} of classes the ontology lacks ({', '.join(sorted(report.skipped_classes))})"
-        self.s.notify(text)
-        for err in report.errors[:5]:
-            self.s.notify(err, "warning")
+        problems = report.problems()
+        if problems:
+            for text in problems:  # the skipped classes in one message, then the unreadable files
+                self.s.notify(text, "warning")
+        else:
+            self.s.notify(f"imported {report.created} labels from the drive")
 
     def undo(self):
         self.s.undo()

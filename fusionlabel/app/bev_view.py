@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPolygonF
+from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import QWidget
 
 from ..geometry.cuboid import Cuboid
@@ -24,7 +24,8 @@ from ..model import edit_actions
 from .actions import Actions, create_command
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from .qt_util import RgbCanvas, annotation_color, box_label
+from .label_layout import LabelRequest, place_labels
+from .qt_util import LABEL_BACKDROP, LABEL_PAD, RgbCanvas, annotation_color, box_label
 from .session import Session
 
 BACKGROUND = 16
@@ -53,6 +54,7 @@ class BevView(QWidget):
         self._new_box: Cuboid | None = None
         self._mouse = None  # last mouse position (QPointF)
         self.painted_frame: int | None = None  # the frame the last paint showed (benchmarks)
+        self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.setMinimumSize(320, 240)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -145,21 +147,44 @@ class BevView(QWidget):
         p.drawImage(0, 0, self.raster().image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint_rings(p)
+        labels: list[tuple] = []  # (priority, uid, anchor, colour, text)
         if self.session.layers.get("boxes", True):
             selected = set(self.session.selection)
             anns = self.annotations()
             for ann in anns:
                 if ann.uid not in selected:
-                    self._paint_box(p, ann, False)
+                    labels += self._paint_box(p, ann, False)
             for ann in anns:
                 if ann.uid in selected:
-                    self._paint_box(p, ann, True)
+                    labels += self._paint_box(p, ann, True)
         if self._new_box is not None:
-            self._paint_cuboid(p, self._new_box, annotation_color(self.session.ontology, self.session.current_class),
-                               True, self.session.current_class, dashed=True)
-        self._paint_hud(p)
+            color = annotation_color(self.session.ontology, self.session.current_class)
+            anchor = self._paint_cuboid(p, self._new_box, color, True, dashed=True)
+            labels.append(((0, 0.0), None, anchor, color, self.session.current_class))
+        hud = self._paint_hud(p)
+        self._paint_labels(p, labels, hud)
         p.end()
         self.painted_frame = self.frame
+
+    def _paint_labels(self, p: QPainter, labels: list[tuple], hud: tuple) -> None:
+        """Draw the box labels decluttered (:mod:`.label_layout`): the selected box's always, the
+        others where they overlap no other label and the HUD, all inside the view."""
+        p.setFont(self.font())
+        fm = QFontMetricsF(p.font())
+        labels.sort(key=lambda item: item[0])
+        requests = [LabelRequest(tuple(anchor), (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()),
+                                 forced=prio[0] == 0) for prio, _, anchor, _, text in labels]
+        rects = place_labels(requests, (0.0, 0.0, float(self.width()), float(self.height())), [hud])
+        self.label_rects = {}
+        for (_, uid, _, color, text), rect in zip(labels, rects):
+            if rect is None:
+                continue
+            r = QRectF(*rect)
+            p.fillRect(r, LABEL_BACKDROP)
+            p.setPen(QPen(color))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            if uid is not None:
+                self.label_rects[uid] = rect
 
     def _paint_rings(self, p: QPainter) -> None:
         o = self.to_screen(np.zeros((1, 2)))[0]
@@ -175,14 +200,27 @@ class BevView(QWidget):
         p.setPen(QPen(QColor(230, 230, 230), 1))
         p.drawPolygon(QPolygonF([QPointF(*q) for q in self.to_screen(ego)]))
 
-    def _paint_box(self, p: QPainter, ann, selected: bool) -> None:
+    def _paint_box(self, p: QPainter, ann, selected: bool) -> list[tuple]:
+        """Draw one cuboid; returns its label to place, [(priority, uid, anchor, colour, text)], or []
+        when labels are off or the box is out of view. Priority: the selected box, then boxes
+        people made or imported, then pre-labels by score."""
         box = self.session.display_box(ann)
-        text = box_label(ann) if self.session.layers.get("box_labels", True) else None
-        self._paint_cuboid(p, box, annotation_color(self.session.ontology, ann.cls), selected, text,
-                           dashed=ann.source == "model")
+        color = annotation_color(self.session.ontology, ann.cls)
+        anchor = self._paint_cuboid(p, box, color, selected, dashed=ann.source == "model")
+        if anchor is None or not self.session.layers.get("box_labels", True):
+            return []
+        if selected:
+            prio = (0, 0.0)
+        elif ann.source == "model":
+            prio = (2, -(ann.score if ann.score is not None else 0.0))
+        else:
+            prio = (1, 0.0)
+        return [(prio, ann.uid, anchor, color, box_label(ann))]
 
-    def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool, text: str | None,
-                      dashed: bool = False) -> None:
+    def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool,
+                      dashed: bool = False) -> np.ndarray | None:
+        """Draw a cuboid from above; returns where its label goes (the top corner, in pixels), or
+        None when the box is out of view."""
         poly = self.to_screen(box.bev_polygon())
         c = np.asarray(box.center[:2])
         front = c + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
@@ -209,17 +247,18 @@ class BevView(QWidget):
                     p.drawEllipse(QPointF(*q), HANDLE_PX + 1, HANDLE_PX + 1)
                 else:
                     p.drawRect(QRectF(q[0] - HANDLE_PX, q[1] - HANDLE_PX, 2 * HANDLE_PX, 2 * HANDLE_PX))
-        if text:
-            p.setPen(QPen(color))
-            top = poly[np.argmin(poly[:, 1])]
-            p.drawText(QPointF(top[0] + 4, top[1] - 4), text)
+        lo, hi = poly.min(axis=0), poly.max(axis=0)
+        if (hi < 0).any() or lo[0] > self.width() or lo[1] > self.height():
+            return None
+        return poly[np.argmin(poly[:, 1])]
 
-    def _paint_hud(self, p: QPainter) -> None:
+    def _paint_hud(self, p: QPainter) -> tuple[float, float, float, float]:
+        """The caption lines at the top left; returns the rectangle they take (x, y, w, h)."""
         p.setPen(QPen(QColor(220, 220, 220)))
         p.setFont(QFont(p.font().family(), 9))
         if self.data is None:
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "loading…")
-            return
+            return (0.0, 0.0, 0.0, 0.0)
         lines = [f"BEV  {len(self.data.points):,} points   colour: {self.session.color_mode}   "
                  f"new: {self.session.current_class}"]
         if self.session.read_only:
@@ -228,16 +267,21 @@ class BevView(QWidget):
             lines.append("ONE-CLICK: click an object (Esc cancels)")
         if len(self.data.points) == 0:
             lines.append("no points in this frame")
+        fm = QFontMetricsF(p.font())
         y = 16
         for line in lines:
             p.drawText(8, y, line)
             y += 15
-        if self.data.errors:
+        width = max(fm.horizontalAdvance(line) for line in lines) + 12
+        errors = self.data.frame_errors()  # a camera's own problem shows in that camera
+        if errors:
             p.setPen(QPen(QColor(255, 110, 90)))
-            for err in self.data.errors[:4]:
+            for err in errors[:4]:
                 p.drawText(QRectF(8, y, self.width() - 16, 30),
                            Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, err)
                 y += 30
+            width = self.width()
+        return (0.0, 0.0, float(width), float(y - 10))
 
     def _active_handles(self, box: Cuboid) -> dict[str, np.ndarray]:
         """Handles worth offering at this zoom: on a box smaller than a few handles on screen only

@@ -13,12 +13,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QPainter
+from PyQt6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
 from .frame_data import CameraFrame, FrameData
+from .label_layout import LabelRequest, place_labels
 from .projected_boxes import Wireframe, dashed_segments
-from .qt_util import box_label
+from .qt_util import LABEL_BACKDROP, LABEL_PAD, box_label
 from .session import Session
 
 CLICK_PX = 4
@@ -56,6 +57,7 @@ class CameraView(QWidget):
         self._canvas = None  # (array, QImage) kept alive while drawn
         self._press = None
         self.painted_frame: int | None = None
+        self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.setMinimumSize(160, 90)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
@@ -117,24 +119,45 @@ class CameraView(QWidget):
                 if self.session.layers.get("box_labels", True):
                     hull = wire.hull_points() * s
                     top = hull[np.argmin(hull[:, 1])]
-                    labels.append((QColor(*color), top, box_label(ann)))
+                    labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top, box_label(ann)))
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
         self._canvas = (canvas, image)
         p.drawImage(int(target.x()), int(target.y()), image)
-        p.setClipRect(target)
-        for color, top, text in labels:
-            p.setPen(color)
-            p.drawText(QPointF(target.x() + top[0] + 3, max(target.y() + top[1] - 3, target.y() + 12)), text)
-        p.setClipping(False)
+        fm = QFontMetricsF(p.font())
         p.setPen(QColor(255, 255, 255))
         info = f"{self.name}  {self.cam.n_points:,} pts" if show_points else self.name
         p.drawText(QPointF(target.x() + 6, target.y() + 14), info)
+        obstacles = [(target.x(), target.y(), fm.horizontalAdvance(info) + 12, 18.0)]
         if self.cam.error:
             p.setPen(QColor(255, 110, 90))
-            p.drawText(target.adjusted(6, 20, -6, -6), Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
-                       self.cam.error)
+            flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+            area = target.adjusted(6, 20, -6, -6)
+            p.drawText(area, flags, self.cam.error)
+            r = fm.boundingRect(area, flags, self.cam.error)
+            obstacles.append((r.x(), r.y(), r.width(), r.height()))
+        self._paint_labels(p, labels, target, obstacles)
         p.end()
         self.painted_frame = self.frame
+
+    def _paint_labels(self, p: QPainter, labels: list[tuple], target: QRectF, obstacles: list[tuple]) -> None:
+        """Box labels decluttered (:mod:`.label_layout`) inside the image: the selected cuboid's
+        always, then the nearest first, each where it overlaps no label drawn before it."""
+        fm = QFontMetricsF(p.font())
+        labels.sort(key=lambda item: (not item[0], item[1]))
+        requests = [LabelRequest((target.x() + top[0], target.y() + top[1]),
+                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), forced=sel)
+                    for sel, _, _, _, top, text in labels]
+        bounds = (target.x(), target.y(), target.width(), target.height())
+        rects = place_labels(requests, bounds, obstacles)
+        self.label_rects = {}
+        for (_, _, uid, color, _, text), rect in zip(labels, rects):
+            if rect is None:
+                continue
+            r = QRectF(*rect)
+            p.fillRect(r, LABEL_BACKDROP)
+            p.setPen(color)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            self.label_rects[uid] = rect
 
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPointF) -> str | None:

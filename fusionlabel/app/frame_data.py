@@ -83,6 +83,23 @@ class FrameData:
     _colors: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def frame_errors(self) -> list[str]:
+        """The problems that are not one camera's own (sweep, calibration)."""
+        own = {f"{name}: {cam.error}" for name, cam in self.cameras.items() if cam.error}
+        return [e for e in self.errors if e not in own]
+
+    def error_summary(self) -> str | None:
+        """Every problem of this frame in one line (cameras with the same problem named together,
+        "front, left, right: no image for this frame"), or None when there is none."""
+        if not self.errors:
+            return None
+        by_error: dict[str, list[str]] = {}
+        for name, cam in self.cameras.items():
+            if cam.error:
+                by_error.setdefault(cam.error, []).append(name)
+        parts = self.frame_errors() + [f"{', '.join(names)}: {err}" for err, names in by_error.items()]
+        return f"frame {self.frame_id}: " + "; ".join(parts)
+
     def count_in_box(self, box) -> int:
         """Points inside a box (cached per box)."""
         n = self.counts.get(box)

@@ -12,7 +12,7 @@ import math
 import time
 
 import numpy as np
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QPoint, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
     QDockWidget,
@@ -132,7 +132,8 @@ class MainWindow(QMainWindow):
         self.toast.hide()
         self._toast_timer = QTimer(self)
         self._toast_timer.setSingleShot(True)
-        self._toast_timer.timeout.connect(self.toast.hide)
+        self._toast_timer.timeout.connect(self._hide_toast)
+        self._toast_message: Message | None = None  # what the toast shows
         self._settings_timer = QTimer(self)
         self._settings_timer.setSingleShot(True)
         self._settings_timer.setInterval(SETTINGS_DELAY_MS)
@@ -197,10 +198,10 @@ class MainWindow(QMainWindow):
         if self.view3d is not None:
             self.view3d.set_frame_data(data)
         self._update_title()
-        for err in data.errors:
-            if (data.index, err) not in self._reported_errors:
-                self._reported_errors.add((data.index, err))
-                self.session.notify(f"frame {data.frame_id}: {err}", "warning")
+        summary = data.error_summary()  # every problem of the frame in one message, once per frame
+        if summary is not None and (data.index, summary) not in self._reported_errors:
+            self._reported_errors.add((data.index, summary))
+            self.session.notify(summary, "warning", frame=data.index)
         self.last_latency = time.perf_counter() - self.frame_requested_at
         self.frame_shown.emit(data.index)
 
@@ -224,6 +225,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ session events
     def _on_session(self, kind, payload) -> None:
         if kind == "frame":
+            if self._toast_message is not None and self._toast_message.frame not in (None, payload):
+                self._hide_toast()  # a note about another frame
             self.show_frame(payload)
             self._update_title()
             self._settings_timer.start()
@@ -246,23 +249,43 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"Redo {doc.redo_text()}" if doc.can_redo else "Redo")
 
     def _show_message(self, msg: Message) -> None:
-        self.statusBar().showMessage(msg.text, TOAST_MS)
+        """Info in the status bar; warnings and errors also in a toast above the views. A note about
+        a frame (its sweep or images did not load) goes to the toast only and leaves with its frame."""
+        if msg.frame is None:
+            self.statusBar().showMessage(msg.text.replace("\n", "; "), TOAST_MS)
         if msg.level == "info":
             return
+        self._toast_message = msg
         color = "#b02020" if msg.level == "error" else "#a06010"
         self.toast.setStyleSheet(f"color: white; background: {color}; padding: 6px; border-radius: 4px")
         self.toast.setText(msg.text)
-        width = min(900, self.width() - 40)
+        # Over the bird's-eye view: the 3D view is a native window that would hide it.
+        origin = self.bev.mapTo(self, QPoint(0, 0))
+        if self.bev.isVisible() and self.bev.width() >= 360:
+            width = min(900, self.bev.width() - 40)
+            x, y = origin.x() + (self.bev.width() - width) // 2, origin.y() + 24
+        else:
+            width = min(900, self.width() - 40)
+            x, y = (self.width() - width) // 2, 40
         self.toast.setFixedWidth(width)
         self.toast.adjustSize()
-        self.toast.move((self.width() - width) // 2, 40)
+        self.toast.move(x, y)
         self.toast.show()
         self.toast.raise_()
         self._toast_timer.start(TOAST_MS)
 
+    def _hide_toast(self) -> None:
+        self._toast_timer.stop()
+        self.toast.hide()
+        self._toast_message = None
+
     def _startup_messages(self) -> None:
-        for msg in self.session.startup_messages:
-            self._show_message(msg)
+        msgs = list(self.session.startup_messages)
+        if msgs:  # one toast for them all (the read-only reason, a broken ontology, skipped labels …)
+            if self._toast_message is not None and self.toast.isVisible():
+                msgs.append(self._toast_message)  # a note about the first frame, shown before
+            level = "error" if any(m.level == "error" for m in msgs) else "warning"
+            self._show_message(Message("\n".join(m.text for m in msgs), level))
         doc, drive = self.session.document, self.session.drive
         if len(doc) == 0 and not doc.can_undo and any(f.labels_source is not None for f in drive.frames):
             self.statusBar().showMessage("this drive comes with labels: Ctrl+I imports them", 15000)

@@ -7,7 +7,7 @@ command.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtCore import QRectF, Qt, QTimer
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QSlider,
     QSpinBox,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -34,6 +35,7 @@ from .qt_util import annotation_color
 from .session import Session
 
 STATUSES = FRAME_STATUSES
+LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full
 PRELABEL_TEXT = QColor(150, 190, 230)
 STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
                  "done": QColor(60, 180, 80), "reviewed": QColor(70, 130, 235)}
@@ -170,8 +172,17 @@ class ObjectList(QTableWidget):
         self.painted_frame: int | None = None
         self.setHorizontalHeaderLabels(self.COLUMNS)
         self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        # Every column as wide as its longest entry ("pedestrian", "pre-label 0.87"); the list
+        # widens to show them all (see _fit_width).
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        # (the sizes are final only after the signal: look once the event loop is back)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_width)
+        header.sectionResized.connect(lambda *_: self._fit_timer.start())
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -222,6 +233,17 @@ class ObjectList(QTableWidget):
                 self.setItem(row, col, item)
         self._show_selection()
         self.blockSignals(False)
+
+    def _fit_width(self) -> None:
+        """Widen the list (and so its dock) until every column shows in full; never narrower again
+        (no jumping from frame to frame), and never wider than LIST_MAX_WIDTH."""
+        scroll = max(self.verticalScrollBar().sizeHint().width(), self.style().pixelMetric(
+            QStyle.PixelMetric.PM_ScrollBarExtent))
+        if self.rowCount() == 0:
+            return  # the sections have their default widths, not their contents'
+        needed = self.horizontalHeader().length() + scroll + 2 * self.frameWidth() + 2
+        if needed > self.minimumWidth():
+            self.setMinimumWidth(min(needed, LIST_MAX_WIDTH))
 
     def _show_selection(self) -> None:
         self.blockSignals(True)

@@ -34,6 +34,10 @@ def annotation_color(ontology, cls: str) -> QColor:
     return qcolor(spec.color if spec is not None else class_color(cls))
 
 
+LABEL_PAD = 2.0  # pixels of backdrop left and right of a box label's text
+LABEL_BACKDROP = QColor(0, 0, 0, 150)  # behind box labels, so they read on bright images too
+
+
 def box_label(ann) -> str:
     """"track class", plus the score of a pre-label ("12 car 0.87")."""
     text = f"{ann.track_id} {ann.cls}"

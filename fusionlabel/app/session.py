@@ -22,10 +22,12 @@ LAYERS = ("camera_points", "boxes", "box_labels")
 
 @dataclass(frozen=True)
 class Message:
-    """A user-facing note: level is "info", "warning" or "error"."""
+    """A user-facing note: level is "info", "warning" or "error"; ``frame`` is the frame index a
+    note is about (the window drops it when another frame is shown), None for the others."""
 
     text: str
     level: str = "info"
+    frame: int | None = None
 
 
 class Session:
@@ -71,8 +73,8 @@ class Session:
             except Exception:  # a broken view must not break the others
                 log.exception("view failed on %s event", kind)
 
-    def notify(self, text: str, level: str = "info") -> None:
-        msg = Message(text, level)
+    def notify(self, text: str, level: str = "info", frame: int | None = None) -> None:
+        msg = Message(text, level, frame)
         self.messages.append(msg)
         (log.warning if level != "info" else log.info)(text)
         self._emit("message", msg)

@@ -110,6 +110,13 @@ def _holds_scene(folder: Path, drive: Drive, drive_path: Path, scene: str) -> bo
     return not fingerprint_differences(rec, drive_record(drive, drive_path, folder))
 
 
+# Foreign class names of a two-wheeler with nobody on it (SUSTech's Motor and Scooter): imported
+# with ``with_rider: false`` when their class has that attribute.
+RIDERLESS_NAMES = frozenset({"motor", "scooter"})
+# Foreign labels that mark regions to ignore rather than objects: skipped without a warning.
+NOT_OBJECTS = frozenset({"dontcare"})
+
+
 @dataclass
 class ImportReport:
     """What :meth:`Project.import_drive_labels` did."""
@@ -118,6 +125,31 @@ class ImportReport:
     created: int = 0
     skipped_classes: Counter = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def unknown_classes(self) -> Counter:
+        """The skipped labels by class, without the regions meant to be skipped (KITTI's DontCare)."""
+        return Counter({k: n for k, n in self.skipped_classes.items() if k.lower() not in NOT_OBJECTS})
+
+    def skipped_text(self) -> str | None:
+        """One line naming the unknown classes with their counts (most first), or None."""
+        unknown = self.unknown_classes
+        total = sum(unknown.values())
+        if not total:
+            return None
+        names = ", ".join(f"{name} ({n})" for name, n in sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0])))
+        return (f"skipped {total} drive label{'s' if total != 1 else ''} of classes the ontology does not "
+                f"know: {names}; to keep them, add these names as aliases in the project's ontology.yaml")
+
+    def problems(self) -> list[str]:
+        """What the user must hear about: the unknown classes (one line) and unreadable label files."""
+        skipped = self.skipped_text()
+        out = [f"imported {self.created} labels from the drive; {skipped}"] if skipped else []
+        if self.errors:
+            more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+            out.append(f"{len(self.errors)} label file{'s' if len(self.errors) != 1 else ''} not read: "
+                       f"{self.errors[0]}{more}")
+        return out
 
 
 class Project:
@@ -181,7 +213,7 @@ class Project:
             raise
         project = cls(folder, store, drive, ontology, lock, [])
         if import_labels:
-            project.import_drive_labels()
+            project.warnings.extend(project.import_drive_labels().problems())
         return project
 
     @classmethod
@@ -378,7 +410,11 @@ class Project:
                     track = None
                 if track is not None:
                     seen.add(track)
-                commands.append(CreateCuboid(i, lab.with_(label=cls, track_id=track)))
+                label = lab.with_(label=cls, track_id=track)
+                if lab.label.lower() in RIDERLESS_NAMES and "with_rider" in self.ontology.get(cls).attributes \
+                        and "with_rider" not in lab.attributes:
+                    label = label.with_(attributes={**lab.attributes, "with_rider": False})
+                commands.append(CreateCuboid(i, label))
         if commands:
             report.command = doc.apply(Batch(tuple(commands), f"Import {len(commands)} labels from the drive"))
             report.created = len(commands)

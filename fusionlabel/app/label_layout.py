@@ -1,0 +1,81 @@
+"""Where the text labels of cuboids go in a 2D view, so that they neither overlap nor leave the view.
+Qt-free: rectangles are (x, y, width, height) tuples in widget pixels.
+
+Labels are placed greedily in priority order (the caller puts the selected cuboid first, then the
+ones that matter most). Each label tries a few spots next to its anchor (the top of its box):
+above-right, then one line higher, below, left, two lines higher, lower; every spot is pushed inside the view. The first
+spot that overlaps no placed label and no obstacle (e.g. the view's own caption) wins; a label
+with no free spot is left out, unless it is ``forced`` (the selected cuboid's label is always
+drawn, at its first spot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Rect = tuple[float, float, float, float]
+
+GAP = 3.0  # pixels between the anchor and its label
+
+
+@dataclass(frozen=True)
+class LabelRequest:
+    """A label of ``size`` (width, height) to place near ``anchor`` (x, y): the top of its box."""
+
+    anchor: tuple[float, float]
+    size: tuple[float, float]
+    forced: bool = False
+
+
+def overlaps(a: Rect, b: Rect) -> bool:
+    """True when two rectangles share some area (touching edges do not count)."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def clamp_rect(rect: Rect, bounds: Rect) -> Rect:
+    """``rect`` moved (not resized) to lie inside ``bounds``; one larger than the bounds keeps its
+    top-left corner on the bounds' top-left corner."""
+    x, y, w, h = rect
+    bx, by, bw, bh = bounds
+    x = max(bx, min(x, bx + bw - w))
+    y = max(by, min(y, by + bh - h))
+    return (x, y, w, h)
+
+
+def candidates(anchor: tuple[float, float], size: tuple[float, float], bounds: Rect) -> list[Rect]:
+    """The spots a label tries, best first, each inside ``bounds``."""
+    (ax, ay), (w, h) = anchor, size
+    spots = [
+        (ax + GAP, ay - GAP - h),          # above-right of the anchor (the usual place)
+        (ax + GAP, ay - GAP - 2 * h),      # one line higher
+        (ax + GAP, ay + GAP),              # below-right
+        (ax - GAP - w, ay - GAP - h),      # above-left
+        (ax - GAP - w, ay + GAP),          # below-left
+        (ax + GAP, ay - GAP - 3 * h),      # two lines higher
+        (ax + GAP, ay + GAP + h),          # one line lower (e.g. out from under a caption)
+    ]
+    out: list[Rect] = []
+    for x, y in spots:
+        r = clamp_rect((x, y, w, h), bounds)
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rect] = ()) -> list[Rect | None]:
+    """A rectangle inside ``bounds`` for each request (in order of priority), or None for a label
+    left out because every spot near its anchor was taken. Placed labels never overlap each other
+    or an obstacle, except a forced one that found no free spot."""
+    placed: list[Rect] = []
+    taken = list(obstacles)
+    out: list[Rect | None] = []
+    for req in requests:
+        spots = candidates(req.anchor, req.size, bounds)
+        rect = next((r for r in spots if not any(overlaps(r, t) for t in taken)), None)
+        if rect is None and req.forced:
+            rect = spots[0]
+        out.append(rect)
+        if rect is not None:
+            placed.append(rect)
+            taken.append(rect)
+    return out
