@@ -9,7 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from fusionlabel.assist.prelabel import RECORD_DIR, merge_prelabels
+from fusionlabel.assist.prelabel import merge_prelabels
+from fusionlabel.assist.prelabel_folder import RECORD_DIR
 from fusionlabel.cli.main import main
 from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.io.native import labels_to_json, read_labels
@@ -513,7 +514,7 @@ def test_editing_one_box_of_a_track_in_a_project_keeps_the_track_whole(sim_drive
 def test_prelabel_inherits_the_track_of_a_kept_prelabel_in_a_document():
     """The rule itself (also the app's Ctrl+P): a new track overlapping a kept, touched pre-label of
     a track takes that track id; where the kept track already has a box, it takes no second one."""
-    from fusionlabel.assist.prelabel import prelabel_command
+    from fusionlabel.assist.prelabel_project import prelabel_command
     from fusionlabel.model.commands import CreateCuboid
     from fusionlabel.model.document import Document
     from fusionlabel.model.ontology import Ontology

@@ -19,7 +19,6 @@ from fusionlabel.cli.main import main
 from fusionlabel.errors import DriveError
 from fusionlabel.export import export_drive
 from fusionlabel.geometry.iou import bev_iou
-from fusionlabel.io.drives import open_drive
 from fusionlabel.io.native import open_native_drive, read_labels
 from fusionlabel.store import Project, ProjectError
 from fusionlabel.store import project as project_module

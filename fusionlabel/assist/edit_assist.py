@@ -36,7 +36,8 @@ from .detector import Detector
 from .fit import auto_fit as fit_box
 from .fit import one_click_box
 from .interpolate import interpolate_track
-from .prelabel import frames_text, overlaps, prelabel_command, track_drive
+from .prelabel import frames_text, overlaps, track_drive
+from .prelabel_project import prelabel_command
 from .propagate import propagate_box
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
@@ -135,7 +136,7 @@ def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, 
              ) -> Command | None:
     """Store ``detections`` ({frame: labels}, e.g. from :func:`detect_frames`) as pre-labels by the
     rule that ``fusionlabel prelabel`` follows too
-    (:func:`fusionlabel.assist.prelabel.prelabel_command`): human and imported cuboids and
+    (:func:`fusionlabel.assist.prelabel_project.prelabel_command`): human and imported cuboids and
     pre-labels the annotator touched are kept, the frames' untouched pre-labels are replaced,
     detections overlapping a kept cuboid are skipped. New boxes are source ``model`` with their
     score, classes mapped through the ontology (unknown ones are skipped). ``track`` links the

@@ -14,7 +14,9 @@
 - a new track overlapping a kept label of a track continues that track (:func:`inherited_tracks`),
   so editing one box of a track does not split it.
 
-How "untouched" is known: in a project (:func:`untouched_prelabels`) a pre-label is untouched when
+Where the boxes go: output folders (:mod:`.prelabel_folder`), projects (:mod:`.prelabel_project`);
+both use the rule and the tracking here. How "untouched" is known: in a project
+(:func:`~.prelabel_project.untouched_prelabels`) a pre-label is untouched when
 it is exactly as the pre-label command that created it stored it (found in the command log); in an
 output folder, when it is exactly one of the pre-labels the last run recorded for that frame in
 ``<out>/.fusionlabel-prelabel/<id>.json``. Anything else (no record, a damaged record, model boxes
@@ -26,40 +28,30 @@ Output folder layout: one file per frame named after the frame ID, ``<id>.json``
 ``fusionlabel-labels/1`` format (docs/native_format.md; pre-labels carry ``"source": "model"``,
 their ``score`` and, with tracking, a ``track_id`` starting with ``p``) or ``<id>.txt`` in KITTI
 format with a 16th score column, plus the hidden record folder above. A folder holds one format:
-:func:`check_out_folder` refuses to write one beside label files of the other.
+:func:`~.prelabel_folder.check_out_folder` refuses to write one beside label files of the other.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from ..errors import InputError
 from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
-from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
 from .tracker import TrackerConfig, track_sequence
 
-FORMATS = ("native", "kitti")
 OVERLAP_IOU = 0.1          # a pre-label overlapping a kept label this much (BEV IoU) is dropped
 TRACK_PREFIX = "p"
 LINK_IOU = 0.3             # a detection belongs to the track whose box of that frame it overlaps this much
 SPARSE_FRAMES = 0.3        # seconds between frames above which tracking is said to be unreliable
-PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
-RECORD_DIR = ".fusionlabel-prelabel"    # in an output folder: what the last run wrote, per frame
-RECORD_FORMAT = "fusionlabel-prelabel-record/1"
 
 
 @dataclass
@@ -269,352 +261,3 @@ def inherited_tracks(existing: Sequence[Sequence[CuboidLabel]], merges: Sequence
         mapping[new_id] = kept_id
         occupied.setdefault(kept_id, set()).update(frames)
     return mapping
-
-
-# ---------------------------------------------------------------------------------------- output folders
-def label_digest(label: CuboidLabel) -> str:
-    """A fingerprint of everything a label file says about one label."""
-    text = json.dumps(label_to_dict(label), sort_keys=True, default=repr)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def _record_path(out: Path, frame_id: str) -> Path:
-    return out / RECORD_DIR / f"{frame_id}.json"
-
-
-def _read_record(path: Path) -> set[str]:
-    """Digests of the pre-labels the last run wrote for a frame; empty when there is no usable
-    record (then every label of that frame counts as touched and is kept)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    if not isinstance(doc, dict) or doc.get("format") != RECORD_FORMAT or not isinstance(doc.get("prelabels"), list):
-        return set()
-    return {d for d in doc["prelabels"] if isinstance(d, str)}
-
-
-def _replace_text(path: Path, text: str) -> None:
-    """Write ``text`` (bytes as read by :func:`_read_text`) atomically; a file that already holds
-    exactly it is left alone."""
-    data = text.encode("utf-8", "surrogateescape")
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _read_text(path: Path) -> str:
-    """A file's text with its bytes as they are (no newline translation; bytes that are not UTF-8
-    survive the round trip through :func:`_replace_text`)."""
-    return path.read_bytes().decode("utf-8", "surrogateescape")
-
-
-@dataclass
-class _KittiText:
-    """A KITTI label file as lines: ``labels[k]`` is read from ``lines[at[k]]``; the other lines
-    (DontCare, blank) only ever pass through."""
-
-    lines: list[str]
-    labels: list[CuboidLabel]
-    at: list[int]
-
-
-def _kitti_text(text: str, path: Path, T_rect: np.ndarray) -> _KittiText:
-    from ..geometry.transforms import invert_T
-    from ..io.kitti import label_from_kitti, parse_kitti_label_line
-
-    T_lidar_rect = invert_T(T_rect)
-    lines = text.splitlines(keepends=True)
-    labels, at = [], []
-    for n, line in enumerate(lines):
-        if not line.strip():
-            continue
-        parsed = parse_kitti_label_line(line, path, n + 1)
-        if parsed.type != "DontCare":
-            labels.append(label_from_kitti(parsed, T_lidar_rect, path, n + 1))
-            at.append(n)
-    return _KittiText(lines, labels, at)
-
-
-def _existing(path: Path, fmt: str, drive: Drive, index: int) -> list[CuboidLabel]:
-    if not path.exists():
-        return []
-    if fmt == "native":
-        from ..io.native import read_labels
-
-        return read_labels(path)
-    from .predictions import T_rect_lidar
-
-    return _kitti_text(_read_text(path), path, T_rect_lidar(drive, index)).labels
-
-
-def _as_written(path: Path, fmt: str, labels: list[CuboidLabel], drive: Drive, index: int
-                ) -> tuple[list[CuboidLabel], list[str]]:
-    """New pre-labels as the file will hold them, and their KITTI lines. A KITTI line rounds the
-    box and has no track id; comparing what it reads back as lets a run recognise its own earlier
-    lines. Native files hold labels exactly. A KITTI pre-label without a score gets 1.0 (as in a
-    project): a line without one would read back as human work."""
-    if fmt == "native":
-        return list(labels), []
-    from .predictions import T_rect_lidar, _kitti_P2, kitti_lines
-
-    T, P = T_rect_lidar(drive, index), _kitti_P2(drive, index)
-    texts = [kitti_lines([lab if lab.score is not None else lab.with_(score=1.0)], T, P) for lab in labels]
-    return _kitti_text("".join(texts), path, T).labels, texts
-
-
-def _frame_text(path: Path, fmt: str, existing: list[CuboidLabel], merge: Merge, new: list[CuboidLabel],
-                new_lines: list[str], drive: Drive, index: int) -> str:
-    """The file of one frame after ``merge``: native, the kept labels then the new ones; KITTI, the
-    file's own lines as they are (human, DontCare and kept lines byte for byte) less the removed
-    pre-labels, then the lines of the added labels (``new_lines[k]`` is the line of ``new[k]``)."""
-    if fmt == "native":
-        from ..io.native import labels_to_json
-
-        return labels_to_json(drive.frames[index].frame_id, [existing[k] for k in merge.keep] + list(merge.add))
-    from .predictions import T_rect_lidar
-
-    old = _kitti_text(_read_text(path), path, T_rect_lidar(drive, index)) if path.exists() else _KittiText([], [], [])
-    gone = {old.at[k] for k in merge.replace}
-    text = "".join(line for n, line in enumerate(old.lines) if n not in gone)
-    if text and not text.endswith(("\n", "\r")):
-        text += "\n"
-    return text + "".join(next(t for lab, t in zip(new, new_lines) if lab is added) for added in merge.add)
-
-
-def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
-    """``out`` as a folder ``prelabel`` may write ``fmt`` label files to: a folder (or nothing yet)
-    without label files of the other format, so that no folder ends up with a stale set beside a
-    fresh one (``fusionlabel eval`` refuses a folder holding both)."""
-    if fmt not in FORMATS:
-        raise InputError(None, f"expected one of {', '.join(FORMATS)}, got {fmt!r}", where="--format")
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "output exists and is not a folder", where="--out")
-    if out.is_dir():
-        ids = {f.frame_id for f in drive.frames}
-        other = "kitti" if fmt == "native" else "native"
-        ext = ".txt" if other == "kitti" else ".json"
-        theirs = sorted(p.name for p in out.iterdir() if p.suffix == ext and p.stem in ids and p.is_file())
-        if theirs:
-            n = len(theirs)
-            name = "KITTI" if other == "kitti" else "native"
-            raise InputError(out, f"holds {n} {name} label file{'s' if n != 1 else ''} ({theirs[0]}"
-                                  f"{', ...' if n > 1 else ''}), not {fmt}: give --format {other} to pre-label "
-                                  "it again, or another --out folder", where="--out")
-    return out
-
-
-def _avoid_tracks(prelabels: list[list[CuboidLabel]], used: set[str]) -> list[list[CuboidLabel]]:
-    """Rename the new track ids that a kept label already uses (next free ``pN``)."""
-    clash = sorted({lab.track_id for f in prelabels for lab in f if lab.track_id in used})
-    if not clash:
-        return prelabels
-    taken = used | {lab.track_id for f in prelabels for lab in f if lab.track_id is not None}
-    numbers = [int(t[len(TRACK_PREFIX):]) for t in taken
-               if t.startswith(TRACK_PREFIX) and t[len(TRACK_PREFIX):].isdigit()]
-    n = max(numbers, default=0)
-    mapping = {}
-    for t in clash:
-        n += 1
-        mapping[t] = f"{TRACK_PREFIX}{n}"
-    return [[lab.with_(track_id=mapping.get(lab.track_id, lab.track_id)) for lab in f] for f in prelabels]
-
-
-def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels: list[list[CuboidLabel]],
-                    fmt: str = "native", report: PrelabelReport | None = None) -> PrelabelReport:
-    """Write pre-labels per frame into ``out`` by :func:`merge_prelabels` (see the module
-    docstring), and record what was written; returns the tally. New tracks continue the kept
-    tracks they overlap (:func:`inherited_tracks`); in KITTI files only the lines of recorded,
-    untouched pre-labels are ever removed, every other line stays byte for byte. A file whose
-    content would not change is not rewritten."""
-    out = check_out_folder(out, drive, fmt)
-    (out / RECORD_DIR).mkdir(parents=True, exist_ok=True)
-    report = report or PrelabelReport()
-    ext = ".json" if fmt == "native" else ".txt"
-    found = []
-    for i in frames:
-        fid = drive.frames[i].frame_id
-        existing = _existing(out / f"{fid}{ext}", fmt, drive, i)
-        recorded = _read_record(_record_path(out, fid)) if existing else set()
-        found.append((existing, [lab.source == "model" and label_digest(lab) in recorded for lab in existing]))
-    used = {lab.track_id for existing, untouched in found for lab, u in zip(existing, untouched)
-            if lab.track_id is not None and not (u and lab.source == "model")}
-    prelabels = _avoid_tracks(list(prelabels), used)
-    stored, new_lines = [], []
-    for i, labels in zip(frames, prelabels):
-        as_written, texts = _as_written(out / f"{drive.frames[i].frame_id}{ext}", fmt, labels, drive, i)
-        stored.append(as_written)
-        new_lines.append(texts)
-    merges = [merge_prelabels(existing, untouched, labels) for labels, (existing, untouched) in zip(stored, found)]
-    inherit = inherited_tracks([existing for existing, _ in found], merges, stored)
-    if inherit:
-        stored = [[lab.with_(track_id=inherit.get(lab.track_id, lab.track_id)) for lab in f] for f in stored]
-        merges = [merge_prelabels(existing, untouched, labels)
-                  for labels, (existing, untouched) in zip(stored, found)]
-    for i, merge, (existing, _), new, lines in zip(frames, merges, found, stored, new_lines):
-        fid = drive.frames[i].frame_id
-        path = out / f"{fid}{ext}"
-        kept = [existing[k] for k in merge.keep]
-        _replace_text(path, _frame_text(path, fmt, existing, merge, new, lines, drive, i))
-        written = _existing(path, fmt, drive, i)
-        ours = [pos for pos, k in enumerate(merge.keep) if k in merge.again] + \
-            list(range(len(kept), len(kept) + len(merge.add)))        # found again + new, as read back
-        ours = ours if len(written) == len(kept) + len(merge.add) else []
-        record = {"format": RECORD_FORMAT, "frame": fid,
-                  "prelabels": [label_digest(written[pos]) for pos in ours if written[pos].source == "model"]}
-        _replace_text(_record_path(out, fid), json.dumps(record) + "\n")
-        _tally(report, existing, merge)
-        for lab in merge.add:
-            report.prelabels += 1
-            report.count(lab.label)
-    return report
-
-
-def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "native", track: bool = False,
-             min_score: float = 0.0, frames: list[int] | None = None, tracker: TrackerConfig | None = None,
-             progress: bool = True) -> PrelabelReport:
-    """Detect (and track) over ``drive`` and write the pre-labels to ``out``."""
-    check_out_folder(out, drive, fmt)
-    frames, dets, spf = detect_drive(drive, detector, frames, progress)
-    dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
-    if track:
-        dets = track_drive(drive, frames, dets, tracker)
-    report = write_prelabels(out, drive, frames, dets, fmt)
-    report.seconds_per_frame = spf
-    report.missing_predictions = int(getattr(detector, "missing", 0))
-    return report
-
-
-# ---------------------------------------------------------------------------------------- documents
-def _leaves(cmd: Command):
-    if isinstance(cmd, Batch):
-        for c in cmd.commands:
-            yield from _leaves(c)
-    else:
-        yield cmd
-
-
-def untouched_prelabels(doc, frames) -> set[str]:
-    """The uids of the pre-labels in ``frames`` that nobody touched since a pre-label command
-    created them: source ``model`` and the label (box, class, track, score, attributes) exactly as
-    that command's CreateCuboid stored it. An edit that was undone leaves it untouched. Model
-    cuboids made by any other command (interpolation, propagation, copies, imports) are not in
-    the answer, so a pre-label run keeps them."""
-    want = {a.uid: a.label for f in frames for a in doc.annotations(f) if a.source == "model"}
-    if not want:
-        return set()
-    created: dict[str, CuboidLabel] = {}
-    for cmd in doc.done_commands(PRELABEL_DESCRIPTION):
-        for c in _leaves(cmd):
-            if isinstance(c, CreateCuboid) and c.uid in want:
-                created[c.uid] = c.label
-    return {uid for uid, label in want.items() if created.get(uid) == label}
-
-
-def _tracks(items) -> Counter:
-    """(track key, frame, label) items as a multiset of tracks, each a set of (frame, box, class,
-    score): two runs compare equal when they found the same boxes linked the same way."""
-    groups: dict[object, list] = {}
-    for key, f, lab in items:
-        score = 1.0 if lab.score is None else float(lab.score)
-        groups.setdefault(key, []).append((f, lab.box, lab.label, score))
-    return Counter(frozenset(Counter(g).items()) for g in groups.values())
-
-
-def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
-                     report: PrelabelReport | None = None) -> tuple[Command | None, PrelabelReport]:
-    """The command that stores ``prelabels`` ({frame: labels}) in a document by
-    :func:`merge_prelabels`: ONE Batch that deletes the frames' untouched pre-labels
-    (:func:`untouched_prelabels`) and creates the new ones, so one undo restores the frames.
-
-    New boxes get source ``model`` and their score (1.0 when they have none); classes go through
-    the document's ontology (unknown ones are skipped and counted in
-    ``report.by_class["<skipped: NAME>"]``); boxes sharing a ``track_id`` share one document
-    track id: that of the kept track they continue (:func:`inherited_tracks`), else a fresh one;
-    the others get a fresh one each. The description is ``Pre-label {what}: N boxes``.
-    None when nothing would change: nothing to add or replace, or the new boxes are exactly the
-    untouched pre-labels already there (same boxes, classes, scores and, for a tracked run,
-    linking into tracks; ``report.unchanged`` counts them), so running twice with the same
-    detector records nothing."""
-    report = report or PrelabelReport()
-    frames = sorted(prelabels)
-    untouched = untouched_prelabels(doc, frames)
-    next_track = doc.state.next_track
-    track_ids: dict[object, str] = {}
-    deletes: list[str] = []
-    creates: list[CreateCuboid] = []
-    by_class: dict[str, int] = {}
-    old_items, new_items = [], []
-    runs = []
-    for f in frames:
-        resolved = []
-        for lab in prelabels[f]:
-            cls = doc.ontology.resolve(lab.label)
-            if cls is None:
-                report.count(f"<skipped: {lab.label}>")
-            else:
-                resolved.append(lab.with_(label=cls))
-        existing = doc.annotations(f)
-        labels = [a.label for a in existing]
-        runs.append((f, existing, labels, resolved,
-                     merge_prelabels(labels, [a.uid in untouched for a in existing], resolved)))
-    track_ids.update(inherited_tracks([r[2] for r in runs], [r[4] for r in runs], [r[3] for r in runs]))
-    for f, existing, labels, _, merge in runs:
-        _tally(report, labels, merge)
-        old = [existing[k] for k in merge.replace]
-        deletes += [a.uid for a in old]
-        old_items += [(a.track_id, f, a.label) for a in old]
-        for lab in merge.add:
-            # A kept track continued, else fresh ids from the document's counter (one per
-            # tracker track), never one in use.
-            key = lab.track_id if lab.track_id is not None else object()
-            if key not in track_ids:
-                track_ids[key] = str(next_track)
-                next_track += 1
-            new_items.append((track_ids[key], f, lab))
-            score = 1.0 if lab.score is None else float(lab.score)
-            creates.append(CreateCuboid(f, CuboidLabel(lab.box, lab.label, track_ids[key], score, "model",
-                                                       dict(lab.attributes))))
-            by_class[lab.label] = by_class.get(lab.label, 0) + 1
-    if _tracks(old_items) == _tracks(new_items):     # nothing to do, or a tracked run found it all again
-        report.unchanged += len(creates)
-        report.replaced -= len(deletes)
-        return None, report
-    report.prelabels += len(creates)
-    for cls, n in by_class.items():
-        report.by_class[cls] = report.by_class.get(cls, 0) + n
-    replacing = f", replacing {len(deletes)}" if deletes else ""
-    commands = ([DeleteCuboids(tuple(deletes))] if deletes else []) + creates
-    return Batch(tuple(commands), f"{PRELABEL_DESCRIPTION} {what}: {len(creates)} boxes{replacing}"), report
-
-
-def write_to_project(project, frames: list[int], prelabels: list[list[CuboidLabel]], what: str | None = None,
-                     report: PrelabelReport | None = None) -> PrelabelReport:
-    """Store pre-labels in an open project (``fusionlabel.store.project.Project``) as ONE undoable
-    command (:func:`prelabel_command`)."""
-    cmd, report = prelabel_command(project.document, dict(zip(frames, prelabels)),
-                                   what or frames_text(project.drive, frames), report)
-    if cmd is not None:
-        project.document.apply(cmd)
-    return report
-
-
-def prelabel_project(project, detector: Detector, track: bool = False, min_score: float = 0.0,
-                     frames: list[int] | None = None, tracker: TrackerConfig | None = None,
-                     progress: bool = True) -> PrelabelReport:
-    """Detect (and track) over a project's drive and store the pre-labels in the project."""
-    drive = project.drive
-    frames, dets, spf = detect_drive(drive, detector, frames, progress)
-    dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
-    if track:
-        dets = track_drive(drive, frames, dets, tracker)
-    report = write_to_project(project, frames, dets, f"{frames_text(drive, frames)} ({detector.name})")
-    report.seconds_per_frame = spf
-    report.missing_predictions = int(getattr(detector, "missing", 0))
-    return report

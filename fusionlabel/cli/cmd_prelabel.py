@@ -79,7 +79,8 @@ def _is_project(path: Path) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from ..assist.detector import make_detector
-    from ..assist.prelabel import prelabel, prelabel_project
+    from ..assist.prelabel_folder import prelabel
+    from ..assist.prelabel_project import prelabel_project
     from ..io.drives import open_drive
 
     _min_score(args.min_score)

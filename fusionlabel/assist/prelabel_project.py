@@ -1,0 +1,144 @@
+"""Pre-labels in a project (or the app's document): one undoable command that stores a run by the
+rule of :mod:`.prelabel`, knowing untouched pre-labels from the command log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..model.annotation import CuboidLabel
+from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids
+from .detector import Detector
+from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, merge_prelabels,
+                       track_drive)
+from .tracker import TrackerConfig
+
+PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
+
+
+def _leaves(cmd: Command):
+    if isinstance(cmd, Batch):
+        for c in cmd.commands:
+            yield from _leaves(c)
+    else:
+        yield cmd
+
+
+def untouched_prelabels(doc, frames) -> set[str]:
+    """The uids of the pre-labels in ``frames`` that nobody touched since a pre-label command
+    created them: source ``model`` and the label (box, class, track, score, attributes) exactly as
+    that command's CreateCuboid stored it. An edit that was undone leaves it untouched. Model
+    cuboids made by any other command (interpolation, propagation, copies, imports) are not in
+    the answer, so a pre-label run keeps them."""
+    want = {a.uid: a.label for f in frames for a in doc.annotations(f) if a.source == "model"}
+    if not want:
+        return set()
+    created: dict[str, CuboidLabel] = {}
+    for cmd in doc.done_commands(PRELABEL_DESCRIPTION):
+        for c in _leaves(cmd):
+            if isinstance(c, CreateCuboid) and c.uid in want:
+                created[c.uid] = c.label
+    return {uid for uid, label in want.items() if created.get(uid) == label}
+
+
+def _tracks(items) -> Counter:
+    """(track key, frame, label) items as a multiset of tracks, each a set of (frame, box, class,
+    score): two runs compare equal when they found the same boxes linked the same way."""
+    groups: dict[object, list] = {}
+    for key, f, lab in items:
+        score = 1.0 if lab.score is None else float(lab.score)
+        groups.setdefault(key, []).append((f, lab.box, lab.label, score))
+    return Counter(frozenset(Counter(g).items()) for g in groups.values())
+
+
+def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
+                     report: PrelabelReport | None = None) -> tuple[Command | None, PrelabelReport]:
+    """The command that stores ``prelabels`` ({frame: labels}) in a document by
+    :func:`merge_prelabels`: ONE Batch that deletes the frames' untouched pre-labels
+    (:func:`untouched_prelabels`) and creates the new ones, so one undo restores the frames.
+
+    New boxes get source ``model`` and their score (1.0 when they have none); classes go through
+    the document's ontology (unknown ones are skipped and counted in
+    ``report.by_class["<skipped: NAME>"]``); boxes sharing a ``track_id`` share one document
+    track id: that of the kept track they continue (:func:`inherited_tracks`), else a fresh one;
+    the others get a fresh one each. The description is ``Pre-label {what}: N boxes``.
+    None when nothing would change: nothing to add or replace, or the new boxes are exactly the
+    untouched pre-labels already there (same boxes, classes, scores and, for a tracked run,
+    linking into tracks; ``report.unchanged`` counts them), so running twice with the same
+    detector records nothing."""
+    report = report or PrelabelReport()
+    frames = sorted(prelabels)
+    untouched = untouched_prelabels(doc, frames)
+    next_track = doc.state.next_track
+    track_ids: dict[object, str] = {}
+    deletes: list[str] = []
+    creates: list[CreateCuboid] = []
+    by_class: dict[str, int] = {}
+    old_items, new_items = [], []
+    runs = []
+    for f in frames:
+        resolved = []
+        for lab in prelabels[f]:
+            cls = doc.ontology.resolve(lab.label)
+            if cls is None:
+                report.count(f"<skipped: {lab.label}>")
+            else:
+                resolved.append(lab.with_(label=cls))
+        existing = doc.annotations(f)
+        labels = [a.label for a in existing]
+        runs.append((f, existing, labels, resolved,
+                     merge_prelabels(labels, [a.uid in untouched for a in existing], resolved)))
+    track_ids.update(inherited_tracks([r[2] for r in runs], [r[4] for r in runs], [r[3] for r in runs]))
+    for f, existing, labels, _, merge in runs:
+        _tally(report, labels, merge)
+        old = [existing[k] for k in merge.replace]
+        deletes += [a.uid for a in old]
+        old_items += [(a.track_id, f, a.label) for a in old]
+        for lab in merge.add:
+            # A kept track continued, else fresh ids from the document's counter (one per
+            # tracker track), never one in use.
+            key = lab.track_id if lab.track_id is not None else object()
+            if key not in track_ids:
+                track_ids[key] = str(next_track)
+                next_track += 1
+            new_items.append((track_ids[key], f, lab))
+            score = 1.0 if lab.score is None else float(lab.score)
+            creates.append(CreateCuboid(f, CuboidLabel(lab.box, lab.label, track_ids[key], score, "model",
+                                                       dict(lab.attributes))))
+            by_class[lab.label] = by_class.get(lab.label, 0) + 1
+    if _tracks(old_items) == _tracks(new_items):     # nothing to do, or a tracked run found it all again
+        report.unchanged += len(creates)
+        report.replaced -= len(deletes)
+        return None, report
+    report.prelabels += len(creates)
+    for cls, n in by_class.items():
+        report.by_class[cls] = report.by_class.get(cls, 0) + n
+    replacing = f", replacing {len(deletes)}" if deletes else ""
+    commands = ([DeleteCuboids(tuple(deletes))] if deletes else []) + creates
+    return Batch(tuple(commands), f"{PRELABEL_DESCRIPTION} {what}: {len(creates)} boxes{replacing}"), report
+
+
+def write_to_project(project, frames: list[int], prelabels: list[list[CuboidLabel]], what: str | None = None,
+                     report: PrelabelReport | None = None) -> PrelabelReport:
+    """Store pre-labels in an open project (``fusionlabel.store.project.Project``) as ONE undoable
+    command (:func:`prelabel_command`)."""
+    cmd, report = prelabel_command(project.document, dict(zip(frames, prelabels)),
+                                   what or frames_text(project.drive, frames), report)
+    if cmd is not None:
+        project.document.apply(cmd)
+    return report
+
+
+def prelabel_project(project, detector: Detector, track: bool = False, min_score: float = 0.0,
+                     frames: list[int] | None = None, tracker: TrackerConfig | None = None,
+                     progress: bool = True) -> PrelabelReport:
+    """Detect (and track) over a project's drive and store the pre-labels in the project."""
+    drive = project.drive
+    frames, dets, spf = detect_drive(drive, detector, frames, progress)
+    dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
+    if track:
+        dets = track_drive(drive, frames, dets, tracker)
+    report = write_to_project(project, frames, dets, f"{frames_text(drive, frames)} ({detector.name})")
+    report.seconds_per_frame = spf
+    report.missing_predictions = int(getattr(detector, "missing", 0))
+    return report
