@@ -113,6 +113,12 @@ def test_prelabel_kitti_folder_in_kitti_format(kitti_object, tmp_path, capsys):
     assert [f.stem for f in files] == ["000000", "000001", "000002", "000134"]
     lines = (out / "000134.txt").read_text().splitlines()
     assert lines and all(len(line.split()) == 16 and 0.3 <= float(line.split()[15]) <= 1 for line in lines)
+    # full sweeps (000000-000002): only boxes image_2 sees are written, each with a real 2D box
+    assert "outside image_2's view" in capsys.readouterr().out
+    for f in files:
+        for line in f.read_text().splitlines():
+            x1, y1, x2, y2 = map(float, line.split()[4:8])
+            assert x2 > x1 and y2 > y1 and float(line.split()[13]) > 0      # in front of the camera
     # the written file reads back through the predictions detector and scores against GT
     assert main(["eval", "--pred", str(out), "--gt", str(kitti_object), "--json"]) == 0
     printed = capsys.readouterr().out

@@ -66,6 +66,7 @@ class PrelabelReport:
     by_class: dict = field(default_factory=dict)
     seconds_per_frame: float = 0.0
     missing_predictions: int = 0
+    outside_view: int = 0         # KITTI output: pre-labels outside image_2's view, not written
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1

@@ -181,6 +181,21 @@ def _avoid_tracks(prelabels: list[list[CuboidLabel]], used: set[str]) -> list[li
     return [[lab.with_(track_id=mapping.get(lab.track_id, lab.track_id)) for lab in f] for f in prelabels]
 
 
+def _in_camera_view(labels: list[CuboidLabel], drive: Drive, index: int, report: PrelabelReport
+                    ) -> list[CuboidLabel]:
+    """The pre-labels a KITTI label file can hold: those seen by image_2 (KITTI labels cover that
+    camera's view). The others are counted in ``report.outside_view``. All, when the frame has no
+    KITTI calibration and image to tell."""
+    from .predictions import _bbox_2d, _kitti_P2
+
+    proj = _kitti_P2(drive, index)
+    if proj is None:
+        return labels
+    seen = [lab for lab in labels if (lambda r: r[2] > r[0] and r[3] > r[1])(_bbox_2d(lab.box, proj))]
+    report.outside_view += len(labels) - len(seen)
+    return seen
+
+
 def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels: list[list[CuboidLabel]],
                     fmt: str = "native", report: PrelabelReport | None = None) -> PrelabelReport:
     """Write pre-labels per frame into ``out`` by :func:`merge_prelabels` (see the module
@@ -201,6 +216,8 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
     used = {lab.track_id for existing, untouched in found for lab, u in zip(existing, untouched)
             if lab.track_id is not None and not (u and lab.source == "model")}
     prelabels = _avoid_tracks(list(prelabels), used)
+    if fmt == "kitti":
+        prelabels = [_in_camera_view(labels, drive, i, report) for i, labels in zip(frames, prelabels)]
     stored, new_lines = [], []
     for i, labels in zip(frames, prelabels):
         as_written, texts = _as_written(out / f"{drive.frames[i].frame_id}{ext}", fmt, labels, drive, i)

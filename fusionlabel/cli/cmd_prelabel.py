@@ -157,6 +157,9 @@ def summary(report, where: str, how: str = "") -> list[str]:
     if skipped:
         lines.append(f"skipped {_n(sum(skipped.values()), 'detection')} of classes the project's ontology does not "
                      f"know: {', '.join(f'{k} {v}' for k, v in sorted(skipped.items()))}")
+    if report.outside_view:
+        lines.append(f"not written: {_n(report.outside_view, 'pre-label')} outside image_2's view (KITTI label "
+                     "files cover that camera's view)")
     if report.missing_predictions:
         lines.append(f"note: {_n(report.missing_predictions, 'frame')} had no prediction file")
     return lines
