@@ -1,4 +1,5 @@
-"""Read a whole text file, turning every failure into the caller's InputError subclass."""
+"""Read a whole text file, or parse YAML text, turning every failure into the caller's InputError
+subclass in one line that names the file (and, for YAML, the line and column)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,44 @@ def read_text(path: str | os.PathLike, error: type[InputError] = InputError, wha
         raise error(path, f"cannot read {what} ({e.strerror or e})") from None
     except UnicodeDecodeError as e:
         raise error(path, f"cannot read {what} ({e})") from None
+
+
+def parse_yaml(text: str, path: str | os.PathLike | None, error: type[InputError] = InputError, loader=None):
+    """The document of the YAML ``text`` read from ``path`` (which only names it in errors).
+
+    ``loader`` is a safe loader class (default ``yaml.SafeLoader``). A syntax error raises
+    ``error(path, "invalid YAML: <problem> (<context>)", where="line L, column C")``, the one form
+    every YAML file fusionlabel reads reports its syntax errors in.
+    """
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=loader or yaml.SafeLoader)  # only safe loaders are passed
+    except yaml.YAMLError as e:
+        problem, at = yaml_problem(e, text)
+        raise error(path, f"invalid YAML: {problem}", where=at) from None
+
+
+def yaml_problem(e, text: str) -> tuple[str, str | None]:
+    """``(problem, "line L, column C")`` of a PyYAML error, both one line (lines and columns from 1)."""
+
+    def at(mark) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
+    if problem:
+        context, context_mark = getattr(e, "context", None), getattr(e, "context_mark", None)
+        if context:
+            same = context_mark is None or mark is None or (context_mark.line, context_mark.column) == \
+                (mark.line, mark.column)
+            problem += f" ({context}{'' if same else ' at ' + at(context_mark)})"
+        return " ".join(problem.split()), at(mark) if mark is not None else None
+    position = getattr(e, "position", None)     # ReaderError: a character YAML does not allow
+    if isinstance(position, int):
+        line = text.count("\n", 0, position)
+        column = position - (text.rfind("\n", 0, position) + 1)
+        char = getattr(e, "character", None)
+        code = f" #x{ord(char) if isinstance(char, str) else char:04x}" if isinstance(char, (str, int)) else ""
+        return f"{getattr(e, 'reason', 'unreadable character')} (character{code})", \
+            f"line {line + 1}, column {column + 1}"
+    return " ".join(str(e).split()), None

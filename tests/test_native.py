@@ -14,7 +14,7 @@ from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.geometry.transforms import T_from_Rt, rotation_from_euler
 from fusionlabel.io.drives import open_drive
 from fusionlabel.io.native import (RangeImage, NativeDriveWriter, decode_range_image, encode_range_image,
-                                   is_native_drive, open_native_drive, read_labels)
+                                   is_native_drive, open_native_drive, read_labels, write_range_image)
 from fusionlabel.io.pointcloud import read_points
 from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.model.drive import Drive, Frame
@@ -154,7 +154,7 @@ def test_malformed_index_names_file_and_key(drive_data, edit, key):
 def test_unparseable_or_missing_index(tmp_path, drive_data):
     root, _, _ = drive_data
     (root / "drive.yaml").write_text("format: fusionlabel-drive/1\nframes: [\n  - id: 1\n  bad")
-    with pytest.raises(DriveError, match=r"drive\.yaml: line \d+: invalid YAML"):
+    with pytest.raises(DriveError, match=r"drive\.yaml: line \d+, column \d+: invalid YAML"):
         open_native_drive(root)
     (root / "drive.yaml").write_text("- just\n- a list\n")
     with pytest.raises(DriveError, match="expected a mapping"):
@@ -362,3 +362,54 @@ def test_sample_data_is_old_format_and_still_loads():
         assert drive.frames[i].T_world_vehicle_at_camera == {} and drive.frames[i].camera_timestamps_us == {}
         for cam in drive.rig().camera_names:
             np.testing.assert_array_equal(drive.T_cam_lidar(i, cam), drive.rig().T_cam_lidar(cam))
+
+
+def test_index_yaml_syntax_error_names_line_and_column(drive_data):
+    # the same one-line form as every other YAML file fusionlabel reads: FILE: line L, column C: invalid YAML: ...
+    root, _, _ = drive_data
+    index = root / "drive.yaml"
+    index.write_text("format: fusionlabel-drive/1\nname: a: b\n")
+    with pytest.raises(DriveError) as e:
+        open_native_drive(root)
+    assert str(e.value) == f"{index}: line 2, column 8: invalid YAML: mapping values are not allowed in this context"
+    index.write_text("format: fusionlabel-drive/1\nname: \x07\n")
+    with pytest.raises(DriveError) as e:
+        open_native_drive(root)
+    assert str(e.value).startswith(f"{index}: line 2, column 7: invalid YAML: ") and "#x0007" in str(e.value)
+
+
+@pytest.mark.parametrize("damage", ["elevation", "azimuth", "range_step", "overflow"])
+def test_fri_with_nonfinite_angles_or_ranges_is_refused(drive_data, damage):
+    root, _, _ = drive_data
+    image = _range_image(np.random.default_rng(5))
+    if damage == "elevation":
+        image.elevation[3] = np.nan
+    elif damage == "azimuth":
+        image.azimuth[[40, 41]] = (np.inf, -np.inf)
+    elif damage == "range_step":
+        image.range_step = np.inf
+    else:           # finite in the file, but x/y/z beyond float32
+        image.range_step = 1e300
+    sweep = root / "lidar/000000.fri"
+    write_range_image(sweep, image)
+    drive = open_native_drive(root)
+    for read in (drive.points, lambda _: read_points(sweep)):
+        with pytest.raises(PointCloudError) as e:
+            read(0)
+        message = str(e.value)
+        assert message.startswith(f"{sweep}: ") and "\n" not in message
+    expected = {"elevation": "elevation: 1 of 8 beam elevations are non-finite (NaN or inf, first at index 3)",
+                "azimuth": "azimuth: 2 of 90 column azimuths are non-finite (NaN or inf, first at index 40)",
+                "range_step": "header: range_step must be positive and finite, got inf",
+                "overflow": "points have non-finite x/y/z"}[damage]
+    assert expected in message, message
+    assert np.isfinite(drive.points(1)).all()     # the other frames still read
+
+
+def test_zero_byte_fri_is_an_empty_file_in_a_drive_too(drive_data):
+    root, _, _ = drive_data
+    sweep = root / "lidar/000000.fri"
+    sweep.write_bytes(b"")
+    with pytest.raises(PointCloudError) as e:
+        open_native_drive(root).points(0)
+    assert str(e.value) == f"{sweep}: empty file (0 bytes), expected a point cloud"

@@ -156,7 +156,7 @@ BROKEN = [
     ("unknown top-level key", "classs:\n  car: {}\n", "classs", "unknown key"),
     ("duplicate class", "classes:\n  car: {color: [1, 2, 3], default_size: [1, 1, 1]}\n"
      "  car: {color: [1, 2, 3], default_size: [1, 1, 1]}\n", "line 3", "appears twice"),
-    ("not YAML", "classes:\n  car: {color: [1, 2, 3]\n  van: x\n", "line", "not valid YAML"),
+    ("not YAML", "classes:\n  car: {color: [1, 2, 3]\n  van: x\n", "line 3, column 3", "invalid YAML"),
 ]
 
 
@@ -191,3 +191,17 @@ def test_default_ontology_maps_the_sustech_two_wheeler_names():
         assert o.resolve(name) == "motorcycle", name
     assert o.resolve("Bicycle") is None and o.resolve("DontCare") is None
     assert Ontology.from_yaml(o.to_yaml()) == o                   # the aliases survive a round trip
+
+
+def test_yaml_syntax_errors_name_line_and_column(tmp_path):
+    # the same one-line form as every other YAML file fusionlabel reads: FILE: line L, column C: invalid YAML: ...
+    path = write(tmp_path, "classes:\n  car: x: y\n", "broken.yaml")
+    with pytest.raises(OntologyError) as e:
+        Ontology.load(path)
+    assert str(e.value) == f"{path}: line 2, column 9: invalid YAML: mapping values are not allowed here"
+    path = write(tmp_path, "classes:\n  car: {color: [1, 2, 3], default_size: [1, 1, 1]}\n"
+                           "  van: {color: [1, 2, 3], default_size: [1, 1, 1]}\n"
+                           "  car: {color: [1, 2, 3], default_size: [1, 1, 1]}\n", "twice.yaml")
+    with pytest.raises(OntologyError) as e:
+        Ontology.load(path)
+    assert str(e.value) == f"{path}: line 4, column 3: invalid YAML: key 'car' appears twice (first at line 2, column 3)"

@@ -644,3 +644,24 @@ def test_real_sustech_pcd(frame):
     assert 1800 < info["time_origin"] < 1830
     assert 0 <= pts[:, 3].min() and pts[:, 3].max() <= 255
     assert any("3848 trailing bytes" in s for s in info["notes"])
+
+
+def test_fri_range_image_gets_the_same_checks(tmp_path):
+    from fusionlabel.io.native import RangeImage, write_range_image
+
+    p = tmp_path / "s.fri"
+    p.write_bytes(b"")
+    raises_naming(p, lambda: read_points(p), "empty file (0 bytes), expected a point cloud")
+    rng = np.random.default_rng(0)
+    elevation = np.radians(np.linspace(2, -24, 16))
+    azimuth = np.linspace(np.pi, -np.pi, 64, endpoint=False)
+    rng_u16 = rng.integers(1, 60000, (64, 16)).astype(np.uint16)
+    image = RangeImage(elevation, azimuth, rng_u16, np.zeros((64, 16), np.uint8), 0.002)
+    write_range_image(p, image)
+    assert np.isfinite(read_points(p)).all() and len(read_points(p)) == 64 * 16
+    image.elevation = elevation.copy()
+    image.elevation[[5, 9]] = np.nan       # a damaged angle table, refused as a whole, not point by point
+    write_range_image(p, image)
+    for drop in (False, True):
+        raises_naming(p, lambda drop=drop: read_points(p, drop_nonfinite=drop),
+                      "elevation: 2 of 16 beam elevations are non-finite (NaN or inf, first at index 5)")

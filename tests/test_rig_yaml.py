@@ -96,3 +96,21 @@ def test_pinhole_rejects_distortion(doc):
     d = edit(doc, "sensors.cam_front.model", "pinhole")
     with pytest.raises(CalibrationError, match="pinhole camera takes no distortion"):
         rig_from_dict(d)
+
+
+def test_yaml_syntax_error_names_line_and_column(tmp_path):
+    # the same one-line form as every other YAML file fusionlabel reads: FILE: line L, column C: invalid YAML: ...
+    bad = tmp_path / "rig.yaml"
+    bad.write_text("format: fusionlabel-rig/1\nname: a: b\n")
+    with pytest.raises(CalibrationError) as e:
+        load_rig(bad)
+    assert str(e.value) == f"{bad}: line 2, column 8: invalid YAML: mapping values are not allowed here"
+    bad.write_text("format: fusionlabel-rig/1\nname: [x\nsensors: {}\n")
+    with pytest.raises(CalibrationError) as e:
+        load_rig(bad)
+    assert str(e.value) == (f"{bad}: line 3, column 8: invalid YAML: expected ',' or ']', but got ':' "
+                            f"(while parsing a flow sequence at line 2, column 7)")
+    bad.write_text("name: \x07\n")      # a character YAML does not allow: still a line and a column
+    with pytest.raises(CalibrationError) as e:
+        load_rig(bad)
+    assert str(e.value).startswith(f"{bad}: line 1, column 7: invalid YAML: ") and "#x0007" in str(e.value)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from ..errors import InputError
-from ..files import read_text
+from ..files import parse_yaml, read_text
 
 
 @dataclass(frozen=True)
@@ -126,42 +126,10 @@ def load_settings_yaml(path: str | Path, what: str, where: str | None = None):
     """The parsed YAML document of a settings file, or an :class:`InputError` in one line: "<what>
     not found" (at ``where``, e.g. ``--config``), "cannot read <what> (...)", or, at "line L,
     column C", "invalid YAML: <problem> (<context>)"."""
-    import yaml
-
     path = Path(path)
     if not path.exists():
         raise InputError(path, f"{what} not found", where=where)
-    text = read_text(path, InputError, what)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        problem, at = yaml_problem(e, text)
-        raise InputError(path, f"invalid YAML: {problem}", where=at) from None
-
-
-def yaml_problem(e, text: str) -> tuple[str, str | None]:
-    """``(problem, "line L, column C")`` of a PyYAML error, both one line (lines and columns from 1)."""
-
-    def at(mark) -> str:
-        return f"line {mark.line + 1}, column {mark.column + 1}"
-
-    mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
-    if problem:
-        context, context_mark = getattr(e, "context", None), getattr(e, "context_mark", None)
-        if context:
-            same = context_mark is None or mark is None or (context_mark.line, context_mark.column) == \
-                (mark.line, mark.column)
-            problem += f" ({context}{'' if same else ' at ' + at(context_mark)})"
-        return " ".join(problem.split()), at(mark) if mark is not None else None
-    position = getattr(e, "position", None)     # ReaderError: a character YAML does not allow
-    if isinstance(position, int):
-        line = text.count("\n", 0, position)
-        column = position - (text.rfind("\n", 0, position) + 1)
-        char = getattr(e, "character", None)
-        code = f" #x{ord(char) if isinstance(char, str) else char:04x}" if isinstance(char, (str, int)) else ""
-        return f"{getattr(e, 'reason', 'unreadable character')} (character{code})", \
-            f"line {line + 1}, column {column + 1}"
-    return " ".join(str(e).split()), None
+    return parse_yaml(read_text(path, InputError, what), path)
 
 
 def load_config(path: str | Path) -> BuiltinConfig:

@@ -31,6 +31,7 @@ import numpy as np
 import yaml
 
 from ..errors import DriveError, LabelError, PointCloudError
+from ..files import parse_yaml
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import rotation_error
 from ..model.annotation import SOURCES, CuboidLabel
@@ -69,9 +70,10 @@ class RangeImage:
         r = self.range[col, row].astype(np.float64) * self.range_step
         el, az = self.elevation[row], self.azimuth[col]
         out = np.empty((r.size, 5), np.float32)
-        out[:, 0] = r * np.cos(el) * np.cos(az)
-        out[:, 1] = r * np.cos(el) * np.sin(az)
-        out[:, 2] = r * np.sin(el)
+        with np.errstate(over="ignore"):   # beyond float32 becomes inf, which read_points refuses
+            out[:, 0] = r * np.cos(el) * np.cos(az)
+            out[:, 1] = r * np.cos(el) * np.sin(az)
+            out[:, 2] = r * np.sin(el)
         out[:, 3] = self.intensity[col, row]
         out[:, 4] = row
         return out
@@ -109,8 +111,10 @@ def decode_range_image(data: bytes, path: str | os.PathLike | None = None) -> Ra
         rows, cols, step = int(header["rows"]), int(header["cols"]), float(header["range_step"])
     except (ValueError, KeyError, TypeError) as e:
         fail(f"bad header ({type(e).__name__}: {e}); expected JSON with rows, cols, range_step", "header")
-    if rows <= 0 or cols <= 0 or not step > 0:
-        fail(f"rows, cols and range_step must be positive, got {rows}, {cols}, {step}", "header")
+    if rows <= 0 or cols <= 0:
+        fail(f"rows and cols must be positive, got {rows}, {cols}", "header")
+    if not 0 < step < np.inf:
+        fail(f"range_step must be positive and finite, got {step}", "header")
     try:
         payload = zlib.decompress(data[12 + hlen:])
     except zlib.error as e:
@@ -124,6 +128,11 @@ def decode_range_image(data: bytes, path: str | os.PathLike | None = None) -> Ra
     o += 8 * rows
     azimuth = np.frombuffer(payload, "<f8", cols, o).astype(np.float64)
     o += 8 * cols
+    for name, angles, what in (("elevation", elevation, "beam elevations"), ("azimuth", azimuth, "column azimuths")):
+        bad = np.flatnonzero(~np.isfinite(angles))
+        if bad.size:
+            fail(f"{bad.size} of {angles.size} {what} are non-finite (NaN or inf, first at index {bad[0]}); "
+                 f"expected finite radians", name)
     lo = np.frombuffer(payload, np.uint8, n, o)
     hi = np.frombuffer(payload, np.uint8, n, o + n)
     delta = (lo.astype(np.uint16) | (hi.astype(np.uint16) << 8)).reshape(cols, rows)
@@ -150,15 +159,6 @@ def read_range_image(path: str | os.PathLike) -> RangeImage:
 def read_range_image_points(path: str | os.PathLike) -> np.ndarray:
     """A ``.fri`` sweep as (N, 5) float32 x, y, z, intensity, ring."""
     return read_range_image(path).points()
-
-
-def read_sweep(path: str | os.PathLike) -> np.ndarray:
-    """Any sweep of a native drive: ``.fri`` here, every other extension via io.pointcloud."""
-    if str(path).lower().endswith(".fri"):
-        return read_range_image_points(path)
-    from .pointcloud import read_points
-
-    return read_points(path)
 
 
 # ---------------------------------------------------------------------------------- labels
@@ -497,13 +497,7 @@ def _load_index(path: Path) -> dict:
         raise DriveError(path.parent, f"not a native drive: {INDEX} not found") from None
     except (OSError, UnicodeDecodeError) as e:
         raise DriveError(path, f"cannot read file ({e})") from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise DriveError(path, f"invalid YAML: {getattr(e, 'problem', None) or e}",
-                         where=f"line {mark.line + 1}" if mark else None) from None
+    doc = parse_yaml(text, path, DriveError, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(doc, dict):
         raise DriveError(path, f"expected a mapping with keys format, rig, frames; got {type(doc).__name__}",
                          where="(document)")
@@ -568,5 +562,7 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
         cam_times = ix.per_camera(spec, "camera_timestamps_us", where, cameras, ix.timestamp)
         frames.append(Frame(fid, lidar, images, ts, T, T_world_vehicle_at_camera=cam_poses,
                             camera_timestamps_us=cam_times, labels_source=source))
-    return Drive(name, root, rig, frames, read_points=read_sweep)
+    # Sweeps (.fri included) load through io.pointcloud.read_points and so get the checks every
+    # sweep reader shares: a 0-byte file and non-finite x/y/z are refused there.
+    return Drive(name, root, rig, frames)
 

@@ -17,7 +17,7 @@ from ..geometry.transforms import (
     rotation_from_quaternion,
 )
 from ..model.rig import CameraSensor, LidarSensor, Rig
-from ..files import read_text
+from ..files import parse_yaml, read_text
 
 FORMAT = "fusionlabel-rig/1"
 VEHICLE = "vehicle"
@@ -191,13 +191,7 @@ def load_rig(path: str | Path) -> Rig:
     """Read and validate a rig YAML file; raises CalibrationError naming the file and key."""
     path = Path(path)
     text = read_text(path, CalibrationError, "rig file")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        raise CalibrationError(path, f"invalid YAML: {getattr(e, 'problem', e)}", where=where) from None
-    return rig_from_dict(data, path)
+    return rig_from_dict(parse_yaml(text, path, CalibrationError), path)
 
 
 def _pose_dict(T: np.ndarray) -> dict:

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import yaml
 
 from ..errors import InputError
-from ..files import read_text
+from ..files import parse_yaml, read_text
 
 FORMAT = "fusionlabel-ontology/1"
 KINDS = ("bool", "enum", "int", "float", "text")
@@ -155,16 +155,7 @@ class Ontology:
     @classmethod
     def from_yaml(cls, text: str, path: str | Path | None = None) -> "Ontology":
         """Parse YAML text; ``path`` only names the source in error messages."""
-        try:
-            data = yaml.load(text, Loader=_StrictLoader)
-        except _DuplicateKey as e:
-            raise OntologyError(path, f"key '{e.key}' appears twice", where=f"line {e.line}") from None
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark is not None else None
-            problem = getattr(e, "problem", None) or str(e)
-            raise OntologyError(path, f"not valid YAML: {problem}", where=where) from None
-        return cls.from_dict(data, path)
+        return cls.from_dict(parse_yaml(text, path, OntologyError, _StrictLoader), path)
 
     @classmethod
     def from_dict(cls, data: Any, path: str | Path | None = None) -> "Ontology":
@@ -204,23 +195,19 @@ def _attribute_to_dict(spec: AttributeSpec) -> dict:
 
 
 # ---------------------------------------------------------------------------------- parsing
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key, line):
-        super().__init__(f"duplicate key {key!r}")
-        self.key, self.line = key, line
-
-
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate mapping keys (plain safe_load keeps the last silently)."""
 
     def construct_mapping(self, node, deep=False):
-        seen = set()
+        seen = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise _DuplicateKey(key, key_node.start_mark.line + 1)
-            if isinstance(key, (str, int, float, bool)):
-                seen.add(key)
+            if not isinstance(key, (str, int, float, bool)):
+                continue
+            if key in seen:
+                raise yaml.constructor.ConstructorError("first", seen[key], f"key '{key}' appears twice",
+                                                        key_node.start_mark)
+            seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
 
 
