@@ -49,6 +49,10 @@ def test_bad_options(small_sim_drive, tmp_path):
     (tmp_path / "map.yaml").write_text("car: [1, 2]\n")
     with pytest.raises(ExportError, match="map.yaml"):
         load_class_map(tmp_path / "map.yaml")
+    (tmp_path / "broken.yaml").write_text("car: van\ntruck: [bus\n")
+    with pytest.raises(ExportError) as bad:
+        load_class_map(tmp_path / "broken.yaml")
+    assert "line 3, column 1" in str(bad.value) and "invalid YAML" in str(bad.value) and "\n" not in str(bad.value)
     (tmp_path / "file").write_text("x")
     with pytest.raises(ExportError, match="is a file"):
         export_drive(drive, "kitti", tmp_path / "file")

@@ -156,15 +156,16 @@ def parse_classes(spec: str | None) -> set[str] | None:
 
 def load_class_map(path: str | Path) -> dict[str, str | None]:
     """A YAML or JSON mapping ``source class: exported class`` (null drops the class)."""
-    import yaml
+    from ..files import parse_yaml
 
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExportError(path, "class map file not found", where="--class-map") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise ExportError(path, f"cannot read class map: {e}", where="--class-map") from None
+    data = parse_yaml(text, path, ExportError)     # a syntax error names the line and column
     if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
                                              for k, v in data.items()):
         raise ExportError(path, "expected a mapping of class names to class names (or null)", where="(document)")
