@@ -588,3 +588,57 @@ def test_tracking_a_pose_less_drive_says_it_may_break(realdata, tmp_path, capsys
     # every detection is written, tracked or not (none dropped as a short track)
     labels = [lab for f in sorted((tmp_path / "o").glob("*.json")) for lab in read_labels(f)]
     assert len(labels) >= 60
+
+
+def _break_sweeps(drive_root, tmp_path):
+    """A copy of a drive with the sweep of frame 1 truncated and that of frame 3 a 0-byte file;
+    returns (copy, truncated file, empty file)."""
+    import shutil
+
+    root = tmp_path / "broken"
+    shutil.copytree(drive_root, root)
+    sweeps = sorted((root / "lidar").iterdir())
+    cut, empty = sweeps[1], sweeps[3]
+    cut.write_bytes(cut.read_bytes()[:cut.stat().st_size // 3])
+    empty.write_bytes(b"")
+    return root, cut, empty
+
+
+@pytest.mark.parametrize("fmt", ["native", "kitti"])
+def test_skip_bad_frames_goes_on_and_lists_them(sim_drive, tmp_path, capsys, fmt):
+    root, cut, empty = _break_sweeps(sim_drive, tmp_path)
+    out = tmp_path / "out"
+    base = ["prelabel", str(root), "--out", str(out), "--format", fmt, "--quiet"]
+    # without the flag: the first bad frame stops the run, one line naming its file, nothing written
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(cut) in err and str(empty) not in err
+    assert not out.exists() or not [p for p in out.iterdir() if p.is_file()]
+    # with it: the other frames are written, the skipped ones listed (frame, file, why), exit 3
+    assert main(base + ["--skip-bad-frames"]) == 3
+    lines = capsys.readouterr().out.splitlines()
+    ext = ".json" if fmt == "native" else ".txt"
+    assert sorted(p.stem for p in out.glob(f"*{ext}")) == ["000000", "000002", "000004"]
+    assert "for 3 frames" in lines[0]
+    at = lines.index("skipped 2 frames that could not be read (--skip-bad-frames):")
+    assert lines[at + 1].startswith("  frame 000001: ") and str(cut) in lines[at + 1]
+    assert lines[at + 2] == f"  frame 000003: {empty}: empty file (0 bytes), expected a point cloud"
+    assert len(lines) == at + 3
+    # a run over good frames only exits 0 with the flag too
+    assert main(base + ["--skip-bad-frames", "--frames", "4:5"]) == 0
+    assert "skipped" not in capsys.readouterr().out
+
+
+def test_skip_bad_frames_in_a_project(sim_drive, tmp_path, capsys):
+    from fusionlabel.store.project import Project
+
+    root, cut, empty = _break_sweeps(sim_drive, tmp_path)
+    Project.create(tmp_path / "proj", root).close()
+    assert main(["prelabel", str(tmp_path / "proj"), "--quiet"]) == 2
+    assert str(cut) in capsys.readouterr().err
+    assert main(["prelabel", str(tmp_path / "proj"), "--quiet", "--skip-bad-frames"]) == 3
+    out = capsys.readouterr().out
+    assert "frame 000001: " in out and str(empty) in out
+    with Project.open(tmp_path / "proj", read_only=True) as project:
+        done = [i for i in range(5) if project.document.annotations(i)]
+        assert 1 not in done and 3 not in done and done

@@ -56,3 +56,103 @@ def test_bad_options(small_sim_drive, tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ExportError, match="is a file"):
         export_drive(drive, "kitti", tmp_path / "file")
+
+
+def _broken_copy(drive, tmp_path):
+    """A copy of a drive whose frame 1 sweep is truncated and frame 2 sweep is a 0-byte file."""
+    import shutil
+
+    root = tmp_path / "broken"
+    shutil.copytree(drive.root, root)
+    cut = root / drive.frames[1].lidar_path.relative_to(drive.root)
+    empty = root / drive.frames[2].lidar_path.relative_to(drive.root)
+    cut.write_bytes(cut.read_bytes()[:cut.stat().st_size // 3])
+    empty.write_bytes(b"")
+    return root, cut, empty
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "nuscenes", "coco"])
+def test_skip_bad_frames_goes_on_and_lists_them(fmt, small_sim_drive, tmp_path, capsys):
+    from fusionlabel.cli.main import main
+
+    root, cut, empty = _broken_copy(small_sim_drive, tmp_path)
+    out = tmp_path / "out"
+    base = ["export", str(root), "--format", fmt, "--out", str(out), "--quiet"]
+    assert main(base) == 2                        # without the flag: the first bad frame stops it
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(cut) in err and str(empty) not in err
+    assert not json.loads((out / MANIFEST).read_text())["complete"]
+    assert main(base + ["--force", "--skip-bad-frames"]) == 3
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert lines[1].startswith(f"exported 1 frame(s) as {fmt}")
+    at = lines.index("skipped 2 frames that could not be read (--skip-bad-frames):")
+    assert lines[at + 1].startswith("  frame 000001: ") and str(cut) in lines[at + 1]
+    assert lines[at + 2] == f"  frame 000002: {empty}: empty file (0 bytes), expected a point cloud"
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] and manifest["frames"] == ["000000"]
+    assert [s["frame"] for s in manifest["summary"]["skipped_frames"]] == ["000001", "000002"]
+    if fmt == "kitti":
+        assert sorted(p.name for p in (out / "label_2").iterdir()) == ["000000.txt"]
+        assert sorted(p.name for p in (out / "velodyne").iterdir()) == ["000000.bin"]
+    # good frames only: nothing skipped, exit 0
+    assert main(base + ["--force", "--skip-bad-frames", "--frames", "0"]) == 0
+    assert "could not be read" not in capsys.readouterr().out
+
+
+def test_skip_bad_frames_skips_an_unreadable_image_unless_labels_only(small_sim_drive, tmp_path, capsys):
+    import shutil
+
+    from fusionlabel.cli.main import main
+
+    root = tmp_path / "d"
+    shutil.copytree(small_sim_drive.root, root)
+    cams = small_sim_drive.rig(0).camera_names
+    cam = "image_2" if "image_2" in cams else cams[0]
+    image = root / small_sim_drive.frames[1].image_paths[cam].relative_to(small_sim_drive.root)
+    image.write_bytes(image.read_bytes()[:200])
+    base = ["export", str(root), "--format", "kitti", "--quiet", "--skip-bad-frames"]
+    assert main(base + ["--out", str(tmp_path / "a")]) == 3
+    out = capsys.readouterr().out
+    assert "skipped 1 frame " in out and f"  frame 000001: {image}" in out
+    assert main(base + ["--out", str(tmp_path / "b"), "--labels-only"]) == 0   # the image is not read
+    assert "could not be read" not in capsys.readouterr().out
+
+
+def test_skipped_frames_are_listed_up_to_ten_then_counted():
+    from fusionlabel.export.base import skipped_frame_lines
+
+    lines = skipped_frame_lines([(f"{i:06d}", f"/d/{i:06d}.pcd: empty file") for i in range(13)])
+    assert lines[0] == "skipped 13 frames that could not be read (--skip-bad-frames):"
+    assert lines[1:11] == [f"  frame {i:06d}: /d/{i:06d}.pcd: empty file" for i in range(10)]
+    assert lines[11].startswith("  ... and 3 more skipped frames") and len(lines) == 12
+    assert skipped_frame_lines([]) == []
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "kitti-tracking", "nuscenes"])
+def test_a_sweep_without_points_is_not_written(fmt, small_sim_drive, tmp_path):
+    """A frame whose sweep has no points is exported without a sweep file (a 0-byte file would be
+    refused by fusionlabel's own reader), and the summary says so; every sweep written reads back."""
+    import numpy as np
+
+    from fusionlabel.io.native import NativeDriveWriter, open_native_drive
+    from fusionlabel.io.pointcloud import read_points
+
+    src = small_sim_drive
+    with NativeDriveWriter(tmp_path / "d", src.rig(0), "empty-sweep") as writer:
+        for i, f in enumerate(src.frames):
+            sweep = np.zeros((0, 4), np.float32) if i == 1 else src.points(i)
+            writer.add_frame(f.frame_id, f.timestamp_us, f.T_world_vehicle, sweep,
+                             {c: src.image(i, c) for c in f.image_paths}, src.labels(i))
+    drive = open_native_drive(tmp_path / "d")
+    assert len(drive.points(1)) == 0 and len(drive.labels(1)) > 0
+    summary = export_drive(drive, fmt, tmp_path / "out", options=ExportOptions(progress=False))
+    assert summary.frames == 3 and not summary.skipped_frames
+    assert summary.not_written == ["frame 000001: the sweep has no points; not written"]
+    assert "frame 000001: the sweep has no points; not written" in summary.text()
+    sweeps = sorted(p for p in (tmp_path / "out").rglob("*.bin"))
+    assert len(sweeps) == 2
+    for p in sweeps:
+        assert len(read_points(p)) > 0
+    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    assert manifest["summary"]["not_written"] == summary.not_written

@@ -41,6 +41,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..errors import ImageError, PointCloudError
 from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
@@ -72,17 +73,28 @@ class PrelabelReport:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1
 
 
-def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = None, progress: bool = True
-                 ) -> tuple[list[int], list[list[CuboidLabel]], float]:
-    """Detections for ``frames`` (default all); returns (frames, detections per frame, s/frame)."""
+def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = None, progress: bool = True,
+                 skipped: list | None = None) -> tuple[list[int], list[list[CuboidLabel]], float]:
+    """Detections for ``frames`` (default all); returns (frames, detections per frame, s/frame).
+
+    A frame whose sweep or image cannot be read raises its error, unless a ``skipped`` list is
+    given: then the frame is left out of the returned frames and ``(frame index, error)`` is
+    appended to it, and the other frames go on (``--skip-bad-frames``)."""
     from tqdm import tqdm
 
     frames = list(range(len(drive))) if frames is None else frames
-    out = []
+    done, out = [], []
     t0 = time.perf_counter()
     for i in tqdm(frames, desc="prelabel", unit="frame", file=sys.stderr, disable=not progress):
-        out.append(detector.detect_frame(drive, i))
-    return frames, out, (time.perf_counter() - t0) / max(len(frames), 1)
+        try:
+            out.append(detector.detect_frame(drive, i))
+        except (PointCloudError, ImageError) as e:
+            if skipped is None:
+                raise
+            skipped.append((i, e))
+            continue
+        done.append(i)
+    return done, out, (time.perf_counter() - t0) / max(len(frames), 1)
 
 
 def track_drive(drive: Drive, frames: list[int], detections: list[list[CuboidLabel]],

@@ -250,12 +250,14 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
 
 def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "native", track: bool = False,
              min_score: float = 0.0, frames: list[int] | None = None, tracker: TrackerConfig | None = None,
-             progress: bool = True) -> PrelabelReport:
-    """Detect (and track) over ``drive`` and write the pre-labels to ``out``."""
+             progress: bool = True, skipped: list | None = None) -> PrelabelReport:
+    """Detect (and track) over ``drive`` and write the pre-labels to ``out``. With a ``skipped``
+    list, frames whose sweep or image cannot be read are left alone and listed there
+    (:func:`~.prelabel.detect_drive`)."""
     check_out_folder(out, drive, fmt)
-    frames, dets, spf = detect_drive(drive, detector, frames, progress)
+    frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
     dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
-    if track:
+    if track and frames:
         dets = track_drive(drive, frames, dets, tracker)
     report = write_prelabels(out, drive, frames, dets, fmt)
     report.seconds_per_frame = spf

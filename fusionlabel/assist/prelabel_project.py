@@ -131,12 +131,13 @@ def write_to_project(project, frames: list[int], prelabels: list[list[CuboidLabe
 
 def prelabel_project(project, detector: Detector, track: bool = False, min_score: float = 0.0,
                      frames: list[int] | None = None, tracker: TrackerConfig | None = None,
-                     progress: bool = True) -> PrelabelReport:
-    """Detect (and track) over a project's drive and store the pre-labels in the project."""
+                     progress: bool = True, skipped: list | None = None) -> PrelabelReport:
+    """Detect (and track) over a project's drive and store the pre-labels in the project (with a
+    ``skipped`` list, frames that cannot be read are listed there: :func:`~.prelabel.detect_drive`)."""
     drive = project.drive
-    frames, dets, spf = detect_drive(drive, detector, frames, progress)
+    frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
     dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
-    if track:
+    if track and frames:
         dets = track_drive(drive, frames, dets, tracker)
     report = write_to_project(project, frames, dets, f"{frames_text(drive, frames)} ({detector.name})")
     report.seconds_per_frame = spf

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .cmd_prelabel import SKIPPED_FRAMES_EXIT
+
 FORMAT_HELP = ("kitti (label_2 + calib [+ velodyne, image_2]), kitti-tracking (label_02/<seq>.txt), "
                "nuscenes (JSON tables + samples/), openlabel (ASAM OpenLABEL 1.0 JSON), "
                "coco (2D boxes per camera)")
@@ -39,6 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rotation", choices=("quaternion", "euler"), default="quaternion",
                    help="OpenLABEL: cuboid rotation as quaternion (10 values, default) or Euler angles (9 values)")
     p.add_argument("--scene", help="nuScenes source: scene name, token or index; KITTI tracking source: sequence")
+    p.add_argument("--skip-bad-frames", action="store_true",
+                   help="a frame whose sweep (or, unless --labels-only, image) cannot be read is skipped and the "
+                        "export goes on; the skipped frames are listed at the end and the exit code is 3 "
+                        "(default: stop at the first bad frame, exit 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -59,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
                                 camera=args.camera, sensor_data=not args.labels_only, outside=args.outside,
                                 keep_imported_2d=not args.recompute_2d, class_map=class_map,
                                 sequence=args.sequence, version=args.nuscenes_version, rotation=args.rotation,
-                                progress=not args.quiet)
+                                progress=not args.quiet, skip_bad_frames=args.skip_bad_frames)
         summary = export_drive(drive, args.format, args.out, labels_for, options)
     print(f"source: {what}")
     print(summary.text())
-    return 0
+    return SKIPPED_FRAMES_EXIT if summary.skipped_frames else 0

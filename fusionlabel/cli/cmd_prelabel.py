@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ..errors import InputError
 
+SKIPPED_FRAMES_EXIT = 3     # --skip-bad-frames skipped frames (2 stays "bad input, nothing done")
+
 
 def _frames(spec: str | None, n: int, drive_path: Path) -> list[int] | None:
     """The frame indices of ``--frames START:STOP`` (Python slice rules: STOP excluded, negative
@@ -65,6 +67,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="drop detections scoring below this, 0 to 1 (default 0.5)")
     p.add_argument("--frames", help="START:STOP frame indices, STOP excluded (default all; a STOP past the "
                                     "end runs to the end, with a note)")
+    p.add_argument("--skip-bad-frames", action="store_true",
+                   help="a frame whose sweep or image cannot be read is skipped (not written) and the run goes on; "
+                        "the skipped frames are listed at the end and the exit code is 3 (default: stop at the "
+                        "first bad frame, exit 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -85,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     _min_score(args.min_score)
     detector = make_detector(args.detector, args.config)
+    skipped: list | None = [] if args.skip_bad_frames else None
     if _is_project(args.drive) and args.out is None:
         from ..store.project import Project
 
@@ -94,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
             frames = _frames(args.frames, len(project.drive), args.drive)
             _tracking_note(args.track, project.drive, frames)
             report = prelabel_project(project, detector, args.track, args.min_score, frames,
-                                      progress=not args.quiet)
+                                      progress=not args.quiet, skipped=skipped)
+            drive = project.drive
         where, how = f"project {args.drive}", " (one undoable edit)"
     else:
         if args.out is None:
@@ -110,10 +118,16 @@ def run(args: argparse.Namespace) -> int:
         frames = _frames(args.frames, len(drive), args.drive)
         _tracking_note(args.track, drive, frames)
         report = prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
-                          progress=not args.quiet)
+                          progress=not args.quiet, skipped=skipped)
         where, how = f"{args.out} [{args.format}]", ""
     for line in summary(report, where, how):
         print(line)
+    if skipped:
+        from ..export.base import skipped_frame_lines
+
+        for line in skipped_frame_lines([(drive.frames[i].frame_id, str(e)) for i, e in skipped]):
+            print(line)
+        return SKIPPED_FRAMES_EXIT
     return 0
 
 

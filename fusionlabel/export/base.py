@@ -17,12 +17,13 @@ from typing import Any, Callable
 
 from tqdm import tqdm
 
-from ..errors import InputError
+from ..errors import ImageError, InputError, PointCloudError
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 
 LabelsFor = Callable[[int], list[CuboidLabel]]
 MANIFEST = "fusionlabel_export.json"
+LISTED_FRAMES = 10      # skipped frames listed one per line in a summary; the rest are counted
 
 
 class ExportError(InputError):
@@ -49,6 +50,9 @@ class ExportOptions:
         version: nuScenes version folder name.
         rotation: OpenLABEL cuboid rotation encoding, "quaternion" (10 values) or "euler" (9 values).
         progress: show a progress bar on stderr.
+        skip_bad_frames: a frame whose sweep (or, with ``sensor_data``, image) cannot be read is
+            skipped, recorded in ``ExportSummary.skipped_frames``, and the export goes on; without
+            it the first such frame stops the export with its error.
     """
 
     frames: list[int] | None = None
@@ -63,6 +67,7 @@ class ExportOptions:
     version: str = "v1.0-mini"
     rotation: str = "quaternion"
     progress: bool = True
+    skip_bad_frames: bool = False
 
 
 @dataclass
@@ -76,6 +81,16 @@ class ExportSummary:
     skipped: Counter = field(default_factory=Counter)     # (reason, class) -> objects not written
     cannot_hold: list[str] = field(default_factory=list)  # what the format could not represent
     files: int = 0
+    skipped_frames: list[tuple[str, str]] = field(default_factory=list)  # (frame ID, error naming the file)
+    not_written: list[str] = field(default_factory=list)  # files left out on purpose, and why
+
+    def skip_frame(self, frame_id: str, error: Exception | str) -> None:
+        """A frame not exported at all (``--skip-bad-frames``): its ID and why (the error names the file)."""
+        self.skipped_frames.append((frame_id, str(error)))
+
+    def not_writing(self, text: str) -> None:
+        """A file the export leaves out, e.g. ``frame 000004: the sweep has no points; not written``."""
+        self.not_written.append(text)
 
     def skip(self, reason: str, label: str, n: int = 1) -> None:
         self.skipped[(reason, label)] += n
@@ -97,7 +112,9 @@ class ExportSummary:
         return {"format": self.format, "out": str(self.out), "frames": self.frames,
                 "objects": dict(sorted(self.objects.items())), "objects_total": self.total_objects,
                 "skipped": [{"reason": r, "class": c, "count": n} for (r, c), n in sorted(self.skipped.items())],
-                "cannot_hold": list(self.cannot_hold), "files": self.files}
+                "cannot_hold": list(self.cannot_hold), "files": self.files,
+                "skipped_frames": [{"frame": f, "error": e} for f, e in self.skipped_frames],
+                "not_written": list(self.not_written)}
 
     def text(self) -> str:
         """A human-readable multi-line report."""
@@ -111,10 +128,30 @@ class ExportSummary:
                 lines.append(f"  {n} x {cls}: {reason}")
         else:
             lines.append("skipped 0 objects")
+        if self.not_written:
+            lines.append(f"not written ({len(self.not_written)}):")
+            lines.extend(f"  {t}" for t in self.not_written[:LISTED_FRAMES])
+            if len(self.not_written) > LISTED_FRAMES:
+                lines.append(f"  ... and {len(self.not_written) - LISTED_FRAMES} more")
         if self.cannot_hold:
             lines.append(f"not representable in {self.format}:")
             lines.extend(f"  - {t}" for t in self.cannot_hold)
+        lines.extend(skipped_frame_lines(self.skipped_frames))
         return "\n".join(lines)
+
+
+def skipped_frame_lines(skipped: list[tuple[str, str]], limit: int = LISTED_FRAMES) -> list[str]:
+    """The end of a ``--skip-bad-frames`` run's report: a headline, then one line per skipped frame
+    (its ID and the error, which names the file and why), at most ``limit``, then how many more."""
+    if not skipped:
+        return []
+    n = len(skipped)
+    lines = [f"skipped {n} frame{'' if n == 1 else 's'} that could not be read (--skip-bad-frames):"]
+    lines.extend(f"  frame {fid}: {error}" for fid, error in skipped[:limit])
+    if n > limit:
+        lines.append(f"  ... and {n - limit} more skipped frame{'' if n - limit == 1 else 's'} "
+                     f"(all are listed in {MANIFEST})")
+    return lines
 
 
 # ------------------------------------------------------------------------------------- selection
@@ -269,9 +306,35 @@ class Exporter(ABC):
         self.summary.files += 1
         return p
 
+    def sweep_to_write(self, index: int):
+        """The frame's sweep, validated (read through the drive: a sweep fusionlabel refuses stops
+        here), or None when it has no points: a 0-byte sweep file would be refused on reading, so
+        it is not written and the summary says so."""
+        points = self.drive.points(index)
+        if len(points):
+            return points
+        self.summary.not_writing(f"frame {self.drive.frames[index].frame_id}: the sweep has no points; not written")
+        return None
+
     # --- the run
     def begin(self) -> None:
         """Called once before the first frame."""
+
+    def frame_cameras(self, index: int) -> list[str]:
+        """The cameras whose images :meth:`add_frame` writes for a frame (with ``sensor_data``)."""
+        return []
+
+    reads_sweeps = True      # add_frame reads or writes the sweeps (all formats but OpenLABEL)
+
+    def check_frame(self, index: int) -> None:
+        """Read what :meth:`add_frame` will read (the sweep; with ``sensor_data``, the images it
+        writes), so that a bad frame fails before anything of it is written. The drive caches what
+        was read, so the frame is decoded once."""
+        if self.reads_sweeps:
+            self.drive.points(index)
+        if self.options.sensor_data:
+            for cam in self.frame_cameras(index):
+                self.drive.image(index, cam)
 
     @abstractmethod
     def add_frame(self, index: int) -> None:
@@ -292,12 +355,20 @@ class Exporter(ABC):
         self.begin()
         bar = tqdm(frames, desc=f"export {self.name}", unit="frame", file=sys.stderr,
                    disable=not self.options.progress, dynamic_ncols=True)
+        exported = []
         for i in bar:
+            if self.options.skip_bad_frames:
+                try:
+                    self.check_frame(i)
+                except (PointCloudError, ImageError) as e:
+                    self.summary.skip_frame(self.drive.frames[i].frame_id, e)
+                    continue
             self.add_frame(i)
             self.summary.frames += 1
+            exported.append(i)
         bar.close()
         self.finish()
-        return self._write_manifest(frames)
+        return self._write_manifest(exported)
 
     def _start_manifest(self) -> None:
         """Mark the folder as a fusionlabel export before writing anything, so that an interrupted

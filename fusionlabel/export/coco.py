@@ -50,6 +50,9 @@ class CocoExporter(Exporter):
         self.annotations: dict[str, list] = defaultdict(list)
         self.unseen = 0
 
+    def frame_cameras(self, index: int) -> list[str]:
+        return [c for c in self.cameras if c in self.drive.frames[index].image_paths]
+
     def add_frame(self, i: int) -> None:
         drive, f = self.drive, self.drive.frames[i]
         labels = self.labels(i)

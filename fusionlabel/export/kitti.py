@@ -253,16 +253,20 @@ class KittiExporter(Exporter):
         K = pinhole_of(rig.camera(self.camera).camera).K
         return T_cam_lidar, _calib_text(K, T_cam_lidar, invert_T(rig.T_vehicle_lidar))
 
+    def frame_cameras(self, index: int) -> list[str]:
+        return [self.camera] if self.camera in self.drive.frames[index].image_paths else []
+
     def write_sensor_data(self, i: int, velodyne_rel: str, image_rel: str) -> None:
         f = self.drive.frames[i]
         lidar = f.lidar_path
-        if lidar.suffix == ".bin" and not lidar.name.endswith(".pcd.bin"):
+        points = self.sweep_to_write(i)       # None: no points, no file
+        if points is not None and lidar.suffix == ".bin" and not lidar.name.endswith(".pcd.bin"):
             self.copy_file(lidar, velodyne_rel)
-        else:
-            pts = np.ascontiguousarray(self.drive.points(i)[:, :4], dtype="<f4")
+        elif points is not None:
+            pts = np.ascontiguousarray(points[:, :4], dtype="<f4")
             pts.tofile(self.path(velodyne_rel))
             self.summary.files += 1
-            if len(pts) and float(pts[:, 3].max()) > 1.0:
+            if float(pts[:, 3].max()) > 1.0:
                 self.summary.note("intensity is written as in the source (values above 1); KITTI's reflectance is 0..1")
         if self.camera not in f.image_paths:
             self.summary.note(f"frames without a {self.camera} image have no image file")

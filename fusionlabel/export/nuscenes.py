@@ -150,12 +150,17 @@ class NuScenesExporter(Exporter):
         return rec
 
     # ------------------------------------------------------------------ files
+    def frame_cameras(self, index: int) -> list[str]:
+        return [c for c in self.drive.rig(index).camera_names if c in self.drive.frames[index].image_paths]
+
     def _write_sweep(self, i: int, rel: str) -> None:
         f = self.drive.frames[i]
+        pts = self.sweep_to_write(i)
+        if pts is None:
+            return
         if f.lidar_path.name.endswith(".pcd.bin"):
             self.copy_file(f.lidar_path, rel)
             return
-        pts = self.drive.points(i)
         out = np.zeros((len(pts), 5), dtype="<f4")
         k = min(pts.shape[1], 5)
         out[:, :k] = pts[:, :k]

@@ -175,6 +175,7 @@ class OpenLabelExporter(Exporter):
     """OpenLABEL format; see the module docstring."""
 
     name = "openlabel"
+    reads_sweeps = False     # streams name the source files: no sweep or image is read or written
 
     def order(self, frames: list[int]) -> list[int]:
         return sorted(frames)
