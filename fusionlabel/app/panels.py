@@ -175,7 +175,9 @@ class ObjectList(QTableWidget):
         # Every column as wide as its longest entry ("pedestrian", "pre-label 0.87"); the list
         # widens to show them all (see _fit_width).
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # sized once per refresh (resizeColumnsToContents): ResizeToContents would measure every
+        # column again at each of the frame's ~200 setItem calls (tens of ms per frame change)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         # (the sizes are final only after the signal: look once the event loop is back)
         self._fit_timer = QTimer(self)
@@ -213,6 +215,7 @@ class ObjectList(QTableWidget):
             return
         anns = self.session.annotations(self.data.index)
         self.blockSignals(True)
+        self.setUpdatesEnabled(False)
         self.setRowCount(len(anns))
         self._uids = [a.uid for a in anns]
         for row, ann in enumerate(anns):
@@ -231,6 +234,8 @@ class ObjectList(QTableWidget):
                 if col == 2:
                     item.setData(Qt.ItemDataRole.DisplayRole, n if n is not None else "")
                 self.setItem(row, col, item)
+        self.resizeColumnsToContents()
+        self.setUpdatesEnabled(True)
         self._show_selection()
         self.blockSignals(False)
 
