@@ -299,27 +299,16 @@ SCRIPT_3D = textwrap.dedent(r"""
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
     app = QApplication([])
-    from fusionlabel.app.qt_util import opengl_available
-    if not opengl_available():
-        print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
     from fusionlabel.app import testing
-    from fusionlabel.app.main_window import MainWindow
-    from fusionlabel.app.session import Session
     from fusionlabel.geometry.cuboid import points_in_cuboid
     from fusionlabel.geometry.iou import bev_iou
-    from fusionlabel.store.project import Project
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        project = Project.create(tmp + "/project", testing.small_drive())
-        s = Session(project)
-        w = MainWindow(s, use_gl=True)
-        w.resize(1400, 900); w.show()
-        QTest.qWaitForWindowExposed(w)
-        w.activateWindow()
-        testing.wait_for_frame(w)
-        v = w.view3d
-        for _ in range(10):
-            app.processEvents(); QTest.qWait(20)
+        opened = testing.gl_window(tmp)
+        if opened is None:
+            print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
+        project, w = opened
+        s, v = w.session, w.view3d
         pts = s.drive.points(0)
         cam = np.asarray(v.cameraPosition())
         best = None
