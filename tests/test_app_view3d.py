@@ -1,7 +1,7 @@
 """The OpenGL 3D view under a real X display (Xvfb in CI): points are drawn, clicking a cuboid
-selects it, dragging orbits without selecting. Runs in a subprocess on the display, because the
-other app tests use the offscreen platform, which has no OpenGL; skips cleanly without a display
-or without OpenGL."""
+selects it and labels it, dragging orbits without selecting. Runs in a subprocess on the display,
+because the other app tests use the offscreen platform, which has no OpenGL; skips cleanly without
+a display or without OpenGL."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import sys
 import textwrap
 
 import pytest
+
+from fusionlabel.app.label_layout import GAP, LabelRequest, place_labels
 
 pytest.importorskip("PyQt6")
 pytest.importorskip("pyqtgraph")
@@ -27,15 +29,27 @@ SCRIPT = textwrap.dedent(r"""
     from PyQt6.QtWidgets import QApplication
     app = QApplication([])
     from fusionlabel.app import testing
+    from fusionlabel.app.qt_util import annotation_color, box_label
     out = {}
+
+    def grab(panel):
+        img = panel.grab_image().convertToFormat(QImage.Format.Format_RGBA8888)
+        raw = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
+        return raw.reshape(img.height(), -1, 4)
+
+    def coloured(arr, rect, rgb):  # pixels inside rect (x, y, w, h) within 40 of rgb in every channel
+        x, y, w, h = (int(round(c)) for c in rect)
+        region = arr[y:y + h, x:x + w, :3].astype(int)
+        return int((np.abs(region - np.asarray(rgb)).max(axis=2) <= 40).sum())
+
     with tempfile.TemporaryDirectory() as tmp:
         opened = testing.gl_window(tmp, import_labels=True)
         if opened is None:
             print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
         project, w = opened
         s, v = w.session, w.view3d
-        img = w.view3d_panel.grab_image().convertToFormat(QImage.Format.Format_RGBA8888)
-        arr = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8).reshape(img.height(), -1, 4)
+        arr = grab(w.view3d_panel)
+        out["labels_unselected"] = len(v.label_rects)
         out["lit_pixels"] = int((arr[..., :3].max(axis=2) > 60).sum())
         # The cuboid nearest to the 3D camera whose centre is on screen; click its centre.
         cam = np.asarray(v.cameraPosition())
@@ -50,6 +64,19 @@ SCRIPT = textwrap.dedent(r"""
         out["target"] = best[1]
         QTest.mouseClick(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*best[2]))
         out["selected"] = list(s.selection)
+        # Its label: inside the view, in its class colour, centred on the top face above the outline.
+        after = grab(w.view3d_panel)
+        ann = next(a for a in s.annotations() if a.uid == best[1])
+        rect = v.label_rects.get(best[1])
+        out["label_rect"], out["view_size"] = rect, [v.width(), v.height()]
+        if rect is not None:
+            corners = s.display_box(ann).corners()
+            uv, _ = v.screen_points(np.vstack([corners, corners[4:].mean(axis=0)]))
+            out["label_dx"] = rect[0] + rect[2] / 2 - float(uv[8, 0])
+            out["label_dy"] = float(uv[:8, 1].min()) - (rect[1] + rect[3])
+            rgb = annotation_color(s.ontology, ann.cls).getRgb()[:3]
+            out["label_pixels"] = [coloured(arr, rect, rgb), coloured(after, rect, rgb)]
+            out["label_text"], out["label_width"] = box_label(ann), rect[2]
         az = v.opts["azimuth"]
         QTest.mousePress(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 200))
         for x in range(210, 320, 10):
@@ -57,6 +84,7 @@ SCRIPT = textwrap.dedent(r"""
         QTest.mouseRelease(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(320, 200))
         out["orbited"] = v.opts["azimuth"] != az
         out["selected_after_orbit"] = list(s.selection)
+        out["label_moved_with_orbit"] = v.label_rects.get(best[1]) not in (None, rect)
         # Keys still reach the main window's shortcuts after clicking in the 3D view.
         out["active_after_clicks"] = QApplication.activeWindow() is w
         QTest.keyClick(w.bev, Qt.Key.Key_Q)
@@ -77,5 +105,28 @@ def test_view3d_draws_and_picks_under_a_display():
         pytest.skip(out["skip"])
     assert out["lit_pixels"] > 2000
     assert out["selected"] == [out["target"]]
+    assert out["labels_unselected"] == 0  # no label before anything is selected
+    assert out["label_rect"] is not None, "the selected cuboid has no label in the 3D view"
+    x, y, w, h = out["label_rect"]
+    vw, vh = out["view_size"]
+    assert 0 <= x and x + w <= vw and 0 <= y and y + h <= vh
+    assert w > 3 * len(out["label_text"])  # sized for its text
+    if 0 < x and x + w < vw and 0 < y:  # not pushed in from an edge: centred just above the anchor
+        assert abs(out["label_dx"]) < 1.0 and 0 <= out["label_dy"] < 6
+    before, after = out["label_pixels"]
+    assert after >= 15 and after > 3 * before, out["label_pixels"]  # the text, in the class colour
+    assert out["label_moved_with_orbit"]
     assert out["orbited"] and out["selected_after_orbit"] == [out["target"]]
     assert out["active_after_clicks"] and out["rotated_by_key"]
+
+
+def test_centred_label_goes_above_its_anchor_and_stays_in_view():
+    bounds = (0.0, 0.0, 300.0, 200.0)
+    centred = place_labels([LabelRequest((100.0, 100.0), (40.0, 10.0), forced=True, centred=True)], bounds)[0]
+    assert centred == (80.0, 100.0 - GAP - 10.0, 40.0, 10.0)
+    plain = place_labels([LabelRequest((100.0, 100.0), (40.0, 10.0))], bounds)[0]
+    assert plain[0] == 100.0 + GAP  # not centred: above-right
+    edge = place_labels([LabelRequest((295.0, 2.0), (40.0, 10.0), forced=True, centred=True)], bounds)[0]
+    assert edge == (260.0, 0.0, 40.0, 10.0)  # pushed inside the view
+    two = place_labels([LabelRequest((100.0, 100.0), (40.0, 10.0), forced=True, centred=True)] * 2, bounds)
+    assert two[0] != two[1]  # a second label at the same spot moves aside

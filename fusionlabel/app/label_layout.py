@@ -6,7 +6,8 @@ ones that matter most). Each label tries a few spots next to its anchor (the top
 above-right, then one line higher, below, left, two lines higher, lower; every spot is pushed inside the view. The first
 spot that overlaps no placed label and no obstacle (e.g. the view's own caption) wins; a label
 with no free spot is left out, unless it is ``forced`` (the selected cuboid's label is always
-drawn, at its first spot).
+drawn, at its first spot). A ``centred`` label first tries the spot centred above its anchor (the 3D
+view, whose anchor is the middle of the box's top face).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class LabelRequest:
     anchor: tuple[float, float]
     size: tuple[float, float]
     forced: bool = False
+    centred: bool = False
 
 
 def overlaps(a: Rect, b: Rect) -> bool:
@@ -42,10 +44,13 @@ def clamp_rect(rect: Rect, bounds: Rect) -> Rect:
     return (x, y, w, h)
 
 
-def candidates(anchor: tuple[float, float], size: tuple[float, float], bounds: Rect) -> list[Rect]:
-    """The spots a label tries, best first, each inside ``bounds``."""
+def candidates(anchor: tuple[float, float], size: tuple[float, float], bounds: Rect,
+               centred: bool = False) -> list[Rect]:
+    """The spots a label tries, best first, each inside ``bounds``; ``centred`` puts the spot
+    centred above the anchor first."""
     (ax, ay), (w, h) = anchor, size
-    spots = [
+    spots = [(ax - w / 2, ay - GAP - h)] if centred else []
+    spots += [
         (ax + GAP, ay - GAP - h),          # above-right of the anchor (the usual place)
         (ax + GAP, ay - GAP - 2 * h),      # one line higher
         (ax + GAP, ay + GAP),              # below-right
@@ -70,7 +75,7 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
     taken = list(obstacles)
     out: list[Rect | None] = []
     for req in requests:
-        spots = candidates(req.anchor, req.size, bounds)
+        spots = candidates(req.anchor, req.size, bounds, req.centred)
         rect = next((r for r in spots if not any(overlaps(r, t) for t in taken)), None)
         if rect is None and req.forced:
             rect = spots[0]

@@ -6,7 +6,9 @@ QOpenGLWidget, Qt composes the whole main window through OpenGL on every repaint
 software rendering (Xvfb, VMs) made every BEV drag and frame change tens of milliseconds slower.
 The window never takes keyboard focus, so the main window's shortcuts keep working. Pre-labels
 (source ``model``) are drawn with dashed edges. Alt+click, or a click with the one-click tool
-armed (G), picks the LiDAR point under the mouse and asks for a one-click box there.
+armed (G), picks the LiDAR point under the mouse and asks for a one-click box there. Selected
+cuboids are labelled like in the 2D views ("12 car 0.87"), centred on their top face just above the
+box's outline and kept inside the view: a QPainter draws them over the GL scene at the end of paintGL.
 
 Needs an OpenGL context: :func:`fusionlabel.app.qt_util.opengl_available` decides whether the main
 window creates it or shows a placeholder.
@@ -16,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph.opengl as gl
-from PyQt6.QtCore import QPoint, Qt, pyqtSignal
-from PyQt6.QtGui import QImage
+from PyQt6.QtCore import QPoint, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QFontMetricsF, QGuiApplication, QImage, QPainter, QPen
 from PyQt6.QtOpenGL import QOpenGLWindow
 from PyQt6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 from pyqtgraph import Vector
@@ -25,6 +27,8 @@ from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
 from ..geometry.cuboid import EDGES, FRONT_FACE
 from .frame_data import FrameData
+from .label_layout import LabelRequest, place_labels
+from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label
 from .session import Session
 
 CLICK_PX = 4
@@ -87,6 +91,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self._press = None
         self._colors_key = None
         self.painted_frame: int | None = None
+        self._labels: list[tuple] = []  # (uid, corners (8, 3), QColor, text) of the selected cuboids
+        self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         session.subscribe(self._on_session)
 
     def set_frame_data(self, data: FrameData) -> None:
@@ -141,6 +147,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
                 item.setData(pos=pos, color=rgba)
             else:
                 item.setData(pos=np.zeros((2, 3)), color=np.zeros((2, 4), np.float32))  # nothing to draw
+        labelled = chosen if self.session.layers.get("box_labels", True) else []
+        self._labels = [(a.uid, self.session.display_box(a).corners(), annotation_color(onto, a.cls),
+                         box_label(a)) for a in labelled]
         self.update()
 
     def devicePixelRatioF(self) -> float:  # noqa: N802 - what GLViewMixin expects of a widget
@@ -148,7 +157,41 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def paintGL(self) -> None:  # noqa: N802
         super().paintGL()
+        self._paint_labels()
         self.painted_frame = None if self.data is None else self.data.index
+
+    def _paint_labels(self) -> None:
+        """Label the selected cuboids over the GL content (nothing is painted without a selection)."""
+        self.label_rects = {}
+        if not self._labels:
+            return
+        w, h = self.width(), self.height()
+        corners = np.stack([c for _, c, _, _ in self._labels])  # (L, 8, 3)
+        n = len(corners)
+        uv, front = self.screen_points(np.concatenate([corners.reshape(-1, 3), corners[:, 4:].mean(axis=1)]))
+        mids = uv[8 * n:]  # the middles of the top faces
+        uv, front = uv[: 8 * n].reshape(n, 8, 2), front[: 8 * n].reshape(n, 8)
+        on_screen = front & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
+        shown = [i for i in range(len(self._labels)) if front[i].all() and on_screen[i].any()]
+        if not shown:
+            return
+        font = QGuiApplication.font()
+        fm = QFontMetricsF(font)
+        # Anchor: above the top-face middle, level with the highest corner on screen.
+        requests = [LabelRequest((float(mids[i, 0]), float(uv[i, :, 1].min())),
+                                 (fm.horizontalAdvance(self._labels[i][3]) + 2 * LABEL_PAD, fm.height()),
+                                 forced=True, centred=True) for i in shown]
+        rects = place_labels(requests, (0.0, 0.0, float(w), float(h)))
+        p = QPainter(self)
+        p.setFont(font)
+        for i, rect in zip(shown, rects):
+            uid, _, color, text = self._labels[i]
+            r = QRectF(*rect)
+            p.fillRect(r, LABEL_BACKDROP)
+            p.setPen(QPen(color))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            self.label_rects[uid] = rect
+        p.end()
 
     # ------------------------------------------------------------------ picking
     def screen_points(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
