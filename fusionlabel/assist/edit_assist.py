@@ -21,12 +21,9 @@ A function returns None when there is nothing to do.
 
 from __future__ import annotations
 
-import sys
-from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import FusionLabelError
 from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
 from ..model.document import Annotation, Document
@@ -36,7 +33,7 @@ from .detector import Detector
 from .fit import auto_fit as fit_box
 from .fit import one_click_box
 from .interpolate import interpolate_track
-from .prelabel import frames_text, overlaps, track_drive
+from .prelabel import detect_frames, frames_text, overlaps, track_drive
 from .prelabel_project import prelabel_command
 from .propagate import propagate_box
 
@@ -104,33 +101,6 @@ def auto_fit(doc: Document, drive, frame: int, selection, keep_yaw: bool = True,
 
 
 # ---------------------------------------------------------------------------------- pre-labels
-def detect_frames(drive, detector: Detector, frames: Iterable[int],
-                  progress: Callable[[int, int], None] | None = None,
-                  cancelled: Callable[[], bool] | None = None, bar: bool = False,
-                  errors: list | None = None) -> dict[int, list[CuboidLabel]]:
-    """Run ``detector`` on ``frames``; returns {frame: detections}. ``progress(done, total)`` is
-    called after each frame; when ``cancelled()`` turns True the frames done so far are returned.
-    ``bar`` shows a tqdm bar on stderr (the CLI-style progress). With an ``errors`` list, a frame
-    that fails with bad input (an unreadable sweep ...) is skipped and ``(frame, message)`` is
-    appended to it; without one the error is raised."""
-    from tqdm import tqdm
-
-    frames = list(frames)
-    out: dict[int, list[CuboidLabel]] = {}
-    for k, i in enumerate(tqdm(frames, desc="prelabel", unit="frame", file=sys.stderr, disable=not bar)):
-        if cancelled is not None and cancelled():
-            break
-        try:
-            out[i] = list(detector.detect_frame(drive, i))
-        except FusionLabelError as e:
-            if errors is None:
-                raise
-            errors.append((i, str(e)))
-        if progress is not None:
-            progress(k + 1, len(frames))
-    return out
-
-
 def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, list[CuboidLabel]],
              min_score: float = DEFAULT_MIN_SCORE, track: bool = False, detector: str | None = None
              ) -> Command | None:

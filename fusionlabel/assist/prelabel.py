@@ -37,11 +37,11 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..errors import ImageError, PointCloudError
+from ..errors import FusionLabelError, ImageError, PointCloudError
 from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
@@ -73,28 +73,47 @@ class PrelabelReport:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1
 
 
+def detect_frames(drive: Drive, detector: Detector, frames: Iterable[int],
+                  progress: Callable[[int, int], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None, bar: bool = False,
+                  errors: list | None = None, skippable: tuple = (FusionLabelError,)
+                  ) -> dict[int, list[CuboidLabel]]:
+    """Run ``detector`` on ``frames``; returns {frame: detections}. ``progress(done, total)`` is
+    called after each frame; when ``cancelled()`` turns True the frames done so far are returned.
+    ``bar`` shows a tqdm bar on stderr. With an ``errors`` list, a frame that fails with one of the
+    ``skippable`` errors (bad input: an unreadable sweep ...) is skipped and ``(frame, message)``
+    is appended to it; without one the error is raised."""
+    from tqdm import tqdm
+
+    frames = list(frames)
+    out: dict[int, list[CuboidLabel]] = {}
+    for k, i in enumerate(tqdm(frames, desc="prelabel", unit="frame", file=sys.stderr, disable=not bar)):
+        if cancelled is not None and cancelled():
+            break
+        try:
+            out[i] = list(detector.detect_frame(drive, i))
+        except skippable as e:
+            if errors is None:
+                raise
+            errors.append((i, str(e)))
+        if progress is not None:
+            progress(k + 1, len(frames))
+    return out
+
+
 def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = None, progress: bool = True,
                  skipped: list | None = None) -> tuple[list[int], list[list[CuboidLabel]], float]:
     """Detections for ``frames`` (default all); returns (frames, detections per frame, s/frame).
 
     A frame whose sweep or image cannot be read raises its error, unless a ``skipped`` list is
-    given: then the frame is left out of the returned frames and ``(frame index, error)`` is
-    appended to it, and the other frames go on (``--skip-bad-frames``)."""
-    from tqdm import tqdm
-
+    given: then the frame is left out of the returned frames and ``(frame index, message)`` is
+    appended to it, and the other frames go on (``--skip-bad-frames``). Other errors (a broken
+    model) always stop the run."""
     frames = list(range(len(drive))) if frames is None else frames
-    done, out = [], []
     t0 = time.perf_counter()
-    for i in tqdm(frames, desc="prelabel", unit="frame", file=sys.stderr, disable=not progress):
-        try:
-            out.append(detector.detect_frame(drive, i))
-        except (PointCloudError, ImageError) as e:
-            if skipped is None:
-                raise
-            skipped.append((i, e))
-            continue
-        done.append(i)
-    return done, out, (time.perf_counter() - t0) / max(len(frames), 1)
+    found = detect_frames(drive, detector, frames, bar=progress, errors=skipped, skippable=(PointCloudError, ImageError))
+    done = [i for i in frames if i in found]
+    return done, [found[i] for i in done], (time.perf_counter() - t0) / max(len(frames), 1)
 
 
 def track_drive(drive: Drive, frames: list[int], detections: list[list[CuboidLabel]],
