@@ -116,3 +116,21 @@ def app_window(qtbot, project):
     w = open_app_window(qtbot, project)
     yield w
     w.close()
+
+
+def run_on_display(script: str) -> dict:
+    """Run a Python ``script`` (the app on a real X display, OpenGL) in a subprocess and return the
+    JSON it prints last; skips the test without a display or when the script reports ``skip``."""
+    import json
+    import subprocess
+    import sys
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no X display (DISPLAY unset): the OpenGL view needs Xvfb or a desktop")
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if "skip" in out:
+        pytest.skip(out["skip"])
+    return out

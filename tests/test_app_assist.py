@@ -5,11 +5,8 @@ project database and undoes with one Ctrl+Z. The 3D view's one-click runs under 
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -22,6 +19,7 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 from PyQt6.QtWidgets import QPushButton  # noqa: E402
 
+from conftest import run_on_display  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.main_window import MainWindow  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
@@ -338,14 +336,7 @@ SCRIPT_3D = textwrap.dedent(r"""
 
 
 def test_one_click_in_the_3d_view_under_a_display():
-    if not os.environ.get("DISPLAY"):
-        pytest.skip("no X display (DISPLAY unset): the OpenGL view needs Xvfb or a desktop")
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
-    proc = subprocess.run([sys.executable, "-c", SCRIPT_3D], capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    if "skip" in out:
-        pytest.skip(out["skip"])
+    out = run_on_display(SCRIPT_3D)
     assert out["created"] == 1 and out["iou"] >= 0.5, out
     assert out["history"][0].startswith("One-click") and out["after_undo"] == 0
 

@@ -5,14 +5,11 @@ a display or without OpenGL."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
+from conftest import run_on_display
 from fusionlabel.app.label_layout import GAP, LabelRequest, place_labels
 
 pytest.importorskip("PyQt6")
@@ -95,14 +92,7 @@ SCRIPT = textwrap.dedent(r"""
 
 
 def test_view3d_draws_and_picks_under_a_display():
-    if not os.environ.get("DISPLAY"):
-        pytest.skip("no X display (DISPLAY unset): the OpenGL view needs Xvfb or a desktop")
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    if "skip" in out:
-        pytest.skip(out["skip"])
+    out = run_on_display(SCRIPT)
     assert out["lit_pixels"] > 2000
     assert out["selected"] == [out["target"]]
     assert out["labels_unselected"] == 0  # no label before anything is selected
