@@ -54,6 +54,37 @@ def test_counts_and_edit_actions_by_hand():
     assert custom["weighted_ratio"] == pytest.approx((2 + 1 + 1 + 1) / 8)
 
 
+def test_acceptance_iou_per_class():
+    # a pedestrian box 0.1 m off (BEV IoU 0.78) and one 0.2 m off (0.6); a car 1.2 m off (0.54)
+    gt = [ped(8, -3), ped(12, 4), car(20, 5)]
+    pred = [ped(8.1, -3, 0.9), ped(12.2, 4, 0.9), car(21.2, 5, 0.9)]
+    frame = EvalFrame("0", gt, pred)
+    e = evaluate([frame])["edit_cost"]
+    assert (e["adjustments"], e["accepted"]) == (2, 1)
+    e = evaluate([frame], EvalSettings(accept_iou_by_class={"pedestrian": 0.5}))["edit_cost"]
+    assert (e["adjustments"], e["accepted"]) == (1, 2)          # the car still needs its adjustment
+    e = evaluate([frame], EvalSettings(accept_iou=0.5, accept_iou_by_class={"pedestrian": 0.7}))["edit_cost"]
+    assert (e["adjustments"], e["accepted"]) == (1, 2)          # now the far pedestrian does
+
+
+def test_eval_cli_accept_iou_per_class(tmp_path, capsys):
+    from fusionlabel.cli.cmd_eval import parse_accept_iou
+
+    assert parse_accept_iou("0.7") == (0.7, {})
+    assert parse_accept_iou("0.6, Pedestrian=0.5,cyclist=0.5") == (0.6, {"pedestrian": 0.5, "cyclist": 0.5})
+    pred = _sample_predictions(tmp_path / "pred", ["000000"])
+    args = ["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted"]
+    assert main([*args, "--json", "--accept-iou", "0.7,pedestrian=0.5"]) == 0
+    settings = _strict_json(capsys.readouterr().out)["settings"]
+    assert settings["accept_iou"] == 0.7 and settings["accept_iou_by_class"] == {"pedestrian": 0.5}
+    assert main([*args, "--accept-iou", "0.7,cyclist=0.5"]) == 0
+    assert "no adjustment at BEV IoU >= 0.7, cyclist 0.5" in capsys.readouterr().out
+    for bad, why in (("0.7,bus=0.5", "unknown class 'bus'"), ("1.5", "(0, 1]"), ("high", "not an IoU")):
+        with pytest.raises(SystemExit):
+            main([*args, "--accept-iou", bad])
+        assert why in capsys.readouterr().err, bad
+
+
 def ap_by_brute_force(scores, tp, n_gt):
     """R40 AP, written independently: for each recall level scan every cut of the ranking."""
     order = sorted(range(len(scores)), key=lambda k: -scores[k])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_FIT_POINTS = 400
+ELONGATED = 2.0   # spread ratio (std along / across) above which a footprint has a principal axis
 _ANGLES = {}
 
 
@@ -55,6 +56,26 @@ def min_area_angle(xy: np.ndarray) -> float:
         return 0.0
     (_, _), (_, _), angle = cv2.minAreaRect(xy)
     return float(np.mod(np.radians(angle), np.pi / 2))
+
+
+def small_object_angle(xy: np.ndarray, elongation: float = ELONGATED) -> float:
+    """Orientation in [0, pi/2) of a small object's footprint (N, 2): its principal axis when the
+    points are at least ``elongation`` times longer than wide (spread ratio), else the
+    smallest-area rectangle's.
+
+    A cyclist's outline is thin and ragged (wheels, legs, handlebars): the smallest rectangle tilts
+    to catch a stray handlebar or foot, while the principal axis follows the bulk of the points.
+    Round footprints (a person) have no principal axis to speak of.
+    """
+    xy = np.asarray(xy, dtype=np.float64)[:, :2]
+    if len(xy) >= 5:
+        d = xy - xy.mean(0)
+        sxx, syy, sxy = float(d[:, 0] @ d[:, 0]), float(d[:, 1] @ d[:, 1]), float(d[:, 0] @ d[:, 1])
+        half_gap = np.hypot((sxx - syy) / 2.0, sxy)          # eigenvalues of the 2x2 scatter: mean ± this
+        major, minor = (sxx + syy) / 2.0 + half_gap, (sxx + syy) / 2.0 - half_gap
+        if major > elongation ** 2 * max(minor, 1e-12):
+            return float(np.mod(0.5 * np.arctan2(2.0 * sxy, sxx - syy), np.pi / 2))
+    return min_area_angle(xy)
 
 
 @dataclass(frozen=True)
@@ -119,11 +140,33 @@ def complete_extent(lo: float, hi: float, target: float, sensor: float = 0.0) ->
     return mid - target / 2.0, mid + target / 2.0
 
 
-def complete_rect(rect: Rect, target: tuple[float, float], sensor_xy=(0.0, 0.0)) -> Rect:
-    """Grow both sides of ``rect`` to at least ``target`` (along axis, along normal)."""
+def centre_extent(lo: float, hi: float, target: float, sensor: float, depth: float) -> tuple[float, float]:
+    """Grow [lo, hi] to length ``target`` around the middle of a body ``depth`` deep whose face
+    nearer the sensor coordinate was seen; unchanged if long enough.
+
+    A person's box is drawn bigger than the body (arms, stride) but around it, and the returns
+    come from the near half of the body only: growing from the seen face would put the box's
+    middle a stride behind the person.
+    """
+    if hi - lo >= target:
+        return lo, hi
+    mid = (lo + hi) / 2.0
+    if sensor <= lo:
+        mid = max(mid, lo + depth / 2.0)
+    elif sensor >= hi:
+        mid = min(mid, hi - depth / 2.0)
+    return mid - target / 2.0, mid + target / 2.0
+
+
+def complete_rect(rect: Rect, target: tuple[float, float], sensor_xy=(0.0, 0.0), depth: float | None = None) -> Rect:
+    """Grow both sides of ``rect`` to at least ``target`` (along axis, along normal): away from the
+    sensor (:func:`complete_extent`), or with ``depth`` around a body that deep (:func:`centre_extent`)."""
     s = np.asarray(sensor_xy, dtype=np.float64)
     s_coords = (float(s @ rect.axis), float(s @ rect.normal))
     lo, hi = rect.lo.copy(), rect.hi.copy()
     for k in range(2):
-        lo[k], hi[k] = complete_extent(lo[k], hi[k], target[k], s_coords[k])
+        if depth is None:
+            lo[k], hi[k] = complete_extent(lo[k], hi[k], target[k], s_coords[k])
+        else:
+            lo[k], hi[k] = centre_extent(lo[k], hi[k], target[k], s_coords[k], depth)
     return Rect(rect.axis, lo, hi)

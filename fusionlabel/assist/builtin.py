@@ -15,7 +15,7 @@ import numpy as np
 
 from ..geometry.cuboid import Cuboid
 from ..model.annotation import CuboidLabel
-from .boxfit import Rect, lshape_angle, min_area_angle, rect_at_angle
+from .boxfit import Rect, lshape_angle, rect_at_angle, small_object_angle
 from .classify import LOW_HEIGHT, SIZE_TOLERANCE, ClusterShape, classify
 from .cluster import cluster_bev, merge_hidden_parts, split_by_label
 from .config import BuiltinConfig
@@ -70,7 +70,7 @@ def describe_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, to
     rect = rect_at_angle(xy, lshape_angle(xy))
     center = rect.center
     gz = float(ground.ground_z(center[None, :])[0])
-    tight_angle = min_area_angle(xy)
+    tight_angle = small_object_angle(xy)
     tight = rect_at_angle(xy, tight_angle)
     if len(xy) >= TRIM_MIN_POINTS:
         # small objects: a few stray returns (a mirror, a bag, a neighbour's edge) must not widen the box

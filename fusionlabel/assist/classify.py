@@ -38,6 +38,8 @@ BIG_FACE_PENALTY = 0.7
 PLATE = 0.15               # metres: people and bicycles are thicker than this seen from any side
 PLATE_PENALTY = 0.3        # score factor for such a plate
 PERSON_WIDTH = 0.3         # metres: a person is wider than this from any side; poles and posts are not
+PERSON_DEPTH = 0.3         # metres: chest to back; a person's box is centred on the body, not on its seen face
+RIDER_LENGTH = 1.5         # metres: a prior that allows longer objects is a rider on a vehicle, not a person
 BLOB_EDGE_DIST = 0.25      # metres: vehicles' points lie closer than this to their box sides
 UPPER_SPAN = 0.6           # above this, the top of a long thin cluster spans its length (vehicle)
 CROWN = 0.45               # a car's roof line spans more of its back than this; a rider's head less
@@ -124,12 +126,14 @@ def _score_small(shape: ClusterShape, prior: ClassPrior, h: float, h_lo: float, 
         # more surface than the whole silhouette of one such object shows: a car, a group, a hedge
         most = prior.max[0] * prior.max[2] * OPEN
         evidence *= _bell(shape.area - most, AREA_SOFT * most)
-    if prior.max[0] > 1.5 and shape.upper_span > UPPER_SPAN and not shape.crown_span < CROWN:
+    if prior.max[0] > RIDER_LENGTH and shape.upper_span > UPPER_SPAN and not shape.crown_span < CROWN:
         # long and thin but as wide at the top as below: the back of a car, not a rider
         evidence *= _bell(shape.upper_span - UPPER_SPAN, 0.15)
     # small objects are seen nearly whole, but labelled boxes hold the full body: at least the mean
+    # (a person's around the body, a rider's away from the sensor: the bicycle's far side is hidden)
     target = (max(ol, prior.mean[0]), max(ow, prior.mean[1]))
-    completed = complete_rect(rect, target, sensor_xy) if (ol < target[0] or ow < target[1]) else rect
+    depth = PERSON_DEPTH if prior.max[0] <= RIDER_LENGTH else None
+    completed = complete_rect(rect, target, sensor_xy, depth) if (ol < target[0] or ow < target[1]) else rect
     return _finish(shape, prior, miss, evidence, completed, h)
 
 

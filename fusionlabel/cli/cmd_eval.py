@@ -24,13 +24,37 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ground truth needs this many LiDAR points (default: %(default)d)")
     p.add_argument("--score-threshold", type=float, default=0.0,
                    help="operating point for precision/recall/edits (default: %(default)g)")
-    p.add_argument("--accept-iou", type=float, default=0.7,
-                   help="BEV IoU at which a pre-label needs no adjustment (default: %(default)g)")
+    p.add_argument("--accept-iou", type=parse_accept_iou, default=(0.7, {}), metavar="IOU[,CLASS=IOU...]",
+                   help="BEV IoU at which a pre-label needs no adjustment, for all classes and optionally per "
+                        "class, e.g. 0.7,pedestrian=0.5,cyclist=0.5 (KITTI's and Waymo's thresholds for a correct "
+                        "box) (default: 0.7)")
     p.add_argument("--only-predicted", action="store_true",
                    help="score only the frames that have a prediction file (default: a frame without one counts "
                         "as a frame with no detections)")
     p.add_argument("--json", action="store_true", help="print the report as JSON (NaN written as null)")
     p.set_defaults(func=run)
+
+
+def parse_accept_iou(text: str) -> tuple[float, dict]:
+    """``"0.7"`` or ``"0.7,pedestrian=0.5"`` -> (default IoU, {canonical class: IoU})."""
+    from ..qa.detection import DEFAULT_IOU
+
+    default, by_class = 0.7, {}
+    for item in (t.strip() for t in text.split(",")):
+        name, _, value = item.rpartition("=")
+        try:
+            iou = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r} is not an IoU (a number in (0, 1], or CLASS=IoU)") from None
+        if not 0.0 < iou <= 1.0:
+            raise argparse.ArgumentTypeError(f"{item!r}: an IoU lies in (0, 1]")
+        if not name:
+            default = iou
+        elif name.strip().lower() in DEFAULT_IOU:
+            by_class[name.strip().lower()] = iou
+        else:
+            raise argparse.ArgumentTypeError(f"{item!r}: unknown class {name!r} (one of {', '.join(DEFAULT_IOU)})")
+    return default, by_class
 
 
 def _fmt(v) -> str:
@@ -50,7 +74,9 @@ def format_report(report: dict) -> str:
                  f"from scratch {e['from_scratch']} creates; ratio {_fmt(e['ratio']).strip()}, "
                  f"effort-weighted {_fmt(e['weighted_ratio']).strip()}")
     s = report["settings"]
-    lines.append(f"{report['frames']} frames; objects within {s['max_range']:g} m with >= {s['min_points']} points")
+    by_class = "".join(f", {c} {v:g}" for c, v in s.get("accept_iou_by_class", {}).items())
+    lines.append(f"{report['frames']} frames; objects within {s['max_range']:g} m with >= {s['min_points']} points; "
+                 f"a pre-label needs no adjustment at BEV IoU >= {s['accept_iou']:g}{by_class}")
     return "\n".join(lines)
 
 
@@ -82,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     frames = load_eval_frames(args.pred, args.gt, args.drive, only_predicted=args.only_predicted,
                               unpredicted=missing)
     settings = EvalSettings(max_range=args.max_range, min_points=args.min_points,
-                            score_threshold=args.score_threshold, accept_iou=args.accept_iou)
+                            score_threshold=args.score_threshold, accept_iou=args.accept_iou[0],
+                            accept_iou_by_class=args.accept_iou[1])
     report = evaluate(frames, settings)
     total = len(frames) + (len(missing) if args.only_predicted else 0)
     note = unpredicted_note(missing, total, args.only_predicted) if missing else None

@@ -51,7 +51,8 @@ class EvalFrame:
 class EvalSettings:
     """``iou``: BEV IoU needed for a true positive, by class; ``score_threshold``: predictions
     below it are not pre-labels (AP still uses every prediction); ``accept_iou``: a matched
-    pre-label at least this close (BEV IoU, right class) needs no adjustment; ``edit_iou``: a
+    pre-label at least this close (BEV IoU, right class) needs no adjustment, or the value in
+    ``accept_iou_by_class`` for its ground truth's canonical class; ``edit_iou``: a
     pre-label overlapping a ground-truth box at least this much is adjusted rather than deleted."""
 
     max_range: float = 40.0
@@ -60,6 +61,7 @@ class EvalSettings:
     default_iou: float = 0.5
     score_threshold: float = 0.0
     accept_iou: float = 0.7
+    accept_iou_by_class: dict = field(default_factory=dict)
     edit_iou: float = 0.1
     classes: tuple[str, ...] | None = None   # evaluate these canonical classes (None: targets + found)
     # relative effort of each action, a create (draw, fit, classify one box) being 1: assumed, not measured
@@ -178,7 +180,7 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
         for r, c in zip(rows[ok], cc[ok]):
             j = cols[c]
             matched_pred[r] = True
-            good_box = ious[r, j] >= s.accept_iou
+            good_box = ious[r, j] >= s.accept_iou_by_class.get(gt_cls[j], s.accept_iou)
             good_cls = canonical(preds[r].label) == gt_cls[j]
             if not good_box:
                 out["adjustments"] += 1
@@ -239,5 +241,7 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
     edits["weighted_ratio"] = weighted / (w.get("creates", 1.0) * edits["gt"]) if edits["gt"] else float("nan")
     return {"frames": len(frames), "settings": {"max_range": s.max_range, "min_points": s.min_points,
                                                  "score_threshold": s.score_threshold,
-                                                 "accept_iou": s.accept_iou, "edit_iou": s.edit_iou},
+                                                 "accept_iou": s.accept_iou,
+                                                 "accept_iou_by_class": dict(s.accept_iou_by_class),
+                                                 "edit_iou": s.edit_iou},
             "classes": per_class, "edit_cost": edits}
