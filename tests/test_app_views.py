@@ -247,6 +247,25 @@ def test_bev_labels_of_overlapping_boxes_do_not_overlap(qtbot, bare_window):
     assert all(inside(r, (0, 0, w.bev.width(), w.bev.height())) for r in rects.values())
 
 
+def test_bev_ring_distances_give_way_to_box_labels(qtbot, bare_window):
+    """A box right where the 10 m ring's distance is written: its label is drawn, the distance
+    moves (below the ego, or to the left) or is left out, never under the label."""
+    w = bare_window
+    bev = w.bev
+    bev.center, bev.scale = np.array([0.0, 0.0]), 12.0
+    bev.grab()
+    assert 10.0 in bev.ring_captions
+    x, y, cw, ch = bev.ring_captions[10.0]
+    # the label's anchor is the top of its box: put a box just under the caption's spot
+    spot = bev.to_world(QPointF(x + cw / 2, y + ch + 3 + 0.5 * 12.0))   # a 1 m box: 6 px to its top
+    ann = add_boxes(w.session, [(*spot, -1.0)], cls="pedestrian")[0]
+    bev.grab()
+    label = bev.label_rects[ann.uid]
+    assert overlaps(label, (x, y, cw, ch))                   # the label took the caption's usual place
+    assert all(not overlaps(label, r) for r in bev.ring_captions.values()), bev.ring_captions
+    assert bev.ring_captions.get(10.0) not in (None, (x, y, cw, ch))   # moved, still shown
+
+
 def test_bev_label_at_the_edge_stays_inside(qtbot, bare_window):
     w = bare_window
     bev = w.bev

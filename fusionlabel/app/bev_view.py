@@ -24,7 +24,7 @@ from ..model import edit_actions
 from .actions import Actions, create_command
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from .label_layout import LabelRequest, place_labels
+from .label_layout import LabelRequest, overlaps, place_labels
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, RgbCanvas, annotation_color, box_label
 from .session import Session
 
@@ -33,6 +33,7 @@ HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
 DRAG_PX = 4  # a press that moves less than this is a click
 RING_STEP = 10.0
+RING_CAPTION = QColor(110, 110, 110)   # the rings' distances, under the box labels in importance
 
 
 class BevView(QWidget):
@@ -54,6 +55,7 @@ class BevView(QWidget):
         self._new_box: Cuboid | None = None
         self._mouse = None  # last mouse position (QPointF)
         self.painted_frame: int | None = None  # the frame the last paint showed (benchmarks)
+        self.ring_captions: dict[float, tuple] = {}  # ring radius (m) -> (x, y, w, h) of its drawn distance
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.setMinimumSize(320, 240)
         self.setMouseTracking(True)
@@ -146,7 +148,7 @@ class BevView(QWidget):
         p = QPainter(self)
         p.drawImage(0, 0, self.raster().image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self._paint_rings(p)
+        rings = self._paint_rings(p)
         labels: list[tuple] = []  # (priority, uid, anchor, colour, text)
         if self.session.layers.get("boxes", True):
             selected = set(self.session.selection)
@@ -163,6 +165,7 @@ class BevView(QWidget):
             labels.append(((0, 0.0), None, anchor, color, self.session.current_class))
         hud = self._paint_hud(p)
         self._paint_labels(p, labels, hud)
+        self._paint_ring_captions(p, rings, [hud, *self.label_rects.values()])
         p.end()
         self.painted_frame = self.frame
 
@@ -186,19 +189,37 @@ class BevView(QWidget):
             if uid is not None:
                 self.label_rects[uid] = rect
 
-    def _paint_rings(self, p: QPainter) -> None:
+    def _paint_rings(self, p: QPainter) -> list[float]:
+        """The range rings around the ego and its outline; returns the rings' radii (m)."""
         o = self.to_screen(np.zeros((1, 2)))[0]
         p.setPen(QPen(QColor(60, 60, 60), 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         far = math.hypot(self.width(), self.height()) / self.scale + np.linalg.norm(self.center)
         step = RING_STEP if self.scale >= 2.0 else 5 * RING_STEP
-        for r in np.arange(step, min(far, 300.0), step):
-            rp = r * self.scale
-            p.drawEllipse(QPointF(*o), rp, rp)
-            p.drawText(QPointF(o[0] + 3, o[1] - rp - 3), f"{int(r)} m")
+        radii = np.arange(step, min(far, 300.0), step)
+        for r in radii:
+            p.drawEllipse(QPointF(*o), r * self.scale, r * self.scale)
         ego = np.array([[2.5, 0.95], [2.5, -0.95], [-2.0, -0.95], [-2.0, 0.95]])
         p.setPen(QPen(QColor(230, 230, 230), 1))
         p.drawPolygon(QPolygonF([QPointF(*q) for q in self.to_screen(ego)]))
+        return [float(r) for r in radii]
+
+    def _paint_ring_captions(self, p: QPainter, radii: list[float], taken: list[tuple]) -> None:
+        """Each ring's distance where the ring crosses the vertical through the ego (above it, else
+        below), where it overlaps no box label and no HUD line; ``ring_captions`` keeps them."""
+        o = self.to_screen(np.zeros((1, 2)))[0]
+        fm = QFontMetricsF(p.font())
+        p.setPen(QPen(RING_CAPTION))
+        self.ring_captions = {}
+        for r in radii:
+            text, rp = f"{int(r)} m", r * self.scale
+            w, h = fm.horizontalAdvance(text) + 2.0, fm.height()
+            spots = [(o[0] + 3, o[1] - rp - 3 - h), (o[0] + 3, o[1] + rp + 3), (o[0] - 3 - w, o[1] - rp - 3 - h)]
+            free = next((s for s in ((*xy, w, h) for xy in spots) if not any(overlaps(s, t) for t in taken)), None)
+            if free is None:
+                continue
+            p.drawText(QRectF(*free), Qt.AlignmentFlag.AlignCenter, text)
+            self.ring_captions[r] = free
 
     def _paint_box(self, p: QPainter, ann, selected: bool) -> list[tuple]:
         """Draw one cuboid; returns its label to place, [(priority, uid, anchor, colour, text)], or []
