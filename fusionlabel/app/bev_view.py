@@ -218,6 +218,7 @@ class BevView(QWidget):
             free = next((s for s in ((*xy, w, h) for xy in spots) if not any(overlaps(s, t) for t in taken)), None)
             if free is None:
                 continue
+            p.fillRect(QRectF(*free), LABEL_BACKDROP)     # readable over dense points near the ego
             p.drawText(QRectF(*free), Qt.AlignmentFlag.AlignCenter, text)
             self.ring_captions[r] = free
 
