@@ -455,21 +455,27 @@ def test_real_scooter_riders_seen_from_the_side_are_cyclists(realdata):
             assert best.label == "Cyclist" and bev_iou(best.box, rider.box) >= 0.25, (frame, rider.track_id)
 
 
+def _kitti_134(kitti_object, kind: str):
+    """KITTI 000134's sweep and its labels of one type (``"Cyclist"``, ``"Pedestrian"``) in the LiDAR frame."""
+    from fusionlabel.io.kitti import label_from_kitti, read_kitti_calib, read_kitti_label_file
+    from fusionlabel.io.pointcloud import read_points
+
+    calib = read_kitti_calib(kitti_object / "calib" / "000134.txt")
+    path = kitti_object / "label_2" / "000134.txt"
+    labels = [label_from_kitti(line, calib.T_velo_rect, path, k + 1)
+              for k, line in enumerate(read_kitti_label_file(path)) if line.type == kind]
+    return read_points(kitti_object / "velodyne" / "000134.bin"), labels
+
+
 @pytest.mark.realdata
 def test_real_cyclists_are_boxed_along_their_heading(realdata, kitti_object):
     """Every cyclist box on a labelled cyclist (KITTI 000134, SUSTech 000965-000975) points the
     way the label does: median error <= 4 degrees (the smallest rectangle: 8), over 12 only for the
     KITTI cyclist that the peel takes from the bollards (a partial box)."""
-    from fusionlabel.io.kitti import label_from_kitti, read_kitti_calib, read_kitti_label_file
     from fusionlabel.io.pointcloud import read_points
     from fusionlabel.qa.datasets import read_sustech_labels
 
-    frames = []
-    calib = read_kitti_calib(kitti_object / "calib" / "000134.txt")
-    path = kitti_object / "label_2" / "000134.txt"
-    frames.append((read_points(kitti_object / "velodyne" / "000134.bin"),
-                   [label_from_kitti(line, calib.T_velo_rect, path, k + 1)
-                    for k, line in enumerate(read_kitti_label_file(path)) if line.type == "Cyclist"]))
+    frames = [_kitti_134(kitti_object, "Cyclist")]
     sus = realdata / "sustech_sequence"
     if not (sus / "lidar" / "000975.pcd").is_file():
         pytest.skip("SUSTech sample not found")
@@ -523,17 +529,10 @@ def test_two_people_side_by_side_are_two_pedestrians():
 @pytest.mark.realdata
 def test_real_people_walking_side_by_side_are_both_found(kitti_object):
     """KITTI 000134: two people 0.6 m apart, 22 m away, one cluster; both are found."""
-    from fusionlabel.io.kitti import label_from_kitti, read_kitti_calib, read_kitti_label_file
-    from fusionlabel.io.pointcloud import read_points
-
-    calib = read_kitti_calib(kitti_object / "calib" / "000134.txt")
-    path = kitti_object / "label_2" / "000134.txt"
-    people = [label_from_kitti(line, calib.T_velo_rect, path, k + 1)
-              for k, line in enumerate(read_kitti_label_file(path)) if line.type == "Pedestrian"]
+    points, people = _kitti_134(kitti_object, "Pedestrian")
     pair = [p for p in people if abs(p.box.center[1] - 11.9) < 0.3]
     assert len(pair) == 2
-    dets = [d for d in GeometricDetector().detect(read_points(kitti_object / "velodyne" / "000134.bin"))
-            if d.score >= 0.5 and d.label == "Pedestrian"]
+    dets = [d for d in GeometricDetector().detect(points) if d.score >= 0.5 and d.label == "Pedestrian"]
     iou = iou_matrix([p.box for p in pair], [d.box for d in dets])
     best = iou.argmax(axis=1)
     assert best[0] != best[1] and iou[0, best[0]] >= 0.25 and iou[1, best[1]] >= 0.25
@@ -543,16 +542,9 @@ def test_real_people_walking_side_by_side_are_both_found(kitti_object):
 def test_real_cyclist_beside_bollards_is_peeled_from_them(kitti_object):
     """KITTI 000134: the cyclist 19 m away rides past a row of bollards that gap bridging joins to
     him; no class explains the joined cluster, its largest piece on a fine grid is the cyclist."""
-    from fusionlabel.io.kitti import label_from_kitti, read_kitti_calib, read_kitti_label_file
-    from fusionlabel.io.pointcloud import read_points
-
-    calib = read_kitti_calib(kitti_object / "calib" / "000134.txt")
-    path = kitti_object / "label_2" / "000134.txt"
-    cyclists = [label_from_kitti(line, calib.T_velo_rect, path, k + 1)
-                for k, line in enumerate(read_kitti_label_file(path)) if line.type == "Cyclist"]
+    points, cyclists = _kitti_134(kitti_object, "Cyclist")
     target = min(cyclists, key=lambda c: abs(float(np.hypot(*c.box.center[:2])) - 19.3))
-    dets = [d for d in GeometricDetector().detect(read_points(kitti_object / "velodyne" / "000134.bin"))
-            if d.score >= 0.5]
+    dets = [d for d in GeometricDetector().detect(points) if d.score >= 0.5]
     best = max(dets, key=lambda d: bev_iou(d.box, target.box))
     assert best.label == "Cyclist" and bev_iou(best.box, target.box) >= 0.5
 

@@ -112,6 +112,7 @@ def score_class(shape: ClusterShape, prior: ClassPrior, sensor_xy=(0.0, 0.0)) ->
 
 def _score_small(shape: ClusterShape, prior: ClassPrior, h: float, h_lo: float, sensor_xy):
     """Score of an object small enough to be seen whole (pedestrian, cyclist)."""
+    rider = prior.max[0] > RIDER_LENGTH
     rect = shape.tight if shape.tight is not None else shape.rect
     rect = rect if rect.size[0] >= rect.size[1] else rect.swapped()
     ol, ow = rect.size
@@ -126,13 +127,13 @@ def _score_small(shape: ClusterShape, prior: ClassPrior, h: float, h_lo: float, 
         # more surface than the whole silhouette of one such object shows: a car, a group, a hedge
         most = prior.max[0] * prior.max[2] * OPEN
         evidence *= _bell(shape.area - most, AREA_SOFT * most)
-    if prior.max[0] > RIDER_LENGTH and shape.upper_span > UPPER_SPAN and not shape.crown_span < CROWN:
+    if rider and shape.upper_span > UPPER_SPAN and not shape.crown_span < CROWN:
         # long and thin but as wide at the top as below: the back of a car, not a rider
         evidence *= _bell(shape.upper_span - UPPER_SPAN, 0.15)
     # small objects are seen nearly whole, but labelled boxes hold the full body: at least the mean
     # (a person's around the body, a rider's away from the sensor: the bicycle's far side is hidden)
     target = (max(ol, prior.mean[0]), max(ow, prior.mean[1]))
-    depth = PERSON_DEPTH if prior.max[0] <= RIDER_LENGTH else None
+    depth = None if rider else PERSON_DEPTH
     completed = complete_rect(rect, target, sensor_xy, depth) if (ol < target[0] or ow < target[1]) else rect
     return _finish(shape, prior, miss, evidence, completed, h)
 

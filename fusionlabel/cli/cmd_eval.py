@@ -42,6 +42,7 @@ def parse_accept_iou(text: str) -> tuple[float, dict]:
     default, by_class = 0.7, {}
     for item in (t.strip() for t in text.split(",")):
         name, _, value = item.rpartition("=")
+        name = name.strip().lower()
         try:
             iou = float(value)
         except ValueError:
@@ -50,8 +51,8 @@ def parse_accept_iou(text: str) -> tuple[float, dict]:
             raise argparse.ArgumentTypeError(f"{item!r}: an IoU lies in (0, 1]")
         if not name:
             default = iou
-        elif name.strip().lower() in DEFAULT_IOU:
-            by_class[name.strip().lower()] = iou
+        elif name in DEFAULT_IOU:
+            by_class[name] = iou
         else:
             raise argparse.ArgumentTypeError(f"{item!r}: unknown class {name!r} (one of {', '.join(DEFAULT_IOU)})")
     return default, by_class
