@@ -26,7 +26,7 @@ from .config import ClassPrior
 SIZE_TOLERANCE = 0.15      # metres of softness at the edges of a prior range
 THIN = 0.45                # a footprint thinner than this shows one face only
 LOW_HEIGHT = 1.0           # vehicles and people put many points below this; tree crowns do not
-LOW_FRACTION = 0.3         # share expected of tall objects
+LOW_FRACTION = 0.3         # share expected of an object TALL high; a taller one's share is lower in proportion
 TALL = 2.0                 # metres
 POINTS_SCALE = 20.0        # the point-count term is 1 - exp(-n / POINTS_SCALE)
 EVIDENCE_POWER = 1.5       # evidence = (share of the expected length or width seen) ** this
@@ -186,8 +186,10 @@ def _finish(shape: ClusterShape, prior: ClassPrior, miss, evidence: float, compl
     bottom = 0.0 if shape.hidden_below and not prior.vehicle else shape.bottom
     grounded = float(np.exp(-0.5 * (max(0.0, bottom - 0.5) / 0.4) ** 2))
     if shape.top > TALL:
-        # tall clusters with few low points are tree crowns over a trunk, not trucks or people
-        grounded *= min(1.0, shape.low_fraction / LOW_FRACTION)
+        # tall clusters with few low points are tree crowns over a trunk, not trucks or people; a
+        # solid body's share below LOW_HEIGHT falls as its seen height grows (a 3 m truck side has
+        # two thirds of a 2 m van's), so the share expected scales with 1 / height
+        grounded *= min(1.0, shape.low_fraction * shape.top / (LOW_FRACTION * TALL))
     return (prior.weight * fit * evidence * points * grounded) ** SCORE_POWER, completed, h
 
 
