@@ -152,7 +152,7 @@ def bench_detector(realdata: Path, sim_seeds: list[int], score: float) -> None:
                        ("**all real data, SUSTech reviewed**", lambda: (x for load in reviewed for x in load())),
                        ("all real data, riderless two-wheelers as cyclists",
                         lambda: riderless_as_cyclists(x for load in strict for x in load()))]
-    real_frames = []
+    real_frames, by_class = [], {}
     for name, load in sets:
         det = GeometricDetector(config_from_dict(SIM_RIG) if "per-rig" in name else None)
         frames = []
@@ -162,6 +162,8 @@ def bench_detector(realdata: Path, sim_seeds: list[int], score: float) -> None:
         if name == "**all real data, SUSTech reviewed**":
             real_frames = frames
         r = evaluate(frames, EvalSettings(score_threshold=score))
+        if name == "**all real data**":
+            by_class = r["edit_cost"]["by_class"]
         for c, m in r["classes"].items():
             if m["gt"] == 0 and m["predictions"] == 0:
                 continue
@@ -182,6 +184,14 @@ def bench_detector(realdata: Path, sim_seeds: list[int], score: float) -> None:
           "| adjustments, per-class acceptance | weighted, per-class acceptance |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(edits))
+    if by_class:
+        print("\nEdit cost by class, all real data (creates, adjustments, accepted by the labelled class; deletes by "
+              "the pre-label's class; weighted as above):\n")
+        print("| class | GT | creates | adjustments | relabels | deletes | accepted | weighted | share |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for c, b in by_class.items():
+            print(f"| {c} | {b['gt']} | {b['creates']} | {b['adjustments']} | {b['relabels']} | {b['deletes']} | "
+                  f"{b['accepted']} | {b['weighted']:.1f} | {_f(b['share'])} |")
     if real_frames:
         print("\nScore threshold on all real data (SUSTech reviewed): recall / precision per class, weighted "
               "edit cost\n")

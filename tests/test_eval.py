@@ -52,6 +52,16 @@ def test_counts_and_edit_actions_by_hand():
     assert e["weighted_ratio"] == pytest.approx((1 + 0.2 + 0.5 + 0.2) / 4)
     custom = evaluate([EvalFrame("0", gt, pred)], EvalSettings(edit_weights={"creates": 2.0}))["edit_cost"]
     assert custom["weighted_ratio"] == pytest.approx((2 + 1 + 1 + 1) / 8)
+    # by class: the ground truth's class for creates, adjustments, relabels; the pre-label's for deletes
+    by = e["by_class"]
+    assert set(by) == {"car", "pedestrian"}
+    car_row = {k: by["car"][k] for k in ("gt", "creates", "adjustments", "relabels", "deletes", "accepted")}
+    assert car_row == {"gt": 3, "creates": 1, "adjustments": 1, "relabels": 0, "deletes": 1, "accepted": 1}
+    assert (by["pedestrian"]["gt"], by["pedestrian"]["relabels"]) == (1, 1)
+    assert by["car"]["weighted"] == pytest.approx(1 + 0.5 + 0.2) and by["pedestrian"]["weighted"] == pytest.approx(0.2)
+    assert sum(r["share"] for r in by.values()) == pytest.approx(1.0) and list(by) == ["car", "pedestrian"]
+    for k in ("gt", "creates", "deletes", "adjustments", "relabels", "accepted"):
+        assert sum(r[k] for r in by.values()) == e[k]
 
 
 def test_acceptance_iou_per_class():
@@ -78,7 +88,10 @@ def test_eval_cli_accept_iou_per_class(tmp_path, capsys):
     settings = _strict_json(capsys.readouterr().out)["settings"]
     assert settings["accept_iou"] == 0.7 and settings["accept_iou_by_class"] == {"pedestrian": 0.5}
     assert main([*args, "--accept-iou", "0.7,cyclist=0.5"]) == 0
-    assert "no adjustment at BEV IoU >= 0.7, cyclist 0.5" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no adjustment at BEV IoU >= 0.7, cyclist 0.5" in out
+    by_class = re.findall(r"^  (\w+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) ", out, re.M)
+    assert len(by_class) >= 2 and sum(int(r[1]) for r in by_class) > 0     # "by class" rows: name, gt, ...
     for bad, why in (("0.7,bus=0.5", "unknown class 'bus'"), ("1.5", "(0, 1]"), ("high", "not an IoU")):
         with pytest.raises(SystemExit):
             main([*args, "--accept-iou", bad])

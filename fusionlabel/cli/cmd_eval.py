@@ -74,6 +74,12 @@ def format_report(report: dict) -> str:
                  f"{e['adjustments']} adjustments + {e['relabels']} relabels ({e['accepted']} accepted as is); "
                  f"from scratch {e['from_scratch']} creates; ratio {_fmt(e['ratio']).strip()}, "
                  f"effort-weighted {_fmt(e['weighted_ratio']).strip()}")
+    if len(e.get("by_class", {})) > 1:
+        lines.append(f"  {'by class':10s} {'gt':>4s} {'create':>6s} {'adjust':>6s} {'relabel':>7s} {'delete':>6s} "
+                     f"{'ok':>4s} {'weighted':>8s} {'share':>5s}")
+        for c, r in e["by_class"].items():
+            lines.append(f"  {c:10s} {r['gt']:4d} {r['creates']:6d} {r['adjustments']:6d} {r['relabels']:7d} "
+                         f"{r['deletes']:6d} {r['accepted']:4d} {r['weighted']:8.1f} {_fmt(r['share'])}")
     s = report["settings"]
     by_class = "".join(f", {c} {v:g}" for c, v in s.get("accept_iou_by_class", {}).items())
     lines.append(f"{report['frames']} frames; objects within {s['max_range']:g} m with >= {s['min_points']} points; "

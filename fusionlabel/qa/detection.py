@@ -162,8 +162,13 @@ def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings,
         tally.tp.append(0)
 
 
+EDIT_ACTIONS = ("creates", "deletes", "adjustments", "relabels", "accepted")
+
+
 def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> dict:
-    """Annotator actions for one frame: creates, deletes, adjustments (box), relabels (class only)."""
+    """Annotator actions for one frame: creates, deletes, adjustments (box), relabels (class only),
+    and the same counts in ``by_class``: creates, adjustments, relabels and accepted pre-labels by
+    the ground truth's class, deletes by the deleted pre-label's class."""
     valid = gt_valid_mask(frame, s)
     gt_cls = [canonical(g.label) for g in frame.gt]
     counted = np.array([c in classes for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
@@ -171,6 +176,18 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
     in_region = _in_region(preds, frame, s.max_range) & ~on_dont_care(preds, frame) if preds else np.zeros(0, bool)
     ious = iou_matrix([p.box for p in preds], [g.box for g in frame.gt], "bev")
     out = {"gt": int(counted.sum()), "creates": 0, "deletes": 0, "adjustments": 0, "relabels": 0, "accepted": 0}
+    by_class: dict[str, dict[str, int]] = {}
+
+    def row(cls: str) -> dict[str, int]:
+        return by_class.setdefault(cls, dict.fromkeys(("gt", *EDIT_ACTIONS), 0))
+
+    def tally(cls: str, action: str) -> None:
+        row(cls)[action] += 1
+        out[action] += 1
+
+    for j in np.flatnonzero(counted):
+        row(gt_cls[j])["gt"] += 1
+    matched_gt = np.zeros(len(frame.gt), bool)
     matched_pred = np.zeros(len(preds), bool)
     if len(preds) and counted.any():
         cols = np.flatnonzero(counted)
@@ -179,26 +196,25 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
         ok = cost[rows, cc] < 10.0
         for r, c in zip(rows[ok], cc[ok]):
             j = cols[c]
-            matched_pred[r] = True
+            matched_pred[r] = matched_gt[j] = True
             good_box = ious[r, j] >= s.accept_iou_by_class.get(gt_cls[j], s.accept_iou)
             good_cls = canonical(preds[r].label) == gt_cls[j]
-            if not good_box:
-                out["adjustments"] += 1
-            elif not good_cls:
-                out["relabels"] += 1
-            else:
-                out["accepted"] += 1
-        out["creates"] = int(counted.sum() - ok.sum())
-    else:
-        out["creates"] = int(counted.sum())
+            tally(gt_cls[j], "adjustments" if not good_box else "relabels" if not good_cls else "accepted")
+    for j in np.flatnonzero(counted & ~matched_gt):
+        tally(gt_cls[j], "creates")
     for k in np.flatnonzero(~matched_pred):
         if not in_region[k]:
             continue
         # a pre-label on an object that does not count (too far, too few points, other class) is left alone
         if len(frame.gt) and (ious[k] >= s.edit_iou).any():
             continue
-        out["deletes"] += 1
+        tally(canonical(preds[k].label), "deletes")
+    out["by_class"] = by_class
     return out
+
+
+def _weighted(counts: dict, weights: dict) -> float:
+    return sum(weights.get(k, 1.0) * counts[k] for k in ("creates", "deletes", "adjustments", "relabels"))
 
 
 def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> dict:
@@ -226,19 +242,30 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
             "mean_iou_3d": float(np.mean(np.array(t.iou3)[at_op[tp == 1]])) if n_tp else float("nan"),
             "iou_threshold": s.iou.get(c, s.default_iou),
         }
-    edits = {"gt": 0, "creates": 0, "deletes": 0, "adjustments": 0, "relabels": 0, "accepted": 0}
+    edits = dict.fromkeys(("gt", *EDIT_ACTIONS), 0)
+    by_class: dict[str, dict] = {}
     for f in frames:
-        for k, v in edit_cost(f, s, classes).items():
-            edits[k] += v
+        one = edit_cost(f, s, classes)
+        for k in edits:
+            edits[k] += one[k]
+        for c, row in one["by_class"].items():
+            total = by_class.setdefault(c, dict.fromkeys(row, 0))
+            for k, v in row.items():
+                total[k] += v
+    w = s.edit_weights
     actions = edits["creates"] + edits["deletes"] + edits["adjustments"] + edits["relabels"]
     edits["actions"] = actions
     edits["from_scratch"] = edits["gt"]
     edits["ratio"] = actions / edits["gt"] if edits["gt"] else float("nan")
-    w = s.edit_weights
-    weighted = sum(w.get(k, 1.0) * edits[k] for k in ("creates", "deletes", "adjustments", "relabels"))
+    weighted = _weighted(edits, w)
     edits["weights"] = dict(w)
     edits["weighted"] = weighted
     edits["weighted_ratio"] = weighted / (w.get("creates", 1.0) * edits["gt"]) if edits["gt"] else float("nan")
+    for row in by_class.values():
+        # each class's share of the effort-weighted total (what to improve first)
+        row["weighted"] = _weighted(row, w)
+        row["share"] = row["weighted"] / weighted if weighted else float("nan")
+    edits["by_class"] = dict(sorted(by_class.items(), key=lambda kv: -kv[1]["weighted"]))
     return {"frames": len(frames), "settings": {"max_range": s.max_range, "min_points": s.min_points,
                                                  "score_threshold": s.score_threshold,
                                                  "accept_iou": s.accept_iou,
