@@ -590,6 +590,12 @@ def test_tracking_a_pose_less_drive_says_it_may_break(realdata, tmp_path, capsys
     assert len(labels) >= 60
 
 
+def test_tracking_separate_snapshots_says_they_may_not_form_tracks(kitti_object, tmp_path, capsys):
+    assert main(["prelabel", str(kitti_object), "--track", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "its frames carry no capture times" in out and "KITTI object frames" in out
+
+
 def _break_sweeps(drive_root, tmp_path):
     """A copy of a drive with the sweep of frame 1 truncated and that of frame 3 a 0-byte file;
     returns (copy, truncated file, empty file)."""

@@ -92,10 +92,21 @@ def test_eval_cli_accept_iou_per_class(tmp_path, capsys):
     assert "no adjustment at BEV IoU >= 0.7, cyclist 0.5" in out
     by_class = re.findall(r"^  (\w+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) ", out, re.M)
     assert len(by_class) >= 2 and sum(int(r[1]) for r in by_class) > 0     # "by class" rows: name, gt, ...
-    for bad, why in (("0.7,bus=0.5", "unknown class 'bus'"), ("1.5", "(0, 1]"), ("high", "not an IoU")):
-        with pytest.raises(SystemExit):
-            main([*args, "--accept-iou", bad])
-        assert why in capsys.readouterr().err, bad
+    for bad, why in (("0.7,bus=0.5", "unknown class 'bus'"), ("1.5", "(0, 1]"), ("high", "not an IoU"),
+                     ("0.7,pedestrian=0.5,Pedestrian=0.6", "pedestrian is given twice")):
+        assert main([*args, "--accept-iou", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--accept-iou" in err and why in err, (bad, err)
+
+
+def test_eval_cli_refuses_settings_no_evaluation_can_use(tmp_path, capsys):
+    pred = _sample_predictions(tmp_path / "pred", ["000000"])
+    args = ["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted"]
+    for option, value, why in (("--max-range", "-1", "above 0"), ("--min-points", "-3", "0 or more"),
+                               ("--score-threshold", "5", "from 0 to 1")):
+        assert main([*args, option, value]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and option in err and why in err, (option, err)
 
 
 def ap_by_brute_force(scores, tp, n_gt):
@@ -311,9 +322,10 @@ def test_eval_cli_only_predicted_when_no_frame_has_a_prediction_file(tmp_path, c
     args = ["eval", "--pred", str(pred), "--gt", str(gt), "--drive", str(SAMPLE)]
     assert main([*args, "--only-predicted"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"{pred}: --pred: none of the 1 frames with ground truth has a prediction file" in err
+    assert err.count("\n") == 1 and f"{pred}: --pred: the one frame with ground truth has no prediction file" in err
     assert main(args) == 0
-    assert "note: 1 of 1 frames have no prediction file (000005)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "note: 1 of 1 frames has no prediction file (000005); it counts as a frame with no detections" in out
 
 
 def test_eval_help_shows_defaults(capsys):
@@ -337,3 +349,26 @@ def test_eval_cli_refuses_a_prediction_folder_holding_two_formats(tmp_path, caps
     assert "2 native .json" in err and "1 KITTI .txt" in err
     (pred / "000002.txt").unlink()
     assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted"]) == 0
+
+
+def test_eval_cli_leaves_model_pre_labels_out_of_the_ground_truth(tmp_path, capsys):
+    """A prelabel run written into the ground-truth folder: its scored boxes are not ground truth."""
+    from fusionlabel.io.native import labels_to_json, read_labels
+
+    pred = _sample_predictions(tmp_path / "pred", ["000005"])
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    human = read_labels(SAMPLE / "labels" / "000005.json")
+    stray = human[0].with_(box=human[0].box.with_(center=(60.0, 60.0, 0.0)), score=0.8, source="model")
+    args = ["eval", "--pred", str(pred), "--gt", str(gt), "--drive", str(SAMPLE), "--max-range", "200",
+            "--min-points", "0", "--json"]
+    (gt / "000005.json").write_text(labels_to_json("000005", human))
+    assert main(args) == 0
+    before = _strict_json(capsys.readouterr().out)
+    (gt / "000005.json").write_text(labels_to_json("000005", human + [stray, stray.with_(score=0.6)]))
+    assert main(args) == 0
+    cap = capsys.readouterr()
+    report = _strict_json(cap.out)
+    assert report["classes"] == before["classes"] and before["model_labels_left_out_of_gt"] == 0
+    assert report["model_labels_left_out_of_gt"] == 2
+    assert "left out of the ground truth 2 model pre-labels" in cap.err and "(000005)" in cap.err

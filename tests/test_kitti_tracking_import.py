@@ -5,6 +5,7 @@ the CLI finds the layout, renders a sequence and answers bad input with one line
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -211,6 +212,19 @@ def test_cli_render_scene(exported, tmp_path):
     # Without --scene: one line listing both sequences.
     assert_clean_error(run_cli("render", str(drive), "--out", str(png)), "2 sequences", "0003, 0007", "--scene")
     assert_clean_error(run_cli("render", str(drive), "--scene", "0042", "--out", str(png)), "0042", "0003, 0007")
+
+
+def test_cli_prelabel_and_eval_of_one_sequence(exported, tmp_path):
+    drive = two_sequences(exported, tmp_path)
+    pred = tmp_path / "pred"
+    out = run_cli("prelabel", str(drive), "--scene", "0007", "--out", str(pred), "--quiet")
+    assert out.returncode == 0, out.stderr
+    out = run_cli("eval", "--pred", str(pred), "--gt", str(drive), "--scene", "0007", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["classes"]["car"]["gt"] > 0 and report["classes"]["car"]["recall"] > 0.5
+    # without --scene the folder is not one drive: one line naming the option
+    assert_clean_error(run_cli("eval", "--pred", str(pred), "--gt", str(drive)), "2 sequences", "--scene")
 
 
 def test_cli_import_scene_keeps_poses(exported, tmp_path):

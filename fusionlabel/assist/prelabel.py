@@ -167,7 +167,10 @@ def tracking_caveat(drive: Drive, frames: list[int]) -> str | None:
         notes.append("the drive has no ego poses, so objects are tracked in the moving LiDAR frame")
     ts = np.array([drive.frames[i].timestamp_us for i in frames], dtype=np.float64) * 1e-6
     gaps = np.diff(ts)
-    if len(gaps) and np.all(gaps > 0) and float(np.max(gaps)) > SPARSE_FRAMES:
+    if np.all(gaps == 0):
+        notes.append("its frames carry no capture times, so they may be separate snapshots rather than a "
+                     "sequence (KITTI object frames are): detections of different frames may not form tracks")
+    elif np.all(gaps > 0) and float(np.max(gaps)) > SPARSE_FRAMES:
         notes.append(f"frames are up to {float(np.max(gaps)):.1f} s apart")
     if not notes:
         return None

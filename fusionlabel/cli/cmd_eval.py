@@ -8,6 +8,8 @@ import math
 import sys
 from pathlib import Path
 
+from ..errors import InputError
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="compare pre-labels with ground truth: precision, recall, AP, IoU, edit cost",
@@ -18,16 +20,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="folder of <frame>.txt (KITTI + score) or <frame>.json files, or a nuScenes results JSON")
     p.add_argument("--gt", type=Path, required=True, help="a drive with labels, or a folder of label files")
     p.add_argument("--drive", type=Path, help="the drive, when --gt is a folder of label files")
+    p.add_argument("--scene", default=None,
+                   help="nuScenes dataroot: scene name, token or index; KITTI tracking folder: sequence (0003 or 3) "
+                        "(of --gt, or of --drive when given)")
     p.add_argument("--max-range", type=float, default=40.0,
                    help="evaluate objects within this xy range in metres (default: %(default)g)")
     p.add_argument("--min-points", type=int, default=20,
                    help="ground truth needs this many LiDAR points (default: %(default)d)")
     p.add_argument("--score-threshold", type=float, default=0.0,
                    help="operating point for precision/recall/edits (default: %(default)g)")
-    p.add_argument("--accept-iou", type=parse_accept_iou, default=(0.7, {}), metavar="IOU[,CLASS=IOU...]",
+    p.add_argument("--accept-iou", default="0.7", metavar="IOU[,CLASS=IOU...]",
                    help="BEV IoU at which a pre-label needs no adjustment, for all classes and optionally per "
-                        "class, e.g. 0.7,pedestrian=0.5,cyclist=0.5 (KITTI's and Waymo's thresholds for a correct "
-                        "box) (default: 0.7)")
+                        "class (car, truck, pedestrian, cyclist), e.g. 0.7,pedestrian=0.5,cyclist=0.5 (KITTI's and "
+                        "Waymo's thresholds for a correct box) (default: %(default)s)")
     p.add_argument("--only-predicted", action="store_true",
                    help="score only the frames that have a prediction file (default: a frame without one counts "
                         "as a frame with no detections)")
@@ -36,8 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_accept_iou(text: str) -> tuple[float, dict]:
-    """``"0.7"`` or ``"0.7,pedestrian=0.5"`` -> (default IoU, {canonical class: IoU})."""
+    """``"0.7"`` or ``"0.7,pedestrian=0.5"`` -> (default IoU, {canonical class: IoU}); an
+    :class:`InputError` at ``--accept-iou`` otherwise."""
     from ..qa.detection import DEFAULT_IOU
+
+    def bad(problem: str) -> InputError:
+        return InputError(None, problem, where="--accept-iou")
 
     default, by_class = 0.7, {}
     for item in (t.strip() for t in text.split(",")):
@@ -46,16 +55,34 @@ def parse_accept_iou(text: str) -> tuple[float, dict]:
         try:
             iou = float(value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{item!r} is not an IoU (a number in (0, 1], or CLASS=IoU)") from None
+            raise bad(f"{item!r} is not an IoU (a number in (0, 1], or CLASS=IoU)") from None
         if not 0.0 < iou <= 1.0:
-            raise argparse.ArgumentTypeError(f"{item!r}: an IoU lies in (0, 1]")
+            raise bad(f"{item!r}: an IoU lies in (0, 1]")
+        if name in by_class:
+            raise bad(f"{item!r}: {name} is given twice")
         if not name:
             default = iou
         elif name in DEFAULT_IOU:
             by_class[name] = iou
         else:
-            raise argparse.ArgumentTypeError(f"{item!r}: unknown class {name!r} (one of {', '.join(DEFAULT_IOU)})")
+            raise bad(f"{item!r}: unknown class {name!r} (one of {', '.join(DEFAULT_IOU)})")
     return default, by_class
+
+
+def _n(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 create``, ``2 creates``."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _check_settings(args: argparse.Namespace) -> None:
+    """One-line errors for settings no evaluation can use."""
+    if not (math.isfinite(args.max_range) and args.max_range > 0):
+        raise InputError(None, f"expected a range in metres above 0, got {args.max_range:g}", where="--max-range")
+    if args.min_points < 0:
+        raise InputError(None, f"expected a point count of 0 or more, got {args.min_points}", where="--min-points")
+    if not (math.isfinite(args.score_threshold) and 0.0 <= args.score_threshold <= 1.0):
+        raise InputError(None, f"expected a score from 0 to 1, got {args.score_threshold:g}",
+                         where="--score-threshold")
 
 
 def _fmt(v) -> str:
@@ -70,19 +97,21 @@ def format_report(report: dict) -> str:
                      f"{_fmt(m['recall'])} {_fmt(m['ap'])} {_fmt(m['mean_bev_iou']):>6s} "
                      f"{_fmt(m['mean_iou_3d']):>6s}  ({m['iou_threshold']:.2f})")
     e = report["edit_cost"]
-    lines.append(f"edit cost: {e['actions']} actions = {e['creates']} creates + {e['deletes']} deletes + "
-                 f"{e['adjustments']} adjustments + {e['relabels']} relabels ({e['accepted']} accepted as is); "
-                 f"from scratch {e['from_scratch']} creates; ratio {_fmt(e['ratio']).strip()}, "
+    lines.append(f"edit cost: {_n(e['actions'], 'action')} = {_n(e['creates'], 'create')} + "
+                 f"{_n(e['deletes'], 'delete')} + {_n(e['adjustments'], 'adjustment')} + "
+                 f"{_n(e['relabels'], 'relabel')} ({e['accepted']} accepted as is); "
+                 f"from scratch {_n(e['from_scratch'], 'create')}; ratio {_fmt(e['ratio']).strip()}, "
                  f"effort-weighted {_fmt(e['weighted_ratio']).strip()}")
-    if len(e.get("by_class", {})) > 1:
-        lines.append(f"  {'by class':10s} {'gt':>4s} {'create':>6s} {'adjust':>6s} {'relabel':>7s} {'delete':>6s} "
+    if e.get("by_class"):
+        w = max(10, *(len(c) for c in e["by_class"]))
+        lines.append(f"  {'by class':{w}s} {'gt':>4s} {'create':>6s} {'adjust':>6s} {'relabel':>7s} {'delete':>6s} "
                      f"{'ok':>4s} {'weighted':>8s} {'share':>5s}")
         for c, r in e["by_class"].items():
-            lines.append(f"  {c:10s} {r['gt']:4d} {r['creates']:6d} {r['adjustments']:6d} {r['relabels']:7d} "
+            lines.append(f"  {c:{w}s} {r['gt']:4d} {r['creates']:6d} {r['adjustments']:6d} {r['relabels']:7d} "
                          f"{r['deletes']:6d} {r['accepted']:4d} {r['weighted']:8.1f} {_fmt(r['share'])}")
     s = report["settings"]
     by_class = "".join(f", {c} {v:g}" for c, v in s.get("accept_iou_by_class", {}).items())
-    lines.append(f"{report['frames']} frames; objects within {s['max_range']:g} m with >= {s['min_points']} points; "
+    lines.append(f"{_n(report['frames'], 'frame')}; objects within {s['max_range']:g} m with >= {s['min_points']} points; "
                  f"a pre-label needs no adjustment at BEV IoU >= {s['accept_iou']:g}{by_class}")
     return "\n".join(lines)
 
@@ -101,33 +130,45 @@ def json_safe(value):
 
 
 def unpredicted_note(missing: list[str], total: int, only_predicted: bool) -> str:
-    what = "they are not scored (--only-predicted)" if only_predicted else \
-        "they count as frames with no detections (--only-predicted leaves them out)"
-    return f"note: {len(missing)} of {total} frames have no prediction file ({', '.join(missing[:5])}" \
-           f"{', ...' if len(missing) > 5 else ''}); {what}"
+    one = len(missing) == 1
+    if only_predicted:
+        what = f"{'it is' if one else 'they are'} not scored (--only-predicted)"
+    else:
+        what = (f"{'it counts as a frame' if one else 'they count as frames'} with no detections "
+                "(--only-predicted leaves them out)")
+    return f"note: {len(missing)} of {total} frames {'has' if one else 'have'} no prediction file " \
+           f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); {what}"
 
 
 def run(args: argparse.Namespace) -> int:
     from ..qa.detection import EvalSettings, evaluate
     from ..qa.sources import load_eval_frames
 
+    _check_settings(args)
+    accept_iou, accept_by_class = parse_accept_iou(args.accept_iou)
     missing: list[str] = []
+    left_out: list[str] = []
     frames = load_eval_frames(args.pred, args.gt, args.drive, only_predicted=args.only_predicted,
-                              unpredicted=missing)
+                              unpredicted=missing, scene=args.scene, model_labels=left_out)
     settings = EvalSettings(max_range=args.max_range, min_points=args.min_points,
-                            score_threshold=args.score_threshold, accept_iou=args.accept_iou[0],
-                            accept_iou_by_class=args.accept_iou[1])
+                            score_threshold=args.score_threshold, accept_iou=accept_iou,
+                            accept_iou_by_class=accept_by_class)
     report = evaluate(frames, settings)
     total = len(frames) + (len(missing) if args.only_predicted else 0)
-    note = unpredicted_note(missing, total, args.only_predicted) if missing else None
+    notes = [unpredicted_note(missing, total, args.only_predicted)] if missing else []
+    if left_out:
+        notes.append(f"note: left out of the ground truth {_n(len(left_out), 'model pre-label')} (with a score, "
+                     f"not reviewed) in {_n(len(set(left_out)), 'frame')} ({', '.join(sorted(set(left_out))[:5])}"
+                     f"{', ...' if len(set(left_out)) > 5 else ''}); review or accept them to count them")
     if args.json:
         report["frames_without_predictions"] = missing
         report["only_predicted"] = args.only_predicted
+        report["model_labels_left_out_of_gt"] = len(left_out)
         print(json.dumps(json_safe(report), indent=1, allow_nan=False))
-        if note:
+        for note in notes:
             print(note, file=sys.stderr)  # stdout stays one JSON document
     else:
         print(format_report(report))
-        if note:
+        for note in notes:
             print(note)
     return 0

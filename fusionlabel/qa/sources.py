@@ -57,7 +57,10 @@ def _predictions(path: Path, drive: Drive) -> dict[int, list[CuboidLabel]]:
     jsons = list(path.glob("*.json")) if path.is_dir() else []
     if path.is_file() or (path.is_dir() and not any(path.glob("*.txt")) and len(jsons) == 1
                           and jsons[0].name.split(".")[0] not in {f.frame_id for f in drive.frames}):
-        det = PredictionsDetector(path)
+        try:
+            det = PredictionsDetector(path)
+        except InputError as e:       # its messages name prelabel's option
+            raise InputError(e.path, e.problem, where="--pred" if e.where == "--detector" else e.where) from None
         out = {}
         for i in range(len(drive)):
             missing = det.missing
@@ -85,11 +88,16 @@ def _kitti_region(drive: Drive, i: int):
 
 def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None = None,
                      count: bool = True, only_predicted: bool = False,
-                     unpredicted: list[str] | None = None) -> list[EvalFrame]:
-    """Pair ground truth and predictions frame by frame (see module docstring).
+                     unpredicted: list[str] | None = None, scene: str | None = None,
+                     model_labels: list[str] | None = None) -> list[EvalFrame]:
+    """Pair ground truth and predictions frame by frame (see module docstring); ``scene`` picks the
+    scene or sequence of the drive (see :func:`~fusionlabel.io.drives.open_drive`).
 
     A frame with ground truth but no prediction file counts as a frame with no detections, or, with
     ``only_predicted``, is left out. Either way its frame ID is appended to ``unpredicted`` when given.
+    Model pre-labels found among the ground truth (a score, source "model": say, a prelabel run
+    written into the drive's own label folder) are not ground truth: they are left out, and the
+    frame ID is appended to ``model_labels`` once per label left out.
     """
     from ..io.drives import open_drive
 
@@ -99,12 +107,12 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
     gt_is_drive = drive is None
     if gt_is_drive:
         try:
-            d = open_drive(gt)
+            d = open_drive(gt, scene)
         except InputError as e:
             raise InputError(gt, f"not a drive ({e.problem}); for a folder of label files also give --drive",
                              where="--gt") from None
     else:
-        d = open_drive(drive)
+        d = open_drive(drive, scene)
     if gt_is_drive:
         frames = [i for i in range(len(d)) if _has_labels(d, i)]
         gt_labels = {i: d.labels(i) for i in frames}
@@ -117,9 +125,14 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
         unpredicted.extend(d.frames[i].frame_id for i in missing)
     if only_predicted:
         if frames and len(missing) == len(frames):
-            raise InputError(pred, f"none of the {len(frames)} frames with ground truth has a prediction file",
-                             where="--pred")
+            problem = "the one frame with ground truth has no prediction file" if len(frames) == 1 else \
+                f"none of the {len(frames)} frames with ground truth has a prediction file"
+            raise InputError(pred, problem, where="--pred")
         frames = [i for i in frames if i in preds]
+    for i in frames:
+        if model_labels is not None:
+            model_labels.extend(d.frames[i].frame_id for lab in gt_labels[i] if lab.source == "model")
+        gt_labels[i] = [lab for lab in gt_labels[i] if lab.source != "model"]
     gaps = _track_gaps(d, gt_labels)
     out = []
     for i in frames:
