@@ -5,6 +5,7 @@ Running it again on the same output folder or project follows the rule of the ap
 annotator touched stay, untouched pre-labels of the earlier run are replaced."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -648,3 +649,30 @@ def test_skip_bad_frames_in_a_project(sim_drive, tmp_path, capsys):
     with Project.open(tmp_path / "proj", read_only=True) as project:
         done = {i for i in range(5) if project.document.annotations(i)}
         assert done == {0, 2, 4}        # every readable frame pre-labelled, the two broken ones not
+
+
+def test_frames_without_a_prediction_file_are_left_alone(cam_drive, tmp_path, capsys):
+    """Predictions for frame 0 only: frames 1 and 2 get no file (an earlier run's pre-labels there
+    stay); a file of no frame is named; predictions of another drive are refused in one line."""
+    drive, objs = cam_drive, separated(cam_drive, 0, 3)
+    det = score_predictions(tmp_path / "p", drive, [(g, 0.8) for g in objs])
+    out = tmp_path / "out"
+    assert main(["prelabel", str(drive.root), "--out", str(out), "--frames", "1:2", "--quiet"]) == 0   # builtin
+    earlier = (out / "000001.json").read_text()
+    capsys.readouterr()
+    shutil.copy(tmp_path / "p" / "000000.txt", tmp_path / "p" / "999999.txt")
+    assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0:3", "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("wrote 3 new pre-labels") and " for 1 frame to " in lines[0]
+    assert "note: 2 frames had no prediction file and were left as they were: 000001, 000002" in lines
+    assert "note: 1 prediction file matches no frame of the drive (not used): 999999.txt" in lines
+    assert (out / "000001.json").read_text() == earlier and not (out / "000002.json").exists()
+    # a folder whose files belong to another drive
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(tmp_path / "p" / "000000.txt", other / "123456.txt")
+    assert main(["prelabel", str(drive.root), "--detector", f"predictions:{other}", "--out", str(tmp_path / "o2"),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none of the" in err and "123456.txt" in err and "--detector" in err
+    assert not (tmp_path / "o2").exists() or not any((tmp_path / "o2").iterdir())      # nothing written

@@ -235,6 +235,7 @@ class PredictionsDetector(Detector):
                                    "results .json)", where="--detector")
         self.path = path
         self.missing = 0
+        self.missing_frames: set[int] = set()     # frame indices that had no prediction file / entry
         self._nuscenes = None
         json_file = path if path.is_file() else None
         if path.is_dir() and not any(path.glob("*.txt")):
@@ -255,13 +256,35 @@ class PredictionsDetector(Detector):
             boxes = self._nuscenes.get(sample_token(drive, index))
             if boxes is None:
                 self.missing += 1
+                self.missing_frames.add(index)
                 return []
             labels = labels_from_nuscenes(boxes, drive.T_world_lidar(index))
         else:
             file = self.path / f"{drive.frames[index].frame_id}.txt"
             if not file.is_file():
                 self.missing += 1
+                self.missing_frames.add(index)
                 return []
             labels = read_kitti_predictions(file, T_rect_lidar(drive, index))
             labels = [lab if lab.score is not None else lab.with_(score=1.0, source="model") for lab in labels]
         return sorted(labels, key=lambda d: -d.score)
+
+    def unmatched(self, drive: Drive) -> list[str]:
+        """Prediction files (KITTI) or sample tokens (nuScenes) that belong to no frame of ``drive``."""
+        if self._nuscenes is not None:
+            known = {sample_token(drive, i) for i in range(len(drive))}
+            return sorted(t for t in self._nuscenes if t not in known)
+        known = {f.frame_id for f in drive.frames}
+        return sorted(p.name for p in self.path.glob("*.txt") if p.stem not in known)
+
+    def check_matches(self, drive: Drive, frames: list[int]) -> None:
+        """An :class:`InputError` when none of ``frames`` got a prediction (the files belong to
+        another drive, or are named differently)."""
+        if frames and self.missing_frames >= set(frames):
+            extra = self.unmatched(drive)
+            what = f"sample tokens such as {extra[0]}" if self._nuscenes is not None and extra else \
+                f"files such as {extra[0]}" if extra else "no prediction for any frame"
+            expected = "sample tokens" if self._nuscenes is not None else "<frame_id>.txt files"
+            raise InputError(self.path, f"none of the {len(frames)} frames has a prediction ({what}; expected "
+                                        f"{expected} of this drive, e.g. {drive.frames[frames[0]].frame_id})",
+                             where="--detector")

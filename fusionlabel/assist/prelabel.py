@@ -66,7 +66,8 @@ class PrelabelReport:
     unchanged: int = 0            # untouched pre-labels the run found again exactly: left as they are
     by_class: dict = field(default_factory=dict)
     seconds_per_frame: float = 0.0
-    missing_predictions: int = 0
+    missing_predictions: list = field(default_factory=list)   # frame IDs without a prediction file: left alone
+    unmatched_predictions: list = field(default_factory=list)  # prediction files of no frame of the drive
     outside_view: int = 0         # KITTI output: pre-labels outside image_2's view, not written
 
     def count(self, cls: str) -> None:
@@ -112,8 +113,19 @@ def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = No
     frames = list(range(len(drive))) if frames is None else frames
     t0 = time.perf_counter()
     found = detect_frames(drive, detector, frames, bar=progress, errors=skipped, skippable=(PointCloudError, ImageError))
-    done = [i for i in frames if i in found]
+    # a prediction file missing is not "nothing there": that frame's earlier pre-labels stay as they are
+    no_file = getattr(detector, "missing_frames", set())
+    if hasattr(detector, "check_matches"):
+        detector.check_matches(drive, [i for i in frames if i in found])
+    done = [i for i in frames if i in found and i not in no_file]
     return done, [found[i] for i in done], (time.perf_counter() - t0) / max(len(frames), 1)
+
+
+def prediction_notes(report: PrelabelReport, drive: Drive, detector: Detector) -> None:
+    """Fill ``report``'s frames without a prediction file and the files of no frame (prediction files)."""
+    report.missing_predictions = sorted(drive.frames[i].frame_id for i in getattr(detector, "missing_frames", ()))
+    if hasattr(detector, "unmatched"):
+        report.unmatched_predictions = detector.unmatched(drive)
 
 
 def track_drive(drive: Drive, frames: list[int], detections: list[list[CuboidLabel]],

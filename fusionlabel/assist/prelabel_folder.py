@@ -19,7 +19,7 @@ from ..model.commands import label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_drive, inherited_tracks,
-                       merge_prelabels, track_drive)
+                       merge_prelabels, prediction_notes, track_drive)
 from .tracker import TrackerConfig
 
 FORMATS = ("native", "kitti")
@@ -261,5 +261,5 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
         dets = track_drive(drive, frames, dets, tracker)
     report = write_prelabels(out, drive, frames, dets, fmt)
     report.seconds_per_frame = spf
-    report.missing_predictions = int(getattr(detector, "missing", 0))
+    prediction_notes(report, drive, detector)
     return report

@@ -10,7 +10,7 @@ from ..model.annotation import CuboidLabel
 from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids
 from .detector import Detector
 from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, merge_prelabels,
-                       track_drive)
+                       prediction_notes, track_drive)
 from .tracker import TrackerConfig
 
 PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
@@ -141,5 +141,5 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
         dets = track_drive(drive, frames, dets, tracker)
     report = write_to_project(project, frames, dets, f"{frames_text(drive, frames)} ({detector.name})")
     report.seconds_per_frame = spf
-    report.missing_predictions = int(getattr(detector, "missing", 0))
+    prediction_notes(report, drive, detector)
     return report

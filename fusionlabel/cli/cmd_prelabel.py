@@ -36,6 +36,10 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _listing(names: list[str], most: int = 5) -> str:
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
 def _min_score(value: float) -> float:
     if not (math.isfinite(value) and 0.0 <= value <= 1.0):
         raise InputError(None, f"expected a score from 0 to 1, got {value:g}", where="--min-score")
@@ -62,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="output folder, one label file per frame (required for a drive; for a "
                                             "project, writes its drive's pre-labels there and leaves the project as it is)")
     p.add_argument("--format", choices=("native", "kitti"), default="native",
-                   help="native JSON (fusionlabel-labels/1) or KITTI txt with a score column")
+                   help="native JSON (fusionlabel-labels/1) or KITTI txt with a score column (default native)")
     p.add_argument("--min-score", type=float, default=0.5,
                    help="drop detections scoring below this, 0 to 1 (default 0.5)")
     p.add_argument("--frames", help="START:STOP frame indices, STOP excluded (default all; a STOP past the "
@@ -175,5 +179,11 @@ def summary(report, where: str, how: str = "") -> list[str]:
         lines.append(f"not written: {_n(report.outside_view, 'pre-label')} outside image_2's view (KITTI label "
                      "files cover that camera's view)")
     if report.missing_predictions:
-        lines.append(f"note: {_n(report.missing_predictions, 'frame')} had no prediction file")
+        m = report.missing_predictions
+        lines.append(f"note: {_n(len(m), 'frame')} had no prediction file and {'was' if len(m) == 1 else 'were'} "
+                     f"left as {'it was' if len(m) == 1 else 'they were'}: {_listing(m)}")
+    if report.unmatched_predictions:
+        u = report.unmatched_predictions
+        what = _n(len(u), "prediction file") if u[0].endswith(".txt") else _n(len(u), "results sample token")
+        lines.append(f"note: {what} match{'es' if len(u) == 1 else ''} no frame of the drive (not used): {_listing(u)}")
     return lines
