@@ -1,1 +1,2 @@
-"""Command-line interface: `fusionlabel <command>`; one module per command (``cmd_*.py``)."""
+"""Command-line interface: `fusionlabel <command>`; one module per command (``cmd_*.py``), and the
+wording they share (``wording.py``)."""

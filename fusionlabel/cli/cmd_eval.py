@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from .wording import counted as _n, listing
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,11 +68,6 @@ def parse_accept_iou(text: str) -> tuple[float, dict]:
         else:
             raise bad(f"{item!r}: unknown class {name!r} (one of {', '.join(DEFAULT_IOU)})")
     return default, by_class
-
-
-def _n(count: int, noun: str, plural: str | None = None) -> str:
-    """``1 create``, ``2 creates``."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _check_settings(args: argparse.Namespace) -> None:
@@ -137,7 +133,7 @@ def unpredicted_note(missing: list[str], total: int, only_predicted: bool) -> st
         what = (f"{'it counts as a frame' if one else 'they count as frames'} with no detections "
                 "(--only-predicted leaves them out)")
     return f"note: {len(missing)} of {total} frames {'has' if one else 'have'} no prediction file " \
-           f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); {what}"
+           f"({listing(missing)}); {what}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,8 +154,8 @@ def run(args: argparse.Namespace) -> int:
     notes = [unpredicted_note(missing, total, args.only_predicted)] if missing else []
     if left_out:
         notes.append(f"note: left out of the ground truth {_n(len(left_out), 'model pre-label')} (with a score, "
-                     f"not reviewed) in {_n(len(set(left_out)), 'frame')} ({', '.join(sorted(set(left_out))[:5])}"
-                     f"{', ...' if len(set(left_out)) > 5 else ''}); review or accept them to count them")
+                     f"not reviewed) in {_n(len(set(left_out)), 'frame')} ({listing(sorted(set(left_out)))}); "
+                     "review or accept them to count them")
     if args.json:
         report["frames_without_predictions"] = missing
         report["only_predicted"] = args.only_predicted

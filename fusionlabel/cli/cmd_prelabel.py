@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from ..errors import InputError
+from .wording import counted as _n, listing as _listing
 
 SKIPPED_FRAMES_EXIT = 3     # --skip-bad-frames skipped frames (2 stays "bad input, nothing done")
 
@@ -29,15 +30,6 @@ def _frames(spec: str | None, n: int, drive_path: Path) -> list[int] | None:
         print(f"note: --frames {spec}: the drive has {_n(n, 'frame')} (0-{n - 1}); pre-labelling "
               f"{frames[0]}:{frames[-1] + 1} ({_n(len(frames), 'frame')})")
     return frames
-
-
-def _n(count: int, noun: str) -> str:
-    """``1 frame``, ``2 frames``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _listing(names: list[str], most: int = 5) -> str:
-    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
 
 
 def _min_score(value: float) -> float:

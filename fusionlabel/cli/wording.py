@@ -1,0 +1,14 @@
+"""Small wording helpers the commands share: counted nouns and short listings."""
+
+from __future__ import annotations
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 frame``, ``2 frames``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def listing(names, most: int = 5) -> str:
+    """The first ``most`` names, comma-separated, with ``, ...`` when there are more."""
+    names = list(names)
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
