@@ -137,7 +137,7 @@ def test_bad_prediction_files_name_file_and_key(tmp_path):
         read_kitti_predictions(d / "000001.txt", T_RECT)
     empty = tmp_path / "e"
     empty.mkdir()
-    with pytest.raises(InputError, match="found 0 .json"):
+    with pytest.raises(InputError, match="found none"):
         PredictionsDetector(empty)
 
 

@@ -676,3 +676,27 @@ def test_frames_without_a_prediction_file_are_left_alone(cam_drive, tmp_path, ca
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "none of the" in err and "123456.txt" in err and "--detector" in err
     assert not (tmp_path / "o2").exists() or not any((tmp_path / "o2").iterdir())      # nothing written
+
+
+def test_prediction_files_in_the_native_format(cam_drive, tmp_path, capsys):
+    """A folder of native <frame_id>.json label files serves as predictions too (another run's output,
+    a team's own exporter): boxes as stored, model source, score 1 where none is given."""
+    from fusionlabel.io.native import labels_to_json
+
+    drive, objs = cam_drive, separated(cam_drive, 0, 4)
+    folder = tmp_path / "native_pred"
+    folder.mkdir()
+    given = [g.with_(score=0.9, track_id=None) for g in objs[:2]] + [g.with_(score=None, track_id=None)
+                                                                     for g in objs[2:]]
+    (folder / f"{drive.frames[0].frame_id}.json").write_text(labels_to_json(drive.frames[0].frame_id, given))
+    (folder / "999999.json").write_text(labels_to_json("999999", given[:1]))
+    out = tmp_path / "out"
+    assert main(["prelabel", str(drive.root), "--detector", f"predictions:{folder}", "--out", str(out),
+                 "--frames", "0:2", "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "note: 1 prediction file matches no frame of the drive (not used): 999999.json" in lines
+    written = read_labels(out / f"{drive.frames[0].frame_id}.json")
+    assert len(written) == 4 and all(lab.source == "model" for lab in written)
+    assert sorted(lab.score for lab in written) == [0.9, 0.9, 1.0, 1.0]
+    for g in given:
+        assert min(np.hypot(*np.subtract(w.box.center[:2], g.box.center[:2])) for w in written) < 1e-6

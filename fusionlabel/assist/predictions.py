@@ -221,10 +221,16 @@ def labels_from_nuscenes(boxes: list[dict], T_world_lidar: np.ndarray) -> list[C
 
 
 # ---------------------------------------------------------------------------------------- detector
+def _is_nuscenes_results(path: Path) -> bool:
+    """A JSON file holding a nuScenes results document (a ``results`` mapping), not native labels."""
+    doc = read_json(path, "predictions file")
+    return isinstance(doc, dict) and "results" in doc
+
+
 class PredictionsDetector(Detector):
-    """Serves detections from files: a folder of KITTI ``<frame_id>.txt`` or a nuScenes results JSON
-    (or a folder holding exactly one ``*.json``). Frames without a file get no detections;
-    ``missing`` counts them."""
+    """Serves detections from files: a folder of KITTI ``<frame_id>.txt`` or of native
+    ``<frame_id>.json`` label files, or a nuScenes results JSON (or a folder holding just that).
+    Frames without a file get no detections; ``missing`` counts them, ``missing_frames`` names them."""
 
     name = "predictions"
 
@@ -237,14 +243,17 @@ class PredictionsDetector(Detector):
         self.missing = 0
         self.missing_frames: set[int] = set()     # frame indices that had no prediction file / entry
         self._nuscenes = None
+        self._suffix = ".txt"                     # per-frame files: KITTI .txt, or native .json
         json_file = path if path.is_file() else None
         if path.is_dir() and not any(path.glob("*.txt")):
             jsons = sorted(path.glob("*.json"))
-            if len(jsons) == 1:
+            if not jsons:
+                raise InputError(path, "expected KITTI <frame_id>.txt files, native <frame_id>.json label files or "
+                                       "a nuScenes results .json; found none", where="--detector")
+            if len(jsons) == 1 and _is_nuscenes_results(jsons[0]):
                 json_file = jsons[0]
             else:
-                raise InputError(path, f"expected KITTI .txt files or one nuScenes .json, found {len(jsons)} .json "
-                                       "and no .txt", where="--detector")
+                self._suffix = ".json"
         if json_file is not None:
             if json_file.suffix.lower() != ".json":
                 raise InputError(json_file, "expected a nuScenes results .json or a folder of KITTI .txt files",
@@ -260,12 +269,17 @@ class PredictionsDetector(Detector):
                 return []
             labels = labels_from_nuscenes(boxes, drive.T_world_lidar(index))
         else:
-            file = self.path / f"{drive.frames[index].frame_id}.txt"
+            file = self.path / f"{drive.frames[index].frame_id}{self._suffix}"
             if not file.is_file():
                 self.missing += 1
                 self.missing_frames.add(index)
                 return []
-            labels = read_kitti_predictions(file, T_rect_lidar(drive, index))
+            if self._suffix == ".json":
+                from ..io.native import read_labels
+
+                labels = [lab.with_(source="model") for lab in read_labels(file) if lab.label != "DontCare"]
+            else:
+                labels = read_kitti_predictions(file, T_rect_lidar(drive, index))
             labels = [lab if lab.score is not None else lab.with_(score=1.0, source="model") for lab in labels]
         return sorted(labels, key=lambda d: -d.score)
 
@@ -275,7 +289,7 @@ class PredictionsDetector(Detector):
             known = {sample_token(drive, i) for i in range(len(drive))}
             return sorted(t for t in self._nuscenes if t not in known)
         known = {f.frame_id for f in drive.frames}
-        return sorted(p.name for p in self.path.glob("*.txt") if p.stem not in known)
+        return sorted(p.name for p in self.path.glob(f"*{self._suffix}") if p.stem not in known)
 
     def check_matches(self, drive: Drive, frames: list[int]) -> None:
         """An :class:`InputError` when none of ``frames`` got a prediction (the files belong to
@@ -284,7 +298,7 @@ class PredictionsDetector(Detector):
             extra = self.unmatched(drive)
             what = f"sample tokens such as {extra[0]}" if self._nuscenes is not None and extra else \
                 f"files such as {extra[0]}" if extra else "no prediction for any frame"
-            expected = "sample tokens" if self._nuscenes is not None else "<frame_id>.txt files"
+            expected = "sample tokens" if self._nuscenes is not None else f"<frame_id>{self._suffix} files"
             raise InputError(self.path, f"none of the {len(frames)} frames has a prediction ({what}; expected "
                                         f"{expected} of this drive, e.g. {drive.frames[frames[0]].frame_id})",
                              where="--detector")

@@ -176,6 +176,6 @@ def summary(report, where: str, how: str = "") -> list[str]:
                      f"left as {'it was' if len(m) == 1 else 'they were'}: {_listing(m)}")
     if report.unmatched_predictions:
         u = report.unmatched_predictions
-        what = _n(len(u), "prediction file") if u[0].endswith(".txt") else _n(len(u), "results sample token")
+        what = _n(len(u), "prediction file") if u[0].endswith((".txt", ".json")) else _n(len(u), "results sample token")
         lines.append(f"note: {what} match{'es' if len(u) == 1 else ''} no frame of the drive (not used): {_listing(u)}")
     return lines
