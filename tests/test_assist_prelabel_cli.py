@@ -104,6 +104,14 @@ def test_merge_prelabels_rule():
     assert merge.keep == [0, 1] and merge.replace == [] and merge.again == [1] and merge.add == []
     with pytest.raises(ValueError):
         merge_prelabels([human], [], new)
+    # A person beside a loosely boxed truck: both new, both stay (the detector's own boxes are only
+    # thinned of duplicates); the same person beside a truck someone drew is not written over it.
+    truck = CuboidLabel(Cuboid((60, 0, 0), (9, 2.5, 3.2)), "Truck", None, 0.9, "model")
+    person = CuboidLabel(Cuboid((64, 1.0, 0), (0.6, 0.6, 1.7)), "Pedestrian", None, 0.6, "model")
+    merge = merge_prelabels([], [], [truck, person])
+    assert merge.add == [truck, person] and merge.dropped == 0
+    merge = merge_prelabels([truck.with_(source="human", score=None)], [False], [person])
+    assert merge.add == [] and merge.dropped == 1
 
 
 @pytest.mark.realdata

@@ -195,13 +195,17 @@ def frames_text(drive: Drive, frames: Sequence[int]) -> str:
 
 
 # ---------------------------------------------------------------------------------------- the rule
-def overlaps(boxes: list[Cuboid], existing: list[Cuboid], min_iou: float = OVERLAP_IOU) -> np.ndarray:
-    """(len(boxes),) bool: a box overlaps an existing one (BEV IoU > ``min_iou``) or its centre
-    lies inside one, or the other way round (a small box swallowed by a big one)."""
+def overlaps(boxes: list[Cuboid], existing: list[Cuboid], min_iou: float = OVERLAP_IOU,
+             centres_inside: bool = True) -> np.ndarray:
+    """(len(boxes),) bool: a box overlaps an existing one (BEV IoU > ``min_iou``) or, with
+    ``centres_inside``, its centre lies inside one, or the other way round (a small box swallowed
+    by a big one)."""
     out = np.zeros(len(boxes), bool)
     if not boxes or not existing:
         return out
     out |= (iou_matrix(boxes, existing, "bev") > min_iou).any(axis=1)
+    if not centres_inside:
+        return out
     centres = np.array([b.center for b in boxes])
     for e in existing:
         out |= points_in_cuboid(centres, e)
@@ -232,8 +236,9 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
     """The rule for (re-)running pre-labelling on a frame, shared by output folders, projects and
     the app. ``untouched[k]`` says whether ``existing[k]``, if it is a model pre-label, is still as
     an earlier run made it. Human and imported labels and touched pre-labels are kept; untouched
-    pre-labels are replaced; a new pre-label that overlaps a kept label or an earlier new one
-    (:func:`overlaps`) is dropped. An untouched pre-label that a new one repeats exactly (box,
+    pre-labels are replaced; a new pre-label that overlaps a kept label (:func:`overlaps`) or
+    duplicates an earlier new one (BEV IoU above ``OVERLAP_IOU``: the detector's own boxes are not
+    thinned further, so a person beside a loosely boxed truck stays) is dropped. An untouched pre-label that a new one repeats exactly (box,
     class, score, and the track id when the new one has one) simply stays (``again``), with its
     track."""
     if len(untouched) != len(existing):
@@ -246,7 +251,7 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
     again: list[int] = []
     placed: list[Cuboid] = []
     for p, bad in zip(prelabels, clash):
-        if bad or overlaps([p.box], placed)[0]:
+        if bad or overlaps([p.box], placed, centres_inside=False)[0]:
             continue
         placed.append(p.box)
         twin = next((k for k in replace if k not in again and _same(existing[k], p)
