@@ -230,7 +230,7 @@ def _is_nuscenes_results(path: Path) -> bool:
 class PredictionsDetector(Detector):
     """Serves detections from files: a folder of KITTI ``<frame_id>.txt`` or of native
     ``<frame_id>.json`` label files, or a nuScenes results JSON (or a folder holding just that).
-    Frames without a file get no detections; ``missing`` counts them, ``missing_frames`` names them."""
+    Frames without a file get no detections; ``missing_frames`` holds their indices."""
 
     name = "predictions"
 
@@ -240,7 +240,6 @@ class PredictionsDetector(Detector):
             raise InputError(path, "predictions not found (expected a folder of KITTI .txt files or a nuScenes "
                                    "results .json)", where="--detector")
         self.path = path
-        self.missing = 0
         self.missing_frames: set[int] = set()     # frame indices that had no prediction file / entry
         self._nuscenes = None
         self._suffix = ".txt"                     # per-frame files: KITTI .txt, or native .json
@@ -264,14 +263,12 @@ class PredictionsDetector(Detector):
         if self._nuscenes is not None:
             boxes = self._nuscenes.get(sample_token(drive, index))
             if boxes is None:
-                self.missing += 1
                 self.missing_frames.add(index)
                 return []
             labels = labels_from_nuscenes(boxes, drive.T_world_lidar(index))
         else:
             file = self.path / f"{drive.frames[index].frame_id}{self._suffix}"
             if not file.is_file():
-                self.missing += 1
                 self.missing_frames.add(index)
                 return []
             if self._suffix == ".json":
@@ -282,6 +279,11 @@ class PredictionsDetector(Detector):
                 labels = read_kitti_predictions(file, T_rect_lidar(drive, index))
             labels = [lab if lab.score is not None else lab.with_(score=1.0, source="model") for lab in labels]
         return sorted(labels, key=lambda d: -d.score)
+
+    @property
+    def missing(self) -> int:
+        """How many frames asked for had no prediction file (or results entry)."""
+        return len(self.missing_frames)
 
     def unmatched(self, drive: Drive) -> list[str]:
         """Prediction files (KITTI) or sample tokens (nuScenes) that belong to no frame of ``drive``."""

@@ -238,9 +238,9 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
     an earlier run made it. Human and imported labels and touched pre-labels are kept; untouched
     pre-labels are replaced; a new pre-label that overlaps a kept label (:func:`overlaps`) or
     duplicates an earlier new one (BEV IoU above ``OVERLAP_IOU``: the detector's own boxes are not
-    thinned further, so a person beside a loosely boxed truck stays) is dropped. An untouched pre-label that a new one repeats exactly (box,
-    class, score, and the track id when the new one has one) simply stays (``again``), with its
-    track."""
+    thinned further, so a person beside a loosely boxed truck stays) is dropped. An untouched
+    pre-label that a new one repeats exactly (box, class, score, and the track id when the new one
+    has one) simply stays (``again``), with its track."""
     if len(untouched) != len(existing):
         raise ValueError(f"{len(existing)} existing labels but {len(untouched)} untouched flags")
     replace = [k for k, (lab, u) in enumerate(zip(existing, untouched)) if u and lab.source == "model"]

@@ -61,13 +61,8 @@ def _predictions(path: Path, drive: Drive) -> dict[int, list[CuboidLabel]]:
             det = PredictionsDetector(path)
         except InputError as e:       # its messages name prelabel's option
             raise InputError(e.path, e.problem, where="--pred" if e.where == "--detector" else e.where) from None
-        out = {}
-        for i in range(len(drive)):
-            missing = det.missing
-            labels = det.detect_frame(drive, i)
-            if det.missing == missing:
-                out[i] = labels
-        return out
+        out = {i: det.detect_frame(drive, i) for i in range(len(drive))}
+        return {i: labels for i, labels in out.items() if i not in det.missing_frames}
     return _folder_labels(path, drive, "--pred")
 
 
