@@ -67,8 +67,41 @@ def test_nonfinite_points_say_what_the_user_can_do(tmp_path, capsys):
     pts.tofile(sweep)
     assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = one_error_line(capsys, f"{sweep}: 3 of {len(pts)} points have non-finite x/y/z",
-                         "remove or repair those points in the file")
-    assert "drop_nonfinite" not in err
+                         "remove or repair those points in the file", "fusionlabel import --drop-nonfinite")
+    assert "drop_nonfinite" not in err   # the API's spelling is not the user's
+    # plain import refuses the sweep like every command, and writes nothing
+    assert main(["import", str(drive), "--out", str(tmp_path / "plain"), "--quiet"]) == 2
+    one_error_line(capsys, f"{sweep}: 3 of {len(pts)} points have non-finite x/y/z")
+    assert not (tmp_path / "plain").exists()
+
+
+def test_import_drop_nonfinite_leaves_out_exactly_those_points(tmp_path, capsys):
+    from fusionlabel.io.native import open_native_drive
+    from fusionlabel.io.pointcloud import read_points
+
+    drive = native_drive_with_bin_sweeps(tmp_path / "drive")
+    sweep = drive / "lidar" / "000002.bin"
+    pts = np.fromfile(sweep, "<f4").reshape(-1, 4)
+    bad = [10, 11, 400, 401]
+    pts[10, 2] = np.nan
+    pts[11, 0] = np.inf
+    pts[[400, 401], 1] = -np.inf
+    pts.tofile(sweep)
+    assert main(["import", str(drive), "--out", str(tmp_path / "out"), "--drop-nonfinite", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "left out 4 non-finite points in 1 of 3 sweeps" in out, out
+    copy = open_native_drive(tmp_path / "out")
+    kept = np.delete(pts, bad, axis=0)
+    assert np.array_equal(copy.points(2)[:, :4], kept)        # the rest, in order, unchanged
+    for i in (0, 1):
+        assert np.array_equal(copy.points(i)[:, :4], read_points(drive / "lidar" / f"{i:06d}.bin"))
+    assert "--drop-nonfinite" in (tmp_path / "out" / "drive.yaml").read_text()
+    # and every command reads the copy
+    assert main(["prelabel", str(tmp_path / "out"), "--out", str(tmp_path / "pre"), "--quiet"]) == 0
+    # a drive without such points: said so, nothing changed
+    assert main(["import", str(tmp_path / "out"), "--out", str(tmp_path / "again"), "--drop-nonfinite",
+                 "--quiet"]) == 0
+    assert "every point of the 3 sweeps was finite" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------------------ detector settings

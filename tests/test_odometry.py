@@ -210,6 +210,28 @@ def test_cli_writes_estimated_poses_and_refuses_drives_with_poses(tmp_path, caps
     assert not (tmp_path / "again").exists()
 
 
+def test_cli_estimates_poses_from_sweeps_with_nonfinite_points(tmp_path, capsys):
+    """Organised clouds mark missing returns with NaN: --drop-nonfinite lets the odometry use the rest."""
+    from fusionlabel.cli.main import main
+    from fusionlabel.io.native import open_native_drive
+    from fusionlabel.io.pcd import write_points_pcd
+    from fusionlabel.io.pointcloud import read_points
+
+    truth = _posefree_drive(tmp_path / "src", n=10)
+    for sweep in sorted((tmp_path / "src" / "lidar").glob("*.pcd")):
+        pts = read_points(sweep)
+        holes = np.full((5000, pts.shape[1]), np.nan, np.float32)
+        write_points_pcd(sweep, np.concatenate([holes[:2500], pts, holes[2500:]]))
+    assert main(["import", str(tmp_path / "src"), "--out", str(tmp_path / "x"), "--estimate-poses", "--quiet"]) == 2
+    assert "non-finite" in capsys.readouterr().err
+    assert main(["import", str(tmp_path / "src"), "--out", str(tmp_path / "out"), "--estimate-poses",
+                 "--drop-nonfinite", "--quiet"]) == 0
+    assert "left out 10000 non-finite points in 2 of 2 sweeps" in capsys.readouterr().out
+    got = [f.T_world_vehicle for f in open_native_drive(tmp_path / "out").frames]
+    for g, e in zip(truth, got):
+        assert np.hypot(*(g[:2, 3] - e[:2, 3])) < 0.1
+
+
 def test_cli_refuses_when_a_pair_does_not_match(tmp_path, capsys):
     from fusionlabel.cli.main import main
     from fusionlabel.io.native import NativeDriveWriter

@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--estimate-poses", action="store_true",
                    help="drives without ego poses: estimate them from the sweeps (planar LiDAR odometry) and "
                         "write them; refused when the drive has poses or a frame pair does not match reliably")
+    p.add_argument("--drop-nonfinite", action="store_true",
+                   help="leave points with NaN or inf x/y/z out of the native copy (organised clouds from ROS or "
+                        "PCL mark missing returns so); without it such a sweep is refused")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -30,7 +33,6 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import DriveError
     from ..export.base import prepare_output
     from ..io.drives import open_drive
-    from ..io.native import NativeDriveWriter
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
     from ..io.openlabel import read_openlabel
 
@@ -49,33 +51,89 @@ def run(args: argparse.Namespace) -> int:
     times = [f.timestamp_us for f in drive.frames]
     if any(b <= a for a, b in zip(times, times[1:])):
         raise DriveError(args.source, "frame timestamps do not increase; a native drive needs them to")
-    from tqdm import tqdm
+
+    dropped: dict = {}
+
+    def sweep(i: int):
+        return finite_points(drive.frames[i].lidar_path, dropped) if args.drop_nonfinite else drive.points(i)
 
     poses = [f.T_world_vehicle for f in drive.frames]
     meta = {"imported_from": str(drive.root)}
     if args.estimate_poses:
-        poses = estimated_poses(drive, args.source, args.quiet)
+        poses = estimated_poses(drive, args.source, args.quiet, sweep)
         meta["ego_poses"] = "estimated from the sweeps (fusionlabel.assist.odometry, planar: x, y, yaw)"
+    if args.drop_nonfinite:
+        meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
+    existed = args.out.exists()
+    was_empty = not existed or (args.out.is_dir() and not any(args.out.iterdir()))
     prepare_output(args.out, args.force, drive.root)
+    try:
+        write_native_copy(drive, args.out, meta, poses, sweep, labels_for, args.quiet)
+    except BaseException:
+        if was_empty:  # a failed import leaves no half-written drive behind
+            remove_contents(args.out)
+            if not existed:
+                args.out.rmdir()
+        raise
+    print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
+    if args.drop_nonfinite:
+        print(dropped_summary(dropped, len(drive)))
+    for note in getattr(drive, "notes", []):
+        print(f"note: {note}")
+    return 0
 
-    with NativeDriveWriter(args.out, rig, drive.name, meta=meta,
-                           sweep_format="pcd") as writer:
-        for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=args.quiet):
+
+def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_for, quiet: bool) -> None:
+    """Write ``drive`` as a native drive in ``out``: ``sweep(i)`` gives frame i's points,
+    ``labels_for(i)`` its labels; images are copied unchanged."""
+    from tqdm import tqdm
+
+    from ..io.native import NativeDriveWriter
+
+    with NativeDriveWriter(out, drive.rig(0), drive.name, meta=meta, sweep_format="pcd") as writer:
+        for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=quiet):
             f = drive.frames[i]
             # Per-camera ego poses and capture times go along, so the native copy projects as the source.
-            entry = writer.add_frame(f.frame_id, f.timestamp_us, poses[i], drive.points(i), {},
+            entry = writer.add_frame(f.frame_id, f.timestamp_us, poses[i], sweep(i), {},
                                      labels_for(i), T_world_vehicle_at_camera=f.T_world_vehicle_at_camera,
                                      camera_timestamps_us=f.camera_timestamps_us)
             for cam, src in f.image_paths.items():
                 rel = f"cameras/{cam}/{f.frame_id}{src.suffix.lower()}"
-                dst = args.out / rel
+                dst = out / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 dst.write_bytes(src.read_bytes())
                 entry["cameras"][cam] = rel
-    print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
-    for note in getattr(drive, "notes", []):
-        print(f"note: {note}")
-    return 0
+
+
+def remove_contents(folder: Path) -> None:
+    """Delete everything inside ``folder`` (the folder itself stays)."""
+    import shutil
+
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def finite_points(path: Path, dropped: dict):
+    """The sweep at ``path`` without its non-finite points; their count goes into ``dropped[path]``."""
+    from ..io.pointcloud import read_points_info
+
+    points, info = read_points_info(path, drop_nonfinite=True)
+    if info["n_dropped"]:
+        dropped[path] = info["n_dropped"]
+    return points
+
+
+def dropped_summary(dropped: dict, n_frames: int) -> str:
+    """One line: how many non-finite points were left out of how many sweeps."""
+    from .wording import counted
+
+    if not dropped:
+        return f"every point of the {counted(n_frames, 'sweep')} was finite: nothing left out"
+    return (f"left out {counted(sum(dropped.values()), 'non-finite point')} in {len(dropped)} of "
+            f"{counted(n_frames, 'sweep')}")
 
 
 def has_poses(drive) -> bool:
@@ -87,10 +145,11 @@ def has_poses(drive) -> bool:
                for f in drive.frames)
 
 
-def estimated_poses(drive, source: Path, quiet: bool) -> list:
+def estimated_poses(drive, source: Path, quiet: bool, sweep=None) -> list:
     """Per frame T_world_vehicle estimated from the sweeps (see fusionlabel.assist.odometry), the
     first frame keeping its pose; prints the quality of every matched pair. DriveError when the
-    drive already has poses, has fewer than two frames, or a pair did not match reliably."""
+    drive already has poses, has fewer than two frames, or a pair did not match reliably.
+    ``sweep(i)`` reads frame i's points (default: the drive's own reader)."""
     import numpy as np
     from tqdm import tqdm
 
@@ -104,7 +163,7 @@ def estimated_poses(drive, source: Path, quiet: bool) -> list:
                          where="--estimate-poses")
     times = [f.timestamp_us * 1e-6 for f in drive.frames]
     with tqdm(total=len(drive), desc="estimate poses", unit="frame", file=sys.stderr, disable=quiet) as bar:
-        od = estimate_poses(drive.points, times, progress=lambda i: bar.update(1))
+        od = estimate_poses(sweep or drive.points, times, progress=lambda i: bar.update(1))
     ids = [f.frame_id for f in drive.frames]
     for p in od.pairs:
         print(f"pose {ids[p.frame]} from {ids[p.reference]}: " + p.text().split(": ", 1)[1])

@@ -94,8 +94,8 @@ def read_points(path: str | os.PathLike, *, drop_nonfinite: bool = False) -> np.
 
     Points whose x, y or z is NaN/inf raise :class:`PointCloudError` (naming the file and how many
     points) unless ``drop_nonfinite`` is true, which removes them; the drives and every command read
-    sweeps without it, so such a sweep is refused everywhere alike. An empty (0-byte) file is an
-    error too. Every failure raises :class:`PointCloudError` naming the file.
+    sweeps without it, so such a sweep is refused everywhere alike (``import --drop-nonfinite``
+    writes a native copy without those points). An empty (0-byte) file is an error too. Every failure raises :class:`PointCloudError` naming the file.
     """
     return read_points_info(path, drop_nonfinite=drop_nonfinite)[0]
 
@@ -145,7 +145,8 @@ def read_points_info(path: str | os.PathLike, *, drop_nonfinite: bool = False) -
         if not drop_nonfinite:
             raise PointCloudError(
                 path, f"{bad.size} of {len(points)} points have non-finite x/y/z (NaN or inf, first at index "
-                      f"{bad[0]}); expected finite coordinates: remove or repair those points in the file")
+                      f"{bad[0]}); expected finite coordinates: remove or repair those points in the file, or "
+                      "make a native copy without them (fusionlabel import --drop-nonfinite)")
         points = points[finite]
         info["n_dropped"] = int(bad.size)
     for note in info["notes"]:
