@@ -265,7 +265,7 @@ def test_tracking_caveat_names_missing_poses_and_sparse_frames():
     moving = [T_from_Rt(np.eye(3), (1.0 * i, 0.0, 0.0)) for i in range(4)]
     assert tracking_caveat(_Drive(moving, [0.1 * i for i in range(4)]), [0, 1, 2, 3]) is None
     still = tracking_caveat(_Drive([np.eye(4)] * 4, [0.1 * i for i in range(4)]), [0, 1, 2, 3])
-    assert "no ego poses" in still
+    assert "no ego poses" in still and "fusionlabel import --estimate-poses" in still
     sparse = tracking_caveat(_Drive(moving, [0.0, 1.5, 2.0, 2.5]), [0, 1, 2, 3])
     assert "1.5 s apart" in sparse and "no ego poses" not in sparse
 

@@ -176,7 +176,8 @@ def tracking_caveat(drive: Drive, frames: list[int]) -> str | None:
     notes = []
     poses = [drive.T_world_lidar(i) for i in frames]
     if all(np.allclose(T, poses[0]) for T in poses[1:]):
-        notes.append("the drive has no ego poses, so objects are tracked in the moving LiDAR frame")
+        notes.append("the drive has no ego poses, so objects are tracked in the moving LiDAR frame "
+                     "(fusionlabel import --estimate-poses writes a copy with poses estimated from the sweeps)")
     ts = np.array([drive.frames[i].timestamp_us for i in frames], dtype=np.float64) * 1e-6
     gaps = np.diff(ts)
     if np.all(gaps == 0):
