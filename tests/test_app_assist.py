@@ -166,12 +166,22 @@ def test_prelabel_accept_and_delete_flow(qtbot, window, project, monkeypatch):
     row = w.objects._uids.index(model[0].uid)
     assert w.objects.item(row, 3).text() == f"pre-label {model[0].score:.2f}"
     assert w.objects.item(row, 1).font().italic() and not w.objects.item(0, 1).font().italic()
-    # Select one pre-label with a click in the BEV and accept it with Y.
-    target = max(model, key=lambda a: a.box.length * a.box.width)
+    # Select one pre-label that a camera shows with a click in the BEV and accept it with Y.
+    testing.wait_for_frame(w)
+    drawn = {n: {a.uid: a for a, _ in v.wireframes()} for n, v in w.cameras.views.items()}
+    target = max((a for a in model if any(a.uid in d for d in drawn.values())),
+                 key=lambda a: a.box.length * a.box.width)
+    assert all(d[target.uid].source == "model" for d in drawn.values() if target.uid in d)
     qtbot.mouseClick(w.bev, Qt.MouseButton.LeftButton, NO, px(w.bev, target.box.center[:2]))
     assert s.selection == (target.uid,)
     key(qtbot, w, Qt.Key.Key_Y)
     assert rows(project)[target.uid][2:] == ("human", None)
+    assert s.messages[-1].text == "Accept pre-label", s.messages[-3:]
+    # every camera draws it as accepted (solid, no score), though its box did not change
+    for name, v in w.cameras.views.items():
+        now = {a.uid: a for a, _ in v.wireframes()}
+        if target.uid in drawn[name]:
+            assert now[target.uid].source == "human" and now[target.uid].score is None, name
     assert s.document.get(target.uid).attributes["prelabel_score"] == target.score
     # Shift+X deletes every pre-label left in the frame, in one step; humans stay.
     key(qtbot, w, Qt.Key.Key_X, SHIFT)

@@ -182,7 +182,10 @@ class Actions(AssistActions):
         cmd = edit_actions.accept_prelabels(self.s.document, sel)
         if cmd is None:
             self.s.notify("the selection holds no pre-labels")
-        self.s.apply(cmd)
+            return
+        bound = self.s.apply(cmd)
+        if bound is not None:
+            self.s.notify(bound.description)
 
     def import_drive_labels(self):
         """Add the labels that came with the drive (ground truth, imports) as one undoable command."""

@@ -53,7 +53,7 @@ class CameraView(QWidget):
         self.cam: CameraFrame | None = None
         self.frame: int | None = None
         self._wire_key = None
-        self._wires: list[tuple[object, Wireframe]] = []
+        self._wires: list[tuple[str, Wireframe]] = []  # (uid, wireframe) for _wire_key's boxes
         self._canvas = None  # (array, QImage) kept alive while drawn
         self._press = None
         self.painted_frame: int | None = None
@@ -82,10 +82,11 @@ class CameraView(QWidget):
         anns = self.session.annotations(self.frame)
         boxes = [self.session.display_box(a) for a in anns]
         key = (id(self.cam), tuple((a.uid, b) for a, b in zip(anns, boxes)))
-        if key != self._wire_key:
-            self._wires = [(a, w) for a, w in zip(anns, self.cam.wireframes(boxes)) if w is not None]
+        if key != self._wire_key:  # the projection is cached by box; class, source and score are read fresh
+            self._wires = [(a.uid, w) for a, w in zip(anns, self.cam.wireframes(boxes)) if w is not None]
             self._wire_key = key
-        return self._wires
+        current = {a.uid: a for a in anns}
+        return [(current[uid], w) for uid, w in self._wires]
 
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
