@@ -280,7 +280,7 @@ def test_interpolate_and_propagate_keys(qtbot, window, project):
     # V: carry the cuboid to frame 1 by its points.
     key(qtbot, w, Qt.Key.Key_V)
     moved = s.document.find_track(first.label.track_id, 1)
-    assert moved is not None and moved.source == "human"
+    assert moved is not None and moved.source == "model" and moved.attributes["propagated"]
     if points_in_cuboid(pts1, truth1).sum() >= 30:
         assert np.linalg.norm(np.subtract(moved.box.center, truth1.center)[:2]) < 0.3
     assert s.document.undo_text().startswith("Propagate 1 cuboid")

@@ -50,3 +50,25 @@ def test_kitti_wireframes_match_the_labelled_2d_boxes(qtbot, tmp_path, kitti_obj
         w.close()
     finally:
         project.close()
+
+
+def test_propagate_is_refused_on_unrelated_kitti_object_frames(qtbot, tmp_path, kitti_object):
+    """A KITTI object folder is a set of unrelated scenes: V has no next view to carry a box into."""
+    from PyQt6.QtCore import Qt
+
+    project = Project.create(tmp_path / "project", kitti_object, import_labels=True)
+    try:
+        s = Session(project)
+        w = MainWindow(s, use_gl=False)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        testing.wait_for_frame(w)
+        s.select((s.annotations()[0].uid,))
+        before = len(s.document.all_annotations())
+        qtbot.keyClick(w.bev, Qt.Key.Key_V)
+        assert len(s.document.all_annotations()) == before
+        assert "not a sequence" in s.messages[-1].text
+        w.close()
+    finally:
+        project.close()

@@ -249,6 +249,10 @@ class AssistActions:
         if self.s.frame + 1 >= self.s.n_frames:
             self.s.notify("this is the last frame")
             return
+        if not edit_assist.is_sequence(self.s.drive):
+            self.s.notify("propagate: this drive's frames are not a sequence (their capture times do not "
+                          "increase, as in a KITTI object folder), so there is no next view of the object")
+            return
         cmd, ok = self._build("propagate", lambda: edit_assist.propagate(self.s.document, self.s.drive,
                                                                          self.s.frame, sel))
         if ok:

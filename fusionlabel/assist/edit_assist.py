@@ -203,8 +203,11 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     """Carry each selected cuboid of ``frame`` to ``target`` (default the next frame) by
     registering its points there (ego motion from the poses, the track's velocity from the frame
     before as the first guess, then 2D ICP; :func:`fusionlabel.assist.propagate.propagate_box`).
-    The copy keeps the track, class, source and attributes; a pre-label of the track already in
-    the target is moved onto the result, any other cuboid of the track there is left alone."""
+    The copy keeps the track and class and is a pre-label (source ``model``, attribute
+    ``propagated``: machine output until the annotator accepts it with Y, so it is no keyframe for
+    interpolation and is told apart from reviewed boxes); a pre-label of the track already in the
+    target is moved onto the result, any other cuboid of the track there is left alone. Only for
+    a sequence (:func:`is_sequence`): unrelated frames (a KITTI object folder) have no next view."""
     target = frame + 1 if target is None else target
     if not 0 <= target < doc.n_frames or target == frame:
         return None
@@ -224,7 +227,9 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     for ann, there in todo:
         result = propagate_box(pa, ann.box, pb, Ta, Tb, _velocity(doc, drive, ann, step), dt, config=config)
         if there is None:
-            cmds.append(CreateCuboid(target, ann.label.with_(box=result.box)))
+            attributes = {**ann.attributes, "propagated": True}
+            cmds.append(CreateCuboid(target, ann.label.with_(box=result.box, source="model", score=None,
+                                                             attributes=attributes)))
         elif there.box != result.box:
             cmds.append(SetBox(there.uid, result.box, "Propagate"))
     if not cmds:
