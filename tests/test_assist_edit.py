@@ -496,3 +496,24 @@ def test_assist_commands_survive_the_project_store(tmp_path):
         for _ in range(5):
             doc.redo()
         assert annotations_equal(snapshot(doc), state)
+
+
+def test_delete_prelabels_keeps_the_ones_the_annotator_edited(drive, doc):
+    """Shift+X follows Ctrl+P's rule: a pre-label you moved or re-classed is your work and stays;
+    the untouched ones and machine-made model boxes (interpolated, propagated) go."""
+    doc.apply(ea.prelabel(doc, drive, 0, (), ea.detect_frames(drive, GroundTruthDetector(), [0])))
+    model = [a for a in doc.annotations(0) if a.source == "model"]
+    moved, retyped = model[0], model[1]
+    doc.apply(SetBox(moved.uid, moved.box.with_(center=np.add(moved.box.center, [0.3, 0.0, 0.0]))))
+    doc.apply(SetClass(retyped.uid, "misc" if retyped.cls != "misc" else "car"))
+    undone = model[2]
+    doc.apply(SetClass(undone.uid, "misc" if undone.cls != "misc" else "car"))
+    doc.undo()                                       # an undone edit leaves it untouched
+    before = snapshot(doc)
+    bound = check_one_undo(doc, before, ea.delete_prelabels(doc, drive, 0, ()))
+    assert bound.description == f"Delete {len(model) - 2} pre-labels, keeping 2 you edited"
+    assert {a.uid for a in doc.annotations(0)} == {moved.uid, retyped.uid}
+    assert ea.delete_prelabels(doc, drive, 0, ()) is None
+    # Ctrl+P keeps the same two
+    doc.apply(ea.prelabel(doc, drive, 0, (), ea.detect_frames(drive, GroundTruthDetector(), [0])))
+    assert {moved.uid, retyped.uid} <= {a.uid for a in doc.annotations(0)}

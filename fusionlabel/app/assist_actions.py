@@ -227,7 +227,7 @@ class AssistActions:
 
     def delete_prelabels(self):
         cmd = edit_assist.delete_prelabels(self.s.document, self.s.drive, self.s.frame, self.s.selection)
-        self._apply_and_tell(cmd, "no pre-labels in this frame")
+        self._apply_and_tell(cmd, "no pre-labels to delete in this frame (pre-labels you edited stay: Y accepts them)")
 
     # ------------------------------------------------------------ tracks
     def interpolate_track(self):

@@ -66,7 +66,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("prelabel_all", ("Ctrl+Shift+P",), "pre-label every frame (in the background, with progress)", "Assist"),
     S("accept_prelabel", ("Y",), "accept selected pre-labels (model → human)", "Assist"),
     S("accept_all_prelabels", ("Shift+Y",), "accept every pre-label of the frame", "Assist"),
-    S("delete_prelabels", ("Shift+X",), "delete every pre-label left in the frame", "Assist"),
+    S("delete_prelabels", ("Shift+X",), "delete the frame's pre-labels (ones you edited stay)", "Assist"),
     S("interpolate_track", ("I",), "interpolate selected tracks between keyframes (human boxes)", "Assist"),
     S("propagate", ("V",), "propagate selection to the next frame by its points (ICP)", "Assist"),
     S("toggle_layer", ("P",), "LiDAR points in the cameras on/off", "View", ("camera_points",)),

@@ -34,7 +34,7 @@ from .fit import auto_fit as fit_box
 from .fit import one_click_box
 from .interpolate import interpolate_track
 from .prelabel import detect_frames, frames_text, overlaps, track_drive
-from .prelabel_project import prelabel_command
+from .prelabel_project import edited_prelabels, prelabel_command
 from .propagate import propagate_box
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
@@ -139,11 +139,15 @@ def accept_all_prelabels(doc: Document, drive, frame: int, selection) -> Command
 
 
 def delete_prelabels(doc: Document, drive, frame: int, selection) -> Command | None:
-    """Delete every pre-label (source ``model``) left in ``frame``; human and imported cuboids stay."""
-    uids = tuple(a.uid for a in doc.annotations(frame) if a.source == "model")
+    """Delete the pre-labels (source ``model``) left in ``frame`` except those the annotator
+    edited (:func:`~.prelabel_project.edited_prelabels`, which Ctrl+P keeps too); human and
+    imported cuboids stay. The description says how many edited ones were kept."""
+    edited = edited_prelabels(doc, [frame])
+    uids = tuple(a.uid for a in doc.annotations(frame) if a.source == "model" and a.uid not in edited)
     if not uids:
         return None
-    return Batch((DeleteCuboids(uids),), f"Delete {len(uids)} pre-label{'s' if len(uids) != 1 else ''}")
+    kept = f", keeping {len(edited)} you edited" if edited else ""
+    return Batch((DeleteCuboids(uids),), f"Delete {len(uids)} pre-label{'s' if len(uids) != 1 else ''}{kept}")
 
 
 # ---------------------------------------------------------------------------------- tracks

@@ -24,6 +24,25 @@ def _leaves(cmd: Command):
         yield cmd
 
 
+def _run_created(doc, want) -> dict[str, CuboidLabel]:
+    """uid -> label as a pre-label run's CreateCuboid stored it, for the uids in ``want``."""
+    created: dict[str, CuboidLabel] = {}
+    for cmd in doc.done_commands(PRELABEL_DESCRIPTION):
+        for c in _leaves(cmd):
+            if isinstance(c, CreateCuboid) and c.uid in want:
+                created[c.uid] = c.label
+    return created
+
+
+def edited_prelabels(doc, frames) -> set[str]:
+    """The uids of the pre-labels in ``frames`` that a pre-label run made and the annotator has
+    changed since (moved, resized, turned, given another class, track or attributes) but not
+    accepted: work that Ctrl+P and Shift+X keep."""
+    want = {a.uid: a.label for f in frames for a in doc.annotations(f) if a.source == "model"}
+    created = _run_created(doc, want) if want else {}
+    return {uid for uid, label in created.items() if want[uid] != label}
+
+
 def untouched_prelabels(doc, frames) -> set[str]:
     """The uids of the pre-labels in ``frames`` that nobody touched since a pre-label command
     created them: source ``model`` and the label (box, class, track, score, attributes) exactly as
@@ -33,11 +52,7 @@ def untouched_prelabels(doc, frames) -> set[str]:
     want = {a.uid: a.label for f in frames for a in doc.annotations(f) if a.source == "model"}
     if not want:
         return set()
-    created: dict[str, CuboidLabel] = {}
-    for cmd in doc.done_commands(PRELABEL_DESCRIPTION):
-        for c in _leaves(cmd):
-            if isinstance(c, CreateCuboid) and c.uid in want:
-                created[c.uid] = c.label
+    created = _run_created(doc, want)
     return {uid for uid, label in want.items() if created.get(uid) == label}
 
 
