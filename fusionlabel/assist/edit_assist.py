@@ -77,9 +77,10 @@ def one_click(doc: Document, drive, frame: int, selection, seed, points: np.ndar
     existing = [a.box for a in doc.annotations(frame)]
     if overlaps([found.box], existing)[0]:
         return None
-    cls = doc.ontology.resolve(found.label) or default_class or doc.ontology.default_class
+    known = doc.ontology.resolve(found.label)
+    cls = known or default_class or doc.ontology.default_class
     create = CreateCuboid(frame, CuboidLabel(found.box, cls))
-    return Batch((create,), f"One-click {cls}")
+    return Batch((create,), f"One-click {cls}" if known else f"One-click {cls} (no class fits: tight box)")
 
 
 def auto_fit(doc: Document, drive, frame: int, selection, keep_yaw: bool = True,

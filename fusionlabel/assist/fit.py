@@ -22,6 +22,8 @@ from .ground import estimate_ground
 
 PARTIAL = 0.6      # auto-fit: a side whose points span less than this share of the box is partly seen
 SEED_REACH = 1.0   # metres: the seed must lie this close (xy) to an object point
+UNSURE_SCORE = 0.3   # one-click: a class scoring under this is a guess ...
+GROWTH_LIMIT = 2.0   # ... and may not grow the box past this many times the seen area
 
 
 def _crop(points: np.ndarray, center_xy, half: float) -> np.ndarray:
@@ -59,18 +61,33 @@ def one_click_box(points: np.ndarray, seed, config: BuiltinConfig | None = None,
         return None
     labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap)
     members = labels == labels[nearest]
-    found = box_from_cluster(xy[members], h[obj][members], ground, cfg.with_(min_score=0.0))
-    if found is not None:
-        return found
     from .boxfit import rect_at_angle
 
     pts, hh = xy[members], h[obj][members]
     rect = rect_at_angle(pts, lshape_angle(pts))
+    found = box_from_cluster(pts, hh, ground, cfg.with_(min_score=0.0))
+    if found is not None and not _unexplained_growth(found, rect):
+        return found
     c = rect.center
     gz = float(ground.ground_z(c[None])[0])
     top = float(max(hh.max(), 0.3))
     box = Cuboid((c[0], c[1], gz + top / 2.0), (*np.maximum(rect.size, 0.1), top), rect.angle)
     return CuboidLabel(box, "Object", None, 0.0, "model", {"num_points": int(members.sum())})
+
+
+def _unexplained_growth(found: CuboidLabel, seen) -> bool:
+    """A class barely fits (score under UNSURE_SCORE) yet its size prior grows the box to more than
+    GROWTH_LIMIT times the area of the seen points' rectangle: a rider or a person read as a car or
+    a truck. Completing a vehicle seen from one side (the seen side spans most of its length) or
+    from behind (a thin face as wide as the vehicle) is not such growth. One-click then gives the
+    tight box of what it saw rather than an invented one."""
+    long_side, short_side = float(max(seen.size)), float(min(seen.size))
+    area = max(long_side, 0.1) * max(short_side, 0.1)
+    box = found.box
+    side_seen = long_side >= 0.6 * box.length
+    back_seen = short_side < 0.5 and abs(long_side - box.width) < 0.25 * box.width
+    return (found.score < UNSURE_SCORE and box.length * box.width > GROWTH_LIMIT * area
+            and not side_seen and not back_seen)
 
 
 def auto_fit(points: np.ndarray, box: Cuboid, keep_yaw: bool = True, margin: float = 0.3,
