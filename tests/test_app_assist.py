@@ -134,6 +134,13 @@ def test_auto_fit_keys(qtbot, window, project):
     key(qtbot, w, Qt.Key.Key_T, SHIFT)
     assert s.document.undo_text() == "Auto-fit (new heading)"
     assert bev_iou(s.document.get(made.uid).box, car.box) > bev_iou(rough, car.box)
+    key(qtbot, w, Qt.Key.Key_T, SHIFT)                       # fitted already: says so
+    assert s.messages[-1].text == "auto-fit: the selection already fits its points"
+    sky = s.apply(CreateCuboid(0, car.with_(box=car.box.with_(center=np.add(car.box.center, [0, 0, 30.0])),
+                                            source="human", label="car", track_id=None)))
+    s.select((sky.uid,))
+    key(qtbot, w, Qt.Key.Key_T)
+    assert s.document.get(sky.uid).box == sky.label.box and s.messages[-1].text == "auto-fit: no LiDAR points in the selection to fit to"
 
 
 class GroundTruthDetector:
@@ -275,6 +282,9 @@ def test_interpolate_and_propagate_keys(qtbot, window, project):
     truth1 = {g.track_id: g for g in drive.labels(1)}[tid].box
     assert np.linalg.norm(np.subtract(mid.box.center, truth1.center)) < 0.2
     assert rows(project)[mid.uid][2] == "model"
+    key(qtbot, w, Qt.Key.Key_I)                 # again: nothing to change, and it says why
+    assert s.document.find_track(first.label.track_id, 1) == mid
+    assert "already hold the interpolated boxes" in s.messages[-1].text
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
     assert s.document.find_track(first.label.track_id, 1) is None and mid.uid not in rows(project)
     # V: carry the cuboid to frame 1 by its points.

@@ -156,7 +156,20 @@ class AssistActions:
         cmd, ok = self._build("auto-fit", lambda: edit_assist.auto_fit(
             self.s.document, self.s.drive, self.s.frame, sel, keep_yaw, config=self.assist_config()))
         if ok:
-            self._apply_and_tell(cmd, "auto-fit: the selected cuboids already fit their points (or hold none)")
+            self._apply_and_tell(cmd, self._why_no_fit(sel))
+
+    def _why_no_fit(self, sel) -> str:
+        """Why auto-fit changed nothing: the cuboids hold (almost) no points, or already fit them."""
+        from ..geometry.cuboid import points_in_cuboid
+
+        pts = self.s.drive.points(self.s.frame)
+        anns = [a for a in self.s.annotations() if a.uid in set(sel)]
+        empty = sum(int(points_in_cuboid(pts, a.box).sum()) < 3 for a in anns)
+        if empty == len(anns):
+            return "auto-fit: no LiDAR points in the selection to fit to"
+        if empty:
+            return f"auto-fit: the others already fit their points; {empty} hold no LiDAR points"
+        return "auto-fit: the selection already fits its points"
 
     # ------------------------------------------------------------ pre-labels
     def prelabel_frame(self):
@@ -238,7 +251,11 @@ class AssistActions:
         cmd, ok = self._build("interpolate", lambda: edit_assist.interpolate(self.s.document, self.s.drive,
                                                                              self.s.frame, sel))
         if ok:
-            self._apply_and_tell(cmd, "interpolate: a track needs human boxes in two frames with frames "
+            tracks = {a.track_id for a in self.s.annotations() if a.uid in set(sel) and a.track_id is not None}
+            keyed = [t for t in tracks if len(edit_assist.keyframes(self.s.document, t)) >= 2]
+            self._apply_and_tell(cmd, "interpolate: the frames between the keyframes already hold the "
+                                      "interpolated boxes (or human ones, which stay)" if keyed else
+                                      "interpolate: a track needs human boxes in two frames with frames "
                                       "between them (draw or accept one, then press I)")
 
     def propagate(self):
