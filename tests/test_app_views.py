@@ -162,6 +162,14 @@ def test_help_overlay_lists_every_shortcut(qtbot, window):
         assert sc.description in text
     qtbot.keyClick(window.bev, Qt.Key.Key_Escape)
     assert not window.help_overlay.isVisible()
+    # "any key closes this": a shortcut key closes it and does nothing else
+    frame = window.session.frame
+    qtbot.keyClick(window.bev, Qt.Key.Key_Question, Qt.KeyboardModifier.ShiftModifier)
+    assert window.help_overlay.isVisible()
+    qtbot.keyClick(window.bev, Qt.Key.Key_D)
+    assert not window.help_overlay.isVisible() and window.session.frame == frame
+    qtbot.keyClick(window.bev, Qt.Key.Key_D)
+    assert window.session.frame == frame + 1
 
 
 def test_docs_shortcut_table_is_current():

@@ -156,11 +156,19 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.setAutoRepeat(True)
             method = getattr(self.actions_, sc.action)
-            action.triggered.connect(lambda _=False, m=method, a=sc.args: m(*a))
+            action.triggered.connect(lambda _=False, m=method, a=sc.args: self._run_shortcut(m, a))
             menus[sc.group].addAction(action)
             self.shortcut_actions[f"{sc.action}{sc.args}"] = action
         self.undo_action = self.shortcut_actions["undo()"]
         self.redo_action = self.shortcut_actions["redo()"]
+
+    def _run_shortcut(self, method, args) -> None:
+        """Run a shortcut's action; while the help overlay is up, a key only closes it (as it says)."""
+        if self.help_overlay.isVisible() and method != self.actions_.help:
+            self.help_overlay.hide()
+            self._sync_native_views()
+            return
+        method(*args)
 
     def _camera_enlarged(self, name) -> None:
         """An enlarged camera takes most of the window's height; back to the layout after."""
