@@ -12,9 +12,10 @@ import pytest
 from fusionlabel.errors import LabelError
 from fusionlabel.export import ExportOptions, export_drive
 from fusionlabel.geometry.cuboid import Cuboid
-from fusionlabel.geometry.transforms import T_from_Rt, invert_T, quaternion_from_rotation, rotation_from_euler
+from fusionlabel.geometry.transforms import (T_from_Rt, angle_difference, invert_T, quaternion_from_rotation,
+                                             rotation_from_euler)
 from fusionlabel.io.kitti import open_kitti_object
-from fusionlabel.io.openlabel import decode_attributes, encode_attributes, read_openlabel
+from fusionlabel.io.openlabel import cuboid_from_val, cuboid_val, decode_attributes, encode_attributes, read_openlabel
 from test_export_kitti import sim_drive
 
 
@@ -239,3 +240,180 @@ def test_cli_import_with_openlabel_labels(tmp_path_factory, tmp_path):
         assert_same_labels(labels_for(i), back.labels(i), atol=1e-12)
         assert back.frames[i].image_paths["cam_front"].read_bytes() == \
             drive.frames[i].image_paths["cam_front"].read_bytes()
+
+
+# ------------------------------------------------------------------ coordinate systems and frame matching
+def _exported(drive, tmp_path, **kw) -> dict:
+    export_drive(drive, "openlabel", tmp_path / "ol", options=quiet(**kw))
+    return json.loads((tmp_path / "ol" / "openlabel.json").read_text())
+
+
+def _write(doc: dict, path) -> object:
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _reexpress(doc: dict, target_of) -> None:
+    """Re-express every cuboid of an exported file (given in its LiDAR coordinate system) in the
+    coordinate system ``target_of(frame_key, k)`` ("vehicle-iso8855" or "odom"), as another tool
+    would write it: through the file's own pose_wrt_parent and per-frame vehicle->odom transform."""
+    ol = doc["openlabel"]
+    lidar = next(n for n, s in ol["streams"].items() if s["type"] == "lidar")
+    T_vehicle_lidar = np.asarray(ol["coordinate_systems"][lidar]["pose_wrt_parent"]["matrix4x4"]).reshape(4, 4)
+    for fk, fr in ol["frames"].items():
+        T_odom_vehicle = np.asarray(fr["frame_properties"]["transforms"]["vehicle-iso8855_to_odom"]
+                                    ["transform_src_to_dst"]["matrix4x4"]).reshape(4, 4)
+        for k, ob in enumerate(fr["objects"].values()):
+            c = ob["object_data"]["cuboid"][0]
+            target = target_of(fk, k)
+            T = T_vehicle_lidar if target == "vehicle-iso8855" else T_odom_vehicle @ T_vehicle_lidar
+            box = cuboid_from_val(c["val"], None, "test").transformed(T)
+            c["val"], c["coordinate_system"] = cuboid_val(box), target
+
+
+def assert_same_boxes(expected, got, atol=1e-9):
+    assert [x.track_id for x in expected] == [y.track_id for y in got]
+    for x, y in zip(expected, got):
+        np.testing.assert_allclose(y.box.center, x.box.center, atol=atol)
+        np.testing.assert_allclose(y.box.size, x.box.size, atol=atol)
+        assert abs(angle_difference(y.box.yaw, x.box.yaw)) < atol
+        np.testing.assert_allclose(y.box.rotation(), x.box.rotation(), atol=atol)
+
+
+@pytest.mark.parametrize("target", ["vehicle-iso8855", "odom", "mixed"])
+def test_round_trip_through_another_coordinate_system(small_sim_drive, tmp_path, target):
+    """Cuboids written in the vehicle or scene coordinate system (the first cuboid included) come
+    back in the drive's LiDAR frame: before the fix they kept the LiDAR mounting (+1.3, 0, 1.95 m)."""
+    drive = small_sim_drive
+    doc = _exported(drive, tmp_path)
+    names = ["vehicle-iso8855", "odom"]
+    _reexpress(doc, lambda fk, k: names[(int(fk) + k) % 2] if target == "mixed" else target)
+    path = _write(doc, tmp_path / "other_cs.json")
+    assert sum(len(drive.labels(i)) for i in range(len(drive))) > 0
+    labels_for = read_openlabel(path).labels_for(drive)   # the LiDAR: the file's one stream of type lidar
+    for i in range(len(drive)):
+        assert_same_boxes(drive.labels(i), labels_for(i))
+    scene = read_openlabel(path, lidar=drive.rig(0).reference_lidar)   # named as the drive's
+    assert scene.lidar == drive.rig(0).reference_lidar
+    labels_for = scene.labels_for(drive)
+    for i in range(len(drive)):
+        assert_same_boxes(drive.labels(i), labels_for(i))
+    assert scene.notes == []
+
+
+def test_lidar_named_otherwise_in_the_file_is_found_by_stream_type(small_sim_drive, tmp_path):
+    drive = small_sim_drive
+    ref = drive.rig(0).reference_lidar
+    doc = _exported(drive, tmp_path)
+    _reexpress(doc, lambda fk, k: "vehicle-iso8855")
+    text = json.dumps(doc).replace(f'"{ref}"', '"velo"')   # the file calls its LiDAR "velo"
+    path = tmp_path / "velo.json"
+    path.write_text(text)
+    scene = read_openlabel(path, lidar=ref)
+    assert scene.lidar == "velo"
+    labels_for = scene.labels_for(drive)
+    for i in range(len(drive)):
+        assert_same_boxes(drive.labels(i), labels_for(i))
+    assert any("'velo'" in n and repr(ref) in n for n in scene.notes)
+
+
+def test_unknown_lidar_coordinate_system_is_an_error(tmp_path):
+    doc = _third_party_document()[0]
+    doc["openlabel"]["streams"]["velo"]["type"] = "radar"   # no LiDAR declared any more
+    path = _write(doc, tmp_path / "nolidar.json")
+    with pytest.raises(LabelError, match="LiDAR coordinate system is unknown") as e:
+        read_openlabel(path)
+    assert "nolidar.json" in str(e.value)
+
+
+def test_cuboid_in_vehicle_first_is_converted(tmp_path):
+    """The first cuboid of the file is in the vehicle frame: it is still converted to the LiDAR."""
+    doc, T_vehicle_lidar, _, box_vehicle = _third_party_document()
+    objs = doc["openlabel"]["frames"]["5"]["objects"]
+    doc["openlabel"]["frames"]["5"]["objects"] = {"0": objs["0"], "1": objs["1"]}
+    scene = read_openlabel(_write(doc, tmp_path / "vehicle_first.json"))
+    car, ped = scene.labels[5]
+    expected = box_vehicle.transformed(invert_T(T_vehicle_lidar))
+    np.testing.assert_allclose(car.box.center, expected.center, atol=1e-9)
+    np.testing.assert_allclose(car.box.rotation(), expected.rotation(), atol=1e-9)
+    assert ped.box.center == (5.0, 1.0, -1.0) and scene.lidar == "velo"
+
+
+@pytest.mark.parametrize("uid", ["1", "0"])   # "1" is the file's first cuboid
+def test_undeclared_coordinate_system_is_an_error(tmp_path, uid):
+    doc = _third_party_document()[0]
+    doc["openlabel"]["frames"]["5"]["objects"][uid]["object_data"]["cuboid"][0]["coordinate_system"] = "lidar_7"
+    with pytest.raises(LabelError) as e:
+        read_openlabel(_write(doc, tmp_path / "undeclared.json"))
+    msg = str(e.value)
+    assert "undeclared.json" in msg and f"openlabel.frames.5.objects.{uid}.object_data.cuboid[0]" in msg
+    assert "'lidar_7'" in msg and "\n" not in msg
+
+
+def test_labels_of_another_drive_are_refused(small_sim_drive, tmp_path):
+    drive = small_sim_drive
+    doc = _exported(drive, tmp_path)
+    for k, fr in doc["openlabel"]["frames"].items():   # a nuScenes-like file: other frame IDs
+        fr["frame_properties"]["frame_id"] = f"e93e98b63d3b40209056d129dc53ceee-{k}"
+    path = _write(doc, tmp_path / "other_drive.json")
+    scene = read_openlabel(path)
+    with pytest.raises(LabelError) as e:
+        scene.labels_for(drive)
+    msg = str(e.value)
+    assert "other_drive.json" in msg and "none of the file's frame IDs" in msg and "\n" not in msg
+    assert "'e93e98b63d3b40209056d129dc53ceee-0'" in msg and repr(drive.frames[0].frame_id) in msg
+
+
+def test_frames_that_do_not_match_are_named(small_sim_drive, tmp_path):
+    drive = small_sim_drive
+    doc = _exported(drive, tmp_path)
+    doc["openlabel"]["frames"]["1"]["frame_properties"]["frame_id"] = "not-here"
+    scene = read_openlabel(_write(doc, tmp_path / "partly.json"))
+    labels_for = scene.labels_for(drive)
+    assert_same_labels(drive.labels(0), labels_for(0), atol=1e-12)
+    assert labels_for(1) == []    # not attached by number
+    assert len(scene.notes) == 1 and "'not-here'" in scene.notes[0] and "1 of 3 frames" in scene.notes[0]
+
+
+def test_file_without_frame_ids_matches_by_number(small_sim_drive, tmp_path):
+    drive = small_sim_drive
+    doc = _exported(drive, tmp_path)
+    for fr in doc["openlabel"]["frames"].values():
+        del fr["frame_properties"]["frame_id"]
+    scene = read_openlabel(_write(doc, tmp_path / "no_ids.json"))
+    labels_for = scene.labels_for(drive)
+    for i in range(len(drive)):
+        assert_same_labels(drive.labels(i), labels_for(i), atol=1e-12)
+    doc["openlabel"]["frames"]["7"] = doc["openlabel"]["frames"]["0"]
+    with pytest.raises(LabelError, match=r"frame 7\b.*is not in drive"):
+        read_openlabel(_write(doc, tmp_path / "no_ids.json")).labels_for(drive)
+
+
+def test_cli_import_converts_and_refuses(small_sim_drive, tmp_path, capsys):
+    """`fusionlabel import DRIVE --labels FILE`: vehicle-frame cuboids land on the drive's boxes; a
+    file of another drive stops with one line (exit 2) and writes nothing; unmatched frames are noted."""
+    from fusionlabel.cli.main import main
+    from fusionlabel.io.native import open_native_drive
+
+    drive = small_sim_drive
+    doc = _exported(drive, tmp_path)
+    _reexpress(doc, lambda fk, k: "vehicle-iso8855")
+    path = _write(doc, tmp_path / "vehicle.json")
+    assert main(["import", str(drive.root), "--out", str(tmp_path / "n1"), "--labels", str(path), "--quiet"]) == 0
+    back = open_native_drive(tmp_path / "n1")
+    for i in range(len(drive)):
+        assert_same_boxes(drive.labels(i), back.labels(i))
+    doc["openlabel"]["frames"]["2"]["frame_properties"]["frame_id"] = "elsewhere"
+    capsys.readouterr()
+    assert main(["import", str(drive.root), "--out", str(tmp_path / "n2"), "--labels",
+                 str(_write(doc, path)), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "note: vehicle.json: labels of 1 of 3 frames not imported" in out and "'elsewhere'" in out
+    assert open_native_drive(tmp_path / "n2").labels(2) == []
+    for fr in doc["openlabel"]["frames"].values():
+        fr["frame_properties"]["frame_id"] = "x" + fr["frame_properties"]["frame_id"]
+    assert main(["import", str(drive.root), "--out", str(tmp_path / "n3"), "--labels",
+                 str(_write(doc, path)), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "none of the file's frame IDs" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "n3").exists()

@@ -40,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
         drive = open_nuscenes(args.source, scene=args.scene, sweeps=True)
     else:
         drive = open_drive(args.source, args.scene)
-    labels_for = read_openlabel(args.labels).labels_for(drive) if args.labels else drive.labels
+    label_notes: list[str] = []
+    if args.labels:  # boxes come in the drive's reference LiDAR frame; frames matched by frame ID
+        scene = read_openlabel(args.labels, lidar=drive.rig(0).reference_lidar)
+        labels_for = scene.labels_for(drive)
+        label_notes = scene.notes
+    else:
+        labels_for = drive.labels
     rig = drive.rig(0)
     for i in range(1, len(drive)):
         other = drive.rig(i)
@@ -78,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
-    for note in getattr(drive, "notes", []):
+    for note in [*getattr(drive, "notes", []), *label_notes]:
         print(f"note: {note}")
     return 0
 

@@ -169,29 +169,82 @@ class OpenLabelFrame:
 
 @dataclass
 class OpenLabelScene:
-    """What :func:`read_openlabel` returns: labels per frame number (in the LiDAR frame of the rig's
-    reference LiDAR), frame information and the rig rebuilt from coordinate systems and streams."""
+    """What :func:`read_openlabel` returns: labels per frame number (in the file's LiDAR coordinate
+    system, ``lidar``), frame information and the rig rebuilt from coordinate systems and streams.
+    ``notes`` collects what :meth:`labels_for` left out or assumed (the import command prints them)."""
 
     path: Path
     name: str
     frames: dict[int, OpenLabelFrame]
     labels: dict[int, list[CuboidLabel]]
     rig: Rig | None
+    lidar: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def frame_indices(self, drive) -> tuple[dict[int, int], list[str]]:
+        """({file frame number: drive index}, notes) for ``drive``.
+
+        A file whose frames carry frame IDs is matched by ID only: LabelError when none of its IDs is
+        in the drive (a file of another drive), or when two frames share an ID; frames whose ID is
+        not in the drive (or that have none) are left out and named in the notes. A file without
+        any frame ID is matched by frame number (LabelError for a number outside the drive).
+        """
+        def listed(ids: list, k: int = 3) -> str:
+            shown = ", ".join(repr(x) for x in ids[:k])
+            return f"{shown}, … ({len(ids)} in all)" if len(ids) > k else shown
+
+        with_ids = {n: fr.frame_id for n, fr in self.frames.items() if fr.frame_id is not None}
+        out: dict[int, int] = {}
+        notes: list[str] = []
+        if not with_ids:
+            for n, fr in self.frames.items():
+                if not 0 <= n < len(drive):
+                    raise LabelError(self.path, f"frame {n} is not in drive {drive.name} ({len(drive)} frames; the "
+                                                "file has no frame IDs, so frames are matched by number)",
+                                     where=f"openlabel.frames.{n}")
+                out[n] = n
+            return out, notes
+        matched = {n: drive._index[fid] for n, fid in with_ids.items() if fid in drive._index}
+        if not matched:
+            raise LabelError(self.path, f"none of the file's frame IDs is in drive {drive.name}: the file has "
+                                        f"{listed(sorted(set(with_ids.values()), key=str))}; the drive has "
+                                        f"{listed([f.frame_id for f in drive.frames])}",
+                             where="openlabel.frames.*.frame_properties.frame_id")
+        seen: dict[int, int] = {}
+        for n, i in sorted(matched.items()):
+            if i in seen:
+                raise LabelError(self.path, f"frames {seen[i]} and {n} both have frame ID {with_ids[n]!r}",
+                                 where=f"openlabel.frames.{n}.frame_properties.frame_id")
+            seen[i] = n
+        missing = sorted(n for n in self.frames if n not in matched)
+        if missing:
+            unknown = [with_ids[n] for n in missing if n in with_ids]
+            no_id = [n for n in missing if n not in with_ids]
+            parts = []
+            if unknown:
+                parts.append(f"frame IDs not in drive {drive.name}: {listed(unknown)}")
+            if no_id:
+                parts.append(f"frames without a frame ID: {listed(no_id)}")
+            dropped = sum(len(self.labels.get(n, [])) for n in missing)
+            notes.append(f"{self.path.name}: labels of {len(missing)} of {len(self.frames)} frames not imported "
+                         f"({dropped} boxes); {'; '.join(parts)}")
+        return matched, notes
 
     def labels_for(self, drive=None) -> Callable[[int], list[CuboidLabel]]:
-        """A ``labels_for(frame_index)`` for ``drive``: frames are matched by frame id when the file
-        has them (and they exist in the drive), otherwise by frame number."""
+        """A ``labels_for(frame_index)`` for ``drive``, frames matched as :meth:`frame_indices` says
+        (its notes are added to ``self.notes``); without a drive, by frame number."""
         if drive is None:
             return lambda i: list(self.labels.get(i, []))
-        by_index: dict[int, list[CuboidLabel]] = {}
-        for n, fr in self.frames.items():
-            i = drive._index.get(fr.frame_id) if fr.frame_id is not None else None
-            if i is None:
-                if not 0 <= n < len(drive):
-                    raise LabelError(self.path, f"frame {n} (id {fr.frame_id!r}) is not in drive {drive.name}",
-                                     where=f"openlabel.frames.{n}")
-                i = n
-            by_index[i] = self.labels.get(n, [])
+        index, notes = self.frame_indices(drive)
+        try:
+            ref = drive.rig(0).reference_lidar
+        except (ValueError, KeyError, IndexError):   # a drive without a rig or frames
+            ref = None
+        if self.lidar is not None and ref is not None and self.lidar != ref:
+            notes.append(f"{self.path.name}: boxes are in the file's LiDAR coordinate system {self.lidar!r}, taken as "
+                         f"the drive's reference LiDAR {ref!r}")
+        self.notes.extend(x for x in notes if x not in self.notes)
+        by_index = {i: self.labels.get(n, []) for n, i in index.items()}
         return lambda i: list(by_index.get(i, []))
 
 
@@ -251,11 +304,98 @@ def _rig_from_document(root: dict, path: Path, lidar_cs: str | None) -> Rig | No
     return Rig(root.get("metadata", {}).get("name", path.stem), sensors, lidar_cs)
 
 
-def read_openlabel(path: str | Path) -> OpenLabelScene:
-    """Read an OpenLABEL 1.0 file into labels per frame (cuboids in the LiDAR frame).
+def _lidar_coordinate_system(root: dict, lidar: str | None) -> tuple[str | None, str]:
+    """(the file's LiDAR coordinate system, or None and why not).
 
-    Cuboids given in another coordinate system of the file (the vehicle, the scene) are converted
-    through its coordinate systems and per-frame transforms. Errors name the file and the JSON key.
+    It is ``lidar`` (the drive's reference LiDAR name) when the file declares a coordinate system of
+    that name, otherwise the single declared coordinate system whose stream has type ``lidar``.
+    """
+    cs = root.get("coordinate_systems") or {}
+    if lidar is not None and lidar in cs:
+        return lidar, ""
+    streams = root.get("streams") or {}
+    lidars = [n for n, st in (streams.items() if isinstance(streams, dict) else ())
+              if isinstance(st, dict) and st.get("type") == "lidar" and n in cs]
+    if len(lidars) == 1:
+        return lidars[0], ""
+    named = f" and none is named {lidar!r} (the drive's reference LiDAR)" if lidar else ""
+    if lidars:
+        return None, f"streams {', '.join(lidars)} are all of type 'lidar'{named}"
+    return None, f"no coordinate system has a stream of type 'lidar'{named}"
+
+
+class _CoordinateSystems:
+    """The file's coordinate-system tree: transforms between any two systems of one tree, per frame."""
+
+    def __init__(self, cs: dict, path: Path):
+        self.cs, self.path = cs, path
+
+    def chain(self, name: str) -> list[str]:
+        """``name``, its parent, …, up to the root; LabelError on an undeclared parent or a cycle."""
+        out = [name]
+        while True:
+            c = self.cs[out[-1]]
+            parent = c.get("parent", "") if isinstance(c, dict) else ""
+            if not parent:
+                return out
+            if not isinstance(parent, str) or parent not in self.cs:
+                raise LabelError(self.path, f"parent {parent!r} is not a declared coordinate system",
+                                 where=f"openlabel.coordinate_systems.{out[-1]}.parent")
+            if parent in out:
+                raise LabelError(self.path, f"coordinate systems form a cycle: {' > '.join([*out, parent])}",
+                                 where=f"openlabel.coordinate_systems.{out[-1]}.parent")
+            out.append(parent)
+
+    def T_parent_child(self, child: str, parent: str, transforms: dict, where: str) -> np.ndarray:
+        """This frame's transform child -> parent: a frame transform (either direction) if the frame
+        has one, else the child's ``pose_wrt_parent``, else the identity."""
+        for key, t in (transforms.items() if isinstance(transforms, dict) else ()):
+            if not isinstance(t, dict):
+                continue
+            src, dst = t.get("src"), t.get("dst")
+            if src is None and dst is None:
+                src, _, dst = key.partition("_to_")
+            tw = f"{where}.frame_properties.transforms.{key}.transform_src_to_dst"
+            if (src, dst) == (child, parent):
+                return transform_data(t.get("transform_src_to_dst"), self.path, tw)
+            if (src, dst) == (parent, child):
+                return invert_T(transform_data(t.get("transform_src_to_dst"), self.path, tw))
+        c = self.cs[child]
+        if "pose_wrt_parent" in c:
+            return transform_data(c["pose_wrt_parent"], self.path,
+                                  f"openlabel.coordinate_systems.{child}.pose_wrt_parent")
+        return np.eye(4)
+
+    def T_a_b(self, a: str, b: str, transforms: dict, where: str) -> np.ndarray:
+        """T_a_b in one frame, through the lowest common ancestor of a and b."""
+        chain_a, chain_b = self.chain(a), self.chain(b)
+        common = next((n for n in chain_a if n in chain_b), None)
+        if common is None:
+            raise LabelError(self.path, f"coordinate systems {a!r} and {b!r} are in separate trees (roots "
+                                        f"{chain_a[-1]!r} and {chain_b[-1]!r}): no transform between them",
+                             where="openlabel.coordinate_systems")
+
+        def T_common(chain: list[str]) -> np.ndarray:
+            T = np.eye(4)
+            for child, parent in zip(chain, chain[1:]):
+                if child == common:
+                    break
+                T = self.T_parent_child(child, parent, transforms, where) @ T
+            return T
+
+        return invert_T(T_common(chain_a)) @ T_common(chain_b)
+
+
+def read_openlabel(path: str | Path, lidar: str | None = None) -> OpenLabelScene:
+    """Read an OpenLABEL 1.0 file into labels per frame (cuboids in the file's LiDAR frame).
+
+    The LiDAR coordinate system is ``lidar`` (give the drive's reference LiDAR name) when the file
+    declares it, otherwise the one coordinate system whose stream has type ``lidar``; see
+    :func:`_lidar_coordinate_system`. Cuboids given in any other declared coordinate system (the
+    vehicle, the scene, a camera) are converted to it through the coordinate-system tree: each
+    frame's ``transforms`` where given, the systems' ``pose_wrt_parent`` otherwise. A cuboid
+    without ``coordinate_system`` is taken as given in the LiDAR frame. Errors name the file and the
+    JSON key; an undeclared coordinate system on any cuboid is an error.
     """
     path = Path(path)
     doc = read_json(path, "OpenLABEL file")
@@ -270,37 +410,11 @@ def read_openlabel(path: str | Path) -> OpenLabelScene:
     if not isinstance(objects, dict) or not isinstance(frames, dict):
         raise LabelError(path, "objects and frames must be JSON objects", where="openlabel")
 
-    # the LiDAR frame labels are returned in: the coordinate system of the first cuboid
-    lidar_cs = None
-    for fk, fr in frames.items():
-        for ok, ob in ((fr or {}).get("objects") or {}).items():
-            for c in ((ob or {}).get("object_data") or {}).get("cuboid", []) or []:
-                lidar_cs = c.get("coordinate_system") if isinstance(c, dict) else None
-                break
-            if lidar_cs:
-                break
-        if lidar_cs:
-            break
-    rig = _rig_from_document(root, path, lidar_cs)
-
-    def T_root_cs(name: str, transforms: dict, where: str) -> np.ndarray:
-        T, seen = np.eye(4), set()
-        while name and name in cs and name not in seen:
-            seen.add(name)
-            parent = cs[name].get("parent", "")
-            if not parent:
-                break
-            key = f"{name}_to_{parent}"
-            if key in transforms:
-                T_pc = transform_data(transforms[key].get("transform_src_to_dst"), path,
-                                      f"{where}.transforms.{key}.transform_src_to_dst")
-            elif "pose_wrt_parent" in cs[name]:
-                T_pc = transform_data(cs[name]["pose_wrt_parent"], path,
-                                      f"openlabel.coordinate_systems.{name}.pose_wrt_parent")
-            else:
-                T_pc = np.eye(4)
-            T, name = T_pc @ T, parent
-        return T
+    if not isinstance(cs, dict):
+        raise LabelError(path, "coordinate_systems must be a JSON object", where="openlabel.coordinate_systems")
+    lidar_cs, no_lidar = _lidar_coordinate_system(root, lidar)
+    rig = _rig_from_document(root, path, lidar_cs) if lidar_cs else None
+    tree = _CoordinateSystems(cs, path)
 
     out_frames: dict[int, OpenLabelFrame] = {}
     labels: dict[int, list[CuboidLabel]] = {}
@@ -328,7 +442,7 @@ def read_openlabel(path: str | Path) -> OpenLabelScene:
                 {"matrix4x4": m}, path, f"{where}.frame_properties.T_world_vehicle_at_camera.{cam}")
         info.camera_timestamps_us = {c: int(t) for c, t in (props.get("camera_timestamps_us") or {}).items()}
         out_frames[n] = info
-        T_root_lidar = T_root_cs(lidar_cs, transforms, where) if lidar_cs else np.eye(4)
+        T_lidar_cs: dict[str, np.ndarray] = {}   # per frame: cuboid coordinate system -> LiDAR
         frame_labels = []
         for uid, ob in (fr.get("objects") or {}).items():
             ow = f"{where}.objects.{uid}"
@@ -339,11 +453,20 @@ def read_openlabel(path: str | Path) -> OpenLabelScene:
             for k, c in enumerate(data.get("cuboid", []) or []):
                 cw = f"{ow}.object_data.cuboid[{k}]"
                 box = cuboid_from_val(c.get("val") if isinstance(c, dict) else None, path, f"{cw}.val")
-                csys = c.get("coordinate_system") or lidar_cs
-                if csys != lidar_cs:
-                    if csys not in cs:
-                        raise LabelError(path, f"unknown coordinate system {csys!r}", where=f"{cw}.coordinate_system")
-                    box = box.transformed(invert_T(T_root_lidar) @ T_root_cs(csys, transforms, where))
+                csys = c.get("coordinate_system") if isinstance(c, dict) else None
+                if csys is not None and csys != lidar_cs:
+                    if not isinstance(csys, str) or csys not in cs:
+                        declared = ", ".join(map(str, cs)) or "none"
+                        raise LabelError(path, f"object {obj.get('name', uid)!r}: coordinate system {csys!r} is not "
+                                               f"declared in openlabel.coordinate_systems (declared: {declared})",
+                                         where=f"{cw}.coordinate_system")
+                    if lidar_cs is None:
+                        raise LabelError(path, f"object {obj.get('name', uid)!r}: cuboid in coordinate system "
+                                               f"{csys!r}, but the file's LiDAR coordinate system is unknown "
+                                               f"({no_lidar})", where=f"{cw}.coordinate_system")
+                    if csys not in T_lidar_cs:
+                        T_lidar_cs[csys] = tree.T_a_b(lidar_cs, csys, transforms, where)
+                    box = box.transformed(T_lidar_cs[csys])
                 extra = decode_attributes({k2: v for k2, v in data.items() if k2 in ("boolean", "num", "text", "vec")},
                                           path, f"{ow}.object_data")
                 attributes = decode_attributes(c.get("attributes"), path, f"{cw}.attributes")
@@ -362,4 +485,5 @@ def read_openlabel(path: str | Path) -> OpenLabelScene:
                                      where=f"openlabel.objects.{uid}.type")
                 frame_labels.append(CuboidLabel(box, cls, track, score, source, attributes))
         labels[n] = frame_labels
-    return OpenLabelScene(path, str(root["metadata"].get("name", path.stem)), out_frames, labels, rig)
+    return OpenLabelScene(path, str(root["metadata"].get("name", path.stem)), out_frames, labels, rig,
+                          lidar_cs)
