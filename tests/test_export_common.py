@@ -81,8 +81,11 @@ def test_skip_bad_frames_goes_on_and_lists_them(fmt, small_sim_drive, tmp_path, 
     assert main(base) == 2                        # without the flag: the first bad frame stops it
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(cut) in err and str(empty) not in err
-    assert not json.loads((out / MANIFEST).read_text())["complete"]
-    assert main(base + ["--force", "--skip-bad-frames"]) == 3
+    assert not out.exists()                       # no half-written dataset left behind
+    out.mkdir()
+    assert main(base) == 2 and out.is_dir() and not any(out.iterdir())   # a folder it did not make stays, empty
+    capsys.readouterr()
+    assert main(base + ["--skip-bad-frames"]) == 3
     text = capsys.readouterr().out
     lines = text.splitlines()
     assert lines[1].startswith(f"exported 1 frame(s) as {fmt}")
@@ -98,6 +101,9 @@ def test_skip_bad_frames_goes_on_and_lists_them(fmt, small_sim_drive, tmp_path, 
     # good frames only: nothing skipped, exit 0
     assert main(base + ["--force", "--skip-bad-frames", "--frames", "0"]) == 0
     assert "could not be read" not in capsys.readouterr().out
+    # a failed --force run over an earlier export (which --force cleared) leaves nothing half-written
+    assert main(base + ["--force"]) == 2
+    assert out.is_dir() and not any(out.iterdir())
 
 
 def test_skip_bad_frames_skips_an_unreadable_image_unless_labels_only(small_sim_drive, tmp_path, capsys):

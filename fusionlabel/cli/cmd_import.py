@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import DriveError
-    from ..export.base import prepare_output
+    from ..export.base import output_or_nothing, prepare_output
     from ..io.drives import open_drive
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
     from ..io.openlabel import read_openlabel
@@ -70,17 +70,8 @@ def run(args: argparse.Namespace) -> int:
         meta["ego_poses"] = "estimated from the sweeps (fusionlabel.assist.odometry, planar: x, y, yaw)"
     if args.drop_nonfinite:
         meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
-    existed = args.out.exists()
-    was_empty = not existed or (args.out.is_dir() and not any(args.out.iterdir()))
-    prepare_output(args.out, args.force, drive.root)
-    try:
+    with output_or_nothing(args.out, lambda: prepare_output(args.out, args.force, drive.root)):
         write_native_copy(drive, args.out, meta, poses, sweep, labels_for, args.quiet)
-    except BaseException:
-        if was_empty:  # a failed import leaves no half-written drive behind
-            remove_contents(args.out)
-            if not existed:
-                args.out.rmdir()
-        raise
     print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
@@ -109,17 +100,6 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 dst.write_bytes(src.read_bytes())
                 entry["cameras"][cam] = rel
-
-
-def remove_contents(folder: Path) -> None:
-    """Delete everything inside ``folder`` (the folder itself stays)."""
-    import shutil
-
-    for child in folder.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
 
 
 def finite_points(path: Path, dropped: dict):

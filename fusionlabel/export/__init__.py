@@ -10,7 +10,7 @@ import importlib
 from pathlib import Path
 
 from ..model.drive import Drive
-from .base import ExportError, ExportOptions, ExportSummary, LabelsFor, prepare_output
+from .base import ExportError, ExportOptions, ExportSummary, LabelsFor, output_or_nothing, prepare_output
 
 # format name -> (module, exporter class)
 FORMATS = {
@@ -46,8 +46,8 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
         raise ExportError(None, f"expected 'keep' or 'drop', got {options.outside!r}", where="--outside")
     out = Path(out)
     try:
-        prepare_output(out, options.force, drive.root)
-        return cls(drive, labels_for or drive.labels, out, options).run()
+        with output_or_nothing(out, lambda: prepare_output(out, options.force, drive.root)):
+            return cls(drive, labels_for or drive.labels, out, options).run()
     except OSError as e:
         raise ExportError(e.filename or out, f"cannot write: {e.strerror or e}") from None
 

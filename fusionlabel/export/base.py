@@ -11,6 +11,7 @@ import shutil
 import sys
 from abc import ABC, abstractmethod
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -229,12 +230,37 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
             raise ExportError(out, "output folder is not empty; pass --force to replace its content",
                               where="--out")
         if (out / MANIFEST).is_file():
-            for child in out.iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child)
-                else:
-                    child.unlink()
+            remove_contents(out)
     out.mkdir(parents=True, exist_ok=True)
+
+
+def remove_contents(folder: Path) -> None:
+    """Delete everything inside ``folder`` (the folder itself stays)."""
+    for child in Path(folder).iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+@contextmanager
+def output_or_nothing(out: Path, prepare: Callable[[], None]):
+    """Run ``prepare()`` (e.g. :func:`prepare_output`) and then the block that writes into ``out``.
+    If the block fails and ``out`` was empty once prepared (new, empty, or an earlier export that
+    ``--force`` cleared), everything written is removed again (and ``out`` too if the run made it):
+    a failed run leaves no half-written dataset. Other content that ``--force`` kept stays."""
+    out = Path(out)
+    existed = out.exists()
+    prepare()
+    fresh = not any(out.iterdir())
+    try:
+        yield
+    except BaseException:
+        if fresh and out.is_dir():
+            remove_contents(out)
+            if not existed:
+                out.rmdir()
+        raise
 
 
 class Exporter(ABC):
