@@ -208,3 +208,90 @@ def test_import_to_native_keeps_per_camera_poses_and_projection(drive, nusc_root
         np.testing.assert_array_equal(_devkit_rule(p_nat, uv_nat, cam_native.width, cam_native.height), seen)
         assert np.abs(uv_nat[seen] - uv_src[seen]).max() <= 1e-6
         assert native.image(0, camera).shape == drive.image(0, camera).shape
+
+
+# ------------------------------------------------------------------------------ bad table values
+def _edit_table(root: Path, table: str, edit) -> dict:
+    """Apply ``edit(rows)`` to ``root``'s ``table``; ``edit`` returns the record it changed."""
+    path = root / "v1.0-mini" / f"{table}.json"
+    rows = json.loads(path.read_text())
+    record = edit(rows)
+    path.write_text(json.dumps(rows))
+    return record
+
+
+def _first(rows, pick=lambda r: True):
+    return next(r for r in rows if pick(r))
+
+
+BAD_VALUES = {   # case: (table, edit of one record, field, problem in the message)
+    "calibration without rotation": (
+        "calibrated_sensor", lambda r: r.pop("rotation"), "rotation",
+        "missing; expected a quaternion of four finite numbers w, x, y, z, not all zero"),
+    "zero box size": (
+        "sample_annotation", lambda r: r.__setitem__("size", [1, 0, 2]), "size",
+        "must be three positive numbers w, l, h in metres, got [1, 0, 2]"),
+    "zero quaternion": (
+        "sample_annotation", lambda r: r.__setitem__("rotation", [0, 0, 0, 0]), "rotation",
+        "must be a quaternion of four finite numbers w, x, y, z, not all zero, got [0, 0, 0, 0]"),
+    "NaN box centre": (
+        "sample_annotation", lambda r: r["translation"].__setitem__(1, float("nan")), "translation",
+        "must be three finite numbers x, y, z in metres, got ["),
+    "all-zero camera intrinsic": (
+        "calibrated_sensor", lambda r: r.__setitem__("camera_intrinsic", [[0, 0, 0]] * 3), "camera_intrinsic",
+        "must be [] (not a camera) or a 3x3 matrix [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0, "
+        "got [[0, 0, 0], [0, 0, 0], [0, 0, 0]]"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_VALUES))
+def test_bad_table_value_is_one_line_naming_file_record_and_field(nusc_root, tmp_path, capsys, case):
+    """export (kitti, nuscenes) and import refuse a bad value in one line naming the table file, the
+    record token and the field, exit 2; one bad annotation fails the whole drive, as in KITTI."""
+    from fusionlabel.cli.main import main
+    from test_cli_errors import one_error_line
+
+    table, edit, field_name, problem = BAD_VALUES[case]
+    root = _copy_tables(nusc_root, tmp_path / "ds")
+    pick = (lambda r: r["camera_intrinsic"]) if field_name == "camera_intrinsic" else (lambda r: True)
+    record = _edit_table(root, table, lambda rows: _first(rows, pick))
+    _edit_table(root, table, lambda rows: edit(_first(rows, lambda r: r["token"] == record["token"])))
+    expected = f"{root / 'v1.0-mini' / f'{table}.json'}: record {record['token']}: {field_name}: {problem}"
+    for args in (["export", str(root), "--format", "kitti", "--out", str(tmp_path / "kitti"), "--quiet"],
+                 ["export", str(root), "--format", "nuscenes", "--out", str(tmp_path / "nus"), "--quiet"],
+                 ["import", str(root), "--out", str(tmp_path / "native"), "--quiet"]):
+        assert main(args) == 2, args
+        one_error_line(capsys, expected)
+    assert not (tmp_path / "native").exists()
+
+
+@pytest.mark.parametrize("table, edit, where, problem", [
+    ("ego_pose", lambda r: r.__setitem__("rotation", [1, 0, 0]), "rotation",
+     "must be a quaternion of four finite numbers w, x, y, z, not all zero, got [1, 0, 0]"),
+    ("ego_pose", lambda r: r["translation"].__setitem__(0, float("inf")), "translation",
+     "must be three finite numbers x, y, z in metres, got [Infinity,"),
+    ("sample_data", lambda r: r.__setitem__("timestamp", "1532402927647951"), "timestamp",
+     "must be a whole number of microseconds >= 0, got \"1532402927647951\""),
+    ("sample_data", lambda r: r.__setitem__("filename", "/abs/x.pcd.bin"), "filename",
+     "must be a file path relative to the dataroot (samples/...), got \"/abs/x.pcd.bin\""),
+    ("sample_data", lambda r: r.__setitem__("ego_pose_token", "nope"), "ego_pose_token",
+     "no ego_pose record has token 'nope'"),
+    ("sample_annotation", lambda r: r.__setitem__("num_lidar_pts", -1), "num_lidar_pts",
+     "must be a whole number >= 0, got -1"),
+    ("sample_annotation", lambda r: r.__setitem__("attribute_tokens", ["nope"]), "attribute_tokens",
+     "no attribute record has token 'nope'"),
+], ids=["ego_pose rotation", "ego_pose translation", "timestamp", "filename", "ego_pose link", "num_lidar_pts",
+        "attribute link"])
+def test_other_bad_fields_named(nusc_root, tmp_path, table, edit, where, problem):
+    """Every field the reader uses is checked where records are read: poses, timestamps, file names,
+    counts and links to other tables."""
+    from fusionlabel.errors import InputError
+
+    root = _copy_tables(nusc_root, tmp_path / "ds")
+    record = _edit_table(root, table, lambda rows: _first(rows))
+    _edit_table(root, table, lambda rows: edit(_first(rows, lambda r: r["token"] == record["token"])))
+    with pytest.raises(InputError) as e:
+        drive = open_nuscenes(root)
+        drive.labels(0)
+    assert str(e.value).startswith(f"{root / 'v1.0-mini' / f'{table}.json'}: record {record['token']}: {where}: ")
+    assert problem in str(e.value)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DriveError
+from ..errors import CalibrationError, DriveError, InputError, LabelError
 from ..geometry.cameras import camera_from_params
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import T_from_Rt, euler_from_rotation, invert_T, rotation_from_quaternion
@@ -74,6 +76,143 @@ def is_nuscenes_root(path: str | Path) -> bool:
     return version is not None or bool(nuscenes_versions(root))
 
 
+# ------------------------------------------------------------------------------------ records
+def _shown(value) -> str:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_whole(v) -> bool:
+    return _is_number(v) and v == int(v) and v >= 0
+
+
+def _numbers(value, n: int) -> np.ndarray | None:
+    """``value`` as a float64 array when it is a list of ``n`` finite numbers, else None."""
+    if not (isinstance(value, list) and len(value) == n and all(_is_number(v) for v in value)):
+        return None
+    return np.asarray(value, dtype=np.float64)
+
+
+def _is_quaternion(value) -> bool:
+    q = _numbers(value, 4)
+    return q is not None and bool(np.any(q))
+
+
+def _is_box_size(value) -> bool:
+    s = _numbers(value, 3)
+    return s is not None and bool(np.all(s > 0))
+
+
+def _is_intrinsic(value) -> bool:
+    """``[]`` (not a camera) or K = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0."""
+    if value == []:
+        return True
+    if not (isinstance(value, list) and len(value) == 3 and all(isinstance(r, list) for r in value)):
+        return False
+    K = _numbers([v for row in value for v in row], 9)
+    if K is None:
+        return False
+    K = K.reshape(3, 3)
+    return bool(K[0, 0] > 0 and K[1, 1] > 0 and abs(K[0, 1]) <= 1e-9 * K[0, 0] and K[1, 0] == 0
+                and np.all(K[2] == (0, 0, 1)))
+
+
+def _is_token(v) -> bool:
+    return isinstance(v, str) and bool(v)
+
+
+def _is_filename(v) -> bool:
+    return _is_token(v) and not Path(v).is_absolute()
+
+
+def _is_pixels(v) -> bool:
+    return v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+
+
+TRANSLATION = (lambda v: _numbers(v, 3) is not None, "three finite numbers x, y, z in metres")
+QUATERNION = (_is_quaternion, "a quaternion of four finite numbers w, x, y, z, not all zero")
+COUNT = (lambda v: isinstance(v, int) and _is_whole(v), "a whole number >= 0")
+INTRINSIC = "a 3x3 matrix [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0"
+
+# Every field this module reads, per table: (test, what it must hold). Fields the devkit adds while
+# it loads (sample_data.channel/sensor_modality, sample.data/anns, sample_annotation.category_name)
+# come from records it has already resolved and need no check; neither do tokens the devkit indexed.
+FIELDS: dict[str, dict[str, tuple]] = {
+    "scene": {"name": (_is_token, "a non-empty string"),
+              "first_sample_token": (_is_token, "a sample token"),
+              "log_token": (_is_token, "a log token")},
+    "sample": {"next": (lambda v: isinstance(v, str), "a sample token ('' after the last sample)")},
+    "sample_data": {"timestamp": (_is_whole, "a whole number of microseconds >= 0"),
+                    "filename": (_is_filename, "a file path relative to the dataroot (samples/...)"),
+                    "is_key_frame": (lambda v: isinstance(v, bool), "true or false"),
+                    "next": (lambda v: isinstance(v, str), "a sample_data token ('' at the end of the chain)"),
+                    "ego_pose_token": (_is_token, "an ego_pose token"),
+                    "calibrated_sensor_token": (_is_token, "a calibrated_sensor token"),
+                    "width": (_is_pixels, "a whole number of pixels (0 or null when unknown)"),
+                    "height": (_is_pixels, "a whole number of pixels (0 or null when unknown)")},
+    "ego_pose": {"translation": TRANSLATION, "rotation": QUATERNION},
+    "calibrated_sensor": {"translation": TRANSLATION, "rotation": QUATERNION,
+                          "camera_intrinsic": (_is_intrinsic, f"[] (not a camera) or {INTRINSIC}")},
+    "sample_annotation": {"translation": TRANSLATION, "rotation": QUATERNION,
+                          "size": (_is_box_size, "three positive numbers w, l, h in metres"),
+                          "instance_token": (_is_token, "an instance token"),
+                          "attribute_tokens": (lambda v: isinstance(v, list) and all(map(_is_token, v)),
+                                               "a list of attribute tokens"),
+                          "visibility_token": (lambda v: isinstance(v, str), "a visibility token"),
+                          "num_lidar_pts": COUNT, "num_radar_pts": COUNT},
+    "attribute": {"name": (_is_token, "a non-empty string")},
+    "log": {},
+}
+OPTIONAL = {("sample_data", "width"), ("sample_data", "height")}
+ERRORS: dict[str, type[InputError]] = {"calibrated_sensor": CalibrationError, "sample_annotation": LabelError,
+                                       "attribute": LabelError}
+
+
+class _Tables:
+    """The one place this module reads table records: :meth:`get` and :meth:`follow` return a record
+    after checking, once, every field of :data:`FIELDS` that the reader uses. A bad or missing value
+    raises one error naming the table file, the record token and the field (``CalibrationError``
+    for calibrated_sensor, ``LabelError`` for sample_annotation, ``DriveError`` otherwise)."""
+
+    def __init__(self, nusc, folder: Path):
+        self.nusc, self.folder = nusc, folder
+        self._checked: set[tuple[str, str]] = set()
+
+    def error(self, table: str, record: dict, field: str, problem: str) -> InputError:
+        return ERRORS.get(table, DriveError)(self.folder / f"{table}.json", problem,
+                                             where=f"record {record.get('token', '?')}: {field}")
+
+    def get(self, table: str, token: str) -> dict:
+        record = self.nusc.get(table, token)
+        if (table, token) not in self._checked:
+            for name, (test, expected) in FIELDS[table].items():
+                if name not in record:
+                    if (table, name) in OPTIONAL:
+                        continue
+                    raise self.error(table, record, name, f"missing; expected {expected}")
+                if not test(record[name]):
+                    raise self.error(table, record, name, f"must be {expected}, got {_shown(record[name])}")
+            self._checked.add((table, token))
+        return record
+
+    def follow(self, table: str, record: dict, field: str, target: str, token: str | None = None) -> dict:
+        """The ``target`` record that ``record[field]`` (or ``token``, one of a list there) names."""
+        token = record[field] if token is None else token
+        try:
+            self.nusc.getind(target, token)
+        except KeyError:
+            raise self.error(table, record, field, f"no {target} record has token {token!r} "
+                             f"(in {self.folder / (target + '.json')})") from None
+        return self.get(target, token)
+
+
 # ------------------------------------------------------------------------------------ helpers
 def pose_matrix(record: dict) -> np.ndarray:
     """(4, 4) transform of an ego_pose / calibrated_sensor record (``rotation`` is w, x, y, z)."""
@@ -109,8 +248,8 @@ def _load_devkit(dataroot: Path, version: str):
                          f"{type(e).__name__}: {e}") from None
 
 
-def _pick_scene(nusc, dataroot: Path, version: str, scene: str | int | None) -> dict:
-    scenes = nusc.scene
+def _pick_scene(tables: _Tables, dataroot: Path, version: str, scene: str | int | None) -> dict:
+    scenes = [tables.get("scene", s["token"]) for s in tables.nusc.scene]
     if scene is None:
         if len(scenes) == 1:
             return scenes[0]
@@ -128,35 +267,34 @@ def _pick_scene(nusc, dataroot: Path, version: str, scene: str | int | None) -> 
                      f"{', '.join(s['name'] for s in scenes[:20])}", where="scene")
 
 
-def _camera_channels(nusc, sample: dict) -> list[str]:
+def _camera_channels(tables: _Tables, sample: dict) -> list[str]:
     return [ch for ch, tok in sample["data"].items()
-            if nusc.get("sample_data", tok)["sensor_modality"] == "camera"]
+            if tables.get("sample_data", tok)["sensor_modality"] == "camera"]
 
 
-def _nearest_camera_data(nusc, first_token: str, t_end: int) -> list[dict]:
+def _nearest_camera_data(tables: _Tables, first_token: str, t_end: int) -> list[dict]:
     """The camera's sample_data chain (keyframes and sweeps) from ``first_token`` up to ``t_end`` + 0.1 s."""
-    out, token = [], first_token
-    while token:
-        rec = nusc.get("sample_data", token)
+    rec = tables.get("sample_data", first_token)
+    out = [rec]
+    while rec["next"] and rec["timestamp"] <= t_end + 100_000:
+        rec = tables.follow("sample_data", rec, "next", "sample_data")
         out.append(rec)
-        if rec["timestamp"] > t_end + 100_000:
-            break
-        token = rec["next"]
     return out
 
 
-def _rig_from_records(nusc, lidar_sd: dict, camera_sds: dict[str, dict], dataroot: Path, name: str) -> Rig:
+def _rig_from_records(tables: _Tables, lidar_sd: dict, camera_sds: dict[str, dict], dataroot: Path,
+                      name: str) -> Rig:
     from .images import image_size
 
     sensors: dict = {}
-    cs = nusc.get("calibrated_sensor", lidar_sd["calibrated_sensor_token"])
+    cs = tables.follow("sample_data", lidar_sd, "calibrated_sensor_token", "calibrated_sensor")
     sensors[LIDAR_CHANNEL] = LidarSensor(LIDAR_CHANNEL, pose_matrix(cs))
     for ch, sd in camera_sds.items():
-        cs = nusc.get("calibrated_sensor", sd["calibrated_sensor_token"])
+        cs = tables.follow("sample_data", sd, "calibrated_sensor_token", "calibrated_sensor")
+        if cs["camera_intrinsic"] == []:
+            raise tables.error("calibrated_sensor", cs, "camera_intrinsic",
+                               f"{ch} is a camera: must be {INTRINSIC}, got []")
         K = np.asarray(cs["camera_intrinsic"], dtype=np.float64)
-        if K.shape != (3, 3):
-            raise DriveError(dataroot, f"camera_intrinsic of {ch} must be 3x3, got shape {K.shape}",
-                             where=f"calibrated_sensor {cs['token']}")
         w, h = int(sd.get("width") or 0), int(sd.get("height") or 0)
         if w <= 0 or h <= 0:
             w, h = image_size(dataroot / sd["filename"])
@@ -165,16 +303,18 @@ def _rig_from_records(nusc, lidar_sd: dict, camera_sds: dict[str, dict], dataroo
     return Rig(name, sensors, LIDAR_CHANNEL)
 
 
-def _labels_loader(nusc, sample_token: str, T_world_lidar: np.ndarray):
+def _labels_loader(tables: _Tables, sample_token: str, T_world_lidar: np.ndarray):
     def load() -> list[CuboidLabel]:
         T_lidar_world = invert_T(T_world_lidar)
         out = []
-        for ann_token in nusc.get("sample", sample_token)["anns"]:
-            ann = nusc.get("sample_annotation", ann_token)
+        for ann_token in tables.get("sample", sample_token)["anns"]:
+            ann = tables.get("sample_annotation", ann_token)
             box = cuboid_from_nuscenes(ann).transformed(T_lidar_world)
             attributes = {
                 "nuscenes_token": ann["token"],
-                "nuscenes_attributes": [nusc.get("attribute", a)["name"] for a in ann["attribute_tokens"]],
+                "nuscenes_attributes": [
+                    tables.follow("sample_annotation", ann, "attribute_tokens", "attribute", a)["name"]
+                    for a in ann["attribute_tokens"]],
                 "visibility": ann["visibility_token"],
                 "num_lidar_pts": int(ann["num_lidar_pts"]),
                 "num_radar_pts": int(ann["num_radar_pts"]),
@@ -209,56 +349,52 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
     elif version not in versions:
         raise DriveError(dataroot / version, f"not a nuScenes version folder (found {', '.join(versions) or 'none'})")
     nusc = _load_devkit(dataroot, version)
-    scene_rec = _pick_scene(nusc, dataroot, version, scene)
-    samples = []
-    token = scene_rec["first_sample_token"]
-    while token:
-        samples.append(nusc.get("sample", token))
-        token = samples[-1]["next"]
+    tables = _Tables(nusc, dataroot / version)
+    scene_rec = _pick_scene(tables, dataroot, version, scene)
+    samples = [tables.follow("scene", scene_rec, "first_sample_token", "sample")]
+    while samples[-1]["next"]:
+        samples.append(tables.follow("sample", samples[-1], "next", "sample"))
     if not samples or LIDAR_CHANNEL not in samples[0]["data"]:
         raise DriveError(dataroot / version, f"scene {scene_rec['name']} has no {LIDAR_CHANNEL} keyframes",
                          where="sample_data")
-    channels = _camera_channels(nusc, samples[0])
+    channels = _camera_channels(tables, samples[0])
 
     # LiDAR sample_data of every frame, in time order.
-    lidar_sds = [nusc.get("sample_data", s["data"][LIDAR_CHANNEL]) for s in samples]
+    lidar_sds = [tables.get("sample_data", s["data"][LIDAR_CHANNEL]) for s in samples]
     if sweeps:
-        chain, token = [], lidar_sds[0]["token"]
-        last = lidar_sds[-1]["token"]
-        while token:
-            rec = nusc.get("sample_data", token)
-            chain.append(rec)
-            if token == last:
-                break
-            token = rec["next"]
+        chain, last = [lidar_sds[0]], lidar_sds[-1]["token"]
+        while chain[-1]["token"] != last and chain[-1]["next"]:
+            chain.append(tables.follow("sample_data", chain[-1], "next", "sample_data"))
         lidar_sds = chain
     sample_of = {s["data"][LIDAR_CHANNEL]: s for s in samples}
     t_end = lidar_sds[-1]["timestamp"]
-    camera_chains = {ch: _nearest_camera_data(nusc, samples[0]["data"][ch], t_end) for ch in channels} if sweeps else {}
+    camera_chains = ({ch: _nearest_camera_data(tables, samples[0]["data"][ch], t_end) for ch in channels}
+                     if sweeps else {})
 
     name = f"nuscenes/{scene_rec['name']}"
     frames, tokens, rig_keys, rigs = [], [], [], {}
     for lidar_sd in lidar_sds:
         sample = sample_of.get(lidar_sd["token"]) if lidar_sd["is_key_frame"] else None
         if sample is not None:
-            cams = {ch: nusc.get("sample_data", sample["data"][ch]) for ch in channels if ch in sample["data"]}
+            cams = {ch: tables.get("sample_data", sample["data"][ch]) for ch in channels if ch in sample["data"]}
         else:
             cams = {ch: min(chain, key=lambda r: abs(r["timestamp"] - lidar_sd["timestamp"]))
                     for ch, chain in camera_chains.items()}
         key = (lidar_sd["calibrated_sensor_token"],) + tuple(cams[ch]["calibrated_sensor_token"] for ch in cams)
         if key not in rigs:
-            rigs[key] = _rig_from_records(nusc, lidar_sd, cams, dataroot, name)
+            rigs[key] = _rig_from_records(tables, lidar_sd, cams, dataroot, name)
         rig_keys.append(key)
-        T_world_vehicle = pose_matrix(nusc.get("ego_pose", lidar_sd["ego_pose_token"]))
+        T_world_vehicle = pose_matrix(tables.follow("sample_data", lidar_sd, "ego_pose_token", "ego_pose"))
         T_world_lidar = T_world_vehicle @ rigs[key].T_vehicle_lidar
         frames.append(Frame(
             frame_id=lidar_sd["token"], lidar_path=dataroot / lidar_sd["filename"],
             image_paths={ch: dataroot / sd["filename"] for ch, sd in cams.items()},
             timestamp_us=int(lidar_sd["timestamp"]), T_world_vehicle=T_world_vehicle,
-            T_world_vehicle_at_camera={ch: pose_matrix(nusc.get("ego_pose", sd["ego_pose_token"]))
-                                       for ch, sd in cams.items()},
+            T_world_vehicle_at_camera={
+                ch: pose_matrix(tables.follow("sample_data", sd, "ego_pose_token", "ego_pose"))
+                for ch, sd in cams.items()},
             camera_timestamps_us={ch: int(sd["timestamp"]) for ch, sd in cams.items()},
-            labels_source=_labels_loader(nusc, sample["token"], T_world_lidar) if sample else None))
+            labels_source=_labels_loader(tables, sample["token"], T_world_lidar) if sample else None))
         tokens.append(FrameTokens(sample["token"] if sample else None, lidar_sd["token"],
                                   {ch: sd["token"] for ch, sd in cams.items()}))
     if len(rigs) > 1:  # calibration changes within the scene: every frame carries its own rig
@@ -266,6 +402,6 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
             f.rig_source = rigs[key]
     drive = NuScenesDrive(name, dataroot, next(iter(rigs.values())), frames)
     drive.dataroot, drive.version, drive.scene, drive.tokens = dataroot, version, scene_rec, tokens
-    drive.log = nusc.get("log", scene_rec["log_token"])
+    drive.log = tables.follow("scene", scene_rec, "log_token", "log")
     drive.nusc = nusc
     return drive
