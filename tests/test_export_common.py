@@ -162,3 +162,27 @@ def test_a_sweep_without_points_is_not_written(fmt, small_sim_drive, tmp_path):
         assert len(read_points(p)) > 0
     manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
     assert manifest["summary"]["not_written"] == summary.not_written
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "nuscenes", "openlabel"])
+def test_unreviewed_prelabels_are_left_out_unless_asked_for(fmt, small_sim_drive, tmp_path):
+    """A training set holds reviewed labels: pre-labels (source model) are skipped and counted,
+    and written only with include_prelabels."""
+    from fusionlabel.export import ExportOptions, export_drive
+    from fusionlabel.export.base import PRELABEL_SKIP
+
+    drive = small_sim_drive
+    frame0 = drive.labels(0)
+    model = {id(lab) for lab in frame0[::3]}
+
+    def labels_for(i):
+        return [lab.with_(source="model", score=0.7) if id(lab) in model else lab for lab in drive.labels(i)]
+
+    n_model = len(model)
+    opts = dict(progress=False, sensor_data=False, frames=[0])
+    left = export_drive(drive, fmt, tmp_path / "left", labels_for, ExportOptions(**opts))
+    skipped = {label: n for (reason, label), n in left.skipped.items() if reason == PRELABEL_SKIP}
+    assert sum(skipped.values()) == n_model
+    kept = export_drive(drive, fmt, tmp_path / "kept", labels_for, ExportOptions(include_prelabels=True, **opts))
+    assert not any(reason == PRELABEL_SKIP for reason, _ in kept.skipped)
+    assert sum(kept.objects.values()) - sum(left.objects.values()) == n_model

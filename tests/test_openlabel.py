@@ -119,7 +119,7 @@ def test_kitti_attributes_and_scores_survive(kitti_object, tmp_path):
                                 attributes={"nested": {"a": [1, None]}, "empty": [], "nan": math.nan, "flag": False})
         return [*labels, extra]
 
-    export_drive(drive, "openlabel", tmp_path / "out", labels_for, quiet(rotation="euler"))
+    export_drive(drive, "openlabel", tmp_path / "out", labels_for, quiet(rotation="euler", include_prelabels=True))
     scene = read_openlabel(tmp_path / "out" / "openlabel.json")
     back = scene.labels_for(drive)
     for i in range(len(drive)):

@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a frame whose sweep (or, unless --labels-only, image) cannot be read is skipped and the "
                         "export goes on; the skipped frames are listed at the end and the exit code is 3 "
                         "(default: stop at the first bad frame, exit 2)")
+    p.add_argument("--include-prelabels", action="store_true",
+                   help="also write pre-labels nobody accepted (source model, detector output); by default they "
+                        "are left out and counted in the summary")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -65,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
                                 camera=args.camera, sensor_data=not args.labels_only, outside=args.outside,
                                 keep_imported_2d=not args.recompute_2d, class_map=class_map,
                                 sequence=args.sequence, version=args.nuscenes_version, rotation=args.rotation,
-                                progress=not args.quiet, skip_bad_frames=args.skip_bad_frames)
+                                progress=not args.quiet, skip_bad_frames=args.skip_bad_frames,
+                                include_prelabels=args.include_prelabels)
         summary = export_drive(drive, args.format, args.out, labels_for, options)
     print(f"source: {what}")
     print(summary.text())

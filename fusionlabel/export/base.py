@@ -51,6 +51,9 @@ class ExportOptions:
         version: nuScenes version folder name.
         rotation: OpenLABEL cuboid rotation encoding, "quaternion" (10 values) or "euler" (9 values).
         progress: show a progress bar on stderr.
+        include_prelabels: also write unreviewed pre-labels (source ``model``: detector output
+            nobody accepted); by default they are left out and counted as skipped, so a training
+            set holds reviewed labels only.
         skip_bad_frames: a frame whose sweep (or, with ``sensor_data``, image) cannot be read is
             skipped, recorded in ``ExportSummary.skipped_frames``, and the export goes on; without
             it the first such frame stops the export with its error.
@@ -69,6 +72,7 @@ class ExportOptions:
     rotation: str = "quaternion"
     progress: bool = True
     skip_bad_frames: bool = False
+    include_prelabels: bool = False
 
 
 @dataclass
@@ -234,6 +238,9 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+PRELABEL_SKIP = "unreviewed pre-label (accept it, or --include-prelabels)"
+
+
 def remove_contents(folder: Path) -> None:
     """Delete everything inside ``folder`` (the folder itself stays)."""
     for child in Path(folder).iterdir():
@@ -303,7 +310,9 @@ class Exporter(ABC):
         out = []
         for lab in self.labels_for(index):
             cls, reason = self.classify(lab)
-            if not self.selected(lab, cls):
+            if lab.source == "model" and not self.options.include_prelabels:
+                self.summary.skip(PRELABEL_SKIP, lab.label)
+            elif not self.selected(lab, cls):
                 self.summary.skip("class not selected (--classes)", lab.label)
             elif cls is None:
                 self.summary.skip(reason, lab.label)
