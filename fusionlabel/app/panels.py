@@ -72,6 +72,7 @@ class TimelineStrip(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
+        p.fillRect(self.rect(), QColor(28, 28, 32))  # dark, so the white keyframe ticks show on any style
         n, cw, h = self.session.n_frames, self._cell(), self.height()
         doc = self.session.document
         track_frames = set()
