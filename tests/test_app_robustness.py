@@ -106,6 +106,8 @@ def test_second_instance_is_read_only_and_says_so(qtbot, tmp_path):
         create_with_key(qtbot, w)
         assert len(second.document) == 0
         assert "read-only" in w.statusBar().currentMessage()
+        qtbot.keyClick(w.bev, Qt.Key.Key_G)            # one-click refuses at once, not after the click
+        assert w.session.tool is None and "read-only" in w.session.messages[-1].text
         # The writer's edits show up on F5.
         from fusionlabel.geometry.cuboid import Cuboid
         from fusionlabel.model.annotation import CuboidLabel

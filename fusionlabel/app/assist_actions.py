@@ -106,7 +106,7 @@ class AssistActions:
         if self.s.tool == ONE_CLICK_TOOL:
             self.s.set_tool(None)
             self.s.notify("one-click off")
-        else:
+        elif self._writable("create"):
             self.s.set_tool(ONE_CLICK_TOOL)
             self.s.notify("one-click: click an object in the bird's-eye or 3D view (Esc cancels)")
 
