@@ -300,3 +300,38 @@ def test_layouts_and_scene_elsewhere(exported, tmp_path):
     assert drive_layout(empty.parents[1]) == "kitti_tracking"
     with pytest.raises(InputError, match="no .bin sweeps"):
         open_drive(empty.parents[1])
+
+
+def test_first_frame_without_image(exported, tmp_path):
+    """A sequence whose first frame has no image reads: that frame has none, the others keep
+    theirs, and the camera's size comes from the first frame that has one; import works too."""
+    _, _, bare = exported
+    root = Path(shutil.copytree(bare, tmp_path / "seq" / "training"))
+    (root / "image_02" / SEQ / "000000.png").unlink()
+    drive = open_kitti_tracking(root)
+    assert drive.frames[0].image_paths == {}
+    assert set(drive.frames[1].image_paths) == {"image_2"} and set(drive.frames[2].image_paths) == {"image_2"}
+    h, w = cv2.imread(str(root / "image_02" / SEQ / "000001.png")).shape[:2]
+    cam = drive.rig(0).camera("image_2").camera
+    assert (cam.width, cam.height) == (w, h)
+    out = run_cli("import", str(root), "--out", str(tmp_path / "native"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    from fusionlabel.io.native import open_native_drive
+
+    native = open_native_drive(tmp_path / "native")
+    assert "image_2" not in native.frames[0].image_paths and "image_2" in native.frames[1].image_paths
+
+
+def test_real_sustech_tracking_export_reads_back(realdata, tmp_path):
+    """The reviewer's case: SUSTech's first frame has no front image."""
+    src = realdata / "sustech_sequence"
+    if not src.is_dir():
+        pytest.skip(f"SUSTech sample not found at {src}")
+    out = run_cli("export", str(src), "--format", "kitti-tracking", "--out", str(tmp_path / "t"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    out = run_cli("import", str(tmp_path / "t"), "--out", str(tmp_path / "t2"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    drive = open_drive(tmp_path / "t")
+    with_image = [bool(f.image_paths) for f in drive.frames]
+    assert any(with_image) and with_image == [(tmp_path / "t" / "image_02" / "0000" / f"{f.frame_id}.png").is_file()
+                                              for f in drive.frames]
