@@ -589,3 +589,26 @@ def test_real_sustech_tracking_exports_x_forward(realdata, tmp_path):
     for line in lines:
         box = cuboid_from_kitti(*line.dimensions_hwl, *line.location, line.rotation_y, calib.T_velo_rect)
         assert abs(angle_difference(pcdet_yaw(line), box.yaw)) < np.radians(4.0)
+
+
+# ------------------------------------------------------------------------------ missing label files
+def test_missing_label_file_is_reported(tmp_path):
+    """A KITTI object frame without label_2/<frame>.txt is written with no objects, and the summary
+    says so (it is not silently the same as a frame with no objects)."""
+    import json
+
+    from test_kitti import _two_frame_kitti
+
+    src = _two_frame_kitti(tmp_path / "kitti", same_calib=True)
+    (src / "label_2" / "000001.txt").unlink()
+    drive = open_kitti_object(src)
+    summary = export_drive(drive, "kitti", tmp_path / "out", options=quiet())
+    assert summary.without_label_file == ["000001"]
+    assert "frames without a label file (1, written with no objects): 000001" in summary.text()
+    assert (tmp_path / "out" / "label_2" / "000001.txt").read_text() == ""
+    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    assert manifest["summary"]["frames_without_label_file"] == ["000001"]
+    # kitti-tracking from the same folder says it too; a project's annotations are not the source's files
+    assert export_drive(drive, "kitti-tracking", tmp_path / "t", options=quiet()).without_label_file == ["000001"]
+    s = export_drive(drive, "kitti", tmp_path / "p", lambda i: drive.labels(i), options=quiet())
+    assert s.without_label_file == [] and "without a label file" not in s.text()
