@@ -612,3 +612,33 @@ def test_missing_label_file_is_reported(tmp_path):
     assert export_drive(drive, "kitti-tracking", tmp_path / "t", options=quiet()).without_label_file == ["000001"]
     s = export_drive(drive, "kitti", tmp_path / "p", lambda i: drive.labels(i), options=quiet())
     assert s.without_label_file == [] and "without a label file" not in s.text()
+
+
+# ------------------------------------------------------------------------------ angles at 6 decimals
+def test_tracking_angles_stay_within_pi_as_written(small_sim_drive, tmp_path):
+    from fusionlabel.export.kitti import format_kitti_line
+
+    for a in (np.pi, np.pi - 1e-8, -np.pi + 1e-8, 3.1415925, -3.1415926):
+        line = format_kitti_line("Car", 0, 0, a, (1, 2, 3, 4), (1.5, 1.6, 4.0), (1.0, 1.7, 20.0), a, tracking=True)
+        fields = line.split()
+        alpha, ry = float(fields[3]), float(fields[-1])
+        assert abs(ry) <= np.pi and abs(alpha) <= np.pi, line
+        assert abs(angle_difference(ry, a)) < 2e-6 and abs(angle_difference(alpha, a)) < 2e-6
+    dontcare = format_kitti_line("DontCare", -1, -1, -10, (1, 2, 3, 4), (-1, -1, -1), (-1000, -1000, -1000), -10,
+                                 tracking=True)
+    assert dontcare.split()[3] == "-10.000000" and dontcare.split()[-1] == "-10.000000"
+    assert format_kitti_line("Car", 0, 0, 0.5, (1, 2, 3, 4), (1, 1, 1), (0, 0, 9), 1.25, tracking=True).endswith(
+        "0.500000 1.000000 2.000000 3.000000 4.000000 1.000000 1.000000 1.000000 0.000000 0.000000 9.000000 1.250000")
+    # end to end: a box whose rotation_y is pi in the written sequence
+    drive = small_sim_drive
+    T_velo_rect = invert_T(drive.rig(0).T_cam_lidar("cam_front"))
+    lab = drive.labels(0)[0]
+    yaw = cuboid_from_kitti(1.5, 1.6, 4.0, 0.0, 1.7, 15.0, np.pi, T_velo_rect).yaw
+
+    def labels_for(i):
+        return [lab.with_(box=lab.box.with_(yaw=yaw))] if i == 0 else []
+
+    export_drive(drive, "kitti-tracking", tmp_path / "out", labels_for,
+                 quiet(camera="cam_front", frames=[0], sensor_data=False))
+    (line,) = read_kitti_label_file(tmp_path / "out" / "label_02" / "0000.txt", tracking=True)
+    assert abs(line.rotation_y) <= np.pi and abs(abs(line.rotation_y) - np.pi) < 2e-6

@@ -47,7 +47,7 @@ def format_kitti_line(kind: str, truncated: float, occluded: int, alpha: float, 
     everything else 6 decimals, as in KITTI's tracking files.
     """
     if tracking:
-        nums = " ".join(f"{v:.6f}" for v in (alpha, *bbox, *hwl, *xyz, ry))
+        nums = " ".join(f"{v:.6f}" for v in (_angle6(alpha), *bbox, *hwl, *xyz, _angle6(ry)))
         text = f"{prefix}{kind} {int(round(truncated))} {int(occluded)} {nums}"
         return text + (f" {score:.6f}" if score is not None else "")
 
@@ -57,6 +57,16 @@ def format_kitti_line(kind: str, truncated: float, occluded: int, alpha: float, 
     nums = " ".join(num(v) for v in (alpha, *bbox, *hwl, *xyz, ry))
     text = f"{prefix}{kind} {num(truncated)} {int(occluded)} {nums}"
     return text + (f" {score:.4f}" if score is not None else "")
+
+
+def _angle6(a: float) -> float:
+    """An angle in [-pi, pi] that stays there when written with 6 decimals: pi itself rounds to
+    3.141593 > pi (and wrapping that by 2 pi gives -3.141593 < -pi), so it is written as 3.141592.
+    Values further out (DontCare's -10) are left as they are."""
+    limit = np.floor(np.pi * 1e6) / 1e6          # 3.141592, the largest 6-decimal value <= pi
+    if np.pi < abs(round(a, 6)) < np.pi + 1e-6:
+        return float(np.copysign(limit, a))
+    return a
 
 
 def tracking_truncation_level(fraction: float) -> int:
