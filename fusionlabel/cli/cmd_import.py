@@ -91,7 +91,7 @@ def check_one_rig(drive, source: Path) -> None:
                   if n in other.sensors and not _same(other.sensors[n].T_vehicle_sensor, s.T_vehicle_sensor)]
         if differ:
             raise DriveError(source, f"frame {drive.frames[i].frame_id} has a calibration different from frame "
-                                     f"{first}'s ({', '.join(differ)}): a native drive holds one rig, so frames with "
+                                     f"{first}'s ({', '.join(differ)} placed differently): a native drive holds one rig, so frames with "
                                      "different calibrations cannot be imported into one drive (KITTI object frames "
                                      "each come with their own). Every fusionlabel command (open, render, prelabel, "
                                      "export, eval) reads this folder directly; to import, use a folder whose frames "
