@@ -91,11 +91,11 @@ def check_one_rig(drive, source: Path) -> None:
                   if n in other.sensors and not _same(other.sensors[n].T_vehicle_sensor, s.T_vehicle_sensor)]
         if differ:
             raise DriveError(source, f"frame {drive.frames[i].frame_id} has a calibration different from frame "
-                                     f"{first}'s ({', '.join(differ)} placed differently): a native drive holds one rig, so frames with "
-                                     "different calibrations cannot be imported into one drive (KITTI object frames "
-                                     "each come with their own). Every fusionlabel command (open, render, prelabel, "
-                                     "export, eval) reads this folder directly; to import, use a folder whose frames "
-                                     "share one calibration (e.g. a single frame)")
+                                     f"{first}'s ({', '.join(differ)} placed differently): a native drive holds one "
+                                     "rig, so frames with different calibrations cannot be imported into one drive "
+                                     "(KITTI object frames each come with their own). Every fusionlabel command "
+                                     "(open, render, prelabel, export, eval) reads this folder directly; to import, "
+                                     "use a folder whose frames share one calibration (e.g. a single frame)")
 
 
 TIME_STEP_US = 100_000      # synthesised timestamps: KITTI's 10 Hz, as the KITTI tracking reader uses
