@@ -160,3 +160,79 @@ def test_real_rig_projects_like_kitti_formula(kitti_object):
     assert proj.in_front.all()
     np.testing.assert_allclose(proj.uv, direct, atol=1e-6)
     assert (cam.camera.width, cam.camera.height) == (1242, 375)
+
+
+# ------------------------------------------------------------------------------ fusionlabel import of KITTI object
+def _two_frame_kitti(root: Path, same_calib: bool) -> Path:
+    """A KITTI object folder with frames 000000 and 000001 (the second a copy of the first, with
+    its own calibration file, shifted by 10 cm when not ``same_calib``)."""
+    import shutil
+
+    from test_cli_render import make_kitti
+
+    make_kitti(root)
+    for sub, ext in (("velodyne", "bin"), ("image_2", "png"), ("calib", "txt"), ("label_2", "txt")):
+        shutil.copyfile(root / sub / f"000000.{ext}", root / sub / f"000001.{ext}")
+    if not same_calib:
+        calib = read_kitti_calib(root / "calib" / "000001.txt")
+        Tr = calib.Tr_velo_to_cam.copy()
+        Tr[0, 3] += 0.1
+        text = (root / "calib" / "000001.txt").read_text().splitlines()
+        text = [("Tr_velo_to_cam: " + " ".join(f"{v:.12e}" for v in Tr.ravel())) if line.startswith("Tr_velo_to_cam")
+                else line for line in text]
+        (root / "calib" / "000001.txt").write_text("\n".join(text) + "\n")
+    return root
+
+
+def test_import_kitti_object_with_one_calibration_synthesises_timestamps(tmp_path, capsys):
+    """KITTI object frames have no timestamps: import gives frame n n x 100 ms and says so."""
+    from fusionlabel.cli.main import main
+    from fusionlabel.io.native import open_native_drive
+
+    src = _two_frame_kitti(tmp_path / "kitti", same_calib=True)
+    assert main(["import", str(src), "--out", str(tmp_path / "native"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "no timestamps" in out and "100 ms" in out
+    native = open_native_drive(tmp_path / "native")
+    assert [f.timestamp_us for f in native.frames] == [0, 100_000]
+    assert [f.frame_id for f in native.frames] == ["000000", "000001"]
+    kitti = open_kitti_object(src)
+    for i in range(2):
+        assert [lab.label for lab in native.labels(i)] == [lab.label for lab in kitti.labels(i)]
+        np.testing.assert_allclose(native.labels(i)[0].box.center, kitti.labels(i)[0].box.center, atol=1e-6)
+    assert "timestamps" in (tmp_path / "native" / "drive.yaml").read_text()
+
+
+def test_import_kitti_object_with_different_calibrations_says_why_and_what_works(tmp_path):
+    from test_cli_render import assert_clean_error, run_cli
+
+    src = _two_frame_kitti(tmp_path / "kitti", same_calib=False)
+    out = run_cli("import", str(src), "--out", str(tmp_path / "native"), "--quiet")
+    assert_clean_error(out, "frame 000001 has a calibration different from frame 000000's",
+                       "a native drive holds one rig", "cannot be imported into one drive",
+                       "reads this folder directly", "share one calibration")
+    assert not (tmp_path / "native").exists()
+
+
+def test_import_real_kitti_object_folder_is_refused_clearly(kitti_object, tmp_path):
+    from test_cli_render import assert_clean_error, run_cli
+
+    out = run_cli("import", str(kitti_object), "--out", str(tmp_path / "native"), "--quiet")
+    assert_clean_error(out, "has a calibration different from frame 000000's", "reads this folder directly")
+
+
+def test_import_refuses_times_that_go_backwards_naming_the_frames(tmp_path):
+    from fusionlabel.cli.cmd_import import import_timestamps
+    from fusionlabel.errors import DriveError
+    from fusionlabel.model.drive import Drive, Frame
+
+    def drive(times):
+        return Drive("d", tmp_path, None, [Frame(f"{i:06d}", tmp_path / f"{i}.bin", timestamp_us=t)
+                                           for i, t in enumerate(times)])
+
+    assert import_timestamps(drive([5, 7, 9]), tmp_path) == ([5, 7, 9], None)
+    times, note = import_timestamps(drive([3, 3, 3]), tmp_path)
+    assert times == [0, 100_000, 200_000] and "no timestamps" in note
+    with pytest.raises(DriveError, match=r"frame 000002 \(100 us\) follows frame 000001 \(200 us\); a native drive "
+                                         r"needs its frames in capture order"):
+        import_timestamps(drive([0, 200, 100]), tmp_path)

@@ -32,6 +32,16 @@ from fusionlabel.io.kitti_tracking import open_kitti_tracking, read_tracking_lab
 
 SEQ = "0003"
 CAMERA = "cam_front_right"       # the simulator's pinhole camera: KITTI's image_02 shows it unchanged
+
+
+def velo_turn(src) -> np.ndarray:
+    """T_velo_lidar of the export: the LiDAR frame turned about z so that +x points where CAMERA
+    (55 degrees right of the simulator's +x) looks, as KITTI's tools expect."""
+    forward = src.rig(0).T_cam_lidar(CAMERA)[2, :3]
+    a = math.atan2(forward[1], forward[0])
+    T = np.eye(4)
+    T[:2, :2] = [[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]]
+    return T
 EARTH = 6378137.0
 LAT0, LON0, ALT0 = 49.011212804408, 8.4228850417969, 112.83492279053   # near Karlsruhe
 # A tilted world (roll 2°, pitch -3°, heading 40°) so that the oxts records carry roll and pitch.
@@ -89,33 +99,37 @@ def test_round_trip_points_labels_poses_projection(exported):
     assert [f.frame_id for f in drive.frames] == ["000000", "000001", "000002"]
     assert [f.timestamp_us for f in drive.frames] == [0, 100_000, 200_000]
     moved = 0.0
+    T = velo_turn(src)
+    turn = math.atan2(T[1, 0], T[0, 0])
     for i in range(len(src)):
-        # Points: the sweep as written, float32 x y z intensity.
-        np.testing.assert_array_equal(drive.points(i), src.points(i)[:, :4])
-        # Labels: same track IDs, classes, centres, sizes and headings.
+        # Points: the sweep as written, float32 x y z intensity, in the turned (x-forward) frame.
+        np.testing.assert_allclose(drive.points(i)[:, :3], src.points(i)[:, :3] @ T[:3, :3].T, atol=1e-4)
+        np.testing.assert_array_equal(drive.points(i)[:, 3], src.points(i)[:, 3])
+        # Labels: same track IDs, classes, centres, sizes and headings (turned with the frame).
         mine = {lab.track_id: lab for lab in drive.labels(i)}
         theirs = {lab.track_id: lab for lab in src.labels(i)}
         assert set(mine) == set(theirs) and len(mine) == len(drive.labels(i)) > 10
         for tid, lab in mine.items():
             ref = theirs[tid]
             assert lab.label == kitti_type(ref)
-            assert np.abs(np.subtract(lab.box.center, ref.box.center)).max() <= 1e-5, tid
+            assert np.abs(lab.box.center - T[:3, :3] @ np.asarray(ref.box.center)).max() <= 1e-5, tid
             assert np.abs(np.subtract(lab.box.size, ref.box.size)).max() <= 1e-5, tid
-            assert abs(angle_difference(lab.box.yaw, ref.box.yaw)) <= 1e-5, tid
-        # Poses relative to the first frame.
+            assert abs(angle_difference(lab.box.yaw, ref.box.yaw + turn)) <= 1e-5, tid
+        # Poses relative to the first frame (of the turned LiDAR frame).
         rel_mine = invert_T(drive.T_world_lidar(0)) @ drive.T_world_lidar(i)
-        rel_src = invert_T(src.T_world_lidar(0)) @ src.T_world_lidar(i)
+        rel_src = T @ invert_T(src.T_world_lidar(0)) @ src.T_world_lidar(i) @ invert_T(T)
         assert np.abs(rel_mine[:3, 3] - rel_src[:3, 3]).max() <= 1e-6
         assert rotation_error(rel_mine[:3, :3] @ rel_src[:3, :3].T) <= 1e-6
         moved = max(moved, float(np.linalg.norm(rel_src[:3, 3])))
         # Absolute poses: the world is the oxts (east, north, up) frame with its origin at the first
         # IMU (= vehicle) position, so the tilt of W and the LiDAR's lever arm on the vehicle come back.
-        expected = W @ src.T_world_lidar(i)
+        expected = W @ src.T_world_lidar(i) @ invert_T(T)
         expected[:3, 3] -= (W @ src.frames[0].T_world_vehicle)[:3, 3]
         assert np.abs(drive.T_world_lidar(i) - expected).max() <= 1e-6
         # Projection into image_02 equals the source camera's.
         pts = src.points(i)[:, :3].astype(np.float64)
-        a = drive.rig(i).camera("image_2").camera.project(transform_points(drive.T_cam_lidar(i, "image_2"), pts))
+        a = drive.rig(i).camera("image_2").camera.project(transform_points(drive.T_cam_lidar(i, "image_2"),
+                                                                           pts @ T[:3, :3].T))
         b = src.rig(i).camera(CAMERA).camera.project(transform_points(src.T_cam_lidar(i, CAMERA), pts))
         np.testing.assert_array_equal(a.in_image, b.in_image)
         assert a.in_image.sum() > 1000
@@ -237,7 +251,8 @@ def test_cli_import_scene_keeps_poses(exported, tmp_path):
     native = open_native_drive(tmp_path / "native")
     assert [f.timestamp_us for f in native.frames] == [0, 100_000, 200_000]
     rel = invert_T(native.T_world_lidar(0)) @ native.T_world_lidar(2)
-    rel_src = invert_T(src.T_world_lidar(0)) @ src.T_world_lidar(2)
+    T = velo_turn(src)
+    rel_src = T @ invert_T(src.T_world_lidar(0)) @ src.T_world_lidar(2) @ invert_T(T)
     assert np.abs(rel[:3, 3] - rel_src[:3, 3]).max() <= 1e-6
 
 
@@ -285,3 +300,38 @@ def test_layouts_and_scene_elsewhere(exported, tmp_path):
     assert drive_layout(empty.parents[1]) == "kitti_tracking"
     with pytest.raises(InputError, match="no .bin sweeps"):
         open_drive(empty.parents[1])
+
+
+def test_first_frame_without_image(exported, tmp_path):
+    """A sequence whose first frame has no image reads: that frame has none, the others keep
+    theirs, and the camera's size comes from the first frame that has one; import works too."""
+    _, _, bare = exported
+    root = Path(shutil.copytree(bare, tmp_path / "seq" / "training"))
+    (root / "image_02" / SEQ / "000000.png").unlink()
+    drive = open_kitti_tracking(root)
+    assert drive.frames[0].image_paths == {}
+    assert set(drive.frames[1].image_paths) == {"image_2"} and set(drive.frames[2].image_paths) == {"image_2"}
+    h, w = cv2.imread(str(root / "image_02" / SEQ / "000001.png")).shape[:2]
+    cam = drive.rig(0).camera("image_2").camera
+    assert (cam.width, cam.height) == (w, h)
+    out = run_cli("import", str(root), "--out", str(tmp_path / "native"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    from fusionlabel.io.native import open_native_drive
+
+    native = open_native_drive(tmp_path / "native")
+    assert "image_2" not in native.frames[0].image_paths and "image_2" in native.frames[1].image_paths
+
+
+def test_real_sustech_tracking_export_reads_back(realdata, tmp_path):
+    """The reviewer's case: SUSTech's first frame has no front image."""
+    src = realdata / "sustech_sequence"
+    if not src.is_dir():
+        pytest.skip(f"SUSTech sample not found at {src}")
+    out = run_cli("export", str(src), "--format", "kitti-tracking", "--out", str(tmp_path / "t"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    out = run_cli("import", str(tmp_path / "t"), "--out", str(tmp_path / "t2"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    drive = open_drive(tmp_path / "t")
+    with_image = [bool(f.image_paths) for f in drive.frames]
+    assert any(with_image) and with_image == [(tmp_path / "t" / "image_02" / "0000" / f"{f.frame_id}.png").is_file()
+                                              for f in drive.frames]

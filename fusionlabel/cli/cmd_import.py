@@ -30,7 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import DriveError
     from ..export.base import output_or_nothing, prepare_output
     from ..io.drives import open_drive
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
@@ -47,16 +46,8 @@ def run(args: argparse.Namespace) -> int:
         label_notes = scene.notes
     else:
         labels_for = drive.labels
-    rig = drive.rig(0)
-    for i in range(1, len(drive)):
-        other = drive.rig(i)
-        if other is not rig and any(not _same(other.sensors[n].T_vehicle_sensor, s.T_vehicle_sensor)
-                                    for n, s in rig.sensors.items() if n in other.sensors):
-            raise DriveError(args.source, f"frame {drive.frames[i].frame_id} has a calibration different from the "
-                                          "first frame's; a native drive holds one rig")
-    times = [f.timestamp_us for f in drive.frames]
-    if any(b <= a for a, b in zip(times, times[1:])):
-        raise DriveError(args.source, "frame timestamps do not increase; a native drive needs them to")
+    check_one_rig(drive, args.source)
+    timestamps, time_note = import_timestamps(drive, args.source)
 
     dropped: dict = {}
 
@@ -70,19 +61,71 @@ def run(args: argparse.Namespace) -> int:
         meta["ego_poses"] = "estimated from the sweeps (fusionlabel.assist.odometry, planar: x, y, yaw)"
     if args.drop_nonfinite:
         meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
+    if time_note:
+        meta["timestamps"] = time_note
     with output_or_nothing(args.out, lambda: prepare_output(args.out, args.force, drive.root)):
-        write_native_copy(drive, args.out, meta, poses, sweep, labels_for, args.quiet)
+        write_native_copy(drive, args.out, meta, poses, sweep, labels_for, args.quiet, timestamps)
     print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
-    for note in [*getattr(drive, "notes", []), *label_notes]:
+    for note in [*getattr(drive, "notes", []), *([time_note] if time_note else []), *label_notes]:
         print(f"note: {note}")
     return 0
 
 
-def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_for, quiet: bool) -> None:
+def check_one_rig(drive, source: Path) -> None:
+    """DriveError unless every frame has the first frame's calibration: a native drive holds one
+    rig. The message says why and what works instead."""
+    from ..errors import DriveError
+
+    rig = drive.rig(0)
+    first = drive.frames[0].frame_id
+    for i in range(1, len(drive)):
+        other = drive.rig(i)
+        if other is rig:
+            continue
+        differ = [n for n, s in rig.sensors.items()
+                  if n in other.sensors and not _same(other.sensors[n].T_vehicle_sensor, s.T_vehicle_sensor)]
+        if differ:
+            raise DriveError(source, f"frame {drive.frames[i].frame_id} has a calibration different from frame "
+                                     f"{first}'s ({', '.join(differ)} placed differently): a native drive holds one "
+                                     "rig, so frames with different calibrations cannot be imported into one drive "
+                                     "(KITTI object frames each come with their own). Every fusionlabel command "
+                                     "(open, render, prelabel, export, eval) reads this folder directly; to import, "
+                                     "use a folder whose frames share one calibration (e.g. a single frame)")
+
+
+TIME_STEP_US = 100_000      # synthesised timestamps: KITTI's 10 Hz, as the KITTI tracking reader uses
+
+
+def import_timestamps(drive, source: Path) -> tuple[list[int], str | None]:
+    """Frame timestamps for the native copy, and a note when they had to be synthesised.
+
+    A native drive needs increasing timestamps. A source without any (every frame at the same time
+    and no camera times, as KITTI object folders) gets frame n at n x 100 ms, said in the note and
+    in ``drive.yaml``'s meta; a source whose times go backwards or repeat otherwise is refused,
+    naming the two frames."""
+    from ..errors import DriveError
+
+    times = [f.timestamp_us for f in drive.frames]
+    pairs = list(zip(drive.frames, drive.frames[1:]))
+    if all(b.timestamp_us > a.timestamp_us for a, b in pairs):
+        return times, None
+    if len(set(times)) == 1 and not any(f.camera_timestamps_us for f in drive.frames):
+        return [n * TIME_STEP_US for n in range(len(times))], (
+            f"the source has no timestamps: frame n was given n x {TIME_STEP_US // 1000} ms (the frames need not "
+            "be consecutive in time)")
+    a, b = next((a, b) for a, b in pairs if b.timestamp_us <= a.timestamp_us)
+    raise DriveError(source, f"frame timestamps do not increase: frame {b.frame_id} ({b.timestamp_us} us) follows "
+                             f"frame {a.frame_id} ({a.timestamp_us} us); a native drive needs its frames in capture "
+                             "order with increasing times, so fix or remove those frames in the source")
+
+
+def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_for, quiet: bool,
+                      timestamps: list[int] | None = None) -> None:
     """Write ``drive`` as a native drive in ``out``: ``sweep(i)`` gives frame i's points,
-    ``labels_for(i)`` its labels; images are copied unchanged."""
+    ``labels_for(i)`` its labels, ``timestamps[i]`` its time (default: the frame's own); images
+    are copied unchanged."""
     from tqdm import tqdm
 
     from ..io.native import NativeDriveWriter
@@ -91,7 +134,8 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
         for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=quiet):
             f = drive.frames[i]
             # Per-camera ego poses and capture times go along, so the native copy projects as the source.
-            entry = writer.add_frame(f.frame_id, f.timestamp_us, poses[i], sweep(i), {},
+            t = f.timestamp_us if timestamps is None else timestamps[i]
+            entry = writer.add_frame(f.frame_id, t, poses[i], sweep(i), {},
                                      labels_for(i), T_world_vehicle_at_camera=f.T_world_vehicle_at_camera,
                                      camera_timestamps_us=f.camera_timestamps_us)
             for cam, src in f.image_paths.items():

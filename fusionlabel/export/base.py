@@ -88,6 +88,7 @@ class ExportSummary:
     files: int = 0
     skipped_frames: list[tuple[str, str]] = field(default_factory=list)  # (frame ID, error naming the file)
     not_written: list[str] = field(default_factory=list)  # files left out on purpose, and why
+    without_label_file: list[str] = field(default_factory=list)  # frame IDs whose source has no label file
 
     def skip_frame(self, frame_id: str, error: Exception | str) -> None:
         """A frame not exported at all (``--skip-bad-frames``): its ID and why (the error names the file)."""
@@ -119,7 +120,8 @@ class ExportSummary:
                 "skipped": [{"reason": r, "class": c, "count": n} for (r, c), n in sorted(self.skipped.items())],
                 "cannot_hold": list(self.cannot_hold), "files": self.files,
                 "skipped_frames": [{"frame": f, "error": e} for f, e in self.skipped_frames],
-                "not_written": list(self.not_written)}
+                "not_written": list(self.not_written),
+                "frames_without_label_file": list(self.without_label_file)}
 
     def text(self) -> str:
         """A human-readable multi-line report."""
@@ -138,6 +140,11 @@ class ExportSummary:
             lines.extend(f"  {t}" for t in self.not_written[:LISTED_FRAMES])
             if len(self.not_written) > LISTED_FRAMES:
                 lines.append(f"  ... and {len(self.not_written) - LISTED_FRAMES} more")
+        if self.without_label_file:
+            n = len(self.without_label_file)
+            more = f", ... and {n - LISTED_FRAMES} more" if n > LISTED_FRAMES else ""
+            lines.append(f"frames without a label file ({n}, written with no objects): "
+                         f"{', '.join(self.without_label_file[:LISTED_FRAMES])}{more}")
         if self.cannot_hold:
             lines.append(f"not representable in {self.format}:")
             lines.extend(f"  - {t}" for t in self.cannot_hold)

@@ -28,6 +28,7 @@ from .classes import KITTI_TYPES, kitti_type
 from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
 
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
+QUARTER_TURN_SNAP = np.radians(1.0)   # a camera azimuth this close to a quarter turn is snapped to it
 ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the object was edited
 OUTSIDE_BBOX = (-1.0, -1.0, -1.0, -1.0)
 
@@ -46,7 +47,7 @@ def format_kitti_line(kind: str, truncated: float, occluded: int, alpha: float, 
     everything else 6 decimals, as in KITTI's tracking files.
     """
     if tracking:
-        nums = " ".join(f"{v:.6f}" for v in (alpha, *bbox, *hwl, *xyz, ry))
+        nums = " ".join(f"{v:.6f}" for v in (_angle6(alpha), *bbox, *hwl, *xyz, _angle6(ry)))
         text = f"{prefix}{kind} {int(round(truncated))} {int(occluded)} {nums}"
         return text + (f" {score:.6f}" if score is not None else "")
 
@@ -58,6 +59,16 @@ def format_kitti_line(kind: str, truncated: float, occluded: int, alpha: float, 
     return text + (f" {score:.4f}" if score is not None else "")
 
 
+def _angle6(a: float) -> float:
+    """An angle in [-pi, pi] that stays there when written with 6 decimals: pi itself rounds to
+    3.141593 > pi (and wrapping that by 2 pi gives -3.141593 < -pi), so it is written as 3.141592.
+    Values further out (DontCare's -10) are left as they are."""
+    limit = np.floor(np.pi * 1e6) / 1e6          # 3.141592, the largest 6-decimal value <= pi
+    if np.pi < abs(round(a, 6)) < np.pi + 1e-6:
+        return float(np.copysign(limit, a))
+    return a
+
+
 def tracking_truncation_level(fraction: float) -> int:
     """KITTI tracking's truncation level from a clipped-off fraction: 0 (< 5 %), 1 (< 50 %), 2."""
     return 0 if fraction < 0.05 else (1 if fraction < 0.5 else 2)
@@ -66,6 +77,39 @@ def tracking_truncation_level(fraction: float) -> int:
 def _geometry_key(kind: str, *values: float) -> tuple[str, ...]:
     """A box as KITTI writes it (type and 2-decimal h w l x y z ry), for matching to a source line."""
     return (kind, *(f"{v:.2f}".replace("-0.00", "0.00") for v in values))
+
+
+def velodyne_turn(T_cam_lidar: np.ndarray) -> np.ndarray | None:
+    """``T_velo_lidar``: the turn about the LiDAR's z axis that makes the written Velodyne frame
+    x-forward, i.e. puts the camera's viewing direction (its +z, projected on the LiDAR's x-y plane)
+    on +x, as KITTI's tools assume (OpenPCDet and mmdet3d convert ``rotation_y`` to a Velodyne yaw
+    as ``-ry - pi/2``). None when no turn is needed.
+
+    An azimuth within 1 degree of a quarter turn is snapped to it: a quarter turn permutes the
+    axes exactly (the sweep's numbers are unchanged, as in nuscenes-devkit's export_kitti), and a
+    camera within 1 degree of +x (KITTI's own rigs) gives no turn at all, so nothing is re-encoded.
+    """
+    forward = np.asarray(T_cam_lidar, dtype=float)[2, :3]      # camera +z in LiDAR coordinates
+    if np.hypot(forward[0], forward[1]) < 1e-6:                 # looking straight up or down
+        return None
+    azimuth = float(np.arctan2(forward[1], forward[0]))
+    quarter = round(azimuth / (np.pi / 2))
+    T = np.eye(4)
+    if abs(azimuth - quarter * np.pi / 2) <= QUARTER_TURN_SNAP:
+        if quarter % 4 == 0:
+            return None
+        c, s = np.rint(np.cos(quarter * np.pi / 2)), np.rint(np.sin(quarter * np.pi / 2))
+    else:
+        c, s = np.cos(azimuth), np.sin(azimuth)
+    T[:2, :2] = [[c, s], [-s, c]]                                 # Rz(-azimuth)
+    return T
+
+
+def turned_points(points: np.ndarray, T_velo_lidar: np.ndarray) -> np.ndarray:
+    """x, y, z of a sweep in the turned Velodyne frame (other columns unchanged), float32 (N, 4)."""
+    pts = np.array(points[:, :4], dtype=np.float64)
+    pts[:, :3] = pts[:, :3] @ T_velo_lidar[:3, :3].T
+    return pts.astype("<f4")
 
 
 def _calib_rows(rows: dict[str, np.ndarray]) -> str:
@@ -129,6 +173,7 @@ class KittiExporter(Exporter):
         self.outside = 0
         self.tracked = 0
         self._sequence_labels: dict[Path, dict[int, list[KittiLabelLine]]] = {}
+        self.turns: set[float] = set()      # degrees of the Velodyne turns written (see velodyne_turn)
 
     def kitti_sources(self, i: int) -> tuple[Path | None, Path | None]:
         """(calib, label) files of frame ``i`` of a KITTI drive (None where absent): ``calib/<frame>.txt``
@@ -243,7 +288,9 @@ class KittiExporter(Exporter):
 
     # ------------------------------------------------------------------ frames
     def frame_calib(self, i: int) -> tuple[np.ndarray, str]:
-        """(T_rect_velo, calib file text) for frame ``i``."""
+        """(T_rect_lidar, calib file text) for frame ``i``. Labels are converted with the first (from
+        the drive's LiDAR frame); the file's ``Tr_velo_to_cam`` is from the turned Velodyne frame
+        (:meth:`velodyne_T`)."""
         src_calib, _ = self.kitti_sources(i)
         if src_calib is not None and self.camera == "image_2":
             calib = read_kitti_calib(src_calib)
@@ -251,7 +298,23 @@ class KittiExporter(Exporter):
         rig = self.drive.rig(i)
         T_cam_lidar = self.drive.T_cam_lidar(i, self.camera)
         K = pinhole_of(rig.camera(self.camera).camera).K
-        return T_cam_lidar, _calib_text(K, T_cam_lidar, invert_T(rig.T_vehicle_lidar))
+        T_velo_lidar = self.velodyne_T(i)
+        T_lidar_vehicle = invert_T(rig.T_vehicle_lidar)
+        if T_velo_lidar is not None:
+            return T_cam_lidar, _calib_text(K, T_cam_lidar @ invert_T(T_velo_lidar), T_velo_lidar @ T_lidar_vehicle)
+        return T_cam_lidar, _calib_text(K, T_cam_lidar, T_lidar_vehicle)
+
+    def velodyne_T(self, i: int) -> np.ndarray | None:
+        """``T_velo_lidar`` of frame ``i``: the turn from the drive's LiDAR frame to the written
+        Velodyne frame (:func:`velodyne_turn`, from the rig's static LiDAR -> camera transform), None
+        when there is none. A KITTI source's calibration is copied, so its frame is never turned."""
+        src_calib, _ = self.kitti_sources(i)
+        if src_calib is not None and self.camera == "image_2":
+            return None
+        T = velodyne_turn(self.drive.rig(i).T_cam_lidar(self.camera))
+        if T is not None:
+            self.turns.add(round(float(np.degrees(np.arctan2(T[0, 1], T[0, 0]))), 1))
+        return T
 
     def frame_cameras(self, index: int) -> list[str]:
         return [self.camera] if self.camera in self.drive.frames[index].image_paths else []
@@ -260,10 +323,13 @@ class KittiExporter(Exporter):
         f = self.drive.frames[i]
         lidar = f.lidar_path
         points = self.sweep_to_write(i)       # None: no points, no file
-        if points is not None and lidar.suffix == ".bin" and not lidar.name.endswith(".pcd.bin"):
+        T_velo_lidar = self.velodyne_T(i)
+        if points is not None and T_velo_lidar is None and lidar.suffix == ".bin" \
+                and not lidar.name.endswith(".pcd.bin"):
             self.copy_file(lidar, velodyne_rel)
         elif points is not None:
-            pts = np.ascontiguousarray(points[:, :4], dtype="<f4")
+            pts = (np.ascontiguousarray(points[:, :4], dtype="<f4") if T_velo_lidar is None
+                   else turned_points(points, T_velo_lidar))
             pts.tofile(self.path(velodyne_rel))
             self.summary.files += 1
             if float(pts[:, 3].max()) > 1.0:
@@ -287,8 +353,15 @@ class KittiExporter(Exporter):
         write_image(self.path(image_rel), image)
         self.summary.files += 1
 
+    def exports_drive_labels(self) -> bool:
+        """The labels are the drive's own (not a project's annotations)."""
+        return self.labels_for == self.drive.labels
+
     def add_frame(self, i: int) -> None:
         name = self.names[i]
+        src_calib, src_label = self.kitti_sources(i)
+        if src_calib is not None and src_label is None and self.exports_drive_labels():
+            self.summary.without_label_file.append(self.drive.frames[i].frame_id)
         T_rect_velo, calib_text = self.frame_calib(i)
         lines = self.object_lines(i, T_rect_velo)
         self.write_text(f"{self.label_dir}/{name}.txt", "".join(line + "\n" for line in lines))
@@ -313,6 +386,12 @@ class KittiExporter(Exporter):
         if self.outside:
             self.summary.note(f"{self.outside} object(s) outside camera {self.camera}: kept with 2D box -1 -1 -1 -1, "
                               "truncated 1, occluded 3 (use --outside drop to leave them out)")
+        if self.turns:
+            angles = ", ".join(f"{a:g}" for a in sorted(self.turns))
+            self.summary.note(f"the drive's LiDAR is not x-forward (camera {self.camera} looks at azimuth {angles} "
+                              "degrees): velodyne/, Tr_velo_to_cam and Tr_imu_to_velo are in the LiDAR frame turned "
+                              "about z by that angle, so that +x points where the camera looks, as KITTI's tools "
+                              "assume; labels (camera frame) are unchanged")
         if self.unknown_classes:
             names = ", ".join(f"{c} ({n})" for c, n in sorted(self.unknown_classes.items()))
             self.summary.note(f"class names outside KITTI's types ({', '.join(KITTI_TYPES[:-1])}) written unchanged: "

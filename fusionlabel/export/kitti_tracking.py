@@ -39,15 +39,18 @@ class KittiTrackingExporter(KittiExporter):
         self.seq = seq
         first = self.frames[0] if self.frames else 0
         src_calib, _ = self.kitti_sources(first)
+        self.turn = KittiExporter.velodyne_T(self, first)     # one Velodyne frame for the sequence
         if src_calib is not None and self.camera == "image_2":
             calib = read_kitti_calib(src_calib)
             self.T_rect_velo = calib.T_rect_velo
             self.calib_text = src_calib.read_text(encoding="utf-8")
         else:
             rig = self.drive.rig(first)
-            self.T_rect_velo = rig.T_cam_lidar(self.camera)
+            self.T_rect_velo = rig.T_cam_lidar(self.camera)      # labels: from the drive's LiDAR frame
             K = pinhole_of(rig.camera(self.camera).camera).K
-            self.calib_text = _calib_text(K, self.T_rect_velo, invert_T(rig.T_vehicle_lidar))
+            T_velo_lidar = np.eye(4) if self.turn is None else self.turn
+            self.calib_text = _calib_text(K, self.T_rect_velo @ invert_T(T_velo_lidar),
+                                          T_velo_lidar @ invert_T(rig.T_vehicle_lidar))
         self.track_ids: dict[str, int] = {}
         self.untracked = 0
         self.lines: list[str] = []
@@ -56,6 +59,10 @@ class KittiTrackingExporter(KittiExporter):
         ids = {lab.track_id for i in self.frames for lab in self.labels_for(i) if lab.track_id is not None}
         self.keep_ids = all(t.isdigit() for t in ids)
         self.next_id = max((int(t) for t in ids), default=-1) + 1 if self.keep_ids else 0
+
+    def velodyne_T(self, i: int) -> np.ndarray | None:
+        """The sequence's one turn (from its first frame's rig), for every frame."""
+        return self.turn
 
     def _track_number(self, lab: CuboidLabel | None) -> int:
         """KITTI track ID of a label (-1 for DontCare regions)."""
@@ -78,6 +85,9 @@ class KittiTrackingExporter(KittiExporter):
             self.calib_mismatch += 1
         if not np.allclose(self.drive.T_cam_lidar(i, self.camera), rig.T_cam_lidar(self.camera), atol=1e-9):
             self.motion_frames += 1
+        src_calib, src_label = self.kitti_sources(i)
+        if src_calib is not None and src_label is None and self.exports_drive_labels():
+            self.summary.without_label_file.append(self.drive.frames[i].frame_id)
         frame_no = f"{i} "
         lines = self.object_lines(i, self.T_rect_velo, prefix_for=lambda lab: f"{frame_no}{self._track_number(lab)} ")
         self.lines.extend(lines)

@@ -25,6 +25,8 @@ chosen by name (``0003``, or its number ``3``) and may be left out when the fold
   is the Mercator frame (x east, y north, z up) moved to the first record's position; the devkit
   also rotates it into the first IMU frame, which changes no relative pose. Without an oxts file the
   poses are the identity and ``drive.notes`` says so.
+* **Images.** A frame without an image in ``image_0N/<seq>/`` simply has none; the camera's size
+  comes from its first frame that has one.
 * **Timestamps.** The tracking release carries no times, so frame ``n`` is at ``n × 100 000`` µs
   (KITTI records at 10 Hz).
 """
@@ -232,9 +234,15 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None) -> 
 
     calib_path = root / "calib" / f"{seq}.txt"
     calib = read_kitti_calib(calib_path)
-    cams = sorted(int(p.name[-2:]) for p in root.glob("image_0[0-3]") if (p / seq).is_dir())
-    first = numbered[numbers[0]].stem
-    sizes = {c: image_size(root / f"image_{c:02d}" / seq / f"{first}.png") for c in cams}
+    # Images per camera and frame, where present (a frame may have none): the camera's size comes
+    # from its first frame that has an image; a camera folder without any image is no camera.
+    images: dict[int, dict[int, Path]] = {}
+    for c in sorted(int(p.name[-2:]) for p in root.glob("image_0[0-3]") if (p / seq).is_dir()):
+        found = {n: path for n in numbers
+                 if (path := root / f"image_{c:02d}" / seq / f"{numbered[n].stem}.png").is_file()}
+        if found:
+            images[c] = found
+    sizes = {c: image_size(found[min(found)]) for c, found in images.items()}
     rig = rig_from_kitti_calib(calib, sizes, f"kitti-tracking-{seq}")
 
     label_path = root / "label_02" / f"{seq}.txt"
@@ -271,7 +279,7 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None) -> 
         fid = numbered[n].stem
         frames.append(Frame(
             frame_id=fid, lidar_path=numbered[n],
-            image_paths={f"image_{c}": root / f"image_{c:02d}" / seq / f"{fid}.png" for c in cams},
+            image_paths={f"image_{c}": found[n] for c, found in images.items() if n in found},
             timestamp_us=n * FRAME_PERIOD_US, T_world_vehicle=T_world_lidar[n],
             labels_source=_labels_loader(by_frame.get(n, []), T_velo_rect, label_path)))
     here = root.resolve()
