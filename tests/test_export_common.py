@@ -186,3 +186,15 @@ def test_unreviewed_prelabels_are_left_out_unless_asked_for(fmt, small_sim_drive
     kept = export_drive(drive, fmt, tmp_path / "kept", labels_for, ExportOptions(include_prelabels=True, **opts))
     assert not any(reason == PRELABEL_SKIP for reason, _ in kept.skipped)
     assert sum(kept.objects.values()) - sum(left.objects.values()) == n_model
+
+
+def test_a_classes_name_that_matches_no_label_is_reported(small_sim_drive, tmp_path, capsys):
+    """--classes Kar (a typo) used to export nothing and say nothing about why."""
+    from fusionlabel.cli.main import main
+
+    out = tmp_path / "out"
+    assert main(["export", str(small_sim_drive.root), "--format", "kitti", "--out", str(out), "--labels-only",
+                 "--classes", "Kar,Pedestrian", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "--classes: no label has class Kar " in text and "Pedestrian," not in text
+    assert json.loads((out / MANIFEST).read_text())["summary"]["unmatched_classes"] == ["Kar"]

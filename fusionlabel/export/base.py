@@ -89,6 +89,7 @@ class ExportSummary:
     skipped_frames: list[tuple[str, str]] = field(default_factory=list)  # (frame ID, error naming the file)
     not_written: list[str] = field(default_factory=list)  # files left out on purpose, and why
     without_label_file: list[str] = field(default_factory=list)  # frame IDs whose source has no label file
+    unmatched_classes: list[str] = field(default_factory=list)  # --classes names no label had (a typo?)
 
     def skip_frame(self, frame_id: str, error: Exception | str) -> None:
         """A frame not exported at all (``--skip-bad-frames``): its ID and why (the error names the file)."""
@@ -121,7 +122,8 @@ class ExportSummary:
                 "cannot_hold": list(self.cannot_hold), "files": self.files,
                 "skipped_frames": [{"frame": f, "error": e} for f, e in self.skipped_frames],
                 "not_written": list(self.not_written),
-                "frames_without_label_file": list(self.without_label_file)}
+                "frames_without_label_file": list(self.without_label_file),
+                "unmatched_classes": list(self.unmatched_classes)}
 
     def text(self) -> str:
         """A human-readable multi-line report."""
@@ -145,6 +147,9 @@ class ExportSummary:
             more = f", ... and {n - LISTED_FRAMES} more" if n > LISTED_FRAMES else ""
             lines.append(f"frames without a label file ({n}, written with no objects): "
                          f"{', '.join(self.without_label_file[:LISTED_FRAMES])}{more}")
+        if self.unmatched_classes:
+            lines.append("--classes: no label has class " + ", ".join(self.unmatched_classes)
+                         + " (neither as its own class nor as the exported one)")
         if self.cannot_hold:
             lines.append(f"not representable in {self.format}:")
             lines.extend(f"  - {t}" for t in self.cannot_hold)
@@ -290,6 +295,7 @@ class Exporter(ABC):
     def __init__(self, drive: Drive, labels_for: LabelsFor, out: Path, options: ExportOptions):
         self.drive, self.labels_for, self.out, self.options = drive, labels_for, Path(out), options
         self.summary = ExportSummary(self.name, self.out)
+        self._classes_seen: set = set()
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
@@ -317,6 +323,7 @@ class Exporter(ABC):
         out = []
         for lab in self.labels_for(index):
             cls, reason = self.classify(lab)
+            self._classes_seen.update((lab.label, cls))   # for --classes names that match nothing
             if lab.source == "model" and not self.options.include_prelabels:
                 self.summary.skip(PRELABEL_SKIP, lab.label)
             elif not self.selected(lab, cls):
@@ -410,6 +417,8 @@ class Exporter(ABC):
             exported.append(i)
         bar.close()
         self.finish()
+        if self.options.classes is not None:
+            self.summary.unmatched_classes = sorted(set(self.options.classes) - self._classes_seen)
         return self._write_manifest(exported)
 
     def _start_manifest(self) -> None:
