@@ -297,7 +297,8 @@ def open_kitti_object(path: str | Path) -> Drive:
             frame_id=fid, lidar_path=sweep, image_paths=images,
             labels_source=_labels_loader(label_path, calib_path),
             rig_source=_rig_loader(calib_path, images, f"kitti-{fid}")))
-    return Drive(root.parent.name + "/" + root.name, root, None, frames)
+    name = f"{root.parent.name}/{root.name}" if root.parent.name else root.name  # "kitti/training"; "k1" at /
+    return Drive(name, root, None, frames)
 
 
 def _rig_loader(calib_path: Path, images: dict[str, Path], name: str):

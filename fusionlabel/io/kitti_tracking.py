@@ -283,7 +283,8 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None) -> 
             timestamp_us=n * FRAME_PERIOD_US, T_world_vehicle=T_world_lidar[n],
             labels_source=_labels_loader(by_frame.get(n, []), T_velo_rect, label_path)))
     here = root.resolve()
-    drive = KittiTrackingDrive(f"{here.parent.name}/{here.name}/{seq}", root, rig, frames)
+    name = "/".join(part for part in (here.parent.name, here.name, seq) if part)   # no leading "/" at /
+    drive = KittiTrackingDrive(name, root, rig, frames)
     drive.sequence, drive.sequences = seq, sequences
     drive.has_poses, drive.notes = not notes, notes
     return drive
