@@ -353,15 +353,16 @@ class KittiExporter(Exporter):
         write_image(self.path(image_rel), image)
         self.summary.files += 1
 
-    def exports_drive_labels(self) -> bool:
-        """The labels are the drive's own (not a project's annotations)."""
-        return self.labels_for == self.drive.labels
+    def note_missing_label_file(self, i: int) -> None:
+        """List frame ``i`` in the summary when it comes from a KITTI folder without its label file
+        and the drive's own labels are exported (it is then written with no objects)."""
+        src_calib, src_label = self.kitti_sources(i)
+        if src_calib is not None and src_label is None and self.labels_for == self.drive.labels:
+            self.summary.without_label_file.append(self.drive.frames[i].frame_id)
 
     def add_frame(self, i: int) -> None:
         name = self.names[i]
-        src_calib, src_label = self.kitti_sources(i)
-        if src_calib is not None and src_label is None and self.exports_drive_labels():
-            self.summary.without_label_file.append(self.drive.frames[i].frame_id)
+        self.note_missing_label_file(i)
         T_rect_velo, calib_text = self.frame_calib(i)
         lines = self.object_lines(i, T_rect_velo)
         self.write_text(f"{self.label_dir}/{name}.txt", "".join(line + "\n" for line in lines))

@@ -85,9 +85,7 @@ class KittiTrackingExporter(KittiExporter):
             self.calib_mismatch += 1
         if not np.allclose(self.drive.T_cam_lidar(i, self.camera), rig.T_cam_lidar(self.camera), atol=1e-9):
             self.motion_frames += 1
-        src_calib, src_label = self.kitti_sources(i)
-        if src_calib is not None and src_label is None and self.exports_drive_labels():
-            self.summary.without_label_file.append(self.drive.frames[i].frame_id)
+        self.note_missing_label_file(i)
         frame_no = f"{i} "
         lines = self.object_lines(i, self.T_rect_velo, prefix_for=lambda lab: f"{frame_no}{self._track_number(lab)} ")
         self.lines.extend(lines)

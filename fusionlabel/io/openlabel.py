@@ -204,7 +204,8 @@ class OpenLabelScene:
                                      where=f"openlabel.frames.{n}")
                 out[n] = n
             return out, notes
-        matched = {n: drive._index[fid] for n, fid in with_ids.items() if fid in drive._index}
+        index = {f.frame_id: i for i, f in enumerate(drive.frames)}
+        matched = {n: index[fid] for n, fid in with_ids.items() if fid in index}
         if not matched:
             raise LabelError(self.path, f"none of the file's frame IDs is in drive {drive.name}: the file has "
                                         f"{listed(sorted(set(with_ids.values()), key=str))}; the drive has "
