@@ -163,7 +163,8 @@ class AssistActions:
         from ..geometry.cuboid import points_in_cuboid
 
         pts = self.s.drive.points(self.s.frame)
-        anns = [a for a in self.s.annotations() if a.uid in set(sel)]
+        chosen = set(sel)
+        anns = [a for a in self.s.annotations() if a.uid in chosen]
         empty = sum(int(points_in_cuboid(pts, a.box).sum()) < 3 for a in anns)
         if empty == len(anns):
             return "auto-fit: no LiDAR points in the selection to fit to"
@@ -251,7 +252,8 @@ class AssistActions:
         cmd, ok = self._build("interpolate", lambda: edit_assist.interpolate(self.s.document, self.s.drive,
                                                                              self.s.frame, sel))
         if ok:
-            tracks = {a.track_id for a in self.s.annotations() if a.uid in set(sel) and a.track_id is not None}
+            chosen = set(sel)
+            tracks = {a.track_id for a in self.s.annotations() if a.uid in chosen and a.track_id is not None}
             keyed = [t for t in tracks if len(edit_assist.keyframes(self.s.document, t)) >= 2]
             self._apply_and_tell(cmd, "interpolate: the frames between the keyframes already hold the "
                                       "interpolated boxes (or human ones, which stay)" if keyed else
