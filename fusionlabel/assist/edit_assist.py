@@ -211,8 +211,9 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     The copy keeps the track and class and is a pre-label (source ``model``, attribute
     ``propagated``: machine output until the annotator accepts it with Y, so it is no keyframe for
     interpolation and is told apart from reviewed boxes); a pre-label of the track already in the
-    target is moved onto the result, any other cuboid of the track there is left alone. Only for
-    a sequence (:func:`is_sequence`): unrelated frames (a KITTI object folder) have no next view."""
+    target is moved onto the result, any other cuboid of the track there is left alone. It makes
+    sense on a sequence only (:func:`is_sequence`; unrelated frames such as a KITTI object folder
+    have no next view): the caller checks that, as the app's V does."""
     target = frame + 1 if target is None else target
     if not 0 <= target < doc.n_frames or target == frame:
         return None
