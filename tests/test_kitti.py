@@ -236,3 +236,38 @@ def test_import_refuses_times_that_go_backwards_naming_the_frames(tmp_path):
     with pytest.raises(DriveError, match=r"frame 000002 \(100 us\) follows frame 000001 \(200 us\); a native drive "
                                          r"needs its frames in capture order"):
         import_timestamps(drive([0, 200, 100]), tmp_path)
+
+
+def test_frame_without_image_takes_the_size_of_a_frame_with_the_same_camera_matrix(tmp_path):
+    """A missing image_2 file: the rig still builds (size from the twin frame), labels-only export
+    works, and a full export names the missing file."""
+    from test_cli_render import assert_clean_error, run_cli
+
+    from fusionlabel.io.images import image_size
+
+    src = _two_frame_kitti(tmp_path / "kitti", same_calib=True)
+    (src / "image_2" / "000000.png").unlink()
+    drive = open_kitti_object(src)
+    cam = drive.rig(0).camera("image_2").camera
+    assert (cam.width, cam.height) == image_size(src / "image_2" / "000001.png")
+    assert run_cli("export", str(src), "--format", "kitti", "--out", str(tmp_path / "labels"),
+                   "--labels-only", "--quiet").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "labels" / "label_2").iterdir()) == ["000000.txt", "000001.txt"]
+    assert (tmp_path / "labels" / "label_2" / "000000.txt").read_text() == \
+        (tmp_path / "labels" / "label_2" / "000001.txt").read_text()
+    out = run_cli("export", str(src), "--format", "kitti", "--out", str(tmp_path / "full"), "--quiet")
+    assert_clean_error(out, "image_2/000000.png")
+
+
+def test_frame_without_image_and_no_twin_camera_is_a_clear_error(tmp_path):
+    from fusionlabel.errors import DriveError
+
+    src = _two_frame_kitti(tmp_path / "kitti", same_calib=True)
+    text = (src / "calib" / "000001.txt").read_text().splitlines()
+    text = [line.replace("P2: 7", "P2: 8", 1) if line.startswith("P2:") else line for line in text]
+    (src / "calib" / "000001.txt").write_text("\n".join(text) + "\n")
+    (src / "image_2" / "000001.png").unlink()
+    assert read_kitti_calib(src / "calib" / "000001.txt").P[2][0, 0] != read_kitti_calib(src / "calib" / "000000.txt").P[2][0, 0]
+    with pytest.raises(DriveError, match=r"000001.png: image file not found, and no other frame with the same P2 "
+                                         r"in 000001.txt"):
+        open_kitti_object(src).rig(1)

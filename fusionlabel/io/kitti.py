@@ -287,6 +287,7 @@ def open_kitti_object(path: str | Path) -> Drive:
     if not sweeps:
         raise DriveError(root / "velodyne", "no .bin sweeps found")
     cams = sorted(int(p.name.split("_")[1]) for p in root.glob("image_[0-3]") if p.is_dir())
+    sizes = _ImageSizes(root, [s.stem for s in sweeps])
     frames = []
     for sweep in sweeps:
         fid = sweep.stem
@@ -296,17 +297,58 @@ def open_kitti_object(path: str | Path) -> Drive:
         frames.append(Frame(
             frame_id=fid, lidar_path=sweep, image_paths=images,
             labels_source=_labels_loader(label_path, calib_path),
-            rig_source=_rig_loader(calib_path, images, f"kitti-{fid}")))
+            rig_source=_rig_loader(calib_path, images, f"kitti-{fid}", sizes)))
     name = f"{root.parent.name}/{root.name}" if root.parent.name else root.name  # "kitti/training"; "k1" at /
     return Drive(name, root, None, frames)
 
 
-def _rig_loader(calib_path: Path, images: dict[str, Path], name: str):
+def _rig_loader(calib_path: Path, images: dict[str, Path], name: str, sizes: _ImageSizes):
     def load() -> Rig:
         calib = read_kitti_calib(calib_path)
-        sizes = {int(cam.split("_")[1]): image_size(p) for cam, p in images.items()}
-        return rig_from_kitti_calib(calib, sizes, name)
+        cams = {int(cam.split("_")[1]): p for cam, p in images.items()}
+        return rig_from_kitti_calib(calib, {c: sizes.of(c, p, calib) for c, p in cams.items()}, name)
     return load
+
+
+class _ImageSizes:
+    """Camera image sizes of a KITTI object folder.
+
+    A frame whose ``image_N`` file is missing takes the size of the nearest frame that has one and
+    the same ``PN`` matrix: KITTI's image size varies with the recording day (1224-1242 px wide),
+    and so does the camera matrix, so an identical matrix means an identical camera.
+    """
+
+    def __init__(self, root: Path, frame_ids: list[str]):
+        self.root = root
+        self.frame_ids = frame_ids
+        self._borrowed: dict[tuple[int, bytes], tuple[int, int]] = {}
+
+    def of(self, cam: int, image: Path, calib: KittiCalib) -> tuple[int, int]:
+        """(width, height) of ``image``, or of a twin frame's image when it is missing."""
+        if image.exists() or cam not in calib.P:
+            return image_size(image)
+        key = (cam, calib.P[cam].tobytes())
+        if key not in self._borrowed:
+            self._borrowed[key] = self._twin_size(cam, image, calib)
+        return self._borrowed[key]
+
+    def _twin_size(self, cam: int, image: Path, calib: KittiCalib) -> tuple[int, int]:
+        fid = image.stem
+        here = self.frame_ids.index(fid) if fid in self.frame_ids else 0
+        nearest_first = sorted(range(len(self.frame_ids)), key=lambda i: abs(i - here))
+        for other in (self.frame_ids[i] for i in nearest_first):
+            twin = self.root / f"image_{cam}" / f"{other}.png"
+            calib_path = self.root / "calib" / f"{other}.txt"
+            if other == fid or not twin.exists() or not calib_path.exists():
+                continue
+            try:
+                twin_P = read_kitti_calib(calib_path).P.get(cam)
+            except CalibrationError:
+                continue
+            if twin_P is not None and np.array_equal(twin_P, calib.P[cam]):
+                return image_size(twin)
+        raise DriveError(image, f"image file not found, and no other frame with the same P{cam} in "
+                                f"{calib.path.name} has an image to take the camera's size from")
 
 
 def _labels_loader(label_path: Path, calib_path: Path):
