@@ -4,6 +4,7 @@ num_lidar_pts, and LiDAR -> camera projection with per-camera ego poses, point f
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -295,3 +296,28 @@ def test_other_bad_fields_named(nusc_root, tmp_path, table, edit, where, problem
         drive.labels(0)
     assert str(e.value).startswith(f"{root / 'v1.0-mini' / f'{table}.json'}: record {record['token']}: {where}: ")
     assert problem in str(e.value)
+
+
+@pytest.mark.parametrize("table, text, message", [
+    ("map", "", "map.json: not valid JSON: Expecting value at line 1, column 1"),
+    ("map", "[]", "map.json: no map records; nuscenes-devkit needs at least one"),
+    ("map", '{"token": "m"}', "map.json: expected a JSON list of records (objects)"),
+    ("map", '[{"token": "m", "log_tokens": []}]', "map.json: record m: filename: must be an image path relative "
+                                                  "to the dataroot (maps/...); missing"),
+    ("map", '[{"token": "m", "filename": "maps/placeholder_blank.png", "log_tokens": []}]',
+     "log.json: record 7e25a2c8ea1f41c5b0da1e69ecfa71a2: no map record lists this log in its log_tokens"),
+    ("sample", '[{"token": ', "sample.json: not valid JSON: Expecting value at line 1, column 12"),
+], ids=["empty map file", "no map record", "map not a list", "map without filename", "log on no map",
+        "broken sample table"])
+def test_tables_the_devkit_loads_unchecked_give_one_line(nusc_root, tmp_path, capsys, table, text, message):
+    """The devkit's own loading fails with a bare IndexError or KeyError on these: the reader names the
+    file, the record and the field instead, and the CLI prints one line."""
+    from fusionlabel.cli.main import main
+    from test_cli_errors import one_error_line
+
+    root = _copy_tables(nusc_root, tmp_path / "ds")
+    (root / "v1.0-mini" / f"{table}.json").write_text(text)
+    with pytest.raises(DriveError, match=re.escape(message)):
+        open_nuscenes(root)
+    assert main(["import", str(root), "--out", str(tmp_path / "native"), "--quiet"]) == 2
+    one_error_line(capsys, f"{root / 'v1.0-mini'}/{message}")

@@ -239,13 +239,66 @@ def _load_devkit(dataroot: Path, version: str):
         if not (dataroot / version / f"{table}.json").is_file():
             raise DriveError(dataroot / version / f"{table}.json", f"missing nuScenes table '{table}' "
                              f"(a nuScenes version folder needs {', '.join(TABLES)})")
+    _check_map_and_log(dataroot / version)
     quiet = io.StringIO()
     try:
         with contextlib.redirect_stdout(quiet):
             return NuScenes(version=version, dataroot=str(dataroot), verbose=False)
-    except (AssertionError, KeyError, ValueError, TypeError, OSError) as e:
+    except json.JSONDecodeError:
+        raise _json_error(dataroot / version) from None
+    except Exception as e:  # noqa: BLE001 - any failure inside the devkit's loading becomes one line
+        hint = (f" (a record lacks the field {e}, or a token there names no record)"
+                if isinstance(e, KeyError) else "")
         raise DriveError(dataroot / version, f"nuscenes-devkit cannot load this version folder: "
-                         f"{type(e).__name__}: {e}") from None
+                         f"{type(e).__name__}: {e}{hint}") from None
+
+
+def _read_table(folder: Path, table: str) -> list:
+    """A table file as a list of records, or a one-line error naming the file."""
+    path = folder / f"{table}.json"
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DriveError(path, f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise DriveError(path, f"cannot read: {e}") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise DriveError(path, "expected a JSON list of records (objects)")
+    return records
+
+
+def _json_error(folder: Path) -> DriveError:
+    """The error for the first table that is not valid JSON (the devkit's own message names none)."""
+    for table in TABLES:
+        _read_table(folder, table)
+    return DriveError(folder, "a table file is not valid JSON")
+
+
+def _check_map_and_log(folder: Path) -> None:
+    """Check the two small tables the devkit links while loading, with no checks of its own: every
+    map record has ``token``, ``filename`` and ``log_tokens``, and every log is on a map."""
+    maps, logs = _read_table(folder, "map"), _read_table(folder, "log")
+    path = folder / "map.json"
+    if not maps:
+        raise DriveError(path, "no map records; nuscenes-devkit needs at least one (its file may be a "
+                               "placeholder image)")
+    map_fields = {"token": (_is_token, "a non-empty string"),
+                  "filename": (_is_filename, "an image path relative to the dataroot (maps/...)"),
+                  "log_tokens": (lambda v: isinstance(v, list) and all(map(_is_token, v)), "a list of log tokens")}
+    for i, record in enumerate(maps):
+        for name, (test, expected) in map_fields.items():
+            if not test(record.get(name)):
+                got = "missing" if name not in record else f"got {_shown(record[name])}"
+                raise DriveError(path, f"must be {expected}; {got}",
+                                 where=f"record {record.get('token') or f'#{i + 1}'}: {name}")
+    on_a_map = {t for record in maps for t in record["log_tokens"]}
+    for i, record in enumerate(logs):
+        token = record.get("token")
+        if not _is_token(token):
+            raise DriveError(folder / "log.json", "must be a non-empty string", where=f"record #{i + 1}: token")
+        if token not in on_a_map:
+            raise DriveError(folder / "log.json", "no map record lists this log in its log_tokens "
+                             f"(in {path})", where=f"record {token}")
 
 
 def _pick_scene(tables: _Tables, dataroot: Path, version: str, scene: str | int | None) -> dict:
