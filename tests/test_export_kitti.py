@@ -334,13 +334,28 @@ def test_output_folder_rules(kitti_object, tmp_path):
     (out / "keep.txt").write_text("user file")
     with pytest.raises(ExportError, match="not empty"):
         export_drive(drive, "kitti", out, options=quiet())
-    export_drive(drive, "kitti", out, options=quiet(force=True))
+    summary = export_drive(drive, "kitti", out, options=quiet(force=True))
     assert (out / "keep.txt").is_file()  # not ours: left in place
+    assert summary.kept == ["keep.txt"] and "left in place, from before this export (1): keep.txt" in summary.text()
     (out / "label_2" / "999999.txt").write_text("stale")
-    (out / "keep.txt").unlink()
     export_drive(drive, "kitti", out, options=quiet(force=True, frames=[0]))
     assert not (out / "label_2" / "999999.txt").exists()  # previous export replaced
     assert sorted(p.name for p in (out / "label_2").iterdir()) == ["000000.txt"]
+    assert (out / "keep.txt").read_text() == "user file"  # still not ours, after a second --force
+
+
+def test_force_never_writes_among_files_it_did_not_make(kitti_object, tmp_path):
+    """A folder of someone else's KITTI data: --force would mix the export into it, so it is refused
+    naming the folder, nothing of the user's is touched and nothing half-written is left."""
+    drive = open_kitti_object(kitti_object)
+    out = tmp_path / "theirs"
+    (out / "label_2").mkdir(parents=True)
+    (out / "label_2" / "007000.txt").write_text("their label")
+    (out / "notes.md").write_text("their notes")
+    with pytest.raises(ExportError, match=r"theirs/label_2: --out: was in the output folder before this export"):
+        export_drive(drive, "kitti", out, options=quiet(force=True))
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == \
+        ["label_2", "label_2/007000.txt", "notes.md"]
     with pytest.raises(ExportError, match="source drive"):
         export_drive(drive, "kitti", kitti_object, options=quiet(force=True))
 

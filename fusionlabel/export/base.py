@@ -90,6 +90,7 @@ class ExportSummary:
     not_written: list[str] = field(default_factory=list)  # files left out on purpose, and why
     without_label_file: list[str] = field(default_factory=list)  # frame IDs whose source has no label file
     unmatched_classes: list[str] = field(default_factory=list)  # --classes names no label had (a typo?)
+    kept: list[str] = field(default_factory=list)  # top-level entries of --out from before (--force)
 
     def skip_frame(self, frame_id: str, error: Exception | str) -> None:
         """A frame not exported at all (``--skip-bad-frames``): its ID and why (the error names the file)."""
@@ -123,7 +124,7 @@ class ExportSummary:
                 "skipped_frames": [{"frame": f, "error": e} for f, e in self.skipped_frames],
                 "not_written": list(self.not_written),
                 "frames_without_label_file": list(self.without_label_file),
-                "unmatched_classes": list(self.unmatched_classes)}
+                "unmatched_classes": list(self.unmatched_classes), "kept_from_before": list(self.kept)}
 
     def text(self) -> str:
         """A human-readable multi-line report."""
@@ -150,6 +151,10 @@ class ExportSummary:
         if self.unmatched_classes:
             lines.append("--classes: no label has class " + ", ".join(self.unmatched_classes)
                          + " (neither as its own class nor as the exported one)")
+        if self.kept:
+            more = f", ... and {len(self.kept) - LISTED_FRAMES} more" if len(self.kept) > LISTED_FRAMES else ""
+            lines.append(f"left in place, from before this export ({len(self.kept)}): "
+                         f"{', '.join(self.kept[:LISTED_FRAMES])}{more}")
         if self.cannot_hold:
             lines.append(f"not representable in {self.format}:")
             lines.extend(f"  - {t}" for t in self.cannot_hold)
@@ -231,7 +236,8 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
     """Create ``out`` or check that it may be written.
 
     A non-empty folder is refused unless ``force``; with ``force`` a previous fusionlabel export
-    there (recognised by its manifest) is removed first, any other content is left in place.
+    there (recognised by its manifest) is removed first. Other content is left in place, and so is
+    what its manifest lists as kept from before it (see :meth:`Exporter.path`).
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -246,16 +252,27 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
             raise ExportError(out, "output folder is not empty; pass --force to replace its content",
                               where="--out")
         if (out / MANIFEST).is_file():
-            remove_contents(out)
+            remove_contents(out, keep=_kept_by_manifest(out / MANIFEST))
     out.mkdir(parents=True, exist_ok=True)
+
+
+def _kept_by_manifest(path: Path) -> set[str]:
+    """The top-level names an earlier export found in its folder and left alone."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8")).get("kept", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {k for k in kept if isinstance(k, str)} if isinstance(kept, list) else set()
 
 
 PRELABEL_SKIP = "unreviewed pre-label (accept it, or --include-prelabels)"
 
 
-def remove_contents(folder: Path) -> None:
-    """Delete everything inside ``folder`` (the folder itself stays)."""
+def remove_contents(folder: Path, keep: set[str] = frozenset()) -> None:
+    """Delete everything inside ``folder`` but the top-level names in ``keep`` (the folder stays)."""
     for child in Path(folder).iterdir():
+        if child.name in keep:
+            continue
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)
         else:
@@ -267,7 +284,8 @@ def output_or_nothing(out: Path, prepare: Callable[[], None]):
     """Run ``prepare()`` (e.g. :func:`prepare_output`) and then the block that writes into ``out``.
     If the block fails and ``out`` was empty once prepared (new, empty, or an earlier export that
     ``--force`` cleared), everything written is removed again (and ``out`` too if the run made it):
-    a failed run leaves no half-written dataset. Other content that ``--force`` kept stays."""
+    a failed run leaves no half-written dataset. Other content that ``--force`` kept stays: an
+    export into such a folder is removed down to what its manifest lists as kept."""
     out = Path(out)
     existed = out.exists()
     prepare()
@@ -279,6 +297,8 @@ def output_or_nothing(out: Path, prepare: Callable[[], None]):
             remove_contents(out)
             if not existed:
                 out.rmdir()
+        elif (out / MANIFEST).is_file():   # this run's own manifest: --force cleared any earlier one
+            remove_contents(out, keep=_kept_by_manifest(out / MANIFEST))
         raise
 
 
@@ -296,6 +316,7 @@ class Exporter(ABC):
         self.drive, self.labels_for, self.out, self.options = drive, labels_for, Path(out), options
         self.summary = ExportSummary(self.name, self.out)
         self._classes_seen: set = set()
+        self._kept: set[str] = set()   # top-level names in ``out`` before this export (see path())
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
@@ -336,6 +357,13 @@ class Exporter(ABC):
 
     # --- files
     def path(self, rel: str) -> Path:
+        """``out/rel``, its folder made. Refused inside an entry that was in ``out`` before this
+        export (``--force`` into a folder holding other files): the export would mix with them."""
+        top = Path(rel).parts[0]
+        if top in self._kept:
+            raise ExportError(self.out / top, "was in the output folder before this export and is not from an "
+                              "earlier fusionlabel export; --force writes beside such files, never among them: "
+                              "move it away or choose another folder", where="--out")
         p = self.out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
@@ -424,11 +452,13 @@ class Exporter(ABC):
     def _start_manifest(self) -> None:
         """Mark the folder as a fusionlabel export before writing anything, so that an interrupted
         export is recognised (and replaced) by the next ``--force``."""
-        (self.out / MANIFEST).write_text(json.dumps({"fusionlabel_export": 1, "complete": False}) + "\n",
-                                         encoding="utf-8")
+        self._kept = {p.name for p in self.out.iterdir() if p.name != MANIFEST}
+        self.summary.kept = sorted(self._kept)
+        (self.out / MANIFEST).write_text(json.dumps({"fusionlabel_export": 1, "complete": False,
+                                                     "kept": sorted(self._kept)}) + "\n", encoding="utf-8")
 
     def _write_manifest(self, frames: list[int]) -> ExportSummary:
-        manifest = {"fusionlabel_export": 1, "complete": True, "drive": self.drive.name,
+        manifest = {"fusionlabel_export": 1, "complete": True, "kept": sorted(self._kept), "drive": self.drive.name,
                     "source": str(self.drive.root),
                     "frames": [self.drive.frames[i].frame_id for i in frames], "summary": self.summary.to_dict()}
         self.summary.files += 1
