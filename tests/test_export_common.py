@@ -104,6 +104,10 @@ def test_skip_bad_frames_goes_on_and_lists_them(fmt, small_sim_drive, tmp_path, 
     # a failed --force run over an earlier export (which --force cleared) leaves nothing half-written
     assert main(base + ["--force"]) == 2
     assert out.is_dir() and not any(out.iterdir())
+    # ... and over a folder with someone else's file: it is removed down to that file
+    (out / "theirs.txt").write_text("keep me")
+    assert main(base + ["--force"]) == 2
+    assert [p.name for p in out.iterdir()] == ["theirs.txt"]
 
 
 def test_skip_bad_frames_skips_an_unreadable_image_unless_labels_only(small_sim_drive, tmp_path, capsys):
