@@ -40,12 +40,17 @@ def write(tmp_path, text, name="ontology.yaml"):
     return path
 
 
-def test_default_ontology_has_the_eight_classes_with_keys_1_to_8():
+def test_default_ontology_classes_and_keys():
     o = Ontology.default()
-    assert o.names == ["car", "van", "truck", "bus", "pedestrian", "cyclist", "motorcycle", "misc"]
-    assert [c.key for c in o] == [str(i) for i in range(1, 9)]
+    assert o.names == ["car", "van", "truck", "bus", "tram", "pedestrian", "cyclist", "motorcycle", "misc",
+                       "barrier", "traffic_cone"]
+    # the first eight keep the keys they always had; barrier and cone take 9 and 0; tram has none
+    assert {c.name: c.key for c in o if c.key} == {
+        "car": "1", "van": "2", "truck": "3", "bus": "4", "pedestrian": "5", "cyclist": "6", "motorcycle": "7",
+        "misc": "8", "barrier": "9", "traffic_cone": "0"}
+    assert o.get("tram").key is None
     assert o.default_class == "car"
-    assert len({c.color for c in o}) == 8, "every class needs its own colour"
+    assert len({c.color for c in o}) == len(o), "every class needs its own colour"
     for c in o:
         assert all(0 <= v <= 255 for v in c.color)
         assert all(s > 0 for s in c.default_size)
@@ -83,14 +88,15 @@ def test_yaml_round_trip(tmp_path):
 
 def test_queries():
     o = Ontology.default()
-    assert o.class_for_key("5") == "pedestrian" and o.class_for_key("9") is None
+    assert o.class_for_key("5") == "pedestrian" and o.class_for_key("9") == "barrier"
+    assert o.class_for_key("0") == "traffic_cone" and o.class_for_key("x") is None
     assert o.resolve("car") == "car" and o.resolve("Car") == "car" and o.resolve("CAR") == "car"
     assert o.resolve("vehicle.bus.bendy") == "bus" and o.resolve("Person_sitting") == "pedestrian"
     assert o.resolve("DontCare") is None
     assert o.color("car") == o.get("car").color and o.color("alien") == (200, 200, 200)
     with pytest.raises(KeyError, match="unknown class 'alien'.*car, van"):
         o.get("alien")
-    assert "car" in o and "alien" not in o and len(o) == 8
+    assert "car" in o and "alien" not in o and len(o) == 11
 
 
 def test_every_real_kitti_class_resolves(kitti_object):

@@ -23,8 +23,9 @@ from ..geometry.transforms import angle_difference, invert_T, normalize_angle
 from ..io.kitti import KittiCalib, KittiLabelLine, kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
 from ..io.kitti_tracking import KittiTrackingDrive
 from ..model.annotation import CuboidLabel
+from ..model.source_class import source_class
 from .base import Exporter, ExportError
-from .classes import KITTI_TYPES, kitti_type
+from .classes import KITTI_TYPES, kitti_class
 from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
 
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
@@ -147,12 +148,18 @@ class KittiExporter(Exporter):
     label_dir = "label_2"
     tracking = False
 
-    def map_default(self, label: CuboidLabel) -> str | None:
-        kind = kitti_type(label)
-        if kind is None:
-            self.unknown_classes[label.label] += 1
-            return label.label.replace(" ", "_")
-        return kind
+    def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
+        """KITTI's type (:func:`~fusionlabel.export.classes.kitti_class`); a name KITTI has no type
+        for is written unchanged (spaces as ``_``) and listed; what KITTI does not label (barriers,
+        cones, parked bicycles) is left out with the reason."""
+        if label.label in (self.options.class_map or {}):
+            return super().classify(label)
+        kind, reason = kitti_class(label, self.tracking)
+        if kind is None and not reason:
+            name = source_class(label)
+            self.unknown_classes[name] += 1
+            return name.replace(" ", "_"), ""
+        return kind, reason
 
     # ------------------------------------------------------------------ set-up
     def begin(self) -> None:

@@ -23,7 +23,8 @@ import numpy as np
 from ..geometry.transforms import quaternion_from_rotation
 from ..model.annotation import CuboidLabel
 from .base import Exporter, ExportError
-from .classes import NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, nuscenes_attributes, nuscenes_category
+from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group, nuscenes_attributes,
+                      nuscenes_category)
 from ..geometry.cuboid import count_points_in_cuboids
 from .views import (nuscenes_visibility_token, object_views, pinhole_of, undistort_image,
                     undistort_maps)
@@ -107,6 +108,8 @@ class NuScenesExporter(Exporter):
         self.prev_sd: dict[str, dict] = {}
         self.prev_sample: dict | None = None
         self.instance_anns: dict[str, list[dict]] = defaultdict(list)
+        self.ann_labels: dict[str, tuple[CuboidLabel, str]] = {}   # annotation token -> (label, category)
+        self.sample_times: dict[str, int] = {}
         self.instance_classes: dict[str, Counter] = defaultdict(Counter)
         self.ann_tokens: set[str] = set()
         self.sd_tokens: set[str] = set()
@@ -214,6 +217,7 @@ class NuScenesExporter(Exporter):
             self.prev_sample["next"], sample["prev"] = sample_token, self.prev_sample["token"]
         self.prev_sample = sample
         self.tables["sample"].append(sample)
+        self.sample_times[sample_token] = t
 
         # LiDAR keyframe
         sd_token = src.lidar if src else make_token("sample_data", drive.name, f.frame_id, LIDAR)
@@ -275,7 +279,7 @@ class NuScenesExporter(Exporter):
             radar, self.no_radar = 0, self.no_radar + 1
         rec = {"token": token, "sample_token": sample_token, "instance_token": instance,
                "visibility_token": visibility,
-               "attribute_tokens": [self.attribute_tokens[a] for a in nuscenes_attributes(lab, cls)],
+               "attribute_tokens": [],          # set in finish(), when the track's speed is known
                "translation": [float(v) for v in box.center],
                "size": [box.width, box.length, box.height],
                "rotation": [float(v) for v in quaternion_from_rotation(box.rotation())],
@@ -283,20 +287,42 @@ class NuScenesExporter(Exporter):
                "num_lidar_pts": num_lidar_pts,
                "num_radar_pts": int(radar)}
         self.instance_anns[instance].append(rec)
+        self.ann_labels[token] = (lab, cls)
         self.instance_classes[instance][cls] += 1
         self.tables["sample_annotation"].append(rec)
         self.summary.objects[cls] += 1
 
     # ------------------------------------------------------------------ tables
+    def speed(self, anns: list[dict], k: int) -> float | None:
+        """Ground-plane speed (m/s) of annotation ``anns[k]`` of an instance, as nuscenes-devkit's
+        ``box_velocity`` computes it: from the annotations before and after it (or itself), None
+        for a lone annotation, neighbours more than 1.5 s apart (3 s across both), or timestamps
+        that were made up (they do not give a speed)."""
+        if self.synthetic_time or len(anns) < 2:
+            return None
+        first, last = anns[max(k - 1, 0)], anns[min(k + 1, len(anns) - 1)]
+        dt = (self.sample_times[last["sample_token"]] - self.sample_times[first["sample_token"]]) / 1e6
+        if not 0 < dt <= (3.0 if 0 < k < len(anns) - 1 else 1.5):
+            return None
+        return float(np.hypot(*np.subtract(last["translation"][:2], first["translation"][:2]))) / dt
+
     def finish(self) -> None:
         T = self.tables
-        changed = 0
+        changed = derived = unknown = 0
         for inst, anns in self.instance_anns.items():
             for a, b in zip(anns, anns[1:]):
                 a["next"], b["prev"] = b["token"], a["token"]
             classes = self.instance_classes[inst]
             cls = classes.most_common(1)[0][0]
             changed += sum(n for c, n in classes.items() if c != cls)
+            for k, rec in enumerate(anns):
+                lab, category = self.ann_labels[rec["token"]]
+                names = nuscenes_attributes(lab, category, self.speed(anns, k))
+                if names and names != nuscenes_attributes(lab, category):
+                    derived += 1
+                elif not names and attribute_group(category):
+                    unknown += 1
+                rec["attribute_tokens"] = [self.attribute_tokens[a] for a in names]
             T["instance"].append({"token": inst, "category_token": self.category_tokens[cls],
                                   "nbr_annotations": len(anns), "first_annotation_token": anns[0]["token"],
                                   "last_annotation_token": anns[-1]["token"]})
@@ -322,7 +348,7 @@ class NuScenesExporter(Exporter):
         T["visibility"] = [{"token": t, "level": lvl, "description": d} for t, lvl, d in VISIBILITY]
         for name, rows in T.items():
             self.write_text(f"{self.version}/{name}.json", json.dumps(rows, indent=1) + "\n")
-        self._notes(changed)
+        self._notes(changed, derived, unknown)
 
     def _write_map(self, rel: str) -> None:
         import cv2
@@ -330,8 +356,14 @@ class NuScenesExporter(Exporter):
         cv2.imwrite(str(self.path(rel)), np.zeros((16, 16), np.uint8))
         self.summary.files += 1
 
-    def _notes(self, changed: int) -> None:
+    def _notes(self, changed: int, derived: int, unknown: int) -> None:
         s = self.summary
+        if derived:
+            s.note(f"the attribute of {derived} object(s) was derived from its track's speed (moving above "
+                   f"{MOVING_SPEED} m/s): their labels do not say")
+        if unknown:
+            s.note(f"{unknown} vehicle(s), two-wheeler(s) or pedestrian(s) have no attribute: neither the "
+                   "label nor a track's speed tells")
         if self.synthetic_time:
             s.note(f"the drive's timestamps do not increase: keyframes were given timestamps "
                    f"{KEYFRAME_STEP_US // 1000} ms apart")

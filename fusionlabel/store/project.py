@@ -35,6 +35,7 @@ from ..model.commands import Batch, Command, CreateCuboid
 from ..model.document import Document
 from ..model.drive import Drive
 from ..model.ontology import DEFAULT_PATH, Ontology, OntologyError
+from ..model.source_class import project_label
 from .db import ProjectStore, StoreError
 from .fingerprint import drive_record, drive_scene, fingerprint_differences
 from .lock import ProjectLock
@@ -110,9 +111,6 @@ def _holds_scene(folder: Path, drive: Drive, drive_path: Path, scene: str) -> bo
     return not fingerprint_differences(rec, drive_record(drive, drive_path, folder))
 
 
-# Foreign class names of a two-wheeler with nobody on it (SUSTech's Motor and Scooter): imported
-# with ``with_rider: false`` when their class has that attribute.
-RIDERLESS_NAMES = frozenset({"motor", "scooter"})
 # Foreign labels that mark regions to ignore rather than objects: skipped without a warning.
 NOT_OBJECTS = frozenset({"dontcare"})
 
@@ -387,8 +385,10 @@ class Project:
     # ------------------------------------------------------------------ import
     def import_drive_labels(self, frames: list[int] | None = None, progress: bool = True) -> ImportReport:
         """Add the labels that came with the drive (ground truth or imported files) as one
-        undoable command. Classes are mapped through the ontology (names, aliases, any case);
-        labels of unknown classes are skipped and counted; unreadable label files are listed."""
+        undoable command. Classes are mapped through the ontology (names, aliases, any case), the
+        source's own class name and the states it gives are kept
+        (:func:`~fusionlabel.model.source_class.project_label`); labels of unknown classes are
+        skipped and counted; unreadable label files are listed."""
         doc = self.document
         report = ImportReport(None)
         commands: list[Command] = []
@@ -401,8 +401,8 @@ class Project:
                 continue
             seen: set[str] = set()
             for lab in labels:
-                cls = self.ontology.resolve(lab.label)
-                if cls is None:
+                label = project_label(self.ontology, lab)
+                if label is None:
                     report.skipped_classes[lab.label] += 1
                     continue
                 track = lab.track_id
@@ -410,11 +410,7 @@ class Project:
                     track = None
                 if track is not None:
                     seen.add(track)
-                label = lab.with_(label=cls, track_id=track)
-                if lab.label.lower() in RIDERLESS_NAMES and "with_rider" in self.ontology.get(cls).attributes \
-                        and "with_rider" not in lab.attributes:
-                    label = label.with_(attributes={**lab.attributes, "with_rider": False})
-                commands.append(CreateCuboid(i, label))
+                commands.append(CreateCuboid(i, label.with_(track_id=track)))
         if commands:
             report.command = doc.apply(Batch(tuple(commands), f"Import {len(commands)} labels from the drive"))
             report.created = len(commands)
