@@ -244,3 +244,31 @@ def test_reopened_project_holds_the_same_state(qtbot, tmp_path):
         w2.close()
     finally:
         again.close()
+
+
+def test_an_unknown_state_shows_half_checked_and_a_click_sets_it(qtbot, window):
+    """A state the import could not tell (with_rider null: a nuScenes bicycle without attributes)
+    is neither ticked nor unticked in the attribute panel; one click says there is a rider."""
+    from PyQt6.QtWidgets import QCheckBox, QComboBox
+
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.model.commands import CreateCuboid
+
+    s = window.session
+    bike = CuboidLabel(Cuboid((8.0, 2.0, -1.0), (1.8, 0.7, 1.7), 0.0), "cyclist", attributes={"with_rider": None})
+    walker = CuboidLabel(Cuboid((9.0, -2.0, -1.0), (0.8, 0.7, 1.75), 0.0), "pedestrian", attributes={"pose": None})
+    s.apply(CreateCuboid(s.frame, bike))
+    uid = next(a.uid for a in s.annotations() if a.cls == "cyclist")
+    s.select((uid,))
+    box = window.attributes._editors["with_rider"]
+    assert isinstance(box, QCheckBox) and box.checkState() == Qt.CheckState.PartiallyChecked
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))   # on the tick box
+    assert s.document.get(uid).attributes["with_rider"] is True
+    assert box.checkState() == Qt.CheckState.Checked and not box.isTristate()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))   # on the tick box
+    assert s.document.get(uid).attributes["with_rider"] is False
+    s.apply(CreateCuboid(s.frame, walker))
+    s.select((next(a.uid for a in s.annotations() if a.cls == "pedestrian" and a.attributes.get("pose") is None),))
+    pose = window.attributes._editors["pose"]
+    assert isinstance(pose, QComboBox) and pose.currentIndex() == -1 and pose.currentText() == ""

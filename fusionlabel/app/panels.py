@@ -351,10 +351,12 @@ class AttributePanel(QWidget):
             a = spec.attributes[name]
             value = ann.label.attributes.get(name, a.default)
             editor.blockSignals(True)
-            if isinstance(editor, QCheckBox):
-                editor.setChecked(bool(value))
-            elif isinstance(editor, QComboBox):
-                editor.setCurrentText("" if value is None else str(value))
+            if isinstance(editor, QCheckBox):       # null (unknown, e.g. an import that does not say): half-checked
+                editor.setTristate(value is None)
+                editor.setCheckState(Qt.CheckState.PartiallyChecked if value is None else
+                                     Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
+            elif isinstance(editor, QComboBox):     # null: no choice shown
+                editor.setCurrentIndex(-1 if value is None else editor.findText(str(value)))
             elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
                 editor.setValue(value if isinstance(value, (int, float)) else 0)
             else:
@@ -369,7 +371,8 @@ class AttributePanel(QWidget):
 
         if a.kind == "bool":
             w = QCheckBox()
-            w.toggled.connect(lambda v: commit(bool(v)))
+            # clicked, not toggled: from half-checked (unknown) a click goes to checked without a toggle
+            w.clicked.connect(lambda: commit(w.checkState() == Qt.CheckState.Checked))
         elif a.kind == "enum":
             w = QComboBox()
             w.addItems([str(c) for c in (a.choices or ())])
