@@ -61,7 +61,7 @@ def small_sim_drive(tmp_path_factory):
     return simulated_drive(tmp_path_factory)
 
 
-def levelled_R0(T_vehicle_cam) -> "np.ndarray":
+def levelled_R0(T_vehicle_cam):
     """Reference ``R0_rect`` for a KITTI export, built without the exporter's code: the rotation
     from a camera to a camera at the same place mounted level (x right, y down = the vehicle's −z)
     and looking along the azimuth of the real camera's viewing direction, (3, 3)."""

@@ -420,7 +420,7 @@ class KittiExporter(Exporter):
                               "the undistorted images")
         for angle, pitch, roll in sorted(self.tilts):
             self.summary.note(f"camera {self.camera} is tilted {angle:g} degrees against the vehicle's vertical "
-                              f"(pitch {pitch:g} down, roll {roll:g}); KITTI boxes turn about the rectified y axis "
+                              f"(pitch {pitch:g} down, roll {roll:g} right side down); KITTI boxes turn about the rectified y axis "
                               f"only, so R0_rect levels the camera and images are rotated by {angle:g} degrees "
                               "into that levelled camera (same K; unseen corners are black); 3D and 2D boxes "
                               "refer to the rotated images")
