@@ -61,6 +61,20 @@ def small_sim_drive(tmp_path_factory):
     return simulated_drive(tmp_path_factory)
 
 
+def levelled_R0(T_vehicle_cam):
+    """Reference ``R0_rect`` for a KITTI export, built without the exporter's code: the rotation
+    from a camera to a camera at the same place mounted level (x right, y down = the vehicle's −z)
+    and looking along the azimuth of the real camera's viewing direction, (3, 3)."""
+    import numpy as np
+
+    R_vehicle_cam = np.asarray(T_vehicle_cam, dtype=float)[:3, :3]
+    azimuth = np.arctan2(R_vehicle_cam[1, 2], R_vehicle_cam[0, 2])
+    c, s = np.cos(azimuth), np.sin(azimuth)
+    level_forward = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])   # camera axes, azimuth 0
+    R_vehicle_rect = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ level_forward
+    return R_vehicle_rect.T @ R_vehicle_cam
+
+
 def quiet(**options):
     """ExportOptions without the progress bar."""
     from fusionlabel.export import ExportOptions

@@ -26,6 +26,7 @@ from fusionlabel.model.ontology import Ontology
 from fusionlabel.model.source_class import IMPORTED_AS, SOURCE_CLASS, project_label, source_class
 from fusionlabel.store.project import Project
 from test_cli_render import CALIB, run_cli
+from test_export_kitti import _tracking_folder
 
 ONTOLOGY = Ontology.default()
 
@@ -401,26 +402,6 @@ def test_real_nuscenes_keyframe_through_a_project(nusc_root, tmp_path):
     assert s.skipped[(RIDER_UNKNOWN, "cyclist")] == 1 and s.objects["Misc"] == 1     # the construction vehicle
 
 
-def _tracking_window(realdata: Path, root: Path, seq: str, first: int, n_frames: int) -> list[str]:
-    """Frames first..first+n-1 of a real KITTI tracking sequence as a tracking folder numbered from 0
-    (its calib, random sweeps, blank images); returns the label lines written."""
-    raw = []
-    for line in (realdata / "kitti_tracking" / "label_02" / f"{seq}.txt").read_text().splitlines():
-        f, rest = line.split(" ", 1)
-        if line.strip() and first <= int(f) < first + n_frames:
-            raw.append(f"{int(f) - first} {rest}")
-    for sub in (f"velodyne/{seq}", f"image_02/{seq}", "calib", "label_02"):
-        (root / sub).mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    image = np.zeros((375, 1242, 3), np.uint8)
-    for f in range(n_frames):
-        rng.uniform(-20, 20, (200, 4)).astype(np.float32).tofile(root / "velodyne" / seq / f"{f:06d}.bin")
-        cv2.imwrite(str(root / "image_02" / seq / f"{f:06d}.png"), image)
-    (root / "calib" / f"{seq}.txt").write_text((realdata / "kitti_tracking" / "calib" / f"{seq}.txt").read_text())
-    (root / "label_02" / f"{seq}.txt").write_text("".join(line + "\n" for line in raw))
-    return raw
-
-
 @pytest.mark.parametrize("seq, first, kinds", [("0013", 51, {"Person"}), ("0010", 193, {"Tram"}),
                                                ("0010", 132, {"Misc"})])
 def test_real_tracking_person_tram_and_misc_survive_a_project(realdata, tmp_path, seq, first, kinds):
@@ -429,7 +410,7 @@ def test_real_tracking_person_tram_and_misc_survive_a_project(realdata, tmp_path
     Person_sitting."""
     if not (realdata / "kitti_tracking" / "label_02" / f"{seq}.txt").is_file():
         pytest.skip("KITTI tracking labels not found")
-    raw = _tracking_window(realdata, tmp_path / "src", seq, first, 4)
+    raw = _tracking_folder(realdata, tmp_path / "src", seq, 4, first)
     assert kinds <= {line.split()[2] for line in raw}
     with Project.create(tmp_path / "proj", tmp_path / "src", import_labels=True) as p:
         assert p.warnings == []

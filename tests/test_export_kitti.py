@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import quiet, simulated_drive
+from conftest import levelled_R0, quiet, simulated_drive
 from fusionlabel.export import ExportError, export_drive
 from fusionlabel.export.base import MANIFEST, parse_frames
 from fusionlabel.geometry.cuboid_projection import rect_iou
@@ -144,7 +144,9 @@ def test_generic_drive_round_trips_through_kitti_reader(small_sim_drive, tmp_pat
     for i in range(len(drive)):
         calib = read_kitti_calib(tmp_path / "out" / "calib" / f"{i:06d}.txt")
         np.testing.assert_allclose(calib.P[2][:, :3], cam.K, atol=1e-6)
-        np.testing.assert_allclose(calib.T_rect_velo, drive.T_cam_lidar(i, "cam_front"), atol=1e-9)
+        R0 = levelled_R0(drive.rig(i).camera("cam_front").T_vehicle_sensor)     # the camera is pitched 2 degrees
+        np.testing.assert_allclose(calib.R0_rect, R0, atol=1e-9)
+        np.testing.assert_allclose(calib.Tr_velo_to_cam, drive.T_cam_lidar(i, "cam_front")[:3], atol=1e-9)
         originals = drive.labels(i)
         ours = back.labels(i)
         assert [b.label for b in ours] == [{"car": "Car", "van": "Van", "truck": "Truck", "pedestrian":
@@ -158,12 +160,16 @@ def test_generic_drive_round_trips_through_kitti_reader(small_sim_drive, tmp_pat
 
 
 def test_undistorted_image_matches_opencv(small_sim_drive, tmp_path):
-    """The exported image_2 of a radial-tangential camera equals cv2.undistort of the original."""
+    """The exported image_2 of a pitched radial-tangential camera equals OpenCV's undistortion and
+    rectification of the original by the levelling rotation (same K)."""
     drive = small_sim_drive
     export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera="cam_front", frames=[0]))
-    cam = drive.rig(0).camera("cam_front").camera
+    sensor = drive.rig(0).camera("cam_front")
+    cam = sensor.camera
     original = cv2.imread(str(drive.frames[0].image_paths["cam_front"]))
-    reference = cv2.undistort(original, cam.K, np.array(cam.distortion))
+    m1, m2 = cv2.initUndistortRectifyMap(cam.K, np.array(cam.distortion), levelled_R0(sensor.T_vehicle_sensor),
+                                         cam.K, (cam.width, cam.height), cv2.CV_32FC1)
+    reference = cv2.remap(original, m1, m2, cv2.INTER_LINEAR)
     ours = cv2.imread(str(tmp_path / "out" / "image_2" / "000000.png"))
     assert ours.shape == reference.shape
     inner = (slice(40, -40), slice(40, -40))  # borders differ in how each fills unseen pixels
@@ -230,11 +236,14 @@ def test_kitti_tracking_round_trip(realdata, tmp_path):
         (realdata / "kitti_tracking" / "calib" / "0001.txt").read_text()
 
 
-def _tracking_folder(realdata: Path, root: Path, seq: str, n_frames: int) -> list[str]:
-    """Frames 0..n-1 of a real KITTI tracking sequence as a tracking folder (its label and calib
-    files, random sweeps, blank images); returns the label lines written."""
-    raw = [line for line in (realdata / "kitti_tracking" / "label_02" / f"{seq}.txt").read_text().splitlines()
-           if line.strip() and int(line.split()[0]) < n_frames]
+def _tracking_folder(realdata: Path, root: Path, seq: str, n_frames: int, first: int = 0) -> list[str]:
+    """Frames first..first+n-1 of a real KITTI tracking sequence as a tracking folder numbered from 0
+    (its label and calib files, random sweeps, blank images); returns the label lines written."""
+    raw = []
+    for line in (realdata / "kitti_tracking" / "label_02" / f"{seq}.txt").read_text().splitlines():
+        if line.strip() and first <= int(line.split()[0]) < first + n_frames:
+            frame, rest = line.split(" ", 1)
+            raw.append(f"{int(frame) - first} {rest}")
     for sub in (f"velodyne/{seq}", f"image_02/{seq}", "calib", "label_02"):
         (root / sub).mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -318,7 +327,7 @@ def test_kitti_tracking_renumbers_string_track_ids(small_sim_drive, tmp_path):
     mapping = dict(line.split(" ", 1) for line in (tmp_path / "out" / "tracks_0000.txt").read_text().splitlines())
     calib = read_kitti_calib(tmp_path / "out" / "calib" / "0000.txt")
     by_frame = {i: {lab.track_id: lab for lab in labels_for(i)} for i in range(len(drive))}
-    T_velo_lidar = calib.T_velo_rect @ drive.rig(0).T_cam_lidar("cam_front_right")   # x-forward turn
+    T_velo_lidar = T_velo_cam(calib) @ drive.rig(0).T_cam_lidar("cam_front_right")   # x-forward turn
     for d in lines:
         lab = by_frame[d.frame][mapping[str(d.track_id)]]
         box = cuboid_from_kitti(*d.dimensions_hwl, *d.location, d.rotation_y, calib.T_velo_rect)
@@ -394,18 +403,21 @@ def test_cli_shows_progress_bar(kitti_object, tmp_path):
 
 
 def test_extrinsic_of_generic_calib_is_lidar_to_camera(small_sim_drive, tmp_path):
-    """Tr_velo_to_cam maps LiDAR points to the camera: points project where the rig says."""
+    """Tr_velo_to_cam maps LiDAR points to the camera, R0_rect levels it: points project (P2 · R0_rect ·
+    Tr_velo_to_cam, as KITTI's tools do) where the rig's camera, turned level, sees them."""
     drive = small_sim_drive
     export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera="cam_front_right", frames=[1]))
     calib = read_kitti_calib(tmp_path / "out" / "calib" / "000001.txt")
-    pts = drive.points(1)[:500, :3].astype(np.float64)
-    velo = np.fromfile(tmp_path / "out" / "velodyne" / "000001.bin", dtype="<f4").reshape(-1, 4)[:500, :3]
-    cam = drive.rig(1).camera("cam_front_right").camera
-    ours = (calib.P[2] @ calib.T_rect_velo @ np.c_[velo, np.ones(len(velo))].T).T
-    ref = (invert_T(drive.rig(1).camera("cam_front_right").T_vehicle_sensor) @ drive.rig(1).T_vehicle_lidar
-           @ np.c_[pts, np.ones(len(pts))].T).T
+    pts = drive.points(1)[:, :3].astype(np.float64)
+    velo = np.fromfile(tmp_path / "out" / "velodyne" / "000001.bin", dtype="<f4").reshape(-1, 4)[:, :3]
+    sensor = drive.rig(1).camera("cam_front_right")
+    ours = (calib.P[2] @ np.block([[calib.R0_rect, np.zeros((3, 1))], [np.zeros((1, 3)), 1.0]]) @ np.vstack([calib.Tr_velo_to_cam, [0, 0, 0, 1]]) @ np.c_[velo, np.ones(len(velo))].T).T
+    ref = (levelled_R0(sensor.T_vehicle_sensor) @ (invert_T(sensor.T_vehicle_sensor) @ drive.rig(1).T_vehicle_lidar
+                                                   @ np.c_[pts, np.ones(len(pts))].T)[:3]).T
     front = ref[:, 2] > 1
-    np.testing.assert_allclose(ours[front, :2] / ours[front, 2:3], cam.project(ref[front, :3]).uv, atol=1e-3)
+    assert front.sum() > 1000
+    uv_ref = ref[front] @ sensor.camera.K.T
+    np.testing.assert_allclose(ours[front, :2] / ours[front, 2:3], uv_ref[:, :2] / uv_ref[:, 2:3], atol=1e-3)
 
 
 def test_project_export_uses_annotations_and_notices_edits(kitti_object, tmp_path):
@@ -439,6 +451,13 @@ def camera_azimuth_deg(calib) -> float:
     """Azimuth of the camera's viewing direction (+z) in the Velodyne frame of a KITTI calib."""
     forward = calib.T_velo_rect[:3, :3] @ np.array([0.0, 0.0, 1.0])
     return float(np.degrees(np.arctan2(forward[1], forward[0])))
+
+
+def T_velo_cam(calib) -> np.ndarray:
+    """(4, 4) camera -> Velodyne of a KITTI calib: the inverse of ``Tr_velo_to_cam`` (before R0_rect)."""
+    T = np.eye(4)
+    T[:3] = calib.Tr_velo_to_cam
+    return np.linalg.inv(T)
 
 
 def pcdet_yaw(line) -> float:
@@ -546,7 +565,7 @@ def test_turned_export_of_an_oblique_camera(small_sim_drive, tmp_path):
     calib = read_kitti_calib(tmp_path / "out" / "calib" / "000000.txt")
     assert abs(camera_azimuth_deg(calib)) < 1e-6
     velo = np.fromfile(tmp_path / "out" / "velodyne" / "000000.bin", dtype="<f4").reshape(-1, 4)
-    T_velo_lidar = calib.T_velo_rect @ drive.T_cam_lidar(0, "cam_front_right")
+    T_velo_lidar = T_velo_cam(calib) @ drive.T_cam_lidar(0, "cam_front_right")
     np.testing.assert_allclose(velo[:, :3], drive.points(0)[:, :3] @ T_velo_lidar[:3, :3].T, atol=1e-4)
     np.testing.assert_allclose(velo[:, 3], drive.points(0)[:, 3])
     for lab, line in zip(drive.labels(0), read_kitti_label_file(tmp_path / "out" / "label_2" / "000000.txt")):
@@ -568,7 +587,7 @@ def test_real_nuscenes_exports_x_forward(nusc_root, tmp_path):
     export_drive(drive, "kitti", tmp_path / "out", options=quiet(camera=cam, class_map=keep))
     calib = read_kitti_calib(tmp_path / "out" / "calib" / "000000.txt")
     assert abs(camera_azimuth_deg(calib)) < 1.0
-    T_velo_lidar = calib.T_velo_rect @ drive.T_cam_lidar(0, cam)
+    T_velo_lidar = T_velo_cam(calib) @ drive.T_cam_lidar(0, cam)
     np.testing.assert_allclose(T_velo_lidar, np.rint(T_velo_lidar), atol=1e-9)   # a quarter turn
     np.testing.assert_allclose(T_velo_lidar[:3, :3] @ [0.0, 1.0, 0.0], [1.0, 0.0, 0.0], atol=1e-9)  # y -> x
     velo = np.fromfile(tmp_path / "out" / "velodyne" / "000000.bin", dtype="<f4").reshape(-1, 4)
@@ -601,7 +620,7 @@ def test_real_sustech_tracking_exports_x_forward(realdata, tmp_path):
     assert abs(camera_azimuth_deg(calib)) < 1e-6        # the front camera is 1.9 degrees off -y: an exact turn
     lines = read_kitti_label_file(tmp_path / "out" / "label_02" / "0000.txt", tracking=True)
     assert lines
-    T_velo_lidar = calib.T_velo_rect @ drive.rig(0).T_cam_lidar("front")
+    T_velo_lidar = T_velo_cam(calib) @ drive.rig(0).T_cam_lidar("front")
     np.testing.assert_allclose(T_velo_lidar[2], [0.0, 0.0, 1.0, 0.0], atol=1e-9)       # a turn about z only
     np.testing.assert_allclose(T_velo_lidar[:3, 3], 0.0, atol=1e-9)
     for line in lines:

@@ -59,6 +59,21 @@ def test_euler_round_trip(rng):
         assert tf.yaw_from_rotation(R) == pytest.approx(yaw)
 
 
+def test_euler_at_gimbal_lock_rebuilds_the_rotation(rng):
+    """Pitch +-90 degrees (a box heading along a levelled camera's optical axis): only yaw -+ roll is
+    defined, and rounding noise must not pick angles that rebuild another rotation."""
+    for _ in range(200):
+        roll, yaw = rng.uniform(-np.pi, np.pi, 2)
+        pitch = rng.choice([-np.pi / 2, np.pi / 2]) + rng.choice([0.0, 1e-12, -1e-12, 1e-9])
+        R = tf.rotation_from_euler(roll, pitch, yaw) + rng.normal(scale=1e-16, size=(3, 3))
+        back = tf.rotation_from_euler(*tf.euler_from_rotation(R))
+        np.testing.assert_allclose(back, R, atol=1e-8)
+    # the case the KITTI exporter met: a LiDAR box heading along +y, seen by a camera looking along +y
+    R_cam_lidar = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]) @ tf.rotation_z(-np.pi / 2)
+    R = R_cam_lidar @ tf.rotation_z(np.pi / 2)
+    np.testing.assert_allclose(tf.rotation_from_euler(*tf.euler_from_rotation(R)), R, atol=1e-12)
+
+
 @pytest.mark.parametrize("a, expected", [(0.0, 0.0), (np.pi, np.pi), (-np.pi, np.pi), (3 * np.pi, np.pi),
                                          (-7.9, -7.9 + 2 * np.pi), (4.0, 4.0 - 2 * np.pi)])
 def test_normalize_angle_range(a, expected):

@@ -26,6 +26,7 @@ from ..model.annotation import CuboidLabel
 from ..model.source_class import source_class
 from .base import Exporter, ExportError
 from .classes import KITTI_TYPES, kitti_class
+from .levelling import Levelling, level_camera
 from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
 
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
@@ -117,14 +118,21 @@ def _calib_rows(rows: dict[str, np.ndarray]) -> str:
     return "".join(f"{k}: " + " ".join(f"{v:.12e}" for v in np.asarray(m).ravel()) + "\n" for k, m in rows.items())
 
 
-def _calib_text(K: np.ndarray, T_cam_lidar: np.ndarray, T_lidar_vehicle: np.ndarray) -> str:
+def _calib_text(K: np.ndarray, R_rect_cam: np.ndarray, T_cam_lidar: np.ndarray, T_lidar_vehicle: np.ndarray) -> str:
     P = np.zeros((3, 4))
     P[:, :3] = K
     rows = {f"P{i}": P for i in range(4)}
-    rows["R0_rect"] = np.eye(3)
+    rows["R0_rect"] = R_rect_cam
     rows["Tr_velo_to_cam"] = T_cam_lidar[:3]
     rows["Tr_imu_to_velo"] = T_lidar_vehicle[:3]
     return _calib_rows(rows)
+
+
+def T_rect_cam_of(levelling: Levelling) -> np.ndarray:
+    """(4, 4) camera -> levelled (rectified) frame: ``R0_rect`` as a transform."""
+    T = np.eye(4)
+    T[:3, :3] = levelling.R_rect_cam
+    return T
 
 
 def object_calib_text(calib: KittiCalib) -> str:
@@ -181,6 +189,29 @@ class KittiExporter(Exporter):
         self.tracked = 0
         self._sequence_labels: dict[Path, dict[int, list[KittiLabelLine]]] = {}
         self.turns: set[float] = set()      # degrees of the Velodyne turns written (see velodyne_turn)
+        self._levellings: dict[bytes, Levelling] = {}
+        self.tilts: set[tuple[float, float, float]] = set()   # (angle, pitch, roll) in degrees of rotated images
+        self.unlevelled = False             # a camera looking too steeply up or down to be levelled
+
+    def copies_source_calib(self, i: int) -> bool:
+        """Whether frame ``i``'s calibration is a KITTI source file written as it is."""
+        src_calib, _ = self.kitti_sources(i)
+        return src_calib is not None and self.camera == "image_2"
+
+    def levelling(self, i: int) -> Levelling:
+        """How the exported camera of frame ``i`` is levelled (:func:`level_camera`, from the rig's
+        mount); none for a KITTI source whose calibration is copied."""
+        if self.copies_source_calib(i):
+            return Levelling(np.eye(3), 0.0, 0.0, 0.0)
+        T_vehicle_cam = np.asarray(self.drive.rig(i).camera(self.camera).T_vehicle_sensor, dtype=np.float64)
+        key = T_vehicle_cam[:3, :3].tobytes()
+        if key not in self._levellings:
+            lev = level_camera(T_vehicle_cam[:3, :3])
+            self._levellings[key] = lev
+            if lev.rotates:
+                self.tilts.add(tuple(round(float(np.degrees(a)), 2) for a in (lev.angle, lev.pitch, lev.roll)))
+            self.unlevelled |= not lev.possible
+        return self._levellings[key]
 
     def kitti_sources(self, i: int) -> tuple[Path | None, Path | None]:
         """(calib, label) files of frame ``i`` of a KITTI drive (None where absent): ``calib/<frame>.txt``
@@ -242,7 +273,8 @@ class KittiExporter(Exporter):
         """Label lines of frame ``i`` (objects, then DontCare regions of a KITTI source)."""
         rig = self.drive.rig(i)
         camera = pinhole_of(rig.camera(self.camera).camera)
-        T_cam_lidar = self.drive.T_cam_lidar(i, self.camera)
+        # 2D boxes in the written (levelled, undistorted) image, with this frame's exact geometry
+        T_image_lidar = T_rect_cam_of(self.levelling(i)) @ self.drive.T_cam_lidar(i, self.camera)
         labels = self.labels(i)
         views = None
         lines = []
@@ -263,7 +295,7 @@ class KittiExporter(Exporter):
             else:
                 if views is None:
                     points = self.drive.points(i)
-                    views = object_views(points, [b.box for b, _ in labels], T_cam_lidar, camera)
+                    views = object_views(points, [b.box for b, _ in labels], T_image_lidar, camera)
                 v = views[k]
                 if v.rect is None:
                     if self.options.outside == "drop":
@@ -296,8 +328,9 @@ class KittiExporter(Exporter):
     # ------------------------------------------------------------------ frames
     def frame_calib(self, i: int) -> tuple[np.ndarray, str]:
         """(T_rect_lidar, calib file text) for frame ``i``. Labels are converted with the first (from
-        the drive's LiDAR frame); the file's ``Tr_velo_to_cam`` is from the turned Velodyne frame
-        (:meth:`velodyne_T`)."""
+        the drive's LiDAR frame to the levelled camera frame, see :meth:`levelling`); the file's
+        ``R0_rect`` is the levelling and its ``Tr_velo_to_cam`` is from the turned Velodyne frame
+        (:meth:`velodyne_T`) to the real camera."""
         src_calib, _ = self.kitti_sources(i)
         if src_calib is not None and self.camera == "image_2":
             calib = read_kitti_calib(src_calib)
@@ -305,20 +338,23 @@ class KittiExporter(Exporter):
         rig = self.drive.rig(i)
         T_cam_lidar = self.drive.T_cam_lidar(i, self.camera)
         K = pinhole_of(rig.camera(self.camera).camera).K
+        lev = self.levelling(i)
         T_velo_lidar = self.velodyne_T(i)
         T_lidar_vehicle = invert_T(rig.T_vehicle_lidar)
+        T_rect_lidar = T_rect_cam_of(lev) @ T_cam_lidar
         if T_velo_lidar is not None:
-            return T_cam_lidar, _calib_text(K, T_cam_lidar @ invert_T(T_velo_lidar), T_velo_lidar @ T_lidar_vehicle)
-        return T_cam_lidar, _calib_text(K, T_cam_lidar, T_lidar_vehicle)
+            return T_rect_lidar, _calib_text(K, lev.R_rect_cam, T_cam_lidar @ invert_T(T_velo_lidar),
+                                             T_velo_lidar @ T_lidar_vehicle)
+        return T_rect_lidar, _calib_text(K, lev.R_rect_cam, T_cam_lidar, T_lidar_vehicle)
 
     def velodyne_T(self, i: int) -> np.ndarray | None:
         """``T_velo_lidar`` of frame ``i``: the turn from the drive's LiDAR frame to the written
-        Velodyne frame (:func:`velodyne_turn`, from the rig's static LiDAR -> camera transform), None
-        when there is none. A KITTI source's calibration is copied, so its frame is never turned."""
-        src_calib, _ = self.kitti_sources(i)
-        if src_calib is not None and self.camera == "image_2":
+        Velodyne frame (:func:`velodyne_turn`, from the rig's static LiDAR -> levelled camera
+        transform, see :meth:`levelling`), None when there is none. A KITTI source's calibration is
+        copied, so its frame is never turned."""
+        if self.copies_source_calib(i):
             return None
-        T = velodyne_turn(self.drive.rig(i).T_cam_lidar(self.camera))
+        T = velodyne_turn(T_rect_cam_of(self.levelling(i)) @ self.drive.rig(i).T_cam_lidar(self.camera))
         if T is not None:
             self.turns.add(round(float(np.degrees(np.arctan2(T[0, 1], T[0, 0]))), 1))
         return T
@@ -345,17 +381,18 @@ class KittiExporter(Exporter):
             self.summary.note(f"frames without a {self.camera} image have no image file")
             return
         model = self.drive.rig(i).camera(self.camera).camera
+        lev = self.levelling(i)
         src = f.image_paths[self.camera]
-        if model.distortion == () and src.suffix.lower() == ".png":
+        if model.distortion == () and not lev.rotates and src.suffix.lower() == ".png":
             self.copy_file(src, image_rel)
             return
         from ..io.images import write_image
 
         image = self.drive.image(i, self.camera)
-        if model.distortion != ():
-            key = model
+        if model.distortion != () or lev.rotates:     # one resampling: undistortion and levelling
+            key = (model, lev.R_rect_cam.tobytes())
             if key not in self._maps:
-                self._maps[key] = undistort_maps(model, pinhole_of(model))
+                self._maps[key] = undistort_maps(model, pinhole_of(model), lev.R_rect_cam if lev.rotates else None)
             image = undistort_image(image, self._maps[key])
         write_image(self.path(image_rel), image)
         self.summary.files += 1
@@ -388,6 +425,15 @@ class KittiExporter(Exporter):
             self.summary.note(f"camera {self.camera} has lens distortion; KITTI is pinhole-only: calib holds its "
                               "intrinsics without distortion, images are undistorted to it and 2D boxes refer to "
                               "the undistorted images")
+        for angle, pitch, roll in sorted(self.tilts):
+            self.summary.note(f"camera {self.camera} is tilted {angle:g} degrees against the vehicle's vertical "
+                              f"(pitch {pitch:g} down, roll {roll:g} right side down); KITTI boxes turn about the rectified y axis "
+                              f"only, so R0_rect levels the camera and images are rotated by {angle:g} degrees "
+                              "into that levelled camera (same K; unseen corners are black); 3D and 2D boxes "
+                              "refer to the rotated images")
+        if self.unlevelled:
+            self.summary.note(f"camera {self.camera} looks almost straight up or down and cannot be levelled: "
+                              "3D boxes turn about its own y axis, which is not vertical")
         if self.dropped_rotation:
             self.summary.note(f"pitch and roll of {self.dropped_rotation} box(es) (KITTI boxes only rotate about "
                               "the camera's vertical axis)")

@@ -6,8 +6,9 @@ As in KITTI's tracking files, values have 6 decimals and truncation is an intege
 
 Frames are numbered by their index in the drive. Track IDs that are all non-negative integers are
 kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks.txt`` maps them
-back). A sequence has one calibration: the rig's static LiDAR -> camera transform, so 3D boxes are
-written in that rectified frame; 2D boxes still use each frame's exact geometry. From a KITTI
+back). A sequence has one calibration: the rig's static LiDAR -> camera transform and one levelling
+``R0_rect`` (both from the first frame's rig), so 3D boxes are written in that rectified frame and
+every image is rotated by the same levelling; 2D boxes still use each frame's exact geometry. From a KITTI
 tracking sequence (or KITTI object folder) the source calibration file is copied as it is and the
 DontCare regions of the source label file are written back in their frames.
 """
@@ -20,7 +21,8 @@ from ..geometry.transforms import invert_T
 from ..io.kitti import read_kitti_calib
 from ..model.annotation import CuboidLabel
 from .base import ExportError
-from .kitti import KittiExporter, _calib_text
+from .kitti import KittiExporter, T_rect_cam_of, _calib_text
+from .levelling import Levelling
 from .views import pinhole_of
 
 
@@ -39,6 +41,7 @@ class KittiTrackingExporter(KittiExporter):
         self.seq = seq
         first = self.frames[0] if self.frames else 0
         src_calib, _ = self.kitti_sources(first)
+        self.level = KittiExporter.levelling(self, first)     # one levelled camera for the sequence
         self.turn = KittiExporter.velodyne_T(self, first)     # one Velodyne frame for the sequence
         if src_calib is not None and self.camera == "image_2":
             calib = read_kitti_calib(src_calib)
@@ -46,10 +49,11 @@ class KittiTrackingExporter(KittiExporter):
             self.calib_text = src_calib.read_text(encoding="utf-8")
         else:
             rig = self.drive.rig(first)
-            self.T_rect_velo = rig.T_cam_lidar(self.camera)      # labels: from the drive's LiDAR frame
+            T_cam_lidar = rig.T_cam_lidar(self.camera)
+            self.T_rect_velo = T_rect_cam_of(self.level) @ T_cam_lidar     # labels: from the drive's LiDAR frame
             K = pinhole_of(rig.camera(self.camera).camera).K
             T_velo_lidar = np.eye(4) if self.turn is None else self.turn
-            self.calib_text = _calib_text(K, self.T_rect_velo @ invert_T(T_velo_lidar),
+            self.calib_text = _calib_text(K, self.level.R_rect_cam, T_cam_lidar @ invert_T(T_velo_lidar),
                                           T_velo_lidar @ invert_T(rig.T_vehicle_lidar))
         self.track_ids: dict[str, int] = {}
         self.untracked = 0
@@ -59,6 +63,10 @@ class KittiTrackingExporter(KittiExporter):
         ids = {lab.track_id for i in self.frames for lab in self.labels_for(i) if lab.track_id is not None}
         self.keep_ids = all(t.isdigit() for t in ids)
         self.next_id = max((int(t) for t in ids), default=-1) + 1 if self.keep_ids else 0
+
+    def levelling(self, i: int) -> Levelling:
+        """The sequence's one levelling (from its first frame's rig), for every frame."""
+        return self.level
 
     def velodyne_T(self, i: int) -> np.ndarray | None:
         """The sequence's one turn (from its first frame's rig), for every frame."""

@@ -49,14 +49,20 @@ def pinhole_of(camera: CameraModel) -> PinholeCamera:
     return camera_from_params("pinhole", camera.width, camera.height, camera.fx, camera.fy, camera.cx, camera.cy)
 
 
-def undistort_maps(camera: CameraModel, target: PinholeCamera) -> tuple[np.ndarray, np.ndarray]:
+def undistort_maps(camera: CameraModel, target: PinholeCamera,
+                   R_target_cam: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``cv2.remap`` maps (H, W) float32 that resample an image of ``camera`` into ``target``.
 
+    ``R_target_cam`` (3, 3): rotation from the camera's frame to the target's, for a target camera
+    at the same place looking another way (KITTI's ``R0_rect``); None: the same orientation.
     Pixels whose ray the source lens does not image get coordinates -1 (black after remap).
     """
     u, v = np.meshgrid(np.arange(target.width, dtype=np.float64), np.arange(target.height, dtype=np.float64))
     rays = np.stack([(u - target.cx) / target.fx, (v - target.cy) / target.fy, np.ones_like(u)], axis=-1)
-    proj = camera.project(rays.reshape(-1, 3), near=0.0)
+    rays = rays.reshape(-1, 3)
+    if R_target_cam is not None:
+        rays = rays @ np.asarray(R_target_cam, dtype=np.float64)     # row-wise R_cam_target @ ray
+    proj = camera.project(rays, near=0.0)
     uv = np.where(proj.in_image[:, None], proj.uv, -1.0).reshape(target.height, target.width, 2)
     return uv[..., 0].astype(np.float32), uv[..., 1].astype(np.float32)
 

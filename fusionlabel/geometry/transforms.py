@@ -73,10 +73,20 @@ def rotation_from_euler(roll: float, pitch: float, yaw: float) -> np.ndarray:
     return rotation_z(yaw) @ Ry @ Rx
 
 
+GIMBAL_LOCK = 1e-7   # cos(pitch) below which roll and yaw are not separable: roll is set to 0
+
+
 def euler_from_rotation(R: np.ndarray) -> tuple[float, float, float]:
-    """Inverse of :func:`rotation_from_euler`: returns (roll, pitch, yaw)."""
+    """Inverse of :func:`rotation_from_euler`: returns (roll, pitch, yaw).
+
+    At pitch ±90° (gimbal lock) only yaw ∓ roll is defined; roll is then 0 and yaw carries the
+    turn, so the angles still rebuild ``R`` (rounding noise would otherwise pick arbitrary angles).
+    """
     R = np.asarray(R, dtype=np.float64)
-    pitch = float(np.arcsin(np.clip(-R[2, 0], -1.0, 1.0)))
+    cos_pitch = float(np.hypot(R[0, 0], R[1, 0]))
+    pitch = float(np.arctan2(-R[2, 0], cos_pitch))
+    if cos_pitch < GIMBAL_LOCK:
+        return 0.0, pitch, normalize_angle(float(np.arctan2(-R[0, 1], R[1, 1])))
     roll = float(np.arctan2(R[2, 1], R[2, 2]))
     yaw = float(np.arctan2(R[1, 0], R[0, 0]))
     return roll, pitch, normalize_angle(yaw)
