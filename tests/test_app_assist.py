@@ -16,8 +16,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import QPoint, Qt  # noqa: E402
-from PyQt6.QtWidgets import QPushButton  # noqa: E402
+from PyQt6.QtCore import QPoint, Qt, QTimer  # noqa: E402
+from PyQt6.QtGui import QImage  # noqa: E402
+from PyQt6.QtWidgets import QApplication, QPushButton  # noqa: E402
 
 from conftest import run_on_display  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
@@ -264,6 +265,245 @@ def test_prelabel_all_frames_runs_in_the_background(qtbot, window, project, monk
     assert "cancelled" in s.messages[-1].text
     done = [f for f in range(s.n_frames) if s.annotations(f)]
     assert 0 in done and len(done) < s.n_frames
+
+
+def pixels(widget, rect=None) -> np.ndarray:
+    """What a widget shows (H, W, 3) uint8, or the part of it in ``rect`` (x0, y0, x1, y1)."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    arr = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    arr = arr.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(image.height(), -1, 3)
+    if rect is None:
+        return arr.copy()
+    x0, y0, x1, y1 = (int(v) for v in rect)
+    return arr[max(y0, 0):y1, max(x0, 0):x1].copy()
+
+
+def outline_crops(w, uid) -> dict:
+    """The pixels around one cuboid in the bird's-eye view and in every camera that shows it."""
+    QApplication.processEvents()
+    box = w.session.document.get(uid).box
+    poly = w.bev.to_screen(box.bev_polygon())
+    out = {"bev": pixels(w.bev, (*(poly.min(axis=0) - 4), *(poly.max(axis=0) + 4)))}
+    for name, view in w.cameras.views.items():
+        wire = {a.uid: wf for a, wf in view.wireframes()}.get(uid)
+        if wire is not None:
+            target = view.image_rect()
+            hull = wire.hull_points() * (target.width() / view.cam.camera.width) + (target.x(), target.y())
+            out[name] = pixels(view, (*(hull.min(axis=0) - 3), *(hull.max(axis=0) + 3)))
+    return out
+
+
+def status_of(w, uid):
+    row = w.objects._uids.index(uid)
+    item = w.objects.item(row, 3)
+    return item.text(), item.foreground().color().name()
+
+
+def test_edited_prelabels_look_different_from_untouched_ones(qtbot, window, project, monkeypatch):
+    """A pre-label the annotator changed but did not accept is drawn dash-dotted (dashed when
+    untouched, solid once accepted) in the bird's-eye view, the cameras and the side views, and
+    is marked "edited" in the object list; by the rule Shift+X and Ctrl+P keep edited ones by."""
+    w, s = window, window.session
+    monkeypatch.setattr(w.actions_, "detector", lambda: GroundTruthDetector())
+    key(qtbot, w, Qt.Key.Key_P, CTRL)
+    key(qtbot, w, Qt.Key.Key_L)                         # labels off: the crops show the outlines only
+    testing.wait_for_frame(w)
+    seen = {a.uid for v in w.cameras.views.values() for a, _ in v.wireframes()}
+    cars = sorted((a for a in s.annotations() if a.source == "model" and a.cls == "car" and a.uid in seen
+                   and w.bev.rect().adjusted(40, 40, -40, -40).contains(px(w.bev, a.box.center[:2]))),
+                  key=lambda a: -a.box.length * a.box.width)
+    target, other = cars[0].uid, cars[1].uid
+    untouched = outline_crops(w, target)
+    assert len(untouched) >= 2, "the car should show in a camera too"
+    text, untouched_color = status_of(w, target)
+    assert text == f"pre-label {s.document.get(target).score:.2f}"
+    # Select it: the side views draw it dashed and say "pre-label"; tick "parked" in the attribute panel.
+    qtbot.mouseClick(w.bev, Qt.MouseButton.LeftButton, NO, px(w.bev, s.document.get(target).box.center[:2]))
+    assert s.selection == (target,)
+    sides = {k: pixels(v) for k, v in w.side.views.items()}
+    parked = w.attributes._editors["parked"]
+    qtbot.mouseClick(parked, Qt.MouseButton.LeftButton, NO, QPoint(7, parked.height() // 2))   # on the box
+    assert s.document.get(target).attributes["parked"] is True and s.prelabel_state(s.document.get(target)) == "edited"
+    QApplication.processEvents()
+    assert all(not np.array_equal(pixels(v), sides[k]) for k, v in w.side.views.items())
+    key(qtbot, w, Qt.Key.Key_Escape)
+    edited = outline_crops(w, target)                   # the box did not move: only its drawing changed
+    assert edited.keys() == untouched.keys()
+    for view, crop in edited.items():
+        assert crop.shape == untouched[view].shape and not np.array_equal(crop, untouched[view]), view
+    text, edited_color = status_of(w, target)
+    assert text.endswith(" edited") and edited_color != untouched_color
+    assert w.objects.item(w.objects._uids.index(target), 1).font().italic()     # still a pre-label
+    # Moving another one with keys makes it edited too; undoing the move makes it untouched again.
+    s.select((other,))
+    for _ in range(3):
+        key(qtbot, w, Qt.Key.Key_Up)
+    assert status_of(w, other)[0].endswith(" edited")
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert not status_of(w, other)[0].endswith(" edited")
+    # Shift+X deletes the untouched pre-labels and keeps the edited one: the same rule as the drawing.
+    key(qtbot, w, Qt.Key.Key_X, SHIFT)
+    assert [a.uid for a in s.annotations() if a.source == "model"] == [target]
+    # Accepted (Y): solid, and no longer a pre-label.
+    s.select((target,))
+    key(qtbot, w, Qt.Key.Key_Y)
+    key(qtbot, w, Qt.Key.Key_Escape)
+    accepted = outline_crops(w, target)
+    for view, crop in accepted.items():
+        assert not np.array_equal(crop, edited[view]) and not np.array_equal(crop, untouched[view]), view
+    assert status_of(w, target)[0] == "human"
+
+
+def test_dash_dot_marks_lie_on_the_edge():
+    """The cameras' dash-dot pattern: long dashes and short dots alternating along the edge."""
+    from fusionlabel.app.projected_boxes import DASH_DOT, DASHED, pattern_segments
+
+    lines = np.array([[[0.0, 10.0], [180.0, 10.0]]])
+    marks = pattern_segments(lines, (0, 0), (200, 100), DASH_DOT)
+    spans = np.sort(marks[:, :, 0], axis=1)
+    spans = spans[np.argsort(spans[:, 0])]
+    lengths = spans[:, 1] - spans[:, 0]
+    assert np.allclose(marks[..., 1], 10.0)
+    assert np.allclose(lengths, np.tile([10.0, 2.5], 10))               # dash, dot, dash, dot ...
+    assert np.all(spans[1:, 0] > spans[:-1, 1])                          # with gaps between
+    dashed = pattern_segments(lines, (0, 0), (200, 100), DASHED)
+    assert np.allclose(np.diff(np.sort(dashed[:, :, 0], axis=1), axis=1), 7.0)
+
+
+def start_gated_run(qtbot, w, monkeypatch) -> "GatedDetector":
+    """Ctrl+Shift+P with a detector that waits for the test before each frame."""
+    gated = GatedDetector()
+    monkeypatch.setattr(w.actions_, "detector", lambda: gated)
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    assert gated.started.wait(10) and w.prelabel_runner.busy
+    return gated
+
+
+def hand_edit(qtbot, w):
+    """A cuboid made and nudged with keys while the run goes on; its uid and box."""
+    key(qtbot, w, Qt.Key.Key_N)
+    uid = w.session.selection[0]
+    key(qtbot, w, Qt.Key.Key_Up)
+    key(qtbot, w, Qt.Key.Key_Q)
+    return uid, w.session.document.get(uid).box
+
+
+def saved(project, uid):
+    """An annotation as the database holds it (read with plain sqlite3)."""
+    from fusionlabel.store.db import _annotation_from_row
+
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        row = con.execute("SELECT uid, frame, seq, track_id, class, source, score, cx, cy, cz, length, width, "
+                          "height, yaw, pitch, roll, attributes FROM annotations WHERE uid=?", (uid,)).fetchone()
+    finally:
+        con.close()
+    return None if row is None else _annotation_from_row(row)
+
+
+def test_closing_during_a_prelabel_run_can_wait_for_it(qtbot, window, project, monkeypatch):
+    w, s = window, window.session
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    uid, box = hand_edit(qtbot, w)
+    asked = []
+    w.close_question = lambda: asked.append(w.prelabel_runner.progress()) or "wait"
+    assert not w.close()                                   # asked, and still open
+    assert asked == [(0, s.n_frames)] and w.isVisible() and w.prelabel_runner.busy
+    assert "closes when it is done" in w.prelabel_runner.dialog.labelText()
+    key(qtbot, w, Qt.Key.Key_Up)                           # still working meanwhile
+    box = s.document.get(uid).box
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=60_000)      # closed once the run was stored
+    assert len(asked) == 1 and not w.prelabel_runner.busy
+    db = rows(project)
+    assert db[uid][2] == "human" and saved(project, uid).box == box
+    assert sum(r[2] == "model" for r in db.values()) > 0 and s.document.undo_text().startswith("Pre-label")
+
+
+def test_closing_during_a_prelabel_run_can_discard_it(qtbot, window, project, monkeypatch):
+    w, s = window, window.session
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    uid, box = hand_edit(qtbot, w)
+
+    def discard():
+        for _ in range(s.n_frames):        # the detector may even finish while the question is up
+            gated.go.release()
+        return "discard"
+    w.close_question = discard
+    assert w.close() and not w.isVisible() and not w.prelabel_runner.busy
+    qtbot.wait(200)
+    QApplication.processEvents()
+    db = rows(project)
+    assert set(db) == {uid} and saved(project, uid).box == box      # the hand edit, no pre-label
+    assert any("pre-label run was discarded" in m.text for m in s.messages)
+
+
+def test_closing_during_a_prelabel_run_can_be_cancelled(qtbot, window, project, monkeypatch):
+    w, s = window, window.session
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    uid, box = hand_edit(qtbot, w)
+    w.close_question = lambda: "cancel"
+    assert not w.close() and w.isVisible() and w.prelabel_runner.busy
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: not w.prelabel_runner.busy, timeout=60_000)
+    qtbot.wait(300)
+    assert w.isVisible()                                   # the run is stored, the window stays
+    db = rows(project)
+    assert saved(project, uid).box == box and sum(r[2] == "model" for r in db.values()) > 0
+
+
+@pytest.mark.parametrize("answer", ["wait", "discard", "cancel"])
+def test_a_run_that_ends_during_the_question_waits_for_the_answer(qtbot, window, project, monkeypatch, answer):
+    """The detector finishes while the question is on screen: nothing is stored before the answer;
+    then "wait" stores it and closes at once, "discard" drops it, "cancel" stores it and stays."""
+    w, s = window, window.session
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    uid, box = hand_edit(qtbot, w)
+    runner = w.prelabel_runner
+    history = []
+
+    def question():
+        for _ in range(s.n_frames):
+            gated.go.release()
+        qtbot.waitUntil(lambda: runner.dialog is None, timeout=60_000)   # its result came in
+        history.append(list(s.document.history()))
+        return answer
+    before = list(s.document.history())
+    w.close_question = question
+    assert w.close() == (answer != "cancel")
+    assert history == [before]                             # nothing stored while asking
+    stored = s.document.undo_text().startswith("Pre-label")
+    assert stored == (answer != "discard") and not runner.busy
+    assert w.isVisible() == (answer == "cancel")
+    assert saved(project, uid).box == box
+    assert (sum(r[2] == "model" for r in rows(project).values()) > 0) == stored
+
+
+def test_the_close_question_offers_wait_discard_and_cancel(qtbot, window):
+    """The real message box: each button gives its answer, Esc cancels. On a platform nobody can
+    see (offscreen) the window does not ask: it discards the run (and says so)."""
+    from fusionlabel.app.main_window import CANCEL, DISCARD, WAIT, ask_close_while_prelabelling
+
+    for button, expected in (("Wait, then close", WAIT), ("Discard run and close", DISCARD),
+                             ("Cancel", CANCEL), (None, CANCEL)):
+        seen = []
+
+        def answer(button=button, seen=seen):
+            box = QApplication.activeModalWidget()
+            if box is None:
+                QTimer.singleShot(10, answer)
+                return
+            seen.append(box.text())
+            if button is None:
+                qtbot.keyClick(box, Qt.Key.Key_Escape)
+            else:
+                next(b for b in box.buttons() if b.text() == button).click()
+        QTimer.singleShot(0, answer)
+        assert ask_close_while_prelabelling(window, 3, 20) == expected
+        assert "3 of 20 frames" in seen[0]
+    assert window.close_question() == DISCARD              # offscreen: nobody to ask
 
 
 def test_interpolate_and_propagate_keys(qtbot, window, project):

@@ -180,8 +180,8 @@ def test_actions_headless(session):
     assert session.document.get(pre.uid).source == "human"
     actions.set_frame_status("done")
     assert session.document.frame_status(0) == "done"
-    actions.undo()
-    assert session.document.frame_status(0) == "new"
+    actions.undo()  # back to what the first edit of the frame made it
+    assert session.document.frame_status(0) == "in_progress"
     # The frame and view settings persist in the project.
     actions.cycle_color_mode()
     assert session.project.get_setting("color_mode") == "intensity"
@@ -252,3 +252,148 @@ def test_click_select_rule_shared_by_every_view(session):
     assert session.selection == (b,)
     session.click_select(None)                    # a plain click on nothing clears it
     assert session.selection == ()
+
+
+class Clock:
+    """A clock the test moves by hand (Session(clock=...))."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_key_edits_in_a_row_are_one_undo_step(tmp_path):
+    """Like typing in a text editor: the same kind of key edit on the same selection joins one
+    undo step, until another command, a selection or frame change, an undo, or a pause of more
+    than MERGE_PAUSE_S. Every press is saved at once all the same."""
+    from fusionlabel.app.session import MERGE_PAUSE_S
+
+    clock = Clock()
+    with Project.create(tmp_path / "project", testing.small_drive()) as project:
+        s = Session(project, clock=clock)
+        actions = Actions(s)
+        doc = s.document
+        a = s.apply(CreateCuboid(0, CuboidLabel(Cuboid((10, 0, -1), (4, 2, 1.5)), "car"))).uid
+        b = s.apply(CreateCuboid(0, CuboidLabel(Cuboid((20, 5, -1), (4, 2, 1.5)), "car"))).uid
+        s.select((a,))
+        start = doc.get(a).box
+        for _ in range(30):
+            actions.nudge(0, 0.05)
+            clock.now += 0.2
+        assert doc.history()[-1] == "Nudge ×30" and len(doc.history()) == 3
+        assert np.allclose(np.subtract(doc.get(a).box.center, start.center), [1.5, 0, 0])
+        assert project.store.command_log()[-1][2].description == "Nudge ×30"    # saved as it grew
+        actions.nudge(1, 0.05)                     # another direction: still a nudge, same step
+        assert doc.history()[-1] == "Nudge ×31"
+        actions.undo()                             # one Ctrl+Z for the whole run
+        assert doc.get(a).box == start and len(doc.history()) == 2
+        actions.nudge(0, 0.05)                     # after an undo a new step starts
+        actions.nudge(0, 0.05)
+        assert doc.history()[-1] == "Nudge ×2" and len(doc.history()) == 3
+        clock.now += MERGE_PAUSE_S + 0.1           # a pause ends the run
+        actions.nudge(0, 0.05)
+        assert doc.history()[-2:] == ["Nudge ×2", "Nudge"]
+        actions.rotate(1.0)                        # another kind of edit
+        actions.rotate(-15.0)
+        actions.rotate(1.0)
+        assert doc.history()[-2:] == ["Nudge", "Rotate ×3"]
+        actions.grow(0, 0.05)
+        actions.grow(2, -0.05)
+        assert doc.history()[-2:] == ["Rotate ×3", "Resize ×2"]
+        actions.nudge(0, 0.05)
+        actions.set_class("van")                   # another command ends the run
+        actions.nudge(0, 0.05)
+        assert doc.history()[-3:] == ["Nudge", "Set class van", "Nudge"]
+        s.select((a, b))                           # so does a new selection: both move, one step per press run
+        actions.nudge(0, 0.05)
+        actions.nudge(0, 0.05)
+        assert doc.history()[-2:] == ["Nudge", "Nudge ×2"]
+        s.select((a,))
+        actions.nudge(0, 0.05)
+        s.set_frame(1)
+        s.set_frame(0)
+        s.select((a,))
+        actions.nudge(0, 0.05)                     # ... and a frame change
+        assert doc.history()[-2:] == ["Nudge", "Nudge"]
+        before = doc.get(a).box
+        actions.nudge(0, -0.05)                    # back to where the run started: no step left
+        assert doc.history()[-1] == "Nudge" and doc.get(a).box == before.with_(center=np.subtract(
+            before.center, 0.05 * np.asarray(before.heading())))
+        s.close()
+
+
+def test_an_edit_starts_its_frame(tmp_path):
+    """The annotator's first edit of a new frame marks it in progress, in the same undo step;
+    done and reviewed frames keep their status; pre-labelling, interpolation and propagation
+    (model runs) and edits of other frames (a copy to the next frame) do not start a frame."""
+    with Project.create(tmp_path / "project", testing.small_drive()) as project:
+        s = Session(project)
+        actions = Actions(s, Hooks(None, (14.0, -3.0)))
+        doc = s.document
+        actions.create()
+        assert doc.frame_status(0) == "in_progress" and doc.history() == ["Create car"]
+        assert dict(project.store._con.execute("SELECT frame, status FROM frame_status")) == {0: "in_progress"}
+        actions.undo()
+        assert doc.frame_status(0) == "new" and len(doc) == 0
+        actions.redo()
+        assert doc.frame_status(0) == "in_progress"
+        s.select((doc.annotations(0)[0].uid,))
+        actions.copy_to_next_frame()
+        assert len(doc.annotations(1)) == 1 and doc.frame_status(1) == "new"   # edited from frame 0
+        actions.next_frame()
+        actions.rotate(1.0)
+        assert doc.frame_status(1) == "in_progress"
+        actions.set_frame_status("done")
+        actions.rotate(1.0)
+        assert doc.frame_status(1) == "done"        # never downgraded
+        actions.set_frame_status("reviewed")
+        actions.delete()
+        assert doc.frame_status(1) == "reviewed"
+        # A model run adds pre-labels without starting the frame; the annotator's decision on them does.
+        s.set_frame(2)
+        pre = s.apply(CreateCuboid(2, CuboidLabel(Cuboid((20, 0, -1), (4, 2, 1.5)), "car", score=0.7,
+                                                  source="model")), work=False)
+        assert doc.frame_status(2) == "new"
+        s.select((pre.uid,))
+        actions.accept_prelabel()
+        assert doc.frame_status(2) == "in_progress" and doc.undo_text() == "Accept pre-label"
+        actions.undo()
+        assert doc.frame_status(2) == "new" and doc.get(pre.uid).source == "model"
+        # The status chosen by hand stays what was chosen, "new" included.
+        s.set_frame(0)
+        actions.set_frame_status("new")
+        assert doc.frame_status(0) == "new"
+        s.close()
+
+
+def test_prelabel_state_follows_edits_and_undo(tmp_path):
+    """Session.prelabel_state: untouched / edited by the rule of prelabel_project.edited_prelabels,
+    recomputed when the frame's cuboids change; accepted boxes are no pre-labels."""
+    from fusionlabel.assist.prelabel_project import prelabel_command
+
+    with Project.create(tmp_path / "project", testing.small_drive()) as project:
+        s = Session(project)
+        actions = Actions(s)
+        doc = s.document
+        labels = [CuboidLabel(Cuboid((10 + 6 * k, 0, -1), (4, 2, 1.5)), "car", score=0.8) for k in range(3)]
+        cmd, _ = prelabel_command(doc, {0: labels}, "frame 000000 (test)")
+        s.apply(cmd, work=False)
+        anns = s.annotations()
+        assert [s.prelabel_state(a) for a in anns] == ["untouched"] * 3
+        s.select((anns[0].uid,))
+        actions.nudge(0, 0.05)
+        assert [s.prelabel_state(doc.get(a.uid)) for a in anns] == ["edited", "untouched", "untouched"]
+        assert s.edited_prelabels(0) == {anns[0].uid}
+        actions.undo()                              # an undone edit does not count
+        assert s.prelabel_state(doc.get(anns[0].uid)) == "untouched"
+        actions.redo()
+        actions.accept_prelabel()
+        assert s.prelabel_state(doc.get(anns[0].uid)) is None and s.edited_prelabels(0) == set()
+        other = s.apply(CreateCuboid(0, CuboidLabel(Cuboid((40, 9, -1), (4, 2, 1.5)), "car", score=0.6,
+                                                    source="model")), work=False)
+        s.select((other.uid,))
+        actions.nudge(0, 0.05)                      # a model box no pre-label run made: Ctrl+P keeps it anyway
+        assert s.prelabel_state(doc.get(other.uid)) == "untouched"
+        s.close()

@@ -5,6 +5,7 @@ state in the database."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sqlite3
@@ -148,6 +149,7 @@ def test_side_view_edge_drag_resizes(qtbot, window):
 
 def test_keys_rotate_retype_copy_then_undo_redo_everything(qtbot, window, project):
     s, doc = window.session, window.session.document
+    s.clock = itertools.count(0.0, 5.0).__next__  # key presses 5 s apart: each is its own undo step
     ann = create_by_drag(qtbot, window, heading_deg=0.0)
     states = [only(window).label]
 
@@ -272,3 +274,90 @@ def test_an_unknown_state_shows_half_checked_and_a_click_sets_it(qtbot, window):
     s.select((next(a.uid for a in s.annotations() if a.cls == "pedestrian" and a.attributes.get("pose") is None),))
     pose = window.attributes._editors["pose"]
     assert isinstance(pose, QComboBox) and pose.currentIndex() == -1 and pose.currentText() == ""
+
+
+class Clock:
+    """The session's clock, moved by the test."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def saved_box(project, uid):
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        return con.execute("SELECT cx, cy, cz, length, width, height, yaw FROM annotations WHERE uid=?",
+                           (uid,)).fetchone()
+    finally:
+        con.close()
+
+
+def test_a_run_of_nudge_keys_is_one_undo_step(qtbot, window, project):
+    """30 presses of Up are one undo step (saved at every press); a pause, another key edit, a
+    new selection or another command starts a new step."""
+    s, doc = window.session, window.session.document
+    clock = s.clock = Clock()
+    ann = create_by_drag(qtbot, window, heading_deg=0.0)
+    start = doc.get(ann.uid).box
+    steps = len(doc.history())
+    for k in range(30):
+        key(qtbot, window, Qt.Key.Key_Up)
+        clock.now += 0.1                                       # key auto-repeat: 10 presses a second
+        b = doc.get(ann.uid).box
+        if k % 10 == 0:                                        # every press is in the database at once
+            assert np.allclose(saved_box(project, ann.uid), (*b.center, *b.size, b.yaw))
+    assert len(doc.history()) == steps + 1 and doc.undo_text() == "Nudge ×30"
+    assert window.undo_action.text() == "Undo Nudge ×30"
+    assert np.allclose(np.subtract(doc.get(ann.uid).box.center, start.center), [1.5, 0, 0])
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)    # one Ctrl+Z takes it all back
+    assert doc.get(ann.uid).box == start and np.allclose(saved_box(project, ann.uid)[:3], start.center)
+    assert s.messages[-1].text == "undid Nudge ×30"
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    # After a redo a new step starts; Left and PgUp are nudges too; Q turns: a new step; after a
+    # pause of over a second, a new step.
+    key(qtbot, window, Qt.Key.Key_Left)
+    key(qtbot, window, Qt.Key.Key_PageUp)
+    assert doc.history()[-2:] == ["Nudge ×30", "Nudge ×2"]
+    key(qtbot, window, Qt.Key.Key_Q)
+    key(qtbot, window, Qt.Key.Key_Q)
+    assert doc.history()[-2:] == ["Nudge ×2", "Rotate ×2"]
+    key(qtbot, window, Qt.Key.Key_E)                           # back by one: the same run
+    assert doc.history()[-2:] == ["Nudge ×2", "Rotate ×3"]
+    clock.now += 1.5
+    key(qtbot, window, Qt.Key.Key_E)
+    key(qtbot, window, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, window, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert doc.history()[-3:] == ["Rotate ×3", "Rotate -1°", "Resize ×2"]
+    key(qtbot, window, Qt.Key.Key_Escape)                      # selection changes end a run
+    key(qtbot, window, Qt.Key.Key_Tab)
+    key(qtbot, window, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert doc.history()[-2:] == ["Resize ×2", "Resize"]
+    n = len(doc.history())
+    project.close()
+    with Project.open(project.folder) as again:                # the joined steps are what was saved
+        assert len(again.document.history()) == n and again.document.history()[-3] == "Rotate -1°"
+
+
+def test_the_first_edit_of_a_frame_marks_it_in_progress(qtbot, window):
+    s, doc, timeline = window.session, window.session.document, window.timeline
+    assert timeline.status.currentText() == "new"
+    ann = create_by_drag(qtbot, window)
+    assert doc.frame_status(0) == "in_progress" and timeline.status.currentText() == "in_progress"
+    assert doc.history() == [f"Create {ann.cls}"]              # in the same undo step as the edit
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.frame_status(0) == "new" and timeline.status.currentText() == "new"
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert timeline.status.currentText() == "in_progress"
+    s.select((ann.uid,))
+    key(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)       # done ...
+    key(qtbot, window, Qt.Key.Key_Q)                           # ... stays done when edited again
+    assert doc.frame_status(0) == "done" and timeline.status.currentText() == "done"
+    key(qtbot, window, Qt.Key.Key_C)                           # a copy into frame 1 does not start it
+    key(qtbot, window, Qt.Key.Key_D)
+    testing.wait_for_frame(window, 1)
+    assert timeline.status.currentText() == "new" and len(doc.annotations(1)) == 1
+    key(qtbot, window, Qt.Key.Key_5)                           # retyping it here does
+    assert timeline.status.currentText() == "in_progress"

@@ -9,7 +9,7 @@ import pytest
 from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.model.commands import (Batch, CopyToFrame, CreateCuboid, DeleteCuboids, SetBox, SetClass,
-                                        SetFrameStatus)
+                                        SetFrameStatus, merged)
 from fusionlabel.model.document import Annotation, Change, Document, ReadOnlyError
 from fusionlabel.model.ontology import Ontology
 from fusionlabel.store.crash_writer import run_edits, state_digest
@@ -212,3 +212,84 @@ def test_random_walk_undo_all_and_redo_all(seed):
     for _ in range(depth):
         doc.redo()
     assert state_digest(doc) == final
+
+
+# ------------------------------------------------------------------ merged steps, follow-ups
+def nudged(doc, uid, dx):
+    box = doc.get(uid).box
+    return SetBox(uid, box.with_(center=(box.center[0] + dx, box.center[1], box.center[2])), "Nudge")
+
+
+def fold(last, step):
+    """The caller's rule (the app's is in Session.apply): a nudge joins a step of nudges."""
+    return merged(last, step, "Nudge") if last.description == "Nudge" else None
+
+
+def test_merge_folds_steps_into_the_last_one_until_undo(doc):
+    a = doc.apply(CreateCuboid(0, car()))
+    start = doc.get(a.uid).box
+    seen: list[Change] = []
+    doc.subscribe(seen.append)
+    for _ in range(30):
+        doc.apply(nudged(doc, a.uid, 0.1), merge=fold)
+    assert doc.history() == ["Create car", "Nudge"] and abs(doc.get(a.uid).box.center[0] - 3.0) < 1e-9
+    assert len(seen) == 30 and seen[-1] == Change({0}, {a.uid}, "apply", "Nudge", set())   # every press is shown
+    doc.undo()                                           # one undo takes back all 30
+    assert doc.get(a.uid).box == start and doc.history() == ["Create car"]
+    doc.redo()
+    assert abs(doc.get(a.uid).box.center[0] - 3.0) < 1e-9
+    doc.undo()
+    doc.apply(nudged(doc, a.uid, 0.1), merge=fold)       # never into a step that was undone or redone
+    assert doc.history() == ["Create car", "Nudge"] and not doc.can_redo
+    doc.redo()                                           # nothing to redo: the nudge cleared it
+    doc.apply(SetClass(a.uid, "van"))
+    doc.apply(nudged(doc, a.uid, 0.1), merge=fold)       # the rule refuses another kind of step
+    assert doc.history() == ["Create car", "Nudge", "Set class van", "Nudge"]
+    doc.apply(nudged(doc, a.uid, -0.1), merge=fold)      # folds back to where it started: no step left
+    assert doc.history() == ["Create car", "Nudge", "Set class van"]
+    assert doc.get(a.uid).box.center[0] == pytest.approx(0.1)
+    doc.apply(nudged(doc, a.uid, 0.1), merge=fold)       # ... and the next one starts afresh
+    assert doc.history()[-1] == "Nudge" and doc.undo_text() == "Nudge"
+
+
+def test_merged_joins_whole_values_only():
+    from fusionlabel.model.commands import SetAttributes
+
+    d = Document(3, Ontology.default())
+    a = d.apply(CreateCuboid(0, car()))
+    b = d.apply(CreateCuboid(0, car(5.0)))
+    one = d.apply(Batch((nudged(d, a.uid, 1.0), nudged(d, b.uid, 1.0), SetFrameStatus(0, "in_progress")), "Nudge"))
+    two = d.apply(nudged(d, a.uid, 1.0))                 # b reached a limit: only a moved
+    both = merged(one, two, "Nudge ×2")
+    assert both.description == "Nudge ×2" and len(both.commands) == 3
+    by_uid = {c.uid: c for c in both.commands if isinstance(c, SetBox)}
+    assert by_uid[a.uid].before.center[0] == 0.0 and by_uid[a.uid].box.center[0] == 2.0
+    assert by_uid[b.uid].before.center[0] == 5.0 and by_uid[b.uid].box.center[0] == 6.0
+    assert [c.before for c in both.commands if isinstance(c, SetFrameStatus)] == ["new"]
+    attrs = d.apply(SetAttributes(a.uid, {"note": "x"}))
+    assert merged(two, attrs, "x") is None               # merges into the attributes of its moment
+    assert merged(one, d.apply(CreateCuboid(0, car(9.0))), "x") is None
+    back = d.apply(nudged(d, a.uid, -1.0))
+    assert merged(two, back, "Nudge").is_noop            # back where it started
+
+
+def test_follow_up_is_part_of_the_same_step(doc):
+    asked = []
+
+    def start(frames):
+        asked.append(frames)
+        return Batch(tuple(SetFrameStatus(f, "in_progress") for f in frames if doc.frame_status(f) == "new"),
+                     "start")
+    a = doc.apply(CreateCuboid(2, car()), follow_up=start)
+    assert asked == [{2}] and doc.frame_status(2) == "in_progress" and doc.history() == ["Create car"]
+    doc.apply(SetFrameStatus(2, "done"), follow_up=start)     # a status change changes no cuboid
+    assert asked[-1] == set()
+    doc.apply(CopyToFrame((a.uid,), 3), follow_up=start)
+    assert asked[-1] == {3} and doc.frame_status(3) == "in_progress"
+    doc.undo()
+    assert doc.frame_status(3) == "new" and doc.find_track(a.label.track_id, 3) is None
+    doc.redo()
+    assert doc.frame_status(3) == "in_progress"
+    # A follow-up that changes nothing leaves the command alone (not wrapped in a Batch).
+    bound = doc.apply(SetClass(a.uid, "van"), follow_up=start)
+    assert doc.done_commands()[-1] == bound

@@ -21,7 +21,7 @@ from fusionlabel.errors import DriveError
 from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.io.drives import open_drive
 from fusionlabel.model.annotation import CuboidLabel
-from fusionlabel.model.commands import CreateCuboid, SetBox, SetFrameStatus
+from fusionlabel.model.commands import CreateCuboid, SetBox, SetFrameStatus, merged
 from fusionlabel.model.document import DocState, Document, ReadOnlyError
 from fusionlabel.model.ontology import Ontology, OntologyError
 from fusionlabel.store import Project, ProjectError, StoreClosedError, StoreError, default_project_folder
@@ -137,6 +137,52 @@ def test_one_edit_is_one_transaction(project):
         depth += s.startswith("BEGIN") - (s == "COMMIT")
         if s.split()[0] in ("INSERT", "UPDATE", "DELETE"):
             assert depth == 1, s
+
+
+def test_folded_nudges_are_one_logged_step_saved_at_every_press(project, tmp_path):
+    """Folding a nudge into the last step (Document.apply's merge) is one transaction per press:
+    the log row is rewritten, the table holds the box shown, the history gets one more apply; a
+    fold back to the start discards the row. Reopened, the step undoes in one go."""
+    doc = project.document
+    made = doc.apply(CreateCuboid(0, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    start = doc.get(made.uid).box
+
+    def nudge(dx):
+        box = doc.get(made.uid).box
+        doc.apply(SetBox(made.uid, box.with_(center=(box.center[0] + dx, *box.center[1:])), "Nudge"),
+                  merge=lambda last, step: merged(last, step, "Nudge") if last.description == "Nudge" else None)
+
+    statements = []
+    project.store._con.set_trace_callback(statements.append)
+    for k in range(5):
+        nudge(0.05)
+        assert table_annotations(project.folder / "project.sqlite")[made.uid][0] == doc.get(made.uid)
+    project.store._con.set_trace_callback(None)
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"] * 5
+    assert replayed(project.store, N_FRAMES) == memory(doc)
+    log = project.store.command_log()
+    assert [(state, cmd.description) for _, state, cmd in log] == [("done", "Create car"), ("done", "Nudge")]
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    applies = con.execute("SELECT count(*) FROM history WHERE action='apply' AND command_id=?",
+                          (log[1][0],)).fetchone()[0]
+    con.close()
+    assert applies == 5                                  # the audit trail keeps every press
+    moved = doc.get(made.uid).box
+    project.close()
+    with Project.open(tmp_path / "proj") as again:
+        d = again.document
+        assert d.get(made.uid).box == moved and d.history() == ["Create car", "Nudge"]
+        d.undo()
+        assert d.get(made.uid).box == start
+    with Project.open(tmp_path / "proj") as third:
+        doc = third.document
+        doc.redo()
+        nudge(0.05)                                      # a redone step takes no more folds
+        assert doc.history() == ["Create car", "Nudge", "Nudge"]
+        nudge(-0.05)                                     # folded back to nothing: the row is discarded
+        assert doc.history() == ["Create car", "Nudge"]
+        assert [s for _, s, _ in third.store.command_log()] == ["done", "done", "discarded"]
+        assert replayed(third.store, N_FRAMES) == memory(doc)
 
 
 def test_second_instance_is_read_only_and_says_so(project, tmp_path):

@@ -60,11 +60,12 @@ class Actions(AssistActions):
             return None
         return self.s.selection
 
-    def _edit(self, make) -> None:
-        """Apply the command built by ``make(doc, selection)`` for a non-empty selection."""
+    def _edit(self, make, merge: str | None = None) -> None:
+        """Apply the command built by ``make(doc, selection)`` for a non-empty selection; ``merge``
+        joins a run of the same key edit into one undo step (:meth:`Session.apply`)."""
         sel = self._selection()
         if sel:
-            self.s.apply(make(self.s.document, sel))
+            self.s.apply(make(self.s.document, sel), merge=merge)
 
     # ------------------------------------------------------------ frames
     def next_frame(self):
@@ -142,7 +143,7 @@ class Actions(AssistActions):
             self.s.notify(f"new cuboids will be {cls}")
 
     def rotate(self, degrees: float):
-        self._edit(lambda doc, sel: edit_actions.rotate(doc, sel, degrees))
+        self._edit(lambda doc, sel: edit_actions.rotate(doc, sel, degrees), merge="Rotate")
 
     def flip(self):
         self._edit(edit_actions.flip_heading)
@@ -150,12 +151,12 @@ class Actions(AssistActions):
     def nudge(self, axis: int, step: float):
         d = [0.0, 0.0, 0.0]
         d[axis] = step
-        self._edit(lambda doc, sel: edit_actions.nudge(doc, sel, *d))
+        self._edit(lambda doc, sel: edit_actions.nudge(doc, sel, *d), merge="Nudge")
 
     def grow(self, axis: int, step: float):
         d = [0.0, 0.0, 0.0]
         d[axis] = step
-        self._edit(lambda doc, sel: edit_actions.resize(doc, sel, *d))
+        self._edit(lambda doc, sel: edit_actions.resize(doc, sel, *d), merge="Resize")
 
     def copy_to_next_frame(self):
         sel = self._selection()

@@ -91,11 +91,13 @@ class AssistActions:
             self.s.notify(f"{what} failed: {e}", "error")
             return None, False
 
-    def _apply_and_tell(self, cmd, nothing: str):
+    def _apply_and_tell(self, cmd, nothing: str, work: bool = True):
+        """Apply ``cmd`` and say what it did, or say ``nothing``; ``work=False`` for model runs
+        that only add pre-labels (the frame's status stays: :meth:`Session.apply`)."""
         if cmd is None:
             self.s.notify(nothing)
             return None
-        bound = self.s.apply(cmd)
+        bound = self.s.apply(cmd, work=work)
         if bound is not None:
             self.s.notify(bound.description)
         return bound
@@ -230,7 +232,7 @@ class AssistActions:
                           f"below score {min_score:g}, of an unknown class, on a cuboid kept there, or the same "
                           f"as the pre-label already there){note}")
             return None
-        bound = self.s.apply(cmd)
+        bound = self.s.apply(cmd, work=False)  # model output: no frame becomes "in progress"
         if bound is not None:
             self.s.notify(bound.description + note)
         return bound
@@ -258,7 +260,7 @@ class AssistActions:
             self._apply_and_tell(cmd, "interpolate: the frames between the keyframes already hold the "
                                       "interpolated boxes (or human ones, which stay)" if keyed else
                                       "interpolate: a track needs human boxes in two frames with frames "
-                                      "between them (draw or accept one, then press I)")
+                                      "between them (draw or accept one, then press I)", work=False)
 
     def propagate(self):
         """Carry the selected cuboids to the next frame by registering their points (ICP)."""
@@ -275,4 +277,5 @@ class AssistActions:
         cmd, ok = self._build("propagate", lambda: edit_assist.propagate(self.s.document, self.s.drive,
                                                                          self.s.frame, sel))
         if ok:
-            self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids in the next frame")
+            self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids in the next frame",
+                                 work=False)

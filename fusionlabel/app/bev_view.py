@@ -7,7 +7,8 @@ direction = heading, size = the class default), drag inside moves, square handle
 round knob rotates; right/middle drag pans, the wheel zooms. A drag previews through the session
 and ends in exactly one command. Alt+click, or a click with the one-click tool armed (G), asks for a
 one-click box there (``one_click_requested``). Pre-labels (source ``model``) are drawn dashed and
-unfilled, with their score.
+unfilled, with their score; pre-labels the annotator edited but has not accepted dash-dotted with a
+faint fill and "edited" after the score (:meth:`Session.prelabel_state`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .actions import Actions, create_command
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
-from .qt_util import LABEL_BACKDROP, LABEL_PAD, RgbCanvas, annotation_color, box_label
+from .qt_util import LABEL_BACKDROP, LABEL_PAD, OUTLINE_STYLES, RgbCanvas, annotation_color, box_label
 from .session import Session
 
 BACKGROUND = 16
@@ -161,7 +162,7 @@ class BevView(QWidget):
                     labels += self._paint_box(p, ann, True)
         if self._new_box is not None:
             color = annotation_color(self.session.ontology, self.session.current_class)
-            anchor = self._paint_cuboid(p, self._new_box, color, True, dashed=True)
+            anchor = self._paint_cuboid(p, self._new_box, color, True, Qt.PenStyle.DashLine)
             labels.append(((0, 0.0), None, anchor, color, self.session.current_class))
         hud = self._paint_hud(p)
         self._paint_labels(p, labels, hud)
@@ -225,24 +226,26 @@ class BevView(QWidget):
     def _paint_box(self, p: QPainter, ann, selected: bool) -> list[tuple]:
         """Draw one cuboid; returns its label to place, [(priority, uid, anchor, colour, text)], or []
         when labels are off or the box is out of view. Priority: the selected box, then boxes
-        people made or imported, then pre-labels by score."""
+        people made, imported or edited, then untouched pre-labels by score."""
         box = self.session.display_box(ann)
         color = annotation_color(self.session.ontology, ann.cls)
-        anchor = self._paint_cuboid(p, box, color, selected, dashed=ann.source == "model")
+        state = self.session.prelabel_state(ann)
+        anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_STYLES[state])
         if anchor is None or not self.session.layers.get("box_labels", True):
             return []
         if selected:
             prio = (0, 0.0)
-        elif ann.source == "model":
+        elif state == "untouched":
             prio = (2, -(ann.score if ann.score is not None else 0.0))
         else:
             prio = (1, 0.0)
-        return [(prio, ann.uid, anchor, color, box_label(ann))]
+        return [(prio, ann.uid, anchor, color, box_label(ann, state))]
 
     def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool,
-                      dashed: bool = False) -> np.ndarray | None:
-        """Draw a cuboid from above; returns where its label goes (the top corner, in pixels), or
-        None when the box is out of view."""
+                      outline: Qt.PenStyle = Qt.PenStyle.SolidLine) -> np.ndarray | None:
+        """Draw a cuboid from above with an ``outline`` pen style (qt_util.OUTLINE_STYLES: dashed
+        and unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one);
+        returns where its label goes (the top corner, in pixels), or None when it is out of view."""
         poly = self.to_screen(box.bev_polygon())
         c = np.asarray(box.center[:2])
         front = c + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
@@ -250,12 +253,13 @@ class BevView(QWidget):
         if selected:
             p.setPen(QPen(QColor(255, 255, 255), 4))
             p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
-        pen = QPen(color, 2.5 if selected else 1.6)
-        if dashed:
-            pen.setStyle(Qt.PenStyle.DashLine)
+        edited = outline == Qt.PenStyle.DashDotLine
+        pen = QPen(color, 2.5 if selected else 2.0 if edited else 1.6)
+        pen.setStyle(outline)
         p.setPen(pen)
         fill = QColor(color)
-        fill.setAlpha((30 if selected else 0) if dashed else (60 if selected else 25))
+        alpha = {Qt.PenStyle.DashLine: (30, 0), Qt.PenStyle.DashDotLine: (45, 18)}.get(outline, (60, 25))
+        fill.setAlpha(alpha[0] if selected else alpha[1])
         p.setBrush(QBrush(fill))
         p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
         p.drawLine(QPointF(*a), QPointF(*b))

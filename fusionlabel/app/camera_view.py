@@ -4,8 +4,9 @@ and every cuboid projected through the lens model; the selection is highlighted.
 The image with points is composed by the loader thread. Here the image is resized once per frame
 and widget size (OpenCV, cached); wireframes of all boxes are projected in one batch when the
 annotations change and drawn with OpenCV at display resolution, so a repaint is a few
-milliseconds. Pre-labels (source ``model``) are drawn dashed with their score. Clicking a
-projected cuboid selects it; double-clicking a camera enlarges it.
+milliseconds. Pre-labels (source ``model``) are drawn dashed with their score, pre-labels the
+annotator edited but has not accepted dash-dotted with "edited" after it. Clicking a projected
+cuboid selects it; double-clicking a camera enlarges it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PyQt6.QtWidgets import QGridLayout, QWidget
 
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_labels
-from .projected_boxes import Wireframe, dashed_segments
+from .projected_boxes import DASH_DOT, DASHED, Wireframe, pattern_segments
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, box_label
 from .session import Session
 
@@ -26,9 +27,13 @@ CLICK_PX = 4
 SHIFT = 4  # sub-pixel bits for cv2 drawing
 
 
-def dash_pixels(wire: Wireframe, scale: float, size: tuple[int, int]) -> np.ndarray:
-    """Dashes (M, 2, 2) of a wireframe at display scale inside the image, cv2 fixed-point int32."""
-    seg = dashed_segments(wire.lines * scale, (-2.0, -2.0), (size[0] + 2.0, size[1] + 2.0))
+PATTERNS = {"untouched": DASHED, "edited": DASH_DOT}  # by Session.prelabel_state; None: solid
+
+
+def dash_pixels(wire: Wireframe, scale: float, size: tuple[int, int], pattern=DASHED) -> np.ndarray:
+    """The marks (M, 2, 2) of a line pattern along a wireframe at display scale inside the image,
+    cv2 fixed-point int32."""
+    seg = pattern_segments(wire.lines * scale, (-2.0, -2.0), (size[0] + 2.0, size[1] + 2.0), pattern)
     return np.round(seg * (1 << SHIFT)).astype(np.int32)
 
 
@@ -107,12 +112,13 @@ class CameraView(QWidget):
             for ann, wire in sorted(self.wireframes(), key=lambda aw: aw[0].uid in selected):
                 color = self.session.ontology.color(ann.cls)
                 rgb = tuple(int(c) for c in color)
+                state = self.session.prelabel_state(ann)
                 if ann.uid in selected:
                     pts = wire_pixels(wire, s)
                     cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
                     cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
-                elif ann.source == "model":  # a pre-label: dashed
-                    dashes = dash_pixels(wire, s, size)
+                elif state is not None:  # a pre-label: dashed, dash-dotted once edited
+                    dashes = dash_pixels(wire, s, size, PATTERNS[state])
                     if len(dashes):
                         cv2.polylines(canvas, list(dashes), False, rgb, 1, cv2.LINE_AA, SHIFT)
                 else:
@@ -120,7 +126,8 @@ class CameraView(QWidget):
                 if self.session.layers.get("box_labels", True):
                     hull = wire.hull_points() * s
                     top = hull[np.argmin(hull[:, 1])]
-                    labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top, box_label(ann)))
+                    labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top,
+                                   box_label(ann, state)))
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
         self._canvas = (canvas, image)
         p.drawImage(int(target.x()), int(target.y()), image)

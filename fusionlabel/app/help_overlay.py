@@ -1,15 +1,20 @@
-"""The `?` overlay: every shortcut and mouse gesture, drawn over the main window."""
+"""The `?` overlay: every shortcut and mouse gesture, and what the cuboid outlines mean (with a
+sample of each line), drawn over the main window."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPainter
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QWidget
 
-from .shortcuts import MOUSE, SHORTCUTS, class_shortcuts
+from .qt_util import OUTLINE_STYLES
+from .shortcuts import MOUSE, OUTLINES, OUTLINES_GROUP, SHORTCUTS, class_shortcuts
 
 KEYS_WIDTH = 200  # pixels for the keys column
 COLUMN_WIDTH = 640  # keys + description
+SAMPLE_PX = 44  # length of the line drawn before each outline's name
+SAMPLE_PENS = {"solid": OUTLINE_STYLES[None], "dashed": OUTLINE_STYLES["untouched"],
+               "dash-dot": OUTLINE_STYLES["edited"]}
 
 
 class HelpOverlay(QWidget):
@@ -33,6 +38,7 @@ class HelpOverlay(QWidget):
         for (group, desc), keys in merged.items():
             rows.append((group, " / ".join(keys), desc))
         rows += [(f"Mouse: {where}", mouse, does) for where, mouse, does in MOUSE]
+        rows += [(OUTLINES_GROUP, outline, means) for outline, means in OUTLINES]
         return rows
 
     def toggle(self) -> None:
@@ -62,13 +68,29 @@ class HelpOverlay(QWidget):
                 p.drawText(x, y, g)
                 y += line_h
                 group = g
+            keys_x = x
+            if g == OUTLINES_GROUP:  # a sample of the line before its name
+                self._paint_sample(p, keys, QPointF(x + 2, y - 4))
+                keys_x = x + SAMPLE_PX + 10
             p.setPen(QColor(140, 210, 255))
-            p.drawText(QRectF(x, y - 12, KEYS_WIDTH - 8, line_h), Qt.AlignmentFlag.AlignLeft, keys)
+            p.drawText(QRectF(keys_x, y - 12, KEYS_WIDTH - 8 - (keys_x - x), line_h), Qt.AlignmentFlag.AlignLeft, keys)
             p.setPen(QColor(235, 235, 235))
             p.drawText(QRectF(x + KEYS_WIDTH, y - 12, COLUMN_WIDTH - KEYS_WIDTH - 16, line_h),
                        Qt.AlignmentFlag.AlignLeft, desc)
             y += line_h
         p.end()
+
+    @staticmethod
+    def _paint_sample(p: QPainter, outline: str, start: QPointF) -> None:
+        end = start + QPointF(SAMPLE_PX, 0)
+        color = QColor(90, 200, 120)
+        if outline == "white halo":
+            p.setPen(QPen(QColor(255, 255, 255), 4))
+            p.drawLine(start, end)
+        pen = QPen(color, 1.6)
+        pen.setStyle(SAMPLE_PENS.get(outline, OUTLINE_STYLES[None]))
+        p.setPen(pen)
+        p.drawLine(start, end)
 
     def keyPressEvent(self, ev) -> None:  # noqa: N802
         self.hide()

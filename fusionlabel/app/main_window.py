@@ -8,16 +8,18 @@ list and the attribute editor in a dock.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 import numpy as np
 from PyQt6.QtCore import QPoint, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -35,8 +37,32 @@ from .session import Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
 
+log = logging.getLogger(__name__)
+
 TOAST_MS = 8000
 SETTINGS_DELAY_MS = 400  # the current frame is saved once stepping pauses
+# Answers to "pre-labelling is running: close anyway?"
+WAIT, DISCARD, CANCEL = "wait", "discard", "cancel"
+UNATTENDED_PLATFORMS = ("offscreen", "minimal")  # nobody can see or answer a question there
+
+
+def ask_close_while_prelabelling(parent: QWidget, done: int, total: int) -> str:
+    """Ask (a modal message box) what to do with a running pre-label run when the window closes:
+    :data:`WAIT` (store it when it ends, then close), :data:`DISCARD` (drop it and close now) or
+    :data:`CANCEL` (do not close; also Esc and the title bar's close button)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Pre-labelling is running")
+    box.setText(f"Pre-labelling every frame is still running ({done} of {total} frames done).")
+    box.setInformativeText("Your own edits are all saved. Wait for the pre-labels, store them and then "
+                           "close, or close now without this run's pre-labels?")
+    wait = box.addButton("Wait, then close", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard run and close", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(wait)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return {id(wait): WAIT, id(discard): DISCARD}.get(id(box.clickedButton()), CANCEL)
 
 
 class MainWindow(QMainWindow):
@@ -53,7 +79,11 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._on_loaded)
         self.actions_ = Actions(session, hooks=self)
         self.prelabel_runner = PrelabelRunner(session.drive, self)
-        self.prelabel_runner.on_error = lambda text: session.notify(text, "error")
+        self.prelabel_runner.on_error = self._prelabel_failed
+        # What to do with a running pre-label run when the window closes (WAIT, DISCARD or CANCEL);
+        # tests replace it, so no real modal dialog is needed to test closing.
+        self.close_question = self._ask_close_while_prelabelling
+        self.close_after_prelabel = False  # the annotator chose WAIT: close once the run is stored
         self.displayed: FrameData | None = None
         self.frame_requested_at = time.perf_counter()
         self.last_latency: float | None = None
@@ -317,8 +347,26 @@ class MainWindow(QMainWindow):
 
     def start_prelabel(self, detector, frames, done) -> None:
         """Pre-label ``frames`` in the background (progress dialog); ``done`` stores the result."""
-        if not self.prelabel_runner.start(detector, frames, done):
+        def store(*result) -> None:
+            done(*result)
+            if self.close_after_prelabel:  # the annotator asked to close once this run was stored
+                QTimer.singleShot(0, self.close)
+
+        if not self.prelabel_runner.start(detector, frames, store):
             self.session.notify("pre-labelling is already running")
+
+    def _prelabel_failed(self, text: str) -> None:
+        if self.close_after_prelabel:  # nothing will be stored: stay open and say so
+            self.close_after_prelabel = False
+            text += "; the window stays open"
+        self.session.notify(text, "error")
+
+    def _ask_close_while_prelabelling(self) -> str:
+        if QGuiApplication.platformName() in UNATTENDED_PLATFORMS:
+            log.warning("closing while pre-labelling: nobody to ask on the %s platform, so the run is "
+                        "discarded (edits are all saved)", QGuiApplication.platformName())
+            return DISCARD
+        return ask_close_while_prelabelling(self, *self.prelabel_runner.progress())
 
     def _one_click(self, x: float, y: float, z: float) -> None:
         seed = (x, y) if math.isnan(z) else (x, y, z)  # NaN z: a bird's-eye click
@@ -356,9 +404,38 @@ class MainWindow(QMainWindow):
             self.help_overlay.setGeometry(self.rect())
 
     def closeEvent(self, ev) -> None:  # noqa: N802
+        if not self._may_close():
+            ev.ignore()
+            return
         self.session.save_setting("view", {"bev_center": [float(v) for v in self.bev.center],
                                            "bev_scale": float(self.bev.scale)})
         self.session.flush_settings()
         self.prelabel_runner.shutdown()
         self.loader.close()
         super().closeEvent(ev)
+
+    def _may_close(self) -> bool:
+        """While Ctrl+Shift+P runs, ask (:attr:`close_question`): wait for it, store it and close
+        then (False now); discard it and close (True); or stay open (False). Every edit is saved
+        already, whatever the answer; a result that arrives during the question waits for it."""
+        runner = self.prelabel_runner
+        if not runner.busy:
+            return True
+        with runner.holding():
+            answer = self.close_question()
+            if answer == DISCARD:
+                runner.shutdown()
+                self.close_after_prelabel = False
+                self.session.notify("closing: this pre-label run was discarded (your edits are saved)")
+                return True
+        # Leaving holding() stored a result that came in meanwhile: then WAIT closes now.
+        if answer == WAIT and not runner.busy:
+            return True
+        self.close_after_prelabel = answer == WAIT
+        if answer == WAIT:
+            runner.set_note(" — the window closes when it is done")
+            self.session.notify("the window closes once the pre-labels are stored (Cancel in the progress "
+                                "dialog stops after the current frame and keeps the frames done)")
+        else:
+            runner.set_note("")
+        return False

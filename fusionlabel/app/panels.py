@@ -31,12 +31,11 @@ from PyQt6.QtWidgets import (
 from ..model import edit_actions
 from ..model.document import FRAME_STATUSES
 from .frame_data import FrameData
-from .qt_util import annotation_color
+from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text
 from .session import Session
 
 STATUSES = FRAME_STATUSES
 LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full
-PRELABEL_TEXT = QColor(150, 190, 230)
 STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
                  "done": QColor(60, 180, 80), "reviewed": QColor(70, 130, 235)}
 
@@ -161,7 +160,8 @@ class Timeline(QWidget):
 
 class ObjectList(QTableWidget):
     """The cuboids of the displayed frame: track, class, points inside, status. Pre-labels are in
-    italics with their score in the status column."""
+    italics with their score in the status column, in light blue, or amber with "edited" when the
+    annotator changed them without accepting them yet."""
 
     COLUMNS = ("track", "class", "points", "status")
 
@@ -205,12 +205,6 @@ class ObjectList(QTableWidget):
     def count(self, box) -> int | None:
         return None if self.data is None else self.data.count_in_box(box)
 
-    @staticmethod
-    def status_text(ann) -> str:
-        if ann.source == "model":
-            return "pre-label" + (f" {ann.score:.2f}" if ann.score is not None else "")
-        return {"import": "imported"}.get(ann.source, ann.source)
-
     def refresh(self) -> None:
         if self.data is None:
             return
@@ -221,15 +215,16 @@ class ObjectList(QTableWidget):
         self._uids = [a.uid for a in anns]
         for row, ann in enumerate(anns):
             n = self.count(ann.box)
-            values = (ann.track_id or "", ann.cls, "" if n is None else str(n), self.status_text(ann))
+            state = self.session.prelabel_state(ann)
+            values = (ann.track_id or "", ann.cls, "" if n is None else str(n), source_text(ann, state))
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                if ann.source == "model":
+                if state is not None:
                     font = item.font()
                     font.setItalic(True)
                     item.setFont(font)
                     if col != 1:
-                        item.setForeground(PRELABEL_TEXT)
+                        item.setForeground(SOURCE_TEXT_COLORS[state])
                 if col == 1:
                     item.setForeground(annotation_color(self.session.ontology, ann.cls))
                 if col == 2:

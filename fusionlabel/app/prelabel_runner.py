@@ -4,12 +4,15 @@ The detector runs on a worker thread (read-only on the drive); progress and comp
 back to the GUI thread as queued signals. The dialog is shown non-modally, so the annotator (and a
 test) keeps working meanwhile; Cancel stops after the current frame. When the worker ends, the
 callback builds and applies the command on the GUI thread against the document as it is then,
-so edits made during the run are respected (detections on them are skipped).
+so edits made during the run are respected (detections on them are skipped). While the window
+asks whether to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits
+for the answer.
 """
 
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from typing import Callable
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
@@ -33,6 +36,9 @@ class PrelabelRunner(QObject):
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._done: Callable | None = None
+        self._holding = False
+        self._held: tuple | None = None  # a result that came in while holding
+        self.note = ""  # said after the progress in the dialog (e.g. that the window closes after)
         self.progressed.connect(self._on_progress)
         self.finished.connect(self._on_finished)
         self.failed.connect(self._on_failed)
@@ -42,6 +48,29 @@ class PrelabelRunner(QObject):
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def busy(self) -> bool:
+        """A run was started and its result is not stored yet (detecting, or waiting to be stored)."""
+        return self._done is not None
+
+    def progress(self) -> tuple[int, int]:
+        """(frames done, frames in all) of the run shown in the dialog; (0, 0) without one."""
+        return (self.dialog.value(), self.dialog.maximum()) if self.dialog is not None else (0, 0)
+
+    @contextmanager
+    def holding(self):
+        """While the block runs, a result that comes in is kept, then stored on leaving it (unless
+        :meth:`shutdown` dropped the run meanwhile): a question about the run stays valid while it
+        is on screen."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            held, self._held = self._held, None
+            if held is not None:
+                self._deliver(*held)
+
     def start(self, detector, frames: list[int], done: Callable[[dict, bool, list], object]) -> bool:
         """Detect on ``frames`` in the background, then call ``done(detections, cancelled, skipped)``.
         False (and nothing started) while another run is going."""
@@ -49,6 +78,7 @@ class PrelabelRunner(QObject):
             return False
         self._cancel.clear()
         self._done = done
+        self.note = ""
         parent = self.parent()
         dialog = QProgressDialog(f"Pre-labelling {len(frames)} frames with {detector.name}…", "Cancel", 0,
                                  len(frames), parent)
@@ -76,8 +106,9 @@ class PrelabelRunner(QObject):
             self._thread.join(wait)
 
     def shutdown(self, wait: float = 5.0) -> None:
-        """The window is closing: stop the worker and drop its results."""
+        """The window is closing: stop the worker and drop its results (the run's, never an edit)."""
         self._done = None
+        self._held = None
         self.cancel(wait)
         self._close_dialog()
 
@@ -106,7 +137,7 @@ class PrelabelRunner(QObject):
         if self.dialog is not None:
             self.dialog.setMaximum(total)
             self.dialog.setValue(done)
-            self.dialog.setLabelText(f"Pre-labelling: frame {done} of {total}")
+            self.dialog.setLabelText(f"Pre-labelling: frame {done} of {total}{self.note}")
 
     def _close_dialog(self) -> None:
         if self.dialog is not None:
@@ -128,9 +159,21 @@ class PrelabelRunner(QObject):
         if parent is not None and parent.isVisible() and QApplication.activeWindow() is None:
             parent.activateWindow()
 
+    def set_note(self, note: str) -> None:
+        """Say ``note`` after the progress in the dialog from now on."""
+        self.note = note
+        if self.dialog is not None:
+            self._on_progress(self.dialog.value(), self.dialog.maximum())
+
     def _on_finished(self, detections: dict, cancelled: bool, skipped: list) -> None:
         self._close_dialog()
         self._thread = None
+        if self._holding:
+            self._held = (detections, cancelled, skipped)
+            return
+        self._deliver(detections, cancelled, skipped)
+
+    def _deliver(self, detections: dict, cancelled: bool, skipped: list) -> None:
         done, self._done = self._done, None
         if done is not None:
             done(detections, cancelled, skipped)

@@ -87,11 +87,13 @@ def clip_segments(a: np.ndarray, b: np.ndarray, lo, hi) -> tuple[np.ndarray, np.
     return a + t0[:, None] * d, a + t1[:, None] * d, ok
 
 
-def dashed_segments(lines: np.ndarray, lo, hi, dash: float = 7.0, gap: float = 5.0) -> np.ndarray:
+def dashed_segments(lines: np.ndarray, lo, hi, dash: float = 7.0, gap: float = 5.0,
+                    offset: float = 0.0) -> np.ndarray:
     """The dashes of polylines (K, S, 2) inside the rectangle [lo, hi], as segments (M, 2, 2).
 
-    The dash pattern runs along each polyline's length (a lens-bent edge is dashed evenly);
-    non-finite samples break a polyline. Everything in pixels."""
+    Dash k covers arc lengths [k (dash + gap) + offset, k (dash + gap) + offset + dash] along
+    each polyline (a lens-bent edge is dashed evenly); non-finite samples break a polyline.
+    Everything in pixels."""
     lines = np.asarray(lines, float)
     a, b = lines[:, :-1].reshape(-1, 2), lines[:, 1:].reshape(-1, 2)
     finite = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
@@ -108,11 +110,23 @@ def dashed_segments(lines: np.ndarray, lo, hi, dash: float = 7.0, gap: float = 5
     s1 = start + np.einsum("ij,ij->i", cb - a, u) / length
     period = dash + gap
     n = int(np.ceil(np.max(s1 - s0) / period)) + 1
-    k = np.floor(s0 / period)[:, None] + np.arange(n)[None, :]  # (N, n) dash indices
-    d0 = np.maximum(k * period, s0[:, None])
-    d1 = np.minimum(k * period + dash, s1[:, None])
+    k = np.floor((s0 - offset) / period)[:, None] + np.arange(n)[None, :]  # (N, n) dash indices
+    d0 = np.maximum(k * period + offset, s0[:, None])
+    d1 = np.minimum(k * period + offset + dash, s1[:, None])
     keep = d1 > d0
     rows = np.nonzero(keep)[0]
     f0 = ((d0[keep] - start[rows]) / length[rows])[:, None]
     f1 = ((d1[keep] - start[rows]) / length[rows])[:, None]
     return np.stack([a[rows] + f0 * u[rows], a[rows] + f1 * u[rows]], axis=1)
+
+
+# Line patterns of the camera views, as dashed_segments arguments (dash, gap, offset) in pixels, one
+# tuple per kind of mark: an untouched pre-label dashed, an edited one dash-dotted.
+DASHED = ((7.0, 5.0, 0.0),)
+DASH_DOT = ((10.0, 8.0, 0.0), (2.5, 15.5, 13.0))
+
+
+def pattern_segments(lines: np.ndarray, lo, hi, pattern) -> np.ndarray:
+    """The marks (M, 2, 2) of a line ``pattern`` (:data:`DASHED`, :data:`DASH_DOT`) along
+    polylines (K, S, 2), inside the rectangle [lo, hi]."""
+    return np.concatenate([dashed_segments(lines, lo, hi, *mark) for mark in pattern])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QImage
 
 from ..render.colors import class_color
@@ -38,12 +39,33 @@ LABEL_PAD = 2.0  # pixels of backdrop left and right of a box label's text
 LABEL_BACKDROP = QColor(0, 0, 0, 150)  # behind box labels, so they read on bright images too
 
 
-def box_label(ann) -> str:
-    """"track class", plus the score of a pre-label ("12 car 0.87")."""
+# How a cuboid's outline is drawn in the 2D views, by Session.prelabel_state: human and imported
+# cuboids solid, untouched pre-labels dashed, pre-labels the annotator edited but has not accepted
+# dash-dotted (the cameras and the 3D view draw the same patterns themselves).
+OUTLINE_STYLES = {None: Qt.PenStyle.SolidLine, "untouched": Qt.PenStyle.DashLine,
+                  "edited": Qt.PenStyle.DashDotLine}
+EDITED_MARK = "edited"  # after the score of an edited pre-label, in labels and the object list
+# Text colours of a pre-label's status (object list, side views): untouched, and edited not accepted
+SOURCE_TEXT_COLORS = {"untouched": QColor(150, 190, 230), "edited": QColor(240, 185, 90)}
+
+
+def box_label(ann, state: str | None = None) -> str:
+    """"track class", plus the score of a pre-label ("12 car 0.87") and, for a pre-label the
+    annotator edited (``state`` "edited", from Session.prelabel_state), "edited"."""
     text = f"{ann.track_id} {ann.cls}"
     if ann.source == "model" and ann.score is not None:
         text += f" {ann.score:.2f}"
+    if state == "edited":
+        text += f" {EDITED_MARK}"
     return text
+
+
+def source_text(ann, state: str | None = None) -> str:
+    """Where a cuboid stands: "human", "imported", "pre-label 0.87", "pre-label 0.87 edited"."""
+    if ann.source == "model":
+        text = "pre-label" + (f" {ann.score:.2f}" if ann.score is not None else "")
+        return text + (f" {EDITED_MARK}" if state == "edited" else "")
+    return {"import": "imported"}.get(ann.source, ann.source)
 
 
 def opengl_available() -> bool:

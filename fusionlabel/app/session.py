@@ -7,17 +7,21 @@ never hold the truth. Every edit goes through :meth:`Session.apply` as one comma
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..assist.prelabel_project import edited_prelabels
 from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
+from ..model.commands import merged
 
 log = logging.getLogger(__name__)
 
 COLOR_MODES = ("height", "intensity", "distance")
 LAYERS = ("camera_points", "boxes", "box_labels")
+MERGE_PAUSE_S = 1.0  # key edits further apart than this are separate undo steps
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,12 @@ class Session:
     (tuple of uids), ``"layers"``, ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
     click tool, e.g. ``"one_click"``, or None).
+
+    ``clock`` (seconds, default ``time.monotonic``) times the pause that ends a run of merged key
+    edits (:meth:`apply`); tests pass a fake one.
     """
 
-    def __init__(self, project):
+    def __init__(self, project, clock: Callable[[], float] | None = None):
         self.project = project
         self.drive = project.drive
         self.document = project.document
@@ -54,6 +61,12 @@ class Session:
         self.preview: dict[str, Cuboid] = {}
         self.tool: str | None = None  # a click tool armed by a key (the next click uses it)
         self.messages: list[Message] = []
+        self.clock = clock or time.monotonic
+        self._run: tuple | None = None  # (kind, selection, frame) of the key edits being merged
+        self._run_at = 0.0  # when the last of them was applied (clock seconds)
+        self._run_steps = 0  # how many key presses the undo step holds
+        self._applying = False
+        self._edited: dict[int, set[str]] = {}  # frame -> its edited pre-labels (cache)
         self._pending_settings: dict[str, Any] = {}
         self._subscribers: list[Callable[[str, Any], None]] = []
         self._unsubscribe_doc = self.document.subscribe(self._on_document)
@@ -137,6 +150,7 @@ class Session:
         previous = self.selection
         self.frame = index
         self.preview = {}
+        self._run = None
         self._emit("frame", index)
         found = [edit_actions.track_in_frame(self.document, u, index) for u in previous]
         self.select(tuple(a.uid for a in found if a is not None))
@@ -149,6 +163,7 @@ class Session:
         uids = tuple(dict.fromkeys(u for u in uids if self._exists(u)))
         if uids != self.selection:
             self.selection = uids
+            self._run = None
             self._emit("selection", uids)
 
     def click_select(self, uid: str | None, toggle: bool = False) -> None:
@@ -202,27 +217,80 @@ class Session:
     def display_box(self, ann) -> Cuboid:
         return self.preview.get(ann.uid, ann.box)
 
+    def prelabel_state(self, ann) -> str | None:
+        """None for a cuboid that is no pre-label (source other than ``model``); ``"edited"`` for a
+        pre-label the annotator changed and has not accepted, by the rule that Ctrl+P and Shift+X
+        keep such boxes by (:func:`~fusionlabel.assist.prelabel_project.edited_prelabels`); else
+        ``"untouched"``. The views draw the three differently."""
+        if ann.source != "model":
+            return None
+        return "edited" if ann.uid in self.edited_prelabels(ann.frame) else "untouched"
+
+    def edited_prelabels(self, frame: int) -> set[str]:
+        """The uids of the pre-labels of ``frame`` the annotator edited but has not accepted
+        (computed once until the frame's cuboids change)."""
+        found = self._edited.get(frame)
+        if found is None:
+            found = self._edited[frame] = edited_prelabels(self.document, [frame])
+        return found
+
     # ------------------------------------------------------------------ edits
-    def apply(self, cmd):
+    def apply(self, cmd, merge: str | None = None, work: bool = True):
         """Apply one command; returns the bound command (uids filled in) or None when there was
-        nothing to do. A read-only project or a failing command becomes a message."""
+        nothing to do. A read-only project or a failing command becomes a message.
+
+        ``work``: the command is the annotator's own edit, so when it changes the cuboids of the
+        frame on screen and that frame is ``new``, the frame becomes ``in_progress`` in the same
+        undo step (never from done or reviewed; frames changed from here, like a copy to the next
+        frame, keep their status until they are edited on screen). False for model runs that only
+        add pre-labels: pre-labelling, interpolation, propagation.
+
+        ``merge`` names a kind of key edit (``"Nudge"``, ``"Rotate"``, ``"Resize"``): like typing in
+        a text editor, it joins the undo step of the edit before when that was the same kind on the
+        same selection in the same frame, less than :data:`MERGE_PAUSE_S` ago, with nothing else
+        applied, undone or selected since. The joined step is saved at once, like any edit."""
         if cmd is None:
             return None
         if self.read_only:
             self.notify(f"read-only: edit not saved ({self.read_only_reason or 'another process has the project'})",
                         "warning")
             return None
+        now = self.clock()
+        run = (merge, self.selection, self.frame) if merge else None
+        joined = []
+
+        def join(last, step):
+            if not (run == self._run and now - self._run_at <= MERGE_PAUSE_S):
+                return None
+            one = merged(last, step, f"{merge} ×{self._run_steps + 1}")
+            if one is not None:
+                joined.append(one)
+            return one
+
+        shown = self.frame
+        follow_up = (lambda frames: edit_actions.start_frames(self.document, frames & {shown})) if work else None
+        self._applying = True
         try:
-            return self.document.apply(cmd)
+            bound = self.document.apply(cmd, merge=join if run else None, follow_up=follow_up)
         except (FusionLabelError, KeyError, ValueError) as e:
+            self._run = None
             self.notify(f"{cmd.description} failed: {e}", "error")
             return None
+        finally:
+            self._applying = False
+        if bound is not None:
+            folded_away = bool(joined) and joined[0].is_noop   # back where the run started: no step left
+            self._run = None if run is None or folded_away else run
+            self._run_steps = self._run_steps + 1 if joined else 1
+            self._run_at = now
+        return bound
 
     def undo(self) -> None:
         if self.read_only:
             self.notify("project is read-only: nothing to undo", "warning")
             return
         text = self.document.undo_text()
+        self._run = None
         try:
             cmd = self.document.undo()
         except FusionLabelError as e:
@@ -235,6 +303,7 @@ class Session:
             self.notify("project is read-only: nothing to redo", "warning")
             return
         text = self.document.redo_text()
+        self._run = None
         try:
             cmd = self.document.redo()
         except FusionLabelError as e:
@@ -243,6 +312,12 @@ class Session:
         self.notify(f"redid {text}" if cmd else "nothing to redo")
 
     def _on_document(self, change) -> None:
+        if not self._applying:
+            self._run = None  # an edit made elsewhere (an import, a reload) ends a run of key edits
+        if change.reason == "reload":
+            self._edited.clear()
+        for f in change.frames:
+            self._edited.pop(f, None)
         gone = [u for u in self.selection if not self._exists(u)]
         self._emit("document", change)
         if gone:

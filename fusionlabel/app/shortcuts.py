@@ -57,7 +57,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("copy_to_next_frame", ("C",), "copy selected cuboids to the next frame (same tracks)", "Edit"),
     S("copy_all_to_next_frame", ("Shift+C",), "copy all cuboids of the frame to the next frame", "Edit"),
     S("import_drive_labels", ("Ctrl+I",), "import the labels that came with the drive (one undo step)", "Edit"),
-    S("undo", ("Ctrl+Z",), "undo", "Edit"),
+    S("undo", ("Ctrl+Z",), "undo (nudges, turns or resizes in a row are one step)", "Edit"),
     S("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),
     S("one_click_mode", ("G",), "one-click box: G, then click an object (BEV or 3D; or Alt+click)", "Assist"),
     S("auto_fit", ("T",), "auto-fit selection to its points, keep heading, snap to ground", "Assist", (True,)),
@@ -103,8 +103,18 @@ MOUSE = (
 )
 
 
+OUTLINES_GROUP = "Cuboid outlines"
+# How the views draw a cuboid (the ? overlay draws a sample of each line): (outline, what it means)
+OUTLINES = (
+    ("solid", "human or imported cuboid (filled in the bird's-eye view)"),
+    ("dashed", "pre-label nobody has touched, with its score: Ctrl+P replaces it"),
+    ("dash-dot", "pre-label you edited but have not accepted; its label says \"edited\""),
+    ("white halo", "the selected cuboids, whatever their source"),
+)
+
+
 def shortcut_markdown(ontology=None) -> str:
-    """The shortcut and mouse tables as Markdown (pasted into docs/app.md)."""
+    """The shortcut, mouse and outline tables as Markdown (pasted into docs/app.md)."""
     rows = list(SHORTCUTS) + (class_shortcuts(ontology) if ontology is not None else [])
     out = ["| keys | action | group |", "|---|---|---|"]
     for s in rows:
@@ -112,4 +122,6 @@ def shortcut_markdown(ontology=None) -> str:
         out.append(f"| {keys} | {s.description} | {s.group} |")
     out += ["", "| where | mouse | does |", "|---|---|---|"]
     out += [f"| {w} | {m} | {d} |" for w, m, d in MOUSE]
+    out += ["", "| outline | means |", "|---|---|"]
+    out += [f"| {o} | {d} |" for o, d in OUTLINES]
     return "\n".join(out) + "\n"

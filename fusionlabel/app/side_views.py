@@ -3,7 +3,8 @@
 Each view looks along one axis of the box frame and shows only the points near the box
 (inside its extent along the viewing axis, plus a small margin). Dragging an edge moves that face
 (the opposite face stays put), dragging a corner moves two faces, dragging inside moves the box in
-the view's plane; each drag previews through the session and ends in one SetBox command.
+the view's plane; each drag previews through the session and ends in one SetBox command. A
+pre-label's outline is dashed (dash-dotted once the annotator edited it), and the caption says so.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..model import edit_actions
 from ..render.colors import colormap
 from .box_edit import moved_local, with_edges
 from .frame_data import FrameData
-from .qt_util import RgbCanvas, annotation_color
+from .qt_util import OUTLINE_STYLES, SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, source_text
 from .session import Session
 
 # kind -> (horizontal axis, vertical axis, viewing axis) of the box frame (0 x fwd, 1 y left, 2 z up)
@@ -156,9 +157,12 @@ class SideView(QWidget):
         p.setPen(QPen(QColor(200, 200, 200)))
         p.drawText(6, 14, TITLES[self.kind])
         color = annotation_color(self.session.ontology, ann.cls)
+        state = self.session.prelabel_state(ann)
         u0, v0, u1, v1 = self._rect(ref, box)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(QPen(color, 1.5))
+        outline = QPen(color, 1.5)
+        outline.setStyle(OUTLINE_STYLES[state])
+        p.setPen(outline)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(QRectF(u0, v0, u1 - u0, v1 - v0))
         active = self._drag.get("edges") if self._drag else None
@@ -180,6 +184,9 @@ class SideView(QWidget):
         dims = (f"{AXIS_NAMES[self.h_axis]} {box.size[self.h_axis]:.2f}  "
                 f"{AXIS_NAMES[self.v_axis]} {box.size[self.v_axis]:.2f} m")
         p.drawText(6, self.height() - 6, f"{ann.track_id} {ann.cls}   {dims}")
+        if state is not None:  # under the title: "pre-label 0.87" / "pre-label 0.87 edited"
+            p.setPen(QPen(SOURCE_TEXT_COLORS[state]))
+            p.drawText(6, 29, source_text(ann, state))
         p.end()
         self.painted_frame = self.data.index
 

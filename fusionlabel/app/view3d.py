@@ -5,7 +5,8 @@ It is a native QOpenGLWindow inside a container widget rather than a QOpenGLWidg
 QOpenGLWidget, Qt composes the whole main window through OpenGL on every repaint, which under
 software rendering (Xvfb, VMs) made every BEV drag and frame change tens of milliseconds slower.
 The window never takes keyboard focus, so the main window's shortcuts keep working. Pre-labels
-(source ``model``) are drawn with dashed edges. Alt+click, or a click with the one-click tool
+(source ``model``) are drawn with dashed edges, pre-labels the annotator edited but has not
+accepted with dash-dotted ones. Alt+click, or a click with the one-click tool
 armed (G), picks the LiDAR point under the mouse and asks for a one-click box there. Selected
 cuboids are labelled like in the 2D views ("12 car 0.87"), centred on their top face just above the
 box's outline and kept inside the view: a QPainter draws them over the GL scene at the end of paintGL.
@@ -34,23 +35,29 @@ from .session import Session
 CLICK_PX = 4
 POINT_PICK_PX = 6  # a one-click seed is the nearest-to-the-eye LiDAR point this close to the click
 DASHES = 6  # dashes per edge of a pre-label
+# The marks drawn in each of an edge's DASHES slots, as (start, end) fractions of the slot
+DASH = ((0.0, 0.5),)                        # an untouched pre-label: dashed
+DASH_DOT = ((0.0, 0.45), (0.62, 0.74))      # a pre-label the annotator edited: dash-dotted
 HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
 
 
-def box_segments(boxes, colors, dashed: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Line-segment vertices (2 * 14 * B, 3) and RGBA colours for B cuboids (edges + front cross);
-    ``dashed`` cuts every edge into :data:`DASHES` dashes (2 * 14 * DASHES * B vertices)."""
+def box_segments(boxes, colors, dashed: bool = False, pattern=None) -> tuple[np.ndarray, np.ndarray]:
+    """Line-segment vertices (2 * 14 * B, 3) and RGBA colours for B cuboids (edges + front cross).
+    ``pattern`` (:data:`DASH`, :data:`DASH_DOT`; ``dashed`` means DASH) cuts every edge into
+    :data:`DASHES` slots holding those marks (2 * 14 * DASHES * len(pattern) * B vertices)."""
     if not boxes:
         return np.zeros((0, 3)), np.zeros((0, 4))
     corners = np.stack([b.corners() for b in boxes])  # (B, 8, 3)
     seg = corners[:, ALL_EDGES.reshape(-1)]  # (B, 28, 3)
-    if dashed:
+    pattern = pattern or (DASH if dashed else None)
+    if pattern:
         a, b = seg[:, 0::2], seg[:, 1::2]  # (B, 14, 3) edge ends
-        t = np.arange(DASHES) / DASHES
-        t0, t1 = t[None, None, :, None], (t + 0.5 / DASHES)[None, None, :, None]
+        slots = np.arange(DASHES)[:, None, None] + np.asarray(pattern, float)[None]  # (DASHES, marks, 2)
+        t = slots.reshape(-1, 2) / DASHES
+        t0, t1 = t[None, None, :, 0, None], t[None, None, :, 1, None]
         starts = a[:, :, None] + t0 * (b - a)[:, :, None]
-        ends = a[:, :, None] + t1 * (b - a)[:, :, None]  # (B, 14, DASHES, 3)
+        ends = a[:, :, None] + t1 * (b - a)[:, :, None]  # (B, 14, DASHES * marks, 3)
         seg = np.stack([starts, ends], axis=3).reshape(len(boxes), -1, 3)
     rgba = np.repeat(np.asarray(colors, np.float32), seg.shape[1], axis=0)
     return seg.reshape(-1, 3), rgba
@@ -85,6 +92,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.prelabel_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=1.5, antialias=True,
                                                 color=np.zeros((2, 4), np.float32))
         self.addItem(self.prelabel_lines)
+        self.edited_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=2.2, antialias=True,
+                                              color=np.zeros((2, 4), np.float32))  # a bit heavier: your work
+        self.addItem(self.edited_lines)
         self.selected_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=3.0, antialias=True,
                                                 color=np.zeros((2, 4), np.float32))
         self.addItem(self.selected_lines)
@@ -129,8 +139,10 @@ class View3D(GLViewMixin, QOpenGLWindow):
         anns = self.session.annotations(self.data.index) if self.session.layers.get("boxes", True) else []
         selected = set(self.session.selection)
         onto = self.session.ontology
-        normal = [a for a in anns if a.uid not in selected and a.source != "model"]
-        prelabels = [a for a in anns if a.uid not in selected and a.source == "model"]
+        states = {a.uid: self.session.prelabel_state(a) for a in anns if a.uid not in selected}
+        normal = [a for a in anns if a.uid in states and states[a.uid] is None]
+        prelabels = [a for a in anns if states.get(a.uid) == "untouched"]
+        edited = [a for a in anns if states.get(a.uid) == "edited"]
         chosen = [a for a in anns if a.uid in selected]
 
         def color(a):
@@ -138,18 +150,18 @@ class View3D(GLViewMixin, QOpenGLWindow):
             c = spec.color if spec is not None else (200, 200, 200)
             return (c[0] / 255, c[1] / 255, c[2] / 255, 1.0)
 
-        groups = ((self.lines, normal, None, False), (self.prelabel_lines, prelabels, None, True),
-                  (self.selected_lines, chosen, (1, 1, 1, 1), False))
-        for item, group, override, dashed in groups:
+        groups = ((self.lines, normal, None, None), (self.prelabel_lines, prelabels, None, DASH),
+                  (self.edited_lines, edited, None, DASH_DOT), (self.selected_lines, chosen, (1, 1, 1, 1), None))
+        for item, group, override, pattern in groups:
             pos, rgba = box_segments([self.session.display_box(a) for a in group],
-                                     [override or color(a) for a in group], dashed)
+                                     [override or color(a) for a in group], pattern=pattern)
             if len(pos):
                 item.setData(pos=pos, color=rgba)
             else:
                 item.setData(pos=np.zeros((2, 3)), color=np.zeros((2, 4), np.float32))  # nothing to draw
         labelled = chosen if self.session.layers.get("box_labels", True) else []
         self._labels = [(a.uid, self.session.display_box(a).corners(), annotation_color(onto, a.cls),
-                         box_label(a)) for a in labelled]
+                         box_label(a, self.session.prelabel_state(a))) for a in labelled]
         self.update()
 
     def devicePixelRatioF(self) -> float:  # noqa: N802 - what GLViewMixin expects of a widget

@@ -4,10 +4,11 @@ rule of :mod:`.prelabel`, knowing untouched pre-labels from the command log.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 
 from ..model.annotation import CuboidLabel
-from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids
+from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, leaves
 from .detector import Detector
 from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, merge_prelabels,
                        prediction_notes, track_drive)
@@ -16,22 +17,22 @@ from .tracker import TrackerConfig
 PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
 
 
-def _leaves(cmd: Command):
-    if isinstance(cmd, Batch):
-        for c in cmd.commands:
-            yield from _leaves(c)
-    else:
-        yield cmd
+# doc -> (the pre-label commands in effect, uid -> label as their CreateCuboids stored it). Built
+# again only when those commands change, so that asking about one frame (the app does, to draw
+# edited pre-labels) does not walk every box of a long drive's runs.
+_CREATED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _run_created(doc, want) -> dict[str, CuboidLabel]:
     """uid -> label as a pre-label run's CreateCuboid stored it, for the uids in ``want``."""
-    created: dict[str, CuboidLabel] = {}
-    for cmd in doc.done_commands(PRELABEL_DESCRIPTION):
-        for c in _leaves(cmd):
-            if isinstance(c, CreateCuboid) and c.uid in want:
-                created[c.uid] = c.label
-    return created
+    runs = doc.done_commands(PRELABEL_DESCRIPTION)
+    cached = _CREATED.get(doc)
+    # The commands themselves are kept in the cache, so an id there never names another command.
+    if cached is None or len(cached[0]) != len(runs) or any(a is not b for a, b in zip(cached[0], runs)):
+        index = {c.uid: c.label for cmd in runs for c in leaves(cmd) if isinstance(c, CreateCuboid)}
+        cached = _CREATED[doc] = (runs, index)
+    index = cached[1]
+    return {uid: index[uid] for uid in want if uid in index}
 
 
 def edited_prelabels(doc, frames) -> set[str]:

@@ -48,6 +48,13 @@ class Command:
         """True for a bound command that would change nothing (the document then records nothing)."""
         return False
 
+    @property
+    def merge_key(self) -> tuple | None:
+        """What this command sets, for :func:`merged`: commands with the same key set the same
+        whole value (so a later one's ``before`` can be the earlier one's); None when it cannot be
+        merged."""
+        return None
+
     def bind(self, state: DocState) -> "Command":
         raise NotImplementedError
 
@@ -318,6 +325,10 @@ class SetLabelField(SetValue):
 
     label_field: ClassVar[str] = ""
 
+    @property
+    def merge_key(self) -> tuple | None:
+        return (self.kind, self.uid)
+
     def _current(self, state: DocState) -> Any:
         return getattr(state.annotation(self.uid).label, self.label_field)
 
@@ -388,6 +399,10 @@ class SetAttributes(SetLabelField):
     @property
     def is_noop(self) -> bool:
         return self.before is not None and self._merged(self.before) == self.before
+
+    @property
+    def merge_key(self) -> None:
+        return None  # do() merges into the attributes of the moment: two cannot be folded by value
 
     def _merged(self, current: dict) -> dict:
         out = dict(current)
@@ -620,6 +635,10 @@ class SetFrameStatus(SetValue):
     def description(self) -> str:
         return f"Mark frame {self.frame} {self.status.replace('_', ' ')}"
 
+    @property
+    def merge_key(self) -> tuple:
+        return (self.kind, self.frame)
+
     def _validated(self, state: DocState) -> "SetFrameStatus":
         state.check_frame(self.frame)
         if self.status not in FRAME_STATUSES:
@@ -677,6 +696,32 @@ class Batch(Command):
     def undo(self, state: DocState) -> None:
         for cmd in reversed(self.commands):
             cmd.undo(state)
+
+
+def leaves(cmd: Command):
+    """The commands of ``cmd`` that are not Batches, in the order they are done."""
+    if isinstance(cmd, Batch):
+        for c in cmd.commands:
+            yield from leaves(c)
+    else:
+        yield cmd
+
+
+def merged(earlier: Command, later: Command, description: str) -> Batch | None:
+    """One bound command doing what bound ``earlier`` and then bound ``later`` did, or None when
+    they cannot be one: every command in both (Batches are looked into) must set a whole value
+    (:attr:`Command.merge_key`: SetBox, SetClass, SetTrack, SetFrameStatus). Each value then goes
+    straight from what it was before ``earlier`` to what it is after ``later``; values back where
+    they started are left out, so the result is a no-op when everything is. Folding consecutive
+    key nudges into one undo step (text editors do it with typing) is built on this."""
+    steps: dict[tuple, Command] = {}
+    for cmd in (*leaves(earlier), *leaves(later)):
+        key = cmd.merge_key
+        if key is None or not cmd.is_bound:
+            return None
+        first = steps.get(key)
+        steps[key] = cmd if first is None else replace(cmd, before=first.before)
+    return Batch(tuple(c for c in steps.values() if not c.is_noop), description)
 
 
 # ---------------------------------------------------------------------------------- codecs
@@ -750,4 +795,4 @@ def _decode(codec: str, v):
 
 __all__ = ["Command", "SetValue", "SetLabelField", "RecordingCommand", "CreateCuboid", "DeleteCuboids", "SetBox", "SetClass", "SetAttributes", "SetTrack",
            "CopyToFrame", "DeleteTrackFrom", "AcceptPrelabel", "SetFrameStatus", "Batch", "COMMANDS",
-           "command_from_dict", "command_from_json", "CommandError", "json_normal"]
+           "leaves", "merged", "command_from_dict", "command_from_json", "CommandError", "json_normal"]

@@ -110,6 +110,7 @@ class DocState:
         self._touched: dict[str, None] = {}
         self._touched_frames: set[int] = set()
         self._touched_status: set[int] = set()
+        self._touched_ann_frames: set[int] = set()
 
     # ------------------------------------------------------------------ primitives
     def insert(self, ann: Annotation, seq: int) -> None:
@@ -175,6 +176,7 @@ class DocState:
     def _touch(self, uid: str, frame: int) -> None:
         self._touched[uid] = None
         self._touched_frames.add(frame)
+        self._touched_ann_frames.add(frame)
         self._frame_cache.pop(frame, None)
 
     # ------------------------------------------------------------------ journal
@@ -182,6 +184,11 @@ class DocState:
         self._touched.clear()
         self._touched_frames.clear()
         self._touched_status.clear()
+        self._touched_ann_frames.clear()
+
+    def annotation_frames(self) -> set[int]:
+        """The frames whose cuboids changed since :meth:`begin` (status changes not counted)."""
+        return set(self._touched_ann_frames)
 
     def delta(self) -> Delta:
         anns = {uid: ((self.anns[uid], self.seq[uid]) if uid in self.anns else None) for uid in self._touched}
@@ -223,6 +230,7 @@ class Store(Protocol):
     def load_state(self) -> Any: ...
     def load_command(self, log_id: int) -> "Command": ...
     def commit_apply(self, cmd: "Command", delta: Delta) -> int: ...
+    def commit_merge(self, log_id: int, cmd: "Command | None", delta: Delta) -> None: ...
     def commit_undo(self, log_id: int, delta: Delta) -> None: ...
     def commit_redo(self, log_id: int, delta: Delta) -> None: ...
 
@@ -252,6 +260,7 @@ class Document:
         self._state = DocState(n_frames, ontology)
         self._undo: list[_Entry] = []
         self._redo: list[_Entry] = []
+        self._last_applied: _Entry | None = None  # the top undo entry while only applies came after it
         self._subscribers: list[Callable[[Change], None]] = []
         if store is not None:
             self._load()
@@ -270,6 +279,7 @@ class Document:
         self._state = state
         self._undo = [_Entry(i, d, None) for i, d in stored.undo]
         self._redo = [_Entry(i, d, None) for i, d in stored.redo]
+        self._last_applied = None
 
     def reload(self) -> None:
         """Re-read state and history from the store (a read-only view picking up the writer's edits)."""
@@ -372,10 +382,19 @@ class Document:
         return [self._command(e) for e in self._undo if e.description.startswith(description_prefix)]
 
     # ------------------------------------------------------------------ editing
-    def apply(self, cmd: "Command") -> "Command | None":
+    def apply(self, cmd: "Command", merge: "Callable[[Command, Command], Command | None] | None" = None,
+              follow_up: "Callable[[set[int]], Command | None] | None" = None) -> "Command | None":
         """Run a command: do it, persist it in one transaction, push it on the undo stack, clear
         the redo stack and notify subscribers. Returns the bound command (uids, track ids and
         previous values filled in), or None when it would change nothing (then nothing is recorded).
+
+        ``follow_up(frames)``, given the frames whose cuboids the command changed, may return a
+        command done right after it in the same step (one transaction, one undo entry; e.g. marking
+        those frames in progress). ``merge(last, step)`` may fold the step into the last one on the
+        undo stack, when nothing but applies came after that one (no undo, redo or reload): it
+        returns one command doing both (:func:`~.commands.merged`) or None to record the step on
+        its own. The folded command replaces the last one in memory and in the log, in one
+        transaction; a fold that changes nothing at all removes that undo entry.
         """
         self._check_writable()
         state = self._state
@@ -384,17 +403,38 @@ class Document:
             return None
         state.begin()
         bound.do(state)
-        log_id = None
-        if self._store is not None:
-            try:
-                log_id = self._store.commit_apply(bound, state.delta())
-            except BaseException:
-                state.begin()
-                bound.undo(state)
-                raise
-        self._undo.append(_Entry(log_id, bound.description, bound))
-        self._redo.clear()
-        self._notify(state.change("apply", bound.description))
+        done = [bound]
+        try:
+            extra = follow_up(state.annotation_frames()) if follow_up is not None else None
+            if extra is not None:
+                extra = extra.bind(state)
+                if not extra.is_noop:
+                    extra.do(state)
+                    done.append(extra)
+            step = bound if len(done) == 1 else _batch(done, bound.description)
+            top = self._last_applied if merge is not None else None
+            folded = merge(self._command(top), step) if top is not None else None
+            log_id = None
+            if self._store is not None:
+                if folded is None:
+                    log_id = self._store.commit_apply(step, state.delta())
+                else:
+                    self._store.commit_merge(top.log_id, None if folded.is_noop else folded, state.delta())
+        except BaseException:
+            state.begin()
+            for c in reversed(done):
+                c.undo(state)
+            raise
+        if folded is None:
+            self._last_applied = _Entry(log_id, step.description, step)
+            self._undo.append(self._last_applied)
+            self._redo.clear()
+        elif folded.is_noop:
+            self._undo.pop()
+            self._last_applied = None
+        else:
+            top.command, top.description = folded, folded.description
+        self._notify(state.change("apply", step.description if folded is None else folded.description))
         return bound
 
     def undo(self) -> "Command | None":
@@ -415,6 +455,7 @@ class Document:
                 cmd.do(state)
                 raise
         self._redo.append(self._undo.pop())
+        self._last_applied = None
         self._notify(state.change("undo", entry.description))
         return cmd
 
@@ -436,6 +477,7 @@ class Document:
                 cmd.undo(state)
                 raise
         self._undo.append(self._redo.pop())
+        self._last_applied = None
         self._notify(state.change("redo", entry.description))
         return cmd
 
@@ -471,6 +513,12 @@ class Document:
                 error = error or e
         if error is not None:
             raise error
+
+
+def _batch(commands: list["Command"], description: str) -> "Command":
+    from .commands import Batch   # commands.py imports this module
+
+    return Batch(tuple(commands), description)
 
 
 def annotations_equal(a: Iterable[Annotation], b: Iterable[Annotation]) -> bool:

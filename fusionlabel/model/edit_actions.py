@@ -270,6 +270,14 @@ def set_frame_status(doc: Document, frame: int, status: str) -> Command | None:
     return None if doc.frame_status(frame) == status else SetFrameStatus(frame, status)
 
 
+def start_frames(doc: Document, frames: Iterable[int]) -> Command | None:
+    """Mark the ``frames`` that are still ``new`` in progress (frames already in progress, done or
+    reviewed keep their status): what the app adds to an annotator's edit of those frames, in the
+    same undo step (``Document.apply(cmd, follow_up=...)``). None when every frame has begun."""
+    cmds = [SetFrameStatus(f, "in_progress") for f in sorted(set(frames)) if doc.frame_status(f) == "new"]
+    return _one_step(cmds, "Mark frames in progress")
+
+
 # ---------------------------------------------------------------------------------- catalogue
 @dataclass(frozen=True)
 class KeyAction:

@@ -24,13 +24,13 @@ from typing import Callable
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions as ea
 from ..model.annotation import CuboidLabel
-from ..model.commands import (Batch, CreateCuboid, DeleteTrackFrom, SetAttributes, SetBox, SetClass,
-                              SetFrameStatus, annotation_to_dict)
+from ..model.commands import (Batch, Command, CreateCuboid, DeleteTrackFrom, SetAttributes, SetBox, SetClass,
+                              SetFrameStatus, annotation_to_dict, leaves, merged)
 from ..model.document import FRAME_STATUSES, Document
 
 OPS = ("create", "move", "rotate", "class", "attribute", "delete", "copy", "delete_track", "status",
-       "batch", "undo", "redo")
-WEIGHTS = (24, 12, 8, 6, 4, 7, 7, 2, 5, 3, 14, 8)
+       "batch", "undo", "redo", "nudge")
+WEIGHTS = (24, 12, 8, 6, 4, 7, 7, 2, 5, 3, 14, 8, 20)
 
 
 def state_digest(doc: Document) -> str:
@@ -55,6 +55,15 @@ def _random_box(rng: random.Random) -> Cuboid:
                   (rng.uniform(0.5, 6), rng.uniform(0.5, 3), rng.uniform(0.5, 3)), rng.uniform(-math.pi, math.pi))
 
 
+def _fold_nudges(last: Command, step: Command) -> Command | None:
+    """The app's rule for key nudges, reduced: a nudge of the cuboid the last step nudged folds
+    into that step (Document.apply's ``merge``; it may fold back to nothing)."""
+    boxes = [c for c in (*leaves(last), *leaves(step)) if isinstance(c, SetBox)]
+    if last.description != "Nudge" or len({c.uid for c in boxes}) != 1:
+        return None
+    return merged(last, step, "Nudge")
+
+
 def _step(doc: Document, rng: random.Random, op: str) -> None:
     n = doc.n_frames
     classes = doc.ontology.names
@@ -77,6 +86,12 @@ def _step(doc: Document, rng: random.Random, op: str) -> None:
         doc.apply(SetFrameStatus(rng.randrange(n), rng.choice(FRAME_STATUSES)))
     elif uid is None:
         return
+    elif op == "nudge":
+        target = min(anns)  # consecutive nudges move one cuboid back and forth
+        box = anns[target].box
+        dx = rng.choice([-0.05, 0.05])
+        doc.apply(SetBox(target, box.with_(center=(box.center[0] + dx, box.center[1], box.center[2])), "Nudge"),
+                  merge=_fold_nudges)
     elif op == "move":
         box = anns[uid].box
         doc.apply(SetBox(uid, box.with_(center=(box.center[0] + rng.uniform(-1, 1), box.center[1], box.center[2]))))

@@ -5,7 +5,8 @@ Tables (schema version 2):
 - ``annotations``  current state, one row per cuboid (box columns in the frame's LiDAR frame);
 - ``commands``     the command log: bound commands as JSON with state done / undone / discarded,
                    so the undo stack (done, by id) and redo stack (undone) survive a restart and
-                   replaying the done commands in id order rebuilds ``annotations`` exactly;
+                   replaying the done commands in id order rebuilds ``annotations`` exactly (a
+                   step that later edits were folded into is rewritten in place: commit_merge);
 - ``history``      audit trail: every apply / undo / redo with its time;
 - ``frame_status`` per-frame status other than ``new``;
 - ``settings``     JSON values (current frame, view settings);
@@ -320,6 +321,25 @@ class ProjectStore:
             con.execute("INSERT INTO history (command_id, action, at_us) VALUES (?, 'apply', ?)", (log_id, now))
             self._write_delta(con, delta, now)
         return log_id
+
+    def commit_merge(self, log_id: int, cmd: Command | None, delta: Delta) -> None:
+        """The last done command ``log_id`` becomes ``cmd`` (an edit folded into it, e.g. one more
+        key nudge), or is discarded when ``cmd`` is None (the fold changed nothing); the history
+        gets one more ``apply`` of it; one transaction, like any edit."""
+        now = _now_us()
+        with self._transaction() as con:
+            if cmd is None:
+                n = con.execute("UPDATE commands SET state='discarded', changed_us=? WHERE id=? AND state='done'",
+                                (now, log_id)).rowcount
+            else:
+                n = con.execute("UPDATE commands SET kind=?, description=?, payload=?, changed_us=? "
+                                "WHERE id=? AND state='done'",
+                                (cmd.kind, cmd.description, cmd.to_json(), now, log_id)).rowcount
+            if n != 1:
+                raise StoreError(self.path, f"cannot merge into command {log_id}: it is not 'done' in the log "
+                                            "(was the project changed by another process?)", where="table commands")
+            con.execute("INSERT INTO history (command_id, action, at_us) VALUES (?, 'apply', ?)", (log_id, now))
+            self._write_delta(con, delta, now)
 
     def commit_undo(self, log_id: int, delta: Delta) -> None:
         self._commit_move(log_id, delta, "undo", "done", "undone")
