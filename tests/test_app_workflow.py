@@ -361,3 +361,42 @@ def test_the_first_edit_of_a_frame_marks_it_in_progress(qtbot, window):
     assert timeline.status.currentText() == "new" and len(doc.annotations(1)) == 1
     key(qtbot, window, Qt.Key.Key_5)                           # retyping it here does
     assert timeline.status.currentText() == "in_progress"
+
+
+def test_a_typed_note_is_saved_as_typed_even_without_enter(qtbot, window, project):
+    """Typing in a text attribute saves each change at once (one undo step for a burst of typing),
+    so a click that selects another cuboid, a frame change or closing the window loses nothing."""
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.model.commands import CreateCuboid
+
+    s = window.session
+    s.clock = Clock()
+    for x in (8.0, 14.0):
+        s.apply(CreateCuboid(s.frame, CuboidLabel(Cuboid((x, 2.0, -1.0), (4.5, 1.9, 1.6), 0.0), "car")))
+    first, second = (a.uid for a in sorted(s.annotations(), key=lambda a: a.box.center[0]))
+    s.select((first,))
+    note = window.attributes._editors["note"]
+    note.setFocus()
+    qtbot.keyClicks(note, "dent left door")
+    assert s.document.get(first).attributes["note"] == "dent left door"
+    assert s.document.undo_text() == "Set note ×14"
+    s.select((second,))                                   # no Enter, no focus change
+    assert s.document.get(first).attributes["note"] == "dent left door"
+    assert note.text() == ""
+    s.select((first,))
+    assert note.text() == "dent left door"
+    qtbot.keyClicks(note, "!")                            # the cursor stays where the annotator types
+    assert note.text() == "dent left door!" and s.document.get(first).attributes["note"] == "dent left door!"
+    s.undo()                                              # "!" came after another selection: its own step
+    assert s.document.get(first).attributes["note"] == "dent left door"
+    s.undo()                                              # the whole burst of typing is one step
+    assert s.document.get(first).attributes.get("note", "") == ""
+    s.redo()
+    s.redo()
+    window.close()
+    again = Project.open(project.folder)
+    try:
+        assert again.document.get(first).attributes["note"] == "dent left door!"
+    finally:
+        again.close()

@@ -266,8 +266,16 @@ def test_merged_joins_whole_values_only():
     assert by_uid[a.uid].before.center[0] == 0.0 and by_uid[a.uid].box.center[0] == 2.0
     assert by_uid[b.uid].before.center[0] == 5.0 and by_uid[b.uid].box.center[0] == 6.0
     assert [c.before for c in both.commands if isinstance(c, SetFrameStatus)] == ["new"]
-    attrs = d.apply(SetAttributes(a.uid, {"note": "x"}))
-    assert merged(two, attrs, "x") is None               # merges into the attributes of its moment
+    typed = [d.apply(SetAttributes(a.uid, {"note": t})) for t in ("d", "de", "den")]
+    note = merged(merged(typed[0], typed[1], "Set note ×2"), typed[2], "Set note ×3")   # typing: one value
+    assert [(c.attributes, c.before.get("note")) for c in note.commands] == [({"note": "den"}, "")]
+    other = d.apply(SetAttributes(a.uid, {"note": "x", "occlusion": "partial"}))
+    both_names = merged(typed[2], other, "x")            # other names: each command kept, in order
+    assert [c.attributes for c in both_names.commands] == [{"note": "den"}, {"note": "x", "occlusion": "partial"}]
+    d.undo()
+    for _ in typed:
+        d.undo()
+    assert d.get(a.uid).attributes["note"] == ""
     assert merged(one, d.apply(CreateCuboid(0, car(9.0))), "x") is None
     back = d.apply(nudged(d, a.uid, -1.0))
     assert merged(two, back, "Nudge").is_noop            # back where it started

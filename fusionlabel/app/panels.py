@@ -354,15 +354,15 @@ class AttributePanel(QWidget):
                 editor.setCurrentIndex(-1 if value is None else editor.findText(str(value)))
             elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
                 editor.setValue(value if isinstance(value, (int, float)) else 0)
-            else:
+            elif editor.text() != ("" if value is None else str(value)):   # as typed: keep the cursor
                 editor.setText("" if value is None else str(value))
             editor.blockSignals(False)
 
     def _editor(self, a) -> QWidget:
-        def commit(value, name=a.name):
+        def commit(value, name=a.name, merge=None):
             if self.annotation() is not None:
                 s = self.session
-                s.apply(edit_actions.set_attribute(s.document, s.selection, name, value))
+                s.apply(edit_actions.set_attribute(s.document, s.selection, name, value), merge=merge)
 
         if a.kind == "bool":
             w = QCheckBox()
@@ -383,7 +383,9 @@ class AttributePanel(QWidget):
             w.valueChanged.connect(lambda v: commit(float(v)))
         else:
             w = QLineEdit()
-            w.editingFinished.connect(lambda: commit(w.text()))
+            # saved as typed (a burst of typing is one undo step): nothing waits for Enter or a focus
+            # change, so selecting another cuboid, changing frame or closing loses no text
+            w.textEdited.connect(lambda text: commit(text, merge=f"Set {a.name}"))
         w.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         return w
 

@@ -401,8 +401,10 @@ class SetAttributes(SetLabelField):
         return self.before is not None and self._merged(self.before) == self.before
 
     @property
-    def merge_key(self) -> None:
-        return None  # do() merges into the attributes of the moment: two cannot be folded by value
+    def merge_key(self) -> tuple:
+        # do() merges into the attributes of the moment, so only commands setting the same names
+        # fold: the later one then sets every value the earlier one did (typing in a text attribute)
+        return (self.kind, self.uid, tuple(sorted(self.attributes)))
 
     def _merged(self, current: dict) -> dict:
         out = dict(current)
@@ -710,10 +712,11 @@ def leaves(cmd: Command):
 def merged(earlier: Command, later: Command, description: str) -> Batch | None:
     """One bound command doing what bound ``earlier`` and then bound ``later`` did, or None when
     they cannot be one: every command in both (Batches are looked into) must set a whole value
-    (:attr:`Command.merge_key`: SetBox, SetClass, SetTrack, SetFrameStatus). Each value then goes
-    straight from what it was before ``earlier`` to what it is after ``later``; values back where
-    they started are left out, so the result is a no-op when everything is. Folding consecutive
-    key nudges into one undo step (text editors do it with typing) is built on this."""
+    (:attr:`Command.merge_key`: SetBox, SetClass, SetTrack, SetFrameStatus, SetAttributes of the
+    same names). Each value then goes straight from what it was before ``earlier`` to what it is
+    after ``later``; values back where they started are left out, so the result is a no-op when
+    everything is. Folding consecutive key nudges, or the keystrokes typed into a text attribute,
+    into one undo step is built on this."""
     steps: dict[tuple, Command] = {}
     for cmd in (*leaves(earlier), *leaves(later)):
         key = cmd.merge_key
