@@ -353,6 +353,24 @@ def test_output_folder_rules(kitti_object, tmp_path):
     assert (out / "keep.txt").read_text() == "user file"  # still not ours, after a second --force
 
 
+def test_force_keeps_files_put_beside_an_earlier_export(kitti_object, tmp_path):
+    """A file the user puts next to an export after it ran is not the export's: the next --force
+    replaces the export and leaves that file (and lists it as kept from then on)."""
+    drive = open_kitti_object(kitti_object)
+    out = tmp_path / "out"
+    export_drive(drive, "kitti", out, options=quiet(frames=[0]))
+    (out / "later.txt").write_text("added after the export")
+    (out / "mine").mkdir()
+    (out / "mine" / "a.txt").write_text("mine")
+    summary = export_drive(drive, "kitti", out, options=quiet(force=True, frames=[1]))
+    assert (out / "later.txt").read_text() == "added after the export"
+    assert (out / "mine" / "a.txt").read_text() == "mine"
+    assert summary.kept == ["later.txt", "mine"]
+    assert sorted(p.name for p in (out / "label_2").iterdir()) == ["000001.txt"]   # the export itself replaced
+    export_drive(drive, "openlabel", out, options=quiet(force=True))
+    assert not (out / "label_2").exists() and (out / "later.txt").is_file() and (out / "mine" / "a.txt").is_file()
+
+
 def test_force_never_writes_among_files_it_did_not_make(kitti_object, tmp_path):
     """A folder of someone else's KITTI data: --force would mix the export into it, so it is refused
     naming the folder, nothing of the user's is touched and nothing half-written is left."""

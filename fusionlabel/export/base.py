@@ -236,8 +236,9 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
     """Create ``out`` or check that it may be written.
 
     A non-empty folder is refused unless ``force``; with ``force`` a previous fusionlabel export
-    there (recognised by its manifest) is removed first. Other content is left in place, and so is
-    what its manifest lists as kept from before it (see :meth:`Exporter.path`).
+    there (recognised by its manifest) is removed first: what its manifest lists as written. Other
+    content is left in place, whether it was there before that export or was put there since (see
+    :meth:`Exporter.path`).
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -252,7 +253,7 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
             raise ExportError(out, "output folder is not empty; pass --force to replace its content",
                               where="--out")
         if (out / MANIFEST).is_file():
-            remove_contents(out, keep=_kept_by_manifest(out / MANIFEST))
+            remove_export(out)
     out.mkdir(parents=True, exist_ok=True)
 
 
@@ -263,6 +264,29 @@ def _kept_by_manifest(path: Path) -> set[str]:
     except (OSError, ValueError, AttributeError):
         return set()
     return {k for k in kept if isinstance(k, str)} if isinstance(kept, list) else set()
+
+
+def _written_by_manifest(path: Path) -> set[str] | None:
+    """The top-level names an earlier export wrote (its manifest's ``written``); None for a
+    manifest without that list (written by an older version)."""
+    try:
+        written = json.loads(path.read_text(encoding="utf-8")).get("written")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return {w for w in written if isinstance(w, str)} if isinstance(written, list) else None
+
+
+def remove_export(out: Path) -> None:
+    """Remove the fusionlabel export in ``out``: what its manifest lists as written, and the
+    manifest. Anything else (kept from before it, or put there since) stays. A manifest without
+    the list (older versions) removes everything but what it lists as kept."""
+    manifest = out / MANIFEST
+    written = _written_by_manifest(manifest)
+    if written is None:
+        remove_contents(out, keep=_kept_by_manifest(manifest))
+        return
+    keep = {p.name for p in out.iterdir()} - (written | {MANIFEST})
+    remove_contents(out, keep=keep)
 
 
 PRELABEL_SKIP = "unreviewed pre-label (accept it, or --include-prelabels)"
@@ -298,7 +322,7 @@ def output_or_nothing(out: Path, prepare: Callable[[], None]):
             if not existed:
                 out.rmdir()
         elif (out / MANIFEST).is_file():   # this run's own manifest: --force cleared any earlier one
-            remove_contents(out, keep=_kept_by_manifest(out / MANIFEST))
+            remove_export(out)
         raise
 
 
@@ -317,6 +341,7 @@ class Exporter(ABC):
         self.summary = ExportSummary(self.name, self.out)
         self._classes_seen: set = set()
         self._kept: set[str] = set()   # top-level names in ``out`` before this export (see path())
+        self._written: set[str] = set()   # top-level names this export wrote (in the manifest)
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
@@ -364,6 +389,9 @@ class Exporter(ABC):
             raise ExportError(self.out / top, "was in the output folder before this export and is not from an "
                               "earlier fusionlabel export; --force writes beside such files, never among them: "
                               "move it away or choose another folder", where="--out")
+        if top not in self._written:   # recorded before it is written, so a failed run is undone
+            self._written.add(top)
+            self._save_start_manifest()
         p = self.out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
@@ -454,11 +482,17 @@ class Exporter(ABC):
         export is recognised (and replaced) by the next ``--force``."""
         self._kept = {p.name for p in self.out.iterdir() if p.name != MANIFEST}
         self.summary.kept = sorted(self._kept)
+        self._written = set()
+        self._save_start_manifest()
+
+    def _save_start_manifest(self) -> None:
         (self.out / MANIFEST).write_text(json.dumps({"fusionlabel_export": 1, "complete": False,
-                                                     "kept": sorted(self._kept)}) + "\n", encoding="utf-8")
+                                                     "kept": sorted(self._kept),
+                                                     "written": sorted(self._written)}) + "\n", encoding="utf-8")
 
     def _write_manifest(self, frames: list[int]) -> ExportSummary:
-        manifest = {"fusionlabel_export": 1, "complete": True, "kept": sorted(self._kept), "drive": self.drive.name,
+        manifest = {"fusionlabel_export": 1, "complete": True, "kept": sorted(self._kept),
+                    "written": sorted(self._written), "drive": self.drive.name,
                     "source": str(self.drive.root),
                     "frames": [self.drive.frames[i].frame_id for i in frames], "summary": self.summary.to_dict()}
         self.summary.files += 1
