@@ -440,3 +440,20 @@ def test_real_sustech_project_exports_like_the_drive(realdata, tmp_path):
     trk = (tmp_path / "p-kitti-tracking" / "label_02" / "0000.txt").read_text()
     assert trk == (tmp_path / "d-kitti-tracking" / "label_02" / "0000.txt").read_text()
     assert trk.count(" Cyclist ") == 14 and " Motor" not in trk
+
+
+def test_no_attributes_from_speed_on_a_drive_without_ego_poses(realdata, tmp_path):
+    """SUSTech's example has no ego poses: every box moves with the ego (a parked truck at 5 m/s),
+    so no attribute comes from a track's speed; the summary says why."""
+    import json
+
+    from fusionlabel.io.drives import open_drive
+
+    drive = open_drive(realdata / "sustech_sequence")
+    s = export_drive(drive, "nuscenes", tmp_path / "out", options=quiet(sensor_data=False))
+    assert any("no ego poses" in n for n in s.cannot_hold)
+    assert not any("derived from its track's speed" in n for n in s.cannot_hold)
+    names = {a["token"]: a["name"] for a in json.loads((tmp_path / "out" / "v1.0-mini" / "attribute.json").read_text())}
+    given = Counter(names[t] for a in json.loads((tmp_path / "out" / "v1.0-mini" / "sample_annotation.json").read_text())
+                    for t in a["attribute_tokens"])
+    assert set(given) == {"cycle.with_rider", "cycle.without_rider"}   # what the names say (Rider, Motor)

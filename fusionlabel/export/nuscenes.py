@@ -103,6 +103,11 @@ class NuScenesExporter(Exporter):
         self.log_location = log["location"] if log else "unknown"
         times = [src.frames[i].timestamp_us for i in self.frames]
         self.synthetic_time = any(b <= a for a, b in zip(times, times[1:])) or (times and times[0] <= 0)
+        # Every frame at the same ego pose (SUSTech-style folders, KITTI tracking without oxts): the
+        # boxes' motion is relative to the moving ego, so it says nothing about whether they move.
+        poses = [src.T_world_lidar(i) for i in self.frames]
+        self.no_poses = len(poses) > 1 and all(np.allclose(T, poses[0]) for T in poses[1:])
+        self.speed_withheld = 0
         self.sensor_tokens: dict[str, str] = {}
         self.calib_tokens: dict[tuple, str] = {}
         self.prev_sd: dict[str, dict] = {}
@@ -300,6 +305,9 @@ class NuScenesExporter(Exporter):
         that were made up (they do not give a speed)."""
         if self.synthetic_time or len(anns) < 2:
             return None
+        if self.no_poses:
+            self.speed_withheld += 1
+            return None
         first, last = anns[max(k - 1, 0)], anns[min(k + 1, len(anns) - 1)]
         dt = (self.sample_times[last["sample_token"]] - self.sample_times[first["sample_token"]]) / 1e6
         if not 0 < dt <= (3.0 if 0 < k < len(anns) - 1 else 1.5):
@@ -364,6 +372,10 @@ class NuScenesExporter(Exporter):
         if unknown:
             s.note(f"{unknown} vehicle(s), two-wheeler(s) or pedestrian(s) have no attribute: neither the "
                    "label nor a track's speed tells")
+        if self.no_poses and self.speed_withheld:
+            s.note("attributes were not derived from the tracks' speed: the drive has no ego poses (every "
+                   "frame at the same pose), so a box's motion is the ego's too (fusionlabel import "
+                   "--estimate-poses writes a copy with poses estimated from the sweeps)")
         if self.synthetic_time:
             s.note(f"the drive's timestamps do not increase: keyframes were given timestamps "
                    f"{KEYFRAME_STEP_US // 1000} ms apart")
