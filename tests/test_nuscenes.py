@@ -281,8 +281,10 @@ def test_bad_table_value_is_one_line_naming_file_record_and_field(nusc_root, tmp
      "must be a whole number >= 0, got -1"),
     ("sample_annotation", lambda r: r.__setitem__("attribute_tokens", ["nope"]), "attribute_tokens",
      "no attribute record has token 'nope'"),
+    ("log", lambda r: r.pop("location"), "location", "missing; expected a string (the map location"),
+    ("scene", lambda r: r.__setitem__("description", None), "description", "must be a string, got null"),
 ], ids=["ego_pose rotation", "ego_pose translation", "timestamp", "filename", "ego_pose link", "num_lidar_pts",
-        "attribute link"])
+        "attribute link", "log location", "scene description"])
 def test_other_bad_fields_named(nusc_root, tmp_path, table, edit, where, problem):
     """Every field the reader uses is checked where records are read: poses, timestamps, file names,
     counts and links to other tables."""

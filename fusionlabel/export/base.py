@@ -250,7 +250,8 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
                               where="--out")
     if out.is_dir() and any(out.iterdir()):
         if not force:
-            raise ExportError(out, "output folder is not empty; pass --force to replace its content",
+            raise ExportError(out, "output folder is not empty; pass --force to write into it (an earlier "
+                              "fusionlabel export there is replaced, other files are kept)",
                               where="--out")
         if (out / MANIFEST).is_file():
             remove_export(out)

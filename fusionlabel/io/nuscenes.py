@@ -147,7 +147,8 @@ INTRINSIC = "a 3x3 matrix [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0"
 FIELDS: dict[str, dict[str, tuple]] = {
     "scene": {"name": (_is_token, "a non-empty string"),
               "first_sample_token": (_is_token, "a sample token"),
-              "log_token": (_is_token, "a log token")},
+              "log_token": (_is_token, "a log token"),
+              "description": (lambda v: isinstance(v, str), "a string")},
     "sample": {"next": (lambda v: isinstance(v, str), "a sample token ('' after the last sample)")},
     "sample_data": {"timestamp": (_is_whole, "a whole number of microseconds >= 0"),
                     "filename": (_is_filename, "a file path relative to the dataroot (samples/...)"),
@@ -168,7 +169,9 @@ FIELDS: dict[str, dict[str, tuple]] = {
                           "visibility_token": (lambda v: isinstance(v, str), "a visibility token"),
                           "num_lidar_pts": COUNT, "num_radar_pts": COUNT},
     "attribute": {"name": (_is_token, "a non-empty string")},
-    "log": {},
+    "log": {"logfile": (lambda v: isinstance(v, str), "a string (the log's name)"),
+            "vehicle": (lambda v: isinstance(v, str), "a string (the car's name)"),
+            "location": (lambda v: isinstance(v, str), "a string (the map location, e.g. singapore-onenorth)")},
 }
 OPTIONAL = {("sample_data", "width"), ("sample_data", "height")}
 ERRORS: dict[str, type[InputError]] = {"calibrated_sensor": CalibrationError, "sample_annotation": LabelError,
