@@ -175,7 +175,7 @@ UP_BAND = 0.1            # m: points this close to the estimated ground count as
 UP_INLIER = 0.05         # m: a refit keeps points this close to the first plane (drops curbs, kerbs)
 UP_MIN_POINTS = 2000     # ground points a sweep needs for its normal to count
 UP_MAX_SPREAD = np.radians(1.5)   # sweeps' normals further than this from their median: unreliable
-UP_MAX_TILT = np.radians(15.0)    # a ground tilted more than this in the sensor frame is not trusted
+UP_MAX_TILT = np.radians(8.0)     # a ground tilted more than this in the sensor frame is not trusted
 
 
 def ground_normal(points: np.ndarray, max_range: float = UP_RANGE) -> tuple[np.ndarray, int]:
