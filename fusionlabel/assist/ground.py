@@ -167,3 +167,85 @@ def _interpolate(values: np.ndarray, known: np.ndarray, sigma: float = FILL_SIGM
     smooth = np.where(enough, total / np.where(enough, weight, 1.0), 0.0)
     filled = np.where(known, values, smooth)
     return _fill_nearest(filled, known | enough)
+
+
+# ------------------------------------------------------------------------------ "up" from the ground
+UP_RANGE = 25.0          # m: ground farther from the sensor than this is not used for "up"
+UP_BAND = 0.1            # m: points this close to the estimated ground count as ground
+UP_INLIER = 0.05         # m: a refit keeps points this close to the first plane (drops curbs, kerbs)
+UP_MIN_POINTS = 2000     # ground points a sweep needs for its normal to count
+UP_MAX_SPREAD = np.radians(1.5)   # sweeps' normals further than this from their median: unreliable
+UP_MAX_TILT = np.radians(8.0)     # a ground tilted more than this in the sensor frame is not trusted
+
+
+def ground_normal(points: np.ndarray, max_range: float = UP_RANGE) -> tuple[np.ndarray, int]:
+    """Unit normal (z > 0) of a plane fitted to one sweep's ground near the sensor, and how many
+    points it rests on: points within :data:`UP_BAND` of :func:`estimate_ground` and ``max_range``
+    (xy) of the sensor, fitted by least squares, then refitted to those within :data:`UP_INLIER`."""
+    p = np.asarray(points)[:, :3].astype(np.float64)
+    p = p[np.isfinite(p).all(axis=1)]
+    near = p[np.einsum("ij,ij->i", p[:, :2], p[:, :2]) <= max_range * max_range]
+    if len(near) < 3:
+        return np.array([0.0, 0.0, 1.0]), 0
+    grid = estimate_ground(near, max_range=max_range)
+    ground = near[np.abs(near[:, 2] - grid.ground_z(near)) < UP_BAND]
+    normal = np.array([0.0, 0.0, 1.0])
+    for _ in range(2):
+        if len(ground) < 3:
+            return np.array([0.0, 0.0, 1.0]), 0
+        centre = ground.mean(axis=0)
+        normal = np.linalg.svd(ground - centre, full_matrices=False)[2][2]
+        normal = normal if normal[2] >= 0 else -normal
+        ground = ground[np.abs((ground - centre) @ normal) < UP_INLIER]
+    return normal, int(len(ground))
+
+
+@dataclass(frozen=True)
+class GroundUp:
+    """"Up" of a sensor frame from the ground of several sweeps.
+
+    up: (3,) unit median of the usable sweeps' normals ((0, 0, 1) when none is usable);
+    normals: (K, 3) every sweep's normal; counts: (K,) their ground points;
+    spread: largest angle (radians) between a usable sweep's normal and ``up``;
+    reliable: whether ``up`` can be used; reason: why not (empty when reliable).
+    """
+
+    up: np.ndarray
+    normals: np.ndarray
+    counts: np.ndarray
+    spread: float
+    reliable: bool
+    reason: str = ""
+
+    @property
+    def tilt(self) -> float:
+        """Angle (radians) between the frame's z axis and ``up``."""
+        return float(np.arccos(np.clip(self.up[2], -1.0, 1.0)))
+
+
+def ground_up(sweeps, max_range: float = UP_RANGE) -> GroundUp:
+    """The ground's "up" in the frame of ``sweeps`` (an iterable of (N, 3+) point arrays, all in one
+    sensor frame): the normalised component-wise median of the usable sweeps' :func:`ground_normal`.
+    Unreliable with no sweep of :data:`UP_MIN_POINTS` ground points, sweeps that disagree by more than
+    :data:`UP_MAX_SPREAD`, or a ground tilted more than :data:`UP_MAX_TILT`."""
+    fits = [ground_normal(p, max_range) for p in sweeps]
+    normals = np.array([n for n, _ in fits]).reshape(-1, 3)
+    counts = np.array([c for _, c in fits], dtype=np.int64)
+    usable = counts >= UP_MIN_POINTS
+    if not usable.any():
+        return GroundUp(np.array([0.0, 0.0, 1.0]), normals, counts, 0.0, False,
+                        f"no sweep has {UP_MIN_POINTS} ground points within {max_range:g} m "
+                        f"(most: {int(counts.max(initial=0))})")
+    up = np.median(normals[usable], axis=0)
+    up /= np.linalg.norm(up)
+    spread = float(np.arccos(np.clip(normals[usable] @ up, -1.0, 1.0)).max())
+    result = GroundUp(up, normals, counts, spread, True)
+    if spread > UP_MAX_SPREAD:
+        return GroundUp(up, normals, counts, spread, False,
+                        f"the sweeps' ground planes disagree by up to {np.degrees(spread):.2f} degrees "
+                        f"(more than {np.degrees(UP_MAX_SPREAD):g})")
+    if result.tilt > UP_MAX_TILT:
+        return GroundUp(up, normals, counts, spread, False,
+                        f"the ground is tilted {np.degrees(result.tilt):.1f} degrees in the LiDAR frame "
+                        f"(more than {np.degrees(UP_MAX_TILT):g})")
+    return result

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..assist.ground import UP_MIN_POINTS, UP_RANGE, GroundUp, ground_up
+from ..errors import PointCloudError
 from ..geometry.transforms import angle_difference, invert_T, normalize_angle
 from ..io.kitti import KittiCalib, KittiLabelLine, kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
 from ..io.kitti_tracking import KittiTrackingDrive
@@ -26,13 +28,14 @@ from ..model.annotation import CuboidLabel
 from ..model.source_class import source_class
 from .base import Exporter, ExportError
 from .classes import KITTI_TYPES, kitti_class
-from .levelling import Levelling, level_camera
+from .levelling import LEVEL_TOLERANCE, Levelling, level_camera
 from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
 
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
 QUARTER_TURN_SNAP = np.radians(1.0)   # a camera azimuth this close to a quarter turn is snapped to it
 ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the object was edited
 OUTSIDE_BBOX = (-1.0, -1.0, -1.0, -1.0)
+UP_SWEEPS = 5   # sweeps, spread over the exported frames, whose ground gives "up" (rigs without a vehicle frame)
 
 
 def kitti_alpha(x: float, z: float, ry: float) -> float:
@@ -192,6 +195,36 @@ class KittiExporter(Exporter):
         self._levellings: dict[bytes, Levelling] = {}
         self.tilts: set[tuple[float, float, float]] = set()   # (angle, pitch, roll) in degrees of rotated images
         self.unlevelled = False             # a camera looking too steeply up or down to be levelled
+        self.ground: GroundUp | None = None  # "up" from the ground, for a rig without a vehicle frame
+        self.up_lidar = np.array([0.0, 0.0, 1.0])   # the vertical levelled against, in the LiDAR frame
+        first = self.frames[0] if self.frames else 0
+        if not rig.vehicle_frame and not self.copies_source_calib(first):
+            self.ground = self.estimate_up()
+            if self.ground.reliable:
+                self.up_lidar = self.ground.up
+
+    def estimate_up(self) -> GroundUp:
+        """"Up" in the reference LiDAR's frame from the ground of up to :data:`UP_SWEEPS` sweeps
+        spread evenly over the exported frames (:func:`~fusionlabel.assist.ground.ground_up`); an
+        unreadable sweep counts as one without ground."""
+        frames = self.frames or [0]
+        picks = sorted({frames[int(k)] for k in np.linspace(0, len(frames) - 1, min(UP_SWEEPS, len(frames))).round()})
+
+        def sweeps():
+            for i in picks:
+                try:
+                    yield self.drive.points(i)
+                except PointCloudError:
+                    yield np.empty((0, 3), np.float32)
+        return ground_up(sweeps())
+
+    def up_vehicle(self, i: int) -> np.ndarray:
+        """The vertical (3,) in frame ``i``'s vehicle frame: its +z, or the ground's "up" where the
+        rig has no vehicle frame and the ground gave a reliable one (:meth:`estimate_up`)."""
+        rig = self.drive.rig(i)
+        if rig.vehicle_frame or self.ground is None or not self.ground.reliable:
+            return np.array([0.0, 0.0, 1.0])
+        return np.asarray(rig.T_vehicle_lidar, dtype=np.float64)[:3, :3] @ self.up_lidar
 
     def copies_source_calib(self, i: int) -> bool:
         """Whether frame ``i``'s calibration is a KITTI source file written as it is."""
@@ -200,13 +233,14 @@ class KittiExporter(Exporter):
 
     def levelling(self, i: int) -> Levelling:
         """How the exported camera of frame ``i`` is levelled (:func:`level_camera`, from the rig's
-        mount); none for a KITTI source whose calibration is copied."""
+        mount, against :meth:`up_vehicle`); none for a KITTI source whose calibration is copied."""
         if self.copies_source_calib(i):
             return Levelling(np.eye(3), 0.0, 0.0, 0.0)
         T_vehicle_cam = np.asarray(self.drive.rig(i).camera(self.camera).T_vehicle_sensor, dtype=np.float64)
-        key = T_vehicle_cam[:3, :3].tobytes()
+        up = self.up_vehicle(i)
+        key = T_vehicle_cam[:3, :3].tobytes() + up.tobytes()
         if key not in self._levellings:
-            lev = level_camera(T_vehicle_cam[:3, :3])
+            lev = level_camera(T_vehicle_cam[:3, :3], up)
             self._levellings[key] = lev
             if lev.rotates:
                 self.tilts.add(tuple(round(float(np.degrees(a)), 2) for a in (lev.angle, lev.pitch, lev.roll)))
@@ -286,7 +320,10 @@ class KittiExporter(Exporter):
             h, w, l, x, y, z, ry = kitti_from_cuboid(lab.box, T_rect_velo)
             alpha = kitti_alpha(x, z, ry)
             geometry = _geometry_key(cls, h, w, l, x, y, z, ry)
-            if not lab.box.is_upright:
+            if self.ground is not None and self.ground.reliable:
+                tilt = np.arccos(np.clip(lab.box.rotation()[:, 2] @ self.up_lidar, -1.0, 1.0))
+                self.dropped_rotation += bool(tilt >= LEVEL_TOLERANCE)
+            elif not lab.box.is_upright:
                 self.dropped_rotation += 1
             self.tracked += lab.track_id is not None
             if self._keep_imported(lab, geometry, alpha, source_lines):
@@ -425,8 +462,10 @@ class KittiExporter(Exporter):
             self.summary.note(f"camera {self.camera} has lens distortion; KITTI is pinhole-only: calib holds its "
                               "intrinsics without distortion, images are undistorted to it and 2D boxes refer to "
                               "the undistorted images")
+        self.note_ground()
+        vertical = "the ground's normal" if self.ground is not None and self.ground.reliable else "the vehicle's vertical"
         for angle, pitch, roll in sorted(self.tilts):
-            self.summary.note(f"camera {self.camera} is tilted {angle:g} degrees against the vehicle's vertical "
+            self.summary.note(f"camera {self.camera} is tilted {angle:g} degrees against {vertical} "
                               f"(pitch {pitch:g} down, roll {roll:g} right side down); KITTI boxes turn about the rectified y axis "
                               f"only, so R0_rect levels the camera and images are rotated by {angle:g} degrees "
                               "into that levelled camera (same K; unseen corners are black); 3D and 2D boxes "
@@ -435,8 +474,9 @@ class KittiExporter(Exporter):
             self.summary.note(f"camera {self.camera} looks almost straight up or down and cannot be levelled: "
                               "3D boxes turn about its own y axis, which is not vertical")
         if self.dropped_rotation:
-            self.summary.note(f"pitch and roll of {self.dropped_rotation} box(es) (KITTI boxes only rotate about "
-                              "the camera's vertical axis)")
+            against = " against the ground's normal" if self.ground is not None and self.ground.reliable else ""
+            self.summary.note(f"pitch and roll of {self.dropped_rotation} box(es){against} (KITTI boxes only rotate "
+                              "about the camera's vertical axis)")
         if self.outside:
             self.summary.note(f"{self.outside} object(s) outside camera {self.camera}: kept with 2D box -1 -1 -1 -1, "
                               "truncated 1, occluded 3 (use --outside drop to leave them out)")
@@ -451,6 +491,24 @@ class KittiExporter(Exporter):
             self.summary.note(f"class names outside KITTI's types ({', '.join(KITTI_TYPES[:-1])}) written unchanged: "
                               f"{names}")
         self.note_common()
+
+    def note_ground(self) -> None:
+        """Say where "up" came from when the rig has no vehicle frame."""
+        g = self.ground
+        if g is None:
+            return
+        if not g.reliable:
+            self.summary.note(f"the rig has no vehicle frame (its LiDAR's stands in) and the ground gave no reliable "
+                              f"'up': {g.reason}; cameras are levelled against the LiDAR's z axis, which may not be "
+                              "vertical")
+            return
+        used = int((g.counts >= UP_MIN_POINTS).sum())
+        slope_x, slope_y = (float(np.degrees(np.arctan2(-g.up[k], g.up[2]))) for k in (0, 1))
+        self.summary.note(f"the rig has no vehicle frame (its LiDAR's stands in), so 'up' is the normal of the ground "
+                          f"within {UP_RANGE:g} m of the LiDAR, the median over {used} of {len(g.counts)} sweeps "
+                          f"(they agree within {np.degrees(g.spread):.2f} degrees): the LiDAR's z axis is "
+                          f"{np.degrees(g.tilt):.2f} degrees off it (ground slope {slope_x:.2f} along x, {slope_y:.2f} "
+                          "along y, in degrees); cameras are levelled against it")
 
     def note_common(self) -> None:
         if self.tracked:

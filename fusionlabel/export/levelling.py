@@ -2,7 +2,8 @@
 
 KITTI boxes turn about the rectified camera's y axis only, so that axis must be the vertical. A
 camera pitched or rolled against the vehicle is replaced by a virtual camera at the same place whose
-y axis is the vehicle's down (−z) and whose z axis is the real viewing direction made horizontal.
+y axis is the vehicle's down (−z, or the ground's where the rig has no vehicle frame) and whose z
+axis is the real viewing direction made horizontal.
 ``R0_rect`` is the rotation from the real camera frame to that virtual one; images are warped into
 it (see :func:`fusionlabel.export.views.undistort_maps`).
 """
@@ -45,14 +46,16 @@ def rotation_angle(R: np.ndarray) -> float:
     return float(np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)))
 
 
-def level_camera(R_vehicle_cam: np.ndarray) -> Levelling:
+def level_camera(R_vehicle_cam: np.ndarray, up=(0.0, 0.0, 1.0)) -> Levelling:
     """The levelling of a camera with orientation ``R_vehicle_cam`` (3, 3) in the vehicle frame.
 
-    The levelled frame has y = the vehicle's −z, z = the camera's +z with its vertical part
+    The levelled frame has y = −``up`` (a unit vector in the vehicle frame: its +z, or the
+    ground's normal where the rig has no vehicle frame), z = the camera's +z with its vertical part
     removed (the closest horizontal viewing direction), x = y × z.
     """
     R = np.asarray(R_vehicle_cam, dtype=np.float64)[:3, :3]
-    down = R.T @ np.array([0.0, 0.0, -1.0])          # vehicle down in camera coordinates
+    up = np.asarray(up, dtype=np.float64)
+    down = R.T @ -(up / np.linalg.norm(up))          # down in camera coordinates
     forward = np.array([0.0, 0.0, 1.0]) - down[2] * down
     norm = float(np.linalg.norm(forward))
     pitch = float(np.arcsin(np.clip(down[2], -1.0, 1.0)))

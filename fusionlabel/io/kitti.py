@@ -138,6 +138,9 @@ def read_kitti_calib(path: str | Path) -> KittiCalib:
 def rig_from_kitti_calib(calib: KittiCalib, image_sizes: dict[int, tuple[int, int]], name: str = "kitti") -> Rig:
     """A rig with the Velodyne as vehicle frame and one pinhole camera ``image_N`` per given size.
 
+    ``vehicle_frame`` stays True: KITTI's labels are upright in its calibration's frames, and its
+    Velodyne is mounted level against the vehicle (``Tr_imu_to_velo`` turns by under 1 degree).
+
     ``image_sizes`` maps the camera index (2 = left colour) to (width, height).
     """
     sensors: dict = {LIDAR: LidarSensor(LIDAR, np.eye(4))}

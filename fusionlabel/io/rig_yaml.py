@@ -158,7 +158,10 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
         r.fail("reference_lidar", f"required when the rig has {len(lidars)} LiDARs (defined: {', '.join(lidars) or 'none'})")
     if ref not in lidars:
         r.fail("reference_lidar", f"refers to '{ref}', which is not a LiDAR of this rig (LiDARs: {', '.join(lidars) or 'none'})")
-    return Rig(name, sensors, ref)
+    vehicle_frame = data.get("vehicle_frame", True)
+    if not isinstance(vehicle_frame, bool):
+        r.fail("vehicle_frame", f"expected true or false, got {vehicle_frame!r}")
+    return Rig(name, sensors, ref, vehicle_frame)
 
 
 def _camera(r: _Reader, spec: dict, key: str):
@@ -217,7 +220,10 @@ def rig_to_dict(rig: Rig) -> dict:
             }
         else:
             sensors[s.name] = {"type": "lidar", "extrinsic": pose}
-    return {"format": FORMAT, "name": rig.name, "reference_lidar": rig.reference_lidar, "sensors": sensors}
+    doc = {"format": FORMAT, "name": rig.name, "reference_lidar": rig.reference_lidar}
+    if not rig.vehicle_frame:
+        doc["vehicle_frame"] = False
+    return {**doc, "sensors": sensors}
 
 
 def save_rig(rig: Rig, path: str | Path) -> None:

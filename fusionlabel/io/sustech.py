@@ -11,7 +11,8 @@ Layout (``aux_camera/`` and ``lidar_pose/`` optional)::
                                              (or {"objs": [...]})
       lidar_pose/<frame>.json                {"lidarPose": 16 numbers, LiDAR -> world} (gives T_world_lidar)
 
-The LiDAR is the vehicle frame. ``psr.position`` is the box centre, ``scale`` = (length, width,
+The LiDAR stands in for the vehicle frame (``Rig.vehicle_frame`` is False: the folder does not
+say how the LiDAR is mounted). ``psr.position`` is the box centre, ``scale`` = (length, width,
 height) and ``rotation`` = (x, y, z) Euler angles composed as R = Rx(x) Ry(y) Rz(z) (three.js
 order "XYZ"), converted here to the cuboid's yaw, pitch, roll. Label keys other than psr, obj_type
 and obj_id are kept in ``CuboidLabel.attributes``. Frames are 10 Hz by default: the timestamp is
@@ -189,5 +190,5 @@ def open_sustech(path: str | Path, name: str | None = None) -> Drive:
             timestamp_us=(int(fid) if numeric else k) * FRAME_PERIOD_US,
             T_world_vehicle=T_world_lidar,
             labels_source=(lambda p=label: read_sustech_labels(p)) if label.is_file() else None))
-    rig = Rig(name or root.name, sensors, LIDAR)
+    rig = Rig(name or root.name, sensors, LIDAR, vehicle_frame=False)
     return Drive(name or root.name, root, rig, frames)

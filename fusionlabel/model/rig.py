@@ -34,11 +34,19 @@ Sensor = LidarSensor | CameraSensor
 
 @dataclass(frozen=True)
 class Rig:
-    """Sensors by name, in definition order, and the LiDAR whose frame annotations live in."""
+    """Sensors by name, in definition order, and the LiDAR whose frame annotations live in.
+
+    ``vehicle_frame``: True when the extrinsics are given to a frame whose z is the vehicle's up (a
+    real ego frame, or a dataset's declared vertical, as KITTI's Velodyne, in which its labels are
+    upright); False when the source only gave sensor-to-sensor extrinsics and the reference LiDAR's
+    frame stands in (SUSTech-style folders), so "up" is only as vertical as the LiDAR's mount. Set
+    by the reader, explicitly: an identity ``T_vehicle_lidar`` cannot tell the two apart (KITTI).
+    """
 
     name: str
     sensors: dict[str, Sensor]
     reference_lidar: str
+    vehicle_frame: bool = True
 
     @property
     def cameras(self) -> list[CameraSensor]:
