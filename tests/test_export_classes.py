@@ -19,7 +19,7 @@ from fusionlabel.export.classes import (MOVING_SPEED, NO_RIDER, NOT_IN_KITTI, NU
                                         kitti_class, nuscenes_attributes, nuscenes_category)
 from fusionlabel.export.source import open_source
 from fusionlabel.geometry.cuboid import Cuboid
-from fusionlabel.io.kitti import read_kitti_label_file
+from fusionlabel.io.kitti import open_kitti_object, read_kitti_label_file
 from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.model.commands import CreateCuboid, SetAttributes, SetClass
 from fusionlabel.model.ontology import Ontology
@@ -200,9 +200,9 @@ def test_project_states_and_retypes_change_the_kitti_type(tmp_path):
         doc.apply(SetClass(anns["Misc"].uid, "barrier"))
     s = export_project(tmp_path / "proj", "kitti", tmp_path / "out", sensor_data=False)
     types = [d.type for d in read_kitti_label_file(tmp_path / "out" / "label_2" / "000000.txt")]
-    assert types == ["Car", "Van", "Truck", "bus", "Person_sitting", "Pedestrian", "DontCare"]
+    assert types == ["Car", "Van", "Truck", "Bus", "Person_sitting", "Pedestrian", "DontCare"]
     assert s.skipped == Counter({(NO_RIDER, "cyclist"): 1, (NOT_IN_KITTI, "barrier"): 1})
-    assert any("written unchanged: bus (1)" in n for n in s.cannot_hold)
+    assert any("written unchanged: Bus (1)" in n for n in s.cannot_hold)
 
 
 # ---------------------------------------------------------------------------------------- nuScenes
@@ -226,7 +226,7 @@ PROJECT_CLASSES = ["car", "truck", "bus", "bus", "truck", "van", "car", "truck",
                    "motorcycle", "motorcycle", "pedestrian", "pedestrian", "pedestrian", "pedestrian", "misc", "misc",
                    "misc", "barrier", "traffic_cone", "misc", "misc", "misc", "misc"]
 # and KITTI: the type, or None when KITTI leaves it out
-KITTI_TYPES_OF = ["Car", "Truck", "vehicle.bus.bendy", "vehicle.bus.rigid", "Misc", "Van", "Car", "Misc", "Cyclist",
+KITTI_TYPES_OF = ["Car", "Truck", "Bus", "Bus", "Misc", "Van", "Car", "Misc", "Cyclist",
                   None, None, None, "Cyclist", "Pedestrian", "Pedestrian", "Person_sitting", "Pedestrian", "Misc",
                   "Misc", "Misc", None, None, None, None, None, None]
 
@@ -457,3 +457,16 @@ def test_no_attributes_from_speed_on_a_drive_without_ego_poses(realdata, tmp_pat
     given = Counter(names[t] for a in json.loads((tmp_path / "out" / "v1.0-mini" / "sample_annotation.json").read_text())
                     for t in a["attribute_tokens"])
     assert set(given) == {"cycle.with_rider", "cycle.without_rider"}   # what the names say (Rider, Motor)
+
+
+def test_a_class_kitti_has_no_type_for_is_written_in_one_spelling(tmp_path):
+    """A bus called Bus, bus or vehicle.bus.rigid by its sources is written as Bus each time and
+    listed once; a name no class knows stays as it is."""
+    src = kitti_folder(tmp_path / "kitti")
+    truck = KITTI_LINES.splitlines()[2].split(" ", 1)[1]
+    (src / "label_2" / "000000.txt").write_text(
+        "".join(f"{name} {truck}\n" for name in ("Bus", "bus", "vehicle.bus.rigid", "Hovercraft")))
+    summary = export_drive(open_kitti_object(src), "kitti", tmp_path / "out", options=quiet(sensor_data=False))
+    lines = (tmp_path / "out" / "label_2" / "000000.txt").read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["Bus", "Bus", "Bus", "Hovercraft"]
+    assert any("written unchanged: Bus (3), Hovercraft (1)" in n for n in summary.cannot_hold)

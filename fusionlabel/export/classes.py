@@ -14,6 +14,8 @@ or lying is KITTI's Person_sitting, a two-wheeler is KITTI's Cyclist only with a
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..model.annotation import CuboidLabel
 from ..model.source_class import RIDER_NAMES, RIDERLESS_NAMES, SITTING_NAMES, source_class
 
@@ -125,6 +127,21 @@ def kitti_class(label: CuboidLabel, tracking: bool = False) -> tuple[str | None,
         if kind == "Person_sitting" and tracking:
             kind = KITTI_TRACKING_SITTING
     return kind, ""
+
+
+def kitti_style_name(name: str) -> str:
+    """One spelling for a class KITTI has no type for, whatever the source called it: a name of
+    the built-in ontology's classes or aliases becomes that class capitalised as KITTI writes its
+    types (``bus``, ``Bus``, ``vehicle.bus.rigid`` -> ``Bus``); other names stay (spaces as ``_``)."""
+    cls = _builtin_ontology().resolve(name)
+    return cls.capitalize() if cls else name.replace(" ", "_")
+
+
+@lru_cache(maxsize=1)
+def _builtin_ontology():
+    from ..model.ontology import Ontology
+
+    return Ontology.default()
 
 
 def kitti_type(label: CuboidLabel, tracking: bool = False) -> str | None:

@@ -27,7 +27,7 @@ from ..io.kitti_tracking import KittiTrackingDrive
 from ..model.annotation import CuboidLabel
 from ..model.source_class import source_class
 from .base import Exporter, ExportError
-from .classes import KITTI_TYPES, kitti_class
+from .classes import KITTI_TYPES, kitti_class, kitti_style_name
 from .levelling import LEVEL_TOLERANCE, Levelling, level_camera
 from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
 
@@ -161,15 +161,15 @@ class KittiExporter(Exporter):
 
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
         """KITTI's type (:func:`~fusionlabel.export.classes.kitti_class`); a name KITTI has no type
-        for is written unchanged (spaces as ``_``) and listed; what KITTI does not label (barriers,
+        for is written in one spelling per class (:func:`kitti_style_name`) and listed; what KITTI does not label (barriers,
         cones, parked bicycles) is left out with the reason."""
         if label.label in (self.options.class_map or {}):
             return super().classify(label)
         kind, reason = kitti_class(label, self.tracking)
         if kind is None and not reason:
-            name = source_class(label)
+            name = kitti_style_name(source_class(label))
             self.unknown_classes[name] += 1
-            return name.replace(" ", "_"), ""
+            return name, ""
         return kind, reason
 
     # ------------------------------------------------------------------ set-up
