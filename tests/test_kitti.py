@@ -260,7 +260,8 @@ def test_frame_without_image_takes_the_size_of_a_frame_with_the_same_camera_matr
 
 
 def test_frame_without_image_and_no_twin_camera_is_a_clear_error(tmp_path):
-    from fusionlabel.errors import DriveError
+    from fusionlabel.errors import ImageError
+    from test_cli_render import run_cli
 
     src = _two_frame_kitti(tmp_path / "kitti", same_calib=True)
     text = (src / "calib" / "000001.txt").read_text().splitlines()
@@ -268,6 +269,10 @@ def test_frame_without_image_and_no_twin_camera_is_a_clear_error(tmp_path):
     (src / "calib" / "000001.txt").write_text("\n".join(text) + "\n")
     (src / "image_2" / "000001.png").unlink()
     assert read_kitti_calib(src / "calib" / "000001.txt").P[2][0, 0] != read_kitti_calib(src / "calib" / "000000.txt").P[2][0, 0]
-    with pytest.raises(DriveError, match=r"000001.png: image file not found, and no other frame with the same P2 "
+    with pytest.raises(ImageError, match=r"000001.png: image file not found, and no other frame with the same P2 "
                                          r"in 000001.txt"):
         open_kitti_object(src).rig(1)
+    for fmt, extra in (("openlabel", []), ("kitti", ["--labels-only"])):   # --skip-bad-frames leaves it out
+        out = run_cli("export", str(src), "--format", fmt, "--out", str(tmp_path / f"out_{fmt}"), "--skip-bad-frames",
+                      "--quiet", *extra)
+        assert out.returncode == 3 and "frame 000001: " in out.stdout and "000001.png" in out.stdout, out.stderr

@@ -435,7 +435,9 @@ class Exporter(ABC):
     def check_frame(self, index: int) -> None:
         """Read what :meth:`add_frame` will read (the sweep; with ``sensor_data``, the images it
         writes), so that a bad frame fails before anything of it is written. The drive caches what
-        was read, so the frame is decoded once."""
+        was read, so the frame is decoded once. The frame's rig is built too: a KITTI frame whose
+        missing image leaves a camera without a size fails here (``ImageError``)."""
+        self.drive.rig(index)
         if self.reads_sweeps:
             self.drive.points(index)
         if self.options.sensor_data:

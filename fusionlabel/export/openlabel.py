@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import LabelError
+from ..errors import ImageError, LabelError, PointCloudError
 from ..io.openlabel import (CUBOID_NAME, ODOM, SCHEMA_VERSION, UNTRACKED, VEHICLE, cuboid_val, encode_attributes,
                             matrix16)
 from ..model.annotation import CuboidLabel
@@ -188,12 +188,24 @@ class OpenLabelExporter(Exporter):
     def add_frame(self, index: int) -> None:
         """Unused: :meth:`run` builds the whole document in one pass."""
 
+    def _rig_builds(self, index: int) -> bool:
+        """Whether frame ``index``'s rig can be built (a KITTI frame takes a camera's size from its
+        image); if not, the frame is listed as skipped."""
+        try:
+            self.drive.rig(index)
+        except (PointCloudError, ImageError) as e:
+            self.summary.skip_frame(self.drive.frames[index].frame_id, e)
+            return False
+        return True
+
     def run(self):
         """One pass builds the document; the progress bar advances per frame inside it."""
         frames = self.order(list(range(len(self.drive))) if self.options.frames is None else list(self.options.frames))
         self.frames = frames
         self._start_manifest()
         self.begin()
+        if self.options.skip_bad_frames:   # no sweep or image is read, but a frame's rig may need one
+            frames = [i for i in frames if self._rig_builds(i)]
         selected: dict[int, list] = {}
 
         def labels_for(i: int):

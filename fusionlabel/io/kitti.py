@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CalibrationError, DriveError, LabelError
+from ..errors import CalibrationError, DriveError, ImageError, LabelError
 from ..geometry.cameras import camera_from_params
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import normalize_angle, rotation_error
@@ -350,7 +350,7 @@ class _ImageSizes:
                 continue
             if twin_P is not None and np.array_equal(twin_P, calib.P[cam]):
                 return image_size(twin)
-        raise DriveError(image, f"image file not found, and no other frame with the same P{cam} in "
+        raise ImageError(image, f"image file not found, and no other frame with the same P{cam} in "
                                 f"{calib.path.name} has an image to take the camera's size from")
 
 
