@@ -277,3 +277,14 @@ def test_real_sustech_upright_boxes_agree_when_levelled_against_lidar_z(realdata
     new = agreement(tmp_path / "after", names, keep=lambda k, j: upright[k, j])
     assert len(new) == len(old) >= 5
     assert max(d for d, _ in new) < 1.0 < max(d for d, _ in old)
+
+
+def test_the_summary_says_which_way_the_camera_is_tilted():
+    from fusionlabel.export.kitti import _tilt_words
+
+    # a camera pitched 2 degrees down: its optical axis has a negative vehicle z component
+    R_vehicle_cam = rotation_from_euler(0.0, np.radians(2.0), 0.0) @ np.array([[0, 0, 1], [-1, 0, 0], [0, -1, 0]])
+    lev = level_camera(R_vehicle_cam)
+    assert (R_vehicle_cam @ [0, 0, 1])[2] < 0
+    assert _tilt_words(round(float(np.degrees(lev.pitch)), 2), 0.0) == "looks 2 degrees down, no roll"
+    assert _tilt_words(-2.4, 0.3) == "looks 2.4 degrees up, right side 0.3 degrees down"

@@ -301,14 +301,14 @@ def test_other_bad_fields_named(nusc_root, tmp_path, table, edit, where, problem
 
 
 @pytest.mark.parametrize("table, text, message", [
-    ("map", "", "map.json: not valid JSON: Expecting value at line 1, column 1"),
+    ("map", "", "map.json: not valid JSON (Expecting value; line 1, column 1)"),
     ("map", "[]", "map.json: no map records; nuscenes-devkit needs at least one"),
     ("map", '{"token": "m"}', "map.json: expected a JSON list of records (objects)"),
     ("map", '[{"token": "m", "log_tokens": []}]', "map.json: record m: filename: must be an image path relative "
                                                   "to the dataroot (maps/...); missing"),
     ("map", '[{"token": "m", "filename": "maps/placeholder_blank.png", "log_tokens": []}]',
      "log.json: record 7e25a2c8ea1f41c5b0da1e69ecfa71a2: no map record lists this log in its log_tokens"),
-    ("sample", '[{"token": ', "sample.json: not valid JSON: Expecting value at line 1, column 12"),
+    ("sample", '[{"token": ', "sample.json: not valid JSON (Expecting value; line 1, column 12)"),
 ], ids=["empty map file", "no map record", "map not a list", "map without filename", "log on no map",
         "broken sample table"])
 def test_tables_the_devkit_loads_unchecked_give_one_line(nusc_root, tmp_path, capsys, table, text, message):

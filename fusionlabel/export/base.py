@@ -408,6 +408,8 @@ class Exporter(ABC):
         try:
             shutil.copyfile(src, p)
         except OSError as e:
+            if not Path(src).exists():   # the source is what is missing, not the destination
+                raise ExportError(src, f"file not found (the export copies it to {p})") from None
             raise ExportError(src, f"cannot copy to {p}: {e.strerror or e}") from None
         self.summary.files += 1
         return p

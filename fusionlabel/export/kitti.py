@@ -32,6 +32,14 @@ from .levelling import LEVEL_TOLERANCE, Levelling, level_camera
 from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
 
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
+
+
+def _tilt_words(pitch: float, roll: float) -> str:
+    """A camera's tilt in words, e.g. "looks 2.4 degrees up, right side 0.3 degrees down" (degrees;
+    pitch > 0 looks down, roll > 0 right side down, as :class:`~fusionlabel.export.levelling.Levelling`)."""
+    look = f"looks {abs(pitch):g} degrees {'down' if pitch > 0 else 'up'}" if pitch else "looks level"
+    side = f"right side {abs(roll):g} degrees {'down' if roll > 0 else 'up'}" if roll else "no roll"
+    return f"{look}, {side}"
 QUARTER_TURN_SNAP = np.radians(1.0)   # a camera azimuth this close to a quarter turn is snapped to it
 ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the object was edited
 OUTSIDE_BBOX = (-1.0, -1.0, -1.0, -1.0)
@@ -466,7 +474,7 @@ class KittiExporter(Exporter):
         vertical = "the ground's normal" if self.ground is not None and self.ground.reliable else "the vehicle's vertical"
         for angle, pitch, roll in sorted(self.tilts):
             self.summary.note(f"camera {self.camera} is tilted {angle:g} degrees against {vertical} "
-                              f"(pitch {pitch:g} down, roll {roll:g} right side down); KITTI boxes turn about the rectified y axis "
+                              f"({_tilt_words(pitch, roll)}); KITTI boxes turn about the rectified y axis "
                               f"only, so R0_rect levels the camera and images are rotated by {angle:g} degrees "
                               "into that levelled camera (same K; unseen corners are black); 3D and 2D boxes "
                               "refer to the rotated images")

@@ -262,7 +262,7 @@ def _read_table(folder: Path, table: str) -> list:
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
-        raise DriveError(path, f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+        raise DriveError(path, f"not valid JSON ({e.msg}; line {e.lineno}, column {e.colno})") from None
     except (OSError, UnicodeDecodeError) as e:
         raise DriveError(path, f"cannot read: {e}") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
