@@ -202,3 +202,31 @@ def test_a_classes_name_that_matches_no_label_is_reported(small_sim_drive, tmp_p
     text = capsys.readouterr().out
     assert "--classes: no label has class Kar " in text and "Pedestrian," not in text
     assert json.loads((out / MANIFEST).read_text())["summary"]["unmatched_classes"] == ["Kar"]
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "nuscenes"])
+def test_sigterm_during_an_export_leaves_nothing_half_written(fmt, small_sim_drive, tmp_path, monkeypatch, capsys):
+    """A batch scheduler's kill (SIGTERM) in the middle of an export: the CLI stops as on Ctrl+C,
+    removes what it had written, says so and exits with 143."""
+    import os
+    import signal
+
+    from fusionlabel.cli.main import main
+    from fusionlabel.export import exporter_class
+
+    out = tmp_path / "out"
+    cls = exporter_class(fmt)
+    add_frame = cls.add_frame
+
+    def kill_at_second_frame(self, index):
+        if index == 1:
+            assert any(out.rglob("*.txt")) or any(out.rglob("*.json")), "the first frame was written"
+            os.kill(os.getpid(), signal.SIGTERM)
+        return add_frame(self, index)
+
+    monkeypatch.setattr(cls, "add_frame", kill_at_second_frame)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["export", str(small_sim_drive.root), "--format", fmt, "--out", str(out), "--quiet"]) == 143
+    assert "fusionlabel: terminated" in capsys.readouterr().err
+    assert not out.exists()
+    assert signal.getsignal(signal.SIGTERM) is before    # the handler is the CLI's only while it runs

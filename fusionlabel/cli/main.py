@@ -8,6 +8,7 @@ import os
 import pkgutil
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from ..errors import FusionLabelError
@@ -18,6 +19,17 @@ PREFERRED_ORDER = ["open", "render", "simulate", "import", "export", "prelabel",
 
 # Exit status when stdout's reader went away: that of a process ended by SIGPIPE in a shell.
 SIGPIPE_STATUS = 128 + getattr(signal, "SIGPIPE", 13)
+# Exit status after SIGTERM (a batch scheduler's kill, ``timeout``): that of a process it ended.
+SIGTERM_STATUS = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is: it then cleans up as on Ctrl+C (an export or import
+    removes what it had written) instead of dying half-way."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
 
 
 def command_modules() -> list[str]:
@@ -55,14 +67,23 @@ def _dispatch(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["open"])  # no command: the app on sample_data/
+    previous = None
+    if args.command != "open" and threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)   # the app saves every edit as made
     try:
         return int(args.func(args) or 0)
     except FusionLabelError as e:
         print(f"fusionlabel: error: {e}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("fusionlabel: terminated", file=sys.stderr)
+        return SIGTERM_STATUS
     except KeyboardInterrupt:
         print("fusionlabel: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _stdout_closed() -> None:
