@@ -33,6 +33,11 @@ from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_im
 
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
 
+QUARTER_TURN_SNAP = np.radians(1.0)   # a camera azimuth this close to a quarter turn is snapped to it
+ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the object was edited
+OUTSIDE_BBOX = (-1.0, -1.0, -1.0, -1.0)
+UP_SWEEPS = 5   # sweeps, spread over the exported frames, whose ground gives "up" (rigs without a vehicle frame)
+
 
 def _tilt_words(pitch: float, roll: float) -> str:
     """A camera's tilt in words, e.g. "looks 2.4 degrees up, right side 0.3 degrees down" (degrees;
@@ -40,10 +45,6 @@ def _tilt_words(pitch: float, roll: float) -> str:
     look = f"looks {abs(pitch):g} degrees {'down' if pitch > 0 else 'up'}" if pitch else "looks level"
     side = f"right side {abs(roll):g} degrees {'down' if roll > 0 else 'up'}" if roll else "no roll"
     return f"{look}, {side}"
-QUARTER_TURN_SNAP = np.radians(1.0)   # a camera azimuth this close to a quarter turn is snapped to it
-ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the object was edited
-OUTSIDE_BBOX = (-1.0, -1.0, -1.0, -1.0)
-UP_SWEEPS = 5   # sweeps, spread over the exported frames, whose ground gives "up" (rigs without a vehicle frame)
 
 
 def kitti_alpha(x: float, z: float, ry: float) -> float:
@@ -169,8 +170,8 @@ class KittiExporter(Exporter):
 
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
         """KITTI's type (:func:`~fusionlabel.export.classes.kitti_class`); a name KITTI has no type
-        for is written in one spelling per class (:func:`kitti_style_name`) and listed; what KITTI does not label (barriers,
-        cones, parked bicycles) is left out with the reason."""
+        for is written in one spelling per class (:func:`kitti_style_name`) and listed; what KITTI
+        does not label (barriers, cones, parked bicycles) is left out with the reason."""
         if label.label in (self.options.class_map or {}):
             return super().classify(label)
         kind, reason = kitti_class(label, self.tracking)
