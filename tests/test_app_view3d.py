@@ -120,3 +120,46 @@ def test_centred_label_goes_above_its_anchor_and_stays_in_view():
     assert edge == (260.0, 0.0, 40.0, 10.0)  # pushed inside the view
     two = place_labels([LabelRequest((100.0, 100.0), (40.0, 10.0), forced=True, centred=True)] * 2, bounds)
     assert two[0] != two[1]  # a second label at the same spot moves aside
+
+
+START_SCRIPT = textwrap.dedent(r"""
+    import json, sys, tempfile
+    from pathlib import Path
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.qt_util import opengl_available
+    from fusionlabel.app.session import Session
+    from fusionlabel.store.project import Project
+    if not opengl_available():
+        print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "project", Path(sys.argv[1]))
+        w = MainWindow(Session(project), use_gl=True)
+        w.resize(1400, 900); testing.show_window(w)
+        v = w.view3d
+        T_vehicle_lidar = project.drive.rig(0).T_vehicle_lidar
+        ahead = [np.linalg.solve(T_vehicle_lidar, [x, 0.0, 0.0, 1.0])[:3] for x in (5.0, 30.0)]
+        uv, front = v.screen_points(np.array(ahead))
+        out["near_far_uv"], out["front"] = uv.tolist(), front.tolist()
+        eye_vehicle = T_vehicle_lidar @ np.append(np.asarray(v.cameraPosition(), float), 1.0)
+        out["eye_vehicle"], out["size"] = eye_vehicle[:3].tolist(), [v.width(), v.height()]
+        w.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_view3d_starts_behind_the_vehicle_on_nuscenes(nusc_root):
+    """nuScenes' LiDAR looks along its +y: the 3D view still starts behind the vehicle (vehicle x < 0)
+    and the road ahead runs up the screen (30 m ahead above 5 m ahead, both near the middle)."""
+    out = run_on_display(START_SCRIPT.replace("sys.argv[1]", repr(str(nusc_root))))
+    assert all(out["front"])
+    x, y, z = out["eye_vehicle"]  # 45 m from a point 12 m ahead, 35 degrees up, 20 degrees off the axis:
+    assert x < -15 and abs(y) < 20 and z > 10  # about (-21.7, 12.6, 27.6) m
+    (u5, v5), (u30, v30) = out["near_far_uv"]
+    width, _ = out["size"]
+    assert v30 < v5 - 50
+    assert abs(u5 - width / 2) < 0.35 * width and abs(u30 - width / 2) < 0.35 * width

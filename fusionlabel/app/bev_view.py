@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import QWidget
 
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
+from ..model.rig import ego_outline_in_lidar, forward_in_lidar
 from .actions import Actions, create_command
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
@@ -38,7 +39,9 @@ RING_CAPTION = QColor(110, 110, 110)   # the rings' distances, under the box lab
 
 
 class BevView(QWidget):
-    """Top-down view of the displayed frame; x forward points up, y left points left.
+    """Top-down view of the displayed frame; the vehicle's forward (``forward``, a unit LiDAR xy
+    direction from :func:`~fusionlabel.model.rig.forward_in_lidar`) points up, its left points left.
+    ``center`` stays in LiDAR xy, so it is saved and restored whatever the rotation.
 
     ``one_click_requested(x, y, nan)``: the user asked for a one-click box at LiDAR (x, y)."""
 
@@ -48,7 +51,11 @@ class BevView(QWidget):
         super().__init__(parent)
         self.session = session
         self.data: FrameData | None = None
-        self.center = np.array([12.0, 0.0])  # LiDAR xy at the widget centre
+        self.forward = np.array([1.0, 0.0])  # LiDAR xy direction drawn up
+        self.left = np.array([0.0, 1.0])  # drawn to the left: forward turned 90 degrees counter-clockwise
+        self.ego = ego_outline_in_lidar(None)  # (4, 2) LiDAR xy
+        self._orient(session.rig())
+        self.center = 12.0 * self.forward  # LiDAR xy at the widget centre
         self.scale = 8.0  # pixels per metre
         self._raster_key = None
         self._canvas: RgbCanvas | None = None
@@ -69,8 +76,16 @@ class BevView(QWidget):
     def frame(self) -> int | None:
         return None if self.data is None else self.data.index
 
+    def _orient(self, rig) -> None:
+        """Turn the view so that the rig's forward is up (a rig of None: LiDAR +x)."""
+        self.forward = np.array([1.0, 0.0]) if rig is None else forward_in_lidar(rig)
+        self.left = np.array([-self.forward[1], self.forward[0]])
+        self.ego = ego_outline_in_lidar(rig)
+
     def set_frame_data(self, data: FrameData) -> None:
         self.data = data
+        if data.rig is not None:  # frames may have their own rig (KITTI object); keep the last good one
+            self._orient(data.rig)
         self._raster_key = None
         self.cancel_drag()
         self.update()
@@ -91,17 +106,18 @@ class BevView(QWidget):
 
     # ------------------------------------------------------------------ coordinates
     def to_screen(self, xy: np.ndarray) -> np.ndarray:
-        """(N, 2) LiDAR xy metres -> (N, 2) widget pixels (u right, v down)."""
-        xy = np.atleast_2d(np.asarray(xy, float))
-        u = self.width() / 2.0 - (xy[:, 1] - self.center[1]) * self.scale
-        v = self.height() / 2.0 - (xy[:, 0] - self.center[0]) * self.scale
+        """(N, 2) LiDAR xy metres -> (N, 2) widget pixels (u right, v down): metres ahead of the
+        centre (along ``forward``) go up, metres to its left go left."""
+        d = np.atleast_2d(np.asarray(xy, float))[:, :2] - self.center
+        u = self.width() / 2.0 - (d @ self.left) * self.scale
+        v = self.height() / 2.0 - (d @ self.forward) * self.scale
         return np.column_stack([u, v])
 
     def to_world(self, pos: QPointF) -> np.ndarray:
-        """Widget pixel -> LiDAR xy (2,)."""
-        x = self.center[0] - (pos.y() - self.height() / 2.0) / self.scale
-        y = self.center[1] - (pos.x() - self.width() / 2.0) / self.scale
-        return np.array([x, y])
+        """Widget pixel -> LiDAR xy (2,); the inverse of :meth:`to_screen`."""
+        ahead = -(pos.y() - self.height() / 2.0) / self.scale
+        leftward = -(pos.x() - self.width() / 2.0) / self.scale
+        return self.center + ahead * self.forward + leftward * self.left
 
     def zoom_at(self, pos: QPointF, factor: float) -> None:
         before = self.to_world(pos)
@@ -125,15 +141,19 @@ class BevView(QWidget):
     def raster(self) -> RgbCanvas:
         """The points drawn at the current zoom/pan, cached until any of those change."""
         w, h = max(self.width(), 1), max(self.height(), 1)
-        key = (id(self.data), w, h, tuple(self.center), self.scale, self.session.color_mode)
+        key = (id(self.data), w, h, tuple(self.center), self.scale, tuple(self.forward), self.session.color_mode)
         if key == self._raster_key and self._canvas is not None:
             return self._canvas
         canvas = RgbCanvas(w, h, BACKGROUND)
         if self.data is not None and len(self.data.points):
             colors, order = self.data.colors(self.session.color_mode), self.data.z_order
-            pts = self.data.points
-            u = (w / 2.0 - (pts[order, 1] - self.center[1]) * self.scale).astype(np.int32, copy=False)
-            v = (h / 2.0 - (pts[order, 0] - self.center[0]) * self.scale).astype(np.int32, copy=False)
+            # to_screen as u = u0 + x du_x + y du_y (v alike), float32, on the points lowest first
+            x, y = self.data.xy_by_height()
+            du, dv = -self.scale * self.left, -self.scale * self.forward
+            u0, v0 = w / 2.0 - float(self.center @ du), h / 2.0 - float(self.center @ dv)
+            f32 = np.float32
+            u = (x * f32(du[0]) + (y * f32(du[1]) + f32(u0))).astype(np.int32, copy=False)
+            v = (x * f32(dv[0]) + (y * f32(dv[1]) + f32(v0))).astype(np.int32, copy=False)
             ok = (u >= 0) & (u < w - 1) & (v >= 0) & (v < h - 1)
             u, v, c = u[ok], v[ok], colors[order[ok]]
             canvas.array[v, u] = c
@@ -200,9 +220,8 @@ class BevView(QWidget):
         radii = np.arange(step, min(far, 300.0), step)
         for r in radii:
             p.drawEllipse(QPointF(*o), r * self.scale, r * self.scale)
-        ego = np.array([[2.5, 0.95], [2.5, -0.95], [-2.0, -0.95], [-2.0, 0.95]])
         p.setPen(QPen(QColor(230, 230, 230), 1))
-        p.drawPolygon(QPolygonF([QPointF(*q) for q in self.to_screen(ego)]))
+        p.drawPolygon(QPolygonF([QPointF(*q) for q in self.to_screen(self.ego)]))
         return [float(r) for r in radii]
 
     def _paint_ring_captions(self, p: QPainter, radii: list[float], taken: list[tuple]) -> None:
@@ -390,7 +409,7 @@ class BevView(QWidget):
             return
         if d["kind"] == "pan":
             delta = pos - d["start"]
-            self.center = d["center"] + np.array([delta.y(), delta.x()]) / self.scale
+            self.center = d["center"] + (delta.y() * self.forward + delta.x() * self.left) / self.scale
             self.update()
             return
         if not d["active"]:

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import FusionLabelError
 from ..geometry.cameras import CameraModel
 from ..model.drive import Drive
+from ..model.rig import Rig
 from ..render.camera_overlay import draw_points
 from .point_colors import point_colors
 from .point_index import PointGrid
@@ -69,7 +70,8 @@ class CameraFrame:
 @dataclass
 class FrameData:
     """A decoded frame: points (N, C) float32 in the LiDAR frame, their grid index, cameras,
-    the point order by height (N,) (lowest first, for drawing) and per-mode colours (cached)."""
+    the point order by height (N,) (lowest first, for drawing), per-mode colours (cached) and the
+    frame's rig (None when its calibration did not load)."""
 
     index: int
     frame_id: str
@@ -79,8 +81,10 @@ class FrameData:
     errors: list[str] = field(default_factory=list)
     load_seconds: float = 0.0
     z_order: np.ndarray | None = None
+    rig: Rig | None = None
     counts: dict = field(default_factory=dict, repr=False)  # Cuboid -> points inside
     _colors: dict = field(default_factory=dict, repr=False)
+    _xy_by_height: np.ndarray | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def frame_errors(self) -> list[str]:
@@ -115,6 +119,14 @@ class FrameData:
             self.count_in_box(box)
         for cam in self.cameras.values():
             cam.wireframes(boxes)
+
+    def xy_by_height(self) -> np.ndarray:
+        """(2, N) float32: the points' x and y rows in ``z_order`` (cached; the BEV's raster)."""
+        with self._lock:
+            if self._xy_by_height is None:
+                order = self.z_order if self.z_order is not None else np.arange(len(self.points))
+                self._xy_by_height = np.stack([self.points[:, 0][order], self.points[:, 1][order]])
+            return self._xy_by_height
 
     def colors(self, mode: str) -> np.ndarray:
         """(N, 3) uint8 colours of the points by "height", "intensity" or "distance"."""
@@ -167,7 +179,9 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
             if cameras[name].error:
                 errors.append(f"{name}: {cameras[name].error}")
     data = FrameData(index, frame.frame_id, points, PointGrid(points), cameras, errors,
-                     z_order=np.argsort(points[:, 2], kind="stable") if len(points) else np.zeros(0, np.int64))
+                     z_order=np.argsort(points[:, 2], kind="stable") if len(points) else np.zeros(0, np.int64),
+                     rig=rig)
+    data.xy_by_height()
     if color_mode is not None:
         data.colors_rgba(color_mode)
     for name, size in (display_sizes or {}).items():

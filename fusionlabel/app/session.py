@@ -139,6 +139,14 @@ class Session:
     def n_frames(self) -> int:
         return len(self.drive)
 
+    def rig(self, frame: int | None = None):
+        """The rig of a frame (default: the current one), or None when the drive cannot give one."""
+        try:
+            return self.drive.rig(self.frame if frame is None else frame)
+        except Exception as e:  # noqa: BLE001 - the views then fall back to LiDAR +x forward
+            log.debug("no rig for frame %s: %s", frame, e)
+            return None
+
     def annotations(self, frame: int | None = None):
         return self.document.annotations(self.frame if frame is None else frame)
 

@@ -6,7 +6,8 @@ QOpenGLWidget, Qt composes the whole main window through OpenGL on every repaint
 software rendering (Xvfb, VMs) made every BEV drag and frame change tens of milliseconds slower.
 The window never takes keyboard focus, so the main window's shortcuts keep working. Pre-labels
 (source ``model``) are drawn with dashed edges, pre-labels the annotator edited but has not
-accepted with dash-dotted ones. Alt+click, or a click with the one-click tool
+accepted with dash-dotted ones. It starts behind the vehicle looking forward
+(:func:`~fusionlabel.model.rig.forward_in_lidar`), whichever way the LiDAR is mounted. Alt+click, or a click with the one-click tool
 armed (G), picks the LiDAR point under the mouse and asks for a one-click box there. Selected
 cuboids are labelled like in the 2D views ("12 car 0.87"), centred on their top face just above the
 box's outline and kept inside the view: a QPainter draws them over the GL scene at the end of paintGL.
@@ -27,6 +28,7 @@ from pyqtgraph import Vector
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
 from ..geometry.cuboid import EDGES, FRONT_FACE
+from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label
@@ -76,12 +78,17 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.session = session
         self.data: FrameData | None = None
         self.setBackgroundColor((14, 14, 18))
-        self.setCameraPosition(distance=45.0, elevation=35.0, azimuth=-160.0)
-        self.opts["center"] = Vector(12.0, 0.0, 0.0)
+        # Start behind the vehicle (a little to its right), looking at a point 12 m ahead of it.
+        rig = session.rig()
+        forward = np.array([1.0, 0.0]) if rig is None else forward_in_lidar(rig)
+        heading = float(np.degrees(np.arctan2(forward[1], forward[0])))
+        self.setCameraPosition(distance=45.0, elevation=35.0, azimuth=heading - 160.0)
+        self.opts["center"] = Vector(12.0 * forward[0], 12.0 * forward[1], 0.0)
         self.grid = gl.GLGridItem()
         self.grid.setSize(120, 120)
         self.grid.setSpacing(10, 10)
-        self.grid.translate(20, 0, -1.8)
+        self.grid.rotate(heading, 0, 0, 1)
+        self.grid.translate(20.0 * forward[0], 20.0 * forward[1], -1.8)
         self.addItem(self.grid)
         self.scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=2.0, pxMode=True,
                                             color=np.zeros((1, 4), np.float32), glOptions="opaque")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,3 +76,58 @@ class Rig:
         """(4, 4) transform from a LiDAR's frame (default: the reference LiDAR) to a camera's frame."""
         T_vehicle_lidar = self.sensors[lidar or self.reference_lidar].T_vehicle_sensor
         return invert_T(self.camera(camera).T_vehicle_sensor) @ T_vehicle_lidar
+
+
+# Ego footprint (m) drawn in a bird's-eye view: from the rear axle when the rig has a vehicle frame
+# whose origin is away from the LiDAR (nuScenes, the simulator), else around the LiDAR.
+EGO_REAR_AXLE_SPAN = (-1.0, 3.8)
+EGO_LIDAR_SPAN = (-2.0, 2.5)
+EGO_HALF_WIDTH = 0.95
+
+
+def _horizontal(v: np.ndarray) -> np.ndarray | None:
+    """The xy direction of a unit 3-vector as a unit (2,), or None when it is (nearly) vertical."""
+    n = float(np.hypot(v[0], v[1]))
+    return None if n < 1e-6 else np.array([v[0], v[1]]) / n
+
+
+def front_camera(rig: Rig) -> CameraSensor | None:
+    """The camera called front (``CAM_FRONT``, ``cam_front``, ``front``: the name's words other than
+    cam/camera are just "front"), else the first camera, else None."""
+    for cam in rig.cameras:
+        words = [w for w in re.split(r"[^a-z0-9]+", cam.name.lower()) if w and w not in ("cam", "camera")]
+        if words == ["front"]:
+            return cam
+    return rig.cameras[0] if rig.cameras else None
+
+
+def forward_in_lidar(rig: Rig) -> np.ndarray:
+    """The vehicle's forward as a unit xy direction (2,) in the reference LiDAR's frame.
+
+    With a vehicle frame: the vehicle's +x seen from the LiDAR. Without one (SUSTech-style): the
+    horizontal viewing direction of :func:`front_camera`. Else, or when that is vertical: LiDAR +x."""
+    T_vehicle_lidar = np.asarray(rig.T_vehicle_lidar, float)
+    if rig.vehicle_frame:
+        direction = T_vehicle_lidar[0, :3]  # R_lidar_vehicle @ e_x = row 0 of R_vehicle_lidar
+    else:
+        cam = front_camera(rig)
+        direction = None if cam is None else invert_T(T_vehicle_lidar)[:3, :3] @ np.asarray(cam.T_vehicle_sensor)[:3, 2]
+    flat = None if direction is None else _horizontal(direction)
+    return np.array([1.0, 0.0]) if flat is None else flat
+
+
+def ego_outline_in_lidar(rig: Rig | None) -> np.ndarray:
+    """The ego's footprint as a (4, 2) polygon in the reference LiDAR's xy (front left, front right,
+    rear right, rear left), pointing along :func:`forward_in_lidar` (LiDAR +x for no rig). Its
+    length runs from the rear axle when the vehicle frame's origin is away from the LiDAR, else
+    around the LiDAR."""
+    f = np.array([1.0, 0.0]) if rig is None else forward_in_lidar(rig)
+    left = np.array([-f[1], f[0]])
+    origin = np.zeros(2) if rig is None else invert_T(np.asarray(rig.T_vehicle_lidar, float))[:2, 3]
+    if rig is not None and rig.vehicle_frame and np.hypot(*origin) > 0.05:  # origin: the vehicle's, in LiDAR xy
+        rear, front, base = *EGO_REAR_AXLE_SPAN, origin
+    else:
+        rear, front, base = *EGO_LIDAR_SPAN, np.zeros(2)
+    along = np.array([front, front, rear, rear])
+    across = EGO_HALF_WIDTH * np.array([1.0, -1.0, -1.0, 1.0])
+    return base + along[:, None] * f + across[:, None] * left
