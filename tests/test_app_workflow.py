@@ -400,3 +400,28 @@ def test_a_typed_note_is_saved_as_typed_even_without_enter(qtbot, window, projec
         assert again.document.get(first).attributes["note"] == "dent left door!"
     finally:
         again.close()
+
+
+def test_a_long_track_id_is_shown_short_and_whole_on_hover(qtbot, window):
+    """nuScenes instance tokens (32 hex digits) as track IDs: the views and the object list show
+    their first characters, the tooltips the whole ID; the app's own short IDs are shown as they are."""
+    from fusionlabel.app.qt_util import box_label
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.model.commands import CreateCuboid
+
+    s = window.session
+    token = "6eebf7129b7d5bcf9bb5ace5310a78ef"
+    s.apply(CreateCuboid(s.frame, CuboidLabel(Cuboid((8.0, 2.0, -1.0), (2.5, 0.5, 1.0), 0.0), "barrier", token)))
+    s.apply(CreateCuboid(s.frame, CuboidLabel(Cuboid((14.0, 2.0, -1.0), (4.5, 1.9, 1.6), 0.0), "car", "12")))
+    long_one = next(a for a in s.annotations() if a.track_id == token)
+    short_one = next(a for a in s.annotations() if a.track_id == "12")
+    assert box_label(long_one) == "6eebf7… barrier" and box_label(short_one) == "12 car"
+    window.objects.refresh()
+    rows = {window.objects.item(r, 1).text(): window.objects.item(r, 0) for r in range(window.objects.rowCount())}
+    assert rows["barrier"].text() == "6eebf7…" and rows["barrier"].toolTip() == f"track {token}"
+    assert rows["car"].text() == "12" and rows["car"].toolTip() == ""
+    assert window.objects.columnWidth(0) < window.objects.columnWidth(1) * 2   # the column stays narrow
+    s.select((long_one.uid,))
+    assert window.attributes.title.text().startswith("track 6eebf7…   2.50 × 0.50 × 1.00 m")
+    assert window.attributes.title.toolTip() == f"track {token}"

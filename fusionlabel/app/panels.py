@@ -31,7 +31,7 @@ from PyQt6.QtWidgets import (
 from ..model import edit_actions
 from ..model.document import FRAME_STATUSES
 from .frame_data import FrameData
-from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text
+from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text, track_text
 from .session import Session
 
 STATUSES = FRAME_STATUSES
@@ -216,9 +216,11 @@ class ObjectList(QTableWidget):
         for row, ann in enumerate(anns):
             n = self.count(ann.box)
             state = self.session.prelabel_state(ann)
-            values = (ann.track_id or "", ann.cls, "" if n is None else str(n), source_text(ann, state))
+            values = (track_text(ann.track_id), ann.cls, "" if n is None else str(n), source_text(ann, state))
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
+                if col == 0 and ann.track_id is not None and value != ann.track_id:
+                    item.setToolTip(f"track {ann.track_id}")
                 if state is not None:
                     font = item.font()
                     font.setItalic(True)
@@ -319,8 +321,9 @@ class AttributePanel(QWidget):
             self._rebuild(None)
             return
         b = ann.box
-        self.title.setText(f"track {ann.track_id}   {b.length:.2f} × {b.width:.2f} × {b.height:.2f} m   "
-                           f"yaw {b.yaw * 57.29578:.1f}°")
+        self.title.setText(f"track {track_text(ann.track_id) or '-'}   {b.length:.2f} × {b.width:.2f} × "
+                           f"{b.height:.2f} m   yaw {b.yaw * 57.29578:.1f}°")
+        self.title.setToolTip(f"track {ann.track_id}" if ann.track_id is not None else "no track")
         self.cls.blockSignals(True)
         if self.cls.findText(ann.cls) < 0:
             self.cls.addItem(ann.cls)

@@ -49,10 +49,23 @@ EDITED_MARK = "edited"  # after the score of an edited pre-label, in labels and 
 SOURCE_TEXT_COLORS = {"untouched": QColor(150, 190, 230), "edited": QColor(240, 185, 90)}
 
 
+TRACK_SHOWN = 6   # characters shown of a long track ID
+
+
+def track_text(track_id) -> str:
+    """How a track ID is shown in the views: as it is when short (the app's own IDs, KITTI's
+    numbers), else its first :data:`TRACK_SHOWN` characters and "…" (a nuScenes instance token is
+    32 hex digits); "" for none. The tooltips of the object list and the attribute panel give it whole."""
+    if track_id is None:
+        return ""
+    text = str(track_id)
+    return text if len(text) <= TRACK_SHOWN + 2 else text[:TRACK_SHOWN] + "…"
+
+
 def box_label(ann, state: str | None = None) -> str:
     """"track class", plus the score of a pre-label ("12 car 0.87") and, for a pre-label the
     annotator edited (``state`` "edited", from Session.prelabel_state), "edited"."""
-    text = f"{ann.track_id} {ann.cls}"
+    text = f"{track_text(ann.track_id)} {ann.cls}".lstrip()
     if ann.source == "model" and ann.score is not None:
         text += f" {ann.score:.2f}"
     if state == "edited":

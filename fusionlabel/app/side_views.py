@@ -19,7 +19,7 @@ from ..model import edit_actions
 from ..render.colors import colormap
 from .box_edit import moved_local, with_edges
 from .frame_data import FrameData
-from .qt_util import OUTLINE_STYLES, SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, source_text
+from .qt_util import OUTLINE_STYLES, SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, source_text, track_text
 from .session import Session
 
 # kind -> (horizontal axis, vertical axis, viewing axis) of the box frame (0 x fwd, 1 y left, 2 z up)
@@ -183,7 +183,7 @@ class SideView(QWidget):
         p.setPen(QPen(QColor(230, 230, 230)))
         dims = (f"{AXIS_NAMES[self.h_axis]} {box.size[self.h_axis]:.2f}  "
                 f"{AXIS_NAMES[self.v_axis]} {box.size[self.v_axis]:.2f} m")
-        p.drawText(6, self.height() - 6, f"{ann.track_id} {ann.cls}   {dims}")
+        p.drawText(6, self.height() - 6, f"{track_text(ann.track_id)} {ann.cls}   {dims}")
         if state is not None:  # under the title: "pre-label 0.87" / "pre-label 0.87 edited"
             p.setPen(QPen(SOURCE_TEXT_COLORS[state]))
             p.drawText(6, 29, source_text(ann, state))
