@@ -104,3 +104,17 @@ def test_ego_outline_around_the_lidar_without_an_offset_vehicle_origin():
     ego = ego_outline_in_lidar(lidar_rig(np.eye(4), [("front", look)], vehicle_frame=False))
     assert np.allclose(ego, [[0.95, -2.5], [-0.95, -2.5], [-0.95, 2.0], [0.95, 2.0]])
     assert np.allclose(ego_outline_in_lidar(None), [[2.5, 0.95], [2.5, -0.95], [-2.0, -0.95], [-2.0, 0.95]])
+
+
+def test_the_rendered_bev_is_drawn_with_the_front_camera_forward():
+    """`fusionlabel render` draws its bird's-eye view in the vehicle frame; a rig without one is
+    turned so that what the front camera sees ahead is +x (drawn forward), not the LiDAR's +x."""
+    from fusionlabel.render.frame_image import bev_frame
+
+    look = {"left": 0.0, "front": -math.pi / 2, "right": math.pi}
+    rig = lidar_rig(np.eye(4), [(n, camera_mount(0.0, 0.0, 0.0, yaw, 0.1)) for n, yaw in look.items()],
+                    vehicle_frame=False)
+    T = bev_frame(rig)
+    np.testing.assert_allclose(T @ [0.0, -10.0, 0.5, 1.0], [10.0, 0.0, 0.5, 1.0], atol=1e-12)   # ahead
+    np.testing.assert_allclose(T @ [10.0, 0.0, 0.0, 1.0], [0.0, 10.0, 0.0, 1.0], atol=1e-12)    # left camera: left
+    assert np.array_equal(bev_frame(nuscenes_like()), nuscenes_like().T_vehicle_lidar)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..geometry.transforms import transform_points
+from ..geometry.transforms import rotation_z, transform_points
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
+from ..model.rig import Rig, forward_in_lidar
 from .bev import BevGrid, render_bev
 from .camera_overlay import draw_cuboid, draw_label, draw_points
 from .colors import class_color
@@ -46,6 +47,18 @@ def _grid(images: list[np.ndarray], columns: int, cell_width: int) -> np.ndarray
     return out
 
 
+def bev_frame(rig: Rig) -> np.ndarray:
+    """(4, 4) transform from the reference LiDAR to the frame the bird's-eye view is drawn in, x
+    forward: the vehicle frame, or for a rig without one (SUSTech-style) the LiDAR frame turned about
+    z so that its forward (:func:`~fusionlabel.model.rig.forward_in_lidar`, the front camera's) is +x."""
+    if rig.vehicle_frame:
+        return np.asarray(rig.T_vehicle_lidar, dtype=np.float64)
+    fx, fy = forward_in_lidar(rig)
+    T = np.eye(4)
+    T[:3, :3] = rotation_z(-float(np.arctan2(fy, fx)))
+    return T
+
+
 def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | None = None,
                  bev_grid: BevGrid | None = None) -> np.ndarray:
     """Compose the full check image for one frame, (H, W, 3) uint8 RGB."""
@@ -70,13 +83,14 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
     else:
         cams = np.zeros((0, 1200, 3), np.uint8)
     width = cams.shape[1]
-    # The BEV is drawn in the vehicle frame, forward to the right, as wide as the cameras.
+    # The BEV is drawn forward to the right (see bev_frame), as wide as the cameras.
     grid = bev_grid or BevGrid.panel(width)
-    T_vehicle_lidar = rig.T_vehicle_lidar
-    bev_labels = [lab.with_(box=lab.box.transformed(T_vehicle_lidar)) for lab in labels]
-    bev = render_bev(transform_points(T_vehicle_lidar, points), bev_labels, grid)
+    T_bev_lidar = bev_frame(rig)
+    bev_labels = [lab.with_(box=lab.box.transformed(T_bev_lidar)) for lab in labels]
+    bev = render_bev(transform_points(T_bev_lidar, points), bev_labels, grid)
     forward = "up" if grid.forward == "up" else "right"
-    draw_label(bev, f"bird's-eye view, vehicle frame (forward = {forward}), {grid.resolution:.3f} m/px",
+    frame_name = "vehicle frame" if rig.vehicle_frame else "LiDAR frame turned to the front camera"
+    draw_label(bev, f"bird's-eye view, {frame_name} (forward = {forward}), {grid.resolution:.3f} m/px",
                (10, 24), (255, 255, 255), 0.6)
     width = max(width, bev.shape[1])
     title = np.full((40, width, 3), 30, np.uint8)
