@@ -338,18 +338,25 @@ class Exporter(ABC):
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
-        """(exported class, or None with the reason it cannot be written)."""
+        """(exported class, or None with the reason it cannot be written): ``--class-map`` first,
+        else the format's own mapping (:meth:`format_class`)."""
         cmap = self.options.class_map or {}
         if label.label in cmap:
             cls = cmap[label.label]
             return cls, "dropped by --class-map"
-        return self.map_default(label), f"no {self.name} class for it (use --class-map)"
+        return self.format_class(label)
 
     def export_class(self, label: CuboidLabel) -> str | None:
         """The class name written for a label (None = not written)."""
         return self.classify(label)[0]
 
+    def format_class(self, label: CuboidLabel) -> tuple[str | None, str]:
+        """The format's class for a label that ``--class-map`` does not name, as :meth:`classify`
+        gives it; formats override this (or just :meth:`map_default`)."""
+        return self.map_default(label), f"no {self.name} class for it (use --class-map)"
+
     def map_default(self, label: CuboidLabel) -> str | None:
+        """The format's class name for a label (None: it has none); the label's own by default."""
         return label.label
 
     def selected(self, label: CuboidLabel, exported: str | None) -> bool:

@@ -161,12 +161,10 @@ class KittiExporter(Exporter):
     label_dir = "label_2"
     tracking = False
 
-    def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
+    def format_class(self, label: CuboidLabel) -> tuple[str | None, str]:
         """KITTI's type (:func:`~fusionlabel.export.classes.kitti_class`); a name KITTI has no type
         for is written in one spelling per class (:func:`kitti_style_name`) and listed; what KITTI
         does not label (barriers, cones, parked bicycles) is left out with the reason."""
-        if label.label in (self.options.class_map or {}):
-            return super().classify(label)
         kind, reason = kitti_class(label, self.tracking)
         if kind is None and not reason:
             name = kitti_style_name(source_class(label))
