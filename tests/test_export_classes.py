@@ -470,3 +470,23 @@ def test_a_class_kitti_has_no_type_for_is_written_in_one_spelling(tmp_path):
     lines = (tmp_path / "out" / "label_2" / "000000.txt").read_text().splitlines()
     assert [line.split()[0] for line in lines] == ["Bus", "Bus", "Bus", "Hovercraft"]
     assert any("written unchanged: Bus (3), Hovercraft (1)" in n for n in summary.cannot_hold)
+
+
+@pytest.mark.parametrize("name, attributes", [
+    ("Cyclist", {}), ("Rider", {}), ("Rider", {"nuscenes_attributes": ["cycle.without_rider"]}), ("Motor", {}), ("Scooter", {}), ("vehicle.bicycle", {}),
+    ("vehicle.bicycle", {"nuscenes_attributes": ["cycle.with_rider"]}),
+    ("vehicle.motorcycle", {"nuscenes_attributes": ["cycle.without_rider"]}),
+    ("Person_sitting", {}), ("Person", {}), ("Pedestrian", {}),
+    ("human.pedestrian.adult", {"nuscenes_attributes": ["pedestrian.sitting_lying_down"]}),
+    ("human.pedestrian.adult", {"nuscenes_attributes": ["pedestrian.moving"]}),
+])
+def test_a_drive_label_exports_the_states_an_import_would_give_it(name, attributes):
+    """Exporting a drive's label directly and exporting it after an import into a project give the
+    same KITTI class and nuScenes attribute: both read the states by one rule."""
+    raw = label(name, attributes)
+    imported = project_label(ONTOLOGY, raw)
+    assert imported is not None
+    assert kitti_class(raw) == kitti_class(imported)
+    category = nuscenes_category(raw)
+    if category is not None:
+        assert nuscenes_attributes(raw, category) == nuscenes_attributes(imported, category)

@@ -230,3 +230,28 @@ def test_sigterm_during_an_export_leaves_nothing_half_written(fmt, small_sim_dri
     assert "fusionlabel: terminated" in capsys.readouterr().err
     assert not out.exists()
     assert signal.getsignal(signal.SIGTERM) is before    # the handler is the CLI's only while it runs
+
+
+def test_remove_export_follows_its_manifest(tmp_path):
+    """--force removes what an earlier export's manifest lists as written (everything else stays);
+    a manifest of an older version, without that list, removes all but what it lists as kept."""
+    from fusionlabel.export.base import remove_export
+
+    def folder(manifest: dict):
+        out = tmp_path / str(len(list(tmp_path.iterdir())))
+        (out / "label_2").mkdir(parents=True)
+        (out / "label_2" / "000000.txt").write_text("Car 0 0 0\n")
+        (out / "frames.txt").write_text("000000\n")
+        (out / "notes.md").write_text("mine\n")
+        (out / MANIFEST).write_text(json.dumps(manifest))
+        return out
+
+    out = folder({"fusionlabel_export": 1, "kept": [], "written": ["label_2", "frames.txt"]})
+    remove_export(out)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.md"]
+    old = folder({"fusionlabel_export": 1, "kept": ["notes.md"]})
+    remove_export(old)
+    assert sorted(p.name for p in old.iterdir()) == ["notes.md"]
+    unreadable = folder({"fusionlabel_export": 1, "kept": "notes.md"})    # not a list: nothing is kept
+    remove_export(unreadable)
+    assert list(unreadable.iterdir()) == []

@@ -276,3 +276,24 @@ def test_frame_without_image_and_no_twin_camera_is_a_clear_error(tmp_path):
         out = run_cli("export", str(src), "--format", fmt, "--out", str(tmp_path / f"out_{fmt}"), "--skip-bad-frames",
                       "--quiet", *extra)
         assert out.returncode == 3 and "frame 000001: " in out.stdout and "000001.png" in out.stdout, out.stderr
+
+
+def test_a_camera_without_any_image_is_searched_for_once(tmp_path, monkeypatch):
+    """Frames whose missing image has no twin fail every time their rig is asked for, but the
+    other frames' calibrations are read once per camera matrix, not once per frame and request
+    (a folder of thousands of frames with one camera's images absent)."""
+    import fusionlabel.io.kitti as kitti_io
+    from fusionlabel.errors import ImageError
+
+    src = _two_frame_kitti(tmp_path / "kitti", same_calib=True)
+    text = (src / "calib" / "000001.txt").read_text().replace("P2: 7", "P2: 8", 1)
+    (src / "calib" / "000001.txt").write_text(text)
+    (src / "image_2" / "000001.png").unlink()
+    reads = []
+    real = kitti_io.read_kitti_calib
+    monkeypatch.setattr(kitti_io, "read_kitti_calib", lambda path: reads.append(Path(path).name) or real(path))
+    drive = open_kitti_object(src)
+    for _ in range(3):
+        with pytest.raises(ImageError, match="no other frame with the same P2"):
+            drive.rig(1)
+    assert reads.count("000000.txt") == 1        # the one candidate twin, looked at once

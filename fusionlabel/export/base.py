@@ -258,23 +258,15 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _kept_by_manifest(path: Path) -> set[str]:
-    """The top-level names an earlier export found in its folder and left alone."""
+def _manifest_names(path: Path, key: str) -> set[str] | None:
+    """The top-level names an earlier export's manifest lists under ``key`` (``written``: what it
+    wrote; ``kept``: what it found in its folder and left alone); None when the manifest has no
+    such list (written by an older version) or cannot be read."""
     try:
-        kept = json.loads(path.read_text(encoding="utf-8")).get("kept", [])
-    except (OSError, ValueError, AttributeError):
-        return set()
-    return {k for k in kept if isinstance(k, str)} if isinstance(kept, list) else set()
-
-
-def _written_by_manifest(path: Path) -> set[str] | None:
-    """The top-level names an earlier export wrote (its manifest's ``written``); None for a
-    manifest without that list (written by an older version)."""
-    try:
-        written = json.loads(path.read_text(encoding="utf-8")).get("written")
+        names = json.loads(path.read_text(encoding="utf-8")).get(key)
     except (OSError, ValueError, AttributeError):
         return None
-    return {w for w in written if isinstance(w, str)} if isinstance(written, list) else None
+    return {n for n in names if isinstance(n, str)} if isinstance(names, list) else None
 
 
 def remove_export(out: Path) -> None:
@@ -282,9 +274,9 @@ def remove_export(out: Path) -> None:
     manifest. Anything else (kept from before it, or put there since) stays. A manifest without
     the list (older versions) removes everything but what it lists as kept."""
     manifest = out / MANIFEST
-    written = _written_by_manifest(manifest)
+    written = _manifest_names(manifest, "written")
     if written is None:
-        remove_contents(out, keep=_kept_by_manifest(manifest))
+        remove_contents(out, keep=_manifest_names(manifest, "kept") or set())
         return
     keep = {p.name for p in out.iterdir()} - (written | {MANIFEST})
     remove_contents(out, keep=keep)
@@ -346,18 +338,25 @@ class Exporter(ABC):
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
-        """(exported class, or None with the reason it cannot be written)."""
+        """(exported class, or None with the reason it cannot be written): ``--class-map`` first,
+        else the format's own mapping (:meth:`format_class`)."""
         cmap = self.options.class_map or {}
         if label.label in cmap:
             cls = cmap[label.label]
             return cls, "dropped by --class-map"
-        return self.map_default(label), f"no {self.name} class for it (use --class-map)"
+        return self.format_class(label)
 
     def export_class(self, label: CuboidLabel) -> str | None:
         """The class name written for a label (None = not written)."""
         return self.classify(label)[0]
 
+    def format_class(self, label: CuboidLabel) -> tuple[str | None, str]:
+        """The format's class for a label that ``--class-map`` does not name, as :meth:`classify`
+        gives it; formats override this (or just :meth:`map_default`)."""
+        return self.map_default(label), f"no {self.name} class for it (use --class-map)"
+
     def map_default(self, label: CuboidLabel) -> str | None:
+        """The format's class name for a label (None: it has none); the label's own by default."""
         return label.label
 
     def selected(self, label: CuboidLabel, exported: str | None) -> bool:

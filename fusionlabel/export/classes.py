@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..model.annotation import CuboidLabel
-from ..model.source_class import RIDER_NAMES, RIDERLESS_NAMES, SITTING_NAMES, source_class
+from ..model.source_class import RIDER_NAMES, RIDERLESS_NAMES, SITTING_NAMES, source_class, source_states
 
 KITTI_TYPES = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare")
 KITTI_TRACKING_SITTING = "Person"     # KITTI tracking's label files name a sitting person "Person"
@@ -73,36 +73,25 @@ _TO_NUSCENES = {
 }
 
 
-_NUSCENES_POSE = {"pedestrian.moving": "walking", "pedestrian.standing": "standing",
-                  "pedestrian.sitting_lying_down": "sitting"}
-
-
 # ------------------------------------------------------------------------------------ states
 def rider(label: CuboidLabel) -> bool | None:
-    """Whether someone rides the two-wheeler: the label's ``with_rider`` (null: unknown), else its
-    nuScenes attributes, else its name (KITTI's Cyclist, SUSTech's Rider / Motor); None if unknown."""
+    """Whether someone rides the two-wheeler: the label's ``with_rider`` (null: unknown), else what
+    its source name and nuScenes attributes say (:func:`~fusionlabel.model.source_class.source_states`,
+    the rule an import into a project follows); None if unknown."""
     a = label.attributes
     if "with_rider" in a:
         return a["with_rider"] if isinstance(a["with_rider"], bool) else None
-    given = a.get("nuscenes_attributes")
-    if isinstance(given, list) and ("cycle.with_rider" in given or "cycle.without_rider" in given):
-        return "cycle.with_rider" in given
-    name = source_class(label).lower()
-    return True if name in RIDER_NAMES else (False if name in RIDERLESS_NAMES else None)
+    return source_states(source_class(label), a).get("with_rider")
 
 
 def pedestrian_pose(label: CuboidLabel) -> str | None:
-    """standing / walking / sitting / lying: the label's ``pose`` (null: unknown), else its nuScenes
-    attributes, else sitting for KITTI's Person_sitting (and tracking's Person); None if unknown."""
+    """standing / walking / sitting / lying: the label's ``pose`` (null: unknown), else what its
+    source name and nuScenes attributes say (:func:`~fusionlabel.model.source_class.source_states`:
+    sitting for KITTI's Person_sitting and tracking's Person); None if unknown."""
     a = label.attributes
     if "pose" in a:
         return a["pose"] if a["pose"] in ("standing", "walking", "sitting", "lying") else None
-    given = a.get("nuscenes_attributes")
-    for name, pose in _NUSCENES_POSE.items():
-        if isinstance(given, list) and name in given:
-            return pose
-    name = source_class(label)
-    return "sitting" if name in SITTING_NAMES or name.lower() == "person_sitting" else None
+    return source_states(source_class(label), a).get("pose")
 
 
 # ------------------------------------------------------------------------------------ KITTI

@@ -140,13 +140,6 @@ def _calib_text(K: np.ndarray, R_rect_cam: np.ndarray, T_cam_lidar: np.ndarray, 
     return _calib_rows(rows)
 
 
-def T_rect_cam_of(levelling: Levelling) -> np.ndarray:
-    """(4, 4) camera -> levelled (rectified) frame: ``R0_rect`` as a transform."""
-    T = np.eye(4)
-    T[:3, :3] = levelling.R_rect_cam
-    return T
-
-
 def object_calib_text(calib: KittiCalib) -> str:
     """The file's own text when it uses KITTI object's key names, else the same matrices written
     with them (KITTI tracking's raw files say ``R_rect``, ``Tr_velo_cam``, ``Tr_imu_velo``)."""
@@ -168,12 +161,10 @@ class KittiExporter(Exporter):
     label_dir = "label_2"
     tracking = False
 
-    def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
+    def format_class(self, label: CuboidLabel) -> tuple[str | None, str]:
         """KITTI's type (:func:`~fusionlabel.export.classes.kitti_class`); a name KITTI has no type
         for is written in one spelling per class (:func:`kitti_style_name`) and listed; what KITTI
         does not label (barriers, cones, parked bicycles) is left out with the reason."""
-        if label.label in (self.options.class_map or {}):
-            return super().classify(label)
         kind, reason = kitti_class(label, self.tracking)
         if kind is None and not reason:
             name = kitti_style_name(source_class(label))
@@ -317,7 +308,7 @@ class KittiExporter(Exporter):
         rig = self.drive.rig(i)
         camera = pinhole_of(rig.camera(self.camera).camera)
         # 2D boxes in the written (levelled, undistorted) image, with this frame's exact geometry
-        T_image_lidar = T_rect_cam_of(self.levelling(i)) @ self.drive.T_cam_lidar(i, self.camera)
+        T_image_lidar = self.levelling(i).T_rect_cam @ self.drive.T_cam_lidar(i, self.camera)
         labels = self.labels(i)
         views = None
         lines = []
@@ -387,7 +378,7 @@ class KittiExporter(Exporter):
         lev = self.levelling(i)
         T_velo_lidar = self.velodyne_T(i)
         T_lidar_vehicle = invert_T(rig.T_vehicle_lidar)
-        T_rect_lidar = T_rect_cam_of(lev) @ T_cam_lidar
+        T_rect_lidar = lev.T_rect_cam @ T_cam_lidar
         if T_velo_lidar is not None:
             return T_rect_lidar, _calib_text(K, lev.R_rect_cam, T_cam_lidar @ invert_T(T_velo_lidar),
                                              T_velo_lidar @ T_lidar_vehicle)
@@ -400,7 +391,7 @@ class KittiExporter(Exporter):
         copied, so its frame is never turned."""
         if self.copies_source_calib(i):
             return None
-        T = velodyne_turn(T_rect_cam_of(self.levelling(i)) @ self.drive.rig(i).T_cam_lidar(self.camera))
+        T = velodyne_turn(self.levelling(i).T_rect_cam @ self.drive.rig(i).T_cam_lidar(self.camera))
         if T is not None:
             self.turns.add(round(float(np.degrees(np.arctan2(T[0, 1], T[0, 0]))), 1))
         return T

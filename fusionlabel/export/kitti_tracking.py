@@ -21,7 +21,7 @@ from ..geometry.transforms import invert_T
 from ..io.kitti import read_kitti_calib
 from ..model.annotation import CuboidLabel
 from .base import ExportError
-from .kitti import KittiExporter, T_rect_cam_of, _calib_text
+from .kitti import KittiExporter, _calib_text
 from .levelling import Levelling
 from .views import pinhole_of
 
@@ -50,7 +50,7 @@ class KittiTrackingExporter(KittiExporter):
         else:
             rig = self.drive.rig(first)
             T_cam_lidar = rig.T_cam_lidar(self.camera)
-            self.T_rect_velo = T_rect_cam_of(self.level) @ T_cam_lidar     # labels: from the drive's LiDAR frame
+            self.T_rect_velo = self.level.T_rect_cam @ T_cam_lidar     # labels: from the drive's LiDAR frame
             K = pinhole_of(rig.camera(self.camera).camera).K
             T_velo_lidar = np.eye(4) if self.turn is None else self.turn
             self.calib_text = _calib_text(K, self.level.R_rect_cam, T_cam_lidar @ invert_T(T_velo_lidar),

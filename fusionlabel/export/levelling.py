@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geometry.transforms import T_from_Rt
+
 LEVEL_TOLERANCE = np.radians(0.1)   # a camera tilted less than this is written as it is (R0_rect = I)
 MIN_HORIZONTAL = np.sin(np.radians(5.0))   # a camera looking more steeply up or down cannot be levelled
 
@@ -34,6 +36,11 @@ class Levelling:
     pitch: float
     roll: float
     possible: bool = True
+
+    @property
+    def T_rect_cam(self) -> np.ndarray:
+        """(4, 4) camera -> levelled (rectified) frame: ``R_rect_cam`` as a transform."""
+        return T_from_Rt(self.R_rect_cam, np.zeros(3))
 
     @property
     def rotates(self) -> bool:

@@ -65,15 +65,14 @@ class NuScenesExporter(Exporter):
 
     name = "nuscenes"
 
-    def map_default(self, label: CuboidLabel) -> str | None:
-        return nuscenes_category(label)
+    def format_class(self, label: CuboidLabel) -> tuple[str | None, str]:
+        return nuscenes_category(label), "no nuScenes category for it (use --class-map)"
 
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
+        """As :meth:`Exporter.classify`; a ``--class-map`` name that is no nuScenes category is refused."""
         cls, reason = super().classify(label)
         if cls is not None and cls not in NUSCENES_CATEGORIES:
             return None, f"'{cls}' is not a nuScenes category"
-        if cls is None and label.label not in (self.options.class_map or {}):
-            reason = "no nuScenes category for it (use --class-map)"
         return cls, reason
 
     def order(self, frames: list[int]) -> list[int]:

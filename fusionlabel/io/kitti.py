@@ -324,18 +324,23 @@ class _ImageSizes:
     def __init__(self, root: Path, frame_ids: list[str]):
         self.root = root
         self.frame_ids = frame_ids
-        self._borrowed: dict[tuple[int, bytes], tuple[int, int]] = {}
+        self._borrowed: dict[tuple[int, bytes], tuple[int, int] | None] = {}   # (cam, P bytes) -> size
 
     def of(self, cam: int, image: Path, calib: KittiCalib) -> tuple[int, int]:
         """(width, height) of ``image``, or of a twin frame's image when it is missing."""
         if image.exists() or cam not in calib.P:
             return image_size(image)
         key = (cam, calib.P[cam].tobytes())
-        if key not in self._borrowed:
+        if key not in self._borrowed:   # searched once per camera matrix, found or not: a miss is not rescanned per frame
             self._borrowed[key] = self._twin_size(cam, image, calib)
-        return self._borrowed[key]
+        size = self._borrowed[key]
+        if size is None:
+            raise ImageError(image, f"image file not found, and no other frame with the same P{cam} in "
+                                    f"{calib.path.name} has an image to take the camera's size from")
+        return size
 
-    def _twin_size(self, cam: int, image: Path, calib: KittiCalib) -> tuple[int, int]:
+    def _twin_size(self, cam: int, image: Path, calib: KittiCalib) -> tuple[int, int] | None:
+        """The size of the nearest other frame's ``image_{cam}`` with the same ``P{cam}``; None if none."""
         fid = image.stem
         here = self.frame_ids.index(fid) if fid in self.frame_ids else 0
         nearest_first = sorted(range(len(self.frame_ids)), key=lambda i: abs(i - here))
@@ -350,8 +355,7 @@ class _ImageSizes:
                 continue
             if twin_P is not None and np.array_equal(twin_P, calib.P[cam]):
                 return image_size(twin)
-        raise ImageError(image, f"image file not found, and no other frame with the same P{cam} in "
-                                f"{calib.path.name} has an image to take the camera's size from")
+        return None
 
 
 def _labels_loader(label_path: Path, calib_path: Path):

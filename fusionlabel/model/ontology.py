@@ -142,7 +142,8 @@ class Ontology:
     # ------------------------------------------------------------------ construction
     @classmethod
     def default(cls) -> "Ontology":
-        """The built-in ontology: car, van, truck, bus, pedestrian, cyclist, motorcycle, misc (keys 1-8)."""
+        """The built-in ontology (``default_ontology.yaml``): car, van, truck, bus, pedestrian, cyclist,
+        motorcycle, misc, barrier, traffic_cone (keys 1-9 and 0) and tram (no key)."""
         return cls.load(DEFAULT_PATH)
 
     @classmethod
