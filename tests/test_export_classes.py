@@ -55,7 +55,9 @@ def test_project_label_keeps_the_source_class_and_the_states_it_gives():
     assert project_label(ONTOLOGY, label("Pedestrian")).attributes["pose"] is None
     # names that say it
     assert project_label(ONTOLOGY, label("Person_sitting")).attributes["pose"] == "sitting"
-    assert project_label(ONTOLOGY, label("Person")).attributes["pose"] == "sitting"   # KITTI tracking's name
+    assert project_label(ONTOLOGY, label("Person")).attributes["pose"] is None   # another source's person
+    # KITTI tracking's "Person" is sitting: its reader says so with the pose
+    assert project_label(ONTOLOGY, label("Person", {"pose": "sitting"})).attributes["pose"] == "sitting"
     assert project_label(ONTOLOGY, label("Cyclist")).attributes["with_rider"] is True
     assert project_label(ONTOLOGY, label("Motor")).attributes["with_rider"] is False
     assert project_label(ONTOLOGY, label("vehicle.motorcycle", {"nuscenes_attributes": ["cycle.with_rider"]})) \
@@ -82,7 +84,8 @@ def test_project_label_with_an_ontology_lacking_the_choice_stores_unknown():
 @pytest.mark.parametrize("name, attributes, tracking, want", [
     ("Person_sitting", {}, False, ("Person_sitting", "")),
     ("Person_sitting", {}, True, ("Person", "")),
-    ("Person", {}, False, ("Person_sitting", "")),
+    ("Person", {}, False, ("Pedestrian", "")),                         # a person, pose unknown
+    ("Person", {"pose": "sitting"}, True, ("Person", "")),              # KITTI tracking's, as its reader gives it
     ("pedestrian", {"pose": "lying"}, False, ("Person_sitting", "")),
     ("pedestrian", {"pose": "walking", SOURCE_CLASS: "Person_sitting", IMPORTED_AS: "pedestrian"}, False,
      ("Pedestrian", "")),                                              # stood up in the project

@@ -341,3 +341,18 @@ def test_real_sustech_tracking_export_reads_back(realdata, tmp_path):
     with_image = [bool(f.image_paths) for f in drive.frames]
     assert any(with_image) and with_image == [(tmp_path / "t" / "image_02" / "0000" / f"{f.frame_id}.png").is_file()
                                               for f in drive.frames]
+
+
+def test_tracking_person_is_read_as_sitting(tmp_path):
+    """KITTI tracking writes KITTI object's Person_sitting as "Person": its reader says pose: sitting,
+    so a project and its exports keep it a sitting person (a "Person" from other sources is not)."""
+    from fusionlabel.io.kitti import read_kitti_calib
+    from fusionlabel.io.kitti_tracking import read_tracking_labels
+    from test_kitti import CALIB_TEXT
+
+    (tmp_path / "calib.txt").write_text(CALIB_TEXT)
+    (tmp_path / "0000.txt").write_text(
+        "0 1 Person 0 0 -1.10 760 170 790 220 1.20 0.60 0.70 4.00 1.70 12.00 -0.78\n"
+        "0 2 Pedestrian 0 0 0.20 700 140 730 240 1.75 0.60 0.80 2.00 1.70 8.00 0.44\n")
+    labels = read_tracking_labels(tmp_path / "0000.txt", read_kitti_calib(tmp_path / "calib.txt"))[0]
+    assert [(lab.label, lab.attributes.get("pose")) for lab in labels] == [("Person", "sitting"), ("Pedestrian", None)]

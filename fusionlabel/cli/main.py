@@ -67,9 +67,10 @@ def _dispatch(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["open"])  # no command: the app on sample_data/
-    previous = None
+    installed, previous = False, None
     if args.command != "open" and threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)   # the app saves every edit as made
+        installed = True
     try:
         return int(args.func(args) or 0)
     except FusionLabelError as e:
@@ -82,8 +83,8 @@ def _dispatch(argv: list[str] | None) -> int:
         print("fusionlabel: interrupted", file=sys.stderr)
         return 130
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if installed:   # None: a handler set outside Python, which cannot be put back; the default then
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _stdout_closed() -> None:

@@ -55,6 +55,7 @@ from .kitti import (
 )
 
 FRAME_PERIOD_US = 100_000
+SITTING_TYPE = "Person"   # a sitting person in KITTI tracking's label files (KITTI object: Person_sitting)
 EARTH_RADIUS_M = 6_378_137.0
 OXTS_FIELDS = ("lat", "lon", "alt", "roll", "pitch", "yaw", "vn", "ve", "vf", "vl", "vu", "ax", "ay", "az", "af",
                "al", "au", "wx", "wy", "wz", "wf", "wl", "wu", "pos_accuracy", "vel_accuracy", "navstat",
@@ -197,6 +198,8 @@ def _labels(entries: list[_Entry], T_velo_rect: np.ndarray, label_path: Path) ->
         if e.line.type == "DontCare":
             continue
         lab = label_from_kitti(e.line, T_velo_rect, label_path, e.lineno)
+        if e.line.type == SITTING_TYPE:   # KITTI tracking's name for KITTI object's Person_sitting
+            lab = lab.with_(attributes={**lab.attributes, "pose": "sitting"})
         out.append(lab.with_(track_id=None) if e.line.track_id is not None and e.line.track_id < 0 else lab)
     return out
 

@@ -34,8 +34,9 @@ RIDER_NAMES = frozenset({"cyclist", "rider", "scooterrider", "bicyclerider", "mo
                          "motorcyclist"})
 # Names (lower case) of a two-wheeler with nobody on it: SUSTech's Motor and Scooter.
 RIDERLESS_NAMES = frozenset({"motor", "scooter"})
-# KITTI object's sitting person, and KITTI tracking's name for it (its label files say "Person").
-SITTING_NAMES = ("Person_sitting", "Person")
+# KITTI object's sitting person. (KITTI tracking's label files say "Person": its reader gives those
+# labels pose: sitting, so that another source's "Person" stays a person of unknown pose.)
+SITTING_NAMES = ("Person_sitting",)
 
 # nuScenes attributes -> (attribute, value) of the project.
 _NUSCENES_STATES = {
