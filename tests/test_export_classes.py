@@ -493,3 +493,18 @@ def test_a_drive_label_exports_the_states_an_import_would_give_it(name, attribut
     category = nuscenes_category(raw)
     if category is not None:
         assert nuscenes_attributes(raw, category) == nuscenes_attributes(imported, category)
+
+
+def test_an_ego_standing_still_with_poses_still_gives_attributes(realdata, tmp_path):
+    """Poses that are real but all the same (the ego waits at a light) are not "no poses": the boxes'
+    own motion then tells moving from parked, and attributes come from it."""
+    from fusionlabel.io.drives import open_drive
+
+    drive = open_drive(realdata / "sustech_sequence")
+    parked_ego = np.eye(4)
+    parked_ego[:3, 3] = (412.0, 1163.5, 0.3)
+    for f in drive.frames:
+        f.T_world_vehicle = parked_ego
+    s = export_drive(drive, "nuscenes", tmp_path / "out", options=quiet(sensor_data=False))
+    assert not any("no ego poses" in n for n in s.cannot_hold)
+    assert any("derived from its track's speed" in n for n in s.cannot_hold)

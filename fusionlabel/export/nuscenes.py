@@ -102,10 +102,11 @@ class NuScenesExporter(Exporter):
         self.log_location = log["location"] if log else "unknown"
         times = [src.frames[i].timestamp_us for i in self.frames]
         self.synthetic_time = any(b <= a for a, b in zip(times, times[1:])) or (times and times[0] <= 0)
-        # Every frame at the same ego pose (SUSTech-style folders, KITTI tracking without oxts): the
-        # boxes' motion is relative to the moving ego, so it says nothing about whether they move.
-        poses = [src.T_world_lidar(i) for i in self.frames]
-        self.no_poses = len(poses) > 1 and all(np.allclose(T, poses[0]) for T in poses[1:])
+        # No ego poses (SUSTech-style folders, KITTI tracking without oxts: every frame's pose is the
+        # identity): the boxes' motion is relative to the moving ego, so it says nothing about whether
+        # they move. An ego that stands still with real poses (not the identity) still tells it.
+        self.no_poses = len(self.frames) > 1 and all(
+            np.allclose(np.asarray(src.frames[i].T_world_vehicle, dtype=np.float64), np.eye(4)) for i in self.frames)
         self.speed_withheld = 0
         self.sensor_tokens: dict[str, str] = {}
         self.calib_tokens: dict[tuple, str] = {}
