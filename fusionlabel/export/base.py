@@ -327,7 +327,6 @@ class Exporter(ABC):
     """
 
     name = ""
-    default_classes: dict[str, str | None] = {}
 
     def __init__(self, drive: Drive, labels_for: LabelsFor, out: Path, options: ExportOptions):
         self.drive, self.labels_for, self.out, self.options = drive, labels_for, Path(out), options
