@@ -297,3 +297,19 @@ def test_a_camera_without_any_image_is_searched_for_once(tmp_path, monkeypatch):
         with pytest.raises(ImageError, match="no other frame with the same P2"):
             drive.rig(1)
     assert reads.count("000000.txt") == 1        # the one candidate twin, looked at once
+
+
+def test_label_score_outside_0_1_is_a_malformed_line(tmp_path):
+    # One stray field in a ground-truth line makes it 16 fields; its last value (ry, -1.56) must not
+    # become a "score" that turns the object into a model pre-label (dropped by every export).
+    write(tmp_path, "000001.txt", "Truck 0.0 0.00 0 -1.57 599.41 156.40 629.75 189.25 2.85 2.63 12.34 0.47 1.49 69.44 -1.56\n")
+    with pytest.raises(LabelError, match=r"000001.txt: line 1: score \(field 16\) must lie in \[0, 1\], got -1.56"):
+        read_kitti_label_file(tmp_path / "000001.txt")
+    write(tmp_path, "000002.txt", "Car 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 20 -1.5 7.5\n")
+    with pytest.raises(LabelError, match=r"line 1: score \(field 16\)"):
+        read_kitti_label_file(tmp_path / "000002.txt")
+    write(tmp_path, "0000.txt", "0 3 Car 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 20 -1.5 -0.2\n")
+    with pytest.raises(LabelError, match=r"line 1: score \(field 18\)"):
+        read_kitti_label_file(tmp_path / "0000.txt", tracking=True)
+    write(tmp_path, "000003.txt", "Car 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 20 -1.5 0.0\nCar 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 20 -1.5 1\n")
+    assert [line.score for line in read_kitti_label_file(tmp_path / "000003.txt")] == [0.0, 1.0]

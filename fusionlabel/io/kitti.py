@@ -221,6 +221,12 @@ def parse_kitti_label_line(line: str, path: Path, lineno: int, tracking: bool = 
     occ = nums[1]
     if occ != int(occ):
         raise LabelError(path, f"occlusion must be an integer, got {occ}", where=f"line {lineno}")
+    if len(nums) == 15 and not 0.0 <= nums[14] <= 1.0:
+        # A 16th field is a detector's score; outside [0, 1] it is most likely a malformed line (a
+        # stray extra field shifts every column) that would otherwise become a model pre-label.
+        layout = ("frame track_id " if tracking else "") + "type trunc occ alpha x1 y1 x2 y2 h w l x y z ry [score]"
+        raise LabelError(path, f"score (field {lead + 16}) must lie in [0, 1], got {fields[-1]} (a stray extra "
+                               f"field shifts the columns: expected {layout})", where=f"line {lineno}")
     return KittiLabelLine(
         type=fields[lead], truncated=nums[0], occluded=int(occ), alpha=nums[2], bbox=tuple(nums[3:7]),
         dimensions_hwl=tuple(nums[7:10]), location=tuple(nums[10:13]), rotation_y=nums[13],
