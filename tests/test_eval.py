@@ -372,3 +372,21 @@ def test_eval_cli_leaves_model_pre_labels_out_of_the_ground_truth(tmp_path, caps
     assert report["classes"] == before["classes"] and before["model_labels_left_out_of_gt"] == 0
     assert report["model_labels_left_out_of_gt"] == 2
     assert "left out of the ground truth 2 model pre-labels" in cap.err and "(000005)" in cap.err
+
+
+def test_eval_gt_errors_name_the_real_cause(nusc_root, realdata, tmp_path, capsys):
+    """--gt a drive with one bad table: the table's own error (file, record, field), not "not a
+    drive"; --gt a drive together with --drive: say it is a drive."""
+    from test_nuscenes import _copy_tables, _edit_table
+
+    root = _copy_tables(nusc_root, tmp_path / "ds")
+    record = _edit_table(root, "ego_pose", lambda rows: rows[0])
+    _edit_table(root, "ego_pose", lambda rows: next(r for r in rows if r["token"] == record["token"])
+                .__setitem__("rotation", [0, 0, 0, 0]))
+    assert main(["eval", "--pred", str(tmp_path), "--gt", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert f"ego_pose.json: record {record['token']}: rotation: must be a quaternion" in err and "not a drive" not in err
+    sus = realdata / "sustech_sequence"
+    (tmp_path / "preds").mkdir()
+    assert main(["eval", "--pred", str(tmp_path / "preds"), "--gt", str(sus), "--drive", str(sus)]) == 2
+    assert "it is a sustech drive: give it as --gt without --drive" in capsys.readouterr().err

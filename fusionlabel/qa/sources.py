@@ -30,7 +30,11 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
 
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".json"))
     if not files:
-        raise InputError(folder, "no .txt (KITTI) or .json (native) label files", where=what)
+        from ..io.drives import drive_layout
+
+        layout = drive_layout(folder)
+        hint = f"; it is a {layout} drive: give it as {what} without --drive" if layout and what == "--gt" else ""
+        raise InputError(folder, f"no .txt (KITTI) or .json (native) label files{hint}", where=what)
     kitti = [p.name for p in files if p.suffix.lower() == ".txt"]
     native = [p.name for p in files if p.suffix.lower() == ".json"]
     if kitti and native:
@@ -104,6 +108,8 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
         try:
             d = open_drive(gt, scene)
         except InputError as e:
+            if e.path is not None and gt.resolve() in e.path.resolve().parents:
+                raise   # a drive with a bad file in it: that file's own error names it
             raise InputError(gt, f"not a drive ({e.problem}); for a folder of label files also give --drive",
                              where="--gt") from None
     else:
