@@ -190,6 +190,11 @@ def test_unreviewed_prelabels_are_left_out_unless_asked_for(fmt, small_sim_drive
     kept = export_drive(drive, fmt, tmp_path / "kept", labels_for, ExportOptions(include_prelabels=True, **opts))
     assert not any(reason == PRELABEL_SKIP for reason, _ in kept.skipped)
     assert sum(kept.objects.values()) - sum(left.objects.values()) == n_model
+    if fmt == "kitti":   # a written pre-label's line ends with its score, and the summary counts them
+        fields = [len(line.split()) for line in (tmp_path / "kept" / "label_2" / "000000.txt").read_text().splitlines()]
+        assert fields.count(16) == n_model and fields.count(15) == len(fields) - n_model
+        assert any(n.startswith(f"{n_model} line(s) of pre-labels end with a score") for n in kept.cannot_hold)
+        assert not any("end with a score" in n for n in left.cannot_hold)
 
 
 def test_a_classes_name_that_matches_no_label_is_reported(small_sim_drive, tmp_path, capsys):

@@ -176,6 +176,7 @@ class KittiExporter(Exporter):
     def begin(self) -> None:
         self.unknown_classes: Counter = Counter()
         self.dropped_rotation = 0
+        self.scored = 0   # lines written with a score (pre-labels, --include-prelabels)
         rig = self.drive.rig(self.frames[0] if self.frames else 0)
         names = rig.camera_names
         if not names:
@@ -345,6 +346,7 @@ class KittiExporter(Exporter):
                     if self.tracking:
                         trunc = tracking_truncation_level(trunc)
             prefix = prefix_for(lab) if prefix_for else ""
+            self.scored += lab.score is not None
             lines.append(format_kitti_line(cls, trunc, occ, alpha, bbox, (h, w, l), (x, y, z), ry, lab.score, prefix,
                                            self.tracking))
             self.summary.objects[cls] += 1
@@ -486,6 +488,10 @@ class KittiExporter(Exporter):
                               "degrees): velodyne/, Tr_velo_to_cam and Tr_imu_to_velo are in the LiDAR frame turned "
                               "about z by that angle, so that +x points where the camera looks, as KITTI's tools "
                               "assume; labels (camera frame) are unchanged")
+        if self.scored:
+            self.summary.note(f"{self.scored} line(s) of pre-labels end with a score, a field after the 15 "
+                              "of a label line (KITTI's format for detector results); loaders that read "
+                              "the first 15 fields are unaffected")
         if self.unknown_classes:
             names = ", ".join(f"{c} ({n})" for c, n in sorted(self.unknown_classes.items()))
             self.summary.note(f"class names outside KITTI's types ({', '.join(KITTI_TYPES[:-1])}) written unchanged: "
