@@ -313,3 +313,12 @@ def test_label_score_outside_0_1_is_a_malformed_line(tmp_path):
         read_kitti_label_file(tmp_path / "0000.txt", tracking=True)
     write(tmp_path, "000003.txt", "Car 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 20 -1.5 0.0\nCar 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 20 -1.5 1\n")
     assert [line.score for line in read_kitti_label_file(tmp_path / "000003.txt")] == [0.0, 1.0]
+
+
+def test_label_nan_field_is_named(tmp_path):
+    path = write(tmp_path, "000003.txt", "Car 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 nan -1.5\n")
+    with pytest.raises(LabelError, match=r"000003.txt: line 1: z \(field 14\) is nan; expected a finite number"):
+        read_kitti_label_file(path)
+    path = write(tmp_path, "0000.txt", "0 7 Car 0 0 1.5 1 2 3 4 1.5 1.6 3.9 1 1.6 20 -1.5 inf\n")
+    with pytest.raises(LabelError, match=r"line 1: score \(field 18\) is inf"):
+        read_kitti_label_file(path, tracking=True)

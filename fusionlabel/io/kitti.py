@@ -217,7 +217,10 @@ def parse_kitti_label_line(line: str, path: Path, lineno: int, tracking: bool = 
     except ValueError:
         raise LabelError(path, f"non-numeric field in {line.strip()!r}", where=f"line {lineno}") from None
     if not all(np.isfinite(nums)):
-        raise LabelError(path, "NaN or inf in a numeric field", where=f"line {lineno}")
+        names = ("trunc", "occ", "alpha", "x1", "y1", "x2", "y2", "h", "w", "l", "x", "y", "z", "ry", "score")
+        bad = next(k for k, v in enumerate(nums) if not np.isfinite(v))
+        raise LabelError(path, f"{names[bad]} (field {lead + bad + 2}) is {fields[lead + 1 + bad]}; expected a finite "
+                               "number", where=f"line {lineno}")
     occ = nums[1]
     if occ != int(occ):
         raise LabelError(path, f"occlusion must be an integer, got {occ}", where=f"line {lineno}")
