@@ -697,3 +697,18 @@ def test_tracking_angles_stay_within_pi_as_written(small_sim_drive, tmp_path):
                  quiet(camera="cam_front", frames=[0], sensor_data=False))
     (line,) = read_kitti_label_file(tmp_path / "out" / "label_02" / "0000.txt", tracking=True)
     assert abs(line.rotation_y) <= np.pi and abs(abs(line.rotation_y) - np.pi) < 2e-6
+
+
+def test_tracking_folder_without_images_says_where_the_camera_comes_from(realdata, tmp_path):
+    import shutil
+
+    from fusionlabel.io.kitti_tracking import open_kitti_tracking
+
+    if not (realdata / "kitti_tracking" / "label_02" / "0001.txt").is_file():
+        pytest.skip("real KITTI tracking labels absent")
+    _tracking_folder(realdata, tmp_path / "trk", "0001", 2)
+    shutil.rmtree(tmp_path / "trk" / "image_02")
+    with pytest.raises(ExportError, match=r"rig has no camera \(a KITTI folder's camera comes with its image_2/ or "
+                                          r"image_02/<sequence>/ images, which give its size\); KITTI needs one"):
+        export_drive(open_kitti_tracking(tmp_path / "trk"), "kitti-tracking", tmp_path / "out",
+                     options=quiet(sensor_data=False))

@@ -180,7 +180,10 @@ class KittiExporter(Exporter):
         rig = self.drive.rig(self.frames[0] if self.frames else 0)
         names = rig.camera_names
         if not names:
-            raise ExportError(self.drive.root, "the drive's rig has no camera; KITTI needs one", where="rig")
+            hint = (" (a KITTI folder's camera comes with its image_2/ or image_02/<sequence>/ images, which give "
+                    "its size)" if isinstance(self.drive, KittiTrackingDrive) or (self.drive.root / "calib").is_dir()
+                    else "")
+            raise ExportError(self.drive.root, f"the drive's rig has no camera{hint}; KITTI needs one", where="rig")
         cam = self.options.camera or ("image_2" if "image_2" in names else names[0])
         if cam not in names:
             raise ExportError(None, f"camera '{cam}' is not in the rig (cameras: {', '.join(names)})", where="--camera")
