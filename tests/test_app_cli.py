@@ -75,6 +75,32 @@ def test_bad_frame_argument(qtbot, tmp_path):
 
     with pytest.raises(InputError, match="--frame"):
         launch(drive, frame="999")
+    assert not (drive / ".fusionlabel-project").exists()     # the failed run leaves no project behind
+
+
+@pytest.mark.parametrize("given", ["new", "empty", "nested"])
+def test_open_with_a_bad_frame_removes_only_the_project_it_created(tmp_path, given):
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    project = {"new": tmp_path / "x" / "proj", "empty": tmp_path / "empty", "nested": tmp_path / "x" / "y" / "p"}[given]
+    if given == "empty":
+        project.mkdir()
+        (project / "notes.txt").write_text("mine")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = fusionlabel("open", str(drive), "--project", str(project), "--frame", "9", "--detector", "builtin",
+                      "--screenshot", str(tmp_path / "x.png"), env=env)
+    assert out.returncode == 2 and "--frame" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    if given == "empty":
+        assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]     # a folder that was there stays
+    else:
+        assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "x.png").exists()
+    # an existing project is never removed by a failed run
+    ok = fusionlabel("open", str(drive), "--project", str(project), "--screenshot", str(tmp_path / "ok.png"),
+                     env=env)
+    assert ok.returncode == 0, ok.stderr
+    out = fusionlabel("open", str(drive), "--project", str(project), "--frame", "9", "--screenshot",
+                      str(tmp_path / "x.png"), env=env)
+    assert out.returncode == 2 and (project / "project.sqlite").is_file()
 
 
 def test_default_path_is_the_repository_sample_drive():

@@ -167,3 +167,78 @@ def test_invalid_settings_yaml_is_one_line_with_line_and_column(tmp_path):
     assert "\n" not in text
     with pytest.raises(InputError, match="ONNX detector settings not found"):
         OnnxDetector(model, tmp_path / "missing.yaml")
+
+
+def build_const_model(path, boxes, scores, labels, classes="Car,Pedestrian"):
+    """A model that ignores its points and outputs the given boxes (M, 7), scores (M,), labels (M,)."""
+    x = helper.make_tensor_value_info("points", TensorProto.FLOAT, ["N", 4])
+    boxes, scores, labels = np.asarray(boxes, np.float32), np.asarray(scores, np.float32), np.asarray(labels)
+    nodes = [helper.make_node("Shape", ["points"], ["unused"]),
+             _const("boxes", boxes), _const("scores", scores), _const("labels", labels, TensorProto.INT64)]
+    outs = [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, list(boxes.shape)),
+            helper.make_tensor_value_info("scores", TensorProto.FLOAT, list(scores.shape)),
+            helper.make_tensor_value_info("labels", TensorProto.INT64, list(labels.shape)),
+            helper.make_tensor_value_info("unused", TensorProto.INT64, [2])]
+    model = helper.make_model(helper.make_graph(nodes, "const", [x], outs),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    helper.set_model_props(model, {"classes": classes})
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+BOX = [10.0, 0.0, 0.0, 4.0, 1.8, 1.5, 0.0]
+
+
+@pytest.mark.parametrize("bad", [3.2, -1.0, float("nan"), float("inf")])
+def test_scores_outside_0_1_are_refused_as_not_probabilities(tmp_path, points, bad):
+    model = build_const_model(tmp_path / "logits.onnx", [BOX, BOX], [0.5, bad], [0, 0])
+    det = OnnxDetector(model, score_threshold=0.0)
+    with pytest.raises(InputError) as e:
+        det.detect(points)
+    text = str(e.value)
+    assert text.startswith(f"{model}: ") and "'scores'" in text and "probabilities" in text
+    assert "sigmoid" in text and "\n" not in text
+
+
+def test_invalid_boxes_are_dropped_and_counted(tmp_path, points):
+    nan_box = [np.nan, 0, 0, 4, 1.8, 1.5, 0]
+    flat = [5, 0, 0, 4, 0.0, 1.5, 0]
+    negative = [5, 0, 0, -4, 1.8, 1.5, 0]
+    padding = [0, 0, 0, 0, 0, 0, 0]            # fixed-size output padded with zero boxes of score 0: not counted
+    model = build_const_model(tmp_path / "m.onnx", [BOX, nan_box, flat, negative, padding], [0.9, 0.8, 0.7, 0.6, 0.0],
+                              [0, 0, 1, 1, 0])
+    det = OnnxDetector(model, score_threshold=0.1)
+    (d,) = det.detect(points)
+    assert d.score == pytest.approx(0.9)
+    assert det.invalid_boxes == 3
+    det.detect(points)
+    assert det.invalid_boxes == 6
+
+
+def test_prelabel_says_how_many_invalid_boxes_were_dropped_and_what_it_wrote(tmp_path, capsys):
+    from fusionlabel.cli.main import main
+    from fusionlabel.sim.writer import simulate_drive
+
+    drive = tmp_path / "drive"
+    simulate_drive(drive, frames=2, seed=2, points=2_000, cameras=False, progress=False)
+    flat = [5, 0, 0, 4, 0.0, 1.5, 0]
+    model = build_const_model(tmp_path / "m.onnx", [flat, flat], [0.9, 0.8], [0, 0])
+    out = tmp_path / "new"
+    assert main(["prelabel", str(drive), "--detector", f"onnx:{model}", "--out", str(out), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(p.name for p in out.glob("*.json")) and all(read(p) == [] for p in out.glob("*.json"))
+    assert not lines[0].startswith("no change"), lines
+    assert lines[0].startswith(f"wrote 0 pre-labels for 2 frames to {out} [native]: 2 empty label files"), lines
+    assert "dropped 4 invalid boxes of the model (non-finite values or sizes not above 0)" in lines
+    # the same run again changes nothing, and says so
+    assert main(["prelabel", str(drive), "--detector", f"onnx:{model}", "--out", str(out), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"no change in {out} [native]: no pre-labels to write for 2 frames"), lines
+
+
+def read(path):
+    from fusionlabel.io.native import read_labels
+
+    return read_labels(path)

@@ -173,3 +173,45 @@ def test_closed_stdout_in_every_command_is_caught_by_the_entry_point(tmp_path, m
     assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 141
     assert (tmp_path / "out" / "000000.json").is_file()      # the work was done; only the summary was lost
     assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------------------------ import: images
+@pytest.fixture(scope="module")
+def camera_drive(tmp_path_factory):
+    from fusionlabel.sim.writer import simulate_drive
+
+    root = tmp_path_factory.mktemp("camsim") / "drive"
+    simulate_drive(root, frames=2, seed=3, points=2_000, cameras=True, progress=False, camera_scale=0.25)
+    return root
+
+
+def test_import_stops_at_an_unreadable_image_and_leaves_nothing(camera_drive, tmp_path, capsys):
+    drive = tmp_path / "drive"
+    shutil.copytree(camera_drive, drive)
+    assert main(["import", str(drive), "--out", str(tmp_path / "ok"), "--quiet"]) == 0   # the copy is fine
+    capsys.readouterr()
+    bad = sorted((drive / "cameras").rglob("000001.*"))[0]
+    bad.write_bytes(b"junk\n")
+    out = tmp_path / "out"
+    assert main(["import", str(drive), "--out", str(out), "--quiet"]) == 2
+    one_error_line(capsys, str(bad))
+    assert not out.exists()          # no half-written drive
+    out.mkdir()                      # an empty folder given: left empty
+    assert main(["import", str(drive), "--out", str(out), "--quiet"]) == 2
+    capsys.readouterr()
+    assert out.is_dir() and not any(out.iterdir())
+
+
+def test_import_stops_at_an_image_of_another_size_than_the_rig_camera(camera_drive, tmp_path, capsys):
+    from fusionlabel.io.images import image_size, read_image, write_image
+
+    drive = tmp_path / "drive"
+    shutil.copytree(camera_drive, drive)
+    bad = sorted((drive / "cameras").rglob("000001.*"))[0]
+    w, h = image_size(bad)
+    write_image(bad, read_image(bad)[: h // 2])
+    out = tmp_path / "out"
+    assert main(["import", str(drive), "--out", str(out), "--quiet"]) == 2
+    line = one_error_line(capsys, str(bad), f"{w}x{h // 2}", f"{w}x{h}")
+    assert "camera" in line
+    assert not out.exists()

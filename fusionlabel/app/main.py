@@ -53,11 +53,12 @@ def open_project(path: str | Path, project_folder: str | Path | None = None, sce
 
 
 def launch(path: str | Path | None = None, frame: str | None = None, project_folder: str | Path | None = None,
-           scene: str | None = None):
+           scene: str | None = None, settings: dict | None = None):
     """Create the QApplication (if needed), open the project and show the main window.
 
     Returns (app, window); :func:`run_app` then runs the event loop. ``path`` None = sample_data/;
-    ``scene`` as in :func:`open_project`.
+    ``scene`` as in :func:`open_project`. ``settings`` are saved in the project once ``frame`` is
+    checked. A run that fails here leaves no project behind that it created (:meth:`Project.discard`).
     """
     if path is None:
         path = sample_data_path()
@@ -81,15 +82,23 @@ def launch(path: str | Path | None = None, frame: str | None = None, project_fol
     app.setApplicationName("fusionlabel")
     project = open_project(path, project_folder, scene)
     try:
-        session = Session(project)
+        index = None
         if frame is not None:
             try:
-                session.set_frame(session.drive.index_of(frame))
+                index = project.drive.index_of(frame)
             except KeyError as e:
                 raise InputError(path, str(e.args[0]), where="--frame") from None
+        if settings:
+            if project.read_only:
+                raise InputError(project.folder, f"cannot save the detector settings: {project.read_only_reason}")
+            for key, value in settings.items():
+                project.set_setting(key, value)
+        session = Session(project)
+        if index is not None:
+            session.set_frame(index)
         window = MainWindow(session)
     except BaseException:
-        project.close()
+        project.discard()
         raise
     window.show()
     return app, window
@@ -108,23 +117,26 @@ def save_screenshot(window, out: str | Path, timeout: float = 60.0) -> None:
 
 def run_app(path: str | Path | None = None, frame: str | None = None,
             project_folder: str | Path | None = None, screenshot: str | Path | None = None,
-            scene: str | None = None) -> int:
+            scene: str | None = None, settings: dict | None = None) -> int:
     """Open the main window on ``path`` (default: sample_data/) and run the event loop.
 
-    With ``screenshot``, save the window once the frame is shown and close instead of running.
+    With ``screenshot``, save the window once the frame is shown and close instead of running (a
+    project the run created is removed again when that fails). ``settings`` as in :func:`launch`.
     """
-    app, window = launch(path, frame, project_folder, scene)
+    app, window = launch(path, frame, project_folder, scene, settings)
     session = window.session
     if screenshot is not None:
+        failed = True
         try:
             window.resize(1600, 1000)
             save_screenshot(window, screenshot)
             print(f"wrote {screenshot}: the app on {session.drive.name}, frame {window.displayed.frame_id}")
+            failed = False
             return 0
         finally:
             window.close()
             session.close()
-            session.project.close()
+            session.project.discard() if failed else session.project.close()
     previous_hook = sys.excepthook
 
     def report(exc_type, exc, tb):  # a bug in a view must not take the app (or any edit) down

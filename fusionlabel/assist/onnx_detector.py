@@ -12,6 +12,9 @@ Input/output contract (documented in docs/prelabel.md):
 - ``z_origin``: "center" (default) or "bottom" when the network reports the box bottom;
 - ``classes``: index -> class name, from the settings or the model's metadata ``classes``
   (comma-separated). Boxes of classes mapped to null, or below ``score_threshold``, are dropped.
+- scores are probabilities: a score outside [0, 1] or not finite (raw logits: a sigmoid is missing)
+  stops the run with an error naming the model and the output. A box at or above the threshold with
+  a non-finite value or a size not above 0 is dropped and counted in ``invalid_boxes``.
 
 Settings come from a YAML file given with ``--config`` or found beside the model as
 ``MODEL.onnx.yaml``. onnxruntime is imported only when a model is loaded.
@@ -128,6 +131,7 @@ class OnnxDetector(PointDetector):
             raise InputError(src, "no class mapping: give 'classes: [Car, Pedestrian, ...]' in the settings or the "
                                   "model metadata 'classes'", where="classes")
         self.classes = classes
+        self.invalid_boxes = 0      # boxes at/above the threshold dropped for NaN/inf values or sizes <= 0
 
     def _input(self, points: np.ndarray) -> np.ndarray:
         p = np.asarray(points, dtype=np.float32)
@@ -159,9 +163,18 @@ class OnnxDetector(PointDetector):
         if boxes.ndim != 2 or boxes.shape[1] < 7 or not len(boxes) == len(scores) == len(labels):
             raise InputError(self.model_path, f"expected boxes (M, 7), scores (M,), labels (M,); got "
                                               f"{boxes.shape}, {scores.shape}, {labels.shape}", where="outputs")
+        bad = ~(np.isfinite(scores) & (scores >= 0.0) & (scores <= 1.0))
+        if bad.any():
+            raise InputError(self.model_path, f"output {self.outputs['scores']!r} holds {scores[bad][0]:g} "
+                                              f"({int(bad.sum())} of {len(scores)} scores outside [0, 1]): the "
+                                              "contract wants probabilities (e.g. after a sigmoid), not raw logits",
+                             where="outputs")
         out = []
         for b, s, k in zip(boxes, scores, labels):
-            if s < self.score_threshold or not np.all(np.isfinite(b[:7])) or min(b[3:6]) <= 0:
+            if s < self.score_threshold:
+                continue
+            if not np.all(np.isfinite(b[:7])) or min(b[3:6]) <= 0:
+                self.invalid_boxes += 1
                 continue
             if not 0 <= k < len(self.classes):
                 raise InputError(self.model_path, f"label index {k} has no class (classes: {self.classes})",

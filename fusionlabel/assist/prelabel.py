@@ -69,6 +69,8 @@ class PrelabelReport:
     missing_predictions: list = field(default_factory=list)   # frame IDs without a prediction file: left alone
     unmatched_predictions: list = field(default_factory=list)  # prediction files of no frame of the drive
     outside_view: int = 0         # KITTI output: pre-labels outside image_2's view, not written
+    invalid_boxes: int = 0        # model boxes dropped for non-finite values or sizes <= 0 (ONNX detector)
+    files_created: int = 0        # output folder: label files that did not exist before the run
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1
@@ -121,8 +123,10 @@ def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = No
     return done, [found[i] for i in done], (time.perf_counter() - t0) / max(len(frames), 1)
 
 
-def prediction_notes(report: PrelabelReport, drive: Drive, detector: Detector) -> None:
-    """Fill ``report``'s frames without a prediction file and the files of no frame (prediction files)."""
+def prediction_notes(report: PrelabelReport, drive: Drive, detector: Detector, invalid_before: int = 0) -> None:
+    """Fill ``report``'s frames without a prediction file and the files of no frame (prediction files),
+    and the invalid boxes the detector dropped since it counted ``invalid_before``."""
+    report.invalid_boxes = getattr(detector, "invalid_boxes", 0) - invalid_before
     report.missing_predictions = sorted(drive.frames[i].frame_id for i in getattr(detector, "missing_frames", ()))
     if hasattr(detector, "unmatched"):
         report.unmatched_predictions = detector.unmatched(drive)

@@ -233,6 +233,7 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
         fid = drive.frames[i].frame_id
         path = out / f"{fid}{ext}"
         kept = [existing[k] for k in merge.keep]
+        report.files_created += not path.exists()
         _replace_text(path, _frame_text(path, fmt, existing, merge, new, lines, drive, i))
         written = _existing(path, fmt, drive, i)
         ours = [pos for pos, k in enumerate(merge.keep) if k in merge.again] + \
@@ -255,11 +256,12 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     list, frames whose sweep or image cannot be read are left alone and listed there
     (:func:`~.prelabel.detect_drive`)."""
     check_out_folder(out, drive, fmt)
+    invalid_before = getattr(detector, "invalid_boxes", 0)
     frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
     dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
     if track and frames:
         dets = track_drive(drive, frames, dets, tracker)
     report = write_prelabels(out, drive, frames, dets, fmt)
     report.seconds_per_frame = spf
-    prediction_notes(report, drive, detector)
+    prediction_notes(report, drive, detector, invalid_before)
     return report

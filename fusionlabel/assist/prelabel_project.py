@@ -151,11 +151,12 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     """Detect (and track) over a project's drive and store the pre-labels in the project (with a
     ``skipped`` list, frames that cannot be read are listed there: :func:`~.prelabel.detect_drive`)."""
     drive = project.drive
+    invalid_before = getattr(detector, "invalid_boxes", 0)
     frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
     dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
     if track and frames:
         dets = track_drive(drive, frames, dets, tracker)
     report = write_to_project(project, frames, dets, f"{frames_text(drive, frames)} ({detector.name})")
     report.seconds_per_frame = spf
-    prediction_notes(report, drive, detector)
+    prediction_notes(report, drive, detector, invalid_before)
     return report

@@ -125,11 +125,12 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
                       timestamps: list[int] | None = None) -> None:
     """Write ``drive`` as a native drive in ``out``: ``sweep(i)`` gives frame i's points,
     ``labels_for(i)`` its labels, ``timestamps[i]`` its time (default: the frame's own); images
-    are copied unchanged."""
+    are copied unchanged, each checked first (:func:`check_image`)."""
     from tqdm import tqdm
 
     from ..io.native import NativeDriveWriter
 
+    rig = drive.rig(0)
     with NativeDriveWriter(out, drive.rig(0), drive.name, meta=meta, sweep_format="pcd") as writer:
         for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=quiet):
             f = drive.frames[i]
@@ -139,11 +140,26 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
                                      labels_for(i), T_world_vehicle_at_camera=f.T_world_vehicle_at_camera,
                                      camera_timestamps_us=f.camera_timestamps_us)
             for cam, src in f.image_paths.items():
+                check_image(src, rig, cam)
                 rel = f"cameras/{cam}/{f.frame_id}{src.suffix.lower()}"
                 dst = out / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 dst.write_bytes(src.read_bytes())
                 entry["cameras"][cam] = rel
+
+
+def check_image(path: Path, rig, cam: str) -> None:
+    """ImageError naming ``path`` unless it is an image (its header, or a full decode for formats
+    other than PNG and JPEG: :func:`~fusionlabel.io.images.image_size`) of the size of the rig's
+    camera ``cam``: an import copies only images the drive can show and export."""
+    from ..errors import ImageError
+    from ..io.images import image_size
+
+    w, h = image_size(path)
+    sensor = rig.sensors.get(cam)
+    model = getattr(sensor, "camera", None)
+    if model is not None and (w, h) != (model.width, model.height):
+        raise ImageError(path, f"image is {w}x{h} px but the rig's camera {cam} is {model.width}x{model.height}")
 
 
 def finite_points(path: Path, dropped: dict):

@@ -2,7 +2,8 @@
 
 ``--detector SPEC`` (with ``--detector-config`` and ``--min-score``) chooses the project's
 pre-label detector: checked first (a missing model or predictions folder stops with one line
-naming it, exit 2), then saved in the project's settings, where the app's Ctrl+P reads it.
+naming it, exit 2), then saved in the project's settings (once the project is open and ``--frame``
+checked), where the app's Ctrl+P reads it. A run that fails leaves no project it created behind.
 """
 
 from __future__ import annotations
@@ -74,26 +75,10 @@ def detector_settings(args: argparse.Namespace) -> dict:
     return out
 
 
-def save_settings(path: Path | None, project_folder: Path | None, settings: dict, scene: str | None = None) -> None:
-    """Open (or create) the project of ``path`` (on ``scene``) and save ``settings`` in it."""
-    from ..app.main import open_project, sample_data_path
-
-    project = open_project(sample_data_path() if path is None else path, project_folder, scene)
-    try:
-        if project.read_only:
-            raise InputError(project.folder, f"cannot save the detector settings: {project.read_only_reason}")
-        for key, value in settings.items():
-            project.set_setting(key, value)
-    finally:
-        project.close()
-
-
 def run(args: argparse.Namespace) -> int:
-    from ..app.main import check_display, run_app
+    from ..app.main import run_app
 
     settings = detector_settings(args)
-    if settings:
-        check_display()                 # before saving: a run that cannot show the app changes nothing
-        save_settings(args.path, args.project, settings, args.scene)
+    # saved by launch once the project is open and --frame checked: a failed run changes nothing
     return run_app(args.path, frame=args.frame, project_folder=args.project, screenshot=args.screenshot,
-                   scene=args.scene)
+                   scene=args.scene, settings=settings)

@@ -156,6 +156,9 @@ def summary(report, where: str, how: str = "") -> list[str]:
     elif again:
         same = _n(again, "pre-label")
         lines = [f"no change in {where}: the detector found the same {same} as the last run, {speed}"]
+    elif report.files_created:
+        lines = [f"wrote 0 pre-labels for {frames} to {where}{how}: {_n(report.files_created, 'empty label file')} "
+                 f"(nothing detected to write), {speed}"]
     else:
         lines = [f"no change in {where}: no pre-labels to write for {frames}, {speed}"]
     if report.kept or report.kept_edited:
@@ -167,6 +170,9 @@ def summary(report, where: str, how: str = "") -> list[str]:
     if skipped:
         lines.append(f"skipped {_n(sum(skipped.values()), 'detection')} of classes the project's ontology does not "
                      f"know: {', '.join(f'{k} {v}' for k, v in sorted(skipped.items()))}")
+    if report.invalid_boxes:
+        lines.append(f"dropped {_n(report.invalid_boxes, 'invalid box').replace('boxs', 'boxes')} of the model (non-finite "
+                     "values or sizes not above 0)")
     if report.outside_view:
         lines.append(f"not written: {_n(report.outside_view, 'pre-label')} outside image_2's view (KITTI label "
                      "files cover that camera's view)")

@@ -77,6 +77,19 @@ def _folder_writable(folder: Path) -> bool:
         return False
 
 
+def _remove_project_files(folder: Path, made: Path | None) -> None:
+    """Undo the creation of a project in ``folder``: remove ``made`` (the top-most folder the
+    creation made) or, when the folder was there before, only the files a project consists of."""
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        return
+    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal", ONTOLOGY_NAME, LOCK_NAME):
+        try:
+            (folder / name).unlink()
+        except FileNotFoundError:
+            pass
+
+
 def default_project_folder(drive_path: str | Path, scene: str | None = None) -> Path:
     """``<drive>/.fusionlabel-project`` if it exists or the drive folder is writable, else a
     folder under :func:`user_projects_dir` named after the drive and a hash of its path.
@@ -170,6 +183,8 @@ class Project:
         self.warnings = warnings
         self._seen_version = store.data_version()
         self.document = Document(len(drive), ontology, store)
+        self.created = False            # made by this process (see :meth:`discard`)
+        self._made_folder: Path | None = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -196,6 +211,7 @@ class Project:
             raise DriveError(drive_path, "the drive has no frames")
         source = Path(ontology_path) if ontology_path is not None else DEFAULT_PATH
         ontology = Ontology.load(source)
+        made = next((p for p in reversed([folder, *folder.parents]) if not p.exists()), None)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -208,10 +224,16 @@ class Project:
             store = ProjectStore.create(folder / DB_NAME, drive_record(drive, drive_path, folder))
         except BaseException:
             lock.release()
+            _remove_project_files(folder, made)
             raise
         project = cls(folder, store, drive, ontology, lock, [])
+        project.created, project._made_folder = True, made
         if import_labels:
-            project.warnings.extend(project.import_drive_labels().problems())
+            try:
+                project.warnings.extend(project.import_drive_labels().problems())
+            except BaseException:
+                project.discard()
+                raise
         return project
 
     @classmethod
@@ -371,6 +393,15 @@ class Project:
         """Close the database and release the lock (the document can no longer be edited)."""
         self.store.close()
         self._lock.release()
+
+    def discard(self) -> None:
+        """Close a project this process has just created (:attr:`created`) and remove what creating
+        it wrote: the folder, when creating made it, else only the project's own files. For a run
+        that failed before the project was of any use (a bad ``--frame``): it leaves no project
+        behind. A project that existed before is only closed, never removed."""
+        self.close()
+        if self.created:
+            _remove_project_files(self.folder, self._made_folder)
 
     def __enter__(self) -> "Project":
         return self
