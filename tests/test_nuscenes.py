@@ -323,3 +323,10 @@ def test_tables_the_devkit_loads_unchecked_give_one_line(nusc_root, tmp_path, ca
         open_nuscenes(root)
     assert main(["import", str(root), "--out", str(tmp_path / "native"), "--quiet"]) == 2
     one_error_line(capsys, f"{root / 'v1.0-mini'}/{message}")
+
+
+def test_import_sweeps_says_when_there_are_none(nusc_root, tmp_path, capsys):
+    from fusionlabel.cli.main import main
+
+    assert main(["import", str(nusc_root), "--sweeps", "--out", str(tmp_path / "n"), "--quiet"]) == 0
+    assert "note: --sweeps: the scene has no LiDAR sweeps between its keyframes" in capsys.readouterr().out

@@ -35,15 +35,20 @@ def run(args: argparse.Namespace) -> int:
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
     from ..io.openlabel import read_openlabel
 
+    label_notes: list[str] = []
     if args.sweeps and is_nuscenes_root(args.source):
         drive = open_nuscenes(args.source, scene=args.scene, sweeps=True)
+        if all(t.sample is not None for t in drive.tokens):
+            label_notes.append("--sweeps: the scene has no LiDAR sweeps between its keyframes (a dataset "
+                               "without sweeps/); only the keyframes were imported")
     else:
         drive = open_drive(args.source, args.scene)
-    label_notes: list[str] = []
+        if args.sweeps:
+            label_notes.append(f"--sweeps applies to nuScenes only; {args.source} is not a nuScenes dataset")
     if args.labels:  # boxes come in the drive's reference LiDAR frame; frames matched by frame ID
         scene = read_openlabel(args.labels, lidar=drive.rig(0).reference_lidar)
         labels_for = scene.labels_for(drive)
-        label_notes = scene.notes
+        label_notes += scene.notes
     else:
         labels_for = drive.labels
     check_one_rig(drive, args.source)
