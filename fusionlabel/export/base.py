@@ -177,34 +177,6 @@ def skipped_frame_lines(skipped: list[tuple[str, str]], limit: int = LISTED_FRAM
 
 
 # ------------------------------------------------------------------------------------- selection
-def parse_frames(spec: str, drive: Drive) -> list[int]:
-    """Frame selection from text: comma-separated frame IDs, indices (``-1`` = last) and inclusive
-    index ranges ``A-B`` / ``A:B``; duplicates are dropped, order kept."""
-    out: list[int] = []
-    for part in (p.strip() for p in str(spec).split(",")):
-        if not part:
-            continue
-        if part in drive._index:
-            out.append(drive._index[part])
-            continue
-        sep = ":" if ":" in part else ("-" if "-" in part[1:] else None)
-        try:
-            if sep:
-                a, b = part.split(sep, 1) if sep == ":" else (part[:part.index("-", 1)], part[part.index("-", 1) + 1:])
-                lo, hi = drive.index_of(int(a)), drive.index_of(int(b))
-                if lo > hi:
-                    raise KeyError(f"range {part} is empty (start after end)")
-                out.extend(range(lo, hi + 1))
-            else:
-                out.append(drive.index_of(part))
-        except (KeyError, ValueError) as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else f"cannot parse {part!r}"
-            raise ExportError(None, f"{msg} (expected frame IDs, indices or ranges like 0-9)",
-                              where="--frames") from None
-    seen: set[int] = set()
-    return [i for i in out if not (i in seen or seen.add(i))]
-
-
 def parse_classes(spec: str | None) -> set[str] | None:
     """``"Car,Pedestrian"`` -> {"Car", "Pedestrian"}; None or empty -> None (all classes)."""
     if not spec:
