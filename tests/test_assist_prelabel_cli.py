@@ -400,7 +400,8 @@ def test_rerun_into_a_copy_of_kitti_ground_truth_keeps_it(kitti_object, tmp_path
         data = (out / "000134.txt").read_bytes()
         assert data.startswith(gt) and b"DontCare" in data and b"562.59 158.20 594.85 225.88" in data
         assert all(len(line.split()) == 16 for line in data[len(gt):].decode().splitlines())
-    assert "no change" in capsys.readouterr().out.splitlines()[-3]
+    heads = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("wrote ", "no change"))]
+    assert heads[0].startswith("wrote ") and heads[1].startswith("no change") and len(heads) == 2
 
 
 def score_predictions(folder, drive, scored):
@@ -436,6 +437,7 @@ def test_the_summary_says_what_changed(cam_drive, tmp_path, capsys):
     assert higher[0].startswith(f"removed 2 untouched pre-labels of an earlier run and wrote 0 new for 1 frame in "
                                 f"{out} [native]")
     assert higher[1] == "left 5 pre-labels the detector found again exactly as they were"
+    assert "2 boxes scored below --min-score 0.6 were left out" in higher
     assert len(read_labels(out / "000000.json")) == 5
     lower = run("--min-score", "0.5")
     assert lower[0].startswith("wrote 2 new pre-labels (")
@@ -459,7 +461,8 @@ def test_an_identical_tracked_rerun_into_a_folder_changes_nothing(sim_drive, tmp
     records = {p.name: p.stat().st_ino for p in (out / RECORD_DIR).iterdir()}
     assert main(args) == 0
     msg = capsys.readouterr().out.splitlines()
-    assert msg[0].startswith(f"no change in {out} [native]") and len(msg) == 1
+    assert msg[0].startswith(f"no change in {out} [native]") and len(msg) == 2
+    assert msg[1].endswith("boxes scored below --min-score 0.5 were left out")
     assert {p.name: (p.stat().st_ino, p.read_bytes()) for p in sorted(out.glob("*.json"))} == before   # not rewritten
     assert {p.name: p.stat().st_ino for p in (out / RECORD_DIR).iterdir()} == records
 
@@ -584,6 +587,39 @@ def test_min_score_and_frames_are_checked(sim_drive, tmp_path, capsys):
     assert err.count("\n") == 1 and "--frames" in err and "out of range" in err and not out.exists()
     assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "2-4", "--quiet"]) == 0
     assert sorted(p.stem for p in out.glob("*.json")) == ["000002", "000003", "000004"]
+
+
+def test_boxes_under_min_score_are_counted_for_a_folder_and_a_project(cam_drive, tmp_path, capsys):
+    from fusionlabel.store.project import Project
+
+    drive, objs = cam_drive, separated(cam_drive, 0, 4)
+    det = score_predictions(tmp_path / "p", drive, [(objs[0], 0.9), (objs[1], 0.3), (objs[2], 0.2), (objs[3], 0.7)])
+    assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(tmp_path / "o"), "--frames", "0",
+                 "--min-score", "0.75", "--quiet"]) == 0
+    assert "3 boxes scored below --min-score 0.75 were left out" in capsys.readouterr().out.splitlines()
+    folder = tmp_path / "proj"
+    Project.create(folder, drive.root).close()
+    assert main(["prelabel", str(folder), "--detector", det, "--frames", "0", "--quiet"]) == 0
+    assert "2 boxes scored below --min-score 0.5 were left out" in capsys.readouterr().out.splitlines()
+    assert main(["prelabel", str(folder), "--detector", det, "--frames", "0", "--min-score", "0.25",
+                 "--quiet"]) == 0
+    assert "1 box scored below --min-score 0.25 was left out" in capsys.readouterr().out.splitlines()
+    assert main(["prelabel", str(folder), "--detector", det, "--frames", "0", "--min-score", "0",
+                 "--quiet"]) == 0
+    assert not any("--min-score" in line for line in capsys.readouterr().out.splitlines())
+
+
+def test_real_pointpillars_predictions_say_how_many_boxes_were_under_min_score(kitti_object, tmp_path, capsys):
+    preds = kitti_object.parent / "predictions" / "pointpillars"
+    if not preds.is_dir():
+        pytest.skip(f"PointPillars predictions not found at {preds}")
+    scores = [float(line.split()[15]) for f in preds.glob("*.txt") for line in f.read_text().splitlines()
+              if len(line.split()) == 16]
+    low = sum(s < 0.5 for s in scores)
+    assert main(["prelabel", str(kitti_object.parent), "--detector", f"predictions:{preds}",
+                 "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert low and f"{low} boxes scored below --min-score 0.5 were left out" in lines, lines
 
 
 def test_tracking_a_pose_less_drive_says_it_may_break(realdata, tmp_path, capsys):

@@ -69,9 +69,18 @@ class PrelabelReport:
     missing_predictions: list = field(default_factory=list)   # frame IDs without a prediction file: left alone
     unmatched_predictions: list = field(default_factory=list)  # prediction files of no frame of the drive
     outside_view: int = 0         # KITTI output: pre-labels outside image_2's view, not written
+    min_score: float = 0.0        # the run's --min-score
+    below_min_score: int = 0      # detections scoring below it, left out (any detector)
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1
+
+
+def keep_scored(dets: list[list[CuboidLabel]], min_score: float) -> tuple[list[list[CuboidLabel]], int]:
+    """Per frame, the detections scoring at least ``min_score`` (no score counts as 1), and how
+    many scored below it in all (the summary says so: nothing is left out silently)."""
+    kept = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
+    return kept, sum(len(f) for f in dets) - sum(len(f) for f in kept)
 
 
 def detect_frames(drive: Drive, detector: Detector, frames: Iterable[int],
