@@ -67,7 +67,7 @@ def test_prelabel_never_overwrites_human_labels(sim_drive, tmp_path):
     # someone's work, so it is kept like human work.
     foreign = CuboidLabel(Cuboid((90.0, 90.0, 0.0), (4, 2, 1.5)), "Car", None, 0.5, "model")
     (out / "000000.json").write_text(labels_to_json("000000", [human, foreign]))
-    assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "0:2", "--quiet"]) == 0
+    assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "0-1", "--quiet"]) == 0
     labels = read_labels(out / "000000.json")
     assert labels[:2] == [human, foreign]                       # unchanged, first
     assert len(labels) > 2 and all(lb.source == "model" for lb in labels[2:])
@@ -149,7 +149,7 @@ def test_prelabel_errors_are_one_line(tmp_path, capsys):
 def test_prelabel_bad_detector_spec(sim_drive, tmp_path, capsys):
     assert main(["prelabel", str(sim_drive), "--out", str(tmp_path / "o"), "--detector", "magic"]) == 2
     assert "--detector" in capsys.readouterr().err
-    assert main(["prelabel", str(sim_drive), "--out", str(tmp_path / "o"), "--frames", "9:12"]) == 2
+    assert main(["prelabel", str(sim_drive), "--out", str(tmp_path / "o"), "--frames", "9-11"]) == 2
     assert "--frames" in capsys.readouterr().err
 
 
@@ -162,10 +162,10 @@ def test_prelabel_into_a_project_is_one_undoable_edit_that_spares_human_labels(s
 
         project.document.apply(CreateCuboid(1, CuboidLabel(gt[0].box, "car", None, None, "human")))
         human = project.document.annotations(1)[0]
-    assert main(["prelabel", str(folder), "--track", "--frames", "0:3", "--quiet"]) == 0
+    assert main(["prelabel", str(folder), "--track", "--frames", "0-2", "--quiet"]) == 0
     assert "one undoable edit" in capsys.readouterr().out
     # The same detector again finds the same boxes: nothing to change, nothing recorded.
-    assert main(["prelabel", str(folder), "--track", "--frames", "0:3", "--quiet"]) == 0
+    assert main(["prelabel", str(folder), "--track", "--frames", "0-2", "--quiet"]) == 0
     assert "no change" in capsys.readouterr().out
     with store.Project.open(folder) as project:
         doc = project.document
@@ -225,7 +225,7 @@ def test_rerun_into_an_output_folder_replaces_only_untouched_prelabels(cam_drive
     out = tmp_path / "out"
 
     def run(detector):
-        assert main(["prelabel", str(drive.root), "--detector", detector, "--out", str(out), "--frames", "0:1",
+        assert main(["prelabel", str(drive.root), "--detector", detector, "--out", str(out), "--frames", "0",
                      "--quiet"]) == 0
         return capsys.readouterr().out
 
@@ -267,7 +267,7 @@ def test_rerun_into_a_kitti_output_folder_keeps_a_moved_prelabel(cam_drive, tmp_
     out = tmp_path / "out"
 
     def run(detector):
-        assert main(["prelabel", str(drive.root), "--detector", detector, "--out", str(out), "--frames", "0:1",
+        assert main(["prelabel", str(drive.root), "--detector", detector, "--out", str(out), "--frames", "0",
                      "--format", "kitti", "--quiet"]) == 0
         return read_kitti_predictions(out / "000000.txt", T_rect_lidar(drive, 0))
 
@@ -292,7 +292,7 @@ def test_rerun_into_a_project_replaces_only_untouched_prelabels(cam_drive, tmp_p
     store.Project.create(folder, drive.root).close()
 
     def run(detector):
-        assert main(["prelabel", str(folder), "--detector", detector, "--frames", "0:1", "--quiet"]) == 0
+        assert main(["prelabel", str(folder), "--detector", detector, "--frames", "0", "--quiet"]) == 0
         return capsys.readouterr().out
 
     run(predictions(tmp_path / "p1", drive, objs[:7], 0.8))
@@ -332,7 +332,7 @@ def test_prelabel_a_project_into_a_folder_leaves_the_project_alone(sim_drive, tm
     with store.Project.create(folder, sim_drive) as project:
         before = project.document.history()
     out = tmp_path / "pre"
-    assert main(["prelabel", str(folder), "--out", str(out), "--frames", "0:2", "--quiet"]) == 0
+    assert main(["prelabel", str(folder), "--out", str(out), "--frames", "0-1", "--quiet"]) == 0
     assert f"to {out} [native]" in capsys.readouterr().out
     labels = read_labels(out / "000000.json")
     assert labels and all(lab.source == "model" and lab.score >= 0.5 for lab in labels)
@@ -367,7 +367,7 @@ def test_rerun_into_a_kitti_folder_keeps_human_and_dontcare_lines_byte_for_byte(
     (out / "000000.txt").write_bytes(human)
 
     def run(detector):
-        assert main(["prelabel", str(drive.root), "--detector", detector, "--out", str(out), "--frames", "0:1",
+        assert main(["prelabel", str(drive.root), "--detector", detector, "--out", str(out), "--frames", "0",
                      "--format", "kitti", "--quiet"]) == 0
         return capsys.readouterr().out
 
@@ -395,12 +395,13 @@ def test_rerun_into_a_copy_of_kitti_ground_truth_keeps_it(kitti_object, tmp_path
     gt = (kitti_object / "label_2" / "000134.txt").read_bytes()
     (out / "000134.txt").write_bytes(gt)
     for _ in range(2):
-        assert main(["prelabel", str(kitti_object.parent), "--format", "kitti", "--out", str(out), "--frames", "3:4",
+        assert main(["prelabel", str(kitti_object.parent), "--format", "kitti", "--out", str(out), "--frames", "3",
                      "--quiet"]) == 0
         data = (out / "000134.txt").read_bytes()
         assert data.startswith(gt) and b"DontCare" in data and b"562.59 158.20 594.85 225.88" in data
         assert all(len(line.split()) == 16 for line in data[len(gt):].decode().splitlines())
-    assert "no change" in capsys.readouterr().out.splitlines()[-3]
+    heads = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("wrote ", "no change"))]
+    assert heads[0].startswith("wrote ") and heads[1].startswith("no change") and len(heads) == 2
 
 
 def score_predictions(folder, drive, scored):
@@ -421,7 +422,7 @@ def test_the_summary_says_what_changed(cam_drive, tmp_path, capsys):
     classes = sorted({g.label for g in objs})
 
     def run(*extra):
-        assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0:1",
+        assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0",
                      "--quiet", *extra]) == 0
         return capsys.readouterr().out.splitlines()
 
@@ -436,6 +437,7 @@ def test_the_summary_says_what_changed(cam_drive, tmp_path, capsys):
     assert higher[0].startswith(f"removed 2 untouched pre-labels of an earlier run and wrote 0 new for 1 frame in "
                                 f"{out} [native]")
     assert higher[1] == "left 5 pre-labels the detector found again exactly as they were"
+    assert "2 boxes scored below --min-score 0.6 were left out" in higher
     assert len(read_labels(out / "000000.json")) == 5
     lower = run("--min-score", "0.5")
     assert lower[0].startswith("wrote 2 new pre-labels (")
@@ -459,7 +461,8 @@ def test_an_identical_tracked_rerun_into_a_folder_changes_nothing(sim_drive, tmp
     records = {p.name: p.stat().st_ino for p in (out / RECORD_DIR).iterdir()}
     assert main(args) == 0
     msg = capsys.readouterr().out.splitlines()
-    assert msg[0].startswith(f"no change in {out} [native]") and len(msg) == 1
+    assert msg[0].startswith(f"no change in {out} [native]") and len(msg) == 2
+    assert msg[1].endswith("boxes scored below --min-score 0.5 were left out")
     assert {p.name: (p.stat().st_ino, p.read_bytes()) for p in sorted(out.glob("*.json"))} == before   # not rewritten
     assert {p.name: p.stat().st_ino for p in (out / RECORD_DIR).iterdir()} == records
 
@@ -557,7 +560,7 @@ def test_an_output_folder_holds_one_format(cam_drive, tmp_path, capsys):
     drive, objs = cam_drive, separated(cam_drive, 0, 3)
     det = predictions(tmp_path / "p", drive, objs, 0.8)
     out = tmp_path / "out"
-    base = ["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0:1", "--quiet"]
+    base = ["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0", "--quiet"]
     assert main(base + ["--format", "kitti"]) == 0
     capsys.readouterr()
     assert main(base) == 2                                   # native into a folder of KITTI pre-labels
@@ -579,12 +582,44 @@ def test_min_score_and_frames_are_checked(sim_drive, tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "--min-score" in err and "from 0 to 1" in err
     assert not out.exists()
-    assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "2:99", "--quiet"]) == 0
-    msg = capsys.readouterr().out.splitlines()
-    assert msg[0] == "note: --frames 2:99: the drive has 5 frames (0-4); pre-labelling 2:5 (3 frames)"
+    assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "2-99", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--frames" in err and "out of range" in err and not out.exists()
+    assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "2-4", "--quiet"]) == 0
     assert sorted(p.stem for p in out.glob("*.json")) == ["000002", "000003", "000004"]
-    assert main(["prelabel", str(sim_drive), "--out", str(out), "--frames", "1:3", "--quiet"]) == 0
-    assert "note:" not in capsys.readouterr().out
+
+
+def test_boxes_under_min_score_are_counted_for_a_folder_and_a_project(cam_drive, tmp_path, capsys):
+    from fusionlabel.store.project import Project
+
+    drive, objs = cam_drive, separated(cam_drive, 0, 4)
+    det = score_predictions(tmp_path / "p", drive, [(objs[0], 0.9), (objs[1], 0.3), (objs[2], 0.2), (objs[3], 0.7)])
+    assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(tmp_path / "o"), "--frames", "0",
+                 "--min-score", "0.75", "--quiet"]) == 0
+    assert "3 boxes scored below --min-score 0.75 were left out" in capsys.readouterr().out.splitlines()
+    folder = tmp_path / "proj"
+    Project.create(folder, drive.root).close()
+    assert main(["prelabel", str(folder), "--detector", det, "--frames", "0", "--quiet"]) == 0
+    assert "2 boxes scored below --min-score 0.5 were left out" in capsys.readouterr().out.splitlines()
+    assert main(["prelabel", str(folder), "--detector", det, "--frames", "0", "--min-score", "0.25",
+                 "--quiet"]) == 0
+    assert "1 box scored below --min-score 0.25 was left out" in capsys.readouterr().out.splitlines()
+    assert main(["prelabel", str(folder), "--detector", det, "--frames", "0", "--min-score", "0",
+                 "--quiet"]) == 0
+    assert not any("--min-score" in line for line in capsys.readouterr().out.splitlines())
+
+
+def test_real_pointpillars_predictions_say_how_many_boxes_were_under_min_score(kitti_object, tmp_path, capsys):
+    preds = kitti_object.parent / "predictions" / "pointpillars"
+    if not preds.is_dir():
+        pytest.skip(f"PointPillars predictions not found at {preds}")
+    scores = [float(line.split()[15]) for f in preds.glob("*.txt") for line in f.read_text().splitlines()
+              if len(line.split()) == 16]
+    low = sum(s < 0.5 for s in scores)
+    assert main(["prelabel", str(kitti_object.parent), "--detector", f"predictions:{preds}",
+                 "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert low and f"{low} boxes scored below --min-score 0.5 were left out" in lines, lines
 
 
 def test_tracking_a_pose_less_drive_says_it_may_break(realdata, tmp_path, capsys):
@@ -640,7 +675,7 @@ def test_skip_bad_frames_goes_on_and_lists_them(sim_drive, tmp_path, capsys, fmt
     assert lines[at + 2] == f"  frame 000003: {empty}: empty file (0 bytes), expected a point cloud"
     assert len(lines) == at + 3
     # a run over good frames only exits 0 with the flag too
-    assert main(base + ["--skip-bad-frames", "--frames", "4:5"]) == 0
+    assert main(base + ["--skip-bad-frames", "--frames", "4"]) == 0
     assert "skipped" not in capsys.readouterr().out
 
 
@@ -665,11 +700,11 @@ def test_frames_without_a_prediction_file_are_left_alone(cam_drive, tmp_path, ca
     drive, objs = cam_drive, separated(cam_drive, 0, 3)
     det = score_predictions(tmp_path / "p", drive, [(g, 0.8) for g in objs])
     out = tmp_path / "out"
-    assert main(["prelabel", str(drive.root), "--out", str(out), "--frames", "1:2", "--quiet"]) == 0   # builtin
+    assert main(["prelabel", str(drive.root), "--out", str(out), "--frames", "1", "--quiet"]) == 0   # builtin
     earlier = (out / "000001.json").read_text()
     capsys.readouterr()
     shutil.copy(tmp_path / "p" / "000000.txt", tmp_path / "p" / "999999.txt")
-    assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0:3", "--quiet"]) == 0
+    assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0-2", "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("wrote 3 new pre-labels") and " for 1 frame to " in lines[0]
     assert "note: 2 frames had no prediction file and were left as they were: 000001, 000002" in lines
@@ -700,7 +735,7 @@ def test_prediction_files_in_the_native_format(cam_drive, tmp_path, capsys):
     (folder / "999999.json").write_text(labels_to_json("999999", given[:1]))
     out = tmp_path / "out"
     assert main(["prelabel", str(drive.root), "--detector", f"predictions:{folder}", "--out", str(out),
-                 "--frames", "0:2", "--quiet"]) == 0
+                 "--frames", "0-1", "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "note: 1 prediction file matches no frame of the drive (not used): 999999.json" in lines
     written = read_labels(out / f"{drive.frames[0].frame_id}.json")

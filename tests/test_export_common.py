@@ -260,3 +260,50 @@ def test_remove_export_follows_its_manifest(tmp_path):
     unreadable = folder({"fusionlabel_export": 1, "kept": "notes.md"})    # not a list: nothing is kept
     remove_export(unreadable)
     assert list(unreadable.iterdir()) == []
+
+
+def test_class_map_keys_match_like_classes_and_unmatched_keys_are_reported(small_sim_drive, tmp_path, capsys):
+    """A --class-map key 'Car' matched nothing when the labels say 'car' (the map was silently
+    ignored), and a typo ('pedestrain') said nothing. Keys now match a label's own class, its
+    source's class name and the exported name, case-insensitively; keys that match no label are
+    named in the summary and the manifest."""
+    from fusionlabel.cli.main import main
+
+    (tmp_path / "cm.yaml").write_text("Car: Vehicle\npedestrain: Person\n")
+    out = tmp_path / "out"
+    assert main(["export", str(small_sim_drive.root), "--format", "kitti", "--out", str(out), "--labels-only",
+                 "--class-map", str(tmp_path / "cm.yaml"), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    written = {line.split()[0] for p in (out / "label_2").glob("*.txt") for line in p.read_text().splitlines()}
+    assert "Vehicle" in written and "Car" not in written
+    assert "--class-map: no label has class pedestrain " in text and "Car," not in text
+    assert json.loads((out / MANIFEST).read_text())["summary"]["unmatched_class_map_keys"] == ["pedestrain"]
+
+
+def test_class_map_keys_match_the_source_class_and_the_exported_name(small_sim_drive, tmp_path):
+    drive = small_sim_drive
+    car = next(lab for lab in drive.labels(0) if lab.label == "car")
+    bus = car.with_(label="bus", attributes={"source_class": "vehicle.bus.rigid", "imported_as": "bus"})
+    ped = next(lab for lab in drive.labels(0) if lab.label == "pedestrian")
+
+    def labels_for(i):
+        return [bus, ped] if i == 0 else []
+
+    opts = dict(progress=False, sensor_data=False, frames=[0])
+    s = export_drive(drive, "kitti", tmp_path / "a", labels_for,
+                     ExportOptions(class_map={"VEHICLE.BUS.RIGID": "Truck", "PEDESTRIAN": None}, **opts))
+    assert s.objects == {"Truck": 1} and s.skipped[("dropped by --class-map", "pedestrian")] == 1
+    assert s.unmatched_class_map_keys == []
+    # the nuScenes name a label is exported as is a key too
+    s = export_drive(drive, "nuscenes", tmp_path / "b", labels_for,
+                     ExportOptions(class_map={"human.pedestrian.adult": "human.pedestrian.child", "Kar": "x"},
+                                   **opts))
+    assert s.objects["human.pedestrian.child"] == 1 and s.unmatched_class_map_keys == ["Kar"]
+
+
+def test_class_map_keys_differing_only_in_case_must_agree(tmp_path):
+    (tmp_path / "m.yaml").write_text("car: Vehicle\nCar: Auto\n")
+    with pytest.raises(ExportError, match="'car' and 'Car'"):
+        load_class_map(tmp_path / "m.yaml")
+    (tmp_path / "ok.yaml").write_text("car: Vehicle\nCar: Vehicle\n")
+    assert load_class_map(tmp_path / "ok.yaml") == {"car": "Vehicle", "Car": "Vehicle"}

@@ -13,7 +13,9 @@ import pytest
 
 from conftest import levelled_R0, quiet, simulated_drive
 from fusionlabel.export import ExportError, export_drive
-from fusionlabel.export.base import MANIFEST, parse_frames
+from fusionlabel.export.base import MANIFEST
+from fusionlabel.errors import InputError
+from fusionlabel.model.frame_spec import parse_frames
 from fusionlabel.geometry.cuboid_projection import rect_iou
 from fusionlabel.geometry.transforms import angle_difference, invert_T
 from fusionlabel.io.kitti import cuboid_from_kitti, open_kitti_object, read_kitti_calib, read_kitti_label_file
@@ -391,11 +393,10 @@ def test_parse_frames(kitti_object):
     drive = open_kitti_object(kitti_object)
     assert parse_frames("0-2,000134,1", drive) == [0, 1, 2, 3]
     assert parse_frames("-1", drive) == [3]
-    assert parse_frames("1:2", drive) == [1, 2]
-    with pytest.raises(ExportError, match="--frames"):
-        parse_frames("7", drive)
-    with pytest.raises(ExportError, match="--frames"):
-        parse_frames("3-1", drive)
+    assert parse_frames("000000-000134", drive) == [0, 1, 2, 3]   # a range of frame IDs
+    for bad in ("7", "3-1", "1:2"):      # A:B: a slice in prelabel once, a range in export: refused
+        with pytest.raises(InputError, match="--frames"):
+            parse_frames(bad, drive)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

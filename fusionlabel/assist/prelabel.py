@@ -71,9 +71,18 @@ class PrelabelReport:
     outside_view: int = 0         # KITTI output: pre-labels outside image_2's view, not written
     invalid_boxes: int = 0        # model boxes dropped for non-finite values or sizes <= 0 (ONNX detector)
     files_created: int = 0        # output folder: label files that did not exist before the run
+    min_score: float = 0.0        # the run's --min-score
+    below_min_score: int = 0      # detections scoring below it, left out (any detector)
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1
+
+
+def keep_scored(dets: list[list[CuboidLabel]], min_score: float) -> tuple[list[list[CuboidLabel]], int]:
+    """Per frame, the detections scoring at least ``min_score`` (no score counts as 1), and how
+    many scored below it in all (the summary says so: nothing is left out silently)."""
+    kept = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
+    return kept, sum(len(f) for f in dets) - sum(len(f) for f in kept)
 
 
 def detect_frames(drive: Drive, detector: Detector, frames: Iterable[int],

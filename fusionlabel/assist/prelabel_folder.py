@@ -18,7 +18,7 @@ from ..model.annotation import CuboidLabel
 from ..model.commands import label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
-from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_drive, inherited_tracks,
+from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_drive, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
 from .tracker import TrackerConfig
 
@@ -258,10 +258,11 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     check_out_folder(out, drive, fmt)
     invalid_before = getattr(detector, "invalid_boxes", 0)
     frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
-    dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
+    dets, below = keep_scored(dets, min_score)
     if track and frames:
         dets = track_drive(drive, frames, dets, tracker)
     report = write_prelabels(out, drive, frames, dets, fmt)
     report.seconds_per_frame = spf
+    report.min_score, report.below_min_score = min_score, below
     prediction_notes(report, drive, detector, invalid_before)
     return report

@@ -10,8 +10,8 @@ from collections import Counter
 from ..model.annotation import CuboidLabel
 from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, leaves
 from .detector import Detector
-from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, merge_prelabels,
-                       prediction_notes, track_drive)
+from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, keep_scored,
+                       merge_prelabels, prediction_notes, track_drive)
 from .tracker import TrackerConfig
 
 PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
@@ -153,10 +153,11 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     drive = project.drive
     invalid_before = getattr(detector, "invalid_boxes", 0)
     frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
-    dets = [[d for d in f if (d.score if d.score is not None else 1.0) >= min_score] for f in dets]
+    dets, below = keep_scored(dets, min_score)
     if track and frames:
         dets = track_drive(drive, frames, dets, tracker)
     report = write_to_project(project, frames, dets, f"{frames_text(drive, frames)} ({detector.name})")
     report.seconds_per_frame = spf
+    report.min_score, report.below_min_score = min_score, below
     prediction_notes(report, drive, detector, invalid_before)
     return report

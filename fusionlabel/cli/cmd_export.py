@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..model.frame_spec import FRAMES_HELP
 from .cmd_prelabel import SKIPPED_FRAMES_EXIT
 
 FORMAT_HELP = ("kitti (label_2 + calib [+ velodyne, image_2]), kitti-tracking (label_02/<seq>.txt), "
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="project folder, or drive folder (native, KITTI, nuScenes, SUSTech-style)")
     p.add_argument("--format", required=True, choices=list(FORMATS), help="target format")
     p.add_argument("--out", required=True, type=Path, help="output folder (must be empty unless --force)")
-    p.add_argument("--frames", help="frames to export: IDs, indices and ranges, e.g. '0-9,15,000042' (default all)")
+    p.add_argument("--frames", help=FRAMES_HELP)
     p.add_argument("--classes", help="comma-separated classes to export (source or exported names; default all)")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder (a previous export there "
                                                         "is replaced)")
@@ -54,16 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..export import ExportOptions, export_drive
-    from ..export.base import load_class_map, parse_classes, parse_frames
+    from ..export.base import load_class_map, parse_classes
+    from ..model.frame_spec import parse_frames
     from ..export.source import open_source
 
     class_map = load_class_map(args.class_map) if args.class_map else None
     with open_source(args.source, args.scene) as (drive, labels_for, what):
         frames = parse_frames(args.frames, drive) if args.frames else None
-        if frames == []:
-            from ..export.base import ExportError
-
-            raise ExportError(None, "selects no frames", where="--frames")
         options = ExportOptions(frames=frames, classes=parse_classes(args.classes), force=args.force,
                                 camera=args.camera, sensor_data=not args.labels_only, outside=args.outside,
                                 keep_imported_2d=not args.recompute_2d, class_map=class_map,

@@ -7,29 +7,18 @@ import math
 from pathlib import Path
 
 from ..errors import InputError
+from ..model.frame_spec import FRAMES_HELP
 from .wording import counted as _n, listing as _listing
 
 SKIPPED_FRAMES_EXIT = 3     # --skip-bad-frames skipped frames (2 stays "bad input, nothing done")
 
 
-def _frames(spec: str | None, n: int, drive_path: Path) -> list[int] | None:
-    """The frame indices of ``--frames START:STOP`` (Python slice rules: STOP excluded, negative
-    counts from the end). A STOP past the end runs to the end and says so in a note line."""
-    if spec is None:
-        return None
-    try:
-        a, _, b = spec.partition(":")
-        start = int(a) if a else 0
-        stop = int(b) if b else n
-    except ValueError:
-        raise InputError(drive_path, f"expected START:STOP frame indices, got {spec!r}", where="--frames") from None
-    frames = list(range(n))[start:stop]
-    if not frames:
-        raise InputError(drive_path, f"no frames in {spec!r} (the drive has {n})", where="--frames")
-    if stop > n:
-        print(f"note: --frames {spec}: the drive has {_n(n, 'frame')} (0-{n - 1}); pre-labelling "
-              f"{frames[0]}:{frames[-1] + 1} ({_n(len(frames), 'frame')})")
-    return frames
+def _frames(spec: str | None, drive) -> list[int] | None:
+    """The frame indices of ``--frames`` (:mod:`fusionlabel.model.frame_spec`, as every command
+    reads it), in time order for the tracker; None = all."""
+    from ..model.frame_spec import parse_frames
+
+    return None if spec is None else sorted(parse_frames(spec, drive))
 
 
 def _min_score(value: float) -> float:
@@ -61,8 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="native JSON (fusionlabel-labels/1) or KITTI txt with a score column (default native)")
     p.add_argument("--min-score", type=float, default=0.5,
                    help="drop detections scoring below this, 0 to 1 (default 0.5)")
-    p.add_argument("--frames", help="START:STOP frame indices, STOP excluded (default all; a STOP past the "
-                                    "end runs to the end, with a note)")
+    p.add_argument("--frames", help=FRAMES_HELP)
     p.add_argument("--skip-bad-frames", action="store_true",
                    help="a frame whose sweep or image cannot be read is skipped (not written) and the run goes on; "
                         "the skipped frames are listed at the end and the exit code is 3 (default: stop at the "
@@ -94,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         with Project.open(args.drive, scene=args.scene) as project:
             if project.read_only:
                 raise InputError(args.drive, project.read_only_reason or "project is read-only")
-            frames = _frames(args.frames, len(project.drive), args.drive)
+            frames = _frames(args.frames, project.drive)
             _tracking_note(args.track, project.drive, frames)
             report = prelabel_project(project, detector, args.track, args.min_score, frames,
                                       progress=not args.quiet, skipped=skipped)
@@ -111,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 drive = project.drive
         else:
             drive = open_drive(args.drive, args.scene)
-        frames = _frames(args.frames, len(drive), args.drive)
+        frames = _frames(args.frames, drive)
         _tracking_note(args.track, drive, frames)
         report = prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
                           progress=not args.quiet, skipped=skipped)
@@ -173,6 +161,10 @@ def summary(report, where: str, how: str = "") -> list[str]:
     if report.invalid_boxes:
         lines.append(f"dropped {_n(report.invalid_boxes, 'invalid box').replace('boxs', 'boxes')} of the model (non-finite "
                      "values or sizes not above 0)")
+    if report.below_min_score:
+        n = report.below_min_score
+        lines.append(f"{n} {'box' if n == 1 else 'boxes'} scored below --min-score {report.min_score:g} "
+                     f"{'was' if n == 1 else 'were'} left out")
     if report.outside_view:
         lines.append(f"not written: {_n(report.outside_view, 'pre-label')} outside image_2's view (KITTI label "
                      "files cover that camera's view)")

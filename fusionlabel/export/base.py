@@ -21,6 +21,7 @@ from tqdm import tqdm
 from ..errors import ImageError, InputError, PointCloudError
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
+from ..model.source_class import source_class
 
 LabelsFor = Callable[[int], list[CuboidLabel]]
 MANIFEST = "fusionlabel_export.json"
@@ -90,6 +91,7 @@ class ExportSummary:
     not_written: list[str] = field(default_factory=list)  # files left out on purpose, and why
     without_label_file: list[str] = field(default_factory=list)  # frame IDs whose source has no label file
     unmatched_classes: list[str] = field(default_factory=list)  # --classes names no label had (a typo?)
+    unmatched_class_map_keys: list[str] = field(default_factory=list)  # --class-map keys no label had
     kept: list[str] = field(default_factory=list)  # top-level entries of --out from before (--force)
 
     def skip_frame(self, frame_id: str, error: Exception | str) -> None:
@@ -124,7 +126,8 @@ class ExportSummary:
                 "skipped_frames": [{"frame": f, "error": e} for f, e in self.skipped_frames],
                 "not_written": list(self.not_written),
                 "frames_without_label_file": list(self.without_label_file),
-                "unmatched_classes": list(self.unmatched_classes), "kept_from_before": list(self.kept)}
+                "unmatched_classes": list(self.unmatched_classes),
+                "unmatched_class_map_keys": list(self.unmatched_class_map_keys), "kept_from_before": list(self.kept)}
 
     def text(self) -> str:
         """A human-readable multi-line report."""
@@ -149,8 +152,10 @@ class ExportSummary:
             lines.append(f"frames without a label file ({n}, written with no objects): "
                          f"{', '.join(self.without_label_file[:LISTED_FRAMES])}{more}")
         if self.unmatched_classes:
-            lines.append("--classes: no label has class " + ", ".join(self.unmatched_classes)
-                         + " (neither as its own class nor as the exported one)")
+            lines.append("--classes: no label has class " + ", ".join(self.unmatched_classes) + " " + NAMES_MATCHED)
+        if self.unmatched_class_map_keys:
+            lines.append("--class-map: no label has class " + ", ".join(self.unmatched_class_map_keys)
+                         + " " + NAMES_MATCHED + "; these keys mapped nothing")
         if self.kept:
             more = f", ... and {len(self.kept) - LISTED_FRAMES} more" if len(self.kept) > LISTED_FRAMES else ""
             lines.append(f"left in place, from before this export ({len(self.kept)}): "
@@ -160,6 +165,15 @@ class ExportSummary:
             lines.extend(f"  - {t}" for t in self.cannot_hold)
         lines.extend(skipped_frame_lines(self.skipped_frames))
         return "\n".join(lines)
+
+
+# How --classes names and --class-map keys match a label, said where one matches nothing.
+NAMES_MATCHED = "(not as its own class, its source's class name nor the exported one, in any case)"
+
+
+def unmatched(names, seen: set[str]) -> list[str]:
+    """The ``names`` (as given) whose lower-case form is not in ``seen`` (lower-case names)."""
+    return sorted(n for n in names if n.lower() not in seen)
 
 
 def skipped_frame_lines(skipped: list[tuple[str, str]], limit: int = LISTED_FRAMES) -> list[str]:
@@ -177,34 +191,6 @@ def skipped_frame_lines(skipped: list[tuple[str, str]], limit: int = LISTED_FRAM
 
 
 # ------------------------------------------------------------------------------------- selection
-def parse_frames(spec: str, drive: Drive) -> list[int]:
-    """Frame selection from text: comma-separated frame IDs, indices (``-1`` = last) and inclusive
-    index ranges ``A-B`` / ``A:B``; duplicates are dropped, order kept."""
-    out: list[int] = []
-    for part in (p.strip() for p in str(spec).split(",")):
-        if not part:
-            continue
-        if part in drive._index:
-            out.append(drive._index[part])
-            continue
-        sep = ":" if ":" in part else ("-" if "-" in part[1:] else None)
-        try:
-            if sep:
-                a, b = part.split(sep, 1) if sep == ":" else (part[:part.index("-", 1)], part[part.index("-", 1) + 1:])
-                lo, hi = drive.index_of(int(a)), drive.index_of(int(b))
-                if lo > hi:
-                    raise KeyError(f"range {part} is empty (start after end)")
-                out.extend(range(lo, hi + 1))
-            else:
-                out.append(drive.index_of(part))
-        except (KeyError, ValueError) as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else f"cannot parse {part!r}"
-            raise ExportError(None, f"{msg} (expected frame IDs, indices or ranges like 0-9)",
-                              where="--frames") from None
-    seen: set[int] = set()
-    return [i for i in out if not (i in seen or seen.add(i))]
-
-
 def parse_classes(spec: str | None) -> set[str] | None:
     """``"Car,Pedestrian"`` -> {"Car", "Pedestrian"}; None or empty -> None (all classes)."""
     if not spec:
@@ -228,6 +214,12 @@ def load_class_map(path: str | Path) -> dict[str, str | None]:
     if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
                                              for k, v in data.items()):
         raise ExportError(path, "expected a mapping of class names to class names (or null)", where="(document)")
+    first: dict[str, str] = {}
+    for key, value in data.items():     # keys match case-insensitively: 'car' and 'Car' must agree
+        other = first.setdefault(key.lower(), key)
+        if data[other] != value:
+            raise ExportError(path, f"keys {other!r} and {key!r} name the same class (keys match in any case) "
+                              f"but map it to {data[other]!r} and {value!r}", where=key)
     return data
 
 
@@ -331,19 +323,30 @@ class Exporter(ABC):
     def __init__(self, drive: Drive, labels_for: LabelsFor, out: Path, options: ExportOptions):
         self.drive, self.labels_for, self.out, self.options = drive, labels_for, Path(out), options
         self.summary = ExportSummary(self.name, self.out)
-        self._classes_seen: set = set()
+        self._names_seen: set[str] = set()   # lower-case names of labels (for names that match nothing)
+        self._exported_seen: set[str] = set()   # lower-case classes written (after --class-map)
+        self._class_map = {k.lower(): v for k, v in (options.class_map or {}).items()}
         self._kept: set[str] = set()   # top-level names in ``out`` before this export (see path())
         self._written: set[str] = set()   # top-level names this export wrote (in the manifest)
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
-        """(exported class, or None with the reason it cannot be written): ``--class-map`` first,
-        else the format's own mapping (:meth:`format_class`)."""
-        cmap = self.options.class_map or {}
-        if label.label in cmap:
-            cls = cmap[label.label]
-            return cls, "dropped by --class-map"
-        return self.format_class(label)
+        """(exported class, or None with the reason it cannot be written): the ``--class-map`` key
+        that names the label's own class, else its source's class name (``source_class``), else
+        the format's class for it (:meth:`format_class`), in any case; without one, the format's class.
+        Every name looked at is noted, for the keys and ``--classes`` names that match nothing."""
+        cmap = self._class_map
+        names = [label.label, source_class(label)]
+        self._names_seen.update(n.lower() for n in names)
+        for name in names:
+            if name.lower() in cmap:
+                return cmap[name.lower()], "dropped by --class-map"
+        cls, reason = self.format_class(label)
+        if cls is not None:
+            self._names_seen.add(cls.lower())
+            if cls.lower() in cmap:
+                return cmap[cls.lower()], "dropped by --class-map"
+        return cls, reason
 
     def export_class(self, label: CuboidLabel) -> str | None:
         """The class name written for a label (None = not written)."""
@@ -359,16 +362,21 @@ class Exporter(ABC):
         return label.label
 
     def selected(self, label: CuboidLabel, exported: str | None) -> bool:
-        classes = self.options.classes
-        return classes is None or label.label in classes or (exported is not None and exported in classes)
+        """``--classes`` keeps a label naming its own class, its source's class name or the exported
+        class, in any case (the names a ``--class-map`` key matches, and the exported one)."""
+        if self.options.classes is None:
+            return True
+        wanted = {c.lower() for c in self.options.classes}
+        return any(n is not None and n.lower() in wanted for n in (label.label, source_class(label), exported))
 
     def labels(self, index: int) -> list[tuple[CuboidLabel, str]]:
         """The frame's labels that pass the class filter and have an exported class, with that class;
         the others are counted as skipped, with the reason."""
         out = []
         for lab in self.labels_for(index):
-            cls, reason = self.classify(lab)
-            self._classes_seen.update((lab.label, cls))   # for --classes names that match nothing
+            cls, reason = self.classify(lab)     # notes the names it looked at in _names_seen
+            if cls is not None:
+                self._exported_seen.add(cls.lower())   # a --classes name may be a --class-map target
             if lab.source == "model" and not self.options.include_prelabels:
                 self.summary.skip(PRELABEL_SKIP, lab.label)
             elif not self.selected(lab, cls):
@@ -477,7 +485,9 @@ class Exporter(ABC):
         bar.close()
         self.finish()
         if self.options.classes is not None:
-            self.summary.unmatched_classes = sorted(set(self.options.classes) - self._classes_seen)
+            self.summary.unmatched_classes = unmatched(self.options.classes, self._names_seen | self._exported_seen)
+        if self.options.class_map:
+            self.summary.unmatched_class_map_keys = unmatched(self.options.class_map, self._names_seen)
         return self._write_manifest(exported)
 
     def _start_manifest(self) -> None:
