@@ -159,12 +159,11 @@ def summary(report, where: str, how: str = "") -> list[str]:
         lines.append(f"skipped {_n(sum(skipped.values()), 'detection')} of classes the project's ontology does not "
                      f"know: {', '.join(f'{k} {v}' for k, v in sorted(skipped.items()))}")
     if report.invalid_boxes:
-        lines.append(f"dropped {_n(report.invalid_boxes, 'invalid box').replace('boxs', 'boxes')} of the model (non-finite "
-                     "values or sizes not above 0)")
+        lines.append(f"dropped {_n(report.invalid_boxes, 'invalid box')} of the model (non-finite values or sizes "
+                     "not above 0)")
     if report.below_min_score:
-        n = report.below_min_score
-        lines.append(f"{n} {'box' if n == 1 else 'boxes'} scored below --min-score {report.min_score:g} "
-                     f"{'was' if n == 1 else 'were'} left out")
+        lines.append(f"{_n(report.below_min_score, 'box')} scored below --min-score {report.min_score:g} "
+                     f"{'was' if report.below_min_score == 1 else 'were'} left out")
     if report.outside_view:
         lines.append(f"not written: {_n(report.outside_view, 'pre-label')} outside image_2's view (KITTI label "
                      "files cover that camera's view)")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def counted(count: int, noun: str) -> str:
-    """``1 frame``, ``2 frames``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """``1 frame``, ``2 frames``; ``1 box``, ``2 boxes``."""
+    return f"{count} {noun}{'' if count == 1 else ('es' if noun.endswith(('x', 's', 'ch', 'sh')) else 's')}"
 
 
 def listing(names, most: int = 5) -> str:
