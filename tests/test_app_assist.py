@@ -164,6 +164,16 @@ def test_prelabel_accept_and_delete_flow(qtbot, window, project, monkeypatch):
     key(qtbot, w, Qt.Key.Key_P, CTRL)
     model = [a for a in s.annotations() if a.source == "model"]
     assert len(model) == len(s.drive.labels(0)) - 1, s.messages[-3:]      # all but the labelled car
+    assert "scoring below" not in s.messages[-1].text                     # every score is 0.55 or more
+    s.undo()
+    s.save_setting("prelabel_min_score", 0.8)
+    key(qtbot, w, Qt.Key.Key_P, CTRL)
+    below = sum(d.score < 0.8 for d in GroundTruthDetector().detect_frame(s.drive, 0))
+    assert below and s.messages[-1].text.endswith(f"; {below} scoring below 0.8 left out"), s.messages[-1].text
+    s.undo()
+    s.save_setting("prelabel_min_score", 0.5)
+    key(qtbot, w, Qt.Key.Key_P, CTRL)
+    model = [a for a in s.annotations() if a.source == "model"]
     assert s.document.undo_text().startswith("Pre-label frame")
     kept = s.document.get(human.uid)
     assert kept.box == car.box and kept.source == "human"

@@ -234,7 +234,9 @@ class AssistActions:
             return None
         bound = self.s.apply(cmd, work=False)  # model output: no frame becomes "in progress"
         if bound is not None:
-            self.s.notify(bound.description + note)
+            below = sum((1.0 if d.score is None else d.score) < min_score for v in detections.values() for d in v)
+            left_out = f"; {below} scoring below {min_score:g} left out" if below else ""
+            self.s.notify(bound.description + left_out + note)
         return bound
 
     def accept_all_prelabels(self):
