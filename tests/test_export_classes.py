@@ -508,3 +508,14 @@ def test_an_ego_standing_still_with_poses_still_gives_attributes(realdata, tmp_p
     s = export_drive(drive, "nuscenes", tmp_path / "out", options=quiet(sensor_data=False))
     assert not any("no ego poses" in n for n in s.cannot_hold)
     assert any("derived from its track's speed" in n for n in s.cannot_hold)
+
+
+def test_the_source_occlusion_becomes_the_occlusion_attribute():
+    """KITTI's occluded 0-2 and nuScenes' visibility levels become the ontology's occlusion; KITTI's
+    3 (unknown) and sources that say nothing leave it unknown (null), not the default "none"."""
+    got = [project_label(ONTOLOGY, label("Car", {"occluded": k})).attributes["occlusion"] for k in (0, 1, 2, 3)]
+    assert got == ["none", "partial", "mostly", None]
+    got = [project_label(ONTOLOGY, label("vehicle.car", {"visibility": v})).attributes["occlusion"]
+           for v in ("1", "2", "3", "4", "")]
+    assert got == ["mostly", "partial", "partial", "none", None]
+    assert project_label(ONTOLOGY, label("Car", {"occlusion": "full"})).attributes["occlusion"] == "full"

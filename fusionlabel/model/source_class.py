@@ -13,7 +13,9 @@ names of their source (``Car``, ``vehicle.emergency.police``, ``Person_sitting``
 * the states a source gives become the class's own attributes, where the class declares them:
   ``with_rider`` (KITTI's Cyclist, SUSTech's Rider / Motor, nuScenes' cycle.with_rider /
   without_rider), ``pose`` (KITTI's Person_sitting, nuScenes' pedestrian.moving / standing /
-  sitting_lying_down) and ``parked`` (nuScenes' vehicle.parked / moving / stopped). A state the
+  sitting_lying_down), ``parked`` (nuScenes' vehicle.parked / moving / stopped) and ``occlusion``
+  (KITTI's occluded 0-2, nuScenes' visibility levels; shown in the attribute panel, while exports
+  still estimate occlusion from the LiDAR returns). A state the
   source does not give is stored as null, unknown: an import never invents a rider, a pose or a
   parked car (the class default would).
 """
@@ -27,7 +29,7 @@ from .ontology import Ontology
 
 SOURCE_CLASS = "source_class"
 IMPORTED_AS = "imported_as"
-STATES = ("with_rider", "pose", "parked")
+STATES = ("with_rider", "pose", "parked", "occlusion")
 
 # Names (lower case) of a person riding a two-wheeler, the box holding both: KITTI, SUSTech.
 RIDER_NAMES = frozenset({"cyclist", "rider", "scooterrider", "bicyclerider", "motorcylerider", "motorcyclerider",
@@ -47,6 +49,12 @@ _NUSCENES_STATES = {
 }
 
 
+# KITTI's ``occluded`` (0 fully visible, 1 partly, 2 largely occluded; 3 unknown) and nuScenes'
+# visibility token (1: 0-40 % of the object visible, 2: 40-60 %, 3: 60-80 %, 4: 80-100 %) -> occlusion.
+_KITTI_OCCLUSION = {0: "none", 1: "partial", 2: "mostly"}
+_NUSCENES_OCCLUSION = {"1": "mostly", "2": "partial", "3": "partial", "4": "none"}
+
+
 def source_class(label: CuboidLabel) -> str:
     """The name an exporter maps: the source's own name (``source_class``) while the label still
     has the class it was imported as (``imported_as``), else the label's class."""
@@ -58,8 +66,9 @@ def source_class(label: CuboidLabel) -> str:
 
 
 def source_states(name: str, attributes: dict[str, Any]) -> dict[str, Any]:
-    """The states (``with_rider``, ``pose``, ``parked``) a source label gives by its name and its
-    nuScenes attributes; the ones it does not give are absent."""
+    """The states (``with_rider``, ``pose``, ``parked``, ``occlusion``) a source label gives by its
+    name, its nuScenes attributes and visibility, or KITTI's ``occluded``; the ones it does not give
+    are absent."""
     out: dict[str, Any] = {}
     given = attributes.get("nuscenes_attributes")
     for a in given if isinstance(given, list) else ():
@@ -73,6 +82,11 @@ def source_states(name: str, attributes: dict[str, Any]) -> dict[str, Any]:
         out["with_rider"] = False
     if name in SITTING_NAMES or low == "person_sitting":
         out["pose"] = "sitting"
+    occluded, visibility = attributes.get("occluded"), attributes.get("visibility")
+    if isinstance(occluded, int) and not isinstance(occluded, bool) and occluded in _KITTI_OCCLUSION:
+        out["occlusion"] = _KITTI_OCCLUSION[occluded]
+    elif isinstance(visibility, str) and visibility in _NUSCENES_OCCLUSION:
+        out["occlusion"] = _NUSCENES_OCCLUSION[visibility]
     return out
 
 
