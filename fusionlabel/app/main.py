@@ -136,7 +136,10 @@ def run_app(path: str | Path | None = None, frame: str | None = None,
         finally:
             window.close()
             session.close()
-            session.project.discard() if failed else session.project.close()
+            if failed:
+                session.project.discard()
+            else:
+                session.project.close()
     previous_hook = sys.excepthook
 
     def report(exc_type, exc, tb):  # a bug in a view must not take the app (or any edit) down

@@ -136,7 +136,7 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
     from ..io.native import NativeDriveWriter
 
     rig = drive.rig(0)
-    with NativeDriveWriter(out, drive.rig(0), drive.name, meta=meta, sweep_format="pcd") as writer:
+    with NativeDriveWriter(out, rig, drive.name, meta=meta, sweep_format="pcd") as writer:
         for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=quiet):
             f = drive.frames[i]
             # Per-camera ego poses and capture times go along, so the native copy projects as the source.
