@@ -159,6 +159,26 @@ def test_duplicates_are_false_positives_and_score_threshold():
     assert r["edit_cost"]["deletes"] == 0
 
 
+def test_sitting_people_are_neither_targets_nor_false_positives():
+    """KITTI scores a sitting person as a neighbour of pedestrian, whatever the label is called:
+    KITTI tracking's "Person" (pose sitting from its reader), KITTI object's Person_sitting, or a
+    project's pedestrian whose pose is sitting or lying (KITTI export writes it Person_sitting)."""
+    sitting = [ped(10, 0).with_(label="Person", attributes={"pose": "sitting"}),
+               ped(12, 4).with_(label="pedestrian", attributes={"pose": "lying"}),
+               ped(14, -4).with_(label="Person_sitting")]
+    standing = ped(20, 0).with_(label="pedestrian", attributes={"pose": "standing"})
+    pred = [ped(10, 0, 0.9), ped(20, 0, 0.8)]          # one on a sitting person, one on the walker
+    r = evaluate([EvalFrame("0", [*sitting, standing], pred)])
+    peds = r["classes"]["pedestrian"]
+    assert (peds["gt"], peds["tp"], peds["fp"], peds["fn"]) == (1, 1, 0, 0)
+    e = r["edit_cost"]
+    assert (e["gt"], e["creates"], e["deletes"]) == (1, 0, 0)
+    # the same person standing is a pedestrian to find: missing it is a create, and recall drops
+    up = [s.with_(attributes={}) if s.label != "Person_sitting" else s for s in sitting]
+    r = evaluate([EvalFrame("0", [*up, standing], pred)])
+    assert (r["classes"]["pedestrian"]["gt"], r["edit_cost"]["creates"]) == (3, 1)
+
+
 def test_canonical_classes():
     assert canonical("vehicle.car") == "car" and canonical("human.pedestrian.adult") == "pedestrian"
     assert canonical("Rider") == "cyclist" and canonical("vehicle.bus.rigid") == "truck" and canonical("Foo") == "foo"

@@ -10,9 +10,19 @@ A cyclist is a person riding a two-wheeler, as KITTI defines it. SUSTech's label
 on them (``Motor``, ``Scooter``, ``Bicycle``): those are ``two_wheeler``, not a target class, and a
 cyclist box on one is neither right nor wrong. nuScenes' ``bicycle`` and ``motorcycle`` boxes hold
 the rider when there is one and their attributes are not always there, so they count as cyclists.
+
+A person whose ``pose`` attribute is ``sitting`` or ``lying`` (KITTI's Person_sitting, KITTI tracking's
+``Person``, nuScenes' sitting_lying_down) is ``person_sitting``, whatever the class is called: KITTI
+does not count a sitting person as a pedestrian to detect, and a pedestrian box on one is neither
+right nor wrong (see :func:`eval_class`).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..model.annotation import CuboidLabel
 
 CANONICAL = {
     "car": "car", "vehicle.car": "car", "vehicle.emergency.police": "car",
@@ -32,6 +42,16 @@ CANONICAL = {
 NEIGHBOURS = {"car": ("van",), "truck": ("van",), "pedestrian": ("person_sitting",), "cyclist": ("two_wheeler",)}
 
 TARGET_CLASSES = ("car", "pedestrian", "cyclist")
+
+
+def eval_class(label: "CuboidLabel") -> str:
+    """Canonical evaluation class of a label, reading its ``pose`` too: a sitting or lying
+    pedestrian is ``person_sitting`` (a neighbour of pedestrian, not a target), as KITTI export
+    writes it."""
+    cls = canonical(label.label)
+    if cls == "pedestrian" and label.attributes.get("pose") in ("sitting", "lying"):
+        return "person_sitting"
+    return cls
 
 
 def canonical(label: str) -> str:

@@ -27,7 +27,7 @@ from scipy.optimize import linear_sum_assignment
 from ..geometry.cuboid import Cuboid
 from ..geometry.iou import bev_intersection, iou_3d, iou_matrix
 from ..model.annotation import CuboidLabel
-from .classes import NEIGHBOURS, TARGET_CLASSES, canonical
+from .classes import NEIGHBOURS, TARGET_CLASSES, eval_class
 
 DEFAULT_IOU = {"car": 0.5, "truck": 0.5, "pedestrian": 0.25, "cyclist": 0.25}
 EDIT_WEIGHTS = {"creates": 1.0, "adjustments": 0.5, "deletes": 0.2, "relabels": 0.2}
@@ -132,11 +132,11 @@ class _ClassTally:
 
 def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings, tally: _ClassTally) -> None:
     thr = s.iou.get(cls, s.default_iou)
-    gt_cls = [canonical(g.label) for g in frame.gt]
+    gt_cls = [eval_class(g) for g in frame.gt]
     counted = np.array([c == cls for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
     soft = np.array([c == cls or c in NEIGHBOURS.get(cls, ()) for c in gt_cls], bool) if frame.gt else counted
     tally.n_gt += int(counted.sum())
-    preds = [p for p in frame.pred if canonical(p.label) == cls]
+    preds = [p for p in frame.pred if eval_class(p) == cls]
     if not preds:
         return
     preds.sort(key=lambda p: -(p.score if p.score is not None else 1.0))
@@ -170,7 +170,7 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
     and the same counts in ``by_class``: creates, adjustments, relabels and accepted pre-labels by
     the ground truth's class, deletes by the deleted pre-label's class."""
     valid = gt_valid_mask(frame, s)
-    gt_cls = [canonical(g.label) for g in frame.gt]
+    gt_cls = [eval_class(g) for g in frame.gt]
     counted = np.array([c in classes for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
     preds = [p for p in frame.pred if (p.score if p.score is not None else 1.0) >= s.score_threshold]
     in_region = _in_region(preds, frame, s.max_range) & ~on_dont_care(preds, frame) if preds else np.zeros(0, bool)
@@ -198,7 +198,7 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
             j = cols[c]
             matched_pred[r] = matched_gt[j] = True
             good_box = ious[r, j] >= s.accept_iou_by_class.get(gt_cls[j], s.accept_iou)
-            good_cls = canonical(preds[r].label) == gt_cls[j]
+            good_cls = eval_class(preds[r]) == gt_cls[j]
             tally(gt_cls[j], "adjustments" if not good_box else "relabels" if not good_cls else "accepted")
     for j in np.flatnonzero(counted & ~matched_gt):
         tally(gt_cls[j], "creates")
@@ -208,7 +208,7 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
         # a pre-label on an object that does not count (too far, too few points, other class) is left alone
         if len(frame.gt) and (ious[k] >= s.edit_iou).any():
             continue
-        tally(canonical(preds[k].label), "deletes")
+        tally(eval_class(preds[k]), "deletes")
     out["by_class"] = by_class
     return out
 
@@ -220,7 +220,7 @@ def _weighted(counts: dict, weights: dict) -> float:
 def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> dict:
     """Per-class metrics and the edit cost over ``frames``; a JSON-ready dict (see module doc)."""
     s = settings or EvalSettings()
-    found = {canonical(lab.label) for f in frames for lab in f.gt + f.pred}
+    found = {eval_class(lab) for f in frames for lab in f.gt + f.pred}
     classes = s.classes or tuple(c for c in (*TARGET_CLASSES, "truck") if c in found or c in TARGET_CLASSES)
     tallies = {c: _ClassTally() for c in classes}
     for f in frames:
