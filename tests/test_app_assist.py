@@ -731,3 +731,65 @@ def test_a_corrupt_sweep_is_a_message_and_changes_nothing(tmp_path):
         assert s.document.undo_text().startswith("Pre-label 2 frames")
         assert s.annotations(1) == [] and len(s.annotations(2)) > 0
         s.close()
+
+
+def test_an_edited_interpolated_box_is_drawn_and_kept_as_edited(qtbot, window, project, monkeypatch):
+    """A box that I filled in and the annotator then changed is drawn exactly as the views draw
+    an edited pre-label (dash-dot, "edited" in the object list and the side views), not dashed
+    like untouched machine output; I again and Shift+X leave it, and say so."""
+    from fusionlabel.model.commands import SetAttributes, SetBox
+
+    w, s = window, window.session
+    drive = s.drive
+    g0 = {g.track_id: g for g in drive.labels(0)}
+    g2 = {g.track_id: g for g in drive.labels(2)}
+    tid = next(g.track_id for g, _ in visible_objects(w) if g.track_id in g2)
+    first = s.apply(CreateCuboid(0, g0[tid].with_(source="human", label="car")))
+    s.apply(CreateCuboid(2, g2[tid].with_(source="human", label="car", track_id=first.label.track_id)))
+    s.select((first.uid,))
+    key(qtbot, w, Qt.Key.Key_I)
+    key(qtbot, w, Qt.Key.Key_Escape)
+    key(qtbot, w, Qt.Key.Key_L)                         # labels off: the crops show the outlines only
+    s.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    mid = s.document.find_track(first.label.track_id, 1)
+    assert s.prelabel_state(mid) == "untouched" and status_of(w, mid.uid)[0] == "pre-label"
+    untouched = outline_crops(w, mid.uid)
+    assert len(untouched) >= 2, "the car should show in a camera too"
+    real_state = s.prelabel_state
+    with monkeypatch.context() as m:                    # how the views draw it once it is edited
+        m.setattr(s, "prelabel_state", lambda ann: "edited" if ann.uid == mid.uid else real_state(ann))
+        w.bev.update()
+        expected = outline_crops(w, mid.uid)
+    assert all(not np.array_equal(expected[v], untouched[v]) for v in untouched)
+    # The annotator edits it without moving it (an attribute): it is drawn as edited.
+    s.apply(SetAttributes(mid.uid, {"parked": not mid.attributes.get("parked", False)}))
+    assert s.prelabel_state(s.document.get(mid.uid)) == "edited"
+    drawn = outline_crops(w, mid.uid)
+    assert drawn.keys() == expected.keys()
+    for view, crop in drawn.items():
+        assert np.array_equal(crop, expected[view]), view
+    assert status_of(w, mid.uid)[0] == "pre-label edited"
+    # Selected, the side views draw it as edited too (not as they draw an untouched one).
+    s.select((mid.uid,))
+    QApplication.processEvents()
+    sides = {k: pixels(v) for k, v in w.side.views.items()}
+    with monkeypatch.context() as m:
+        m.setattr(s, "prelabel_state", lambda ann: "untouched" if ann.uid == mid.uid else real_state(ann))
+        s.select(())
+        s.select((mid.uid,))
+        QApplication.processEvents()
+        assert all(not np.array_equal(pixels(v), sides[k]) for k, v in w.side.views.items())
+    key(qtbot, w, Qt.Key.Key_Escape)
+    # The keyframe in frame 2 moves and I runs again: it keeps the edited box and says so.
+    edited = s.document.get(mid.uid)
+    last = s.document.find_track(first.label.track_id, 2)
+    s.apply(SetBox(last.uid, last.box.with_(center=np.add(last.box.center, [0.8, 0.0, 0.0]))))
+    s.select((mid.uid,))
+    key(qtbot, w, Qt.Key.Key_I)                         # frame 1 is the only one between the keyframes
+    assert "you edited" in s.messages[-1].text
+    assert s.document.get(mid.uid) == edited
+    # Shift+X (delete the frame's pre-labels) keeps it as well.
+    key(qtbot, w, Qt.Key.Key_Escape)
+    key(qtbot, w, Qt.Key.Key_X, SHIFT)
+    assert s.document.get(mid.uid) == edited and "you edited" in s.messages[-1].text

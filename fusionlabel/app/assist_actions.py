@@ -260,7 +260,8 @@ class AssistActions:
             tracks = {a.track_id for a in self.s.annotations() if a.uid in chosen and a.track_id is not None}
             keyed = [t for t in tracks if len(edit_assist.keyframes(self.s.document, t)) >= 2]
             self._apply_and_tell(cmd, "interpolate: the frames between the keyframes already hold the "
-                                      "interpolated boxes (or human ones, which stay)" if keyed else
+                                      "interpolated boxes (or human ones and pre-labels you edited, which "
+                                      "stay)" if keyed else
                                       "interpolate: a track needs human boxes in two frames with frames "
                                       "between them (draw or accept one, then press I)", work=False)
 
@@ -279,5 +280,5 @@ class AssistActions:
         cmd, ok = self._build("propagate", lambda: edit_assist.propagate(self.s.document, self.s.drive,
                                                                          self.s.frame, sel))
         if ok:
-            self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids in the next frame",
-                                 work=False)
+            self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
+                                      "you edited in the next frame (they stay)", work=False)
