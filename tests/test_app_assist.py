@@ -793,3 +793,52 @@ def test_an_edited_interpolated_box_is_drawn_and_kept_as_edited(qtbot, window, p
     key(qtbot, w, Qt.Key.Key_Escape)
     key(qtbot, w, Qt.Key.Key_X, SHIFT)
     assert s.document.get(mid.uid) == edited and "you edited" in s.messages[-1].text
+
+
+def broken_onnx_model(tmp_path):
+    """An ONNX model whose every frame gives one car, one box scoring 0.3 and three invalid boxes."""
+    pytest.importorskip("onnxruntime")
+    test_assist_onnx = pytest.importorskip("test_assist_onnx")
+    car = [12.0, 3.0, -0.8, 4.0, 1.8, 1.5, 0.0]
+    low = [20.0, -5.0, -0.8, 4.0, 1.8, 1.5, 0.0]
+    flat = [5.0, 0.0, 0.0, 4.0, 0.0, 1.5, 0.0]
+    nan = [np.nan, 0.0, 0.0, 4.0, 1.8, 1.5, 0.0]
+    return test_assist_onnx.build_const_model(tmp_path / "m.onnx", [car, low, flat, nan, flat],
+                                              [0.9, 0.3, 0.8, 0.7, 0.6], [0, 0, 0, 0, 0])
+
+
+INVALID_NOTE = "dropped {} invalid boxes of the model (non-finite values or sizes not above 0)"
+
+
+def test_prelabel_says_how_many_invalid_onnx_boxes_it_dropped(project, tmp_path):
+    """Ctrl+P with an ONNX model that outputs broken boxes says how many were dropped, in the
+    words of `fusionlabel prelabel`, beside the count below the minimum score; each run counts
+    its own."""
+    from fusionlabel.app.actions import Actions
+
+    model = broken_onnx_model(tmp_path)
+    s = Session(project)
+    actions = Actions(s)
+    project.set_setting("prelabel_detector", f"onnx:{model}")
+    actions.prelabel_frame()
+    text = s.messages[-1].text
+    assert text.startswith("Pre-label frame ") and ": 1 boxes" in text, text
+    assert text.endswith("; 1 scoring below 0.5 left out; " + INVALID_NOTE.format(3)), text
+    actions.prelabel_frame()                             # the same again: nothing to change, still said
+    assert "nothing to change" in s.messages[-1].text
+    assert s.messages[-1].text.endswith("; " + INVALID_NOTE.format(3))
+    actions.prelabel_all()                               # no window: the run happens here
+    assert "; " + INVALID_NOTE.format(3 * s.n_frames) in s.messages[-1].text, s.messages[-1].text
+
+
+def test_prelabel_all_in_the_window_says_how_many_invalid_boxes_it_dropped(qtbot, window, tmp_path):
+    """Ctrl+Shift+P in the window (detector on a background thread) reports the run's invalid
+    boxes when it stores the pre-labels."""
+    w, s = window, window.session
+    s.project.set_setting("prelabel_detector", f"onnx:{broken_onnx_model(tmp_path)}")
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    runner = w.prelabel_runner
+    qtbot.waitUntil(lambda: runner.dialog is None and not runner.running, timeout=60_000)
+    text = s.messages[-1].text
+    assert text.startswith(f"Pre-label {s.n_frames} frames"), text
+    assert text.endswith(f"; {s.n_frames} scoring below 0.5 left out; " + INVALID_NOTE.format(3 * s.n_frames)), text
