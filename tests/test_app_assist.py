@@ -661,12 +661,12 @@ def test_dashed_segments_follow_the_polyline_and_stay_in_the_image():
 
 def test_view3d_dashes_prelabel_edges():
     pytest.importorskip("pyqtgraph")
-    from fusionlabel.app.view3d import DASHES, box_segments
+    from fusionlabel.app.view3d import DASH, DASHES, box_segments
     from fusionlabel.geometry.cuboid import Cuboid
 
     box = Cuboid((5, 1, 0), (4, 2, 1.5), 0.3)
     solid, _ = box_segments([box], [(1, 0, 0, 1)])
-    dashed, rgba = box_segments([box], [(1, 0, 0, 1)], dashed=True)
+    dashed, rgba = box_segments([box], [(1, 0, 0, 1)], pattern=DASH)
     assert len(dashed) == DASHES * len(solid) and len(rgba) == len(dashed)
     ends = solid.reshape(-1, 2, 3)
     dash = dashed.reshape(-1, DASHES, 2, 3)
@@ -674,6 +674,26 @@ def test_view3d_dashes_prelabel_edges():
         assert np.allclose(d[0, 0], a)                                  # starts at the corner
         length = np.linalg.norm(d[:, 1] - d[:, 0], axis=1).sum()
         assert abs(length - 0.5 * np.linalg.norm(b - a)) < 1e-9          # half the edge is drawn
+
+
+def test_every_view_draws_every_outline_of_the_one_table():
+    """shortcuts.OUTLINE_OF_STATE names the outline of each pre-label state; the 2D views' pens,
+    the cameras' and the 3D view's line patterns are keyed by those names, each outline drawn
+    differently, and the ? legend shows each of them."""
+    pytest.importorskip("pyqtgraph")
+    from fusionlabel.app import projected_boxes, view3d
+    from fusionlabel.app.qt_util import PEN_STYLES, outline_style
+    from fusionlabel.app.shortcuts import OUTLINE_OF_STATE, OUTLINES
+
+    names = set(OUTLINE_OF_STATE.values())
+    assert len(names) == len(OUTLINE_OF_STATE) == 3                     # three states, three looks
+    assert set(PEN_STYLES) == names and len(set(PEN_STYLES.values())) == 3
+    assert [outline_style(s) for s in (None, "untouched", "edited")] == [
+        Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DashDotLine]
+    dashed = names - {OUTLINE_OF_STATE[None]}                           # solid needs no pattern
+    for patterns in (projected_boxes.PATTERNS, view3d.PATTERNS):
+        assert set(patterns) == dashed and patterns["dashed"] != patterns["dash-dot"]
+    assert names <= {name for name, _ in OUTLINES}
 
 
 def test_detector_settings_come_from_the_project(project, tmp_path):
