@@ -661,12 +661,12 @@ def test_dashed_segments_follow_the_polyline_and_stay_in_the_image():
 
 def test_view3d_dashes_prelabel_edges():
     pytest.importorskip("pyqtgraph")
-    from fusionlabel.app.view3d import DASHES, box_segments
+    from fusionlabel.app.view3d import DASH, DASHES, box_segments
     from fusionlabel.geometry.cuboid import Cuboid
 
     box = Cuboid((5, 1, 0), (4, 2, 1.5), 0.3)
     solid, _ = box_segments([box], [(1, 0, 0, 1)])
-    dashed, rgba = box_segments([box], [(1, 0, 0, 1)], dashed=True)
+    dashed, rgba = box_segments([box], [(1, 0, 0, 1)], pattern=DASH)
     assert len(dashed) == DASHES * len(solid) and len(rgba) == len(dashed)
     ends = solid.reshape(-1, 2, 3)
     dash = dashed.reshape(-1, DASHES, 2, 3)
@@ -674,6 +674,26 @@ def test_view3d_dashes_prelabel_edges():
         assert np.allclose(d[0, 0], a)                                  # starts at the corner
         length = np.linalg.norm(d[:, 1] - d[:, 0], axis=1).sum()
         assert abs(length - 0.5 * np.linalg.norm(b - a)) < 1e-9          # half the edge is drawn
+
+
+def test_every_view_draws_every_outline_of_the_one_table():
+    """shortcuts.OUTLINE_OF_STATE names the outline of each pre-label state; the 2D views' pens,
+    the cameras' and the 3D view's line patterns are keyed by those names, each outline drawn
+    differently, and the ? legend shows each of them."""
+    pytest.importorskip("pyqtgraph")
+    from fusionlabel.app import projected_boxes, view3d
+    from fusionlabel.app.qt_util import PEN_STYLES, outline_style
+    from fusionlabel.app.shortcuts import OUTLINE_OF_STATE, OUTLINES
+
+    names = set(OUTLINE_OF_STATE.values())
+    assert len(names) == len(OUTLINE_OF_STATE) == 3                     # three states, three looks
+    assert set(PEN_STYLES) == names and len(set(PEN_STYLES.values())) == 3
+    assert [outline_style(s) for s in (None, "untouched", "edited")] == [
+        Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DashDotLine]
+    dashed = names - {OUTLINE_OF_STATE[None]}                           # solid needs no pattern
+    for patterns in (projected_boxes.PATTERNS, view3d.PATTERNS):
+        assert set(patterns) == dashed and patterns["dashed"] != patterns["dash-dot"]
+    assert names <= {name for name, _ in OUTLINES}
 
 
 def test_detector_settings_come_from_the_project(project, tmp_path):
@@ -731,3 +751,114 @@ def test_a_corrupt_sweep_is_a_message_and_changes_nothing(tmp_path):
         assert s.document.undo_text().startswith("Pre-label 2 frames")
         assert s.annotations(1) == [] and len(s.annotations(2)) > 0
         s.close()
+
+
+def test_an_edited_interpolated_box_is_drawn_and_kept_as_edited(qtbot, window, project, monkeypatch):
+    """A box that I filled in and the annotator then changed is drawn exactly as the views draw
+    an edited pre-label (dash-dot, "edited" in the object list and the side views), not dashed
+    like untouched machine output; I again and Shift+X leave it, and say so."""
+    from fusionlabel.model.commands import SetAttributes, SetBox
+
+    w, s = window, window.session
+    drive = s.drive
+    g0 = {g.track_id: g for g in drive.labels(0)}
+    g2 = {g.track_id: g for g in drive.labels(2)}
+    tid = next(g.track_id for g, _ in visible_objects(w) if g.track_id in g2)
+    first = s.apply(CreateCuboid(0, g0[tid].with_(source="human", label="car")))
+    s.apply(CreateCuboid(2, g2[tid].with_(source="human", label="car", track_id=first.label.track_id)))
+    s.select((first.uid,))
+    key(qtbot, w, Qt.Key.Key_I)
+    key(qtbot, w, Qt.Key.Key_Escape)
+    key(qtbot, w, Qt.Key.Key_L)                         # labels off: the crops show the outlines only
+    s.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    mid = s.document.find_track(first.label.track_id, 1)
+    assert s.prelabel_state(mid) == "untouched" and status_of(w, mid.uid)[0] == "pre-label"
+    untouched = outline_crops(w, mid.uid)
+    assert len(untouched) >= 2, "the car should show in a camera too"
+    real_state = s.prelabel_state
+    with monkeypatch.context() as m:                    # how the views draw it once it is edited
+        m.setattr(s, "prelabel_state", lambda ann: "edited" if ann.uid == mid.uid else real_state(ann))
+        w.bev.update()
+        expected = outline_crops(w, mid.uid)
+    assert all(not np.array_equal(expected[v], untouched[v]) for v in untouched)
+    # The annotator edits it without moving it (an attribute): it is drawn as edited.
+    s.apply(SetAttributes(mid.uid, {"parked": not mid.attributes.get("parked", False)}))
+    assert s.prelabel_state(s.document.get(mid.uid)) == "edited"
+    drawn = outline_crops(w, mid.uid)
+    assert drawn.keys() == expected.keys()
+    for view, crop in drawn.items():
+        assert np.array_equal(crop, expected[view]), view
+    assert status_of(w, mid.uid)[0] == "pre-label edited"
+    # Selected, the side views draw it as edited too (not as they draw an untouched one).
+    s.select((mid.uid,))
+    QApplication.processEvents()
+    sides = {k: pixels(v) for k, v in w.side.views.items()}
+    with monkeypatch.context() as m:
+        m.setattr(s, "prelabel_state", lambda ann: "untouched" if ann.uid == mid.uid else real_state(ann))
+        s.select(())
+        s.select((mid.uid,))
+        QApplication.processEvents()
+        assert all(not np.array_equal(pixels(v), sides[k]) for k, v in w.side.views.items())
+    key(qtbot, w, Qt.Key.Key_Escape)
+    # The keyframe in frame 2 moves and I runs again: it keeps the edited box and says so.
+    edited = s.document.get(mid.uid)
+    last = s.document.find_track(first.label.track_id, 2)
+    s.apply(SetBox(last.uid, last.box.with_(center=np.add(last.box.center, [0.8, 0.0, 0.0]))))
+    s.select((mid.uid,))
+    key(qtbot, w, Qt.Key.Key_I)                         # frame 1 is the only one between the keyframes
+    assert "you edited" in s.messages[-1].text
+    assert s.document.get(mid.uid) == edited
+    # Shift+X (delete the frame's pre-labels) keeps it as well.
+    key(qtbot, w, Qt.Key.Key_Escape)
+    key(qtbot, w, Qt.Key.Key_X, SHIFT)
+    assert s.document.get(mid.uid) == edited and "you edited" in s.messages[-1].text
+
+
+def broken_onnx_model(tmp_path):
+    """An ONNX model whose every frame gives one car, one box scoring 0.3 and three invalid boxes."""
+    pytest.importorskip("onnxruntime")
+    test_assist_onnx = pytest.importorskip("test_assist_onnx")
+    car = [12.0, 3.0, -0.8, 4.0, 1.8, 1.5, 0.0]
+    low = [20.0, -5.0, -0.8, 4.0, 1.8, 1.5, 0.0]
+    flat = [5.0, 0.0, 0.0, 4.0, 0.0, 1.5, 0.0]
+    nan = [np.nan, 0.0, 0.0, 4.0, 1.8, 1.5, 0.0]
+    return test_assist_onnx.build_const_model(tmp_path / "m.onnx", [car, low, flat, nan, flat],
+                                              [0.9, 0.3, 0.8, 0.7, 0.6], [0, 0, 0, 0, 0])
+
+
+INVALID_NOTE = "dropped {} invalid boxes of the model (non-finite values or sizes not above 0)"
+
+
+def test_prelabel_says_how_many_invalid_onnx_boxes_it_dropped(project, tmp_path):
+    """Ctrl+P with an ONNX model that outputs broken boxes says how many were dropped, in the
+    words of `fusionlabel prelabel`, beside the count below the minimum score; each run counts
+    its own."""
+    from fusionlabel.app.actions import Actions
+
+    model = broken_onnx_model(tmp_path)
+    s = Session(project)
+    actions = Actions(s)
+    project.set_setting("prelabel_detector", f"onnx:{model}")
+    actions.prelabel_frame()
+    text = s.messages[-1].text
+    assert text.startswith("Pre-label frame ") and ": 1 boxes" in text, text
+    assert text.endswith("; 1 scoring below 0.5 left out; " + INVALID_NOTE.format(3)), text
+    actions.prelabel_frame()                             # the same again: nothing to change, still said
+    assert "nothing to change" in s.messages[-1].text
+    assert s.messages[-1].text.endswith("; " + INVALID_NOTE.format(3))
+    actions.prelabel_all()                               # no window: the run happens here
+    assert "; " + INVALID_NOTE.format(3 * s.n_frames) in s.messages[-1].text, s.messages[-1].text
+
+
+def test_prelabel_all_in_the_window_says_how_many_invalid_boxes_it_dropped(qtbot, window, tmp_path):
+    """Ctrl+Shift+P in the window (detector on a background thread) reports the run's invalid
+    boxes when it stores the pre-labels."""
+    w, s = window, window.session
+    s.project.set_setting("prelabel_detector", f"onnx:{broken_onnx_model(tmp_path)}")
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    runner = w.prelabel_runner
+    qtbot.waitUntil(lambda: runner.dialog is None and not runner.running, timeout=60_000)
+    text = s.messages[-1].text
+    assert text.startswith(f"Pre-label {s.n_frames} frames"), text
+    assert text.endswith(f"; {s.n_frames} scoring below 0.5 left out; " + INVALID_NOTE.format(3 * s.n_frames)), text

@@ -163,3 +163,53 @@ def test_view3d_starts_behind_the_vehicle_on_nuscenes(nusc_root):
     width, _ = out["size"]
     assert v30 < v5 - 50
     assert abs(u5 - width / 2) < 0.35 * width and abs(u30 - width / 2) < 0.35 * width
+
+
+EDITED_SCRIPT = textwrap.dedent(r"""
+    import json, sys, tempfile
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    from PyQt6.QtTest import QTest
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.view3d import DASH, DASH_DOT, box_segments
+    from fusionlabel.model.commands import CreateCuboid, SetBox
+
+    def drawn(item, box, pattern):  # every vertex of the box's marks is among the item's
+        seg, _ = box_segments([box], [(1, 1, 1, 1)], pattern=pattern)
+        pos = np.asarray(item.pos)
+        return bool(all(np.isclose(pos, q, atol=1e-5).all(axis=1).any() for q in seg))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        opened = testing.gl_window(tmp)
+        if opened is None:
+            print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
+        project, w = opened
+        s, v = w.session, w.view3d
+        g0 = {g.track_id: g for g in s.drive.labels(0)}
+        g2 = {g.track_id: g for g in s.drive.labels(2)}
+        tid = next(t for t in g0 if t in g2)
+        first = s.apply(CreateCuboid(0, g0[tid].with_(source="human", label="car", track_id=None)))
+        s.apply(CreateCuboid(2, g2[tid].with_(source="human", label="car", track_id=first.label.track_id)))
+        s.select((first.uid,))
+        w.actions_.interpolate_track()
+        s.select(())
+        s.set_frame(1)
+        testing.wait_for_frame(w, 1)
+        mid = s.document.find_track(first.label.track_id, 1)
+        out = {"before": [drawn(v.prelabel_lines, mid.box, DASH), drawn(v.edited_lines, mid.box, DASH_DOT)]}
+        moved = mid.box.with_(center=np.add(mid.box.center, [0.0, 0.5, 0.0]))
+        s.apply(SetBox(mid.uid, moved))
+        QApplication.processEvents()
+        out["after"] = [drawn(v.prelabel_lines, moved, DASH), drawn(v.edited_lines, moved, DASH_DOT)]
+        w.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_view3d_draws_an_edited_interpolated_box_dash_dotted():
+    """A box I filled in is drawn dashed in the 3D view; once the annotator moves it, dash-dotted
+    (the same rule as the 2D views: Session.prelabel_state)."""
+    out = run_on_display(EDITED_SCRIPT)
+    assert out["before"] == [True, False]
+    assert out["after"] == [False, True]

@@ -517,3 +517,84 @@ def test_delete_prelabels_keeps_the_ones_the_annotator_edited(drive, doc):
     # Ctrl+P keeps the same two
     doc.apply(ea.prelabel(doc, drive, 0, (), ea.detect_frames(drive, GroundTruthDetector(), [0])))
     assert {moved.uid, retyped.uid} <= {a.uid for a in doc.annotations(0)}
+
+
+def nudged(ann, dx=0.4):
+    return ann.box.with_(center=np.add(ann.box.center, [dx, 0.0, 0.0]))
+
+
+def test_an_edited_interpolated_box_is_the_annotators_work(drive, doc):
+    """An interpolated box the annotator moved counts as edited (as a pre-label run's box does):
+    interpolating again, Shift+X and Ctrl+P leave it where the annotator put it, while untouched
+    interpolated boxes are machine output that I moves and Shift+X deletes. Undoing the move
+    makes it untouched again; Y makes it human work and a keyframe."""
+    from fusionlabel.assist.prelabel_project import edited_prelabels
+
+    first, last = gt(drive, 0), gt(drive, FRAMES - 1)
+    track = next(t for t in first if t in last)
+    key0 = add_human(doc, 0, first[track])
+    key4 = add_human(doc, FRAMES - 1, last[track])
+    tid = key0.label.track_id
+    doc.apply(ea.interpolate(doc, drive, 0, [key0.uid]))
+    filled = {f: doc.find_track(tid, f) for f in range(1, FRAMES - 1)}
+    assert all(a.source == "model" and a.attributes["interpolated"] for a in filled.values())
+    assert all(edited_prelabels(doc, [f]) == set() for f in filled)    # machine output, untouched
+
+    # The annotator moves frame 2's box; the other interpolated boxes stay untouched.
+    mine = nudged(filled[2])
+    doc.apply(SetBox(filled[2].uid, mine))
+    assert edited_prelabels(doc, range(FRAMES)) == {filled[2].uid}
+    doc.undo()
+    assert edited_prelabels(doc, [2]) == set()                         # an undone move does not count
+    doc.redo()
+
+    # A keyframe moves: I again moves the untouched boxes and keeps the edited one, and says so.
+    doc.apply(SetBox(key4.uid, nudged(doc.get(key4.uid), 1.0)))
+    before = snapshot(doc)
+    bound = check_one_undo(doc, before, ea.interpolate(doc, drive, 0, [key0.uid]))
+    assert bound.description == f"Interpolate track {tid}, keeping 1 you edited"
+    assert doc.get(filled[2].uid).box == mine
+    assert all(doc.get(filled[f].uid).box != filled[f].box for f in (1, 3))
+    # ... and what the machine moved is still machine output, not edited.
+    assert edited_prelabels(doc, range(FRAMES)) == {filled[2].uid}
+
+    # Ctrl+P keeps every interpolated box (edited or not); Shift+X deletes only the untouched ones.
+    for f in filled:
+        doc.apply(ea.prelabel(doc, drive, f, (), ea.detect_frames(drive, GroundTruthDetector(), [f])))
+        assert doc.get(filled[f].uid) is not None
+    bound = doc.apply(ea.delete_prelabels(doc, drive, 2, ()))
+    assert bound.description.endswith(", keeping 1 you edited")
+    assert [a.uid for a in doc.annotations(2)] == [filled[2].uid] and doc.get(filled[2].uid).box == mine
+    doc.apply(ea.delete_prelabels(doc, drive, 1, ()))
+    assert doc.find_track(tid, 1) is None
+
+    # Accepted, it is human work: no pre-label any more, and a keyframe for I.
+    doc.apply(AcceptPrelabel((filled[2].uid,)))
+    assert edited_prelabels(doc, [2]) == set() and doc.get(filled[2].uid).source == "human"
+    assert set(ea.keyframes(doc, tid)) == {0, 2, FRAMES - 1}
+
+
+def test_propagating_again_keeps_an_edited_propagated_box(drive, doc):
+    """V onto a frame whose propagated box the annotator corrected leaves the correction alone
+    and says so; an untouched propagated box is moved onto the new result."""
+    from fusionlabel.assist.prelabel_project import edited_prelabels
+
+    nxt = gt(drive, 1)
+    a, b = [g for g in well_seen(drive, 0) if g.track_id in nxt][:2]
+    ua, ub = add_human(doc, 0, a), add_human(doc, 0, b)
+    doc.apply(ea.propagate(doc, drive, 0, [ua.uid, ub.uid]))
+    pa, pb = doc.find_track(ua.label.track_id, 1), doc.find_track(ub.label.track_id, 1)
+    assert pa.attributes["propagated"] and edited_prelabels(doc, [1]) == set()
+    doc.apply(SetClass(pa.uid, "misc" if pa.cls != "misc" else "car"))   # an edit other than a move
+    assert edited_prelabels(doc, [1]) == {pa.uid}
+    # The sources move: propagating again moves the untouched copy only.
+    for uid in (ua.uid, ub.uid):
+        doc.apply(SetBox(uid, nudged(doc.get(uid), 0.5)))
+    kept = doc.get(pa.uid)
+    before = snapshot(doc)
+    bound = check_one_undo(doc, before, ea.propagate(doc, drive, 0, [ua.uid, ub.uid]))
+    assert bound.description == f"Propagate 1 cuboid to frame {drive.frames[1].frame_id}, keeping 1 you edited"
+    assert doc.get(pa.uid) == kept and doc.get(pb.uid).box != pb.box
+    assert edited_prelabels(doc, [1]) == {pa.uid}
+    # Only the edited one selected: nothing to do.
+    assert ea.propagate(doc, drive, 0, [ua.uid]) is None

@@ -14,12 +14,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..assist import edit_assist
+from ..assist.prelabel import invalid_boxes_text
 from ..errors import FusionLabelError
 
 ONE_CLICK_TOOL = "one_click"
 DETECTOR_SETTING = "prelabel_detector"      # project settings that choose the pre-label detector
 CONFIG_SETTING = "prelabel_config"
 MIN_SCORE_SETTING = "prelabel_min_score"
+
+
+def _invalid_counter(detector):
+    """A function giving how many boxes ``detector`` dropped as invalid since this call (an ONNX
+    model counts them in ``invalid_boxes``; other detectors drop none)."""
+    before = getattr(detector, "invalid_boxes", 0)
+    return lambda: getattr(detector, "invalid_boxes", 0) - before
 
 
 class AssistActions:
@@ -183,12 +191,13 @@ class AssistActions:
         detector = self.detector()
         if detector is None:
             return
+        invalid = _invalid_counter(detector)
         try:
             detections = edit_assist.detect_frames(self.s.drive, detector, [self.s.frame])
         except FusionLabelError as e:
             self.s.notify(f"pre-label failed: {e}", "error")
             return
-        self.store_prelabels(detections)
+        self.store_prelabels(detections, invalid=invalid())
 
     def prelabel_all(self):
         """Pre-label every frame; in the window the detector runs in the background with a
@@ -199,18 +208,21 @@ class AssistActions:
         if detector is None:
             return
         frames = list(range(self.s.n_frames))
+        invalid = _invalid_counter(detector)
         start = getattr(self.hooks, "start_prelabel", None) if self.hooks is not None else None
         if start is not None:
-            start(detector, frames, self.store_prelabels)
+            start(detector, frames, lambda found, cancelled, skipped:
+                  self.store_prelabels(found, cancelled, skipped, invalid()))
             return
         skipped: list = []
         detections = edit_assist.detect_frames(self.s.drive, detector, frames, errors=skipped)
-        self.store_prelabels(detections, False, skipped)
+        self.store_prelabels(detections, False, skipped, invalid())
 
-    def store_prelabels(self, detections: dict, cancelled: bool = False, skipped=()):
+    def store_prelabels(self, detections: dict, cancelled: bool = False, skipped=(), invalid: int = 0):
         """Store detections ({frame: labels}) as pre-labels, replacing the frames' untouched ones
         (:func:`fusionlabel.assist.edit_assist.prelabel`); several frames of a sequence are tracked.
-        ``skipped``: (frame, message) of frames the detector could not read, reported as warnings."""
+        ``skipped``: (frame, message) of frames the detector could not read, reported as warnings;
+        ``invalid``: boxes the detector dropped as invalid (an ONNX model), said in the message."""
         for frame, message in list(skipped)[:5]:
             self.s.notify(f"pre-label skipped frame {self.s.drive.frames[frame].frame_id}: {message}", "warning")
         if len(skipped) > 5:
@@ -227,16 +239,17 @@ class AssistActions:
                                    min_score, track, detector=self.detector_text())
         found = sum(len(v) for v in detections.values())
         note = " (cancelled: the frames done are kept)" if cancelled else ""
+        dropped = f"; {invalid_boxes_text(invalid)}" if invalid else ""
         if cmd is None:
             self.s.notify(f"pre-label ({self.detector_text()}): nothing to change ({found} detections, each "
                           f"below score {min_score:g}, of an unknown class, on a cuboid kept there, or the same "
-                          f"as the pre-label already there){note}")
+                          f"as the pre-label already there){dropped}{note}")
             return None
         bound = self.s.apply(cmd, work=False)  # model output: no frame becomes "in progress"
         if bound is not None:
             below = sum((1.0 if d.score is None else d.score) < min_score for v in detections.values() for d in v)
             left_out = f"; {below} scoring below {min_score:g} left out" if below else ""
-            self.s.notify(bound.description + left_out + note)
+            self.s.notify(bound.description + left_out + dropped + note)
         return bound
 
     def accept_all_prelabels(self):
@@ -260,7 +273,8 @@ class AssistActions:
             tracks = {a.track_id for a in self.s.annotations() if a.uid in chosen and a.track_id is not None}
             keyed = [t for t in tracks if len(edit_assist.keyframes(self.s.document, t)) >= 2]
             self._apply_and_tell(cmd, "interpolate: the frames between the keyframes already hold the "
-                                      "interpolated boxes (or human ones, which stay)" if keyed else
+                                      "interpolated boxes (or human ones and pre-labels you edited, which "
+                                      "stay)" if keyed else
                                       "interpolate: a track needs human boxes in two frames with frames "
                                       "between them (draw or accept one, then press I)", work=False)
 
@@ -279,5 +293,5 @@ class AssistActions:
         cmd, ok = self._build("propagate", lambda: edit_assist.propagate(self.s.document, self.s.drive,
                                                                          self.s.frame, sel))
         if ok:
-            self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids in the next frame",
-                                 work=False)
+            self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
+                                      "you edited in the next frame (they stay)", work=False)

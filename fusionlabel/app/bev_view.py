@@ -27,8 +27,9 @@ from .actions import Actions, create_command
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
-from .qt_util import LABEL_BACKDROP, LABEL_PAD, OUTLINE_STYLES, RgbCanvas, annotation_color, box_label
+from .qt_util import LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label
 from .session import Session
+from .shortcuts import OUTLINE_OF_STATE
 
 BACKGROUND = 16
 HANDLE_PX = 5  # half size of a square handle
@@ -249,7 +250,7 @@ class BevView(QWidget):
         box = self.session.display_box(ann)
         color = annotation_color(self.session.ontology, ann.cls)
         state = self.session.prelabel_state(ann)
-        anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_STYLES[state])
+        anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_OF_STATE[state])
         if anchor is None or not self.session.layers.get("box_labels", True):
             return []
         if selected:
@@ -261,9 +262,9 @@ class BevView(QWidget):
         return [(prio, ann.uid, anchor, color, box_label(ann, state))]
 
     def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool,
-                      outline: Qt.PenStyle = Qt.PenStyle.SolidLine) -> np.ndarray | None:
-        """Draw a cuboid from above with an ``outline`` pen style (qt_util.OUTLINE_STYLES: dashed
-        and unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one);
+                      outline: str = "solid") -> np.ndarray | None:
+        """Draw a cuboid from above with an ``outline`` (shortcuts.OUTLINE_OF_STATE: dashed and
+        unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one);
         returns where its label goes (the top corner, in pixels), or None when it is out of view."""
         poly = self.to_screen(box.bev_polygon())
         c = np.asarray(box.center[:2])
@@ -272,12 +273,11 @@ class BevView(QWidget):
         if selected:
             p.setPen(QPen(QColor(255, 255, 255), 4))
             p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
-        edited = outline == Qt.PenStyle.DashDotLine
-        pen = QPen(color, 2.5 if selected else 2.0 if edited else 1.6)
-        pen.setStyle(outline)
+        pen = QPen(color, 2.5 if selected else 2.0 if outline == "dash-dot" else 1.6)
+        pen.setStyle(PEN_STYLES[outline])
         p.setPen(pen)
         fill = QColor(color)
-        alpha = {Qt.PenStyle.DashLine: (30, 0), Qt.PenStyle.DashDotLine: (45, 18)}.get(outline, (60, 25))
+        alpha = {"dashed": (30, 0), "dash-dot": (45, 18)}.get(outline, (60, 25))
         fill.setAlpha(alpha[0] if selected else alpha[1])
         p.setBrush(QBrush(fill))
         p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))

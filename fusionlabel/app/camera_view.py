@@ -19,15 +19,13 @@ from PyQt6.QtWidgets import QGridLayout, QWidget
 
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_labels
-from .projected_boxes import DASH_DOT, DASHED, Wireframe, pattern_segments
+from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, box_label
 from .session import Session
+from .shortcuts import OUTLINE_OF_STATE
 
 CLICK_PX = 4
 SHIFT = 4  # sub-pixel bits for cv2 drawing
-
-
-PATTERNS = {"untouched": DASHED, "edited": DASH_DOT}  # by Session.prelabel_state; None: solid
 
 
 def dash_pixels(wire: Wireframe, scale: float, size: tuple[int, int], pattern=DASHED) -> np.ndarray:
@@ -118,7 +116,7 @@ class CameraView(QWidget):
                     cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
                     cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
                 elif state is not None:  # a pre-label: dashed, dash-dotted once edited
-                    dashes = dash_pixels(wire, s, size, PATTERNS[state])
+                    dashes = dash_pixels(wire, s, size, PATTERNS[OUTLINE_OF_STATE[state]])
                     if len(dashes):
                         cv2.polylines(canvas, list(dashes), False, rgb, 1, cv2.LINE_AA, SHIFT)
                 else:

@@ -7,14 +7,12 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QWidget
 
-from .qt_util import OUTLINE_STYLES
+from .qt_util import PEN_STYLES
 from .shortcuts import MOUSE, OUTLINES, OUTLINES_GROUP, SHORTCUTS, class_shortcuts
 
 KEYS_WIDTH = 200  # pixels for the keys column
 COLUMN_WIDTH = 640  # keys + description
 SAMPLE_PX = 44  # length of the line drawn before each outline's name
-SAMPLE_PENS = {"solid": OUTLINE_STYLES[None], "dashed": OUTLINE_STYLES["untouched"],
-               "dash-dot": OUTLINE_STYLES["edited"]}
 
 
 class HelpOverlay(QWidget):
@@ -88,7 +86,7 @@ class HelpOverlay(QWidget):
             p.setPen(QPen(QColor(255, 255, 255), 4))
             p.drawLine(start, end)
         pen = QPen(color, 1.6)
-        pen.setStyle(SAMPLE_PENS.get(outline, OUTLINE_STYLES[None]))
+        pen.setStyle(PEN_STYLES.get(outline, PEN_STYLES["solid"]))
         p.setPen(pen)
         p.drawLine(start, end)
 

@@ -7,6 +7,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QImage
 
 from ..render.colors import class_color
+from .shortcuts import OUTLINE_OF_STATE
 
 
 def qimage_from_rgb(rgb: np.ndarray) -> QImage:
@@ -39,11 +40,15 @@ LABEL_PAD = 2.0  # pixels of backdrop left and right of a box label's text
 LABEL_BACKDROP = QColor(0, 0, 0, 150)  # behind box labels, so they read on bright images too
 
 
-# How a cuboid's outline is drawn in the 2D views, by Session.prelabel_state: human and imported
-# cuboids solid, untouched pre-labels dashed, pre-labels the annotator edited but has not accepted
-# dash-dotted (the cameras and the 3D view draw the same patterns themselves).
-OUTLINE_STYLES = {None: Qt.PenStyle.SolidLine, "untouched": Qt.PenStyle.DashLine,
-                  "edited": Qt.PenStyle.DashDotLine}
+# The pen of each outline (shortcuts.OUTLINE_OF_STATE) in the bird's-eye and side views and the ?
+# legend: human and imported cuboids solid, untouched pre-labels dashed, pre-labels the annotator
+# edited but has not accepted dash-dotted.
+PEN_STYLES = {"solid": Qt.PenStyle.SolidLine, "dashed": Qt.PenStyle.DashLine, "dash-dot": Qt.PenStyle.DashDotLine}
+
+
+def outline_style(state: str | None) -> Qt.PenStyle:
+    """The pen style of a cuboid by its Session.prelabel_state."""
+    return PEN_STYLES[OUTLINE_OF_STATE[state]]
 EDITED_MARK = "edited"  # after the score of an edited pre-label, in labels and the object list
 # Text colours of a pre-label's status (object list, side views): untouched, and edited not accepted
 SOURCE_TEXT_COLORS = {"untouched": QColor(150, 190, 230), "edited": QColor(240, 185, 90)}

@@ -227,9 +227,10 @@ class Session:
 
     def prelabel_state(self, ann) -> str | None:
         """None for a cuboid that is no pre-label (source other than ``model``); ``"edited"`` for a
-        pre-label the annotator changed and has not accepted, by the rule that Ctrl+P and Shift+X
-        keep such boxes by (:func:`~fusionlabel.assist.prelabel_project.edited_prelabels`); else
-        ``"untouched"``. The views draw the three differently."""
+        pre-label the annotator changed and has not accepted, whether a pre-label run, I or V made
+        it, by the rule that Ctrl+P, Shift+X, I and V keep such boxes by
+        (:func:`~fusionlabel.assist.prelabel_project.edited_prelabels`); else ``"untouched"``.
+        Every view draws the three by this one answer."""
         if ann.source != "model":
             return None
         return "edited" if ann.uid in self.edited_prelabels(ann.frame) else "untouched"

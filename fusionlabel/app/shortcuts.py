@@ -104,11 +104,17 @@ MOUSE = (
 
 
 OUTLINES_GROUP = "Cuboid outlines"
-# How the views draw a cuboid (the ? overlay draws a sample of each line): (outline, what it means)
+# The one table of how the views outline a cuboid, by Session.prelabel_state (None: no pre-label).
+# Each view keys its own drawing by these names: qt_util.PEN_STYLES (bird's-eye and side views,
+# the ? legend), projected_boxes.PATTERNS (cameras), view3d.PATTERNS (3D view).
+OUTLINE_OF_STATE = {None: "solid", "untouched": "dashed", "edited": "dash-dot"}
+# The legend (the ? overlay draws a sample of each line): (outline, what it means)
 OUTLINES = (
-    ("solid", "human or imported cuboid (filled in the bird's-eye view)"),
-    ("dashed", "pre-label nobody has touched, with its score: Ctrl+P replaces it"),
-    ("dash-dot", "pre-label you edited but have not accepted; its label says \"edited\""),
+    (OUTLINE_OF_STATE[None], "human or imported cuboid (filled in the bird's-eye view)"),
+    (OUTLINE_OF_STATE["untouched"], "pre-label nobody has touched (with its score; also interpolated and "
+                                    "propagated boxes): Shift+X deletes it"),
+    (OUTLINE_OF_STATE["edited"], "pre-label you edited but have not accepted; its label says \"edited\"; "
+                                 "Ctrl+P, Shift+X, I and V keep it"),
     ("white halo", "the selected cuboids, whatever their source"),
 )
 

@@ -19,7 +19,7 @@ from ..model import edit_actions
 from ..render.colors import colormap
 from .box_edit import moved_local, with_edges
 from .frame_data import FrameData
-from .qt_util import OUTLINE_STYLES, SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, source_text, track_text
+from .qt_util import SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, outline_style, source_text, track_text
 from .session import Session
 
 # kind -> (horizontal axis, vertical axis, viewing axis) of the box frame (0 x fwd, 1 y left, 2 z up)
@@ -161,7 +161,7 @@ class SideView(QWidget):
         u0, v0, u1, v1 = self._rect(ref, box)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         outline = QPen(color, 1.5)
-        outline.setStyle(OUTLINE_STYLES[state])
+        outline.setStyle(outline_style(state))
         p.setPen(outline)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(QRectF(u0, v0, u1 - u0, v1 - v0))

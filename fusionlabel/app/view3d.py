@@ -33,6 +33,7 @@ from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label
 from .session import Session
+from .shortcuts import OUTLINE_OF_STATE
 
 CLICK_PX = 4
 POINT_PICK_PX = 6  # a one-click seed is the nearest-to-the-eye LiDAR point this close to the click
@@ -40,19 +41,19 @@ DASHES = 6  # dashes per edge of a pre-label
 # The marks drawn in each of an edge's DASHES slots, as (start, end) fractions of the slot
 DASH = ((0.0, 0.5),)                        # an untouched pre-label: dashed
 DASH_DOT = ((0.0, 0.45), (0.62, 0.74))      # a pre-label the annotator edited: dash-dotted
+PATTERNS = {"dashed": DASH, "dash-dot": DASH_DOT}   # by outline (shortcuts.OUTLINE_OF_STATE); solid: none
 HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
 
 
-def box_segments(boxes, colors, dashed: bool = False, pattern=None) -> tuple[np.ndarray, np.ndarray]:
+def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
     """Line-segment vertices (2 * 14 * B, 3) and RGBA colours for B cuboids (edges + front cross).
-    ``pattern`` (:data:`DASH`, :data:`DASH_DOT`; ``dashed`` means DASH) cuts every edge into
+    ``pattern`` (:data:`DASH`, :data:`DASH_DOT`) cuts every edge into
     :data:`DASHES` slots holding those marks (2 * 14 * DASHES * len(pattern) * B vertices)."""
     if not boxes:
         return np.zeros((0, 3)), np.zeros((0, 4))
     corners = np.stack([b.corners() for b in boxes])  # (B, 8, 3)
     seg = corners[:, ALL_EDGES.reshape(-1)]  # (B, 28, 3)
-    pattern = pattern or (DASH if dashed else None)
     if pattern:
         a, b = seg[:, 0::2], seg[:, 1::2]  # (B, 14, 3) edge ends
         slots = np.arange(DASHES)[:, None, None] + np.asarray(pattern, float)[None]  # (DASHES, marks, 2)
@@ -146,10 +147,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         anns = self.session.annotations(self.data.index) if self.session.layers.get("boxes", True) else []
         selected = set(self.session.selection)
         onto = self.session.ontology
-        states = {a.uid: self.session.prelabel_state(a) for a in anns if a.uid not in selected}
-        normal = [a for a in anns if a.uid in states and states[a.uid] is None]
-        prelabels = [a for a in anns if states.get(a.uid) == "untouched"]
-        edited = [a for a in anns if states.get(a.uid) == "edited"]
+        outlines = {a.uid: OUTLINE_OF_STATE[self.session.prelabel_state(a)] for a in anns if a.uid not in selected}
         chosen = [a for a in anns if a.uid in selected]
 
         def color(a):
@@ -157,8 +155,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
             c = spec.color if spec is not None else (200, 200, 200)
             return (c[0] / 255, c[1] / 255, c[2] / 255, 1.0)
 
-        groups = ((self.lines, normal, None, None), (self.prelabel_lines, prelabels, None, DASH),
-                  (self.edited_lines, edited, None, DASH_DOT), (self.selected_lines, chosen, (1, 1, 1, 1), None))
+        items = {"solid": self.lines, "dashed": self.prelabel_lines, "dash-dot": self.edited_lines}
+        groups = [(item, [a for a in anns if outlines.get(a.uid) == name], None, PATTERNS.get(name))
+                  for name, item in items.items()] + [(self.selected_lines, chosen, (1, 1, 1, 1), None)]
         for item, group, override, pattern in groups:
             pos, rgba = box_segments([self.session.display_box(a) for a in group],
                                      [override or color(a) for a in group], pattern=pattern)

@@ -34,7 +34,7 @@ from .fit import auto_fit as fit_box
 from .fit import one_click_box
 from .interpolate import interpolate_track
 from .prelabel import detect_frames, frames_text, overlaps, track_drive
-from .prelabel_project import edited_prelabels, prelabel_command
+from .prelabel_project import INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION, edited_prelabels, prelabel_command
 from .propagate import propagate_box
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
@@ -147,8 +147,13 @@ def delete_prelabels(doc: Document, drive, frame: int, selection) -> Command | N
     uids = tuple(a.uid for a in doc.annotations(frame) if a.source == "model" and a.uid not in edited)
     if not uids:
         return None
-    kept = f", keeping {len(edited)} you edited" if edited else ""
-    return Batch((DeleteCuboids(uids),), f"Delete {len(uids)} pre-label{'s' if len(uids) != 1 else ''}{kept}")
+    return Batch((DeleteCuboids(uids),), f"Delete {len(uids)} pre-label{'s' if len(uids) != 1 else ''}"
+                                         f"{_keeping(len(edited))}")
+
+
+def _keeping(edited: int) -> str:
+    """What a command's description adds when it left ``edited`` edited pre-labels alone."""
+    return f", keeping {edited} you edited" if edited else ""
 
 
 # ---------------------------------------------------------------------------------- tracks
@@ -167,9 +172,12 @@ def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
     smooth curve and yaw along the shortest arc in the world frame, size constant
     (:func:`fusionlabel.assist.interpolate.interpolate_track`). A frame without the track gets a
     new cuboid of that track (source ``model``, attribute ``interpolated``: accept it with Y); a
-    pre-label of the track there is moved; human and imported cuboids are never changed."""
+    pre-label of the track there is moved, unless the annotator edited it
+    (:func:`~.prelabel_project.edited_prelabels`: that is their work, like human and imported
+    cuboids, which are never changed; the description counts the edited ones kept)."""
     tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
     cmds: list[Command] = []
+    kept = 0
     for track in tracks:
         keys = keyframes(doc, track)
         if len(keys) < 2:
@@ -177,6 +185,7 @@ def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
         ks = sorted(keys)
         poses = {f: drive.T_world_lidar(f) for f in range(ks[0], ks[-1] + 1)}
         filled = interpolate_track({f: a.label for f, a in keys.items()}, poses)
+        edited = edited_prelabels(doc, sorted(filled))
         ref = keys[ks[0]].label
         for f in sorted(filled):
             box = filled[f].box
@@ -184,12 +193,15 @@ def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
             if there is None:
                 attributes = {**ref.attributes, "interpolated": True}
                 cmds.append(CreateCuboid(f, CuboidLabel(box, ref.label, track, None, "model", attributes)))
+            elif there.uid in edited:
+                kept += 1
             elif there.source == "model" and there.box != box:
-                cmds.append(SetBox(there.uid, box, "Interpolate"))
+                cmds.append(SetBox(there.uid, box, INTERPOLATE_DESCRIPTION))
     if not cmds:
         return None
     n = len(tracks)
-    return Batch(tuple(cmds), f"Interpolate {'track ' + next(iter(tracks)) if n == 1 else f'{n} tracks'}")
+    return Batch(tuple(cmds), f"{INTERPOLATE_DESCRIPTION} {'track ' + next(iter(tracks)) if n == 1 else f'{n} tracks'}"
+                              f"{_keeping(kept)}")
 
 
 def _velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
@@ -211,17 +223,23 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     The copy keeps the track and class and is a pre-label (source ``model``, attribute
     ``propagated``: machine output until the annotator accepts it with Y, so it is no keyframe for
     interpolation and is told apart from reviewed boxes); a pre-label of the track already in the
-    target is moved onto the result, any other cuboid of the track there is left alone. It makes
+    target is moved onto the result, any other cuboid of the track there is left alone: human and
+    imported ones, and pre-labels the annotator edited (:func:`~.prelabel_project.edited_prelabels`;
+    the description counts them). It makes
     sense on a sequence only (:func:`is_sequence`; unrelated frames such as a KITTI object folder
     have no next view): the caller checks that, as the app's V does."""
     target = frame + 1 if target is None else target
     if not 0 <= target < doc.n_frames or target == frame:
         return None
     anns = [a for a in _in_frame(doc, selection, frame) if a.track_id is not None]
+    edited = edited_prelabels(doc, [target])
     todo = []
+    kept = 0
     for ann in anns:
         there = doc.find_track(ann.track_id, target)
-        if there is None or there.source == "model":
+        if there is not None and there.uid in edited:
+            kept += 1
+        elif there is None or there.source == "model":
             todo.append((ann, there))
     if not todo:
         return None
@@ -237,10 +255,11 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
             cmds.append(CreateCuboid(target, ann.label.with_(box=result.box, source="model", score=None,
                                                              attributes=attributes)))
         elif there.box != result.box:
-            cmds.append(SetBox(there.uid, result.box, "Propagate"))
+            cmds.append(SetBox(there.uid, result.box, PROPAGATE_DESCRIPTION))
     if not cmds:
         return None
     n = len(todo)
     where = drive.frames[target].frame_id
-    return Batch(tuple(cmds), f"Propagate {n} cuboid{'s' if n != 1 else ''} to frame {where}")
+    return Batch(tuple(cmds), f"{PROPAGATE_DESCRIPTION} {n} cuboid{'s' if n != 1 else ''} to frame {where}"
+                              f"{_keeping(kept)}")
 

@@ -46,6 +46,7 @@ from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
+from ..wording import counted
 from .detector import Detector
 from .tracker import TrackerConfig, track_sequence
 
@@ -130,6 +131,12 @@ def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = No
         detector.check_matches(drive, [i for i in frames if i in found])
     done = [i for i in frames if i in found and i not in no_file]
     return done, [found[i] for i in done], (time.perf_counter() - t0) / max(len(frames), 1)
+
+
+def invalid_boxes_text(count: int) -> str:
+    """How a run says it dropped ``count`` invalid boxes of an ONNX model (the CLI's summary line
+    and the app's Ctrl+P message share it)."""
+    return f"dropped {counted(count, 'invalid box')} of the model (non-finite values or sizes not above 0)"
 
 
 def prediction_notes(report: PrelabelReport, drive: Drive, detector: Detector, invalid_before: int = 0) -> None:

@@ -8,40 +8,62 @@ import weakref
 from collections import Counter
 
 from ..model.annotation import CuboidLabel
-from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, leaves
+from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
 from .detector import Detector
 from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, keep_scored,
                        merge_prelabels, prediction_notes, track_drive)
 from .tracker import TrackerConfig
 
 PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
+INTERPOLATE_DESCRIPTION = "Interpolate"  # ... every interpolation's (I)
+PROPAGATE_DESCRIPTION = "Propagate"      # ... every propagation's (V)
+# The commands whose boxes are machine output: a model box they made or moved and nobody changed
+# since is untouched work; one the annotator changed since is edited.
+MACHINE_DESCRIPTIONS = (PRELABEL_DESCRIPTION, INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION)
 
 
-# doc -> (the pre-label commands in effect, uid -> label as their CreateCuboids stored it). Built
-# again only when those commands change, so that asking about one frame (the app does, to draw
-# edited pre-labels) does not walk every box of a long drive's runs.
-_CREATED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+# doc -> (the machine commands in effect, uid -> label as a pre-label run's CreateCuboid stored it,
+# uid -> label as the last machine command left it). Built again only when those commands change,
+# so that asking about one frame (the app does, to draw edited pre-labels) does not walk every box
+# of a long drive's runs.
+_MADE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _run_created(doc, want) -> dict[str, CuboidLabel]:
-    """uid -> label as a pre-label run's CreateCuboid stored it, for the uids in ``want``."""
-    runs = doc.done_commands(PRELABEL_DESCRIPTION)
-    cached = _CREATED.get(doc)
+def _machine_made(doc) -> tuple[dict[str, CuboidLabel], dict[str, CuboidLabel]]:
+    """(uid -> label as a pre-label run created it, uid -> label as the last machine command
+    (:data:`MACHINE_DESCRIPTIONS`) left it), over the commands in effect. A machine command's
+    SetBox moves the box of a label it knows and leaves the rest of that label as it was."""
+    runs = doc.done_commands(MACHINE_DESCRIPTIONS)
+    cached = _MADE.get(doc)
     # The commands themselves are kept in the cache, so an id there never names another command.
     if cached is None or len(cached[0]) != len(runs) or any(a is not b for a, b in zip(cached[0], runs)):
-        index = {c.uid: c.label for cmd in runs for c in leaves(cmd) if isinstance(c, CreateCuboid)}
-        cached = _CREATED[doc] = (runs, index)
-    index = cached[1]
-    return {uid: index[uid] for uid in want if uid in index}
+        created: dict[str, CuboidLabel] = {}
+        left: dict[str, CuboidLabel] = {}
+        for cmd in runs:
+            prelabel = cmd.description.startswith(PRELABEL_DESCRIPTION)
+            for c in leaves(cmd):
+                if isinstance(c, CreateCuboid):
+                    left[c.uid] = c.label
+                    if prelabel:
+                        created[c.uid] = c.label
+                elif isinstance(c, SetBox) and c.uid in left:
+                    left[c.uid] = left[c.uid].with_(box=c.box)
+        cached = _MADE[doc] = (runs, created, left)
+    return cached[1], cached[2]
+
+
+def _model_labels(doc, frames) -> dict[str, CuboidLabel]:
+    return {a.uid: a.label for f in frames for a in doc.annotations(f) if a.source == "model"}
 
 
 def edited_prelabels(doc, frames) -> set[str]:
-    """The uids of the pre-labels in ``frames`` that a pre-label run made and the annotator has
-    changed since (moved, resized, turned, given another class, track or attributes) but not
-    accepted: work that Ctrl+P and Shift+X keep."""
-    want = {a.uid: a.label for f in frames for a in doc.annotations(f) if a.source == "model"}
-    created = _run_created(doc, want) if want else {}
-    return {uid for uid, label in created.items() if want[uid] != label}
+    """The uids of the pre-labels in ``frames`` that a machine command made (a pre-label run,
+    interpolation, propagation) and the annotator has changed since the last such command left
+    them (moved, resized, turned, given another class, track or attributes) but not accepted:
+    human-touched work that Ctrl+P, Shift+X, I and V keep. An edit that was undone does not count."""
+    want = _model_labels(doc, frames)
+    left = _machine_made(doc)[1] if want else {}
+    return {uid for uid, label in want.items() if uid in left and left[uid] != label}
 
 
 def untouched_prelabels(doc, frames) -> set[str]:
@@ -50,10 +72,10 @@ def untouched_prelabels(doc, frames) -> set[str]:
     that command's CreateCuboid stored it. An edit that was undone leaves it untouched. Model
     cuboids made by any other command (interpolation, propagation, copies, imports) are not in
     the answer, so a pre-label run keeps them."""
-    want = {a.uid: a.label for f in frames for a in doc.annotations(f) if a.source == "model"}
+    want = _model_labels(doc, frames)
     if not want:
         return set()
-    created = _run_created(doc, want)
+    created = _machine_made(doc)[0]
     return {uid for uid, label in want.items() if created.get(uid) == label}
 
 

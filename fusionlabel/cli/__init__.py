@@ -1,2 +1,2 @@
 """Command-line interface: `fusionlabel <command>`; one module per command (``cmd_*.py``), and the
-wording they share (``wording.py``)."""
+with the wording they share with the app in ``fusionlabel.wording``."""

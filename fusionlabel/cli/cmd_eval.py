@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .wording import counted as _n, listing
+from ..wording import counted as _n, listing
 
 
 def register(sub: argparse._SubParsersAction) -> None:

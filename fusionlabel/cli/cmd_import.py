@@ -179,7 +179,7 @@ def finite_points(path: Path, dropped: dict):
 
 def dropped_summary(dropped: dict, n_frames: int) -> str:
     """One line: how many non-finite points were left out of how many sweeps."""
-    from .wording import counted
+    from ..wording import counted
 
     if not dropped:
         return f"every point of the {counted(n_frames, 'sweep')} was finite: nothing left out"

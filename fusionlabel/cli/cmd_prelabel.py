@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model.frame_spec import FRAMES_HELP
-from .wording import counted as _n, listing as _listing
+from ..wording import counted as _n, listing as _listing
 
 SKIPPED_FRAMES_EXIT = 3     # --skip-bad-frames skipped frames (2 stays "bad input, nothing done")
 
@@ -159,8 +159,9 @@ def summary(report, where: str, how: str = "") -> list[str]:
         lines.append(f"skipped {_n(sum(skipped.values()), 'detection')} of classes the project's ontology does not "
                      f"know: {', '.join(f'{k} {v}' for k, v in sorted(skipped.items()))}")
     if report.invalid_boxes:
-        lines.append(f"dropped {_n(report.invalid_boxes, 'invalid box')} of the model (non-finite values or sizes "
-                     "not above 0)")
+        from ..assist.prelabel import invalid_boxes_text
+
+        lines.append(invalid_boxes_text(report.invalid_boxes))
     if report.below_min_score:
         lines.append(f"{_n(report.below_min_score, 'box')} scored below --min-score {report.min_score:g} "
                      f"{'was' if report.below_min_score == 1 else 'were'} left out")

@@ -376,9 +376,10 @@ class Document:
         """Descriptions of the undoable commands, oldest first."""
         return [e.description for e in self._undo]
 
-    def done_commands(self, description_prefix: str = "") -> list["Command"]:
+    def done_commands(self, description_prefix: str | tuple[str, ...] = "") -> list["Command"]:
         """The bound commands in effect (the undo stack), oldest first, whose description starts
-        with ``description_prefix``; only those are read from the store's command log."""
+        with ``description_prefix`` (or one of a tuple of them); only those are read from the
+        store's command log."""
         return [self._command(e) for e in self._undo if e.description.startswith(description_prefix)]
 
     # ------------------------------------------------------------------ editing

@@ -1,4 +1,4 @@
-"""Small wording helpers the commands share: counted nouns and short listings."""
+"""Small wording helpers that the CLI and the app share: counted nouns and short listings."""
 
 from __future__ import annotations
 
