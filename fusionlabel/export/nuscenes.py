@@ -124,6 +124,7 @@ class NuScenesExporter(Exporter):
         self.estimated_visibility = 0
         self.no_radar = 0
         self.frame_no = 0
+        self.empty_sweeps: list[str] = []
 
     # ------------------------------------------------------------------ records
     def _sensor(self, channel: str, modality: str) -> str:
@@ -162,9 +163,15 @@ class NuScenesExporter(Exporter):
         return [c for c in self.drive.rig(index).camera_names if c in self.drive.frames[index].image_paths]
 
     def _write_sweep(self, i: int, rel: str) -> None:
+        """Write frame i's LIDAR_TOP file. A sweep without points is written as an empty file (no
+        records): every sample has a LIDAR_TOP sample_data naming it, and nuscenes-devkit's
+        ``LidarPointCloud.from_file`` reads it as 0 points."""
         f = self.drive.frames[i]
-        pts = self.sweep_to_write(i)
-        if pts is None:
+        pts = self.drive.points(i)
+        if not len(pts):
+            self.path(rel).write_bytes(b"")
+            self.summary.files += 1
+            self.empty_sweeps.append(f.frame_id)
             return
         if f.lidar_path.name.endswith(".pcd.bin"):
             self.copy_file(f.lidar_path, rel)
@@ -391,6 +398,9 @@ class NuScenesExporter(Exporter):
             s.note(f"visibility of {self.estimated_visibility} object(s) was estimated from LiDAR returns")
         if self.no_radar:
             s.note(f"num_radar_pts of {self.no_radar} object(s) written as 0 (no radar in the drive)")
+        if self.empty_sweeps:
+            s.note(f"sweeps without points, written as empty .pcd.bin files (0 bytes, which nuscenes-devkit reads as "
+                   f"0 points and fusionlabel's readers refuse): frame(s) {', '.join(self.empty_sweeps)}")
         if not self.options.sensor_data:
             s.note("sensor files (samples/) were not written (--labels-only): the tables name files that are absent")
         s.note("non-keyframe sweeps, label scores and sources, and attributes other than nuScenes' own")
