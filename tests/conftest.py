@@ -61,16 +61,16 @@ def small_sim_drive(tmp_path_factory):
     return simulated_drive(tmp_path_factory)
 
 
-def copy_with_empty_sweep(src, root, empty: int):
-    """A native copy of drive ``src`` in ``root`` whose frame ``empty`` has a sweep without points
-    (labels and images kept), opened."""
+def native_copy(src, root, rig=None, empty_sweep: int | None = None):
+    """A native copy of drive ``src`` in ``root``, opened: with ``rig`` in place of its own when
+    given, and frame ``empty_sweep``'s sweep without points (labels and images kept)."""
     import numpy as np
 
     from fusionlabel.io.native import NativeDriveWriter, open_native_drive
 
-    with NativeDriveWriter(root, src.rig(0), "empty-sweep") as writer:
+    with NativeDriveWriter(root, rig or src.rig(0), "copy") as writer:
         for i, f in enumerate(src.frames):
-            sweep = np.zeros((0, 4), np.float32) if i == empty else src.points(i)
+            sweep = np.zeros((0, 4), np.float32) if i == empty_sweep else src.points(i)
             writer.add_frame(f.frame_id, f.timestamp_us, f.T_world_vehicle, sweep,
                              {c: src.image(i, c) for c in f.image_paths}, src.labels(i))
     return open_native_drive(root)

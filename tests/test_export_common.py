@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import copy_with_empty_sweep
+from conftest import native_copy
 from fusionlabel.export import FORMATS, ExportError, ExportOptions, export_drive
 from fusionlabel.export.base import MANIFEST, load_class_map
 
@@ -147,7 +147,7 @@ def test_a_sweep_without_points_is_not_written(fmt, small_sim_drive, tmp_path):
     (nuScenes writes an empty file instead: tests/test_export_nuscenes.py.)"""
     from fusionlabel.io.pointcloud import read_points
 
-    drive = copy_with_empty_sweep(small_sim_drive, tmp_path / "d", 1)
+    drive = native_copy(small_sim_drive, tmp_path / "d", empty_sweep=1)
     assert len(drive.points(1)) == 0 and len(drive.labels(1)) > 0
     summary = export_drive(drive, fmt, tmp_path / "out", options=ExportOptions(progress=False))
     assert summary.frames == 3 and not summary.skipped_frames

@@ -13,7 +13,7 @@ pytest.importorskip("nuscenes")
 from nuscenes.nuscenes import NuScenes  # noqa: E402
 from nuscenes.utils.geometry_utils import view_points  # noqa: E402
 
-from conftest import copy_with_empty_sweep, export_to_temp, quiet  # noqa: E402
+from conftest import export_to_temp, native_copy, quiet  # noqa: E402
 from fusionlabel.export import export_drive  # noqa: E402
 from fusionlabel.io.kitti import open_kitti_object  # noqa: E402
 from fusionlabel.io.nuscenes import open_nuscenes  # noqa: E402
@@ -221,7 +221,7 @@ def test_a_sweep_without_points_is_an_empty_file_the_devkit_loads(small_sim_driv
     written as a 0-byte .pcd.bin, which the devkit reads as 0 points; its boxes stay, with 0 points."""
     from nuscenes.utils.data_classes import LidarPointCloud
 
-    drive = copy_with_empty_sweep(small_sim_drive, tmp_path / "d", 1)
+    drive = native_copy(small_sim_drive, tmp_path / "d", empty_sweep=1)
     s = export_drive(drive, "nuscenes", tmp_path / "out", options=quiet())
     assert s.frames == 3 and not s.skipped_frames and not s.not_written
     assert any("frame(s) 000001" in t and "empty .pcd.bin" in t for t in s.cannot_hold)
