@@ -181,7 +181,7 @@ class KittiExporter(Exporter):
         names = rig.camera_names
         if not names:
             hint = (" (a KITTI folder's camera comes with its image_2/ or image_02/<sequence>/ images, which give "
-                    "its size)" if isinstance(self.drive, KittiTrackingDrive) or (self.drive.root / "calib").is_dir()
+                    "its size; a tracking folder without images needs export --image-size WxH)" if isinstance(self.drive, KittiTrackingDrive) or (self.drive.root / "calib").is_dir()
                     else "")
             raise ExportError(self.drive.root, f"the drive's rig has no camera{hint}; KITTI needs one", where="rig")
         cam = self.options.camera or ("image_2" if "image_2" in names else names[0])
