@@ -202,7 +202,7 @@ class KittiExporter(Exporter):
         self.ground: GroundUp | None = None  # "up" from the ground, for a rig without a vehicle frame
         self.up_lidar = np.array([0.0, 0.0, 1.0])   # the vertical levelled against, in the LiDAR frame
         first = self.frames[0] if self.frames else 0
-        if not rig.vehicle_frame and not self.copies_source_calib(first):
+        if not rig.vehicle_frame and self.source_calib(first) is None:
             self.ground = self.estimate_up()
             if self.ground.reliable:
                 self.up_lidar = self.ground.up
@@ -230,15 +230,16 @@ class KittiExporter(Exporter):
             return np.array([0.0, 0.0, 1.0])
         return np.asarray(rig.T_vehicle_lidar, dtype=np.float64)[:3, :3] @ self.up_lidar
 
-    def copies_source_calib(self, i: int) -> bool:
-        """Whether frame ``i``'s calibration is a KITTI source file written as it is."""
+    def source_calib(self, i: int) -> Path | None:
+        """Frame ``i``'s KITTI source calibration file when it is written as it is (the drive is a
+        KITTI folder and the exported camera is the image_2 it describes), else None."""
         src_calib, _ = self.kitti_sources(i)
-        return src_calib is not None and self.camera == "image_2"
+        return src_calib if self.camera == "image_2" else None
 
     def levelling(self, i: int) -> Levelling:
         """How the exported camera of frame ``i`` is levelled (:func:`level_camera`, from the rig's
         mount, against :meth:`up_vehicle`); none for a KITTI source whose calibration is copied."""
-        if self.copies_source_calib(i):
+        if self.source_calib(i) is not None:
             return Levelling(np.eye(3), 0.0, 0.0, 0.0)
         T_vehicle_cam = np.asarray(self.drive.rig(i).camera(self.camera).T_vehicle_sensor, dtype=np.float64)
         up = self.up_vehicle(i)
@@ -373,8 +374,8 @@ class KittiExporter(Exporter):
         the drive's LiDAR frame to the levelled camera frame, see :meth:`levelling`); the file's
         ``R0_rect`` is the levelling and its ``Tr_velo_to_cam`` is from the turned Velodyne frame
         (:meth:`velodyne_T`) to the real camera."""
-        src_calib, _ = self.kitti_sources(i)
-        if src_calib is not None and self.camera == "image_2":
+        src_calib = self.source_calib(i)
+        if src_calib is not None:
             calib = read_kitti_calib(src_calib)
             return calib.T_rect_velo, object_calib_text(calib)
         rig = self.drive.rig(i)
@@ -394,7 +395,7 @@ class KittiExporter(Exporter):
         Velodyne frame (:func:`velodyne_turn`, from the rig's static LiDAR -> levelled camera
         transform, see :meth:`levelling`), None when there is none. A KITTI source's calibration is
         copied, so its frame is never turned."""
-        if self.copies_source_calib(i):
+        if self.source_calib(i) is not None:
             return None
         T = velodyne_turn(self.levelling(i).T_rect_cam @ self.drive.rig(i).T_cam_lidar(self.camera))
         if T is not None:
