@@ -2,8 +2,8 @@
 
 Boxes go to the rectified camera frame (bottom-centre location, ``rotation_y``) through
 :func:`fusionlabel.io.kitti.kitti_from_cuboid`; alpha is the observation angle ``ry - atan2(x, z)``;
-the 2D box is the projected cuboid clipped to the image; truncation is the clipped-off fraction of
-the projection; occlusion is estimated from LiDAR returns (see :mod:`fusionlabel.export.views`).
+the 2D box is the projected cuboid clipped to the image (and, for an undistorted or levelled image,
+to the part the camera saw); truncation is the clipped-off fraction of the projection; occlusion is estimated from LiDAR returns (see :mod:`fusionlabel.export.views`).
 
 Untouched imported KITTI objects (``source == "import"`` with KITTI's fields in their attributes
 and an alpha that still agrees with the box) keep their original 2D box, truncation, occlusion and
@@ -29,7 +29,7 @@ from ..model.source_class import source_class
 from .base import Exporter, ExportError
 from .classes import KITTI_TYPES, kitti_class, kitti_style_name
 from .levelling import LEVEL_TOLERANCE, Levelling, level_camera
-from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
+from .views import kitti_occlusion_level, object_views, pinhole_of, seen_region, undistort_image, undistort_maps
 
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
 
@@ -190,7 +190,7 @@ class KittiExporter(Exporter):
         self.camera = cam
         numeric = all(f.frame_id.isdigit() and len(f.frame_id) == 6 for f in self.drive.frames)
         self.names = {i: (f.frame_id if numeric else f"{i:06d}") for i, f in enumerate(self.drive.frames)}
-        self._maps: dict = {}
+        self._warps: dict = {}      # (camera model, R0_rect bytes) -> see warp()
         self.frame_list: list[str] = []
         self.outside = 0
         self.tracked = 0
@@ -251,6 +251,21 @@ class KittiExporter(Exporter):
                 self.tilts.add(tuple(round(float(np.degrees(a)), 2) for a in (lev.angle, lev.pitch, lev.roll)))
             self.unlevelled |= not lev.possible
         return self._levellings[key]
+
+    def warp(self, i: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray] | None:
+        """How frame ``i``'s exported image is resampled: (``cv2.remap`` maps that undistort and
+        level it in one pass, the polygon of the result the camera saw (:func:`seen_region`)), built
+        once per camera and levelling; None when the image is written as recorded (a level pinhole
+        camera: all of it was seen)."""
+        model = self.drive.rig(i).camera(self.camera).camera
+        lev = self.levelling(i)
+        if model.distortion == () and not lev.rotates:
+            return None
+        key = (model, lev.R_rect_cam.tobytes())
+        if key not in self._warps:
+            maps = undistort_maps(model, pinhole_of(model), lev.R_rect_cam if lev.rotates else None)
+            self._warps[key] = (maps, seen_region(maps))
+        return self._warps[key]
 
     def kitti_sources(self, i: int) -> tuple[Path | None, Path | None]:
         """(calib, label) files of frame ``i`` of a KITTI drive (None where absent): ``calib/<frame>.txt``
@@ -337,7 +352,9 @@ class KittiExporter(Exporter):
             else:
                 if views is None:
                     points = self.drive.points(i)
-                    views = object_views(points, [b.box for b, _ in labels], T_image_lidar, camera)
+                    warp = self.warp(i)
+                    views = object_views(points, [b.box for b, _ in labels], T_image_lidar, camera,
+                                         seen=None if warp is None else warp[1])
                 v = views[k]
                 if v.rect is None:
                     if self.options.outside == "drop":
@@ -423,20 +440,16 @@ class KittiExporter(Exporter):
         if self.camera not in f.image_paths:
             self.summary.note(f"frames without a {self.camera} image have no image file")
             return
-        model = self.drive.rig(i).camera(self.camera).camera
-        lev = self.levelling(i)
+        warp = self.warp(i)
         src = f.image_paths[self.camera]
-        if model.distortion == () and not lev.rotates and src.suffix.lower() == ".png":
+        if warp is None and src.suffix.lower() == ".png":
             self.copy_file(src, image_rel)
             return
         from ..io.images import write_image
 
         image = self.drive.image(i, self.camera)
-        if model.distortion != () or lev.rotates:     # one resampling: undistortion and levelling
-            key = (model, lev.R_rect_cam.tobytes())
-            if key not in self._maps:
-                self._maps[key] = undistort_maps(model, pinhole_of(model), lev.R_rect_cam if lev.rotates else None)
-            image = undistort_image(image, self._maps[key])
+        if warp is not None:      # one resampling: undistortion and levelling
+            image = undistort_image(image, warp[0])
         write_image(self.path(image_rel), image)
         self.summary.files += 1
 
