@@ -202,7 +202,6 @@ def test_import_stops_at_an_unreadable_image_and_leaves_nothing(camera_drive, tm
     assert out.is_dir() and not any(out.iterdir())
 
 
-
 def test_import_stops_at_an_image_whose_pixels_are_cut_short(camera_drive, tmp_path, capsys):
     from fusionlabel.io.images import image_size
 
@@ -216,6 +215,7 @@ def test_import_stops_at_an_image_whose_pixels_are_cut_short(camera_drive, tmp_p
     assert main(["import", str(drive), "--out", str(out), "--quiet"]) == 2
     one_error_line(capsys, str(bad), "truncated or corrupt")
     assert not out.exists()          # no half-written drive
+
 
 def test_import_stops_at_an_image_of_another_size_than_the_rig_camera(camera_drive, tmp_path, capsys):
     from fusionlabel.io.images import image_size, read_image, write_image

@@ -215,7 +215,6 @@ def test_labels_are_read_through_labels_for(small_sim_drive, tmp_path):
     np.testing.assert_allclose(boxes[0].center, only.box.center, atol=1e-9)
 
 
-
 def test_a_sweep_without_points_is_an_empty_file_the_devkit_loads(small_sim_drive, tmp_path):
     """Every sample keeps its LIDAR_TOP sample_data, and the file it names exists: an empty sweep is
     written as a 0-byte .pcd.bin, which the devkit reads as 0 points; its boxes stay, with 0 points."""
@@ -238,6 +237,7 @@ def test_a_sweep_without_points_is_an_empty_file_the_devkit_loads(small_sim_driv
             assert cloud.nbr_points() == len(drive.points(k)) > 0
         for ch, token in sample["data"].items():
             assert Path(nusc.get_sample_data_path(token)).is_file(), ch
+
 
 def test_detection_eval_loader_accepts_export(nusc_root, real_export):
     """nuScenes' detection evaluation reads the exported ground truth like the original."""

@@ -178,7 +178,6 @@ def test_truncated_png_and_jpeg(tmp_path):
         raises_naming(p, lambda: read_image(p), "truncated or corrupt")
 
 
-
 def smooth_picture(h: int, w: int) -> np.ndarray:
     """A blurred random RGB image: compresses like a photograph, not like noise or flat colour."""
     noise = np.random.default_rng(5).integers(0, 256, (h, w, 3), dtype=np.uint8)
@@ -207,6 +206,7 @@ def test_checked_size_decodes_other_formats_and_refuses_junk(tmp_path):
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
     raises_naming(empty, lambda: checked_image_size(empty), "file is empty")
+
 
 def test_write_errors(tmp_path):
     p = tmp_path / "a.png"

@@ -111,7 +111,6 @@ def test_sim_round_trip_is_exact_with_euler_angles(tmp_path_factory, tmp_path):
     assert tracks == {lab.track_id for i in range(len(drive)) for lab in drive.labels(i)}
 
 
-
 def test_rig_without_vehicle_frame_round_trips(small_sim_drive, tmp_path):
     """A rig whose LiDAR frame stands in for the vehicle's says so in the file, and reads back so;
     a rig with a vehicle frame writes nothing extra."""
@@ -143,6 +142,7 @@ def test_real_sustech_keeps_no_vehicle_frame(realdata, tmp_path):
     export_drive(drive, "openlabel", tmp_path / "out", options=quiet())
     scene = read_openlabel(tmp_path / "out" / "openlabel.json")
     assert scene.rig.vehicle_frame is False and set(scene.rig.sensors) == set(drive.rig(0).sensors)
+
 
 def test_kitti_attributes_and_scores_survive(kitti_object, tmp_path):
     drive = open_kitti_object(kitti_object)
