@@ -61,6 +61,21 @@ def small_sim_drive(tmp_path_factory):
     return simulated_drive(tmp_path_factory)
 
 
+def native_copy(src, root, rig=None, empty_sweep: int | None = None):
+    """A native copy of drive ``src`` in ``root``, opened: with ``rig`` in place of its own when
+    given, and frame ``empty_sweep``'s sweep without points (labels and images kept)."""
+    import numpy as np
+
+    from fusionlabel.io.native import NativeDriveWriter, open_native_drive
+
+    with NativeDriveWriter(root, rig or src.rig(0), "copy") as writer:
+        for i, f in enumerate(src.frames):
+            sweep = np.zeros((0, 4), np.float32) if i == empty_sweep else src.points(i)
+            writer.add_frame(f.frame_id, f.timestamp_us, f.T_world_vehicle, sweep,
+                             {c: src.image(i, c) for c in f.image_paths}, src.labels(i))
+    return open_native_drive(root)
+
+
 def levelled_R0(T_vehicle_cam):
     """Reference ``R0_rect`` for a KITTI export, built without the exporter's code: the rotation
     from a camera to a camera at the same place mounted level (x right, y down = the vehicle's −z)

@@ -202,6 +202,21 @@ def test_import_stops_at_an_unreadable_image_and_leaves_nothing(camera_drive, tm
     assert out.is_dir() and not any(out.iterdir())
 
 
+def test_import_stops_at_an_image_whose_pixels_are_cut_short(camera_drive, tmp_path, capsys):
+    from fusionlabel.io.images import image_size
+
+    drive = tmp_path / "drive"
+    shutil.copytree(camera_drive, drive)
+    bad = sorted((drive / "cameras").rglob("000001.*"))[0]
+    size = image_size(bad)
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size * 2 // 3])
+    assert image_size(bad) == size                  # the header is whole: only the pixels are missing
+    out = tmp_path / "out"
+    assert main(["import", str(drive), "--out", str(out), "--quiet"]) == 2
+    one_error_line(capsys, str(bad), "truncated or corrupt")
+    assert not out.exists()          # no half-written drive
+
+
 def test_import_stops_at_an_image_of_another_size_than_the_rig_camera(camera_drive, tmp_path, capsys):
     from fusionlabel.io.images import image_size, read_image, write_image
 

@@ -49,6 +49,21 @@ def test_index_of(key, index):
     assert drive.index_of(key) == index
 
 
+def test_index_of_id_takes_whole_ids_only():
+    drive, _ = make_drive()
+    assert [drive.index_of_id(f.frame_id) for f in drive.frames] == [0, 1, 2]
+    assert [drive.index_of_id(k) for k in ("1", "-1", "2", "000009", "")] == [None] * 5   # indices are not IDs
+
+
+def test_frames_spec_takes_an_id_holding_a_dash_whole():
+    from fusionlabel.model.frame_spec import parse_frames
+
+    frames = [Frame(fid, Path(f"/nowhere/{k}.bin")) for k, fid in enumerate(["a-1", "0", "2", "b"])]
+    drive = Drive("d", Path("/nowhere"), make_rig(), frames)
+    assert parse_frames("a-1", drive) == [0]            # an ID, not the range a..1
+    assert parse_frames("0-2, b", drive) == [1, 2, 3]   # a range of IDs, and an ID
+
+
 @pytest.mark.parametrize("key", ["000009", 3, -4, "abc"])
 def test_index_of_unknown(key):
     drive, _ = make_drive()

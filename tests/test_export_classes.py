@@ -16,7 +16,8 @@ import pytest
 from conftest import quiet, simulated_drive
 from fusionlabel.export import export_drive
 from fusionlabel.export.classes import (MOVING_SPEED, NO_RIDER, NOT_IN_KITTI, NUSCENES_CATEGORIES, RIDER_UNKNOWN,
-                                        kitti_class, nuscenes_attributes, nuscenes_category)
+                                        kitti_class, nuscenes_attributes, nuscenes_attributes_by_speed,
+                                        nuscenes_category)
 from fusionlabel.export.source import open_source
 from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.io.kitti import open_kitti_object, read_kitti_label_file
@@ -137,6 +138,10 @@ def test_kitti_class(name, attributes, tracking, want):
 def test_nuscenes_attributes(name, attributes, speed, want):
     lab = label(name, attributes)
     assert nuscenes_attributes(lab, nuscenes_category(lab), speed) == want
+    # The speed decided it exactly when the attribute is one it would not be without a speed.
+    names, by_speed = nuscenes_attributes_by_speed(lab, nuscenes_category(lab), speed)
+    assert names == want
+    assert by_speed == (bool(want) and want != nuscenes_attributes(lab, nuscenes_category(lab)))
 
 
 # ---------------------------------------------------------------------------------------- KITTI object
@@ -320,7 +325,7 @@ def test_attributes_follow_the_track_speed_devkit_computes(small_sim_drive, tmp_
     not_parked = lambda i: [lab.with_(attributes={"parked": False}) for lab in drive.labels(i)]  # noqa: E731
     export_drive(drive, "nuscenes", tmp_path / "np", not_parked, quiet(sensor_data=False))
     assert any("derived from its track's speed" in n for n in s.cannot_hold)
-    seen = Counter()
+    seen, from_speed = Counter(), Counter()
     for folder, slow_vehicle in (("bare", "vehicle.parked"), ("np", "vehicle.stopped")):
         nusc = NuScenes("v1.0-mini", str(tmp_path / folder), verbose=False)
         for ann in nusc.sample_annotation:
@@ -337,6 +342,9 @@ def test_attributes_follow_the_track_speed_devkit_computes(small_sim_drive, tmp_
                 want = ["pedestrian.moving" if moving else "pedestrian.standing"]
             assert names == want, (cat, speed, names)
             seen[(cat.split(".")[0], None if np.isnan(speed) else moving)] += 1
+            from_speed[folder] += bool(names) and cat != "vehicle.bicycle" and not np.isnan(speed)
+    derived = next(n for n in s.cannot_hold if "derived from its track's speed" in n)
+    assert derived.startswith(f"the attribute of {from_speed['bare']} object(s) was derived") and from_speed["bare"]
     assert seen[("vehicle", True)] and seen[("vehicle", False)] and seen[("human", True)]
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from conftest import native_copy
 from fusionlabel.export import FORMATS, ExportError, ExportOptions, export_drive
 from fusionlabel.export.base import MANIFEST, load_class_map
 
@@ -139,22 +140,14 @@ def test_skipped_frames_are_listed_up_to_ten_then_counted():
     assert skipped_frame_lines([]) == []
 
 
-@pytest.mark.parametrize("fmt", ["kitti", "kitti-tracking", "nuscenes"])
+@pytest.mark.parametrize("fmt", ["kitti", "kitti-tracking"])
 def test_a_sweep_without_points_is_not_written(fmt, small_sim_drive, tmp_path):
     """A frame whose sweep has no points is exported without a sweep file (a 0-byte file would be
-    refused by fusionlabel's own reader), and the summary says so; every sweep written reads back."""
-    import numpy as np
-
-    from fusionlabel.io.native import NativeDriveWriter, open_native_drive
+    refused by fusionlabel's own reader), and the summary says so; every sweep written reads back.
+    (nuScenes writes an empty file instead: tests/test_export_nuscenes.py.)"""
     from fusionlabel.io.pointcloud import read_points
 
-    src = small_sim_drive
-    with NativeDriveWriter(tmp_path / "d", src.rig(0), "empty-sweep") as writer:
-        for i, f in enumerate(src.frames):
-            sweep = np.zeros((0, 4), np.float32) if i == 1 else src.points(i)
-            writer.add_frame(f.frame_id, f.timestamp_us, f.T_world_vehicle, sweep,
-                             {c: src.image(i, c) for c in f.image_paths}, src.labels(i))
-    drive = open_native_drive(tmp_path / "d")
+    drive = native_copy(small_sim_drive, tmp_path / "d", empty_sweep=1)
     assert len(drive.points(1)) == 0 and len(drive.labels(1)) > 0
     summary = export_drive(drive, fmt, tmp_path / "out", options=ExportOptions(progress=False))
     assert summary.frames == 3 and not summary.skipped_frames

@@ -707,9 +707,15 @@ def test_tracking_folder_without_images_says_where_the_camera_comes_from(realdat
 
     if not (realdata / "kitti_tracking" / "label_02" / "0001.txt").is_file():
         pytest.skip("real KITTI tracking labels absent")
-    _tracking_folder(realdata, tmp_path / "trk", "0001", 2)
+    raw = _tracking_folder(realdata, tmp_path / "trk", "0001", 2)
     shutil.rmtree(tmp_path / "trk" / "image_02")
     with pytest.raises(ExportError, match=r"rig has no camera \(a KITTI folder's camera comes with its image_2/ or "
-                                          r"image_02/<sequence>/ images, which give its size\); KITTI needs one"):
+                                          r"image_02/<sequence>/ images, which give its size; a tracking folder "
+                                          r"without images needs export --image-size WxH\); KITTI needs one"):
         export_drive(open_kitti_tracking(tmp_path / "trk"), "kitti-tracking", tmp_path / "out",
                      options=quiet(sensor_data=False))
+    # With the camera's size given, the real label lines come back as they were.
+    export_drive(open_kitti_tracking(tmp_path / "trk", image_size=(1242, 375)), "kitti-tracking",
+                 tmp_path / "out2", options=quiet(sensor_data=False))
+    assert sorted((tmp_path / "out2" / "label_02" / "0000.txt").read_text().splitlines()) == sorted(raw)
+    assert len(raw) > 10

@@ -288,3 +288,68 @@ def test_the_summary_says_which_way_the_camera_is_tilted():
     assert (R_vehicle_cam @ [0, 0, 1])[2] < 0
     assert _tilt_words(round(float(np.degrees(lev.pitch)), 2), 0.0) == "looks 2 degrees down, no roll"
     assert _tilt_words(-2.4, 0.3) == "looks 2.4 degrees up, right side 0.3 degrees down"
+
+
+# ------------------------------------------------------------------------------ what the camera saw
+def seen_by_opencv(calib, width: int, height: int) -> np.ndarray:
+    """(H, W) bool: the pixels of a written (levelled) image that the real pinhole camera saw (their
+    ray lands on one of its pixels, each spanning ±0.5 about its centre), from OpenCV's
+    rectification maps for the written K and R0_rect."""
+    K = calib.P[2][:, :3]
+    mx, my = cv2.initUndistortRectifyMap(K, np.zeros(5), calib.R0_rect, K, (width, height), cv2.CV_32FC1)
+    return (mx >= -0.5) & (mx < width - 0.5) & (my >= -0.5) & (my < height - 0.5)
+
+
+def test_2d_boxes_are_clipped_to_what_the_rolled_camera_saw(small_sim_drive, tmp_path):
+    """A camera rolled 12 degrees: its levelled image has black corners. Each written 2D box is the
+    projected 3D box clipped to the image and then to the part the camera saw (checked on OpenCV's
+    rectification maps, pixel by pixel), so no side of a box lies in the black; truncation counts what
+    that cuts off, and boxes only in the black are written as unseen."""
+    import dataclasses
+
+    from conftest import native_copy
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.geometry.transforms import T_from_Rt, rotation_z
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.model.rig import CameraSensor
+
+    cam = "cam_front_right"                 # the simulator's pinhole camera
+    rig = small_sim_drive.rig(0)
+    sensor = rig.camera(cam)
+    rolled = CameraSensor(cam, sensor.camera, sensor.T_vehicle_sensor @ T_from_Rt(rotation_z(np.radians(12.0)),
+                                                                                 np.zeros(3)))
+    drive = native_copy(small_sim_drive, tmp_path / "d",
+                        rig=dataclasses.replace(rig, sensors={**rig.sensors, cam: rolled}))
+    # Boxes on a grid across the camera's view, near enough to reach the image's corners.
+    T_lidar_cam = np.linalg.inv(drive.rig(0).T_cam_lidar(cam))
+    boxes = []
+    for k, (x, y, z) in enumerate((x, y, z) for z in (7.0, 12.0) for x in np.linspace(-8, 8, 9)
+                                  for y in np.linspace(-4, 3, 6)):
+        centre = (T_lidar_cam @ [x, y, z, 1.0])[:3]
+        boxes.append(CuboidLabel(Cuboid(tuple(centre), (1.2, 1.2, 1.2), 0.3), "car", str(k), None, "human", {}))
+    export_drive(drive, "kitti", tmp_path / "out", lambda i: boxes,
+                 quiet(frames=[0], camera=cam, sensor_data=False, outside="keep"))
+    calib = read_kitti_calib(tmp_path / "out" / "calib" / "000000.txt")
+    width, height = sensor.camera.width, sensor.camera.height
+    seen = seen_by_opencv(calib, width, height)
+    assert 0.03 < 1.0 - seen.mean() < 0.5                     # black corners in the written image
+    lines = read_kitti_label_file(tmp_path / "out" / "label_2" / "000000.txt")
+    assert len(lines) == len(boxes)
+    cut = unseen = 0
+    for line in lines:
+        full = projected_rect(line, calib)
+        x1, y1 = max(full[0], 0.0), max(full[1], 0.0)
+        x2, y2 = min(full[2], width - 1.0), min(full[3], height - 1.0)
+        cols = np.arange(int(np.ceil(x1)), int(np.floor(x2)) + 1)
+        rows = np.arange(int(np.ceil(y1)), int(np.floor(y2)) + 1)
+        inside = seen[np.ix_(rows, cols)] if len(cols) and len(rows) else np.zeros((0, 0), bool)
+        if inside.sum() < 4:                                   # (almost) nothing of it was seen
+            unseen += line.bbox[0] < 0
+            continue
+        ys, xs = np.nonzero(inside)
+        want = (cols[xs.min()], rows[ys.min()], cols[xs.max()], rows[ys.max()])
+        assert np.abs(np.subtract(line.bbox, want)).max() < 1.5, (line.bbox, want)
+        area = (line.bbox[2] - line.bbox[0]) * (line.bbox[3] - line.bbox[1])
+        assert line.truncated == pytest.approx(1.0 - area / ((full[2] - full[0]) * (full[3] - full[1])), abs=0.01)
+        cut += np.abs(np.subtract(line.bbox, (x1, y1, x2, y2))).max() > 5.0     # the black cut a side off
+    assert cut >= 5 and unseen >= 1

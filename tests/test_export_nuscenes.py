@@ -13,7 +13,7 @@ pytest.importorskip("nuscenes")
 from nuscenes.nuscenes import NuScenes  # noqa: E402
 from nuscenes.utils.geometry_utils import view_points  # noqa: E402
 
-from conftest import export_to_temp, quiet  # noqa: E402
+from conftest import export_to_temp, native_copy, quiet  # noqa: E402
 from fusionlabel.export import export_drive  # noqa: E402
 from fusionlabel.io.kitti import open_kitti_object  # noqa: E402
 from fusionlabel.io.nuscenes import open_nuscenes  # noqa: E402
@@ -213,6 +213,30 @@ def test_labels_are_read_through_labels_for(small_sim_drive, tmp_path):
     assert len(nusc.sample_annotation) == 1
     _, boxes, _ = nusc.get_sample_data(nusc.sample[1]["data"]["LIDAR_TOP"])
     np.testing.assert_allclose(boxes[0].center, only.box.center, atol=1e-9)
+
+
+def test_a_sweep_without_points_is_an_empty_file_the_devkit_loads(small_sim_drive, tmp_path):
+    """Every sample keeps its LIDAR_TOP sample_data, and the file it names exists: an empty sweep is
+    written as a 0-byte .pcd.bin, which the devkit reads as 0 points; its boxes stay, with 0 points."""
+    from nuscenes.utils.data_classes import LidarPointCloud
+
+    drive = native_copy(small_sim_drive, tmp_path / "d", empty_sweep=1)
+    s = export_drive(drive, "nuscenes", tmp_path / "out", options=quiet())
+    assert s.frames == 3 and not s.skipped_frames and not s.not_written
+    assert any("frame(s) 000001" in t and "empty .pcd.bin" in t for t in s.cannot_hold)
+    nusc = load(tmp_path / "out")
+    assert len(nusc.sample) == 3
+    for k, sample in enumerate(nusc.sample):
+        path, boxes, _ = nusc.get_sample_data(sample["data"]["LIDAR_TOP"])
+        cloud = LidarPointCloud.from_file(path)
+        assert len(boxes) == len(drive.labels(k)) > 0
+        if k == 1:
+            assert Path(path).stat().st_size == 0 and cloud.points.shape == (4, 0)
+            assert all(nusc.get("sample_annotation", t)["num_lidar_pts"] == 0 for t in sample["anns"])
+        else:
+            assert cloud.nbr_points() == len(drive.points(k)) > 0
+        for ch, token in sample["data"].items():
+            assert Path(nusc.get_sample_data_path(token)).is_file(), ch
 
 
 def test_detection_eval_loader_accepts_export(nusc_root, real_export):

@@ -12,7 +12,7 @@ import pytest
 
 from fusionlabel.errors import ImageError
 from fusionlabel.io import images as imgmod
-from fusionlabel.io.images import image_size, read_image, write_image
+from fusionlabel.io.images import checked_image_size, image_size, read_image, write_image
 
 REALDATA = Path(os.environ.get("FUSIONLABEL_REALDATA", "/work/shared/realdata"))
 REAL_IMAGES = [REALDATA / "kitti_object/training/image_2/000000.png",
@@ -178,6 +178,36 @@ def test_truncated_png_and_jpeg(tmp_path):
         raises_naming(p, lambda: read_image(p), "truncated or corrupt")
 
 
+def smooth_picture(h: int, w: int) -> np.ndarray:
+    """A blurred random RGB image: compresses like a photograph, not like noise or flat colour."""
+    noise = np.random.default_rng(5).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    return cv2.GaussianBlur(noise, (0, 0), 2)
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png"])
+@pytest.mark.parametrize("keep", [0.3, 0.9, -2])
+def test_checked_size_refuses_pixels_cut_short_behind_a_whole_header(tmp_path, ext, keep):
+    p = tmp_path / f"cut{ext}"
+    write_image(p, smooth_picture(301, 403))
+    assert checked_image_size(p) == (403, 301) == image_size(p)      # whole file: same size both ways
+    data = p.read_bytes()
+    p.write_bytes(data[:int(len(data) * keep)] if keep > 0 else data[:keep])   # a fraction, or the last 2 bytes off
+    assert image_size(p) == (403, 301)                  # the header alone still looks fine
+    raises_naming(p, lambda: checked_image_size(p), "truncated or corrupt")
+
+
+def test_checked_size_decodes_other_formats_and_refuses_junk(tmp_path):
+    p = tmp_path / "a.bmp"
+    write_image(p, smooth_picture(21, 35))
+    assert checked_image_size(p) == (35, 21)
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"\xff\xd8 not really a JPEG")
+    raises_naming(junk, lambda: checked_image_size(junk), "truncated or corrupt")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    raises_naming(empty, lambda: checked_image_size(empty), "file is empty")
+
+
 def test_write_errors(tmp_path):
     p = tmp_path / "a.png"
     raises_naming(p, lambda: write_image(p, np.zeros((4, 4, 3), np.float32)), "expected (H, W, 3) uint8 RGB")
@@ -197,7 +227,7 @@ def test_real_images_size_from_header_matches_decode(path):
         pytest.skip(f"real data {path} absent (set FUSIONLABEL_REALDATA)")
     img = read_image(path)
     assert img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8
-    assert image_size(path) == (img.shape[1], img.shape[0])
+    assert image_size(path) == (img.shape[1], img.shape[0]) == checked_image_size(path)
     np.testing.assert_array_equal(img, cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)[..., ::-1])
 
 
@@ -205,7 +235,7 @@ def test_real_nuscenes_camera_is_1600x900():
     files = sorted(NUSC_CAM.glob("*.jpg")) if NUSC_CAM.exists() else []
     if not files:
         pytest.skip(f"real data {NUSC_CAM} absent (set FUSIONLABEL_REALDATA)")
-    assert image_size(files[0]) == (1600, 900)
+    assert image_size(files[0]) == (1600, 900) == checked_image_size(files[0])
     assert read_image(files[0]).shape == (900, 1600, 3)
 
 

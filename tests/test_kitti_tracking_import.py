@@ -356,3 +356,30 @@ def test_tracking_person_is_read_as_sitting(tmp_path):
         "0 2 Pedestrian 0 0 0.20 700 140 730 240 1.75 0.60 0.80 2.00 1.70 8.00 0.44\n")
     labels = read_tracking_labels(tmp_path / "0000.txt", read_kitti_calib(tmp_path / "calib.txt"))[0]
     assert [(lab.label, lab.attributes.get("pose")) for lab in labels] == [("Person", "sitting"), ("Pedestrian", None)]
+
+
+def test_labels_only_sequence_exports_with_image_size(exported, tmp_path):
+    """A sequence without image_02/ has no camera: export says --image-size is needed, takes the size
+    from it (never guessing), refuses a malformed value, and then writes every label line as the
+    export with images did; a size that contradicts the images is refused."""
+    src, _, bare = exported
+    root = Path(shutil.copytree(bare, tmp_path / "seq" / "training"))
+    shutil.rmtree(root / "image_02")
+    assert open_kitti_tracking(root).rig(0).camera_names == []
+    w, h = (lambda c: (c.width, c.height))(open_kitti_tracking(bare).rig(0).camera("image_2").camera)
+    base = ["export", str(root), "--format", "kitti-tracking", "--labels-only", "--sequence", SEQ, "--quiet"]
+    assert_clean_error(run_cli(*base, "--out", str(tmp_path / "a")), "no camera", "--image-size WxH")
+    for bad in ("1242", "1242x", "x375", "0x375", "12.5x8", "-3x4"):
+        assert_clean_error(run_cli(*base, "--out", str(tmp_path / "b"), f"--image-size={bad}"), "--image-size", bad)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    out = run_cli(*base, "--out", str(tmp_path / "c"), "--image-size", f"{w}x{h}")
+    assert out.returncode == 0, out.stderr
+    assert f"camera image_2 is {w}x{h} px as --image-size says" in out.stdout
+    written = (tmp_path / "c" / "label_02" / f"{SEQ}.txt").read_text()
+    assert written == (bare / "label_02" / f"{SEQ}.txt").read_text() and written.count("\n") > 10
+    assert open_kitti_tracking(root, image_size=(w, h)).rig(0).camera("image_2").camera.width == w
+    with pytest.raises(DriveError, match=f"image is {w}x{h} px but --image-size says {w + 1}x{h}"):
+        open_kitti_tracking(bare, image_size=(w + 1, h))
+    assert open_kitti_tracking(bare, image_size=(w, h)).rig(0).camera("image_2").camera.height == h
+    assert_clean_error(run_cli("export", str(src.root), "--format", "kitti", "--out", str(tmp_path / "d"),
+                               "--image-size", f"{w}x{h}"), "only applies to KITTI tracking folders")

@@ -16,6 +16,7 @@ from fusionlabel.geometry.transforms import (T_from_Rt, angle_difference, invert
                                              rotation_from_euler)
 from fusionlabel.io.kitti import open_kitti_object
 from fusionlabel.io.openlabel import cuboid_from_val, cuboid_val, decode_attributes, encode_attributes, read_openlabel
+from conftest import native_copy
 from test_export_kitti import sim_drive
 
 
@@ -110,6 +111,39 @@ def test_sim_round_trip_is_exact_with_euler_angles(tmp_path_factory, tmp_path):
     assert tracks == {lab.track_id for i in range(len(drive)) for lab in drive.labels(i)}
 
 
+def test_rig_without_vehicle_frame_round_trips(small_sim_drive, tmp_path):
+    """A rig whose LiDAR frame stands in for the vehicle's says so in the file, and reads back so;
+    a rig with a vehicle frame writes nothing extra."""
+    import dataclasses
+
+    for vehicle_frame in (True, False):
+        rig = dataclasses.replace(small_sim_drive.rig(0), vehicle_frame=vehicle_frame)
+        drive = native_copy(small_sim_drive, tmp_path / f"d{vehicle_frame}", rig=rig)
+        assert drive.rig(0).vehicle_frame is vehicle_frame
+        out = tmp_path / f"out{vehicle_frame}"
+        export_drive(drive, "openlabel", out, options=quiet())
+        doc = json.loads((out / "openlabel.json").read_text())
+        check_structure(doc)
+        vehicle_cs = doc["openlabel"]["coordinate_systems"]["vehicle-iso8855"]
+        assert vehicle_cs.get("vehicle_frame", True) is vehicle_frame and ("vehicle_frame" in vehicle_cs) != vehicle_frame
+        scene = read_openlabel(out / "openlabel.json")
+        assert scene.rig.vehicle_frame is vehicle_frame
+        assert_same_labels(drive.labels(1), scene.labels_for(drive)(1), atol=1e-12)
+
+
+def test_real_sustech_keeps_no_vehicle_frame(realdata, tmp_path):
+    from fusionlabel.io.sustech import open_sustech
+
+    root = realdata / "sustech_sequence"
+    if not (root / "lidar").is_dir():
+        pytest.skip("SUSTech sample not found")
+    drive = open_sustech(root)
+    assert drive.rig(0).vehicle_frame is False
+    export_drive(drive, "openlabel", tmp_path / "out", options=quiet())
+    scene = read_openlabel(tmp_path / "out" / "openlabel.json")
+    assert scene.rig.vehicle_frame is False and set(scene.rig.sensors) == set(drive.rig(0).sensors)
+
+
 def test_kitti_attributes_and_scores_survive(kitti_object, tmp_path):
     drive = open_kitti_object(kitti_object)
 
@@ -200,6 +234,8 @@ def test_cuboids_in_other_coordinate_systems(tmp_path):
         val=[5, 1, -1, 0, 0, 0, 1, 0.6, -0.6, 1.8]), "cuboid[0].val"),
     (lambda d: d["openlabel"]["frames"]["5"]["frame_properties"]["transforms"]["vehicle-iso8855_to_odom"].update(
         transform_src_to_dst={"matrix4x4": [1, 2]}), "transforms.vehicle-iso8855_to_odom"),
+    (lambda d: d["openlabel"]["coordinate_systems"]["vehicle-iso8855"].update(vehicle_frame="no"),
+     "openlabel.coordinate_systems.vehicle-iso8855.vehicle_frame"),
 ])
 def test_errors_name_the_key(tmp_path, edit, where):
     doc = _third_party_document()[0]

@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rotation", choices=("quaternion", "euler"), default="quaternion",
                    help="OpenLABEL: cuboid rotation as quaternion (10 values, default) or Euler angles (9 values)")
     p.add_argument("--scene", help="nuScenes source: scene name, token or index; KITTI tracking source: sequence")
+    p.add_argument("--image-size", metavar="WxH",
+                   help="KITTI tracking source without image_02/ images: the size of camera image_2 in pixels "
+                        "(KITTI's is usually 1242x375, but check your recording); never guessed")
     p.add_argument("--skip-bad-frames", action="store_true",
                    help="a frame whose sweep (or, unless --labels-only, image) cannot be read is skipped and the "
                         "export goes on; the skipped frames are listed at the end and the exit code is 3 "
@@ -60,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     from ..export.source import open_source
 
     class_map = load_class_map(args.class_map) if args.class_map else None
-    with open_source(args.source, args.scene) as (drive, labels_for, what):
+    image_size = parse_image_size(args.image_size) if args.image_size is not None else None
+    with open_source(args.source, args.scene, image_size) as (drive, labels_for, what):
         frames = parse_frames(args.frames, drive) if args.frames else None
         options = ExportOptions(frames=frames, classes=parse_classes(args.classes), force=args.force,
                                 camera=args.camera, sensor_data=not args.labels_only, outside=args.outside,
@@ -70,5 +74,22 @@ def run(args: argparse.Namespace) -> int:
                                 include_prelabels=args.include_prelabels)
         summary = export_drive(drive, args.format, args.out, labels_for, options)
     print(f"source: {what}")
+    for note in getattr(drive, "notes", []):
+        if "--image-size" in note:      # the size the user gave, said once more beside the summary
+            print(f"note: {note}")
     print(summary.text())
     return SKIPPED_FRAMES_EXIT if summary.skipped_frames else 0
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """``"1242x375"`` -> (1242, 375); InputError naming ``--image-size`` for anything but two
+    positive whole numbers of pixels joined by x."""
+    import re
+
+    from ..errors import InputError
+
+    m = re.fullmatch(r"\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*", text)
+    if not m or int(m[1]) == 0 or int(m[2]) == 0:
+        raise InputError(None, f"expected WIDTHxHEIGHT in pixels, two positive whole numbers such as 1242x375, got "
+                               f"{text!r}", where="--image-size")
+    return int(m[1]), int(m[2])

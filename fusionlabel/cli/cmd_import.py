@@ -154,13 +154,13 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
 
 
 def check_image(path: Path, rig, cam: str) -> None:
-    """ImageError naming ``path`` unless it is an image (its header, or a full decode for formats
-    other than PNG and JPEG: :func:`~fusionlabel.io.images.image_size`) of the size of the rig's
-    camera ``cam``: an import copies only images the drive can show and export."""
+    """ImageError naming ``path`` unless its pixels decode (a file cut short or corrupt is refused
+    even when its header is fine: :func:`~fusionlabel.io.images.checked_image_size`) and it has the
+    size of the rig's camera ``cam``: an import copies only images the drive can show and export."""
     from ..errors import ImageError
-    from ..io.images import image_size
+    from ..io.images import checked_image_size
 
-    w, h = image_size(path)
+    w, h = checked_image_size(path)
     sensor = rig.sensors.get(cam)
     model = getattr(sensor, "camera", None)
     if model is not None and (w, h) != (model.width, model.height):

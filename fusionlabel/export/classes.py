@@ -179,9 +179,16 @@ def nuscenes_attributes(label: CuboidLabel, category: str, speed: float | None =
        and a pedestrian standing; a slow two-wheeler's rider stays unknown;
     4. none.
     """
+    return nuscenes_attributes_by_speed(label, category, speed)[0]
+
+
+def nuscenes_attributes_by_speed(label: CuboidLabel, category: str,
+                                 speed: float | None = None) -> tuple[list[str], bool]:
+    """(:func:`nuscenes_attributes`, True when ``speed`` decided the attribute: neither the label's
+    attributes nor a ``moving`` flag did)."""
     group = attribute_group(category)
     if not group:
-        return []
+        return [], False
     a = label.attributes
     if group is _VEHICLE:
         parked = a.get("parked") if isinstance(a.get("parked"), bool) else None
@@ -195,15 +202,17 @@ def nuscenes_attributes(label: CuboidLabel, category: str, speed: float | None =
     given = a.get("nuscenes_attributes")
     for name in given if isinstance(given, list) else ():
         if name in allowed:
-            return [name]
+            return [name], False
     if len(allowed) == 1:
-        return list(allowed)
-    moving = a.get("moving") if isinstance(a.get("moving"), bool) else (
-        None if speed is None else speed > MOVING_SPEED)
+        return list(allowed), False
+    flagged = isinstance(a.get("moving"), bool)
+    moving = a["moving"] if flagged else (None if speed is None else speed > MOVING_SPEED)
     if moving is None:
-        return []
+        return [], False
     if group is _VEHICLE:
-        return ["vehicle.moving" if moving else ("vehicle.stopped" if parked is False else "vehicle.parked")]
-    if group is _CYCLE:
-        return ["cycle.with_rider"] if moving else []
-    return ["pedestrian.moving" if moving else "pedestrian.standing"]
+        names = ["vehicle.moving" if moving else ("vehicle.stopped" if parked is False else "vehicle.parked")]
+    elif group is _CYCLE:
+        names = ["cycle.with_rider"] if moving else []
+    else:
+        names = ["pedestrian.moving" if moving else "pedestrian.standing"]
+    return names, bool(names) and not flagged

@@ -2,8 +2,8 @@
 
 Boxes go to the rectified camera frame (bottom-centre location, ``rotation_y``) through
 :func:`fusionlabel.io.kitti.kitti_from_cuboid`; alpha is the observation angle ``ry - atan2(x, z)``;
-the 2D box is the projected cuboid clipped to the image; truncation is the clipped-off fraction of
-the projection; occlusion is estimated from LiDAR returns (see :mod:`fusionlabel.export.views`).
+the 2D box is the projected cuboid clipped to the image (and, for an undistorted or levelled image,
+to the part the camera saw); truncation is the clipped-off fraction of the projection; occlusion is estimated from LiDAR returns (see :mod:`fusionlabel.export.views`).
 
 Untouched imported KITTI objects (``source == "import"`` with KITTI's fields in their attributes
 and an alpha that still agrees with the box) keep their original 2D box, truncation, occlusion and
@@ -29,7 +29,7 @@ from ..model.source_class import source_class
 from .base import Exporter, ExportError
 from .classes import KITTI_TYPES, kitti_class, kitti_style_name
 from .levelling import LEVEL_TOLERANCE, Levelling, level_camera
-from .views import kitti_occlusion_level, object_views, pinhole_of, undistort_image, undistort_maps
+from .views import kitti_occlusion_level, object_views, pinhole_of, seen_region, undistort_image, undistort_maps
 
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
 
@@ -181,7 +181,7 @@ class KittiExporter(Exporter):
         names = rig.camera_names
         if not names:
             hint = (" (a KITTI folder's camera comes with its image_2/ or image_02/<sequence>/ images, which give "
-                    "its size)" if isinstance(self.drive, KittiTrackingDrive) or (self.drive.root / "calib").is_dir()
+                    "its size; a tracking folder without images needs export --image-size WxH)" if isinstance(self.drive, KittiTrackingDrive) or (self.drive.root / "calib").is_dir()
                     else "")
             raise ExportError(self.drive.root, f"the drive's rig has no camera{hint}; KITTI needs one", where="rig")
         cam = self.options.camera or ("image_2" if "image_2" in names else names[0])
@@ -190,7 +190,7 @@ class KittiExporter(Exporter):
         self.camera = cam
         numeric = all(f.frame_id.isdigit() and len(f.frame_id) == 6 for f in self.drive.frames)
         self.names = {i: (f.frame_id if numeric else f"{i:06d}") for i, f in enumerate(self.drive.frames)}
-        self._maps: dict = {}
+        self._warps: dict = {}      # (camera model, R0_rect bytes) -> see warp()
         self.frame_list: list[str] = []
         self.outside = 0
         self.tracked = 0
@@ -202,7 +202,7 @@ class KittiExporter(Exporter):
         self.ground: GroundUp | None = None  # "up" from the ground, for a rig without a vehicle frame
         self.up_lidar = np.array([0.0, 0.0, 1.0])   # the vertical levelled against, in the LiDAR frame
         first = self.frames[0] if self.frames else 0
-        if not rig.vehicle_frame and not self.copies_source_calib(first):
+        if not rig.vehicle_frame and self.source_calib(first) is None:
             self.ground = self.estimate_up()
             if self.ground.reliable:
                 self.up_lidar = self.ground.up
@@ -230,15 +230,16 @@ class KittiExporter(Exporter):
             return np.array([0.0, 0.0, 1.0])
         return np.asarray(rig.T_vehicle_lidar, dtype=np.float64)[:3, :3] @ self.up_lidar
 
-    def copies_source_calib(self, i: int) -> bool:
-        """Whether frame ``i``'s calibration is a KITTI source file written as it is."""
+    def source_calib(self, i: int) -> Path | None:
+        """Frame ``i``'s KITTI source calibration file when it is written as it is (the drive is a
+        KITTI folder and the exported camera is the image_2 it describes), else None."""
         src_calib, _ = self.kitti_sources(i)
-        return src_calib is not None and self.camera == "image_2"
+        return src_calib if self.camera == "image_2" else None
 
     def levelling(self, i: int) -> Levelling:
         """How the exported camera of frame ``i`` is levelled (:func:`level_camera`, from the rig's
         mount, against :meth:`up_vehicle`); none for a KITTI source whose calibration is copied."""
-        if self.copies_source_calib(i):
+        if self.source_calib(i) is not None:
             return Levelling(np.eye(3), 0.0, 0.0, 0.0)
         T_vehicle_cam = np.asarray(self.drive.rig(i).camera(self.camera).T_vehicle_sensor, dtype=np.float64)
         up = self.up_vehicle(i)
@@ -250,6 +251,21 @@ class KittiExporter(Exporter):
                 self.tilts.add(tuple(round(float(np.degrees(a)), 2) for a in (lev.angle, lev.pitch, lev.roll)))
             self.unlevelled |= not lev.possible
         return self._levellings[key]
+
+    def warp(self, i: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray] | None:
+        """How frame ``i``'s exported image is resampled: (``cv2.remap`` maps that undistort and
+        level it in one pass, the polygon of the result the camera saw (:func:`seen_region`)), built
+        once per camera and levelling; None when the image is written as recorded (a level pinhole
+        camera: all of it was seen)."""
+        model = self.drive.rig(i).camera(self.camera).camera
+        lev = self.levelling(i)
+        if model.distortion == () and not lev.rotates:
+            return None
+        key = (model, lev.R_rect_cam.tobytes())
+        if key not in self._warps:
+            maps = undistort_maps(model, pinhole_of(model), lev.R_rect_cam if lev.rotates else None)
+            self._warps[key] = (maps, seen_region(maps))
+        return self._warps[key]
 
     def kitti_sources(self, i: int) -> tuple[Path | None, Path | None]:
         """(calib, label) files of frame ``i`` of a KITTI drive (None where absent): ``calib/<frame>.txt``
@@ -336,7 +352,9 @@ class KittiExporter(Exporter):
             else:
                 if views is None:
                     points = self.drive.points(i)
-                    views = object_views(points, [b.box for b, _ in labels], T_image_lidar, camera)
+                    warp = self.warp(i)
+                    views = object_views(points, [b.box for b, _ in labels], T_image_lidar, camera,
+                                         seen=None if warp is None else warp[1])
                 v = views[k]
                 if v.rect is None:
                     if self.options.outside == "drop":
@@ -373,8 +391,8 @@ class KittiExporter(Exporter):
         the drive's LiDAR frame to the levelled camera frame, see :meth:`levelling`); the file's
         ``R0_rect`` is the levelling and its ``Tr_velo_to_cam`` is from the turned Velodyne frame
         (:meth:`velodyne_T`) to the real camera."""
-        src_calib, _ = self.kitti_sources(i)
-        if src_calib is not None and self.camera == "image_2":
+        src_calib = self.source_calib(i)
+        if src_calib is not None:
             calib = read_kitti_calib(src_calib)
             return calib.T_rect_velo, object_calib_text(calib)
         rig = self.drive.rig(i)
@@ -394,7 +412,7 @@ class KittiExporter(Exporter):
         Velodyne frame (:func:`velodyne_turn`, from the rig's static LiDAR -> levelled camera
         transform, see :meth:`levelling`), None when there is none. A KITTI source's calibration is
         copied, so its frame is never turned."""
-        if self.copies_source_calib(i):
+        if self.source_calib(i) is not None:
             return None
         T = velodyne_turn(self.levelling(i).T_rect_cam @ self.drive.rig(i).T_cam_lidar(self.camera))
         if T is not None:
@@ -422,20 +440,16 @@ class KittiExporter(Exporter):
         if self.camera not in f.image_paths:
             self.summary.note(f"frames without a {self.camera} image have no image file")
             return
-        model = self.drive.rig(i).camera(self.camera).camera
-        lev = self.levelling(i)
+        warp = self.warp(i)
         src = f.image_paths[self.camera]
-        if model.distortion == () and not lev.rotates and src.suffix.lower() == ".png":
+        if warp is None and src.suffix.lower() == ".png":
             self.copy_file(src, image_rel)
             return
         from ..io.images import write_image
 
         image = self.drive.image(i, self.camera)
-        if model.distortion != () or lev.rotates:     # one resampling: undistortion and levelling
-            key = (model, lev.R_rect_cam.tobytes())
-            if key not in self._maps:
-                self._maps[key] = undistort_maps(model, pinhole_of(model), lev.R_rect_cam if lev.rotates else None)
-            image = undistort_image(image, self._maps[key])
+        if warp is not None:      # one resampling: undistortion and levelling
+            image = undistort_image(image, warp[0])
         write_image(self.path(image_rel), image)
         self.summary.files += 1
 

@@ -40,10 +40,10 @@ class KittiTrackingExporter(KittiExporter):
                               where="--sequence")
         self.seq = seq
         first = self.frames[0] if self.frames else 0
-        src_calib, _ = self.kitti_sources(first)
+        src_calib = self.source_calib(first)
         self.level = KittiExporter.levelling(self, first)     # one levelled camera for the sequence
         self.turn = KittiExporter.velodyne_T(self, first)     # one Velodyne frame for the sequence
-        if src_calib is not None and self.camera == "image_2":
+        if src_calib is not None:
             calib = read_kitti_calib(src_calib)
             self.T_rect_velo = calib.T_rect_velo
             self.calib_text = src_calib.read_text(encoding="utf-8")

@@ -23,8 +23,8 @@ import numpy as np
 from ..geometry.transforms import quaternion_from_rotation
 from ..model.annotation import CuboidLabel
 from .base import Exporter, ExportError
-from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group, nuscenes_attributes,
-                      nuscenes_category)
+from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group,
+                      nuscenes_attributes_by_speed, nuscenes_category)
 from ..geometry.cuboid import count_points_in_cuboids
 from .views import (nuscenes_visibility_token, object_views, pinhole_of, undistort_image,
                     undistort_maps)
@@ -107,7 +107,6 @@ class NuScenesExporter(Exporter):
         # they move. An ego that stands still with real poses (not the identity) still tells it.
         self.no_poses = len(self.frames) > 1 and all(
             np.allclose(np.asarray(src.frames[i].T_world_vehicle, dtype=np.float64), np.eye(4)) for i in self.frames)
-        self.speed_withheld = 0
         self.sensor_tokens: dict[str, str] = {}
         self.calib_tokens: dict[tuple, str] = {}
         self.prev_sd: dict[str, dict] = {}
@@ -124,6 +123,7 @@ class NuScenesExporter(Exporter):
         self.estimated_visibility = 0
         self.no_radar = 0
         self.frame_no = 0
+        self.empty_sweeps: list[str] = []
 
     # ------------------------------------------------------------------ records
     def _sensor(self, channel: str, modality: str) -> str:
@@ -162,9 +162,15 @@ class NuScenesExporter(Exporter):
         return [c for c in self.drive.rig(index).camera_names if c in self.drive.frames[index].image_paths]
 
     def _write_sweep(self, i: int, rel: str) -> None:
+        """Write frame i's LIDAR_TOP file. A sweep without points is written as an empty file (no
+        records): every sample has a LIDAR_TOP sample_data naming it, and nuscenes-devkit's
+        ``LidarPointCloud.from_file`` reads it as 0 points."""
         f = self.drive.frames[i]
-        pts = self.sweep_to_write(i)
-        if pts is None:
+        pts = self.drive.points(i)
+        if not len(pts):
+            self.path(rel).write_bytes(b"")
+            self.summary.files += 1
+            self.empty_sweeps.append(f.frame_id)
             return
         if f.lidar_path.name.endswith(".pcd.bin"):
             self.copy_file(f.lidar_path, rel)
@@ -301,12 +307,9 @@ class NuScenesExporter(Exporter):
     def speed(self, anns: list[dict], k: int) -> float | None:
         """Ground-plane speed (m/s) of annotation ``anns[k]`` of an instance, as nuscenes-devkit's
         ``box_velocity`` computes it: from the annotations before and after it (or itself), None
-        for a lone annotation, neighbours more than 1.5 s apart (3 s across both), or timestamps
-        that were made up (they do not give a speed)."""
-        if self.synthetic_time or len(anns) < 2:
-            return None
-        if self.no_poses:
-            self.speed_withheld += 1
+        for a lone annotation, neighbours more than 1.5 s apart (3 s across both), timestamps
+        that were made up, or a drive without ego poses (neither gives a speed)."""
+        if self.synthetic_time or self.no_poses or len(anns) < 2:
             return None
         first, last = anns[max(k - 1, 0)], anns[min(k + 1, len(anns) - 1)]
         dt = (self.sample_times[last["sample_token"]] - self.sample_times[first["sample_token"]]) / 1e6
@@ -325,8 +328,8 @@ class NuScenesExporter(Exporter):
             changed += sum(n for c, n in classes.items() if c != cls)
             for k, rec in enumerate(anns):
                 lab, category = self.ann_labels[rec["token"]]
-                names = nuscenes_attributes(lab, category, self.speed(anns, k))
-                if names and names != nuscenes_attributes(lab, category):
+                names, from_speed = nuscenes_attributes_by_speed(lab, category, self.speed(anns, k))
+                if from_speed:
                     derived += 1
                 elif not names and attribute_group(category):
                     unknown += 1
@@ -372,7 +375,8 @@ class NuScenesExporter(Exporter):
         if unknown:
             s.note(f"{unknown} vehicle(s), two-wheeler(s) or pedestrian(s) have no attribute: neither the "
                    "label nor a track's speed tells")
-        if self.no_poses and self.speed_withheld:
+        # Without ego poses no track gives a speed; say so when some track was long enough to have one.
+        if self.no_poses and not self.synthetic_time and any(len(a) > 1 for a in self.instance_anns.values()):
             s.note("attributes were not derived from the tracks' speed: the drive has no ego poses (every "
                    "frame at the same pose), so a box's motion is the ego's too (fusionlabel import "
                    "--estimate-poses writes a copy with poses estimated from the sweeps)")
@@ -391,6 +395,9 @@ class NuScenesExporter(Exporter):
             s.note(f"visibility of {self.estimated_visibility} object(s) was estimated from LiDAR returns")
         if self.no_radar:
             s.note(f"num_radar_pts of {self.no_radar} object(s) written as 0 (no radar in the drive)")
+        if self.empty_sweeps:
+            s.note(f"sweeps without points, written as empty .pcd.bin files (0 bytes, which nuscenes-devkit reads as "
+                   f"0 points and fusionlabel's readers refuse): frame(s) {', '.join(self.empty_sweeps)}")
         if not self.options.sensor_data:
             s.note("sensor files (samples/) were not written (--labels-only): the tables name files that are absent")
         s.note("non-keyframe sweeps, label scores and sources, and attributes other than nuScenes' own")

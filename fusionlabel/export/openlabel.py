@@ -16,8 +16,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import ImageError, LabelError, PointCloudError
-from ..io.openlabel import (CUBOID_NAME, ODOM, SCHEMA_VERSION, UNTRACKED, VEHICLE, cuboid_val, encode_attributes,
-                            matrix16)
+from ..io.openlabel import (CUBOID_NAME, ODOM, SCHEMA_VERSION, UNTRACKED, VEHICLE, VEHICLE_FRAME_KEY, cuboid_val,
+                            encode_attributes, matrix16)
 from ..model.annotation import CuboidLabel
 from ..model.rig import CameraSensor, Rig
 from .base import Exporter, ExportError
@@ -66,6 +66,8 @@ def openlabel_document(drive, labels_for: Callable[[int], list[CuboidLabel]], fr
     lidar = rig.reference_lidar
     cs = {ODOM: {"type": "scene_cs", "parent": "", "children": [VEHICLE]},
           VEHICLE: {"type": "local_cs", "parent": ODOM, "children": list(rig.sensors)}}
+    if not rig.vehicle_frame:   # the LiDAR's frame stands in for the vehicle's (custom key, see io.openlabel)
+        cs[VEHICLE][VEHICLE_FRAME_KEY] = False
     streams = {}
     for name, sensor in rig.sensors.items():
         cs[name] = {"type": "sensor_cs", "parent": VEHICLE, "children": [],

@@ -11,16 +11,22 @@ from .base import LabelsFor
 
 
 @contextmanager
-def open_source(path: str | Path, scene: str | None = None) -> Iterator[tuple[Drive, LabelsFor, str]]:
+def open_source(path: str | Path, scene: str | None = None,
+                image_size: tuple[int, int] | None = None) -> Iterator[tuple[Drive, LabelsFor, str]]:
     """Yield (drive, labels_for, description) for a project folder or a drive folder.
 
     A project exports its current annotations (opened read-only when another process holds it);
-    a drive exports the labels that came with it.
+    a drive exports the labels that came with it. ``image_size`` goes to
+    :func:`~fusionlabel.io.drives.open_drive` (drive folders only).
     """
+    from ..errors import InputError
     from ..store.project import Project, is_project
 
     path = Path(path)
     if path.is_dir() and is_project(path):
+        if image_size is not None:
+            raise InputError(path, "--image-size applies to a KITTI tracking folder exported directly, not to a "
+                                   "project", where="--image-size")
         project = Project.open(path, scene=scene)
         try:
             doc = project.document
@@ -30,5 +36,5 @@ def open_source(path: str | Path, scene: str | None = None) -> Iterator[tuple[Dr
         return
     from ..io.drives import open_drive
 
-    drive = open_drive(path, scene)
+    drive = open_drive(path, scene, image_size)
     yield drive, drive.labels, f"drive {drive.name}"

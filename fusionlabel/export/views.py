@@ -67,6 +67,52 @@ def undistort_maps(camera: CameraModel, target: PinholeCamera,
     return uv[..., 0].astype(np.float32), uv[..., 1].astype(np.float32)
 
 
+def seen_region(maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The part of a resampled image that the source camera saw, as a polygon (K, 2) of pixel
+    centres (x, y): the outline of the largest region whose pixels :func:`undistort_maps` maps into
+    the source image. The rest (corners and bands a levelled or undistorted image gains) is black."""
+    seen = (maps[0] >= 0).astype(np.uint8)
+    contours, _ = cv2.findContours(seen, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return np.empty((0, 2))
+    return max(contours, key=cv2.contourArea).reshape(-1, 2).astype(np.float64)
+
+
+def clip_polygon_to_rect(polygon: np.ndarray, rect) -> np.ndarray:
+    """The part (K, 2) of a polygon (N, 2) inside the rectangle (x1, y1, x2, y2), by clipping
+    against its four sides in turn (Sutherland-Hodgman; the polygon need not be convex). Points on a
+    side get that side's coordinate exactly, so a rectangle lying inside the polygon comes back with
+    exactly its own bounds."""
+    pts = np.asarray(polygon, dtype=np.float64)
+    for axis, bound, keep_above in ((0, rect[0], True), (0, rect[2], False), (1, rect[1], True), (1, rect[3], False)):
+        if len(pts) == 0:
+            break
+        nxt = np.roll(pts, -1, axis=0)
+        inside = pts[:, axis] >= bound if keep_above else pts[:, axis] <= bound
+        inside_next = np.roll(inside, -1)
+        with np.errstate(divide="ignore", invalid="ignore"):   # edges along the side: not used
+            t = (bound - pts[:, axis]) / (nxt[:, axis] - pts[:, axis])
+            crossing = pts + t[:, None] * (nxt - pts)
+        crossing[:, axis] = bound
+        # per edge p -> next: the crossing when it changes side, then next when next is inside
+        candidates = np.stack([crossing, nxt], axis=1)
+        use = np.stack([inside != inside_next, inside_next], axis=1)
+        pts = candidates[use]
+    return pts
+
+
+def clip_rect_to_region(rect, region: np.ndarray | None):
+    """Bounding box (x1, y1, x2, y2) of the part of ``rect`` inside the polygon ``region``, or None
+    when nothing of it is; ``rect`` itself when ``region`` is None (the whole image was seen)."""
+    if rect is None or region is None:
+        return rect
+    part = clip_polygon_to_rect(region, rect)
+    if len(part) == 0:
+        return None
+    (x1, y1), (x2, y2) = part.min(axis=0), part.max(axis=0)
+    return (float(x1), float(y1), float(x2), float(y2)) if x1 < x2 and y1 < y2 else None
+
+
 def undistort_image(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Resample an (H, W, 3) image with maps from :func:`undistort_maps`."""
     return cv2.remap(image, maps[0], maps[1], interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
@@ -123,10 +169,13 @@ class SortedRows:
 
 def object_views(points_lidar: np.ndarray, boxes_lidar: list[Cuboid], T_cam_lidar: np.ndarray,
                  camera: CameraModel, margin: float = OCCLUSION_MARGIN,
-                 min_returns: int = MIN_RETURNS) -> list[ObjectView]:
+                 min_returns: int = MIN_RETURNS, seen: np.ndarray | None = None) -> list[ObjectView]:
     """2D box, truncation and occlusion of each cuboid (LiDAR frame) in one camera.
 
     ``points_lidar`` (N, C>=3) is the sweep used for the occlusion estimate (may be empty).
+    ``seen`` (K, 2): for an image resampled from another camera (:func:`seen_region`), the polygon
+    the real camera saw; each 2D box is clipped to it as to the image border (the part of the box
+    inside it, bounded), and truncation counts what it cuts off. None: the whole image was seen.
     """
     proj = project_points(points_lidar, T_cam_lidar, camera) if len(points_lidar) else None
     if proj is not None and len(proj.index):
@@ -139,7 +188,7 @@ def object_views(points_lidar: np.ndarray, boxes_lidar: list[Cuboid], T_cam_lida
     for box in boxes_lidar:
         box_cam = box.transformed(T_cam_lidar)
         corners = box_cam.corners()
-        rect = cuboid_image_rect(corners, camera)
+        rect = clip_rect_to_region(cuboid_image_rect(corners, camera), seen)
         full = cuboid_image_extent(corners, camera) if rect is not None else None
         occluded, n_on, n_front = None, 0, 0
         if rect is not None and rows is not None:

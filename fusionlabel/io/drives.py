@@ -33,11 +33,12 @@ def drive_layout(path: str | Path) -> str | None:
     return None
 
 
-def open_drive(path: str | Path, scene: str | None = None) -> Drive:
+def open_drive(path: str | Path, scene: str | None = None, image_size: tuple[int, int] | None = None) -> Drive:
     """Open a drive folder of any supported layout; DriveError says what was expected.
 
     ``scene`` picks the scene of a nuScenes dataroot (name, token or index) or the sequence of a
-    KITTI tracking folder (name such as ``0003``, or its number).
+    KITTI tracking folder (name such as ``0003``, or its number). ``image_size`` (width, height)
+    gives a KITTI tracking folder's ``image_2`` size when it has no images; other layouts refuse it.
     """
     from .kitti import open_kitti_object
     from .kitti_tracking import open_kitti_tracking
@@ -54,7 +55,10 @@ def open_drive(path: str | Path, scene: str | None = None) -> Drive:
     if layout == "nuscenes":
         return open_nuscenes(path, scene=scene)
     if layout == "kitti_tracking":
-        return open_kitti_tracking(path, sequence=scene)
+        return open_kitti_tracking(path, sequence=scene, image_size=image_size)
+    if image_size is not None:
+        raise DriveError(path, "--image-size only applies to KITTI tracking folders (other layouts take their "
+                               "cameras' sizes from their images or calibration)", where="--image-size")
     if scene is not None:
         raise DriveError(path, "--scene only applies to nuScenes and KITTI tracking folders", where="--scene")
     if layout is None:

@@ -8,6 +8,7 @@ Every failure raises :class:`~fusionlabel.errors.ImageError` naming the file.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from pathlib import Path
@@ -18,6 +19,10 @@ import numpy as np
 from ..errors import ImageError
 
 _FLAGS = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+# A check decode: grey, and JPEG at 1/8 scale, which skips most of the inverse DCT but still reads
+# the whole entropy-coded stream, so a file cut short fails as it does at full size.
+_CHECK_FLAGS = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
+_CHECK_JPEG_FLAGS = cv2.IMREAD_REDUCED_GRAYSCALE_8 | cv2.IMREAD_IGNORE_ORIENTATION
 _PNG_SIG = b"\x89PNG\r\n\x1a\n"
 # Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -45,19 +50,30 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
     _check_file(path)
     try:
         with open(path, "rb") as f:
-            head = f.read(32)
-            size = None
-            if head.startswith(_PNG_SIG):
-                size = _png_size(head)
-            elif head.startswith(b"\xff\xd8"):
-                f.seek(2)
-                size = _jpeg_size(f)
+            size = _header_size(f)
     except OSError as e:
         raise ImageError(path, f"cannot read file ({e.strerror or e})") from e
     if size is not None:
         return size
     h, w = read_image(path).shape[:2]
     return w, h
+
+
+def checked_image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """Return ``(width, height)`` after decoding every pixel: ImageError naming the file when the
+    data is cut short or corrupt, even if the header is fine (which :func:`image_size` reads alone).
+
+    JPEG is decoded at 1/8 scale, which still reads its whole compressed stream and costs about
+    half a full decode; other formats are decoded in full.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    size = _header_size(io.BytesIO(data.tobytes())) if data.size else None
+    small_jpeg = size is not None and data[:2].tobytes() == b"\xff\xd8"
+    pixels = cv2.imdecode(data, _CHECK_JPEG_FLAGS if small_jpeg else _CHECK_FLAGS) if data.size else None
+    if pixels is None:
+        raise ImageError(path, _undecodable(data))
+    return size if small_jpeg else (pixels.shape[1], pixels.shape[0])
 
 
 def write_image(path: str | os.PathLike, rgb: np.ndarray, quality: int = 92) -> None:
@@ -113,6 +129,17 @@ def _undecodable(data: np.ndarray) -> str:
     if head.startswith(_PNG_SIG) or head.startswith(b"\xff\xd8"):
         return f"cannot decode {'PNG' if head.startswith(_PNG_SIG) else 'JPEG'} data ({data.size} bytes; truncated or corrupt)"
     return f"cannot decode as an image (first bytes {head!r}; expected PNG, JPEG or another format OpenCV reads)"
+
+
+def _header_size(f) -> tuple[int, int] | None:
+    """``(width, height)`` from a PNG or JPEG header read from the binary file ``f``; None otherwise."""
+    head = f.read(32)
+    if head.startswith(_PNG_SIG):
+        return _png_size(head)
+    if head.startswith(b"\xff\xd8"):
+        f.seek(2)
+        return _jpeg_size(f)
+    return None
 
 
 def _png_size(head: bytes) -> tuple[int, int] | None:

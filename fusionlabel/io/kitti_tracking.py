@@ -26,7 +26,8 @@ chosen by name (``0003``, or its number ``3``) and may be left out when the fold
   also rotates it into the first IMU frame, which changes no relative pose. Without an oxts file the
   poses are the identity and ``drive.notes`` says so.
 * **Images.** A frame without an image in ``image_0N/<seq>/`` simply has none; the camera's size
-  comes from its first frame that has one.
+  comes from its first frame that has one. A sequence without any ``image_02`` image (labels and
+  sweeps only) has no camera unless ``image_size`` gives ``image_2``'s size; it is never guessed.
 * **Timestamps.** The tracking release carries no times, so frame ``n`` is at ``n × 100 000`` µs
   (KITTI records at 10 Hz).
 """
@@ -43,7 +44,7 @@ from ..errors import CalibrationError, DriveError, LabelError
 from ..geometry.transforms import invert_T, rotation_error, rotation_from_euler
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, Frame
-from .images import image_size
+from .images import image_size as image_file_size
 from .kitti import (
     EXTRINSIC_TOLERANCE,
     KittiCalib,
@@ -213,8 +214,12 @@ def read_tracking_labels(label_path: str | Path, calib: KittiCalib) -> dict[int,
 
 
 # ------------------------------------------------------------------------------------ the drive
-def open_kitti_tracking(path: str | Path, sequence: str | int | None = None) -> KittiTrackingDrive:
+def open_kitti_tracking(path: str | Path, sequence: str | int | None = None,
+                        image_size: tuple[int, int] | None = None) -> KittiTrackingDrive:
     """Open one sequence of a KITTI tracking folder as a drive (see the module docstring).
+
+    ``image_size`` (width, height) is ``image_2``'s size when ``image_02/<seq>/`` holds no image;
+    when it does, the images' size must equal it (DriveError otherwise).
 
     Calibration, the label file and the oxts file are read here, so a missing calibration, a label
     for a frame without a sweep or a malformed oxts line fail at once; sweeps, images and the
@@ -245,7 +250,16 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None) -> 
                  if (path := root / f"image_{c:02d}" / seq / f"{numbered[n].stem}.png").is_file()}
         if found:
             images[c] = found
-    sizes = {c: image_size(found[min(found)]) for c, found in images.items()}
+    sizes = {c: image_file_size(found[min(found)]) for c, found in images.items()}
+    notes = []
+    if image_size is not None:
+        if 2 in sizes and sizes[2] != image_size:
+            raise DriveError(images[2][min(images[2])], f"image is {sizes[2][0]}x{sizes[2][1]} px but --image-size "
+                                                        f"says {image_size[0]}x{image_size[1]}", where="--image-size")
+        if 2 not in sizes:
+            sizes[2] = image_size
+            notes.append(f"image_02/{seq}/ has no images: camera image_2 is {image_size[0]}x{image_size[1]} px "
+                         "as --image-size says")
     rig = rig_from_kitti_calib(calib, sizes, f"kitti-tracking-{seq}")
 
     label_path = root / "label_02" / f"{seq}.txt"
@@ -256,7 +270,6 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None) -> 
                                          f"{len(numbers)} sweeps, frames {numbers[0]}-{numbers[-1]})",
                              where=f"line {entries[0].lineno}")
 
-    notes = []
     oxts_path = root / "oxts" / f"{seq}.txt"
     if oxts_path.is_file():
         oxts = read_oxts(oxts_path)
@@ -289,7 +302,7 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None) -> 
     name = "/".join(part for part in (here.parent.name, here.name, seq) if part)   # no leading "/" at /
     drive = KittiTrackingDrive(name, root, rig, frames)
     drive.sequence, drive.sequences = seq, sequences
-    drive.has_poses, drive.notes = not notes, notes
+    drive.has_poses, drive.notes = oxts_path.is_file(), notes
     return drive
 
 

@@ -6,7 +6,9 @@ it back (and files of other tools: cuboids in any declared coordinate system)::
 
     openlabel.metadata            schema_version "1.0.0", name
     openlabel.coordinate_systems  "odom" (scene) > "vehicle-iso8855" (ego) > LiDAR and cameras; a
-                                  child's ``pose_wrt_parent.matrix4x4`` is T_parent_child, row-major
+                                  child's ``pose_wrt_parent.matrix4x4`` is T_parent_child, row-major;
+                                  "vehicle-iso8855" has ``"vehicle_frame": false`` (custom) when the
+                                  rig has no vehicle frame and the LiDAR's stands in (Rig.vehicle_frame)
     openlabel.streams             LiDAR, and cameras with intrinsics_pinhole (OpenCV k1 k2 p1 p2 k3 …)
                                   or intrinsics_fisheye (OpenCV fisheye k1..k4, model "opencv_fisheye")
     openlabel.objects[uid]        one object per track: name = track ID, type = class
@@ -46,6 +48,7 @@ from .jsonfile import read_json
 SCHEMA_VERSION = "1.0.0"
 ODOM = "odom"
 VEHICLE = "vehicle-iso8855"
+VEHICLE_FRAME_KEY = "vehicle_frame"     # custom key of VEHICLE's coordinate system: false = no real vehicle frame
 CUBOID_NAME = "box3d"
 UNTRACKED = "fusionlabel_untracked"
 
@@ -302,7 +305,12 @@ def _rig_from_document(root: dict, path: Path, lidar_cs: str | None) -> Rig | No
             sensors[name] = LidarSensor(name, T)
     if lidar_cs not in sensors:
         return None
-    return Rig(root.get("metadata", {}).get("name", path.stem), sensors, lidar_cs)
+    vehicle = cs.get(VEHICLE)
+    vehicle_frame = vehicle.get(VEHICLE_FRAME_KEY, True) if isinstance(vehicle, dict) else True
+    if not isinstance(vehicle_frame, bool):
+        raise LabelError(path, f"expected true or false, got {vehicle_frame!r}",
+                         where=f"openlabel.coordinate_systems.{VEHICLE}.{VEHICLE_FRAME_KEY}")
+    return Rig(root.get("metadata", {}).get("name", path.stem), sensors, lidar_cs, vehicle_frame)
 
 
 def _lidar_coordinate_system(root: dict, lidar: str | None) -> tuple[str | None, str]:

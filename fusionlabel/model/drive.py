@@ -100,10 +100,15 @@ class Drive:
     def __repr__(self) -> str:
         return f"Drive({self.name!r}, {len(self.frames)} frames, root={str(self.root)!r})"
 
+    def index_of_id(self, frame_id: str) -> int | None:
+        """Index of the frame whose ID is exactly ``frame_id``; None when no frame has it (no index
+        or other spelling is tried: see :meth:`index_of`)."""
+        return self._index.get(frame_id)
+
     def index_of(self, frame: str | int) -> int:
         """Frame index from a frame ID (``"000001"``) or an index (``3``, ``-1``)."""
-        if isinstance(frame, str) and frame in self._index:
-            return self._index[frame]
+        if isinstance(frame, str) and (i := self.index_of_id(frame)) is not None:
+            return i
         try:
             i = int(frame)
         except (TypeError, ValueError):

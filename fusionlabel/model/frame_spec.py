@@ -44,8 +44,8 @@ def parse_frames(spec: str, drive: Drive) -> list[int]:
     for part in (p.strip() for p in str(spec).split(",")):
         if not part:
             continue
-        if part in drive._index:
-            out.append(drive._index[part])
+        if (i := drive.index_of_id(part)) is not None:     # a whole frame ID, even one holding '-'
+            out.append(i)
             continue
         if ":" in part:
             raise _colon(part)
