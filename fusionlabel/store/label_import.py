@@ -96,7 +96,7 @@ class ImportReport:
         if self.deleted:
             parts.append(f"{_plural(self.deleted)} imported before and deleted since, not brought back")
         if self.overlapping:
-            parts.append(f"{_plural(self.overlapping)} left out: each overlaps a box already in the project")
+            parts.append(f"{_plural(self.overlapping)} left out for overlapping a box already in the project")
         skipped = self.skipped_text()
         return "; ".join(parts + ([skipped] if skipped else []))
 
