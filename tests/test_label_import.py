@@ -134,7 +134,8 @@ def test_a_label_is_known_by_its_token_or_track_wherever_the_drive_moves_it(tmp_
 
     def labels(i: int, shift: float) -> list[CuboidLabel]:
         car, ped = base.labels(i)[:2]
-        ped = ped.with_(attributes={**ped.attributes, "nuscenes_token": f"token-{i}"})
+        # (the stale source_track is what another project's export would carry: not this drive's)
+        ped = ped.with_(attributes={**ped.attributes, "nuscenes_token": f"token-{i}", SOURCE_TRACK: "7"})
         plain = car.with_(box=car.box.with_(center=(car.box.center[0], car.box.center[1] + 6.0, car.box.center[2])))
         return [lab.with_(box=along(lab.box, shift)) for lab in (car.with_(track_id="7"), ped, plain)]
 
@@ -146,6 +147,7 @@ def test_a_label_is_known_by_its_token_or_track_wherever_the_drive_moves_it(tmp_
         renamed = doc.annotations(0)[1]                 # track 7 was the annotator's: another track, noted
         assert renamed.track_id != "7" and renamed.attributes[SOURCE_TRACK] == "7"
         assert doc.find_track("7", 1).attributes.get(SOURCE_TRACK) is None
+        assert all(SOURCE_TRACK not in a.attributes for a in doc.all_annotations() if a.cls == "pedestrian")
         before = snapshot(doc)
         second = import_drive_labels(doc, relabelled(base, lambda i: labels(i, 0.5)), p.ontology)
         assert (second.created, second.already, second.overlapping) == (0, 2 * N_FRAMES, N_FRAMES)
@@ -167,3 +169,22 @@ def test_a_project_imported_by_an_older_fusionlabel_is_not_imported_twice(tmp_pa
         report = p.import_drive_labels()
         assert (report.created, report.already, report.overlapping) == (0, N_LABELS, 0)
         assert snapshot(doc) == before
+
+
+@pytest.mark.parametrize("name", ["kitti_object/training", "nuscenes_mini", "sustech_sequence"])
+def test_real_drives_import_once(realdata, tmp_path, name):
+    """KITTI object (no tracks), nuScenes (tokens), SUSTech (tracks): the second import adds nothing,
+    and a deleted label stays deleted."""
+    root = realdata / name
+    if not root.is_dir():
+        pytest.skip(f"{root} not found")
+    with Project.create(tmp_path / "proj", root) as p:
+        first = p.import_drive_labels(progress=False)
+        assert first.created > 5 and not first.errors
+        doc = p.document
+        gone = next(iter(doc.all_annotations()))
+        doc.apply(DeleteCuboids((gone.uid,)))
+        before = snapshot(doc)
+        again = p.import_drive_labels(progress=False)
+        assert (again.created, again.already, again.deleted, again.overlapping) == (0, first.created - 1, 1, 0)
+        assert again.skipped_classes == first.skipped_classes and snapshot(doc) == before

@@ -185,9 +185,11 @@ def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames:
                 report.overlapping += 1
                 continue
             track = lab.track_id
+            attributes = {k: v for k, v in label.attributes.items() if k != SOURCE_TRACK}   # another project's
             if track is not None and (track in seen or doc.find_track(track, i) is not None):
-                label = label.with_(attributes={**label.attributes, SOURCE_TRACK: track})
+                attributes[SOURCE_TRACK] = track
                 track = None
+            label = label.with_(attributes=attributes)
             if track is not None:
                 seen.add(track)
             commands.append(CreateCuboid(i, label.with_(track_id=track)))
