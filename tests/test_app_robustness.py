@@ -16,6 +16,8 @@ from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 
 from conftest import open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
+from fusionlabel.model.commands import CreateCuboid  # noqa: E402
 from fusionlabel.model.ontology import Ontology  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
@@ -166,6 +168,35 @@ def test_a_toast_not_about_a_frame_stays_when_the_frame_changes(qtbot, tmp_path)
         qtbot.keyClick(w.bev, Qt.Key.Key_D)
         testing.wait_for_frame(w, 1)
         assert w.toast.isVisible() and w.toast.text() == "something went wrong"
+        w.close()
+    finally:
+        project.close()
+
+
+def test_ctrl_i_again_imports_nothing_twice_and_keeps_the_annotators_box(qtbot, tmp_path):
+    """Ctrl+I a second time adds no label and says so; a drive label on a box the annotator drew
+    is left out; one Ctrl+Z takes back what one Ctrl+I brought."""
+    project = Project.create(tmp_path / "project", testing.small_drive())
+    try:
+        drive, doc = project.drive, project.document
+        n = sum(1 for i in range(len(drive)) for lab in drive.labels(i) if project.ontology.resolve(lab.label)) - 1
+        target = drive.labels(0)[0]
+        mine = doc.apply(CreateCuboid(0, CuboidLabel(target.box, project.ontology.resolve(target.label))))
+        w = open_app_window(qtbot, project)
+
+        def ctrl_i() -> list[tuple[str, str]]:
+            before = len(w.session.messages)
+            qtbot.keyClick(w.bev, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+            return [(m.level, m.text) for m in w.session.messages[before:]]
+
+        overlap = "1 label left out for overlapping a box already in the project"
+        assert ctrl_i() == [("info", f"imported {n} labels from the drive; {overlap}")]
+        assert len(doc) == n + 1 and n > 10
+        assert ctrl_i() == [("info", f"imported 0 new labels from the drive; {n} already in the project; {overlap}")]
+        assert len(doc) == n + 1 and doc.get(mine.uid).label == mine.label
+        assert w.statusBar().currentMessage().startswith("imported 0 new labels from the drive; ")
+        qtbot.keyClick(w.bev, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert [a.uid for a in doc.all_annotations()] == [mine.uid]
         w.close()
     finally:
         project.close()

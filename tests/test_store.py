@@ -549,9 +549,11 @@ def test_import_names_the_skipped_classes_with_counts(tmp_path, drive):
         assert f"imported {2 * N_FRAMES + 2} labels" in text and len(p.document) == 2 * N_FRAMES + 2
         scooters = [a for a in p.document.all_annotations() if a.cls == "motorcycle"]
         assert len(scooters) == 2 and all(a.attributes["with_rider"] is False for a in scooters)
-        report = p.import_drive_labels()                       # what Ctrl+I reports: the same one line
+        report = p.import_drive_labels()        # Ctrl+I again: nothing new, the same skipped classes
         assert report.skipped_classes == {"Hoverboard": 3, "Segway": 1}
-        assert report.problems()[0].split("; ", 1)[1] == text.split("; ", 1)[1]
+        assert report.problems() == [report.summary()] and report.created == 0
+        assert report.summary() == (f"imported 0 new labels from the drive; {2 * N_FRAMES + 2} already in the "
+                                    "project; " + text.split("; ", 1)[1])
     with Project.open(tmp_path / "proj") as p:
         assert p.warnings == []                                 # said once, when the import happened
 

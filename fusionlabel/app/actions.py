@@ -189,17 +189,17 @@ class Actions(AssistActions):
             self.s.notify(bound.description)
 
     def import_drive_labels(self):
-        """Add the labels that came with the drive (ground truth, imports) as one undoable command."""
+        """Add the labels that came with the drive (ground truth, imports) that the project does
+        not have yet, as one undoable command; says what it did in one message (new, already
+        there, deleted, overlapping a box, unknown classes), then the unreadable files if any."""
         if self.s.read_only:
             self.s.notify("read-only project: cannot import", "warning")
             return
         report = self.s.project.import_drive_labels(progress=False)
-        problems = report.problems()
-        if problems:
-            for text in problems:  # the skipped classes in one message, then the unreadable files
-                self.s.notify(text, "warning")
-        else:
-            self.s.notify(f"imported {report.created} labels from the drive")
+        self.s.notify(report.summary(), "warning" if report.unknown_classes else "info")
+        errors = report.errors_text()
+        if errors:
+            self.s.notify(errors, "warning")
 
     def undo(self):
         self.s.undo()

@@ -22,22 +22,17 @@ import hashlib
 import os
 import re
 import shutil
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
-from ..errors import DriveError, FusionLabelError, InputError
+from ..errors import DriveError, InputError
 from ..io.drives import open_drive
-from ..model.commands import Batch, Command, CreateCuboid
 from ..model.document import Document
 from ..model.drive import Drive
 from ..model.ontology import DEFAULT_PATH, Ontology, OntologyError
-from ..model.source_class import project_label
 from .db import ProjectStore, StoreError
 from .fingerprint import drive_record, drive_scene, fingerprint_differences
+from .label_import import ImportReport, import_drive_labels
 from .lock import ProjectLock
 
 DB_NAME = "project.sqlite"
@@ -122,45 +117,6 @@ def _holds_scene(folder: Path, drive: Drive, drive_path: Path, scene: str) -> bo
     if rec.scene is not None:
         return rec.scene == scene
     return not fingerprint_differences(rec, drive_record(drive, drive_path, folder))
-
-
-# Foreign labels that mark regions to ignore rather than objects: skipped without a warning.
-NOT_OBJECTS = frozenset({"dontcare"})
-
-
-@dataclass
-class ImportReport:
-    """What :meth:`Project.import_drive_labels` did."""
-
-    command: Command | None
-    created: int = 0
-    skipped_classes: Counter = field(default_factory=Counter)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def unknown_classes(self) -> Counter:
-        """The skipped labels by class, without the regions meant to be skipped (KITTI's DontCare)."""
-        return Counter({k: n for k, n in self.skipped_classes.items() if k.lower() not in NOT_OBJECTS})
-
-    def skipped_text(self) -> str | None:
-        """One line naming the unknown classes with their counts (most first), or None."""
-        unknown = self.unknown_classes
-        total = sum(unknown.values())
-        if not total:
-            return None
-        names = ", ".join(f"{name} ({n})" for name, n in sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0])))
-        return (f"skipped {total} drive label{'s' if total != 1 else ''} of classes the ontology does not "
-                f"know: {names}; to keep them, add these names as aliases in the project's ontology.yaml")
-
-    def problems(self) -> list[str]:
-        """What the user must hear about: the unknown classes (one line) and unreadable label files."""
-        skipped = self.skipped_text()
-        out = [f"imported {self.created} labels from the drive; {skipped}"] if skipped else []
-        if self.errors:
-            more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-            out.append(f"{len(self.errors)} label file{'s' if len(self.errors) != 1 else ''} not read: "
-                       f"{self.errors[0]}{more}")
-        return out
 
 
 class Project:
@@ -415,37 +371,16 @@ class Project:
 
     # ------------------------------------------------------------------ import
     def import_drive_labels(self, frames: list[int] | None = None, progress: bool = True) -> ImportReport:
-        """Add the labels that came with the drive (ground truth or imported files) as one
-        undoable command. Classes are mapped through the ontology (names, aliases, any case), the
-        source's own class name and the states it gives are kept
+        """Add the labels that came with the drive (ground truth or imported files) that the
+        project does not have yet, as one undoable command; importing again adds nothing twice.
+        Classes are mapped through the ontology (names, aliases, any case), the source's own class
+        name and the states it gives are kept
         (:func:`~fusionlabel.model.source_class.project_label`); labels of unknown classes are
-        skipped and counted; unreadable label files are listed."""
-        doc = self.document
-        report = ImportReport(None)
-        commands: list[Command] = []
-        frames = list(range(len(self.drive))) if frames is None else frames
-        for i in tqdm(frames, desc="import labels", unit="frame", disable=not progress or len(frames) < 50):
-            try:
-                labels = self.drive.labels(i)
-            except FusionLabelError as e:
-                report.errors.append(str(e))
-                continue
-            seen: set[str] = set()
-            for lab in labels:
-                label = project_label(self.ontology, lab)
-                if label is None:
-                    report.skipped_classes[lab.label] += 1
-                    continue
-                track = lab.track_id
-                if track is not None and (track in seen or doc.find_track(track, i) is not None):
-                    track = None
-                if track is not None:
-                    seen.add(track)
-                commands.append(CreateCuboid(i, label.with_(track_id=track)))
-        if commands:
-            report.command = doc.apply(Batch(tuple(commands), f"Import {len(commands)} labels from the drive"))
-            report.created = len(commands)
-        return report
+        skipped and counted; unreadable label files are listed. A label imported before (still
+        there, edited or deleted since) or overlapping a box already in its frame is skipped and
+        counted (:mod:`~fusionlabel.store.label_import`); :meth:`ImportReport.summary` says it all
+        in one line."""
+        return import_drive_labels(self.document, self.drive, self.ontology, frames, progress)
 
 
 def open_project_or_drive(path: str | Path, scene: str | None = None) -> Project:
