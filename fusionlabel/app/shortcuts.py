@@ -56,6 +56,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("grow", ("Ctrl+PgDown",), "height −5 cm", "Edit", (2, -0.05)),
     S("copy_to_next_frame", ("C",), "copy selected cuboids to the next frame (same tracks)", "Edit"),
     S("copy_all_to_next_frame", ("Shift+C",), "copy all cuboids of the frame to the next frame", "Edit"),
+    S("join_track", ("J",), "join tracks: J marks the selected track, J on another track's cuboid (any frame) "
+                            "joins the marked one into it (its id and class win)", "Edit"),
+    S("split_track", ("K",), "split the selected track: this cuboid and the later ones get a new track id", "Edit"),
     S("import_drive_labels", ("Ctrl+I",), "import the labels that came with the drive (one undo step)", "Edit"),
     S("undo", ("Ctrl+Z",), "undo (nudges, turns or resizes in a row are one step)", "Edit"),
     S("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),
@@ -67,7 +70,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("accept_prelabel", ("Y",), "accept selected pre-labels (model → human)", "Assist"),
     S("accept_all_prelabels", ("Shift+Y",), "accept every pre-label of the frame", "Assist"),
     S("delete_prelabels", ("Shift+X",), "delete the frame's pre-labels (ones you edited stay)", "Assist"),
-    S("interpolate_track", ("I",), "interpolate selected tracks between keyframes (human boxes)", "Assist"),
+    S("interpolate_track", ("I",), "interpolate selected tracks between keyframes (human and imported boxes; unedited C copies are replaced)", "Assist"),
     S("propagate", ("V",), "propagate selection to the next frame by its points (ICP)", "Assist"),
     S("toggle_layer", ("P",), "LiDAR points in the cameras on/off", "View", ("camera_points",)),
     S("toggle_layer", ("B",), "cuboids on/off", "View", ("boxes",)),
