@@ -36,11 +36,16 @@ def project(tmp_path):
         p.close()
 
 
-@pytest.fixture
-def window(qtbot, project):
+def open_window(qtbot, project) -> MainWindow:
     w = MainWindow(Session(project), use_gl=False)
     qtbot.addWidget(w)
     testing.show_window(w)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, project):
+    w = open_window(qtbot, project)
     yield w
     w.close()
 
@@ -210,9 +215,7 @@ def test_interpolate_between_imported_labels(qtbot, tmp_path):
     imported box of frame 0 fills them again from the imported keyframes; Y on an imported box
     says it is ground truth already."""
     p = Project.create(tmp_path / "imported", testing.small_drive(frames=4), import_labels=True)
-    w = MainWindow(Session(p), use_gl=False)
-    qtbot.addWidget(w)
-    testing.show_window(w)
+    w = open_window(qtbot, p)
     try:
         s = w.session
         tid = moving_track(s.drive)
