@@ -181,6 +181,19 @@ def test_track_field_in_the_attribute_panel(qtbot, window, project):
     assert s.document.get(mine.uid).track_id == mine.label.track_id
     assert s.messages[-1].level == "warning" and "already has a cuboid in frame" in s.messages[-1].text
     assert field.text() == mine.label.track_id
+    # Typed without Enter, then another cuboid chosen in the object list (which takes no focus):
+    # the id goes to the cuboid it was typed for, and the field shows the new selection's track.
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    field.selectAll()
+    qtbot.keyClicks(field, "42")
+    row = w.objects._uids.index(neighbour.uid)
+    qtbot.mouseClick(w.objects.viewport(), Qt.MouseButton.LeftButton,
+                     pos=w.objects.visualItemRect(w.objects.item(row, 1)).center())
+    assert s.selection == (neighbour.uid,)
+    assert s.document.get(mine.uid).track_id == "42" and s.document.get(neighbour.uid).track_id == neighbour.label.track_id
+    assert field.text() == neighbour.label.track_id
+    s.select((mine.uid, neighbour.uid))            # several selected: no track to type
+    assert not field.isEnabled()
 
 
 def test_carry_with_c_fix_the_last_frame_and_interpolate(qtbot, window, project):

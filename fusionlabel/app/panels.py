@@ -320,6 +320,7 @@ class AttributePanel(QWidget):
 
     def refresh(self) -> None:
         ann = self.annotation()
+        self._show_track(ann)
         self.setEnabled(ann is not None)
         if ann is None:
             self.title.setText("no selection")
@@ -334,8 +335,6 @@ class AttributePanel(QWidget):
             self.cls.addItem(ann.cls)
         self.cls.setCurrentText(ann.cls)
         self.cls.blockSignals(False)
-        if not self.track.hasFocus():       # never replace what is being typed
-            self.track.setText(ann.track_id or "")
         self._rebuild(ann)
 
     def _rebuild(self, ann) -> None:
@@ -401,24 +400,36 @@ class AttributePanel(QWidget):
 
     def _track_field(self) -> QLineEdit:
         """The track of the selected cuboid: type an existing or a new id, Enter (or leaving the
-        field) moves the cuboid there (one command); a refusal is a message and the field shows
-        the cuboid's track again."""
+        field, or selecting another cuboid) moves the cuboid it was typed for there (one command);
+        a refusal is a message and the field shows the cuboid's track again. Disabled while
+        several cuboids are selected (a track holds one cuboid per frame)."""
         w = QLineEdit()
         w.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         w.setToolTip("track of the selected cuboid: type an existing or a new id and press Enter "
                      "(J joins whole tracks, K splits one)")
         w.editingFinished.connect(self._track_entered)
         w.returnPressed.connect(w.clearFocus)     # back to the keys of the views
+        self._track_uid = None                    # the cuboid the field shows
         return w
 
-    def _track_entered(self) -> None:
-        ann = self.annotation()
+    def _show_track(self, ann) -> None:
         if ann is None:
+            self._track_uid = None
+            self.track.clear()
             return
-        if self.track.text().strip() != (ann.track_id or ""):
-            set_track(self.session, self.track.text())
-            ann = self.annotation()
-        self.track.setText("" if ann is None else ann.track_id or "")   # what the cuboid now has
+        self.track.setEnabled(len(self.session.selection) == 1)
+        if not (self.track.hasFocus() and self._track_uid == ann.uid):   # never replace what is typed
+            self._track_uid = ann.uid
+            self.track.setText(ann.track_id or "")
+
+    def _track_entered(self) -> None:
+        uid = self._track_uid
+        if uid is None or uid not in self.session.document:
+            return
+        if self.track.text().strip() != (self.session.document.get(uid).track_id or ""):
+            set_track(self.session, self.track.text(), uid)
+        if uid == self._track_uid:
+            self.track.setText(self.session.document.get(uid).track_id or "")   # what the cuboid now has
 
     def _class_chosen(self, cls: str) -> None:
         ann = self.annotation()
@@ -426,5 +437,7 @@ class AttributePanel(QWidget):
             self.session.apply(edit_actions.set_class(self.session.document, self.session.selection, cls))
 
     def _on_session(self, kind, payload) -> None:
+        if kind in ("selection", "frame") and self.track.hasFocus():
+            self._track_entered()           # what was typed goes to the cuboid it was typed for
         if kind in ("selection", "document", "frame"):
             self.refresh()

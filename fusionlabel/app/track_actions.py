@@ -16,16 +16,17 @@ def frame_namer(session):
     return lambda index: session.drive.frames[index].frame_id
 
 
-def set_track(session, track_id: str) -> bool:
-    """Move the one selected cuboid to track ``track_id`` (the attribute panel's track field): one
-    command, or a warning saying why not (several cuboids selected, the track already has a cuboid
-    in this frame, an empty id). Returns True when the cuboid is (now) in that track."""
-    sel = session.selection
-    if len(sel) != 1:
-        session.notify("select one cuboid to set its track (a track holds one cuboid per frame)", "warning")
-        return False
+def set_track(session, track_id: str, uid: str | None = None) -> bool:
+    """Move cuboid ``uid`` (default: the one selected cuboid) to track ``track_id`` (the attribute
+    panel's track field): one command, or a warning saying why not (several cuboids selected, the
+    track already has a cuboid in this frame, an empty id). True when the cuboid is (now) in that track."""
+    if uid is None:
+        if len(session.selection) != 1:
+            session.notify("select one cuboid to set its track (a track holds one cuboid per frame)", "warning")
+            return False
+        uid = session.selection[0]
     try:
-        cmd = edit_actions.set_track(session.document, sel[0], track_id, frame_namer(session))
+        cmd = edit_actions.set_track(session.document, uid, track_id, frame_namer(session))
     except FusionLabelError as e:
         session.notify(str(e), "warning")
         return False
