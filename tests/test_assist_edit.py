@@ -15,7 +15,9 @@ from fusionlabel.geometry.iou import bev_iou
 from fusionlabel.geometry.transforms import angle_difference, invert_T
 from fusionlabel.io.drives import open_drive
 from fusionlabel.model.annotation import CuboidLabel
-from fusionlabel.model.commands import AcceptPrelabel, Batch, CreateCuboid, SetAttributes, SetBox, SetClass
+from fusionlabel.model import edit_actions
+from fusionlabel.model.commands import (AcceptPrelabel, Batch, CreateCuboid, SetAttributes, SetBox, SetClass,
+                                         SetTrack)
 from fusionlabel.model.document import Document, annotations_equal
 from fusionlabel.model.ontology import Ontology
 
@@ -382,10 +384,13 @@ def test_interpolation_between_two_ground_truth_keyframes(drive, doc):
         keys[t] = add_human(doc, 0, first[t])
         add_human(doc, FRAMES - 1, last[t])
     tid = keys[tracks[0]].label.track_id
-    # A stale pre-label of one track in frame 2 is moved; an imported box of another is kept.
+    # A stale pre-label of one track in frame 2 is moved; an imported box of another is kept, and
+    # is a keyframe the interpolation goes through (someone's ground truth).
     stale = doc.apply(CreateCuboid(2, keys[tracks[0]].label.with_(source="model", score=0.5)))
     imported_tid = keys[tracks[1]].label.track_id
-    imported = doc.apply(CreateCuboid(1, keys[tracks[1]].label.with_(source="import")))
+    imported = doc.apply(CreateCuboid(1, gt(drive, 1)[tracks[1]].with_(
+        source="import", label=keys[tracks[1]].label.label, track_id=imported_tid)))
+    assert sorted(ea.keyframes(doc, imported_tid)) == [0, 1, FRAMES - 1]
     before = snapshot(doc)
     cmd = ea.interpolate(doc, drive, 0, [k.uid for k in keys.values()])
     check_one_undo(doc, before, cmd)
@@ -598,3 +603,85 @@ def test_propagating_again_keeps_an_edited_propagated_box(drive, doc):
     assert edited_prelabels(doc, [1]) == {pa.uid}
     # Only the edited one selected: nothing to do.
     assert ea.propagate(doc, drive, 0, [ua.uid]) is None
+
+
+def test_imported_boxes_are_keyframes(drive, doc):
+    """The labels that came with the drive are someone's ground truth: I interpolates between them
+    (an imported track with frames deleted in the middle is filled again from its neighbours)
+    and never changes them, edited or not."""
+    first, last = gt(drive, 0), gt(drive, FRAMES - 1)
+    track = next(t for t in first if t in last)
+    a = doc.apply(CreateCuboid(0, first[track].with_(source="import", label="car")))
+    tid = a.label.track_id
+    b = doc.apply(CreateCuboid(FRAMES - 1, last[track].with_(source="import", label="car", track_id=tid)))
+    doc.apply(SetBox(b.uid, nudged(doc.get(b.uid), 0.02)))    # an edited import is still a keyframe
+    assert sorted(ea.keyframes(doc, tid)) == [0, FRAMES - 1]
+    before = snapshot(doc)
+    check_one_undo(doc, before, ea.interpolate(doc, drive, 0, [a.uid]))
+    for f in range(1, FRAMES - 1):
+        box = doc.find_track(tid, f)
+        assert box.source == "model" and box.attributes["interpolated"]
+        assert np.linalg.norm(np.subtract(box.box.center, gt(drive, f)[track].box.center)) < 0.1
+    assert doc.get(a.uid).label == a.label                   # the keyframes are not touched
+
+
+def copy_chain(doc, drive, uid, frames):
+    """Carry a cuboid with C from its frame through ``frames`` more frames; the copies' uids."""
+    out = []
+    for _ in range(frames):
+        ann = doc.get(uid)
+        bound = doc.apply(edit_actions.copy_to_next_frame(doc, [uid], ann.frame, drive))
+        uid = bound.created[0][0].uid
+        out.append(uid)
+    return out
+
+
+def test_interpolation_replaces_unedited_copies_and_keeps_edited_ones(drive, doc):
+    """The keyframe workflow with C: a box carried with C to the last frame and fixed there is a
+    keyframe; the copies between, untouched, are replaced by the interpolation (one undo brings
+    them back); a copy the annotator changed (moved, or only given an attribute) is a keyframe
+    and stays exactly as it is; a copy only moved to another track is still unedited."""
+    from fusionlabel.assist.keyframes import frames_with_keyframes, unedited_copies
+
+    first, last = gt(drive, 0), gt(drive, FRAMES - 1)
+
+    def world(f, label):
+        return (drive.T_world_lidar(f) @ np.append(label.box.center, 1.0))[:3]
+    track = next(t for t in first if t in last and np.hypot(*first[t].box.center[:2]) < 30
+                 and np.linalg.norm(world(0, first[t]) - world(FRAMES - 1, last[t])) > 1.0)   # a moving car
+    key0 = add_human(doc, 0, first[track])
+    tid = key0.label.track_id
+    copies = copy_chain(doc, drive, key0.uid, FRAMES - 1)
+    assert all(doc.get(u).source == "human" for u in copies)
+    assert unedited_copies(doc, doc.all_annotations()) == set(copies)
+    assert sorted(ea.keyframes(doc, tid)) == [0] and frames_with_keyframes(doc, range(FRAMES)) == {0}
+    # Fixing the copy in the last frame makes it a keyframe; undoing the fix does not.
+    doc.apply(SetBox(copies[-1], last[track].box))
+    assert doc.get(copies[-1]).box == last[track].box
+    assert sorted(ea.keyframes(doc, tid)) == [0, FRAMES - 1]
+    doc.undo()
+    assert sorted(ea.keyframes(doc, tid)) == [0]
+    doc.redo()
+    # A track change alone (joining, splitting) is no edit of the box.
+    doc.apply(SetTrack(copies[0], "999"))
+    doc.apply(SetTrack(copies[0], tid))
+    assert copies[0] in unedited_copies(doc, [doc.get(copies[0])])
+    # An attribute set on the copy in frame 2 is the annotator's work: a keyframe, kept (here the
+    # annotator also puts it on the object).
+    doc.apply(SetAttributes(copies[1], {"occlusion": "partial"}))
+    assert sorted(ea.keyframes(doc, tid)) == [0, 2, FRAMES - 1]
+    doc.apply(SetBox(copies[1], gt(drive, 2)[track].box))
+    kept = doc.get(copies[1])
+    before = snapshot(doc)
+    bound = check_one_undo(doc, before, ea.interpolate(doc, drive, FRAMES - 1, [copies[-1]]))
+    assert bound.description == f"Interpolate track {tid}, replacing 2 unedited copies"
+    assert doc.get(copies[1]) == kept
+    for f in (1, 3):
+        box = doc.find_track(tid, f)
+        assert box.uid not in copies and box.source == "model" and box.attributes["interpolated"]
+        # the car moves: the interpolated box is near the truth, the copy was not
+        truth = gt(drive, f)[track].box.center
+        assert np.linalg.norm(np.subtract(box.box.center, truth)) < 0.3
+        assert np.linalg.norm(np.subtract(next(a for a in before if a.uid == copies[f - 1]).box.center, truth)) > 0.5
+    # The replaced frames are machine output now: I again changes nothing.
+    assert ea.interpolate(doc, drive, 0, [key0.uid]) is None

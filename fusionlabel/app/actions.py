@@ -12,6 +12,7 @@ import numpy as np
 from ..model import edit_actions
 from .assist_actions import AssistActions
 from .session import COLOR_MODES, Session
+from .track_actions import TrackActions
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
 DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
@@ -45,7 +46,7 @@ def create_command(session: Session, xy, yaw: float, points: np.ndarray | None):
                                   session.current_class, yaw, ground_below(points, xy))
 
 
-class Actions(AssistActions):
+class Actions(AssistActions, TrackActions):
     def __init__(self, session: Session, hooks: ViewHooks | None = None):
         self.s = session
         self.hooks = hooks
@@ -111,6 +112,8 @@ class Actions(AssistActions):
         if self.s.tool is not None:
             self.s.set_tool(None)
             self.s.notify("cancelled")
+            return
+        if self.cancel_join():
             return
         self.s.select(())
 
@@ -182,7 +185,9 @@ class Actions(AssistActions):
             return
         cmd = edit_actions.accept_prelabels(self.s.document, sel)
         if cmd is None:
-            self.s.notify("the selection holds no pre-labels")
+            imported = any(a.source == "import" for a in self.s.selected_annotations())
+            self.s.notify("imported cuboids are ground truth already (keyframes for I): nothing to accept"
+                          if imported else "the selection holds no pre-labels")
             return
         bound = self.s.apply(cmd)
         if bound is not None:

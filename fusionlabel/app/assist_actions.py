@@ -262,7 +262,8 @@ class AssistActions:
 
     # ------------------------------------------------------------ tracks
     def interpolate_track(self):
-        """Fill the selected tracks between their keyframes (frames with human boxes)."""
+        """Fill the selected tracks between their keyframes (human and imported boxes; copies made
+        with C that nobody changed are replaced, and the selection stays on the selected tracks)."""
         sel = self._selection()
         if not sel:
             return
@@ -272,11 +273,15 @@ class AssistActions:
             chosen = set(sel)
             tracks = {a.track_id for a in self.s.annotations() if a.uid in chosen and a.track_id is not None}
             keyed = [t for t in tracks if len(edit_assist.keyframes(self.s.document, t)) >= 2]
-            self._apply_and_tell(cmd, "interpolate: the frames between the keyframes already hold the "
-                                      "interpolated boxes (or human ones and pre-labels you edited, which "
-                                      "stay)" if keyed else
-                                      "interpolate: a track needs human boxes in two frames with frames "
-                                      "between them (draw or accept one, then press I)", work=False)
+            bound = self._apply_and_tell(cmd, "interpolate: the frames between the keyframes already hold the "
+                                              "interpolated boxes (or human or imported ones and pre-labels you "
+                                              "edited, which stay)" if keyed else
+                                              "interpolate: a track needs keyframes (human or imported boxes) in "
+                                              "two frames with frames between them (draw, edit or accept one, "
+                                              "then press I)", work=False)
+            if bound is not None and any(u not in self.s.document for u in sel):   # a selected copy was replaced
+                found = (self.s.document.find_track(t, self.s.frame) for t in tracks)
+                self.s.select(tuple(a.uid for a in found if a is not None))
 
     def propagate(self):
         """Carry the selected cuboids to the next frame by registering their points (ICP)."""

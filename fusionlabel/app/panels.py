@@ -28,11 +28,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..assist.keyframes import frames_with_keyframes
 from ..model import edit_actions
 from ..model.document import FRAME_STATUSES
 from .frame_data import FrameData
 from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text, track_text
 from .session import Session
+from .track_actions import set_track
 
 STATUSES = FRAME_STATUSES
 LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full
@@ -41,8 +43,9 @@ STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
 
 
 class TimelineStrip(QWidget):
-    """One cell per frame coloured by its status; white ticks = keyframes (frames holding cuboids
-    of source "human"), cyan dots = frames holding the selected track; click or drag to go there."""
+    """One cell per frame coloured by its status; white ticks = keyframes (frames holding human or
+    imported cuboids other than unedited copies: :mod:`fusionlabel.assist.keyframes`), cyan dots =
+    frames holding the selected track; click or drag to go there."""
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -54,13 +57,10 @@ class TimelineStrip(QWidget):
         self.refresh()
 
     def refresh(self, frames=None) -> None:
-        doc, n = self.session.document, self.session.n_frames
-        for f in (range(n) if frames is None else frames):
-            if 0 <= f < n:
-                if any(a.source == "human" for a in doc.annotations(f)):
-                    self.keyframes.add(f)
-                else:
-                    self.keyframes.discard(f)
+        n = self.session.n_frames
+        frames = [f for f in (range(n) if frames is None else frames) if 0 <= f < n]
+        keyed = frames_with_keyframes(self.session.document, frames)
+        self.keyframes = (self.keyframes - set(frames)) | keyed
         self.update()
 
     def _cell(self) -> float:
@@ -297,6 +297,11 @@ class AttributePanel(QWidget):
         row.addWidget(QLabel("class"))
         row.addWidget(self.cls, 1)
         layout.addLayout(row)
+        self.track = self._track_field()
+        track_row = QHBoxLayout()
+        track_row.addWidget(QLabel("track"))
+        track_row.addWidget(self.track, 1)
+        layout.addLayout(track_row)
         layout.addLayout(self.form)
         layout.addStretch(1)
         self._editors: dict[str, QWidget] = {}
@@ -315,6 +320,7 @@ class AttributePanel(QWidget):
 
     def refresh(self) -> None:
         ann = self.annotation()
+        self._show_track(ann)
         self.setEnabled(ann is not None)
         if ann is None:
             self.title.setText("no selection")
@@ -392,11 +398,46 @@ class AttributePanel(QWidget):
         w.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         return w
 
+    def _track_field(self) -> QLineEdit:
+        """The track of the selected cuboid: type an existing or a new id, Enter (or leaving the
+        field, or selecting another cuboid) moves the cuboid it was typed for there (one command);
+        a refusal is a message and the field shows the cuboid's track again. Disabled while
+        several cuboids are selected (a track holds one cuboid per frame)."""
+        w = QLineEdit()
+        w.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        w.setToolTip("track of the selected cuboid: type an existing or a new id and press Enter "
+                     "(J joins whole tracks, K splits one)")
+        w.editingFinished.connect(self._track_entered)
+        w.returnPressed.connect(w.clearFocus)     # back to the keys of the views
+        self._track_uid = None                    # the cuboid the field shows
+        return w
+
+    def _show_track(self, ann) -> None:
+        if ann is None:
+            self._track_uid = None
+            self.track.clear()
+            return
+        self.track.setEnabled(len(self.session.selection) == 1)
+        if not (self.track.hasFocus() and self._track_uid == ann.uid):   # never replace what is typed
+            self._track_uid = ann.uid
+            self.track.setText(ann.track_id or "")
+
+    def _track_entered(self) -> None:
+        uid = self._track_uid
+        if uid is None or uid not in self.session.document:
+            return
+        if self.track.text().strip() != (self.session.document.get(uid).track_id or ""):
+            set_track(self.session, self.track.text(), uid)
+        if uid == self._track_uid:
+            self.track.setText(self.session.document.get(uid).track_id or "")   # what the cuboid now has
+
     def _class_chosen(self, cls: str) -> None:
         ann = self.annotation()
         if ann is not None and cls:
             self.session.apply(edit_actions.set_class(self.session.document, self.session.selection, cls))
 
     def _on_session(self, kind, payload) -> None:
+        if kind in ("selection", "frame") and self.track.hasFocus():
+            self._track_entered()           # what was typed goes to the cuboid it was typed for
         if kind in ("selection", "document", "frame"):
             self.refresh()

@@ -11,7 +11,8 @@ applies it with ``doc.apply``), so each assist action is one undo step and runs 
   is placed over a kept cuboid (the rule of :mod:`fusionlabel.assist.prelabel`);
   :func:`detect_frames` runs the detector; :func:`accept_all_prelabels` and
   :func:`delete_prelabels` settle a frame's pre-labels in one step;
-- :func:`interpolate` — fill a track between its keyframes (frames with a human box);
+- :func:`interpolate` — fill a track between its keyframes (human and imported boxes, but not
+  copies nobody changed: :mod:`.keyframes`);
 - :func:`propagate` — carry the selection to the next frame by registering its points (ICP).
 
 ``selection`` is an iterable of annotation uids (uids that no longer exist are ignored); ``drive``
@@ -33,13 +34,13 @@ from .detector import Detector
 from .fit import auto_fit as fit_box
 from .fit import one_click_box
 from .interpolate import interpolate_track
+from .keyframes import keyframes, unedited_copies
 from .prelabel import detect_frames, frames_text, overlaps, track_drive
 from .prelabel_project import INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION, edited_prelabels, prelabel_command
 from .propagate import propagate_box
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
 DEFAULT_FRAME_DT = 0.1      # seconds between frames when the drive has no usable timestamps
-KEY_SOURCES = ("human",)    # sources that make a frame a keyframe of a track
 
 
 def _points(drive, frame: int, points: np.ndarray | None) -> np.ndarray:
@@ -157,27 +158,20 @@ def _keeping(edited: int) -> str:
 
 
 # ---------------------------------------------------------------------------------- tracks
-def keyframes(doc: Document, track_id: str) -> dict[int, Annotation]:
-    """The track's cuboids that are human work, by frame (the keys interpolation goes through)."""
-    out = {}
-    for f in doc.track_frames(track_id):
-        ann = doc.find_track(track_id, f)
-        if ann is not None and ann.source in KEY_SOURCES:
-            out[f] = ann
-    return out
-
-
 def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
-    """Fill the frames between the keyframes of each selected cuboid's track: position on a
+    """Fill the frames between the keyframes of each selected cuboid's track
+    (:func:`~.keyframes.keyframes`: human and imported boxes, not unedited copies): position on a
     smooth curve and yaw along the shortest arc in the world frame, size constant
     (:func:`fusionlabel.assist.interpolate.interpolate_track`). A frame without the track gets a
-    new cuboid of that track (source ``model``, attribute ``interpolated``: accept it with Y); a
-    pre-label of the track there is moved, unless the annotator edited it
+    new cuboid of that track (source ``model``, attribute ``interpolated``: accept it with Y); so
+    does a frame holding a copy made with C that nobody changed (the copy is replaced: one undo
+    brings it back); a pre-label of the track there is moved, unless the annotator edited it
     (:func:`~.prelabel_project.edited_prelabels`: that is their work, like human and imported
-    cuboids, which are never changed; the description counts the edited ones kept)."""
+    cuboids, which are never changed; the description counts the edited ones kept and the copies
+    replaced)."""
     tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
     cmds: list[Command] = []
-    kept = 0
+    kept = replaced = 0
     for track in tracks:
         keys = keyframes(doc, track)
         if len(keys) < 2:
@@ -186,10 +180,16 @@ def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
         poses = {f: drive.T_world_lidar(f) for f in range(ks[0], ks[-1] + 1)}
         filled = interpolate_track({f: a.label for f, a in keys.items()}, poses)
         edited = edited_prelabels(doc, sorted(filled))
+        between = [a for a in (doc.find_track(track, f) for f in filled) if a is not None]
+        copies = unedited_copies(doc, between)
         ref = keys[ks[0]].label
         for f in sorted(filled):
             box = filled[f].box
             there = doc.find_track(track, f)
+            if there is not None and there.uid in copies:
+                cmds.append(DeleteCuboids((there.uid,)))
+                replaced += 1
+                there = None
             if there is None:
                 attributes = {**ref.attributes, "interpolated": True}
                 cmds.append(CreateCuboid(f, CuboidLabel(box, ref.label, track, None, "model", attributes)))
@@ -200,8 +200,9 @@ def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
     if not cmds:
         return None
     n = len(tracks)
+    copies_text = f", replacing {replaced} unedited cop{'ies' if replaced != 1 else 'y'}" if replaced else ""
     return Batch(tuple(cmds), f"{INTERPOLATE_DESCRIPTION} {'track ' + next(iter(tracks)) if n == 1 else f'{n} tracks'}"
-                              f"{_keeping(kept)}")
+                              f"{copies_text}{_keeping(kept)}")
 
 
 def _velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:

@@ -22,8 +22,8 @@ import numpy as np
 from ..geometry.cuboid import Cuboid
 from .annotation import CuboidLabel
 from .commands import (AcceptPrelabel, Batch, Command, CopyToFrame, CreateCuboid, DeleteCuboids,
-                       DeleteTrackFrom, SetAttributes, SetBox, SetClass, SetFrameStatus)
-from .document import Annotation, Document
+                       DeleteTrackFrom, SetAttributes, SetBox, SetClass, SetFrameStatus, SetTrack)
+from .document import Annotation, CommandError, Document
 
 ROTATE_SMALL_DEG = 1.0
 ROTATE_LARGE_DEG = 15.0
@@ -225,6 +225,95 @@ def delete_track_from_here(doc: Document, selection, frame: int) -> Command | No
     tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
     cmds = [DeleteTrackFrom(t, frame) for t in tracks if any(f >= frame for f in doc.track_frames(t))]
     return _one_step(cmds, f"Delete {len(cmds)} tracks from frame {frame}")
+
+
+def _frames_text(frames, frame_name: Callable[[int], str]) -> str:
+    names = [frame_name(f) for f in frames[:5]]
+    more = f" and {len(frames) - 5} more" if len(frames) > 5 else ""
+    return f"frame{'s' if len(frames) > 1 else ''} {', '.join(names)}{more}"
+
+
+def _into_track(doc: Document, anns: list[Annotation], track_id: str) -> tuple[list[Command], str | None]:
+    """SetTrack commands moving ``anns`` into ``track_id``, each with a SetClass to the class of the
+    track's nearest box (earlier on a tie) when it differs: a track is one object, so its class
+    wins. Returns the commands and the class given to a box that changed class (else None)."""
+    frames = doc.track_frames(track_id)
+    cmds: list[Command] = []
+    retyped = None
+    for ann in anns:
+        cmds.append(SetTrack(ann.uid, track_id))
+        if frames:
+            near = min(frames, key=lambda f: (abs(f - ann.frame), f))
+            cls = doc.find_track(track_id, near).cls
+            if cls != ann.cls:
+                cmds.append(SetClass(ann.uid, cls))
+                retyped = cls
+    return cmds, retyped
+
+
+def set_track(doc: Document, uid: str, track_id: str, frame_name: Callable[[int], str] = str) -> Command | None:
+    """Move one cuboid to track ``track_id`` (an existing track or a new id), e.g. typed in the
+    attribute panel. It takes the track's class when the track has boxes of another class. None
+    when it is already there; CommandError (with a message for the annotator) for an empty id, or
+    when the track already has a cuboid in this frame (a track has one cuboid per frame)."""
+    ann = doc.get(uid)
+    track_id = str(track_id).strip()
+    if not track_id:
+        raise CommandError("a track id cannot be empty")
+    if track_id == ann.track_id:
+        return None
+    other = doc.find_track(track_id, ann.frame)
+    if other is not None:
+        raise CommandError(f"track {track_id} already has a cuboid in frame {frame_name(ann.frame)} "
+                           f"({other.cls}): a track holds one cuboid per frame")
+    cmds, retyped = _into_track(doc, [ann], track_id)
+    return Batch(tuple(cmds), f"Set track {track_id}" + (f" (class {retyped}, as the track)" if retyped else ""))
+
+
+def join_tracks(doc: Document, track_id: str, into: str, frame_name: Callable[[int], str] = str) -> Command | None:
+    """Merge every cuboid of track ``track_id`` into track ``into`` (one undo step). ``into`` keeps
+    its id and its class: joined boxes of another class take the class of its nearest box. None
+    when the two are the same track; CommandError when ``track_id`` has no cuboids or both tracks
+    have a cuboid in the same frame (the message lists those frames)."""
+    if track_id == into:
+        return None
+    frames = doc.track_frames(track_id)
+    if not frames:
+        raise CommandError(f"track {track_id} has no cuboids left")
+    both = sorted(set(frames) & set(doc.track_frames(into)))
+    if both:
+        raise CommandError(f"cannot join track {track_id} into track {into}: both have a cuboid in "
+                           f"{_frames_text(both, frame_name)} (delete one of each pair first)")
+    cmds, retyped = _into_track(doc, [doc.find_track(track_id, f) for f in frames], into)
+    return Batch(tuple(cmds), f"Join track {track_id} into track {into}"
+                              + (f" (class {retyped}, as track {into})" if retyped else ""))
+
+
+def split_tracks(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
+    """Give each selected cuboid and the later cuboids of its track a new track id (one undo
+    step); the earlier cuboids keep the old id. CommandError when every selected cuboid is the
+    first of its track (nothing before it to split from); None for an empty selection."""
+    anns = [a for a in selected(doc, selection) if a.track_id is not None]
+    if not anns:
+        return None
+    starts = [a for a in anns if doc.track_frames(a.track_id)[0] == a.frame]
+    anns = [a for a in anns if a not in starts]
+    if not anns:
+        a = starts[0]
+        raise CommandError(f"track {a.track_id} starts in frame {frame_name(a.frame)}: there is nothing before "
+                           f"it to split from")
+    n = doc.state.next_track
+    cmds: list[Command] = []
+    parts = []
+    for ann in anns:
+        while str(n) in doc.state.by_track:
+            n += 1
+        new = str(n)
+        n += 1
+        later = [f for f in doc.track_frames(ann.track_id) if f >= ann.frame]
+        cmds += [SetTrack(doc.find_track(ann.track_id, f).uid, new) for f in later]
+        parts.append(f"track {ann.track_id} from frame {frame_name(ann.frame)} on is track {new}")
+    return Batch(tuple(cmds), "Split: " + "; ".join(parts))
 
 
 def jump_to_track(doc: Document, uid: str, direction: int = 1) -> Annotation | None:

@@ -1,0 +1,86 @@
+"""Track keys: join two tracks (J, then J again on the other track) and split a track (K). Qt-free.
+
+Mixed into :class:`fusionlabel.app.actions.Actions`; each finished key is one command built by
+:mod:`fusionlabel.model.edit_actions` (one undo step). A refusal (two boxes of one track in one
+frame, nothing to split) is a message, never a change.
+"""
+
+from __future__ import annotations
+
+from ..errors import FusionLabelError
+from ..model import edit_actions
+
+
+def frame_namer(session):
+    """A function giving a frame index's ID as the drive names it (for messages)."""
+    return lambda index: session.drive.frames[index].frame_id
+
+
+def set_track(session, track_id: str, uid: str | None = None) -> bool:
+    """Move cuboid ``uid`` (default: the one selected cuboid) to track ``track_id`` (the attribute
+    panel's track field): one command, or a warning saying why not (several cuboids selected, the
+    track already has a cuboid in this frame, an empty id). True when the cuboid is (now) in that track."""
+    if uid is None:
+        if len(session.selection) != 1:
+            session.notify("select one cuboid to set its track (a track holds one cuboid per frame)", "warning")
+            return False
+        uid = session.selection[0]
+    try:
+        cmd = edit_actions.set_track(session.document, uid, track_id, frame_namer(session))
+    except FusionLabelError as e:
+        session.notify(str(e), "warning")
+        return False
+    bound = session.apply(cmd)
+    if bound is not None:
+        session.notify(bound.description)
+    return cmd is None or bound is not None
+
+
+class TrackActions:
+    """Needs ``self.s`` (a Session), ``self._selection`` from Actions and ``self._build`` and
+    ``self._apply_and_tell`` from AssistActions."""
+
+    join_from: str | None = None   # the track marked by the first J, waiting for its target
+
+    def join_track(self):
+        """First J marks the selected cuboid's track; J on a cuboid of another track (any frame)
+        joins the marked track into that one, which keeps its id and class. J on the marked track
+        again, or Esc, cancels."""
+        sel = self._selection()
+        if not sel:
+            return
+        track = self.s.document.get(sel[0]).track_id
+        marked = self.join_from
+        if marked is not None and not self.s.document.track_frames(marked):
+            marked = self.join_from = None          # its cuboids were deleted or undone since
+        if marked is None:
+            self.join_from = track
+            self.s.notify(f"join: track {track} marked; select a cuboid of the track to join it into "
+                          f"(any frame) and press J again (Esc cancels)")
+        elif marked == track:
+            self.cancel_join()
+        else:
+            try:
+                cmd = edit_actions.join_tracks(self.s.document, marked, track, frame_namer(self.s))
+            except FusionLabelError as e:
+                self.s.notify(f"{e}; track {marked} is still marked (J on another track, Esc cancels)", "warning")
+                return
+            self.join_from = None
+            self._apply_and_tell(cmd, "")
+
+    def cancel_join(self) -> bool:
+        """Forget the track a first J marked; True when there was one."""
+        if self.join_from is None:
+            return False
+        self.s.notify(f"join cancelled (track {self.join_from} stays as it is)")
+        self.join_from = None
+        return True
+
+    def split_track(self):
+        """The selected cuboids and the later cuboids of their tracks get new track ids."""
+        sel = self._selection()
+        if sel:
+            cmd, ok = self._build("split", lambda: edit_actions.split_tracks(self.s.document, sel,
+                                                                             frame_namer(self.s)))
+            if ok:
+                self._apply_and_tell(cmd, "split: the selection has no track")

@@ -1,0 +1,251 @@
+"""Track editing in the app with real key and mouse events: the attribute panel's track field, J to
+join two tracks, K to split one, and the keyframe workflow with C copies and imported labels (I).
+Each edit ends in the project database and undoes with one Ctrl+Z."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import Qt  # noqa: E402
+
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.main_window import MainWindow  # noqa: E402
+from fusionlabel.app.session import Session  # noqa: E402
+from fusionlabel.model import edit_actions  # noqa: E402
+from fusionlabel.model.commands import CreateCuboid, DeleteCuboids  # noqa: E402
+from fusionlabel.store.project import Project  # noqa: E402
+
+pytestmark = pytest.mark.gui
+NO = Qt.KeyboardModifier.NoModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+@pytest.fixture
+def project(tmp_path):
+    p = Project.create(tmp_path / "project", testing.small_drive(frames=4), import_labels=False)
+    yield p
+    if not p.store.closed:
+        p.close()
+
+
+def open_window(qtbot, project) -> MainWindow:
+    w = MainWindow(Session(project), use_gl=False)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, project):
+    w = open_window(qtbot, project)
+    yield w
+    w.close()
+
+
+def key(qtbot, w, k, modifier=NO):
+    qtbot.keyClick(w.bev, k, modifier)
+
+
+def saved_tracks(project) -> dict[str, tuple[int, str]]:
+    """uid -> (frame, track id) as the database holds them (read with plain sqlite3)."""
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        return {r[0]: (r[1], r[2]) for r in con.execute("SELECT uid, frame, track_id FROM annotations")}
+    finally:
+        con.close()
+
+
+def truth(drive, frame, track):
+    return next(g for g in drive.labels(frame) if g.track_id == track)
+
+
+def moving_track(drive):
+    """A ground-truth track in every frame that moves more than a metre in the world."""
+    last = len(drive) - 1
+    for g in drive.labels(0):
+        if all(any(h.track_id == g.track_id for h in drive.labels(f)) for f in range(len(drive))):
+            a = drive.T_world_lidar(0) @ np.append(g.box.center, 1.0)
+            b = drive.T_world_lidar(last) @ np.append(truth(drive, last, g.track_id).box.center, 1.0)
+            if np.linalg.norm(a[:2] - b[:2]) > 1.0 and np.hypot(*g.box.center[:2]) < 30:
+                return g.track_id
+    raise AssertionError("the simulated drive has no moving car")
+
+
+def place(s, frame, label, track=None):
+    """A human cuboid on ``label``'s box (what drawing it would make)."""
+    return s.apply(CreateCuboid(frame, label.with_(source="human", label="car", track_id=track, score=None)))
+
+
+def test_join_with_j_then_j_and_split_with_k(qtbot, window, project):
+    """The reviewer's case: a box made on frame 0 and another on frame 2 of the same car got two
+    tracks. J on the frame-2 box, then J on the frame-0 box joins them (one undo step, the object
+    list and the panel show the id at once); K on frame 2 splits them again."""
+    w, s = window, window.session
+    tid = moving_track(s.drive)
+    first = place(s, 0, truth(s.drive, 0, tid))
+    s.set_frame(2)
+    second = place(s, 2, truth(s.drive, 2, tid))
+    t1, t2 = first.label.track_id, second.label.track_id
+    assert t1 != t2
+    s.select((second.uid,))
+    key(qtbot, w, Qt.Key.Key_J)
+    assert f"track {t2} marked" in s.messages[-1].text
+    key(qtbot, w, Qt.Key.Key_Home)                  # to the other piece of the car
+    qtbot.waitUntil(lambda: w.objects.rowCount() == 1)
+    s.select((first.uid,))
+    key(qtbot, w, Qt.Key.Key_J)
+    assert s.messages[-1].text == f"Join track {t2} into track {t1}"
+    assert s.document.track_frames(t1) == [0, 2] and not s.document.track_frames(t2)
+    assert saved_tracks(project)[second.uid] == (2, t1)
+    assert s.document.undo_text() == f"Join track {t2} into track {t1}"
+    # ] now finds the joined box, and on frame 2 the list and the panel show the joined id.
+    key(qtbot, w, Qt.Key.Key_BracketRight)
+    assert s.frame == 2 and s.selection == (second.uid,)
+    qtbot.waitUntil(lambda: w.objects.rowCount() == 1 and w.objects.item(0, 0).text() == t1)
+    assert w.attributes.track.text() == t1
+    # K splits it off again: a new id, one undo step back to the joined track.
+    key(qtbot, w, Qt.Key.Key_K)
+    new = s.document.get(second.uid).track_id
+    assert new not in (t1, t2) and s.document.track_frames(t1) == [0]
+    qtbot.waitUntil(lambda: w.objects.item(0, 0).text() == new)
+    assert saved_tracks(project)[second.uid] == (2, new)
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert s.document.track_frames(t1) == [0, 2] and saved_tracks(project)[second.uid] == (2, t1)
+    # K on the first box of a track: nothing before it, so nothing changes and it says why.
+    s.set_frame(0)
+    s.select((first.uid,))
+    n = len(s.document.history())
+    key(qtbot, w, Qt.Key.Key_K)
+    assert len(s.document.history()) == n and "nothing before it" in s.messages[-1].text
+
+
+def test_join_refused_on_a_shared_frame_and_cancelled_with_esc(qtbot, window, project):
+    w, s = window, window.session
+    labels = s.drive.labels(0)
+    a = place(s, 0, labels[0])
+    b = place(s, 0, labels[1])
+    s.select((a.uid,))
+    key(qtbot, w, Qt.Key.Key_J)
+    s.select((b.uid,))
+    key(qtbot, w, Qt.Key.Key_J)
+    last = s.messages[-1]
+    assert last.level == "warning" and "both have a cuboid in frame" in last.text and "still marked" in last.text
+    assert s.document.get(a.uid).track_id == a.label.track_id and s.document.get(b.uid).track_id == b.label.track_id
+    key(qtbot, w, Qt.Key.Key_Escape)               # Esc drops the mark first, the selection stays
+    assert "join cancelled" in s.messages[-1].text and s.selection == (b.uid,)
+    key(qtbot, w, Qt.Key.Key_J)                    # a fresh mark, not a join
+    assert f"track {b.label.track_id} marked" in s.messages[-1].text
+    key(qtbot, w, Qt.Key.Key_J)                    # J on the marked track again cancels
+    assert "join cancelled" in s.messages[-1].text
+
+
+def test_track_field_in_the_attribute_panel(qtbot, window, project):
+    """Type an existing track id (another frame) and Enter: the box joins it, takes its class, the
+    list shows the id at once; an id that already has a box in this frame is refused with a
+    message and the field shows the box's track again."""
+    w, s = window, window.session
+    labels = s.drive.labels(0)
+    other = place(s, 0, labels[1])
+    s.apply(edit_actions.set_class(s.document, [other.uid], "van"))
+    s.set_frame(1)
+    mine = place(s, 1, labels[0])
+    neighbour = place(s, 1, labels[2])
+    s.select((mine.uid,))
+    field = w.attributes.track
+    assert field.text() == mine.label.track_id
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    field.selectAll()
+    qtbot.keyClicks(field, other.label.track_id)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    got = s.document.get(mine.uid)
+    assert got.track_id == other.label.track_id and got.cls == "van"
+    assert saved_tracks(project)[mine.uid] == (1, other.label.track_id)
+    assert not field.hasFocus()                     # Enter gives the keys back to the views
+    qtbot.waitUntil(lambda: w.objects.item(0, 0).text() == other.label.track_id)
+    n = len(s.document.history())
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)               # one step: track and class back
+    assert s.document.get(mine.uid).label == mine.label and len(s.document.history()) == n - 1
+    # Refused: the neighbour's track already has a box in this frame.
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    field.selectAll()
+    qtbot.keyClicks(field, neighbour.label.track_id)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert s.document.get(mine.uid).track_id == mine.label.track_id
+    assert s.messages[-1].level == "warning" and "already has a cuboid in frame" in s.messages[-1].text
+    assert field.text() == mine.label.track_id
+    # Typed without Enter, then another cuboid chosen in the object list (which takes no focus):
+    # the id goes to the cuboid it was typed for, and the field shows the new selection's track.
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    field.selectAll()
+    qtbot.keyClicks(field, "42")
+    row = w.objects._uids.index(neighbour.uid)
+    qtbot.mouseClick(w.objects.viewport(), Qt.MouseButton.LeftButton,
+                     pos=w.objects.visualItemRect(w.objects.item(row, 1)).center())
+    assert s.selection == (neighbour.uid,)
+    assert s.document.get(mine.uid).track_id == "42" and s.document.get(neighbour.uid).track_id == neighbour.label.track_id
+    assert field.text() == neighbour.label.track_id
+    s.select((mine.uid, neighbour.uid))            # several selected: no track to type
+    assert not field.isEnabled()
+
+
+def test_carry_with_c_fix_the_last_frame_and_interpolate(qtbot, window, project):
+    """wf13: a box drawn on frame 0, carried to frame 3 with C and D, moved onto the car there:
+    I replaces the unedited copies between by interpolated boxes (dashed, machine output) on the
+    moving car, and one Ctrl+Z brings the copies back."""
+    w, s = window, window.session
+    tid = moving_track(s.drive)
+    first = place(s, 0, truth(s.drive, 0, tid))
+    track = first.label.track_id
+    s.select((first.uid,))
+    for _ in range(3):
+        key(qtbot, w, Qt.Key.Key_C)
+        key(qtbot, w, Qt.Key.Key_D)
+    assert s.frame == 3 and s.document.track_frames(track) == [0, 1, 2, 3]
+    copies = {f: s.document.find_track(track, f).uid for f in (1, 2)}
+    s.apply(edit_actions.set_box(s.document, s.selection[0], truth(s.drive, 3, tid).box))  # a drag onto the car
+    assert 3 in w.timeline.strip.keyframes and not {1, 2} & w.timeline.strip.keyframes
+    key(qtbot, w, Qt.Key.Key_I)
+    assert s.messages[-1].text == f"Interpolate track {track}, replacing 2 unedited copies"
+    for f in (1, 2):
+        box = s.document.find_track(track, f)
+        assert box.uid != copies[f] and box.source == "model" and box.attributes["interpolated"]
+        assert np.linalg.norm(np.subtract(box.box.center, truth(s.drive, f, tid).box.center)) < 0.3
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert all(s.document.find_track(track, f).uid == copies[f] for f in (1, 2))
+    assert set(copies.values()) <= set(saved_tracks(project))
+
+
+def test_interpolate_between_imported_labels(qtbot, tmp_path):
+    """wf20: with the drive's labels imported, delete a track's boxes on frames 1 and 2: I on the
+    imported box of frame 0 fills them again from the imported keyframes; Y on an imported box
+    says it is ground truth already."""
+    p = Project.create(tmp_path / "imported", testing.small_drive(frames=4), import_labels=True)
+    w = open_window(qtbot, p)
+    try:
+        s = w.session
+        tid = moving_track(s.drive)
+        track = tid                                  # the import keeps the drive's track ids
+        start = s.document.find_track(track, 0)
+        assert start.source == "import" and start.box == truth(s.drive, 0, tid).box
+        gone = [s.document.find_track(track, f) for f in (1, 2)]
+        s.apply(DeleteCuboids(tuple(a.uid for a in gone)))
+        assert s.document.track_frames(track) == [0, 3]
+        s.select((start.uid,))
+        key(qtbot, w, Qt.Key.Key_I)
+        for f in (1, 2):
+            box = s.document.find_track(track, f)
+            assert box is not None and box.source == "model"
+            assert np.linalg.norm(np.subtract(box.box.center, gone[f - 1].box.center)) < 0.1
+        key(qtbot, w, Qt.Key.Key_Y)
+        assert "ground truth already" in s.messages[-1].text
+    finally:
+        w.close()
+        p.close()
