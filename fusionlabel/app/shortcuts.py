@@ -74,6 +74,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("toggle_layer", ("L",), "cuboid labels on/off", "View", ("box_labels",)),
     S("cycle_color_mode", ("M",), "colour points by height / intensity / distance", "View"),
     S("focus_selection", ("Z",), "centre the bird's-eye view on the selection", "View"),
+    S("zoom_cameras_to_selection", ("Shift+Z",), "zoom the cameras onto the selection", "View"),
+    S("fit_cameras", ("Ctrl+0",), "cameras back to the whole image (undo their zoom)", "View"),
     S("reload", ("F5",), "reload from disk (read-only: see the other process's edits)", "View"),
     S("help", ("?", "Shift+?", "F1"), "this help", "View"),
 )
@@ -96,6 +98,7 @@ MOUSE = (
     ("Side views", "drag inside", "move the cuboid in that plane"),
     ("Cameras", "click a projected cuboid", "select it"),
     ("Cameras", "double click", "enlarge this camera / back to all"),
+    ("Cameras", "wheel; drag (any button) when zoomed", "zoom about the cursor (up to 16× the image's pixels); pan"),
     ("3D view", "left drag, Ctrl+left / middle drag, wheel", "orbit, pan, zoom"),
     ("3D view", "click a cuboid", "select it"),
     ("3D view", "Alt+click, or G then click", "one-click box on the LiDAR point there"),
