@@ -336,3 +336,31 @@ def test_zoom_to_selection_key_fits_the_box(qtbot, window):
     shown = min(rect.width() / tf.sx, rect.height() / tf.sy)
     assert (span.max() > 0.5 or shown == pytest.approx(MIN_ZOOM_REGION, rel=0.01)
             or tf.sx == pytest.approx(MAX_PIXEL_SCALE))
+
+
+def test_side_view_wheel_zooms_about_the_box_and_edges_still_drag(qtbot, window):
+    s = window.session
+    anns = sorted(s.annotations(), key=lambda a: a.uid)
+    ann, other = anns[0], anns[1]
+    s.select((ann.uid,))
+    top = window.side.views["top"]
+    top.grab()
+    fitted = top.scale
+    front = np.array([[ann.box.length / 2, 0.0, 0.0]])
+    mid = np.array([top.width() / 2, top.height() / 2])
+    before = top.to_screen(front)[0] - mid
+    wheel(top, (10, 10), 2)  # anywhere in the view: about the box's centre
+    assert top.scale == pytest.approx(fitted * 1.25 ** 2)
+    np.testing.assert_allclose(top.to_screen(front)[0] - mid, before * 1.25 ** 2, atol=1e-9)
+    # Dragging the front edge 25 px still makes it 25 px longer at the new scale.
+    a = top.to_screen(front)[0]
+    drag(top, Qt.MouseButton.LeftButton, (round(a[0]), round(a[1])), (round(a[0]) + 25, round(a[1])))
+    new = s.document.get(ann.uid).box
+    assert abs(new.length - (ann.box.length + 25 / top.scale)) < 1.5 / top.scale
+    assert top.scale == pytest.approx(fitted * 1.25 ** 2)  # the edit kept the zoom
+    # Another box is fitted again; zoom is clamped.
+    s.select((other.uid,))
+    top.grab()
+    assert top.zoom == 1.0
+    wheel(top, (10, 10), 40)
+    assert top.zoom == 8.0
