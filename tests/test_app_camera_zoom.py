@@ -163,7 +163,7 @@ from PyQt6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt  # noqa: E402
 from PyQt6.QtGui import QMouseEvent, QWheelEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from conftest import app_project, app_window  # noqa: E402
+from conftest import app_project, app_window, nearest_seen_box  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.geometry.cuboid import EDGES  # noqa: E402
 from fusionlabel.geometry.transforms import transform_points  # noqa: E402
@@ -203,14 +203,7 @@ def nearest_box_in(view, session):
     """(annotation, centre pixel, corner pixels) of the nearest cuboid whose centre the camera sees,
     from the lens model (not the wireframe code)."""
     cam = view.cam
-    best = None
-    for ann in session.annotations():
-        c = transform_points(cam.T_cam_lidar, np.asarray(ann.box.center)[None])
-        proj = cam.camera.project(c)
-        if proj.in_image[0] and (best is None or c[0, 2] < best[0]):
-            best = (c[0, 2], ann, proj.uv[0])
-    assert best is not None, "no labelled cuboid in front of the camera"
-    _, ann, uv = best
+    ann, uv = nearest_seen_box(cam, session.annotations())
     corners = cam.camera.project(transform_points(cam.T_cam_lidar, ann.box.corners()))
     return ann, uv, corners.uv[corners.in_image]
 
