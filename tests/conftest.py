@@ -140,6 +140,23 @@ def open_app_window(qtbot, project):
     return testing.show_window(w)
 
 
+def nearest_seen_box(cam, annotations):
+    """(annotation, centre pixel) of the nearest cuboid whose centre a camera frame sees, from the
+    lens model (not the wireframe code); fails the test when there is none."""
+    import numpy as np
+
+    from fusionlabel.geometry.transforms import transform_points
+
+    best = None
+    for ann in annotations:
+        c = transform_points(cam.T_cam_lidar, np.asarray(ann.box.center)[None])
+        proj = cam.camera.project(c)
+        if proj.in_image[0] and (best is None or c[0, 2] < best[0]):
+            best = (c[0, 2], ann, proj.uv[0])
+    assert best is not None, f"no labelled cuboid in front of {cam.name}"
+    return best[1], best[2]
+
+
 def app_window(qtbot, project):
     """Generator for a ``window`` fixture: :func:`open_app_window`, closed afterwards."""
     w = open_app_window(qtbot, project)

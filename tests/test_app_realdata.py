@@ -72,3 +72,49 @@ def test_propagate_is_refused_on_unrelated_kitti_object_frames(qtbot, tmp_path, 
         w.close()
     finally:
         project.close()
+
+
+def test_zoom_onto_a_far_kitti_object_frames_its_labelled_2d_box(qtbot, tmp_path, kitti_object):
+    """Shift+Z on the farthest labelled object: its labelled 2D box (KITTI's, not ours) fills the
+    zoomed camera, and a click on its centre selects it."""
+    from PyQt6.QtCore import QPoint, QRectF, Qt
+
+    project = Project.create(tmp_path / "project", kitti_object, import_labels=True)
+    try:
+        s = Session(project)
+        s.set_frame(s.drive.index_of("000134"))
+        w = MainWindow(s, use_gl=False)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        testing.wait_for_frame(w)
+        view = w.cameras.views["image_2"]
+        anns = s.annotations()
+        boxes = {a.uid: a.attributes["bbox_2d"] for a in anns}
+
+        def covers(uid, x, y):
+            x1, y1, x2, y2 = boxes[uid]
+            return x1 <= x <= x2 and y1 <= y <= y2
+
+        # The farthest object whose 2D box centre no other labelled 2D box covers (a clear click).
+        far = [a for a in sorted(anns, key=lambda a: -np.linalg.norm(a.box.center))
+               if not any(covers(b.uid, *np.mean(np.reshape(boxes[a.uid], (2, 2)), axis=0))
+                          for b in anns if b.uid != a.uid)]
+        assert far, "no unambiguous labelled object"
+        ann = far[0]
+        s.select((ann.uid,))
+        w.shortcut_actions["zoom_cameras_to_selection()"].trigger()
+        assert view.transform().sx > 2 * view.image_rect().width() / view.cam.camera.width
+        x1, y1, x2, y2 = boxes[ann.uid]
+        a, b = view.image_to_screen((x1, y1)), view.image_to_screen((x2, y2))
+        rect = view.visible_rect().adjusted(-2, -2, 2, 2)
+        assert rect.contains(a) and rect.contains(b)
+        shown = QRectF(a, b)
+        assert max(shown.width() / rect.width(), shown.height() / rect.height()) > 0.35
+        s.select(())
+        c = view.image_to_screen(((x1 + x2) / 2, (y1 + y2) / 2))
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(int(c.x()), int(c.y())))
+        assert s.selection == (ann.uid,)
+        w.close()
+    finally:
+        project.close()

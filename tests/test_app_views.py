@@ -15,10 +15,9 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PyQt6.QtGui import QFontMetrics  # noqa: E402
 
-from conftest import app_project, app_window  # noqa: E402
+from conftest import app_project, app_window, nearest_seen_box  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.shortcuts import SHORTCUTS, class_shortcuts, shortcut_markdown  # noqa: E402
-from fusionlabel.geometry.transforms import transform_points  # noqa: E402
 from fusionlabel.model.ontology import Ontology  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -47,14 +46,7 @@ def test_click_on_projected_cuboid_selects_it_everywhere(qtbot, window):
     cam = view.cam
     # The nearest labelled cuboid whose centre projects into the image (own camera model, not the
     # wireframe code): clicking its centre must select it.
-    best = None
-    for ann in s.annotations():
-        c = transform_points(cam.T_cam_lidar, np.asarray(ann.box.center)[None])
-        proj = cam.camera.project(c)
-        if proj.in_image[0] and (best is None or c[0, 2] < best[0]):
-            best = (c[0, 2], ann, proj.uv[0])
-    assert best is not None, "no labelled cuboid in front of cam_front"
-    _, ann, uv = best
+    ann, uv = nearest_seen_box(cam, s.annotations())
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=widget_point(view, uv))
     assert s.selection == (ann.uid,)
     # Selected everywhere: object list row, side views, BEV handles.

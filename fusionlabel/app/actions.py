@@ -23,6 +23,8 @@ class ViewHooks(Protocol):
 
     def create_position(self) -> tuple[float, float] | None: ...
     def focus_selection(self) -> None: ...
+    def fit_cameras(self) -> None: ...
+    def zoom_cameras_to_selection(self) -> int: ...
     def toggle_help(self) -> None: ...
     def frame_points(self) -> np.ndarray | None: ...
     def cancel_drag(self) -> bool: ...
@@ -223,6 +225,14 @@ class Actions(AssistActions, TrackActions):
 
     def focus_selection(self):
         self._hook("focus_selection")
+
+    def fit_cameras(self):
+        self._hook("fit_cameras")
+
+    def zoom_cameras_to_selection(self):
+        """Zoom every camera that sees the selected cuboids onto them (far objects)."""
+        if self._selection() is not None and not self._hook("zoom_cameras_to_selection", default=0):
+            self.s.notify("no camera sees the selection")
 
     def reload(self):
         """Re-read annotations and history from the database (what another process saved)."""

@@ -7,6 +7,10 @@ annotations change and drawn with OpenCV at display resolution, so a repaint is 
 milliseconds. Pre-labels (source ``model``) are drawn dashed with their score, pre-labels the
 annotator edited but has not accepted dash-dotted with "edited" after it. Clicking a projected
 cuboid selects it; double-clicking a camera enlarges it.
+
+The wheel zooms about the cursor and a drag pans (:mod:`.camera_zoom`); each camera keeps its
+zoom when the frame changes. Zoomed in, only the visible part of the image is rendered, and the
+points and wireframes go through the same image -> widget transform as the image.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
+from .camera_zoom import WHEEL_STEP, CameraZoom, ViewTransform, fit_rect, render_zoomed
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
@@ -26,18 +31,22 @@ from .shortcuts import OUTLINE_OF_STATE
 
 CLICK_PX = 4
 SHIFT = 4  # sub-pixel bits for cv2 drawing
+PAN_BUTTONS = (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton)
 
 
-def dash_pixels(wire: Wireframe, scale: float, size: tuple[int, int], pattern=DASHED) -> np.ndarray:
-    """The marks (M, 2, 2) of a line pattern along a wireframe at display scale inside the image,
-    cv2 fixed-point int32."""
-    seg = pattern_segments(wire.lines * scale, (-2.0, -2.0), (size[0] + 2.0, size[1] + 2.0), pattern)
+def dash_pixels(wire: Wireframe, affine, size: tuple[int, int], pattern=DASHED) -> np.ndarray:
+    """The marks (M, 2, 2) of a line pattern along a wireframe on a canvas of ``size`` (``affine`` =
+    (scale, offset) from image to canvas, :meth:`ViewTransform.canvas_affine`), cv2 fixed-point int32."""
+    scale, offset = affine
+    seg = pattern_segments(wire.lines * scale + offset, (-2.0, -2.0), (size[0] + 2.0, size[1] + 2.0), pattern)
     return np.round(seg * (1 << SHIFT)).astype(np.int32)
 
 
-def wire_pixels(wire: Wireframe, scale: float) -> list[np.ndarray]:
-    """Polylines of a wireframe at display scale, as cv2 fixed-point int32 arrays."""
-    lines = wire.lines * (scale * (1 << SHIFT))
+def wire_pixels(wire: Wireframe, affine) -> list[np.ndarray]:
+    """Polylines of a wireframe on a canvas (``affine`` as in :func:`dash_pixels`), as cv2
+    fixed-point int32 arrays."""
+    scale, offset = affine
+    lines = (wire.lines * scale + offset) * (1 << SHIFT)
     if np.isfinite(lines).all():
         return list(np.clip(np.round(lines), -(1 << 28), 1 << 28).astype(np.int32))
     return [np.clip(np.round(q[np.isfinite(q).all(axis=1)]), -(1 << 28), 1 << 28).astype(np.int32) for q in lines]
@@ -59,24 +68,50 @@ class CameraView(QWidget):
         self._wires: list[tuple[str, Wireframe]] = []  # (uid, wireframe) for _wire_key's boxes
         self._canvas = None  # (array, QImage) kept alive while drawn
         self._press = None
+        self._pan_from = None  # widget position of the last pan step while dragging
+        self.view_zoom = CameraZoom()
         self.painted_frame: int | None = None
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.setMinimumSize(160, 90)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     def set_camera_frame(self, frame: int, cam: CameraFrame | None) -> None:
+        if cam is not None and (self.cam is None or self.image_size() != (cam.camera.width, cam.camera.height)):
+            self.view_zoom.reset()  # another camera model (another drive): start at fit
         self.frame, self.cam = frame, cam
         self._wire_key = None
         self.update()
 
+    def image_size(self) -> tuple[int, int]:
+        return (self.cam.camera.width, self.cam.camera.height) if self.cam is not None else (1, 1)
+
+    def view_size(self) -> tuple[int, int]:
+        return (max(self.width(), 1), max(self.height(), 1))
+
     def image_rect(self) -> QRectF:
-        """Where the image is drawn in the widget (aspect-fitted, centred)."""
+        """Where the whole image is drawn when fitted (aspect-fitted, centred)."""
         if self.cam is None:
             return QRectF(self.rect())
-        iw, ih = self.cam.camera.width, self.cam.camera.height
-        s = min(self.width() / iw, self.height() / ih)
-        w, h = max(int(iw * s), 1), max(int(ih * s), 1)
-        return QRectF((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+        return QRectF(*fit_rect(self.image_size(), self.view_size()))
+
+    def transform(self) -> ViewTransform:
+        """Image -> widget coordinates at the current zoom and pan."""
+        return self.view_zoom.transform(self.image_size(), self.view_size())
+
+    def visible_rect(self) -> QRectF:
+        """The part of the widget the image covers now (the fitted rectangle at fit)."""
+        if self.cam is None:
+            return QRectF(self.rect())
+        return QRectF(*self.transform().visible_rect(self.image_size(), self.view_size()))
+
+    def image_to_screen(self, uv) -> QPointF:
+        """Widget position of an image point (pixel centres at integers)."""
+        x, y = self.transform().to_screen(uv)
+        return QPointF(float(x), float(y))
+
+    def screen_to_image(self, pos: QPointF) -> tuple[float, float]:
+        u, v = self.transform().to_image((pos.x(), pos.y()))
+        return float(u), float(v)
 
     def wireframes(self) -> list[tuple[object, Wireframe]]:
         """(annotation, wireframe) of the cuboids this camera sees, recomputed when they change."""
@@ -99,31 +134,40 @@ class CameraView(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, f"{self.name}: loading…")
             p.end()
             return
-        target = self.image_rect()
-        size = (int(target.width()), int(target.height()))
-        s = size[0] / self.cam.camera.width
+        tf = self.transform()
+        rect = tf.visible_rect(self.image_size(), self.view_size())
+        target = QRectF(*rect)
+        size = (rect[2], rect[3])
         show_points = self.session.layers.get("camera_points", True)
-        canvas = self.cam.scaled_image(size, show_points).copy()
+        if not self.view_zoom.zoomed:  # fitted: the image the loader scaled ahead
+            canvas = self.cam.scaled_image(size, show_points).copy()
+        else:
+            canvas = render_zoomed(self.cam, tf, rect, show_points)
+        affine = tf.canvas_affine(rect[:2])
+        seen_lo, seen_hi = tf.to_image(rect[:2]), tf.to_image((rect[0] + rect[2], rect[1] + rect[3]))
         labels = []
         if self.session.layers.get("boxes", True):
             selected = set(self.session.selection)
             for ann, wire in sorted(self.wireframes(), key=lambda aw: aw[0].uid in selected):
+                hull = wire.hull_points()
+                if self.view_zoom.zoomed and (len(hull) == 0 or (hull.max(axis=0) < seen_lo).any()
+                                              or (hull.min(axis=0) > seen_hi).any()):
+                    continue  # zoomed in elsewhere
                 color = self.session.ontology.color(ann.cls)
                 rgb = tuple(int(c) for c in color)
                 state = self.session.prelabel_state(ann)
                 if ann.uid in selected:
-                    pts = wire_pixels(wire, s)
+                    pts = wire_pixels(wire, affine)
                     cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
                     cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
                 elif state is not None:  # a pre-label: dashed, dash-dotted once edited
-                    dashes = dash_pixels(wire, s, size, PATTERNS[OUTLINE_OF_STATE[state]])
+                    dashes = dash_pixels(wire, affine, size, PATTERNS[OUTLINE_OF_STATE[state]])
                     if len(dashes):
                         cv2.polylines(canvas, list(dashes), False, rgb, 1, cv2.LINE_AA, SHIFT)
                 else:
-                    cv2.polylines(canvas, wire_pixels(wire, s), False, rgb, 1, cv2.LINE_AA, SHIFT)
+                    cv2.polylines(canvas, wire_pixels(wire, affine), False, rgb, 1, cv2.LINE_AA, SHIFT)
                 if self.session.layers.get("box_labels", True):
-                    hull = wire.hull_points() * s
-                    top = hull[np.argmin(hull[:, 1])]
+                    top = tf.to_screen(hull[np.argmin(hull[:, 1])])
                     labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top,
                                    box_label(ann, state)))
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
@@ -132,6 +176,8 @@ class CameraView(QWidget):
         fm = QFontMetricsF(p.font())
         p.setPen(QColor(255, 255, 255))
         info = f"{self.name}  {self.cam.n_points:,} pts" if show_points else self.name
+        if self.view_zoom.zoomed:
+            info += f"  {min(tf.sx, tf.sy):.2g}×"
         p.drawText(QPointF(target.x() + 6, target.y() + 14), info)
         obstacles = [(target.x(), target.y(), fm.horizontalAdvance(info) + 12, 18.0)]
         if self.cam.error:
@@ -150,7 +196,7 @@ class CameraView(QWidget):
         always, then the nearest first, each where it overlaps no label drawn before it."""
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: (not item[0], item[1]))
-        requests = [LabelRequest((target.x() + top[0], target.y() + top[1]),
+        requests = [LabelRequest((float(top[0]), float(top[1])),
                                  (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), forced=sel)
                     for sel, _, _, _, top, text in labels]
         bounds = (target.x(), target.y(), target.width(), target.height())
@@ -168,11 +214,9 @@ class CameraView(QWidget):
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPointF) -> str | None:
         """uid of the nearest projected cuboid whose outline contains the pixel, or None."""
-        target = self.image_rect()
-        if self.cam is None or not target.contains(pos):
+        if self.cam is None or not self.visible_rect().contains(pos):
             return None
-        s = target.width() / self.cam.camera.width
-        uv = ((pos.x() - target.x()) / s, (pos.y() - target.y()) / s)
+        uv = self.screen_to_image(pos)
         hits = []
         for ann, wire in self.wireframes():
             hull = cv2.convexHull(np.clip(wire.hull_points(), -1e6, 1e6))
@@ -183,8 +227,60 @@ class CameraView(QWidget):
     def mousePressEvent(self, ev) -> None:  # noqa: N802
         if ev.button() == Qt.MouseButton.LeftButton:
             self._press = ev.position()
+        if ev.button() in PAN_BUTTONS:
+            self._pan_from = ev.position()
+
+    def mouseMoveEvent(self, ev) -> None:  # noqa: N802
+        """Any drag pans a zoomed image (a left drag never selected anything)."""
+        if self._pan_from is None or self.cam is None:
+            return
+        pos = ev.position()
+        if self._press is not None and self._pan_from == self._press:
+            delta = pos - self._press
+            if abs(delta.x()) + abs(delta.y()) <= CLICK_PX:
+                return  # still a click
+        d, self._pan_from = pos - self._pan_from, pos
+        if self.view_zoom.zoomed:
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            self.view_zoom.pan(d.x(), d.y(), self.image_size(), self.view_size())
+            self.update()
+
+    def wheelEvent(self, ev) -> None:  # noqa: N802
+        """Zoom about the cursor: the image point under it stays put."""
+        steps = ev.angleDelta().y() / 120.0
+        if self.cam is None or steps == 0:
+            return
+        pos = ev.position()
+        self.view_zoom.zoom_at(WHEEL_STEP ** steps, (pos.x(), pos.y()), self.image_size(), self.view_size())
+        self.update()
+        ev.accept()
+
+    def reset_zoom(self) -> None:
+        """Back to the whole image."""
+        self.view_zoom.reset()
+        self.update()
+
+    def zoom_to_selection(self) -> bool:
+        """Zoom onto the selected cuboids' projection with a margin; False when this camera does
+        not see them (its zoom is then unchanged)."""
+        selected = set(self.session.selection)
+        hulls = [w.hull_points() for a, w in self.wireframes() if a.uid in selected]
+        hulls = [h for h in hulls if len(h)]
+        if self.cam is None or not hulls:
+            return False
+        pts = np.concatenate(hulls)
+        lo = np.maximum(pts.min(axis=0), -0.5)
+        hi = np.minimum(pts.max(axis=0), np.asarray(self.image_size()) - 0.5)
+        if (hi < lo).any():
+            return False
+        self.view_zoom.show_region(lo, hi, self.image_size(), self.view_size())
+        self.update()
+        return True
 
     def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() in PAN_BUTTONS:
+            self._pan_from = None
+            self.unsetCursor()
         start, self._press = self._press, None
         if start is None or ev.button() != Qt.MouseButton.LeftButton:
             return
@@ -249,6 +345,15 @@ class CameraPanel(QWidget):
         for n, view in self.views.items():
             view.setVisible(self.enlarged is None or n == self.enlarged)
         self.enlarged_changed.emit(self.enlarged)
+
+    def reset_zoom(self) -> None:
+        """Every camera back to the whole image."""
+        for view in self.views.values():
+            view.reset_zoom()
+
+    def zoom_to_selection(self) -> int:
+        """Zoom every camera that sees the selection onto it; returns how many do."""
+        return sum(view.zoom_to_selection() for view in self.views.values() if view.isVisible())
 
     def _on_session(self, kind, payload) -> None:
         if kind in ("document", "selection", "preview", "layers"):

@@ -18,7 +18,7 @@ from ..errors import FusionLabelError
 from ..geometry.cameras import CameraModel
 from ..model.drive import Drive
 from ..model.rig import Rig
-from ..render.camera_overlay import draw_points
+from ..render.camera_overlay import depth_sorted_points, splat_points
 from .point_colors import point_colors
 from .point_index import PointGrid
 from .projected_boxes import wireframes
@@ -29,7 +29,8 @@ EMPTY_POINTS = np.zeros((0, 4), np.float32)
 @dataclass
 class CameraFrame:
     """One camera of one frame: the image (H, W, 3) uint8 RGB, the same image with the LiDAR
-    points splatted on it (coloured by depth), and what went wrong, if anything."""
+    points splatted on it (coloured by depth), the points' pixel positions (far first) and colours
+    (drawn over the image when zoomed in), and what went wrong, if anything."""
 
     name: str
     camera: CameraModel
@@ -38,7 +39,10 @@ class CameraFrame:
     image_with_points: np.ndarray
     n_points: int = 0
     error: str | None = None
+    points_uv: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32), repr=False)
+    points_rgb: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8), repr=False)
     scaled: dict = field(default_factory=dict, repr=False)  # (width, height, with_points) -> image
+    pyramid: dict = field(default_factory=dict, repr=False)  # (level, with_points) -> image halved level times
     wires: dict = field(default_factory=dict, repr=False)  # Cuboid -> Wireframe | None
 
     def wireframes(self, boxes: list) -> list:
@@ -215,9 +219,11 @@ def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, point
                           f"{camera.width}x{camera.height}")
     overlay = image.copy()
     n = 0
+    uv, rgb = np.zeros((0, 2), np.float32), np.zeros((0, 3), np.uint8)
     if len(points) and image.shape[:2] == (camera.height, camera.width):
         try:
-            n = draw_points(overlay, points, T_cam_lidar, camera)
+            uv, rgb = depth_sorted_points(points, T_cam_lidar, camera)
+            n = splat_points(overlay, uv, rgb)
         except Exception as e:  # noqa: BLE001
             error = error or f"projection failed: {_message(e)}"
-    return CameraFrame(name, camera, T_cam_lidar, image, overlay, n, error)
+    return CameraFrame(name, camera, T_cam_lidar, image, overlay, n, error, points_uv=uv, points_rgb=rgb)

@@ -345,6 +345,12 @@ class MainWindow(QMainWindow):
         if self.view3d is not None:
             self.view3d.focus_on(box.center)
 
+    def fit_cameras(self) -> None:
+        self.cameras.reset_zoom()
+
+    def zoom_cameras_to_selection(self) -> int:
+        return self.cameras.zoom_to_selection()
+
     def start_prelabel(self, detector, frames, done) -> None:
         """Pre-label ``frames`` in the background (progress dialog); ``done`` stores the result."""
         def store(*result) -> None:

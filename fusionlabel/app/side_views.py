@@ -3,7 +3,8 @@
 Each view looks along one axis of the box frame and shows only the points near the box
 (inside its extent along the viewing axis, plus a small margin). Dragging an edge moves that face
 (the opposite face stays put), dragging a corner moves two faces, dragging inside moves the box in
-the view's plane; each drag previews through the session and ends in one SetBox command. A
+the view's plane; each drag previews through the session and ends in one SetBox command. The
+wheel zooms about the box's centre (the three views together stay fitted otherwise). A
 pre-label's outline is dashed (dash-dotted once the annotator edited it), and the caption says so.
 """
 
@@ -29,6 +30,8 @@ AXIS_NAMES = "lwh"
 PICK_PX = 7
 DEPTH_MARGIN = 0.3  # metres of points shown beyond the box along the viewing axis
 DRAG_PX = 3
+WHEEL_STEP = 1.25  # zoom factor of one wheel notch
+ZOOM_RANGE = (0.5, 8.0)  # wheel zoom relative to the fitted box
 BACKGROUND_RGB = (12, 12, 16)
 BACKGROUND = QColor(*BACKGROUND_RGB)
 
@@ -45,6 +48,8 @@ class SideView(QWidget):
         self.h_axis, self.v_axis, self.depth_axis = VIEW_AXES[kind]
         self.data: FrameData | None = None
         self.scale = 40.0  # pixels per metre
+        self.zoom = 1.0  # the wheel's zoom on top of the fit (1: the box fitted with its margin)
+        self._zoom_uid: str | None = None  # the box that zoom is for
         self._ref: Cuboid | None = None  # box whose frame the view is drawn in
         self._ref_uid: str | None = None
         self._drag: dict | None = None
@@ -97,7 +102,9 @@ class SideView(QWidget):
         box = ann.box
         w, h = max(self.width(), 1), max(self.height(), 1)
         margin = 2 * self._margin(box)
-        fit = 0.9 * min(w / (box.size[self.h_axis] + margin), h / (box.size[self.v_axis] + margin))
+        if ann.uid != self._zoom_uid:  # another box: back to the fit
+            self.zoom, self._zoom_uid = 1.0, ann.uid
+        fit = 0.9 * min(w / (box.size[self.h_axis] + margin), h / (box.size[self.v_axis] + margin)) * self.zoom
         if ann.uid != self._ref_uid or not 0.5 * fit <= self.scale <= 1.25 * fit:
             self.scale = fit
         self._ref, self._ref_uid = box, ann.uid
@@ -283,6 +290,17 @@ class SideView(QWidget):
             self.session.apply(edit_actions.set_box(self.session.document, d["uid"], box,
                                                     "Resize" if d["kind"] == "resize" else "Move"))
         self.update()
+
+    def wheelEvent(self, ev) -> None:  # noqa: N802
+        """Zoom about the box's centre (not during a drag)."""
+        steps = ev.angleDelta().y() / 120.0
+        if self._drag is not None or steps == 0 or self.annotation() is None:
+            return
+        zoom = min(max(self.zoom * WHEEL_STEP ** steps, ZOOM_RANGE[0]), ZOOM_RANGE[1])
+        self.scale *= zoom / self.zoom
+        self.zoom = zoom
+        self.update()
+        ev.accept()
 
     def cancel_drag(self) -> bool:
         d, self._drag = self._drag, None

@@ -16,19 +16,21 @@ SHIFT = 4  # sub-pixel bits for cv2 drawing
 FRONT_CROSS = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 
 
-def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
-                splat: int | None = None, max_depth: float = 60.0) -> int:
-    """Draw points as square splats coloured by depth (near red, far blue), far ones first.
-
-    ``splat`` is the side in pixels (default: 2 px per 1000 px of image width, at least 2).
-    Returns how many points were drawn.
-    """
+def depth_sorted_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
+                        max_depth: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    """The points seen by a camera, far ones first: pixel positions (N, 2) float32 (pixel centres
+    at integers) and depth colours (N, 3) uint8 (near red, far blue)."""
     proj = project_points(points_lidar, T_cam_lidar, camera)
-    if len(proj.index) == 0:
-        return 0
     order = np.argsort(-proj.depth)
-    uv = np.round(proj.uv[order]).astype(np.int32)
-    colors = depth_colors(proj.depth[order], max_depth)
+    return proj.uv[order].astype(np.float32), depth_colors(proj.depth[order], max_depth)
+
+
+def splat_points(image: np.ndarray, uv: np.ndarray, colors: np.ndarray, splat: int | None = None) -> int:
+    """Draw points (in the order given, later on top) as square splats of ``splat`` pixels
+    (default: 2 px per 1000 px of image width, at least 2). Returns how many were drawn."""
+    if len(uv) == 0:
+        return 0
+    uv = np.round(uv).astype(np.int32)
     h, w = image.shape[:2]
     u = np.clip(uv[:, 0], 0, w - 1)
     v = np.clip(uv[:, 1], 0, h - 1)
@@ -38,6 +40,17 @@ def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.nda
         for dv in range(splat):
             image[np.clip(v + dv, 0, h - 1), np.clip(u + du, 0, w - 1)] = colors
     return int(len(uv))
+
+
+def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
+                splat: int | None = None, max_depth: float = 60.0) -> int:
+    """Draw points as square splats coloured by depth (near red, far blue), far ones first.
+
+    ``splat`` is the side in pixels (default: 2 px per 1000 px of image width, at least 2).
+    Returns how many points were drawn.
+    """
+    uv, colors = depth_sorted_points(points_lidar, T_cam_lidar, camera, max_depth)
+    return splat_points(image, uv, colors, splat)
 
 
 def _polyline(image: np.ndarray, uv: np.ndarray, color, thickness: int) -> None:
