@@ -156,6 +156,7 @@ def test_track_field_in_the_attribute_panel(qtbot, window, project):
     other = place(s, 0, labels[1])
     s.apply(edit_actions.set_class(s.document, [other.uid], "van"))
     s.set_frame(1)
+    testing.wait_for_frame(w, 1)                    # the object list shows frame 1 once it is loaded
     mine = place(s, 1, labels[0])
     neighbour = place(s, 1, labels[2])
     s.select((mine.uid,))
