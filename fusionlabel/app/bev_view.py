@@ -338,7 +338,10 @@ class BevView(QWidget):
 
     # ------------------------------------------------------------------ hit testing
     def hit(self, pos: QPointF):
-        """What is under a pixel: ("rotate"|"handle", uid, name), ("box", uid) or None."""
+        """What is under a pixel: ("rotate"|"handle", uid, name), ("box", uid) or None (always
+        None while the cuboids are hidden with B: a drag there pans or creates as on empty ground)."""
+        if not self.session.layers.get("boxes", True):
+            return None
         anns = self.annotations()
         sel = self.session.selection
         q = np.array([pos.x(), pos.y()])
