@@ -116,12 +116,13 @@ class Actions(AssistActions):
 
     # ------------------------------------------------------------ edits
     def create(self, xy=None):
-        """A cuboid of the current class at ``xy`` (default: the mouse in the BEV), on the ground."""
+        """A cuboid of the current class at ``xy`` (default: the mouse in the BEV), on the ground,
+        heading along the vehicle's forward (up in the bird's-eye view)."""
         xy = xy if xy is not None else self._hook("create_position")
         if xy is None:
             self.s.notify("point at the bird's-eye view to place the new cuboid")
             return
-        self.apply_create(create_command(self.s, xy, 0.0, self._hook("frame_points")))
+        self.apply_create(create_command(self.s, xy, self.s.forward_yaw(), self._hook("frame_points")))
 
     def apply_create(self, cmd):
         bound = self.s.apply(cmd)

@@ -7,6 +7,7 @@ never hold the truth. Every edit goes through :meth:`Session.apply` as one comma
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -16,6 +17,7 @@ from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.commands import merged
+from ..model.rig import forward_in_lidar
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,13 @@ class Session:
         except Exception as e:  # noqa: BLE001 - the views then fall back to LiDAR +x forward
             log.debug("no rig for frame %s: %s", frame, e)
             return None
+
+    def forward_yaw(self, frame: int | None = None) -> float:
+        """The yaw in the LiDAR frame of the vehicle's forward (the bird's-eye view's up): the
+        heading of a cuboid made with N. 0 (LiDAR +x) when the drive gives no rig."""
+        rig = self.rig(frame)
+        fx, fy = (1.0, 0.0) if rig is None else forward_in_lidar(rig)
+        return math.atan2(fy, fx)
 
     def annotations(self, frame: int | None = None):
         return self.document.annotations(self.frame if frame is None else frame)
