@@ -537,6 +537,9 @@ def test_interpolate_and_propagate_keys(qtbot, window, project):
     assert "already hold the interpolated boxes" in s.messages[-1].text
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
     assert s.document.find_track(first.label.track_id, 1) is None and mid.uid not in rows(project)
+    assert s.frame == 1                         # the undo showed the frame it changed: back to frame 0
+    s.set_frame(0)
+    s.select((first.uid,))
     # V: carry the cuboid to frame 1 by its points.
     key(qtbot, w, Qt.Key.Key_V)
     moved = s.document.find_track(first.label.track_id, 1)
