@@ -249,7 +249,10 @@ def test_prelabel_all_frames_runs_in_the_background(qtbot, window, project, monk
     assert s.frame == 1
     key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)                 # a second run is refused
     assert s.messages[-1].text == "pre-labelling is already running"
-    for _ in range(s.n_frames):
+    gated.go.release()
+    qtbot.waitUntil(lambda: bool(seen), timeout=60_000)        # the dialog names the detector all along
+    assert dialog.labelText() == f"Pre-labelling with gated: frame 1 of {s.n_frames}"
+    for _ in range(s.n_frames - 1):
         gated.go.release()
     qtbot.waitUntil(lambda: runner.dialog is None and not runner.running, timeout=60_000)
     assert seen == [(k, s.n_frames) for k in range(1, s.n_frames + 1)]

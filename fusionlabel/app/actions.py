@@ -69,12 +69,15 @@ class Actions(AssistActions):
 
     # ------------------------------------------------------------ frames
     def next_frame(self):
-        self.s.set_frame(self.s.frame + 1)
+        self.step_frames(1)
 
     def previous_frame(self):
-        self.s.set_frame(self.s.frame - 1)
+        self.step_frames(-1)
 
     def step_frames(self, n: int):
+        """``n`` frames on (back when negative), stopping at the ends; at an end it says so."""
+        if not 0 <= self.s.frame + (1 if n > 0 else -1) < self.s.n_frames:
+            self.s.notify("this is the last frame" if n > 0 else "this is the first frame")
         self.s.set_frame(self.s.frame + n)
 
     def first_frame(self):

@@ -136,7 +136,12 @@ class Timeline(QWidget):
     def refresh(self) -> None:
         s = self.session
         frame = s.drive.frames[s.frame]
-        self.label.setText(f"frame {frame.frame_id}  ({s.frame + 1}/{s.n_frames})")
+        # a long frame id (a nuScenes token) is elided in the middle; the tooltip gives it whole
+        count = f"  ({s.frame + 1}/{s.n_frames})"
+        fm = self.label.fontMetrics()
+        room = self.label.minimumWidth() - fm.horizontalAdvance(f"frame {count}") - 8
+        self.label.setText(f"frame {fm.elidedText(str(frame.frame_id), Qt.TextElideMode.ElideMiddle, room)}{count}")
+        self.label.setToolTip(f"frame {frame.frame_id}")
         for widget, value in ((self.slider, s.frame), (self.status, s.document.frame_status(s.frame))):
             widget.blockSignals(True)
             if widget is self.slider:
