@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.undo_action = self.shortcut_actions["undo()"]
         self.redo_action = self.shortcut_actions["redo()"]
 
-    def event(self, ev) -> bool:  # noqa: D102 - Qt API
+    def event(self, ev) -> bool:
         # A key press goes first to the focused widget as a ShortcutOverride, and on up to here when
         # the widget does not claim it. In a text field the keys one types or edits with stay in the
         # field (input_widgets.owns_key); Esc leaves the field for the bird's-eye view.
