@@ -249,7 +249,10 @@ def test_prelabel_all_frames_runs_in_the_background(qtbot, window, project, monk
     assert s.frame == 1
     key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)                 # a second run is refused
     assert s.messages[-1].text == "pre-labelling is already running"
-    for _ in range(s.n_frames):
+    gated.go.release()
+    qtbot.waitUntil(lambda: bool(seen), timeout=60_000)        # the dialog names the detector all along
+    assert dialog.labelText() == f"Pre-labelling with gated: frame 1 of {s.n_frames}"
+    for _ in range(s.n_frames - 1):
         gated.go.release()
     qtbot.waitUntil(lambda: runner.dialog is None and not runner.running, timeout=60_000)
     assert seen == [(k, s.n_frames) for k in range(1, s.n_frames + 1)]
@@ -537,6 +540,9 @@ def test_interpolate_and_propagate_keys(qtbot, window, project):
     assert "already hold the interpolated boxes" in s.messages[-1].text
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
     assert s.document.find_track(first.label.track_id, 1) is None and mid.uid not in rows(project)
+    assert s.frame == 1                         # the undo showed the frame it changed: back to frame 0
+    s.set_frame(0)
+    s.select((first.uid,))
     # V: carry the cuboid to frame 1 by its points.
     key(qtbot, w, Qt.Key.Key_V)
     moved = s.document.find_track(first.label.track_id, 1)

@@ -61,6 +61,9 @@ SCRIPT = textwrap.dedent(r"""
         out["target"] = best[1]
         QTest.mouseClick(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*best[2]))
         out["selected"] = list(s.selection)
+        s.set_layer("boxes", False)  # hidden with B: nothing to pick
+        out["picked_hidden"] = v.pick(*best[2])
+        s.set_layer("boxes", True)
         # Its label: inside the view, in its class colour, centred on the top face above the outline.
         after = grab(w.view3d_panel)
         ann = next(a for a in s.annotations() if a.uid == best[1])
@@ -95,6 +98,7 @@ def test_view3d_draws_and_picks_under_a_display():
     out = run_on_display(SCRIPT)
     assert out["lit_pixels"] > 2000
     assert out["selected"] == [out["target"]]
+    assert out["picked_hidden"] is None
     assert out["labels_unselected"] == 0  # no label before anything is selected
     assert out["label_rect"] is not None, "the selected cuboid has no label in the 3D view"
     x, y, w, h = out["label_rect"]

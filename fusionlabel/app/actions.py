@@ -72,12 +72,15 @@ class Actions(AssistActions, TrackActions):
 
     # ------------------------------------------------------------ frames
     def next_frame(self):
-        self.s.set_frame(self.s.frame + 1)
+        self.step_frames(1)
 
     def previous_frame(self):
-        self.s.set_frame(self.s.frame - 1)
+        self.step_frames(-1)
 
     def step_frames(self, n: int):
+        """``n`` frames on (back when negative), stopping at the ends; at an end it says so."""
+        if not 0 <= self.s.frame + (1 if n > 0 else -1) < self.s.n_frames:
+            self.s.notify("this is the last frame" if n > 0 else "this is the first frame")
         self.s.set_frame(self.s.frame + n)
 
     def first_frame(self):
@@ -121,12 +124,13 @@ class Actions(AssistActions, TrackActions):
 
     # ------------------------------------------------------------ edits
     def create(self, xy=None):
-        """A cuboid of the current class at ``xy`` (default: the mouse in the BEV), on the ground."""
+        """A cuboid of the current class at ``xy`` (default: the mouse in the BEV), on the ground,
+        heading along the vehicle's forward (up in the bird's-eye view)."""
         xy = xy if xy is not None else self._hook("create_position")
         if xy is None:
             self.s.notify("point at the bird's-eye view to place the new cuboid")
             return
-        self.apply_create(create_command(self.s, xy, 0.0, self._hook("frame_points")))
+        self.apply_create(create_command(self.s, xy, self.s.forward_yaw(), self._hook("frame_points")))
 
     def apply_create(self, cmd):
         bound = self.s.apply(cmd)

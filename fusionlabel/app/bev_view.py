@@ -39,6 +39,10 @@ RING_STEP = 10.0
 RING_CAPTION = QColor(110, 110, 110)   # the rings' distances, under the box labels in importance
 
 
+SELECTED_HALO = QColor(255, 255, 255)
+SELECTED_HALO_PX = 6.0  # pen width of the halo under a selected cuboid's 2 px outline
+
+
 class BevView(QWidget):
     """Top-down view of the displayed frame; the vehicle's forward (``forward``, a unit LiDAR xy
     direction from :func:`~fusionlabel.model.rig.forward_in_lidar`) points up, its left points left.
@@ -270,10 +274,10 @@ class BevView(QWidget):
         c = np.asarray(box.center[:2])
         front = c + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
         a, b = self.to_screen(np.array([c, front]))
-        if selected:
-            p.setPen(QPen(QColor(255, 255, 255), 4))
+        if selected:  # a white halo, 2 px each side of the outline (as in the cameras and the 3D view)
+            p.setPen(QPen(SELECTED_HALO, SELECTED_HALO_PX))
             p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
-        pen = QPen(color, 2.5 if selected else 2.0 if outline == "dash-dot" else 1.6)
+        pen = QPen(color, 2.0 if selected or outline == "dash-dot" else 1.6)
         pen.setStyle(PEN_STYLES[outline])
         p.setPen(pen)
         fill = QColor(color)
@@ -338,7 +342,10 @@ class BevView(QWidget):
 
     # ------------------------------------------------------------------ hit testing
     def hit(self, pos: QPointF):
-        """What is under a pixel: ("rotate"|"handle", uid, name), ("box", uid) or None."""
+        """What is under a pixel: ("rotate"|"handle", uid, name), ("box", uid) or None (always
+        None while the cuboids are hidden with B: a drag there pans or creates as on empty ground)."""
+        if not self.session.layers.get("boxes", True):
+            return None
         anns = self.annotations()
         sel = self.session.selection
         q = np.array([pos.x(), pos.y()])

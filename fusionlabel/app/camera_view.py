@@ -213,7 +213,10 @@ class CameraView(QWidget):
 
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPointF) -> str | None:
-        """uid of the nearest projected cuboid whose outline contains the pixel, or None."""
+        """uid of the nearest projected cuboid whose outline contains the pixel, or None (always
+        while the cuboids are hidden)."""
+        if not self.session.layers.get("boxes", True):
+            return None
         if self.cam is None or not self.visible_rect().contains(pos):
             return None
         uv = self.screen_to_image(pos)

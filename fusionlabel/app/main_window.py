@@ -13,9 +13,10 @@ import math
 import time
 
 import numpy as np
-from PyQt6.QtCore import QPoint, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QPoint, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -30,6 +31,7 @@ from .bev_view import BevView
 from .camera_view import CameraPanel
 from .frame_data import FrameData
 from .help_overlay import HelpOverlay
+from .input_widgets import is_text_input, owns_key
 from .loader import FrameLoader
 from .panels import AttributePanel, ObjectList, Timeline
 from .prelabel_runner import PrelabelRunner
@@ -191,6 +193,22 @@ class MainWindow(QMainWindow):
             self.shortcut_actions[f"{sc.action}{sc.args}"] = action
         self.undo_action = self.shortcut_actions["undo()"]
         self.redo_action = self.shortcut_actions["redo()"]
+
+    def event(self, ev) -> bool:
+        # A key press goes first to the focused widget as a ShortcutOverride, and on up to here when
+        # the widget does not claim it. In a text field the keys one types or edits with stay in the
+        # field (input_widgets.owns_key); Esc leaves the field for the bird's-eye view.
+        if ev.type() == QEvent.Type.ShortcutOverride:
+            focus = QApplication.focusWidget()
+            if is_text_input(focus) and self.isAncestorOf(focus):
+                if ev.key() == Qt.Key.Key_Escape:
+                    self.bev.setFocus()
+                    ev.accept()
+                    return True
+                if owns_key(focus, ev.key(), ev.modifiers()):
+                    ev.accept()
+                    return True
+        return super().event(ev)
 
     def _run_shortcut(self, method, args) -> None:
         """Run a shortcut's action; while the help overlay is up, a key only closes it (as it says)."""

@@ -32,6 +32,7 @@ from ..assist.keyframes import frames_with_keyframes
 from ..model import edit_actions
 from ..model.document import FRAME_STATUSES
 from .frame_data import FrameData
+from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
 from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text, track_text
 from .session import Session
 from .track_actions import set_track
@@ -109,7 +110,7 @@ class Timeline(QWidget):
         self.session = session
         self.label = QLabel()
         self.label.setMinimumWidth(220)
-        self.status = QComboBox()
+        self.status = ComboBox()
         self.status.addItems(STATUSES)
         self.status.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.status.currentTextChanged.connect(self._status_chosen)
@@ -135,7 +136,12 @@ class Timeline(QWidget):
     def refresh(self) -> None:
         s = self.session
         frame = s.drive.frames[s.frame]
-        self.label.setText(f"frame {frame.frame_id}  ({s.frame + 1}/{s.n_frames})")
+        # a long frame id (a nuScenes token) is elided in the middle; the tooltip gives it whole
+        count = f"  ({s.frame + 1}/{s.n_frames})"
+        fm = self.label.fontMetrics()
+        room = self.label.minimumWidth() - fm.horizontalAdvance(f"frame {count}") - 8
+        self.label.setText(f"frame {fm.elidedText(str(frame.frame_id), Qt.TextElideMode.ElideMiddle, room)}{count}")
+        self.label.setToolTip(f"frame {frame.frame_id}")
         for widget, value in ((self.slider, s.frame), (self.status, s.document.frame_status(s.frame))):
             widget.blockSignals(True)
             if widget is self.slider:
@@ -285,7 +291,7 @@ class AttributePanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.title = QLabel("no selection")
-        self.cls = QComboBox()
+        self.cls = ComboBox()
         self.cls.addItems(list(session.ontology.classes))
         self.cls.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.cls.currentTextChanged.connect(self._class_chosen)
@@ -378,15 +384,15 @@ class AttributePanel(QWidget):
             # clicked, not toggled: from half-checked (unknown) a click goes to checked without a toggle
             w.clicked.connect(lambda: commit(w.checkState() == Qt.CheckState.Checked))
         elif a.kind == "enum":
-            w = QComboBox()
+            w = ComboBox()
             w.addItems([str(c) for c in (a.choices or ())])
             w.currentTextChanged.connect(commit)
         elif a.kind == "int":
-            w = QSpinBox()
+            w = SpinBox()
             w.setRange(-1_000_000, 1_000_000)
             w.valueChanged.connect(lambda v: commit(int(v)))
         elif a.kind == "float":
-            w = QDoubleSpinBox()
+            w = DoubleSpinBox()
             w.setRange(-1e9, 1e9)
             w.setDecimals(3)
             w.valueChanged.connect(lambda v: commit(float(v)))

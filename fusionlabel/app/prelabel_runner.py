@@ -39,6 +39,7 @@ class PrelabelRunner(QObject):
         self._holding = False
         self._held: tuple | None = None  # a result that came in while holding
         self.note = ""  # said after the progress in the dialog (e.g. that the window closes after)
+        self.detector_name = ""  # of the run, named in the dialog all along
         self.progressed.connect(self._on_progress)
         self.finished.connect(self._on_finished)
         self.failed.connect(self._on_failed)
@@ -79,6 +80,7 @@ class PrelabelRunner(QObject):
         self._cancel.clear()
         self._done = done
         self.note = ""
+        self.detector_name = detector.name
         parent = self.parent()
         dialog = QProgressDialog(f"Pre-labelling {len(frames)} frames with {detector.name}…", "Cancel", 0,
                                  len(frames), parent)
@@ -137,7 +139,7 @@ class PrelabelRunner(QObject):
         if self.dialog is not None:
             self.dialog.setMaximum(total)
             self.dialog.setValue(done)
-            self.dialog.setLabelText(f"Pre-labelling: frame {done} of {total}{self.note}")
+            self.dialog.setLabelText(f"Pre-labelling with {self.detector_name}: frame {done} of {total}{self.note}")
 
     def _close_dialog(self) -> None:
         if self.dialog is not None:

@@ -7,6 +7,7 @@ never hold the truth. Every edit goes through :meth:`Session.apply` as one comma
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -16,6 +17,7 @@ from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.commands import merged
+from ..model.rig import forward_in_lidar
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class Session:
         self._run: tuple | None = None  # (kind, selection, frame) of the key edits being merged
         self._run_at = 0.0  # when the last of them was applied (clock seconds)
         self._run_steps = 0  # how many key presses the undo step holds
+        self._last_change = None  # the document's last Change (undo and redo show it)
+        self._run_start: tuple = ({}, None)  # (labels of the selection, frame status) before the run
         self._applying = False
         self._edited: dict[int, set[str]] = {}  # frame -> its edited pre-labels (cache)
         self._pending_settings: dict[str, Any] = {}
@@ -146,6 +150,13 @@ class Session:
         except Exception as e:  # noqa: BLE001 - the views then fall back to LiDAR +x forward
             log.debug("no rig for frame %s: %s", frame, e)
             return None
+
+    def forward_yaw(self, frame: int | None = None) -> float:
+        """The yaw in the LiDAR frame of the vehicle's forward (the bird's-eye view's up): the
+        heading of a cuboid made with N. 0 (LiDAR +x) when the drive gives no rig."""
+        rig = self.rig(frame)
+        fx, fy = (1.0, 0.0) if rig is None else forward_in_lidar(rig)
+        return math.atan2(fy, fx)
 
     def annotations(self, frame: int | None = None):
         return self.document.annotations(self.frame if frame is None else frame)
@@ -266,21 +277,30 @@ class Session:
             return None
         now = self.clock()
         run = (merge, self.selection, self.frame) if merge else None
+        continuing = run is not None and run == self._run and now - self._run_at <= MERGE_PAUSE_S
         joined = []
+        shown = self.frame
+        if run is not None and not continuing:   # what the run may come back to
+            self._run_start = (self._selected_labels(), self.document.frame_status(shown))
 
         def join(last, step):
-            if not (run == self._run and now - self._run_at <= MERGE_PAUSE_S):
+            if not continuing:
                 return None
             one = merged(last, step, f"{merge} ×{self._run_steps + 1}")
             if one is not None:
                 joined.append(one)
             return one
 
-        shown = self.frame
-        follow_up = (lambda frames: edit_actions.start_frames(self.document, frames & {shown})) if work else None
+        def follow_up(frames):
+            labels, status = self._run_start if continuing else (None, None)
+            if labels is not None and self._selected_labels() == labels:
+                # the run is back where it started: so is the frame it marked in progress, and
+                # the merged step is then a no-op that leaves no undo entry
+                return edit_actions.set_frame_status(self.document, shown, status)
+            return edit_actions.start_frames(self.document, frames & {shown})
         self._applying = True
         try:
-            bound = self.document.apply(cmd, merge=join if run else None, follow_up=follow_up)
+            bound = self.document.apply(cmd, merge=join if run else None, follow_up=follow_up if work else None)
         except (FusionLabelError, KeyError, ValueError) as e:
             self._run = None
             self.notify(f"{cmd.description} failed: {e}", "error")
@@ -294,18 +314,22 @@ class Session:
             self._run_at = now
         return bound
 
+    def _selected_labels(self) -> dict:
+        return {u: self.document.get(u).label for u in self.selection if self._exists(u)}
+
     def undo(self) -> None:
         if self.read_only:
             self.notify("project is read-only: nothing to undo", "warning")
             return
         text = self.document.undo_text()
         self._run = None
+        self._last_change = None
         try:
             cmd = self.document.undo()
         except FusionLabelError as e:
             self.notify(f"undo failed: {e}", "error")
             return
-        self.notify(f"undid {text}" if cmd else "nothing to undo")
+        self.notify(f"undid {text}{self._show_change()}" if cmd else "nothing to undo")
 
     def redo(self) -> None:
         if self.read_only:
@@ -313,14 +337,32 @@ class Session:
             return
         text = self.document.redo_text()
         self._run = None
+        self._last_change = None
         try:
             cmd = self.document.redo()
         except FusionLabelError as e:
             self.notify(f"redo failed: {e}", "error")
             return
-        self.notify(f"redid {text}" if cmd else "nothing to redo")
+        self.notify(f"redid {text}{self._show_change()}" if cmd else "nothing to redo")
+
+    def _show_change(self) -> str:
+        """After an undo or redo: go to the frame it changed (the one shown when it is among them,
+        else the nearest) and select the cuboids it touched there that exist now. Returns what to add
+        to the message: the frame, when the view went there."""
+        change = self._last_change
+        if change is None:
+            return ""
+        frames = change.frames | change.status_frames
+        target = self.frame if not frames or self.frame in frames else min(frames, key=lambda f: (abs(f - self.frame), f))
+        moved = target != self.frame
+        self.set_frame(target)
+        touched = [a.uid for a in self.annotations() if a.uid in change.uids]
+        if touched:
+            self.select(touched)
+        return f" on frame {self.drive.frames[target].frame_id}" if moved else ""
 
     def _on_document(self, change) -> None:
+        self._last_change = change
         if not self._applying:
             self._run = None  # an edit made elsewhere (an import, a reload) ends a run of key edits
         if change.reason == "reload":

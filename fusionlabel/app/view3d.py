@@ -225,7 +225,10 @@ class View3D(GLViewMixin, QOpenGLWindow):
         return np.column_stack([u, v]), front
 
     def pick(self, x: float, y: float) -> str | None:
-        """uid of the nearest cuboid whose screen outline contains the pixel."""
+        """uid of the nearest cuboid whose screen outline contains the pixel (None while the
+        cuboids are hidden)."""
+        if not self.session.layers.get("boxes", True):
+            return None
         import cv2
 
         if self.data is None:

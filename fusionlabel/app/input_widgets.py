@@ -1,0 +1,67 @@
+"""Input widgets that behave in a window run from the keyboard and the mouse wheel.
+
+- A combo box or spin box takes the mouse wheel only when it has the keyboard focus; otherwise
+  the wheel goes on to its parent (a panel scrolls instead of retyping the selected cuboid).
+- :func:`owns_key`: the keys a focused text field keeps from the window's shortcuts (every key a
+  person types or moves the cursor with), so typing a note never nudges or deletes a cuboid.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QTextEdit,
+)
+
+
+class WheelNeedsFocus:
+    """Mixin for a Qt input widget: the wheel changes its value only while it has the focus."""
+
+    def wheelEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if self.hasFocus():
+            super().wheelEvent(ev)
+        else:
+            ev.ignore()  # on to the parent
+
+
+class ComboBox(WheelNeedsFocus, QComboBox):
+    pass
+
+
+class SpinBox(WheelNeedsFocus, QSpinBox):
+    pass
+
+
+class DoubleSpinBox(WheelNeedsFocus, QDoubleSpinBox):
+    pass
+
+
+TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
+COMMAND_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
+CURSOR_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_PageUp,
+               Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Backspace, Qt.Key.Key_Delete}
+
+
+def is_text_input(widget) -> bool:
+    """True for a widget one types into (line edit, spin box, text edit, an editable combo's field)."""
+    return isinstance(widget, TEXT_INPUTS)
+
+
+def owns_key(widget, key: int, modifiers) -> bool:
+    """Whether a focused ``widget`` keeps this key press from the window's shortcuts: a text input
+    keeps every key typed without Ctrl, Alt or Meta, and the cursor and editing keys with any
+    modifier (Ctrl+Up, Shift+End ...); function keys, Esc, Tab and Ctrl combinations of letters
+    (Ctrl+Z is the field's own undo, which it claims itself) are left to the window."""
+    if not is_text_input(widget):
+        return False
+    if key in CURSOR_KEYS:
+        return True
+    if Qt.Key.Key_F1 <= key <= Qt.Key.Key_F35 or key in (Qt.Key.Key_Escape, Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+        return False
+    return not (modifiers & COMMAND_MODIFIERS)
