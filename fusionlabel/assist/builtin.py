@@ -265,13 +265,16 @@ class GeometricDetector(PointDetector):
             return None
         return d
 
-    def peel(self, members: np.ndarray, classes: tuple[str, ...], cell: float) -> CuboidLabel | None:
-        """:meth:`_peel` for one cluster of the last :meth:`prepare` (``members`` indexes its
-        object points), keeping the core when it is well explained as one of ``classes``, on a
-        ``cell`` grid: a car with a post or a bush's edge attached, read as a truck."""
-        d = self._peel(self.object_xy[members], self.object_height[members], self.ground, self.top_cut(members),
-                       self._z[members], classes, cell)
-        return None if d is None else d.with_(box=_forward(d.box))
+    def parts(self, members: np.ndarray, classes: tuple[str, ...]) -> list[CuboidLabel]:
+        """Well-explained detections of ``classes`` inside one cluster of the last :meth:`prepare`
+        (``members`` indexes its object points) that a whole-cluster reading hides: its parts on a
+        finer grid (two cars nose to tail read as one truck) and its core peeled of debris (a car
+        with a post or a bush's edge attached)."""
+        xy, h, z = self.object_xy[members], self.object_height[members], self._z[members]
+        cut = self.top_cut(members)
+        found = self._split(xy, h, self.ground, cut, z, MAX_SPLIT_DEPTH)
+        core = self._peel(xy, h, self.ground, cut, z, classes, self.config.cluster_cell * SPLIT_CELL)
+        return [d.with_(box=_forward(d.box)) for d in found + ([core] if core else []) if d.label in classes]
 
     def _split(self, xy, h, ground, top_cut, z, depth) -> list[CuboidLabel]:
         """Well-explained detections among the parts of a cluster re-clustered on a finer grid

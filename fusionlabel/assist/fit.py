@@ -15,7 +15,7 @@ from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import angle_difference
 from ..model.annotation import CuboidLabel
 from .boxfit import complete_extent, lshape_angle, rect_at_angle
-from .builtin import SPLIT_CELL, GeometricDetector, highest_beam
+from .builtin import GeometricDetector, highest_beam
 from .config import BuiltinConfig
 from .ground import estimate_ground
 
@@ -71,12 +71,14 @@ def one_click_box(points: np.ndarray, seed, config: BuiltinConfig | None = None,
         if found.label in small:
             priors = {k: v for k, v in cfg.priors.items() if k not in small}
             found = _under(detector.with_config(cfg.with_(priors=priors)).explain(part), seed) if len(part) else None
-        elif cfg.priors[found.label].vehicle:
-            # a car with a post or a bush's edge attached reads as a truck: its core alone as a smaller vehicle
-            smaller = tuple(k for k, p in cfg.priors.items()
-                            if p.vehicle and p.mean[0] * p.mean[1] < cfg.priors[found.label].mean[0] * cfg.priors[found.label].mean[1])
-            core = detector.peel(part, smaller, cfg.cluster_cell * SPLIT_CELL) if smaller and len(part) else None
-            found = core or found
+        elif cfg.priors[found.label].vehicle and len(part):
+            # two cars nose to tail, or a car with a post attached, read as a truck: the smaller
+            # vehicle under the click, when the cluster's parts show one
+            big = cfg.priors[found.label]
+            smaller = tuple(k for k, p in cfg.priors.items() if p.vehicle and p.mean[0] < big.mean[0])
+            inner = _under(detector.parts(part, smaller), seed) if smaller else None
+            if inner is not None and _distance(inner.box, seed) == 0.0:
+                found = inner
     pts, hh = detector.object_xy[members], detector.object_height[members]
     rect = rect_at_angle(pts, lshape_angle(pts))
     if found is not None and not _unexplained_growth(found, rect):
