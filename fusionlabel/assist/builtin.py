@@ -133,11 +133,13 @@ class GeometricDetector(PointDetector):
         return out
 
     def prepare(self, points: np.ndarray, ground: GroundGrid, top_beam: float | None = None,
-                min_points: int | None = None) -> np.ndarray:
+                min_points: int | None = None, scan_lines: bool = True) -> np.ndarray:
         """Take the object points of a sweep (N, 3+), or of a crop of one, over ``ground``: cluster
         them (clusters under ``min_points``, default the config's, get -1) with their hidden parts
         joined, and keep them for :meth:`explain`. ``top_beam``: elevation (rad) of the LiDAR's
-        highest beam, measured on ``points`` when not given (give it for a crop). Returns the
+        highest beam, measured on ``points`` when not given (give it for a crop). ``scan_lines``:
+        measure the sensor's steps on ``points`` for the scan-line statistics (holes, seen area;
+        see :mod:`.features`), else classify without them. Returns the
         cluster labels (K,) of the object points, whose positions are :attr:`object_xy` (K, 2) and
         heights above ground :attr:`object_height` (K,); :attr:`ground` keeps ``ground``."""
         cfg = self.config
@@ -147,7 +149,7 @@ class GeometricDetector(PointDetector):
         self.ground, self.object_xy, self.object_height, self._z = ground, xy, h, z
         self._elevation = np.arctan2(z, np.hypot(xy[:, 0], xy[:, 1]))
         self._top_beam = highest_beam(points) if top_beam is None else top_beam
-        self._steps = (azimuth_step(points), elevation_steps(points))
+        self._steps = (azimuth_step(points), elevation_steps(points)) if scan_lines else None
         if idx.size == 0:
             return np.zeros(0, np.int64)
         labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, cfg.min_points if min_points is None else min_points)

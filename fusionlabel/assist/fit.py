@@ -1,8 +1,8 @@
 """One-click boxes and auto-fit: the two interactive helpers of the annotation tools.
 
-:func:`one_click_box` grows the object under a seed point (local ground removed, BEV connected
-component containing the seed), fits an L-shape box, completes hidden sides from the class prior
-and picks the class. :func:`auto_fit` tightens a rough box to the points inside it (plus a margin),
+:func:`one_click_box` runs the built-in detector's clustering, splitting and classification
+(:class:`fusionlabel.assist.builtin.GeometricDetector`) on the points around a click and returns
+the detection under it (a tight box when no class fits). :func:`auto_fit` tightens a rough box to the points inside it (plus a margin),
 keeping its yaw or re-estimating it, and snaps its bottom to the local ground. Both look at the
 points within a few metres only, so they run in milliseconds on a full sweep.
 """
@@ -15,7 +15,7 @@ from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import angle_difference
 from ..model.annotation import CuboidLabel
 from .boxfit import complete_extent, lshape_angle, rect_at_angle
-from .builtin import GeometricDetector, highest_beam
+from .builtin import GeometricDetector
 from .config import BuiltinConfig
 from .ground import estimate_ground
 
@@ -60,25 +60,15 @@ def one_click_box(points: np.ndarray, seed, config: BuiltinConfig | None = None,
     if len(crop) < 3:
         return None
     detector = GeometricDetector(cfg)
-    labels = detector.prepare(crop, _local_ground(crop, cfg), highest_beam(points), min_points=1)
+    # no top-of-view test (a crop does not show the LiDAR's highest beam) and no scan-line
+    # statistics: on the simulated and real sets of docs/prelabel.md they did not help one-click
+    labels = detector.prepare(crop, _local_ground(crop, cfg), np.inf, min_points=1, scan_lines=False)
     members, behind = _seed_cluster(detector.object_xy, labels, seed)
     if members is None:
         return None
-    found = _under(detector.explain(members), seed)
+    members, found = _explained_under(detector, members, seed, behind)
     if found is not None:
-        part = members[_in_footprint(detector.object_xy[members], found.box, PART_MARGIN)]
-        small = _unsupported_vehicles(detector, part, cfg)
-        if found.label in small:
-            priors = {k: v for k, v in cfg.priors.items() if k not in small}
-            found = _under(detector.with_config(cfg.with_(priors=priors)).explain(part), seed) if len(part) else None
-        elif cfg.priors[found.label].vehicle and len(part):
-            # two cars nose to tail, or a car with a post attached, read as a truck: the smaller
-            # vehicle under the click, when the cluster's parts show one
-            big = cfg.priors[found.label]
-            smaller = tuple(k for k, p in cfg.priors.items() if p.vehicle and p.mean[0] < big.mean[0])
-            inner = _under(detector.parts(part, smaller), seed) if smaller else None
-            if inner is not None and _distance(inner.box, seed) == 0.0:
-                found = inner
+        found = _smallest_supported_vehicle(detector, members, found, seed, cfg)
     pts, hh = detector.object_xy[members], detector.object_height[members]
     rect = rect_at_angle(pts, lshape_angle(pts))
     if found is not None and not _unexplained_growth(found, rect):
@@ -92,6 +82,43 @@ def one_click_box(points: np.ndarray, seed, config: BuiltinConfig | None = None,
     top = float(max(hh.max(), 0.3))
     box = Cuboid((c[0], c[1], gz + top / 2.0), (*np.maximum(rect.size, 0.1), top), rect.angle)
     return CuboidLabel(box, "Object", None, 0.0, "model", {"num_points": int(len(pts))})
+
+
+def _explained_under(detector: GeometricDetector, members: np.ndarray, seed: np.ndarray, behind: bool):
+    """The detection under the click among the explanations of the cluster ``members`` (indices of
+    the detector's object points), and the members it came from. When the cluster's
+    well-explained parts all lie elsewhere and the click is on points (not behind them), what is
+    left of the cluster is the object clicked."""
+    explained = detector.explain(members)
+    found = _under(explained, seed)
+    if behind or (found is not None and _distance(found.box, seed) <= PART_MARGIN):
+        return members, found
+    xy = detector.object_xy[members]
+    taken = np.zeros(len(members), bool)
+    for d in explained:
+        taken |= _in_footprint(xy, d.box, PART_MARGIN)
+    rest = members[~taken]
+    if len(rest) and (((detector.object_xy[rest] - seed) ** 2).sum(1) <= SEED_REACH ** 2).any():
+        return rest, _under(detector.explain(rest), seed)
+    return members, found
+
+
+def _smallest_supported_vehicle(detector: GeometricDetector, members: np.ndarray, found: CuboidLabel,
+                                seed: np.ndarray, cfg: BuiltinConfig) -> CuboidLabel | None:
+    """``found``, unless it is a vehicle class its points give no sign of (then the cluster read
+    without that class), or a bigger vehicle whose cluster's parts show a smaller one under the
+    click (two cars nose to tail, a car with a post attached, read as a truck)."""
+    part = members[_in_footprint(detector.object_xy[members], found.box, PART_MARGIN)]
+    if not len(part):
+        return found
+    unsupported = _unsupported_vehicles(detector, part, cfg)
+    if found.label in unsupported:
+        priors = {k: v for k, v in cfg.priors.items() if k not in unsupported}
+        return _under(detector.with_config(cfg.with_(priors=priors)).explain(part), seed)
+    prior = cfg.priors.get(found.label)
+    smaller = tuple(k for k, p in cfg.priors.items() if prior and prior.vehicle and p.vehicle and p.mean[0] < prior.mean[0])
+    inner = _under(detector.parts(part, smaller), seed) if smaller else None
+    return inner if inner is not None and _distance(inner.box, seed) == 0.0 else found
 
 
 def _seed_cluster(xy: np.ndarray, labels: np.ndarray, seed: np.ndarray) -> tuple[np.ndarray | None, bool]:
