@@ -152,7 +152,8 @@ class GeometricDetector(PointDetector):
         self._steps = (azimuth_step(points), elevation_steps(points)) if scan_lines else None
         if idx.size == 0:
             return np.zeros(0, np.int64)
-        labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, cfg.min_points if min_points is None else min_points)
+        smallest = cfg.min_points if min_points is None else min_points
+        labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, smallest)
         labels = merge_hidden_parts(xy, h, labels)
         order = np.argsort(np.arctan2(xy[:, 1], xy[:, 0]))
         self._others = np.c_[xy, z][order]

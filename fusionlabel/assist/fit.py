@@ -2,9 +2,10 @@
 
 :func:`one_click_box` runs the built-in detector's clustering, splitting and classification
 (:class:`fusionlabel.assist.builtin.GeometricDetector`) on the points around a click and returns
-the detection under it (a tight box when no class fits). :func:`auto_fit` tightens a rough box to the points inside it (plus a margin),
-keeping its yaw or re-estimating it, and snaps its bottom to the local ground. Both look at the
-points within a few metres only, so they run in milliseconds on a full sweep.
+the detection under it (a tight box when no class fits). :func:`auto_fit` tightens a rough box
+to the points inside it (plus a margin), keeping its yaw or re-estimating it, and snaps its bottom
+to the local ground. Both look at the points within a few metres only, so they run in
+milliseconds on a full sweep.
 """
 
 from __future__ import annotations
@@ -116,7 +117,9 @@ def _smallest_supported_vehicle(detector: GeometricDetector, members: np.ndarray
         priors = {k: v for k, v in cfg.priors.items() if k not in unsupported}
         return _under(detector.with_config(cfg.with_(priors=priors)).explain(part), seed)
     prior = cfg.priors.get(found.label)
-    smaller = tuple(k for k, p in cfg.priors.items() if prior and prior.vehicle and p.vehicle and p.mean[0] < prior.mean[0])
+    if prior is None or not prior.vehicle:
+        return found
+    smaller = tuple(k for k, p in cfg.priors.items() if p.vehicle and p.mean[0] < prior.mean[0])
     inner = _under(detector.parts(part, smaller), seed) if smaller else None
     return inner if inner is not None and _distance(inner.box, seed) == 0.0 else found
 
