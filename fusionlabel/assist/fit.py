@@ -125,12 +125,12 @@ def _smallest_supported_vehicle(detector: GeometricDetector, members: np.ndarray
 
 
 def _seed_cluster(xy: np.ndarray, labels: np.ndarray, seed: np.ndarray) -> tuple[np.ndarray | None, bool]:
-    """Indices of the object points of the cluster the click picks, and whether it was picked by
-    its shadow: the cluster with most points within SEED_REACH of the click (a lone roof return
-    nearest to it must not decide), else the nearest cluster whose azimuth span holds the click and
-    that has points at most SHADOW_WIDTH to the side of the line of sight to the click and at most
-    SHADOW_REACH in front of it, else the one nearest to it within HIDDEN_REACH (the click may be
-    on the object's hidden part; the caller checks that the box holds it). (None, False) when there is none."""
+    """Indices of the object points of the cluster the click picks, and whether it was picked with
+    no points near the click: the cluster with most points within SEED_REACH of the click (a lone
+    roof return nearest to it must not decide); else the one whose points lie in front of the click
+    on its line of sight (at most SHADOW_REACH ahead, SHADOW_WIDTH aside), else the one nearest to
+    it within HIDDEN_REACH — the click may be on the object's hidden part, and the caller checks that
+    the box holds it. (None, False) when there is none."""
     if len(xy) == 0:
         return None, False
     near = ((xy - seed) ** 2).sum(1) <= SEED_REACH ** 2
