@@ -1,7 +1,7 @@
 """Pre-labelling figures: speed on one core, detector quality per data set, tracking and
-interpolation on real KITTI tracks, propagation. Prints markdown tables (docs/prelabel.md).
+interpolation on real KITTI tracks, propagation, one-click quality. Prints markdown tables (docs/prelabel.md).
 
-    .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracking,propagation]
+    .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracking,propagation,oneclick]
         [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5]
 
 Real data comes from FUSIONLABEL_REALDATA (default ../shared/realdata); missing sets are skipped.
@@ -330,9 +330,31 @@ def bench_propagation(realdata: Path, sim_seeds: list[int]) -> None:
     print()
 
 
+# ------------------------------------------------------------------------------------------ one-click
+def bench_oneclick(realdata: Path, sim_seeds: list[int]) -> None:
+    """Share of one-clicks right (BEV IoU >= 0.5, right class) per click kind (qa.oneclick)."""
+    from fusionlabel.qa.oneclick import CLICKS, evaluate_clicks, share_right
+
+    print("## One-click quality (objects within 30 m with 20+ returns; share right)\n")
+    print("| set | objects | " + " | ".join(CLICKS) + " |\n|---|---|" + "---|" * len(CLICKS))
+    sets = [(f"simulated drives {','.join(map(str, sim_seeds))}, frames 0, 10, 20",
+             lambda: ((p, f.gt) for s in sim_seeds for p, f in D.simulated_frames(s, 30, every=10)))]
+    kitti = realdata / "kitti_object" / "training"
+    if (kitti / "velodyne").is_dir():
+        sets.append(("KITTI object, 4 frames", lambda: ((p, f.gt) for p, f in D.kitti_object_frames(kitti))))
+    sus = realdata / "sustech_sequence"
+    if (sus / "lidar").is_dir():
+        sets.append(("SUSTech sequence, 4 frames", lambda: ((p, f.gt) for p, f in D.sustech_frames(sus))))
+    for name, frames in sets:
+        clicks = evaluate_clicks(frames())
+        shares = [share_right(clicks, kind) for kind in CLICKS]
+        print(f"| {name} | {shares[0][1]} | " + " | ".join(f"{v:.2f}" for v, _ in shares) + " |")
+    print()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="speed,detector,tracking,propagation")
+    ap.add_argument("--only", default="speed,detector,tracking,propagation,oneclick")
     ap.add_argument("--realdata", type=Path,
                     default=Path(os.environ.get("FUSIONLABEL_REALDATA", REPO.parent / "shared" / "realdata")))
     ap.add_argument("--sim-seeds", default="1,2,3,4,5")
@@ -349,6 +371,8 @@ def main(argv=None) -> int:
         bench_tracking(args.realdata)
     if "propagation" in only:
         bench_propagation(args.realdata, seeds[:2])
+    if "oneclick" in only:
+        bench_oneclick(args.realdata, seeds)
     return 0
 
 

@@ -16,7 +16,7 @@ from fusionlabel.assist.ground import estimate_ground
 from fusionlabel.errors import InputError
 from fusionlabel.geometry.iou import bev_iou, iou_matrix
 from fusionlabel.geometry.transforms import angle_difference
-from fusionlabel.qa.synthetic import box_on_ground, synthetic_sweep
+from fusionlabel.qa.synthetic import box_on_ground, person_parts, synthetic_sweep
 
 SLOPE, CURB_Y = 0.08, 6.0
 REPO_DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -492,15 +492,6 @@ def test_real_cyclists_are_boxed_along_their_heading(realdata, kitti_object):
     assert np.median(errors) <= 4.0 and np.sum(np.array(errors) > 12.0) <= 1, np.round(errors, 1)
 
 
-def _person(x, y):
-    """Two legs, a torso and a head, standing at (x, y) (as in :func:`scene`)."""
-    ped = box_on_ground(x, y, (0.6, 0.6, 1.75), 0.0)
-    pb = ped.center[2] - ped.height / 2
-    return [ped.with_(size=(0.15, 0.15, 0.9), center=(x, y + dy, pb + 0.45)) for dy in (-0.15, 0.15)] + \
-        [ped.with_(size=(0.25, 0.45, 0.6), center=(x, y, pb + 1.2)),
-         ped.with_(size=(0.2, 0.2, 0.25), center=(x, y, pb + 1.62))]
-
-
 def test_a_persons_box_is_centred_on_the_body_not_grown_from_its_seen_face():
     assert centre_extent(10.0, 10.1, 0.8, sensor=0.0, depth=0.3) == pytest.approx((9.75, 10.55))
     assert centre_extent(-10.1, -10.0, 0.8, sensor=0.0, depth=0.3) == pytest.approx((-10.55, -9.75))
@@ -509,7 +500,7 @@ def test_a_persons_box_is_centred_on_the_body_not_grown_from_its_seen_face():
     # a synthetic person (legs, torso, head) 10-15 m away in several directions: the box's middle
     # lies on the body's, within 8 cm along the line of sight (grown from the seen face: 0.13 m and more)
     for x, y in ((10.0, 2.0), (6.0, -9.0), (-14.0, 4.0), (13.0, -3.0)):
-        points, _ = _facing_sweep(_person(x, y))
+        points, _ = _facing_sweep(person_parts(x, y))
         people = [d for d in GeometricDetector().detect(points) if d.label == "Pedestrian" and d.score >= 0.5]
         assert len(people) == 1, (x, y)
         ray = np.array([x, y]) / np.hypot(x, y)
@@ -518,7 +509,7 @@ def test_a_persons_box_is_centred_on_the_body_not_grown_from_its_seen_face():
 
 def test_two_people_side_by_side_are_two_pedestrians():
     """0.6 m apart, shoulder to shoulder, they are one cluster; two heads make them two people."""
-    points, hit = _facing_sweep(_person(10.0, 4.7) + _person(10.0, 5.3))
+    points, hit = _facing_sweep(person_parts(10.0, 4.7) + person_parts(10.0, 5.3))
     dets = [d for d in GeometricDetector().detect(points) if d.score >= 0.5]
     people = [d for d in dets if d.label == "Pedestrian"]
     assert len(people) == 2 and len(dets) == 2

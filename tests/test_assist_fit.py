@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from fusionlabel.assist.fit import auto_fit, one_click_box
+from fusionlabel.geometry.cuboid import points_in_cuboid
 from fusionlabel.geometry.iou import bev_iou
 from fusionlabel.geometry.transforms import angle_difference
-from fusionlabel.qa.synthetic import box_on_ground, synthetic_sweep
+from fusionlabel.qa.synthetic import box_on_ground, person_parts, synthetic_sweep
 
 SLOPE = 0.06
 
@@ -100,3 +101,106 @@ def test_one_click_on_real_riders_and_people_never_invents_a_vehicle(kitti_objec
         assert bev_iou(found.box, g.box) > 0.15, (g.label, found.label, found.box.size)
         checked += 1
     assert checked >= 10
+
+
+# ------------------------------------------------------------------------------ one-click robustness
+@pytest.fixture(scope="module")
+def sim7_frame():
+    """Frame 0 of simulated drive 7 (not a tuning or held-out drive of the detector): two parked
+    cars 1.2 m nose to tail with a cyclist beside them, and a car whose middle only a few roof
+    returns reach."""
+    from fusionlabel.sim.scenario import build_scenario
+    from fusionlabel.sim.simulator import Simulator
+
+    frame = Simulator(build_scenario(7, 8), points=120_000, cameras=False).frame(0)
+    return frame.points, {lab.track_id: lab for lab in frame.labels}
+
+
+def test_one_click_on_the_middle_of_a_car_is_the_car_not_a_roof_return(sim7_frame):
+    """Before: the nearest point above ground to the click was a lone roof return, grown into a
+    0.1 x 0.1 m box. The click now picks the cluster of most points around it."""
+    points, truth = sim7_frame
+    car = truth["7"]
+    found = one_click_box(points, car.box.center[:2])
+    assert found.label == "Car" and bev_iou(found.box, car.box) > 0.8
+
+
+def test_one_click_splits_cars_nose_to_tail_and_a_cyclist_beside_them(sim7_frame):
+    """Before: cars 5 and 6 (1.2 m apart) and the cyclist beside them were one 9 x 3 m truck."""
+    points, truth = sim7_frame
+    for track, cls in (("5", "Car"), ("6", "Car"), ("32", "Cyclist")):
+        g = truth[track]
+        for seed in (g.box.center[:2], points[points_in_cuboid(points, g.box)][0, :2]):
+            found = one_click_box(points, seed)
+            assert found.label == cls and bev_iou(found.box, g.box) > 0.7, (track, found.label, found.box.size)
+
+
+def test_one_click_splits_two_synthetic_cars_touching_nose_to_tail():
+    boxes = [box_on_ground(-4.5, -6.3, (4.5, 1.8, 1.5), 0.0), box_on_ground(0.5, -6.4, (4.6, 1.8, 1.5), 0.0)]
+    points, _ = synthetic_sweep(boxes, fov_deg=(-24.8, 8.0))          # 0.45 m apart
+    for box in boxes:
+        found = one_click_box(points, box.center[:2])
+        assert found.label == "Car" and bev_iou(found.box, box) > 0.8, (found.label, found.box.size)
+
+
+def test_one_click_on_each_of_two_people_side_by_side_boxes_that_person():
+    """Before: one box between the two, whichever was clicked."""
+    for gap in (0.6, 0.8):
+        people = [(10.0, 4.7), (10.0, 4.7 + gap)]
+        points, _ = synthetic_sweep(person_parts(*people[0]) + person_parts(*people[1]), beams=64, columns=1800,
+                                    fov_deg=(-24.8, 2.0))
+        for xy in people:
+            found = one_click_box(points, xy)
+            assert found.label == "Pedestrian", (gap, xy, found.label)
+            assert np.hypot(*(np.asarray(found.box.center[:2]) - xy)) < 0.2, (gap, xy, found.box.center)
+            assert found.box.length * found.box.width < 0.6
+
+
+def test_one_click_on_bare_ground_behind_an_object_gives_nothing():
+    points, _ = synthetic_sweep(person_parts(10.0, 3.0), beams=64, columns=1800, fov_deg=(-24.8, 2.0))
+    assert one_click_box(points, (10.0, 3.0)).label == "Pedestrian"
+    assert one_click_box(points, (13.0, 3.9)) is None          # 3 m behind the person, in its shadow
+    assert one_click_box(points, (10.0, 4.5)) is None          # 1.5 m beside it
+
+
+def test_one_click_quality_on_held_out_simulated_drives():
+    """Every car, van, truck, pedestrian and cyclist within 30 m with 20 returns or more in frames 0
+    and 20 of the held-out simulated drives 1-5 (131 objects), clicked at its box centre, at its
+    nearest return and at a random point of its footprint: the box must overlap the labelled one by
+    BEV IoU 0.5 with the right class. Measured: 0.87 / 0.87 / 0.85 (before: 0.73 / 0.83 / 0.73);
+    cars and vans 0.97 / 0.97 / 0.93 (before 0.74 / 0.91 / 0.71). Pedestrians stay at 0.73: the
+    detector's 0.8 x 0.6 m person box against the simulator's smaller ones."""
+    from fusionlabel.qa import datasets as D
+    from fusionlabel.qa.oneclick import CLICKS, evaluate_clicks, share_right
+
+    frames = [(p, f.gt) for seed in range(1, 6) for p, f in D.simulated_frames(seed, 30, every=20)]
+    clicks = evaluate_clicks(frames)
+    for kind in CLICKS:
+        share, n = share_right(clicks, kind)
+        assert n >= 120 and share >= 0.80, (kind, share, n)
+        vehicles = [c.right for c in clicks if c.kind == kind and c.truth in ("car", "van")]
+        assert np.mean(vehicles) >= 0.88, (kind, np.mean(vehicles))
+
+
+@pytest.mark.realdata
+def test_one_click_on_the_centre_of_real_labelled_objects(realdata):
+    """SUSTech (4 frames) and KITTI (4 frames): every labelled object within 30 m with 20 returns
+    or more, clicked at its box centre. Measured: SUSTech 21 of 38 right, KITTI 7 of 13 (before: 21
+    and 3); no person or rider gets a truck (before: two people standing close were a 9 x 4.7 m
+    truck)."""
+    from fusionlabel.qa import datasets as D
+    from fusionlabel.qa.oneclick import evaluate_clicks, share_right
+
+    sets = {}
+    kitti = realdata / "kitti_object" / "training"
+    if (kitti / "velodyne").is_dir():
+        sets["KITTI"] = [(p, f.gt) for p, f in D.kitti_object_frames(kitti)]
+    if (realdata / "sustech_sequence" / "lidar").is_dir():
+        sets["SUSTech"] = [(p, f.gt) for p, f in D.sustech_frames(realdata / "sustech_sequence")]
+    if not sets:
+        pytest.skip("neither KITTI object nor the SUSTech sequence is in the real data")
+    for name, frames in sets.items():
+        clicks = [c for c in evaluate_clicks(frames) if c.kind == "centre"]
+        share, n = share_right(clicks, "centre")
+        assert n >= 10 and share >= 0.5, (name, share, n)
+        assert not [c for c in clicks if c.truth in ("pedestrian", "cyclist") and c.found == "Truck"], name

@@ -11,6 +11,8 @@ sensor's own angular steps (:mod:`.features`) -> class, completed footprint and 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..geometry.cuboid import Cuboid
@@ -122,31 +124,59 @@ class GeometricDetector(PointDetector):
         self.config = config or BuiltinConfig()
 
     def detect(self, points: np.ndarray) -> list[CuboidLabel]:
-        cfg = self.config
         points = np.asarray(points)
         if points.ndim != 2 or points.shape[1] < 3 or len(points) == 0:
             return []
-        ground = ground_of(points, cfg)
+        labels = self.prepare(points, ground_of(points, self.config))
+        out = [d for members in split_by_label(labels) for d in self.explain(members)]
+        out.sort(key=lambda d: -d.score)
+        return out
+
+    def prepare(self, points: np.ndarray, ground: GroundGrid, top_beam: float | None = None,
+                min_points: int | None = None, scan_lines: bool = True) -> np.ndarray:
+        """Take the object points of a sweep (N, 3+), or of a crop of one, over ``ground``: cluster
+        them (clusters under ``min_points``, default the config's, get -1) with their hidden parts
+        joined, and keep them for :meth:`explain`. ``top_beam``: elevation (rad) of the LiDAR's
+        highest beam, measured on ``points`` when not given (give it for a crop). ``scan_lines``:
+        measure the sensor's steps on ``points`` for the scan-line statistics (holes, seen area;
+        see :mod:`.features`), else classify without them. Returns the
+        cluster labels (K,) of the object points, whose positions are :attr:`object_xy` (K, 2) and
+        heights above ground :attr:`object_height` (K,); :attr:`ground` keeps ``ground``."""
+        cfg = self.config
         idx, h = object_points(points, ground, cfg)
-        if idx.size == 0:
-            return []
         xy = points[idx, :2].astype(np.float64)
         z = points[idx, 2].astype(np.float64)
-        elevation = np.arctan2(points[idx, 2], np.hypot(xy[:, 0], xy[:, 1]))
-        top_beam = highest_beam(points)
-        self._steps = (azimuth_step(points), elevation_steps(points))
-        labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, cfg.min_points)
+        self.ground, self.object_xy, self.object_height, self._z = ground, xy, h, z
+        self._elevation = np.arctan2(z, np.hypot(xy[:, 0], xy[:, 1]))
+        self._top_beam = highest_beam(points) if top_beam is None else top_beam
+        self._steps = (azimuth_step(points), elevation_steps(points)) if scan_lines else None
+        if idx.size == 0:
+            return np.zeros(0, np.int64)
+        smallest = cfg.min_points if min_points is None else min_points
+        labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, smallest)
         labels = merge_hidden_parts(xy, h, labels)
         order = np.argsort(np.arctan2(xy[:, 1], xy[:, 0]))
         self._others = np.c_[xy, z][order]
         self._others_az = np.arctan2(self._others[:, 1], self._others[:, 0])
-        out = []
-        for members in split_by_label(labels):
-            cut = bool(elevation[members].max() >= top_beam - TOP_BEAM_MARGIN)
-            out += self._explain(xy[members], h[members], ground, cut, z[members])
-        out = [d.with_(box=_forward(d.box)) for d in out]
-        out.sort(key=lambda d: -d.score)
-        return out
+        return labels
+
+    def explain(self, members: np.ndarray) -> list[CuboidLabel]:
+        """Detections for one cluster of the last :meth:`prepare`: ``members`` indexes its object
+        points. A cluster holding several objects gives one detection for each it comes apart in."""
+        found = self._explain(self.object_xy[members], self.object_height[members], self.ground,
+                              self.top_cut(members), self._z[members])
+        return [d.with_(box=_forward(d.box)) for d in found]
+
+    def top_cut(self, members: np.ndarray) -> bool:
+        """Whether these object points of the last :meth:`prepare` reach the top of the LiDAR's
+        field of view (the object may be taller than it looks)."""
+        return bool(self._elevation[members].max() >= self._top_beam - TOP_BEAM_MARGIN)
+
+    def with_config(self, config: BuiltinConfig) -> "GeometricDetector":
+        """A detector with other settings that shares this one's last :meth:`prepare`."""
+        other = copy.copy(self)
+        other.config = config
+        return other
 
     def _explain(self, xy: np.ndarray, h: np.ndarray, ground: GroundGrid, top_cut: bool, z: np.ndarray,
                  depth: int = 0) -> list[CuboidLabel]:
@@ -222,21 +252,32 @@ class GeometricDetector(PointDetector):
             return None
         return out
 
-    def _peel(self, xy, h, ground, top_cut, z) -> CuboidLabel | None:
+    def _peel(self, xy, h, ground, top_cut, z, classes=PEEL_CLASSES, cell=PEEL_CELL) -> CuboidLabel | None:
         """A person or cyclist inside a poorly explained cluster with a little debris attached (a
         bollard, a post, a bush's edge): the cluster re-clustered on a fine grid without gap
         bridging; its largest piece, when it holds at least ``PEEL_SHARE`` of the points and is
-        well explained as a small class, is the object."""
-        labels = cluster_bev(xy, PEEL_CELL, 0, 1)
+        well explained as one of ``classes`` (by default a small class), is the object."""
+        labels = cluster_bev(xy, cell, 0, 1)
         counts = np.bincount(labels)
         big = int(np.argmax(counts))
         if counts[big] < PEEL_SHARE * len(xy) or counts[big] == len(xy):
             return None
         m = labels == big
         d = box_from_cluster(xy[m], h[m], ground, self.config, top_cut=top_cut, z=z[m], steps=self._steps)
-        if d is None or d.score < GOOD_SCORE or d.label not in PEEL_CLASSES:
+        if d is None or d.score < GOOD_SCORE or d.label not in classes:
             return None
         return d
+
+    def parts(self, members: np.ndarray, classes: tuple[str, ...]) -> list[CuboidLabel]:
+        """Well-explained detections of ``classes`` inside one cluster of the last :meth:`prepare`
+        (``members`` indexes its object points) that a whole-cluster reading hides: its parts on a
+        finer grid (two cars nose to tail read as one truck) and its core peeled of debris (a car
+        with a post or a bush's edge attached)."""
+        xy, h, z = self.object_xy[members], self.object_height[members], self._z[members]
+        cut = self.top_cut(members)
+        found = self._split(xy, h, self.ground, cut, z, MAX_SPLIT_DEPTH)
+        core = self._peel(xy, h, self.ground, cut, z, classes, self.config.cluster_cell * SPLIT_CELL)
+        return [d.with_(box=_forward(d.box)) for d in found + ([core] if core else []) if d.label in classes]
 
     def _split(self, xy, h, ground, top_cut, z, depth) -> list[CuboidLabel]:
         """Well-explained detections among the parts of a cluster re-clustered on a finer grid

@@ -68,10 +68,11 @@ def is_sequence(drive) -> bool:
 # ---------------------------------------------------------------------------------- one-click, auto-fit
 def one_click(doc: Document, drive, frame: int, selection, seed, points: np.ndarray | None = None,
               default_class: str | None = None, config: BuiltinConfig | None = None) -> Command | None:
-    """Create the box of the object under ``seed`` (x, y[, z] in the LiDAR frame): grow its points
-    from the nearest LiDAR return, fit an L-shape box on the ground and classify it by size
-    (``default_class`` — else the ontology's default — when no class fits). None on bare ground or
-    when the object already has a cuboid in this frame. The box is the annotator's: source human."""
+    """Create the box of the object under ``seed`` (x, y[, z] in the LiDAR frame; z unused): the
+    built-in detector's box and class for it (:func:`fusionlabel.assist.fit.one_click_box`), on the
+    ground (``default_class`` — else the ontology's default — when no class fits). None on bare
+    ground or when the object already has a cuboid in this frame. The box is the annotator's:
+    source human."""
     found = one_click_box(_points(drive, frame, points), seed, config)
     if found is None:
         return None

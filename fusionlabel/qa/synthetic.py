@@ -23,6 +23,16 @@ def box_on_ground(x: float, y: float, size, yaw: float, slope: float = 0.0, curb
     return Cuboid((x, y, gz + size[2] / 2.0), size, yaw)
 
 
+def person_parts(x: float, y: float, slope: float = 0.0) -> list[Cuboid]:
+    """A person standing at (x, y) as boxes a sweep can see: two legs, a torso and a head (a solid
+    0.6 m block would show twice a person's surface)."""
+    ped = box_on_ground(x, y, (0.6, 0.6, 1.75), 0.0, slope)
+    pb = ped.center[2] - ped.height / 2
+    return [ped.with_(size=(0.15, 0.15, 0.9), center=(x, y + dy, pb + 0.45)) for dy in (-0.15, 0.15)] + \
+        [ped.with_(size=(0.25, 0.45, 0.6), center=(x, y, pb + 1.2)),
+         ped.with_(size=(0.2, 0.2, 0.25), center=(x, y, pb + 1.62))]
+
+
 def synthetic_sweep(boxes: list[Cuboid], slope: float = 0.0, curb_y: float = np.inf, curb_h: float = 0.15,
                     sensor_h: float = 1.8, beams: int = 64, columns: int = 1800, fov_deg=(-24.8, 2.0),
                     max_range: float = 100.0, noise: float = 0.01, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
