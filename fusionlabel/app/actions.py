@@ -120,7 +120,8 @@ class Actions(AssistActions, TrackActions):
         """Tab / Shift+Tab: the next / previous cuboid as the object list shows them."""
         order = self.listed()
         if not order:
-            self.s.notify("no cuboid in the object list" + self._filter_note())
+            hidden = self.s.class_view.summary()
+            self.s.notify("no cuboid in the object list" + self._filter_note() + (f" ({hidden})" if hidden else ""))
             return
         self.s.select(edit_actions.cycle_uids(order, self.s.selection, step))
 
