@@ -18,7 +18,7 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from conftest import app_project, app_window  # noqa: E402
+from conftest import app_project, app_window, open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.list_order import Row, ordered_rows  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
@@ -107,9 +107,7 @@ def test_header_clicks_sort_and_the_sort_stays_across_frames(qtbot, window, proj
     assert window.objects.horizontalHeader().sortIndicatorSection() == 2
     # saved: a new session on the project sorts the same way
     window.close()
-    again = testing.show_window(__import__("fusionlabel.app.main_window", fromlist=["MainWindow"]).MainWindow(
-        Session(project), use_gl=False))
-    qtbot.addWidget(again)
+    again = open_app_window(qtbot, project)
     assert (again.objects.sort_column, again.objects.sort_descending) == ("points", True)
     again.close()
 
