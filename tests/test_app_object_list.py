@@ -220,7 +220,9 @@ def test_every_edit_of_a_locked_cuboid_is_refused_and_nothing_is_saved(qtbot, wi
         assert s.selection == (car.uid,), (k, mod)
         refusal = [m for m in s.messages[n:] if "locked car" in m.text]
         assert refusal and refusal[-1].level == "warning", (k, mod, [m.text for m in s.messages[n:]])
-    # a drag in the bird's-eye view: inside (move) and on the rotate knob
+    window.attributes.cls.setCurrentText("van")                   # the attribute panel's class box
+    assert "locked car" in s.messages[-1].text and window.attributes.cls.currentText() == "car"
+    # a drag in the bird's-eye view
     bev.center, bev.scale = np.asarray(car.box.center[:2], float), 30.0
     bev.update()
     p = QPoint(*[int(round(v)) for v in bev.to_screen(np.asarray(car.box.center[:2])[None])[0]])

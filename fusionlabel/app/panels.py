@@ -314,7 +314,8 @@ class AttributePanel(QWidget):
     def _class_chosen(self, cls: str) -> None:
         ann = self.annotation()
         if ann is not None and cls:
-            self.session.apply(edit_actions.set_class(self.session.document, self.session.selection, cls))
+            if self.session.apply(edit_actions.set_class(self.session.document, self.session.selection, cls)) is None:
+                self.refresh()   # refused (a locked class, a read-only project): show the class it kept
 
     def _on_session(self, kind, payload) -> None:
         if kind in ("selection", "frame") and self.track.hasFocus():
