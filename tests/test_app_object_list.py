@@ -129,7 +129,7 @@ def test_tab_walks_the_list_as_shown(qtbot, window):
 
 # ------------------------------------------------------------------ filter
 def test_the_filter_field(qtbot, window):
-    s, panel = window.session, window.objects_panel
+    s, panel = window.session, window.objects_header
     total = len(s.annotations())
     assert panel.count.text() == f"{total} cuboids"
     key(qtbot, window, Qt.Key.Key_F, CTRL)
@@ -173,8 +173,8 @@ def test_a_hidden_class_is_drawn_picked_listed_and_selected_nowhere(qtbot, windo
     assert s.class_view.hidden == {"pedestrian"} and s.selection == ()
     assert "pedestrian" not in column(window, 1)
     total = len(s.annotations())
-    assert window.objects_panel.count.text() == f"{total - len(peds)} of {total}"
-    note = window.objects_panel.note
+    assert window.objects_header.count.text() == f"{total - len(peds)} of {total}"
+    note = window.objects_header.note
     assert note.isVisibleTo(window) and "hidden" in note.text() and "pedestrian" in note.text()
     assert window.class_view_label.isVisibleTo(window) and "pedestrian" in window.class_view_label.text()
     # no view picks one
@@ -198,7 +198,7 @@ def test_a_hidden_class_is_drawn_picked_listed_and_selected_nowhere(qtbot, windo
     assert Session(project).class_view.hidden == {"pedestrian"}
     window.class_flag_actions[("hidden", "pedestrian")].trigger()
     assert s.class_view.hidden == set() and "pedestrian" in column(window, 1)
-    assert not window.objects_panel.note.isVisibleTo(window)
+    assert not window.objects_header.note.isVisibleTo(window)
 
 
 # ------------------------------------------------------------------ locked classes

@@ -33,7 +33,7 @@ from .frame_data import FrameData
 from .help_overlay import HelpOverlay
 from .input_widgets import is_text_input, owns_key
 from .loader import FrameLoader
-from .object_list import ObjectsPanel
+from .object_list import ObjectList, ObjectsHeader
 from .panels import AttributePanel, Timeline
 from .prelabel_runner import PrelabelRunner
 from .session import Message, Session
@@ -110,8 +110,8 @@ class MainWindow(QMainWindow):
         self.side = SideViews(s)
         self.cameras = CameraPanel(s)
         self.timeline = Timeline(s)
-        self.objects_panel = ObjectsPanel(s)
-        self.objects = self.objects_panel.list
+        self.objects = ObjectList(s)
+        self.objects_header = ObjectsHeader(s, self.objects)   # filter, count, hidden/locked classes
         self.attributes = AttributePanel(s)
         if use_gl is None:
             from .qt_util import opengl_available
@@ -154,10 +154,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
         dock_body = QSplitter(Qt.Orientation.Vertical)
-        dock_body.addWidget(self.objects_panel)
+        dock_body.addWidget(self.objects)
         dock_body.addWidget(self.attributes)
         dock = QDockWidget("Objects", self)
         dock.setWidget(dock_body)
+        dock.setTitleBarWidget(self.objects_header)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -413,8 +414,8 @@ class MainWindow(QMainWindow):
         return self.objects.filter_text
 
     def focus_filter(self) -> None:
-        self.objects_panel.filter.setFocus()
-        self.objects_panel.filter.selectAll()
+        self.objects_header.filter.setFocus()
+        self.objects_header.filter.selectAll()
 
     def fit_cameras(self) -> None:
         self.cameras.reset_zoom()

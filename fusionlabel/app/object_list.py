@@ -180,6 +180,10 @@ class ObjectList(QTableWidget):
         needed = self.horizontalHeader().length() + scroll + 2 * self.frameWidth() + 2
         if needed > self.minimumWidth():
             self.setMinimumWidth(min(needed, LIST_MAX_WIDTH))
+            widget = self.parentWidget()   # the dock widens now, not at the next frame's layout
+            while widget is not None and not widget.isWindow():
+                widget.updateGeometry()
+                widget = widget.parentWidget()
 
     def _show_selection(self) -> None:
         self.blockSignals(True)
@@ -234,7 +238,8 @@ class FilterField(QLineEdit):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setPlaceholderText("filter: class, track or status (Ctrl+F)")
+        self.setPlaceholderText("filter (Ctrl+F)")
+        self.setToolTip("show only cuboids whose class, track or status contains this text; Esc clears it")
         self.setClearButtonEnabled(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.returnPressed.connect(self.clearFocus)
@@ -243,14 +248,16 @@ class FilterField(QLineEdit):
         self.clear()
 
 
-class ObjectsPanel(QWidget):
-    """The filter field and the count ("12 of 41") above the list, and a line naming the hidden
-    and locked classes whenever there are any."""
+class ObjectsHeader(QWidget):
+    """What goes above the list (the title bar of its dock): the title, the filter field and the
+    count ("12 of 41"), and a line naming the hidden and locked classes whenever there are any.
+    (Not a wrapper around the list: the list sits directly in the dock's splitter, so its growing
+    minimum width widens the dock at once.)"""
 
-    def __init__(self, session: Session, parent=None):
+    def __init__(self, session: Session, object_list: ObjectList, parent=None):
         super().__init__(parent)
         self.session = session
-        self.list = ObjectList(session)
+        self.list = object_list
         self.filter = FilterField()
         self.filter.textChanged.connect(self.list.set_filter)
         self.count = QLabel()
@@ -262,14 +269,14 @@ class ObjectsPanel(QWidget):
         self.filter.setMinimumWidth(120)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 4, 0)
+        top.addWidget(QLabel("Objects"))
         top.addWidget(self.filter, 1)
         top.addWidget(self.count)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(4, 2, 0, 2)
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.note)
-        layout.addWidget(self.list, 1)
         self.list.on_refresh = self.update_count
         self.update_count()
 
