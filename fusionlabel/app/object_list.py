@@ -63,7 +63,8 @@ class ObjectList(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setSectionsClickable(True)
-        header.setSortIndicatorShown(True)
+        # the sort is shown as an arrow in the sorted column's title: Qt's own indicator widens
+        # every column (and so the dock) for an arrow only one of them shows
         header.sectionClicked.connect(self._header_clicked)
         self._show_sort_indicator()
         # (the sizes are final only after the signal: look once the event loop is back)
@@ -112,9 +113,9 @@ class ObjectList(QTableWidget):
             self.sort_by(None)
 
     def _show_sort_indicator(self) -> None:
-        header = self.horizontalHeader()
-        order = Qt.SortOrder.DescendingOrder if self.sort_descending else Qt.SortOrder.AscendingOrder
-        header.setSortIndicator(-1 if self.sort_column is None else self.COLUMNS.index(self.sort_column), order)
+        """The sorted column's title gets ▲ (ascending) or ▼ (descending)."""
+        arrow = "▼" if self.sort_descending else "▲"
+        self.setHorizontalHeaderLabels([f"{c} {arrow}" if c == self.sort_column else c for c in self.COLUMNS])
 
     def set_filter(self, text: str) -> None:
         if text != self.filter_text:
