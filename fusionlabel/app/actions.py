@@ -29,6 +29,9 @@ class ViewHooks(Protocol):
     def frame_points(self) -> np.ndarray | None: ...
     def cancel_drag(self) -> bool: ...
     def start_prelabel(self, detector, frames: list[int], done) -> None: ...
+    def list_order(self) -> list[str]: ...
+    def list_filter(self) -> str: ...
+    def focus_filter(self) -> None: ...
 
 
 def ground_below(points: np.ndarray | None, xy) -> float:
@@ -105,11 +108,37 @@ class Actions(AssistActions, TrackActions):
         self.s.apply(edit_actions.set_frame_status(self.s.document, self.s.frame, status))
 
     # ------------------------------------------------------------ selection
+    def listed(self) -> list[str]:
+        """The cuboids of the frame in the object list's order (sorted, filtered; none of a hidden
+        class); without a list, the frame's cuboids in creation order."""
+        order = self._hook("list_order")
+        if order is None:
+            order = [a.uid for a in self.s.annotations() if not self.s.is_hidden(a)]
+        return order
+
     def cycle_selection(self, step: int):
-        self.s.select(edit_actions.cycle_selection(self.s.document, self.s.frame, self.s.selection, step))
+        """Tab / Shift+Tab: the next / previous cuboid as the object list shows them."""
+        order = self.listed()
+        if not order:
+            hidden = self.s.class_view.summary()
+            self.s.notify("no cuboid in the object list" + self._filter_note() + (f" ({hidden})" if hidden else ""))
+            return
+        self.s.select(edit_actions.cycle_uids(order, self.s.selection, step))
 
     def select_all(self):
-        self.s.select(a.uid for a in self.s.annotations())
+        """Ctrl+A: every cuboid the object list shows (so with a filter, the ones it matches)."""
+        order = self.listed()
+        self.s.select(order)
+        note = self._filter_note()
+        if note:
+            self.s.notify(f"selected {len(order)} cuboids{note}")
+
+    def _filter_note(self) -> str:
+        text = self._hook("list_filter", default="")
+        return f" (the list's filter {text!r}: Esc in the filter clears it)" if text else ""
+
+    def focus_filter(self):
+        self._hook("focus_filter")
 
     def clear_selection(self):
         if self._hook("cancel_drag", default=False):

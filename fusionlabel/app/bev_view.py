@@ -107,7 +107,8 @@ class BevView(QWidget):
             self.update()
 
     def annotations(self):
-        return [] if self.data is None else self.session.annotations(self.data.index)
+        """The cuboids drawn and picked (none of a hidden class, none while B hides them all)."""
+        return [] if self.data is None else self.session.shown_annotations(self.data.index)
 
     # ------------------------------------------------------------------ coordinates
     def to_screen(self, xy: np.ndarray) -> np.ndarray:
@@ -176,9 +177,9 @@ class BevView(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         rings = self._paint_rings(p)
         labels: list[tuple] = []  # (priority, uid, anchor, colour, text)
-        if self.session.layers.get("boxes", True):
+        anns = self.annotations()
+        if anns:
             selected = set(self.session.selection)
-            anns = self.annotations()
             for ann in anns:
                 if ann.uid not in selected:
                     labels += self._paint_box(p, ann, False)
@@ -424,6 +425,10 @@ class BevView(QWidget):
             if abs(moved_px.x()) + abs(moved_px.y()) < DRAG_PX:
                 return
             d["active"] = True
+        if d.get("refused") is None and "uid" in d:   # a locked cuboid: say so once, drag nothing
+            d["refused"] = self.session.refuse_locked(d["uid"], d["kind"].capitalize())
+        if d.get("refused"):
+            return
         world = self.to_world(pos)
         snap = math.radians(15.0) if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier else None
         if d["kind"] == "create":

@@ -117,7 +117,7 @@ class CameraView(QWidget):
         """(annotation, wireframe) of the cuboids this camera sees, recomputed when they change."""
         if self.cam is None or self.frame is None:
             return []
-        anns = self.session.annotations(self.frame)
+        anns = self.session.shown_annotations(self.frame)   # none of a hidden class, none while B is off
         boxes = [self.session.display_box(a) for a in anns]
         key = (id(self.cam), tuple((a.uid, b) for a, b in zip(anns, boxes)))
         if key != self._wire_key:  # the projection is cached by box; class, source and score are read fresh
@@ -146,30 +146,29 @@ class CameraView(QWidget):
         affine = tf.canvas_affine(rect[:2])
         seen_lo, seen_hi = tf.to_image(rect[:2]), tf.to_image((rect[0] + rect[2], rect[1] + rect[3]))
         labels = []
-        if self.session.layers.get("boxes", True):
-            selected = set(self.session.selection)
-            for ann, wire in sorted(self.wireframes(), key=lambda aw: aw[0].uid in selected):
-                hull = wire.hull_points()
-                if self.view_zoom.zoomed and (len(hull) == 0 or (hull.max(axis=0) < seen_lo).any()
-                                              or (hull.min(axis=0) > seen_hi).any()):
-                    continue  # zoomed in elsewhere
-                color = self.session.ontology.color(ann.cls)
-                rgb = tuple(int(c) for c in color)
-                state = self.session.prelabel_state(ann)
-                if ann.uid in selected:
-                    pts = wire_pixels(wire, affine)
-                    cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
-                    cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
-                elif state is not None:  # a pre-label: dashed, dash-dotted once edited
-                    dashes = dash_pixels(wire, affine, size, PATTERNS[OUTLINE_OF_STATE[state]])
-                    if len(dashes):
-                        cv2.polylines(canvas, list(dashes), False, rgb, 1, cv2.LINE_AA, SHIFT)
-                else:
-                    cv2.polylines(canvas, wire_pixels(wire, affine), False, rgb, 1, cv2.LINE_AA, SHIFT)
-                if self.session.layers.get("box_labels", True):
-                    top = tf.to_screen(hull[np.argmin(hull[:, 1])])
-                    labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top,
-                                   box_label(ann, state)))
+        selected = set(self.session.selection)
+        for ann, wire in sorted(self.wireframes(), key=lambda aw: aw[0].uid in selected):
+            hull = wire.hull_points()
+            if self.view_zoom.zoomed and (len(hull) == 0 or (hull.max(axis=0) < seen_lo).any()
+                                          or (hull.min(axis=0) > seen_hi).any()):
+                continue  # zoomed in elsewhere
+            color = self.session.ontology.color(ann.cls)
+            rgb = tuple(int(c) for c in color)
+            state = self.session.prelabel_state(ann)
+            if ann.uid in selected:
+                pts = wire_pixels(wire, affine)
+                cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
+            elif state is not None:  # a pre-label: dashed, dash-dotted once edited
+                dashes = dash_pixels(wire, affine, size, PATTERNS[OUTLINE_OF_STATE[state]])
+                if len(dashes):
+                    cv2.polylines(canvas, list(dashes), False, rgb, 1, cv2.LINE_AA, SHIFT)
+            else:
+                cv2.polylines(canvas, wire_pixels(wire, affine), False, rgb, 1, cv2.LINE_AA, SHIFT)
+            if self.session.layers.get("box_labels", True):
+                top = tf.to_screen(hull[np.argmin(hull[:, 1])])
+                labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top,
+                               box_label(ann, state)))
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
         self._canvas = (canvas, image)
         p.drawImage(int(target.x()), int(target.y()), image)
@@ -214,9 +213,7 @@ class CameraView(QWidget):
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPointF) -> str | None:
         """uid of the nearest projected cuboid whose outline contains the pixel, or None (always
-        while the cuboids are hidden)."""
-        if not self.session.layers.get("boxes", True):
-            return None
+        while the cuboids are hidden, and none of a hidden class)."""
         if self.cam is None or not self.visible_rect().contains(pos):
             return None
         uv = self.screen_to_image(pos)

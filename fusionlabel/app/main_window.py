@@ -33,7 +33,8 @@ from .frame_data import FrameData
 from .help_overlay import HelpOverlay
 from .input_widgets import is_text_input, owns_key
 from .loader import FrameLoader
-from .panels import AttributePanel, ObjectList, Timeline
+from .object_list import ObjectList, ObjectsHeader
+from .panels import AttributePanel, Timeline
 from .prelabel_runner import PrelabelRunner
 from .session import Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.cameras = CameraPanel(s)
         self.timeline = Timeline(s)
         self.objects = ObjectList(s)
+        self.objects_header = ObjectsHeader(s, self.objects)   # filter, count, hidden/locked classes
         self.attributes = AttributePanel(s)
         if use_gl is None:
             from .qt_util import opengl_available
@@ -156,6 +158,7 @@ class MainWindow(QMainWindow):
         dock_body.addWidget(self.attributes)
         dock = QDockWidget("Objects", self)
         dock.setWidget(dock_body)
+        dock.setTitleBarWidget(self.objects_header)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -175,6 +178,11 @@ class MainWindow(QMainWindow):
         self.read_only_label.setStyleSheet("color: white; background: #b02020; padding: 1px 6px")
         self.statusBar().addPermanentWidget(self.read_only_label)
         self.read_only_label.setVisible(s.read_only)
+        self.class_view_label = QLabel()   # hidden and locked classes, while there are any
+        self.class_view_label.setStyleSheet("color: black; background: #f0b040; padding: 1px 6px")
+        self.class_view_label.setToolTip("Classes menu, or right-click the object list, to show or unlock them")
+        self.statusBar().addPermanentWidget(self.class_view_label)
+        self._show_class_view()
         self.help_overlay = HelpOverlay(s.ontology, self)
         self.help_overlay.closed.connect(self._sync_native_views)
 
@@ -191,8 +199,37 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, m=method, a=sc.args: self._run_shortcut(m, a))
             menus[sc.group].addAction(action)
             self.shortcut_actions[f"{sc.action}{sc.args}"] = action
+        self._class_menus(menus["Classes"])
         self.undo_action = self.shortcut_actions["undo()"]
         self.redo_action = self.shortcut_actions["redo()"]
+
+    def _class_menus(self, menu) -> None:
+        """Classes > Hide class / Lock class: one tick per class, and one entry to undo them all."""
+        menu.addSeparator()
+        self.class_flag_actions: dict[tuple[str, str], QAction] = {}
+        s = self.session
+        for kind, title, setter in (("hidden", "Hide class", s.set_class_hidden),
+                                    ("locked", "Lock class", s.set_class_locked)):
+            sub = menu.addMenu(title)
+            for cls in s.ontology.classes:
+                action = sub.addAction(cls)
+                action.setCheckable(True)
+                action.toggled.connect(lambda on, c=cls, f=setter: f(c, on))
+                self.class_flag_actions[(kind, cls)] = action
+        menu.addAction("Show and unlock every class", s.show_all_classes)
+        self._sync_class_menus()
+
+    def _sync_class_menus(self) -> None:
+        view = self.session.class_view
+        for (kind, cls), action in self.class_flag_actions.items():
+            action.blockSignals(True)
+            action.setChecked(cls in getattr(view, kind))
+            action.blockSignals(False)
+
+    def _show_class_view(self) -> None:
+        text = self.session.class_view.summary()
+        self.class_view_label.setText(text)
+        self.class_view_label.setVisible(bool(text))
 
     def event(self, ev) -> bool:
         # A key press goes first to the focused widget as a ShortcutOverride, and on up to here when
@@ -202,6 +239,8 @@ class MainWindow(QMainWindow):
             focus = QApplication.focusWidget()
             if is_text_input(focus) and self.isAncestorOf(focus):
                 if ev.key() == Qt.Key.Key_Escape:
+                    if hasattr(focus, "escape"):   # the object list's filter: Esc clears it
+                        focus.escape()
                     self.bev.setFocus()
                     ev.accept()
                     return True
@@ -292,6 +331,9 @@ class MainWindow(QMainWindow):
             self._show_message(payload)
         elif kind == "layers" and payload == "color_mode":
             self.loader.color_mode = self.session.color_mode
+        elif kind == "layers" and payload == "classes":
+            self._sync_class_menus()
+            self._show_class_view()
 
     def _update_title(self) -> None:
         s = self.session
@@ -362,6 +404,18 @@ class MainWindow(QMainWindow):
         self.bev.focus_on(box.center, max(box.length, box.width, 4.0))
         if self.view3d is not None:
             self.view3d.focus_on(box.center)
+
+    def list_order(self) -> list[str] | None:
+        """The object list's rows as shown, or None while it still shows another frame."""
+        data = self.objects.data
+        return list(self.objects._uids) if data is not None and data.index == self.session.frame else None
+
+    def list_filter(self) -> str:
+        return self.objects.filter_text
+
+    def focus_filter(self) -> None:
+        self.objects_header.filter.setFocus()
+        self.objects_header.filter.selectAll()
 
     def fit_cameras(self) -> None:
         self.cameras.reset_zoom()

@@ -1,29 +1,25 @@
-"""Timeline (frame slider, status and keyframe marks), object list and attribute editor.
+"""Timeline (frame slider, status and keyframe marks) and attribute editor (the object list is
+in :mod:`.object_list`).
 
-All three re-read the document and the session on their events, with their own widget signals
+Both re-read the document and the session on their events, with their own widget signals
 blocked while they do, so there are no feedback loops; user input becomes a session call or a
 command.
 """
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRectF, Qt, QTimer
+from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QSlider,
     QSpinBox,
-    QStyle,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -31,14 +27,12 @@ from PyQt6.QtWidgets import (
 from ..assist.keyframes import frames_with_keyframes
 from ..model import edit_actions
 from ..model.document import FRAME_STATUSES
-from .frame_data import FrameData
 from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
-from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text, track_text
+from .qt_util import track_text
 from .session import Session
 from .track_actions import set_track
 
 STATUSES = FRAME_STATUSES
-LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full
 STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
                  "done": QColor(60, 180, 80), "reviewed": QColor(70, 130, 235)}
 
@@ -162,126 +156,6 @@ class Timeline(QWidget):
             self.refresh()
         elif kind in ("frame", "selection"):
             self.refresh()
-
-
-class ObjectList(QTableWidget):
-    """The cuboids of the displayed frame: track, class, points inside, status. Pre-labels are in
-    italics with their score in the status column, in light blue, or amber with "edited" when the
-    annotator changed them without accepting them yet."""
-
-    COLUMNS = ("track", "class", "points", "status")
-
-    def __init__(self, session: Session, parent=None):
-        super().__init__(0, len(self.COLUMNS), parent)
-        self.session = session
-        self.data: FrameData | None = None
-        self._uids: list[str] = []
-        self.painted_frame: int | None = None
-        self.setHorizontalHeaderLabels(self.COLUMNS)
-        self.verticalHeader().setVisible(False)
-        # Every column as wide as its longest entry ("pedestrian", "pre-label 0.87"); the list
-        # widens to show them all (see _fit_width).
-        header = self.horizontalHeader()
-        # sized once per refresh (resizeColumnsToContents): ResizeToContents would measure every
-        # column again at each of the frame's ~200 setItem calls (tens of ms per frame change)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        # (the sizes are final only after the signal: look once the event loop is back)
-        self._fit_timer = QTimer(self)
-        self._fit_timer.setSingleShot(True)
-        self._fit_timer.setInterval(0)
-        self._fit_timer.timeout.connect(self._fit_width)
-        header.sectionResized.connect(lambda *_: self._fit_timer.start())
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.itemSelectionChanged.connect(self._rows_chosen)
-        self.itemDoubleClicked.connect(self._row_activated)
-        session.subscribe(self._on_session)
-
-    def set_frame_data(self, data: FrameData) -> None:
-        self.data = data
-        self.refresh()
-
-    def paintEvent(self, ev) -> None:  # noqa: N802
-        super().paintEvent(ev)
-        self.painted_frame = None if self.data is None else self.data.index
-
-    def count(self, box) -> int | None:
-        return None if self.data is None else self.data.count_in_box(box)
-
-    def refresh(self) -> None:
-        if self.data is None:
-            return
-        anns = self.session.annotations(self.data.index)
-        self.blockSignals(True)
-        self.setUpdatesEnabled(False)
-        self.setRowCount(len(anns))
-        self._uids = [a.uid for a in anns]
-        for row, ann in enumerate(anns):
-            n = self.count(ann.box)
-            state = self.session.prelabel_state(ann)
-            values = (track_text(ann.track_id), ann.cls, "" if n is None else str(n), source_text(ann, state))
-            for col, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if col == 0 and ann.track_id is not None and value != ann.track_id:
-                    item.setToolTip(f"track {ann.track_id}")
-                if state is not None:
-                    font = item.font()
-                    font.setItalic(True)
-                    item.setFont(font)
-                    if col != 1:
-                        item.setForeground(SOURCE_TEXT_COLORS[state])
-                if col == 1:
-                    item.setForeground(annotation_color(self.session.ontology, ann.cls))
-                if col == 2:
-                    item.setData(Qt.ItemDataRole.DisplayRole, n if n is not None else "")
-                self.setItem(row, col, item)
-        self.resizeColumnsToContents()
-        self.setUpdatesEnabled(True)
-        self._show_selection()
-        self.blockSignals(False)
-
-    def _fit_width(self) -> None:
-        """Widen the list (and so its dock) until every column shows in full; never narrower again
-        (no jumping from frame to frame), and never wider than LIST_MAX_WIDTH."""
-        scroll = max(self.verticalScrollBar().sizeHint().width(), self.style().pixelMetric(
-            QStyle.PixelMetric.PM_ScrollBarExtent))
-        if self.rowCount() == 0:
-            return  # the sections have their default widths, not their contents'
-        needed = self.horizontalHeader().length() + scroll + 2 * self.frameWidth() + 2
-        if needed > self.minimumWidth():
-            self.setMinimumWidth(min(needed, LIST_MAX_WIDTH))
-
-    def _show_selection(self) -> None:
-        self.blockSignals(True)
-        self.clearSelection()
-        mode = self.selectionMode()
-        self.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
-        for uid in self.session.selection:
-            if uid in self._uids:
-                self.selectRow(self._uids.index(uid))
-        self.setSelectionMode(mode)
-        if self.session.selection and self.session.selection[0] in self._uids:
-            self.scrollToItem(self.item(self._uids.index(self.session.selection[0]), 0))
-        self.blockSignals(False)
-
-    def _rows_chosen(self) -> None:
-        rows = sorted({i.row() for i in self.selectedIndexes()})
-        self.session.select(tuple(self._uids[r] for r in rows if r < len(self._uids)))
-
-    def _row_activated(self, item) -> None:
-        win = self.window()
-        if hasattr(win, "focus_selection"):
-            win.focus_selection()
-
-    def _on_session(self, kind, payload) -> None:
-        if kind == "document":
-            if self.data is not None and (self.data.index in payload.frames or not payload.frames):
-                self.refresh()
-        elif kind == "selection":
-            self._show_selection()
 
 
 class AttributePanel(QWidget):
@@ -440,7 +314,8 @@ class AttributePanel(QWidget):
     def _class_chosen(self, cls: str) -> None:
         ann = self.annotation()
         if ann is not None and cls:
-            self.session.apply(edit_actions.set_class(self.session.document, self.session.selection, cls))
+            if self.session.apply(edit_actions.set_class(self.session.document, self.session.selection, cls)) is None:
+                self.refresh()   # refused (a locked class, a read-only project): show the class it kept
 
     def _on_session(self, kind, payload) -> None:
         if kind in ("selection", "frame") and self.track.hasFocus():

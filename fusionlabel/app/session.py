@@ -18,6 +18,8 @@ from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.commands import merged
 from ..model.rig import forward_in_lidar
+from .class_view import SETTING as CLASS_VIEW_SETTING
+from .class_view import ClassView, LockedEdit, locked_changes, refusal_text
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ class Session:
     """One open project as the app sees it.
 
     Events sent to subscribers (``fn(kind, payload)``): ``"frame"`` (new index), ``"selection"``
-    (tuple of uids), ``"layers"``, ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
+    (tuple of uids), ``"layers"`` (a layer name, ``"color_mode"`` or ``"classes"`` for hidden and
+    locked classes), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
     click tool, e.g. ``"one_click"``, or None).
 
@@ -60,6 +63,7 @@ class Session:
         self.layers = {name: True for name in LAYERS}
         self.color_mode = "height"
         self.current_class = self.ontology.default_class
+        self.class_view = ClassView()  # hidden and locked classes
         self.preview: dict[str, Cuboid] = {}
         self.tool: str | None = None  # a click tool armed by a key (the next click uses it)
         self.messages: list[Message] = []
@@ -70,6 +74,7 @@ class Session:
         self._last_change = None  # the document's last Change (undo and redo show it)
         self._run_start: tuple = ({}, None)  # (labels of the selection, frame status) before the run
         self._applying = False
+        self._applying_description = ""
         self._edited: dict[int, set[str]] = {}  # frame -> its edited pre-labels (cache)
         self._pending_settings: dict[str, Any] = {}
         self._subscribers: list[Callable[[str, Any], None]] = []
@@ -137,6 +142,7 @@ class Session:
         cls = self._setting("current_class", self.current_class)
         if cls in self.ontology.classes:
             self.current_class = cls
+        self.class_view = ClassView.from_setting(self._setting(CLASS_VIEW_SETTING, None), self.ontology.classes)
 
     # ------------------------------------------------------------------ state changes
     @property
@@ -161,6 +167,58 @@ class Session:
     def annotations(self, frame: int | None = None):
         return self.document.annotations(self.frame if frame is None else frame)
 
+    def shown_annotations(self, frame: int | None = None):
+        """The cuboids the views draw and let you pick: none while the box layer is off (B), and
+        none of a hidden class."""
+        if not self.layers.get("boxes", True):
+            return []
+        hidden = self.class_view.hidden
+        anns = self.annotations(frame)
+        return [a for a in anns if a.cls not in hidden] if hidden else anns
+
+    def is_hidden(self, ann) -> bool:
+        return ann.cls in self.class_view.hidden
+
+    def is_locked(self, ann) -> bool:
+        return ann.cls in self.class_view.locked
+
+    def refuse_locked(self, uid: str, description: str) -> bool:
+        """True (and the message the key edits give) when the cuboid ``uid`` is of a locked class:
+        a view then starts no drag on it."""
+        ann = self.document.get(uid) if self._exists(uid) else None
+        if ann is None or not self.is_locked(ann):
+            return False
+        self.notify(refusal_text(description, [ann]), "warning")
+        return True
+
+    def set_class_hidden(self, cls: str, hidden: bool) -> None:
+        """Hide a class in every view (its selected cuboids are deselected) or show it again."""
+        self._set_class_flag(self.class_view.hidden, cls, hidden, "hidden", "shown")
+        if hidden:
+            self.select(self.selection)
+
+    def set_class_locked(self, cls: str, locked: bool) -> None:
+        """Lock a class (its cuboids cannot be moved, resized, turned, retyped or deleted) or unlock it."""
+        self._set_class_flag(self.class_view.locked, cls, locked, "locked", "unlocked")
+
+    def show_all_classes(self) -> None:
+        """Show and unlock every class."""
+        if self.class_view.hidden or self.class_view.locked:
+            self.class_view.hidden.clear()
+            self.class_view.locked.clear()
+            self._class_view_changed("every class shown and unlocked")
+
+    def _set_class_flag(self, flags: set, cls: str, on: bool, yes: str, no: str) -> None:
+        if (cls in flags) == bool(on):
+            return
+        (flags.add if on else flags.discard)(cls)
+        self._class_view_changed(f"class {cls}: {yes if on else no}")
+
+    def _class_view_changed(self, text: str) -> None:
+        self.save_setting(CLASS_VIEW_SETTING, self.class_view.to_setting())
+        self._emit("layers", "classes")
+        self.notify(text)
+
     def set_frame(self, index: int) -> None:
         """Go to a frame; the selection follows its tracks into the new frame."""
         index = min(max(int(index), 0), self.n_frames - 1)
@@ -178,8 +236,12 @@ class Session:
     def _exists(self, uid: str) -> bool:
         return uid in self.document
 
+    def _selectable(self, uid: str) -> bool:
+        return self._exists(uid) and not self.is_hidden(self.document.get(uid))
+
     def select(self, uids) -> None:
-        uids = tuple(dict.fromkeys(u for u in uids if self._exists(u)))
+        """Select these cuboids (those of hidden classes are left out)."""
+        uids = tuple(dict.fromkeys(u for u in uids if self._selectable(u)))
         if uids != self.selection:
             self.selection = uids
             self._run = None
@@ -299,8 +361,14 @@ class Session:
                 return edit_actions.set_frame_status(self.document, shown, status)
             return edit_actions.start_frames(self.document, frames & {shown})
         self._applying = True
+        self._applying_description = cmd.description
         try:
-            bound = self.document.apply(cmd, merge=join if run else None, follow_up=follow_up if work else None)
+            bound = self.document.apply(cmd, merge=join if run else None, follow_up=follow_up if work else None,
+                                        guard=self._guard_locked if self.class_view.locked else None)
+        except LockedEdit as e:
+            self._run = None
+            self.notify(str(e), "warning")
+            return None
         except (FusionLabelError, KeyError, ValueError) as e:
             self._run = None
             self.notify(f"{cmd.description} failed: {e}", "error")
@@ -313,6 +381,11 @@ class Session:
             self._run_steps = self._run_steps + 1 if joined else 1
             self._run_at = now
         return bound
+
+    def _guard_locked(self, changed: dict) -> None:
+        refused = locked_changes(changed, self.class_view.locked)
+        if refused:
+            raise LockedEdit(refusal_text(self._applying_description, refused))
 
     def _selected_labels(self) -> dict:
         return {u: self.document.get(u).label for u in self.selection if self._exists(u)}
@@ -369,7 +442,7 @@ class Session:
             self._edited.clear()
         for f in change.frames:
             self._edited.pop(f, None)
-        gone = [u for u in self.selection if not self._exists(u)]
+        gone = [u for u in self.selection if not self._selectable(u)]   # deleted, or retyped to a hidden class
         self._emit("document", change)
         if gone:
             self.select(u for u in self.selection if u not in gone)

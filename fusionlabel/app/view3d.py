@@ -144,7 +144,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
     def _update_boxes(self) -> None:
         if self.data is None:
             return
-        anns = self.session.annotations(self.data.index) if self.session.layers.get("boxes", True) else []
+        anns = self.session.shown_annotations(self.data.index)
         selected = set(self.session.selection)
         onto = self.session.ontology
         outlines = {a.uid: OUTLINE_OF_STATE[self.session.prelabel_state(a)] for a in anns if a.uid not in selected}
@@ -226,16 +226,14 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def pick(self, x: float, y: float) -> str | None:
         """uid of the nearest cuboid whose screen outline contains the pixel (None while the
-        cuboids are hidden)."""
-        if not self.session.layers.get("boxes", True):
-            return None
+        cuboids are hidden, and none of a hidden class)."""
         import cv2
 
         if self.data is None:
             return None
         cam = np.asarray(self.cameraPosition())
         hits = []
-        for ann in self.session.annotations(self.data.index):
+        for ann in self.session.shown_annotations(self.data.index):
             box = self.session.display_box(ann)
             uv, front = self.screen_points(box.corners())
             if not front.all():

@@ -108,6 +108,7 @@ class DocState:
         self.uid_factory: Callable[[], str] = lambda: uuid.uuid4().hex
         self._frame_cache: dict[int, list[Annotation]] = {}
         self._touched: dict[str, None] = {}
+        self._before: dict[str, Annotation | None] = {}   # touched uid -> its annotation at begin()
         self._touched_frames: set[int] = set()
         self._touched_status: set[int] = set()
         self._touched_ann_frames: set[int] = set()
@@ -121,6 +122,7 @@ class DocState:
             raise ValueError(f"track {track} already has a cuboid in frame {ann.frame}")
         self.anns[ann.uid] = ann
         self.seq[ann.uid] = seq
+        self._before.setdefault(ann.uid, None)
         self.by_frame.setdefault(ann.frame, set()).add(ann.uid)
         if track is not None:
             self.by_track.setdefault(track, {})[ann.frame] = ann.uid
@@ -131,6 +133,7 @@ class DocState:
     def remove(self, uid: str) -> tuple[Annotation, int]:
         ann = self.anns.pop(uid)
         seq = self.seq.pop(uid)
+        self._before.setdefault(uid, ann)
         self.by_frame[ann.frame].discard(uid)
         if ann.track_id is not None:
             frames = self.by_track[ann.track_id]
@@ -154,6 +157,7 @@ class DocState:
                 self.insert(old, seq)
                 raise
         else:
+            self._before.setdefault(ann.uid, old)
             self.anns[ann.uid] = ann
             self._touch(ann.uid, ann.frame)
         return old
@@ -182,6 +186,7 @@ class DocState:
     # ------------------------------------------------------------------ journal
     def begin(self) -> None:
         self._touched.clear()
+        self._before.clear()
         self._touched_frames.clear()
         self._touched_status.clear()
         self._touched_ann_frames.clear()
@@ -189,6 +194,11 @@ class DocState:
     def annotation_frames(self) -> set[int]:
         """The frames whose cuboids changed since :meth:`begin` (status changes not counted)."""
         return set(self._touched_ann_frames)
+
+    def changed(self) -> dict[str, tuple[Annotation | None, Annotation | None]]:
+        """uid -> (annotation at :meth:`begin`, annotation now) of every cuboid touched since;
+        None for one that did not exist then / does not exist now."""
+        return {uid: (self._before.get(uid), self.anns.get(uid)) for uid in self._touched}
 
     def delta(self) -> Delta:
         anns = {uid: ((self.anns[uid], self.seq[uid]) if uid in self.anns else None) for uid in self._touched}
@@ -384,7 +394,8 @@ class Document:
 
     # ------------------------------------------------------------------ editing
     def apply(self, cmd: "Command", merge: "Callable[[Command, Command], Command | None] | None" = None,
-              follow_up: "Callable[[set[int]], Command | None] | None" = None) -> "Command | None":
+              follow_up: "Callable[[set[int]], Command | None] | None" = None,
+              guard: "Callable[[dict], None] | None" = None) -> "Command | None":
         """Run a command: do it, persist it in one transaction, push it on the undo stack, clear
         the redo stack and notify subscribers. Returns the bound command (uids, track ids and
         previous values filled in), or None when it would change nothing (then nothing is recorded).
@@ -396,6 +407,9 @@ class Document:
         returns one command doing both (:func:`~.commands.merged`) or None to record the step on
         its own. The folded command replaces the last one in memory and in the log, in one
         transaction; a fold that changes nothing at all removes that undo entry.
+
+        ``guard(changed)``, given :meth:`DocState.changed` (uid -> (before, after)) once the step is
+        done, may refuse it by raising: the step is then undone and nothing is saved or recorded.
         """
         self._check_writable()
         state = self._state
@@ -412,6 +426,8 @@ class Document:
                 if not extra.is_noop:
                     extra.do(state)
                     done.append(extra)
+            if guard is not None:
+                guard(state.changed())
             step = bound if len(done) == 1 else _batch(done, bound.description)
             top = self._last_applied if merge is not None else None
             folded = merge(self._command(top), step) if top is not None else None

@@ -344,10 +344,14 @@ def track_in_frame(doc: Document, uid: str, frame: int) -> Annotation | None:
 def cycle_selection(doc: Document, frame: int, selection, step: int = 1) -> tuple[str, ...]:
     """The next (``step`` = 1) or previous (-1) single cuboid of the frame in creation order,
     wrapping around; the first (or last) when nothing in the frame is selected; () if none."""
-    anns = doc.annotations(frame)
-    if not anns:
+    return cycle_uids([a.uid for a in doc.annotations(frame)], selection, step)
+
+
+def cycle_uids(uids: list[str], selection, step: int = 1) -> tuple[str, ...]:
+    """The next (``step`` = 1) or previous (-1) of ``uids`` after the selection, wrapping around;
+    the first (or last) when none of them is selected; () if there are none."""
+    if not uids:
         return ()
-    uids = [a.uid for a in anns]
     current = [uids.index(u) for u in dict.fromkeys(selection or ()) if u in uids]
     if not current:
         return (uids[0] if step > 0 else uids[-1],)

@@ -1,0 +1,295 @@
+"""The object list: the frame's cuboids (track, class, points inside, status), sorted by a click
+on a column header, filtered by what is typed above it, with the count shown and the hidden and
+locked classes named. Its order is the order Tab walks (:meth:`Actions.cycle_selection`).
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .frame_data import FrameData
+from .list_order import COLUMNS, Row, ordered_rows
+from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text, track_text
+from .session import Session
+
+LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full
+SORT_SETTING = "object_list_sort"
+LOCKED_MARK = "locked"
+NOTE_STYLE = "color: #f0b040"
+
+
+class ObjectList(QTableWidget):
+    """The cuboids of the displayed frame but those of hidden classes: track, class, points inside,
+    status. Pre-labels are in italics with their score in the status column, in light blue, or
+    amber with "edited" when the annotator changed them without accepting them yet; cuboids of a
+    locked class say "locked". ``_uids`` are the uids of the rows as shown."""
+
+    COLUMNS = COLUMNS
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.session = session
+        self.data: FrameData | None = None
+        self._uids: list[str] = []
+        self.filter_text = ""
+        self.total = 0        # cuboids of the frame
+        self.n_hidden = 0     # of them, of a hidden class
+        self.on_refresh = None  # called after each refresh (the panel's count)
+        self.painted_frame: int | None = None
+        sort = session._setting(SORT_SETTING, None)
+        ok = isinstance(sort, dict) and sort.get("column") in COLUMNS
+        self.sort_column: str | None = sort["column"] if ok else None
+        self.sort_descending = bool(sort.get("descending")) if ok else False
+        self.setHorizontalHeaderLabels(self.COLUMNS)
+        self.verticalHeader().setVisible(False)
+        # Every column as wide as its longest entry ("pedestrian", "pre-label 0.87"); the list
+        # widens to show them all (see _fit_width).
+        header = self.horizontalHeader()
+        # sized once per refresh (resizeColumnsToContents): ResizeToContents would measure every
+        # column again at each of the frame's ~200 setItem calls (tens of ms per frame change)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setSectionsClickable(True)
+        # the sort is shown as an arrow in the sorted column's title: Qt's own indicator widens
+        # every column (and so the dock) for an arrow only one of them shows
+        header.sectionClicked.connect(self._header_clicked)
+        self._show_sort_indicator()
+        # (the sizes are final only after the signal: look once the event loop is back)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_width)
+        header.sectionResized.connect(lambda *_: self._fit_timer.start())
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self.itemSelectionChanged.connect(self._rows_chosen)
+        self.itemDoubleClicked.connect(self._row_activated)
+        session.subscribe(self._on_session)
+
+    def set_frame_data(self, data: FrameData) -> None:
+        self.data = data
+        self.refresh()
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        super().paintEvent(ev)
+        self.painted_frame = None if self.data is None else self.data.index
+
+    def count(self, box) -> int | None:
+        return None if self.data is None else self.data.count_in_box(box)
+
+    # ------------------------------------------------------------------ sorting and filtering
+    def sort_by(self, column: str | None, descending: bool = False) -> None:
+        """Sort by a column (None: the frame's order); kept when stepping frames and saved."""
+        self.sort_column, self.sort_descending = column, bool(descending) and column is not None
+        self.session.save_setting(SORT_SETTING, {"column": column, "descending": self.sort_descending})
+        self._show_sort_indicator()
+        self.refresh()
+
+    def _header_clicked(self, section: int) -> None:
+        """A click on a header sorts up, a second one down, a third goes back to the frame's order."""
+        column = self.COLUMNS[section]
+        if column != self.sort_column:
+            self.sort_by(column)
+        elif not self.sort_descending:
+            self.sort_by(column, True)
+        else:
+            self.sort_by(None)
+
+    def _show_sort_indicator(self) -> None:
+        """The sorted column's title gets ▲ (ascending) or ▼ (descending)."""
+        arrow = "▼" if self.sort_descending else "▲"
+        self.setHorizontalHeaderLabels([f"{c} {arrow}" if c == self.sort_column else c for c in self.COLUMNS])
+
+    def set_filter(self, text: str) -> None:
+        if text != self.filter_text:
+            self.filter_text = text
+            self.refresh()
+
+    def rows(self) -> list[tuple[Row, object, str | None]]:
+        """(row, annotation, pre-label state) of every cuboid of the frame not of a hidden class."""
+        out = []
+        for ann in self.session.annotations(self.data.index):
+            if self.session.is_hidden(ann):
+                continue
+            n = self.count(ann.box)
+            state = self.session.prelabel_state(ann)
+            status = source_text(ann, state) + (f", {LOCKED_MARK}" if self.session.is_locked(ann) else "")
+            values = (track_text(ann.track_id), ann.cls, "" if n is None else str(n), status)
+            out.append((Row(ann.uid, values, ann.track_id, n), ann, state))
+        return out
+
+    def refresh(self) -> None:
+        if self.data is None:
+            return
+        all_anns = self.session.annotations(self.data.index)
+        rows = self.rows()
+        self.total, self.n_hidden = len(all_anns), len(all_anns) - len(rows)
+        found = {r.uid: (r, ann, state) for r, ann, state in rows}
+        shown = ordered_rows([r for r, _, _ in rows], self.filter_text, self.sort_column, self.sort_descending)
+        self.blockSignals(True)
+        self.setUpdatesEnabled(False)
+        self.setRowCount(len(shown))
+        self._uids = [r.uid for r in shown]
+        for i, row in enumerate(shown):
+            _, ann, state = found[row.uid]
+            for col, value in enumerate(row.values):
+                item = QTableWidgetItem(value)
+                if col == 0 and ann.track_id is not None and value != ann.track_id:
+                    item.setToolTip(f"track {ann.track_id}")
+                if state is not None:
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                    if col != 1:
+                        item.setForeground(SOURCE_TEXT_COLORS[state])
+                if col == 1:
+                    item.setForeground(annotation_color(self.session.ontology, ann.cls))
+                if col == 2:
+                    item.setData(Qt.ItemDataRole.DisplayRole, row.points if row.points is not None else "")
+                self.setItem(i, col, item)
+        self.resizeColumnsToContents()
+        self.setUpdatesEnabled(True)
+        self._show_selection()
+        self.blockSignals(False)
+        if self.on_refresh is not None:
+            self.on_refresh()
+
+    def _fit_width(self) -> None:
+        """Widen the list (and so its dock) until every column shows in full; never narrower again
+        (no jumping from frame to frame), and never wider than LIST_MAX_WIDTH."""
+        scroll = max(self.verticalScrollBar().sizeHint().width(), self.style().pixelMetric(
+            QStyle.PixelMetric.PM_ScrollBarExtent))
+        if self.rowCount() == 0:
+            return  # the sections have their default widths, not their contents'
+        needed = self.horizontalHeader().length() + scroll + 2 * self.frameWidth() + 2
+        if needed > self.minimumWidth():
+            self.setMinimumWidth(min(needed, LIST_MAX_WIDTH))
+            widget = self.parentWidget()   # the dock widens now, not at the next frame's layout
+            while widget is not None and not widget.isWindow():
+                widget.updateGeometry()
+                widget = widget.parentWidget()
+
+    def _show_selection(self) -> None:
+        self.blockSignals(True)
+        self.clearSelection()
+        mode = self.selectionMode()
+        self.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for uid in self.session.selection:
+            if uid in self._uids:
+                self.selectRow(self._uids.index(uid))
+        self.setSelectionMode(mode)
+        if self.session.selection and self.session.selection[0] in self._uids:
+            self.scrollToItem(self.item(self._uids.index(self.session.selection[0]), 0))
+        self.blockSignals(False)
+
+    def _rows_chosen(self) -> None:
+        rows = sorted({i.row() for i in self.selectedIndexes()})
+        self.session.select(tuple(self._uids[r] for r in rows if r < len(self._uids)))
+
+    def _row_activated(self, item) -> None:
+        win = self.window()
+        if hasattr(win, "focus_selection"):
+            win.focus_selection()
+
+    def _context_menu(self, pos) -> None:
+        """Right click: hide or lock the class of the row under the mouse, or show everything."""
+        menu = QMenu(self)
+        row = self.rowAt(pos.y())
+        if 0 <= row < len(self._uids) and self._uids[row] in self.session.document:
+            ann = self.session.document.get(self._uids[row])
+            s, cls = self.session, ann.cls
+            menu.addAction(f"Hide class {cls}", lambda: s.set_class_hidden(cls, True))
+            locked = s.is_locked(ann)
+            menu.addAction(f"{'Unlock' if locked else 'Lock'} class {cls}",
+                           lambda: s.set_class_locked(cls, not locked))
+        menu.addAction("Show and unlock every class", self.session.show_all_classes)
+        menu.popup(self.viewport().mapToGlobal(pos))
+        self._menu = menu  # (tests look at it)
+
+    def _on_session(self, kind, payload) -> None:
+        if kind == "document":
+            if self.data is not None and (self.data.index in payload.frames or not payload.frames):
+                self.refresh()
+        elif kind == "selection":
+            self._show_selection()
+        elif kind == "layers" and payload == "classes":
+            self.refresh()
+
+
+class FilterField(QLineEdit):
+    """The object list's filter: Esc clears it (the window then gives the keys back to the views),
+    Enter keeps it and gives the keys back."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setPlaceholderText("filter (Ctrl+F)")
+        self.setToolTip("show only cuboids whose class, track or status contains this text; Esc clears it")
+        self.setClearButtonEnabled(True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.returnPressed.connect(self.clearFocus)
+
+    def escape(self) -> None:
+        self.clear()
+
+
+class ObjectsHeader(QWidget):
+    """What goes above the list (the title bar of its dock): the title, the filter field and the
+    count ("12 of 41"), and a line naming the hidden and locked classes whenever there are any.
+    (Not a wrapper around the list: the list sits directly in the dock's splitter, so its growing
+    minimum width widens the dock at once.)"""
+
+    def __init__(self, session: Session, object_list: ObjectList, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.list = object_list
+        self.filter = FilterField()
+        self.filter.textChanged.connect(self.list.set_filter)
+        self.count = QLabel()
+        self.note = QLabel()
+        self.note.setStyleSheet(NOTE_STYLE)
+        self.note.setWordWrap(True)
+        self.count.setMinimumWidth(self.count.fontMetrics().horizontalAdvance("999 cuboids") + 4)
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.filter.setMinimumWidth(120)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 4, 0)
+        top.addWidget(QLabel("Objects"))
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.count)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 0, 2)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.note)
+        self.list.on_refresh = self.update_count
+        self.update_count()
+
+    def update_count(self) -> None:
+        """"41 cuboids", "12 of 41" while filtered or with hidden classes; the hidden and locked
+        classes in amber under it."""
+        lst = self.list
+        shown = len(lst._uids)
+        self.count.setText(f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids")
+        note = self.session.class_view.summary()
+        if lst.n_hidden:
+            note = note.replace("hidden:", f"hidden ({lst.n_hidden} here):", 1)
+        self.note.setText(note)
+        self.note.setToolTip("Classes menu, or right-click a row, to show or unlock them")
+        self.note.setVisible(bool(note))

@@ -1,0 +1,281 @@
+"""The object list as an annotator uses it on a busy frame: sorting by a header click (kept when
+stepping frames, followed by Tab), the filter field (Ctrl+F, the count, Esc clears it, keys stay in
+it), and hiding or locking a class (hidden: drawn and picked nowhere, left out of the list, Tab and
+Ctrl+A; locked: every edit path refused, the database untouched)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+from conftest import app_project, app_window, open_app_window  # noqa: E402
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.list_order import Row, ordered_rows  # noqa: E402
+from fusionlabel.app.session import Session  # noqa: E402
+from fusionlabel.store.project import Project  # noqa: E402
+
+pytestmark = pytest.mark.gui
+NO, CTRL, SHIFT = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+
+
+@pytest.fixture
+def project(tmp_path):
+    yield from app_project(tmp_path, import_labels=True)
+
+
+@pytest.fixture
+def window(qtbot, project):
+    yield from app_window(qtbot, project)
+
+
+def column(window, col: int) -> list[str]:
+    lst = window.objects
+    return [lst.item(r, col).text() for r in range(lst.rowCount())]
+
+
+def click_header(qtbot, window, name: str) -> None:
+    header = window.objects.horizontalHeader()
+    section = window.objects.COLUMNS.index(name)
+    x = header.sectionViewportPosition(section) + header.sectionSize(section) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, NO, QPoint(x, header.height() // 2))
+
+
+def key(qtbot, window, k, modifier=NO):
+    qtbot.keyClick(QApplication.focusWidget() or window.bev, k, modifier)
+
+
+def saved_rows(project) -> dict:
+    """Every cuboid as the database holds it (another connection, so only what was committed)."""
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        return {r[0]: r[1:] for r in con.execute("SELECT * FROM annotations ORDER BY uid")}
+    finally:
+        con.close()
+
+
+def log_length(project) -> int:
+    """Rows in the history table (every apply, undo and redo)."""
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        return con.execute("SELECT COUNT(*) FROM history").fetchone()[0]
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------ sorting and Tab
+def test_the_order_rules_without_qt():
+    rows = [Row("a", ("10", "car", "5", "imported"), "10", 5), Row("b", ("9", "van", "", "human"), "9", None),
+            Row("c", ("x1", "Bus", "40", "pre-label 0.80"), "x1", 40), Row("d", ("", "car", "7", "human"), None, 7)]
+    uids = lambda rs: [r.uid for r in rs]  # noqa: E731
+    assert uids(ordered_rows(rows, column="track")) == ["b", "a", "c", "d"]     # 9 before 10: numbers
+    assert uids(ordered_rows(rows, column="points", descending=True)) == ["c", "d", "a", "b"]
+    assert uids(ordered_rows(rows, column="class")) == ["c", "a", "d", "b"]      # any case; ties keep order
+    assert uids(ordered_rows(rows, "PRE-")) == ["c"] and uids(ordered_rows(rows, "1")) == ["a", "c"]
+    assert uids(ordered_rows(rows)) == ["a", "b", "c", "d"]
+
+
+def test_header_clicks_sort_and_the_sort_stays_across_frames(qtbot, window, project):
+    s = window.session
+    created = [a.uid for a in s.annotations()]
+    assert window.objects._uids == created                         # the frame's order to begin with
+    click_header(qtbot, window, "track")
+    tracks = [int(t) for t in column(window, 0)]
+    assert tracks == sorted(int(a.track_id) for a in s.annotations())   # numeric, not "10" < "5"
+    click_header(qtbot, window, "track")
+    assert [int(t) for t in column(window, 0)] == sorted(tracks, reverse=True)
+    click_header(qtbot, window, "track")
+    assert window.objects._uids == created                         # a third click: back to the frame's order
+    click_header(qtbot, window, "points")
+    click_header(qtbot, window, "points")
+    counts = [int(c) for c in column(window, 2)]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+    key(qtbot, window, Qt.Key.Key_D)
+    testing.wait_for_frame(window, 1)
+    qtbot.waitUntil(lambda: window.objects.data.index == 1)
+    counts = [int(c) for c in column(window, 2)]
+    assert counts == sorted(counts, reverse=True)                  # kept on the next frame
+    assert window.objects.horizontalHeaderItem(2).text() == "points ▼"
+    # saved: a new session on the project sorts the same way
+    window.close()
+    again = open_app_window(qtbot, project)
+    assert (again.objects.sort_column, again.objects.sort_descending) == ("points", True)
+    again.close()
+
+
+def test_tab_walks_the_list_as_shown(qtbot, window):
+    s = window.session
+    click_header(qtbot, window, "points")
+    shown = list(window.objects._uids)
+    assert shown != [a.uid for a in s.annotations()]               # the sort changed the order
+    key(qtbot, window, Qt.Key.Key_Tab)
+    assert s.selection == (shown[0],)
+    key(qtbot, window, Qt.Key.Key_Tab)
+    assert s.selection == (shown[1],)
+    assert window.objects.selectedIndexes()[0].row() == 1           # the highlighted row
+    key(qtbot, window, Qt.Key.Key_Backtab, SHIFT)
+    key(qtbot, window, Qt.Key.Key_Backtab, SHIFT)
+    assert s.selection == (shown[-1],)                             # wraps around
+
+
+# ------------------------------------------------------------------ filter
+def test_the_filter_field(qtbot, window):
+    s, panel = window.session, window.objects_header
+    total = len(s.annotations())
+    assert panel.count.text() == f"{total} cuboids"
+    key(qtbot, window, Qt.Key.Key_F, CTRL)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.filter)
+    boxes = {a.uid: a.box for a in s.annotations()}
+    qtbot.keyClicks(panel.filter, "ped")
+    peds = [a.uid for a in s.annotations() if a.cls == "pedestrian"]
+    assert 0 < len(peds) < total
+    assert window.objects._uids == peds and set(column(window, 1)) == {"pedestrian"}
+    assert panel.count.text() == f"{len(peds)} of {total}"
+    # keys typed or edited with stay in the field: no frame step, no nudge, no delete
+    for k in (Qt.Key.Key_D, Qt.Key.Key_Up, Qt.Key.Key_Left, Qt.Key.Key_Backspace, Qt.Key.Key_Q):
+        qtbot.keyClick(panel.filter, k)
+    assert panel.filter.text() == "peqd" and s.frame == 0          # (Left, then Backspace took a "d")
+    assert {a.uid: a.box for a in s.annotations()} == boxes
+    panel.filter.setText("pedestrian")
+    key(qtbot, window, Qt.Key.Key_Tab)                             # Tab is the window's: first listed pedestrian
+    assert s.selection == (peds[0],)
+    key(qtbot, window, Qt.Key.Key_Return)                          # Enter: the keys go back to the views
+    assert panel.filter.text() == "pedestrian" and QApplication.focusWidget() is not panel.filter
+    key(qtbot, window, Qt.Key.Key_A, CTRL)                         # Ctrl+A: what the list shows
+    assert set(s.selection) == set(peds) and "filter" in s.messages[-1].text
+    key(qtbot, window, Qt.Key.Key_F, CTRL)
+    key(qtbot, window, Qt.Key.Key_Escape)                          # Esc clears it and leaves it
+    assert panel.filter.text() == "" and QApplication.focusWidget() is not panel.filter
+    assert panel.count.text() == f"{total} cuboids" and len(window.objects._uids) == total
+    panel.filter.setText("imported")                               # by status
+    assert len(window.objects._uids) == total
+    track = s.annotations()[3].track_id
+    panel.filter.setText(track)                                    # by track
+    assert all(track in (s.document.get(u).track_id or "") for u in window.objects._uids)
+    assert s.annotations()[3].uid in window.objects._uids
+
+
+# ------------------------------------------------------------------ hidden classes
+def test_a_hidden_class_is_drawn_picked_listed_and_selected_nowhere(qtbot, window, project):
+    s, bev = window.session, window.bev
+    peds = [a for a in s.annotations() if a.cls == "pedestrian"]
+    s.select((peds[0].uid,))
+    window.class_flag_actions[("hidden", "pedestrian")].trigger()  # Classes > Hide class > pedestrian
+    assert s.class_view.hidden == {"pedestrian"} and s.selection == ()
+    assert "pedestrian" not in column(window, 1)
+    total = len(s.annotations())
+    assert window.objects_header.count.text() == f"{total - len(peds)} of {total}"
+    note = window.objects_header.note
+    assert note.isVisibleTo(window) and "hidden" in note.text() and "pedestrian" in note.text()
+    assert window.class_view_label.isVisibleTo(window) and "pedestrian" in window.class_view_label.text()
+    # no view picks one
+    for ped in peds:
+        bev.center, bev.scale = np.asarray(ped.box.center[:2], float), 40.0
+        hit = bev.hit(QPointF(*bev.to_screen(np.asarray(ped.box.center[:2])[None])[0]))
+        assert hit is None or s.document.get(hit[1]).cls != "pedestrian"
+    for view in window.cameras.views.values():
+        assert all(a.cls != "pedestrian" for a, _ in view.wireframes())
+    # Tab around the whole frame and Ctrl+A never reach one
+    seen = set()
+    for _ in range(total):
+        key(qtbot, window, Qt.Key.Key_Tab)
+        seen |= set(s.selection)
+    key(qtbot, window, Qt.Key.Key_A, CTRL)
+    seen |= set(s.selection)
+    assert seen and not seen & {p.uid for p in peds}
+    s.select([p.uid for p in peds])
+    assert s.selection == ()
+    # kept in the project
+    assert Session(project).class_view.hidden == {"pedestrian"}
+    window.class_flag_actions[("hidden", "pedestrian")].trigger()
+    assert s.class_view.hidden == set() and "pedestrian" in column(window, 1)
+    assert not window.objects_header.note.isVisibleTo(window)
+
+
+# ------------------------------------------------------------------ locked classes
+def test_every_edit_of_a_locked_cuboid_is_refused_and_nothing_is_saved(qtbot, window, project):
+    s, bev = window.session, window.bev
+    cars = [a for a in s.annotations() if a.cls == "car"]
+    other = next(a for a in s.annotations() if a.cls != "car")
+    window.class_flag_actions[("locked", "car")].trigger()
+    assert s.class_view.locked == {"car"} and "locked" in window.class_view_label.text()
+    car = max(cars, key=lambda a: window.objects.count(a.box))    # auto-fit has points to fit to
+    before, log = saved_rows(project), log_length(project)
+    s.select((car.uid,))
+    keys = [(Qt.Key.Key_Up, NO), (Qt.Key.Key_PageUp, NO), (Qt.Key.Key_Q, NO), (Qt.Key.Key_E, SHIFT),
+            (Qt.Key.Key_Up, CTRL), (Qt.Key.Key_Left, CTRL), (Qt.Key.Key_F, NO), (Qt.Key.Key_T, NO),
+            (Qt.Key.Key_T, SHIFT), (Qt.Key.Key_2, NO), (Qt.Key.Key_Delete, NO), (Qt.Key.Key_Delete, SHIFT)]
+    for k, mod in keys:
+        n = len(s.messages)
+        key(qtbot, window, k, mod)
+        assert s.selection == (car.uid,), (k, mod)
+        refusal = [m for m in s.messages[n:] if "locked car" in m.text]
+        assert refusal and refusal[-1].level == "warning", (k, mod, [m.text for m in s.messages[n:]])
+    window.attributes.cls.setCurrentText("van")                   # the attribute panel's class box
+    assert "locked car" in s.messages[-1].text and window.attributes.cls.currentText() == "car"
+    # a drag in the bird's-eye view
+    bev.center, bev.scale = np.asarray(car.box.center[:2], float), 30.0
+    bev.update()
+    p = QPoint(*[int(round(v)) for v in bev.to_screen(np.asarray(car.box.center[:2])[None])[0]])
+    n = len(s.messages)
+    qtbot.mousePress(bev, Qt.MouseButton.LeftButton, NO, p)
+    for t in range(1, 7):
+        qtbot.mouseMove(bev, p + QPoint(0, -8 * t))
+    assert s.preview == {}                                         # not even shown moving
+    qtbot.mouseRelease(bev, Qt.MouseButton.LeftButton, NO, p + QPoint(0, -48))
+    assert sum("Move refused" in m.text for m in s.messages[n:]) == 1
+    # a drag in a side view
+    top = window.side.views["top"]
+    qtbot.wait(10)
+    edge = top.to_screen(np.array([[car.box.length / 2, 0.0, 0.0]]))[0]
+    a = QPoint(int(round(edge[0])), int(round(edge[1])))
+    qtbot.mousePress(top, Qt.MouseButton.LeftButton, NO, a)
+    for t in range(1, 6):
+        qtbot.mouseMove(top, a + QPoint(5 * t, 0))
+    qtbot.mouseRelease(top, Qt.MouseButton.LeftButton, NO, a + QPoint(25, 0))
+    assert "Resize refused" in s.messages[-1].text
+    # a delete of a mixed selection is refused whole
+    s.select((other.uid, car.uid))
+    key(qtbot, window, Qt.Key.Key_Delete)
+    assert other.uid in s.document and car.uid in s.document
+    assert saved_rows(project) == before and log_length(project) == log
+    assert s.document.get(car.uid) == car
+    # what a lock allows: selecting it, attributes, a new cuboid of another class; unlocking undoes the lock
+    s.select((car.uid,))
+    key(qtbot, window, Qt.Key.Key_Tab)
+    assert s.selection and s.selection != (car.uid,)
+    window.class_flag_actions[("locked", "car")].trigger()
+    s.select((car.uid,))
+    key(qtbot, window, Qt.Key.Key_Up)
+    assert s.document.get(car.uid).box != car.box and saved_rows(project) != before
+
+
+def test_pre_label_runs_do_not_replace_locked_pre_labels(qtbot, tmp_path):
+    p = Project.create(tmp_path / "project", testing.small_drive(), import_labels=False)
+    w = next(app_window(qtbot, p))
+    s = w.session
+    key(qtbot, w, Qt.Key.Key_P, CTRL)
+    classes = {a.cls for a in s.annotations() if a.source == "model"}
+    if not classes:
+        pytest.skip("the built-in detector found nothing on the test drive")
+    cls = sorted(classes)[0]
+    w.class_flag_actions[("locked", cls)].trigger()
+    before, log = saved_rows(p), log_length(p)
+    key(qtbot, w, Qt.Key.Key_X, SHIFT)                              # delete the frame's pre-labels
+    assert f"locked {cls}" in s.messages[-1].text
+    assert saved_rows(p) == before and log_length(p) == log
+    s.project.set_setting("prelabel_min_score", 0.99)              # a run that would delete them
+    key(qtbot, w, Qt.Key.Key_P, CTRL)
+    assert f"locked {cls}" in s.messages[-1].text and "Pre-label" in s.messages[-1].text
+    assert saved_rows(p) == before and log_length(p) == log
+    w.close()
+    p.close()
