@@ -21,6 +21,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Iterator
 
 DETECTOR_NICE = 15  # below the app's frame loader (10): stepping through frames goes first
@@ -41,8 +42,11 @@ class DetectProcess:
     def __init__(self, drive_recipe: tuple, detector_recipe: tuple, frames: list[int], n_frames: int,
                  nice: int = DETECTOR_NICE):
         self.killed = False
+        # The child imports this copy of fusionlabel even when the caller found it through sys.path.
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
         self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, env=env)
         job = {"drive": drive_recipe, "detector": detector_recipe, "frames": list(frames),
                "n_frames": n_frames, "nice": nice}
         try:
