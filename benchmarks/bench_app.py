@@ -10,6 +10,10 @@ prints, in milliseconds:
               key action to every view updated and repainted (BEV, 3 side views, cameras, 3D view,
               object list, timeline);
   * cold:     a jump to a frame that is not cached (the loader has to decode it first);
+  * during background pre-labelling (first drive only): steps to the next frame at an annotator's
+              pace (150 ms apart) while Ctrl+Shift+P detects every frame with the built-in
+              detector, once with the detector in its child process (what the app does) and once
+              on a thread of the app (as before), each run stored at its end;
   * per view: the time to render each view once (QWidget.grab).
 
 The 3D view is included when OpenGL is available (run under Xvfb or a desktop; otherwise the
@@ -61,7 +65,37 @@ def fmt(values: list[float]) -> str:
     return f"median {statistics.median(ms):7.1f} ms  (min {min(ms):6.1f}, max {max(ms):6.1f}, n={len(ms)})"
 
 
-def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | None = None) -> None:
+def steps_during_prelabel(app, window, on_thread: bool, pace: float = 0.15) -> tuple[list[float], float]:
+    """Step to the next frame (every visible view painted) while a pre-label run of every frame
+    goes on; returns (step seconds, seconds the run took). The run is undone afterwards."""
+    import copy
+
+    session, runner = window.session, window.prelabel_runner
+    detector = window.actions_.detector()
+    if on_thread:  # without its recipe the runner keeps the detector on a thread of this process
+        detector = copy.copy(detector)
+        detector.recipe = None
+    window.actions_.detector = lambda: detector
+    try:
+        t0 = time.perf_counter()
+        window.actions_.prelabel_all()
+        steps = []
+        while runner.busy:
+            steps.append(change_frame(app, window, (session.frame + 1) % len(session.drive)))
+            end = time.perf_counter() + pace
+            while time.perf_counter() < end:
+                app.processEvents()
+                time.sleep(0.002)
+        took = time.perf_counter() - t0
+    finally:
+        del window.actions_.detector
+    if session.document.undo_text().startswith("Pre-label"):
+        session.undo()
+    return steps, took
+
+
+def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | None = None,
+                background: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = Project.create(Path(tmp) / "project", drive, import_labels=True)
         session = Session(project)
@@ -113,6 +147,10 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
             colds.append(change_frame(app, window, target))
         if colds:
             print(f"  jump, not cached (cold)  {fmt(colds)}")
+        if background:
+            for on_thread, how in ((False, "detector in a child process"), (True, "detector on a thread (before)")):
+                steps, took = steps_during_prelabel(app, window, on_thread)
+                print(f"  step during pre-labelling, {how}: {fmt(steps)}; run {took:.1f} s")
         # Per-view repaint cost.
         parts = []
         for view in window.frame_views():
@@ -147,7 +185,7 @@ def main() -> int:
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
           "(other processes on these cores inflate the figures)")
     if args.drive.exists():
-        bench_drive(app, args.drive, f"sample drive ({args.drive})", args.repeats)
+        bench_drive(app, args.drive, f"sample drive ({args.drive})", args.repeats, background=True)
     else:
         print(f"sample drive not found at {args.drive}: skipped")
     if (args.kitti / "velodyne").is_dir():

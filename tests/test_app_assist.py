@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -278,6 +279,64 @@ def test_prelabel_all_frames_runs_in_the_background(qtbot, window, project, monk
     assert "cancelled" in s.messages[-1].text
     done = [f for f in range(s.n_frames) if s.annotations(f)]
     assert 0 in done and len(done) < s.n_frames
+
+
+def test_prelabel_all_runs_the_detector_in_another_process(qtbot, window, project, monkeypatch):
+    """The project's detector runs in a child process: nothing is detected in the app's own
+    interpreter (on a thread it would hold the lock the frame loader and painting need), the event
+    loop keeps ticking all along, and the run is stored as one undo step as before."""
+    from fusionlabel.assist.builtin import GeometricDetector
+
+    w, s = window, window.session
+    here = []
+    original = GeometricDetector.detect
+    monkeypatch.setattr(GeometricDetector, "detect", lambda self, points: here.append(1) or original(self, points))
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(20)
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    runner = w.prelabel_runner
+    child = runner._process
+    assert child is not None and runner.busy
+    key(qtbot, w, Qt.Key.Key_D)                                # the window keeps working meanwhile
+    testing.wait_for_frame(w, 1)
+    qtbot.waitUntil(lambda: not runner.busy, timeout=60_000)
+    timer.stop()
+    assert child.proc.wait(10) == 0 and here == []
+    assert s.document.undo_text().startswith(f"Pre-label {s.n_frames} frames (builtin)")
+    assert all(s.annotations(f) for f in range(s.n_frames))
+    # The same boxes as the detector gives here, frame by frame.
+    local = GeometricDetector()
+    for f in range(s.n_frames):
+        got = sorted(round(a.box.center[0], 4) for a in s.annotations(f))
+        want = sorted(round(d.box.center[0], 4) for d in original(local, s.drive.points(f)) if d.score >= 0.5)
+        assert got == want
+    gaps = np.diff(ticks)
+    assert len(ticks) > 5 and gaps.max() < 1.5, gaps.max()   # generous: a loaded 2-core machine
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert len(s.document) == 0
+
+
+def test_a_run_in_another_process_can_be_cancelled_or_discarded(qtbot, window, project):
+    w, s = window, window.session
+    runner = w.prelabel_runner
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    assert runner._process is not None
+    qtbot.mouseClick(runner.dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not runner.busy, timeout=60_000)
+    assert "cancelled" in s.messages[-1].text and len(s.document) < s.n_frames * 2
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)              # again, then close the window: discard
+    child = runner._process
+    w.close_question = lambda: "discard"
+    assert w.close() and not runner.busy
+    assert child.proc.wait(10) is not None
+    qtbot.wait(200)
+    QApplication.processEvents()
+    assert not any("failed" in m.text for m in s.messages)
+    assert not any(r[2] == "model" for r in rows(project).values())
+    assert any("pre-label run was discarded" in m.text for m in s.messages)
 
 
 def pixels(widget, rect=None) -> np.ndarray:

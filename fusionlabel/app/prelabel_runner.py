@@ -1,7 +1,11 @@
 """Pre-label many frames in the background with a progress dialog that never blocks the app.
 
-The detector runs on a worker thread (read-only on the drive); progress and completion come
-back to the GUI thread as queued signals. The dialog is shown non-modally, so the annotator (and a
+The detector runs in a child process at a low priority (:mod:`fusionlabel.assist.detect_process`)
+when the drive and the detector can be remade there (both were made from their settings, the
+normal case): on a thread it would hold the interpreter lock the frame loader and the painting
+need, and frame steps would take a second. Other detectors (made in code, e.g. by a test) run on
+a worker thread (read-only on the drive). A thread relays progress and completion back to the
+GUI thread as queued signals. The dialog is shown non-modally, so the annotator (and a
 test) keeps working meanwhile; Cancel stops after the current frame. When the worker ends, the
 callback builds and applies the command on the GUI thread against the document as it is then,
 so edits made during the run are respected (detections on them are skipped). While the window
@@ -18,6 +22,7 @@ from typing import Callable
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QApplication, QProgressDialog, QWidget
 
+from ..assist.detect_process import DetectProcess, recipes
 from ..assist.edit_assist import detect_frames
 
 
@@ -35,6 +40,7 @@ class PrelabelRunner(QObject):
         self.dialog: QProgressDialog | None = None
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
+        self._process: DetectProcess | None = None
         self._done: Callable | None = None
         self._holding = False
         self._held: tuple | None = None  # a result that came in while holding
@@ -92,18 +98,26 @@ class PrelabelRunner(QObject):
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
         dialog.setMinimumDuration(0)
-        dialog.canceled.connect(self._cancel.set)
+        dialog.canceled.connect(self.cancel)
         dialog.setValue(0)
         dialog.show()
         self.dialog = dialog
-        self._thread = threading.Thread(target=self._run, args=(detector, list(frames)),
-                                        name="fusionlabel-prelabel", daemon=True)
+        made = recipes(self.drive, detector)
+        if made is not None:
+            self._process = DetectProcess(*made, list(frames), len(self.drive))
+            target, args = self._relay, (self._process, detector, len(frames))
+        else:
+            self._process = None
+            target, args = self._run, (detector, list(frames))
+        self._thread = threading.Thread(target=target, args=args, name="fusionlabel-prelabel", daemon=True)
         self._thread.start()
         return True
 
     def cancel(self, wait: float = 0.0) -> None:
         """Ask the worker to stop after its current frame (and wait up to ``wait`` seconds)."""
         self._cancel.set()
+        if self._process is not None:
+            self._process.cancel()
         if wait and self._thread is not None:
             self._thread.join(wait)
 
@@ -111,6 +125,8 @@ class PrelabelRunner(QObject):
         """The window is closing: stop the worker and drop its results (the run's, never an edit)."""
         self._done = None
         self._held = None
+        if self._process is not None:
+            self._process.kill()
         self.cancel(wait)
         self._close_dialog()
 
@@ -123,6 +139,19 @@ class PrelabelRunner(QObject):
             self._safe_emit(self.failed, f"pre-label failed: {type(e).__name__}: {e}")
             return
         self._safe_emit(self.finished, found, len(found) + len(skipped) < len(frames), skipped)
+
+    def _relay(self, process: DetectProcess, detector, total: int) -> None:
+        """Worker thread of a run in a child process: its messages become this runner's signals."""
+        for message in process.messages():
+            if message[0] == "progress":
+                self._emit_progress(*message[1:])
+            elif message[0] == "done":
+                found, skipped, invalid = message[1:]
+                if invalid and hasattr(detector, "invalid_boxes"):
+                    detector.invalid_boxes += invalid  # counted as if it had run here
+                self._safe_emit(self.finished, found, len(found) + len(skipped) < total, skipped)
+            else:
+                self._safe_emit(self.failed, f"pre-label failed: {message[1]}")
 
     def _emit_progress(self, done: int, total: int) -> None:
         self._safe_emit(self.progressed, done, total)
@@ -169,7 +198,7 @@ class PrelabelRunner(QObject):
 
     def _on_finished(self, detections: dict, cancelled: bool, skipped: list) -> None:
         self._close_dialog()
-        self._thread = None
+        self._thread = self._process = None
         if self._holding:
             self._held = (detections, cancelled, skipped)
             return
@@ -182,7 +211,7 @@ class PrelabelRunner(QObject):
 
     def _on_failed(self, text: str) -> None:
         self._close_dialog()
-        self._thread = None
+        self._thread = self._process = None
         self._done = None
         if self.on_error is not None:
             self.on_error(text)

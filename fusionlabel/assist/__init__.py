@@ -9,5 +9,6 @@
 - :mod:`.fit` — one-click box from a seed point and auto-fit of a rough box;
 - :mod:`.tracker`, :mod:`.interpolate`, :mod:`.propagate` — tracks over a sequence;
 - :mod:`.prelabel` — run it all over a drive and write pre-labels beside human work;
-- :mod:`.edit_assist` — the same as undoable document commands, for the app's keys.
+- :mod:`.edit_assist` — the same as undoable document commands, for the app's keys;
+- :mod:`.detect_process` — a detector over many frames in a child process (the app's background run).
 """

@@ -27,6 +27,9 @@ class Detector(ABC):
     """Finds objects in one frame of a drive."""
 
     name = "detector"
+    # (spec, config) when :func:`make_detector` made it: another process can make the same detector
+    # (the app's background pre-label run); None for a detector made otherwise.
+    recipe: tuple[str, str | None] | None = None
 
     @abstractmethod
     def detect_frame(self, drive: Drive, index: int) -> list[CuboidLabel]:
@@ -47,6 +50,12 @@ class PointDetector(Detector):
 def make_detector(spec: str, config: str | Path | None = None) -> Detector:
     """``builtin`` | ``onnx:MODEL.onnx`` | ``predictions:DIR_OR_JSON``; ``config`` is a YAML file of
     settings for the builtin or ONNX detector."""
+    detector = _make(spec, config)
+    detector.recipe = (spec, None if config is None else str(config))
+    return detector
+
+
+def _make(spec: str, config: str | Path | None) -> Detector:
     kind, _, arg = spec.partition(":")
     if kind == "builtin" and not arg:
         from .builtin import GeometricDetector

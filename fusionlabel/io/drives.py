@@ -40,18 +40,24 @@ def open_drive(path: str | Path, scene: str | None = None, image_size: tuple[int
     KITTI tracking folder (name such as ``0003``, or its number). ``image_size`` (width, height)
     gives a KITTI tracking folder's ``image_2`` size when it has no images; other layouts refuse it.
     """
-    from .kitti import open_kitti_object
-    from .kitti_tracking import open_kitti_tracking
-    from .native import open_native_drive
-    from .nuscenes import open_nuscenes
-    from .sustech import open_sustech
-
     path = Path(path)
     if not path.exists():
         raise DriveError(path, "no such file or folder")
     if not path.is_dir():
         raise DriveError(path, "expected a drive folder, got a file")
     layout = drive_layout(path)
+    drive = _open_layout(path, layout, scene, image_size)
+    drive.opened_as = (str(path.absolute()), scene, image_size)
+    return drive
+
+
+def _open_layout(path: Path, layout: str | None, scene: str | None, image_size: tuple[int, int] | None) -> Drive:
+    from .kitti import open_kitti_object
+    from .kitti_tracking import open_kitti_tracking
+    from .native import open_native_drive
+    from .nuscenes import open_nuscenes
+    from .sustech import open_sustech
+
     if layout == "nuscenes":
         return open_nuscenes(path, scene=scene)
     if layout == "kitti_tracking":

@@ -93,6 +93,9 @@ class Drive:
         self._rig_cache: dict[int, Rig] = {}
         self._labels_cache: dict[int, list[CuboidLabel]] = {}
         self._index = {f.frame_id: i for i, f in enumerate(frames)}
+        # (path, scene, image_size) when :func:`~fusionlabel.io.drives.open_drive` made it: another
+        # process can open the same drive from these (a background detector, for instance).
+        self.opened_as: tuple | None = None
 
     def __len__(self) -> int:
         return len(self.frames)
