@@ -333,3 +333,22 @@ def test_object_list_shows_class_names_in_full(qtbot, bare_window):
             assert header.sectionSize(col) >= fm.horizontalAdvance(item.text()) + 4, (item.text(), col)
     assert objects.viewport().width() >= header.length()     # nothing cut off on the right
     assert not objects.horizontalScrollBar().isVisible()
+
+
+def test_camera_caption_has_a_backdrop(qtbot, window):
+    """The camera's name and point count sit on a dark backdrop, so they read over a bright sky or
+    a white wall: left of the text, the drawn pixels are the image darkened as under box labels."""
+    view = window.cameras.views["cam_front"]
+    grabbed = view.grab().toImage()
+    canvas = view._canvas[0]
+    target = view.visible_rect()
+    x0, y0 = int(target.x()), int(target.y())
+    before, after = [], []
+    for dy in range(2, 16):
+        for dx in range(1, 5):
+            before.append(canvas[dy, dx].astype(float).mean())
+            c = grabbed.pixelColor(x0 + dx, y0 + dy)
+            after.append((c.red() + c.green() + c.blue()) / 3)
+    before, after = np.array(before), np.array(after)
+    assert before.mean() > 40, "the test needs a lit image under the caption"
+    assert np.allclose(after, before * (1 - 150 / 255), atol=4), (before[:6], after[:6])

@@ -177,8 +177,10 @@ class CameraView(QWidget):
         info = f"{self.name}  {self.cam.n_points:,} pts" if show_points else self.name
         if self.view_zoom.zoomed:
             info += f"  {min(tf.sx, tf.sy):.2g}×"
+        caption = QRectF(target.x(), target.y(), fm.horizontalAdvance(info) + 12, 18.0)
+        p.fillRect(caption, LABEL_BACKDROP)      # readable over a bright sky or a white wall
         p.drawText(QPointF(target.x() + 6, target.y() + 14), info)
-        obstacles = [(target.x(), target.y(), fm.horizontalAdvance(info) + 12, 18.0)]
+        obstacles = [(caption.x(), caption.y(), caption.width(), caption.height())]
         if self.cam.error:
             p.setPen(QColor(255, 110, 90))
             flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
