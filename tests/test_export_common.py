@@ -300,3 +300,29 @@ def test_class_map_keys_differing_only_in_case_must_agree(tmp_path):
         load_class_map(tmp_path / "m.yaml")
     (tmp_path / "ok.yaml").write_text("car: Vehicle\nCar: Vehicle\n")
     assert load_class_map(tmp_path / "ok.yaml") == {"car": "Vehicle", "Car": "Vehicle"}
+
+
+def test_sigterm_inside_the_projection_kernel_stops_the_export(small_sim_drive, tmp_path, monkeypatch, capsys):
+    """SIGTERM delivered while the numba kernel runs comes out of numba wrapped in a SystemError; the
+    export still stops with 143 and leaves nothing, instead of falling back to NumPy and finishing."""
+    import os
+    import signal
+    import time
+
+    from fusionlabel.cli.main import main
+    from fusionlabel.geometry import projection
+
+    def kernel_killed(*args):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)           # the CLI's handler raises in here, as in a kernel releasing the GIL
+        except BaseException:
+            raise SystemError("<numba kernel> returned a result with an exception set")
+        raise AssertionError("SIGTERM was not delivered")
+
+    monkeypatch.setattr(projection, "_kernel", kernel_killed)
+    out = tmp_path / "out"
+    assert main(["export", str(small_sim_drive.root), "--format", "kitti", "--out", str(out), "--quiet"]) == 143
+    err = capsys.readouterr().err
+    assert "fusionlabel: terminated" in err and "NumPy path" not in err
+    assert not out.exists()
