@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     poses = [f.T_world_vehicle for f in drive.frames]
     meta = {"imported_from": str(drive.root)}
     if args.estimate_poses:
-        poses = estimated_poses(drive, args.source, args.quiet, sweep)
+        poses = estimated_poses(drive, args.source, args.quiet, sweep, synthesised_times=time_note is not None)
         meta["ego_poses"] = "estimated from the sweeps (fusionlabel.assist.odometry, planar: x, y, yaw)"
     if args.drop_nonfinite:
         meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
@@ -73,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
-    for note in [*getattr(drive, "notes", []), *([time_note] if time_note else []), *label_notes]:
+    drive_notes = getattr(drive, "notes", [])
+    if args.estimate_poses:   # the reader's "no oxts: identity poses" no longer holds for the copy
+        drive_notes = [n for n in drive_notes if not n.startswith("no oxts/")]
+    for note in [*drive_notes, *([time_note] if time_note else []), *label_notes]:
         print(f"note: {note}")
     return 0
 
@@ -196,10 +199,11 @@ def has_poses(drive) -> bool:
                for f in drive.frames)
 
 
-def estimated_poses(drive, source: Path, quiet: bool, sweep=None) -> list:
+def estimated_poses(drive, source: Path, quiet: bool, sweep=None, synthesised_times: bool = False) -> list:
     """Per frame T_world_vehicle estimated from the sweeps (see fusionlabel.assist.odometry), the
     first frame keeping its pose; prints the quality of every matched pair. DriveError when the
-    drive already has poses, has fewer than two frames, or a pair did not match reliably.
+    drive already has poses, has fewer than two frames, has no capture times (``synthesised_times``:
+    its frames are not known to be a sequence) or a pair did not match reliably.
     ``sweep(i)`` reads frame i's points (default: the drive's own reader)."""
     import numpy as np
     from tqdm import tqdm
@@ -211,6 +215,11 @@ def estimated_poses(drive, source: Path, quiet: bool, sweep=None) -> list:
         raise DriveError(source, "--estimate-poses needs at least two frames", where="--estimate-poses")
     if has_poses(drive):
         raise DriveError(source, "the drive already has ego poses; --estimate-poses only fills in missing ones",
+                         where="--estimate-poses")
+    if synthesised_times:
+        raise DriveError(source, "the frames have no capture times, so they are not known to be a sequence (KITTI "
+                                 "object frames are separate snapshots); pose estimation needs a recorded drive: "
+                                 "import without --estimate-poses",
                          where="--estimate-poses")
     times = [f.timestamp_us * 1e-6 for f in drive.frames]
     with tqdm(total=len(drive), desc="estimate poses", unit="frame", file=sys.stderr, disable=quiet) as bar:
