@@ -208,6 +208,7 @@ class OpenLabelExporter(Exporter):
         self.begin()
         if self.options.skip_bad_frames:   # no sweep or image is read, but a frame's rig may need one
             frames = [i for i in frames if self._rig_builds(i)]
+            self.check_some_exported(frames)
         selected: dict[int, list] = {}
 
         def labels_for(i: int):
@@ -219,6 +220,7 @@ class OpenLabelExporter(Exporter):
         doc, notes = openlabel_document(self.drive, labels_for, frames, self.options.rotation,
                                         on_frame=lambda i: bar.update(1), class_of=self.export_class)
         bar.close()
+        self.check_classes(frames)
         for lab_list in selected.values():
             for lab in lab_list:
                 self.summary.objects[self.export_class(lab)] += 1
