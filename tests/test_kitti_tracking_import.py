@@ -409,3 +409,28 @@ def test_import_estimate_poses_drops_the_identity_pose_note(exported, tmp_path, 
     assert main(["import", str(bare), "--out", str(tmp_path / "ep"), "--estimate-poses", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "estimated ego poses" in out and "oxts" not in out and "identity" not in out
+
+
+def test_prelabel_kitti_without_images_names_the_missing_camera_before_detecting(exported, tmp_path, capsys,
+                                                                                 monkeypatch):
+    """No image_02/: --format kitti has no camera frame. The error says so and points to
+    --image-size (calib/<seq>.txt is there), before the detector runs; with --image-size it works."""
+    from fusionlabel.assist import prelabel as prelabel_module
+    from fusionlabel.cli.main import main
+
+    _, _, bare = exported
+    noimg = tmp_path / "noimg"
+    for name in ("velodyne", "calib", "label_02"):
+        shutil.copytree(bare / name, noimg / name)
+    detected = []
+    real = prelabel_module.detect_frames
+    monkeypatch.setattr(prelabel_module, "detect_frames", lambda *a, **k: detected.append(1) or real(*a, **k))
+    out = tmp_path / "pl"
+    args = ["prelabel", str(noimg), "--format", "kitti", "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "drive has no camera" in err and "--image-size" in err and "calib/" not in err
+    assert not detected and not out.exists()
+    h, w = cv2.imread(str(next((bare / "image_02" / SEQ).iterdir()))).shape[:2]
+    assert main(args + ["--image-size", f"{w}x{h}"]) == 0
+    assert len(list(out.glob("*.txt"))) == len(list((noimg / "velodyne" / SEQ).iterdir()))

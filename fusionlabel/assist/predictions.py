@@ -51,7 +51,12 @@ def T_rect_lidar(drive: Drive, index: int) -> np.ndarray:
         return read_kitti_calib(calib).T_rect_velo
     rig = drive.rig(index)
     if not rig.cameras:
-        raise InputError(drive.root, "KITTI-format boxes need a camera frame: no calib/ file and no camera in the rig")
+        from ..io.kitti_tracking import KittiTrackingDrive
+
+        why = ("no image_02/ images give camera image_2 its size: give it with --image-size WxH"
+               if isinstance(drive, KittiTrackingDrive) else f"and no calib/{frame.frame_id}.txt")
+        raise InputError(drive.root, f"KITTI-format boxes are written in a camera's frame, but the drive has no "
+                                     f"camera ({why})")
     return rig.T_cam_lidar(rig.cameras[0].name)
 
 
