@@ -4,7 +4,6 @@ folder (optionally with OpenLABEL labels) into a native drive."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -134,13 +133,12 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
     """Write ``drive`` as a native drive in ``out``: ``sweep(i)`` gives frame i's points,
     ``labels_for(i)`` its labels, ``timestamps[i]`` its time (default: the frame's own); images
     are copied unchanged, each checked first (:func:`check_image`)."""
-    from tqdm import tqdm
-
     from ..io.native import NativeDriveWriter
+    from ..progress import progress
 
     rig = drive.rig(0)
     with NativeDriveWriter(out, rig, drive.name, meta=meta, sweep_format="pcd") as writer:
-        for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=quiet):
+        for i in progress(range(len(drive)), desc="import", enabled=not quiet):
             f = drive.frames[i]
             # Per-camera ego poses and capture times go along, so the native copy projects as the source.
             t = f.timestamp_us if timestamps is None else timestamps[i]
@@ -206,10 +204,9 @@ def estimated_poses(drive, source: Path, quiet: bool, sweep=None, synthesised_ti
     its frames are not known to be a sequence) or a pair did not match reliably.
     ``sweep(i)`` reads frame i's points (default: the drive's own reader)."""
     import numpy as np
-    from tqdm import tqdm
-
     from ..assist.odometry import estimate_poses
     from ..errors import DriveError
+    from ..progress import progress
 
     if len(drive) < 2:
         raise DriveError(source, "--estimate-poses needs at least two frames", where="--estimate-poses")
@@ -222,7 +219,7 @@ def estimated_poses(drive, source: Path, quiet: bool, sweep=None, synthesised_ti
                                  "import without --estimate-poses",
                          where="--estimate-poses")
     times = [f.timestamp_us * 1e-6 for f in drive.frames]
-    with tqdm(total=len(drive), desc="estimate poses", unit="frame", file=sys.stderr, disable=quiet) as bar:
+    with progress(total=len(drive), desc="estimate poses", enabled=not quiet) as bar:
         od = estimate_poses(sweep or drive.points, times, progress=lambda i: bar.update(1))
     ids = [f.frame_id for f in drive.frames]
     for p in od.pairs:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from abc import ABC, abstractmethod
 from collections import Counter
 from contextlib import contextmanager
@@ -16,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from tqdm import tqdm
 
 from ..errors import ImageError, InputError, PointCloudError
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..model.source_class import source_class
+from ..progress import progress
 
 LabelsFor = Callable[[int], list[CuboidLabel]]
 MANIFEST = "fusionlabel_export.json"
@@ -493,8 +492,7 @@ class Exporter(ABC):
         self.frames = frames
         self._start_manifest()
         self.begin()
-        bar = tqdm(frames, desc=f"export {self.name}", unit="frame", file=sys.stderr,
-                   disable=not self.options.progress, dynamic_ncols=True)
+        bar = progress(frames, desc=f"export {self.name}", enabled=self.options.progress)
         exported = []
         for i in bar:
             if self.options.skip_bad_frames:
