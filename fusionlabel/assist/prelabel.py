@@ -95,11 +95,11 @@ def detect_frames(drive: Drive, detector: Detector, frames: Iterable[int],
     ``bar`` shows a tqdm bar on stderr. With an ``errors`` list, a frame that fails with one of the
     ``skippable`` errors (bad input: an unreadable sweep ...) is skipped and ``(frame, message)``
     is appended to it; without one the error is raised."""
-    from ..progress import progress
+    from ..progress import progress as progress_bar
 
     frames = list(frames)
     out: dict[int, list[CuboidLabel]] = {}
-    for k, i in enumerate(progress(frames, desc="prelabel", enabled=bar)):
+    for k, i in enumerate(progress_bar(frames, desc="prelabel", enabled=bar)):
         if cancelled is not None and cancelled():
             break
         try:
