@@ -543,3 +543,45 @@ def test_bad_inputs_raise_value_error():
             project_points(np.ones((3, 4), np.float32), np.eye(3), camera, backend=backend)
     with pytest.raises(ValueError, match="backend"):
         project_points(np.ones((3, 4), np.float32), np.eye(4), camera, backend="cuda")
+
+
+def _kernel_interrupted_by(signal_exc):
+    """A stand-in for the numba kernel that behaves as the real one does when a signal handler
+    raises during the call: the interrupt comes out wrapped in a SystemError."""
+    def kernel(*args):
+        try:
+            raise signal_exc
+        except BaseException:
+            raise SystemError("<numba kernel> returned a result with an exception set")
+    return kernel
+
+
+@pytest.mark.parametrize("make", ["keyboard", "terminated"])
+def test_an_interrupt_inside_the_numba_kernel_is_not_a_numba_failure(make, monkeypatch, recwarn):
+    """Ctrl+C or SIGTERM during the kernel reaches the caller (the CLI then stops as documented);
+    the projection does not fall back to NumPy and warn as if numba had failed."""
+    from fusionlabel.cli.main import Terminated
+
+    exc = KeyboardInterrupt() if make == "keyboard" else Terminated()
+    monkeypatch.setattr(projection, "_kernel", _kernel_interrupted_by(exc))
+    cam = PinholeCamera(fx=500, fy=500, cx=320, cy=240, width=640, height=480)
+    points = np.array([[0.0, 0.0, 5.0], [1.0, 0.5, 8.0]])
+    with pytest.raises(KeyboardInterrupt) as caught:
+        project_points(points, np.eye(4), cam)
+    assert type(caught.value) is type(exc)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_real_numba_failure_still_falls_back_to_numpy(monkeypatch):
+    """A SystemError with no interrupt behind it is a kernel failure: warn and give the NumPy result."""
+    def broken(*args):
+        raise SystemError("kernel broke")
+
+    monkeypatch.setattr(projection, "_kernel", broken)
+    monkeypatch.setattr(projection, "_numba_failed", False)
+    cam = PinholeCamera(fx=500, fy=500, cx=320, cy=240, width=640, height=480)
+    points = np.array([[0.0, 0.0, 5.0], [1.0, 0.5, 8.0], [0.0, 0.0, -3.0]])
+    with pytest.warns(RuntimeWarning, match="kernel broke"):
+        got = project_points(points, np.eye(4), cam)
+    want = project_points_numpy(points, np.eye(4), cam)
+    assert np.array_equal(got.index, want.index) and np.allclose(got.uv, want.uv)

@@ -410,3 +410,48 @@ def test_eval_gt_errors_name_the_real_cause(nusc_root, realdata, tmp_path, capsy
     (tmp_path / "preds").mkdir()
     assert main(["eval", "--pred", str(tmp_path / "preds"), "--gt", str(sus), "--drive", str(sus)]) == 2
     assert "it is a sustech drive: give it as --gt without --drive" in capsys.readouterr().err
+
+
+def _scored(labels):
+    return [lab.with_(score=0.9, source="model") for lab in labels if lab.label != "DontCare"]
+
+
+def test_eval_cli_refuses_a_nuscenes_results_file_whose_tokens_match_no_frame(tmp_path, capsys):
+    """A results JSON keyed by another drive's sample tokens used to score every box as missed
+    (recall 0, exit 0); it is refused in one line naming the file and the tokens expected."""
+    from fusionlabel.assist.predictions import write_nuscenes_results
+    from fusionlabel.io.drives import open_drive
+
+    drive = open_drive(SAMPLE)
+    good = tmp_path / "results.json"
+    write_nuscenes_results(good, {i: _scored(drive.labels(i)) for i in range(3)}, drive)
+    assert main(["eval", "--pred", str(good), "--gt", str(SAMPLE), "--only-predicted", "--json"]) == 0
+    assert _strict_json(capsys.readouterr().out)["classes"]["car"]["recall"] == 1.0
+    doc = json.loads(good.read_text())
+    doc["results"] = {"f" * 32: next(iter(doc["results"].values()))}
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(doc))
+    assert main(["eval", "--pred", str(wrong), "--gt", str(SAMPLE)]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and cap.err.count("\n") == 1
+    assert f"{wrong}: --pred: none of the 20 frames has a prediction (sample tokens such as {'f' * 32}" in cap.err
+    assert "expected sample tokens of this drive, e.g. 000000" in cap.err
+
+
+def test_eval_cli_nuscenes_results_against_a_native_copy_says_why_no_token_matches(nusc_root, tmp_path, capsys):
+    """The native copy of a nuScenes scene keeps the LiDAR sample_data tokens as frame IDs, not the
+    sample tokens: the results file matches the dataroot, and against the copy the error says why."""
+    from fusionlabel.assist.predictions import write_nuscenes_results
+    from fusionlabel.io.nuscenes import open_nuscenes
+
+    drive = open_nuscenes(nusc_root)
+    results = tmp_path / "results.json"
+    write_nuscenes_results(results, {i: _scored(drive.labels(i)) for i in range(len(drive))}, drive)
+    assert main(["eval", "--pred", str(results), "--gt", str(nusc_root), "--json"]) == 0
+    assert _strict_json(capsys.readouterr().out)["classes"]["car"]["recall"] == 1.0
+    native = tmp_path / "native"
+    assert main(["import", str(nusc_root), "--out", str(native), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--pred", str(results), "--gt", str(native)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "native copy of nuScenes scene-0061" in err and "--scene scene-0061" in err

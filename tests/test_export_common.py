@@ -300,3 +300,63 @@ def test_class_map_keys_differing_only_in_case_must_agree(tmp_path):
         load_class_map(tmp_path / "m.yaml")
     (tmp_path / "ok.yaml").write_text("car: Vehicle\nCar: Vehicle\n")
     assert load_class_map(tmp_path / "ok.yaml") == {"car": "Vehicle", "Car": "Vehicle"}
+
+
+def test_sigterm_inside_the_projection_kernel_stops_the_export(small_sim_drive, tmp_path, monkeypatch, capsys):
+    """SIGTERM delivered while the numba kernel runs comes out of numba wrapped in a SystemError; the
+    export still stops with 143 and leaves nothing, instead of falling back to NumPy and finishing."""
+    import os
+    import signal
+    import time
+
+    from fusionlabel.cli.main import main
+    from fusionlabel.geometry import projection
+
+    def kernel_killed(*args):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)           # the CLI's handler raises in here, as in a kernel releasing the GIL
+        except BaseException:
+            raise SystemError("<numba kernel> returned a result with an exception set")
+        raise AssertionError("SIGTERM was not delivered")
+
+    monkeypatch.setattr(projection, "_kernel", kernel_killed)
+    out = tmp_path / "out"
+    assert main(["export", str(small_sim_drive.root), "--format", "kitti", "--out", str(out), "--quiet"]) == 143
+    err = capsys.readouterr().err
+    assert "fusionlabel: terminated" in err and "NumPy path" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "openlabel"])
+def test_classes_matching_no_label_are_refused(fmt, small_sim_drive, tmp_path, capsys):
+    """--classes naming no class of any label (a typo) stops with exit 2 before writing, naming the
+    names given and listing the classes the labels have; one matching name keeps the summary note."""
+    from fusionlabel.cli.main import main
+
+    out = tmp_path / "out"
+    base = ["export", str(small_sim_drive.root), "--format", fmt, "--out", str(out), "--labels-only", "--quiet"]
+    assert main(base + ["--classes", "Kar,Pedestrain"]) == 2
+    cap = capsys.readouterr()
+    assert cap.err.count("\n") == 1 and "--classes: no label of the 3 frames has class Kar, Pedestrain" in cap.err
+    have = {lab.label for i in range(len(small_sim_drive)) for lab in small_sim_drive.labels(i)}
+    assert cap.err.strip().endswith("the labels' classes are: " + ", ".join(sorted(have, key=str.lower)))
+    assert not out.exists()
+    assert main(base + ["--classes", "Kar,Car"]) == 0
+    assert "--classes: no label has class Kar " in capsys.readouterr().out
+
+
+def test_skip_bad_frames_with_every_frame_bad_writes_nothing(small_sim_drive, tmp_path, capsys):
+    """Every frame unreadable: one line, exit 2 and no empty dataset (it was exit 3 and an export
+    of no frames)."""
+    from fusionlabel.cli.main import main
+
+    root, cut, empty = _broken_copy(small_sim_drive, tmp_path)
+    out = tmp_path / "out"
+    args = ["export", str(root), "--format", "kitti", "--out", str(out), "--quiet", "--skip-bad-frames",
+            "--frames", "1,2"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--skip-bad-frames: every one of the 2 frames could not be read" in err
+    assert f"frame 000001: {cut}" in err
+    assert not out.exists()

@@ -383,3 +383,54 @@ def test_labels_only_sequence_exports_with_image_size(exported, tmp_path):
     assert open_kitti_tracking(bare, image_size=(w, h)).rig(0).camera("image_2").camera.height == h
     assert_clean_error(run_cli("export", str(src.root), "--format", "kitti", "--out", str(tmp_path / "d"),
                                "--image-size", f"{w}x{h}"), "only applies to KITTI tracking folders")
+
+
+def test_tracking_folder_without_sweeps_says_what_is_missing(exported, tmp_path):
+    """Labels and calibration but no velodyne/: the error names the missing sweeps, with or without
+    --scene (it used to say --scene does not apply to the folder)."""
+    _, root, _ = exported
+    labels_only = tmp_path / "kt"
+    for name in ("label_02", "calib"):
+        shutil.copytree(root / name, labels_only / name)
+    for scene in (None, "3"):
+        with pytest.raises(DriveError, match=r"needs its sweeps in velodyne/<seq>/.*has label_02/, calib/") as e:
+            open_drive(labels_only, scene=scene)
+        assert "--scene" not in str(e.value)
+
+
+def test_import_estimate_poses_drops_the_identity_pose_note(exported, tmp_path, capsys):
+    """Without oxts the reader notes identity poses; once --estimate-poses wrote poses, that note is
+    wrong and is not printed (plain import still prints it)."""
+    from fusionlabel.cli.main import main
+
+    _, _, bare = exported
+    assert main(["import", str(bare), "--out", str(tmp_path / "plain"), "--quiet"]) == 0
+    assert f"no oxts/{SEQ}.txt" in capsys.readouterr().out
+    assert main(["import", str(bare), "--out", str(tmp_path / "ep"), "--estimate-poses", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "estimated ego poses" in out and "oxts" not in out and "identity" not in out
+
+
+def test_prelabel_kitti_without_images_names_the_missing_camera_before_detecting(exported, tmp_path, capsys,
+                                                                                 monkeypatch):
+    """No image_02/: --format kitti has no camera frame. The error says so and points to
+    --image-size (calib/<seq>.txt is there), before the detector runs; with --image-size it works."""
+    from fusionlabel.assist import prelabel as prelabel_module
+    from fusionlabel.cli.main import main
+
+    _, _, bare = exported
+    noimg = tmp_path / "noimg"
+    for name in ("velodyne", "calib", "label_02"):
+        shutil.copytree(bare / name, noimg / name)
+    detected = []
+    real = prelabel_module.detect_frames
+    monkeypatch.setattr(prelabel_module, "detect_frames", lambda *a, **k: detected.append(1) or real(*a, **k))
+    out = tmp_path / "pl"
+    args = ["prelabel", str(noimg), "--format", "kitti", "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "drive has no camera" in err and "--image-size" in err and "calib/" not in err
+    assert not detected and not out.exists()
+    h, w = cv2.imread(str(next((bare / "image_02" / SEQ).iterdir()))).shape[:2]
+    assert main(args + ["--image-size", f"{w}x{h}"]) == 0
+    assert len(list(out.glob("*.txt"))) == len(list((noimg / "velodyne" / SEQ).iterdir()))

@@ -244,3 +244,18 @@ def test_cli_refuses_when_a_pair_does_not_match(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "ego poses not written" in err and "did not match reliably" in err and "\n" not in err.strip()
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_refuses_kitti_object_frames_which_have_no_times(small_sim_drive, tmp_path, capsys):
+    """KITTI object frames carry no capture times (import gives them n x 100 ms): they are not known
+    to be a sequence, so --estimate-poses is refused in one line; plain import still works."""
+    from fusionlabel.cli.main import main
+
+    kitti = tmp_path / "kitti"
+    assert main(["export", str(small_sim_drive.root), "--format", "kitti", "--out", str(kitti), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["import", str(kitti), "--out", str(tmp_path / "out"), "--estimate-poses", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "no capture times" in err and "not known to be a sequence" in err and "\n" not in err.strip()
+    assert not (tmp_path / "out").exists()
+    assert main(["import", str(kitti), "--out", str(tmp_path / "plain"), "--quiet"]) == 0

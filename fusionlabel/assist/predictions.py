@@ -51,7 +51,12 @@ def T_rect_lidar(drive: Drive, index: int) -> np.ndarray:
         return read_kitti_calib(calib).T_rect_velo
     rig = drive.rig(index)
     if not rig.cameras:
-        raise InputError(drive.root, "KITTI-format boxes need a camera frame: no calib/ file and no camera in the rig")
+        from ..io.kitti_tracking import KittiTrackingDrive
+
+        why = ("no image_02/ images give camera image_2 its size: give it with --image-size WxH"
+               if isinstance(drive, KittiTrackingDrive) else f"and no calib/{frame.frame_id}.txt")
+        raise InputError(drive.root, f"KITTI-format boxes are written in a camera's frame, but the drive has no "
+                                     f"camera ({why})")
     return rig.T_cam_lidar(rig.cameras[0].name)
 
 
@@ -300,7 +305,22 @@ class PredictionsDetector(Detector):
             extra = self.unmatched(drive)
             what = f"sample tokens such as {extra[0]}" if self._nuscenes is not None and extra else \
                 f"files such as {extra[0]}" if extra else "no prediction for any frame"
-            expected = "sample tokens" if self._nuscenes is not None else f"<frame_id>{self._suffix} files"
+            if self._nuscenes is not None:
+                copy = _nuscenes_copy_note(drive)
+                expected = "sample tokens of this drive" + ("" if copy else f", e.g. {sample_token(drive, frames[0])}")
+            else:
+                expected = f"<frame_id>{self._suffix} files of this drive, e.g. {drive.frames[frames[0]].frame_id}"
+                copy = ""
             raise InputError(self.path, f"none of the {len(frames)} frames has a prediction ({what}; expected "
-                                        f"{expected} of this drive, e.g. {drive.frames[frames[0]].frame_id})",
-                             where="--detector")
+                                        f"{expected}){copy}", where="--detector")
+
+
+def _nuscenes_copy_note(drive: Drive) -> str:
+    """For a native copy of a nuScenes scene (its name ``nuscenes/<scene>`` kept, its tokens not):
+    why its sample tokens cannot match a results file, and what to use instead; "" otherwise."""
+    if getattr(drive, "tokens", None) is not None or not drive.name.startswith("nuscenes/"):
+        return ""
+    scene = drive.name.split("/", 1)[1]
+    return (f"; this is a native copy of nuScenes {scene}: it keeps the LiDAR sample_data tokens as frame IDs, "
+            f"not the sample tokens a results file is keyed by, so give the nuScenes dataroot instead "
+            f"(--scene {scene})")

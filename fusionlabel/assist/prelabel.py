@@ -33,7 +33,6 @@ format with a 16th score column, plus the hidden record folder above. A folder h
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -96,11 +95,11 @@ def detect_frames(drive: Drive, detector: Detector, frames: Iterable[int],
     ``bar`` shows a tqdm bar on stderr. With an ``errors`` list, a frame that fails with one of the
     ``skippable`` errors (bad input: an unreadable sweep ...) is skipped and ``(frame, message)``
     is appended to it; without one the error is raised."""
-    from tqdm import tqdm
+    from ..progress import progress as progress_bar
 
     frames = list(frames)
     out: dict[int, list[CuboidLabel]] = {}
-    for k, i in enumerate(tqdm(frames, desc="prelabel", unit="frame", file=sys.stderr, disable=not bar)):
+    for k, i in enumerate(progress_bar(frames, desc="prelabel", enabled=bar)):
         if cancelled is not None and cancelled():
             break
         try:

@@ -256,6 +256,11 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     list, frames whose sweep or image cannot be read are left alone and listed there
     (:func:`~.prelabel.detect_drive`)."""
     check_out_folder(out, drive, fmt)
+    if fmt == "kitti":   # KITTI boxes need a camera frame: find out before the detector runs over the drive
+        from .predictions import T_rect_lidar
+
+        for i in frames if frames is not None else range(len(drive)):
+            T_rect_lidar(drive, i)
     invalid_before = getattr(detector, "invalid_boxes", 0)
     frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
     dets, below = keep_scored(dets, min_score)

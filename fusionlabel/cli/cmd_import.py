@@ -4,7 +4,6 @@ folder (optionally with OpenLABEL labels) into a native drive."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     poses = [f.T_world_vehicle for f in drive.frames]
     meta = {"imported_from": str(drive.root)}
     if args.estimate_poses:
-        poses = estimated_poses(drive, args.source, args.quiet, sweep)
+        poses = estimated_poses(drive, args.source, args.quiet, sweep, synthesised_times=time_note is not None)
         meta["ego_poses"] = "estimated from the sweeps (fusionlabel.assist.odometry, planar: x, y, yaw)"
     if args.drop_nonfinite:
         meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
@@ -73,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
-    for note in [*getattr(drive, "notes", []), *([time_note] if time_note else []), *label_notes]:
+    drive_notes = getattr(drive, "notes", [])
+    if args.estimate_poses:   # the reader's "no oxts: identity poses" no longer holds for the copy
+        drive_notes = [n for n in drive_notes if not n.startswith("no oxts/")]
+    for note in [*drive_notes, *([time_note] if time_note else []), *label_notes]:
         print(f"note: {note}")
     return 0
 
@@ -131,13 +133,12 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
     """Write ``drive`` as a native drive in ``out``: ``sweep(i)`` gives frame i's points,
     ``labels_for(i)`` its labels, ``timestamps[i]`` its time (default: the frame's own); images
     are copied unchanged, each checked first (:func:`check_image`)."""
-    from tqdm import tqdm
-
     from ..io.native import NativeDriveWriter
+    from ..progress import progress
 
     rig = drive.rig(0)
     with NativeDriveWriter(out, rig, drive.name, meta=meta, sweep_format="pcd") as writer:
-        for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=quiet):
+        for i in progress(range(len(drive)), desc="import", enabled=not quiet):
             f = drive.frames[i]
             # Per-camera ego poses and capture times go along, so the native copy projects as the source.
             t = f.timestamp_us if timestamps is None else timestamps[i]
@@ -196,24 +197,29 @@ def has_poses(drive) -> bool:
                for f in drive.frames)
 
 
-def estimated_poses(drive, source: Path, quiet: bool, sweep=None) -> list:
+def estimated_poses(drive, source: Path, quiet: bool, sweep=None, synthesised_times: bool = False) -> list:
     """Per frame T_world_vehicle estimated from the sweeps (see fusionlabel.assist.odometry), the
     first frame keeping its pose; prints the quality of every matched pair. DriveError when the
-    drive already has poses, has fewer than two frames, or a pair did not match reliably.
+    drive already has poses, has fewer than two frames, has no capture times (``synthesised_times``:
+    its frames are not known to be a sequence) or a pair did not match reliably.
     ``sweep(i)`` reads frame i's points (default: the drive's own reader)."""
     import numpy as np
-    from tqdm import tqdm
-
     from ..assist.odometry import estimate_poses
     from ..errors import DriveError
+    from ..progress import progress
 
     if len(drive) < 2:
         raise DriveError(source, "--estimate-poses needs at least two frames", where="--estimate-poses")
     if has_poses(drive):
         raise DriveError(source, "the drive already has ego poses; --estimate-poses only fills in missing ones",
                          where="--estimate-poses")
+    if synthesised_times:
+        raise DriveError(source, "the frames have no capture times, so they are not known to be a sequence (KITTI "
+                                 "object frames are separate snapshots); pose estimation needs a recorded drive: "
+                                 "import without --estimate-poses",
+                         where="--estimate-poses")
     times = [f.timestamp_us * 1e-6 for f in drive.frames]
-    with tqdm(total=len(drive), desc="estimate poses", unit="frame", file=sys.stderr, disable=quiet) as bar:
+    with progress(total=len(drive), desc="estimate poses", enabled=not quiet) as bar:
         od = estimate_poses(sweep or drive.points, times, progress=lambda i: bar.update(1))
     ids = [f.frame_id for f in drive.frames]
     for p in od.pairs:

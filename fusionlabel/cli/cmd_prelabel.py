@@ -55,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a frame whose sweep or image cannot be read is skipped (not written) and the run goes on; "
                         "the skipped frames are listed at the end and the exit code is 3 (default: stop at the "
                         "first bad frame, exit 2)")
+    p.add_argument("--image-size", metavar="WxH",
+                   help="KITTI tracking folder without image_02/ images: the size of camera image_2 in pixels "
+                        "(e.g. 1242x375), which --format kitti needs for its camera; as export --image-size")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -76,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     _min_score(args.min_score)
     detector = make_detector(args.detector, args.config)
     skipped: list | None = [] if args.skip_bad_frames else None
+    if args.image_size is not None and _is_project(args.drive):
+        raise InputError(args.drive, "--image-size applies to a drive folder; a project has its drive's cameras",
+                         where="--image-size")
     if _is_project(args.drive) and args.out is None:
         from ..store.project import Project
 
@@ -98,7 +104,10 @@ def run(args: argparse.Namespace) -> int:
             with Project.open(args.drive, read_only=True, scene=args.scene) as project:
                 drive = project.drive
         else:
-            drive = open_drive(args.drive, args.scene)
+            from .cmd_export import parse_image_size
+
+            image_size = parse_image_size(args.image_size) if args.image_size is not None else None
+            drive = open_drive(args.drive, args.scene, image_size)
         frames = _frames(args.frames, drive)
         _tracking_note(args.track, drive, frames)
         report = prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from abc import ABC, abstractmethod
 from collections import Counter
 from contextlib import contextmanager
@@ -16,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from tqdm import tqdm
 
 from ..errors import ImageError, InputError, PointCloudError
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..model.source_class import source_class
+from ..progress import progress
 
 LabelsFor = Callable[[int], list[CuboidLabel]]
 MANIFEST = "fusionlabel_export.json"
@@ -463,14 +462,37 @@ class Exporter(ABC):
         """The order frames are exported in (time-ordered formats sort them)."""
         return frames
 
+    def check_classes(self, frames: list[int]) -> None:
+        """After the frames went through :meth:`labels`: ExportError at ``--classes`` when none of its
+        names matched any label (a typo would otherwise export nothing and succeed), listing the
+        classes the labels have; the caller's :func:`output_or_nothing` then removes what was written.
+        When some names match, the summary notes the others (``unmatched_classes``) instead."""
+        if not self.options.classes:
+            return
+        names = unmatched(self.options.classes, self._names_seen | self._exported_seen)
+        self.summary.unmatched_classes = names
+        if len(names) == len(self.options.classes):
+            present = sorted({lab.label for i in frames for lab in self.labels_for(i)}, key=str.lower)
+            have = ", ".join(present) if present else "none (no labels)"
+            raise ExportError(None, f"no label of the {len(frames)} frames has class {', '.join(names)}; "
+                                    f"the labels' classes are: {have}", where="--classes")
+
+    def check_some_exported(self, exported: list[int]) -> None:
+        """ExportError when ``--skip-bad-frames`` skipped every frame: an empty dataset is no result."""
+        skipped = self.summary.skipped_frames
+        if skipped and not exported:
+            fid, error = skipped[0]
+            more = f" (first: frame {fid}: {error})"
+            raise ExportError(None, f"every one of the {len(skipped)} frames could not be read, nothing was "
+                                    f"exported{more}", where="--skip-bad-frames")
+
     def run(self) -> ExportSummary:
         frames = list(range(len(self.drive))) if self.options.frames is None else list(self.options.frames)
         frames = self.order(frames)
         self.frames = frames
         self._start_manifest()
         self.begin()
-        bar = tqdm(frames, desc=f"export {self.name}", unit="frame", file=sys.stderr,
-                   disable=not self.options.progress, dynamic_ncols=True)
+        bar = progress(frames, desc=f"export {self.name}", enabled=self.options.progress)
         exported = []
         for i in bar:
             if self.options.skip_bad_frames:
@@ -483,9 +505,9 @@ class Exporter(ABC):
             self.summary.frames += 1
             exported.append(i)
         bar.close()
+        self.check_some_exported(exported)
+        self.check_classes(exported)
         self.finish()
-        if self.options.classes is not None:
-            self.summary.unmatched_classes = unmatched(self.options.classes, self._names_seen | self._exported_seen)
         if self.options.class_map:
             self.summary.unmatched_class_map_keys = unmatched(self.options.class_map, self._names_seen)
         return self._write_manifest(exported)

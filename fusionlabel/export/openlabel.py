@@ -8,18 +8,17 @@ sensor data stays where it is (streams name the files).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from tqdm import tqdm
 
 from ..errors import ImageError, LabelError, PointCloudError
 from ..io.openlabel import (CUBOID_NAME, ODOM, SCHEMA_VERSION, UNTRACKED, VEHICLE, VEHICLE_FRAME_KEY, cuboid_val,
                             encode_attributes, matrix16)
 from ..model.annotation import CuboidLabel
 from ..model.rig import CameraSensor, Rig
+from ..progress import progress
 from .base import Exporter, ExportError
 
 FILE_NAME = "openlabel.json"
@@ -208,17 +207,18 @@ class OpenLabelExporter(Exporter):
         self.begin()
         if self.options.skip_bad_frames:   # no sweep or image is read, but a frame's rig may need one
             frames = [i for i in frames if self._rig_builds(i)]
+            self.check_some_exported(frames)
         selected: dict[int, list] = {}
 
         def labels_for(i: int):
             selected[i] = [lab for lab, _ in self.labels(i)]
             return selected[i]
 
-        bar = tqdm(total=len(frames), desc=f"export {self.name}", unit="frame", file=sys.stderr,
-                   disable=not self.options.progress, dynamic_ncols=True)
+        bar = progress(total=len(frames), desc=f"export {self.name}", enabled=self.options.progress)
         doc, notes = openlabel_document(self.drive, labels_for, frames, self.options.rotation,
                                         on_frame=lambda i: bar.update(1), class_of=self.export_class)
         bar.close()
+        self.check_classes(frames)
         for lab_list in selected.values():
             for lab in lab_list:
                 self.summary.objects[self.export_class(lab)] += 1

@@ -299,6 +299,19 @@ def project_points_numba(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, came
     return ProjectedPoints(index, uv, depth)
 
 
+def _interrupt_behind(exc: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt (Ctrl+C, or the CLI's SIGTERM exception, a subclass) that ``exc`` wraps:
+    a signal handler raising inside a numba kernel comes out as a SystemError whose cause or context
+    is the interrupt. None when there is none in the chain."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def project_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
                    near: float = 0.1, backend: str = "auto") -> ProjectedPoints:
     """Project LiDAR points (N, C>=3) into a camera, keeping only those in front and in the image.
@@ -326,6 +339,9 @@ def project_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: Ca
         except (ValueError, TypeError):
             raise
         except Exception as exc:  # numba present but failing to compile here: fall back, once
+            interrupt = _interrupt_behind(exc)
+            if interrupt is not None:   # Ctrl+C or SIGTERM arrived inside the kernel: not a numba failure
+                raise interrupt from None
             _numba_failed = True
             warnings.warn(f"numba projection kernel failed ({exc!r}); using the NumPy path", RuntimeWarning,
                           stacklevel=2)

@@ -65,8 +65,26 @@ def _open_layout(path: Path, layout: str | None, scene: str | None, image_size: 
     if image_size is not None:
         raise DriveError(path, "--image-size only applies to KITTI tracking folders (other layouts take their "
                                "cameras' sizes from their images or calibration)", where="--image-size")
-    if scene is not None:
-        raise DriveError(path, "--scene only applies to nuScenes and KITTI tracking folders", where="--scene")
     if layout is None:
+        missing = _tracking_without_sweeps(path)
+        if missing:
+            raise DriveError(path, f"a KITTI tracking folder needs its sweeps in velodyne/<seq>/<frame>.bin; "
+                                   f"this one has {missing} but no velodyne/ sequence folders")
         raise DriveError(path, f"unrecognised drive layout: expected {LAYOUTS}")
+    if scene is not None:
+        raise DriveError(path, f"--scene only applies to nuScenes and KITTI tracking folders; this is a {layout} "
+                               "drive", where="--scene")
     return {"native": open_native_drive, "sustech": open_sustech, "kitti": open_kitti_object}[layout](path)
+
+
+def _tracking_without_sweeps(path: Path) -> str:
+    """What of a KITTI tracking folder ``path`` (or its ``training/``) holds when it lacks the
+    velodyne/ sequence folders, e.g. "label_02/, calib/"; "" when it does not look like one."""
+    for root in (path, path / "training"):
+        found = [f"{name}/" for name in ("label_02", "image_02", "oxts") if (root / name).is_dir()]
+        if found:
+            calib = root / "calib"
+            if calib.is_dir():
+                found.append("calib/")
+            return ", ".join(found)
+    return ""

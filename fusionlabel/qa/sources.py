@@ -52,8 +52,10 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
     return out
 
 
-def _predictions(path: Path, drive: Drive) -> dict[int, list[CuboidLabel]]:
-    """Predictions by frame index, only for the frames that have a prediction file (or results entry)."""
+def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[CuboidLabel]]:
+    """Predictions by frame index, only for the frames that have a prediction file (or results entry).
+    A nuScenes results file none of whose sample tokens is one of ``frames`` (the frames with ground
+    truth) is refused, as a folder of files named after another drive's frames is."""
     from ..assist.predictions import PredictionsDetector
 
     if not path.exists():
@@ -66,6 +68,10 @@ def _predictions(path: Path, drive: Drive) -> dict[int, list[CuboidLabel]]:
         except InputError as e:       # its messages name prelabel's option
             raise InputError(e.path, e.problem, where="--pred" if e.where == "--detector" else e.where) from None
         out = {i: det.detect_frame(drive, i) for i in range(len(drive))}
+        try:
+            det.check_matches(drive, frames)
+        except InputError as e:
+            raise InputError(e.path, e.problem, where="--pred") from None
         return {i: labels for i, labels in out.items() if i not in det.missing_frames}
     return _folder_labels(path, drive, "--pred")
 
@@ -120,7 +126,7 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
     else:
         gt_labels = _folder_labels(gt, d, "--gt")
         frames = sorted(gt_labels)
-    preds = _predictions(pred, d)
+    preds = _predictions(pred, d, frames)
     missing = [i for i in frames if i not in preds]
     if unpredicted is not None:
         unpredicted.extend(d.frames[i].frame_id for i in missing)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 from ..errors import DriveError
@@ -65,7 +64,7 @@ def simulate_drive(out: str | os.PathLike, frames: int = 20, seed: int = 0, poin
     Output is byte-identical for the same arguments (whatever ``workers``). ``masks`` also writes
     the per-pixel object-ID masks under ``debug/masks``. Returns the path of drive.yaml.
     """
-    from tqdm import tqdm
+    from ..progress import progress as progress_bar
 
     if frames < 1:
         raise DriveError(None, f"--frames must be at least 1, got {frames}")
@@ -78,7 +77,7 @@ def simulate_drive(out: str | os.PathLike, frames: int = 20, seed: int = 0, poin
     out.mkdir(parents=True, exist_ok=True)
     init_args = (seed, frames, points, cameras, camera_scale, str(out), masks)
     workers = max(1, min(int(workers), frames))
-    bar = tqdm(total=frames, desc="simulate", unit="frame", file=sys.stderr, disable=not progress)
+    bar = progress_bar(total=frames, desc="simulate", enabled=progress)
     if workers == 1:
         _init_worker(*init_args)
         entries = []

@@ -26,7 +26,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Hashable
 
-from tqdm import tqdm
 
 from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
@@ -37,6 +36,7 @@ from ..model.document import Document
 from ..model.drive import Drive
 from ..model.ontology import Ontology
 from ..model.source_class import project_label
+from ..progress import progress as progress_bar
 
 # Foreign labels that mark regions to ignore rather than objects: skipped without a warning.
 NOT_OBJECTS = frozenset({"dontcare"})
@@ -159,7 +159,7 @@ def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames:
     earlier = imported_labels(doc)
     commands: list[Command] = []
     frames = list(range(len(drive))) if frames is None else frames
-    for i in tqdm(frames, desc="import labels", unit="frame", disable=not progress or len(frames) < 50):
+    for i in progress_bar(frames, desc="import labels", enabled=progress and len(frames) >= 50):
         try:
             labels = drive.labels(i)
         except FusionLabelError as e:
