@@ -158,14 +158,13 @@ def check_image(path: Path, rig, cam: str) -> None:
     """ImageError naming ``path`` unless its pixels decode (a file cut short or corrupt is refused
     even when its header is fine: :func:`~fusionlabel.io.images.checked_image_size`) and it has the
     size of the rig's camera ``cam``: an import copies only images the drive can show and export."""
-    from ..errors import ImageError
-    from ..io.images import checked_image_size
+    from ..io.images import check_camera_image, checked_image_size
 
-    w, h = checked_image_size(path)
-    sensor = rig.sensors.get(cam)
-    model = getattr(sensor, "camera", None)
-    if model is not None and (w, h) != (model.width, model.height):
-        raise ImageError(path, f"image is {w}x{h} px but the rig's camera {cam} is {model.width}x{model.height}")
+    model = getattr(rig.sensors.get(cam), "camera", None)
+    if model is None:
+        checked_image_size(path)
+    else:
+        check_camera_image(path, model.width, model.height, cam)
 
 
 def finite_points(path: Path, dropped: dict):

@@ -327,6 +327,7 @@ class Exporter(ABC):
         self._class_map = {k.lower(): v for k, v in (options.class_map or {}).items()}
         self._kept: set[str] = set()   # top-level names in ``out`` before this export (see path())
         self._written: set[str] = set()   # top-level names this export wrote (in the manifest)
+        self._images_checked: set[Path] = set()   # image files check_image passed
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
@@ -441,15 +442,31 @@ class Exporter(ABC):
 
     def check_frame(self, index: int) -> None:
         """Read what :meth:`add_frame` will read (the sweep; with ``sensor_data``, the images it
-        writes), so that a bad frame fails before anything of it is written. The drive caches what
-        was read, so the frame is decoded once. The frame's rig is built too: a KITTI frame whose
-        missing image leaves a camera without a size fails here (``ImageError``)."""
+        writes or copies: :meth:`check_image`), so that a bad frame fails before anything of it is
+        written. The drive caches the sweep, so it is read once. The frame's rig is built too: a
+        KITTI frame whose missing image leaves a camera without a size fails here (``ImageError``)."""
         self.drive.rig(index)
         if self.reads_sweeps:
             self.drive.points(index)
         if self.options.sensor_data:
             for cam in self.frame_cameras(index):
-                self.drive.image(index, cam)
+                self.check_image(index, cam)
+
+    def check_image(self, index: int, camera: str) -> None:
+        """ImageError naming the file unless frame ``index``'s image of ``camera`` decodes in full and
+        has the size of the rig's camera (:func:`~fusionlabel.io.images.check_camera_image`): a copy
+        must be an image the exported JSON and calibration describe. Each file is checked once."""
+        from ..io.images import check_camera_image
+
+        path = self.drive.frames[index].image_paths[camera]
+        if path not in self._images_checked:
+            model = self.drive.rig(index).camera(camera).camera
+            check_camera_image(path, model.width, model.height, camera)
+            self._images_checked.add(path)
+
+    def left_out(self, index: int) -> str | None:
+        """Why frame ``index`` is not exported at all (listed under "not written"), or None."""
+        return None
 
     @abstractmethod
     def add_frame(self, index: int) -> None:
@@ -495,12 +512,17 @@ class Exporter(ABC):
         bar = progress(frames, desc=f"export {self.name}", enabled=self.options.progress)
         exported = []
         for i in bar:
-            if self.options.skip_bad_frames:
-                try:
-                    self.check_frame(i)
-                except (PointCloudError, ImageError) as e:
-                    self.summary.skip_frame(self.drive.frames[i].frame_id, e)
-                    continue
+            reason = self.left_out(i)
+            if reason is not None:
+                self.summary.not_writing(f"frame {self.drive.frames[i].frame_id}: {reason}")
+                continue
+            try:
+                self.check_frame(i)     # a bad frame fails before anything of it is written
+            except (PointCloudError, ImageError) as e:
+                if not self.options.skip_bad_frames:
+                    raise
+                self.summary.skip_frame(self.drive.frames[i].frame_id, e)
+                continue
             self.add_frame(i)
             self.summary.frames += 1
             exported.append(i)

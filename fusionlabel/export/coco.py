@@ -18,6 +18,8 @@ import numpy as np
 from .base import Exporter, ExportError
 from .views import object_views
 
+COORD_DECIMALS = 3   # pixel coordinates written to 1/1000 px, well below any labelling accuracy
+
 
 def coco_box(full_rect, width: int, height: int) -> list[float] | None:
     """COCO ``[x, y, w, h]`` from an unclipped pixel-centre extent (x1, y1, x2, y2), or None."""
@@ -79,11 +81,11 @@ class CocoExporter(Exporter):
                 if box is None:
                     continue
                 seen[k] = True
+                x1, y1, x2, y2 = (round(c, COORD_DECIMALS) for c in (box[0], box[1], box[0] + box[2], box[1] + box[3]))
                 self.annotations[cam].append({
                     "id": len(self.annotations[cam]) + 1, "image_id": image_id, "category": cls,
-                    "bbox": [round(b, 3) for b in box], "area": round(box[2] * box[3], 3), "iscrowd": 0,
-                    "segmentation": [[box[0], box[1], box[0] + box[2], box[1], box[0] + box[2], box[1] + box[3],
-                                      box[0], box[1] + box[3]]],
+                    "bbox": [round(b, COORD_DECIMALS) for b in box], "area": round(box[2] * box[3], 3), "iscrowd": 0,
+                    "segmentation": [[x1, y1, x2, y1, x2, y2, x1, y2]],
                     "track_id": lab.track_id, "truncation": round(v.truncation, 4),
                     "occlusion": None if v.occluded is None else round(v.occluded, 4)})
         for k, (lab, cls) in enumerate(labels):

@@ -188,6 +188,7 @@ class KittiExporter(Exporter):
         if cam not in names:
             raise ExportError(None, f"camera '{cam}' is not in the rig (cameras: {', '.join(names)})", where="--camera")
         self.camera = cam
+        self._has_images: bool | None = None   # any exported frame has an image of the camera (left_out)
         numeric = all(f.frame_id.isdigit() and len(f.frame_id) == 6 for f in self.drive.frames)
         self.names = {i: (f.frame_id if numeric else f"{i:06d}") for i, f in enumerate(self.drive.frames)}
         self._warps: dict = {}      # (camera model, R0_rect bytes) -> see warp()
@@ -421,6 +422,20 @@ class KittiExporter(Exporter):
 
     def frame_cameras(self, index: int) -> list[str]:
         return [self.camera] if self.camera in self.drive.frames[index].image_paths else []
+
+    def left_out(self, index: int) -> str | None:
+        """KITTI object loaders (OpenPCDet, mmdet3d) read ``image_2/<frame>.png`` for every label
+        file, so when images are written and the drive has them, a frame without one is left out.
+        A drive with no image of the camera at all, ``--labels-only`` and KITTI tracking (whose
+        frames are numbered in sequence) write every frame."""
+        if self.tracking or not self.options.sensor_data or self.camera in self.drive.frames[index].image_paths:
+            return None
+        if self._has_images is None:
+            self._has_images = any(self.camera in self.drive.frames[i].image_paths for i in self.frames)
+        if not self._has_images:
+            return None
+        return (f"no {self.camera} image; frame left out (KITTI loaders read image_2/ for every label file; "
+                "--labels-only writes it)")
 
     def write_sensor_data(self, i: int, velodyne_rel: str, image_rel: str) -> None:
         f = self.drive.frames[i]

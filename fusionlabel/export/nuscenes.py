@@ -258,6 +258,8 @@ class NuScenesExporter(Exporter):
             self._sample_data(sd, sample_token, ch, ego, calib, cam_times[cam], "jpg", rel, model.width, model.height)
             if self.options.sensor_data:
                 self._write_image(i, cam, rel)
+        if rig.camera_names and not any(c in f.image_paths for c in rig.camera_names):
+            self.summary.not_writing(f"frame {f.frame_id}: no camera image; its sample has LIDAR_TOP only")
 
         # annotations
         labels = self.labels(i)

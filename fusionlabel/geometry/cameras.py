@@ -382,6 +382,16 @@ class RadTanCamera(CameraModel):
         return out
 
 
+def _same_every_run(ufunc, *args) -> np.ndarray:
+    """``ufunc`` (arctan2, sin, cos, tan) of float64 arrays, evaluated in long double and rounded
+    back to float64. NumPy's SIMD (AVX-512) float64 loops for these differ from the C library in
+    the last bit for some inputs, and whether an element goes through them depends on where the
+    arrays lie in memory, which changes from run to run: the same box gave fisheye pixels that
+    differed in the 16th digit between two runs. Long double has no SIMD loop (about 60 ns per
+    element)."""
+    return ufunc(*(np.asarray(a, dtype=np.longdouble) for a in args)).astype(np.float64)
+
+
 @dataclass(frozen=True)
 class FisheyeCamera(CameraModel):
     """OpenCV fisheye (equidistant) model, as ``cv2.fisheye.projectPoints``.
@@ -431,7 +441,7 @@ class FisheyeCamera(CameraModel):
 
     def _distort_points(self, p):
         rho = np.sqrt(p[:, 0] * p[:, 0] + p[:, 1] * p[:, 1])
-        theta = np.arctan2(rho, p[:, 2])
+        theta = _same_every_run(np.arctan2, rho, p[:, 2])
         scale = np.where(rho > 0.0, self._theta_d(theta) / rho, 0.0)
         xy_d = p[:, :2] * scale[:, None]
         return xy_d, theta <= self.valid_theta
@@ -468,10 +478,10 @@ class FisheyeCamera(CameraModel):
     def _rays_from_distorted(self, xy_d):
         theta_d = np.hypot(xy_d[:, 0], xy_d[:, 1])
         theta = self._theta_inverse(theta_d)
-        scale = np.where(theta_d > 0.0, np.sin(theta) / theta_d, 1.0)
+        scale = np.where(theta_d > 0.0, _same_every_run(np.sin, theta) / theta_d, 1.0)
         rays = np.empty((xy_d.shape[0], 3))
         rays[:, :2] = xy_d * scale[:, None]
-        rays[:, 2] = np.cos(theta)
+        rays[:, 2] = _same_every_run(np.cos, theta)
         return rays
 
     def undistort(self, xy_d):
@@ -480,7 +490,7 @@ class FisheyeCamera(CameraModel):
             theta_d = np.hypot(xy_d[:, 0], xy_d[:, 1])
             theta = self._theta_inverse(theta_d)
             theta = np.where(theta < 0.5 * np.pi, theta, np.nan)
-            scale = np.where(theta_d > 0.0, np.tan(theta) / theta_d, 1.0)
+            scale = np.where(theta_d > 0.0, _same_every_run(np.tan, theta) / theta_d, 1.0)
             return xy_d * scale[:, None]
 
 

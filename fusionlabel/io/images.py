@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import zlib
 from pathlib import Path
 
 import cv2
@@ -35,7 +36,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     data = _read_bytes(path)
-    bgr = cv2.imdecode(data, _FLAGS) if data.size else None
+    bgr = cv2.imdecode(data, _FLAGS) if _png_whole(data) else None
     if bgr is None:
         raise ImageError(path, _undecodable(data))
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
@@ -70,10 +71,19 @@ def checked_image_size(path: str | os.PathLike) -> tuple[int, int]:
     data = _read_bytes(path)
     size = _header_size(io.BytesIO(data.tobytes())) if data.size else None
     small_jpeg = size is not None and data[:2].tobytes() == b"\xff\xd8"
-    pixels = cv2.imdecode(data, _CHECK_JPEG_FLAGS if small_jpeg else _CHECK_FLAGS) if data.size else None
+    pixels = cv2.imdecode(data, _CHECK_JPEG_FLAGS if small_jpeg else _CHECK_FLAGS) if _png_whole(data) else None
     if pixels is None:
         raise ImageError(path, _undecodable(data))
     return size if small_jpeg else (pixels.shape[1], pixels.shape[0])
+
+
+def check_camera_image(path: str | os.PathLike, width: int, height: int, camera: str) -> None:
+    """ImageError naming ``path`` unless every pixel decodes (:func:`checked_image_size`) and the
+    image is ``width`` x ``height``, the size of the rig's camera ``camera`` (field ``size``)."""
+    w, h = checked_image_size(path)
+    if (w, h) != (width, height):
+        raise ImageError(path, f"image is {w}x{h} px but the rig's camera {camera} is {width}x{height}",
+                         where="size")
 
 
 def write_image(path: str | os.PathLike, rgb: np.ndarray, quality: int = 92) -> None:
@@ -120,6 +130,30 @@ def _read_bytes(path: Path) -> np.ndarray:
         return np.fromfile(path, dtype=np.uint8)  # unlike cv2.imread, works with any path encoding
     except OSError as e:
         raise ImageError(path, f"cannot read file ({e.strerror or e})") from e
+
+
+def _png_whole(data: np.ndarray) -> bool:
+    """False for empty data and for a PNG whose chunks do not run whole to IEND, or whose critical
+    chunks (IHDR, PLTE, IDAT, IEND) fail their CRC: such a file is refused before libpng sees it,
+    because libpng prints its own "libpng error: ..." line on stderr beside the one-line error.
+    Other data is left to the decoder (True)."""
+    if not data.size:
+        return False
+    buf = data.tobytes()
+    if not buf.startswith(_PNG_SIG):
+        return True
+    pos = len(_PNG_SIG)
+    while pos + 12 <= len(buf):
+        length, kind = struct.unpack(">I4s", buf[pos:pos + 8])
+        end = pos + 12 + length
+        if end > len(buf):
+            return False
+        if kind[:1].isupper() and zlib.crc32(buf[pos + 4:end - 4]) != struct.unpack(">I", buf[end - 4:end])[0]:
+            return False
+        if kind == b"IEND":
+            return True
+        pos = end
+    return False
 
 
 def _undecodable(data: np.ndarray) -> str:
