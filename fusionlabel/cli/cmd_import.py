@@ -134,9 +134,11 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
     from tqdm import tqdm
 
     from ..io.native import NativeDriveWriter
+    from ..io.nuscenes_records import index_records
 
     rig = drive.rig(0)
-    with NativeDriveWriter(out, rig, drive.name, meta=meta, sweep_format="pcd") as writer:
+    nuscenes, frame_records = index_records(drive)   # a nuScenes source's tokens, for a later export
+    with NativeDriveWriter(out, rig, drive.name, meta=meta, sweep_format="pcd", nuscenes=nuscenes) as writer:
         for i in tqdm(range(len(drive)), desc="import", unit="frame", file=sys.stderr, disable=quiet):
             f = drive.frames[i]
             # Per-camera ego poses and capture times go along, so the native copy projects as the source.
@@ -144,6 +146,8 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
             entry = writer.add_frame(f.frame_id, t, poses[i], sweep(i), {},
                                      labels_for(i), T_world_vehicle_at_camera=f.T_world_vehicle_at_camera,
                                      camera_timestamps_us=f.camera_timestamps_us)
+            if frame_records[i] is not None:
+                entry["nuscenes"] = frame_records[i]
             for cam, src in f.image_paths.items():
                 check_image(src, rig, cam)
                 rel = f"cameras/{cam}/{f.frame_id}{src.suffix.lower()}"

@@ -50,6 +50,7 @@ class ExportOptions:
         class_map: source class -> exported class (None value = drop), applied before defaults.
         sequence: KITTI tracking sequence name.
         version: nuScenes version folder name.
+        scene_name: nuScenes scene name (default: the source's scene name, else the drive's name).
         rotation: OpenLABEL cuboid rotation encoding, "quaternion" (10 values) or "euler" (9 values).
         progress: show a progress bar on stderr.
         include_prelabels: also write unreviewed pre-labels (source ``model``: detector output
@@ -70,6 +71,7 @@ class ExportOptions:
     class_map: dict[str, str | None] | None = None
     sequence: str = "0000"
     version: str = "v1.0-mini"
+    scene_name: str | None = None
     rotation: str = "quaternion"
     progress: bool = True
     skip_bad_frames: bool = False
