@@ -206,9 +206,12 @@ def oxts_from_poses(T_world_imu: np.ndarray, origin: tuple[float, float, float] 
 
 def oxts_text(rows: np.ndarray) -> str:
     """OXTS records as the text of an ``oxts/<seq>.txt`` file (one line per record)."""
+    def fixed(v: float, decimals: int) -> str:
+        return f"{round(float(v), decimals) + 0.0:.{decimals}f}"     # + 0.0: no "-0.000…"
+
     def line(r):
-        return " ".join([*(f"{v:.{OXTS_DECIMALS}f}" for v in r[:2]), f"{r[2]:.9f}",
-                         *(f"{v:.{OXTS_DECIMALS}f}" for v in r[3:6]), *(f"{v:g}" for v in r[6:])])
+        return " ".join([*(fixed(v, OXTS_DECIMALS) for v in r[:2]), fixed(r[2], 9),
+                         *(fixed(v, OXTS_DECIMALS) for v in r[3:6]), *(f"{v + 0.0:g}" for v in r[6:])])
     return "".join(line(r) + "\n" for r in rows)
 
 
