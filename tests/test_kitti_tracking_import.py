@@ -86,7 +86,9 @@ def exported(tmp_path_factory):
     full = base / "full" / "training"
     shutil.copytree(bare, full)
     # The exported calib's Tr_imu_to_velo is the simulator's vehicle frame: its pose is the IMU's.
+    # This test's own oxts writer replaces the exporter's (tests/test_kitti_tracking_oxts.py checks that).
     write_oxts(full / "oxts" / f"{SEQ}.txt", [src.frames[i].T_world_vehicle for i in range(len(src))])
+    shutil.rmtree(bare / "oxts")
     return src, full, bare
 
 

@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="KITTI: recompute 2D box, truncation, occlusion and alpha of untouched imported objects too")
     p.add_argument("--sequence", default="0000", help="KITTI tracking: sequence name (default 0000)")
     p.add_argument("--nuscenes-version", default="v1.0-mini", help="nuScenes: version folder name (default v1.0-mini)")
+    p.add_argument("--scene-name", help="nuScenes: the scene's name (default: the source's nuScenes scene name, else "
+                                        "the drive's name); a name in no official split gets the custom split "
+                                        "'fusionlabel' in <version>/splits.json")
     p.add_argument("--rotation", choices=("quaternion", "euler"), default="quaternion",
                    help="OpenLABEL: cuboid rotation as quaternion (10 values, default) or Euler angles (9 values)")
     p.add_argument("--scene", help="nuScenes source: scene name, token or index; KITTI tracking source: sequence")
@@ -69,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         options = ExportOptions(frames=frames, classes=parse_classes(args.classes), force=args.force,
                                 camera=args.camera, sensor_data=not args.labels_only, outside=args.outside,
                                 keep_imported_2d=not args.recompute_2d, class_map=class_map,
-                                sequence=args.sequence, version=args.nuscenes_version, rotation=args.rotation,
+                                sequence=args.sequence, version=args.nuscenes_version, scene_name=args.scene_name,
+                                rotation=args.rotation,
                                 progress=not args.quiet, skip_bad_frames=args.skip_bad_frames,
                                 include_prelabels=args.include_prelabels)
         summary = export_drive(drive, args.format, args.out, labels_for, options)

@@ -49,6 +49,7 @@ class ExportOptions:
         class_map: source class -> exported class (None value = drop), applied before defaults.
         sequence: KITTI tracking sequence name.
         version: nuScenes version folder name.
+        scene_name: nuScenes scene name (default: the source's scene name, else the drive's name).
         rotation: OpenLABEL cuboid rotation encoding, "quaternion" (10 values) or "euler" (9 values).
         progress: show a progress bar on stderr.
         include_prelabels: also write unreviewed pre-labels (source ``model``: detector output
@@ -69,6 +70,7 @@ class ExportOptions:
     class_map: dict[str, str | None] | None = None
     sequence: str = "0000"
     version: str = "v1.0-mini"
+    scene_name: str | None = None
     rotation: str = "quaternion"
     progress: bool = True
     skip_bad_frames: bool = False
@@ -223,13 +225,15 @@ def load_class_map(path: str | Path) -> dict[str, str | None]:
 
 
 # ------------------------------------------------------------------------------------- output
-def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
+def prepare_output(out: Path, force: bool, source: Path | None = None, manifest: str = MANIFEST,
+                   not_empty: str = "an earlier fusionlabel export there is replaced, other files are kept") -> None:
     """Create ``out`` or check that it may be written.
 
-    A non-empty folder is refused unless ``force``; with ``force`` a previous fusionlabel export
-    there (recognised by its manifest) is removed first: what its manifest lists as written. Other
-    content is left in place, whether it was there before that export or was put there since (see
-    :meth:`Exporter.path`).
+    A non-empty folder is refused unless ``force`` (``not_empty`` says what ``--force`` does); with
+    ``force`` a previous fusionlabel export there (recognised by its ``manifest``) is removed first:
+    what its manifest lists as written. Other content is left in place, whether it was there before
+    that export or was put there since (see :meth:`Exporter.path`). ``fusionlabel import`` passes
+    its own manifest name.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -241,11 +245,10 @@ def prepare_output(out: Path, force: bool, source: Path | None = None) -> None:
                               where="--out")
     if out.is_dir() and any(out.iterdir()):
         if not force:
-            raise ExportError(out, "output folder is not empty; pass --force to write into it (an earlier "
-                              "fusionlabel export there is replaced, other files are kept)",
+            raise ExportError(out, f"output folder is not empty; pass --force to write into it ({not_empty})",
                               where="--out")
-        if (out / MANIFEST).is_file():
-            remove_export(out)
+        if (out / manifest).is_file():
+            remove_export(out, manifest)
     out.mkdir(parents=True, exist_ok=True)
 
 
@@ -260,16 +263,16 @@ def _manifest_names(path: Path, key: str) -> set[str] | None:
     return {n for n in names if isinstance(n, str)} if isinstance(names, list) else None
 
 
-def remove_export(out: Path) -> None:
-    """Remove the fusionlabel export in ``out``: what its manifest lists as written, and the
-    manifest. Anything else (kept from before it, or put there since) stays. A manifest without
-    the list (older versions) removes everything but what it lists as kept."""
-    manifest = out / MANIFEST
+def remove_export(out: Path, name: str = MANIFEST) -> None:
+    """Remove the fusionlabel export in ``out``: what its manifest (file ``name``) lists as written,
+    and the manifest. Anything else (kept from before it, or put there since) stays. A manifest
+    without the list (older versions) removes everything but what it lists as kept."""
+    manifest = out / name
     written = _manifest_names(manifest, "written")
     if written is None:
         remove_contents(out, keep=_manifest_names(manifest, "kept") or set())
         return
-    keep = {p.name for p in out.iterdir()} - (written | {MANIFEST})
+    keep = {p.name for p in out.iterdir()} - (written | {name})
     remove_contents(out, keep=keep)
 
 

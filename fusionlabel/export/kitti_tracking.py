@@ -19,11 +19,23 @@ import numpy as np
 
 from ..geometry.transforms import invert_T
 from ..io.kitti import read_kitti_calib
+from ..io.kitti_tracking import OXTS_DEFAULT_ORIGIN, oxts_from_poses, oxts_text, read_oxts
 from ..model.annotation import CuboidLabel
 from .base import ExportError
 from .kitti import KittiExporter, _calib_text
 from .levelling import Levelling
 from .views import pinhole_of
+
+
+def oxts_origin(drive) -> tuple[tuple[float, float, float], str]:
+    """(lat, lon, alt) for the first written OXTS record and words saying where it comes from: a
+    KITTI tracking sequence's own first record, else :data:`OXTS_DEFAULT_ORIGIN`."""
+    if getattr(drive, "has_poses", False) and hasattr(drive, "sequence"):
+        first = read_oxts(drive.root / "oxts" / f"{drive.sequence}.txt")[0]
+        return (float(first[0]), float(first[1]), float(first[2])), "the source's own latitude and longitude"
+    lat, lon, alt = OXTS_DEFAULT_ORIGIN
+    return OXTS_DEFAULT_ORIGIN, (f"latitude {lat:g}, longitude {lon:g}, altitude {alt:g} m (fusionlabel's "
+                                 "default: the drive's poses have no geographic position)")
 
 
 class KittiTrackingExporter(KittiExporter):
@@ -43,18 +55,22 @@ class KittiTrackingExporter(KittiExporter):
         src_calib = self.source_calib(first)
         self.level = KittiExporter.levelling(self, first)     # one levelled camera for the sequence
         self.turn = KittiExporter.velodyne_T(self, first)     # one Velodyne frame for the sequence
+        self.T_velo_imu = None
         if src_calib is not None:
             calib = read_kitti_calib(src_calib)
             self.T_rect_velo = calib.T_rect_velo
             self.calib_text = src_calib.read_text(encoding="utf-8")
+            if calib.Tr_imu_to_velo is not None:
+                self.T_velo_imu = np.vstack([calib.Tr_imu_to_velo, [0.0, 0.0, 0.0, 1.0]])
         else:
             rig = self.drive.rig(first)
             T_cam_lidar = rig.T_cam_lidar(self.camera)
             self.T_rect_velo = self.level.T_rect_cam @ T_cam_lidar     # labels: from the drive's LiDAR frame
             K = pinhole_of(rig.camera(self.camera).camera).K
             T_velo_lidar = np.eye(4) if self.turn is None else self.turn
+            self.T_velo_imu = T_velo_lidar @ invert_T(rig.T_vehicle_lidar)   # the vehicle frame is the "IMU"
             self.calib_text = _calib_text(K, self.level.R_rect_cam, T_cam_lidar @ invert_T(T_velo_lidar),
-                                          T_velo_lidar @ invert_T(rig.T_vehicle_lidar))
+                                          self.T_velo_imu)
         self.track_ids: dict[str, int] = {}
         self.untracked = 0
         self.lines: list[str] = []
@@ -106,7 +122,32 @@ class KittiTrackingExporter(KittiExporter):
         self.write_text(f"calib/{self.seq}.txt", self.calib_text)
         self.write_text(f"frames_{self.seq}.txt", "".join(line + "\n" for line in self.frame_list))
         self.write_text(f"tracks_{self.seq}.txt", "".join(f"{n} {t}\n" for t, n in self.track_ids.items()))
+        self.write_oxts()
         self.add_notes()
+
+    def write_oxts(self) -> None:
+        """``oxts/<seq>.txt`` from the drive's ego poses, one record per frame number up to the last
+        exported (KITTI numbers frames by drive index), so that the KITTI tracking reader gives the
+        poses back (:func:`~fusionlabel.io.kitti_tracking.oxts_from_poses`): the Velodyne's pose as
+        written, placed on the calibration's ``Tr_imu_to_velo``. None for a drive without poses."""
+        if not self.frames:
+            return
+        last = max(self.frames)
+        if all(np.allclose(self.drive.frames[i].T_world_vehicle, np.eye(4)) for i in range(last + 1)):
+            self.summary.note(f"ego poses: the drive has none (every frame at the world origin), so no "
+                              f"oxts/{self.seq}.txt was written")
+            return
+        if self.T_velo_imu is None:
+            self.summary.note(f"ego poses: the copied calibration has no Tr_imu_to_velo to place them with, so no "
+                              f"oxts/{self.seq}.txt was written")
+            return
+        T_lidar_velo = np.eye(4) if self.turn is None else invert_T(self.turn)
+        T_world_imu = np.stack([self.drive.T_world_lidar(i) @ T_lidar_velo @ self.T_velo_imu for i in range(last + 1)])
+        origin, where = oxts_origin(self.drive)
+        self.write_text(f"oxts/{self.seq}.txt", oxts_text(oxts_from_poses(T_world_imu, origin)))
+        self.summary.note(f"ego poses written as oxts/{self.seq}.txt: position and orientation only (velocities, "
+                          "accelerations, angular rates, accuracies and GPS status are 0), the first frame at "
+                          f"{where}; the reader puts the world origin at the first frame")
 
     def note_common(self) -> None:
         if self.untracked:

@@ -37,6 +37,17 @@ VISIBILITY = (("1", "v0-40", "0 to 40 % of the object is visible in the camera i
               ("3", "v60-80", "60 to 80 % of the object is visible in the camera images"),
               ("4", "v80-100", "80 to 100 % of the object is visible in the camera images"))
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
+CUSTOM_SPLIT = "fusionlabel"        # the devkit's custom split (splits.json) of a scene in no official split
+
+
+def official_split_of(scene_name: str) -> str | None:
+    """The first official nuScenes split (nuscenes-devkit's ``create_splits_scenes``) that holds
+    ``scene_name``, else None. Without the devkit, names like ``scene-0061`` count as official."""
+    try:
+        from nuscenes.utils.splits import create_splits_scenes
+    except ImportError:
+        return "(unknown)" if re.fullmatch(r"scene-[0-9]{4}", scene_name) else None
+    return next((split for split, names in create_splits_scenes().items() if scene_name in names), None)
 
 
 def make_token(*parts) -> str:
@@ -89,17 +100,22 @@ class NuScenesExporter(Exporter):
             "category", "attribute", "visibility", "instance", "sensor", "calibrated_sensor", "ego_pose", "log",
             "scene", "sample", "sample_data", "sample_annotation", "map")}
         src = self.drive
+        # A nuScenes drive, or a native drive imported from one, keeps its records (io/nuscenes_records.py).
         self.source_tokens = getattr(src, "tokens", None)
-        scene = getattr(src, "scene", None)
-        log = getattr(src, "log", None)
+        scene = getattr(src, "scene", None) or {}
+        log = getattr(src, "log", None) or {}
+        self.source_map = getattr(src, "nuscenes_map", None) or {}
         base = re.sub(r"[^0-9A-Za-z_-]+", "-", src.name).strip("-") or "drive"
-        self.scene_name = scene["name"] if scene else base
-        self.scene_token = scene["token"] if scene else make_token("scene", src.name)
-        self.scene_description = scene["description"] if scene else f"exported by fusionlabel from {src.name}"
-        self.log_token = log["token"] if log else make_token("log", src.name)
-        self.logfile = log["logfile"] if log else base
-        self.log_vehicle = log["vehicle"] if log else "fusionlabel"
-        self.log_location = log["location"] if log else "unknown"
+        self.scene_name = self.options.scene_name or scene.get("name") or base
+        if not self.scene_name.strip() or not self.scene_name.isprintable():
+            raise ExportError(None, f"scene name must be printable text, got {self.scene_name!r}", where="--scene-name")
+        self.scene_token = scene.get("token") or make_token("scene", src.name)
+        self.scene_description = scene.get("description", f"exported by fusionlabel from {src.name}")
+        self.log_token = log.get("token") or make_token("log", src.name)
+        self.logfile = log.get("logfile") or base
+        self.log_vehicle = log.get("vehicle") or "fusionlabel"
+        self.log_location = log.get("location") or "unknown"
+        self.log_date = log.get("date_captured")
         times = [src.frames[i].timestamp_us for i in self.frames]
         self.synthetic_time = any(b <= a for a, b in zip(times, times[1:])) or (times and times[0] <= 0)
         # No ego poses (SUSTech-style folders, KITTI tracking without oxts: every frame's pose is the
@@ -341,8 +357,8 @@ class NuScenesExporter(Exporter):
                                   "last_annotation_token": anns[-1]["token"]})
         samples = T["sample"]
         first_t = samples[0]["timestamp"] if samples else 0
-        date = "1970-01-01"
-        if first_t > 0:
+        date = self.log_date or "1970-01-01"
+        if first_t > 0 and not self.log_date:
             date = _dt.datetime.fromtimestamp(first_t / 1e6, _dt.timezone.utc).date().isoformat()
         T["scene"].append({"token": self.scene_token, "log_token": self.log_token, "nbr_samples": len(samples),
                            "first_sample_token": samples[0]["token"] if samples else "",
@@ -350,10 +366,13 @@ class NuScenesExporter(Exporter):
                            "name": self.scene_name, "description": self.scene_description})
         T["log"].append({"token": self.log_token, "logfile": self.logfile, "vehicle": self.log_vehicle,
                          "date_captured": date, "location": self.log_location})
-        map_token = make_token("map", self.log_token)
-        T["map"].append({"token": map_token, "log_tokens": [self.log_token], "category": "semantic_prior",
-                         "filename": f"maps/{map_token}.png"})
-        self._write_map(f"maps/{map_token}.png")
+        map_token = self.source_map.get("token") or make_token("map", self.log_token)
+        map_file = self.source_map.get("filename", "")
+        if not re.fullmatch(r"maps/[0-9A-Za-z._-]+\.png", map_file):
+            map_file = f"maps/{map_token}.png"
+        T["map"].append({"token": map_token, "log_tokens": [self.log_token],
+                         "category": self.source_map.get("category") or "semantic_prior", "filename": map_file})
+        self._write_map(map_file)
         T["category"] = [{"token": tok, "name": name, "description": f"nuScenes category {name}"}
                          for name, tok in self.category_tokens.items()]
         T["attribute"] = [{"token": tok, "name": name, "description": f"nuScenes attribute {name}"}
@@ -361,7 +380,24 @@ class NuScenesExporter(Exporter):
         T["visibility"] = [{"token": t, "level": lvl, "description": d} for t, lvl, d in VISIBILITY]
         for name, rows in T.items():
             self.write_text(f"{self.version}/{name}.json", json.dumps(rows, indent=1) + "\n")
+        self._custom_split()
         self._notes(changed, derived, unknown)
+
+    def _custom_split(self) -> None:
+        """A scene name in no official nuScenes split gets the custom split ``fusionlabel`` in
+        ``<version>/splits.json`` (nuscenes-devkit 1.2 reads custom splits from there), and a note
+        saying how to evaluate it: the devkit's ``load_gt(nusc, 'mini_train')`` and the other
+        official splits select scenes by name and would find none of its boxes."""
+        official = official_split_of(self.scene_name)
+        if official is not None:
+            return
+        self.write_text(f"{self.version}/splits.json", json.dumps({CUSTOM_SPLIT: [self.scene_name]}, indent=1) + "\n")
+        self.summary.note(
+            f"scene '{self.scene_name}' is in no official nuScenes split, so nuscenes-devkit's load_gt(nusc, "
+            f"'mini_train') and the other official splits find none of its boxes; {self.version}/splits.json names "
+            f"it in the custom split '{CUSTOM_SPLIT}': evaluate with DetectionEval(nusc, config, results, "
+            f"eval_set='{CUSTOM_SPLIT}', ...) or load_gt_of_sample_tokens(nusc, "
+            f"get_samples_of_custom_split('{CUSTOM_SPLIT}', nusc), DetectionBox) (--scene-name renames the scene)")
 
     def _write_map(self, rel: str) -> None:
         import cv2

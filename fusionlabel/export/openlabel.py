@@ -8,6 +8,7 @@ sensor data stays where it is (streams name the files).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -51,13 +52,28 @@ def stream_properties(camera) -> tuple[dict, str | None]:
                                    "distortion_coeffs": dist}}, None
 
 
+def stream_uri(path: Path, folder: Path | None) -> str:
+    """A stream's ``uri``: the file's path relative to ``folder`` (where openlabel.json is), with
+    ``/`` separators, so the file and the data can move together; absolute when there is no
+    ``folder`` or no relative path (another Windows drive)."""
+    target = os.path.abspath(path)
+    if folder is not None:
+        try:
+            return Path(os.path.relpath(target, os.path.abspath(folder))).as_posix()
+        except ValueError:
+            pass
+    return Path(target).as_posix()
+
+
 def openlabel_document(drive, labels_for: Callable[[int], list[CuboidLabel]], frames: list[int],
                        rotation: str = "quaternion", on_frame: Callable[[int], None] | None = None,
-                       class_of: Callable[[CuboidLabel], str] | None = None) -> tuple[dict, list[str]]:
+                       class_of: Callable[[CuboidLabel], str] | None = None,
+                       folder: Path | None = None) -> tuple[dict, list[str]]:
     """Build the OpenLABEL document of ``drive`` for ``frames``; returns (document, limitations).
 
     ``class_of`` gives the class written for a label (default: ``label.label``); ``on_frame`` is
-    called after each frame (progress).
+    called after each frame (progress). Stream ``uri``s are relative to ``folder``, the folder the
+    document is written to (absolute without it): :func:`stream_uri`.
     """
     class_of = class_of or (lambda lab: lab.label)
     notes: list[str] = []
@@ -93,11 +109,11 @@ def openlabel_document(drive, labels_for: Callable[[int], list[CuboidLabel]], fr
             "timestamp": f.timestamp_us / 1e6, "timestamp_us": int(f.timestamp_us), "frame_id": f.frame_id,
             "transforms": {f"{VEHICLE}_to_{ODOM}": {
                 "src": VEHICLE, "dst": ODOM, "transform_src_to_dst": {"matrix4x4": matrix16(f.T_world_vehicle)}}},
-            "streams": {lidar: {"uri": str(f.lidar_path),
+            "streams": {lidar: {"uri": stream_uri(f.lidar_path, folder),
                                 "stream_properties": {"sync": {"timestamp": f.timestamp_us / 1e6}}}}}
         for cam, p in f.image_paths.items():
             t = f.camera_timestamps_us.get(cam, f.timestamp_us)
-            props["streams"][cam] = {"uri": str(p), "stream_properties": {"sync": {"timestamp": t / 1e6}}}
+            props["streams"][cam] = {"uri": stream_uri(p, folder), "stream_properties": {"sync": {"timestamp": t / 1e6}}}
         if f.T_world_vehicle_at_camera:
             props["T_world_vehicle_at_camera"] = {c: matrix16(T) for c, T in f.T_world_vehicle_at_camera.items()}
         if f.camera_timestamps_us:
@@ -216,7 +232,8 @@ class OpenLabelExporter(Exporter):
 
         bar = progress(total=len(frames), desc=f"export {self.name}", enabled=self.options.progress)
         doc, notes = openlabel_document(self.drive, labels_for, frames, self.options.rotation,
-                                        on_frame=lambda i: bar.update(1), class_of=self.export_class)
+                                        on_frame=lambda i: bar.update(1), class_of=self.export_class,
+                                        folder=self.out)
         bar.close()
         self.check_classes(frames)
         for lab_list in selected.values():

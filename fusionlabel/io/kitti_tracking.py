@@ -175,6 +175,46 @@ def poses_from_oxts(oxts: np.ndarray) -> np.ndarray:
     return T
 
 
+OXTS_DEFAULT_ORIGIN = (0.0, 0.0, 0.0)   # lat, lon [deg], alt [m] of a written first record without a source's own
+OXTS_DECIMALS = 12                      # lat, lon [deg] and roll, pitch, yaw [rad] as written (1e-12 deg: 0.1 um)
+
+
+def oxts_from_poses(T_world_imu: np.ndarray, origin: tuple[float, float, float] = OXTS_DEFAULT_ORIGIN) -> np.ndarray:
+    """OXTS records (n, 30) from which :func:`poses_from_oxts` gives back ``T_world_imu`` (n, 4, 4),
+    its positions moved so that the first is the world origin (the reader puts it there).
+
+    The first record is at ``origin`` (lat, lon, alt); the others are placed by inverting the
+    reader's Mercator projection with the first record's scale. Orientation is written as roll,
+    pitch, yaw (``R = Rz(yaw) Ry(pitch) Rx(roll)``). Fields the reader does not use (velocities,
+    accelerations, angular rates, accuracies, GPS status and modes) are 0: not known.
+    """
+    from ..geometry.transforms import euler_from_rotation
+
+    T = np.asarray(T_world_imu, dtype=np.float64)
+    lat0 = round(float(origin[0]), OXTS_DECIMALS)          # the first latitude as written sets the scale
+    k = np.cos(np.radians(lat0)) * EARTH_RADIUS_M
+    d = T[:, :3, 3] - T[:1, :3, 3]
+    x = k * np.radians(origin[1]) + d[:, 0]
+    y = k * np.log(np.tan(np.radians(90.0 + lat0) / 2.0)) + d[:, 1]
+    rows = np.zeros((len(T), len(OXTS_FIELDS)))
+    rows[:, 0] = np.degrees(2.0 * np.arctan(np.exp(y / k))) - 90.0
+    rows[:, 1] = np.degrees(x / k)
+    rows[:, 2] = origin[2] + d[:, 2]
+    rows[:, 3:6] = [euler_from_rotation(R) for R in T[:, :3, :3]]
+    return rows
+
+
+def oxts_text(rows: np.ndarray) -> str:
+    """OXTS records as the text of an ``oxts/<seq>.txt`` file (one line per record)."""
+    def fixed(v: float, decimals: int) -> str:
+        return f"{round(float(v), decimals) + 0.0:.{decimals}f}"     # + 0.0: no "-0.000…"
+
+    def line(r):
+        return " ".join([*(fixed(v, OXTS_DECIMALS) for v in r[:2]), fixed(r[2], 9),
+                         *(fixed(v, OXTS_DECIMALS) for v in r[3:6]), *(f"{v + 0.0:g}" for v in r[6:])])
+    return "".join(line(r) + "\n" for r in rows)
+
+
 # ------------------------------------------------------------------------------------ labels
 @dataclass(frozen=True)
 class _Entry:

@@ -38,6 +38,7 @@ from ..model.annotation import SOURCES, CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import Rig
 from .jsonfile import read_json
+from .nuscenes_records import attach_records
 
 FORMAT = "fusionlabel-drive/1"
 LABELS_FORMAT = "fusionlabel-labels/1"
@@ -356,10 +357,14 @@ class NativeDriveWriter:
         jpeg_quality: quality of the camera JPEGs.
         sweep_format: extension for sweeps given as point arrays: "pcd" or "bin".
         image_format: "jpg" (default) or "png" (lossless).
+        nuscenes: optional ``nuscenes`` mapping of the index: the scene, log and map records of a
+            drive imported from nuScenes (:func:`~fusionlabel.io.nuscenes_records.index_records`);
+            each frame's tokens go in its entry's ``nuscenes`` key.
     """
 
     def __init__(self, root: str | os.PathLike, rig: Rig, name: str, meta: dict | None = None,
-                 jpeg_quality: int = 85, sweep_format: str = "pcd", image_format: str = "jpg"):
+                 jpeg_quality: int = 85, sweep_format: str = "pcd", image_format: str = "jpg",
+                 nuscenes: dict | None = None):
         if sweep_format not in ("pcd", "bin"):
             raise ValueError(f"sweep_format must be 'pcd' or 'bin', got {sweep_format!r}")
         if image_format not in ("jpg", "png"):
@@ -369,7 +374,7 @@ class NativeDriveWriter:
 
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.rig, self.name, self.meta = rig, name, meta or {}
+        self.rig, self.name, self.meta, self.nuscenes = rig, name, meta or {}, nuscenes
         self.jpeg_quality, self.sweep_format = jpeg_quality, sweep_format
         self.entries: list[dict] = []
         save_rig(rig, self.root / RIG_FILE)
@@ -399,6 +404,8 @@ class NativeDriveWriter:
         doc = {"format": FORMAT, "name": self.name, "rig": RIG_FILE}
         if self.meta:
             doc["meta"] = self.meta
+        if self.nuscenes:
+            doc["nuscenes"] = self.nuscenes
         doc["frames"] = self.entries
         text = "# fusionlabel native drive; layout in docs/native_format.md\n" + yaml.safe_dump(
             doc, sort_keys=False, default_flow_style=None, width=200)
@@ -564,5 +571,7 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
                             camera_timestamps_us=cam_times, labels_source=source))
     # Sweeps (.fri included) load through io.pointcloud.read_points and so get the checks every
     # sweep reader shares: a 0-byte file and non-finite x/y/z are refused there.
-    return Drive(name, root, rig, frames)
+    drive = Drive(name, root, rig, frames)
+    attach_records(drive, doc.get("nuscenes"), [spec.get("nuscenes") for spec in frames_spec], cameras, ix.fail)
+    return drive
 

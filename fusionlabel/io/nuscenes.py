@@ -43,12 +43,14 @@ class FrameTokens:
 
 class NuScenesDrive(Drive):
     """A drive read from a nuScenes scene; ``tokens[i]`` names the records behind frame ``i``,
-    ``scene`` and ``log`` are the table records and ``nusc`` is the loaded devkit instance."""
+    ``scene``, ``log`` and ``nuscenes_map`` (the log's map) are the table records and ``nusc`` is
+    the loaded devkit instance."""
 
     dataroot: Path
     version: str
     scene: dict
     log: dict
+    nuscenes_map: dict | None
     tokens: list[FrameTokens]
     nusc: object
 
@@ -459,5 +461,6 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
     drive = NuScenesDrive(name, dataroot, next(iter(rigs.values())), frames)
     drive.dataroot, drive.version, drive.scene, drive.tokens = dataroot, version, scene_rec, tokens
     drive.log = tables.follow("scene", scene_rec, "log_token", "log")
+    drive.nuscenes_map = next((m for m in nusc.map if drive.log["token"] in m["log_tokens"]), None)
     drive.nusc = nusc
     return drive

@@ -14,7 +14,8 @@ it back (and files of other tools: cuboids in any declared coordinate system)::
     openlabel.objects[uid]        one object per track: name = track ID, type = class
     openlabel.frames[n]           n = drive frame index; frame_properties: timestamp (s), frame_id,
                                   timestamp_us, transforms {"vehicle-iso8855_to_odom": T_world_vehicle},
-                                  streams {camera: sync timestamp}, T_world_vehicle_at_camera (custom)
+                                  streams {stream: uri, sync timestamp}, T_world_vehicle_at_camera (custom);
+                                  a uri is the file's path relative to the OpenLABEL file's folder
         .objects[uid].object_data cuboid "box3d" in the LiDAR coordinate system, val =
                                   (x, y, z, qx, qy, qz, qw, sx, sy, sz) or, with Euler angles,
                                   (x, y, z, roll, pitch, yaw, sx, sy, sz) with R = Rz(yaw) Ry(pitch) Rx(roll);
@@ -168,6 +169,19 @@ class OpenLabelFrame:
     T_world_vehicle: np.ndarray | None = None
     T_world_vehicle_at_camera: dict[str, np.ndarray] = field(default_factory=dict)
     camera_timestamps_us: dict[str, int] = field(default_factory=dict)
+    stream_files: dict[str, Path] = field(default_factory=dict)   # stream -> its file (resolve_uri)
+
+
+def resolve_uri(uri: str, path: Path) -> Path:
+    """The file a stream ``uri`` of the OpenLABEL file ``path`` names: an absolute path as it is, a
+    relative one from the file's own folder (as fusionlabel writes it). Files written before that
+    named paths relative to the working directory of the export: such a path is taken as it is
+    when it exists and the one from the file's folder does not."""
+    p = Path(uri)
+    if p.is_absolute():
+        return p
+    beside = Path(path).parent / p
+    return p if not beside.exists() and p.exists() else beside
 
 
 @dataclass
@@ -450,6 +464,9 @@ def read_openlabel(path: str | Path, lidar: str | None = None) -> OpenLabelScene
             info.T_world_vehicle_at_camera[cam] = transform_data(
                 {"matrix4x4": m}, path, f"{where}.frame_properties.T_world_vehicle_at_camera.{cam}")
         info.camera_timestamps_us = {c: int(t) for c, t in (props.get("camera_timestamps_us") or {}).items()}
+        for stream, st in (props.get("streams") or {}).items():
+            if isinstance(st, dict) and isinstance(st.get("uri"), str) and st["uri"]:
+                info.stream_files[stream] = resolve_uri(st["uri"], path)
         out_frames[n] = info
         T_lidar_cs: dict[str, np.ndarray] = {}   # per frame: cuboid coordinate system -> LiDAR
         frame_labels = []

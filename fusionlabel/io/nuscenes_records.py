@@ -1,0 +1,105 @@
+"""The nuScenes records a drive came from, as a native drive keeps them (drive.yaml key ``nuscenes``).
+
+A drive imported from nuScenes keeps its scene (token, name, description), its log (token,
+logfile, vehicle, location, date_captured), its map record (token, category, filename) and, per
+frame, the tokens of its sample, its LIDAR_TOP sample_data and each camera's sample_data, so that
+a nuScenes export of the native copy (or of a project on it) writes the same tokens and scene name
+as an export straight from the dataroot. Drives without them (older imports, other sources) load
+as before; see docs/native_format.md.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+SCENE_FIELDS = ("token", "name", "description")
+LOG_FIELDS = ("token", "logfile", "vehicle", "location", "date_captured")
+MAP_FIELDS = ("token", "category", "filename")
+TOKEN_FIELDS = {"token"}     # must be non-empty; the other fields may be empty strings
+
+
+def index_records(drive) -> tuple[dict | None, list[dict | None]]:
+    """(drive.yaml's top-level ``nuscenes`` mapping, each frame's ``nuscenes`` entry) for a drive
+    that carries nuScenes records (``scene``, ``log``, ``tokens``, optionally ``nuscenes_map``:
+    a :class:`~fusionlabel.io.nuscenes.NuScenesDrive` or a native drive read with them);
+    (None, [None, ...]) for any other drive."""
+    scene, log, tokens = getattr(drive, "scene", None), getattr(drive, "log", None), getattr(drive, "tokens", None)
+    if not (isinstance(scene, dict) and isinstance(log, dict) and tokens):
+        return None, [None] * len(drive.frames)
+    top: dict = {"scene": {k: scene[k] for k in SCENE_FIELDS if k in scene},
+                 "log": {k: log[k] for k in LOG_FIELDS if k in log}}
+    found = getattr(drive, "nuscenes_map", None)
+    if isinstance(found, dict):
+        top["map"] = {k: found[k] for k in MAP_FIELDS if k in found}
+    frames = []
+    for t in tokens:
+        if t is None:
+            frames.append(None)
+            continue
+        entry = {"sample": t.sample} if t.sample else {}
+        entry["lidar"] = t.lidar
+        if t.cameras:
+            entry["cameras"] = dict(t.cameras)
+        frames.append(entry)
+    return top, frames
+
+
+def _record(value, fields: tuple[str, ...], where: str, fail: Callable[[str, str], None]) -> dict:
+    if not isinstance(value, dict):
+        fail(where, f"expected a mapping with keys {', '.join(fields)}, got {type(value).__name__}")
+    out = {}
+    for key in fields:
+        if key not in value:
+            if key in TOKEN_FIELDS:
+                fail(f"{where}.{key}", "missing required key")
+            continue
+        v = value[key]
+        if not isinstance(v, str) or (key in TOKEN_FIELDS and not v):
+            fail(f"{where}.{key}", f"expected a {'non-empty ' if key in TOKEN_FIELDS else ''}string, got {v!r}")
+        out[key] = v
+    return out
+
+
+def _token(value, where: str, fail: Callable[[str, str], None]) -> str:
+    if not isinstance(value, str) or not value:
+        fail(where, f"expected a nuScenes token (a non-empty string), got {value!r}")
+    return value
+
+
+def attach_records(drive, top, frame_entries: list, cameras: set[str], fail: Callable[[str, str], None]) -> None:
+    """Check drive.yaml's ``nuscenes`` mapping (``top``) and the frames' entries and set
+    ``drive.scene``, ``drive.log``, ``drive.nuscenes_map`` and ``drive.tokens`` (one
+    :class:`~fusionlabel.io.nuscenes.FrameTokens` or None per frame) from them; nothing when
+    ``top`` is None. ``fail(where, problem)`` raises the error naming drive.yaml and the key."""
+    from .nuscenes import FrameTokens
+
+    if top is None:
+        return
+    if not isinstance(top, dict):
+        fail("nuscenes", f"expected a mapping with keys scene, log (and map), got {type(top).__name__}")
+    for key in ("scene", "log"):
+        if key not in top:
+            fail(f"nuscenes.{key}", "missing required key")
+    drive.scene = _record(top["scene"], SCENE_FIELDS, "nuscenes.scene", fail)
+    drive.log = _record(top["log"], LOG_FIELDS, "nuscenes.log", fail)
+    drive.nuscenes_map = _record(top["map"], MAP_FIELDS, "nuscenes.map", fail) if "map" in top else None
+    tokens: list = []
+    for i, entry in enumerate(frame_entries):
+        where = f"frames[{i}].nuscenes"
+        if entry is None:
+            tokens.append(None)
+            continue
+        if not isinstance(entry, dict):
+            fail(where, f"expected a mapping with keys sample, lidar, cameras, got {type(entry).__name__}")
+        if "lidar" not in entry:
+            fail(f"{where}.lidar", "missing required key")
+        sample = _token(entry["sample"], f"{where}.sample", fail) if entry.get("sample") is not None else None
+        cams = entry.get("cameras") or {}
+        if not isinstance(cams, dict):
+            fail(f"{where}.cameras", f"expected a mapping camera -> sample_data token, got {type(cams).__name__}")
+        for cam, token in cams.items():
+            if cam not in cameras:
+                fail(f"{where}.cameras.{cam}", f"camera '{cam}' is not in the rig (cameras: {', '.join(sorted(cameras))})")
+            _token(token, f"{where}.cameras.{cam}", fail)
+        tokens.append(FrameTokens(sample, _token(entry["lidar"], f"{where}.lidar", fail), dict(cams)))
+    drive.tokens = tokens

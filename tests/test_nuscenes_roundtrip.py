@@ -1,0 +1,98 @@
+"""nuScenes -> import -> export keeps the source's tokens and scene name; scene names and splits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("nuscenes")
+
+from nuscenes.eval.common.loaders import get_samples_of_custom_split, load_gt, load_gt_of_sample_tokens  # noqa: E402,E501
+from nuscenes.eval.detection.data_classes import DetectionBox  # noqa: E402
+from nuscenes.nuscenes import NuScenes  # noqa: E402
+
+from conftest import quiet  # noqa: E402
+from fusionlabel.cli.main import main  # noqa: E402
+from fusionlabel.errors import DriveError  # noqa: E402
+from fusionlabel.export import export_drive  # noqa: E402
+from fusionlabel.io.native import open_native_drive  # noqa: E402
+
+TABLES = ("sample", "sample_data", "scene", "log", "sample_annotation", "instance")
+
+
+def load(root) -> NuScenes:
+    return NuScenes(version="v1.0-mini", dataroot=str(root), verbose=False)
+
+
+def tokens(nusc: NuScenes) -> dict[str, set[str]]:
+    return {t: {r["token"] for r in getattr(nusc, t)} for t in TABLES}
+
+
+def import_and_export(source, tmp_path, *export_args):
+    """``fusionlabel import source``, then ``fusionlabel export --format nuscenes`` of the copy."""
+    assert main(["import", str(source), "--out", str(tmp_path / "native"), "--quiet"]) == 0
+    assert main(["export", str(tmp_path / "native"), "--format", "nuscenes", "--out", str(tmp_path / "again"),
+                 "--quiet", *export_args]) == 0
+    return tmp_path / "native", tmp_path / "again"
+
+
+def test_real_import_export_keeps_tokens_and_scene(nusc_root, tmp_path, capsys):
+    native, again = import_and_export(nusc_root, tmp_path)
+    a, b = load(nusc_root), load(again)
+    ta, tb = tokens(a), tokens(b)
+    for table in TABLES:
+        assert tb[table] and tb[table] <= ta[table], table     # every exported record is the source's own
+    assert len(tb["sample_data"]) == 7 and b.scene[0]["name"] == "scene-0061" == a.scene[0]["name"]
+    for key in ("logfile", "vehicle", "location", "date_captured"):
+        assert b.log[0][key] == a.log[0][key]
+    assert not (again / "v1.0-mini" / "splits.json").exists()   # an official scene needs no custom split
+    boxes = load_gt(b, "mini_train", DetectionBox, verbose=False)
+    assert len(boxes.all) == len(load_gt(a, "mini_train", DetectionBox, verbose=False).all) == 68
+    # the native copy's drive.yaml holds the records
+    drive = open_native_drive(native)
+    assert drive.scene["name"] == "scene-0061" and drive.tokens[0].sample == a.sample[0]["token"]
+
+
+def test_sim_export_import_export_keeps_tokens(small_sim_drive, tmp_path):
+    """Without the real keyframe: a simulated drive exported as nuScenes is the source."""
+    first = tmp_path / "first"
+    export_drive(small_sim_drive, "nuscenes", first, options=quiet(scene_name="my-drive"))
+    _, again = import_and_export(first, tmp_path)
+    a, b = load(first), load(again)
+    assert tokens(a) == tokens(b)
+    assert b.scene[0]["name"] == "my-drive"
+    ga = load_gt_of_sample_tokens(a, get_samples_of_custom_split("fusionlabel", a), DetectionBox)
+    gb = load_gt_of_sample_tokens(b, get_samples_of_custom_split("fusionlabel", b), DetectionBox)
+    assert len(ga.all) == len(gb.all) > 0
+
+
+def test_scene_name_outside_official_splits_gets_custom_split(small_sim_drive, tmp_path):
+    summary = export_drive(small_sim_drive, "nuscenes", tmp_path / "o", options=quiet())
+    nusc = load(tmp_path / "o")
+    name = nusc.scene[0]["name"]
+    assert json.loads((tmp_path / "o" / "v1.0-mini" / "splits.json").read_text()) == {"fusionlabel": [name]}
+    assert load_gt(nusc, "mini_train", DetectionBox, verbose=False).all == []   # why the note is needed
+    assert any("no official nuScenes split" in n and "fusionlabel" in n for n in summary.cannot_hold)
+    samples = get_samples_of_custom_split("fusionlabel", nusc)
+    assert sorted(samples) == sorted(s["token"] for s in nusc.sample)
+    named = export_drive(small_sim_drive, "nuscenes", tmp_path / "n", options=quiet(scene_name="scene-0061"))
+    assert load(tmp_path / "n").scene[0]["name"] == "scene-0061"
+    assert not (tmp_path / "n" / "v1.0-mini" / "splits.json").exists()
+    assert not any("official" in n for n in named.cannot_hold)
+
+
+def test_native_nuscenes_records_are_checked(small_sim_drive, tmp_path):
+    from conftest import native_copy
+
+    drive = native_copy(small_sim_drive, tmp_path / "d")
+    assert getattr(drive, "tokens", None) is None          # a drive without records loads as before
+    index = tmp_path / "d" / "drive.yaml"
+    text = index.read_text()
+    index.write_text(text.replace("frames:\n", "nuscenes:\n  scene: {name: x}\n  log: {token: l}\nframes:\n", 1))
+    with pytest.raises(DriveError, match=r"nuscenes\.scene\.token.*missing"):
+        open_native_drive(tmp_path / "d")
+    index.write_text(text.replace("frames:\n", "nuscenes:\n  scene: {token: s, name: x}\n  log: {token: l}\n"
+                                  "frames:\n", 1).replace("  lidar:", "  nuscenes: {lidar: 7}\n  lidar:", 1))
+    with pytest.raises(DriveError, match=r"frames\[0\]\.nuscenes\.lidar"):
+        open_native_drive(tmp_path / "d")
