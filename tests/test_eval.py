@@ -438,9 +438,12 @@ def test_eval_cli_refuses_a_nuscenes_results_file_whose_tokens_match_no_frame(tm
     assert "expected sample tokens of this drive, e.g. 000000" in cap.err
 
 
-def test_eval_cli_nuscenes_results_against_a_native_copy_says_why_no_token_matches(nusc_root, tmp_path, capsys):
-    """The native copy of a nuScenes scene keeps the LiDAR sample_data tokens as frame IDs, not the
-    sample tokens: the results file matches the dataroot, and against the copy the error says why."""
+def test_eval_cli_nuscenes_results_against_a_native_copy(nusc_root, tmp_path, capsys):
+    """A native copy of a nuScenes scene keeps the source's sample tokens, so a results file scores
+    against it as against the dataroot. A copy made before it kept them (frame IDs = LiDAR
+    sample_data tokens, no ``nuscenes`` records) cannot match: the error says why."""
+    import yaml
+
     from fusionlabel.assist.predictions import write_nuscenes_results
     from fusionlabel.io.nuscenes import open_nuscenes
 
@@ -452,6 +455,14 @@ def test_eval_cli_nuscenes_results_against_a_native_copy_says_why_no_token_match
     native = tmp_path / "native"
     assert main(["import", str(nusc_root), "--out", str(native), "--quiet"]) == 0
     capsys.readouterr()
+    assert main(["eval", "--pred", str(results), "--gt", str(native), "--json"]) == 0
+    assert _strict_json(capsys.readouterr().out)["classes"]["car"]["recall"] == 1.0
+    index = native / "drive.yaml"
+    doc = yaml.safe_load(index.read_text())
+    doc.pop("nuscenes")
+    for frame in doc["frames"]:
+        frame.pop("nuscenes", None)
+    index.write_text(yaml.safe_dump(doc))
     assert main(["eval", "--pred", str(results), "--gt", str(native)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "native copy of nuScenes scene-0061" in err and "--scene scene-0061" in err

@@ -316,11 +316,12 @@ class PredictionsDetector(Detector):
 
 
 def _nuscenes_copy_note(drive: Drive) -> str:
-    """For a native copy of a nuScenes scene (its name ``nuscenes/<scene>`` kept, its tokens not):
-    why its sample tokens cannot match a results file, and what to use instead; "" otherwise."""
+    """For a native copy of a nuScenes scene made before the importer kept the source's tokens
+    (its name ``nuscenes/<scene>`` kept, no ``nuscenes`` records): why its frames cannot match a
+    results file, and what to use instead; "" otherwise."""
     if getattr(drive, "tokens", None) is not None or not drive.name.startswith("nuscenes/"):
         return ""
     scene = drive.name.split("/", 1)[1]
     return (f"; this is a native copy of nuScenes {scene}: it keeps the LiDAR sample_data tokens as frame IDs, "
             f"not the sample tokens a results file is keyed by, so give the nuScenes dataroot instead "
-            f"(--scene {scene})")
+            f"(--scene {scene}) or import the scene again")
