@@ -190,6 +190,9 @@ def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames:
                 seen.add(track)
             commands.append(CreateCuboid(i, label.with_(track_id=track)))
     if commands:
+        # The labels with a track first: the project gives the others new ids only after these are
+        # in (numeric ids in use are never given again), so none takes a track id of the drive's.
+        commands.sort(key=lambda c: c.label.track_id is None)
         report.command = doc.apply(Batch(tuple(commands), import_description(len(commands))))
         report.created = len(commands)
     return report
