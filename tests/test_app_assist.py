@@ -182,7 +182,7 @@ def test_prelabel_accept_and_delete_flow(qtbot, window, project, monkeypatch):
     db = rows(project)
     assert all(db[a.uid][2:] == ("model", a.score) and 0.0 <= a.score <= 1.0 for a in model)
     # The object list shows them as pre-labels with their score, in italics.
-    row = w.objects._uids.index(model[0].uid)
+    row = w.objects.shown_uids.index(model[0].uid)
     assert w.objects.item(row, 3).text() == f"pre-label {model[0].score:.2f}"
     assert w.objects.item(row, 1).font().italic() and not w.objects.item(0, 1).font().italic()
     # Select one pre-label that a camera shows with a click in the BEV and accept it with Y.
@@ -366,7 +366,7 @@ def outline_crops(w, uid) -> dict:
 
 
 def status_of(w, uid):
-    row = w.objects._uids.index(uid)
+    row = w.objects.shown_uids.index(uid)
     item = w.objects.item(row, 3)
     return item.text(), item.foreground().color().name()
 
@@ -405,7 +405,7 @@ def test_edited_prelabels_look_different_from_untouched_ones(qtbot, window, proj
         assert crop.shape == untouched[view].shape and not np.array_equal(crop, untouched[view]), view
     text, edited_color = status_of(w, target)
     assert text.endswith(" edited") and edited_color != untouched_color
-    assert w.objects.item(w.objects._uids.index(target), 1).font().italic()     # still a pre-label
+    assert w.objects.item(w.objects.shown_uids.index(target), 1).font().italic()     # still a pre-label
     # Moving another one with keys makes it edited too; undoing the move makes it untouched again.
     s.select((other,))
     for _ in range(3):

@@ -291,7 +291,7 @@ def test_points_and_wireframes_stay_on_the_image_when_zoomed(qtbot, window, notc
     for uv_edge in proj.uv[proj.in_image]:
         q = view.image_to_screen(uv_edge)
         if not rect.contains(q) or any(QRectF(*r).adjusted(-2, -2, 2, 2).contains(q)
-                                       for r in [*view.label_rects.values(), view.caption_rect.getRect()]):
+                                       for r in [*view.label_rects.values(), view.caption_rect]):
             continue  # off the view, or under the box's label or the camera's caption
         near = {image.pixelColor(int(q.x()) + dx, int(q.y()) + dy).getRgb()[:3]
                 for dx in (-1, 0, 1) for dy in (-1, 0, 1)}

@@ -87,14 +87,14 @@ def test_the_order_rules_without_qt():
 def test_header_clicks_sort_and_the_sort_stays_across_frames(qtbot, window, project):
     s = window.session
     created = [a.uid for a in s.annotations()]
-    assert window.objects._uids == created                         # the frame's order to begin with
+    assert window.objects.shown_uids == created                         # the frame's order to begin with
     click_header(qtbot, window, "track")
     tracks = [int(t) for t in column(window, 0)]
     assert tracks == sorted(int(a.track_id) for a in s.annotations())   # numeric, not "10" < "5"
     click_header(qtbot, window, "track")
     assert [int(t) for t in column(window, 0)] == sorted(tracks, reverse=True)
     click_header(qtbot, window, "track")
-    assert window.objects._uids == created                         # a third click: back to the frame's order
+    assert window.objects.shown_uids == created                         # a third click: back to the frame's order
     click_header(qtbot, window, "points")
     click_header(qtbot, window, "points")
     counts = [int(c) for c in column(window, 2)]
@@ -115,7 +115,7 @@ def test_header_clicks_sort_and_the_sort_stays_across_frames(qtbot, window, proj
 def test_tab_walks_the_list_as_shown(qtbot, window):
     s = window.session
     click_header(qtbot, window, "points")
-    shown = list(window.objects._uids)
+    shown = list(window.objects.shown_uids)
     assert shown != [a.uid for a in s.annotations()]               # the sort changed the order
     key(qtbot, window, Qt.Key.Key_Tab)
     assert s.selection == (shown[0],)
@@ -138,7 +138,7 @@ def test_the_filter_field(qtbot, window):
     qtbot.keyClicks(panel.filter, "ped")
     peds = [a.uid for a in s.annotations() if a.cls == "pedestrian"]
     assert 0 < len(peds) < total
-    assert window.objects._uids == peds and set(column(window, 1)) == {"pedestrian"}
+    assert window.objects.shown_uids == peds and set(column(window, 1)) == {"pedestrian"}
     assert panel.count.text() == f"{len(peds)} of {total}"
     # keys typed or edited with stay in the field: no frame step, no nudge, no delete
     for k in (Qt.Key.Key_D, Qt.Key.Key_Up, Qt.Key.Key_Left, Qt.Key.Key_Backspace, Qt.Key.Key_Q):
@@ -155,13 +155,13 @@ def test_the_filter_field(qtbot, window):
     key(qtbot, window, Qt.Key.Key_F, CTRL)
     key(qtbot, window, Qt.Key.Key_Escape)                          # Esc clears it and leaves it
     assert panel.filter.text() == "" and QApplication.focusWidget() is not panel.filter
-    assert panel.count.text() == f"{total} cuboids" and len(window.objects._uids) == total
+    assert panel.count.text() == f"{total} cuboids" and len(window.objects.shown_uids) == total
     panel.filter.setText("imported")                               # by status
-    assert len(window.objects._uids) == total
+    assert len(window.objects.shown_uids) == total
     track = s.annotations()[3].track_id
     panel.filter.setText(track)                                    # by track
-    assert all(track in (s.document.get(u).track_id or "") for u in window.objects._uids)
-    assert s.annotations()[3].uid in window.objects._uids
+    assert all(track in (s.document.get(u).track_id or "") for u in window.objects.shown_uids)
+    assert s.annotations()[3].uid in window.objects.shown_uids
 
 
 # ------------------------------------------------------------------ hidden classes

@@ -187,7 +187,7 @@ def test_track_field_in_the_attribute_panel(qtbot, window, project):
     qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
     field.selectAll()
     qtbot.keyClicks(field, "42")
-    row = w.objects._uids.index(neighbour.uid)
+    row = w.objects.shown_uids.index(neighbour.uid)
     qtbot.mouseClick(w.objects.viewport(), Qt.MouseButton.LeftButton,
                      pos=w.objects.visualItemRect(w.objects.item(row, 1)).center())
     assert s.selection == (neighbour.uid,)

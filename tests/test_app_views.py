@@ -51,7 +51,7 @@ def test_click_on_projected_cuboid_selects_it_everywhere(qtbot, window):
     assert s.selection == (ann.uid,)
     # Selected everywhere: object list row, side views, BEV handles.
     rows = {i.row() for i in window.objects.selectedIndexes()}
-    assert [window.objects._uids[r] for r in rows] == [ann.uid]
+    assert [window.objects.shown_uids[r] for r in rows] == [ann.uid]
     assert window.side.views["top"].annotation().uid == ann.uid
     assert window.bev.hit(QPointF(*window.bev.to_screen(ann.box.center[:2])[0])) == ("box", ann.uid)
     # Clicking the sky (top-left corner) clears it.

@@ -30,6 +30,7 @@ def test_the_child_finds_what_a_run_here_finds(drive):
     process = DetectProcess(*made, [0, 2], len(drive))
     messages = list(process.messages())
     assert process.proc.returncode == 0                       # a clean exit after the last message
+    assert process.proc.stdin.closed and process.proc.stdout.closed   # no pipe left open
     assert [m for m in messages if m[0] == "progress"] == [("progress", 1, 2), ("progress", 2, 2)]
     kind, found, skipped, invalid = messages[-1]
     assert kind == "done" and skipped == [] and invalid == 0
@@ -65,3 +66,5 @@ def test_a_killed_child_says_nothing_and_is_gone(drive):
     process = DetectProcess(*recipes(drive, make_detector("builtin")), list(range(len(drive))) * 20, len(drive))
     process.kill()
     assert list(process.messages()) == [] and process.proc.returncode is not None
+    assert process.proc.stdin.closed and process.proc.stdout.closed
+    process.cancel()                                          # after the end: nothing to ask, no error

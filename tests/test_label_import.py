@@ -188,3 +188,23 @@ def test_real_drives_import_once(realdata, tmp_path, name):
         again = p.import_drive_labels(progress=False)
         assert (again.created, again.already, again.deleted, again.overlapping) == (0, first.created - 1, 1, 0)
         assert again.skipped_classes == first.skipped_classes and snapshot(doc) == before
+
+
+def test_a_drive_mixing_tracked_and_untracked_labels_keeps_them_apart(tmp_path, drive):
+    """An untracked label listed before a tracked one whose id is the project's next free id: the
+    untracked one gets an id no label of the drive has (not "1", taken by the source's track), so
+    the import neither fails nor joins it to that track."""
+    base = open_drive(drive)
+
+    def labels(i: int) -> list[CuboidLabel]:
+        car, ped = base.labels(i)[:2]
+        return [car.with_(track_id=None), ped.with_(track_id="1")]
+
+    with Project.create(tmp_path / "proj", drive) as p:
+        doc = p.document
+        report = import_drive_labels(doc, relabelled(base, labels), p.ontology)
+        assert report.created == 2 * N_FRAMES
+        assert all(doc.find_track("1", i).cls == "pedestrian" for i in range(N_FRAMES))
+        cars = {a.track_id for a in doc.all_annotations() if a.cls == "car"}
+        assert len(cars) == N_FRAMES and "1" not in cars
+        assert import_drive_labels(doc, relabelled(base, labels), p.ontology).already == 2 * N_FRAMES

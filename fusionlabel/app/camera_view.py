@@ -72,7 +72,7 @@ class CameraView(QWidget):
         self.view_zoom = CameraZoom()
         self.painted_frame: int | None = None
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
-        self.caption_rect = QRectF()            # where the last paint put the camera's name and point count
+        self.caption_rect: tuple | None = None  # (x, y, w, h) of the camera's caption the last paint drew
         self.setMinimumSize(160, 90)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
@@ -180,9 +180,9 @@ class CameraView(QWidget):
             info += f"  {min(tf.sx, tf.sy):.2g}×"
         caption = QRectF(target.x(), target.y(), fm.horizontalAdvance(info) + 12, 18.0)
         p.fillRect(caption, LABEL_BACKDROP)      # readable over a bright sky or a white wall
-        self.caption_rect = caption
+        self.caption_rect = (caption.x(), caption.y(), caption.width(), caption.height())
         p.drawText(QPointF(target.x() + 6, target.y() + 14), info)
-        obstacles = [(caption.x(), caption.y(), caption.width(), caption.height())]
+        obstacles = [self.caption_rect]
         if self.cam.error:
             p.setPen(QColor(255, 110, 90))
             flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap

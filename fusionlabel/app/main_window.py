@@ -408,7 +408,7 @@ class MainWindow(QMainWindow):
     def list_order(self) -> list[str] | None:
         """The object list's rows as shown, or None while it still shows another frame."""
         data = self.objects.data
-        return list(self.objects._uids) if data is not None and data.index == self.session.frame else None
+        return self.objects.shown_uids if data is not None and data.index == self.session.frame else None
 
     def list_filter(self) -> str:
         return self.objects.filter_text

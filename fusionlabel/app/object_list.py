@@ -35,7 +35,7 @@ class ObjectList(QTableWidget):
     """The cuboids of the displayed frame but those of hidden classes: track, class, points inside,
     status. Pre-labels are in italics with their score in the status column, in light blue, or
     amber with "edited" when the annotator changed them without accepting them yet; cuboids of a
-    locked class say "locked". ``_uids`` are the uids of the rows as shown."""
+    locked class say "locked". :attr:`shown_uids` are the uids of the rows as shown."""
 
     COLUMNS = COLUMNS
 
@@ -82,6 +82,11 @@ class ObjectList(QTableWidget):
         self.itemSelectionChanged.connect(self._rows_chosen)
         self.itemDoubleClicked.connect(self._row_activated)
         session.subscribe(self._on_session)
+
+    @property
+    def shown_uids(self) -> list[str]:
+        """The uids of the rows as shown (filtered and sorted), top to bottom."""
+        return list(self._uids)
 
     def set_frame_data(self, data: FrameData) -> None:
         self.data = data
@@ -285,7 +290,7 @@ class ObjectsHeader(QWidget):
         """"41 cuboids", "12 of 41" while filtered or with hidden classes; the hidden and locked
         classes in amber under it."""
         lst = self.list
-        shown = len(lst._uids)
+        shown = len(lst.shown_uids)
         self.count.setText(f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids")
         note = self.session.class_view.summary()
         if lst.n_hidden:

@@ -9,6 +9,8 @@
 - :mod:`.fit` — one-click box from a seed point and auto-fit of a rough box;
 - :mod:`.tracker`, :mod:`.interpolate`, :mod:`.propagate` — tracks over a sequence;
 - :mod:`.prelabel` — run it all over a drive and write pre-labels beside human work;
-- :mod:`.edit_assist` — the same as undoable document commands, for the app's keys;
+- :mod:`.edit_assist` — the same as undoable document commands, for the app's keys, with
+  :mod:`.keyframes` (the boxes I interpolates between) and :mod:`.prelabel_project` (which
+  pre-labels the annotator edited), both kept over the command log by :mod:`.command_memo`;
 - :mod:`.detect_process` — a detector over many frames in a child process (the app's background run).
 """

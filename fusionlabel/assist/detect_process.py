@@ -63,15 +63,25 @@ class DetectProcess:
             try:
                 message = pickle.load(self.proc.stdout)
             except (EOFError, OSError, pickle.UnpicklingError):
-                code = self.proc.wait()
+                code = self._finish()
                 if self.killed:  # as asked: nobody waits for a message
                     return
                 yield ("failed", f"the detector process ended unexpectedly (exit code {code})")
                 return
             yield message
             if message[0] != "progress":
-                self.proc.wait()
+                self._finish()
                 return
+
+    def _finish(self) -> int:
+        """Wait for the child to end and close both pipes to it; its exit code."""
+        code = self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:  # stdin's last flush to a child already gone
+                pass
+        return code
 
     def cancel(self) -> None:
         """Ask the child to stop after its current frame (it then sends the frames done)."""

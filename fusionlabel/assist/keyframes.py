@@ -11,30 +11,22 @@ and propagated boxes) are never keyframes until they are accepted.
 
 from __future__ import annotations
 
-import weakref
-
 from ..model.annotation import CuboidLabel
 from ..model.commands import CopyToFrame, leaves
 from ..model.document import Annotation
+from .command_memo import DoneCommandsMemo
 
 KEY_SOURCES = ("human", "import")   # sources whose boxes are keyframes (unless unedited copies)
 COPY_DESCRIPTION = "Copy "          # every CopyToFrame's description starts with this
 
-# doc -> (the copy commands in effect, uid -> label as its copy created it); built again only
-# when those commands change.
-_COPIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+def _copies_made(runs) -> dict[str, CuboidLabel]:
+    return {ann.uid: ann.label for cmd in runs for c in leaves(cmd) if isinstance(c, CopyToFrame)
+            for ann, _ in c.created}
 
 
-def _copied(doc) -> dict[str, CuboidLabel]:
-    """uid -> label as a C / Shift+C copy (CopyToFrame in effect) created the cuboid."""
-    runs = doc.done_commands(COPY_DESCRIPTION)
-    cached = _COPIES.get(doc)
-    # the commands are kept in the cache, so an id there never names another command
-    if cached is None or len(cached[0]) != len(runs) or any(a is not b for a, b in zip(cached[0], runs)):
-        made = {ann.uid: ann.label for cmd in runs for c in leaves(cmd) if isinstance(c, CopyToFrame)
-                for ann, _ in c.created}
-        cached = _COPIES[doc] = (runs, made)
-    return cached[1]
+# uid -> label as a C / Shift+C copy (CopyToFrame in effect) created the cuboid
+_copied = DoneCommandsMemo(COPY_DESCRIPTION, _copies_made)
 
 
 def _without_track(label: CuboidLabel) -> CuboidLabel:

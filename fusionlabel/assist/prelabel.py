@@ -92,9 +92,10 @@ def detect_frames(drive: Drive, detector: Detector, frames: Iterable[int],
                   ) -> dict[int, list[CuboidLabel]]:
     """Run ``detector`` on ``frames``; returns {frame: detections}. ``progress(done, total)`` is
     called after each frame; when ``cancelled()`` turns True the frames done so far are returned.
-    ``bar`` shows a tqdm bar on stderr. With an ``errors`` list, a frame that fails with one of the
-    ``skippable`` errors (bad input: an unreadable sweep ...) is skipped and ``(frame, message)``
-    is appended to it; without one the error is raised."""
+    ``bar`` shows progress on stderr (:func:`fusionlabel.progress.progress`: a bar on a terminal,
+    whole lines in a log). With an ``errors`` list, a frame that fails with one of the ``skippable``
+    errors (bad input: an unreadable sweep ...) is skipped and ``(frame, message)`` is appended to
+    it; without one the error is raised."""
     from ..progress import progress as progress_bar
 
     frames = list(frames)

@@ -4,11 +4,11 @@ rule of :mod:`.prelabel`, knowing untouched pre-labels from the command log.
 
 from __future__ import annotations
 
-import weakref
 from collections import Counter
 
 from ..model.annotation import CuboidLabel
 from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
+from .command_memo import DoneCommandsMemo
 from .detector import Detector
 from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, keep_scored,
                        merge_prelabels, prediction_notes, track_drive)
@@ -22,34 +22,25 @@ PROPAGATE_DESCRIPTION = "Propagate"      # ... every propagation's (V)
 MACHINE_DESCRIPTIONS = (PRELABEL_DESCRIPTION, INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION)
 
 
-# doc -> (the machine commands in effect, uid -> label as a pre-label run's CreateCuboid stored it,
-# uid -> label as the last machine command left it). Built again only when those commands change,
-# so that asking about one frame (the app does, to draw edited pre-labels) does not walk every box
-# of a long drive's runs.
-_MADE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+def _labels_made(runs) -> tuple[dict[str, CuboidLabel], dict[str, CuboidLabel]]:
+    created: dict[str, CuboidLabel] = {}
+    left: dict[str, CuboidLabel] = {}
+    for cmd in runs:
+        prelabel = cmd.description.startswith(PRELABEL_DESCRIPTION)
+        for c in leaves(cmd):
+            if isinstance(c, CreateCuboid):
+                left[c.uid] = c.label
+                if prelabel:
+                    created[c.uid] = c.label
+            elif isinstance(c, SetBox) and c.uid in left:
+                left[c.uid] = left[c.uid].with_(box=c.box)
+    return created, left
 
 
-def _machine_made(doc) -> tuple[dict[str, CuboidLabel], dict[str, CuboidLabel]]:
-    """(uid -> label as a pre-label run created it, uid -> label as the last machine command
-    (:data:`MACHINE_DESCRIPTIONS`) left it), over the commands in effect. A machine command's
-    SetBox moves the box of a label it knows and leaves the rest of that label as it was."""
-    runs = doc.done_commands(MACHINE_DESCRIPTIONS)
-    cached = _MADE.get(doc)
-    # The commands themselves are kept in the cache, so an id there never names another command.
-    if cached is None or len(cached[0]) != len(runs) or any(a is not b for a, b in zip(cached[0], runs)):
-        created: dict[str, CuboidLabel] = {}
-        left: dict[str, CuboidLabel] = {}
-        for cmd in runs:
-            prelabel = cmd.description.startswith(PRELABEL_DESCRIPTION)
-            for c in leaves(cmd):
-                if isinstance(c, CreateCuboid):
-                    left[c.uid] = c.label
-                    if prelabel:
-                        created[c.uid] = c.label
-                elif isinstance(c, SetBox) and c.uid in left:
-                    left[c.uid] = left[c.uid].with_(box=c.box)
-        cached = _MADE[doc] = (runs, created, left)
-    return cached[1], cached[2]
+# doc -> (uid -> label as a pre-label run created it, uid -> label as the last machine command
+# (:data:`MACHINE_DESCRIPTIONS`) left it), over the commands in effect. A machine command's SetBox
+# moves the box of a label it knows and leaves the rest of that label as it was.
+_machine_made = DoneCommandsMemo(MACHINE_DESCRIPTIONS, _labels_made)
 
 
 def _model_labels(doc, frames) -> dict[str, CuboidLabel]:

@@ -1,2 +1,2 @@
-"""Command-line interface: `fusionlabel <command>`; one module per command (``cmd_*.py``), and the
-with the wording they share with the app in ``fusionlabel.wording``."""
+"""Command-line interface: `fusionlabel <command>`; one module per command (``cmd_*.py``). The
+wording they share with the app is in ``fusionlabel.wording``."""

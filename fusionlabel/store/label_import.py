@@ -26,7 +26,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Hashable
 
-
 from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..geometry.iou import bev_intersection
@@ -37,6 +36,7 @@ from ..model.drive import Drive
 from ..model.ontology import Ontology
 from ..model.source_class import project_label
 from ..progress import progress as progress_bar
+from ..wording import counted
 
 # Foreign labels that mark regions to ignore rather than objects: skipped without a warning.
 NOT_OBJECTS = frozenset({"dontcare"})
@@ -49,11 +49,7 @@ _DESCRIPTION_START, _DESCRIPTION_END = "Import ", " from the drive"
 
 def import_description(n: int) -> str:
     """The undo text of an import of ``n`` labels (how the log tells imports from other commands)."""
-    return f"{_DESCRIPTION_START}{n} label{'s' if n != 1 else ''}{_DESCRIPTION_END}"
-
-
-def _plural(n: int, word: str = "label") -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
+    return f"{_DESCRIPTION_START}{counted(n, 'label')}{_DESCRIPTION_END}"
 
 
 @dataclass
@@ -83,20 +79,20 @@ class ImportReport:
         if not total:
             return None
         names = ", ".join(f"{name} ({n})" for name, n in sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0])))
-        return (f"skipped {_plural(total, 'drive label')} of classes the ontology does not "
+        return (f"skipped {counted(total, 'drive label')} of classes the ontology does not "
                 f"know: {names}; to keep them, add these names as aliases in the project's ontology.yaml")
 
     def summary(self) -> str:
         """One line saying everything the import did with the drive's labels, e.g. *imported 0 new
         labels from the drive; 313 already in the project*."""
         new = "new " if self.already or self.deleted else ""
-        parts = [f"imported {self.created} {new}label{'s' if self.created != 1 else ''} from the drive"]
+        parts = [f"imported {counted(self.created, new + 'label')} from the drive"]
         if self.already:
             parts.append(f"{self.already} already in the project")
         if self.deleted:
-            parts.append(f"{_plural(self.deleted)} imported before and deleted since, not brought back")
+            parts.append(f"{counted(self.deleted, 'label')} imported before and deleted since, not brought back")
         if self.overlapping:
-            parts.append(f"{_plural(self.overlapping)} left out for overlapping a box already in the project")
+            parts.append(f"{counted(self.overlapping, 'label')} left out for overlapping a box already in the project")
         skipped = self.skipped_text()
         return "; ".join(parts + ([skipped] if skipped else []))
 
@@ -105,7 +101,7 @@ class ImportReport:
         if not self.errors:
             return None
         more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-        return f"{_plural(len(self.errors), 'label file')} not read: {self.errors[0]}{more}"
+        return f"{counted(len(self.errors), 'label file')} not read: {self.errors[0]}{more}"
 
     def problems(self) -> list[str]:
         """What the user must hear about: the summary when classes were skipped (one line), and
@@ -194,6 +190,9 @@ def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames:
                 seen.add(track)
             commands.append(CreateCuboid(i, label.with_(track_id=track)))
     if commands:
+        # The labels with a track first: the project gives the others new ids only after these are
+        # in (numeric ids in use are never given again), so none takes a track id of the drive's.
+        commands.sort(key=lambda c: c.label.track_id is None)
         report.command = doc.apply(Batch(tuple(commands), import_description(len(commands))))
         report.created = len(commands)
     return report
