@@ -80,6 +80,40 @@ def test_keys_typed_in_a_text_field_stay_there(qtbot, window):
     assert s.document.get(uid).box != before
 
 
+def test_tab_in_a_text_field_is_ignored(qtbot, window):
+    s = window.session
+    uid = select_first(qtbot, window)
+    name, field = editor_of_kind(window, "text")
+    field.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field)
+    qtbot.keyClicks(field, "ok")
+    qtbot.keyClick(field, Qt.Key.Key_Tab)              # no next cuboid; the field keeps the focus and the text
+    qtbot.keyClick(field, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert s.selection == (uid,) and QApplication.focusWidget() is field
+    qtbot.keyClicks(field, "!")
+    assert field.text() == "ok!" and s.document.get(uid).label.attributes[name] == "ok!"
+    qtbot.keyClick(field, Qt.Key.Key_Escape)           # Esc leaves it; then Tab walks the cuboids again
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert s.selection and s.selection != (uid,)
+
+
+def test_a_focused_combo_box_takes_up_and_down(qtbot, window):
+    s = window.session
+    uid = select_first(qtbot, window)
+    before = s.document.get(uid)
+    combo = window.attributes.cls
+    combo.setFocus()                                   # as a click into it does
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is combo)
+    step = Qt.Key.Key_Down if combo.currentIndex() + 1 < combo.count() else Qt.Key.Key_Up
+    qtbot.keyClick(combo, step)
+    after = s.document.get(uid)
+    assert after.box == before.box                     # no nudge
+    assert after.cls == combo.currentText() != before.cls
+    assert s.document.history()[-1].startswith("Set class")
+    qtbot.keyClick(combo, Qt.Key.Key_Escape)           # Esc is still the window's: the combo keeps its value
+    assert s.document.get(uid).box == before.box
+
+
 def wheel(widget, dy=-120):
     pos = QPointF(widget.rect().center())
     ev = QWheelEvent(pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, dy),
