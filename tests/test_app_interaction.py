@@ -249,3 +249,35 @@ def test_the_selected_cuboid_has_a_white_halo_in_the_bev(window):
     assert white_pixels() < 0.1 * perimeter
     s.select((a.uid,))
     assert white_pixels() >= 0.6 * perimeter             # white all around, not just a thicker line
+
+
+def test_undo_on_another_frame_pans_the_birds_eye_view_to_the_box_only_when_off_screen(qtbot, window):
+    s, bev = window.session, window.bev
+    bev.setFocus()
+    qtbot.keyClick(bev, Qt.Key.Key_D)                  # frame 1: delete a cuboid there
+    assert s.frame == 1
+    target = min(s.annotations(), key=lambda a: np.hypot(*a.box.center[:2]))
+    s.select((target.uid,))
+    qtbot.keyClick(bev, Qt.Key.Key_Delete)
+    assert target.uid not in s.document
+    qtbot.keyClick(bev, Qt.Key.Key_A)
+    assert s.frame == 0
+
+    def on_screen(uid):
+        uv = bev.to_screen(s.document.get(uid).box.corners()[:, :2])
+        return bool(((uv >= 0) & (uv <= [bev.width(), bev.height()])).all())
+
+    bev.center, bev.scale = np.asarray(target.box.center[:2], float) + [300.0, 0.0], 6.0
+    qtbot.keyClick(bev, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert s.frame == 1 and s.selection == (target.uid,) and "on frame" in s.messages[-1].text
+    assert on_screen(target.uid) and bev.scale == 6.0              # panned, not zoomed
+    # on screen already: redo and undo leave the view where it is
+    qtbot.keyClick(bev, Qt.Key.Key_A)
+    bev.center = np.asarray(target.box.center[:2], float) + [5.0, 3.0]
+    where = bev.center.copy()
+    assert on_screen(target.uid)
+    qtbot.keyClick(bev, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(bev, Qt.Key.Key_A)
+    qtbot.keyClick(bev, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert s.frame == 1 and s.selection == (target.uid,)
+    assert np.array_equal(bev.center, where) and bev.scale == 6.0
