@@ -80,6 +80,40 @@ def test_keys_typed_in_a_text_field_stay_there(qtbot, window):
     assert s.document.get(uid).box != before
 
 
+def test_tab_in_a_text_field_is_ignored(qtbot, window):
+    s = window.session
+    uid = select_first(qtbot, window)
+    name, field = editor_of_kind(window, "text")
+    field.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field)
+    qtbot.keyClicks(field, "ok")
+    qtbot.keyClick(field, Qt.Key.Key_Tab)              # no next cuboid; the field keeps the focus and the text
+    qtbot.keyClick(field, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert s.selection == (uid,) and QApplication.focusWidget() is field
+    qtbot.keyClicks(field, "!")
+    assert field.text() == "ok!" and s.document.get(uid).label.attributes[name] == "ok!"
+    qtbot.keyClick(field, Qt.Key.Key_Escape)           # Esc leaves it; then Tab walks the cuboids again
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert s.selection and s.selection != (uid,)
+
+
+def test_a_focused_combo_box_takes_up_and_down(qtbot, window):
+    s = window.session
+    uid = select_first(qtbot, window)
+    before = s.document.get(uid)
+    combo = window.attributes.cls
+    combo.setFocus()                                   # as a click into it does
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is combo)
+    step = Qt.Key.Key_Down if combo.currentIndex() + 1 < combo.count() else Qt.Key.Key_Up
+    qtbot.keyClick(combo, step)
+    after = s.document.get(uid)
+    assert after.box == before.box                     # no nudge
+    assert after.cls == combo.currentText() != before.cls
+    assert s.document.history()[-1].startswith("Set class")
+    qtbot.keyClick(combo, Qt.Key.Key_Escape)           # Esc is still the window's: the combo keeps its value
+    assert s.document.get(uid).box == before.box
+
+
 def wheel(widget, dy=-120):
     pos = QPointF(widget.rect().center())
     ev = QWheelEvent(pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, dy),
@@ -215,3 +249,35 @@ def test_the_selected_cuboid_has_a_white_halo_in_the_bev(window):
     assert white_pixels() < 0.1 * perimeter
     s.select((a.uid,))
     assert white_pixels() >= 0.6 * perimeter             # white all around, not just a thicker line
+
+
+def test_undo_on_another_frame_pans_the_birds_eye_view_to_the_box_only_when_off_screen(qtbot, window):
+    s, bev = window.session, window.bev
+    bev.setFocus()
+    qtbot.keyClick(bev, Qt.Key.Key_D)                  # frame 1: delete a cuboid there
+    assert s.frame == 1
+    target = min(s.annotations(), key=lambda a: np.hypot(*a.box.center[:2]))
+    s.select((target.uid,))
+    qtbot.keyClick(bev, Qt.Key.Key_Delete)
+    assert target.uid not in s.document
+    qtbot.keyClick(bev, Qt.Key.Key_A)
+    assert s.frame == 0
+
+    def on_screen(uid):
+        uv = bev.to_screen(s.document.get(uid).box.corners()[:, :2])
+        return bool(((uv >= 0) & (uv <= [bev.width(), bev.height()])).all())
+
+    bev.center, bev.scale = np.asarray(target.box.center[:2], float) + [300.0, 0.0], 6.0
+    qtbot.keyClick(bev, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert s.frame == 1 and s.selection == (target.uid,) and "on frame" in s.messages[-1].text
+    assert on_screen(target.uid) and bev.scale == 6.0              # panned, not zoomed
+    # on screen already: redo and undo leave the view where it is
+    qtbot.keyClick(bev, Qt.Key.Key_A)
+    bev.center = np.asarray(target.box.center[:2], float) + [5.0, 3.0]
+    where = bev.center.copy()
+    assert on_screen(target.uid)
+    qtbot.keyClick(bev, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(bev, Qt.Key.Key_A)
+    qtbot.keyClick(bev, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert s.frame == 1 and s.selection == (target.uid,)
+    assert np.array_equal(bev.center, where) and bev.scale == 6.0

@@ -22,6 +22,7 @@ from conftest import app_project, app_window, open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.list_order import Row, ordered_rows  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
+from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -259,23 +260,43 @@ def test_every_edit_of_a_locked_cuboid_is_refused_and_nothing_is_saved(qtbot, wi
     assert s.document.get(car.uid).box != car.box and saved_rows(project) != before
 
 
-def test_pre_label_runs_do_not_replace_locked_pre_labels(qtbot, tmp_path):
+class TruthDetector:
+    """Detections = the drive's labels moved by 10 cm, scored 0.9: several classes, known in advance."""
+
+    name = "truth"
+
+    def detect_frame(self, drive, index):
+        return [CuboidLabel(g.box.with_(center=np.add(g.box.center, [0.1, 0.0, 0.0])), g.label, None, 0.9, "model")
+                for g in drive.labels(index)]
+
+
+def test_pre_label_runs_keep_locked_pre_labels_and_apply_the_rest(qtbot, tmp_path, monkeypatch):
+    """Ctrl+P, Ctrl+Shift+P (its end: storing every frame's boxes) and Shift+X leave the cuboids
+    of a locked class as they are, do the rest and say how many they kept; saved as one step."""
     p = Project.create(tmp_path / "project", testing.small_drive(), import_labels=False)
     w = next(app_window(qtbot, p))
     s = w.session
+    monkeypatch.setattr(w.actions_, "detector", lambda: TruthDetector())
     key(qtbot, w, Qt.Key.Key_P, CTRL)
-    classes = {a.cls for a in s.annotations() if a.source == "model"}
-    if not classes:
-        pytest.skip("the built-in detector found nothing on the test drive")
-    cls = sorted(classes)[0]
-    w.class_flag_actions[("locked", cls)].trigger()
-    before, log = saved_rows(p), log_length(p)
+    w.class_flag_actions[("locked", "car")].trigger()
+    locked = {a.uid: a for a in s.annotations() if a.cls == "car"}
+    others = {a.uid for a in s.annotations() if a.cls != "car"}
+    assert locked and others
+    s.project.set_setting("prelabel_min_score", 0.95)              # a run that deletes every pre-label
+    log = log_length(p)
+    key(qtbot, w, Qt.Key.Key_P, CTRL)
+    assert f": 0 boxes, replacing {len(others)}, keeping {len(locked)} locked;" in s.messages[-1].text
+    assert {a.uid: a for a in s.annotations()} == locked and log_length(p) == log + 1
+    s.project.set_setting("prelabel_min_score", 0.5)
+    detections = {f: TruthDetector().detect_frame(s.drive, f) for f in range(s.n_frames)}
+    w.actions_.store_prelabels(detections)                          # what Ctrl+Shift+P stores when it ends
+    assert "Pre-label" in s.messages[-1].text and s.messages[-1].level != "warning"
+    assert all(s.document.get(u) == a for u, a in locked.items())
+    others = [a.uid for a in s.annotations() if a.cls != "car"]
+    assert others and all(s.document.annotations(f) for f in range(1, s.n_frames))
     key(qtbot, w, Qt.Key.Key_X, SHIFT)                              # delete the frame's pre-labels
-    assert f"locked {cls}" in s.messages[-1].text
-    assert saved_rows(p) == before and log_length(p) == log
-    s.project.set_setting("prelabel_min_score", 0.99)              # a run that would delete them
-    key(qtbot, w, Qt.Key.Key_P, CTRL)
-    assert f"locked {cls}" in s.messages[-1].text and "Pre-label" in s.messages[-1].text
-    assert saved_rows(p) == before and log_length(p) == log
+    assert s.messages[-1].text == f"Delete {len(others)} pre-labels, keeping {len(locked)} locked"
+    assert {a.uid: a for a in s.annotations()} == locked
+    assert {r for r in saved_rows(p)} >= set(locked)
     w.close()
     p.close()

@@ -685,3 +685,48 @@ def test_interpolation_replaces_unedited_copies_and_keeps_edited_ones(drive, doc
         assert np.linalg.norm(np.subtract(next(a for a in before if a.uid == copies[f - 1]).box.center, truth)) > 0.5
     # The replaced frames are machine output now: I again changes nothing.
     assert ea.interpolate(doc, drive, 0, [key0.uid]) is None
+
+
+def test_model_commands_leave_the_kept_uids_alone_and_count_them(drive, doc):
+    """``keep`` (the app's locked classes): Ctrl+P, Shift+X, I and V change none of those cuboids,
+    do the rest of their work, and say how many they kept."""
+    doc.apply(ea.prelabel(doc, drive, 0, (), ea.detect_frames(drive, GroundTruthDetector(), [0])))
+    model = [a for a in doc.annotations(0) if a.source == "model"]
+    keep = {model[0].uid, model[1].uid}
+    kept = {u: doc.get(u) for u in keep}
+    before = snapshot(doc)
+    bound = check_one_undo(doc, before, ea.prelabel(doc, drive, 0, (), ea.detect_frames(
+        drive, BetterDetector(), [0]), detector="better", keep=keep))
+    assert bound.description.endswith(f", replacing {len(model) - 2}, keeping 2 locked")
+    assert set(bound.commands[0].uids) == {a.uid for a in model} - keep
+    assert {u: doc.get(u) for u in keep} == kept
+    n = sum(a.source == "model" for a in doc.annotations(0))
+    bound = check_one_undo(doc, snapshot(doc), ea.delete_prelabels(doc, drive, 0, (), keep=keep))
+    assert bound.description == f"Delete {n - 2} pre-labels, keeping 2 locked"
+    assert {a.uid: a for a in doc.annotations(0)} == kept
+    assert ea.delete_prelabels(doc, drive, 0, (), keep=keep) is None
+
+    # I: a box of the track the interpolation would move stays where it is
+    first, last = gt(drive, 0), gt(drive, FRAMES - 1)
+    track = next(t for t in first if t in last)
+    key0, key4 = add_human(doc, 0, first[track]), add_human(doc, FRAMES - 1, last[track])
+    tid = key0.label.track_id
+    doc.apply(ea.interpolate(doc, drive, 0, [key0.uid]))
+    filled = {f: doc.find_track(tid, f) for f in range(1, FRAMES - 1)}
+    doc.apply(SetBox(key4.uid, nudged(doc.get(key4.uid), 1.0)))
+    bound = check_one_undo(doc, snapshot(doc), ea.interpolate(doc, drive, 0, [key0.uid], keep={filled[2].uid}))
+    assert bound.description == f"Interpolate track {tid}, keeping 1 locked"
+    assert doc.get(filled[2].uid) == filled[2]
+    assert all(doc.get(filled[f].uid).box != filled[f].box for f in (1, 3))
+
+    # V: the propagated box of a kept uid is not moved onto the new result
+    nxt = gt(drive, 2)
+    a, b = [g for g in well_seen(drive, 1) if g.track_id in nxt and g.track_id != track][:2]
+    ua, ub = add_human(doc, 1, a), add_human(doc, 1, b)
+    doc.apply(ea.propagate(doc, drive, 1, [ua.uid, ub.uid]))
+    pa, pb = doc.find_track(ua.label.track_id, 2), doc.find_track(ub.label.track_id, 2)
+    for uid in (ua.uid, ub.uid):
+        doc.apply(SetBox(uid, nudged(doc.get(uid), 0.5)))
+    bound = check_one_undo(doc, snapshot(doc), ea.propagate(doc, drive, 1, [ua.uid, ub.uid], keep={pa.uid}))
+    assert bound.description == f"Propagate 1 cuboid to frame {drive.frames[2].frame_id}, keeping 1 locked"
+    assert doc.get(pa.uid) == pa and doc.get(pb.uid).box != pb.box

@@ -91,6 +91,16 @@ class AssistActions:
             return False
         return True
 
+    def _locked(self, frames=None) -> frozenset:
+        """The uids of the cuboids of locked classes in ``frames`` (all frames when None): the model
+        commands leave them as they are and apply the rest (the session's guard stays the net)."""
+        locked = self.s.class_view.locked
+        if not locked:
+            return frozenset()
+        doc = self.s.document
+        frames = range(self.s.n_frames) if frames is None else frames
+        return frozenset(a.uid for f in frames for a in doc.annotations(f) if a.cls in locked)
+
     def _build(self, what: str, make):
         """``make()`` (a command or None); bad input (an unreadable sweep ...) becomes a message."""
         try:
@@ -236,7 +246,7 @@ class AssistActions:
             if caveat:
                 self.s.notify(f"pre-label: {caveat}", "warning")
         cmd = edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
-                                   min_score, track, detector=self.detector_text())
+                                   min_score, track, detector=self.detector_text(), keep=self._locked(detections))
         found = sum(len(v) for v in detections.values())
         note = " (cancelled: the frames done are kept)" if cancelled else ""
         dropped = f"; {invalid_boxes_text(invalid)}" if invalid else ""
@@ -257,7 +267,8 @@ class AssistActions:
         self._apply_and_tell(cmd, "no pre-labels in this frame")
 
     def delete_prelabels(self):
-        cmd = edit_assist.delete_prelabels(self.s.document, self.s.drive, self.s.frame, self.s.selection)
+        cmd = edit_assist.delete_prelabels(self.s.document, self.s.drive, self.s.frame, self.s.selection,
+                                           keep=self._locked([self.s.frame]))
         self._apply_and_tell(cmd, "no pre-labels to delete in this frame (pre-labels you edited stay: Y accepts them)")
 
     # ------------------------------------------------------------ tracks
@@ -268,7 +279,7 @@ class AssistActions:
         if not sel:
             return
         cmd, ok = self._build("interpolate", lambda: edit_assist.interpolate(self.s.document, self.s.drive,
-                                                                             self.s.frame, sel))
+                                                                             self.s.frame, sel, keep=self._locked()))
         if ok:
             chosen = set(sel)
             tracks = {a.track_id for a in self.s.annotations() if a.uid in chosen and a.track_id is not None}
@@ -295,8 +306,8 @@ class AssistActions:
             self.s.notify("propagate: this drive's frames are not a sequence (their capture times do not "
                           "increase, as in a KITTI object folder), so there is no next view of the object")
             return
-        cmd, ok = self._build("propagate", lambda: edit_assist.propagate(self.s.document, self.s.drive,
-                                                                         self.s.frame, sel))
+        cmd, ok = self._build("propagate", lambda: edit_assist.propagate(
+            self.s.document, self.s.drive, self.s.frame, sel, keep=self._locked([self.s.frame + 1])))
         if ok:
             self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
                                       "you edited in the next frame (they stay)", work=False)

@@ -103,6 +103,8 @@ class BevView(QWidget):
                 self._update_cursor(self._mouse)
             else:
                 self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.CrossCursor)
+        if kind == "reveal":
+            self.reveal(payload)
         if kind in ("document", "selection", "preview", "layers", "class", "tool"):
             self.update()
 
@@ -136,6 +138,19 @@ class BevView(QWidget):
         if size:
             self.scale = float(np.clip(min(self.width(), self.height()) / (3.0 * size), 0.5, 400.0))
         self.update()
+
+    def reveal(self, uids) -> None:
+        """Pan (never zoom) so that the cuboids ``uids`` are in view, centred on them, when any
+        corner of their footprints is off screen; otherwise leave the view as it is."""
+        boxes = [self.session.document.get(u).box for u in uids if u in self.session.document]
+        if not boxes:
+            return
+        corners = np.vstack([b.corners()[:, :2] for b in boxes])
+        uv = self.to_screen(corners)
+        inside = (uv[:, 0] >= 0) & (uv[:, 0] <= self.width()) & (uv[:, 1] >= 0) & (uv[:, 1] <= self.height())
+        if not inside.all():
+            self.center = (corners.min(axis=0) + corners.max(axis=0)) / 2.0
+            self.update()
 
     def create_position(self) -> tuple[float, float]:
         """Where the N key puts a new cuboid: the mouse if it is over the view, else the centre."""

@@ -3,7 +3,9 @@
 - A combo box or spin box takes the mouse wheel only when it has the keyboard focus; otherwise
   the wheel goes on to its parent (a panel scrolls instead of retyping the selected cuboid).
 - :func:`owns_key`: the keys a focused text field keeps from the window's shortcuts (every key a
-  person types or moves the cursor with), so typing a note never nudges or deletes a cuboid.
+  person types or moves the cursor with), so typing a note never nudges or deletes a cuboid; Tab
+  in a field selects no cuboid (the window then ignores it: the field keeps the focus); a focused
+  combo box takes the keys that change its value (Up, Down, PgUp, PgDown, Home, End).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class DoubleSpinBox(WheelNeedsFocus, QDoubleSpinBox):
 
 TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
 COMMAND_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
+TAB_KEYS = (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+COMBO_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End}
 CURSOR_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_PageUp,
                Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Backspace, Qt.Key.Key_Delete}
 
@@ -56,12 +60,19 @@ def is_text_input(widget) -> bool:
 def owns_key(widget, key: int, modifiers) -> bool:
     """Whether a focused ``widget`` keeps this key press from the window's shortcuts: a text input
     keeps every key typed without Ctrl, Alt or Meta, and the cursor and editing keys with any
-    modifier (Ctrl+Up, Shift+End ...); function keys, Esc, Tab and Ctrl combinations of letters
-    (Ctrl+Z is the field's own undo, which it claims itself) are left to the window."""
+    modifier (Ctrl+Up, Shift+End ...); Tab and Shift+Tab too, which then do nothing (the main
+    window does not move the focus out of a field), except in a field with ``tab_walks_list`` (the
+    object list's filter), whose Tab walks the filtered list; function keys, Esc and Ctrl combinations of letters (Ctrl+Z is the field's
+    own undo, which it claims itself) are left to the window. A combo box keeps the keys that
+    change its value (:data:`COMBO_KEYS`, without Ctrl, Alt or Meta)."""
+    if isinstance(widget, QComboBox):
+        return key in COMBO_KEYS and not (modifiers & COMMAND_MODIFIERS)
     if not is_text_input(widget):
         return False
     if key in CURSOR_KEYS:
         return True
-    if Qt.Key.Key_F1 <= key <= Qt.Key.Key_F35 or key in (Qt.Key.Key_Escape, Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+    if key in TAB_KEYS:
+        return not getattr(widget, "tab_walks_list", False) and not (modifiers & COMMAND_MODIFIERS)
+    if Qt.Key.Key_F1 <= key <= Qt.Key.Key_F35 or key == Qt.Key.Key_Escape:
         return False
     return not (modifiers & COMMAND_MODIFIERS)

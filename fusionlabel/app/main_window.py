@@ -234,11 +234,12 @@ class MainWindow(QMainWindow):
     def event(self, ev) -> bool:
         # A key press goes first to the focused widget as a ShortcutOverride, and on up to here when
         # the widget does not claim it. In a text field the keys one types or edits with stay in the
-        # field (input_widgets.owns_key); Esc leaves the field for the bird's-eye view.
+        # field (input_widgets.owns_key), Tab too (ignored: focusNextPrevChild); Esc leaves the field
+        # for the bird's-eye view. A focused combo box keeps the keys that change its value.
         if ev.type() == QEvent.Type.ShortcutOverride:
             focus = QApplication.focusWidget()
-            if is_text_input(focus) and self.isAncestorOf(focus):
-                if ev.key() == Qt.Key.Key_Escape:
+            if focus is not None and self.isAncestorOf(focus):
+                if ev.key() == Qt.Key.Key_Escape and is_text_input(focus):
                     if hasattr(focus, "escape"):   # the object list's filter: Esc clears it
                         focus.escape()
                     self.bev.setFocus()
@@ -248,6 +249,13 @@ class MainWindow(QMainWindow):
                     ev.accept()
                     return True
         return super().event(ev)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802 - Qt API
+        # Tab in a text field (claimed there by owns_key, so it selects no cuboid) is ignored: the
+        # field keeps the focus, as the fields take the focus by a click only; Esc leaves it.
+        if is_text_input(QApplication.focusWidget()):
+            return True
+        return super().focusNextPrevChild(next)
 
     def _run_shortcut(self, method, args) -> None:
         """Run a shortcut's action; while the help overlay is up, a key only closes it (as it says)."""

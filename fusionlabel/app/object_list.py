@@ -240,7 +240,9 @@ class ObjectList(QTableWidget):
 
 class FilterField(QLineEdit):
     """The object list's filter: Esc clears it (the window then gives the keys back to the views),
-    Enter keeps it and gives the keys back."""
+    Enter keeps it and gives the keys back; Tab walks the filtered list (the window's Tab)."""
+
+    tab_walks_list = True   # input_widgets.owns_key leaves Tab to the window
 
     def __init__(self, parent=None):
         super().__init__(parent)

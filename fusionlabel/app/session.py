@@ -45,7 +45,8 @@ class Session:
     (tuple of uids), ``"layers"`` (a layer name, ``"color_mode"`` or ``"classes"`` for hidden and
     locked classes), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
-    click tool, e.g. ``"one_click"``, or None).
+    click tool, e.g. ``"one_click"``, or None), ``"reveal"`` (uids an undo or redo touched in the
+    frame it went to: the bird's-eye view pans to them when they are off screen).
 
     ``clock`` (seconds, default ``time.monotonic``) times the pause that ends a run of merged key
     edits (:meth:`apply`); tests pass a fake one.
@@ -432,6 +433,7 @@ class Session:
         touched = [a.uid for a in self.annotations() if a.uid in change.uids]
         if touched:
             self.select(touched)
+            self._emit("reveal", tuple(touched))
         return f" on frame {self.drive.frames[target].frame_id}" if moved else ""
 
     def _on_document(self, change) -> None:

@@ -105,8 +105,8 @@ def auto_fit(doc: Document, drive, frame: int, selection, keep_yaw: bool = True,
 
 # ---------------------------------------------------------------------------------- pre-labels
 def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, list[CuboidLabel]],
-             min_score: float = DEFAULT_MIN_SCORE, track: bool = False, detector: str | None = None
-             ) -> Command | None:
+             min_score: float = DEFAULT_MIN_SCORE, track: bool = False, detector: str | None = None,
+             keep=frozenset()) -> Command | None:
     """Store ``detections`` ({frame: labels}, e.g. from :func:`detect_frames`) as pre-labels by the
     rule that ``fusionlabel prelabel`` follows too
     (:func:`fusionlabel.assist.prelabel_project.prelabel_command`): human and imported cuboids and
@@ -115,7 +115,8 @@ def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, 
     score, classes mapped through the ontology (unknown ones are skipped). ``track`` links the
     detections of consecutive frames into tracks first (world frame), so accepted pre-labels
     share track ids. One Batch of deletes and creates = one undo step; None when nothing would
-    change (running twice with the same detector). ``detector`` names it in the description."""
+    change (running twice with the same detector). ``detector`` names it in the description;
+    ``keep`` (uids, the app's locked classes) are left as they are, like touched pre-labels."""
     frames = sorted(detections)
     if not frames:
         return None
@@ -124,7 +125,7 @@ def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, 
     if track and len(frames) > 1:
         dets = track_drive(drive, frames, dets)
     what = frames_text(drive, frames) + (f" ({detector})" if detector else "")
-    cmd, _ = prelabel_command(doc, dict(zip(frames, dets)), what)
+    cmd, _ = prelabel_command(doc, dict(zip(frames, dets)), what, keep=keep)
     return cmd
 
 
@@ -141,25 +142,29 @@ def accept_all_prelabels(doc: Document, drive, frame: int, selection) -> Command
     return AcceptPrelabel(uids) if uids else None
 
 
-def delete_prelabels(doc: Document, drive, frame: int, selection) -> Command | None:
+def delete_prelabels(doc: Document, drive, frame: int, selection, keep=frozenset()) -> Command | None:
     """Delete the pre-labels (source ``model``) left in ``frame`` except those the annotator
-    edited (:func:`~.prelabel_project.edited_prelabels`, which Ctrl+P keeps too); human and
-    imported cuboids stay. The description says how many edited ones were kept."""
+    edited (:func:`~.prelabel_project.edited_prelabels`, which Ctrl+P keeps too) and those in
+    ``keep`` (uids: the app's locked classes); human and imported cuboids stay. The description
+    says how many edited and locked ones were kept."""
     edited = edited_prelabels(doc, [frame])
-    uids = tuple(a.uid for a in doc.annotations(frame) if a.source == "model" and a.uid not in edited)
+    model = [a.uid for a in doc.annotations(frame) if a.source == "model" and a.uid not in edited]
+    uids = tuple(u for u in model if u not in keep)
     if not uids:
         return None
     return Batch((DeleteCuboids(uids),), f"Delete {len(uids)} pre-label{'s' if len(uids) != 1 else ''}"
-                                         f"{_keeping(len(edited))}")
+                                         f"{_keeping(len(edited), len(model) - len(uids))}")
 
 
-def _keeping(edited: int) -> str:
-    """What a command's description adds when it left ``edited`` edited pre-labels alone."""
-    return f", keeping {edited} you edited" if edited else ""
+def _keeping(edited: int, locked: int = 0) -> str:
+    """What a command's description adds when it left ``edited`` edited pre-labels and ``locked``
+    cuboids of locked classes alone."""
+    parts = ([f"{edited} you edited"] if edited else []) + ([f"{locked} locked"] if locked else [])
+    return f", keeping {' and '.join(parts)}" if parts else ""
 
 
 # ---------------------------------------------------------------------------------- tracks
-def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
+def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -> Command | None:
     """Fill the frames between the keyframes of each selected cuboid's track
     (:func:`~.keyframes.keyframes`: human and imported boxes, not unedited copies): position on a
     smooth curve and yaw along the shortest arc in the world frame, size constant
@@ -169,10 +174,11 @@ def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
     brings it back); a pre-label of the track there is moved, unless the annotator edited it
     (:func:`~.prelabel_project.edited_prelabels`: that is their work, like human and imported
     cuboids, which are never changed; the description counts the edited ones kept and the copies
-    replaced)."""
+    replaced). Cuboids in ``keep`` (uids: the app's locked classes) are neither moved nor
+    replaced; the description counts those it would have changed."""
     tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
     cmds: list[Command] = []
-    kept = replaced = 0
+    kept = replaced = locked = 0
     for track in tracks:
         keys = keyframes(doc, track)
         if len(keys) < 2:
@@ -187,6 +193,9 @@ def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
         for f in sorted(filled):
             box = filled[f].box
             there = doc.find_track(track, f)
+            if there is not None and there.uid in keep and there.uid not in edited:
+                locked += there.uid in copies or (there.source == "model" and there.box != box)
+                continue
             if there is not None and there.uid in copies:
                 cmds.append(DeleteCuboids((there.uid,)))
                 replaced += 1
@@ -203,7 +212,7 @@ def interpolate(doc: Document, drive, frame: int, selection) -> Command | None:
     n = len(tracks)
     copies_text = f", replacing {replaced} unedited cop{'ies' if replaced != 1 else 'y'}" if replaced else ""
     return Batch(tuple(cmds), f"{INTERPOLATE_DESCRIPTION} {'track ' + next(iter(tracks)) if n == 1 else f'{n} tracks'}"
-                              f"{copies_text}{_keeping(kept)}")
+                              f"{copies_text}{_keeping(kept, locked)}")
 
 
 def _velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
@@ -218,7 +227,7 @@ def _velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
 
 def propagate(doc: Document, drive, frame: int, selection, target: int | None = None,
               points: np.ndarray | None = None, target_points: np.ndarray | None = None,
-              config: BuiltinConfig | None = None) -> Command | None:
+              config: BuiltinConfig | None = None, keep=frozenset()) -> Command | None:
     """Carry each selected cuboid of ``frame`` to ``target`` (default the next frame) by
     registering its points there (ego motion from the poses, the track's velocity from the frame
     before as the first guess, then 2D ICP; :func:`fusionlabel.assist.propagate.propagate_box`).
@@ -227,7 +236,8 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     interpolation and is told apart from reviewed boxes); a pre-label of the track already in the
     target is moved onto the result, any other cuboid of the track there is left alone: human and
     imported ones, and pre-labels the annotator edited (:func:`~.prelabel_project.edited_prelabels`;
-    the description counts them). It makes
+    the description counts them), and so are cuboids in ``keep`` (uids: the app's locked
+    classes; counted too). It makes
     sense on a sequence only (:func:`is_sequence`; unrelated frames such as a KITTI object folder
     have no next view): the caller checks that, as the app's V does."""
     target = frame + 1 if target is None else target
@@ -236,11 +246,13 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     anns = [a for a in _in_frame(doc, selection, frame) if a.track_id is not None]
     edited = edited_prelabels(doc, [target])
     todo = []
-    kept = 0
+    kept = locked = 0
     for ann in anns:
         there = doc.find_track(ann.track_id, target)
         if there is not None and there.uid in edited:
             kept += 1
+        elif there is not None and there.uid in keep:
+            locked += there.source == "model"
         elif there is None or there.source == "model":
             todo.append((ann, there))
     if not todo:
@@ -263,5 +275,5 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     n = len(todo)
     where = drive.frames[target].frame_id
     return Batch(tuple(cmds), f"{PROPAGATE_DESCRIPTION} {n} cuboid{'s' if n != 1 else ''} to frame {where}"
-                              f"{_keeping(kept)}")
+                              f"{_keeping(kept, locked)}")
 

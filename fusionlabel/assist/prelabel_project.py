@@ -81,7 +81,8 @@ def _tracks(items) -> Counter:
 
 
 def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
-                     report: PrelabelReport | None = None) -> tuple[Command | None, PrelabelReport]:
+                     report: PrelabelReport | None = None, keep=frozenset()
+                     ) -> tuple[Command | None, PrelabelReport]:
     """The command that stores ``prelabels`` ({frame: labels}) in a document by
     :func:`merge_prelabels`: ONE Batch that deletes the frames' untouched pre-labels
     (:func:`untouched_prelabels`) and creates the new ones, so one undo restores the frames.
@@ -94,10 +95,14 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
     None when nothing would change: nothing to add or replace, or the new boxes are exactly the
     untouched pre-labels already there (same boxes, classes, scores and, for a tracked run,
     linking into tracks; ``report.unchanged`` counts them), so running twice with the same
-    detector records nothing."""
+    detector records nothing. ``keep``: uids of cuboids to leave as they are (the app's locked
+    classes): an untouched pre-label among them is kept like a touched one, and the description
+    counts them (``, keeping 2 locked``)."""
     report = report or PrelabelReport()
     frames = sorted(prelabels)
     untouched = untouched_prelabels(doc, frames)
+    locked = len(untouched & set(keep))
+    untouched -= set(keep)
     next_track = doc.state.next_track
     track_ids: dict[object, str] = {}
     deletes: list[str] = []
@@ -143,6 +148,7 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
     for cls, n in by_class.items():
         report.by_class[cls] = report.by_class.get(cls, 0) + n
     replacing = f", replacing {len(deletes)}" if deletes else ""
+    replacing += f", keeping {locked} locked" if locked else ""
     commands = ([DeleteCuboids(tuple(deletes))] if deletes else []) + creates
     return Batch(tuple(commands), f"{PRELABEL_DESCRIPTION} {what}: {len(creates)} boxes{replacing}"), report
 
