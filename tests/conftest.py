@@ -164,6 +164,19 @@ def app_window(qtbot, project):
     w.close()
 
 
+@pytest.fixture
+def project(tmp_path):
+    """The app tests' project: the small simulated drive with its labels imported (a module that
+    needs another project defines its own ``project``, which ``window`` then opens)."""
+    yield from app_project(tmp_path, import_labels=True)
+
+
+@pytest.fixture
+def window(qtbot, project):
+    """A main window (2D views) on ``project``: :func:`app_window`."""
+    yield from app_window(qtbot, project)
+
+
 def run_on_display(script: str) -> dict:
     """Run a Python ``script`` (the app on a real X display, OpenGL) in a subprocess and return the
     JSON it prints last; skips the test without a display or when the script reports ``skip``."""

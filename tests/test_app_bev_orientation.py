@@ -18,7 +18,7 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 
-from conftest import app_project, app_window, open_app_window  # noqa: E402
+from conftest import app_project, open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.bev_view import BACKGROUND  # noqa: E402
 from fusionlabel.app.frame_data import FrameData  # noqa: E402
@@ -63,11 +63,6 @@ RIGS = {
 @pytest.fixture
 def project(tmp_path):
     yield from app_project(tmp_path)
-
-
-@pytest.fixture
-def window(qtbot, project):
-    yield from app_window(qtbot, project)
 
 
 def show_rig(window, rig: Rig, points: np.ndarray | None = None) -> None:

@@ -163,20 +163,10 @@ from PyQt6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt  # noqa: E402
 from PyQt6.QtGui import QMouseEvent, QWheelEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from conftest import app_project, app_window, nearest_seen_box  # noqa: E402
+from conftest import nearest_seen_box  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.geometry.cuboid import EDGES  # noqa: E402
 from fusionlabel.geometry.transforms import transform_points  # noqa: E402
-
-
-@pytest.fixture
-def project(tmp_path):
-    yield from app_project(tmp_path, import_labels=True)
-
-
-@pytest.fixture
-def window(qtbot, project):
-    yield from app_window(qtbot, project)
 
 
 def wheel(view, pos, notches: float) -> None:

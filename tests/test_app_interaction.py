@@ -25,20 +25,10 @@ from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PyQt6.QtGui import QFont, QFontMetrics, QImage, QWheelEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from conftest import app_project, app_window, open_app_window  # noqa: E402
+from conftest import open_app_window  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def project(tmp_path):
-    yield from app_project(tmp_path, import_labels=True)
-
-
-@pytest.fixture
-def window(qtbot, project):
-    yield from app_window(qtbot, project)
 
 
 def select_first(qtbot, window):

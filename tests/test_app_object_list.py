@@ -18,7 +18,7 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from conftest import app_project, app_window, open_app_window  # noqa: E402
+from conftest import app_window, open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.list_order import Row, ordered_rows  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
@@ -27,16 +27,6 @@ from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
 NO, CTRL, SHIFT = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
-
-
-@pytest.fixture
-def project(tmp_path):
-    yield from app_project(tmp_path, import_labels=True)
-
-
-@pytest.fixture
-def window(qtbot, project):
-    yield from app_window(qtbot, project)
 
 
 def column(window, col: int) -> list[str]:

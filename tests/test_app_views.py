@@ -24,16 +24,6 @@ pytestmark = pytest.mark.gui
 DOCS = os.path.join(os.path.dirname(__file__), "..", "docs", "app.md")
 
 
-@pytest.fixture
-def project(tmp_path):
-    yield from app_project(tmp_path, import_labels=True)
-
-
-@pytest.fixture
-def window(qtbot, project):
-    yield from app_window(qtbot, project)
-
-
 def widget_point(view, uv) -> QPoint:
     r = view.image_rect()
     s = r.width() / view.cam.camera.width

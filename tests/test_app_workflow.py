@@ -19,7 +19,7 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 
-from conftest import app_project, app_window, open_app_window  # noqa: E402
+from conftest import app_project, open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.box_edit import bev_handle_points  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
@@ -30,11 +30,6 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def project(tmp_path):
     yield from app_project(tmp_path)
-
-
-@pytest.fixture
-def window(qtbot, project):
-    yield from app_window(qtbot, project)
 
 
 def px(view, xy) -> QPoint:
