@@ -4,6 +4,7 @@ cuboids line up in the camera view, checked against KITTI's own labelled 2D boxe
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -21,18 +22,31 @@ from fusionlabel.store.project import Project  # noqa: E402
 pytestmark = [pytest.mark.gui, pytest.mark.realdata]
 
 
-@pytest.mark.parametrize("frame_id", ["000001", "000134"])
-def test_kitti_wireframes_match_the_labelled_2d_boxes(qtbot, tmp_path, kitti_object, frame_id):
-    # The project goes to tmp: never write into the shared real data.
+@contextmanager
+def kitti_window(qtbot, tmp_path, kitti_object, frame_id: str | None = None):
+    """The app (2D views) on the real KITTI object folder with its labels imported, at ``frame_id``
+    (default: the first frame), shown and loaded; the project goes to tmp (never into the shared
+    real data) and is closed afterwards."""
     project = Project.create(tmp_path / "project", kitti_object, import_labels=True)
     try:
         s = Session(project)
-        s.set_frame(s.drive.index_of(frame_id))
+        if frame_id is not None:
+            s.set_frame(s.drive.index_of(frame_id))
         w = MainWindow(s, use_gl=False)
         qtbot.addWidget(w)
         w.show()
         qtbot.waitExposed(w)
         testing.wait_for_frame(w)
+        yield w
+        w.close()
+    finally:
+        project.close()
+
+
+@pytest.mark.parametrize("frame_id", ["000001", "000134"])
+def test_kitti_wireframes_match_the_labelled_2d_boxes(qtbot, tmp_path, kitti_object, frame_id):
+    with kitti_window(qtbot, tmp_path, kitti_object, frame_id) as w:
+        s = w.session
         view = w.cameras.views["image_2"]
         assert view.cam.error is None and view.cam.n_points > 10_000
         wires = {ann.uid: wire for ann, wire in view.wireframes()}
@@ -47,31 +61,19 @@ def test_kitti_wireframes_match_the_labelled_2d_boxes(qtbot, tmp_path, kitti_obj
             assert iou > 0.45, (ann.cls, iou)
             checked += 1
         assert checked == len(s.annotations()) >= 3
-        w.close()
-    finally:
-        project.close()
 
 
 def test_propagate_is_refused_on_unrelated_kitti_object_frames(qtbot, tmp_path, kitti_object):
     """A KITTI object folder is a set of unrelated scenes: V has no next view to carry a box into."""
     from PyQt6.QtCore import Qt
 
-    project = Project.create(tmp_path / "project", kitti_object, import_labels=True)
-    try:
-        s = Session(project)
-        w = MainWindow(s, use_gl=False)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        testing.wait_for_frame(w)
+    with kitti_window(qtbot, tmp_path, kitti_object) as w:
+        s = w.session
         s.select((s.annotations()[0].uid,))
         before = len(s.document.all_annotations())
         qtbot.keyClick(w.bev, Qt.Key.Key_V)
         assert len(s.document.all_annotations()) == before
         assert "not a sequence" in s.messages[-1].text
-        w.close()
-    finally:
-        project.close()
 
 
 def test_zoom_onto_a_far_kitti_object_frames_its_labelled_2d_box(qtbot, tmp_path, kitti_object):
@@ -79,15 +81,8 @@ def test_zoom_onto_a_far_kitti_object_frames_its_labelled_2d_box(qtbot, tmp_path
     zoomed camera, and a click on its centre selects it."""
     from PyQt6.QtCore import QPoint, QRectF, Qt
 
-    project = Project.create(tmp_path / "project", kitti_object, import_labels=True)
-    try:
-        s = Session(project)
-        s.set_frame(s.drive.index_of("000134"))
-        w = MainWindow(s, use_gl=False)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        testing.wait_for_frame(w)
+    with kitti_window(qtbot, tmp_path, kitti_object, "000134") as w:
+        s = w.session
         view = w.cameras.views["image_2"]
         anns = s.annotations()
         boxes = {a.uid: a.attributes["bbox_2d"] for a in anns}
@@ -115,6 +110,3 @@ def test_zoom_onto_a_far_kitti_object_frames_its_labelled_2d_box(qtbot, tmp_path
         c = view.image_to_screen(((x1 + x2) / 2, (y1 + y2) / 2))
         qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(int(c.x()), int(c.y())))
         assert s.selection == (ann.uid,)
-        w.close()
-    finally:
-        project.close()
