@@ -301,3 +301,26 @@ def test_follow_up_is_part_of_the_same_step(doc):
     # A follow-up that changes nothing leaves the command alone (not wrapped in a Batch).
     bound = doc.apply(SetClass(a.uid, "van"), follow_up=start)
     assert doc.done_commands()[-1] == bound
+
+
+def test_a_guard_refuses_an_undo_or_redo_and_nothing_changes(doc):
+    """undo(guard=...) and redo(guard=...) are refused whole when the guard raises: the document
+    and both stacks stay as they were, and no change is sent."""
+    uid = doc.apply(CreateCuboid(0, car())).uid
+    doc.apply(SetBox(uid, car(1.0).box, "Move"))
+    seen = []
+    doc.subscribe(seen.append)
+
+    def refuse(changed):
+        assert set(changed) == {uid}
+        before, after = changed[uid]
+        raise ValueError(f"refused {before.box.center[0]} -> {after.box.center[0]}")
+
+    with pytest.raises(ValueError, match=r"refused 1.0 -> 0.0"):
+        doc.undo(guard=refuse)
+    assert doc.get(uid).box.center[0] == 1.0 and doc.undo_text() == "Move" and not doc.can_redo and seen == []
+    doc.undo(guard=lambda changed: None)
+    assert doc.get(uid).box.center[0] == 0.0 and doc.redo_text() == "Move"
+    with pytest.raises(ValueError, match=r"refused 0.0 -> 1.0"):
+        doc.redo(guard=refuse)
+    assert doc.get(uid).box.center[0] == 0.0 and doc.redo_text() == "Move" and len(seen) == 1

@@ -392,32 +392,35 @@ class Session:
         return {u: self.document.get(u).label for u in self.selection if self._exists(u)}
 
     def undo(self) -> None:
-        if self.read_only:
-            self.notify("project is read-only: nothing to undo", "warning")
-            return
-        text = self.document.undo_text()
-        self._run = None
-        self._last_change = None
-        try:
-            cmd = self.document.undo()
-        except FusionLabelError as e:
-            self.notify(f"undo failed: {e}", "error")
-            return
-        self.notify(f"undid {text}{self._show_change()}" if cmd else "nothing to undo")
+        """Revert the last undo step and show what it changed (:meth:`_show_change`); a step that
+        would change cuboids of a locked class is refused like an edit: nothing changes, the step
+        stays where it was and the message names the class."""
+        self._step("undo")
 
     def redo(self) -> None:
+        """Do the last undone step again, guarded by the locked classes like :meth:`undo`."""
+        self._step("redo")
+
+    def _step(self, kind: str) -> None:
+        doc = self.document
         if self.read_only:
-            self.notify("project is read-only: nothing to redo", "warning")
+            self.notify(f"project is read-only: nothing to {kind}", "warning")
             return
-        text = self.document.redo_text()
+        text = doc.undo_text() if kind == "undo" else doc.redo_text()
         self._run = None
         self._last_change = None
+        self._applying_description = f"{kind.capitalize()} {text}"
+        guard = self._guard_locked if self.class_view.locked else None
         try:
-            cmd = self.document.redo()
-        except FusionLabelError as e:
-            self.notify(f"redo failed: {e}", "error")
+            cmd = doc.undo(guard=guard) if kind == "undo" else doc.redo(guard=guard)
+        except LockedEdit as e:
+            self.notify(str(e), "warning")
             return
-        self.notify(f"redid {text}{self._show_change()}" if cmd else "nothing to redo")
+        except FusionLabelError as e:
+            self.notify(f"{kind} failed: {e}", "error")
+            return
+        done = {"undo": "undid", "redo": "redid"}[kind]
+        self.notify(f"{done} {text}{self._show_change()}" if cmd else f"nothing to {kind}")
 
     def _show_change(self) -> str:
         """After an undo or redo: go to the frame it changed (the one shown when it is among them,

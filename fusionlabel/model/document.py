@@ -454,8 +454,10 @@ class Document:
         self._notify(state.change("apply", step.description if folded is None else folded.description))
         return bound
 
-    def undo(self) -> "Command | None":
-        """Revert the last command (persisted in one transaction); returns it, or None if none."""
+    def undo(self, guard: "Callable[[dict], None] | None" = None) -> "Command | None":
+        """Revert the last command (persisted in one transaction); returns it, or None if none.
+        ``guard`` as in :meth:`apply`: raising refuses the undo (nothing changes, the command
+        stays on the undo stack)."""
         self._check_writable()
         if not self._undo:
             return None
@@ -464,20 +466,23 @@ class Document:
         state = self._state
         state.begin()
         cmd.undo(state)
-        if self._store is not None:
-            try:
+        try:
+            if guard is not None:
+                guard(state.changed())
+            if self._store is not None:
                 self._store.commit_undo(entry.log_id, state.delta())
-            except BaseException:
-                state.begin()
-                cmd.do(state)
-                raise
+        except BaseException:
+            state.begin()
+            cmd.do(state)
+            raise
         self._redo.append(self._undo.pop())
         self._last_applied = None
         self._notify(state.change("undo", entry.description))
         return cmd
 
-    def redo(self) -> "Command | None":
-        """Do again the last undone command; returns it, or None if there is none."""
+    def redo(self, guard: "Callable[[dict], None] | None" = None) -> "Command | None":
+        """Do again the last undone command; returns it, or None if there is none. ``guard`` as
+        in :meth:`undo`."""
         self._check_writable()
         if not self._redo:
             return None
@@ -486,13 +491,15 @@ class Document:
         state = self._state
         state.begin()
         cmd.do(state)
-        if self._store is not None:
-            try:
+        try:
+            if guard is not None:
+                guard(state.changed())
+            if self._store is not None:
                 self._store.commit_redo(entry.log_id, state.delta())
-            except BaseException:
-                state.begin()
-                cmd.undo(state)
-                raise
+        except BaseException:
+            state.begin()
+            cmd.undo(state)
+            raise
         self._undo.append(self._redo.pop())
         self._last_applied = None
         self._notify(state.change("redo", entry.description))
