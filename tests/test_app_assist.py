@@ -742,13 +742,14 @@ def test_view3d_dashes_prelabel_edges():
 
 
 def test_every_view_draws_every_outline_of_the_one_table():
-    """shortcuts.OUTLINE_OF_STATE names the outline of each pre-label state; the 2D views' pens,
+    """styles.OUTLINE_OF_STATE names the outline of each pre-label state; the 2D views' pens,
     the cameras' and the 3D view's line patterns are keyed by those names, each outline drawn
     differently, and the ? legend shows each of them."""
     pytest.importorskip("pyqtgraph")
     from fusionlabel.app import projected_boxes, view3d
     from fusionlabel.app.qt_util import PEN_STYLES, outline_style
-    from fusionlabel.app.shortcuts import OUTLINE_OF_STATE, OUTLINES
+    from fusionlabel.app.shortcuts import OUTLINES
+    from fusionlabel.app.styles import OUTLINE_OF_STATE
 
     names = set(OUTLINE_OF_STATE.values())
     assert len(names) == len(OUTLINE_OF_STATE) == 3                     # three states, three looks

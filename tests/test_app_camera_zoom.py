@@ -52,6 +52,24 @@ def test_wheel_zoom_keeps_the_image_point_under_the_cursor(pos):
             np.testing.assert_allclose(after, before, atol=1e-9)
 
 
+def test_transform_changes_nothing_so_a_camera_resized_back_shows_the_same_spot():
+    """transform() only reads the zoom: asked for a wider widget (where the centre has to be
+    clamped nearer the middle) it leaves ``center`` alone, so the same transform comes back when
+    the widget is as before; pan and zoom store the centre clamped as they did."""
+    z = CameraZoom()
+    z.zoom_at(4.0, (790, 490), IMAGE, VIEW)               # near the bottom-right corner
+    center, tf = z.center, z.transform(IMAGE, VIEW)
+    wide = (3000, 500)                                    # same height: the same scale
+    wide_tf = z.transform(IMAGE, wide)
+    assert z.center == center
+    assert wide_tf.sx == tf.sx and wide_tf.to_image((1500, 250))[0] < tf.to_image((400, 250))[0]   # clamped there
+    assert z.transform(IMAGE, VIEW) == tf
+    z.pan(-1e6, -1e6, IMAGE, VIEW)                        # far past the edge: stored clamped
+    half = VIEW[0] / (2 * tf.sx)
+    assert z.center[0] == pytest.approx(IMAGE[0] - half)
+    assert z.center == CameraZoom.clamped(z.center, IMAGE, VIEW, tf.sx)
+
+
 def test_zoom_is_clamped_between_fit_and_16_native_pixels():
     z = CameraZoom()
     z.zoom_at(0.5, (400, 250), IMAGE, VIEW)

@@ -88,3 +88,30 @@ def test_undoing_a_delete_brings_a_locked_cuboid_back(qtbot, window):
     assert s.document.get(car.uid) == car
     key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)                   # the delete again: refused
     assert s.document.get(car.uid) == car and "Redo Delete" in s.messages[-1].text
+
+
+# ------------------------------------------------------------------ the session's helpers
+def test_session_setting_reads_saved_settings_and_falls_back(project):
+    from fusionlabel.app.session import Session
+
+    s = Session(project)
+    assert s.setting("no such setting", 7) == 7 and s.setting("no such setting") is None
+    s.save_setting("prelabel_min_score", 0.3)
+    assert s.setting("prelabel_min_score", 0.5) == 0.3
+    project.close()                                              # an unreadable store: the default, no error
+    assert s.setting("prelabel_min_score", 0.5) == 0.5
+
+
+def test_refuse_drag_says_it_once_per_drag(project):
+    from fusionlabel.app.session import Session
+
+    s = Session(project)
+    car = next(a for a in s.annotations() if a.cls == "car")
+    other = next(a for a in s.annotations() if a.cls != "car")
+    s.set_class_locked("car", True)
+    n = len(s.messages)
+    drag = {"kind": "rotate", "uid": car.uid}
+    assert s.refuse_drag(drag) and s.refuse_drag(drag) and drag["refused"] is True
+    assert [m.text.split(":")[0] for m in s.messages[n:]] == ["Rotate refused"]
+    assert not s.refuse_drag({"kind": "move", "uid": other.uid}) and len(s.messages) == n + 1
+    assert not s.refuse_drag({"kind": "create"})                 # a new cuboid: never refused

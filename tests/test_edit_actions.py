@@ -255,15 +255,20 @@ def test_jump_to_track_and_follow(doc):
     assert ea.track_in_frame(doc, "a", 3).frame == 3 and ea.track_in_frame(doc, "a", 1) is None
 
 
-def test_cycle_selection(doc):
-    assert ea.cycle_selection(doc, 0, []) == ("a",)
-    assert ea.cycle_selection(doc, 0, [], -1) == ("c",)
-    assert ea.cycle_selection(doc, 0, ["a"]) == ("b",)
-    assert ea.cycle_selection(doc, 0, ["c"]) == ("a",)          # wraps
-    assert ea.cycle_selection(doc, 0, ["a"], -1) == ("c",)
-    assert ea.cycle_selection(doc, 0, ["a", "b"]) == ("c",)
-    assert ea.cycle_selection(doc, 3, ["a"]) == ()
-    assert ea.cycle_selection(doc, 0, ["zzz"]) == ("a",)
+def test_cycle_uids_walks_the_order_it_is_given():
+    """Tab / Shift+Tab (Actions.cycle_selection) walk the object list's rows as shown, sorted and
+    filtered, not the frame's creation order: cycle_uids gets that order."""
+    order = ["c", "a", "d"]                                      # e.g. sorted by points, "b" filtered out
+    assert ea.cycle_uids(order, []) == ("c",)
+    assert ea.cycle_uids(order, [], -1) == ("d",)
+    assert ea.cycle_uids(order, ["c"]) == ("a",)
+    assert ea.cycle_uids(order, ["d"]) == ("c",)                 # wraps
+    assert ea.cycle_uids(order, ["c"], -1) == ("d",)
+    assert ea.cycle_uids(order, ["c", "a"]) == ("d",)            # after the one selected last
+    assert ea.cycle_uids(order, ["a", "c"]) == ("a",)
+    assert ea.cycle_uids(order, ["c", "a"], -1) == ("d",)        # before the one selected first
+    assert ea.cycle_uids(order, ["b"]) == ("c",)                 # a selection the list does not show
+    assert ea.cycle_uids([], ["a"]) == ()
 
 
 def test_frame_status(doc):

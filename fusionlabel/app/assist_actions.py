@@ -40,9 +40,9 @@ class AssistActions:
 
     # ------------------------------------------------------------ settings
     def _settings(self) -> tuple[str, str | None, float]:
-        spec = self.s._setting(DETECTOR_SETTING, "builtin")
-        config = self.s._setting(CONFIG_SETTING, None)
-        min_score = self.s._setting(MIN_SCORE_SETTING, edit_assist.DEFAULT_MIN_SCORE)
+        spec = self.s.setting(DETECTOR_SETTING, "builtin")
+        config = self.s.setting(CONFIG_SETTING, None)
+        min_score = self.s.setting(MIN_SCORE_SETTING, edit_assist.DEFAULT_MIN_SCORE)
         if not isinstance(min_score, (int, float)):
             min_score = edit_assist.DEFAULT_MIN_SCORE
         return str(spec), (str(config) if config else None), float(min_score)

@@ -29,7 +29,7 @@ from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label
 from .session import Session
-from .shortcuts import OUTLINE_OF_STATE
+from .styles import OUTLINE_OF_STATE
 
 BACKGROUND = 16
 HANDLE_PX = 5  # half size of a square handle
@@ -283,7 +283,7 @@ class BevView(QWidget):
 
     def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool,
                       outline: str = "solid") -> np.ndarray | None:
-        """Draw a cuboid from above with an ``outline`` (shortcuts.OUTLINE_OF_STATE: dashed and
+        """Draw a cuboid from above with an ``outline`` (styles.OUTLINE_OF_STATE: dashed and
         unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one);
         returns where its label goes (the top corner, in pixels), or None when it is out of view."""
         poly = self.to_screen(box.bev_polygon())
@@ -440,9 +440,7 @@ class BevView(QWidget):
             if abs(moved_px.x()) + abs(moved_px.y()) < DRAG_PX:
                 return
             d["active"] = True
-        if d.get("refused") is None and "uid" in d:   # a locked cuboid: say so once, drag nothing
-            d["refused"] = self.session.refuse_locked(d["uid"], d["kind"].capitalize())
-        if d.get("refused"):
+        if self.session.refuse_drag(d):   # a locked cuboid: said once, nothing dragged
             return
         world = self.to_world(pos)
         snap = math.radians(15.0) if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier else None

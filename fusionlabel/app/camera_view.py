@@ -27,7 +27,7 @@ from .label_layout import LabelRequest, place_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, box_label
 from .session import Session
-from .shortcuts import OUTLINE_OF_STATE
+from .styles import OUTLINE_OF_STATE
 
 CLICK_PX = 4
 SHIFT = 4  # sub-pixel bits for cv2 drawing

@@ -91,23 +91,25 @@ class CameraZoom:
         return max(1.0, MAX_PIXEL_SCALE / self.fit_scale(image_size, view_size))
 
     def transform(self, image_size: tuple[int, int], view_size: tuple[int, int]) -> ViewTransform:
-        """The image -> widget transform now (exactly the fitted rectangle at zoom 1)."""
+        """The image -> widget transform now (exactly the fitted rectangle at zoom 1). Pure: the
+        stored ``center`` is clamped for the answer only."""
         if not self.zoomed:
             x, y, w, h = fit_rect(image_size, view_size)
             return ViewTransform(w / image_size[0], h / image_size[1], float(x), float(y))
         s = self.fit_scale(image_size, view_size) * self.zoom
-        cx, cy = self._clamped(image_size, view_size, s)
+        cx, cy = self.clamped(self.center, image_size, view_size, s)
         return ViewTransform(s, s, view_size[0] / 2.0 - cx * s, view_size[1] / 2.0 - cy * s)
 
-    def _clamped(self, image_size, view_size, s: float) -> tuple[float, float]:
-        """The centre kept so that the image fills the widget where it is larger, centred where not."""
-        center = self.center or (image_size[0] / 2.0, image_size[1] / 2.0)
+    @staticmethod
+    def clamped(center, image_size, view_size, s: float) -> tuple[float, float]:
+        """``center`` (None: the image's middle) kept so that an image drawn at ``s`` widget
+        pixels per image pixel fills the widget where it is larger, and is centred where not."""
+        center = center or (image_size[0] / 2.0, image_size[1] / 2.0)
         out = []
         for c, n, v in zip(center, image_size, view_size):
             half = v / (2.0 * s)
             out.append(n / 2.0 if n * s <= v else min(max(c, half), n - half))
-        self.center = (out[0], out[1])
-        return self.center
+        return out[0], out[1]
 
     def zoom_at(self, factor: float, pos: tuple[float, float], image_size, view_size) -> None:
         """Zoom by ``factor`` keeping the image point under widget position ``pos`` in place."""
@@ -118,17 +120,16 @@ class CameraZoom:
             self.reset()
             return
         s = self.fit_scale(image_size, view_size) * self.zoom
-        self.center = (ex - (pos[0] - view_size[0] / 2.0) / s, ey - (pos[1] - view_size[1] / 2.0) / s)
-        self._clamped(image_size, view_size, s)
+        center = (ex - (pos[0] - view_size[0] / 2.0) / s, ey - (pos[1] - view_size[1] / 2.0) / s)
+        self.center = self.clamped(center, image_size, view_size, s)
 
     def pan(self, dx: float, dy: float, image_size, view_size) -> None:
         """Move the image by (dx, dy) widget pixels (nothing to pan at fit)."""
         if not self.zoomed:
             return
         s = self.fit_scale(image_size, view_size) * self.zoom
-        cx, cy = self._clamped(image_size, view_size, s)
-        self.center = (cx - dx / s, cy - dy / s)
-        self._clamped(image_size, view_size, s)
+        cx, cy = self.clamped(self.center, image_size, view_size, s)
+        self.center = self.clamped((cx - dx / s, cy - dy / s), image_size, view_size, s)
 
     def show_region(self, lo, hi, image_size, view_size) -> None:
         """Zoom and pan so that the image rectangle ``lo``..``hi`` (image coordinates) fills the view
@@ -141,8 +142,8 @@ class CameraZoom:
             self.reset()
             return
         mid = (lo + hi) / 2.0 + 0.5
-        self.center = (float(mid[0]), float(mid[1]))
-        self._clamped(image_size, view_size, self.fit_scale(image_size, view_size) * self.zoom)
+        s = self.fit_scale(image_size, view_size) * self.zoom
+        self.center = self.clamped((float(mid[0]), float(mid[1])), image_size, view_size, s)
 
 
 def pyramid_level(cam, level: int, with_points: bool) -> np.ndarray:

@@ -476,7 +476,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ settings and closing
     def _restore_view(self) -> None:
-        view = self.session._setting("view", {})
+        view = self.session.setting("view", {})
         if isinstance(view, dict):
             c, sc = view.get("bev_center"), view.get("bev_scale")
             if isinstance(c, list) and len(c) == 2 and all(isinstance(v, (int, float)) for v in c):

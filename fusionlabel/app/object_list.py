@@ -49,7 +49,7 @@ class ObjectList(QTableWidget):
         self.n_hidden = 0     # of them, of a hidden class
         self.on_refresh = None  # called after each refresh (the panel's count)
         self.painted_frame: int | None = None
-        sort = session._setting(SORT_SETTING, None)
+        sort = session.setting(SORT_SETTING, None)
         ok = isinstance(sort, dict) and sort.get("column") in COLUMNS
         self.sort_column: str | None = sort["column"] if ok else None
         self.sort_descending = bool(sort.get("descending")) if ok else False

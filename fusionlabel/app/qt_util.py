@@ -7,7 +7,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QImage
 
 from ..render.colors import class_color
-from .shortcuts import OUTLINE_OF_STATE
+from .styles import OUTLINE_OF_STATE
 
 
 def qimage_from_rgb(rgb: np.ndarray) -> QImage:
@@ -40,7 +40,7 @@ LABEL_PAD = 2.0  # pixels of backdrop left and right of a box label's text
 LABEL_BACKDROP = QColor(0, 0, 0, 150)  # behind box labels, so they read on bright images too
 
 
-# The pen of each outline (shortcuts.OUTLINE_OF_STATE) in the bird's-eye and side views and the ?
+# The pen of each outline (styles.OUTLINE_OF_STATE) in the bird's-eye and side views and the ?
 # legend: human and imported cuboids solid, untouched pre-labels dashed, pre-labels the annotator
 # edited but has not accepted dash-dotted.
 PEN_STYLES = {"solid": Qt.PenStyle.SolidLine, "dashed": Qt.PenStyle.DashLine, "dash-dot": Qt.PenStyle.DashDotLine}

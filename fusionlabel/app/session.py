@@ -108,7 +108,10 @@ class Session:
         self._subscribers.clear()
 
     # ------------------------------------------------------------------ settings
-    def _setting(self, key: str, default):
+    def setting(self, key: str, default=None):
+        """A project setting saved with :meth:`save_setting` (or by ``fusionlabel open``), or
+        ``default`` when it is not set or cannot be read (settings are a convenience: a broken one
+        never stops the app)."""
         try:
             return self.project.get_setting(key, default)
         except Exception:  # noqa: BLE001 - settings are a convenience
@@ -133,17 +136,17 @@ class Session:
 
     def _restore_settings(self) -> None:
         n = len(self.drive)
-        frame = self._setting("frame", 0)
+        frame = self.setting("frame", 0)
         self.frame = min(max(int(frame), 0), n - 1) if isinstance(frame, int) else 0
-        mode = self._setting("color_mode", "height")
+        mode = self.setting("color_mode", "height")
         self.color_mode = mode if mode in COLOR_MODES else "height"
-        layers = self._setting("layers", {})
+        layers = self.setting("layers", {})
         if isinstance(layers, dict):
             self.layers.update({k: bool(v) for k, v in layers.items() if k in self.layers})
-        cls = self._setting("current_class", self.current_class)
+        cls = self.setting("current_class", self.current_class)
         if cls in self.ontology.classes:
             self.current_class = cls
-        self.class_view = ClassView.from_setting(self._setting(CLASS_VIEW_SETTING, None), self.ontology.classes)
+        self.class_view = ClassView.from_setting(self.setting(CLASS_VIEW_SETTING, None), self.ontology.classes)
 
     # ------------------------------------------------------------------ state changes
     @property
@@ -183,14 +186,21 @@ class Session:
     def is_locked(self, ann) -> bool:
         return ann.cls in self.class_view.locked
 
-    def refuse_locked(self, uid: str, description: str) -> bool:
-        """True (and the message the key edits give) when the cuboid ``uid`` is of a locked class:
-        a view then starts no drag on it."""
-        ann = self.document.get(uid) if self._exists(uid) else None
-        if ann is None or not self.is_locked(ann):
+    def refuse_drag(self, drag: dict) -> bool:
+        """Whether a view's mouse drag of a cuboid must drag nothing because the cuboid is of a
+        locked class. ``drag`` holds the cuboid's ``uid`` and the ``kind`` of drag ("move",
+        "resize", "rotate"; one without a uid, like a new cuboid's, is never refused). The first
+        call of a drag decides, gives the warning the key edits give, and keeps the answer in
+        ``drag["refused"]``, so a drag is refused once and quietly after."""
+        if "uid" not in drag:
             return False
-        self.notify(refusal_text(description, [ann]), "warning")
-        return True
+        if drag.get("refused") is None:
+            uid = drag["uid"]
+            ann = self.document.get(uid) if self._exists(uid) else None
+            drag["refused"] = ann is not None and self.is_locked(ann)
+            if drag["refused"]:
+                self.notify(refusal_text(drag["kind"].capitalize(), [ann]), "warning")
+        return drag["refused"]
 
     def set_class_hidden(self, cls: str, hidden: bool) -> None:
         """Hide a class in every view (its selected cuboids are deselected) or show it again."""

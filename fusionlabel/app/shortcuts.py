@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .styles import OUTLINE_OF_STATE
+
 
 @dataclass(frozen=True)
 class Shortcut:
@@ -113,10 +115,6 @@ MOUSE = (
 
 
 OUTLINES_GROUP = "Cuboid outlines"
-# The one table of how the views outline a cuboid, by Session.prelabel_state (None: no pre-label).
-# Each view keys its own drawing by these names: qt_util.PEN_STYLES (bird's-eye and side views,
-# the ? legend), projected_boxes.PATTERNS (cameras), view3d.PATTERNS (3D view).
-OUTLINE_OF_STATE = {None: "solid", "untouched": "dashed", "edited": "dash-dot"}
 # The legend (the ? overlay draws a sample of each line): (outline, what it means)
 OUTLINES = (
     (OUTLINE_OF_STATE[None], "human or imported cuboid (filled in the bird's-eye view)"),

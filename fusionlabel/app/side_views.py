@@ -266,9 +266,7 @@ class SideView(QWidget):
         delta = pos - d["start"]
         if abs(delta.x()) + abs(delta.y()) < DRAG_PX and "box" not in d:
             return
-        if d.setdefault("refused", None) is None:   # a locked cuboid: say so once, drag nothing
-            d["refused"] = self.session.refuse_locked(d["uid"], d["kind"].capitalize())
-        if d["refused"]:
+        if self.session.refuse_drag(d):   # a locked cuboid: said once, nothing dragged
             return
         base = d["base"]
         h, v = self.to_local_hv(pos)

@@ -33,7 +33,7 @@ from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label
 from .session import Session
-from .shortcuts import OUTLINE_OF_STATE
+from .styles import OUTLINE_OF_STATE
 
 CLICK_PX = 4
 POINT_PICK_PX = 6  # a one-click seed is the nearest-to-the-eye LiDAR point this close to the click
@@ -41,7 +41,7 @@ DASHES = 6  # dashes per edge of a pre-label
 # The marks drawn in each of an edge's DASHES slots, as (start, end) fractions of the slot
 DASH = ((0.0, 0.5),)                        # an untouched pre-label: dashed
 DASH_DOT = ((0.0, 0.45), (0.62, 0.74))      # a pre-label the annotator edited: dash-dotted
-PATTERNS = {"dashed": DASH, "dash-dot": DASH_DOT}   # by outline (shortcuts.OUTLINE_OF_STATE); solid: none
+PATTERNS = {"dashed": DASH, "dash-dot": DASH_DOT}   # by outline (styles.OUTLINE_OF_STATE); solid: none
 HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
 

@@ -341,12 +341,6 @@ def track_in_frame(doc: Document, uid: str, frame: int) -> Annotation | None:
 
 
 # ---------------------------------------------------------------------------------- selection, frames
-def cycle_selection(doc: Document, frame: int, selection, step: int = 1) -> tuple[str, ...]:
-    """The next (``step`` = 1) or previous (-1) single cuboid of the frame in creation order,
-    wrapping around; the first (or last) when nothing in the frame is selected; () if none."""
-    return cycle_uids([a.uid for a in doc.annotations(frame)], selection, step)
-
-
 def cycle_uids(uids: list[str], selection, step: int = 1) -> tuple[str, ...]:
     """The next (``step`` = 1) or previous (-1) of ``uids`` after the selection, wrapping around;
     the first (or last) when none of them is selected; () if there are none."""
