@@ -115,3 +115,81 @@ def test_refuse_drag_says_it_once_per_drag(project):
     assert [m.text.split(":")[0] for m in s.messages[n:]] == ["Rotate refused"]
     assert not s.refuse_drag({"kind": "move", "uid": other.uid}) and len(s.messages) == n + 1
     assert not s.refuse_drag({"kind": "create"})                 # a new cuboid: never refused
+
+
+# ------------------------------------------------------------------ model keys that keep locked cuboids
+class TruthDetector:
+    """Detections = the drive's labels moved by ``dx`` metres, scored 0.9."""
+
+    name = "truth"
+
+    def __init__(self, dx: float = 0.1):
+        self.dx = dx
+
+    def detect_frame(self, drive, index):
+        from fusionlabel.model.annotation import CuboidLabel
+
+        return [CuboidLabel(g.box.with_(center=np.add(g.box.center, [self.dx, 0.0, 0.0])), g.label, None, 0.9,
+                            "model") for g in drive.labels(index)]
+
+
+@pytest.fixture
+def prelabelled(qtbot, tmp_path, monkeypatch):
+    """A window on a project holding only tracked pre-labels on every frame (Ctrl+Shift+P's
+    result), whose detector is :class:`TruthDetector` (``w.detector_dx`` sets its offset)."""
+    from conftest import app_window
+    from fusionlabel.app import testing
+    from fusionlabel.store.project import Project
+
+    p = Project.create(tmp_path / "project", testing.small_drive(), import_labels=False)
+    gen = app_window(qtbot, p)
+    w = next(gen)
+    w.detector_dx = 0.1
+    monkeypatch.setattr(w.actions_, "detector", lambda: TruthDetector(w.detector_dx))
+    s = w.session
+    w.actions_.store_prelabels({f: TruthDetector().detect_frame(s.drive, f) for f in range(s.n_frames)})
+    yield w
+    next(gen, None)
+    p.close()
+
+
+def test_ctrl_p_says_when_locked_pre_labels_are_why_nothing_changed(qtbot, prelabelled):
+    w = prelabelled
+    s = w.session
+    cars = [a for a in s.annotations() if a.cls == "car" and a.source == "model"]
+    assert len(cars) >= 2
+    lock(w, "car")
+    key(qtbot, w, Qt.Key.Key_P, CTRL)                                # the same boxes again: nothing, not for the lock
+    assert "nothing to change" in s.messages[-1].text and "locked" not in s.messages[-1].text
+    w.detector_dx = 0.3                                              # new car boxes would replace the locked ones
+    others = {a.uid for a in s.annotations() if a.cls != "car"}
+    key(qtbot, w, Qt.Key.Key_P, CTRL)
+    text = s.messages[-1].text
+    if others:                                                       # the other classes' pre-labels were replaced
+        assert "Pre-label" in text and f"keeping {len(cars)} locked" in text
+        key(qtbot, w, Qt.Key.Key_P, CTRL)                            # now only the locked cars differ
+        text = s.messages[-1].text
+    assert "nothing to change" in text and text.endswith(f"({len(cars)} boxes of locked classes kept)")
+    assert all(s.document.get(a.uid) == a for a in cars)
+    lock(w, "car", False)
+    key(qtbot, w, Qt.Key.Key_P, CTRL)                                # unlocked, the same key replaces them
+    assert not any(a.uid in s.document for a in cars)
+
+
+def test_v_says_when_a_locked_pre_label_is_why_nothing_changed(qtbot, prelabelled):
+    w = prelabelled
+    s = w.session
+    from fusionlabel.assist.edit_assist import propagate
+
+    car = next(a for a in s.annotations() if a.cls == "car" and a.track_id is not None   # one V would move
+               and s.document.find_track(a.track_id, 1) is not None and propagate(s.document, s.drive, 0, (a.uid,)))
+    there = s.document.find_track(car.track_id, 1)
+    assert there.source == "model"
+    s.select((car.uid,))
+    lock(w, "car")
+    key(qtbot, w, Qt.Key.Key_V)
+    assert s.document.get(there.uid) == there
+    assert s.messages[-1].text.endswith("(1 box of locked classes kept)"), s.messages[-1].text
+    lock(w, "car", False)
+    key(qtbot, w, Qt.Key.Key_V)                                      # unlocked, V moves it onto its points
+    assert s.document.get(there.uid).box != there.box

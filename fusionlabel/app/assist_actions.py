@@ -101,6 +101,18 @@ class AssistActions:
         frames = range(self.s.n_frames) if frames is None else frames
         return frozenset(a.uid for f in frames for a in doc.annotations(f) if a.cls in locked)
 
+    def _kept_note(self, build, keep) -> str:
+        """When the locked cuboids ``keep`` are why a model key changed nothing, says how many it
+        kept (" (3 boxes of locked classes kept)"): ``build(keep)`` gives the key's command, and
+        built without them it would change that many; else ""."""
+        if not keep:
+            return ""
+        try:
+            n = len(self.s.locked_changes_of(build(frozenset())))
+        except FusionLabelError:
+            return ""
+        return f" ({n} box{'es' if n != 1 else ''} of locked classes kept)" if n else ""
+
     def _build(self, what: str, make):
         """``make()`` (a command or None); bad input (an unreadable sweep ...) becomes a message."""
         try:
@@ -245,15 +257,19 @@ class AssistActions:
             caveat = tracking_caveat(self.s.drive, sorted(detections))
             if caveat:
                 self.s.notify(f"pre-label: {caveat}", "warning")
-        cmd = edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
-                                   min_score, track, detector=self.detector_text(), keep=self._locked(detections))
+        def build(keep):
+            return edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
+                                        min_score, track, detector=self.detector_text(), keep=keep)
+
+        keep = self._locked(detections)
+        cmd = build(keep)
         found = sum(len(v) for v in detections.values())
         note = " (cancelled: the frames done are kept)" if cancelled else ""
         dropped = f"; {invalid_boxes_text(invalid)}" if invalid else ""
         if cmd is None:
             self.s.notify(f"pre-label ({self.detector_text()}): nothing to change ({found} detections, each "
                           f"below score {min_score:g}, of an unknown class, on a cuboid kept there, or the same "
-                          f"as the pre-label already there){dropped}{note}")
+                          f"as the pre-label already there){self._kept_note(build, keep)}{dropped}{note}")
             return None
         bound = self.s.apply(cmd, work=False)  # model output: no frame becomes "in progress"
         if bound is not None:
@@ -306,8 +322,12 @@ class AssistActions:
             self.s.notify("propagate: this drive's frames are not a sequence (their capture times do not "
                           "increase, as in a KITTI object folder), so there is no next view of the object")
             return
-        cmd, ok = self._build("propagate", lambda: edit_assist.propagate(
-            self.s.document, self.s.drive, self.s.frame, sel, keep=self._locked([self.s.frame + 1])))
+        def build(keep):
+            return edit_assist.propagate(self.s.document, self.s.drive, self.s.frame, sel, keep=keep)
+
+        keep = self._locked([self.s.frame + 1])
+        cmd, ok = self._build("propagate", lambda: build(keep))
         if ok:
+            nothing = "" if cmd is not None else self._kept_note(build, keep)
             self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
-                                      "you edited in the next frame (they stay)", work=False)
+                                      f"you edited in the next frame (they stay){nothing}", work=False)

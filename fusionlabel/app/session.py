@@ -28,6 +28,10 @@ LAYERS = ("camera_points", "boxes", "box_labels")
 MERGE_PAUSE_S = 1.0  # key edits further apart than this are separate undo steps
 
 
+class _Probed(Exception):
+    """Takes back a step :meth:`Session.locked_changes_of` only tried."""
+
+
 @dataclass(frozen=True)
 class Message:
     """A user-facing note: level is "info", "warning" or "error"; ``frame`` is the frame index a
@@ -392,6 +396,23 @@ class Session:
             self._run_steps = self._run_steps + 1 if joined else 1
             self._run_at = now
         return bound
+
+    def locked_changes_of(self, cmd) -> list:
+        """The cuboids of locked classes that ``cmd`` would move, resize, turn, retype or delete
+        (as they are now). Found by doing it in memory and taking it back at once through the
+        document's guard: nothing is saved, recorded or sent."""
+        found: list = []
+
+        def probe(changed: dict) -> None:
+            found.extend(locked_changes(changed, self.class_view.locked))
+            raise _Probed
+
+        if cmd is not None and self.class_view.locked:
+            try:
+                self.document.apply(cmd, guard=probe)
+            except _Probed:
+                pass
+        return found
 
     def _guard_locked(self, changed: dict) -> None:
         refused = locked_changes(changed, self.class_view.locked)
