@@ -193,3 +193,34 @@ def test_v_says_when_a_locked_pre_label_is_why_nothing_changed(qtbot, prelabelle
     lock(w, "car", False)
     key(qtbot, w, Qt.Key.Key_V)                                      # unlocked, V moves it onto its points
     assert s.document.get(there.uid).box != there.box
+
+
+# ------------------------------------------------------------------ Tab on the attribute panel
+def test_tab_on_a_focused_choice_or_tick_box_selects_no_other_cuboid(qtbot, window):
+    """Like in a text field: Tab and Shift+Tab do nothing there (no next cuboid, the focus and the
+    value stay); a click back in the bird's-eye view makes Tab walk the cuboids again."""
+    from PyQt6.QtWidgets import QCheckBox, QComboBox
+
+    s = window.session
+    ann = next(a for a in s.annotations()
+               if any(x.kind == "bool" for x in s.ontology.classes[a.cls].attributes.values()))
+    s.select((ann.uid,))
+    panel = window.attributes
+    ticks = [e for e in panel._editors.values() if isinstance(e, QCheckBox)]
+    choices = [e for e in panel._editors.values() if isinstance(e, QComboBox)]
+    assert ticks
+    history = list(s.document.history())
+    for widget in [panel.cls, *choices, *ticks]:
+        widget.setFocus()                                        # as a click into it does
+        qtbot.waitUntil(lambda w=widget: QApplication.focusWidget() is w)
+        value = widget.currentText() if isinstance(widget, QComboBox) else widget.checkState()
+        for k, mod in ((Qt.Key.Key_Tab, NO), (Qt.Key.Key_Backtab, SHIFT)):
+            qtbot.keyClick(widget, k, mod)
+            assert s.selection == (ann.uid,) and QApplication.focusWidget() is widget, (widget, k)
+        assert value == (widget.currentText() if isinstance(widget, QComboBox) else widget.checkState())
+    assert s.document.history() == history
+    qtbot.mouseClick(window.bev, Qt.MouseButton.LeftButton, NO, window.bev.rect().topLeft())
+    assert QApplication.focusWidget() is window.bev
+    s.select((ann.uid,))
+    key(qtbot, window, Qt.Key.Key_Tab)
+    assert s.selection and s.selection != (ann.uid,)

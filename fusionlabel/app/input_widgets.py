@@ -4,8 +4,9 @@
   the wheel goes on to its parent (a panel scrolls instead of retyping the selected cuboid).
 - :func:`owns_key`: the keys a focused text field keeps from the window's shortcuts (every key a
   person types or moves the cursor with), so typing a note never nudges or deletes a cuboid; Tab
-  in a field selects no cuboid (the window then ignores it: the field keeps the focus); a focused
-  combo box takes the keys that change its value (Up, Down, PgUp, PgDown, Home, End).
+  in a field, a choice box or a tick box selects no cuboid (:func:`holds_focus`: the window then
+  ignores it, the widget keeps the focus); a focused combo box takes the keys that change its
+  value (Up, Down, PgUp, PgDown, Home, End).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QAbstractSpinBox,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QLineEdit,
@@ -57,6 +59,13 @@ def is_text_input(widget) -> bool:
     return isinstance(widget, TEXT_INPUTS)
 
 
+def holds_focus(widget) -> bool:
+    """True for a widget that Tab and Shift+Tab never leave: a text input, a choice box or a tick
+    box (the attribute panel's): they take the focus by a click only, and a click in a view (or
+    Esc, in a text field) gives it back."""
+    return is_text_input(widget) or isinstance(widget, (QComboBox, QCheckBox))
+
+
 def owns_key(widget, key: int, modifiers) -> bool:
     """Whether a focused ``widget`` keeps this key press from the window's shortcuts: a text input
     keeps every key typed without Ctrl, Alt or Meta, and the cursor and editing keys with any
@@ -64,15 +73,17 @@ def owns_key(widget, key: int, modifiers) -> bool:
     window does not move the focus out of a field), except in a field with ``tab_walks_list`` (the
     object list's filter), whose Tab walks the filtered list; function keys, Esc and Ctrl combinations of letters (Ctrl+Z is the field's
     own undo, which it claims itself) are left to the window. A combo box keeps the keys that
-    change its value (:data:`COMBO_KEYS`, without Ctrl, Alt or Meta)."""
+    change its value (:data:`COMBO_KEYS`, without Ctrl, Alt or Meta); a combo box and a tick box
+    keep Tab and Shift+Tab too (:func:`holds_focus`)."""
+    if key in TAB_KEYS:
+        return (holds_focus(widget) and not getattr(widget, "tab_walks_list", False)
+                and not (modifiers & COMMAND_MODIFIERS))
     if isinstance(widget, QComboBox):
         return key in COMBO_KEYS and not (modifiers & COMMAND_MODIFIERS)
     if not is_text_input(widget):
         return False
     if key in CURSOR_KEYS:
         return True
-    if key in TAB_KEYS:
-        return not getattr(widget, "tab_walks_list", False) and not (modifiers & COMMAND_MODIFIERS)
     if Qt.Key.Key_F1 <= key <= Qt.Key.Key_F35 or key == Qt.Key.Key_Escape:
         return False
     return not (modifiers & COMMAND_MODIFIERS)

@@ -31,7 +31,7 @@ from .bev_view import BevView
 from .camera_view import CameraPanel
 from .frame_data import FrameData
 from .help_overlay import HelpOverlay
-from .input_widgets import is_text_input, owns_key
+from .input_widgets import holds_focus, is_text_input, owns_key
 from .loader import FrameLoader
 from .object_list import ObjectList, ObjectsHeader
 from .panels import AttributePanel, Timeline
@@ -251,9 +251,10 @@ class MainWindow(QMainWindow):
         return super().event(ev)
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802 - Qt API
-        # Tab in a text field (claimed there by owns_key, so it selects no cuboid) is ignored: the
-        # field keeps the focus, as the fields take the focus by a click only; Esc leaves it.
-        if is_text_input(QApplication.focusWidget()):
+        # Tab in a text field, a choice box or a tick box (claimed there by owns_key, so it selects
+        # no cuboid) is ignored: the widget keeps the focus, as they take the focus by a click
+        # only (input_widgets.holds_focus).
+        if holds_focus(QApplication.focusWidget()):
             return True
         return super().focusNextPrevChild(next)
 
