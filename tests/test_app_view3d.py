@@ -217,3 +217,63 @@ def test_view3d_draws_an_edited_interpolated_box_dash_dotted():
     out = run_on_display(EDITED_SCRIPT)
     assert out["before"] == [True, False]
     assert out["after"] == [False, True]
+
+
+REVEAL_SCRIPT = textwrap.dedent(r"""
+    import json, sys, tempfile
+    import numpy as np
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtWidgets import QApplication
+    from PyQt6.QtTest import QTest
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.model.commands import SetBox
+
+    def on_screen(v, box):  # every corner in front of the eye and inside the view
+        uv, front = v.screen_points(box.corners())
+        return bool(front.all() and (uv >= 0).all() and (uv[:, 0] <= v.width()).all()
+                    and (uv[:, 1] <= v.height()).all())
+
+    def view(v):
+        return [float(c) for c in v.opts["center"]] + [float(v.opts[k]) for k in ("distance", "elevation", "azimuth")]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        opened = testing.gl_window(tmp, import_labels=True)
+        if opened is None:
+            print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
+        project, w = opened
+        s, v = w.session, w.view3d
+        out = {}
+        # a cuboid behind the eye on frame 1 and one in view on frame 0, each moved by 20 cm
+        s.set_frame(1); testing.wait_for_frame(w, 1)
+        behind = next(a for a in s.annotations() if not on_screen(v, a.box))
+        s.apply(SetBox(behind.uid, behind.box.with_(center=np.add(behind.box.center, [0.2, 0, 0]))))
+        s.set_frame(0); testing.wait_for_frame(w, 0)
+        seen = next(a for a in s.annotations() if on_screen(v, a.box))
+        s.apply(SetBox(seen.uid, seen.box.with_(center=np.add(seen.box.center, [0.2, 0, 0]))))
+        s.select(())
+        before = view(v)
+        w.actions_.undo()                                    # the one in view: the 3D view stays
+        QApplication.processEvents()
+        out["stayed"] = view(v) == before
+        w.actions_.undo()                                    # the one behind: frame 1, and the 3D view follows
+        testing.wait_for_frame(w, 1)
+        QApplication.processEvents()
+        after = view(v)
+        out["frame"], out["selected"] = s.frame, list(s.selection) == [behind.uid]
+        out["turned_or_zoomed"] = after[3:] != before[3:]
+        out["centre_to_box"] = float(np.linalg.norm(np.asarray(after[:3]) - np.asarray(behind.box.center)))
+        out["on_screen"] = on_screen(v, s.document.get(behind.uid).box)
+        w.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_view3d_follows_an_undo_like_the_birds_eye_view():
+    """An undo that changes a cuboid off screen in the 3D view moves the view onto it (no turn,
+    no zoom), on the frame the undo went to; one whose cuboid is in view leaves it as it is."""
+    out = run_on_display(REVEAL_SCRIPT)
+    assert out["stayed"]
+    assert out["frame"] == 1 and out["selected"]
+    assert not out["turned_or_zoomed"]
+    assert out["centre_to_box"] < 0.5 and out["on_screen"]

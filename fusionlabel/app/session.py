@@ -50,7 +50,7 @@ class Session:
     locked classes), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
     click tool, e.g. ``"one_click"``, or None), ``"reveal"`` (uids an undo or redo touched in the
-    frame it went to: the bird's-eye view pans to them when they are off screen).
+    frame it went to: the bird's-eye and 3D views pan to them when they are off screen).
 
     ``clock`` (seconds, default ``time.monotonic``) times the pause that ends a run of merged key
     edits (:meth:`apply`); tests pass a fake one.

@@ -125,6 +125,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
             self._update_boxes()
         elif kind in ("document", "selection", "preview"):
             self._update_boxes()
+        elif kind == "reveal":
+            self.reveal(payload)
         elif kind == "tool":
             self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.ArrowCursor)
 
@@ -282,6 +284,20 @@ class View3D(GLViewMixin, QOpenGLWindow):
     def focus_on(self, xyz) -> None:
         self.opts["center"] = Vector(float(xyz[0]), float(xyz[1]), float(xyz[2]))
         self.update()
+
+    def reveal(self, uids) -> None:
+        """Follow an undo or redo like the bird's-eye view: when any corner of the cuboids ``uids``
+        is off screen or behind the eye, move the point the view orbits (and the eye with it) to
+        their middle, without turning or zooming; otherwise leave the view as it is."""
+        boxes = [self.session.document.get(u).box for u in uids if u in self.session.document]
+        if not boxes:
+            return
+        corners = np.vstack([b.corners() for b in boxes])
+        uv, front = self.screen_points(corners)
+        w, h = self.width(), self.height()
+        seen = front & (uv[:, 0] >= 0) & (uv[:, 0] <= w) & (uv[:, 1] >= 0) & (uv[:, 1] <= h)
+        if not seen.all():
+            self.focus_on((corners.min(axis=0) + corners.max(axis=0)) / 2.0)
 
 
 class View3DPanel(QWidget):
