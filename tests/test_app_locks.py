@@ -224,3 +224,100 @@ def test_tab_on_a_focused_choice_or_tick_box_selects_no_other_cuboid(qtbot, wind
     s.select((ann.uid,))
     key(qtbot, window, Qt.Key.Key_Tab)
     assert s.selection and s.selection != (ann.uid,)
+
+
+# ------------------------------------------------------------------ the locked mark
+def pixels(widget) -> np.ndarray:
+    """What a widget shows, (H, W, 3) int."""
+    from PyQt6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    arr = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    return arr.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(
+        image.height(), -1, 3).astype(int)
+
+
+def marked(widget, window, cls: str = "car") -> np.ndarray:
+    """(N, 2) x, y of the pixels of ``widget`` that change when ``cls`` is locked, and which of them
+    are light. The lock is set on the session's class view alone, so that the object list (which
+    widens for ", locked") leaves the layout as it was."""
+    before = pixels(widget)
+    window.session.class_view.locked.add(cls)
+    after = pixels(widget)
+    window.session.class_view.locked.discard(cls)
+    assert (pixels(widget) == before).all()
+    changed = np.abs(after - before).max(axis=2) > 40
+    ys, xs = np.nonzero(changed)
+    light = (after[ys, xs] >= 180).all(axis=1)
+    return np.column_stack([xs, ys]), light
+
+
+def test_locked_cuboids_carry_a_small_padlock_in_the_birds_eye_view(window):
+    from PyQt6.QtCore import QEvent, QPointF
+    from PyQt6.QtGui import QMouseEvent
+
+    from fusionlabel.app.styles import LOCK_MARK_PX
+
+    s, bev = window.session, window.bev
+    s.select(())
+    bev.scale = 14.0                                     # a car ~1.8 m wide is ~25 px: marked
+    bev.update()
+    xy, light = marked(bev, window)
+    cars = [a for a in s.annotations() if a.cls == "car"]
+    centres = bev.to_screen(np.array([a.box.center[:2] for a in cars]))
+    inside = (centres[:, 0] > 10) & (centres[:, 0] < bev.width() - 10) & (centres[:, 1] > 40) & (centres[:, 1] < bev.height() - 10)
+    assert inside.sum() >= 2
+    near = np.linalg.norm(xy[:, None, :] - centres[None], axis=2)     # (changed pixels, cars)
+    assert (near.min(axis=1) <= LOCK_MARK_PX).all()                   # only around car centres: nothing else moved
+    for i in np.flatnonzero(inside):
+        mine = near[:, i] <= LOCK_MARK_PX
+        assert 15 <= mine.sum() <= LOCK_MARK_PX ** 2 and light[mine].sum() >= 8, i   # a small light glyph
+        assert np.ptp(xy[mine, 0]) <= LOCK_MARK_PX + 3 and np.ptp(xy[mine, 1]) <= LOCK_MARK_PX + 3
+    i = int(np.flatnonzero(inside)[0])                   # the pointer over a locked car says no
+    s.class_view.locked.add("car")
+    bev.mouseMoveEvent(QMouseEvent(QEvent.Type.MouseMove, QPointF(*centres[i]), QPointF(*centres[i]),
+                                   Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, NO))
+    assert bev.cursor().shape() == Qt.CursorShape.ForbiddenCursor
+    s.class_view.locked.discard("car")
+    bev.mouseMoveEvent(QMouseEvent(QEvent.Type.MouseMove, QPointF(*centres[i]), QPointF(*centres[i]),
+                                   Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, NO))
+    assert bev.cursor().shape() == Qt.CursorShape.SizeAllCursor
+    bev.scale = 3.0                                      # zoomed out: ~5 px cars get no mark to hide them
+    bev.update()
+    xy, _ = marked(bev, window)
+    assert len(xy) == 0
+
+
+def test_locked_cuboids_are_marked_in_the_cameras_and_side_views(window):
+    from fusionlabel.geometry.transforms import transform_points
+
+    s = window.session
+    s.select(())
+    total = 0
+    for view in window.cameras.views.values():
+        xy, light = marked(view, window)
+        if not len(xy):
+            continue
+        # every change lies on a car as the lens model projects it (its corners' box, widget pixels)
+        cam, tf = view.cam, view.transform()
+        boxes = []
+        for a in s.annotations():
+            if a.cls != "car":
+                continue
+            uv = cam.camera.project(transform_points(cam.T_cam_lidar, a.box.corners())).uv
+            if np.isfinite(uv).all():
+                lo, hi = tf.to_screen(uv.min(axis=0)), tf.to_screen(uv.max(axis=0))
+                boxes.append((lo - 3, hi + 3))
+        on_a_car = np.zeros(len(xy), bool)
+        for lo, hi in boxes:
+            on_a_car |= ((xy >= lo) & (xy <= hi)).all(axis=1)
+        assert on_a_car.all(), view.name
+        total += int(light.sum())
+    assert total >= 8                                    # a camera that sees a near car shows its mark
+    car = next(a for a in s.annotations() if a.cls == "car")
+    s.select((car.uid,))
+    QApplication.processEvents()
+    for view in window.side.views.values():
+        xy, light = marked(view, window)
+        assert len(xy) and light.any(), view.kind
+        assert (xy[:, 1] <= 24).all() and (xy[:, 0] >= view.width() / 2).all()   # top right, by the title's line

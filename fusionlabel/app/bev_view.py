@@ -27,7 +27,8 @@ from .actions import Actions, create_command
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
-from .qt_util import LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label
+from .qt_util import (LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label, lock_mark_size,
+                      paint_padlock)
 from .session import Session
 from .styles import OUTLINE_OF_STATE
 
@@ -271,6 +272,10 @@ class BevView(QWidget):
         color = annotation_color(self.session.ontology, ann.cls)
         state = self.session.prelabel_state(ann)
         anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_OF_STATE[state])
+        size = lock_mark_size(min(box.length, box.width) * self.scale)
+        if anchor is not None and size is not None and self.session.is_locked(ann):   # why a drag does nothing
+            middle = self.to_screen(np.asarray(box.center[:2])[None])[0]
+            paint_padlock(p, QPointF(*middle), size)
         if anchor is None or not self.session.layers.get("box_labels", True):
             return []
         if selected:
@@ -502,7 +507,8 @@ class BevView(QWidget):
         hit = self.hit(pos) if self.data is not None else None
         shape = {None: Qt.CursorShape.CrossCursor, "box": Qt.CursorShape.SizeAllCursor,
                  "handle": Qt.CursorShape.SizeFDiagCursor, "rotate": Qt.CursorShape.PointingHandCursor}
-        self.setCursor(shape[hit[0] if hit else None])
+        locked = hit is not None and self.session.is_locked(self.session.document.get(hit[1]))
+        self.setCursor(Qt.CursorShape.ForbiddenCursor if locked else shape[hit[0] if hit else None])
 
     def wheelEvent(self, ev) -> None:  # noqa: N802
         steps = ev.angleDelta().y() / 120.0

@@ -25,7 +25,7 @@ from .camera_zoom import WHEEL_STEP, CameraZoom, ViewTransform, fit_rect, render
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
-from .qt_util import LABEL_BACKDROP, LABEL_PAD, box_label
+from .qt_util import LABEL_BACKDROP, LABEL_PAD, box_label, lock_mark_size, paint_padlock
 from .session import Session
 from .styles import OUTLINE_OF_STATE
 
@@ -173,6 +173,7 @@ class CameraView(QWidget):
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
         self._canvas = (canvas, image)
         p.drawImage(int(target.x()), int(target.y()), image)
+        self._paint_locks(p, tf, target)
         fm = QFontMetricsF(p.font())
         p.setPen(QColor(255, 255, 255))
         info = f"{self.name}  {self.cam.n_points:,} pts" if show_points else self.name
@@ -193,6 +194,19 @@ class CameraView(QWidget):
         self._paint_labels(p, labels, target, obstacles)
         p.end()
         self.painted_frame = self.frame
+
+    def _paint_locks(self, p: QPainter, tf: ViewTransform, target: QRectF) -> None:
+        """A padlock in the middle of each projected cuboid of a locked class that is in view."""
+        if not self.session.class_view.locked:
+            return
+        for ann, wire in self.wireframes():
+            hull = wire.hull_points()
+            if not self.session.is_locked(ann) or len(hull) == 0:
+                continue
+            lo, hi = tf.to_screen(hull.min(axis=0)), tf.to_screen(hull.max(axis=0))
+            middle, size = QPointF(*((lo + hi) / 2.0)), lock_mark_size(float(min(hi - lo)))
+            if size is not None and target.contains(middle):
+                paint_padlock(p, middle, size)
 
     def _paint_labels(self, p: QPainter, labels: list[tuple], target: QRectF, obstacles: list[tuple]) -> None:
         """Box labels decluttered (:mod:`.label_layout`) inside the image: the selected cuboid's

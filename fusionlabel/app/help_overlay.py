@@ -7,8 +7,9 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PyQt6.QtWidgets import QWidget
 
-from .qt_util import PEN_STYLES
+from .qt_util import PEN_STYLES, paint_padlock
 from .shortcuts import MOUSE, OUTLINES, OUTLINES_GROUP, SHORTCUTS, class_shortcuts
+from .styles import LOCK_MARK
 
 FONT_SIZES = (9, 8, 7, 6)  # points tried in turn until every row fits the window
 SAMPLE_PX = 44  # length of the line drawn before each outline's name
@@ -105,6 +106,9 @@ class HelpOverlay(QWidget):
 
     @staticmethod
     def _paint_sample(p: QPainter, outline: str, start: QPointF) -> None:
+        if outline == LOCK_MARK:
+            paint_padlock(p, start + QPointF(SAMPLE_PX / 2, 0))
+            return
         end = start + QPointF(SAMPLE_PX, 0)
         color = QColor(90, 200, 120)
         if outline == "white halo":

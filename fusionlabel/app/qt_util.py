@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QColor, QImage
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QColor, QImage, QPainter, QPen
 
 from ..render.colors import class_color
-from .styles import OUTLINE_OF_STATE
+from .styles import LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA, OUTLINE_OF_STATE
 
 
 def qimage_from_rgb(rgb: np.ndarray) -> QImage:
@@ -49,6 +49,36 @@ PEN_STYLES = {"solid": Qt.PenStyle.SolidLine, "dashed": Qt.PenStyle.DashLine, "d
 def outline_style(state: str | None) -> Qt.PenStyle:
     """The pen style of a cuboid by its Session.prelabel_state."""
     return PEN_STYLES[OUTLINE_OF_STATE[state]]
+def lock_mark_size(extent_px: float) -> float | None:
+    """The padlock's height for a cuboid ``extent_px`` pixels across on screen (its smaller side):
+    half of it, up to :data:`~.styles.LOCK_MARK_PX`; None (no mark) on a cuboid too small to hold
+    one of :data:`~.styles.LOCK_MARK_MIN_PX`, which the mark would hide (zoom in to see it)."""
+    half = 0.5 * float(extent_px)
+    return None if half < LOCK_MARK_MIN_PX else min(half, float(LOCK_MARK_PX))
+
+
+def paint_padlock(p: QPainter, center: QPointF, size: float = LOCK_MARK_PX) -> None:
+    """A small padlock ``size`` pixels high centred on ``center``: the mark of a cuboid of a
+    locked class (:mod:`.styles`). Leaves the painter's pen and brush as they were."""
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    x, y, s = center.x(), center.y(), float(size)
+    body = QRectF(x - 0.42 * s, y - 0.05 * s, 0.84 * s, 0.55 * s)
+    shackle = QRectF(x - 0.27 * s, y - 0.5 * s, 0.54 * s, 0.8 * s)
+    light, edge = QColor(*LOCK_MARK_RGBA), QColor(*LOCK_EDGE_RGBA)
+    width = max(1.2, s / 7.0)
+    for color, w in ((edge, width + 2.0), (light, width)):   # the shackle: a dark rim, then light
+        p.setPen(QPen(color, w))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawArc(shackle, 0, 180 * 16)
+        p.drawLine(QPointF(shackle.left(), shackle.center().y()), QPointF(shackle.left(), body.top()))
+        p.drawLine(QPointF(shackle.right(), shackle.center().y()), QPointF(shackle.right(), body.top()))
+    p.setPen(QPen(edge, 1.0))
+    p.setBrush(light)
+    p.drawRoundedRect(body, 1.0, 1.0)
+    p.restore()
+
+
 EDITED_MARK = "edited"  # after the score of an edited pre-label, in labels and the object list
 # Text colours of a pre-label's status (object list, side views): untouched, and edited not accepted
 SOURCE_TEXT_COLORS = {"untouched": QColor(150, 190, 230), "edited": QColor(240, 185, 90)}

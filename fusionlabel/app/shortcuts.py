@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .styles import OUTLINE_OF_STATE
+from .styles import LOCK_MARK, OUTLINE_OF_STATE
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ OUTLINES = (
     (OUTLINE_OF_STATE["edited"], "pre-label you edited but have not accepted; its label says \"edited\"; "
                                  "Ctrl+P, Shift+X, I and V keep it"),
     ("white halo", "the selected cuboids, whatever their source"),
+    (LOCK_MARK, "cuboid of a locked class (Classes menu): drags and edit keys leave it as it is"),
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PyQt6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import QHBoxLayout, QWidget
 
 from ..geometry.cuboid import Cuboid
@@ -20,8 +20,10 @@ from ..model import edit_actions
 from ..render.colors import colormap
 from .box_edit import moved_local, with_edges
 from .frame_data import FrameData
-from .qt_util import SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, outline_style, source_text, track_text
+from .qt_util import (SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, outline_style, paint_padlock, source_text,
+                      track_text)
 from .session import Session
+from .styles import LOCK_MARK_PX
 
 # kind -> (horizontal axis, vertical axis, viewing axis) of the box frame (0 x fwd, 1 y left, 2 z up)
 VIEW_AXES = {"top": (0, 1, 2), "side": (0, 2, 1), "front": (1, 2, 0)}
@@ -34,6 +36,8 @@ WHEEL_STEP = 1.25  # zoom factor of one wheel notch
 ZOOM_RANGE = (0.5, 8.0)  # wheel zoom relative to the fitted box
 BACKGROUND_RGB = (12, 12, 16)
 BACKGROUND = QColor(*BACKGROUND_RGB)
+LOCKED_TEXT = "locked"
+LOCKED_TEXT_COLOR = QColor(200, 200, 200)
 
 
 class SideView(QWidget):
@@ -194,6 +198,12 @@ class SideView(QWidget):
         if state is not None:  # under the title: "pre-label 0.87" / "pre-label 0.87 edited"
             p.setPen(QPen(SOURCE_TEXT_COLORS[state]))
             p.drawText(6, 29, source_text(ann, state))
+        if self.session.is_locked(ann):  # top right: why a drag does nothing here
+            fm = QFontMetricsF(p.font())
+            x = self.width() - 6 - fm.horizontalAdvance(LOCKED_TEXT)
+            p.setPen(QPen(LOCKED_TEXT_COLOR))
+            p.drawText(QPointF(x, 14), LOCKED_TEXT)
+            paint_padlock(p, QPointF(x - 3 - LOCK_MARK_PX / 2, 14 - fm.ascent() / 2))
         p.end()
         self.painted_frame = self.data.index
 

@@ -3,8 +3,19 @@
 - :data:`OUTLINE_OF_STATE`: the outline of each pre-label state (``Session.prelabel_state``; None
   is no pre-label). ``qt_util.PEN_STYLES`` (bird's-eye and side views, the ? legend),
   ``projected_boxes.PATTERNS`` (cameras) and ``view3d.PATTERNS`` (3D view) draw these names.
+- The locked mark: a small padlock (``qt_util.paint_padlock``) in the middle of each cuboid of a
+  locked class in the bird's-eye view and the cameras, and beside the side views' caption, so a
+  drag that does nothing is explained where it happens. Light, slightly see-through, half the
+  cuboid's size on screen and at most :data:`LOCK_MARK_PX` high, none on a cuboid too small to
+  show it: quieter than the outline and the label.
 """
 
 from __future__ import annotations
 
 OUTLINE_OF_STATE = {None: "solid", "untouched": "dashed", "edited": "dash-dot"}
+
+LOCK_MARK = "padlock"        # its name in the ? legend and docs/app.md
+LOCK_MARK_PX = 11            # the padlock's height on screen at most (pixels) ...
+LOCK_MARK_MIN_PX = 7         # ... and at least: a cuboid less than twice that across gets none
+LOCK_MARK_RGBA = (240, 240, 240, 210)   # the padlock, light and slightly see-through
+LOCK_EDGE_RGBA = (0, 0, 0, 170)         # its thin dark edge, so it reads on bright points and images
