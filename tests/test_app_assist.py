@@ -637,10 +637,7 @@ SCRIPT_3D = textwrap.dedent(r"""
     from fusionlabel.geometry.iou import bev_iou
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        opened = testing.gl_window(tmp)
-        if opened is None:
-            print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
-        project, w = opened
+        project, w = testing.gl_window_or_skip(tmp)
         s, v = w.session, w.view3d
         pts = s.drive.points(0)
         cam = np.asarray(v.cameraPosition())

@@ -40,10 +40,7 @@ SCRIPT = textwrap.dedent(r"""
         return int((np.abs(region - np.asarray(rgb)).max(axis=2) <= 40).sum())
 
     with tempfile.TemporaryDirectory() as tmp:
-        opened = testing.gl_window(tmp, import_labels=True)
-        if opened is None:
-            print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
-        project, w = opened
+        project, w = testing.gl_window_or_skip(tmp, import_labels=True)
         s, v = w.session, w.view3d
         arr = grab(w.view3d_panel)
         out["labels_unselected"] = len(v.label_rects)
@@ -185,10 +182,7 @@ EDITED_SCRIPT = textwrap.dedent(r"""
         return bool(all(np.isclose(pos, q, atol=1e-5).all(axis=1).any() for q in seg))
 
     with tempfile.TemporaryDirectory() as tmp:
-        opened = testing.gl_window(tmp)
-        if opened is None:
-            print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
-        project, w = opened
+        project, w = testing.gl_window_or_skip(tmp)
         s, v = w.session, w.view3d
         g0 = {g.track_id: g for g in s.drive.labels(0)}
         g2 = {g.track_id: g for g in s.drive.labels(2)}
@@ -238,10 +232,7 @@ REVEAL_SCRIPT = textwrap.dedent(r"""
         return [float(c) for c in v.opts["center"]] + [float(v.opts[k]) for k in ("distance", "elevation", "azimuth")]
 
     with tempfile.TemporaryDirectory() as tmp:
-        opened = testing.gl_window(tmp, import_labels=True)
-        if opened is None:
-            print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
-        project, w = opened
+        project, w = testing.gl_window_or_skip(tmp, import_labels=True)
         s, v = w.session, w.view3d
         out = {}
         # a cuboid behind the eye on frame 1 and one in view on frame 0, each moved by 20 cm

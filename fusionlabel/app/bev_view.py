@@ -8,7 +8,9 @@ round knob rotates; right/middle drag pans, the wheel zooms. A drag previews thr
 and ends in exactly one command. Alt+click, or a click with the one-click tool armed (G), asks for a
 one-click box there (``one_click_requested``). Pre-labels (source ``model``) are drawn dashed and
 unfilled, with their score; pre-labels the annotator edited but has not accepted dash-dotted with a
-faint fill and "edited" after the score (:meth:`Session.prelabel_state`).
+faint fill and "edited" after the score (:meth:`Session.prelabel_state`). A cuboid of a locked
+class has a small padlock in its middle and the pointer over it is a "no" sign: a drag there is
+refused (:meth:`Session.refuse_drag`).
 """
 
 from __future__ import annotations

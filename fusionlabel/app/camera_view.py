@@ -6,7 +6,8 @@ and widget size (OpenCV, cached); wireframes of all boxes are projected in one b
 annotations change and drawn with OpenCV at display resolution, so a repaint is a few
 milliseconds. Pre-labels (source ``model``) are drawn dashed with their score, pre-labels the
 annotator edited but has not accepted dash-dotted with "edited" after it. Clicking a projected
-cuboid selects it; double-clicking a camera enlarges it.
+cuboid selects it; double-clicking a camera enlarges it. A cuboid of a locked class has a small
+padlock in the middle of its projection.
 
 The wheel zooms about the cursor and a drag pans (:mod:`.camera_zoom`); each camera keeps its
 zoom when the frame changes. Zoomed in, only the visible part of the image is rendered, and the

@@ -3,9 +3,10 @@
 Qt-free. A hidden class is drawn in no view, cannot be picked or selected and is left out of the
 object list (like every cuboid while the box layer is off). A locked class is drawn and selectable,
 but an edit that would move, resize, turn, retype or delete one of its cuboids is refused as a
-whole (:func:`locked_changes`, the document's ``guard``); the model commands (pre-label, Shift+X,
-I, V) are given the locked cuboids to keep instead and do the rest. The state is a project setting
-(``class_view``), read back when the project opens.
+whole (:func:`locked_changes`, the document's ``guard``), and so is an undo or redo step that
+would; the model commands (pre-label, Shift+X, I, V) are given the locked cuboids to keep instead
+and do the rest. The views mark locked cuboids with a padlock (:mod:`.styles`). The state is a
+project setting (``class_view``), read back when the project opens.
 """
 
 from __future__ import annotations

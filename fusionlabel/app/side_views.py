@@ -5,7 +5,8 @@ Each view looks along one axis of the box frame and shows only the points near t
 (the opposite face stays put), dragging a corner moves two faces, dragging inside moves the box in
 the view's plane; each drag previews through the session and ends in one SetBox command. The
 wheel zooms about the box's centre (the three views together stay fitted otherwise). A
-pre-label's outline is dashed (dash-dotted once the annotator edited it), and the caption says so.
+pre-label's outline is dashed (dash-dotted once the annotator edited it), and the caption says so;
+a cuboid of a locked class says "locked" with a padlock at the top right (its drags are refused).
 """
 
 from __future__ import annotations

@@ -102,3 +102,16 @@ def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, 
         QApplication.processEvents()
         QTest.qWait(20)
     return project, window
+
+
+def gl_window_or_skip(folder: str | Path, **options):
+    """:func:`gl_window` for a test script run on a display (``conftest.run_on_display``): without
+    OpenGL it prints the ``skip`` line that makes the test skip, and exits."""
+    opened = gl_window(folder, **options)
+    if opened is None:
+        import json
+        import sys
+
+        print(json.dumps({"skip": "no OpenGL on this display"}))
+        sys.exit(0)
+    return opened

@@ -11,6 +11,8 @@ accepted with dash-dotted ones. It starts behind the vehicle looking forward
 armed (G), picks the LiDAR point under the mouse and asks for a one-click box there. Selected
 cuboids are labelled like in the 2D views ("12 car 0.87"), centred on their top face just above the
 box's outline and kept inside the view: a QPainter draws them over the GL scene at the end of paintGL.
+After an undo or redo it moves onto the cuboids the step touched when they are off screen, like the
+bird's-eye view (the session's ``reveal`` event).
 
 Needs an OpenGL context: :func:`fusionlabel.app.qt_util.opengl_available` decides whether the main
 window creates it or shows a placeholder.
