@@ -360,3 +360,25 @@ def test_skip_bad_frames_with_every_frame_bad_writes_nothing(small_sim_drive, tm
     assert err.count("\n") == 1 and "--skip-bad-frames: every one of the 2 frames could not be read" in err
     assert f"frame 000001: {cut}" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "openlabel"])
+def test_classes_matching_no_label_are_refused_before_any_frame_is_read(fmt, small_sim_drive, tmp_path, capsys):
+    """--classes matching nothing is refused up front: the unreadable sweeps are never reached (the
+    error is about --classes, not a sweep), and --force leaves an earlier export in --out as it was."""
+    from fusionlabel.cli.main import main
+
+    root, cut, empty = _broken_copy(small_sim_drive, tmp_path)
+    out = tmp_path / "out"
+    assert main(["export", str(root), "--format", fmt, "--out", str(out), "--quiet", "--frames", "0"]) == 0
+    before = sorted((p.relative_to(out), p.read_bytes()) for p in out.rglob("*") if p.is_file())
+    capsys.readouterr()
+    args = ["export", str(root), "--format", fmt, "--out", str(out), "--quiet", "--force", "--frames", "1,2",
+            "--classes", "Kar"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--classes: no label of the 2 frames has class Kar" in err
+    assert str(cut) not in err and str(empty) not in err
+    assert sorted((p.relative_to(out), p.read_bytes()) for p in out.rglob("*") if p.is_file()) == before
+    assert main(args + ["--skip-bad-frames"]) == 2          # the same up-front refusal with the flag
+    assert "--classes: no label" in capsys.readouterr().err

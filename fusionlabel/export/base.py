@@ -482,20 +482,38 @@ class Exporter(ABC):
         """The order frames are exported in (time-ordered formats sort them)."""
         return frames
 
-    def check_classes(self, frames: list[int]) -> None:
-        """After the frames went through :meth:`labels`: ExportError at ``--classes`` when none of its
-        names matched any label (a typo would otherwise export nothing and succeed), listing the
-        classes the labels have; the caller's :func:`output_or_nothing` then removes what was written.
-        When some names match, the summary notes the others (``unmatched_classes``) instead."""
+    def frames_to_export(self) -> list[int]:
+        """The selected frame indices (``options.frames``, default all) in export order."""
+        frames = list(range(len(self.drive))) if self.options.frames is None else list(self.options.frames)
+        return self.order(frames)
+
+    def refuse_unmatched_classes(self) -> None:
+        """ExportError at ``--classes`` when none of its names matches a label of the selected
+        frames (a typo would otherwise export nothing and succeed), listing the classes the labels
+        have. Only labels are read (no sweep, no image), so :func:`~fusionlabel.export.export_drive`
+        calls it on a probe exporter before the output folder is made or anything is written."""
         if not self.options.classes:
             return
+        frames = self.frames_to_export()
+        present = set()
+        for i in frames:
+            for lab in self.labels_for(i):
+                cls, _ = self.classify(lab)     # notes the label's names in _names_seen
+                if cls is not None:
+                    self._exported_seen.add(cls.lower())
+                present.add(lab.label)
         names = unmatched(self.options.classes, self._names_seen | self._exported_seen)
-        self.summary.unmatched_classes = names
         if len(names) == len(self.options.classes):
-            present = sorted({lab.label for i in frames for lab in self.labels_for(i)}, key=str.lower)
-            have = ", ".join(present) if present else "none (no labels)"
+            have = ", ".join(sorted(present, key=str.lower)) if present else "none (no labels)"
             raise ExportError(None, f"no label of the {len(frames)} frames has class {', '.join(names)}; "
                                     f"the labels' classes are: {have}", where="--classes")
+
+    def note_unmatched_classes(self) -> None:
+        """After the frames went through :meth:`labels`: the ``--classes`` names that matched no
+        label go into the summary (``unmatched_classes``); :meth:`refuse_unmatched_classes` already
+        refused a run where none matched."""
+        if self.options.classes:
+            self.summary.unmatched_classes = unmatched(self.options.classes, self._names_seen | self._exported_seen)
 
     def check_some_exported(self, exported: list[int]) -> None:
         """ExportError when ``--skip-bad-frames`` skipped every frame: an empty dataset is no result."""
@@ -507,8 +525,7 @@ class Exporter(ABC):
                                     f"exported{more}", where="--skip-bad-frames")
 
     def run(self) -> ExportSummary:
-        frames = list(range(len(self.drive))) if self.options.frames is None else list(self.options.frames)
-        frames = self.order(frames)
+        frames = self.frames_to_export()
         self.frames = frames
         self._start_manifest()
         self.begin()
@@ -531,7 +548,7 @@ class Exporter(ABC):
             exported.append(i)
         bar.close()
         self.check_some_exported(exported)
-        self.check_classes(exported)
+        self.note_unmatched_classes()
         self.finish()
         if self.options.class_map:
             self.summary.unmatched_class_map_keys = unmatched(self.options.class_map, self._names_seen)

@@ -161,6 +161,10 @@ class KittiExporter(Exporter):
     label_dir = "label_2"
     tracking = False
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unknown_classes: Counter = Counter()   # written names outside KITTI's types (format_class)
+
     def format_class(self, label: CuboidLabel) -> tuple[str | None, str]:
         """KITTI's type (:func:`~fusionlabel.export.classes.kitti_class`); a name KITTI has no type
         for is written in one spelling per class (:func:`kitti_style_name`) and listed; what KITTI
@@ -174,7 +178,6 @@ class KittiExporter(Exporter):
 
     # ------------------------------------------------------------------ set-up
     def begin(self) -> None:
-        self.unknown_classes: Counter = Counter()
         self.dropped_rotation = 0
         self.scored = 0   # lines written with a score (pre-labels, --include-prelabels)
         rig = self.drive.rig(self.frames[0] if self.frames else 0)
