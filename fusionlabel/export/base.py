@@ -517,12 +517,11 @@ class Exporter(ABC):
 
     def check_some_exported(self, exported: list[int]) -> None:
         """ExportError when ``--skip-bad-frames`` skipped every frame: an empty dataset is no result."""
+        from ..wording import every_frame_unreadable
+
         skipped = self.summary.skipped_frames
         if skipped and not exported:
-            fid, error = skipped[0]
-            more = f" (first: frame {fid}: {error})"
-            raise ExportError(None, f"every one of the {len(skipped)} frames could not be read, nothing was "
-                                    f"exported{more}", where="--skip-bad-frames")
+            raise ExportError(None, every_frame_unreadable(skipped, "nothing was exported"), where="--skip-bad-frames")
 
     def run(self) -> ExportSummary:
         frames = self.frames_to_export()
