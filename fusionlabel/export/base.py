@@ -100,7 +100,7 @@ class ExportSummary:
         self.skipped_frames.append((frame_id, str(error)))
 
     def not_writing(self, text: str) -> None:
-        """A file the export leaves out, e.g. ``frame 000004: the sweep has no points; not written``."""
+        """A file the export leaves out, e.g. ``frame 000004: no image_2 image; frame left out``."""
         self.not_written.append(text)
 
     def skip(self, reason: str, label: str, n: int = 1) -> None:
@@ -331,6 +331,7 @@ class Exporter(ABC):
         self._kept: set[str] = set()   # top-level names in ``out`` before this export (see path())
         self._written: set[str] = set()   # top-level names this export wrote (in the manifest)
         self._images_checked: set[Path] = set()   # image files check_image passed
+        self.empty_sweeps: list[str] = []   # frame IDs whose sweep had no points (sweep_to_write)
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
@@ -425,13 +426,20 @@ class Exporter(ABC):
 
     def sweep_to_write(self, index: int):
         """The frame's sweep, validated (read through the drive: a sweep fusionlabel refuses stops
-        here), or None when it has no points: a 0-byte sweep file would be refused on reading, so
-        it is not written and the summary says so."""
+        here). One without points is still written, as an empty file (0 bytes, no records: KITTI
+        loaders, nuscenes-devkit and fusionlabel read it as 0 points), so that every frame has its
+        sweep file; its frame is listed for :meth:`note_empty_sweeps`."""
         points = self.drive.points(index)
-        if len(points):
-            return points
-        self.summary.not_writing(f"frame {self.drive.frames[index].frame_id}: the sweep has no points; not written")
-        return None
+        if not len(points):
+            self.empty_sweeps.append(self.drive.frames[index].frame_id)
+        return points
+
+    def note_empty_sweeps(self, ext: str) -> None:
+        """Say in the summary which frames' sweeps had no points (written as empty ``ext`` files)."""
+        if self.empty_sweeps:
+            self.summary.note(f"sweeps without points, written as empty {ext} files (0 bytes, which fusionlabel, "
+                              f"KITTI loaders and nuscenes-devkit read as 0 points): frame(s) "
+                              f"{', '.join(self.empty_sweeps)}")
 
     # --- the run
     def begin(self) -> None:

@@ -443,17 +443,16 @@ class KittiExporter(Exporter):
     def write_sensor_data(self, i: int, velodyne_rel: str, image_rel: str) -> None:
         f = self.drive.frames[i]
         lidar = f.lidar_path
-        points = self.sweep_to_write(i)       # None: no points, no file
+        points = self.sweep_to_write(i)       # no points: an empty (0-byte) file
         T_velo_lidar = self.velodyne_T(i)
-        if points is not None and T_velo_lidar is None and lidar.suffix == ".bin" \
-                and not lidar.name.endswith(".pcd.bin"):
+        if T_velo_lidar is None and lidar.suffix == ".bin" and not lidar.name.endswith(".pcd.bin"):
             self.copy_file(lidar, velodyne_rel)
-        elif points is not None:
+        else:
             pts = (np.ascontiguousarray(points[:, :4], dtype="<f4") if T_velo_lidar is None
                    else turned_points(points, T_velo_lidar))
             pts.tofile(self.path(velodyne_rel))
             self.summary.files += 1
-            if float(pts[:, 3].max()) > 1.0:
+            if len(pts) and float(pts[:, 3].max()) > 1.0:
                 self.summary.note("intensity is written as in the source (values above 1); KITTI's reflectance is 0..1")
         if self.camera not in f.image_paths:
             self.summary.note(f"frames without a {self.camera} image have no image file")
@@ -500,6 +499,7 @@ class KittiExporter(Exporter):
                               "intrinsics without distortion, images are undistorted to it and 2D boxes refer to "
                               "the undistorted images")
         self.note_ground()
+        self.note_empty_sweeps(".bin")
         vertical = "the ground's normal" if self.ground is not None and self.ground.reliable else "the vehicle's vertical"
         for angle, pitch, roll in sorted(self.tilts):
             self.summary.note(f"camera {self.camera} is tilted {angle:g} degrees against {vertical} "

@@ -139,7 +139,6 @@ class NuScenesExporter(Exporter):
         self.estimated_visibility = 0
         self.no_radar = 0
         self.frame_no = 0
-        self.empty_sweeps: list[str] = []
 
     # ------------------------------------------------------------------ records
     def _sensor(self, channel: str, modality: str) -> str:
@@ -182,11 +181,10 @@ class NuScenesExporter(Exporter):
         records): every sample has a LIDAR_TOP sample_data naming it, and nuscenes-devkit's
         ``LidarPointCloud.from_file`` reads it as 0 points."""
         f = self.drive.frames[i]
-        pts = self.drive.points(i)
+        pts = self.sweep_to_write(i)
         if not len(pts):
             self.path(rel).write_bytes(b"")
             self.summary.files += 1
-            self.empty_sweeps.append(f.frame_id)
             return
         if f.lidar_path.name.endswith(".pcd.bin"):
             self.copy_file(f.lidar_path, rel)
@@ -433,9 +431,7 @@ class NuScenesExporter(Exporter):
             s.note(f"visibility of {self.estimated_visibility} object(s) was estimated from LiDAR returns")
         if self.no_radar:
             s.note(f"num_radar_pts of {self.no_radar} object(s) written as 0 (no radar in the drive)")
-        if self.empty_sweeps:
-            s.note(f"sweeps without points, written as empty .pcd.bin files (0 bytes, which nuscenes-devkit reads as "
-                   f"0 points and fusionlabel's readers refuse): frame(s) {', '.join(self.empty_sweeps)}")
+        self.note_empty_sweeps(".pcd.bin")
         if not self.options.sensor_data:
             s.note("sensor files (samples/) were not written (--labels-only): the tables name files that are absent")
         s.note("non-keyframe sweeps, label scores and sources, and attributes other than nuScenes' own")
