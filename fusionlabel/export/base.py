@@ -291,12 +291,13 @@ def remove_contents(folder: Path, keep: set[str] = frozenset()) -> None:
 
 
 @contextmanager
-def output_or_nothing(out: Path, prepare: Callable[[], None]):
+def output_or_nothing(out: Path, prepare: Callable[[], None], manifest: str = MANIFEST):
     """Run ``prepare()`` (e.g. :func:`prepare_output`) and then the block that writes into ``out``.
     If the block fails and ``out`` was empty once prepared (new, empty, or an earlier export that
     ``--force`` cleared), everything written is removed again (and ``out`` too if the run made it):
-    a failed run leaves no half-written dataset. Other content that ``--force`` kept stays: an
-    export into such a folder is removed down to what its manifest lists as kept."""
+    a failed run leaves no half-written dataset. Other content that ``--force`` kept stays: a run
+    into such a folder is removed down to what it wrote (its ``manifest``: export's, or another
+    tool's file name)."""
     out = Path(out)
     existed = out.exists()
     prepare()
@@ -308,8 +309,8 @@ def output_or_nothing(out: Path, prepare: Callable[[], None]):
             remove_contents(out)
             if not existed:
                 out.rmdir()
-        elif (out / MANIFEST).is_file():   # this run's own manifest: --force cleared any earlier one
-            remove_export(out)
+        elif (out / manifest).is_file():   # this run's own manifest: --force cleared any earlier one
+            remove_export(out, manifest)
         raise
 
 
