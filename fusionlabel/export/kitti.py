@@ -428,17 +428,19 @@ class KittiExporter(Exporter):
 
     def left_out(self, index: int) -> str | None:
         """KITTI object loaders (OpenPCDet, mmdet3d) read ``image_2/<frame>.png`` for every label
-        file, so when images are written and the drive has them, a frame without one is left out.
-        A drive with no image of the camera at all, ``--labels-only`` and KITTI tracking (whose
-        frames are numbered in sequence) write every frame."""
-        if self.tracking or not self.options.sensor_data or self.camera in self.drive.frames[index].image_paths:
+        file, and KITTI tracking loaders ``image_02/<seq>/<frame>.png`` for every frame (many count
+        a sequence's frames by its images), so when images are written and the drive has them, a
+        frame without one is left out. A drive with no image of the camera at all and
+        ``--labels-only`` write every frame."""
+        if not self.options.sensor_data or self.camera in self.drive.frames[index].image_paths:
             return None
         if self._has_images is None:
             self._has_images = any(self.camera in self.drive.frames[i].image_paths for i in self.frames)
         if not self._has_images:
             return None
-        return (f"no {self.camera} image; frame left out (KITTI loaders read image_2/ for every label file; "
-                "--labels-only writes it)")
+        return f"no {self.camera} image; frame left out ({self.image_rule}; --labels-only writes it)"
+
+    image_rule = "KITTI loaders read image_2/ for every label file"
 
     def write_sensor_data(self, i: int, velodyne_rel: str, image_rel: str) -> None:
         f = self.drive.frames[i]
