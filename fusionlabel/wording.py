@@ -1,4 +1,5 @@
-"""Small wording helpers that the CLI and the app share: counted nouns and short listings."""
+"""Small wording helpers that the CLI and the app share: counted nouns, short listings, and what a
+run says when every frame was unreadable."""
 
 from __future__ import annotations
 
@@ -12,3 +13,10 @@ def listing(names, most: int = 5) -> str:
     """The first ``most`` names, comma-separated, with ``, ...`` when there are more."""
     names = list(names)
     return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
+def every_frame_unreadable(skipped: list[tuple[str, str]], nothing: str) -> str:
+    """What a ``--skip-bad-frames`` run says when it skipped every frame: ``skipped`` holds
+    (frame ID, error naming the file); ``nothing`` says what was not done ("nothing was exported")."""
+    fid, error = skipped[0]
+    return f"every one of the {len(skipped)} frames could not be read, {nothing} (first: frame {fid}: {error})"

@@ -694,6 +694,26 @@ def test_skip_bad_frames_in_a_project(sim_drive, tmp_path, capsys):
         assert done == {0, 2, 4}        # every readable frame pre-labelled, the two broken ones not
 
 
+def test_skip_bad_frames_with_every_frame_bad_writes_nothing(sim_drive, tmp_path, capsys):
+    """Every selected frame unreadable: exit 2 with one line naming the first file, as export does,
+    and nothing written: no output folder for a drive, no edit in a project (it was exit 3)."""
+    from fusionlabel.store.project import Project
+
+    root, cut, empty = _break_sweeps(sim_drive, tmp_path)
+    out = tmp_path / "out"
+    assert main(["prelabel", str(root), "--out", str(out), "--quiet", "--skip-bad-frames", "--frames", "1,3"]) == 2
+    cap = capsys.readouterr()
+    assert cap.err.count("\n") == 1 and not cap.out
+    assert "--skip-bad-frames: every one of the 2 frames could not be read, nothing was pre-labelled" in cap.err
+    assert f"(first: frame 000001: {cut}" in cap.err
+    assert not out.exists()
+    Project.create(tmp_path / "proj", root).close()
+    assert main(["prelabel", str(tmp_path / "proj"), "--quiet", "--skip-bad-frames", "--frames", "1,3"]) == 2
+    assert "every one of the 2 frames could not be read" in capsys.readouterr().err
+    with Project.open(tmp_path / "proj", read_only=True) as project:
+        assert not project.document.can_undo and not any(project.document.annotations(i) for i in range(5))
+
+
 def test_frames_without_a_prediction_file_are_left_alone(cam_drive, tmp_path, capsys):
     """Predictions for frame 0 only: frames 1 and 2 get no file (an earlier run's pre-labels there
     stay); a file of no frame is named; predictions of another drive are refused in one line."""

@@ -46,17 +46,26 @@ def one_error_line(capsys, *names: str) -> str:
 
 
 # ------------------------------------------------------------------------------ sweeps
-def test_zero_byte_sweep_is_one_line_naming_the_file(tmp_path, capsys):
+def test_zero_byte_bin_sweep_is_a_frame_without_points(tmp_path, capsys):
+    """A 0-byte .bin sweep is a sweep of 0 points: prelabel, render and export go through it (the
+    frame gets no pre-labels); a .bin cut mid-record is one line naming the file."""
     drive = native_drive_with_bin_sweeps(tmp_path / "drive")
     assert main(["prelabel", str(drive), "--out", str(tmp_path / "ok"), "--quiet"]) == 0   # the drive is fine
     capsys.readouterr()
     empty = drive / "lidar" / "000001.bin"
     empty.write_bytes(b"")
-    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 2
-    one_error_line(capsys, f"{empty}: empty file (0 bytes)")
-    assert not (tmp_path / "out" / "000001.json").exists()
-    assert main(["render", str(drive), "--frame", "1", "--out", str(tmp_path / "r.png")]) == 2
-    one_error_line(capsys, f"{empty}: empty file (0 bytes)")
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert (tmp_path / "out" / "000001.json").is_file()
+    assert main(["render", str(drive), "--frame", "1", "--out", str(tmp_path / "r.png")]) == 0
+    for fmt in ("kitti", "nuscenes", "openlabel", "coco"):
+        assert main(["export", str(drive), "--format", fmt, "--out", str(tmp_path / fmt), "--quiet"]) == 0, fmt
+    capsys.readouterr()
+    cut = drive / "lidar" / "000002.bin"
+    cut.write_bytes(cut.read_bytes()[:-6])
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out2"), "--quiet"]) == 2
+    one_error_line(capsys, f"{cut}: size ")
+    assert main(["render", str(drive), "--frame", "2", "--out", str(tmp_path / "r2.png")]) == 2
+    one_error_line(capsys, "is not a multiple of 16 (4 float32 x, y, z, intensity per point)")
 
 
 def test_nonfinite_points_say_what_the_user_can_do(tmp_path, capsys):

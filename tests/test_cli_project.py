@@ -42,3 +42,21 @@ def test_create_on_a_missing_drive_leaves_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such file or folder" in err
     assert not (tmp_path / "proj").exists()
+
+
+def test_create_opens_the_drive_once(small_sim_drive, tmp_path, capsys, monkeypatch):
+    """`project create` reads the drive folder once, for the default folder's name and the project
+    alike (it used to open it twice); the project is the one `fusionlabel open DRIVE` uses."""
+    from fusionlabel.io import drives
+
+    drive = tmp_path / "drive"
+    shutil.copytree(small_sim_drive.root, drive)
+    opened = []
+    real = drives._open_layout
+    monkeypatch.setattr(drives, "_open_layout", lambda path, *a: opened.append(path) or real(path, *a))
+    for extra in ([], ["--out", str(tmp_path / "proj")]):
+        opened.clear()
+        assert main(["project", "create", str(drive), "--quiet", *extra]) == 0
+        assert opened == [drive]
+    with Project.open(default_project_folder(drive), read_only=True) as project:
+        assert len(project.drive) == len(small_sim_drive)

@@ -527,3 +527,46 @@ def test_the_source_occlusion_becomes_the_occlusion_attribute():
            for v in ("1", "2", "3", "4", "")]
     assert got == ["mostly", "partial", "partial", "none", None]
     assert project_label(ONTOLOGY, label("Car", {"occlusion": "full"})).attributes["occlusion"] == "full"
+
+
+def test_no_attribute_because_the_source_carried_none_is_said_so(small_sim_drive, tmp_path):
+    """Boxes whose nuScenes source listed no attribute (an empty list, as the real keyframe's
+    placeholders) are counted apart: the note says the source carried none, not that fusionlabel
+    could not tell; boxes with nothing to go by keep the other note. One frame: no track speed."""
+    drive = small_sim_drive
+    cars = [lab for lab in drive.labels(0) if lab.label == "car"]
+    people = [lab for lab in drive.labels(0) if lab.label == "pedestrian"]
+    assert cars and people
+
+    def labels_for(i):
+        return [*(lab.with_(attributes={"nuscenes_attributes": []}) for lab in cars),
+                *(lab.with_(attributes={}) for lab in people)] if i == 0 else []
+
+    s = export_drive(drive, "nuscenes", tmp_path / "out", labels_for, quiet(sensor_data=False, frames=[0]))
+    assert (f"{len(cars)} vehicle(s), two-wheeler(s) or pedestrian(s) are written without an attribute, as in the "
+            "source: its nuScenes annotations carry none") in "\n".join(s.cannot_hold)
+    assert any(n.startswith(f"{len(people)} vehicle(s), two-wheeler(s) or pedestrian(s) have no attribute: neither")
+               for n in s.cannot_hold)
+
+
+def test_real_nuscenes_keyframe_attributes_are_said_to_be_missing_in_the_source(nusc_root, tmp_path):
+    """The real keyframe's attribute lists are empty placeholders: an export says the source carried
+    none for exactly the vehicles, two-wheelers and pedestrians among its annotations (counted from
+    the source JSON), and the attribute_tokens stay empty."""
+    import json
+
+    from fusionlabel.io.drives import open_drive
+
+    source = json.loads((nusc_root / "v1.0-mini" / "sample_annotation.json").read_text())
+    instances = {r["token"]: r["category_token"] for r in
+                 json.loads((nusc_root / "v1.0-mini" / "instance.json").read_text())}
+    categories = {r["token"]: r["name"] for r in json.loads((nusc_root / "v1.0-mini" / "category.json").read_text())}
+    names = [categories[instances[a["instance_token"]]] for a in source if not a["attribute_tokens"]]
+    expected = sum(n.startswith("vehicle.") or n.startswith("human.pedestrian.") for n in names)
+    assert expected and len(names) == len(source)
+    s = export_drive(open_drive(nusc_root), "nuscenes", tmp_path / "out", options=quiet(sensor_data=False))
+    assert any(n.startswith(f"{expected} vehicle(s), two-wheeler(s) or pedestrian(s) are written without an "
+                            "attribute, as in the source") for n in s.cannot_hold)
+    assert not any("neither the label nor" in n for n in s.cannot_hold)
+    written = json.loads((tmp_path / "out" / "v1.0-mini" / "sample_annotation.json").read_text())
+    assert len(written) == len(source) and not any(a["attribute_tokens"] for a in written)

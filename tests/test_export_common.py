@@ -141,24 +141,25 @@ def test_skipped_frames_are_listed_up_to_ten_then_counted():
 
 
 @pytest.mark.parametrize("fmt", ["kitti", "kitti-tracking"])
-def test_a_sweep_without_points_is_not_written(fmt, small_sim_drive, tmp_path):
-    """A frame whose sweep has no points is exported without a sweep file (a 0-byte file would be
-    refused by fusionlabel's own reader), and the summary says so; every sweep written reads back.
-    (nuScenes writes an empty file instead: tests/test_export_nuscenes.py.)"""
+def test_a_sweep_without_points_is_written_as_an_empty_file(fmt, small_sim_drive, tmp_path):
+    """A frame whose sweep has no points is exported with an empty (0-byte) sweep file, as nuScenes
+    does (tests/test_export_nuscenes.py): KITTI loaders read velodyne/ for every label file, and
+    fusionlabel's own reader reads it back as 0 points. The summary names the frame; the export
+    reads back as a drive with that frame empty and the others as they were."""
+    from fusionlabel.io.drives import open_drive
     from fusionlabel.io.pointcloud import read_points
 
     drive = native_copy(small_sim_drive, tmp_path / "d", empty_sweep=1)
     assert len(drive.points(1)) == 0 and len(drive.labels(1)) > 0
     summary = export_drive(drive, fmt, tmp_path / "out", options=ExportOptions(progress=False))
-    assert summary.frames == 3 and not summary.skipped_frames
-    assert summary.not_written == ["frame 000001: the sweep has no points; not written"]
-    assert "frame 000001: the sweep has no points; not written" in summary.text()
+    assert summary.frames == 3 and not summary.skipped_frames and not summary.not_written
+    assert any("empty .bin files" in t and "frame(s) 000001" in t for t in summary.cannot_hold)
     sweeps = sorted(p for p in (tmp_path / "out").rglob("*.bin"))
-    assert len(sweeps) == 2
-    for p in sweeps:
-        assert len(read_points(p)) > 0
-    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
-    assert manifest["summary"]["not_written"] == summary.not_written
+    assert [p.stem for p in sweeps] == ["000000", "000001", "000002"]
+    assert [len(read_points(p)) for p in sweeps] == [len(drive.points(i)) for i in range(3)]
+    assert sweeps[1].stat().st_size == 0
+    back = open_drive(tmp_path / "out")
+    assert len(back) == 3 and len(back.points(1)) == 0 and len(back.labels(1)) == len(drive.labels(1))
 
 
 @pytest.mark.parametrize("fmt", ["kitti", "nuscenes", "openlabel"])
@@ -360,3 +361,25 @@ def test_skip_bad_frames_with_every_frame_bad_writes_nothing(small_sim_drive, tm
     assert err.count("\n") == 1 and "--skip-bad-frames: every one of the 2 frames could not be read" in err
     assert f"frame 000001: {cut}" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "openlabel"])
+def test_classes_matching_no_label_are_refused_before_any_frame_is_read(fmt, small_sim_drive, tmp_path, capsys):
+    """--classes matching nothing is refused up front: the unreadable sweeps are never reached (the
+    error is about --classes, not a sweep), and --force leaves an earlier export in --out as it was."""
+    from fusionlabel.cli.main import main
+
+    root, cut, empty = _broken_copy(small_sim_drive, tmp_path)
+    out = tmp_path / "out"
+    assert main(["export", str(root), "--format", fmt, "--out", str(out), "--quiet", "--frames", "0"]) == 0
+    before = sorted((p.relative_to(out), p.read_bytes()) for p in out.rglob("*") if p.is_file())
+    capsys.readouterr()
+    args = ["export", str(root), "--format", fmt, "--out", str(out), "--quiet", "--force", "--frames", "1,2",
+            "--classes", "Kar"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--classes: no label of the 2 frames has class Kar" in err
+    assert str(cut) not in err and str(empty) not in err
+    assert sorted((p.relative_to(out), p.read_bytes()) for p in out.rglob("*") if p.is_file()) == before
+    assert main(args + ["--skip-bad-frames"]) == 2          # the same up-front refusal with the flag
+    assert "--classes: no label" in capsys.readouterr().err

@@ -380,7 +380,7 @@ def test_labels_only_sequence_exports_with_image_size(exported, tmp_path):
     written = (tmp_path / "c" / "label_02" / f"{SEQ}.txt").read_text()
     assert written == (bare / "label_02" / f"{SEQ}.txt").read_text() and written.count("\n") > 10
     assert open_kitti_tracking(root, image_size=(w, h)).rig(0).camera("image_2").camera.width == w
-    with pytest.raises(DriveError, match=f"image is {w}x{h} px but --image-size says {w + 1}x{h}"):
+    with pytest.raises(DriveError, match=f"camera image_2.s image is {w}x{h} px but --image-size says {w + 1}x{h}"):
         open_kitti_tracking(bare, image_size=(w + 1, h))
     assert open_kitti_tracking(bare, image_size=(w, h)).rig(0).camera("image_2").camera.height == h
     assert_clean_error(run_cli("export", str(src.root), "--format", "kitti", "--out", str(tmp_path / "d"),
@@ -436,3 +436,63 @@ def test_prelabel_kitti_without_images_names_the_missing_camera_before_detecting
     h, w = cv2.imread(str(next((bare / "image_02" / SEQ).iterdir()))).shape[:2]
     assert main(args + ["--image-size", f"{w}x{h}"]) == 0
     assert len(list(out.glob("*.txt"))) == len(list((noimg / "velodyne" / SEQ).iterdir()))
+
+
+def test_image_size_for_a_project(exported, tmp_path, capsys):
+    """--image-size with a project: a project of a sequence without images takes it (export and
+    prelabel --format kitti then have their camera); a project whose drive knows image_2's size
+    accepts the same size and refuses another in one line naming the camera; a project without an
+    image_2 camera names the cameras it has."""
+    from fusionlabel.cli.main import main
+    from conftest import native_copy
+
+    src, _, bare = exported
+    w, h = (lambda c: (c.width, c.height))(open_kitti_tracking(bare).rig(0).camera("image_2").camera)
+    noimg = tmp_path / "noimg" / "training"
+    for name in ("velodyne", "calib", "label_02"):
+        shutil.copytree(bare / name, noimg / name)
+    for drive, proj in ((noimg, tmp_path / "p_noimg"), (bare, tmp_path / "p_bare")):
+        assert main(["project", "create", str(drive), "--out", str(proj), "--import-labels", "--quiet"]) == 0
+    capsys.readouterr()
+    base = ["export", "--format", "kitti-tracking", "--labels-only", "--sequence", SEQ, "--quiet"]
+
+    # the project of a sequence without images: --image-size gives the camera; without it KITTI has none
+    assert main([*base, str(tmp_path / "p_noimg"), "--out", str(tmp_path / "a")]) == 2
+    assert "no camera" in capsys.readouterr().err
+    assert main([*base, str(tmp_path / "p_noimg"), "--out", str(tmp_path / "b"), "--image-size", f"{w}x{h}"]) == 0
+    assert f"camera image_2 is {w}x{h} px as --image-size says" in capsys.readouterr().out
+    assert (tmp_path / "b" / "label_02" / f"{SEQ}.txt").read_text() == (bare / "label_02" / f"{SEQ}.txt").read_text()
+    prelabel = ["prelabel", str(tmp_path / "p_noimg"), "--format", "kitti", "--out", str(tmp_path / "pl"), "--quiet"]
+    assert main(prelabel) == 2
+    assert main(prelabel + ["--image-size", f"{w}x{h}"]) == 0
+    capsys.readouterr()
+
+    # a project whose drive has images: the same size is accepted, another is refused naming the camera
+    assert main([*base, str(tmp_path / "p_bare"), "--out", str(tmp_path / "c"), "--image-size", f"{w}x{h}"]) == 0
+    capsys.readouterr()
+    assert main([*base, str(tmp_path / "p_bare"), "--out", str(tmp_path / "d"), "--image-size", f"{w + 1}x{h}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--image-size" in err and f"camera image_2's image is {w}x{h} px" in err
+    assert not (tmp_path / "d").exists()
+    assert main(["prelabel", str(tmp_path / "p_bare"), "--image-size", f"{w}x{h + 1}", "--quiet"]) == 2
+    assert "camera image_2" in capsys.readouterr().err
+
+    # a project of another drive: checked against its image_2, or named cameras when it has none
+    native = native_copy(src, tmp_path / "native")
+    assert main(["project", "create", str(native.root), "--out", str(tmp_path / "p_native"), "--quiet"]) == 0
+    capsys.readouterr()
+    args = [*base, str(tmp_path / "p_native"), "--out", str(tmp_path / "e"), "--image-size", f"{w}x{h}"]
+    cameras = native.rig(0).camera_names
+    if "image_2" in cameras:
+        cam = native.rig(0).camera("image_2").camera
+        assert main(args[:-1] + [f"{cam.width}x{cam.height}"]) == 0
+        capsys.readouterr()
+        args[-1] = f"{cam.width + 2}x{cam.height}"
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert f"camera image_2 is {cam.width}x{cam.height} px, not {cam.width + 2}x{cam.height}" in err
+    else:
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "has no image_2 (its cameras: " + ", ".join(cameras) in err
+    assert err.count("\n") == 1 and str(tmp_path / "p_native") in err and not (tmp_path / "e").exists()

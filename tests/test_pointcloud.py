@@ -264,12 +264,30 @@ def test_empty_cloud(tmp_path):
     write_points_pcd(p, np.zeros((0, 4), np.float32))
     assert read_points(p).shape == (0, 4)
     q = tmp_path / "e.bin"
-    write_points_bin(q, np.zeros((0, 4), np.float32))      # no points: no bytes, which no sweep is
-    raises_naming(q, lambda: read_points(q), "empty file (0 bytes), expected a point cloud")
+    write_points_bin(q, np.zeros((0, 4), np.float32))      # no points: no bytes, read back as no points
+    assert q.stat().st_size == 0 and read_points(q).shape == (0, 4)
 
 
-@pytest.mark.parametrize("name", ["e.bin", "e.pcd.bin", "e.pcd", "e.ply", "e.npy"])
-def test_zero_byte_file_is_an_error_in_every_format(tmp_path, name):
+@pytest.mark.parametrize("name, columns", [("e.bin", 4), ("e.pcd.bin", 5)])
+def test_zero_byte_float_records_are_a_sweep_without_points(tmp_path, name, columns):
+    """A 0-byte .bin / .pcd.bin holds 0 records (nuScenes' import of an empty sweep writes one, and
+    nuscenes-devkit reads it as 0 points); a size that is no whole number of records is refused,
+    naming the file and the record size."""
+    from nuscenes.utils.data_classes import LidarPointCloud
+
+    p = tmp_path / name
+    p.write_bytes(b"")
+    points, info = read_points_info(p)
+    assert points.shape == (0, columns) and points.dtype == np.float32 and info["n_dropped"] == 0
+    assert read_points(p, drop_nonfinite=True).shape == (0, columns)
+    if name == "e.pcd.bin":
+        assert LidarPointCloud.from_file(str(p)).nbr_points() == 0     # the devkit agrees
+    p.write_bytes(b"\0" * (4 * columns + 6))
+    raises_naming(p, lambda: read_points(p), f"size {4 * columns + 6} bytes is not a multiple of {4 * columns}")
+
+
+@pytest.mark.parametrize("name", ["e.pcd", "e.ply", "e.npy", "e.fri"])
+def test_zero_byte_file_is_an_error_in_every_format_with_a_header(tmp_path, name):
     p = tmp_path / name
     p.write_bytes(b"")
     raises_naming(p, lambda: read_points(p), "empty file (0 bytes)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -196,7 +197,7 @@ def test_same_seed_gives_identical_files(tmp_path):
     simulate_drive(tmp_path / "a", **kwargs)
     simulate_drive(tmp_path / "b", **kwargs)
     a, b = _digest(tmp_path / "a"), _digest(tmp_path / "b")
-    assert a == b and len(a) == 1 + 1 + 2 * (1 + 3 + 1 + 3)   # drive.yaml, rig, per frame files
+    assert a == b and len(a) == 1 + 1 + 1 + 2 * (1 + 3 + 1 + 3)   # drive.yaml, rig, manifest, per frame files
     simulate_drive(tmp_path / "c", **{**kwargs, "seed": 12})
     assert _digest(tmp_path / "c")["lidar/000000.fri"] != a["lidar/000000.fri"]
 
@@ -209,7 +210,64 @@ def test_cli_refuses_a_non_empty_folder(tmp_path, capsys):
     assert cli_main(args) == 2
     assert "--force" in capsys.readouterr().err
     assert cli_main(args + ["--force"]) == 0
-    assert (out / "drive.yaml").is_file() and (out / "keep.txt").is_file()
+    assert (out / "drive.yaml").is_file() and (out / "keep.txt").read_text() == "x"
+
+
+def test_force_replaces_only_an_earlier_simulation(tmp_path, capsys):
+    """simulate --force uses the manifest import and export use: an earlier simulation is replaced
+    whole (no sweep of a longer earlier run is left behind; it used to keep such files when they
+    lay in a folder of the layout) and one from before the manifest is recognised by drive.yaml's
+    generator; the user's other files stay beside it, and a folder whose drive names are not an
+    earlier simulation's (an imported drive, a user's own lidar/) is refused and left as it was."""
+    from fusionlabel.io.drives import open_drive
+
+    out = tmp_path / "drive"
+    args = ["simulate", "--out", str(out), "--points", "5000", "--camera-scale", "0.15", "--quiet", "--no-cameras"]
+    assert cli_main(args + ["--frames", "3"]) == 0
+    manifest = json.loads((out / "fusionlabel_simulate.json").read_text())
+    assert manifest["complete"] is True and "lidar" in manifest["written"]
+    (out / "README.md").write_text("mine")
+    (out / "lidar" / "extra.fri").write_bytes(b"stale")         # inside the run's own folder: goes with it
+    assert cli_main(args + ["--frames", "2", "--force"]) == 0
+    assert sorted(p.name for p in (out / "lidar").iterdir()) == ["000000.fri", "000001.fri"]
+    assert len(open_drive(out)) == 2 and (out / "README.md").read_text() == "mine"
+    (out / "fusionlabel_simulate.json").unlink()              # as older versions left it
+    assert cli_main(args + ["--frames", "1", "--force"]) == 0
+    assert len(open_drive(out)) == 1 and (out / "fusionlabel_simulate.json").is_file()
+
+    imported = tmp_path / "imported"
+    assert cli_main(["import", str(out), "--out", str(imported), "--quiet"]) == 0
+    mine = tmp_path / "mine"
+    (mine / "lidar").mkdir(parents=True)
+    (mine / "lidar" / "scan.bin").write_bytes(b"\0" * 16)
+    capsys.readouterr()
+    for folder, named in ((imported, "drive.yaml"), (mine, "lidar")):
+        before = sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*"))
+        assert cli_main(["simulate", "--out", str(folder), "--frames", "1", "--points", "5000", "--quiet",
+                         "--no-cameras", "--force"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not written by an earlier fusionlabel simulate" in err and named in err
+        assert sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*")) == before
+
+
+def test_a_failed_simulation_removes_only_what_it_wrote(tmp_path, monkeypatch):
+    """A run that fails half-way leaves the folder as it found it: the user's file stays, nothing
+    of the run does."""
+    from fusionlabel.sim import writer
+
+    out = tmp_path / "drive"
+    out.mkdir()
+    (out / "README.md").write_text("mine")
+
+    def broken(*a, **k):
+        (out / "lidar").mkdir()
+        (out / "lidar" / "000000.fri").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "_simulate", broken)
+    with pytest.raises(KeyboardInterrupt):
+        writer.simulate_drive(out, frames=1, points=5000, force=True, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md"]
 
 
 @pytest.mark.parametrize("points", [30_000, 120_000])

@@ -120,11 +120,18 @@ def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = No
 
     A frame whose sweep or image cannot be read raises its error, unless a ``skipped`` list is
     given: then the frame is left out of the returned frames and ``(frame index, message)`` is
-    appended to it, and the other frames go on (``--skip-bad-frames``). Other errors (a broken
-    model) always stop the run."""
+    appended to it, and the other frames go on (``--skip-bad-frames``); when every frame is
+    skipped, InputError at ``--skip-bad-frames`` (one line, naming the first frame's file). Other
+    errors (a broken model) always stop the run."""
     frames = list(range(len(drive))) if frames is None else frames
     t0 = time.perf_counter()
     found = detect_frames(drive, detector, frames, bar=progress, errors=skipped, skippable=(PointCloudError, ImageError))
+    if frames and not found and skipped:    # every frame unreadable: an error, before anything is written
+        from ..errors import InputError
+        from ..wording import every_frame_unreadable
+
+        bad = [(drive.frames[i].frame_id, str(e)) for i, e in skipped]
+        raise InputError(None, every_frame_unreadable(bad, "nothing was pre-labelled"), where="--skip-bad-frames")
     # a prediction file missing is not "nothing there": that frame's earlier pre-labels stay as they are
     no_file = getattr(detector, "missing_frames", set())
     if hasattr(detector, "check_matches"):

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..model.frame_spec import FRAMES_HELP
-from .cmd_prelabel import SKIPPED_FRAMES_EXIT
+from .options import SKIP_BAD_FRAMES_EXITS, SKIPPED_FRAMES_EXIT, image_size_option
 
 FORMAT_HELP = ("kitti (label_2 + calib [+ velodyne, image_2]), kitti-tracking (label_02/<seq>.txt), "
                "nuscenes (JSON tables + samples/), openlabel (ASAM OpenLABEL 1.0 JSON), "
@@ -46,12 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="OpenLABEL: cuboid rotation as quaternion (10 values, default) or Euler angles (9 values)")
     p.add_argument("--scene", help="nuScenes source: scene name, token or index; KITTI tracking source: sequence")
     p.add_argument("--image-size", metavar="WxH",
-                   help="KITTI tracking source without image_02/ images: the size of camera image_2 in pixels "
-                        "(KITTI's is usually 1242x375, but check your recording); never guessed")
+                   help="KITTI tracking source (a folder, or a project of one) without image_02/ images: the size "
+                        "of camera image_2 in pixels (KITTI's is usually 1242x375, but check your recording); never "
+                        "guessed. A source that knows image_2's size must agree with it")
     p.add_argument("--skip-bad-frames", action="store_true",
                    help="a frame whose sweep (or, unless --labels-only, image) cannot be read is skipped and the "
-                        "export goes on; the skipped frames are listed at the end and the exit code is 3 "
-                        "(default: stop at the first bad frame, exit 2)")
+                        "export goes on; " + SKIP_BAD_FRAMES_EXITS)
     p.add_argument("--include-prelabels", action="store_true",
                    help="also write pre-labels nobody accepted (source model, detector output); by default they "
                         "are left out and counted in the summary")
@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from ..export.source import open_source
 
     class_map = load_class_map(args.class_map) if args.class_map else None
-    image_size = parse_image_size(args.image_size) if args.image_size is not None else None
-    with open_source(args.source, args.scene, image_size) as (drive, labels_for, what):
+    with open_source(args.source, args.scene, image_size_option(args.image_size)) as (drive, labels_for, what):
         frames = parse_frames(args.frames, drive) if args.frames else None
         options = ExportOptions(frames=frames, classes=parse_classes(args.classes), force=args.force,
                                 camera=args.camera, sensor_data=not args.labels_only, outside=args.outside,
@@ -83,17 +82,3 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {note}")
     print(summary.text())
     return SKIPPED_FRAMES_EXIT if summary.skipped_frames else 0
-
-
-def parse_image_size(text: str) -> tuple[int, int]:
-    """``"1242x375"`` -> (1242, 375); InputError naming ``--image-size`` for anything but two
-    positive whole numbers of pixels joined by x."""
-    import re
-
-    from ..errors import InputError
-
-    m = re.fullmatch(r"\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*", text)
-    if not m or int(m[1]) == 0 or int(m[2]) == 0:
-        raise InputError(None, f"expected WIDTHxHEIGHT in pixels, two positive whole numbers such as 1242x375, got "
-                               f"{text!r}", where="--image-size")
-    return int(m[1]), int(m[2])

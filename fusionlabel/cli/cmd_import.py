@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..export.base import output_or_nothing
+    from ..export.native_output import IMPORT_OUTPUT
     from ..io.drives import open_drive
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
     from ..io.openlabel import read_openlabel
@@ -67,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
         meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
     if time_note:
         meta["timestamps"] = time_note
-    with output_or_nothing(args.out, lambda: prepare_import_output(args.out, args.force, drive.root)):
-        write_import_manifest(args.out, complete=False)    # first: an interrupted import is recognised too
+    with output_or_nothing(args.out, lambda: IMPORT_OUTPUT.prepare(args.out, args.force, drive.root),
+                           IMPORT_OUTPUT.manifest):
+        IMPORT_OUTPUT.write_manifest(args.out, complete=False)    # first: an interrupted import is recognised too
         write_native_copy(drive, args.out, meta, poses, sweep, labels_for, args.quiet, timestamps)
-        write_import_manifest(args.out, complete=True, source=str(drive.root))
+        IMPORT_OUTPUT.write_manifest(args.out, complete=True, source=str(drive.root))
     print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
@@ -80,58 +82,6 @@ def run(args: argparse.Namespace) -> int:
     for note in [*drive_notes, *([time_note] if time_note else []), *label_notes]:
         print(f"note: {note}")
     return 0
-
-
-IMPORT_MANIFEST = "fusionlabel_import.json"
-# Top-level names of a native drive that import writes (io/native.py's layout): what --force removes.
-IMPORT_NAMES = ("drive.yaml", "drive.yaml.tmp", "rig.yaml", "lidar", "cameras", "labels", "debug")
-
-
-def earlier_import_names(out: Path) -> set[str]:
-    """The top-level names in ``out`` that an earlier ``fusionlabel import`` wrote: those its
-    manifest lists, or (imports from before the manifest) the native layout's when drive.yaml says
-    ``meta.imported_from``; empty when ``out`` holds no import."""
-    import yaml
-
-    from ..export.base import _manifest_names
-
-    if (out / IMPORT_MANIFEST).is_file():
-        return (_manifest_names(out / IMPORT_MANIFEST, "written") or set(IMPORT_NAMES)) | {IMPORT_MANIFEST}
-    try:
-        doc = yaml.safe_load((out / "drive.yaml").read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError):
-        return set()
-    meta = doc.get("meta") if isinstance(doc, dict) else None
-    return set(IMPORT_NAMES) if isinstance(meta, dict) and "imported_from" in meta else set()
-
-
-def prepare_import_output(out: Path, force: bool, source: Path) -> None:
-    """Export's :func:`~fusionlabel.export.base.prepare_output` with import's own manifest: a
-    non-empty ``out`` is refused unless ``force``; with it, an earlier fusionlabel import there is
-    removed first, and a folder holding anything else is refused, naming it (a drive folder mixing
-    two drives' files would be wrong without any error)."""
-    from ..export.base import ExportError, prepare_output
-
-    out = Path(out)
-    if force and out.is_dir():
-        own = earlier_import_names(out)
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in own)
-        if foreign:
-            shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
-            raise ExportError(out, f"holds {shown}, not written by an earlier fusionlabel import; --force replaces "
-                                   "only an earlier import: move them away or choose another folder", where="--out")
-        if own and not (out / IMPORT_MANIFEST).is_file():    # an import from before the manifest
-            write_import_manifest(out, complete=True)
-    prepare_output(out, force, source, IMPORT_MANIFEST,
-                   "an earlier fusionlabel import there is replaced; a folder holding other files is refused")
-
-
-def write_import_manifest(out: Path, complete: bool, **extra) -> None:
-    """Mark ``out`` as written by ``fusionlabel import`` (what ``--force`` may remove later)."""
-    import json
-
-    doc = {"fusionlabel_import": 1, "complete": complete, "written": list(IMPORT_NAMES), **extra}
-    (Path(out) / IMPORT_MANIFEST).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
 
 def check_one_rig(drive, source: Path) -> None:

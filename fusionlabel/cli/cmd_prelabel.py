@@ -9,8 +9,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..model.frame_spec import FRAMES_HELP
 from ..wording import counted as _n, listing as _listing
+from .options import SKIP_BAD_FRAMES_EXITS, SKIPPED_FRAMES_EXIT, image_size_option
 
-SKIPPED_FRAMES_EXIT = 3     # --skip-bad-frames skipped frames (2 stays "bad input, nothing done")
 
 
 def _frames(spec: str | None, drive) -> list[int] | None:
@@ -53,11 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", help=FRAMES_HELP)
     p.add_argument("--skip-bad-frames", action="store_true",
                    help="a frame whose sweep or image cannot be read is skipped (not written) and the run goes on; "
-                        "the skipped frames are listed at the end and the exit code is 3 (default: stop at the "
-                        "first bad frame, exit 2)")
+                        + SKIP_BAD_FRAMES_EXITS)
     p.add_argument("--image-size", metavar="WxH",
-                   help="KITTI tracking folder without image_02/ images: the size of camera image_2 in pixels "
-                        "(e.g. 1242x375), which --format kitti needs for its camera; as export --image-size")
+                   help="KITTI tracking folder (or a project of one) without image_02/ images: the size of camera "
+                        "image_2 in pixels (e.g. 1242x375), which --format kitti needs for its camera; as export "
+                        "--image-size")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -79,13 +79,11 @@ def run(args: argparse.Namespace) -> int:
     _min_score(args.min_score)
     detector = make_detector(args.detector, args.config)
     skipped: list | None = [] if args.skip_bad_frames else None
-    if args.image_size is not None and _is_project(args.drive):
-        raise InputError(args.drive, "--image-size applies to a drive folder; a project has its drive's cameras",
-                         where="--image-size")
+    image_size = image_size_option(args.image_size)
     if _is_project(args.drive) and args.out is None:
         from ..store.project import Project
 
-        with Project.open(args.drive, scene=args.scene) as project:
+        with Project.open(args.drive, scene=args.scene, image_size=image_size) as project:
             if project.read_only:
                 raise InputError(args.drive, project.read_only_reason or "project is read-only")
             frames = _frames(args.frames, project.drive)
@@ -101,12 +99,9 @@ def run(args: argparse.Namespace) -> int:
             # a project with --out: its drive (and scene) pre-labelled into the folder; the project is not changed
             from ..store.project import Project
 
-            with Project.open(args.drive, read_only=True, scene=args.scene) as project:
+            with Project.open(args.drive, read_only=True, scene=args.scene, image_size=image_size) as project:
                 drive = project.drive
         else:
-            from .cmd_export import parse_image_size
-
-            image_size = parse_image_size(args.image_size) if args.image_size is not None else None
             drive = open_drive(args.drive, args.scene, image_size)
         frames = _frames(args.frames, drive)
         _tracking_note(args.track, drive, frames)

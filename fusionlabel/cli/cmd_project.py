@@ -33,10 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from ..store.fingerprint import drive_scene
     from ..store.project import Project, default_project_folder
 
-    folder = args.out
-    if folder is None:
-        folder = default_project_folder(args.drive, drive_scene(open_drive(args.drive, args.scene)))
-    project = Project.create(folder, args.drive, args.ontology, import_labels=False, scene=args.scene)
+    drive = open_drive(args.drive, args.scene)      # once: the default folder's name and the project
+    folder = args.out if args.out is not None else default_project_folder(args.drive, drive_scene(drive))
+    project = Project.create(folder, args.drive, args.ontology, import_labels=False, scene=args.scene, drive=drive)
     try:
         report = project.import_drive_labels(progress=not args.quiet) if args.import_labels else None
     except BaseException:

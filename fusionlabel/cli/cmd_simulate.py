@@ -21,7 +21,9 @@ def register(subparsers) -> None:
     p.add_argument("--camera-scale", type=float, default=1.0, help="scale of camera resolutions")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes; helps on machines with more than 2 cores (output does not depend on it)")
-    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty folder: an earlier simulation there (fusionlabel_simulate.json) is "
+                        "replaced, other files are kept beside it; a folder with another drive's files is refused")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

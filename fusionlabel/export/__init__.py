@@ -45,6 +45,7 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
     if options.outside not in ("keep", "drop"):
         raise ExportError(None, f"expected 'keep' or 'drop', got {options.outside!r}", where="--outside")
     out = Path(out)
+    cls(drive, labels_for or drive.labels, out, options).refuse_unmatched_classes()   # before anything is written
     try:
         with output_or_nothing(out, lambda: prepare_output(out, options.force, drive.root)):
             return cls(drive, labels_for or drive.labels, out, options).run()

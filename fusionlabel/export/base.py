@@ -100,7 +100,7 @@ class ExportSummary:
         self.skipped_frames.append((frame_id, str(error)))
 
     def not_writing(self, text: str) -> None:
-        """A file the export leaves out, e.g. ``frame 000004: the sweep has no points; not written``."""
+        """A file the export leaves out, e.g. ``frame 000004: no image_2 image; frame left out``."""
         self.not_written.append(text)
 
     def skip(self, reason: str, label: str, n: int = 1) -> None:
@@ -291,12 +291,13 @@ def remove_contents(folder: Path, keep: set[str] = frozenset()) -> None:
 
 
 @contextmanager
-def output_or_nothing(out: Path, prepare: Callable[[], None]):
+def output_or_nothing(out: Path, prepare: Callable[[], None], manifest: str = MANIFEST):
     """Run ``prepare()`` (e.g. :func:`prepare_output`) and then the block that writes into ``out``.
     If the block fails and ``out`` was empty once prepared (new, empty, or an earlier export that
     ``--force`` cleared), everything written is removed again (and ``out`` too if the run made it):
-    a failed run leaves no half-written dataset. Other content that ``--force`` kept stays: an
-    export into such a folder is removed down to what its manifest lists as kept."""
+    a failed run leaves no half-written dataset. Other content that ``--force`` kept stays: a run
+    into such a folder is removed down to what it wrote (its ``manifest``: export's, or another
+    tool's file name)."""
     out = Path(out)
     existed = out.exists()
     prepare()
@@ -308,8 +309,8 @@ def output_or_nothing(out: Path, prepare: Callable[[], None]):
             remove_contents(out)
             if not existed:
                 out.rmdir()
-        elif (out / MANIFEST).is_file():   # this run's own manifest: --force cleared any earlier one
-            remove_export(out)
+        elif (out / manifest).is_file():   # this run's own manifest: --force cleared any earlier one
+            remove_export(out, manifest)
         raise
 
 
@@ -331,6 +332,7 @@ class Exporter(ABC):
         self._kept: set[str] = set()   # top-level names in ``out`` before this export (see path())
         self._written: set[str] = set()   # top-level names this export wrote (in the manifest)
         self._images_checked: set[Path] = set()   # image files check_image passed
+        self.empty_sweeps: list[str] = []   # frame IDs whose sweep had no points (sweep_to_write)
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
@@ -425,13 +427,20 @@ class Exporter(ABC):
 
     def sweep_to_write(self, index: int):
         """The frame's sweep, validated (read through the drive: a sweep fusionlabel refuses stops
-        here), or None when it has no points: a 0-byte sweep file would be refused on reading, so
-        it is not written and the summary says so."""
+        here). One without points is still written, as an empty file (0 bytes, no records: KITTI
+        loaders, nuscenes-devkit and fusionlabel read it as 0 points), so that every frame has its
+        sweep file; its frame is listed for :meth:`note_empty_sweeps`."""
         points = self.drive.points(index)
-        if len(points):
-            return points
-        self.summary.not_writing(f"frame {self.drive.frames[index].frame_id}: the sweep has no points; not written")
-        return None
+        if not len(points):
+            self.empty_sweeps.append(self.drive.frames[index].frame_id)
+        return points
+
+    def note_empty_sweeps(self, ext: str) -> None:
+        """Say in the summary which frames' sweeps had no points (written as empty ``ext`` files)."""
+        if self.empty_sweeps:
+            self.summary.note(f"sweeps without points, written as empty {ext} files (0 bytes, which fusionlabel, "
+                              f"KITTI loaders and nuscenes-devkit read as 0 points): frame(s) "
+                              f"{', '.join(self.empty_sweeps)}")
 
     # --- the run
     def begin(self) -> None:
@@ -482,33 +491,49 @@ class Exporter(ABC):
         """The order frames are exported in (time-ordered formats sort them)."""
         return frames
 
-    def check_classes(self, frames: list[int]) -> None:
-        """After the frames went through :meth:`labels`: ExportError at ``--classes`` when none of its
-        names matched any label (a typo would otherwise export nothing and succeed), listing the
-        classes the labels have; the caller's :func:`output_or_nothing` then removes what was written.
-        When some names match, the summary notes the others (``unmatched_classes``) instead."""
+    def frames_to_export(self) -> list[int]:
+        """The selected frame indices (``options.frames``, default all) in export order."""
+        frames = list(range(len(self.drive))) if self.options.frames is None else list(self.options.frames)
+        return self.order(frames)
+
+    def refuse_unmatched_classes(self) -> None:
+        """ExportError at ``--classes`` when none of its names matches a label of the selected
+        frames (a typo would otherwise export nothing and succeed), listing the classes the labels
+        have. Only labels are read (no sweep, no image), so :func:`~fusionlabel.export.export_drive`
+        calls it on a probe exporter before the output folder is made or anything is written."""
         if not self.options.classes:
             return
+        frames = self.frames_to_export()
+        present = set()
+        for i in frames:
+            for lab in self.labels_for(i):
+                cls, _ = self.classify(lab)     # notes the label's names in _names_seen
+                if cls is not None:
+                    self._exported_seen.add(cls.lower())
+                present.add(lab.label)
         names = unmatched(self.options.classes, self._names_seen | self._exported_seen)
-        self.summary.unmatched_classes = names
         if len(names) == len(self.options.classes):
-            present = sorted({lab.label for i in frames for lab in self.labels_for(i)}, key=str.lower)
-            have = ", ".join(present) if present else "none (no labels)"
+            have = ", ".join(sorted(present, key=str.lower)) if present else "none (no labels)"
             raise ExportError(None, f"no label of the {len(frames)} frames has class {', '.join(names)}; "
                                     f"the labels' classes are: {have}", where="--classes")
 
+    def note_unmatched_classes(self) -> None:
+        """After the frames went through :meth:`labels`: the ``--classes`` names that matched no
+        label go into the summary (``unmatched_classes``); :meth:`refuse_unmatched_classes` already
+        refused a run where none matched."""
+        if self.options.classes:
+            self.summary.unmatched_classes = unmatched(self.options.classes, self._names_seen | self._exported_seen)
+
     def check_some_exported(self, exported: list[int]) -> None:
         """ExportError when ``--skip-bad-frames`` skipped every frame: an empty dataset is no result."""
+        from ..wording import every_frame_unreadable
+
         skipped = self.summary.skipped_frames
         if skipped and not exported:
-            fid, error = skipped[0]
-            more = f" (first: frame {fid}: {error})"
-            raise ExportError(None, f"every one of the {len(skipped)} frames could not be read, nothing was "
-                                    f"exported{more}", where="--skip-bad-frames")
+            raise ExportError(None, every_frame_unreadable(skipped, "nothing was exported"), where="--skip-bad-frames")
 
     def run(self) -> ExportSummary:
-        frames = list(range(len(self.drive))) if self.options.frames is None else list(self.options.frames)
-        frames = self.order(frames)
+        frames = self.frames_to_export()
         self.frames = frames
         self._start_manifest()
         self.begin()
@@ -531,7 +556,7 @@ class Exporter(ABC):
             exported.append(i)
         bar.close()
         self.check_some_exported(exported)
-        self.check_classes(exported)
+        self.note_unmatched_classes()
         self.finish()
         if self.options.class_map:
             self.summary.unmatched_class_map_keys = unmatched(self.options.class_map, self._names_seen)

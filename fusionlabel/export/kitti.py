@@ -161,6 +161,10 @@ class KittiExporter(Exporter):
     label_dir = "label_2"
     tracking = False
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unknown_classes: Counter = Counter()   # written names outside KITTI's types (format_class)
+
     def format_class(self, label: CuboidLabel) -> tuple[str | None, str]:
         """KITTI's type (:func:`~fusionlabel.export.classes.kitti_class`); a name KITTI has no type
         for is written in one spelling per class (:func:`kitti_style_name`) and listed; what KITTI
@@ -174,7 +178,6 @@ class KittiExporter(Exporter):
 
     # ------------------------------------------------------------------ set-up
     def begin(self) -> None:
-        self.unknown_classes: Counter = Counter()
         self.dropped_rotation = 0
         self.scored = 0   # lines written with a score (pre-labels, --include-prelabels)
         rig = self.drive.rig(self.frames[0] if self.frames else 0)
@@ -425,32 +428,33 @@ class KittiExporter(Exporter):
 
     def left_out(self, index: int) -> str | None:
         """KITTI object loaders (OpenPCDet, mmdet3d) read ``image_2/<frame>.png`` for every label
-        file, so when images are written and the drive has them, a frame without one is left out.
-        A drive with no image of the camera at all, ``--labels-only`` and KITTI tracking (whose
-        frames are numbered in sequence) write every frame."""
-        if self.tracking or not self.options.sensor_data or self.camera in self.drive.frames[index].image_paths:
+        file, and KITTI tracking loaders ``image_02/<seq>/<frame>.png`` for every frame (many count
+        a sequence's frames by its images), so when images are written and the drive has them, a
+        frame without one is left out. A drive with no image of the camera at all and
+        ``--labels-only`` write every frame."""
+        if not self.options.sensor_data or self.camera in self.drive.frames[index].image_paths:
             return None
         if self._has_images is None:
             self._has_images = any(self.camera in self.drive.frames[i].image_paths for i in self.frames)
         if not self._has_images:
             return None
-        return (f"no {self.camera} image; frame left out (KITTI loaders read image_2/ for every label file; "
-                "--labels-only writes it)")
+        return f"no {self.camera} image; frame left out ({self.image_rule}; --labels-only writes it)"
+
+    image_rule = "KITTI loaders read image_2/ for every label file"
 
     def write_sensor_data(self, i: int, velodyne_rel: str, image_rel: str) -> None:
         f = self.drive.frames[i]
         lidar = f.lidar_path
-        points = self.sweep_to_write(i)       # None: no points, no file
+        points = self.sweep_to_write(i)       # no points: an empty (0-byte) file
         T_velo_lidar = self.velodyne_T(i)
-        if points is not None and T_velo_lidar is None and lidar.suffix == ".bin" \
-                and not lidar.name.endswith(".pcd.bin"):
+        if T_velo_lidar is None and lidar.suffix == ".bin" and not lidar.name.endswith(".pcd.bin"):
             self.copy_file(lidar, velodyne_rel)
-        elif points is not None:
+        else:
             pts = (np.ascontiguousarray(points[:, :4], dtype="<f4") if T_velo_lidar is None
                    else turned_points(points, T_velo_lidar))
             pts.tofile(self.path(velodyne_rel))
             self.summary.files += 1
-            if float(pts[:, 3].max()) > 1.0:
+            if len(pts) and float(pts[:, 3].max()) > 1.0:
                 self.summary.note("intensity is written as in the source (values above 1); KITTI's reflectance is 0..1")
         if self.camera not in f.image_paths:
             self.summary.note(f"frames without a {self.camera} image have no image file")
@@ -497,6 +501,7 @@ class KittiExporter(Exporter):
                               "intrinsics without distortion, images are undistorted to it and 2D boxes refer to "
                               "the undistorted images")
         self.note_ground()
+        self.note_empty_sweeps(".bin")
         vertical = "the ground's normal" if self.ground is not None and self.ground.reliable else "the vehicle's vertical"
         for angle, pitch, roll in sorted(self.tilts):
             self.summary.note(f"camera {self.camera} is tilted {angle:g} degrees against {vertical} "

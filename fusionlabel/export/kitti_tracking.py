@@ -4,7 +4,9 @@ one ``calib/<seq>.txt`` and optionally ``velodyne/<seq>/`` and ``image_02/<seq>/
 As in KITTI's tracking files, values have 6 decimals and truncation is an integer level
 (0: < 5 % of the projection outside the image, 1: < 50 %, 2: more).
 
-Frames are numbered by their index in the drive. Track IDs that are all non-negative integers are
+Frames are numbered by their index in the drive. When images are written and the drive has them,
+a frame without an image is left out, as the KITTI object exporter does (its number stays unused).
+Track IDs that are all non-negative integers are
 kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks.txt`` maps them
 back). A sequence has one calibration: the rig's static LiDAR -> camera transform and one levelling
 ``R0_rect`` (both from the first frame's rig), so 3D boxes are written in that rectified frame and
@@ -43,6 +45,8 @@ class KittiTrackingExporter(KittiExporter):
 
     name = "kitti-tracking"
     tracking = True
+    image_rule = ("KITTI tracking loaders read image_02/<seq>/ for every frame; the other frames keep their "
+                  "numbers")
 
     def begin(self) -> None:
         super().begin()

@@ -139,7 +139,6 @@ class NuScenesExporter(Exporter):
         self.estimated_visibility = 0
         self.no_radar = 0
         self.frame_no = 0
-        self.empty_sweeps: list[str] = []
 
     # ------------------------------------------------------------------ records
     def _sensor(self, channel: str, modality: str) -> str:
@@ -182,11 +181,10 @@ class NuScenesExporter(Exporter):
         records): every sample has a LIDAR_TOP sample_data naming it, and nuscenes-devkit's
         ``LidarPointCloud.from_file`` reads it as 0 points."""
         f = self.drive.frames[i]
-        pts = self.drive.points(i)
+        pts = self.sweep_to_write(i)
         if not len(pts):
             self.path(rel).write_bytes(b"")
             self.summary.files += 1
-            self.empty_sweeps.append(f.frame_id)
             return
         if f.lidar_path.name.endswith(".pcd.bin"):
             self.copy_file(f.lidar_path, rel)
@@ -337,7 +335,7 @@ class NuScenesExporter(Exporter):
 
     def finish(self) -> None:
         T = self.tables
-        changed = derived = unknown = 0
+        changed = derived = unknown = source_none = 0
         for inst, anns in self.instance_anns.items():
             for a, b in zip(anns, anns[1:]):
                 a["next"], b["prev"] = b["token"], a["token"]
@@ -350,7 +348,10 @@ class NuScenesExporter(Exporter):
                 if from_speed:
                     derived += 1
                 elif not names and attribute_group(category):
-                    unknown += 1
+                    if lab.attributes.get("nuscenes_attributes") == []:   # a nuScenes source listed none
+                        source_none += 1
+                    else:
+                        unknown += 1
                 rec["attribute_tokens"] = [self.attribute_tokens[a] for a in names]
             T["instance"].append({"token": inst, "category_token": self.category_tokens[cls],
                                   "nbr_annotations": len(anns), "first_annotation_token": anns[0]["token"],
@@ -381,7 +382,7 @@ class NuScenesExporter(Exporter):
         for name, rows in T.items():
             self.write_text(f"{self.version}/{name}.json", json.dumps(rows, indent=1) + "\n")
         self._custom_split()
-        self._notes(changed, derived, unknown)
+        self._notes(changed, derived, unknown, source_none)
 
     def _custom_split(self) -> None:
         """A scene name in no official nuScenes split gets the custom split ``fusionlabel`` in
@@ -405,11 +406,15 @@ class NuScenesExporter(Exporter):
         cv2.imwrite(str(self.path(rel)), np.zeros((16, 16), np.uint8))
         self.summary.files += 1
 
-    def _notes(self, changed: int, derived: int, unknown: int) -> None:
+    def _notes(self, changed: int, derived: int, unknown: int, source_none: int = 0) -> None:
         s = self.summary
         if derived:
             s.note(f"the attribute of {derived} object(s) was derived from its track's speed (moving above "
                    f"{MOVING_SPEED} m/s): their labels do not say")
+        if source_none:
+            s.note(f"{source_none} vehicle(s), two-wheeler(s) or pedestrian(s) are written without an attribute, as "
+                   "in the source: its nuScenes annotations carry none (empty attribute_tokens), and no track's "
+                   "speed gives one")
         if unknown:
             s.note(f"{unknown} vehicle(s), two-wheeler(s) or pedestrian(s) have no attribute: neither the "
                    "label nor a track's speed tells")
@@ -433,9 +438,7 @@ class NuScenesExporter(Exporter):
             s.note(f"visibility of {self.estimated_visibility} object(s) was estimated from LiDAR returns")
         if self.no_radar:
             s.note(f"num_radar_pts of {self.no_radar} object(s) written as 0 (no radar in the drive)")
-        if self.empty_sweeps:
-            s.note(f"sweeps without points, written as empty .pcd.bin files (0 bytes, which nuscenes-devkit reads as "
-                   f"0 points and fusionlabel's readers refuse): frame(s) {', '.join(self.empty_sweeps)}")
+        self.note_empty_sweeps(".pcd.bin")
         if not self.options.sensor_data:
             s.note("sensor files (samples/) were not written (--labels-only): the tables name files that are absent")
         s.note("non-keyframe sweeps, label scores and sources, and attributes other than nuScenes' own")

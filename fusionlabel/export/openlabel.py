@@ -217,7 +217,7 @@ class OpenLabelExporter(Exporter):
 
     def run(self):
         """One pass builds the document; the progress bar advances per frame inside it."""
-        frames = self.order(list(range(len(self.drive))) if self.options.frames is None else list(self.options.frames))
+        frames = self.frames_to_export()
         self.frames = frames
         self._start_manifest()
         self.begin()
@@ -235,7 +235,7 @@ class OpenLabelExporter(Exporter):
                                         on_frame=lambda i: bar.update(1), class_of=self.export_class,
                                         folder=self.out)
         bar.close()
-        self.check_classes(frames)
+        self.note_unmatched_classes()
         for lab_list in selected.values():
             for lab in lab_list:
                 self.summary.objects[self.export_class(lab)] += 1

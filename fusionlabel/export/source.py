@@ -17,17 +17,14 @@ def open_source(path: str | Path, scene: str | None = None,
 
     A project exports its current annotations (opened read-only when another process holds it);
     a drive exports the labels that came with it. ``image_size`` goes to
-    :func:`~fusionlabel.io.drives.open_drive` (drive folders only).
+    :func:`~fusionlabel.io.drives.open_drive` or :meth:`~fusionlabel.store.project.Project.open`
+    (a project that knows camera image_2's size must agree with it).
     """
-    from ..errors import InputError
     from ..store.project import Project, is_project
 
     path = Path(path)
     if path.is_dir() and is_project(path):
-        if image_size is not None:
-            raise InputError(path, "--image-size applies to a KITTI tracking folder exported directly, not to a "
-                                   "project", where="--image-size")
-        project = Project.open(path, scene=scene)
+        project = Project.open(path, scene=scene, image_size=image_size)
         try:
             doc = project.document
             yield project.drive, (lambda i: [a.label for a in doc.annotations(i)]), f"project {path}"

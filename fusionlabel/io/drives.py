@@ -51,6 +51,23 @@ def open_drive(path: str | Path, scene: str | None = None, image_size: tuple[int
     return drive
 
 
+def check_image_size(drive: Drive, image_size: tuple[int, int] | None, where: str | Path) -> None:
+    """DriveError at ``--image-size`` (naming ``where``, e.g. the project) unless the drive's camera
+    ``image_2`` (in its first frame's rig) has ``image_size`` (width, height); nothing when None.
+    ``--image-size`` gives that camera's size: a drive that knows it must agree with it."""
+    if image_size is None:
+        return
+    rig = drive.rig(0)
+    camera = getattr(rig.sensors.get("image_2"), "camera", None)
+    if camera is None:
+        names = ", ".join(rig.camera_names) or "none"
+        raise DriveError(where, f"--image-size gives the size of camera image_2, and this drive has no image_2 "
+                                f"(its cameras: {names})", where="--image-size")
+    if (camera.width, camera.height) != tuple(image_size):
+        raise DriveError(where, f"camera image_2 is {camera.width}x{camera.height} px, not "
+                                f"{image_size[0]}x{image_size[1]} as --image-size says", where="--image-size")
+
+
 def _open_layout(path: Path, layout: str | None, scene: str | None, image_size: tuple[int, int] | None) -> Drive:
     from .kitti import open_kitti_object
     from .kitti_tracking import open_kitti_tracking

@@ -294,8 +294,9 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None,
     notes = []
     if image_size is not None:
         if 2 in sizes and sizes[2] != image_size:
-            raise DriveError(images[2][min(images[2])], f"image is {sizes[2][0]}x{sizes[2][1]} px but --image-size "
-                                                        f"says {image_size[0]}x{image_size[1]}", where="--image-size")
+            raise DriveError(images[2][min(images[2])], f"camera image_2's image is {sizes[2][0]}x{sizes[2][1]} px but "
+                                                        f"--image-size says {image_size[0]}x{image_size[1]}",
+                             where="--image-size")
         if 2 not in sizes:
             sizes[2] = image_size
             notes.append(f"image_02/{seq}/ has no images: camera image_2 is {image_size[0]}x{image_size[1]} px "

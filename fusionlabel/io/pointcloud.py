@@ -4,6 +4,8 @@ Formats (chosen by file extension, see :func:`register_reader` to add more):
 
 * ``.bin``      KITTI: float32 records (x, y, z, intensity), 16 bytes per point.
 * ``.pcd.bin``  nuScenes: float32 records (x, y, z, intensity, ring), 20 bytes per point.
+  A 0-byte ``.bin``/``.pcd.bin`` is a sweep without points (nuScenes' own tools write and read
+  one so); a size that is not a whole number of records is refused, naming the file.
 * ``.pcd``      PCL point-cloud data, ``DATA ascii | binary | binary_compressed`` (LZF).
 * ``.ply``      ``ascii``, ``binary_little_endian`` and ``binary_big_endian``; the ``vertex``
   element must hold x, y, z and may hold intensity/reflectance, ring and time.
@@ -95,7 +97,9 @@ def read_points(path: str | os.PathLike, *, drop_nonfinite: bool = False) -> np.
     Points whose x, y or z is NaN/inf raise :class:`PointCloudError` (naming the file and how many
     points) unless ``drop_nonfinite`` is true, which removes them; the drives and every command read
     sweeps without it, so such a sweep is refused everywhere alike (``import --drop-nonfinite``
-    writes a native copy without those points). An empty (0-byte) file is an error too. Every failure raises :class:`PointCloudError` naming the file.
+    writes a native copy without those points). A 0-byte file is an error (an interrupted copy?),
+    except a ``.bin``/``.pcd.bin``, whose float records make it a sweep of 0 points (nuscenes-devkit
+    and KITTI loaders read it so). Every failure raises :class:`PointCloudError` naming the file.
     """
     return read_points_info(path, drop_nonfinite=drop_nonfinite)[0]
 
@@ -118,7 +122,7 @@ def read_points_info(path: str | os.PathLike, *, drop_nonfinite: bool = False) -
         empty = path.stat().st_size == 0
     except OSError as e:
         raise PointCloudError(path, f"cannot read file ({e.strerror or e})") from e
-    if empty:  # never a real sweep (an interrupted copy?); even .bin, whose records would allow it
+    if empty and reader not in _EMPTY_FILE_READERS:  # no header: never a real sweep (an interrupted copy?)
         raise PointCloudError(path, "empty file (0 bytes), expected a point cloud")
     try:
         result = reader(path)
@@ -159,7 +163,7 @@ def write_points_bin(path: str | os.PathLike, points: np.ndarray) -> None:
 
     A name ending in ``.pcd.bin`` writes nuScenes records x, y, z, intensity, ring instead
     (``points`` then needs >= 5 columns). Extra columns are not written. No points make a 0-byte
-    file, which :func:`read_points` refuses (it cannot be told from an interrupted copy).
+    file, which :func:`read_points` reads back as 0 points.
     """
     path = Path(path)
     pts = check_points_array(path, points)
@@ -254,6 +258,9 @@ def _read_npy(path: Path):
         arr = arr[:, :len(COLUMNS)]
     return arr, {"format": "npy", "source_fields": list(COLUMNS[:arr.shape[1]]), "notes": notes}
 
+
+# Readers of headerless float records: a 0-byte file holds 0 records, a sweep without points.
+_EMPTY_FILE_READERS = (_read_kitti_bin, _read_nuscenes_bin)
 
 register_reader(".bin", _read_kitti_bin)
 register_reader(".pcd.bin", _read_nuscenes_bin)

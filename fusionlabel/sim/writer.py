@@ -7,30 +7,12 @@ worker processes; the files are the same whatever the number of workers.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from ..errors import DriveError
 from ..io.native import NativeDriveWriter, write_frame_files
 
 JPEG_QUALITY = 85
-
-
-def check_output_folder(out: Path, force: bool) -> None:
-    """Refuse a non-empty folder unless ``force``; refuse a file."""
-    if out.exists() and not out.is_dir():
-        raise DriveError(out, "output exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise DriveError(out, "output folder is not empty; pass --force to overwrite")
-
-
-def _clear_previous(out: Path) -> None:
-    """Remove what an earlier run wrote (only the files and folders of the native layout)."""
-    for name in ("drive.yaml", "drive.yaml.tmp", "rig.yaml"):
-        (out / name).unlink(missing_ok=True)
-    for sub in ("lidar", "cameras", "labels", "debug"):
-        if (out / sub).is_dir():
-            shutil.rmtree(out / sub)
 
 
 # One simulator per worker process, built by _init_worker.
@@ -62,19 +44,31 @@ def simulate_drive(out: str | os.PathLike, frames: int = 20, seed: int = 0, poin
     """Simulate ``frames`` frames from ``seed`` and write a native drive to ``out``.
 
     Output is byte-identical for the same arguments (whatever ``workers``). ``masks`` also writes
-    the per-pixel object-ID masks under ``debug/masks``. Returns the path of drive.yaml.
+    the per-pixel object-ID masks under ``debug/masks``. Returns the path of drive.yaml. The folder
+    is marked with ``fusionlabel_simulate.json``: ``force`` replaces an earlier simulation there and
+    writes beside other files, never among them (:mod:`fusionlabel.export.native_output`); a run
+    that fails leaves nothing of it written.
     """
-    from ..progress import progress as progress_bar
+    from ..export.base import output_or_nothing
+    from ..export.native_output import SIMULATE_OUTPUT
 
     if frames < 1:
         raise DriveError(None, f"--frames must be at least 1, got {frames}")
     if points < 1000:
         raise DriveError(None, f"--points must be at least 1000, got {points}")
     out = Path(out)
-    check_output_folder(out, force)
-    if out.is_dir():
-        _clear_previous(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with output_or_nothing(out, lambda: SIMULATE_OUTPUT.prepare(out, force), SIMULATE_OUTPUT.manifest):
+        SIMULATE_OUTPUT.write_manifest(out, complete=False)   # first: an interrupted run is recognised too
+        index = _simulate(out, frames, seed, points, cameras, masks, progress, camera_scale, workers)
+        SIMULATE_OUTPUT.write_manifest(out, complete=True)
+    return index
+
+
+def _simulate(out: Path, frames: int, seed: int, points: int, cameras: bool, masks: bool, progress: bool,
+              camera_scale: float, workers: int) -> Path:
+    """:func:`simulate_drive` into the prepared folder ``out``."""
+    from ..progress import progress as progress_bar
+
     init_args = (seed, frames, points, cameras, camera_scale, str(out), masks)
     workers = max(1, min(int(workers), frames))
     bar = progress_bar(total=frames, desc="simulate", enabled=progress)

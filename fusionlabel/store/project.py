@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DriveError, InputError
-from ..io.drives import open_drive
+from ..io.drives import check_image_size, drive_layout, open_drive
 from ..model.document import Document
 from ..model.drive import Drive
 from ..model.ontology import DEFAULT_PATH, Ontology, OntologyError
@@ -145,16 +145,19 @@ class Project:
     # ------------------------------------------------------------------ opening
     @classmethod
     def create(cls, folder: str | Path, drive_path: str | Path, ontology_path: str | Path | None = None,
-               import_labels: bool = False, scene: str | None = None) -> "Project":
+               import_labels: bool = False, scene: str | None = None, drive: Drive | None = None) -> "Project":
         """Create a project for a drive in ``folder`` (created if needed; must not hold a project).
 
         The ontology file (default: the built-in one) is validated and copied into the project.
         With ``import_labels`` the drive's own labels become the first command (undoable).
         ``scene`` picks the scene of a nuScenes dataroot or the sequence of a KITTI tracking folder
-        (as :func:`~fusionlabel.io.drives.open_drive`); the project records its name.
+        (as :func:`~fusionlabel.io.drives.open_drive`); the project records its name. ``drive`` is
+        the drive at ``drive_path`` when the caller has it open already (it is then not opened again).
         """
         drive_path = Path(drive_path).absolute()
-        return cls._create(folder, drive_path, open_drive(drive_path, scene), ontology_path, import_labels)
+        if drive is None:
+            drive = open_drive(drive_path, scene)
+        return cls._create(folder, drive_path, drive, ontology_path, import_labels)
 
     @classmethod
     def _create(cls, folder: str | Path, drive_path: Path, drive: Drive, ontology_path: str | Path | None,
@@ -194,19 +197,23 @@ class Project:
 
     @classmethod
     def open(cls, folder: str | Path, drive_path: str | Path | None = None, read_only: bool = False,
-             scene: str | None = None) -> "Project":
+             scene: str | None = None, image_size: tuple[int, int] | None = None) -> "Project":
         """Open an existing project. ``drive_path`` relinks a drive that was moved (its fingerprint
         must still match). Read-only, and saying so, when another process holds the project;
         ``read_only=True`` asks for that (exporters, QA) and leaves the project free for an editor.
 
         The drive opens on the scene the project recorded. ``scene``, when given, must name that
         scene (any spelling :func:`~fusionlabel.io.drives.open_drive` accepts); another scene raises
-        ProjectError naming the project's own."""
-        return cls._open(folder, drive_path, read_only, scene, None)
+        ProjectError naming the project's own.
+
+        ``image_size`` (``--image-size``: width, height of camera ``image_2``) gives that size to a
+        KITTI tracking drive without images; a drive that knows the size must agree (DriveError
+        naming the camera and the project otherwise: :func:`~fusionlabel.io.drives.check_image_size`)."""
+        return cls._open(folder, drive_path, read_only, scene, None, image_size)
 
     @classmethod
     def _open(cls, folder: str | Path, drive_path: str | Path | None, read_only: bool, scene: str | None,
-              drive: Drive | None) -> "Project":
+              drive: Drive | None, image_size: tuple[int, int] | None = None) -> "Project":
         """:meth:`open`, with the drive at ``drive_path`` already open when ``drive`` is given."""
         folder = Path(folder).absolute()
         if not is_project(folder):
@@ -225,7 +232,7 @@ class Project:
         try:
             store = ProjectStore(folder / DB_NAME, read_only=reason is not None, read_only_reason=reason)
             try:
-                drive = cls._open_drive(folder, store, drive_path, scene, drive)
+                drive = cls._open_drive(folder, store, drive_path, scene, drive, image_size)
             except BaseException:
                 store.close()
                 raise
@@ -266,7 +273,7 @@ class Project:
 
     @staticmethod
     def _open_drive(folder: Path, store: ProjectStore, drive_path: str | Path | None, scene: str | None,
-                    drive: Drive | None) -> Drive:
+                    drive: Drive | None, image_size: tuple[int, int] | None = None) -> Drive:
         rec = store.drive_record()
         if drive_path is not None:
             candidates = [Path(drive_path).absolute()]
@@ -282,8 +289,9 @@ class Project:
                                             f"{rec.path}); if it moved, open the project with its new path "
                                             "(fusionlabel open NEW_DRIVE --project PROJECT, or "
                                             "Project.open(folder, drive_path=NEW_DRIVE))")
-        if drive is None:
-            drive = open_drive(found, scene if scene is not None else rec.scene)
+        if drive is None:   # only a KITTI tracking reader takes a size; other drives are checked against it
+            sized = image_size if drive_layout(found) == "kitti_tracking" else None
+            drive = open_drive(found, scene if scene is not None else rec.scene, sized)
         current = drive_record(drive, found, folder)
         if rec.scene is not None and current.scene != rec.scene:
             raise ProjectError(folder, f"this project is for scene {rec.scene} of drive {found}, not scene "
@@ -293,6 +301,7 @@ class Project:
         if diffs:
             raise ProjectError(found, "this is not the drive the project was made for, or it changed since: "
                                       + "; ".join(diffs) + f" (project {folder})")
+        check_image_size(drive, image_size, folder)
         if (current.path, current.relpath, current.scene) != (rec.path, rec.relpath, rec.scene) \
                 and not store.read_only:
             # the scene too: a project made before projects recorded scenes learns its own here

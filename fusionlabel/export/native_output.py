@@ -1,0 +1,87 @@
+"""Output folders of the commands that write a native drive (``import``, ``simulate``).
+
+Each run first marks its folder with a manifest file (``fusionlabel_<tool>.json``) listing the
+top-level names it writes, and marks it complete at the end. ``--force`` then replaces only an
+earlier run of the same tool: what its manifest lists is removed. Anything else in the folder is
+never deleted: ``import`` refuses such a folder, naming what is in it; ``simulate`` writes beside
+other files (a README next to the sample drive) but refuses one whose names are the drive's own
+(``lidar/``, ``drive.yaml`` ... not from an earlier simulation), which would mix two drives.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import ExportError, _manifest_names, prepare_output
+
+# Top-level names of a native drive (io/native.py's layout): what a native-drive tool writes.
+NATIVE_NAMES = ("drive.yaml", "drive.yaml.tmp", "rig.yaml", "lidar", "cameras", "labels", "debug")
+
+
+@dataclass(frozen=True)
+class NativeOutput:
+    """The output folder rules of one tool that writes native drives.
+
+    Attributes:
+        tool: the command's name (``import``): the manifest is ``fusionlabel_<tool>.json``.
+        marker: the ``drive.yaml`` meta key by which an output from before the manifest is
+            recognised (``imported_from``, ``generator``).
+        keeps_others: ``--force`` writes beside other files (left in place) instead of refusing
+            the folder; a file or folder named as the drive's own is refused all the same.
+    """
+
+    tool: str
+    marker: str
+    keeps_others: bool = False
+
+    @property
+    def manifest(self) -> str:
+        return f"fusionlabel_{self.tool}.json"
+
+    def earlier_names(self, out: Path) -> set[str]:
+        """The top-level names in ``out`` that an earlier run of the tool wrote: those its
+        manifest lists, or (outputs from before the manifest) the native layout's when drive.yaml's
+        meta has :attr:`marker`; empty when ``out`` holds no such output."""
+        import yaml
+
+        if (out / self.manifest).is_file():
+            return (_manifest_names(out / self.manifest, "written") or set(NATIVE_NAMES)) | {self.manifest}
+        try:
+            doc = yaml.safe_load((out / "drive.yaml").read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            return set()
+        meta = doc.get("meta") if isinstance(doc, dict) else None
+        return set(NATIVE_NAMES) if isinstance(meta, dict) and self.marker in meta else set()
+
+    def prepare(self, out: Path, force: bool, source: Path | None = None) -> None:
+        """Export's :func:`~fusionlabel.export.base.prepare_output` with the tool's manifest: a
+        non-empty ``out`` is refused unless ``force``; with it, an earlier run's output there is
+        removed first, and a folder holding anything else is refused, naming it (a drive folder
+        mixing two drives' files would be wrong without any error)."""
+        out = Path(out)
+        if force and out.is_dir():
+            own = self.earlier_names(out)
+            foreign = sorted(p.name for p in out.iterdir() if p.name not in own)
+            if self.keeps_others:   # beside them, never among them
+                foreign = [name for name in foreign if name in NATIVE_NAMES or name == self.manifest]
+            if foreign:
+                shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
+                raise ExportError(out, f"holds {shown}, not written by an earlier fusionlabel {self.tool}; --force "
+                                       f"replaces only an earlier {self.tool}: move them away or choose another "
+                                       "folder", where="--out")
+            if own and not (out / self.manifest).is_file():    # an output from before the manifest
+                self.write_manifest(out, complete=True)
+        others = "other files are kept" if self.keeps_others else "a folder holding other files is refused"
+        prepare_output(out, force, source, self.manifest,
+                       f"an earlier fusionlabel {self.tool} there is replaced; {others}")
+
+    def write_manifest(self, out: Path, complete: bool, **extra) -> None:
+        """Mark ``out`` as written by the tool (what ``--force`` may remove later)."""
+        doc = {f"fusionlabel_{self.tool}": 1, "complete": complete, "written": list(NATIVE_NAMES), **extra}
+        (Path(out) / self.manifest).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+IMPORT_OUTPUT = NativeOutput("import", "imported_from")
+SIMULATE_OUTPUT = NativeOutput("simulate", "generator", keeps_others=True)
