@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model.annotation import SOURCES, CuboidLabel
+from ..model.commands import json_default
 
 MAGIC = b"FLW1"
 DTYPES = frozenset({"<f4", "<f8", "<i4", "<i8", "|u1", "|b1"})
@@ -44,27 +45,18 @@ class Message(NamedTuple):
     arrays: list[np.ndarray]
 
 
-def _plain(value):
-    """JSON's fallback for NumPy scalars and arrays a detector may leave in attributes."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not plain data")
-
-
 def encode(kind: str, body: Any = None, arrays=()) -> list:
     """The message as buffers to write one after the other (arrays are not copied when already
     little-endian and contiguous)."""
     parts, spec = [], []
     for a in arrays:
         a = np.asarray(a)
-        a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+        a = a.astype(a.dtype.newbyteorder("<"), order="C", copy=False)
         if a.dtype.str not in DTYPES:
             raise WireError(f"cannot send an array of {a.dtype}: only {sorted(DTYPES)}")
         spec.append([a.dtype.str, list(a.shape)])
         parts.append(memoryview(a).cast("B") if a.size else b"")
-    header = json.dumps({"kind": kind, "body": body, "arrays": spec}, default=_plain,
+    header = json.dumps({"kind": kind, "body": body, "arrays": spec}, default=json_default,
                         allow_nan=True, separators=(",", ":")).encode()
     return [MAGIC + len(header).to_bytes(4, "little") + header, *parts]
 
