@@ -150,9 +150,10 @@ class PrelabelRunner(QObject):
         self._close_dialog()
 
     def _warn(self, text: str) -> None:
-        log.warning("%s", text)
         if self.on_warning is not None:
             self.on_warning(text)
+        else:
+            log.warning("%s", text)
 
     def _run(self, detector, frames: list[int], min_score: float | None) -> None:
         """Worker thread of a run in this process (the detector counts its invalid boxes itself)."""

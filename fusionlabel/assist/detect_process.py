@@ -58,7 +58,8 @@ def child_command() -> list[str]:
 class DetectProcess:
     """One child process detecting on ``frames``; read its messages with :meth:`messages`. With
     ``min_score`` the "done" message also carries the pre-labels to store (scoring at least that,
-    tracked on a sequence), else None there. DetectProcessError when the child cannot be started."""
+    tracked on a sequence), else None there. ``command``: the child's command line (by default
+    :func:`child_command`). DetectProcessError when the child cannot be started."""
 
     def __init__(self, drive_recipe: tuple, detector_recipe: tuple, frames: list[int], n_frames: int,
                  nice: int = DETECTOR_NICE, min_score: float | None = None, command: list[str] | None = None):

@@ -169,9 +169,12 @@ def take_labels(part, arrays: list[np.ndarray], name: str) -> dict[int, list[Cub
           "each label must be [class, track id or null, source, attributes]")
     check(bool(np.isfinite(boxes).all()) and bool((boxes[:, 3:6] > 0).all()), "boxes must be finite with sizes above 0")
     boxes_list, score_list = boxes.tolist(), np.where(scored, scores, np.nan).tolist()
-    labels = [CuboidLabel(Cuboid(b[0:3], b[3:6], b[6], b[7], b[8]), row[0], row[1], None if not has else score,
-                          row[2], row[3])
-              for b, row, score, has in zip(boxes_list, rows, score_list, scored.tolist())]
+    try:
+        labels = [CuboidLabel(Cuboid(b[0:3], b[3:6], b[6], b[7], b[8]), row[0], row[1], None if not has else score,
+                              row[2], row[3])
+                  for b, row, score, has in zip(boxes_list, rows, score_list, scored.tolist())]
+    except ValueError as e:  # what the checks above let through and a Cuboid refuses
+        raise WireError(f"{name}: {e}") from None
     out: dict[int, list[CuboidLabel]] = {}
     k = 0
     for f, count in zip(frames, counts):
