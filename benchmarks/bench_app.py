@@ -14,12 +14,17 @@ prints, in milliseconds:
               pace (150 ms apart) while Ctrl+Shift+P detects every frame with the built-in
               detector, once with the detector in its child process (what the app does) and once
               on a thread of the app (as before), each run stored at its end;
+  * end of a pre-label run (first drive only): the time the GUI thread spends when a Ctrl+Shift+P
+              run over every frame ends (storing the detections as one command; tracking them
+              too where that is not done in the background), on the drive's project with its
+              labels imported and on a new project with no cuboids; ``--prelabel-only`` measures
+              only this;
   * per view: the time to render each view once (QWidget.grab).
 
 The 3D view is included when OpenGL is available (run under Xvfb or a desktop; otherwise the
 offscreen platform is used and the 3D view is left out, which the output says).
 
-Usage: python benchmarks/bench_app.py [--repeats 8] [--drive PATH] [--kitti PATH]
+Usage: python benchmarks/bench_app.py [--repeats 8] [--drive PATH] [--kitti PATH] [--prelabel-only]
 """
 
 from __future__ import annotations
@@ -92,6 +97,54 @@ def steps_during_prelabel(app, window, on_thread: bool, pace: float = 0.15) -> t
     if session.document.undo_text().startswith("Pre-label"):
         session.undo()
     return steps, took
+
+
+def prelabel_end_seconds(app, window, runs: int = 3) -> list[float]:
+    """Seconds the GUI thread spends storing (and, where not done in the background, tracking) a
+    Ctrl+Shift+P run of every frame when it ends, once per run; each run is undone afterwards."""
+    actions, runner, session = window.actions_, window.prelabel_runner, window.session
+    spent = []
+
+    def timed(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return type(actions).store_prelabels(actions, *args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - t0)
+
+    actions.store_prelabels = timed
+    try:
+        for _ in range(runs):
+            actions.prelabel_all()
+            while runner.busy:
+                app.processEvents()
+                time.sleep(0.005)
+            if session.document.undo_text().startswith("Pre-label"):
+                session.undo()
+    finally:
+        del actions.store_prelabels
+    return spent
+
+
+def bench_prelabel_end(app, drive: Path, repeats: int) -> None:
+    """The end of a Ctrl+Shift+P run on the GUI thread, on a project with the drive's labels and on
+    one without cuboids."""
+    n = None
+    for import_labels in (True, False):
+        with tempfile.TemporaryDirectory() as tmp:
+            project = Project.create(Path(tmp) / "project", drive, import_labels=import_labels)
+            session = Session(project)
+            window = MainWindow(session)
+            window.show()
+            testing.wait_for_frame(window)
+            n = len(session.drive)
+            cuboids = len(session.document)
+            spent = prelabel_end_seconds(app, window, max(2, min(repeats, 3)))
+            print(f"  end of a pre-label run of {n} frames on the GUI thread, project with {cuboids} cuboids: "
+                  f"{fmt(spent)}")
+            window.close()
+            session.close()
+            project.close()
 
 
 def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | None = None,
@@ -179,13 +232,20 @@ def main() -> int:
     ap.add_argument("--drive", type=Path, default=REPO / "sample_data")
     realdata = Path(os.environ.get("FUSIONLABEL_REALDATA", REPO.parent / "shared" / "realdata"))
     ap.add_argument("--kitti", type=Path, default=realdata / "kitti_object" / "training")
+    ap.add_argument("--prelabel-only", action="store_true",
+                    help="measure only the end of a pre-label run on the GUI thread (sample drive)")
     args = ap.parse_args()
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # two windows, one after the other
     app = QApplication.instance() or QApplication([])
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
           "(other processes on these cores inflate the figures)")
+    if args.prelabel_only:
+        print(f"\nsample drive ({args.drive}), platform {app.platformName()}")
+        bench_prelabel_end(app, args.drive, args.repeats)
+        return 0
     if args.drive.exists():
         bench_drive(app, args.drive, f"sample drive ({args.drive})", args.repeats, background=True)
+        bench_prelabel_end(app, args.drive, args.repeats)
     else:
         print(f"sample drive not found at {args.drive}: skipped")
     if (args.kitti / "velodyne").is_dir():

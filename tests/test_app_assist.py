@@ -925,3 +925,106 @@ def test_prelabel_all_in_the_window_says_how_many_invalid_boxes_it_dropped(qtbot
     text = s.messages[-1].text
     assert text.startswith(f"Pre-label {s.n_frames} frames"), text
     assert text.endswith(f"; {s.n_frames} scoring below 0.5 left out; " + INVALID_NOTE.format(3 * s.n_frames)), text
+
+
+def test_the_child_s_invalid_boxes_are_counted_on_the_gui_thread(qtbot, window, tmp_path):
+    """The detector in the app counts the boxes its child dropped, once per run, and only the GUI
+    thread writes that count (the relay thread did: a data race with Ctrl+P on the same detector)."""
+    import threading
+
+    w, s = window, window.session
+    s.project.set_setting("prelabel_detector", f"onnx:{broken_onnx_model(tmp_path)}")
+    detector = w.actions_.detector()
+    writers = []
+
+    class Watched(type(detector)):
+        @property
+        def invalid_boxes(self):
+            return self.__dict__["invalid_boxes"]
+
+        @invalid_boxes.setter
+        def invalid_boxes(self, value):
+            writers.append(threading.current_thread())
+            self.__dict__["invalid_boxes"] = value
+
+    detector.__class__ = Watched
+    runner = w.prelabel_runner
+    for run in (1, 2):
+        key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+        assert runner._process is not None                  # the child detects, not this detector
+        qtbot.waitUntil(lambda: not runner.busy, timeout=60_000)
+        assert detector.invalid_boxes == 3 * s.n_frames * run
+        assert s.messages[-1].text.endswith("; " + INVALID_NOTE.format(3 * s.n_frames)), s.messages[-1].text
+    assert writers == [threading.main_thread()] * 2
+
+
+def stored(doc) -> list:
+    return sorted((a.frame, a.box.center, a.box.size, a.box.yaw, a.cls, a.track_id, a.score, a.source,
+                   bool(a.attributes.get("interpolated"))) for a in doc.all_annotations())
+
+
+@pytest.mark.parametrize("where", ["child", "thread"])
+def test_prelabel_all_tracks_away_from_the_gui_thread_and_stores_the_same(qtbot, window, monkeypatch, where):
+    """Ctrl+Shift+P links the detections into tracks in the detector's process (or on the worker
+    thread for a detector made in code), never on the GUI thread, and stores exactly what
+    edit_assist.prelabel makes of the same detections here, as one undo step."""
+    import copy
+    import threading
+
+    from fusionlabel.assist import edit_assist
+    from fusionlabel.assist.detector import make_detector
+
+    w, s = window, window.session
+    detector = make_detector("builtin")
+    found = edit_assist.detect_frames(s.drive, detector, range(s.n_frames))
+    assert edit_assist.tracked_run(s.drive, found)
+    expected = edit_assist.prelabel(s.document, s.drive, s.frame, (), found, 0.5, True, detector="builtin")
+    want = sorted((c.frame, c.label.box.center, c.label.box.size, c.label.box.yaw, c.label.label, c.label.track_id,
+                   c.label.score, c.label.source, bool(c.label.attributes.get("interpolated")))
+                  for c in expected.commands)
+    if where == "thread":
+        detector = copy.copy(detector)
+        detector.recipe = None                                # made in code: it runs on a thread here
+        monkeypatch.setattr(w.actions_, "detector", lambda: detector)
+    tracking = []
+    original = edit_assist.track_drive
+    monkeypatch.setattr(edit_assist, "track_drive",
+                        lambda *a, **k: tracking.append(threading.current_thread()) or original(*a, **k))
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    runner = w.prelabel_runner
+    assert (runner._process is not None) == (where == "child")
+    qtbot.waitUntil(lambda: not runner.busy, timeout=60_000)
+    assert threading.main_thread() not in tracking
+    assert [t.name for t in tracking] == ([] if where == "child" else ["fusionlabel-prelabel"])
+    assert s.document.undo_text() == expected.description
+    assert stored(s.document) == want
+    assert len({a.track_id for a in s.document.all_annotations()}) < len(want)      # linked into tracks
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert len(s.document) == 0
+
+
+def test_prelabel_all_runs_here_when_the_child_cannot_start(qtbot, window, monkeypatch):
+    """A frozen executable cannot start the detector's process: the window says so and runs the
+    project's detector on a thread instead, storing the same pre-labels as one undo step."""
+    import sys
+
+    from fusionlabel.assist import edit_assist
+    from fusionlabel.assist.detector import make_detector
+
+    w, s = window, window.session
+    found = edit_assist.detect_frames(s.drive, make_detector("builtin"), range(s.n_frames))
+    expected = edit_assist.prelabel(s.document, s.drive, s.frame, (), found, 0.5, True, detector="builtin")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    runner = w.prelabel_runner
+    assert runner.busy and runner._process is None and runner.running
+    warning = next(m for m in s.messages if m.level == "warning")
+    assert warning.text == ("pre-label: the detector cannot run in a separate process from a frozen executable "
+                            f"({sys.executable} is not a Python interpreter); the detector runs in this process "
+                            "instead (frame steps may be slower until it is done)")
+    qtbot.waitUntil(lambda: not runner.busy, timeout=60_000)
+    assert not any(m.level == "error" for m in s.messages)
+    assert s.document.undo_text() == expected.description
+    assert len(s.document) == len(expected.commands)
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert len(s.document) == 0

@@ -232,25 +232,27 @@ class AssistActions:
         frames = list(range(self.s.n_frames))
         invalid = _invalid_counter(detector)
         start = getattr(self.hooks, "start_prelabel", None) if self.hooks is not None else None
-        if start is not None:
-            start(detector, frames, lambda found, cancelled, skipped:
-                  self.store_prelabels(found, cancelled, skipped, invalid()))
+        if start is not None:  # the run also tracks its detections in the background
+            start(detector, frames, lambda found, cancelled, skipped, prepared:
+                  self.store_prelabels(found, cancelled, skipped, invalid(), prepared), self._settings()[2])
             return
         skipped: list = []
         detections = edit_assist.detect_frames(self.s.drive, detector, frames, errors=skipped)
         self.store_prelabels(detections, False, skipped, invalid())
 
-    def store_prelabels(self, detections: dict, cancelled: bool = False, skipped=(), invalid: int = 0):
+    def store_prelabels(self, detections: dict, cancelled: bool = False, skipped=(), invalid: int = 0,
+                        prepared=None):
         """Store detections ({frame: labels}) as pre-labels, replacing the frames' untouched ones
         (:func:`fusionlabel.assist.edit_assist.prelabel`); several frames of a sequence are tracked.
         ``skipped``: (frame, message) of frames the detector could not read, reported as warnings;
-        ``invalid``: boxes the detector dropped as invalid (an ONNX model), said in the message."""
+        ``invalid``: boxes the detector dropped as invalid (an ONNX model), said in the message;
+        ``prepared``: the labels to store, tracked already (:func:`edit_assist.prelabels_to_store`)."""
         for frame, message in list(skipped)[:5]:
             self.s.notify(f"pre-label skipped frame {self.s.drive.frames[frame].frame_id}: {message}", "warning")
         if len(skipped) > 5:
             self.s.notify(f"pre-label skipped {len(skipped)} frames in all", "warning")
         _, _, min_score = self._settings()
-        track = len(detections) > 1 and edit_assist.is_sequence(self.s.drive)
+        track = edit_assist.tracked_run(self.s.drive, detections)
         if track:
             from ..assist.prelabel import tracking_caveat
 
@@ -259,7 +261,8 @@ class AssistActions:
                 self.s.notify(f"pre-label: {caveat}", "warning")
         def build(keep):
             return edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
-                                        min_score, track, detector=self.detector_text(), keep=keep)
+                                        min_score, track, detector=self.detector_text(), keep=keep,
+                                        prepared=prepared)
 
         keep = self._locked(detections)
         cmd = build(keep)

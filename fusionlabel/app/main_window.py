@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.actions_ = Actions(session, hooks=self)
         self.prelabel_runner = PrelabelRunner(session.drive, self)
         self.prelabel_runner.on_error = self._prelabel_failed
+        self.prelabel_runner.on_warning = lambda text: self.session.notify(text, "warning")
         # What to do with a running pre-label run when the window closes (WAIT, DISCARD or CANCEL);
         # tests replace it, so no real modal dialog is needed to test closing.
         self.close_question = self._ask_close_while_prelabelling
@@ -432,14 +433,15 @@ class MainWindow(QMainWindow):
     def zoom_cameras_to_selection(self) -> int:
         return self.cameras.zoom_to_selection()
 
-    def start_prelabel(self, detector, frames, done) -> None:
-        """Pre-label ``frames`` in the background (progress dialog); ``done`` stores the result."""
+    def start_prelabel(self, detector, frames, done, min_score=None) -> None:
+        """Pre-label ``frames`` in the background (progress dialog); ``done`` stores the result
+        (:meth:`PrelabelRunner.start`)."""
         def store(*result) -> None:
             done(*result)
             if self.close_after_prelabel:  # the annotator asked to close once this run was stored
                 QTimer.singleShot(0, self.close)
 
-        if not self.prelabel_runner.start(detector, frames, store):
+        if not self.prelabel_runner.start(detector, frames, store, min_score):
             self.session.notify("pre-labelling is already running")
 
     def _prelabel_failed(self, text: str) -> None:

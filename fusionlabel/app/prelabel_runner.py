@@ -4,17 +4,22 @@ The detector runs in a child process at a low priority (:mod:`fusionlabel.assist
 when the drive and the detector can be remade there (both were made from their settings, the
 normal case): on a thread it would hold the interpreter lock the frame loader and the painting
 need, and frame steps would take a second. Other detectors (made in code, e.g. by a test) run on
-a worker thread (read-only on the drive). A thread relays progress and completion back to the
-GUI thread as queued signals. The dialog is shown non-modally, so the annotator (and a
-test) keeps working meanwhile; Cancel stops after the current frame. When the worker ends, the
-callback builds and applies the command on the GUI thread against the document as it is then,
-so edits made during the run are respected (detections on them are skipped). While the window
-asks whether to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits
-for the answer.
+a worker thread (read-only on the drive), and so does every detector when the child cannot be
+started (a frozen executable): :attr:`PrelabelRunner.on_warning` says so. A thread relays
+progress and completion back to the GUI thread as queued signals. The dialog is shown
+non-modally, so the annotator (and a test) keeps working meanwhile; Cancel stops after the
+current frame. Given a minimum score, the detections are also linked into tracks there (in the
+child, or on the worker thread), away from the interface. When the worker ends, the callback
+builds and applies the command on the GUI thread against the document as it is then, so edits
+made during the run are respected (detections on them are skipped); the count of invalid boxes
+the child's detector dropped is added to the detector's there too. While the window asks whether
+to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits for the
+answer.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 from typing import Callable
@@ -22,16 +27,19 @@ from typing import Callable
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QApplication, QProgressDialog, QWidget
 
-from ..assist.detect_process import DetectProcess, recipes
-from ..assist.edit_assist import detect_frames
+from ..assist.detect_process import DetectProcess, DetectProcessError, recipes
+from ..assist.edit_assist import detect_frames, prelabels_to_store, tracked_run
+
+log = logging.getLogger(__name__)
 
 
 class PrelabelRunner(QObject):
-    """One background pre-label run at a time; ``done(detections, cancelled, skipped)`` on the GUI
-    thread, ``skipped`` = [(frame, message)] of frames whose input could not be read."""
+    """One background pre-label run at a time; ``done(detections, cancelled, skipped, prelabels)``
+    on the GUI thread, ``skipped`` = [(frame, message)] of frames whose input could not be read,
+    ``prelabels`` the detections to store (tracked) when the run was given a minimum score."""
 
     progressed = pyqtSignal(int, int)
-    finished = pyqtSignal(object, bool, object)
+    finished = pyqtSignal(object, bool, object, object, int)
     failed = pyqtSignal(str)
 
     def __init__(self, drive, parent: QWidget):
@@ -42,6 +50,7 @@ class PrelabelRunner(QObject):
         self._cancel = threading.Event()
         self._process: DetectProcess | None = None
         self._done: Callable | None = None
+        self._detector = None
         self._holding = False
         self._held: tuple | None = None  # a result that came in while holding
         self.note = ""  # said after the progress in the dialog (e.g. that the window closes after)
@@ -50,6 +59,7 @@ class PrelabelRunner(QObject):
         self.finished.connect(self._on_finished)
         self.failed.connect(self._on_failed)
         self.on_error: Callable[[str], None] | None = None
+        self.on_warning: Callable[[str], None] | None = None  # the detector runs here after all
 
     @property
     def running(self) -> bool:
@@ -78,13 +88,17 @@ class PrelabelRunner(QObject):
             if held is not None:
                 self._deliver(*held)
 
-    def start(self, detector, frames: list[int], done: Callable[[dict, bool, list], object]) -> bool:
-        """Detect on ``frames`` in the background, then call ``done(detections, cancelled, skipped)``.
-        False (and nothing started) while another run is going."""
+    def start(self, detector, frames: list[int], done: Callable[[dict, bool, list, dict | None], object],
+              min_score: float | None = None) -> bool:
+        """Detect on ``frames`` in the background, then call ``done(detections, cancelled, skipped,
+        prelabels)``: with ``min_score``, ``prelabels`` are the detections to store
+        (:func:`~fusionlabel.assist.edit_assist.prelabels_to_store`, tracked on a sequence), made
+        in the background too; else None. False (and nothing started) while another run is going."""
         if self.running:
             return False
         self._cancel.clear()
         self._done = done
+        self._detector = detector
         self.note = ""
         self.detector_name = detector.name
         parent = self.parent()
@@ -103,12 +117,17 @@ class PrelabelRunner(QObject):
         dialog.show()
         self.dialog = dialog
         made = recipes(self.drive, detector)
+        self._process = None
         if made is not None:
-            self._process = DetectProcess(*made, list(frames), len(self.drive))
-            target, args = self._relay, (self._process, detector, len(frames))
+            try:
+                self._process = DetectProcess(*made, list(frames), len(self.drive), min_score=min_score)
+            except DetectProcessError as e:
+                self._warn(f"pre-label: {e}; the detector runs in this process instead (frame steps may be "
+                           "slower until it is done)")
+        if self._process is not None:
+            target, args = self._relay, (self._process, len(frames))
         else:
-            self._process = None
-            target, args = self._run, (detector, list(frames))
+            target, args = self._run, (detector, list(frames), min_score)
         self._thread = threading.Thread(target=target, args=args, name="fusionlabel-prelabel", daemon=True)
         self._thread.start()
         return True
@@ -130,26 +149,34 @@ class PrelabelRunner(QObject):
         self.cancel(wait)
         self._close_dialog()
 
-    def _run(self, detector, frames: list[int]) -> None:
+    def _warn(self, text: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(text)
+        else:
+            log.warning("%s", text)
+
+    def _run(self, detector, frames: list[int], min_score: float | None) -> None:
+        """Worker thread of a run in this process (the detector counts its invalid boxes itself)."""
         skipped: list = []
         try:
             found = detect_frames(self.drive, detector, frames, progress=self._emit_progress,
                                   cancelled=self._cancel.is_set, errors=skipped)
+            prelabels = None if min_score is None else \
+                prelabels_to_store(self.drive, found, min_score, tracked_run(self.drive, found))
         except Exception as e:  # noqa: BLE001 - any detector failure becomes a message
             self._safe_emit(self.failed, f"pre-label failed: {type(e).__name__}: {e}")
             return
-        self._safe_emit(self.finished, found, len(found) + len(skipped) < len(frames), skipped)
+        self._safe_emit(self.finished, found, len(found) + len(skipped) < len(frames), skipped, prelabels, 0)
 
-    def _relay(self, process: DetectProcess, detector, total: int) -> None:
-        """Worker thread of a run in a child process: its messages become this runner's signals."""
+    def _relay(self, process: DetectProcess, total: int) -> None:
+        """Worker thread of a run in a child process: its messages become this runner's signals
+        (the invalid boxes its detector dropped are counted on the GUI thread, :meth:`_on_finished`)."""
         for message in process.messages():
             if message[0] == "progress":
                 self._emit_progress(*message[1:])
             elif message[0] == "done":
-                found, skipped, invalid = message[1:]
-                if invalid and hasattr(detector, "invalid_boxes"):
-                    detector.invalid_boxes += invalid  # counted as if it had run here
-                self._safe_emit(self.finished, found, len(found) + len(skipped) < total, skipped)
+                found, skipped, invalid, prelabels = message[1:]
+                self._safe_emit(self.finished, found, len(found) + len(skipped) < total, skipped, prelabels, invalid)
             else:
                 self._safe_emit(self.failed, f"pre-label failed: {message[1]}")
 
@@ -196,22 +223,25 @@ class PrelabelRunner(QObject):
         if self.dialog is not None:
             self._on_progress(self.dialog.value(), self.dialog.maximum())
 
-    def _on_finished(self, detections: dict, cancelled: bool, skipped: list) -> None:
+    def _on_finished(self, detections: dict, cancelled: bool, skipped: list, prelabels, invalid: int) -> None:
+        detector, self._detector = self._detector, None
+        if invalid and hasattr(detector, "invalid_boxes"):
+            detector.invalid_boxes += invalid  # the child's detector's count, as if it had run here
         self._close_dialog()
         self._thread = self._process = None
         if self._holding:
-            self._held = (detections, cancelled, skipped)
+            self._held = (detections, cancelled, skipped, prelabels)
             return
-        self._deliver(detections, cancelled, skipped)
+        self._deliver(detections, cancelled, skipped, prelabels)
 
-    def _deliver(self, detections: dict, cancelled: bool, skipped: list) -> None:
+    def _deliver(self, detections: dict, cancelled: bool, skipped: list, prelabels) -> None:
         done, self._done = self._done, None
         if done is not None:
-            done(detections, cancelled, skipped)
+            done(detections, cancelled, skipped, prelabels)
 
     def _on_failed(self, text: str) -> None:
         self._close_dialog()
-        self._thread = self._process = None
+        self._thread = self._process = self._detector = None
         self._done = None
         if self.on_error is not None:
             self.on_error(text)

@@ -12,5 +12,6 @@
 - :mod:`.edit_assist` — the same as undoable document commands, for the app's keys, with
   :mod:`.keyframes` (the boxes I interpolates between) and :mod:`.prelabel_project` (which
   pre-labels the annotator edited), both kept over the command log by :mod:`.command_memo`;
-- :mod:`.detect_process` — a detector over many frames in a child process (the app's background run).
+- :mod:`.detect_process` — a detector over many frames in a child process (the app's background run);
+  :mod:`.detect_wire` — the explicit message format between the two (no pickle).
 """

@@ -4,27 +4,37 @@ A detector on a thread of a GUI process shares its interpreter lock: the frame l
 painting then wait behind it (frame steps of a second instead of a tenth). The child is a fresh
 ``python -m fusionlabel.assist.detect_process`` at a lower CPU priority that opens the drive and
 makes the detector again from their recipes (:attr:`Drive.opened_as`, :attr:`Detector.recipe`),
-so nothing else of the caller's program is imported or run there.
+so nothing else of the caller's program is imported or run there. Given a minimum score, it also
+links the run's detections into tracks (:func:`~.edit_assist.prelabels_to_store`) when they are a
+sequence, so that the caller only has to store them.
 
-Protocol: the parent writes one pickled job to the child's stdin (its length first, 8 bytes);
-one more byte (or the end of
-stdin, e.g. the parent died) asks the child to stop after its current frame. The child writes
-pickled messages to its stdout: ``("progress", done, total)`` after each frame, then
-``("done", detections, skipped, invalid_boxes)`` or ``("failed", text)``. Anything the detector
-prints goes to stderr.
+Protocol (messages of :mod:`.detect_wire`, never pickle): the parent writes one ``job`` message to
+the child's stdin; one more byte (or the end of stdin, e.g. the parent died) asks the child to
+stop after its current frame. The child writes to its stdout a ``progress`` message after each
+frame, then ``done`` or ``failed``; :meth:`DetectProcess.messages` gives them as tuples
+``("progress", done, total)``, ``("done", detections, skipped, invalid_boxes, prelabels)``,
+``("failed", text)``. Anything the detector prints goes to stderr. A frozen executable has no
+interpreter to start the child with: :class:`DetectProcessError` says so, and the caller runs the
+detector itself.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Iterator
 
+from ..errors import FusionLabelError
+from .detect_wire import WireError, expect, is_int, put_labels, read_message, take_labels, write_message
+
 DETECTOR_NICE = 15  # below the app's frame loader (10): stepping through frames goes first
+
+
+class DetectProcessError(FusionLabelError):
+    """The detector process cannot be started here (a frozen executable, no interpreter)."""
 
 
 def recipes(drive, detector) -> tuple | None:
@@ -36,33 +46,57 @@ def recipes(drive, detector) -> tuple | None:
     return drive_recipe, detector_recipe
 
 
+def child_command() -> list[str]:
+    """The command line of the child: this module run by this interpreter. DetectProcessError in
+    a frozen executable, where ``sys.executable`` is the program itself, not Python."""
+    if getattr(sys, "frozen", False):
+        raise DetectProcessError("the detector cannot run in a separate process from a frozen executable "
+                                 f"({sys.executable} is not a Python interpreter)")
+    return [sys.executable, "-m", __name__]
+
+
 class DetectProcess:
-    """One child process detecting on ``frames``; read its messages with :meth:`messages`."""
+    """One child process detecting on ``frames``; read its messages with :meth:`messages`. With
+    ``min_score`` the "done" message also carries the pre-labels to store (scoring at least that,
+    tracked on a sequence), else None there. ``command``: the child's command line (by default
+    :func:`child_command`). DetectProcessError when the child cannot be started."""
 
     def __init__(self, drive_recipe: tuple, detector_recipe: tuple, frames: list[int], n_frames: int,
-                 nice: int = DETECTOR_NICE):
+                 nice: int = DETECTOR_NICE, min_score: float | None = None, command: list[str] | None = None):
         self.killed = False
         # The child imports this copy of fusionlabel even when the caller found it through sys.path.
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env)
-        job = {"drive": drive_recipe, "detector": detector_recipe, "frames": list(frames),
-               "n_frames": n_frames, "nice": nice}
+        command = command or child_command()
         try:
-            data = pickle.dumps(job)
-            self.proc.stdin.write(len(data).to_bytes(8, "little") + data)
-            self.proc.stdin.flush()
+            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        except OSError as e:
+            raise DetectProcessError(f"cannot start the detector process {command[0]}: {e.strerror or e}") from None
+        job = {"drive": list(drive_recipe), "detector": list(detector_recipe), "frames": [int(f) for f in frames],
+               "n_frames": int(n_frames), "nice": int(nice), "min_score": None if min_score is None else float(min_score)}
+        try:
+            write_message(self.proc.stdin, "job", job)
         except OSError:  # the child died at once: messages() says so
             pass
 
     def messages(self) -> Iterator[tuple]:
         """The child's messages as they come (blocking), ending with a "done" or "failed" one (none
-        after :meth:`kill`)."""
+        after :meth:`kill`). A malformed message ends the child and becomes a "failed" one."""
         while True:
             try:
-                message = pickle.load(self.proc.stdout)
-            except (EOFError, OSError, pickle.UnpicklingError):
+                message = read_message(self.proc.stdout)
+                if message is not None:
+                    message = reply(message)
+            except WireError as e:
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                self._finish()
+                if not self.killed:
+                    yield ("failed", f"the detector process sent a malformed message ({e})")
+                return
+            except (OSError, ValueError):  # the pipe is closed: kill() during a read
+                message = None
+            if message is None:
                 code = self._finish()
                 if self.killed:  # as asked: nobody waits for a message
                     return
@@ -98,28 +132,79 @@ class DetectProcess:
             self.proc.kill()
 
 
-def _read_exactly(fd: int, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = os.read(fd, size - len(data))
-        if not chunk:
-            raise EOFError("stdin ended")
-        data += chunk
-    return data
+# ------------------------------------------------------------------------------- the messages
+def send_done(stream, detections: dict, skipped: list, invalid: int, prelabels: dict | None) -> None:
+    """The run's result: ``{frame: labels}`` found, ``[(frame, message)]`` skipped, the count of
+    invalid boxes the detector dropped, and the pre-labels to store (or None)."""
+    arrays: list = []
+    body = {"detections": put_labels(arrays, detections), "skipped": [[int(f), str(m)] for f, m in skipped],
+            "invalid": int(invalid), "prelabels": None if prelabels is None else put_labels(arrays, prelabels)}
+    write_message(stream, "done", body, arrays)
+
+
+def reply(message) -> tuple:
+    """A child's message as a tuple (see the module's docstring); WireError when it is not one."""
+    kind, body = message.kind, message.body
+    if kind == "progress":
+        expect(isinstance(body, list) and len(body) == 2 and all(is_int(v) and v >= 0 for v in body),
+               "progress must be [frames done, frames in all]")
+        return ("progress", *body)
+    if kind == "failed":
+        expect(isinstance(body, str), "failed must carry its text")
+        return ("failed", body)
+    expect(kind == "done", f"unknown message kind {kind[:40]!r} (expected progress, done or failed)")
+    expect(isinstance(body, dict) and set(body) == {"detections", "skipped", "invalid", "prelabels"},
+           "done must be an object with detections, skipped, invalid and prelabels")
+    skipped = body["skipped"]
+    expect(isinstance(skipped, list) and all(isinstance(s, list) and len(s) == 2 and is_int(s[0])
+                                             and isinstance(s[1], str) for s in skipped),
+           "skipped must be [frame, message] pairs")
+    expect(is_int(body["invalid"]) and body["invalid"] >= 0, "invalid must be a count")
+    detections = take_labels(body["detections"], message.arrays, "detections")
+    prelabels = None if body["prelabels"] is None else take_labels(body["prelabels"], message.arrays, "prelabels")
+    return ("done", detections, [tuple(s) for s in skipped], body["invalid"], prelabels)
+
+
+def _job(message) -> dict:
+    """The job of the parent's first message, checked."""
+    expect(message.kind == "job", f"expected a job, got {message.kind[:40]!r}")
+    job = message.body
+    expect(isinstance(job, dict) and set(job) == {"drive", "detector", "frames", "n_frames", "nice", "min_score"},
+           "a job must have drive, detector, frames, n_frames, nice and min_score")
+    drive, detector = job["drive"], job["detector"]
+    expect(isinstance(drive, list) and len(drive) == 3 and isinstance(drive[0], str)
+           and (drive[1] is None or isinstance(drive[1], str))
+           and (drive[2] is None or (isinstance(drive[2], list) and len(drive[2]) == 2 and all(map(is_int, drive[2])))),
+           "drive must be [path, scene or null, [width, height] or null]")
+    expect(isinstance(detector, list) and len(detector) == 2 and isinstance(detector[0], str)
+           and (detector[1] is None or isinstance(detector[1], str)), "detector must be [spec, config or null]")
+    expect(is_int(job["n_frames"]) and is_int(job["nice"]), "n_frames and nice must be integers")
+    expect(isinstance(job["frames"], list) and all(is_int(f) and 0 <= f < job["n_frames"] for f in job["frames"]),
+           "frames must be frame numbers of the drive")
+    expect(job["min_score"] is None or isinstance(job["min_score"], (int, float)), "min_score must be a number or null")
+    job["drive"] = (drive[0], drive[1], None if drive[2] is None else tuple(drive[2]))
+    job["detector"] = tuple(detector)
+    return job
 
 
 def _child() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a print in the detector must not break the messages
 
-    def send(*message) -> None:
-        pickle.dump(message, out)
-        out.flush()
+    def send(kind: str, body) -> None:
+        write_message(out, kind, body)
 
     try:
         # Plain reads of the descriptor: a thread blocked in a buffered stdin aborts the exit.
-        job = pickle.loads(_read_exactly(0, int.from_bytes(_read_exactly(0, 8), "little")))
-    except Exception:  # noqa: BLE001 - no job: the parent is gone
+        with open(0, "rb", buffering=0, closefd=False) as stdin:
+            message = read_message(stdin)
+            if message is None:  # no job: the parent is gone
+                return
+            job = _job(message)
+    except WireError as e:
+        send("failed", f"the detector process got a malformed job ({e})")
+        return
+    except OSError:  # no job: the parent is gone
         return
     try:
         os.nice(job["nice"])
@@ -135,6 +220,7 @@ def _child() -> None:
     try:
         from ..io.drives import open_drive
         from .detector import make_detector
+        from .edit_assist import prelabels_to_store, tracked_run
         from .prelabel import detect_frames
 
         drive = open_drive(*job["drive"])
@@ -142,9 +228,12 @@ def _child() -> None:
             raise RuntimeError(f"the drive {job['drive'][0]} now has {len(drive)} frames, not {job['n_frames']}")
         detector = make_detector(*job["detector"])
         skipped: list = []
-        found = detect_frames(drive, detector, job["frames"], progress=lambda done, total: send("progress", done, total),
+        found = detect_frames(drive, detector, job["frames"], progress=lambda done, total: send("progress", [done, total]),
                               cancelled=stop.is_set, errors=skipped)
-        send("done", found, skipped, getattr(detector, "invalid_boxes", 0))
+        prelabels = None
+        if job["min_score"] is not None:
+            prelabels = prelabels_to_store(drive, found, job["min_score"], tracked_run(drive, found))
+        send_done(out, found, skipped, getattr(detector, "invalid_boxes", 0), prelabels)
     except Exception as e:  # noqa: BLE001 - any detector failure becomes a message
         send("failed", f"{type(e).__name__}: {e}")
 

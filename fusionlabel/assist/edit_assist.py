@@ -104,9 +104,30 @@ def auto_fit(doc: Document, drive, frame: int, selection, keep_yaw: bool = True,
 
 
 # ---------------------------------------------------------------------------------- pre-labels
+def tracked_run(drive, detections: dict) -> bool:
+    """Whether a run's detections ({frame: labels}) are linked into tracks when stored: several
+    frames of a sequence (:func:`is_sequence`)."""
+    return len(detections) > 1 and is_sequence(drive)
+
+
+def prelabels_to_store(drive, detections: dict[int, list[CuboidLabel]], min_score: float = DEFAULT_MIN_SCORE,
+                       track: bool = False) -> dict[int, list[CuboidLabel]]:
+    """The labels :func:`prelabel` stores for ``detections`` ({frame: labels}): the ones scoring at
+    least ``min_score``, without track ids, and with ``track`` linked into tracks over the frames
+    (world frame; gap fills added). It needs only the drive, not the document, so the slow part of
+    storing a long run (tracking) can be done away from the interface: the app does it in the
+    detector's process."""
+    frames = sorted(detections)
+    dets = [[d.with_(track_id=None) for d in detections[f] if (1.0 if d.score is None else d.score) >= min_score]
+            for f in frames]
+    if track and len(frames) > 1:
+        dets = track_drive(drive, frames, dets)
+    return dict(zip(frames, dets))
+
+
 def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, list[CuboidLabel]],
              min_score: float = DEFAULT_MIN_SCORE, track: bool = False, detector: str | None = None,
-             keep=frozenset()) -> Command | None:
+             keep=frozenset(), prepared: dict[int, list[CuboidLabel]] | None = None) -> Command | None:
     """Store ``detections`` ({frame: labels}, e.g. from :func:`detect_frames`) as pre-labels by the
     rule that ``fusionlabel prelabel`` follows too
     (:func:`fusionlabel.assist.prelabel_project.prelabel_command`): human and imported cuboids and
@@ -116,16 +137,16 @@ def prelabel(doc: Document, drive, frame: int, selection, detections: dict[int, 
     detections of consecutive frames into tracks first (world frame), so accepted pre-labels
     share track ids. One Batch of deletes and creates = one undo step; None when nothing would
     change (running twice with the same detector). ``detector`` names it in the description;
-    ``keep`` (uids, the app's locked classes) are left as they are, like touched pre-labels."""
+    ``keep`` (uids, the app's locked classes) are left as they are, like touched pre-labels.
+    ``prepared``: :func:`prelabels_to_store` of the same detections, ``min_score`` and ``track``,
+    when it was already computed elsewhere."""
     frames = sorted(detections)
     if not frames:
         return None
-    dets = [[d.with_(track_id=None) for d in detections[f] if (1.0 if d.score is None else d.score) >= min_score]
-            for f in frames]
-    if track and len(frames) > 1:
-        dets = track_drive(drive, frames, dets)
+    if prepared is None:
+        prepared = prelabels_to_store(drive, detections, min_score, track)
     what = frames_text(drive, frames) + (f" ({detector})" if detector else "")
-    cmd, _ = prelabel_command(doc, dict(zip(frames, dets)), what, keep=keep)
+    cmd, _ = prelabel_command(doc, prepared, what, keep=keep)
     return cmd
 
 

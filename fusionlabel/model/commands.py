@@ -110,10 +110,11 @@ def command_from_json(text: str) -> Command:
 # ---------------------------------------------------------------------------------- helpers
 def json_normal(value: Any) -> Any:
     """``value`` as it will come back from JSON (tuples -> lists, numpy scalars -> Python)."""
-    return json.loads(json.dumps(value, default=_json_default))
+    return json.loads(json.dumps(value, default=json_default))
 
 
-def _json_default(o):
+def json_default(o):
+    """``json.dumps``'s fallback: NumPy scalars and arrays as plain numbers and lists."""
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
