@@ -142,10 +142,15 @@ def test_matrix_rounded_too_coarsely_says_what_to_write(doc):
 
 
 def test_forward_camera_rpy_of_the_docs_is_the_example_matrix(doc):
-    # calib/README.md gives rpy_deg [-90, 0, -90] for a camera looking along vehicle +x.
+    # calib/README.md gives rpy_deg [-90, 0, -90] for a camera looking along vehicle +x ...
     by_matrix = rig_from_dict(doc).camera("cam_front").T_vehicle_sensor
     d = edit(doc, "sensors.cam_front.extrinsic.rotation", {"rpy_deg": [-90, 0, -90]})
     np.testing.assert_allclose(rig_from_dict(d).camera("cam_front").T_vehicle_sensor, by_matrix, atol=1e-15)
+    # ... pitched down by 5 degrees and turned 30 degrees left: the optical axis (column z) in the vehicle frame.
+    for rpy, axis in (([-95, 0, -90], [np.cos(np.radians(5)), 0, -np.sin(np.radians(5))]),
+                      ([-90, 0, -60], [np.cos(np.radians(30)), np.sin(np.radians(30)), 0])):
+        d = edit(doc, "sensors.cam_front.extrinsic.rotation", {"rpy_deg": rpy})
+        np.testing.assert_allclose(rig_from_dict(d).camera("cam_front").T_vehicle_sensor[:3, 2], axis, atol=1e-12)
 
 
 @pytest.mark.parametrize("path, value, key", [
