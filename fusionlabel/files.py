@@ -66,3 +66,15 @@ def yaml_problem(e, text: str) -> tuple[str, str | None]:
         return f"{getattr(e, 'reason', 'unreadable character')} (character{code})", \
             f"line {line + 1}, column {column + 1}"
     return " ".join(str(e).split()), None
+
+
+
+def unknown_key(mapping: dict, allowed) -> tuple[str, str] | None:
+    """``(key, problem)`` for the first key of ``mapping`` not in ``allowed``, None when all are known.
+
+    The problem reads ``unknown key (expected one of a, b, c)``; callers prefix the key path and raise
+    their own error, so a typo (``distorsion``) is refused instead of silently ignored."""
+    for k in mapping:
+        if k not in allowed:
+            return str(k), f"unknown key (expected one of {', '.join(allowed)})"
+    return None

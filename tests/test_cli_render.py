@@ -83,3 +83,29 @@ def test_render_real_kitti(kitti_object, tmp_path):
     assert out.returncode == 0, out.stderr
     img = cv2.imread(str(tmp_path / "k.png"))
     assert img.shape[1] == 1242
+
+
+def test_render_refuses_an_image_of_the_wrong_size(tmp_path):
+    """A camera image that is not the rig camera's size is refused in one line naming file and camera,
+    as import and export do, instead of drawing the points in the wrong place."""
+    from fusionlabel.geometry.cameras import camera_from_params
+    from fusionlabel.geometry.transforms import T_from_Rt, rotation_from_euler
+    from fusionlabel.io.native import NativeDriveWriter
+    from fusionlabel.model.rig import CameraSensor, LidarSensor, Rig
+
+    cam = camera_from_params("pinhole", 320, 240, 300.0, 300.0, 160.0, 120.0, ())
+    rig = Rig("r", {"lidar": LidarSensor("lidar", np.eye(4)),
+                    "cam_front": CameraSensor("cam_front", cam, T_from_Rt(rotation_from_euler(-np.pi / 2, 0, -np.pi / 2),
+                                                                          (0.5, 0, 0)))}, "lidar")
+    rng = np.random.default_rng(0)
+    points = np.c_[rng.uniform(5, 30, (500, 1)), rng.uniform(-5, 5, (500, 2)), rng.uniform(0, 1, (500, 1))]
+    root = tmp_path / "drive"
+    with NativeDriveWriter(root, rig, "d", image_format="png") as w:
+        w.add_frame("000000", 1_000_000, np.eye(4), points.astype(np.float32),
+                    {"cam_front": np.full((240, 320, 3), 80, np.uint8)})
+    assert run_cli("render", str(root), "--out", str(tmp_path / "ok.png")).returncode == 0
+    image = root / "cameras" / "cam_front" / "000000.png"
+    cv2.imwrite(str(image), np.full((320, 240, 3), 80, np.uint8))      # height and width swapped
+    out = run_cli("render", str(root), "--out", str(tmp_path / "bad.png"))
+    assert_clean_error(out, str(image), "size: image is 240x320 px but the rig's camera cam_front is 320x240")
+    assert not (tmp_path / "bad.png").exists()

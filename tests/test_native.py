@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -413,3 +414,73 @@ def test_zero_byte_fri_is_an_empty_file_in_a_drive_too(drive_data):
     with pytest.raises(PointCloudError) as e:
         open_native_drive(root).points(0)
     assert str(e.value) == f"{sweep}: empty file (0 bytes), expected a point cloud"
+
+
+def test_pose_printed_with_6_decimals_loads_as_an_exact_rotation(drive_data):
+    from fusionlabel.geometry.transforms import rotation_error
+    root, _, frames = drive_data
+    exact = [f["T_world_vehicle"] for f in frames]
+    _edit_index(root, lambda d: [f.update(T_world_vehicle=np.round(T[:3], 6).tolist())
+                                 for f, T in zip(d["frames"], exact)])
+    drive = open_native_drive(root)
+    assert max(rotation_error(np.round(T[:3, :3], 6)) for T in exact) > 1e-6   # the old loader refused these
+    for frame, T in zip(drive.frames, exact):
+        assert rotation_error(frame.T_world_vehicle[:3, :3]) < 1e-12
+        np.testing.assert_allclose(frame.T_world_vehicle, T, atol=2e-6)
+
+
+def test_pose_rounded_too_coarsely_or_mirrored_is_refused(drive_data):
+    root, _, frames = drive_data
+    T = frames[1]["T_world_vehicle"]
+    _edit_index(root, lambda d: d["frames"][1].update(T_world_vehicle=np.round(T[:3], 3).tolist()))
+    with pytest.raises(DriveError, match=r"frames\[1\]\.T_world_vehicle: rotation part is not a rotation .* > 0\.0001; "
+                                         r"write at least 6 significant digits"):
+        open_native_drive(root)
+    mirrored = np.diag([1.0, -1.0, 1.0, 1.0]) @ T
+    _edit_index(root, lambda d: d["frames"][1].update(T_world_vehicle=mirrored[:3].tolist()))
+    with pytest.raises(DriveError, match=r"frames\[1\]\.T_world_vehicle: rotation part is not a rotation: det = -1"):
+        open_native_drive(root)
+
+
+def test_unquoted_numeric_frame_id_is_refused_showing_what_was_written(drive_data):
+    root, _, _ = drive_data
+    path = root / "drive.yaml"
+    text = path.read_text()
+    assert "id: '000001'" in text
+    path.write_text(text.replace("id: '000001'", "id: 000010"))    # YAML 1.1 reads octal: 8
+    with pytest.raises(DriveError) as e:
+        open_native_drive(root)
+    assert str(e.value) == (f"{path}: frames[1].id: expected a string, got 000010 (YAML reads it as the number 8); "
+                            f'quote it: id: "000010"')
+    path.write_text(text.replace("id: '000001'", "id: 17"))
+    with pytest.raises(DriveError, match=r'frames\[1\]\.id: expected a string, got the number 17; quote it: id: "17"'):
+        open_native_drive(root)
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda d: d.update(rigs="rig.yaml"), "rigs"),
+    (lambda d: d["frames"][1].update(timestamp=5), "frames[1].timestamp"),
+    (lambda d: d["frames"][2].update(T_world_vehicel=d["frames"][2]["T_world_vehicle"]), "frames[2].T_world_vehicel"),
+    (lambda d: d["frames"][0].update(camera_timestamp_us={"front": 1}), "frames[0].camera_timestamp_us"),
+])
+def test_unknown_index_keys_are_refused_naming_the_key(drive_data, edit, key):
+    root, _, _ = drive_data
+    path = _edit_index(root, edit)
+    with pytest.raises(DriveError) as e:
+        open_native_drive(root)
+    assert e.value.where == key
+    assert str(e.value).startswith(f"{path}: {key}: unknown key (expected one of ")
+
+
+@pytest.mark.parametrize("key", ["timestamp_us", "camera_timestamps_us"])
+def test_timestamps_in_nanoseconds_are_refused(drive_data, key):
+    root, _, _ = drive_data
+    ns = 1_600_000_000_000_000_000
+    if key == "timestamp_us":
+        _edit_index(root, lambda d: [f.update(timestamp_us=ns + i) for i, f in enumerate(d["frames"])])
+        where = "frames[0].timestamp_us"
+    else:
+        _edit_index(root, lambda d: d["frames"][0].update(camera_timestamps_us={"front": ns}))
+        where = "frames[0].camera_timestamps_us.front"
+    with pytest.raises(DriveError, match=rf"{re.escape(where)}: {ns} microseconds is after the year 2200.*nanoseconds"):
+        open_native_drive(root)

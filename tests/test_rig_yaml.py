@@ -114,3 +114,66 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path):
     with pytest.raises(CalibrationError) as e:
         load_rig(bad)
     assert str(e.value).startswith(f"{bad}: line 1, column 7: invalid YAML: ") and "#x0007" in str(e.value)
+
+
+def _tilted_camera_rotation() -> np.ndarray:
+    """A forward camera pitched and yawed a little: no entry is a round number."""
+    from fusionlabel.geometry.transforms import rotation_from_euler
+    return rotation_from_euler(np.radians(-92.3), np.radians(1.7), np.radians(-88.9))
+
+
+@pytest.mark.parametrize("decimals", [5, 6])
+def test_matrix_printed_with_few_decimals_loads_as_the_nearest_exact_rotation(doc, decimals):
+    from fusionlabel.geometry.transforms import rotation_error
+    exact = _tilted_camera_rotation()
+    rounded = np.round(exact, decimals)
+    assert rotation_error(rounded) > 1e-6          # the old loader refused these
+    d = edit(doc, "sensors.cam_front.extrinsic.rotation", {"matrix": rounded.tolist()})
+    R = rig_from_dict(d).camera("cam_front").T_vehicle_sensor[:3, :3]
+    assert rotation_error(R) < 1e-12               # re-orthonormalised on load
+    np.testing.assert_allclose(R, exact, atol=2 * 10.0 ** -decimals)
+
+
+def test_matrix_rounded_too_coarsely_says_what_to_write(doc):
+    d = edit(doc, "sensors.cam_front.extrinsic.rotation", {"matrix": np.round(_tilted_camera_rotation(), 2).tolist()})
+    with pytest.raises(CalibrationError, match=r"extrinsic\.rotation\.matrix: is not a rotation .*error .* > 0\.0001; "
+                                               r"write at least 6 significant digits, or give a quaternion"):
+        rig_from_dict(d)
+
+
+def test_forward_camera_rpy_of_the_docs_is_the_example_matrix(doc):
+    # calib/README.md gives rpy_deg [-90, 0, -90] for a camera looking along vehicle +x ...
+    by_matrix = rig_from_dict(doc).camera("cam_front").T_vehicle_sensor
+    d = edit(doc, "sensors.cam_front.extrinsic.rotation", {"rpy_deg": [-90, 0, -90]})
+    np.testing.assert_allclose(rig_from_dict(d).camera("cam_front").T_vehicle_sensor, by_matrix, atol=1e-15)
+    # ... pitched down by 5 degrees and turned 30 degrees left: the optical axis (column z) in the vehicle frame.
+    for rpy, axis in (([-95, 0, -90], [np.cos(np.radians(5)), 0, -np.sin(np.radians(5))]),
+                      ([-90, 0, -60], [np.cos(np.radians(30)), np.sin(np.radians(30)), 0])):
+        d = edit(doc, "sensors.cam_front.extrinsic.rotation", {"rpy_deg": rpy})
+        np.testing.assert_allclose(rig_from_dict(d).camera("cam_front").T_vehicle_sensor[:3, 2], axis, atol=1e-12)
+
+
+@pytest.mark.parametrize("path, value, key", [
+    ("vehicle-frame", False, "vehicle-frame"),
+    ("sensors.cam_front.distortion_coeffs", [0.0] * 5, "sensors.cam_front.distortion_coeffs"),
+    ("sensors.cam_front.distorsion", [0.0] * 5, "sensors.cam_front.distorsion"),
+    ("sensors.lidar_top.model", "pinhole", "sensors.lidar_top.model"),
+    ("sensors.cam_front.extrinsic.frame", "vehicle", "sensors.cam_front.extrinsic.frame"),
+    ("sensors.cam_front.extrinsic.rotation.rpy", [0, 0, 0], "sensors.cam_front.extrinsic.rotation.rpy"),
+    ("sensors.cam_front.intrinsics.k1", 0.1, "sensors.cam_front.intrinsics.k1"),
+])
+def test_unknown_keys_are_refused_naming_the_key_and_the_expected_ones(tmp_path, doc, path, value, key):
+    bad = tmp_path / "rig.yaml"
+    bad.write_text(yaml.safe_dump(edit(doc, path, value)))
+    with pytest.raises(CalibrationError) as e:
+        load_rig(bad)
+    assert e.value.where == key
+    assert str(e.value).startswith(f"{bad}: {key}: unknown key (expected one of ")
+
+
+def test_translation_in_millimetres_is_refused(doc):
+    d = edit(doc, "sensors.lidar_top.extrinsic.translation", [1300, 0, 1900])
+    with pytest.raises(CalibrationError, match=r"lidar_top\.extrinsic\.translation: .*2302\.17 m from its parent.*"
+                                               r"millimetres"):
+        rig_from_dict(d)
+    rig_from_dict(edit(doc, "sensors.lidar_top.extrinsic.translation", [60, 0, 70]))  # 92 m: allowed

@@ -1,8 +1,9 @@
 """Cuboid wireframes in a camera image for many boxes at once. Qt-free.
 
 Same geometry as :func:`fusionlabel.geometry.cuboid_projection.cuboid_wireframe_pixels` (edges
-clipped at the near plane, then sampled so that the lens bends them), batched over every box of a
-frame: one clip and one lens projection per camera instead of one per box.
+clipped to what the camera sees: the near plane, or a wide fisheye's view cone; then sampled so
+that the lens bends them), batched over every box of a frame: one clip and one lens projection per
+camera instead of one per box.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from ..geometry.cameras import CameraModel, PinholeCamera
 from ..geometry.cuboid import EDGES, FRONT_FACE, Cuboid
 from ..geometry.cuboid_projection import (
     DEFAULT_SAMPLES,
-    clip_segments_near,
+    clip_segments_in_view,
     project_with_lens,
+    wide_view_theta,
 )
 
 NEAR = 0.1
@@ -26,7 +28,8 @@ WIRE_EDGES = np.concatenate([EDGES, [[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE
 
 @dataclass(frozen=True)
 class Wireframe:
-    """One box seen by a camera: polylines (K, S, 2) in image pixels and the centre depth (m)."""
+    """One box seen by a camera: polylines (K, S, 2) in image pixels and the centre depth (m): its
+    camera z, or for a fisheye seeing beyond 90 degrees off its axis its distance from the camera."""
 
     lines: np.ndarray
     depth: float
@@ -39,22 +42,22 @@ class Wireframe:
 
 def wireframes(boxes: list[Cuboid], T_cam_lidar: np.ndarray, camera: CameraModel, near: float = NEAR,
                margin: float = 0.0) -> list[Wireframe | None]:
-    """Wireframe of each box (None when it is behind the camera or entirely outside the image,
-    grown by ``margin`` pixels). Straight edges for a pinhole camera, sampled ones otherwise."""
+    """Wireframe of each box (None when the camera cannot see it or it is entirely outside the image,
+    grown by ``margin`` pixels). Straight edges for a pinhole camera, sampled ones otherwise; a
+    fisheye seeing beyond 90 degrees off its axis shows edges behind its image plane too."""
     if not boxes:
         return []
     R, t = T_cam_lidar[:3, :3], T_cam_lidar[:3, 3]
     corners = np.stack([b.corners() for b in boxes]) @ R.T + t  # (B, 8, 3) camera frame
     centres = np.array([b.center for b in boxes]) @ R.T + t
+    depths = np.linalg.norm(centres, axis=1) if wide_view_theta(camera) is not None else centres[:, 2]
     starts = corners[:, WIRE_EDGES[:, 0]].reshape(-1, 3)
     ends = corners[:, WIRE_EDGES[:, 1]].reshape(-1, 3)
-    owner = np.repeat(np.arange(len(boxes)), len(WIRE_EDGES))
-    keep = (starts[:, 2] >= near) | (ends[:, 2] >= near)
+    s, e, part_of = clip_segments_in_view(starts, ends, camera, near)
     out: list[Wireframe | None] = [None] * len(boxes)
-    if not keep.any():
+    if not len(s):
         return out
-    s, e = clip_segments_near(starts[keep], ends[keep], near)
-    owner = owner[keep]
+    owner = part_of // len(WIRE_EDGES)
     samples = 2 if isinstance(camera, PinholeCamera) else DEFAULT_SAMPLES
     f = np.linspace(0.0, 1.0, samples)[None, :, None]
     pts = s[:, None, :] + f * (e - s)[:, None, :]
@@ -68,7 +71,7 @@ def wireframes(boxes: list[Cuboid], T_cam_lidar: np.ndarray, camera: CameraModel
         flat = flat[np.isfinite(flat).all(axis=1)]
         if len(flat) == 0 or (flat.max(axis=0) < lo).any() or (flat.min(axis=0) >= hi).any():
             continue
-        out[b] = Wireframe(lines, float(centres[b, 2]))
+        out[b] = Wireframe(lines, float(depths[b]))
     return out
 
 

@@ -22,6 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _check_image_sizes(drive, index: int) -> None:
+    """ImageError naming the file for a camera image that is not the size of its rig camera: its
+    points and boxes would be drawn in the wrong place (import and export refuse it the same way)."""
+    from ..io.images import check_image_size
+
+    rig = drive.rig(index)
+    for camera, path in drive.frames[index].image_paths.items():
+        model = rig.camera(camera).camera
+        check_image_size(path, drive.image(index, camera).shape[1::-1], model.width, model.height, camera)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..io.images import write_image
@@ -32,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         index = drive.index_of(args.frame)
     except KeyError as e:
         raise InputError(args.drive, str(e.args[0]), where="--frame") from None
+    _check_image_sizes(drive, index)
     image = render_frame(drive, index)
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise InputError(args.out, "output must end in .png, .jpg or .jpeg", where="--out")

@@ -404,7 +404,9 @@ class FisheyeCamera(CameraModel):
 
     Using atan2 keeps it exact for wide angles. ``valid_theta`` is the largest angle (searched up
     to pi) up to which theta_d increases; ``valid_radius = tan(valid_theta)`` (inf past 90 deg).
-    Unlike the perspective models, ``near`` may be negative here, for lenses beyond 180 degrees.
+    ``view_theta`` is the largest angle any pixel of the image sees. Unlike the perspective models,
+    ``near`` may be negative here, or -inf (no plane: the angle alone decides), for lenses that see
+    more than 90 degrees off the optical axis.
     """
 
     model: ClassVar[str] = "fisheye"
@@ -422,16 +424,32 @@ class FisheyeCamera(CameraModel):
         object.__setattr__(self, "_valid_theta", theta_valid)
         r_valid = math.tan(theta_valid) if theta_valid < 0.5 * math.pi else math.inf
         object.__setattr__(self, "_valid_radius", r_valid)
+        object.__setattr__(self, "_view_theta", self._corner_theta())
 
     @property
     def valid_theta(self) -> float:
         """Largest angle off the optical axis (rad, <= pi) up to which theta_d increases (cached)."""
         return self._valid_theta
 
+    @property
+    def view_theta(self) -> float:
+        """Largest angle off the optical axis (rad) that any pixel of the image sees: that of the image
+        corner farthest from the principal point, at most ``valid_theta`` and just under pi (cached)."""
+        return self._view_theta
+
+    def _corner_theta(self) -> float:
+        corners = np.array([[-0.5, -0.5], [self.width - 0.5, -0.5], [-0.5, self.height - 0.5],
+                            [self.width - 0.5, self.height - 0.5]])
+        theta_d = np.hypot((corners[:, 0] - self.cx) / self.fx, (corners[:, 1] - self.cy) / self.fy).max()
+        with np.errstate(all="ignore"):
+            theta = float(self._theta_inverse(np.array([theta_d]))[0])
+        limit = min(self.valid_theta, math.pi - 1e-6)
+        return min(theta, limit) if math.isfinite(theta) else limit
+
     def _check_near(self, near):
         near = float(near)
-        if not math.isfinite(near):
-            raise ValueError(f"near must be finite, got {near}")
+        if math.isnan(near) or near == math.inf:
+            raise ValueError(f"near must be finite or -inf, got {near}")
         return near
 
     def _theta_d(self, theta):

@@ -1,14 +1,18 @@
 """Cuboids seen through a camera: wireframes bent by the lens and the clipped image rectangle.
 
-Edges are clipped at the near plane before projecting, so boxes that pass beside or behind the
-camera still give the right outline, and each edge is sampled so that lens distortion bends it.
+Edges are clipped to what the camera can see before projecting (the near plane; for a fisheye
+that sees more than 90 degrees off its axis, the cone of its widest image angle), so boxes that
+pass beside or behind the camera still give the right outline, and each edge is sampled so that
+lens distortion bends it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .cameras import CameraModel
+import math
+
+from .cameras import CameraModel, FisheyeCamera
 from .cuboid import EDGES
 
 DEFAULT_SAMPLES = 16
@@ -27,12 +31,79 @@ def clip_segments_near(starts: np.ndarray, ends: np.ndarray, near: float) -> tup
     return starts, ends
 
 
+def wide_view_theta(camera: CameraModel) -> float | None:
+    """The widest angle off the optical axis (rad) that ``camera``'s image sees when it is beyond
+    90 degrees (a fisheye looking behind its image plane), else None: a near plane then suffices."""
+    if isinstance(camera, FisheyeCamera) and camera.view_theta > 0.5 * math.pi:
+        return camera.view_theta
+    return None
+
+
+def view_near(camera: CameraModel, near: float = 0.1) -> float:
+    """The near plane for projecting points into ``camera``: ``near``, or -inf for a camera seeing
+    beyond 90 degrees off its axis, whose model's own validity (angle within its valid theta) and
+    the image bounds alone decide what it sees."""
+    return -math.inf if wide_view_theta(camera) is not None else near
+
+
+def clip_segments_cone(starts: np.ndarray, ends: np.ndarray, theta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of 3D segments (K, 3) -> (K, 3) within ``theta`` (rad, < pi) of the +z axis.
+
+    Returns starts, ends and the index of the input segment of each part; beyond 90 degrees the
+    region is not convex, so one segment may give two parts. Each boundary is solved exactly:
+    ``z(t)^2 = cos(theta)^2 |p(t)|^2`` is a quadratic in the segment parameter ``t``.
+    """
+    c = math.cos(theta)
+    d = ends - starts
+    zs, dz = starts[:, 2], d[:, 2]
+    A = dz * dz - c * c * np.einsum("ij,ij->i", d, d)
+    B = 2.0 * (zs * dz - c * c * np.einsum("ij,ij->i", starts, d))
+    C = zs * zs - c * c * np.einsum("ij,ij->i", starts, starts)
+    with np.errstate(all="ignore"):
+        q = -0.5 * (B + np.copysign(np.sqrt(np.maximum(B * B - 4.0 * A * C, 0.0)), B))
+        roots = np.stack([q / A, C / q], axis=1)    # the numerically stable pair
+    roots = np.clip(np.nan_to_num(roots, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    t = np.sort(np.column_stack([np.zeros(len(starts)), roots, np.ones(len(starts))]), axis=1)  # (K, 4)
+    mid = 0.5 * (t[:, :-1] + t[:, 1:])                                                          # (K, 3)
+    p = starts[:, None, :] + mid[..., None] * d[:, None, :]
+    inside = (p[..., 2] >= c * np.linalg.norm(p, axis=2)) & (t[:, 1:] > t[:, :-1])
+    # Runs of inside intervals, as (first, last + 1) breakpoint columns, by pattern of the 3 intervals.
+    code = inside[:, 0] * 4 + inside[:, 1] * 2 + inside[:, 2]
+    runs = {7: [(0, 3)], 6: [(0, 2)], 4: [(0, 1)], 3: [(1, 3)], 2: [(1, 2)], 1: [(2, 3)], 5: [(0, 1), (2, 3)]}
+    parts_s, parts_e, index = [], [], []
+    for pattern, spans in runs.items():
+        rows = np.flatnonzero(code == pattern)
+        for a, b in spans:
+            parts_s.append(starts[rows] + t[rows, a, None] * d[rows])
+            parts_e.append(starts[rows] + t[rows, b, None] * d[rows])
+            index.append(rows)
+    index = np.concatenate(index)
+    order = np.argsort(index, kind="stable")
+    return np.concatenate(parts_s)[order], np.concatenate(parts_e)[order], index[order]
+
+
+def clip_segments_in_view(starts: np.ndarray, ends: np.ndarray, camera: CameraModel,
+                          near: float = 0.1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of 3D camera-frame segments (K, 3) -> (K, 3) that ``camera`` can see, and the index
+    of the input segment of each part: clipped at the plane z = ``near``, or for a camera seeing
+    beyond 90 degrees off its axis (:func:`wide_view_theta`) to the cone of that angle."""
+    theta = wide_view_theta(camera)
+    if theta is not None:
+        return clip_segments_cone(starts, ends, theta)
+    index = np.flatnonzero((starts[:, 2] >= near) | (ends[:, 2] >= near))
+    s, e = clip_segments_near(starts[index], ends[index], near)
+    return s, e, index
+
+
 def project_with_lens(points_cam: np.ndarray, camera: CameraModel) -> np.ndarray:
-    """Pixels (K, 2) of points in front of the camera (z > 0), including those outside the image.
+    """Pixels (K, 2) of points the camera can see (z > 0, or for a fisheye any direction up to its
+    valid angle), including those outside the image.
 
     Directions beyond the lens's valid radius (where radial-tangential distortion folds back) are
     pulled onto that radius, so they land outside the field of view instead of inside the image.
     """
+    if isinstance(camera, FisheyeCamera):     # by the angle off the axis: exact behind the image plane too
+        return camera.project(points_cam, near=-math.inf).uv
     xy = points_cam[:, :2] / points_cam[:, 2:3]
     r_valid = getattr(camera, "valid_radius", np.inf)
     if np.isfinite(r_valid):
@@ -45,12 +116,13 @@ def project_with_lens(points_cam: np.ndarray, camera: CameraModel) -> np.ndarray
 
 def cuboid_wireframe_pixels(corners_cam: np.ndarray, camera: CameraModel, near: float = 0.1,
                             samples: int = DEFAULT_SAMPLES, edges: np.ndarray = EDGES) -> list[np.ndarray]:
-    """Projected edges of a cuboid: one (samples, 2) polyline per edge part in front of the camera.
+    """Projected edges of a cuboid: one (samples, 2) polyline per edge part the camera can see
+    (:func:`clip_segments_in_view`).
 
     ``corners_cam`` (8, 3) are the cuboid corners in the camera frame; ``edges`` (E, 2) corner pairs.
     Polylines may extend beyond the image; drawing code clips them.
     """
-    starts, ends = clip_segments_near(corners_cam[edges[:, 0]], corners_cam[edges[:, 1]], near)
+    starts, ends, _ = clip_segments_in_view(corners_cam[edges[:, 0]], corners_cam[edges[:, 1]], camera, near)
     if len(starts) == 0:
         return []
     t = np.linspace(0.0, 1.0, samples)[None, :, None]

@@ -58,6 +58,35 @@ def nearest_rotation(R: np.ndarray) -> np.ndarray:
     return U @ D @ Vt
 
 
+ROTATION_TOLERANCE = 1e-4   # rotation_error accepted in files: 6 printed digits give ~1e-6
+EXACT_ROTATION = 1e-12      # below this a matrix is already exact and used as written (bit-exact round trip)
+
+
+def rotation_problem(R: np.ndarray, remedy: str = "", tolerance: float = ROTATION_TOLERANCE) -> str | None:
+    """Why the 3x3 ``R`` read from a file cannot be used as a rotation, or None when it can.
+
+    A reflection (det <= 0) is always refused; otherwise ``R`` may be off by rounding up to
+    ``tolerance`` (:func:`rotation_error`), which :func:`snap_rotation` then removes. ``remedy`` ends
+    the message for a matrix beyond the tolerance (what the user should write instead).
+    """
+    R = np.asarray(R, dtype=np.float64)
+    det = float(np.linalg.det(R))
+    if det <= 0:
+        return f"is not a rotation: det = {det:.6f} (a rotation has det +1; a negative one mirrors an axis)"
+    err = rotation_error(R)
+    if err > tolerance:
+        return f"is not a rotation (orthonormal with det +1): det = {det:.6f}, error {err:.2e} > {tolerance:g}" + (
+            f"; {remedy}" if remedy else "")
+    return None
+
+
+def snap_rotation(R: np.ndarray) -> np.ndarray:
+    """``R`` as an exact rotation: the nearest rotation (SVD) when it is off by more than
+    :data:`EXACT_ROTATION` (any matrix printed with finite digits), else ``R`` itself unchanged."""
+    R = np.asarray(R, dtype=np.float64)
+    return nearest_rotation(R) if rotation_error(R) > EXACT_ROTATION else R
+
+
 def rotation_z(yaw: float) -> np.ndarray:
     """Rotation by ``yaw`` about +z, shape (3, 3)."""
     c, s = np.cos(yaw), np.sin(yaw)

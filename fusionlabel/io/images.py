@@ -80,7 +80,13 @@ def checked_image_size(path: str | os.PathLike) -> tuple[int, int]:
 def check_camera_image(path: str | os.PathLike, width: int, height: int, camera: str) -> None:
     """ImageError naming ``path`` unless every pixel decodes (:func:`checked_image_size`) and the
     image is ``width`` x ``height``, the size of the rig's camera ``camera`` (field ``size``)."""
-    w, h = checked_image_size(path)
+    check_image_size(path, checked_image_size(path), width, height, camera)
+
+
+def check_image_size(path: str | os.PathLike, size: tuple[int, int], width: int, height: int, camera: str) -> None:
+    """ImageError naming ``path`` (field ``size``) unless ``size`` (width, height) of the image read
+    from it is ``width`` x ``height``, the size of the rig's camera ``camera``."""
+    w, h = size
     if (w, h) != (width, height):
         raise ImageError(path, f"image is {w}x{h} px but the rig's camera {camera} is {width}x{height}",
                          where="size")

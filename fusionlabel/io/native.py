@@ -31,9 +31,9 @@ import numpy as np
 import yaml
 
 from ..errors import DriveError, LabelError, PointCloudError
-from ..files import parse_yaml
+from ..files import parse_yaml, unknown_key
 from ..geometry.cuboid import Cuboid
-from ..geometry.transforms import rotation_error
+from ..geometry.transforms import rotation_problem, snap_rotation
 from ..model.annotation import SOURCES, CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import Rig
@@ -44,7 +44,12 @@ FORMAT = "fusionlabel-drive/1"
 LABELS_FORMAT = "fusionlabel-labels/1"
 INDEX = "drive.yaml"
 RIG_FILE = "rig.yaml"
-ROTATION_TOLERANCE = 1e-6
+# The keys drive.yaml and each of its frames may hold; anything else (a typo) is refused.
+TOP_KEYS = ("format", "name", "rig", "meta", "frames", "nuscenes")
+FRAME_KEYS = ("id", "timestamp_us", "T_world_vehicle", "lidar", "cameras", "labels", "masks",
+              "camera_timestamps_us", "T_world_vehicle_at_camera", "nuscenes")
+# 2200-01-01 in microseconds since 1970: a later "timestamp_us" was written in nanoseconds.
+LATEST_TIMESTAMP_US = 7_258_118_400_000_000
 
 # ---------------------------------------------------------------------------------- range images
 FRI_MAGIC = b"FLRI"
@@ -471,9 +476,10 @@ class _Index:
             self.fail(where, f"expected 3 rows of 4 finite numbers [R | t] (4th row 0 0 0 1 optional), got {value!r}")
         T = np.eye(4)
         T[:3] = np.asarray(rows, dtype=np.float64)
-        err = rotation_error(T[:3, :3])
-        if err > ROTATION_TOLERANCE:
-            self.fail(where, f"rotation part is not a rotation (error {err:.2e} > {ROTATION_TOLERANCE:g})")
+        problem = rotation_problem(T[:3, :3], "write at least 6 significant digits")
+        if problem:
+            self.fail(where, f"rotation part {problem}")
+        T[:3, :3] = snap_rotation(T[:3, :3])
         return T
 
     def per_camera(self, spec: dict, key: str, where: str, cameras: set[str], parse) -> dict:
@@ -494,10 +500,41 @@ class _Index:
     def timestamp(self, value: Any, where: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             self.fail(where, f"expected a non-negative integer (microseconds), got {value!r}")
+        if value > LATEST_TIMESTAMP_US:
+            self.fail(where, f"{value} microseconds is after the year 2200; timestamps are microseconds "
+                             f"since 1970, were nanoseconds written (divide by 1000)?")
         return value
 
+    def known_keys(self, value: dict, allowed: tuple[str, ...], where: str) -> None:
+        unknown = unknown_key(value, allowed)
+        if unknown:
+            self.fail(f"{where}.{unknown[0]}" if where else unknown[0], unknown[1])
 
-def _load_index(path: Path) -> dict:
+    def frame_id(self, spec: dict, index: int, text: str) -> str:
+        """``frames[index].id``, which must be a non-empty string (``000010`` unquoted is octal 8)."""
+        where = f"frames[{index}]"
+        fid = self.get(spec, "id", where)
+        if isinstance(fid, str) and fid:
+            return fid
+        if isinstance(fid, (int, float)) and not isinstance(fid, bool):
+            raw = _raw_frame_id(text, index)
+            written = f"{raw} (YAML reads it as the number {fid!r})" if raw and raw != str(fid) else f"the number {fid!r}"
+            self.fail(f"{where}.id", f"expected a string, got {written}; quote it: id: \"{raw or fid}\"")
+        self.fail(f"{where}.id", f"expected a non-empty string, got {fid!r}")
+
+
+def _raw_frame_id(text: str, index: int) -> str | None:
+    """The text of ``frames[index].id`` exactly as written in drive.yaml (``000010`` where YAML
+    reads the octal number 8), or None when it cannot be found."""
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        frames = next(v for k, v in root.value if k.value == "frames")
+        return next(v.value for k, v in frames.value[index].value if k.value == "id")
+    except (yaml.YAMLError, StopIteration, AttributeError, IndexError, TypeError):
+        return None
+
+
+def _load_index(path: Path) -> tuple[dict, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -508,7 +545,7 @@ def _load_index(path: Path) -> dict:
     if not isinstance(doc, dict):
         raise DriveError(path, f"expected a mapping with keys format, rig, frames; got {type(doc).__name__}",
                          where="(document)")
-    return doc
+    return doc, text
 
 
 def _labels_loader(path: Path):
@@ -522,8 +559,9 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
     path = Path(path)
     root = path.parent if path.is_file() else path
     index_path = root / INDEX
-    doc = _load_index(index_path)
+    doc, text = _load_index(index_path)
     ix = _Index(index_path)
+    ix.known_keys(doc, TOP_KEYS, "")
     fmt = ix.get(doc, "format", "")
     if fmt != FORMAT:
         ix.fail("format", f"expected '{FORMAT}', got {fmt!r}")
@@ -540,10 +578,8 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
         where = f"frames[{i}]"
         if not isinstance(spec, dict):
             ix.fail(where, f"expected a mapping, got {type(spec).__name__}")
-        fid = ix.get(spec, "id", where)
-        if isinstance(fid, bool) or not isinstance(fid, (str, int)) or str(fid) == "":
-            ix.fail(f"{where}.id", f"expected a non-empty string, got {fid!r}")
-        fid = str(fid)
+        ix.known_keys(spec, FRAME_KEYS, where)
+        fid = ix.frame_id(spec, i, text)
         if fid in seen:
             ix.fail(f"{where}.id", f"duplicate frame id '{fid}'")
         seen.add(fid)

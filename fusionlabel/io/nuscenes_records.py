@@ -12,10 +12,20 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..files import unknown_key
+
 SCENE_FIELDS = ("token", "name", "description")
 LOG_FIELDS = ("token", "logfile", "vehicle", "location", "date_captured")
 MAP_FIELDS = ("token", "category", "filename")
 TOKEN_FIELDS = {"token"}     # must be non-empty; the other fields may be empty strings
+TOP_KEYS = ("scene", "log", "map")
+FRAME_KEYS = ("sample", "lidar", "cameras")
+
+
+def _known_keys(value: dict, allowed: tuple[str, ...], where: str, fail: Callable[[str, str], None]) -> None:
+    unknown = unknown_key(value, allowed)
+    if unknown:
+        fail(f"{where}.{unknown[0]}", unknown[1])
 
 
 def index_records(drive) -> tuple[dict | None, list[dict | None]]:
@@ -47,6 +57,7 @@ def index_records(drive) -> tuple[dict | None, list[dict | None]]:
 def _record(value, fields: tuple[str, ...], where: str, fail: Callable[[str, str], None]) -> dict:
     if not isinstance(value, dict):
         fail(where, f"expected a mapping with keys {', '.join(fields)}, got {type(value).__name__}")
+    _known_keys(value, fields, where, fail)
     out = {}
     for key in fields:
         if key not in value:
@@ -77,6 +88,7 @@ def attach_records(drive, top, frame_entries: list, cameras: set[str], fail: Cal
         return
     if not isinstance(top, dict):
         fail("nuscenes", f"expected a mapping with keys scene, log (and map), got {type(top).__name__}")
+    _known_keys(top, TOP_KEYS, "nuscenes", fail)
     for key in ("scene", "log"):
         if key not in top:
             fail(f"nuscenes.{key}", "missing required key")
@@ -91,6 +103,7 @@ def attach_records(drive, top, frame_entries: list, cameras: set[str], fail: Cal
             continue
         if not isinstance(entry, dict):
             fail(where, f"expected a mapping with keys sample, lidar, cameras, got {type(entry).__name__}")
+        _known_keys(entry, FRAME_KEYS, where, fail)
         if "lidar" not in entry:
             fail(f"{where}.lidar", "missing required key")
         sample = _token(entry["sample"], f"{where}.sample", fail) if entry.get("sample") is not None else None

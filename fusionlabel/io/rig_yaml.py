@@ -12,17 +12,25 @@ from ..errors import CalibrationError
 from ..geometry.cameras import camera_from_params
 from ..geometry.transforms import (
     T_from_Rt,
-    rotation_error,
     rotation_from_euler,
     rotation_from_quaternion,
+    rotation_problem,
+    snap_rotation,
 )
 from ..model.rig import CameraSensor, LidarSensor, Rig
-from ..files import parse_yaml, read_text
+from ..files import parse_yaml, read_text, unknown_key
 
 FORMAT = "fusionlabel-rig/1"
 VEHICLE = "vehicle"
-ROTATION_TOLERANCE = 1e-5
 MODELS = {"pinhole": 0, "radtan": (4, 5, 8), "fisheye": (4,)}
+MAX_TRANSLATION_M = 100.0   # a sensor farther than this from its parent is a unit mistake (mm for m)
+# The keys each level may hold; anything else (a typo such as ``distorsion``) is refused.
+TOP_KEYS = ("format", "name", "reference_lidar", "vehicle_frame", "sensors")
+LIDAR_KEYS = ("type", "extrinsic")
+CAMERA_KEYS = ("type", "extrinsic", "model", "resolution", "intrinsics", "distortion")
+EXTRINSIC_KEYS = ("parent", "translation", "rotation")
+ROTATION_KEYS = ("quaternion", "matrix", "rpy_deg")
+INTRINSIC_KEYS = ("fx", "fy", "cx", "cy")
 
 
 class _Reader:
@@ -34,9 +42,12 @@ class _Reader:
     def fail(self, key: str, problem: str):
         raise CalibrationError(self.path, problem, where=key)
 
-    def mapping(self, value: Any, key: str) -> dict:
+    def mapping(self, value: Any, key: str, allowed: tuple[str, ...] | None = None) -> dict:
         if not isinstance(value, dict):
             self.fail(key, f"expected a mapping, got {type(value).__name__}")
+        unknown = unknown_key(value, allowed) if allowed is not None else None
+        if unknown:
+            self.fail(f"{key}.{unknown[0]}" if key else unknown[0], unknown[1])
         return value
 
     def get(self, d: dict, name: str, key: str):
@@ -65,8 +76,8 @@ class _Reader:
 
 
 def _rotation(r: _Reader, spec: Any, key: str) -> np.ndarray:
-    spec = r.mapping(spec, key)
-    kinds = [k for k in ("quaternion", "matrix", "rpy_deg") if k in spec]
+    spec = r.mapping(spec, key, ROTATION_KEYS)
+    kinds = [k for k in ROTATION_KEYS if k in spec]
     if len(kinds) != 1:
         r.fail(key, f"give exactly one of quaternion [w, x, y, z], matrix (3x3) or rpy_deg [roll, pitch, yaw]; got {sorted(spec)}")
     kind = kinds[0]
@@ -79,20 +90,22 @@ def _rotation(r: _Reader, spec: Any, key: str) -> np.ndarray:
         roll, pitch, yaw = np.radians(r.vector(spec[kind], f"{key}.rpy_deg", 3))
         return rotation_from_euler(roll, pitch, yaw)
     R = r.matrix(spec[kind], f"{key}.matrix", 3, 3)
-    err = rotation_error(R)
-    if err > ROTATION_TOLERANCE:
-        det = np.linalg.det(R)
-        r.fail(f"{key}.matrix", f"is not a rotation (orthonormal with det +1): det = {det:.6f}, "
-                                f"error {err:.2e} > {ROTATION_TOLERANCE:g}")
-    return R
+    problem = rotation_problem(R, "write at least 6 significant digits, or give a quaternion")
+    if problem:
+        r.fail(f"{key}.matrix", problem)
+    return snap_rotation(R)
 
 
 def _extrinsic(r: _Reader, spec: Any, key: str) -> tuple[str, np.ndarray]:
-    spec = r.mapping(spec, key)
+    spec = r.mapping(spec, key, EXTRINSIC_KEYS)
     parent = spec.get("parent", VEHICLE)
     if not isinstance(parent, str):
         r.fail(f"{key}.parent", f"expected a sensor name or '{VEHICLE}', got {parent!r}")
     t = r.vector(r.get(spec, "translation", key), f"{key}.translation", 3)
+    if np.linalg.norm(t) > MAX_TRANSLATION_M:
+        r.fail(f"{key}.translation", f"the sensor would be {np.linalg.norm(t):g} m from its parent "
+                                     f"(more than {MAX_TRANSLATION_M:g} m); translations are metres, "
+                                     f"were millimetres or centimetres written?")
     R = _rotation(r, r.get(spec, "rotation", key), f"{key}.rotation")
     return parent, T_from_Rt(R, t)
 
@@ -101,6 +114,9 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
     """Validate a parsed rig document and build the :class:`Rig`; errors name ``path`` and the key."""
     r = _Reader(path)
     data = r.mapping(data, "(document)")
+    unknown = unknown_key(data, TOP_KEYS)
+    if unknown:
+        r.fail(*unknown)
     fmt = data.get("format")
     if fmt != FORMAT:
         r.fail("format", f"expected '{FORMAT}', got {fmt!r}")
@@ -118,6 +134,7 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
         kind = r.get(spec, "type", key)
         if kind not in ("lidar", "camera"):
             r.fail(f"{key}.type", f"expected 'lidar' or 'camera', got {kind!r}")
+        r.mapping(spec, key, CAMERA_KEYS if kind == "camera" else LIDAR_KEYS)
         parent, T_parent_sensor = _extrinsic(r, r.get(spec, "extrinsic", key), f"{key}.extrinsic")
         entry = {"type": kind, "parent": parent, "T_parent_sensor": T_parent_sensor}
         if kind == "camera":
@@ -171,7 +188,7 @@ def _camera(r: _Reader, spec: dict, key: str):
     w, h = r.vector(r.get(spec, "resolution", key), f"{key}.resolution", 2)
     if w <= 0 or h <= 0 or w != int(w) or h != int(h):
         r.fail(f"{key}.resolution", f"expected positive integers [width, height], got {[w, h]}")
-    intr = r.mapping(r.get(spec, "intrinsics", key), f"{key}.intrinsics")
+    intr = r.mapping(r.get(spec, "intrinsics", key), f"{key}.intrinsics", INTRINSIC_KEYS)
     fx = r.number(r.get(intr, "fx", f"{key}.intrinsics"), f"{key}.intrinsics.fx", positive=True)
     fy = r.number(r.get(intr, "fy", f"{key}.intrinsics"), f"{key}.intrinsics.fy", positive=True)
     cx = r.number(r.get(intr, "cx", f"{key}.intrinsics"), f"{key}.intrinsics.cx")

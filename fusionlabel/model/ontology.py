@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import yaml
 
 from ..errors import InputError
-from ..files import parse_yaml, read_text
+from ..files import parse_yaml, read_text, unknown_key
 
 FORMAT = "fusionlabel-ontology/1"
 KINDS = ("bool", "enum", "int", "float", "text")
@@ -225,10 +225,9 @@ class _Parser:
     def mapping(self, value, where: str, allowed: tuple[str, ...]) -> dict:
         if not isinstance(value, dict):
             self.fail(where, f"expected a mapping, got {_describe(value)}")
-        for k in value:
-            if k not in allowed:
-                self.fail(f"{where}.{k}" if where else str(k),
-                          f"unknown key (expected one of {', '.join(allowed)})")
+        unknown = unknown_key(value, allowed)
+        if unknown:
+            self.fail(f"{where}.{unknown[0]}" if where else unknown[0], unknown[1])
         return value
 
     def ontology(self, data) -> Ontology:

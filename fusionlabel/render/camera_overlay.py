@@ -7,7 +7,7 @@ import numpy as np
 
 from ..geometry.cameras import CameraModel
 from ..geometry.cuboid import FRONT_FACE, Cuboid
-from ..geometry.cuboid_projection import cuboid_wireframe_pixels
+from ..geometry.cuboid_projection import cuboid_wireframe_pixels, view_near, wide_view_theta
 from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
 from .colors import depth_colors
@@ -19,10 +19,16 @@ FRONT_CROSS = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FA
 def depth_sorted_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
                         max_depth: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
     """The points seen by a camera, far ones first: pixel positions (N, 2) float32 (pixel centres
-    at integers) and depth colours (N, 3) uint8 (near red, far blue)."""
-    proj = project_points(points_lidar, T_cam_lidar, camera)
-    order = np.argsort(-proj.depth)
-    return proj.uv[order].astype(np.float32), depth_colors(proj.depth[order], max_depth)
+    at integers) and depth colours (N, 3) uint8 (near red, far blue).
+
+    Depth is the camera z; for a fisheye that sees beyond 90 degrees off its axis, where z turns
+    negative, it is the distance from the camera, and the model's valid angle decides visibility."""
+    proj = project_points(points_lidar, T_cam_lidar, camera, near=view_near(camera))
+    depth = proj.depth
+    if wide_view_theta(camera) is not None:
+        depth = np.linalg.norm(transform_points(T_cam_lidar, np.asarray(points_lidar)[proj.index]), axis=1)
+    order = np.argsort(-depth)
+    return proj.uv[order].astype(np.float32), depth_colors(depth[order], max_depth)
 
 
 def splat_points(image: np.ndarray, uv: np.ndarray, colors: np.ndarray, splat: int | None = None) -> int:
