@@ -203,22 +203,69 @@ def test_import_kitti_object_with_one_calibration_synthesises_timestamps(tmp_pat
     assert "timestamps" in (tmp_path / "native" / "drive.yaml").read_text()
 
 
+def _three_frame_kitti(root: Path) -> Path:
+    """:func:`_two_frame_kitti` with different calibrations, plus 000002, a copy of 000000 (its calibration too)."""
+    import shutil
+
+    _two_frame_kitti(root, same_calib=False)
+    for sub, ext in (("velodyne", "bin"), ("image_2", "png"), ("calib", "txt"), ("label_2", "txt")):
+        shutil.copyfile(root / sub / f"000000.{ext}", root / sub / f"000002.{ext}")
+    return root
+
+
 def test_import_kitti_object_with_different_calibrations_says_why_and_what_works(tmp_path):
     from test_cli_render import assert_clean_error, run_cli
 
-    src = _two_frame_kitti(tmp_path / "kitti", same_calib=False)
+    src = _three_frame_kitti(tmp_path / "kitti")
     out = run_cli("import", str(src), "--out", str(tmp_path / "native"), "--quiet")
-    assert_clean_error(out, "frame 000001 has a calibration different from frame 000000's",
-                       "a native drive holds one rig", "cannot be imported into one drive",
-                       "reads this folder directly", "share one calibration")
+    assert_clean_error(out, "a native drive holds one rig", "3 frames have 2 different calibrations",
+                       "000000 and 000002 share one calibration; 000001 has its own",
+                       f"e.g. fusionlabel import {src} --frames 000000,000002 --out {tmp_path / 'native'} ",
+                       "reads this folder directly")
     assert not (tmp_path / "native").exists()
 
 
+def test_import_frames_takes_the_frames_the_refusal_suggests(tmp_path, capsys):
+    """``import --frames`` (export's syntax): the group of frames sharing a calibration imports, in
+    the drive's order whatever the order given, with their own labels; a bad spec is one line."""
+    from fusionlabel.cli.main import main
+    from fusionlabel.io.native import open_native_drive
+
+    src = _three_frame_kitti(tmp_path / "kitti")
+    assert main(["import", str(src), "--frames", "2,000000", "--out", str(tmp_path / "native"), "--quiet"]) == 0
+    assert "(2 frames)" in capsys.readouterr().out
+    native = open_native_drive(tmp_path / "native")
+    assert [f.frame_id for f in native.frames] == ["000000", "000002"]
+    kitti = open_kitti_object(src)
+    np.testing.assert_allclose(native.rig(0).T_vehicle_lidar, kitti.rig(2).T_vehicle_lidar, atol=1e-9)
+    np.testing.assert_allclose(native.labels(1)[0].box.center, kitti.labels(2)[0].box.center, atol=1e-6)
+    assert main(["import", str(src), "--frames", "000001", "--out", str(tmp_path / "one"), "--quiet"]) == 0
+    assert "(1 frame)" in capsys.readouterr().out
+    assert main(["import", str(src), "--frames", "0:2", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--frames" in err and "A:B is not accepted" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()
+
+
 def test_import_real_kitti_object_folder_is_refused_clearly(kitti_object, tmp_path):
+    from fusionlabel.cli.cmd_import import calibration_groups
+    from fusionlabel.io.kitti import open_kitti_object as open_object
     from test_cli_render import assert_clean_error, run_cli
 
     out = run_cli("import", str(kitti_object), "--out", str(tmp_path / "native"), "--quiet")
-    assert_clean_error(out, "has a calibration different from frame 000000's", "reads this folder directly")
+    assert_clean_error(out, "different calibrations", "share one calibration", "--frames ",
+                       "reads this folder directly")
+    # each group's frames have the same calibration file contents; frames of different groups do not
+    drive = open_object(kitti_object)
+    text = {f.frame_id: (kitti_object / "calib" / f"{f.frame_id}.txt").read_text().split() for f in drive.frames}
+    groups = [[drive.frames[i].frame_id for i in g] for g in calibration_groups(drive)]
+    assert len(groups) > 1
+    for g in groups:
+        assert all(text[fid] == text[g[0]] for fid in g)
+    assert len({" ".join(text[g[0]]) for g in groups}) == len(groups)
+    spec = out.stderr.split("--frames ")[1].split()[0]
+    assert run_cli("import", str(kitti_object), "--frames", spec, "--out", str(tmp_path / "group"),
+                   "--quiet").returncode == 0
 
 
 def test_import_refuses_times_that_go_backwards_naming_the_frames(tmp_path):

@@ -608,3 +608,20 @@ def test_import_real_sustech_labels_keeps_riders_and_motors(realdata, tmp_path):
         n_motor = sum(lab.label == "Motor" for lab in raw)
         assert len(p.warnings) == 1 and f"Rider ({n_rider}), Motor ({n_motor})" in p.warnings[0]
         assert len(p.document) == len(raw) - n_rider - n_motor
+
+
+def test_drive_folder_without_write_bits_is_read_only_even_for_root(tmp_path, drive, monkeypatch):
+    """``chmod a-w`` on the drive folder: its project goes to the user folder, also when running as
+    root (who could write there anyway); the drive folder gets nothing."""
+    monkeypatch.setenv("FUSIONLABEL_PROJECTS_DIR", str(tmp_path / "user"))
+    mode = drive.stat().st_mode
+    drive.chmod(mode & ~0o222)
+    try:
+        folder = default_project_folder(drive)
+        assert folder.parent == tmp_path / "user"
+        with Project.open_or_create_for_drive(drive, import_labels=False) as p:
+            assert p.folder == folder
+        assert not (drive / ".fusionlabel-project").exists()
+    finally:
+        drive.chmod(mode)
+    assert default_project_folder(drive) == drive.absolute() / ".fusionlabel-project"

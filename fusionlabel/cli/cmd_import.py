@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..model.frame_spec import FRAMES_HELP
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="convert a nuScenes scene, SUSTech-style or KITTI folder into a native drive",
@@ -16,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path, help="native drive folder to write")
     p.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3)")
     p.add_argument("--sweeps", action="store_true", help="nuScenes: include the sweeps between keyframes")
+    p.add_argument("--frames", help=FRAMES_HELP.replace("(default all)", "(default all); imported in the drive's "
+                                                                        "order, whatever the order given"))
     p.add_argument("--labels", type=Path, help="OpenLABEL JSON whose labels replace the drive's own")
     p.add_argument("--estimate-poses", action="store_true",
                    help="drives without ego poses: estimate them from the sweeps (planar LiDAR odometry) and "
@@ -34,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
     from ..io.openlabel import read_openlabel
+    from ..wording import counted
 
     label_notes: list[str] = []
     if args.sweeps and is_nuscenes_root(args.source):
@@ -45,13 +50,17 @@ def run(args: argparse.Namespace) -> int:
         drive = open_drive(args.source, args.scene)
         if args.sweeps:
             label_notes.append(f"--sweeps applies to nuScenes only; {args.source} is not a nuScenes dataset")
+    if args.frames:
+        from ..model.frame_spec import parse_frames
+
+        drive = drive.subset(sorted(parse_frames(args.frames, drive)))
     if args.labels:  # boxes come in the drive's reference LiDAR frame; frames matched by frame ID
         scene = read_openlabel(args.labels, lidar=drive.rig(0).reference_lidar)
         labels_for = scene.labels_for(drive)
         label_notes += scene.notes
     else:
         labels_for = drive.labels
-    check_one_rig(drive, args.source)
+    check_one_rig(drive, args.source, args.out)
     timestamps, time_note = import_timestamps(drive, args.source)
 
     dropped: dict = {}
@@ -73,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         IMPORT_OUTPUT.write_manifest(args.out, complete=False)    # first: an interrupted import is recognised too
         write_native_copy(drive, args.out, meta, poses, sweep, labels_for, args.quiet, timestamps)
         IMPORT_OUTPUT.write_manifest(args.out, complete=True, source=str(drive.root))
-    print(f"wrote native drive {args.out} ({len(drive)} frames) from {drive.name}")
+    print(f"wrote native drive {args.out} ({counted(len(drive), 'frame')}) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
     drive_notes = getattr(drive, "notes", [])
@@ -84,26 +93,76 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_one_rig(drive, source: Path) -> None:
+def check_one_rig(drive, source: Path, out: Path | None = None) -> None:
     """DriveError unless every frame has the first frame's calibration: a native drive holds one
-    rig. The message says why and what works instead."""
+    rig. The message says which frames share a calibration and the ``--frames`` command that
+    imports the largest such group (``out``: the --out it shows)."""
     from ..errors import DriveError
 
-    rig = drive.rig(0)
-    first = drive.frames[0].frame_id
-    for i in range(1, len(drive)):
-        other = drive.rig(i)
-        if other is rig:
-            continue
-        differ = [n for n, s in rig.sensors.items()
-                  if n in other.sensors and not _same(other.sensors[n].T_vehicle_sensor, s.T_vehicle_sensor)]
-        if differ:
-            raise DriveError(source, f"frame {drive.frames[i].frame_id} has a calibration different from frame "
-                                     f"{first}'s ({', '.join(differ)} placed differently): a native drive holds one "
-                                     "rig, so frames with different calibrations cannot be imported into one drive "
-                                     "(KITTI object frames each come with their own). Every fusionlabel command "
-                                     "(open, render, prelabel, export, eval) reads this folder directly; to import, "
-                                     "use a folder whose frames share one calibration (e.g. a single frame)")
+    groups = calibration_groups(drive)
+    if len(groups) == 1:
+        return
+    ids = [[drive.frames[i].frame_id for i in g] for g in groups]
+    shared = [g for g in ids if len(g) > 1]
+    alone = [g[0] for g in ids if len(g) == 1]
+    parts = [f"{_and(g)} share one calibration" for g in shared[:3]]
+    if len(shared) > 3:
+        parts.append(f"{len(shared) - 3} more groups share one each")
+    if alone:
+        parts.append(f"{_and(alone)} {'has its' if len(alone) == 1 else 'each have their'} own")
+    largest = max(groups, key=len)
+    command = f"fusionlabel import {source} --frames {frames_spec(drive, largest)} --out {out or 'OUT'}"
+    raise DriveError(source, f"its {len(drive)} frames have {len(groups)} different calibrations and a native drive "
+                             f"holds one rig: {'; '.join(parts)}. Import one group at a time, e.g. {command} "
+                             "(every fusionlabel command - open, render, prelabel, export, eval - also reads this "
+                             "folder directly, without importing)")
+
+
+def calibration_groups(drive) -> list[list[int]]:
+    """Frame indices grouped by calibration (:func:`_same_rig`), groups in order of their first frame."""
+    groups: list[tuple[object, list[int]]] = []
+    for i in range(len(drive)):
+        rig = drive.rig(i)
+        for first, members in groups:
+            if _same_rig(first, rig):
+                members.append(i)
+                break
+        else:
+            groups.append((rig, [i]))
+    return [members for _, members in groups]
+
+
+def _same_rig(a, b) -> bool:
+    """Every sensor both rigs have is placed alike, and every such camera has the same lens."""
+    return a is b or all(_same(b.sensors[n].T_vehicle_sensor, s.T_vehicle_sensor)
+                         and _lens(b.sensors[n]) == _lens(s) for n, s in a.sensors.items() if n in b.sensors)
+
+
+def _lens(sensor) -> tuple | None:
+    """A camera's model, image size and intrinsics (rounded to 1e-6 px); None for other sensors."""
+    c = getattr(sensor, "camera", None)
+    if c is None:
+        return None
+    return (c.model, c.width, c.height, *(round(float(v), 6) for v in (c.fx, c.fy, c.cx, c.cy, *c.distortion)))
+
+
+def frames_spec(drive, indices: list[int]) -> str:
+    """A ``--frames`` value selecting ``indices`` (sorted): runs of consecutive frames as ID ranges."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    ids = [f.frame_id for f in drive.frames]
+    return ",".join(ids[r[0]] if len(r) == 1 else f"{ids[r[0]]}-{ids[r[-1]]}" for r in runs)
+
+
+def _and(names: list[str], most: int = 5) -> str:
+    """``a``, ``a and b``, ``a, b and c``; past ``most`` names: ``a, b, ... (12 frames)``."""
+    if len(names) > most:
+        return f"{', '.join(names[:most])}, ... ({len(names)} frames)"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 TIME_STEP_US = 100_000      # synthesised timestamps: KITTI's 10 Hz, as the KITTI tracking reader uses

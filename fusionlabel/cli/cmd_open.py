@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from ..errors import InputError
+from .options import add_detector_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,8 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detector", metavar="SPEC", default=None,
                    help="pre-label detector of the project, saved in it for Ctrl+P: builtin | onnx:MODEL.onnx | "
                         "predictions:DIR_OR_JSON")
-    p.add_argument("--detector-config", type=Path, metavar="SETTINGS.yaml", default=None,
-                   help="YAML settings of the builtin or ONNX detector, saved in the project")
+    add_detector_config(p, "YAML settings of the builtin or ONNX detector, saved in the project")
     p.add_argument("--min-score", type=float, default=None,
                    help="pre-labels scoring below this are not stored (0..1, saved in the project; default 0.5)")
     p.add_argument("--screenshot", type=Path, default=None, metavar="FILE.png",

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..model.frame_spec import FRAMES_HELP
 from ..wording import counted as _n, listing as _listing
-from .options import SKIP_BAD_FRAMES_EXITS, SKIPPED_FRAMES_EXIT, image_size_option
+from .options import SKIP_BAD_FRAMES_EXITS, SKIPPED_FRAMES_EXIT, add_detector_config, image_size_option
 
 
 
@@ -42,12 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "A project uses the scene it was made for (--scene, if given, must name it)")
     p.add_argument("--detector", default="builtin",
                    help="builtin | onnx:MODEL.onnx | predictions:DIR_OR_JSON (default builtin)")
-    p.add_argument("--config", type=Path, help="YAML settings of the builtin or ONNX detector (e.g. per rig)")
+    add_detector_config(p, "YAML settings of the builtin or ONNX detector (e.g. per rig)")
     p.add_argument("--track", action="store_true", help="link detections into tracks (world frame)")
     p.add_argument("--out", type=Path, help="output folder, one label file per frame (required for a drive; for a "
                                             "project, writes its drive's pre-labels there and leaves the project as it is)")
-    p.add_argument("--format", choices=("native", "kitti"), default="native",
-                   help="native JSON (fusionlabel-labels/1) or KITTI txt with a score column (default native)")
+    p.add_argument("--format", choices=("native", "kitti"), default=None,
+                   help="with --out: native JSON (fusionlabel-labels/1) or KITTI txt with a score column "
+                        "(default native)")
     p.add_argument("--min-score", type=float, default=0.5,
                    help="drop detections scoring below this, 0 to 1 (default 0.5)")
     p.add_argument("--frames", help=FRAMES_HELP)
@@ -77,11 +78,15 @@ def run(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
 
     _min_score(args.min_score)
-    detector = make_detector(args.detector, args.config)
+    detector = make_detector(args.detector, args.detector_config)
     skipped: list | None = [] if args.skip_bad_frames else None
     image_size = image_size_option(args.image_size)
     if _is_project(args.drive) and args.out is None:
         from ..store.project import Project
+
+        if args.format is not None:     # a project stores its pre-labels; only an --out folder has a format
+            raise InputError(args.drive, f"--format {args.format} needs --out DIR: without it the pre-labels go "
+                                         "into the project, which has no file format", where="--format")
 
         with Project.open(args.drive, scene=args.scene, image_size=image_size) as project:
             if project.read_only:
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             drive = project.drive
         where, how = f"project {args.drive}", " (one undoable edit)"
     else:
+        args.format = args.format or "native"
         if args.out is None:
             raise InputError(args.drive, "give --out DIR for pre-labels of a drive", where="--out")
         if _is_project(args.drive):

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..store.fingerprint import drive_scene
     from ..store.project import Project, default_project_folder
+    from ..wording import counted
 
     drive = open_drive(args.drive, args.scene)      # once: the default folder's name and the project
     folder = args.out if args.out is not None else default_project_folder(args.drive, drive_scene(drive))
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         project.discard()     # a run that failed leaves no project behind
         raise
     with project:
-        print(f"created project {folder} for drive {project.drive.name} ({len(project.drive)} frames)")
+        print(f"created project {folder} for drive {project.drive.name} ({counted(len(project.drive), 'frame')})")
         if report is not None:
             print(report.summary())
             for line in report.errors:

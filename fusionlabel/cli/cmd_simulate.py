@@ -12,7 +12,7 @@ def register(subparsers) -> None:
         description="Simulate a street scene driven by an ego vehicle and write it as a native drive "
                     "folder. The output is byte-identical for the same arguments.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--out", required=True, help="output drive folder")
+    p.add_argument("--out", required=True, default=argparse.SUPPRESS, help="output drive folder (required)")
     p.add_argument("--frames", type=int, default=20, help="number of frames (10 Hz)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the scenario and the sensor noise")
     p.add_argument("--points", type=int, default=120_000, help="approximate LiDAR returns per sweep")
@@ -31,6 +31,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..errors import DriveError
     from ..sim.writer import simulate_drive
+    from ..wording import counted
 
     if not 0.1 <= args.camera_scale <= 4.0:
         raise DriveError(None, f"--camera-scale must be within 0.1 .. 4, got {args.camera_scale}")
@@ -40,5 +41,5 @@ def run(args) -> int:
                            progress=not args.quiet, camera_scale=args.camera_scale,
                            workers=args.workers if args.frames >= 4 else 1)
     if not args.quiet:
-        print(f"wrote {index.parent} ({args.frames} frames) in {time.perf_counter() - start:.1f} s")
+        print(f"wrote {index.parent} ({counted(args.frames, 'frame')}) in {time.perf_counter() - start:.1f} s")
     return 0

@@ -25,3 +25,12 @@ def parse_image_size(text: str) -> tuple[int, int]:
 def image_size_option(text: str | None) -> tuple[int, int] | None:
     """``--image-size`` parsed (:func:`parse_image_size`), None when not given."""
     return None if text is None else parse_image_size(text)
+
+
+def add_detector_config(parser, help_text: str) -> None:
+    """``--detector-config SETTINGS.yaml`` (alias ``--config``) into ``args.detector_config``: the one
+    definition ``open`` and ``prelabel`` share, so both accept both spellings."""
+    from pathlib import Path
+
+    parser.add_argument("--detector-config", "--config", dest="detector_config", type=Path, metavar="SETTINGS.yaml",
+                        default=None, help=f"{help_text} (--config is an alias)")

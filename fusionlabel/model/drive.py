@@ -103,6 +103,28 @@ class Drive:
     def __repr__(self) -> str:
         return f"Drive({self.name!r}, {len(self.frames)} frames, root={str(self.root)!r})"
 
+    # Attributes of subclasses that hold one entry per frame (a nuScenes drive's ``tokens``), which
+    # :meth:`subset` cuts down with the frames.
+    PER_FRAME_ATTRIBUTES = ("tokens",)
+
+    def subset(self, indices: list[int]) -> "Drive":
+        """A drive of the frames at ``indices`` only, in that order, sharing this drive's rig,
+        readers, caches of decoded sweeps and images, and its other attributes (name, notes,
+        nuScenes records). It cannot be reopened from a path (``opened_as`` is None)."""
+        import copy
+
+        out = copy.copy(self)
+        out.frames = [self.frames[i] for i in indices]
+        out._index = {f.frame_id: k for k, f in enumerate(out.frames)}
+        out._rig_cache = {k: self._rig_cache[i] for k, i in enumerate(indices) if i in self._rig_cache}
+        out._labels_cache = {}
+        out.opened_as = None
+        for name in self.PER_FRAME_ATTRIBUTES:
+            values = getattr(self, name, None)
+            if isinstance(values, list) and len(values) == len(self.frames):
+                setattr(out, name, [values[i] for i in indices])
+        return out
+
     def index_of_id(self, frame_id: str) -> int | None:
         """Index of the frame whose ID is exactly ``frame_id``; None when no frame has it (no index
         or other spelling is tried: see :meth:`index_of`)."""

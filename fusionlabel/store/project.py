@@ -61,8 +61,14 @@ def user_projects_dir() -> Path:
 
 
 def _folder_writable(folder: Path) -> bool:
-    """Can we create files in ``folder``? (Tried for real: root ignores permission bits but not
-    read-only mounts.)"""
+    """Can we create files in ``folder``? A folder whose mode has no write bit (``chmod a-w``) is
+    read-only for everyone, root too, though root could write into it: whoever made it so meant
+    the data to stay untouched. Otherwise tried for real (a read-only mount refuses even root)."""
+    try:
+        if not folder.stat().st_mode & 0o222:
+            return False
+    except OSError:
+        return False
     probe = folder / f".fusionlabel-write-test-{os.getpid()}"
     try:
         probe.mkdir()
