@@ -18,8 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "ground truth, and the edit cost: the creates, deletes and adjustments an "
                                    "annotator needs to turn the predictions into the ground truth.")
     p.add_argument("--pred", type=Path, required=True,
-                   help="folder of <frame>.txt (KITTI + score) or <frame>.json files, or a nuScenes results JSON")
-    p.add_argument("--gt", type=Path, required=True, help="a drive with labels, or a folder of label files")
+                   help="folder of <frame>.txt (KITTI + score) or <frame>.json files, a fusionlabel KITTI export "
+                        "(its label_2/), a project (all its current cuboids: pre-labels with their scores, human "
+                        "ones as score 1), or a nuScenes results JSON")
+    p.add_argument("--gt", type=Path, required=True,
+                   help="a drive with labels, a project (its human and imported cuboids, on frames that have one "
+                        "or are marked done), or a folder of label files")
     p.add_argument("--drive", type=Path, help="the drive, when --gt is a folder of label files")
     p.add_argument("--scene", default=None,
                    help="nuScenes dataroot: scene name, token or index; KITTI tracking folder: sequence (0003 or 3) "

@@ -1,4 +1,4 @@
-"""`fusionlabel render DRIVE --frame ID --out FILE.png`: the headless calibration check picture."""
+"""`fusionlabel render DRIVE_OR_PROJECT --frame ID --out FILE.png`: the headless calibration check picture."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render one frame of a drive to a PNG: every camera image with LiDAR "
                                    "points coloured by depth and the cuboids as wireframes (front face "
                                    "crossed), plus a bird's-eye view of the sweep.")
-    p.add_argument("drive", type=Path, help="drive folder (native, KITTI object or tracking, nuScenes dataroot, "
-                                            "SUSTech-style)")
+    p.add_argument("drive", type=Path, metavar="DRIVE_OR_PROJECT",
+                   help="drive folder (native, KITTI object or tracking, nuScenes dataroot, SUSTech-style), or a "
+                        "project folder (its drive with the project's current cuboids, pre-labels included)")
     p.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3); "
                                    "default: the only one")
     p.add_argument("--frame", default="0", help="frame ID (e.g. 000001) or index (0, -1); default 0")
@@ -38,13 +39,22 @@ def run(args: argparse.Namespace) -> int:
     from ..io.images import write_image
     from ..render.frame_image import render_frame
 
-    drive = open_drive(args.drive, scene=args.scene)
+    from ..store.project import is_project
+
+    labels = None
+    if args.drive.is_dir() and is_project(args.drive):   # read-only: an app may have it open
+        from ..qa.project_labels import read_project
+
+        project = read_project(args.drive, args.scene)
+        drive, labels = project.drive, project.labels
+    else:
+        drive = open_drive(args.drive, scene=args.scene)
     try:
         index = drive.index_of(args.frame)
     except KeyError as e:
         raise InputError(args.drive, str(e.args[0]), where="--frame") from None
     _check_image_sizes(drive, index)
-    image = render_frame(drive, index)
+    image = render_frame(drive, index, None if labels is None else labels[index])
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise InputError(args.out, "output must end in .png, .jpg or .jpeg", where="--out")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,9 @@
 Ground truth is a drive (its own labels; KITTI object drives also give the camera field of view and
 DontCare areas as the evaluated region) or a folder of per-frame label files together with a drive.
 Predictions are a folder of per-frame files (``<frame_id>.txt`` KITTI, score in column 16;
-``<frame_id>.json`` native labels; one format per folder, a folder holding both is refused) or one
-nuScenes detection-results JSON. Boxes are compared in
+``<frame_id>.json`` native labels; one format per folder, a folder holding both is refused), a
+fusionlabel KITTI export (its ``label_2/``, :mod:`.export_labels`), a project (its current cuboids,
+:mod:`.project_labels`) or one nuScenes detection-results JSON. Boxes are compared in
 each frame's LiDAR frame; point counts come from the drive's sweeps. A drive without ego poses whose
 labels carry track IDs (SUSTech-style) gets don't-care boxes where a track is missing between two
 labelled frames, as the benchmark does (:func:`~fusionlabel.qa.datasets.track_gap_boxes`).
@@ -21,6 +22,7 @@ import numpy as np
 
 from .datasets import count_points, kitti_camera_region, track_gap_boxes
 from .detection import EvalFrame
+from .export_labels import MANIFEST
 
 
 def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[CuboidLabel]]:
@@ -28,6 +30,10 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
     from ..assist.predictions import T_rect_lidar, read_kitti_predictions
     from ..io.native import read_labels
 
+    from .export_labels import export_format, export_labels
+
+    if export_format(folder) is not None:
+        return export_labels(folder, drive, what)
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".json"))
     if not files:
         from ..io.drives import drive_layout
@@ -60,6 +66,12 @@ def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[
 
     if not path.exists():
         raise InputError(path, "predictions not found", where="--pred")
+    from ..store.project import is_project
+
+    if path.is_dir() and is_project(path):
+        return _project_predictions(path, drive)
+    if path.is_dir() and (path / MANIFEST).is_file():
+        return _folder_labels(path, drive, "--pred")
     jsons = list(path.glob("*.json")) if path.is_dir() else []
     if path.is_file() or (path.is_dir() and not any(path.glob("*.txt")) and len(jsons) == 1
                           and jsons[0].name.split(".")[0] not in {f.frame_id for f in drive.frames}):
@@ -74,6 +86,23 @@ def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[
             raise InputError(e.path, e.problem, where="--pred") from None
         return {i: labels for i, labels in out.items() if i not in det.missing_frames}
     return _folder_labels(path, drive, "--pred")
+
+
+def _project_predictions(folder: Path, drive: Drive) -> dict[int, list[CuboidLabel]]:
+    """Every current cuboid of the project in ``folder`` (pre-labels with their scores, human and
+    imported ones counting as score 1) by frame index of ``drive``, matched by frame ID; every
+    frame of the project is predicted (a frame without cuboids has no detections)."""
+    from .project_labels import read_project
+
+    project = read_project(folder)
+    out: dict[int, list[CuboidLabel]] = {}
+    for f, labels in zip(project.drive.frames, project.labels):
+        i = drive.index_of_id(f.frame_id)
+        if i is None:
+            raise InputError(folder, f"its drive has frame '{f.frame_id}', which drive '{drive.name}' has not "
+                                     "(a project of another drive?)", where="--pred")
+        out[i] = labels
+    return out
 
 
 def _kitti_region(drive: Drive, i: int):
@@ -106,11 +135,23 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
     """
     from ..io.drives import open_drive
 
+    from ..store.project import is_project
+    from .project_labels import read_project
+
     pred, gt = Path(pred), Path(gt)
     if not gt.exists():
         raise InputError(gt, "ground truth not found", where="--gt")
+    gt_project = read_project(gt, scene) if gt.is_dir() and is_project(gt) else None
+    if gt_project is not None and drive is not None:
+        raise InputError(drive, "not used with a project as ground truth (the project knows its drive)",
+                         where="--drive")
+    if pred.is_dir() and is_project(pred) and gt_project is not None and pred.resolve() == gt.resolve():
+        raise InputError(pred, "is the ground truth project too: its cuboids would be scored against "
+                               "themselves", where="--pred")
     gt_is_drive = drive is None
-    if gt_is_drive:
+    if gt_project is not None:
+        d = gt_project.drive
+    elif gt_is_drive:
         try:
             d = open_drive(gt, scene)
         except InputError as e:
@@ -120,7 +161,10 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
                              where="--gt") from None
     else:
         d = open_drive(drive, scene)
-    if gt_is_drive:
+    if gt_project is not None:
+        frames = gt_project.ground_truth_frames()
+        gt_labels = {i: list(gt_project.labels[i]) for i in frames}
+    elif gt_is_drive:
         frames = [i for i in range(len(d)) if _has_labels(d, i)]
         gt_labels = {i: d.labels(i) for i in frames}
     else:

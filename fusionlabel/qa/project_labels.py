@@ -1,0 +1,40 @@
+"""A project folder given to `fusionlabel eval` or `fusionlabel render`: its drive and its current
+cuboids, read without taking the project's write lock (an open app keeps editing undisturbed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model.annotation import CuboidLabel
+from ..model.drive import Drive
+
+REVIEWED = ("done", "reviewed")     # frame statuses that say "every object here is labelled"
+
+
+@dataclass
+class ProjectLabels:
+    """``drive``: the project's drive (on its scene); ``labels[i]``: every current cuboid of frame i
+    (pre-labels with their scores, human and imported cuboids); ``statuses[i]``: frame i's status."""
+
+    folder: Path
+    drive: Drive
+    labels: list[list[CuboidLabel]]
+    statuses: list[str]
+
+    def ground_truth_frames(self) -> list[int]:
+        """Frames that count as labelled: a human or imported cuboid, or marked done or reviewed
+        (an empty frame so marked holds no objects)."""
+        return [i for i, labels in enumerate(self.labels)
+                if self.statuses[i] in REVIEWED or any(lab.source != "model" for lab in labels)]
+
+
+def read_project(folder: str | Path, scene: str | None = None) -> ProjectLabels:
+    """The drive and current cuboids of the project in ``folder``, opened read-only
+    (:meth:`~fusionlabel.store.project.Project.open`); ``scene``, when given, must be its scene."""
+    from ..store.project import Project
+
+    with Project.open(folder, read_only=True, scene=scene) as project:
+        doc = project.document
+        labels = [[a.label for a in doc.annotations(i)] for i in range(len(project.drive))]
+        return ProjectLabels(Path(folder), project.drive, labels, doc.frame_statuses())
