@@ -2,7 +2,8 @@
 # One entry point for set-up, the app and the tests.
 #   ./run.sh setup            install system packages (apt, as root) and the .venv; idempotent
 #   ./run.sh app [ARGS]       set up, then run `fusionlabel ARGS` (no ARGS: the app on sample_data/;
-#                             without a display it runs on Xvfb and saves app-screenshot.png)
+#                             without a display it runs on Xvfb and saves app-screenshot.png;
+#                             `open ...` also runs on Xvfb then, e.g. `open DRIVE --screenshot X.png`)
 #   ./run.sh test [PYTEST]    set up, then run the whole test suite (Xvfb started when no display)
 #   ./run.sh bench            set up, then run every benchmark in benchmarks/
 set -euo pipefail
@@ -72,13 +73,19 @@ cmd=${1:-app}; shift || true
 case "$cmd" in
     setup) setup ;;
     app)   setup
-           if [ $# -eq 0 ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+           if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ] || [ -n "${QT_QPA_PLATFORM:-}" ]; then
+               exec "$VENV/bin/fusionlabel" "$@"
+           elif [ $# -eq 0 ]; then
                # No screen (a server, CI): show the app on a virtual one and save what it shows.
                with_display
                log "no display: running the app on a virtual screen and saving it to app-screenshot.png"
                "$VENV/bin/fusionlabel" open --screenshot app-screenshot.png
            else
-               exec "$VENV/bin/fusionlabel" "$@"
+               case "$1" in
+                   open|-*) with_display   # the app (`open`, or no command) draws on a virtual screen
+                            log "no display: running on a virtual screen (Xvfb ${DISPLAY:-not found})" ;;
+               esac
+               "$VENV/bin/fusionlabel" "$@"
            fi ;;
     test)  setup; with_display
            export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}

@@ -22,8 +22,9 @@ def check_display() -> None:
     """Fail with a clear message, instead of a Qt abort, when there is nothing to draw on."""
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
             and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        raise FusionLabelError("fusionlabel open: no display (DISPLAY is not set); run it on a desktop, "
-                               "under xvfb-run, or with QT_QPA_PLATFORM=offscreen")
+        raise FusionLabelError("fusionlabel open: no display (DISPLAY is not set); run it on a desktop, or on a "
+                               "virtual screen with the full view: xvfb-run -a fusionlabel open ... or ./run.sh app "
+                               "open ... (QT_QPA_PLATFORM=offscreen also starts, but leaves the 3D view blank)")
 
 
 def is_drive_folder(path: Path) -> bool:

@@ -1,0 +1,45 @@
+"""``./run.sh app ARGS`` without a display runs the app on Xvfb, as a bare ``./run.sh app`` does; and
+``fusionlabel open``'s own no-display error says what gives the full view."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_no_display_error_names_the_ways_to_the_full_view(monkeypatch):
+    from fusionlabel.app.main import check_display
+    from fusionlabel.errors import FusionLabelError
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the check is for Linux")
+    with pytest.raises(FusionLabelError) as e:
+        check_display()
+    text = str(e.value)
+    assert "xvfb-run" in text and "./run.sh app open" in text
+    assert "QT_QPA_PLATFORM=offscreen" in text and "3D view blank" in text
+
+
+def test_run_sh_app_open_with_arguments_starts_xvfb(tmp_path, small_sim_drive):
+    venv = Path(sys.executable).parents[1]
+    if not (venv / "bin" / "fusionlabel").exists() or not (venv / ".fusionlabel-installed").is_file():
+        pytest.skip("needs the set-up .venv that run.sh uses")
+    if shutil.which("Xvfb") is None:
+        pytest.skip("needs Xvfb")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(FUSIONLABEL_VENV=str(venv), PYTHONPATH=str(REPO))
+    shot = tmp_path / "shot.png"
+    out = subprocess.run([str(REPO / "run.sh"), "app", "open", str(small_sim_drive.root), "--project",
+                          str(tmp_path / "proj"), "--screenshot", str(shot)],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "no display" not in out.stderr.replace("no display: running on a virtual screen", "")
+    assert "virtual screen" in out.stderr
+    assert shot.is_file() and shot.stat().st_size > 10_000
