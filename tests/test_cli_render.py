@@ -109,3 +109,45 @@ def test_render_refuses_an_image_of_the_wrong_size(tmp_path):
     out = run_cli("render", str(root), "--out", str(tmp_path / "bad.png"))
     assert_clean_error(out, str(image), "size: image is 240x320 px but the rig's camera cam_front is 320x240")
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_render_bev_has_forward_up_like_the_app(small_sim_drive):
+    """A car 20 m ahead lands above the ego in the bird's-eye panel, one 12 m to the left lands left
+    of it (the app's orientation); the panel says ``forward = up``."""
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.geometry.transforms import invert_T
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.render.bev import BevGrid
+    from fusionlabel.render.frame_image import render_frame
+
+    drive = small_sim_drive
+    T_lidar_vehicle = invert_T(drive.rig(0).T_vehicle_lidar)
+    base = render_frame(drive, 0, labels=[])
+    grid = BevGrid.panel(base.shape[1])
+    assert grid.forward == "up"
+    top = base.shape[0] - grid.shape[0]       # the panel is the bottom row of the picture
+    ego_col, ego_row = grid.to_pixels(np.zeros((1, 2)))[0]
+    for xy, where in (((20.0, 0.0), "ahead"), ((0.0, 12.0), "left")):
+        car = CuboidLabel(Cuboid((*xy, 0.8), (4.5, 1.9, 1.6)).transformed(T_lidar_vehicle), "Car")
+        image = render_frame(drive, 0, labels=[car])
+        rows, cols = np.nonzero(np.any(image[top:] != base[top:], axis=2))
+        assert len(rows), where
+        if where == "ahead":
+            assert rows.mean() < ego_row - 150 and abs(cols.mean() - ego_col) < 40
+        else:
+            assert cols.mean() < ego_col - 100 and abs(rows.mean() - ego_row) < 60
+
+
+def test_captions_have_a_dark_backdrop_over_a_bright_image():
+    """Over white, the caption box is darkened to the app's backdrop and the text stays white."""
+    from fusionlabel.render.camera_overlay import CAPTION_BACKDROP_ALPHA, draw_caption
+
+    image = np.full((100, 400, 3), 255, np.uint8)
+    x, y, w, h = draw_caption(image, "cam_front: 1234 points, 5 boxes", (10, 40), (255, 255, 255), 0.6)
+    box = image[y:y + h, x:x + w]
+    backdrop = round(255 * (1 - CAPTION_BACKDROP_ALPHA))
+    assert (np.abs(box.astype(int) - backdrop) <= 1).all(axis=2).mean() > 0.6    # mostly backdrop
+    assert (box == 255).all(axis=2).any()                                          # white text on it
+    outside = np.ones(image.shape[:2], bool)
+    outside[y:y + h, x:x + w] = False
+    assert (image[outside] == 255).all()

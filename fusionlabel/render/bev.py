@@ -23,11 +23,13 @@ class BevGrid:
     forward: str = "up"
 
     @classmethod
-    def panel(cls, width_px: int, x_range=(-30.0, 90.0), aspect: float = 0.42) -> "BevGrid":
-        """A forward-right grid ``width_px`` wide covering ``x_range``, ``aspect`` × as tall."""
-        res = (x_range[1] - x_range[0]) / width_px
-        half_y = 0.5 * aspect * width_px * res
-        return cls(x_range, (-half_y, half_y), res, "right")
+    def panel(cls, width_px: int, x_range=(-20.0, 70.0), aspect: float = 0.5) -> "BevGrid":
+        """A forward-up grid (as the app's bird's-eye view) ``width_px`` wide and ``aspect`` × as
+        tall (at least 400 px), covering ``x_range`` from bottom to top."""
+        height = max(400, int(round(aspect * width_px)))
+        res = (x_range[1] - x_range[0]) / height
+        half_y = 0.5 * width_px * res
+        return cls(x_range, (-half_y, half_y), res, "up")
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -89,3 +89,20 @@ def draw_label(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 2
     """Text with a dark outline so it reads on any background."""
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+
+
+CAPTION_BACKDROP_ALPHA = 150 / 255   # black at this opacity behind captions, as the app's LABEL_BACKDROP
+
+
+def draw_caption(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 255, 255),
+                 scale: float = 0.5, pad: int = 4) -> tuple[int, int, int, int]:
+    """Text (baseline at ``org``) on a dark translucent box, readable over a bright sky or a white
+    wall; returns the box (x, y, w, h)."""
+    thickness = max(1, round(scale * 2))
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    x0, y0 = max(0, org[0] - pad), max(0, org[1] - h - pad)
+    x1, y1 = min(image.shape[1], org[0] + w + pad), min(image.shape[0], org[1] + base + pad)
+    box = image[y0:y1, x0:x1]
+    box[:] = (box * (1.0 - CAPTION_BACKDROP_ALPHA)).astype(image.dtype)
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
+    return x0, y0, x1 - x0, y1 - y0

@@ -10,7 +10,7 @@ from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..model.rig import Rig, forward_in_lidar
 from .bev import BevGrid, render_bev
-from .camera_overlay import draw_cuboid, draw_label, draw_points
+from .camera_overlay import draw_caption, draw_cuboid, draw_label, draw_points
 from .colors import class_color
 
 MAX_COLUMNS = 3
@@ -73,8 +73,8 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
             continue
         image, n_pts, n_boxes = render_camera(drive, i, cam, labels, points)
         s = image.shape[1] / 1000.0
-        draw_label(image, f"{cam}: {n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
-                   (255, 255, 255), max(0.5, 0.8 * s))
+        draw_caption(image, f"{cam}: {n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
+                     (255, 255, 255), max(0.5, 0.8 * s))
         panels.append(image)
     if panels:
         columns = min(MAX_COLUMNS, len(panels))
@@ -83,15 +83,15 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
     else:
         cams = np.zeros((0, 1200, 3), np.uint8)
     width = cams.shape[1]
-    # The BEV is drawn forward to the right (see bev_frame), as wide as the cameras.
+    # The BEV is drawn forward up (see bev_frame), as the app draws it, as wide as the cameras.
     grid = bev_grid or BevGrid.panel(width)
     T_bev_lidar = bev_frame(rig)
     bev_labels = [lab.with_(box=lab.box.transformed(T_bev_lidar)) for lab in labels]
     bev = render_bev(transform_points(T_bev_lidar, points), bev_labels, grid)
     forward = "up" if grid.forward == "up" else "right"
     frame_name = "vehicle frame" if rig.vehicle_frame else "LiDAR frame turned to the front camera"
-    draw_label(bev, f"bird's-eye view, {frame_name} (forward = {forward}), {grid.resolution:.3f} m/px",
-               (10, 24), (255, 255, 255), 0.6)
+    draw_caption(bev, f"bird's-eye view, {frame_name} (forward = {forward}), {grid.resolution:.3f} m/px",
+                 (10, 24), (255, 255, 255), 0.6)
     width = max(width, bev.shape[1])
     title = np.full((40, width, 3), 30, np.uint8)
     draw_label(title, f"{drive.name}  frame {f.frame_id}  ({i + 1}/{len(drive)})  {len(points)} points, "
