@@ -49,7 +49,7 @@ def export_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cuboi
                                  "nuScenes results JSON", where=what)
     listing = folder / "frames.txt"
     if not listing.is_file() or not (folder / "label_2").is_dir():
-        raise InputError(folder, f"a KITTI export without frames.txt or label_2/ (an export that did not finish?)",
+        raise InputError(folder, "a KITTI export without frames.txt or label_2/ (an export that did not finish?)",
                          where=what)
     out: dict[int, list[CuboidLabel]] = {}
     for n, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), 1):
