@@ -383,3 +383,16 @@ def test_classes_matching_no_label_are_refused_before_any_frame_is_read(fmt, sma
     assert sorted((p.relative_to(out), p.read_bytes()) for p in out.rglob("*") if p.is_file()) == before
     assert main(args + ["--skip-bad-frames"]) == 2          # the same up-front refusal with the flag
     assert "--classes: no label" in capsys.readouterr().err
+
+
+def test_exporting_a_project_leaves_it_free_for_an_editor(project):
+    """An export reads the project without its write lock: an annotator who opens the project
+    while the export runs can still edit it."""
+    from fusionlabel.export.source import open_source
+    from fusionlabel.store.project import Project
+
+    project.close()
+    with open_source(project.folder) as (drive, labels_for, _):
+        with Project.open(project.folder) as editor:
+            assert not editor.read_only, editor.read_only_reason
+        assert labels_for(0)

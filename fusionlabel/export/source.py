@@ -15,7 +15,8 @@ def open_source(path: str | Path, scene: str | None = None,
                 image_size: tuple[int, int] | None = None) -> Iterator[tuple[Drive, LabelsFor, str]]:
     """Yield (drive, labels_for, description) for a project folder or a drive folder.
 
-    A project exports its current annotations (opened read-only when another process holds it);
+    A project exports its current annotations; it is opened read-only, so an editor can keep (or
+    start) working on it while the export runs;
     a drive exports the labels that came with it. ``image_size`` goes to
     :func:`~fusionlabel.io.drives.open_drive` or :meth:`~fusionlabel.store.project.Project.open`
     (a project that knows camera image_2's size must agree with it).
@@ -24,7 +25,7 @@ def open_source(path: str | Path, scene: str | None = None,
 
     path = Path(path)
     if path.is_dir() and is_project(path):
-        project = Project.open(path, scene=scene, image_size=image_size)
+        project = Project.open(path, read_only=True, scene=scene, image_size=image_size)
         try:
             doc = project.document
             yield project.drive, (lambda i: [a.label for a in doc.annotations(i)]), f"project {path}"
