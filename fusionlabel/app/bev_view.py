@@ -170,7 +170,7 @@ class BevView(QWidget):
             return self._canvas
         canvas = RgbCanvas(w, h, BACKGROUND)
         if self.data is not None and len(self.data.points):
-            colors, order = self.data.colors(self.session.color_mode), self.data.z_order
+            colors = self.data.colors_by_height(self.session.color_mode)  # lowest first, like x, y
             # to_screen as u = u0 + x du_x + y du_y (v alike), float32, on the points lowest first
             x, y = self.data.xy_by_height()
             du, dv = -self.scale * self.left, -self.scale * self.forward
@@ -179,12 +179,14 @@ class BevView(QWidget):
             u = (x * f32(du[0]) + (y * f32(du[1]) + f32(u0))).astype(np.int32, copy=False)
             v = (x * f32(dv[0]) + (y * f32(dv[1]) + f32(v0))).astype(np.int32, copy=False)
             ok = (u >= 0) & (u < w - 1) & (v >= 0) & (v < h - 1)
-            u, v, c = u[ok], v[ok], colors[order[ok]]
-            canvas.array[v, u] = c
+            at = v[ok] * w + u[ok]  # flat pixel index, whole pixels written at once (much faster)
+            c = np.ascontiguousarray(colors[ok]).reshape(-1).view("V3")
+            flat = canvas.array.reshape(-1).view("V3")
+            flat[at] = c
             if self.scale >= 12.0:  # zoomed in: 2x2 dots stay visible
-                canvas.array[v + 1, u] = c
-                canvas.array[v, u + 1] = c
-                canvas.array[v + 1, u + 1] = c
+                flat[at + w] = c
+                flat[at + 1] = c
+                flat[at + w + 1] = c
         self._canvas, self._raster_key = canvas, key
         return canvas
 

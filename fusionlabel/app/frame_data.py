@@ -18,9 +18,11 @@ from ..errors import FusionLabelError
 from ..geometry.cameras import CameraModel
 from ..model.drive import Drive
 from ..model.rig import Rig
-from ..render.camera_overlay import depth_sorted_points, splat_points
+from ..render.camera_overlay import depth_sorted_points
+from ..render.splat import splat_squares, splat_size
 from .point_colors import point_colors
-from .point_index import PointGrid
+from .point_index import PointGrid, crop_margin
+from .point_lod import THIN_FROM, thinning_order
 from .projected_boxes import wireframes
 
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
@@ -89,6 +91,10 @@ class FrameData:
     counts: dict = field(default_factory=dict, repr=False)  # Cuboid -> points inside
     _colors: dict = field(default_factory=dict, repr=False)
     _xy_by_height: np.ndarray | None = field(default=None, repr=False)
+    _xyz: np.ndarray | None = field(default=None, repr=False)
+    _thin_order: np.ndarray | None = field(default=None, repr=False)
+    _thin_rank: np.ndarray | None = field(default=None, repr=False)
+    _crops: dict = field(default_factory=dict, repr=False)  # (Cuboid, margin) -> near_box result
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def frame_errors(self) -> list[str]:
@@ -117,6 +123,45 @@ class FrameData:
             n = self.counts[box] = self.grid.count_in_box(box)
         return n
 
+    def near_box(self, box, margin: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`PointGrid.near_box` cached for the last few boxes (the three side views and the
+        3D view ask for the same crop)."""
+        key = (box, float(margin))
+        with self._lock:
+            crop = self._crops.get(key)
+        if crop is None:
+            crop = self.grid.near_box(box, margin)
+            with self._lock:
+                if len(self._crops) >= 8:
+                    self._crops.pop(next(iter(self._crops)))
+                self._crops[key] = crop
+        return crop
+
+    def thinning_order(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """A fixed pseudo-random order of the points (N,) and each point's place in it (N,), whose
+        first k points are an even sample of the sweep (:mod:`.point_lod`); None for a sweep of
+        up to THIN_FROM points (never thinned)."""
+        if len(self.points) <= THIN_FROM:
+            return None
+        with self._lock:
+            if self._thin_order is None:
+                self._thin_order, self._thin_rank = thinning_order(len(self.points))
+            return self._thin_order, self._thin_rank
+
+    def gl_points(self, mode: str) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3) float32 positions and (N, 4) float32 RGBA colours of the points in
+        :meth:`thinning_order` (any first k rows are an even sample), cached: what the 3D view uploads."""
+        thin = self.thinning_order()
+        rgba = self.colors_rgba(mode)
+        with self._lock:
+            if self._xyz is None:
+                xyz = self.points[:, :3] if thin is None else self.points[thin[0], :3]
+                self._xyz = np.ascontiguousarray(xyz, np.float32)
+            key = ("gl", mode)
+            if key not in self._colors:
+                self._colors[key] = rgba if thin is None else rgba[thin[0]]
+            return self._xyz, self._colors[key]
+
     def prepare_boxes(self, boxes: list) -> None:
         """Count points in, and project into every camera, these boxes ahead of drawing them."""
         for box in boxes:
@@ -139,8 +184,17 @@ class FrameData:
                 self._colors[mode] = point_colors(self.points, mode)
             return self._colors[mode]
 
+    def colors_by_height(self, mode: str) -> np.ndarray:
+        """(N, 3) uint8 colours in ``z_order`` (cached; the BEV's raster)."""
+        key = ("by_height", mode)
+        rgb = self.colors(mode)
+        with self._lock:
+            if key not in self._colors:
+                self._colors[key] = rgb if self.z_order is None else rgb[self.z_order]
+            return self._colors[key]
+
     def colors_rgba(self, mode: str) -> np.ndarray:
-        """(N, 4) float32 RGBA in 0..1 (for OpenGL)."""
+        """(N, 4) float32 RGBA in 0..1 (for OpenGL; :meth:`gl_points` has them in drawing order)."""
         key = ("rgba", mode)
         rgb = self.colors(mode)
         with self._lock:
@@ -158,11 +212,13 @@ def _message(e: Exception) -> str:
 
 
 def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_mode: str | None = "height",
-                    display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None) -> FrameData:
+                    display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None,
+                    selected: list | None = None) -> FrameData:
     """Decode the sweep and every camera image of a frame and project the points into each.
-    Off the GUI thread, this also computes the ``color_mode`` point colours, the camera images
-    scaled to ``display_sizes`` (camera name -> (width, height) on screen), and for ``boxes``
-    (the frame's cuboids when it was requested) their point counts and wireframes."""
+    Off the GUI thread, this also computes the ``color_mode`` point colours (and the 3D view's
+    arrays), the camera images scaled to ``display_sizes`` (camera name -> (width, height) on
+    screen), for ``boxes`` (the frame's cuboids when it was requested) their point counts and
+    wireframes, and for ``selected`` (the selected cuboids' boxes) the points near each."""
     t0 = time.perf_counter()
     frame = drive.frames[index]
     errors: list[str] = []
@@ -187,12 +243,15 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
                      rig=rig)
     data.xy_by_height()
     if color_mode is not None:
-        data.colors_rgba(color_mode)
+        data.gl_points(color_mode)
+        data.colors_by_height(color_mode)
     for name, size in (display_sizes or {}).items():
         if name in cameras and size[0] > 0 and size[1] > 0:
             cameras[name].scaled_image(size, True)
     if boxes:
         data.prepare_boxes(boxes)
+    for box in selected or ():
+        data.near_box(box, crop_margin(box))
     data.load_seconds = time.perf_counter() - t0
     return data
 
@@ -223,7 +282,7 @@ def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, point
     if len(points) and image.shape[:2] == (camera.height, camera.width):
         try:
             uv, rgb = depth_sorted_points(points, T_cam_lidar, camera)
-            n = splat_points(overlay, uv, rgb)
+            n = splat_squares(overlay, uv, rgb, splat_size(overlay.shape[1]))
         except Exception as e:  # noqa: BLE001
             error = error or f"projection failed: {_message(e)}"
     return CameraFrame(name, camera, T_cam_lidar, image, overlay, n, error, points_uv=uv, points_rgb=rgb)

@@ -1,0 +1,42 @@
+"""Level of detail for views that would draw more points than they have pixels. Qt-free.
+
+A view with a budget of k points draws the first k points of a fixed pseudo-random order of the
+sweep (the same every time, so nothing flickers from one repaint to the next) plus every point
+it must keep (those in and near the selected cuboids), and says so in its caption
+("1.2M of 3.0M pts shown").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+THIN_FROM = 100_000  # sweeps up to this size are never thinned (the loader skips the order)
+SEED = 20240601
+
+
+def thinning_order(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed shuffled order of n points (n,) and the place of each point in it (n,)."""
+    order = np.random.default_rng(SEED).permutation(n)
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+    return order, rank
+
+
+def point_budget(width: int, height: int) -> int:
+    """Points worth drawing in a view of this many device pixels: each point is a 2x2 dot, so one
+    point per two pixels already covers the view twice over; at least THIN_FROM."""
+    return max(THIN_FROM, int(width) * int(height) // 2)
+
+
+def count_text(n: int) -> str:
+    """A point count short: 950, 12k, 307k, 1.2M."""
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f}M"
+    if n >= 10_000:
+        return f"{n / 1e3:.0f}k"
+    return f"{n:,}"
+
+
+def thinned_caption(shown: int, total: int) -> str | None:
+    """"1.2M of 3.0M pts shown" when a view thins the sweep, else None."""
+    return None if shown >= total else f"{count_text(shown)} of {count_text(total)} pts shown"
