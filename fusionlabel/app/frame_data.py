@@ -21,8 +21,9 @@ from ..model.rig import Rig
 from ..render.camera_overlay import depth_sorted_points
 from ..render.splat import splat_squares, splat_size
 from .point_colors import point_colors
+from .bev_raster import BevGeometry, rasterise
 from .point_index import PointGrid, crop_margin
-from .point_lod import THIN_FROM, thinning_order
+from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_order
 from .projected_boxes import wireframes
 
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
@@ -95,6 +96,7 @@ class FrameData:
     _thin_order: np.ndarray | None = field(default=None, repr=False)
     _thin_rank: np.ndarray | None = field(default=None, repr=False)
     _crops: dict = field(default_factory=dict, repr=False)  # (Cuboid, margin) -> near_box result
+    _bev: dict = field(default_factory=dict, repr=False)  # BevGeometry -> raster
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def frame_errors(self) -> list[str]:
@@ -136,6 +138,33 @@ class FrameData:
                     self._crops.pop(next(iter(self._crops)))
                 self._crops[key] = crop
         return crop
+
+    def kept_ranks(self, box) -> np.ndarray:
+        """Where the points in ``box`` or within KEEP_MARGIN of it are in :meth:`thinning_order`,
+        sorted (M,), cached: a thinned 3D view draws those beyond its sample too."""
+        key = ("ranks", box)
+        with self._lock:
+            ranks = self._crops.get(key)
+        if ranks is None:
+            rows, local = self.near_box(box, crop_margin(box))  # the side views' crop: a superset
+            near = np.all(np.abs(local) <= np.asarray(box.size) / 2.0 + KEEP_MARGIN, axis=1)
+            ranks = np.sort(self.thinning_order()[1][rows[near]])
+            with self._lock:
+                self._crops[key] = ranks
+        return ranks
+
+    def bev_raster(self, view: BevGeometry) -> np.ndarray:
+        """The bird's-eye view's point raster for ``view`` (cached for the last two geometries;
+        the loader draws it for the view's geometry when it loads the frame)."""
+        with self._lock:
+            image = self._bev.get(view)
+        if image is None:
+            image = rasterise(self, view)
+            with self._lock:
+                if len(self._bev) >= 2:
+                    self._bev.pop(next(iter(self._bev)))
+                self._bev[view] = image
+        return image
 
     def thinning_order(self) -> tuple[np.ndarray, np.ndarray] | None:
         """A fixed pseudo-random order of the points (N,) and each point's place in it (N,), whose
@@ -213,12 +242,13 @@ def _message(e: Exception) -> str:
 
 def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_mode: str | None = "height",
                     display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None,
-                    selected: list | None = None) -> FrameData:
+                    selected: list | None = None, bev: BevGeometry | None = None) -> FrameData:
     """Decode the sweep and every camera image of a frame and project the points into each.
     Off the GUI thread, this also computes the ``color_mode`` point colours (and the 3D view's
     arrays), the camera images scaled to ``display_sizes`` (camera name -> (width, height) on
     screen), for ``boxes`` (the frame's cuboids when it was requested) their point counts and
-    wireframes, and for ``selected`` (the selected cuboids' boxes) the points near each."""
+    wireframes, for ``selected`` (the selected cuboids' boxes) the points near each, and the
+    bird's-eye view's raster for its geometry ``bev``."""
     t0 = time.perf_counter()
     frame = drive.frames[index]
     errors: list[str] = []
@@ -252,6 +282,10 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
         data.prepare_boxes(boxes)
     for box in selected or ():
         data.near_box(box, crop_margin(box))
+        if data.thinning_order() is not None:
+            data.kept_ranks(box)
+    if bev is not None:
+        data.bev_raster(bev)
     data.load_seconds = time.perf_counter() - t0
     return data
 

@@ -42,6 +42,7 @@ class FrameLoader(QObject):
         # worker crops the points around them (what the side views and the 3D view draw).
         self.selected_for: Callable[[int], list] | None = None
         self._selected: dict[int, list] = {}
+        self.bev_geometry = None  # the bird's-eye view's BevGeometry: the worker draws its raster too
         self._cache: OrderedDict[int, FrameData] = OrderedDict()
         self._pending: dict[int, tuple[int, int]] = {}  # index -> (priority class, order)
         self._busy: int | None = None
@@ -82,6 +83,10 @@ class FrameLoader(QObject):
                 self._cache.move_to_end(index)
             return data
 
+    def set_bev_geometry(self, geometry) -> None:
+        """The bird's-eye view now draws with this :class:`~.bev_raster.BevGeometry`."""
+        self.bev_geometry = geometry
+
     def invalidate(self) -> None:
         with self._cond:
             self._cache.clear()
@@ -115,7 +120,8 @@ class FrameLoader(QObject):
                 selected = self._selected.pop(index, None)
                 self._busy = index
             data = load_frame_data(self.drive, index, color_mode=self.color_mode,
-                                   display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected)
+                                   display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected,
+                                   bev=self.bev_geometry)
             with self._cond:
                 self._busy = None
                 self._cache[index] = data

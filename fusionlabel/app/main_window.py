@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
     def _build(self, use_gl: bool | None) -> None:
         s = self.session
         self.bev = BevView(s)
+        self.bev.raster_geometry_changed.connect(self.loader.set_bev_geometry)  # drawn ahead by the loader
         self.side = SideViews(s)
         self.cameras = CameraPanel(s)
         self.timeline = Timeline(s)

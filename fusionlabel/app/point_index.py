@@ -14,7 +14,7 @@ MAX_CELLS = 4_000_000
 
 
 def crop_margin(box: Cuboid) -> float:
-    """Metres around a box whose points the side views show (and the 3D view never thins)."""
+    """Metres around a box whose points the side views show."""
     return max(0.6, 0.35 * max(box.size))
 
 

@@ -2,7 +2,7 @@
 
 A view with a budget of k points draws the first k points of a fixed pseudo-random order of the
 sweep (the same every time, so nothing flickers from one repaint to the next) plus every point
-it must keep (those in and near the selected cuboids), and says so in its caption
+it must keep (those in the selected cuboids or within KEEP_MARGIN of them), and says so in its caption
 ("1.2M of 3.0M pts shown").
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 THIN_FROM = 100_000  # sweeps up to this size are never thinned (the loader skips the order)
+KEEP_MARGIN = 0.5  # metres around a selected cuboid within which no point is thinned away
 SEED = 20240601
 
 

@@ -33,7 +33,6 @@ from ..geometry.cuboid import EDGES, FRONT_FACE
 from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
-from .point_index import crop_margin
 from .point_lod import point_budget, thinned_caption
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label
 from .session import Session
@@ -141,7 +140,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
             self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.ArrowCursor)
 
     def point_budget(self) -> int:
-        """How many points this view draws before thinning: about one per device pixel."""
+        """How many points this view draws before thinning (:func:`.point_lod.point_budget`)."""
         ratio = self.devicePixelRatioF()
         return point_budget(round(self.width() * ratio), round(self.height() * ratio))
 
@@ -151,16 +150,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
         anns = [doc.get(uid) for uid in self.session.selection if uid in doc]
         return tuple(a.box for a in anns if a.frame == self.data.index)
 
-    def kept_rows(self, boxes) -> np.ndarray:
-        """Rows of the points in and near ``boxes`` (the side views' crop of each)."""
-        rows = [self.data.near_box(box, crop_margin(box))[0] for box in boxes]
-        if len(rows) < 2:
-            return rows[0] if rows else np.zeros(0, np.int64)
-        return np.unique(np.concatenate(rows))
-
     def _update_points(self) -> None:
-        """Upload the frame's points; with more points than the view has pixels, an even sample of
-        them plus every point near the selection (:mod:`.point_lod`)."""
+        """Upload the frame's points; with more than one point per two pixels of the view, an even
+        sample of that many plus every point near the selected cuboids (:mod:`.point_lod`)."""
         if self.data is None:
             return
         n, budget = len(self.data.points), self.point_budget()
@@ -178,13 +170,13 @@ class View3D(GLViewMixin, QOpenGLWindow):
                 self.scatter.setData(pos=xyz, color=rgba)
                 self.shown_rows = None
             else:
-                order, rank = self.data.thinning_order()
-                keep = self.kept_rows(key[3])
-                extra = rank[keep]
-                extra = extra[extra >= budget]  # kept points beyond the sample, as rows of xyz / rgba
+                order = self.data.thinning_order()[0]
+                kept = [self.data.kept_ranks(box) for box in key[3]]  # sorted, cached by the loader
+                kept = kept[0] if len(kept) == 1 else np.unique(np.concatenate(kept)) if kept else order[:0]
+                extra = kept[np.searchsorted(kept, budget):]  # the kept points beyond the sample
                 self.scatter.setData(pos=np.concatenate([xyz[:budget], xyz[extra]]),
                                      color=np.concatenate([rgba[:budget], rgba[extra]]))
-                self.shown_rows = order[np.concatenate([np.arange(budget), extra])]
+                self.shown_rows = np.concatenate([order[:budget], order[extra]])  # rows of data.points
         caption = None if self.shown_rows is None else thinned_caption(len(self.shown_rows), n)
         if caption != self.points_caption:
             self.points_caption = caption
