@@ -52,6 +52,32 @@ def test_splat_squares_draws_later_points_on_top():
         assert np.array_equal(got, expected), splat
 
 
+def test_zoomed_points_over_the_image_match_a_loop_over_every_point():
+    """The zoomed camera's point squares (its cheap crop in image coordinates first) against a
+    loop over every point, squares cut by the canvas edges included."""
+    from fusionlabel.app.camera_zoom import POINT_PX, ViewTransform, draw_points_over
+
+    rng = np.random.default_rng(4)
+    tf = ViewTransform(6.0, 6.0, -300.0, -200.0)
+    uv = rng.uniform(30, 110, (3000, 2)).astype(np.float32)  # canvas: image ~ (50, 33) .. (63, 41)
+    rgb = rng.integers(1, 255, (3000, 3), dtype=np.uint8)
+    canvas = np.zeros((48, 80, 3), np.uint8)
+    expected = canvas.copy()
+    x = (-300.0 + (uv[:, 0].astype(np.float64) + 0.5) * 6.0) - 7
+    y = (-200.0 + (uv[:, 1].astype(np.float64) + 0.5) * 6.0) - 5
+    cu, cv = np.floor(x - POINT_PX / 2.0 + 0.5).astype(int), np.floor(y - POINT_PX / 2.0 + 0.5).astype(int)
+    drawn = 0
+    for i in range(len(uv)):
+        drawn += int(-POINT_PX < cu[i] < 80 and -POINT_PX < cv[i] < 48)
+    for du in range(POINT_PX):
+        for dv in range(POINT_PX):
+            for i in range(len(uv)):
+                if 0 <= cu[i] + du < 80 and 0 <= cv[i] + dv < 48:
+                    expected[cv[i] + dv, cu[i] + du] = rgb[i]
+    assert draw_points_over(canvas, uv, rgb, tf, (7, 5)) == drawn > 20
+    assert np.array_equal(canvas, expected)
+
+
 def test_thinning_order_is_fixed_and_samples_the_whole_sweep():
     order, rank = thinning_order(250_000)
     again, _ = thinning_order(250_000)
