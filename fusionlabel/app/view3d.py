@@ -298,7 +298,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         """The LiDAR point (3,) nearest the eye among those drawn within POINT_PICK_PX of the pixel."""
         if self.data is None or len(self.data.points) == 0:
             return None
-        xyz = self.data.points[:, :3]
+        xyz = self.data.points[:, :3] if self.shown_rows is None else self.data.points[self.shown_rows, :3]
         uv, front = self.screen_points(xyz)
         near = front & (np.abs(uv[:, 0] - x) <= POINT_PICK_PX) & (np.abs(uv[:, 1] - y) <= POINT_PICK_PX)
         near &= np.hypot(uv[:, 0] - x, uv[:, 1] - y) <= POINT_PICK_PX

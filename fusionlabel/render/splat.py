@@ -9,8 +9,24 @@ not with the points times the square's area.
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
+
+
+_SCRATCH = threading.local()  # per thread: image-sized buffers reused from frame to frame
+
+
+def _scratch(name: str, shape: tuple[int, int], dtype) -> np.ndarray:
+    """A reusable buffer of this thread (fresh image-sized memory costs more to touch than to fill)."""
+    key = (name, shape, np.dtype(dtype))
+    buffers = _SCRATCH.__dict__.setdefault("buffers", {})
+    if key not in buffers:
+        if len(buffers) > 8:
+            buffers.clear()
+        buffers[key] = np.empty(shape, dtype)
+    return buffers[key]
 
 
 def splat_size(image_width: int) -> int:
@@ -29,11 +45,12 @@ def splat_squares(image: np.ndarray, uv: np.ndarray, colors: np.ndarray, splat: 
     u = np.clip(uv[:, 0], 0, w - 1)
     v = np.clip(uv[:, 1], 0, h - 1)
     dtype = np.float32 if n < (1 << 24) else np.float64  # order numbers stay exact
-    order = np.full((h, w), -1.0, dtype)
+    order = _scratch("order", (h, w), dtype)
+    order.fill(-1.0)
     order.reshape(-1)[v * w + u] = np.arange(n, dtype=dtype)  # the last point on a pixel wins
     if splat > 1:
-        order = cv2.dilate(order, np.ones((splat, splat), np.uint8), anchor=(splat - 1, splat - 1),
-                           borderType=cv2.BORDER_CONSTANT, borderValue=-1.0)
+        order = cv2.dilate(order, np.ones((splat, splat), np.uint8), dst=_scratch("spread", (h, w), dtype),
+                           anchor=(splat - 1, splat - 1), borderType=cv2.BORDER_CONSTANT, borderValue=-1.0)
     covered = np.flatnonzero(order.reshape(-1) >= 0)
     # whole pixels (3 bytes) at a time: much faster than indexing the channels
     pixels = np.ascontiguousarray(colors, np.uint8).reshape(-1).view("V3")
