@@ -178,17 +178,19 @@ class FrameData:
             return self._thin_order, self._thin_rank
 
     def gl_points(self, mode: str) -> tuple[np.ndarray, np.ndarray]:
-        """(N, 3) float32 positions and (N, 4) float32 RGBA colours of the points in
+        """(N, 3) float32 positions and (N, 4) float32 RGBA colours in 0..1 of the points in
         :meth:`thinning_order` (any first k rows are an even sample), cached: what the 3D view uploads."""
         thin = self.thinning_order()
-        rgba = self.colors_rgba(mode)
+        rgb = self.colors(mode)
+        key = ("gl", mode)
         with self._lock:
             if self._xyz is None:
                 xyz = self.points[:, :3] if thin is None else self.points[thin[0], :3]
                 self._xyz = np.ascontiguousarray(xyz, np.float32)
-            key = ("gl", mode)
             if key not in self._colors:
-                self._colors[key] = rgba if thin is None else rgba[thin[0]]
+                rgba = np.ones((len(rgb), 4), np.float32)
+                rgba[:, :3] = (rgb if thin is None else rgb[thin[0]]) * np.float32(1.0 / 255.0)
+                self._colors[key] = rgba
             return self._xyz, self._colors[key]
 
     def prepare_boxes(self, boxes: list) -> None:
@@ -220,17 +222,6 @@ class FrameData:
         with self._lock:
             if key not in self._colors:
                 self._colors[key] = rgb if self.z_order is None else rgb[self.z_order]
-            return self._colors[key]
-
-    def colors_rgba(self, mode: str) -> np.ndarray:
-        """(N, 4) float32 RGBA in 0..1 (for OpenGL; :meth:`gl_points` has them in drawing order)."""
-        key = ("rgba", mode)
-        rgb = self.colors(mode)
-        with self._lock:
-            if key not in self._colors:
-                rgba = np.ones((len(rgb), 4), np.float32)
-                rgba[:, :3] = rgb * np.float32(1.0 / 255.0)
-                self._colors[key] = rgba
             return self._colors[key]
 
 

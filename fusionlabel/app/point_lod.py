@@ -17,9 +17,10 @@ SEED = 20240601
 
 def thinning_order(n: int) -> tuple[np.ndarray, np.ndarray]:
     """A fixed shuffled order of n points (n,) and the place of each point in it (n,)."""
-    order = np.random.default_rng(SEED).permutation(n)
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n)
+    index = np.int32 if n < 2**31 else np.int64  # half the memory of int64 for any real sweep
+    order = np.random.default_rng(SEED).permutation(n).astype(index)
+    rank = np.empty(n, index)
+    rank[order] = np.arange(n, dtype=index)
     return order, rank
 
 
