@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from fusionlabel.app.point_index import PointGrid, crop_margin
-from fusionlabel.app.point_lod import THIN_FROM, count_text, point_budget, thinned_caption, thinning_order
+from fusionlabel.app.point_lod import (THIN_FROM, count_text, drawn_rows, point_budget, thinned_caption,
+                                      thinning_ranks)
 from fusionlabel.geometry.cuboid import Cuboid, points_in_cuboid
 from fusionlabel.render.splat import splat_squares
 
@@ -78,14 +79,18 @@ def test_zoomed_points_over_the_image_match_a_loop_over_every_point():
     assert np.array_equal(canvas, expected)
 
 
-def test_thinning_order_is_fixed_and_samples_the_whole_sweep():
-    order, rank = thinning_order(250_000)
-    again, _ = thinning_order(250_000)
-    assert np.array_equal(order, again)  # the same sample every time: nothing flickers
-    assert np.array_equal(np.sort(order), np.arange(250_000)) and np.array_equal(rank[order], np.arange(250_000))
-    # A sweep stored beam by beam: any prefix of the order takes from every part of it evenly.
-    counts = np.bincount(order[:50_000] // 25_000, minlength=10)
-    assert counts.min() > 4_700 and counts.max() < 5_300
+def test_thinning_is_fixed_samples_the_whole_sweep_and_keeps_what_it_must():
+    ranks = thinning_ranks(250_000)
+    assert np.array_equal(ranks, thinning_ranks(250_000))  # the same sample every time: nothing flickers
+    assert np.array_equal(np.sort(ranks), np.arange(250_000))
+    kept = np.arange(1000, 3000)
+    rows = drawn_rows(ranks, 50_000, kept)
+    assert len(np.unique(rows)) == len(rows)  # nothing twice
+    assert np.isin(kept, rows).all()
+    assert len(rows) == 50_000 + int((ranks[kept] >= 50_000).sum())
+    # A sweep stored beam by beam: the sample takes from every part of it evenly.
+    counts = np.bincount(np.flatnonzero(ranks < 50_000) // 25_000, minlength=10)
+    assert counts.min() > 4_700 and counts.max() < 5_300, counts
 
 
 def test_caption_and_budget():

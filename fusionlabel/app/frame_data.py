@@ -23,7 +23,7 @@ from ..render.splat import splat_squares, splat_size
 from .point_colors import point_colors
 from .bev_raster import BevGeometry, rasterise
 from .point_index import PointGrid, crop_margin
-from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_order
+from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
 from .projected_boxes import wireframes
 
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
@@ -93,8 +93,7 @@ class FrameData:
     _colors: dict = field(default_factory=dict, repr=False)
     _xy_by_height: np.ndarray | None = field(default=None, repr=False)
     _xyz: np.ndarray | None = field(default=None, repr=False)
-    _thin_order: np.ndarray | None = field(default=None, repr=False)
-    _thin_rank: np.ndarray | None = field(default=None, repr=False)
+    _ranks: np.ndarray | None = field(default=None, repr=False)
     _crops: dict = field(default_factory=dict, repr=False)  # (Cuboid, margin) -> near_box result
     _bev: dict = field(default_factory=dict, repr=False)  # BevGeometry -> raster
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -139,19 +138,18 @@ class FrameData:
                 self._crops[key] = crop
         return crop
 
-    def kept_ranks(self, box) -> np.ndarray:
-        """Where the points in ``box`` or within KEEP_MARGIN of it are in :meth:`thinning_order`,
-        sorted (M,), cached: a thinned 3D view draws those beyond its sample too."""
-        key = ("ranks", box)
+    def kept_rows(self, box) -> np.ndarray:
+        """Rows (M,) of the points in ``box`` or within KEEP_MARGIN of it, cached: a thinned 3D
+        view draws them all."""
+        key = ("kept", box)
         with self._lock:
-            ranks = self._crops.get(key)
-        if ranks is None:
+            rows = self._crops.get(key)
+        if rows is None:
             rows, local = self.near_box(box, crop_margin(box))  # the side views' crop: a superset
-            near = np.all(np.abs(local) <= np.asarray(box.size) / 2.0 + KEEP_MARGIN, axis=1)
-            ranks = np.sort(self.thinning_order()[1][rows[near]])
+            rows = rows[np.all(np.abs(local) <= np.asarray(box.size) / 2.0 + KEEP_MARGIN, axis=1)]
             with self._lock:
-                self._crops[key] = ranks
-        return ranks
+                self._crops[key] = rows
+        return rows
 
     def bev_raster(self, view: BevGeometry) -> np.ndarray:
         """The bird's-eye view's point raster for ``view`` (cached for the last two geometries;
@@ -166,30 +164,27 @@ class FrameData:
                 self._bev[view] = image
         return image
 
-    def thinning_order(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """A fixed pseudo-random order of the points (N,) and each point's place in it (N,), whose
-        first k points are an even sample of the sweep (:mod:`.point_lod`); None for a sweep of
-        up to THIN_FROM points (never thinned)."""
+    def thinning_ranks(self) -> np.ndarray | None:
+        """Each point's fixed pseudo-random rank (N,) (:mod:`.point_lod`: the points ranked below k
+        are an even sample of k), cached; None for a sweep of up to THIN_FROM points (never thinned)."""
         if len(self.points) <= THIN_FROM:
             return None
         with self._lock:
-            if self._thin_order is None:
-                self._thin_order, self._thin_rank = thinning_order(len(self.points))
-            return self._thin_order, self._thin_rank
+            if self._ranks is None:
+                self._ranks = thinning_ranks(len(self.points))
+            return self._ranks
 
     def gl_points(self, mode: str) -> tuple[np.ndarray, np.ndarray]:
-        """(N, 3) float32 positions and (N, 4) float32 RGBA colours in 0..1 of the points in
-        :meth:`thinning_order` (any first k rows are an even sample), cached: what the 3D view uploads."""
-        thin = self.thinning_order()
+        """(N, 3) float32 positions and (N, 4) float32 RGBA colours in 0..1, cached: what the 3D
+        view uploads (or a sample of)."""
         rgb = self.colors(mode)
         key = ("gl", mode)
         with self._lock:
             if self._xyz is None:
-                xyz = self.points[:, :3] if thin is None else self.points[thin[0], :3]
-                self._xyz = np.ascontiguousarray(xyz, np.float32)
+                self._xyz = np.ascontiguousarray(self.points[:, :3], np.float32)
             if key not in self._colors:
                 rgba = np.ones((len(rgb), 4), np.float32)
-                rgba[:, :3] = (rgb if thin is None else rgb[thin[0]]) * np.float32(1.0 / 255.0)
+                rgba[:, :3] = rgb * np.float32(1.0 / 255.0)
                 self._colors[key] = rgba
             return self._xyz, self._colors[key]
 
@@ -263,6 +258,7 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
                      z_order=np.argsort(points[:, 2], kind="stable") if len(points) else np.zeros(0, np.int64),
                      rig=rig)
     data.xy_by_height()
+    data.thinning_ranks()
     if color_mode is not None:
         data.gl_points(color_mode)
         data.colors_by_height(color_mode)
@@ -273,8 +269,8 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
         data.prepare_boxes(boxes)
     for box in selected or ():
         data.near_box(box, crop_margin(box))
-        if data.thinning_order() is not None:
-            data.kept_ranks(box)
+        if data.thinning_ranks() is not None:
+            data.kept_rows(box)
     if bev is not None:
         data.bev_raster(bev)
     data.load_seconds = time.perf_counter() - t0

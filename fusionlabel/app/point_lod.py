@@ -1,8 +1,9 @@
 """Level of detail for views that would draw more points than they have pixels. Qt-free.
 
-A view with a budget of k points draws the first k points of a fixed pseudo-random order of the
-sweep (the same every time, so nothing flickers from one repaint to the next) plus every point
-it must keep (those in the selected cuboids or within KEEP_MARGIN of them), and says so in its caption
+Every point of a large sweep gets a fixed pseudo-random rank (0 .. N-1, each once). A view with a
+budget of k points draws the points ranked below k, an even sample of the sweep that is the same
+every time (nothing flickers from one repaint to the next), plus every point it must keep (those
+in the selected cuboids or within KEEP_MARGIN of them), and says so in its caption
 ("1.2M of 3.0M pts shown").
 """
 
@@ -10,18 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
-THIN_FROM = 100_000  # sweeps up to this size are never thinned (the loader skips the order)
+THIN_FROM = 100_000  # sweeps up to this size are never thinned (the loader ranks no points)
 KEEP_MARGIN = 0.5  # metres around a selected cuboid within which no point is thinned away
 SEED = 20240601
 
 
-def thinning_order(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """A fixed shuffled order of n points (n,) and the place of each point in it (n,)."""
+def thinning_ranks(n: int) -> np.ndarray:
+    """A fixed pseudo-random rank (n,) for n points: a permutation of 0 .. n-1."""
     index = np.int32 if n < 2**31 else np.int64  # half the memory of int64 for any real sweep
-    order = np.random.default_rng(SEED).permutation(n).astype(index)
-    rank = np.empty(n, index)
-    rank[order] = np.arange(n, dtype=index)
-    return order, rank
+    return np.random.default_rng(SEED).permutation(n).astype(index)
+
+
+def drawn_rows(ranks: np.ndarray, budget: int, kept: np.ndarray) -> np.ndarray:
+    """Rows to draw: those ranked below ``budget`` (ascending) then the ``kept`` rows not among them."""
+    kept = np.asarray(kept, np.int64)
+    return np.concatenate([np.flatnonzero(ranks < budget), kept[ranks[kept] >= budget]])
 
 
 def point_budget(width: int, height: int) -> int:

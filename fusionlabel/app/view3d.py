@@ -33,7 +33,7 @@ from ..geometry.cuboid import EDGES, FRONT_FACE
 from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
-from .point_lod import point_budget, thinned_caption
+from .point_lod import drawn_rows, point_budget, thinned_caption
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label
 from .session import Session
 from .styles import OUTLINE_OF_STATE
@@ -165,18 +165,16 @@ class View3D(GLViewMixin, QOpenGLWindow):
             self.scatter.setData(pos=np.zeros((1, 3)), color=np.zeros((1, 4), np.float32))
             self.shown_rows = None
         else:
-            xyz, rgba = self.data.gl_points(self.session.color_mode)  # in thinning order: any prefix is a sample
+            xyz, rgba = self.data.gl_points(self.session.color_mode)
             if not thin:
                 self.scatter.setData(pos=xyz, color=rgba)
                 self.shown_rows = None
             else:
-                order = self.data.thinning_order()[0]
-                kept = [self.data.kept_ranks(box) for box in key[3]]  # sorted, cached by the loader
-                kept = kept[0] if len(kept) == 1 else np.unique(np.concatenate(kept)) if kept else order[:0]
-                extra = kept[np.searchsorted(kept, budget):]  # the kept points beyond the sample
-                self.scatter.setData(pos=np.concatenate([xyz[:budget], xyz[extra]]),
-                                     color=np.concatenate([rgba[:budget], rgba[extra]]))
-                self.shown_rows = np.concatenate([order[:budget], order[extra]])  # rows of data.points
+                kept = [self.data.kept_rows(box) for box in key[3]]  # cached by the loader
+                kept = kept[0] if len(kept) == 1 else np.unique(np.concatenate(kept)) if kept else np.zeros(0, int)
+                rows = drawn_rows(self.data.thinning_ranks(), budget, kept)
+                self.scatter.setData(pos=xyz[rows], color=rgba[rows])
+                self.shown_rows = rows  # rows of data.points
         caption = None if self.shown_rows is None else thinned_caption(len(self.shown_rows), n)
         if caption != self.points_caption:
             self.points_caption = caption
