@@ -143,6 +143,40 @@ def test_side_views_crop_equals_brute_force(qtbot, project):
 
 
 @pytest.mark.gui
+def test_side_view_image_colours_inside_by_height_the_rest_grey(qtbot, project):
+    """The side view's raster against one drawn here point by point (positions from to_screen,
+    inside-ness from points_in_cuboid), for the box itself and for a box a drag has moved."""
+    from conftest import open_app_window
+    from fusionlabel.app.side_views import BACKGROUND_RGB
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.render.colors import colormap
+
+    w = open_app_window(qtbot, project)
+    ann = _select_fullest(w)
+    view = w.side.views["side"]
+    ref = ann.box
+    moved = Cuboid((ref.center[0] + 0.4, ref.center[1], ref.center[2] + 0.2), ref.size, ref.yaw)
+    for box in (ref, moved):
+        local = view._points_local(ref)
+        world = local @ ref.rotation().T + np.asarray(ref.center)
+        inside = points_in_cuboid(world, box)
+        z = (world - np.asarray(box.center)) @ box.rotation()
+        colors = np.full((len(local), 3), 110, np.uint8)
+        colors[inside] = colormap(z[inside, 2], -box.size[2] / 2, box.size[2] / 2)
+        uv = view.to_screen(local).astype(int)
+        wd, ht = view.width(), view.height()
+        expected = np.empty((ht, wd, 3), np.uint8)
+        expected[:] = BACKGROUND_RGB
+        ok = (uv[:, 0] >= 0) & (uv[:, 0] < wd - 1) & (uv[:, 1] >= 0) & (uv[:, 1] < ht - 1)
+        for du, dv in ((0, 0), (0, 1), (1, 0), (1, 1)):
+            for (u, v), c in zip(uv[ok], colors[ok]):
+                expected[v + dv, u + du] = c
+        got = view._points_image(ref, box).array
+        assert np.array_equal(got, expected)
+        assert inside.sum() > 50 and (~inside).sum() > 50
+
+
+@pytest.mark.gui
 def test_loader_prepares_crop_and_bev_raster_ahead(qtbot, project):
     """The prefetched next frame arrives with the selected track's crop and the bird's-eye raster
     for the view's geometry, and the views use them as they are (no redraw on the GUI thread)."""

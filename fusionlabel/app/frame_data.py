@@ -22,7 +22,7 @@ from ..render.camera_overlay import depth_sorted_points
 from ..render.splat import splat_squares, splat_size
 from .point_colors import point_colors
 from .bev_raster import BevGeometry, rasterise
-from .point_index import PointGrid, crop_margin
+from .point_index import PointGrid, crop_colors, crop_margin
 from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
 from .projected_boxes import wireframes
 
@@ -94,7 +94,7 @@ class FrameData:
     _xy_by_height: np.ndarray | None = field(default=None, repr=False)
     _xyz: np.ndarray | None = field(default=None, repr=False)
     _ranks: np.ndarray | None = field(default=None, repr=False)
-    _crops: dict = field(default_factory=dict, repr=False)  # (Cuboid, margin) -> near_box result
+    _crops: dict = field(default_factory=dict, repr=False)  # (Cuboid, margin) -> near_box result, and more per box
     _bev: dict = field(default_factory=dict, repr=False)  # BevGeometry -> raster
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -150,6 +150,18 @@ class FrameData:
             with self._lock:
                 self._crops[key] = rows
         return rows
+
+    def crop_colors(self, box) -> np.ndarray:
+        """Side-view colours (M,) of the points of the crop around ``box`` (:func:`.point_index.crop_colors`),
+        cached: the three side views colour them once."""
+        key = ("colors", box)
+        with self._lock:
+            colors = self._crops.get(key)
+        if colors is None:
+            colors = crop_colors(self.near_box(box, crop_margin(box))[1], box.size)
+            with self._lock:
+                self._crops[key] = colors
+        return colors
 
     def bev_raster(self, view: BevGeometry) -> np.ndarray:
         """The bird's-eye view's point raster for ``view`` (cached for the last two geometries;
@@ -268,7 +280,7 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
     if boxes:
         data.prepare_boxes(boxes)
     for box in selected or ():
-        data.near_box(box, crop_margin(box))
+        data.crop_colors(box)  # and the crop itself
         if data.thinning_ranks() is not None:
             data.kept_rows(box)
     if bev is not None:

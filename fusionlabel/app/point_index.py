@@ -9,13 +9,26 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry.cuboid import Cuboid
+from ..render.colors import colormap
 
 MAX_CELLS = 4_000_000
+OUTSIDE_GREY = 110  # a side view's points outside the box
 
 
 def crop_margin(box: Cuboid) -> float:
     """Metres around a box whose points the side views show."""
     return max(0.6, 0.35 * max(box.size))
+
+
+def crop_colors(local: np.ndarray, size) -> np.ndarray:
+    """(M, 3) uint8 side-view colours of points given in a box's frame (M, 3): inside the box of
+    ``size`` (boundary included) by their height in it, the rest grey."""
+    half = np.asarray(size, float) / 2.0
+    inside = np.all(np.abs(local) <= half, axis=1)
+    colors = np.full((len(local), 3), OUTSIDE_GREY, np.uint8)
+    if inside.any():
+        colors[inside] = colormap(local[inside, 2], -half[2], half[2])
+    return colors
 
 
 class PointGrid:
