@@ -98,7 +98,7 @@ def test_caption_and_budget():
     assert thinned_caption(116_000, 298_437) == "116k of 298k pts shown"
     assert thinned_caption(5_000, 5_000) is None
     assert count_text(950) == "950" and count_text(12_345) == "12k"
-    assert point_budget(600, 400) == max(THIN_FROM, 120_000)
+    assert point_budget(600, 400) == max(THIN_FROM, 240_000)
     assert point_budget(10, 10) == THIN_FROM
 
 

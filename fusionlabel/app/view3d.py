@@ -151,8 +151,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
         return tuple(a.box for a in anns if a.frame == self.data.index)
 
     def _update_points(self) -> None:
-        """Upload the frame's points; with more than one point per two pixels of the view, an even
-        sample of that many plus every point near the selected cuboids (:mod:`.point_lod`)."""
+        """Upload the frame's points; with more points than the view has pixels, an even sample of
+        that many plus every point near the selected cuboids (:mod:`.point_lod`)."""
         if self.data is None:
             return
         n, budget = len(self.data.points), self.point_budget()
