@@ -102,6 +102,22 @@ def test_caption_and_budget():
     assert point_budget(10, 10) == THIN_FROM
 
 
+def test_per_box_results_stay_few_and_match_a_fresh_crop():
+    """Editing a box many times in one frame must not pile up crops (a 3M-point crop is megabytes)."""
+    from fusionlabel.app import testing
+    from fusionlabel.app.frame_data import CROPS_KEPT, load_frame_data
+    from fusionlabel.io.drives import open_drive
+
+    data = load_frame_data(open_drive(testing.small_drive()), 0, with_cameras=False)
+    for k in range(30):
+        box = Cuboid((5.0 + 0.1 * k, 2.0, -1.0), (4.5, 1.9, 1.6), 0.3)
+        colors, rows = data.crop_colors(box), data.kept_rows(box)
+        assert len(data._crops) <= CROPS_KEPT
+    idx, local = data.grid.near_box(box, crop_margin(box))
+    assert np.array_equal(colors, data.crop_colors(box)) and len(colors) == len(idx)
+    assert np.array_equal(np.sort(rows), np.flatnonzero(points_in_cuboid(data.points, box, margin=0.5)))
+
+
 # ------------------------------------------------------------------------------ app, offscreen
 @pytest.fixture
 def project(tmp_path):

@@ -20,13 +20,14 @@ from ..model.drive import Drive
 from ..model.rig import Rig
 from ..render.camera_overlay import depth_sorted_points
 from ..render.splat import splat_squares, splat_size
-from .point_colors import point_colors
 from .bev_raster import BevGeometry, rasterise
+from .point_colors import point_colors
 from .point_index import PointGrid, crop_colors, crop_margin
 from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
 from .projected_boxes import wireframes
 
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
+CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D view's kept rows)
 
 
 @dataclass
@@ -94,7 +95,7 @@ class FrameData:
     _xy_by_height: np.ndarray | None = field(default=None, repr=False)
     _xyz: np.ndarray | None = field(default=None, repr=False)
     _ranks: np.ndarray | None = field(default=None, repr=False)
-    _crops: dict = field(default_factory=dict, repr=False)  # (Cuboid, margin) -> near_box result, and more per box
+    _crops: dict = field(default_factory=dict, repr=False)  # per-box results (:meth:`_per_box`)
     _bev: dict = field(default_factory=dict, repr=False)  # BevGeometry -> raster
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -124,44 +125,35 @@ class FrameData:
             n = self.counts[box] = self.grid.count_in_box(box)
         return n
 
-    def near_box(self, box, margin: float) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`PointGrid.near_box` cached for the last few boxes (the three side views and the
-        3D view ask for the same crop)."""
-        key = (box, float(margin))
+    def _per_box(self, key, make):
+        """``make()`` cached under ``key`` among the last CROPS_KEPT per-box results (thread-safe)."""
         with self._lock:
-            crop = self._crops.get(key)
-        if crop is None:
-            crop = self.grid.near_box(box, margin)
+            value = self._crops.get(key)
+        if value is None:
+            value = make()
             with self._lock:
-                if len(self._crops) >= 8:
+                while len(self._crops) >= CROPS_KEPT:
                     self._crops.pop(next(iter(self._crops)))
-                self._crops[key] = crop
-        return crop
+                self._crops[key] = value
+        return value
+
+    def near_box(self, box, margin: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`PointGrid.near_box`, cached (the three side views and the 3D view ask for the
+        same crop)."""
+        return self._per_box((box, float(margin)), lambda: self.grid.near_box(box, margin))
 
     def kept_rows(self, box) -> np.ndarray:
         """Rows (M,) of the points in ``box`` or within KEEP_MARGIN of it, cached: a thinned 3D
         view draws them all."""
-        key = ("kept", box)
-        with self._lock:
-            rows = self._crops.get(key)
-        if rows is None:
+        def make():
             rows, local = self.near_box(box, crop_margin(box))  # the side views' crop: a superset
-            rows = rows[np.all(np.abs(local) <= np.asarray(box.size) / 2.0 + KEEP_MARGIN, axis=1)]
-            with self._lock:
-                self._crops[key] = rows
-        return rows
+            return rows[np.all(np.abs(local) <= np.asarray(box.size) / 2.0 + KEEP_MARGIN, axis=1)]
+        return self._per_box(("kept", box), make)
 
     def crop_colors(self, box) -> np.ndarray:
-        """Side-view colours (M,) of the points of the crop around ``box`` (:func:`.point_index.crop_colors`),
-        cached: the three side views colour them once."""
-        key = ("colors", box)
-        with self._lock:
-            colors = self._crops.get(key)
-        if colors is None:
-            colors = crop_colors(self.near_box(box, crop_margin(box))[1], box.size)
-            with self._lock:
-                self._crops[key] = colors
-        return colors
+        """Side-view colours (M, 3) of the points of the crop around ``box``
+        (:func:`.point_index.crop_colors`), cached: the three side views colour them once."""
+        return self._per_box(("colors", box), lambda: crop_colors(self.near_box(box, crop_margin(box))[1], box.size))
 
     def bev_raster(self, view: BevGeometry) -> np.ndarray:
         """The bird's-eye view's point raster for ``view`` (cached for the last two geometries;
