@@ -30,6 +30,7 @@ from pyqtgraph import Vector
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
 from ..geometry.cuboid import EDGES, FRONT_FACE
+from ..model.edit_actions import track_in_frame
 from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
@@ -145,10 +146,16 @@ class View3D(GLViewMixin, QOpenGLWindow):
         return point_budget(round(self.width() * ratio), round(self.height() * ratio))
 
     def selected_boxes(self) -> tuple:
-        """The selected cuboids of the displayed frame (their points are never thinned away)."""
-        doc = self.session.document
-        anns = [doc.get(uid) for uid in self.session.selection if uid in doc]
-        return tuple(a.box for a in anns if a.frame == self.data.index)
+        """The selected cuboids in the displayed frame, whose points are never thinned away (right
+        after a frame change, before the selection has followed its tracks, their cuboids here)."""
+        doc, boxes = self.session.document, []
+        for uid in self.session.selection:
+            ann = doc.get(uid) if uid in doc else None
+            if ann is not None and ann.frame != self.data.index:
+                ann = track_in_frame(doc, uid, self.data.index)
+            if ann is not None:
+                boxes.append(ann.box)
+        return tuple(boxes)
 
     def _update_points(self) -> None:
         """Upload the frame's points; with more points than the view has pixels, an even sample of
