@@ -24,7 +24,14 @@ prints, in milliseconds:
 The 3D view is included when OpenGL is available (run under Xvfb or a desktop; otherwise the
 offscreen platform is used and the 3D view is left out, which the output says).
 
+``--points 300000 3000000`` benchmarks simulated drives with that many points per sweep instead
+(``fusionlabel simulate``, 6 frames, written to a temporary folder first), the sizes of a 128-beam
+sensor and of aggregated sweeps or a dense solid-state LiDAR; ``--prelabel`` adds the steps during
+background pre-labelling for them too. ``--prelabel-only`` measures only the end of a pre-label run
+on the GUI thread (sample drive).
+
 Usage: python benchmarks/bench_app.py [--repeats 8] [--drive PATH] [--kitti PATH] [--prelabel-only]
+       python benchmarks/bench_app.py --points 300000 3000000 [--prelabel] [--repeats 8]
 """
 
 from __future__ import annotations
@@ -168,6 +175,8 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
         gl = "with" if window.view3d is not None else "WITHOUT (no OpenGL here)"
         print(f"\n{label}: {n} frames, {pts:,} points, {cams} cameras, {len(session.annotations())} cuboids "
               f"in frame 0; 3D view {gl}; platform {app.platformName()}")
+        if window.view3d is not None and window.view3d.points_caption:
+            print(f"  3D view thinned: {window.view3d.points_caption}")
         # Loader cost: decode + project on the worker thread.
         loads = []
         for i in frames[: max(repeats, 2)]:
@@ -226,6 +235,19 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
         project.close()
 
 
+def bench_simulated(app, points: int, repeats: int, background: bool, frames: int = 6) -> None:
+    """Simulate a drive with about ``points`` points per sweep in a temporary folder and bench it."""
+    from fusionlabel.sim.writer import simulate_drive
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        simulate_drive(Path(tmp) / "drive", frames=frames, seed=0, points=points, progress=False,
+                       workers=min(2, os.cpu_count() or 1))
+        print(f"\n(simulated {frames} frames of {points:,} points in {time.perf_counter() - t0:.0f} s)")
+        bench_drive(app, Path(tmp) / "drive", f"simulated drive, {points:,} points per sweep", repeats,
+                    background=background)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=8)
@@ -234,6 +256,9 @@ def main() -> int:
     ap.add_argument("--kitti", type=Path, default=realdata / "kitti_object" / "training")
     ap.add_argument("--prelabel-only", action="store_true",
                     help="measure only the end of a pre-label run on the GUI thread (sample drive)")
+    ap.add_argument("--points", type=int, nargs="+", metavar="N",
+                    help="benchmark simulated drives with about N points per sweep instead")
+    ap.add_argument("--prelabel", action="store_true", help="with --points: also step during pre-labelling")
     args = ap.parse_args()
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # two windows, one after the other
     app = QApplication.instance() or QApplication([])
@@ -242,6 +267,11 @@ def main() -> int:
     if args.prelabel_only:
         print(f"\nsample drive ({args.drive}), platform {app.platformName()}")
         bench_prelabel_end(app, args.drive, args.repeats)
+        return 0
+    if args.points:
+        for points in args.points:
+            bench_simulated(app, points, args.repeats, args.prelabel)
+        print(f"\nload average after: {os.getloadavg()[0]:.2f}")
         return 0
     if args.drive.exists():
         bench_drive(app, args.drive, f"sample drive ({args.drive})", args.repeats, background=True)

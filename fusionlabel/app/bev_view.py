@@ -26,6 +26,7 @@ from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.rig import ego_outline_in_lidar, forward_in_lidar
 from .actions import Actions, create_command
+from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKGROUND: the view's empty ground
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
@@ -34,7 +35,6 @@ from .qt_util import (LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotati
 from .session import Session
 from .styles import OUTLINE_OF_STATE
 
-BACKGROUND = 16
 HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
 DRAG_PX = 4  # a press that moves less than this is a click
@@ -54,10 +54,12 @@ class BevView(QWidget):
     ``one_click_requested(x, y, nan)``: the user asked for a one-click box at LiDAR (x, y)."""
 
     one_click_requested = pyqtSignal(float, float, float)
+    raster_geometry_changed = pyqtSignal(object)  # BevGeometry (the loader draws the next frames for it)
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.session = session
+        self._last_geometry: BevGeometry | None = None
         self.data: FrameData | None = None
         self.forward = np.array([1.0, 0.0])  # LiDAR xy direction drawn up
         self.left = np.array([0.0, 1.0])  # drawn to the left: forward turned 90 degrees counter-clockwise
@@ -162,31 +164,24 @@ class BevView(QWidget):
         return tuple(self.center)
 
     # ------------------------------------------------------------------ raster
+    def raster_geometry(self) -> BevGeometry:
+        """What the point raster depends on, as the view is now."""
+        return BevGeometry(max(self.width(), 1), max(self.height(), 1), tuple(float(c) for c in self.center),
+                           float(self.scale), tuple(float(f) for f in self.forward), self.session.color_mode)
+
     def raster(self) -> RgbCanvas:
-        """The points drawn at the current zoom/pan, cached until any of those change."""
-        w, h = max(self.width(), 1), max(self.height(), 1)
-        key = (id(self.data), w, h, tuple(self.center), self.scale, tuple(self.forward), self.session.color_mode)
+        """The points drawn at the current zoom/pan, cached until any of those change (drawn by the
+        loader thread when the view had this geometry when the frame was loaded)."""
+        view = self.raster_geometry()
+        key = (id(self.data), view)
         if key == self._raster_key and self._canvas is not None:
             return self._canvas
-        canvas = RgbCanvas(w, h, BACKGROUND)
-        if self.data is not None and len(self.data.points):
-            colors, order = self.data.colors(self.session.color_mode), self.data.z_order
-            # to_screen as u = u0 + x du_x + y du_y (v alike), float32, on the points lowest first
-            x, y = self.data.xy_by_height()
-            du, dv = -self.scale * self.left, -self.scale * self.forward
-            u0, v0 = w / 2.0 - float(self.center @ du), h / 2.0 - float(self.center @ dv)
-            f32 = np.float32
-            u = (x * f32(du[0]) + (y * f32(du[1]) + f32(u0))).astype(np.int32, copy=False)
-            v = (x * f32(dv[0]) + (y * f32(dv[1]) + f32(v0))).astype(np.int32, copy=False)
-            ok = (u >= 0) & (u < w - 1) & (v >= 0) & (v < h - 1)
-            u, v, c = u[ok], v[ok], colors[order[ok]]
-            canvas.array[v, u] = c
-            if self.scale >= 12.0:  # zoomed in: 2x2 dots stay visible
-                canvas.array[v + 1, u] = c
-                canvas.array[v, u + 1] = c
-                canvas.array[v + 1, u + 1] = c
-        self._canvas, self._raster_key = canvas, key
-        return canvas
+        if view != self._last_geometry:
+            self._last_geometry = view
+            self.raster_geometry_changed.emit(view)
+        image = rasterise(None, view) if self.data is None else self.data.bev_raster(view)
+        self._canvas, self._raster_key = RgbCanvas.wrap(image), key
+        return self._canvas
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API

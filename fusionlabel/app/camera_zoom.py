@@ -187,6 +187,11 @@ def draw_points_over(canvas: np.ndarray, uv: np.ndarray, rgb: np.ndarray, tf: Vi
     """Draw the points that fall on the canvas as squares of ``side`` widget pixels centred on
     their positions (later points on top); returns how many were drawn."""
     h, w = canvas.shape[:2]
+    # Only the points near the canvas (a superset, in image coordinates, cheap) go on to the exact test.
+    lo = tf.to_image((origin[0] - side - 1.0, origin[1] - side - 1.0))
+    hi = tf.to_image((origin[0] + w + side + 1.0, origin[1] + h + side + 1.0))
+    near = np.flatnonzero((uv[:, 0] >= lo[0]) & (uv[:, 0] <= hi[0]) & (uv[:, 1] >= lo[1]) & (uv[:, 1] <= hi[1]))
+    uv, rgb = uv[near], rgb[near]
     xy = tf.to_screen(uv) - np.asarray(origin, float)
     corner = np.floor(xy - side / 2.0 + 0.5).astype(np.int64)  # first covered pixel of each square
     ok = (corner[:, 0] > -side) & (corner[:, 0] < w) & (corner[:, 1] > -side) & (corner[:, 1] < h)

@@ -18,12 +18,16 @@ from ..errors import FusionLabelError
 from ..geometry.cameras import CameraModel
 from ..model.drive import Drive
 from ..model.rig import Rig
-from ..render.camera_overlay import depth_sorted_points, splat_points
+from ..render.camera_overlay import depth_sorted_points
+from ..render.splat import splat_squares, splat_size
+from .bev_raster import BevGeometry, rasterise
 from .point_colors import point_colors
-from .point_index import PointGrid
+from .point_index import PointGrid, crop_colors, crop_margin
+from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
 from .projected_boxes import wireframes
 
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
+CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D view's kept rows)
 
 
 @dataclass
@@ -89,6 +93,10 @@ class FrameData:
     counts: dict = field(default_factory=dict, repr=False)  # Cuboid -> points inside
     _colors: dict = field(default_factory=dict, repr=False)
     _xy_by_height: np.ndarray | None = field(default=None, repr=False)
+    _xyz: np.ndarray | None = field(default=None, repr=False)
+    _ranks: np.ndarray | None = field(default=None, repr=False)
+    _crops: dict = field(default_factory=dict, repr=False)  # per-box results (:meth:`_per_box`)
+    _bev: dict = field(default_factory=dict, repr=False)  # BevGeometry -> raster
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def frame_errors(self) -> list[str]:
@@ -117,6 +125,73 @@ class FrameData:
             n = self.counts[box] = self.grid.count_in_box(box)
         return n
 
+    def _per_box(self, key, make):
+        """``make()`` cached under ``key`` among the last CROPS_KEPT per-box results (thread-safe)."""
+        with self._lock:
+            value = self._crops.get(key)
+        if value is None:
+            value = make()
+            with self._lock:
+                while len(self._crops) >= CROPS_KEPT:
+                    self._crops.pop(next(iter(self._crops)))
+                self._crops[key] = value
+        return value
+
+    def near_box(self, box, margin: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`PointGrid.near_box`, cached (the three side views and the 3D view ask for the
+        same crop)."""
+        return self._per_box((box, float(margin)), lambda: self.grid.near_box(box, margin))
+
+    def kept_rows(self, box) -> np.ndarray:
+        """Rows (M,) of the points in ``box`` or within KEEP_MARGIN of it, cached: a thinned 3D
+        view draws them all."""
+        def make():
+            rows, local = self.near_box(box, crop_margin(box))  # the side views' crop: a superset
+            return rows[np.all(np.abs(local) <= np.asarray(box.size) / 2.0 + KEEP_MARGIN, axis=1)]
+        return self._per_box(("kept", box), make)
+
+    def crop_colors(self, box) -> np.ndarray:
+        """Side-view colours (M, 3) of the points of the crop around ``box``
+        (:func:`.point_index.crop_colors`), cached: the three side views colour them once."""
+        return self._per_box(("colors", box), lambda: crop_colors(self.near_box(box, crop_margin(box))[1], box.size))
+
+    def bev_raster(self, view: BevGeometry) -> np.ndarray:
+        """The bird's-eye view's point raster for ``view`` (cached for the last two geometries;
+        the loader draws it for the view's geometry when it loads the frame)."""
+        with self._lock:
+            image = self._bev.get(view)
+        if image is None:
+            image = rasterise(self, view)
+            with self._lock:
+                if len(self._bev) >= 2:
+                    self._bev.pop(next(iter(self._bev)))
+                self._bev[view] = image
+        return image
+
+    def thinning_ranks(self) -> np.ndarray | None:
+        """Each point's fixed pseudo-random rank (N,) (:mod:`.point_lod`: the points ranked below k
+        are an even sample of k), cached; None for a sweep of up to THIN_FROM points (never thinned)."""
+        if len(self.points) <= THIN_FROM:
+            return None
+        with self._lock:
+            if self._ranks is None:
+                self._ranks = thinning_ranks(len(self.points))
+            return self._ranks
+
+    def gl_points(self, mode: str) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3) float32 positions and (N, 4) float32 RGBA colours in 0..1, cached: what the 3D
+        view uploads (or a sample of)."""
+        rgb = self.colors(mode)
+        key = ("gl", mode)
+        with self._lock:
+            if self._xyz is None:
+                self._xyz = np.ascontiguousarray(self.points[:, :3], np.float32)
+            if key not in self._colors:
+                rgba = np.ones((len(rgb), 4), np.float32)
+                rgba[:, :3] = rgb * np.float32(1.0 / 255.0)
+                self._colors[key] = rgba
+            return self._xyz, self._colors[key]
+
     def prepare_boxes(self, boxes: list) -> None:
         """Count points in, and project into every camera, these boxes ahead of drawing them."""
         for box in boxes:
@@ -139,15 +214,13 @@ class FrameData:
                 self._colors[mode] = point_colors(self.points, mode)
             return self._colors[mode]
 
-    def colors_rgba(self, mode: str) -> np.ndarray:
-        """(N, 4) float32 RGBA in 0..1 (for OpenGL)."""
-        key = ("rgba", mode)
+    def colors_by_height(self, mode: str) -> np.ndarray:
+        """(N, 3) uint8 colours in ``z_order`` (cached; the BEV's raster)."""
+        key = ("by_height", mode)
         rgb = self.colors(mode)
         with self._lock:
             if key not in self._colors:
-                rgba = np.ones((len(rgb), 4), np.float32)
-                rgba[:, :3] = rgb * np.float32(1.0 / 255.0)
-                self._colors[key] = rgba
+                self._colors[key] = rgb if self.z_order is None else rgb[self.z_order]
             return self._colors[key]
 
 
@@ -158,11 +231,14 @@ def _message(e: Exception) -> str:
 
 
 def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_mode: str | None = "height",
-                    display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None) -> FrameData:
+                    display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None,
+                    selected: list | None = None, bev: BevGeometry | None = None) -> FrameData:
     """Decode the sweep and every camera image of a frame and project the points into each.
-    Off the GUI thread, this also computes the ``color_mode`` point colours, the camera images
-    scaled to ``display_sizes`` (camera name -> (width, height) on screen), and for ``boxes``
-    (the frame's cuboids when it was requested) their point counts and wireframes."""
+    Off the GUI thread, this also computes the ``color_mode`` point colours (and the 3D view's
+    arrays), the camera images scaled to ``display_sizes`` (camera name -> (width, height) on
+    screen), for ``boxes`` (the frame's cuboids when it was requested) their point counts and
+    wireframes, for ``selected`` (the selected cuboids' boxes) the points near each, and the
+    bird's-eye view's raster for its geometry ``bev``."""
     t0 = time.perf_counter()
     frame = drive.frames[index]
     errors: list[str] = []
@@ -186,13 +262,21 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
                      z_order=np.argsort(points[:, 2], kind="stable") if len(points) else np.zeros(0, np.int64),
                      rig=rig)
     data.xy_by_height()
+    data.thinning_ranks()
     if color_mode is not None:
-        data.colors_rgba(color_mode)
+        data.gl_points(color_mode)
+        data.colors_by_height(color_mode)
     for name, size in (display_sizes or {}).items():
         if name in cameras and size[0] > 0 and size[1] > 0:
             cameras[name].scaled_image(size, True)
     if boxes:
         data.prepare_boxes(boxes)
+    for box in selected or ():
+        data.crop_colors(box)  # and the crop itself
+        if data.thinning_ranks() is not None:
+            data.kept_rows(box)
+    if bev is not None:
+        data.bev_raster(bev)
     data.load_seconds = time.perf_counter() - t0
     return data
 
@@ -223,7 +307,7 @@ def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, point
     if len(points) and image.shape[:2] == (camera.height, camera.width):
         try:
             uv, rgb = depth_sorted_points(points, T_cam_lidar, camera)
-            n = splat_points(overlay, uv, rgb)
+            n = splat_squares(overlay, uv, rgb, splat_size(overlay.shape[1]))
         except Exception as e:  # noqa: BLE001
             error = error or f"projection failed: {_message(e)}"
     return CameraFrame(name, camera, T_cam_lidar, image, overlay, n, error, points_uv=uv, points_rgb=rgb)

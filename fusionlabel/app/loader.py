@@ -38,6 +38,11 @@ class FrameLoader(QObject):
         # worker counts their points and projects them too.
         self.boxes_for: Callable[[int], list] | None = None
         self._boxes: dict[int, list] = {}
+        # GUI thread: the selected cuboids' boxes in a frame when it is requested, so that the
+        # worker crops the points around them (what the side views and the 3D view draw).
+        self.selected_for: Callable[[int], list] | None = None
+        self._selected: dict[int, list] = {}
+        self.bev_geometry = None  # the bird's-eye view's BevGeometry: the worker draws its raster too
         self._cache: OrderedDict[int, FrameData] = OrderedDict()
         self._pending: dict[int, tuple[int, int]] = {}  # index -> (priority class, order)
         self._busy: int | None = None
@@ -70,11 +75,17 @@ class FrameLoader(QObject):
                     self._pending[k] = (0 if k == index else 1, rank if k != index else -next(self._seq))
                     if self.boxes_for is not None:
                         self._boxes[k] = self.boxes_for(k)
+                    if self.selected_for is not None:
+                        self._selected[k] = self.selected_for(k)
             self._cond.notify()
             data = self._cache.get(index)
             if data is not None:
                 self._cache.move_to_end(index)
             return data
+
+    def set_bev_geometry(self, geometry) -> None:
+        """The bird's-eye view now draws with this :class:`~.bev_raster.BevGeometry`."""
+        self.bev_geometry = geometry
 
     def invalidate(self) -> None:
         with self._cond:
@@ -106,9 +117,11 @@ class FrameLoader(QObject):
                 index = min(self._pending, key=self._pending.get)
                 del self._pending[index]
                 boxes = self._boxes.pop(index, None)
+                selected = self._selected.pop(index, None)
                 self._busy = index
             data = load_frame_data(self.drive, index, color_mode=self.color_mode,
-                                   display_sizes=dict(self.display_sizes), boxes=boxes)
+                                   display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected,
+                                   bev=self.bev_geometry)
             with self._cond:
                 self._busy = None
                 self._cache[index] = data

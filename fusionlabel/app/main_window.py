@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..model.edit_actions import track_in_frame
 from .actions import Actions
 from .bev_view import BevView
 from .camera_view import CameraPanel
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         self.loader = loader or FrameLoader(session.drive, parent=self)
         self.loader.color_mode = session.color_mode
         self.loader.boxes_for = lambda i: [a.box for a in session.document.annotations(i)]
+        self.loader.selected_for = lambda i: [a.box for a in (track_in_frame(session.document, u, i)
+                                                              for u in session.selection) if a is not None]
         self.loader.loaded.connect(self._on_loaded)
         self.actions_ = Actions(session, hooks=self)
         self.prelabel_runner = PrelabelRunner(session.drive, self)
@@ -108,6 +111,7 @@ class MainWindow(QMainWindow):
     def _build(self, use_gl: bool | None) -> None:
         s = self.session
         self.bev = BevView(s)
+        self.bev.raster_geometry_changed.connect(self.loader.set_bev_geometry)  # drawn ahead by the loader
         self.side = SideViews(s)
         self.cameras = CameraPanel(s)
         self.timeline = Timeline(s)

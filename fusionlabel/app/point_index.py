@@ -9,8 +9,26 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry.cuboid import Cuboid
+from ..render.colors import colormap
 
 MAX_CELLS = 4_000_000
+OUTSIDE_GREY = 110  # a side view's points outside the box
+
+
+def crop_margin(box: Cuboid) -> float:
+    """Metres around a box whose points the side views show."""
+    return max(0.6, 0.35 * max(box.size))
+
+
+def crop_colors(local: np.ndarray, size) -> np.ndarray:
+    """(M, 3) uint8 side-view colours of points given in a box's frame (M, 3): inside the box of
+    ``size`` (boundary included) by their height in it, the rest grey."""
+    half = np.asarray(size, float) / 2.0
+    inside = np.all(np.abs(local) <= half, axis=1)
+    colors = np.full((len(local), 3), OUTSIDE_GREY, np.uint8)
+    if inside.any():
+        colors[inside] = colormap(local[inside, 2], -half[2], half[2])
+    return colors
 
 
 class PointGrid:
@@ -18,20 +36,27 @@ class PointGrid:
 
     def __init__(self, points: np.ndarray, cell: float = 2.0):
         self.points = points
-        finite = np.flatnonzero(np.isfinite(points[:, :3]).all(axis=1)) if len(points) else np.empty(0, np.int64)
-        xy = points[finite, :2].astype(np.float64) if len(finite) else np.zeros((0, 2))
-        if len(xy):
-            span = np.ptp(xy, axis=0) + cell
+        n = len(points)
+        # Column by column: a large sweep's build time is mostly element-wise passes over it.
+        ok = np.isfinite(points[:, 0]) & np.isfinite(points[:, 1]) & np.isfinite(points[:, 2]) if n else None
+        finite = None if n and ok.all() else np.flatnonzero(ok) if n else np.empty(0, np.int64)
+        x, y = (points[:, 0], points[:, 1]) if finite is None else (points[finite, 0], points[finite, 1])
+        if not (points.dtype == np.float32 and np.frexp(cell)[0] == 0.5):
+            x, y = x.astype(np.float64), y.astype(np.float64)  # float32 / a power of two is exact
+        if len(x):
+            span = np.array([np.ptp(x), np.ptp(y)], np.float64) + cell
             while (span[0] / cell + 1) * (span[1] / cell + 1) > MAX_CELLS:  # far outliers: coarser cells
                 cell *= 2.0
         self.cell = cell
-        ixy = np.floor(xy / cell).astype(np.int64)
-        self.origin = ixy.min(axis=0) if len(ixy) else np.zeros(2, np.int64)
-        ixy -= self.origin
-        self.nx, self.ny = (ixy.max(axis=0) + 1) if len(ixy) else (0, 0)
-        key = ixy[:, 0] * self.ny + ixy[:, 1]
+        ix = np.floor(x / x.dtype.type(cell)).astype(np.int64)
+        iy = np.floor(y / y.dtype.type(cell)).astype(np.int64)
+        self.origin = np.array([ix.min(), iy.min()]) if len(ix) else np.zeros(2, np.int64)
+        ix -= self.origin[0]
+        iy -= self.origin[1]
+        self.nx, self.ny = (int(ix.max()) + 1, int(iy.max()) + 1) if len(ix) else (0, 0)
+        key = ix * self.ny + iy
         order = np.argsort(key, kind="stable")
-        self.sorted_index = finite[order]
+        self.sorted_index = order if finite is None else finite[order]
         counts = np.bincount(key, minlength=int(self.nx * self.ny)) if len(key) else np.zeros(0, np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 

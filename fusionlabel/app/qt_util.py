@@ -20,10 +20,15 @@ def qimage_from_rgb(rgb: np.ndarray) -> QImage:
 class RgbCanvas:
     """An (H, W, 3) uint8 buffer and a QImage viewing the same memory (no copy per frame)."""
 
-    def __init__(self, width: int, height: int, fill: int = 0):
-        self.array = np.full((max(height, 1), max(width, 1), 3), fill, np.uint8)
+    def __init__(self, width: int, height: int, fill: int = 0, array: np.ndarray | None = None):
+        self.array = np.full((max(height, 1), max(width, 1), 3), fill, np.uint8) if array is None else array
         h, w = self.array.shape[:2]
         self.image = QImage(self.array.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+
+    @classmethod
+    def wrap(cls, array: np.ndarray) -> "RgbCanvas":
+        """A canvas over an existing C-contiguous (H, W, 3) uint8 array (not copied)."""
+        return cls(array.shape[1], array.shape[0], array=np.ascontiguousarray(array, np.uint8))
 
 
 def qcolor(rgb, alpha: int = 255) -> QColor:

@@ -18,9 +18,9 @@ from PyQt6.QtWidgets import QHBoxLayout, QWidget
 
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
-from ..render.colors import colormap
 from .box_edit import moved_local, with_edges
 from .frame_data import FrameData
+from .point_index import crop_colors, crop_margin
 from .qt_util import (SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, outline_style, paint_padlock, source_text,
                       track_text)
 from .session import Session
@@ -60,6 +60,8 @@ class SideView(QWidget):
         self._drag: dict | None = None
         self._points_key = None
         self._local = np.zeros((0, 3))
+        self._shown = np.zeros(0, np.int64)  # rows of the frame's crop this view shows
+        self._colors: np.ndarray | None = None
         self.painted_frame: int | None = None
         self.setMinimumSize(160, 140)
         self.setMouseTracking(True)
@@ -121,16 +123,27 @@ class SideView(QWidget):
 
     @staticmethod
     def _margin(box: Cuboid) -> float:
-        return max(0.6, 0.35 * max(box.size))
+        return crop_margin(box)
 
     def _points_local(self, ref: Cuboid) -> np.ndarray:
+        """Box-frame coordinates (M, 3) of the points this view shows: near ``ref`` (the frame's
+        cached crop, shared by the three views) and within DEPTH_MARGIN of it along the view."""
         key = (id(self.data), ref)
         if key != self._points_key:
-            _, local = self.data.grid.near_box(ref, self._margin(ref))
+            _, local = self.data.near_box(ref, self._margin(ref))
             half = ref.size[self.depth_axis] / 2.0 + DEPTH_MARGIN
-            self._local = local[np.abs(local[:, self.depth_axis]) <= half]
+            self._shown = np.flatnonzero(np.abs(local[:, self.depth_axis]) <= half)  # rows of the crop
+            self._local = local[self._shown]
+            self._colors = None
             self._points_key = key
         return self._local
+
+    def _ref_colors(self, ref: Cuboid) -> np.ndarray:
+        """The colours (M, 3) of :meth:`_points_local`'s points for ``ref`` itself (no drag), from
+        the frame's cached crop colours."""
+        if self._colors is None:
+            self._colors = self.data.crop_colors(ref)[self._shown]
+        return self._colors
 
     # ------------------------------------------------------------------ coordinates
     def to_screen(self, local: np.ndarray) -> np.ndarray:
@@ -216,17 +229,19 @@ class SideView(QWidget):
         local = self._points_local(ref)
         if len(local) == 0:
             return canvas
-        uv = self.to_screen(local).astype(np.int32)
-        ok = (uv[:, 0] >= 0) & (uv[:, 0] < w - 1) & (uv[:, 1] >= 0) & (uv[:, 1] < h - 1)
-        uv, pts = uv[ok], local[ok]
-        box_local = (pts @ ref.rotation().T + np.asarray(ref.center) - np.asarray(box.center)) @ box.rotation()
-        inside = np.all(np.abs(box_local) <= np.asarray(box.size) / 2.0, axis=1)
-        colors = np.full((len(pts), 3), 110, np.uint8)
-        if inside.any():
-            colors[inside] = colormap(box_local[inside, 2], -box.height / 2.0, box.height / 2.0)
-        for du in (0, 1):
-            for dv in (0, 1):
-                canvas.array[uv[:, 1] + dv, uv[:, 0] + du] = colors
+        u = (w / 2.0 + local[:, self.h_axis] * self.scale).astype(np.int32)  # to_screen, two columns only
+        v = (h / 2.0 - local[:, self.v_axis] * self.scale).astype(np.int32)
+        ok = (u >= 0) & (u < w - 1) & (v >= 0) & (v < h - 1)
+        at = v[ok] * w + u[ok]
+        if box == ref:  # ``local`` is in the frame of ``box``: the frame's colours, made once
+            colors = self._ref_colors(ref)[ok]
+        else:  # a drag has moved the box off ``ref``
+            pts = local[ok]
+            colors = crop_colors((pts @ ref.rotation().T + np.asarray(ref.center) - np.asarray(box.center))
+                                 @ box.rotation(), box.size)
+        flat, pixels = canvas.array.reshape(-1).view("V3"), colors.reshape(-1).view("V3")  # whole pixels
+        for offset in (0, w, 1, w + 1):  # 2x2 dots, in the order (du, dv) = (0, 0), (0, 1), (1, 0), (1, 1)
+            flat[at + offset] = pixels
         return canvas
 
     # ------------------------------------------------------------------ mouse

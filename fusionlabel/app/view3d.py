@@ -25,14 +25,16 @@ import pyqtgraph.opengl as gl
 from PyQt6.QtCore import QPoint, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QFontMetricsF, QGuiApplication, QImage, QPainter, QPen
 from PyQt6.QtOpenGL import QOpenGLWindow
-from PyQt6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from pyqtgraph import Vector
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
 from ..geometry.cuboid import EDGES, FRONT_FACE
+from ..model.edit_actions import track_in_frame
 from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
+from .point_lod import drawn_rows, point_budget, thinned_caption
 from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label
 from .session import Session
 from .styles import OUTLINE_OF_STATE
@@ -46,6 +48,7 @@ DASH_DOT = ((0.0, 0.45), (0.62, 0.74))      # a pre-label the annotator edited: 
 PATTERNS = {"dashed": DASH, "dash-dot": DASH_DOT}   # by outline (styles.OUTLINE_OF_STATE); solid: none
 HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
+CAPTION_STYLE = "background: rgb(14, 14, 18); color: rgb(220, 220, 220); padding: 1px 4px;"
 
 
 def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
@@ -74,6 +77,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
     ``one_click_requested(x, y, z)``: the user asked for a one-click box at this LiDAR point."""
 
     one_click_requested = pyqtSignal(float, float, float)
+    points_caption_changed = pyqtSignal(str)  # "" when every point is drawn
 
     def __init__(self, session: Session):
         super().__init__()
@@ -110,6 +114,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.addItem(self.selected_lines)
         self._press = None
         self._colors_key = None
+        self.points_caption: str | None = None  # "1.2M of 3.0M pts shown" while the sweep is thinned
+        self.shown_rows: np.ndarray | None = None  # the rows drawn while thinned (None: every point)
         self.painted_frame: int | None = None
         self._labels: list[tuple] = []  # (uid, corners (8, 3), QColor, text) of the selected cuboids
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
@@ -126,24 +132,66 @@ class View3D(GLViewMixin, QOpenGLWindow):
                 self._update_points()
             self._update_boxes()
         elif kind in ("document", "selection", "preview"):
+            if kind != "preview" and self.shown_rows is not None:
+                self._update_points()  # the selected cuboids' points are never thinned away
             self._update_boxes()
         elif kind == "reveal":
             self.reveal(payload)
         elif kind == "tool":
             self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.ArrowCursor)
 
+    def point_budget(self) -> int:
+        """How many points this view draws before thinning (:func:`.point_lod.point_budget`)."""
+        ratio = self.devicePixelRatioF()
+        return point_budget(round(self.width() * ratio), round(self.height() * ratio))
+
+    def selected_boxes(self) -> tuple:
+        """The selected cuboids in the displayed frame, whose points are never thinned away (right
+        after a frame change, before the selection has followed its tracks, their cuboids here)."""
+        doc, boxes = self.session.document, []
+        for uid in self.session.selection:
+            ann = doc.get(uid) if uid in doc else None
+            if ann is not None and ann.frame != self.data.index:
+                ann = track_in_frame(doc, uid, self.data.index)
+            if ann is not None:
+                boxes.append(ann.box)
+        return tuple(boxes)
+
     def _update_points(self) -> None:
+        """Upload the frame's points; with more points than the view has pixels, an even sample of
+        that many plus every point near the selected cuboids (:mod:`.point_lod`)."""
         if self.data is None:
             return
-        key = (id(self.data), self.session.color_mode)
+        n, budget = len(self.data.points), self.point_budget()
+        thin = n > budget
+        key = (id(self.data), self.session.color_mode, budget if thin else None,
+               self.selected_boxes() if thin else None)
         if key == self._colors_key:
             return
-        pts = self.data.points
-        if len(pts) == 0:
+        if n == 0:
             self.scatter.setData(pos=np.zeros((1, 3)), color=np.zeros((1, 4), np.float32))
+            self.shown_rows = None
         else:
-            self.scatter.setData(pos=pts[:, :3], color=self.data.colors_rgba(self.session.color_mode))
+            xyz, rgba = self.data.gl_points(self.session.color_mode)
+            if not thin:
+                self.scatter.setData(pos=xyz, color=rgba)
+                self.shown_rows = None
+            else:
+                kept = [self.data.kept_rows(box) for box in key[3]]  # cached by the loader
+                kept = kept[0] if len(kept) == 1 else np.unique(np.concatenate(kept)) if kept else np.zeros(0, int)
+                rows = drawn_rows(self.data.thinning_ranks(), budget, kept)
+                self.scatter.setData(pos=xyz[rows], color=rgba[rows])
+                self.shown_rows = rows  # rows of data.points
+        caption = None if self.shown_rows is None else thinned_caption(len(self.shown_rows), n)
+        if caption != self.points_caption:
+            self.points_caption = caption
+            self.points_caption_changed.emit(caption or "")
         self._colors_key = key
+        self.update()
+
+    def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
+        super().resizeGL(w, h)
+        self._update_points()  # the budget follows the view's size
 
     def _update_boxes(self) -> None:
         if self.data is None:
@@ -179,14 +227,30 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def paintGL(self) -> None:  # noqa: N802
         super().paintGL()
-        self._paint_labels()
+        self._paint_overlay()
         self.painted_frame = None if self.data is None else self.data.index
 
-    def _paint_labels(self) -> None:
+    def _paint_overlay(self) -> None:
         """Label the selected cuboids over the GL content (nothing is painted without a selection)."""
         self.label_rects = {}
-        if not self._labels:
+        font = QGuiApplication.font()
+        labels = self._place_labels(QFontMetricsF(font), [])
+        if not labels:
             return
+        p = QPainter(self)
+        p.setFont(font)
+        for uid, color, text, rect in labels:
+            r = QRectF(*rect)
+            p.fillRect(r, LABEL_BACKDROP)
+            p.setPen(QPen(color))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            self.label_rects[uid] = rect
+        p.end()
+
+    def _place_labels(self, fm: QFontMetricsF, obstacles: list) -> list[tuple]:
+        """Where the selected cuboids' labels go: [(uid, colour, text, rect)] (none without a selection)."""
+        if not self._labels:
+            return []
         w, h = self.width(), self.height()
         corners = np.stack([c for _, c, _, _ in self._labels])  # (L, 8, 3)
         n = len(corners)
@@ -195,25 +259,13 @@ class View3D(GLViewMixin, QOpenGLWindow):
         uv, front = uv[: 8 * n].reshape(n, 8, 2), front[: 8 * n].reshape(n, 8)
         on_screen = front & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
         shown = [i for i in range(len(self._labels)) if front[i].all() and on_screen[i].any()]
-        if not shown:
-            return
-        font = QGuiApplication.font()
-        fm = QFontMetricsF(font)
         # Anchor: above the top-face middle, level with the highest corner on screen.
         requests = [LabelRequest((float(mids[i, 0]), float(uv[i, :, 1].min())),
                                  (fm.horizontalAdvance(self._labels[i][3]) + 2 * LABEL_PAD, fm.height()),
                                  forced=True, centred=True) for i in shown]
-        rects = place_labels(requests, (0.0, 0.0, float(w), float(h)))
-        p = QPainter(self)
-        p.setFont(font)
-        for i, rect in zip(shown, rects):
-            uid, _, color, text = self._labels[i]
-            r = QRectF(*rect)
-            p.fillRect(r, LABEL_BACKDROP)
-            p.setPen(QPen(color))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
-            self.label_rects[uid] = rect
-        p.end()
+        rects = place_labels(requests, (0.0, 0.0, float(w), float(h)), obstacles) if shown else []
+        return [(self._labels[i][0], self._labels[i][2], self._labels[i][3], rect)
+                for i, rect in zip(shown, rects) if rect is not None]
 
     # ------------------------------------------------------------------ picking
     def screen_points(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -251,7 +303,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         """The LiDAR point (3,) nearest the eye among those drawn within POINT_PICK_PX of the pixel."""
         if self.data is None or len(self.data.points) == 0:
             return None
-        xyz = self.data.points[:, :3]
+        xyz = self.data.points[:, :3] if self.shown_rows is None else self.data.points[self.shown_rows, :3]
         uv, front = self.screen_points(xyz)
         near = front & (np.abs(uv[:, 0] - x) <= POINT_PICK_PX) & (np.abs(uv[:, 1] - y) <= POINT_PICK_PX)
         near &= np.hypot(uv[:, 0] - x, uv[:, 1] - y) <= POINT_PICK_PX
@@ -312,9 +364,21 @@ class View3DPanel(QWidget):
         self.container.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.container.setMinimumSize(200, 150)
         self.container.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Above the view (a QPainter caption inside the GL window costs a software renderer tens of
+        # milliseconds a frame): how many points are drawn, shown only while the sweep is thinned.
+        self.caption = QLabel()
+        self.caption.setStyleSheet(CAPTION_STYLE)
+        self.caption.hide()
+        self.view.points_caption_changed.connect(self._set_caption)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.caption)
         layout.addWidget(self.container)
+
+    def _set_caption(self, text: str) -> None:
+        self.caption.setText(f"3D  {text}")
+        self.caption.setVisible(bool(text))
 
     def grab_image(self) -> QImage:
         """What the 3D view shows, as an image. Rendered afresh into the back buffer and read
