@@ -1028,3 +1028,30 @@ def test_prelabel_all_runs_here_when_the_child_cannot_start(qtbot, window, monke
     assert len(s.document) == len(expected.commands)
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
     assert len(s.document) == 0
+
+
+class NothingDetector:
+    """Made in code, so it runs on the worker thread; finds nothing."""
+
+    name = "nothing"
+
+    def detect_frame(self, drive, i):
+        return []
+
+
+def test_a_second_run_is_refused_until_the_first_result_is_stored(qtbot, window):
+    # The worker of run A has ended but its 'finished' signal is still queued for the GUI thread:
+    # a second Ctrl+Shift+P then must not start run B (A's result would go to B's callback).
+    w, s = window, window.session
+    runner = w.prelabel_runner
+    got = []
+    assert runner.start(NothingDetector(), [0], lambda *r: got.append("A"))
+    runner._thread.join(30)
+    assert not runner.running and runner.busy        # A's result is undelivered
+    w.start_prelabel(NothingDetector(), [1, 2], lambda *r: got.append("B"))
+    assert s.messages[-1].text == "pre-labelling is already running"
+    qtbot.waitUntil(lambda: not runner.busy, timeout=30_000)
+    assert got == ["A"]
+    assert runner.start(NothingDetector(), [1], lambda *r: got.append("C"))
+    qtbot.waitUntil(lambda: not runner.busy, timeout=30_000)
+    assert got == ["A", "C"]

@@ -93,8 +93,9 @@ class PrelabelRunner(QObject):
         """Detect on ``frames`` in the background, then call ``done(detections, cancelled, skipped,
         prelabels)``: with ``min_score``, ``prelabels`` are the detections to store
         (:func:`~fusionlabel.assist.edit_assist.prelabels_to_store`, tracked on a sequence), made
-        in the background too; else None. False (and nothing started) while another run is going."""
-        if self.running:
+        in the background too; else None. False (and nothing started) while another run is going or
+        its result is not stored yet (the worker ended but its result is still queued for this thread)."""
+        if self.running or self.busy:
             return False
         self._cancel.clear()
         self._done = done
