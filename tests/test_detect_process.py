@@ -6,6 +6,7 @@ malformed or cut-short one is a clear error, never a hang."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from fusionlabel.app import testing
+from fusionlabel.assist import detect_process
 from fusionlabel.assist.detect_process import (DetectProcess, DetectProcessError, _job, recipes, reply,
                                                send_done)
 from fusionlabel.assist.detect_wire import WireError, encode, read_message, write_message
@@ -182,6 +184,13 @@ def test_a_malformed_or_cut_short_message_is_a_clear_error():
                                                  labels=[[*r[:2], "robot", r[3]] for r in done.body["detections"]["labels"]]))
     assert "each label must be [class, track id or null, source, attributes]" in error(message("done", bad_source,
                                                                                                 done.arrays))
+    def with_arrays(specs) -> bytes:
+        raw = json.dumps({"kind": "progress", "body": [1, 2], "arrays": specs}).encode()
+        return b"FLW1" + len(raw).to_bytes(4, "little") + raw
+
+    assert "an array must be [dtype, shape]" in error(with_arrays([[["<f8"], [3]]]))       # a dtype that is a list
+    assert "an array must be [dtype, shape]" in error(with_arrays([[{"<f8": 1}, [3]]]))
+    assert "array 0 of shape [0, 1" in error(with_arrays([["<f8", [0] + [1] * 70]]))       # numpy refuses it
     with pytest.raises(WireError, match="frames must be frame numbers of the drive"):
         _job(read_message(io.BytesIO(message("job", {"drive": ["/d", None, None], "detector": ["builtin", None],
                                                      "frames": [0, 9], "n_frames": 3, "nice": 15, "min_score": None}))))
@@ -210,6 +219,12 @@ def test_the_child_refuses_a_malformed_job_with_a_message(drive):
     out, _ = proc.communicate(b"FLW1" + (2).to_bytes(4, "little") + b"[]", timeout=60)
     kind, text = reply(read_message(io.BytesIO(out)))
     assert kind == "failed" and "malformed job" in text and "kind, body and arrays" in text and proc.returncode == 0
+    raw = json.dumps({"kind": "job", "body": None, "arrays": [[["<f8"], [3]]]}).encode()
+    proc = subprocess.Popen([sys.executable, "-m", "fusionlabel.assist.detect_process"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    out, _ = proc.communicate(b"FLW1" + len(raw).to_bytes(4, "little") + raw, timeout=60)
+    kind, text = reply(read_message(io.BytesIO(out)))
+    assert kind == "failed" and "malformed job" in text and "an array must be [dtype, shape]" in text
 
 
 def test_a_child_that_cannot_be_started_is_a_clear_error(drive, monkeypatch):
@@ -221,3 +236,16 @@ def test_a_child_that_cannot_be_started_is_a_clear_error(drive, monkeypatch):
     with pytest.raises(DetectProcessError, match="cannot start the detector process /nowhere/python: No such file"):
         DetectProcess(*made, [0], len(drive), command=["/nowhere/python", "-m", "x"])
     write_message(io.BytesIO(), "progress", [0, 1])            # (the writer needs nothing else)
+
+
+def test_a_message_that_cannot_be_read_for_another_reason_ends_the_run_with_a_message(drive, monkeypatch):
+    """Anything else going wrong while reading (here: a fault in checking a message) ends the
+    relay with a "failed" message instead of killing the relay thread; the child is gone."""
+    def broken(message):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(detect_process, "reply", broken)
+    process = DetectProcess(*recipes(drive, make_detector("builtin")), [0], len(drive))
+    kind, text = list(process.messages())[-1]
+    assert kind == "failed" and "KeyError" in text and "surprise" in text
+    assert process.proc.returncode is not None

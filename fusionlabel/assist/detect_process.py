@@ -96,6 +96,13 @@ class DetectProcess:
                 return
             except (OSError, ValueError):  # the pipe is closed: kill() during a read
                 message = None
+            except Exception as e:  # noqa: BLE001 - a bug in reading must not end the relay silently
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                self._finish()
+                if not self.killed:
+                    yield ("failed", f"the detector process's message could not be read ({type(e).__name__}: {e})")
+                return
             if message is None:
                 code = self._finish()
                 if self.killed:  # as asked: nobody waits for a message
@@ -205,6 +212,9 @@ def _child() -> None:
         send("failed", f"the detector process got a malformed job ({e})")
         return
     except OSError:  # no job: the parent is gone
+        return
+    except Exception as e:  # noqa: BLE001 - a job that cannot be read still gets an answer
+        send("failed", f"the detector process could not read its job ({type(e).__name__}: {e})")
         return
     try:
         os.nice(job["nice"])

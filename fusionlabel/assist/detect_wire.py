@@ -103,15 +103,18 @@ def read_message(stream) -> Message | None:
     expect(isinstance(header["arrays"], list), "arrays must be a list")
     shapes = []
     for spec in header["arrays"]:
-        expect(isinstance(spec, list) and len(spec) == 2 and spec[0] in DTYPES and isinstance(spec[1], list)
-               and all(is_int(n) and n >= 0 for n in spec[1]),
+        expect(isinstance(spec, list) and len(spec) == 2 and isinstance(spec[0], str) and spec[0] in DTYPES
+               and isinstance(spec[1], list) and all(is_int(n) and n >= 0 for n in spec[1]),
                f"an array must be [dtype, shape] with a dtype of {sorted(DTYPES)}, got {str(spec)[:80]}")
         shapes.append((np.dtype(spec[0]), tuple(spec[1])))
     total = sum(math.prod(shape) * dtype.itemsize for dtype, shape in shapes)
     expect(total <= MAX_ARRAY_BYTES, f"arrays of {total} bytes (at most {MAX_ARRAY_BYTES})")
     arrays = []
     for k, (dtype, shape) in enumerate(shapes):
-        a = np.empty(shape, dtype)
+        try:
+            a = np.empty(shape, dtype)
+        except (ValueError, MemoryError) as e:  # too many dimensions, or no memory for it
+            raise WireError(f"array {k} of shape {str(list(shape))[:80]} cannot be made: {e}") from None
         if a.size:
             _fill(stream, a, f"array {k}")
         arrays.append(a)
