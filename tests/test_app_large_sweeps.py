@@ -53,9 +53,28 @@ def test_splat_squares_draws_later_points_on_top():
         assert np.array_equal(got, expected), splat
 
 
+def test_the_rendered_overlay_draws_later_points_on_top():
+    """``fusionlabel render``'s splats against a point-by-point reference (far points given first)."""
+    from fusionlabel.render.camera_overlay import splat_points
+
+    rng = np.random.default_rng(5)
+    for splat in (None, 3):
+        image = np.zeros((60, 80, 3), np.uint8)
+        uv = rng.uniform(-3, 83, (3000, 2)).astype(np.float32)  # some off the image: clamped to its edge
+        colors = rng.integers(1, 255, (3000, 3), dtype=np.uint8)
+        side = splat or 2
+        expected = image.copy()
+        u = np.clip(np.round(uv[:, 0]).astype(int), 0, 79)
+        v = np.clip(np.round(uv[:, 1]).astype(int), 0, 59)
+        for i in range(len(uv)):
+            expected[v[i]:v[i] + side, u[i]:u[i] + side] = colors[i]
+        assert splat_points(image, uv, colors, splat) == len(uv)
+        assert np.array_equal(image, expected), splat
+
+
 def test_zoomed_points_over_the_image_match_a_loop_over_every_point():
     """The zoomed camera's point squares (its cheap crop in image coordinates first) against a
-    loop over every point, squares cut by the canvas edges included."""
+    loop over every point, later points on top, squares cut by the canvas edges included."""
     from fusionlabel.app.camera_zoom import POINT_PX, ViewTransform, draw_points_over
 
     rng = np.random.default_rng(4)
@@ -70,9 +89,9 @@ def test_zoomed_points_over_the_image_match_a_loop_over_every_point():
     drawn = 0
     for i in range(len(uv)):
         drawn += int(-POINT_PX < cu[i] < 80 and -POINT_PX < cv[i] < 48)
-    for du in range(POINT_PX):
-        for dv in range(POINT_PX):
-            for i in range(len(uv)):
+    for i in range(len(uv)):  # point by point: a later point paints over an earlier one
+        for du in range(POINT_PX):
+            for dv in range(POINT_PX):
                 if 0 <= cu[i] + du < 80 and 0 <= cv[i] + dv < 48:
                     expected[cv[i] + dv, cu[i] + du] = rgb[i]
     assert draw_points_over(canvas, uv, rgb, tf, (7, 5)) == drawn > 20

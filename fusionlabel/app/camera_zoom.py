@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..render.splat import splat_squares
+
 MAX_PIXEL_SCALE = 16.0  # widget pixels per image pixel at the closest zoom
 WHEEL_STEP = 1.25  # zoom factor of one wheel notch
 NEAREST_FROM = 3.0  # from this many widget pixels per image pixel, show the pixels as squares
@@ -193,12 +195,4 @@ def draw_points_over(canvas: np.ndarray, uv: np.ndarray, rgb: np.ndarray, tf: Vi
     near = np.flatnonzero((uv[:, 0] >= lo[0]) & (uv[:, 0] <= hi[0]) & (uv[:, 1] >= lo[1]) & (uv[:, 1] <= hi[1]))
     uv, rgb = uv[near], rgb[near]
     xy = tf.to_screen(uv) - np.asarray(origin, float)
-    corner = np.floor(xy - side / 2.0 + 0.5).astype(np.int64)  # first covered pixel of each square
-    ok = (corner[:, 0] > -side) & (corner[:, 0] < w) & (corner[:, 1] > -side) & (corner[:, 1] < h)
-    corner, colors = corner[ok], rgb[ok]
-    for du in range(side):
-        for dv in range(side):
-            u, v = corner[:, 0] + du, corner[:, 1] + dv
-            inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-            canvas[v[inside], u[inside]] = colors[inside]
-    return int(ok.sum())
+    return splat_squares(canvas, xy, rgb, side, centred=True, clamp=False)

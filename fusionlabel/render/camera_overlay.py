@@ -11,6 +11,7 @@ from ..geometry.cuboid_projection import cuboid_wireframe_pixels, view_near, wid
 from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
 from .colors import depth_colors
+from .splat import splat_size, splat_squares
 
 SHIFT = 4  # sub-pixel bits for cv2 drawing
 FRONT_CROSS = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
@@ -33,19 +34,9 @@ def depth_sorted_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camer
 
 def splat_points(image: np.ndarray, uv: np.ndarray, colors: np.ndarray, splat: int | None = None) -> int:
     """Draw points (in the order given, later on top) as square splats of ``splat`` pixels
-    (default: 2 px per 1000 px of image width, at least 2). Returns how many were drawn."""
-    if len(uv) == 0:
-        return 0
-    uv = np.round(uv).astype(np.int32)
-    h, w = image.shape[:2]
-    u = np.clip(uv[:, 0], 0, w - 1)
-    v = np.clip(uv[:, 1], 0, h - 1)
-    splat = splat or max(2, round(2 * w / 1000))
-    # Vectorised splats: far points are written first, so near ones end on top.
-    for du in range(splat):
-        for dv in range(splat):
-            image[np.clip(v + dv, 0, h - 1), np.clip(u + du, 0, w - 1)] = colors
-    return int(len(uv))
+    (default: :func:`~fusionlabel.render.splat.splat_size` of the image width). Returns how many
+    were drawn."""
+    return splat_squares(image, uv, colors, splat or splat_size(image.shape[1]))
 
 
 def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
