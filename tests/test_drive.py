@@ -64,6 +64,22 @@ def test_frames_spec_takes_an_id_holding_a_dash_whole():
     assert parse_frames("0-2, b", drive) == [1, 2, 3]   # a range of IDs, and an ID
 
 
+@pytest.mark.parametrize("ids", [["run-1-000", "run-1-001", "run-1-002", "run-1-003", "x"],
+                                 ["a,1", "a,2", "a,3", "b", "c"], ["3", "2", "1", "0", "4"],
+                                 ["000000", "000001", "000002", "000003", "000004"]])
+def test_the_suggested_frames_read_back_as_exactly_the_group(ids):
+    """``import``'s suggested ``--frames`` for a group of frames, whatever the IDs hold."""
+    from fusionlabel.cli.cmd_import import frames_spec
+    from fusionlabel.model.frame_spec import parse_frames
+
+    frames = [Frame(fid, Path(f"/nowhere/{k}.bin")) for k, fid in enumerate(ids)]
+    drive = Drive("d", Path("/nowhere"), make_rig(), frames)
+    for group in ([1, 2, 3], [0, 2, 3], [4], [0, 1, 3, 4]):
+        assert parse_frames(frames_spec(drive, group), drive) == group, frames_spec(drive, group)
+    if ids[0] == "000000":  # plain IDs: a run is still written as a range of IDs
+        assert frames_spec(drive, [0, 1, 2, 4]) == "000000-000002,000004"
+
+
 @pytest.mark.parametrize("key", ["000009", 3, -4, "abc"])
 def test_index_of_unknown(key):
     drive, _ = make_drive()

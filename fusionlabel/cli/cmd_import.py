@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..model.frame_spec import FRAMES_HELP
+from ..errors import InputError
+from ..model.frame_spec import FRAMES_HELP, parse_frames
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -147,7 +148,9 @@ def _lens(sensor) -> tuple | None:
 
 
 def frames_spec(drive, indices: list[int]) -> str:
-    """A ``--frames`` value selecting ``indices`` (sorted): runs of consecutive frames as ID ranges."""
+    """A ``--frames`` value selecting ``indices`` (sorted): runs of consecutive frames as ID ranges,
+    or where an ID holds '-' or ',' (a range of them would not read back) as IDs one by one or, for
+    an ID with ',', as indices; each part is checked to read back as exactly its frames."""
     runs: list[list[int]] = []
     for i in indices:
         if runs and i == runs[-1][-1] + 1:
@@ -155,7 +158,22 @@ def frames_spec(drive, indices: list[int]) -> str:
         else:
             runs.append([i])
     ids = [f.frame_id for f in drive.frames]
-    return ",".join(ids[r[0]] if len(r) == 1 else f"{ids[r[0]]}-{ids[r[-1]]}" for r in runs)
+    return ",".join(_run_spec(drive, ids, run) for run in runs)
+
+
+def _run_spec(drive, ids: list[str], run: list[int]) -> str:
+    """The first way of writing a run of consecutive frames that reads back as exactly that run."""
+    a, b = run[0], run[-1]
+    ways = [ids[a] if a == b else f"{ids[a]}-{ids[b]}",
+            ",".join(ids[i] for i in run),
+            str(a) if a == b else f"{a}-{b}"]
+    for way in ways:
+        try:
+            if parse_frames(way, drive) == run:
+                return way
+        except InputError:
+            pass
+    return ",".join(str(i) for i in run)
 
 
 def _and(names: list[str], most: int = 5) -> str:
