@@ -55,3 +55,26 @@ def test_prefetched_frame_is_displayed_inside_the_key_press(qtbot, tmp_path):
         w.close()
     finally:
         project.close()
+
+
+def test_the_loader_prepares_the_crop_of_an_untracked_selected_cuboid(qtbot, tmp_path):
+    """A cuboid without a track (KITTI object labels) selected in its own frame: the loader crops
+    the points around it along with the frame, as for a tracked one."""
+    from fusionlabel.model.document import Annotation
+
+    project = Project.create(tmp_path / "project", testing.small_drive())
+    try:
+        w = MainWindow(Session(project), use_gl=False)
+        qtbot.addWidget(w)
+        testing.show_window(w)
+        s = w.session
+        label = s.drive.labels(2)[0].with_(track_id=None)
+        s.document._state.insert(Annotation("f" * 32, 2, label), 10_000)  # as a KITTI object project has
+        s.select(("f" * 32,))
+        w.loader.invalidate()
+        w.loader.request(2)
+        testing.wait_until_cached(w, [2])
+        assert ("colors", label.box) in w.loader.get(2)._crops
+        w.close()
+    finally:
+        project.close()

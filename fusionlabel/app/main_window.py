@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ..model.edit_actions import track_in_frame
+from ..model.edit_actions import selected_in_frame
 from .actions import Actions
 from .bev_view import BevView
 from .camera_view import CameraPanel
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self.loader = loader or FrameLoader(session.drive, parent=self)
         self.loader.color_mode = session.color_mode
         self.loader.boxes_for = lambda i: [a.box for a in session.document.annotations(i)]
-        self.loader.selected_for = lambda i: [a.box for a in (track_in_frame(session.document, u, i)
+        self.loader.selected_for = lambda i: [a.box for a in (selected_in_frame(session.document, u, i)
                                                               for u in session.selection) if a is not None]
         self.loader.loaded.connect(self._on_loaded)
         self.actions_ = Actions(session, hooks=self)

@@ -30,7 +30,7 @@ from pyqtgraph import Vector
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
 from ..geometry.cuboid import EDGES, FRONT_FACE
-from ..model.edit_actions import track_in_frame
+from ..model.edit_actions import selected_in_frame
 from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
@@ -150,9 +150,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         after a frame change, before the selection has followed its tracks, their cuboids here)."""
         doc, boxes = self.session.document, []
         for uid in self.session.selection:
-            ann = doc.get(uid) if uid in doc else None
-            if ann is not None and ann.frame != self.data.index:
-                ann = track_in_frame(doc, uid, self.data.index)
+            ann = selected_in_frame(doc, uid, self.data.index)
             if ann is not None:
                 boxes.append(ann.box)
         return tuple(boxes)

@@ -340,6 +340,14 @@ def track_in_frame(doc: Document, uid: str, frame: int) -> Annotation | None:
     return None if track is None else doc.find_track(track, frame)
 
 
+def selected_in_frame(doc: Document, uid: str, frame: int) -> Annotation | None:
+    """The cuboid a selected ``uid`` stands for in ``frame``: itself when it is in that frame
+    (tracked or not), else the cuboid of its track there (:func:`track_in_frame`), or None."""
+    if uid in doc and doc.get(uid).frame == frame:
+        return doc.get(uid)
+    return track_in_frame(doc, uid, frame)
+
+
 # ---------------------------------------------------------------------------------- selection, frames
 def cycle_uids(uids: list[str], selection, step: int = 1) -> tuple[str, ...]:
     """The next (``step`` = 1) or previous (-1) of ``uids`` after the selection, wrapping around;
