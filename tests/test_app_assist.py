@@ -1055,3 +1055,22 @@ def test_a_second_run_is_refused_until_the_first_result_is_stored(qtbot, window)
     assert runner.start(NothingDetector(), [1], lambda *r: got.append("C"))
     qtbot.waitUntil(lambda: not runner.busy, timeout=30_000)
     assert got == ["A", "C"]
+
+
+def test_a_background_run_stores_and_reports_with_the_minimum_score_it_started_with(qtbot, window, project,
+                                                                                      monkeypatch):
+    """The minimum score changed while the run goes on: the run's boxes and its message both
+    keep the score it started with."""
+    w, s = window, window.session
+    s.save_setting("prelabel_min_score", 0.8)
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    s.save_setting("prelabel_min_score", 0.5)
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: not w.prelabel_runner.busy, timeout=60_000)
+    found = [d for f in range(s.n_frames) for d in GroundTruthDetector().detect_frame(s.drive, f)]
+    below = sum(d.score < 0.8 for d in found)
+    assert below and s.messages[-1].text.endswith(f"; {below} scoring below 0.8 left out"), s.messages[-1].text
+    assert len(s.document) == len(found) - below
+    assert s.document.undo_text().startswith(f"Pre-label {s.n_frames} frames"), s.document.undo_text()
+    assert "min score 0.8" in s.messages[-1].text, s.messages[-1].text

@@ -47,10 +47,12 @@ class AssistActions:
             min_score = edit_assist.DEFAULT_MIN_SCORE
         return str(spec), (str(config) if config else None), float(min_score)
 
-    def detector_text(self) -> str:
+    def detector_text(self, min_score: float | None = None) -> str:
         """The active detector as the annotator chose it, short: ``builtin``, ``onnx:model.onnx``
-        (file name only), with the minimum score when it is not the default."""
-        spec, _, min_score = self._settings()
+        (file name only), with the minimum score (the setting's, unless given) when it is not the
+        default."""
+        spec, _, setting = self._settings()
+        min_score = setting if min_score is None else min_score
         kind, _, path = spec.partition(":")
         text = f"{kind}:{Path(path).name or path}" if path else kind
         return text if min_score == edit_assist.DEFAULT_MIN_SCORE else f"{text}, min score {min_score:g}"
@@ -231,27 +233,30 @@ class AssistActions:
             return
         frames = list(range(self.s.n_frames))
         invalid = _invalid_counter(detector)
+        min_score = self._settings()[2]  # the run filters with it: its message must say the same one
         start = getattr(self.hooks, "start_prelabel", None) if self.hooks is not None else None
         if start is not None:  # the run also tracks its detections in the background
             start(detector, frames, lambda found, cancelled, skipped, prepared:
-                  self.store_prelabels(found, cancelled, skipped, invalid(), prepared), self._settings()[2])
+                  self.store_prelabels(found, cancelled, skipped, invalid(), prepared, min_score), min_score)
             return
         skipped: list = []
         detections = edit_assist.detect_frames(self.s.drive, detector, frames, errors=skipped)
-        self.store_prelabels(detections, False, skipped, invalid())
+        self.store_prelabels(detections, False, skipped, invalid(), min_score=min_score)
 
     def store_prelabels(self, detections: dict, cancelled: bool = False, skipped=(), invalid: int = 0,
-                        prepared=None):
+                        prepared=None, min_score: float | None = None):
         """Store detections ({frame: labels}) as pre-labels, replacing the frames' untouched ones
         (:func:`fusionlabel.assist.edit_assist.prelabel`); several frames of a sequence are tracked.
         ``skipped``: (frame, message) of frames the detector could not read, reported as warnings;
         ``invalid``: boxes the detector dropped as invalid (an ONNX model), said in the message;
-        ``prepared``: the labels to store, tracked already (:func:`edit_assist.prelabels_to_store`)."""
+        ``prepared``: the labels to store, tracked already (:func:`edit_assist.prelabels_to_store`);
+        ``min_score``: the one they were chosen with (default: the project's setting now)."""
         for frame, message in list(skipped)[:5]:
             self.s.notify(f"pre-label skipped frame {self.s.drive.frames[frame].frame_id}: {message}", "warning")
         if len(skipped) > 5:
             self.s.notify(f"pre-label skipped {len(skipped)} frames in all", "warning")
-        _, _, min_score = self._settings()
+        if min_score is None:
+            min_score = self._settings()[2]
         track = edit_assist.tracked_run(self.s.drive, detections)
         if track:
             from ..assist.prelabel import tracking_caveat
@@ -261,7 +266,7 @@ class AssistActions:
                 self.s.notify(f"pre-label: {caveat}", "warning")
         def build(keep):
             return edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
-                                        min_score, track, detector=self.detector_text(), keep=keep,
+                                        min_score, track, detector=self.detector_text(min_score), keep=keep,
                                         prepared=prepared)
 
         keep = self._locked(detections)
@@ -270,7 +275,7 @@ class AssistActions:
         note = " (cancelled: the frames done are kept)" if cancelled else ""
         dropped = f"; {invalid_boxes_text(invalid)}" if invalid else ""
         if cmd is None:
-            self.s.notify(f"pre-label ({self.detector_text()}): nothing to change ({found} detections, each "
+            self.s.notify(f"pre-label ({self.detector_text(min_score)}): nothing to change ({found} detections, each "
                           f"below score {min_score:g}, of an unknown class, on a cuboid kept there, or the same "
                           f"as the pre-label already there){self._kept_note(build, keep)}{dropped}{note}")
             return None
