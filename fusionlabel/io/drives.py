@@ -51,7 +51,7 @@ def open_drive(path: str | Path, scene: str | None = None, image_size: tuple[int
     return drive
 
 
-def check_image_size(drive: Drive, image_size: tuple[int, int] | None, where: str | Path) -> None:
+def check_image_size_option(drive: Drive, image_size: tuple[int, int] | None, where: str | Path) -> None:
     """DriveError at ``--image-size`` (naming ``where``, e.g. the project) unless the drive's camera
     ``image_2`` (in its first frame's rig) has ``image_size`` (width, height); nothing when None.
     ``--image-size`` gives that camera's size: a drive that knows it must agree with it."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DriveError, InputError
-from ..io.drives import check_image_size, drive_layout, open_drive
+from ..io.drives import check_image_size_option, drive_layout, open_drive
 from ..model.document import Document
 from ..model.drive import Drive
 from ..model.ontology import DEFAULT_PATH, Ontology, OntologyError
@@ -214,7 +214,7 @@ class Project:
 
         ``image_size`` (``--image-size``: width, height of camera ``image_2``) gives that size to a
         KITTI tracking drive without images; a drive that knows the size must agree (DriveError
-        naming the camera and the project otherwise: :func:`~fusionlabel.io.drives.check_image_size`)."""
+        naming the camera and the project otherwise: :func:`~fusionlabel.io.drives.check_image_size_option`)."""
         return cls._open(folder, drive_path, read_only, scene, None, image_size)
 
     @classmethod
@@ -307,7 +307,7 @@ class Project:
         if diffs:
             raise ProjectError(found, "this is not the drive the project was made for, or it changed since: "
                                       + "; ".join(diffs) + f" (project {folder})")
-        check_image_size(drive, image_size, folder)
+        check_image_size_option(drive, image_size, folder)
         if (current.path, current.relpath, current.scene) != (rec.path, rec.relpath, rec.scene) \
                 and not store.read_only:
             # the scene too: a project made before projects recorded scenes learns its own here
