@@ -232,7 +232,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         """Label the selected cuboids over the GL content (nothing is painted without a selection)."""
         self.label_rects = {}
         font = QGuiApplication.font()
-        labels = self._place_labels(QFontMetricsF(font), [])
+        labels = self._place_labels(QFontMetricsF(font))
         if not labels:
             return
         p = QPainter(self)
@@ -245,7 +245,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
             self.label_rects[uid] = rect
         p.end()
 
-    def _place_labels(self, fm: QFontMetricsF, obstacles: list) -> list[tuple]:
+    def _place_labels(self, fm: QFontMetricsF) -> list[tuple]:
         """Where the selected cuboids' labels go: [(uid, colour, text, rect)] (none without a selection)."""
         if not self._labels:
             return []
@@ -261,7 +261,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         requests = [LabelRequest((float(mids[i, 0]), float(uv[i, :, 1].min())),
                                  (fm.horizontalAdvance(self._labels[i][3]) + 2 * LABEL_PAD, fm.height()),
                                  forced=True, centred=True) for i in shown]
-        rects = place_labels(requests, (0.0, 0.0, float(w), float(h)), obstacles) if shown else []
+        rects = place_labels(requests, (0.0, 0.0, float(w), float(h))) if shown else []
         return [(self._labels[i][0], self._labels[i][2], self._labels[i][3], rect)
                 for i, rect in zip(shown, rects) if rect is not None]
 

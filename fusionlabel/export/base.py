@@ -17,13 +17,13 @@ from typing import Any, Callable
 
 
 from ..errors import ImageError, InputError, PointCloudError
+from ..export_manifest import MANIFEST
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..model.source_class import source_class
 from ..progress import progress
 
 LabelsFor = Callable[[int], list[CuboidLabel]]
-MANIFEST = "fusionlabel_export.json"
 LISTED_FRAMES = 10      # skipped frames listed one per line in a summary; the rest are counted
 
 

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..export_manifest import MANIFEST
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
-
-MANIFEST = "fusionlabel_export.json"     # as fusionlabel.export.base writes it
 
 
 def export_format(folder: Path) -> str | None:
