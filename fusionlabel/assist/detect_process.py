@@ -87,22 +87,18 @@ class DetectProcess:
                 message = read_message(self.proc.stdout)
                 if message is not None:
                     message = reply(message)
-            except WireError as e:
-                if self.proc.poll() is None:
-                    self.proc.kill()
-                self._finish()
-                if not self.killed:
-                    yield ("failed", f"the detector process sent a malformed message ({e})")
-                return
-            except (OSError, ValueError):  # the pipe is closed: kill() during a read
-                message = None
-            except Exception as e:  # noqa: BLE001 - a bug in reading must not end the relay silently
-                if self.proc.poll() is None:
-                    self.proc.kill()
-                self._finish()
-                if not self.killed:
-                    yield ("failed", f"the detector process's message could not be read ({type(e).__name__}: {e})")
-                return
+            except Exception as e:  # noqa: BLE001 - whatever goes wrong, the relay ends with a message
+                if isinstance(e, (OSError, ValueError)) and not isinstance(e, WireError):
+                    message = None  # the pipe is closed: kill() during a read
+                else:
+                    if self.proc.poll() is None:
+                        self.proc.kill()
+                    self._finish()
+                    if not self.killed:
+                        yield ("failed", f"the detector process sent a malformed message ({e})"
+                               if isinstance(e, WireError)
+                               else f"the detector process's message could not be read ({type(e).__name__}: {e})")
+                    return
             if message is None:
                 code = self._finish()
                 if self.killed:  # as asked: nobody waits for a message
