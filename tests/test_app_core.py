@@ -397,3 +397,25 @@ def test_prelabel_state_follows_edits_and_undo(tmp_path):
         actions.nudge(0, 0.05)                      # a model box no pre-label run made: Ctrl+P keeps it anyway
         assert s.prelabel_state(doc.get(other.uid)) == "untouched"
         s.close()
+
+
+def test_a_camera_image_of_the_wrong_size_is_left_out_and_the_points_still_shown(tmp_path):
+    """Points and cuboids on a wrong-size image would land in the wrong place: the panel shows them
+    on a blank image of the rig's size, and says why."""
+    import cv2
+
+    from conftest import native_copy
+    from fusionlabel.io.drives import open_drive
+
+    drive = native_copy(open_drive(testing.small_drive()), tmp_path / "drive")
+    name = drive.rig(0).camera_names[0]
+    path = drive.frames[0].image_paths[name]
+    image = cv2.imread(str(path))
+    cv2.imwrite(str(path), cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2)))
+    cam = load_frame_data(open_drive(tmp_path / "drive"), 0).cameras[name]
+    assert "but the rig says" in cam.error and "not shown" in cam.error
+    assert cam.image.shape == (cam.camera.height, cam.camera.width, 3)
+    assert len(np.unique(cam.image)) == 1  # blank, not the photograph
+    p_cam = transform_points(cam.T_cam_lidar, open_drive(tmp_path / "drive").points(0).astype(np.float64))
+    expected = int(cam.camera.project(p_cam).in_image.sum())
+    assert abs(cam.n_points - expected) <= max(2, expected // 1000)

@@ -299,12 +299,14 @@ def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, point
     if image is None:
         image = np.full((camera.height, camera.width, 3), 24, np.uint8)
     elif image.shape[:2] != (camera.height, camera.width):
+        # The points and cuboids would land in the wrong place on it: they go on a blank panel.
         error = error or (f"image is {image.shape[1]}x{image.shape[0]} but the rig says "
-                          f"{camera.width}x{camera.height}")
+                          f"{camera.width}x{camera.height}; not shown")
+        image = np.full((camera.height, camera.width, 3), 24, np.uint8)
     overlay = image.copy()
     n = 0
     uv, rgb = np.zeros((0, 2), np.float32), np.zeros((0, 3), np.uint8)
-    if len(points) and image.shape[:2] == (camera.height, camera.width):
+    if len(points):
         try:
             uv, rgb = depth_sorted_points(points, T_cam_lidar, camera)
             n = splat_squares(overlay, uv, rgb, splat_size(overlay.shape[1]))
