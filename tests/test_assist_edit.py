@@ -730,3 +730,29 @@ def test_model_commands_leave_the_kept_uids_alone_and_count_them(drive, doc):
     bound = check_one_undo(doc, snapshot(doc), ea.propagate(doc, drive, 1, [ua.uid, ub.uid], keep={pa.uid}))
     assert bound.description == f"Propagate 1 cuboid to frame {drive.frames[2].frame_id}, keeping 1 locked"
     assert doc.get(pa.uid) == pa and doc.get(pb.uid).box != pb.box
+
+
+def test_overlap_matrix_is_the_pairwise_rule():
+    """Each pair by the rule itself: BEV IoU above the threshold, or one centre inside the other
+    box; overlaps() is its rows' any()."""
+    import numpy as np
+
+    from fusionlabel.assist.prelabel import OVERLAP_IOU, overlap_matrix, overlaps
+    from fusionlabel.geometry.cuboid import Cuboid, points_in_cuboid
+    from fusionlabel.geometry.iou import bev_iou
+
+    rng = np.random.default_rng(11)
+
+    def boxes(n):
+        return [Cuboid(rng.uniform(-5, 5, 3), rng.uniform(0.4, 6.0, 3), rng.uniform(-np.pi, np.pi)) for _ in range(n)]
+
+    a, b = boxes(25), boxes(20)
+    for inside in (True, False):
+        want = np.array([[bev_iou(x, y) > OVERLAP_IOU
+                          or (inside and (bool(points_in_cuboid(np.array([x.center]), y)[0])
+                                          or bool(points_in_cuboid(np.array([y.center]), x)[0])))
+                          for y in b] for x in a])
+        got = overlap_matrix(a, b, centres_inside=inside)
+        assert want.any() and not want.all()
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(overlaps(a, b, centres_inside=inside), want.any(axis=1))

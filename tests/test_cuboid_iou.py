@@ -97,3 +97,30 @@ def test_iou_matrix_matches_pairwise():
         for j, b in enumerate(B):
             assert M[i, j] == pytest.approx(bev_iou(a, b))
     assert iou_matrix([], B).shape == (0, 5)
+
+
+def _random_boxes(rng, n, spread=6.0):
+    return [Cuboid(rng.uniform(-spread, spread, 3), rng.uniform(0.3, 5.0, 3), rng.uniform(-np.pi, np.pi),
+                   pitch=rng.uniform(-0.1, 0.1), roll=rng.uniform(-0.1, 0.1)) for _ in range(n)]
+
+
+def test_points_in_cuboids_matrix_is_points_in_cuboid_for_every_box():
+    from fusionlabel.geometry.cuboid import points_in_cuboids_matrix
+
+    rng = np.random.default_rng(7)
+    boxes = _random_boxes(rng, 30)
+    points = rng.uniform(-8, 8, (400, 3))
+    for margin in (0.0, 0.3):
+        got = points_in_cuboids_matrix(points, boxes, margin)
+        want = np.stack([points_in_cuboid(points, b, margin) for b in boxes], axis=1)
+        assert got.shape == (400, 30) and got.any()
+        np.testing.assert_array_equal(got, want)
+    assert points_in_cuboids_matrix(np.zeros((0, 3)), boxes).shape == (0, 30)
+
+
+def test_iou_matrix_pairs_leaves_the_other_pairs_at_zero():
+    rng = np.random.default_rng(3)
+    a, b = _random_boxes(rng, 12), _random_boxes(rng, 9)
+    full = iou_matrix(a, b)
+    pairs = rng.random(full.shape) < 0.5
+    np.testing.assert_array_equal(iou_matrix(a, b, pairs=pairs), np.where(pairs, full, 0.0))

@@ -41,7 +41,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import FusionLabelError, ImageError, PointCloudError
-from ..geometry.cuboid import Cuboid, points_in_cuboid
+from ..geometry.cuboid import Cuboid, points_in_cuboids_matrix
 from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
@@ -223,24 +223,25 @@ def frames_text(drive: Drive, frames: Sequence[int]) -> str:
 
 
 # ---------------------------------------------------------------------------------------- the rule
-def overlaps(boxes: list[Cuboid], existing: list[Cuboid], min_iou: float = OVERLAP_IOU,
-             centres_inside: bool = True) -> np.ndarray:
-    """(len(boxes),) bool: a box overlaps an existing one (BEV IoU > ``min_iou``) or, with
-    ``centres_inside``, its centre lies inside one, or the other way round (a small box swallowed
-    by a big one)."""
-    out = np.zeros(len(boxes), bool)
+def overlap_matrix(boxes: list[Cuboid], existing: list[Cuboid], min_iou: float = OVERLAP_IOU,
+                   centres_inside: bool = True) -> np.ndarray:
+    """(len(boxes), len(existing)) bool: box i overlaps existing box j (BEV IoU > ``min_iou``) or,
+    with ``centres_inside``, the centre of one lies inside the other (a small box swallowed by a
+    big one). The IoU is computed only for the pairs the centres do not settle."""
+    out = np.zeros((len(boxes), len(existing)), bool)
     if not boxes or not existing:
         return out
-    out |= (iou_matrix(boxes, existing, "bev") > min_iou).any(axis=1)
-    if not centres_inside:
-        return out
-    centres = np.array([b.center for b in boxes])
-    for e in existing:
-        out |= points_in_cuboid(centres, e)
-    other = np.array([e.center for e in existing])
-    for k, b in enumerate(boxes):
-        out[k] |= bool(points_in_cuboid(other, b).any())
+    if centres_inside:
+        out |= points_in_cuboids_matrix(np.array([b.center for b in boxes]), existing)
+        out |= points_in_cuboids_matrix(np.array([e.center for e in existing]), boxes).T
+    out |= iou_matrix(boxes, existing, "bev", pairs=~out) > min_iou
     return out
+
+
+def overlaps(boxes: list[Cuboid], existing: list[Cuboid], min_iou: float = OVERLAP_IOU,
+             centres_inside: bool = True) -> np.ndarray:
+    """(len(boxes),) bool: a box overlaps an existing one (:func:`overlap_matrix`)."""
+    return overlap_matrix(boxes, existing, min_iou, centres_inside).any(axis=1)
 
 
 @dataclass
@@ -328,10 +329,11 @@ def inherited_tracks(existing: Sequence[Sequence[CuboidLabel]], merges: Sequence
                 added.setdefault(lab.track_id, set()).add(f)
         donors = [labels[k] for k in merge.keep if labels[k].track_id is not None and k not in merge.again]
         pairs = set()
-        for p in new:
-            if p.track_id is not None and donors:
-                hit = overlaps([d.box for d in donors], [p.box])
-                pairs |= {(p.track_id, d.track_id) for d, h in zip(donors, hit) if h and d.track_id != p.track_id}
+        tracked = [p for p in new if p.track_id is not None]
+        if tracked and donors:
+            hit = overlap_matrix([d.box for d in donors], [p.box for p in tracked])
+            for d, row in zip(donors, hit):
+                pairs |= {(p.track_id, d.track_id) for p, h in zip(tracked, row) if h and d.track_id != p.track_id}
         votes.update(pairs)
     mapping: dict[str, str] = {}
     for (new_id, kept_id), _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):

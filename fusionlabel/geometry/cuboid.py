@@ -158,6 +158,21 @@ def points_in_cuboid(points: np.ndarray, cuboid: Cuboid, margin: float = 0.0) ->
     return np.all(np.abs(local) <= half, axis=1)
 
 
+def points_in_cuboids_matrix(points: np.ndarray, cuboids: list[Cuboid], margin: float = 0.0) -> np.ndarray:
+    """(N, len(cuboids)) bool: point i inside cuboid j (boundary included), grown by ``margin``;
+    :func:`points_in_cuboid`'s rule for every pair at once (for a few dozen points, such as box
+    centres, rather than a sweep)."""
+    points = np.asarray(points)
+    if len(points) == 0 or not cuboids:
+        return np.zeros((len(points), len(cuboids)), bool)
+    centers = np.array([c.center for c in cuboids], np.float64)                     # (M, 3)
+    rotations = np.stack([c.rotation() for c in cuboids])                             # (M, 3, 3)
+    half = np.array([c.size for c in cuboids], np.float64) / 2.0 + margin             # (M, 3)
+    offsets = points[None, :, :3].astype(np.float64) - centers[:, None, :]           # (M, N, 3)
+    local = np.matmul(offsets, rotations)                                             # (M, N, 3)
+    return np.all(np.abs(local) <= half[:, None, :], axis=2).T
+
+
 def count_points_in_cuboids(points: np.ndarray, cuboids: list[Cuboid], margin: float = 0.0) -> np.ndarray:
     """Number of points (N, 3+) inside each cuboid, grown by ``margin``: (len(cuboids),) int64.
 

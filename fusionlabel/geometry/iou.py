@@ -55,8 +55,10 @@ def iou_3d(a: Cuboid, b: Cuboid) -> float:
     return float(min(1.0, inter / (a.volume() + b.volume() - inter)))
 
 
-def iou_matrix(boxes_a: list[Cuboid], boxes_b: list[Cuboid], kind: str = "bev") -> np.ndarray:
-    """Pairwise IoU, shape (len(a), len(b)); ``kind`` is "bev" or "3d". Far pairs are skipped cheaply."""
+def iou_matrix(boxes_a: list[Cuboid], boxes_b: list[Cuboid], kind: str = "bev",
+               pairs: np.ndarray | None = None) -> np.ndarray:
+    """Pairwise IoU, shape (len(a), len(b)); ``kind`` is "bev" or "3d". Far pairs are skipped cheaply;
+    so are the pairs that ``pairs`` (a bool array of that shape, when given) leaves False (0 there)."""
     fn = {"bev": bev_iou, "3d": iou_3d}[kind]
     out = np.zeros((len(boxes_a), len(boxes_b)))
     if not boxes_a or not boxes_b:
@@ -67,6 +69,8 @@ def iou_matrix(boxes_a: list[Cuboid], boxes_b: list[Cuboid], kind: str = "bev") 
     rb = np.array([_radius_xy(b) for b in boxes_b])
     d2 = ((ca[:, None, :] - cb[None, :, :]) ** 2).sum(-1)
     close = d2 <= (ra[:, None] + rb[None, :]) ** 2
+    if pairs is not None:
+        close &= pairs
     for i, j in zip(*np.nonzero(close)):
         out[i, j] = fn(boxes_a[i], boxes_b[j])
     return out
