@@ -196,3 +196,14 @@ def test_open_scene_of_a_tracking_folder(qtbot, tmp_path, tmp_path_factory):
             w.close()
             w.session.close()
             w.session.project.close()
+
+
+def test_a_screenshot_run_offscreen_prints_only_what_it_wrote(tmp_path):
+    """Qt's offscreen platform warns on every window that it ignores size hints; a user (or a batch
+    log) gets the one line saying what was written, not that noise."""
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    out = fusionlabel("open", str(drive), "--project", str(tmp_path / "p"), "--screenshot", str(tmp_path / "s.png"),
+                      env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert out.returncode == 0, out.stderr
+    assert "propagateSizeHints" not in out.stderr + out.stdout
+    assert (tmp_path / "s.png").is_file()

@@ -27,6 +27,29 @@ def check_display() -> None:
                                "open ... (QT_QPA_PLATFORM=offscreen also starts, but leaves the 3D view blank)")
 
 
+# Qt messages that say nothing to a user: the offscreen platform warns on every window that it
+# ignores size hints.
+IGNORED_QT_MESSAGES = ("does not support propagateSizeHints",)
+
+
+def quiet_qt_messages() -> None:
+    """Let Qt's own warnings through as before (to the handler installed before, else stderr),
+    except :data:`IGNORED_QT_MESSAGES`."""
+    from PyQt6.QtCore import qInstallMessageHandler
+
+    previous = None
+
+    def handler(mode, context, message: str) -> None:
+        if any(text in message for text in IGNORED_QT_MESSAGES):
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            sys.stderr.write(message + "\n")
+
+    previous = qInstallMessageHandler(handler)
+
+
 def is_drive_folder(path: Path) -> bool:
     from ..io.drives import drive_layout
 
@@ -76,6 +99,7 @@ def launch(path: str | Path | None = None, frame: str | None = None, project_fol
     from .session import Session
 
     app = QApplication.instance()
+    quiet_qt_messages()
     if app is None:
         # One GL context family for every 3D view (pyqtgraph caches its shader programs).
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
