@@ -905,7 +905,7 @@ def test_prelabel_says_how_many_invalid_onnx_boxes_it_dropped(project, tmp_path)
     project.set_setting("prelabel_detector", f"onnx:{model}")
     actions.prelabel_frame()
     text = s.messages[-1].text
-    assert text.startswith("Pre-label frame ") and ": 1 boxes" in text, text
+    assert text.startswith("Pre-label frame ") and ": 1 box;" in text, text
     assert text.endswith("; 1 scoring below 0.5 left out; " + INVALID_NOTE.format(3)), text
     actions.prelabel_frame()                             # the same again: nothing to change, still said
     assert "nothing to change" in s.messages[-1].text

@@ -321,3 +321,33 @@ def test_locked_cuboids_are_marked_in_the_cameras_and_side_views(window):
         xy, light = marked(view, window)
         assert len(xy) and light.any(), view.kind
         assert (xy[:, 1] <= 24).all() and (xy[:, 0] >= view.width() / 2).all()   # top right, by the title's line
+
+
+def test_undoing_a_step_that_made_locked_boxes_says_it_would_remove_them(window):
+    """The undo of a create takes the cuboid away: refused under a lock, and the message says
+    remove (not change) and how to go on."""
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.model.commands import CreateCuboid
+
+    s = window.session
+    before = len(s.annotations())
+    s.apply(CreateCuboid(s.frame, CuboidLabel(Cuboid((30.0, -20.0, 0.8), (4.5, 1.9, 1.6), 0.3), "car")))
+    assert len(s.annotations()) == before + 1
+    s.set_class_locked("car", True)
+    s.undo()
+    text = s.messages[-1].text
+    assert "refused: it would remove 1 locked car cuboid" in text and "untick car in Classes > Lock class" in text
+    assert len(s.annotations()) == before + 1
+
+
+def test_a_class_key_refused_by_a_lock_keeps_the_class_of_new_cuboids(window, qtbot):
+    s = window.session
+    car = next(a for a in s.annotations() if a.cls == "car")
+    s.select((car.uid,))
+    window.actions_.set_class("car")
+    s.set_class_locked("car", True)
+    window.actions_.set_class("van")
+    assert s.document.get(car.uid).cls == "car"
+    assert s.current_class == "car"
+    assert "refused" in s.messages[-1].text

@@ -370,7 +370,7 @@ def test_prelabel_one_frame_again_keeps_the_boxes_found_again_with_their_tracks(
                    *again[2][1:]]}
     before = snapshot(doc)
     bound = check_one_undo(doc, before, ea.prelabel(doc, drive, 2, (), changed))
-    assert bound.description.endswith(": 1 boxes, replacing 1")
+    assert bound.description.endswith(": 1 box, replacing 1")
     now = doc.annotations(2)
     assert sum(tracks.get(a.uid) == a.track_id for a in now) == len(tracks) - 1
 

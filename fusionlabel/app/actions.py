@@ -174,10 +174,15 @@ class Actions(AssistActions, TrackActions):
         self._edit(lambda doc, sel: edit_actions.delete_track_from_here(doc, sel, self.s.frame))
 
     def set_class(self, cls: str):
-        self.s.set_current_class(cls)
+        """Retype the selection and make ``cls`` the class of new cuboids; a retype refused by a
+        lock changes neither."""
         if self.s.selection:
-            self.s.apply(edit_actions.set_class(self.s.document, self.s.selection, cls))
+            cmd = edit_actions.set_class(self.s.document, self.s.selection, cls)
+            if not self.s.locked_changes_of(cmd):
+                self.s.set_current_class(cls)
+            self.s.apply(cmd)
         else:
+            self.s.set_current_class(cls)
             self.s.notify(f"new cuboids will be {cls}")
 
     def rotate(self, degrees: float):

@@ -65,9 +65,11 @@ def locked_changes(changed: dict, locked: set[str]) -> list:
     return out
 
 
-def refusal_text(description: str, anns) -> str:
-    """The message of a refused edit, naming the locked classes and how to unlock them."""
-    classes = ", ".join(sorted({a.cls for a in anns}))
+def refusal_text(description: str, anns, removed: int = 0) -> str:
+    """The message of a refused edit, naming the locked classes and how to unlock them; ``removed``
+    of the ``anns`` it refused are cuboids it would delete (an undone create, for instance)."""
+    classes = sorted({a.cls for a in anns})
     n = len(anns)
-    return (f"{description} refused: it would change {n} locked {classes} cuboid{'s' if n != 1 else ''} "
-            f"(Classes menu > Lock class to unlock)")
+    what = [f"remove {removed}"] * bool(removed) + [f"change {n - removed}"] * bool(n - removed)
+    return (f"{description} refused: it would {' and '.join(what)} locked {', '.join(classes)} "
+            f"cuboid{'s' if n != 1 else ''} (untick {' and '.join(classes)} in Classes > Lock class to go on)")

@@ -417,7 +417,8 @@ class Session:
     def _guard_locked(self, changed: dict) -> None:
         refused = locked_changes(changed, self.class_view.locked)
         if refused:
-            raise LockedEdit(refusal_text(self._applying_description, refused))
+            removed = sum(1 for before, after in changed.values() if after is None and before in refused)
+            raise LockedEdit(refusal_text(self._applying_description, refused, removed))
 
     def _selected_labels(self) -> dict:
         return {u: self.document.get(u).label for u in self.selection if self._exists(u)}

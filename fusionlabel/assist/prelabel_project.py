@@ -8,6 +8,7 @@ from collections import Counter
 
 from ..model.annotation import CuboidLabel
 from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
+from ..wording import counted
 from .command_memo import DoneCommandsMemo
 from .detector import Detector
 from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, keep_scored,
@@ -150,7 +151,7 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
     replacing = f", replacing {len(deletes)}" if deletes else ""
     replacing += f", keeping {locked} locked" if locked else ""
     commands = ([DeleteCuboids(tuple(deletes))] if deletes else []) + creates
-    return Batch(tuple(commands), f"{PRELABEL_DESCRIPTION} {what}: {len(creates)} boxes{replacing}"), report
+    return Batch(tuple(commands), f"{PRELABEL_DESCRIPTION} {what}: {counted(len(creates), 'box')}{replacing}"), report
 
 
 def write_to_project(project, frames: list[int], prelabels: list[list[CuboidLabel]], what: str | None = None,
