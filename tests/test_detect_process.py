@@ -249,3 +249,17 @@ def test_a_message_that_cannot_be_read_for_another_reason_ends_the_run_with_a_me
     kind, text = list(process.messages())[-1]
     assert kind == "failed" and "KeyError" in text and "surprise" in text
     assert process.proc.returncode is not None
+
+
+def test_a_child_whose_app_is_gone_exits_without_a_traceback():
+    """The app closed its end of the pipe (it quit, or died) before the child answered: the child
+    ends quietly instead of printing a BrokenPipeError traceback in the user's terminal."""
+    proc = subprocess.Popen([sys.executable, "-m", "fusionlabel.assist.detect_process"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()                     # nobody reads the answer
+    proc.stdin.write(b"FLW1" + (2).to_bytes(4, "little") + b"[]")   # a malformed job: it answers "failed"
+    proc.stdin.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 0

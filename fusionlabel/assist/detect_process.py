@@ -240,9 +240,14 @@ def _child() -> None:
         if job["min_score"] is not None:
             prelabels = prelabels_to_store(drive, found, job["min_score"], tracked_run(drive, found))
         send_done(out, found, skipped, getattr(detector, "invalid_boxes", 0), prelabels)
+    except BrokenPipeError:
+        raise
     except Exception as e:  # noqa: BLE001 - any detector failure becomes a message
         send("failed", f"{type(e).__name__}: {e}")
 
 
 if __name__ == "__main__":
-    _child()
+    try:
+        _child()
+    except BrokenPipeError:  # the app is gone: there is nobody to tell, and no traceback to print
+        os._exit(0)
