@@ -351,3 +351,37 @@ def test_a_class_key_refused_by_a_lock_keeps_the_class_of_new_cuboids(window, qt
     assert s.document.get(car.uid).cls == "car"
     assert s.current_class == "car"
     assert "refused" in s.messages[-1].text
+
+
+def test_a_selected_locked_cuboid_offers_no_rotate_knob_or_handles(window):
+    """The knob and handles say 'drag me'; on a locked cuboid the drag is refused, so they are not
+    drawn (the padlock says why). Unlocked, the same cuboid has them."""
+    from fusionlabel.app.box_edit import bev_handle_points
+
+    s, bev = window.session, window.bev
+    car = max((a for a in s.annotations() if a.cls == "car"),
+              key=lambda a: -np.hypot(*a.box.center[:2]))            # the nearest car: on screen
+    s.select((car.uid,))
+    bev.scale = 14.0
+    bev.update()
+    knob = np.round(bev.to_screen(bev_handle_points(car.box)["rotate"][None])[0]).astype(int)
+    assert 0 <= knob[0] < bev.width() and 0 <= knob[1] < bev.height()
+    xy, _ = marked(bev, window)
+    near_knob = np.linalg.norm(xy - knob, axis=1) <= 4
+    assert near_knob.sum() >= 10             # the knob's pixels change when the class is locked
+
+
+def test_a_cuboid_being_drawn_is_previewed_dashed(window):
+    """While a new cuboid is dragged out in the bird's-eye view, its outline is drawn (a paint
+    error there once left the preview out)."""
+    from fusionlabel.geometry.cuboid import Cuboid
+
+    bev = window.bev
+    before = pixels(bev)
+    bev._new_box = Cuboid((6.0, 3.0, 0.8), (4.5, 1.9, 1.6), 0.4)
+    after = pixels(bev)
+    bev._new_box = None
+    poly = bev.to_screen(Cuboid((6.0, 3.0, 0.8), (4.5, 1.9, 1.6), 0.4).bev_polygon())
+    changed = np.argwhere(np.abs(after - before).max(axis=2) > 40)[:, ::-1]
+    lo, hi = poly.min(axis=0) - 4, poly.max(axis=0) + 4
+    assert len(changed) > 30 and ((changed >= lo) & (changed <= hi)).all(axis=1).mean() > 0.6

@@ -201,7 +201,7 @@ class BevView(QWidget):
                     labels += self._paint_box(p, ann, True)
         if self._new_box is not None:
             color = annotation_color(self.session.ontology, self.session.current_class)
-            anchor = self._paint_cuboid(p, self._new_box, color, True, Qt.PenStyle.DashLine)
+            anchor = self._paint_cuboid(p, self._new_box, color, True, "dashed")
             labels.append(((0, 0.0), None, anchor, color, self.session.current_class))
         hud = self._paint_hud(p)
         self._paint_labels(p, labels, hud)
@@ -268,9 +268,10 @@ class BevView(QWidget):
         box = self.session.display_box(ann)
         color = annotation_color(self.session.ontology, ann.cls)
         state = self.session.prelabel_state(ann)
-        anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_OF_STATE[state])
+        locked = self.session.is_locked(ann)
+        anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_OF_STATE[state], handles=not locked)
         size = lock_mark_size(min(box.length, box.width) * self.scale)
-        if anchor is not None and size is not None and self.session.is_locked(ann):   # why a drag does nothing
+        if anchor is not None and size is not None and locked:   # why a drag does nothing
             middle = self.to_screen(np.asarray(box.center[:2])[None])[0]
             paint_padlock(p, QPointF(*middle), size)
         if anchor is None or not self.session.layers.get("box_labels", True):
@@ -284,10 +285,12 @@ class BevView(QWidget):
         return [(prio, ann.uid, anchor, color, box_label(ann, state))]
 
     def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool,
-                      outline: str = "solid") -> np.ndarray | None:
+                      outline: str = "solid", handles: bool = True) -> np.ndarray | None:
         """Draw a cuboid from above with an ``outline`` (styles.OUTLINE_OF_STATE: dashed and
-        unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one);
-        returns where its label goes (the top corner, in pixels), or None when it is out of view."""
+        unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one), and
+        when it is ``selected`` its resize handles and rotate knob unless ``handles`` is False (a
+        locked cuboid offers none); returns where its label goes (the top corner, in pixels), or
+        None when it is out of view."""
         poly = self.to_screen(box.bev_polygon())
         c = np.asarray(box.center[:2])
         front = c + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
@@ -304,12 +307,12 @@ class BevView(QWidget):
         p.setBrush(QBrush(fill))
         p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
         p.drawLine(QPointF(*a), QPointF(*b))
-        if selected:
-            handles = {k: self.to_screen(v)[0] for k, v in self._active_handles(box).items()}
+        if selected and handles:
+            points = {k: self.to_screen(v)[0] for k, v in self._active_handles(box).items()}
             p.setPen(QPen(QColor(255, 255, 255), 1))
-            p.drawLine(QPointF(*b), QPointF(*handles["rotate"]))
+            p.drawLine(QPointF(*b), QPointF(*points["rotate"]))
             p.setBrush(QBrush(color))
-            for name, q in handles.items():
+            for name, q in points.items():
                 if name == "rotate":
                     p.drawEllipse(QPointF(*q), HANDLE_PX + 1, HANDLE_PX + 1)
                 else:
