@@ -18,7 +18,6 @@ pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, Qt, QTimer  # noqa: E402
-from PyQt6.QtGui import QImage  # noqa: E402
 from PyQt6.QtWidgets import QApplication, QPushButton  # noqa: E402
 
 from conftest import run_on_display  # noqa: E402
@@ -341,11 +340,9 @@ def test_a_run_in_another_process_can_be_cancelled_or_discarded(qtbot, window, p
 
 def pixels(widget, rect=None) -> np.ndarray:
     """What a widget shows (H, W, 3) uint8, or the part of it in ``rect`` (x0, y0, x1, y1)."""
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    arr = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
-    arr = arr.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(image.height(), -1, 3)
+    arr = testing.widget_pixels(widget)
     if rect is None:
-        return arr.copy()
+        return arr
     x0, y0, x1, y1 = (int(v) for v in rect)
     return arr[max(y0, 0):y1, max(x0, 0):x1].copy()
 

@@ -22,10 +22,11 @@ pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from PyQt6.QtGui import QFont, QFontMetrics, QImage, QWheelEvent  # noqa: E402
+from PyQt6.QtGui import QFont, QFontMetrics, QWheelEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from conftest import open_app_window  # noqa: E402
+from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -227,9 +228,7 @@ def test_the_selected_cuboid_has_a_white_halo_in_the_bev(window):
 
     def white_pixels() -> int:
         bev.repaint()
-        img = bev.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-        raw = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
-        arr = raw.reshape(img.height(), img.bytesPerLine())[:, :3 * img.width()].reshape(img.height(), img.width(), 3)
+        arr = testing.widget_pixels(bev)
         poly = bev.to_screen(a.box.bev_polygon())
         lo, hi = np.floor(poly.min(axis=0)).astype(int) - 6, np.ceil(poly.max(axis=0)).astype(int) + 6
         return int((arr[lo[1]:hi[1], lo[0]:hi[0]].min(axis=2) >= 235).sum())

@@ -17,6 +17,8 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import Qt  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
+from fusionlabel.app import testing  # noqa: E402
+
 pytestmark = pytest.mark.gui
 NO, CTRL, SHIFT = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 
@@ -138,7 +140,6 @@ def prelabelled(qtbot, tmp_path, monkeypatch):
     """A window on a project holding only tracked pre-labels on every frame (Ctrl+Shift+P's
     result), whose detector is :class:`TruthDetector` (``w.detector_dx`` sets its offset)."""
     from conftest import app_window
-    from fusionlabel.app import testing
     from fusionlabel.store.project import Project
 
     p = Project.create(tmp_path / "project", testing.small_drive(), import_labels=False)
@@ -229,12 +230,7 @@ def test_tab_on_a_focused_choice_or_tick_box_selects_no_other_cuboid(qtbot, wind
 # ------------------------------------------------------------------ the locked mark
 def pixels(widget) -> np.ndarray:
     """What a widget shows, (H, W, 3) int."""
-    from PyQt6.QtGui import QImage
-
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    arr = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
-    return arr.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(
-        image.height(), -1, 3).astype(int)
+    return testing.widget_pixels(widget).astype(int)
 
 
 def marked(widget, window, cls: str = "car") -> np.ndarray:
@@ -370,18 +366,3 @@ def test_a_selected_locked_cuboid_offers_no_rotate_knob_or_handles(window):
     near_knob = np.linalg.norm(xy - knob, axis=1) <= 4
     assert near_knob.sum() >= 10             # the knob's pixels change when the class is locked
 
-
-def test_a_cuboid_being_drawn_is_previewed_dashed(window):
-    """While a new cuboid is dragged out in the bird's-eye view, its outline is drawn (a paint
-    error there once left the preview out)."""
-    from fusionlabel.geometry.cuboid import Cuboid
-
-    bev = window.bev
-    before = pixels(bev)
-    bev._new_box = Cuboid((6.0, 3.0, 0.8), (4.5, 1.9, 1.6), 0.4)
-    after = pixels(bev)
-    bev._new_box = None
-    poly = bev.to_screen(Cuboid((6.0, 3.0, 0.8), (4.5, 1.9, 1.6), 0.4).bev_polygon())
-    changed = np.argwhere(np.abs(after - before).max(axis=2) > 40)[:, ::-1]
-    lo, hi = poly.min(axis=0) - 4, poly.max(axis=0) + 4
-    assert len(changed) > 30 and ((changed >= lo) & (changed <= hi)).all(axis=1).mean() > 0.6

@@ -342,3 +342,19 @@ def test_camera_caption_has_a_backdrop(qtbot, window):
     before, after = np.array(before), np.array(after)
     assert before.mean() > 40, "the test needs a lit image under the caption"
     assert np.allclose(after, before * (1 - 150 / 255), atol=4), (before[:6], after[:6])
+
+
+def test_a_cuboid_being_drawn_is_previewed_dashed(window):
+    """While a new cuboid is dragged out in the bird's-eye view, its outline is drawn (a paint
+    error there once left the preview out)."""
+    from fusionlabel.geometry.cuboid import Cuboid
+
+    bev = window.bev
+    before = testing.widget_pixels(bev).astype(int)
+    bev._new_box = Cuboid((6.0, 3.0, 0.8), (4.5, 1.9, 1.6), 0.4)
+    after = testing.widget_pixels(bev).astype(int)
+    bev._new_box = None
+    poly = bev.to_screen(Cuboid((6.0, 3.0, 0.8), (4.5, 1.9, 1.6), 0.4).bev_polygon())
+    changed = np.argwhere(np.abs(after - before).max(axis=2) > 40)[:, ::-1]
+    lo, hi = poly.min(axis=0) - 4, poly.max(axis=0) + 4
+    assert len(changed) > 30 and ((changed >= lo) & (changed <= hi)).all(axis=1).mean() > 0.6

@@ -115,3 +115,14 @@ def gl_window_or_skip(folder: str | Path, **options):
         print(json.dumps({"skip": "no OpenGL on this display"}))
         sys.exit(0)
     return opened
+
+
+def widget_pixels(widget):
+    """What ``widget`` shows now, as an (H, W, 3) uint8 RGB array (a copy)."""
+    import numpy as np
+    from PyQt6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    raw = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    return raw.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(
+        image.height(), image.width(), 3).copy()
