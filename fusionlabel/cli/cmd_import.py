@@ -134,9 +134,17 @@ def calibration_groups(drive) -> list[list[int]]:
 
 
 def _same_rig(a, b) -> bool:
-    """Every sensor both rigs have is placed alike, and every such camera has the same lens."""
+    """Every sensor both rigs have is placed alike, and every such camera has the same lens and the
+    same rectified frame (or none)."""
     return a is b or all(_same(b.sensors[n].T_vehicle_sensor, s.T_vehicle_sensor)
-                         and _lens(b.sensors[n]) == _lens(s) for n, s in a.sensors.items() if n in b.sensors)
+                         and _lens(b.sensors[n]) == _lens(s) and _same_rectified(b.sensors[n], s)
+                         for n, s in a.sensors.items() if n in b.sensors)
+
+
+def _same_rectified(a, b) -> bool:
+    """Both sensors are not rectified cameras, or both are, with the same ``T_rect_cam``."""
+    Ta, Tb = getattr(a, "T_rect_cam", None), getattr(b, "T_rect_cam", None)
+    return (Ta is None and Tb is None) or (Ta is not None and Tb is not None and _same(Ta, Tb))
 
 
 def _lens(sensor) -> tuple | None:

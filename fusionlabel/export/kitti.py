@@ -130,9 +130,7 @@ def _calib_rows(rows: dict[str, np.ndarray]) -> str:
     return "".join(f"{k}: " + " ".join(f"{v:.12e}" for v in np.asarray(m).ravel()) + "\n" for k, m in rows.items())
 
 
-def _calib_text(K: np.ndarray, R_rect_cam: np.ndarray, T_cam_lidar: np.ndarray, T_lidar_vehicle: np.ndarray) -> str:
-    P = np.zeros((3, 4))
-    P[:, :3] = K
+def _calib_text(P: np.ndarray, R_rect_cam: np.ndarray, T_cam_lidar: np.ndarray, T_lidar_vehicle: np.ndarray) -> str:
     rows = {f"P{i}": P for i in range(4)}
     rows["R0_rect"] = R_rect_cam
     rows["Tr_velo_to_cam"] = T_cam_lidar[:3]
@@ -206,7 +204,7 @@ class KittiExporter(Exporter):
         self.ground: GroundUp | None = None  # "up" from the ground, for a rig without a vehicle frame
         self.up_lidar = np.array([0.0, 0.0, 1.0])   # the vertical levelled against, in the LiDAR frame
         first = self.frames[0] if self.frames else 0
-        if not rig.vehicle_frame and self.source_calib(first) is None:
+        if not rig.vehicle_frame and self.source_calib(first) is None and self.rectified(first) is None:
             self.ground = self.estimate_up()
             if self.ground.reliable:
                 self.up_lidar = self.ground.up
@@ -240,10 +238,16 @@ class KittiExporter(Exporter):
         src_calib, _ = self.kitti_sources(i)
         return src_calib if self.camera == "image_2" else None
 
+    def rectified(self, i: int) -> np.ndarray | None:
+        """``T_rect_cam`` (4, 4) of frame ``i``'s exported camera when the rig says it is rectified
+        (KITTI's own camera, also in a native copy: its y axis is the labels' vertical), else None."""
+        return self.drive.rig(i).camera(self.camera).T_rect_cam
+
     def levelling(self, i: int) -> Levelling:
         """How the exported camera of frame ``i`` is levelled (:func:`level_camera`, from the rig's
-        mount, against :meth:`up_vehicle`); none for a KITTI source whose calibration is copied."""
-        if self.source_calib(i) is not None:
+        mount, against :meth:`up_vehicle`); none for a KITTI source whose calibration is copied and
+        for a rectified camera (:meth:`rectified`), which is level by definition."""
+        if self.source_calib(i) is not None or self.rectified(i) is not None:
             return Levelling(np.eye(3), 0.0, 0.0, 0.0)
         T_vehicle_cam = np.asarray(self.drive.rig(i).camera(self.camera).T_vehicle_sensor, dtype=np.float64)
         up = self.up_vehicle(i)
@@ -391,25 +395,37 @@ class KittiExporter(Exporter):
 
     # ------------------------------------------------------------------ frames
     def frame_calib(self, i: int) -> tuple[np.ndarray, str]:
-        """(T_rect_lidar, calib file text) for frame ``i``. Labels are converted with the first (from
-        the drive's LiDAR frame to the levelled camera frame, see :meth:`levelling`); the file's
-        ``R0_rect`` is the levelling and its ``Tr_velo_to_cam`` is from the turned Velodyne frame
-        (:meth:`velodyne_T`) to the real camera."""
+        """(T_rect_lidar, calib file text) for frame ``i``: the source's file of a KITTI folder, else
+        :meth:`written_calib` at the frame's exact LiDAR -> camera transform."""
         src_calib = self.source_calib(i)
         if src_calib is not None:
             calib = read_kitti_calib(src_calib)
             return calib.T_rect_velo, object_calib_text(calib)
+        T_rect_lidar, _, text = self.written_calib(i, self.drive.T_cam_lidar(i, self.camera))
+        return T_rect_lidar, text
+
+    def written_calib(self, i: int, T_cam_lidar: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        """(T_rect_lidar, T_velo_vehicle, calib file text) of frame ``i``'s rig with the exported
+        camera at ``T_cam_lidar`` (4, 4).
+
+        Labels are converted with ``T_rect_lidar``: from the drive's LiDAR frame to the levelled
+        camera frame (:meth:`levelling`), or for a rectified camera to its rectified frame
+        (:meth:`rectified`). The file's ``R0_rect`` is the levelling, ``P0``-``P3`` are ``K [I | t]``
+        with ``t`` the translation from the rectified frame to the camera (0 unless it is rectified),
+        ``Tr_velo_to_cam`` is from the turned Velodyne frame (:meth:`velodyne_T`) to the real camera
+        (to the rectified frame for a rectified camera) and ``Tr_imu_to_velo`` is ``T_velo_vehicle``.
+        """
         rig = self.drive.rig(i)
-        T_cam_lidar = self.drive.T_cam_lidar(i, self.camera)
-        K = pinhole_of(rig.camera(self.camera).camera).K
+        T_rect_cam = self.rectified(i)
+        T_ref_cam = np.eye(4) if T_rect_cam is None else T_rect_cam   # KITTI's unrectified reference camera
+        T_ref_lidar = T_ref_cam @ T_cam_lidar
+        P = pinhole_of(rig.camera(self.camera).camera).K @ invert_T(T_ref_cam)[:3]
         lev = self.levelling(i)
         T_velo_lidar = self.velodyne_T(i)
-        T_lidar_vehicle = invert_T(rig.T_vehicle_lidar)
-        T_rect_lidar = lev.T_rect_cam @ T_cam_lidar
-        if T_velo_lidar is not None:
-            return T_rect_lidar, _calib_text(K, lev.R_rect_cam, T_cam_lidar @ invert_T(T_velo_lidar),
-                                             T_velo_lidar @ T_lidar_vehicle)
-        return T_rect_lidar, _calib_text(K, lev.R_rect_cam, T_cam_lidar, T_lidar_vehicle)
+        T_velo_lidar = np.eye(4) if T_velo_lidar is None else T_velo_lidar
+        T_velo_vehicle = T_velo_lidar @ invert_T(rig.T_vehicle_lidar)
+        text = _calib_text(P, lev.R_rect_cam, T_ref_lidar @ invert_T(T_velo_lidar), T_velo_vehicle)
+        return lev.T_rect_cam @ T_ref_lidar, T_velo_vehicle, text
 
     def velodyne_T(self, i: int) -> np.ndarray | None:
         """``T_velo_lidar`` of frame ``i``: the turn from the drive's LiDAR frame to the written

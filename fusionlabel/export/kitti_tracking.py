@@ -24,9 +24,8 @@ from ..io.kitti import read_kitti_calib
 from ..io.kitti_tracking import OXTS_DEFAULT_ORIGIN, oxts_from_poses, oxts_text, read_oxts
 from ..model.annotation import CuboidLabel
 from .base import ExportError
-from .kitti import KittiExporter, _calib_text
+from .kitti import KittiExporter
 from .levelling import Levelling
-from .views import pinhole_of
 
 
 def oxts_origin(drive) -> tuple[tuple[float, float, float], str]:
@@ -66,15 +65,9 @@ class KittiTrackingExporter(KittiExporter):
             self.calib_text = src_calib.read_text(encoding="utf-8")
             if calib.Tr_imu_to_velo is not None:
                 self.T_velo_imu = np.vstack([calib.Tr_imu_to_velo, [0.0, 0.0, 0.0, 1.0]])
-        else:
-            rig = self.drive.rig(first)
-            T_cam_lidar = rig.T_cam_lidar(self.camera)
-            self.T_rect_velo = self.level.T_rect_cam @ T_cam_lidar     # labels: from the drive's LiDAR frame
-            K = pinhole_of(rig.camera(self.camera).camera).K
-            T_velo_lidar = np.eye(4) if self.turn is None else self.turn
-            self.T_velo_imu = T_velo_lidar @ invert_T(rig.T_vehicle_lidar)   # the vehicle frame is the "IMU"
-            self.calib_text = _calib_text(K, self.level.R_rect_cam, T_cam_lidar @ invert_T(T_velo_lidar),
-                                          self.T_velo_imu)
+        else:   # labels: from the drive's LiDAR frame; the vehicle frame is the "IMU"
+            T_cam_lidar = self.drive.rig(first).T_cam_lidar(self.camera)
+            self.T_rect_velo, self.T_velo_imu, self.calib_text = self.written_calib(first, T_cam_lidar)
         self.track_ids: dict[str, int] = {}
         self.untracked = 0
         self.lines: list[str] = []

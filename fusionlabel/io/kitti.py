@@ -140,6 +140,8 @@ def rig_from_kitti_calib(calib: KittiCalib, image_sizes: dict[int, tuple[int, in
 
     ``vehicle_frame`` stays True: KITTI's labels are upright in its calibration's frames, and its
     Velodyne is mounted level against the vehicle (``Tr_imu_to_velo`` turns by under 1 degree).
+    Each camera is rectified (``CameraSensor.T_rect_cam``: the translation from it to the rectified
+    camera-0 frame the labels are in), so a native copy still writes it as KITTI's own on export.
 
     ``image_sizes`` maps the camera index (2 = left colour) to (width, height).
     """
@@ -149,7 +151,10 @@ def rig_from_kitti_calib(calib: KittiCalib, image_sizes: dict[int, tuple[int, in
             raise CalibrationError(calib.path, f"image_{cam} exists but P{cam} is missing", where=f"P{cam}")
         K = calib.P[cam][:, :3]
         camera = camera_from_params("pinhole", w, h, K[0, 0], K[1, 1], K[0, 2], K[1, 2])
-        sensors[f"image_{cam}"] = CameraSensor(f"image_{cam}", camera, np.linalg.inv(calib.T_cam_velo(cam)))
+        T_rect_cam = np.eye(4)
+        T_rect_cam[:3, 3] = -calib.T_cam_rect(cam)[:3, 3]
+        sensors[f"image_{cam}"] = CameraSensor(f"image_{cam}", camera, np.linalg.inv(calib.T_cam_velo(cam)),
+                                               T_rect_cam=T_rect_cam)
     return Rig(name, sensors, LIDAR)
 
 

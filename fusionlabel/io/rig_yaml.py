@@ -27,7 +27,8 @@ MAX_TRANSLATION_M = 100.0   # a sensor farther than this from its parent is a un
 # The keys each level may hold; anything else (a typo such as ``distorsion``) is refused.
 TOP_KEYS = ("format", "name", "reference_lidar", "vehicle_frame", "sensors")
 LIDAR_KEYS = ("type", "extrinsic")
-CAMERA_KEYS = ("type", "extrinsic", "model", "resolution", "intrinsics", "distortion")
+CAMERA_KEYS = ("type", "extrinsic", "model", "resolution", "intrinsics", "distortion", "rectified")
+RECTIFIED_KEYS = ("translation",)
 EXTRINSIC_KEYS = ("parent", "translation", "rotation")
 ROTATION_KEYS = ("quaternion", "matrix", "rpy_deg")
 INTRINSIC_KEYS = ("fx", "fy", "cx", "cy")
@@ -96,18 +97,34 @@ def _rotation(r: _Reader, spec: Any, key: str) -> np.ndarray:
     return snap_rotation(R)
 
 
+def _translation(r: _Reader, spec: dict, key: str, origin: str) -> np.ndarray:
+    """``spec``'s required ``translation`` [x, y, z] in metres, at most :data:`MAX_TRANSLATION_M` long."""
+    t = r.vector(r.get(spec, "translation", key), f"{key}.translation", 3)
+    if np.linalg.norm(t) > MAX_TRANSLATION_M:
+        r.fail(f"{key}.translation", f"the sensor would be {np.linalg.norm(t):g} m from {origin} "
+                                     f"(more than {MAX_TRANSLATION_M:g} m); translations are metres, "
+                                     f"were millimetres or centimetres written?")
+    return t
+
+
 def _extrinsic(r: _Reader, spec: Any, key: str) -> tuple[str, np.ndarray]:
     spec = r.mapping(spec, key, EXTRINSIC_KEYS)
     parent = spec.get("parent", VEHICLE)
     if not isinstance(parent, str):
         r.fail(f"{key}.parent", f"expected a sensor name or '{VEHICLE}', got {parent!r}")
-    t = r.vector(r.get(spec, "translation", key), f"{key}.translation", 3)
-    if np.linalg.norm(t) > MAX_TRANSLATION_M:
-        r.fail(f"{key}.translation", f"the sensor would be {np.linalg.norm(t):g} m from its parent "
-                                     f"(more than {MAX_TRANSLATION_M:g} m); translations are metres, "
-                                     f"were millimetres or centimetres written?")
+    t = _translation(r, spec, key, "its parent")
     R = _rotation(r, r.get(spec, "rotation", key), f"{key}.rotation")
     return parent, T_from_Rt(R, t)
+
+
+def _rectified(r: _Reader, spec: Any, key: str) -> np.ndarray:
+    """``T_rect_cam`` of a rectified camera from its ``rectified`` mapping: a pure translation, the
+    camera's position in the rectified frame its labels are written in."""
+    if not isinstance(spec, dict):
+        r.fail(key, "expected a mapping {translation: [x, y, z]} (the camera's position in the rectified frame "
+                    f"its labels are in; [0, 0, 0] for labels in its own frame), got {spec!r}")
+    spec = r.mapping(spec, key, RECTIFIED_KEYS)
+    return T_from_Rt(np.eye(3), _translation(r, spec, key, "the rectified frame's origin"))
 
 
 def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
@@ -139,6 +156,8 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
         entry = {"type": kind, "parent": parent, "T_parent_sensor": T_parent_sensor}
         if kind == "camera":
             entry["camera"] = _camera(r, spec, key)
+            if "rectified" in spec:
+                entry["T_rect_cam"] = _rectified(r, spec["rectified"], f"{key}.rectified")
         parsed[sname] = entry
 
     # Resolve extrinsic chains to the vehicle frame; every parent must be defined, no cycles.
@@ -165,7 +184,7 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
     for sname, entry in parsed.items():
         T = resolve(sname, (sname,))
         if entry["type"] == "camera":
-            sensors[sname] = CameraSensor(sname, entry["camera"], T)
+            sensors[sname] = CameraSensor(sname, entry["camera"], T, T_rect_cam=entry.get("T_rect_cam"))
         else:
             sensors[sname] = LidarSensor(sname, T)
 
@@ -235,6 +254,8 @@ def rig_to_dict(rig: Rig) -> dict:
                 "distortion": [float(v) for v in c.distortion],
                 "extrinsic": pose,
             }
+            if s.T_rect_cam is not None:
+                sensors[s.name]["rectified"] = {"translation": [float(v) for v in s.T_rect_cam[:3, 3]]}
         else:
             sensors[s.name] = {"type": "lidar", "extrinsic": pose}
     doc = {"format": FORMAT, "name": rig.name, "reference_lidar": rig.reference_lidar}

@@ -22,12 +22,19 @@ class LidarSensor:
 
 @dataclass(frozen=True)
 class CameraSensor:
-    """A camera: its lens model and ``T_vehicle_sensor`` (camera frame x right, y down, z forward)."""
+    """A camera: its lens model and ``T_vehicle_sensor`` (camera frame x right, y down, z forward).
+
+    ``T_rect_cam``: for a rectified camera (KITTI's ``image_N``), the (4, 4) pure translation from
+    this camera to the rectified frame its dataset's labels are written in, whose axes are the
+    camera's (so its y axis is the labels' vertical and a KITTI export writes it without levelling);
+    None for any other camera. Set by the reader, explicitly (rig YAML key ``rectified``).
+    """
 
     name: str
     camera: CameraModel
     T_vehicle_sensor: np.ndarray = field(default_factory=lambda: np.eye(4))
     kind: str = "camera"
+    T_rect_cam: np.ndarray | None = None
 
 
 Sensor = LidarSensor | CameraSensor
