@@ -1,6 +1,7 @@
 """Rig YAML: the documented example loads, round-trips, and every bad value names file and key."""
 
 import copy
+import re
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,50 @@ def test_translation_in_millimetres_is_refused(doc):
                                                r"millimetres"):
         rig_from_dict(d)
     rig_from_dict(edit(doc, "sensors.lidar_top.extrinsic.translation", [60, 0, 70]))  # 92 m: allowed
+
+
+# ------------------------------------------------------------------------------ rectified cameras
+def test_rectified_camera_round_trips_and_keeps_its_rotation_as_written(tmp_path, doc):
+    """A rectified camera (KITTI's image_N) keeps its printed rotation, orthonormal only to ~1e-7,
+    bit for bit, so that it projects exactly as its dataset's calibration; another camera's matrix
+    is made exact."""
+    from fusionlabel.geometry.transforms import rotation_error
+
+    printed = np.round(_tilted_camera_rotation(), 7)
+    assert rotation_error(printed) > 1e-9
+    plain = edit(doc, "sensors.cam_front.extrinsic.rotation", {"matrix": printed.tolist()})
+    assert rotation_error(rig_from_dict(plain).camera("cam_front").T_vehicle_sensor[:3, :3]) < 1e-12
+    assert rig_from_dict(plain).camera("cam_front").T_rect_cam is None
+    rig = rig_from_dict(edit(plain, "sensors.cam_front.rectified", {"translation": [-0.06, 0.0004, -0.003]}))
+    front = rig.camera("cam_front")
+    np.testing.assert_array_equal(front.T_vehicle_sensor[:3, :3], printed)
+    np.testing.assert_array_equal(front.T_rect_cam, [[1, 0, 0, -0.06], [0, 1, 0, 0.0004], [0, 0, 1, -0.003],
+                                                     [0, 0, 0, 1]])
+    save_rig(rig, tmp_path / "rig.yaml")
+    again = load_rig(tmp_path / "rig.yaml").camera("cam_front")
+    np.testing.assert_array_equal(again.T_vehicle_sensor, front.T_vehicle_sensor)
+    np.testing.assert_array_equal(again.T_rect_cam, front.T_rect_cam)
+    assert "rectified" not in yaml.safe_load((tmp_path / "rig.yaml").read_text())["sensors"]["cam_front_left"]
+
+
+@pytest.mark.parametrize("path, value, key, message", [
+    ("sensors.cam_front.rectified", True, "sensors.cam_front.rectified",
+     r"expected a mapping \{translation: \[x, y, z\]\} .*got True"),
+    ("sensors.cam_front.rectified", {}, "sensors.cam_front.rectified.translation", "missing required key"),
+    ("sensors.cam_front.rectified", {"translation": [0.5, 0.0]}, "sensors.cam_front.rectified.translation",
+     "expected a list of 3 numbers"),
+    ("sensors.cam_front.rectified", {"translation": [0.0, "a", 0.0]}, "sensors.cam_front.rectified.translation[1]",
+     "expected a finite number"),
+    ("sensors.cam_front.rectified", {"translation": [540.0, 0.0, 0.0]}, "sensors.cam_front.rectified.translation",
+     r"540 m from the rectified frame's origin .*millimetres"),
+    ("sensors.cam_front.rectified", {"translation": [0, 0, 0], "rotation": {"rpy_deg": [0, 0, 0]}},
+     "sensors.cam_front.rectified.rotation", r"unknown key \(expected one of translation\)"),
+    ("sensors.lidar_top.rectified", {"translation": [0, 0, 0]}, "sensors.lidar_top.rectified", "unknown key"),
+])
+def test_bad_rectified_key_names_file_key_and_problem(tmp_path, doc, path, value, key, message):
+    bad = tmp_path / "rig.yaml"
+    bad.write_text(yaml.safe_dump(edit(doc, path, value)))
+    with pytest.raises(CalibrationError) as e:
+        load_rig(bad)
+    assert e.value.where == key and str(e.value).startswith(f"{bad}: {key}: ")
+    assert re.search(message, str(e.value)), str(e.value)

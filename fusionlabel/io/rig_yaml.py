@@ -76,7 +76,9 @@ class _Reader:
         return np.stack([self.vector(r, f"{key}[{i}]", cols) for i, r in enumerate(value)])
 
 
-def _rotation(r: _Reader, spec: Any, key: str) -> np.ndarray:
+def _rotation(r: _Reader, spec: Any, key: str, as_written: bool = False) -> np.ndarray:
+    """The rotation of an extrinsic; a matrix is made exact (:func:`snap_rotation`) unless
+    ``as_written`` (a rectified camera's: its dataset's printed calibration, used as it is)."""
     spec = r.mapping(spec, key, ROTATION_KEYS)
     kinds = [k for k in ROTATION_KEYS if k in spec]
     if len(kinds) != 1:
@@ -94,7 +96,7 @@ def _rotation(r: _Reader, spec: Any, key: str) -> np.ndarray:
     problem = rotation_problem(R, "write at least 6 significant digits, or give a quaternion")
     if problem:
         r.fail(f"{key}.matrix", problem)
-    return snap_rotation(R)
+    return R if as_written else snap_rotation(R)
 
 
 def _translation(r: _Reader, spec: dict, key: str, origin: str) -> np.ndarray:
@@ -107,13 +109,13 @@ def _translation(r: _Reader, spec: dict, key: str, origin: str) -> np.ndarray:
     return t
 
 
-def _extrinsic(r: _Reader, spec: Any, key: str) -> tuple[str, np.ndarray]:
+def _extrinsic(r: _Reader, spec: Any, key: str, as_written: bool = False) -> tuple[str, np.ndarray]:
     spec = r.mapping(spec, key, EXTRINSIC_KEYS)
     parent = spec.get("parent", VEHICLE)
     if not isinstance(parent, str):
         r.fail(f"{key}.parent", f"expected a sensor name or '{VEHICLE}', got {parent!r}")
     t = _translation(r, spec, key, "its parent")
-    R = _rotation(r, r.get(spec, "rotation", key), f"{key}.rotation")
+    R = _rotation(r, r.get(spec, "rotation", key), f"{key}.rotation", as_written)
     return parent, T_from_Rt(R, t)
 
 
@@ -152,12 +154,13 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
         if kind not in ("lidar", "camera"):
             r.fail(f"{key}.type", f"expected 'lidar' or 'camera', got {kind!r}")
         r.mapping(spec, key, CAMERA_KEYS if kind == "camera" else LIDAR_KEYS)
-        parent, T_parent_sensor = _extrinsic(r, r.get(spec, "extrinsic", key), f"{key}.extrinsic")
+        rectified = kind == "camera" and "rectified" in spec
+        parent, T_parent_sensor = _extrinsic(r, r.get(spec, "extrinsic", key), f"{key}.extrinsic", rectified)
         entry = {"type": kind, "parent": parent, "T_parent_sensor": T_parent_sensor}
         if kind == "camera":
             entry["camera"] = _camera(r, spec, key)
-            if "rectified" in spec:
-                entry["T_rect_cam"] = _rectified(r, spec["rectified"], f"{key}.rectified")
+        if rectified:
+            entry["T_rect_cam"] = _rectified(r, spec["rectified"], f"{key}.rectified")
         parsed[sname] = entry
 
     # Resolve extrinsic chains to the vehicle frame; every parent must be defined, no cycles.
