@@ -10,6 +10,8 @@ and an alpha that still agrees with the box) keep their original 2D box, truncat
 alpha. When the drive is a KITTI object folder or KITTI tracking sequence, its calibration is
 copied (unchanged, or with KITTI object's key names where a tracking file uses the raw ``R_rect`` /
 ``Tr_velo_cam`` ones) and its DontCare regions are re-read from the source label files and written back.
+A camera the rig marks rectified (KITTI's, also in a native copy) is written unlevelled, with labels
+in its rectified frame (:meth:`KittiExporter.written_calib`); others are levelled (:mod:`.levelling`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ Track IDs that are all non-negative integers are
 kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks.txt`` maps them
 back). A sequence has one calibration: the rig's static LiDAR -> camera transform and one levelling
 ``R0_rect`` (both from the first frame's rig), so 3D boxes are written in that rectified frame and
-every image is rotated by the same levelling; 2D boxes still use each frame's exact geometry. From a KITTI
+every image is rotated by the same levelling (none for a rectified camera, as a native copy of KITTI
+has); 2D boxes still use each frame's exact geometry. From a KITTI
 tracking sequence (or KITTI object folder) the source calibration file is copied as it is and the
 DontCare regions of the source label file are written back in their frames.
 """

@@ -5,7 +5,8 @@ camera pitched or rolled against the vehicle is replaced by a virtual camera at 
 y axis is the vehicle's down (−z, or the ground's where the rig has no vehicle frame) and whose z
 axis is the real viewing direction made horizontal.
 ``R0_rect`` is the rotation from the real camera frame to that virtual one; images are warped into
-it (see :func:`fusionlabel.export.views.undistort_maps`).
+it (see :func:`fusionlabel.export.views.undistort_maps`). A rectified camera (KITTI's own,
+``CameraSensor.T_rect_cam``) is level by definition and never levelled.
 """
 
 from __future__ import annotations
