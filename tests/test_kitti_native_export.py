@@ -171,3 +171,23 @@ def test_other_camera_of_a_kitti_folder_is_not_levelled_either(tmp_path):
         (tmp_path / "src" / "image_3" / "000000.png").read_bytes()
     ours = [line.split()[8:] for line in object_lines(tmp_path / "out" / "label_2" / "000000.txt")]
     assert ours == [line.split()[8:] for line in object_lines(tmp_path / "src" / "label_2" / "000000.txt")]
+
+
+def test_import_keeps_apart_frames_whose_rectified_frames_differ(tmp_path):
+    """Two frames whose cameras sit alike but whose labels' rectified frames do not cannot share
+    one native rig."""
+    from dataclasses import replace
+
+    from fusionlabel.model.drive import Drive, Frame
+    from fusionlabel.model.rig import Rig
+
+    write_tilted_kitti(tmp_path / "src")
+    rig = open_kitti_object(tmp_path / "src").rig(0)
+    cam = rig.camera("image_2")
+    T_rect_cam = cam.T_rect_cam.copy()
+    T_rect_cam[0, 3] += 0.01
+    rigs = [rig] + [Rig(rig.name, {**rig.sensors, "image_2": replace(cam, T_rect_cam=T)}, rig.reference_lidar)
+                    for T in (T_rect_cam, None)]
+    frames = [Frame(f"{i:06d}", tmp_path / "src" / "velodyne" / "000000.bin", rig_source=rigs[k])
+              for i, k in enumerate((0, 1, 2, 0))]
+    assert calibration_groups(Drive("d", tmp_path, None, frames)) == [[0, 3], [1], [2]]
