@@ -37,6 +37,7 @@ from .loader import FrameLoader
 from .object_list import ObjectList, ObjectsHeader
 from .panels import AttributePanel, Timeline
 from .prelabel_runner import PrelabelRunner
+from .prelabel_status import PrelabelStatus
 from .session import Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
@@ -188,6 +189,9 @@ class MainWindow(QMainWindow):
         self.class_view_label.setToolTip("Classes menu, or right-click the object list, to show or unlock them")
         self.statusBar().addPermanentWidget(self.class_view_label)
         self._show_class_view()
+        self.prelabel_status = PrelabelStatus(self.prelabel_runner)   # while Ctrl+Shift+P runs
+        self.statusBar().addPermanentWidget(self.prelabel_status)
+        self.prelabel_status.refresh()
         self.help_overlay = HelpOverlay(s.ontology, self)
         self.help_overlay.closed.connect(self._sync_native_views)
 
