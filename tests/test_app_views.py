@@ -162,7 +162,7 @@ def test_docs_shortcut_table_is_current():
 
 
 # ---------------------------------------------------------------- box labels: decluttered, inside the view
-from fusionlabel.app.label_layout import LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
+from fusionlabel.app.label_layout import GAP, LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
 from fusionlabel.geometry.cuboid import Cuboid  # noqa: E402
 from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
 from fusionlabel.model.commands import Batch, CreateCuboid  # noqa: E402
@@ -201,6 +201,10 @@ def test_label_layout_moves_or_drops_labels_that_would_overlap():
     caption = (0.0, 0.0, 120.0, 20.0)
     r = place_labels([LabelRequest((10.0, 10.0), (60.0, 14.0))], bounds, [caption])[0]
     assert r is not None and not overlaps(r, caption)
+    # A forced label whose every spot is under an obstacle (a banner) goes just below it.
+    banner = (0.0, 0.0, 300.0, 90.0)
+    r = place_labels([LabelRequest((150.0, 60.0), (60.0, 14.0), forced=True)], bounds, [banner])[0]
+    assert r is not None and not overlaps(r, banner) and r[1] == 90.0 + GAP
     assert clamp_rect((290.0, -5.0, 20.0, 10.0), bounds) == (280.0, 0.0, 20.0, 10.0)
 
 
@@ -267,6 +271,39 @@ def test_bev_label_at_the_edge_stays_inside(qtbot, bare_window):
     bounds = (0, 0, bev.width(), bev.height())
     assert set(bev.label_rects) == {a.uid for a in anns}
     assert all(inside(r, bounds) for r in bev.label_rects.values()), bev.label_rects
+
+
+def test_bev_labels_move_clear_of_the_message_banner(qtbot, bare_window):
+    """The warning banner over the top of the bird's-eye view hides no box label: labels that
+    would go under it move next to their box (below it), the selected box's label too; when the
+    banner goes, they are back in their usual place (above-right of the box, under where it was)."""
+    w = bare_window
+    bev, s = w.bev, w.session
+    bev.center, bev.scale = np.array([12.0, 0.0]), 8.0
+    s.notify("drive labels of classes the ontology does not know: Rickshaw (3)", "warning")
+    assert w.toast.isVisible()
+    top_left = bev.mapFrom(w, w.toast.pos())
+    banner = (top_left.x(), top_left.y(), w.toast.width(), w.toast.height())
+    assert bev.covered == banner
+    # A row of cars whose tops are just under the banner (their labels' usual spot is inside it),
+    # and one whose top is under the banner itself, selected.
+    xs = np.linspace(banner[0] + 40, banner[0] + banner[2] - 120, 5)
+    tops = [bev.to_world(QPointF(x, banner[1] + banner[3] + 6)) for x in xs]
+    half = 0.5 * s.ontology.get("car").default_size[0]   # the car's heading is +x: up the view
+    anns = add_boxes(s, [(t[0] - half, t[1], -1.0) for t in tops], cls="car")
+    hidden_top = bev.to_world(QPointF(xs[2] + 60, banner[1] + banner[3] / 2))
+    chosen = add_boxes(s, [(hidden_top[0] - half, hidden_top[1], -1.0)], cls="car")[0]
+    s.select((chosen.uid,))
+    bev.grab()
+    rects = bev.label_rects
+    assert chosen.uid in rects and sum(a.uid in rects for a in anns) >= 3
+    assert all(not overlaps(r, banner) for r in rects.values()), (banner, rects)
+    assert_no_overlaps(r for u, r in rects.items() if u != chosen.uid)
+    assert all(not overlaps(r, banner) for r in bev.ring_captions.values())
+    w._hide_toast()                                          # the banner goes by itself after a while
+    assert bev.covered is None
+    bev.grab()
+    assert sum(overlaps(bev.label_rects[a.uid], banner) for a in anns if a.uid in bev.label_rects) >= 3
 
 
 def camera_bounds(view):

@@ -389,11 +389,21 @@ class MainWindow(QMainWindow):
         self.toast.show()
         self.toast.raise_()
         self._toast_timer.start(TOAST_MS)
+        self._show_toast_cover()
+
+    def _show_toast_cover(self) -> None:
+        """Tell the bird's-eye view which part of it the banner hides (its labels move clear)."""
+        if self.toast.isHidden():
+            self.bev.set_covered(None)
+            return
+        top_left = self.bev.mapFrom(self, self.toast.pos())
+        self.bev.set_covered((top_left.x(), top_left.y(), self.toast.width(), self.toast.height()))
 
     def _hide_toast(self) -> None:
         self._toast_timer.stop()
         self.toast.hide()
         self._toast_message = None
+        self.bev.set_covered(None)
 
     def _startup_messages(self) -> None:
         msgs = list(self.session.startup_messages)
@@ -497,6 +507,7 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802
         super().resizeEvent(ev)
+        self._show_toast_cover()
         if self.help_overlay.isVisible():
             self.help_overlay.setGeometry(self.rect())
 
