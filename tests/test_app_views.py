@@ -395,3 +395,26 @@ def test_a_cuboid_being_drawn_is_previewed_dashed(window):
     changed = np.argwhere(np.abs(after - before).max(axis=2) > 40)[:, ::-1]
     lo, hi = poly.min(axis=0) - 4, poly.max(axis=0) + 4
     assert len(changed) > 30 and ((changed >= lo) & (changed <= hi)).all(axis=1).mean() > 0.6
+
+
+def test_locking_a_class_keeps_the_object_list_s_width(qtbot, bare_window):
+    """Locking a class adds ', locked' to its rows' status: the status column (and the list, and
+    the views beside it) keeps its width, and the status still shows in full."""
+    w = bare_window
+    s, objects = w.session, w.objects
+    add_boxes(s, [(12.0, 0.0, -1.0), (18.0, 3.0, -1.0)], cls="car")
+    add_boxes(s, [(15.0, 4.0, -1.0)], cls="pedestrian")
+    size = s.ontology.get("car").default_size
+    s.apply(CreateCuboid(s.frame, CuboidLabel(Cuboid((20.0, -4.0, -1.0), size), "car", None, 0.87, "model")))
+    qtbot.wait(50)
+    header, col = objects.horizontalHeader(), objects.COLUMNS.index("status")
+    widths = (header.sectionSize(col), objects.width(), w.bev.width())
+    for locked in (True, False, True):
+        s.set_class_locked("car", locked)
+        qtbot.wait(50)                                   # the list would widen once the event loop is back
+        statuses = [objects.item(r, col).text() for r in range(objects.rowCount())]
+        assert any(t.endswith(", locked") for t in statuses) == locked
+        assert (header.sectionSize(col), objects.width(), w.bev.width()) == widths
+        for r in range(objects.rowCount()):
+            item = objects.item(r, col)
+            assert header.sectionSize(col) >= QFontMetrics(item.font()).horizontalAdvance(item.text()) + 4
