@@ -100,6 +100,9 @@ def test_tab_cycles_and_delete_and_create_with_keys(qtbot, window):
     s.select((first.uid,))
     qtbot.keyClick(window.bev, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
     assert s.frame == 0 and s.document.track_frames(first.track_id) == []
+    # Its undo entry names the frame by its id, like every other message and entry.
+    frame_id = s.drive.frames[0].frame_id
+    assert frame_id != "0" and window.undo_action.text() == f"Undo Delete track {first.track_id} from frame {frame_id}"
 
 
 def test_layer_toggles_change_what_is_drawn(qtbot, window):
