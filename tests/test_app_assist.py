@@ -1089,6 +1089,7 @@ def test_the_status_bar_shows_a_background_run_until_it_ends(qtbot, window, monk
     assert note.isVisible()
     qtbot.mouseClick(note.cancel_button, Qt.MouseButton.LeftButton)   # the main window's Cancel
     assert "stopping after this frame" in note.label.text() and not note.cancel_button.isEnabled()
+    assert not w.prelabel_runner.dialog.isVisible()               # as the dialog's own Cancel does
     assert note.isVisible()                                       # until the current frame is done
     for _ in range(s.n_frames):
         gated.go.release()
@@ -1097,12 +1098,22 @@ def test_the_status_bar_shows_a_background_run_until_it_ends(qtbot, window, monk
     done = [f for f in range(s.n_frames) if s.annotations(f)]
     assert 0 in done and len(done) < s.n_frames
     # A run to its end: gone once it is stored.
+    qtbot.waitUntil(w.isActiveWindow, timeout=5_000)
     gated = start_gated_run(qtbot, w, monkeypatch)
     assert note.isVisible()
     for _ in range(s.n_frames):
         gated.go.release()
     qtbot.waitUntil(lambda: not w.prelabel_runner.busy, timeout=60_000)
     assert not note.isVisible() and s.document.undo_text().startswith(f"Pre-label {s.n_frames} frames")
+    # Closing the window during a run and choosing to wait: the note says the window closes after.
+    qtbot.waitUntil(w.isActiveWindow, timeout=5_000)    # (the closed dialog hands activation back)
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    w.close_question = lambda: "wait"
+    assert not w.close()
+    assert note.label.text() == f"Pre-labelling 0/{s.n_frames} frames — the window closes when it is done"
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=60_000)
 
 
 class FailingDetector:

@@ -34,7 +34,7 @@ class PrelabelStatus(QWidget):
         self.cancel_button = QToolButton()
         self.cancel_button.setText("Cancel")
         self.cancel_button.setToolTip(CANCEL_TIP)
-        self.cancel_button.clicked.connect(lambda: self.runner.cancel())
+        self.cancel_button.clicked.connect(self.cancel)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(6)
@@ -46,6 +46,12 @@ class PrelabelStatus(QWidget):
         runner.changed.connect(self.refresh)
         self.refresh()
 
+    def cancel(self) -> None:
+        """What the progress dialog's Cancel does: the dialog goes, the run stops after its frame."""
+        if self.runner.dialog is not None:
+            self.runner.dialog.cancel()
+        self.runner.cancel()
+
     def refresh(self) -> None:
         runner = self.runner
         if not runner.showing:
@@ -53,7 +59,7 @@ class PrelabelStatus(QWidget):
             return
         done, total = runner.progress()
         cancelling = runner.cancelling
-        self.label.setText(status_text(done, total, cancelling))
+        self.label.setText(status_text(done, total, cancelling) + runner.note)   # e.g. the window closes after
         self.label.setToolTip(f"background pre-labelling with {runner.detector_name}; "
                               "you can keep working meanwhile")
         self.bar.setRange(0, max(total, 1))
