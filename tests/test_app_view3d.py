@@ -81,6 +81,7 @@ SCRIPT = textwrap.dedent(r"""
         QTest.mouseRelease(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(320, 200))
         out["orbited"] = v.opts["azimuth"] != az
         out["selected_after_orbit"] = list(s.selection)
+        grab(w.view3d_panel)   # the repaint the orbit asked for (it comes from the event loop)
         out["label_moved_with_orbit"] = v.label_rects.get(best[1]) not in (None, rect)
         # Keys still reach the main window's shortcuts after clicking in the 3D view.
         out["active_after_clicks"] = QApplication.activeWindow() is w
@@ -274,7 +275,6 @@ LOCK_AND_CROWD_SCRIPT = textwrap.dedent(r"""
     import json, tempfile
     import numpy as np
     from PyQt6.QtCore import Qt
-    from PyQt6.QtGui import QImage
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
     app = QApplication([])
@@ -283,9 +283,7 @@ LOCK_AND_CROWD_SCRIPT = textwrap.dedent(r"""
     out = {}
 
     def grab(panel):
-        img = panel.grab_image().convertToFormat(QImage.Format.Format_RGB888)
-        raw = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
-        return raw.reshape(img.height(), img.bytesPerLine())[:, :3 * img.width()].reshape(img.height(), -1, 3)
+        return testing.image_pixels(panel.grab_image())
 
     def lightened(before, after, x, y, size):  # pixels much lighter now, in a square around (x, y)
         r = int(np.ceil(size / 2))
