@@ -1071,3 +1071,62 @@ def test_a_background_run_stores_and_reports_with_the_minimum_score_it_started_w
     assert len(s.document) == len(found) - below
     assert s.document.undo_text().startswith(f"Pre-label {s.n_frames} frames"), s.document.undo_text()
     assert "min score 0.8" in s.messages[-1].text, s.messages[-1].text
+
+
+def test_the_status_bar_shows_a_background_run_until_it_ends(qtbot, window, monkeypatch):
+    """While Ctrl+Shift+P runs, the main window's status bar says so ('Pre-labelling 1/3 frames')
+    with a Cancel button that stops the run; the note goes when the run ends, is cancelled or fails."""
+    w, s = window, window.session
+    note = w.prelabel_status
+    assert not note.isVisible()
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    assert note.isVisible() and w.statusBar().isAncestorOf(note)
+    assert note.label.text() == f"Pre-labelling 0/{s.n_frames} frames"
+    gated.go.release()
+    qtbot.waitUntil(lambda: note.label.text() == f"Pre-labelling 1/{s.n_frames} frames", timeout=30_000)
+    assert note.bar.value() == 1 and note.bar.maximum() == s.n_frames
+    key(qtbot, w, Qt.Key.Key_D)                                   # a frame step leaves it there
+    assert note.isVisible()
+    qtbot.mouseClick(note.cancel_button, Qt.MouseButton.LeftButton)   # the main window's Cancel
+    assert "stopping after this frame" in note.label.text() and not note.cancel_button.isEnabled()
+    assert not w.prelabel_runner.dialog.isVisible()               # as the dialog's own Cancel does
+    assert note.isVisible()                                       # until the current frame is done
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: not w.prelabel_runner.busy, timeout=60_000)
+    assert not note.isVisible() and "cancelled" in s.messages[-1].text
+    done = [f for f in range(s.n_frames) if s.annotations(f)]
+    assert 0 in done and len(done) < s.n_frames
+    # A run to its end: gone once it is stored.
+    qtbot.waitUntil(w.isActiveWindow, timeout=5_000)
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    assert note.isVisible()
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: not w.prelabel_runner.busy, timeout=60_000)
+    assert not note.isVisible() and s.document.undo_text().startswith(f"Pre-label {s.n_frames} frames")
+    # Closing the window during a run and choosing to wait: the note says the window closes after.
+    qtbot.waitUntil(w.isActiveWindow, timeout=5_000)    # (the closed dialog hands activation back)
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    w.close_question = lambda: "wait"
+    assert not w.close()
+    assert note.label.text() == f"Pre-labelling 0/{s.n_frames} frames — the window closes when it is done"
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=60_000)
+
+
+class FailingDetector:
+    name = "failing"
+
+    def detect_frame(self, drive, index):
+        raise RuntimeError("the model fell over")
+
+
+def test_the_status_bar_note_goes_when_a_run_fails(qtbot, window, monkeypatch):
+    w, s = window, window.session
+    monkeypatch.setattr(w.actions_, "detector", lambda: FailingDetector())
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    qtbot.waitUntil(lambda: not w.prelabel_runner.busy, timeout=30_000)
+    assert not w.prelabel_status.isVisible()
+    assert any("pre-label failed" in m.text and m.level == "error" for m in s.messages)

@@ -277,16 +277,20 @@ def test_points_and_wireframes_stay_on_the_image_when_zoomed(qtbot, window, notc
     seen = proj.uv[proj.in_image]  # the one nearest the middle of the view (zoomed in, most are off it)
     mid = view.transform().to_image((view.width() / 2, view.height() / 2))
     point_uv = seen[np.argmin(np.linalg.norm(seen - mid, axis=1))]
-    # Draw only that point, in its own colour, so it can be found in the picture.
+    # Draw only that point, in its own colour, so it can be found in the picture; the cuboids
+    # hidden (B), so that no outline or label drawn over the points covers part of it.
     cam.points_uv = point_uv[None].astype(np.float32)
     cam.points_rgb = np.array([[255, 0, 255]], np.uint8)
+    s.set_layer("boxes", False)
     image = view.grab().toImage()
+    s.set_layer("boxes", True)
     if tf.sx > 1.0:  # beyond native resolution the points are drawn over the image
         xy = view.image_to_screen(point_uv)
         found = [(x, y) for x in range(int(xy.x()) - 4, int(xy.x()) + 5) for y in range(int(xy.y()) - 4, int(xy.y()) + 5)
                  if image.pixelColor(x, y).getRgb()[:3] == (255, 0, 255)]
         assert len(found) == POINT_PX * POINT_PX
         np.testing.assert_allclose(np.mean(found, axis=0) + 0.5, (xy.x(), xy.y()), atol=0.5)
+    image = view.grab().toImage()
     # Points along the selected box's edges (lens model) are on its drawn outline: white halo or
     # class colour within a pixel.
     color = tuple(int(v) for v in s.ontology.color(ann.cls))

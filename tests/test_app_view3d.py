@@ -81,6 +81,7 @@ SCRIPT = textwrap.dedent(r"""
         QTest.mouseRelease(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(320, 200))
         out["orbited"] = v.opts["azimuth"] != az
         out["selected_after_orbit"] = list(s.selection)
+        grab(w.view3d_panel)   # the repaint the orbit asked for (it comes from the event loop)
         out["label_moved_with_orbit"] = v.label_rects.get(best[1]) not in (None, rect)
         # Keys still reach the main window's shortcuts after clicking in the 3D view.
         out["active_after_clicks"] = QApplication.activeWindow() is w
@@ -268,3 +269,90 @@ def test_view3d_follows_an_undo_like_the_birds_eye_view():
     assert out["frame"] == 1 and out["selected"]
     assert not out["turned_or_zoomed"]
     assert out["centre_to_box"] < 0.5 and out["on_screen"]
+
+
+LOCK_AND_CROWD_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import numpy as np
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.label_layout import overlaps
+    out = {}
+
+    def grab(panel):
+        return testing.image_pixels(panel.grab_image())
+
+    def lightened(before, after, x, y, size):  # pixels much lighter now, in a square around (x, y)
+        r = int(np.ceil(size / 2))
+        crop = np.s_[max(int(y) - r, 0):int(y) + r + 1, max(int(x) - r, 0):int(x) + r + 1]
+        gain = after[crop].astype(int).min(axis=2) - before[crop].astype(int).min(axis=2)
+        return int((gain > 80).sum())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project, w = testing.gl_window_or_skip(tmp, import_labels=True)
+        s, v = w.session, w.view3d
+        cls = "car"   # the simulated drive's cars are big enough on screen for a padlock
+        before = grab(w.view3d_panel)
+        out["marks_unlocked"] = len(v.lock_marks)
+        s.set_class_locked(cls, True)
+        after = grab(w.view3d_panel)
+        out["locked"] = sorted(a.uid for a in s.annotations() if a.cls == cls)
+        out["marks"] = {u: list(m) for u, m in v.lock_marks.items()}
+        out["light"] = {u: lightened(before, after, *m) for u, m in v.lock_marks.items()}
+        s.set_class_locked(cls, False)
+        grab(w.view3d_panel)
+        out["marks_after_unlock"] = len(v.lock_marks)
+        # Every cuboid of the frame selected (Ctrl+A): legible labels, the first one's always.
+        first = s.annotations()[0].uid
+        s.select((first,))
+        QTest.keyClick(w.bev, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        out["n_selected"], out["first"] = len(s.selection), s.selection[0]
+        grab(w.view3d_panel)
+        rects = list(v.label_rects.values())
+        out["n_labels"] = len(rects)
+        out["overlapping"] = sum(overlaps(a, b) for i, a in enumerate(rects) for b in rects[i + 1:])
+        out["first_labelled"] = s.selection[0] in v.label_rects
+        out["note"] = v.selection_note
+        out["size"] = [v.width(), v.height()]
+        out["inside"] = all(0 <= x and 0 <= y and x + w_ <= v.width() and y + h <= v.height()
+                            for x, y, w_, h in rects)
+        uv, front = v.screen_points(s.document.get(s.selection[0]).box.corners())
+        out["first_on_screen"] = bool(front.all() and ((uv >= 0) & (uv < [v.width(), v.height()])).all(axis=1).any())
+        # The same crowd with a far cuboid at the top of the view (where they crowd) selected first.
+        seen = []
+        for uid in s.selection:
+            uv, front = v.screen_points(np.asarray(s.document.get(uid).box.center)[None])
+            if front[0] and 0 <= uv[0, 0] < v.width() and 0 <= uv[0, 1] < v.height():
+                seen.append((uv[0, 1], uid))
+        top = min(seen)[1]
+        s.select((top, *(u for u in s.selection if u != top)))
+        grab(w.view3d_panel)
+        rects = list(v.label_rects.values())
+        out["top_labelled"] = top in v.label_rects
+        out["overlapping_top_first"] = sum(overlaps(a, b) for i, a in enumerate(rects) for b in rects[i + 1:])
+        w.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_view3d_marks_locked_cuboids_and_keeps_a_crowd_of_labels_legible():
+    """A cuboid of a locked class carries the padlock of the other views in its middle (light
+    pixels there that were not before locking; gone after unlocking). With every cuboid of the
+    frame selected, the labels do not overlap, the first selected is labelled, and a line says how
+    many are selected and labelled when some are left out."""
+    out = run_on_display(LOCK_AND_CROWD_SCRIPT)
+    assert out["marks_unlocked"] == 0 and out["marks_after_unlock"] == 0
+    assert len(out["marks"]) >= 3 and set(out["marks"]) <= set(out["locked"])
+    for uid, lighter in out["light"].items():        # light grey, where the points or edges were darker
+        size = out["marks"][uid][2]
+        assert lighter >= 0.2 * size * size, (uid, lighter, size)
+    assert out["n_selected"] >= 20
+    assert out["overlapping"] == 0 and out["inside"]
+    assert out["first_labelled"] == out["first_on_screen"]
+    assert out["top_labelled"] and out["overlapping_top_first"] == 0
+    assert out["n_labels"] >= 3
+    if out["n_labels"] < out["n_selected"]:
+        assert out["note"] == f"{out['n_selected']} selected, {out['n_labels']} labelled"

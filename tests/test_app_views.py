@@ -100,6 +100,9 @@ def test_tab_cycles_and_delete_and_create_with_keys(qtbot, window):
     s.select((first.uid,))
     qtbot.keyClick(window.bev, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
     assert s.frame == 0 and s.document.track_frames(first.track_id) == []
+    # Its undo entry names the frame by its id, like every other message and entry.
+    frame_id = s.drive.frames[0].frame_id
+    assert frame_id != "0" and window.undo_action.text() == f"Undo Delete track {first.track_id} from frame {frame_id}"
 
 
 def test_layer_toggles_change_what_is_drawn(qtbot, window):
@@ -162,7 +165,7 @@ def test_docs_shortcut_table_is_current():
 
 
 # ---------------------------------------------------------------- box labels: decluttered, inside the view
-from fusionlabel.app.label_layout import LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
+from fusionlabel.app.label_layout import GAP, LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
 from fusionlabel.geometry.cuboid import Cuboid  # noqa: E402
 from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
 from fusionlabel.model.commands import Batch, CreateCuboid  # noqa: E402
@@ -201,6 +204,10 @@ def test_label_layout_moves_or_drops_labels_that_would_overlap():
     caption = (0.0, 0.0, 120.0, 20.0)
     r = place_labels([LabelRequest((10.0, 10.0), (60.0, 14.0))], bounds, [caption])[0]
     assert r is not None and not overlaps(r, caption)
+    # A forced label whose every spot is under an obstacle (a banner) goes just below it.
+    banner = (0.0, 0.0, 300.0, 90.0)
+    r = place_labels([LabelRequest((150.0, 60.0), (60.0, 14.0), forced=True)], bounds, [banner])[0]
+    assert r is not None and not overlaps(r, banner) and r[1] == 90.0 + GAP
     assert clamp_rect((290.0, -5.0, 20.0, 10.0), bounds) == (280.0, 0.0, 20.0, 10.0)
 
 
@@ -267,6 +274,39 @@ def test_bev_label_at_the_edge_stays_inside(qtbot, bare_window):
     bounds = (0, 0, bev.width(), bev.height())
     assert set(bev.label_rects) == {a.uid for a in anns}
     assert all(inside(r, bounds) for r in bev.label_rects.values()), bev.label_rects
+
+
+def test_bev_labels_move_clear_of_the_message_banner(qtbot, bare_window):
+    """The warning banner over the top of the bird's-eye view hides no box label: labels that
+    would go under it move next to their box (below it), the selected box's label too; when the
+    banner goes, they are back in their usual place (above-right of the box, under where it was)."""
+    w = bare_window
+    bev, s = w.bev, w.session
+    bev.center, bev.scale = np.array([12.0, 0.0]), 8.0
+    s.notify("drive labels of classes the ontology does not know: Rickshaw (3)", "warning")
+    assert w.toast.isVisible()
+    top_left = bev.mapFrom(w, w.toast.pos())
+    banner = (top_left.x(), top_left.y(), w.toast.width(), w.toast.height())
+    assert bev.covered == banner
+    # A row of cars whose tops are just under the banner (their labels' usual spot is inside it),
+    # and one whose top is under the banner itself, selected.
+    xs = np.linspace(banner[0] + 40, banner[0] + banner[2] - 120, 5)
+    tops = [bev.to_world(QPointF(x, banner[1] + banner[3] + 6)) for x in xs]
+    half = 0.5 * s.ontology.get("car").default_size[0]   # the car's heading is +x: up the view
+    anns = add_boxes(s, [(t[0] - half, t[1], -1.0) for t in tops], cls="car")
+    hidden_top = bev.to_world(QPointF(xs[2] + 60, banner[1] + banner[3] / 2))
+    chosen = add_boxes(s, [(hidden_top[0] - half, hidden_top[1], -1.0)], cls="car")[0]
+    s.select((chosen.uid,))
+    bev.grab()
+    rects = bev.label_rects
+    assert chosen.uid in rects and sum(a.uid in rects for a in anns) >= 3
+    assert all(not overlaps(r, banner) for r in rects.values()), (banner, rects)
+    assert_no_overlaps(r for u, r in rects.items() if u != chosen.uid)
+    assert all(not overlaps(r, banner) for r in bev.ring_captions.values())
+    w._hide_toast()                                          # the banner goes by itself after a while
+    assert bev.covered is None
+    bev.grab()
+    assert sum(overlaps(bev.label_rects[a.uid], banner) for a in anns if a.uid in bev.label_rects) >= 3
 
 
 def camera_bounds(view):
@@ -358,3 +398,26 @@ def test_a_cuboid_being_drawn_is_previewed_dashed(window):
     changed = np.argwhere(np.abs(after - before).max(axis=2) > 40)[:, ::-1]
     lo, hi = poly.min(axis=0) - 4, poly.max(axis=0) + 4
     assert len(changed) > 30 and ((changed >= lo) & (changed <= hi)).all(axis=1).mean() > 0.6
+
+
+def test_locking_a_class_keeps_the_object_list_s_width(qtbot, bare_window):
+    """Locking a class adds ', locked' to its rows' status: the status column (and the list, and
+    the views beside it) keeps its width, and the status still shows in full."""
+    w = bare_window
+    s, objects = w.session, w.objects
+    add_boxes(s, [(12.0, 0.0, -1.0), (18.0, 3.0, -1.0)], cls="car")
+    add_boxes(s, [(15.0, 4.0, -1.0)], cls="pedestrian")
+    size = s.ontology.get("car").default_size
+    s.apply(CreateCuboid(s.frame, CuboidLabel(Cuboid((20.0, -4.0, -1.0), size), "car", None, 0.87, "model")))
+    qtbot.wait(50)
+    header, col = objects.horizontalHeader(), objects.COLUMNS.index("status")
+    widths = (header.sectionSize(col), objects.width(), w.bev.width())
+    for locked in (True, False, True):
+        s.set_class_locked("car", locked)
+        qtbot.wait(50)                                   # the list would widen once the event loop is back
+        statuses = [objects.item(r, col).text() for r in range(objects.rowCount())]
+        assert any(t.endswith(", locked") for t in statuses) == locked
+        assert (header.sectionSize(col), objects.width(), w.bev.width()) == widths
+        for r in range(objects.rowCount()):
+            item = objects.item(r, col)
+            assert header.sectionSize(col) >= QFontMetrics(item.font()).horizontalAdvance(item.text()) + 4

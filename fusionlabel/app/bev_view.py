@@ -75,6 +75,7 @@ class BevView(QWidget):
         self.painted_frame: int | None = None  # the frame the last paint showed (benchmarks)
         self.ring_captions: dict[float, tuple] = {}  # ring radius (m) -> (x, y, w, h) of its drawn distance
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
+        self.covered: tuple | None = None  # (x, y, w, h) another widget hides (the message banner)
         self.setMinimumSize(320, 240)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -111,6 +112,14 @@ class BevView(QWidget):
         if kind == "reveal":
             self.reveal(payload)
         if kind in ("document", "selection", "preview", "layers", "class", "tool"):
+            self.update()
+
+    def set_covered(self, rect: tuple | None) -> None:
+        """The part of the view (x, y, w, h) that a widget over it hides (the window's message
+        banner), or None: box labels and ring captions are placed clear of it."""
+        rect = None if rect is None else tuple(float(v) for v in rect)
+        if rect != self.covered:
+            self.covered = rect
             self.update()
 
     def annotations(self):
@@ -204,20 +213,22 @@ class BevView(QWidget):
             anchor = self._paint_cuboid(p, self._new_box, color, True, "dashed")
             labels.append(((0, 0.0), None, anchor, color, self.session.current_class))
         hud = self._paint_hud(p)
-        self._paint_labels(p, labels, hud)
-        self._paint_ring_captions(p, rings, [hud, *self.label_rects.values()])
+        covered = [hud] + ([self.covered] if self.covered is not None else [])
+        self._paint_labels(p, labels, covered)
+        self._paint_ring_captions(p, rings, [*covered, *self.label_rects.values()])
         p.end()
         self.painted_frame = self.frame
 
-    def _paint_labels(self, p: QPainter, labels: list[tuple], hud: tuple) -> None:
+    def _paint_labels(self, p: QPainter, labels: list[tuple], obstacles: list[tuple]) -> None:
         """Draw the box labels decluttered (:mod:`.label_layout`): the selected box's always, the
-        others where they overlap no other label and the HUD, all inside the view."""
+        others where they overlap no other label and none of ``obstacles`` (the HUD, the message
+        banner), all inside the view."""
         p.setFont(self.font())
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: item[0])
         requests = [LabelRequest(tuple(anchor), (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()),
                                  forced=prio[0] == 0) for prio, _, anchor, _, text in labels]
-        rects = place_labels(requests, (0.0, 0.0, float(self.width()), float(self.height())), [hud])
+        rects = place_labels(requests, (0.0, 0.0, float(self.width()), float(self.height())), obstacles)
         self.label_rects = {}
         for (_, uid, _, color, text), rect in zip(labels, rects):
             if rect is None:

@@ -4,9 +4,10 @@ Qt-free: rectangles are (x, y, width, height) tuples in widget pixels.
 Labels are placed greedily in priority order (the caller puts the selected cuboid first, then the
 ones that matter most). Each label tries a few spots next to its anchor (the top of its box):
 above-right, then one line higher, below, left, two lines higher, lower; every spot is pushed inside the view. The first
-spot that overlaps no placed label and no obstacle (e.g. the view's own caption) wins; a label
-with no free spot is left out, unless it is ``forced`` (the selected cuboid's label is always
-drawn, at its first spot). A ``centred`` label first tries the spot centred above its anchor (the 3D
+spot that overlaps no placed label and no obstacle (e.g. the view's own caption, the message
+banner over it) wins; a label with no free spot is left out, unless it is ``forced`` (the selected
+cuboid's label is always drawn: at its first spot clear of the obstacles, else just below the
+obstacle over its first spot, else at its first spot). A ``centred`` label first tries the spot centred above its anchor (the 3D
 view, whose anchor is the middle of the box's top face).
 """
 
@@ -78,9 +79,22 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
         spots = candidates(req.anchor, req.size, bounds, req.centred)
         rect = next((r for r in spots if not any(overlaps(r, t) for t in taken)), None)
         if rect is None and req.forced:
-            rect = spots[0]
+            rect = _forced_spot(spots, bounds, obstacles)
         out.append(rect)
         if rect is not None:
             placed.append(rect)
             taken.append(rect)
     return out
+
+
+def _forced_spot(spots: list[Rect], bounds: Rect, obstacles: list[Rect]) -> Rect:
+    """Where a forced label goes when every spot is taken: the first spot clear of the obstacles
+    (it may overlap other labels), else its first spot moved just below the obstacles over it,
+    else its first spot."""
+    clear = next((r for r in spots if not any(overlaps(r, t) for t in obstacles)), None)
+    if clear is not None:
+        return clear
+    x, y, w, h = spots[0]
+    below = max(t[1] + t[3] for t in obstacles if overlaps(spots[0], t)) + GAP
+    moved = clamp_rect((x, below, w, h), bounds)
+    return moved if not any(overlaps(moved, t) for t in obstacles) else spots[0]

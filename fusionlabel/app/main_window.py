@@ -37,6 +37,7 @@ from .loader import FrameLoader
 from .object_list import ObjectList, ObjectsHeader
 from .panels import AttributePanel, Timeline
 from .prelabel_runner import PrelabelRunner
+from .prelabel_status import PrelabelStatus
 from .session import Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
@@ -188,6 +189,9 @@ class MainWindow(QMainWindow):
         self.class_view_label.setToolTip("Classes menu, or right-click the object list, to show or unlock them")
         self.statusBar().addPermanentWidget(self.class_view_label)
         self._show_class_view()
+        self.prelabel_status = PrelabelStatus(self.prelabel_runner)   # while Ctrl+Shift+P runs
+        self.statusBar().addPermanentWidget(self.prelabel_status)
+        self.prelabel_status.refresh()
         self.help_overlay = HelpOverlay(s.ontology, self)
         self.help_overlay.closed.connect(self._sync_native_views)
 
@@ -385,11 +389,21 @@ class MainWindow(QMainWindow):
         self.toast.show()
         self.toast.raise_()
         self._toast_timer.start(TOAST_MS)
+        self._show_toast_cover()
+
+    def _show_toast_cover(self) -> None:
+        """Tell the bird's-eye view which part of it the banner hides (its labels move clear)."""
+        if self.toast.isHidden():
+            self.bev.set_covered(None)
+            return
+        top_left = self.bev.mapFrom(self, self.toast.pos())
+        self.bev.set_covered((top_left.x(), top_left.y(), self.toast.width(), self.toast.height()))
 
     def _hide_toast(self) -> None:
         self._toast_timer.stop()
         self.toast.hide()
         self._toast_message = None
+        self.bev.set_covered(None)
 
     def _startup_messages(self) -> None:
         msgs = list(self.session.startup_messages)
@@ -493,6 +507,7 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802
         super().resizeEvent(ev)
+        self._show_toast_cover()
         if self.help_overlay.isVisible():
             self.help_overlay.setGeometry(self.rect())
 

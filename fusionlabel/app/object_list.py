@@ -5,7 +5,10 @@ locked classes named. Its order is the order Tab walks (:meth:`Actions.cycle_sel
 
 from __future__ import annotations
 
+import math
+
 from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QFontMetricsF
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -170,11 +173,26 @@ class ObjectList(QTableWidget):
                     item.setData(Qt.ItemDataRole.DisplayRole, row.points if row.points is not None else "")
                 self.setItem(i, col, item)
         self.resizeColumnsToContents()
+        self._room_for_lock_mark()
         self.setUpdatesEnabled(True)
         self._show_selection()
         self.blockSignals(False)
         if self.on_refresh is not None:
             self.on_refresh()
+
+    def _room_for_lock_mark(self) -> None:
+        """Make the status column as wide as if every row said ", locked", so that locking or
+        unlocking a class never changes its width (nor the list's, nor the views beside it)."""
+        col = self.COLUMNS.index("status")
+        texts = [(self.item(i, col), self.item(i, col).text()) for i in range(self.rowCount())]
+        if not texts:
+            return
+        def advance(item, text):   # as the item's delegate measures it: whole pixels, rounded up
+            return math.ceil(QFontMetricsF(item.font()).horizontalAdvance(text))
+        suffix = f", {LOCKED_MARK}"
+        margin = self.sizeHintForColumn(col) - max(advance(item, text) for item, text in texts)
+        widest_locked = max(advance(item, text if text.endswith(suffix) else text + suffix) for item, text in texts)
+        self.setColumnWidth(col, max(self.columnWidth(col), widest_locked + margin))
 
     def _fit_width(self) -> None:
         """Widen the list (and so its dock) until every column shows in full; never narrower again

@@ -14,7 +14,8 @@ builds and applies the command on the GUI thread against the document as it is t
 made during the run are respected (detections on them are skipped); the count of invalid boxes
 the child's detector dropped is added to the detector's there too. While the window asks whether
 to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits for the
-answer.
+answer. :attr:`PrelabelRunner.changed` fires whenever what a run shows changes (it starts, a frame
+is done, Cancel is pressed, it ends), for the main window's status-bar note (:mod:`.prelabel_status`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class PrelabelRunner(QObject):
     progressed = pyqtSignal(int, int)
     finished = pyqtSignal(object, bool, object, object, int)
     failed = pyqtSignal(str)
+    changed = pyqtSignal()  # started, progressed, cancelled or ended (the status bar's note follows)
 
     def __init__(self, drive, parent: QWidget):
         super().__init__(parent)
@@ -64,6 +66,16 @@ class PrelabelRunner(QObject):
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def showing(self) -> bool:
+        """A run is on screen: from its start until it ends, fails or is dropped (its dialog is open)."""
+        return self.dialog is not None
+
+    @property
+    def cancelling(self) -> bool:
+        """Cancel was pressed: the run stops after its current frame."""
+        return self.showing and self._cancel.is_set()
 
     @property
     def busy(self) -> bool:
@@ -131,6 +143,7 @@ class PrelabelRunner(QObject):
             target, args = self._run, (detector, list(frames), min_score)
         self._thread = threading.Thread(target=target, args=args, name="fusionlabel-prelabel", daemon=True)
         self._thread.start()
+        self.changed.emit()
         return True
 
     def cancel(self, wait: float = 0.0) -> None:
@@ -138,6 +151,7 @@ class PrelabelRunner(QObject):
         self._cancel.set()
         if self._process is not None:
             self._process.cancel()
+        self.changed.emit()
         if wait and self._thread is not None:
             self._thread.join(wait)
 
@@ -197,6 +211,7 @@ class PrelabelRunner(QObject):
             self.dialog.setMaximum(total)
             self.dialog.setValue(done)
             self.dialog.setLabelText(f"Pre-labelling with {self.detector_name}: frame {done} of {total}{self.note}")
+            self.changed.emit()
 
     def _close_dialog(self) -> None:
         if self.dialog is not None:
@@ -205,6 +220,7 @@ class PrelabelRunner(QObject):
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
+            self.changed.emit()
             parent = self.parent()
             if parent is not None and parent.isVisible():
                 if had_focus:

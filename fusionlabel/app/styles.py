@@ -4,8 +4,8 @@
   is no pre-label). ``qt_util.PEN_STYLES`` (bird's-eye and side views, the ? legend),
   ``projected_boxes.PATTERNS`` (cameras) and ``view3d.PATTERNS`` (3D view) draw these names.
 - The locked mark: a small padlock (``qt_util.paint_padlock``) in the middle of each cuboid of a
-  locked class in the bird's-eye view and the cameras, and beside the side views' caption, so a
-  drag that does nothing is explained where it happens. Light, slightly see-through, half the
+  locked class in the bird's-eye view, the cameras and the 3D view, and beside the side views'
+  caption, so a drag that does nothing is explained where it happens. Light, slightly see-through, half the
   cuboid's size on screen and at most :data:`LOCK_MARK_PX` high, none on a cuboid too small to
   show it: quieter than the outline and the label.
 """

@@ -119,10 +119,16 @@ def gl_window_or_skip(folder: str | Path, **options):
 
 def widget_pixels(widget):
     """What ``widget`` shows now, as an (H, W, 3) uint8 RGB array (a copy)."""
+    return image_pixels(widget.grab().toImage())
+
+
+def image_pixels(image):
+    """A QImage as an (H, W, 3) uint8 RGB array (a copy), e.g. the 3D view's
+    ``View3DPanel.grab_image()``, which a widget grab misses."""
     import numpy as np
     from PyQt6.QtGui import QImage
 
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
     raw = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
     return raw.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(
         image.height(), image.width(), 3).copy()

@@ -11,6 +11,10 @@ accepted with dash-dotted ones. It starts behind the vehicle looking forward
 armed (G), picks the LiDAR point under the mouse and asks for a one-click box there. Selected
 cuboids are labelled like in the 2D views ("12 car 0.87"), centred on their top face just above the
 box's outline and kept inside the view: a QPainter draws them over the GL scene at the end of paintGL.
+The first selected cuboid's label is always drawn, the others' nearest to the eye first where they
+cover no label already drawn; when some are left out (a crowd selected with Ctrl+A), a line at
+the top left says how many are selected and labelled. A cuboid of a locked class carries the
+padlock of the other views in its middle (:mod:`.styles`).
 After an undo or redo it moves onto the cuboids the step touched when they are off screen, like the
 bird's-eye view (the session's ``reveal`` event).
 
@@ -20,10 +24,12 @@ window creates it or shows a placeholder.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyqtgraph.opengl as gl
-from PyQt6.QtCore import QPoint, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QFontMetricsF, QGuiApplication, QImage, QPainter, QPen
+from PyQt6.QtCore import QPoint, QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFontMetricsF, QGuiApplication, QImage, QPainter, QPen
 from PyQt6.QtOpenGL import QOpenGLWindow
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from pyqtgraph import Vector
@@ -35,7 +41,7 @@ from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
 from .point_lod import drawn_rows, point_budget, thinned_caption
-from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label
+from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lock_mark_size, paint_padlock
 from .session import Session
 from .styles import OUTLINE_OF_STATE
 
@@ -48,6 +54,7 @@ DASH_DOT = ((0.0, 0.45), (0.62, 0.74))      # a pre-label the annotator edited: 
 PATTERNS = {"dashed": DASH, "dash-dot": DASH_DOT}   # by outline (styles.OUTLINE_OF_STATE); solid: none
 HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
+NOTE_COLOR = QColor(220, 220, 220)   # the "30 selected, 9 labelled" line
 CAPTION_STYLE = "background: rgb(14, 14, 18); color: rgb(220, 220, 220); padding: 1px 4px;"
 
 
@@ -69,6 +76,20 @@ def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
         seg = np.stack([starts, ends], axis=3).reshape(len(boxes), -1, 3)
     rgba = np.repeat(np.asarray(colors, np.float32), seg.shape[1], axis=0)
     return seg.reshape(-1, 3), rgba
+
+
+@lru_cache(maxsize=16)
+def padlock_image(size: float) -> QImage:
+    """The padlock of :func:`.qt_util.paint_padlock` drawn into a transparent image (the OpenGL
+    paint engine draws its strokes and alpha badly under software rendering; an image it draws
+    as it is)."""
+    side = int(np.ceil(size)) + 6
+    image = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    p = QPainter(image)
+    paint_padlock(p, QPointF(side / 2, side / 2), size)
+    p.end()
+    return image
 
 
 class View3D(GLViewMixin, QOpenGLWindow):
@@ -118,7 +139,10 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.shown_rows: np.ndarray | None = None  # the rows drawn while thinned (None: every point)
         self.painted_frame: int | None = None
         self._labels: list[tuple] = []  # (uid, corners (8, 3), QColor, text) of the selected cuboids
+        self._locked: list[tuple] = []  # (uid, corners (8, 3)) of the cuboids of a locked class
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
+        self.lock_marks: dict[str, tuple] = {}  # uid -> (x, y, size) of each padlock the last paint drew
+        self.selection_note: str | None = None  # "30 selected, 9 labelled" when labels were left out
         session.subscribe(self._on_session)
 
     def set_frame_data(self, data: FrameData) -> None:
@@ -216,8 +240,11 @@ class View3D(GLViewMixin, QOpenGLWindow):
             else:
                 item.setData(pos=np.zeros((2, 3)), color=np.zeros((2, 4), np.float32))  # nothing to draw
         labelled = chosen if self.session.layers.get("box_labels", True) else []
+        primary = self.session.selection[0] if self.session.selection else None
+        labelled.sort(key=lambda a: a.uid != primary)   # the first selected first: always labelled
         self._labels = [(a.uid, self.session.display_box(a).corners(), annotation_color(onto, a.cls),
                          box_label(a, self.session.prelabel_state(a))) for a in labelled]
+        self._locked = [(a.uid, self.session.display_box(a).corners()) for a in anns if self.session.is_locked(a)]
         self.update()
 
     def devicePixelRatioF(self) -> float:  # noqa: N802 - what GLViewMixin expects of a widget
@@ -229,24 +256,71 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.painted_frame = None if self.data is None else self.data.index
 
     def _paint_overlay(self) -> None:
-        """Label the selected cuboids over the GL content (nothing is painted without a selection)."""
-        self.label_rects = {}
+        """Padlocks on the cuboids of locked classes and labels on the selected ones, over the GL
+        content (no QPainter at all when there is neither)."""
+        self.label_rects, self.lock_marks = {}, {}
         font = QGuiApplication.font()
-        labels = self._place_labels(QFontMetricsF(font))
-        if not labels:
+        fm = QFontMetricsF(font)
+        locks = self._place_locks()
+        note = self._selection_note(fm)
+        labels = self._place_labels(fm, [] if note is None else [note[1]])
+        self.selection_note = None if note is None or len(labels) == len(self._labels) else \
+            note[0].format(len(labels))
+        if not labels and not locks:
             return
         p = QPainter(self)
         p.setFont(font)
+        for uid, (x, y, size) in locks.items():
+            image = padlock_image(size)
+            p.drawImage(QPointF(x - image.width() / 2, y - image.height() / 2), image)
+        self.lock_marks = locks
         for uid, color, text, rect in labels:
             r = QRectF(*rect)
             p.fillRect(r, LABEL_BACKDROP)
             p.setPen(QPen(color))
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
             self.label_rects[uid] = rect
+        if self.selection_note is not None:
+            r = QRectF(*note[1])
+            p.fillRect(r, LABEL_BACKDROP)
+            p.setPen(QPen(NOTE_COLOR))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.selection_note)
         p.end()
 
-    def _place_labels(self, fm: QFontMetricsF) -> list[tuple]:
-        """Where the selected cuboids' labels go: [(uid, colour, text, rect)] (none without a selection)."""
+    def _selection_note(self, fm: QFontMetricsF) -> tuple[str, tuple] | None:
+        """The "N selected" line at the top left and its rectangle, kept free for it while several
+        cuboids are labelled (it is drawn only when some of their labels are left out)."""
+        if len(self._labels) < 2:
+            return None
+        text = f"{len(self._labels)} selected, {{}} labelled"
+        width = fm.horizontalAdvance(text.format(len(self._labels))) + 2 * LABEL_PAD
+        return text, (4.0, 4.0, width, fm.height())
+
+    def _place_locks(self) -> dict[str, tuple]:
+        """uid -> (x, y, size) of the padlock in the middle of each cuboid of a locked class seen
+        whole in front of the eye, centre on screen, big enough to hold it (:func:`.lock_mark_size`)."""
+        if not self._locked:
+            return {}
+        w, h = self.width(), self.height()
+        corners = np.stack([c for _, c in self._locked])  # (K, 8, 3)
+        n = len(corners)
+        uv, front = self.screen_points(np.concatenate([corners.reshape(-1, 3), corners.mean(axis=1)]))
+        mids, front_mid = uv[8 * n:], front[8 * n:]
+        uv, front = uv[: 8 * n].reshape(n, 8, 2), front[: 8 * n].reshape(n, 8)
+        out = {}
+        for i, (uid, _) in enumerate(self._locked):
+            x, y = mids[i]
+            if not (front[i].all() and front_mid[i] and 0 <= x < w and 0 <= y < h):
+                continue
+            size = lock_mark_size(float(min(uv[i].max(axis=0) - uv[i].min(axis=0))))
+            if size is not None:
+                out[uid] = (float(x), float(y), size)
+        return out
+
+    def _place_labels(self, fm: QFontMetricsF, obstacles: list[tuple] = ()) -> list[tuple]:
+        """Where the selected cuboids' labels go: [(uid, colour, text, rect)] (none without a
+        selection). The first selected cuboid's label is always drawn; the others', nearest to
+        the eye first, only where they overlap no label placed before them and no obstacle."""
         if not self._labels:
             return []
         w, h = self.width(), self.height()
@@ -256,12 +330,15 @@ class View3D(GLViewMixin, QOpenGLWindow):
         mids = uv[8 * n:]  # the middles of the top faces
         uv, front = uv[: 8 * n].reshape(n, 8, 2), front[: 8 * n].reshape(n, 8)
         on_screen = front & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
-        shown = [i for i in range(len(self._labels)) if front[i].all() and on_screen[i].any()]
+        eye = np.asarray(self.cameraPosition(), float)
+        distance = np.linalg.norm(corners.mean(axis=1) - eye, axis=1)
+        shown = sorted((i for i in range(n) if front[i].all() and on_screen[i].any()),
+                       key=lambda i: (i != 0, distance[i]))   # self._labels[0] is the first selected
         # Anchor: above the top-face middle, level with the highest corner on screen.
         requests = [LabelRequest((float(mids[i, 0]), float(uv[i, :, 1].min())),
                                  (fm.horizontalAdvance(self._labels[i][3]) + 2 * LABEL_PAD, fm.height()),
-                                 forced=True, centred=True) for i in shown]
-        rects = place_labels(requests, (0.0, 0.0, float(w), float(h))) if shown else []
+                                 forced=i == 0, centred=True) for i in shown]
+        rects = place_labels(requests, (0.0, 0.0, float(w), float(h)), list(obstacles)) if shown else []
         return [(self._labels[i][0], self._labels[i][2], self._labels[i][3], rect)
                 for i, rect in zip(shown, rects) if rect is not None]
 

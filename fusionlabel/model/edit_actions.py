@@ -220,11 +220,16 @@ def copy_all_to_next_frame(doc: Document, frame: int, drive=None) -> Command | N
     return copy_to_frame(doc, [a.uid for a in doc.annotations(frame)], frame + 1, drive)
 
 
-def delete_track_from_here(doc: Document, selection, frame: int) -> Command | None:
-    """Delete the selected cuboids' tracks in ``frame`` and every later frame (one undo step)."""
+def delete_track_from_here(doc: Document, selection, frame: int,
+                           frame_name: Callable[[int], str] = str) -> Command | None:
+    """Delete the selected cuboids' tracks in ``frame`` and every later frame (one undo step),
+    described with the frame as ``frame_name`` gives it (the app: its frame id, "000004")."""
     tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
     cmds = [DeleteTrackFrom(t, frame) for t in tracks if any(f >= frame for f in doc.track_frames(t))]
-    return _one_step(cmds, f"Delete {len(cmds)} tracks from frame {frame}")
+    if not cmds:
+        return None
+    what = f"track {cmds[0].track_id}" if len(cmds) == 1 else f"{len(cmds)} tracks"
+    return Batch(tuple(cmds), f"Delete {what} from frame {frame_name(frame)}")
 
 
 def _frames_text(frames, frame_name: Callable[[int], str]) -> str:

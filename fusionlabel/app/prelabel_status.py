@@ -1,0 +1,68 @@
+"""The main window's note of a background pre-label run (Ctrl+Shift+P), in the status bar: how far
+it is ("Pre-labelling 7/20 frames"), a thin progress bar and a Cancel button. It is there from the
+start of a run until the run ends, fails or is dropped, so the run is never forgotten behind the
+progress dialog (which may be hidden behind other windows, or closed by its own Cancel while the
+current frame finishes).
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QToolButton, QWidget
+
+from .prelabel_runner import PrelabelRunner
+
+CANCEL_TIP = "Stop after the current frame; the frames done are kept (Ctrl+Z takes them back)"
+
+
+def status_text(done: int, total: int, cancelling: bool) -> str:
+    """What the note says: "Pre-labelling 7/20 frames", or that it stops after the current frame."""
+    text = f"Pre-labelling {done}/{total} frames"
+    return text + ": stopping after this frame" if cancelling else text
+
+
+class PrelabelStatus(QWidget):
+    """Follows a :class:`PrelabelRunner` (its ``changed`` signal): shown while it has a run on
+    screen, hidden otherwise. Cancel does what the progress dialog's Cancel does."""
+
+    def __init__(self, runner: PrelabelRunner, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.bar.setFixedSize(70, 10)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip(CANCEL_TIP)
+        self.cancel_button.clicked.connect(self.cancel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        # as wide as it needs, at the right of the status bar (messages keep the rest)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        runner.changed.connect(self.refresh)
+        self.refresh()
+
+    def cancel(self) -> None:
+        """What the progress dialog's Cancel does: the dialog goes, the run stops after its frame."""
+        if self.runner.dialog is not None:
+            self.runner.dialog.cancel()
+        self.runner.cancel()
+
+    def refresh(self) -> None:
+        runner = self.runner
+        if not runner.showing:
+            self.hide()
+            return
+        done, total = runner.progress()
+        cancelling = runner.cancelling
+        self.label.setText(status_text(done, total, cancelling) + runner.note)   # e.g. the window closes after
+        self.label.setToolTip(f"background pre-labelling with {runner.detector_name}; "
+                              "you can keep working meanwhile")
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+        self.cancel_button.setEnabled(not cancelling)
+        self.show()
