@@ -75,7 +75,8 @@ def test_prelabel_never_overwrites_human_labels(sim_drive, tmp_path):
 
     assert all(bev_iou(lb.box, human.box) <= 0.1 for lb in labels[2:])              # no duplicate over human work
     assert not (out / "000002.json").exists()
-    assert sorted(p.name for p in (out / RECORD_DIR).iterdir()) == ["000000.json", "000001.json"]
+    assert sorted(p.name for p in (out / RECORD_DIR).iterdir()) == ["000000.json", "000001.json",
+                                                                     "fusionlabel_prelabel.json"]   # + the manifest
 
 
 def test_merge_prelabels_rule():
@@ -627,7 +628,7 @@ def test_tracking_a_pose_less_drive_says_it_may_break(realdata, tmp_path, capsys
     if not (sus / "lidar").is_dir():
         pytest.skip("SUSTech sample not found")
     assert main(["prelabel", str(sus), "--track", "--out", str(tmp_path / "o"), "--quiet"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err      # notes go to stderr, as eval's do
     assert "note: tracking may break: the drive has no ego poses" in out
     # every detection is written, tracked or not (none dropped as a short track)
     labels = [lab for f in sorted((tmp_path / "o").glob("*.json")) for lab in read_labels(f)]
@@ -636,7 +637,7 @@ def test_tracking_a_pose_less_drive_says_it_may_break(realdata, tmp_path, capsys
 
 def test_tracking_separate_snapshots_says_they_may_not_form_tracks(kitti_object, tmp_path, capsys):
     assert main(["prelabel", str(kitti_object), "--track", "--out", str(tmp_path / "o"), "--quiet"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "its frames carry no capture times" in out and "KITTI object frames" in out
 
 
@@ -725,8 +726,11 @@ def test_frames_without_a_prediction_file_are_left_alone(cam_drive, tmp_path, ca
     capsys.readouterr()
     shutil.copy(tmp_path / "p" / "000000.txt", tmp_path / "p" / "999999.txt")
     assert main(["prelabel", str(drive.root), "--detector", det, "--out", str(out), "--frames", "0-2", "--quiet"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    said = capsys.readouterr()
+    lines, notes = said.out.splitlines(), said.err.splitlines()
     assert lines[0].startswith("wrote 3 new pre-labels") and " for 1 frame to " in lines[0]
+    assert not [line for line in lines if line.startswith("note:")]
+    lines = notes
     assert "note: 2 frames had no prediction file and were left as they were: 000001, 000002" in lines
     assert "note: 1 prediction file matches no frame of the drive (not used): 999999.txt" in lines
     assert (out / "000001.json").read_text() == earlier and not (out / "000002.json").exists()
@@ -756,7 +760,7 @@ def test_prediction_files_in_the_native_format(cam_drive, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["prelabel", str(drive.root), "--detector", f"predictions:{folder}", "--out", str(out),
                  "--frames", "0-1", "--quiet"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().err.splitlines()
     assert "note: 1 prediction file matches no frame of the drive (not used): 999999.json" in lines
     written = read_labels(out / f"{drive.frames[0].frame_id}.json")
     assert len(written) == 4 and all(lab.source == "model" for lab in written)

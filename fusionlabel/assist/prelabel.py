@@ -36,11 +36,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import FusionLabelError, ImageError, PointCloudError
+from ..errors import CalibrationError, FusionLabelError, ImageError, PointCloudError
 from ..geometry.cuboid import Cuboid, points_in_cuboids_matrix
 from ..geometry.iou import iou_matrix
 from ..model.annotation import CuboidLabel
@@ -53,6 +53,7 @@ OVERLAP_IOU = 0.1          # a pre-label overlapping a kept label this much (BEV
 TRACK_PREFIX = "p"
 LINK_IOU = 0.3             # a detection belongs to the track whose box of that frame it overlaps this much
 SPARSE_FRAMES = 0.3        # seconds between frames above which tracking is said to be unreliable
+BATCH_SECONDS = 5.0        # a run stores the frames it finished at least this often (see detect_batches)
 
 
 @dataclass
@@ -73,6 +74,7 @@ class PrelabelReport:
     files_created: int = 0        # output folder: label files that did not exist before the run
     min_score: float = 0.0        # the run's --min-score
     below_min_score: int = 0      # detections scoring below it, left out (any detector)
+    frames_stored: int = 0        # frames stored so far: what an interrupted run keeps
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1
@@ -96,10 +98,24 @@ def detect_frames(drive: Drive, detector: Detector, frames: Iterable[int],
     whole lines in a log). With an ``errors`` list, a frame that fails with one of the ``skippable``
     errors (bad input: an unreadable sweep ...) is skipped and ``(frame, message)`` is appended to
     it; without one the error is raised."""
+    out: dict[int, list[CuboidLabel]] = {}
+    for batch in detect_frame_batches(drive, detector, frames, progress, cancelled, bar, errors, skippable):
+        out.update(batch)
+    return out
+
+
+def detect_frame_batches(drive: Drive, detector: Detector, frames: Iterable[int],
+                         progress: Callable[[int, int], None] | None = None,
+                         cancelled: Callable[[], bool] | None = None, bar: bool = False,
+                         errors: list | None = None, skippable: tuple = (FusionLabelError,),
+                         every: Callable[[], float] | None = None) -> Iterator[dict[int, list[CuboidLabel]]]:
+    """:func:`detect_frames` handing out {frame: detections} in batches: one whenever ``every()``
+    seconds passed since the last (None: one batch at the end), and the rest at the end."""
     from ..progress import progress as progress_bar
 
     frames = list(frames)
     out: dict[int, list[CuboidLabel]] = {}
+    since = time.monotonic()
     for k, i in enumerate(progress_bar(frames, desc="prelabel", enabled=bar)):
         if cancelled is not None and cancelled():
             break
@@ -111,33 +127,77 @@ def detect_frames(drive: Drive, detector: Detector, frames: Iterable[int],
             errors.append((i, str(e)))
         if progress is not None:
             progress(k + 1, len(frames))
-    return out
+        if every is not None and out and time.monotonic() - since >= every():
+            yield out
+            out, since = {}, time.monotonic()
+    if out:
+        yield out
 
 
 def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = None, progress: bool = True,
-                 skipped: list | None = None) -> tuple[list[int], list[list[CuboidLabel]], float]:
-    """Detections for ``frames`` (default all); returns (frames, detections per frame, s/frame).
-
-    A frame whose sweep or image cannot be read raises its error, unless a ``skipped`` list is
-    given: then the frame is left out of the returned frames and ``(frame index, message)`` is
-    appended to it, and the other frames go on (``--skip-bad-frames``); when every frame is
-    skipped, InputError at ``--skip-bad-frames`` (one line, naming the first frame's file). Other
-    errors (a broken model) always stop the run."""
-    frames = list(range(len(drive))) if frames is None else frames
+                 skipped: list | None = None, check: Callable[[int], object] | None = None
+                 ) -> tuple[list[int], list[list[CuboidLabel]], float]:
+    """Detections for ``frames`` (default all); returns (frames, detections per frame, s/frame):
+    every batch of :func:`detect_batches` at once."""
     t0 = time.perf_counter()
-    found = detect_frames(drive, detector, frames, bar=progress, errors=skipped, skippable=(PointCloudError, ImageError))
-    if frames and not found and skipped:    # every frame unreadable: an error, before anything is written
+    done: list[int] = []
+    dets: list[list[CuboidLabel]] = []
+    for batch_frames, batch_dets in detect_batches(drive, detector, frames, progress, skipped, check):
+        done += batch_frames
+        dets += batch_dets
+    n = len(drive) if frames is None else len(frames)
+    return done, dets, (time.perf_counter() - t0) / max(n, 1)
+
+
+def detect_batches(drive: Drive, detector: Detector, frames: list[int] | None = None, progress: bool = True,
+                   skipped: list | None = None, check: Callable[[int], object] | None = None,
+                   every: Callable[[], float] = lambda: BATCH_SECONDS
+                   ) -> Iterator[tuple[list[int], list[list[CuboidLabel]]]]:
+    """Detections for ``frames`` (default all), handed out in batches as they are found: (frames,
+    detections per frame), a batch whenever ``every()`` seconds passed since the last one (the
+    caller stores it, so an interrupted run keeps the frames done), and the rest at the end.
+
+    Before the detector runs, each frame's calibration is read (``drive.rig``, then ``check(i)``
+    when given, e.g. the KITTI camera frame of ``--format kitti``): a broken calibration file stops
+    the run before anything is done. A frame whose calibration, sweep or image cannot be read
+    raises its error, unless a ``skipped`` list is given: then the frame is left out and ``(frame
+    index, message)`` is appended to it, and the other frames go on (``--skip-bad-frames``); when
+    every frame is skipped, InputError at ``--skip-bad-frames`` (one line, naming the first frame's
+    file), and no batch was handed out. Other errors (a broken model) always stop the run. A frame
+    without a prediction file (``predictions:`` detector) is in no batch: its earlier pre-labels
+    stay as they are."""
+    frames = list(range(len(drive))) if frames is None else list(frames)
+    usable = []
+    for i in frames:
+        try:
+            drive.rig(i)
+            if check is not None:
+                check(i)
+        except CalibrationError as e:
+            if skipped is None:
+                raise
+            skipped.append((i, str(e)))
+            continue
+        usable.append(i)
+    found = detect_frame_batches(drive, detector, usable, bar=progress, errors=skipped,
+                                 skippable=(PointCloudError, ImageError), every=every)
+    done: list[int] = []
+    for batch in found:
+        no_file = getattr(detector, "missing_frames", set())
+        batch = {i: d for i, d in batch.items() if i not in no_file}
+        done += batch
+        if batch:
+            yield list(batch), list(batch.values())
+    if frames and not done and skipped and len(skipped) >= len(frames):
+        # every frame unreadable: an error, and nothing was handed out to write
         from ..errors import InputError
         from ..wording import every_frame_unreadable
 
         bad = [(drive.frames[i].frame_id, str(e)) for i, e in skipped]
         raise InputError(None, every_frame_unreadable(bad, "nothing was pre-labelled"), where="--skip-bad-frames")
-    # a prediction file missing is not "nothing there": that frame's earlier pre-labels stay as they are
-    no_file = getattr(detector, "missing_frames", set())
     if hasattr(detector, "check_matches"):
-        detector.check_matches(drive, [i for i in frames if i in found])
-    done = [i for i in frames if i in found and i not in no_file]
-    return done, [found[i] for i in done], (time.perf_counter() - t0) / max(len(frames), 1)
+        bad = {i for i, _ in skipped or ()}
+        detector.check_matches(drive, [i for i in usable if i not in bad])
 
 
 def invalid_boxes_text(count: int) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +20,14 @@ from ..model.annotation import CuboidLabel
 from ..model.commands import label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
-from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_drive, keep_scored, inherited_tracks,
+from ..deferred_signals import signals_deferred
+from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
+from .prelabel_manifest import RECORD_DIR, FolderManifest, write_atomic
 from .tracker import TrackerConfig
 
 FORMATS = ("native", "kitti")
-RECORD_DIR = ".fusionlabel-prelabel"    # what the last run wrote, per frame
+# RECORD_DIR (from .prelabel_manifest): what the last run wrote, per frame, and the manifest
 RECORD_FORMAT = "fusionlabel-prelabel-record/1"
 
 
@@ -58,9 +62,7 @@ def _replace_text(path: Path, text: str) -> None:
             return
     except OSError:
         pass
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_atomic(path, data)
 
 
 def _read_text(path: Path) -> str:
@@ -151,6 +153,7 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "output exists and is not a folder", where="--out")
+    _check_writable(out)
     if out.is_dir():
         ids = {f.frame_id for f in drive.frames}
         other = "kitti" if fmt == "native" else "native"
@@ -163,6 +166,24 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
                                   f"{', ...' if n > 1 else ''}), not {fmt}: give --format {other} to pre-label "
                                   "it again, or another --out folder", where="--out")
     return out
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse, before the detector runs, an ``out`` that cannot be made or written: below a file,
+    or in a folder without write permission."""
+    top = next(p for p in (out, *out.absolute().parents) if p.exists() or p == p.parent)
+    if top != out and not top.is_dir():
+        raise InputError(out, f"cannot create the output folder: {top} is a file, not a folder", where="--out")
+    if top.is_dir() and not os.access(top, os.W_OK | os.X_OK):
+        what = "write into the output folder" if top == out else f"create the output folder in {top}"
+        raise InputError(out, f"cannot {what}: Permission denied", where="--out")
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(folder, f"cannot create the folder: {e.strerror or e}", where="--out") from None
 
 
 def _avoid_tracks(prelabels: list[list[CuboidLabel]], used: set[str]) -> list[list[CuboidLabel]]:
@@ -204,7 +225,7 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
     untouched pre-labels are ever removed, every other line stays byte for byte. A file whose
     content would not change is not rewritten."""
     out = check_out_folder(out, drive, fmt)
-    (out / RECORD_DIR).mkdir(parents=True, exist_ok=True)
+    _make_folder(out / RECORD_DIR)
     report = report or PrelabelReport()
     ext = ".json" if fmt == "native" else ".txt"
     found = []
@@ -249,25 +270,91 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
     return report
 
 
+def _set_aside(out: Path, drive: Drive, frames: list[int], fmt: str, files: dict[Path, Path | None]) -> None:
+    """Keep the label files and records of ``frames`` as they are (hard links, so putting them back
+    restores the very files, their times too; copies where links cannot be made) in ``files``:
+    path -> kept copy, None when there was no file."""
+    aside = out / RECORD_DIR / ".before"
+    _make_folder(aside)
+    ext = ".json" if fmt == "native" else ".txt"
+    for i in frames:
+        fid = drive.frames[i].frame_id
+        for path in (out / f"{fid}{ext}", _record_path(out, fid)):
+            if path in files:
+                continue
+            if not path.is_file():
+                files[path] = None
+                continue
+            kept = aside / f"{path.parent.name}-{path.name}"
+            kept.unlink(missing_ok=True)
+            try:
+                os.link(path, kept)
+            except OSError:
+                shutil.copy2(path, kept)
+            files[path] = kept
+
+
+def _put_back(files: dict[Path, Path | None]) -> None:
+    """Put back the files of :func:`_set_aside`."""
+    for path, kept in files.items():
+        if kept is None:
+            path.unlink(missing_ok=True)
+        else:
+            os.replace(kept, path)
+
+
 def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "native", track: bool = False,
              min_score: float = 0.0, frames: list[int] | None = None, tracker: TrackerConfig | None = None,
-             progress: bool = True, skipped: list | None = None) -> PrelabelReport:
+             progress: bool = True, skipped: list | None = None, report: PrelabelReport | None = None
+             ) -> PrelabelReport:
     """Detect (and track) over ``drive`` and write the pre-labels to ``out``. With a ``skipped``
-    list, frames whose sweep or image cannot be read are left alone and listed there
-    (:func:`~.prelabel.detect_drive`)."""
-    check_out_folder(out, drive, fmt)
+    list, frames whose calibration, sweep or image cannot be read are left alone and listed there
+    (:func:`~.prelabel.detect_batches`).
+
+    Label files are written while the detector runs, every few seconds (:data:`~.prelabel.BATCH_SECONDS`),
+    and the folder's manifest (:mod:`.prelabel_manifest`) lists the frames written so far with
+    ``"complete": false`` until the run ends: an interrupted or killed run keeps its finished
+    frames, and says so. With ``track``, the batches are untracked; at the end the files are put
+    back as they were before the run and the tracked pre-labels written (signals held back in
+    between). ``report`` (``frames_stored``, filled as the run goes) tells a caller what an
+    interrupted run kept."""
+    out = check_out_folder(out, drive, fmt)
+    check = None
     if fmt == "kitti":   # KITTI boxes need a camera frame: find out before the detector runs over the drive
         from .predictions import T_rect_lidar
 
-        for i in frames if frames is not None else range(len(drive)):
-            T_rect_lidar(drive, i)
+        def check(i):
+            return T_rect_lidar(drive, i)
+    report = report if report is not None else PrelabelReport()
+    selected = list(range(len(drive))) if frames is None else list(frames)
+    manifest = FolderManifest(out, drive, fmt, detector.name, track, min_score, selected, skipped)
     invalid_before = getattr(detector, "invalid_boxes", 0)
-    frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
-    dets, below = keep_scored(dets, min_score)
-    if track and frames:
-        dets = track_drive(drive, frames, dets, tracker)
-    report = write_prelabels(out, drive, frames, dets, fmt)
-    report.seconds_per_frame = spf
+    t0 = time.perf_counter()
+    batches = PrelabelReport() if track else report     # a tracked run reports its final write
+    before: dict[Path, Path | None] = {}
+    shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)    # left by a killed tracked run
+    done, found, below = [], [], 0
+    for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped, check):
+        dets, n = keep_scored(dets, min_score)
+        if not done:
+            _make_folder(out / RECORD_DIR)
+            manifest.save([])
+        if track:
+            _set_aside(out, drive, batch_frames, fmt, before)
+        write_prelabels(out, drive, batch_frames, dets, fmt, batches)
+        done, found, below = done + batch_frames, found + dets, below + n
+        report.frames_stored = len(done)
+        manifest.save(done)
+    if track and done:
+        tracked = track_drive(drive, done, found, tracker)
+        with signals_deferred():
+            _put_back(before)
+            write_prelabels(out, drive, done, tracked, fmt, report)
+        shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)
+    elif not done:
+        write_prelabels(out, drive, [], [], fmt, report)
+    report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected), 1)
     report.min_score, report.below_min_score = min_score, below
     prediction_notes(report, drive, detector, invalid_before)
+    manifest.save(done, report)
     return report

@@ -4,15 +4,17 @@ rule of :mod:`.prelabel`, knowing untouched pre-labels from the command log.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from ..model.annotation import CuboidLabel
 from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
+from ..deferred_signals import signals_deferred
 from ..wording import counted
 from .command_memo import DoneCommandsMemo
 from .detector import Detector
-from .prelabel import (PrelabelReport, _tally, detect_drive, frames_text, inherited_tracks, keep_scored,
-                       merge_prelabels, prediction_notes, track_drive)
+from .prelabel import (BATCH_SECONDS, PrelabelReport, _tally, detect_batches, frames_text, inherited_tracks,
+                       keep_scored, merge_prelabels, prediction_notes, track_drive)
 from .tracker import TrackerConfig
 
 PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
@@ -165,19 +167,83 @@ def write_to_project(project, frames: list[int], prelabels: list[list[CuboidLabe
     return report
 
 
+class _FoldedRun:
+    """The pre-label command of one run, stored batch by batch: the first batch is applied as a
+    command, each later one is folded into it (:meth:`Document.apply`'s ``merge``), each in its own
+    transaction. So the project always holds the frames finished so far, and one undo entry."""
+
+    def __init__(self, project, detector_name: str):
+        self.doc, self.drive, self.name = project.document, project.drive, detector_name
+        self.command = None          # the run's command as the undo stack holds it
+        self.frames: list[int] = []
+        self.boxes = self.replacing = 0
+        self.save_seconds = 0.0      # how long the last batch took to store
+
+    def store(self, frames: list[int], prelabels: list[list[CuboidLabel]], report: PrelabelReport) -> None:
+        t0 = time.perf_counter()
+        self.frames += frames
+        cmd, _ = prelabel_command(self.doc, dict(zip(frames, prelabels)), "", report)
+        report.frames_stored += len(frames)
+        if cmd is None:
+            return
+        for c in leaves(cmd):
+            self.boxes += isinstance(c, CreateCuboid)
+            self.replacing += len(c.uids) if isinstance(c, DeleteCuboids) else 0
+        replacing = f", replacing {self.replacing}" if self.replacing else ""
+        what = f"{frames_text(self.drive, self.frames)} ({self.name})"
+        step = Batch(cmd.commands, f"{PRELABEL_DESCRIPTION} {what}: {counted(self.boxes, 'box')}{replacing}")
+        bound = self.doc.apply(step, merge=self._fold)
+        if self.command is None:
+            self.command = bound
+        self.save_seconds = time.perf_counter() - t0
+
+    def _fold(self, last: Command, step: Command) -> Command | None:
+        if self.command is None or last is not self.command:
+            return None
+        self.command = Batch((*leaves(last), *leaves(step)), step.description)
+        return self.command
+
+    def undo(self) -> None:
+        """Take the run's command back (its frames as they were before the run)."""
+        if self.command is not None and self.doc.undo_text() == self.command.description:
+            self.doc.undo()
+        self.command = None
+
+
 def prelabel_project(project, detector: Detector, track: bool = False, min_score: float = 0.0,
                      frames: list[int] | None = None, tracker: TrackerConfig | None = None,
-                     progress: bool = True, skipped: list | None = None) -> PrelabelReport:
-    """Detect (and track) over a project's drive and store the pre-labels in the project (with a
-    ``skipped`` list, frames that cannot be read are listed there: :func:`~.prelabel.detect_drive`)."""
+                     progress: bool = True, skipped: list | None = None,
+                     report: PrelabelReport | None = None) -> PrelabelReport:
+    """Detect (and track) over a project's drive and store the pre-labels in the project as one
+    undoable command (with a ``skipped`` list, frames that cannot be read are listed there:
+    :func:`~.prelabel.detect_batches`).
+
+    Frames are stored while the detector runs, every few seconds (:data:`~.prelabel.BATCH_SECONDS`,
+    longer when storing takes more than a tenth of the time), each batch folded into the run's one
+    command in its own transaction: a run that is interrupted, or killed, keeps the frames it
+    finished, and running it again finds them again (no duplicates). With ``track``, the batches
+    are untracked detections; at the end the run's command is undone and the tracked pre-labels are
+    stored in its place, signals held back in between. ``report`` (filled as the run goes:
+    ``frames_stored``) tells a caller what an interrupted run kept."""
     drive = project.drive
+    report = report if report is not None else PrelabelReport()
+    run = _FoldedRun(project, detector.name)
     invalid_before = getattr(detector, "invalid_boxes", 0)
-    frames, dets, spf = detect_drive(drive, detector, frames, progress, skipped)
-    dets, below = keep_scored(dets, min_score)
-    if track and frames:
-        dets = track_drive(drive, frames, dets, tracker)
-    report = write_to_project(project, frames, dets, f"{frames_text(drive, frames)} ({detector.name})")
-    report.seconds_per_frame = spf
+    t0 = time.perf_counter()
+    done, found, below = [], [], 0
+    batches = PrelabelReport() if track else report     # a tracked run reports its final command
+    for batch_frames, dets in detect_batches(drive, detector, frames, progress, skipped,
+                                             every=lambda: max(BATCH_SECONDS, 10 * run.save_seconds)):
+        dets, n = keep_scored(dets, min_score)
+        run.store(batch_frames, dets, batches)
+        report.frames_stored = batches.frames_stored
+        done, found, below = done + batch_frames, found + dets, below + n
+    if track and done:
+        tracked = track_drive(drive, done, found, tracker)
+        with signals_deferred():
+            run.undo()
+            write_to_project(project, done, tracked, f"{frames_text(drive, done)} ({detector.name})", report)
+    report.seconds_per_frame = (time.perf_counter() - t0) / max(len(drive) if frames is None else len(frames), 1)
     report.min_score, report.below_min_score = min_score, below
     prediction_notes(report, drive, detector, invalid_before)
     return report

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
+import time
 from pathlib import Path
 
 from ..errors import InputError
@@ -59,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="KITTI tracking folder (or a project of one) without image_02/ images: the size of camera "
                         "image_2 in pixels (e.g. 1242x375), which --format kitti needs for its camera; as export "
                         "--image-size")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="a project another process has open: wait up to this long for it to be closed "
+                        "(default 0: stop at once, exit 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -71,32 +76,54 @@ def _is_project(path: Path) -> bool:
     return is_project(path)
 
 
+def _open_for_writing(args, image_size):
+    """The project of ``args.drive`` opened for writing, waiting up to ``--wait`` seconds while
+    another process holds it; InputError (nothing done) when it stays held."""
+    from ..store.project import Project
+
+    deadline = time.monotonic() + max(args.wait, 0.0)
+    while True:
+        project = Project.open(args.drive, scene=args.scene, image_size=image_size)
+        if not project.read_only:
+            return project
+        reason = (project.read_only_reason or "the project is read-only").removesuffix("; opened read-only")
+        project.close()
+        if time.monotonic() >= deadline:
+            waited = f" (waited {args.wait:g} s)" if args.wait > 0 else ""
+            raise InputError(args.drive, f"cannot store pre-labels: {reason}{waited}; nothing was done. Close it "
+                                         "there (or let that run finish) and run this again, give --wait SECONDS "
+                                         "to wait for it, or --out DIR to write the pre-labels to a folder")
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
+
+
 def run(args: argparse.Namespace) -> int:
     from ..assist.detector import make_detector
+    from ..assist.prelabel import PrelabelReport
     from ..assist.prelabel_folder import prelabel
+    from ..assist.prelabel_manifest import MANIFEST, unfinished_note
     from ..assist.prelabel_project import prelabel_project
     from ..io.drives import open_drive
 
     _min_score(args.min_score)
+    if not (math.isfinite(args.wait) and args.wait >= 0):
+        raise InputError(None, f"expected a number of seconds, 0 or more, got {args.wait:g}", where="--wait")
     detector = make_detector(args.detector, args.detector_config)
     skipped: list | None = [] if args.skip_bad_frames else None
     image_size = image_size_option(args.image_size)
+    report = PrelabelReport()
     if _is_project(args.drive) and args.out is None:
-        from ..store.project import Project
-
         if args.format is not None:     # a project stores its pre-labels; only an --out folder has a format
             raise InputError(args.drive, f"--format {args.format} needs --out DIR: without it the pre-labels go "
                                          "into the project, which has no file format", where="--format")
 
-        with Project.open(args.drive, scene=args.scene, image_size=image_size) as project:
-            if project.read_only:
-                raise InputError(args.drive, project.read_only_reason or "project is read-only")
+        with _open_for_writing(args, image_size) as project:
             frames = _frames(args.frames, project.drive)
             _tracking_note(args.track, project.drive, frames)
-            report = prelabel_project(project, detector, args.track, args.min_score, frames,
-                                      progress=not args.quiet, skipped=skipped)
+            where, how = f"project {args.drive}", " (one undoable edit)"
+            with _kept_on_interrupt(report, where, "in the run's one undoable edit"):
+                prelabel_project(project, detector, args.track, args.min_score, frames,
+                                 progress=not args.quiet, skipped=skipped, report=report)
             drive = project.drive
-        where, how = f"project {args.drive}", " (one undoable edit)"
     else:
         args.format = args.format or "native"
         if args.out is None:
@@ -111,11 +138,13 @@ def run(args: argparse.Namespace) -> int:
             drive = open_drive(args.drive, args.scene, image_size)
         frames = _frames(args.frames, drive)
         _tracking_note(args.track, drive, frames)
-        report = prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
-                          progress=not args.quiet, skipped=skipped)
+        _note(unfinished_note(args.out))
         where, how = f"{args.out} [{args.format}]", ""
+        with _kept_on_interrupt(report, str(args.out), f"({MANIFEST} says incomplete)"):
+            prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
+                     progress=not args.quiet, skipped=skipped, report=report)
     for line in summary(report, where, how):
-        print(line)
+        _note(line) if line.startswith("note: ") else print(line)
     if skipped:
         from ..export.base import skipped_frame_lines
 
@@ -125,13 +154,41 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _note(text: str | None) -> None:
+    """A note goes to stderr (stdout holds what the run did), as ``eval``'s do."""
+    if text:
+        print(text, file=sys.stderr)
+
+
+class _kept_on_interrupt:
+    """Around a run: on Ctrl+C or SIGTERM, say on stderr what the interrupted run kept (the frames
+    it had stored, ``report.frames_stored``) before the CLI reports the interruption."""
+
+    def __init__(self, report, where: str, how: str):
+        self.report, self.where, self.how = report, where, how
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb) -> None:
+        if kind is None or not issubclass(kind, KeyboardInterrupt):
+            return
+        n = self.report.frames_stored
+        if n:
+            _note(f"kept the pre-labels of the {_n(n, 'frame')} finished before the interruption in {self.where} "
+                  f"{self.how}; run the same command again for the rest (what was kept is found again, not "
+                  "duplicated)")
+        else:
+            _note(f"no frame was finished before the interruption: {self.where} was not changed")
+
+
 def _tracking_note(track: bool, drive, frames: list[int] | None) -> None:
     """With --track: say when the drive has no ego poses or sparse frames (tracks may break)."""
     from ..assist.prelabel import tracking_caveat
 
     caveat = tracking_caveat(drive, list(range(len(drive))) if frames is None else frames) if track else None
     if caveat:
-        print(f"note: {caveat}")
+        _note(f"note: {caveat}")
 
 
 def summary(report, where: str, how: str = "") -> list[str]:

@@ -1,0 +1,81 @@
+"""The manifest of a ``prelabel --out`` folder, ``<out>/.fusionlabel-prelabel/fusionlabel_prelabel.json``
+(beside the records of :mod:`.prelabel_folder`, so that the folder's own ``*.json`` / ``*.txt``
+are label files only): what the last run wrote and skipped, and whether it finished.
+
+A run writes it with ``"complete": false`` before its first label file and rewrites it after each
+batch of frames (the frames written so far), then once more with ``"complete": true`` and the
+run's summary. So a run that was interrupted or killed leaves a folder whose manifest says so and
+lists the frames it finished; the next run into the folder says that it found an unfinished one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+RECORD_DIR = ".fusionlabel-prelabel"    # also holds what the last run wrote, per frame
+MANIFEST = f"{RECORD_DIR}/fusionlabel_prelabel.json"
+VERSION = 1
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename; an error (a full disk, no
+    permission) is one line naming the file, and leaves no temporary file behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise InputError(path, f"cannot write: {e.strerror or e}") from None
+
+
+def read_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest of ``out``, or None when there is none or it cannot be read."""
+    try:
+        doc = json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("fusionlabel_prelabel") == VERSION else None
+
+
+def unfinished_note(out: Path) -> str | None:
+    """What to say when ``out`` holds the manifest of a run that did not finish; None otherwise."""
+    doc = read_manifest(out)
+    if doc is None or doc.get("complete") is not False:
+        return None
+    written = doc.get("frames")
+    n = len(written) if isinstance(written, list) else 0
+    total = doc.get("frames_selected")
+    of = f" of {total}" if isinstance(total, int) else ""
+    return (f"note: the last prelabel run into {out} did not finish ({n}{of} frames written, {MANIFEST} says "
+            "incomplete); this run writes every selected frame by the usual rule: the pre-labels that run "
+            "wrote are replaced or found again, never duplicated")
+
+
+class FolderManifest:
+    """The manifest of one run into ``out`` (:data:`MANIFEST`)."""
+
+    def __init__(self, out: Path, drive, fmt: str, detector: str, track: bool, min_score: float,
+                 frames: list[int], skipped: list | None):
+        self.out, self.drive, self.skipped = Path(out), drive, skipped
+        self.head = {"fusionlabel_prelabel": VERSION, "complete": False, "format": fmt, "drive": drive.name,
+                     "source": str(drive.root), "detector": detector, "track": track, "min_score": min_score,
+                     "frames_selected": len(frames)}
+
+    def save(self, written: list[int], report=None) -> None:
+        """Record the frames written so far; with the run's ``report``, as finished."""
+        doc = dict(self.head, complete=report is not None,
+                   frames=[self.drive.frames[i].frame_id for i in written],
+                   skipped_frames=[{"frame": self.drive.frames[i].frame_id, "error": e} for i, e in self.skipped or ()])
+        if report is not None:
+            doc["summary"] = {k: v for k, v in asdict(report).items() if k not in ("frames_stored", "seconds_per_frame")}
+        write_atomic(self.out / MANIFEST, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
