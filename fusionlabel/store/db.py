@@ -22,6 +22,7 @@ not supported" (its data is untouched).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -123,6 +124,35 @@ class DriveRecord:
     scene: str | None = None       # the scene / sequence of a drive folder holding several
 
 
+# SQLite's result codes for a disk that is full or failing (``sqlite3.Error.sqlite_errorname``)
+_STORAGE_CODES = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_READONLY")
+
+
+def storage_error(e: sqlite3.Error, path: Path) -> StoreError | None:
+    """What to tell the user when SQLite could not read or write ``path`` because of the disk (full,
+    failing, read-only), rather than because of the file's content; None for other errors. A full
+    disk says so, with the system's 'No space left on device': SQLite reports it as
+    'database or disk is full', or as a disk I/O error when the full disk hits its shared-memory or
+    journal file."""
+    name = getattr(e, "sqlite_errorname", "") or ""
+    if not name.startswith(_STORAGE_CODES):
+        return None
+    if name.startswith("SQLITE_FULL") or _disk_full(path):
+        return StoreError(path, "cannot write the project database: the disk is full (No space left on "
+                                "device); free some space and run again (what was saved before is kept)")
+    if name.startswith("SQLITE_READONLY"):
+        return StoreError(path, f"cannot write the project database: it or its folder is read-only ({e})")
+    return StoreError(path, f"cannot read or write the project database: {e} ({name}); check the disk")
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        st = os.statvfs(path.parent)
+    except (OSError, AttributeError):
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
 def _now_us() -> int:
     return time.time_ns() // 1000
 
@@ -153,7 +183,8 @@ class ProjectStore:
             self._check_schema()
         except sqlite3.DatabaseError as e:
             self._con.close()
-            raise StoreError(self.path, f"not a fusionlabel project database ({e})") from None
+            raise (storage_error(e, self.path)
+                   or StoreError(self.path, f"not a fusionlabel project database ({e})")) from None
         except BaseException:
             self._con.close()
             raise
@@ -260,13 +291,22 @@ class ProjectStore:
             con = self._db()
             if self.read_only:
                 raise StoreError(self.path, f"read-only: {self.read_only_reason or 'opened read-only'}")
-            con.execute("BEGIN IMMEDIATE")
             try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    yield con
+                except BaseException:
+                    if con.in_transaction:
+                        con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            except sqlite3.OperationalError as e:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                error = storage_error(e, self.path)
+                if error is None:
+                    raise
+                raise error from None
 
     # ------------------------------------------------------------------ drive reference
     def drive_record(self) -> DriveRecord:

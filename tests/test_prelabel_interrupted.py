@@ -1,0 +1,273 @@
+"""`fusionlabel prelabel` cut short: a run interrupted (Ctrl+C, SIGTERM) or killed (SIGKILL) keeps
+the frames it finished, in a project and in an --out folder, and running it again completes the
+work without duplicates; output errors (a full disk, a file where a folder should be) are one
+line; a project held by another process is refused saying what to do; a broken calibration stops
+a native run as it stops a KITTI one."""
+
+import errno
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fusionlabel.assist.prelabel_manifest import MANIFEST
+from fusionlabel.cli.main import main
+
+# A prelabel run in its own process, its detector slowed to 0.3 s a frame and batches stored every
+# 0.5 s, so that a signal sent while it runs lands between stored batches and before the end.
+SLOW_RUN = """
+import sys, time
+from fusionlabel.assist import detector, prelabel, prelabel_project
+detect = detector.PointDetector.detect_frame
+def slow(self, drive, index):
+    time.sleep(0.3)
+    return detect(self, drive, index)
+detector.PointDetector.detect_frame = slow
+prelabel.BATCH_SECONDS = prelabel_project.BATCH_SECONDS = 0.5
+from fusionlabel.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+FRAMES = 14
+
+
+@pytest.fixture(scope="module")
+def drive(tmp_path_factory):
+    from fusionlabel.sim.writer import simulate_drive
+
+    out = tmp_path_factory.mktemp("sim") / "drive"
+    simulate_drive(out, frames=FRAMES, seed=4, points=30_000, cameras=False, progress=False)
+    return out
+
+
+def start(args, cwd):
+    import fusionlabel
+
+    env = dict(os.environ, PYTHONPATH=str(Path(fusionlabel.__file__).parents[1]))   # this checkout's code
+    return subprocess.Popen([sys.executable, "-c", SLOW_RUN, "prelabel", *map(str, args), "--quiet"], cwd=cwd,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(condition, proc, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"the run ended first: {proc.communicate()}"
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def model_boxes(project: Path) -> list[tuple]:
+    con = sqlite3.connect(f"file:{project / 'project.sqlite'}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT frame, class, round(cx, 5), round(cy, 5), round(score, 6) FROM annotations "
+                           "WHERE source='model' ORDER BY frame, cx, cy").fetchall()
+    finally:
+        con.close()
+    return rows
+
+
+def stored_prelabel_commands(project: Path) -> int:
+    try:
+        con = sqlite3.connect(f"file:{project / 'project.sqlite'}?mode=ro", uri=True)
+        try:
+            return con.execute("SELECT count(*) FROM commands WHERE state='done' AND description LIKE "
+                               "'Pre-label%'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.OperationalError:      # the writer holds it for a moment
+        return 0
+
+
+def make_project(drive, folder):
+    assert main(["project", "create", str(drive), "--out", str(folder)]) == 0
+    return folder
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_a_project_run_killed_or_interrupted_keeps_its_finished_frames(sig, drive, tmp_path, capsys):
+    reference = make_project(drive, tmp_path / "reference")
+    assert main(["prelabel", str(reference), "--min-score", "0.3", "--quiet"]) == 0
+    full = model_boxes(reference)
+    assert len({f for f, *_ in full}) >= FRAMES - 2       # nearly every frame has pre-labels
+
+    project = make_project(drive, tmp_path / "project")
+    proc = start([project, "--min-score", "0.3"], tmp_path)
+    wait_for(lambda: stored_prelabel_commands(project) > 0, proc)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == (-signal.SIGKILL if sig == signal.SIGKILL else 130)
+    kept = model_boxes(project)
+    assert kept and set(kept) < set(full)               # the finished frames are there, not all of them
+    if sig == signal.SIGINT:
+        assert "kept the pre-labels of the" in err and "finished before the interruption" in err
+        assert "fusionlabel: interrupted" in err
+    # the kept pre-labels are one undoable step
+    from fusionlabel.store.project import Project
+
+    with Project.open(project) as p:
+        assert [d for d in p.document.history() if d.startswith("Pre-label")] and p.document.can_undo
+    capsys.readouterr()
+    # running it again completes the work: nothing missing, nothing twice
+    assert main(["prelabel", str(project), "--min-score", "0.3", "--quiet"]) == 0
+    assert model_boxes(project) == full
+    assert "found again exactly" in capsys.readouterr().out
+
+
+def test_an_out_folder_run_terminated_keeps_its_files_and_says_it_is_incomplete(drive, tmp_path, capsys):
+    reference = tmp_path / "reference"
+    assert main(["prelabel", str(drive), "--out", str(reference), "--quiet"]) == 0
+    capsys.readouterr()
+    done = json.loads((reference / MANIFEST).read_text())
+    assert done["complete"] is True and len(done["frames"]) == FRAMES and done["skipped_frames"] == []
+
+    out = tmp_path / "out"
+    proc = start([drive, "--out", out], tmp_path)
+    wait_for(lambda: (out / MANIFEST).is_file() and json.loads((out / MANIFEST).read_text())["frames"], proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "fusionlabel: terminated" in err
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] is False and 0 < len(manifest["frames"]) < FRAMES
+    written = sorted(p.stem for p in out.glob("*.json"))
+    assert set(manifest["frames"]) <= set(written) and len(written) < FRAMES
+    for fid in manifest["frames"]:       # each finished frame as a whole run writes it
+        assert (out / f"{fid}.json").read_bytes() == (reference / f"{fid}.json").read_bytes()
+    from fusionlabel.wording import counted
+
+    assert f"kept the pre-labels of the {counted(len(manifest['frames']), 'frame')} finished before the " \
+           f"interruption in {out}" in err
+    assert not list(out.rglob("*.tmp"))
+
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet"]) == 0
+    said = capsys.readouterr()
+    assert "did not finish" in said.err and "never duplicated" in said.err
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(p.name for p in reference.glob("*.json"))
+    for p in reference.glob("*.json"):
+        assert (out / p.name).read_bytes() == p.read_bytes()
+    assert json.loads((out / MANIFEST).read_text())["complete"] is True
+
+
+def test_a_tracked_run_into_a_folder_ends_as_one_whole_run(drive, tmp_path, capsys):
+    """Batches of a --track run are written untracked as it goes; the end writes the tracked run
+    exactly as one written at once (compared with the files of a run over the same frames)."""
+    from fusionlabel.assist import prelabel
+
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    assert main(["prelabel", str(drive), "--track", "--out", str(out), "--frames", "0-5", "--quiet"]) == 0
+    before = prelabel.BATCH_SECONDS
+    try:
+        prelabel.BATCH_SECONDS = 0.0      # a batch per frame
+        assert main(["prelabel", str(drive), "--track", "--out", str(out), "--quiet"]) == 0
+    finally:
+        prelabel.BATCH_SECONDS = before
+    assert main(["prelabel", str(drive), "--track", "--out", str(whole), "--frames", "0-5", "--quiet"]) == 0
+    assert main(["prelabel", str(drive), "--track", "--out", str(whole), "--quiet"]) == 0
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(p.name for p in whole.glob("*.json"))
+    for p in whole.glob("*.json"):
+        assert (out / p.name).read_text() == p.read_text()
+    assert not (out / ".fusionlabel-prelabel" / ".before").exists()
+
+
+def test_a_full_disk_is_one_line_naming_the_file(drive, tmp_path, capsys, monkeypatch):
+    real = Path.write_bytes
+
+    def full(self, data):
+        if self.name.endswith(".json.tmp") and self.name[0].isdigit():
+            real(self, data[: len(data) // 2])        # half written, then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    out = tmp_path / "out"
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-1", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"fusionlabel: error: {out / '000000.json'}: cannot write")
+    assert err[0].endswith("No space left on device")
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_full_disk_under_a_project_says_the_disk_is_full(drive, tmp_path, capsys, monkeypatch):
+    """SQLite's 'database or disk is full' (here: a page limit, as a full disk ends it) is said as
+    such, and what was stored before is kept."""
+    from fusionlabel.store import db
+
+    project = make_project(drive, tmp_path / "project")
+    configure = db.ProjectStore._configure
+
+    def no_room(self):
+        configure(self)
+        pages = self._con.execute("PRAGMA page_count").fetchone()[0]
+        self._con.execute(f"PRAGMA max_page_count={pages}")
+
+    monkeypatch.setattr(db.ProjectStore, "_configure", no_room)
+    assert main(["prelabel", str(project), "--min-score", "0.3", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(project / "project.sqlite") in err[0]
+    assert "the disk is full (No space left on device)" in err[0]
+    assert model_boxes(project) == []
+
+
+def test_an_out_below_a_file_is_one_line(drive, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "sub"
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"fusionlabel: error: {out}: --out: cannot create the output folder: {tmp_path / 'afile'} is "
+                   "a file, not a folder"]
+
+
+def test_a_permission_error_while_writing_is_one_line(drive, tmp_path, capsys, monkeypatch):
+    import fusionlabel.assist.prelabel_manifest as pm
+
+    def refused(src, dst):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dst))
+
+    monkeypatch.setattr(pm.os, "replace", refused)
+    out = tmp_path / "out"
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith("cannot write: Permission denied") and str(out) in err[0]
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_project_held_by_another_process_is_refused_saying_what_to_do(drive, tmp_path, capsys):
+    from fusionlabel.store.project import Project
+
+    project = make_project(drive, tmp_path / "project")
+    holder = Project.open(project)             # another open file description: as another process
+    try:
+        assert main(["prelabel", str(project), "--frames", "0", "--quiet"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "another fusionlabel process has project" in err and "nothing was done" in err
+        assert "--wait SECONDS" in err and not err.endswith("opened read-only")
+        threading.Timer(0.5, holder.close).start()
+        assert main(["prelabel", str(project), "--frames", "0", "--wait", "20", "--quiet"]) == 0
+        assert "for 1 frame to project" in capsys.readouterr().out
+    finally:
+        holder.close()
+
+
+@pytest.mark.parametrize("fmt", ["native", "kitti"])
+def test_a_broken_kitti_calibration_stops_or_is_skipped(fmt, tmp_path, capsys):
+    from fusionlabel.store.fake_drive import make_fake_drive
+
+    root = make_fake_drive(tmp_path / "kitti", n_frames=3, n_points=3000)
+    calib = root / "calib" / "000001.txt"
+    calib.write_text("".join(line for line in calib.read_text().splitlines(True) if not line.startswith("R0_rect")))
+    out = tmp_path / "out"
+    assert main(["prelabel", str(root), "--format", fmt, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert str(calib) in err and "R0_rect" in err and not out.exists()
+    assert main(["prelabel", str(root), "--format", fmt, "--out", str(out), "--skip-bad-frames", "--quiet"]) == 3
+    said = capsys.readouterr().out
+    assert "000001" in said and "R0_rect" in said
+    ext = ".json" if fmt == "native" else ".txt"
+    assert sorted(p.name for p in out.glob(f"*{ext}")) == [f"000000{ext}", f"000002{ext}"]
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert [s["frame"] for s in manifest["skipped_frames"]] == ["000001"] and manifest["complete"] is True
