@@ -99,9 +99,11 @@ def check_out_path(out: Path, source: Path | None) -> None:
             break
     if source is not None:
         src, dst = Path(source).resolve(), out.resolve()
-        if dst == src or dst in src.parents or src in dst.parents:
-            raise OutputError(out, f"is the source drive {source}, inside it or a folder holding it; writing "
-                                   "there is always refused: choose another folder", where="--out")
+        where = ("is the source drive" if dst == src else "is inside the source drive" if src in dst.parents
+                 else "holds the source drive" if dst in src.parents else None)
+        if where:
+            raise OutputError(out, f"{where} {source}; writing there is always refused: choose another folder",
+                              where="--out")
 
 
 @contextmanager
