@@ -250,3 +250,21 @@ def test_a_stopped_run_says_how_far_it_got(tool, drive12, tmp_path, monkeypatch,
     lines = capsys.readouterr().err.strip().splitlines()
     desc = {"export": "export kitti", "import": "import", "simulate": "simulate"}[tool]
     assert lines[-2:] == [f"{desc}: 1/12 frames (8%)", "fusionlabel: terminated"]
+
+
+def test_out_given_as_dot_or_through_a_link(drive12, tmp_path, monkeypatch):
+    """``--out .`` stages beside the current folder, not inside it; a link to a folder is written
+    through (the link stays a link) with its staging beside the folder it points to."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(command("export", drive12, Path("."), few=True)) == 0
+    assert sorted(p.name for p in here.iterdir()) == ["calib", "frames.txt", "fusionlabel_export.json", "label_2",
+                                                    "velodyne"]
+    assert hidden(tmp_path) == []
+    target = tmp_path / "target"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert main(command("import", drive12, link, few=True)) == 0
+    assert link.is_symlink() and (target / "drive.yaml").is_file() and hidden(tmp_path) == []

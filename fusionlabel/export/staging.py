@@ -44,21 +44,23 @@ class Staged:
     """One run's output: the user's folder, where the run writes, and what is in the folder now.
 
     Attributes:
-        out: the ``--out`` folder (it may not exist yet).
+        out: the ``--out`` folder (it may not exist yet), symbolic links resolved.
         staging: where the run writes; its top-level entries replace ``replaced`` on success.
         replaced: top-level names in ``out`` an earlier run of the tool wrote.
         kept: the other top-level names in ``out``: left in place, never written into.
+        given: ``--out`` as given, named in messages.
     """
 
     out: Path
     staging: Path
     replaced: set[str] = field(default_factory=set)
     kept: set[str] = field(default_factory=set)
+    given: Path | None = None
 
     def shown(self, path: str | Path) -> Path:
         """``path`` inside the staging folder as the user will find it in ``out``."""
         try:
-            return self.out / Path(path).relative_to(self.staging)
+            return (self.given or self.out) / Path(path).relative_to(self.staging)
         except ValueError:
             return Path(path)
 
@@ -116,21 +118,27 @@ def staged_output(out: str | Path, names: Callable[[Path], tuple[set[str], set[s
     names an earlier run wrote there and those left alone. An ``OSError`` of the run becomes one
     :class:`OutputError` naming the file (as it would be in ``out``) and why, e.g. ``No space left
     on device``; whatever the way the run ends but success, ``out`` is left as it was."""
-    out = Path(out)
-    check_out_path(out, source)
+    given = Path(out)
+    check_out_path(given, source)
+    out = Path(os.path.realpath(given))     # "." has a name, a link's staging lies beside its target
+    if out == Path(out.anchor):
+        raise OutputError(given, "is the root of the filesystem; choose a folder", where="--out")
     lock = None
-    staged = Staged(out, beside(out, STAGING_SUFFIX))
+    staged = Staged(out, beside(out, STAGING_SUFFIX), given=given)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         lock = OutputLock(beside(out, LOCK_SUFFIX))
         if not lock.acquire():
             holder = lock.holder()
-            raise OutputError(out, f"another fusionlabel run is writing this folder ({holder or 'unknown process'}); "
+            raise OutputError(given, f"another fusionlabel run is writing this folder ({holder or 'unknown process'}); "
                                    "wait for it to end or choose another folder", where="--out")
         for leftover in (staged.staging, beside(out, OLD_SUFFIX)):   # of a run that was killed outright
             remove_tree(leftover)
-        staged.replaced, staged.kept = names(out)
+        staged.replaced, staged.kept = names(given)
         staged.staging.mkdir()
+        if out.is_dir() and out.stat().st_dev != staged.staging.stat().st_dev:
+            raise OutputError(given, "is a mount point: the run writes beside it and moves its files in, which "
+                                     "needs one filesystem; choose a folder inside it", where="--out")
         try:
             yield staged
             with signals_held():
@@ -148,14 +156,14 @@ def staged_output(out: str | Path, names: Callable[[Path], tuple[set[str], set[s
 def write_error(e: OSError, staged: Staged) -> OutputError:
     """One line for an ``OSError`` of a run: the file (as it would be in ``--out``) and why, e.g.
     ``No space left on device``, and that ``--out`` is as it was."""
-    out = staged.out
+    out = staged.given or staged.out
     path = Path(e.filename) if e.filename else out
-    if path in (staged.staging, beside(out, LOCK_SUFFIX), beside(out, OLD_SUFFIX)):
+    if path in (staged.staging, beside(staged.out, LOCK_SUFFIX), beside(staged.out, OLD_SUFFIX)):
         path = out
     why = e.strerror or str(e)
     if e.errno is None and "requested and" in why:    # a short write (NumPy's tofile) on a full disk
         why = f"{os.strerror(errno.ENOSPC)} ({why})"
-    left = "left as it was" if out.exists() else "not created"
+    left = "left as it was" if staged.out.exists() else "not created"
     shown = staged.shown(path)
     if shown == path and path != out and out not in path.parents:     # not a file of the output
         return OutputError(path, f"{why}; {out} {left}")
