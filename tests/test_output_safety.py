@@ -268,3 +268,21 @@ def test_out_given_as_dot_or_through_a_link(drive12, tmp_path, monkeypatch):
     link.symlink_to(target)
     assert main(command("import", drive12, link, few=True)) == 0
     assert link.is_symlink() and (target / "drive.yaml").is_file() and hidden(tmp_path) == []
+
+
+def test_an_image_that_cannot_be_written_is_named_as_in_out(tmp_path, monkeypatch, capsys):
+    """The image writer's own error (not an OSError) names the file as it would be in --out too."""
+    write_bytes = Path.write_bytes
+
+    def full(self, data):
+        if self.suffix == ".jpg":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    out = tmp_path / "sim"
+    assert main(["simulate", "--out", str(out), "--frames", "1", "--points", "3000", "--camera-scale", "0.15",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and STAGING_SUFFIX not in err and "No space left on device" in err
+    assert err.startswith(f"fusionlabel: error: {out}/cameras/") and list(tmp_path.iterdir()) == []

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..errors import InputError
 from ..store.lock import ProjectLock
 from .base import ExportError
 
@@ -148,9 +149,20 @@ def staged_output(out: str | Path, names: Callable[[Path], tuple[set[str], set[s
                 remove_tree(staged.staging)
     except OSError as e:
         raise write_error(e, staged) from None
+    except InputError as e:
+        if e.path is not None and staged.staging in e.path.parents:   # e.g. an image that could not be written
+            named_in_out(e, staged.shown(e.path))
+        raise
     finally:
         if lock is not None:
             lock.release()
+
+
+def named_in_out(e: InputError, path: Path) -> None:
+    """Make ``e`` name ``path`` (a staged file as it would be in ``--out``) instead of its own path."""
+    e.path = path
+    loc = f"{path}: {e.where}" if e.where else str(path)
+    e.args = (f"{loc}: {e.problem}",)
 
 
 def write_error(e: OSError, staged: Staged) -> OutputError:
