@@ -28,7 +28,7 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP (``signum``), raised where the command is: it then cleans up as on Ctrl+C
-    (an export or import removes what it had written) instead of dying half-way."""
+    (an export, import or simulation leaves ``--out`` as it was) instead of dying half-way."""
 
     def __init__(self, signum: int = signal.SIGTERM):
         super().__init__(signum)
