@@ -72,6 +72,11 @@ def _broken_copy(drive, tmp_path):
     return root, cut, empty
 
 
+def tree(folder):
+    """Every file under ``folder`` (relative POSIX path) with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.mark.parametrize("fmt", ["kitti", "nuscenes", "coco"])
 def test_skip_bad_frames_goes_on_and_lists_them(fmt, small_sim_drive, tmp_path, capsys):
     from fusionlabel.cli.main import main
@@ -102,13 +107,15 @@ def test_skip_bad_frames_goes_on_and_lists_them(fmt, small_sim_drive, tmp_path, 
     # good frames only: nothing skipped, exit 0
     assert main(base + ["--force", "--skip-bad-frames", "--frames", "0"]) == 0
     assert "could not be read" not in capsys.readouterr().out
-    # a failed --force run over an earlier export (which --force cleared) leaves nothing half-written
+    # a failed --force run over an earlier export leaves that export as it was, and nothing of its own
+    before = tree(out)
     assert main(base + ["--force"]) == 2
-    assert out.is_dir() and not any(out.iterdir())
-    # ... and over a folder with someone else's file: it is removed down to that file
+    assert tree(out) == before and json.loads((out / MANIFEST).read_text())["frames"] == ["000000"]
+    # ... and someone else's file beside it stays too
     (out / "theirs.txt").write_text("keep me")
     assert main(base + ["--force"]) == 2
-    assert [p.name for p in out.iterdir()] == ["theirs.txt"]
+    assert tree(out) == {**before, "theirs.txt": b"keep me"}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []   # no staging or lock left
 
 
 def test_skip_bad_frames_skips_an_unreadable_image_unless_labels_only(small_sim_drive, tmp_path, capsys):
@@ -219,7 +226,7 @@ def test_sigterm_during_an_export_leaves_nothing_half_written(fmt, small_sim_dri
 
     def kill_at_second_frame(self, index):
         if index == 1:
-            assert any(out.rglob("*.txt")) or any(out.rglob("*.json")), "the first frame was written"
+            assert any(p.is_file() for p in self.out.rglob("*")), "the first frame was written"
             os.kill(os.getpid(), signal.SIGTERM)
         return add_frame(self, index)
 
@@ -227,14 +234,14 @@ def test_sigterm_during_an_export_leaves_nothing_half_written(fmt, small_sim_dri
     before = signal.getsignal(signal.SIGTERM)
     assert main(["export", str(small_sim_drive.root), "--format", fmt, "--out", str(out), "--quiet"]) == 143
     assert "fusionlabel: terminated" in capsys.readouterr().err
-    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []    # neither the output nor its staging folder or lock
     assert signal.getsignal(signal.SIGTERM) is before    # the handler is the CLI's only while it runs
 
 
-def test_remove_export_follows_its_manifest(tmp_path):
-    """--force removes what an earlier export's manifest lists as written (everything else stays);
-    a manifest of an older version, without that list, removes all but what it lists as kept."""
-    from fusionlabel.export.base import remove_export
+def test_force_replaces_what_an_earlier_manifest_lists(tmp_path):
+    """--force replaces what an earlier export's manifest lists as written (everything else stays);
+    a manifest of an older version, without that list, replaces all but what it lists as kept."""
+    from fusionlabel.export.base import output_names
 
     def folder(manifest: dict):
         out = tmp_path / str(len(list(tmp_path.iterdir())))
@@ -246,14 +253,13 @@ def test_remove_export_follows_its_manifest(tmp_path):
         return out
 
     out = folder({"fusionlabel_export": 1, "kept": [], "written": ["label_2", "frames.txt"]})
-    remove_export(out)
-    assert sorted(p.name for p in out.iterdir()) == ["notes.md"]
+    assert output_names(out, True) == ({"label_2", "frames.txt", MANIFEST}, {"notes.md"})
     old = folder({"fusionlabel_export": 1, "kept": ["notes.md"]})
-    remove_export(old)
-    assert sorted(p.name for p in old.iterdir()) == ["notes.md"]
+    assert output_names(old, True) == ({"label_2", "frames.txt", MANIFEST}, {"notes.md"})
     unreadable = folder({"fusionlabel_export": 1, "kept": "notes.md"})    # not a list: nothing is kept
-    remove_export(unreadable)
-    assert list(unreadable.iterdir()) == []
+    assert output_names(unreadable, True) == ({"label_2", "frames.txt", "notes.md", MANIFEST}, set())
+    with pytest.raises(ExportError, match="not empty"):
+        output_names(out, False)
 
 
 def test_class_map_keys_match_like_classes_and_unmatched_keys_are_reported(small_sim_drive, tmp_path, capsys):

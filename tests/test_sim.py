@@ -259,15 +259,16 @@ def test_a_failed_simulation_removes_only_what_it_wrote(tmp_path, monkeypatch):
     out.mkdir()
     (out / "README.md").write_text("mine")
 
-    def broken(*a, **k):
-        (out / "lidar").mkdir()
-        (out / "lidar" / "000000.fri").write_bytes(b"half")
+    def broken(folder, *a, **k):
+        (folder / "lidar").mkdir()
+        (folder / "lidar" / "000000.fri").write_bytes(b"half")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(writer, "_simulate", broken)
     with pytest.raises(KeyboardInterrupt):
         writer.simulate_drive(out, frames=1, points=5000, force=True, progress=False)
     assert sorted(p.name for p in out.iterdir()) == ["README.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drive"]    # no staging folder or lock left
 
 
 @pytest.mark.parametrize("points", [30_000, 120_000])

@@ -34,7 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..export.base import output_or_nothing
     from ..export.native_output import IMPORT_OUTPUT
     from ..io.drives import open_drive
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
@@ -78,11 +77,8 @@ def run(args: argparse.Namespace) -> int:
         meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
     if time_note:
         meta["timestamps"] = time_note
-    with output_or_nothing(args.out, lambda: IMPORT_OUTPUT.prepare(args.out, args.force, drive.root),
-                           IMPORT_OUTPUT.manifest):
-        IMPORT_OUTPUT.write_manifest(args.out, complete=False)    # first: an interrupted import is recognised too
-        write_native_copy(drive, args.out, meta, poses, sweep, labels_for, args.quiet, timestamps)
-        IMPORT_OUTPUT.write_manifest(args.out, complete=True, source=str(drive.root))
+    with IMPORT_OUTPUT.output(args.out, args.force, drive.root) as folder:   # moved into --out when complete
+        write_native_copy(drive, folder, meta, poses, sweep, labels_for, args.quiet, timestamps)
     print(f"wrote native drive {args.out} ({counted(len(drive), 'frame')}) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
@@ -228,8 +224,9 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
 
     rig = drive.rig(0)
     nuscenes, frame_records = index_records(drive)   # a nuScenes source's tokens, for a later export
-    with NativeDriveWriter(out, rig, drive.name, meta=meta, sweep_format="pcd", nuscenes=nuscenes) as writer:
-        for i in progress(range(len(drive)), desc="import", enabled=not quiet):
+    with (NativeDriveWriter(out, rig, drive.name, meta=meta, sweep_format="pcd", nuscenes=nuscenes) as writer,
+          progress(range(len(drive)), desc="import", enabled=not quiet) as bar):
+        for i in bar:     # in the with block: a run stopped early still says where it got to
             f = drive.frames[i]
             # Per-camera ego poses and capture times go along, so the native copy projects as the source.
             t = f.timestamp_us if timestamps is None else timestamps[i]

@@ -21,15 +21,50 @@ PREFERRED_ORDER = ["open", "render", "simulate", "import", "export", "prelabel",
 SIGPIPE_STATUS = 128 + getattr(signal, "SIGPIPE", 13)
 # Exit status after SIGTERM (a batch scheduler's kill, ``timeout``): that of a process it ended.
 SIGTERM_STATUS = 128 + signal.SIGTERM
+# Signals that stop a command as Ctrl+C does: a kill (SIGTERM) and a closed terminal or dropped ssh
+# session (SIGHUP). The exit status is that of a process the signal ended: 143 and 129.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the command is: it then cleans up as on Ctrl+C (an export or import
-    removes what it had written) instead of dying half-way."""
+    """SIGTERM or SIGHUP (``signum``), raised where the command is: it then cleans up as on Ctrl+C
+    (an export, import or simulation leaves ``--out`` as it was) instead of dying half-way."""
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def status(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def text(self) -> str:
+        return "terminated" if self.signum == signal.SIGTERM else f"stopped by {signal.Signals(self.signum).name}"
 
 
 def _raise_terminated(signum, frame):
-    raise Terminated()
+    raise Terminated(signum)
+
+
+def stop_on_signals() -> dict:
+    """Make SIGTERM and SIGHUP raise :class:`Terminated` in the main thread; returns the handlers
+    replaced, for :func:`restore_signals`. A signal ignored when the command started (``nohup``
+    ignores SIGHUP) stays ignored."""
+    previous = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, _raise_terminated)
+    return previous
+
+
+def restore_signals(previous: dict) -> None:
+    """Put back the handlers :func:`stop_on_signals` replaced (one set outside Python, which cannot
+    be put back, becomes the default)."""
+    for signum, handler in previous.items():
+        signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 def command_modules() -> list[str]:
@@ -67,24 +102,20 @@ def _dispatch(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["open"])  # no command: the app on sample_data/
-    installed, previous = False, None
-    if args.command != "open" and threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)   # the app saves every edit as made
-        installed = True
+    previous = stop_on_signals() if args.command != "open" else {}   # the app saves every edit as made
     try:
         return int(args.func(args) or 0)
     except FusionLabelError as e:
         print(f"fusionlabel: error: {e}", file=sys.stderr)
         return 2
-    except Terminated:
-        print("fusionlabel: terminated", file=sys.stderr)
-        return SIGTERM_STATUS
+    except Terminated as e:
+        print(f"fusionlabel: {e.text}", file=sys.stderr)
+        return e.status
     except KeyboardInterrupt:
         print("fusionlabel: interrupted", file=sys.stderr)
         return 130
     finally:
-        if installed:   # None: a handler set outside Python, which cannot be put back; the default then
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        restore_signals(previous)
 
 
 def _stdout_closed() -> None:

@@ -10,7 +10,9 @@ import importlib
 from pathlib import Path
 
 from ..model.drive import Drive
-from .base import ExportError, ExportOptions, ExportSummary, LabelsFor, output_or_nothing, prepare_output
+from ..export_manifest import MANIFEST
+from .base import ExportError, ExportOptions, ExportSummary, LabelsFor, output_names
+from .staging import staged_output
 
 # format name -> (module, exporter class)
 FORMATS = {
@@ -33,7 +35,9 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
                  options: ExportOptions | None = None) -> ExportSummary:
     """Export ``drive`` (frames and labels from ``labels_for``) to ``out`` in format ``fmt``.
 
-    Refuses a non-empty ``out`` unless ``options.force``. Returns the summary (also written to
+    Refuses a non-empty ``out`` unless ``options.force``, and an ``out`` another run is writing.
+    The export is written beside ``out`` and moved in only when it is complete, replacing an earlier
+    export there (:mod:`~fusionlabel.export.staging`). Returns the summary (also written to
     ``out/fusionlabel_export.json``).
     """
     options = options or ExportOptions()
@@ -46,11 +50,8 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
         raise ExportError(None, f"expected 'keep' or 'drop', got {options.outside!r}", where="--outside")
     out = Path(out)
     cls(drive, labels_for or drive.labels, out, options).refuse_unmatched_classes()   # before anything is written
-    try:
-        with output_or_nothing(out, lambda: prepare_output(out, options.force, drive.root)):
-            return cls(drive, labels_for or drive.labels, out, options).run()
-    except OSError as e:
-        raise ExportError(e.filename or out, f"cannot write: {e.strerror or e}") from None
+    with staged_output(out, lambda folder: output_names(folder, options.force), MANIFEST, drive.root) as staged:
+        return cls(drive, labels_for or drive.labels, staged.staging, options, staged.kept, out).run()
 
 
 __all__ = ["FORMATS", "ExportError", "ExportOptions", "ExportSummary", "LabelsFor", "export_drive"]

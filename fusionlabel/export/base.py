@@ -10,7 +10,6 @@ import json
 import shutil
 from abc import ABC, abstractmethod
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -225,31 +224,33 @@ def load_class_map(path: str | Path) -> dict[str, str | None]:
 
 
 # ------------------------------------------------------------------------------------- output
-def prepare_output(out: Path, force: bool, source: Path | None = None, manifest: str = MANIFEST,
-                   not_empty: str = "an earlier fusionlabel export there is replaced, other files are kept") -> None:
-    """Create ``out`` or check that it may be written.
+def output_names(out: Path, force: bool, manifest: str = MANIFEST,
+                 not_empty: str = "an earlier fusionlabel export there is replaced, other files are kept"
+                 ) -> tuple[set[str], set[str]]:
+    """Check that ``out`` may be written and split what it holds: (the top-level names an earlier
+    fusionlabel export wrote there, the others).
 
-    A non-empty folder is refused unless ``force`` (``not_empty`` says what ``--force`` does); with
-    ``force`` a previous fusionlabel export there (recognised by its ``manifest``) is removed first:
-    what its manifest lists as written. Other content is left in place, whether it was there before
-    that export or was put there since (see :meth:`Exporter.path`). ``fusionlabel import`` passes
-    its own manifest name.
-    """
+    A non-empty folder is refused unless ``force`` (``not_empty`` says what ``--force`` does). An
+    earlier export is recognised by its ``manifest`` and is what its manifest lists as written, with
+    the manifest (one without the list, from older versions: everything but what it lists as kept);
+    a successful run replaces it (:mod:`fusionlabel.export.staging`). The others stay, whether they
+    were there before that export or were put there since (see :meth:`Exporter.path`).
+    ``fusionlabel import`` and ``simulate`` pass their own manifest name."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ExportError(out, "exists and is a file; expected an output folder", where="--out")
-    if source is not None:
-        src, dst = Path(source).resolve(), out.resolve()
-        if dst == src or dst in src.parents:
-            raise ExportError(out, f"would write over the source drive {source}; choose another folder",
-                              where="--out")
-    if out.is_dir() and any(out.iterdir()):
-        if not force:
-            raise ExportError(out, f"output folder is not empty; pass --force to write into it ({not_empty})",
-                              where="--out")
-        if (out / manifest).is_file():
-            remove_export(out, manifest)
-    out.mkdir(parents=True, exist_ok=True)
+    present = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    if not present:
+        return set(), set()
+    if not force:
+        raise ExportError(out, f"output folder is not empty; pass --force to write into it ({not_empty})",
+                          where="--out")
+    replaced: set[str] = set()
+    if (out / manifest).is_file():
+        written = _manifest_names(out / manifest, "written")
+        if written is None:
+            replaced = present - (_manifest_names(out / manifest, "kept") or set())
+        else:
+            replaced = (written & present) | {manifest}
+    return replaced, present - replaced
 
 
 def _manifest_names(path: Path, key: str) -> set[str] | None:
@@ -263,55 +264,7 @@ def _manifest_names(path: Path, key: str) -> set[str] | None:
     return {n for n in names if isinstance(n, str)} if isinstance(names, list) else None
 
 
-def remove_export(out: Path, name: str = MANIFEST) -> None:
-    """Remove the fusionlabel export in ``out``: what its manifest (file ``name``) lists as written,
-    and the manifest. Anything else (kept from before it, or put there since) stays. A manifest
-    without the list (older versions) removes everything but what it lists as kept."""
-    manifest = out / name
-    written = _manifest_names(manifest, "written")
-    if written is None:
-        remove_contents(out, keep=_manifest_names(manifest, "kept") or set())
-        return
-    keep = {p.name for p in out.iterdir()} - (written | {name})
-    remove_contents(out, keep=keep)
-
-
 PRELABEL_SKIP = "unreviewed pre-label (accept it, or --include-prelabels)"
-
-
-def remove_contents(folder: Path, keep: set[str] = frozenset()) -> None:
-    """Delete everything inside ``folder`` but the top-level names in ``keep`` (the folder stays)."""
-    for child in Path(folder).iterdir():
-        if child.name in keep:
-            continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
-
-
-@contextmanager
-def output_or_nothing(out: Path, prepare: Callable[[], None], manifest: str = MANIFEST):
-    """Run ``prepare()`` (e.g. :func:`prepare_output`) and then the block that writes into ``out``.
-    If the block fails and ``out`` was empty once prepared (new, empty, or an earlier export that
-    ``--force`` cleared), everything written is removed again (and ``out`` too if the run made it):
-    a failed run leaves no half-written dataset. Other content that ``--force`` kept stays: a run
-    into such a folder is removed down to what it wrote (its ``manifest``: export's, or another
-    tool's file name)."""
-    out = Path(out)
-    existed = out.exists()
-    prepare()
-    fresh = not any(out.iterdir())
-    try:
-        yield
-    except BaseException:
-        if fresh and out.is_dir():
-            remove_contents(out)
-            if not existed:
-                out.rmdir()
-        elif (out / manifest).is_file():   # this run's own manifest: --force cleared any earlier one
-            remove_export(out, manifest)
-        raise
 
 
 class Exporter(ABC):
@@ -323,9 +276,15 @@ class Exporter(ABC):
 
     name = ""
 
-    def __init__(self, drive: Drive, labels_for: LabelsFor, out: Path, options: ExportOptions):
+    def __init__(self, drive: Drive, labels_for: LabelsFor, out: Path, options: ExportOptions,
+                 kept: set[str] | None = None, shown_out: Path | None = None):
+        """``out`` is the folder written; :func:`~fusionlabel.export.export_drive` passes its
+        staging folder, with ``kept`` (the names in ``--out`` left alone; default: what ``out``
+        holds) and ``shown_out`` (``--out``, named in the summary and the manifest)."""
         self.drive, self.labels_for, self.out, self.options = drive, labels_for, Path(out), options
-        self.summary = ExportSummary(self.name, self.out)
+        self.shown_out = Path(shown_out or out)
+        self.summary = ExportSummary(self.name, self.shown_out)
+        self._kept_given = kept
         self._names_seen: set[str] = set()   # lower-case names of labels (for names that match nothing)
         self._exported_seen: set[str] = set()   # lower-case classes written (after --class-map)
         self._class_map = {k.lower(): v for k, v in (options.class_map or {}).items()}
@@ -398,12 +357,10 @@ class Exporter(ABC):
         export (``--force`` into a folder holding other files): the export would mix with them."""
         top = Path(rel).parts[0]
         if top in self._kept:
-            raise ExportError(self.out / top, "was in the output folder before this export and is not from an "
+            raise ExportError(self.shown_out / top, "was in the output folder before this export and is not from an "
                               "earlier fusionlabel export; --force writes beside such files, never among them: "
                               "move it away or choose another folder", where="--out")
-        if top not in self._written:   # recorded before it is written, so a failed run is undone
-            self._written.add(top)
-            self._save_start_manifest()
+        self._written.add(top)
         p = self.out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
@@ -421,7 +378,7 @@ class Exporter(ABC):
         except OSError as e:
             if not Path(src).exists():   # the source is what is missing, not the destination
                 raise ExportError(src, f"file not found (the export copies it to {p})") from None
-            raise ExportError(src, f"cannot copy to {p}: {e.strerror or e}") from None
+            raise ExportError(self.shown_out / rel, f"cannot write: {e.strerror or e}") from None
         self.summary.files += 1
         return p
 
@@ -537,24 +494,23 @@ class Exporter(ABC):
         self.frames = frames
         self._start_manifest()
         self.begin()
-        bar = progress(frames, desc=f"export {self.name}", enabled=self.options.progress)
         exported = []
-        for i in bar:
-            reason = self.left_out(i)
-            if reason is not None:
-                self.summary.not_writing(f"frame {self.drive.frames[i].frame_id}: {reason}")
-                continue
-            try:
-                self.check_frame(i)     # a bad frame fails before anything of it is written
-            except (PointCloudError, ImageError) as e:
-                if not self.options.skip_bad_frames:
-                    raise
-                self.summary.skip_frame(self.drive.frames[i].frame_id, e)
-                continue
-            self.add_frame(i)
-            self.summary.frames += 1
-            exported.append(i)
-        bar.close()
+        with progress(frames, desc=f"export {self.name}", enabled=self.options.progress) as bar:
+            for i in bar:     # the with block: a run stopped early still says where it got to
+                reason = self.left_out(i)
+                if reason is not None:
+                    self.summary.not_writing(f"frame {self.drive.frames[i].frame_id}: {reason}")
+                    continue
+                try:
+                    self.check_frame(i)     # a bad frame fails before anything of it is written
+                except (PointCloudError, ImageError) as e:
+                    if not self.options.skip_bad_frames:
+                        raise
+                    self.summary.skip_frame(self.drive.frames[i].frame_id, e)
+                    continue
+                self.add_frame(i)
+                self.summary.frames += 1
+                exported.append(i)
         self.check_some_exported(exported)
         self.note_unmatched_classes()
         self.finish()
@@ -563,17 +519,15 @@ class Exporter(ABC):
         return self._write_manifest(exported)
 
     def _start_manifest(self) -> None:
-        """Mark the folder as a fusionlabel export before writing anything, so that an interrupted
-        export is recognised (and replaced) by the next ``--force``."""
-        self._kept = {p.name for p in self.out.iterdir() if p.name != MANIFEST}
+        """Note what ``--out`` holds that this export leaves alone (listed in the summary and the
+        manifest, never written into)."""
+        if self._kept_given is None:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._kept = {p.name for p in self.out.iterdir() if p.name != MANIFEST}
+        else:
+            self._kept = set(self._kept_given)
         self.summary.kept = sorted(self._kept)
         self._written = set()
-        self._save_start_manifest()
-
-    def _save_start_manifest(self) -> None:
-        (self.out / MANIFEST).write_text(json.dumps({"fusionlabel_export": 1, "complete": False,
-                                                     "kept": sorted(self._kept),
-                                                     "written": sorted(self._written)}) + "\n", encoding="utf-8")
 
     def _write_manifest(self, frames: list[int]) -> ExportSummary:
         manifest = {"fusionlabel_export": 1, "complete": True, "kept": sorted(self._kept),

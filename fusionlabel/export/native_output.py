@@ -1,8 +1,9 @@
 """Output folders of the commands that write a native drive (``import``, ``simulate``).
 
-Each run first marks its folder with a manifest file (``fusionlabel_<tool>.json``) listing the
-top-level names it writes, and marks it complete at the end. ``--force`` then replaces only an
-earlier run of the same tool: what its manifest lists is removed. Anything else in the folder is
+Each run writes its drive beside the folder and moves it in when complete
+(:mod:`fusionlabel.export.staging`), with a manifest file (``fusionlabel_<tool>.json``) listing the
+top-level names it writes. ``--force`` then replaces only an earlier run of the same tool: what its
+manifest lists. Anything else in the folder is
 never deleted: ``import`` refuses such a folder, naming what is in it; ``simulate`` writes beside
 other files (a README next to the sample drive) but refuses one whose names are the drive's own
 (``lidar/``, ``drive.yaml`` ... not from an earlier simulation), which would mix two drives.
@@ -11,10 +12,12 @@ other files (a README next to the sample drive) but refuses one whose names are 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import ExportError, _manifest_names, prepare_output
+from .base import ExportError, _manifest_names, output_names
+from .staging import staged_output
 
 # Top-level names of a native drive (io/native.py's layout): what a native-drive tool writes.
 NATIVE_NAMES = ("drive.yaml", "drive.yaml.tmp", "rig.yaml", "lidar", "cameras", "labels", "debug")
@@ -55,11 +58,12 @@ class NativeOutput:
         meta = doc.get("meta") if isinstance(doc, dict) else None
         return set(NATIVE_NAMES) if isinstance(meta, dict) and self.marker in meta else set()
 
-    def prepare(self, out: Path, force: bool, source: Path | None = None) -> None:
-        """Export's :func:`~fusionlabel.export.base.prepare_output` with the tool's manifest: a
-        non-empty ``out`` is refused unless ``force``; with it, an earlier run's output there is
-        removed first, and a folder holding anything else is refused, naming it (a drive folder
-        mixing two drives' files would be wrong without any error)."""
+    def names(self, out: Path, force: bool) -> tuple[set[str], set[str]]:
+        """Export's :func:`~fusionlabel.export.base.output_names` with the tool's rules: a non-empty
+        ``out`` is refused unless ``force``; with it, a folder holding anything but an earlier run's
+        output is refused, naming it (a drive folder mixing two drives' files would be wrong without
+        any error), except that :attr:`keeps_others` leaves other files beside the drive. Gives
+        (the names an earlier run wrote, the others)."""
         out = Path(out)
         if force and out.is_dir():
             own = self.earlier_names(out)
@@ -71,15 +75,23 @@ class NativeOutput:
                 raise ExportError(out, f"holds {shown}, not written by an earlier fusionlabel {self.tool}; --force "
                                        f"replaces only an earlier {self.tool}: move them away or choose another "
                                        "folder", where="--out")
-            if own and not (out / self.manifest).is_file():    # an output from before the manifest
-                self.write_manifest(out, complete=True)
+            present = {p.name for p in out.iterdir()}
+            return own & present, present - own
         others = "other files are kept" if self.keeps_others else "a folder holding other files is refused"
-        prepare_output(out, force, source, self.manifest,
-                       f"an earlier fusionlabel {self.tool} there is replaced; {others}")
+        return output_names(out, force, self.manifest, f"an earlier fusionlabel {self.tool} there is replaced; {others}")
 
-    def write_manifest(self, out: Path, complete: bool, **extra) -> None:
+    @contextmanager
+    def output(self, out: Path, force: bool, source: Path | None = None):
+        """:func:`~fusionlabel.export.staging.staged_output` with the tool's rules (:meth:`names`):
+        yields the folder to write the drive into, whose content replaces an earlier run's in
+        ``out`` when the block ends normally; the manifest is written there last."""
+        with staged_output(out, lambda folder: self.names(folder, force), self.manifest, source) as staged:
+            yield staged.staging
+            self.write_manifest(staged.staging, **({"source": str(source)} if source is not None else {}))
+
+    def write_manifest(self, out: Path, **extra) -> None:
         """Mark ``out`` as written by the tool (what ``--force`` may remove later)."""
-        doc = {f"fusionlabel_{self.tool}": 1, "complete": complete, "written": list(NATIVE_NAMES), **extra}
+        doc = {f"fusionlabel_{self.tool}": 1, "complete": True, "written": list(NATIVE_NAMES), **extra}
         (Path(out) / self.manifest).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
 

@@ -192,7 +192,7 @@ class NuScenesExporter(Exporter):
         out = np.zeros((len(pts), 5), dtype="<f4")
         k = min(pts.shape[1], 5)
         out[:, :k] = pts[:, :k]
-        out.tofile(self.path(rel))
+        self.path(rel).write_bytes(out.tobytes())   # not tofile: a full disk names the file
         self.summary.files += 1
 
     def _write_image(self, i: int, camera: str, rel: str) -> None:

@@ -233,7 +233,7 @@ class OpenLabelExporter(Exporter):
         bar = progress(total=len(frames), desc=f"export {self.name}", enabled=self.options.progress)
         doc, notes = openlabel_document(self.drive, labels_for, frames, self.options.rotation,
                                         on_frame=lambda i: bar.update(1), class_of=self.export_class,
-                                        folder=self.out)
+                                        folder=self.shown_out)
         bar.close()
         self.note_unmatched_classes()
         for lab_list in selected.values():

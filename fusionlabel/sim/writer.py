@@ -46,10 +46,10 @@ def simulate_drive(out: str | os.PathLike, frames: int = 20, seed: int = 0, poin
     Output is byte-identical for the same arguments (whatever ``workers``). ``masks`` also writes
     the per-pixel object-ID masks under ``debug/masks``. Returns the path of drive.yaml. The folder
     is marked with ``fusionlabel_simulate.json``: ``force`` replaces an earlier simulation there and
-    writes beside other files, never among them (:mod:`fusionlabel.export.native_output`); a run
-    that fails leaves nothing of it written.
+    writes beside other files, never among them (:mod:`fusionlabel.export.native_output`). The
+    drive is written beside ``out`` and moved in when complete: a run that fails leaves ``out`` as
+    it was.
     """
-    from ..export.base import output_or_nothing
     from ..export.native_output import SIMULATE_OUTPUT
 
     if frames < 1:
@@ -57,11 +57,9 @@ def simulate_drive(out: str | os.PathLike, frames: int = 20, seed: int = 0, poin
     if points < 1000:
         raise DriveError(None, f"--points must be at least 1000, got {points}")
     out = Path(out)
-    with output_or_nothing(out, lambda: SIMULATE_OUTPUT.prepare(out, force), SIMULATE_OUTPUT.manifest):
-        SIMULATE_OUTPUT.write_manifest(out, complete=False)   # first: an interrupted run is recognised too
-        index = _simulate(out, frames, seed, points, cameras, masks, progress, camera_scale, workers)
-        SIMULATE_OUTPUT.write_manifest(out, complete=True)
-    return index
+    with SIMULATE_OUTPUT.output(out, force) as folder:     # moved into ``out`` when complete
+        index = _simulate(folder, frames, seed, points, cameras, masks, progress, camera_scale, workers)
+    return out / index.name
 
 
 def _simulate(out: Path, frames: int, seed: int, points: int, cameras: bool, masks: bool, progress: bool,
@@ -71,30 +69,29 @@ def _simulate(out: Path, frames: int, seed: int, points: int, cameras: bool, mas
 
     init_args = (seed, frames, points, cameras, camera_scale, str(out), masks)
     workers = max(1, min(int(workers), frames))
-    bar = progress_bar(total=frames, desc="simulate", enabled=progress)
-    if workers == 1:
-        _init_worker(*init_args)
-        entries = []
-        for i in range(frames):
-            entries.append(_simulate_and_write(i))
-            bar.update()
-        sim = _worker.pop("sim")
-        columns, rig = sim.lidar.columns, sim.rig
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from .rig import default_rig
-
-        ctx = multiprocessing.get_context("spawn")   # no fork after Open3D started its threads
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init_args) as pool:
+    with progress_bar(total=frames, desc="simulate", enabled=progress) as bar:   # a run stopped early says where
+        if workers == 1:
+            _init_worker(*init_args)
             entries = []
-            for entry in pool.map(_simulate_and_write, range(frames)):
-                entries.append(entry)
+            for i in range(frames):
+                entries.append(_simulate_and_write(i))
                 bar.update()
-            columns = pool.submit(_lidar_columns).result()
-        rig = default_rig(camera_scale)
-    bar.close()
+            sim = _worker.pop("sim")
+            columns, rig = sim.lidar.columns, sim.rig
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from .rig import default_rig
+
+            ctx = multiprocessing.get_context("spawn")   # no fork after Open3D started its threads
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init_args) as pool:
+                entries = []
+                for entry in pool.map(_simulate_and_write, range(frames)):
+                    entries.append(entry)
+                    bar.update()
+                columns = pool.submit(_lidar_columns).result()
+            rig = default_rig(camera_scale)
     meta = {"generator": "fusionlabel simulate", "seed": int(seed), "frames": int(frames), "points": int(points),
             "lidar_columns": int(columns), "camera_scale": float(camera_scale)}
     writer = NativeDriveWriter(out, rig, f"sim-seed{seed}", meta=meta, jpeg_quality=JPEG_QUALITY)

@@ -1,0 +1,238 @@
+"""Output folders written whole or not at all, by one run at a time (``export``, ``import``,
+``simulate``).
+
+A run locks its ``--out`` (``.NAME.fusionlabel-lock`` beside it, an ``fcntl.flock`` that dies with
+the process), writes everything into a staging folder beside it (``.NAME.fusionlabel-partial``, on
+the same filesystem) and only when it succeeded moves what it wrote into ``--out``, replacing what
+an earlier run of the tool had written there (a ``--force`` re-run). A run that fails or is stopped
+removes its staging folder and leaves ``--out`` as it was; one killed outright (SIGKILL, power
+loss) leaves it behind, and the next run into the same ``--out`` removes it.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import InputError
+from ..store.lock import ProjectLock
+from .base import ExportError
+
+STAGING_SUFFIX = ".fusionlabel-partial"     # the folder a run writes into
+OLD_SUFFIX = ".fusionlabel-replaced"         # what a successful run moves out of --out, then deletes
+LOCK_SUFFIX = ".fusionlabel-lock"
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class OutputError(ExportError):
+    """``--out`` cannot be used or written (a file in the way, another run writing it, a full disk)."""
+
+
+def beside(out: Path, suffix: str) -> Path:
+    """The hidden name beside ``out`` that a run keeps its ``suffix`` folder or file under."""
+    return out.parent / f".{out.name}{suffix}"
+
+
+@dataclass
+class Staged:
+    """One run's output: the user's folder, where the run writes, and what is in the folder now.
+
+    Attributes:
+        out: the ``--out`` folder (it may not exist yet), symbolic links resolved.
+        staging: where the run writes; its top-level entries replace ``replaced`` on success.
+        replaced: top-level names in ``out`` an earlier run of the tool wrote.
+        kept: the other top-level names in ``out``: left in place, never written into.
+        given: ``--out`` as given, named in messages.
+    """
+
+    out: Path
+    staging: Path
+    replaced: set[str] = field(default_factory=set)
+    kept: set[str] = field(default_factory=set)
+    given: Path | None = None
+
+    def shown(self, path: str | Path) -> Path:
+        """``path`` inside the staging folder as the user will find it in ``out``."""
+        try:
+            return (self.given or self.out) / Path(path).relative_to(self.staging)
+        except ValueError:
+            return Path(path)
+
+
+class OutputLock(ProjectLock):
+    """:class:`~fusionlabel.store.lock.ProjectLock` on a lock file that its holder deletes when done.
+    A run that opened the file just before it was deleted then holds a lock nobody else sees, so
+    :meth:`acquire` checks that the locked file is still the one at the path, and retries if not."""
+
+    def acquire(self) -> bool:
+        while super().acquire():
+            try:
+                if os.stat(self.path).st_ino == os.fstat(self._fd).st_ino:
+                    return True
+            except FileNotFoundError:
+                pass
+            self.release()
+        return False
+
+    def release(self) -> None:
+        if self.held:
+            try:
+                self.path.unlink(missing_ok=True)     # while held: the next run makes a new one
+            except OSError:
+                pass
+        super().release()
+
+
+def check_out_path(out: Path, source: Path | None) -> None:
+    """OutputError when ``out`` cannot be an output folder: a file, under a file, or the source
+    drive, inside it or a folder holding it."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, "exists and is a file; expected an output folder", where="--out")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(out, f"cannot be made: {parent} is a file, not a folder", where="--out")
+            break
+    if source is not None:
+        src, dst = Path(source).resolve(), out.resolve()
+        where = ("is the source drive" if dst == src else "is inside the source drive" if src in dst.parents
+                 else "holds the source drive" if dst in src.parents else None)
+        if where:
+            raise OutputError(out, f"{where} {source}; writing there is always refused: choose another folder",
+                              where="--out")
+
+
+@contextmanager
+def staged_output(out: str | Path, names: Callable[[Path], tuple[set[str], set[str]]], manifest: str,
+                  source: Path | None = None):
+    """Lock ``out``, and yield a :class:`Staged` whose ``staging`` folder the block writes into;
+    when the block ends normally, what it wrote is moved into ``out`` (:func:`_swap_in`).
+
+    ``names(out)`` checks the folder as it is (refusing it with an error) and gives the top-level
+    names an earlier run wrote there and those left alone. An ``OSError`` of the run becomes one
+    :class:`OutputError` naming the file (as it would be in ``out``) and why, e.g. ``No space left
+    on device``; whatever the way the run ends but success, ``out`` is left as it was."""
+    given = Path(out)
+    check_out_path(given, source)
+    out = Path(os.path.realpath(given))     # "." has a name, a link's staging lies beside its target
+    if out == Path(out.anchor):
+        raise OutputError(given, "is the root of the filesystem; choose a folder", where="--out")
+    lock = None
+    staged = Staged(out, beside(out, STAGING_SUFFIX), given=given)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock = OutputLock(beside(out, LOCK_SUFFIX))
+        if not lock.acquire():
+            holder = lock.holder()
+            raise OutputError(given, f"another fusionlabel run is writing this folder ({holder or 'unknown process'}); "
+                                   "wait for it to end or choose another folder", where="--out")
+        for leftover in (staged.staging, beside(out, OLD_SUFFIX)):   # of a run that was killed outright
+            remove_tree(leftover)
+        staged.replaced, staged.kept = names(given)
+        staged.staging.mkdir()
+        if out.is_dir() and out.stat().st_dev != staged.staging.stat().st_dev:
+            raise OutputError(given, "is a mount point: the run writes beside it and moves its files in, which "
+                                     "needs one filesystem; choose a folder inside it", where="--out")
+        try:
+            yield staged
+            with signals_held():
+                _swap_in(staged, manifest)
+        finally:
+            with signals_held():
+                remove_tree(staged.staging)
+    except OSError as e:
+        raise write_error(e, staged) from None
+    except InputError as e:
+        if e.path is not None and staged.staging in e.path.parents:   # e.g. an image that could not be written
+            named_in_out(e, staged.shown(e.path))
+        raise
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def named_in_out(e: InputError, path: Path) -> None:
+    """Make ``e`` name ``path`` (a staged file as it would be in ``--out``) instead of its own path."""
+    e.path = path
+    loc = f"{path}: {e.where}" if e.where else str(path)
+    e.args = (f"{loc}: {e.problem}",)
+
+
+def write_error(e: OSError, staged: Staged) -> OutputError:
+    """One line for an ``OSError`` of a run: the file (as it would be in ``--out``) and why, e.g.
+    ``No space left on device``, and that ``--out`` is as it was."""
+    out = staged.given or staged.out
+    path = Path(e.filename) if e.filename else out
+    if path in (staged.staging, beside(staged.out, LOCK_SUFFIX), beside(staged.out, OLD_SUFFIX)):
+        path = out
+    why = e.strerror or str(e)
+    if e.errno is None and "requested and" in why:    # a short write (NumPy's tofile) on a full disk
+        why = f"{os.strerror(errno.ENOSPC)} ({why})"
+    left = "left as it was" if staged.out.exists() else "not created"
+    shown = staged.shown(path)
+    if shown == path and path != out and out not in path.parents:     # not a file of the output
+        return OutputError(path, f"{why}; {out} {left}")
+    return OutputError(shown, f"cannot write: {why}; {out} {left}")
+
+
+def remove_tree(path: Path) -> None:
+    """Delete ``path`` (a folder, a file, or nothing)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def _swap_in(staged: Staged, manifest: str) -> None:
+    """Move the staging folder's entries into ``out``, the manifest last, after moving aside what an
+    earlier run wrote there; a missing or empty ``out`` is replaced by the staging folder at once.
+    The caller holds Ctrl+C, SIGTERM and SIGHUP meanwhile (:func:`signals_held`). A run killed in
+    the middle of it leaves ``out``'s manifest listing both runs' names as not complete, so the next
+    ``--force`` replaces them all."""
+    out, staging = staged.out, staged.staging
+    new = {p.name for p in staging.iterdir()}
+    clash = sorted(new & staged.kept)
+    if clash:   # the tools refuse these earlier; never overwrite a file the user put there
+        raise OutputError(out / clash[0], "was in the output folder before this run and is not from an earlier "
+                                          "fusionlabel run; move it away or choose another folder", where="--out")
+    if not out.exists() or not any(out.iterdir()):
+        if out.exists():
+            out.rmdir()
+        os.rename(staging, out)
+        return
+    old = beside(out, OLD_SUFFIX)
+    old.mkdir()
+    _write_json(out / manifest, old, {Path(manifest).stem: 1, "complete": False, "kept": sorted(staged.kept),
+                                      "written": sorted((staged.replaced | new) - {manifest})})
+    for name in sorted(staged.replaced - {manifest}):
+        if (out / name).exists() or (out / name).is_symlink():
+            os.rename(out / name, old / name)
+    for name in sorted(new - {manifest}):
+        os.rename(staging / name, out / name)
+    os.replace(staging / manifest, out / manifest)
+    remove_tree(old)
+
+
+@contextmanager
+def signals_held():
+    """Ctrl+C, SIGTERM and SIGHUP wait until the block is done (moving files in, cleaning up)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _write_json(path: Path, tmp_folder: Path, doc: dict) -> None:
+    """``doc`` into ``path`` through a file in ``tmp_folder`` (same filesystem): the file is the old
+    one or the new one."""
+    tmp = tmp_folder / path.name
+    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
