@@ -19,8 +19,6 @@ PREFERRED_ORDER = ["open", "render", "simulate", "import", "export", "prelabel",
 
 # Exit status when stdout's reader went away: that of a process ended by SIGPIPE in a shell.
 SIGPIPE_STATUS = 128 + getattr(signal, "SIGPIPE", 13)
-# Exit status after SIGTERM (a batch scheduler's kill, ``timeout``): that of a process it ended.
-SIGTERM_STATUS = 128 + signal.SIGTERM
 # Signals that stop a command as Ctrl+C does: a kill (SIGTERM) and a closed terminal or dropped ssh
 # session (SIGHUP). The exit status is that of a process the signal ended: 143 and 129.
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))

@@ -15,12 +15,12 @@ import errno
 import json
 import os
 import shutil
-import signal
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..deferred_signals import signals_deferred
 from ..errors import InputError
 from ..store.lock import ProjectLock
 from .base import ExportError
@@ -28,7 +28,6 @@ from .base import ExportError
 STAGING_SUFFIX = ".fusionlabel-partial"     # the folder a run writes into
 OLD_SUFFIX = ".fusionlabel-replaced"         # what a successful run moves out of --out, then deletes
 LOCK_SUFFIX = ".fusionlabel-lock"
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class OutputError(ExportError):
@@ -142,10 +141,10 @@ def staged_output(out: str | Path, names: Callable[[Path], tuple[set[str], set[s
                                      "needs one filesystem; choose a folder inside it", where="--out")
         try:
             yield staged
-            with signals_held():
+            with signals_deferred():
                 _swap_in(staged, manifest)
         finally:
-            with signals_held():
+            with signals_deferred():
                 remove_tree(staged.staging)
     except OSError as e:
         raise write_error(e, staged) from None
@@ -193,9 +192,10 @@ def remove_tree(path: Path) -> None:
 def _swap_in(staged: Staged, manifest: str) -> None:
     """Move the staging folder's entries into ``out``, the manifest last, after moving aside what an
     earlier run wrote there; a missing or empty ``out`` is replaced by the staging folder at once.
-    The caller holds Ctrl+C, SIGTERM and SIGHUP meanwhile (:func:`signals_held`). A run killed in
-    the middle of it leaves ``out``'s manifest listing both runs' names as not complete, so the next
-    ``--force`` replaces them all."""
+    The caller holds Ctrl+C, SIGTERM and SIGHUP meanwhile
+    (:func:`~fusionlabel.deferred_signals.signals_deferred`). A run killed in the middle of it leaves
+    ``out``'s manifest listing both runs' names as not complete, so the next ``--force`` replaces
+    them all."""
     out, staging = staged.out, staged.staging
     new = {p.name for p in staging.iterdir()}
     clash = sorted(new & staged.kept)
@@ -218,16 +218,6 @@ def _swap_in(staged: Staged, manifest: str) -> None:
         os.rename(staging / name, out / name)
     os.replace(staging / manifest, out / manifest)
     remove_tree(old)
-
-
-@contextmanager
-def signals_held():
-    """Ctrl+C, SIGTERM and SIGHUP wait until the block is done (moving files in, cleaning up)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _write_json(path: Path, tmp_folder: Path, doc: dict) -> None:
