@@ -641,3 +641,26 @@ def test_database_is_written_aside_and_renamed_into_place(tmp_path, drive):
     assert sorted(f.name for f in folder.iterdir() if "creating" in f.name) == []
     with Project.open(folder) as p:
         assert p.integrity_check() == "ok" and p.store.incomplete() is False
+
+
+def test_unfinished_project_that_was_edited_counts_as_in_use(tmp_path, drive):
+    """A project still marked unfinished but edited since (by a fusionlabel that knows no such
+    mark) opens as usual and is never replaced by a new creation."""
+    from fusionlabel.store.db import ProjectStore
+    from fusionlabel.store.project import interrupted_creation
+
+    folder = tmp_path / "proj"
+    with Project.create(folder, drive) as p:
+        p.document.apply(CreateCuboid(1, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    con = sqlite3.connect(folder / "project.sqlite")
+    con.execute("INSERT INTO meta VALUES ('creating', 'true')")
+    con.commit()
+    con.close()
+    store = ProjectStore(folder / "project.sqlite", read_only=True)
+    assert not store.incomplete()
+    store.close()
+    assert not interrupted_creation(folder)
+    with pytest.raises(ProjectError, match="already holds a project"):
+        Project.create(folder, drive, import_labels=True)
+    with Project.open(folder) as p:
+        assert len(p.document) == 1

@@ -212,10 +212,17 @@ class ProjectStore:
 
     def incomplete(self) -> bool:
         """True while the project is still being made (created with ``incomplete=True`` and not
-        yet :meth:`mark_complete`-d): its drive labels are not all in."""
+        yet :meth:`mark_complete`-d): its drive labels are not all in. A project whose log holds
+        any command but label imports is in use (edited by a fusionlabel that knows no such mark)
+        and never counts as incomplete."""
+        from .label_import import is_import_description
+
         with self._lock:
-            row = self._db().execute("SELECT value FROM meta WHERE key=?", (CREATING_KEY,)).fetchone()
-        return row is not None
+            con = self._db()
+            if con.execute("SELECT value FROM meta WHERE key=?", (CREATING_KEY,)).fetchone() is None:
+                return False
+            descriptions = [r[0] for r in con.execute("SELECT DISTINCT description FROM commands")]
+        return all(is_import_description(d) for d in descriptions)
 
     def mark_complete(self) -> None:
         """The project is made: drop the mark :meth:`create` set with ``incomplete=True``."""
