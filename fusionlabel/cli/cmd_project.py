@@ -69,12 +69,10 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_import_labels(args: argparse.Namespace) -> int:
-    from ..store.project import Project, ProjectError
+    from ..store.project import Project
 
     with Project.open(args.project, unfinished_ok=True) as project:
-        if project.read_only:
-            reason = (project.read_only_reason or "").removesuffix("; opened read-only")
-            raise ProjectError(project.folder, f"cannot import labels now: {reason}")
+        project.require_writable("import labels")
         _print_report(project.import_drive_labels(progress=not args.quiet))
     return 0
 

@@ -391,6 +391,13 @@ class Project:
     def read_only_reason(self) -> str | None:
         return self.store.read_only_reason
 
+    def require_writable(self, action: str) -> None:
+        """ProjectError *"PROJECT: cannot ACTION now: why"* when the project opened read-only
+        (another process has it open, its folder is not writable), for a batch command that must write."""
+        if self.read_only:
+            reason = (self.read_only_reason or "opened read-only").removesuffix("; opened read-only")
+            raise ProjectError(self.folder, f"cannot {action} now: {reason}")
+
     @property
     def ontology_path(self) -> Path:
         return self.folder / ONTOLOGY_NAME
@@ -478,9 +485,7 @@ def relink_drive(folder: str | Path, drive_path: str | Path) -> tuple[str, str]:
     finally:
         store.close()
     with Project.open(folder, drive_path=drive_path) as project:
-        if project.read_only:
-            reason = (project.read_only_reason or "opened read-only").removesuffix("; opened read-only")
-            raise ProjectError(folder, f"cannot relink it now: {reason}")
+        project.require_writable("relink it")
         return before, project.store.drive_record().path
 
 
