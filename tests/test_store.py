@@ -664,3 +664,17 @@ def test_unfinished_project_that_was_edited_counts_as_in_use(tmp_path, drive):
         Project.create(folder, drive, import_labels=True)
     with Project.open(folder) as p:
         assert len(p.document) == 1
+
+
+def test_unfinished_project_finished_meanwhile_is_left_alone(tmp_path, drive, monkeypatch):
+    """A creation that found an unfinished project but, once it holds the lock, finds it finished
+    (by the process that held it) refuses and removes nothing."""
+    folder = tmp_path / "proj"
+    with Project.create(folder, drive, import_labels=True) as p:
+        n = len(p.document)
+    answers = iter([True, False])     # unfinished when first looked at, finished under the lock
+    monkeypatch.setattr(project_module, "interrupted_creation", lambda f: next(answers))
+    with pytest.raises(ProjectError, match="already holds a project"):
+        Project.create(folder, drive, import_labels=True)
+    with Project.open(folder) as p:
+        assert len(p.document) == n

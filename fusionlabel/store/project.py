@@ -230,10 +230,11 @@ class Project:
         lock = ProjectLock(folder / LOCK_NAME)
         if not lock.acquire():
             raise ProjectError(folder, f"another process is creating this project ({lock.holder()})")
+        if unfinished and not interrupted_creation(folder):   # finished by another process meanwhile
+            lock.release()
+            raise ProjectError(folder, "already holds a project; open it instead")
         try:
-            if unfinished:      # checked again now that no other process can be making it
-                if not interrupted_creation(folder):
-                    raise ProjectError(folder, "already holds a project; open it instead")
+            if unfinished:
                 _remove_project_files(folder, None, keep_lock=True)
             shutil.copyfile(source, folder / ONTOLOGY_NAME)
             store = ProjectStore.create(folder / DB_NAME, drive_record(drive, drive_path, folder),
