@@ -1,6 +1,7 @@
 """The command line on bad input and closed pipes: one line naming the file, exit code 2, never a
 traceback; a reader that stops early (``| head``) ends the command quietly."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -138,20 +139,25 @@ def test_file_that_is_not_an_onnx_model(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------------------ closed pipes
-def run_with_closed_stdout(*args: str) -> subprocess.CompletedProcess:
+def run_with_closed_stdout(*args: str, stderr_too: bool = False) -> subprocess.CompletedProcess:
     """Run ``fusionlabel ARGS`` with its stdout a pipe whose reader is gone before anything is written
-    (what ``| head -3`` does to the rest of a longer output)."""
+    (what ``| head -3`` does to the rest of a longer output); with ``stderr_too`` stderr as well
+    (``2>&1 | head -3``)."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     p = subprocess.Popen([sys.executable, "-m", "fusionlabel.cli.main", *args], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, cwd=REPO, env=env)
     p.stdout.close()
-    err = p.stderr.read().decode()
-    p.stderr.close()
+    if stderr_too:
+        p.stderr.close()
+        err = ""
+    else:
+        err = p.stderr.read().decode()
+        p.stderr.close()
     return subprocess.CompletedProcess(p.args, p.wait(timeout=120), "", err)
 
 
 @pytest.mark.parametrize("json_", [True, False])
-def test_reader_that_closes_early_ends_the_command_quietly(tmp_path, json_):
+def test_reader_that_closes_early_leaves_the_exit_code_alone(tmp_path, json_):
     if not (SAMPLE / "labels" / "000000.json").is_file():
         pytest.skip(f"sample drive not found at {SAMPLE}")
     pred = tmp_path / "pred"
@@ -160,7 +166,38 @@ def test_reader_that_closes_early_ends_the_command_quietly(tmp_path, json_):
     r = run_with_closed_stdout("eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted",
                                *(["--json"] if json_ else []))
     assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr and "Exception ignored" not in r.stderr
-    assert r.returncode == 141                       # as if ended by SIGPIPE, like other Unix tools
+    assert r.returncode == 0       # the command did its work: `set -o pipefail` must not see a failure
+
+
+def test_export_whose_log_reader_leaves_still_finishes(small_sim_drive, tmp_path):
+    """`fusionlabel export ... 2>&1 | head -3`: the progress lines and the summary find the pipe
+    closed; the export goes on to the end and exits 0 (it used to stop at the first progress line,
+    remove what it had written and exit 141)."""
+    out = tmp_path / "out"
+    r = run_with_closed_stdout("export", str(small_sim_drive.root), "--format", "openlabel", "--out", str(out),
+                               stderr_too=True)
+    assert r.returncode == 0
+    manifest = json.loads((out / "fusionlabel_export.json").read_text())
+    assert manifest["complete"] is True and len(manifest["frames"]) == len(small_sim_drive)
+    assert len(json.loads((out / "openlabel.json").read_text())["openlabel"]["frames"]) == len(small_sim_drive)
+    # the same failing command still says 2 (bad input) with its error lost
+    r = run_with_closed_stdout("export", str(tmp_path / "nothing"), "--format", "openlabel", "--out",
+                               str(tmp_path / "o2"), stderr_too=True)
+    assert r.returncode == 2 and not (tmp_path / "o2").exists()
+
+
+def test_unexpected_error_is_called_a_bug_with_exit_1(monkeypatch, capsys):
+    from fusionlabel.cli import cmd_eval
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(cmd_eval, "run", broken)
+    assert main(["eval", "--pred", "x", "--gt", "y"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError: division by zero" in err
+    assert err.splitlines()[-1] == ("fusionlabel: internal error: this is a bug in fusionlabel; please report it "
+                                    "with the lines above")
 
 
 def test_closed_stdout_in_every_command_is_caught_by_the_entry_point(tmp_path, monkeypatch, capsys):
@@ -179,7 +216,7 @@ def test_closed_stdout_in_every_command_is_caught_by_the_entry_point(tmp_path, m
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["eval", "--pred", "x", "--gt", "/nonexistent"]) == 2    # errors still go to stderr
     assert "ground truth not found" in capsys.readouterr().err
-    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 141
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     assert (tmp_path / "out" / "000000.json").is_file()      # the work was done; only the summary was lost
     assert capsys.readouterr().err == ""
 

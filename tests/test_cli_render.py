@@ -76,6 +76,9 @@ def test_render_bad_arguments(tmp_path):
     assert_clean_error(run_cli("render", str(drive), "--frame", "000009", "--out", str(tmp_path / "r.png")),
                        "000009")
     assert_clean_error(run_cli("render", str(drive), "--out", str(tmp_path / "r.txt")), "--out")
+    (tmp_path / "afile").write_text("")
+    assert_clean_error(run_cli("render", str(drive), "--out", str(tmp_path / "afile" / "r.png")), "--out",
+                       f"cannot create its folder {tmp_path / 'afile'}: a file of that name is in the way")
 
 
 def test_render_real_kitti(kitti_object, tmp_path):

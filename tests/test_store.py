@@ -24,7 +24,8 @@ from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.model.commands import CreateCuboid, SetBox, SetFrameStatus, merged
 from fusionlabel.model.document import DocState, Document, ReadOnlyError
 from fusionlabel.model.ontology import Ontology, OntologyError
-from fusionlabel.store import Project, ProjectError, StoreClosedError, StoreError, default_project_folder
+from fusionlabel.store import (Project, ProjectError, StoreClosedError, StoreError, default_project_folder,
+                               is_project)
 from fusionlabel.store import project as project_module
 from fusionlabel.store.crash_writer import run_edits, state_digest
 from fusionlabel.store.db import _annotation_from_row
@@ -272,7 +273,7 @@ def test_drive_moved_gives_a_clear_error_and_can_be_relinked(project, tmp_path, 
         Project.open(tmp_path / "proj")
     message = str(info.value)
     assert str(drive) in message and "not there" in message
-    assert "fusionlabel open NEW_DRIVE --project PROJECT" in message
+    assert f"fusionlabel project relink {tmp_path / 'proj'} NEW_DRIVE" in message
     with Project.open_or_create_for_drive(moved, tmp_path / "proj") as p:   # what `fusionlabel open` does
         assert len(p.document) == 1 and p.drive.root == moved
     with Project.open(tmp_path / "proj") as p:                     # the new place was remembered
@@ -625,3 +626,55 @@ def test_drive_folder_without_write_bits_is_read_only_even_for_root(tmp_path, dr
     finally:
         drive.chmod(mode)
     assert default_project_folder(drive) == drive.absolute() / ".fusionlabel-project"
+
+
+def test_database_is_written_aside_and_renamed_into_place(tmp_path, drive):
+    """The database appears under its name only once its schema is committed: a leftover of a
+    creation killed earlier (``project.sqlite.creating``) is no project, and is replaced."""
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "project.sqlite.creating").write_bytes(b"half a database" * 50)
+    (folder / "project.sqlite.creating-journal").write_bytes(b"x")
+    assert not is_project(folder)
+    with Project.create(folder, drive, import_labels=True) as p:
+        assert len(p.document) > 0 and not p.store.incomplete()
+    assert sorted(f.name for f in folder.iterdir() if "creating" in f.name) == []
+    with Project.open(folder) as p:
+        assert p.integrity_check() == "ok" and p.store.incomplete() is False
+
+
+def test_unfinished_project_that_was_edited_counts_as_in_use(tmp_path, drive):
+    """A project still marked unfinished but edited since (by a fusionlabel that knows no such
+    mark) opens as usual and is never replaced by a new creation."""
+    from fusionlabel.store.db import ProjectStore
+    from fusionlabel.store.project import interrupted_creation
+
+    folder = tmp_path / "proj"
+    with Project.create(folder, drive) as p:
+        p.document.apply(CreateCuboid(1, CuboidLabel(Cuboid((1, 2, 0), (4, 2, 1.5)), "car")))
+    con = sqlite3.connect(folder / "project.sqlite")
+    con.execute("INSERT INTO meta VALUES ('creating', 'true')")
+    con.commit()
+    con.close()
+    store = ProjectStore(folder / "project.sqlite", read_only=True)
+    assert not store.incomplete()
+    store.close()
+    assert not interrupted_creation(folder)
+    with pytest.raises(ProjectError, match="already holds a project"):
+        Project.create(folder, drive, import_labels=True)
+    with Project.open(folder) as p:
+        assert len(p.document) == 1
+
+
+def test_unfinished_project_finished_meanwhile_is_left_alone(tmp_path, drive, monkeypatch):
+    """A creation that found an unfinished project but, once it holds the lock, finds it finished
+    (by the process that held it) refuses and removes nothing."""
+    folder = tmp_path / "proj"
+    with Project.create(folder, drive, import_labels=True) as p:
+        n = len(p.document)
+    answers = iter([True, False])     # unfinished when first looked at, finished under the lock
+    monkeypatch.setattr(project_module, "interrupted_creation", lambda f: next(answers))
+    with pytest.raises(ProjectError, match="already holds a project"):
+        Project.create(folder, drive, import_labels=True)
+    with Project.open(folder) as p:
+        assert len(p.document) == n

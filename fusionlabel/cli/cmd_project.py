@@ -1,5 +1,10 @@
-"""`fusionlabel project create DRIVE [--out PROJECT] [--scene S] [--import-labels] [--ontology FILE]`:
-make a project without the app, for batch `prelabel PROJECT` and `export PROJECT` runs."""
+"""`fusionlabel project ACTION`: projects without the app, for batch `prelabel PROJECT` and `export PROJECT` runs.
+
+- ``create DRIVE [--out PROJECT] [--scene S] [--import-labels] [--ontology FILE]``: make a project;
+- ``import-labels PROJECT``: bring the drive's labels the project does not have yet into it (the
+  app's Ctrl+I), which also finishes a project whose creation was interrupted;
+- ``relink PROJECT NEW_DRIVE``: point a project at its drive's new place (the same drive, checked).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("project", help="create a project without the app (for batch prelabel and export)",
+    p = sub.add_parser("project", help="create, fill or relink a project without the app (for batch prelabel "
+                                       "and export)",
                        description="Project commands that need no display.")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = actions.add_parser("create", help="create the project of a drive",
                            description="Create a project for a drive, as `fusionlabel open` does on first use but "
                                        "without the app. It holds no labels unless --import-labels is given (the "
-                                       "app's first open imports them).")
+                                       "app's first open imports them). A project whose creation was interrupted "
+                                       "is replaced.")
     c.add_argument("drive", type=Path, help="drive folder (native, KITTI object or tracking, nuScenes, SUSTech-style)")
     c.add_argument("--out", type=Path, default=None,
                    help="project folder to create (default: the one `fusionlabel open DRIVE` uses, "
@@ -25,10 +32,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="start with the drive's own labels (one undoable command)")
     c.add_argument("--ontology", type=Path, default=None, help="ontology YAML (default: the built-in one)")
     c.add_argument("--quiet", action="store_true", help="no progress")
-    p.set_defaults(func=run)
+    c.set_defaults(func=run_create)
+    i = actions.add_parser("import-labels", help="import the drive's labels the project does not have yet",
+                           description="Add the drive's own labels that the project does not have yet, as one "
+                                       "undoable command, like the app's Ctrl+I: a label imported before is never "
+                                       "added twice, nor brought back once deleted (docs/project_store.md). Also "
+                                       "finishes a project whose creation was interrupted.")
+    i.add_argument("project", type=Path, help="project folder")
+    i.add_argument("--quiet", action="store_true", help="no progress")
+    i.set_defaults(func=run_import_labels)
+    r = actions.add_parser("relink", help="point a project at the new place of its moved drive",
+                           description="Record NEW_DRIVE as the project's drive after the drive was moved or "
+                                       "copied. It must be the same drive: same frames and sweeps (the project's "
+                                       "fingerprint); another drive is refused and nothing changes.")
+    r.add_argument("project", type=Path, help="project folder")
+    r.add_argument("new_drive", type=Path, metavar="NEW_DRIVE", help="the drive folder's new place")
+    r.set_defaults(func=run_relink)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_create(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..store.fingerprint import drive_scene
     from ..store.project import Project, default_project_folder
@@ -36,16 +58,37 @@ def run(args: argparse.Namespace) -> int:
 
     drive = open_drive(args.drive, args.scene)      # once: the default folder's name and the project
     folder = args.out if args.out is not None else default_project_folder(args.drive, drive_scene(drive))
-    project = Project.create(folder, args.drive, args.ontology, import_labels=False, scene=args.scene, drive=drive)
-    try:
-        report = project.import_drive_labels(progress=not args.quiet) if args.import_labels else None
-    except BaseException:
-        project.discard()     # a run that failed leaves no project behind
-        raise
-    with project:
+    # A run stopped half-way (Ctrl+C, SIGTERM, an error) removes the project; one killed outright
+    # leaves it marked unfinished, which open refuses and the next create replaces.
+    with Project.create(folder, args.drive, args.ontology, import_labels=args.import_labels, scene=args.scene,
+                        drive=drive, progress=not args.quiet) as project:
         print(f"created project {folder} for drive {project.drive.name} ({counted(len(project.drive), 'frame')})")
-        if report is not None:
-            print(report.summary())
-            for line in report.errors:
-                print(f"note: {line}")
+        if project.import_report is not None:
+            _print_report(project.import_report)
     return 0
+
+
+def run_import_labels(args: argparse.Namespace) -> int:
+    from ..store.project import Project
+
+    with Project.open(args.project, unfinished_ok=True) as project:
+        project.require_writable("import labels")
+        _print_report(project.import_drive_labels(progress=not args.quiet))
+    return 0
+
+
+def run_relink(args: argparse.Namespace) -> int:
+    from ..store.project import relink_drive
+
+    before, after = relink_drive(args.project, args.new_drive)
+    if before == after:
+        print(f"project {args.project} already uses drive {after}")
+    else:
+        print(f"relinked project {args.project} to drive {after} (was {before})")
+    return 0
+
+
+def _print_report(report) -> None:
+    print(report.summary())
+    for line in report.errors:
+        print(f"note: {line}")

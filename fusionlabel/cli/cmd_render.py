@@ -57,7 +57,14 @@ def run(args: argparse.Namespace) -> int:
     image = render_frame(drive, index, None if labels is None else labels[index])
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise InputError(args.out, "output must end in .png, .jpg or .jpeg", where="--out")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError(args.out, f"cannot create its folder {args.out.parent}: a file of that name is in the way",
+                         where="--out") from None
+    except OSError as e:
+        raise InputError(args.out, f"cannot create its folder {args.out.parent} ({e.strerror})",
+                         where="--out") from None
     try:
         write_image(args.out, image)
     except FusionLabelError:

@@ -1,4 +1,11 @@
-"""`fusionlabel` entry point: dispatches to the ``cmd_*`` modules and turns errors into one line."""
+"""`fusionlabel` entry point: dispatches to the ``cmd_*`` modules and turns errors into one line.
+
+Exit codes, the same for every command (README.md, "Exit codes"): 0 done; 1 an unexpected internal
+error (a bug, with its traceback); 2 bad input or usage, nothing done; 3 done but frames skipped
+(``--skip-bad-frames``); 128 + the signal number when stopped by one: 129 SIGHUP, 130 SIGINT
+(Ctrl+C), 143 SIGTERM. A reader of the output that goes away (``| head -3``) neither stops a
+command nor changes its exit code: what it would still print is dropped.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import pkgutil
 import signal
 import sys
 import threading
+import traceback
 from pathlib import Path
 
 from ..errors import FusionLabelError
@@ -17,8 +25,12 @@ from ..errors import FusionLabelError
 # Each module defines register(subparsers) (which sets func=run) and run(args) -> int.
 PREFERRED_ORDER = ["open", "render", "simulate", "import", "export", "prelabel", "eval"]
 
-# Exit status when stdout's reader went away: that of a process ended by SIGPIPE in a shell.
-SIGPIPE_STATUS = 128 + getattr(signal, "SIGPIPE", 13)
+# Exit status after an exception nobody expected (a bug): Python's own for an uncaught one.
+INTERNAL_ERROR_STATUS = 1
+# Exit status of bad input or usage (FusionLabelError; argparse uses 2 as well).
+INPUT_ERROR_STATUS = 2
+# Exit status after Ctrl+C (SIGINT).
+SIGINT_STATUS = 128 + signal.SIGINT
 # Signals that stop a command as Ctrl+C does: a kill (SIGTERM) and a closed terminal or dropped ssh
 # session (SIGHUP). The exit status is that of a process the signal ended: 143 and 129.
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -84,14 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    code = 0
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (None if s is None else ReaderMayLeave(s) for s in streams)
     try:
         code = _dispatch(argv)
-        if sys.stdout is not None:
-            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
-    except BrokenPipeError:
-        _stdout_closed()
-        return code or SIGPIPE_STATUS
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()  # a reader gone shows here, not in the interpreter's exit
+    finally:
+        sys.stdout, sys.stderr = streams
     return code
 
 
@@ -105,27 +118,63 @@ def _dispatch(argv: list[str] | None) -> int:
         return int(args.func(args) or 0)
     except FusionLabelError as e:
         print(f"fusionlabel: error: {e}", file=sys.stderr)
-        return 2
+        return INPUT_ERROR_STATUS
     except Terminated as e:
         print(f"fusionlabel: {e.text}", file=sys.stderr)
         return e.status
     except KeyboardInterrupt:
         print("fusionlabel: interrupted", file=sys.stderr)
-        return 130
+        return SIGINT_STATUS
+    except Exception:  # noqa: BLE001 - a bug: its traceback, and a word on what it is
+        traceback.print_exc()
+        print("fusionlabel: internal error: this is a bug in fusionlabel; please report it with the lines above",
+              file=sys.stderr)
+        return INTERNAL_ERROR_STATUS
     finally:
         restore_signals(previous)
 
 
-def _stdout_closed() -> None:
-    """The reader of our output went away (``fusionlabel eval | head -3``): the command stops quietly,
-    as Unix tools do, with :data:`SIGPIPE_STATUS` (unless it had already failed). stdout now points
-    at /dev/null so that Python's own flush at exit has nowhere to fail."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a descriptor
-        pass
+class ReaderMayLeave:
+    """stdout or stderr for a command whose reader may go away (``fusionlabel export ... | head -3``,
+    a log collector that dies): from the first write that finds the pipe closed on, output to it is
+    dropped, and the command goes on to its end and its own exit code. Its work (files written, a
+    project filled) never depends on anyone reading its messages, and a batch script with
+    ``set -o pipefail`` does not see a finished export fail. Everything else is the stream's own."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.reader_gone = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def _drop(self) -> None:
+        """Point the descriptor at /dev/null, so that what the stream still buffers, writes that
+        bypass this object and Python's own flush at exit have nowhere to fail."""
+        self.reader_gone = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # a stream without a descriptor (a test's stand-in)
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 if __name__ == "__main__":

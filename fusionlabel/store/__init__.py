@@ -5,8 +5,9 @@ and :class:`ProjectStore` (the database behind a Document).
 """
 
 from .db import ProjectStore, StoreClosedError, StoreError
-from .project import (ImportReport, Project, ProjectError, default_project_folder, is_project,
-                      open_project_or_drive, user_projects_dir)
+from .project import (ImportReport, Project, ProjectError, default_project_folder, interrupted_creation,
+                      is_project, open_project_or_drive, relink_drive, user_projects_dir)
 
 __all__ = ["Project", "ProjectError", "ProjectStore", "StoreError", "StoreClosedError", "ImportReport",
-           "default_project_folder", "is_project", "open_project_or_drive", "user_projects_dir"]
+           "default_project_folder", "interrupted_creation", "is_project", "open_project_or_drive",
+           "relink_drive", "user_projects_dir"]

@@ -10,7 +10,8 @@ Tables (schema version 2):
 - ``history``      audit trail: every apply / undo / redo with its time;
 - ``frame_status`` per-frame status other than ``new``;
 - ``settings``     JSON values (current frame, view settings);
-- ``meta``         schema version and id counters; ``drive``: path, scene and fingerprint of the drive.
+- ``meta``         schema version and id counters (and ``creating`` while a new project's drive
+                   labels are being imported: :meth:`ProjectStore.create`); ``drive``: path, scene and fingerprint of the drive.
 
 Schema versions: 1 had no ``drive.scene``; 2 added it (the nuScenes scene or KITTI tracking
 sequence the project was made for). A version-1 database opened for writing is migrated in place,
@@ -37,6 +38,10 @@ from ..model.annotation import CuboidLabel
 from ..model.document import Annotation, Delta
 
 SCHEMA_VERSION = 2
+# meta key present while a project is being made (its drive labels not all imported yet)
+CREATING_KEY = "creating"
+# the database file is written under its name plus this and renamed when its schema is committed
+CREATING_SUFFIX = ".creating"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -192,22 +197,29 @@ class ProjectStore:
 
     # ------------------------------------------------------------------ set-up
     @classmethod
-    def create(cls, path: str | Path, drive: DriveRecord) -> "ProjectStore":
-        """Create the database file with the schema and the drive reference (one transaction)."""
+    def create(cls, path: str | Path, drive: DriveRecord, incomplete: bool = False) -> "ProjectStore":
+        """Create the database file with the schema and the drive reference (one transaction).
+
+        It is written as ``<path>.creating`` and renamed to ``path`` once committed, so ``path``
+        never holds a half-made database (a leftover ``.creating`` file of a killed run is replaced).
+        ``incomplete`` marks the project as still being made (:data:`CREATING_KEY` in ``meta``)
+        until :meth:`mark_complete`: a project whose creation was killed before that says so."""
         path = Path(path)
         if path.exists():
             raise StoreError(path, "a project database already exists here")
-        con = sqlite3.connect(path, isolation_level=None)
+        partial = path.with_name(path.name + CREATING_SUFFIX)
+        for leftover in (partial, partial.with_name(partial.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        con = sqlite3.connect(partial, isolation_level=None)
         try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=FULL")
+            con.execute("PRAGMA synchronous=FULL")     # rollback journal here; the first open switches to WAL
             con.execute("BEGIN IMMEDIATE")
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     con.execute(statement)
             con.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema_version", json.dumps(SCHEMA_VERSION)), ("next_track", "1"), ("next_seq", "0"),
-                ("created_us", json.dumps(_now_us()))])
+                ("created_us", json.dumps(_now_us()))] + ([(CREATING_KEY, "true")] if incomplete else []))
             con.execute("INSERT INTO drive (id, path, relpath, name, n_frames, frame_ids, lidar_sizes, samples, scene) "
                         "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)", (
                             drive.path, drive.relpath, drive.name, len(drive.frame_ids), json.dumps(drive.frame_ids),
@@ -217,10 +229,35 @@ class ProjectStore:
             if con.in_transaction:
                 con.execute("ROLLBACK")
             con.close()
-            path.unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
             raise
         con.close()
+        try:
+            os.replace(partial, path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        _sync_folder(path.parent)
         return cls(path)
+
+    def incomplete(self) -> bool:
+        """True while the project is still being made (created with ``incomplete=True`` and not
+        yet :meth:`mark_complete`-d): its drive labels are not all in. A project whose log holds
+        any command but label imports is in use (edited by a fusionlabel that knows no such mark)
+        and never counts as incomplete."""
+        from .label_import import is_import_description
+
+        with self._lock:
+            con = self._db()
+            if con.execute("SELECT value FROM meta WHERE key=?", (CREATING_KEY,)).fetchone() is None:
+                return False
+            descriptions = [r[0] for r in con.execute("SELECT DISTINCT description FROM commands")]
+        return all(is_import_description(d) for d in descriptions)
+
+    def mark_complete(self) -> None:
+        """The project is made: drop the mark :meth:`create` set with ``incomplete=True``."""
+        with self._transaction() as con:
+            con.execute("DELETE FROM meta WHERE key=?", (CREATING_KEY,))
 
     def _configure(self) -> None:
         con = self._con
@@ -458,6 +495,20 @@ class ProjectStore:
             rows = self._db().execute(f"SELECT id, state, payload FROM commands WHERE state IN ({marks}) "
                                       "ORDER BY id", states).fetchall()
         return [(i, s, command_from_json(p)) for i, s, p in rows]
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder, so that a rename in it survives a power cut (where the OS allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _annotation_row(ann: Annotation, seq: int) -> tuple:

@@ -52,6 +52,11 @@ def import_description(n: int) -> str:
     return f"{_DESCRIPTION_START}{counted(n, 'label')}{_DESCRIPTION_END}"
 
 
+def is_import_description(text: str) -> bool:
+    """Whether ``text`` is the undo text of an import (:func:`import_description`)."""
+    return text.startswith(_DESCRIPTION_START) and text.endswith(_DESCRIPTION_END)
+
+
 @dataclass
 class ImportReport:
     """What :meth:`Project.import_drive_labels` did: ``created`` labels (the bound ``command``, None
@@ -130,7 +135,7 @@ def imported_labels(doc: Document) -> dict[Hashable, str]:
     """Identity of each drive label the imports in effect created -> the uid it got."""
     out: dict[Hashable, str] = {}
     for cmd in doc.done_commands(_DESCRIPTION_START):
-        if not cmd.description.endswith(_DESCRIPTION_END):
+        if not is_import_description(cmd.description):
             continue
         for c in leaves(cmd):
             if isinstance(c, CreateCuboid) and c.uid is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from ..io.drives import check_image_size_option, drive_layout, open_drive
 from ..model.document import Document
 from ..model.drive import Drive
 from ..model.ontology import DEFAULT_PATH, Ontology, OntologyError
-from .db import ProjectStore, StoreError
+from .db import CREATING_SUFFIX, ProjectStore, StoreError
 from .fingerprint import drive_record, drive_scene, fingerprint_differences
 from .label_import import ImportReport, import_drive_labels
 from .lock import ProjectLock
@@ -78,17 +79,55 @@ def _folder_writable(folder: Path) -> bool:
         return False
 
 
-def _remove_project_files(folder: Path, made: Path | None) -> None:
+def _remove_project_files(folder: Path, made: Path | None, keep_lock: bool = False) -> None:
     """Undo the creation of a project in ``folder``: remove ``made`` (the top-most folder the
-    creation made) or, when the folder was there before, only the files a project consists of."""
+    creation made) or, when the folder was there before, only the files a project consists of
+    (all but the lock file with ``keep_lock``, for a creation that replaces an unfinished one)."""
     if made is not None:
         shutil.rmtree(made, ignore_errors=True)
         return
-    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal", ONTOLOGY_NAME, LOCK_NAME):
+    partial = DB_NAME + CREATING_SUFFIX
+    names = [DB_NAME + ext for ext in ("", "-wal", "-shm", "-journal")] + [partial, partial + "-journal", ONTOLOGY_NAME]
+    for name in names + ([] if keep_lock else [LOCK_NAME]):
         try:
             (folder / name).unlink()
         except FileNotFoundError:
             pass
+
+
+def interrupted_creation(folder: str | Path) -> bool:
+    """True when ``folder`` holds a project whose creation has not finished: made with the drive's
+    labels (``project create --import-labels``, the app's first open) and stopped before they were
+    all in (killed, or still running in another process)."""
+    try:
+        store = ProjectStore(Path(folder) / DB_NAME, read_only=True, read_only_reason="looking at its state")
+    except StoreError:
+        return False
+    try:
+        return store.incomplete()
+    finally:
+        store.close()
+
+
+def _incomplete_message(folder: Path, store: ProjectStore, lock: ProjectLock) -> str:
+    """Why an unfinished project (:func:`interrupted_creation`) does not open, and what to run."""
+    probe = ProjectLock(lock.path)
+    try:
+        free = lock.held or probe.acquire()
+    except OSError:
+        free = True
+    finally:
+        probe.release()
+    if not free:
+        holder = lock.holder()
+        return (f"this project is still being created by another process{' (' + holder + ')' if holder else ''}; "
+                "wait for it to finish")
+    rec = store.drive_record()
+    scene = f" --scene {shlex.quote(rec.scene)}" if rec.scene else ""
+    q = shlex.quote
+    return ("the creation of this project was interrupted before the drive's labels were all imported; run "
+            f"`fusionlabel project create {q(rec.path)}{scene} --out {q(str(folder))} --import-labels` again to "
+            f"make it anew, or `fusionlabel project import-labels {q(str(folder))}` to finish it")
 
 
 def default_project_folder(drive_path: str | Path, scene: str | None = None) -> Path:
@@ -146,16 +185,22 @@ class Project:
         self._seen_version = store.data_version()
         self.document = Document(len(drive), ontology, store)
         self.created = False            # made by this process (see :meth:`discard`)
+        self.import_report: ImportReport | None = None   # what creating it with import_labels imported
         self._made_folder: Path | None = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
     def create(cls, folder: str | Path, drive_path: str | Path, ontology_path: str | Path | None = None,
-               import_labels: bool = False, scene: str | None = None, drive: Drive | None = None) -> "Project":
-        """Create a project for a drive in ``folder`` (created if needed; must not hold a project).
+               import_labels: bool = False, scene: str | None = None, drive: Drive | None = None,
+               progress: bool = True) -> "Project":
+        """Create a project for a drive in ``folder`` (created if needed; must not hold a project,
+        unless one whose creation was interrupted: :func:`interrupted_creation`, which is replaced).
 
         The ontology file (default: the built-in one) is validated and copied into the project.
-        With ``import_labels`` the drive's own labels become the first command (undoable).
+        With ``import_labels`` the drive's own labels become the first command (undoable; its
+        report in :attr:`import_report`, ``progress`` shows a bar); until they are all in, the
+        project is marked unfinished, so that a creation killed half-way is known as such by
+        :meth:`open` and replaced by the next :meth:`create`.
         ``scene`` picks the scene of a nuScenes dataroot or the sequence of a KITTI tracking folder
         (as :func:`~fusionlabel.io.drives.open_drive`); the project records its name. ``drive`` is
         the drive at ``drive_path`` when the caller has it open already (it is then not opened again).
@@ -163,14 +208,15 @@ class Project:
         drive_path = Path(drive_path).absolute()
         if drive is None:
             drive = open_drive(drive_path, scene)
-        return cls._create(folder, drive_path, drive, ontology_path, import_labels)
+        return cls._create(folder, drive_path, drive, ontology_path, import_labels, progress)
 
     @classmethod
     def _create(cls, folder: str | Path, drive_path: Path, drive: Drive, ontology_path: str | Path | None,
-                import_labels: bool) -> "Project":
+                import_labels: bool, progress: bool = True) -> "Project":
         """:meth:`create` with the drive already open."""
         folder = Path(folder).absolute()
-        if is_project(folder):
+        unfinished = is_project(folder)
+        if unfinished and not interrupted_creation(folder):
             raise ProjectError(folder, "already holds a project; open it instead")
         if len(drive) == 0:
             raise DriveError(drive_path, "the drive has no frames")
@@ -184,9 +230,15 @@ class Project:
         lock = ProjectLock(folder / LOCK_NAME)
         if not lock.acquire():
             raise ProjectError(folder, f"another process is creating this project ({lock.holder()})")
+        if unfinished and not interrupted_creation(folder):   # finished by another process meanwhile
+            lock.release()
+            raise ProjectError(folder, "already holds a project; open it instead")
         try:
+            if unfinished:
+                _remove_project_files(folder, None, keep_lock=True)
             shutil.copyfile(source, folder / ONTOLOGY_NAME)
-            store = ProjectStore.create(folder / DB_NAME, drive_record(drive, drive_path, folder))
+            store = ProjectStore.create(folder / DB_NAME, drive_record(drive, drive_path, folder),
+                                        incomplete=import_labels)
         except BaseException:
             lock.release()
             _remove_project_files(folder, made)
@@ -195,15 +247,17 @@ class Project:
         project.created, project._made_folder = True, made
         if import_labels:
             try:
-                project.warnings.extend(project.import_drive_labels().problems())
+                project.import_report = project.import_drive_labels(progress=progress)
             except BaseException:
                 project.discard()
                 raise
+            project.warnings.extend(project.import_report.problems())
         return project
 
     @classmethod
     def open(cls, folder: str | Path, drive_path: str | Path | None = None, read_only: bool = False,
-             scene: str | None = None, image_size: tuple[int, int] | None = None) -> "Project":
+             scene: str | None = None, image_size: tuple[int, int] | None = None,
+             unfinished_ok: bool = False) -> "Project":
         """Open an existing project. ``drive_path`` relinks a drive that was moved (its fingerprint
         must still match). Read-only, and saying so, when another process holds the project;
         ``read_only=True`` asks for that (exporters, QA) and leaves the project free for an editor.
@@ -214,12 +268,16 @@ class Project:
 
         ``image_size`` (``--image-size``: width, height of camera ``image_2``) gives that size to a
         KITTI tracking drive without images; a drive that knows the size must agree (DriveError
-        naming the camera and the project otherwise: :func:`~fusionlabel.io.drives.check_image_size_option`)."""
-        return cls._open(folder, drive_path, read_only, scene, None, image_size)
+        naming the camera and the project otherwise: :func:`~fusionlabel.io.drives.check_image_size_option`).
+
+        A project whose creation was interrupted (:func:`interrupted_creation`) raises ProjectError
+        saying so and what to run, unless ``unfinished_ok`` (to finish it: :meth:`import_drive_labels`)."""
+        return cls._open(folder, drive_path, read_only, scene, None, image_size, unfinished_ok)
 
     @classmethod
     def _open(cls, folder: str | Path, drive_path: str | Path | None, read_only: bool, scene: str | None,
-              drive: Drive | None, image_size: tuple[int, int] | None = None) -> "Project":
+              drive: Drive | None, image_size: tuple[int, int] | None = None,
+              unfinished_ok: bool = False) -> "Project":
         """:meth:`open`, with the drive at ``drive_path`` already open when ``drive`` is given."""
         folder = Path(folder).absolute()
         if not is_project(folder):
@@ -238,6 +296,8 @@ class Project:
         try:
             store = ProjectStore(folder / DB_NAME, read_only=reason is not None, read_only_reason=reason)
             try:
+                if not unfinished_ok and store.incomplete():
+                    raise ProjectError(folder, _incomplete_message(folder, store, lock))
                 drive = cls._open_drive(folder, store, drive_path, scene, drive, image_size)
             except BaseException:
                 store.close()
@@ -263,7 +323,7 @@ class Project:
             return cls.open(drive_path, scene=scene)
         if folder is not None:
             folder = Path(folder).absolute()
-            if is_project(folder):
+            if is_project(folder) and not interrupted_creation(folder):
                 return cls.open(folder, drive_path=drive_path, scene=scene)
             return cls.create(folder, drive_path, import_labels=import_labels, scene=scene)
         drive = open_drive(drive_path, scene)
@@ -273,9 +333,9 @@ class Project:
             older = default_project_folder(drive_path)
             if _holds_scene(older, drive, drive_path, name):
                 folder = older
-        if is_project(folder):
+        if is_project(folder) and not interrupted_creation(folder):
             return cls._open(folder, drive_path, False, scene, drive)
-        return cls._create(folder, drive_path, drive, None, import_labels)
+        return cls._create(folder, drive_path, drive, None, import_labels)   # replaces an unfinished one
 
     @staticmethod
     def _open_drive(folder: Path, store: ProjectStore, drive_path: str | Path | None, scene: str | None,
@@ -290,11 +350,12 @@ class Project:
                 # a project kept inside its drive goes with that drive when both are moved or copied
                 candidates.insert(0 if rec.relpath == os.pardir else 1, relative)
         found = next((c for c in candidates if c.exists()), None)
+        if found is None and drive_path is not None:
+            raise DriveError(candidates[0], "no such file or folder")
         if found is None:
             raise DriveError(candidates[0], f"the drive of project {folder} is not there (recorded path "
-                                            f"{rec.path}); if it moved, open the project with its new path "
-                                            "(fusionlabel open NEW_DRIVE --project PROJECT, or "
-                                            "Project.open(folder, drive_path=NEW_DRIVE))")
+                                            f"{rec.path}); if it moved, relink the project to its new place: "
+                                            f"fusionlabel project relink {shlex.quote(str(folder))} NEW_DRIVE")
         if drive is None:   # only a KITTI tracking reader takes a size; other drives are checked against it
             sized = image_size if drive_layout(found) == "kitti_tracking" else None
             drive = open_drive(found, scene if scene is not None else rec.scene, sized)
@@ -330,6 +391,13 @@ class Project:
     @property
     def read_only_reason(self) -> str | None:
         return self.store.read_only_reason
+
+    def require_writable(self, action: str) -> None:
+        """ProjectError *"PROJECT: cannot ACTION now: why"* when the project opened read-only
+        (another process has it open, its folder is not writable), for a batch command that must write."""
+        if self.read_only:
+            reason = (self.read_only_reason or "opened read-only").removesuffix("; opened read-only")
+            raise ProjectError(self.folder, f"cannot {action} now: {reason}")
 
     @property
     def ontology_path(self) -> Path:
@@ -394,8 +462,32 @@ class Project:
         skipped and counted; unreadable label files are listed. A label imported before (still
         there, edited or deleted since) or overlapping a box already in its frame is skipped and
         counted (:mod:`~fusionlabel.store.label_import`); :meth:`ImportReport.summary` says it all
-        in one line."""
-        return import_drive_labels(self.document, self.drive, self.ontology, frames, progress)
+        in one line.
+
+        Importing every frame finishes a project whose creation was interrupted
+        (:func:`interrupted_creation`)."""
+        report = import_drive_labels(self.document, self.drive, self.ontology, frames, progress)
+        if frames is None and not self.read_only and self.store.incomplete():
+            self.store.mark_complete()
+        return report
+
+
+def relink_drive(folder: str | Path, drive_path: str | Path) -> tuple[str, str]:
+    """Point project ``folder`` at its drive's new place ``drive_path`` (a moved or copied drive)
+    and return the recorded path before and after. The drive found there must match the project's
+    fingerprint (ProjectError naming what differs otherwise); a project another process has open
+    is refused (ProjectError), nothing is changed then."""
+    folder = Path(folder).absolute()
+    if not is_project(folder):
+        raise ProjectError(folder, f"not a fusionlabel project: no {DB_NAME} in this folder")
+    store = ProjectStore(folder / DB_NAME, read_only=True, read_only_reason="reading its drive reference")
+    try:
+        before = store.drive_record().path
+    finally:
+        store.close()
+    with Project.open(folder, drive_path=drive_path) as project:
+        project.require_writable("relink it")
+        return before, project.store.drive_record().path
 
 
 def open_project_or_drive(path: str | Path, scene: str | None = None) -> Project:
