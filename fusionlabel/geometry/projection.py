@@ -200,11 +200,14 @@ def _build_kernel(parallel: bool = True, cache: bool = True):
                     yd = y * scale
                     ok = theta <= valid
                 else:
-                    # Pinhole / radtan: branch-free, the write below is predicated on ok.
+                    # Pinhole / radtan: past the depth test branch-free, the write below is
+                    # predicated on ok (a sweep in firing order has long runs behind the camera).
+                    if not (z > near and z < np.inf):
+                        continue
                     inv_z = 1.0 / z
                     xn = x * inv_z
                     yn = y * inv_z
-                    ok = (z > near) & (z < np.inf)
+                    ok = True
                     if model == 1:
                         if culling and (xn < x_min or xn > x_max or yn < y_min or yn > y_max):
                             continue  # outside the box around the image (NaN goes on to the exact test)
