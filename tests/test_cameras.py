@@ -619,8 +619,8 @@ def _points_around_the_view_edge(camera, rng, n: int = 40_000) -> np.ndarray:
 @pytest.mark.parametrize("name", ["fisheye_wide", "radtan_strong", "radtan8", "fisheye"])
 def test_the_kernel_view_cull_drops_only_points_the_image_does_not_see(name, monkeypatch):
     """The numba kernel skips the lens model for points outside a conservative view cone (fisheye)
-    or box (radtan): with and without it the result is the same to the bit, for points at the image
-    edges and corners and just past the widest angle."""
+    or box (radtan), and the NumPy path culls alike: with and without the cull the result is the same
+    to the bit, for points at the image edges and just past the widest angle."""
     if not numba_available():
         pytest.skip("numba is not installed")
     camera = {
@@ -639,5 +639,12 @@ def test_the_kernel_view_cull_drops_only_points_the_image_does_not_see(name, mon
             m.setattr(projection, "_view_cull", lambda camera: np.zeros(5))
             whole = project_points_numba(pts, T_cam_lidar, camera, near)
         assert len(whole.index) > 5000
+        for a, b in zip(culled, whole):
+            np.testing.assert_array_equal(a, b)
+        culled = project_points_numpy(pts, T_cam_lidar, camera, near)  # the NumPy path's cull alike
+        with monkeypatch.context() as m:
+            m.setattr(projection, "_view_cull", lambda camera: np.zeros(5))
+            m.setattr(projection, "_normalized_bbox", lambda camera: None)
+            whole = project_points_numpy(pts, T_cam_lidar, camera, near)
         for a, b in zip(culled, whole):
             np.testing.assert_array_equal(a, b)

@@ -98,8 +98,9 @@ def project_points_numpy(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, came
                          near: float = 0.1) -> ProjectedPoints:
     """Pure-NumPy :func:`project_points` (reference and fallback when numba is missing).
 
-    A conservative frustum cull runs in the input precision; the survivors are transformed in
-    float64 and tested exactly by :meth:`CameraModel.project`.
+    A conservative frustum cull (a box on x/z, y/z, or a fisheye's view cone) runs in the input
+    precision; the survivors are transformed in float64 and tested exactly by
+    :meth:`CameraModel.project`.
     """
     points = _check_points(points_lidar)
     T = check_T(T_cam_lidar, "T_cam_lidar")
@@ -125,6 +126,10 @@ def project_points_numpy(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, came
             keep &= x - x_min * z >= -err * (1 + abs(x_min))
             keep &= y - y_max * z <= err * (1 + abs(y_max))
             keep &= y - y_min * z >= -err * (1 + abs(y_min))
+        cull = _view_cull(camera)
+        if isinstance(camera, FisheyeCamera) and cull[4]:  # the cone the image sees (the kernel's cull)
+            cos_view = dtype.type(cull[0])
+            keep &= z - cos_view * np.sqrt(x * x + y * y + z * z) >= -4.0 * err
     candidates = np.flatnonzero(keep)
     if candidates.size == 0:
         return _empty()
