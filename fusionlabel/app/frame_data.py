@@ -34,8 +34,8 @@ CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D v
 @dataclass
 class CameraFrame:
     """One camera of one frame: the image (H, W, 3) uint8 RGB, the same image with the LiDAR
-    points splatted on it (coloured by depth), the points' pixel positions (far first) and colours
-    (drawn over the image when zoomed in), and what went wrong, if anything."""
+    points splatted on it (coloured by depth), the points' pixel positions and colours (nearer
+    colours last; drawn over the image when zoomed in), and what went wrong, if anything."""
 
     name: str
     camera: CameraModel

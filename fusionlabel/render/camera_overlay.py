@@ -54,7 +54,7 @@ def splat_points(image: np.ndarray, uv: np.ndarray, colors: np.ndarray, splat: i
 
 def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
                 splat: int | None = None, max_depth: float = 60.0) -> int:
-    """Draw points as square splats coloured by depth (near red, far blue), far ones first.
+    """Draw points as square splats coloured by depth (near red, far blue), nearer on top.
 
     ``splat`` is the side in pixels (default: 2 px per 1000 px of image width, at least 2).
     Returns how many points were drawn.
