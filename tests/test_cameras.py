@@ -585,3 +585,66 @@ def test_a_real_numba_failure_still_falls_back_to_numpy(monkeypatch):
         got = project_points(points, np.eye(4), cam)
     want = project_points_numpy(points, np.eye(4), cam)
     assert np.array_equal(got.index, want.index) and np.allclose(got.uv, want.uv)
+
+
+def _points_around_the_view_edge(camera, rng, n: int = 40_000) -> np.ndarray:
+    """Camera-frame points (N, 3) on rays through pixels just inside and just outside the image
+    edges, at angles just past the widest the image sees (fisheye) or around the radius where the
+    lens folds (radtan), behind the camera, and NaN."""
+    w, h = camera.width, camera.height
+    uv = np.column_stack([rng.uniform(-2.0, w + 1.0, n), rng.uniform(-2.0, h + 1.0, n)])
+    off = rng.choice([-1e-3, 0.0, 1e-3, 0.5], n)  # just outside, on, just inside, inside
+    side = rng.integers(0, 4, n)  # left, right, top, bottom edge
+    uv[side == 0, 0] = -0.5 + off[side == 0]
+    uv[side == 1, 0] = w - 0.5 - off[side == 1]
+    uv[side == 2, 1] = -0.5 + off[side == 2]
+    uv[side == 3, 1] = h - 0.5 - off[side == 3]
+    rays = camera.unproject(uv)
+    rays = rays[np.isfinite(rays).all(axis=1)]
+    points = [rays * rng.uniform(0.5, 60.0, (len(rays), 1))]
+    if isinstance(camera, FisheyeCamera):  # just past the widest angle, all around the axis
+        theta = camera.view_theta + rng.uniform(-2.0, 2.0, n) * projection.CULL_MARGIN
+        phi = rng.uniform(-np.pi, np.pi, n)
+        points.append(np.column_stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)]))
+    elif math.isfinite(camera.valid_radius):  # around the radius past which the lens folds
+        r = camera.valid_radius * rng.uniform(0.97, 1.003, n)
+        phi = rng.uniform(-np.pi, np.pi, n)
+        points.append(np.column_stack([r * np.cos(phi), r * np.sin(phi), np.ones(n)]) * rng.uniform(1.0, 30.0, (n, 1)))
+    points.append(rng.normal(0.0, 20.0, (n, 3)))  # everywhere, behind the camera too
+    points = np.concatenate(points)
+    points[::501] = np.nan
+    return points
+
+
+@pytest.mark.parametrize("name", ["fisheye_wide", "radtan_strong", "radtan8", "fisheye"])
+def test_the_kernel_view_cull_drops_only_points_the_image_does_not_see(name, monkeypatch):
+    """The numba kernel skips the lens model for points outside a conservative view cone (fisheye)
+    or box (radtan), and the NumPy path culls alike: with and without the cull the result is the same
+    to the bit, for points at the image edges and just past the widest angle."""
+    if not numba_available():
+        pytest.skip("numba is not installed")
+    camera = {
+        "fisheye_wide": FisheyeCamera(800, 600, 180.0, 180.0, 399.5, 299.5, (0.02, -0.004, 0.0005, -2e-5)),
+        "radtan_strong": RadTanCamera(640, 480, 400.0, 410.0, 321.0, 238.0, (-0.35, 0.12, 0.001, -0.001, -0.02)),
+    }.get(name) or CAMERAS[name]
+    rng = np.random.default_rng(11)
+    T_cam_lidar = _random_T(rng)
+    points = transform_points(np.linalg.inv(T_cam_lidar), _points_around_the_view_edge(camera, rng))
+    near = -math.inf if isinstance(camera, FisheyeCamera) and camera.view_theta > 0.5 * math.pi else 0.1
+    assert projection._view_cull(camera)[4] == 1.0
+    for dtype in (np.float32, np.float64):
+        pts = points.astype(dtype)
+        culled = project_points_numba(pts, T_cam_lidar, camera, near)
+        with monkeypatch.context() as m:
+            m.setattr(projection, "_view_cull", lambda camera: np.zeros(5))
+            whole = project_points_numba(pts, T_cam_lidar, camera, near)
+        assert len(whole.index) > 5000
+        for a, b in zip(culled, whole):
+            np.testing.assert_array_equal(a, b)
+        culled = project_points_numpy(pts, T_cam_lidar, camera, near)  # the NumPy path's cull alike
+        with monkeypatch.context() as m:
+            m.setattr(projection, "_view_cull", lambda camera: np.zeros(5))
+            m.setattr(projection, "_normalized_bbox", lambda camera: None)
+            whole = project_points_numpy(pts, T_cam_lidar, camera, near)
+        for a, b in zip(culled, whole):
+            np.testing.assert_array_equal(a, b)

@@ -14,7 +14,7 @@ from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.geometry.cuboid_projection import cuboid_wireframe_pixels, view_near
 from fusionlabel.geometry.projection import project_points
 from fusionlabel.geometry.transforms import T_from_Rt, invert_T, rotation_from_euler, transform_points
-from fusionlabel.render.camera_overlay import depth_sorted_points, draw_cuboid, draw_points
+from fusionlabel.render.camera_overlay import depth_sorted_points, draw_cuboid, draw_points, seen_points
 
 K = (0.02, -0.005, 0.0, 0.0)
 W = H = 1200
@@ -68,11 +68,11 @@ def test_points_95_to_100_degrees_off_axis_project_where_the_reference_puts_them
 def test_render_and_app_draw_every_point_behind_the_image_plane():
     cam = wide_fisheye()
     lidar, p_cam = side_points()
-    uv, colors = depth_sorted_points(lidar, T_CAM_LIDAR, cam)
-    distance = np.linalg.norm(p_cam, axis=1)
-    order = np.argsort(-distance)                                 # far first, coloured by distance
-    np.testing.assert_allclose(uv, reference_pixels(p_cam)[order], atol=2e-3)
-    assert len(np.unique(colors, axis=0)) > 5
+    uv, depth = seen_points(lidar, T_CAM_LIDAR, cam)              # every point, coloured by distance
+    np.testing.assert_allclose(uv, reference_pixels(p_cam), atol=2e-3)
+    np.testing.assert_allclose(depth, np.linalg.norm(p_cam, axis=1), rtol=1e-5)
+    uv, colors = depth_sorted_points(lidar, T_CAM_LIDAR, cam)     # the same, nearer colours last
+    assert len(uv) == len(lidar) and len(np.unique(colors, axis=0)) > 5
     image = np.zeros((H, W, 3), np.uint8)
     assert draw_points(image, lidar, T_CAM_LIDAR, cam) == len(lidar)
 

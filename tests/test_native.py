@@ -484,3 +484,20 @@ def test_timestamps_in_nanoseconds_are_refused(drive_data, key):
         where = "frames[0].camera_timestamps_us.front"
     with pytest.raises(DriveError, match=rf"{re.escape(where)}: {ns} microseconds is after the year 2200.*nanoseconds"):
         open_native_drive(root)
+
+
+def test_range_image_points_are_the_per_point_formula_to_the_bit():
+    """Range-image points (computed on the whole grid, sines and cosines once per beam and column)
+    against the formula point by point, in firing order: x, y, z to the bit, intensity and ring."""
+    rng = np.random.default_rng(8)
+    cols, rows = 2000, 32
+    r = rng.integers(0, 65535, (cols, rows)).astype(np.uint16)
+    r[rng.random((cols, rows)) < 0.3] = 0
+    image = RangeImage(np.sort(rng.uniform(-0.5, 0.3, rows))[::-1], rng.uniform(-np.pi, np.pi, cols), r,
+                       rng.integers(0, 256, (cols, rows)).astype(np.uint8), 0.004)
+    col, row = np.nonzero(r)  # firing order: column by column, beams in order
+    dist = r[col, row].astype(np.float64) * 0.004
+    el, az = image.elevation[row], image.azimuth[col]
+    expected = np.column_stack([dist * np.cos(el) * np.cos(az), dist * np.cos(el) * np.sin(az), dist * np.sin(el),
+                                image.intensity[col, row], row]).astype(np.float32)
+    assert np.array_equal(image.points(), expected)

@@ -25,6 +25,7 @@ from .point_colors import point_colors
 from .point_index import PointGrid, crop_colors, crop_margin
 from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
 from .projected_boxes import wireframes
+from .stable_sort import stable_argsort
 
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
 CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D view's kept rows)
@@ -33,8 +34,8 @@ CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D v
 @dataclass
 class CameraFrame:
     """One camera of one frame: the image (H, W, 3) uint8 RGB, the same image with the LiDAR
-    points splatted on it (coloured by depth), the points' pixel positions (far first) and colours
-    (drawn over the image when zoomed in), and what went wrong, if anything."""
+    points splatted on it (coloured by depth), the points' pixel positions and colours (nearer
+    colours last; drawn over the image when zoomed in), and what went wrong, if anything."""
 
     name: str
     camera: CameraModel
@@ -259,7 +260,7 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
             if cameras[name].error:
                 errors.append(f"{name}: {cameras[name].error}")
     data = FrameData(index, frame.frame_id, points, PointGrid(points), cameras, errors,
-                     z_order=np.argsort(points[:, 2], kind="stable") if len(points) else np.zeros(0, np.int64),
+                     z_order=stable_argsort(points[:, 2]) if len(points) else np.zeros(0, np.int64),
                      rig=rig)
     data.xy_by_height()
     data.thinning_ranks()

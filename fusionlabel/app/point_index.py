@@ -10,6 +10,7 @@ import numpy as np
 
 from ..geometry.cuboid import Cuboid
 from ..render.colors import colormap
+from .stable_sort import stable_argsort
 
 MAX_CELLS = 4_000_000
 OUTSIDE_GREY = 110  # a side view's points outside the box
@@ -55,7 +56,7 @@ class PointGrid:
         iy -= self.origin[1]
         self.nx, self.ny = (int(ix.max()) + 1, int(iy.max()) + 1) if len(ix) else (0, 0)
         key = ix * self.ny + iy
-        order = np.argsort(key, kind="stable")
+        order = stable_argsort(key)
         self.sorted_index = order if finite is None else finite[order]
         counts = np.bincount(key, minlength=int(self.nx * self.ny)) if len(key) else np.zeros(0, np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)

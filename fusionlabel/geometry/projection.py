@@ -98,8 +98,9 @@ def project_points_numpy(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, came
                          near: float = 0.1) -> ProjectedPoints:
     """Pure-NumPy :func:`project_points` (reference and fallback when numba is missing).
 
-    A conservative frustum cull runs in the input precision; the survivors are transformed in
-    float64 and tested exactly by :meth:`CameraModel.project`.
+    A conservative frustum cull (a box on x/z, y/z, or a fisheye's view cone) runs in the input
+    precision; the survivors are transformed in float64 and tested exactly by
+    :meth:`CameraModel.project`.
     """
     points = _check_points(points_lidar)
     T = check_T(T_cam_lidar, "T_cam_lidar")
@@ -125,6 +126,10 @@ def project_points_numpy(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, came
             keep &= x - x_min * z >= -err * (1 + abs(x_min))
             keep &= y - y_max * z <= err * (1 + abs(y_max))
             keep &= y - y_min * z >= -err * (1 + abs(y_min))
+        cull = _view_cull(camera)
+        if isinstance(camera, FisheyeCamera) and cull[4]:  # the cone the image sees (the kernel's cull)
+            cos_view = dtype.type(cull[0])
+            keep &= z - cos_view * np.sqrt(x * x + y * y + z * z) >= -4.0 * err
     candidates = np.flatnonzero(keep)
     if candidates.size == 0:
         return _empty()
@@ -153,18 +158,21 @@ def _build_kernel(parallel: bool = True, cache: bool = True):
     from numba import njit, prange
 
     @njit(cache=cache, fastmath=False, parallel=parallel, nogil=True, error_model="numpy")
-    def kernel(points, M, params, coeffs, model, chunk):
+    def kernel(points, M, params, coeffs, model, chunk, cull, tmp_index, tmp_uv, tmp_depth):
         # M: (3, 4) float64 [R | t]; params: fx, fy, cx, cy, near, width - 0.5, height - 0.5, valid
-        # (valid = r^2 limit for radtan, theta limit for fisheye). Each chunk writes its visible
-        # points at the start of its own slice of the scratch arrays; a second pass compacts them.
+        # (valid = r^2 limit for radtan, theta limit for fisheye). cull (5,): a conservative view
+        # test skipping the lens model for points that cannot be in the image: for radtan the
+        # box x_min, x_max, y_min, y_max on x/z, y/z; for fisheye cos of the widest angle seen
+        # (cull[4]: 1 when on). Each chunk writes its visible points at the start of its own
+        # slice of the scratch arrays (n or more long); a second pass compacts them.
         n = points.shape[0]
         n_chunks = (n + chunk - 1) // chunk
         counts = np.zeros(n_chunks, np.int64)
-        tmp_index = np.empty(n, np.int64)
-        tmp_uv = np.empty((n, 2), np.float32)
-        tmp_depth = np.empty(n, np.float32)
         fx, fy, cx, cy = params[0], params[1], params[2], params[3]
         near, u_max, v_max, valid = params[4], params[5], params[6], params[7]
+        culling = cull[4] != 0.0
+        x_min, x_max, y_min, y_max = cull[0], cull[1], cull[2], cull[3]
+        cos_view = cull[0]
         r00, r01, r02, t0 = M[0, 0], M[0, 1], M[0, 2], M[0, 3]
         r10, r11, r12, t1 = M[1, 0], M[1, 1], M[1, 2], M[1, 3]
         r20, r21, r22, t2 = M[2, 0], M[2, 1], M[2, 2], M[2, 3]
@@ -186,6 +194,8 @@ def _build_kernel(parallel: bool = True, cache: bool = True):
                     # Fisheye: atan2 is costly, so branch on the depth test first.
                     if not (z > near and z < np.inf):
                         continue
+                    if culling and z < cos_view * np.sqrt(x * x + y * y + z * z):
+                        continue  # outside the cone the image sees (NaN goes on to the exact test)
                     rho = np.sqrt(x * x + y * y)
                     theta = np.arctan2(rho, z)
                     th2 = theta * theta
@@ -195,12 +205,17 @@ def _build_kernel(parallel: bool = True, cache: bool = True):
                     yd = y * scale
                     ok = theta <= valid
                 else:
-                    # Pinhole / radtan: branch-free, the write below is predicated on ok.
+                    # Pinhole / radtan: past the depth test branch-free, the write below is
+                    # predicated on ok (a sweep in firing order has long runs behind the camera).
+                    if not (z > near and z < np.inf):
+                        continue
                     inv_z = 1.0 / z
                     xn = x * inv_z
                     yn = y * inv_z
-                    ok = (z > near) & (z < np.inf)
+                    ok = True
                     if model == 1:
+                        if culling and (xn < x_min or xn > x_max or yn < y_min or yn > y_max):
+                            continue  # outside the box around the image (NaN goes on to the exact test)
                         r2 = xn * xn + yn * yn
                         g = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
                         if rational:
@@ -281,6 +296,26 @@ def _camera_params(camera: CameraModel, near: float) -> tuple[int, np.ndarray, n
     return model, params, coeffs
 
 
+CULL_MARGIN = 0.01  # rad beyond the widest angle a fisheye's image sees: rounding never matters
+
+
+@functools.lru_cache(maxsize=64)
+def _view_cull(camera: CameraModel) -> np.ndarray:
+    """The kernel's conservative view test for ``camera`` (see the kernel): the radtan image's box
+    on x/z, y/z, or the cosine of the widest angle a fisheye's image sees plus CULL_MARGIN."""
+    cull = np.zeros(5)
+    if isinstance(camera, FisheyeCamera):
+        widest = camera.view_theta + CULL_MARGIN
+        if widest < math.pi:
+            cull[0], cull[4] = math.cos(widest), 1.0
+    elif isinstance(camera, RadTanCamera):
+        box = _normalized_bbox(camera)
+        if box is not None:
+            cull[:4], cull[4] = box, 1.0
+    cull.flags.writeable = False
+    return cull
+
+
 def project_points_numba(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
                          near: float = 0.1) -> ProjectedPoints:
     """Numba :func:`project_points`; raises RuntimeError when numba is unavailable."""
@@ -295,7 +330,9 @@ def project_points_numba(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, came
     model, params, coeffs = _camera_params(camera, near)
     M = np.ascontiguousarray(T[:3, :4])
     with _launch_lock:
-        index, uv, depth = kernel(points, M, params, coeffs, model, CHUNK)
+        n = points.shape[0]  # scratch made here: measured faster than inside the kernel
+        index, uv, depth = kernel(points, M, params, coeffs, model, CHUNK, _view_cull(camera),
+                                  np.empty(n, np.int64), np.empty((n, 2), np.float32), np.empty(n, np.float32))
     return ProjectedPoints(index, uv, depth)
 
 

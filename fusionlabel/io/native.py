@@ -71,17 +71,23 @@ class RangeImage:
     range_step: float
 
     def points(self) -> np.ndarray:
-        """Returns as (N, 5) float32 x, y, z, intensity, ring in firing order (column by column)."""
-        col, row = np.nonzero(self.range)
-        r = self.range[col, row].astype(np.float64) * self.range_step
-        el, az = self.elevation[row], self.azimuth[col]
-        out = np.empty((r.size, 5), np.float32)
+        """Returns as (N, 5) float32 x, y, z, intensity, ring in firing order (column by column):
+        x = r cos(elevation) cos(azimuth), y = r cos(elevation) sin(azimuth), z = r sin(elevation)
+        in float64. The sines and cosines are taken once per beam and column, and the whole grid
+        is computed before the returns are picked from it (faster than gathering per point)."""
+        hit = self.range != 0
+        r = self.range.astype(np.float64)
+        r *= self.range_step
+        cos_el, sin_el = np.cos(self.elevation), np.sin(self.elevation)
+        cos_az, sin_az = np.cos(self.azimuth)[:, None], np.sin(self.azimuth)[:, None]
+        out = np.empty((int(np.count_nonzero(hit)), 5), np.float32)
         with np.errstate(over="ignore"):   # beyond float32 becomes inf, which read_points refuses
-            out[:, 0] = r * np.cos(el) * np.cos(az)
-            out[:, 1] = r * np.cos(el) * np.sin(az)
-            out[:, 2] = r * np.sin(el)
-        out[:, 3] = self.intensity[col, row]
-        out[:, 4] = row
+            r_cos_el = r * cos_el
+            out[:, 0] = (r_cos_el * cos_az)[hit]
+            out[:, 1] = (r_cos_el * sin_az)[hit]
+            out[:, 2] = (r * sin_el)[hit]
+        out[:, 3] = self.intensity[hit]
+        out[:, 4] = np.broadcast_to(np.arange(self.range.shape[1], dtype=np.float32), self.range.shape)[hit]
         return out
 
 

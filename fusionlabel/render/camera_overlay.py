@@ -10,17 +10,16 @@ from ..geometry.cuboid import FRONT_FACE, Cuboid
 from ..geometry.cuboid_projection import cuboid_wireframe_pixels, view_near, wide_view_theta
 from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
-from .colors import depth_colors
+from .colors import colormap_lut, depth_levels
 from .splat import splat_size, splat_squares
 
 SHIFT = 4  # sub-pixel bits for cv2 drawing
 FRONT_CROSS = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 
 
-def depth_sorted_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
-                        max_depth: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
-    """The points seen by a camera, far ones first: pixel positions (N, 2) float32 (pixel centres
-    at integers) and depth colours (N, 3) uint8 (near red, far blue).
+def seen_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel) -> tuple[np.ndarray, np.ndarray]:
+    """The points seen by a camera, in input order: pixel positions (N, 2) float32 (pixel centres
+    at integers) and depths (N,).
 
     Depth is the camera z; for a fisheye that sees beyond 90 degrees off its axis, where z turns
     negative, it is the distance from the camera, and the model's valid angle decides visibility."""
@@ -28,8 +27,22 @@ def depth_sorted_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camer
     depth = proj.depth
     if wide_view_theta(camera) is not None:
         depth = np.linalg.norm(transform_points(T_cam_lidar, np.asarray(points_lidar)[proj.index]), axis=1)
-    order = np.argsort(-depth)
-    return proj.uv[order].astype(np.float32), depth_colors(depth[order], max_depth)
+    return proj.uv, depth
+
+
+def depth_sorted_points(points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
+                        max_depth: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    """The :func:`seen_points` of a camera, nearer colours last: pixel positions (N, 2) float32
+    and depth colours (N, 3) uint8 (near red, far blue).
+
+    Drawn in this order, later on top, every pixel gets the colour of the nearest point drawn on
+    it, exactly as with the points sorted far first: the colour level never increases with depth,
+    so the nearest point's level is the highest. Ordering by the 256 levels is a counting sort
+    (linear time), not a sort of the depths."""
+    uv, depth = seen_points(points_lidar, T_cam_lidar, camera)
+    levels = depth_levels(depth, max_depth)
+    order = np.argsort(levels, kind="stable")  # NumPy radix-sorts 8-bit keys
+    return uv[order], colormap_lut()[levels[order]]
 
 
 def splat_points(image: np.ndarray, uv: np.ndarray, colors: np.ndarray, splat: int | None = None) -> int:
@@ -41,7 +54,7 @@ def splat_points(image: np.ndarray, uv: np.ndarray, colors: np.ndarray, splat: i
 
 def draw_points(image: np.ndarray, points_lidar: np.ndarray, T_cam_lidar: np.ndarray, camera: CameraModel,
                 splat: int | None = None, max_depth: float = 60.0) -> int:
-    """Draw points as square splats coloured by depth (near red, far blue), far ones first.
+    """Draw points as square splats coloured by depth (near red, far blue), nearer on top.
 
     ``splat`` is the side in pixels (default: 2 px per 1000 px of image width, at least 2).
     Returns how many points were drawn.

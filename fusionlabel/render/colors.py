@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -24,13 +26,32 @@ def class_color(label: str) -> tuple[int, int, int]:
     return PALETTE[sum(key.encode()) % len(PALETTE)]
 
 
+@functools.lru_cache(maxsize=8)
+def colormap_lut(cmap: int = cv2.COLORMAP_TURBO) -> np.ndarray:
+    """The 256 RGB colours (256, 3) uint8 of an OpenCV colour map (read-only)."""
+    lut = np.ascontiguousarray(cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cmap)[:, 0, ::-1])
+    lut.flags.writeable = False
+    return lut
+
+
+def colormap_levels(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """The colour-map level (N,) uint8 of each value: 0 at ``vmin`` and below, 255 at ``vmax``.
+    Never decreasing in the value (every step of it rounds monotonically)."""
+    scaled = np.clip((np.asarray(values, dtype=np.float32) - vmin) / max(vmax - vmin, 1e-6), 0.0, 1.0)
+    return (scaled * 255).astype(np.uint8)
+
+
 def colormap(values: np.ndarray, vmin: float, vmax: float, cmap: int = cv2.COLORMAP_TURBO) -> np.ndarray:
     """Map values (N,) to RGB colours (N, 3) uint8 with an OpenCV colour map."""
-    scaled = np.clip((np.asarray(values, dtype=np.float32) - vmin) / max(vmax - vmin, 1e-6), 0.0, 1.0)
-    lut = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cmap)[:, 0, ::-1]
-    return lut[(scaled * 255).astype(np.uint8)]
+    return colormap_lut(cmap)[colormap_levels(values, vmin, vmax)]
+
+
+def depth_levels(depth: np.ndarray, max_depth: float = 60.0) -> np.ndarray:
+    """The :func:`depth_colors` level (N,) uint8 of each depth: never increasing with depth, so
+    a nearer point's level is at least a farther one's; the colour is ``colormap_lut()[level]``."""
+    return colormap_levels(max_depth - np.asarray(depth), 0.0, max_depth)
 
 
 def depth_colors(depth: np.ndarray, max_depth: float = 60.0) -> np.ndarray:
     """Near = red, far = blue (turbo reversed), (N, 3) uint8."""
-    return colormap(max_depth - np.asarray(depth), 0.0, max_depth)
+    return colormap_lut()[depth_levels(depth, max_depth)]

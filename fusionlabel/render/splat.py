@@ -2,7 +2,7 @@
 
 Each point covers the ``splat`` x ``splat`` pixels from its own pixel down and right (or centred on
 it); where squares
-overlap, the point given later (the nearer one, for points sorted far first) is on top. The points
+overlap, the point given later (the nearer one, for points in depth order) is on top. The points
 are written once into an image of their order numbers, and a grey-scale dilation spreads each
 number over its square keeping the highest, so the cost grows with the points plus the pixels,
 not with the points times the square's area.
