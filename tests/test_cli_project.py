@@ -218,3 +218,24 @@ def test_relink_refuses_a_project_another_process_has_open(small_sim_drive, tmp_
     assert drive_record_path == str(moved)
     with Project.open(proj, drive_path=drive) as project:
         assert project.drive.root == drive
+
+
+def test_exporting_an_empty_project_says_no_objects_were_written(small_sim_drive, tmp_path, capsys):
+    """A batch job must not ship an empty training set without a word: an export that writes no
+    object says why on stderr (exit 0: an empty export can be meant); one with objects says nothing."""
+    empty = tmp_path / "empty"
+    assert main(["project", "create", str(small_sim_drive.root), "--out", str(empty), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["export", str(empty), "--format", "kitti", "--labels-only", "--out", str(tmp_path / "e1"),
+                 "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "0 object(s)" in captured.out
+    note = [line for line in captured.err.splitlines() if "no objects were written" in line]
+    assert len(note) == 1 and "--include-prelabels" in note[0] and note[0].startswith("note: ")
+    full = tmp_path / "full"
+    assert main(["project", "create", str(small_sim_drive.root), "--out", str(full), "--import-labels",
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["export", str(full), "--format", "kitti", "--labels-only", "--out", str(tmp_path / "e2"),
+                 "--quiet"]) == 0
+    assert "no objects were written" not in capsys.readouterr().err

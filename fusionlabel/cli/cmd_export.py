@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..model.frame_spec import FRAMES_HELP
@@ -81,4 +82,16 @@ def run(args: argparse.Namespace) -> int:
         if "--image-size" in note:      # the size the user gave, said once more beside the summary
             print(f"note: {note}")
     print(summary.text())
+    if summary.total_objects == 0:
+        print(f"note: {empty_export_note(summary, args)}", file=sys.stderr)
     return SKIPPED_FRAMES_EXIT if summary.skipped_frames else 0
+
+
+def empty_export_note(summary, args: argparse.Namespace) -> str:
+    """Why an export wrote no object, for a batch job that would otherwise ship an empty training set."""
+    if summary.total_skipped:
+        return f"no objects were written: all {summary.total_skipped} were skipped (see above)"
+    hint = "" if args.include_prelabels else "; a project's unreviewed pre-labels are left out unless --include-prelabels"
+    filtered = " with these --classes" if args.classes else ""
+    return f"no objects were written: the source has no labels in the exported frames{filtered}{hint}"
+
