@@ -305,9 +305,10 @@ def _sample_predictions(folder, frame_ids):
 def test_eval_cli_notes_frames_without_predictions_and_only_predicted_scores_the_rest(tmp_path, capsys):
     pred = _sample_predictions(tmp_path / "pred", ["000000", "000001", "000002"])
     assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE)]) == 0
-    out = capsys.readouterr().out
-    assert "note: 17 of 20 frames have no prediction file (000003, " in out
-    assert "they count as frames with no detections" in out
+    cap = capsys.readouterr()
+    out = cap.out
+    assert "note: 17 of 20 frames have no prediction file (000003, " in cap.err    # notes on stderr
+    assert "they count as frames with no detections" in cap.err and "note:" not in out
     assert re.search(r"^car +\d+ +\d+ +\d+ +1\.00 +0\.\d\d ", out, re.M)    # every prediction right, most cars missed
     assert main(["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted", "--json"]) == 0
     cap = capsys.readouterr()
@@ -344,8 +345,8 @@ def test_eval_cli_only_predicted_when_no_frame_has_a_prediction_file(tmp_path, c
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{pred}: --pred: the one frame with ground truth has no prediction file" in err
     assert main(args) == 0
-    out = capsys.readouterr().out
-    assert "note: 1 of 1 frames has no prediction file (000005); it counts as a frame with no detections" in out
+    err = capsys.readouterr().err
+    assert "note: 1 of 1 frames has no prediction file (000005); it counts as a frame with no detections" in err
 
 
 def test_eval_help_shows_defaults(capsys):

@@ -143,6 +143,13 @@ def test_an_out_folder_run_terminated_keeps_its_files_and_says_it_is_incomplete(
     assert f"kept the pre-labels of the {counted(len(manifest['frames']), 'frame')} finished before the " \
            f"interruption in {out}" in err
     assert not list(out.rglob("*.tmp"))
+    # eval of the unfinished folder says what it is
+    assert main(["eval", "--pred", str(out), "--gt", str(drive)]) == 0
+    said = capsys.readouterr()
+    n = len(manifest["frames"])
+    assert f"is the output of a prelabel run that did not finish ({counted(n, 'frame')} written)" in said.err
+    assert main(["eval", "--pred", str(reference), "--gt", str(drive)]) == 0
+    assert "did not finish" not in capsys.readouterr().err
 
     assert main(["prelabel", str(drive), "--out", str(out), "--quiet"]) == 0
     said = capsys.readouterr()

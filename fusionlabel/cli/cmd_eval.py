@@ -156,6 +156,9 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate(frames, settings)
     total = len(frames) + (len(missing) if args.only_predicted else 0)
     notes = [unpredicted_note(missing, total, args.only_predicted)] if missing else []
+    unfinished = unfinished_prelabel_note(args.pred)
+    if unfinished:
+        notes.append(unfinished)
     if left_out:
         notes.append(f"note: left out of the ground truth {_n(len(left_out), 'model pre-label')} (with a score, "
                      f"not reviewed) in {_n(len(set(left_out)), 'frame')} ({listing(sorted(set(left_out)))}); "
@@ -165,10 +168,21 @@ def run(args: argparse.Namespace) -> int:
         report["only_predicted"] = args.only_predicted
         report["model_labels_left_out_of_gt"] = len(left_out)
         print(json.dumps(json_safe(report), indent=1, allow_nan=False))
-        for note in notes:
-            print(note, file=sys.stderr)  # stdout stays one JSON document
     else:
         print(format_report(report))
-        for note in notes:
-            print(note)
+    for note in notes:
+        print(note, file=sys.stderr)  # stdout holds the report only (one JSON document with --json)
     return 0
+
+
+def unfinished_prelabel_note(pred: str) -> str | None:
+    """A note when ``pred`` is the ``--out`` folder of a ``prelabel`` run that did not finish."""
+    from ..assist.prelabel_manifest import read_manifest
+
+    doc = read_manifest(Path(pred)) if Path(pred).is_dir() else None
+    if doc is None or doc.get("complete") is not False:
+        return None
+    written = doc.get("frames")
+    n = len(written) if isinstance(written, list) else 0
+    return (f"note: {pred} is the output of a prelabel run that did not finish ({_n(n, 'frame')} written); "
+            "frames it did not reach count as frames without a prediction file")
