@@ -668,15 +668,17 @@ def test_skip_bad_frames_goes_on_and_lists_them(sim_drive, tmp_path, capsys, fmt
     root, cut, empty = _break_sweeps(sim_drive, tmp_path)
     out = tmp_path / "out"
     base = ["prelabel", str(root), "--out", str(out), "--format", fmt, "--quiet"]
-    # without the flag: the first bad frame stops the run, one line naming its file, nothing written
+    # without the flag: the first bad frame stops the run, one line naming its file; the frame
+    # finished before it is kept, and the line says so
     assert main(base) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(cut) in err and str(empty) not in err
-    assert not out.exists() or not [p for p in out.iterdir() if p.is_file()]
+    assert "kept the pre-labels of the 1 frame finished before it" in err
+    ext = ".json" if fmt == "native" else ".txt"
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == [f"000000{ext}"]
     # with it: the other frames are written, the skipped ones listed (frame, file, why), exit 3
     assert main(base + ["--skip-bad-frames"]) == 3
     lines = capsys.readouterr().out.splitlines()
-    ext = ".json" if fmt == "native" else ".txt"
     assert sorted(p.stem for p in out.glob(f"*{ext}")) == ["000000", "000002", "000004"]
     assert "for 3 frames" in lines[0]
     at = lines.index("skipped 2 frames that could not be read (--skip-bad-frames):")

@@ -22,15 +22,21 @@ from fusionlabel.cli.main import main
 
 # A prelabel run in its own process, its detector slowed to 0.3 s a frame and batches stored every
 # 0.5 s, so that a signal sent while it runs lands between stored batches and before the end.
+# FL_TEST_BATCH_SECONDS sets another batch time; with FL_TEST_MARKS each detected frame appends a
+# line to that file.
 SLOW_RUN = """
-import sys, time
+import os, sys, time
 from fusionlabel.assist import detector, prelabel, prelabel_project
 detect = detector.PointDetector.detect_frame
 def slow(self, drive, index):
     time.sleep(0.3)
-    return detect(self, drive, index)
+    found = detect(self, drive, index)
+    if os.environ.get("FL_TEST_MARKS"):
+        with open(os.environ["FL_TEST_MARKS"], "a") as f:
+            f.write(f"{index}\\n")
+    return found
 detector.PointDetector.detect_frame = slow
-prelabel.BATCH_SECONDS = prelabel_project.BATCH_SECONDS = 0.5
+prelabel.BATCH_SECONDS = prelabel_project.BATCH_SECONDS = float(os.environ.get("FL_TEST_BATCH_SECONDS", 0.5))
 from fusionlabel.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -46,12 +52,17 @@ def drive(tmp_path_factory):
     return out
 
 
-def start(args, cwd):
+def start(args, cwd, quiet=True, **env):
     import fusionlabel
 
-    env = dict(os.environ, PYTHONPATH=str(Path(fusionlabel.__file__).parents[1]))   # this checkout's code
-    return subprocess.Popen([sys.executable, "-c", SLOW_RUN, "prelabel", *map(str, args), "--quiet"], cwd=cwd,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(os.environ, PYTHONPATH=str(Path(fusionlabel.__file__).parents[1]), **env)   # this checkout's code
+    return subprocess.Popen([sys.executable, "-c", SLOW_RUN, "prelabel", *map(str, args), *["--quiet"][:quiet]],
+                            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def detected(marks: Path) -> int:
+    """Frames the slow run in its own process has detected so far (FL_TEST_MARKS)."""
+    return len(marks.read_text().split()) if marks.exists() else 0
 
 
 def wait_for(condition, proc, timeout=60.0):
@@ -278,3 +289,134 @@ def test_a_broken_kitti_calibration_stops_or_is_skipped(fmt, tmp_path, capsys):
     assert sorted(p.name for p in out.glob(f"*{ext}")) == [f"000000{ext}", f"000002{ext}"]
     manifest = json.loads((out / MANIFEST).read_text())
     assert [s["frame"] for s in manifest["skipped_frames"]] == ["000001"] and manifest["complete"] is True
+
+
+def progress_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("prelabel: ")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_stop_stores_the_frames_detected_since_the_last_batch(sig, drive, tmp_path):
+    """Batches far apart (100 s): a signal after a few frames finds them detected but not stored;
+    the run stores them before it exits, says how many it kept, and its last progress line is
+    that number (it used to drop them and say that no frame was finished)."""
+    out, marks = tmp_path / "out", tmp_path / "marks"
+    proc = start([drive, "--out", out], tmp_path, quiet=False, FL_TEST_BATCH_SECONDS="100",
+                 FL_TEST_MARKS=str(marks))
+    wait_for(lambda: detected(marks) >= 3, proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig
+    manifest = json.loads((out / MANIFEST).read_text())
+    n = len(manifest["frames"])
+    assert manifest["complete"] is False and 3 <= n < FRAMES
+    assert sorted(p.stem for p in out.glob("*.json")) == manifest["frames"]
+    assert f"kept the pre-labels of the {n} frames finished before the interruption in {out}" in err
+    assert progress_lines(err)[-1] == f"prelabel: {n}/{FRAMES} frames ({100 * n // FRAMES}%)"
+
+
+def test_a_stop_in_a_project_stores_the_frames_detected_since_the_last_batch(drive, tmp_path):
+    project = make_project(drive, tmp_path / "project")
+    marks = tmp_path / "marks"
+    proc = start([project, "--min-score", "0.3"], tmp_path, FL_TEST_BATCH_SECONDS="100", FL_TEST_MARKS=str(marks))
+    wait_for(lambda: detected(marks) >= 3, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    frames = {f for f, *_ in model_boxes(project)}
+    assert len(frames) >= 3 and max(frames) < FRAMES - 1
+    assert f"kept the pre-labels of the {max(frames) + 1} frames finished before the interruption" in err
+
+
+def broken_copy(drive, tmp_path, frame: int) -> tuple[Path, Path]:
+    """A copy of ``drive`` whose sweep of ``frame`` is cut short; returns (copy, that file)."""
+    import shutil
+
+    root = tmp_path / "broken"
+    shutil.copytree(drive, root)
+    sweep = sorted((root / "lidar").iterdir())[frame]
+    sweep.write_bytes(sweep.read_bytes()[:100])
+    return root, sweep
+
+
+def test_a_bad_frame_keeps_the_frames_before_it_and_says_how_to_finish(drive, tmp_path, capsys):
+    """Without --skip-bad-frames an unreadable sweep stops the run (exit 2) as an interruption
+    does: the frames finished before it are stored, the one error line says so, the manifest says
+    incomplete, the progress ends at them; --skip-bad-frames then completes the work."""
+    root, sweep = broken_copy(drive, tmp_path, 5)
+    out = tmp_path / "out"
+    assert main(["prelabel", str(root), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if not line.startswith("prelabel: ")]
+    assert len(errors) == 1 and errors[0].startswith(f"fusionlabel: error: {sweep}: ")
+    assert f"kept the pre-labels of the 5 frames finished before it in {out}" in errors[0]
+    assert "give --skip-bad-frames" in errors[0]
+    assert progress_lines(err)[-1] == f"prelabel: 5/{FRAMES} frames ({500 // FRAMES}%)"
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] is False and manifest["frames"] == [f"{i:06d}" for i in range(5)]
+    assert sorted(p.stem for p in out.glob("*.json")) == manifest["frames"]
+    assert main(["prelabel", str(root), "--out", str(out), "--skip-bad-frames", "--quiet"]) == 3
+    capsys.readouterr()
+    tracked = tmp_path / "tracked"      # a tracked run stopped so keeps its frames untracked, nothing set aside
+    assert main(["prelabel", str(root), "--out", str(tracked), "--track", "--quiet"]) == 2
+    assert "kept the pre-labels of the 5 frames" in capsys.readouterr().err
+    assert len(list(tracked.glob("*.json"))) == 5 and not (tracked / ".fusionlabel-prelabel" / ".before").exists()
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] is True and len(manifest["frames"]) == FRAMES - 1
+    # a project: the frames before it stay in the run's one undoable edit
+    project = make_project(root, tmp_path / "project")
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--min-score", "0.3", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(sweep) in err[0] and "kept the pre-labels of the 5 frames" in err[0]
+    assert {f for f, *_ in model_boxes(project)} <= set(range(5)) and model_boxes(project)
+
+
+def test_a_second_run_into_the_same_folder_is_refused(drive, tmp_path, capsys):
+    out, marks = tmp_path / "out", tmp_path / "marks"
+    proc = start([drive, "--out", out, "--min-score", "0.3"], tmp_path, FL_TEST_MARKS=str(marks))
+    try:
+        wait_for(lambda: detected(marks) >= 1, proc)
+        assert main(["prelabel", str(drive), "--out", str(out), "--min-score", "0.7", "--quiet"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"fusionlabel: error: {out}: --out: another fusionlabel run is "
+                                                   "writing this folder (pid ")
+        # export into it is refused too: one lock for every command writing an output folder
+        assert main(["export", str(drive), "--format", "kitti", "--out", str(out), "--frames", "0"]) == 2
+        assert "another fusionlabel run is writing this folder" in capsys.readouterr().err
+    finally:
+        proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    assert json.loads((out / MANIFEST).read_text())["min_score"] == 0.3
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0", "--quiet"]) == 0   # free again
+
+
+@pytest.mark.parametrize("where", ["labels", ".", ".."])
+def test_an_out_in_the_source_drive_is_refused(where, drive, tmp_path, capsys):
+    import shutil
+
+    root = tmp_path / "data" / "drive"
+    shutil.copytree(drive, root)
+    before = sorted(p for p in (tmp_path / "data").rglob("*"))
+    out = root / where
+    assert main(["prelabel", str(root), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"fusionlabel: error: {out}: --out: ")
+    assert "source drive" in err[0] and "choose another folder" in err[0]
+    assert sorted(p for p in (tmp_path / "data").rglob("*")) == before
+
+
+def test_a_full_disk_before_the_first_frame_leaves_no_folder(drive, tmp_path, capsys, monkeypatch):
+    real = Path.write_bytes
+
+    def full(self, data):
+        if self.name == "fusionlabel_prelabel.json.tmp":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    out = tmp_path / "a" / "b" / "out"
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-1", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0]
+    assert list(tmp_path.iterdir()) == []

@@ -110,28 +110,42 @@ def detect_frame_batches(drive: Drive, detector: Detector, frames: Iterable[int]
                          errors: list | None = None, skippable: tuple = (FusionLabelError,),
                          every: Callable[[], float] | None = None) -> Iterator[dict[int, list[CuboidLabel]]]:
     """:func:`detect_frames` handing out {frame: detections} in batches: one whenever ``every()``
-    seconds passed since the last (None: one batch at the end), and the rest at the end."""
+    seconds passed since the last (None: one batch at the end), and the rest at the end.
+
+    A run stopped while detecting — Ctrl+C or a stop signal (KeyboardInterrupt), or an error of
+    fusionlabel (a bad frame without ``errors``) — first hands out the frames it finished since the
+    last batch, so the caller stores them, and then raises; the progress shown ends at the frames
+    finished."""
     from ..progress import progress as progress_bar
 
     frames = list(frames)
     out: dict[int, list[CuboidLabel]] = {}
     since = time.monotonic()
-    for k, i in enumerate(progress_bar(frames, desc="prelabel", enabled=bar)):
-        if cancelled is not None and cancelled():
-            break
-        try:
-            out[i] = list(detector.detect_frame(drive, i))
-        except skippable as e:
-            if errors is None:
-                raise
-            errors.append((i, str(e)))
-        if progress is not None:
-            progress(k + 1, len(frames))
-        if every is not None and out and time.monotonic() - since >= every():
-            yield out
-            out, since = {}, time.monotonic()
+    shown = progress_bar(frames, desc="prelabel", enabled=bar)
+    stop: BaseException | None = None
+    try:
+        for k, i in enumerate(frames):
+            if cancelled is not None and cancelled():
+                break
+            try:
+                out[i] = list(detector.detect_frame(drive, i))
+            except skippable as e:
+                if errors is None:
+                    raise
+                errors.append((i, str(e)))
+            shown.update(1)
+            if progress is not None:
+                progress(k + 1, len(frames))
+            if every is not None and out and time.monotonic() - since >= every():
+                yield out
+                out, since = {}, time.monotonic()
+    except (KeyboardInterrupt, FusionLabelError) as e:
+        stop = e
+    shown.close()       # a last progress line at the point reached (none when the final one was shown)
     if out:
         yield out
+    if stop is not None:
+        raise stop
 
 
 def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = None, progress: bool = True,
@@ -160,7 +174,7 @@ def detect_batches(drive: Drive, detector: Detector, frames: list[int] | None = 
     Before the detector runs, each frame's calibration is read (``drive.rig``, then ``check(i)``
     when given, e.g. the KITTI camera frame of ``--format kitti``): a broken calibration file stops
     the run before anything is done. A frame whose calibration, sweep or image cannot be read
-    raises its error, unless a ``skipped`` list is given: then the frame is left out and ``(frame
+    raises its error (after a last batch of the frames finished before it), unless a ``skipped`` list is given: then the frame is left out and ``(frame
     index, message)`` is appended to it, and the other frames go on (``--skip-bad-frames``); when
     every frame is skipped, InputError at ``--skip-bad-frames`` (one line, naming the first frame's
     file), and no batch was handed out. Other errors (a broken model) always stop the run. A frame

@@ -12,6 +12,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -21,9 +22,10 @@ from ..model.commands import label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
 from ..deferred_signals import signals_deferred
+from ..export.staging import LOCK_SUFFIX, OutputError, OutputLock, beside, check_out_path
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
-from .prelabel_manifest import RECORD_DIR, FolderManifest, write_atomic
+from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note, write_atomic
 from .tracker import TrackerConfig
 
 FORMATS = ("native", "kitti")
@@ -154,6 +156,7 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
     if out.exists() and not out.is_dir():
         raise InputError(out, "output exists and is not a folder", where="--out")
     _check_writable(out)
+    check_out_path(out, drive.root)     # never into the source drive, as export and import
     if out.is_dir():
         ids = {f.frame_id for f in drive.frames}
         other = "kitti" if fmt == "native" else "native"
@@ -305,8 +308,8 @@ def _put_back(files: dict[Path, Path | None]) -> None:
 
 def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "native", track: bool = False,
              min_score: float = 0.0, frames: list[int] | None = None, tracker: TrackerConfig | None = None,
-             progress: bool = True, skipped: list | None = None, report: PrelabelReport | None = None
-             ) -> PrelabelReport:
+             progress: bool = True, skipped: list | None = None, report: PrelabelReport | None = None,
+             note: Callable[[str], None] | None = None) -> PrelabelReport:
     """Detect (and track) over ``drive`` and write the pre-labels to ``out``. With a ``skipped``
     list, frames whose calibration, sweep or image cannot be read are left alone and listed there
     (:func:`~.prelabel.detect_batches`).
@@ -317,15 +320,82 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     frames, and says so. With ``track``, the batches are untracked; at the end the files are put
     back as they were before the run and the tracked pre-labels written (signals held back in
     between). ``report`` (``frames_stored``, filled as the run goes) tells a caller what an
-    interrupted run kept."""
+    interrupted run kept.
+
+    The run holds ``out``'s lock, the one ``export`` and ``import`` take (:func:`out_locked`): a
+    second run into the same folder is refused. A run that fails or is stopped before it stored a
+    frame removes the folders it made (``out`` and its record folder). ``note`` is told, once the
+    lock is held, when the last run into ``out`` did not finish (:func:`~.prelabel_manifest.unfinished_note`)."""
     out = check_out_folder(out, drive, fmt)
+    report = report if report is not None else PrelabelReport()
+    made = [p for p in (*reversed(out.absolute().parents), out, out / RECORD_DIR) if not p.exists()]
+    try:
+        with out_locked(out):
+            said = unfinished_note(out)
+            if said and note is not None:
+                note(said)
+            try:
+                return _prelabel(drive, detector, out, fmt, track, min_score, frames, tracker, progress, skipped,
+                                 report)
+            except BaseException:
+                if not report.frames_stored:
+                    _remove_made([p for p in made if p == out or out in p.parents])
+                raise
+    except BaseException:
+        if not report.frames_stored:
+            _remove_made([p for p in made if p in out.absolute().parents])
+        raise
+
+
+class out_locked:
+    """Hold the lock of output folder ``out`` for a block, the lock ``export`` and ``import`` take
+    (:class:`~fusionlabel.export.staging.OutputLock`): OutputError, one line, when another run
+    holds it."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        real = Path(os.path.realpath(out))
+        self.lock = OutputLock(beside(real, LOCK_SUFFIX))
+
+    def __enter__(self) -> "out_locked":
+        try:
+            self.lock.path.parent.mkdir(parents=True, exist_ok=True)
+            held = self.lock.acquire()
+        except OSError as e:
+            raise InputError(self.out, f"cannot lock the output folder: {e.strerror or e}", where="--out") from None
+        if not held:
+            raise OutputError(self.out, f"another fusionlabel run is writing this folder "
+                                        f"({self.lock.holder() or 'unknown process'}); wait for it to end or "
+                                        "choose another folder", where="--out")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.lock.release()
+
+
+def _remove_made(made: list[Path]) -> None:
+    """Remove the folders of ``made`` (outermost first) that a failed run made and left empty;
+    the record folder also when it holds nothing but the run's manifest."""
+    from .prelabel_manifest import MANIFEST
+
+    for folder in reversed(made):
+        try:
+            if folder.name == RECORD_DIR and [p.name for p in folder.iterdir()] == [Path(MANIFEST).name]:
+                (folder / Path(MANIFEST).name).unlink()
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool, min_score: float,
+              frames: list[int] | None, tracker: TrackerConfig | None, progress: bool, skipped: list | None,
+              report: PrelabelReport) -> PrelabelReport:
     check = None
     if fmt == "kitti":   # KITTI boxes need a camera frame: find out before the detector runs over the drive
         from .predictions import T_rect_lidar
 
         def check(i):
             return T_rect_lidar(drive, i)
-    report = report if report is not None else PrelabelReport()
     selected = list(range(len(drive))) if frames is None else list(frames)
     manifest = FolderManifest(out, drive, fmt, detector.name, track, min_score, selected, skipped)
     invalid_before = getattr(detector, "invalid_boxes", 0)
@@ -334,17 +404,21 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     before: dict[Path, Path | None] = {}
     shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)    # left by a killed tracked run
     done, found, below = [], [], 0
-    for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped, check):
-        dets, n = keep_scored(dets, min_score)
-        if not done:
-            _make_folder(out / RECORD_DIR)
-            manifest.save([])
-        if track:
-            _set_aside(out, drive, batch_frames, fmt, before)
-        write_prelabels(out, drive, batch_frames, dets, fmt, batches)
-        done, found, below = done + batch_frames, found + dets, below + n
-        report.frames_stored = len(done)
-        manifest.save(done)
+    try:
+        for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped, check):
+            dets, n = keep_scored(dets, min_score)
+            if not done:
+                _make_folder(out / RECORD_DIR)
+                manifest.save([])
+            if track:
+                _set_aside(out, drive, batch_frames, fmt, before)
+            write_prelabels(out, drive, batch_frames, dets, fmt, batches)
+            done, found, below = done + batch_frames, found + dets, below + n
+            report.frames_stored = len(done)
+            manifest.save(done)
+    except BaseException:
+        shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)   # a stopped run keeps its untracked frames
+        raise
     if track and done:
         tracked = track_drive(drive, done, found, tracker)
         with signals_deferred():

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import FusionLabelError, InputError
 from ..model.frame_spec import FRAMES_HELP
 from ..wording import counted as _n, listing as _listing
 from .options import SKIP_BAD_FRAMES_EXITS, SKIPPED_FRAMES_EXIT, add_detector_config, image_size_option
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from ..assist.detector import make_detector
     from ..assist.prelabel import PrelabelReport
     from ..assist.prelabel_folder import prelabel
-    from ..assist.prelabel_manifest import MANIFEST, unfinished_note
+    from ..assist.prelabel_manifest import MANIFEST
     from ..assist.prelabel_project import prelabel_project
     from ..io.drives import open_drive
 
@@ -138,11 +138,10 @@ def run(args: argparse.Namespace) -> int:
             drive = open_drive(args.drive, args.scene, image_size)
         frames = _frames(args.frames, drive)
         _tracking_note(args.track, drive, frames)
-        _note(unfinished_note(args.out))
         where, how = f"{args.out} [{args.format}]", ""
         with _kept_on_interrupt(report, str(args.out), f"({MANIFEST} says incomplete)"):
             prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
-                     progress=not args.quiet, skipped=skipped, report=report)
+                     progress=not args.quiet, skipped=skipped, report=report, note=_note)
     for line in summary(report, where, how):
         _note(line) if line.startswith("note: ") else print(line)
     if skipped:
@@ -161,8 +160,9 @@ def _note(text: str | None) -> None:
 
 
 class _kept_on_interrupt:
-    """Around a run: on Ctrl+C or SIGTERM, say on stderr what the interrupted run kept (the frames
-    it had stored, ``report.frames_stored``) before the CLI reports the interruption."""
+    """Around a run: on Ctrl+C, SIGTERM or SIGHUP, say on stderr what the interrupted run kept (the
+    frames it had stored, ``report.frames_stored``) before the CLI reports the interruption; a run
+    stopped by an error (an unreadable frame, a full disk) says it in the error's one line."""
 
     def __init__(self, report, where: str, how: str):
         self.report, self.where, self.how = report, where, how
@@ -171,6 +171,8 @@ class _kept_on_interrupt:
         return self
 
     def __exit__(self, kind, error, tb) -> None:
+        if kind is not None and issubclass(kind, FusionLabelError) and self.report.frames_stored:
+            error.args = (f"{error}; {self._kept_before_error(error)}",)
         if kind is None or not issubclass(kind, KeyboardInterrupt):
             return
         n = self.report.frames_stored
@@ -180,6 +182,16 @@ class _kept_on_interrupt:
                   "duplicated)")
         else:
             _note(f"no frame was finished before the interruption: {self.where} was not changed")
+
+    def _kept_before_error(self, error) -> str:
+        from ..errors import CalibrationError, ImageError, PointCloudError
+
+        kept = f"kept the pre-labels of the {_n(self.report.frames_stored, 'frame')} finished before it in " \
+               f"{self.where} {self.how}"
+        if isinstance(error, (CalibrationError, ImageError, PointCloudError)):
+            return f"{kept}; fix the file, or give --skip-bad-frames, and run the same command again to complete " \
+                   "the work (what was kept is found again, not duplicated)"
+        return f"{kept}; run the same command again once that is fixed to complete the work"
 
 
 def _tracking_note(track: bool, drive, frames: list[int] | None) -> None:
