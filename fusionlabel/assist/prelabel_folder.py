@@ -10,9 +10,10 @@ import json
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -328,63 +329,60 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     lock is held, when the last run into ``out`` did not finish (:func:`~.prelabel_manifest.unfinished_note`)."""
     out = check_out_folder(out, drive, fmt)
     report = report if report is not None else PrelabelReport()
-    made = [p for p in (*reversed(out.absolute().parents), out, out / RECORD_DIR) if not p.exists()]
-    try:
-        with out_locked(out):
-            said = unfinished_note(out)
-            if said and note is not None:
-                note(said)
-            try:
-                return _prelabel(drive, detector, out, fmt, track, min_score, frames, tracker, progress, skipped,
-                                 report)
-            except BaseException:
-                if not report.frames_stored:
-                    _remove_made([p for p in made if p == out or out in p.parents])
-                raise
-    except BaseException:
-        if not report.frames_stored:
-            _remove_made([p for p in made if p in out.absolute().parents])
-        raise
-
-
-class out_locked:
-    """Hold the lock of output folder ``out`` for a block, the lock ``export`` and ``import`` take
-    (:class:`~fusionlabel.export.staging.OutputLock`): OutputError, one line, when another run
-    holds it."""
-
-    def __init__(self, out: Path):
-        self.out = out
-        real = Path(os.path.realpath(out))
-        self.lock = OutputLock(beside(real, LOCK_SUFFIX))
-
-    def __enter__(self) -> "out_locked":
+    fresh = not (out / RECORD_DIR).exists()
+    with out_locked(out):
+        said = unfinished_note(out)
+        if said and note is not None:
+            note(said)
         try:
-            self.lock.path.parent.mkdir(parents=True, exist_ok=True)
-            held = self.lock.acquire()
+            return _prelabel(drive, detector, out, fmt, track, min_score, frames, tracker, progress, skipped, report)
+        except BaseException:
+            if fresh and not report.frames_stored:
+                _remove_records(out)
+            raise
+
+
+@contextmanager
+def out_locked(out: Path) -> Iterator[list[Path]]:
+    """Hold the lock of output folder ``out`` for the block, the lock ``export`` and ``import``
+    take (:class:`~fusionlabel.export.staging.OutputLock`), creating ``out`` and its missing
+    parents first; yields the folders it created. OutputError, one line, when another run holds
+    it. When the block ends the folders it created are removed again if they are empty (a run that
+    failed before its first frame leaves nothing)."""
+    real = Path(os.path.realpath(out))
+    lock = OutputLock(beside(real, LOCK_SUFFIX))
+    made = [p for p in (real, *real.parents) if not p.exists()][::-1]
+    try:
+        try:
+            real.mkdir(parents=True, exist_ok=True)
+            held = lock.acquire()
         except OSError as e:
-            raise InputError(self.out, f"cannot lock the output folder: {e.strerror or e}", where="--out") from None
+            raise InputError(out, f"cannot lock the output folder: {e.strerror or e}", where="--out") from None
         if not held:
-            raise OutputError(self.out, f"another fusionlabel run is writing this folder "
-                                        f"({self.lock.holder() or 'unknown process'}); wait for it to end or "
-                                        "choose another folder", where="--out")
-        return self
+            raise OutputError(out, f"another fusionlabel run is writing this folder ({lock.holder() or 'unknown process'}); "
+                                   "wait for it to end or choose another folder", where="--out")
+        yield made
+    finally:
+        lock.release()
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:     # not empty: the run's output, or someone else's file
+                break
 
-    def __exit__(self, *exc) -> None:
-        self.lock.release()
 
-
-def _remove_made(made: list[Path]) -> None:
-    """Remove the folders of ``made`` (outermost first) that a failed run made and left empty;
-    the record folder also when it holds nothing but the run's manifest."""
+def _remove_records(out: Path) -> None:
+    """Remove the record folder of a run that failed before it stored a frame, when it holds
+    nothing but that run's manifest."""
     from .prelabel_manifest import MANIFEST
 
-    for folder in reversed(made):
-        try:
-            if folder.name == RECORD_DIR and [p.name for p in folder.iterdir()] == [Path(MANIFEST).name]:
-                (folder / Path(MANIFEST).name).unlink()
-            folder.rmdir()
-        except OSError:
-            pass
+    folder = out / RECORD_DIR
+    try:
+        if [p.name for p in folder.iterdir()] == [Path(MANIFEST).name]:
+            (out / MANIFEST).unlink()
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool, min_score: float,
