@@ -1,6 +1,6 @@
 """Output folders of the commands that write a native drive (``import``, ``simulate``).
 
-Each run writes its drive beside the folder and moves it in when complete
+Each run writes its drive into a hidden folder inside the folder and moves it in when complete
 (:mod:`fusionlabel.export.staging`), with a manifest file (``fusionlabel_<tool>.json``) listing the
 top-level names it writes. ``--force`` then replaces only an earlier run of the same tool: what its
 manifest lists. Anything else in the folder is
