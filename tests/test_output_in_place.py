@@ -223,3 +223,16 @@ def test_stdout_on_a_full_disk_is_one_line_not_a_bug(drive4, tmp_path):
     assert run.stderr.strip().splitlines() == [
         "fusionlabel: cannot write standard output: No space left on device; what the command printed there is lost"]
     assert json.loads((out / "fusionlabel_export.json").read_text())["complete"]
+
+
+def test_a_mount_point_out_works(drive4, tmp_path):
+    """The run's hidden folders lie inside --out, on its filesystem: a mount point is fine."""
+    out = tmp_path / "mnt"
+    out.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "none", str(out)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        assert main(export_args(drive4, out, "--frames", "0")) == 0
+        assert names(out) == ["calib", "frames.txt", "fusionlabel_export.json", "label_2", "velodyne"]
+    finally:
+        subprocess.run(["umount", str(out)], check=True)
