@@ -191,8 +191,8 @@ def test_import_kitti_object_with_one_calibration_synthesises_timestamps(tmp_pat
 
     src = _two_frame_kitti(tmp_path / "kitti", same_calib=True)
     assert main(["import", str(src), "--out", str(tmp_path / "native"), "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "no timestamps" in out and "100 ms" in out
+    err = capsys.readouterr().err     # a note, on stderr
+    assert "no timestamps" in err and "100 ms" in err
     native = open_native_drive(tmp_path / "native")
     assert [f.timestamp_us for f in native.frames] == [0, 100_000]
     assert [f.frame_id for f in native.frames] == ["000000", "000001"]

@@ -407,9 +407,10 @@ def test_import_estimate_poses_drops_the_identity_pose_note(exported, tmp_path, 
 
     _, _, bare = exported
     assert main(["import", str(bare), "--out", str(tmp_path / "plain"), "--quiet"]) == 0
-    assert f"no oxts/{SEQ}.txt" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert f"note: no oxts/{SEQ}.txt" in captured.err and "note:" not in captured.out   # notes go to stderr
     assert main(["import", str(bare), "--out", str(tmp_path / "ep"), "--estimate-poses", "--quiet"]) == 0
-    out = capsys.readouterr().out
+    out = "".join(capsys.readouterr())
     assert "estimated ego poses" in out and "oxts" not in out and "identity" not in out
 
 

@@ -191,7 +191,8 @@ def test_import_to_native_keeps_per_camera_poses_and_projection(drive, nusc_root
     from fusionlabel.io.native import open_native_drive
 
     assert main(["import", str(nusc_root), "--out", str(tmp_path / "native"), "--quiet"]) == 0
-    assert "note:" not in capsys.readouterr().out           # nothing is lost any more
+    captured = capsys.readouterr()
+    assert "note:" not in captured.out + captured.err           # nothing is lost any more
     native = open_native_drive(tmp_path / "native")
     assert len(native) == len(drive) == 1
     f, g = drive.frames[0], native.frames[0]
@@ -329,4 +330,6 @@ def test_import_sweeps_says_when_there_are_none(nusc_root, tmp_path, capsys):
     from fusionlabel.cli.main import main
 
     assert main(["import", str(nusc_root), "--sweeps", "--out", str(tmp_path / "n"), "--quiet"]) == 0
-    assert "note: --sweeps: the scene has no LiDAR sweeps between its keyframes" in capsys.readouterr().out
+    captured = capsys.readouterr()     # a note goes to stderr; stdout holds what was written
+    assert "note: --sweeps: the scene has no LiDAR sweeps between its keyframes" in captured.err
+    assert "note:" not in captured.out

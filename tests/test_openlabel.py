@@ -443,7 +443,7 @@ def test_cli_import_converts_and_refuses(small_sim_drive, tmp_path, capsys):
     capsys.readouterr()
     assert main(["import", str(drive.root), "--out", str(tmp_path / "n2"), "--labels",
                  str(_write(doc, path)), "--quiet"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err     # notes go to stderr
     assert "note: vehicle.json: labels of 1 of 3 frames not imported" in out and "'elsewhere'" in out
     assert open_native_drive(tmp_path / "n2").labels(2) == []
     for fr in doc["openlabel"]["frames"].values():

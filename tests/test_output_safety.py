@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fusionlabel.cli.main import main
-from fusionlabel.export.staging import STAGING_SUFFIX, beside
+from fusionlabel.export.run_files import RUN_NAMES, STAGING_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,8 +46,10 @@ def drive12(tmp_path_factory):
 
 
 def tree(folder: Path) -> dict:
-    """Every file under ``folder`` (relative POSIX path) with its bytes."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file under ``folder`` (relative POSIX path) with its bytes, but a run's own hidden
+    files and folders (``folder/.fusionlabel-partial``, the lock)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.relative_to(folder).parts[0] not in RUN_NAMES}
 
 
 def start(args: list[str], slow: float = 0.4) -> subprocess.Popen:
@@ -57,7 +59,7 @@ def start(args: list[str], slow: float = 0.4) -> subprocess.Popen:
 
 def wait_for_staged_files(out: Path, process: subprocess.Popen, timeout: float = 120) -> None:
     """Until the run writing ``out`` has written a file into its staging folder."""
-    staging = beside(out, STAGING_SUFFIX)
+    staging = out / STAGING_NAME
     end = time.monotonic() + timeout
     while not (staging.is_dir() and any(p.is_file() for p in staging.rglob("*"))):
         assert process.poll() is None, process.communicate()
@@ -92,7 +94,7 @@ def test_a_second_run_into_the_same_out_is_refused(tool, drive12, tmp_path):
     assert len(err.splitlines()) == 1 and "another fusionlabel run is writing this folder" in err
     assert f"pid {first.pid} " in err and str(out) in err
     assert first.wait(timeout=300) == 0, first.stderr.read()
-    assert hidden(tmp_path) == []       # the lock file and the staging folder are gone
+    assert hidden(tmp_path) == hidden(out) == []       # the lock file and the staging folder are gone
     if tool == "export":
         manifest = json.loads((out / "fusionlabel_export.json").read_text())
         assert manifest["complete"] and len(manifest["frames"]) == 12
@@ -118,7 +120,7 @@ def test_a_stopped_force_run_leaves_the_earlier_output(tool, signum, status, dri
     assert run.wait(timeout=120) == status
     err = run.stderr.read()
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("fusionlabel: ")
-    assert tree(out) == before and hidden(tmp_path) == []
+    assert tree(out) == before and hidden(tmp_path) == hidden(out) == []
 
 
 @pytest.mark.parametrize("tool", ["export", "import"])
@@ -131,9 +133,9 @@ def test_a_killed_force_run_leaves_the_earlier_output_and_the_next_run_cleans_up
     run.kill()
     run.wait(timeout=60)
     assert tree(out) == before                              # SIGKILL: nothing in --out changed
-    assert beside(out, STAGING_SUFFIX).is_dir()             # what it had written lies beside, hidden
+    assert (out / STAGING_NAME).is_dir()             # what it had written lies in it, hidden
     assert main(command(tool, drive12, out, "--force", "--frames", "5-6")) == 0
-    assert hidden(tmp_path) == []
+    assert hidden(tmp_path) == hidden(out) == []
     names = sorted(p.name for p in (out / ("label_2" if tool == "export" else "labels")).iterdir())
     assert names == ["000005" + (".txt" if tool == "export" else ".json"),
                      "000006" + (".txt" if tool == "export" else ".json")]
@@ -200,7 +202,7 @@ def test_a_full_disk_is_one_line_naming_the_file(tool, drive12, tmp_path, monkey
     out = tmp_path / "out"
     assert main(command(tool, drive12, out)) == 2
     err = capsys.readouterr().err.strip()
-    second = out / Path(calls[1]).relative_to(beside(out, STAGING_SUFFIX))
+    second = out / Path(calls[1]).relative_to(out / STAGING_NAME)
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert err.startswith(f"fusionlabel: error: {second}: cannot write: No space left on device")
     assert list(tmp_path.iterdir()) == []
@@ -253,21 +255,23 @@ def test_a_stopped_run_says_how_far_it_got(tool, drive12, tmp_path, monkeypatch,
 
 
 def test_out_given_as_dot_or_through_a_link(drive12, tmp_path, monkeypatch):
-    """``--out .`` stages beside the current folder, not inside it; a link to a folder is written
-    through (the link stays a link) with its staging beside the folder it points to."""
+    """``--out .`` is written in place (the shell's folder stays the same folder); a link to a
+    folder is written through (the link stays a link)."""
     here = tmp_path / "here"
     here.mkdir()
     monkeypatch.chdir(here)
+    inode = here.stat().st_ino
     assert main(command("export", drive12, Path("."), few=True)) == 0
+    assert Path(".").stat().st_ino == here.stat().st_ino == inode
     assert sorted(p.name for p in here.iterdir()) == ["calib", "frames.txt", "fusionlabel_export.json", "label_2",
-                                                    "velodyne"]
+                                                    "velodyne"]        # nothing hidden left inside
     assert hidden(tmp_path) == []
     target = tmp_path / "target"
     target.mkdir()
     link = tmp_path / "link"
     link.symlink_to(target)
     assert main(command("import", drive12, link, few=True)) == 0
-    assert link.is_symlink() and (target / "drive.yaml").is_file() and hidden(tmp_path) == []
+    assert link.is_symlink() and (target / "drive.yaml").is_file() and hidden(tmp_path) == hidden(target) == []
 
 
 def test_an_image_that_cannot_be_written_is_named_as_in_out(tmp_path, monkeypatch, capsys):
@@ -284,5 +288,5 @@ def test_an_image_that_cannot_be_written_is_named_as_in_out(tmp_path, monkeypatc
     assert main(["simulate", "--out", str(out), "--frames", "1", "--points", "3000", "--camera-scale", "0.15",
                  "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and STAGING_SUFFIX not in err and "No space left on device" in err
+    assert len(err.splitlines()) == 1 and STAGING_NAME not in err and "No space left on device" in err
     assert err.startswith(f"fusionlabel: error: {out}/cameras/") and list(tmp_path.iterdir()) == []

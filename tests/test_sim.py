@@ -267,8 +267,8 @@ def test_a_failed_simulation_removes_only_what_it_wrote(tmp_path, monkeypatch):
     monkeypatch.setattr(writer, "_simulate", broken)
     with pytest.raises(KeyboardInterrupt):
         writer.simulate_drive(out, frames=1, points=5000, force=True, progress=False)
-    assert sorted(p.name for p in out.iterdir()) == ["README.md"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["drive"]    # no staging folder or lock left
+    assert sorted(p.name for p in out.iterdir()) == ["README.md"]     # no staging folder or lock left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drive"]
 
 
 @pytest.mark.parametrize("points", [30_000, 120_000])

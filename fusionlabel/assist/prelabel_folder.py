@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,7 +23,7 @@ from ..model.commands import label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
 from ..deferred_signals import signals_deferred
-from ..export.staging import LOCK_SUFFIX, OutputError, OutputLock, beside, check_out_path
+from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
 from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note, write_atomic
@@ -345,30 +345,17 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
 @contextmanager
 def out_locked(out: Path) -> Iterator[list[Path]]:
     """Hold the lock of output folder ``out`` for the block, the lock ``export`` and ``import``
-    take (:class:`~fusionlabel.export.staging.OutputLock`), creating ``out`` and its missing
-    parents first; yields the folders it created. OutputError, one line, when another run holds
-    it. When the block ends the folders it created are removed again if they are empty (a run that
-    failed before its first frame leaves nothing)."""
-    real = Path(os.path.realpath(out))
-    lock = OutputLock(beside(real, LOCK_SUFFIX))
-    made = [p for p in (real, *real.parents) if not p.exists()][::-1]
+    take (:func:`~fusionlabel.export.staging.output_lock`: created with its missing parents, which
+    are removed again if they stay empty); OutputError, one line, when another run holds it, and
+    InputError naming ``out`` when the folder or its lock cannot be made."""
+    lock = output_lock(Path(os.path.realpath(out)), out)
     try:
-        try:
-            real.mkdir(parents=True, exist_ok=True)
-            held = lock.acquire()
-        except OSError as e:
-            raise InputError(out, f"cannot lock the output folder: {e.strerror or e}", where="--out") from None
-        if not held:
-            raise OutputError(out, f"another fusionlabel run is writing this folder ({lock.holder() or 'unknown process'}); "
-                                   "wait for it to end or choose another folder", where="--out")
+        made = lock.__enter__()
+    except OSError as e:
+        raise InputError(out, f"cannot lock the output folder: {e.strerror or e}", where="--out") from None
+    with ExitStack() as held:   # the body's own errors pass through unchanged
+        held.push(lock)
         yield made
-    finally:
-        lock.release()
-        for folder in reversed(made):
-            try:
-                folder.rmdir()
-            except OSError:     # not empty: the run's output, or someone else's file
-                break
 
 
 def _remove_records(out: Path) -> None:

@@ -4,6 +4,7 @@ folder (optionally with OpenLABEL labels) into a native drive."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import InputError
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.estimate_poses:   # the reader's "no oxts: identity poses" no longer holds for the copy
         drive_notes = [n for n in drive_notes if not n.startswith("no oxts/")]
     for note in [*drive_notes, *([time_note] if time_note else []), *label_notes]:
-        print(f"note: {note}")
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

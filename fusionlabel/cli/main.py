@@ -4,7 +4,9 @@ Exit codes, the same for every command (README.md, "Exit codes"): 0 done; 1 an u
 error (a bug, with its traceback); 2 bad input or usage, nothing done; 3 done but frames skipped
 (``--skip-bad-frames``); 128 + the signal number when stopped by one: 129 SIGHUP, 130 SIGINT
 (Ctrl+C), 143 SIGTERM. A reader of the output that goes away (``| head -3``) neither stops a
-command nor changes its exit code: what it would still print is dropped.
+command nor changes its exit code: what it would still print is dropped. Standard output that
+cannot be written for another reason (``> /dev/full``, a full disk) is dropped too, said in one
+line on stderr, and makes a command that otherwise succeeded exit 2 (what it printed is lost).
 """
 
 from __future__ import annotations
@@ -98,14 +100,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = (None if s is None else ReaderMayLeave(s) for s in streams)
+    out = sys.stdout
     try:
         code = _dispatch(argv)
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()  # a reader gone shows here, not in the interpreter's exit
+        if out is not None and out.lost is not None:
+            code = lost_output(out.lost, code)
     finally:
         sys.stdout, sys.stderr = streams
     return code
+
+
+def lost_output(error: OSError, code: int) -> int:
+    """Say on stderr that standard output could not be written (``error``, e.g. a full disk) and
+    give the exit code: the command's own, or 2 when it had otherwise succeeded (0): what it
+    printed (a summary, a report) is lost, which a script must not take for success."""
+    print(f"fusionlabel: cannot write standard output: {error.strerror or error}; what the command printed "
+          "there is lost", file=sys.stderr)
+    sys.stderr.flush()
+    return INPUT_ERROR_STATUS if code == 0 else code
 
 
 def _dispatch(argv: list[str] | None) -> int:
@@ -139,31 +154,37 @@ class ReaderMayLeave:
     a log collector that dies): from the first write that finds the pipe closed on, output to it is
     dropped, and the command goes on to its end and its own exit code. Its work (files written, a
     project filled) never depends on anyone reading its messages, and a batch script with
-    ``set -o pipefail`` does not see a finished export fail. Everything else is the stream's own."""
+    ``set -o pipefail`` does not see a finished export fail. Another write error (a full disk,
+    ``> /dev/full``) drops the output the same way, so the command still ends as it would, and is
+    kept in :attr:`lost` for :func:`main` to report. Everything else is the stream's own."""
 
     def __init__(self, stream):
         self._stream = stream
         self.reader_gone = False
+        self.lost: OSError | None = None
 
     def write(self, text: str) -> int:
         if not self.reader_gone:
             try:
                 return self._stream.write(text)
-            except BrokenPipeError:
-                self._drop()
+            except OSError as e:
+                self._drop(e)
         return len(text)
 
     def flush(self) -> None:
         if not self.reader_gone:
             try:
                 self._stream.flush()
-            except BrokenPipeError:
-                self._drop()
+            except OSError as e:
+                self._drop(e)
 
-    def _drop(self) -> None:
+    def _drop(self, error: OSError) -> None:
         """Point the descriptor at /dev/null, so that what the stream still buffers, writes that
-        bypass this object and Python's own flush at exit have nowhere to fail."""
+        bypass this object and Python's own flush at exit have nowhere to fail; an ``error`` other
+        than a broken pipe is kept in :attr:`lost`."""
         self.reader_gone = True
+        if not isinstance(error, BrokenPipeError):
+            self.lost = error
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             try:

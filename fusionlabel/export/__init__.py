@@ -36,7 +36,7 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
     """Export ``drive`` (frames and labels from ``labels_for``) to ``out`` in format ``fmt``.
 
     Refuses a non-empty ``out`` unless ``options.force``, and an ``out`` another run is writing.
-    The export is written beside ``out`` and moved in only when it is complete, replacing an earlier
+    The export is written into a hidden folder inside ``out`` and moved in only when it is complete, replacing an earlier
     export there (:mod:`~fusionlabel.export.staging`). Returns the summary (also written to
     ``out/fusionlabel_export.json``).
     """

@@ -21,6 +21,7 @@ from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..model.source_class import source_class
 from ..progress import progress
+from .run_files import user_names
 
 LabelsFor = Callable[[int], list[CuboidLabel]]
 LISTED_FRAMES = 10      # skipped frames listed one per line in a summary; the rest are counted
@@ -237,7 +238,7 @@ def output_names(out: Path, force: bool, manifest: str = MANIFEST,
     were there before that export or were put there since (see :meth:`Exporter.path`).
     ``fusionlabel import`` and ``simulate`` pass their own manifest name."""
     out = Path(out)
-    present = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    present = user_names(out)
     if not present:
         return set(), set()
     if not force:
@@ -523,7 +524,7 @@ class Exporter(ABC):
         manifest, never written into)."""
         if self._kept_given is None:
             self.out.mkdir(parents=True, exist_ok=True)
-            self._kept = {p.name for p in self.out.iterdir() if p.name != MANIFEST}
+            self._kept = user_names(self.out) - {MANIFEST}
         else:
             self._kept = set(self._kept_given)
         self.summary.kept = sorted(self._kept)

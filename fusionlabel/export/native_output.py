@@ -1,6 +1,6 @@
 """Output folders of the commands that write a native drive (``import``, ``simulate``).
 
-Each run writes its drive beside the folder and moves it in when complete
+Each run writes its drive into a hidden folder inside the folder and moves it in when complete
 (:mod:`fusionlabel.export.staging`), with a manifest file (``fusionlabel_<tool>.json``) listing the
 top-level names it writes. ``--force`` then replaces only an earlier run of the same tool: what its
 manifest lists. Anything else in the folder is
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import ExportError, _manifest_names, output_names
+from .run_files import user_names
 from .staging import staged_output
 
 # Top-level names of a native drive (io/native.py's layout): what a native-drive tool writes.
@@ -67,7 +68,8 @@ class NativeOutput:
         out = Path(out)
         if force and out.is_dir():
             own = self.earlier_names(out)
-            foreign = sorted(p.name for p in out.iterdir() if p.name not in own)
+            present = user_names(out)
+            foreign = sorted(present - own)
             if self.keeps_others:   # beside them, never among them
                 foreign = [name for name in foreign if name in NATIVE_NAMES or name == self.manifest]
             if foreign:
@@ -75,7 +77,6 @@ class NativeOutput:
                 raise ExportError(out, f"holds {shown}, not written by an earlier fusionlabel {self.tool}; --force "
                                        f"replaces only an earlier {self.tool}: move them away or choose another "
                                        "folder", where="--out")
-            present = {p.name for p in out.iterdir()}
             return own & present, present - own
         others = "other files are kept" if self.keeps_others else "a folder holding other files is refused"
         return output_names(out, force, self.manifest, f"an earlier fusionlabel {self.tool} there is replaced; {others}")
@@ -90,8 +91,11 @@ class NativeOutput:
             self.write_manifest(staged.staging, **({"source": str(source)} if source is not None else {}))
 
     def write_manifest(self, out: Path, **extra) -> None:
-        """Mark ``out`` as written by the tool (what ``--force`` may remove later)."""
-        doc = {f"fusionlabel_{self.tool}": 1, "complete": True, "written": list(NATIVE_NAMES), **extra}
+        """Mark ``out`` as written by the tool: its manifest lists the top-level names of the drive
+        layout the run wrote there (what ``--force`` may remove later), never one it did not
+        (``debug/`` without masks), which may be the user's."""
+        written = [name for name in NATIVE_NAMES if (Path(out) / name).exists()]
+        doc = {f"fusionlabel_{self.tool}": 1, "complete": True, "written": written, **extra}
         (Path(out) / self.manifest).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
 

@@ -1,12 +1,16 @@
 """Output folders written whole or not at all, by one run at a time (``export``, ``import``,
-``simulate``).
+``simulate``; ``prelabel --out`` takes the same lock, :func:`output_lock`).
 
-A run locks its ``--out`` (``.NAME.fusionlabel-lock`` beside it, an ``fcntl.flock`` that dies with
-the process), writes everything into a staging folder beside it (``.NAME.fusionlabel-partial``, on
-the same filesystem) and only when it succeeded moves what it wrote into ``--out``, replacing what
-an earlier run of the tool had written there (a ``--force`` re-run). A run that fails or is stopped
-removes its staging folder and leaves ``--out`` as it was; one killed outright (SIGKILL, power
-loss) leaves it behind, and the next run into the same ``--out`` removes it.
+A run creates ``--out`` if it is missing and locks it (``OUT/.fusionlabel-lock``, an
+``fcntl.flock`` that dies with the process), writes everything into a staging folder inside it
+(``OUT/.fusionlabel-partial``) and only when it succeeded moves what it wrote into ``--out``,
+replacing what an earlier run of the tool had written there (a ``--force`` re-run). Everything
+stays inside ``--out``: its parent need not be writable, it may be a mount point, and the folder
+itself (inode, mode, owner, group) is never replaced. A run that fails or is stopped removes its
+staging folder and leaves ``--out`` as it was (a folder it created is removed again, with the
+parent folders it created); one killed outright (SIGKILL, power loss) leaves the staging folder
+behind, and the next run into the same ``--out`` removes it. The hidden names are listed in
+:mod:`.run_files`.
 """
 
 from __future__ import annotations
@@ -18,25 +22,16 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..deferred_signals import signals_deferred
 from ..errors import InputError
 from ..store.lock import ProjectLock
 from .base import ExportError
-
-STAGING_SUFFIX = ".fusionlabel-partial"     # the folder a run writes into
-OLD_SUFFIX = ".fusionlabel-replaced"         # what a successful run moves out of --out, then deletes
-LOCK_SUFFIX = ".fusionlabel-lock"
-
+from .run_files import LOCK_NAME, OLD_NAME, STAGING_NAME
 
 class OutputError(ExportError):
     """``--out`` cannot be used or written (a file in the way, another run writing it, a full disk)."""
-
-
-def beside(out: Path, suffix: str) -> Path:
-    """The hidden name beside ``out`` that a run keeps its ``suffix`` folder or file under."""
-    return out.parent / f".{out.name}{suffix}"
 
 
 @dataclass
@@ -109,52 +104,92 @@ def check_out_path(out: Path, source: Path | None) -> None:
 
 
 @contextmanager
-def staged_output(out: str | Path, names: Callable[[Path], tuple[set[str], set[str]]], manifest: str,
-                  source: Path | None = None):
-    """Lock ``out``, and yield a :class:`Staged` whose ``staging`` folder the block writes into;
-    when the block ends normally, what it wrote is moved into ``out`` (:func:`_swap_in`).
+def output_lock(out: Path, given: Path | None = None) -> Iterator[list[Path]]:
+    """Hold the lock of the output folder ``out`` (``out/.fusionlabel-lock``) for the block,
+    creating ``out`` and its missing parents first; yields the folders it created, deepest last.
 
-    ``names(out)`` checks the folder as it is (refusing it with an error) and gives the top-level
-    names an earlier run wrote there and those left alone. An ``OSError`` of the run becomes one
-    :class:`OutputError` naming the file (as it would be in ``out``) and why, e.g. ``No space left
-    on device``; whatever the way the run ends but success, ``out`` is left as it was."""
-    given = Path(out)
-    check_out_path(given, source)
-    out = Path(os.path.realpath(given))     # "." has a name, a link's staging lies beside its target
-    if out == Path(out.anchor):
-        raise OutputError(given, "is the root of the filesystem; choose a folder", where="--out")
-    lock = None
-    staged = Staged(out, beside(out, STAGING_SUFFIX), given=given)
+    Raises :class:`OutputError` when another run holds it (naming ``given``, ``--out`` as given),
+    an ``OSError`` when the folder or the lock file cannot be made. When the block ends, however it
+    ends, the lock file is deleted and the folders it created are removed again if they are empty
+    (a failed first run into a new ``--out`` leaves nothing)."""
+    given = given or out
+    made: list[Path] = []
+    lock = OutputLock(out / LOCK_NAME)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        lock = OutputLock(beside(out, LOCK_SUFFIX))
-        if not lock.acquire():
+        for _ in range(10):    # another run may remove a folder it made just before the lock is taken
+            made += _make_folders(out)
+            try:
+                taken = lock.acquire()
+                break
+            except FileNotFoundError:
+                continue
+        else:
+            taken = lock.acquire()
+        if not taken:
             holder = lock.holder()
             raise OutputError(given, f"another fusionlabel run is writing this folder ({holder or 'unknown process'}); "
                                    "wait for it to end or choose another folder", where="--out")
-        for leftover in (staged.staging, beside(out, OLD_SUFFIX)):   # of a run that was killed outright
-            remove_tree(leftover)
-        staged.replaced, staged.kept = names(given)
-        staged.staging.mkdir()
-        if out.is_dir() and out.stat().st_dev != staged.staging.stat().st_dev:
-            raise OutputError(given, "is a mount point: the run writes beside it and moves its files in, which "
-                                     "needs one filesystem; choose a folder inside it", where="--out")
+        yield made
+    finally:
+        lock.release()
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:    # not empty (the run's output, someone else's file): stays
+                break
+
+
+def _make_folders(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; the folders this call created, outermost first."""
+    missing = [p for p in (out, *out.parents) if not p.exists()][::-1]
+    made = []
+    for folder in missing:
         try:
-            yield staged
-            with signals_deferred():
-                _swap_in(staged, manifest)
-        finally:
-            with signals_deferred():
-                remove_tree(staged.staging)
+            folder.mkdir()
+            made.append(folder)
+        except FileExistsError:
+            pass
+    return made
+
+
+@contextmanager
+def staged_output(out: str | Path, names: Callable[[Path], tuple[set[str], set[str]]], manifest: str,
+                  source: Path | None = None):
+    """Lock ``out`` (:func:`output_lock`), and yield a :class:`Staged` whose ``staging`` folder
+    (inside ``out``) the block writes into; when the block ends normally, what it wrote is moved
+    into ``out`` (:func:`_swap_in`).
+
+    ``names(out)`` checks the folder as it is (refusing it with an error) and gives the top-level
+    names an earlier run wrote there and those left alone (never the run's own hidden names,
+    :mod:`.run_files`). An ``OSError`` of the run becomes one :class:`OutputError` naming the file
+    (as it would be in ``out``) and why, e.g. ``No space left on device``; whatever the way the run
+    ends but success, ``out`` is left as it was."""
+    given = Path(out)
+    check_out_path(given, source)
+    out = Path(os.path.realpath(given))     # "." has a name; a link is followed
+    if out == Path(out.anchor):
+        raise OutputError(given, "is the root of the filesystem; choose a folder", where="--out")
+    staged = Staged(out, out / STAGING_NAME, given=given)
+    existed = out.is_dir()
+    try:
+        with output_lock(out, given):
+            for leftover in (staged.staging, out / OLD_NAME):   # of a run that was killed outright
+                remove_tree(leftover)
+            staged.replaced, staged.kept = names(given)
+            staged.staging.mkdir()
+            try:
+                yield staged
+                with signals_deferred():
+                    _swap_in(staged, manifest)
+            finally:
+                with signals_deferred():
+                    remove_tree(staged.staging)
     except OSError as e:
-        raise write_error(e, staged) from None
+        raise write_error(e, staged, existed) from None
     except InputError as e:
         if e.path is not None and staged.staging in e.path.parents:   # e.g. an image that could not be written
             named_in_out(e, staged.shown(e.path))
         raise
-    finally:
-        if lock is not None:
-            lock.release()
 
 
 def named_in_out(e: InputError, path: Path) -> None:
@@ -164,17 +199,18 @@ def named_in_out(e: InputError, path: Path) -> None:
     e.args = (f"{loc}: {e.problem}",)
 
 
-def write_error(e: OSError, staged: Staged) -> OutputError:
+def write_error(e: OSError, staged: Staged, existed: bool = True) -> OutputError:
     """One line for an ``OSError`` of a run: the file (as it would be in ``--out``) and why, e.g.
-    ``No space left on device``, and that ``--out`` is as it was."""
+    ``No space left on device``, and that ``--out`` is as it was (``existed``: it was there before
+    the run)."""
     out = staged.given or staged.out
     path = Path(e.filename) if e.filename else out
-    if path in (staged.staging, beside(staged.out, LOCK_SUFFIX), beside(staged.out, OLD_SUFFIX)):
+    if path in (staged.staging, staged.out / LOCK_NAME, staged.out / OLD_NAME):
         path = out
     why = e.strerror or str(e)
     if e.errno is None and "requested and" in why:    # a short write (NumPy's tofile) on a full disk
         why = f"{os.strerror(errno.ENOSPC)} ({why})"
-    left = "left as it was" if staged.out.exists() else "not created"
+    left = "left as it was" if existed else "not created"
     shown = staged.shown(path)
     if shown == path and path != out and out not in path.parents:     # not a file of the output
         return OutputError(path, f"{why}; {out} {left}")
@@ -191,8 +227,8 @@ def remove_tree(path: Path) -> None:
 
 def _swap_in(staged: Staged, manifest: str) -> None:
     """Move the staging folder's entries into ``out``, the manifest last, after moving aside what an
-    earlier run wrote there; a missing or empty ``out`` is replaced by the staging folder at once.
-    The caller holds Ctrl+C, SIGTERM and SIGHUP meanwhile
+    earlier run wrote there (into ``out/.fusionlabel-replaced``, deleted at the end). The caller
+    holds Ctrl+C, SIGTERM and SIGHUP meanwhile
     (:func:`~fusionlabel.deferred_signals.signals_deferred`). A run killed in the middle of it leaves
     ``out``'s manifest listing both runs' names as not complete, so the next ``--force`` replaces
     them all."""
@@ -202,12 +238,7 @@ def _swap_in(staged: Staged, manifest: str) -> None:
     if clash:   # the tools refuse these earlier; never overwrite a file the user put there
         raise OutputError(out / clash[0], "was in the output folder before this run and is not from an earlier "
                                           "fusionlabel run; move it away or choose another folder", where="--out")
-    if not out.exists() or not any(out.iterdir()):
-        if out.exists():
-            out.rmdir()
-        os.rename(staging, out)
-        return
-    old = beside(out, OLD_SUFFIX)
+    old = out / OLD_NAME
     old.mkdir()
     _write_json(out / manifest, old, {Path(manifest).stem: 1, "complete": False, "kept": sorted(staged.kept),
                                       "written": sorted((staged.replaced | new) - {manifest})})

@@ -47,7 +47,7 @@ def simulate_drive(out: str | os.PathLike, frames: int = 20, seed: int = 0, poin
     the per-pixel object-ID masks under ``debug/masks``. Returns the path of drive.yaml. The folder
     is marked with ``fusionlabel_simulate.json``: ``force`` replaces an earlier simulation there and
     writes beside other files, never among them (:mod:`fusionlabel.export.native_output`). The
-    drive is written beside ``out`` and moved in when complete: a run that fails leaves ``out`` as
+    drive is written into a hidden folder inside ``out`` and moved in when complete: a run that fails leaves ``out`` as
     it was.
     """
     from ..export.native_output import SIMULATE_OUTPUT
