@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # The CLI in a process of its own whose every frame takes SLOW seconds longer (the progress step of
 # export, import and simulate sleeps), so that a test can act while it runs.
 SLOW_CLI = """
-import os, sys, time
+import os, signal, sys, time
+# Ctrl+C as in a terminal: a test run started in the background (a CI job) hands its children
+# SIGINT ignored, and Python then leaves it ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from fusionlabel import progress
 step = progress.LineProgress.update
 def slow(self, n=1):

@@ -25,7 +25,10 @@ from fusionlabel.cli.main import main
 # FL_TEST_BATCH_SECONDS sets another batch time; with FL_TEST_MARKS each detected frame appends a
 # line to that file.
 SLOW_RUN = """
-import os, sys, time
+import os, signal, sys, time
+# Ctrl+C as in a terminal: a test run started in the background (a CI job) hands its children
+# SIGINT ignored, and Python then leaves it ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from fusionlabel.assist import detector, prelabel, prelabel_project
 detect = detector.PointDetector.detect_frame
 def slow(self, drive, index):
