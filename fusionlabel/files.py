@@ -1,5 +1,6 @@
 """Read a whole text file, or parse YAML text, turning every failure into the caller's InputError
-subclass in one line that names the file (and, for YAML, the line and column)."""
+subclass in one line that names the file (and, for YAML, the line and column); write a file whole
+or not at all."""
 
 from __future__ import annotations
 
@@ -7,6 +8,22 @@ import os
 from pathlib import Path
 
 from .errors import InputError
+
+
+def write_atomic(path: Path, data: bytes, tmp_folder: Path | None = None) -> None:
+    """Write ``data`` to ``path`` through a temporary file (``NAME.tmp`` beside it, or in
+    ``tmp_folder`` on the same filesystem) and a rename, so ``path`` is the old file or the new one.
+    An ``OSError`` (a full disk, no permission) is raised as it came, the temporary file removed."""
+    tmp = (tmp_folder or path.parent) / (path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise
 
 
 def read_text(path: str | os.PathLike, error: type[InputError] = InputError, what: str = "file",

@@ -244,12 +244,12 @@ def test_an_out_below_a_file_is_one_line(drive, tmp_path, capsys):
 
 
 def test_a_permission_error_while_writing_is_one_line(drive, tmp_path, capsys, monkeypatch):
-    import fusionlabel.assist.prelabel_manifest as pm
+    import fusionlabel.files as files     # where the manifest's and label files' whole-file writes are done
 
     def refused(src, dst):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dst))
 
-    monkeypatch.setattr(pm.os, "replace", refused)
+    monkeypatch.setattr(files.os, "replace", refused)
     out = tmp_path / "out"
     assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -174,12 +174,12 @@ def detect_batches(drive: Drive, detector: Detector, frames: list[int] | None = 
     Before the detector runs, each frame's calibration is read (``drive.rig``, then ``check(i)``
     when given, e.g. the KITTI camera frame of ``--format kitti``): a broken calibration file stops
     the run before anything is done. A frame whose calibration, sweep or image cannot be read
-    raises its error (after a last batch of the frames finished before it), unless a ``skipped`` list is given: then the frame is left out and ``(frame
-    index, message)`` is appended to it, and the other frames go on (``--skip-bad-frames``); when
-    every frame is skipped, InputError at ``--skip-bad-frames`` (one line, naming the first frame's
-    file), and no batch was handed out. Other errors (a broken model) always stop the run. A frame
-    without a prediction file (``predictions:`` detector) is in no batch: its earlier pre-labels
-    stay as they are."""
+    raises its error (after a last batch of the frames finished before it), unless a ``skipped``
+    list is given: then the frame is left out and ``(frame index, message)`` is appended to it, and
+    the other frames go on (``--skip-bad-frames``); when every frame is skipped, InputError at
+    ``--skip-bad-frames`` (one line, naming the first frame's file), and no batch was handed out.
+    Other errors (a broken model) always stop the run. A frame without a prediction file
+    (``predictions:`` detector) is in no batch: its earlier pre-labels stay as they are."""
     frames = list(range(len(drive))) if frames is None else list(frames)
     usable = []
     for i in frames:

@@ -11,11 +11,11 @@ lists the frames it finished; the next run into the folder says that it found an
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .. import files
 from ..errors import InputError
 
 RECORD_DIR = ".fusionlabel-prelabel"    # also holds what the last run wrote, per frame
@@ -24,17 +24,11 @@ VERSION = 1
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename; an error (a full disk, no
-    permission) is one line naming the file, and leaves no temporary file behind."""
-    tmp = path.with_name(path.name + ".tmp")
+    """Write ``data`` to ``path`` whole or not at all (:func:`fusionlabel.files.write_atomic`); an
+    error (a full disk, no permission) is one line naming the file, with no temporary file left."""
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        files.write_atomic(path, data)
     except OSError as e:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
         raise InputError(path, f"cannot write: {e.strerror or e}") from None
 
 

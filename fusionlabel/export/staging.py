@@ -26,9 +26,11 @@ from typing import Callable, Iterator
 
 from ..deferred_signals import signals_deferred
 from ..errors import InputError
+from ..files import write_atomic
 from ..store.lock import ProjectLock
 from .base import ExportError
 from .run_files import LOCK_NAME, OLD_NAME, STAGING_NAME
+
 
 class OutputError(ExportError):
     """``--out`` cannot be used or written (a file in the way, another run writing it, a full disk)."""
@@ -240,8 +242,9 @@ def _swap_in(staged: Staged, manifest: str) -> None:
                                           "fusionlabel run; move it away or choose another folder", where="--out")
     old = out / OLD_NAME
     old.mkdir()
-    _write_json(out / manifest, old, {Path(manifest).stem: 1, "complete": False, "kept": sorted(staged.kept),
-                                      "written": sorted((staged.replaced | new) - {manifest})})
+    doc = {Path(manifest).stem: 1, "complete": False, "kept": sorted(staged.kept),
+           "written": sorted((staged.replaced | new) - {manifest})}
+    write_atomic(out / manifest, (json.dumps(doc, indent=1) + "\n").encode("utf-8"), tmp_folder=old)
     for name in sorted(staged.replaced - {manifest}):
         if (out / name).exists() or (out / name).is_symlink():
             os.rename(out / name, old / name)
@@ -249,11 +252,3 @@ def _swap_in(staged: Staged, manifest: str) -> None:
         os.rename(staging / name, out / name)
     os.replace(staging / manifest, out / manifest)
     remove_tree(old)
-
-
-def _write_json(path: Path, tmp_folder: Path, doc: dict) -> None:
-    """``doc`` into ``path`` through a file in ``tmp_folder`` (same filesystem): the file is the old
-    one or the new one."""
-    tmp = tmp_folder / path.name
-    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)

@@ -31,7 +31,7 @@ import numpy as np
 import yaml
 
 from ..errors import DriveError, LabelError, PointCloudError
-from ..files import parse_yaml, unknown_key
+from ..files import parse_yaml, unknown_key, write_atomic
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import rotation_problem, snap_rotation
 from ..model.annotation import SOURCES, CuboidLabel
@@ -420,9 +420,7 @@ class NativeDriveWriter:
         doc["frames"] = self.entries
         text = "# fusionlabel native drive; layout in docs/native_format.md\n" + yaml.safe_dump(
             doc, sort_keys=False, default_flow_style=None, width=200)
-        tmp = self.root / (INDEX + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, self.root / INDEX)
+        write_atomic(self.root / INDEX, text.encode("utf-8"))
         return self.root / INDEX
 
     def __enter__(self):
