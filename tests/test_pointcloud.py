@@ -443,6 +443,61 @@ def test_nuscenes_size_not_multiple_of_20(tmp_path):
     raises_naming(p, lambda: read_points(p), "size 32 bytes is not a multiple of 20")
 
 
+def test_size_that_fits_the_other_record_width_says_so(tmp_path):
+    p = tmp_path / "bad.bin"
+    p.write_bytes(bytes(20 * 7))
+    raises_naming(p, lambda: read_points(p), "not a multiple of 16",
+                  "it is a whole number of 5 float32 (nuScenes', NAME.pcd.bin) records")
+
+
+def _flat(points: np.ndarray, ncol: int) -> np.ndarray:
+    return np.ascontiguousarray(points[:, :ncol], dtype="<f4").ravel()
+
+
+@pytest.mark.parametrize("written, named", [(5, "sweep.bin"), (4, "sweep.pcd.bin")])
+def test_records_of_the_other_width_are_refused(tmp_path, written, named):
+    """A headerless sweep whose records plainly have the other width (a nuScenes file named .bin with
+    a point count that is a multiple of 4, so its size passes) is refused, not read as garbage."""
+    pts = scan(rings=16, cols=400)                  # 6400 points: a multiple of 4 and of 5
+    p = tmp_path / named
+    _flat(pts, written).tofile(p)
+    raises_naming(p, lambda: read_points(p), f"look like {written} float32 per point", "not the")
+    right = tmp_path / ("ok.pcd.bin" if written == 5 else "ok.bin")
+    _flat(pts, written).tofile(right)
+    np.testing.assert_array_equal(read_points(right)[:, :3], pts[:, :3])
+
+
+def test_points_in_no_scan_order_are_read_as_named(tmp_path):
+    """No order, no evidence: a shuffled sweep is read with the width its name says, either name."""
+    pts = scan(rings=16, cols=400)[np.random.default_rng(1).permutation(6400)]
+    for name, ncol in (("s.bin", 4), ("s.pcd.bin", 5)):
+        p = tmp_path / name
+        _flat(pts, ncol).tofile(p)
+        np.testing.assert_array_equal(read_points(p)[:, :3], pts[:, :3])
+
+
+@needs(NUSC_DIR)
+def test_real_sweeps_named_with_the_wrong_width_are_refused(tmp_path):
+    """Real sweeps: nuScenes' 5-float records named .bin and KITTI's 4-float records named .pcd.bin
+    (trimmed so the size fits both widths) are refused; with their own names they read."""
+    nusc = np.fromfile(next(NUSC_DIR.glob("*.pcd.bin")), "<f4")
+    kitti = np.fromfile(KITTI_BIN, "<f4")
+    for values, wrong, width in ((nusc, "n.bin", 5), (kitti, "k.pcd.bin", 4)):
+        values = values[:len(values) // 20 * 20]
+        p = tmp_path / wrong
+        values.tofile(p)
+        raises_naming(p, lambda: read_points(p), f"look like {width} float32 per point")
+        ok = tmp_path / ("n.pcd.bin" if width == 5 else "k.bin")
+        values.tofile(ok)
+        assert read_points(ok).shape == (len(values) // width, width)
+
+
+@needs(KITTI_BIN)
+def test_every_real_sweep_reads_under_its_own_name():
+    for path in [*KITTI_BIN.parent.glob("*.bin"), *NUSC_DIR.glob("*.pcd.bin")]:
+        assert len(read_points(path)) > 10000, path
+
+
 @pytest.mark.parametrize("ext", ["bin", "pcd", "npy"])
 def test_nonfinite_coordinates_raise_or_drop(tmp_path, ext):
     pts = scan()[:, :4].copy()

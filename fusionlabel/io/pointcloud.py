@@ -5,7 +5,9 @@ Formats (chosen by file extension, see :func:`register_reader` to add more):
 * ``.bin``      KITTI: float32 records (x, y, z, intensity), 16 bytes per point.
 * ``.pcd.bin``  nuScenes: float32 records (x, y, z, intensity, ring), 20 bytes per point.
   A 0-byte ``.bin``/``.pcd.bin`` is a sweep without points (nuScenes' own tools write and read
-  one so); a size that is not a whole number of records is refused, naming the file.
+  one so); a size that is not a whole number of records is refused, naming the file, and so is a
+  file whose records are plainly the other width (:func:`scan_jumps`: a nuScenes sweep named
+  ``.bin``, which a multiple-of-4 point count would otherwise let through as garbage points).
 * ``.pcd``      PCL point-cloud data, ``DATA ascii | binary | binary_compressed`` (LZF).
 * ``.ply``      ``ascii``, ``binary_little_endian`` and ``binary_big_endian``; the ``vertex``
   element must hold x, y, z and may hold intensity/reflectance, ring and time.
@@ -203,12 +205,49 @@ def _normalise(path: Path, points) -> np.ndarray:
 # KITTI / nuScenes .bin
 # --------------------------------------------------------------------------------------------
 
+_RECORD_LAYOUTS = {4: ("KITTI's", ".bin"), 5: ("nuScenes'", ".pcd.bin")}
+
+
+def scan_jumps(values: np.ndarray, ncol: int, sample: int = 20000) -> float:
+    """How far x, y, z jump from one record to the next when ``values`` (flat float32) are read as
+    ``ncol`` floats per point: the median step over the interquartile spread, median over x, y, z.
+
+    A scanning LiDAR writes its points in firing order, so neighbouring records lie close: about
+    0.003-0.04 for real KITTI and nuScenes sweeps read with their own record width, 0.6-4 read with
+    the other one, where every "x" column cycles through all the fields. Points in no particular
+    order give about 1 either way."""
+    rec = values[:(min(len(values) // ncol, sample)) * ncol].reshape(-1, ncol)[:, :3].astype(np.float64)
+    rec = rec[np.isfinite(rec).all(axis=1)]
+    if len(rec) < 64:
+        return float("nan")
+    spread = np.subtract(*np.percentile(rec, [75, 25], axis=0))
+    step = np.median(np.abs(np.diff(rec, axis=0)), axis=0)
+    return float(np.median(step / np.maximum(spread, 1e-9)))
+
+
+def _check_record_width(path: Path, values: np.ndarray, ncol: int) -> None:
+    """Refuse a headerless sweep whose records are plainly another width than its name says (a
+    nuScenes 5-float file named ``.bin`` whose point count is a multiple of 4 reads as garbage)."""
+    for other, (maker, suffix) in _RECORD_LAYOUTS.items():
+        if other == ncol or len(values) % other:
+            continue
+        if scan_jumps(values, other) < 0.1 and scan_jumps(values, ncol) > 0.3:
+            raise PointCloudError(path, f"its records look like {other} float32 per point ({maker} "
+                                        f"layout, point after point in scan order), not the {ncol} that the "
+                                        f"name says: name it NAME{suffix}, or write PCD, which describes its columns")
+
+
 def _read_float_records(path: Path, ncol: int, what: str) -> tuple[np.ndarray, dict]:
     size = path.stat().st_size
     rec = 4 * ncol
     if size % rec:
-        raise PointCloudError(path, f"size {size} bytes is not a multiple of {rec} ({ncol} float32 {what} per point)")
-    pts = np.fromfile(path, dtype="<f4").reshape(-1, ncol)
+        hint = [f"{k} float32 ({maker}, NAME{suffix})" for k, (maker, suffix) in _RECORD_LAYOUTS.items()
+                if k != ncol and size % (4 * k) == 0]
+        raise PointCloudError(path, f"size {size} bytes is not a multiple of {rec} ({ncol} float32 {what} per point)"
+                                    + (f"; it is a whole number of {hint[0]} records" if hint else ""))
+    values = np.fromfile(path, dtype="<f4")
+    _check_record_width(path, values, ncol)
+    pts = values.reshape(-1, ncol)
     return pts, {"format": "kitti-bin" if ncol == 4 else "nuscenes-bin", "source_fields": what.split(", ")}
 
 
