@@ -409,6 +409,20 @@ def test_an_out_in_the_source_drive_is_refused(where, drive, tmp_path, capsys):
     assert sorted(p for p in (tmp_path / "data").rglob("*")) == before
 
 
+@pytest.mark.parametrize("where", ["labels", "."])
+def test_an_out_in_the_project_folder_is_refused(where, drive, tmp_path, capsys):
+    """A project with --out stands for its drive; its own folder (the database, its files) is no
+    place for an output folder either."""
+    project = make_project(drive, tmp_path / "project")
+    before = sorted(project.rglob("*"))
+    out = project / where
+    assert main(["prelabel", str(project), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"fusionlabel: error: {out}: --out: ")
+    assert "the project" in err[0] and "choose another folder" in err[0]
+    assert sorted(project.rglob("*")) == before
+
+
 def test_a_full_disk_before_the_first_frame_leaves_no_folder(drive, tmp_path, capsys, monkeypatch):
     real = Path.write_bytes
 

@@ -132,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
             # a project with --out: its drive (and scene) pre-labelled into the folder; the project is not changed
             from ..store.project import Project
 
+            from ..export.staging import check_out_path
+
+            check_out_path(Path(args.out), Path(args.drive), what="project")   # its database and files are not ours to write
             with Project.open(args.drive, read_only=True, scene=args.scene, image_size=image_size) as project:
                 drive = project.drive
         else:

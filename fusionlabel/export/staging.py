@@ -86,9 +86,9 @@ class OutputLock(ProjectLock):
         super().release()
 
 
-def check_out_path(out: Path, source: Path | None) -> None:
+def check_out_path(out: Path, source: Path | None, what: str = "source drive") -> None:
     """OutputError when ``out`` cannot be an output folder: a file, under a file, or the source
-    drive, inside it or a folder holding it."""
+    (``what``: the source drive, or a project), inside it or a folder holding it."""
     if out.exists() and not out.is_dir():
         raise OutputError(out, "exists and is a file; expected an output folder", where="--out")
     for parent in out.parents:
@@ -98,8 +98,8 @@ def check_out_path(out: Path, source: Path | None) -> None:
             break
     if source is not None:
         src, dst = Path(source).resolve(), out.resolve()
-        where = ("is the source drive" if dst == src else "is inside the source drive" if src in dst.parents
-                 else "holds the source drive" if dst in src.parents else None)
+        where = (f"is the {what}" if dst == src else f"is inside the {what}" if src in dst.parents
+                 else f"holds the {what}" if dst in src.parents else None)
         if where:
             raise OutputError(out, f"{where} {source}; writing there is always refused: choose another folder",
                               where="--out")
