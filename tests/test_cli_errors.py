@@ -276,3 +276,12 @@ def test_import_stops_at_an_image_of_another_size_than_the_rig_camera(camera_dri
     line = one_error_line(capsys, str(bad), f"{w}x{h // 2}", f"{w}x{h}")
     assert "camera" in line
     assert not out.exists()
+
+
+def test_python_dash_m_runs_the_same_command_line(tmp_path):
+    """``python -m fusionlabel`` is the ``fusionlabel`` script: same program name, errors and exit codes."""
+    ok = subprocess.run([sys.executable, "-m", "fusionlabel", "--version"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.startswith("fusionlabel "), ok
+    bad = subprocess.run([sys.executable, "-m", "fusionlabel", "eval", "--gt", str(tmp_path / "no"), "--pred",
+                          str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("fusionlabel: error: "), bad
