@@ -18,6 +18,7 @@ in the box's footprint, or at least half of the smaller of the two footprints ov
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -217,6 +218,13 @@ def _weighted(counts: dict, weights: dict) -> float:
     return sum(weights.get(k, 1.0) * counts[k] for k in ("creates", "deletes", "adjustments", "relabels"))
 
 
+def unscored_predictions(frames: list[EvalFrame], classes: tuple[str, ...]) -> dict[str, int]:
+    """How many predictions (any score) of each class name fall outside the evaluated ``classes``
+    (an unknown name such as ``Vehicle``, nuScenes' barrier and traffic_cone), most first."""
+    counts = Counter(p.label for f in frames for p in f.pred if eval_class(p) not in classes)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> dict:
     """Per-class metrics and the edit cost over ``frames``; a JSON-ready dict (see module doc)."""
     s = settings or EvalSettings()
@@ -266,7 +274,7 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
         row["weighted"] = _weighted(row, w)
         row["share"] = row["weighted"] / weighted if weighted else float("nan")
     edits["by_class"] = dict(sorted(by_class.items(), key=lambda kv: -kv[1]["weighted"]))
-    return {"frames": len(frames), "settings": {"max_range": s.max_range, "min_points": s.min_points,
+    return {"frames": len(frames), "unscored_predictions": unscored_predictions(frames, classes), "settings": {"max_range": s.max_range, "min_points": s.min_points,
                                                  "score_threshold": s.score_threshold,
                                                  "accept_iou": s.accept_iou,
                                                  "accept_iou_by_class": dict(s.accept_iou_by_class),
