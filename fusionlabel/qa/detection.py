@@ -1,7 +1,9 @@
 """Detection quality of pre-labels against ground truth, and the edit cost to fix them.
 
 Per class: precision and recall at the operating point, AP (40 recall points, KITTI's R40
-interpolation), mean BEV and 3D IoU of the true positives. Edit cost: the creates, deletes and
+interpolation), mean BEV and 3D IoU of the true positives. BEV IoU is measured in the LiDAR frame's
+ground plane (KITTI's own evaluation uses the rectified camera's x-z plane: slightly different
+numbers). Predictions of classes outside the evaluated ones are counted (``unscored_predictions``). Edit cost: the creates, deletes and
 adjustments an annotator needs to turn the pre-labels into the ground truth, compared with the
 creates of labelling from scratch, as a plain count of actions and weighted by the relative effort
 of each action (``EDIT_WEIGHTS``, an assumption: a create is 1, an adjustment 0.5, a delete or a
@@ -10,8 +12,8 @@ class change 0.2).
 Which objects count: ground truth within ``max_range`` (xy distance from the LiDAR) with at least
 ``min_points`` LiDAR points, inside the frame's evaluated region (e.g. a camera's field of view,
 DontCare areas excluded). Other ground truth is *ignored*: missing it costs nothing, and a
-prediction that lands on it is neither a true nor a false positive. So is a prediction outside
-the region, and one that lands on a frame's *don't-care box* (``EvalFrame.ignore``: a real object
+prediction that matches it at the class's IoU threshold is neither a true nor a false positive (one
+that overlaps it less is a false positive). So is a prediction outside the region, and one that lands on a frame's *don't-care box* (``EvalFrame.ignore``: a real object
 the labels leave out, e.g. a tracked object missing from one frame of a sequence): its centre lies
 in the box's footprint, or at least half of the smaller of the two footprints overlaps.
 """
