@@ -1,6 +1,7 @@
 """Prediction files: KITTI with a score column (unwrapped angles) and nuScenes detection results."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -169,3 +170,142 @@ def test_nuscenes_results_on_the_real_keyframe(realdata, tmp_path):
         same = [g for g in gt if np.linalg.norm(np.subtract(g.box.center, b.box.center)) < 1e-6]
         assert same and np.allclose(same[0].box.size, b.box.size, atol=1e-6)
         assert canonical(b.label) in ("car", "truck", "pedestrian", "cyclist", "traffic_cone", "barrier")
+
+
+# ------------------------------------------------------------------- one rule for every reader
+def _write_native(path, labels):
+    from fusionlabel.io.native import labels_to_json
+
+    path.write_text(labels_to_json(path.stem, labels), encoding="utf-8")
+
+
+def _results_file(tmp_path, **box):
+    b = {"sample_token": "t", "translation": [1.0, 2.0, 0.5], "size": [1.8, 4.2, 1.5], "rotation": [1, 0, 0, 0],
+         "detection_name": "car", "detection_score": 0.5, "velocity": [1.0, 0.5], "attribute_name": ""}
+    b.update(box)
+    p = tmp_path / "r.json"
+    p.write_text(json.dumps({"meta": {}, "results": {"t": [b]}}))   # NaN written as NaN, as the devkit does
+    return p
+
+
+@pytest.mark.parametrize("velocity", [[float("nan"), 1.0], [float("nan"), float("nan")], [None, 0.0], None])
+def test_nuscenes_unknown_velocity_is_read_as_unknown(tmp_path, velocity):
+    from fusionlabel.io.native import read_labels
+
+    (box,) = read_nuscenes_results(_results_file(tmp_path, velocity=velocity))["t"]
+    assert box["velocity"] is None
+    (lab,) = labels_from_nuscenes([box], np.eye(4))
+    assert "velocity" not in lab.attributes
+    _write_native(tmp_path / "l.json", [lab])          # a pre-label file takes it (NaN would not be JSON)
+    assert read_labels(tmp_path / "l.json")[0].attributes == {"nuscenes_name": "car"}
+
+
+def test_nuscenes_known_velocity_is_kept(tmp_path):
+    (box,) = read_nuscenes_results(_results_file(tmp_path))["t"]
+    assert labels_from_nuscenes([box], np.eye(4))[0].attributes["velocity"] == [1.0, 0.5]
+
+
+@pytest.mark.parametrize("velocity", ["fast", [1.0], [1.0, "x"], [True, 0.0], [float("inf"), 0.0]])
+def test_nuscenes_velocity_that_is_no_pair_of_numbers_is_refused(tmp_path, velocity):
+    with pytest.raises(LabelError, match=r"r\.json: results\.t\[0\]\.velocity: expected"):
+        read_nuscenes_results(_results_file(tmp_path, velocity=velocity))
+
+
+@pytest.mark.parametrize("score", [7.5, -0.2, 1.0001, "0.5"])
+def test_nuscenes_scores_outside_0_1_are_refused(tmp_path, score):
+    with pytest.raises(LabelError, match=r"results\.t\[0\]\.detection_score: .*" + re.escape(repr(score))):
+        read_nuscenes_results(_results_file(tmp_path, detection_score=score))
+
+
+def test_native_prediction_scores_outside_0_1_are_refused(tmp_path):
+    folder = tmp_path / "nat"
+    folder.mkdir()
+    _write_native(folder / "tok0.json", [CuboidLabel(Cuboid((10.0, 2.0, -1.0), (4.0, 1.8, 1.6), 0.5), "Car", None,
+                                                    9.5, "model")])
+    with pytest.raises(LabelError, match=r"tok0\.json: objects\[0\]\.score: a score lies in \[0, 1\], got 9\.5"):
+        PredictionsDetector(folder).detect_frame(_nuscenes_drive(tmp_path), 0)
+
+
+def test_nuscenes_detection_names_are_checked(tmp_path):
+    from fusionlabel.qa.classes import NUSCENES_CATEGORY_DETECTION, NUSCENES_DETECTION
+
+    # a category name with one detection class is read as that class
+    for category, name in NUSCENES_CATEGORY_DETECTION.items():
+        (box,) = read_nuscenes_results(_results_file(tmp_path, detection_name=category))["t"]
+        (lab,) = labels_from_nuscenes([box], np.eye(4))
+        assert box["name"] == name and lab.attributes["nuscenes_name"] == name
+    assert set(NUSCENES_CATEGORY_DETECTION.values()) == set(NUSCENES_DETECTION)
+    for bad in ("Vehicle", "vehicle.emergency.police", "movable_object.debris", 3):
+        with pytest.raises(LabelError, match=r"results\.t\[0\]\.detection_name: .*not a nuScenes detection class"):
+            read_nuscenes_results(_results_file(tmp_path, detection_name=bad))
+
+
+def test_pre_label_class_and_eval_class_agree_for_every_nuscenes_name():
+    """The class a results box becomes and the class eval scores it as come from one table."""
+    from fusionlabel.assist.predictions import FROM_NUSCENES, NUSCENES_NAMES
+    from fusionlabel.qa.classes import canonical
+
+    expected = {"car": "car", "truck": "truck", "bus": "truck", "trailer": "truck", "construction_vehicle": "truck",
+                "pedestrian": "pedestrian", "motorcycle": "cyclist", "bicycle": "cyclist",
+                "traffic_cone": "traffic_cone", "barrier": "barrier"}
+    assert set(NUSCENES_NAMES) == set(expected)
+    for name, cls in expected.items():
+        assert canonical(name) == cls and canonical(FROM_NUSCENES[name]) == cls
+
+
+# ------------------------------------------------------------------- file names are frame IDs
+def _drive_with_ids(tmp_path, ids):
+    return Drive("d", tmp_path, _nuscenes_drive(tmp_path).rig(), [Frame(fid, tmp_path / f"{fid}.bin") for fid in ids])
+
+
+def test_file_names_are_frame_ids_never_indices(tmp_path):
+    from fusionlabel.assist.predictions import frames_of_files
+
+    drive = _drive_with_ids(tmp_path, ["000005", "000134", "000007", "scan"])
+    got = frames_of_files(drive, ["000005", "134", "3", "1", "scan", "0007", "x"])
+    # "3" and "1" are indices of frames here, but no frame's ID: they name nothing
+    assert got == {"000005": 0, "134": 1, "3": None, "1": None, "scan": 3, "0007": 2, "x": None}
+    # an exact ID wins; the unpadded spelling of the same frame then names nothing
+    assert frames_of_files(drive, ["5", "000005"]) == {"5": None, "000005": 0}
+    # two frames with the same number: an unpadded name is ambiguous and names neither
+    assert frames_of_files(_drive_with_ids(tmp_path, ["0134", "000134"]), ["134"]) == {"134": None}
+
+
+def test_prediction_folder_with_unpadded_names(tmp_path):
+    drive = _drive_with_ids(tmp_path, ["000005", "000134", "000007"])
+    folder = tmp_path / "p"
+    folder.mkdir()
+    box = CuboidLabel(Cuboid((10.0, 2.0, -1.0), (4.0, 1.8, 1.6), 0.5), "Car", None, 0.8, "model")
+    _write_native(folder / "134.json", [box])
+    _write_native(folder / "2.json", [box.with_(label="Pedestrian")])     # index 2 = 000007, not its ID
+    det = PredictionsDetector(folder)
+    assert [lab.label for lab in det.detect_frame(drive, 1)] == ["Car"]
+    assert det.detect_frame(drive, 2) == [] and det.detect_frame(drive, 0) == []
+    assert det.missing_frames == {0, 2} and det.unmatched(drive) == ["2.json"]
+
+
+@pytest.mark.realdata
+def test_prelabel_reads_nan_velocity_of_the_real_keyframe(nusc_root, tmp_path, capsys):
+    """Results built from ground truth with the devkit's box_velocity hold NaN on this keyframe
+    (it has no neighbours): prelabel --out takes them, with the velocity unknown."""
+    nus_io = pytest.importorskip("fusionlabel.io.nuscenes")
+    from fusionlabel.cli.main import main
+    from fusionlabel.io.native import read_labels
+
+    drive = nus_io.open_nuscenes(nusc_root)
+    path = tmp_path / "results.json"
+    write_nuscenes_results(path, {0: [g.with_(score=0.8, source="model") for g in drive.labels(0)]}, drive)
+    doc = json.loads(path.read_text())
+    for boxes in doc["results"].values():
+        for b in boxes:
+            b["velocity"] = [float("nan"), float("nan")]
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    assert main(["prelabel", str(nusc_root), "--detector", f"predictions:{path}", "--out", str(out)]) == 0
+    (written,) = out.glob("*.json")
+    labels = read_labels(written)
+    assert len(labels) >= 30 and all("velocity" not in lab.attributes for lab in labels)
+    doc["results"][next(iter(doc["results"]))][0]["velocity"] = "fast"
+    path.write_text(json.dumps(doc))
+    assert main(["prelabel", str(nusc_root), "--detector", f"predictions:{path}", "--out", str(tmp_path / "o2")]) == 2
+    assert re.search(r"results\.json: results\.\w+\[0\]\.velocity: expected \[vx, vy\]", capsys.readouterr().err)

@@ -467,3 +467,52 @@ def test_eval_cli_nuscenes_results_against_a_native_copy(nusc_root, tmp_path, ca
     assert main(["eval", "--pred", str(results), "--gt", str(native)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "native copy of nuScenes scene-0061" in err and "--scene scene-0061" in err
+
+
+# ------------------------------------------------------------------- classes eval does not score
+def test_unscored_prediction_classes_are_counted_and_nuscenes_names_map_as_in_prelabel():
+    gt = [car(10, 0), car(20, 5, label="Truck", size=(8.0, 2.5, 3.0))]
+    pred = [car(10, 0, 0.9, label="Vehicle"), car(20, 5, 0.8, label="construction_vehicle", size=(8.0, 2.5, 3.0)),
+            car(30, 5, 0.7, label="barrier", size=(2.0, 0.5, 1.0)), car(5, 5, 0.6, label="Vehicle")]
+    r = evaluate([EvalFrame("0", gt, pred)])
+    assert r["classes"]["truck"]["tp"] == 1 and r["classes"]["truck"]["recall"] == 1.0
+    assert r["classes"]["car"]["predictions"] == 0
+    assert r["unscored_predictions"] == {"Vehicle": 2, "barrier": 1}
+    assert evaluate([EvalFrame("0", gt, pred[1:2])])["unscored_predictions"] == {}
+
+
+def test_eval_cli_notes_predictions_of_classes_it_does_not_score(tmp_path, capsys):
+    plain = _sample_predictions(tmp_path / "plain", ["000000"])
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    text = (plain / "000000.json").read_text()
+    (renamed / "000000.json").write_text(text.replace('"label": "car"', '"label": "Vehicle"')
+                                         .replace('"label": "truck"', '"label": "construction_vehicle"'))
+    args = ["--gt", str(SAMPLE), "--only-predicted", "--json"]
+    assert main(["eval", "--pred", str(plain), *args]) == 0
+    before = _strict_json(capsys.readouterr().out)
+    assert main(["eval", "--pred", str(renamed), *args]) == 0
+    cap = capsys.readouterr()
+    after = _strict_json(cap.out)
+    assert after["classes"]["truck"] == before["classes"]["truck"]     # construction_vehicle is a truck
+    assert after["classes"]["car"]["predictions"] == 0 and before["classes"]["car"]["predictions"] > 0
+    assert after["unscored_predictions"] == {"Vehicle": 26, "van": 5} and before["unscored_predictions"] == {"van": 5}
+    assert "note: 31 predictions of classes eval does not score: Vehicle 26, van 5 (eval scores car, " in cap.err
+
+
+# ------------------------------------------------------------------- file names are frame IDs
+@pytest.mark.realdata
+def test_eval_cli_reads_file_names_as_frame_ids(kitti_object, tmp_path, capsys):
+    labels = (kitti_object / "label_2" / "000134.txt").read_text()
+    as_index = tmp_path / "idx"                  # 3 is 000134's index, not a frame ID
+    as_index.mkdir()
+    (as_index / "3.txt").write_text(labels)
+    assert main(["eval", "--pred", str(as_index), "--gt", str(kitti_object)]) == 2
+    assert "3.txt: --pred: no frame '3' in drive" in capsys.readouterr().err
+    unpadded = tmp_path / "unpadded"             # 134 names 000134, the one frame with that number
+    unpadded.mkdir()
+    (unpadded / "134.txt").write_text(labels)
+    assert main(["eval", "--pred", str(unpadded), "--gt", str(kitti_object), "--only-predicted", "--json"]) == 0
+    r = _strict_json(capsys.readouterr().out)
+    assert r["frames"] == 1 and r["frames_without_predictions"] == ["000000", "000001", "000002"]
+    assert r["classes"]["pedestrian"]["recall"] == 1.0 and r["edit_cost"]["actions"] == 0

@@ -26,18 +26,18 @@ from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import (euler_from_rotation, invert_T, quaternion_from_rotation,
                                    rotation_from_quaternion)
 from ..io.jsonfile import read_json
-from ..model.annotation import CuboidLabel
+from ..model.annotation import CuboidLabel, score_problem
 from ..model.drive import Drive
 from .detector import Detector
 
-NUSCENES_NAMES = ("car", "truck", "bus", "trailer", "construction_vehicle", "pedestrian", "motorcycle",
-                  "bicycle", "traffic_cone", "barrier")
+from ..qa.classes import NUSCENES_DETECTION, nuscenes_detection_name
+
+NUSCENES_NAMES = tuple(NUSCENES_DETECTION)
 TO_NUSCENES = {"car": "car", "van": "car", "truck": "truck", "bus": "bus", "tram": "bus", "trailer": "trailer",
                "pedestrian": "pedestrian", "person_sitting": "pedestrian", "person": "pedestrian",
                "cyclist": "bicycle", "bicycle": "bicycle", "motorcycle": "motorcycle", "misc": None}
-FROM_NUSCENES = {"car": "Car", "truck": "Truck", "bus": "Truck", "trailer": "Truck", "construction_vehicle": "Truck",
-                 "pedestrian": "Pedestrian", "motorcycle": "Cyclist", "bicycle": "Cyclist",
-                 "traffic_cone": "Traffic_cone", "barrier": "Barrier"}
+# a detection class's pre-label class: its evaluation class (qa.classes), capitalised as KITTI writes types
+FROM_NUSCENES = {name: cls.capitalize() for name, cls in NUSCENES_DETECTION.items()}
 
 
 # ---------------------------------------------------------------------------------------- frames
@@ -85,6 +85,31 @@ def _bbox_2d(box: Cuboid, proj) -> tuple[float, float, float, float]:
     x1, y1 = np.clip(uv.min(0), 0, [w - 1, h - 1])
     x2, y2 = np.clip(uv.max(0), 0, [w - 1, h - 1])
     return float(x1), float(y1), float(x2), float(y2)
+
+
+# ---------------------------------------------------------------------------------------- file names
+def frames_of_files(drive: Drive, stems: list[str]) -> dict[str, int | None]:
+    """The frame index each per-frame file stem names, None for a stem that names no frame.
+
+    A stem is a frame ID. A number with other zero padding (``134`` for frame ``000134``) names the
+    one frame whose ID is that number, when exactly one frame's is and no other file has that
+    frame's exact ID; a file name is never read as a frame index."""
+    by_number: dict[int, list[int]] = {}
+    for i, f in enumerate(drive.frames):
+        if f.frame_id.isdigit():
+            by_number.setdefault(int(f.frame_id), []).append(i)
+    exact = {stem: drive.index_of_id(stem) for stem in stems}
+    taken = {i for i in exact.values() if i is not None}
+    out: dict[str, int | None] = {}
+    for stem in stems:
+        i = exact[stem]
+        if i is None and stem.isdigit():
+            same = by_number.get(int(stem), [])
+            i = same[0] if len(same) == 1 and same[0] not in taken else None
+            if i is not None:
+                taken.add(i)
+        out[stem] = i
+    return out
 
 
 # ---------------------------------------------------------------------------------------- KITTI
@@ -173,6 +198,31 @@ def _num_list(path, where, value, n):
     return [float(v) for v in value]
 
 
+def _detection_name(path, where, name) -> str:
+    """A nuScenes detection class; a category name that has one is read as it (``vehicle.car``
+    -> ``car``, the devkit's own table); any other name is refused."""
+    found = nuscenes_detection_name(name) if isinstance(name, str) else None
+    if found is None:
+        raise LabelError(path, f"{name!r} is not a nuScenes detection class ({', '.join(NUSCENES_NAMES)}) "
+                               "or a category that has one"[:300], where=where)
+    return found
+
+
+def _velocity(path, where, value) -> list[float] | None:
+    """(vx, vy) in m/s, or None when absent or unknown: NaN (or null) in either component, as the
+    devkit writes a velocity it cannot compute. Anything but two numbers is refused."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2 or not all(
+            v is None or isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise LabelError(path, f"expected [vx, vy] in m/s (NaN for unknown), got {value!r}"[:200], where=where)
+    if any(v is None or np.isnan(v) for v in value):
+        return None
+    if not all(np.isfinite(v) for v in value):
+        raise LabelError(path, f"expected finite speeds (NaN for unknown), got {value!r}", where=where)
+    return [float(v) for v in value]
+
+
 def read_nuscenes_results(path: str | os.PathLike) -> dict[str, list[dict]]:
     """Validated boxes by sample token: dicts with center, size (l, w, h), rotation (3, 3), name, score."""
     path = Path(path)
@@ -199,13 +249,11 @@ def read_nuscenes_results(path: str | os.PathLike) -> dict[str, list[dict]]:
             if not np.linalg.norm(q) > 0:
                 raise LabelError(path, "quaternion has zero norm", where=f"{where}.rotation")
             score = box["detection_score"]
-            if isinstance(score, bool) or not isinstance(score, (int, float)) or not np.isfinite(score):
-                raise LabelError(path, f"expected a finite number, got {score!r}", where=f"{where}.detection_score")
-            name = box["detection_name"]
-            if not isinstance(name, str):
-                raise LabelError(path, f"expected a class name, got {name!r}", where=f"{where}.detection_name")
-            parsed.append({"center": t, "size": (l, w, h), "rotation": rotation_from_quaternion(q), "name": name,
-                           "score": float(score), "velocity": box.get("velocity")})
+            if (problem := score_problem(score)) is not None:
+                raise LabelError(path, problem, where=f"{where}.detection_score")
+            parsed.append({"center": t, "size": (l, w, h), "rotation": rotation_from_quaternion(q),
+                           "name": _detection_name(path, f"{where}.detection_name", box["detection_name"]),
+                           "score": float(score), "velocity": _velocity(path, f"{where}.velocity", box.get("velocity"))})
         out[str(token)] = parsed
     return out
 
@@ -248,6 +296,7 @@ class PredictionsDetector(Detector):
         self.missing_frames: set[int] = set()     # frame indices that had no prediction file / entry
         self._nuscenes = None
         self._suffix = ".txt"                     # per-frame files: KITTI .txt, or native .json
+        self._by_frame: tuple = (None, {})        # (drive, {frame index: file}) of the last drive asked
         json_file = path if path.is_file() else None
         if path.is_dir() and not any(path.glob("*.txt")):
             jsons = sorted(path.glob("*.json"))
@@ -272,8 +321,8 @@ class PredictionsDetector(Detector):
                 return []
             labels = labels_from_nuscenes(boxes, drive.T_world_lidar(index))
         else:
-            file = self.path / f"{drive.frames[index].frame_id}{self._suffix}"
-            if not file.is_file():
+            file = self._files(drive).get(index)
+            if file is None:
                 self.missing_frames.add(index)
                 return []
             if self._suffix == ".json":
@@ -285,6 +334,14 @@ class PredictionsDetector(Detector):
             labels = [lab if lab.score is not None else lab.with_(score=1.0, source="model") for lab in labels]
         return sorted(labels, key=lambda d: -d.score)
 
+    def _files(self, drive: Drive) -> dict[int, Path]:
+        """This folder's per-frame files by the frame index they name (:func:`frames_of_files`)."""
+        if self._by_frame[0] is not drive:
+            files = {p.stem: p for p in self.path.glob(f"*{self._suffix}")}
+            named = frames_of_files(drive, sorted(files))
+            self._by_frame = (drive, {i: files[stem] for stem, i in named.items() if i is not None})
+        return self._by_frame[1]
+
     @property
     def missing(self) -> int:
         """How many frames asked for had no prediction file (or results entry)."""
@@ -295,8 +352,8 @@ class PredictionsDetector(Detector):
         if self._nuscenes is not None:
             known = {sample_token(drive, i) for i in range(len(drive))}
             return sorted(t for t in self._nuscenes if t not in known)
-        known = {f.frame_id for f in drive.frames}
-        return sorted(p.name for p in self.path.glob(f"*{self._suffix}") if p.stem not in known)
+        used = set(self._files(drive).values())
+        return sorted(p.name for p in self.path.glob(f"*{self._suffix}") if p not in used)
 
     def check_matches(self, drive: Drive, frames: list[int]) -> None:
         """An :class:`InputError` when none of ``frames`` got a prediction (the files belong to

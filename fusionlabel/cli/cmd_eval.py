@@ -156,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate(frames, settings)
     total = len(frames) + (len(missing) if args.only_predicted else 0)
     notes = [unpredicted_note(missing, total, args.only_predicted)] if missing else []
+    if report["unscored_predictions"]:
+        notes.append(unscored_note(report["unscored_predictions"], tuple(report["classes"])))
     unfinished = unfinished_prelabel_note(args.pred)
     if unfinished:
         notes.append(unfinished)
@@ -173,6 +175,13 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:
         print(note, file=sys.stderr)  # stdout holds the report only (one JSON document with --json)
     return 0
+
+
+def unscored_note(unscored: dict[str, int], classes: tuple[str, ...]) -> str:
+    """The note on predictions whose class eval does not score (``{name: count}``)."""
+    names = ", ".join(f"{name} {n}" for name, n in unscored.items())
+    return (f"note: {_n(sum(unscored.values()), 'prediction')} of classes eval does not score: {names} "
+            f"(eval scores {', '.join(classes)}; see docs/prelabel.md)")
 
 
 def unfinished_prelabel_note(pred: str) -> str | None:

@@ -34,7 +34,7 @@ from ..errors import DriveError, LabelError, PointCloudError
 from ..files import parse_yaml, unknown_key, write_atomic
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import rotation_problem, snap_rotation
-from ..model.annotation import SOURCES, CuboidLabel
+from ..model.annotation import SOURCES, CuboidLabel, score_problem
 from ..model.drive import Drive, Frame
 from ..model.rig import Rig
 from .jsonfile import read_json
@@ -250,7 +250,9 @@ def read_labels(path: str | os.PathLike) -> list[CuboidLabel]:
             _label_fail(path, f"{key}.track_id", f"expected a string, got {track!r}")
         score = obj.get("score")
         if score is not None:
-            score = _num(path, score, f"{key}.score")
+            if (problem := score_problem(score)) is not None:
+                _label_fail(path, f"{key}.score", problem)
+            score = float(score)
         source = obj.get("source", "import")
         if source not in SOURCES:
             _label_fail(path, f"{key}.source", f"expected one of {', '.join(SOURCES)}, got {source!r}")

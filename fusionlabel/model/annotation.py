@@ -27,3 +27,14 @@ class CuboidLabel:
 
     def with_(self, **changes) -> "CuboidLabel":
         return replace(self, **changes)
+
+
+def score_problem(value: Any) -> str | None:
+    """Why ``value`` is not a detector's score (a finite number from 0 to 1, as every reader of
+    scores requires); None when it is one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value == value \
+            or value in (float("inf"), float("-inf")):
+        return f"expected a finite number from 0 to 1, got {value!r}"
+    if not 0.0 <= value <= 1.0:
+        return f"a score lies in [0, 1], got {value!r}"
+    return None

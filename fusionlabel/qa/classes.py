@@ -10,6 +10,9 @@ A cyclist is a person riding a two-wheeler, as KITTI defines it. SUSTech's label
 on them (``Motor``, ``Scooter``, ``Bicycle``): those are ``two_wheeler``, not a target class, and a
 cyclist box on one is neither right nor wrong. nuScenes' ``bicycle`` and ``motorcycle`` boxes hold
 the rider when there is one and their attributes are not always there, so they count as cyclists.
+nuScenes' detection classes (the names of a detection-results file, ``NUSCENES_DETECTION``) map
+the same way as its categories; ``NUSCENES_CATEGORY_DETECTION`` is the devkit's own category ->
+detection class table, used to read a category name given where a detection class belongs.
 
 A person whose ``pose`` attribute is ``sitting`` or ``lying`` (KITTI's Person_sitting, KITTI tracking's
 ``Person``, nuScenes' sitting_lying_down) is ``person_sitting``, whatever the class is called: KITTI
@@ -39,6 +42,26 @@ CANONICAL = {
     "motor": "two_wheeler", "scooter": "two_wheeler",
 }
 
+# nuScenes detection classes -> canonical class (barrier and traffic_cone are kept but not scored)
+NUSCENES_DETECTION = {
+    "car": "car", "truck": "truck", "bus": "truck", "trailer": "truck", "construction_vehicle": "truck",
+    "pedestrian": "pedestrian", "motorcycle": "cyclist", "bicycle": "cyclist",
+    "traffic_cone": "traffic_cone", "barrier": "barrier",
+}
+# nuScenes categories that have a detection class (as the devkit's category_to_detection_name)
+NUSCENES_CATEGORY_DETECTION = {
+    "movable_object.barrier": "barrier", "vehicle.bicycle": "bicycle", "vehicle.bus.bendy": "bus",
+    "vehicle.bus.rigid": "bus", "vehicle.car": "car", "vehicle.construction": "construction_vehicle",
+    "vehicle.motorcycle": "motorcycle", "human.pedestrian.adult": "pedestrian",
+    "human.pedestrian.child": "pedestrian", "human.pedestrian.construction_worker": "pedestrian",
+    "human.pedestrian.police_officer": "pedestrian", "movable_object.trafficcone": "traffic_cone",
+    "vehicle.trailer": "trailer", "vehicle.truck": "truck",
+}
+for _category, _name in NUSCENES_CATEGORY_DETECTION.items():
+    CANONICAL.setdefault(_category, NUSCENES_DETECTION[_name])
+for _name, _cls in NUSCENES_DETECTION.items():
+    CANONICAL.setdefault(_name, _cls)
+
 NEIGHBOURS = {"car": ("van",), "truck": ("van",), "pedestrian": ("person_sitting",), "cyclist": ("two_wheeler",)}
 
 TARGET_CLASSES = ("car", "pedestrian", "cyclist")
@@ -52,6 +75,14 @@ def eval_class(label: "CuboidLabel") -> str:
     if cls == "pedestrian" and label.attributes.get("pose") in ("sitting", "lying"):
         return "person_sitting"
     return cls
+
+
+def nuscenes_detection_name(name: str) -> str | None:
+    """The nuScenes detection class of ``name``: a detection class itself, or a category that has
+    one (``vehicle.car`` -> ``car``); None for any other name."""
+    if name in NUSCENES_DETECTION:
+        return name
+    return NUSCENES_CATEGORY_DETECTION.get(name)
 
 
 def canonical(label: str) -> str:

@@ -1,7 +1,9 @@
 """Detection quality of pre-labels against ground truth, and the edit cost to fix them.
 
 Per class: precision and recall at the operating point, AP (40 recall points, KITTI's R40
-interpolation), mean BEV and 3D IoU of the true positives. Edit cost: the creates, deletes and
+interpolation), mean BEV and 3D IoU of the true positives. BEV IoU is measured in the LiDAR frame's
+ground plane (KITTI's own evaluation uses the rectified camera's x-z plane: slightly different
+numbers). Predictions of classes outside the evaluated ones are counted (``unscored_predictions``). Edit cost: the creates, deletes and
 adjustments an annotator needs to turn the pre-labels into the ground truth, compared with the
 creates of labelling from scratch, as a plain count of actions and weighted by the relative effort
 of each action (``EDIT_WEIGHTS``, an assumption: a create is 1, an adjustment 0.5, a delete or a
@@ -10,14 +12,15 @@ class change 0.2).
 Which objects count: ground truth within ``max_range`` (xy distance from the LiDAR) with at least
 ``min_points`` LiDAR points, inside the frame's evaluated region (e.g. a camera's field of view,
 DontCare areas excluded). Other ground truth is *ignored*: missing it costs nothing, and a
-prediction that lands on it is neither a true nor a false positive. So is a prediction outside
-the region, and one that lands on a frame's *don't-care box* (``EvalFrame.ignore``: a real object
+prediction that matches it at the class's IoU threshold is neither a true nor a false positive (one
+that overlaps it less is a false positive). So is a prediction outside the region, and one that lands on a frame's *don't-care box* (``EvalFrame.ignore``: a real object
 the labels leave out, e.g. a tracked object missing from one frame of a sequence): its centre lies
 in the box's footprint, or at least half of the smaller of the two footprints overlaps.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -217,6 +220,13 @@ def _weighted(counts: dict, weights: dict) -> float:
     return sum(weights.get(k, 1.0) * counts[k] for k in ("creates", "deletes", "adjustments", "relabels"))
 
 
+def unscored_predictions(frames: list[EvalFrame], classes: tuple[str, ...]) -> dict[str, int]:
+    """How many predictions (any score) of each class name fall outside the evaluated ``classes``
+    (an unknown name such as ``Vehicle``, nuScenes' barrier and traffic_cone), most first."""
+    counts = Counter(p.label for f in frames for p in f.pred if eval_class(p) not in classes)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> dict:
     """Per-class metrics and the edit cost over ``frames``; a JSON-ready dict (see module doc)."""
     s = settings or EvalSettings()
@@ -266,7 +276,7 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
         row["weighted"] = _weighted(row, w)
         row["share"] = row["weighted"] / weighted if weighted else float("nan")
     edits["by_class"] = dict(sorted(by_class.items(), key=lambda kv: -kv[1]["weighted"]))
-    return {"frames": len(frames), "settings": {"max_range": s.max_range, "min_points": s.min_points,
+    return {"frames": len(frames), "unscored_predictions": unscored_predictions(frames, classes), "settings": {"max_range": s.max_range, "min_points": s.min_points,
                                                  "score_threshold": s.score_threshold,
                                                  "accept_iou": s.accept_iou,
                                                  "accept_iou_by_class": dict(s.accept_iou_by_class),

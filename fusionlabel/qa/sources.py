@@ -27,7 +27,7 @@ from .export_labels import MANIFEST
 
 def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[CuboidLabel]]:
     """Labels per frame index from ``<frame_id>.txt|.json`` files in ``folder``."""
-    from ..assist.predictions import T_rect_lidar, read_kitti_predictions
+    from ..assist.predictions import T_rect_lidar, frames_of_files, read_kitti_predictions
     from ..io.native import read_labels
 
     from .export_labels import export_format, export_labels
@@ -47,13 +47,14 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
         # one set is stale (say, a native prelabel run into a folder of KITTI pre-labels): refuse to guess
         raise InputError(folder, f"holds both {len(native)} native .json and {len(kitti)} KITTI .txt label files "
                                  f"({native[0]}, {kitti[0]}); keep one format per folder", where=what)
+    named = frames_of_files(drive, [p.name.split(".")[0] for p in files])
     out: dict[int, list[CuboidLabel]] = {}
     for p in files:
         frame_id = p.name.split(".")[0]
-        try:
-            i = drive.index_of(frame_id)
-        except KeyError:
-            raise InputError(p, f"no frame '{frame_id}' in drive '{drive.name}'", where=what) from None
+        i = named[frame_id]
+        if i is None:
+            raise InputError(p, f"no frame '{frame_id}' in drive '{drive.name}' (file names are frame IDs, "
+                                f"e.g. {drive.frames[0].frame_id if len(drive) else '000000'}{p.suffix})", where=what)
         out[i] = read_labels(p) if p.suffix.lower() == ".json" else read_kitti_predictions(p, T_rect_lidar(drive, i))
     return out
 
@@ -62,7 +63,7 @@ def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[
     """Predictions by frame index, only for the frames that have a prediction file (or results entry).
     A nuScenes results file none of whose sample tokens is one of ``frames`` (the frames with ground
     truth) is refused, as a folder of files named after another drive's frames is."""
-    from ..assist.predictions import PredictionsDetector
+    from ..assist.predictions import PredictionsDetector, frames_of_files
 
     if not path.exists():
         raise InputError(path, "predictions not found", where="--pred")
@@ -74,7 +75,7 @@ def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[
         return _folder_labels(path, drive, "--pred")
     jsons = list(path.glob("*.json")) if path.is_dir() else []
     if path.is_file() or (path.is_dir() and not any(path.glob("*.txt")) and len(jsons) == 1
-                          and jsons[0].name.split(".")[0] not in {f.frame_id for f in drive.frames}):
+                          and frames_of_files(drive, [jsons[0].name.split(".")[0]]).popitem()[1] is None):
         try:
             det = PredictionsDetector(path)
         except InputError as e:       # its messages name prelabel's option
