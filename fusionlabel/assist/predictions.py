@@ -28,9 +28,8 @@ from ..geometry.transforms import (euler_from_rotation, invert_T, quaternion_fro
 from ..io.jsonfile import read_json
 from ..model.annotation import CuboidLabel, score_problem
 from ..model.drive import Drive
-from .detector import Detector
-
 from ..qa.classes import NUSCENES_DETECTION, nuscenes_detection_name
+from .detector import Detector
 
 NUSCENES_NAMES = tuple(NUSCENES_DETECTION)
 TO_NUSCENES = {"car": "car", "van": "car", "truck": "truck", "bus": "bus", "tram": "bus", "trailer": "trailer",
