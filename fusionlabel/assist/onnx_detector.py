@@ -99,7 +99,7 @@ class OnnxDetector(PointDetector):
         static_n = shape[-2] if isinstance(shape[-2], int) else None
         self.columns = self._columns(settings, static_f, src)
         self.features = len(self.columns)
-        self.max_points = settings.get("max_points", static_n)
+        self.max_points = static_n if settings.get("max_points") is None else settings["max_points"]
         if static_n is not None and self.max_points != static_n:
             raise InputError(src, f"max_points is {self.max_points} but the model takes {static_n} points",
                              where="max_points")
@@ -135,7 +135,7 @@ class OnnxDetector(PointDetector):
             raise InputError(self.model_path, f"point input {point_input.name!r} is {point_input.type}; the contract "
                                               "feeds float32 points (export with a float32 input, or cast inside "
                                               "the graph)")
-        if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] not in (1, None) and isinstance(shape[0], int)):
+        if len(shape) not in (2, 3) or (len(shape) == 3 and isinstance(shape[0], int) and shape[0] != 1):
             raise InputError(self.model_path, f"point input must have shape (N, F) or (1, N, F), got {shape}")
         return point_input
 
@@ -200,7 +200,7 @@ class OnnxDetector(PointDetector):
         return x[None] if self.batched else x
 
     def detect_frame(self, drive: Drive, index: int) -> list[CuboidLabel]:
-        return self.detect(drive.points(index), frame=drive.frames[index].frame_id)
+        return self.detect(drive.points(index), frame=drive.frames[drive.index_of(index)].frame_id)
 
     def detect(self, points: np.ndarray, frame: str | None = None) -> list[CuboidLabel]:
         """Detections in a sweep (columns x, y, z, intensity[, ring, time]); ``frame`` (its id) is
