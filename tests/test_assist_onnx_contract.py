@@ -7,20 +7,10 @@ import pytest
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper  # noqa: E402
-from test_assist_onnx import BOX, _const, build_const_model, build_extent_model  # noqa: E402
+from test_assist_onnx import BOX, _const, build_const_model, build_extent_model, save_model  # noqa: E402
 
 from fusionlabel.assist.onnx_detector import OnnxDetector  # noqa: E402
 from fusionlabel.errors import InputError  # noqa: E402
-
-
-def save_model(path, nodes, inputs, outputs, classes="Car,Pedestrian,Cyclist", initializers=()):
-    model = helper.make_model(helper.make_graph(nodes, path.stem, inputs, outputs, initializer=list(initializers)),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    helper.set_model_props(model, {"classes": classes})
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
 
 
 def box_outputs(box="boxes"):
@@ -45,7 +35,7 @@ def build_column_probe(path, features=5):
              _const("ax", [0], TensorProto.INT64),
              helper.make_node("Unsqueeze", ["box7", "ax"], ["boxes"]),
              _const("scores", [0.9]), _const("labels", [0], TensorProto.INT64)]
-    return save_model(path, nodes, [x], box_outputs())
+    return save_model(path, nodes, [x], box_outputs(), classes="Car,Pedestrian,Cyclist")
 
 
 @pytest.fixture
@@ -160,11 +150,7 @@ def test_every_setting_is_checked_in_one_line_naming_file_and_key(tmp_path, text
 
 
 def test_max_points_must_agree_with_a_static_point_count(tmp_path):
-    x = helper.make_tensor_value_info("points", TensorProto.FLOAT, [1000, 4])
-    model = save_model(tmp_path / "n.onnx", [helper.make_node("Shape", ["points"], ["unused"]),
-                                             _const("boxes", [BOX]), _const("scores", [0.9]),
-                                             _const("labels", [0], TensorProto.INT64)],
-                       [x], box_outputs() + [helper.make_tensor_value_info("unused", TensorProto.INT64, [2])])
+    model = build_const_model(tmp_path / "n.onnx", [BOX], [0.9], [0], in_shape=(1000, 4))
     path = settings(tmp_path, "max_points: 500\n")
     with pytest.raises(InputError, match=f"^{path}: max_points: max_points is 500 but the model takes 1000 points$"):
         OnnxDetector(model, path)
@@ -189,20 +175,16 @@ def test_onnxruntime_log_stays_off_stderr_and_inference_errors_name_the_frame(tm
     det = OnnxDetector(build_reshape_model(tmp_path / "r.onnx"))
     with pytest.raises(InputError) as e:
         det.detect(np.zeros((10, 4), np.float32), frame="000042")
+    err = capfd.readouterr().err      # neither the load-time warning nor the run's error text
+    assert "onnxruntime" not in err and "\x1b[" not in err, err
     text = str(e.value)
     assert text.startswith(f"{tmp_path / 'r.onnx'}: frame 000042: inference failed: ") and "Reshape" in text
     assert "ONNXRuntimeError" not in text and ".h:" not in text and "\n" not in text
-    err = capfd.readouterr().err
-    assert "onnxruntime" not in err and "\x1b[" not in err, err
 
 
 # ------------------------------------------------------------------------------ 5 input checks at load
 def test_float16_input_is_refused_when_the_model_loads(tmp_path):
-    x = helper.make_tensor_value_info("points", TensorProto.FLOAT16, ["N", 4])
-    nodes = [helper.make_node("Shape", ["points"], ["unused"]), _const("boxes", [BOX]), _const("scores", [0.9]),
-             _const("labels", [0], TensorProto.INT64)]
-    model = save_model(tmp_path / "h.onnx", nodes, [x],
-                       box_outputs() + [helper.make_tensor_value_info("unused", TensorProto.INT64, [2])])
+    model = build_const_model(tmp_path / "h.onnx", [BOX], [0.9], [0], in_type=TensorProto.FLOAT16)
     with pytest.raises(InputError, match=r"point input 'points' is tensor\(float16\); the contract feeds float32"):
         OnnxDetector(model)
 
@@ -236,15 +218,8 @@ def test_prelabel_names_the_frame_whose_inference_failed(tmp_path, capsys):
 
 # ------------------------------------------------------------------------------ 6 labels must be whole numbers
 def build_float_label_model(path, labels):
-    x = helper.make_tensor_value_info("points", TensorProto.FLOAT, ["N", 4])
-    n = len(labels)
-    nodes = [helper.make_node("Shape", ["points"], ["unused"]), _const("boxes", [BOX] * n),
-             _const("scores", [0.9] * n), _const("labels", labels)]
-    outs = [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [n, 7]),
-            helper.make_tensor_value_info("scores", TensorProto.FLOAT, [n]),
-            helper.make_tensor_value_info("labels", TensorProto.FLOAT, [n]),
-            helper.make_tensor_value_info("unused", TensorProto.INT64, [2])]
-    return save_model(path, nodes, [x], outs)
+    return build_const_model(path, [BOX] * len(labels), [0.9] * len(labels), labels,
+                             classes="Car,Pedestrian,Cyclist", label_type=TensorProto.FLOAT)
 
 
 def test_float_labels_must_be_whole_numbers(tmp_path):
