@@ -56,7 +56,12 @@ def build_extent_model(path, classes="Car,Pedestrian", label=1, rank=2, features
     outs = [helper.make_tensor_value_info(names[0], TensorProto.FLOAT, [1, 7]),
             helper.make_tensor_value_info(names[1], TensorProto.FLOAT, [1]),
             helper.make_tensor_value_info(names[2], TensorProto.INT64, [1])]
-    model = helper.make_model(helper.make_graph(nodes, "extent", [x], outs),
+    return save_model(path, nodes, [x], outs, classes)
+
+
+def save_model(path, nodes, inputs, outputs, classes="Car,Pedestrian", initializers=()):
+    """Check and save a graph (opset 13) as ``path``; ``classes`` (if not None) goes into its metadata."""
+    model = helper.make_model(helper.make_graph(nodes, path.stem, inputs, outputs, initializer=list(initializers)),
                               opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     if classes is not None:
@@ -169,23 +174,19 @@ def test_invalid_settings_yaml_is_one_line_with_line_and_column(tmp_path):
         OnnxDetector(model, tmp_path / "missing.yaml")
 
 
-def build_const_model(path, boxes, scores, labels, classes="Car,Pedestrian"):
-    """A model that ignores its points and outputs the given boxes (M, 7), scores (M,), labels (M,)."""
-    x = helper.make_tensor_value_info("points", TensorProto.FLOAT, ["N", 4])
+def build_const_model(path, boxes, scores, labels, classes="Car,Pedestrian", in_shape=("N", 4),
+                      in_type=TensorProto.FLOAT, label_type=TensorProto.INT64):
+    """A model that ignores its points (input of ``in_shape`` and ``in_type``) and outputs the given
+    boxes (M, 7), scores (M,), labels (M,) (of ``label_type``)."""
+    x = helper.make_tensor_value_info("points", in_type, list(in_shape))
     boxes, scores, labels = np.asarray(boxes, np.float32), np.asarray(scores, np.float32), np.asarray(labels)
     nodes = [helper.make_node("Shape", ["points"], ["unused"]),
-             _const("boxes", boxes), _const("scores", scores), _const("labels", labels, TensorProto.INT64)]
+             _const("boxes", boxes), _const("scores", scores), _const("labels", labels, label_type)]
     outs = [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, list(boxes.shape)),
             helper.make_tensor_value_info("scores", TensorProto.FLOAT, list(scores.shape)),
-            helper.make_tensor_value_info("labels", TensorProto.INT64, list(labels.shape)),
-            helper.make_tensor_value_info("unused", TensorProto.INT64, [2])]
-    model = helper.make_model(helper.make_graph(nodes, "const", [x], outs),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    helper.set_model_props(model, {"classes": classes})
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
+            helper.make_tensor_value_info("labels", label_type, list(labels.shape)),
+            helper.make_tensor_value_info("unused", TensorProto.INT64, [len(in_shape)])]
+    return save_model(path, nodes, [x], outs, classes)
 
 
 BOX = [10.0, 0.0, 0.0, 4.0, 1.8, 1.5, 0.0]

@@ -4,7 +4,8 @@
   "onnx:PATH", "predictions:PATH");
 - :mod:`.builtin` — the geometric detector (:mod:`.ground`, :mod:`.cluster`, :mod:`.boxfit`,
   :mod:`.classify`, with the point statistics of :mod:`.features`);
-- :mod:`.onnx_detector` — any exported network behind a documented input/output contract;
+- :mod:`.onnx_detector` — any exported network behind a documented input/output contract, its
+  settings checked by :mod:`.onnx_settings`;
 - :mod:`.predictions` — detector output files (KITTI with score, nuScenes results JSON);
 - :mod:`.fit` — one-click box from a seed point and auto-fit of a rough box;
 - :mod:`.tracker`, :mod:`.interpolate`, :mod:`.propagate` — tracks over a sequence;

@@ -1,14 +1,19 @@
 """Run an exported 3D detector (PointPillars, CenterPoint, ...) through onnxruntime.
 
-Input/output contract (documented in docs/prelabel.md):
+Input/output contract (documented in docs/prelabel.md, settings in :mod:`.onnx_settings`):
 
-- one input: the sweep as float32 ``(N, F)`` (or ``(1, N, F)`` when the model's input has rank 3)
-  with columns x, y, z, intensity[, ...] in the LiDAR frame; ``point_features`` (default: the
-  model's static last dimension, else 4) columns are passed, ``intensity_scale`` multiplies
-  column 3, ``max_points`` (or a static N) pads with zeros / keeps the nearest points;
+- one input, the points, float32 ``(N, F)`` (or ``(1, N, F)`` when the model's input has rank 3),
+  checked when the model loads; its columns are ``input_columns`` (names of the sweep's columns x,
+  y, z, intensity, ring, time, or the constants ``zero`` and ``batch``), or the first
+  ``point_features`` (3 or 4) of x, y, z, intensity; by default x, y, z, intensity[:F] for a model
+  with a static F up to 4; a model wanting more columns needs ``input_columns`` (nothing is guessed:
+  a nuScenes sweep's 5th column is the ring, where nuScenes-trained models expect the time lag).
+  ``intensity_scale`` multiplies the intensity column, ``max_points`` (or a static N) pads with zero
+  rows / keeps the nearest points;
 - outputs (matched by name, renamable): ``boxes`` float ``(M, 7)`` = x, y, z, length, width,
-  height, yaw in the LiDAR frame, ``scores`` ``(M,)`` and ``labels`` ``(M,)`` integer class
-  indices; a leading batch dimension of 1 is dropped;
+  height, yaw in the LiDAR frame, ``scores`` ``(M,)`` and ``labels`` ``(M,)`` whole class
+  indices counted from ``label_base`` (0, or 1 for OpenPCDet); a leading batch dimension of 1 is
+  dropped;
 - ``z_origin``: "center" (default) or "bottom" when the network reports the box bottom;
 - ``classes``: index -> class name, from the settings or the model's metadata ``classes``
   (comma-separated). Boxes of classes mapped to null, or below ``score_threshold``, are dropped.
@@ -17,7 +22,8 @@ Input/output contract (documented in docs/prelabel.md):
   a non-finite value or a size not above 0 is dropped and counted in ``invalid_boxes``.
 
 Settings come from a YAML file given with ``--config`` or found beside the model as
-``MODEL.onnx.yaml``. onnxruntime is imported only when a model is loaded.
+``MODEL.onnx.yaml``. onnxruntime is imported only when a model is loaded; its own log is silenced
+(its errors come back as exceptions and are said in one line, naming the frame at inference).
 """
 
 from __future__ import annotations
@@ -29,25 +35,22 @@ import numpy as np
 
 from ..errors import InputError
 from ..geometry.cuboid import Cuboid
+from ..io.point_records import COLUMNS
 from ..model.annotation import CuboidLabel
-from .config import load_settings_yaml
+from ..model.drive import Drive
 from .detector import PointDetector, detection
+from .onnx_settings import CONSTANT_COLUMNS, check_settings, load_onnx_settings
 
-KNOWN = {"classes", "score_threshold", "point_features", "intensity_scale", "max_points", "z_origin", "outputs",
-         "input"}
+QUIET = 4   # onnxruntime log severity: fatal only (warnings and errors otherwise reach stderr in colour)
+FLOAT_TYPES = ("tensor(float)", "tensor(float16)", "tensor(double)")
 
 
-def _load_settings(model: Path, config: str | Path | None) -> tuple[dict, Path | None]:
-    path = Path(config) if config else model.with_name(model.name + ".yaml")
-    if not config and not path.is_file():
-        return {}, None
-    doc = load_settings_yaml(path, "ONNX detector settings", "--config") or {}
-    if not isinstance(doc, dict):
-        raise InputError(path, f"expected a mapping of settings, got {type(doc).__name__}")
-    unknown = set(doc) - KNOWN
-    if unknown:
-        raise InputError(path, f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN))}")
-    return doc, path
+def _ort_reason(text: str) -> str:
+    """onnxruntime's message without its ``[ONNXRuntimeError] : N : CODE :`` preamble and C++
+    source locations, in one line."""
+    text = " ".join(text.split())
+    text = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", text)
+    return re.sub(r"\S+\.(cc|cpp|h):\d+ (\S+::\S+\(.*?\) )?", "", text).strip()
 
 
 def _load_error(model: Path, e: Exception) -> InputError:
@@ -56,8 +59,7 @@ def _load_error(model: Path, e: Exception) -> InputError:
     text = " ".join(str(e).split())
     if type(e).__name__ == "InvalidProtobuf" or "INVALID_PROTOBUF" in text or model.stat().st_size == 0:
         return InputError(model, "not an ONNX model (onnxruntime could not parse it)")
-    reason = text.rsplit(" failed:", 1)[-1] if " failed:" in text else text.split(" : ")[-1]
-    reason = re.sub(r"^\S+\.(cc|cpp|h):\d+ (\S+::\S+\(.*?\) )?", "", reason.strip())
+    reason = _ort_reason(text.rsplit(" failed:", 1)[-1] if " failed:" in text else text.split(" : ")[-1])
     if "does not have a graph" in reason:
         return InputError(model, "not an ONNX model (it holds no graph)")
     return InputError(model, f"cannot load ONNX model: {reason[:200]}")
@@ -76,99 +78,152 @@ class OnnxDetector(PointDetector):
             import onnxruntime as ort
         except ImportError:
             raise InputError(model, "onnxruntime is not installed (pip install onnxruntime)") from None
-        settings, where = _load_settings(model, config)
-        settings.update(overrides)
+        settings, where = load_onnx_settings(model, config)
+        settings = check_settings({**settings, **overrides}, where)
         self.model_path, self.settings_path = model, where
         src = where or model
+        ort.set_default_logger_severity(QUIET)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
+        opts.log_severity_level = QUIET
+        self._run_options = ort.RunOptions()
+        self._run_options.log_severity_level = QUIET
         try:
             self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types
             raise _load_error(model, e) from None
-        inputs = self.session.get_inputs()
-        name = settings.get("input")
-        if name is None:
-            if len(inputs) != 1:
-                raise InputError(src, f"model has {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); "
-                                      "name the point input with 'input'", where="input")
-            self.input = inputs[0]
-        else:
-            match = [i for i in inputs if i.name == name]
-            if not match:
-                raise InputError(src, f"model has no input {name!r} (inputs: {', '.join(i.name for i in inputs)})",
-                                 where="input")
-            self.input = match[0]
+        self.input = self._point_input(settings.get("input"), src)
         shape = list(self.input.shape)
-        if len(shape) not in (2, 3):
-            raise InputError(model, f"point input must have rank 2 (N, F) or 3 (1, N, F), got shape {shape}")
         self.batched = len(shape) == 3
         static_f = shape[-1] if isinstance(shape[-1], int) else None
         static_n = shape[-2] if isinstance(shape[-2], int) else None
-        self.features = int(settings.get("point_features", static_f or 4))
-        if static_f is not None and self.features != static_f:
-            raise InputError(src, f"point_features is {self.features} but the model takes {static_f} columns",
-                             where="point_features")
-        self.max_points = settings.get("max_points", static_n)
-        self.intensity_scale = float(settings.get("intensity_scale", 1.0))
-        self.score_threshold = float(settings.get("score_threshold", 0.1))
+        self.columns = self._columns(settings, static_f, src)
+        self.features = len(self.columns)
+        self.max_points = static_n if settings.get("max_points") is None else settings["max_points"]
+        if static_n is not None and self.max_points != static_n:
+            raise InputError(src, f"max_points is {self.max_points} but the model takes {static_n} points",
+                             where="max_points")
+        self.intensity_scale = settings.get("intensity_scale", 1.0)
+        self.score_threshold = settings.get("score_threshold", 0.1)
         self.z_origin = settings.get("z_origin", "center")
-        if self.z_origin not in ("center", "bottom"):
-            raise InputError(src, f"expected 'center' or 'bottom', got {self.z_origin!r}", where="z_origin")
-        outputs = {"boxes": "boxes", "scores": "scores", "labels": "labels", **(settings.get("outputs") or {})}
-        have = {o.name for o in self.session.get_outputs()}
-        for role, out_name in outputs.items():
-            if out_name not in have:
-                raise InputError(src if where else model, f"model has no output {out_name!r} for {role} "
-                                 f"(outputs: {', '.join(sorted(have))}); map them with 'outputs'", where="outputs")
-        self.outputs = outputs
+        self.label_base = settings.get("label_base", 0)
+        self.outputs = {"boxes": "boxes", "scores": "scores", "labels": "labels", **settings.get("outputs", {})}
+        self._check_outputs(src if where else model)
         classes = settings.get("classes")
         if classes is None:
             meta = self.session.get_modelmeta().custom_metadata_map
             if "classes" in meta:
                 classes = [c.strip() for c in meta["classes"].split(",")]
-        if not classes or not isinstance(classes, list):
+        if not classes:
             raise InputError(src, "no class mapping: give 'classes: [Car, Pedestrian, ...]' in the settings or the "
                                   "model metadata 'classes'", where="classes")
         self.classes = classes
         self.invalid_boxes = 0      # boxes at/above the threshold dropped for NaN/inf values or sizes <= 0
 
-    def _input(self, points: np.ndarray) -> np.ndarray:
+    def _point_input(self, name: str | None, src: Path):
+        """The model's one input, checked: float32, rank 2 or 3 (batch 1), named ``name`` if given."""
+        inputs = self.session.get_inputs()
+        names = ", ".join(i.name for i in inputs)
+        if name is not None and name not in [i.name for i in inputs]:
+            raise InputError(src, f"model has no input {name!r} (inputs: {names})", where="input")
+        if len(inputs) != 1:
+            raise InputError(self.model_path, f"model has {len(inputs)} inputs ({names}); the contract feeds one, "
+                                              "the points (export a graph whose only input is the points)")
+        point_input = inputs[0]
+        shape = list(point_input.shape)
+        if point_input.type != "tensor(float)":
+            raise InputError(self.model_path, f"point input {point_input.name!r} is {point_input.type}; the contract "
+                                              "feeds float32 points (export with a float32 input, or cast inside "
+                                              "the graph)")
+        if len(shape) not in (2, 3) or (len(shape) == 3 and isinstance(shape[0], int) and shape[0] != 1):
+            raise InputError(self.model_path, f"point input must have shape (N, F) or (1, N, F), got {shape}")
+        return point_input
+
+    def _columns(self, settings: dict, static_f: int | None, src: Path) -> tuple[str, ...]:
+        """The names of the input columns (settings ``input_columns`` / ``point_features``, else
+        from the model's static F), checked against a static F."""
+        if "input_columns" in settings:
+            columns, key = settings["input_columns"], "input_columns"
+        elif "point_features" in settings:
+            columns, key = COLUMNS[:settings["point_features"]], "point_features"
+        elif static_f is not None and static_f > 4:
+            raise InputError(src, f"the model takes {static_f} columns per point: say what each holds with "
+                                  "input_columns (x, y, z, intensity, ring, time, zero, batch), e.g. "
+                                  "[x, y, z, intensity, zero] for a nuScenes model's time lag", where="input_columns")
+        else:
+            columns, key = COLUMNS[:static_f or 4], "point_features"
+        if static_f is not None and len(columns) != static_f:
+            raise InputError(src, f"{len(columns)} columns ({', '.join(columns)}) but the model takes {static_f}",
+                             where=key)
+        if len(columns) < 3 and key == "point_features":
+            raise InputError(self.model_path, f"point input takes {len(columns)} columns per point; the contract "
+                                              "needs at least x, y, z")
+        return tuple(columns)
+
+    def _check_outputs(self, src: Path) -> None:
+        have = {o.name: o.type for o in self.session.get_outputs()}
+        for role, out_name in self.outputs.items():
+            if out_name not in have:
+                raise InputError(src, f"model has no output {out_name!r} for {role} "
+                                 f"(outputs: {', '.join(sorted(have))}); map them with 'outputs'", where="outputs")
+            kind = have[out_name]
+            if kind not in FLOAT_TYPES and not (role == "labels" and re.fullmatch(r"tensor\(u?int\d+\)", kind)):
+                raise InputError(self.model_path, f"output {out_name!r} ({role}) is {kind}; expected "
+                                 f"{'integer or ' if role == 'labels' else ''}float values", where="outputs")
+
+    def _fail(self, frame: str | None, problem: str, key: str | None = None) -> InputError:
+        """An error about one run of the model, naming the frame when it is known."""
+        where = ": ".join(w for w in (f"frame {frame}" if frame is not None else None, key) if w)
+        return InputError(self.model_path, problem, where=where or None)
+
+    def _input(self, points: np.ndarray, frame: str | None = None) -> np.ndarray:
         p = np.asarray(points, dtype=np.float32)
-        if p.shape[1] < self.features:
-            p = np.c_[p, np.zeros((len(p), self.features - p.shape[1]), np.float32)]
-        x = np.array(p[:, :self.features], dtype=np.float32, order="C")   # a copy: never touch the caller's sweep
-        if self.features > 3 and self.intensity_scale != 1.0:
-            x[:, 3] *= self.intensity_scale
+        x = np.zeros((len(p), self.features), np.float32)   # new memory: never touch the caller's sweep
+        for j, name in enumerate(self.columns):
+            if name in CONSTANT_COLUMNS:
+                continue
+            k = COLUMNS.index(name)
+            if k >= p.shape[1] or (name == "ring" and len(p) and (p[:, k] < 0).all()):
+                held = ", ".join(COLUMNS[:p.shape[1]] if k >= p.shape[1] else COLUMNS[:k] + COLUMNS[k + 1:p.shape[1]])
+                raise self._fail(frame, f"the sweep has no {name} column (it holds {held}); change the model's "
+                                        "input_columns", "input_columns")
+            x[:, j] = p[:, k]
+            if name == "intensity" and self.intensity_scale != 1.0:
+                x[:, j] *= self.intensity_scale
         if self.max_points:
             n = int(self.max_points)
             if len(x) > n:
-                keep = np.argsort(np.einsum("ij,ij->i", x[:, :2], x[:, :2]), kind="stable")[:n]
+                keep = np.argsort(np.einsum("ij,ij->i", p[:, :2], p[:, :2]), kind="stable")[:n]
                 x = x[np.sort(keep)]
             elif len(x) < n:
                 x = np.r_[x, np.zeros((n - len(x), self.features), np.float32)]
         return x[None] if self.batched else x
 
-    def detect(self, points: np.ndarray) -> list[CuboidLabel]:
+    def detect_frame(self, drive: Drive, index: int) -> list[CuboidLabel]:
+        return self.detect(drive.points(index), frame=drive.frames[drive.index_of(index)].frame_id)
+
+    def detect(self, points: np.ndarray, frame: str | None = None) -> list[CuboidLabel]:
+        """Detections in a sweep (columns x, y, z, intensity[, ring, time]); ``frame`` (its id) is
+        named in errors."""
         names = [self.outputs["boxes"], self.outputs["scores"], self.outputs["labels"]]
+        feed = {self.input.name: self._input(points, frame)}
         try:
-            boxes, scores, labels = self.session.run(names, {self.input.name: self._input(points)})
+            boxes, scores, labels = self.session.run(names, feed, self._run_options)
         except Exception as e:
-            raise InputError(self.model_path, f"inference failed: {str(e).splitlines()[0][:200]}") from None
+            raise self._fail(frame, f"inference failed: {_ort_reason(str(e))[:300]}") from None
         boxes = np.asarray(boxes, dtype=np.float64)
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-        labels = np.asarray(labels).reshape(-1).astype(np.int64)
+        labels = self._labels(np.asarray(labels).reshape(-1), frame)
         if boxes.ndim == 3 and boxes.shape[0] == 1:
             boxes = boxes[0]
         if boxes.ndim != 2 or boxes.shape[1] < 7 or not len(boxes) == len(scores) == len(labels):
-            raise InputError(self.model_path, f"expected boxes (M, 7), scores (M,), labels (M,); got "
-                                              f"{boxes.shape}, {scores.shape}, {labels.shape}", where="outputs")
+            raise self._fail(frame, f"expected boxes (M, 7), scores (M,), labels (M,); got "
+                                    f"{boxes.shape}, {scores.shape}, {labels.shape}", "outputs")
         bad = ~(np.isfinite(scores) & (scores >= 0.0) & (scores <= 1.0))
         if bad.any():
-            raise InputError(self.model_path, f"output {self.outputs['scores']!r} holds {scores[bad][0]:g} "
-                                              f"({int(bad.sum())} of {len(scores)} scores outside [0, 1]): the "
-                                              "contract wants probabilities (e.g. after a sigmoid), not raw logits",
-                             where="outputs")
+            raise self._fail(frame, f"output {self.outputs['scores']!r} holds {scores[bad][0]:g} "
+                                    f"({int(bad.sum())} of {len(scores)} scores outside [0, 1]): the "
+                                    "contract wants probabilities (e.g. after a sigmoid), not raw logits", "outputs")
         out = []
         for b, s, k in zip(boxes, scores, labels):
             if s < self.score_threshold:
@@ -176,13 +231,30 @@ class OnnxDetector(PointDetector):
             if not np.all(np.isfinite(b[:7])) or min(b[3:6]) <= 0:
                 self.invalid_boxes += 1
                 continue
-            if not 0 <= k < len(self.classes):
-                raise InputError(self.model_path, f"label index {k} has no class (classes: {self.classes})",
-                                 where="classes")
-            name = self.classes[k]
+            name = self._class_name(int(k), frame)
             if name is None:
                 continue
             z = b[2] + b[5] / 2.0 if self.z_origin == "bottom" else b[2]
             out.append(detection(Cuboid((b[0], b[1], z), b[3:6], b[6]), str(name), float(s)))
         out.sort(key=lambda d: -d.score)
         return out
+
+    def _labels(self, labels: np.ndarray, frame: str | None) -> np.ndarray:
+        """The label output as int64; float labels must hold whole numbers."""
+        if labels.dtype.kind == "f":
+            whole = np.isfinite(labels) & (labels == np.round(labels))
+            if not whole.all():
+                raise self._fail(frame, f"output {self.outputs['labels']!r} holds {labels[~whole][0]:.6g}: the "
+                                        "contract wants whole class indices", "outputs")
+        return labels.astype(np.int64)
+
+    def _class_name(self, label: int, frame: str | None) -> str | None:
+        """The class of a model label (counted from ``label_base``); None for a class mapped to null."""
+        k = label - self.label_base
+        if not 0 <= k < len(self.classes):
+            hint = ""
+            if self.label_base == 0 and k == len(self.classes):
+                hint = "; a model counting classes from 1 (OpenPCDet) needs 'label_base: 1'"
+            raise self._fail(frame, f"label index {label} has no class (classes: {self.classes}, label_base "
+                                    f"{self.label_base}){hint}", "classes")
+        return self.classes[k]
