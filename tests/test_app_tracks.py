@@ -283,7 +283,16 @@ def test_class_key_retypes_the_whole_track_and_shift_s_gives_it_one_size(qtbot, 
     assert rows[k0.uid][0] == rows[k3.uid][0] == "van" and rows[bystander.uid][0] == "car"
     key(qtbot, w, Qt.Key.Key_Z, CTRL)              # one step back: the whole track is car again
     assert {s.document.get(u).cls for u in (k0.uid, k3.uid)} == {"car"}
-    key(qtbot, w, Qt.Key.Key_Z, Qt.KeyboardModifier.ShiftModifier | CTRL)
+    s.set_frame(3)                                  # the attribute panel's class box, on frame 3
+    testing.wait_for_frame(w, 3)
+    s.select((k3.uid,))
+    w.attributes.cls.setCurrentText("truck")
+    assert {s.document.get(u).cls for u in (k0.uid, k3.uid)} == {"truck"}
+    assert s.messages[-1].text == f"Set class truck: track 100, 2 boxes in frames {ids[0]}–{ids[1]}"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    s.set_frame(0)
+    testing.wait_for_frame(w, 0)
+    s.select((k0.uid,))
 
     key(qtbot, w, Qt.Key.Key_Up, CTRL)             # length +5 cm on frame 0 only
     size = s.document.get(k0.uid).box.size
