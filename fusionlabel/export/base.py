@@ -19,6 +19,7 @@ from ..errors import ImageError, InputError, PointCloudError
 from ..export_manifest import MANIFEST
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
+from ..model.frame_spec import consecutive_runs
 from ..model.source_class import source_class
 from ..progress import progress
 from .run_files import user_names
@@ -171,12 +172,7 @@ class ExportSummary:
 def frame_ranges(indices: list[int], name: Callable[[int], str]) -> str:
     """``frame 000004`` or ``frames 000001–000006, 000009`` for sorted frame indices: consecutive
     indices as one range, each named by ``name``."""
-    runs: list[list[int]] = []
-    for i in indices:
-        if runs and i == runs[-1][-1] + 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
+    runs = consecutive_runs(indices)
     text = ", ".join(name(r[0]) if len(r) == 1 else f"{name(r[0])}–{name(r[-1])}" for r in runs)
     return f"frame{'s' if len(indices) > 1 else ''} {text}"
 
