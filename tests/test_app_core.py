@@ -305,7 +305,7 @@ def test_key_edits_in_a_row_are_one_undo_step(tmp_path):
         actions.nudge(0, 0.05)
         actions.set_class("van")                   # another command ends the run
         actions.nudge(0, 0.05)
-        assert doc.history()[-3:] == ["Nudge", "Set class van", "Nudge"]
+        assert doc.history()[-3:] == ["Nudge", "Set class van: track 1, 1 box in frame 000000", "Nudge"]
         s.select((a, b))                           # so does a new selection: both move, one step per press run
         actions.nudge(0, 0.05)
         actions.nudge(0, 0.05)

@@ -250,3 +250,55 @@ def test_interpolate_between_imported_labels(qtbot, tmp_path):
     finally:
         w.close()
         p.close()
+
+
+def saved_rows(project, uids) -> dict[str, tuple]:
+    """uid -> (class, length, width, height) as the database holds them."""
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        rows = con.execute("SELECT uid, class, length, width, height FROM annotations").fetchall()
+    finally:
+        con.close()
+    return {r[0]: tuple(r[1:]) for r in rows if r[0] in uids}
+
+
+def test_class_key_retypes_the_whole_track_and_shift_s_gives_it_one_size(qtbot, window, project):
+    """The reviewer's case: a car track with keyframes in frames 0 and 3; key 2 on frame 0 makes
+    the whole track van (one undo step, said in the status bar, refused as a whole while car is
+    locked); Ctrl+Up lengthens the frame-0 box and Shift+S gives its size to frame 3 too."""
+    w, s = window, window.session
+    g = s.drive.labels(0)[0]
+    k0, k3 = place(s, 0, g, "100"), place(s, 3, s.drive.labels(3)[0], "100")
+    bystander = place(s, 0, s.drive.labels(0)[1])
+    ids = [s.drive.frames[f].frame_id for f in (0, 3)]
+    s.select((k0.uid,))
+    s.set_class_locked("car", True)
+    key(qtbot, w, Qt.Key.Key_2)
+    assert "refused" in s.messages[-1].text and "locked car" in s.messages[-1].text
+    assert {s.document.get(u).cls for u in (k0.uid, k3.uid)} == {"car"}
+    s.set_class_locked("car", False)
+    key(qtbot, w, Qt.Key.Key_2)
+    assert s.messages[-1].text == f"Set class van: track 100, 2 boxes in frames {ids[0]}–{ids[1]}"
+    rows = saved_rows(project, {k0.uid, k3.uid, bystander.uid})
+    assert rows[k0.uid][0] == rows[k3.uid][0] == "van" and rows[bystander.uid][0] == "car"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)              # one step back: the whole track is car again
+    assert {s.document.get(u).cls for u in (k0.uid, k3.uid)} == {"car"}
+    s.set_frame(3)                                  # the attribute panel's class box, on frame 3
+    testing.wait_for_frame(w, 3)
+    s.select((k3.uid,))
+    w.attributes.cls.setCurrentText("truck")
+    assert {s.document.get(u).cls for u in (k0.uid, k3.uid)} == {"truck"}
+    assert s.messages[-1].text == f"Set class truck: track 100, 2 boxes in frames {ids[0]}–{ids[1]}"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    s.set_frame(0)
+    testing.wait_for_frame(w, 0)
+    s.select((k0.uid,))
+
+    key(qtbot, w, Qt.Key.Key_Up, CTRL)             # length +5 cm on frame 0 only
+    size = s.document.get(k0.uid).box.size
+    assert s.document.get(k3.uid).box.size != size
+    key(qtbot, w, Qt.Key.Key_S, Qt.KeyboardModifier.ShiftModifier)
+    assert s.messages[-1].text.startswith(f"Size {size[0]:.2f} × ") and "track 100, 1 box" in s.messages[-1].text
+    assert np.allclose(saved_rows(project, {k3.uid})[k3.uid][1:], size)
+    key(qtbot, w, Qt.Key.Key_S, Qt.KeyboardModifier.ShiftModifier)
+    assert s.messages[-1].text == "track 100 has this size in every frame already"

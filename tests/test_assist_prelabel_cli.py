@@ -565,6 +565,28 @@ def test_prelabel_inherits_the_track_of_a_kept_prelabel_in_a_document():
     assert len(doc.annotations(1)) == 1 and len(doc.annotations(0)) == 2 and report.dropped_overlap == 2
 
 
+def test_prelabels_continuing_a_human_track_take_its_class():
+    """The reviewer's case: the annotator accepted frame 0 of a car track and retyped it van; the
+    detector still says car. Pre-labels continuing that track are van (a track is one object, one
+    class); a new track nobody touched keeps the detector's class."""
+    from fusionlabel.assist.prelabel_project import prelabel_command
+    from fusionlabel.model.commands import CreateCuboid
+    from fusionlabel.model.document import Document
+    from fusionlabel.model.ontology import Ontology
+
+    doc = Document(3, Ontology.default())
+    box = lambda x: Cuboid((x, 0, 0), (4.8, 2, 1.9))                                  # noqa: E731
+    doc.apply(CreateCuboid(0, CuboidLabel(box(10.0), "van", "5", None, "human")))
+    new = {f: [CuboidLabel(box(10.0 + 0.4 * f), "car", "p1", 0.8, "model"),
+               CuboidLabel(box(40.0), "car", "p2", 0.8, "model")] for f in range(3)}
+    cmd, report = prelabel_command(doc, new, "3 frames")
+    doc.apply(cmd)
+    assert {f: doc.find_track("5", f).cls for f in range(3)} == {0: "van", 1: "van", 2: "van"}
+    others = [a for f in range(3) for a in doc.annotations(f) if a.track_id != "5"]
+    assert len(others) == 3 and {a.cls for a in others} == {"car"}
+    assert report.by_class == {"van": 2, "car": 3}
+
+
 def test_an_output_folder_holds_one_format(cam_drive, tmp_path, capsys):
     drive, objs = cam_drive, separated(cam_drive, 0, 3)
     det = predictions(tmp_path / "p", drive, objs, 0.8)

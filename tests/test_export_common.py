@@ -402,3 +402,31 @@ def test_exporting_a_project_leaves_it_free_for_an_editor(project):
         with Project.open(project.folder) as editor:
             assert not editor.read_only, editor.read_only_reason
         assert labels_for(0)
+
+
+@pytest.mark.parametrize("fmt", ["kitti-tracking", "nuscenes", "kitti"])
+def test_a_track_with_two_classes_is_named_where_the_format_gives_a_track_one_class(fmt, small_sim_drive, tmp_path):
+    """A project from before whole-track retyping may hold a track that is truck in one frame and
+    car in the others: KITTI tracking and nuScenes say so in one line naming the track and the
+    frames; KITTI object (no tracks) has nothing to say."""
+    drive = small_sim_drive
+    n = len(drive)
+    track = next(lab.track_id for lab in drive.labels(0) if lab.label == "car"
+                 and all(any(m.track_id == lab.track_id for m in drive.labels(i)) for i in range(n)))
+
+    def labels_for(i):
+        return [lab.with_(label="truck") if lab.track_id == track and i == 1 else lab for lab in drive.labels(i)]
+
+    summary = export_drive(drive, fmt, tmp_path / "out", labels_for,
+                           ExportOptions(progress=False, sensor_data=False))
+    lines = [t for t in summary.cannot_hold if t.startswith(f"track {track} has more than one class")]
+    if fmt == "kitti":
+        assert not lines
+        return
+    ids = [f.frame_id for f in drive.frames]
+    car, truck = {"kitti-tracking": ("Car", "Truck"), "nuscenes": ("vehicle.car", "vehicle.truck")}[fmt]
+    later = ids[2] if n == 3 else f"{ids[2]}–{ids[-1]}"
+    assert lines == [f"track {track} has more than one class: {car} in frames {ids[0]}, {later}, "
+                     f"{truck} in frame {ids[1]} (a track is one object: in the app a class key retypes the "
+                     "whole track)"]
+    assert lines[0] in summary.text() and "\n" not in lines[0]

@@ -3,6 +3,7 @@ track never gets two cuboids in one frame, a joined box takes the track's class.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from fusionlabel.geometry.cuboid import Cuboid
@@ -101,3 +102,63 @@ def test_set_track_moves_one_box_and_never_makes_two_in_a_frame(doc):
     assert ea.set_track(doc, a0.uid, "1") is None
     with pytest.raises(CommandError, match="cannot be empty"):
         ea.set_track(doc, a1.uid, "  ")
+
+
+class _StillDrive:
+    """A drive standing still (every frame at the world origin): all interpolation needs of it."""
+
+    def T_world_lidar(self, frame):
+        return np.eye(4)
+
+
+def test_class_key_retypes_the_whole_track_and_interpolation_follows(doc):
+    from fusionlabel.assist.edit_assist import interpolate
+
+    k0, k6 = add(doc, 0, "100"), add(doc, 6, "100")
+    other = add(doc, 0, "7", "truck")
+    bound = one_step(doc, ea.set_class_by_key(doc, [k0.uid], "2", frame_name=lambda i: f"{i:06d}"))
+    assert bound.description == "Set class van: track 100, 2 boxes in frames 000000–000006"
+    assert doc.get(k0.uid).cls == doc.get(k6.uid).cls == "van"
+    assert doc.get(other.uid).cls == "truck"                        # another track stays
+    doc.apply(interpolate(doc, _StillDrive(), 0, [k0.uid]))
+    assert {doc.find_track("100", f).cls for f in range(7)} == {"van"}
+    # Retyping any frame of the track, a pre-label in the middle included, retypes all 7 boxes.
+    mid = doc.find_track("100", 3)
+    assert mid.source == "model"
+    bound = one_step(doc, ea.set_class(doc, [mid.uid], "truck"))
+    assert {doc.find_track("100", f).cls for f in range(7)} == {"truck"}
+    assert bound.description == "Set class truck: track 100, 7 boxes in frames 0–6"
+    assert ea.set_class(doc, [k6.uid], "truck") is None            # nothing left to retype
+
+
+def test_class_key_mends_a_track_made_with_mixed_classes(doc):
+    """A project from before whole-track retyping may hold a track of two classes: one key fixes it."""
+    from fusionlabel.model.commands import SetClass
+
+    boxes = [add(doc, f, "3") for f in range(4)]
+    doc.apply(SetClass(boxes[0].uid, "van"))                        # the old per-box retype
+    bound = one_step(doc, ea.set_class(doc, [boxes[2].uid], "van"))
+    assert [doc.get(b.uid).cls for b in boxes] == ["van"] * 4
+    assert len(bound.commands) == 3 and "4 boxes in frames 0–3" in bound.description
+
+
+def test_size_to_track_keeps_each_box_on_its_ground_and_heading(doc):
+    rng = np.random.default_rng(5)
+    boxes = []
+    for f in range(5):
+        box = Cuboid(rng.uniform(-20, 20, 3), rng.uniform(3.5, 5.0, 3), rng.uniform(-3, 3))
+        boxes.append(doc.apply(CreateCuboid(f, CuboidLabel(box, "car", "9"))))
+    lonely = add(doc, 2, "10")
+    src = doc.get(boxes[2].uid).box.with_(size=(4.6, 1.9, 1.55))
+    doc.apply(ea.set_box(doc, boxes[2].uid, src))
+    bound = one_step(doc, ea.size_to_track(doc, [boxes[2].uid, lonely.uid]))
+    assert bound.description == "Size 4.60 × 1.90 × 1.55 m to track 9, 4 boxes in frames 0–4"
+    assert doc.get(boxes[2].uid).box == src                         # the box giving the size stays
+    for b in boxes[:2] + boxes[3:]:
+        old, new = b.label.box, doc.get(b.uid).box
+        assert np.allclose(new.size, (4.6, 1.9, 1.55))
+        assert np.allclose(new.center[:2], old.center[:2]) and new.yaw == old.yaw
+        # the bottom face stays: the lowest corner's height, from the corners themselves
+        assert np.isclose(new.corners()[:, 2].min(), old.corners()[:, 2].min())
+    assert doc.get(lonely.uid).box == lonely.label.box              # a one-box track: nothing to give
+    assert ea.size_to_track(doc, [boxes[0].uid]) is None            # every box has that size now

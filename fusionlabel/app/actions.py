@@ -12,7 +12,7 @@ import numpy as np
 from ..model import edit_actions
 from .assist_actions import AssistActions
 from .session import COLOR_MODES, Session
-from .track_actions import TrackActions, frame_namer
+from .track_actions import TrackActions, frame_namer, retype
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
 DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
@@ -175,13 +175,12 @@ class Actions(AssistActions, TrackActions):
                                                                          frame_namer(self.s)))
 
     def set_class(self, cls: str):
-        """Retype the selection and make ``cls`` the class of new cuboids; a retype refused by a
-        lock changes neither."""
+        """Retype the selected cuboids' whole tracks (:func:`.track_actions.retype`) and make ``cls``
+        the class of new cuboids; a retype refused by a lock changes neither."""
         if self.s.selection:
-            cmd = edit_actions.set_class(self.s.document, self.s.selection, cls)
-            if not self.s.locked_changes_of(cmd):
+            if not self.s.locked_changes_of(edit_actions.set_class(self.s.document, self.s.selection, cls)):
                 self.s.set_current_class(cls)
-            self.s.apply(cmd)
+            retype(self.s, cls)
         else:
             self.s.set_current_class(cls)
             self.s.notify(f"new cuboids will be {cls}")

@@ -30,7 +30,7 @@ from ..model.document import FRAME_STATUSES
 from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
 from .qt_util import track_text
 from .session import Session
-from .track_actions import set_track
+from .track_actions import retype, set_track
 
 STATUSES = FRAME_STATUSES
 STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
@@ -314,7 +314,7 @@ class AttributePanel(QWidget):
     def _class_chosen(self, cls: str) -> None:
         ann = self.annotation()
         if ann is not None and cls:
-            if self.session.apply(edit_actions.set_class(self.session.document, self.session.selection, cls)) is None:
+            if retype(self.session, cls) is None:
                 self.refresh()   # refused (a locked class, a read-only project): show the class it kept
 
     def _on_session(self, kind, payload) -> None:

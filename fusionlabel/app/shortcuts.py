@@ -63,6 +63,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("copy_all_to_next_frame", ("Shift+C",), "copy all cuboids of the frame to the next frame", "Edit"),
     S("join_track", ("J",), "join tracks: J on one, then J on the other (any frame)", "Edit"),
     S("split_track", ("K",), "split the track: this cuboid and later ones get a new track id", "Edit"),
+    S("size_to_track", ("Shift+S",), "give the selected cuboid's size to its whole track (rigid objects)", "Edit"),
     S("import_drive_labels", ("Ctrl+I",), "import the labels that came with the drive (one undo step)", "Edit"),
     S("undo", ("Ctrl+Z",), "undo (nudges, turns or resizes in a row are one step)", "Edit"),
     S("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),
@@ -89,8 +90,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
 
 def class_shortcuts(ontology) -> list[Shortcut]:
     """One entry per ontology class that has a key."""
-    return [Shortcut("set_class", (spec.key,), f"class {name} (the selection, or the next new cuboid)", "Classes",
-                     (name,))
+    return [Shortcut("set_class", (spec.key,), f"class {name} (the selected tracks in every frame, or the next "
+                     "new cuboid)", "Classes", (name,))
             for name, spec in ontology.classes.items() if spec.key]
 
 

@@ -1,4 +1,5 @@
-"""Track keys: join two tracks (J, then J again on the other track) and split a track (K). Qt-free.
+"""Track keys: join two tracks (J, then J again on the other track), split a track (K), give a
+box's size to its whole track (Shift+S); a class key retypes the whole track (:func:`retype`). Qt-free.
 
 Mixed into :class:`fusionlabel.app.actions.Actions`; each finished key is one command built by
 :mod:`fusionlabel.model.edit_actions` (one undo step). A refusal (two boxes of one track in one
@@ -34,6 +35,17 @@ def set_track(session, track_id: str, uid: str | None = None) -> bool:
     if bound is not None:
         session.notify(bound.description)
     return cmd is None or bound is not None
+
+
+def retype(session, cls: str):
+    """Give the selected cuboids' whole tracks class ``cls`` (a class key or the attribute panel's
+    class box): one command, whose description the status bar shows ("Set class van: track 100,
+    20 boxes in frames 000000–000019"). Returns the bound command, or None (nothing to change, or
+    refused: a locked class, a read-only project, which the session says)."""
+    bound = session.apply(edit_actions.set_class(session.document, session.selection, cls, frame_namer(session)))
+    if bound is not None:
+        session.notify(bound.description)
+    return bound
 
 
 class TrackActions:
@@ -75,6 +87,14 @@ class TrackActions:
         self.s.notify(f"join cancelled (track {self.join_from} stays as it is)")
         self.join_from = None
         return True
+
+    def size_to_track(self):
+        """Shift+S: the selected cuboid's size for every box of its track (rigid objects)."""
+        sel = self._selection()
+        if sel:
+            cmd = edit_actions.size_to_track(self.s.document, sel, frame_namer(self.s))
+            tracks = ", ".join(dict.fromkeys(str(a.track_id) for a in self.s.selected_annotations()))
+            self._apply_and_tell(cmd, f"track {tracks} has this size in every frame already")
 
     def split_track(self):
         """The selected cuboids and the later cuboids of their tracks get new track ids."""

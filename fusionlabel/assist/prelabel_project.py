@@ -126,6 +126,7 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
         runs.append((f, existing, labels, resolved,
                      merge_prelabels(labels, [a.uid in untouched for a in existing], resolved)))
     track_ids.update(inherited_tracks([r[2] for r in runs], [r[4] for r in runs], [r[3] for r in runs]))
+    track_class = kept_track_classes(runs, set(track_ids.values()))
     for f, existing, labels, _, merge in runs:
         _tally(report, labels, merge)
         old = [existing[k] for k in merge.replace]
@@ -138,6 +139,7 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
             if key not in track_ids:
                 track_ids[key] = str(next_track)
                 next_track += 1
+            lab = lab.with_(label=track_class.get(track_ids[key], lab.label))   # a kept track's class wins
             new_items.append((track_ids[key], f, lab))
             score = 1.0 if lab.score is None else float(lab.score)
             creates.append(CreateCuboid(f, CuboidLabel(lab.box, lab.label, track_ids[key], score, "model",
@@ -154,6 +156,18 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
     replacing += f", keeping {locked} locked" if locked else ""
     commands = ([DeleteCuboids(tuple(deletes))] if deletes else []) + creates
     return Batch(tuple(commands), f"{PRELABEL_DESCRIPTION} {what}: {counted(len(creates), 'box')}{replacing}"), report
+
+
+def kept_track_classes(runs, tracks: set[str]) -> dict[str, str]:
+    """{track id: class} for the kept ``tracks`` that new pre-labels continue: a track is one
+    object, so the annotator's class for it (the one most of its kept boxes in the run's frames
+    have) wins over the detector's. ``runs``: (frame, annotations, labels, new labels, merge)."""
+    votes: dict[str, Counter] = {}
+    for _, _, labels, _, merge in runs:
+        for k in merge.keep:
+            if labels[k].track_id in tracks:
+                votes.setdefault(labels[k].track_id, Counter())[labels[k].label] += 1
+    return {t: c.most_common(1)[0][0] for t, c in votes.items()}
 
 
 def write_to_project(project, frames: list[int], prelabels: list[list[CuboidLabel]], what: str | None = None,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..model.frame_spec import FRAMES_HELP, parse_frames
+from ..model.frame_spec import FRAMES_HELP, consecutive_runs, parse_frames
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -156,14 +156,8 @@ def frames_spec(drive, indices: list[int]) -> str:
     """A ``--frames`` value selecting ``indices`` (sorted): runs of consecutive frames as ID ranges,
     or where an ID holds '-' or ',' (a range of them would not read back) as IDs one by one or, for
     an ID with ',', as indices; each part is checked to read back as exactly its frames."""
-    runs: list[list[int]] = []
-    for i in indices:
-        if runs and i == runs[-1][-1] + 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
     ids = [f.frame_id for f in drive.frames]
-    return ",".join(_run_spec(drive, ids, run) for run in runs)
+    return ",".join(_run_spec(drive, ids, run) for run in consecutive_runs(indices))
 
 
 def _run_spec(drive, ids: list[str], run: list[int]) -> str:

@@ -19,6 +19,7 @@ from ..errors import ImageError, InputError, PointCloudError
 from ..export_manifest import MANIFEST
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
+from ..model.frame_spec import consecutive_runs
 from ..model.source_class import source_class
 from ..progress import progress
 from .run_files import user_names
@@ -168,6 +169,14 @@ class ExportSummary:
         return "\n".join(lines)
 
 
+def frame_ranges(indices: list[int], name: Callable[[int], str]) -> str:
+    """``frame 000004`` or ``frames 000001–000006, 000009`` for sorted frame indices: consecutive
+    indices as one range, each named by ``name``."""
+    runs = consecutive_runs(indices)
+    text = ", ".join(name(r[0]) if len(r) == 1 else f"{name(r[0])}–{name(r[-1])}" for r in runs)
+    return f"frame{'s' if len(indices) > 1 else ''} {text}"
+
+
 # How --classes names and --class-map keys match a label, said where one matches nothing.
 NAMES_MATCHED = "(not as its own class, its source's class name nor the exported one, in any case)"
 
@@ -293,6 +302,7 @@ class Exporter(ABC):
         self._written: set[str] = set()   # top-level names this export wrote (in the manifest)
         self._images_checked: set[Path] = set()   # image files check_image passed
         self.empty_sweeps: list[str] = []   # frame IDs whose sweep had no points (sweep_to_write)
+        self._track_frames: dict[str, dict[str, list[int]]] = {}   # track -> exported class -> frames
 
     # --- classes
     def classify(self, label: CuboidLabel) -> tuple[str | None, str]:
@@ -350,7 +360,24 @@ class Exporter(ABC):
                 self.summary.skip(reason, lab.label)
             else:
                 out.append((lab, cls))
+                if lab.track_id is not None:
+                    self._track_frames.setdefault(lab.track_id, {}).setdefault(cls, []).append(index)
         return out
+
+    one_class_per_track = False   # the format gives a track one class (KITTI tracking, nuScenes)
+
+    def note_mixed_class_tracks(self) -> None:
+        """One note per exported track written with more than one class (a project made before a
+        class key retyped whole tracks), naming the track and the frames of each class; at most
+        :data:`LISTED_FRAMES` tracks, then how many more."""
+        mixed = [(t, c) for t, c in self._track_frames.items() if len(c) > 1]
+        name = lambda i: self.drive.frames[i].frame_id   # noqa: E731
+        for track, classes in mixed[:LISTED_FRAMES]:
+            parts = [f"{cls} in {frame_ranges(sorted(set(frames)), name)}" for cls, frames in classes.items()]
+            self.summary.note(f"track {track} has more than one class: {', '.join(parts)} (a track is one object: "
+                              "in the app a class key retypes the whole track)")
+        if len(mixed) > LISTED_FRAMES:
+            self.summary.note(f"... and {len(mixed) - LISTED_FRAMES} more tracks with more than one class")
 
     # --- files
     def path(self, rel: str) -> Path:
@@ -515,6 +542,8 @@ class Exporter(ABC):
         self.check_some_exported(exported)
         self.note_unmatched_classes()
         self.finish()
+        if self.one_class_per_track:
+            self.note_mixed_class_tracks()
         if self.options.class_map:
             self.summary.unmatched_class_map_keys = unmatched(self.options.class_map, self._names_seen)
         return self._write_manifest(exported)

@@ -45,6 +45,7 @@ class KittiTrackingExporter(KittiExporter):
 
     name = "kitti-tracking"
     tracking = True
+    one_class_per_track = True
     image_rule = ("KITTI tracking loaders read image_02/<seq>/ for every frame; the other frames keep their "
                   "numbers")
 

@@ -75,6 +75,7 @@ class NuScenesExporter(Exporter):
     """nuScenes format; see the module docstring."""
 
     name = "nuscenes"
+    one_class_per_track = True
 
     def format_class(self, label: CuboidLabel) -> tuple[str | None, str]:
         return nuscenes_category(label), "no nuScenes category for it (use --class-map)"

@@ -82,12 +82,15 @@ def resize(doc: Document, selection, dl: float = 0.0, dw: float = 0.0, dh: float
 
     Length and width change symmetrically about the centre; height keeps the bottom face where it
     is (a box standing on the ground stays on it)."""
-    def change(b: Cuboid) -> Cuboid:
-        size = np.maximum(np.asarray(b.size) + [dl, dw, dh], MIN_SIZE_M)
-        grow_h = size[2] - b.size[2]
-        center = np.asarray(b.center) + b.rotation()[:, 2] * (grow_h / 2.0)
-        return b.with_(center=center, size=size)
-    return _set_boxes(doc, selection, change, "Resize")
+    return _set_boxes(doc, selection, lambda b: _sized(b, np.maximum(np.asarray(b.size) + [dl, dw, dh], MIN_SIZE_M)),
+                      "Resize")
+
+
+def _sized(b: Cuboid, size) -> Cuboid:
+    """``b`` with ``size`` (length, width, height): the same centre in its ground plane, heading
+    and bottom face (the height grows upwards)."""
+    grow_h = float(size[2]) - b.size[2]
+    return b.with_(center=np.asarray(b.center) + b.rotation()[:, 2] * (grow_h / 2.0), size=size)
 
 
 def set_box(doc: Document, uid: str, box: Cuboid, description: str = "Move") -> Command | None:
@@ -98,17 +101,72 @@ def set_box(doc: Document, uid: str, box: Cuboid, description: str = "Move") -> 
 
 
 # ---------------------------------------------------------------------------------- class, attributes
-def set_class(doc: Document, selection, cls: str) -> Command | None:
-    """Retype the selection (KeyError for a class the ontology does not have)."""
+def whole_tracks(doc: Document, anns: Iterable[Annotation]) -> list[Annotation]:
+    """Every cuboid of the tracks of ``anns`` in every frame (a cuboid without a track stands for
+    itself), in frame order per track, each once."""
+    out: dict[str, Annotation] = {}
+    for ann in anns:
+        frames = doc.track_frames(ann.track_id) if ann.track_id is not None else []
+        for a in [doc.find_track(ann.track_id, f) for f in frames] or [ann]:
+            out.setdefault(a.uid, a)
+    return list(out.values())
+
+
+def tracks_text(anns: list[Annotation], frame_name: Callable[[int], str] = str) -> str:
+    """``track 100, 20 boxes in frames 0–19`` (or ``3 tracks, ...``): what a whole-track edit covers."""
+    tracks = list(dict.fromkeys(a.track_id for a in anns))
+    frames = sorted({a.frame for a in anns})
+    where = (f"frame {frame_name(frames[0])}" if len(frames) == 1
+             else f"frames {frame_name(frames[0])}–{frame_name(frames[-1])}")
+    what = f"track {tracks[0]}" if len(tracks) == 1 else f"{len(tracks)} tracks"
+    return f"{what}, {len(anns)} box{'es' if len(anns) != 1 else ''} in {where}"
+
+
+def set_class(doc: Document, selection, cls: str, frame_name: Callable[[int], str] = str) -> Command | None:
+    """Retype the selection's whole tracks: every cuboid of each selected cuboid's track, in every
+    frame, gets ``cls`` (a track is one object, one class), as one undo step described
+    ``Set class van: track 100, 20 boxes in frames 0–19``. None when they all have it already;
+    KeyError for a class the ontology does not have. To give part of a track another class
+    (a person who gets on a bicycle), split the track first (:func:`split_tracks`)."""
     doc.ontology.get(cls)
-    cmds = [SetClass(a.uid, cls) for a in selected(doc, selection) if a.cls != cls]
-    return _one_step(cmds, f"Set class {cls}")
+    boxes = whole_tracks(doc, selected(doc, selection))
+    cmds = [SetClass(a.uid, cls) for a in boxes if a.cls != cls]
+    if not cmds:
+        return None
+    return Batch(tuple(cmds), f"Set class {cls}: {tracks_text(boxes, frame_name)}")
 
 
-def set_class_by_key(doc: Document, selection, key: str) -> Command | None:
+def set_class_by_key(doc: Document, selection, key: str, frame_name: Callable[[int], str] = str) -> Command | None:
     """Retype with the ontology's one-key shortcut (``"1"`` = car in the default ontology)."""
     cls = doc.ontology.class_for_key(key)
-    return None if cls is None else set_class(doc, selection, cls)
+    return None if cls is None else set_class(doc, selection, cls, frame_name)
+
+
+def size_to_track(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
+    """Give the other cuboids of the selected cuboids' tracks the selected cuboid's size (length,
+    width, height), one undo step: for rigid objects, whose size does not change over time. Each
+    box keeps its centre in the ground plane, its heading and its bottom face (as :func:`resize`
+    keeps it). With two selected cuboids of one track, the first gives the size. None when every
+    box of the tracks has that size already (or the tracks have no other box)."""
+    cmds: list[Command] = []
+    changed: list[Annotation] = []
+    givers: list[Annotation] = []
+    done: set[str] = set()
+    for ann in selected(doc, selection):
+        if ann.track_id is None or ann.track_id in done:
+            continue
+        done.add(ann.track_id)
+        for other in whole_tracks(doc, [ann]):
+            if other.uid == ann.uid or np.allclose(other.box.size, ann.box.size, rtol=0.0, atol=1e-9):
+                continue
+            cmds.append(SetBox(other.uid, _sized(other.box, ann.box.size), "Size to track"))
+            changed.append(other)
+        if changed and changed[-1].track_id == ann.track_id:
+            givers.append(ann)
+    if not cmds:
+        return None
+    size = "Size" if len(givers) > 1 else "Size {:.2f} × {:.2f} × {:.2f} m".format(*givers[0].box.size)
+    return Batch(tuple(cmds), f"{size} to {tracks_text(changed, frame_name)}")
 
 
 def set_attribute(doc: Document, selection, name: str, value) -> Command | None:

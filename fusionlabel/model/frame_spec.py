@@ -15,6 +15,17 @@ FRAMES_SYNTAX = "frame IDs, indices (-1 = last) and inclusive ranges A-B, comma-
 FRAMES_HELP = f"frames: {FRAMES_SYNTAX} (default all)"
 
 
+def consecutive_runs(indices: list[int]) -> list[list[int]]:
+    """Sorted frame indices as runs of consecutive ones: [0, 1, 2, 5] -> [[0, 1, 2], [5]]."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
 def _fail(problem: str) -> InputError:
     return InputError(None, problem, where="--frames")
 
