@@ -5,7 +5,10 @@ through the world frame (a static object lands on itself), optionally shifted by
 guess, and aligned to the above-ground points of frame b near the predicted box with
 point-to-point ICP (nearest neighbours by KD-tree, rigid fit in closed form, shrinking
 correspondence distance). The box follows the same rigid motion; its height is re-snapped to the
-ground of frame b. With too few points the prediction is returned as is.
+ground of frame b. A small box (a pedestrian) keeps its heading: ICP fits its translation only,
+then the box slides until its points' mean sits where it did in frame a. With too few points in
+either frame, or when ICP would move the box further than its own diagonal from the prediction,
+the prediction is returned as is; :meth:`Propagation.problem` says why a result needs checking.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ class Propagation:
     could not run (box = prediction), ``points_a`` / ``points_b`` the object points (above the
     ground, in the box grown by 0.15 m a side) in frame a and in the result box in frame b,
     ``converged`` whether ICP settled before its iteration limit, ``rotated`` whether the heading
-    came from ICP (False: kept, for small boxes)."""
+    came from ICP (False: kept, for small boxes), ``jump`` how far (m) ICP moved the box from the
+    prediction: further than the box's own diagonal is taken for a jump onto another object, and
+    the prediction is returned (not registered)."""
 
     box: Cuboid
     inliers: float
@@ -46,6 +51,7 @@ class Propagation:
     points_b: int = 0
     converged: bool = False
     rotated: bool = False
+    jump: float = 0.0
 
     def problem(self, here: str = "in frame a", there: str = "in frame b") -> str | None:
         """Why the result needs checking, in words ("holds 2 points in frame b against 120 in
@@ -54,6 +60,9 @@ class Propagation:
         if self.points_a < MIN_POINTS:
             return (f"holds {self.points_a} LiDAR point{'s' if self.points_a != 1 else ''} {here} "
                     f"(registering needs {MIN_POINTS})")
+        if not self.registered and self.jump:
+            return (f"the registration moved it {self.jump:.1f} m from where its motion puts it {there} "
+                    "(onto another object?): not registered, placed by the ego motion and the track's speed alone")
         if not self.registered:
             return (f"has {self.points_b} point{'s' if self.points_b != 1 else ''} near it {there}: "
                     "not registered, placed by the ego motion and the track's speed alone")
@@ -195,7 +204,12 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     moved = moved.with_(center=(moved.center[0], moved.center[1], gz + moved.height / 2.0))
     if not rotate:
         moved = _centre(moved, crop_b[hb > cfg.ground_height], offset)
-    return Propagation(moved, inl, its, True, n_src, _count(crop_b, hb > cfg.ground_height, moved), settled, rotate)
+    jump = float(np.hypot(*np.subtract(moved.center[:2], predicted.center[:2])))
+    if jump > np.hypot(box_a.length, box_a.width):   # further than its own size: onto another object
+        return Propagation(predicted, inl, its, False, n_src, _count(crop_b, hb > cfg.ground_height, predicted),
+                           jump=jump)
+    return Propagation(moved, inl, its, True, n_src, _count(crop_b, hb > cfg.ground_height, moved), settled, rotate,
+                       jump)
 
 
 def _local_mean(points: np.ndarray, box: Cuboid) -> np.ndarray:
