@@ -345,5 +345,5 @@ class AssistActions:
         nothing = "" if cmd is not None else self._kept_note(build, keep)
         self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
                                   f"you edited in the next frame (they stay){nothing}", work=False)
-        if cmd is not None and warnings:   # the boxes are placed; these need a look
-            self.s.notify(f"propagate, check: {'; '.join(warnings)}", "warning")
+        if cmd is not None and warnings:   # the other boxes are placed; these need a look
+            self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")
