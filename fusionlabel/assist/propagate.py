@@ -7,8 +7,9 @@ point-to-point ICP (nearest neighbours by KD-tree, rigid fit in closed form, shr
 correspondence distance). The box follows the same rigid motion; its height is re-snapped to the
 ground of frame b. A small box (a pedestrian) keeps its heading: ICP fits its translation only,
 then the box slides until its points' mean sits where it did in frame a. With too few points in
-either frame, or when ICP would move the box further than its own diagonal from the prediction,
-the prediction is returned as is; :meth:`Propagation.problem` says why a result needs checking.
+either frame, or when ICP would move a small box implausibly far from the prediction (onto
+another object), the prediction is returned as is; :meth:`Propagation.problem` says why a result
+needs checking.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .fit import _crop, _local_ground
 
 MIN_POINTS = 5           # object points needed in each frame to register
 SMALL_OBJECT = 1.2       # m: a box whose longer footprint side is shorter keeps its heading
+SMALL_SPEED = 3.0        # m/s a small object (a person) may move beyond the prediction: further is a jump
 KEPT_SHARE = 0.5         # fewer object points in frame b than this share of frame a's: warn
 MIN_INLIERS = 0.8        # a smaller share of object points with a partner in frame b: warn
 SETTLED_STEP = 0.005     # m and rad: ICP still moving more than this at its last iteration has
@@ -40,8 +42,9 @@ class Propagation:
     ground, in the box grown by 0.15 m a side) in frame a and in the result box in frame b,
     ``converged`` whether ICP settled before its iteration limit, ``rotated`` whether the heading
     came from ICP (False: kept, for small boxes), ``jump`` how far (m) ICP moved the box from the
-    prediction: further than the box's own diagonal is taken for a jump onto another object, and
-    the prediction is returned (not registered)."""
+    prediction: for a small box, with poses, further than its own diagonal plus
+    :data:`SMALL_SPEED` × dt is taken for a jump onto another object, and the prediction is
+    returned (not registered)."""
 
     box: Cuboid
     inliers: float
@@ -205,7 +208,9 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     if not rotate:
         moved = _centre(moved, crop_b[hb > cfg.ground_height], offset)
     jump = float(np.hypot(*np.subtract(moved.center[:2], predicted.center[:2])))
-    if jump > np.hypot(box_a.length, box_a.width):   # further than its own size: onto another object
+    # Without poses (the same pose in both frames) the prediction misses the ego's own motion.
+    posed = T_world_lidar_a is not None and T_world_lidar_b is not None and not np.allclose(Ta, Tb)
+    if not rotate and posed and jump > np.hypot(box_a.length, box_a.width) + SMALL_SPEED * abs(dt):
         return Propagation(predicted, inl, its, False, n_src, _count(crop_b, hb > cfg.ground_height, predicted),
                            jump=jump)
     return Propagation(moved, inl, its, True, n_src, _count(crop_b, hb > cfg.ground_height, moved), settled, rotate,
