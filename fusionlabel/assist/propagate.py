@@ -26,6 +26,7 @@ from .fit import _crop, _local_ground
 
 
 MIN_POINTS = 5           # object points needed in each frame to register
+GROW = 0.3               # m added to each box dimension when taking the object's points (0.15 m a side)
 SMALL_OBJECT = 1.2       # m: a box whose longer footprint side is shorter keeps its heading
 SMALL_SPEED = 3.0        # m/s a small object (a person) may move beyond the prediction: further is a jump
 KEPT_SHARE = 0.5         # fewer object points in frame b than this share of frame a's: warn
@@ -185,11 +186,11 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
         return Propagation(predicted, 0.0, 0, False, len(src))
     ground_b = _local_ground(crop_b, cfg)
     hb = ground_b.height_above(crop_b)
-    above = (hb > cfg.ground_height) & (hb < cfg.max_height)
+    lifted = hb > cfg.ground_height
     near = np.abs(crop_b[:, :2] - np.asarray(predicted.center[:2])).max(1) <= reach + search
-    dst = crop_b[near & above, :2].astype(np.float64)
+    dst = crop_b[near & lifted & (hb < cfg.max_height), :2].astype(np.float64)
     if len(dst) < MIN_POINTS:
-        return Propagation(predicted, 0.0, 0, False, len(src), _count(crop_b, above, predicted))
+        return Propagation(predicted, 0.0, 0, False, len(src), _count(crop_b, lifted, predicted))
     # ICP about the box centre keeps the rotation well conditioned. A small box (a pedestrian, a
     # cone) is a blob of points whose rotation ICP cannot tell: it keeps its heading.
     rotate = max(box_a.length, box_a.width) >= SMALL_OBJECT
@@ -206,15 +207,13 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     gz = float(ground_b.ground_z(np.asarray(moved.center[:2])[None])[0])
     moved = moved.with_(center=(moved.center[0], moved.center[1], gz + moved.height / 2.0))
     if not rotate:
-        moved = _centre(moved, crop_b[hb > cfg.ground_height], offset)
+        moved = _centre(moved, crop_b[lifted], offset)
     jump = float(np.hypot(*np.subtract(moved.center[:2], predicted.center[:2])))
     # Without poses (the same pose in both frames) the prediction misses the ego's own motion.
     posed = T_world_lidar_a is not None and T_world_lidar_b is not None and not np.allclose(Ta, Tb)
     if not rotate and posed and jump > np.hypot(box_a.length, box_a.width) + SMALL_SPEED * abs(dt):
-        return Propagation(predicted, inl, its, False, n_src, _count(crop_b, hb > cfg.ground_height, predicted),
-                           jump=jump)
-    return Propagation(moved, inl, its, True, n_src, _count(crop_b, hb > cfg.ground_height, moved), settled, rotate,
-                       jump)
+        return Propagation(predicted, inl, its, False, n_src, _count(crop_b, lifted, predicted), jump=jump)
+    return Propagation(moved, inl, its, True, n_src, _count(crop_b, lifted, moved), settled, rotate, jump)
 
 
 def _local_mean(points: np.ndarray, box: Cuboid) -> np.ndarray:
@@ -237,8 +236,6 @@ def _centre(box: Cuboid, points: np.ndarray, offset: np.ndarray, steps: int = 10
             break
     return box
 
-
-GROW = 0.3  # m added to each box dimension when taking the object's points (0.15 m a side)
 
 
 def _count(crop: np.ndarray, above: np.ndarray, box: Cuboid) -> int:
