@@ -610,6 +610,31 @@ def test_interpolate_and_propagate_keys(qtbot, window, project):
     assert s.document.find_track(first.label.track_id, 1) is None
 
 
+def test_propagate_says_why_it_left_a_box_without_points(qtbot, window):
+    """V on a box holding no LiDAR points carries nothing and says so as a warning; on it and a
+    well-seen box together, the well-seen one is carried and the warning names the other."""
+    w, s = window, window.session
+    drive = s.drive
+    pts0 = drive.points(0)
+    g1 = {g.track_id: g for g in drive.labels(1)}
+    empty = next(g for g in drive.labels(0) if g.track_id in g1 and points_in_cuboid(pts0, g.box).sum() == 0)
+    seen = next(g for g in drive.labels(0) if g.track_id in g1 and points_in_cuboid(pts0, g.box).sum() >= 50)
+    a = s.apply(CreateCuboid(0, empty.with_(source="human", label="car")))
+    s.select((a.uid,))
+    key(qtbot, w, Qt.Key.Key_V)
+    assert s.document.find_track(a.label.track_id, 1) is None
+    msg = s.messages[-1]
+    assert msg.level == "warning" and f"track {a.label.track_id}: holds 0 LiDAR points" in msg.text
+    b = s.apply(CreateCuboid(0, seen.with_(source="human", label="car")))
+    s.select((a.uid, b.uid))
+    key(qtbot, w, Qt.Key.Key_V)
+    assert s.document.find_track(b.label.track_id, 1) is not None
+    assert s.document.undo_text().startswith("Propagate 1 cuboid")
+    assert s.messages[-1].level == "warning"
+    assert s.messages[-1].text.startswith(f"propagate: track {a.label.track_id}: holds 0")
+    assert s.messages[-2].text.startswith("Propagate 1 cuboid")
+
+
 def test_shortcuts_and_help_list_the_assist_keys(qtbot, window):
     from fusionlabel.app.shortcuts import SHORTCUTS
 

@@ -447,6 +447,55 @@ def test_propagation_lands_on_the_next_frame_ground_truth(drive, doc):
     assert (errors[moving] < copy_errors[moving]).all()
 
 
+def test_propagation_refuses_boxes_without_points_and_warns_about_hidden_ones(drive, doc):
+    """A box holding no LiDAR points (the simulator's own count is 0) is not carried, one whose
+    object is hidden in the next frame is placed by its motion alone; both are named in the
+    warnings, and the well-seen object beside them is carried without one."""
+    pts0, pts1 = drive.points(0), drive.points(1)
+    now, nxt = gt(drive, 0), gt(drive, 1)
+    empty = next(g for g in now.values() if g.attributes["num_lidar_points"] == 0 and g.label in ("car", "van"))
+    hidden = next(g for t, g in now.items() if t in nxt and points_in_cuboid(pts0, g.box).sum() >= 20
+                  and nxt[t].attributes["num_lidar_points"] == 0)
+    seen = well_seen(drive, 0)[0]
+    assert points_in_cuboid(pts0, empty.box).sum() == 0 and points_in_cuboid(pts1, nxt[hidden.track_id].box).sum() == 0
+    uids = [add_human(doc, 0, g).uid for g in (empty, hidden, seen)]
+    warnings: list[str] = []
+    bound = doc.apply(ea.propagate(doc, drive, 0, uids, warnings=warnings))
+    assert bound.description.startswith("Propagate 2 cuboids")
+    assert doc.find_track(empty.track_id, 1) is None and doc.find_track(seen.track_id, 1) is not None
+    assert doc.find_track(hidden.track_id, 1) is not None
+    assert len(warnings) == 2
+    assert warnings[0].startswith(f"track {empty.track_id}: holds 0 LiDAR points in frame 000000")
+    assert "not carried" in warnings[0]
+    assert warnings[1].startswith(f"track {hidden.track_id}: ") and "not registered" in warnings[1]
+    # ... left where its motion puts it, not on whatever else is near
+    placed = doc.find_track(hidden.track_id, 1).box
+    assert np.linalg.norm(np.subtract(placed.center, nxt[hidden.track_id].box.center)[:2]) < 0.3
+    # Nothing left to carry: no command, the reason in the warnings.
+    again: list[str] = []
+    assert ea.propagate(doc, drive, 0, [uids[0]], warnings=again) is None and "0 LiDAR points" in again[0]
+
+
+def test_propagated_boxes_count_their_own_points(drive, doc):
+    """``num_lidar_points`` of a propagated box is the count in the next frame (as the simulator
+    counts it there), not the source box's."""
+    nxt = gt(drive, 1)
+    objects = [g for g in well_seen(drive, 0) if g.track_id in nxt]
+    uids = [add_human(doc, 0, g).uid for g in objects]
+    doc.apply(ea.propagate(doc, drive, 0, uids))
+    changed = 0
+    pts1 = drive.points(1)
+    for g in objects:
+        out, truth = doc.find_track(g.track_id, 1), nxt[g.track_id].box
+        count = out.attributes["num_lidar_points"]
+        assert count == points_in_cuboid(pts1, out.box).sum()
+        reference = points_in_cuboid(pts1, truth).sum()      # the true box's count in frame 1
+        if np.linalg.norm(np.subtract(out.box.center, truth.center)) < 0.05:
+            assert abs(count - reference) <= max(5, 0.1 * reference)
+            changed += abs(g.attributes["num_lidar_points"] - reference) > max(5, 0.1 * reference)
+    assert changed >= 1
+
+
 def test_propagation_moves_prelabels_and_never_human_boxes(drive, doc):
     nxt = gt(drive, 1)
     a, b = [g for g in well_seen(drive, 0) if g.track_id in nxt][:2]
@@ -476,7 +525,8 @@ def test_assist_commands_survive_the_project_store(tmp_path):
         g0, g4 = gt(drive, 0), gt(drive, FRAMES - 1)
         T0, T4 = drive.T_world_lidar(0), drive.T_world_lidar(FRAMES - 1)
         world = lambda T, g: T[:3, :3] @ g.box.center + T[:3, 3]  # noqa: E731
-        t = next(t for t in g0 if t in g4 and np.linalg.norm(world(T0, g0[t]) - world(T4, g4[t])) > 1.0)
+        t = next(t for t in g0 if t in g4 and np.linalg.norm(world(T0, g0[t]) - world(T4, g4[t])) > 1.0
+                 and g0[t].attributes["num_lidar_points"] >= 20)      # V carries only boxes with points
         k0 = add_human(doc, 0, g0[t])
         add_human(doc, FRAMES - 1, g4[t].with_(track_id=k0.label.track_id))
         doc.apply(ea.interpolate(doc, drive, 0, [k0.uid]))

@@ -284,3 +284,54 @@ def test_tracked_prelabels_keep_every_detection():
     assert all(b.box == d[0].box for b, d in zip(cars, dets))
     lone = [b for b in out[2] if b.label == "Pedestrian"]
     assert len(lone) == 1 and lone[0].track_id is None and lone[0].box == dets[2][1].box
+
+
+@pytest.fixture(scope="module")
+def walking_frames():
+    from fusionlabel.sim.scenario import build_scenario
+    from fusionlabel.sim.simulator import Simulator
+
+    sim = Simulator(build_scenario(3, 12), points=60_000, cameras=False)
+    return [sim.frame(i) for i in range(12)]
+
+
+def test_propagated_pedestrians_keep_their_heading_and_follow_their_walk(walking_frames):
+    """V, V, V ... from the true box of each walking pedestrian seen in every frame (as the app
+    chains it: the velocity guess from the last two boxes): the heading stays the simulator's
+    (ICP cannot tell a small blob's rotation) and the box stays on the person."""
+    frames = walking_frames
+    first = {lb.track_id: lb for lb in frames[0].labels}
+    truth = [{lb.track_id: lb for lb in f.labels} for f in frames]
+    walkers = [t for t, lb in first.items() if lb.label == "pedestrian"
+               and all(t in g and g[t].attributes["num_lidar_points"] >= 20 for g in truth)]
+    assert len(walkers) >= 3
+    centre, heading = [], []
+    for t in walkers:
+        box, world = first[t].box, []
+        for a, b, g in zip(frames, frames[1:], truth[1:]):
+            world.append((a.T_world_lidar @ np.append(box.center, 1.0))[:2])
+            velocity = (world[-1] - world[-2]) / 0.1 if len(world) > 1 else (0.0, 0.0)
+            box = propagate_box(a.points, box, b.points, a.T_world_lidar, b.T_world_lidar, velocity).box
+            centre.append(np.linalg.norm(np.subtract(box.center[:2], g[t].box.center[:2])))
+            heading.append(abs(angle_difference(box.yaw, g[t].box.yaw)))
+    assert np.degrees(max(heading)) < 1.0
+    assert np.median(centre) < 0.08 and max(centre) < 0.25
+
+
+def test_propagation_reports_what_it_could_not_see():
+    """The counts behind a warning: no object points in frame a (not registered), none in frame b
+    (the prediction, said so), and half the points gone (partly hidden or slid off)."""
+    rng = np.random.default_rng(2)
+    ground = np.c_[rng.uniform(-10, 10, (4000, 2)), np.zeros(4000)]
+    car = Cuboid((0.0, 0.0, 0.8), (4.2, 1.8, 1.6), 0.0)
+    sides = np.r_[np.c_[rng.uniform(-2.1, 2.1, 300), np.full(300, -0.9)],
+                  np.c_[np.full(120, 2.1), rng.uniform(-0.9, 0.9, 120)]]
+    body = np.c_[sides, rng.uniform(0.4, 1.5, len(sides))]
+    empty = propagate_box(ground, car, np.r_[ground, body])
+    assert not empty.registered and empty.points_a == 0 and "0 LiDAR points" in empty.problem()
+    gone = propagate_box(np.r_[ground, body], car, ground)
+    assert not gone.registered and gone.points_a == len(body) and "not registered" in gone.problem()
+    half = propagate_box(np.r_[ground, body], car, np.r_[ground, body[::3]])
+    assert half.registered and half.points_b < half.points_a / 2 and "partly hidden" in half.problem()
+    whole = propagate_box(np.r_[ground, body], car, np.r_[ground, body])
+    assert whole.registered and whole.problem() is None and whole.points_b == whole.points_a

@@ -330,12 +330,20 @@ class AssistActions:
             self.s.notify("propagate: this drive's frames are not a sequence (their capture times do not "
                           "increase, as in a KITTI object folder), so there is no next view of the object")
             return
-        def build(keep):
-            return edit_assist.propagate(self.s.document, self.s.drive, self.s.frame, sel, keep=keep)
+        def build(keep, warnings=None):
+            return edit_assist.propagate(self.s.document, self.s.drive, self.s.frame, sel, keep=keep,
+                                         warnings=warnings)
 
         keep = self._locked([self.s.frame + 1])
-        cmd, ok = self._build("propagate", lambda: build(keep))
-        if ok:
-            nothing = "" if cmd is not None else self._kept_note(build, keep)
-            self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
-                                      f"you edited in the next frame (they stay){nothing}", work=False)
+        warnings: list[str] = []
+        cmd, ok = self._build("propagate", lambda: build(keep, warnings))
+        if not ok:
+            return
+        if cmd is None and warnings:
+            self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")
+            return
+        nothing = "" if cmd is not None else self._kept_note(build, keep)
+        self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
+                                  f"you edited in the next frame (they stay){nothing}", work=False)
+        if cmd is not None and warnings:   # the other boxes are placed; these need a look
+            self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry.cuboid import points_in_cuboid
 from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
 from ..model.document import Annotation, Document
@@ -37,7 +38,7 @@ from .interpolate import interpolate_track
 from .keyframes import keyframes, unedited_copies
 from .prelabel import detect_frames, frames_text, overlaps, track_drive
 from .prelabel_project import INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION, edited_prelabels, prelabel_command
-from .propagate import propagate_box
+from .propagate import MIN_POINTS, propagate_box
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
 DEFAULT_FRAME_DT = 0.1      # seconds between frames when the drive has no usable timestamps
@@ -246,9 +247,24 @@ def _velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
     return (b[:2] - a[:2]) / _frame_dt(drive, prev.frame, ann.frame)
 
 
+LIDAR_COUNTS = ("num_lidar_points", "num_lidar_pts")   # attributes counting a box's LiDAR points
+RADAR_COUNTS = ("num_radar_points", "num_radar_pts")   # ... and its radar points (no radar here)
+
+
+def _counted(attributes: dict, points: np.ndarray, box) -> dict:
+    """``attributes`` of a box carried to another frame: LiDAR point counts counted again in
+    ``box`` among ``points`` (that frame's sweep), radar point counts dropped."""
+    out = {k: v for k, v in attributes.items() if k not in RADAR_COUNTS}
+    names = [k for k in LIDAR_COUNTS if k in out]
+    if names:
+        n = int(points_in_cuboid(points, box).sum())
+        out.update(dict.fromkeys(names, n))
+    return out
+
+
 def propagate(doc: Document, drive, frame: int, selection, target: int | None = None,
               points: np.ndarray | None = None, target_points: np.ndarray | None = None,
-              config: BuiltinConfig | None = None, keep=frozenset()) -> Command | None:
+              config: BuiltinConfig | None = None, keep=frozenset(), warnings: list | None = None) -> Command | None:
     """Carry each selected cuboid of ``frame`` to ``target`` (default the next frame) by
     registering its points there (ego motion from the poses, the track's velocity from the frame
     before as the first guess, then 2D ICP; :func:`fusionlabel.assist.propagate.propagate_box`).
@@ -260,7 +276,13 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     the description counts them), and so are cuboids in ``keep`` (uids: the app's locked
     classes; counted too). It makes
     sense on a sequence only (:func:`is_sequence`; unrelated frames such as a KITTI object folder
-    have no next view): the caller checks that, as the app's V does."""
+    have no next view): the caller checks that, as the app's V does.
+
+    A cuboid with fewer than :data:`~.propagate.MIN_POINTS` object points in ``frame`` is not
+    carried (there is nothing to register). Point counts are not copied: ``num_lidar_points`` /
+    ``num_lidar_pts`` are counted again in the new box, ``num_radar_pts`` is dropped. Each cuboid
+    not carried, or whose result needs checking (:meth:`~.propagate.Propagation.problem`), adds
+    one line to ``warnings`` ("track 7: holds 2 points in frame 000014 against 30 in frame ...")."""
     target = frame + 1 if target is None else target
     if not 0 <= target < doc.n_frames or target == frame:
         return None
@@ -283,17 +305,27 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     step = 1 if target > frame else -1
     dt = _frame_dt(drive, frame, target)
     cmds: list[Command] = []
+    here, there_name = f"in frame {drive.frames[frame].frame_id}", f"in frame {drive.frames[target].frame_id}"
+    carried = 0
     for ann, there in todo:
         result = propagate_box(pa, ann.box, pb, Ta, Tb, _velocity(doc, drive, ann, step), dt, config=config)
+        problem = result.problem(here, there_name)
+        if problem is not None and warnings is not None:
+            warnings.append(f"track {ann.track_id}: {problem}"
+                            + ("; not carried (C copies it, I interpolates between keyframes)"
+                               if result.points_a < MIN_POINTS else ""))
+        if result.points_a < MIN_POINTS:
+            continue
+        carried += 1
         if there is None:
-            attributes = {**ann.attributes, "propagated": True}
+            attributes = _counted({**ann.attributes, "propagated": True}, pb, result.box)
             cmds.append(CreateCuboid(target, ann.label.with_(box=result.box, source="model", score=None,
                                                              attributes=attributes)))
         elif there.box != result.box:
             cmds.append(SetBox(there.uid, result.box, PROPAGATE_DESCRIPTION))
     if not cmds:
         return None
-    n = len(todo)
+    n = carried
     where = drive.frames[target].frame_id
     return Batch(tuple(cmds), f"{PROPAGATE_DESCRIPTION} {n} cuboid{'s' if n != 1 else ''} to frame {where}"
                               f"{_keeping(kept, locked)}")

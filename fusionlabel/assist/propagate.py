@@ -5,7 +5,11 @@ through the world frame (a static object lands on itself), optionally shifted by
 guess, and aligned to the above-ground points of frame b near the predicted box with
 point-to-point ICP (nearest neighbours by KD-tree, rigid fit in closed form, shrinking
 correspondence distance). The box follows the same rigid motion; its height is re-snapped to the
-ground of frame b. With too few points the prediction is returned as is.
+ground of frame b. A small box (a pedestrian) keeps its heading: ICP fits its translation only,
+then the box slides until its points' mean sits where it did in frame a. With too few points in
+either frame, or when ICP would move a small box implausibly far from the prediction (onto
+another object), the prediction is returned as is; :meth:`Propagation.problem` says why a result
+needs checking.
 """
 
 from __future__ import annotations
@@ -21,16 +25,60 @@ from .config import BuiltinConfig
 from .fit import _crop, _local_ground
 
 
+MIN_POINTS = 5           # object points needed in each frame to register
+GROW = 0.3               # m added to each box dimension when taking the object's points (0.15 m a side)
+SMALL_OBJECT = 1.2       # m: a box whose longer footprint side is shorter keeps its heading
+SMALL_SPEED = 3.0        # m/s a small object (a person) may move beyond the prediction: further is a jump
+KEPT_SHARE = 0.5         # fewer object points in frame b than this share of frame a's: warn
+MIN_INLIERS = 0.8        # a smaller share of object points with a partner in frame b: warn
+SETTLED_STEP = 0.005     # m and rad: ICP still moving more than this at its last iteration has
+SETTLED_TURN = 0.002     # not settled (warn)
+
+
 @dataclass(frozen=True)
 class Propagation:
     """Result: ``box`` in frame b's LiDAR frame, ``inliers`` share of object points that found a
     partner within ``max_dist`` at the end, ``iterations`` run, ``registered`` False when ICP
-    could not run (box = prediction)."""
+    could not run (box = prediction), ``points_a`` / ``points_b`` the object points (above the
+    ground, in the box grown by 0.15 m a side) in frame a and in the result box in frame b,
+    ``converged`` whether ICP settled before its iteration limit, ``rotated`` whether the heading
+    came from ICP (False: kept, for small boxes), ``jump`` how far (m) ICP moved the box from the
+    prediction: for a small box, with poses, further than its own diagonal plus
+    :data:`SMALL_SPEED` × dt is taken for a jump onto another object, and the prediction is
+    returned (not registered)."""
 
     box: Cuboid
     inliers: float
     iterations: int
     registered: bool
+    points_a: int = 0
+    points_b: int = 0
+    converged: bool = False
+    rotated: bool = False
+    jump: float = 0.0
+
+    def problem(self, here: str = "in frame a", there: str = "in frame b") -> str | None:
+        """Why the result needs checking, in words ("holds 2 points in frame b against 120 in
+        frame a ..."), or None when the registration looks sound; ``here`` and ``there`` name the
+        frames."""
+        if self.points_a < MIN_POINTS:
+            return (f"holds {self.points_a} LiDAR point{'s' if self.points_a != 1 else ''} {here} "
+                    f"(registering needs {MIN_POINTS})")
+        if not self.registered and self.jump:
+            return (f"the registration moved it {self.jump:.1f} m from where its motion puts it {there} "
+                    "(onto another object?): not registered, placed by the ego motion and the track's speed alone")
+        if not self.registered:
+            return (f"has {self.points_b} point{'s' if self.points_b != 1 else ''} near it {there}: "
+                    "not registered, placed by the ego motion and the track's speed alone")
+        notes = []
+        if self.points_b < max(MIN_POINTS, KEPT_SHARE * self.points_a):
+            notes.append(f"holds {self.points_b} point{'s' if self.points_b != 1 else ''} {there} "
+                         f"against {self.points_a} {here} (partly hidden, or it slid off the object)")
+        if not self.converged:
+            notes.append("the registration did not settle")
+        if self.inliers < MIN_INLIERS:
+            notes.append(f"only {self.inliers:.0%} of its points fit {there}")
+        return "; ".join(notes) or None
 
 
 def _rigid_2d(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,6 +114,15 @@ def icp_2d(src: np.ndarray, dst: np.ndarray, iterations: int = 30, max_dist: flo
     """Align (n, 2) ``src`` to (m, 2) ``dst``. Returns rotation (2, 2), translation (2,), the final
     inlier share and the iterations used. The correspondence distance shrinks from ``max_dist`` to
     ``min_dist``."""
+    return _icp(src, dst, iterations, max_dist, min_dist)[:4]
+
+
+def _icp(src: np.ndarray, dst: np.ndarray, iterations: int = 30, max_dist: float = 1.0, min_dist: float = 0.25,
+         rotate: bool = True) -> tuple[np.ndarray, np.ndarray, float, int, bool]:
+    """:func:`icp_2d`, plus whether it settled: it stops early when a step at the smallest
+    distance moves < 0.1 mm and 1e-5 rad, and counts as settled at the iteration limit when the
+    last step moved less than :data:`SETTLED_STEP` and :data:`SETTLED_TURN`. ``rotate=False``
+    fits a translation only."""
     tree = cKDTree(dst)
     R, t = np.eye(2), np.zeros(2)
     inl = 0.0
@@ -76,12 +133,16 @@ def icp_2d(src: np.ndarray, dst: np.ndarray, iterations: int = 30, max_dist: flo
         ok = np.isfinite(d)
         inl = float(ok.mean())
         if ok.sum() < 3:
-            break
-        dR, dt = _rigid_2d(cur[ok], dst[j[ok]])
+            return R, t, inl, it, False
+        if rotate:
+            dR, dt = _rigid_2d(cur[ok], dst[j[ok]])
+        else:
+            dR, dt = np.eye(2), (dst[j[ok]] - cur[ok]).mean(0)
         R, t = dR @ R, dR @ t + dt
-        if np.linalg.norm(dt) < 1e-4 and abs(np.arctan2(dR[1, 0], dR[0, 0])) < 1e-5 and gate == min_dist:
-            break
-    return R, t, inl, it
+        step, turn = np.linalg.norm(dt), abs(np.arctan2(dR[1, 0], dR[0, 0]))
+        if step < 1e-4 and turn < 1e-5 and gate == min_dist:
+            return R, t, inl, it, True
+    return R, t, inl, iterations, bool(step < SETTLED_STEP and turn < SETTLED_TURN)
 
 
 MAX_ICP_POINTS = 2000  # larger objects (a bus close by: 13k returns) are thinned evenly before ICP
@@ -115,29 +176,29 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     T_pred = invert_T(Tb) @ shift @ Ta
     predicted = box_a.transformed(T_pred)
     reach = 0.5 * float(np.hypot(box_a.length, box_a.width)) + 1.0
-    crop_a = _crop(np.asarray(points_a), box_a.center[:2], reach + 2.0)
-    if len(crop_a) < 3:
-        return Propagation(predicted, 0.0, 0, False)
-    ha = _local_ground(crop_a, cfg).height_above(crop_a)
-    grown = box_a.with_(size=np.asarray(box_a.size) + [0.3, 0.3, 0.3])
-    obj = points_in_cuboid(crop_a, grown) & (ha > cfg.ground_height)
-    if obj.sum() < 5:
-        return Propagation(predicted, 0.0, 0, False)
-    src = (crop_a[obj, :3].astype(np.float64) @ T_pred[:3, :3].T + T_pred[:3, 3])[:, :2]
+    src = _object_points(np.asarray(points_a), box_a, reach, cfg)
+    if len(src) < MIN_POINTS:
+        return Propagation(predicted, 0.0, 0, False, len(src))
+    offset = _local_mean(src, box_a)
+    src = (src[:, :3].astype(np.float64) @ T_pred[:3, :3].T + T_pred[:3, 3])[:, :2]
     crop_b = _crop(np.asarray(points_b), predicted.center[:2], reach + search + 2.0)
     if len(crop_b) < 3:
-        return Propagation(predicted, 0.0, 0, False)
+        return Propagation(predicted, 0.0, 0, False, len(src))
     ground_b = _local_ground(crop_b, cfg)
     hb = ground_b.height_above(crop_b)
+    lifted = hb > cfg.ground_height
     near = np.abs(crop_b[:, :2] - np.asarray(predicted.center[:2])).max(1) <= reach + search
-    dst = crop_b[near & (hb > cfg.ground_height) & (hb < cfg.max_height), :2].astype(np.float64)
-    if len(dst) < 5:
-        return Propagation(predicted, 0.0, 0, False)
-    # ICP about the box centre keeps the rotation well conditioned.
+    dst = crop_b[near & lifted & (hb < cfg.max_height), :2].astype(np.float64)
+    if len(dst) < MIN_POINTS:
+        return Propagation(predicted, 0.0, 0, False, len(src), _count(crop_b, lifted, predicted))
+    # ICP about the box centre keeps the rotation well conditioned. A small box (a pedestrian, a
+    # cone) is a blob of points whose rotation ICP cannot tell: it keeps its heading.
+    rotate = max(box_a.length, box_a.width) >= SMALL_OBJECT
+    n_src = len(src)
     src, dst = _thin(src), _thin(dst)
     c0 = np.asarray(predicted.center[:2])
     shift0 = coarse_shift(src, dst, search)
-    R, t, inl, its = icp_2d(src - c0 + shift0, dst - c0, max_dist=1.0)
+    R, t, inl, its, settled = _icp(src - c0 + shift0, dst - c0, max_dist=1.0, rotate=rotate)
     t = t + R @ shift0
     M = np.eye(4)
     M[:2, :2] = R
@@ -145,4 +206,47 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     moved = predicted.transformed(M)
     gz = float(ground_b.ground_z(np.asarray(moved.center[:2])[None])[0])
     moved = moved.with_(center=(moved.center[0], moved.center[1], gz + moved.height / 2.0))
-    return Propagation(moved, inl, its, True)
+    if not rotate:
+        moved = _centre(moved, crop_b[lifted], offset)
+    jump = float(np.hypot(*np.subtract(moved.center[:2], predicted.center[:2])))
+    # Without poses (the same pose in both frames) the prediction misses the ego's own motion.
+    posed = T_world_lidar_a is not None and T_world_lidar_b is not None and not np.allclose(Ta, Tb)
+    if not rotate and posed and jump > np.hypot(box_a.length, box_a.width) + SMALL_SPEED * abs(dt):
+        return Propagation(predicted, inl, its, False, n_src, _count(crop_b, lifted, predicted), jump=jump)
+    return Propagation(moved, inl, its, True, n_src, _count(crop_b, lifted, moved), settled, rotate, jump)
+
+
+def _local_mean(points: np.ndarray, box: Cuboid) -> np.ndarray:
+    """Mean (2,) of ``points`` in the box's own frame (x along its heading), xy."""
+    return ((points[:, :3].astype(np.float64) - np.asarray(box.center)) @ box.rotation())[:, :2].mean(0)
+
+
+def _centre(box: Cuboid, points: np.ndarray, offset: np.ndarray, steps: int = 10) -> Cuboid:
+    """Slide ``box`` (heading kept) until the ``points`` it holds (grown by :data:`GROW`) have
+    their mean at ``offset`` in its frame, as the object's points had in frame a. ICP on a
+    small, changing blob (a walking pedestrian) stops short of the motion by a few cm each frame;
+    matching the means does not."""
+    for _ in range(steps):
+        inside = points[points_in_cuboid(points, box.with_(size=np.asarray(box.size) + GROW))]
+        if len(inside) < MIN_POINTS:
+            break
+        step = box.rotation()[:2, :2] @ (_local_mean(inside, box) - offset)
+        box = box.with_(center=(box.center[0] + step[0], box.center[1] + step[1], box.center[2]))
+        if np.hypot(*step) < 1e-3:
+            break
+    return box
+
+
+
+def _count(crop: np.ndarray, above: np.ndarray, box: Cuboid) -> int:
+    """Points of ``crop`` marked ``above`` the ground inside ``box`` grown by :data:`GROW`."""
+    return int((points_in_cuboid(crop, box.with_(size=np.asarray(box.size) + GROW)) & above).sum())
+
+
+def _object_points(points: np.ndarray, box: Cuboid, reach: float, cfg: BuiltinConfig) -> np.ndarray:
+    """The points of ``box`` (grown by :data:`GROW`) above the local ground."""
+    crop = _crop(points, box.center[:2], reach + 2.0)
+    if len(crop) < 3:
+        return crop[:0]
+    return crop[points_in_cuboid(crop, box.with_(size=np.asarray(box.size) + GROW))
+                & (_local_ground(crop, cfg).height_above(crop) > cfg.ground_height)]
