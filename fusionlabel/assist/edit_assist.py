@@ -222,8 +222,8 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
                 cmds.append(DeleteCuboids((there.uid,)))
                 replaced += 1
                 there = None
-            if there is None:
-                attributes = {**ref.attributes, "interpolated": True}
+            if there is None:   # the keyframe's point counts are no count of this frame's points
+                attributes = {**_uncounted(ref.attributes), "interpolated": True}
                 cmds.append(CreateCuboid(f, CuboidLabel(box, ref.label, track, None, "model", attributes)))
             elif there.uid in edited:
                 kept += 1
@@ -251,11 +251,16 @@ LIDAR_COUNTS = ("num_lidar_points", "num_lidar_pts")   # attributes counting a b
 RADAR_COUNTS = ("num_radar_points", "num_radar_pts")   # ... and its radar points (no radar here)
 
 
+def _uncounted(attributes: dict) -> dict:
+    """``attributes`` without the LiDAR and radar point counts (they count one frame's points)."""
+    return {k: v for k, v in attributes.items() if k not in LIDAR_COUNTS + RADAR_COUNTS}
+
+
 def _counted(attributes: dict, points: np.ndarray, box) -> dict:
     """``attributes`` of a box carried to another frame: LiDAR point counts counted again in
     ``box`` among ``points`` (that frame's sweep), radar point counts dropped."""
-    out = {k: v for k, v in attributes.items() if k not in RADAR_COUNTS}
-    names = [k for k in LIDAR_COUNTS if k in out]
+    names = [k for k in LIDAR_COUNTS if k in attributes]
+    out = _uncounted(attributes)
     if names:
         n = int(points_in_cuboid(points, box).sum())
         out.update(dict.fromkeys(names, n))
