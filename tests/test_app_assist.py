@@ -550,6 +550,43 @@ def test_a_run_that_ends_during_the_question_waits_for_the_answer(qtbot, window,
     assert (sum(r[2] == "model" for r in rows(project).values()) > 0) == stored
 
 
+def test_a_run_that_ends_during_a_drag_is_stored_after_it_and_keeps_the_dragged_box(qtbot, window, project,
+                                                                                      monkeypatch):
+    """The run's result comes in while the mouse drags a pre-label: nothing is stored until the
+    release; the move is then one command, and the run (stored after it) keeps the moved box, now an
+    edited pre-label, and its selection; the other, untouched pre-label is replaced."""
+    w, s = window, window.session
+    first = GroundTruthDetector()
+    first.detect_frame = lambda drive, index: [d.with_(box=d.box.with_(center=np.add(d.box.center, [0, 0.3, 0])))
+                                               for d in GroundTruthDetector().detect_frame(drive, index)]
+    monkeypatch.setattr(w.actions_, "detector", lambda: first)
+    key(qtbot, w, Qt.Key.Key_P, CTRL)                     # this frame's pre-labels, off the next run's
+    (car, _), (other, _) = visible_objects(w)[:2]
+    dragged, untouched = (max(s.annotations(0), key=lambda a: bev_iou(a.box, g.box)) for g in (car, other))
+    runner = w.prelabel_runner
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    start = px(w.bev, dragged.box.center[:2])
+    qtbot.mousePress(w.bev, Qt.MouseButton.LeftButton, NO, start)
+    for k in range(1, 6):
+        qtbot.mouseMove(w.bev, start + QPoint(0, -4 * k))
+    before = list(s.document.history())
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: runner.dialog is None and not runner.running, timeout=60_000)   # detector done ...
+    qtbot.wait(200)
+    assert list(s.document.history()) == before and runner.waiting   # ... but nothing is stored mid-drag
+    assert s.document.get(dragged.uid).box == dragged.box and s.selection == (dragged.uid,)
+    qtbot.mouseRelease(w.bev, Qt.MouseButton.LeftButton, NO, start + QPoint(0, -20))
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    history = list(s.document.history())[len(before):]
+    assert [text.split()[0] for text in history] == ["Move", "Pre-label"]
+    moved = saved(project, dragged.uid)
+    assert moved is not None and moved.source == "model"
+    assert np.linalg.norm(np.subtract(moved.box.center, dragged.box.center)) > 1.0   # the 20 px drag
+    assert s.prelabel_state(s.document.get(dragged.uid)) == "edited" and s.selection == (dragged.uid,)
+    assert saved(project, untouched.uid) is None and s.messages[-1].text.startswith("Pre-label")
+
+
 def test_the_close_question_offers_wait_discard_and_cancel(qtbot, window):
     """The real message box: each button gives its answer, Esc cancels. On a platform nobody can
     see (offscreen) the window does not ask: it discards the run (and says so)."""
