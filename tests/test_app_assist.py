@@ -368,6 +368,66 @@ def status_of(w, uid):
     return item.text(), item.foreground().color().name()
 
 
+def outline_coverage(view, uid, bare) -> tuple[float, float, int]:
+    """How a camera draws one cuboid against ``bare`` (the view with the cuboids hidden), over
+    points along its projected edges (corners left out): the share whose pixel changed and the
+    share in the class's colour (both near 1 for a solid outline, well below for a dashed one),
+    and how many pixels in all became white (the selection's edge)."""
+    QApplication.processEvents()
+    now = pixels(view).astype(int)
+    ann = view.session.document.get(uid)
+    wire = {a.uid: wf for a, wf in view.wireframes()}[uid]
+    target = view.image_rect()
+    scale = target.width() / view.cam.camera.width
+    samples = []
+    for line in wire.lines * scale + (target.x(), target.y()):
+        for a, b in zip(line[:-1], line[1:]):
+            length = float(np.hypot(*(b - a)))
+            if np.isfinite(length) and length > 12:
+                t = np.arange(4.0, length - 4.0, 0.5) / length
+                samples.append(a + t[:, None] * (b - a))
+    q = np.round(np.concatenate(samples)).astype(int)
+    x0, y0 = int(target.x()) + 2, int(target.y()) + 2
+    x1, y1 = min(x0 + int(target.width()), now.shape[1]) - 4, min(y0 + int(target.height()), now.shape[0]) - 4
+    cx, cy, cw, ch = view.caption_rect
+    q = q[(q[:, 0] >= x0) & (q[:, 0] < x1) & (q[:, 1] >= y0) & (q[:, 1] < y1)   # on the image, off its caption
+          & ~((q[:, 0] <= cx + cw + 2) & (q[:, 1] <= cy + ch + 2))]
+    seen = now[q[:, 1], q[:, 0]]
+    changed = np.abs(seen - bare[q[:, 1], q[:, 0]]).sum(axis=1) > 60
+    colored = np.abs(seen - np.asarray(view.session.ontology.color(ann.cls), int)).sum(axis=1) < 80
+    white = (now.min(axis=2) > 225) & (bare.min(axis=2) <= 225)
+    return float(changed.mean()), float(colored.mean()), int(white.sum())
+
+
+def test_a_selected_prelabel_stays_dashed_in_the_cameras(qtbot, window, project):
+    """Selected, a pre-label keeps its dashes in a camera under the white-edged highlight (as in
+    the bird's-eye view), so it does not look like human work; accepted and selected it is solid."""
+    w, s = window, window.session
+    testing.wait_for_frame(w)
+    key(qtbot, w, Qt.Key.Key_L)                          # no labels over the outlines
+    qtbot.wait(100)
+    for g in sorted(s.drive.labels(0), key=lambda g: np.hypot(*g.box.center[:2])):
+        pre = s.apply(CreateCuboid(0, g.with_(source="model", score=0.7, track_id=None)), work=False)
+        view = next((v for v in w.cameras.views.values() if pre.uid in {a.uid for a, _ in v.wireframes()}), None)
+        if view is not None:
+            break
+        key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert view is not None, "a ground-truth object should show in a camera"
+    key(qtbot, w, Qt.Key.Key_B)                          # every cuboid hidden: the bare image
+    qtbot.wait(100)
+    bare = pixels(view).astype(int)
+    key(qtbot, w, Qt.Key.Key_B)
+    dashed = outline_coverage(view, pre.uid, bare)
+    assert 0.3 < dashed[0] < 0.85, dashed                 # unselected: dashes, the image between
+    s.select((pre.uid,))
+    selected = outline_coverage(view, pre.uid, bare)
+    assert 0.3 < selected[1] < 0.88 and selected[2] > 50, selected   # dashes, with the white edge
+    key(qtbot, w, Qt.Key.Key_Y)                           # accepted: human work, solid
+    assert s.document.get(pre.uid).source == "human" and s.selection == (pre.uid,)
+    solid = outline_coverage(view, pre.uid, bare)
+    assert solid[1] > 0.95 and solid[2] > 50, solid
+
+
 def test_edited_prelabels_look_different_from_untouched_ones(qtbot, window, project, monkeypatch):
     """A pre-label the annotator changed but did not accept is drawn dash-dotted (dashed when
     untouched, solid once accepted) in the bird's-eye view, the cameras and the side views, and
