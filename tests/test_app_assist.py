@@ -672,6 +672,73 @@ def test_the_close_question_offers_wait_discard_and_cancel(qtbot, window):
     assert window.close_question() == DISCARD              # offscreen: nobody to ask
 
 
+KEYS_AFTER_QUESTION_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile, threading, time
+    from pathlib import Path
+    from PyQt6.QtCore import Qt, QTimer
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+    from fusionlabel.store.project import Project
+
+    def pump(seconds):
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            app.processEvents(); time.sleep(0.01)
+
+    class Gated:                       # a detector that waits until the test lets it finish
+        name = "gated"
+        go = threading.Event()
+        def detect_frame(self, drive, index):
+            self.go.wait(30)
+            return []
+
+    def answer(button, tries=0):       # clicks a button of the question once it is up and active
+        box = QApplication.activeModalWidget()
+        if box is None or (not box.isActiveWindow() and tries < 100):
+            QTimer.singleShot(20, lambda: answer(button, tries + 1)); return
+        next(b for b in box.buttons() if b.text() == button).click()
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "p", testing.small_drive())
+        w = MainWindow(Session(project), use_gl=False)
+        testing.show_window(w)
+        s = w.session
+        w.actions_.detector = lambda: Gated()
+        QTest.keyClick(w.bev, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        pump(0.3)
+        for button in ("Cancel", "Wait, then close"):   # each leaves the window open for now
+            QTimer.singleShot(0, lambda b=button: answer(b))
+            out[button] = [w.close()]
+            pump(0.5)
+            before = s.frame
+            QTest.keyClick(w.bev, Qt.Key.Key_D)           # a frame key works without a click first
+            pump(0.3)
+            out[button] += [QApplication.activeWindow() is w, s.frame == before + 1]
+        Gated.go.set()
+        end = time.perf_counter() + 30
+        while w.isVisible() and time.perf_counter() < end:
+            pump(0.1)
+        out["closed"] = not w.isVisible()
+        project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_keys_work_after_the_close_question_is_answered():
+    """After "Cancel" or "Wait, then close" the window is active again, so its keys work at once
+    (without a window manager, closing the question left no window active: keys did nothing
+    until the window was clicked)."""
+    out = run_on_display(KEYS_AFTER_QUESTION_SCRIPT)
+    assert out["Cancel"] == [False, True, True]
+    assert out["Wait, then close"] == [False, True, True]
+    assert out["closed"]
+
+
 def test_interpolate_and_propagate_keys(qtbot, window, project):
     w, s = window, window.session
     drive = s.drive

@@ -38,6 +38,7 @@ from .object_list import ObjectList, ObjectsHeader
 from .panels import AttributePanel, Timeline
 from .prelabel_runner import PrelabelRunner
 from .prelabel_status import PrelabelStatus
+from .qt_util import take_activation_back
 from .session import Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
@@ -67,6 +68,7 @@ def ask_close_while_prelabelling(parent: QWidget, done: int, total: int) -> str:
     box.setDefaultButton(wait)
     box.setEscapeButton(cancel)
     box.exec()
+    take_activation_back(parent)   # the window stays open on two answers: its keys must work then
     return {id(wait): WAIT, id(discard): DISCARD}.get(id(box.clickedButton()), CANCEL)
 
 

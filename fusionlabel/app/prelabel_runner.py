@@ -28,10 +28,11 @@ from contextlib import contextmanager
 from typing import Callable
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QApplication, QProgressDialog, QWidget
+from PyQt6.QtWidgets import QProgressDialog, QWidget
 
 from ..assist.detect_process import DetectProcess, DetectProcessError, recipes
 from ..assist.edit_assist import detect_frames, prelabels_to_store, tracked_run
+from .qt_util import take_activation_back
 
 log = logging.getLogger(__name__)
 RECHECK_MS = 50  # how often a result held for a drag looks whether the drag has ended
@@ -254,14 +255,7 @@ class PrelabelRunner(QObject):
             if parent is not None and parent.isVisible():
                 if had_focus:
                     parent.activateWindow()
-                # Without a window manager (Xvfb) unmapping the dialog can leave no window active
-                # a moment later, and window shortcuts then stop working: take activation back.
-                QTimer.singleShot(100, self._reactivate_parent)
-
-    def _reactivate_parent(self) -> None:
-        parent = self.parent()
-        if parent is not None and parent.isVisible() and QApplication.activeWindow() is None:
-            parent.activateWindow()
+                take_activation_back(parent)   # no window may be active once the dialog is unmapped
 
     def set_note(self, note: str) -> None:
         """Say ``note`` after the progress in the dialog from now on."""
