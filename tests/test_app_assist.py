@@ -368,6 +368,66 @@ def status_of(w, uid):
     return item.text(), item.foreground().color().name()
 
 
+def outline_coverage(view, uid, bare) -> tuple[float, float, int]:
+    """How a camera draws one cuboid against ``bare`` (the view with the cuboids hidden), over
+    points along its projected edges (corners left out): the share whose pixel changed and the
+    share in the class's colour (both near 1 for a solid outline, well below for a dashed one),
+    and how many pixels in all became white (the selection's edge)."""
+    QApplication.processEvents()
+    now = pixels(view).astype(int)
+    ann = view.session.document.get(uid)
+    wire = {a.uid: wf for a, wf in view.wireframes()}[uid]
+    target = view.image_rect()
+    scale = target.width() / view.cam.camera.width
+    samples = []
+    for line in wire.lines * scale + (target.x(), target.y()):
+        for a, b in zip(line[:-1], line[1:]):
+            length = float(np.hypot(*(b - a)))
+            if np.isfinite(length) and length > 12:
+                t = np.arange(4.0, length - 4.0, 0.5) / length
+                samples.append(a + t[:, None] * (b - a))
+    q = np.round(np.concatenate(samples)).astype(int)
+    x0, y0 = int(target.x()) + 2, int(target.y()) + 2
+    x1, y1 = min(x0 + int(target.width()), now.shape[1]) - 4, min(y0 + int(target.height()), now.shape[0]) - 4
+    cx, cy, cw, ch = view.caption_rect
+    q = q[(q[:, 0] >= x0) & (q[:, 0] < x1) & (q[:, 1] >= y0) & (q[:, 1] < y1)   # on the image, off its caption
+          & ~((q[:, 0] <= cx + cw + 2) & (q[:, 1] <= cy + ch + 2))]
+    seen = now[q[:, 1], q[:, 0]]
+    changed = np.abs(seen - bare[q[:, 1], q[:, 0]]).sum(axis=1) > 60
+    colored = np.abs(seen - np.asarray(view.session.ontology.color(ann.cls), int)).sum(axis=1) < 80
+    white = (now.min(axis=2) > 225) & (bare.min(axis=2) <= 225)
+    return float(changed.mean()), float(colored.mean()), int(white.sum())
+
+
+def test_a_selected_prelabel_stays_dashed_in_the_cameras(qtbot, window, project):
+    """Selected, a pre-label keeps its dashes in a camera under the white-edged highlight (as in
+    the bird's-eye view), so it does not look like human work; accepted and selected it is solid."""
+    w, s = window, window.session
+    testing.wait_for_frame(w)
+    key(qtbot, w, Qt.Key.Key_L)                          # no labels over the outlines
+    qtbot.wait(100)
+    for g in sorted(s.drive.labels(0), key=lambda g: np.hypot(*g.box.center[:2])):
+        pre = s.apply(CreateCuboid(0, g.with_(source="model", score=0.7, track_id=None)), work=False)
+        view = next((v for v in w.cameras.views.values() if pre.uid in {a.uid for a, _ in v.wireframes()}), None)
+        if view is not None:
+            break
+        key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert view is not None, "a ground-truth object should show in a camera"
+    key(qtbot, w, Qt.Key.Key_B)                          # every cuboid hidden: the bare image
+    qtbot.wait(100)
+    bare = pixels(view).astype(int)
+    key(qtbot, w, Qt.Key.Key_B)
+    dashed = outline_coverage(view, pre.uid, bare)
+    assert 0.3 < dashed[0] < 0.85, dashed                 # unselected: dashes, the image between
+    s.select((pre.uid,))
+    selected = outline_coverage(view, pre.uid, bare)
+    assert 0.3 < selected[1] < 0.88 and selected[2] > 50, selected   # dashes, with the white edge
+    key(qtbot, w, Qt.Key.Key_Y)                           # accepted: human work, solid
+    assert s.document.get(pre.uid).source == "human" and s.selection == (pre.uid,)
+    solid = outline_coverage(view, pre.uid, bare)
+    assert solid[1] > 0.95 and solid[2] > 50, solid
+
+
 def test_edited_prelabels_look_different_from_untouched_ones(qtbot, window, project, monkeypatch):
     """A pre-label the annotator changed but did not accept is drawn dash-dotted (dashed when
     untouched, solid once accepted) in the bird's-eye view, the cameras and the side views, and
@@ -550,6 +610,43 @@ def test_a_run_that_ends_during_the_question_waits_for_the_answer(qtbot, window,
     assert (sum(r[2] == "model" for r in rows(project).values()) > 0) == stored
 
 
+def test_a_run_that_ends_during_a_drag_is_stored_after_it_and_keeps_the_dragged_box(qtbot, window, project,
+                                                                                      monkeypatch):
+    """The run's result comes in while the mouse drags a pre-label: nothing is stored until the
+    release; the move is then one command, and the run (stored after it) keeps the moved box, now an
+    edited pre-label, and its selection; the other, untouched pre-label is replaced."""
+    w, s = window, window.session
+    first = GroundTruthDetector()
+    first.detect_frame = lambda drive, index: [d.with_(box=d.box.with_(center=np.add(d.box.center, [0, 0.3, 0])))
+                                               for d in GroundTruthDetector().detect_frame(drive, index)]
+    monkeypatch.setattr(w.actions_, "detector", lambda: first)
+    key(qtbot, w, Qt.Key.Key_P, CTRL)                     # this frame's pre-labels, off the next run's
+    (car, _), (other, _) = visible_objects(w)[:2]
+    dragged, untouched = (max(s.annotations(0), key=lambda a: bev_iou(a.box, g.box)) for g in (car, other))
+    runner = w.prelabel_runner
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    start = px(w.bev, dragged.box.center[:2])
+    qtbot.mousePress(w.bev, Qt.MouseButton.LeftButton, NO, start)
+    for k in range(1, 6):
+        qtbot.mouseMove(w.bev, start + QPoint(0, -4 * k))
+    before = list(s.document.history())
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.waitUntil(lambda: runner.dialog is None and not runner.running, timeout=60_000)   # detector done ...
+    qtbot.wait(200)
+    assert list(s.document.history()) == before and runner.waiting   # ... but nothing is stored mid-drag
+    assert s.document.get(dragged.uid).box == dragged.box and s.selection == (dragged.uid,)
+    qtbot.mouseRelease(w.bev, Qt.MouseButton.LeftButton, NO, start + QPoint(0, -20))
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    history = list(s.document.history())[len(before):]
+    assert [text.split()[0] for text in history] == ["Move", "Pre-label"]
+    moved = saved(project, dragged.uid)
+    assert moved is not None and moved.source == "model"
+    assert np.linalg.norm(np.subtract(moved.box.center, dragged.box.center)) > 1.0   # the 20 px drag
+    assert s.prelabel_state(s.document.get(dragged.uid)) == "edited" and s.selection == (dragged.uid,)
+    assert saved(project, untouched.uid) is None and s.messages[-1].text.startswith("Pre-label")
+
+
 def test_the_close_question_offers_wait_discard_and_cancel(qtbot, window):
     """The real message box: each button gives its answer, Esc cancels. On a platform nobody can
     see (offscreen) the window does not ask: it discards the run (and says so)."""
@@ -573,6 +670,73 @@ def test_the_close_question_offers_wait_discard_and_cancel(qtbot, window):
         assert ask_close_while_prelabelling(window, 3, 20) == expected
         assert "3 of 20 frames" in seen[0]
     assert window.close_question() == DISCARD              # offscreen: nobody to ask
+
+
+KEYS_AFTER_QUESTION_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile, threading, time
+    from pathlib import Path
+    from PyQt6.QtCore import Qt, QTimer
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+    from fusionlabel.store.project import Project
+
+    def pump(seconds):
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            app.processEvents(); time.sleep(0.01)
+
+    class Gated:                       # a detector that waits until the test lets it finish
+        name = "gated"
+        go = threading.Event()
+        def detect_frame(self, drive, index):
+            self.go.wait(30)
+            return []
+
+    def answer(button, tries=0):       # clicks a button of the question once it is up and active
+        box = QApplication.activeModalWidget()
+        if box is None or (not box.isActiveWindow() and tries < 100):
+            QTimer.singleShot(20, lambda: answer(button, tries + 1)); return
+        next(b for b in box.buttons() if b.text() == button).click()
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "p", testing.small_drive())
+        w = MainWindow(Session(project), use_gl=False)
+        testing.show_window(w)
+        s = w.session
+        w.actions_.detector = lambda: Gated()
+        QTest.keyClick(w.bev, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        pump(0.3)
+        for button in ("Cancel", "Wait, then close"):   # each leaves the window open for now
+            QTimer.singleShot(0, lambda b=button: answer(b))
+            out[button] = [w.close()]
+            pump(0.5)
+            before = s.frame
+            QTest.keyClick(w.bev, Qt.Key.Key_D)           # a frame key works without a click first
+            pump(0.3)
+            out[button] += [QApplication.activeWindow() is w, s.frame == before + 1]
+        Gated.go.set()
+        end = time.perf_counter() + 30
+        while w.isVisible() and time.perf_counter() < end:
+            pump(0.1)
+        out["closed"] = not w.isVisible()
+        project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_keys_work_after_the_close_question_is_answered():
+    """After "Cancel" or "Wait, then close" the window is active again, so its keys work at once
+    (without a window manager, closing the question left no window active: keys did nothing
+    until the window was clicked)."""
+    out = run_on_display(KEYS_AFTER_QUESTION_SCRIPT)
+    assert out["Cancel"] == [False, True, True]
+    assert out["Wait, then close"] == [False, True, True]
+    assert out["closed"]
 
 
 def test_interpolate_and_propagate_keys(qtbot, window, project):

@@ -302,3 +302,37 @@ def test_class_key_retypes_the_whole_track_and_shift_s_gives_it_one_size(qtbot, 
     assert np.allclose(saved_rows(project, {k3.uid})[k3.uid][1:], size)
     key(qtbot, w, Qt.Key.Key_S, Qt.KeyboardModifier.ShiftModifier)
     assert s.messages[-1].text == "track 100 has this size in every frame already"
+
+
+def test_del_and_shift_del_say_what_they_deleted(qtbot, window, project):
+    """Shift+Del says how many cuboids of which track went in which frames, and how many of them
+    were keyframes (an unedited C copy and a pre-label are none); its undo entry says the same. Del
+    says how many went."""
+    w, s = window, window.session
+    fid = [f.frame_id for f in s.drive.frames]
+    g = {k: {x.track_id: x for x in s.drive.labels(k)} for k in range(4)}
+    tid = next(t for t in g[0] if all(t in g[k] for k in range(4)))
+    first = s.apply(CreateCuboid(0, g[0][tid].with_(source="human", track_id="100")))
+    s.select((first.uid,))
+    key(qtbot, w, Qt.Key.Key_C)                                           # an unedited copy in frame 1
+    s.apply(CreateCuboid(2, g[2][tid].with_(source="model", score=0.8, track_id="100")), work=False)
+    s.apply(CreateCuboid(3, g[3][tid].with_(source="human", track_id="100")))   # a keyframe off screen
+    assert s.document.track_frames("100") == [0, 1, 2, 3]
+    s.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    s.select((s.document.find_track("100", 1).uid,))
+    key(qtbot, w, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
+    said = f"Deleted 3 cuboids of track 100 in frames {fid[1]}–{fid[3]} (1 keyframe)"
+    assert s.document.track_frames("100") == [0] and s.messages[-1].text == said
+    assert w.statusBar().currentMessage() == said
+    assert w.undo_action.text() == f"Undo Delete 3 cuboids of track 100 in frames {fid[1]}–{fid[3]}"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert s.document.track_frames("100") == [0, 1, 2, 3]
+    s.select((s.document.find_track("100", 1).uid,))
+    key(qtbot, w, Qt.Key.Key_Delete)                                      # Del: the copy only
+    assert s.messages[-1].text == "Deleted 1 cuboid" and s.document.track_frames("100") == [0, 2, 3]
+    s.set_frame(0)
+    testing.wait_for_frame(w, 0)
+    s.select((first.uid,))
+    key(qtbot, w, Qt.Key.Key_Delete)
+    assert s.messages[-1].text == "Deleted 1 cuboid (1 keyframe)" and w.undo_action.text() == "Undo Delete cuboid"

@@ -201,6 +201,11 @@ EDITED_SCRIPT = textwrap.dedent(r"""
         s.apply(SetBox(mid.uid, moved))
         QApplication.processEvents()
         out["after"] = [drawn(v.prelabel_lines, moved, DASH), drawn(v.edited_lines, moved, DASH_DOT)]
+        s.select((mid.uid,))                 # selected: in white, and still dash-dotted
+        QApplication.processEvents()
+        marks, _ = box_segments([moved], [(1, 1, 1, 1)], pattern=DASH_DOT)
+        out["selected"] = [drawn(v.selected_lines, moved, DASH_DOT), len(v.selected_lines.pos) == len(marks),
+                           bool(np.allclose(v.selected_lines.color, 1.0))]
         w.close(); project.close()
     print(json.dumps(out))
 """)
@@ -208,10 +213,12 @@ EDITED_SCRIPT = textwrap.dedent(r"""
 
 def test_view3d_draws_an_edited_interpolated_box_dash_dotted():
     """A box I filled in is drawn dashed in the 3D view; once the annotator moves it, dash-dotted
-    (the same rule as the 2D views: Session.prelabel_state)."""
+    (the same rule as the 2D views: Session.prelabel_state), in white and still dash-dotted when
+    selected."""
     out = run_on_display(EDITED_SCRIPT)
     assert out["before"] == [True, False]
     assert out["after"] == [False, True]
+    assert out["selected"] == [True, True, True]
 
 
 REVEAL_SCRIPT = textwrap.dedent(r"""

@@ -98,11 +98,14 @@ def test_tab_cycles_and_delete_and_create_with_keys(qtbot, window):
     # Shift+Delete removes the track from this frame on.
     first = s.annotations()[0]
     s.select((first.uid,))
+    frames = s.document.track_frames(first.track_id)
     qtbot.keyClick(window.bev, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
     assert s.frame == 0 and s.document.track_frames(first.track_id) == []
-    # Its undo entry names the frame by its id, like every other message and entry.
-    frame_id = s.drive.frames[0].frame_id
-    assert frame_id != "0" and window.undo_action.text() == f"Undo Delete track {first.track_id} from frame {frame_id}"
+    # Its undo entry names the frames by their ids, like every other message and entry.
+    ids = [s.drive.frames[f].frame_id for f in frames]
+    assert ids[0] != "0" and len(frames) > 1
+    assert window.undo_action.text() == (f"Undo Delete {len(frames)} cuboids of track {first.track_id} "
+                                         f"in frames {ids[0]}–{ids[-1]}")
 
 
 def test_layer_toggles_change_what_is_drawn(qtbot, window):

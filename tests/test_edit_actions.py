@@ -239,12 +239,12 @@ def test_delete_track_from_here(doc):
     cmd = ea.delete_track_from_here(doc, [uid_in_2, doc.find_track(b_track, 2).uid], 2)
     apply_and_check_undo(doc, cmd)
     assert doc.track_frames(track) == [0, 1] and doc.track_frames(b_track) == [0, 1]
-    assert doc.undo_text() == "Delete 2 tracks from frame 2"
+    assert doc.undo_text() == "Delete 4 cuboids of 2 tracks in frames 2–3"
     assert ea.delete_track_from_here(doc, ["a"], 3) is None
     # One track, the frame named as the caller names frames (the app: by frame id).
     cmd = ea.delete_track_from_here(doc, ["a"], 1, frame_name=lambda i: f"{i:06d}")
     apply_and_check_undo(doc, cmd)
-    assert doc.undo_text() == f"Delete track {track} from frame 000001" and doc.track_frames(track) == [0]
+    assert doc.undo_text() == f"Delete 1 cuboid of track {track} in frame 000001" and doc.track_frames(track) == [0]
 
 
 def test_jump_to_track_and_follow(doc):

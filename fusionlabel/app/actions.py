@@ -11,8 +11,9 @@ import numpy as np
 
 from ..model import edit_actions
 from .assist_actions import AssistActions
+from .delete_actions import delete_selection, delete_tracks_from_here
 from .session import COLOR_MODES, Session
-from .track_actions import TrackActions, frame_namer, retype
+from .track_actions import TrackActions, retype
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
 DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
@@ -168,11 +169,12 @@ class Actions(AssistActions, TrackActions):
         return bound
 
     def delete(self):
-        self._edit(edit_actions.delete)
+        if self._selection():
+            delete_selection(self.s)
 
     def delete_track_from_here(self):
-        self._edit(lambda doc, sel: edit_actions.delete_track_from_here(doc, sel, self.s.frame,
-                                                                         frame_namer(self.s)))
+        if self._selection():
+            delete_tracks_from_here(self.s)
 
     def set_class(self, cls: str):
         """Retype the selected cuboids' whole tracks (:func:`.track_actions.retype`) and make ``cls``

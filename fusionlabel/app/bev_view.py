@@ -496,6 +496,10 @@ class BevView(QWidget):
             description = {"move": "Move", "resize": "Resize", "rotate": "Rotate"}[d["kind"]]
             self.session.apply(edit_actions.set_box(self.session.document, d["uid"], box, description))
 
+    def dragging(self) -> bool:
+        """A left-button drag (create, move, resize, rotate) is in progress; a pan is none."""
+        return self._drag is not None and self._drag["kind"] != "pan"
+
     def cancel_drag(self) -> bool:
         """Drop a drag in progress (Esc); True when there was one."""
         d, self._drag = self._drag, None

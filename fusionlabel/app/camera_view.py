@@ -5,7 +5,8 @@ The image with points is composed by the loader thread. Here the image is resize
 and widget size (OpenCV, cached); wireframes of all boxes are projected in one batch when the
 annotations change and drawn with OpenCV at display resolution, so a repaint is a few
 milliseconds. Pre-labels (source ``model``) are drawn dashed with their score, pre-labels the
-annotator edited but has not accepted dash-dotted with "edited" after it. Clicking a projected
+annotator edited but has not accepted dash-dotted with "edited" after it; selected, they keep their
+pattern under the white-edged highlight. Clicking a projected
 cuboid selects it; double-clicking a camera enlarges it. A cuboid of a locked class has a small
 padlock in the middle of its projection.
 
@@ -157,16 +158,15 @@ class CameraView(QWidget):
             color = self.session.ontology.color(ann.cls)
             rgb = tuple(int(c) for c in color)
             state = self.session.prelabel_state(ann)
-            if ann.uid in selected:
-                pts = wire_pixels(wire, affine)
+            # A pre-label is dashed (dash-dotted once edited), selected or not; selected, every
+            # mark is wider with a white edge, so a selected pre-label never looks like human work.
+            pattern = PATTERNS.get(OUTLINE_OF_STATE[state])
+            pts = wire_pixels(wire, affine) if pattern is None else list(dash_pixels(wire, affine, size, pattern))
+            if ann.uid in selected and pts:
                 cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
                 cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
-            elif state is not None:  # a pre-label: dashed, dash-dotted once edited
-                dashes = dash_pixels(wire, affine, size, PATTERNS[OUTLINE_OF_STATE[state]])
-                if len(dashes):
-                    cv2.polylines(canvas, list(dashes), False, rgb, 1, cv2.LINE_AA, SHIFT)
-            else:
-                cv2.polylines(canvas, wire_pixels(wire, affine), False, rgb, 1, cv2.LINE_AA, SHIFT)
+            elif pts:
+                cv2.polylines(canvas, pts, False, rgb, 1, cv2.LINE_AA, SHIFT)
             if self.session.layers.get("box_labels", True):
                 top = tf.to_screen(hull[np.argmin(hull[:, 1])])
                 labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top,

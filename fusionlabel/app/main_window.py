@@ -38,6 +38,7 @@ from .object_list import ObjectList, ObjectsHeader
 from .panels import AttributePanel, Timeline
 from .prelabel_runner import PrelabelRunner
 from .prelabel_status import PrelabelStatus
+from .qt_util import take_activation_back
 from .session import Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
@@ -67,6 +68,7 @@ def ask_close_while_prelabelling(parent: QWidget, done: int, total: int) -> str:
     box.setDefaultButton(wait)
     box.setEscapeButton(cancel)
     box.exec()
+    take_activation_back(parent)   # the window stays open on two answers: its keys must work then
     return {id(wait): WAIT, id(discard): DISCARD}.get(id(box.clickedButton()), CANCEL)
 
 
@@ -88,6 +90,8 @@ class MainWindow(QMainWindow):
         self.prelabel_runner = PrelabelRunner(session.drive, self)
         self.prelabel_runner.on_error = self._prelabel_failed
         self.prelabel_runner.on_warning = lambda text: self.session.notify(text, "warning")
+        # A run that ends during a drag is stored once the drag has ended (and been applied).
+        self.prelabel_runner.hold_while = self.dragging
         # What to do with a running pre-label run when the window closes (WAIT, DISCARD or CANCEL);
         # tests replace it, so no real modal dialog is needed to test closing.
         self.close_question = self._ask_close_while_prelabelling
@@ -487,6 +491,10 @@ class MainWindow(QMainWindow):
         """The 3D view is a native window, always above other widgets: hide it under the overlay."""
         if self.view3d is not None:
             self.view3d.setVisible(not self.help_overlay.isVisible())
+
+    def dragging(self) -> bool:
+        """A cuboid is being drawn or dragged with the mouse (bird's-eye or side views)."""
+        return self.bev.dragging() or self.side.dragging()
 
     def cancel_drag(self) -> bool:
         if self.help_overlay.isVisible():

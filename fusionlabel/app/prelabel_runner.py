@@ -14,7 +14,9 @@ builds and applies the command on the GUI thread against the document as it is t
 made during the run are respected (detections on them are skipped); the count of invalid boxes
 the child's detector dropped is added to the detector's there too. While the window asks whether
 to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits for the
-answer. :attr:`PrelabelRunner.changed` fires whenever what a run shows changes (it starts, a frame
+answer; so does one that comes in during a mouse drag (:attr:`PrelabelRunner.hold_while`), until the
+drag has ended in its command, so a run never replaces the cuboid under the mouse (once moved, it is
+an edited pre-label and the run keeps it). :attr:`PrelabelRunner.changed` fires whenever what a run shows changes (it starts, a frame
 is done, Cancel is pressed, it ends), for the main window's status-bar note (:mod:`.prelabel_status`).
 """
 
@@ -26,12 +28,14 @@ from contextlib import contextmanager
 from typing import Callable
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QApplication, QProgressDialog, QWidget
+from PyQt6.QtWidgets import QProgressDialog, QWidget
 
 from ..assist.detect_process import DetectProcess, DetectProcessError, recipes
 from ..assist.edit_assist import detect_frames, prelabels_to_store, tracked_run
+from .qt_util import take_activation_back
 
 log = logging.getLogger(__name__)
+RECHECK_MS = 50  # how often a result held for a drag looks whether the drag has ended
 
 
 class PrelabelRunner(QObject):
@@ -54,7 +58,13 @@ class PrelabelRunner(QObject):
         self._done: Callable | None = None
         self._detector = None
         self._holding = False
-        self._held: tuple | None = None  # a result that came in while holding
+        self._held: tuple | None = None  # a result that came in while holding (or during a drag)
+        # Whether a result must wait now (the window: a mouse drag of a cuboid is in progress); looked
+        # at again every RECHECK_MS while a result waits for it.
+        self.hold_while: Callable[[], bool] | None = None
+        self._recheck = QTimer(self)
+        self._recheck.setInterval(RECHECK_MS)
+        self._recheck.timeout.connect(self._deliver_held)
         self.note = ""  # said after the progress in the dialog (e.g. that the window closes after)
         self.detector_name = ""  # of the run, named in the dialog all along
         self.progressed.connect(self._on_progress)
@@ -86,19 +96,38 @@ class PrelabelRunner(QObject):
         """(frames done, frames in all) of the run shown in the dialog; (0, 0) without one."""
         return (self.dialog.value(), self.dialog.maximum()) if self.dialog is not None else (0, 0)
 
+    @property
+    def waiting(self) -> bool:
+        """The run's result came in and waits (for the close question's answer, or a drag's end)."""
+        return self._held is not None
+
     @contextmanager
     def holding(self):
         """While the block runs, a result that comes in is kept, then stored on leaving it (unless
-        :meth:`shutdown` dropped the run meanwhile): a question about the run stays valid while it
-        is on screen."""
+        :meth:`shutdown` dropped the run meanwhile, or a drag still holds it): a question about the
+        run stays valid while it is on screen."""
         self._holding = True
         try:
             yield
         finally:
             self._holding = False
-            held, self._held = self._held, None
-            if held is not None:
-                self._deliver(*held)
+            self._deliver_held()
+
+    def _must_wait(self) -> bool:
+        return self._holding or (self.hold_while is not None and bool(self.hold_while()))
+
+    def _deliver_held(self) -> None:
+        """Store the result kept for later once nothing holds it any more."""
+        if self._held is None:
+            self._recheck.stop()
+            return
+        if self._must_wait():
+            if not self._holding:   # a drag: look again shortly (holding() delivers on leaving)
+                self._recheck.start()
+            return
+        self._recheck.stop()
+        held, self._held = self._held, None
+        self._deliver(*held)
 
     def start(self, detector, frames: list[int], done: Callable[[dict, bool, list, dict | None], object],
               min_score: float | None = None) -> bool:
@@ -159,6 +188,7 @@ class PrelabelRunner(QObject):
         """The window is closing: stop the worker and drop its results (the run's, never an edit)."""
         self._done = None
         self._held = None
+        self._recheck.stop()
         if self._process is not None:
             self._process.kill()
         self.cancel(wait)
@@ -225,14 +255,7 @@ class PrelabelRunner(QObject):
             if parent is not None and parent.isVisible():
                 if had_focus:
                     parent.activateWindow()
-                # Without a window manager (Xvfb) unmapping the dialog can leave no window active
-                # a moment later, and window shortcuts then stop working: take activation back.
-                QTimer.singleShot(100, self._reactivate_parent)
-
-    def _reactivate_parent(self) -> None:
-        parent = self.parent()
-        if parent is not None and parent.isVisible() and QApplication.activeWindow() is None:
-            parent.activateWindow()
+                take_activation_back(parent)   # no window may be active once the dialog is unmapped
 
     def set_note(self, note: str) -> None:
         """Say ``note`` after the progress in the dialog from now on."""
@@ -246,10 +269,8 @@ class PrelabelRunner(QObject):
             detector.invalid_boxes += invalid  # the child's detector's count, as if it had run here
         self._close_dialog()
         self._thread = self._process = None
-        if self._holding:
-            self._held = (detections, cancelled, skipped, prelabels)
-            return
-        self._deliver(detections, cancelled, skipped, prelabels)
+        self._held = (detections, cancelled, skipped, prelabels)
+        self._deliver_held()
 
     def _deliver(self, detections: dict, cancelled: bool, skipped: list, prelabels) -> None:
         done, self._done = self._done, None

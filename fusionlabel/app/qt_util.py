@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen
 
 from ..render.colors import class_color
@@ -119,6 +119,25 @@ def source_text(ann, state: str | None = None) -> str:
         text = "pre-label" + (f" {ann.score:.2f}" if ann.score is not None else "")
         return text + (f" {EDITED_MARK}" if state == "edited" else "")
     return {"import": "imported"}.get(ann.source, ann.source)
+
+
+REACTIVATE_MS = 100  # how long after a dialog closes the window takes activation back
+
+
+def take_activation_back(window) -> None:
+    """Make ``window`` active again shortly after a dialog of it closed, unless another window is
+    active by then. Without a window manager (Xvfb) closing a dialog can leave no window active a
+    moment later, and the window's shortcuts then do nothing until it is clicked."""
+    from PyQt6.QtWidgets import QApplication
+
+    def back() -> None:
+        try:
+            if window.isVisible() and QApplication.activeWindow() is None:
+                window.activateWindow()
+        except RuntimeError:  # the window is gone
+            pass
+
+    QTimer.singleShot(REACTIVATE_MS, back)
 
 
 def opengl_available() -> bool:

@@ -123,7 +123,7 @@ OUTLINES = (
                                     "propagated boxes): Shift+X deletes it"),
     (OUTLINE_OF_STATE["edited"], "pre-label you edited but have not accepted; its label says \"edited\"; "
                                  "Ctrl+P, Shift+X, I and V keep it"),
-    ("white halo", "the selected cuboids, whatever their source"),
+    ("white halo", "the selected cuboids, whatever their source (a pre-label keeps its dashes under it)"),
     (LOCK_MARK, "cuboid of a locked class (Classes menu): drags and edit keys leave it as it is"),
 )
 

@@ -356,3 +356,7 @@ class SideViews(QWidget):
 
     def cancel_drag(self) -> bool:
         return any([v.cancel_drag() for v in self.views.values()])
+
+    def dragging(self) -> bool:
+        """A cuboid is being dragged in one of the views."""
+        return any(v._drag is not None for v in self.views.values())

@@ -6,7 +6,7 @@ QOpenGLWidget, Qt composes the whole main window through OpenGL on every repaint
 software rendering (Xvfb, VMs) made every BEV drag and frame change tens of milliseconds slower.
 The window never takes keyboard focus, so the main window's shortcuts keep working. Pre-labels
 (source ``model``) are drawn with dashed edges, pre-labels the annotator edited but has not
-accepted with dash-dotted ones. It starts behind the vehicle looking forward
+accepted with dash-dotted ones; selected cuboids are white, a pre-label still dashed. It starts behind the vehicle looking forward
 (:func:`~fusionlabel.model.rig.forward_in_lidar`), whichever way the LiDAR is mounted. Alt+click, or a click with the one-click tool
 armed (G), picks the LiDAR point under the mouse and asks for a one-click box there. Selected
 cuboids are labelled like in the 2D views ("12 car 0.87"), centred on their top face just above the
@@ -221,7 +221,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         anns = self.session.shown_annotations(self.data.index)
         selected = set(self.session.selection)
         onto = self.session.ontology
-        outlines = {a.uid: OUTLINE_OF_STATE[self.session.prelabel_state(a)] for a in anns if a.uid not in selected}
+        outlines = {a.uid: OUTLINE_OF_STATE[self.session.prelabel_state(a)] for a in anns}
         chosen = [a for a in anns if a.uid in selected]
 
         def color(a):
@@ -229,12 +229,18 @@ class View3D(GLViewMixin, QOpenGLWindow):
             c = spec.color if spec is not None else (200, 200, 200)
             return (c[0] / 255, c[1] / 255, c[2] / 255, 1.0)
 
+        def segments(group, override, pattern):
+            return box_segments([self.session.display_box(a) for a in group],
+                                [override or color(a) for a in group], pattern=pattern)
+
         items = {"solid": self.lines, "dashed": self.prelabel_lines, "dash-dot": self.edited_lines}
-        groups = [(item, [a for a in anns if outlines.get(a.uid) == name], None, PATTERNS.get(name))
-                  for name, item in items.items()] + [(self.selected_lines, chosen, (1, 1, 1, 1), None)]
-        for item, group, override, pattern in groups:
-            pos, rgba = box_segments([self.session.display_box(a) for a in group],
-                                     [override or color(a) for a in group], pattern=pattern)
+        drawn = [(item, segments([a for a in anns if a.uid not in selected and outlines[a.uid] == name], None,
+                                 PATTERNS.get(name))) for name, item in items.items()]
+        # The selection in white, each cuboid with its own outline: a selected pre-label stays dashed.
+        marks = [segments([a for a in chosen if outlines[a.uid] == name], (1, 1, 1, 1), PATTERNS.get(name))
+                 for name in items]
+        drawn.append((self.selected_lines, tuple(np.concatenate(parts) for parts in zip(*marks))))
+        for item, (pos, rgba) in drawn:
             if len(pos):
                 item.setData(pos=pos, color=rgba)
             else:

@@ -281,13 +281,19 @@ def copy_all_to_next_frame(doc: Document, frame: int, drive=None) -> Command | N
 def delete_track_from_here(doc: Document, selection, frame: int,
                            frame_name: Callable[[int], str] = str) -> Command | None:
     """Delete the selected cuboids' tracks in ``frame`` and every later frame (one undo step),
-    described with the frame as ``frame_name`` gives it (the app: its frame id, "000004")."""
+    described with how many cuboids go and the frames they are in, as ``frame_name`` names frames
+    (the app: by frame id): "Delete 4 cuboids of track 7 in frames 000005–000008"."""
     tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
-    cmds = [DeleteTrackFrom(t, frame) for t in tracks if any(f >= frame for f in doc.track_frames(t))]
+    gone = {t: [f for f in doc.track_frames(t) if f >= frame] for t in tracks}
+    cmds = [DeleteTrackFrom(t, frame) for t in tracks if gone[t]]
     if not cmds:
         return None
+    frames = sorted(f for c in cmds for f in gone[c.track_id])
     what = f"track {cmds[0].track_id}" if len(cmds) == 1 else f"{len(cmds)} tracks"
-    return Batch(tuple(cmds), f"Delete {what} from frame {frame_name(frame)}")
+    where = (f"frame {frame_name(frames[0])}" if frames[0] == frames[-1]
+             else f"frames {frame_name(frames[0])}–{frame_name(frames[-1])}")
+    count = f"{len(frames)} cuboid{'s' if len(frames) != 1 else ''}"
+    return Batch(tuple(cmds), f"Delete {count} of {what} in {where}")
 
 
 def _frames_text(frames, frame_name: Callable[[int], str]) -> str:
