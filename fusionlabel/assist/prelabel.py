@@ -252,6 +252,7 @@ def link_to_tracks(detections: list[list[CuboidLabel]], tracked: list[list[Cuboi
     output for the same frames (see :func:`track_drive`)."""
     from scipy.optimize import linear_sum_assignment
 
+    found = Counter(t.track_id for trk in tracked for t in trk if not t.attributes.get("interpolated"))
     out = []
     for raw, trk in zip(detections, tracked):
         labels = [d.with_(track_id=None) for d in raw]
@@ -265,8 +266,22 @@ def link_to_tracks(detections: list[list[CuboidLabel]], tracked: list[list[Cuboi
                     labels[c] = labels[c].with_(track_id=TRACK_PREFIX + t.track_id, label=t.label,
                                                 box=labels[c].box if same else t.box)
         filled = [t.with_(track_id=TRACK_PREFIX + t.track_id) for t in trk if t.attributes.get("interpolated")]
-        out.append(labels + filled)
+        out.append(strongest_first(labels + filled, found))
     return out
+
+
+def strongest_first(labels: list[CuboidLabel], found: Counter) -> list[CuboidLabel]:
+    """One frame's tracked pre-labels in the order :func:`merge_prelabels` keeps them when two
+    overlap (the later one is dropped): boxes of tracks first, the track with more detections
+    (``found[track id]``) before one with fewer, whether its box here is a detection or a fill;
+    detections the tracker left out (seen too few times to form a track) last. So a car's
+    gap-fill wins over a false one-frame cyclist inside it, and a car seen in 30 frames over a
+    4-frame track of its fragments."""
+    def rank(lab: CuboidLabel):
+        if lab.track_id is None:
+            return (1, 0)
+        return (0, -found[lab.track_id[len(TRACK_PREFIX):]])
+    return sorted(labels, key=rank)
 
 
 def tracking_caveat(drive: Drive, frames: list[int]) -> str | None:
