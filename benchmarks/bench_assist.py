@@ -1,7 +1,7 @@
 """Pre-labelling figures: speed on one core, detector quality per data set, tracking and
 interpolation on real KITTI tracks, propagation, one-click quality. Prints markdown tables (docs/prelabel.md).
 
-    .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracking,propagation,oneclick]
+    .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracked,tracking,propagation,oneclick]
         [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5]
 
 Real data comes from FUSIONLABEL_REALDATA (default ../shared/realdata); missing sets are skipped.
@@ -205,11 +205,13 @@ def bench_detector(realdata: Path, sim_seeds: list[int], score: float) -> None:
     print()
 
 
-def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10, min_score: float = 0.5):
+def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10, min_score: float = 0.5,
+                             holes: list | None = None):
     """The built-in detector on every frame of a simulated drive, tracked in the world frame
     (ego poses, 10 Hz) as ``prelabel --track`` does (detections under ``min_score`` dropped first,
-    the rest linked to tracks), as EvalFrames of every ``every``-th frame: those the per-frame rows use."""
-    from fusionlabel.assist.prelabel import link_to_tracks
+    the rest linked to tracks), as EvalFrames of every ``every``-th frame: those the per-frame rows use.
+    ``holes`` gets the number of frames inside a track's first and last frame without its box."""
+    from fusionlabel.assist.prelabel import link_to_tracks, merge_prelabels
     from fusionlabel.assist.tracker import track_sequence
     from fusionlabel.qa.detection import EvalFrame
     from fusionlabel.sim.scenario import build_scenario
@@ -219,8 +221,17 @@ def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10, min
     det = GeometricDetector()
     frames = [sim.frame(i) for i in range(n_frames)]
     dets = [[d for d in det.detect(f.points) if d.score >= min_score] for f in frames]
-    # the pre-labels of a tracked run (prelabel --track, the app): detections linked to the tracks
-    tracked = link_to_tracks(dets, track_sequence(dets, [sim.T_world_lidar(i) for i in range(n_frames)]))
+    # the pre-labels a tracked run stores (prelabel --track, the app): detections linked to the
+    # tracks, of two overlapping boxes the stronger one (merge_prelabels on an empty frame)
+    linked = link_to_tracks(dets, track_sequence(dets, [sim.T_world_lidar(i) for i in range(n_frames)]))
+    tracked = [merge_prelabels([], [], f).add for f in linked]
+    if holes is not None:
+        spans: dict = {}
+        for i, labels in enumerate(tracked):
+            for lab in labels:
+                if lab.track_id is not None:
+                    spans.setdefault(lab.track_id, set()).add(i)
+        holes.append(sum(max(s) - min(s) + 1 - len(s) for s in spans.values()))
     for i in range(0, n_frames, every):
         f = frames[i]
         counts = np.array([lab.attributes.get("num_lidar_points", 0) for lab in f.labels], np.int64)
@@ -229,12 +240,15 @@ def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10, min
 
 def bench_tracked_prelabels(sim_seeds: list[int], score: float) -> None:
     print(f"## Tracked pre-labels: simulated drives, every frame detected and tracked (score >= {score})\n")
-    print("| data set | car | pedestrian | cyclist | edit cost (weighted) |\n|---|---|---|---|---|")
-    frames = [f for s in sim_seeds for f in tracked_simulated_frames(s, min_score=score)]
+    print("| data set | car | pedestrian | cyclist | edit cost (weighted) | holes in tracks* |\n|---|---|---|---|---|---|")
+    holes: list[int] = []
+    frames = [f for s in sim_seeds for f in tracked_simulated_frames(s, min_score=score, holes=holes)]
     r = evaluate(frames, EvalSettings(score_threshold=score))
     c = r["classes"]
     cells = " | ".join(f"{_f(c[k]['recall'])} / {_f(c[k]['precision'])}" for k in ("car", "pedestrian", "cyclist"))
-    print(f"| simulated ({len(sim_seeds)} drives x 3 frames), tracked | {cells} | {_f(r['edit_cost']['weighted_ratio'])} |\n")
+    print(f"| simulated ({len(sim_seeds)} drives x 3 frames), tracked | {cells} | {_f(r['edit_cost']['weighted_ratio'])} "
+          f"| {sum(holes)} |\n")
+    print("*frames, over all 30 frames of the drives, inside a track's first and last frame without a box of that track.\n")
 
 
 # ------------------------------------------------------------------------------------------ tracking
@@ -366,6 +380,7 @@ def main(argv=None) -> int:
         bench_speed(args.realdata)
     if "detector" in only:
         bench_detector(args.realdata, seeds, args.score)
+    if "detector" in only or "tracked" in only:
         bench_tracked_prelabels(seeds, args.score)
     if "tracking" in only:
         bench_tracking(args.realdata)

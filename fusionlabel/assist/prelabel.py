@@ -252,6 +252,7 @@ def link_to_tracks(detections: list[list[CuboidLabel]], tracked: list[list[Cuboi
     output for the same frames (see :func:`track_drive`)."""
     from scipy.optimize import linear_sum_assignment
 
+    found = Counter(t.track_id for trk in tracked for t in trk if not t.attributes.get("interpolated"))
     out = []
     for raw, trk in zip(detections, tracked):
         labels = [d.with_(track_id=None) for d in raw]
@@ -265,8 +266,22 @@ def link_to_tracks(detections: list[list[CuboidLabel]], tracked: list[list[Cuboi
                     labels[c] = labels[c].with_(track_id=TRACK_PREFIX + t.track_id, label=t.label,
                                                 box=labels[c].box if same else t.box)
         filled = [t.with_(track_id=TRACK_PREFIX + t.track_id) for t in trk if t.attributes.get("interpolated")]
-        out.append(labels + filled)
+        out.append(strongest_first(labels + filled, found))
     return out
+
+
+def strongest_first(labels: list[CuboidLabel], found: Counter) -> list[CuboidLabel]:
+    """One frame's tracked pre-labels in the order :func:`merge_prelabels` keeps them when two
+    overlap (the later one is dropped): boxes of tracks first, the track with more detections
+    (``found[track id]``) before one with fewer, whether its box here is a detection or a fill;
+    detections the tracker left out (seen too few times to form a track) last. So a car's
+    gap-fill wins over a false one-frame cyclist inside it, and a car seen in 30 frames over a
+    4-frame track of its fragments."""
+    def rank(lab: CuboidLabel):
+        if lab.track_id is None:
+            return (1, 0)
+        return (0, -found[lab.track_id[len(TRACK_PREFIX):]])
+    return sorted(labels, key=rank)
 
 
 def tracking_caveat(drive: Drive, frames: list[int]) -> str | None:
@@ -385,35 +400,47 @@ def _tally(report: PrelabelReport, existing: Sequence[CuboidLabel], merge: Merge
 
 def inherited_tracks(existing: Sequence[Sequence[CuboidLabel]], merges: Sequence[Merge],
                      prelabels: Sequence[Sequence[CuboidLabel]]) -> dict[str, str]:
-    """{new track id: kept track id}, over the frames of one run (``existing[f]``, its
+    """{new track id: old track id}, over the frames of one run (``existing[f]``, its
     ``merges[f]`` and the new ``prelabels[f]``): a new track that overlaps (:func:`overlaps`) a
     kept label of a track — a pre-label the annotator touched, or human work — continues that
-    track, so editing one box of a track does not split it on the next run. A new track joins the
-    kept track it overlaps in the most frames, and only when that gives no frame two boxes of one
-    track (the kept track's labels and the new tracks already joined to it)."""
-    votes: Counter = Counter()
+    track, so editing one box of a track does not split it on the next run. A new track that
+    continues no kept track but overlaps untouched pre-labels of a track the run replaces takes
+    that track's id, so a re-run (another minimum score, another detector) keeps the ids of the
+    objects it finds again. A new track joins the track it overlaps in the most frames, and only
+    when that gives no frame two boxes of one track (the kept track's labels and the new tracks
+    already joined to it)."""
     occupied: dict[str, set[int]] = {}
     added: dict[str, set[int]] = {}
-    for f, (labels, merge, new) in enumerate(zip(existing, merges, prelabels)):
+    for f, (labels, merge) in enumerate(zip(existing, merges)):
         for lab in [labels[k] for k in merge.keep] + list(merge.add):
             if lab.track_id is not None:
                 occupied.setdefault(lab.track_id, set()).add(f)
         for lab in merge.add:
             if lab.track_id is not None:
                 added.setdefault(lab.track_id, set()).add(f)
-        donors = [labels[k] for k in merge.keep if labels[k].track_id is not None and k not in merge.again]
-        pairs = set()
-        tracked = [p for p in new if p.track_id is not None]
-        if tracked and donors:
-            hit = overlap_matrix([d.box for d in donors], [p.box for p in tracked])
-            for d, row in zip(donors, hit):
-                pairs |= {(p.track_id, d.track_id) for p, h in zip(tracked, row) if h and d.track_id != p.track_id}
-        votes.update(pairs)
     mapping: dict[str, str] = {}
-    for (new_id, kept_id), _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
-        frames = added.get(new_id, set())
-        if new_id in mapping or frames & occupied.get(kept_id, set()):
-            continue
-        mapping[new_id] = kept_id
-        occupied.setdefault(kept_id, set()).update(frames)
+    kept = [[labels[k] for k in merge.keep if k not in merge.again] for labels, merge in zip(existing, merges)]
+    replaced = [[labels[k] for k in merge.replace] for labels, merge in zip(existing, merges)]
+    for donors in (kept, replaced):
+        votes = _overlap_votes(donors, prelabels)
+        for (new_id, old_id), _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+            frames = added.get(new_id, set())
+            if new_id in mapping or frames & occupied.get(old_id, set()):
+                continue
+            mapping[new_id] = old_id
+            occupied.setdefault(old_id, set()).update(frames)
     return mapping
+
+
+def _overlap_votes(donors: Sequence[Sequence[CuboidLabel]], prelabels: Sequence[Sequence[CuboidLabel]]) -> Counter:
+    """{(new track id, donor track id): frames in which a box of the one overlaps a box of the other}."""
+    votes: Counter = Counter()
+    for old, new in zip(donors, prelabels):
+        old = [d for d in old if d.track_id is not None]
+        tracked = [p for p in new if p.track_id is not None]
+        if not old or not tracked:
+            continue
+        hit = overlap_matrix([d.box for d in old], [p.box for p in tracked])
+        votes.update({(p.track_id, d.track_id) for d, row in zip(old, hit)
+                      for p, h in zip(tracked, row) if h and d.track_id != p.track_id})
+    return votes

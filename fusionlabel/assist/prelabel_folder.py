@@ -238,8 +238,9 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
         existing = _existing(out / f"{fid}{ext}", fmt, drive, i)
         recorded = _read_record(_record_path(out, fid)) if existing else set()
         found.append((existing, [lab.source == "model" and label_digest(lab) in recorded for lab in existing]))
-    used = {lab.track_id for existing, untouched in found for lab, u in zip(existing, untouched)
-            if lab.track_id is not None and not (u and lab.source == "model")}
+    # new track ids apart from every id of the frames (kept or replaced): a new track takes an
+    # old id only by continuing its track (inherited_tracks)
+    used = {lab.track_id for existing, _ in found for lab in existing if lab.track_id is not None}
     prelabels = _avoid_tracks(list(prelabels), used)
     if fmt == "kitti":
         prelabels = [_in_camera_view(labels, drive, i, report) for i, labels in zip(frames, prelabels)]

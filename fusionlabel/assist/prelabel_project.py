@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 
 from ..model.annotation import CuboidLabel
 from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
@@ -93,8 +94,9 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
     New boxes get source ``model`` and their score (1.0 when they have none); classes go through
     the document's ontology (unknown ones are skipped and counted in
     ``report.by_class["<skipped: NAME>"]``); boxes sharing a ``track_id`` share one document
-    track id: that of the kept track they continue (:func:`inherited_tracks`), else a fresh one;
-    the others get a fresh one each. The description is ``Pre-label {what}: N boxes``.
+    track id: that of the track they continue (:func:`inherited_tracks`: a kept one, else one of
+    the untouched pre-labels replaced), else a fresh one; the others get one each, in the same way
+    (a box alone). The description is ``Pre-label {what}: N boxes``.
     None when nothing would change: nothing to add or replace, or the new boxes are exactly the
     untouched pre-labels already there (same boxes, classes, scores and, for a tracked run,
     linking into tracks; ``report.unchanged`` counts them), so running twice with the same
@@ -125,7 +127,13 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
         labels = [a.label for a in existing]
         runs.append((f, existing, labels, resolved,
                      merge_prelabels(labels, [a.uid in untouched for a in existing], resolved)))
-    track_ids.update(inherited_tracks([r[2] for r in runs], [r[4] for r in runs], [r[3] for r in runs]))
+    # a new box of no track (the tracker left it out, or an untracked run) is a track of its own
+    # here, so it too can keep the id of the untouched pre-label it replaces
+    lone = {id(lab): f"lone {f} {k}" for f, *_, merge in runs for k, lab in enumerate(merge.add)
+            if lab.track_id is None}
+    keyed = lambda labs: [lab.with_(track_id=lone[id(lab)]) if id(lab) in lone else lab for lab in labs]  # noqa: E731
+    track_ids.update(inherited_tracks([r[2] for r in runs], [replace(r[4], add=keyed(r[4].add)) for r in runs],
+                                      [keyed(r[3]) for r in runs]))
     track_class = kept_track_classes(runs, set(track_ids.values()))
     for f, existing, labels, _, merge in runs:
         _tally(report, labels, merge)
@@ -135,7 +143,7 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
         for lab in merge.add:
             # A kept track continued, else fresh ids from the document's counter (one per
             # tracker track), never one in use.
-            key = lab.track_id if lab.track_id is not None else object()
+            key = lab.track_id if lab.track_id is not None else lone[id(lab)]
             if key not in track_ids:
                 track_ids[key] = str(next_track)
                 next_track += 1
