@@ -117,6 +117,51 @@ def test_merge_prelabels_rule():
     assert merge.add == [] and merge.dropped == 1
 
 
+
+def test_new_boxes_of_different_classes_are_two_objects_unless_nearly_one():
+    """A person beside a parked bicycle (BEV IoU 0.12) is two pre-labels; the same overlap within
+    one class is a duplicate; a detection the tracker left out yields to a track's box of another
+    class it overlaps; two classes nearly on one footprint (a detector's per-class suppression) are
+    one object."""
+    from fusionlabel.geometry.iou import bev_iou
+
+    bike = CuboidLabel(Cuboid((10, 0, -1), (1.8, 0.6, 1.1)), "Bicycle", None, 0.9, "model")
+    person = CuboidLabel(Cuboid((10.6, 0.3, -0.8), (0.6, 0.6, 1.7)), "Pedestrian", None, 0.8, "model")
+    assert 0.1 < bev_iou(bike.box, person.box) < 0.2
+    assert merge_prelabels([], [], [bike, person]).add == [bike, person]
+    assert merge_prelabels([], [], [bike, person.with_(label="Bicycle")]).add == [bike]
+    tracked = bike.with_(track_id="p3")
+    assert merge_prelabels([], [], [tracked, person]).add == [tracked]
+    assert merge_prelabels([], [], [tracked, person.with_(track_id="p4")]).add == [tracked, person.with_(track_id="p4")]
+    car = CuboidLabel(Cuboid((20, 0, -1), (4.2, 1.8, 1.5)), "Car", None, 0.9, "model")
+    van = CuboidLabel(Cuboid((20.3, 0.1, -1), (4.6, 1.9, 1.9)), "Van", None, 0.7, "model")
+    assert bev_iou(car.box, van.box) > 0.5
+    merge = merge_prelabels([], [], [car, van])
+    assert merge.add == [car] and merge.dropped == 1
+
+
+def test_thousands_of_new_boxes_keep_the_same_duplicates_as_box_by_box():
+    """The grid lookup of placed boxes gives exactly what comparing each box with every placed one
+    gives (a model without suppression can give thousands of boxes a frame)."""
+    from fusionlabel.assist.prelabel import _duplicate, first_of_duplicates
+
+    rng = np.random.default_rng(5)
+    labs = [CuboidLabel(Cuboid((x, y, 0), (float(l), float(w), 1.5), yaw=float(a)),
+                        ("Car", "Pedestrian", "Cyclist")[k % 3], None if k % 4 else f"p{k}", 0.5, "model")
+            for k, (x, y, l, w, a) in enumerate(zip(rng.uniform(-30, 30, 1500), rng.uniform(-30, 30, 1500),
+                                                     rng.uniform(0.4, 9, 1500), rng.uniform(0.4, 3, 1500),
+                                                     rng.uniform(-4, 4, 1500)))]
+    blocked = rng.random(1500) < 0.1
+    placed: list[CuboidLabel] = []
+    expected = []
+    for lab, bad in zip(labs, blocked):
+        ok = not bad and not any(_duplicate(p, lab) for p in placed)
+        expected.append(ok)
+        if ok:
+            placed.append(lab)
+    got = first_of_duplicates(labs, blocked)
+    assert got == expected and 100 < sum(got) < 1400
+
 @pytest.mark.realdata
 def test_prelabel_kitti_folder_in_kitti_format(kitti_object, tmp_path, capsys):
     out = tmp_path / "k"

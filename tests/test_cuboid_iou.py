@@ -124,3 +124,25 @@ def test_iou_matrix_pairs_leaves_the_other_pairs_at_zero():
     full = iou_matrix(a, b)
     pairs = rng.random(full.shape) < 0.5
     np.testing.assert_array_equal(iou_matrix(a, b, pairs=pairs), np.where(pairs, full, 0.0))
+
+
+def test_bev_iou_against_shapely_on_random_and_touching_boxes():
+    """Footprint IoU against an independent polygon library: random rotated boxes near each other,
+    a box inside another, boxes sharing an edge, identical boxes."""
+    pytest.importorskip("shapely")
+    from shapely.geometry import Polygon
+
+    rng = np.random.default_rng(3)
+    pairs = []
+    for _ in range(400):
+        a = Cuboid(tuple(rng.uniform(-2, 2, 3)), tuple(rng.uniform(0.3, 5, 3)), yaw=float(rng.uniform(-4, 4)))
+        b = Cuboid(tuple(rng.uniform(-2, 2, 3)), tuple(rng.uniform(0.3, 5, 3)), yaw=float(rng.uniform(-4, 4)))
+        pairs.append((a, b))
+    big = Cuboid((0, 0, 0), (6, 4, 2), yaw=0.3)
+    pairs += [(big, Cuboid((0.5, 0.2, 0), (1, 1, 1), yaw=1.0)), (big, big),
+              (Cuboid((0, 0, 0), (2, 2, 1)), Cuboid((2, 0, 0), (2, 2, 1))),        # a shared edge
+              (Cuboid((0, 0, 0), (2, 2, 1)), Cuboid((1, 1, 0), (2, 2, 1)))]        # a quarter each
+    for a, b in pairs:
+        pa, pb = Polygon(a.bev_polygon()), Polygon(b.bev_polygon())
+        inter = pa.intersection(pb).area
+        assert bev_iou(a, b) == pytest.approx(inter / (pa.area + pb.area - inter), abs=1e-9)

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import CalibrationError, FusionLabelError, ImageError, PointCloudError
 from ..geometry.cuboid import Cuboid, points_in_cuboids_matrix
-from ..geometry.iou import iou_matrix
+from ..geometry.iou import bev_iou, iou_matrix
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..wording import counted
@@ -50,6 +50,7 @@ from .detector import Detector
 from .tracker import TrackerConfig, track_sequence
 
 OVERLAP_IOU = 0.1          # a pre-label overlapping a kept label this much (BEV IoU) is dropped
+SAME_OBJECT_IOU = 0.5      # two new boxes of different classes are one object named twice only this close
 TRACK_PREFIX = "p"
 LINK_IOU = 0.3             # a detection belongs to the track whose box of that frame it overlaps this much
 SPARSE_FRAMES = 0.3        # seconds between frames above which tracking is said to be unreliable
@@ -355,7 +356,7 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
     the app. ``untouched[k]`` says whether ``existing[k]``, if it is a model pre-label, is still as
     an earlier run made it. Human and imported labels and touched pre-labels are kept; untouched
     pre-labels are replaced; a new pre-label that overlaps a kept label (:func:`overlaps`) or
-    duplicates an earlier new one (BEV IoU above ``OVERLAP_IOU``: the detector's own boxes are not
+    duplicates an earlier new one (:func:`first_of_duplicates`: the detector's own boxes are not
     thinned further, so a person beside a loosely boxed truck stays) is dropped. An untouched
     pre-label that a new one repeats exactly (box, class, score, and the track id when the new one
     has one) simply stays (``again``), with its track."""
@@ -367,11 +368,9 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
     clash = overlaps([p.box for p in prelabels], [existing[k].box for k in keep])
     add: list[CuboidLabel] = []
     again: list[int] = []
-    placed: list[Cuboid] = []
-    for p, bad in zip(prelabels, clash):
-        if bad or overlaps([p.box], placed, centres_inside=False)[0]:
+    for p, placed in zip(prelabels, first_of_duplicates(prelabels, clash)):
+        if not placed:
             continue
-        placed.append(p.box)
         twin = next((k for k in replace if k not in again and _same(existing[k], p)
                      and p.track_id in (None, existing[k].track_id)), None)
         if twin is None:
@@ -382,6 +381,41 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
         keep = sorted(keep + again)
         replace = [k for k in replace if k not in again]
     return Merge(keep, replace, add, len(prelabels) - len(add) - len(again), again)
+
+
+def _duplicate(a: CuboidLabel, b: CuboidLabel) -> bool:
+    """Whether new pre-label ``b`` repeats the earlier ``a``: BEV IoU above ``OVERLAP_IOU`` for
+    boxes of one class, and for a detection the tracker left out (no track id) overlapping a box of
+    a track; other boxes of different classes only above ``SAME_OBJECT_IOU`` (a person beside a
+    parked bicycle is two objects; a detector's per-class suppression can leave one object named
+    twice, nearly on top of each other)."""
+    loose = a.label.lower() == b.label.lower() or (a.track_id is None) != (b.track_id is None)
+    return bev_iou(a.box, b.box) > (OVERLAP_IOU if loose else SAME_OBJECT_IOU)
+
+
+def first_of_duplicates(prelabels: Sequence[CuboidLabel], blocked: Sequence[bool]) -> list[bool]:
+    """Which of ``prelabels`` (in order, strongest first) are placed: not ``blocked`` and no
+    duplicate (:func:`_duplicate`) of an earlier placed one. Placed boxes are looked up in a grid
+    of cells as wide as the widest box, so a frame of thousands of boxes takes milliseconds, not
+    seconds (each box is compared with the few placed boxes near it)."""
+    if not len(prelabels):
+        return []
+    xy = np.array([p.box.center[:2] for p in prelabels], dtype=np.float64)
+    reach = np.array([0.5 * np.hypot(p.box.length, p.box.width) for p in prelabels])
+    cell = max(2.0 * float(reach.max()), 1e-3)
+    keys = np.floor(xy / cell).astype(np.int64)
+    grid: dict[tuple[int, int], list[int]] = {}
+    placed = [False] * len(prelabels)
+    for i, (p, bad) in enumerate(zip(prelabels, blocked)):
+        if bad:
+            continue
+        cx, cy = keys[i]
+        near = [j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in grid.get((cx + dx, cy + dy), ())]
+        if any(np.hypot(*(xy[i] - xy[j])) <= reach[i] + reach[j] and _duplicate(prelabels[j], p) for j in near):
+            continue
+        placed[i] = True
+        grid.setdefault((int(cx), int(cy)), []).append(i)
+    return placed
 
 
 def _tally(report: PrelabelReport, existing: Sequence[CuboidLabel], merge: Merge) -> None:
