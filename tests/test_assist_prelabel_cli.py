@@ -126,7 +126,7 @@ def test_new_boxes_of_different_classes_are_two_objects_unless_nearly_one():
     from fusionlabel.geometry.iou import bev_iou
 
     bike = CuboidLabel(Cuboid((10, 0, -1), (1.8, 0.6, 1.1)), "Bicycle", None, 0.9, "model")
-    person = CuboidLabel(Cuboid((10.6, 0.3, -0.8), (0.6, 0.6, 1.7)), "Pedestrian", None, 0.8, "model")
+    person = CuboidLabel(Cuboid((10.65, 0.35, -0.8), (0.6, 0.6, 1.7)), "Pedestrian", None, 0.8, "model")
     assert 0.1 < bev_iou(bike.box, person.box) < 0.2
     assert merge_prelabels([], [], [bike, person]).add == [bike, person]
     assert merge_prelabels([], [], [bike, person.with_(label="Bicycle")]).add == [bike]
@@ -138,6 +138,9 @@ def test_new_boxes_of_different_classes_are_two_objects_unless_nearly_one():
     assert bev_iou(car.box, van.box) > 0.5
     merge = merge_prelabels([], [], [car, van])
     assert merge.add == [car] and merge.dropped == 1
+    rider = CuboidLabel(Cuboid((20.5, 0.2, -1), (1.7, 0.6, 1.7)), "Cyclist", "p9", 0.6, "model")   # inside the car
+    assert 0.1 < bev_iou(car.box, rider.box) < 0.5
+    assert merge_prelabels([], [], [car.with_(track_id="p8"), rider]).add == [car.with_(track_id="p8")]
 
 
 def test_thousands_of_new_boxes_keep_the_same_duplicates_as_box_by_box():

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import CalibrationError, FusionLabelError, ImageError, PointCloudError
 from ..geometry.cuboid import Cuboid, points_in_cuboids_matrix
-from ..geometry.iou import bev_iou, iou_matrix
+from ..geometry.iou import bev_intersection, iou_matrix
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..wording import counted
@@ -386,11 +386,18 @@ def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
 def _duplicate(a: CuboidLabel, b: CuboidLabel) -> bool:
     """Whether new pre-label ``b`` repeats the earlier ``a``: BEV IoU above ``OVERLAP_IOU`` for
     boxes of one class, and for a detection the tracker left out (no track id) overlapping a box of
-    a track; other boxes of different classes only above ``SAME_OBJECT_IOU`` (a person beside a
-    parked bicycle is two objects; a detector's per-class suppression can leave one object named
-    twice, nearly on top of each other)."""
-    loose = a.label.lower() == b.label.lower() or (a.track_id is None) != (b.track_id is None)
-    return bev_iou(a.box, b.box) > (OVERLAP_IOU if loose else SAME_OBJECT_IOU)
+    a track. Boxes of different classes are two objects (a person beside a parked bicycle) unless
+    they nearly coincide (IoU above ``SAME_OBJECT_IOU``: a detector's per-class suppression can
+    name one object twice) or, overlapping above ``OVERLAP_IOU``, the larger covers most of the
+    smaller (a cyclist inside a car's box)."""
+    inter = bev_intersection(a.box, b.box)
+    if inter <= 0.0:
+        return False
+    area_a, area_b = a.box.length * a.box.width, b.box.length * b.box.width
+    iou = inter / (area_a + area_b - inter)
+    if a.label.lower() == b.label.lower() or (a.track_id is None) != (b.track_id is None):
+        return iou > OVERLAP_IOU
+    return iou > SAME_OBJECT_IOU or (iou > OVERLAP_IOU and inter > 0.5 * min(area_a, area_b))
 
 
 def first_of_duplicates(prelabels: Sequence[CuboidLabel], blocked: Sequence[bool]) -> list[bool]:
