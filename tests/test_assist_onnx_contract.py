@@ -139,7 +139,7 @@ def test_a_label_one_past_the_classes_suggests_label_base(tmp_path):
     ("max_points: true\n", "max_points"), ("z_origin: Bottom\n", "z_origin"), ("classes: Car\n", "classes"),
     ("classes: [Car, 3]\n", "classes"), ("classes: []\n", "classes"), ("label_base: 2\n", "label_base"),
     ("label_base: true\n", "label_base"), ("input: 7\n", "input"), ("input_columns: x\n", "input_columns"),
-    ("colour: red\n", "colour"),
+    ("colour: red\n", "colour"), ("label_base: 1\nclasses: [null, Car, Pedestrian]\n", "classes"),
 ])
 def test_every_setting_is_checked_in_one_line_naming_file_and_key(tmp_path, text, key):
     model = build_extent_model(tmp_path / "m.onnx")

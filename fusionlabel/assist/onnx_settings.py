@@ -48,6 +48,9 @@ def check_settings(doc: dict, path: Path | None) -> dict:
         out[key] = _CHECKS[key](value, lambda problem: InputError(path, problem, where=key))
     if "input_columns" in out and "point_features" in out:
         raise InputError(path, "give either input_columns or point_features, not both", where="point_features")
+    if out.get("label_base") == 1 and out.get("classes") and out["classes"][0] is None:
+        raise InputError(path, "label_base: 1 already counts the labels from 1, and a leading null in classes "
+                               "does it again (the labels would shift twice): keep one of the two", where="classes")
     return out
 
 
