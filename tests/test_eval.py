@@ -516,3 +516,7 @@ def test_eval_cli_reads_file_names_as_frame_ids(kitti_object, tmp_path, capsys):
     r = _strict_json(capsys.readouterr().out)
     assert r["frames"] == 1 and r["frames_without_predictions"] == ["000000", "000001", "000002"]
     assert r["classes"]["pedestrian"]["recall"] == 1.0 and r["edit_cost"]["actions"] == 0
+    (unpadded / "000134.txt").write_text(labels)    # two files for one frame: which one is meant?
+    assert main(["eval", "--pred", str(unpadded), "--gt", str(kitti_object)]) == 2
+    assert "134.txt: --pred: names frame '000134', as 000134.txt does too: keep one of the two files" in \
+        capsys.readouterr().err

@@ -53,6 +53,11 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
         frame_id = p.name.split(".")[0]
         i = named[frame_id]
         if i is None:
+            twin = next((f.frame_id for f in drive.frames if frame_id.isdigit() and f.frame_id.isdigit()
+                         and int(f.frame_id) == int(frame_id) and named.get(f.frame_id) is not None), None)
+            if twin is not None:
+                raise InputError(p, f"names frame '{twin}', as {twin}{p.suffix} does too: keep one of the two "
+                                    "files", where=what)
             raise InputError(p, f"no frame '{frame_id}' in drive '{drive.name}' (file names are frame IDs, "
                                 f"e.g. {drive.frames[0].frame_id if len(drive) else '000000'}{p.suffix})", where=what)
         out[i] = read_labels(p) if p.suffix.lower() == ".json" else read_kitti_predictions(p, T_rect_lidar(drive, i))
