@@ -4,4 +4,5 @@ import sys
 
 from .cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":      # importing the module (as the layer test does) runs nothing
+    sys.exit(main())
