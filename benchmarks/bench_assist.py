@@ -92,7 +92,24 @@ def bench_speed(realdata: Path) -> None:
         t2 = np.concatenate([timed(lambda: auto_fit(p, r, keep_yaw=False), 3) for p, r in rough])
         print(f"| one-click box | {name}, {len(pairs)} objects | {np.median(t1):.1f} | {t1.max():.1f} |")
         print(f"| auto-fit (re-estimate yaw) | {name}, {len(pairs)} objects | {np.median(t2):.1f} | {t2.max():.1f} |")
+    bench_merge()
     print()
+
+
+def bench_merge() -> None:
+    """Storing one frame's new pre-labels (:func:`merge_prelabels`): the boxes of a model without
+    suppression, many overlapping, three classes."""
+    from fusionlabel.assist.prelabel import merge_prelabels
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+
+    rng = np.random.default_rng(0)
+    for n in (500, 2000):
+        xy, yaw = rng.uniform(-50, 50, (n, 2)), rng.uniform(-np.pi, np.pi, n)
+        labs = [CuboidLabel(Cuboid((x, y, -1.0), (4.2, 1.8, 1.5), yaw=float(a)), ("Car", "Pedestrian", "Cyclist")[k % 3],
+                            None, float(1 - k / n), "model") for k, ((x, y), a) in enumerate(zip(xy, yaw))]
+        t = timed(lambda: merge_prelabels([], [], labs), 3)
+        print(f"| storing new pre-labels (merge) | {n:,} overlapping boxes in one frame | {np.median(t):.0f} | {t.max():.0f} |")
 
 
 # ------------------------------------------------------------------------------------------ detector
