@@ -318,7 +318,6 @@ class NuScenesExporter(Exporter):
         self.ann_labels[token] = (lab, cls)
         self.instance_classes[instance][cls] += 1
         self.tables["sample_annotation"].append(rec)
-        self.summary.objects[cls] += 1
 
     # ------------------------------------------------------------------ tables
     def speed(self, anns: list[dict], k: int) -> float | None:
@@ -343,6 +342,7 @@ class NuScenesExporter(Exporter):
             classes = self.instance_classes[inst]
             cls = classes.most_common(1)[0][0]
             changed += sum(n for c, n in classes.items() if c != cls)
+            self.summary.objects[cls] += len(anns)   # counted as written: the instance's category
             for k, rec in enumerate(anns):
                 lab, category = self.ann_labels[rec["token"]]
                 names, from_speed = nuscenes_attributes_by_speed(lab, category, self.speed(anns, k))
