@@ -133,3 +133,37 @@ def test_camera_option(small_sim_drive, tmp_path):
     assert not (tmp_path / "one" / "images").exists()
     with pytest.raises(ExportError, match="cam_nope.*cameras: cam_front"):
         export_drive(drive, "coco", tmp_path / "two", options=quiet(camera="cam_nope"))
+
+
+def _shoelace(poly: list[float]) -> float:
+    x, y = np.array(poly[0::2], np.float64), np.array(poly[1::2], np.float64)
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def test_area_is_that_of_the_written_box_and_rectangle(coco_export):
+    """``area`` describes what is written: w·h of the written bbox, which is also the area of the
+    written segmentation rectangle (shoelace), whose corners are the bbox's; pycocotools' own
+    rasterised mask of the rectangle covers about as many pixels (within its outline)."""
+    drive, out, _ = coco_export
+    n = 0
+    for cam in drive.rig(0).camera_names:
+        doc = json.loads((out / "annotations" / f"{cam}.json").read_text())
+        for a in doc["annotations"]:
+            x, y, w, h = a["bbox"]
+            (poly,) = a["segmentation"]
+            assert a["area"] == pytest.approx(w * h, abs=1e-9)
+            assert _shoelace(poly) == pytest.approx(a["area"], abs=1e-6)
+            np.testing.assert_allclose(sorted(set(poly[0::2])), [x, x + w], atol=1e-9)
+            np.testing.assert_allclose(sorted(set(poly[1::2])), [y, y + h], atol=1e-9)
+            n += 1
+    assert n > 10
+    try:
+        from pycocotools import mask as mask_utils
+    except ImportError:
+        return
+    for cam in drive.rig(0).camera_names:
+        doc = json.loads((out / "annotations" / f"{cam}.json").read_text())
+        size = {img["id"]: (img["height"], img["width"]) for img in doc["images"]}
+        for a in doc["annotations"]:
+            rle = mask_utils.merge(mask_utils.frPyObjects(a["segmentation"], *size[a["image_id"]]))
+            assert abs(float(mask_utils.area(rle)) - a["area"]) <= a["bbox"][2] + a["bbox"][3] + 2

@@ -278,3 +278,48 @@ def test_class_map_drop_is_counted(small_sim_drive, tmp_path):
                      options=quiet(frames=[0], class_map={"pedestrian": None}, sensor_data=False))
     assert s.skipped[("dropped by --class-map", "pedestrian")] == n_ped > 0
     assert s.total_objects + s.total_skipped == len(drive.labels(0))
+
+
+def test_counts_of_a_track_with_two_classes_are_those_written(small_sim_drive, tmp_path):
+    """A car track retyped to truck in one frame is written as one car instance (an instance has
+    one category): the summary and the manifest count what the devkit reads, car for every box."""
+    import json
+    from collections import Counter
+
+    drive = small_sim_drive
+    track = next(lab.track_id for lab in drive.labels(0) if lab.label == "car"
+                 and all(any(m.track_id == lab.track_id for m in drive.labels(i)) for i in range(len(drive))))
+
+    def labels_for(i):
+        return [lab.with_(label="truck") if lab.track_id == track and i == 1 else lab for lab in drive.labels(i)]
+
+    s = export_drive(drive, "nuscenes", tmp_path / "out", labels_for, quiet(sensor_data=False))
+    nusc = load(tmp_path / "out")
+    read = Counter(ann["category_name"] for ann in nusc.sample_annotation)
+    assert read["vehicle.car"] > 0 and dict(s.objects) == dict(read)
+    manifest = json.loads((tmp_path / "out" / "fusionlabel_export.json").read_text())
+    assert manifest["summary"]["objects"] == dict(sorted(read.items()))
+    assert any("1 annotation(s) whose class differs" in t for t in s.cannot_hold)
+
+
+def test_attributes_of_a_track_with_two_classes_fit_its_category(small_sim_drive, tmp_path):
+    """A car track drawn as a pedestrian in one frame is one car instance: that frame's box gets a
+    vehicle attribute (from the track's speed), never a pedestrian one the devkit would pair with a car."""
+    drive = small_sim_drive
+    track = next(lab.track_id for lab in drive.labels(0) if lab.label == "car"
+                 and all(any(m.track_id == lab.track_id for m in drive.labels(i)) for i in range(len(drive))))
+
+    def labels_for(i):
+        return [lab.with_(label="pedestrian") if lab.track_id == track and i == 1 else lab
+                for lab in drive.labels(i)]
+
+    export_drive(drive, "nuscenes", tmp_path / "out", labels_for, quiet(sensor_data=False))
+    nusc = load(tmp_path / "out")
+    named = 0
+    for ann in nusc.sample_annotation:
+        group = {"vehicle.bicycle": "cycle", "vehicle.motorcycle": "cycle"}.get(
+            ann["category_name"], ann["category_name"].split(".")[0].replace("human", "pedestrian"))
+        for token in ann["attribute_tokens"]:
+            assert nusc.get("attribute", token)["name"].split(".")[0] == group, ann["category_name"]
+            named += 1
+    assert named > 0

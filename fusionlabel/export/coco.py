@@ -3,8 +3,10 @@
 projected through the real lens model).
 
 COCO boxes are ``[x, y, width, height]`` in continuous pixel coordinates (the image spans
-``[0, W] x [0, H]``; pixel centres are at ``+0.5``), clipped to the image. Each annotation also
-carries ``track_id``, ``truncation`` and ``occlusion`` (estimated fraction, null if unknown).
+``[0, W] x [0, H]``; pixel centres are at ``+0.5``), clipped to the image, corners rounded to
+1/1000 px; ``area`` is w·h of the written box, the area of the ``segmentation`` rectangle written
+with it. Each annotation also carries ``track_id``, ``truncation`` and ``occlusion`` (estimated
+fraction, null if unknown).
 Categories are the exported class names, numbered from 1 in sorted order, identical in every file.
 """
 
@@ -30,6 +32,15 @@ def coco_box(full_rect, width: int, height: int) -> list[float] | None:
     if x2 <= x1 or y2 <= y1:
         return None
     return [x1, y1, x2 - x1, y2 - y1]
+
+
+def written_box(box: list[float]) -> tuple[list[float], float, list[float]]:
+    """(bbox, area, segmentation rectangle) as written for a :func:`coco_box`: the corners rounded
+    to :data:`COORD_DECIMALS`, the bbox spanning exactly those corners, and ``area`` = w·h of that
+    bbox (the rectangle's own area, as pycocotools and COCO's evaluation read it)."""
+    x1, y1, x2, y2 = (round(c, COORD_DECIMALS) for c in (box[0], box[1], box[0] + box[2], box[1] + box[3]))
+    w, h = round(x2 - x1, COORD_DECIMALS), round(y2 - y1, COORD_DECIMALS)
+    return [x1, y1, w, h], round(w * h, 2 * COORD_DECIMALS), [x1, y1, x2, y1, x2, y2, x1, y2]
 
 
 class CocoExporter(Exporter):
@@ -81,11 +92,10 @@ class CocoExporter(Exporter):
                 if box is None:
                     continue
                 seen[k] = True
-                x1, y1, x2, y2 = (round(c, COORD_DECIMALS) for c in (box[0], box[1], box[0] + box[2], box[1] + box[3]))
+                bbox, area, rectangle = written_box(box)
                 self.annotations[cam].append({
                     "id": len(self.annotations[cam]) + 1, "image_id": image_id, "category": cls,
-                    "bbox": [round(b, COORD_DECIMALS) for b in box], "area": round(box[2] * box[3], 3), "iscrowd": 0,
-                    "segmentation": [[x1, y1, x2, y1, x2, y2, x1, y2]],
+                    "bbox": bbox, "area": area, "iscrowd": 0, "segmentation": [rectangle],
                     "track_id": lab.track_id, "truncation": round(v.truncation, 4),
                     "occlusion": None if v.occluded is None else round(v.occluded, 4)})
         for k, (lab, cls) in enumerate(labels):

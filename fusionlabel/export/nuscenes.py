@@ -129,7 +129,7 @@ class NuScenesExporter(Exporter):
         self.prev_sd: dict[str, dict] = {}
         self.prev_sample: dict | None = None
         self.instance_anns: dict[str, list[dict]] = defaultdict(list)
-        self.ann_labels: dict[str, tuple[CuboidLabel, str]] = {}   # annotation token -> (label, category)
+        self.ann_labels: dict[str, CuboidLabel] = {}   # annotation token -> label
         self.sample_times: dict[str, int] = {}
         self.instance_classes: dict[str, Counter] = defaultdict(Counter)
         self.ann_tokens: set[str] = set()
@@ -315,10 +315,9 @@ class NuScenesExporter(Exporter):
                "num_lidar_pts": num_lidar_pts,
                "num_radar_pts": int(radar)}
         self.instance_anns[instance].append(rec)
-        self.ann_labels[token] = (lab, cls)
+        self.ann_labels[token] = lab
         self.instance_classes[instance][cls] += 1
         self.tables["sample_annotation"].append(rec)
-        self.summary.objects[cls] += 1
 
     # ------------------------------------------------------------------ tables
     def speed(self, anns: list[dict], k: int) -> float | None:
@@ -343,12 +342,13 @@ class NuScenesExporter(Exporter):
             classes = self.instance_classes[inst]
             cls = classes.most_common(1)[0][0]
             changed += sum(n for c, n in classes.items() if c != cls)
-            for k, rec in enumerate(anns):
-                lab, category = self.ann_labels[rec["token"]]
-                names, from_speed = nuscenes_attributes_by_speed(lab, category, self.speed(anns, k))
+            self.summary.objects[cls] += len(anns)   # counted as written: the instance's category
+            for k, rec in enumerate(anns):   # attributes of the instance's category, as written
+                lab = self.ann_labels[rec["token"]]
+                names, from_speed = nuscenes_attributes_by_speed(lab, cls, self.speed(anns, k))
                 if from_speed:
                     derived += 1
-                elif not names and attribute_group(category):
+                elif not names and attribute_group(cls):
                     if lab.attributes.get("nuscenes_attributes") == []:   # a nuScenes source listed none
                         source_none += 1
                     else:
