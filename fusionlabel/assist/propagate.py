@@ -237,7 +237,6 @@ def _centre(box: Cuboid, points: np.ndarray, offset: np.ndarray, steps: int = 10
     return box
 
 
-
 def _count(crop: np.ndarray, above: np.ndarray, box: Cuboid) -> int:
     """Points of ``crop`` marked ``above`` the ground inside ``box`` grown by :data:`GROW`."""
     return int((points_in_cuboid(crop, box.with_(size=np.asarray(box.size) + GROW)) & above).sum())
