@@ -10,7 +10,7 @@ by its images); ``frames_<seq>.txt`` maps each number to the frame ID it came fr
 (``--frames``), a frame left out for want of an image (when images are written and the drive has
 them, as the KITTI object exporter does) and a frame ``--skip-bad-frames`` skipped are therefore no
 hole: the frames after it are numbered on. Track IDs that are all non-negative integers are
-kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks.txt`` maps them
+kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks_<seq>.txt`` maps them
 back). A sequence has one calibration: the rig's static LiDAR -> camera transform and one levelling
 ``R0_rect`` (both from the first frame's rig), so 3D boxes are written in that rectified frame and
 every image is rotated by the same levelling (none for a rectified camera, as a native copy of KITTI
@@ -25,9 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry.transforms import invert_T
-from ..io.kitti import read_kitti_calib
+from ..io.kitti import KittiCalib, read_kitti_calib
 from ..io.kitti_tracking import OXTS_DEFAULT_ORIGIN, oxts_from_poses, oxts_text, read_oxts
-from ..io.kitti import KittiCalib
 from ..model.annotation import CuboidLabel
 from .base import ExportError, frame_ranges
 from .kitti import KittiExporter, calib_file_text
