@@ -164,8 +164,8 @@ def test_kitti_leaves_out_a_frame_without_an_image(small_sim_drive, tmp_path):
 def test_kitti_tracking_leaves_out_a_frame_without_an_image(small_sim_drive, tmp_path):
     """KITTI tracking loaders read image_02/<seq>/<frame>.png for every frame, so a frame without an
     image is left out as by the KITTI object exporter: no label lines, sweep or image of it, the
-    other frames keep their numbers, and the export reads back with every frame having its image.
-    --labels-only writes every frame's labels."""
+    frames after it are numbered on without a gap (frames_0000.txt names the source frames), and the
+    export reads back with every frame having its image. --labels-only writes every frame's labels."""
     from conftest import quiet
     from fusionlabel.export import export_drive
     from fusionlabel.io.kitti_tracking import open_kitti_tracking
@@ -175,15 +175,18 @@ def test_kitti_tracking_leaves_out_a_frame_without_an_image(small_sim_drive, tmp
     summary = export_drive(drive, "kitti-tracking", out, options=quiet())
     assert summary.frames == 2
     for folder in ("velodyne/0000", "image_02/0000"):
-        assert sorted(p.stem for p in (out / folder).iterdir()) == ["000000", "000002"]
+        assert sorted(p.stem for p in (out / folder).iterdir()) == ["000000", "000001"]
     lines = (out / "label_02" / "0000.txt").read_text().splitlines()
-    assert {line.split()[0] for line in lines} == {"0", "2"}
+    assert {line.split()[0] for line in lines} == {"0", "1"}
     assert sum(line.split()[0] == "0" for line in lines) == len(drive.labels(0))
+    assert sum(line.split()[0] == "1" for line in lines) == len(drive.labels(2))
+    assert (out / "frames_0000.txt").read_text().split() == ["000000", drive.frames[0].frame_id,
+                                                             "000001", drive.frames[2].frame_id]
     cam = drive.rig(0).camera_names[0]
     assert any(t.startswith(f"frame 000001: no {cam} image; frame left out (KITTI tracking loaders read "
                             "image_02/<seq>/ for every frame") for t in summary.not_written)
     back = open_kitti_tracking(out)
-    assert [f.frame_id for f in back.frames] == ["000000", "000002"]
+    assert [f.frame_id for f in back.frames] == ["000000", "000001"]
     assert all("image_2" in f.image_paths for f in back.frames)
     summary = export_drive(drive, "kitti-tracking", tmp_path / "t2", options=quiet(sensor_data=False))
     assert summary.frames == 3 and not summary.not_written

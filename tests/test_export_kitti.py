@@ -234,8 +234,20 @@ def test_kitti_tracking_round_trip(realdata, tmp_path):
     expected = [t for f in sorted(per_frame) for _, t in per_frame[f]]
     assert sorted(out) == sorted(expected)
     assert summary.total_objects == len(expected)
-    assert (tmp_path / "out" / "calib" / "0001.txt").read_text() == \
-        (realdata / "kitti_tracking" / "calib" / "0001.txt").read_text()
+    assert_tracking_calib(tmp_path / "out" / "calib" / "0001.txt", realdata / "kitti_tracking" / "calib" / "0001.txt")
+
+
+def assert_tracking_calib(path: Path, source: Path) -> None:
+    """``path`` has the KITTI tracking release's layout and the matrices of ``source`` (any layout)."""
+    from test_kitti_tracking_export import TRACKING_RELEASE_KEYS, release_calib
+
+    assert [line.split()[0] for line in path.read_text().splitlines()] == list(TRACKING_RELEASE_KEYS)
+    ours, theirs = release_calib(path), read_kitti_calib(source)
+    for k in range(4):
+        np.testing.assert_array_equal(ours[f"P{k}"], theirs.P[k])
+    np.testing.assert_array_equal(ours["R_rect"], theirs.R0_rect)
+    np.testing.assert_array_equal(ours["Tr_velo_cam"], theirs.Tr_velo_to_cam)
+    np.testing.assert_array_equal(ours["Tr_imu_velo"], theirs.Tr_imu_to_velo)
 
 
 def _tracking_folder(realdata: Path, root: Path, seq: str, n_frames: int, first: int = 0) -> list[str]:
@@ -270,7 +282,7 @@ def test_real_tracking_sequence_exports_with_its_dontcare_and_calib(realdata, tm
     summary = export_drive(drive, "kitti-tracking", tmp_path / "trk", options=quiet(sequence="0001", sensor_data=False))
     out = (tmp_path / "trk" / "label_02" / "0001.txt").read_text().splitlines()
     assert sorted(out) == sorted(raw) and summary.objects["DontCare"] == sum(" DontCare " in r for r in raw) > 100
-    assert (tmp_path / "trk" / "calib" / "0001.txt").read_text() == (tmp_path / "src" / "calib" / "0001.txt").read_text()
+    assert_tracking_calib(tmp_path / "trk" / "calib" / "0001.txt", tmp_path / "src" / "calib" / "0001.txt")
     summary = export_drive(drive, "kitti", tmp_path / "obj", options=quiet(sensor_data=False))
     assert summary.objects["DontCare"] == sum(" DontCare " in r for r in raw)
     for f in (0, 7, 24):
@@ -284,10 +296,10 @@ def test_real_tracking_sequence_exports_with_its_dontcare_and_calib(realdata, tm
 
 def test_tracking_drive_dontcare_and_raw_calib_keys(small_sim_drive, tmp_path):
     """A simulated drive written as a KITTI tracking sequence, with a DontCare region added to frame
-    1 and the raw tracking calib keys (R_rect, Tr_velo_cam, Tr_imu_velo): the KITTI object export
-    writes the region into frame 1 only, and the calibration with KITTI object's key names."""
+    1 and (as the tracking export writes them) the raw tracking calib keys (R_rect, Tr_velo_cam,
+    Tr_imu_velo): the KITTI object export writes the region into frame 1 only, and the calibration
+    with KITTI object's key names."""
     from fusionlabel.io.kitti_tracking import open_kitti_tracking
-    from test_kitti_tracking_import import raw_tracking_calib
 
     src = tmp_path / "src"
     export_drive(small_sim_drive, "kitti-tracking", src, options=quiet(camera="cam_front_right", sequence="0005"))
@@ -297,7 +309,7 @@ def test_tracking_drive_dontcare_and_raw_calib_keys(small_sim_drive, tmp_path):
         f.write(region + "\n")
     calib = src / "calib" / "0005.txt"
     original = read_kitti_calib(calib)
-    calib.write_text(raw_tracking_calib(calib.read_text()))
+    assert calib.read_text().splitlines()[4].startswith("R_rect ")
     drive = open_kitti_tracking(src)
     summary = export_drive(drive, "kitti", tmp_path / "obj", options=quiet(sensor_data=False))
     assert summary.objects["DontCare"] == 1

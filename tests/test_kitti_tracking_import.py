@@ -68,12 +68,25 @@ def write_oxts(path: Path, T_world_imu: list[np.ndarray]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+RAW_KEYS = (("R0_rect", "R_rect"), ("Tr_velo_to_cam", "Tr_velo_cam"), ("Tr_imu_to_velo", "Tr_imu_velo"))
+
+
 def raw_tracking_calib(text: str) -> str:
     """An object-style calib rewritten as KITTI's tracking release writes it (no colon after these keys)."""
-    for key, raw in (("R0_rect", "R_rect"), ("Tr_velo_to_cam", "Tr_velo_cam"), ("Tr_imu_to_velo", "Tr_imu_velo")):
+    for key, raw in RAW_KEYS:
         assert f"{key}:" in text
         text = text.replace(f"{key}:", raw)
     return text
+
+
+def object_style_calib(text: str) -> str:
+    """A calib in the tracking release's layout rewritten with KITTI object's key names."""
+    lines = text.splitlines(keepends=True)
+    for key, raw in RAW_KEYS:
+        hits = [k for k, line in enumerate(lines) if line.startswith(raw + " ")]
+        assert len(hits) == 1, raw
+        lines[hits[0]] = key + ":" + lines[hits[0]][len(raw):]
+    return "".join(lines)
 
 
 @pytest.fixture(scope="module")
@@ -154,13 +167,16 @@ def test_without_oxts_identity_poses_and_a_note(exported):
         np.testing.assert_array_equal(drive.T_world_lidar(i), np.eye(4))
 
 
-def test_raw_tracking_calib_keys(exported, tmp_path):
-    """R_rect / Tr_velo_cam / Tr_imu_velo, written without a colon as in KITTI's tracking release."""
+def test_raw_and_object_calib_keys_read_alike(exported, tmp_path):
+    """R_rect / Tr_velo_cam / Tr_imu_velo, written without a colon as in KITTI's tracking release
+    (what the export writes), and KITTI object's R0_rect: / Tr_velo_to_cam: / Tr_imu_to_velo: give
+    the same drive."""
     _, root, _ = exported
-    copy = tmp_path / "raw"
+    copy = tmp_path / "object_keys"
     shutil.copytree(root, copy)
     calib = copy / "calib" / f"{SEQ}.txt"
-    calib.write_text(raw_tracking_calib(calib.read_text()))
+    calib.write_text(object_style_calib(calib.read_text()))
+    assert raw_tracking_calib(calib.read_text()) == (root / "calib" / f"{SEQ}.txt").read_text()
     a, b = open_kitti_tracking(root), open_kitti_tracking(copy)
     np.testing.assert_array_equal(a.rig(0).camera("image_2").T_vehicle_sensor, b.rig(0).camera("image_2").T_vehicle_sensor)
     for i in range(len(a)):

@@ -128,16 +128,19 @@ def turned_points(points: np.ndarray, T_velo_lidar: np.ndarray) -> np.ndarray:
     return pts.astype("<f4")
 
 
-def _calib_rows(rows: dict[str, np.ndarray]) -> str:
-    return "".join(f"{k}: " + " ".join(f"{v:.12e}" for v in np.asarray(m).ravel()) + "\n" for k, m in rows.items())
+# How a calibration file names R0_rect, Tr_velo_to_cam and Tr_imu_to_velo, each with what follows
+# the key: KITTI object's files write "R0_rect: ..." (P0-P3 always have a colon).
+OBJECT_CALIB_KEYS = ("R0_rect:", "Tr_velo_to_cam:", "Tr_imu_to_velo:")
 
 
-def _calib_text(P: np.ndarray, R_rect_cam: np.ndarray, T_cam_lidar: np.ndarray, T_lidar_vehicle: np.ndarray) -> str:
-    rows = {f"P{i}": P for i in range(4)}
-    rows["R0_rect"] = R_rect_cam
-    rows["Tr_velo_to_cam"] = T_cam_lidar[:3]
-    rows["Tr_imu_to_velo"] = T_lidar_vehicle[:3]
-    return _calib_rows(rows)
+def calib_file_text(P: dict[int, np.ndarray], R_rect: np.ndarray, Tr_velo_cam: np.ndarray,
+                    Tr_imu_velo: np.ndarray | None, keys: tuple[str, str, str] = OBJECT_CALIB_KEYS) -> str:
+    """A KITTI calibration file: ``P0:``-``P3:`` (those in ``P``), then the rectification, the
+    Velodyne -> camera and the IMU -> Velodyne matrices under ``keys`` (a None matrix is left out),
+    one line each, every value as ``%.12e`` as KITTI writes them."""
+    rows = [(f"P{i}:", m) for i, m in sorted(P.items())] + list(zip(keys, (R_rect, Tr_velo_cam, Tr_imu_velo)))
+    return "".join(f"{k} " + " ".join(f"{v:.12e}" for v in np.asarray(m).ravel()) + "\n"
+                   for k, m in rows if m is not None)
 
 
 def object_calib_text(calib: KittiCalib) -> str:
@@ -147,11 +150,7 @@ def object_calib_text(calib: KittiCalib) -> str:
     keys = {line.split(":", 1)[0].strip() for line in text.splitlines() if ":" in line}
     if {"R0_rect", "Tr_velo_to_cam"} <= keys and ("Tr_imu_to_velo" in keys or calib.Tr_imu_to_velo is None):
         return text
-    rows = {f"P{i}": P for i, P in sorted(calib.P.items())}
-    rows["R0_rect"], rows["Tr_velo_to_cam"] = calib.R0_rect, calib.Tr_velo_to_cam
-    if calib.Tr_imu_to_velo is not None:
-        rows["Tr_imu_to_velo"] = calib.Tr_imu_to_velo
-    return _calib_rows(rows)
+    return calib_file_text(calib.P, calib.R0_rect, calib.Tr_velo_to_cam, calib.Tr_imu_to_velo)
 
 
 class KittiExporter(Exporter):
@@ -160,6 +159,7 @@ class KittiExporter(Exporter):
     name = "kitti"
     label_dir = "label_2"
     tracking = False
+    calib_keys = OBJECT_CALIB_KEYS    # how written calibration files name their matrices
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -426,7 +426,8 @@ class KittiExporter(Exporter):
         T_velo_lidar = self.velodyne_T(i)
         T_velo_lidar = np.eye(4) if T_velo_lidar is None else T_velo_lidar
         T_velo_vehicle = T_velo_lidar @ invert_T(rig.T_vehicle_lidar)
-        text = _calib_text(P, lev.R_rect_cam, T_ref_lidar @ invert_T(T_velo_lidar), T_velo_vehicle)
+        text = calib_file_text({k: P for k in range(4)}, lev.R_rect_cam, (T_ref_lidar @ invert_T(T_velo_lidar))[:3],
+                               T_velo_vehicle[:3], self.calib_keys)
         return lev.T_rect_cam @ T_ref_lidar, T_velo_vehicle, text
 
     def velodyne_T(self, i: int) -> np.ndarray | None:

@@ -1,19 +1,23 @@
 """KITTI tracking export: ``label_02/<seq>.txt`` (frame, track ID, then the KITTI object fields),
-one ``calib/<seq>.txt`` and optionally ``velodyne/<seq>/`` and ``image_02/<seq>/``.
+one ``calib/<seq>.txt``, ``oxts/<seq>.txt`` and optionally ``velodyne/<seq>/`` and ``image_02/<seq>/``.
 
 As in KITTI's tracking files, values have 6 decimals and truncation is an integer level
 (0: < 5 % of the projection outside the image, 1: < 50 %, 2: more).
 
-Frames are numbered by their index in the drive. When images are written and the drive has them,
-a frame without an image is left out, as the KITTI object exporter does (its number stays unused).
-Track IDs that are all non-negative integers are
-kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks.txt`` maps them
+The exported frames, in drive order, are numbered 0, 1, … without gaps in the label file, the
+sweep and image names and the oxts records (KITTI tracking loaders count a sequence's frames from 0
+by its images); ``frames_<seq>.txt`` maps each number to the frame ID it came from. A selection
+(``--frames``), a frame left out for want of an image (when images are written and the drive has
+them, as the KITTI object exporter does) and a frame ``--skip-bad-frames`` skipped are therefore no
+hole: the frames after it are numbered on. Track IDs that are all non-negative integers are
+kept; otherwise they are renumbered 0, 1, … in order of first appearance (``tracks_<seq>.txt`` maps them
 back). A sequence has one calibration: the rig's static LiDAR -> camera transform and one levelling
 ``R0_rect`` (both from the first frame's rig), so 3D boxes are written in that rectified frame and
 every image is rotated by the same levelling (none for a rectified camera, as a native copy of KITTI
-has); 2D boxes still use each frame's exact geometry. From a KITTI
-tracking sequence (or KITTI object folder) the source calibration file is copied as it is and the
-DontCare regions of the source label file are written back in their frames.
+has); 2D boxes still use each frame's exact geometry. The calibration file has the tracking release's
+layout (:func:`tracking_calib_text`). From a KITTI tracking sequence (or KITTI object folder) the
+source calibration is kept (its text, when it already has that layout) and the DontCare regions of
+the source label file are written back in their frames.
 """
 
 from __future__ import annotations
@@ -21,20 +25,39 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry.transforms import invert_T
-from ..io.kitti import read_kitti_calib
+from ..io.kitti import KittiCalib, read_kitti_calib
 from ..io.kitti_tracking import OXTS_DEFAULT_ORIGIN, oxts_from_poses, oxts_text, read_oxts
 from ..model.annotation import CuboidLabel
-from .base import ExportError
-from .kitti import KittiExporter
+from .base import ExportError, frame_ranges
+from .kitti import KittiExporter, calib_file_text
 from .levelling import Levelling
 
+# KITTI tracking's calibration files (data_tracking_calib) name these matrices without a colon
+# ("R_rect 9.999239e-01 ..."), after P0:-P3:, which have one.
+TRACKING_CALIB_KEYS = ("R_rect", "Tr_velo_cam", "Tr_imu_velo")
 
-def oxts_origin(drive) -> tuple[tuple[float, float, float], str]:
-    """(lat, lon, alt) for the first written OXTS record and words saying where it comes from: a
-    KITTI tracking sequence's own first record, else :data:`OXTS_DEFAULT_ORIGIN`."""
+
+def tracking_calib_text(calib: KittiCalib) -> str:
+    """A calibration in the KITTI tracking release's layout: ``P0:`` ``P1:`` ``P2:`` ``P3:``
+    ``R_rect`` ``Tr_velo_cam`` ``Tr_imu_velo``, in that order. The file's own text when it already
+    has exactly that layout, else its matrices written so (a missing ``Tr_imu_to_velo`` stays out)."""
+    text = calib.path.read_text(encoding="utf-8")
+    keys = [line.split()[0] for line in text.splitlines() if line.strip()]
+    present = (*(f"P{i}:" for i in sorted(calib.P)), *TRACKING_CALIB_KEYS[:2],
+               *TRACKING_CALIB_KEYS[2:3 if calib.Tr_imu_to_velo is not None else 2])
+    if keys == list(present):
+        return text
+    return calib_file_text(calib.P, calib.R0_rect, calib.Tr_velo_to_cam, calib.Tr_imu_to_velo, TRACKING_CALIB_KEYS)
+
+
+def oxts_origin(drive, first: int) -> tuple[tuple[float, float, float], str]:
+    """(lat, lon, alt) for the first written OXTS record (drive frame ``first``) and words saying
+    where it comes from: that frame's own record in a KITTI tracking sequence, else
+    :data:`OXTS_DEFAULT_ORIGIN`."""
     if getattr(drive, "has_poses", False) and hasattr(drive, "sequence"):
-        first = read_oxts(drive.root / "oxts" / f"{drive.sequence}.txt")[0]
-        return (float(first[0]), float(first[1]), float(first[2])), "the source's own latitude and longitude"
+        number = int(drive.frames[first].lidar_path.stem)     # the frame's line in the source's oxts file
+        record = read_oxts(drive.root / "oxts" / f"{drive.sequence}.txt")[number]
+        return (float(record[0]), float(record[1]), float(record[2])), "the source's own latitude and longitude"
     lat, lon, alt = OXTS_DEFAULT_ORIGIN
     return OXTS_DEFAULT_ORIGIN, (f"latitude {lat:g}, longitude {lon:g}, altitude {alt:g} m (fusionlabel's "
                                  "default: the drive's poses have no geographic position)")
@@ -46,8 +69,12 @@ class KittiTrackingExporter(KittiExporter):
     name = "kitti-tracking"
     tracking = True
     one_class_per_track = True
-    image_rule = ("KITTI tracking loaders read image_02/<seq>/ for every frame; the other frames keep their "
-                  "numbers")
+    calib_keys = TRACKING_CALIB_KEYS
+    image_rule = ("KITTI tracking loaders read image_02/<seq>/ for every frame; the frames after it are "
+                  "numbered on without a gap")
+
+    def order(self, frames: list[int]) -> list[int]:
+        return sorted(frames)      # a sequence runs forward in time
 
     def begin(self) -> None:
         super().begin()
@@ -64,13 +91,14 @@ class KittiTrackingExporter(KittiExporter):
         if src_calib is not None:
             calib = read_kitti_calib(src_calib)
             self.T_rect_velo = calib.T_rect_velo
-            self.calib_text = src_calib.read_text(encoding="utf-8")
+            self.calib_text = tracking_calib_text(calib)
             if calib.Tr_imu_to_velo is not None:
                 self.T_velo_imu = np.vstack([calib.Tr_imu_to_velo, [0.0, 0.0, 0.0, 1.0]])
         else:   # labels: from the drive's LiDAR frame; the vehicle frame is the "IMU"
             T_cam_lidar = self.drive.rig(first).T_cam_lidar(self.camera)
             self.T_rect_velo, self.T_velo_imu, self.calib_text = self.written_calib(first, T_cam_lidar)
         self.track_ids: dict[str, int] = {}
+        self.written: list[int] = []     # drive index of each written frame number
         self.untracked = 0
         self.lines: list[str] = []
         self.calib_mismatch = 0
@@ -109,12 +137,13 @@ class KittiTrackingExporter(KittiExporter):
         if not np.allclose(self.drive.T_cam_lidar(i, self.camera), rig.T_cam_lidar(self.camera), atol=1e-9):
             self.motion_frames += 1
         self.note_missing_label_file(i)
-        frame_no = f"{i} "
-        lines = self.object_lines(i, self.T_rect_velo, prefix_for=lambda lab: f"{frame_no}{self._track_number(lab)} ")
+        number = len(self.written)       # frames are numbered 0, 1, ... as written: no gaps
+        self.written.append(i)
+        lines = self.object_lines(i, self.T_rect_velo, prefix_for=lambda lab: f"{number} {self._track_number(lab)} ")
         self.lines.extend(lines)
         if self.options.sensor_data:
-            self.write_sensor_data(i, f"velodyne/{self.seq}/{i:06d}.bin", f"image_02/{self.seq}/{i:06d}.png")
-        self.frame_list.append(f"{i:06d} {self.drive.frames[i].frame_id}")
+            self.write_sensor_data(i, f"velodyne/{self.seq}/{number:06d}.bin", f"image_02/{self.seq}/{number:06d}.png")
+        self.frame_list.append(f"{number:06d} {self.drive.frames[i].frame_id}")
 
     def finish(self) -> None:
         self.write_text(f"label_02/{self.seq}.txt", "".join(line + "\n" for line in self.lines))
@@ -122,17 +151,28 @@ class KittiTrackingExporter(KittiExporter):
         self.write_text(f"frames_{self.seq}.txt", "".join(line + "\n" for line in self.frame_list))
         self.write_text(f"tracks_{self.seq}.txt", "".join(f"{n} {t}\n" for t, n in self.track_ids.items()))
         self.write_oxts()
+        self.note_numbering()
         self.add_notes()
 
-    def write_oxts(self) -> None:
-        """``oxts/<seq>.txt`` from the drive's ego poses, one record per frame number up to the last
-        exported (KITTI numbers frames by drive index), so that the KITTI tracking reader gives the
-        poses back (:func:`~fusionlabel.io.kitti_tracking.oxts_from_poses`): the Velodyne's pose as
-        written, placed on the calibration's ``Tr_imu_to_velo``. None for a drive without poses."""
-        if not self.frames:
+    def note_numbering(self) -> None:
+        """Say in the summary when the written frame numbers are not the drive's indices (a
+        selection, or frames left out or skipped), and where the source frames are named."""
+        if self.written == list(range(len(self.written))):
             return
-        last = max(self.frames)
-        if all(np.allclose(self.drive.frames[i].T_world_vehicle, np.eye(4)) for i in range(last + 1)):
+        names = frame_ranges(self.written, lambda i: self.drive.frames[i].frame_id)
+        self.summary.note(f"frames renumbered 0-{len(self.written) - 1} without gaps (KITTI tracking numbers a "
+                          f"sequence's frames from 0 and loaders count them by their images): they are the source's "
+                          f"{names}; frames_{self.seq}.txt maps each number to its source frame ID, and the KITTI "
+                          "tracking reader times frame n at n x 100 ms")
+
+    def write_oxts(self) -> None:
+        """``oxts/<seq>.txt`` from the drive's ego poses, one record per written frame (line n for
+        frame number n), so that the KITTI tracking reader gives the poses back
+        (:func:`~fusionlabel.io.kitti_tracking.oxts_from_poses`): the Velodyne's pose as written,
+        placed on the calibration's ``Tr_imu_to_velo``. None for a drive without poses."""
+        if not self.written:
+            return
+        if all(np.allclose(self.drive.frames[i].T_world_vehicle, np.eye(4)) for i in self.written):
             self.summary.note(f"ego poses: the drive has none (every frame at the world origin), so no "
                               f"oxts/{self.seq}.txt was written")
             return
@@ -141,8 +181,8 @@ class KittiTrackingExporter(KittiExporter):
                               f"oxts/{self.seq}.txt was written")
             return
         T_lidar_velo = np.eye(4) if self.turn is None else invert_T(self.turn)
-        T_world_imu = np.stack([self.drive.T_world_lidar(i) @ T_lidar_velo @ self.T_velo_imu for i in range(last + 1)])
-        origin, where = oxts_origin(self.drive)
+        T_world_imu = np.stack([self.drive.T_world_lidar(i) @ T_lidar_velo @ self.T_velo_imu for i in self.written])
+        origin, where = oxts_origin(self.drive, self.written[0])
         self.write_text(f"oxts/{self.seq}.txt", oxts_text(oxts_from_poses(T_world_imu, origin)))
         self.summary.note(f"ego poses written as oxts/{self.seq}.txt: position and orientation only (velocities, "
                           "accelerations, angular rates, accuracies and GPS status are 0), the first frame at "
