@@ -13,7 +13,7 @@ from ..model import edit_actions
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
 from .session import COLOR_MODES, Session
-from .track_actions import TrackActions, retype
+from .track_actions import TrackActions, retype, retype_command
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
 DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
@@ -180,9 +180,10 @@ class Actions(AssistActions, TrackActions):
         """Retype the selected cuboids' whole tracks (:func:`.track_actions.retype`) and make ``cls``
         the class of new cuboids; a retype refused by a lock changes neither."""
         if self.s.selection:
-            if not self.s.locked_changes_of(edit_actions.set_class(self.s.document, self.s.selection, cls)):
+            cmd = retype_command(self.s, cls)      # built once: checked against the locks, then applied
+            if not self.s.locked_changes_of(cmd):
                 self.s.set_current_class(cls)
-            retype(self.s, cls)
+            retype(self.s, cls, cmd)
         else:
             self.s.set_current_class(cls)
             self.s.notify(f"new cuboids will be {cls}")

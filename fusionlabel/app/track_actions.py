@@ -37,12 +37,17 @@ def set_track(session, track_id: str, uid: str | None = None) -> bool:
     return cmd is None or bound is not None
 
 
-def retype(session, cls: str):
+def retype_command(session, cls: str):
+    """The command that gives the selected cuboids' whole tracks class ``cls`` (None: nothing to change)."""
+    return edit_actions.set_class(session.document, session.selection, cls, frame_namer(session))
+
+
+def retype(session, cls: str, cmd=None):
     """Give the selected cuboids' whole tracks class ``cls`` (a class key or the attribute panel's
     class box): one command, whose description the status bar shows ("Set class van: track 100,
     20 boxes in frames 000000–000019"). Returns the bound command, or None (nothing to change, or
     refused: a locked class, a read-only project, which the session says)."""
-    bound = session.apply(edit_actions.set_class(session.document, session.selection, cls, frame_namer(session)))
+    bound = session.apply(cmd if cmd is not None else retype_command(session, cls))
     if bound is not None:
         session.notify(bound.description)
     return bound
