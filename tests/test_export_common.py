@@ -430,3 +430,18 @@ def test_a_track_with_two_classes_is_named_where_the_format_gives_a_track_one_cl
                      f"{truck} in frame {ids[1]} (a track is one object: in the app a class key retypes the "
                      "whole track)"]
     assert lines[0] in summary.text() and "\n" not in lines[0]
+
+
+def test_frame_ranges_say_a_range_only_where_every_id_in_it_is_meant():
+    """Consecutive drive frames whose IDs count up are a range; IDs 5 apart (SUSTech's) are not
+    written as a range, which would read as every ID in between."""
+    from fusionlabel.export.base import frame_ranges
+
+    one_by_one = [f"{k:06d}" for k in range(10)]
+    assert frame_ranges([2, 3, 4, 7], one_by_one.__getitem__) == "frames 000002–000004, 000007"
+    assert frame_ranges([5], one_by_one.__getitem__) == "frame 000005"
+    five_apart = [f"{950 + 5 * k:06d}" for k in range(6)]
+    text = frame_ranges([0, 1, 2, 3, 4, 5], five_apart.__getitem__)
+    assert "–" not in text and text == "frames 000950, 000955, …, 000975 (6 frames)"
+    assert frame_ranges([0, 1, 3], five_apart.__getitem__) == "frames 000950, 000955, 000965"
+    assert "–" not in frame_ranges([0, 1], ["a", "b"].__getitem__)

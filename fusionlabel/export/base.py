@@ -170,11 +170,28 @@ class ExportSummary:
 
 
 def frame_ranges(indices: list[int], name: Callable[[int], str]) -> str:
-    """``frame 000004`` or ``frames 000001–000006, 000009`` for sorted frame indices: consecutive
-    indices as one range, each named by ``name``."""
-    runs = consecutive_runs(indices)
-    text = ", ".join(name(r[0]) if len(r) == 1 else f"{name(r[0])}–{name(r[-1])}" for r in runs)
+    """``frame 000004`` or ``frames 000001–000006, 000009`` for sorted frame indices, each named by
+    ``name``. A run of consecutive indices is one range ``a–b`` when its names count up one by one,
+    so that the range means every ID in it; else ``a, b, …, z (n frames)`` (IDs 5 apart, say)."""
+    def run_text(run: list[int]) -> str:
+        names = [name(i) for i in run]
+        if len(run) == 1:
+            return names[0]
+        if _counts_up(names):
+            return f"{names[0]}–{names[-1]}"
+        if len(run) <= 3:
+            return ", ".join(names)
+        return f"{names[0]}, {names[1]}, …, {names[-1]} ({len(run)} frames)"
+
+    text = ", ".join(run_text(r) for r in consecutive_runs(indices))
     return f"frame{'s' if len(indices) > 1 else ''} {text}"
+
+
+def _counts_up(names: list[str]) -> bool:
+    """Whether frame names are whole numbers of one width that count up by one."""
+    if not all(n.isdigit() and len(n) == len(names[0]) for n in names):
+        return False
+    return all(int(b) == int(a) + 1 for a, b in zip(names, names[1:]))
 
 
 # How --classes names and --class-map keys match a label, said where one matches nothing.
