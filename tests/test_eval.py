@@ -481,6 +481,15 @@ def test_unscored_prediction_classes_are_counted_and_nuscenes_names_map_as_in_pr
     assert evaluate([EvalFrame("0", gt, pred[1:2])])["unscored_predictions"] == {}
 
 
+def test_ground_truth_of_classes_eval_does_not_score_is_counted():
+    """Cars labelled ``Vehicle`` in the ground truth would silently count as no cars at all."""
+    gt = [car(10, 0, label="Vehicle"), car(20, 5, label="Vehicle"), car(30, 0), car(5, 5, label="Misc")]
+    r = evaluate([EvalFrame("0", gt, [car(10, 0, 0.9)])])
+    assert r["unscored_ground_truth"] == {"Vehicle": 2, "Misc": 1} and r["unscored_predictions"] == {}
+    assert r["classes"]["car"]["gt"] == 1
+    assert evaluate([EvalFrame("0", gt[2:3], [])])["unscored_ground_truth"] == {}
+
+
 def test_eval_cli_notes_predictions_of_classes_it_does_not_score(tmp_path, capsys):
     plain = _sample_predictions(tmp_path / "plain", ["000000"])
     renamed = tmp_path / "renamed"

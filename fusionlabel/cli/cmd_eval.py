@@ -156,8 +156,9 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate(frames, settings)
     total = len(frames) + (len(missing) if args.only_predicted else 0)
     notes = [unpredicted_note(missing, total, args.only_predicted)] if missing else []
-    if report["unscored_predictions"]:
-        notes.append(unscored_note(report["unscored_predictions"], tuple(report["classes"])))
+    for key, what in (("unscored_predictions", "prediction"), ("unscored_ground_truth", "ground-truth box")):
+        if report[key]:
+            notes.append(unscored_note(report[key], tuple(report["classes"]), what))
     unfinished = unfinished_prelabel_note(args.pred)
     if unfinished:
         notes.append(unfinished)
@@ -177,10 +178,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def unscored_note(unscored: dict[str, int], classes: tuple[str, ...]) -> str:
-    """The note on predictions whose class eval does not score (``{name: count}``)."""
+def unscored_note(unscored: dict[str, int], classes: tuple[str, ...], what: str = "prediction") -> str:
+    """The note on ``what`` (predictions, ground-truth boxes) whose class eval does not score
+    (``{name: count}``)."""
     names = ", ".join(f"{name} {n}" for name, n in unscored.items())
-    return (f"note: {_n(sum(unscored.values()), 'prediction')} of classes eval does not score: {names} "
+    return (f"note: {_n(sum(unscored.values()), what)} of classes eval does not score: {names} "
             f"(eval scores {', '.join(classes)}; see docs/prelabel.md)")
 
 

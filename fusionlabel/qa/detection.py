@@ -3,7 +3,8 @@
 Per class: precision and recall at the operating point, AP (40 recall points, KITTI's R40
 interpolation), mean BEV and 3D IoU of the true positives. BEV IoU is measured in the LiDAR frame's
 ground plane (KITTI's own evaluation uses the rectified camera's x-z plane: slightly different
-numbers). Predictions of classes outside the evaluated ones are counted (``unscored_predictions``). Edit cost: the creates, deletes and
+numbers). Predictions and ground truth of classes outside the evaluated ones are counted
+(``unscored_predictions``, ``unscored_ground_truth``). Edit cost: the creates, deletes and
 adjustments an annotator needs to turn the pre-labels into the ground truth, compared with the
 creates of labelling from scratch, as a plain count of actions and weighted by the relative effort
 of each action (``EDIT_WEIGHTS``, an assumption: a create is 1, an adjustment 0.5, a delete or a
@@ -223,7 +224,17 @@ def _weighted(counts: dict, weights: dict) -> float:
 def unscored_predictions(frames: list[EvalFrame], classes: tuple[str, ...]) -> dict[str, int]:
     """How many predictions (any score) of each class name fall outside the evaluated ``classes``
     (an unknown name such as ``Vehicle``, nuScenes' barrier and traffic_cone), most first."""
-    counts = Counter(p.label for f in frames for p in f.pred if eval_class(p) not in classes)
+    return _unscored((p for f in frames for p in f.pred), classes)
+
+
+def unscored_ground_truth(frames: list[EvalFrame], classes: tuple[str, ...]) -> dict[str, int]:
+    """How many ground-truth boxes (any range) of each class name fall outside the evaluated
+    ``classes`` (KITTI's Van and Misc, or cars labelled ``Vehicle`` that eval would not count)."""
+    return _unscored((g for f in frames for g in f.gt), classes)
+
+
+def _unscored(labels, classes: tuple[str, ...]) -> dict[str, int]:
+    counts = Counter(lab.label for lab in labels if eval_class(lab) not in classes)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -276,7 +287,9 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
         row["weighted"] = _weighted(row, w)
         row["share"] = row["weighted"] / weighted if weighted else float("nan")
     edits["by_class"] = dict(sorted(by_class.items(), key=lambda kv: -kv[1]["weighted"]))
-    return {"frames": len(frames), "unscored_predictions": unscored_predictions(frames, classes), "settings": {"max_range": s.max_range, "min_points": s.min_points,
+    return {"frames": len(frames), "unscored_predictions": unscored_predictions(frames, classes),
+            "unscored_ground_truth": unscored_ground_truth(frames, classes),
+            "settings": {"max_range": s.max_range, "min_points": s.min_points,
                                                  "score_threshold": s.score_threshold,
                                                  "accept_iou": s.accept_iou,
                                                  "accept_iou_by_class": dict(s.accept_iou_by_class),
