@@ -809,3 +809,49 @@ def test_overlap_matrix_is_the_pairwise_rule():
         assert want.any() and not want.all()
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(overlaps(a, b, centres_inside=inside), want.any(axis=1))
+
+
+# ---------------------------------------------------------------------------------- absent marks
+def test_frames_marked_absent_stay_empty_under_interpolation_and_propagation(drive, doc):
+    """H on an interpolated box (the object is hidden there) deletes it and marks its track absent
+    in that frame, one undo step; I run again leaves that frame empty (before the mark it refilled
+    it), V does not carry the track into it and says why; Shift+H takes the marks back."""
+    first, last = gt(drive, 0), gt(drive, FRAMES - 1)
+    t = next(t for t in first if t in last)
+    key = add_human(doc, 0, first[t])
+    add_human(doc, FRAMES - 1, last[t])
+    tid = key.label.track_id
+    doc.apply(ea.interpolate(doc, drive, 0, [key.uid]))
+    hidden = doc.find_track(tid, 2)
+    assert hidden is not None and hidden.source == "model"
+    doc.apply(edit_actions.delete(doc, [hidden.uid]))            # a plain delete: I fills the frame again
+    assert ea.interpolate(doc, drive, 0, [key.uid]) is not None
+    doc.undo()                                                    # the delete is back: no box in frame 2
+    doc.undo()
+    doc.apply(ea.interpolate(doc, drive, 0, [key.uid]))
+    hidden = doc.find_track(tid, 2)
+    before = snapshot(doc)
+    cmd = edit_actions.mark_absent(doc, [hidden.uid], frame_name=lambda f: drive.frames[f].frame_id)
+    assert cmd.description == f"Track {tid} absent in frame {drive.frames[2].frame_id} (its cuboid deleted)"
+    check_one_undo(doc, before, cmd)
+    assert doc.absent_frames(tid) == [2] and doc.find_track(tid, 2) is None
+    # move the last keyframe: I refits the track but leaves frame 2 empty
+    end = doc.find_track(tid, FRAMES - 1)
+    doc.apply(SetBox(end.uid, end.box.with_(center=np.add(end.box.center, (0.5, 0.0, 0.0)))))
+    cmd = ea.interpolate(doc, drive, 0, [key.uid])
+    assert cmd is not None and "leaving 1 frame marked absent empty" in cmd.description
+    doc.apply(cmd)
+    assert doc.find_track(tid, 2) is None and doc.find_track(tid, 1) is not None
+    # V from frame 1 into frame 2: not carried, with the reason
+    doc.apply(AcceptPrelabel((doc.find_track(tid, 1).uid,)))
+    warnings: list[str] = []
+    assert ea.propagate(doc, drive, 1, [doc.find_track(tid, 1).uid], warnings=warnings) is None
+    assert warnings == [f"track {tid}: marked absent in frame {drive.frames[2].frame_id}; not carried "
+                        "(Shift+H takes the track's absent marks back)"]
+    # Shift+H (with any box of the track selected) takes the mark back; I fills the frame again
+    cmd = edit_actions.unmark_absent(doc, [key.uid], frame_name=lambda f: drive.frames[f].frame_id)
+    assert cmd.description == f"No longer absent: track {tid} in frame {drive.frames[2].frame_id}"
+    doc.apply(cmd)
+    assert doc.absent_frames(tid) == [] and edit_actions.unmark_absent(doc, [key.uid]) is None
+    doc.apply(ea.interpolate(doc, drive, 0, [key.uid]))
+    assert doc.find_track(tid, 2) is not None

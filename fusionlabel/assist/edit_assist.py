@@ -196,11 +196,13 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
     brings it back); a pre-label of the track there is moved, unless the annotator edited it
     (:func:`~.prelabel_project.edited_prelabels`: that is their work, like human and imported
     cuboids, which are never changed; the description counts the edited ones kept and the copies
-    replaced). Cuboids in ``keep`` (uids: the app's locked classes) are neither moved nor
-    replaced; the description counts those it would have changed."""
+    replaced). A frame where the track is marked absent and has no cuboid stays empty (the app's H,
+    :func:`~fusionlabel.model.edit_actions.mark_absent`; counted in the description). Cuboids in
+    ``keep`` (uids: the app's locked classes) are neither moved nor replaced; the description
+    counts those it would have changed."""
     tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
     cmds: list[Command] = []
-    kept = replaced = locked = 0
+    kept = replaced = locked = absent = 0
     for track in tracks:
         keys = keyframes(doc, track)
         if len(keys) < 2:
@@ -215,6 +217,9 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
         for f in sorted(filled):
             box = filled[f].box
             there = doc.find_track(track, f)
+            if there is None and doc.is_absent(track, f):
+                absent += 1
+                continue
             if there is not None and there.uid in keep and there.uid not in edited:
                 locked += there.uid in copies or (there.source == "model" and there.box != box)
                 continue
@@ -233,6 +238,7 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
         return None
     n = len(tracks)
     copies_text = f", replacing {replaced} unedited cop{'ies' if replaced != 1 else 'y'}" if replaced else ""
+    copies_text += f", leaving {absent} frame{'s' if absent != 1 else ''} marked absent empty" if absent else ""
     return Batch(tuple(cmds), f"{INTERPOLATE_DESCRIPTION} {'track ' + next(iter(tracks)) if n == 1 else f'{n} tracks'}"
                               f"{copies_text}{_keeping(kept, locked)}")
 
@@ -297,6 +303,11 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     kept = locked = 0
     for ann in anns:
         there = doc.find_track(ann.track_id, target)
+        if there is None and doc.is_absent(ann.track_id, target):
+            if warnings is not None:
+                warnings.append(f"track {ann.track_id}: marked absent in frame {drive.frames[target].frame_id}; "
+                                "not carried (Shift+H takes the track's absent marks back)")
+            continue
         if there is not None and there.uid in edited:
             kept += 1
         elif there is not None and there.uid in keep:

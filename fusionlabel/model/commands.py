@@ -480,6 +480,47 @@ class SetTrack(SetLabelField):
         state.note_track(self.track_id)
 
 
+@_register
+@dataclass(frozen=True)
+class SetAbsent(SetValue):
+    """Mark (``absent=True``) or unmark track ``track_id``'s object as absent in ``frame``: hidden
+    behind something or out of view, so no cuboid of it belongs there and interpolation and
+    propagation leave the frame empty. A cuboid of the track in that frame is not touched (the
+    edit actions delete it in the same step)."""
+
+    kind: ClassVar[str] = "set_absent"
+    value_field = "absent"
+    track_id: str
+    frame: int
+    absent: bool = True
+    before: bool | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "track_id", str(self.track_id))
+
+    @property
+    def description(self) -> str:
+        return f"{'Mark' if self.absent else 'Unmark'} track {self.track_id} absent in frame {self.frame}"
+
+    @property
+    def merge_key(self) -> tuple:
+        return (self.kind, self.track_id, self.frame)
+
+    def _validated(self, state: DocState) -> "SetAbsent":
+        state.check_frame(self.frame)
+        if not self.track_id:
+            raise CommandError("track id must not be empty")
+        if not isinstance(self.absent, bool):
+            raise CommandError(f"absent must be true or false, got {self.absent!r}")
+        return self
+
+    def _current(self, state: DocState) -> bool:
+        return state.is_absent(self.track_id, self.frame)
+
+    def _put(self, state: DocState, value: bool) -> None:
+        state.set_absent(self.track_id, self.frame, value)
+
+
 # ------------------------------------------------------------------------ recording commands
 @dataclass(frozen=True)
 class RecordingCommand(Command):

@@ -85,14 +85,16 @@ class Delta:
     statuses: dict[int, str]
     next_track: int
     next_seq: int
+    absent: dict[tuple[str, int], bool] = field(default_factory=dict)   # (track, frame) -> marked absent now
 
 
 class DocState:
-    """Annotations by uid with per-frame and per-track indexes, frame statuses and id counters.
+    """Annotations by uid with per-frame and per-track indexes, frame statuses, the frames where a
+    track's object is marked absent, and id counters.
 
-    Commands change it only through :meth:`insert`, :meth:`remove`, :meth:`replace` and
-    :meth:`set_status`, which record what was touched so that the document can persist and announce
-    exactly that.
+    Commands change it only through :meth:`insert`, :meth:`remove`, :meth:`replace`,
+    :meth:`set_status` and :meth:`set_absent`, which record what was touched so that the document
+    can persist and announce exactly that.
     """
 
     def __init__(self, n_frames: int, ontology: Ontology | None = None):
@@ -103,6 +105,7 @@ class DocState:
         self.by_frame: dict[int, set[str]] = {}
         self.by_track: dict[str, dict[int, str]] = {}   # track -> frame -> uid
         self.status: dict[int, str] = {}
+        self.absent: dict[str, set[int]] = {}   # track -> frames where its object is marked absent
         self.next_seq = 0
         self.next_track = 1
         self.uid_factory: Callable[[], str] = lambda: uuid.uuid4().hex
@@ -111,6 +114,7 @@ class DocState:
         self._before: dict[str, Annotation | None] = {}   # touched uid -> its annotation at begin()
         self._touched_frames: set[int] = set()
         self._touched_status: set[int] = set()
+        self._touched_absent: set[tuple[str, int]] = set()
         self._touched_ann_frames: set[int] = set()
 
     # ------------------------------------------------------------------ primitives
@@ -172,6 +176,25 @@ class DocState:
         self._touched_frames.add(frame)
         return old
 
+    def set_absent(self, track_id: str, frame: int, absent: bool) -> bool:
+        """Mark (or unmark) track ``track_id``'s object absent in ``frame``: hidden or out of view,
+        so no cuboid of it belongs there. Returns whether it was marked before."""
+        frames = self.absent.get(track_id, set())
+        was = frame in frames
+        if absent:
+            self.absent.setdefault(track_id, set()).add(frame)
+        elif was:
+            frames.discard(frame)
+            if not frames:
+                del self.absent[track_id]
+        self._touched_absent.add((track_id, frame))
+        self._touched_frames.add(frame)
+        return was
+
+    def is_absent(self, track_id: str | None, frame: int) -> bool:
+        """Whether track ``track_id``'s object is marked absent in ``frame``."""
+        return track_id is not None and frame in self.absent.get(track_id, ())
+
     def note_track(self, track_id: str) -> None:
         """Keep :attr:`next_track` above every numeric track id in use, so ids are never reused."""
         if track_id.isdigit():
@@ -189,6 +212,7 @@ class DocState:
         self._before.clear()
         self._touched_frames.clear()
         self._touched_status.clear()
+        self._touched_absent.clear()
         self._touched_ann_frames.clear()
 
     def annotation_frames(self) -> set[int]:
@@ -203,7 +227,8 @@ class DocState:
     def delta(self) -> Delta:
         anns = {uid: ((self.anns[uid], self.seq[uid]) if uid in self.anns else None) for uid in self._touched}
         statuses = {f: self.status.get(f, "new") for f in self._touched_status}
-        return Delta(anns, statuses, self.next_track, self.next_seq)
+        absent = {(t, f): self.is_absent(t, f) for t, f in self._touched_absent}
+        return Delta(anns, statuses, self.next_track, self.next_seq, absent)
 
     def change(self, reason: str, description: str) -> Change:
         return Change(set(self._touched_frames), set(self._touched), reason, description, set(self._touched_status))
@@ -283,6 +308,8 @@ class Document:
             state.insert(ann, seq)
         for frame, status in stored.statuses.items():
             state.status[frame] = status
+        for track_id, frame in stored.absent:
+            state.absent.setdefault(track_id, set()).add(frame)
         state.next_track = max(state.next_track, stored.next_track)
         state.next_seq = max(state.next_seq, stored.next_seq)
         state.begin()
@@ -343,6 +370,14 @@ class Document:
     def track_frames(self, track_id: str) -> list[int]:
         """Frames in which a track has a cuboid, ascending."""
         return sorted(self._state.by_track.get(track_id, {}))
+
+    def absent_frames(self, track_id: str) -> list[int]:
+        """Frames in which a track's object is marked absent (hidden or out of view), ascending."""
+        return sorted(self._state.absent.get(track_id, ()))
+
+    def is_absent(self, track_id: str | None, frame: int) -> bool:
+        """Whether a track's object is marked absent in ``frame``."""
+        return self._state.is_absent(track_id, frame)
 
     def track_ids(self) -> list[str]:
         """Every track id in use (numeric ids in numeric order first)."""

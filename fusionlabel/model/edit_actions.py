@@ -22,7 +22,7 @@ import numpy as np
 from ..geometry.cuboid import Cuboid
 from .annotation import CuboidLabel
 from .commands import (AcceptPrelabel, Batch, Command, CopyToFrame, CreateCuboid, DeleteCuboids,
-                       DeleteTrackFrom, SetAttributes, SetBox, SetClass, SetFrameStatus, SetTrack)
+                       DeleteTrackFrom, SetAbsent, SetAttributes, SetBox, SetClass, SetFrameStatus, SetTrack)
 from .document import Annotation, CommandError, Document
 
 ROTATE_SMALL_DEG = 1.0
@@ -440,6 +440,38 @@ def start_frames(doc: Document, frames: Iterable[int]) -> Command | None:
     same undo step (``Document.apply(cmd, follow_up=...)``). None when every frame has begun."""
     cmds = [SetFrameStatus(f, "in_progress") for f in sorted(set(frames)) if doc.frame_status(f) == "new"]
     return _one_step(cmds, "Mark frames in progress")
+
+
+# ---------------------------------------------------------------------------------- absent
+def mark_absent(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
+    """The selected cuboids' objects are absent in their frames (hidden behind something, out of
+    view): each cuboid is deleted and its track marked absent there, one undo step, so that ``I``
+    and ``V`` leave the frame empty from now on. Cuboids without a track are left alone (there is
+    no track to remember it for). "Track 7 absent in frame 000012 (its cuboid deleted)"."""
+    anns = [a for a in selected(doc, selection) if a.track_id is not None]
+    if not anns:
+        return None
+    cmds: list[Command] = [DeleteCuboids(tuple(a.uid for a in anns))]
+    cmds += [SetAbsent(a.track_id, a.frame) for a in anns]
+    tracks = list(dict.fromkeys(a.track_id for a in anns))
+    what = f"Track {tracks[0]}" if len(tracks) == 1 else f"{len(tracks)} tracks"
+    frames = sorted({a.frame for a in anns})
+    deleted = f"{len(anns)} cuboids deleted" if len(anns) > 1 else "its cuboid deleted"
+    return Batch(tuple(cmds), f"{what} absent in {_frames_text(frames, frame_name)} ({deleted})")
+
+
+def unmark_absent(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
+    """Take back every absent mark of the selected cuboids' tracks (one undo step); None when
+    they have none."""
+    tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
+    marks = [(t, f) for t in tracks for f in doc.absent_frames(t)]
+    if not marks:
+        return None
+    marked = list(dict.fromkeys(t for t, _ in marks))
+    what = f"track {marked[0]}" if len(marked) == 1 else f"{len(marked)} tracks"
+    frames = sorted({f for _, f in marks})
+    return Batch(tuple(SetAbsent(t, f, False) for t, f in marks),
+                 f"No longer absent: {what} in {_frames_text(frames, frame_name)}")
 
 
 # ---------------------------------------------------------------------------------- catalogue

@@ -29,18 +29,20 @@ from ..model.commands import (Batch, Command, CreateCuboid, DeleteTrackFrom, Set
 from ..model.document import FRAME_STATUSES, Document
 
 OPS = ("create", "move", "rotate", "class", "attribute", "delete", "copy", "delete_track", "status",
-       "batch", "undo", "redo", "nudge")
-WEIGHTS = (24, 12, 8, 6, 4, 7, 7, 2, 5, 3, 14, 8, 20)
+       "batch", "undo", "redo", "nudge", "absent")
+WEIGHTS = (24, 12, 8, 6, 4, 7, 7, 2, 5, 3, 14, 8, 20, 3)
 
 
 def state_digest(doc: Document) -> str:
     """SHA-1 of everything the document holds: annotations (uid, frame, label, creation order),
-    frame statuses and the track-id counter."""
+    frame statuses, absent marks and the track-id counter."""
     h = hashlib.sha1()
     state = doc.state
     for uid in sorted(state.anns):
         h.update(json.dumps([annotation_to_dict(state.anns[uid]), state.seq[uid]], sort_keys=True).encode())
     h.update(json.dumps(sorted(state.status.items())).encode())
+    if state.absent:   # (a state without marks keeps the digest it had before they existed)
+        h.update(json.dumps(sorted((t, sorted(f)) for t, f in state.absent.items())).encode())
     h.update(str(state.next_track).encode())
     return h.hexdigest()
 
@@ -107,6 +109,10 @@ def _step(doc: Document, rng: random.Random, op: str) -> None:
         doc.apply(ea.delete(doc, [uid]))
     elif op == "copy":
         cmd = ea.copy_to_frame(doc, [uid], rng.randrange(n))
+        if cmd is not None:
+            doc.apply(cmd)
+    elif op == "absent":   # mark a tracked cuboid's object absent, or take its track's marks back
+        cmd = ea.mark_absent(doc, [uid]) if rng.random() < 0.7 else ea.unmark_absent(doc, [uid])
         if cmd is not None:
             doc.apply(cmd)
     elif op == "delete_track":

@@ -1,6 +1,6 @@
 """The project database: SQLite in WAL mode with ``synchronous=FULL``, one transaction per command.
 
-Tables (schema version 2):
+Tables (schema version 3):
 
 - ``annotations``  current state, one row per cuboid (box columns in the frame's LiDAR frame);
 - ``commands``     the command log: bound commands as JSON with state done / undone / discarded,
@@ -9,15 +9,16 @@ Tables (schema version 2):
                    step that later edits were folded into is rewritten in place: commit_merge);
 - ``history``      audit trail: every apply / undo / redo with its time;
 - ``frame_status`` per-frame status other than ``new``;
+- ``track_absent`` the frames where a track's object is marked absent (hidden, out of view: ``H``);
 - ``settings``     JSON values (current frame, view settings);
 - ``meta``         schema version and id counters (and ``creating`` while a new project's drive
                    labels are being imported: :meth:`ProjectStore.create`); ``drive``: path, scene and fingerprint of the drive.
 
 Schema versions: 1 had no ``drive.scene``; 2 added it (the nuScenes scene or KITTI tracking
-sequence the project was made for). A version-1 database opened for writing is migrated in place,
-in one transaction (:data:`MIGRATIONS`); opened read-only it is read as it is, without a scene.
-A fusionlabel that reads only version 1 refuses a version-2 database with "schema version 2 is
-not supported" (its data is untouched).
+sequence the project was made for); 3 added ``track_absent``. An older database opened for writing
+is migrated in place, in one transaction (:data:`MIGRATIONS`); opened read-only it is read as it
+is (without a scene, without absent marks). A fusionlabel that reads only older versions refuses a
+newer database with "schema version 3 is not supported" (its data is untouched).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -37,11 +38,14 @@ from ..model.commands import Command, command_from_json, cuboid_from_dict
 from ..model.annotation import CuboidLabel
 from ..model.document import Annotation, Delta
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # meta key present while a project is being made (its drive labels not all imported yet)
 CREATING_KEY = "creating"
 # the database file is written under its name plus this and renamed when its schema is committed
 CREATING_SUFFIX = ".creating"
+
+TRACK_ABSENT_TABLE = ("CREATE TABLE track_absent (track_id TEXT NOT NULL, frame INTEGER NOT NULL, "
+                      "changed_us INTEGER NOT NULL, PRIMARY KEY (track_id, frame))")
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,11 +94,13 @@ CREATE TABLE history (
 CREATE TABLE frame_status (frame INTEGER PRIMARY KEY, status TEXT NOT NULL, changed_us INTEGER NOT NULL);
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+SCHEMA += TRACK_ABSENT_TABLE + ";\n"
 
 
 # version -> statements that bring a database of that version to the next one (run in one transaction)
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE drive ADD COLUMN scene TEXT",),
+    2: (TRACK_ABSENT_TABLE,),
 }
 
 
@@ -116,6 +122,7 @@ class StoredState:
     next_seq: int
     undo: list[tuple[int, str]]      # (command id, description), oldest first
     redo: list[tuple[int, str]]      # top of the redo stack last
+    absent: list[tuple[str, int]] = field(default_factory=list)   # (track, frame) marked absent
 
 
 @dataclass
@@ -370,6 +377,8 @@ class ProjectStore:
                     "SELECT uid, frame, seq, track_id, class, source, score, cx, cy, cz, length, width, height, "
                     "yaw, pitch, roll, attributes FROM annotations ORDER BY seq").fetchall()
                 statuses = dict(con.execute("SELECT frame, status FROM frame_status").fetchall())
+                absent = (con.execute("SELECT track_id, frame FROM track_absent ORDER BY track_id, frame").fetchall()
+                          if self.schema_version >= 3 else [])
                 meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
                 undo = con.execute("SELECT id, description FROM commands WHERE state='done' ORDER BY id").fetchall()
                 redo = con.execute(
@@ -378,7 +387,7 @@ class ProjectStore:
                 con.execute("COMMIT")
         anns = [(_annotation_from_row(r), r[2]) for r in rows]
         return StoredState(anns, statuses, int(json.loads(meta.get("next_track", "1"))),
-                           int(json.loads(meta.get("next_seq", "0"))), undo, redo)
+                           int(json.loads(meta.get("next_seq", "0"))), undo, redo, [tuple(r) for r in absent])
 
     def load_command(self, log_id: int) -> Command:
         with self._lock:
@@ -449,6 +458,11 @@ class ProjectStore:
                 con.execute("DELETE FROM frame_status WHERE frame=?", (frame,))
             else:
                 con.execute("INSERT OR REPLACE INTO frame_status VALUES (?, ?, ?)", (frame, status, now))
+        for (track_id, frame), absent in delta.absent.items():
+            if absent:
+                con.execute("INSERT OR REPLACE INTO track_absent VALUES (?, ?, ?)", (track_id, frame, now))
+            else:
+                con.execute("DELETE FROM track_absent WHERE track_id=? AND frame=?", (track_id, frame))
         con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
             ("next_track", json.dumps(delta.next_track)), ("next_seq", json.dumps(delta.next_seq))])
 
