@@ -336,3 +336,46 @@ def test_del_and_shift_del_say_what_they_deleted(qtbot, window, project):
     s.select((first.uid,))
     key(qtbot, w, Qt.Key.Key_Delete)
     assert s.messages[-1].text == "Deleted 1 cuboid (1 keyframe)" and w.undo_action.text() == "Undo Delete cuboid"
+
+
+def test_h_marks_an_object_absent_so_that_i_leaves_the_frame_empty(qtbot, window, project):
+    """A car hidden in frame 1 between keyframes 0 and 3: H on its interpolated box there deletes
+    it and marks the track absent (said in the status bar, stored, a red dot on the timeline); I
+    then fills frame 2 only; Shift+H takes the mark back and Ctrl+Z brings it again."""
+    w, s = window, window.session
+    tid = moving_track(s.drive)
+    k0 = place(s, 0, truth(s.drive, 0, tid), "100")
+    place(s, 3, truth(s.drive, 3, tid), "100")
+    s.select((k0.uid,))
+    key(qtbot, w, Qt.Key.Key_I)
+    assert [f for f in range(4) if s.document.find_track("100", f)] == [0, 1, 2, 3]
+    s.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    hidden = s.document.find_track("100", 1)
+    s.select((hidden.uid,))
+    key(qtbot, w, Qt.Key.Key_H)
+    fid = s.drive.frames[1].frame_id
+    assert s.messages[-1].text == f"Track 100 absent in frame {fid} (its cuboid deleted)"
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        assert con.execute("SELECT track_id, frame FROM track_absent").fetchall() == [("100", 1)]
+    finally:
+        con.close()
+    s.set_frame(0)
+    testing.wait_for_frame(w, 0)
+    s.select((k0.uid,))
+    strip = w.timeline.strip
+    image = strip.grab().toImage()
+    cell = strip.width() / s.n_frames
+    assert image.pixelColor(int(1.5 * cell), strip.height() - 3).getRgb()[:3] == (255, 70, 70)
+    s.apply(DeleteCuboids((s.document.find_track("100", 2).uid,)))
+    key(qtbot, w, Qt.Key.Key_I)                       # refills frame 2, leaves frame 1 empty
+    assert "leaving 1 frame marked absent empty" in s.messages[-1].text
+    assert [f for f in range(4) if s.document.find_track("100", f)] == [0, 2, 3]
+    key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)
+    assert s.messages[-1].text == f"No longer absent: track 100 in frame {fid}"
+    assert s.document.absent_frames("100") == []
+    key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)
+    assert s.messages[-1].text == "track 100 is marked absent in no frame"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)                 # the mark is back; one more undo refills
+    assert s.document.absent_frames("100") == [1]

@@ -33,6 +33,7 @@ from .session import Session
 from .track_actions import retype, set_track
 
 STATUSES = FRAME_STATUSES
+ABSENT_COLOR = QColor(255, 70, 70)   # timeline dot of a frame where the selected track is marked absent
 STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
                  "done": QColor(60, 180, 80), "reviewed": QColor(70, 130, 235)}
 
@@ -40,7 +41,8 @@ STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
 class TimelineStrip(QWidget):
     """One cell per frame coloured by its status; white ticks = keyframes (frames holding human or
     imported cuboids other than unedited copies: :mod:`fusionlabel.assist.keyframes`), cyan dots =
-    frames holding the selected track; click or drag to go there."""
+    frames holding the selected track, red dots = frames where its object is marked absent (H);
+    click or drag to go there."""
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -69,12 +71,14 @@ class TimelineStrip(QWidget):
         p.fillRect(self.rect(), QColor(28, 28, 32))  # dark, so the white keyframe ticks show on any style
         n, cw, h = self.session.n_frames, self._cell(), self.height()
         doc = self.session.document
-        track_frames = set()
+        track_frames, absent_frames = set(), set()
         if self.session.selection:
             try:
-                track_frames = set(doc.track_frames(doc.get(self.session.selection[0]).track_id))
+                track = doc.get(self.session.selection[0]).track_id
             except KeyError:
-                pass
+                track = None
+            if track is not None:
+                track_frames, absent_frames = set(doc.track_frames(track)), set(doc.absent_frames(track))
         for f in range(n):
             r = QRectF(f * cw, 6, max(cw - (1 if cw > 4 else 0), 1), h - 12)
             p.fillRect(r, STATUS_COLORS.get(doc.frame_status(f), STATUS_COLORS["new"]))
@@ -82,6 +86,8 @@ class TimelineStrip(QWidget):
                 p.fillRect(QRectF(f * cw + cw / 2 - 1, 0, 2, 6), QColor(255, 255, 255))
             if f in track_frames:
                 p.fillRect(QRectF(f * cw + cw / 2 - 1.5, h - 5, 3, 4), QColor(0, 220, 255))
+            elif f in absent_frames:
+                p.fillRect(QRectF(f * cw + cw / 2 - 1.5, h - 5, 3, 4), ABSENT_COLOR)
         cur = self.session.frame
         p.setPen(QPen(QColor(255, 255, 255), 2))
         p.drawRect(QRectF(cur * cw, 5, max(cw, 2), h - 10))

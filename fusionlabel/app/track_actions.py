@@ -1,5 +1,6 @@
 """Track keys: join two tracks (J, then J again on the other track), split a track (K), give a
-box's size to its whole track (Shift+S); a class key retypes the whole track (:func:`retype`). Qt-free.
+box's size to its whole track (Shift+S), mark an object absent in a frame (H) and take its marks
+back (Shift+H); a class key retypes the whole track (:func:`retype`). Qt-free.
 
 Mixed into :class:`fusionlabel.app.actions.Actions`; each finished key is one command built by
 :mod:`fusionlabel.model.edit_actions` (one undo step). A refusal (two boxes of one track in one
@@ -109,3 +110,20 @@ class TrackActions:
                                                                              frame_namer(self.s)))
             if ok:
                 self._apply_and_tell(cmd, "split: the selection has no track")
+
+    def mark_absent(self):
+        """H: the selected objects are absent in this frame (hidden behind something, out of view):
+        their cuboids here are deleted and their tracks marked, so that I and V leave the frame empty."""
+        sel = self._selection()
+        if sel:
+            cmd = edit_actions.mark_absent(self.s.document, sel, frame_namer(self.s))
+            self._apply_and_tell(cmd, "absent: the selection has no track (H marks a track's object absent "
+                                      "in a frame; give the cuboid a track first)")
+
+    def unmark_absent(self):
+        """Shift+H: take back every absent mark of the selected cuboids' tracks."""
+        sel = self._selection()
+        if sel:
+            cmd = edit_actions.unmark_absent(self.s.document, sel, frame_namer(self.s))
+            tracks = ", ".join(dict.fromkeys(str(a.track_id) for a in self.s.selected_annotations()))
+            self._apply_and_tell(cmd, f"track {tracks} is marked absent in no frame")
