@@ -308,9 +308,11 @@ class AssistActions:
             chosen = set(sel)
             tracks = {a.track_id for a in self.s.annotations() if a.uid in chosen and a.track_id is not None}
             keyed = [t for t in tracks if len(edit_assist.keyframes(self.s.document, t)) >= 2]
+            absent = sum(len(self.s.document.absent_frames(t)) for t in keyed)
+            absent_text = f"; {absent} frame{'s' if absent != 1 else ''} marked absent (H) stay{'s' * (absent == 1)} empty"
             bound = self._apply_and_tell(cmd, "interpolate: the frames between the keyframes already hold the "
                                               "interpolated boxes (or human or imported ones and pre-labels you "
-                                              "edited, which stay)" if keyed else
+                                              "edited, which stay)" + (absent_text if absent else "") if keyed else
                                               "interpolate: a track needs keyframes (human or imported boxes) in "
                                               "two frames with frames between them (draw, edit or accept one, "
                                               "then press I)", work=False)
