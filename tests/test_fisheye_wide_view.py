@@ -153,3 +153,31 @@ def test_pinhole_still_clips_box_edges_at_the_near_plane():
     assert {round(u, 6) for u in ends[:, 0]} <= allowed
     (wire,) = wireframes([box], np.eye(4), pinhole)
     assert wire.depth == 1.0
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_extents_of_many_boxes_in_one_pass_equal_each_box_alone(wide):
+    """cuboid_image_extents (one pass, used by the exports' 2D boxes) gives each box the extent of
+    its own wireframe polylines: boxes ahead, beside, straddling and behind the camera, for a
+    pinhole and for a fisheye seeing beyond 90 degrees (edges split by the view cone)."""
+    from fusionlabel.geometry.cuboid_projection import cuboid_image_extents
+
+    camera = wide_fisheye() if wide else camera_from_params("pinhole", 800, 600, 500.0, 500.0, 399.5, 299.5)
+    rng = np.random.default_rng(5)
+    boxes = [Cuboid((rng.uniform(-15, 15), rng.uniform(-3, 3), rng.uniform(-12, 25)),
+                    tuple(rng.uniform(0.5, 5, 3)), rng.uniform(-np.pi, np.pi)) for _ in range(200)]
+    boxes.append(Cuboid((0.0, 0.0, -30.0), (2.0, 2.0, 2.0), 0.0))          # far behind: unseen by both
+    corners = np.stack([b.corners() for b in boxes])
+    got = cuboid_image_extents(corners, camera)
+    unseen = 0
+    for row, c in zip(got, corners):
+        lines = cuboid_wireframe_pixels(c, camera)
+        uv = np.concatenate(lines) if lines else np.empty((0, 2))
+        uv = uv[np.all(np.isfinite(uv), axis=1)]
+        if len(uv) == 0:
+            assert np.isnan(row).all()
+            unseen += 1
+        else:
+            np.testing.assert_array_equal(row, [*uv.min(axis=0), *uv.max(axis=0)])
+    assert 0 < unseen < len(boxes) // 2
+    assert cuboid_image_extents(np.empty((0, 8, 3)), camera).shape == (0, 4)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..geometry.cameras import CameraModel, PinholeCamera, camera_from_params
 from ..geometry.cuboid import Cuboid
-from ..geometry.cuboid_projection import cuboid_image_extent, cuboid_image_rect
+from ..geometry.cuboid_projection import cuboid_image_extents, image_rect_of
 from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
 
@@ -185,16 +185,18 @@ def object_views(points_lidar: np.ndarray, boxes_lidar: list[Cuboid], T_cam_lida
         pts_cam, uv = np.empty((0, 3)), np.empty((0, 2))
     rows = SortedRows(uv) if len(uv) else None
     out = []
-    for box in boxes_lidar:
-        box_cam = box.transformed(T_cam_lidar)
-        corners = box_cam.corners()
-        rect = clip_rect_to_region(cuboid_image_rect(corners, camera), seen)
-        full = cuboid_image_extent(corners, camera) if rect is not None else None
+    corners = (np.stack([b.corners() for b in boxes_lidar]) if boxes_lidar else np.empty((0, 8, 3)))
+    corners_cam = transform_points(T_cam_lidar, corners.reshape(-1, 3)).reshape(-1, 8, 3)
+    extents = cuboid_image_extents(corners_cam, camera)      # all the boxes' wireframes in one pass
+    for box, extent in zip(boxes_lidar, extents):
+        full = None if np.isnan(extent[0]) else tuple(float(v) for v in extent)
+        rect = clip_rect_to_region(image_rect_of(full, camera), seen)
+        full = full if rect is not None else None
         occluded, n_on, n_front = None, 0, 0
         if rect is not None and rows is not None:
             sel = rows.in_box(*rect)
             if len(sel):
-                n_on, n_front = _ray_box_counts(pts_cam[sel], box_cam, margin)
+                n_on, n_front = _ray_box_counts(pts_cam[sel], box.transformed(T_cam_lidar), margin)
             if n_on + n_front >= min_returns:
                 occluded = n_front / (n_on + n_front)
         out.append(ObjectView(rect, full, truncation_of(rect, full), occluded, n_on, n_front))

@@ -131,30 +131,52 @@ def cuboid_wireframe_pixels(corners_cam: np.ndarray, camera: CameraModel, near: 
     return list(uv)
 
 
+def cuboid_image_extents(corners_cam: np.ndarray, camera: CameraModel, near: float = 0.1,
+                         samples: int = DEFAULT_SAMPLES) -> np.ndarray:
+    """Unclipped extents (B, 4) of many cuboids' wireframes at once, rows (x1, y1, x2, y2); a
+    row of NaN for a cuboid the camera does not see. ``corners_cam`` (B, 8, 3) in the camera
+    frame. The same numbers as :func:`cuboid_image_extent` on each cuboid, in one pass."""
+    corners_cam = np.asarray(corners_cam, dtype=np.float64).reshape(-1, 8, 3)
+    out = np.full((len(corners_cam), 4), np.nan)
+    if len(corners_cam) == 0:
+        return out
+    starts = corners_cam[:, EDGES[:, 0]].reshape(-1, 3)
+    ends = corners_cam[:, EDGES[:, 1]].reshape(-1, 3)
+    s, e, index = clip_segments_in_view(starts, ends, camera, near)
+    if len(s) == 0:
+        return out
+    t = np.linspace(0.0, 1.0, samples)[None, :, None]
+    uv = project_with_lens((s[:, None, :] + t * (e - s)[:, None, :]).reshape(-1, 3), camera)
+    uv = uv.reshape(len(s), samples, 2)
+    finite = np.all(np.isfinite(uv), axis=2, keepdims=True)
+    low = np.where(finite, uv, np.inf).min(axis=1)        # (parts, 2)
+    high = np.where(finite, uv, -np.inf).max(axis=1)
+    box = index // len(EDGES)
+    lo = np.full((len(corners_cam), 2), np.inf)
+    hi = np.full((len(corners_cam), 2), -np.inf)
+    np.minimum.at(lo, box, low)
+    np.maximum.at(hi, box, high)
+    seen = np.isfinite(lo).all(axis=1)
+    out[seen] = np.column_stack([lo[seen], hi[seen]])
+    return out
+
+
 def cuboid_image_extent(corners_cam: np.ndarray, camera: CameraModel, near: float = 0.1,
                         samples: int = DEFAULT_SAMPLES) -> tuple[float, float, float, float] | None:
     """Unclipped (x1, y1, x2, y2) of a cuboid's wireframe in front of the camera, or None.
 
     May extend beyond the image; :func:`cuboid_image_rect` clips it.
     """
-    lines = cuboid_wireframe_pixels(corners_cam, camera, near, samples)
-    if not lines:
-        return None
-    uv = np.concatenate(lines)
-    uv = uv[np.all(np.isfinite(uv), axis=1)]
-    if len(uv) == 0:
-        return None
-    (x1, y1), (x2, y2) = uv.min(axis=0), uv.max(axis=0)
-    return float(x1), float(y1), float(x2), float(y2)
+    row = cuboid_image_extents(np.asarray(corners_cam)[None], camera, near, samples)[0]
+    return None if np.isnan(row[0]) else tuple(float(v) for v in row)
 
 
-def cuboid_image_rect(corners_cam: np.ndarray, camera: CameraModel, near: float = 0.1,
-                      samples: int = DEFAULT_SAMPLES) -> tuple[float, float, float, float] | None:
-    """2D box (x1, y1, x2, y2) of a projected cuboid clipped to the image, or None when unseen.
+def image_rect_of(extent: tuple[float, float, float, float] | None,
+                  camera: CameraModel) -> tuple[float, float, float, float] | None:
+    """An unclipped extent clipped to the image, or None when nothing of it is inside.
 
     Coordinates are pixel centres, clipped to [0, width-1] × [0, height-1] (KITTI's convention).
     """
-    extent = cuboid_image_extent(corners_cam, camera, near, samples)
     if extent is None:
         return None
     x1, y1 = max(extent[0], 0.0), max(extent[1], 0.0)
@@ -162,6 +184,13 @@ def cuboid_image_rect(corners_cam: np.ndarray, camera: CameraModel, near: float 
     if x1 >= x2 or y1 >= y2:
         return None
     return x1, y1, x2, y2
+
+
+def cuboid_image_rect(corners_cam: np.ndarray, camera: CameraModel, near: float = 0.1,
+                      samples: int = DEFAULT_SAMPLES) -> tuple[float, float, float, float] | None:
+    """2D box (x1, y1, x2, y2) of a projected cuboid clipped to the image, or None when unseen
+    (:func:`image_rect_of` of :func:`cuboid_image_extent`)."""
+    return image_rect_of(cuboid_image_extent(corners_cam, camera, near, samples), camera)
 
 
 def rect_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
