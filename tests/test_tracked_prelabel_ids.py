@@ -112,3 +112,34 @@ def test_a_rerun_into_an_output_folder_keeps_every_objects_track_id(drive, tmp_p
 
     before = run(0.0, 0.5)
     check_ids_kept(before, run(0.1, 0.3))
+
+
+def test_a_tracked_project_run_numbers_its_new_tracks_on_from_the_highest_id_before_it(tmp_path_factory, tmp_path):
+    """`prelabel PROJECT --track` stores untracked batches first and replaces them with the tracked
+    result: the ids the batches took are given back, so the new tracks are numbered consecutively
+    after the project's highest id, and the counter stands just after the last of them."""
+    store = pytest.importorskip("fusionlabel.store.project")
+    from fusionlabel.cli.main import main
+    from fusionlabel.model.commands import CreateCuboid
+
+    drive = simulated_drive(tmp_path_factory, "sim8track", frames=FRAMES)
+    folder = tmp_path / "proj"
+    far = CuboidLabel(Cuboid((-60.0, 60.0, 0.0), (4.0, 2.0, 1.5), 0.0), "car", "40", None, "human")
+    with store.Project.create(folder, drive.root) as project:
+        project.document.apply(CreateCuboid(0, far))
+    assert main(["prelabel", str(folder), "--track", "--quiet"]) == 0
+    with store.Project.open(folder) as project:
+        doc = project.document
+        model = {a.track_id for a in doc.all_annotations() if a.source == "model"}
+        assert len(model) > 5 and all(t.isdigit() for t in model)
+        assert sorted(map(int, model)) == list(range(41, 41 + len(model)))
+        kept = doc.find_track("40", 0).label
+        assert (kept.box, kept.label, kept.source) == (far.box, far.label, far.source)
+        # the next track made by hand takes the next number
+        assert doc.new_track_id() == str(41 + len(model))
+        top = 40 + len(model)
+    # a second run finds the same boxes: nothing changes, and no id climbs
+    assert main(["prelabel", str(folder), "--track", "--quiet"]) == 0
+    with store.Project.open(folder) as project:
+        assert max(int(t) for t in project.document.track_ids()) == top
+        assert project.document.new_track_id() == str(top + 1)
