@@ -29,7 +29,9 @@ from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batch
 from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note, write_atomic
 from .tracker import TrackerConfig
 
-FORMATS = ("native", "kitti")
+FORMATS = ("native", "kitti")         # label files, one per frame
+RESULTS_FORMAT = "nuscenes-results"    # one nuScenes detection-results file (.prelabel_results)
+RESULTS_FILE = "nuscenes_results.json"
 # RECORD_DIR (from .prelabel_manifest): what the last run wrote, per frame, and the manifest
 RECORD_FORMAT = "fusionlabel-prelabel-record/1"
 
@@ -148,11 +150,13 @@ def _frame_text(path: Path, fmt: str, existing: list[CuboidLabel], merge: Merge,
 
 
 def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
-    """``out`` as a folder ``prelabel`` may write ``fmt`` label files to: a folder (or nothing yet)
-    without label files of the other format, so that no folder ends up with a stale set beside a
-    fresh one (``fusionlabel eval`` refuses a folder holding both)."""
-    if fmt not in FORMATS:
-        raise InputError(None, f"expected one of {', '.join(FORMATS)}, got {fmt!r}", where="--format")
+    """``out`` as a folder ``prelabel`` may write ``fmt`` to: a folder (or nothing yet) without
+    label files of another format (or, for label files, a nuScenes results file), so that no
+    folder ends up with a stale set beside a fresh one (``fusionlabel eval`` refuses a folder
+    holding both)."""
+    if fmt not in FORMATS + (RESULTS_FORMAT,):
+        raise InputError(None, f"expected one of {', '.join(FORMATS + (RESULTS_FORMAT,))}, got {fmt!r}",
+                         where="--format")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "output exists and is not a folder", where="--out")
@@ -160,15 +164,19 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
     check_out_path(out, drive.root)     # never into the source drive, as export and import
     if out.is_dir():
         ids = {f.frame_id for f in drive.frames}
-        other = "kitti" if fmt == "native" else "native"
-        ext = ".txt" if other == "kitti" else ".json"
-        theirs = sorted(p.name for p in out.iterdir() if p.suffix == ext and p.stem in ids and p.is_file())
-        if theirs:
-            n = len(theirs)
-            name = "KITTI" if other == "kitti" else "native"
-            raise InputError(out, f"holds {n} {name} label file{'s' if n != 1 else ''} ({theirs[0]}"
-                                  f"{', ...' if n > 1 else ''}), not {fmt}: give --format {other} to pre-label "
-                                  "it again, or another --out folder", where="--out")
+        for other in [f for f in FORMATS if f != fmt]:
+            ext = ".txt" if other == "kitti" else ".json"
+            theirs = sorted(p.name for p in out.iterdir() if p.suffix == ext and p.stem in ids and p.is_file())
+            if theirs:
+                n = len(theirs)
+                name = "KITTI" if other == "kitti" else "native"
+                raise InputError(out, f"holds {n} {name} label file{'s' if n != 1 else ''} ({theirs[0]}"
+                                      f"{', ...' if n > 1 else ''}), not {fmt}: give --format {other} to pre-label "
+                                      "it again, or another --out folder", where="--out")
+        if fmt != RESULTS_FORMAT and (out / RESULTS_FILE).is_file():
+            raise InputError(out, f"holds a nuScenes results file ({RESULTS_FILE}), not {fmt} label files: give "
+                                  f"--format {RESULTS_FORMAT} to pre-label it again, or another --out folder",
+                             where="--out")
     return out
 
 
