@@ -131,3 +131,16 @@ def test_a_folder_holds_label_files_or_a_results_file_never_both(tmp_path, capsy
     prelabel(drive, PredictionsDetector(preds), labels, "native", progress=False)
     with pytest.raises(InputError, match="holds 2 native label files .*, not nuscenes-results"):
         prelabel_results(drive, PredictionsDetector(preds), labels, progress=False)
+
+
+@pytest.mark.parametrize("label, read, name", [("Truck", "bus", "bus"), ("Cyclist", "motorcycle", "motorcycle"),
+                                               ("Car", "bus", "car"), ("Bus", None, "bus"), ("Van", None, "car"),
+                                               ("vehicle.trailer", None, "trailer"), ("Misc", None, None)])
+def test_the_detection_class_written_keeps_the_one_read_while_the_class_agrees(label, read, name):
+    """A results file's bus is read as the pre-label class Truck (what eval scores it as) and
+    written back as bus, not truck; retyped (Car), it is written as its new class."""
+    from fusionlabel.assist.predictions import nuscenes_detection_class
+
+    attrs = {} if read is None else {"nuscenes_name": read}
+    assert nuscenes_detection_class(CuboidLabel(Cuboid((0, 0, 0), (4, 2, 2), 0.0), label, None, 0.5, "model",
+                                                attrs)) == name
