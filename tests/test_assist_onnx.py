@@ -175,16 +175,18 @@ def test_invalid_settings_yaml_is_one_line_with_line_and_column(tmp_path):
 
 
 def build_const_model(path, boxes, scores, labels, classes="Car,Pedestrian", in_shape=("N", 4),
-                      in_type=TensorProto.FLOAT, label_type=TensorProto.INT64):
+                      in_type=TensorProto.FLOAT, label_type=TensorProto.INT64, declared=None):
     """A model that ignores its points (input of ``in_shape`` and ``in_type``) and outputs the given
-    boxes (M, 7), scores (M,), labels (M,) (of ``label_type``)."""
+    boxes (M, 7), scores (M,), labels (M,) (of ``label_type``). ``declared``: {output: shape} the
+    graph states for an output in place of the constant's own (names for dynamic dims)."""
     x = helper.make_tensor_value_info("points", in_type, list(in_shape))
     boxes, scores, labels = np.asarray(boxes, np.float32), np.asarray(scores, np.float32), np.asarray(labels)
     nodes = [helper.make_node("Shape", ["points"], ["unused"]),
              _const("boxes", boxes), _const("scores", scores), _const("labels", labels, label_type)]
-    outs = [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, list(boxes.shape)),
-            helper.make_tensor_value_info("scores", TensorProto.FLOAT, list(scores.shape)),
-            helper.make_tensor_value_info("labels", label_type, list(labels.shape)),
+    shape = lambda name, arr: list((declared or {}).get(name, arr.shape))   # noqa: E731
+    outs = [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, shape("boxes", boxes)),
+            helper.make_tensor_value_info("scores", TensorProto.FLOAT, shape("scores", scores)),
+            helper.make_tensor_value_info("labels", label_type, shape("labels", labels)),
             helper.make_tensor_value_info("unused", TensorProto.INT64, [len(in_shape)])]
     return save_model(path, nodes, [x], outs, classes)
 

@@ -204,6 +204,57 @@ def test_a_second_input_is_refused_when_the_model_loads_even_when_input_names_on
                                 "(export a graph whose only input is the points)")
 
 
+@pytest.mark.parametrize("boxes, scores, labels, said", [
+    ([BOX[:5]], [0.9], [0], "output 'boxes' (boxes) has shape (1, 5): 5 values per box; the contract wants 7 "
+                            "(x, y, z, length, width, height, yaw)"),
+    (BOX, [0.9], [0], "output 'boxes' (boxes) has shape (7,); the contract wants (M, 7) or (1, M, 7)"),
+    ([[BOX], [BOX]], [0.9], [0], "output 'boxes' (boxes) has shape (2, 1, 7); the contract wants (M, 7) or (1, M, 7)"),
+    ([BOX, BOX], [[0.9, 0.8], [0.7, 0.6]], [0, 0],
+     "output 'scores' (scores) has shape (2, 2); the contract wants one value per box, (M,) or (1, M)"),
+    ([BOX, BOX], [0.9, 0.8], [0, 0, 1],
+     "outputs hold different numbers of boxes ('boxes' 2, 'scores' 2, 'labels' 3); the contract wants M of each"),
+])
+def test_outputs_of_the_wrong_shape_are_refused_when_the_model_loads(tmp_path, boxes, scores, labels, said):
+    model = build_const_model(tmp_path / "s.onnx", boxes, scores, labels)
+    with pytest.raises(InputError) as e:
+        OnnxDetector(model)
+    assert str(e.value) == f"{model}: outputs: {said} (checked when the model loads)"
+
+
+def test_prelabel_with_a_model_of_wrong_output_shapes_stops_before_the_first_frame(tmp_path, capsys):
+    from fusionlabel.cli.main import main
+    from fusionlabel.sim.writer import simulate_drive
+
+    drive = tmp_path / "drive"
+    simulate_drive(drive, frames=1, seed=2, points=2_000, cameras=False, progress=False)
+    model = build_const_model(tmp_path / "s.onnx", [BOX[:6]], [0.9], [0])
+    assert main(["prelabel", str(drive), "--detector", f"onnx:{model}", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{model}: outputs: output 'boxes' (boxes) has shape (1, 6)" in err[0], err
+    assert "frame" not in err[0] and not (tmp_path / "o").exists()
+
+
+def test_output_shapes_the_graph_leaves_dynamic_load_and_are_checked_at_the_first_frame(tmp_path):
+    points = np.zeros((10, 4), np.float32)
+    # one value per box with dims of 1 around it, a leading batch of 1: loads and runs
+    fine = build_const_model(tmp_path / "ok.onnx", [[BOX, BOX]], [[0.9], [0.8]], [[0, 1]])
+    assert sorted(d.label for d in OnnxDetector(fine).detect(points)) == ["Car", "Pedestrian"]
+    # a graph that hands its points back as boxes: (N, F) is all it states, so it loads; the 4
+    # values per box are found at the first frame
+    x = helper.make_tensor_value_info("points", TensorProto.FLOAT, ["N", "F"])
+    nodes = [helper.make_node("Identity", ["points"], ["boxes"]),
+             helper.make_node("ReduceMin", ["points"], ["scores"], axes=[1], keepdims=0),
+             helper.make_node("Cast", ["scores"], ["labels"], to=TensorProto.INT64)]
+    outs = [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, ["N", "F"]),
+            helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N"]),
+            helper.make_tensor_value_info("labels", TensorProto.INT64, ["N"])]
+    model = save_model(tmp_path / "dyn.onnx", nodes, [x], outs)
+    det = OnnxDetector(model)
+    with pytest.raises(InputError) as e:
+        det.detect(points, frame="000003")
+    assert str(e.value) == (f"{model}: frame 000003: outputs: expected boxes (M, 7), scores (M,), labels (M,); "
+                            "got (10, 4), (10,), (10,)")
+
 def test_prelabel_names_the_frame_whose_inference_failed(tmp_path, capsys):
     from fusionlabel.cli.main import main
     from fusionlabel.sim.writer import simulate_drive

@@ -284,6 +284,29 @@ def test_prediction_folder_with_unpadded_names(tmp_path):
     assert det.missing_frames == {0, 2} and det.unmatched(drive) == ["2.json"]
 
 
+def test_an_unknown_velocity_is_written_as_the_devkit_says_it_nan_and_its_loader_takes_it(tmp_path):
+    """A pre-label without a velocity (every detector's) is written [NaN, NaN], as the devkit's
+    box_velocity says unknown, not [0, 0] (standing still); its loader reads the file, and its
+    velocity error leaves such a box out (NaN, not the object's speed)."""
+    loaders = pytest.importorskip("nuscenes.eval.common.loaders")
+    from nuscenes.eval.common.utils import velocity_l2
+    from nuscenes.eval.detection.data_classes import DetectionBox
+
+    drive = _nuscenes_drive(tmp_path)
+    car = lambda x, **attrs: CuboidLabel(Cuboid((x, 2.0, -1.0), (4.5, 1.9, 1.6), 0.4), "Car", None, 0.9,   # noqa: E731
+                                         "model", attrs)
+    per_frame = {0: [car(10.0), car(20.0, velocity=[1.5, -0.5]), car(30.0, velocity=[float("nan"), 1.0])]}
+    path = tmp_path / "results.json"
+    write_nuscenes_results(path, per_frame, drive)
+    results, meta = loaders.load_prediction(str(path), 500, DetectionBox)
+    assert results.sample_tokens == ["tok0"] and meta["use_lidar"] is True
+    boxes = sorted(results["tok0"], key=lambda b: b.translation[1])   # x in the LiDAR frame is +y globally
+    velocities = [b.velocity for b in boxes]
+    assert np.isnan(velocities[0]).all() and velocities[1] == (1.5, -0.5) and np.isnan(velocities[2]).all()
+    moving = DetectionBox("tok0", boxes[0].translation, boxes[0].size, boxes[0].rotation, velocity=(3.0, 0.0))
+    assert np.isnan(velocity_l2(moving, boxes[0]))
+
+
 @pytest.mark.realdata
 def test_prelabel_reads_nan_velocity_of_the_real_keyframe(nusc_root, tmp_path, capsys):
     """Results built from ground truth with the devkit's box_velocity hold NaN on this keyframe

@@ -57,6 +57,16 @@ def test_prelabel_native_drive_with_tracking(sim_drive, tmp_path, capsys):
     assert cars and hit / len(cars) >= 0.7
 
 
+def test_a_tracked_run_stops_before_detecting_on_a_damaged_label_file_of_another_frame(sim_drive, tmp_path, capsys):
+    out = tmp_path / "pre"
+    out.mkdir()
+    (out / "000000.json").write_text('{"format": "fusionlabel-labels/1", "objects": [{"label": "Car"}]}')
+    assert main(["prelabel", str(sim_drive), "--track", "--out", str(out), "--frames", "1-2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "000000.json" in err and "objects[0]" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["000000.json"]
+
+
 def test_prelabel_never_overwrites_human_labels(sim_drive, tmp_path):
     from fusionlabel.io.drives import open_drive
 

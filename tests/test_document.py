@@ -63,6 +63,26 @@ def test_track_ids_are_short_and_never_reused(doc):
     assert doc.new_track_id() == "43"
 
 
+def test_an_undo_can_give_back_the_track_ids_its_command_took(doc):
+    """A caller undoing its own command to store another in its place (a tracked pre-label run)
+    hands the same ids out again; the counter never goes below an id in use, and a refused undo
+    keeps the counter as it was."""
+    doc.apply(CreateCuboid(0, car(track="5")))
+    start = doc.state.next_track
+    doc.apply(Batch(tuple(CreateCuboid(1, car(x)) for x in (0.0, 10.0, 20.0)), "three"))
+    assert doc.state.next_track == start + 3
+
+    def refuse(changed):
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        doc.undo(guard=refuse, next_track=start)
+    assert doc.state.next_track == start + 3 and len(doc) == 4
+    doc.undo(next_track=1)                    # below the kept track 5: the counter stops above it
+    assert doc.state.next_track == start == 6
+    assert doc.apply(CreateCuboid(2, car())).label.track_id == "6"
+
+
 def test_frame_status(doc):
     assert doc.frame_status(3) == "new" and set(doc.frame_statuses()) == {"new"}
     doc.apply(SetFrameStatus(3, "in_progress"))

@@ -10,9 +10,10 @@ import pytest
 from fusionlabel.assist import edit_assist as ea
 from fusionlabel.assist.prelabel import track_drive
 from fusionlabel.assist.prelabel_folder import write_prelabels
+from fusionlabel.cli.main import main
 from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.geometry.iou import bev_iou
-from fusionlabel.io.native import read_labels
+from fusionlabel.io.native import labels_to_json, read_labels
 from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.model.document import Document
 from fusionlabel.model.ontology import Ontology
@@ -112,3 +113,63 @@ def test_a_rerun_into_an_output_folder_keeps_every_objects_track_id(drive, tmp_p
 
     before = run(0.0, 0.5)
     check_ids_kept(before, run(0.1, 0.3))
+
+
+def test_a_tracked_project_run_numbers_its_new_tracks_on_from_the_highest_id_before_it(tmp_path_factory, tmp_path):
+    """`prelabel PROJECT --track` stores untracked batches first and replaces them with the tracked
+    result: the ids the batches took are given back, so the new tracks are numbered consecutively
+    after the project's highest id, and the counter stands just after the last of them."""
+    store = pytest.importorskip("fusionlabel.store.project")
+    from fusionlabel.model.commands import CreateCuboid
+
+    drive = simulated_drive(tmp_path_factory, "sim8track", frames=FRAMES)
+    folder = tmp_path / "proj"
+    far = CuboidLabel(Cuboid((-60.0, 60.0, 0.0), (4.0, 2.0, 1.5), 0.0), "car", "40", None, "human")
+    with store.Project.create(folder, drive.root) as project:
+        project.document.apply(CreateCuboid(0, far))
+    assert main(["prelabel", str(folder), "--track", "--quiet"]) == 0
+    with store.Project.open(folder) as project:
+        doc = project.document
+        model = {a.track_id for a in doc.all_annotations() if a.source == "model"}
+        assert len(model) > 5 and all(t.isdigit() for t in model)
+        assert sorted(map(int, model)) == list(range(41, 41 + len(model)))
+        kept = doc.find_track("40", 0).label
+        assert (kept.box, kept.label, kept.source) == (far.box, far.label, far.source)
+        # the next track made by hand takes the next number
+        assert doc.new_track_id() == str(41 + len(model))
+        top = 40 + len(model)
+    # a second run finds the same boxes: nothing changes, and no id climbs
+    assert main(["prelabel", str(folder), "--track", "--quiet"]) == 0
+    with store.Project.open(folder) as project:
+        assert max(int(t) for t in project.document.track_ids()) == top
+        assert project.document.new_track_id() == str(top + 1)
+
+
+def _tracks_by_frame(out):
+    """{track id: frames of the folder's label files holding it}."""
+    held = {}
+    for f in sorted(out.glob("*.json")):
+        for lb in read_labels(f):
+            if lb.track_id is not None:
+                held.setdefault(lb.track_id, set()).add(int(f.stem))
+    return held
+
+
+def test_a_tracked_run_over_some_frames_gives_new_tracks_ids_no_other_frame_of_the_folder_holds(tmp_path_factory, tmp_path):
+    """--frames runs into one folder: each run's new tracks take ids that no label file of the
+    folder's other frames holds (a human track ``p1`` far from every object, and the tracks of the
+    run before), so one id never names two objects."""
+    drive = simulated_drive(tmp_path_factory, "sim8track", frames=FRAMES).root
+    out = tmp_path / "pre"
+    out.mkdir()
+    far = CuboidLabel(Cuboid((-70.0, 70.0, 0.0), (4.0, 2.0, 1.5), 0.0), "Car", "p1", None, "human")
+    (out / "000000.json").write_text(labels_to_json("000000", [far]))
+    assert main(["prelabel", str(drive), "--track", "--out", str(out), "--frames", "1-3", "--quiet"]) == 0
+    first = _tracks_by_frame(out)
+    assert first.pop("p1") == {0} and first and all(frames <= {1, 2, 3} for frames in first.values())
+    assert main(["prelabel", str(drive), "--track", "--out", str(out), "--frames", "4-7", "--quiet"]) == 0
+    after = _tracks_by_frame(out)
+    assert after.pop("p1") == {0}
+    second = {t: frames for t, frames in after.items() if frames & {4, 5, 6, 7}}
+    assert second and all(frames <= {4, 5, 6, 7} for frames in second.values())
+    assert {t: after[t] for t in first} == first                       # the first run's files as they were

@@ -13,7 +13,8 @@ Input/output contract (documented in docs/prelabel.md, settings in :mod:`.onnx_s
 - outputs (matched by name, renamable): ``boxes`` float ``(M, 7)`` = x, y, z, length, width,
   height, yaw in the LiDAR frame, ``scores`` ``(M,)`` and ``labels`` ``(M,)`` whole class
   indices counted from ``label_base`` (0, or 1 for OpenPCDet); a leading batch dimension of 1 is
-  dropped;
+  dropped. Element types, and the shapes the graph states (static dims), are checked when the
+  model loads (:func:`output_shape_problem`); dynamic dims at the first frame;
 - ``z_origin``: "center" (default) or "bottom" when the network reports the box bottom;
 - ``classes``: index -> class name, from the settings or the model's metadata ``classes``
   (comma-separated). Boxes of classes mapped to null, or below ``score_threshold``, are dropped.
@@ -63,6 +64,49 @@ def _load_error(model: Path, e: Exception) -> InputError:
     if "does not have a graph" in reason:
         return InputError(model, "not an ONNX model (it holds no graph)")
     return InputError(model, f"cannot load ONNX model: {reason[:200]}")
+
+
+def _static(dim) -> int | None:
+    """A declared dimension's size, or None for a dynamic one (a name, or unknown)."""
+    return dim if isinstance(dim, int) and not isinstance(dim, bool) and dim >= 0 else None
+
+
+def output_shape_problem(outputs: dict[str, tuple[str, list | None]]) -> str | None:
+    """What is wrong with the declared shapes of the outputs ({role: (name, shape)}, shapes as
+    onnxruntime states them: ints, names of dynamic dims or None), or None. Only what the graph
+    states is judged: dynamic dims pass, and an empty shape (onnxruntime's answer for a rank it
+    cannot tell) is left to the check of the first frame's outputs. ``boxes`` must be (M, 7+)
+    or (1, M, 7+); ``scores`` and ``labels`` one value per box, (M,) or with dims of 1 around it;
+    static box counts must agree."""
+    name, shape = outputs["boxes"]
+    counts = {}
+    if shape:
+        dims = [_static(d) for d in shape]
+        if len(dims) not in (2, 3) or (len(dims) == 3 and dims[0] not in (None, 1)):
+            return f"output {name!r} (boxes) has shape {_shape_text(shape)}; the contract wants (M, 7) or (1, M, 7)"
+        if dims[-1] is not None and dims[-1] < 7:
+            return (f"output {name!r} (boxes) has shape {_shape_text(shape)}: {dims[-1]} values per box; the "
+                    "contract wants 7 (x, y, z, length, width, height, yaw)")
+        counts["boxes"] = dims[-2]
+    for role in ("scores", "labels"):
+        name, shape = outputs[role]
+        if not shape:
+            continue
+        dims = [_static(d) for d in shape]
+        if sum(d is not None and d > 1 for d in dims) > 1:
+            return (f"output {name!r} ({role}) has shape {_shape_text(shape)}; the contract wants one value per "
+                    "box, (M,) or (1, M)")
+        if all(d is not None for d in dims):
+            counts[role] = int(np.prod(dims))
+    known = {role: n for role, n in counts.items() if n is not None}
+    if len(set(known.values())) > 1:
+        said = ", ".join(f"{outputs[role][0]!r} {n}" for role, n in known.items())
+        return f"outputs hold different numbers of boxes ({said}); the contract wants M of each"
+    return None
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 class OnnxDetector(PointDetector):
@@ -161,6 +205,8 @@ class OnnxDetector(PointDetector):
         return tuple(columns)
 
     def _check_outputs(self, src: Path) -> None:
+        """The three outputs exist, hold the right element types and, where the graph states
+        their shapes, the contract's shapes (:func:`output_shape_problem`)."""
         have = {o.name: o.type for o in self.session.get_outputs()}
         for role, out_name in self.outputs.items():
             if out_name not in have:
@@ -170,6 +216,10 @@ class OnnxDetector(PointDetector):
             if kind not in FLOAT_TYPES and not (role == "labels" and re.fullmatch(r"tensor\(u?int\d+\)", kind)):
                 raise InputError(self.model_path, f"output {out_name!r} ({role}) is {kind}; expected "
                                  f"{'integer or ' if role == 'labels' else ''}float values", where="outputs")
+        shapes = {o.name: o.shape for o in self.session.get_outputs()}
+        problem = output_shape_problem({role: (name, shapes[name]) for role, name in self.outputs.items()})
+        if problem:
+            raise InputError(self.model_path, problem + " (checked when the model loads)", where="outputs")
 
     def _fail(self, frame: str | None, problem: str, key: str | None = None) -> InputError:
         """An error about one run of the model, naming the frame when it is known."""

@@ -161,33 +161,72 @@ def sample_token(drive: Drive, index: int) -> str:
     return str(getattr(frame, "sample_token", None) or frame.frame_id)
 
 
-def nuscenes_box(lab: CuboidLabel, T_world_lidar: np.ndarray, token: str) -> dict | None:
-    """One nuScenes result box (global frame) or None when the class has no nuScenes name."""
+def nuscenes_detection_class(lab: CuboidLabel) -> str | None:
+    """The nuScenes detection class of a label, or None: the ``nuscenes_name`` it was read with
+    (a results file's bus stays bus) while its class still agrees with it, else its class when that
+    is one or a nuScenes category that has one (``Bus``, ``vehicle.bus.rigid``), else by the class
+    table (``Van`` -> car, ``Cyclist`` -> bicycle)."""
     from ..qa.classes import canonical
 
-    name = TO_NUSCENES.get(canonical(lab.label), canonical(lab.label))
-    if name not in NUSCENES_NAMES:
+    cls = canonical(lab.label)
+    read = lab.attributes.get("nuscenes_name")
+    if read in NUSCENES_NAMES and NUSCENES_DETECTION[read] == cls:
+        return read
+    raw = lab.label.strip().lower()
+    name = nuscenes_detection_name(raw) or TO_NUSCENES.get(raw, TO_NUSCENES.get(cls, cls))
+    return name if name in NUSCENES_NAMES else None
+
+
+def nuscenes_box(lab: CuboidLabel, T_world_lidar: np.ndarray, token: str) -> dict | None:
+    """One nuScenes result box (global frame) or None when the class has no nuScenes name."""
+    name = nuscenes_detection_class(lab)
+    if name is None:
         return None
     b = lab.box.transformed(T_world_lidar)
     q = quaternion_from_rotation(b.rotation())
-    velocity = lab.attributes.get("velocity", [0.0, 0.0])
     return {"sample_token": token, "translation": [float(v) for v in b.center],
             "size": [b.width, b.length, b.height], "rotation": [float(v) for v in q],
-            "velocity": [float(velocity[0]), float(velocity[1])], "detection_name": name,
+            "velocity": known_velocity(lab.attributes.get("velocity")), "detection_name": name,
             "detection_score": float(lab.score if lab.score is not None else 1.0), "attribute_name": ""}
 
 
-def write_nuscenes_results(path: str | os.PathLike, per_frame: dict[int, list[CuboidLabel]], drive: Drive,
-                           meta: dict | None = None) -> None:
-    """Write detections of several frames as one nuScenes detection-results JSON file."""
+def known_velocity(value) -> list[float]:
+    """A label's ``velocity`` attribute as a results box's [vx, vy] (m/s, global frame): NaN, NaN
+    where it is unknown (no attribute, or not two finite numbers), as the devkit's
+    ``box_velocity`` says so; its evaluation leaves NaN velocities out of the velocity error. A
+    [0, 0] would claim the object stands still."""
+    try:
+        vx, vy = (float(v) for v in value) if isinstance(value, (list, tuple)) else ()
+    except (TypeError, ValueError):
+        return [float("nan"), float("nan")]
+    return [vx, vy] if np.isfinite(vx) and np.isfinite(vy) else [float("nan"), float("nan")]
+
+
+NUSCENES_META = {"use_camera": False, "use_lidar": True, "use_radar": False, "use_map": False, "use_external": False}
+
+
+def nuscenes_results(per_frame: dict[int, list[CuboidLabel]], drive: Drive) -> dict[str, list[dict]]:
+    """{sample token: result boxes} of detections of several frames (classes without a nuScenes
+    detection name left out)."""
     results: dict[str, list] = {}
     for i, labels in per_frame.items():
         token = sample_token(drive, i)
         T = drive.T_world_lidar(i)
         results[token] = [b for b in (nuscenes_box(lab, T, token) for lab in labels) if b is not None]
-    meta = meta or {"use_camera": False, "use_lidar": True, "use_radar": False, "use_map": False,
-                    "use_external": False}
-    Path(path).write_text(json.dumps({"meta": meta, "results": results}), encoding="utf-8")
+    return results
+
+
+def nuscenes_results_text(results: dict[str, list[dict]], meta: dict | None = None) -> str:
+    """A nuScenes detection-results document: an unknown velocity is NaN (:func:`known_velocity`),
+    which Python's ``json`` and the devkit's ``load_prediction`` read, strict JSON parsers not."""
+    return json.dumps({"meta": meta or NUSCENES_META, "results": results})
+
+
+def write_nuscenes_results(path: str | os.PathLike, per_frame: dict[int, list[CuboidLabel]], drive: Drive,
+                           meta: dict | None = None) -> None:
+    """Write detections of several frames as one nuScenes detection-results JSON file
+    (:func:`nuscenes_results`, :func:`nuscenes_results_text`)."""
+    Path(path).write_text(nuscenes_results_text(nuscenes_results(per_frame, drive), meta), encoding="utf-8")
 
 
 def _num_list(path, where, value, n):

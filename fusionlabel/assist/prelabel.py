@@ -76,6 +76,7 @@ class PrelabelReport:
     min_score: float = 0.0        # the run's --min-score
     below_min_score: int = 0      # detections scoring below it, left out (any detector)
     frames_stored: int = 0        # frames stored so far: what an interrupted run keeps
+    no_nuscenes_class: int = 0    # nuScenes results: boxes of classes with no detection name, left out
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1

@@ -29,7 +29,9 @@ from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batch
 from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note, write_atomic
 from .tracker import TrackerConfig
 
-FORMATS = ("native", "kitti")
+FORMATS = ("native", "kitti")         # label files, one per frame
+RESULTS_FORMAT = "nuscenes-results"    # one nuScenes detection-results file (.prelabel_results)
+RESULTS_FILE = "nuscenes_results.json"
 # RECORD_DIR (from .prelabel_manifest): what the last run wrote, per frame, and the manifest
 RECORD_FORMAT = "fusionlabel-prelabel-record/1"
 
@@ -148,11 +150,13 @@ def _frame_text(path: Path, fmt: str, existing: list[CuboidLabel], merge: Merge,
 
 
 def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
-    """``out`` as a folder ``prelabel`` may write ``fmt`` label files to: a folder (or nothing yet)
-    without label files of the other format, so that no folder ends up with a stale set beside a
-    fresh one (``fusionlabel eval`` refuses a folder holding both)."""
-    if fmt not in FORMATS:
-        raise InputError(None, f"expected one of {', '.join(FORMATS)}, got {fmt!r}", where="--format")
+    """``out`` as a folder ``prelabel`` may write ``fmt`` to: a folder (or nothing yet) without
+    label files of another format (or, for label files, a nuScenes results file), so that no
+    folder ends up with a stale set beside a fresh one (``fusionlabel eval`` refuses a folder
+    holding both)."""
+    if fmt not in FORMATS + (RESULTS_FORMAT,):
+        raise InputError(None, f"expected one of {', '.join(FORMATS + (RESULTS_FORMAT,))}, got {fmt!r}",
+                         where="--format")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "output exists and is not a folder", where="--out")
@@ -160,15 +164,19 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
     check_out_path(out, drive.root)     # never into the source drive, as export and import
     if out.is_dir():
         ids = {f.frame_id for f in drive.frames}
-        other = "kitti" if fmt == "native" else "native"
-        ext = ".txt" if other == "kitti" else ".json"
-        theirs = sorted(p.name for p in out.iterdir() if p.suffix == ext and p.stem in ids and p.is_file())
-        if theirs:
-            n = len(theirs)
-            name = "KITTI" if other == "kitti" else "native"
-            raise InputError(out, f"holds {n} {name} label file{'s' if n != 1 else ''} ({theirs[0]}"
-                                  f"{', ...' if n > 1 else ''}), not {fmt}: give --format {other} to pre-label "
-                                  "it again, or another --out folder", where="--out")
+        for other in [f for f in FORMATS if f != fmt]:
+            ext = ".txt" if other == "kitti" else ".json"
+            theirs = sorted(p.name for p in out.iterdir() if p.suffix == ext and p.stem in ids and p.is_file())
+            if theirs:
+                n = len(theirs)
+                name = "KITTI" if other == "kitti" else "native"
+                raise InputError(out, f"holds {n} {name} label file{'s' if n != 1 else ''} ({theirs[0]}"
+                                      f"{', ...' if n > 1 else ''}), not {fmt}: give --format {other} to pre-label "
+                                      "it again, or another --out folder", where="--out")
+        if fmt != RESULTS_FORMAT and (out / RESULTS_FILE).is_file():
+            raise InputError(out, f"holds a nuScenes results file ({RESULTS_FILE}), not {fmt} label files: give "
+                                  f"--format {RESULTS_FORMAT} to pre-label it again, or another --out folder",
+                             where="--out")
     return out
 
 
@@ -206,6 +214,23 @@ def _avoid_tracks(prelabels: list[list[CuboidLabel]], used: set[str]) -> list[li
     return [[lab.with_(track_id=mapping.get(lab.track_id, lab.track_id)) for lab in f] for f in prelabels]
 
 
+def folder_track_ids(out: Path, drive: Drive, fmt: str, frames) -> set[str]:
+    """The track ids in ``out``'s label files of ``frames``: ids a run over other frames must not
+    give a new track (KITTI files hold no track ids). A damaged file raises its LabelError,
+    naming it."""
+    if fmt != "native" or not out.is_dir():
+        return set()
+    from ..io.native import read_labels
+
+    paths = [out / f"{drive.frames[i].frame_id}.json" for i in frames]
+    return {lab.track_id for p in paths if p.is_file() for lab in read_labels(p) if lab.track_id is not None}
+
+
+def _other_frames(drive: Drive, frames) -> list[int]:
+    skip = set(frames)
+    return [i for i in range(len(drive)) if i not in skip]
+
+
 def _in_camera_view(labels: list[CuboidLabel], drive: Drive, index: int, report: PrelabelReport
                     ) -> list[CuboidLabel]:
     """The pre-labels a KITTI label file can hold: those seen by image_2 (KITTI labels cover that
@@ -222,12 +247,15 @@ def _in_camera_view(labels: list[CuboidLabel], drive: Drive, index: int, report:
 
 
 def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels: list[list[CuboidLabel]],
-                    fmt: str = "native", report: PrelabelReport | None = None) -> PrelabelReport:
+                    fmt: str = "native", report: PrelabelReport | None = None,
+                    elsewhere: set[str] | None = None) -> PrelabelReport:
     """Write pre-labels per frame into ``out`` by :func:`merge_prelabels` (see the module
     docstring), and record what was written; returns the tally. New tracks continue the kept
-    tracks they overlap (:func:`inherited_tracks`); in KITTI files only the lines of recorded,
-    untouched pre-labels are ever removed, every other line stays byte for byte. A file whose
-    content would not change is not rewritten."""
+    tracks they overlap (:func:`inherited_tracks`); other new tracks take ids used nowhere in
+    ``out``: not in these frames, nor in the label files of the others (``elsewhere``, read from
+    the folder by :func:`folder_track_ids` when not given). In KITTI files only the lines of
+    recorded, untouched pre-labels are ever removed, every other line stays byte for byte. A file
+    whose content would not change is not rewritten."""
     out = check_out_folder(out, drive, fmt)
     _make_folder(out / RECORD_DIR)
     report = report or PrelabelReport()
@@ -238,9 +266,11 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
         existing = _existing(out / f"{fid}{ext}", fmt, drive, i)
         recorded = _read_record(_record_path(out, fid)) if existing else set()
         found.append((existing, [lab.source == "model" and label_digest(lab) in recorded for lab in existing]))
-    # new track ids apart from every id of the frames (kept or replaced): a new track takes an
-    # old id only by continuing its track (inherited_tracks)
+    # new track ids apart from every id of the frames (kept or replaced) and of the folder's other
+    # frames: a new track takes an old id only by continuing its track (inherited_tracks)
     used = {lab.track_id for existing, _ in found for lab in existing if lab.track_id is not None}
+    if any(lab.track_id is not None for f in prelabels for lab in f):
+        used |= folder_track_ids(out, drive, fmt, _other_frames(drive, frames)) if elsewhere is None else elsewhere
     prelabels = _avoid_tracks(list(prelabels), used)
     if fmt == "kitti":
         prelabels = [_in_camera_view(labels, drive, i, report) for i, labels in zip(frames, prelabels)]
@@ -390,6 +420,9 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
     before: dict[Path, Path | None] = {}
     shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)    # left by a killed tracked run
     done, found, below = [], [], 0
+    # the ids of the frames this run leaves alone, read before the detector runs (a damaged file
+    # stops the run now, not after it)
+    elsewhere = folder_track_ids(out, drive, fmt, _other_frames(drive, selected)) if track else set()
     try:
         for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped, check):
             dets, n = keep_scored(dets, min_score)
@@ -407,9 +440,11 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
         raise
     if track and done:
         tracked = track_drive(drive, done, found, tracker)
+        finished = set(done)        # selected frames skipped by the run keep their files, and ids
+        elsewhere |= folder_track_ids(out, drive, fmt, [i for i in selected if i not in finished])
         with signals_deferred():
             _put_back(before)
-            write_prelabels(out, drive, done, tracked, fmt, report)
+            write_prelabels(out, drive, done, tracked, fmt, report, elsewhere)
         shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)
     elif not done:
         write_prelabels(out, drive, [], [], fmt, report)

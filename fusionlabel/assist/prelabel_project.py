@@ -197,6 +197,7 @@ class _FoldedRun:
     def __init__(self, project, detector_name: str):
         self.doc, self.drive, self.name = project.document, project.drive, detector_name
         self.command = None          # the run's command as the undo stack holds it
+        self.next_track = self.doc.state.next_track    # the track-id counter before the run
         self.frames: list[int] = []
         self.boxes = self.replacing = 0
         self.save_seconds = 0.0      # how long the last batch took to store
@@ -226,9 +227,10 @@ class _FoldedRun:
         return self.command
 
     def undo(self) -> None:
-        """Take the run's command back (its frames as they were before the run)."""
+        """Take the run's command back (its frames as they were before the run), and the track
+        ids it handed out: the counter goes back to where it stood before the first batch."""
         if self.command is not None and self.doc.undo_text() == self.command.description:
-            self.doc.undo()
+            self.doc.undo(next_track=self.next_track)
         self.command = None
 
 
@@ -245,7 +247,8 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     command in its own transaction: a run that is interrupted, or killed, keeps the frames it
     finished, and running it again finds them again (no duplicates). With ``track``, the batches
     are untracked detections; at the end the run's command is undone and the tracked pre-labels are
-    stored in its place, signals held back in between. ``report`` (filled as the run goes:
+    stored in its place, signals held back in between, their new tracks numbered on from the
+    highest track id before the run (the ids the batches took are given back). ``report`` (filled as the run goes:
     ``frames_stored``) tells a caller what an interrupted run kept."""
     drive = project.drive
     report = report if report is not None else PrelabelReport()

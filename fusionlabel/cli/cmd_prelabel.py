@@ -1,4 +1,4 @@
-"""`fusionlabel prelabel DRIVE_OR_PROJECT [--detector ...] [--track] [--out DIR --format native|kitti]`."""
+"""`fusionlabel prelabel DRIVE_OR_PROJECT [--detector ...] [--track] [--out DIR --format native|kitti|nuscenes-results]`."""
 
 from __future__ import annotations
 
@@ -48,9 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--track", action="store_true", help="link detections into tracks (world frame)")
     p.add_argument("--out", type=Path, help="output folder, one label file per frame (required for a drive; for a "
                                             "project, writes its drive's pre-labels there and leaves the project as it is)")
-    p.add_argument("--format", choices=("native", "kitti"), default=None,
-                   help="with --out: native JSON (fusionlabel-labels/1) or KITTI txt with a score column "
-                        "(default native)")
+    p.add_argument("--format", choices=("native", "kitti", "nuscenes-results"), default=None,
+                   help="with --out: native JSON (fusionlabel-labels/1) or KITTI txt with a score column, one file "
+                        "per frame (default native), or one nuScenes detection-results JSON of a nuScenes drive's "
+                        "keyframes (nuscenes_results.json)")
     p.add_argument("--min-score", type=float, default=0.5,
                    help="drop detections scoring below this, 0 to 1 (default 0.5)")
     p.add_argument("--frames", help=FRAMES_HELP)
@@ -99,7 +100,7 @@ def _open_for_writing(args, image_size):
 def run(args: argparse.Namespace) -> int:
     from ..assist.detector import make_detector
     from ..assist.prelabel import PrelabelReport
-    from ..assist.prelabel_folder import prelabel
+    from ..assist.prelabel_folder import RESULTS_FILE, RESULTS_FORMAT, prelabel
     from ..assist.prelabel_manifest import MANIFEST
     from ..assist.prelabel_project import prelabel_project
     from ..io.drives import open_drive
@@ -141,10 +142,18 @@ def run(args: argparse.Namespace) -> int:
             drive = open_drive(args.drive, args.scene, image_size)
         frames = _frames(args.frames, drive)
         _tracking_note(args.track, drive, frames)
-        where, how = f"{args.out} [{args.format}]", ""
-        with _kept_on_interrupt(report, str(args.out), f"({MANIFEST} says incomplete)"):
-            prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
-                     progress=not args.quiet, skipped=skipped, report=report, note=_note)
+        if args.format == RESULTS_FORMAT:
+            from ..assist.prelabel_results import prelabel_results
+
+            where, how = f"{args.out / RESULTS_FILE} [{args.format}]", ""
+            with _kept_on_interrupt(report, str(args.out / RESULTS_FILE), "(their sample tokens)"):
+                prelabel_results(drive, detector, args.out, args.track, args.min_score, frames,
+                                 progress=not args.quiet, skipped=skipped, report=report)
+        else:
+            where, how = f"{args.out} [{args.format}]", ""
+            with _kept_on_interrupt(report, str(args.out), f"({MANIFEST} says incomplete)"):
+                prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
+                         progress=not args.quiet, skipped=skipped, report=report, note=_note)
     for line in summary(report, where, how):
         _note(line) if line.startswith("note: ") else print(line)
     if skipped:
@@ -247,6 +256,9 @@ def summary(report, where: str, how: str = "") -> list[str]:
     if report.below_min_score:
         lines.append(f"{_n(report.below_min_score, 'box')} scored below --min-score {report.min_score:g} "
                      f"{'was' if report.below_min_score == 1 else 'were'} left out")
+    if report.no_nuscenes_class:
+        lines.append(f"not written: {_n(report.no_nuscenes_class, 'pre-label')} of classes nuScenes has no detection "
+                     "class for")
     if report.outside_view:
         lines.append(f"not written: {_n(report.outside_view, 'pre-label')} outside image_2's view (KITTI label "
                      "files cover that camera's view)")

@@ -489,18 +489,24 @@ class Document:
         self._notify(state.change("apply", step.description if folded is None else folded.description))
         return bound
 
-    def undo(self, guard: "Callable[[dict], None] | None" = None) -> "Command | None":
+    def undo(self, guard: "Callable[[dict], None] | None" = None,
+             next_track: int | None = None) -> "Command | None":
         """Revert the last command (persisted in one transaction); returns it, or None if none.
         ``guard`` as in :meth:`apply`: raising refuses the undo (nothing changes, the command
-        stays on the undo stack)."""
+        stays on the undo stack). ``next_track``: the track-id counter goes back to it (never below
+        an id in use), for a caller that undoes its own command to store another in its place
+        with the same fresh ids (a tracked pre-label run replacing its untracked batches)."""
         self._check_writable()
         if not self._undo:
             return None
         entry = self._undo[-1]
         cmd = self._command(entry)
         state = self._state
+        counter = state.next_track
         state.begin()
         cmd.undo(state)
+        if next_track is not None:
+            state.next_track = max([next_track] + [int(t) + 1 for t in state.by_track if t.isdigit()])
         try:
             if guard is not None:
                 guard(state.changed())
@@ -509,6 +515,7 @@ class Document:
         except BaseException:
             state.begin()
             cmd.do(state)
+            state.next_track = counter
             raise
         self._redo.append(self._undo.pop())
         self._last_applied = None

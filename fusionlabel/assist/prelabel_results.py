@@ -1,0 +1,109 @@
+"""Pre-labels as a nuScenes detection-results file: ``prelabel DRIVE --out DIR --format
+nuscenes-results`` writes ``DIR/nuscenes_results.json`` (:data:`~.prelabel_folder.RESULTS_FILE`),
+the format of the nuScenes detection task (:func:`~.predictions.nuscenes_results`): boxes in the
+global frame by sample token, so it needs a nuScenes drive (its keyframes' sample tokens).
+
+The file is detector output, no one's work: a run replaces the entries of its frames' sample
+tokens and keeps the others (a ``--frames`` run adds to the file), rewriting the file whole
+(temporary file and rename) after every batch of frames, so an interrupted run keeps what it
+finished. With ``--track`` the boxes are the tracked run's (classes voted per track, gaps filled);
+the format has no track ids.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..errors import InputError
+from ..io.jsonfile import read_json
+from ..model.annotation import CuboidLabel
+from ..model.drive import Drive
+from .detector import Detector
+from .predictions import nuscenes_results, nuscenes_results_text
+from .prelabel import PrelabelReport, detect_batches, keep_scored, prediction_notes, track_drive
+from .prelabel_folder import RESULTS_FILE, RESULTS_FORMAT, check_out_folder, out_locked
+from .prelabel_manifest import write_atomic
+from .tracker import TrackerConfig
+
+
+def keyframe_tokens(drive: Drive, frames: list[int]) -> dict[int, str]:
+    """{frame: nuScenes sample token} of ``frames``; InputError (one line) for a drive without
+    sample tokens (not read from nuScenes) or a frame that is a sweep, not a keyframe."""
+    tokens = getattr(drive, "tokens", None)
+    if tokens is None:
+        raise InputError(drive.root, "needs a nuScenes drive (a dataroot, or a project of one): the results file "
+                                     "names each keyframe by its sample token, and this drive has none; give "
+                                     "--format native or kitti", where=f"--format {RESULTS_FORMAT}")
+    out = {}
+    for i in frames:
+        token = getattr(tokens[i], "sample", None)
+        if not token:
+            raise InputError(drive.root, f"frame {drive.frames[i].frame_id} is a sweep, not a nuScenes keyframe (no "
+                                         "sample token); a results file holds keyframes only: give --frames with "
+                                         "keyframes", where=f"--format {RESULTS_FORMAT}")
+        out[i] = str(token)
+    return out
+
+
+def _earlier_results(path: Path) -> dict[str, list]:
+    """The ``results`` of the file an earlier run wrote (empty when there is none); a file that is
+    no results document is refused in one line."""
+    if not path.is_file():
+        return {}
+    doc = read_json(path, "nuScenes results file")
+    if not isinstance(doc, dict) or not isinstance(doc.get("results"), dict):
+        raise InputError(path, "is not a nuScenes results file ('results': {sample_token: [boxes]}); move it away "
+                               "or choose another --out folder", where="results")
+    return doc["results"]
+
+
+def prelabel_results(drive: Drive, detector: Detector, out: str | Path, track: bool = False, min_score: float = 0.0,
+                     frames: list[int] | None = None, tracker: TrackerConfig | None = None, progress: bool = True,
+                     skipped: list | None = None, report: PrelabelReport | None = None) -> PrelabelReport:
+    """Detect (and track) over ``drive`` and write the boxes to ``out/nuscenes_results.json``
+    (module docstring). The drive and the file already there are checked before the detector
+    runs. ``report``: ``frames`` and ``prelabels`` (boxes written), ``by_class`` (detection
+    names), ``no_nuscenes_class`` (boxes of classes with no detection name, left out) and
+    ``frames_stored`` as the run goes."""
+    report = report if report is not None else PrelabelReport()
+    out = check_out_folder(out, drive, RESULTS_FORMAT)
+    selected = list(range(len(drive))) if frames is None else list(frames)
+    keyframe_tokens(drive, selected)
+    path = out / RESULTS_FILE
+    with out_locked(out):
+        earlier = _earlier_results(path)
+        invalid_before = getattr(detector, "invalid_boxes", 0)
+        t0 = time.perf_counter()
+        done: list[int] = []
+        found: list[list[CuboidLabel]] = []
+        below = 0
+        for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped):
+            dets, n = keep_scored(dets, min_score)
+            done, found, below = done + batch_frames, found + dets, below + n
+            _write(path, drive, done, found, earlier, PrelabelReport())
+            report.frames_stored = len(done)
+        if track and done:
+            found = track_drive(drive, done, found, tracker)
+        _write(path, drive, done, found, earlier, report)
+        report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected), 1)
+        report.min_score, report.below_min_score = min_score, below
+        prediction_notes(report, drive, detector, invalid_before)
+    return report
+
+
+def _write(path: Path, drive: Drive, frames: list[int], labels: list[list[CuboidLabel]], earlier: dict,
+           report: PrelabelReport) -> None:
+    """Write the results of ``frames`` with the ``earlier`` entries of other sample tokens, and
+    count what was written in ``report``."""
+    if not frames:
+        return
+    ours = nuscenes_results(dict(zip(frames, labels)), drive)
+    write_atomic(path, nuscenes_results_text({**{t: b for t, b in earlier.items() if t not in ours}, **ours})
+                 .encode("utf-8"))
+    report.frames = len(frames)
+    for boxes in ours.values():
+        for b in boxes:
+            report.count(b["detection_name"])
+    report.prelabels = sum(map(len, ours.values()))
+    report.no_nuscenes_class = sum(map(len, labels)) - report.prelabels
