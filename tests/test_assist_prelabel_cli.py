@@ -857,3 +857,25 @@ def test_prediction_files_in_the_native_format(cam_drive, tmp_path, capsys):
     assert sorted(lab.score for lab in written) == [0.9, 0.9, 1.0, 1.0]
     for g in given:
         assert min(np.hypot(*np.subtract(w.box.center[:2], g.box.center[:2])) for w in written) < 1e-6
+
+
+def test_prelabels_leave_out_a_kept_track_where_it_is_marked_absent():
+    """The annotator marked human track 5 absent in frame 2 (hidden there): the detector's track
+    that continues it gives no box in frame 2 (counted), but frames 1 and 3; a new track is not
+    affected."""
+    from fusionlabel.assist.prelabel_project import prelabel_command
+    from fusionlabel.model.commands import CreateCuboid, SetAbsent
+    from fusionlabel.model.document import Document
+    from fusionlabel.model.ontology import Ontology
+
+    doc = Document(4, Ontology.default())
+    box = lambda x: Cuboid((x, 0, 0), (4.5, 1.9, 1.6))                                  # noqa: E731
+    doc.apply(CreateCuboid(0, CuboidLabel(box(10.0), "car", "5", None, "human")))
+    doc.apply(SetAbsent("5", 2))
+    new = {f: [CuboidLabel(box(10.0 + 0.3 * f), "car", "p1", 0.8, "model"),
+               CuboidLabel(box(40.0), "car", "p2", 0.8, "model")] for f in range(4)}
+    cmd, report = prelabel_command(doc, new, "4 frames")
+    doc.apply(cmd)
+    assert doc.track_frames("5") == [0, 1, 3] and report.absent == 1
+    other = {a.track_id for f in range(4) for a in doc.annotations(f) if a.box.center[0] == 40.0}
+    assert len(other) == 1 and doc.track_frames(other.pop()) == [0, 1, 2, 3]

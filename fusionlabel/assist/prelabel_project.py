@@ -102,7 +102,8 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
     linking into tracks; ``report.unchanged`` counts them), so running twice with the same
     detector records nothing. ``keep``: uids of cuboids to leave as they are (the app's locked
     classes): an untouched pre-label among them is kept like a touched one, and the description
-    counts them (``, keeping 2 locked``)."""
+    counts them (``, keeping 2 locked``). A box continuing a kept track into a frame where that
+    track is marked absent (the app's H) is left out (``report.absent``)."""
     report = report or PrelabelReport()
     frames = sorted(prelabels)
     untouched = untouched_prelabels(doc, frames)
@@ -147,6 +148,9 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
             if key not in track_ids:
                 track_ids[key] = str(next_track)
                 next_track += 1
+            if doc.is_absent(track_ids[key], f):    # the annotator said the object is hidden there
+                report.absent += 1
+                continue
             lab = lab.with_(label=track_class.get(track_ids[key], lab.label))   # a kept track's class wins
             new_items.append((track_ids[key], f, lab))
             score = 1.0 if lab.score is None else float(lab.score)

@@ -246,6 +246,9 @@ def summary(report, where: str, how: str = "") -> list[str]:
     if report.dropped_overlap:
         lines.append(f"skipped {_n(report.dropped_overlap, 'new pre-label')} overlapping a kept label or another "
                      "new one")
+    if report.absent:
+        lines.append(f"skipped {_n(report.absent, 'new pre-label')} of tracks marked absent in their frames (H in "
+                     "the app)")
     if skipped:
         lines.append(f"skipped {_n(sum(skipped.values()), 'detection')} of classes the project's ontology does not "
                      f"know: {', '.join(f'{k} {v}' for k, v in sorted(skipped.items()))}")
