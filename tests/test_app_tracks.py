@@ -4,6 +4,7 @@ Each edit ends in the project database and undoes with one Ctrl+Z."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 
@@ -20,7 +21,7 @@ from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.main_window import MainWindow  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
 from fusionlabel.model import edit_actions  # noqa: E402
-from fusionlabel.model.commands import CreateCuboid, DeleteCuboids  # noqa: E402
+from fusionlabel.model.commands import CreateCuboid, DeleteCuboids, SetAttributes  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -336,3 +337,33 @@ def test_del_and_shift_del_say_what_they_deleted(qtbot, window, project):
     s.select((first.uid,))
     key(qtbot, w, Qt.Key.Key_Delete)
     assert s.messages[-1].text == "Deleted 1 cuboid (1 keyframe)" and w.undo_action.text() == "Undo Delete cuboid"
+
+
+def saved_attributes(project, uid) -> dict:
+    """The attributes of cuboid ``uid`` as the database holds them."""
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        (text,) = con.execute("SELECT attributes FROM annotations WHERE uid = ?", (uid,)).fetchone()
+    finally:
+        con.close()
+    return json.loads(text)
+
+
+def test_class_key_drops_the_old_classes_attributes_and_ctrl_z_brings_them_back(qtbot, window, project):
+    """A parked car retyped to pedestrian (key 5) loses ``parked`` (a car's attribute) but keeps its
+    point count; the status bar and the undo entry say so; one Ctrl+Z restores it in the database."""
+    w, s = window, window.session
+    car = place(s, 0, s.drive.labels(0)[0], "100")
+    s.apply(SetAttributes(car.uid, {"parked": True, "num_lidar_points": 12}))
+    had = saved_attributes(project, car.uid)
+    assert had["parked"] is True
+    s.select((car.uid,))
+    key(qtbot, w, getattr(Qt.Key, f"Key_{s.ontology.get('pedestrian').key}"))
+    said = f"Set class pedestrian: track 100, 1 box in frame {s.drive.frames[0].frame_id}; dropped parked"
+    assert s.messages[-1].text == said and w.undo_action.text() == f"Undo {said}"
+    now = saved_attributes(project, car.uid)
+    assert "parked" not in now and now == {k: v for k, v in had.items() if k != "parked"}
+    assert "parked" not in [w.attributes.form.itemAt(i, w.attributes.form.ItemRole.LabelRole).widget().text()
+                            for i in range(w.attributes.form.rowCount())]
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert saved_attributes(project, car.uid) == had and s.document.get(car.uid).cls == "car"

@@ -143,7 +143,8 @@ def test_shrink_stops_at_minimum(doc):
 
 def test_set_class(doc):
     cmd = ea.set_class(doc, ["a", "b"], "truck")
-    assert isinstance(cmd, Batch) and cmd.description == "Set class truck: 2 tracks, 2 boxes in frame 0"
+    assert isinstance(cmd, Batch)
+    assert cmd.description == "Set class truck: 2 tracks, 2 boxes in frame 0; dropped pose"   # b was a pedestrian
     apply_and_check_undo(doc, cmd)
     assert doc.get("a").cls == doc.get("b").cls == "truck"
     assert doc.get("a").box.size == (4.0, 2.0, 1.5)          # retyping keeps the fitted box

@@ -122,18 +122,46 @@ def tracks_text(anns: list[Annotation], frame_name: Callable[[int], str] = str) 
     return f"{what}, {len(anns)} box{'es' if len(anns) != 1 else ''} in {where}"
 
 
+def retyped(doc: Document, ann: Annotation, cls: str) -> tuple[list[Command], list[str]]:
+    """The commands giving ``ann`` class ``cls`` (none when it has it): a SetClass, and a
+    SetAttributes removing the attributes that belong to other classes of the ontology and not to
+    ``cls`` (a car's ``parked`` on a retyped pedestrian), so that one undo puts them back. Attributes
+    no class declares (point counts, ``interpolated``, an import's own fields) stay. Returns the
+    commands and the names of the attributes removed."""
+    if ann.cls == cls:
+        return [], []
+    gone = doc.ontology.foreign_attributes(cls, ann.attributes)
+    cmds: list[Command] = [SetClass(ann.uid, cls)]
+    if gone:
+        cmds.append(SetAttributes(ann.uid, dict.fromkeys(gone)))
+    return cmds, gone
+
+
+def dropped_text(names: Iterable[str]) -> str:
+    """``; dropped parked, pose``: what a retype's description adds for the attributes it removed."""
+    names = list(dict.fromkeys(names))
+    return f"; dropped {', '.join(names)}" if names else ""
+
+
 def set_class(doc: Document, selection, cls: str, frame_name: Callable[[int], str] = str) -> Command | None:
     """Retype the selection's whole tracks: every cuboid of each selected cuboid's track, in every
     frame, gets ``cls`` (a track is one object, one class), as one undo step described
-    ``Set class van: track 100, 20 boxes in frames 0–19``. None when they all have it already;
-    KeyError for a class the ontology does not have. To give part of a track another class
-    (a person who gets on a bicycle), split the track first (:func:`split_tracks`)."""
+    ``Set class van: track 100, 20 boxes in frames 0–19``. Attributes of the old class that ``cls``
+    does not have go in the same step (:func:`retyped`; the description ends ``; dropped pose``).
+    None when they all have it already; KeyError for a class the ontology does not have. To give
+    part of a track another class (a person who gets on a bicycle), split the track first
+    (:func:`split_tracks`)."""
     doc.ontology.get(cls)
     boxes = whole_tracks(doc, selected(doc, selection))
-    cmds = [SetClass(a.uid, cls) for a in boxes if a.cls != cls]
+    cmds: list[Command] = []
+    gone: list[str] = []
+    for a in boxes:
+        c, g = retyped(doc, a, cls)
+        cmds += c
+        gone += g
     if not cmds:
         return None
-    return Batch(tuple(cmds), f"Set class {cls}: {tracks_text(boxes, frame_name)}")
+    return Batch(tuple(cmds), f"Set class {cls}: {tracks_text(boxes, frame_name)}{dropped_text(gone)}")
 
 
 def set_class_by_key(doc: Document, selection, key: str, frame_name: Callable[[int], str] = str) -> Command | None:
@@ -302,22 +330,28 @@ def _frames_text(frames, frame_name: Callable[[int], str]) -> str:
     return f"frame{'s' if len(frames) > 1 else ''} {', '.join(names)}{more}"
 
 
-def _into_track(doc: Document, anns: list[Annotation], track_id: str) -> tuple[list[Command], str | None]:
-    """SetTrack commands moving ``anns`` into ``track_id``, each with a SetClass to the class of the
-    track's nearest box (earlier on a tie) when it differs: a track is one object, so its class
-    wins. Returns the commands and the class given to a box that changed class (else None)."""
+def _into_track(doc: Document, anns: list[Annotation], track_id: str, track_name: str) -> tuple[list[Command], str]:
+    """SetTrack commands moving ``anns`` into ``track_id``, each retyped (:func:`retyped`) to the
+    class of the track's nearest box (earlier on a tie) when it differs: a track is one object, so
+    its class wins. Returns the commands and what the description adds for a retype ("" for none):
+    `` (class van, as <track_name>; dropped pose)``."""
     frames = doc.track_frames(track_id)
     cmds: list[Command] = []
-    retyped = None
+    retype_to = None
+    gone: list[str] = []
     for ann in anns:
         cmds.append(SetTrack(ann.uid, track_id))
         if frames:
             near = min(frames, key=lambda f: (abs(f - ann.frame), f))
             cls = doc.find_track(track_id, near).cls
-            if cls != ann.cls:
-                cmds.append(SetClass(ann.uid, cls))
-                retyped = cls
-    return cmds, retyped
+            c, g = retyped(doc, ann, cls)
+            if c:
+                cmds += c
+                gone += g
+                retype_to = cls
+    if retype_to is None:
+        return cmds, ""
+    return cmds, f" (class {retype_to}, as {track_name}{dropped_text(gone)})"
 
 
 def set_track(doc: Document, uid: str, track_id: str, frame_name: Callable[[int], str] = str) -> Command | None:
@@ -335,8 +369,8 @@ def set_track(doc: Document, uid: str, track_id: str, frame_name: Callable[[int]
     if other is not None:
         raise CommandError(f"track {track_id} already has a cuboid in frame {frame_name(ann.frame)} "
                            f"({other.cls}): a track holds one cuboid per frame")
-    cmds, retyped = _into_track(doc, [ann], track_id)
-    return Batch(tuple(cmds), f"Set track {track_id}" + (f" (class {retyped}, as the track)" if retyped else ""))
+    cmds, retype = _into_track(doc, [ann], track_id, "the track")
+    return Batch(tuple(cmds), f"Set track {track_id}{retype}")
 
 
 def join_tracks(doc: Document, track_id: str, into: str, frame_name: Callable[[int], str] = str) -> Command | None:
@@ -353,9 +387,8 @@ def join_tracks(doc: Document, track_id: str, into: str, frame_name: Callable[[i
     if both:
         raise CommandError(f"cannot join track {track_id} into track {into}: both have a cuboid in "
                            f"{_frames_text(both, frame_name)} (delete one of each pair first)")
-    cmds, retyped = _into_track(doc, [doc.find_track(track_id, f) for f in frames], into)
-    return Batch(tuple(cmds), f"Join track {track_id} into track {into}"
-                              + (f" (class {retyped}, as track {into})" if retyped else ""))
+    cmds, retype = _into_track(doc, [doc.find_track(track_id, f) for f in frames], into, f"track {into}")
+    return Batch(tuple(cmds), f"Join track {track_id} into track {into}{retype}")
 
 
 def split_tracks(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
