@@ -367,3 +367,33 @@ def test_class_key_drops_the_old_classes_attributes_and_ctrl_z_brings_them_back(
                             for i in range(w.attributes.form.rowCount())]
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
     assert saved_attributes(project, car.uid) == had and s.document.get(car.uid).cls == "car"
+
+
+def test_c_and_shift_c_count_the_next_sweep_and_name_frames_by_id(qtbot, window, project):
+    """C says the frame ID it copied to, and the copy's ``num_lidar_points`` are the next sweep's
+    points in its box (the source frame's count would be wrong there); Shift+C the same for the
+    whole frame; Ctrl+Return's undo entry names the frame by ID too."""
+    from fusionlabel.geometry.cuboid import points_in_cuboid
+
+    w, s = window, window.session
+    fid = [f.frame_id for f in s.drive.frames]
+    assert fid[1] != "1"
+    labels = sorted(s.drive.labels(0), key=lambda g: -g.attributes["num_lidar_points"])[:3]
+    placed = [place(s, 0, g) for g in labels]
+    s.select((placed[0].uid,))
+    key(qtbot, w, Qt.Key.Key_C)
+    assert s.messages[-1].text == f"Copy 1 cuboid to frame {fid[1]}"
+    assert w.undo_action.text() == f"Undo Copy 1 cuboid to frame {fid[1]}"
+    points = s.drive.points(1)
+    copies = [s.document.find_track(p.label.track_id, 1) for p in placed]
+    assert copies[1] is None and copies[2] is None
+    n = int(points_in_cuboid(points, copies[0].box).sum())
+    assert copies[0].attributes["num_lidar_points"] == n != labels[0].attributes["num_lidar_points"]
+    key(qtbot, w, Qt.Key.Key_C, Qt.KeyboardModifier.ShiftModifier)
+    assert s.messages[-1].text == f"Copy 2 cuboids to frame {fid[1]}"
+    for p in placed[1:]:
+        copy = s.document.find_track(p.label.track_id, 1)
+        assert copy.attributes["num_lidar_points"] == int(points_in_cuboid(points, copy.box).sum())
+    key(qtbot, w, Qt.Key.Key_Return, CTRL)
+    assert s.document.frame_status(0) == "done"
+    assert w.undo_action.text() == f"Undo Mark frame {fid[0]} done"

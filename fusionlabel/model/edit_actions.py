@@ -19,11 +19,13 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..geometry.cuboid import Cuboid
+from ..errors import FusionLabelError
+from ..geometry.cuboid import Cuboid, count_points_in_cuboids
 from .annotation import CuboidLabel
 from .commands import (AcceptPrelabel, Batch, Command, CopyToFrame, CreateCuboid, DeleteCuboids,
                        DeleteTrackFrom, SetAttributes, SetBox, SetClass, SetFrameStatus, SetTrack)
 from .document import Annotation, CommandError, Document
+from .point_counts import has_lidar_count
 
 ROTATE_SMALL_DEG = 1.0
 ROTATE_LARGE_DEG = 15.0
@@ -278,9 +280,13 @@ def ego_motion(drive, source_frame: int, target_frame: int) -> np.ndarray:
     return invert_T(drive.T_world_lidar(target_frame)) @ drive.T_world_lidar(source_frame)
 
 
-def copy_to_frame(doc: Document, selection, target_frame: int, drive=None) -> Command | None:
+def copy_to_frame(doc: Document, selection, target_frame: int, drive=None,
+                  frame_name: Callable[[int], str] = str) -> Command | None:
     """Copy the selection to ``target_frame`` keeping track ids (tracks already there are
-    skipped). With ``drive``, boxes are carried over by the ego motion between the frames."""
+    skipped). With ``drive``, boxes are carried over by the ego motion between the frames, and
+    LiDAR point counts (``num_lidar_points`` ...) are counted again in the target's sweep
+    (:func:`target_counts`); without a drive or a sweep the copies carry none. The description
+    names the target as ``frame_name`` does (``Copy 2 cuboids to frame 000005``)."""
     anns = selected(doc, selection)
     if not anns or not 0 <= target_frame < doc.n_frames:
         return None
@@ -293,17 +299,38 @@ def copy_to_frame(doc: Document, selection, target_frame: int, drive=None) -> Co
             M = ego_motion(drive, frames.pop(), target_frame)
             if not np.allclose(M, np.eye(4), atol=1e-12):
                 T = tuple(M.reshape(-1))
-    return CopyToFrame(tuple(a.uid for a in anns), target_frame, T)
+    counts = target_counts(anns, drive, target_frame, T)
+    return CopyToFrame(tuple(a.uid for a in anns), target_frame, T, counts, frame_name(target_frame))
 
 
-def copy_to_next_frame(doc: Document, selection, frame: int, drive=None) -> Command | None:
+def target_counts(anns: list[Annotation], drive, target_frame: int, T=None) -> dict[str, int] | None:
+    """uid -> LiDAR points of ``target_frame``'s sweep inside each of ``anns``' boxes carried there
+    by ``T`` (16 floats, row-major T_target_source; None: as they are), for the ones that carry a
+    LiDAR count; None when none does or there is no sweep to count in (no drive, a frame without
+    LiDAR, an unreadable sweep)."""
+    counting = [a for a in anns if has_lidar_count(a.attributes)]
+    if drive is None or not counting or drive.frames[target_frame].lidar_path is None:
+        return None
+    try:
+        points = drive.points(target_frame)
+    except FusionLabelError:
+        return None
+    M = None if T is None else np.asarray(T, np.float64).reshape(4, 4)
+    boxes = [a.box if M is None else a.box.transformed(M) for a in counting]
+    return {a.uid: int(n) for a, n in zip(counting, count_points_in_cuboids(points, boxes))}
+
+
+def copy_to_next_frame(doc: Document, selection, frame: int, drive=None,
+                       frame_name: Callable[[int], str] = str) -> Command | None:
     """Copy the selected cuboids of ``frame`` to ``frame + 1``."""
-    return copy_to_frame(doc, [a.uid for a in selected(doc, selection) if a.frame == frame], frame + 1, drive)
+    return copy_to_frame(doc, [a.uid for a in selected(doc, selection) if a.frame == frame], frame + 1, drive,
+                         frame_name)
 
 
-def copy_all_to_next_frame(doc: Document, frame: int, drive=None) -> Command | None:
+def copy_all_to_next_frame(doc: Document, frame: int, drive=None,
+                           frame_name: Callable[[int], str] = str) -> Command | None:
     """Copy every cuboid of ``frame`` to ``frame + 1``."""
-    return copy_to_frame(doc, [a.uid for a in doc.annotations(frame)], frame + 1, drive)
+    return copy_to_frame(doc, [a.uid for a in doc.annotations(frame)], frame + 1, drive, frame_name)
 
 
 def delete_track_from_here(doc: Document, selection, frame: int,
@@ -463,8 +490,13 @@ def cycle_uids(uids: list[str], selection, step: int = 1) -> tuple[str, ...]:
     return (uids[i % len(uids)],)
 
 
-def set_frame_status(doc: Document, frame: int, status: str) -> Command | None:
-    return None if doc.frame_status(frame) == status else SetFrameStatus(frame, status)
+def set_frame_status(doc: Document, frame: int, status: str,
+                     frame_name: Callable[[int], str] = str) -> Command | None:
+    """Mark ``frame`` ``status`` (None when it has it), one undo step described with the frame as
+    ``frame_name`` names it (the app: by frame ID): ``Mark frame 000003 done``."""
+    if doc.frame_status(frame) == status:
+        return None
+    return Batch((SetFrameStatus(frame, status),), f"Mark frame {frame_name(frame)} {status.replace('_', ' ')}")
 
 
 def start_frames(doc: Document, frames: Iterable[int]) -> Command | None:
