@@ -636,8 +636,12 @@ def test_a_run_that_ends_during_a_drag_is_stored_after_it_and_keeps_the_dragged_
     qtbot.wait(200)
     assert list(s.document.history()) == before and runner.waiting   # ... but nothing is stored mid-drag
     assert s.document.get(dragged.uid).box == dragged.box and s.selection == (dragged.uid,)
+    note = w.prelabel_status                                # the status bar says what it waits for
+    assert note.isVisible() and note.label.text() == "Pre-labels ready: stored when you release the box"
+    assert not note.cancel_button.isVisible() and not note.bar.isVisible()
     qtbot.mouseRelease(w.bev, Qt.MouseButton.LeftButton, NO, start + QPoint(0, -20))
     qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    assert not note.isVisible()                             # stored: the note goes
     history = list(s.document.history())[len(before):]
     assert [text.split()[0] for text in history] == ["Move", "Pre-label"]
     moved = saved(project, dragged.uid)
