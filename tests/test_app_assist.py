@@ -568,6 +568,37 @@ def test_closing_during_a_prelabel_run_can_discard_it(qtbot, window, project, mo
     assert any("pre-label run was discarded" in m.text for m in s.messages)
 
 
+def test_a_signal_closes_during_a_prelabel_run_without_asking(qtbot, window, project, monkeypatch):
+    """Ctrl+C in the terminal (:meth:`MainWindow.close_unattended`) while a run goes on: nobody may
+    be there to answer, so the window asks nothing, drops the run and closes; the hand edit is saved."""
+    w, s = window, window.session
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    uid, box = hand_edit(qtbot, w)
+    asked = []
+    w.close_question = lambda: asked.append(1) or "cancel"
+    w.close_unattended()
+    assert not w.isVisible() and not w.prelabel_runner.busy and w.prelabel_discarded and asked == []
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.wait(200)
+    QApplication.processEvents()
+    assert set(rows(project)) == {uid} and saved(project, uid).box == box
+
+
+def test_a_signal_during_the_close_question_dismisses_it_and_closes(qtbot, window, project, monkeypatch):
+    """The real question is on screen when the signal comes: it is dismissed (as Esc would) and
+    the window closes once its loop has returned, dropping the run."""
+    w, s = window, window.session
+    from fusionlabel.app import main_window
+
+    monkeypatch.setattr(main_window, "UNATTENDED_PLATFORMS", ())   # ask, even offscreen
+    start_gated_run(qtbot, w, monkeypatch)
+    QTimer.singleShot(300, w.close_unattended)
+    assert not w.close()                                   # the question, dismissed: "cancel" for now
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=10_000)
+    assert w.prelabel_discarded and not w.prelabel_runner.busy
+
+
 def test_closing_during_a_prelabel_run_can_be_cancelled(qtbot, window, project, monkeypatch):
     w, s = window, window.session
     gated = start_gated_run(qtbot, w, monkeypatch)
