@@ -588,8 +588,9 @@ def test_a_signal_closes_during_a_prelabel_run_without_asking(qtbot, window, pro
 def test_a_signal_during_the_close_question_dismisses_it_and_closes(qtbot, window, project, monkeypatch):
     """The real question is on screen when the signal comes: it is dismissed (as Esc would) and
     the window closes once its loop has returned, dropping the run."""
-    w, s = window, window.session
     from fusionlabel.app import main_window
+
+    w = window
 
     monkeypatch.setattr(main_window, "UNATTENDED_PLATFORMS", ())   # ask, even offscreen
     start_gated_run(qtbot, w, monkeypatch)
