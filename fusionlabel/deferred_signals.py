@@ -49,6 +49,14 @@ def signals_deferred() -> Iterator[None]:
             _deliver(signum, previous[signum])
 
 
+def stop_text(signum: int) -> str:
+    """How a command stopped by ``signum`` says so: interrupted (Ctrl+C), terminated (SIGTERM),
+    stopped by SIGHUP."""
+    if signum == signal.SIGINT:
+        return "interrupted"
+    return "terminated" if signum == signal.SIGTERM else f"stopped by {signal.Signals(signum).name}"
+
+
 def _deliver(signum: int, handler) -> None:
     """Give ``signum`` to ``handler`` as the system would have: call it, or for the default action
     raise the signal again (which ends the process, or for SIGINT raises KeyboardInterrupt)."""

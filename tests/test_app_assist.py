@@ -568,6 +568,38 @@ def test_closing_during_a_prelabel_run_can_discard_it(qtbot, window, project, mo
     assert any("pre-label run was discarded" in m.text for m in s.messages)
 
 
+def test_a_signal_closes_during_a_prelabel_run_without_asking(qtbot, window, project, monkeypatch):
+    """Ctrl+C in the terminal (:meth:`MainWindow.close_unattended`) while a run goes on: nobody may
+    be there to answer, so the window asks nothing, drops the run and closes; the hand edit is saved."""
+    w, s = window, window.session
+    gated = start_gated_run(qtbot, w, monkeypatch)
+    uid, box = hand_edit(qtbot, w)
+    asked = []
+    w.close_question = lambda: asked.append(1) or "cancel"
+    w.close_unattended()
+    assert not w.isVisible() and not w.prelabel_runner.busy and w.prelabel_discarded and asked == []
+    for _ in range(s.n_frames):
+        gated.go.release()
+    qtbot.wait(200)
+    QApplication.processEvents()
+    assert set(rows(project)) == {uid} and saved(project, uid).box == box
+
+
+def test_a_signal_during_the_close_question_dismisses_it_and_closes(qtbot, window, project, monkeypatch):
+    """The real question is on screen when the signal comes: it is dismissed (as Esc would) and
+    the window closes once its loop has returned, dropping the run."""
+    from fusionlabel.app import main_window
+
+    w = window
+
+    monkeypatch.setattr(main_window, "UNATTENDED_PLATFORMS", ())   # ask, even offscreen
+    start_gated_run(qtbot, w, monkeypatch)
+    QTimer.singleShot(300, w.close_unattended)
+    assert not w.close()                                   # the question, dismissed: "cancel" for now
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=10_000)
+    assert w.prelabel_discarded and not w.prelabel_runner.busy
+
+
 def test_closing_during_a_prelabel_run_can_be_cancelled(qtbot, window, project, monkeypatch):
     w, s = window, window.session
     gated = start_gated_run(qtbot, w, monkeypatch)
@@ -636,8 +668,12 @@ def test_a_run_that_ends_during_a_drag_is_stored_after_it_and_keeps_the_dragged_
     qtbot.wait(200)
     assert list(s.document.history()) == before and runner.waiting   # ... but nothing is stored mid-drag
     assert s.document.get(dragged.uid).box == dragged.box and s.selection == (dragged.uid,)
+    note = w.prelabel_status                                # the status bar says what it waits for
+    assert note.isVisible() and note.label.text() == "Pre-labels ready: stored when you release the box"
+    assert not note.cancel_button.isVisible() and not note.bar.isVisible()
     qtbot.mouseRelease(w.bev, Qt.MouseButton.LeftButton, NO, start + QPoint(0, -20))
     qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    assert not note.isVisible()                             # stored: the note goes
     history = list(s.document.history())[len(before):]
     assert [text.split()[0] for text in history] == ["Move", "Pre-label"]
     moved = saved(project, dragged.uid)

@@ -207,3 +207,55 @@ def test_a_screenshot_run_offscreen_prints_only_what_it_wrote(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "propagateSizeHints" not in out.stderr + out.stdout
     assert (tmp_path / "s.png").is_file()
+
+
+# The app, started as `fusionlabel open` is, makes one edit once its window is up, then says "ready"
+# once its event loop runs.
+SIGNAL_SCRIPT = """
+import sys
+from PyQt6.QtCore import QTimer
+from fusionlabel.app import main_window
+from fusionlabel.model.commands import CreateCuboid
+
+shown = main_window.MainWindow.show
+
+def show(self):
+    shown(self)
+    s = self.session
+    s.apply(CreateCuboid(0, s.drive.labels(0)[0].with_(source="human", track_id="sig"), uid="edit-before-signal"))
+    QTimer.singleShot(0, lambda: print("ready", flush=True))     # once the event loop runs
+
+main_window.MainWindow.show = show
+from fusionlabel.cli.main import main
+sys.exit(main(["open", sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize("signame, status, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated"),
+                                                   ("SIGHUP", 129, "stopped by SIGHUP")])
+def test_a_signal_closes_the_app_like_its_close_button_and_exits_128_plus_it(tmp_path, signame, status, said):
+    """Ctrl+C in the terminal (and a kill, a closed terminal) closes the window through its close
+    path (the view is saved, as on closing it) and exits as the README's table says; the edit made
+    before is in the project."""
+    import signal
+    import fusionlabel
+    from fusionlabel.store.project import Project
+
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    (tmp_path / "app.py").write_text(SIGNAL_SCRIPT)
+    root = str(Path(fusionlabel.__file__).resolve().parents[1])      # this checkout's code, not an installed one
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=root)
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "app.py"), str(drive)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        proc.send_signal(getattr(signal, signame))
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == status, err
+    assert f"fusionlabel: {said}: the window closed, every edit is saved" in err
+    with Project.open(drive / ".fusionlabel-project", read_only=True) as project:
+        assert "edit-before-signal" in project.document
+        assert "bev_center" in project.get_setting("view", {})          # the close path ran

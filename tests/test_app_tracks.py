@@ -4,6 +4,7 @@ Each edit ends in the project database and undoes with one Ctrl+Z."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 
@@ -20,7 +21,7 @@ from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.main_window import MainWindow  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
 from fusionlabel.model import edit_actions  # noqa: E402
-from fusionlabel.model.commands import CreateCuboid, DeleteCuboids  # noqa: E402
+from fusionlabel.model.commands import CreateCuboid, DeleteCuboids, SetAttributes  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -379,3 +380,63 @@ def test_h_marks_an_object_absent_so_that_i_leaves_the_frame_empty(qtbot, window
     assert s.messages[-1].text == "track 100 is marked absent in no frame"
     key(qtbot, w, Qt.Key.Key_Z, CTRL)                 # the mark is back; one more undo refills
     assert s.document.absent_frames("100") == [1]
+
+
+def saved_attributes(project, uid) -> dict:
+    """The attributes of cuboid ``uid`` as the database holds them."""
+    con = sqlite3.connect(project.folder / "project.sqlite")
+    try:
+        (text,) = con.execute("SELECT attributes FROM annotations WHERE uid = ?", (uid,)).fetchone()
+    finally:
+        con.close()
+    return json.loads(text)
+
+
+def test_class_key_drops_the_old_classes_attributes_and_ctrl_z_brings_them_back(qtbot, window, project):
+    """A parked car retyped to pedestrian (key 5) loses ``parked`` (a car's attribute) but keeps its
+    point count; the status bar and the undo entry say so; one Ctrl+Z restores it in the database."""
+    w, s = window, window.session
+    car = place(s, 0, s.drive.labels(0)[0], "100")
+    s.apply(SetAttributes(car.uid, {"parked": True, "num_lidar_points": 12}))
+    had = saved_attributes(project, car.uid)
+    assert had["parked"] is True
+    s.select((car.uid,))
+    key(qtbot, w, getattr(Qt.Key, f"Key_{s.ontology.get('pedestrian').key}"))
+    said = f"Set class pedestrian: track 100, 1 box in frame {s.drive.frames[0].frame_id}; dropped parked"
+    assert s.messages[-1].text == said and w.undo_action.text() == f"Undo {said}"
+    now = saved_attributes(project, car.uid)
+    assert "parked" not in now and now == {k: v for k, v in had.items() if k != "parked"}
+    assert "parked" not in [w.attributes.form.itemAt(i, w.attributes.form.ItemRole.LabelRole).widget().text()
+                            for i in range(w.attributes.form.rowCount())]
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert saved_attributes(project, car.uid) == had and s.document.get(car.uid).cls == "car"
+
+
+def test_c_and_shift_c_count_the_next_sweep_and_name_frames_by_id(qtbot, window, project):
+    """C says the frame ID it copied to, and the copy's ``num_lidar_points`` are the next sweep's
+    points in its box (the source frame's count would be wrong there); Shift+C the same for the
+    whole frame; Ctrl+Return's undo entry names the frame by ID too."""
+    from fusionlabel.geometry.cuboid import points_in_cuboid
+
+    w, s = window, window.session
+    fid = [f.frame_id for f in s.drive.frames]
+    assert fid[1] != "1"
+    labels = sorted(s.drive.labels(0), key=lambda g: -g.attributes["num_lidar_points"])[:3]
+    placed = [place(s, 0, g) for g in labels]
+    s.select((placed[0].uid,))
+    key(qtbot, w, Qt.Key.Key_C)
+    assert s.messages[-1].text == f"Copy 1 cuboid to frame {fid[1]}"
+    assert w.undo_action.text() == f"Undo Copy 1 cuboid to frame {fid[1]}"
+    points = s.drive.points(1)
+    copies = [s.document.find_track(p.label.track_id, 1) for p in placed]
+    assert copies[1] is None and copies[2] is None
+    n = int(points_in_cuboid(points, copies[0].box).sum())
+    assert copies[0].attributes["num_lidar_points"] == n != labels[0].attributes["num_lidar_points"]
+    key(qtbot, w, Qt.Key.Key_C, Qt.KeyboardModifier.ShiftModifier)
+    assert s.messages[-1].text == f"Copy 2 cuboids to frame {fid[1]}"
+    for p in placed[1:]:
+        copy = s.document.find_track(p.label.track_id, 1)
+        assert copy.attributes["num_lidar_points"] == int(points_in_cuboid(points, copy.box).sum())
+    key(qtbot, w, Qt.Key.Key_Return, CTRL)
+    assert s.document.frame_status(0) == "done"
+    assert w.undo_action.text() == f"Undo Mark frame {fid[0]} done"

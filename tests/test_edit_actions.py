@@ -143,7 +143,8 @@ def test_shrink_stops_at_minimum(doc):
 
 def test_set_class(doc):
     cmd = ea.set_class(doc, ["a", "b"], "truck")
-    assert isinstance(cmd, Batch) and cmd.description == "Set class truck: 2 tracks, 2 boxes in frame 0"
+    assert isinstance(cmd, Batch)
+    assert cmd.description == "Set class truck: 2 tracks, 2 boxes in frame 0; dropped pose"   # b was a pedestrian
     apply_and_check_undo(doc, cmd)
     assert doc.get("a").cls == doc.get("b").cls == "truck"
     assert doc.get("a").box.size == (4.0, 2.0, 1.5)          # retyping keeps the fitted box
@@ -229,6 +230,63 @@ def test_copy_compensates_ego_motion(doc):
     assert not np.allclose(copy.box.center, a.box.center)
 
 
+def _swept_drive(sweeps: dict, n=4):
+    """``_moving_drive``'s poses with in-memory sweeps (frame index -> points; other frames have
+    no LiDAR file, and frame "bad" raises as an unreadable file does)."""
+    from fusionlabel.errors import PointCloudError
+
+    moving = _moving_drive(n)
+
+    def read(path):
+        if str(path) == "bad":
+            raise PointCloudError(path, "truncated file")
+        return sweeps[int(str(path))]
+    frames = [Frame(f.frame_id, lidar_path=(Path(str(i)) if i in sweeps else
+                                            Path("bad") if sweeps.get("bad") == i else None),
+                    T_world_vehicle=f.T_world_vehicle) for i, f in enumerate(moving.frames)]
+    return Drive("swept", ".", moving.rig(0), frames, read_points=read)
+
+
+def o3d_count(points: np.ndarray, box: Cuboid) -> int:
+    """Points in ``box`` as Open3D's oriented box counts them (an independent reference)."""
+    o3d = pytest.importorskip("open3d")
+    obb = o3d.geometry.OrientedBoundingBox(np.asarray(box.center, np.float64), box.rotation(),
+                                           np.asarray(box.size, np.float64))
+    return len(obb.get_point_indices_within_bounding_box(
+        o3d.utility.Vector3dVector(points[:, :3].astype(np.float64))))
+
+
+def test_a_copy_counts_its_lidar_points_in_the_target_sweep(doc):
+    """C carries a box by the ego motion; its LiDAR counts are those of the next sweep inside the
+    carried box (checked with Open3D), radar counts go, other attributes stay; no sweep there (no
+    drive, a frame without LiDAR, an unreadable file): the copy carries no count."""
+    from fusionlabel.model.commands import SetAttributes
+
+    rng = np.random.default_rng(3)
+    sweeps = {1: rng.uniform([-5, -15, -3, 0], [25, 15, 1, 1], (40000, 4)).astype(np.float32)}
+    drive = _swept_drive(sweeps)
+    doc.apply(SetAttributes("a", {"num_lidar_points": 999, "num_lidar_pts": 999, "num_radar_pts": 4,
+                                  "interpolated": True}))
+    cmd = ea.copy_to_next_frame(doc, ["a", "b"], 0, drive=drive, frame_name=lambda i: f"F{i:03d}")
+    bound = doc.apply(cmd)
+    assert bound.description == "Copy 2 cuboids to frame F001"
+    copy = doc.find_track(doc.get("a").track_id, 1)
+    want = o3d_count(sweeps[1], copy.box)
+    assert 50 < want < 999
+    assert copy.attributes["num_lidar_points"] == copy.attributes["num_lidar_pts"] == want
+    assert "num_radar_pts" not in copy.attributes and copy.attributes["interpolated"] is True
+    assert "num_lidar_points" not in doc.find_track(doc.get("b").track_id, 1).attributes   # b had none
+    doc.undo()
+    assert doc.annotations(1) == []
+    for where, drv in (("no drive", None), ("no LiDAR file", _swept_drive({}, 4)),
+                       ("unreadable", _swept_drive({"bad": 1}, 4))):
+        bound = doc.apply(ea.copy_to_next_frame(doc, ["a"], 0, drive=drv))
+        copy = doc.find_track(doc.get("a").track_id, 1)
+        assert not {"num_lidar_points", "num_lidar_pts", "num_radar_pts"} & set(copy.attributes), where
+        assert copy.attributes["interpolated"] is True and bound.description == "Copy 1 cuboid to frame 1"
+        doc.undo()
+
+
 def test_delete_track_from_here(doc):
     for f in (0, 1, 2):
         doc.apply(ea.copy_all_to_next_frame(doc, f))
@@ -276,7 +334,10 @@ def test_cycle_uids_walks_the_order_it_is_given():
 
 
 def test_frame_status(doc):
+    cmd = ea.set_frame_status(doc, 0, "in_progress", frame_name=lambda i: f"F{i:03d}")
+    assert cmd.description == "Mark frame F000 in progress"
     apply_and_check_undo(doc, ea.set_frame_status(doc, 0, "done"))
+    assert doc.undo_text() == "Mark frame 0 done"
     assert doc.frame_status(0) == "done" and ea.set_frame_status(doc, 0, "done") is None
 
 
@@ -340,7 +401,13 @@ def test_copy_to_next_frame_on_the_sample_drive_keeps_parked_cars_in_place(sampl
     assert len(parked) >= 10
     travel = np.linalg.norm(ea.ego_motion(sample_drive, 0, 1)[:3, 3])
     assert travel > 0.5
+    points = sample_drive.points(1)
+    recounted = 0
     for a in parked:
         copy = doc.find_track(a.track_id, 1)
         np.testing.assert_allclose(copy.box.corners(), truth[a.track_id].box.corners(), atol=1e-6)
+        # its point count is the next sweep's, in its ground-truth box there (Open3D counts)
+        assert copy.attributes["num_lidar_points"] == o3d_count(points, truth[a.track_id].box)
         assert np.abs(a.box.corners() - truth[a.track_id].box.corners()).max() > 0.5 * travel
+        recounted += copy.attributes["num_lidar_points"] != a.attributes["num_lidar_points"]
+    assert recounted >= 5

@@ -99,6 +99,21 @@ def test_queries():
     assert "car" in o and "alien" not in o and len(o) == 11
 
 
+def test_foreign_attributes_are_the_other_classes_own():
+    """What a retype drops: names another class declares and the new class does not; names every
+    class shares (a class's own occlusion included) and names no class declares stay."""
+    o = Ontology.from_yaml(GOOD)
+    names = ["parked", "doors", "occlusion", "load", "num_lidar_points", "interpolated"]
+    assert o.foreign_attributes("truck", names) == ["parked", "doors"]
+    assert o.foreign_attributes("car", names) == ["load"]
+    d = Ontology.default()
+    assert d.foreign_attributes("pedestrian", {"parked": True, "with_rider": None, "note": ""}) == \
+        ["parked", "with_rider"]
+    assert d.foreign_attributes("motorcycle", ["with_rider", "pose", "source_class"]) == ["pose"]
+    with pytest.raises(KeyError, match="unknown class 'alien'"):
+        d.foreign_attributes("alien", [])
+
+
 def test_every_real_kitti_class_resolves(kitti_object):
     o = Ontology.default()
     types = {line.type for p in sorted((kitti_object / "label_2").glob("*.txt")) for line in read_kitti_label_file(p)}

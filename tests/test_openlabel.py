@@ -453,3 +453,28 @@ def test_cli_import_converts_and_refuses(small_sim_drive, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "none of the file's frame IDs" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "n3").exists()
+
+
+def test_a_retyped_track_exports_only_attributes_its_new_class_has(small_sim_drive, tmp_path):
+    """A parked car's track retyped to pedestrian in a project: the export writes no ``parked``
+    for it (the retype dropped it), and keeps its point counts and the other tracks' ``parked``."""
+    from fusionlabel.export.source import open_source
+    from fusionlabel.model import edit_actions as ea
+    from fusionlabel.store.project import Project
+
+    with Project.create(tmp_path / "project", small_sim_drive.root, import_labels=True, progress=False) as project:
+        doc = project.document
+        car = next(a for a in doc.annotations(0) if a.cls == "car" and a.attributes.get("parked") is not None)
+        doc.apply(ea.set_class(doc, [car.uid], "pedestrian"))
+        track = car.track_id
+    with open_source(tmp_path / "project") as (drive, labels_for, _):
+        export_drive(drive, "openlabel", tmp_path / "ol", labels_for, quiet())
+    ol = json.loads((tmp_path / "ol" / "openlabel.json").read_text())["openlabel"]
+    names = {uid: o["name"] for uid, o in ol["objects"].items()}
+    seen = {True: set(), False: set()}
+    for frame in ol["frames"].values():
+        for uid, obj in frame["objects"].items():
+            attrs = obj["object_data"]["cuboid"][0].get("attributes", {})
+            seen[names[uid] == track] |= {a["name"] for kind in attrs.values() for a in kind}
+    assert "parked" not in seen[True] and "num_lidar_points" in seen[True]
+    assert "parked" in seen[False]

@@ -142,6 +142,55 @@ def test_class_key_mends_a_track_made_with_mixed_classes(doc):
     assert len(bound.commands) == 3 and "4 boxes in frames 0–3" in bound.description
 
 
+def test_retyping_drops_the_old_classes_own_attributes_in_the_same_step(doc):
+    """A car track retyped to pedestrian loses ``parked`` (cars only) but keeps the shared
+    attributes and the ones no class declares (counts, markers, the import's source); one undo puts
+    every attribute back exactly."""
+    from fusionlabel.model.commands import SetAttributes
+
+    boxes = [add(doc, f, "4") for f in range(3)]
+    extra = {"parked": True, "occlusion": "partial", "num_lidar_points": 42, "interpolated": True,
+             "prelabel_score": 0.8, "source_class": "Car", "imported_as": "car"}
+    for b in boxes:
+        doc.apply(SetAttributes(b.uid, extra))
+    had = {b.uid: dict(doc.get(b.uid).attributes) for b in boxes}
+    bound = one_step(doc, ea.set_class_by_key(doc, [boxes[1].uid], "5"))
+    assert bound.description == "Set class pedestrian: track 4, 3 boxes in frames 0–2; dropped parked"
+    for b in boxes:
+        now = doc.get(b.uid)
+        assert now.cls == "pedestrian"
+        assert now.attributes == {k: v for k, v in had[b.uid].items() if k != "parked"}
+    doc.undo()
+    assert {b.uid: doc.get(b.uid).attributes for b in boxes} == had
+    assert {doc.get(b.uid).cls for b in boxes} == {"car"}
+    # two classes that share the attribute: a cyclist made a motorcycle keeps its rider
+    bike = add(doc, 0, "5", "cyclist")
+    doc.apply(SetAttributes(bike.uid, {"with_rider": False}))
+    bound = one_step(doc, ea.set_class(doc, [bike.uid], "motorcycle"))
+    assert bound.description == "Set class motorcycle: track 5, 1 box in frame 0"
+    assert doc.get(bike.uid).attributes["with_rider"] is False
+
+
+def test_a_box_joined_or_moved_into_a_track_of_another_class_drops_its_own_attributes(doc):
+    from fusionlabel.model.commands import SetAttributes
+
+    cars = [add(doc, f, "1") for f in (0, 1)]
+    people = [add(doc, f, "2", "pedestrian") for f in (3, 4)]
+    doc.apply(SetAttributes(people[0].uid, {"pose": "sitting", "num_lidar_points": 7}))
+    bound = one_step(doc, ea.join_tracks(doc, "2", "1"))
+    assert bound.description == "Join track 2 into track 1 (class car, as track 1; dropped pose)"
+    assert doc.get(people[0].uid).attributes.get("num_lidar_points") == 7
+    assert "pose" not in doc.get(people[0].uid).attributes
+    assert doc.get(people[1].uid).cls == "car" and "pose" not in doc.get(people[1].uid).attributes
+    doc.undo()
+    assert doc.get(people[0].uid).attributes["pose"] == "sitting"
+    lone = add(doc, 2, None, "cyclist")
+    bound = one_step(doc, ea.set_track(doc, lone.uid, "1"))
+    assert bound.description == "Set track 1 (class car, as the track; dropped with_rider)"
+    assert doc.get(lone.uid).cls == "car" and "with_rider" not in doc.get(lone.uid).attributes
+    assert [doc.get(c.uid).cls for c in cars] == ["car", "car"]
+
+
 def test_size_to_track_keeps_each_box_on_its_ground_and_heading(doc):
     rng = np.random.default_rng(5)
     boxes = []

@@ -13,7 +13,7 @@ from ..model import edit_actions
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
 from .session import COLOR_MODES, Session
-from .track_actions import TrackActions, retype, retype_command
+from .track_actions import TrackActions, frame_namer, retype, retype_command
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
 DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
@@ -106,7 +106,7 @@ class Actions(AssistActions, TrackActions):
         self.s.select((ann.uid,))
 
     def set_frame_status(self, status: str):
-        self.s.apply(edit_actions.set_frame_status(self.s.document, self.s.frame, status))
+        self.s.apply(edit_actions.set_frame_status(self.s.document, self.s.frame, status, frame_namer(self.s)))
 
     # ------------------------------------------------------------ selection
     def listed(self) -> list[str]:
@@ -207,10 +207,12 @@ class Actions(AssistActions, TrackActions):
     def copy_to_next_frame(self):
         sel = self._selection()
         if sel:
-            self._copy(edit_actions.copy_to_next_frame(self.s.document, sel, self.s.frame, self.s.drive))
+            self._copy(edit_actions.copy_to_next_frame(self.s.document, sel, self.s.frame, self.s.drive,
+                                                       frame_namer(self.s)))
 
     def copy_all_to_next_frame(self):
-        self._copy(edit_actions.copy_all_to_next_frame(self.s.document, self.s.frame, self.s.drive))
+        self._copy(edit_actions.copy_all_to_next_frame(self.s.document, self.s.frame, self.s.drive,
+                                                       frame_namer(self.s)))
 
     def _copy(self, cmd):
         if self.s.frame + 1 >= self.s.n_frames:

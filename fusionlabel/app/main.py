@@ -8,6 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from ..deferred_signals import HELD, stop_text
 from ..errors import FusionLabelError, InputError
 
 
@@ -172,19 +173,35 @@ def run_app(path: str | Path | None = None, frame: str | None = None,
         session.notify(f"internal error ({exc_type.__name__}: {exc}); the last edit is saved", "error")
 
     sys.excepthook = report
-    # Ctrl+C in the terminal closes the window cleanly (settings saved); the timer lets Python run
-    # its signal handler while Qt's event loop has control.
+    # Ctrl+C in the terminal, SIGTERM and SIGHUP close the window as its close button does (view
+    # settings saved, every edit saved already), then the app exits as a process the signal ended
+    # would: 130, 143, 129. The timer lets Python run its signal handler while Qt's loop has control.
     from PyQt6.QtCore import QTimer
 
-    previous_sigint = signal.signal(signal.SIGINT, lambda *_: window.close())
+    stopped: list[int] = []
+
+    def stop(signum, frame) -> None:
+        if not stopped:
+            stopped.append(signum)
+        if window.isVisible():              # a second Ctrl+C while it closes changes nothing
+            window.close_unattended()
+
+    previous = {signum: signal.signal(signum, stop) for signum in HELD
+                if signal.getsignal(signum) not in (None, signal.SIG_IGN)}   # nohup's SIGHUP stays ignored
     tick = QTimer()
     tick.timeout.connect(lambda: None)
     tick.start(250)
     try:
-        return int(app.exec())
+        code = int(app.exec())
     finally:
         tick.stop()
-        signal.signal(signal.SIGINT, previous_sigint)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         sys.excepthook = previous_hook
         session.close()
         session.project.close()
+    if not stopped:
+        return code
+    dropped = "; the pre-label run still going was discarded" if window.prelabel_discarded else ""
+    print(f"fusionlabel: {stop_text(stopped[0])}: the window closed, every edit is saved{dropped}", file=sys.stderr)
+    return 128 + stopped[0]

@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
         # tests replace it, so no real modal dialog is needed to test closing.
         self.close_question = self._ask_close_while_prelabelling
         self.close_after_prelabel = False  # the annotator chose WAIT: close once the run is stored
+        self.unattended_close = False      # closing for a signal (Ctrl+C in the terminal): nobody to ask
+        self.prelabel_discarded = False    # closing dropped a pre-label run that was still going
         self.displayed: FrameData | None = None
         self.frame_requested_at = time.perf_counter()
         self.last_latency: float | None = None
@@ -530,6 +532,20 @@ class MainWindow(QMainWindow):
         self.loader.close()
         super().closeEvent(ev)
 
+    def close_unattended(self) -> None:
+        """Close as the close button does, but without asking anything: the app was stopped from
+        outside (Ctrl+C in its terminal, SIGTERM, SIGHUP) and nobody may be there to answer. A
+        pre-label run still going is discarded (:attr:`prelabel_discarded`); every edit is saved
+        already. A modal question on screen is dismissed first (as Esc would) and the window closes
+        once its event loop has returned."""
+        self.unattended_close = True
+        modal = QApplication.activeModalWidget()
+        if modal is not None and modal is not self:
+            modal.close()
+            QTimer.singleShot(0, self.close)
+            return
+        self.close()
+
     def _may_close(self) -> bool:
         """While Ctrl+Shift+P runs, ask (:attr:`close_question`): wait for it, store it and close
         then (False now); discard it and close (True); or stay open (False). Every edit is saved
@@ -538,10 +554,11 @@ class MainWindow(QMainWindow):
         if not runner.busy:
             return True
         with runner.holding():
-            answer = self.close_question()
+            answer = DISCARD if self.unattended_close else self.close_question()
             if answer == DISCARD:
                 runner.shutdown()
                 self.close_after_prelabel = False
+                self.prelabel_discarded = True
                 self.session.notify("closing: this pre-label run was discarded (your edits are saved)")
                 return True
         # Leaving holding() stored a result that came in meanwhile: then WAIT closes now.

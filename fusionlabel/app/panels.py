@@ -30,7 +30,7 @@ from ..model.document import FRAME_STATUSES
 from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
 from .qt_util import track_text
 from .session import Session
-from .track_actions import retype, set_track
+from .track_actions import frame_namer, retype, set_track
 
 STATUSES = FRAME_STATUSES
 ABSENT_COLOR = QColor(255, 70, 70)   # timeline dot of a frame where the selected track is marked absent
@@ -153,7 +153,8 @@ class Timeline(QWidget):
 
     def _status_chosen(self, status: str) -> None:
         if status != self.session.document.frame_status(self.session.frame):
-            if not self.session.apply(edit_actions.set_frame_status(self.session.document, self.session.frame, status)):
+            s = self.session
+            if not s.apply(edit_actions.set_frame_status(s.document, s.frame, status, frame_namer(s))):
                 self.refresh()
 
     def _on_session(self, kind, payload) -> None:

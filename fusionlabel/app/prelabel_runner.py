@@ -17,7 +17,8 @@ to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in w
 answer; so does one that comes in during a mouse drag (:attr:`PrelabelRunner.hold_while`), until the
 drag has ended in its command, so a run never replaces the cuboid under the mouse (once moved, it is
 an edited pre-label and the run keeps it). :attr:`PrelabelRunner.changed` fires whenever what a run shows changes (it starts, a frame
-is done, Cancel is pressed, it ends), for the main window's status-bar note (:mod:`.prelabel_status`).
+is done, Cancel is pressed, it ends, its result waits for a drag or is stored), for the main
+window's status-bar note (:mod:`.prelabel_status`).
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ class PrelabelRunner(QObject):
         """The run's result came in and waits (for the close question's answer, or a drag's end)."""
         return self._held is not None
 
+    @property
+    def waiting_for_drag(self) -> bool:
+        """The run's result came in during a mouse drag and is stored when the drag ends (the
+        status bar says so: :mod:`.prelabel_status`)."""
+        return self._held is not None and not self._holding
+
     @contextmanager
     def holding(self):
         """While the block runs, a result that comes in is kept, then stored on leaving it (unless
@@ -127,7 +134,10 @@ class PrelabelRunner(QObject):
             return
         self._recheck.stop()
         held, self._held = self._held, None
-        self._deliver(*held)
+        try:
+            self._deliver(*held)
+        finally:
+            self.changed.emit()     # a note that it waited goes
 
     def start(self, detector, frames: list[int], done: Callable[[dict, bool, list, dict | None], object],
               min_score: float | None = None) -> bool:
@@ -193,6 +203,7 @@ class PrelabelRunner(QObject):
             self._process.kill()
         self.cancel(wait)
         self._close_dialog()
+        self.changed.emit()
 
     def _warn(self, text: str) -> None:
         if self.on_warning is not None:
@@ -271,6 +282,8 @@ class PrelabelRunner(QObject):
         self._thread = self._process = None
         self._held = (detections, cancelled, skipped, prelabels)
         self._deliver_held()
+        if self.waiting_for_drag:
+            self.changed.emit()     # the status bar says the result waits for the drag to end
 
     def _deliver(self, detections: dict, cancelled: bool, skipped: list, prelabels) -> None:
         done, self._done = self._done, None

@@ -2,7 +2,8 @@
 it is ("Pre-labelling 7/20 frames"), a thin progress bar and a Cancel button. It is there from the
 start of a run until the run ends, fails or is dropped, so the run is never forgotten behind the
 progress dialog (which may be hidden behind other windows, or closed by its own Cancel while the
-current frame finishes).
+current frame finishes). A result that comes in during a mouse drag waits for its end, and the note
+then says so ("Pre-labels ready: stored when you release the box") until it is stored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QToo
 from .prelabel_runner import PrelabelRunner
 
 CANCEL_TIP = "Stop after the current frame; the frames done are kept (Ctrl+Z takes them back)"
+WAITING_TEXT = "Pre-labels ready: stored when you release the box"
 
 
 def status_text(done: int, total: int, cancelling: bool) -> str:
@@ -54,9 +56,19 @@ class PrelabelStatus(QWidget):
 
     def refresh(self) -> None:
         runner = self.runner
+        if runner.waiting_for_drag:     # the run is over; its result waits for the mouse drag to end
+            self.label.setText(WAITING_TEXT)
+            self.label.setToolTip("the run's boxes are stored once the drag has ended, so the box under "
+                                  "the mouse is never replaced")
+            self.bar.hide()
+            self.cancel_button.hide()
+            self.show()
+            return
         if not runner.showing:
             self.hide()
             return
+        self.bar.show()
+        self.cancel_button.show()
         done, total = runner.progress()
         cancelling = runner.cancelling
         self.label.setText(status_text(done, total, cancelling) + runner.note)   # e.g. the window closes after

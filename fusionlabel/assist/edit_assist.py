@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry.cuboid import points_in_cuboid
 from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
 from ..model.document import Annotation, Document
 from ..model.edit_actions import selected
+from ..model.point_counts import counted, uncounted
 from .config import BuiltinConfig
 from .detector import Detector
 from .fit import auto_fit as fit_box
@@ -228,7 +228,7 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
                 replaced += 1
                 there = None
             if there is None:   # the keyframe's point counts are no count of this frame's points
-                attributes = {**_uncounted(ref.attributes), "interpolated": True}
+                attributes = {**uncounted(ref.attributes), "interpolated": True}
                 cmds.append(CreateCuboid(f, CuboidLabel(box, ref.label, track, None, "model", attributes)))
             elif there.uid in edited:
                 kept += 1
@@ -251,26 +251,6 @@ def _velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
     a = drive.T_world_lidar(prev.frame) @ np.append(prev.box.center, 1.0)
     b = drive.T_world_lidar(ann.frame) @ np.append(ann.box.center, 1.0)
     return (b[:2] - a[:2]) / _frame_dt(drive, prev.frame, ann.frame)
-
-
-LIDAR_COUNTS = ("num_lidar_points", "num_lidar_pts")   # attributes counting a box's LiDAR points
-RADAR_COUNTS = ("num_radar_points", "num_radar_pts")   # ... and its radar points (no radar here)
-
-
-def _uncounted(attributes: dict) -> dict:
-    """``attributes`` without the LiDAR and radar point counts (they count one frame's points)."""
-    return {k: v for k, v in attributes.items() if k not in LIDAR_COUNTS + RADAR_COUNTS}
-
-
-def _counted(attributes: dict, points: np.ndarray, box) -> dict:
-    """``attributes`` of a box carried to another frame: LiDAR point counts counted again in
-    ``box`` among ``points`` (that frame's sweep), radar point counts dropped."""
-    names = [k for k in LIDAR_COUNTS if k in attributes]
-    out = _uncounted(attributes)
-    if names:
-        n = int(points_in_cuboid(points, box).sum())
-        out.update(dict.fromkeys(names, n))
-    return out
 
 
 def propagate(doc: Document, drive, frame: int, selection, target: int | None = None,
@@ -334,7 +314,7 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
             continue
         carried += 1
         if there is None:
-            attributes = _counted({**ann.attributes, "propagated": True}, pb, result.box)
+            attributes = counted({**ann.attributes, "propagated": True}, pb, result.box)
             cmds.append(CreateCuboid(target, ann.label.with_(box=result.box, source="model", score=None,
                                                              attributes=attributes)))
         elif there.box != result.box:

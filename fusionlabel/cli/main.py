@@ -21,6 +21,7 @@ import threading
 import traceback
 from pathlib import Path
 
+from ..deferred_signals import stop_text
 from ..errors import FusionLabelError
 
 # Commands in the order --help lists them; any other cmd_*.py module is appended after these.
@@ -52,7 +53,7 @@ class Terminated(KeyboardInterrupt):
 
     @property
     def text(self) -> str:
-        return "terminated" if self.signum == signal.SIGTERM else f"stopped by {signal.Signals(self.signum).name}"
+        return stop_text(self.signum)
 
 
 def _raise_terminated(signum, frame):

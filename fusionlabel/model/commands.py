@@ -20,6 +20,7 @@ import numpy as np
 from ..geometry.cuboid import Cuboid
 from .annotation import SOURCES, CuboidLabel
 from .document import FRAME_STATUSES, Annotation, CommandError, DocState
+from .point_counts import with_lidar_count
 
 
 def new_uid(state: DocState) -> str:
@@ -34,6 +35,9 @@ class Command:
 
     kind: ClassVar[str] = ""
     _codecs: ClassVar[dict[str, str]] = {}
+    # fields added after the log format was fixed: left out of to_dict while None, so the commands
+    # of older logs serialise back to the very bytes stored
+    _later_fields: ClassVar[tuple[str, ...]] = ()
 
     @property
     def description(self) -> str:  # overridden by a field in SetBox and Batch
@@ -71,7 +75,10 @@ class Command:
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"type": self.kind}
         for f in fields(self):
-            out[f.name] = _encode(self._codecs.get(f.name, "plain"), getattr(self, f.name))
+            value = getattr(self, f.name)
+            if value is None and f.name in self._later_fields:
+                continue
+            out[f.name] = _encode(self._codecs.get(f.name, "plain"), value)
         return out
 
     def to_json(self) -> str:
@@ -544,14 +551,21 @@ class CopyToFrame(RecordingCommand):
     """Copy cuboids to another frame with the same track ids; tracks already there are skipped.
 
     ``T_target_source`` (16 floats, row-major 4x4) optionally maps boxes from the source frame's
-    LiDAR frame to the target's (ego-motion compensation; see edit_actions.copy_to_next_frame)."""
+    LiDAR frame to the target's (ego-motion compensation; see edit_actions.copy_to_next_frame).
+    Point counts count one frame's points: ``lidar_counts`` (source uid -> LiDAR points in its
+    copy's box in the target sweep) gives the copies' LiDAR counts; a copy without one drops them,
+    and radar counts are always dropped (:func:`~.point_counts.with_lidar_count`).
+    ``target_name`` names the target frame in the description (the drive's frame ID)."""
 
     kind: ClassVar[str] = "copy_to_frame"
     _codecs: ClassVar[dict[str, str]] = {"uids": "strs", "created": "placed", "T_target_source": "floats?"}
+    _later_fields: ClassVar[tuple[str, ...]] = ("lidar_counts", "target_name")
     record_field = "created"
     uids: tuple[str, ...]
     target_frame: int
     T_target_source: tuple[float, ...] | None = None
+    lidar_counts: dict[str, int] | None = None
+    target_name: str | None = None
     created: tuple[tuple[Annotation, int], ...] | None = None
 
     def __post_init__(self):
@@ -561,11 +575,14 @@ class CopyToFrame(RecordingCommand):
             if T.size != 16 or not np.all(np.isfinite(T)):
                 raise ValueError(f"T_target_source must be 16 finite numbers (4x4), got {T.size} values")
             object.__setattr__(self, "T_target_source", tuple(float(v) for v in T))
+        if self.lidar_counts is not None:
+            object.__setattr__(self, "lidar_counts", {str(k): int(v) for k, v in self.lidar_counts.items()})
 
     @property
     def description(self) -> str:
         n = len(self.created) if self.created is not None else len(self.uids)
-        return f"Copy {n} cuboid{'s' if n != 1 else ''} to frame {self.target_frame}"
+        where = self.target_name if self.target_name is not None else self.target_frame
+        return f"Copy {n} cuboid{'s' if n != 1 else ''} to frame {where}"
 
     def bind(self, state: DocState) -> "CopyToFrame":
         target = state.check_frame(self.target_frame)
@@ -580,7 +597,9 @@ class CopyToFrame(RecordingCommand):
             if track is None or track in taken or target in state.by_track.get(track, {}):
                 continue
             box = src.box if T is None else src.box.transformed(T)
-            created.append((Annotation(new_uid(state), target, replace(src.label, box=box)), state.next_seq))
+            attributes = with_lidar_count(src.attributes, (self.lidar_counts or {}).get(uid))
+            label = replace(src.label, box=box, attributes=attributes)
+            created.append((Annotation(new_uid(state), target, label), state.next_seq))
             state.next_seq += 1
             taken.add(track)
         return replace(self, created=tuple(created))

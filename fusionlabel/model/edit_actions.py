@@ -19,11 +19,13 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..geometry.cuboid import Cuboid
+from ..errors import FusionLabelError
+from ..geometry.cuboid import Cuboid, count_points_in_cuboids
 from .annotation import CuboidLabel
 from .commands import (AcceptPrelabel, Batch, Command, CopyToFrame, CreateCuboid, DeleteCuboids,
                        DeleteTrackFrom, SetAbsent, SetAttributes, SetBox, SetClass, SetFrameStatus, SetTrack)
 from .document import Annotation, CommandError, Document
+from .point_counts import has_lidar_count
 
 ROTATE_SMALL_DEG = 1.0
 ROTATE_LARGE_DEG = 15.0
@@ -122,18 +124,46 @@ def tracks_text(anns: list[Annotation], frame_name: Callable[[int], str] = str) 
     return f"{what}, {len(anns)} box{'es' if len(anns) != 1 else ''} in {where}"
 
 
+def retyped(doc: Document, ann: Annotation, cls: str) -> tuple[list[Command], list[str]]:
+    """The commands giving ``ann`` class ``cls`` (none when it has it): a SetClass, and a
+    SetAttributes removing the attributes that belong to other classes of the ontology and not to
+    ``cls`` (a car's ``parked`` on a retyped pedestrian), so that one undo puts them back. Attributes
+    no class declares (point counts, ``interpolated``, an import's own fields) stay. Returns the
+    commands and the names of the attributes removed."""
+    if ann.cls == cls:
+        return [], []
+    gone = doc.ontology.foreign_attributes(cls, ann.attributes)
+    cmds: list[Command] = [SetClass(ann.uid, cls)]
+    if gone:
+        cmds.append(SetAttributes(ann.uid, dict.fromkeys(gone)))
+    return cmds, gone
+
+
+def dropped_text(names: Iterable[str]) -> str:
+    """``; dropped parked, pose``: what a retype's description adds for the attributes it removed."""
+    names = list(dict.fromkeys(names))
+    return f"; dropped {', '.join(names)}" if names else ""
+
+
 def set_class(doc: Document, selection, cls: str, frame_name: Callable[[int], str] = str) -> Command | None:
     """Retype the selection's whole tracks: every cuboid of each selected cuboid's track, in every
     frame, gets ``cls`` (a track is one object, one class), as one undo step described
-    ``Set class van: track 100, 20 boxes in frames 0–19``. None when they all have it already;
-    KeyError for a class the ontology does not have. To give part of a track another class
-    (a person who gets on a bicycle), split the track first (:func:`split_tracks`)."""
+    ``Set class van: track 100, 20 boxes in frames 0–19``. Attributes of the old class that ``cls``
+    does not have go in the same step (:func:`retyped`; the description ends ``; dropped pose``).
+    None when they all have it already; KeyError for a class the ontology does not have. To give
+    part of a track another class (a person who gets on a bicycle), split the track first
+    (:func:`split_tracks`)."""
     doc.ontology.get(cls)
     boxes = whole_tracks(doc, selected(doc, selection))
-    cmds = [SetClass(a.uid, cls) for a in boxes if a.cls != cls]
+    cmds: list[Command] = []
+    gone: list[str] = []
+    for a in boxes:
+        c, g = retyped(doc, a, cls)
+        cmds += c
+        gone += g
     if not cmds:
         return None
-    return Batch(tuple(cmds), f"Set class {cls}: {tracks_text(boxes, frame_name)}")
+    return Batch(tuple(cmds), f"Set class {cls}: {tracks_text(boxes, frame_name)}{dropped_text(gone)}")
 
 
 def set_class_by_key(doc: Document, selection, key: str, frame_name: Callable[[int], str] = str) -> Command | None:
@@ -250,9 +280,13 @@ def ego_motion(drive, source_frame: int, target_frame: int) -> np.ndarray:
     return invert_T(drive.T_world_lidar(target_frame)) @ drive.T_world_lidar(source_frame)
 
 
-def copy_to_frame(doc: Document, selection, target_frame: int, drive=None) -> Command | None:
+def copy_to_frame(doc: Document, selection, target_frame: int, drive=None,
+                  frame_name: Callable[[int], str] = str) -> Command | None:
     """Copy the selection to ``target_frame`` keeping track ids (tracks already there are
-    skipped). With ``drive``, boxes are carried over by the ego motion between the frames."""
+    skipped). With ``drive``, boxes are carried over by the ego motion between the frames, and
+    LiDAR point counts (``num_lidar_points`` ...) are counted again in the target's sweep
+    (:func:`target_counts`); without a drive or a sweep the copies carry none. The description
+    names the target as ``frame_name`` does (``Copy 2 cuboids to frame 000005``)."""
     anns = selected(doc, selection)
     if not anns or not 0 <= target_frame < doc.n_frames:
         return None
@@ -265,17 +299,38 @@ def copy_to_frame(doc: Document, selection, target_frame: int, drive=None) -> Co
             M = ego_motion(drive, frames.pop(), target_frame)
             if not np.allclose(M, np.eye(4), atol=1e-12):
                 T = tuple(M.reshape(-1))
-    return CopyToFrame(tuple(a.uid for a in anns), target_frame, T)
+    counts = target_counts(anns, drive, target_frame, T)
+    return CopyToFrame(tuple(a.uid for a in anns), target_frame, T, counts, frame_name(target_frame))
 
 
-def copy_to_next_frame(doc: Document, selection, frame: int, drive=None) -> Command | None:
+def target_counts(anns: list[Annotation], drive, target_frame: int, T=None) -> dict[str, int] | None:
+    """uid -> LiDAR points of ``target_frame``'s sweep inside each of ``anns``' boxes carried there
+    by ``T`` (16 floats, row-major T_target_source; None: as they are), for the ones that carry a
+    LiDAR count; None when none does or there is no sweep to count in (no drive, a frame without
+    LiDAR, an unreadable sweep)."""
+    counting = [a for a in anns if has_lidar_count(a.attributes)]
+    if drive is None or not counting or drive.frames[target_frame].lidar_path is None:
+        return None
+    try:
+        points = drive.points(target_frame)
+    except FusionLabelError:
+        return None
+    M = None if T is None else np.asarray(T, np.float64).reshape(4, 4)
+    boxes = [a.box if M is None else a.box.transformed(M) for a in counting]
+    return {a.uid: int(n) for a, n in zip(counting, count_points_in_cuboids(points, boxes))}
+
+
+def copy_to_next_frame(doc: Document, selection, frame: int, drive=None,
+                       frame_name: Callable[[int], str] = str) -> Command | None:
     """Copy the selected cuboids of ``frame`` to ``frame + 1``."""
-    return copy_to_frame(doc, [a.uid for a in selected(doc, selection) if a.frame == frame], frame + 1, drive)
+    return copy_to_frame(doc, [a.uid for a in selected(doc, selection) if a.frame == frame], frame + 1, drive,
+                         frame_name)
 
 
-def copy_all_to_next_frame(doc: Document, frame: int, drive=None) -> Command | None:
+def copy_all_to_next_frame(doc: Document, frame: int, drive=None,
+                           frame_name: Callable[[int], str] = str) -> Command | None:
     """Copy every cuboid of ``frame`` to ``frame + 1``."""
-    return copy_to_frame(doc, [a.uid for a in doc.annotations(frame)], frame + 1, drive)
+    return copy_to_frame(doc, [a.uid for a in doc.annotations(frame)], frame + 1, drive, frame_name)
 
 
 def delete_track_from_here(doc: Document, selection, frame: int,
@@ -302,22 +357,28 @@ def _frames_text(frames, frame_name: Callable[[int], str]) -> str:
     return f"frame{'s' if len(frames) > 1 else ''} {', '.join(names)}{more}"
 
 
-def _into_track(doc: Document, anns: list[Annotation], track_id: str) -> tuple[list[Command], str | None]:
-    """SetTrack commands moving ``anns`` into ``track_id``, each with a SetClass to the class of the
-    track's nearest box (earlier on a tie) when it differs: a track is one object, so its class
-    wins. Returns the commands and the class given to a box that changed class (else None)."""
+def _into_track(doc: Document, anns: list[Annotation], track_id: str, track_name: str) -> tuple[list[Command], str]:
+    """SetTrack commands moving ``anns`` into ``track_id``, each retyped (:func:`retyped`) to the
+    class of the track's nearest box (earlier on a tie) when it differs: a track is one object, so
+    its class wins. Returns the commands and what the description adds for a retype ("" for none):
+    `` (class van, as <track_name>; dropped pose)``."""
     frames = doc.track_frames(track_id)
     cmds: list[Command] = []
-    retyped = None
+    retype_to = None
+    gone: list[str] = []
     for ann in anns:
         cmds.append(SetTrack(ann.uid, track_id))
         if frames:
             near = min(frames, key=lambda f: (abs(f - ann.frame), f))
             cls = doc.find_track(track_id, near).cls
-            if cls != ann.cls:
-                cmds.append(SetClass(ann.uid, cls))
-                retyped = cls
-    return cmds, retyped
+            c, g = retyped(doc, ann, cls)
+            if c:
+                cmds += c
+                gone += g
+                retype_to = cls
+    if retype_to is None:
+        return cmds, ""
+    return cmds, f" (class {retype_to}, as {track_name}{dropped_text(gone)})"
 
 
 def set_track(doc: Document, uid: str, track_id: str, frame_name: Callable[[int], str] = str) -> Command | None:
@@ -335,8 +396,8 @@ def set_track(doc: Document, uid: str, track_id: str, frame_name: Callable[[int]
     if other is not None:
         raise CommandError(f"track {track_id} already has a cuboid in frame {frame_name(ann.frame)} "
                            f"({other.cls}): a track holds one cuboid per frame")
-    cmds, retyped = _into_track(doc, [ann], track_id)
-    return Batch(tuple(cmds), f"Set track {track_id}" + (f" (class {retyped}, as the track)" if retyped else ""))
+    cmds, retype = _into_track(doc, [ann], track_id, "the track")
+    return Batch(tuple(cmds), f"Set track {track_id}{retype}")
 
 
 def join_tracks(doc: Document, track_id: str, into: str, frame_name: Callable[[int], str] = str) -> Command | None:
@@ -353,9 +414,8 @@ def join_tracks(doc: Document, track_id: str, into: str, frame_name: Callable[[i
     if both:
         raise CommandError(f"cannot join track {track_id} into track {into}: both have a cuboid in "
                            f"{_frames_text(both, frame_name)} (delete one of each pair first)")
-    cmds, retyped = _into_track(doc, [doc.find_track(track_id, f) for f in frames], into)
-    return Batch(tuple(cmds), f"Join track {track_id} into track {into}"
-                              + (f" (class {retyped}, as track {into})" if retyped else ""))
+    cmds, retype = _into_track(doc, [doc.find_track(track_id, f) for f in frames], into, f"track {into}")
+    return Batch(tuple(cmds), f"Join track {track_id} into track {into}{retype}")
 
 
 def split_tracks(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
@@ -430,8 +490,13 @@ def cycle_uids(uids: list[str], selection, step: int = 1) -> tuple[str, ...]:
     return (uids[i % len(uids)],)
 
 
-def set_frame_status(doc: Document, frame: int, status: str) -> Command | None:
-    return None if doc.frame_status(frame) == status else SetFrameStatus(frame, status)
+def set_frame_status(doc: Document, frame: int, status: str,
+                     frame_name: Callable[[int], str] = str) -> Command | None:
+    """Mark ``frame`` ``status`` (None when it has it), one undo step described with the frame as
+    ``frame_name`` names it (the app: by frame ID): ``Mark frame 000003 done``."""
+    if doc.frame_status(frame) == status:
+        return None
+    return Batch((SetFrameStatus(frame, status),), f"Mark frame {frame_name(frame)} {status.replace('_', ' ')}")
 
 
 def start_frames(doc: Document, frames: Iterable[int]) -> Command | None:

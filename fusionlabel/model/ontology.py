@@ -125,6 +125,14 @@ class Ontology:
         """The class whose retype key is ``key``, or None."""
         return next((c.name for c in self.classes.values() if c.key == key), None)
 
+    def foreign_attributes(self, cls: str, names) -> list[str]:
+        """The names among ``names`` that some class declares as an attribute and class ``cls``
+        does not (``parked`` for a pedestrian): what a cuboid retyped to ``cls`` drops. Names no
+        class declares (point counts, ``interpolated``, an import's own fields) are not among them."""
+        own = self.get(cls).attributes
+        declared = {n for spec in self.classes.values() for n in spec.attributes}
+        return [n for n in names if n in declared and n not in own]
+
     def resolve(self, name: str) -> str | None:
         """Map a foreign class name (``Car``, ``vehicle.car``) to a class here: exact name, then
         alias, then case-insensitive; None when nothing matches (e.g. ``DontCare``)."""
