@@ -94,13 +94,17 @@ class TrackActions:
         self.join_from = None
         return True
 
-    def size_to_track(self):
-        """Shift+S: the selected cuboid's size for every box of its track (rigid objects)."""
+    def _track_key(self, make, nothing: str) -> None:
+        """Apply ``make(document, selection, frame_name)``'s command and say what it did, or say
+        ``nothing`` (``{tracks}`` in it: the selected cuboids' track ids)."""
         sel = self._selection()
         if sel:
-            cmd = edit_actions.size_to_track(self.s.document, sel, frame_namer(self.s))
             tracks = ", ".join(dict.fromkeys(str(a.track_id) for a in self.s.selected_annotations()))
-            self._apply_and_tell(cmd, f"track {tracks} has this size in every frame already")
+            self._apply_and_tell(make(self.s.document, sel, frame_namer(self.s)), nothing.format(tracks=tracks))
+
+    def size_to_track(self):
+        """Shift+S: the selected cuboid's size for every box of its track (rigid objects)."""
+        self._track_key(edit_actions.size_to_track, "track {tracks} has this size in every frame already")
 
     def split_track(self):
         """The selected cuboids and the later cuboids of their tracks get new track ids."""
@@ -114,16 +118,9 @@ class TrackActions:
     def mark_absent(self):
         """H: the selected objects are absent in this frame (hidden behind something, out of view):
         their cuboids here are deleted and their tracks marked, so that I and V leave the frame empty."""
-        sel = self._selection()
-        if sel:
-            cmd = edit_actions.mark_absent(self.s.document, sel, frame_namer(self.s))
-            self._apply_and_tell(cmd, "absent: the selection has no track (H marks a track's object absent "
-                                      "in a frame; give the cuboid a track first)")
+        self._track_key(edit_actions.mark_absent, "absent: the selection has no track (H marks a track's object "
+                                                  "absent in a frame; give the cuboid a track first)")
 
     def unmark_absent(self):
         """Shift+H: take back every absent mark of the selected cuboids' tracks."""
-        sel = self._selection()
-        if sel:
-            cmd = edit_actions.unmark_absent(self.s.document, sel, frame_namer(self.s))
-            tracks = ", ".join(dict.fromkeys(str(a.track_id) for a in self.s.selected_annotations()))
-            self._apply_and_tell(cmd, f"track {tracks} is marked absent in no frame")
+        self._track_key(edit_actions.unmark_absent, "track {tracks} is marked absent in no frame")
