@@ -211,3 +211,26 @@ def test_size_to_track_keeps_each_box_on_its_ground_and_heading(doc):
         assert np.isclose(new.corners()[:, 2].min(), old.corners()[:, 2].min())
     assert doc.get(lonely.uid).box == lonely.label.box              # a one-box track: nothing to give
     assert ea.size_to_track(doc, [boxes[0].uid]) is None            # every box has that size now
+
+
+def test_absent_marks_follow_a_join_and_a_split(doc):
+    """Track 1 is hidden in frame 2, track 2 in frame 7. Joined, track 2 is marked in both frames;
+    split again at frame 4, the new track takes the marks from frame 4 on. One undo each."""
+    from fusionlabel.model.commands import SetAbsent
+
+    for f in (0, 1):
+        add(doc, f, "1")
+    for f in (4, 5):
+        add(doc, f, "2", x=5.0)
+    doc.apply(SetAbsent("1", 2))
+    doc.apply(SetAbsent("2", 7))
+    one_step(doc, ea.join_tracks(doc, "1", "2"))
+    assert doc.absent_frames("2") == [2, 7] and doc.absent_frames("1") == []
+    doc.undo()
+    assert doc.absent_frames("1") == [2] and doc.absent_frames("2") == [7]
+    doc.redo()
+    cmd = ea.split_tracks(doc, [doc.find_track("2", 4).uid])
+    one_step(doc, cmd)
+    new = doc.find_track(next(t for t in doc.track_ids() if t not in ("1", "2")), 4).track_id
+    assert doc.absent_frames("2") == [2] and doc.absent_frames(new) == [7]
+    assert tracks(doc)[new] == [4, 5] and tracks(doc)["2"] == [0, 1]

@@ -189,6 +189,7 @@ class DocState:
                 del self.absent[track_id]
         self._touched_absent.add((track_id, frame))
         self._touched_frames.add(frame)
+        self.note_track(track_id)     # a track known only by its marks keeps its id too
         return was
 
     def is_absent(self, track_id: str | None, frame: int) -> bool:
@@ -506,7 +507,8 @@ class Document:
         state.begin()
         cmd.undo(state)
         if next_track is not None:
-            state.next_track = max([next_track] + [int(t) + 1 for t in state.by_track if t.isdigit()])
+            in_use = (*state.by_track, *state.absent)
+            state.next_track = max([next_track] + [int(t) + 1 for t in in_use if t.isdigit()])
         try:
             if guard is not None:
                 guard(state.changed())

@@ -401,8 +401,9 @@ def set_track(doc: Document, uid: str, track_id: str, frame_name: Callable[[int]
 
 
 def join_tracks(doc: Document, track_id: str, into: str, frame_name: Callable[[int], str] = str) -> Command | None:
-    """Merge every cuboid of track ``track_id`` into track ``into`` (one undo step). ``into`` keeps
-    its id and its class: joined boxes of another class take the class of its nearest box. None
+    """Merge every cuboid of track ``track_id`` into track ``into`` (one undo step), and its absent
+    marks. ``into`` keeps its id and its class: joined boxes of another class take the class of
+    its nearest box. None
     when the two are the same track; CommandError when ``track_id`` has no cuboids or both tracks
     have a cuboid in the same frame (the message lists those frames)."""
     if track_id == into:
@@ -415,12 +416,19 @@ def join_tracks(doc: Document, track_id: str, into: str, frame_name: Callable[[i
         raise CommandError(f"cannot join track {track_id} into track {into}: both have a cuboid in "
                            f"{_frames_text(both, frame_name)} (delete one of each pair first)")
     cmds, retype = _into_track(doc, [doc.find_track(track_id, f) for f in frames], into, f"track {into}")
+    cmds += _moved_absent_marks(doc, track_id, into, doc.absent_frames(track_id))
     return Batch(tuple(cmds), f"Join track {track_id} into track {into}{retype}")
+
+
+def _moved_absent_marks(doc: Document, track_id: str, to: str, frames: list[int]) -> list[Command]:
+    """SetAbsent commands moving ``track_id``'s absent marks in ``frames`` to track ``to`` (a
+    joined or split track keeps where its object was hidden)."""
+    return [c for f in frames for c in (SetAbsent(track_id, f, False), SetAbsent(to, f, True))]
 
 
 def split_tracks(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
     """Give each selected cuboid and the later cuboids of its track a new track id (one undo
-    step); the earlier cuboids keep the old id. CommandError when every selected cuboid is the
+    step), with the track's absent marks from that frame on; the earlier cuboids keep the old id. CommandError when every selected cuboid is the
     first of its track (nothing before it to split from); None for an empty selection."""
     anns = [a for a in selected(doc, selection) if a.track_id is not None]
     if not anns:
@@ -435,12 +443,14 @@ def split_tracks(doc: Document, selection, frame_name: Callable[[int], str] = st
     cmds: list[Command] = []
     parts = []
     for ann in anns:
-        while str(n) in doc.state.by_track:
+        while str(n) in doc.state.by_track or str(n) in doc.state.absent:
             n += 1
         new = str(n)
         n += 1
         later = [f for f in doc.track_frames(ann.track_id) if f >= ann.frame]
         cmds += [SetTrack(doc.find_track(ann.track_id, f).uid, new) for f in later]
+        cmds += _moved_absent_marks(doc, ann.track_id, new, [f for f in doc.absent_frames(ann.track_id)
+                                                              if f >= ann.frame])
         parts.append(f"track {ann.track_id} from frame {frame_name(ann.frame)} on is track {new}")
     return Batch(tuple(cmds), "Split: " + "; ".join(parts))
 
