@@ -64,9 +64,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("join_track", ("J",), "join tracks: J on one, then J on the other (any frame)", "Edit"),
     S("split_track", ("K",), "split the track: this cuboid and later ones get a new track id", "Edit"),
     S("size_to_track", ("Shift+S",), "give the selected cuboid's size to its whole track (rigid objects)", "Edit"),
-    S("mark_absent", ("H",), "the selected objects are absent here (hidden, out of view): delete their "
-      "cuboids and keep I and V out of this frame", "Edit"),
-    S("unmark_absent", ("Shift+H",), "take back the absent marks of the selected tracks", "Edit"),
+    S("mark_absent", ("H",), "object hidden in this frame: delete its cuboid, keep I and V out", "Edit"),
+    S("unmark_absent", ("Shift+H",), "take back the selected tracks' hidden-frame marks", "Edit"),
     S("import_drive_labels", ("Ctrl+I",), "import the labels that came with the drive (one undo step)", "Edit"),
     S("undo", ("Ctrl+Z",), "undo (nudges, turns or resizes in a row are one step)", "Edit"),
     S("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),

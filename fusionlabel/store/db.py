@@ -44,7 +44,7 @@ CREATING_KEY = "creating"
 # the database file is written under its name plus this and renamed when its schema is committed
 CREATING_SUFFIX = ".creating"
 
-TRACK_ABSENT_TABLE = ("CREATE TABLE track_absent (track_id TEXT NOT NULL, frame INTEGER NOT NULL, "
+TRACK_ABSENT_TABLE = ("CREATE TABLE IF NOT EXISTS track_absent (track_id TEXT NOT NULL, frame INTEGER NOT NULL, "
                       "changed_us INTEGER NOT NULL, PRIMARY KEY (track_id, frame))")
 
 SCHEMA = """
