@@ -13,7 +13,7 @@ from fusionlabel.geometry.transforms import T_from_Rt, rotation_z
 from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.model.commands import (COMMANDS, AcceptPrelabel, Batch, CommandError, CopyToFrame, CreateCuboid,
                                         DeleteCuboids, DeleteTrackFrom, SetAttributes, SetBox, SetClass,
-                                        SetFrameStatus, SetTrack, command_from_dict, command_from_json)
+                                        SetAbsent, SetFrameStatus, SetTrack, command_from_dict, command_from_json)
 from fusionlabel.model.document import Document
 from fusionlabel.model.ontology import Ontology
 
@@ -26,7 +26,8 @@ def snapshot(doc: Document):
     """Everything the document holds, comparable with ==."""
     st = doc.state
     return ({u: (a, st.seq[u]) for u, a in st.anns.items()}, dict(st.status),
-            {f: [a.uid for a in doc.annotations(f)] for f in range(doc.n_frames)})
+            {f: [a.uid for a in doc.annotations(f)] for f in range(doc.n_frames)},
+            {t: sorted(fs) for t, fs in st.absent.items()})
 
 
 @pytest.fixture
@@ -90,6 +91,11 @@ def _check_status(d):
     assert d.frame_status(2) == "done" and d.frame_statuses()[:3] == ["new", "new", "done"]
 
 
+def _check_absent(d):
+    assert d.absent_frames("1") == [2] and d.is_absent("1", 2) and not d.is_absent("1", 1)
+    assert d.find_track("1", 1) is not None          # a mark alone deletes nothing
+
+
 def _check_batch(d):
     assert d.get("b1").box == box(3, 3) and d.get("b1").cls == "van" and "car3" not in d
 
@@ -106,6 +112,7 @@ CASES = {
     "delete_track_from": (lambda d: DeleteTrackFrom("1", 1), _check_delete_track_from),
     "accept_prelabel": (lambda d: AcceptPrelabel(("pre2", "car0")), _check_accept),
     "set_frame_status": (lambda d: SetFrameStatus(2, "done"), _check_status),
+    "set_absent": (lambda d: SetAbsent("1", 2), _check_absent),
     "batch": (lambda d: Batch((CreateCuboid(5, CuboidLabel(box(), "car"), uid="b1"), SetBox("b1", box(3, 3)),
                                SetClass("b1", "van"), DeleteCuboids(("car3",))), "Several"), _check_batch),
 }
