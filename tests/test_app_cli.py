@@ -245,8 +245,15 @@ def test_a_signal_closes_the_app_like_its_close_button_and_exits_128_plus_it(tmp
     (tmp_path / "app.py").write_text(SIGNAL_SCRIPT)
     root = str(Path(fusionlabel.__file__).resolve().parents[1])      # this checkout's code, not an installed one
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=root)
+    def as_from_a_terminal():
+        # A job started in the background by a non-interactive shell (a CI runner, `cmd &`) inherits
+        # SIGINT ignored, and the app rightly leaves an ignored signal ignored; a terminal's
+        # foreground app has the default action, which this test is about.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+
     proc = subprocess.Popen([sys.executable, str(tmp_path / "app.py"), str(drive)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path, preexec_fn=as_from_a_terminal)
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         proc.send_signal(getattr(signal, signame))
