@@ -169,6 +169,54 @@ def test_interpolate_track_in_world_frame_with_moving_ego():
         assert labl.track_id == "7" and labl.source == "model" and labl.attributes["interpolated"]
 
 
+def test_interpolation_follows_the_frames_times_not_their_indices():
+    """Frames captured 1.5, 0.5 and 0.5 s apart (as SUSTech's): a car driving straight at 2 m/s
+    is at 3 m, 4 m and 5 m; by index it would be put at 1.7 m and 3.3 m. The tracker's gap fill
+    follows the times too."""
+    times = {0: 95.0, 1: 96.5, 2: 97.0, 3: 97.5}
+    poses = {f: np.eye(4) for f in times}
+    at = lambda f: Cuboid((2.0 * (times[f] - 95.0), 0.0, 0.0), (4.0, 1.8, 1.5), 0.0)   # noqa: E731
+    keys = {f: CuboidLabel(at(f), "Car", "7", None, "human") for f in (0, 3)}
+    by_time = interpolate_track(keys, poses, times=times)
+    for f in (1, 2):
+        np.testing.assert_allclose(by_time[f].box.center, at(f).center, atol=1e-9)
+    assert abs(interpolate_track(keys, poses)[1].box.center[0] - 5.0 / 3) < 1e-9   # no times: by index
+    # the tracker, on a car at 1 m/s missed in frame 1 (by index its fill would be near 1.1 m)
+    dets = [[lab(1.0 * (times[f] - 95.0), 0.0, label="Car")] if f != 1 else [] for f in range(4)]
+    out = track_sequence(dets, times=[times[f] for f in range(4)], config=TrackerConfig(min_hits=1))
+    (filled,) = out[1]
+    assert filled.attributes["interpolated"] and abs(filled.box.center[0] - 1.5) < 0.05
+
+
+@pytest.mark.realdata
+def test_interpolating_real_sustech_frames_uses_their_timestamps(realdata):
+    """SUSTech's frames 000950, 000965, 000970, 000975 are 1.5, 0.5, 0.5 s apart: filling them from
+    the first and last labelled frames by time puts the boxes far nearer their labels."""
+    from fusionlabel.assist.edit_assist import frame_times
+    from fusionlabel.io.drives import open_drive
+
+    root = realdata / "sustech_sequence"
+    if not root.is_dir():
+        pytest.skip("SUSTech sample not found")
+    d = open_drive(root)
+    n = len(d)
+    poses = {f: d.T_world_lidar(f) for f in range(n)}
+    times = frame_times(d, range(n))
+    assert times is not None
+    errors = {"index": [], "time": []}
+    last = {g.track_id: g for g in d.labels(n - 1)}
+    for g in d.labels(0):
+        if g.track_id not in last:
+            continue
+        for mode, clock in (("index", None), ("time", times)):
+            for f, out in interpolate_track({0: g, n - 1: last[g.track_id]}, poses, times=clock).items():
+                truth = {h.track_id: h for h in d.labels(f)}.get(g.track_id)
+                if truth is not None:
+                    errors[mode].append(np.linalg.norm(np.subtract(out.box.center, truth.box.center)[:2]))
+    assert len(errors["time"]) >= 20
+    assert np.median(errors["time"]) < 0.5 < 1.5 < np.median(errors["index"])
+
+
 @pytest.mark.realdata
 def test_interpolating_every_fifth_frame_of_real_tracks(realdata):
     """Issue 5 acceptance: keys every 5th frame of the real KITTI tracks reproduce the frames

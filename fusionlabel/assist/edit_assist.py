@@ -59,6 +59,14 @@ def _frame_dt(drive, a: int, b: int) -> float:
     return dt if dt * (b - a) > 0 else DEFAULT_FRAME_DT * (b - a)
 
 
+def frame_times(drive, frames) -> dict[int, float] | None:
+    """{frame: seconds} of ``frames`` (ascending indices) from their timestamps, or None when
+    they do not increase strictly (no usable times: frames are then taken as equally spaced)."""
+    times = {f: drive.frames[f].timestamp_us * 1e-6 for f in frames}
+    values = list(times.values())
+    return times if all(b > a for a, b in zip(values, values[1:])) else None
+
+
 def is_sequence(drive) -> bool:
     """True when the drive's frames are a time sequence (strictly increasing timestamps), so
     tracking across them makes sense (a KITTI object folder is a set of unrelated frames)."""
@@ -209,7 +217,8 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
             continue
         ks = sorted(keys)
         poses = {f: drive.T_world_lidar(f) for f in range(ks[0], ks[-1] + 1)}
-        filled = interpolate_track({f: a.label for f, a in keys.items()}, poses)
+        filled = interpolate_track({f: a.label for f, a in keys.items()}, poses,
+                                   times=frame_times(drive, range(ks[0], ks[-1] + 1)))
         edited = edited_prelabels(doc, sorted(filled))
         between = [a for a in (doc.find_track(track, f) for f in filled) if a is not None]
         copies = unedited_copies(doc, between)

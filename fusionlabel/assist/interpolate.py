@@ -70,7 +70,7 @@ def interpolate_boxes(keys: dict[float, Cuboid], times, rigid: bool = True) -> d
 
 
 def interpolate_track(keyframes: dict[int, CuboidLabel], poses: dict[int, np.ndarray], frames=None,
-                      rigid: bool = True) -> dict[int, CuboidLabel]:
+                      rigid: bool = True, times: dict[int, float] | None = None) -> dict[int, CuboidLabel]:
     """Fill the frames between keyframes of one track, working in the world frame.
 
     Args:
@@ -78,6 +78,9 @@ def interpolate_track(keyframes: dict[int, CuboidLabel], poses: dict[int, np.nda
         poses: frame index -> T_world_lidar (4, 4) for every key and wanted frame.
         frames: frame indices wanted (default: every frame between the first and last key that is
             not a key).
+        times: frame index -> seconds, for every key and wanted frame, strictly increasing with
+            the index: the curve is then followed in time, so frames captured at uneven intervals
+            get the position of their own moment. None: frames equally spaced (by index).
     Returns:
         frame index -> interpolated label in that frame's LiDAR frame (``source="model"``,
         attribute ``interpolated``), keys excluded.
@@ -87,12 +90,14 @@ def interpolate_track(keyframes: dict[int, CuboidLabel], poses: dict[int, np.nda
     ks = sorted(keyframes)
     if frames is None:
         frames = [f for f in range(ks[0], ks[-1] + 1) if f not in keyframes]
-    world = {float(k): keyframes[k].box.transformed(poses[k]) for k in ks}
-    boxes = interpolate_boxes(world, [f for f in frames if f not in keyframes], rigid)
+    clock = (lambda f: float(f)) if times is None else (lambda f: float(times[f]))
+    world = {clock(k): keyframes[k].box.transformed(poses[k]) for k in ks}
+    wanted = {clock(f): f for f in frames if f not in keyframes}
+    boxes = interpolate_boxes(world, list(wanted), rigid)
     ref = keyframes[ks[0]]
     out = {}
     for t, b in boxes.items():
-        f = int(round(t))
+        f = wanted[t]
         out[f] = CuboidLabel(b.transformed(invert_T(poses[f])), ref.label, ref.track_id, ref.score, "model",
                              {"interpolated": True})
     return out

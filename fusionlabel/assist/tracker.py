@@ -218,6 +218,10 @@ def track_sequence(detections: list[list[CuboidLabel]], poses: list[np.ndarray] 
     n = len(detections)
     poses = poses if poses is not None else [np.eye(4)] * n
     times = times if times is not None else [0.1 * i for i in range(n)]
+    if any(b <= a for a, b in zip(times, times[1:])):   # no usable clock: fill gaps by frame index
+        fill_times = [float(i) for i in range(n)]
+    else:
+        fill_times = [float(t) for t in times]
     tracker = Tracker(cfg)
     for i in range(n):
         world = [d.with_(box=d.box.transformed(poses[i])) for d in detections[i]]
@@ -232,9 +236,9 @@ def track_sequence(detections: list[list[CuboidLabel]], poses: list[np.ndarray] 
         boxes = {f: tr.history[f][0].with_(size=size) for f in frames}
         filled = {}
         if cfg.fill_gaps:
-            missing = [f for f in range(frames[0], frames[-1] + 1) if f not in tr.history]
-            filled = {int(round(t)): b for t, b in
-                      interpolate_boxes({float(f): b for f, b in boxes.items()}, missing).items()}
+            missing = {fill_times[f]: f for f in range(frames[0], frames[-1] + 1) if f not in tr.history}
+            filled = {missing[t]: b for t, b in           # in time: frames may be unevenly spaced
+                      interpolate_boxes({fill_times[f]: b for f, b in boxes.items()}, list(missing)).items()}
         for f, b in {**boxes, **filled}.items():
             score = tr.history[f][1] if f in tr.history else tr.score
             attrs = {"interpolated": True} if f in filled else {}
