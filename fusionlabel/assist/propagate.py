@@ -9,7 +9,8 @@ ground of frame b. A small box (a pedestrian) keeps its heading: ICP fits its tr
 then the box slides until its points' mean sits where it did in frame a. With too few points in
 either frame, or when ICP would move a small box implausibly far from the prediction (onto
 another object), the prediction is returned as is; :meth:`Propagation.problem` says why a result
-needs checking.
+needs checking, among others when the registered points do not pin the box in some horizontal
+direction (:func:`pinning`: a car seen from one side only can slide along it).
 """
 
 from __future__ import annotations
