@@ -1,8 +1,11 @@
 """Pre-labelling figures: speed on one core, detector quality per data set, tracking and
 interpolation on real KITTI tracks, propagation, one-click quality. Prints markdown tables (docs/prelabel.md).
 
-    .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracked,tracking,propagation,oneclick]
-        [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5]
+    .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracked,tracking,propagation,chained,oneclick]
+        [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5] [--frames 21]
+
+``chained`` carries every simulated track along ``--frames`` frames of each seed (V, D, V, D …)
+and reports errors and warnings with and without the side check (propagate.pinning).
 
 Real data comes from FUSIONLABEL_REALDATA (default ../shared/realdata); missing sets are skipped.
 """
@@ -314,7 +317,7 @@ def bench_tracking(realdata: Path) -> None:
 
 # ------------------------------------------------------------------------------------------ propagation
 def bench_propagation(realdata: Path, sim_seeds: list[int]) -> None:
-    from fusionlabel.assist.propagate import propagate_box
+    from fusionlabel.assist.propagate import LOOSE, propagate_box
     from fusionlabel.geometry.transforms import invert_T
     from fusionlabel.sim.scenario import build_scenario
     from fusionlabel.sim.simulator import Simulator
@@ -344,7 +347,7 @@ def bench_propagation(realdata: Path, sim_seeds: list[int]) -> None:
     if (sus / "lidar").is_dir():
         from fusionlabel.io.pointcloud import read_points
 
-        err, before, ms = [], [], []
+        err, before, ms, side = [], [], [], []
         for fa, fb in (("000965", "000970"), ("000970", "000975")):
             pa, pb = read_points(sus / "lidar" / f"{fa}.pcd"), read_points(sus / "lidar" / f"{fb}.pcd")
             la = {x.track_id: x for x in D.read_sustech_labels(sus / "label" / f"{fa}.json")}
@@ -355,10 +358,97 @@ def bench_propagation(realdata: Path, sim_seeds: list[int]) -> None:
                 ms.append(1000 * (time.perf_counter() - t0))
                 err.append(np.hypot(*np.subtract(res.box.center[:2], lb[tid].box.center[:2])))
                 before.append(np.hypot(*np.subtract(la[tid].box.center[:2], lb[tid].box.center[:2])))
-        err = np.array(err)
+                side.append(res.rotated and res.pinning < LOOSE)
+        err, side = np.array(err), np.array(side)
         print(f"| SUSTech, 0.5 s apart, no poses, all classes | {len(err)} | {np.median(err):.3f} m "
               f"({np.mean(err < 0.5):.0%} within 0.5 m) | {np.median(before):.3f} m | {np.median(ms):.1f} |")
+        print(f"\nSUSTech: seen from one side only (pinning under {LOOSE}) {side.sum()} of {len(err)}, "
+              f"{(side & (err > 0.3)).sum()} of them more than 0.3 m off.")
     print()
+
+
+def _chained_steps(seed: int, n_frames: int, min_points: int = 50):
+    """(result, truth box, ms, whether it was chained) for every step of every track of a simulated
+    drive: chained from the true box of the track's first frame with ``min_points`` returns, the
+    velocity guess from the last two boxes (as V does), and each step again from the true box
+    with the true velocity of the frame before."""
+    from fusionlabel.assist.propagate import propagate_box
+    from fusionlabel.sim.scenario import build_scenario
+    from fusionlabel.sim.simulator import Simulator
+
+    sim = Simulator(build_scenario(seed, n_frames), points=120_000, cameras=False)
+    frames = [sim.frame(i) for i in range(n_frames)]
+    truth = [{lb.track_id: lb.box for lb in f.labels} for f in frames]
+    start = {}
+    for i, f in enumerate(frames):
+        for lb in f.labels:
+            if lb.attributes["num_lidar_points"] >= min_points:
+                start.setdefault(lb.track_id, i)
+
+    def world(i, box):
+        return (frames[i].T_world_lidar @ np.append(box.center, 1.0))[:2]
+
+    for tid, s in start.items():
+        box, last = truth[s][tid], None
+        for i in range(s, n_frames - 1):
+            a, b = frames[i], frames[i + 1]
+            if tid not in truth[i + 1]:
+                break
+            here = world(i, box)
+            v = (0.0, 0.0) if last is None else (here - last) / 0.1
+            t0 = time.perf_counter()
+            res = propagate_box(a.points, box, b.points, a.T_world_lidar, b.T_world_lidar, v)
+            yield res, truth[i + 1][tid], 1000 * (time.perf_counter() - t0), True
+            box, last = res.box, here
+            prev = truth[i - 1].get(tid) if i > 0 else None
+            v = (0.0, 0.0) if prev is None else (world(i, truth[i][tid]) - world(i - 1, prev)) / 0.1
+            t0 = time.perf_counter()
+            res = propagate_box(a.points, truth[i][tid], b.points, a.T_world_lidar, b.T_world_lidar, v)
+            yield res, truth[i + 1][tid], 1000 * (time.perf_counter() - t0), False
+
+
+def bench_chained_propagation(sim_seeds: list[int], n_frames: int) -> None:
+    """Errors and warnings of propagation along whole simulated tracks, before and after the side
+    check (Propagation.pinning): the boxes are the same, the warnings differ."""
+    from dataclasses import replace
+
+    import fusionlabel.assist.propagate as P
+    from fusionlabel.geometry.transforms import angle_difference
+
+    measure, check_ms = P.pinning, []
+
+    def timed_pinning(*args, **kwargs):   # the side check's own time within each propagation
+        t0 = time.perf_counter()
+        out = measure(*args, **kwargs)
+        check_ms.append(1000 * (time.perf_counter() - t0))
+        return out
+
+    rows = {True: [], False: []}
+    P.pinning = timed_pinning
+    try:
+        steps = [step for seed in sim_seeds for step in _chained_steps(seed, n_frames)]
+    finally:
+        P.pinning = measure
+    for res, truth, ms, chained in steps:
+        err = float(np.hypot(*np.subtract(res.box.center[:2], truth.center[:2])))
+        turn = abs(angle_difference(res.box.yaw, truth.yaw))
+        rows[chained].append((err, np.degrees(min(turn, np.pi - turn)), ms,
+                              replace(res, pinning=1.0).problem() is not None, res.problem() is not None))
+    seeds = ",".join(map(str, sim_seeds))
+    print(f"## Propagation along simulated tracks (seeds {seeds}, {n_frames} frames, 120k points)\n")
+    print("| steps | results | centre error median / 95th pct | heading error median / 95th pct | "
+          "warned (of them > 0.3 m off) | > 0.3 m off, not warned | median ms |")
+    print("|---|---|---|---|---|---|---|")
+    for chained, name in ((True, "chained (V, D, V …)"), (False, "each from the true box")):
+        a = np.array(rows[chained], dtype=float)
+        bad = a[:, 0] > 0.3
+        for col, when in ((3, "before"), (4, "after")):
+            w = a[:, col] > 0
+            print(f"| {name}, {when} | {len(a)} | {np.median(a[:, 0]):.3f} / {np.percentile(a[:, 0], 95):.2f} m | "
+                  f"{np.median(a[:, 1]):.2f} / {np.percentile(a[:, 1], 95):.1f}° | {w.sum()} ({(w & bad).sum()}) | "
+                  f"{(bad & ~w).sum()} of {bad.sum()} | {np.median(a[:, 2]):.1f} |")
+    print(f"\nThe side check takes {np.median(check_ms):.2f} ms a result (median; 95th percentile "
+          f"{np.percentile(check_ms, 95):.2f} ms); the rest of a propagation is unchanged.\n")
 
 
 # ------------------------------------------------------------------------------------------ one-click
@@ -390,6 +480,7 @@ def main(argv=None) -> int:
                     default=Path(os.environ.get("FUSIONLABEL_REALDATA", REPO.parent / "shared" / "realdata")))
     ap.add_argument("--sim-seeds", default="1,2,3,4,5")
     ap.add_argument("--score", type=float, default=0.5, help="operating point for precision, recall and edits")
+    ap.add_argument("--frames", type=int, default=21, help="frames per simulated drive for --only chained")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     seeds = [int(s) for s in args.sim_seeds.split(",")]
@@ -403,6 +494,8 @@ def main(argv=None) -> int:
         bench_tracking(args.realdata)
     if "propagation" in only:
         bench_propagation(args.realdata, seeds[:2])
+    if "chained" in only:
+        bench_chained_propagation(seeds, args.frames)
     if "oneclick" in only:
         bench_oneclick(args.realdata, seeds)
     return 0

@@ -383,3 +383,62 @@ def test_propagation_reports_what_it_could_not_see():
     assert half.registered and half.points_b < half.points_a / 2 and "partly hidden" in half.problem()
     whole = propagate_box(np.r_[ground, body], car, np.r_[ground, body])
     assert whole.registered and whole.problem() is None and whole.points_b == whole.points_a
+
+
+# ------------------------------------------------------------------------------------------ pinning
+def _car_sides(rng, n_side=300, n_front=120, length=4.2, width=1.8):
+    """BEV-like samples (x, y) of a car's left side (y = -width/2) and, optionally, its front."""
+    side = np.c_[rng.uniform(-length / 2, length / 2, n_side), np.full(n_side, -width / 2)]
+    front = np.c_[np.full(n_front, length / 2), rng.uniform(-width / 2, width / 2, n_front)]
+    return side, front
+
+
+def test_pinning_of_a_line_and_of_a_corner():
+    """A dense line of points holds a shift across it (curvature 1: the squared distance grows as
+    the shift squared) but not along it; an L-shaped corner holds every way."""
+    from fusionlabel.assist.propagate import pinning
+
+    rng = np.random.default_rng(4)
+    side, front = _car_sides(rng, 3000, 1200)
+    loose, axis = pinning(side, side)
+    assert loose < 0.02 and abs(axis[0]) > 0.99          # along the side (x)
+    turned = side @ np.array([[0.0, 1.0], [-1.0, 0.0]])
+    still, axis = pinning(turned, turned)
+    assert still < 0.02 and abs(axis[1]) > 0.99          # the same line along y: loose along y
+    corner = np.r_[side, front]
+    low, axis = pinning(corner, corner)
+    assert low > 0.1
+
+    def cost(shift):   # brute force: mean squared distance to the nearest point, capped at 0.25 m
+        d = np.sqrt((((corner[::4] + shift)[:, None, :] - corner[None]) ** 2).sum(-1)).min(1)
+        return np.mean(np.minimum(d, 0.25) ** 2)
+
+    # across the side (y) each side point's distance grows as the shift (1), the front's not (0)
+    for u, expected in ((axis, low), ((0.0, 1.0), len(side) / len(corner))):
+        u = np.asarray(u)
+        curvature = (cost(0.1 * u) + cost(-0.1 * u) - 2 * cost(0 * u)) / (2 * 0.1 ** 2)
+        assert curvature == pytest.approx(expected, abs=0.08)
+
+
+def _moved_car(points_2d, rng, move):
+    """Ground plus a car's wall points (heights 0.4-1.5 m) in frame a and, moved by ``move``, in frame b."""
+    ground = np.c_[rng.uniform(-10, 10, (4000, 2)), np.zeros(4000)]
+    body = np.c_[points_2d, rng.uniform(0.4, 1.5, len(points_2d))]
+    return np.r_[ground, body], np.r_[ground, body + [move[0], move[1], 0.0]]
+
+
+def test_propagation_warns_when_a_car_is_seen_from_one_side_only():
+    """A car whose points lie on its side only, driving 0.6 m along it: the registration cannot
+    tell how far it went; the result says so (and why). The same car seen with its front (an L)
+    is carried without a warning."""
+    rng = np.random.default_rng(5)
+    car = Cuboid((0.0, 0.0, 0.8), (4.2, 1.8, 1.6), 0.0)
+    side, front = _car_sides(rng)
+    a, b = _moved_car(side, rng, (0.6, 0.0))
+    flat = propagate_box(a, car, b)
+    assert flat.registered and flat.pinning < 0.02 and abs(flat.loose_axis[0]) > 0.95
+    assert "seen from one side only" in flat.problem("in frame 1", "in frame 2")
+    a, b = _moved_car(np.r_[side, front], rng, (0.6, 0.0))
+    corner = propagate_box(a, car, b)
+    assert corner.registered and corner.pinning > 0.1 and corner.problem() is None
+    assert np.allclose(corner.box.center[:2], (0.6, 0.0), atol=0.03)

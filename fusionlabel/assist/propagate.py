@@ -9,7 +9,8 @@ ground of frame b. A small box (a pedestrian) keeps its heading: ICP fits its tr
 then the box slides until its points' mean sits where it did in frame a. With too few points in
 either frame, or when ICP would move a small box implausibly far from the prediction (onto
 another object), the prediction is returned as is; :meth:`Propagation.problem` says why a result
-needs checking.
+needs checking, among others when the registered points do not pin the box in some horizontal
+direction (:func:`pinning`: a car seen from one side only can slide along it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ KEPT_SHARE = 0.5         # fewer object points in frame b than this share of fra
 MIN_INLIERS = 0.8        # a smaller share of object points with a partner in frame b: warn
 SETTLED_STEP = 0.005     # m and rad: ICP still moving more than this at its last iteration has
 SETTLED_TURN = 0.002     # not settled (warn)
+LOOSE = 0.02             # pinning (see pinning()) under which the points do not hold a direction: warn
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ class Propagation:
     came from ICP (False: kept, for small boxes), ``jump`` how far (m) ICP moved the box from the
     prediction: for a small box, with poses, further than its own diagonal plus
     :data:`SMALL_SPEED` × dt is taken for a jump onto another object, and the prediction is
-    returned (not registered)."""
+    returned (not registered). ``pinning`` says how firmly the object's points hold the
+    registration in their loosest horizontal direction ``loose_axis`` (unit xy in frame b; see
+    :func:`pinning`: about 1 across a wall of points, about 0 along it: a car seen from one side
+    only), ``slide`` how far (m) ICP moved the box along that direction from the prediction; 1
+    and 0 for a small box (not measured)."""
 
     box: Cuboid
     inliers: float
@@ -56,6 +62,9 @@ class Propagation:
     converged: bool = False
     rotated: bool = False
     jump: float = 0.0
+    pinning: float = 1.0
+    loose_axis: tuple[float, float] = (1.0, 0.0)
+    slide: float = 0.0
 
     def problem(self, here: str = "in frame a", there: str = "in frame b") -> str | None:
         """Why the result needs checking, in words ("holds 2 points in frame b against 120 in
@@ -78,6 +87,10 @@ class Propagation:
             notes.append("the registration did not settle")
         if self.inliers < MIN_INLIERS:
             notes.append(f"only {self.inliers:.0%} of its points fit {there}")
+        if self.pinning < LOOSE:
+            notes.append(f"it may slide along its side: seen from one side only, its points pin it across the side "
+                         f"but not along it (the registration moved it {abs(self.slide):.2f} m along it {there}); "
+                         "check where it sits along it")
         return "; ".join(notes) or None
 
 
@@ -200,10 +213,12 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     shift0 = coarse_shift(src, dst, search)
     R, t, inl, its, settled = _icp(src - c0 + shift0, dst - c0, max_dist=1.0, rotate=rotate)
     t = t + R @ shift0
+    pin, axis = pinning(src @ R.T + (c0 + t - R @ c0), dst) if rotate else (1.0, np.array([1.0, 0.0]))
     M = np.eye(4)
     M[:2, :2] = R
     M[:2, 3] = c0 + t - R @ c0
     moved = predicted.transformed(M)
+    slide = float(np.subtract(moved.center[:2], c0) @ axis)
     gz = float(ground_b.ground_z(np.asarray(moved.center[:2])[None])[0])
     moved = moved.with_(center=(moved.center[0], moved.center[1], gz + moved.height / 2.0))
     if not rotate:
@@ -213,7 +228,8 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     posed = T_world_lidar_a is not None and T_world_lidar_b is not None and not np.allclose(Ta, Tb)
     if not rotate and posed and jump > np.hypot(box_a.length, box_a.width) + SMALL_SPEED * abs(dt):
         return Propagation(predicted, inl, its, False, n_src, _count(crop_b, lifted, predicted), jump=jump)
-    return Propagation(moved, inl, its, True, n_src, _count(crop_b, lifted, moved), settled, rotate, jump)
+    return Propagation(moved, inl, its, True, n_src, _count(crop_b, lifted, moved), settled, rotate, jump,
+                       pin, (float(axis[0]), float(axis[1])), slide)
 
 
 def _local_mean(points: np.ndarray, box: Cuboid) -> np.ndarray:
@@ -249,3 +265,27 @@ def _object_points(points: np.ndarray, box: Cuboid, reach: float, cfg: BuiltinCo
         return crop[:0]
     return crop[points_in_cuboid(crop, box.with_(size=np.asarray(box.size) + GROW))
                 & (_local_ground(crop, cfg).height_above(crop) > cfg.ground_height)]
+
+
+def pinning(src: np.ndarray, dst: np.ndarray, gate: float = 0.25, step: float = 0.1,
+            max_src: int = 400) -> tuple[float, np.ndarray]:
+    """How firmly aligned (n, 2) ``src`` points are held on (m, 2) ``dst`` against a horizontal
+    shift, and the direction (unit (2,)) in which they are held least.
+
+    The mean squared distance of ``src`` to its nearest ``dst`` point (capped at ``gate``) is
+    taken for shifts of ±``step`` along 4 directions; its curvature over the shift (2 × 2, from
+    the second differences) is 1 for a shift straight across a densely sampled line or surface
+    (the distance grows as the shift) and near 0 along it. The smaller eigenvalue and its
+    eigenvector are returned: a car seen from one side only (its points on one line) gives
+    about 0 along its side, an L-shaped corner more than 0.1 every way."""
+    if len(src) > max_src:
+        src = src[np.linspace(0, len(src) - 1, max_src).astype(np.int64)]
+    r = np.sqrt(0.5)
+    dirs = np.array([[1.0, 0.0], [0.0, 1.0], [r, r], [r, -r]])
+    shifts = np.r_[np.zeros((1, 2)), step * dirs, -step * dirs]
+    d, _ = cKDTree(dst).query((src[None] + shifts[:, None]).reshape(-1, 2), distance_upper_bound=gate)
+    cost = (np.minimum(d, gate) ** 2).reshape(len(shifts), -1).mean(1)
+    c = (cost[1:5] + cost[5:9] - 2.0 * cost[0]) / (2.0 * step ** 2)
+    cross = (c[2] - c[3]) / 2.0
+    w, v = np.linalg.eigh(np.array([[c[0], cross], [cross, c[1]]]))
+    return float(w[0]), v[:, 0]
