@@ -105,7 +105,10 @@ def test_set_track_moves_one_box_and_never_makes_two_in_a_frame(doc):
 
 
 class _StillDrive:
-    """A drive standing still (every frame at the world origin): all interpolation needs of it."""
+    """A drive standing still (every frame at the world origin, frames 0.1 s apart): all
+    interpolation needs of it."""
+
+    frames = [type("Frame", (), {"timestamp_us": 100_000 * i})() for i in range(8)]
 
     def T_world_lidar(self, frame):
         return np.eye(4)
@@ -234,3 +237,31 @@ def test_absent_marks_follow_a_join_and_a_split(doc):
     new = doc.find_track(next(t for t in doc.track_ids() if t not in ("1", "2")), 4).track_id
     assert doc.absent_frames("2") == [2] and doc.absent_frames(new) == [7]
     assert tracks(doc)[new] == [4, 5] and tracks(doc)["2"] == [0, 1]
+
+
+def test_a_box_entering_a_frame_marked_absent_takes_the_mark_back_and_c_keeps_out(doc):
+    """Track 2 is marked absent in frame 3. C from frame 2 does not copy it there (as V does not
+    carry it), naming it, while another track is copied; a box moved into track 2 in frame 3 with
+    the track field takes the mark back in the same step; joining a track that is marked absent
+    where the target has a box leaves no mark there."""
+    from fusionlabel.model.commands import SetAbsent
+
+    two = add(doc, 2, "2")
+    other = add(doc, 2, "5", x=8.0)
+    doc.apply(SetAbsent("2", 3))
+    cmd = ea.copy_to_frame(doc, [two.uid, other.uid], 3, frame_name=lambda f: f"00000{f}")
+    assert cmd.description == "Copy 1 cuboid to frame 000003; not copied: track 2 (marked absent there)"
+    one_step(doc, cmd)
+    assert doc.find_track("2", 3) is None and doc.find_track("5", 3) is not None
+    assert ea.copy_to_frame(doc, [two.uid], 3) is None
+    loose = add(doc, 3, x=20.0)
+    one_step(doc, ea.set_track(doc, loose.uid, "2"))
+    assert doc.find_track("2", 3).uid == loose.uid and not doc.is_absent("2", 3)
+    doc.undo()
+    assert doc.is_absent("2", 3)
+    doc.redo()
+    add(doc, 6, "8")
+    doc.apply(SetAbsent("8", 7))
+    add(doc, 7, "9", x=3.0)
+    one_step(doc, ea.join_tracks(doc, "8", "9"))
+    assert doc.absent_frames("9") == [] and doc.absent_frames("8") == [] and tracks(doc)["9"] == [6, 7]

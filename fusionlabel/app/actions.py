@@ -218,7 +218,8 @@ class Actions(AssistActions, TrackActions):
         if self.s.frame + 1 >= self.s.n_frames:
             self.s.notify("this is the last frame")
         elif cmd is None:
-            self.s.notify("nothing to copy: no cuboids, or their tracks are already in the next frame")
+            self.s.notify("nothing to copy: no cuboids, or their tracks are already in the next frame (or marked "
+                          "absent there: H)")
         else:
             bound = self.s.apply(cmd)
             if bound is not None:

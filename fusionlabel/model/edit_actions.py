@@ -286,10 +286,15 @@ def copy_to_frame(doc: Document, selection, target_frame: int, drive=None,
     skipped). With ``drive``, boxes are carried over by the ego motion between the frames, and
     LiDAR point counts (``num_lidar_points`` ...) are counted again in the target's sweep
     (:func:`target_counts`); without a drive or a sweep the copies carry none. The description
-    names the target as ``frame_name`` does (``Copy 2 cuboids to frame 000005``)."""
+    names the target as ``frame_name`` does (``Copy 2 cuboids to frame 000005``). A cuboid whose
+    track is marked absent in the target (:func:`mark_absent`) is not copied, as ``V`` does not
+    carry it there; the description names it (None when that leaves nothing to copy)."""
     anns = selected(doc, selection)
     if not anns or not 0 <= target_frame < doc.n_frames:
         return None
+    absent = [a for a in anns if a.frame != target_frame and doc.find_track(a.track_id, target_frame) is None
+              and doc.is_absent(a.track_id, target_frame)]
+    anns = [a for a in anns if a not in absent]
     if not any(a.frame != target_frame and doc.find_track(a.track_id, target_frame) is None for a in anns):
         return None
     T = None
@@ -300,7 +305,12 @@ def copy_to_frame(doc: Document, selection, target_frame: int, drive=None,
             if not np.allclose(M, np.eye(4), atol=1e-12):
                 T = tuple(M.reshape(-1))
     counts = target_counts(anns, drive, target_frame, T)
-    return CopyToFrame(tuple(a.uid for a in anns), target_frame, T, counts, frame_name(target_frame))
+    cmd = CopyToFrame(tuple(a.uid for a in anns), target_frame, T, counts, frame_name(target_frame))
+    if not absent:
+        return cmd
+    tracks = ", ".join(dict.fromkeys(str(a.track_id) for a in absent))
+    return Batch((cmd,), f"{cmd.description}; not copied: track{'s' if len(absent) > 1 else ''} {tracks} "
+                         "(marked absent there)")
 
 
 def target_counts(anns: list[Annotation], drive, target_frame: int, T=None) -> dict[str, int] | None:
@@ -360,7 +370,7 @@ def _frames_text(frames, frame_name: Callable[[int], str]) -> str:
 def _into_track(doc: Document, anns: list[Annotation], track_id: str, track_name: str) -> tuple[list[Command], str]:
     """SetTrack commands moving ``anns`` into ``track_id``, each retyped (:func:`retyped`) to the
     class of the track's nearest box (earlier on a tie) when it differs: a track is one object, so
-    its class wins. Returns the commands and what the description adds for a retype ("" for none):
+    its class wins; the track's absent mark in a box's frame is taken back (the box shows it). Returns the commands and what the description adds for a retype ("" for none):
     `` (class van, as <track_name>; dropped pose)``."""
     frames = doc.track_frames(track_id)
     cmds: list[Command] = []
@@ -368,6 +378,8 @@ def _into_track(doc: Document, anns: list[Annotation], track_id: str, track_name
     gone: list[str] = []
     for ann in anns:
         cmds.append(SetTrack(ann.uid, track_id))
+        if doc.is_absent(track_id, ann.frame):        # the box shows the object there after all
+            cmds.append(SetAbsent(track_id, ann.frame, False))
         if frames:
             near = min(frames, key=lambda f: (abs(f - ann.frame), f))
             cls = doc.find_track(track_id, near).cls
@@ -423,7 +435,8 @@ def join_tracks(doc: Document, track_id: str, into: str, frame_name: Callable[[i
 def _moved_absent_marks(doc: Document, track_id: str, to: str, frames: list[int]) -> list[Command]:
     """SetAbsent commands moving ``track_id``'s absent marks in ``frames`` to track ``to`` (a
     joined or split track keeps where its object was hidden)."""
-    return [c for f in frames for c in (SetAbsent(track_id, f, False), SetAbsent(to, f, True))]
+    return [c for f in frames for c in (SetAbsent(track_id, f, False),
+                                        *(() if doc.find_track(to, f) else (SetAbsent(to, f, True),)))]
 
 
 def split_tracks(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
