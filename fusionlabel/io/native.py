@@ -539,7 +539,7 @@ class _Index:
             unit, factor = (("milliseconds", "1000") if times[0] >= 1000 * seconds else
                             ("seconds", "1,000,000") if times[0] >= seconds else
                             ("seconds or milliseconds", "1,000,000 or 1000"))
-            self.fail("frames[0].timestamp_us", f"frames are {step:g} microseconds apart (median) and dated before "
+            self.fail("frames[0].timestamp_us", f"frames are {step:g} microsecond{'' if step == 1 else 's'} apart (median) and dated before "
                                                 f"the year 2000; timestamps are microseconds since 1970, were {unit} "
                                                 f"written (multiply by {factor})?")
 
