@@ -227,15 +227,20 @@ def test_bad_rectified_key_names_file_key_and_problem(tmp_path, doc, path, value
     assert re.search(message, str(e.value)), str(e.value)
 
 
+def _load_error(path: Path, text: str) -> str:
+    """The one-line CalibrationError of loading ``text`` written to ``path``."""
+    path.write_text(text)
+    with pytest.raises(CalibrationError) as e:
+        load_rig(path)
+    return str(e.value)
+
+
 def test_sensor_named_by_a_number_is_refused_with_the_quoting_fix(tmp_path):
     """``1:`` in YAML is the number 1: every command would later compare it with names read as
     text; the loader refuses it in one line saying how to write it."""
     text = EXAMPLE.read_text().replace("  cam_front_left:\n", "  1:\n")
     bad = tmp_path / "rig.yaml"
-    bad.write_text(text)
-    with pytest.raises(CalibrationError) as e:
-        load_rig(bad)
-    assert str(e.value) == f'{bad}: sensors.1: sensor names are strings; quote it: "1"'
+    assert _load_error(bad, text) == f'{bad}: sensors.1: sensor names are strings; quote it: "1"'
     bad.write_text(text.replace("  1:\n", '  "1":\n'))
     assert load_rig(bad).camera_names == ["cam_front", "1"]
 
@@ -259,20 +264,14 @@ def test_key_written_twice_is_refused_with_both_lines(tmp_path, key, first, inse
     second_line = doubled.splitlines().index(extra.splitlines()[0], first_line) + 1
     assert yaml.safe_load(doubled)       # plain YAML reads it, the last one winning
     bad = tmp_path / "rig.yaml"
-    bad.write_text(doubled)
-    with pytest.raises(CalibrationError) as e:
-        load_rig(bad)
     column = len(first) - len(first.lstrip()) + 1
-    assert str(e.value) == (f"{bad}: line {second_line}, column {column}: invalid YAML: key '{key}' appears twice "
+    assert _load_error(bad, doubled) == (f"{bad}: line {second_line}, column {column}: invalid YAML: key '{key}' appears twice "
                             f"(first at line {first_line}, column {column})")
 
 
 def test_empty_rig_file_says_it_is_empty(tmp_path):
     bad = tmp_path / "rig.yaml"
-    bad.write_text("# nothing here yet\n")
-    with pytest.raises(CalibrationError) as e:
-        load_rig(bad)
-    assert str(e.value) == f"{bad}: (document): the file is empty; expected a rig with format, sensors (see calib/README.md)"
+    assert _load_error(bad, "# nothing here yet\n") == f"{bad}: (document): the file is empty; expected a rig with format, sensors (see calib/README.md)"
 
 
 @pytest.mark.parametrize("alias, model", [("plumb_bob", "radtan"), ("rational_polynomial", "radtan"),
