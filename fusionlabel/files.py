@@ -128,3 +128,11 @@ def unknown_key(mapping: dict, allowed) -> tuple[str, str] | None:
         if k not in allowed:
             return str(k), f"unknown key (expected one of {', '.join(allowed)})"
     return None
+
+
+def yaml_key_text(key) -> str:
+    """A key YAML read as a number, boolean or null, as it was most likely written (``1``, ``true``,
+    ``null``): for messages that ask to quote it."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)

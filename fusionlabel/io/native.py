@@ -31,7 +31,7 @@ import numpy as np
 import yaml
 
 from ..errors import DriveError, LabelError, PointCloudError
-from ..files import parse_yaml, unknown_key, write_atomic
+from ..files import parse_yaml, unknown_key, write_atomic, yaml_key_text
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import rotation_problem, snap_rotation
 from ..model.annotation import SOURCES, CuboidLabel, score_problem
@@ -514,7 +514,7 @@ class _Index:
     def camera(self, name: Any, where: str, cameras: list[str]) -> str:
         """``name``, a camera of the rig: a string (``1:`` unquoted is the number 1) in ``cameras``."""
         if not isinstance(name, str):
-            self.fail(where, f"camera names are strings; quote it: \"{name}\"")
+            self.fail(where, f"camera names are strings; quote it: \"{yaml_key_text(name)}\"")
         if name not in cameras:
             self.fail(where, f"camera '{name}' is not in the rig (cameras: {', '.join(map(str, cameras))})")
         return name

@@ -18,7 +18,7 @@ from ..geometry.transforms import (
     snap_rotation,
 )
 from ..model.rig import CameraSensor, LidarSensor, Rig
-from ..files import parse_yaml, read_text, unknown_key
+from ..files import parse_yaml, read_text, unknown_key, yaml_key_text
 
 FORMAT = "fusionlabel-rig/1"
 VEHICLE = "vehicle"
@@ -148,9 +148,9 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
 
     parsed: dict[str, dict] = {}
     for sname, spec in sensors_spec.items():
-        key = f"sensors.{_raw_key(sname)}"
+        key = f"sensors.{yaml_key_text(sname)}"
         if not isinstance(sname, str):
-            r.fail(key, f"sensor names are strings; quote it: \"{_raw_key(sname)}\"")
+            r.fail(key, f"sensor names are strings; quote it: \"{yaml_key_text(sname)}\"")
         if sname == VEHICLE:
             r.fail(key, f"'{VEHICLE}' is reserved for the vehicle frame")
         spec = r.mapping(spec, key)
@@ -205,13 +205,6 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
     if not isinstance(vehicle_frame, bool):
         r.fail("vehicle_frame", f"expected true or false, got {vehicle_frame!r}")
     return Rig(name, sensors, ref, vehicle_frame)
-
-
-def _raw_key(name) -> str:
-    """A non-string YAML key as it was most likely written (``1``, ``true``, ``null``)."""
-    if isinstance(name, bool):
-        return "true" if name else "false"
-    return "null" if name is None else str(name)
 
 
 def _camera(r: _Reader, spec: dict, key: str):
