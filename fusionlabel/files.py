@@ -47,17 +47,50 @@ def read_text(path: str | os.PathLike, error: type[InputError] = InputError, wha
 def parse_yaml(text: str, path: str | os.PathLike | None, error: type[InputError] = InputError, loader=None):
     """The document of the YAML ``text`` read from ``path`` (which only names it in errors).
 
-    ``loader`` is a safe loader class (default ``yaml.SafeLoader``). A syntax error raises
+    ``loader`` is a safe loader class (default ``yaml.SafeLoader``); it is made strict
+    (:func:`strict_loader`), so a key written twice in one mapping is an error, not the last one
+    silently winning. A syntax error or a duplicate key raises
     ``error(path, "invalid YAML: <problem> (<context>)", where="line L, column C")``, the one form
-    every YAML file fusionlabel reads reports its syntax errors in.
+    every YAML file fusionlabel reads reports its errors in.
     """
     import yaml
 
     try:
-        return yaml.load(text, Loader=loader or yaml.SafeLoader)  # only safe loaders are passed
+        return yaml.load(text, Loader=strict_loader(loader or yaml.SafeLoader))  # only safe loaders are passed
     except yaml.YAMLError as e:
         problem, at = yaml_problem(e, text)
         raise error(path, f"invalid YAML: {problem}", where=at) from None
+
+
+_STRICT_LOADERS: dict[type, type] = {}
+
+
+def strict_loader(base):
+    """A subclass of the safe loader class ``base`` (``yaml.SafeLoader``, ``yaml.CSafeLoader``) that
+    refuses a mapping key written twice: ``key 'model' appears twice (first at line 20, column 5)``
+    at the second one (plain PyYAML keeps the last value without a word)."""
+    if getattr(base, "refuses_duplicate_keys", False):
+        return base
+    if base not in _STRICT_LOADERS:
+        import yaml
+
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                self.flatten_mapping(node)      # merge keys (<<) first, as the base class does
+            seen = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    continue
+                if key in seen:
+                    raise yaml.constructor.ConstructorError("first", seen[key], f"key '{key}' appears twice",
+                                                            key_node.start_mark)
+                seen[key] = key_node.start_mark
+            return base.construct_mapping(self, node, deep=deep)
+
+        _STRICT_LOADERS[base] = type(f"Strict{base.__name__}", (base,), {
+            "construct_mapping": construct_mapping, "refuses_duplicate_keys": True})
+    return _STRICT_LOADERS[base]
 
 
 def yaml_problem(e, text: str) -> tuple[str, str | None]:
@@ -95,3 +128,11 @@ def unknown_key(mapping: dict, allowed) -> tuple[str, str] | None:
         if k not in allowed:
             return str(k), f"unknown key (expected one of {', '.join(allowed)})"
     return None
+
+
+def yaml_key_text(key) -> str:
+    """A key YAML read as a number, boolean or null, as it was most likely written (``1``, ``true``,
+    ``null``): for messages that ask to quote it."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)

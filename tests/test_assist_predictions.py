@@ -332,3 +332,22 @@ def test_prelabel_reads_nan_velocity_of_the_real_keyframe(nusc_root, tmp_path, c
     path.write_text(json.dumps(doc))
     assert main(["prelabel", str(nusc_root), "--detector", f"predictions:{path}", "--out", str(tmp_path / "o2")]) == 2
     assert re.search(r"results\.json: results\.\w+\[0\]\.velocity: expected \[vx, vy\]", capsys.readouterr().err)
+
+
+def test_native_prediction_files_may_hold_unwrapped_yaw(tmp_path):
+    """A model's native .json may write an angle past one turn (−7.9): prelabel and eval read it as
+    the same box, while a drive's own label file refuses it (degrees written for radians?)."""
+    from fusionlabel.io.native import read_labels
+    from fusionlabel.qa.sources import _folder_labels
+
+    drive = _drive_with_ids(tmp_path, ["000000"])
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "000000.json").write_text('{"format": "fusionlabel-labels/1", "objects": [{"label": "Car", '
+                                        '"center": [10, 2, -1], "size": [4, 1.8, 1.6], "yaw": -7.9, "score": 0.8}]}')
+    wrapped = -7.9 + 2 * np.pi
+    (pre,) = PredictionsDetector(folder).detect_frame(drive, 0)
+    (ev,) = _folder_labels(folder, drive, "--pred")[0]
+    assert pre.box.yaw == pytest.approx(wrapped) and ev.box.yaw == pytest.approx(wrapped)
+    with pytest.raises(LabelError, match=r"objects\[0\]\.yaw: -7\.9 is beyond ±2π; yaw is in radians"):
+        read_labels(folder / "000000.json")

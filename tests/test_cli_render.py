@@ -154,3 +154,63 @@ def test_captions_have_a_dark_backdrop_over_a_bright_image():
     outside = np.ones(image.shape[:2], bool)
     outside[y:y + h, x:x + w] = False
     assert (image[outside] == 255).all()
+
+
+def _one_camera_drive(root: Path, points: np.ndarray, with_image: bool) -> Path:
+    """A native drive: one LiDAR, one pinhole camera looking along +x, one frame."""
+    from fusionlabel.geometry.cameras import camera_from_params
+    from fusionlabel.geometry.transforms import T_from_Rt, rotation_from_euler
+    from fusionlabel.io.native import NativeDriveWriter
+    from fusionlabel.model.rig import CameraSensor, LidarSensor, Rig
+
+    cam = camera_from_params("pinhole", 320, 240, 300.0, 300.0, 160.0, 120.0, ())
+    rig = Rig("r", {"lidar": LidarSensor("lidar", np.eye(4)),
+                    "cam_front": CameraSensor("cam_front", cam, T_from_Rt(rotation_from_euler(-np.pi / 2, 0, -np.pi / 2),
+                                                                          (0.5, 0, 0)))}, "lidar")
+    images = {"cam_front": np.full((240, 320, 3), 200, np.uint8)} if with_image else {}
+    with NativeDriveWriter(root, rig, "d", image_format="png") as w:
+        w.add_frame("000000", 1_000_000, np.eye(4), points.astype(np.float32), images)
+    return root
+
+
+def _points(n: int = 500) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return np.c_[rng.uniform(5, 30, (n, 1)), rng.uniform(-5, 5, (n, 2)), rng.uniform(0, 1, (n, 1))]
+
+
+def test_render_draws_a_camera_without_image_blank_with_its_points_and_says_so(tmp_path):
+    """The app shows a camera without an image in this frame as a blank tile with its points; render
+    used to leave the tile out without a word."""
+    with_image = run_cli("render", str(_one_camera_drive(tmp_path / "a", _points(), True)), "--out",
+                         str(tmp_path / "a.png"))
+    out = run_cli("render", str(_one_camera_drive(tmp_path / "b", _points(), False)), "--out", str(tmp_path / "b.png"))
+    assert with_image.returncode == 0 and out.returncode == 0, out.stderr
+    assert "note:" not in with_image.stdout
+    assert "note: frame 000000: cam_front: no image for this frame (drawn blank, with its points)" in out.stdout
+    a, b = cv2.imread(str(tmp_path / "a.png")), cv2.imread(str(tmp_path / "b.png"))
+    assert a.shape == b.shape                                        # the tile is there, the camera's size
+
+    def coloured(picture):      # the camera tile under the 40-px title and its caption: points coloured by depth
+        tile = picture[80:280, :320].astype(int)
+        return int(((tile.max(axis=2) - tile.min(axis=2)) > 60).sum())
+
+    assert coloured(a) > 50 and coloured(b) == coloured(a)          # the same points, on the blank tile
+
+
+def test_render_checks_the_output_name_before_reading_the_drive(tmp_path):
+    """A bad --out extension is refused first: a broken sweep (or a long render) does not come before it."""
+    root = _one_camera_drive(tmp_path / "d", _points(), True)
+    (root / "lidar" / "000000.pcd").write_bytes(b"")
+    assert_clean_error(run_cli("render", str(root), "--out", str(tmp_path / "r.bmp")), "r.bmp", "--out",
+                       "output must end in .png, .jpg or .jpeg")
+    assert_clean_error(run_cli("render", str(root), "--out", str(tmp_path / "r.png")), "000000.pcd", "empty file")
+
+
+def test_render_of_a_sweep_with_stray_far_points_prints_no_numpy_warning(tmp_path):
+    """A few garbage points beyond int32 pixels (1e19 m) fall outside the picture without a
+    RuntimeWarning on stderr."""
+    points = _points(2000)
+    points[::100, 0] = 3e19
+    points[5::100, 1] = -2e30
+    out = run_cli("render", str(_one_camera_drive(tmp_path / "d", points, True)), "--out", str(tmp_path / "r.png"))
+    assert out.returncode == 0 and out.stderr == "", out.stderr

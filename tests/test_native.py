@@ -501,3 +501,75 @@ def test_range_image_points_are_the_per_point_formula_to_the_bit():
     expected = np.column_stack([dist * np.cos(el) * np.cos(az), dist * np.cos(el) * np.sin(az), dist * np.sin(el),
                                 image.intensity[col, row], row]).astype(np.float32)
     assert np.array_equal(image.points(), expected)
+
+
+@pytest.mark.parametrize("times, unit", [
+    ([1_600_000_000, 1_600_000_001, 1_600_000_002], "seconds written \\(multiply by 1,000,000\\)"),
+    ([1_600_000_000_000, 1_600_000_000_100, 1_600_000_000_200], "milliseconds written \\(multiply by 1000\\)"),
+    ([0, 1, 2], "seconds or milliseconds written"),
+])
+def test_timestamps_in_seconds_or_milliseconds_are_refused(drive_data, times, unit):
+    """Seconds or milliseconds read as microseconds put frames microseconds apart in 1970."""
+    root, _, _ = drive_data
+    path = _edit_index(root, lambda d: [f.update(timestamp_us=t) for t, f in zip(times, d["frames"])])
+    step = times[1] - times[0]
+    with pytest.raises(DriveError, match=rf"^{re.escape(str(path))}: frames\[0\]\.timestamp_us: frames are {step} "
+                                         rf"microseconds? apart \(median\) and dated before the year 2000; .*{unit}"):
+        open_native_drive(root)
+
+
+@pytest.mark.parametrize("times", [[0, 100_000, 200_000], [1_600_000_000, 1_600_050_000, 1_600_100_000],
+                                   [1_600_000_000_000, 1_600_000_500_000, 1_600_001_000_000]])
+def test_early_timestamps_a_sweep_apart_are_kept(drive_data, times):
+    """Times counted from 0 (imports without times) or from a sensor's own clock are microseconds
+    when the frames are a plausible sweep period apart: nothing to refuse."""
+    root, _, _ = drive_data
+    _edit_index(root, lambda d: [f.update(timestamp_us=t) for t, f in zip(times, d["frames"])])
+    assert [f.timestamp_us for f in open_native_drive(root).frames] == times
+
+
+def test_camera_named_by_a_number_in_drive_yaml_is_refused_without_sorting_names(drive_data):
+    """``1:`` in drive.yaml's cameras is the number 1; the message lists the rig's cameras in rig order."""
+    root, _, _ = drive_data
+    path = root / "drive.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("cameras: {front:", "cameras: {1:", 1))
+    with pytest.raises(DriveError) as e:
+        open_native_drive(root)
+    assert str(e.value) == f'{path}: frames[0].cameras.1: camera names are strings; quote it: "1"'
+    path.write_text(text.replace("cameras: {front:", "cameras: {'1':", 1))
+    with pytest.raises(DriveError) as e:
+        open_native_drive(root)
+    assert str(e.value) == f"{path}: frames[0].cameras.1: camera '1' is not in the rig (cameras: front, side)"
+
+
+def test_duplicate_key_in_drive_yaml_is_refused(drive_data):
+    """A frame with two ``lidar:`` lines used to show the second sweep without a word."""
+    root, _, _ = drive_data
+    path = root / "drive.yaml"
+    lines = path.read_text().splitlines()
+    first = next(n for n, line in enumerate(lines) if line.strip().startswith("lidar:"))
+    lines.insert(first + 1, lines[first].replace("000000", "000001"))
+    path.write_text("\n".join(lines) + "\n")
+    column = len(lines[first]) - len(lines[first].lstrip()) + 1
+    with pytest.raises(DriveError) as e:
+        open_native_drive(root)
+    assert str(e.value) == (f"{path}: line {first + 2}, column {column}: invalid YAML: key 'lidar' appears twice "
+                            f"(first at line {first + 1}, column {column})")
+
+
+def _write_labels(path: Path, yaw: float) -> Path:
+    path.write_text('{"format": "fusionlabel-labels/1", "objects": [{"label": "car", "center": [5, 0, 0], '
+                    f'"size": [4, 2, 1.5], "yaw": {yaw}}}]}}')
+    return path
+
+
+def test_label_yaw_in_degrees_is_refused_but_predictions_may_run_past_a_turn(tmp_path):
+    path = _write_labels(tmp_path / "000000.json", 91.2)
+    with pytest.raises(LabelError) as e:
+        read_labels(path)
+    assert str(e.value) == f"{path}: objects[0].yaw: 91.2 is beyond ±2π; yaw is in radians (were degrees written?)"
+    for yaw in (6.28, -3.1416, 0.0):        # within one turn either way
+        assert read_labels(_write_labels(path, yaw))[0].box.yaw == pytest.approx(np.arctan2(np.sin(yaw), np.cos(yaw)))
+    unwrapped = read_labels(_write_labels(path, -7.9), unwrapped_yaw=True)[0].box    # as prediction readers ask
+    assert unwrapped.yaw == pytest.approx(-7.9 + 2 * np.pi)

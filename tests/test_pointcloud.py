@@ -738,3 +738,62 @@ def test_fri_range_image_gets_the_same_checks(tmp_path):
     for drop in (False, True):
         raises_naming(p, lambda drop=drop: read_points(p, drop_nonfinite=drop),
                       "elevation: 2 of 16 beam elevations are non-finite (NaN or inf, first at index 5)")
+
+
+# ------------------------------------------------------------------------------------------ wrong dtype, shape, unit
+
+@pytest.mark.parametrize("name, ncol, layout", [("sweep.bin", 4, "KITTI's .bin is float32 x, y, z, intensity"),
+                                                ("sweep.pcd.bin", 5, "nuScenes' .pcd.bin is float32 x, y, z, "
+                                                                     "intensity, ring")])
+def test_float_records_written_as_float64_are_refused(tmp_path, name, ncol, layout):
+    """``points.tofile()`` of a float64 array (NumPy's default) has a size that passes; read as
+    float32 it is garbage reaching 1e19 m and beyond. Refused in one line, no NumPy warning."""
+    import warnings
+
+    pts = scan(rings=16, cols=400)
+    p = tmp_path / name
+    pts[:, :ncol].astype(np.float64).tofile(p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e = raises_naming(p, lambda: read_points(p), "read as float32, coordinates reach", "m: the file looks like "
+                          f"float64 ({layout} per point; write points.astype(np.float32))")
+    assert float(str(e).split("reach ")[1].split(" m")[0]) > 1e4
+    # the same points as float32 read back exactly
+    pts[:, :ncol].astype(np.float32).tofile(p)
+    np.testing.assert_array_equal(read_points(p)[:, :3], pts[:, :3])
+
+
+@pytest.mark.parametrize("columns, expect", [
+    (lambda p: p[:500, :4].T, "shape (4, 500): expected (N, >=3) points as rows; 500 columns looks transposed "
+                              "(save points.T)"),
+    (lambda p: p[:17, :3].T, "shape (3, 17): expected (N, >=3) points as rows; 17 columns looks transposed"),
+    (lambda p: np.tile(p[:500], 7), "shape (500, 42): 42 columns, more than any sweep has (at most 16)"),
+])
+def test_npy_transposed_or_with_too_many_columns_is_refused(tmp_path, columns, expect):
+    """A (4, N) array used to read as 4 points with N columns, all but 6 dropped in a note nobody saw."""
+    p = tmp_path / "a.npy"
+    np.save(p, columns(scan()))
+    raises_naming(p, lambda: read_points(p), expect)
+
+
+def test_npy_with_a_few_extra_columns_still_reads(tmp_path):
+    p = tmp_path / "a.npy"
+    pts = np.hstack([scan(), np.ones((6400, 3), np.float32)])     # 9 columns: Ouster-like extra fields
+    np.save(p, pts)
+    got, info = read_points_info(p)
+    np.testing.assert_array_equal(got, pts[:, :6])
+    assert info["notes"] == ["columns beyond the first 6 (9 in file) were dropped"]
+
+
+@pytest.mark.parametrize("ext", ["bin", "pcd", "npy"])
+def test_sweep_in_millimetres_is_refused(tmp_path, ext):
+    pts = scan()[:, :4].copy()
+    pts[:, :3] *= 1000
+    p = tmp_path / f"mm.{ext}"
+    {"bin": write_points_bin, "pcd": write_points_pcd, "npy": np.save}[ext](p, pts)
+    median = np.median(np.linalg.norm(pts[:, :3].astype(np.float64), axis=1))
+    raises_naming(p, lambda: read_points(p), f"its points lie a median {median:,.0f} m from the sensor (more than "
+                  "1,000 m); coordinates are metres, were millimetres written (divide by 1000)?")
+    pts[:, :3] /= 1000                                         # the same sweep in metres reads
+    {"bin": write_points_bin, "pcd": write_points_pcd, "npy": np.save}[ext](p, pts)
+    assert len(read_points(p)) == len(pts)

@@ -225,3 +225,71 @@ def test_bad_rectified_key_names_file_key_and_problem(tmp_path, doc, path, value
         load_rig(bad)
     assert e.value.where == key and str(e.value).startswith(f"{bad}: {key}: ")
     assert re.search(message, str(e.value)), str(e.value)
+
+
+def _load_error(path: Path, text: str) -> str:
+    """The one-line CalibrationError of loading ``text`` written to ``path``."""
+    path.write_text(text)
+    with pytest.raises(CalibrationError) as e:
+        load_rig(path)
+    return str(e.value)
+
+
+def test_sensor_named_by_a_number_is_refused_with_the_quoting_fix(tmp_path):
+    """``1:`` in YAML is the number 1: every command would later compare it with names read as
+    text; the loader refuses it in one line saying how to write it."""
+    text = EXAMPLE.read_text().replace("  cam_front_left:\n", "  1:\n")
+    bad = tmp_path / "rig.yaml"
+    assert _load_error(bad, text) == f'{bad}: sensors.1: sensor names are strings; quote it: "1"'
+    bad.write_text(text.replace("  1:\n", '  "1":\n'))
+    assert load_rig(bad).camera_names == ["cam_front", "1"]
+
+
+SECOND_CAM_FRONT = ("  cam_front:\n    type: camera\n    model: pinhole\n    resolution: [10, 10]\n"
+                    "    intrinsics: {fx: 9, fy: 9, cx: 5, cy: 5}\n"
+                    "    extrinsic: {translation: [0, 0, 0], rotation: {rpy_deg: [0, 0, 0]}}\n")
+
+
+@pytest.mark.parametrize("key, first, insert_before", [
+    ("cam_front", "  cam_front:", ("  cam_front_left:\n", SECOND_CAM_FRONT)),
+    ("model", "    model: radtan                     # pinhole | radtan | fisheye",
+     ("    resolution: [1280, 720]", "    model: fisheye\n")),
+])
+def test_key_written_twice_is_refused_with_both_lines(tmp_path, key, first, insert_before):
+    """A second ``cam_front:`` sensor or a second ``model:`` used to replace the first without a word."""
+    text = EXAMPLE.read_text()
+    first_line = text.splitlines().index(first) + 1
+    anchor, extra = insert_before
+    doubled = text.replace(anchor, extra + anchor, 1)
+    second_line = doubled.splitlines().index(extra.splitlines()[0], first_line) + 1
+    assert yaml.safe_load(doubled)       # plain YAML reads it, the last one winning
+    bad = tmp_path / "rig.yaml"
+    column = len(first) - len(first.lstrip()) + 1
+    assert _load_error(bad, doubled) == (f"{bad}: line {second_line}, column {column}: invalid YAML: key '{key}' appears twice "
+                            f"(first at line {first_line}, column {column})")
+
+
+def test_empty_rig_file_says_it_is_empty(tmp_path):
+    bad = tmp_path / "rig.yaml"
+    assert _load_error(bad, "# nothing here yet\n") == f"{bad}: (document): the file is empty; expected a rig with format, sensors (see calib/README.md)"
+
+
+@pytest.mark.parametrize("alias, model", [("plumb_bob", "radtan"), ("rational_polynomial", "radtan"),
+                                          ("equidistant", "fisheye")])
+def test_ros_and_kalibr_model_names_read_as_ours(tmp_path, doc, alias, model):
+    camera = "cam_front" if model == "radtan" else "cam_front_left"
+    reference = rig_from_dict(doc).camera(camera).camera
+    rig = rig_from_dict(edit(doc, f"sensors.{camera}.model", alias))
+    assert rig.camera(camera).camera == reference
+    save_rig(rig, tmp_path / "rig.yaml")        # written back under our own name
+    assert yaml.safe_load((tmp_path / "rig.yaml").read_text())["sensors"][camera]["model"] == model
+
+
+def test_pinhole_accepts_all_zero_distortion_only(doc):
+    pinhole = edit(doc, "sensors.cam_front.model", "pinhole")
+    reference = rig_from_dict(edit(pinhole, "sensors.cam_front.distortion", KeyError)).camera("cam_front").camera
+    for zeros in ([0, 0, 0, 0, 0], [0.0, 0.0, 0.0, 0.0], [0.0] * 8):
+        assert rig_from_dict(edit(pinhole, "sensors.cam_front.distortion", zeros)).camera("cam_front").camera == reference
+    for bad in ([0, 0, 0.001, 0, 0], "none"):
+        with pytest.raises(CalibrationError, match="pinhole camera takes no distortion"):
+            rig_from_dict(edit(pinhole, "sensors.cam_front.distortion", bad))

@@ -43,8 +43,9 @@ def rasterise(data, view: BevGeometry) -> np.ndarray:
     du, dv = -view.scale * left, -view.scale * forward
     u0, v0 = w / 2.0 - float(center @ du), h / 2.0 - float(center @ dv)
     f32 = np.float32
-    u = (x * f32(du[0]) + (y * f32(du[1]) + f32(u0))).astype(np.int32, copy=False)
-    v = (x * f32(dv[0]) + (y * f32(dv[1]) + f32(v0))).astype(np.int32, copy=False)
+    with np.errstate(invalid="ignore", over="ignore"):    # a stray point beyond int32 falls outside
+        u = (x * f32(du[0]) + (y * f32(du[1]) + f32(u0))).astype(np.int32, copy=False)
+        v = (x * f32(dv[0]) + (y * f32(dv[1]) + f32(v0))).astype(np.int32, copy=False)
     ok = (u >= 0) & (u < w - 1) & (v >= 0) & (v < h - 1)
     at = v[ok] * w + u[ok]  # flat pixel index, whole pixels (3 bytes) written at once: much faster
     c = np.ascontiguousarray(colors[ok]).reshape(-1).view("V3")

@@ -366,7 +366,7 @@ class PredictionsDetector(Detector):
             if self._suffix == ".json":
                 from ..io.native import read_labels
 
-                labels = [lab.with_(source="model") for lab in read_labels(file) if lab.label != "DontCare"]
+                labels = [lab.with_(source="model") for lab in read_labels(file, unwrapped_yaw=True) if lab.label != "DontCare"]
             else:
                 labels = read_kitti_predictions(file, T_rect_lidar(drive, index))
             labels = [lab if lab.score is not None else lab.with_(score=1.0, source="model") for lab in labels]

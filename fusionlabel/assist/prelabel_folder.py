@@ -109,7 +109,7 @@ def _existing(path: Path, fmt: str, drive: Drive, index: int) -> list[CuboidLabe
     if fmt == "native":
         from ..io.native import read_labels
 
-        return read_labels(path)
+        return read_labels(path, unwrapped_yaw=True)
     from .predictions import T_rect_lidar
 
     return _kitti_text(_read_text(path), path, T_rect_lidar(drive, index)).labels
@@ -223,7 +223,7 @@ def folder_track_ids(out: Path, drive: Drive, fmt: str, frames) -> set[str]:
     from ..io.native import read_labels
 
     paths = [out / f"{drive.frames[i].frame_id}.json" for i in frames]
-    return {lab.track_id for p in paths if p.is_file() for lab in read_labels(p) if lab.track_id is not None}
+    return {lab.track_id for p in paths if p.is_file() for lab in read_labels(p, unwrapped_yaw=True) if lab.track_id is not None}
 
 
 def _other_frames(drive: Drive, frames) -> list[int]:

@@ -37,10 +37,12 @@ def _check_image_sizes(drive, index: int) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..io.images import write_image
-    from ..render.frame_image import render_frame
+    from ..render.frame_image import NO_IMAGE, render_frame
 
     from ..store.project import is_project
 
+    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):    # before any drawing
+        raise InputError(args.out, "output must end in .png, .jpg or .jpeg", where="--out")
     labels = None
     if args.drive.is_dir() and is_project(args.drive):   # read-only: an app may have it open
         from ..qa.project_labels import read_project
@@ -55,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(args.drive, str(e.args[0]), where="--frame") from None
     _check_image_sizes(drive, index)
     image = render_frame(drive, index, None if labels is None else labels[index])
-    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise InputError(args.out, "output must end in .png, .jpg or .jpeg", where="--out")
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -72,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise InputError(args.out, f"cannot write: {e.strerror}") from None
     print(f"wrote {args.out} ({image.shape[1]}x{image.shape[0]}) for frame {drive.frames[index].frame_id}")
+    frame = drive.frames[index]
+    missing = [cam for cam in drive.rig(index).camera_names if cam not in frame.image_paths]
+    if missing:     # drawn as blank tiles with their points, as the app shows them
+        print(f"note: frame {frame.frame_id}: {', '.join(missing)}: {NO_IMAGE} (drawn blank, with its points)")
     for note in getattr(drive, "notes", []):
         print(f"note: {note}")
     return 0

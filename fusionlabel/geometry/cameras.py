@@ -517,8 +517,8 @@ _MODELS: dict[str, type[CameraModel]] = {
     "radtan": RadTanCamera,
     "fisheye": FisheyeCamera,
 }
-# Common aliases (ROS camera_info / Kalibr names).
-_ALIASES = {"plumb_bob": "radtan", "rational_polynomial": "radtan", "equidistant": "fisheye"}
+# Common aliases (ROS camera_info / Kalibr names) -> the model's name here.
+MODEL_ALIASES = {"plumb_bob": "radtan", "rational_polynomial": "radtan", "equidistant": "fisheye"}
 
 
 def camera_from_params(model: str, width: int, height: int, fx: float, fy: float, cx: float, cy: float,
@@ -528,7 +528,7 @@ def camera_from_params(model: str, width: int, height: int, fx: float, fy: float
     Raises ValueError for an unknown model or a wrong number of distortion coefficients.
     """
     key = str(model).strip().lower()
-    key = _ALIASES.get(key, key)
+    key = MODEL_ALIASES.get(key, key)
     cls = _MODELS.get(key)
     if cls is None:
         raise ValueError(f"unknown camera model {model!r}; expected one of {', '.join(_MODELS)}")

@@ -31,7 +31,7 @@ import numpy as np
 import yaml
 
 from ..errors import DriveError, LabelError, PointCloudError
-from ..files import parse_yaml, unknown_key, write_atomic
+from ..files import parse_yaml, unknown_key, write_atomic, yaml_key_text
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import rotation_problem, snap_rotation
 from ..model.annotation import SOURCES, CuboidLabel, score_problem
@@ -50,6 +50,11 @@ FRAME_KEYS = ("id", "timestamp_us", "T_world_vehicle", "lidar", "cameras", "labe
               "camera_timestamps_us", "T_world_vehicle_at_camera", "nuscenes")
 # 2200-01-01 in microseconds since 1970: a later "timestamp_us" was written in nanoseconds.
 LATEST_TIMESTAMP_US = 7_258_118_400_000_000
+# 2000-01-01 in microseconds since 1970. Frames dated earlier may count from any origin (imports
+# without times number them from 0), but frames that are also less than FASTEST_FRAME_STEP_US
+# apart (more than 100 sweeps a second) were written in seconds or milliseconds.
+EARLIEST_TIMESTAMP_US = 946_684_800_000_000
+FASTEST_FRAME_STEP_US = 10_000
 
 # ---------------------------------------------------------------------------------- range images
 FRI_MAGIC = b"FLRI"
@@ -214,8 +219,11 @@ def _num(path, value, where):
     return float(value)
 
 
-def read_labels(path: str | os.PathLike) -> list[CuboidLabel]:
-    """Read a labels file; LabelError names the file and the key (e.g. ``objects[3].size``)."""
+def read_labels(path: str | os.PathLike, unwrapped_yaw: bool = False) -> list[CuboidLabel]:
+    """Read a labels file; LabelError names the file and the key (e.g. ``objects[3].size``).
+
+    A yaw beyond ±2π is refused as degrees written for radians, unless ``unwrapped_yaw`` (model
+    predictions, whose angles may run past one turn, as KITTI's −7.9: the box is the same)."""
     path = Path(path)
     doc = read_json(path, "labels file")
     if isinstance(doc, list):
@@ -243,6 +251,8 @@ def read_labels(path: str | os.PathLike) -> list[CuboidLabel]:
         center = _vec(path, obj["center"], f"{key}.center", 3)
         size = _vec(path, obj["size"], f"{key}.size", 3, positive=True)
         yaw = _num(path, obj["yaw"], f"{key}.yaw")
+        if abs(yaw) > 2 * np.pi and not unwrapped_yaw:
+            _label_fail(path, f"{key}.yaw", f"{yaw:g} is beyond ±2π; yaw is in radians (were degrees written?)")
         pitch = _num(path, obj.get("pitch", 0.0), f"{key}.pitch")
         roll = _num(path, obj.get("roll", 0.0), f"{key}.roll")
         track = obj.get("track_id")
@@ -347,10 +357,10 @@ def camera_pose_entries(cameras: list[str], T_world_vehicle_at_camera: dict[str,
                         ("T_world_vehicle_at_camera", T_world_vehicle_at_camera)):
         if not values:
             continue
-        unknown = sorted(set(values) - set(cameras))
+        unknown = [c for c in values if c not in cameras]      # in the caller's order: names may mix types
         if unknown:
             raise ValueError(f"{key}: camera(s) {', '.join(map(str, unknown))} not in the rig "
-                             f"(cameras: {', '.join(cameras)})")
+                             f"(cameras: {', '.join(map(str, cameras))})")
         ordered = [c for c in cameras if c in values]  # rig order: stable, diff-friendly files
         if key == "camera_timestamps_us":
             out[key] = {c: int(values[c]) for c in ordered}
@@ -488,7 +498,7 @@ class _Index:
         T[:3, :3] = snap_rotation(T[:3, :3])
         return T
 
-    def per_camera(self, spec: dict, key: str, where: str, cameras: set[str], parse) -> dict:
+    def per_camera(self, spec: dict, key: str, where: str, cameras: list[str], parse) -> dict:
         """Optional mapping ``camera -> value`` of a frame entry; every camera must be in the rig."""
         value = spec.get(key)
         if value is None:
@@ -497,11 +507,17 @@ class _Index:
             self.fail(f"{where}.{key}", f"expected a mapping camera -> value, got {type(value).__name__}")
         out = {}
         for cam, item in value.items():
-            if cam not in cameras:
-                self.fail(f"{where}.{key}.{cam}",
-                          f"camera '{cam}' is not in the rig (cameras: {', '.join(sorted(cameras))})")
+            self.camera(cam, f"{where}.{key}.{cam}", cameras)
             out[cam] = parse(item, f"{where}.{key}.{cam}")
         return out
+
+    def camera(self, name: Any, where: str, cameras: list[str]) -> str:
+        """``name``, a camera of the rig: a string (``1:`` unquoted is the number 1) in ``cameras``."""
+        if not isinstance(name, str):
+            self.fail(where, f"camera names are strings; quote it: \"{yaml_key_text(name)}\"")
+        if name not in cameras:
+            self.fail(where, f"camera '{name}' is not in the rig (cameras: {', '.join(map(str, cameras))})")
+        return name
 
     def timestamp(self, value: Any, where: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -510,6 +526,22 @@ class _Index:
             self.fail(where, f"{value} microseconds is after the year 2200; timestamps are microseconds "
                              f"since 1970, were nanoseconds written (divide by 1000)?")
         return value
+
+    def seconds_or_milliseconds(self, frames: list[Frame]) -> None:
+        """Refuse frame times that are dated before 2000 and less than :data:`FASTEST_FRAME_STEP_US`
+        apart (median): no LiDAR sweeps that fast, so seconds or milliseconds were written."""
+        times = np.array([f.timestamp_us for f in frames], dtype=np.int64)
+        if len(times) < 2 or times[-1] >= EARLIEST_TIMESTAMP_US:
+            return
+        step = float(np.median(np.diff(times)))
+        if step < FASTEST_FRAME_STEP_US:
+            seconds = EARLIEST_TIMESTAMP_US // 1_000_000      # 2000-01-01 in seconds since 1970
+            unit, factor = (("milliseconds", "1000") if times[0] >= 1000 * seconds else
+                            ("seconds", "1,000,000") if times[0] >= seconds else
+                            ("seconds or milliseconds", "1,000,000 or 1000"))
+            self.fail("frames[0].timestamp_us", f"frames are {step:g} microsecond{'' if step == 1 else 's'} apart (median) and dated before "
+                                                f"the year 2000; timestamps are microseconds since 1970, were {unit} "
+                                                f"written (multiply by {factor})?")
 
     def known_keys(self, value: dict, allowed: tuple[str, ...], where: str) -> None:
         unknown = unknown_key(value, allowed)
@@ -578,7 +610,7 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
     frames_spec = ix.get(doc, "frames", "")
     if not isinstance(frames_spec, list) or not frames_spec:
         ix.fail("frames", f"expected a non-empty list of frames, got {frames_spec!r}"[:200])
-    cameras = set(rig.camera_names)
+    cameras = list(rig.camera_names)
     frames, seen, last_t = [], set(), None
     for i, spec in enumerate(frames_spec):
         where = f"frames[{i}]"
@@ -600,8 +632,7 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
             ix.fail(f"{where}.cameras", f"expected a mapping camera -> image file, got {type(cams).__name__}")
         images = {}
         for cam, rel in cams.items():
-            if cam not in cameras:
-                ix.fail(f"{where}.cameras.{cam}", f"camera '{cam}' is not in the rig (cameras: {', '.join(sorted(cameras))})")
+            ix.camera(cam, f"{where}.cameras.{cam}", cameras)
             images[cam] = root / ix.relpath(rel, f"{where}.cameras.{cam}")
         labels = spec.get("labels")
         source = None
@@ -611,6 +642,7 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
         cam_times = ix.per_camera(spec, "camera_timestamps_us", where, cameras, ix.timestamp)
         frames.append(Frame(fid, lidar, images, ts, T, T_world_vehicle_at_camera=cam_poses,
                             camera_timestamps_us=cam_times, labels_source=source))
+    ix.seconds_or_milliseconds(frames)
     # Sweeps (.fri included) load through io.pointcloud.read_points and so get the checks every
     # sweep reader shares: a 0-byte file and non-finite x/y/z are refused there.
     drive = Drive(name, root, rig, frames)

@@ -77,7 +77,7 @@ def _token(value, where: str, fail: Callable[[str, str], None]) -> str:
     return value
 
 
-def attach_records(drive, top, frame_entries: list, cameras: set[str], fail: Callable[[str, str], None]) -> None:
+def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Callable[[str, str], None]) -> None:
     """Check drive.yaml's ``nuscenes`` mapping (``top``) and the frames' entries and set
     ``drive.scene``, ``drive.log``, ``drive.nuscenes_map`` and ``drive.tokens`` (one
     :class:`~fusionlabel.io.nuscenes.FrameTokens` or None per frame) from them; nothing when
@@ -112,7 +112,7 @@ def attach_records(drive, top, frame_entries: list, cameras: set[str], fail: Cal
             fail(f"{where}.cameras", f"expected a mapping camera -> sample_data token, got {type(cams).__name__}")
         for cam, token in cams.items():
             if cam not in cameras:
-                fail(f"{where}.cameras.{cam}", f"camera '{cam}' is not in the rig (cameras: {', '.join(sorted(cameras))})")
+                fail(f"{where}.cameras.{cam}", f"camera '{cam}' is not in the rig (cameras: {', '.join(cameras)})")
             _token(token, f"{where}.cameras.{cam}", fail)
         tokens.append(FrameTokens(sample, _token(entry["lidar"], f"{where}.lidar", fail), dict(cams)))
     drive.tokens = tokens

@@ -7,12 +7,17 @@ Formats (chosen by file extension, see :func:`register_reader` to add more):
   A 0-byte ``.bin``/``.pcd.bin`` is a sweep without points (nuScenes' own tools write and read
   one so); a size that is not a whole number of records is refused, naming the file, and so is a
   file whose records are plainly the other width (:func:`scan_jumps`: a nuScenes sweep named
-  ``.bin``, which a multiple-of-4 point count would otherwise let through as garbage points).
+  ``.bin``, which a multiple-of-4 point count would otherwise let through as garbage points), and
+  so is one written as float64 (NumPy's default dtype; :func:`_check_not_float64`).
 * ``.pcd``      PCL point-cloud data, ``DATA ascii | binary | binary_compressed`` (LZF).
 * ``.ply``      ``ascii``, ``binary_little_endian`` and ``binary_big_endian``; the ``vertex``
   element must hold x, y, z and may hold intensity/reflectance, ring and time.
 * ``.npy``      a numeric ``(N, >=3)`` array (columns as above) or a structured array with named
-  fields; loaded with ``allow_pickle=False``.
+  fields; loaded with ``allow_pickle=False``. More than 16 columns is refused (a ``(4, N)`` array
+  is said to look transposed); columns beyond the six above are dropped with a note.
+
+Every sweep is in metres: one whose points lie a median of more than 1 km from the sensor is
+refused as millimetres (as the rig refuses millimetre translations).
 
 Column rules (the ``Arrays`` contract of DESIGN.md):
 
@@ -155,9 +160,27 @@ def read_points_info(path: str | os.PathLike, *, drop_nonfinite: bool = False) -
                       "make a native copy without them (fusionlabel import --drop-nonfinite)")
         points = points[finite]
         info["n_dropped"] = int(bad.size)
+    _check_metres(path, points)
     for note in info["notes"]:
         log.info("%s: %s", path, note)
     return points, info
+
+
+MAX_MEDIAN_RANGE_M = 1000.0   # a vehicle LiDAR's points lie tens of metres away; a median beyond is not metres
+
+
+def _check_metres(path: Path, points: np.ndarray, sample: int = 20000) -> None:
+    """Refuse a sweep whose points lie a median of more than :data:`MAX_MEDIAN_RANGE_M` from the
+    sensor: its coordinates are millimetres (or another unit), as the rig refuses millimetre
+    translations."""
+    if not len(points):
+        return
+    xyz = points[::max(1, len(points) // sample), :3].astype(np.float64)
+    median = float(np.median(np.sqrt(np.einsum("ij,ij->i", xyz, xyz))))
+    if median > MAX_MEDIAN_RANGE_M:
+        raise PointCloudError(path, f"its points lie a median {median:,.0f} m from the sensor (more than "
+                                    f"{MAX_MEDIAN_RANGE_M:,.0f} m); coordinates are metres, were millimetres "
+                                    "written (divide by 1000)?")
 
 
 def write_points_bin(path: str | os.PathLike, points: np.ndarray) -> None:
@@ -237,6 +260,29 @@ def _check_record_width(path: Path, values: np.ndarray, ncol: int) -> None:
                                         f"name says: name it NAME{suffix}, or write PCD, which describes its columns")
 
 
+FAR_M = 10_000.0   # no LiDAR returns from farther: coordinates beyond are not metres in its frame
+
+
+def _check_not_float64(path: Path, values: np.ndarray, ncol: int, what: str, sample: int = 20000) -> None:
+    """Refuse float records that were written as float64 (NumPy's default dtype): read as float32
+    their coordinates reach absurd values (the low halves of the doubles are random bits), while
+    read as float64 they lie within a LiDAR's range."""
+    if len(values) % (2 * ncol):
+        return                                  # not a whole number of float64 records
+    head = values[:min(len(values), 2 * ncol * sample)]
+    doubles = head.view("<f8").reshape(-1, ncol)[:, :3]
+    with np.errstate(all="ignore"):
+        if not len(doubles) or not np.isfinite(doubles).all() or not 0 < np.abs(doubles).max() <= FAR_M:
+            return
+        singles = head.reshape(-1, ncol)[:, :3]
+        finite = np.abs(singles[np.isfinite(singles)])
+        far = float(finite.max()) if finite.size else 0.0
+    if far > FAR_M:
+        maker, suffix = _RECORD_LAYOUTS[ncol]
+        raise PointCloudError(path, f"read as float32, coordinates reach {far:.2g} m: the file looks like float64 "
+                                    f"({maker} {suffix} is float32 {what} per point; write points.astype(np.float32))")
+
+
 def _read_float_records(path: Path, ncol: int, what: str) -> tuple[np.ndarray, dict]:
     size = path.stat().st_size
     rec = 4 * ncol
@@ -246,6 +292,7 @@ def _read_float_records(path: Path, ncol: int, what: str) -> tuple[np.ndarray, d
         raise PointCloudError(path, f"size {size} bytes is not a multiple of {rec} ({ncol} float32 {what} per point)"
                                     + (f"; it is a whole number of {hint[0]} records" if hint else ""))
     values = np.fromfile(path, dtype="<f4")
+    _check_not_float64(path, values, ncol, what)
     _check_record_width(path, values, ncol)
     pts = values.reshape(-1, ncol)
     return pts, {"format": "kitti-bin" if ncol == 4 else "nuscenes-bin", "source_fields": what.split(", ")}
@@ -262,6 +309,9 @@ def _read_nuscenes_bin(path: Path):
 # --------------------------------------------------------------------------------------------
 # NumPy .npy
 # --------------------------------------------------------------------------------------------
+
+MAX_COLUMNS = 16   # more columns than any sweep format has: an array saved the wrong way round
+
 
 def _read_npy(path: Path):
     try:
@@ -291,6 +341,13 @@ def _read_npy(path: Path):
         raise PointCloudError(path, f"dtype {arr.dtype} is not numeric; expected a float or integer (N, >=3) array")
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise PointCloudError(path, f"shape {arr.shape}, expected (N, >=3) with columns x, y, z[, intensity, ring, time]")
+    if arr.shape[1] > MAX_COLUMNS:
+        if arr.shape[0] <= MAX_COLUMNS:
+            raise PointCloudError(path, f"shape {arr.shape}: expected (N, >=3) points as rows; {arr.shape[1]} "
+                                        "columns looks transposed (save points.T)")
+        raise PointCloudError(path, f"shape {arr.shape}: {arr.shape[1]} columns, more than any sweep has (at most "
+                                    f"{MAX_COLUMNS}); expected (N, >=3) points as rows with columns x, y, z"
+                                    "[, intensity, ring, time]")
     notes = []
     if arr.shape[1] > len(COLUMNS):
         notes.append(f"columns beyond the first {len(COLUMNS)} ({arr.shape[1]} in file) were dropped")

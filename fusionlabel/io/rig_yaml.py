@@ -9,7 +9,7 @@ import numpy as np
 import yaml
 
 from ..errors import CalibrationError
-from ..geometry.cameras import camera_from_params
+from ..geometry.cameras import MODEL_ALIASES, camera_from_params
 from ..geometry.transforms import (
     T_from_Rt,
     rotation_from_euler,
@@ -18,7 +18,7 @@ from ..geometry.transforms import (
     snap_rotation,
 )
 from ..model.rig import CameraSensor, LidarSensor, Rig
-from ..files import parse_yaml, read_text, unknown_key
+from ..files import parse_yaml, read_text, unknown_key, yaml_key_text
 
 FORMAT = "fusionlabel-rig/1"
 VEHICLE = "vehicle"
@@ -132,6 +132,8 @@ def _rectified(r: _Reader, spec: Any, key: str) -> np.ndarray:
 def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
     """Validate a parsed rig document and build the :class:`Rig`; errors name ``path`` and the key."""
     r = _Reader(path)
+    if data is None:
+        r.fail("(document)", "the file is empty; expected a rig with format, sensors (see calib/README.md)")
     data = r.mapping(data, "(document)")
     unknown = unknown_key(data, TOP_KEYS)
     if unknown:
@@ -146,7 +148,9 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
 
     parsed: dict[str, dict] = {}
     for sname, spec in sensors_spec.items():
-        key = f"sensors.{sname}"
+        key = f"sensors.{yaml_key_text(sname)}"
+        if not isinstance(sname, str):
+            r.fail(key, f"sensor names are strings; quote it: \"{yaml_key_text(sname)}\"")
         if sname == VEHICLE:
             r.fail(key, f"'{VEHICLE}' is reserved for the vehicle frame")
         spec = r.mapping(spec, key)
@@ -205,7 +209,8 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
 
 def _camera(r: _Reader, spec: dict, key: str):
     model = r.get(spec, "model", key)
-    if model not in MODELS:
+    model = MODEL_ALIASES.get(model, model) if isinstance(model, str) else model   # ROS / Kalibr names
+    if not isinstance(model, str) or model not in MODELS:
         r.fail(f"{key}.model", f"unknown camera model {model!r}; expected one of {', '.join(MODELS)}")
     w, h = r.vector(r.get(spec, "resolution", key), f"{key}.resolution", 2)
     if w <= 0 or h <= 0 or w != int(w) or h != int(h):
@@ -221,8 +226,11 @@ def _camera(r: _Reader, spec: dict, key: str):
         r.fail(f"{key}.intrinsics.cy", f"principal point must lie inside the image [0, {int(h)}], got {cy}")
     counts = MODELS[model]
     if counts == 0:
-        if spec.get("distortion") not in (None, [], ()):
-            r.fail(f"{key}.distortion", "a pinhole camera takes no distortion coefficients; use model radtan or fisheye")
+        given = spec.get("distortion")
+        if given not in (None, [], ()) and (not isinstance(given, (list, tuple)) or any(
+                r.number(v, f"{key}.distortion[{i}]") != 0.0 for i, v in enumerate(given))):
+            r.fail(f"{key}.distortion", "a pinhole camera takes no distortion coefficients (all zeros or none); "
+                                        "use model radtan or fisheye")
         dist = ()
     else:
         dist = tuple(r.vector(r.get(spec, "distortion", key), f"{key}.distortion", counts))

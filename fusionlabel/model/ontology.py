@@ -164,7 +164,7 @@ class Ontology:
     @classmethod
     def from_yaml(cls, text: str, path: str | Path | None = None) -> "Ontology":
         """Parse YAML text; ``path`` only names the source in error messages."""
-        return cls.from_dict(parse_yaml(text, path, OntologyError, _StrictLoader), path)
+        return cls.from_dict(parse_yaml(text, path, OntologyError), path)
 
     @classmethod
     def from_dict(cls, data: Any, path: str | Path | None = None) -> "Ontology":
@@ -204,22 +204,6 @@ def _attribute_to_dict(spec: AttributeSpec) -> dict:
 
 
 # ---------------------------------------------------------------------------------- parsing
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (plain safe_load keeps the last silently)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)):
-                continue
-            if key in seen:
-                raise yaml.constructor.ConstructorError("first", seen[key], f"key '{key}' appears twice",
-                                                        key_node.start_mark)
-            seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
-
-
 _KIND_DEFAULTS = {"bool": False, "int": 0, "float": 0.0, "text": ""}
 
 

@@ -60,7 +60,7 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
                                     "files", where=what)
             raise InputError(p, f"no frame '{frame_id}' in drive '{drive.name}' (file names are frame IDs, "
                                 f"e.g. {drive.frames[0].frame_id if len(drive) else '000000'}{p.suffix})", where=what)
-        out[i] = read_labels(p) if p.suffix.lower() == ".json" else read_kitti_predictions(p, T_rect_lidar(drive, i))
+        out[i] = read_labels(p, unwrapped_yaw=what == "--pred") if p.suffix.lower() == ".json" else read_kitti_predictions(p, T_rect_lidar(drive, i))
     return out
 
 

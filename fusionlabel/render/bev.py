@@ -59,7 +59,8 @@ def render_bev(points: np.ndarray, labels: list[CuboidLabel], grid: BevGrid = Be
         draw_label(image, f"{int(r)} m", (int(center[0] + 3), int(center[1] - r / grid.resolution - 3)),
                    (120, 120, 120), 0.4)
     if len(points):
-        px = grid.to_pixels(points[:, :2]).astype(np.int32)
+        with np.errstate(invalid="ignore", over="ignore"):   # a stray point beyond int32 falls outside
+            px = grid.to_pixels(points[:, :2]).astype(np.int32)
         inside = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
         z = points[inside, 2]
         order = np.argsort(z)  # highest drawn last

@@ -14,13 +14,19 @@ from .camera_overlay import draw_caption, draw_cuboid, draw_label, draw_points
 from .colors import class_color
 
 MAX_COLUMNS = 3
+NO_IMAGE = "no image for this frame"   # the caption of a camera tile without an image (the app's words)
+BLANK_GREY = 24                        # the grey of that tile, as the app's
 
 
 def render_camera(drive: Drive, frame: int, camera: str, labels: list[CuboidLabel], points: np.ndarray,
                   show_points: bool = True) -> tuple[np.ndarray, int, int]:
-    """One camera image with overlays; returns (image, points drawn, cuboids drawn)."""
-    image = drive.image(frame, camera).copy()
+    """One camera image with overlays; returns (image, points drawn, cuboids drawn). A camera without
+    an image in this frame gets a blank tile of its size, with its points and cuboids all the same."""
     sensor = drive.rig(frame).camera(camera)
+    if camera in drive.frames[drive.index_of(frame)].image_paths:
+        image = drive.image(frame, camera).copy()
+    else:
+        image = np.full((sensor.camera.height, sensor.camera.width, 3), BLANK_GREY, np.uint8)
     T_cam_lidar = drive.T_cam_lidar(frame, camera)
     n_points = draw_points(image, points, T_cam_lidar, sensor.camera) if show_points else 0
     scale = max(1, round(image.shape[1] / 800))
@@ -69,11 +75,10 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
     rig = drive.rig(i)
     panels = []
     for cam in rig.camera_names:
-        if cam not in f.image_paths:
-            continue
         image, n_pts, n_boxes = render_camera(drive, i, cam, labels, points)
         s = image.shape[1] / 1000.0
-        draw_caption(image, f"{cam}: {n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
+        missing = "" if cam in f.image_paths else f"{NO_IMAGE}, "
+        draw_caption(image, f"{cam}: {missing}{n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
                      (255, 255, 255), max(0.5, 0.8 * s))
         panels.append(image)
     if panels:
