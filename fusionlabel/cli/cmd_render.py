@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as e:
         raise InputError(args.drive, str(e.args[0]), where="--frame") from None
     _check_image_sizes(drive, index)
-    image = render_frame(drive, index, None if labels is None else labels[index])
+    points_drawn: dict[str, int] = {}
+    image = render_frame(drive, index, None if labels is None else labels[index], points_drawn=points_drawn)
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise InputError(args.out, "output must end in .png, .jpg or .jpeg", where="--out")
     try:
@@ -74,4 +75,20 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.out} ({image.shape[1]}x{image.shape[0]}) for frame {drive.frames[index].frame_id}")
     for note in getattr(drive, "notes", []):
         print(f"note: {note}")
+    if len(drive.points(index)):
+        _note_empty_cameras(points_drawn, args.drive)
     return 0
+
+
+def _note_empty_cameras(points_drawn: dict[str, int], source: Path) -> None:
+    """A note on stderr for each camera no LiDAR point reached: its extrinsic is probably wrong,
+    which the picture alone shows only as a "0 points" caption."""
+    import shlex
+    import sys
+
+    from ..qa.camera_checks import few_points_text
+
+    for camera, n in points_drawn.items():
+        if n == 0:
+            print(f"note: {camera}: {few_points_text(n)}; check its extrinsic with `fusionlabel check "
+                  f"{shlex.quote(str(source))}`", file=sys.stderr)
