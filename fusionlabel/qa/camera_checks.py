@@ -15,7 +15,7 @@ import numpy as np
 from ..geometry.cameras import CameraModel, FisheyeCamera, RadTanCamera
 from ..geometry.cuboid_projection import view_near
 from ..geometry.projection import project_points
-from ..geometry.transforms import invert_T, transform_points
+from ..geometry.transforms import transform_points
 from ..model.rig import CameraSensor, Rig
 from .findings import ERROR, WARNING, Finding
 

@@ -5,8 +5,13 @@ For each pair of neighbouring frames the motion of the reference LiDAR from the 
 (``inv(T_world_lidar(a)) @ T_world_lidar(b)``) is compared with the motion the sweeps give by
 planar scan matching (:func:`fusionlabel.assist.odometry.match_pair`, the odometry behind
 ``import --estimate-poses``: x, y and yaw; z, roll and pitch are taken as 0). A pair whose match is
-not trusted (too little structure, an ambiguous corridor) is left unchecked. When the two disagree,
-the usual mistakes are tried in turn: poses inverted (``T_vehicle_world`` written), poses of the
+not trusted (too little structure, an ambiguous corridor) is left unchecked. The poses disagree
+with the sweeps when the two motions differ by more than the tolerances below *and* the poses line
+up the sweeps' static structure clearly worse than the sweeps' own motion does (the share of
+structure points that find a partner within 0.3 m falls below :data:`ALIGNMENT_RATIO` of it: sparse
+sweeps along a street can match equally well at several shifts, and then nothing is proven), or
+when the poses climb or fall more steeply than :data:`MAX_GRADE` (the planar match cannot see z).
+When they disagree, the usual mistakes are tried in turn: poses inverted (``T_vehicle_world`` written), poses of the
 LiDAR (``T_world_lidar``, what SLAM tools give) written for those of the vehicle, and a motion of
 the right length in another direction (poses of another frame, or the LiDAR's yaw in the rig off).
 
@@ -23,7 +28,8 @@ from typing import Callable
 import numpy as np
 
 from ..assist.builtin import GeometricDetector
-from ..assist.odometry import OdometryConfig, match_pair, planar, pose2d, search_window, sweep_structure
+from ..assist.odometry import (OdometryConfig, inlier_share, match_pair, planar, pose2d, search_window,
+                               sweep_structure)
 from ..errors import FusionLabelError
 from ..geometry.transforms import invert_T
 from ..model.drive import Drive, has_ego_poses
@@ -35,6 +41,8 @@ ROTATION_TOLERANCE_DEG = 2.0
 MAX_PAIR_GAP_S = 3.0            # frames farther apart in time are not matched
 MIN_DIRECTION_MOTION = 0.5      # m: shorter motions have no direction worth comparing
 MIN_DIRECTION_ERROR_DEG = 20.0
+ALIGNMENT_RATIO = 0.8           # poses aligning the structure worse than this share of the sweeps' motion: wrong
+MAX_GRADE = 0.25                # vertical over horizontal motion of a ground vehicle, plus TRANSLATION_TOLERANCE
 
 PAIR_REMEDY = ("give each frame's T_world_vehicle: the pose of the vehicle frame (x forward, y left, z up) at its "
                "timestamp_us, taking vehicle points to the world (docs/native_format.md)")
@@ -43,10 +51,12 @@ PAIR_REMEDY = ("give each frame's T_world_vehicle: the pose of the vehicle frame
 @dataclass(frozen=True)
 class PosePair:
     """Frames ``a`` < ``b`` (indices) ``dt_s`` seconds apart: ``given`` the reference LiDAR's motion
-    ``T_lidar_a_lidar_b`` (4, 4) from the poses (None when a frame's rig cannot be read), ``sweeps`` the same from the sweeps (None when
-    they could not be matched; ``reason`` then says why, and ``trusted`` is False), ``diagnosis``
-    empty when the two agree, else ``inverted``, ``lidar``, ``direction`` (with ``direction_deg``,
-    the angle from the sweeps' direction of motion to the poses') or ``other``."""
+    ``T_lidar_a_lidar_b`` (4, 4) from the poses (None when a frame's rig cannot be read),
+    ``sweeps`` the same from the sweeps (None when they could not be read; ``trusted`` False and
+    ``reason`` when they did not match reliably), ``aligned_given`` and ``aligned_sweeps`` the share
+    of static structure each motion lines up, ``diagnosis`` empty when the poses agree, else
+    ``inverted``, ``lidar``, ``direction`` (with ``direction_deg``, the angle from the sweeps'
+    direction of motion to the poses') or ``other``."""
 
     a: int
     b: int
@@ -59,6 +69,8 @@ class PosePair:
     rotation_error_deg: float | None = None
     diagnosis: str = ""
     direction_deg: float | None = None
+    aligned_given: float | None = None
+    aligned_sweeps: float | None = None
 
     @property
     def agrees(self) -> bool:
@@ -76,6 +88,8 @@ class PosePair:
         if self.translation_error is not None:
             out["translation_error_m"] = round(self.translation_error, 4)
             out["rotation_error_deg"] = round(self.rotation_error_deg, 3)
+            out["aligned_by_poses"] = round(self.aligned_given, 3)
+            out["aligned_by_sweeps"] = round(self.aligned_sweeps, 3)
             out["agrees"] = self.agrees
         if self.diagnosis:
             out["diagnosis"] = self.diagnosis
@@ -126,14 +140,21 @@ def pairs_for(indices: list[int], n_frames: int) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-def diagnose(drive: Drive, a: int, b: int, T_sweeps: np.ndarray) -> tuple[str, float | None]:
-    """Which usual mistake makes the poses of frames ``a`` and ``b`` match ``T_sweeps``."""
+def climbs(T: np.ndarray) -> bool:
+    """Whether motion ``T`` rises or falls more steeply than a ground vehicle drives."""
+    return abs(T[2, 3]) > TRANSLATION_TOLERANCE + MAX_GRADE * float(np.linalg.norm(T[:2, 3]))
+
+
+def diagnose(drive: Drive, a: int, b: int, aligned: Callable[[np.ndarray], float], T_sweeps: np.ndarray,
+             aligned_sweeps: float) -> tuple[str, float | None]:
+    """Which usual mistake makes the poses of frames ``a`` and ``b`` line up the sweeps
+    (``aligned(T)``: the share of structure motion ``T`` lines up, ``aligned_sweeps`` that of the
+    sweeps' own motion ``T_sweeps``); see :class:`PosePair` for the answers."""
     P_a, P_b = (np.asarray(drive.frames[i].T_world_vehicle, np.float64) for i in (a, b))
     T_vl = np.asarray(drive.rig(a).T_vehicle_lidar, np.float64)
-    if agree(invert_T(T_vl) @ P_a @ invert_T(P_b) @ T_vl, T_sweeps):
-        return "inverted", None
-    if agree(invert_T(P_a) @ P_b, T_sweeps):
-        return "lidar", None
+    for name, T in (("inverted", invert_T(T_vl) @ P_a @ invert_T(P_b) @ T_vl), ("lidar", invert_T(P_a) @ P_b)):
+        if not climbs(T) and aligned(T) >= ALIGNMENT_RATIO * aligned_sweeps:
+            return name, None
     given = invert_T(drive.T_world_lidar(a)) @ drive.T_world_lidar(b)
     t_given, t_sweeps = given[:2, 3], T_sweeps[:2, 3]
     n_given, n_sweeps = float(np.linalg.norm(t_given)), float(np.linalg.norm(t_sweeps))
@@ -165,8 +186,13 @@ def check_pair(drive: Drive, a: int, b: int, structure_of: Callable[[int], np.nd
     if not m.ok:
         return PosePair(a, b, dt, given, T_sweeps, False, m.reason)
     dt_err, dr_err = difference(given, T_sweeps)
-    diagnosis, direction = ("", None) if agree(given, T_sweeps) else diagnose(drive, a, b, T_sweeps)
-    return PosePair(a, b, dt, given, T_sweeps, True, "", dt_err, dr_err, diagnosis, direction)
+    def aligned_by(T: np.ndarray) -> float:
+        return inlier_share(src, dst, planar(T), cfg.inlier_dist)
+
+    aligned = aligned_by(given)
+    wrong = climbs(given) or (not agree(given, T_sweeps) and aligned < ALIGNMENT_RATIO * m.inliers)
+    diagnosis, direction = diagnose(drive, a, b, aligned_by, T_sweeps, m.inliers) if wrong else ("", None)
+    return PosePair(a, b, dt, given, T_sweeps, True, "", dt_err, dr_err, diagnosis, direction, aligned, m.inliers)
 
 
 def _finding(drive: Drive, pairs: list[PosePair]) -> Finding | None:
@@ -177,9 +203,9 @@ def _finding(drive: Drive, pairs: list[PosePair]) -> Finding | None:
     trusted = sum(p.trusted for p in pairs)
     e = bad[0]
     head = (f"the ego poses disagree with the sweeps in {len(bad)} of {trusted} frame pairs matched (e.g. "
-            f"{ids[e.a]}->{ids[e.b]}: the poses move the LiDAR {motion_text(e.given)}, the sweeps "
-            f"{motion_text(e.sweeps)})")
-    kinds = {p.diagnosis for p in bad}
+            f"{ids[e.a]}->{ids[e.b]}: the poses move the LiDAR {motion_text(e.given)}, lining up "
+            f"{e.aligned_given:.0%} of the static structure; the sweeps {motion_text(e.sweeps)}, {e.aligned_sweeps:.0%})")
+    kinds = {p.diagnosis for p in bad} - {"other"}     # a pair the sweeps match ambiguously may say "other"
     kind = kinds.pop() if len(kinds) == 1 else "other"
     if kind == "inverted":
         return Finding(ERROR, "poses", "poses", f"{head}; inverted they match: T_vehicle_world was written for "
@@ -190,7 +216,7 @@ def _finding(drive: Drive, pairs: list[PosePair]) -> Finding | None:
                        "write T_world_vehicle = T_world_lidar @ inv(T_vehicle_lidar), T_vehicle_lidar being the "
                        "reference LiDAR's extrinsic")
     if kind == "direction":
-        angles = [p.direction_deg for p in bad if p.direction_deg is not None]
+        angles = [p.direction_deg for p in bad if p.direction_deg is not None]   # not empty: kind is direction
         angle = float(np.median(angles))
         return Finding(ERROR, "poses", "poses", f"{head}; the poses move the vehicle as far as the sweeps show but "
                        f"{angle:+.0f} deg off their direction: the poses are of another frame (a camera's, z "
@@ -221,5 +247,7 @@ def check_poses(drive: Drive, indices: list[int], cfg: OdometryConfig = Odometry
     if worst is not None:
         status += (f", the poses {'agree' if all(p.agrees for p in trusted) else 'disagree'} "
                    f"(largest difference {worst.translation_error:.2f} m, "
-                   f"{max(p.rotation_error_deg for p in trusted):.1f} deg)")
+                   f"{max(p.rotation_error_deg for p in trusted):.1f} deg; static structure lined up "
+                   f"{min(p.aligned_given for p in trusted):.0%} by the poses, "
+                   f"{min(p.aligned_sweeps for p in trusted):.0%} by the sweeps)")
     return PoseCheck(status, pairs, [f for f in [_finding(drive, pairs)] if f is not None])
