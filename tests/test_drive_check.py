@@ -359,3 +359,25 @@ def test_real_sustech_sequence(realdata):
     report = check_drive(open_drive(root))
     assert report.findings == [], [f.message for f in report.findings]
     assert len(report.cameras) == 3 and all(c.coverage.share > 0.2 for c in report.cameras.values())
+
+
+def test_unreadable_sweep_is_a_finding_and_the_rest_is_checked(sim, tmp_path):
+    def cut(folder):
+        path = folder / "lidar" / "000001.fri"
+        path.write_bytes(path.read_bytes()[:100])
+    report = check_drive(broken_copy(sim.root, tmp_path / "d", files=cut))
+    found = [f for f in report.findings if f.check == "sweep-file"]
+    assert [f.subject for f in found] == ["frame 000001"] and "000001.fri" in found[0].message
+    assert {f.check for f in report.findings} == {"sweep-file"}
+    assert all(c.coverage.frames == 2 for c in report.cameras.values())
+    assert [p.trusted for p in report.poses.pairs] == [False, False]       # both pairs need frame 000001
+    assert all("cannot be read" in p.reason for p in report.poses.pairs)
+
+
+def test_check_reads_a_project_folder(sim, tmp_path, capsys):
+    from fusionlabel.store.project import Project
+
+    Project.create(tmp_path / "project", sim.root, progress=False).close()
+    assert main(["check", str(tmp_path / "project"), "--no-poses", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["findings"] == [] and doc["root"] == str(sim.root) and doc["poses"]["status"] == "not checked"
