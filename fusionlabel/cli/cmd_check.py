@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ..model.frame_spec import FRAMES_SYNTAX
-from .options import SKIPPED_FRAMES_EXIT
+from .options import SKIPPED_FRAMES_EXIT, add_drive_or_project
 
 # README "Exit codes": 3 is "done, with problems to report" (for check: findings; for export and
 # prelabel: frames skipped); 0 is nothing wrong, 2 bad input.
@@ -24,11 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "back inside the image; ego poses against the sweeps' own motion; camera "
                                    "capture times against their sweep. Exit code 0: nothing found; 3: findings "
                                    "(listed); 2: bad input.")
-    p.add_argument("drive", type=Path, metavar="DRIVE_OR_PROJECT",
-                   help="drive folder (native, KITTI object or tracking, nuScenes dataroot, SUSTech-style), or a "
-                        "project folder (its drive)")
-    p.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3); "
-                                   "default: the only one")
+    add_drive_or_project(p, "its drive")
     p.add_argument("--frames", help=f"frames to read: {FRAMES_SYNTAX} (default: 5 spread over the drive; "
                                     "capture times are checked on every frame unless --frames is given)")
     p.add_argument("--no-poses", action="store_true",

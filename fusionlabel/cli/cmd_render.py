@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import FusionLabelError, InputError
+from .options import add_drive_or_project
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,11 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render one frame of a drive to a PNG: every camera image with LiDAR "
                                    "points coloured by depth and the cuboids as wireframes (front face "
                                    "crossed), plus a bird's-eye view of the sweep.")
-    p.add_argument("drive", type=Path, metavar="DRIVE_OR_PROJECT",
-                   help="drive folder (native, KITTI object or tracking, nuScenes dataroot, SUSTech-style), or a "
-                        "project folder (its drive with the project's current cuboids, pre-labels included)")
-    p.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3); "
-                                   "default: the only one")
+    add_drive_or_project(p, "its drive with the project's current cuboids, pre-labels included")
     p.add_argument("--frame", default="0", help="frame ID (e.g. 000001) or index (0, -1); default 0")
     p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")
     p.set_defaults(func=run)
