@@ -231,6 +231,24 @@ def test_inverted_poses_are_flagged(sim, tmp_path):
     assert all(p.diagnosis == "inverted" for p in report.poses.pairs)
 
 
+def test_poses_of_a_camera_frame_are_flagged(sim, tmp_path):
+    """T_world_cam (z forward) written for T_world_vehicle: the poses lift the vehicle by as much as
+    it drives."""
+    rig = yaml.safe_load((sim.root / "rig.yaml").read_text())
+    R, t = extrinsic(rig, "cam_front")
+    T_vehicle_cam = np.eye(4)
+    T_vehicle_cam[:3, :3], T_vehicle_cam[:3, 3] = R, t
+
+    def camera_poses(drive):
+        for f in drive["frames"]:
+            T = np.vstack([np.array(f["T_world_vehicle"], float), [0, 0, 0, 1]]) @ T_vehicle_cam
+            f["T_world_vehicle"] = T[:3].tolist()
+    report = check_drive(broken_copy(sim.root, tmp_path / "d", drive=camera_poses))
+    found = [f for f in report.findings if f.check == "poses"]
+    assert len(found) == 1 and " dz +" in found[0].message, report.poses.status
+    assert [f.check for f in report.findings] == ["poses"]
+
+
 def y_forward_copy(src, root: Path, poses: str = "vehicle", rig_yaw_deg: float = -90.0) -> Path:
     """``src`` rewritten with its LiDAR turned to look along its own +y (mounted rotated -90 deg
     about z, as nuScenes' LIDAR_TOP): sweeps in that frame, the rig saying the LiDAR yaw is

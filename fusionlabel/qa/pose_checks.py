@@ -186,6 +186,7 @@ def check_pair(drive: Drive, a: int, b: int, structure_of: Callable[[int], np.nd
     if not m.ok:
         return PosePair(a, b, dt, given, T_sweeps, False, m.reason)
     dt_err, dr_err = difference(given, T_sweeps)
+
     def aligned_by(T: np.ndarray) -> float:
         return inlier_share(src, dst, planar(T), cfg.inlier_dist)
 
