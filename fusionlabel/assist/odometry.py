@@ -363,6 +363,21 @@ def match_pair(src: np.ndarray, dst: np.ndarray, guess: tuple[float, float, floa
 
 
 # ---------------------------------------------------------------------------------------- sequences
+def sweep_structure(points: np.ndarray, cfg: OdometryConfig = OdometryConfig(),
+                    detector: GeometricDetector | None = None) -> np.ndarray:
+    """:func:`structure` of a sweep without the built-in ``detector``'s vehicles and people (none
+    are left out without a detector)."""
+    points = np.asarray(points)
+    return structure(points, cfg, movable_boxes(points, detector) if detector else ())
+
+
+def search_window(dt: float, cfg: OdometryConfig = OdometryConfig()) -> tuple[float, float]:
+    """Translation (m) and yaw (rad) to search for a pair of sweeps ``dt`` seconds apart without a
+    velocity guess: what the ego can move at ``cfg.max_speed`` and ``cfg.max_yaw_rate``."""
+    return (float(np.clip(cfg.max_speed * dt, cfg.min_search, 30.0)),
+            float(np.clip(cfg.max_yaw_rate * dt, cfg.min_yaw_search, np.radians(45))))
+
+
 def estimate_poses(sweeps: Sequence[np.ndarray] | Callable[[int], np.ndarray], times_s: Sequence[float],
                    cfg: OdometryConfig = OdometryConfig(), progress: Callable[[int], None] | None = None
                    ) -> Odometry:
@@ -378,9 +393,7 @@ def estimate_poses(sweeps: Sequence[np.ndarray] | Callable[[int], np.ndarray], t
     detector = GeometricDetector() if cfg.remove_movable else None
 
     def cloud(i: int) -> np.ndarray:
-        pts = np.asarray(get(i))
-        boxes = movable_boxes(pts, detector) if detector else ()
-        return structure(pts, cfg, boxes)
+        return sweep_structure(get(i), cfg, detector)
 
     poses = [np.eye(4)]
     pairs: list[PairMatch] = []
@@ -395,8 +408,7 @@ def estimate_poses(sweeps: Sequence[np.ndarray] | Callable[[int], np.ndarray], t
         dt = times[k] - times[k - 1]
         if velocity is None:
             step = np.eye(4)
-            search = float(np.clip(cfg.max_speed * dt, cfg.min_search, 30.0))
-            yaw_search = float(np.clip(cfg.max_yaw_rate * dt, cfg.min_yaw_search, np.radians(45)))
+            search, yaw_search = search_window(dt, cfg)
         else:
             step = pose2d(velocity[0] * dt, velocity[1] * dt, velocity[2] * dt)
             dt_key = times[k] - times[key]

@@ -273,12 +273,10 @@ def dropped_summary(dropped: dict, n_frames: int) -> str:
 
 
 def has_poses(drive) -> bool:
-    """The drive carries ego poses: they differ between frames, or cameras have their own."""
-    import numpy as np
+    """The drive carries ego poses (:func:`~fusionlabel.model.drive.has_ego_poses`)."""
+    from ..model.drive import has_ego_poses
 
-    first = drive.frames[0].T_world_vehicle
-    return any(not np.allclose(f.T_world_vehicle, first, atol=1e-9) or f.T_world_vehicle_at_camera
-               for f in drive.frames)
+    return has_ego_poses(drive)
 
 
 def estimated_poses(drive, source: Path, quiet: bool, sweep=None, synthesised_times: bool = False) -> list:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import FusionLabelError, InputError
+from .options import add_drive_or_project
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,11 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render one frame of a drive to a PNG: every camera image with LiDAR "
                                    "points coloured by depth and the cuboids as wireframes (front face "
                                    "crossed), plus a bird's-eye view of the sweep.")
-    p.add_argument("drive", type=Path, metavar="DRIVE_OR_PROJECT",
-                   help="drive folder (native, KITTI object or tracking, nuScenes dataroot, SUSTech-style), or a "
-                        "project folder (its drive with the project's current cuboids, pre-labels included)")
-    p.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3); "
-                                   "default: the only one")
+    add_drive_or_project(p, "its drive with the project's current cuboids, pre-labels included")
     p.add_argument("--frame", default="0", help="frame ID (e.g. 000001) or index (0, -1); default 0")
     p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")
     p.set_defaults(func=run)
@@ -56,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as e:
         raise InputError(args.drive, str(e.args[0]), where="--frame") from None
     _check_image_sizes(drive, index)
-    image = render_frame(drive, index, None if labels is None else labels[index])
+    points_drawn: dict[str, int] = {}
+    image = render_frame(drive, index, None if labels is None else labels[index], points_drawn=points_drawn)
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -78,4 +76,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: frame {frame.frame_id}: {', '.join(missing)}: {NO_IMAGE} (drawn blank, with its points)")
     for note in getattr(drive, "notes", []):
         print(f"note: {note}")
+    if len(drive.points(index)):
+        _note_empty_cameras(points_drawn, args.drive)
     return 0
+
+
+def _note_empty_cameras(points_drawn: dict[str, int], source: Path) -> None:
+    """A note on stderr for each camera no LiDAR point reached: its extrinsic is probably wrong,
+    which the picture alone shows only as a "0 points" caption."""
+    import shlex
+    import sys
+
+    from ..qa.camera_checks import few_points_text
+
+    for camera, n in points_drawn.items():
+        if n == 0:
+            print(f"note: {camera}: {few_points_text(n)}; check its extrinsic with `fusionlabel check "
+                  f"{shlex.quote(str(source))}`", file=sys.stderr)

@@ -26,7 +26,7 @@ from ..errors import FusionLabelError
 
 # Commands in the order --help lists them; any other cmd_*.py module is appended after these.
 # Each module defines register(subparsers) (which sets func=run) and run(args) -> int.
-PREFERRED_ORDER = ["open", "render", "simulate", "import", "export", "prelabel", "eval"]
+PREFERRED_ORDER = ["open", "render", "check", "simulate", "import", "export", "prelabel", "eval"]
 
 # Exit status after an exception nobody expected (a bug): Python's own for an uncaught one.
 INTERNAL_ERROR_STATUS = 1

@@ -34,3 +34,16 @@ def add_detector_config(parser, help_text: str) -> None:
 
     parser.add_argument("--detector-config", "--config", dest="detector_config", type=Path, metavar="SETTINGS.yaml",
                         default=None, help=f"{help_text} (--config is an alias)")
+
+
+def add_drive_or_project(parser, project_gives: str) -> None:
+    """The ``DRIVE_OR_PROJECT`` argument (into ``args.drive``) and ``--scene`` of the commands that
+    read a drive or a project's drive (``render``, ``check``); ``project_gives`` says what they take
+    from a project."""
+    from pathlib import Path
+
+    parser.add_argument("drive", type=Path, metavar="DRIVE_OR_PROJECT",
+                        help="drive folder (native, KITTI object or tracking, nuScenes dataroot, SUSTech-style), or a "
+                             f"project folder ({project_gives})")
+    parser.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3); "
+                                        "default: the only one")

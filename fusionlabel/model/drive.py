@@ -200,3 +200,11 @@ class Drive:
             return T_cam_vehicle @ rig.T_vehicle_lidar
         T_vehicle_cam_time_from_lidar_time = invert_T(T_world_vehicle_cam) @ f.T_world_vehicle
         return T_cam_vehicle @ T_vehicle_cam_time_from_lidar_time @ rig.T_vehicle_lidar
+
+
+def has_ego_poses(drive: Drive) -> bool:
+    """The drive carries ego poses: they differ between frames, or cameras have their own (a drive
+    recorded without them has the same pose, usually the identity, in every frame)."""
+    first = drive.frames[0].T_world_vehicle if drive.frames else None
+    return any(not np.allclose(f.T_world_vehicle, first, atol=1e-9) or f.T_world_vehicle_at_camera
+               for f in drive.frames)

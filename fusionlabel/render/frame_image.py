@@ -66,8 +66,9 @@ def bev_frame(rig: Rig) -> np.ndarray:
 
 
 def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | None = None,
-                 bev_grid: BevGrid | None = None) -> np.ndarray:
-    """Compose the full check image for one frame, (H, W, 3) uint8 RGB."""
+                 bev_grid: BevGrid | None = None, points_drawn: dict[str, int] | None = None) -> np.ndarray:
+    """Compose the full check image for one frame, (H, W, 3) uint8 RGB. ``points_drawn``, when
+    given, receives the number of LiDAR points drawn in each camera shown."""
     i = drive.index_of(frame)
     f = drive.frames[i]
     points = drive.points(i)
@@ -76,6 +77,8 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
     panels = []
     for cam in rig.camera_names:
         image, n_pts, n_boxes = render_camera(drive, i, cam, labels, points)
+        if points_drawn is not None:
+            points_drawn[cam] = n_pts
         s = image.shape[1] / 1000.0
         missing = "" if cam in f.image_paths else f"{NO_IMAGE}, "
         draw_caption(image, f"{cam}: {missing}{n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),

@@ -1,0 +1,98 @@
+"""`fusionlabel check DRIVE_OR_PROJECT [--frames SPEC] [--json]`: calibration and pose mistakes
+that load fine but put points in the wrong place (fusionlabel.qa.drive_check)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..model.frame_spec import FRAMES_SYNTAX
+from .options import SKIPPED_FRAMES_EXIT, add_drive_or_project
+
+# README "Exit codes": 3 is "done, with problems to report" (for check: findings; for export and
+# prelabel: frames skipped); 0 is nothing wrong, 2 bad input.
+FINDINGS_EXIT = SKIPPED_FRAMES_EXIT
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="check a drive's calibration, ego poses and capture times",
+                       description="Read a few frames of a drive and report calibration and pose mistakes that "
+                                   "load fine and only show as misplaced or missing points: per camera, the share "
+                                   "of the LiDAR points in front of it that land in its image, where its image's "
+                                   "down points, intrinsics that fit another image size, lens models that fold "
+                                   "back inside the image; ego poses against the sweeps' own motion; camera "
+                                   "capture times against their sweep. Exit code 0: nothing found; 3: findings "
+                                   "(listed); 2: bad input.")
+    add_drive_or_project(p, "its drive")
+    p.add_argument("--frames", help=f"frames to read: {FRAMES_SYNTAX} (default: 5 spread over the drive; "
+                                    "capture times are checked on every frame unless --frames is given)")
+    p.add_argument("--no-poses", action="store_true",
+                   help="skip comparing the ego poses with the sweeps (about a second per checked frame)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (the same content)")
+    p.set_defaults(func=run)
+
+
+def open_checked_drive(path: Path, scene: str | None):
+    """The drive of a drive folder or of a project folder (read without the project's lock)."""
+    from ..io.drives import open_drive
+    from ..store.project import is_project
+
+    if path.is_dir() and is_project(path):
+        from ..qa.project_labels import read_project
+
+        return read_project(path, scene).drive
+    return open_drive(path, scene=scene)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..model.frame_spec import parse_frames
+    from ..qa.drive_check import check_drive
+
+    drive = open_checked_drive(args.drive, args.scene)
+    frames = parse_frames(args.frames, drive) if args.frames else None
+    report = check_drive(drive, frames, poses=not args.no_poses)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print("\n".join(report_lines(report)))
+    return FINDINGS_EXIT if report.findings else 0
+
+
+def _degrees(value: float) -> str:
+    return f"{round(value) or 0:+d} deg"     # no "-0 deg"
+
+
+def _camera_line(cam) -> str:
+    c, o = cam.coverage, cam.orientation
+    share = "no sweep read" if c.frames == 0 else (
+        "no point in front" if c.share is None else f"{c.share:4.0%} of {c.in_front:,} points in its image")
+    down = "" if o.down_off_deg is None else f", image down {_degrees(o.down_off_deg)} off"
+    return (f"  {cam.name:<16} {cam.model:<8} {cam.size[0]}x{cam.size[1]:<6} {share}; "
+            f"axis {_degrees(o.pitch_up_deg)} above the horizon{down}, {o.distance_m:.2f} m from the LiDAR")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def report_lines(report) -> list[str]:
+    """The readable report: what was checked, then the findings (or that there are none)."""
+    ids = [report.frame_ids[i] for i in report.checked]
+    shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+    lines = [f"drive {report.name}: {_count(len(report.frame_ids), 'frame')}, checked {len(ids)} ({shown})",
+             "cameras (LiDAR points 2-60 m in front of each; where it looks, in the vehicle frame):"]
+    lines += [_camera_line(cam) for cam in report.cameras.values()] or ["  (no cameras)"]
+    lines.append(f"poses: {report.poses.status}")
+    for p in report.poses.pairs:
+        if not p.trusted:
+            lines.append(f"  {report.frame_ids[p.a]}->{report.frame_ids[p.b]} not compared: {p.reason}")
+    lines.append(f"capture times: {report.times.status()}")
+    if not report.findings:
+        lines.append("no problems found")
+        return lines
+    lines.append(f"{_count(len(report.findings), 'finding')}:")
+    for f in report.findings:
+        lines.append(f"  {f.severity:<7} {f.subject}: {f.message}")
+        lines.append(f"          fix: {f.remedy}")
+    return lines

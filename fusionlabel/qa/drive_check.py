@@ -1,0 +1,161 @@
+"""`fusionlabel check`: read a few frames of a drive and report calibration and pose mistakes that
+load fine and only show as misplaced or missing points.
+
+What is checked (each in its own module):
+
+* per camera, from the rig (:mod:`.camera_checks`): where its image's down points, whether it looks
+  at the sky, how far it sits from the LiDAR, whether the principal point fits the image size,
+  whether the lens model folds back inside the image;
+* per camera, from the sweeps of the checked frames: the share of the LiDAR points 2-60 m in front
+  of it that land in its image (none or almost none: a wrong extrinsic);
+* the checked frames' files: sweeps that cannot be read, images that are missing or of another
+  size than the rig's camera (header only: pixels are not decoded);
+* ego poses against the sweeps' own motion (:mod:`.pose_checks`, about a second per pair);
+* camera capture times against their sweep (:mod:`.time_checks`; the drive index only).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import FusionLabelError
+from ..model.drive import Drive
+from .camera_checks import Coverage, Orientation, coverage_finding, orientation, static_findings
+from .findings import ERROR, Finding, unique
+from .pose_checks import PoseCheck, check_poses
+from .time_checks import TimeCheck, check_capture_times
+
+DEFAULT_FRAMES = 5
+
+
+def spread_frames(n_frames: int, count: int = DEFAULT_FRAMES) -> list[int]:
+    """Up to ``count`` frame indices spread evenly over a drive of ``n_frames``, first and last included."""
+    if n_frames <= 0:
+        return []
+    return sorted({int(round(x)) for x in np.linspace(0, n_frames - 1, min(count, n_frames))})
+
+
+@dataclass
+class CameraCheck:
+    """One camera as checked: its model and size, where it looks (from the first checked frame's
+    rig) and its :class:`~.camera_checks.Coverage` over the checked frames."""
+
+    name: str
+    model: str
+    size: tuple[int, int]
+    orientation: Orientation
+    coverage: Coverage = field(default_factory=Coverage)
+
+    def as_dict(self) -> dict:
+        o, c = self.orientation, self.coverage
+        return {"name": self.name, "model": self.model, "size": list(self.size),
+                "pitch_up_deg": round(o.pitch_up_deg, 2),
+                "down_off_deg": None if o.down_off_deg is None else round(o.down_off_deg, 2),
+                "distance_from_lidar_m": round(o.distance_m, 3), "frames": c.frames,
+                "points_in_front": c.in_front, "points_in_image": c.in_image,
+                "share_in_image": None if c.share is None else round(c.share, 4)}
+
+
+@dataclass
+class DriveCheck:
+    """Everything ``check_drive`` found; ``findings`` empty means nothing looked wrong."""
+
+    name: str
+    root: str
+    frame_ids: list[str]
+    checked: list[int]
+    cameras: dict[str, CameraCheck]
+    poses: PoseCheck
+    times: TimeCheck
+    findings: list[Finding]
+
+    def as_dict(self) -> dict:
+        return {"drive": self.name, "root": self.root, "frames": len(self.frame_ids),
+                "checked_frames": [self.frame_ids[i] for i in self.checked],
+                "cameras": [c.as_dict() for c in self.cameras.values()],
+                "poses": {"status": self.poses.status,
+                          "pairs": [p.as_dict(self.frame_ids) for p in self.poses.pairs]},
+                "capture_times": {"status": self.times.status(), "cameras": self.times.cameras,
+                                  "largest_offset_s": self.times.largest_offset_s},
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+class _FileProblems:
+    """Unreadable files and wrong image sizes, gathered per (subject, check) over the frames."""
+
+    def __init__(self):
+        self.problems: dict[tuple[str, str], list[str]] = defaultdict(list)
+
+    def add(self, subject: str, check: str, error: FusionLabelError) -> None:
+        self.problems[(subject, check)].append(str(error))
+
+    def findings(self, n_frames: int) -> list[Finding]:
+        remedy = {"sweep": "fix or replace the sweep file; render, import and export refuse the frame",
+                  "image": "give each camera images of its rig resolution (or the rig the images' size)",
+                  "rig": "fix the frame's calibration file"}
+        return [Finding(ERROR, subject, f"{check}-file",
+                        f"in {len(msgs)} of {n_frames} checked frames: {msgs[0]}", remedy[check])
+                for (subject, check), msgs in self.problems.items()]
+
+
+def _check_images(drive: Drive, i: int, rig, problems: _FileProblems) -> None:
+    from ..io.images import check_image_size, image_size
+
+    for cam, path in drive.frames[i].image_paths.items():
+        try:
+            model = rig.camera(cam).camera
+            check_image_size(path, image_size(path), model.width, model.height, cam)
+        except FusionLabelError as e:
+            problems.add(cam, "image", e)
+        except KeyError:
+            continue   # the drive reader refuses images of cameras not in the rig
+
+
+def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = True,
+                time_frames: list[int] | None = None) -> DriveCheck:
+    """Check ``drive`` on the frames at ``frames`` (default :func:`spread_frames`); capture times on
+    ``time_frames`` (default: ``frames`` when given, else every frame: they cost nothing to check);
+    ``poses=False`` skips the pose check (the slow part)."""
+    checked = list(frames) if frames is not None else spread_frames(len(drive))
+    cameras: dict[str, CameraCheck] = {}
+    per_camera: dict[str, list[Finding]] = defaultdict(list)
+    problems = _FileProblems()
+    for i in checked:
+        fid = drive.frames[i].frame_id
+        try:
+            rig = drive.rig(i)
+        except FusionLabelError as e:
+            problems.add(f"frame {fid}", "rig", e)
+            continue
+        for name, found in static_findings(rig).items():
+            per_camera[name] += found
+        for sensor in rig.cameras:
+            if sensor.name not in cameras:
+                cameras[sensor.name] = CameraCheck(sensor.name, sensor.camera.model, sensor.camera.size,
+                                                   orientation(sensor, rig))
+        _check_images(drive, i, rig, problems)
+        try:
+            points = drive.points(i)
+        except FusionLabelError as e:
+            problems.add(f"frame {fid}", "sweep", e)
+            continue
+        for sensor in rig.cameras:
+            cameras[sensor.name].coverage.add(points, drive.T_cam_lidar(i, sensor.name), sensor.camera)
+    for name, cam in cameras.items():
+        if (f := coverage_finding(name, cam.coverage)) is not None:
+            per_camera[name].append(f)
+    if poses:
+        pose_check = check_poses(drive, checked)
+    else:
+        pose_check = PoseCheck("not checked", [], [])
+    if time_frames is None:
+        time_frames = checked if frames is not None else list(range(len(drive)))
+    times = check_capture_times(drive, time_frames)
+    findings = problems.findings(len(checked))
+    findings += [f for name in cameras for f in unique(per_camera[name])]
+    findings += pose_check.findings + times.findings
+    return DriveCheck(drive.name, str(drive.root), [f.frame_id for f in drive.frames], checked, cameras,
+                      pose_check, times, findings)
