@@ -478,10 +478,13 @@ def test_d_h_d_h_marks_an_occlusion_and_the_timeline_keeps_the_track(qtbot, tmp_
         assert strip_colors(w, [1], h // 2) == [red]
         assert strip_colors(w, [0, 2, 4], h - 3) == [cyan] * 3      # with nothing selected
         n = len(s.document.history())
+        w.loader.invalidate()                                        # frame 2 still loads when H comes
         key(qtbot, w, Qt.Key.Key_D)
         assert w.timeline.track_note.text() == "H marks track 100 absent here too (Esc forgets it)"
         key(qtbot, w, Qt.Key.Key_H)                                  # frame 2: its interpolated box goes
         assert s.messages[-1].text == f"Track 100 absent in frame {fid[2]} (its cuboid deleted)"
+        testing.wait_for_frame(w, 2)
+        assert w.statusBar().currentMessage() == s.messages[-1].text   # not cleared by the frame's arrival
         key(qtbot, w, Qt.Key.Key_D)
         key(qtbot, w, Qt.Key.Key_H)                                  # frame 3: no box, only the mark
         assert s.messages[-1].text == f"Track 100 absent in frame {fid[3]}"
