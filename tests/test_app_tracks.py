@@ -368,7 +368,7 @@ def test_h_marks_an_object_absent_so_that_i_leaves_the_frame_empty(qtbot, window
     strip = w.timeline.strip
     image = strip.grab().toImage()
     cell = strip.width() / s.n_frames
-    assert image.pixelColor(int(1.5 * cell), strip.height() - 3).getRgb()[:3] == (255, 70, 70)
+    assert image.pixelColor(int(1.5 * cell), strip.height() // 2).getRgb()[:3] == (255, 70, 70)   # the red ×
     s.apply(DeleteCuboids((s.document.find_track("100", 2).uid,)))
     key(qtbot, w, Qt.Key.Key_I)                       # refills frame 2, leaves frame 1 empty
     assert "leaving 1 frame marked absent empty" in s.messages[-1].text
@@ -440,3 +440,107 @@ def test_c_and_shift_c_count_the_next_sweep_and_name_frames_by_id(qtbot, window,
     key(qtbot, w, Qt.Key.Key_Return, CTRL)
     assert s.document.frame_status(0) == "done"
     assert w.undo_action.text() == f"Undo Mark frame {fid[0]} done"
+
+
+def strip_colors(w, x_cells, y) -> list[tuple[int, int, int]]:
+    """The timeline strip's colours at the middle of the given cells, at height ``y``."""
+    strip = w.timeline.strip
+    image = strip.grab().toImage()
+    cell = strip.width() / w.session.n_frames
+    return [image.pixelColor(int((f + 0.5) * cell), y).getRgb()[:3] for f in x_cells]
+
+
+def test_d_h_d_h_marks_an_occlusion_and_the_timeline_keeps_the_track(qtbot, tmp_path):
+    """A car hidden in frames 1-3 of 5, between keyframes 0 and 4 (I filled 1-3; frame 3's box was
+    deleted). H on frame 1's box, then D, H, D, H with nothing selected marks the stretch: a box
+    there is deleted and marked, a frame without one only marked, each one undo step. Meanwhile the
+    timeline shows the track's cyan dots and red crosses and says which track H marks; H on a
+    marked frame says so; ] jumps from the remembered track to its next box and selects it."""
+    p = Project.create(tmp_path / "project", testing.small_drive(frames=5), import_labels=False)
+    w = open_window(qtbot, p)
+    s = w.session
+    try:
+        fid = [f.frame_id for f in s.drive.frames]
+        tid = moving_track(s.drive)
+        k0 = place(s, 0, truth(s.drive, 0, tid), "100")
+        k4 = place(s, 4, truth(s.drive, 4, tid), "100")
+        s.select((k0.uid,))
+        key(qtbot, w, Qt.Key.Key_I)
+        s.apply(DeleteCuboids((s.document.find_track("100", 3).uid,)))
+        s.set_frame(1)
+        testing.wait_for_frame(w, 1)
+        s.select((s.document.find_track("100", 1).uid,))
+        key(qtbot, w, Qt.Key.Key_H)
+        assert s.selection == () and s.marked_tracks == ("100",)
+        assert w.timeline.track_note.text() == "track 100 marked absent here (H)"
+        h = w.timeline.strip.height()
+        red, cyan = (255, 70, 70), (0, 220, 255)
+        assert strip_colors(w, [1], h // 2) == [red]
+        assert strip_colors(w, [0, 2, 4], h - 3) == [cyan] * 3      # with nothing selected
+        n = len(s.document.history())
+        w.loader.invalidate()                                        # frame 2 still loads when H comes
+        key(qtbot, w, Qt.Key.Key_D)
+        assert w.timeline.track_note.text() == "H marks track 100 absent here too (Esc forgets it)"
+        key(qtbot, w, Qt.Key.Key_H)                                  # frame 2: its interpolated box goes
+        assert s.messages[-1].text == f"Track 100 absent in frame {fid[2]} (its cuboid deleted)"
+        testing.wait_for_frame(w, 2)
+        assert w.statusBar().currentMessage() == s.messages[-1].text   # not cleared by the frame's arrival
+        key(qtbot, w, Qt.Key.Key_D)
+        key(qtbot, w, Qt.Key.Key_H)                                  # frame 3: no box, only the mark
+        assert s.messages[-1].text == f"Track 100 absent in frame {fid[3]}"
+        assert w.statusBar().currentMessage() == s.messages[-1].text
+        assert s.document.absent_frames("100") == [1, 2, 3]
+        assert [f for f in range(5) if s.document.find_track("100", f)] == [0, 4]
+        assert len(s.document.history()) == n + 2 and s.document.undo_text() == f"Track 100 absent in frame {fid[3]}"
+        con = sqlite3.connect(p.folder / "project.sqlite")
+        try:
+            assert sorted(con.execute("SELECT frame FROM track_absent WHERE track_id = '100'")) == [(1,), (2,), (3,)]
+        finally:
+            con.close()
+        assert strip_colors(w, [1, 2, 3], h // 2) == [red] * 3
+        assert strip_colors(w, [0, 4], h - 3) == [cyan] * 2
+        key(qtbot, w, Qt.Key.Key_H)                                  # marked already: nothing changes
+        assert s.messages[-1].text.startswith(f"track 100 is marked absent in frame {fid[3]} already")
+        assert len(s.document.history()) == n + 2
+        key(qtbot, w, Qt.Key.Key_BracketLeft)                        # from the remembered track, back
+        assert s.frame == 0 and s.selection == (k0.uid,) and s.marked_tracks == ()
+        key(qtbot, w, Qt.Key.Key_BracketRight)
+        assert s.frame == 4 and s.selection == (k4.uid,)
+        key(qtbot, w, Qt.Key.Key_Z, CTRL)                            # one step: frame 3's mark only
+        assert s.document.absent_frames("100") == [1, 2]
+    finally:
+        w.close()
+        p.close()
+
+
+def test_h_on_a_keyframe_says_so_and_esc_forgets_the_marked_track(qtbot, window, project):
+    """H on a human box says it deleted a keyframe, as Del does; [ then jumps from the track H
+    marked (it has no earlier box here); Esc forgets the track: the timeline's note and dots go,
+    and H and ] ask for a selection again. Selecting a cuboid forgets it too."""
+    w, s = window, window.session
+    fid = s.drive.frames[1].frame_id
+    tid = moving_track(s.drive)
+    place(s, 0, truth(s.drive, 0, tid), "100")
+    k1 = place(s, 1, truth(s.drive, 1, tid), "100")
+    other = place(s, 1, next(g for g in s.drive.labels(1) if g.track_id != tid), "200")
+    s.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    s.select((k1.uid,))
+    key(qtbot, w, Qt.Key.Key_H)
+    assert s.messages[-1].text == f"Track 100 absent in frame {fid} (its cuboid deleted, 1 keyframe)"
+    assert s.marked_tracks == ("100",)
+    key(qtbot, w, Qt.Key.Key_BracketRight)
+    assert s.messages[-1].text == "track 100 has no later frame" and s.frame == 1
+    key(qtbot, w, Qt.Key.Key_Escape)
+    assert s.marked_tracks == () and w.timeline.track_note.text() == ""
+    h = w.timeline.strip.height()
+    assert strip_colors(w, [0], h - 3) == [(28, 28, 32)]            # no track followed: no dot
+    key(qtbot, w, Qt.Key.Key_H)
+    assert s.messages[-1].text == "select a cuboid first (click it, or Tab)"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)                                # k1 back, selected
+    assert s.selection == (k1.uid,)
+    key(qtbot, w, Qt.Key.Key_H)
+    assert s.marked_tracks == ("100",) and s.selection == ()
+    key(qtbot, w, Qt.Key.Key_Tab)                                    # selecting forgets the marked track
+    assert s.selection == (other.uid,) and s.marked_tracks == ()
+    assert w.timeline.track_note.text() == ""

@@ -13,7 +13,7 @@ from ..model import edit_actions
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
 from .session import COLOR_MODES, Session
-from .track_actions import TrackActions, frame_namer, retype, retype_command
+from .track_actions import TrackActions, frame_namer, retype, retype_command, track_neighbour
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
 DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
@@ -94,19 +94,33 @@ class Actions(AssistActions, TrackActions):
         self.s.set_frame(self.s.n_frames - 1)
 
     def jump_track(self, direction: int):
-        sel = self._selection()
-        if not sel:
+        """] / [: the selected cuboid's track in its next / previous frame; with nothing selected,
+        the track H just marked absent (:attr:`Session.marked_tracks`), from the frame shown."""
+        marked = [] if self.s.selection else self.s.followed_tracks()
+        sel = () if marked else self._selection()
+        if not (sel or marked):
             return
-        ann = edit_actions.jump_to_track(self.s.document, sel[0], direction)
+        doc = self.s.document
+        if marked:
+            track = marked[0]
+            ann = track_neighbour(doc, track, self.s.frame, direction)
+        else:
+            track = doc.get(sel[0]).track_id
+            ann = edit_actions.jump_to_track(doc, sel[0], direction)
         if ann is None:
-            track = self.s.document.get(sel[0]).track_id
             self.s.notify(f"track {track} has no {'later' if direction > 0 else 'earlier'} frame")
             return
         self.s.set_frame(ann.frame)
         self.s.select((ann.uid,))
 
     def set_frame_status(self, status: str):
-        self.s.apply(edit_actions.set_frame_status(self.s.document, self.s.frame, status, frame_namer(self.s)))
+        """Ctrl+Return / Ctrl+Shift+Return: this frame is done / reviewed (said in the status bar)."""
+        s = self.s
+        bound = s.apply(edit_actions.set_frame_status(s.document, s.frame, status, frame_namer(s)))
+        if bound is not None:
+            s.notify(bound.description)
+        elif s.document.frame_status(s.frame) == status:
+            s.notify(f"frame {s.drive.frames[s.frame].frame_id} is {status.replace('_', ' ')} already")
 
     # ------------------------------------------------------------ selection
     def listed(self) -> list[str]:
@@ -151,6 +165,7 @@ class Actions(AssistActions, TrackActions):
         if self.cancel_join():
             return
         self.s.select(())
+        self.s.set_marked_tracks(())
 
     # ------------------------------------------------------------ edits
     def create(self, xy=None):
@@ -163,9 +178,14 @@ class Actions(AssistActions, TrackActions):
         self.apply_create(create_command(self.s, xy, self.s.forward_yaw(), self._hook("frame_points")))
 
     def apply_create(self, cmd):
+        """Create the cuboid (N, or a drag in the bird's-eye view), select it and say what it is:
+        "Create car: track 12, 4.50 × 1.90 × 1.60 m"."""
         bound = self.s.apply(cmd)
         if bound is not None:
             self.s.select((bound.uid,))
+            b = bound.label.box
+            self.s.notify(f"{bound.description}: track {bound.label.track_id}, "
+                          f"{b.length:.2f} × {b.width:.2f} × {b.height:.2f} m")
         return bound
 
     def delete(self):
@@ -181,9 +201,11 @@ class Actions(AssistActions, TrackActions):
         the class of new cuboids; a retype refused by a lock changes neither."""
         if self.s.selection:
             cmd = retype_command(self.s, cls)      # built once: checked against the locks, then applied
+            before = self.s.current_class
             if not self.s.locked_changes_of(cmd):
                 self.s.set_current_class(cls)
-            retype(self.s, cls, cmd)
+            if retype(self.s, cls, cmd) is not None and self.s.current_class == cls:
+                self.s.tie_class_to_last_step(before, cls)   # Ctrl+Z gives the class for new cuboids back
         else:
             self.s.set_current_class(cls)
             self.s.notify(f"new cuboids will be {cls}")

@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..assist import edit_assist
-from ..assist.prelabel import invalid_boxes_text
+from ..assist.prelabel import frames_text, invalid_boxes_text
+from ..assist.prelabel_project import prelabel_command
 from ..errors import FusionLabelError
 
 ONE_CLICK_TOOL = "one_click"
@@ -264,20 +265,25 @@ class AssistActions:
             caveat = tracking_caveat(self.s.drive, sorted(detections))
             if caveat:
                 self.s.notify(f"pre-label: {caveat}", "warning")
-        def build(keep):
-            return edit_assist.prelabel(self.s.document, self.s.drive, self.s.frame, self.s.selection, detections,
-                                        min_score, track, detector=self.detector_text(min_score), keep=keep,
-                                        prepared=prepared)
+        if prepared is None and detections:
+            prepared = edit_assist.prelabels_to_store(self.s.drive, detections, min_score, track)
+        what = f"{frames_text(self.s.drive, sorted(detections))} ({self.detector_text(min_score)})" if detections else ""
+
+        def build(keep):     # the command (as edit_assist.prelabel makes it) and its report
+            return prelabel_command(self.s.document, prepared, what, keep=keep) if detections else (None, None)
 
         keep = self._locked(detections)
-        cmd = build(keep)
+        cmd, report = build(keep)
         found = sum(len(v) for v in detections.values())
         note = " (cancelled: the frames done are kept)" if cancelled else ""
         dropped = f"; {invalid_boxes_text(invalid)}" if invalid else ""
+        absent = report.absent if report is not None else 0
+        dropped += (f"; {absent} left out in frames where their track is marked absent (H)" if absent else "")
         if cmd is None:
             self.s.notify(f"pre-label ({self.detector_text(min_score)}): nothing to change ({found} detections, each "
                           f"below score {min_score:g}, of an unknown class, on a cuboid kept there, or the same "
-                          f"as the pre-label already there){self._kept_note(build, keep)}{dropped}{note}")
+                          f"as the pre-label already there){self._kept_note(lambda k: build(k)[0], keep)}"
+                          f"{dropped}{note}")
             return None
         bound = self.s.apply(cmd, work=False)  # model output: no frame becomes "in progress"
         if bound is not None:

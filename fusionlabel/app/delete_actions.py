@@ -4,21 +4,15 @@ of them were keyframes (human or imported boxes, which the frames off screen may
 
 from __future__ import annotations
 
-from ..assist.keyframes import KEY_SOURCES, unedited_copies
 from ..model import edit_actions
+from .keyframe_note import with_keyframes
 from .track_actions import frame_namer
 
 
-def keyframes_among(doc, anns) -> int:
-    """How many of ``anns`` are keyframes (:mod:`fusionlabel.assist.keyframes`)."""
-    keyed = [a for a in anns if a.source in KEY_SOURCES]
-    return len(keyed) - len(unedited_copies(doc, keyed)) if keyed else 0
-
-
 def _apply_and_say(session, cmd, anns, text: str) -> None:
-    keys = keyframes_among(session.document, anns)
+    text = with_keyframes(text, session.document, anns)    # counted before the cuboids go
     if session.apply(cmd) is not None:
-        session.notify(text + (f" ({keys} keyframe{'s' if keys != 1 else ''})" if keys else ""))
+        session.notify(text)
 
 
 def delete_selection(session) -> None:

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.prelabel_discarded = False    # closing dropped a pre-label run that was still going
         self.displayed: FrameData | None = None
         self.frame_requested_at = time.perf_counter()
+        self._said_at = 0.0   # when the status bar last got a message (perf_counter seconds)
         self.last_latency: float | None = None
         self._reported_errors: set[tuple[int, str]] = set()
         self._build(use_gl)
@@ -309,7 +310,8 @@ class MainWindow(QMainWindow):
 
     def _display(self, data: FrameData) -> None:
         self.displayed = data
-        self.statusBar().clearMessage()
+        if self._said_at < self.frame_requested_at:   # a message given while the frame loaded stays
+            self.statusBar().clearMessage()
         self.bev.set_frame_data(data)
         self.side.set_frame_data(data)
         self.cameras.set_frame_data(data)
@@ -375,6 +377,7 @@ class MainWindow(QMainWindow):
         a frame (its sweep or images did not load) goes to the toast only and leaves with its frame."""
         if msg.frame is None:
             self.statusBar().showMessage(msg.text.replace("\n", "; "), TOAST_MS)
+            self._said_at = time.perf_counter()
         if msg.level == "info":
             return
         self._toast_message = msg

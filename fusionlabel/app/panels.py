@@ -8,7 +8,7 @@ command.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -33,15 +33,27 @@ from .session import Session
 from .track_actions import frame_namer, retype, set_track
 
 STATUSES = FRAME_STATUSES
-ABSENT_COLOR = QColor(255, 70, 70)   # timeline dot of a frame where the selected track is marked absent
+ABSENT_COLOR = QColor(255, 70, 70)   # timeline cross on a frame where the followed track is marked absent
+TRACK_COLOR = QColor(0, 220, 255)    # timeline dot under a frame holding the followed track
 STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
                  "done": QColor(60, 180, 80), "reviewed": QColor(70, 130, 235)}
+
+
+def paint_cross(p: QPainter, x: float, y: float, half: float) -> None:
+    """A red × centred at (x, y), ``half`` pixels each way, outlined in black so that it shows on
+    every status colour."""
+    for color, width in ((QColor(0, 0, 0), 4), (ABSENT_COLOR, 2)):
+        p.setPen(QPen(color, width))
+        p.drawLine(QPointF(x - half, y - half), QPointF(x + half, y + half))
+        p.drawLine(QPointF(x - half, y + half), QPointF(x + half, y - half))
+    p.setPen(Qt.PenStyle.NoPen)
 
 
 class TimelineStrip(QWidget):
     """One cell per frame coloured by its status; white ticks = keyframes (frames holding human or
     imported cuboids other than unedited copies: :mod:`fusionlabel.assist.keyframes`), cyan dots =
-    frames holding the selected track, red dots = frames where its object is marked absent (H);
+    frames holding the followed track (the selected cuboid's, else the one H just marked:
+    :meth:`Session.followed_tracks`), red crosses = frames where its object is marked absent (H);
     click or drag to go there."""
 
     def __init__(self, session: Session, parent=None):
@@ -71,23 +83,18 @@ class TimelineStrip(QWidget):
         p.fillRect(self.rect(), QColor(28, 28, 32))  # dark, so the white keyframe ticks show on any style
         n, cw, h = self.session.n_frames, self._cell(), self.height()
         doc = self.session.document
-        track_frames, absent_frames = set(), set()
-        if self.session.selection:
-            try:
-                track = doc.get(self.session.selection[0]).track_id
-            except KeyError:
-                track = None
-            if track is not None:
-                track_frames, absent_frames = set(doc.track_frames(track)), set(doc.absent_frames(track))
+        followed = self.session.followed_tracks()
+        track_frames = set(doc.track_frames(followed[0])) if followed else set()
+        absent_frames = set(doc.absent_frames(followed[0])) if followed else set()
         for f in range(n):
             r = QRectF(f * cw, 6, max(cw - (1 if cw > 4 else 0), 1), h - 12)
             p.fillRect(r, STATUS_COLORS.get(doc.frame_status(f), STATUS_COLORS["new"]))
             if f in self.keyframes:
                 p.fillRect(QRectF(f * cw + cw / 2 - 1, 0, 2, 6), QColor(255, 255, 255))
             if f in track_frames:
-                p.fillRect(QRectF(f * cw + cw / 2 - 1.5, h - 5, 3, 4), QColor(0, 220, 255))
-            elif f in absent_frames:
-                p.fillRect(QRectF(f * cw + cw / 2 - 1.5, h - 5, 3, 4), ABSENT_COLOR)
+                p.fillRect(QRectF(f * cw + cw / 2 - 1.5, h - 5, 3, 4), TRACK_COLOR)
+        for f in absent_frames & set(range(n)):     # over the cells, also over a cyan dot (a cuboid there)
+            paint_cross(p, f * cw + cw / 2, h / 2, max(2.0, min(cw / 2 - 1.5, (h - 12) / 2 - 1)))
         cur = self.session.frame
         p.setPen(QPen(QColor(255, 255, 255), 2))
         p.drawRect(QRectF(cur * cw, 5, max(cw, 2), h - 10))
@@ -114,6 +121,7 @@ class Timeline(QWidget):
         self.status.addItems(STATUSES)
         self.status.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.status.currentTextChanged.connect(self._status_chosen)
+        self.track_note = QLabel()    # the followed track's absent mark in this frame
         self.strip = TimelineStrip(session)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, session.n_frames - 1)
@@ -123,6 +131,7 @@ class Timeline(QWidget):
         top.addWidget(self.label)
         top.addWidget(QLabel("status:"))
         top.addWidget(self.status)
+        top.addWidget(self.track_note)
         top.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -149,7 +158,23 @@ class Timeline(QWidget):
             else:
                 widget.setCurrentText(value)
             widget.blockSignals(False)
+        self._show_track_note()
         self.strip.update()
+
+    def _show_track_note(self) -> None:
+        """Next to the status: "track 7 marked absent here" (red) when the followed track is marked
+        absent in the frame shown; with nothing selected, which track H marks next."""
+        s = self.session
+        followed = s.followed_tracks()
+        absent = [t for t in followed if s.document.is_absent(t, s.frame)]
+        if absent:
+            text, color = f"track {', '.join(absent)} marked absent here (H)", "#ff5050"
+        elif followed and not s.selection:
+            text, color = f"H marks track {', '.join(followed)} absent here too (Esc forgets it)", "#9a9aa0"
+        else:
+            text, color = "", "#9a9aa0"
+        self.track_note.setText(text)
+        self.track_note.setStyleSheet(f"color: {color}")
 
     def _status_chosen(self, status: str) -> None:
         if status != self.session.document.frame_status(self.session.frame):
@@ -161,7 +186,7 @@ class Timeline(QWidget):
         if kind == "document":
             self.strip.refresh(payload.frames)
             self.refresh()
-        elif kind in ("frame", "selection"):
+        elif kind in ("frame", "selection", "marked_tracks"):
             self.refresh()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -32,6 +33,13 @@ class _Probed(Exception):
     """Takes back a step :meth:`Session.locked_changes_of` only tried."""
 
 
+def names_frame(text: str, frame_id: str) -> bool:
+    """Whether a command's description names frame ``frame_id`` after its word "frame" or "frames"
+    ("Copy 1 cuboid to frame 000965", "… in frames 000009, 000010")."""
+    found = re.search(r"\bframes?\b", text)
+    return found is not None and re.search(rf"(?<!\w){re.escape(frame_id)}(?!\w)", text[found.end():]) is not None
+
+
 @dataclass(frozen=True)
 class Message:
     """A user-facing note: level is "info", "warning" or "error"; ``frame`` is the frame index a
@@ -48,6 +56,7 @@ class Session:
     Events sent to subscribers (``fn(kind, payload)``): ``"frame"`` (new index), ``"selection"``
     (tuple of uids), ``"layers"`` (a layer name, ``"color_mode"`` or ``"classes"`` for hidden and
     locked classes), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
+    ``"marked_tracks"`` (the tracks H just marked absent, :attr:`marked_tracks`),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
     click tool, e.g. ``"one_click"``, or None), ``"reveal"`` (uids an undo or redo touched in the
     frame it went to: the bird's-eye and 3D views pan to them when they are off screen).
@@ -65,6 +74,10 @@ class Session:
         self.read_only_reason = getattr(project, "read_only_reason", None) if self.read_only else None
         self.frame = 0
         self.selection: tuple[str, ...] = ()
+        # The tracks H last marked absent (their cuboids went with it): the timeline, ] / [ and the
+        # next H follow them while nothing is selected; selecting anything or Esc forgets them.
+        self.marked_tracks: tuple[str, ...] = ()
+        self._class_keys: dict[tuple[int, str], tuple[str, str]] = {}   # class keys' undo steps
         self.layers = {name: True for name in LAYERS}
         self.color_mode = "height"
         self.current_class = self.ontology.default_class
@@ -255,8 +268,11 @@ class Session:
         return self._exists(uid) and not self.is_hidden(self.document.get(uid))
 
     def select(self, uids) -> None:
-        """Select these cuboids (those of hidden classes are left out)."""
+        """Select these cuboids (those of hidden classes are left out); selecting any forgets the
+        tracks H marked (:attr:`marked_tracks`)."""
         uids = tuple(dict.fromkeys(u for u in uids if self._selectable(u)))
+        if uids:
+            self.set_marked_tracks(())
         if uids != self.selection:
             self.selection = uids
             self._run = None
@@ -270,6 +286,21 @@ class Session:
         elif uid is not None:
             sel = self.selection
             self.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
+
+    def set_marked_tracks(self, tracks) -> None:
+        """Remember the tracks H just marked absent (``()`` forgets them)."""
+        tracks = tuple(dict.fromkeys(str(t) for t in tracks))
+        if tracks != self.marked_tracks:
+            self.marked_tracks = tracks
+            self._emit("marked_tracks", tracks)
+
+    def followed_tracks(self) -> list[str]:
+        """The tracks the timeline shows and ] / [ jump along: the selected cuboids' tracks, else
+        the tracks H marked (:attr:`marked_tracks`) while they still have a cuboid or a mark."""
+        if self.selection:
+            return list(dict.fromkeys(a.track_id for a in self.selected_annotations() if a.track_id is not None))
+        doc = self.document
+        return [t for t in self.marked_tracks if doc.track_frames(t) or doc.absent_frames(t)]
 
     def selected_annotations(self):
         return [self.document.get(u) for u in self.selection if self._exists(u)]
@@ -452,12 +483,33 @@ class Session:
             self.notify(f"{kind} failed: {e}", "error")
             return
         done = {"undo": "undid", "redo": "redid"}[kind]
-        self.notify(f"{done} {text}{self._show_change()}" if cmd else f"nothing to {kind}")
+        if cmd:
+            self._class_key_stepped(kind, text)
+        self.notify(f"{done} {text}{self._show_change(text)}" if cmd else f"nothing to {kind}")
 
-    def _show_change(self) -> str:
+    def tie_class_to_last_step(self, before: str, after: str) -> None:
+        """The last undo step was a class key that also changed the class of new cuboids from
+        ``before`` to ``after``: undoing that step gives ``before`` back, redoing it ``after``."""
+        doc = self.document
+        if doc.can_undo and before != after:
+            self._class_keys[(len(doc.history()), doc.undo_text())] = (before, after)
+
+    def _class_key_stepped(self, kind: str, text: str) -> None:
+        """After an undo or redo of step ``text``: when it was a class key's
+        (:meth:`tie_class_to_last_step`) and the class of new cuboids is still the one the step
+        left, it follows the step."""
+        depth = len(self.document.history()) + (1 if kind == "undo" else 0)
+        tied = self._class_keys.get((depth, text))
+        if tied is not None:
+            was, now = tied if kind == "undo" else tied[::-1]
+            if self.current_class == now and was in self.ontology.classes:
+                self.set_current_class(was)
+
+    def _show_change(self, text: str = "") -> str:
         """After an undo or redo: go to the frame it changed (the one shown when it is among them,
         else the nearest) and select the cuboids it touched there that exist now. Returns what to add
-        to the message: the frame, when the view went there."""
+        to the message: the frame, when the view went there and the step's description ``text``
+        does not name it already."""
         change = self._last_change
         if change is None:
             return ""
@@ -469,7 +521,8 @@ class Session:
         if touched:
             self.select(touched)
             self._emit("reveal", tuple(touched))
-        return f" on frame {self.drive.frames[target].frame_id}" if moved else ""
+        frame_id = str(self.drive.frames[target].frame_id)
+        return f" on frame {frame_id}" if moved and not names_frame(text, frame_id) else ""
 
     def _on_document(self, change) -> None:
         self._last_change = change

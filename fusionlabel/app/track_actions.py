@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from ..errors import FusionLabelError
 from ..model import edit_actions
+from .absent_marks import mark_tracks_here
+from .keyframe_note import with_keyframes
 
 
 def frame_namer(session):
     """A function giving a frame index's ID as the drive names it (for messages)."""
     return lambda index: session.drive.frames[index].frame_id
+
+
+def track_neighbour(doc, track: str, frame: int, direction: int):
+    """The cuboid of ``track`` in the nearest frame after (``direction`` > 0) or before (< 0)
+    ``frame``, or None."""
+    frames = [f for f in doc.track_frames(track) if (f > frame if direction > 0 else f < frame)]
+    return doc.find_track(track, frames[0] if direction > 0 else frames[-1]) if frames else None
 
 
 def set_track(session, track_id: str, uid: str | None = None) -> bool:
@@ -117,9 +126,33 @@ class TrackActions:
 
     def mark_absent(self):
         """H: the selected objects are absent in this frame (hidden behind something, out of view):
-        their cuboids here are deleted and their tracks marked, so that I and V leave the frame empty."""
-        self._track_key(edit_actions.mark_absent, "absent: the selection has no track (H marks a track's object "
-                                                  "absent in a frame; give the cuboid a track first)")
+        their cuboids here are deleted and their tracks marked, so that I and V leave the frame empty.
+        The session remembers those tracks (:attr:`Session.marked_tracks`): H with nothing selected
+        marks them in the frame shown, so D, H, D, H … marks a stretch. The message says how many
+        of the deleted cuboids were keyframes, as Del does."""
+        s = self.s
+        if s.selection:
+            anns = [a for a in s.selected_annotations() if a.track_id is not None]
+            cmd = edit_actions.mark_absent(s.document, s.selection, frame_namer(s))
+            if cmd is None:
+                s.notify("absent: the selection has no track (H marks a track's object absent in a frame; "
+                         "give the cuboid a track first)")
+                return
+        elif s.followed_tracks():
+            cmd, anns = mark_tracks_here(s.document, s.followed_tracks(), s.frame, frame_namer(s))
+            if cmd is None:
+                tracks = ", ".join(s.followed_tracks())
+                s.notify(f"track {tracks} is marked absent in frame {s.drive.frames[s.frame].frame_id} already "
+                         "(Shift+H on a cuboid of the track takes its marks back)")
+                return
+        else:
+            self._selection()     # says what to select
+            return
+        tracks = list(dict.fromkeys(a.track_id for a in anns)) if s.selection else s.followed_tracks()
+        text = with_keyframes(cmd.description, s.document, anns)    # counted before the cuboids go
+        if s.apply(cmd) is not None:
+            s.notify(text)
+            s.set_marked_tracks(tracks)
 
     def unmark_absent(self):
         """Shift+H: take back every absent mark of the selected cuboids' tracks."""

@@ -1,0 +1,160 @@
+"""What the status bar says after keys and mouse edits of a sequence, with real key and mouse
+events: Ctrl+Return, a cuboid drawn by dragging, undo of a step that names its frame, undo of a
+class key (the class of new cuboids follows it), and Ctrl+Shift+P leaving out boxes of tracks
+marked absent (H)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QPoint, Qt  # noqa: E402
+
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.main_window import MainWindow  # noqa: E402
+from fusionlabel.app.session import Session, names_frame  # noqa: E402
+from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
+from fusionlabel.model.commands import CreateCuboid  # noqa: E402
+from fusionlabel.store.project import Project  # noqa: E402
+
+pytestmark = pytest.mark.gui
+NO = Qt.KeyboardModifier.NoModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    p = Project.create(tmp_path / "project", testing.small_drive(frames=4), import_labels=False)
+    w = MainWindow(Session(p), use_gl=False)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    yield w
+    w.close()
+    p.close()
+
+
+def key(qtbot, w, k, modifier=NO):
+    qtbot.keyClick(w.bev, k, modifier)
+
+
+def said(w) -> str:
+    """The last message, checked to be what the status bar shows."""
+    text = w.session.messages[-1].text
+    assert w.statusBar().currentMessage() == text
+    return text
+
+
+def test_ctrl_return_says_the_frame_is_done(qtbot, window):
+    w, s = window, window.session
+    fid = s.drive.frames[0].frame_id
+    key(qtbot, w, Qt.Key.Key_Return, CTRL)
+    assert s.document.frame_status(0) == "done" and said(w) == f"Mark frame {fid} done"
+    key(qtbot, w, Qt.Key.Key_Return, CTRL)
+    assert said(w) == f"frame {fid} is done already"
+    key(qtbot, w, Qt.Key.Key_Return, CTRL | SHIFT)
+    assert s.document.frame_status(0) == "reviewed" and said(w) == f"Mark frame {fid} reviewed"
+
+
+def test_a_cuboid_drawn_by_dragging_is_said(qtbot, window):
+    w, s, bev = window, window.session, window.bev
+    a = QPoint(bev.width() // 2, bev.height() // 2)
+    b = a + QPoint(0, -60)
+    qtbot.mousePress(bev, Qt.MouseButton.LeftButton, NO, a)
+    for t in np.linspace(0, 1, 7)[1:]:
+        qtbot.mouseMove(bev, QPoint(a.x(), int(a.y() + t * (b.y() - a.y()))))
+    qtbot.mouseRelease(bev, Qt.MouseButton.LeftButton, NO, b)
+    (made,) = s.annotations()
+    box = made.box
+    assert s.selection == (made.uid,)
+    assert said(w) == (f"Create {made.cls}: track {made.track_id}, "
+                       f"{box.length:.2f} × {box.width:.2f} × {box.height:.2f} m")
+
+
+def test_undo_names_the_frame_once(qtbot, window):
+    """An undo that goes to another frame adds "on frame …" unless its description names it."""
+    w, s = window, window.session
+    fid = [f.frame_id for f in s.drive.frames]
+    car = s.apply(CreateCuboid(0, s.drive.labels(0)[0].with_(source="human", track_id="100")))
+    s.select((car.uid,))
+    key(qtbot, w, Qt.Key.Key_C)                         # Copy 1 cuboid to frame fid[1]
+    s.set_frame(3)
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert s.frame == 1 and said(w) == f"undid Copy 1 cuboid to frame {fid[1]}"
+    s.set_frame(0)
+    s.select((car.uid,))
+    key(qtbot, w, Qt.Key.Key_Right)                     # a nudge names no frame
+    s.set_frame(3)
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert s.frame == 0 and said(w) == f"undid {s.document.redo_text()} on frame {fid[0]}"
+
+
+def test_names_frame_reads_the_frames_after_the_word_frame():
+    assert names_frame("Copy 1 cuboid to frame 000965", "000965")
+    assert names_frame("Track 7 absent in frames 000009, 000010 (2 cuboids deleted)", "000010")
+    assert not names_frame("Copy 3 cuboids to frame 4", "3")            # a count is no frame
+    assert not names_frame("Set class van: track 1, 4 boxes in frames 000000–000019", "000005")
+    assert not names_frame("Nudge ×3", "3")
+
+
+def test_ctrl_z_of_a_class_key_gives_back_the_class_for_new_cuboids(qtbot, window):
+    """A class key on a selected cuboid retypes its track and makes the class that of new
+    cuboids; Ctrl+Z takes both back, Ctrl+Shift+Z does both again. A class chosen since (a class
+    key with nothing selected) is left as it is."""
+    w, s = window, window.session
+    ped = getattr(Qt.Key, f"Key_{s.ontology.get('pedestrian').key}")
+    truck = getattr(Qt.Key, f"Key_{s.ontology.get('truck').key}")
+    start = s.current_class
+    assert start != "pedestrian"
+    car = s.apply(CreateCuboid(0, s.drive.labels(0)[0].with_(source="human", label=start, track_id="100")))
+    s.select((car.uid,))
+    key(qtbot, w, ped)
+    assert s.document.get(car.uid).cls == "pedestrian" and s.current_class == "pedestrian"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert s.document.get(car.uid).cls == start and s.current_class == start
+    assert s.setting("current_class") == start                  # saved, as a class key saves it
+    key(qtbot, w, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert s.document.get(car.uid).cls == "pedestrian" and s.current_class == "pedestrian"
+    key(qtbot, w, Qt.Key.Key_Escape)
+    key(qtbot, w, truck)                                         # nothing selected: new cuboids only
+    assert s.current_class == "truck"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert s.document.get(car.uid).cls == start and s.current_class == "truck"
+
+
+class TruthDetector:
+    """The drive's ground truth as detections (score 0.9): what gets stored is known."""
+
+    name = "truth"
+
+    def detect_frame(self, drive, index):
+        return [CuboidLabel(g.box, g.label, None, 0.9, "model") for g in drive.labels(index)]
+
+
+def test_ctrl_shift_p_says_how_many_boxes_it_left_out_for_absent_marks(qtbot, window, monkeypatch):
+    """A track marked absent (H) in frame 1: a tracked run continues the track around it and its
+    message says how many boxes it left out there."""
+    w, s = window, window.session
+    monkeypatch.setattr(w.actions_, "detector", lambda: TruthDetector())
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    qtbot.waitUntil(lambda: not w.prelabel_runner.busy, timeout=60_000)
+    counts = {}
+    for a in s.document.all_annotations():
+        counts[a.track_id] = counts.get(a.track_id, 0) + 1
+    track = next(t for t, n in counts.items() if n == s.n_frames)
+    s.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    s.select((s.document.find_track(track, 1).uid,))
+    key(qtbot, w, Qt.Key.Key_H)
+    assert s.document.absent_frames(track) == [1]
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    qtbot.waitUntil(lambda: not w.prelabel_runner.busy, timeout=60_000)
+    assert s.document.find_track(track, 1) is None
+    assert said(w).startswith("pre-label (builtin): nothing to change (")        # the same boxes as before
+    assert said(w).endswith("; 1 left out in frames where their track is marked absent (H)"), said(w)
