@@ -265,3 +265,20 @@ def test_a_box_entering_a_frame_marked_absent_takes_the_mark_back_and_c_keeps_ou
     add(doc, 7, "9", x=3.0)
     one_step(doc, ea.join_tracks(doc, "8", "9"))
     assert doc.absent_frames("9") == [] and doc.absent_frames("8") == [] and tracks(doc)["9"] == [6, 7]
+
+
+def test_deleting_a_track_from_here_takes_its_later_absent_marks_with_it(doc):
+    """Shift+Del ends track 4 at frame 3: its marks in frames 5 and 6 go too (they would keep
+    I, V and C out of those frames if the track were drawn on again), the one in frame 1 stays."""
+    from fusionlabel.model.commands import SetAbsent
+
+    for f in (0, 2, 3, 4):
+        add(doc, f, "4")
+    for f in (1, 5, 6):
+        doc.apply(SetAbsent("4", f))
+    cmd = ea.delete_track_from_here(doc, [doc.find_track("4", 3).uid], 3)
+    assert cmd.description == "Delete 2 cuboids of track 4 in frames 3–4"
+    one_step(doc, cmd)
+    assert tracks(doc)["4"] == [0, 2] and doc.absent_frames("4") == [1]
+    doc.undo()
+    assert doc.absent_frames("4") == [1, 5, 6] and tracks(doc)["4"] == [0, 2, 3, 4]

@@ -5,6 +5,7 @@ of them were keyframes (human or imported boxes, which the frames off screen may
 from __future__ import annotations
 
 from ..model import edit_actions
+from ..model.commands import DeleteTrackFrom
 from .keyframe_note import with_keyframes
 from .track_actions import frame_namer
 
@@ -32,6 +33,7 @@ def delete_tracks_from_here(session) -> None:
     if cmd is None:
         session.notify("nothing to delete: the selection has no track in this frame or later")
         return
-    anns = [c for d in cmd.commands for c in (doc.find_track(d.track_id, f) for f in doc.track_frames(d.track_id)
-                                              if f >= d.frame) if c is not None]
+    parts = [d for d in cmd.commands if isinstance(d, DeleteTrackFrom)]     # (the rest: absent marks taken back)
+    anns = [c for d in parts for c in (doc.find_track(d.track_id, f) for f in doc.track_frames(d.track_id)
+                                       if f >= d.frame) if c is not None]
     _apply_and_say(session, cmd, anns, "Deleted" + cmd.description[len("Delete"):])

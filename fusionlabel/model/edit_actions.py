@@ -345,9 +345,10 @@ def copy_all_to_next_frame(doc: Document, frame: int, drive=None,
 
 def delete_track_from_here(doc: Document, selection, frame: int,
                            frame_name: Callable[[int], str] = str) -> Command | None:
-    """Delete the selected cuboids' tracks in ``frame`` and every later frame (one undo step),
-    described with how many cuboids go and the frames they are in, as ``frame_name`` names frames
-    (the app: by frame id): "Delete 4 cuboids of track 7 in frames 000005–000008"."""
+    """Delete the selected cuboids' tracks in ``frame`` and every later frame (one undo step), with
+    their absent marks there, described with how many cuboids go and the frames they are in, as
+    ``frame_name`` names frames (the app: by frame id): "Delete 4 cuboids of track 7 in frames
+    000005–000008"."""
     tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
     gone = {t: [f for f in doc.track_frames(t) if f >= frame] for t in tracks}
     cmds = [DeleteTrackFrom(t, frame) for t in tracks if gone[t]]
@@ -358,7 +359,9 @@ def delete_track_from_here(doc: Document, selection, frame: int,
     where = (f"frame {frame_name(frames[0])}" if frames[0] == frames[-1]
              else f"frames {frame_name(frames[0])}–{frame_name(frames[-1])}")
     count = f"{len(frames)} cuboid{'s' if len(frames) != 1 else ''}"
-    return Batch(tuple(cmds), f"Delete {count} of {what} in {where}")
+    # the track ends here: its absent marks from here on go with it
+    marks = [SetAbsent(c.track_id, f, False) for c in cmds for f in doc.absent_frames(c.track_id) if f >= frame]
+    return Batch(tuple(cmds) + tuple(marks), f"Delete {count} of {what} in {where}")
 
 
 def _frames_text(frames, frame_name: Callable[[int], str]) -> str:
