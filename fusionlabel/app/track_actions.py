@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from ..errors import FusionLabelError
 from ..model import edit_actions
-from .absent_marks import mark_tracks_here
 from .keyframe_note import with_keyframes
 
 
@@ -139,7 +138,7 @@ class TrackActions:
                          "give the cuboid a track first)")
                 return
         elif s.followed_tracks():
-            cmd, anns = mark_tracks_here(s.document, s.followed_tracks(), s.frame, frame_namer(s))
+            cmd, anns = edit_actions.mark_tracks_absent_here(s.document, s.followed_tracks(), s.frame, frame_namer(s))
             if cmd is None:
                 tracks = ", ".join(s.followed_tracks())
                 s.notify(f"track {tracks} is marked absent in frame {s.drive.frames[s.frame].frame_id} already "

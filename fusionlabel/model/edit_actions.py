@@ -551,6 +551,25 @@ def mark_absent(doc: Document, selection, frame_name: Callable[[int], str] = str
     return Batch(tuple(cmds), f"{what} absent in {_frames_text(frames, frame_name)} ({deleted})")
 
 
+def mark_tracks_absent_here(doc: Document, tracks, frame: int, frame_name: Callable[[int], str] = str):
+    """The command marking ``tracks`` absent in ``frame`` (the app's D, H, D, H … with a track
+    remembered): a track's cuboid there is deleted and marked (:func:`mark_absent`), a track
+    without one only gets the mark (:class:`SetAbsent`). Returns (command, or None when every
+    track is marked there already; the cuboids it deletes). "Track 7 absent in frame 000013"."""
+    found = {t: doc.find_track(t, frame) for t in tracks}
+    anns = [a for a in found.values() if a is not None]
+    bare = [t for t, a in found.items() if a is None and not doc.is_absent(t, frame)]
+    cmd = mark_absent(doc, [a.uid for a in anns], frame_name) if anns else None
+    if not bare:
+        return cmd, anns
+    marked = [t for t in found if found[t] is not None or t in bare]
+    what = f"Track {marked[0]}" if len(marked) == 1 else f"{len(marked)} tracks"
+    deleted = f" ({len(anns)} cuboid{'s' if len(anns) != 1 else ''} deleted)" if anns else ""
+    marks = tuple(SetAbsent(t, frame) for t in bare)
+    return Batch(((cmd,) if cmd is not None else ()) + marks,
+                 f"{what} absent in frame {frame_name(frame)}{deleted}"), anns
+
+
 def unmark_absent(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
     """Take back every absent mark of the selected cuboids' tracks (one undo step); None when
     they have none."""
