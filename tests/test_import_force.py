@@ -60,3 +60,18 @@ def test_force_replaces_an_import_written_before_the_manifest(sims, tmp_path):
     (out / "fusionlabel_import.json").unlink()      # as older versions wrote it: drive.yaml's meta marks it
     assert main(["import", str(two), "--out", str(out), "--force", "--quiet"]) == 0
     assert len(open_native_drive(out)) == 2 and not (out / "cameras").exists()
+
+
+def test_force_does_not_take_a_drive_yaml_with_a_key_twice_for_an_earlier_import(sims, tmp_path, capsys):
+    """Without a manifest, drive.yaml's meta decides what an earlier import wrote; it is read with the
+    same strict YAML reader as everywhere, so a damaged drive.yaml is not trusted and nothing goes."""
+    four, two = sims
+    out = tmp_path / "old"
+    assert main(["import", str(four), "--out", str(out), "--quiet"]) == 0
+    (out / "fusionlabel_import.json").unlink()
+    yaml_path = out / "drive.yaml"
+    yaml_path.write_text(yaml_path.read_text() + "meta: {imported_from: elsewhere}\n")
+    before = names(out)
+    assert main(["import", str(two), "--out", str(out), "--force", "--quiet"]) == 2
+    assert "drive.yaml" in capsys.readouterr().err
+    assert names(out) == before

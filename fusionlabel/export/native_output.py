@@ -48,13 +48,15 @@ class NativeOutput:
         """The top-level names in ``out`` that an earlier run of the tool wrote: those its
         manifest lists, or (outputs from before the manifest) the native layout's when drive.yaml's
         meta has :attr:`marker`; empty when ``out`` holds no such output."""
-        import yaml
+        from ..errors import InputError
+        from ..files import parse_yaml
 
         if (out / self.manifest).is_file():
             return (_manifest_names(out / self.manifest, "written") or set(NATIVE_NAMES)) | {self.manifest}
         try:
-            doc = yaml.safe_load((out / "drive.yaml").read_text(encoding="utf-8"))
-        except (OSError, ValueError, yaml.YAMLError):
+            path = out / "drive.yaml"
+            doc = parse_yaml(path.read_text(encoding="utf-8"), path)
+        except (OSError, ValueError, InputError):
             return set()
         meta = doc.get("meta") if isinstance(doc, dict) else None
         return set(NATIVE_NAMES) if isinstance(meta, dict) and self.marker in meta else set()
