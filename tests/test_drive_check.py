@@ -377,6 +377,8 @@ def test_real_sustech_sequence(realdata):
     report = check_drive(open_drive(root))
     assert report.findings == [], [f.message for f in report.findings]
     assert len(report.cameras) == 3 and all(c.coverage.share > 0.2 for c in report.cameras.values())
+    assert len(report.sweep_notes) == 4                      # every sweep's PCD header is repaired
+    assert all(any("stride 48" in n for n in notes) for notes in report.sweep_notes.values())
 
 
 def test_unreadable_sweep_is_a_finding_and_the_rest_is_checked(sim, tmp_path):
@@ -399,3 +401,30 @@ def test_check_reads_a_project_folder(sim, tmp_path, capsys):
     assert main(["check", str(tmp_path / "project"), "--no-poses", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["findings"] == [] and doc["root"] == str(sim.root) and doc["poses"]["status"] == "not checked"
+
+
+def test_sweep_reader_notes_are_reported_not_found(sim, tmp_path, capsys):
+    """A sweep the reader had to repair (here: bytes after the last point) reads right, so it is a
+    note in the report, with the frame, and not a finding; a clean drive has no notes."""
+    from fusionlabel.io.pcd import write_points_pcd
+    from fusionlabel.io.pointcloud import read_points
+
+    def trailing_bytes(folder):
+        pcd = folder / "lidar" / "000001.pcd"
+        write_points_pcd(pcd, read_points(folder / "lidar" / "000001.fri")[:, :4], binary=True)
+        pcd.write_bytes(pcd.read_bytes() + b"\0" * 24)
+        (folder / "lidar" / "000001.fri").unlink()
+
+    def point_at_pcd(doc):
+        doc["frames"][1]["lidar"] = "lidar/000001.pcd"
+
+    broken = broken_copy(sim.root, tmp_path / "d", drive=point_at_pcd, files=trailing_bytes)
+    report = check_drive(broken, poses=False)
+    assert report.findings == [] and check_drive(sim, poses=False).sweep_notes == {}
+    assert list(report.sweep_notes) == ["000001"]
+    assert "24 trailing bytes" in report.sweep_notes["000001"][0]
+    assert main(["check", str(broken.root), "--no-poses"]) == 0
+    out = capsys.readouterr().out
+    assert "sweep reader notes (1 of 3 checked frames" in out and "(frame 000001)" in out
+    assert main(["check", str(broken.root), "--no-poses", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sweep_notes"] == report.sweep_notes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from ..model.frame_spec import FRAMES_SYNTAX
@@ -76,6 +77,22 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
 
+def _sweep_note_lines(notes: dict[str, list[str]], n_checked: int) -> list[str]:
+    """What the sweep reader repaired or left out, each distinct note once (the first frame's
+    wording) with the number of checked frames that had it."""
+    if not notes:
+        return []
+    first: dict[str, tuple[str, int]] = {}
+    for fid, frame_notes in notes.items():
+        for note in frame_notes:
+            kind = re.sub(r"\d+", "N", note)      # the same note with other counts
+            seen = first.get(kind)
+            first[kind] = (seen[0], seen[1] + 1) if seen else (f"{note} (frame {fid})", 1)
+    lines = [f"sweep reader notes ({len(notes)} of {n_checked} checked frames; repaired on reading, not findings):"]
+    lines += [f"  {text}" + (f"; the same in {n} frames" if n > 1 else "") for text, n in first.values()]
+    return lines
+
+
 def report_lines(report) -> list[str]:
     """The readable report: what was checked, then the findings (or that there are none)."""
     ids = [report.frame_ids[i] for i in report.checked]
@@ -88,6 +105,7 @@ def report_lines(report) -> list[str]:
         if not p.trusted:
             lines.append(f"  {report.frame_ids[p.a]}->{report.frame_ids[p.b]} not compared: {p.reason}")
     lines.append(f"capture times: {report.times.status()}")
+    lines += _sweep_note_lines(report.sweep_notes, len(ids))
     if not report.findings:
         lines.append("no problems found")
         return lines

@@ -56,6 +56,8 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable, Union
 
 import numpy as np
@@ -74,6 +76,7 @@ from .point_records import (
 )
 
 log = logging.getLogger(__name__)
+_NOTE_LISTS: list[list[tuple[Path, str]]] = []   # the lists of the open `collected_notes` blocks
 
 ReaderResult = Union[np.ndarray, tuple[np.ndarray, dict]]
 Reader = Callable[[Path], ReaderResult]
@@ -163,7 +166,22 @@ def read_points_info(path: str | os.PathLike, *, drop_nonfinite: bool = False) -
     _check_metres(path, points)
     for note in info["notes"]:
         log.info("%s: %s", path, note)
+        for notes in _NOTE_LISTS:
+            notes.append((path, note))
     return points, info
+
+
+@contextmanager
+def collected_notes() -> Iterator[list[tuple[Path, str]]]:
+    """A block within which every note a sweep read makes (a repaired layout, ignored trailing
+    bytes, dropped columns) is also appended, as ``(path, note)``, to the list it yields; the notes
+    are otherwise only logged. A sweep served from a drive's cache is not read, so makes none."""
+    notes: list[tuple[Path, str]] = []
+    _NOTE_LISTS.append(notes)
+    try:
+        yield notes
+    finally:
+        _NOTE_LISTS[:] = [n for n in _NOTE_LISTS if n is not notes]
 
 
 MAX_MEDIAN_RANGE_M = 1000.0   # a vehicle LiDAR's points lie tens of metres away; a median beyond is not metres

@@ -9,7 +9,8 @@ What is checked (each in its own module):
 * per camera, from the sweeps of the checked frames: the share of the LiDAR points 2-60 m in front
   of it that land in its image (none or almost none: a wrong extrinsic);
 * the checked frames' files: sweeps that cannot be read, images that are missing or of another
-  size than the rig's camera (header only: pixels are not decoded);
+  size than the rig's camera (header only: pixels are not decoded); what the sweep reader had to
+  repair or leave out to read them (notes, not findings: such files read right);
 * ego poses against the sweeps' own motion (:mod:`.pose_checks`, about a second per pair);
 * camera capture times against their sweep (:mod:`.time_checks`; the drive index only).
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import FusionLabelError
+from ..io.pointcloud import collected_notes
 from ..model.drive import Drive
 from .camera_checks import Coverage, Orientation, coverage_finding, orientation, static_findings
 from .findings import ERROR, Finding, unique
@@ -71,6 +73,7 @@ class DriveCheck:
     poses: PoseCheck
     times: TimeCheck
     findings: list[Finding]
+    sweep_notes: dict[str, list[str]] = field(default_factory=dict)   # frame ID -> the reader's notes
 
     def as_dict(self) -> dict:
         return {"drive": self.name, "root": self.root, "frames": len(self.frame_ids),
@@ -80,6 +83,7 @@ class DriveCheck:
                           "pairs": [p.as_dict(self.frame_ids) for p in self.poses.pairs]},
                 "capture_times": {"status": self.times.status(), "cameras": self.times.cameras,
                                   "largest_offset_s": self.times.largest_offset_s},
+                "sweep_notes": self.sweep_notes,
                 "findings": [f.as_dict() for f in self.findings]}
 
 
@@ -123,6 +127,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     cameras: dict[str, CameraCheck] = {}
     per_camera: dict[str, list[Finding]] = defaultdict(list)
     problems = _FileProblems()
+    sweep_notes: dict[str, list[str]] = {}
     for i in checked:
         fid = drive.frames[i].frame_id
         try:
@@ -138,10 +143,13 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
                                                    orientation(sensor, rig))
         _check_images(drive, i, rig, problems)
         try:
-            points = drive.points(i)
+            with collected_notes() as notes:
+                points = drive.points(i)
         except FusionLabelError as e:
             problems.add(f"frame {fid}", "sweep", e)
             continue
+        if notes:
+            sweep_notes[fid] = [note for _, note in notes]
         for sensor in rig.cameras:
             cameras[sensor.name].coverage.add(points, drive.T_cam_lidar(i, sensor.name), sensor.camera)
     for name, cam in cameras.items():
@@ -158,4 +166,4 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     findings += [f for name in cameras for f in unique(per_camera[name])]
     findings += pose_check.findings + times.findings
     return DriveCheck(drive.name, str(drive.root), [f.frame_id for f in drive.frames], checked, cameras,
-                      pose_check, times, findings)
+                      pose_check, times, findings, sweep_notes)
