@@ -144,3 +144,44 @@ def test_the_detection_class_written_keeps_the_one_read_while_the_class_agrees(l
     attrs = {} if read is None else {"nuscenes_name": read}
     assert nuscenes_detection_class(CuboidLabel(Cuboid((0, 0, 0), (4, 2, 2), 0.0), label, None, 0.5, "model",
                                                 attrs)) == name
+
+
+def test_rewrites_are_paced_to_a_tenth_of_the_time():
+    """Each rewrite of the growing file is followed by nine times its duration without one."""
+    from fusionlabel.assist.prelabel_results import WritePacer
+
+    now = [0.0]
+    pacer = WritePacer(clock=lambda: now[0])
+    assert pacer.due()                               # the first batch is written at once
+
+    def slow_write():
+        now[0] += 2.0
+    pacer.write(slow_write)                          # 0 s -> 2 s
+    now[0] = 19.9
+    assert not pacer.due()
+    now[0] = 20.0
+    assert pacer.due()                               # 2 s of writing in 20 s: a tenth
+
+
+def test_an_interrupted_run_writes_every_frame_it_finished(tmp_path, monkeypatch):
+    """Between paced rewrites an interrupt (or a failure) still leaves every finished frame in the file."""
+    import fusionlabel.assist.prelabel as prelabel
+    import fusionlabel.assist.prelabel_results as results
+
+    drive = _drive(tmp_path, ["tok0", "tok1"])
+    preds = tmp_path / "p.json"
+    write_nuscenes_results(preds, {0: [_car(10.0)], 1: [_car(20.0)]}, drive)
+
+    class StopsAtFrameOne(PredictionsDetector):
+        def detect_frame(self, drive, index):
+            if index == 1:
+                raise KeyboardInterrupt
+            return super().detect_frame(drive, index)
+
+    monkeypatch.setattr(prelabel, "BATCH_SECONDS", 0.0)              # a batch per frame
+    monkeypatch.setattr(results.WritePacer, "due", lambda self: False)  # no rewrite due before the interrupt
+    report = prelabel.PrelabelReport()
+    with pytest.raises(KeyboardInterrupt):
+        prelabel_results(drive, StopsAtFrameOne(preds), tmp_path / "out", progress=False, report=report)
+    written = json.loads((tmp_path / "out" / RESULTS_FILE).read_text())["results"]
+    assert list(written) == ["tok0"] and len(written["tok0"]) == 1 and report.frames_stored == 1

@@ -5,8 +5,10 @@ global frame by sample token, so it needs a nuScenes drive (its keyframes' sampl
 
 The file is detector output, no one's work: a run replaces the entries of its frames' sample
 tokens and keeps the others (a ``--frames`` run adds to the file), rewriting the file whole
-(temporary file and rename) after every batch of frames, so an interrupted run keeps what it
-finished. With ``--track`` the boxes are the tracked run's (classes voted per track, gaps filled);
+(temporary file and rename) as batches of frames finish, so an interrupted run keeps what it
+finished. Since each rewrite holds every box so far, rewrites are paced (:class:`WritePacer`) to
+take at most a tenth of the run: on a long run the file lags a few batches behind (about ten times
+one rewrite's time), and an interrupted or failed run writes what it finished before it stops. With ``--track`` the boxes are the tracked run's (classes voted per track, gaps filled);
 the format has no track ids.
 """
 
@@ -46,6 +48,27 @@ def keyframe_tokens(drive: Drive, frames: list[int]) -> dict[int, str]:
     return out
 
 
+class WritePacer:
+    """When to rewrite a file that grows with the run: not before ``1/share - 1`` times the last
+    rewrite's duration has passed since it ended, so rewriting takes at most ``share`` of the time
+    (a file written every batch would cost time quadratic in the run's length)."""
+
+    def __init__(self, share: float = 0.1, clock=time.perf_counter):
+        self.share, self.clock = share, clock
+        self.next_at = float("-inf")
+
+    def due(self) -> bool:
+        """Whether a rewrite is due now."""
+        return self.clock() >= self.next_at
+
+    def write(self, write) -> None:
+        """Call ``write()`` and time it; the next rewrite is due after the wait that keeps the share."""
+        start = self.clock()
+        write()
+        end = self.clock()
+        self.next_at = end + (end - start) * (1.0 / self.share - 1.0)
+
+
 def _earlier_results(path: Path) -> dict[str, list]:
     """The ``results`` of the file an earlier run wrote (empty when there is none); a file that is
     no results document is refused in one line."""
@@ -77,12 +100,19 @@ def prelabel_results(drive: Drive, detector: Detector, out: str | Path, track: b
         t0 = time.perf_counter()
         done: list[int] = []
         found: list[list[CuboidLabel]] = []
-        below = 0
-        for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped):
-            dets, n = keep_scored(dets, min_score)
-            done, found, below = done + batch_frames, found + dets, below + n
-            _write(path, drive, done, found, earlier, PrelabelReport())
-            report.frames_stored = len(done)
+        below, pacer = 0, WritePacer()
+        try:
+            for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped):
+                dets, n = keep_scored(dets, min_score)
+                done, found, below = done + batch_frames, found + dets, below + n
+                if pacer.due():
+                    pacer.write(lambda: _write(path, drive, done, found, earlier, PrelabelReport()))
+                    report.frames_stored = len(done)
+        except BaseException:      # interrupted or failed: keep every finished frame, not only the last rewrite's
+            if len(done) > report.frames_stored:
+                _write(path, drive, done, found, earlier, PrelabelReport())
+                report.frames_stored = len(done)
+            raise
         if track and done:
             found = track_drive(drive, done, found, tracker)
         _write(path, drive, done, found, earlier, report)
