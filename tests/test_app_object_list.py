@@ -372,5 +372,7 @@ def test_a_track_marked_absent_is_listed_greyed_and_shift_h_takes_its_marks_back
     assert s.selection == (lst.shown_uids[-1],)
     key(qtbot, window, Qt.Key.Key_A, CTRL)
     assert set(s.selection) == set(lst.shown_uids) and len(s.selection) == n
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, CTRL, row_rect(window, n).center())
+    assert len(s.selection) == n and s.marked_tracks == () and n not in {i.row() for i in lst.selectedIndexes()}
     window.objects_header.filter.setText("absent")
     assert lst.shown_uids == [] and lst.absent_tracks == [ann.track_id] and lst.rowCount() == 1

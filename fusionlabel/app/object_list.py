@@ -269,6 +269,7 @@ class ObjectList(QTableWidget):
         tracks = [self._absent[r - n] for r in rows if 0 <= r - n < len(self._absent)]
         if uids or not tracks:
             self.session.select(uids)
+            self._show_selection()      # an absent entry chosen with cuboids is not highlighted
             return
         self.session.select(())
         self.session.set_marked_tracks(tracks)
