@@ -290,3 +290,89 @@ def test_pre_label_runs_keep_locked_pre_labels_and_apply_the_rest(qtbot, tmp_pat
     assert {r for r in saved_rows(p)} >= set(locked)
     w.close()
     p.close()
+
+
+# ------------------------------------------------------------------ absent entries
+def test_absent_rows_without_qt():
+    """The tracks marked absent in a frame, in track order, with the class of their nearest cuboid
+    ("" when they have none left); a hidden class's track is left out; the filter finds them by
+    track, class or "absent"."""
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.commands import CreateCuboid, SetAbsent
+    from fusionlabel.model.document import Document
+    from fusionlabel.model.ontology import Ontology
+    from fusionlabel.app.list_order import absent_rows
+
+    doc = Document(6, Ontology.default())
+    for frame, track, cls in ((0, "9", "car"), (5, "9", "van"), (1, "4", "pedestrian")):
+        doc.apply(CreateCuboid(frame, CuboidLabel(Cuboid((frame, 0, 0), (4, 2, 1.5)), cls, track)))
+    for track in ("9", "12", "4"):
+        doc.apply(SetAbsent(track, 2))
+    rows = absent_rows(doc, 2)
+    assert [(r.uid, r.track_id, r.values[1], r.values[3]) for r in rows] == [
+        ("", "4", "pedestrian", "absent here (H)"), ("", "9", "car", "absent here (H)"), ("", "12", "", "absent here (H)")]
+    assert [r.values[1] for r in absent_rows(doc, 4) if r.track_id == "9"] == []   # not marked there
+    doc.apply(SetAbsent("9", 4))
+    assert [r.values[1] for r in absent_rows(doc, 4)] == ["van"]                  # frame 5 is nearer
+    assert [r.track_id for r in absent_rows(doc, 2, hidden={"pedestrian"})] == ["9", "12"]
+    assert [r.track_id for r in absent_rows(doc, 2, "ABSENT")] == ["4", "9", "12"]
+    assert [r.track_id for r in absent_rows(doc, 2, "12")] == ["12"]
+    assert [r.track_id for r in absent_rows(doc, 2, "car")] == ["9"]
+
+
+def row_rect(window, row: int):
+    lst = window.objects
+    return lst.visualRect(lst.model().index(row, 0))
+
+
+def test_a_track_marked_absent_is_listed_greyed_and_shift_h_takes_its_marks_back(qtbot, window, project):
+    """H on a cuboid: the list shows its track under the cuboids as one greyed entry across the row,
+    chosen, since the app remembers the track. Esc forgets it; a click on the entry remembers it
+    again and selects no cuboid, so Del deletes nothing and Shift+H takes the marks back (one
+    undo step; Ctrl+Z lists it again). The list scrolls to the remembered entry. Sorting keeps it under the cuboids; Tab and Ctrl+A pass it
+    by; the filter finds it by "absent"."""
+    s, lst = window.session, window.objects
+    fid = s.drive.frames[0].frame_id
+    ann = next(a for a in s.annotations() if a.track_id is not None)
+    s.select((ann.uid,))
+    key(qtbot, window, Qt.Key.Key_H)
+    assert s.selection == () and s.marked_tracks == (ann.track_id,)
+    n = len(lst.shown_uids)
+    assert lst.rowCount() == n + 1 and lst.absent_tracks == [ann.track_id] and ann.uid not in lst.shown_uids
+    entry = lst.item(n, 0)
+    assert entry.text() == f"track {ann.track_id} — absent here (H)" and lst.columnSpan(n, 0) == len(lst.COLUMNS)
+    assert entry.foreground().color().getRgb()[:3] == (154, 154, 160) and entry.font().italic()
+    assert all(lst.item(n, c) is None for c in range(1, len(lst.COLUMNS)))    # no box: nothing to show
+    assert {i.row() for i in lst.selectedIndexes()} == {n}                      # the remembered track
+    assert window.objects_header.count.text() == f"{n} cuboids"
+    key(qtbot, window, Qt.Key.Key_Escape)
+    assert s.marked_tracks == () and lst.selectedIndexes() == []
+    lst.scrollToTop()
+    assert not lst.viewport().rect().contains(row_rect(window, n).center())    # a long list
+    s.set_marked_tracks((ann.track_id,))                                        # as H does: scrolled to
+    assert lst.viewport().rect().contains(row_rect(window, n).center())
+    key(qtbot, window, Qt.Key.Key_Escape)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=row_rect(window, n).center())
+    assert s.selection == () and s.marked_tracks == (ann.track_id,)
+    assert s.messages[-1].text == f"track {ann.track_id}: absent here (H); Shift+H takes back its marks, Esc forgets it"
+    history = len(s.document.history())
+    key(qtbot, window, Qt.Key.Key_Delete)
+    assert s.messages[-1].text == "select a cuboid first (click it, or Tab)" and len(s.document.history()) == history
+    qtbot.mouseDClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=row_rect(window, n).center())
+    assert s.selection == () and s.marked_tracks == (ann.track_id,)
+    key(qtbot, window, Qt.Key.Key_H, SHIFT)
+    assert s.messages[-1].text == f"No longer absent: track {ann.track_id} in frame {fid}"
+    assert lst.rowCount() == n and lst.absent_tracks == [] and len(s.document.history()) == history + 1
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert lst.absent_tracks == [ann.track_id] and s.document.find_track(ann.track_id, 0) is None
+    click_header(qtbot, window, "points")
+    click_header(qtbot, window, "points")                          # descending: the entry stays last
+    assert lst.rowCount() == n + 1 and lst.item(n, 0).text() == f"track {ann.track_id} — absent here (H)"
+    key(qtbot, window, Qt.Key.Key_Backtab, SHIFT)                  # Tab walks the cuboids only
+    assert s.selection == (lst.shown_uids[-1],)
+    key(qtbot, window, Qt.Key.Key_A, CTRL)
+    assert set(s.selection) == set(lst.shown_uids) and len(s.selection) == n
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, CTRL, row_rect(window, n).center())
+    assert len(s.selection) == n and s.marked_tracks == () and n not in {i.row() for i in lst.selectedIndexes()}
+    window.objects_header.filter.setText("absent")
+    assert lst.shown_uids == [] and lst.absent_tracks == [ann.track_id] and lst.rowCount() == 1

@@ -513,6 +513,44 @@ def test_d_h_d_h_marks_an_occlusion_and_the_timeline_keeps_the_track(qtbot, tmp_
         p.close()
 
 
+def test_shift_h_with_nothing_selected_takes_back_the_remembered_or_the_frames_marks(qtbot, window, project):
+    """H on track 100's only cuboid leaves nothing to select: Shift+H then takes back the marks of
+    the track H remembers (one undo step). With no track remembered (Esc), it takes back those of
+    every track marked absent in the frame shown, naming them; on a frame without marks it asks for
+    a selection and changes nothing."""
+    w, s = window, window.session
+    fid = s.drive.frames[1].frame_id
+    tid = moving_track(s.drive)
+    only = place(s, 1, truth(s.drive, 1, tid), "100")
+    other = [place(s, f, next(g for g in s.drive.labels(f) if g.track_id != tid), "200") for f in (0, 1)]
+    s.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    s.select((only.uid,))
+    key(qtbot, w, Qt.Key.Key_H)
+    assert s.selection == () and s.marked_tracks == ("100",) and s.document.track_frames("100") == []
+    n = len(s.document.history())
+    key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)
+    assert s.messages[-1].text == f"No longer absent: track 100 in frame {fid}"
+    assert s.document.absent_frames("100") == [] and len(s.document.history()) == n + 1
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert s.document.absent_frames("100") == [1] and s.document.track_frames("100") == []
+    s.select((other[1].uid,))
+    key(qtbot, w, Qt.Key.Key_H)                                      # track 200 remembered now
+    key(qtbot, w, Qt.Key.Key_Escape)                                 # and forgotten
+    assert s.marked_tracks == () and s.selection == ()
+    n = len(s.document.history())
+    key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)   # the frame's marks: both tracks
+    assert s.messages[-1].text == f"No longer absent: tracks 100, 200 in frame {fid}"
+    assert s.document.tracks_absent_in(1) == [] and len(s.document.history()) == n + 1
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert s.document.tracks_absent_in(1) == ["100", "200"]
+    s.set_frame(0)
+    testing.wait_for_frame(w, 0)
+    key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)
+    assert s.messages[-1].text == "select a cuboid first (click it, or Tab)"
+    assert s.document.tracks_absent_in(1) == ["100", "200"] and len(s.document.history()) == n
+
+
 def test_h_on_a_keyframe_says_so_and_esc_forgets_the_marked_track(qtbot, window, project):
     """H on a human box says it deleted a keyframe, as Del does; [ then jumps from the track H
     marked (it has no earlier box here); Esc forgets the track: the timeline's note and dots go,

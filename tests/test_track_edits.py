@@ -282,3 +282,27 @@ def test_deleting_a_track_from_here_takes_its_later_absent_marks_with_it(doc):
     assert tracks(doc)["4"] == [0, 2] and doc.absent_frames("4") == [1]
     doc.undo()
     assert doc.absent_frames("4") == [1, 5, 6] and tracks(doc)["4"] == [0, 2, 3, 4]
+
+
+def test_shift_h_without_a_selection_takes_back_the_marks_of_tracks_with_no_cuboid_left(doc):
+    """Tracks 3 and 12 are marked absent in frame 2 and have no cuboid at all (H took their only
+    ones): the frame names them in numeric order, and unmarking them by id takes back every mark
+    of both, one undo step; a track with no mark gives nothing to do."""
+    from fusionlabel.model.commands import SetAbsent
+
+    add(doc, 0, "5")
+    for track, frames in (("12", (2, 4)), ("3", (2,)), ("5", (1,))):
+        for f in frames:
+            doc.apply(SetAbsent(track, f))
+    assert doc.tracks_absent_in(2) == ["3", "12"] and doc.tracks_absent_in(1) == ["5"]
+    assert doc.tracks_absent_in(0) == []
+    cmd = ea.unmark_tracks_absent(doc, doc.tracks_absent_in(2), frame_name=lambda f: f"00000{f}")
+    assert cmd.description == "No longer absent: tracks 3, 12 in frames 000002, 000004"
+    n = len(doc.history())
+    doc.apply(cmd)
+    assert len(doc.history()) == n + 1
+    assert doc.absent_frames("3") == doc.absent_frames("12") == [] and doc.absent_frames("5") == [1]
+    assert doc.tracks_absent_in(2) == []
+    doc.undo()
+    assert doc.absent_frames("12") == [2, 4] and doc.tracks_absent_in(2) == ["3", "12"]
+    assert ea.unmark_tracks_absent(doc, ["7"]) is None

@@ -1,5 +1,6 @@
 """What the object list shows, and in which order: its rows filtered by a typed text and sorted by
-a column. Qt-free; Tab and Shift+Tab walk the same order (:meth:`Actions.cycle_selection`).
+a column, and below them the tracks marked absent in the frame (:func:`absent_rows`). Qt-free; Tab
+and Shift+Tab walk the cuboids in the same order (:meth:`Actions.cycle_selection`).
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 COLUMNS = ("track", "class", "points", "status")
+ABSENT_STATUS = "absent here (H)"   # an absent entry's status (the filter finds it by this)
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,17 @@ def ordered_rows(rows: list[Row], text: str = "", column: str | None = None,
     if column is None:
         return shown[::-1] if descending else shown
     return sorted(shown, key=lambda r: sort_key(r, column), reverse=descending)
+
+
+def absent_rows(doc, frame: int, text: str = "", hidden=frozenset()) -> list[Row]:
+    """The tracks marked absent (H) in ``frame``, as the object list shows them under its cuboids:
+    one row each with no uid (there is no cuboid), the class of the track's nearest cuboid ("" when
+    H took its only one) and the status :data:`ABSENT_STATUS`; those of a class in ``hidden`` left
+    out, the rest filtered by ``text`` as the cuboids are, in track order."""
+    rows = []
+    for track in doc.tracks_absent_in(frame):
+        frames = doc.track_frames(track)
+        cls = doc.find_track(track, min(frames, key=lambda f: (abs(f - frame), f))).cls if frames else ""
+        if cls not in hidden:
+            rows.append(Row("", (track, cls, "", ABSENT_STATUS), track, None))
+    return filter_rows(rows, text)

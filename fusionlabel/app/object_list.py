@@ -1,6 +1,8 @@
 """The object list: the frame's cuboids (track, class, points inside, status), sorted by a click
 on a column header, filtered by what is typed above it, with the count shown and the hidden and
-locked classes named. Its order is the order Tab walks (:meth:`Actions.cycle_selection`).
+locked classes named. Its order is the order Tab walks (:meth:`Actions.cycle_selection`). Under the
+cuboids, greyed, one entry for each track marked absent in the frame ("track 7 — absent here (H)"):
+choosing one makes it the track the app remembers, for Shift+H (and H, ] and [).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import math
 
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtGui import QFontMetricsF
+from PyQt6.QtGui import QColor, QFontMetricsF
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -24,7 +26,7 @@ from PyQt6.QtWidgets import (
 )
 
 from .frame_data import FrameData
-from .list_order import COLUMNS, Row, ordered_rows
+from .list_order import ABSENT_STATUS, COLUMNS, Row, absent_rows, ordered_rows
 from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text, track_text
 from .session import Session
 
@@ -32,13 +34,15 @@ LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns 
 SORT_SETTING = "object_list_sort"
 LOCKED_MARK = "locked"
 NOTE_STYLE = "color: #f0b040"
+ABSENT_ENTRY_COLOR = QColor(154, 154, 160)   # an absent entry's text: greyed, it has no box
 
 
 class ObjectList(QTableWidget):
     """The cuboids of the displayed frame but those of hidden classes: track, class, points inside,
     status. Pre-labels are in italics with their score in the status column, in light blue, or
     amber with "edited" when the annotator changed them without accepting them yet; cuboids of a
-    locked class say "locked". :attr:`shown_uids` are the uids of the rows as shown."""
+    locked class say "locked". :attr:`shown_uids` are the uids of the rows as shown. Below them,
+    greyed and across the whole row, the tracks marked absent in the frame (:attr:`absent_tracks`)."""
 
     COLUMNS = COLUMNS
 
@@ -47,6 +51,7 @@ class ObjectList(QTableWidget):
         self.session = session
         self.data: FrameData | None = None
         self._uids: list[str] = []
+        self._absent: list[str] = []   # the tracks of the absent entries, under the cuboids' rows
         self.filter_text = ""
         self.total = 0        # cuboids of the frame
         self.n_hidden = 0     # of them, of a hidden class
@@ -90,6 +95,11 @@ class ObjectList(QTableWidget):
     def shown_uids(self) -> list[str]:
         """The uids of the rows as shown (filtered and sorted), top to bottom."""
         return list(self._uids)
+
+    @property
+    def absent_tracks(self) -> list[str]:
+        """The tracks of the absent entries as shown (filtered), top to bottom, under the cuboids."""
+        return list(self._absent)
 
     def set_frame_data(self, data: FrameData) -> None:
         self.data = data
@@ -151,10 +161,13 @@ class ObjectList(QTableWidget):
         self.total, self.n_hidden = len(all_anns), len(all_anns) - len(rows)
         found = {r.uid: (r, ann, state) for r, ann, state in rows}
         shown = ordered_rows([r for r, _, _ in rows], self.filter_text, self.sort_column, self.sort_descending)
+        absent = absent_rows(self.session.document, self.data.index, self.filter_text, self.session.class_view.hidden)
         self.blockSignals(True)
         self.setUpdatesEnabled(False)
-        self.setRowCount(len(shown))
+        self.clearSpans()
+        self.setRowCount(len(shown) + len(absent))
         self._uids = [r.uid for r in shown]
+        self._absent = [r.track_id for r in absent]
         for i, row in enumerate(shown):
             _, ann, state = found[row.uid]
             for col, value in enumerate(row.values):
@@ -172,6 +185,8 @@ class ObjectList(QTableWidget):
                 if col == 2:
                     item.setData(Qt.ItemDataRole.DisplayRole, row.points if row.points is not None else "")
                 self.setItem(i, col, item)
+        for i, row in enumerate(absent, start=len(shown)):
+            self._set_absent_entry(i, row)
         self.resizeColumnsToContents()
         self._room_for_lock_mark()
         self.setUpdatesEnabled(True)
@@ -180,11 +195,27 @@ class ObjectList(QTableWidget):
         if self.on_refresh is not None:
             self.on_refresh()
 
+    def _set_absent_entry(self, i: int, row: Row) -> None:
+        """Row ``i``: track ``row.track_id`` is marked absent in the frame, in grey italics across
+        the whole row (no box: nothing in it to edit or count)."""
+        track, cls = row.track_id, row.values[1]
+        item = QTableWidgetItem(f"track {track_text(track)} — {ABSENT_STATUS}")
+        font = item.font()
+        font.setItalic(True)
+        item.setFont(font)
+        item.setForeground(ABSENT_ENTRY_COLOR)
+        item.setToolTip(f"track {track}{f' ({cls})' if cls else ''} is marked absent in this frame (H): it has no "
+                        "cuboid here. Choose this entry and press Shift+H to take back its marks")
+        self.setItem(i, 0, item)
+        for col in range(1, len(self.COLUMNS)):
+            self.takeItem(i, col)
+        self.setSpan(i, 0, 1, len(self.COLUMNS))
+
     def _room_for_lock_mark(self) -> None:
         """Make the status column as wide as if every row said ", locked", so that locking or
         unlocking a class never changes its width (nor the list's, nor the views beside it)."""
         col = self.COLUMNS.index("status")
-        texts = [(self.item(i, col), self.item(i, col).text()) for i in range(self.rowCount())]
+        texts = [(self.item(i, col), self.item(i, col).text()) for i in range(len(self._uids))]
         if not texts:
             return
         def advance(item, text):   # as the item's delegate measures it: whole pixels, rounded up
@@ -217,18 +248,38 @@ class ObjectList(QTableWidget):
         for uid in self.session.selection:
             if uid in self._uids:
                 self.selectRow(self._uids.index(uid))
+        # no cuboid selected: the entries of the tracks the session remembers (H, or chosen here)
+        remembered = [] if self.session.selection else [
+            len(self._uids) + self._absent.index(t) for t in self.session.marked_tracks if t in self._absent]
+        for row in remembered:
+            self.selectRow(row)
         self.setSelectionMode(mode)
         if self.session.selection and self.session.selection[0] in self._uids:
             self.scrollToItem(self.item(self._uids.index(self.session.selection[0]), 0))
+        elif remembered:
+            self.scrollToItem(self.item(remembered[0], 0))
         self.blockSignals(False)
 
     def _rows_chosen(self) -> None:
+        """Select the chosen cuboids; with only absent entries chosen, select nothing and remember
+        their tracks (:meth:`Session.set_marked_tracks`), saying what Shift+H does then."""
         rows = sorted({i.row() for i in self.selectedIndexes()})
-        self.session.select(tuple(self._uids[r] for r in rows if r < len(self._uids)))
+        n = len(self._uids)
+        uids = tuple(self._uids[r] for r in rows if r < n)
+        tracks = [self._absent[r - n] for r in rows if 0 <= r - n < len(self._absent)]
+        if uids or not tracks:
+            self.session.select(uids)
+            self._show_selection()      # an absent entry chosen with cuboids is not highlighted
+            return
+        self.session.select(())
+        self.session.set_marked_tracks(tracks)
+        self.session.notify(f"track {', '.join(tracks)}: absent here (H); Shift+H takes back "
+                            f"{'its' if len(tracks) == 1 else 'their'} marks, Esc forgets "
+                            f"{'it' if len(tracks) == 1 else 'them'}")
 
     def _row_activated(self, item) -> None:
         win = self.window()
-        if hasattr(win, "focus_selection"):
+        if self.session.selection and hasattr(win, "focus_selection"):
             win.focus_selection()
 
     def _context_menu(self, pos) -> None:
@@ -250,7 +301,7 @@ class ObjectList(QTableWidget):
         if kind == "document":
             if self.data is not None and (self.data.index in payload.frames or not payload.frames):
                 self.refresh()
-        elif kind == "selection":
+        elif kind in ("selection", "marked_tracks"):
             self._show_selection()
         elif kind == "layers" and payload == "classes":
             self.refresh()

@@ -142,7 +142,7 @@ class TrackActions:
             if cmd is None:
                 tracks = ", ".join(s.followed_tracks())
                 s.notify(f"track {tracks} is marked absent in frame {s.drive.frames[s.frame].frame_id} already "
-                         "(Shift+H on a cuboid of the track takes its marks back)")
+                         "(Shift+H takes its marks back)")
                 return
         else:
             self._selection()     # says what to select
@@ -154,5 +154,16 @@ class TrackActions:
             s.set_marked_tracks(tracks)
 
     def unmark_absent(self):
-        """Shift+H: take back every absent mark of the selected cuboids' tracks."""
-        self._track_key(edit_actions.unmark_absent, "track {tracks} is marked absent in no frame")
+        """Shift+H: take back every absent mark of the selected cuboids' tracks (one undo step).
+        With nothing selected, of the tracks the session remembers (H marked them, or their absent
+        entry was chosen in the object list), else of the tracks marked absent in the frame shown."""
+        s = self.s
+        if s.selection:
+            self._track_key(edit_actions.unmark_absent, "track {tracks} is marked absent in no frame")
+            return
+        tracks = s.followed_tracks() or s.document.tracks_absent_in(s.frame)
+        if not tracks:
+            self._selection()     # says what to select
+            return
+        self._apply_and_tell(edit_actions.unmark_tracks_absent(s.document, tracks, frame_namer(s)),
+                             f"track {', '.join(tracks)} is marked absent in no frame")

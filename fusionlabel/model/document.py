@@ -380,9 +380,13 @@ class Document:
         """Whether a track's object is marked absent in ``frame``."""
         return self._state.is_absent(track_id, frame)
 
+    def tracks_absent_in(self, frame: int) -> list[str]:
+        """The tracks whose object is marked absent in ``frame`` (numeric ids in numeric order first)."""
+        return sorted((t for t, frames in self._state.absent.items() if frame in frames), key=_track_order)
+
     def track_ids(self) -> list[str]:
         """Every track id in use (numeric ids in numeric order first)."""
-        return sorted(self._state.by_track, key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t))
+        return sorted(self._state.by_track, key=_track_order)
 
     def annotated_frames(self) -> list[int]:
         """Frames with at least one cuboid, ascending (the timeline's keyframe marks)."""
@@ -581,6 +585,11 @@ class Document:
                 error = error or e
         if error is not None:
             raise error
+
+
+def _track_order(track_id: str) -> tuple:
+    """Sort key of track ids: numeric ids in numeric order, then the others as text."""
+    return (not track_id.isdigit(), int(track_id) if track_id.isdigit() else 0, track_id)
 
 
 def _batch(commands: list["Command"], description: str) -> "Command":

@@ -573,12 +573,20 @@ def mark_tracks_absent_here(doc: Document, tracks, frame: int, frame_name: Calla
 def unmark_absent(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
     """Take back every absent mark of the selected cuboids' tracks (one undo step); None when
     they have none."""
-    tracks = dict.fromkeys(a.track_id for a in selected(doc, selection) if a.track_id is not None)
-    marks = [(t, f) for t in tracks for f in doc.absent_frames(t)]
+    tracks = [a.track_id for a in selected(doc, selection) if a.track_id is not None]
+    return unmark_tracks_absent(doc, tracks, frame_name)
+
+
+def unmark_tracks_absent(doc: Document, tracks, frame_name: Callable[[int], str] = str) -> Command | None:
+    """Take back every absent mark of ``tracks`` (one undo step): Shift+H on a selection, or on
+    the tracks the app remembers or finds marked in the frame shown. None when they have none.
+    "No longer absent: track 7 in frames 000012, 000013", "tracks 7, 9 in frame 000012"."""
+    marks = [(t, f) for t in dict.fromkeys(tracks) for f in doc.absent_frames(t)]
     if not marks:
         return None
     marked = list(dict.fromkeys(t for t, _ in marks))
-    what = f"track {marked[0]}" if len(marked) == 1 else f"{len(marked)} tracks"
+    more = f" and {len(marked) - 5} more" if len(marked) > 5 else ""
+    what = f"track{'s' if len(marked) > 1 else ''} {', '.join(marked[:5])}{more}"
     frames = sorted({f for _, f in marks})
     return Batch(tuple(SetAbsent(t, f, False) for t, f in marks),
                  f"No longer absent: {what} in {_frames_text(frames, frame_name)}")
