@@ -1,5 +1,6 @@
 """What the object list shows, and in which order: its rows filtered by a typed text and sorted by
-a column. Qt-free; Tab and Shift+Tab walk the same order (:meth:`Actions.cycle_selection`).
+a column. Qt-free; Tab and Shift+Tab walk the rows shown, in this order once sorted by a column
+(:meth:`Actions.cycle_selection`; unsorted, nearest first: :mod:`.tab_order`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The object list: the frame's cuboids (track, class, points inside, status), sorted by a click
 on a column header, filtered by what is typed above it, with the count shown and the hidden and
-locked classes named. Its order is the order Tab walks (:meth:`Actions.cycle_selection`).
+locked classes named. Tab walks its cuboids (:meth:`Actions.cycle_selection`): in its order once sorted by
+a column, nearest first in the frame's own order.
 """
 
 from __future__ import annotations
