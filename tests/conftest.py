@@ -157,6 +157,14 @@ def nearest_seen_box(cam, annotations):
     return best[1], best[2]
 
 
+def press_key(qtbot, window, key, modifier=None) -> None:
+    """A key press where the keyboard focus is (the bird's-eye view when no widget has it)."""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtWidgets import QApplication
+
+    qtbot.keyClick(QApplication.focusWidget() or window.bev, key, modifier or Qt.KeyboardModifier.NoModifier)
+
+
 def lidar_xy(session, uid):
     """The LiDAR xy (2,) of cuboid ``uid``'s centre."""
     import numpy as np

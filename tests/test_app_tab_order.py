@@ -17,9 +17,11 @@ pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, Qt  # noqa: E402
-from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from conftest import bev_shows as seen, expected_tab_order, lidar_xy as centre, run_on_display  # noqa: E402
+from conftest import bev_shows as seen  # noqa: E402
+from conftest import expected_tab_order, run_on_display  # noqa: E402
+from conftest import lidar_xy as centre  # noqa: E402
+from conftest import press_key as key  # noqa: E402
 from fusionlabel.app.tab_order import TabCycle, spatial_order  # noqa: E402
 from fusionlabel.geometry.cuboid import Cuboid  # noqa: E402
 from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
@@ -27,11 +29,6 @@ from fusionlabel.model.commands import CreateCuboid  # noqa: E402
 
 pytestmark = pytest.mark.gui
 NO, CTRL, SHIFT = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
-
-
-def key(qtbot, window, k, modifier=NO):
-    qtbot.keyClick(QApplication.focusWidget() or window.bev, k, modifier)
-
 
 def add_car(session, xy, yaw=0.0) -> str:
     size = session.ontology.get("car").default_size
