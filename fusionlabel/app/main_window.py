@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
 
     def _follow_selection(self, uids) -> None:
         """Keep a new selection in sight however it was made (Tab, the object list, a camera or
-        the 3D view, ], J, a frame step that the selection followed): the bird's-eye view pans to it
+        the 3D view, ] or [, an undo, a frame step the selection followed): the bird's-eye view pans to it
         when it shows none of its centres (not for a click in the view itself, which may be starting
         a drag), the 3D view too. Selected cuboids still out of the bird's-eye view are counted in
         the status bar, once for the tracks selected (not again at every frame they follow into)."""
