@@ -157,6 +157,40 @@ def nearest_seen_box(cam, annotations):
     return best[1], best[2]
 
 
+def press_key(qtbot, window, key, modifier=None) -> None:
+    """A key press where the keyboard focus is (the bird's-eye view when no widget has it)."""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtWidgets import QApplication
+
+    qtbot.keyClick(QApplication.focusWidget() or window.bev, key, modifier or Qt.KeyboardModifier.NoModifier)
+
+
+def lidar_xy(session, uid):
+    """The LiDAR xy (2,) of cuboid ``uid``'s centre."""
+    import numpy as np
+
+    return np.asarray(session.document.get(uid).box.center[:2], float)
+
+
+def bev_shows(bev, xy) -> bool:
+    """Whether the bird's-eye view shows LiDAR point ``xy``, from the view's centre, scale,
+    orientation and size (not from its own drawing code)."""
+    import numpy as np
+
+    d = np.asarray(xy, float) - bev.center
+    return bool(abs(d @ bev.left) * bev.scale <= bev.width() / 2 and abs(d @ bev.forward) * bev.scale <= bev.height() / 2)
+
+
+def expected_tab_order(session, bev, uids=None) -> list[str]:
+    """The order Tab walks ``uids`` (default: the frame's cuboids) in a list in the frame's own
+    order: those the bird's-eye view shows, nearest the LiDAR origin first, then the others."""
+    import numpy as np
+
+    uids = [a.uid for a in session.annotations()] if uids is None else list(uids)
+    return sorted(uids, key=lambda u: (not bev_shows(bev, lidar_xy(session, u)),
+                                       float(np.linalg.norm(lidar_xy(session, u)))))
+
+
 def app_window(qtbot, project):
     """Generator for a ``window`` fixture: :func:`open_app_window`, closed afterwards."""
     w = open_app_window(qtbot, project)

@@ -18,7 +18,7 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from conftest import app_window, open_app_window  # noqa: E402
+from conftest import app_window, expected_tab_order, open_app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.list_order import Row, ordered_rows  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
@@ -137,8 +137,8 @@ def test_the_filter_field(qtbot, window):
     assert panel.filter.text() == "peqd" and s.frame == 0          # (Left, then Backspace took a "d")
     assert {a.uid: a.box for a in s.annotations()} == boxes
     panel.filter.setText("pedestrian")
-    key(qtbot, window, Qt.Key.Key_Tab)                             # Tab is the window's: first listed pedestrian
-    assert s.selection == (peds[0],)
+    key(qtbot, window, Qt.Key.Key_Tab)                             # Tab is the window's: the nearest pedestrian
+    assert s.selection == (expected_tab_order(s, window.bev, peds)[0],)
     key(qtbot, window, Qt.Key.Key_Return)                          # Enter: the keys go back to the views
     assert panel.filter.text() == "pedestrian" and QApplication.focusWidget() is not panel.filter
     key(qtbot, window, Qt.Key.Key_A, CTRL)                         # Ctrl+A: what the list shows

@@ -15,7 +15,7 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PyQt6.QtGui import QFontMetrics  # noqa: E402
 
-from conftest import app_project, app_window, nearest_seen_box  # noqa: E402
+from conftest import app_project, app_window, expected_tab_order, nearest_seen_box  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.shortcuts import SHORTCUTS, class_shortcuts, shortcut_markdown  # noqa: E402
 from fusionlabel.model.ontology import Ontology  # noqa: E402
@@ -78,14 +78,15 @@ def test_object_list_and_timeline_drive_the_session(qtbot, window):
 def test_tab_cycles_and_delete_and_create_with_keys(qtbot, window):
     s = window.session
     anns = s.annotations()
+    order = expected_tab_order(s, window.bev)         # nearest first (tests/test_app_tab_order.py)
     qtbot.keyClick(window.bev, Qt.Key.Key_Tab)
-    assert s.selection == (anns[0].uid,)
+    assert s.selection == (order[0],)
     qtbot.keyClick(window.bev, Qt.Key.Key_Tab)
-    assert s.selection == (anns[1].uid,)
+    assert s.selection == (order[1],)
     qtbot.keyClick(window.bev, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
-    assert s.selection == (anns[0].uid,)
+    assert s.selection == (order[0],)
     qtbot.keyClick(window.bev, Qt.Key.Key_Delete)
-    assert anns[0].uid not in s.document and s.selection == ()
+    assert order[0] not in s.document and s.selection == ()
     assert window.objects.rowCount() == len(anns) - 1
     # N creates a cuboid of the current class under the mouse.
     window.bev.center, window.bev.scale = np.array([10.0, 0.0]), 10.0

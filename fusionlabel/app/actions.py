@@ -13,6 +13,7 @@ from ..model import edit_actions
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
 from .session import COLOR_MODES, Session
+from .tab_order import TabCycle, spatial_order
 from .track_actions import TrackActions, frame_namer, retype, retype_command, track_neighbour
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
@@ -31,7 +32,9 @@ class ViewHooks(Protocol):
     def cancel_drag(self) -> bool: ...
     def start_prelabel(self, detector, frames: list[int], done, min_score: float | None = None) -> None: ...
     def list_order(self) -> list[str]: ...
+    def list_sort(self) -> tuple[str, bool] | None: ...
     def list_filter(self) -> str: ...
+    def in_view(self, centers_xy: np.ndarray) -> np.ndarray: ...
     def focus_filter(self) -> None: ...
 
 
@@ -56,6 +59,7 @@ class Actions(AssistActions, TrackActions):
     def __init__(self, session: Session, hooks: ViewHooks | None = None):
         self.s = session
         self.hooks = hooks
+        self.tab_cycle = TabCycle()  # the order Tab walks, kept while the frame's cuboids stay
 
     def _hook(self, name, *args, default=None):
         fn = getattr(self.hooks, name, None) if self.hooks is not None else None
@@ -132,13 +136,28 @@ class Actions(AssistActions, TrackActions):
         return order
 
     def cycle_selection(self, step: int):
-        """Tab / Shift+Tab: the next / previous cuboid as the object list shows them."""
-        order = self.listed()
-        if not order:
+        """Tab / Shift+Tab: the next / previous cuboid of the object list (filtered, no hidden
+        class). While the list shows the frame's own order, nearest first: those whose centre the
+        bird's-eye view shows, then the others (:func:`.tab_order.spatial_order`); in a list the
+        annotator sorted, the list's order. The order is the one of the frame's first Tab, kept
+        while the annotator edits (:class:`.tab_order.TabCycle`)."""
+        listed = self.listed()
+        if not listed:
             hidden = self.s.class_view.summary()
             self.s.notify("no cuboid in the object list" + self._filter_note() + (f" ({hidden})" if hidden else ""))
             return
+        sort = self._hook("list_sort")
+        order = self.tab_cycle.order((self.s.frame, sort), listed, self.s.selection,
+                                     self._nearest_first if sort is None else list)
         self.s.select(edit_actions.cycle_uids(order, self.s.selection, step))
+
+    def _nearest_first(self, uids: list[str]) -> list[str]:
+        """``uids`` in the spatial Tab order, the view as the window shows it now (without a
+        window, every cuboid counts as in view)."""
+        doc = self.s.document
+        centers = np.array([doc.get(u).box.center[:2] for u in uids], float).reshape(-1, 2)
+        in_view = self._hook("in_view", centers, default=None)
+        return spatial_order(uids, centers, np.ones(len(uids), bool) if in_view is None else in_view)
 
     def select_all(self):
         """Ctrl+A: every cuboid the object list shows (so with a filter, the ones it matches)."""

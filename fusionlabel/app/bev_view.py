@@ -39,6 +39,7 @@ HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
 DRAG_PX = 4  # a press that moves less than this is a click
 RING_STEP = 10.0
+FOLLOW_MARGIN_PX = 16  # a selected centre closer than this to the view's edge counts as out of view
 RING_CAPTION = QColor(110, 110, 110)   # the rings' distances, under the box labels in importance
 
 
@@ -76,6 +77,7 @@ class BevView(QWidget):
         self.ring_captions: dict[float, tuple] = {}  # ring radius (m) -> (x, y, w, h) of its drawn distance
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.covered: tuple | None = None  # (x, y, w, h) another widget hides (the message banner)
+        self.picking = False  # a press in this view is selecting: the view does not follow it
         self.setMinimumSize(320, 240)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -153,6 +155,23 @@ class BevView(QWidget):
             self.scale = float(np.clip(min(self.width(), self.height()) / (3.0 * size), 0.5, 400.0))
         self.update()
 
+    def shows(self, xy, margin: float = 0.0) -> np.ndarray:
+        """(N,) whether each LiDAR xy (N, 2) is drawn inside the view, ``margin`` pixels in from
+        its edges."""
+        uv = self.to_screen(xy)
+        return ((uv[:, 0] >= margin) & (uv[:, 0] <= self.width() - margin)
+                & (uv[:, 1] >= margin) & (uv[:, 1] <= self.height() - margin))
+
+    def follow(self, centers_xy) -> int:
+        """Keep a new selection in sight: when none of the selected cuboids' ``centers_xy`` (N, 2)
+        is in view (:data:`FOLLOW_MARGIN_PX` in from the edges), pan (never zoom) to their middle.
+        Returns how many of them are out of view after that."""
+        xy = np.asarray(centers_xy, float).reshape(-1, 2)
+        if len(xy) and not self.shows(xy, FOLLOW_MARGIN_PX).any():
+            self.center = (xy.min(axis=0) + xy.max(axis=0)) / 2.0
+            self.update()
+        return int((~self.shows(xy)).sum())
+
     def reveal(self, uids) -> None:
         """Pan (never zoom) so that the cuboids ``uids`` are in view, centred on them, when any
         corner of their footprints is off screen; otherwise leave the view as it is."""
@@ -160,9 +179,7 @@ class BevView(QWidget):
         if not boxes:
             return
         corners = np.vstack([b.corners()[:, :2] for b in boxes])
-        uv = self.to_screen(corners)
-        inside = (uv[:, 0] >= 0) & (uv[:, 0] <= self.width()) & (uv[:, 1] >= 0) & (uv[:, 1] <= self.height())
-        if not inside.all():
+        if not self.shows(corners).all():
             self.center = (corners.min(axis=0) + corners.max(axis=0)) / 2.0
             self.update()
 
@@ -404,6 +421,13 @@ class BevView(QWidget):
 
     # ------------------------------------------------------------------ mouse
     def mousePressEvent(self, ev) -> None:  # noqa: N802
+        self.picking = True   # what a click here selects is under the mouse: no pan under a drag
+        try:
+            self._press(ev)
+        finally:
+            self.picking = False
+
+    def _press(self, ev) -> None:
         pos = ev.position()
         self._mouse = pos
         if ev.button() in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):

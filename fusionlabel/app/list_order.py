@@ -1,6 +1,7 @@
 """What the object list shows, and in which order: its rows filtered by a typed text and sorted by
 a column, and below them the tracks marked absent in the frame (:func:`absent_rows`). Qt-free; Tab
-and Shift+Tab walk the cuboids in the same order (:meth:`Actions.cycle_selection`).
+and Shift+Tab walk the rows shown, in this order once sorted by a column
+(:meth:`Actions.cycle_selection`; unsorted, nearest first: :mod:`.tab_order`).
 """
 
 from __future__ import annotations

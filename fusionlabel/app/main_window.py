@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self._said_at = 0.0   # when the status bar last got a message (perf_counter seconds)
         self.last_latency: float | None = None
         self._reported_errors: set[tuple[int, str]] = set()
+        self._noted_away: frozenset | None = None  # the selected tracks last said to be out of view
         self._build(use_gl)
         self.cameras.loader = self.loader
         self._install_shortcuts()
@@ -353,6 +354,8 @@ class MainWindow(QMainWindow):
             self._settings_timer.start()
         elif kind == "document":
             self._update_undo_actions()
+        elif kind == "selection":
+            self._follow_selection(payload)
         elif kind == "message":
             self._show_message(payload)
         elif kind == "layers" and payload == "color_mode":
@@ -360,6 +363,29 @@ class MainWindow(QMainWindow):
         elif kind == "layers" and payload == "classes":
             self._sync_class_menus()
             self._show_class_view()
+
+    def _follow_selection(self, uids) -> None:
+        """Keep a new selection in sight however it was made (Tab, the object list, a camera or
+        the 3D view, ] or [, an undo, a frame step the selection followed): the bird's-eye view pans to it
+        when it shows none of its centres (not for a click in the view itself, which may be starting
+        a drag), the 3D view too. Selected cuboids still out of the bird's-eye view are counted in
+        the status bar, once for the tracks selected (not again at every frame they follow into)."""
+        doc = self.session.document
+        anns = [doc.get(u) for u in uids if u in doc]
+        if not anns:
+            self._noted_away = None
+            return
+        centers = np.array([a.box.center for a in anns], float)
+        if self.view3d is not None:
+            self.view3d.follow(centers)
+        if self.bev.picking:
+            return
+        away = self.bev.follow(centers[:, :2])
+        tracks = frozenset(a.track_id or a.uid for a in anns)
+        if away and tracks != self._noted_away:
+            self.session.notify(f"{away} of the {len(anns)} selected cuboids are outside the bird's-eye view "
+                                f"(Z centres the view on the first)")
+        self._noted_away = tracks if away else None
 
     def _update_title(self) -> None:
         s = self.session
@@ -446,6 +472,15 @@ class MainWindow(QMainWindow):
         """The object list's rows as shown, or None while it still shows another frame."""
         data = self.objects.data
         return self.objects.shown_uids if data is not None and data.index == self.session.frame else None
+
+    def list_sort(self) -> tuple[str, bool] | None:
+        """The object list's sort (column, descending), or None for the frame's own order."""
+        lst = self.objects
+        return None if lst.sort_column is None else (lst.sort_column, lst.sort_descending)
+
+    def in_view(self, centers_xy: np.ndarray) -> np.ndarray:
+        """(N,) whether the bird's-eye view shows each LiDAR xy (N, 2)."""
+        return self.bev.shows(centers_xy)
 
     def list_filter(self) -> str:
         return self.objects.filter_text

@@ -1,8 +1,9 @@
 """The object list: the frame's cuboids (track, class, points inside, status), sorted by a click
 on a column header, filtered by what is typed above it, with the count shown and the hidden and
-locked classes named. Its order is the order Tab walks (:meth:`Actions.cycle_selection`). Under the
-cuboids, greyed, one entry for each track marked absent in the frame ("track 7 — absent here (H)"):
-choosing one makes it the track the app remembers, for Shift+H (and H, ] and [).
+locked classes named. Tab walks its cuboids (:meth:`Actions.cycle_selection`): in its order once sorted by
+a column, nearest first in the frame's own order. Under the cuboids, greyed, one entry for each track
+marked absent in the frame ("track 7 — absent here (H)"): choosing one makes it the track the app
+remembers, for Shift+H (and H, ] and [).
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ cover no label already drawn; when some are left out (a crowd selected with Ctrl
 the top left says how many are selected and labelled. A cuboid of a locked class carries the
 padlock of the other views in its middle (:mod:`.styles`).
 After an undo or redo it moves onto the cuboids the step touched when they are off screen, like the
-bird's-eye view (the session's ``reveal`` event).
+bird's-eye view (the session's ``reveal`` event), and onto a new selection none of whose centres it
+shows (:meth:`View3D.follow`, called by the window).
 
 Needs an OpenGL context: :func:`fusionlabel.app.qt_util.opengl_available` decides whether the main
 window creates it or shows a placeholder.
@@ -420,6 +421,19 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.opts["center"] = Vector(float(xyz[0]), float(xyz[1]), float(xyz[2]))
         self.update()
 
+    def shows(self, xyz) -> np.ndarray:
+        """(N,) whether each LiDAR point (N, 3) is in front of the eye and inside the view."""
+        uv, front = self.screen_points(np.asarray(xyz, float).reshape(-1, 3))
+        return front & (uv[:, 0] >= 0) & (uv[:, 0] <= self.width()) & (uv[:, 1] >= 0) & (uv[:, 1] <= self.height())
+
+    def follow(self, centers) -> None:
+        """Keep a new selection in sight, like the bird's-eye view: when none of the selected
+        cuboids' ``centers`` (N, 3) is on screen, move the point the view orbits (and the eye with
+        it) to their middle, without turning or zooming."""
+        xyz = np.asarray(centers, float).reshape(-1, 3)
+        if len(xyz) and not self.shows(xyz).any():
+            self.focus_on((xyz.min(axis=0) + xyz.max(axis=0)) / 2.0)
+
     def reveal(self, uids) -> None:
         """Follow an undo or redo like the bird's-eye view: when any corner of the cuboids ``uids``
         is off screen or behind the eye, move the point the view orbits (and the eye with it) to
@@ -428,10 +442,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         if not boxes:
             return
         corners = np.vstack([b.corners() for b in boxes])
-        uv, front = self.screen_points(corners)
-        w, h = self.width(), self.height()
-        seen = front & (uv[:, 0] >= 0) & (uv[:, 0] <= w) & (uv[:, 1] >= 0) & (uv[:, 1] <= h)
-        if not seen.all():
+        if not self.shows(corners).all():
             self.focus_on((corners.min(axis=0) + corners.max(axis=0)) / 2.0)
 
 
