@@ -13,8 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import Qt, QTimer  # noqa: E402
-from PyQt6.QtWidgets import QApplication  # noqa: E402
+from PyQt6.QtCore import Qt  # noqa: E402
 
 from conftest import app_project, app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
@@ -113,18 +112,7 @@ def test_the_removal_question_offers_undo_and_cancel(qtbot, fresh_window):
     w = fresh_window
     for button, expected in (("Undo", True), ("Cancel", False), (None, False)):
         seen = []
-
-        def answer(button=button, seen=seen):
-            box = QApplication.activeModalWidget()
-            if box is None:
-                QTimer.singleShot(10, answer)
-                return
-            seen.append((box.text(), box.informativeText()))
-            if button is None:
-                qtbot.keyClick(box, Qt.Key.Key_Escape)
-            else:
-                next(b for b in box.buttons() if b.text() == button).click()
-        QTimer.singleShot(0, answer)
+        testing.answer_question(button, seen)
         assert ask_step_removal(w, "undo", "Import 9 labels from the drive", "9 cuboids in 2 frames") is expected
         assert seen[0][0] == "Undo “Import 9 labels from the drive”?"
         assert seen[0][1].startswith("It removes 9 cuboids in 2 frames. Redo (Ctrl+Shift+Z) brings them back")
