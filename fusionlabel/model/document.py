@@ -272,6 +272,10 @@ class Store(Protocol):
     def commit_redo(self, log_id: int, delta: Delta) -> None: ...
 
 
+class _Probe(Exception):
+    """Raised by :meth:`Document.step_changes`'s guard to take the step back."""
+
+
 @dataclass
 class _Entry:
     """One step of history: its command-log id (None without a store), description, command."""
@@ -624,10 +628,6 @@ class Document:
                 error = error or e
         if error is not None:
             raise error
-
-
-class _Probe(Exception):
-    """Raised by :meth:`Document.step_changes`'s guard to take the step back."""
 
 
 def _batch(commands: list["Command"], description: str) -> "Command":
