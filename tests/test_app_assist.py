@@ -691,20 +691,9 @@ def test_the_close_question_offers_wait_discard_and_cancel(qtbot, window):
     for button, expected in (("Wait, then close", WAIT), ("Discard run and close", DISCARD),
                              ("Cancel", CANCEL), (None, CANCEL)):
         seen = []
-
-        def answer(button=button, seen=seen):
-            box = QApplication.activeModalWidget()
-            if box is None:
-                QTimer.singleShot(10, answer)
-                return
-            seen.append(box.text())
-            if button is None:
-                qtbot.keyClick(box, Qt.Key.Key_Escape)
-            else:
-                next(b for b in box.buttons() if b.text() == button).click()
-        QTimer.singleShot(0, answer)
+        testing.answer_question(button, seen)
         assert ask_close_while_prelabelling(window, 3, 20) == expected
-        assert "3 of 20 frames" in seen[0]
+        assert "3 of 20 frames" in seen[0][0]
     assert window.close_question() == DISCARD              # offscreen: nobody to ask
 
 

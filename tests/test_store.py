@@ -280,13 +280,47 @@ def test_drive_moved_gives_a_clear_error_and_can_be_relinked(project, tmp_path, 
         assert p.drive.root == moved
 
 
-def test_new_project_starts_with_the_drive_labels_as_one_undo_step(tmp_path, drive):
+def test_a_new_project_starts_with_the_drive_labels_and_undo_stops_above_them(tmp_path, drive):
+    """The labels a project is made with are its starting point, not an edit: undo stops above
+    them, also after reopening; the edits made since undo and redo as before."""
     expected = sum(len(open_drive(drive).labels(i)) for i in range(N_FRAMES))
     assert expected > 0
+    start = [f"Import {expected} labels from the drive"]
     with Project.open_or_create_for_drive(drive, tmp_path / "proj") as p:
-        assert len(p.document) == expected
-        p.document.undo()
-        assert len(p.document) == 0
+        doc = p.document
+        assert len(doc) == expected and doc.history() == start == doc.starting_point()
+        assert not doc.can_undo and doc.undo_text() == "" and doc.undo() is None and len(doc) == expected
+        mine = doc.apply(CreateCuboid(1, CuboidLabel(Cuboid((40, 2, 0), (4, 2, 1.5)), "car")))
+        assert doc.undo_text() == "Create car" and doc.undo() is not None and mine.uid not in doc
+        assert doc.undo() is None and len(doc) == expected and doc.redo_text() == "Create car"
+        doc.redo()
+    with Project.open(tmp_path / "proj") as p:
+        doc = p.document
+        assert len(doc) == expected + 1 and doc.starting_point() == start
+        assert doc.undo() is not None and doc.undo() is None
+        assert len(doc) == expected and not doc.can_undo and doc.can_redo
+
+
+def test_the_import_that_finishes_an_interrupted_creation_is_the_starting_point(tmp_path, drive):
+    """A creation cut short after importing some frames, finished by importing every frame: both
+    imports are the starting point. A later import (Ctrl+I) stays one undo step."""
+    folder = tmp_path / "proj"
+    with Project.create(folder, drive) as p:
+        first = p.import_drive_labels(frames=[0, 1], progress=False).created
+    con = sqlite3.connect(folder / "project.sqlite")
+    con.execute("INSERT INTO meta VALUES ('creating', 'true')")    # as a killed creation leaves it
+    con.commit()
+    con.close()
+    with Project.open(folder, unfinished_ok=True) as p:
+        rest = p.import_drive_labels(progress=False).created
+        assert first > 0 and rest > 0 and not p.store.incomplete()
+    with Project.open(folder) as p:
+        doc = p.document
+        assert doc.starting_point() == [f"Import {first} labels from the drive", f"Import {rest} labels from the drive"]
+        assert doc.undo() is None and len(doc) == first + rest
+    with Project.create(tmp_path / "later", drive) as p:          # made empty, labels imported later
+        p.import_drive_labels(progress=False)
+        assert p.document.starting_point() == [] and p.document.undo() is not None and len(p.document) == 0
 
 
 def test_project_inside_the_drive_moves_with_it(tmp_path, drive):
@@ -393,8 +427,7 @@ def test_import_drive_labels(tmp_path, drive):
         assert all(a.source == "import" for a in doc.all_annotations())
         assert len(set(doc.track_ids())) == 12
         assert doc.annotations(3)[0].box == open_drive(drive).labels(3)[0].box
-        doc.undo()
-        assert len(doc) == 0
+        assert doc.undo() is None and len(doc) == 12                       # the project's starting point
 
 
 def test_import_real_kitti_labels(kitti_object, tmp_path):

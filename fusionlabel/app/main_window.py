@@ -72,6 +72,25 @@ def ask_close_while_prelabelling(parent: QWidget, done: int, total: int) -> str:
     return {id(wait): WAIT, id(discard): DISCARD}.get(id(box.clickedButton()), CANCEL)
 
 
+def ask_step_removal(parent: QWidget, kind: str, description: str, removes: str) -> bool:
+    """Ask (a modal message box) whether to undo or redo (``kind``) step ``description``, which
+    removes ``removes`` (:meth:`~fusionlabel.model.removal.Removal.text`). True to go ahead;
+    Cancel, the default, and Esc keep the step where it is."""
+    other = "Redo (Ctrl+Shift+Z)" if kind == "undo" else "Undo (Ctrl+Z)"
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(f"{kind.capitalize()} removes cuboids in several frames")
+    box.setText(f"{kind.capitalize()} “{description}”?")
+    box.setInformativeText(f"It removes {removes}. {other} brings them back, but only until your next edit.")
+    go = box.addButton(kind.capitalize(), QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    take_activation_back(parent)
+    return box.clickedButton() is go
+
+
 class MainWindow(QMainWindow):
     """Shows one :class:`Session`. ``frame_shown(index)`` fires once every view has the frame."""
 
@@ -95,6 +114,10 @@ class MainWindow(QMainWindow):
         # What to do with a running pre-label run when the window closes (WAIT, DISCARD or CANCEL);
         # tests replace it, so no real modal dialog is needed to test closing.
         self.close_question = self._ask_close_while_prelabelling
+        # Whether an undo or redo that removes many cuboids across frames goes ahead (kind,
+        # description, what it removes -> bool); tests replace it like close_question.
+        self.removal_question = self._ask_step_removal
+        session.confirm_removal = lambda *step: self.removal_question(*step)
         self.close_after_prelabel = False  # the annotator chose WAIT: close once the run is stored
         self.unattended_close = False      # closing for a signal (Ctrl+C in the terminal): nobody to ask
         self.prelabel_discarded = False    # closing dropped a pre-label run that was still going
@@ -518,6 +541,13 @@ class MainWindow(QMainWindow):
                         "discarded (edits are all saved)", QGuiApplication.platformName())
             return DISCARD
         return ask_close_while_prelabelling(self, *self.prelabel_runner.progress())
+
+    def _ask_step_removal(self, kind: str, description: str, removes: str) -> bool:
+        if QGuiApplication.platformName() in UNATTENDED_PLATFORMS:
+            log.warning("%s %s removes %s: nobody to ask on the %s platform, so it goes ahead",
+                        kind, description, removes, QGuiApplication.platformName())
+            return True
+        return ask_step_removal(self, kind, description, removes)
 
     def _one_click(self, x: float, y: float, z: float) -> None:
         seed = (x, y) if math.isnan(z) else (x, y, z)  # NaN z: a bird's-eye click

@@ -18,7 +18,9 @@ from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.commands import merged
+from ..model.removal import removal
 from ..model.rig import forward_in_lidar
+from ..store.label_import import starting_point_text
 from .class_view import SETTING as CLASS_VIEW_SETTING
 from .class_view import ClassView, LockedEdit, locked_changes, refusal_text
 
@@ -63,6 +65,12 @@ class Session:
 
     ``clock`` (seconds, default ``time.monotonic``) times the pause that ends a run of merged key
     edits (:meth:`apply`); tests pass a fake one.
+
+    ``confirm_removal(kind, description, removes)``, when set (the window sets it), is asked before
+    an undo or redo step that removes many cuboids across frames
+    (:attr:`~fusionlabel.model.removal.Removal.is_large`): ``kind`` "undo" or "redo", the step's
+    description and what it removes (:meth:`~fusionlabel.model.removal.Removal.text`); False
+    keeps the step where it is.
     """
 
     def __init__(self, project, clock: Callable[[], float] | None = None):
@@ -86,6 +94,7 @@ class Session:
         self.tool: str | None = None  # a click tool armed by a key (the next click uses it)
         self.messages: list[Message] = []
         self.clock = clock or time.monotonic
+        self.confirm_removal: Callable[[str, str, str], bool] | None = None
         self._run: tuple | None = None  # (kind, selection, frame) of the key edits being merged
         self._run_at = 0.0  # when the last of them was applied (clock seconds)
         self._run_steps = 0  # how many key presses the undo step holds
@@ -457,11 +466,13 @@ class Session:
     def undo(self) -> None:
         """Revert the last undo step and show what it changed (:meth:`_show_change`); a step that
         would change cuboids of a locked class is refused like an edit: nothing changes, the step
-        stays where it was and the message names the class."""
+        stays where it was and the message names the class. A step that removes many cuboids
+        across frames is done only once :attr:`confirm_removal` agrees. Undo stops at the
+        project's starting point (the labels it was made with), and says so."""
         self._step("undo")
 
     def redo(self) -> None:
-        """Do the last undone step again, guarded by the locked classes like :meth:`undo`."""
+        """Do the last undone step again, guarded by the locked classes and confirmed like :meth:`undo`."""
         self._step("redo")
 
     def _step(self, kind: str) -> None:
@@ -469,10 +480,15 @@ class Session:
         if self.read_only:
             self.notify(f"project is read-only: nothing to {kind}", "warning")
             return
+        if kind == "undo" and not doc.can_undo and doc.starting_point():
+            self.notify(f"nothing more to undo: {starting_point_text(doc.starting_point())}")
+            return
         text = doc.undo_text() if kind == "undo" else doc.redo_text()
         self._run = None
         self._last_change = None
         self._applying_description = f"{kind.capitalize()} {text}"
+        if not self._removal_confirmed(kind, text):
+            return
         guard = self._guard_locked if self.class_view.locked else None
         try:
             cmd = doc.undo(guard=guard) if kind == "undo" else doc.redo(guard=guard)
@@ -486,6 +502,27 @@ class Session:
         if cmd:
             self._class_key_stepped(kind, text)
         self.notify(f"{done} {text}{self._show_change(text)}" if cmd else f"nothing to {kind}")
+
+    def _removal_confirmed(self, kind: str, text: str) -> bool:
+        """Whether undo or redo (``kind``) of step ``text`` may go ahead: yes unless it is large
+        (:attr:`~fusionlabel.model.removal.Removal.is_large`) and :attr:`confirm_removal` says no,
+        which the status bar then says. A step the locked classes refuse is not asked about."""
+        if self.confirm_removal is None:
+            return True
+        try:
+            changed = self.document.step_changes(kind)
+        except FusionLabelError:
+            return True                      # the step itself says what went wrong
+        if self.class_view.locked and locked_changes(changed, self.class_view.locked):
+            return True
+        gone = removal(changed)
+        if not gone.is_large:
+            return True
+        removes = gone.text(lambda i: str(self.drive.frames[i].frame_id))
+        if self.confirm_removal(kind, text, removes):
+            return True
+        self.notify(f"did not {kind} {text}: it would remove {removes}")
+        return False
 
     def tie_class_to_last_step(self, before: str, after: str) -> None:
         """The last undo step was a class key that also changed the class of new cuboids from

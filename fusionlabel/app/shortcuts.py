@@ -67,7 +67,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("mark_absent", ("H",), "object hidden here: delete its cuboid, keep I, V out (or H's track)", "Edit"),
     S("unmark_absent", ("Shift+H",), "take back the hidden-frame marks of the selected (or H's, or this frame's) tracks", "Edit"),
     S("import_drive_labels", ("Ctrl+I",), "import the labels that came with the drive (one undo step)", "Edit"),
-    S("undo", ("Ctrl+Z",), "undo (nudges, turns or resizes in a row are one step)", "Edit"),
+    S("undo", ("Ctrl+Z",), "undo (key edits in a row are one step; stops at the starting labels)", "Edit"),
     S("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),
     S("one_click_mode", ("G",), "one-click box: G, then click an object (BEV or 3D; or Alt+click)", "Assist"),
     S("auto_fit", ("T",), "auto-fit selection to its points, keep heading, snap to ground", "Assist", (True,)),

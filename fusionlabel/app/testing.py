@@ -76,6 +76,27 @@ def show_window(window, timeout_ms: int = 5000):
     return window
 
 
+def answer_question(button: str | None, seen: list) -> None:
+    """Answer the next modal message box once it is up (call before the code that shows it):
+    click the button with text ``button``, or press Esc when it is None. Appends the box's
+    (text, informative text) to ``seen``."""
+    from PyQt6.QtCore import Qt, QTimer
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QApplication
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(10, answer)
+            return
+        seen.append((box.text(), box.informativeText()))
+        if button is None:
+            QTest.keyClick(box, Qt.Key.Key_Escape)
+        else:
+            next(b for b in box.buttons() if b.text() == button).click()
+    QTimer.singleShot(0, answer)
+
+
 def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, int] = (1400, 900)):
     """For tests on a real display: a project in ``folder`` on :func:`small_drive` and a main
     window with the OpenGL 3D view, shown, active and drawn. Needs a QApplication. Returns

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--scene", default=None,
                    help="nuScenes dataroot: scene name, token or index; KITTI tracking folder: sequence (0003 or 3)")
     c.add_argument("--import-labels", action="store_true",
-                   help="start with the drive's own labels (one undoable command)")
+                   help="start with the drive's own labels (the project's starting point: undo stops above them)")
     c.add_argument("--ontology", type=Path, default=None, help="ontology YAML (default: the built-in one)")
     c.add_argument("--quiet", action="store_true", help="no progress")
     c.set_defaults(func=run_create)
@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                            description="Add the drive's own labels that the project does not have yet, as one "
                                        "undoable command, like the app's Ctrl+I: a label imported before is never "
                                        "added twice, nor brought back once deleted (docs/project_store.md). Also "
-                                       "finishes a project whose creation was interrupted.")
+                                       "finishes a project whose creation was interrupted (those labels are then its starting "
+                                       "point, which undo stops above).")
     i.add_argument("project", type=Path, help="project folder")
     i.add_argument("--quiet", action="store_true", help="no progress")
     i.set_defaults(func=run_import_labels)

@@ -267,8 +267,13 @@ class Store(Protocol):
     def load_command(self, log_id: int) -> "Command": ...
     def commit_apply(self, cmd: "Command", delta: Delta) -> int: ...
     def commit_merge(self, log_id: int, cmd: "Command | None", delta: Delta) -> None: ...
+    def commit_starting_point(self, log_id: int) -> None: ...
     def commit_undo(self, log_id: int, delta: Delta) -> None: ...
     def commit_redo(self, log_id: int, delta: Delta) -> None: ...
+
+
+class _Probe(Exception):
+    """Raised by :meth:`Document.step_changes`'s guard to take the step back."""
 
 
 @dataclass
@@ -283,6 +288,10 @@ class _Entry:
 class Document:
     """The annotations of one drive. Change them only with :meth:`apply`, :meth:`undo`, :meth:`redo`.
 
+    The oldest commands may be the document's *starting point* (:meth:`make_starting_point`: the
+    labels a project was made with): they stay in effect and in :meth:`history`, but undo stops
+    above them.
+
     Args:
         n_frames: number of frames of the drive (frame indexes are 0 .. n_frames-1).
         ontology: the project's classes; commands check class names against it.
@@ -296,6 +305,7 @@ class Document:
         self._state = DocState(n_frames, ontology)
         self._undo: list[_Entry] = []
         self._redo: list[_Entry] = []
+        self._start = 0  # how many of the oldest undo entries are the starting point (never undone)
         self._last_applied: _Entry | None = None  # the top undo entry while only applies came after it
         self._subscribers: list[Callable[[Change], None]] = []
         if store is not None:
@@ -317,6 +327,8 @@ class Document:
         self._state = state
         self._undo = [_Entry(i, d, None) for i, d in stored.undo]
         self._redo = [_Entry(i, d, None) for i, d in stored.redo]
+        start = stored.starting_point
+        self._start = 0 if start is None else sum(1 for e in self._undo if e.log_id <= start)
         self._last_applied = None
 
     def reload(self) -> None:
@@ -409,7 +421,8 @@ class Document:
     # ------------------------------------------------------------------ history
     @property
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        """Whether there is a step to undo above the starting point."""
+        return len(self._undo) > self._start
 
     @property
     def can_redo(self) -> bool:
@@ -417,14 +430,31 @@ class Document:
 
     def undo_text(self) -> str:
         """Description of the command :meth:`undo` would revert ("" if none)."""
-        return self._undo[-1].description if self._undo else ""
+        return self._undo[-1].description if self.can_undo else ""
 
     def redo_text(self) -> str:
         return self._redo[-1].description if self._redo else ""
 
     def history(self) -> list[str]:
-        """Descriptions of the undoable commands, oldest first."""
+        """Descriptions of the commands in effect (the starting point's too), oldest first."""
         return [e.description for e in self._undo]
+
+    def starting_point(self) -> list[str]:
+        """Descriptions of the commands that are the document's starting point, oldest first
+        (empty when it has none): undo stops above them."""
+        return [e.description for e in self._undo[:self._start]]
+
+    def make_starting_point(self) -> None:
+        """Make every command in effect the document's starting point (saved in the store): the
+        labels a project is made with are where it starts, not an edit, so undo stops above them.
+        Nothing changes when there is no command; the redo stack is kept."""
+        self._check_writable()
+        if not self._undo:
+            return
+        if self._store is not None:
+            self._store.commit_starting_point(self._undo[-1].log_id)
+        self._start = len(self._undo)
+        self._last_applied = None   # a later edit is never folded into the starting point
 
     def done_commands(self, description_prefix: str | tuple[str, ...] = "") -> list["Command"]:
         """The bound commands in effect (the undo stack), oldest first, whose description starts
@@ -502,7 +532,7 @@ class Document:
         an id in use), for a caller that undoes its own command to store another in its place
         with the same fresh ids (a tracked pre-label run replacing its untracked batches)."""
         self._check_writable()
-        if not self._undo:
+        if not self.can_undo:
             return None
         entry = self._undo[-1]
         cmd = self._command(entry)
@@ -552,6 +582,23 @@ class Document:
         self._last_applied = None
         self._notify(state.change("redo", entry.description))
         return cmd
+
+    def step_changes(self, kind: str) -> dict[str, tuple[Annotation | None, Annotation | None]]:
+        """What :meth:`undo` (``kind`` "undo") or :meth:`redo` ("redo") would change, as
+        :meth:`DocState.changed` gives it (uid -> (before, after); empty when there is no such
+        step). Found by doing the step in memory and taking it back at once: nothing is saved,
+        recorded or announced."""
+        found: dict = {}
+
+        def probe(changed: dict) -> None:
+            found.update(changed)
+            raise _Probe
+
+        try:
+            self.undo(guard=probe) if kind == "undo" else self.redo(guard=probe)
+        except _Probe:
+            pass
+        return found
 
     def _command(self, entry: _Entry) -> "Command":
         if entry.command is None:

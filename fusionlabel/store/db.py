@@ -12,7 +12,9 @@ Tables (schema version 3):
 - ``track_absent`` the frames where a track's object is marked absent (hidden, out of view: ``H``);
 - ``settings``     JSON values (current frame, view settings);
 - ``meta``         schema version and id counters (and ``creating`` while a new project's drive
-                   labels are being imported: :meth:`ProjectStore.create`); ``drive``: path, scene and fingerprint of the drive.
+                   labels are being imported: :meth:`ProjectStore.create`; ``starting_point``, the
+                   id of the last command of the project's starting point, which undo stops above:
+                   :meth:`ProjectStore.commit_starting_point`); ``drive``: path, scene and fingerprint of the drive.
 
 Schema versions: 1 had no ``drive.scene``; 2 added it (the nuScenes scene or KITTI tracking
 sequence the project was made for); 3 added ``track_absent``. An older database opened for writing
@@ -41,6 +43,8 @@ from ..model.document import Annotation, Delta
 SCHEMA_VERSION = 3
 # meta key present while a project is being made (its drive labels not all imported yet)
 CREATING_KEY = "creating"
+# meta key holding the id of the last command of the project's starting point (the labels it was made with)
+STARTING_POINT_KEY = "starting_point"
 # the database file is written under its name plus this and renamed when its schema is committed
 CREATING_SUFFIX = ".creating"
 
@@ -123,6 +127,7 @@ class StoredState:
     undo: list[tuple[int, str]]      # (command id, description), oldest first
     redo: list[tuple[int, str]]      # top of the redo stack last
     absent: list[tuple[str, int]] = field(default_factory=list)   # (track, frame) marked absent
+    starting_point: int | None = None  # id of the last command of the starting point, None without one
 
 
 @dataclass
@@ -386,8 +391,10 @@ class ProjectStore:
             finally:
                 con.execute("COMMIT")
         anns = [(_annotation_from_row(r), r[2]) for r in rows]
+        start = meta.get(STARTING_POINT_KEY)
         return StoredState(anns, statuses, int(json.loads(meta.get("next_track", "1"))),
-                           int(json.loads(meta.get("next_seq", "0"))), undo, redo, [tuple(r) for r in absent])
+                           int(json.loads(meta.get("next_seq", "0"))), undo, redo, [tuple(r) for r in absent],
+                           None if start is None else int(json.loads(start)))
 
     def load_command(self, log_id: int) -> Command:
         with self._lock:
@@ -426,6 +433,12 @@ class ProjectStore:
                                             "(was the project changed by another process?)", where="table commands")
             con.execute("INSERT INTO history (command_id, action, at_us) VALUES (?, 'apply', ?)", (log_id, now))
             self._write_delta(con, delta, now)
+
+    def commit_starting_point(self, log_id: int) -> None:
+        """Command ``log_id`` and every done command before it become the project's starting point
+        (:meth:`~fusionlabel.model.document.Document.make_starting_point`): undo stops above them."""
+        with self._transaction() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (STARTING_POINT_KEY, json.dumps(log_id)))
 
     def commit_undo(self, log_id: int, delta: Delta) -> None:
         self._commit_move(log_id, delta, "undo", "done", "undone")

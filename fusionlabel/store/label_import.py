@@ -12,7 +12,9 @@ A drive label is *already imported* when a done import created a cuboid in the s
 
 Such a label is skipped whatever became of its cuboid since: edited, retyped, moved to another
 track or deleted, the annotator's version stands and a deleted one is not brought back. Undoing
-an import (one ``Ctrl+Z``) forgets it, so the next import brings those labels back.
+an import (one ``Ctrl+Z``) forgets it, so the next import brings those labels back. The import a
+project was made with is its starting point and is not undone
+(:meth:`~fusionlabel.store.project.Project.import_drive_labels`).
 
 A label not imported yet is still skipped when its box overlaps a cuboid already in that frame
 (drawn by the annotator, a pre-label, an edited import): the two footprints seen from above share
@@ -55,6 +57,15 @@ def import_description(n: int) -> str:
 def is_import_description(text: str) -> bool:
     """Whether ``text`` is the undo text of an import (:func:`import_description`)."""
     return text.startswith(_DESCRIPTION_START) and text.endswith(_DESCRIPTION_END)
+
+
+def starting_point_text(descriptions: list[str]) -> str:
+    """What a project starts with, from the descriptions of its starting point's commands
+    (:meth:`~fusionlabel.model.document.Document.starting_point`), e.g. *the project starts with
+    the 87 labels imported from the drive*."""
+    parts = [f"the {d[len(_DESCRIPTION_START):-len(_DESCRIPTION_END)]} imported from the drive"
+             if is_import_description(d) else f"“{d}”" for d in descriptions]
+    return "the project starts with " + " and ".join(parts)
 
 
 @dataclass

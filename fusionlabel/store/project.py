@@ -197,8 +197,9 @@ class Project:
         unless one whose creation was interrupted: :func:`interrupted_creation`, which is replaced).
 
         The ontology file (default: the built-in one) is validated and copied into the project.
-        With ``import_labels`` the drive's own labels become the first command (undoable; its
-        report in :attr:`import_report`, ``progress`` shows a bar); until they are all in, the
+        With ``import_labels`` the drive's own labels become the first command and the project's
+        starting point, which undo stops above (its report in :attr:`import_report`, ``progress``
+        shows a bar); until they are all in, the
         project is marked unfinished, so that a creation killed half-way is known as such by
         :meth:`open` and replaced by the next :meth:`create`.
         ``scene`` picks the scene of a nuScenes dataroot or the sequence of a KITTI tracking folder
@@ -317,7 +318,8 @@ class Project:
         drive folder holding scenes (``.fusionlabel-project-<scene>``: one project per scene; a
         scene-less ``.fusionlabel-project`` that holds this scene's project, made before projects
         were kept per scene, is used instead). ``scene`` as in :meth:`create`. A new project starts
-        with the drive's own labels (one undoable command) unless ``import_labels`` is False."""
+        with the drive's own labels (its starting point, which undo stops above) unless
+        ``import_labels`` is False."""
         drive_path = Path(drive_path).absolute()
         if is_project(drive_path):
             return cls.open(drive_path, scene=scene)
@@ -464,10 +466,13 @@ class Project:
         counted (:mod:`~fusionlabel.store.label_import`); :meth:`ImportReport.summary` says it all
         in one line.
 
-        Importing every frame finishes a project whose creation was interrupted
-        (:func:`interrupted_creation`)."""
+        The import that finishes the project's creation (:meth:`create` with ``import_labels``, or
+        importing every frame of a project whose creation was interrupted: :func:`interrupted_creation`)
+        is the project's starting point (:meth:`Document.make_starting_point`): undo stops above
+        it. A later import is one undo step like any edit."""
         report = import_drive_labels(self.document, self.drive, self.ontology, frames, progress)
         if frames is None and not self.read_only and self.store.incomplete():
+            self.document.make_starting_point()
             self.store.mark_complete()
         return report
 
