@@ -220,9 +220,9 @@ class PrelabelRunner(QObject):
             prelabels = None if min_score is None else \
                 prelabels_to_store(self.drive, found, min_score, tracked_run(self.drive, found))
         except Exception as e:  # noqa: BLE001 - any detector failure becomes a message
-            self._safe_emit(self.failed, f"pre-label failed: {type(e).__name__}: {e}")
+            self._safe_emit("failed", f"pre-label failed: {type(e).__name__}: {e}")
             return
-        self._safe_emit(self.finished, found, len(found) + len(skipped) < len(frames), skipped, prelabels, 0)
+        self._safe_emit("finished", found, len(found) + len(skipped) < len(frames), skipped, prelabels, 0)
 
     def _relay(self, process: DetectProcess, total: int) -> None:
         """Worker thread of a run in a child process: its messages become this runner's signals
@@ -232,17 +232,18 @@ class PrelabelRunner(QObject):
                 self._emit_progress(*message[1:])
             elif message[0] == "done":
                 found, skipped, invalid, prelabels = message[1:]
-                self._safe_emit(self.finished, found, len(found) + len(skipped) < total, skipped, prelabels, invalid)
+                self._safe_emit("finished", found, len(found) + len(skipped) < total, skipped, prelabels, invalid)
             else:
-                self._safe_emit(self.failed, f"pre-label failed: {message[1]}")
+                self._safe_emit("failed", f"pre-label failed: {message[1]}")
 
     def _emit_progress(self, done: int, total: int) -> None:
-        self._safe_emit(self.progressed, done, total)
+        self._safe_emit("progressed", done, total)
 
-    @staticmethod
-    def _safe_emit(signal, *args) -> None:
+    def _safe_emit(self, signal: str, *args) -> None:
+        """Emit this runner's signal ``signal`` from the worker thread; nothing when the runner
+        (with its window) is gone: reading the signal off a deleted runner raises too."""
         try:
-            signal.emit(*args)
+            getattr(self, signal).emit(*args)
         except RuntimeError:  # the window is gone
             pass
 
