@@ -2,9 +2,9 @@
 
 * ``label-size``: a box outside its class's plausible size (:data:`SIZE_RANGES`);
 * ``label-duplicate``: two boxes of one frame that overlap heavily (3D IoU >= :data:`DUPLICATE_IOU`);
-* ``label-empty``: a box the LiDAR sees through: no return inside it, while rays pass through it to
-  returns behind it (:func:`see_through`). A box hidden behind something (returns stop in front of
-  it) or too far for any ray to cross it is not empty, only unseen;
+* ``label-empty``: a box the LiDAR sees through: (almost) no return inside it, while rays pass
+  through its middle to returns behind it (:func:`see_through`). A box hidden behind something
+  (returns stop in front of it) or too far for any ray to cross it is not empty, only unseen;
 * ``label-ground``: a box whose bottom floats above or sinks below the ground around it
   (:func:`~fusionlabel.assist.ground.estimate_ground`) by more than :data:`GROUND_TOLERANCE`.
 
@@ -45,13 +45,15 @@ GROUND_BAND = 0.2          # m: returns this close to the estimated ground are g
 OBJECT_MARGIN = 0.2        # m: returns this close to a labelled box belong to its object
 GROUND_POINTS = 10         # ground returns around a box needed to check it
 CLEARANCE = 0.25           # m of the box's bottom left out of the empty check (ground returns)
-EMPTY_RAYS = 8             # rays through an empty box that make it a finding
+CORE = 0.5                 # share of a box's size, each way, that an object fills for sure
+EMPTY_RAYS = 8             # rays through a box's core that make it empty, when ...
+EMPTY_SHARE = 0.1          # ... at most this share of the rays that reach it stop inside it
 
 
 @dataclass(frozen=True)
 class Seen:
     """What the LiDAR saw of one box: ``inside`` returns in it (above its bottom clearance) and
-    ``through`` returns behind it whose ray crosses it."""
+    ``through`` returns behind it whose ray crosses its core."""
 
     inside: int
     through: int
@@ -66,17 +68,40 @@ def _clear_of_ground(box: Cuboid) -> Cuboid:
 
 def see_through(points: np.ndarray, box: Cuboid) -> Seen:
     """Returns of ``points`` (N, 3+, in the LiDAR frame: rays start at the origin) inside ``box``
-    and behind it on a ray that crosses it, both without the box's bottom clearance."""
+    (without its bottom :data:`CLEARANCE`) and behind it on a ray that crosses its core (:func:`_core`)."""
     p = np.asarray(points)[:, :3].astype(np.float64)
     return _see_through(p, np.linalg.norm(p, axis=1), box)
+
+
+def _core(box: Cuboid) -> Cuboid:
+    """The middle of ``box``: :data:`CORE` of its size each way about its centre (a car's hood and
+    the air above it, a pedestrian's space between the legs, lie outside it)."""
+    return box.with_(size=tuple(CORE * v for v in box.size))
+
+
+def _inside(p: np.ndarray, box: Cuboid) -> np.ndarray:
+    return np.all(np.abs((p - np.asarray(box.center)) @ box.rotation()) <= np.asarray(box.size) / 2.0, axis=1)
+
+
+def _crossing(p: np.ndarray, box: Cuboid) -> np.ndarray:
+    """Mask of returns ``p`` (N, 3) whose ray from the origin enters and leaves ``box`` before it ends."""
+    R = box.rotation()
+    half = np.asarray(box.size) / 2.0
+    origin = R.T @ -np.asarray(box.center)        # sensor in box coordinates
+    d = (p - np.asarray(box.center)) @ R - origin
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (-half - origin) / d
+        t2 = (half - origin) / d
+    lo = np.where(np.isnan(t1), -np.inf, np.minimum(t1, t2)).max(axis=1)
+    hi = np.where(np.isnan(t2), np.inf, np.maximum(t1, t2)).min(axis=1)
+    return (lo <= hi) & (hi < 1.0) & (lo > 0.0)
 
 
 def _see_through(p: np.ndarray, r: np.ndarray, box: Cuboid) -> Seen:
     """:func:`see_through` of (N, 3) float64 returns ``p`` at ranges ``r`` (N,)."""
     box = _clear_of_ground(box)
     centre = np.asarray(box.center)
-    half = np.asarray(box.size) / 2.0
-    radius = float(np.linalg.norm(half))
+    radius = float(np.linalg.norm(box.size)) / 2.0
     dist = float(np.linalg.norm(centre))
     if dist <= radius:                      # the sensor may be inside: rays do not start outside it
         return Seen(0, 0)
@@ -85,18 +110,8 @@ def _see_through(p: np.ndarray, r: np.ndarray, box: Cuboid) -> Seen:
     far = np.flatnonzero(r >= dist - radius)
     q = p[far]
     q = q[q @ centre >= r[far] * (dist * cos_cone) - 1e-9]
-    R = box.rotation()
-    origin = R.T @ -centre                  # sensor in box coordinates
-    end = (q - centre) @ R                  # returns in box coordinates
-    d = end - origin
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = (-half - origin) / d
-        t2 = (half - origin) / d
-    lo = np.where(np.isnan(t1), -np.inf, np.minimum(t1, t2)).max(axis=1)
-    hi = np.where(np.isnan(t2), np.inf, np.maximum(t1, t2)).min(axis=1)
-    inside = np.all(np.abs(end) <= half, axis=1)
-    through = ~inside & (lo <= hi) & (hi < 1.0) & (lo > 0.0)
-    return Seen(int(inside.sum()), int(through.sum()))
+    inside = _inside(q, box)
+    return Seen(int(inside.sum()), int(_crossing(q[~inside], _core(box)).sum()))
 
 
 def size_class(label: str) -> str | None:
@@ -155,16 +170,18 @@ def duplicate_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding
 
 
 def empty_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray) -> list[Finding]:
-    """``label-empty`` findings: boxes with no return inside and :data:`EMPTY_RAYS` or more rays
-    passing through them (:func:`see_through`)."""
+    """``label-empty`` findings: boxes that :data:`EMPTY_RAYS` or more rays cross (through their
+    core, :func:`see_through`) while at most :data:`EMPTY_SHARE` of the rays that reach them stop
+    inside them."""
     out = []
     p = np.asarray(points)[:, :3].astype(np.float64)
     r = np.sqrt(np.einsum("ij,ij->i", p, p))
     for k, lab in enumerate(labels):
         seen = _see_through(p, r, lab.box)
-        if seen.inside == 0 and seen.through >= EMPTY_RAYS:
+        if seen.through >= EMPTY_RAYS and seen.inside <= EMPTY_SHARE * (seen.inside + seen.through):
+            inside = "no LiDAR return" if seen.inside == 0 else f"only {seen.inside} LiDAR returns"
             out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-empty",
-                               f"no LiDAR return inside, while {seen.through} rays pass through it to returns "
+                               f"{inside} inside, while {seen.through} rays pass through its middle to returns "
                                f"behind it ({np.linalg.norm(lab.box.center):.1f} m away): nothing there",
                                "move the box onto the object's points, or delete it"))
     return out

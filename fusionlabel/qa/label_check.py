@@ -25,6 +25,10 @@ from .track_checks import TrackFrame, track_findings
 NOT_OBJECTS = ("DontCare",)
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 'es' if what.endswith('x') else 's'}"
+
+
 @dataclass
 class LabelCheck:
     """What the label checks looked at and found. ``source``: ``project`` or ``drive``;
@@ -44,10 +48,10 @@ class LabelCheck:
         if not self.frames:
             what = f"no labelled frame in the {self.source}"
         else:
-            what = (f"{self.boxes} boxes in {self.frames} frames ({self.tracks} tracks) from the {self.source}, "
-                    f"sweeps read for {self.swept_frames}")
+            what = (f"{_count(self.boxes, 'box')} in {_count(self.frames, 'frame')} "
+                    f"({_count(self.tracks, 'track')}) from the {self.source}, sweeps read for {self.swept_frames}")
         if self.prelabels:
-            what += f"; {self.prelabels} pre-labels not yet accepted left out"
+            what += f"; {_count(self.prelabels, 'pre-label')} not yet accepted left out"
         return what
 
     def as_dict(self) -> dict:
