@@ -212,6 +212,7 @@ def ground_offsets(labels: list[CuboidLabel], points: np.ndarray) -> list[float 
     p = p[np.isfinite(p).all(axis=1)]
     grid = estimate_ground(p)
     ground = p[np.abs(p[:, 2] - grid.ground_z(p)) < GROUND_BAND]
+    ground = ground[np.argsort(ground[:, 0], kind="stable")]     # sorted by x: a box's neighbours are a slice
     centres = np.array([lab.box.center[:2] for lab in labels])
     radii = np.array([np.hypot(lab.box.length, lab.box.width) / 2.0 for lab in labels]) + OBJECT_MARGIN
     for k in near:
@@ -220,7 +221,9 @@ def ground_offsets(labels: list[CuboidLabel], points: np.ndarray) -> list[float 
             continue
         half = np.array([box.length, box.width]) / 2.0
         reach = float(np.hypot(*half)) + GROUND_RING
-        close = ground[np.abs(ground[:, :2] - box.center[:2]).max(axis=1) <= reach]
+        close = ground[np.searchsorted(ground[:, 0], box.center[0] - reach):
+                       np.searchsorted(ground[:, 0], box.center[0] + reach, side="right")]
+        close = close[np.abs(close[:, 1] - box.center[1]) <= reach]
         # returns on labelled objects are not ground, even where the estimate takes them for it
         # (a car's flank beside a cyclist where neither lets the LiDAR see the road)
         for j in np.flatnonzero(np.hypot(*(centres - box.center[:2]).T) <= reach + radii):
