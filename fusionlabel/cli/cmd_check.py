@@ -28,9 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "empty, floating or sunk boxes, sizes outside the class's, duplicates, tracks that "
                                    "change class or size, jump or flip their heading. Exit code 0: nothing found; 3: "
                                    "findings (listed); 2: bad input.")
-    add_drive_or_project(p, "its drive")
+    add_drive_or_project(p, "its drive and its cuboids")
     p.add_argument("--frames", help=f"frames to read: {FRAMES_SYNTAX} (default: 5 spread over the drive; "
-                                    "capture times are checked on every frame unless --frames is given)")
+                                    "capture times and labels are checked on every frame unless --frames is given)")
     p.add_argument("--no-poses", action="store_true",
                    help="skip comparing the ego poses with the sweeps (about a second per checked frame)")
     labels = p.add_mutually_exclusive_group()
