@@ -15,6 +15,7 @@ they were set on are in docs/label_checks.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -114,20 +115,17 @@ def _see_through(p: np.ndarray, r: np.ndarray, box: Cuboid) -> Seen:
     return Seen(int(inside.sum()), int(_crossing(q[~inside], _core(box)).sum()))
 
 
-def size_class(label: str) -> str | None:
-    """The default ontology's class of a label's class name (``Car``, ``vehicle.car`` -> ``car``)."""
+@lru_cache(maxsize=1)
+def _default_ontology():
     from ..model.ontology import Ontology
 
-    return _ontology(Ontology).resolve(label)
+    return Ontology.default()
 
 
-_ONTOLOGY = []
-
-
-def _ontology(Ontology):
-    if not _ONTOLOGY:
-        _ONTOLOGY.append(Ontology.default())
-    return _ONTOLOGY[0]
+def size_class(label: str) -> str | None:
+    """The default ontology's class of a label's class name (``Car``, ``vehicle.car`` -> ``car``);
+    None for a name it does not know."""
+    return _default_ontology().resolve(label)
 
 
 def describe(label: CuboidLabel, k: int) -> str:

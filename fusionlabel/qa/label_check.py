@@ -18,15 +18,12 @@ import numpy as np
 from ..errors import FusionLabelError
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, has_ego_poses
+from ..wording import counted, listing
 from . import box_checks
 from .findings import Finding
 from .track_checks import TrackFrame, track_findings
 
 NOT_OBJECTS = ("DontCare",)
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 'es' if what.endswith('x') else 's'}"
 
 
 @dataclass
@@ -48,10 +45,10 @@ class LabelCheck:
         if not self.frames:
             what = f"no labelled frame in the {self.source}"
         else:
-            what = (f"{_count(self.boxes, 'box')} in {_count(self.frames, 'frame')} "
-                    f"({_count(self.tracks, 'track')}) from the {self.source}, sweeps read for {self.swept_frames}")
+            what = (f"{counted(self.boxes, 'box')} in {counted(self.frames, 'frame')} "
+                    f"({counted(self.tracks, 'track')}) from the {self.source}, sweeps read for {self.swept_frames}")
         if self.prelabels:
-            what += f"; {_count(self.prelabels, 'pre-label')} not yet accepted left out"
+            what += f"; {counted(self.prelabels, 'pre-label')} not yet accepted left out"
         return what
 
     def as_dict(self) -> dict:
@@ -117,9 +114,9 @@ def same_box_once(findings: list[Finding]) -> list[Finding]:
             out.append(members[0][1])
             continue
         frames = [frame for frame, _ in members]
-        shown = ", ".join(frames[:4]) + (", ..." if len(frames) > 4 else "")
         f = members[0][1]
-        out.append(Finding(f.severity, key[0], f.check, f"{f.message}, in {len(frames)} frames ({shown})", f.remedy))
+        out.append(Finding(f.severity, key[0], f.check, f"{f.message}, in {len(frames)} frames ({listing(frames, 4)})",
+                           f.remedy))
     return out
 
 
