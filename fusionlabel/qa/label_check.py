@@ -128,6 +128,10 @@ def _track_frames(drive: Drive, checked: dict[int, list[CuboidLabel]], notes: li
         notes.append("track jumps not checked: the frames have no distinct capture times")
     out = []
     for i, kept in checked.items():
-        T = np.asarray(drive.T_world_lidar(i)) if poses else None
+        try:
+            T = np.asarray(drive.T_world_lidar(i)) if poses else None
+        except FusionLabelError as e:      # the frame's calibration: a drive check finding of its own
+            notes.append(f"tracks not checked: the pose of frame {drive.frames[i].frame_id}'s LiDAR is unknown ({e})")
+            return []
         out.append(TrackFrame(drive.frames[i].frame_id, drive.frames[i].timestamp_us if timed else None, T, kept))
     return out
