@@ -11,12 +11,14 @@ SEVERITIES = (ERROR, WARNING)
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem found in a drive.
+    """One problem found in a drive or its labels.
 
     ``subject``: what it is about (a camera name, ``poses``, ``frame 000003``); ``check``: a short
     stable identifier of the check (``coverage``, ``image-down``, ``principal-point``,
-    ``lens-fold``, ``camera-distance``, ``poses``, ``capture-time``, ``files``); ``message``: what is
-    wrong, with the numbers that show it; ``remedy``: what to do about it."""
+    ``lens-fold``, ``camera-distance``, ``poses``, ``capture-time``, ``files``; for labels
+    ``label-empty``, ``label-ground``, ``label-size``, ``label-duplicate``, ``track-class``,
+    ``track-size``, ``track-jump``, ``track-yaw-flip``); ``message``: what is wrong, with the
+    numbers that show it; ``remedy``: what to do about it."""
 
     severity: str
     subject: str

@@ -1,0 +1,250 @@
+"""Label checks of one frame: the mistakes a reviewer spots in a single sweep's cuboids.
+
+* ``label-size``: a box outside its class's plausible size (:data:`SIZE_RANGES`);
+* ``label-duplicate``: two boxes of one frame that overlap heavily (3D IoU >= :data:`DUPLICATE_IOU`);
+* ``label-empty``: a box the LiDAR sees through: (almost) no return inside it, while rays pass
+  through its middle to returns behind it (:func:`see_through`). A box hidden behind something
+  (returns stop in front of it) or too far for any ray to cross it is not empty, only unseen;
+* ``label-ground``: a box whose bottom floats above or sinks below the ground around it
+  (:func:`~fusionlabel.assist.ground.estimate_ground`) by more than :data:`GROUND_TOLERANCE`.
+
+Boxes are in the frame's LiDAR frame, whose origin is where the rays start. Thresholds and the data
+they were set on are in docs/label_checks.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..geometry.cuboid import Cuboid, points_in_cuboid
+from ..geometry.iou import bev_intersection, iou_matrix
+from ..model.annotation import CuboidLabel
+from .findings import ERROR, WARNING, Finding
+
+# Plausible (length, width, height) ranges in metres per class of the default ontology, wide
+# enough for every box of KITTI tracking's 8,008 frames, the nuScenes keyframe and the SUSTech
+# sequence (docs/label_checks.md); classes not listed (misc, barrier ...) are not size-checked.
+SIZE_RANGES: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "car": ((2.0, 1.0, 1.0), (6.5, 2.6, 2.8)),
+    "van": ((3.0, 1.4, 1.4), (7.5, 2.7, 3.6)),
+    "truck": ((3.0, 1.6, 1.8), (20.0, 3.5, 4.8)),
+    "bus": ((6.0, 2.2, 2.5), (20.0, 3.5, 4.8)),
+    "tram": ((8.0, 2.0, 2.8), (60.0, 3.3, 4.5)),
+    "pedestrian": ((0.15, 0.15, 0.9), (1.6, 1.3, 2.3)),
+    "cyclist": ((0.8, 0.25, 0.9), (2.6, 1.5, 2.3)),
+    "motorcycle": ((1.0, 0.3, 0.7), (3.2, 1.4, 2.3)),
+    "traffic_cone": ((0.1, 0.1, 0.2), (1.2, 1.2, 1.5)),
+}
+DUPLICATE_IOU = 0.5        # 3D IoU of two boxes of one frame that makes them one object twice
+GROUND_TOLERANCE = 0.5     # m: bottom above or below the estimated ground
+GROUND_RANGE = 40.0        # m: farther boxes are not ground-checked (few ground returns there)
+GROUND_RING = 1.5          # m around a box's footprint where its ground is looked for
+GROUND_BAND = 0.2          # m: returns this close to the estimated ground are ground
+OBJECT_MARGIN = 0.2        # m: returns this close to a labelled box belong to its object
+GROUND_POINTS = 10         # ground returns around a box needed to check it
+CLEARANCE = 0.25           # m of the box's bottom left out of the empty check (ground returns)
+CORE = 0.5                 # share of a box's size, each way, that an object fills for sure
+EMPTY_RAYS = 8             # rays through a box's core that make it empty, when ...
+EMPTY_SHARE = 0.1          # ... at most this share of the rays that reach it stop inside it
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the LiDAR saw of one box: ``inside`` returns in it (above its bottom clearance) and
+    ``through`` returns behind it whose ray crosses its core."""
+
+    inside: int
+    through: int
+
+
+def _clear_of_ground(box: Cuboid) -> Cuboid:
+    """``box`` without its bottom :data:`CLEARANCE` (at most a third of its height)."""
+    cut = min(CLEARANCE, box.height / 3.0)
+    up = box.rotation()[:, 2] * (cut / 2.0)
+    return box.with_(center=tuple(np.asarray(box.center) + up), size=(box.length, box.width, box.height - cut))
+
+
+def see_through(points: np.ndarray, box: Cuboid) -> Seen:
+    """Returns of ``points`` (N, 3+, in the LiDAR frame: rays start at the origin) inside ``box``
+    (without its bottom :data:`CLEARANCE`) and behind it on a ray that crosses its core (:func:`_core`)."""
+    p = np.asarray(points)[:, :3].astype(np.float64)
+    return _see_through(p, np.linalg.norm(p, axis=1), box)
+
+
+def _core(box: Cuboid) -> Cuboid:
+    """The middle of ``box``: :data:`CORE` of its size each way about its centre (a car's hood and
+    the air above it, a pedestrian's space between the legs, lie outside it)."""
+    return box.with_(size=tuple(CORE * v for v in box.size))
+
+
+def _inside(p: np.ndarray, box: Cuboid) -> np.ndarray:
+    return np.all(np.abs((p - np.asarray(box.center)) @ box.rotation()) <= np.asarray(box.size) / 2.0, axis=1)
+
+
+def _crossing(p: np.ndarray, box: Cuboid) -> np.ndarray:
+    """Mask of returns ``p`` (N, 3) whose ray from the origin enters and leaves ``box`` before it ends."""
+    R = box.rotation()
+    half = np.asarray(box.size) / 2.0
+    origin = R.T @ -np.asarray(box.center)        # sensor in box coordinates
+    d = (p - np.asarray(box.center)) @ R - origin
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (-half - origin) / d
+        t2 = (half - origin) / d
+    lo = np.where(np.isnan(t1), -np.inf, np.minimum(t1, t2)).max(axis=1)
+    hi = np.where(np.isnan(t2), np.inf, np.maximum(t1, t2)).min(axis=1)
+    return (lo <= hi) & (hi < 1.0) & (lo > 0.0)
+
+
+def _see_through(p: np.ndarray, r: np.ndarray, box: Cuboid) -> Seen:
+    """:func:`see_through` of (N, 3) float64 returns ``p`` at ranges ``r`` (N,)."""
+    box = _clear_of_ground(box)
+    centre = np.asarray(box.center)
+    radius = float(np.linalg.norm(box.size)) / 2.0
+    dist = float(np.linalg.norm(centre))
+    if dist <= radius:                      # the sensor may be inside: rays do not start outside it
+        return Seen(0, 0)
+    # returns within the cone around the box's bounding sphere and not in front of it
+    cos_cone = np.sqrt(max(0.0, 1.0 - (radius / dist) ** 2))
+    far = np.flatnonzero(r >= dist - radius)
+    q = p[far]
+    q = q[q @ centre >= r[far] * (dist * cos_cone) - 1e-9]
+    inside = _inside(q, box)
+    return Seen(int(inside.sum()), int(_crossing(q[~inside], _core(box)).sum()))
+
+
+@lru_cache(maxsize=1)
+def _default_ontology():
+    from ..model.ontology import Ontology
+
+    return Ontology.default()
+
+
+def size_class(label: str) -> str | None:
+    """The default ontology's class of a label's class name (``Car``, ``vehicle.car`` -> ``car``);
+    None for a name it does not know."""
+    return _default_ontology().resolve(label)
+
+
+def describe(label: CuboidLabel, k: int) -> str:
+    """How a finding names a label: its track, else its place in the frame's list, and its class."""
+    who = f"track {label.track_id}" if label.track_id is not None else f"box #{k + 1}"
+    return f"{who} ({label.label})"
+
+
+def _metres(v) -> str:
+    return " x ".join(f"{x:.2f}" for x in v) + " m"
+
+
+def size_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding]:
+    """``label-size`` findings: boxes outside :data:`SIZE_RANGES` of their class."""
+    out = []
+    for k, lab in enumerate(labels):
+        cls = size_class(lab.label)
+        if cls not in SIZE_RANGES:
+            continue
+        lo, hi = SIZE_RANGES[cls]
+        size = lab.box.size
+        if all(a <= v <= b for v, a, b in zip(size, lo, hi)):
+            continue
+        out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-size",
+                           f"size {_metres(size)} (l x w x h) outside {cls}'s {_metres(lo)} to {_metres(hi)}",
+                           "resize the box to the object, or give it the class it is"))
+    return out
+
+
+def duplicate_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding]:
+    """``label-duplicate`` findings: pairs of boxes with 3D IoU >= :data:`DUPLICATE_IOU`."""
+    boxes = [lab.box for lab in labels]
+    iou = np.triu(iou_matrix(boxes, boxes, kind="3d"), 1)
+    out = []
+    for a, b in zip(*np.nonzero(iou >= DUPLICATE_IOU)):
+        out.append(Finding(ERROR, f"frame {frame_id} {describe(labels[a], a)}", "label-duplicate",
+                           f"overlaps {describe(labels[b], b)} with 3D IoU {iou[a, b]:.2f}: one object labelled twice?",
+                           "delete one of the two boxes (or separate them if they are two objects)"))
+    return out
+
+
+def empty_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray) -> list[Finding]:
+    """``label-empty`` findings: boxes that :data:`EMPTY_RAYS` or more rays cross (through their
+    core, :func:`see_through`) while at most :data:`EMPTY_SHARE` of the rays that reach them stop
+    inside them."""
+    out = []
+    p = np.asarray(points)[:, :3].astype(np.float64)
+    r = np.sqrt(np.einsum("ij,ij->i", p, p))
+    for k, lab in enumerate(labels):
+        seen = _see_through(p, r, lab.box)
+        if seen.through >= EMPTY_RAYS and seen.inside <= EMPTY_SHARE * (seen.inside + seen.through):
+            inside = "no LiDAR return" if seen.inside == 0 else f"only {seen.inside} LiDAR returns"
+            out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-empty",
+                               f"{inside} inside, while {seen.through} rays pass through its middle to returns "
+                               f"behind it ({np.linalg.norm(lab.box.center):.1f} m away): nothing there",
+                               "move the box onto the object's points, or delete it"))
+    return out
+
+
+def _stands_on_another(k: int, labels: list[CuboidLabel]) -> bool:
+    """Box ``k`` stands over another labelled box's footprint with its bottom above that box's
+    bottom (a worker on a truck's bed, a bicycle on a car's roof): its ground is that object."""
+    box = labels[k].box
+    bottom = box.center[2] - box.height / 2.0
+    return any(j != k and bottom > other.box.center[2] - other.box.height / 2.0 + GROUND_TOLERANCE
+               and bev_intersection(box, other.box) > 0.0 for j, other in enumerate(labels))
+
+
+def ground_offsets(labels: list[CuboidLabel], points: np.ndarray) -> list[float | None]:
+    """Height (m) of each box's bottom above the ground seen around it: the median height of the
+    returns within :data:`GROUND_RING` outside its footprint, outside every labelled box, that lie
+    within :data:`GROUND_BAND` of the estimated ground (:func:`~fusionlabel.assist.ground.estimate_ground`). None for a box
+    farther than :data:`GROUND_RANGE`, with fewer than :data:`GROUND_POINTS` such returns (its
+    ground hidden or not seen) or standing on another labelled box."""
+    from ..assist.ground import estimate_ground
+
+    out: list[float | None] = [None] * len(labels)
+    near = [k for k, lab in enumerate(labels) if np.hypot(*lab.box.center[:2]) <= GROUND_RANGE]
+    if not near:
+        return out
+    p = np.asarray(points)[:, :3].astype(np.float64)
+    p = p[np.isfinite(p).all(axis=1)]
+    grid = estimate_ground(p)
+    ground = p[np.abs(p[:, 2] - grid.ground_z(p)) < GROUND_BAND]
+    ground = ground[np.argsort(ground[:, 0], kind="stable")]     # sorted by x: a box's neighbours are a slice
+    centres = np.array([lab.box.center[:2] for lab in labels])
+    radii = np.array([np.hypot(lab.box.length, lab.box.width) / 2.0 for lab in labels]) + OBJECT_MARGIN
+    for k in near:
+        box = labels[k].box
+        if _stands_on_another(k, labels):
+            continue
+        half = np.array([box.length, box.width]) / 2.0
+        reach = float(np.hypot(*half)) + GROUND_RING
+        close = ground[np.searchsorted(ground[:, 0], box.center[0] - reach):
+                       np.searchsorted(ground[:, 0], box.center[0] + reach, side="right")]
+        close = close[np.abs(close[:, 1] - box.center[1]) <= reach]
+        # returns on labelled objects are not ground, even where the estimate takes them for it
+        # (a car's flank beside a cyclist where neither lets the LiDAR see the road)
+        for j in np.flatnonzero(np.hypot(*(centres - box.center[:2]).T) <= reach + radii):
+            close = close[~points_in_cuboid(close, labels[j].box, margin=OBJECT_MARGIN)]
+        c, s = np.cos(box.yaw), np.sin(box.yaw)
+        local = (close[:, :2] - box.center[:2]) @ np.array([[c, -s], [s, c]])
+        outside = np.max(np.abs(local) - half, axis=1)      # metres outside the footprint
+        ring = close[(outside > 0.0) & (outside <= GROUND_RING)]
+        if len(ring) >= GROUND_POINTS:
+            out[k] = float(box.bottom_center()[2] - np.median(ring[:, 2]))
+    return out
+
+
+def ground_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray) -> list[Finding]:
+    """``label-ground`` findings: boxes whose bottom is more than :data:`GROUND_TOLERANCE` above
+    or below the ground under them."""
+    out = []
+    for k, (lab, off) in enumerate(zip(labels, ground_offsets(labels, points))):
+        if off is None or abs(off) <= GROUND_TOLERANCE:
+            continue
+        where = "floats" if off > 0 else "sinks"
+        out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-ground",
+                           f"bottom {where} {abs(off):.2f} m {'above' if off > 0 else 'below'} the ground around it "
+                           f"(tolerance {GROUND_TOLERANCE} m)", "set the box's bottom on the ground (or its height "
+                                                                "to the object's)"))
+    return out

@@ -1,0 +1,176 @@
+"""Label checks along tracks: a track's boxes, frame after frame, should be one rigid object that
+moves as such objects can.
+
+* ``track-class``: a track whose class changes;
+* ``track-size``: a rigid object (:data:`RIGID`) whose size changes between two of its boxes by more
+  than :data:`SIZE_TOLERANCE` (metres or share, whichever is larger);
+* ``track-jump``: a box that moves faster than its class can (:data:`MAX_SPEED`) between two
+  consecutive boxes of its track, in the world frame (ego poses). Without ego poses the boxes are
+  compared in the LiDAR frame, which moves with the ego: the ego's own speed and turn
+  (:data:`EGO_MAX_SPEED`, :data:`EGO_MAX_YAW_RATE` times the distance) are allowed on top;
+* ``track-yaw-flip``: a heading that turns by :data:`FLIP_ANGLE` or more within :data:`FLIP_GAP_S`
+  (the box drawn facing backwards).
+
+Tracks are the labels' track IDs; boxes without one are not tracked. Thresholds and the data they
+were set on are in docs/label_checks.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..geometry.cuboid import Cuboid
+from ..model.annotation import CuboidLabel
+from .box_checks import size_class
+from .findings import ERROR, WARNING, Finding
+
+RIGID = ("car", "van", "truck", "bus", "tram", "motorcycle", "cyclist")
+SIZE_TOLERANCE = (0.3, 0.1)      # metres, share of the larger size: a dimension may change by the larger
+# m/s in the world frame, by class of the default ontology; other classes get DEFAULT_MAX_SPEED
+MAX_SPEED = {"pedestrian": 12.0, "cyclist": 40.0, "tram": 35.0, "barrier": 1.0, "traffic_cone": 1.0}
+DEFAULT_MAX_SPEED = 70.0
+POSITION_NOISE = 0.5             # m: a box's placement error, allowed on top of the speed
+EGO_MAX_SPEED = 45.0             # m/s: the ego's own speed, allowed without ego poses
+EGO_MAX_YAW_RATE = 0.7           # rad/s: the ego's turn, times the distance, allowed without ego poses
+FLIP_ANGLE = np.radians(150.0)
+FLIP_GAP_S = 0.35                # s: headings further apart in time may really have turned
+HEADED = ("car", "van", "truck", "bus", "tram", "motorcycle", "cyclist", "pedestrian")
+
+
+@dataclass(frozen=True)
+class TrackFrame:
+    """One frame's labels for the track checks: ``time_us`` its capture time (None: unknown),
+    ``T_world_lidar`` its pose (None: no ego poses, boxes stay in the LiDAR frame)."""
+
+    frame_id: str
+    time_us: int | None
+    T_world_lidar: np.ndarray | None
+    labels: list[CuboidLabel]
+
+
+@dataclass(frozen=True)
+class _Box:
+    frame: int
+    label: CuboidLabel
+    world: Cuboid
+    cls: str
+
+
+def _tracks(frames: list[TrackFrame]) -> dict[str, list[_Box]]:
+    out: dict[str, list[_Box]] = defaultdict(list)
+    for i, f in enumerate(frames):
+        for lab in f.labels:
+            if lab.track_id is None:
+                continue
+            world = lab.box if f.T_world_lidar is None else lab.box.transformed(f.T_world_lidar)
+            out[lab.track_id].append(_Box(i, lab, world, size_class(lab.label) or lab.label))
+    return out
+
+
+def _subject(tid: str, boxes: list[_Box]) -> str:
+    return f"track {tid} ({boxes[0].label.label})"
+
+
+def _between(frames: list[TrackFrame], a: _Box, b: _Box) -> str:
+    return f"frames {frames[a.frame].frame_id} -> {frames[b.frame].frame_id}"
+
+
+def class_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+    """``track-class``: the track's boxes have more than one class."""
+    changes = [(a, b) for a, b in zip(boxes, boxes[1:]) if a.cls != b.cls]
+    if not changes:
+        return None
+    a, b = changes[0]
+    more = f" ({len(changes)} changes)" if len(changes) > 1 else ""
+    return Finding(WARNING, _subject(tid, boxes), "track-class",
+                   f"class changes from {a.label.label} to {b.label.label} between {_between(frames, a, b)}{more}",
+                   "give every box of the track the same class, or split the track where the object changes")
+
+
+def size_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+    """``track-size``: a rigid object's size changes between consecutive boxes beyond :data:`SIZE_TOLERANCE`."""
+    if boxes[0].cls not in RIGID:
+        return None
+    worst, n = None, 0
+    for a, b in zip(boxes, boxes[1:]):
+        sa, sb = np.asarray(a.world.size), np.asarray(b.world.size)
+        excess = np.abs(sa - sb) - np.maximum(SIZE_TOLERANCE[0], SIZE_TOLERANCE[1] * np.maximum(sa, sb))
+        if excess.max() > 0.0:
+            n += 1
+            if worst is None or excess.max() > worst[0]:
+                worst = (excess.max(), a, b)
+    if worst is None:
+        return None
+    _, a, b = worst
+    more = f" ({n} changes)" if n > 1 else ""
+    fmt = lambda s: " x ".join(f"{v:.2f}" for v in s)   # noqa: E731
+    return Finding(WARNING, _subject(tid, boxes), "track-size",
+                   f"size {fmt(a.world.size)} m becomes {fmt(b.world.size)} m between {_between(frames, a, b)}{more}; "
+                   f"a {a.cls} keeps its size (tolerance {SIZE_TOLERANCE[0]} m or {SIZE_TOLERANCE[1]:.0%})",
+                   "give the track's boxes one size (the size of its best-seen box)")
+
+
+def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+    """``track-jump``: consecutive boxes of the track further apart than their class can move in the
+    time between their frames (see the module docstring)."""
+    worst, n = None, 0
+    for a, b in zip(boxes, boxes[1:]):
+        ta, tb = frames[a.frame].time_us, frames[b.frame].time_us
+        if ta is None or tb is None or tb <= ta:
+            continue
+        dt = (tb - ta) / 1e6
+        moved = float(np.hypot(*np.subtract(b.world.center[:2], a.world.center[:2])))
+        limit = MAX_SPEED.get(a.cls, DEFAULT_MAX_SPEED) * dt + POSITION_NOISE
+        if frames[a.frame].T_world_lidar is None:
+            limit += (EGO_MAX_SPEED + EGO_MAX_YAW_RATE * float(np.hypot(*a.world.center[:2]))) * dt
+        if moved > limit:
+            n += 1
+            if worst is None or moved / limit > worst[0]:
+                worst = (moved / limit, a, b, moved, dt, limit)
+    if worst is None:
+        return None
+    _, a, b, moved, dt, limit = worst
+    more = f" ({n} jumps)" if n > 1 else ""
+    frame = "world" if frames[a.frame].T_world_lidar is not None else "LiDAR (no ego poses)"
+    return Finding(ERROR, _subject(tid, boxes), "track-jump",
+                   f"moves {moved:.1f} m in {dt:.2f} s ({moved / dt:.0f} m/s in the {frame} frame) between "
+                   f"{_between(frames, a, b)}, more than the {limit:.1f} m a {a.cls} can{more}",
+                   "move the box back onto its object, or give it the track ID of the object it is on")
+
+
+def _heading_turn(a: Cuboid, b: Cuboid) -> float:
+    return abs((b.yaw - a.yaw + np.pi) % (2.0 * np.pi) - np.pi)
+
+
+def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+    """``track-yaw-flip``: the heading turns by :data:`FLIP_ANGLE` or more between consecutive boxes
+    at most :data:`FLIP_GAP_S` apart (objects with a front only, :data:`HEADED`)."""
+    if boxes[0].cls not in HEADED:
+        return None
+    flips = []
+    for a, b in zip(boxes, boxes[1:]):
+        ta, tb = frames[a.frame].time_us, frames[b.frame].time_us
+        close = b.frame - a.frame == 1 if ta is None or tb is None else 0 < tb - ta <= FLIP_GAP_S * 1e6
+        if close and _heading_turn(a.world, b.world) >= FLIP_ANGLE:
+            flips.append((a, b))
+    if not flips:
+        return None
+    a, b = flips[0]
+    more = f" ({len(flips)} flips)" if len(flips) > 1 else ""
+    return Finding(WARNING, _subject(tid, boxes), "track-yaw-flip",
+                   f"heading turns {np.degrees(_heading_turn(a.world, b.world)):.0f} deg between "
+                   f"{_between(frames, a, b)}{more}: drawn facing backwards in one of them?",
+                   "turn the box that faces the wrong way by 180 deg")
+
+
+def track_findings(frames: list[TrackFrame]) -> list[Finding]:
+    """Every track check on the tracks of ``frames`` (in drive order), track by track."""
+    out = []
+    for tid, boxes in _tracks(frames).items():
+        for check in (class_finding, size_finding, jump_finding, yaw_flip_finding):
+            if (f := check(frames, tid, boxes)) is not None:
+                out.append(f)
+    return out
