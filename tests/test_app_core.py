@@ -326,8 +326,9 @@ def test_key_edits_in_a_row_are_one_undo_step(tmp_path):
 
 def test_an_edit_starts_its_frame(tmp_path):
     """The annotator's first edit of a new frame marks it in progress, in the same undo step;
-    done and reviewed frames keep their status; pre-labelling, interpolation and propagation
-    (model runs) and edits of other frames (a copy to the next frame) do not start a frame."""
+    an edit of a done or reviewed frame sends it back to in progress, in the same undo step;
+    pre-labelling, interpolation and propagation (model runs) and edits of other frames (a copy to
+    the next frame) do not start a new frame."""
     with Project.create(tmp_path / "project", testing.small_drive()) as project:
         s = Session(project)
         actions = Actions(s, Hooks(None, (14.0, -3.0)))
@@ -347,10 +348,16 @@ def test_an_edit_starts_its_frame(tmp_path):
         assert doc.frame_status(1) == "in_progress"
         actions.set_frame_status("done")
         actions.rotate(1.0)
-        assert doc.frame_status(1) == "done"        # never downgraded
+        assert doc.frame_status(1) == "in_progress" and doc.undo_text() == "Rotate +1°"   # no longer done
+        assert s.messages[-1].text == f"frame {s.drive.frames[1].frame_id} was done; back to in progress"
+        actions.undo()
+        assert doc.frame_status(1) == "done"
         actions.set_frame_status("reviewed")
         actions.delete()
-        assert doc.frame_status(1) == "reviewed"
+        assert doc.frame_status(1) == "in_progress"
+        said = s.messages[-1].text          # the delete's own message keeps the note
+        assert said.startswith("Deleted 1 cuboid") and said.endswith(
+            f"; frame {s.drive.frames[1].frame_id} was reviewed; back to in progress")
         # A model run adds pre-labels without starting the frame; the annotator's decision on them does.
         s.set_frame(2)
         pre = s.apply(CreateCuboid(2, CuboidLabel(Cuboid((20, 0, -1), (4, 2, 1.5)), "car", score=0.7,

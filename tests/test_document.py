@@ -319,7 +319,7 @@ def test_follow_up_is_part_of_the_same_step(doc):
     doc.redo()
     assert doc.frame_status(3) == "in_progress"
     # A follow-up that changes nothing leaves the command alone (not wrapped in a Batch).
-    bound = doc.apply(SetClass(a.uid, "van"), follow_up=start)
+    bound = doc.apply(SetClass(doc.find_track(a.label.track_id, 3).uid, "van"), follow_up=start)
     assert doc.done_commands()[-1] == bound
 
 

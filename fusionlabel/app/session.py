@@ -18,6 +18,7 @@ from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.commands import merged
+from ..model.frame_status import reopened_text, start_frames
 from ..model.removal import removal
 from ..model.rig import forward_in_lidar
 from ..store.label_import import starting_point_text
@@ -100,6 +101,7 @@ class Session:
         self._run_steps = 0  # how many key presses the undo step holds
         self._last_change = None  # the document's last Change (undo and redo show it)
         self._run_start: tuple = ({}, None)  # (labels of the selection, frame status) before the run
+        self._status_note: str | None = None  # frames the last edit took back from done or reviewed
         self._applying = False
         self._applying_description = ""
         self._edited: dict[int, set[str]] = {}  # frame -> its edited pre-labels (cache)
@@ -123,6 +125,12 @@ class Session:
                 log.exception("view failed on %s event", kind)
 
     def notify(self, text: str, level: str = "info", frame: int | None = None) -> None:
+        """Say ``text`` in the status bar (warnings and errors also in a toast; ``frame``: a note
+        about that frame only). A note an edit just gave about its frames' status (:meth:`apply`)
+        is said again at the end of the next message, so the edit's own message keeps it."""
+        note, self._status_note = self._status_note, None
+        if note and frame is None and note not in text:
+            text = f"{text}; {note}"
         msg = Message(text, level, frame)
         self.messages.append(msg)
         (log.warning if level != "info" else log.info)(text)
@@ -265,6 +273,7 @@ class Session:
         self.frame = index
         self.preview = {}
         self._run = None
+        self._status_note = None
         self._emit("frame", index)
         found = [edit_actions.track_in_frame(self.document, u, index) for u in previous]
         self.select(tuple(a.uid for a in found if a is not None))
@@ -376,11 +385,16 @@ class Session:
         """Apply one command; returns the bound command (uids filled in) or None when there was
         nothing to do. A read-only project or a failing command becomes a message.
 
-        ``work``: the command is the annotator's own edit, so when it changes the cuboids of the
-        frame on screen and that frame is ``new``, the frame becomes ``in_progress`` in the same
-        undo step (never from done or reviewed; frames changed from here, like a copy to the next
-        frame, keep their status until they are edited on screen). False for model runs that only
-        add pre-labels: pre-labelling, interpolation, propagation.
+        Every frame the command edits that is ``done`` or ``reviewed`` goes back to ``in_progress``
+        in the same undo step, whatever the command (the document does it:
+        :mod:`~fusionlabel.model.frame_status`), and the status bar says so ("frame 000003 was
+        reviewed; back to in progress", kept at the end of the message the action gives next).
+
+        ``work``: the command is the annotator's own edit, so when it edits the frame on screen
+        and that frame is ``new``, the frame becomes ``in_progress`` in the same undo step (frames
+        changed from here, like a copy to the next frame, stay ``new`` until they are edited on
+        screen). False for model runs that only add pre-labels: pre-labelling, interpolation,
+        propagation.
 
         ``merge`` names a kind of key edit (``"Nudge"``, ``"Rotate"``, ``"Resize"``): like typing in
         a text editor, it joins the undo step of the edit before when that was the same kind on the
@@ -393,6 +407,7 @@ class Session:
                         "warning")
             return None
         now = self.clock()
+        self._status_note = None
         run = (merge, self.selection, self.frame) if merge else None
         continuing = run is not None and run == self._run and now - self._run_at <= MERGE_PAUSE_S
         joined = []
@@ -414,7 +429,7 @@ class Session:
                 # the run is back where it started: so is the frame it marked in progress, and
                 # the merged step is then a no-op that leaves no undo entry
                 return edit_actions.set_frame_status(self.document, shown, status)
-            return edit_actions.start_frames(self.document, frames & {shown})
+            return start_frames(self.document, frames & {shown})
         self._applying = True
         self._applying_description = cmd.description
         try:
@@ -435,6 +450,10 @@ class Session:
             self._run = None if run is None or folded_away else run
             self._run_steps = self._run_steps + 1 if joined else 1
             self._run_at = now
+            reopened = self._last_change.reopened if self._last_change is not None else {}
+            if reopened:
+                self.notify(reopened_text(reopened, lambda i: self.drive.frames[i].frame_id))
+                self._status_note = self.messages[-1].text
         return bound
 
     def locked_changes_of(self, cmd) -> list:
@@ -485,6 +504,7 @@ class Session:
             return
         text = doc.undo_text() if kind == "undo" else doc.redo_text()
         self._run = None
+        self._status_note = None
         self._last_change = None
         self._applying_description = f"{kind.capitalize()} {text}"
         if not self._removal_confirmed(kind, text):

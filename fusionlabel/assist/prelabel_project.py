@@ -219,9 +219,8 @@ class _FoldedRun:
         replacing = f", replacing {self.replacing}" if self.replacing else ""
         what = f"{frames_text(self.drive, self.frames)} ({self.name})"
         step = Batch(cmd.commands, f"{PRELABEL_DESCRIPTION} {what}: {counted(self.boxes, 'box')}{replacing}")
-        bound = self.doc.apply(step, merge=self._fold)
-        if self.command is None:
-            self.command = bound
+        if self.doc.apply(step, merge=self._fold) is not None and self.command is None:
+            self.command = self.doc.last_step()     # with the finished frames it reopened
         self.save_seconds = time.perf_counter() - t0
 
     def _fold(self, last: Command, step: Command) -> Command | None:

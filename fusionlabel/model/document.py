@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from ..errors import FusionLabelError
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FRAME_STATUSES = ("new", "in_progress", "done", "reviewed")
+FINISHED_STATUSES = ("done", "reviewed")    # an edit takes these back (model/frame_status.py)
 
 
 class ReadOnlyError(FusionLabelError):
@@ -75,6 +76,7 @@ class Change:
     reason: str
     description: str = ""
     status_frames: set[int] = field(default_factory=set)
+    reopened: dict[int, str] = field(default_factory=dict)   # frame -> done/reviewed, which the edit took back
 
 
 @dataclass
@@ -219,6 +221,18 @@ class DocState:
     def annotation_frames(self) -> set[int]:
         """The frames whose cuboids changed since :meth:`begin` (status changes not counted)."""
         return set(self._touched_ann_frames)
+
+    def edited_frames(self) -> set[int]:
+        """The frames whose cuboids or absent marks changed since :meth:`begin`: the frames edited."""
+        return self._touched_ann_frames | {f for _, f in self._touched_absent}
+
+    def status_frames(self) -> set[int]:
+        """The frames whose status was set since :meth:`begin`."""
+        return set(self._touched_status)
+
+    def frame_status(self, frame: int) -> str:
+        """One of ``new``, ``in_progress``, ``done``, ``reviewed``."""
+        return self.status.get(frame, "new")
 
     def changed(self) -> dict[str, tuple[Annotation | None, Annotation | None]]:
         """uid -> (annotation at :meth:`begin`, annotation now) of every cuboid touched since;
@@ -412,7 +426,7 @@ class Document:
 
     def frame_status(self, frame: int) -> str:
         """One of ``new``, ``in_progress``, ``done``, ``reviewed``."""
-        return self._state.status.get(frame, "new")
+        return self._state.frame_status(frame)
 
     def frame_statuses(self) -> list[str]:
         """Status of every frame, by index."""
@@ -456,6 +470,11 @@ class Document:
         self._start = len(self._undo)
         self._last_applied = None   # a later edit is never folded into the starting point
 
+    def last_step(self) -> "Command | None":
+        """The command on top of the undo stack as recorded: the applied command with what
+        :meth:`apply` did with it in the same step (frames it reopened, a follow-up)."""
+        return self._command(self._undo[-1]) if self._undo else None
+
     def done_commands(self, description_prefix: str | tuple[str, ...] = "") -> list["Command"]:
         """The bound commands in effect (the undo stack), oldest first, whose description starts
         with ``description_prefix`` (or one of a tuple of them); only those are read from the
@@ -470,9 +489,12 @@ class Document:
         the redo stack and notify subscribers. Returns the bound command (uids, track ids and
         previous values filled in), or None when it would change nothing (then nothing is recorded).
 
-        ``follow_up(frames)``, given the frames whose cuboids the command changed, may return a
-        command done right after it in the same step (one transaction, one undo entry; e.g. marking
-        those frames in progress). ``merge(last, step)`` may fold the step into the last one on the
+        Every frame the command edits (its cuboids or absent marks) that is ``done`` or
+        ``reviewed`` goes back to ``in_progress`` in the same step, unless the command sets that
+        frame's status itself (:mod:`~.frame_status`); the Change sent says which (``reopened``).
+        ``follow_up(frames)``, given the frames the command edited, may then return a command done
+        right after it in the same step (one transaction, one undo entry; e.g. marking those frames
+        in progress, or a frame's status back to what it was before a run of merged key edits). ``merge(last, step)`` may fold the step into the last one on the
         undo stack, when nothing but applies came after that one (no undo, redo or reload): it
         returns one command doing both (:func:`~.commands.merged`) or None to record the step on
         its own. The folded command replaces the last one in memory and in the log, in one
@@ -490,12 +512,16 @@ class Document:
         bound.do(state)
         done = [bound]
         try:
-            extra = follow_up(state.annotation_frames()) if follow_up is not None else None
-            if extra is not None:
-                extra = extra.bind(state)
-                if not extra.is_noop:
-                    extra.do(state)
-                    done.append(extra)
+            edited = state.edited_frames()
+            reopened = {f: state.frame_status(f) for f in edited - state.status_frames()
+                        if state.frame_status(f) in FINISHED_STATUSES}
+            for extra in (reopen_frames(state, reopened), follow_up(edited) if follow_up is not None else None):
+                if extra is not None:
+                    extra = extra.bind(state)
+                    if not extra.is_noop:
+                        extra.do(state)
+                        done.append(extra)
+            reopened = {f: was for f, was in reopened.items() if was != state.frame_status(f)}
             if guard is not None:
                 guard(state.changed())
             step = bound if len(done) == 1 else _batch(done, bound.description)
@@ -521,7 +547,8 @@ class Document:
             self._last_applied = None
         else:
             top.command, top.description = folded, folded.description
-        self._notify(state.change("apply", step.description if folded is None else folded.description))
+        change = state.change("apply", step.description if folded is None else folded.description)
+        self._notify(replace(change, reopened=reopened))
         return bound
 
     def undo(self, guard: "Callable[[dict], None] | None" = None,
@@ -643,6 +670,12 @@ def _batch(commands: list["Command"], description: str) -> "Command":
     from .commands import Batch   # commands.py imports this module
 
     return Batch(tuple(commands), description)
+
+
+def reopen_frames(state: DocState, frames) -> "Command | None":
+    from .frame_status import reopen_frames as reopen   # it imports commands.py, which imports this module
+
+    return reopen(state, frames)
 
 
 def annotations_equal(a: Iterable[Annotation], b: Iterable[Annotation]) -> bool:

@@ -525,14 +525,6 @@ def set_frame_status(doc: Document, frame: int, status: str,
     return Batch((SetFrameStatus(frame, status),), f"Mark frame {frame_name(frame)} {status.replace('_', ' ')}")
 
 
-def start_frames(doc: Document, frames: Iterable[int]) -> Command | None:
-    """Mark the ``frames`` that are still ``new`` in progress (frames already in progress, done or
-    reviewed keep their status): what the app adds to an annotator's edit of those frames, in the
-    same undo step (``Document.apply(cmd, follow_up=...)``). None when every frame has begun."""
-    cmds = [SetFrameStatus(f, "in_progress") for f in sorted(set(frames)) if doc.frame_status(f) == "new"]
-    return _one_step(cmds, "Mark frames in progress")
-
-
 # ---------------------------------------------------------------------------------- absent
 def mark_absent(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
     """The selected cuboids' objects are absent in their frames (hidden behind something, out of
