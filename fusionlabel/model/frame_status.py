@@ -50,3 +50,14 @@ def reopened_text(reopened: dict[int, str], frame_name: Callable[[int], str] = s
     statuses = " or ".join(s for s in FINISHED if s in reopened.values())
     names = ", ".join(frame_name(f) for f in frames[:5]) + (f" and {len(frames) - 5} more" if len(frames) > 5 else "")
     return f"{len(frames)} frames were {statuses} ({names}); back to in progress"
+
+
+def finished_frames(doc) -> dict[int, str]:
+    """frame -> status of every ``done`` or ``reviewed`` frame of ``doc`` now."""
+    return {f: s for f, s in enumerate(doc.frame_statuses()) if s in FINISHED}
+
+
+def reopened_since(doc, finished: dict[int, str]) -> dict[int, str]:
+    """The frames of ``finished`` (:func:`finished_frames` before a run of edits) that are no longer
+    finished: what a headless run (a pre-label run, a label import) says it took back."""
+    return {f: s for f, s in finished.items() if doc.frame_status(f) not in FINISHED}
