@@ -158,3 +158,41 @@ def test_ctrl_shift_p_says_how_many_boxes_it_left_out_for_absent_marks(qtbot, wi
     assert s.document.find_track(track, 1) is None
     assert said(w).startswith("pre-label (builtin): nothing to change (")        # the same boxes as before
     assert said(w).endswith("; 1 left out in frames where their track is marked absent (H)"), said(w)
+
+
+def test_deleting_a_car_of_a_reviewed_frame_sends_the_frame_back_to_in_progress(qtbot, tmp_path):
+    """The sample drive in a new project: Ctrl+Shift+Return marks frame 0 reviewed (blue on the
+    timeline); deleting car 29 there makes it in progress again (amber, in the database too) in the
+    delete's undo step, and the status bar says both; Ctrl+Z brings back the car and `reviewed`."""
+    from fusionlabel.app.main import sample_data_path
+    from fusionlabel.app.panels import STATUS_COLORS
+
+    p = Project.create(tmp_path / "project", sample_data_path(), import_labels=True)
+    w = MainWindow(Session(p), use_gl=False)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    testing.wait_for_frame(w, 0)
+    s, doc = w.session, w.session.document
+    fid = s.drive.frames[0].frame_id
+    strip = w.timeline.strip
+
+    def cell_colour():
+        return strip.grab().toImage().pixelColor(int(0.5 * strip.width() / s.n_frames), strip.height() // 2)
+
+    def stored_status():
+        return dict(p.store._con.execute("SELECT frame, status FROM frame_status")).get(0, "new")
+
+    key(qtbot, w, Qt.Key.Key_Return, CTRL | SHIFT)
+    assert stored_status() == "reviewed" and cell_colour() == STATUS_COLORS["reviewed"]
+    car = doc.find_track("29", 0)
+    s.select((car.uid,))
+    history = doc.history()
+    key(qtbot, w, Qt.Key.Key_Delete)
+    assert car.uid not in doc and doc.frame_status(0) == "in_progress" and stored_status() == "in_progress"
+    assert len(doc.history()) == len(history) + 1 and cell_colour() == STATUS_COLORS["in_progress"]
+    text = said(w)
+    assert text.startswith("Deleted 1 cuboid") and text.endswith(f"; frame {fid} was reviewed; back to in progress")
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert car.uid in doc and stored_status() == "reviewed" and cell_colour() == STATUS_COLORS["reviewed"]
+    w.close()
+    p.close()

@@ -348,7 +348,10 @@ def test_the_first_edit_of_a_frame_marks_it_in_progress(qtbot, window):
     assert timeline.status.currentText() == "in_progress"
     s.select((ann.uid,))
     key(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)       # done ...
-    key(qtbot, window, Qt.Key.Key_Q)                           # ... stays done when edited again
+    assert timeline.status.currentText() == "done"
+    key(qtbot, window, Qt.Key.Key_Q)                           # ... is in progress again once edited
+    assert doc.frame_status(0) == "in_progress" and timeline.status.currentText() == "in_progress"
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)             # undo: done again
     assert doc.frame_status(0) == "done" and timeline.status.currentText() == "done"
     key(qtbot, window, Qt.Key.Key_C)                           # a copy into frame 1 does not start it
     key(qtbot, window, Qt.Key.Key_D)
