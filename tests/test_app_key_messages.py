@@ -196,3 +196,17 @@ def test_deleting_a_car_of_a_reviewed_frame_sends_the_frame_back_to_in_progress(
     assert car.uid in doc and stored_status() == "reviewed" and cell_colour() == STATUS_COLORS["reviewed"]
     w.close()
     p.close()
+
+
+def test_ctrl_i_into_a_done_frame_says_it_is_back_in_progress(qtbot, tmp_path):
+    p = Project.create(tmp_path / "project", testing.small_drive(frames=4), import_labels=False)
+    w = MainWindow(Session(p), use_gl=False)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    s = w.session
+    key(qtbot, w, Qt.Key.Key_Return, CTRL)
+    key(qtbot, w, Qt.Key.Key_I, CTRL)
+    assert s.document.annotations(0) and s.document.frame_status(0) == "in_progress"
+    assert said(w).endswith(f"; frame {s.drive.frames[0].frame_id} was done; back to in progress")
+    w.close()
+    p.close()

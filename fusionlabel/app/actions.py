@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from ..model import edit_actions
+from ..model.frame_status import finished_frames, reopened_note
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
 from .session import COLOR_MODES, Session
@@ -287,8 +288,11 @@ class Actions(AssistActions, TrackActions):
         if self.s.read_only:
             self.s.notify("read-only project: cannot import", "warning")
             return
+        finished = finished_frames(self.s.document)
         report = self.s.project.import_drive_labels(progress=False)
-        self.s.notify(report.summary(), "warning" if report.unknown_classes else "info")
+        note = reopened_note(self.s.document, finished, frame_namer(self.s))   # labels in done or reviewed frames
+        said = report.summary() + (f"; {note}" if note else "")
+        self.s.notify(said, "warning" if report.unknown_classes else "info")
         errors = report.errors_text()
         if errors:
             self.s.notify(errors, "warning")

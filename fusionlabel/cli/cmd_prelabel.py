@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from ..assist.prelabel_manifest import MANIFEST
     from ..assist.prelabel_project import prelabel_project
     from ..io.drives import open_drive
-    from ..model.frame_status import finished_frames, reopened_since, reopened_text
+    from ..model.frame_status import finished_frames, reopened_note
 
     _min_score(args.min_score)
     if not (math.isfinite(args.wait) and args.wait >= 0):
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     skipped: list | None = [] if args.skip_bad_frames else None
     image_size = image_size_option(args.image_size)
     report = PrelabelReport()
-    reopened: dict[int, str] = {}
+    reopened = None     # what a run into a project says of the done or reviewed frames it took back
     if _is_project(args.drive) and args.out is None:
         if args.format is not None:     # a project stores its pre-labels; only an --out folder has a format
             raise InputError(args.drive, f"--format {args.format} needs --out DIR: without it the pre-labels go "
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 prelabel_project(project, detector, args.track, args.min_score, frames,
                                  progress=not args.quiet, skipped=skipped, report=report)
             drive = project.drive
-            reopened = reopened_since(project.document, finished)   # pre-labels in frames marked done or reviewed
+            reopened = reopened_note(project.document, finished, lambda i: project.drive.frames[i].frame_id)
     else:
         args.format = args.format or "native"
         if args.out is None:
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     for line in summary(report, where, how):
         _note(line) if line.startswith("note: ") else print(line)
     if reopened:
-        print(reopened_text(reopened, lambda i: drive.frames[i].frame_id))
+        print(reopened)
     if skipped:
         from ..export.base import skipped_frame_lines
 

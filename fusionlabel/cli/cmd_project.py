@@ -72,15 +72,15 @@ def run_create(args: argparse.Namespace) -> int:
 def run_import_labels(args: argparse.Namespace) -> int:
     from ..store.project import Project
 
-    from ..model.frame_status import finished_frames, reopened_since, reopened_text
+    from ..model.frame_status import finished_frames, reopened_note
 
     with Project.open(args.project, unfinished_ok=True) as project:
         project.require_writable("import labels")
         finished = finished_frames(project.document)
         _print_report(project.import_drive_labels(progress=not args.quiet))
-        reopened = reopened_since(project.document, finished)
-        if reopened:     # labels landed in frames marked done or reviewed: they are to be checked again
-            print(reopened_text(reopened, lambda i: project.drive.frames[i].frame_id))
+        note = reopened_note(project.document, finished, lambda i: project.drive.frames[i].frame_id)
+        if note:     # labels landed in frames marked done or reviewed: they are to be checked again
+            print(note)
     return 0
 
 

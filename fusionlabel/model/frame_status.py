@@ -57,7 +57,8 @@ def finished_frames(doc) -> dict[int, str]:
     return {f: s for f, s in enumerate(doc.frame_statuses()) if s in FINISHED}
 
 
-def reopened_since(doc, finished: dict[int, str]) -> dict[int, str]:
-    """The frames of ``finished`` (:func:`finished_frames` before a run of edits) that are no longer
-    finished: what a headless run (a pre-label run, a label import) says it took back."""
-    return {f: s for f, s in finished.items() if doc.frame_status(f) not in FINISHED}
+def reopened_note(doc, finished: dict[int, str], frame_name: Callable[[int], str] = str) -> str | None:
+    """What a run of edits (a pre-label run, a label import) says about the frames of ``finished``
+    (:func:`finished_frames` before it) that it took back (:func:`reopened_text`); None for none."""
+    reopened = {f: s for f, s in finished.items() if doc.frame_status(f) not in FINISHED}
+    return reopened_text(reopened, frame_name) if reopened else None
