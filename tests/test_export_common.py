@@ -398,7 +398,7 @@ def test_exporting_a_project_leaves_it_free_for_an_editor(project):
     from fusionlabel.store.project import Project
 
     project.close()
-    with open_source(project.folder) as (drive, labels_for, _):
+    with open_source(project.folder) as (drive, labels_for, _, _):
         with Project.open(project.folder) as editor:
             assert not editor.read_only, editor.read_only_reason
         assert labels_for(0)

@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", required=True, choices=list(FORMATS), help="target format")
     p.add_argument("--out", required=True, type=Path, help="output folder (must be empty unless --force)")
     p.add_argument("--frames", help=FRAMES_HELP)
+    p.add_argument("--status", help="a project's frames with this status only: new, in_progress, done or reviewed, "
+                                    "or a comma-separated list (--status done,reviewed); within --frames when "
+                                    "given. The summary counts the frames left out; none left is an error")
     p.add_argument("--classes", help="comma-separated classes to export (source or exported names; default all)")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder (a previous export there "
                                                         "is replaced)")
@@ -65,9 +68,12 @@ def run(args: argparse.Namespace) -> int:
     from ..export.base import load_class_map, parse_classes
     from ..model.frame_spec import parse_frames
     from ..export.source import open_source
+    from ..export.status_filter import parse_statuses
 
     class_map = load_class_map(args.class_map) if args.class_map else None
-    with open_source(args.source, args.scene, image_size_option(args.image_size)) as (drive, labels_for, what):
+    status = parse_statuses(args.status) if args.status is not None else None
+    with open_source(args.source, args.scene, image_size_option(args.image_size)) as (drive, labels_for, what,
+                                                                                       statuses):
         frames = parse_frames(args.frames, drive) if args.frames else None
         options = ExportOptions(frames=frames, classes=parse_classes(args.classes), force=args.force,
                                 camera=args.camera, sensor_data=not args.labels_only, outside=args.outside,
@@ -75,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
                                 sequence=args.sequence, version=args.nuscenes_version, scene_name=args.scene_name,
                                 rotation=args.rotation,
                                 progress=not args.quiet, skip_bad_frames=args.skip_bad_frames,
-                                include_prelabels=args.include_prelabels)
+                                include_prelabels=args.include_prelabels, status=status, frame_statuses=statuses)
         summary = export_drive(drive, args.format, args.out, labels_for, options)
     print(f"source: {what}")
     for note in getattr(drive, "notes", []):

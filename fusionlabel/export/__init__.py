@@ -13,6 +13,7 @@ from ..model.drive import Drive
 from ..export_manifest import MANIFEST
 from .base import ExportError, ExportOptions, ExportSummary, LabelsFor, output_names
 from .staging import staged_output
+from .status_filter import select_by_status
 
 # format name -> (module, exporter class)
 FORMATS = {
@@ -37,8 +38,9 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
 
     Refuses a non-empty ``out`` unless ``options.force``, and an ``out`` another run is writing.
     The export is written into a hidden folder inside ``out`` and moved in only when it is complete, replacing an earlier
-    export there (:mod:`~fusionlabel.export.staging`). Returns the summary (also written to
-    ``out/fusionlabel_export.json``).
+    export there (:mod:`~fusionlabel.export.staging`). With ``options.status`` only the frames
+    with one of those statuses are exported (:mod:`~.status_filter`), refused before anything is
+    written when none has. Returns the summary (also written to ``out/fusionlabel_export.json``).
     """
     options = options or ExportOptions()
     cls = exporter_class(fmt)
@@ -46,12 +48,16 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
         bad = [i for i in options.frames if not 0 <= i < len(drive)]
         if bad:
             raise ExportError(None, f"frame indices {bad[:5]} out of range 0..{len(drive) - 1}", where="--frames")
+    options, left_out = select_by_status(options, len(drive))       # --status within --frames
     if options.outside not in ("keep", "drop"):
         raise ExportError(None, f"expected 'keep' or 'drop', got {options.outside!r}", where="--outside")
     out = Path(out)
     cls(drive, labels_for or drive.labels, out, options).refuse_unmatched_classes()   # before anything is written
     with staged_output(out, lambda folder: output_names(folder, options.force), MANIFEST, drive.root) as staged:
-        return cls(drive, labels_for or drive.labels, staged.staging, options, staged.kept, out).run()
+        exporter = cls(drive, labels_for or drive.labels, staged.staging, options, staged.kept, out)
+        if options.status:
+            exporter.summary.status, exporter.summary.left_out_by_status = sorted(options.status), left_out
+        return exporter.run()
 
 
 __all__ = ["FORMATS", "ExportError", "ExportOptions", "ExportSummary", "LabelsFor", "export_drive"]

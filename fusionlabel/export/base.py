@@ -59,6 +59,9 @@ class ExportOptions:
         skip_bad_frames: a frame whose sweep (or, with ``sensor_data``, image) cannot be read is
             skipped, recorded in ``ExportSummary.skipped_frames``, and the export goes on; without
             it the first such frame stops the export with its error.
+        status: export only the frames (of ``frames``) whose status is one of these (``--status``;
+            :mod:`~fusionlabel.export.status_filter`); None = every status.
+        frame_statuses: the status of every frame of the source project (None for a drive).
     """
 
     frames: list[int] | None = None
@@ -76,6 +79,8 @@ class ExportOptions:
     progress: bool = True
     skip_bad_frames: bool = False
     include_prelabels: bool = False
+    status: set[str] | None = None
+    frame_statuses: list[str] | None = None
 
 
 @dataclass
@@ -95,6 +100,8 @@ class ExportSummary:
     unmatched_classes: list[str] = field(default_factory=list)  # --classes names no label had (a typo?)
     unmatched_class_map_keys: list[str] = field(default_factory=list)  # --class-map keys no label had
     kept: list[str] = field(default_factory=list)  # top-level entries of --out from before (--force)
+    status: list[str] = field(default_factory=list)  # --status: the statuses exported (none: all)
+    left_out_by_status: Counter = field(default_factory=Counter)  # status -> frames --status left out
 
     def skip_frame(self, frame_id: str, error: Exception | str) -> None:
         """A frame not exported at all (``--skip-bad-frames``): its ID and why (the error names the file)."""
@@ -129,7 +136,8 @@ class ExportSummary:
                 "not_written": list(self.not_written),
                 "frames_without_label_file": list(self.without_label_file),
                 "unmatched_classes": list(self.unmatched_classes),
-                "unmatched_class_map_keys": list(self.unmatched_class_map_keys), "kept_from_before": list(self.kept)}
+                "unmatched_class_map_keys": list(self.unmatched_class_map_keys), "kept_from_before": list(self.kept),
+                "status": list(self.status), "left_out_by_status": dict(self.left_out_by_status)}
 
     def text(self) -> str:
         """A human-readable multi-line report."""
@@ -137,6 +145,8 @@ class ExportSummary:
                  f"{self.total_objects} object(s), {self.files} file(s)"]
         for cls, n in sorted(self.objects.items()):
             lines.append(f"  {cls}: {n}")
+        if self.status:
+            lines.append(status_line(self.status, self.left_out_by_status))
         if self.skipped:
             lines.append(f"skipped {self.total_skipped} object(s):")
             for (reason, cls), n in sorted(self.skipped.items()):
@@ -167,6 +177,18 @@ class ExportSummary:
             lines.extend(f"  - {t}" for t in self.cannot_hold)
         lines.extend(skipped_frame_lines(self.skipped_frames))
         return "\n".join(lines)
+
+
+def status_line(status: list[str], left_out: Counter) -> str:
+    """The summary's ``--status`` line: ``left out 12 frames not done or reviewed (--status): 8 new,
+    4 in progress``, or that none was left out."""
+    from .status_filter import counts_text, status_words
+
+    wanted = status_words(status)
+    n = sum(left_out.values())
+    if not n:
+        return f"left out 0 frames: every selected frame is {wanted} (--status)"
+    return f"left out {n} frame{'s' if n != 1 else ''} not {wanted} (--status): {counts_text(left_out)}"
 
 
 def frame_ranges(indices: list[int], name: Callable[[int], str]) -> str:

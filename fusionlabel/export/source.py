@@ -12,8 +12,10 @@ from .base import LabelsFor
 
 @contextmanager
 def open_source(path: str | Path, scene: str | None = None,
-                image_size: tuple[int, int] | None = None) -> Iterator[tuple[Drive, LabelsFor, str]]:
-    """Yield (drive, labels_for, description) for a project folder or a drive folder.
+                image_size: tuple[int, int] | None = None
+                ) -> Iterator[tuple[Drive, LabelsFor, str, list[str] | None]]:
+    """Yield (drive, labels_for, description, frame statuses) for a project folder or a drive
+    folder (whose frames have no status: None).
 
     A project exports its current annotations; it is opened read-only, so an editor can keep (or
     start) working on it while the export runs;
@@ -28,11 +30,12 @@ def open_source(path: str | Path, scene: str | None = None,
         project = Project.open(path, read_only=True, scene=scene, image_size=image_size)
         try:
             doc = project.document
-            yield project.drive, (lambda i: [a.label for a in doc.annotations(i)]), f"project {path}"
+            yield (project.drive, (lambda i: [a.label for a in doc.annotations(i)]), f"project {path}",
+                   doc.frame_statuses())
         finally:
             project.close()
         return
     from ..io.drives import open_drive
 
     drive = open_drive(path, scene, image_size)
-    yield drive, drive.labels, f"drive {drive.name}"
+    yield drive, drive.labels, f"drive {drive.name}", None
