@@ -38,7 +38,7 @@ def label(name: str, attributes: dict | None = None, **kw) -> CuboidLabel:
 
 def export_project(folder: Path, fmt: str, out: Path, **options):
     """Export a project folder the way ``fusionlabel export PROJECT`` does."""
-    with open_source(folder) as (drive, labels_for, _):
+    with open_source(folder) as (drive, labels_for, _, _):
         return export_drive(drive, fmt, out, labels_for, quiet(**options))
 
 
@@ -281,7 +281,7 @@ def test_nuscenes_project_exports_to_kitti_like_the_drive(nuscenes_scene, tmp_pa
     leaves out what KITTI does not label, saying why."""
     Project.create(tmp_path / "proj", nuscenes_scene, import_labels=True).close()
     s = export_project(tmp_path / "proj", "kitti", tmp_path / "p", sensor_data=False)
-    with open_source(nuscenes_scene) as (drive, labels_for, _):
+    with open_source(nuscenes_scene) as (drive, labels_for, _, _):
         d = export_drive(drive, "kitti", tmp_path / "d", labels_for, quiet(sensor_data=False))
     ours = (tmp_path / "p" / "label_2" / "000000.txt").read_text()
     assert ours == (tmp_path / "d" / "label_2" / "000000.txt").read_text()
@@ -443,7 +443,7 @@ def test_real_sustech_project_exports_like_the_drive(realdata, tmp_path):
     Project.create(tmp_path / "proj", root, import_labels=True).close()
     for fmt in ("kitti-tracking", "nuscenes"):
         s = export_project(tmp_path / "proj", fmt, tmp_path / f"p-{fmt}", sensor_data=False)
-        with open_source(root) as (drive, labels_for, _):
+        with open_source(root) as (drive, labels_for, _, _):
             d = export_drive(drive, fmt, tmp_path / f"d-{fmt}", labels_for, quiet(sensor_data=False))
         assert s.objects == d.objects, fmt
         assert sum(s.skipped.values()) == sum(d.skipped.values()), fmt

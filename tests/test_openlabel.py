@@ -467,7 +467,7 @@ def test_a_retyped_track_exports_only_attributes_its_new_class_has(small_sim_dri
         car = next(a for a in doc.annotations(0) if a.cls == "car" and a.attributes.get("parked") is not None)
         doc.apply(ea.set_class(doc, [car.uid], "pedestrian"))
         track = car.track_id
-    with open_source(tmp_path / "project") as (drive, labels_for, _):
+    with open_source(tmp_path / "project") as (drive, labels_for, _, _):
         export_drive(drive, "openlabel", tmp_path / "ol", labels_for, quiet())
     ol = json.loads((tmp_path / "ol" / "openlabel.json").read_text())["openlabel"]
     names = {uid: o["name"] for uid, o in ol["objects"].items()}

@@ -494,10 +494,10 @@ class Document:
         frame's status itself (:mod:`~.frame_status`); the Change sent says which (``reopened``).
         ``follow_up(frames)``, given the frames the command edited, may then return a command done
         right after it in the same step (one transaction, one undo entry; e.g. marking those frames
-        in progress, or a frame's status back to what it was before a run of merged key edits). ``merge(last, step)`` may fold the step into the last one on the
-        undo stack, when nothing but applies came after that one (no undo, redo or reload): it
-        returns one command doing both (:func:`~.commands.merged`) or None to record the step on
-        its own. The folded command replaces the last one in memory and in the log, in one
+        in progress, or a frame's status back to what it was before a run of merged key edits).
+        ``merge(last, step)`` may fold the step into the last one on the undo stack, when nothing
+        but applies came after that one (no undo, redo or reload): it returns one command doing
+        both (:func:`~.commands.merged`) or None to record the step on its own. The folded command replaces the last one in memory and in the log, in one
         transaction; a fold that changes nothing at all removes that undo entry.
 
         ``guard(changed)``, given :meth:`DocState.changed` (uid -> (before, after)) once the step is
