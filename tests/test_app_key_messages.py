@@ -194,6 +194,9 @@ def test_deleting_a_car_of_a_reviewed_frame_sends_the_frame_back_to_in_progress(
     assert text.startswith("Deleted 1 cuboid") and text.endswith(f"; frame {fid} was reviewed; back to in progress")
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
     assert car.uid in doc and stored_status() == "reviewed" and cell_colour() == STATUS_COLORS["reviewed"]
+    assert said(w).endswith(f"; frame {fid} is reviewed again")
+    key(qtbot, w, Qt.Key.Key_Y, CTRL)
+    assert car.uid not in doc and said(w).endswith(f"; frame {fid} is in progress again")
     w.close()
     p.close()
 

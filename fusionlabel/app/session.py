@@ -18,7 +18,7 @@ from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.commands import merged
-from ..model.frame_status import reopened_text, start_frames
+from ..model.frame_status import reopened_text, start_frames, status_steps_text
 from ..model.removal import removal
 from ..model.rig import forward_in_lidar
 from ..store.label_import import starting_point_text
@@ -510,6 +510,7 @@ class Session:
         if not self._removal_confirmed(kind, text):
             return
         guard = self._guard_locked if self.class_view.locked else None
+        statuses = doc.frame_statuses()
         try:
             cmd = doc.undo(guard=guard) if kind == "undo" else doc.redo(guard=guard)
         except LockedEdit as e:
@@ -521,7 +522,12 @@ class Session:
         done = {"undo": "undid", "redo": "redid"}[kind]
         if cmd:
             self._class_key_stepped(kind, text)
-        self.notify(f"{done} {text}{self._show_change(text)}" if cmd else f"nothing to {kind}")
+        if not cmd:
+            self.notify(f"nothing to {kind}")
+            return
+        message = f"{done} {text}{self._show_change(text)}"
+        stepped = status_steps_text(statuses, doc.frame_statuses(), lambda i: str(self.drive.frames[i].frame_id))
+        self.notify(f"{message}; {stepped}" if stepped else message)
 
     def _removal_confirmed(self, kind: str, text: str) -> bool:
         """Whether undo or redo (``kind``) of step ``text`` may go ahead: yes unless it is large

@@ -62,3 +62,21 @@ def reopened_note(doc, finished: dict[int, str], frame_name: Callable[[int], str
     (:func:`finished_frames` before it) that it took back (:func:`reopened_text`); None for none."""
     reopened = {f: s for f, s in finished.items() if doc.frame_status(f) not in FINISHED}
     return reopened_text(reopened, frame_name) if reopened else None
+
+
+def status_steps_text(before: list[str], after: list[str], frame_name: Callable[[int], str] = str) -> str | None:
+    """What an undo or redo did to frame statuses (``before`` and ``after``: every frame's status),
+    e.g. ``frame 000003 is reviewed again`` or ``frames 000003, 000004 are in progress again``;
+    only changes into or out of ``done`` and ``reviewed`` count (a frame's first edit starting it
+    is not news); None when there is none. Names up to five frames."""
+    changed = [f for f, (b, a) in enumerate(zip(before, after)) if b != a and (b in FINISHED or a in FINISHED)]
+    if not changed:
+        return None
+    parts = []
+    for status in sorted({after[f] for f in changed}):
+        frames = [f for f in changed if after[f] == status]
+        names = ", ".join(frame_name(f) for f in frames[:5]) + (f" and {len(frames) - 5} more" if len(frames) > 5 else "")
+        plural = len(frames) > 1
+        parts.append(f"frame{'s' if plural else ''} {names} {'are' if plural else 'is'} "
+                     f"{status.replace('_', ' ')} again")
+    return "; ".join(parts)
