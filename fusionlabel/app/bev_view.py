@@ -30,10 +30,10 @@ from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKG
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
-from .qt_util import (LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label, lock_mark_size,
+from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label, lock_mark_size,
                       paint_padlock)
 from .session import Session
-from .styles import OUTLINE_OF_STATE
+from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 
 HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
@@ -297,12 +297,15 @@ class BevView(QWidget):
         color = annotation_color(self.session.ontology, ann.cls)
         state = self.session.prelabel_state(ann)
         locked = self.session.is_locked(ann)
+        faint = self.session.is_faint(ann)
+        p.setOpacity(FAINT_OPACITY if faint else 1.0)
         anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_OF_STATE[state], handles=not locked)
+        p.setOpacity(1.0)
         size = lock_mark_size(min(box.length, box.width) * self.scale)
         if anchor is not None and size is not None and locked:   # why a drag does nothing
             middle = self.to_screen(np.asarray(box.center[:2])[None])[0]
             paint_padlock(p, QPointF(*middle), size)
-        if anchor is None or not self.session.layers.get("box_labels", True):
+        if anchor is None or faint or not self.session.layers.get("box_labels", True):
             return []
         if selected:
             prio = (0, 0.0)
@@ -361,6 +364,8 @@ class BevView(QWidget):
                  f"new: {self.session.current_class}"]
         if self.session.read_only:
             lines.append("READ-ONLY")
+        if self.session.focus:
+            lines.append(FOCUS_CAPTION)
         if self.session.tool == "one_click":
             lines.append("ONE-CLICK: click an object (Esc cancels)")
         if len(self.data.points) == 0:
@@ -368,7 +373,13 @@ class BevView(QWidget):
         fm = QFontMetricsF(p.font())
         y = 16
         for line in lines:
-            p.drawText(8, y, line)
+            if line == FOCUS_CAPTION:   # marked, so that nobody forgets the other cuboids are faint
+                p.fillRect(QRectF(5, y - 12, fm.horizontalAdvance(line) + 6, 15), FOCUS_BACKGROUND)
+                p.setPen(QPen(QColor(0, 0, 0)))
+                p.drawText(8, y, line)
+                p.setPen(QPen(QColor(220, 220, 220)))
+            else:
+                p.drawText(8, y, line)
             y += 15
         width = max(fm.horizontalAdvance(line) for line in lines) + 12
         errors = self.data.frame_errors()  # a camera's own problem shows in that camera

@@ -7,7 +7,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen
 
 from ..render.colors import class_color
-from .styles import LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA, OUTLINE_OF_STATE
+from .styles import FOCUS_RGB, LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA, OUTLINE_OF_STATE
 
 
 def qimage_from_rgb(rgb: np.ndarray) -> QImage:
@@ -43,6 +43,7 @@ def annotation_color(ontology, cls: str) -> QColor:
 
 LABEL_PAD = 2.0  # pixels of backdrop left and right of a box label's text
 LABEL_BACKDROP = QColor(0, 0, 0, 150)  # behind box labels, so they read on bright images too
+FOCUS_BACKGROUND = QColor(*FOCUS_RGB)  # the views' "focus on the selection" mark (Shift+B)
 
 
 # The pen of each outline (styles.OUTLINE_OF_STATE) in the bird's-eye and side views and the ?

@@ -19,3 +19,9 @@ LOCK_MARK_PX = 11            # the padlock's height on screen at most (pixels) .
 LOCK_MARK_MIN_PX = 7         # ... and at least: a cuboid less than twice that across gets none
 LOCK_MARK_RGBA = (240, 240, 240, 210)   # the padlock, light and slightly see-through
 LOCK_EDGE_RGBA = (0, 0, 0, 170)         # its thin dark edge, so it reads on bright points and images
+
+# Focus on the selection (Shift+B): the other cuboids are drawn at this opacity in the cameras and
+# the bird's-eye view, without labels, and every view that does so says it in this amber mark.
+FAINT_OPACITY = 0.3
+FOCUS_CAPTION = "FOCUS: selection (Shift+B)"
+FOCUS_RGB = (240, 176, 64)
