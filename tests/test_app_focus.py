@@ -59,3 +59,4 @@ def test_focus_draws_only_the_selection_in_full_and_says_so(qtbot, window):
     assert not s.focus
     view.grab()
     assert set(view.label_rects) - {target.uid} == others_before and view.focus_rect is None
+

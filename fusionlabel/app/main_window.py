@@ -443,11 +443,13 @@ class MainWindow(QMainWindow):
         color = "#b02020" if msg.level == "error" else "#a06010"
         self.toast.setStyleSheet(f"color: white; background: {color}; padding: 6px; border-radius: 4px")
         self.toast.setText(msg.text)
-        # Over the bird's-eye view: the 3D view is a native window that would hide it.
+        # Over the bird's-eye view, under its caption (READ-ONLY ...): the 3D view is a native
+        # window that would hide it.
         origin = self.bev.mapTo(self, QPoint(0, 0))
         if self.bev.isVisible() and self.bev.width() >= 360:
             width = min(900, self.bev.width() - 40)
-            x, y = origin.x() + (self.bev.width() - width) // 2, origin.y() + 24
+            x = origin.x() + (self.bev.width() - width) // 2
+            y = origin.y() + max(24, math.ceil(self.bev.caption_height()) + 4)
         else:
             width = min(900, self.width() - 40)
             x, y = (self.width() - width) // 2, 40
