@@ -28,3 +28,39 @@ def test_the_message_banner_leaves_the_bird_s_eye_caption_readable(qtbot, window
     bev.grab()
     caption = bev.hud_rect                    # as drawn
     assert caption[3] > 30 and not overlaps(banner, caption), (banner, caption)
+
+
+def contrast_on_black(rgb) -> float:
+    """WCAG contrast ratio of an sRGB colour (0-255) against black, written out here on its own."""
+    lin = [(c / 255) / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+    return (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05) / 0.05
+
+
+def test_label_text_reads_on_its_dark_chip_in_every_class_colour():
+    from fusionlabel.app.styles import label_text_rgb
+    from fusionlabel.model.ontology import Ontology
+
+    colors = {name: spec.color for name, spec in Ontology.default().classes.items()}
+    assert contrast_on_black(colors["pedestrian"]) < 7           # the blue that was hard to read
+    for name, rgb in colors.items():
+        text = label_text_rgb(rgb)
+        assert contrast_on_black(text) >= 7, (name, rgb, text)
+        assert max(range(3), key=lambda i: text[i]) == max(range(3), key=lambda i: rgb[i])   # same hue family
+        if contrast_on_black(rgb) >= 7:
+            assert tuple(text) == tuple(int(c) for c in rgb)      # a colour that reads stays as it is
+
+
+def test_a_pedestrian_label_in_the_bird_s_eye_view_reads_on_black(qtbot, window):
+    import numpy as np
+    from PyQt6.QtGui import QImage
+
+    bev, s = window.bev, window.session
+    image = bev.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    raw = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    arr = raw.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(image.height(), -1, 3)
+    peds = [a.uid for a in s.annotations() if a.cls == "pedestrian" and a.uid in bev.label_rects]
+    assert peds, "no pedestrian label in the bird's-eye view"
+    x, y, w, h = (int(round(v)) for v in bev.label_rects[peds[0]])
+    region = arr[y:y + h, x:x + w].reshape(-1, 3)
+    best = max(region.tolist(), key=contrast_on_black)      # the text's core pixels
+    assert contrast_on_black(best) >= 6.5 and best[2] > best[0], best

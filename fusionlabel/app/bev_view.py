@@ -31,7 +31,7 @@ from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label, lock_mark_size,
-                      paint_padlock)
+                      paint_label_chip, paint_padlock)
 from .session import Session
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 
@@ -253,10 +253,7 @@ class BevView(QWidget):
         for (_, uid, _, color, text), rect in zip(labels, rects):
             if rect is None:
                 continue
-            r = QRectF(*rect)
-            p.fillRect(r, LABEL_BACKDROP)
-            p.setPen(QPen(color))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            paint_label_chip(p, QRectF(*rect), color, text)
             if uid is not None:
                 self.label_rects[uid] = rect
 

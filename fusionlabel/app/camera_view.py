@@ -27,7 +27,8 @@ from .camera_zoom import WHEEL_STEP, CameraZoom, ViewTransform, fit_rect, render
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
-from .qt_util import FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, box_label, lock_mark_size, paint_padlock
+from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, box_label, lock_mark_size, paint_label_chip,
+                      paint_padlock)
 from .session import Session
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 
@@ -248,10 +249,7 @@ class CameraView(QWidget):
         for (_, _, uid, color, _, text), rect in zip(labels, rects):
             if rect is None:
                 continue
-            r = QRectF(*rect)
-            p.fillRect(r, LABEL_BACKDROP)
-            p.setPen(color)
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            paint_label_chip(p, QRectF(*rect), color, text)
             self.label_rects[uid] = rect
 
     # ------------------------------------------------------------------ picking
