@@ -64,3 +64,20 @@ def test_a_pedestrian_label_in_the_bird_s_eye_view_reads_on_black(qtbot, window)
     region = arr[y:y + h, x:x + w].reshape(-1, 3)
     best = max(region.tolist(), key=contrast_on_black)      # the text's core pixels
     assert contrast_on_black(best) >= 6.5 and best[2] > best[0], best
+
+
+def test_a_label_goes_beside_its_box_rather_than_over_it_when_there_is_room():
+    from fusionlabel.app.label_layout import LabelRequest, place_labels
+
+    bounds = (0.0, 0.0, 400.0, 300.0)
+    box = (190.0, 100.0, 40.0, 60.0)                 # the box's extent; its top at (200, 100)
+    taken = [(200.0, 60.0, 80.0, 38.0)]             # the two spots above-right of it are taken
+    size = (60.0, 14.0)
+    plain = place_labels([LabelRequest((200.0, 100.0), size)], bounds, taken)[0]
+    beside = place_labels([LabelRequest((200.0, 100.0), size, avoid=box)], bounds, taken)[0]
+    assert overlaps(plain, box)                      # without it: below-right, over the box
+    assert not overlaps(beside, box) and not overlaps(beside, taken[0])
+    assert beside[1] + beside[3] <= 100.0            # above-left: above the box's top
+    # No free spot beside it: it still goes over the box rather than being left out.
+    crowded = [(0.0, 0.0, 400.0, 99.0)]
+    assert place_labels([LabelRequest((200.0, 100.0), size, avoid=box)], bounds, crowded)[0] is not None

@@ -185,8 +185,10 @@ class CameraView(QWidget):
                 cv2.polylines(drawn_on, pts, False, rgb, 1, cv2.LINE_AA, SHIFT)
             if self.session.layers.get("box_labels", True) and not faint:
                 top = tf.to_screen(hull[np.argmin(hull[:, 1])])
+                lo, hi = tf.to_screen(hull.min(axis=0)), tf.to_screen(hull.max(axis=0))
+                extent = (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
                 labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top,
-                               box_label(ann, state)))
+                               box_label(ann, state), extent))
         if faint_layer is not None:
             blend_faint(canvas, faint_layer)
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
@@ -237,16 +239,17 @@ class CameraView(QWidget):
 
     def _paint_labels(self, p: QPainter, labels: list[tuple], target: QRectF, obstacles: list[tuple]) -> None:
         """Box labels decluttered (:mod:`.label_layout`) inside the image: the selected cuboid's
-        always, then the nearest first, each where it overlaps no label drawn before it."""
+        always, then the nearest first, each where it overlaps no label drawn before it, and
+        beside its own cuboid rather than over it where there is room."""
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: (not item[0], item[1]))
         requests = [LabelRequest((float(top[0]), float(top[1])),
-                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), forced=sel)
-                    for sel, _, _, _, top, text in labels]
+                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), forced=sel, avoid=extent)
+                    for sel, _, _, _, top, text, extent in labels]
         bounds = (target.x(), target.y(), target.width(), target.height())
         rects = place_labels(requests, bounds, obstacles)
         self.label_rects = {}
-        for (_, _, uid, color, _, text), rect in zip(labels, rects):
+        for (_, _, uid, color, _, text, _), rect in zip(labels, rects):
             if rect is None:
                 continue
             paint_label_chip(p, QRectF(*rect), color, text)
