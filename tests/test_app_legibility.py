@@ -18,16 +18,27 @@ pytestmark = pytest.mark.gui
 
 
 def test_the_message_banner_leaves_the_bird_s_eye_caption_readable(qtbot, window):
+    from PyQt6.QtCore import Qt
+
+    from conftest import press_key
+
     s, bev = window.session, window.bev
-    s.read_only, s.focus = True, True        # a caption of three lines: ... READ-ONLY, FOCUS
+    s.read_only = True                         # a caption of two lines: BEV ..., READ-ONLY
     bev.grab()
     s.notify("another fusionlabel process has this project open; opened read-only", "warning")
     assert window.toast.isVisible()
-    top_left = bev.mapFrom(window, window.toast.pos())
-    banner = (top_left.x(), top_left.y(), window.toast.width(), window.toast.height())
-    bev.grab()
-    caption = bev.hud_rect                    # as drawn
-    assert caption[3] > 30 and not overlaps(banner, caption), (banner, caption)
+
+    def clear_of_caption(lines: int) -> None:
+        top_left = bev.mapFrom(window, window.toast.pos())
+        banner = (top_left.x(), top_left.y(), window.toast.width(), window.toast.height())
+        bev.grab()
+        caption = bev.hud_rect                  # as drawn
+        assert caption[3] > 15 * lines - 5 and not overlaps(banner, caption), (banner, caption)
+        assert bev.covered == banner            # and the box labels keep clear of where it is now
+
+    clear_of_caption(2)
+    press_key(qtbot, window, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)   # + FOCUS: the caption grows
+    clear_of_caption(3)
 
 
 def contrast_on_black(rgb) -> float:

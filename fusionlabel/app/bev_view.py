@@ -354,27 +354,25 @@ class BevView(QWidget):
         return poly[np.argmin(poly[:, 1])]
 
     def _hud_lines(self) -> list[str]:
-        """The caption's lines (the view's own, without the frame's errors)."""
-        if self.data is None:
-            return []
-        lines = [f"BEV  {len(self.data.points):,} points   colour: {self.session.color_mode}   "
-                 f"new: {self.session.current_class}"]
+        """The caption's lines (the view's own, without the frame's errors); before the first
+        frame is shown, the lines it will have then."""
+        points = "…" if self.data is None else f"{len(self.data.points):,}"
+        lines = [f"BEV  {points} points   colour: {self.session.color_mode}   new: {self.session.current_class}"]
         if self.session.read_only:
             lines.append("READ-ONLY")
         if self.session.focus:
             lines.append(FOCUS_CAPTION)
         if self.session.tool == "one_click":
             lines.append("ONE-CLICK: click an object (Esc cancels)")
-        if len(self.data.points) == 0:
+        if self.data is not None and len(self.data.points) == 0:
             lines.append("no points in this frame")
         return lines
 
     def caption_height(self) -> float:
         """How far down from the top the caption reaches (pixels), as :meth:`_paint_hud` draws it:
         the window's message banner goes below it."""
-        if self.data is None:
-            return 0.0
-        return HUD_LINE_PX * len(self._hud_lines()) + HUD_ERROR_PX * len(self.data.frame_errors()[:4]) + 6.0
+        errors = 0 if self.data is None else len(self.data.frame_errors()[:4])
+        return HUD_LINE_PX * len(self._hud_lines()) + HUD_ERROR_PX * errors + 6.0
 
     def _paint_hud(self, p: QPainter) -> tuple[float, float, float, float]:
         """The caption lines at the top left; returns the rectangle they take (x, y, w, h)."""

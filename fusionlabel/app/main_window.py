@@ -347,6 +347,7 @@ class MainWindow(QMainWindow):
         if self._said_at < self.frame_requested_at:   # a message given while the frame loaded stays
             self.statusBar().clearMessage()
         self.bev.set_frame_data(data)
+        self._place_toast()   # under the caption the frame gives the bird's-eye view
         self.side.set_frame_data(data)
         self.cameras.set_frame_data(data)
         self.objects.set_frame_data(data)
@@ -393,7 +394,9 @@ class MainWindow(QMainWindow):
             self._show_message(payload)
         elif kind == "layers" and payload == "color_mode":
             self.loader.color_mode = self.session.color_mode
-        elif kind == "layers" and payload == "classes":
+        if kind in ("layers", "tool"):   # the bird's-eye caption may have grown or shrunk
+            self._place_toast()
+        if kind == "layers" and payload == "classes":
             self._sync_class_menus()
             self._show_class_view()
 
@@ -443,6 +446,16 @@ class MainWindow(QMainWindow):
         color = "#b02020" if msg.level == "error" else "#a06010"
         self.toast.setStyleSheet(f"color: white; background: {color}; padding: 6px; border-radius: 4px")
         self.toast.setText(msg.text)
+        self.toast.show()
+        self.toast.raise_()
+        self._place_toast()
+        self._toast_timer.start(TOAST_MS)
+
+    def _place_toast(self) -> None:
+        """Put the banner where it goes now (the views' sizes and the bird's-eye caption change)."""
+        if self.toast.isHidden():
+            self._show_toast_cover()
+            return
         # Over the bird's-eye view, under its caption (READ-ONLY ...): the 3D view is a native
         # window that would hide it.
         origin = self.bev.mapTo(self, QPoint(0, 0))
@@ -456,9 +469,6 @@ class MainWindow(QMainWindow):
         self.toast.setFixedWidth(width)
         self.toast.adjustSize()
         self.toast.move(x, y)
-        self.toast.show()
-        self.toast.raise_()
-        self._toast_timer.start(TOAST_MS)
         self._show_toast_cover()
 
     def _show_toast_cover(self) -> None:
@@ -597,7 +607,7 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802
         super().resizeEvent(ev)
-        self._show_toast_cover()
+        self._place_toast()
         if self.help_overlay.isVisible():
             self.help_overlay.setGeometry(self.rect())
 
