@@ -7,11 +7,16 @@ fixtures (``from conftest import quiet``)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The app keeps its window layout in the user's settings: the tests (and the processes they start)
+# keep theirs in a folder of their own, and never read or change the user's.
+os.environ["FUSIONLABEL_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="fusionlabel-settings-")
 
 
 def realdata_root() -> Path:
@@ -128,6 +133,9 @@ def app_project(tmp_path, import_labels: bool = False):
         p.close()
 
 
+APP_TEST_SIZE = (1600, 1000)   # the main window's size in the app tests
+
+
 def open_app_window(qtbot, project):
     """A main window on ``project`` (2D views only) for a pytest-qt test: shown, active, its frame
     displayed and the bird's-eye view focused."""
@@ -136,6 +144,7 @@ def open_app_window(qtbot, project):
     from fusionlabel.app.session import Session
 
     w = MainWindow(Session(project), use_gl=False)
+    w.window_layout.apply_default(APP_TEST_SIZE)   # not the test screen's size (offscreen: 800 × 800)
     qtbot.addWidget(w)
     return testing.show_window(w)
 

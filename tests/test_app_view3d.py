@@ -27,6 +27,7 @@ SCRIPT = textwrap.dedent(r"""
     app = QApplication([])
     from fusionlabel.app import testing
     from fusionlabel.app.qt_util import annotation_color, box_label
+    from fusionlabel.app.styles import label_text_rgb
     out = {}
 
     def grab(panel):
@@ -71,7 +72,7 @@ SCRIPT = textwrap.dedent(r"""
             uv, _ = v.screen_points(np.vstack([corners, corners[4:].mean(axis=0)]))
             out["label_dx"] = rect[0] + rect[2] / 2 - float(uv[8, 0])
             out["label_dy"] = float(uv[:8, 1].min()) - (rect[1] + rect[3])
-            rgb = annotation_color(s.ontology, ann.cls).getRgb()[:3]
+            rgb = label_text_rgb(annotation_color(s.ontology, ann.cls).getRgb()[:3])   # as labels write it
             out["label_pixels"] = [coloured(arr, rect, rgb), coloured(after, rect, rgb)]
             out["label_text"], out["label_width"] = box_label(ann), rect[2]
         az = v.opts["azimuth"]

@@ -307,6 +307,9 @@ class Actions(AssistActions, TrackActions):
     def toggle_layer(self, name: str):
         self.s.toggle_layer(name)
 
+    def toggle_focus(self):
+        self.s.toggle_focus()
+
     def cycle_color_mode(self):
         mode = COLOR_MODES[(COLOR_MODES.index(self.s.color_mode) + 1) % len(COLOR_MODES)]
         self.s.set_color_mode(mode)

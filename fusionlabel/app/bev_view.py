@@ -30,15 +30,17 @@ from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKG
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
-from .qt_util import (LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label, lock_mark_size,
-                      paint_padlock)
+from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label, lock_mark_size,
+                      paint_label_chip, paint_padlock)
 from .session import Session
-from .styles import OUTLINE_OF_STATE
+from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 
 HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
 DRAG_PX = 4  # a press that moves less than this is a click
 RING_STEP = 10.0
+HUD_LINE_PX = 15    # the caption's line spacing ...
+HUD_ERROR_PX = 30   # ... and the room of each of the frame's errors under it
 FOLLOW_MARGIN_PX = 16  # a selected centre closer than this to the view's edge counts as out of view
 RING_CAPTION = QColor(110, 110, 110)   # the rings' distances, under the box labels in importance
 
@@ -77,6 +79,7 @@ class BevView(QWidget):
         self.ring_captions: dict[float, tuple] = {}  # ring radius (m) -> (x, y, w, h) of its drawn distance
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.covered: tuple | None = None  # (x, y, w, h) another widget hides (the message banner)
+        self.hud_rect: tuple | None = None  # (x, y, w, h) of the caption lines the last paint drew
         self.picking = False  # a press in this view is selecting: the view does not follow it
         self.setMinimumSize(320, 240)
         self.setMouseTracking(True)
@@ -229,7 +232,7 @@ class BevView(QWidget):
             color = annotation_color(self.session.ontology, self.session.current_class)
             anchor = self._paint_cuboid(p, self._new_box, color, True, "dashed")
             labels.append(((0, 0.0), None, anchor, color, self.session.current_class))
-        hud = self._paint_hud(p)
+        hud = self.hud_rect = self._paint_hud(p)
         covered = [hud] + ([self.covered] if self.covered is not None else [])
         self._paint_labels(p, labels, covered)
         self._paint_ring_captions(p, rings, [*covered, *self.label_rects.values()])
@@ -250,10 +253,7 @@ class BevView(QWidget):
         for (_, uid, _, color, text), rect in zip(labels, rects):
             if rect is None:
                 continue
-            r = QRectF(*rect)
-            p.fillRect(r, LABEL_BACKDROP)
-            p.setPen(QPen(color))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            paint_label_chip(p, QRectF(*rect), color, text)
             if uid is not None:
                 self.label_rects[uid] = rect
 
@@ -297,12 +297,15 @@ class BevView(QWidget):
         color = annotation_color(self.session.ontology, ann.cls)
         state = self.session.prelabel_state(ann)
         locked = self.session.is_locked(ann)
+        faint = self.session.is_faint(ann)
+        p.setOpacity(FAINT_OPACITY if faint else 1.0)
         anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_OF_STATE[state], handles=not locked)
+        p.setOpacity(1.0)
         size = lock_mark_size(min(box.length, box.width) * self.scale)
         if anchor is not None and size is not None and locked:   # why a drag does nothing
             middle = self.to_screen(np.asarray(box.center[:2])[None])[0]
             paint_padlock(p, QPointF(*middle), size)
-        if anchor is None or not self.session.layers.get("box_labels", True):
+        if anchor is None or faint or not self.session.layers.get("box_labels", True):
             return []
         if selected:
             prio = (0, 0.0)
@@ -350,6 +353,27 @@ class BevView(QWidget):
             return None
         return poly[np.argmin(poly[:, 1])]
 
+    def _hud_lines(self) -> list[str]:
+        """The caption's lines (the view's own, without the frame's errors); before the first
+        frame is shown, the lines it will have then."""
+        points = "…" if self.data is None else f"{len(self.data.points):,}"
+        lines = [f"BEV  {points} points   colour: {self.session.color_mode}   new: {self.session.current_class}"]
+        if self.session.read_only:
+            lines.append("READ-ONLY")
+        if self.session.focus:
+            lines.append(FOCUS_CAPTION)
+        if self.session.tool == "one_click":
+            lines.append("ONE-CLICK: click an object (Esc cancels)")
+        if self.data is not None and len(self.data.points) == 0:
+            lines.append("no points in this frame")
+        return lines
+
+    def caption_height(self) -> float:
+        """How far down from the top the caption reaches (pixels), as :meth:`_paint_hud` draws it:
+        the window's message banner goes below it."""
+        errors = 0 if self.data is None else len(self.data.frame_errors()[:4])
+        return HUD_LINE_PX * len(self._hud_lines()) + HUD_ERROR_PX * errors + 6.0
+
     def _paint_hud(self, p: QPainter) -> tuple[float, float, float, float]:
         """The caption lines at the top left; returns the rectangle they take (x, y, w, h)."""
         p.setPen(QPen(QColor(220, 220, 220)))
@@ -357,19 +381,18 @@ class BevView(QWidget):
         if self.data is None:
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "loading…")
             return (0.0, 0.0, 0.0, 0.0)
-        lines = [f"BEV  {len(self.data.points):,} points   colour: {self.session.color_mode}   "
-                 f"new: {self.session.current_class}"]
-        if self.session.read_only:
-            lines.append("READ-ONLY")
-        if self.session.tool == "one_click":
-            lines.append("ONE-CLICK: click an object (Esc cancels)")
-        if len(self.data.points) == 0:
-            lines.append("no points in this frame")
+        lines = self._hud_lines()
         fm = QFontMetricsF(p.font())
         y = 16
-        for line in lines:
-            p.drawText(8, y, line)
-            y += 15
+        for line in lines:   # HUD_LINE_PX apart, HUD_ERROR_PX for each error: see caption_height
+            if line == FOCUS_CAPTION:   # marked, so that nobody forgets the other cuboids are faint
+                p.fillRect(QRectF(5, y - 12, fm.horizontalAdvance(line) + 6, 15), FOCUS_BACKGROUND)
+                p.setPen(QPen(QColor(0, 0, 0)))
+                p.drawText(8, y, line)
+                p.setPen(QPen(QColor(220, 220, 220)))
+            else:
+                p.drawText(8, y, line)
+            y += HUD_LINE_PX
         width = max(fm.horizontalAdvance(line) for line in lines) + 12
         errors = self.data.frame_errors()  # a camera's own problem shows in that camera
         if errors:
@@ -377,7 +400,7 @@ class BevView(QWidget):
             for err in errors[:4]:
                 p.drawText(QRectF(8, y, self.width() - 16, 30),
                            Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, err)
-                y += 30
+                y += HUD_ERROR_PX
             width = self.width()
         return (0.0, 0.0, float(width), float(y - 10))
 

@@ -27,9 +27,10 @@ from .camera_zoom import WHEEL_STEP, CameraZoom, ViewTransform, fit_rect, render
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
-from .qt_util import LABEL_BACKDROP, LABEL_PAD, box_label, lock_mark_size, paint_padlock
+from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, box_label, lock_mark_size, paint_label_chip,
+                      paint_padlock)
 from .session import Session
-from .styles import OUTLINE_OF_STATE
+from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 
 CLICK_PX = 4
 SHIFT = 4  # sub-pixel bits for cv2 drawing
@@ -42,6 +43,12 @@ def dash_pixels(wire: Wireframe, affine, size: tuple[int, int], pattern=DASHED) 
     scale, offset = affine
     seg = pattern_segments(wire.lines * scale + offset, (-2.0, -2.0), (size[0] + 2.0, size[1] + 2.0), pattern)
     return np.round(seg * (1 << SHIFT)).astype(np.int32)
+
+
+def blend_faint(canvas: np.ndarray, drawn: np.ndarray) -> None:
+    """Blend ``drawn`` (a copy of ``canvas`` with the faint cuboids drawn on it) into ``canvas`` in
+    place, at :data:`~.styles.FAINT_OPACITY`."""
+    cv2.addWeighted(drawn, FAINT_OPACITY, canvas, 1.0 - FAINT_OPACITY, 0.0, dst=canvas)
 
 
 def wire_pixels(wire: Wireframe, affine) -> list[np.ndarray]:
@@ -75,6 +82,7 @@ class CameraView(QWidget):
         self.painted_frame: int | None = None
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.caption_rect: tuple | None = None  # (x, y, w, h) of the camera's caption the last paint drew
+        self.focus_rect: tuple | None = None    # (x, y, w, h) of the focus mark beside it (Shift+B), if drawn
         self.setMinimumSize(160, 90)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
@@ -150,11 +158,19 @@ class CameraView(QWidget):
         seen_lo, seen_hi = tf.to_image(rect[:2]), tf.to_image((rect[0] + rect[2], rect[1] + rect[3]))
         labels = []
         selected = set(self.session.selection)
+        faint_layer = None   # focus (Shift+B): the other cuboids, drawn here, then blended in faint
         for ann, wire in sorted(self.wireframes(), key=lambda aw: aw[0].uid in selected):
             hull = wire.hull_points()
             if self.view_zoom.zoomed and (len(hull) == 0 or (hull.max(axis=0) < seen_lo).any()
                                           or (hull.min(axis=0) > seen_hi).any()):
                 continue  # zoomed in elsewhere
+            faint = self.session.is_faint(ann)
+            if faint and faint_layer is None:
+                faint_layer = canvas.copy()
+            elif not faint and faint_layer is not None:   # the faint ones all come first
+                blend_faint(canvas, faint_layer)
+                faint_layer = None
+            drawn_on = faint_layer if faint else canvas
             color = self.session.ontology.color(ann.cls)
             rgb = tuple(int(c) for c in color)
             state = self.session.prelabel_state(ann)
@@ -166,11 +182,15 @@ class CameraView(QWidget):
                 cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
                 cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
             elif pts:
-                cv2.polylines(canvas, pts, False, rgb, 1, cv2.LINE_AA, SHIFT)
-            if self.session.layers.get("box_labels", True):
+                cv2.polylines(drawn_on, pts, False, rgb, 1, cv2.LINE_AA, SHIFT)
+            if self.session.layers.get("box_labels", True) and not faint:
                 top = tf.to_screen(hull[np.argmin(hull[:, 1])])
+                lo, hi = tf.to_screen(hull.min(axis=0)), tf.to_screen(hull.max(axis=0))
+                extent = (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
                 labels.append((ann.uid in selected, wire.depth, ann.uid, QColor(*color), top,
-                               box_label(ann, state)))
+                               box_label(ann, state), extent))
+        if faint_layer is not None:
+            blend_faint(canvas, faint_layer)
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
         self._canvas = (canvas, image)
         p.drawImage(int(target.x()), int(target.y()), image)
@@ -185,6 +205,14 @@ class CameraView(QWidget):
         self.caption_rect = (caption.x(), caption.y(), caption.width(), caption.height())
         p.drawText(QPointF(target.x() + 6, target.y() + 14), info)
         obstacles = [self.caption_rect]
+        self.focus_rect = None
+        if self.session.focus:   # so that nobody forgets the other cuboids are faint
+            chip = QRectF(caption.right() + 4, caption.y(), fm.horizontalAdvance(FOCUS_CAPTION) + 12, 18.0)
+            p.fillRect(chip, FOCUS_BACKGROUND)
+            p.setPen(QColor(0, 0, 0))
+            p.drawText(chip, Qt.AlignmentFlag.AlignCenter, FOCUS_CAPTION)
+            self.focus_rect = (chip.x(), chip.y(), chip.width(), chip.height())
+            obstacles.append(self.focus_rect)
         if self.cam.error:
             p.setPen(QColor(255, 110, 90))
             flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
@@ -211,22 +239,20 @@ class CameraView(QWidget):
 
     def _paint_labels(self, p: QPainter, labels: list[tuple], target: QRectF, obstacles: list[tuple]) -> None:
         """Box labels decluttered (:mod:`.label_layout`) inside the image: the selected cuboid's
-        always, then the nearest first, each where it overlaps no label drawn before it."""
+        always, then the nearest first, each where it overlaps no label drawn before it, and
+        beside its own cuboid rather than over it where there is room."""
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: (not item[0], item[1]))
         requests = [LabelRequest((float(top[0]), float(top[1])),
-                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), forced=sel)
-                    for sel, _, _, _, top, text in labels]
+                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), forced=sel, avoid=extent)
+                    for sel, _, _, _, top, text, extent in labels]
         bounds = (target.x(), target.y(), target.width(), target.height())
         rects = place_labels(requests, bounds, obstacles)
         self.label_rects = {}
-        for (_, _, uid, color, _, text), rect in zip(labels, rects):
+        for (_, _, uid, color, _, text, _), rect in zip(labels, rects):
             if rect is None:
                 continue
-            r = QRectF(*rect)
-            p.fillRect(r, LABEL_BACKDROP)
-            p.setPen(color)
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            paint_label_chip(p, QRectF(*rect), color, text)
             self.label_rects[uid] = rect
 
     # ------------------------------------------------------------------ picking

@@ -7,7 +7,8 @@ above-right, then one line higher, below, left, two lines higher, lower; every s
 spot that overlaps no placed label and no obstacle (e.g. the view's own caption, the message
 banner over it) wins; a label with no free spot is left out, unless it is ``forced`` (the selected
 cuboid's label is always drawn: at its first spot clear of the obstacles, else just below the
-obstacle over its first spot, else at its first spot). A ``centred`` label first tries the spot centred above its anchor (the 3D
+obstacle over its first spot, else at its first spot). Spots that would cover the label's own box
+(``avoid``) come after the others, so a label hides the object it names only when nothing else is free. A ``centred`` label first tries the spot centred above its anchor (the 3D
 view, whose anchor is the middle of the box's top face).
 """
 
@@ -28,6 +29,7 @@ class LabelRequest:
     size: tuple[float, float]
     forced: bool = False
     centred: bool = False
+    avoid: Rect | None = None   # the box's own extent on screen: spots over it are tried last
 
 
 def overlaps(a: Rect, b: Rect) -> bool:
@@ -77,6 +79,8 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
     out: list[Rect | None] = []
     for req in requests:
         spots = candidates(req.anchor, req.size, bounds, req.centred)
+        if req.avoid is not None:   # a label beside its box rather than over it, when there is room
+            spots.sort(key=lambda r: overlaps(r, req.avoid))
         rect = next((r for r in spots if not any(overlaps(r, t) for t in taken)), None)
         if rect is None and req.forced:
             rect = _forced_spot(spots, bounds, obstacles)

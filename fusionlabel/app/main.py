@@ -78,12 +78,13 @@ def open_project(path: str | Path, project_folder: str | Path | None = None, sce
 
 
 def launch(path: str | Path | None = None, frame: str | None = None, project_folder: str | Path | None = None,
-           scene: str | None = None, settings: dict | None = None):
+           scene: str | None = None, settings: dict | None = None, remember_layout: bool = True):
     """Create the QApplication (if needed), open the project and show the main window.
 
     Returns (app, window); :func:`run_app` then runs the event loop. ``path`` None = sample_data/;
     ``scene`` as in :func:`open_project`. ``settings`` are saved in the project once ``frame`` is
-    checked. A run that fails here leaves no project behind that it created (:meth:`Project.discard`).
+    checked. ``remember_layout``: the window opens as the user left it last (else at the default
+    layout) and keeps its layout for the next time (:mod:`.window_layout`). A run that fails here leaves no project behind that it created (:meth:`Project.discard`).
     """
     if path is None:
         path = sample_data_path()
@@ -122,12 +123,15 @@ def launch(path: str | Path | None = None, frame: str | None = None, project_fol
         session = Session(project)
         if index is not None:
             session.set_frame(index)
-        window = MainWindow(session)
+        window = MainWindow(session, remember_layout=remember_layout)
     except BaseException:
         project.discard()
         raise
     window.show()
     return app, window
+
+
+SCREENSHOT_SIZE = (1600, 1000)   # --screenshot's window, whatever the screen and the saved layout
 
 
 def save_screenshot(window, out: str | Path, timeout: float = 60.0) -> None:
@@ -149,12 +153,13 @@ def run_app(path: str | Path | None = None, frame: str | None = None,
     With ``screenshot``, save the window once the frame is shown and close instead of running (a
     project the run created is removed again when that fails). ``settings`` as in :func:`launch`.
     """
-    app, window = launch(path, frame, project_folder, scene, settings)
+    # A screenshot is taken at its own fixed size, whatever layout the user keeps.
+    app, window = launch(path, frame, project_folder, scene, settings, remember_layout=screenshot is None)
     session = window.session
     if screenshot is not None:
         failed = True
         try:
-            window.resize(1600, 1000)
+            window.window_layout.apply_default(SCREENSHOT_SIZE)
             save_screenshot(window, screenshot)
             print(f"wrote {screenshot}: the app on {session.drive.name}, frame {window.displayed.frame_id}")
             failed = False

@@ -42,6 +42,7 @@ from .qt_util import take_activation_back
 from .session import Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
+from .window_layout import WindowLayout
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,12 @@ class MainWindow(QMainWindow):
 
     frame_shown = pyqtSignal(int)
 
-    def __init__(self, session: Session, use_gl: bool | None = None, loader: FrameLoader | None = None):
+    def __init__(self, session: Session, use_gl: bool | None = None, loader: FrameLoader | None = None,
+                 remember_layout: bool = False):
         super().__init__()
+        # Whether the window's size and pane sizes are restored from, and saved to, the user's
+        # settings (window_layout); off for tests, benchmarks and screenshots, which use the default.
+        self.remember_layout = remember_layout
         self.session = session
         self.loader = loader or FrameLoader(session.drive, parent=self)
         self.loader.color_mode = session.color_mode
@@ -132,7 +137,8 @@ class MainWindow(QMainWindow):
         self._install_shortcuts()
         self._restore_view()
         session.subscribe(self._on_session)
-        self.resize(1600, 1000)
+        if not (remember_layout and self.window_layout.restore()):
+            self.window_layout.apply_default()
         self._update_title()
         self._update_undo_actions()
         self.show_frame(session.frame)
@@ -168,15 +174,12 @@ class MainWindow(QMainWindow):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.view3d_panel if self.view3d_panel is not None else placeholder)
         right.addWidget(self.side)
-        right.setSizes([420, 260])
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.bev)
         top.addWidget(right)
-        top.setSizes([800, 700])
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(self.cameras)
-        main.setSizes([640, 300])
         self.main_splitter = main
         self._splitter_sizes = None
         self.cameras.enlarged_changed.connect(self._camera_enlarged)
@@ -194,11 +197,16 @@ class MainWindow(QMainWindow):
         dock_body.addWidget(self.objects)
         dock_body.addWidget(self.attributes)
         dock = QDockWidget("Objects", self)
+        dock.setObjectName("objects")   # named, so that saveState/restoreState find it
         dock.setWidget(dock_body)
         dock.setTitleBarWidget(self.objects_header)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        rig = s.rig()
+        self.window_layout = WindowLayout(self, {"main": main, "top": top, "right": right, "dock": dock_body},
+                                          [] if rig is None else [(c.camera.width, c.camera.height)
+                                                                  for c in rig.cameras], dock)
         self.toast = QLabel(self)
         self.toast.setWordWrap(True)
         self.toast.hide()
@@ -240,6 +248,8 @@ class MainWindow(QMainWindow):
             menus[sc.group].addAction(action)
             self.shortcut_actions[f"{sc.action}{sc.args}"] = action
         self._class_menus(menus["Classes"])
+        menus["View"].addSeparator()
+        self.reset_layout_action = menus["View"].addAction("Reset window layout", self.reset_layout)
         self.undo_action = self.shortcut_actions["undo()"]
         self.redo_action = self.shortcut_actions["redo()"]
 
@@ -337,6 +347,7 @@ class MainWindow(QMainWindow):
         if self._said_at < self.frame_requested_at:   # a message given while the frame loaded stays
             self.statusBar().clearMessage()
         self.bev.set_frame_data(data)
+        self._place_toast()   # under the caption the frame gives the bird's-eye view
         self.side.set_frame_data(data)
         self.cameras.set_frame_data(data)
         self.objects.set_frame_data(data)
@@ -383,7 +394,9 @@ class MainWindow(QMainWindow):
             self._show_message(payload)
         elif kind == "layers" and payload == "color_mode":
             self.loader.color_mode = self.session.color_mode
-        elif kind == "layers" and payload == "classes":
+        if kind in ("layers", "tool"):   # the bird's-eye caption may have grown or shrunk
+            self._place_toast()
+        if kind == "layers" and payload == "classes":
             self._sync_class_menus()
             self._show_class_view()
 
@@ -433,20 +446,29 @@ class MainWindow(QMainWindow):
         color = "#b02020" if msg.level == "error" else "#a06010"
         self.toast.setStyleSheet(f"color: white; background: {color}; padding: 6px; border-radius: 4px")
         self.toast.setText(msg.text)
-        # Over the bird's-eye view: the 3D view is a native window that would hide it.
+        self.toast.show()
+        self.toast.raise_()
+        self._place_toast()
+        self._toast_timer.start(TOAST_MS)
+
+    def _place_toast(self) -> None:
+        """Put the banner where it goes now (the views' sizes and the bird's-eye caption change)."""
+        if self.toast.isHidden():
+            self._show_toast_cover()
+            return
+        # Over the bird's-eye view, under its caption (READ-ONLY ...): the 3D view is a native
+        # window that would hide it.
         origin = self.bev.mapTo(self, QPoint(0, 0))
         if self.bev.isVisible() and self.bev.width() >= 360:
             width = min(900, self.bev.width() - 40)
-            x, y = origin.x() + (self.bev.width() - width) // 2, origin.y() + 24
+            x = origin.x() + (self.bev.width() - width) // 2
+            y = origin.y() + max(24, math.ceil(self.bev.caption_height()) + 4)
         else:
             width = min(900, self.width() - 40)
             x, y = (self.width() - width) // 2, 40
         self.toast.setFixedWidth(width)
         self.toast.adjustSize()
         self.toast.move(x, y)
-        self.toast.show()
-        self.toast.raise_()
-        self._toast_timer.start(TOAST_MS)
         self._show_toast_cover()
 
     def _show_toast_cover(self) -> None:
@@ -585,14 +607,28 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802
         super().resizeEvent(ev)
-        self._show_toast_cover()
+        self._place_toast()
         if self.help_overlay.isVisible():
             self.help_overlay.setGeometry(self.rect())
+
+    def reset_layout(self) -> None:
+        """View > Reset window layout: the default size and pane sizes (a camera enlarged by a
+        double-click goes back first); the saved layout is forgotten."""
+        if self.cameras.enlarged is not None:
+            self.cameras.toggle_enlarged(self.cameras.enlarged)
+        if self.remember_layout:
+            self.window_layout.reset()
+        else:
+            self.window_layout.apply_default()
+        self.session.notify("window layout reset to the default")
 
     def closeEvent(self, ev) -> None:  # noqa: N802
         if not self._may_close():
             ev.ignore()
             return
+        if self.remember_layout:   # as before a camera was enlarged by a double-click
+            overrides = {"main": self._splitter_sizes} if self._splitter_sizes is not None else None
+            self.window_layout.save(overrides)
         self.session.save_setting("view", {"bev_center": [float(v) for v in self.bev.center],
                                            "bev_scale": float(self.bev.scale)})
         self.session.flush_settings()

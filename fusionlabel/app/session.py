@@ -57,8 +57,8 @@ class Session:
     """One open project as the app sees it.
 
     Events sent to subscribers (``fn(kind, payload)``): ``"frame"`` (new index), ``"selection"``
-    (tuple of uids), ``"layers"`` (a layer name, ``"color_mode"`` or ``"classes"`` for hidden and
-    locked classes), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
+    (tuple of uids), ``"layers"`` (a layer name, ``"color_mode"``, ``"classes"`` for hidden and
+    locked classes, or ``"focus"``), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
     ``"marked_tracks"`` (the tracks H just marked absent, :attr:`marked_tracks`),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
     click tool, e.g. ``"one_click"``, or None), ``"reveal"`` (uids an undo or redo touched in the
@@ -88,6 +88,7 @@ class Session:
         self.marked_tracks: tuple[str, ...] = ()
         self._class_keys: dict[tuple[int, str], tuple[str, str]] = {}   # class keys' undo steps
         self.layers = {name: True for name in LAYERS}
+        self.focus = False   # Shift+B: only the selection drawn in full and labelled (not saved)
         self.color_mode = "height"
         self.current_class = self.ontology.default_class
         self.class_view = ClassView()  # hidden and locked classes
@@ -331,6 +332,17 @@ class Session:
     def toggle_layer(self, name: str) -> None:
         self.set_layer(name, not self.layers[name])
         self.notify(f"{name.replace('_', ' ')}: {'on' if self.layers[name] else 'off'}")
+
+    def toggle_focus(self) -> None:
+        """Focus on the selection (Shift+B) on or off: the other cuboids are drawn faint and unlabelled."""
+        self.focus = not self.focus
+        self._emit("layers", "focus")
+        self.notify("focus on the selection: other cuboids faint, unlabelled (Shift+B ends it)" if self.focus
+                    else "focus off: every cuboid drawn and labelled")
+
+    def is_faint(self, ann) -> bool:
+        """Whether a cuboid is drawn faint and unlabelled: focus is on and it is not selected."""
+        return self.focus and ann.uid not in self.selection
 
     def set_color_mode(self, mode: str) -> None:
         if mode not in COLOR_MODES:

@@ -82,6 +82,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("toggle_layer", ("P",), "LiDAR points in the cameras on/off", "View", ("camera_points",)),
     S("toggle_layer", ("B",), "cuboids on/off", "View", ("boxes",)),
     S("toggle_layer", ("L",), "cuboid labels on/off", "View", ("box_labels",)),
+    S("toggle_focus", ("Shift+B",), "focus on the selection: other cuboids faint and unlabelled, on/off",
+      "View"),
     S("cycle_color_mode", ("M",), "colour points by height / intensity / distance", "View"),
     S("focus_selection", ("Z",), "centre the bird's-eye view on the selection", "View"),
     S("zoom_cameras_to_selection", ("Shift+Z",), "zoom the cameras onto the selection", "View"),

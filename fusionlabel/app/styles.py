@@ -19,3 +19,35 @@ LOCK_MARK_PX = 11            # the padlock's height on screen at most (pixels) .
 LOCK_MARK_MIN_PX = 7         # ... and at least: a cuboid less than twice that across gets none
 LOCK_MARK_RGBA = (240, 240, 240, 210)   # the padlock, light and slightly see-through
 LOCK_EDGE_RGBA = (0, 0, 0, 170)         # its thin dark edge, so it reads on bright points and images
+
+# Focus on the selection (Shift+B): the other cuboids are drawn at this opacity in the cameras and
+# the bird's-eye view, without labels, and every view that does so says it in this amber mark.
+FAINT_OPACITY = 0.3
+FOCUS_CAPTION = "FOCUS: selection (Shift+B)"
+FOCUS_RGB = (240, 176, 64)
+
+# Box labels are written in their class colour on a dark chip; a dark colour (pedestrian blue) is
+# lifted towards white, keeping its hue, until its text has at least this contrast on black (WCAG
+# ratio; 7 is the "enhanced" level for small text).
+LABEL_MIN_CONTRAST = 7.0
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG relative luminance of an sRGB colour (three 0-255 values), 0 (black) to 1 (white)."""
+    def linear(c: float) -> float:
+        c = c / 255.0
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(float(c)) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def label_text_rgb(rgb) -> tuple[int, int, int]:
+    """The colour a box label of class colour ``rgb`` is written in on its dark chip: ``rgb``
+    itself when it reads well on black, else mixed with white just enough to (steps of 5 %)."""
+    rgb = tuple(int(c) for c in rgb[:3])
+    for step in range(21):
+        t = step / 20.0
+        mixed = tuple(round(c + t * (255 - c)) for c in rgb)
+        if (relative_luminance(mixed) + 0.05) / 0.05 >= LABEL_MIN_CONTRAST:
+            return mixed
+    return (255, 255, 255)

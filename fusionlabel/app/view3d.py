@@ -42,7 +42,8 @@ from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
 from .point_lod import drawn_rows, point_budget, thinned_caption
-from .qt_util import LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lock_mark_size, paint_padlock
+from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lock_mark_size, paint_label_chip,
+                      paint_padlock)
 from .session import Session
 from .styles import OUTLINE_OF_STATE
 
@@ -282,10 +283,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
             p.drawImage(QPointF(x - image.width() / 2, y - image.height() / 2), image)
         self.lock_marks = locks
         for uid, color, text, rect in labels:
-            r = QRectF(*rect)
-            p.fillRect(r, LABEL_BACKDROP)
-            p.setPen(QPen(color))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            paint_label_chip(p, QRectF(*rect), color, text)
             self.label_rects[uid] = rect
         if self.selection_note is not None:
             r = QRectF(*note[1])

@@ -1,0 +1,94 @@
+"""Legibility of what the views write: the message banner keeps clear of the bird's-eye view's
+caption, box labels read on a black background in every class colour, and a camera label does not
+cover its own cuboid when a spot beside it is free (pytest-qt)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from fusionlabel.app.label_layout import overlaps  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_message_banner_leaves_the_bird_s_eye_caption_readable(qtbot, window):
+    from PyQt6.QtCore import Qt
+
+    from conftest import press_key
+
+    s, bev = window.session, window.bev
+    s.read_only = True                         # a caption of two lines: BEV ..., READ-ONLY
+    bev.grab()
+    s.notify("another fusionlabel process has this project open; opened read-only", "warning")
+    assert window.toast.isVisible()
+
+    def clear_of_caption(lines: int) -> None:
+        top_left = bev.mapFrom(window, window.toast.pos())
+        banner = (top_left.x(), top_left.y(), window.toast.width(), window.toast.height())
+        bev.grab()
+        caption = bev.hud_rect                  # as drawn
+        assert caption[3] > 15 * lines - 5 and not overlaps(banner, caption), (banner, caption)
+        assert bev.covered == banner            # and the box labels keep clear of where it is now
+
+    clear_of_caption(2)
+    press_key(qtbot, window, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)   # + FOCUS: the caption grows
+    clear_of_caption(3)
+
+
+def contrast_on_black(rgb) -> float:
+    """WCAG contrast ratio of an sRGB colour (0-255) against black, written out here on its own."""
+    lin = [(c / 255) / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+    return (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05) / 0.05
+
+
+def test_label_text_reads_on_its_dark_chip_in_every_class_colour():
+    from fusionlabel.app.styles import label_text_rgb
+    from fusionlabel.model.ontology import Ontology
+
+    colors = {name: spec.color for name, spec in Ontology.default().classes.items()}
+    assert contrast_on_black(colors["pedestrian"]) < 7           # the blue that was hard to read
+    for name, rgb in colors.items():
+        text = label_text_rgb(rgb)
+        assert contrast_on_black(text) >= 7, (name, rgb, text)
+        assert max(range(3), key=lambda i: text[i]) == max(range(3), key=lambda i: rgb[i])   # same hue family
+        if contrast_on_black(rgb) >= 7:
+            assert tuple(text) == tuple(int(c) for c in rgb)      # a colour that reads stays as it is
+
+
+def test_a_pedestrian_label_in_the_bird_s_eye_view_reads_on_black(qtbot, window):
+    import numpy as np
+    from PyQt6.QtGui import QImage
+
+    bev, s = window.bev, window.session
+    image = bev.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    raw = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    arr = raw.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(image.height(), -1, 3)
+    peds = [a.uid for a in s.annotations() if a.cls == "pedestrian" and a.uid in bev.label_rects]
+    assert peds, "no pedestrian label in the bird's-eye view"
+    x, y, w, h = (int(round(v)) for v in bev.label_rects[peds[0]])
+    region = arr[y:y + h, x:x + w].reshape(-1, 3)
+    best = max(region.tolist(), key=contrast_on_black)      # the text's core pixels
+    assert contrast_on_black(best) >= 6.5 and best[2] > best[0], best
+
+
+def test_a_label_goes_beside_its_box_rather_than_over_it_when_there_is_room():
+    from fusionlabel.app.label_layout import LabelRequest, place_labels
+
+    bounds = (0.0, 0.0, 400.0, 300.0)
+    box = (190.0, 100.0, 40.0, 60.0)                 # the box's extent; its top at (200, 100)
+    taken = [(200.0, 60.0, 80.0, 38.0)]             # the two spots above-right of it are taken
+    size = (60.0, 14.0)
+    plain = place_labels([LabelRequest((200.0, 100.0), size)], bounds, taken)[0]
+    beside = place_labels([LabelRequest((200.0, 100.0), size, avoid=box)], bounds, taken)[0]
+    assert overlaps(plain, box)                      # without it: below-right, over the box
+    assert not overlaps(beside, box) and not overlaps(beside, taken[0])
+    assert beside[1] + beside[3] <= 100.0            # above-left: above the box's top
+    # No free spot beside it: it still goes over the box rather than being left out.
+    crowded = [(0.0, 0.0, 400.0, 99.0)]
+    assert place_labels([LabelRequest((200.0, 100.0), size, avoid=box)], bounds, crowded)[0] is not None

@@ -1,0 +1,167 @@
+"""The main window's layout: the default fills the screen's available area with the cameras sized
+for the rig, the layout is remembered between sessions (in the tests' own settings folder, never
+the user's), View > Reset window layout goes back, and --screenshot keeps its fixed size."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtGui import QGuiApplication, QImage  # noqa: E402
+
+from conftest import run_on_display  # noqa: E402
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.main import run_app  # noqa: E402
+from fusionlabel.app.main_window import MainWindow  # noqa: E402
+from fusionlabel.app.session import Session  # noqa: E402
+from fusionlabel.app.window_layout import CAMERA_SHARE, SETTINGS_DIR_ENV, layout_settings  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path, monkeypatch):
+    """Each test starts with no saved layout, in a folder of its own."""
+    monkeypatch.setenv(SETTINGS_DIR_ENV, str(tmp_path / "settings"))
+    return tmp_path / "settings"
+
+
+def open_window(qtbot, project, remember=True) -> MainWindow:
+    w = MainWindow(Session(project), use_gl=False, remember_layout=remember)
+    qtbot.addWidget(w)
+    return testing.show_window(w)
+
+
+def assert_fills_screen(window) -> None:
+    """The window is as high as the screen's available area, and as wide unless its panes need
+    more (the offscreen test screen is 800 × 800)."""
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    assert window.height() == area.height() and window.width() >= area.width()
+    assert window.width() == area.width() or window.width() <= window.minimumSizeHint().width()
+
+
+def test_settings_live_in_the_folder_the_tests_give(own_settings):
+    assert Path(layout_settings().fileName()).parent == own_settings
+    assert Path(os.environ[SETTINGS_DIR_ENV]).is_relative_to(Path(os.environ.get("TMPDIR", "/tmp")))
+
+
+def test_without_a_saved_layout_the_window_fills_the_screen_s_available_area(qtbot, project):
+    w = open_window(qtbot, project)
+    assert_fills_screen(w)
+    # The cameras get what their images need to fill the panel's width, within the bounds.
+    main = w.main_splitter.sizes()
+    share = main[1] / sum(main)
+    assert CAMERA_SHARE[0] - 0.02 <= share <= CAMERA_SHARE[1] + 0.02
+    w.close()
+
+
+# On a real display (the offscreen test screen, 800 × 800, is smaller than the window may be, so
+# restoring a geometry there shrinks it to the screen). Prints JSON.
+REMEMBER_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    from pathlib import Path
+    from PyQt6.QtGui import QGuiApplication
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+    from fusionlabel.app.window_layout import layout_settings
+    from fusionlabel.store.project import Project
+    out = {}
+
+    def window(project):
+        w = MainWindow(Session(project), use_gl=False, remember_layout=True)
+        testing.show_window(w)
+        QTest.qWait(50)
+        return w
+
+    def panes(w):
+        return {name: s.sizes() for name, s in w.window_layout.splitters.items()}
+
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    out["area"] = [area.width(), area.height()]
+    if area.width() < 1400 or area.height() < 950:
+        print(json.dumps({"skip": f"the display is {area.width()} x {area.height()}, too small"}))
+        raise SystemExit
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "project", testing.small_drive(), import_labels=True)
+        w = window(project)
+        out["default"] = [w.width(), w.height()]
+        default_panes = panes(w)
+        w.resize(1300, 900)
+        QTest.qWait(50)
+        w.main_splitter.setSizes([500, 300])
+        w.window_layout.splitters["top"].setSizes([700, 300])
+        QTest.qWait(50)
+        out["set"] = panes(w)
+        w.close()
+        out["saved"] = Path(layout_settings().fileName()).is_file()
+
+        w = window(project)
+        out["restored_size"] = [w.width(), w.height()]
+        out["restored"] = panes(w)
+        w.cameras.toggle_enlarged(next(iter(w.cameras.views)))   # enlarged when it closes
+        QTest.qWait(50)
+        out["enlarged_main"] = w.main_splitter.sizes()
+        w.close()
+
+        w = window(project)
+        out["after_enlarged_main"] = w.main_splitter.sizes()
+        w.reset_layout_action.trigger()
+        QTest.qWait(50)
+        out["reset_size"] = [w.width(), w.height()]
+        out["reset"] = panes(w)
+        out["default_panes"] = default_panes
+        out["forgotten"] = layout_settings().value("window/geometry") is None
+        w.close()
+        w = window(project)
+        out["after_reset_size"] = [w.width(), w.height()]
+        w.close()
+        project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_geometry_and_pane_sizes_are_remembered_and_reset_goes_back(own_settings):
+    out = run_on_display(REMEMBER_SCRIPT)
+    assert out["default"] == out["area"]           # no saved layout: the screen's available area
+    assert out["saved"]
+    assert out["restored_size"] == [1300, 900]
+    assert out["restored"]["main"] == out["set"]["main"] and out["restored"]["top"] == out["set"]["top"]
+    # a camera enlarged by a double-click is not the layout kept
+    assert out["enlarged_main"] != out["set"]["main"] and out["after_enlarged_main"] == out["set"]["main"]
+    # View > Reset window layout: the default again, and the saved layout forgotten
+    assert out["reset_size"] == out["area"] and out["forgotten"]
+    assert out["reset"]["main"] == out["default_panes"]["main"]
+    assert out["reset"]["top"] == out["default_panes"]["top"]
+    assert out["after_reset_size"] != [1300, 900]   # the next session does not bring the old one back
+
+
+def test_a_window_that_does_not_remember_leaves_the_settings_alone(qtbot, project, own_settings):
+    w = open_window(qtbot, project, remember=False)
+    w.resize(1100, 850)
+    w.close()
+    assert layout_settings().value("window/geometry") is None
+
+
+def test_a_screenshot_keeps_its_size_whatever_layout_is_saved(qtbot, project, tmp_path):
+    w = open_window(qtbot, project)
+    w.resize(1100, 850)
+    qtbot.wait(50)
+    w.close()
+    saved = layout_settings().value("window/geometry")
+    project.close()
+    out = tmp_path / "shot.png"
+    assert run_app(tmp_path / "project", screenshot=out) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1600, 1000)
+    assert layout_settings().value("window/geometry") == saved
