@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-WINDOW_BOXES = 5         # at most this many boxes, the newest last, enter the fit
+WINDOW_BOXES = 8         # at most this many boxes, the newest last, enter the fit
 WINDOW_SECONDS = 1.0     # nor any box older than this before the newest
 TRUSTED_WEIGHT = 4.0     # weight of a vouched-for box in the fit (a machine-made one has 1)
 
