@@ -255,18 +255,22 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
 
 def track_velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
     """World-frame xy velocity (m/s) of ``ann``'s track, the first guess for carrying it ``step``
-    (±1) frames on: :func:`~.velocity_fit.fitted_velocity` through ``ann`` and the track's
-    boxes behind it (before it when carrying forward, after it when carrying back; at most
-    :data:`~.velocity_fit.WINDOW_BOXES` in all) at their capture times (:func:`frame_times`;
-    0.1 s apart without usable timestamps). Keyframe boxes (drawn, imported or accepted:
-    :mod:`.keyframes`) are trusted over pre-labels and propagated boxes. Zero for a cuboid without
-    a track or with no box behind it."""
+    (±1) frames on: :func:`~.velocity_fit.fitted_velocity` through ``ann`` and the track's boxes
+    in the frames right behind it (before it when carrying forward, after it when carrying back;
+    up to the first frame without one, at most :data:`~.velocity_fit.WINDOW_BOXES` in all: the
+    one frame back) at their capture times (:func:`frame_times`; 0.1 s apart without usable
+    timestamps). Keyframe boxes (drawn, imported or accepted: :mod:`.keyframes`) are trusted over
+    pre-labels and propagated boxes. Zero for a cuboid without a track or a box behind it."""
     if ann.track_id is None:
         return np.zeros(2)
-    behind = sorted((f for f in doc.track_frames(ann.track_id) if (ann.frame - f) * step > 0),
-                    key=lambda f: abs(ann.frame - f))[:WINDOW_BOXES - 1]
-    frames = sorted(behind + [ann.frame])
-    anns = [doc.find_track(ann.track_id, f) for f in frames]
+    anns = [ann]
+    while len(anns) < WINDOW_BOXES:
+        before = doc.find_track(ann.track_id, anns[-1].frame - step)
+        if before is None:
+            break
+        anns.append(before)
+    anns.sort(key=lambda a: a.frame)
+    frames = [a.frame for a in anns]
     times = frame_times(drive, frames) or {f: DEFAULT_FRAME_DT * f for f in frames}
     copies = unedited_copies(doc, anns)
     xy = [(drive.T_world_lidar(a.frame) @ np.append(a.box.center, 1.0))[:2] for a in anns]
@@ -278,8 +282,8 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
               points: np.ndarray | None = None, target_points: np.ndarray | None = None,
               config: BuiltinConfig | None = None, keep=frozenset(), warnings: list | None = None) -> Command | None:
     """Carry each selected cuboid of ``frame`` to ``target`` (default the next frame) by
-    registering its points there (ego motion from the poses, the track's velocity fitted to its
-    last boxes as the first guess (:func:`track_velocity`), then 2D ICP;
+    registering its points there (ego motion from the poses, the track's velocity from its last
+    boxes as the first guess (:func:`track_velocity`), then 2D ICP;
     :func:`fusionlabel.assist.propagate.propagate_box`).
     The copy keeps the track and class and is a pre-label (source ``model``, attribute
     ``propagated``: machine output until the annotator accepts it with Y, so it is no keyframe for
