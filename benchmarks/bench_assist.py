@@ -403,7 +403,9 @@ def _chained_steps(seed: int, n_frames: int, min_points: int = 50):
             res = propagate_box(a.points, box, b.points, a.T_world_lidar, b.T_world_lidar, v)
             yield res, truth[i + 1][tid], 1000 * (time.perf_counter() - t0), True
             box = res.box
-            known = [k for k in range(max(0, i - WINDOW_BOXES + 1), i + 1) if tid in truth[k]]
+            known = [i]                 # the true boxes in consecutive frames behind, as V takes them
+            while len(known) < WINDOW_BOXES and known[0] > 0 and tid in truth[known[0] - 1]:
+                known.insert(0, known[0] - 1)
             v = fitted_velocity([seconds[k] for k in known], [world(k, truth[k][tid]) for k in known],
                                 [True] * len(known))
             t0 = time.perf_counter()
