@@ -369,16 +369,19 @@ def bench_propagation(realdata: Path, sim_seeds: list[int]) -> None:
 
 def _chained_steps(seed: int, n_frames: int, min_points: int = 50):
     """(result, truth box, ms, whether it was chained) for every step of every track of a simulated
-    drive: chained from the true box of the track's first frame with ``min_points`` returns, the
-    velocity guess from the last two boxes (as V does), and each step again from the true box
-    with the true velocity of the frame before."""
+    drive: chained from the true box of the track's first frame with ``min_points`` returns (the
+    annotator's box: trusted), the velocity guess fitted to the boxes so far as V does
+    (velocity_fit.fitted_velocity, the function edit_assist.track_velocity calls), and each step
+    again from the true box with the velocity fitted to the true boxes before it (all trusted)."""
     from fusionlabel.assist.propagate import propagate_box
+    from fusionlabel.assist.velocity_fit import WINDOW_BOXES, fitted_velocity
     from fusionlabel.sim.scenario import build_scenario
     from fusionlabel.sim.simulator import Simulator
 
     sim = Simulator(build_scenario(seed, n_frames), points=120_000, cameras=False)
     frames = [sim.frame(i) for i in range(n_frames)]
     truth = [{lb.track_id: lb.box for lb in f.labels} for f in frames]
+    seconds = [f.timestamp_us * 1e-6 for f in frames]
     start = {}
     for i, f in enumerate(frames):
         for lb in f.labels:
@@ -389,19 +392,22 @@ def _chained_steps(seed: int, n_frames: int, min_points: int = 50):
         return (frames[i].T_world_lidar @ np.append(box.center, 1.0))[:2]
 
     for tid, s in start.items():
-        box, last = truth[s][tid], None
+        box, chain = truth[s][tid], []
         for i in range(s, n_frames - 1):
             a, b = frames[i], frames[i + 1]
             if tid not in truth[i + 1]:
                 break
-            here = world(i, box)
-            v = (0.0, 0.0) if last is None else (here - last) / 0.1
+            chain.append((seconds[i], world(i, box), i == s))
+            v = fitted_velocity(*zip(*chain[-WINDOW_BOXES:]))
             t0 = time.perf_counter()
             res = propagate_box(a.points, box, b.points, a.T_world_lidar, b.T_world_lidar, v)
             yield res, truth[i + 1][tid], 1000 * (time.perf_counter() - t0), True
-            box, last = res.box, here
-            prev = truth[i - 1].get(tid) if i > 0 else None
-            v = (0.0, 0.0) if prev is None else (world(i, truth[i][tid]) - world(i - 1, prev)) / 0.1
+            box = res.box
+            known = [i]                 # the true boxes in consecutive frames behind, as V takes them
+            while len(known) < WINDOW_BOXES and known[0] > 0 and tid in truth[known[0] - 1]:
+                known.insert(0, known[0] - 1)
+            v = fitted_velocity([seconds[k] for k in known], [world(k, truth[k][tid]) for k in known],
+                                [True] * len(known))
             t0 = time.perf_counter()
             res = propagate_box(a.points, truth[i][tid], b.points, a.T_world_lidar, b.T_world_lidar, v)
             yield res, truth[i + 1][tid], 1000 * (time.perf_counter() - t0), False

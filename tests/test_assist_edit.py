@@ -499,6 +499,55 @@ def test_propagated_boxes_count_their_own_points(drive, doc):
     assert changed >= 1
 
 
+def _world_xy(drive, frame, box):
+    return (drive.T_world_lidar(frame) @ np.append(box.center, 1.0))[:2]
+
+
+def test_propagation_guesses_the_velocity_as_the_benchmark_measures_it(drive):
+    """V after V: the track's box in frame 0 is the annotator's, those in frames 1-3 earlier
+    propagations, each a little off. Propagating frame 3 with nothing to register against in
+    frame 4 places the box by the velocity guess alone: the one the chained benchmark measures
+    (velocity_fit.fitted_velocity over the track's last boxes, the annotator's trusted). From
+    true boxes, with the shipped window of two, it is the objects' true motion over the frame
+    before."""
+    from fusionlabel.assist.velocity_fit import WINDOW_BOXES, fitted_velocity
+
+    rng = np.random.default_rng(5)
+    later = [gt(drive, f) for f in range(FRAMES)]
+    moving = [t for t in later[0] if all(t in g for g in later) and later[3][t].attributes["num_lidar_points"] >= 20
+              and np.hypot(*(_world_xy(drive, 4, later[4][t].box) - _world_xy(drive, 3, later[3][t].box))) > 0.1]
+    assert len(moving) >= 2
+    seconds = [drive.frames[f].timestamp_us * 1e-6 for f in range(FRAMES)]
+    nothing = np.zeros((0, drive.points(4).shape[1]), np.float32)
+    for noise in (0.08, 0.0):
+        doc = Document(len(drive), Ontology.default())
+        uids = []
+        for t in moving:
+            add_human(doc, 0, later[0][t])
+            for f in (1, 2, 3):
+                box = later[f][t].box
+                box = box.with_(center=np.add(box.center, [*rng.normal(0.0, noise, 2), 0.0]))
+                made = doc.apply(CreateCuboid(f, later[f][t].with_(box=box, source="model", score=None,
+                                                                  label=doc.ontology.resolve(later[f][t].label) or "car",
+                                                                  attributes={"propagated": True})))
+            uids.append(made.uid)
+        warnings: list[str] = []
+        doc.apply(ea.propagate(doc, drive, 3, uids, target_points=nothing, warnings=warnings))
+        assert len(warnings) == len(moving) and all("not registered" in w for w in warnings), warnings
+        dt = seconds[4] - seconds[3]
+        for t in moving:
+            here = _world_xy(drive, 3, doc.find_track(t, 3).box)
+            used = (_world_xy(drive, 4, doc.find_track(t, 4).box) - here) / dt
+            frames = range(4 - WINDOW_BOXES, 4)
+            guess = fitted_velocity([seconds[f] for f in frames],
+                                    [_world_xy(drive, f, doc.find_track(t, f).box) for f in frames],
+                                    [f == 0 for f in frames])
+            assert np.allclose(used, guess, atol=1e-6)
+            if noise == 0.0:      # from true boxes: the objects' true motion over the frame before
+                truth = (_world_xy(drive, 3, later[3][t].box) - _world_xy(drive, 2, later[2][t].box)) / dt
+                assert WINDOW_BOXES > 2 or np.allclose(used, truth, atol=1e-6)
+
+
 def test_propagation_moves_prelabels_and_never_human_boxes(drive, doc):
     nxt = gt(drive, 1)
     a, b = [g for g in well_seen(drive, 0) if g.track_id in nxt][:2]

@@ -9,6 +9,7 @@ from fusionlabel.assist.interpolate import (
     unwrap_yaw,
 )
 from fusionlabel.assist.propagate import icp_2d, propagate_box
+from fusionlabel.assist.velocity_fit import fitted_velocity
 from fusionlabel.assist.tracker import TrackerConfig, track_sequence
 from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.geometry.transforms import (
@@ -345,8 +346,8 @@ def walking_frames():
 
 def test_propagated_pedestrians_keep_their_heading_and_follow_their_walk(walking_frames):
     """V, V, V ... from the true box of each walking pedestrian seen in every frame (as the app
-    chains it: the velocity guess from the last two boxes): the heading stays the simulator's
-    (ICP cannot tell a small blob's rotation) and the box stays on the person."""
+    chains it: the velocity guess fitted to the boxes so far, the first one trusted): the heading
+    stays the simulator's (ICP cannot tell a small blob's rotation) and the box stays on the person."""
     frames = walking_frames
     first = {lb.track_id: lb for lb in frames[0].labels}
     truth = [{lb.track_id: lb for lb in f.labels} for f in frames]
@@ -358,7 +359,8 @@ def test_propagated_pedestrians_keep_their_heading_and_follow_their_walk(walking
         box, world = first[t].box, []
         for a, b, g in zip(frames, frames[1:], truth[1:]):
             world.append((a.T_world_lidar @ np.append(box.center, 1.0))[:2])
-            velocity = (world[-1] - world[-2]) / 0.1 if len(world) > 1 else (0.0, 0.0)
+            times = 1e-6 * np.array([f.timestamp_us for f in frames[:len(world)]])
+            velocity = fitted_velocity(times, world, np.arange(len(world)) == 0)
             box = propagate_box(a.points, box, b.points, a.T_world_lidar, b.T_world_lidar, velocity).box
             centre.append(np.linalg.norm(np.subtract(box.center[:2], g[t].box.center[:2])))
             heading.append(abs(angle_difference(box.yaw, g[t].box.yaw)))

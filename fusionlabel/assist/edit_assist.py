@@ -35,10 +35,11 @@ from .detector import Detector
 from .fit import auto_fit as fit_box
 from .fit import one_click_box
 from .interpolate import interpolate_track
-from .keyframes import keyframes, unedited_copies
+from .keyframes import KEY_SOURCES, keyframes, unedited_copies
 from .prelabel import detect_frames, frames_text, overlaps, track_drive
 from .prelabel_project import INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION, edited_prelabels, prelabel_command
 from .propagate import MIN_POINTS, propagate_box
+from .velocity_fit import WINDOW_BOXES, fitted_velocity
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
 DEFAULT_FRAME_DT = 0.1      # seconds between frames when the drive has no usable timestamps
@@ -252,22 +253,38 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
                               f"{copies_text}{_keeping(kept, locked)}")
 
 
-def _velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
-    """World-frame xy velocity (m/s) of a track from its cuboid one frame back (zero if none)."""
-    prev = doc.find_track(ann.track_id, ann.frame - step) if ann.track_id is not None else None
-    if prev is None:
+def track_velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
+    """World-frame xy velocity (m/s) of ``ann``'s track, the first guess for carrying it ``step``
+    (±1) frames on: :func:`~.velocity_fit.fitted_velocity` through ``ann`` and the track's boxes
+    in the frames right behind it (before it when carrying forward, after it when carrying back;
+    up to the first frame without one, at most :data:`~.velocity_fit.WINDOW_BOXES` in all: the
+    one frame back) at their capture times (:func:`frame_times`; 0.1 s apart without usable
+    timestamps). Keyframe boxes (drawn, imported or accepted: :mod:`.keyframes`) are trusted over
+    pre-labels and propagated boxes. Zero for a cuboid without a track or a box behind it."""
+    if ann.track_id is None:
         return np.zeros(2)
-    a = drive.T_world_lidar(prev.frame) @ np.append(prev.box.center, 1.0)
-    b = drive.T_world_lidar(ann.frame) @ np.append(ann.box.center, 1.0)
-    return (b[:2] - a[:2]) / _frame_dt(drive, prev.frame, ann.frame)
+    anns = [ann]
+    while len(anns) < WINDOW_BOXES:
+        before = doc.find_track(ann.track_id, anns[-1].frame - step)
+        if before is None:
+            break
+        anns.append(before)
+    anns.sort(key=lambda a: a.frame)
+    frames = [a.frame for a in anns]
+    times = frame_times(drive, frames) or {f: DEFAULT_FRAME_DT * f for f in frames}
+    copies = unedited_copies(doc, anns)
+    xy = [(drive.T_world_lidar(a.frame) @ np.append(a.box.center, 1.0))[:2] for a in anns]
+    trusted = [a.source in KEY_SOURCES and a.uid not in copies for a in anns]
+    return fitted_velocity([times[f] for f in frames], xy, trusted)
 
 
 def propagate(doc: Document, drive, frame: int, selection, target: int | None = None,
               points: np.ndarray | None = None, target_points: np.ndarray | None = None,
               config: BuiltinConfig | None = None, keep=frozenset(), warnings: list | None = None) -> Command | None:
     """Carry each selected cuboid of ``frame`` to ``target`` (default the next frame) by
-    registering its points there (ego motion from the poses, the track's velocity from the frame
-    before as the first guess, then 2D ICP; :func:`fusionlabel.assist.propagate.propagate_box`).
+    registering its points there (ego motion from the poses, the track's velocity from its last
+    boxes as the first guess (:func:`track_velocity`), then 2D ICP;
+    :func:`fusionlabel.assist.propagate.propagate_box`).
     The copy keeps the track and class and is a pre-label (source ``model``, attribute
     ``propagated``: machine output until the annotator accepts it with Y, so it is no keyframe for
     interpolation and is told apart from reviewed boxes); a pre-label of the track already in the
@@ -313,7 +330,8 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     here, there_name = f"in frame {drive.frames[frame].frame_id}", f"in frame {drive.frames[target].frame_id}"
     carried = 0
     for ann, there in todo:
-        result = propagate_box(pa, ann.box, pb, Ta, Tb, _velocity(doc, drive, ann, step), dt, config=config)
+        result = propagate_box(pa, ann.box, pb, Ta, Tb, track_velocity(doc, drive, ann, step), dt,
+                               config=config)
         problem = result.problem(here, there_name)
         if problem is not None and warnings is not None:
             warnings.append(f"track {ann.track_id}: {problem}"
