@@ -22,6 +22,7 @@ from ..model.annotation import CuboidLabel
 from ..model.commands import label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
+from .foreign_output import foreign_output, refusal
 from ..deferred_signals import signals_deferred
 from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
@@ -151,9 +152,10 @@ def _frame_text(path: Path, fmt: str, existing: list[CuboidLabel], merge: Merge,
 
 def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
     """``out`` as a folder ``prelabel`` may write ``fmt`` to: a folder (or nothing yet) without
-    label files of another format (or, for label files, a nuScenes results file), so that no
-    folder ends up with a stale set beside a fresh one (``fusionlabel eval`` refuses a folder
-    holding both)."""
+    another tool's output (an export, a drive, a project: :func:`~.foreign_output.foreign_output`)
+    and without label files of another format (or, for label files, a nuScenes results file), so
+    that no folder ends up with a stale set beside a fresh one (``fusionlabel eval`` refuses a
+    folder holding both)."""
     if fmt not in FORMATS + (RESULTS_FORMAT,):
         raise InputError(None, f"expected one of {', '.join(FORMATS + (RESULTS_FORMAT,))}, got {fmt!r}",
                          where="--format")
@@ -162,6 +164,9 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
         raise InputError(out, "output exists and is not a folder", where="--out")
     _check_writable(out)
     check_out_path(out, drive.root)     # never into the source drive, as export and import
+    other = foreign_output(out)
+    if other is not None:
+        raise InputError(out, refusal(other), where="--out")
     if out.is_dir():
         ids = {f.frame_id for f in drive.frames}
         for other in [f for f in FORMATS if f != fmt]:
