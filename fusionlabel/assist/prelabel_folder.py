@@ -27,7 +27,7 @@ from ..deferred_signals import signals_deferred
 from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
-from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note, write_atomic
+from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note
 from .tracker import TrackerConfig
 
 FORMATS = ("native", "kitti")         # label files, one per frame
@@ -59,21 +59,51 @@ def _read_record(path: Path) -> set[str]:
     return {d for d in doc["prelabels"] if isinstance(d, str)}
 
 
-def _replace_text(path: Path, text: str) -> None:
-    """Write ``text`` (bytes as read by :func:`_read_text`) atomically; a file that already holds
-    exactly it is left alone."""
+def _staged_text(path: Path, text: str) -> Path | None:
+    """``text`` (bytes as read by :func:`_read_text`) written to ``path``'s temporary file
+    (``NAME.tmp``), for :func:`_move_in`; None when ``path`` already holds exactly it. An error (a
+    full disk) is one line naming ``path``, and no temporary file is left."""
     data = text.encode("utf-8", "surrogateescape")
     try:
         if path.read_bytes() == data:
-            return
+            return None
     except OSError:
         pass
-    write_atomic(path, data)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+    except OSError as e:
+        _remove_staged([tmp])
+        raise InputError(path, f"cannot write: {e.strerror or e}") from None
+    return tmp
+
+
+def _move_in(staged: list[tuple[Path | None, Path]]) -> None:
+    """Rename each staged temporary file (:func:`_staged_text`; None: unchanged) onto its path. A
+    frame's label file and its record are staged both before either is moved in, so that a full
+    disk (which fails a write, not a rename) never leaves a label file without its record."""
+    for n, (tmp, path) in enumerate(staged):
+        if tmp is None:
+            continue
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            _remove_staged([t for t, _ in staged[n:]])
+            raise InputError(path, f"cannot write: {e.strerror or e}") from None
+
+
+def _remove_staged(tmps: list[Path | None]) -> None:
+    for tmp in tmps:
+        if tmp is not None:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def _read_text(path: Path) -> str:
     """A file's text with its bytes as they are (no newline translation; bytes that are not UTF-8
-    survive the round trip through :func:`_replace_text`)."""
+    survive the round trip through :func:`_staged_text`)."""
     return path.read_bytes().decode("utf-8", "surrogateescape")
 
 
@@ -253,14 +283,16 @@ def _in_camera_view(labels: list[CuboidLabel], drive: Drive, index: int, report:
 
 def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels: list[list[CuboidLabel]],
                     fmt: str = "native", report: PrelabelReport | None = None,
-                    elsewhere: set[str] | None = None) -> PrelabelReport:
+                    elsewhere: set[str] | None = None, on_disk: list[int] | None = None) -> PrelabelReport:
     """Write pre-labels per frame into ``out`` by :func:`merge_prelabels` (see the module
     docstring), and record what was written; returns the tally. New tracks continue the kept
     tracks they overlap (:func:`inherited_tracks`); other new tracks take ids used nowhere in
     ``out``: not in these frames, nor in the label files of the others (``elsewhere``, read from
     the folder by :func:`folder_track_ids` when not given). In KITTI files only the lines of
     recorded, untouched pre-labels are ever removed, every other line stays byte for byte. A file
-    whose content would not change is not rewritten."""
+    whose content would not change is not rewritten. Each frame whose file and record are written
+    is appended to ``on_disk`` as it is done, so that a caller stopped part-way (a full disk) knows
+    what is on disk."""
     out = check_out_folder(out, drive, fmt)
     _make_folder(out / RECORD_DIR)
     report = report or PrelabelReport()
@@ -295,14 +327,21 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
         path = out / f"{fid}{ext}"
         kept = [existing[k] for k in merge.keep]
         report.files_created += not path.exists()
-        _replace_text(path, _frame_text(path, fmt, existing, merge, new, lines, drive, i))
-        written = _existing(path, fmt, drive, i)
-        ours = [pos for pos, k in enumerate(merge.keep) if k in merge.again] + \
-            list(range(len(kept), len(kept) + len(merge.add)))        # found again + new, as read back
-        ours = ours if len(written) == len(kept) + len(merge.add) else []
-        record = {"format": RECORD_FORMAT, "frame": fid,
-                  "prelabels": [label_digest(written[pos]) for pos in ours if written[pos].source == "model"]}
-        _replace_text(_record_path(out, fid), json.dumps(record) + "\n")
+        label_tmp = _staged_text(path, _frame_text(path, fmt, existing, merge, new, lines, drive, i))
+        try:
+            written = _existing(label_tmp or path, fmt, drive, i)
+            ours = [pos for pos, k in enumerate(merge.keep) if k in merge.again] + \
+                list(range(len(kept), len(kept) + len(merge.add)))        # found again + new, as read back
+            ours = ours if len(written) == len(kept) + len(merge.add) else []
+            record = {"format": RECORD_FORMAT, "frame": fid,
+                      "prelabels": [label_digest(written[pos]) for pos in ours if written[pos].source == "model"]}
+            record_tmp = _staged_text(_record_path(out, fid), json.dumps(record) + "\n")
+        except BaseException:
+            _remove_staged([label_tmp])
+            raise
+        _move_in([(label_tmp, path), (record_tmp, _record_path(out, fid))])
+        if on_disk is not None:
+            on_disk.append(i)
         _tally(report, existing, merge)
         for lab in merge.add:
             report.prelabels += 1
@@ -408,6 +447,17 @@ def _remove_records(out: Path) -> None:
         pass
 
 
+def _note_kept(manifest: FolderManifest, frames: list[int], report: PrelabelReport) -> None:
+    """After a run stopped while writing: ``frames`` are what it keeps (``report.frames_stored``,
+    which the error line tells) and what the incomplete manifest lists, if it can still be written
+    (on a full disk it may not)."""
+    report.frames_stored = len(frames)
+    try:
+        manifest.save(frames)
+    except InputError:
+        pass
+
+
 def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool, min_score: float,
               frames: list[int] | None, tracker: TrackerConfig | None, progress: bool, skipped: list | None,
               report: PrelabelReport) -> PrelabelReport:
@@ -425,6 +475,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
     before: dict[Path, Path | None] = {}
     shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)    # left by a killed tracked run
     done, found, below = [], [], 0
+    stored: list[int] = []      # the frames of the batch being written whose files are on disk
     # the ids of the frames this run leaves alone, read before the detector runs (a damaged file
     # stops the run now, not after it)
     elsewhere = folder_track_ids(out, drive, fmt, _other_frames(drive, selected)) if track else set()
@@ -436,12 +487,15 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
                 manifest.save([])
             if track:
                 _set_aside(out, drive, batch_frames, fmt, before)
-            write_prelabels(out, drive, batch_frames, dets, fmt, batches)
+            write_prelabels(out, drive, batch_frames, dets, fmt, batches, on_disk=stored)
             done, found, below = done + batch_frames, found + dets, below + n
+            stored.clear()
             report.frames_stored = len(done)
             manifest.save(done)
     except BaseException:
         shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)   # a stopped run keeps its untracked frames
+        if stored:      # stopped inside a batch (a full disk): its frames written so far are kept too
+            _note_kept(manifest, done + stored, report)
         raise
     if track and done:
         tracked = track_drive(drive, done, found, tracker)
@@ -449,7 +503,11 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
         elsewhere |= folder_track_ids(out, drive, fmt, [i for i in selected if i not in finished])
         with signals_deferred():
             _put_back(before)
-            write_prelabels(out, drive, done, tracked, fmt, report, elsewhere)
+            try:
+                write_prelabels(out, drive, done, tracked, fmt, report, elsewhere, on_disk=stored)
+            except BaseException:   # the frames not rewritten yet are as they were before the run
+                _note_kept(manifest, stored, report)
+                raise
         shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)
     elif not done:
         write_prelabels(out, drive, [], [], fmt, report)
