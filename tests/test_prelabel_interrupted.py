@@ -336,6 +336,55 @@ def test_a_permission_error_while_writing_is_one_line(drive, tmp_path, capsys, m
     assert not list(out.rglob("*.tmp"))
 
 
+def read_only_below(folder: Path, monkeypatch) -> None:
+    """Make the system calls that create files and folders fail below ``folder`` as on a read-only
+    file system (EROFS, naming the path, as the kernel's errors do); reading still works."""
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def refused(path):
+        return Path(path).absolute().is_relative_to(folder)
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and refused(path):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    def mkdir(path, *args, **kwargs):
+        if refused(path):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_read_only_out_says_read_only(existing, drive, tmp_path, capsys, monkeypatch):
+    """A read-only file system is said as such (not 'Permission denied'), naming the folder."""
+    ro = tmp_path / "ro"
+    (ro / "out").mkdir(parents=True)
+    out = ro / "out" if existing else ro / "new" / "out"
+    read_only_below(ro, monkeypatch)
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    what = "cannot write into the output folder" if existing else f"cannot create the output folder in {ro}"
+    assert err == [f"fusionlabel: error: {out}: --out: {what}: Read-only file system"]
+    assert sorted(p.name for p in ro.iterdir()) == ["out"] and not list((ro / "out").iterdir())
+
+
+def test_a_read_only_project_is_refused_with_advice_that_fits(drive, tmp_path, capsys, monkeypatch):
+    """A project on a read-only file system: no advice to close it elsewhere or wait (--wait would
+    only wait in vain); --out DIR, or a copy of the project, can help."""
+    project = make_project(drive, tmp_path / "project")
+    read_only_below(project, monkeypatch)
+    assert main(["prelabel", str(project), "--frames", "0", "--quiet", "--wait", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not writable (Read-only file system); nothing was done" in err[0]
+    assert "--out DIR" in err[0] and "--wait" not in err[0] and "Close it" not in err[0]
+    monkeypatch.undo()
+    assert model_boxes(project) == []
+
+
 def test_a_project_held_by_another_process_is_refused_saying_what_to_do(drive, tmp_path, capsys):
     from fusionlabel.store.project import Project
 

@@ -24,6 +24,7 @@ from ..model.drive import Drive
 from .detector import Detector
 from .foreign_output import foreign_output, refusal
 from ..deferred_signals import signals_deferred
+from ..export.run_files import LOCK_NAME
 from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
@@ -216,14 +217,12 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
 
 
 def _check_writable(out: Path) -> None:
-    """Refuse, before the detector runs, an ``out`` that cannot be made or written: below a file,
-    or in a folder without write permission."""
+    """Refuse, before the detector runs, an ``out`` that cannot be made: below a file. A folder
+    that cannot be written (read-only file system, no permission) is refused when its lock is
+    taken (:func:`out_locked`), also before the detector runs, with the system's own reason."""
     top = next(p for p in (out, *out.absolute().parents) if p.exists() or p == p.parent)
     if top != out and not top.is_dir():
         raise InputError(out, f"cannot create the output folder: {top} is a file, not a folder", where="--out")
-    if top.is_dir() and not os.access(top, os.W_OK | os.X_OK):
-        what = "write into the output folder" if top == out else f"create the output folder in {top}"
-        raise InputError(out, f"cannot {what}: Permission denied", where="--out")
 
 
 def _make_folder(folder: Path) -> None:
@@ -427,10 +426,21 @@ def out_locked(out: Path) -> Iterator[list[Path]]:
     try:
         made = lock.__enter__()
     except OSError as e:
-        raise InputError(out, f"cannot lock the output folder: {e.strerror or e}", where="--out") from None
+        raise InputError(out, _cannot_use(e), where="--out") from None
     with ExitStack() as held:   # the body's own errors pass through unchanged
         held.push(lock)
         yield made
+
+
+def _cannot_use(e: OSError) -> str:
+    """What an ``OSError`` taking an output folder's lock means: a folder (``--out`` or a parent of
+    it) that could not be created, or a lock file that could not be written in ``--out``; with the
+    system's reason as it is (``Read-only file system``, ``Permission denied``)."""
+    why = e.strerror or str(e)
+    failed = Path(e.filename) if e.filename else None
+    if failed is not None and failed.name != LOCK_NAME:
+        return f"cannot create the output folder in {failed.parent}: {why}"
+    return f"cannot write into the output folder: {why}"
 
 
 def _remove_records(out: Path) -> None:
