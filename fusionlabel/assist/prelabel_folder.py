@@ -338,7 +338,8 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
         except BaseException:
             _remove_staged([label_tmp])
             raise
-        _move_in([(label_tmp, path), (record_tmp, _record_path(out, fid))])
+        with signals_deferred():     # Ctrl+C between the two renames would part them too
+            _move_in([(label_tmp, path), (record_tmp, _record_path(out, fid))])
         if on_disk is not None:
             on_disk.append(i)
         _tally(report, existing, merge)
