@@ -10,6 +10,17 @@ from pathlib import Path
 from .errors import InputError
 
 
+def write_file(path: str | os.PathLike, data: bytes | str) -> None:
+    """Write ``data`` (text as UTF-8) to ``path``. An ``OSError`` names ``path`` (its ``filename``),
+    as one from opening the file does: the one of a failed write (a full disk) names no file."""
+    try:
+        Path(path).write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as e:
+        if e.filename is not None:
+            raise
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from None
+
+
 def write_atomic(path: Path, data: bytes, tmp_folder: Path | None = None) -> None:
     """Write ``data`` to ``path`` through a temporary file (``NAME.tmp`` beside it, or in
     ``tmp_folder`` on the same filesystem) and a rename, so ``path`` is the old file or the new one.

@@ -179,29 +179,29 @@ def test_out_under_a_file_is_one_line(tool, drive12, tmp_path, capsys):
 @pytest.mark.parametrize("tool", ["export", "import", "simulate"])
 def test_a_full_disk_is_one_line_naming_the_file(tool, drive12, tmp_path, monkeypatch, capsys):
     """The write of the second sweep fails as on a full disk: one line naming that file (where it
-    would be in --out) and 'No space left on device'; nothing is left, not even a partial file."""
-    import fusionlabel.io.native as native
+    would be in --out) and 'No space left on device'; nothing is left, not even a partial file.
+    Where the file is written with ``Path.write_bytes`` (export's and simulate's sweeps), the
+    failure comes from there as a failed write() gives it, naming no file."""
     import fusionlabel.io.pointcloud as pointcloud
 
     calls = []
+    write_bytes = Path.write_bytes
 
-    def full(write):
+    def full(write, named=True):
         def writer(path, *a, **k):
             calls.append(path)
             if len(calls) == 2:
-                Path(path).write_bytes(b"half")
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+                write_bytes(Path(path), b"half")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), *([str(path)] if named else []))
             return write(path, *a, **k)
         return writer
 
-    if tool == "export":
-        write_bytes = Path.write_bytes
-        monkeypatch.setattr(Path, "write_bytes", lambda self, data: (
-            full(write_bytes)(self, data) if self.suffix == ".bin" else write_bytes(self, data)))
-    elif tool == "import":
+    if tool == "import":
         monkeypatch.setattr(pointcloud, "write_points_pcd", full(pointcloud.write_points_pcd))
     else:
-        monkeypatch.setattr(native, "write_range_image", full(native.write_range_image))
+        sweep = ".bin" if tool == "export" else ".fri"
+        monkeypatch.setattr(Path, "write_bytes", lambda self, data: (
+            full(write_bytes, named=False)(self, data) if self.suffix == sweep else write_bytes(self, data)))
     out = tmp_path / "out"
     assert main(command(tool, drive12, out)) == 2
     err = capsys.readouterr().err.strip()

@@ -213,6 +213,85 @@ def test_a_full_disk_is_one_line_naming_the_file(drive, tmp_path, capsys, monkey
     assert not list(out.rglob("*.tmp"))
 
 
+def disk_full_at(name: str, folder: str = "out"):
+    """A ``Path.write_bytes`` (through which label files, records and the manifest are written)
+    that fails as on a full disk (half the bytes, then ENOSPC with no file name, as a failed write
+    says) for the temporary file of ``name`` in ``folder``; the others are written (the room the
+    removed temporary file gave back holds a small manifest)."""
+    real = Path.write_bytes
+
+    def write_bytes(self, data):
+        if self.name == f"{name}.tmp" and self.parent.name == folder:
+            real(self, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, data)
+
+    return write_bytes
+
+
+@pytest.mark.parametrize("track", [False, True])
+@pytest.mark.parametrize("failing", ["out", ".fusionlabel-prelabel"])
+def test_a_full_disk_part_way_keeps_and_lists_the_frames_written(failing, track, drive, tmp_path, capsys,
+                                                                 monkeypatch):
+    """The disk fills at frame 4 of a one-batch run, at its label file or at its record: the four
+    label files before it stay (and no label file of frame 4 without its record, which the next
+    run would keep as an edited pre-label), the error line names the file and says they were kept,
+    and the manifest (written before the disk filled) lists them, so that the next run says how
+    many there were; that run then leaves the folder as a clean run does."""
+    from fusionlabel.assist import prelabel
+
+    monkeypatch.setattr(prelabel, "BATCH_SECONDS", 1e6)      # one batch: the disk fills inside it
+    monkeypatch.setattr(Path, "write_bytes", disk_full_at("000004.json", failing))
+    out = tmp_path / "out"
+    track_option = ["--track"] if track else []
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-7", "--quiet", *track_option]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    named = out / '000004.json' if failing == "out" else out / failing / "000004.json"
+    assert len(err) == 1 and err[0].startswith(f"fusionlabel: error: {named}: cannot write: "
+                                               "No space left on device; kept the pre-labels of the 4 frames "
+                                               f"finished before it in {out} (")
+    assert sorted(p.name for p in out.glob("*.json")) == [f"{i:06d}.json" for i in range(4)]
+    assert not list(out.rglob("*.tmp")) and not (out / ".fusionlabel-prelabel" / ".before").exists()
+    monkeypatch.undo()
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] is False and manifest["frames"] == [f"{i:06d}" for i in range(4)]
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-7", "--quiet", *track_option]) == 0
+    captured = capsys.readouterr()
+    assert "did not finish (4 of 8 frames written" in captured.err and "edited" not in captured.out
+    if not track:
+        clean = tmp_path / "clean"
+        assert main(["prelabel", str(drive), "--out", str(clean), "--frames", "0-7", "--quiet"]) == 0
+        assert {p.name: p.read_bytes() for p in out.glob("*.json")} == \
+            {p.name: p.read_bytes() for p in clean.glob("*.json")}
+
+
+def test_a_full_disk_in_the_final_tracked_write_keeps_what_it_wrote(drive, tmp_path, capsys, monkeypatch):
+    """A tracked run writes every frame again at the end with its tracks: the disk filling there
+    leaves the frames rewritten before it and puts the others back as they were before the run,
+    and the error line and the manifest count only the rewritten ones."""
+    from fusionlabel.assist import prelabel_folder
+
+    out = tmp_path / "out"
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-5", "--min-score", "0.3", "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in out.glob("*.json")}
+    track_drive = prelabel_folder.track_drive
+
+    def then_full(*args, **kwargs):        # the disk fills once the detection batches are written
+        monkeypatch.setattr(Path, "write_bytes", disk_full_at("000003.json"))
+        return track_drive(*args, **kwargs)
+
+    monkeypatch.setattr(prelabel_folder, "track_drive", then_full)
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-5", "--min-score", "0.3", "--track",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "000003.json: cannot write: No space left on device; kept the pre-labels of the " \
+                             "3 frames finished" in err[0]
+    monkeypatch.undo()
+    assert json.loads((out / MANIFEST).read_text())["frames"] == [f"{i:06d}" for i in range(3)]
+    assert {name: (out / name).read_bytes() for name in before if name >= "000003"} == \
+        {name: data for name, data in before.items() if name >= "000003"}
+
+
 def test_a_full_disk_under_a_project_says_the_disk_is_full(drive, tmp_path, capsys, monkeypatch):
     """SQLite's 'database or disk is full' (here: a page limit, as a full disk ends it) is said as
     such, and what was stored before is kept."""
@@ -255,6 +334,55 @@ def test_a_permission_error_while_writing_is_one_line(drive, tmp_path, capsys, m
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].endswith("cannot write: Permission denied") and str(out) in err[0]
     assert not list(out.rglob("*.tmp"))
+
+
+def read_only_below(folder: Path, monkeypatch) -> None:
+    """Make the system calls that create files and folders fail below ``folder`` as on a read-only
+    file system (EROFS, naming the path, as the kernel's errors do); reading still works."""
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def refused(path):
+        return Path(path).absolute().is_relative_to(folder)
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and refused(path):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    def mkdir(path, *args, **kwargs):
+        if refused(path):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_read_only_out_says_read_only(existing, drive, tmp_path, capsys, monkeypatch):
+    """A read-only file system is said as such (not 'Permission denied'), naming the folder."""
+    ro = tmp_path / "ro"
+    (ro / "out").mkdir(parents=True)
+    out = ro / "out" if existing else ro / "new" / "out"
+    read_only_below(ro, monkeypatch)
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    what = "cannot write into the output folder" if existing else f"cannot create the output folder in {ro}"
+    assert err == [f"fusionlabel: error: {out}: --out: {what}: Read-only file system"]
+    assert sorted(p.name for p in ro.iterdir()) == ["out"] and not list((ro / "out").iterdir())
+
+
+def test_a_read_only_project_is_refused_with_advice_that_fits(drive, tmp_path, capsys, monkeypatch):
+    """A project on a read-only file system: no advice to close it elsewhere or wait (--wait would
+    only wait in vain); --out DIR, or a copy of the project, can help."""
+    project = make_project(drive, tmp_path / "project")
+    read_only_below(project, monkeypatch)
+    assert main(["prelabel", str(project), "--frames", "0", "--quiet", "--wait", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not writable (Read-only file system); nothing was done" in err[0]
+    assert "--out DIR" in err[0] and "--wait" not in err[0] and "Close it" not in err[0]
+    monkeypatch.undo()
+    assert model_boxes(project) == []
 
 
 def test_a_project_held_by_another_process_is_refused_saying_what_to_do(drive, tmp_path, capsys):

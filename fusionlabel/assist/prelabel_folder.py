@@ -22,11 +22,13 @@ from ..model.annotation import CuboidLabel
 from ..model.commands import label_to_dict
 from ..model.drive import Drive
 from .detector import Detector
+from .foreign_output import foreign_output, refusal
 from ..deferred_signals import signals_deferred
+from ..export.run_files import LOCK_NAME
 from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
-from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note, write_atomic
+from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note
 from .tracker import TrackerConfig
 
 FORMATS = ("native", "kitti")         # label files, one per frame
@@ -58,21 +60,51 @@ def _read_record(path: Path) -> set[str]:
     return {d for d in doc["prelabels"] if isinstance(d, str)}
 
 
-def _replace_text(path: Path, text: str) -> None:
-    """Write ``text`` (bytes as read by :func:`_read_text`) atomically; a file that already holds
-    exactly it is left alone."""
+def _staged_text(path: Path, text: str) -> Path | None:
+    """``text`` (bytes as read by :func:`_read_text`) written to ``path``'s temporary file
+    (``NAME.tmp``), for :func:`_move_in`; None when ``path`` already holds exactly it. An error (a
+    full disk) is one line naming ``path``, and no temporary file is left."""
     data = text.encode("utf-8", "surrogateescape")
     try:
         if path.read_bytes() == data:
-            return
+            return None
     except OSError:
         pass
-    write_atomic(path, data)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+    except OSError as e:
+        _remove_staged([tmp])
+        raise InputError(path, f"cannot write: {e.strerror or e}") from None
+    return tmp
+
+
+def _move_in(staged: list[tuple[Path | None, Path]]) -> None:
+    """Rename each staged temporary file (:func:`_staged_text`; None: unchanged) onto its path. A
+    frame's label file and its record are staged both before either is moved in, so that a full
+    disk (which fails a write, not a rename) never leaves a label file without its record."""
+    for n, (tmp, path) in enumerate(staged):
+        if tmp is None:
+            continue
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            _remove_staged([t for t, _ in staged[n:]])
+            raise InputError(path, f"cannot write: {e.strerror or e}") from None
+
+
+def _remove_staged(tmps: list[Path | None]) -> None:
+    for tmp in tmps:
+        if tmp is not None:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def _read_text(path: Path) -> str:
     """A file's text with its bytes as they are (no newline translation; bytes that are not UTF-8
-    survive the round trip through :func:`_replace_text`)."""
+    survive the round trip through :func:`_staged_text`)."""
     return path.read_bytes().decode("utf-8", "surrogateescape")
 
 
@@ -151,9 +183,10 @@ def _frame_text(path: Path, fmt: str, existing: list[CuboidLabel], merge: Merge,
 
 def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
     """``out`` as a folder ``prelabel`` may write ``fmt`` to: a folder (or nothing yet) without
-    label files of another format (or, for label files, a nuScenes results file), so that no
-    folder ends up with a stale set beside a fresh one (``fusionlabel eval`` refuses a folder
-    holding both)."""
+    another tool's output (an export, a drive, a project: :func:`~.foreign_output.foreign_output`)
+    and without label files of another format (or, for label files, a nuScenes results file), so
+    that no folder ends up with a stale set beside a fresh one (``fusionlabel eval`` refuses a
+    folder holding both)."""
     if fmt not in FORMATS + (RESULTS_FORMAT,):
         raise InputError(None, f"expected one of {', '.join(FORMATS + (RESULTS_FORMAT,))}, got {fmt!r}",
                          where="--format")
@@ -162,6 +195,9 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
         raise InputError(out, "output exists and is not a folder", where="--out")
     _check_writable(out)
     check_out_path(out, drive.root)     # never into the source drive, as export and import
+    other = foreign_output(out)
+    if other is not None:
+        raise InputError(out, refusal(other), where="--out")
     if out.is_dir():
         ids = {f.frame_id for f in drive.frames}
         for other in [f for f in FORMATS if f != fmt]:
@@ -181,14 +217,12 @@ def check_out_folder(out: str | Path, drive: Drive, fmt: str) -> Path:
 
 
 def _check_writable(out: Path) -> None:
-    """Refuse, before the detector runs, an ``out`` that cannot be made or written: below a file,
-    or in a folder without write permission."""
+    """Refuse, before the detector runs, an ``out`` that cannot be made: below a file. A folder
+    that cannot be written (read-only file system, no permission) is refused when its lock is
+    taken (:func:`out_locked`), also before the detector runs, with the system's own reason."""
     top = next(p for p in (out, *out.absolute().parents) if p.exists() or p == p.parent)
     if top != out and not top.is_dir():
         raise InputError(out, f"cannot create the output folder: {top} is a file, not a folder", where="--out")
-    if top.is_dir() and not os.access(top, os.W_OK | os.X_OK):
-        what = "write into the output folder" if top == out else f"create the output folder in {top}"
-        raise InputError(out, f"cannot {what}: Permission denied", where="--out")
 
 
 def _make_folder(folder: Path) -> None:
@@ -248,14 +282,16 @@ def _in_camera_view(labels: list[CuboidLabel], drive: Drive, index: int, report:
 
 def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels: list[list[CuboidLabel]],
                     fmt: str = "native", report: PrelabelReport | None = None,
-                    elsewhere: set[str] | None = None) -> PrelabelReport:
+                    elsewhere: set[str] | None = None, on_disk: list[int] | None = None) -> PrelabelReport:
     """Write pre-labels per frame into ``out`` by :func:`merge_prelabels` (see the module
     docstring), and record what was written; returns the tally. New tracks continue the kept
     tracks they overlap (:func:`inherited_tracks`); other new tracks take ids used nowhere in
     ``out``: not in these frames, nor in the label files of the others (``elsewhere``, read from
     the folder by :func:`folder_track_ids` when not given). In KITTI files only the lines of
     recorded, untouched pre-labels are ever removed, every other line stays byte for byte. A file
-    whose content would not change is not rewritten."""
+    whose content would not change is not rewritten. Each frame whose file and record are written
+    is appended to ``on_disk`` as it is done, so that a caller stopped part-way (a full disk) knows
+    what is on disk."""
     out = check_out_folder(out, drive, fmt)
     _make_folder(out / RECORD_DIR)
     report = report or PrelabelReport()
@@ -290,14 +326,22 @@ def write_prelabels(out: str | Path, drive: Drive, frames: list[int], prelabels:
         path = out / f"{fid}{ext}"
         kept = [existing[k] for k in merge.keep]
         report.files_created += not path.exists()
-        _replace_text(path, _frame_text(path, fmt, existing, merge, new, lines, drive, i))
-        written = _existing(path, fmt, drive, i)
-        ours = [pos for pos, k in enumerate(merge.keep) if k in merge.again] + \
-            list(range(len(kept), len(kept) + len(merge.add)))        # found again + new, as read back
-        ours = ours if len(written) == len(kept) + len(merge.add) else []
-        record = {"format": RECORD_FORMAT, "frame": fid,
-                  "prelabels": [label_digest(written[pos]) for pos in ours if written[pos].source == "model"]}
-        _replace_text(_record_path(out, fid), json.dumps(record) + "\n")
+        label_tmp = _staged_text(path, _frame_text(path, fmt, existing, merge, new, lines, drive, i))
+        try:
+            written = _existing(label_tmp or path, fmt, drive, i)
+            ours = [pos for pos, k in enumerate(merge.keep) if k in merge.again] + \
+                list(range(len(kept), len(kept) + len(merge.add)))        # found again + new, as read back
+            ours = ours if len(written) == len(kept) + len(merge.add) else []
+            record = {"format": RECORD_FORMAT, "frame": fid,
+                      "prelabels": [label_digest(written[pos]) for pos in ours if written[pos].source == "model"]}
+            record_tmp = _staged_text(_record_path(out, fid), json.dumps(record) + "\n")
+        except BaseException:
+            _remove_staged([label_tmp])
+            raise
+        with signals_deferred():     # Ctrl+C between the two renames would part them too
+            _move_in([(label_tmp, path), (record_tmp, _record_path(out, fid))])
+        if on_disk is not None:
+            on_disk.append(i)
         _tally(report, existing, merge)
         for lab in merge.add:
             report.prelabels += 1
@@ -383,10 +427,21 @@ def out_locked(out: Path) -> Iterator[list[Path]]:
     try:
         made = lock.__enter__()
     except OSError as e:
-        raise InputError(out, f"cannot lock the output folder: {e.strerror or e}", where="--out") from None
+        raise InputError(out, _cannot_use(e), where="--out") from None
     with ExitStack() as held:   # the body's own errors pass through unchanged
         held.push(lock)
         yield made
+
+
+def _cannot_use(e: OSError) -> str:
+    """What an ``OSError`` taking an output folder's lock means: a folder (``--out`` or a parent of
+    it) that could not be created, or a lock file that could not be written in ``--out``; with the
+    system's reason as it is (``Read-only file system``, ``Permission denied``)."""
+    why = e.strerror or str(e)
+    failed = Path(e.filename) if e.filename else None
+    if failed is not None and failed.name != LOCK_NAME:
+        return f"cannot create the output folder in {failed.parent}: {why}"
+    return f"cannot write into the output folder: {why}"
 
 
 def _remove_records(out: Path) -> None:
@@ -400,6 +455,17 @@ def _remove_records(out: Path) -> None:
             (out / MANIFEST).unlink()
         folder.rmdir()
     except OSError:
+        pass
+
+
+def _note_kept(manifest: FolderManifest, frames: list[int], report: PrelabelReport) -> None:
+    """After a run stopped while writing: ``frames`` are what it keeps (``report.frames_stored``,
+    which the error line tells) and what the incomplete manifest lists, if it can still be written
+    (on a full disk it may not)."""
+    report.frames_stored = len(frames)
+    try:
+        manifest.save(frames)
+    except InputError:
         pass
 
 
@@ -420,6 +486,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
     before: dict[Path, Path | None] = {}
     shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)    # left by a killed tracked run
     done, found, below = [], [], 0
+    stored: list[int] = []      # the frames of the batch being written whose files are on disk
     # the ids of the frames this run leaves alone, read before the detector runs (a damaged file
     # stops the run now, not after it)
     elsewhere = folder_track_ids(out, drive, fmt, _other_frames(drive, selected)) if track else set()
@@ -431,12 +498,15 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
                 manifest.save([])
             if track:
                 _set_aside(out, drive, batch_frames, fmt, before)
-            write_prelabels(out, drive, batch_frames, dets, fmt, batches)
+            write_prelabels(out, drive, batch_frames, dets, fmt, batches, on_disk=stored)
             done, found, below = done + batch_frames, found + dets, below + n
+            stored.clear()
             report.frames_stored = len(done)
             manifest.save(done)
     except BaseException:
         shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)   # a stopped run keeps its untracked frames
+        if stored:      # stopped inside a batch (a full disk): its frames written so far are kept too
+            _note_kept(manifest, done + stored, report)
         raise
     if track and done:
         tracked = track_drive(drive, done, found, tracker)
@@ -444,7 +514,11 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
         elsewhere |= folder_track_ids(out, drive, fmt, [i for i in selected if i not in finished])
         with signals_deferred():
             _put_back(before)
-            write_prelabels(out, drive, done, tracked, fmt, report, elsewhere)
+            try:
+                write_prelabels(out, drive, done, tracked, fmt, report, elsewhere, on_disk=stored)
+            except BaseException:   # the frames not rewritten yet are as they were before the run
+                _note_kept(manifest, stored, report)
+                raise
         shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)
     elif not done:
         write_prelabels(out, drive, [], [], fmt, report)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..files import write_file
 from ..model.frame_spec import FRAMES_HELP, consecutive_runs, parse_frames
 
 
@@ -235,7 +236,7 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
                 rel = f"cameras/{cam}/{f.frame_id}{src.suffix.lower()}"
                 dst = out / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
-                dst.write_bytes(src.read_bytes())
+                write_file(dst, src.read_bytes())   # a full disk names the file
                 entry["cameras"][cam] = rel
 
 

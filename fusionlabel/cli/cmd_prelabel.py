@@ -79,7 +79,8 @@ def _is_project(path: Path) -> bool:
 
 def _open_for_writing(args, image_size):
     """The project of ``args.drive`` opened for writing, waiting up to ``--wait`` seconds while
-    another process holds it; InputError (nothing done) when it stays held."""
+    another process holds it; InputError (nothing done) when it stays held, or at once when its
+    folder cannot be written (a read-only file system), which no waiting changes."""
     from ..store.project import Project
 
     deadline = time.monotonic() + max(args.wait, 0.0)
@@ -88,7 +89,12 @@ def _open_for_writing(args, image_size):
         if not project.read_only:
             return project
         reason = (project.read_only_reason or "the project is read-only").removesuffix("; opened read-only")
+        held = project.held_elsewhere
         project.close()
+        if not held:
+            raise InputError(args.drive, f"cannot store pre-labels: {reason}; nothing was done. Give --out DIR to "
+                                         "write the pre-labels to a folder, or copy the project to a writable disk "
+                                         "and pre-label the copy")
         if time.monotonic() >= deadline:
             waited = f" (waited {args.wait:g} s)" if args.wait > 0 else ""
             raise InputError(args.drive, f"cannot store pre-labels: {reason}{waited}; nothing was done. Close it "

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from ..errors import ImageError, InputError, PointCloudError
 from ..export_manifest import MANIFEST
+from ..files import write_file
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..model.frame_spec import consecutive_runs
@@ -433,8 +434,14 @@ class Exporter(ABC):
         return p
 
     def write_text(self, rel: str, text: str) -> Path:
+        """Write ``out/rel`` (UTF-8) and count it; a failed write (a full disk) names the file."""
+        return self.write_bytes(rel, text.encode("utf-8"))
+
+    def write_bytes(self, rel: str, data: bytes) -> Path:
+        """Write ``out/rel`` and count it; a failed write (a full disk) names the file, which the
+        output folder's error line (:func:`~fusionlabel.export.staging.write_error`) shows as in ``--out``."""
         p = self.path(rel)
-        p.write_text(text, encoding="utf-8")
+        write_file(p, data)
         self.summary.files += 1
         return p
 
@@ -445,7 +452,7 @@ class Exporter(ABC):
         except OSError as e:
             if not Path(src).exists():   # the source is what is missing, not the destination
                 raise ExportError(src, f"file not found (the export copies it to {p})") from None
-            raise ExportError(self.shown_out / rel, f"cannot write: {e.strerror or e}") from None
+            raise OSError(e.errno, e.strerror or str(e), str(p)) from None    # the copy, not the source
         self.summary.files += 1
         return p
 
@@ -605,5 +612,5 @@ class Exporter(ABC):
                     "frames": [self.drive.frames[i].frame_id for i in frames], "summary": self.summary.to_dict()}
         self.summary.files += 1
         manifest["summary"]["files"] = self.summary.files
-        (self.out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        write_file(self.out / MANIFEST, json.dumps(manifest, indent=1) + "\n")
         return self.summary

@@ -471,8 +471,7 @@ class KittiExporter(Exporter):
         else:
             pts = (np.ascontiguousarray(points[:, :4], dtype="<f4") if T_velo_lidar is None
                    else turned_points(points, T_velo_lidar))
-            self.path(velodyne_rel).write_bytes(pts.tobytes())   # not tofile: a full disk names the file
-            self.summary.files += 1
+            self.write_bytes(velodyne_rel, pts.tobytes())
             if len(pts) and float(pts[:, 3].max()) > 1.0:
                 self.summary.note("intensity is written as in the source (values above 1); KITTI's reflectance is 0..1")
         if self.camera not in f.image_paths:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import write_file
 from .base import ExportError, _manifest_names, output_names
 from .run_files import user_names
 from .staging import staged_output
@@ -98,7 +99,7 @@ class NativeOutput:
         (``debug/`` without masks), which may be the user's."""
         written = [name for name in NATIVE_NAMES if (Path(out) / name).exists()]
         doc = {f"fusionlabel_{self.tool}": 1, "complete": True, "written": written, **extra}
-        (Path(out) / self.manifest).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        write_file(Path(out) / self.manifest, json.dumps(doc, indent=1) + "\n")
 
 
 IMPORT_OUTPUT = NativeOutput("import", "imported_from")

@@ -184,8 +184,7 @@ class NuScenesExporter(Exporter):
         f = self.drive.frames[i]
         pts = self.sweep_to_write(i)
         if not len(pts):
-            self.path(rel).write_bytes(b"")
-            self.summary.files += 1
+            self.write_bytes(rel, b"")
             return
         if f.lidar_path.name.endswith(".pcd.bin"):
             self.copy_file(f.lidar_path, rel)
@@ -193,8 +192,7 @@ class NuScenesExporter(Exporter):
         out = np.zeros((len(pts), 5), dtype="<f4")
         k = min(pts.shape[1], 5)
         out[:, :k] = pts[:, :k]
-        self.path(rel).write_bytes(out.tobytes())   # not tofile: a full disk names the file
-        self.summary.files += 1
+        self.write_bytes(rel, out.tobytes())
 
     def _write_image(self, i: int, camera: str, rel: str) -> None:
         f = self.drive.frames[i]
@@ -404,8 +402,7 @@ class NuScenesExporter(Exporter):
     def _write_map(self, rel: str) -> None:
         import cv2
 
-        cv2.imwrite(str(self.path(rel)), np.zeros((16, 16), np.uint8))
-        self.summary.files += 1
+        self.write_bytes(rel, cv2.imencode(".png", np.zeros((16, 16), np.uint8))[1].tobytes())   # imwrite fails silently
 
     def _notes(self, changed: int, derived: int, unknown: int, source_none: int = 0) -> None:
         s = self.summary

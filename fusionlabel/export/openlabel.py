@@ -183,8 +183,10 @@ def _same_rig(a: Rig, b: Rig) -> bool:
 
 def write_openlabel(path: str | Path, document: dict) -> Path:
     """Write a document as JSON (``allow_nan=False``: NaN is not valid JSON)."""
+    from ..files import write_file
+
     path = Path(path)
-    path.write_text(json.dumps(document, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    write_file(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
     return path
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import yaml
 
 from ..errors import DriveError, LabelError, PointCloudError
-from ..files import parse_yaml, unknown_key, write_atomic, yaml_key_text
+from ..files import parse_yaml, unknown_key, write_atomic, write_file, yaml_key_text
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import rotation_problem, snap_rotation
 from ..model.annotation import SOURCES, CuboidLabel, score_problem
@@ -159,7 +159,7 @@ def decode_range_image(data: bytes, path: str | os.PathLike | None = None) -> Ra
 
 
 def write_range_image(path: str | os.PathLike, image: RangeImage) -> None:
-    Path(path).write_bytes(encode_range_image(image))
+    write_file(path, encode_range_image(image))   # a full disk names the file
 
 
 def read_range_image(path: str | os.PathLike) -> RangeImage:
@@ -336,7 +336,7 @@ def write_frame_files(root: str | os.PathLike, cameras: list[str], frame_id: str
     entry.update(camera_pose_entries(cameras, T_world_vehicle_at_camera, camera_timestamps_us))
     if labels is not None:
         entry["labels"] = f"labels/{frame_id}.json"
-        target(entry["labels"]).write_text(labels_to_json(frame_id, labels), encoding="utf-8")
+        write_file(target(entry["labels"]), labels_to_json(frame_id, labels))
     if masks:
         entry["masks"] = {}
         for cam, mask in masks.items():

@@ -32,7 +32,9 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
 
     from .export_labels import export_format, export_labels
 
-    if export_format(folder) is not None:
+    fmt = export_format(folder)
+    if fmt is not None:
+        _refuse_files_beside_export(folder, fmt, drive, what)
         return export_labels(folder, drive, what)
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".json"))
     if not files:
@@ -62,6 +64,24 @@ def _folder_labels(folder: Path, drive: Drive, what: str) -> dict[int, list[Cubo
                                 f"e.g. {drive.frames[0].frame_id if len(drive) else '000000'}{p.suffix})", where=what)
         out[i] = read_labels(p, unwrapped_yaw=what == "--pred") if p.suffix.lower() == ".json" else read_kitti_predictions(p, T_rect_lidar(drive, i))
     return out
+
+
+def _refuse_files_beside_export(folder: Path, fmt: str, drive: Drive, what: str) -> None:
+    """InputError when the export in ``folder`` has per-frame label files beside it (``<id>.txt`` /
+    ``<id>.json`` at the top, named after frames of ``drive``; a ``prelabel --out`` run into the
+    export folder, by a version that allowed it): which set is meant cannot be told, and reading the
+    export's own labels as predictions would score the ground truth against itself."""
+    from ..assist.predictions import frames_of_files
+
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".json") and p.is_file())
+    named = frames_of_files(drive, [p.name.split(".")[0] for p in files])
+    beside = [p.name for p in files if named[p.name.split(".")[0]] is not None]
+    if beside:
+        n = len(beside)
+        raise InputError(folder, f"holds a fusionlabel {fmt} export ({MANIFEST}) and, beside it, {n} per-frame label "
+                                 f"file{'s' if n != 1 else ''} ({beside[0]}{', ...' if n > 1 else ''}): eval cannot "
+                                 "tell which are the labels to score (the export's may be the ground truth); move "
+                                 "the per-frame files into a folder of their own and give that", where=what)
 
 
 def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[CuboidLabel]]:

@@ -187,6 +187,7 @@ class Project:
         self.created = False            # made by this process (see :meth:`discard`)
         self.import_report: ImportReport | None = None   # what creating it with import_labels imported
         self._made_folder: Path | None = None
+        self.held_elsewhere = False     # read-only because another process has it open (not its folder)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -284,11 +285,12 @@ class Project:
         if not is_project(folder):
             raise ProjectError(folder, f"not a fusionlabel project: no {DB_NAME} in this folder")
         lock = ProjectLock(folder / LOCK_NAME)
-        reason = None
+        reason, held = None, False
         try:
             if read_only:
                 reason = "opened read-only on request"
             elif not lock.acquire():
+                held = True
                 holder = lock.holder()
                 reason = (f"another fusionlabel process has project {folder} open"
                           f"{' (' + holder + ')' if holder else ''}; opened read-only")
@@ -308,7 +310,9 @@ class Project:
             raise
         warnings = [reason] if reason and not read_only else []
         ontology = cls._load_ontology(folder, warnings)
-        return cls(folder, store, drive, ontology, lock, warnings)
+        project = cls(folder, store, drive, ontology, lock, warnings)
+        project.held_elsewhere = held
+        return project
 
     @classmethod
     def open_or_create_for_drive(cls, drive_path: str | Path, folder: str | Path | None = None,
