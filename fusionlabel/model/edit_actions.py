@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import FusionLabelError
+from ..wording import counted
 from ..geometry.cuboid import Cuboid, count_points_in_cuboids
 from .annotation import CuboidLabel
 from .commands import (AcceptPrelabel, Batch, Command, CopyToFrame, CreateCuboid, DeleteCuboids,
@@ -218,8 +219,8 @@ def set_attribute(doc: Document, selection, name: str, value) -> Command | None:
     if not cmds:
         return None
     tracks = list(dict.fromkeys(a.track_id for a in track_wide))
-    where = (f"track {tracks[0]}, {len(boxes)} frame{'s' if len(boxes) != 1 else ''}" if len(tracks) == 1
-             else f"{len(tracks)} tracks, {len(boxes)} boxes")
+    where = (f"track {tracks[0]}, {counted(len(boxes), 'frame')}" if len(tracks) == 1
+             else f"{len(tracks)} tracks, {counted(len(boxes), 'box')}")
     return Batch(tuple(cmds), f"{name} = {value_text(value)} on {where}")
 
 
