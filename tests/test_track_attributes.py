@@ -184,3 +184,28 @@ def test_track_values_come_from_the_nearest_other_frame(doc):
     assert track_values(doc, "29", 1, "car") == {"emergency": True}     # frames 0 and 2 tie: the earlier
     assert track_values(doc, "29", 3, "car") == {"emergency": False}
     assert track_values(doc, "none", 3, "car") == {} and track_values(doc, "29", 3, "pedestrian") == {}
+
+
+# ------------------------------------------------------------------------------- export
+def test_an_export_writes_the_value_on_every_box_of_the_track(small_sim_drive, tmp_path):
+    """OpenLABEL still carries attributes per box (per frame); after one per-track set on one box,
+    every box of the track says emergency yes."""
+    import json
+
+    from fusionlabel.export import ExportOptions, export_drive
+    from fusionlabel.export.source import open_source
+    from fusionlabel.store.project import Project
+
+    with Project.create(tmp_path / "project", small_sim_drive.root, import_labels=True, progress=False) as project:
+        doc = project.document
+        car = next(a for a in doc.all_annotations() if a.cls == "car" and len(doc.track_frames(a.track_id)) > 1)
+        doc.apply(ea.set_attribute(doc, [car.uid], "emergency", True))
+        frames = doc.track_frames(car.track_id)
+    with open_source(tmp_path / "project") as (drive, labels_for, _, _):
+        export_drive(drive, "openlabel", tmp_path / "ol", labels_for, ExportOptions(progress=False))
+    ol = json.loads((tmp_path / "ol" / "openlabel.json").read_text())["openlabel"]
+    uid = next(u for u, o in ol["objects"].items() if o["name"] == car.track_id)
+    said = {int(n): [a["val"] for a in f["objects"][uid]["object_data"]["cuboid"][0]["attributes"]["boolean"]
+                     if a["name"] == "emergency"]
+            for n, f in ol["frames"].items() if uid in f["objects"]}
+    assert said == {f: [True] for f in frames}
