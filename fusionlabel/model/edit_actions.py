@@ -401,7 +401,9 @@ def _frames_text(frames, frame_name: Callable[[int], str]) -> str:
 def _into_track(doc: Document, anns: list[Annotation], track_id: str, track_name: str) -> tuple[list[Command], str]:
     """SetTrack commands moving ``anns`` into ``track_id``, each retyped (:func:`retyped`) to the
     class of the track's nearest box (earlier on a tie) when it differs: a track is one object, so
-    its class wins, and so do its per-track attributes (:func:`~.track_attributes.track_values`); the track's absent mark in a box's frame is taken back (the box shows it). Returns the commands and what the description adds for a retype ("" for none):
+    its class wins, and so do its per-track attributes (:func:`~.track_attributes.track_values`);
+    the track's absent mark in a box's frame is taken back (the box shows it). Returns the commands
+    and what the description adds for a retype ("" for none):
     `` (class van, as <track_name>; dropped pose)``."""
     frames = doc.track_frames(track_id)
     cmds: list[Command] = []
