@@ -402,10 +402,10 @@ def test_class_key_drops_the_old_classes_attributes_and_ctrl_z_brings_them_back(
     assert had["parked"] is True
     s.select((car.uid,))
     key(qtbot, w, getattr(Qt.Key, f"Key_{s.ontology.get('pedestrian').key}"))
-    said = f"Set class pedestrian: track 100, 1 box in frame {s.drive.frames[0].frame_id}; dropped parked"
+    said = f"Set class pedestrian: track 100, 1 box in frame {s.drive.frames[0].frame_id}; dropped parked, emergency"
     assert s.messages[-1].text == said and w.undo_action.text() == f"Undo {said}"
     now = saved_attributes(project, car.uid)
-    assert "parked" not in now and now == {k: v for k, v in had.items() if k != "parked"}
+    assert "parked" not in now and now == {k: v for k, v in had.items() if k not in ("parked", "emergency")}
     assert "parked" not in [w.attributes.form.itemAt(i, w.attributes.form.ItemRole.LabelRole).widget().text()
                             for i in range(w.attributes.form.rowCount())]
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
@@ -582,3 +582,30 @@ def test_h_on_a_keyframe_says_so_and_esc_forgets_the_marked_track(qtbot, window,
     key(qtbot, w, Qt.Key.Key_Tab)                                    # selecting forgets the marked track
     assert s.selection == (other.uid,) and s.marked_tracks == ()
     assert w.timeline.track_note.text() == ""
+
+
+def test_a_per_track_attribute_shows_mixed_and_one_click_sets_the_whole_track(qtbot, window, project):
+    """An older project's car track says emergency on one box only: the attribute panel labels
+    the row "(track: mixed)" with the tick box half-checked; one click sets it on all four boxes
+    in the database (status bar: where), one Ctrl+Z brings the mixed track back."""
+    w, s = window, window.session
+    label = s.drive.labels(0)[0]
+    boxes = [place(s, f, label, "100") for f in range(4)]
+    s.apply(SetAttributes(boxes[2].uid, {"emergency": True}))
+    s.select((boxes[0].uid,))
+    panel = w.attributes
+    tick = panel._editors["emergency"]
+    row = panel.form.labelForField(tick)
+    assert row.text() == "emergency (track: mixed)" and "no on 3 cuboids, yes on 1 cuboid" in row.toolTip()
+    assert tick.checkState() == Qt.CheckState.PartiallyChecked and tick.text() == "mixed"
+    assert panel.form.labelForField(panel._editors["parked"]).text() == "parked"    # a per-frame attribute
+    qtbot.waitUntil(tick.isVisible)                 # the class's rows are laid out
+    qtbot.mouseClick(tick, Qt.MouseButton.LeftButton, pos=tick.rect().center())
+    assert [saved_attributes(project, b.uid)["emergency"] for b in boxes] == [True] * 4
+    said = "emergency = yes on track 100, 4 frames"
+    assert s.messages[-1].text == said and w.statusBar().currentMessage() == said
+    assert row.text() == "emergency (track)" and tick.checkState() == Qt.CheckState.Checked
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert [saved_attributes(project, b.uid)["emergency"] for b in boxes] == [False, False, True, False]
+    s.select((boxes[0].uid,))
+    assert row.text() == "emergency (track: mixed)"

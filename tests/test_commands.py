@@ -69,7 +69,7 @@ def _check_set_class(d):
 
 
 def _check_set_attributes(d):
-    assert d.get("car0").attributes == {"parked": True, "note": "blue"}
+    assert d.get("car0").attributes == {"parked": True, "note": "blue", "emergency": False}
 
 
 def _check_set_track(d):

@@ -158,11 +158,11 @@ def test_retyping_drops_the_old_classes_own_attributes_in_the_same_step(doc):
         doc.apply(SetAttributes(b.uid, extra))
     had = {b.uid: dict(doc.get(b.uid).attributes) for b in boxes}
     bound = one_step(doc, ea.set_class_by_key(doc, [boxes[1].uid], "5"))
-    assert bound.description == "Set class pedestrian: track 4, 3 boxes in frames 0–2; dropped parked"
+    assert bound.description == "Set class pedestrian: track 4, 3 boxes in frames 0–2; dropped parked, emergency"
     for b in boxes:
         now = doc.get(b.uid)
         assert now.cls == "pedestrian"
-        assert now.attributes == {k: v for k, v in had[b.uid].items() if k != "parked"}
+        assert now.attributes == {k: v for k, v in had[b.uid].items() if k not in ("parked", "emergency")}
     doc.undo()
     assert {b.uid: doc.get(b.uid).attributes for b in boxes} == had
     assert {doc.get(b.uid).cls for b in boxes} == {"car"}

@@ -27,6 +27,8 @@ from PyQt6.QtWidgets import (
 from ..assist.keyframes import frames_with_keyframes
 from ..model import edit_actions
 from ..model.document import FRAME_STATUSES
+from ..model.track_attributes import mixed_values, value_text
+from ..wording import counted
 from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
 from .qt_util import track_text
 from .session import Session
@@ -35,6 +37,8 @@ from .track_actions import frame_namer, retype, set_track
 STATUSES = FRAME_STATUSES
 ABSENT_COLOR = QColor(255, 70, 70)   # timeline cross on a frame where the followed track is marked absent
 TRACK_COLOR = QColor(0, 220, 255)    # timeline dot under a frame holding the followed track
+MIXED = "mixed"                      # a per-track attribute on which the track's cuboids disagree
+MIXED_COLOR = "#ffb040"
 STATUS_COLORS = {"new": QColor(70, 70, 76), "in_progress": QColor(225, 160, 40),
                  "done": QColor(60, 180, 80), "reviewed": QColor(70, 130, 235)}
 
@@ -191,7 +195,9 @@ class Timeline(QWidget):
 
 
 class AttributePanel(QWidget):
-    """Class and attributes of the primary selected cuboid; every change is one command."""
+    """Class and attributes of the primary selected cuboid; every change is one command. An
+    attribute the ontology declares per track is labelled ``(track)`` and set on the whole track
+    (the status bar says where); while the track's cuboids disagree on it, it shows as mixed."""
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -217,6 +223,7 @@ class AttributePanel(QWidget):
         layout.addLayout(self.form)
         layout.addStretch(1)
         self._editors: dict[str, QWidget] = {}
+        self._row_labels: dict[str, QLabel] = {}
         self._shown = None
         session.subscribe(self._on_session)
         self.refresh()
@@ -256,34 +263,64 @@ class AttributePanel(QWidget):
             while self.form.rowCount():
                 self.form.removeRow(0)
             self._editors = {}
+            self._row_labels = {}
             for name, a in (spec.attributes.items() if spec is not None else []):
                 editor = self._editor(a)
                 self._editors[name] = editor
-                self.form.addRow(name, editor)
+                self._row_labels[name] = QLabel(name)
+                self.form.addRow(self._row_labels[name], editor)
             self._shown = key
         if ann is None or spec is None:
             return
+        mixed = mixed_values(self.session.document, ann)
         for name, editor in self._editors.items():
             a = spec.attributes[name]
             value = ann.label.attributes.get(name, a.default)
+            self._show_scope(name, a, ann, mixed.get(name))
             editor.blockSignals(True)
             if isinstance(editor, QCheckBox):       # null (unknown, e.g. an import that does not say): half-checked
-                editor.setTristate(value is None)
-                editor.setCheckState(Qt.CheckState.PartiallyChecked if value is None else
+                unsure = value is None or name in mixed
+                editor.setTristate(unsure)
+                editor.setCheckState(Qt.CheckState.PartiallyChecked if unsure else
                                      Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
-            elif isinstance(editor, QComboBox):     # null: no choice shown
-                editor.setCurrentIndex(-1 if value is None else editor.findText(str(value)))
+                editor.setText(MIXED if name in mixed else "")
+            elif isinstance(editor, QComboBox):     # null or mixed: no choice shown
+                editor.setPlaceholderText(MIXED if name in mixed else "")
+                editor.setCurrentIndex(-1 if value is None or name in mixed else editor.findText(str(value)))
             elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
                 editor.setValue(value if isinstance(value, (int, float)) else 0)
             elif editor.text() != ("" if value is None else str(value)):   # as typed: keep the cursor
                 editor.setText("" if value is None else str(value))
             editor.blockSignals(False)
 
+    def _show_scope(self, name: str, a, ann, mixed) -> None:
+        """The row's label: ``emergency (track)`` for an attribute of the whole track, ``emergency
+        (track: mixed)`` in amber while its cuboids disagree; the tooltip says how many have which."""
+        label = self._row_labels[name]
+        if not a.per_track or ann.track_id is None:
+            label.setText(name)
+            label.setStyleSheet("")
+            label.setToolTip("")
+            return
+        track = track_text(ann.track_id)
+        if mixed:
+            counts = ", ".join(f"{value_text(v)} on {counted(n, 'cuboid')}" for v, n in mixed.most_common())
+            label.setText(f"{name} (track: {MIXED})")
+            label.setStyleSheet(f"color: {MIXED_COLOR}")
+            label.setToolTip(f"the cuboids of track {track} disagree: {counts}; setting a value gives it to "
+                             f"all {sum(mixed.values())}")
+        else:
+            label.setText(f"{name} (track)")
+            label.setStyleSheet("")
+            label.setToolTip(f"one value for the whole track: setting it sets every cuboid of track {track}")
+
     def _editor(self, a) -> QWidget:
         def commit(value, name=a.name, merge=None):
             if self.annotation() is not None:
                 s = self.session
-                s.apply(edit_actions.set_attribute(s.document, s.selection, name, value), merge=merge)
+                bound = s.apply(edit_actions.set_attribute(s.document, s.selection, name, value), merge=merge)
+                if bound is not None and a.per_track:
+                    s.notify(bound.description)    # "emergency = yes on track 29, 20 frames"
 
         if a.kind == "bool":
             w = QCheckBox()

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from ..model.annotation import CuboidLabel
 from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
+from ..model.track_attributes import continued
 from ..deferred_signals import signals_deferred
 from ..wording import counted
 from .command_memo import DoneCommandsMemo
@@ -154,8 +155,9 @@ def prelabel_command(doc, prelabels: dict[int, list[CuboidLabel]], what: str,
             lab = lab.with_(label=track_class.get(track_ids[key], lab.label))   # a kept track's class wins
             new_items.append((track_ids[key], f, lab))
             score = 1.0 if lab.score is None else float(lab.score)
-            creates.append(CreateCuboid(f, CuboidLabel(lab.box, lab.label, track_ids[key], score, "model",
-                                                       dict(lab.attributes))))
+            # a kept track's per-track attributes (emergency) win as well
+            creates.append(CreateCuboid(f, continued(doc, CuboidLabel(lab.box, lab.label, track_ids[key], score,
+                                                                      "model", dict(lab.attributes)), f)))
             by_class[lab.label] = by_class.get(lab.label, 0) + 1
     if _tracks(old_items) == _tracks(new_items):     # nothing to do, or a tracked run found it all again
         report.unchanged += len(creates)

@@ -20,11 +20,13 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import FusionLabelError
+from ..wording import counted
 from ..geometry.cuboid import Cuboid, count_points_in_cuboids
 from .annotation import CuboidLabel
 from .commands import (AcceptPrelabel, Batch, Command, CopyToFrame, CreateCuboid, DeleteCuboids,
-                       DeleteTrackFrom, SetAbsent, SetAttributes, SetBox, SetClass, SetFrameStatus, SetTrack)
+                       DeleteTrackFrom, SetAbsent, SetAttributes, SetBox, SetClass, SetFrameStatus, SetTrack, leaves)
 from .document import Annotation, CommandError, Document
+from .track_attributes import is_per_track, track_values, value_text
 from .point_counts import has_lidar_count
 
 ROTATE_SMALL_DEG = 1.0
@@ -200,19 +202,45 @@ def size_to_track(doc: Document, selection, frame_name: Callable[[int], str] = s
 
 
 def set_attribute(doc: Document, selection, name: str, value) -> Command | None:
-    """Set one attribute on every selected cuboid (None removes it)."""
-    cmds = [SetAttributes(a.uid, {name: value}) for a in selected(doc, selection) if a.attributes.get(name) != value
-            or (value is None and name in a.attributes)]
-    return _one_step(cmds, f"Set {name}")
+    """Set one attribute on every selected cuboid (None removes it). An attribute the cuboid's
+    class declares per track (ontology ``scope: track``) is set on every cuboid of its track, in
+    every frame, in the same undo step, described ``emergency = yes on track 29, 20 frames``
+    (``on 3 tracks, 45 boxes``); a track whose cuboids disagreed then agrees."""
+    anns = selected(doc, selection)
+    track_wide = [a for a in anns if a.track_id is not None and is_per_track(doc, a.cls, name)]
+    if not track_wide:
+        cmds = [SetAttributes(a.uid, {name: value}) for a in anns if a.attributes.get(name) != value
+                or (value is None and name in a.attributes)]
+        return _one_step(cmds, f"Set {name}")
+    boxes = [b for b in whole_tracks(doc, track_wide) if is_per_track(doc, b.cls, name)]
+    boxes += [a for a in anns if a not in track_wide]
+    cmds = [SetAttributes(b.uid, {name: value}) for b in boxes
+            if b.attributes.get(name, ...) != value or (value is None and name in b.attributes)]
+    if not cmds:
+        return None
+    tracks = list(dict.fromkeys(a.track_id for a in track_wide))
+    where = (f"track {tracks[0]}, {counted(len(boxes), 'frame')}" if len(tracks) == 1
+             else f"{len(tracks)} tracks, {counted(len(boxes), 'box')}")
+    return Batch(tuple(cmds), f"{name} = {value_text(value)} on {where}")
 
 
 def toggle_attribute(doc: Document, selection, name: str) -> Command | None:
-    """Flip a boolean attribute (missing counts as the class default, else False)."""
+    """Flip a boolean attribute (missing counts as the class default, else False); one declared
+    per track flips on the whole track (:func:`set_attribute`)."""
     cmds = []
+    tracks: set[str] = set()
     for a in selected(doc, selection):
         spec = doc.ontology.classes.get(a.cls)
         default = spec.attributes[name].default if spec and name in spec.attributes else False
-        cmds.append(SetAttributes(a.uid, {name: not bool(a.attributes.get(name, default))}))
+        flipped = not bool(a.attributes.get(name, default))
+        if a.track_id is not None and is_per_track(doc, a.cls, name):
+            if a.track_id in tracks:          # two cuboids of one track: it flips once
+                continue
+            tracks.add(a.track_id)
+            cmd = set_attribute(doc, [a.uid], name, flipped)
+            cmds += [] if cmd is None else list(leaves(cmd))
+        else:
+            cmds.append(SetAttributes(a.uid, {name: flipped}))
     return _one_step(cmds, f"Toggle {name}")
 
 
@@ -373,7 +401,9 @@ def _frames_text(frames, frame_name: Callable[[int], str]) -> str:
 def _into_track(doc: Document, anns: list[Annotation], track_id: str, track_name: str) -> tuple[list[Command], str]:
     """SetTrack commands moving ``anns`` into ``track_id``, each retyped (:func:`retyped`) to the
     class of the track's nearest box (earlier on a tie) when it differs: a track is one object, so
-    its class wins; the track's absent mark in a box's frame is taken back (the box shows it). Returns the commands and what the description adds for a retype ("" for none):
+    its class wins, and so do its per-track attributes (:func:`~.track_attributes.track_values`);
+    the track's absent mark in a box's frame is taken back (the box shows it). Returns the commands
+    and what the description adds for a retype ("" for none):
     `` (class van, as <track_name>; dropped pose)``."""
     frames = doc.track_frames(track_id)
     cmds: list[Command] = []
@@ -383,6 +413,7 @@ def _into_track(doc: Document, anns: list[Annotation], track_id: str, track_name
         cmds.append(SetTrack(ann.uid, track_id))
         if doc.is_absent(track_id, ann.frame):        # the box shows the object there after all
             cmds.append(SetAbsent(track_id, ann.frame, False))
+        cls = ann.cls
         if frames:
             near = min(frames, key=lambda f: (abs(f - ann.frame), f))
             cls = doc.find_track(track_id, near).cls
@@ -391,6 +422,10 @@ def _into_track(doc: Document, anns: list[Annotation], track_id: str, track_name
                 cmds += c
                 gone += g
                 retype_to = cls
+        values = track_values(doc, track_id, ann.frame, cls)   # the track's per-track attributes win too
+        changed = {k: v for k, v in values.items() if ann.attributes.get(k, ...) != v}
+        if changed:
+            cmds.append(SetAttributes(ann.uid, changed))
     if retype_to is None:
         return cmds, ""
     return cmds, f" (class {retype_to}, as {track_name}{dropped_text(gone)})"

@@ -19,11 +19,12 @@ from ..files import parse_yaml, read_text, unknown_key
 
 FORMAT = "fusionlabel-ontology/1"
 KINDS = ("bool", "enum", "int", "float", "text")
+SCOPES = ("frame", "track")
 DEFAULT_PATH = Path(__file__).with_name("default_ontology.yaml")
 FALLBACK_COLOR = (200, 200, 200)
 
 _CLASS_KEYS = ("key", "color", "default_size", "aliases", "attributes")
-_ATTRIBUTE_KEYS = ("type", "default", "choices")
+_ATTRIBUTE_KEYS = ("type", "default", "choices", "scope")
 _TOP_KEYS = ("format", "default_class", "attributes", "classes")
 
 
@@ -33,12 +34,19 @@ class OntologyError(InputError):
 
 @dataclass(frozen=True)
 class AttributeSpec:
-    """One attribute a class can carry. ``kind`` in :data:`KINDS`; ``choices`` only for enums."""
+    """One attribute a class can carry. ``kind`` in :data:`KINDS`; ``choices`` only for enums;
+    ``scope`` in :data:`SCOPES`: ``"frame"`` (each cuboid its own value) or ``"track"`` (one
+    value for the whole track, set on every cuboid of it at once)."""
 
     name: str
     kind: str
     default: Any = None
     choices: tuple | None = None
+    scope: str = "frame"
+
+    @property
+    def per_track(self) -> bool:
+        return self.scope == "track"
 
     def validate(self, value: Any) -> Any:
         """The value in canonical form (ints as int, floats as float); ValueError if it does not fit."""
@@ -80,6 +88,10 @@ class ClassSpec:
     def default_attributes(self) -> dict[str, Any]:
         """Each attribute's default value, by name."""
         return {name: spec.default for name, spec in self.attributes.items()}
+
+    def track_attributes(self) -> list[str]:
+        """The names of the attributes declared ``scope: track``, in declaration order."""
+        return [name for name, spec in self.attributes.items() if spec.per_track]
 
 
 @dataclass
@@ -200,6 +212,8 @@ def _attribute_to_dict(spec: AttributeSpec) -> dict:
     if spec.choices is not None:
         out["choices"] = list(spec.choices)
     out["default"] = spec.default
+    if spec.per_track:
+        out["scope"] = spec.scope
     return out
 
 
@@ -306,13 +320,16 @@ class _Parser:
             choices = tuple(choices)
         elif choices is not None:
             self.fail(f"{where}.choices", f"only enum attributes take choices (this one is {kind})")
+        scope = raw.get("scope", "frame")
+        if scope not in SCOPES:
+            self.fail(f"{where}.scope", f"expected one of {', '.join(SCOPES)}, got {scope!r}")
         default = raw.get("default", choices[0] if kind == "enum" else _KIND_DEFAULTS[kind])
         spec = AttributeSpec(name, kind, None, choices)
         try:
             default = spec.validate(default)
         except ValueError as e:
             self.fail(f"{where}.default", str(e))
-        return AttributeSpec(name, kind, default, choices)
+        return AttributeSpec(name, kind, default, choices, scope)
 
     def check_unique(self, classes: dict[str, ClassSpec]) -> None:
         keys: dict[str, str] = {}

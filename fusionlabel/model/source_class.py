@@ -13,7 +13,8 @@ names of their source (``Car``, ``vehicle.emergency.police``, ``Person_sitting``
 * the states a source gives become the class's own attributes, where the class declares them:
   ``with_rider`` (KITTI's Cyclist, SUSTech's Rider / Motor, nuScenes' cycle.with_rider /
   without_rider), ``pose`` (KITTI's Person_sitting, nuScenes' pedestrian.moving / standing /
-  sitting_lying_down), ``parked`` (nuScenes' vehicle.parked / moving / stopped) and ``occlusion``
+  sitting_lying_down), ``parked`` (nuScenes' vehicle.parked / moving / stopped), ``emergency``
+  (nuScenes' vehicle.emergency.* categories yes, its other vehicle.* categories no) and ``occlusion``
   (KITTI's occluded 0-2, nuScenes' visibility levels; shown in the attribute panel, while exports
   still estimate occlusion from the LiDAR returns). A state the
   source does not give is stored as null, unknown: an import never invents a rider, a pose or a
@@ -29,7 +30,7 @@ from .ontology import Ontology
 
 SOURCE_CLASS = "source_class"
 IMPORTED_AS = "imported_as"
-STATES = ("with_rider", "pose", "parked", "occlusion")
+STATES = ("with_rider", "pose", "parked", "occlusion", "emergency")
 
 # Names (lower case) of a person riding a two-wheeler, the box holding both: KITTI, SUSTech.
 RIDER_NAMES = frozenset({"cyclist", "rider", "scooterrider", "bicyclerider", "motorcylerider", "motorcyclerider",
@@ -66,9 +67,9 @@ def source_class(label: CuboidLabel) -> str:
 
 
 def source_states(name: str, attributes: dict[str, Any]) -> dict[str, Any]:
-    """The states (``with_rider``, ``pose``, ``parked``, ``occlusion``) a source label gives by its
-    name, its nuScenes attributes and visibility, or KITTI's ``occluded``; the ones it does not give
-    are absent."""
+    """The states (``with_rider``, ``pose``, ``parked``, ``occlusion``, ``emergency``) a source label
+    gives by its name, its nuScenes attributes and visibility, or KITTI's ``occluded``; the ones it
+    does not give are absent."""
     out: dict[str, Any] = {}
     given = attributes.get("nuscenes_attributes")
     for a in given if isinstance(given, list) else ():
@@ -80,6 +81,8 @@ def source_states(name: str, attributes: dict[str, Any]) -> dict[str, Any]:
         out["with_rider"] = True
     elif low in RIDERLESS_NAMES:
         out["with_rider"] = False
+    if low.startswith("vehicle."):       # the nuScenes categories name every emergency vehicle
+        out["emergency"] = low.startswith("vehicle.emergency.")
     if name in SITTING_NAMES or low == "person_sitting":
         out["pose"] = "sitting"
     occluded, visibility = attributes.get("occluded"), attributes.get("visibility")
