@@ -18,8 +18,9 @@ from fusionlabel.errors import DriveError  # noqa: E402
 from fusionlabel.export import export_drive  # noqa: E402
 from fusionlabel.io.native import open_native_drive  # noqa: E402
 from fusionlabel.io.nuscenes import open_nuscenes  # noqa: E402
-from fusionlabel.model.commands import CreateCuboid  # noqa: E402
+from fusionlabel.model.commands import Batch, CreateCuboid  # noqa: E402
 from fusionlabel.model.source_class import project_label  # noqa: E402
+from fusionlabel.store.label_import import import_description  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -144,6 +145,27 @@ def test_hex_track_ids_of_older_projects_export_as_themselves(nusc_root, tmp_pat
             assert written not in {i["token"] for i in a.instance}      # not instance 1's, held by its hex track
         else:
             assert written == ann["instance_token"]
+
+
+def test_older_project_imports_later_frames_into_its_token_named_tracks(sim_dataroot, tmp_path):
+    """A project made before short ids, with the labels of the first keyframe imported under their
+    instance tokens: importing the other keyframes continues those tracks (one object, one track),
+    and the export writes the source's instance of every box."""
+    drive = open_nuscenes(sim_dataroot)
+    nusc = drive.nusc
+    with Project.create(tmp_path / "old", sim_dataroot, progress=False) as p:
+        first = [project_label(p.ontology, lab.with_(track_id=instance_of(nusc, lab))) for lab in drive.labels(0)]
+        p.document.apply(Batch(tuple(CreateCuboid(0, lab) for lab in first), import_description(len(first))))
+        report = p.import_drive_labels()
+        assert report.already == len(first) and report.created == sum(len(drive.labels(i)) for i in (1, 2))
+        for a in p.document.all_annotations():
+            expected = instance_of(nusc, a.label)
+            assert a.label.track_id in (expected, *(t for t, tok in drive.instance_tokens.items() if tok == expected))
+        assert len(p.document.track_ids()) == len(drive.instance_tokens)
+    assert main(["export", str(tmp_path / "old"), "--format", "nuscenes", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    a, b = load(sim_dataroot), load(tmp_path / "o")
+    for ann in a.sample_annotation:
+        assert b.get("sample_annotation", ann["token"])["instance_token"] == ann["instance_token"]
 
 
 # ------------------------------------------------------------------------------------ native copy
