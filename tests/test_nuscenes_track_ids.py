@@ -194,7 +194,7 @@ def test_native_import_of_synthetic_scene_keeps_instances(sim_dataroot, tmp_path
 
 
 def test_native_instances_are_checked_and_optional(small_sim_drive, tmp_path):
-    drive = native_copy(small_sim_drive, tmp_path / "d")
+    assert getattr(native_copy(small_sim_drive, tmp_path / "d"), "instance_tokens", None) is None   # no records
     index = tmp_path / "d" / "drive.yaml"
     text = index.read_text()
     records = "nuscenes:\n  scene: {token: s, name: x}\n  log: {token: l}\n"

@@ -373,6 +373,7 @@ def track_ids_of_instances(tables: _Tables, samples: list[dict]) -> dict[str, st
     first: dict[str, int] = {}
     for k, sample in enumerate(samples):
         for ann_token in sample["anns"]:
+            # only this field, checked here: the other fields are checked when the frame's labels are read
             ann = tables.nusc.get("sample_annotation", ann_token)
             token = ann.get("instance_token")
             if not _is_token(token):
