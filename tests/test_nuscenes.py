@@ -55,7 +55,8 @@ def test_boxes_in_lidar_frame_equal_devkit(drive):
         np.testing.assert_allclose(lab.box.center, b.center, atol=1e-9)
         np.testing.assert_allclose(lab.box.size, [b.wlh[1], b.wlh[0], b.wlh[2]], atol=1e-12)
         np.testing.assert_allclose(lab.box.rotation(), b.rotation_matrix, atol=1e-9)
-        assert lab.label == b.name and lab.track_id == nusc.get("sample_annotation", b.token)["instance_token"]
+        instance = nusc.get("sample_annotation", b.token)["instance_token"]
+        assert lab.label == b.name and drive.instance_tokens[lab.track_id] == instance
 
 
 def test_num_lidar_pts_reproduced(drive):

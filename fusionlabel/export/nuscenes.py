@@ -5,6 +5,9 @@ sample_data and one sample_data per camera, each with its own ego pose (the per-
 the drive has one). Boxes are written in the global frame (centre, ``wlh``, rotation quaternion),
 so ``NuScenes.get_box`` returns them where they were drawn; ``num_lidar_pts`` is counted from the
 sweep. Tokens of a drive imported from nuScenes are reused; others are derived deterministically.
+A track's instance token is its id when that is 32 hex digits (tracks of projects made before
+nuScenes track ids were short), else the source's instance token of that track id
+(``drive.instance_tokens``) when one of the track's boxes was read from the source, else derived.
 
 Cameras are named ``CAM_<NAME>`` (names already starting with ``CAM_`` are kept). nuScenes cameras
 are pinhole: images of distorted cameras are undistorted to the same intrinsics.
@@ -103,6 +106,8 @@ class NuScenesExporter(Exporter):
         src = self.drive
         # A nuScenes drive, or a native drive imported from one, keeps its records (io/nuscenes_records.py).
         self.source_tokens = getattr(src, "tokens", None)
+        self.source_instances: dict[str, str] = getattr(src, "instance_tokens", None) or {}
+        self.sourced_tracks: set[str] = set()    # tracks with a box read from the nuScenes source
         scene = getattr(src, "scene", None) or {}
         log = getattr(src, "log", None) or {}
         self.source_map = getattr(src, "nuscenes_map", None) or {}
@@ -128,10 +133,10 @@ class NuScenesExporter(Exporter):
         self.calib_tokens: dict[tuple, str] = {}
         self.prev_sd: dict[str, dict] = {}
         self.prev_sample: dict | None = None
-        self.instance_anns: dict[str, list[dict]] = defaultdict(list)
+        self.instance_anns: dict[tuple, list[dict]] = defaultdict(list)   # ("track", id) / ("box", token)
         self.ann_labels: dict[str, CuboidLabel] = {}   # annotation token -> label
         self.sample_times: dict[str, int] = {}
-        self.instance_classes: dict[str, Counter] = defaultdict(Counter)
+        self.instance_classes: dict[tuple, Counter] = defaultdict(Counter)
         self.ann_tokens: set[str] = set()
         self.sd_tokens: set[str] = set()
         self.category_tokens = {c: make_token("category", c) for c in NUSCENES_CATEGORIES}
@@ -298,12 +303,13 @@ class NuScenesExporter(Exporter):
         self.ann_tokens.add(token)
         if lab.attributes.get("visibility") not in ("1", "2", "3", "4"):
             self.estimated_visibility += 1
-        instance = lab.track_id if lab.track_id and _HEX32.match(lab.track_id) else make_token(
-            "instance", self.drive.name, lab.track_id if lab.track_id is not None else token)
+        instance = ("box", token) if lab.track_id is None else ("track", lab.track_id)   # token set in finish()
+        if lab.track_id is not None and isinstance(lab.attributes.get("nuscenes_token"), str):
+            self.sourced_tracks.add(lab.track_id)
         radar = lab.attributes.get("num_radar_pts")
         if not isinstance(radar, int):
             radar, self.no_radar = 0, self.no_radar + 1
-        rec = {"token": token, "sample_token": sample_token, "instance_token": instance,
+        rec = {"token": token, "sample_token": sample_token, "instance_token": "",
                "visibility_token": visibility,
                "attribute_tokens": [],          # set in finish(), when the track's speed is known
                "translation": [float(v) for v in box.center],
@@ -331,13 +337,34 @@ class NuScenesExporter(Exporter):
             return None
         return float(np.hypot(*np.subtract(last["translation"][:2], first["translation"][:2]))) / dt
 
+    def instance_tokens(self) -> dict[tuple, str]:
+        """The instance token of each exported instance (see the module docstring). A 32-hex track id
+        claims its token first; a source token already claimed, or a track none of whose boxes came
+        from the source (drawn in a project on the drive), gets a derived token."""
+        out: dict[tuple, str] = {key: key[1] for key in self.instance_anns
+                                 if key[0] == "track" and _HEX32.match(key[1])}
+        taken = set(out.values())
+        for (kind, name) in self.instance_anns:
+            if (kind, name) in out:
+                continue
+            token = self.source_instances.get(name) if kind == "track" and name in self.sourced_tracks else None
+            if token is None or token in taken:
+                token = make_token("instance", self.drive.name, name)
+            out[(kind, name)] = token
+            taken.add(token)
+        return out
+
     def finish(self) -> None:
         T = self.tables
         changed = derived = unknown = source_none = 0
-        for inst, anns in self.instance_anns.items():
+        tokens = self.instance_tokens()
+        for key, anns in self.instance_anns.items():
+            inst = tokens[key]
             for a, b in zip(anns, anns[1:]):
                 a["next"], b["prev"] = b["token"], a["token"]
-            classes = self.instance_classes[inst]
+            for rec in anns:
+                rec["instance_token"] = inst
+            classes = self.instance_classes[key]
             cls = classes.most_common(1)[0][0]
             changed += sum(n for c, n in classes.items() if c != cls)
             self.summary.objects[cls] += len(anns)   # counted as written: the instance's category

@@ -6,6 +6,10 @@ each camera's own capture time (``Frame.T_world_vehicle_at_camera``), so that
 ``drive.T_cam_lidar(frame, camera)`` is exactly the devkit's chain LiDAR -> ego@t_lidar -> global
 -> ego@t_cam -> camera. Annotations (global frame, centre + ``wlh`` + quaternion) become cuboids in
 the frame's LiDAR frame; their nuScenes fields are kept in ``CuboidLabel.attributes``.
+
+Track ids are short: the scene's instances are numbered "1", "2", ... in order of their first
+keyframe (instance token order within one keyframe), and ``drive.instance_tokens`` maps each
+track id back to its 32-hex instance token, which a nuScenes export writes again.
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ class FrameTokens:
 
 class NuScenesDrive(Drive):
     """A drive read from a nuScenes scene; ``tokens[i]`` names the records behind frame ``i``,
-    ``scene``, ``log`` and ``nuscenes_map`` (the log's map) are the table records and ``nusc`` is
-    the loaded devkit instance."""
+    ``instance_tokens`` maps each track id ("1", "2", ...) to its instance token, ``scene``, ``log``
+    and ``nuscenes_map`` (the log's map) are the table records and ``nusc`` is the loaded devkit
+    instance."""
 
     dataroot: Path
     version: str
@@ -52,6 +57,7 @@ class NuScenesDrive(Drive):
     log: dict
     nuscenes_map: dict | None
     tokens: list[FrameTokens]
+    instance_tokens: dict[str, str]
     nusc: object
 
 
@@ -361,7 +367,24 @@ def _rig_from_records(tables: _Tables, lidar_sd: dict, camera_sds: dict[str, dic
     return Rig(name, sensors, LIDAR_CHANNEL)
 
 
-def _labels_loader(tables: _Tables, sample_token: str, T_world_lidar: np.ndarray):
+def track_ids_of_instances(tables: _Tables, samples: list[dict]) -> dict[str, str]:
+    """Instance token -> short track id ("1", "2", ...) for every instance annotated in ``samples``
+    (a scene's keyframes in time order), numbered by first keyframe, then by token."""
+    first: dict[str, int] = {}
+    for k, sample in enumerate(samples):
+        for ann_token in sample["anns"]:
+            # only this field, checked here: the other fields are checked when the frame's labels are read
+            ann = tables.nusc.get("sample_annotation", ann_token)
+            token = ann.get("instance_token")
+            if not _is_token(token):
+                raise tables.error("sample_annotation", ann, "instance_token",
+                                   f"must be an instance token, got {_shown(token)}")
+            first.setdefault(token, k)
+    ordered = sorted(first, key=lambda token: (first[token], token))
+    return {token: str(n) for n, token in enumerate(ordered, start=1)}
+
+
+def _labels_loader(tables: _Tables, sample_token: str, T_world_lidar: np.ndarray, track_ids: dict[str, str]):
     def load() -> list[CuboidLabel]:
         T_lidar_world = invert_T(T_world_lidar)
         out = []
@@ -377,7 +400,8 @@ def _labels_loader(tables: _Tables, sample_token: str, T_world_lidar: np.ndarray
                 "num_lidar_pts": int(ann["num_lidar_pts"]),
                 "num_radar_pts": int(ann["num_radar_pts"]),
             }
-            out.append(CuboidLabel(box, ann["category_name"], ann["instance_token"], None, "import", attributes))
+            out.append(CuboidLabel(box, ann["category_name"], track_ids[ann["instance_token"]], None, "import",
+                                   attributes))
         return out
     return load
 
@@ -416,6 +440,7 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
         raise DriveError(dataroot / version, f"scene {scene_rec['name']} has no {LIDAR_CHANNEL} keyframes",
                          where="sample_data")
     channels = _camera_channels(tables, samples[0])
+    track_ids = track_ids_of_instances(tables, samples)
 
     # LiDAR sample_data of every frame, in time order.
     lidar_sds = [tables.get("sample_data", s["data"][LIDAR_CHANNEL]) for s in samples]
@@ -452,7 +477,7 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
                 ch: pose_matrix(tables.follow("sample_data", sd, "ego_pose_token", "ego_pose"))
                 for ch, sd in cams.items()},
             camera_timestamps_us={ch: int(sd["timestamp"]) for ch, sd in cams.items()},
-            labels_source=_labels_loader(tables, sample["token"], T_world_lidar) if sample else None))
+            labels_source=_labels_loader(tables, sample["token"], T_world_lidar, track_ids) if sample else None))
         tokens.append(FrameTokens(sample["token"] if sample else None, lidar_sd["token"],
                                   {ch: sd["token"] for ch, sd in cams.items()}))
     if len(rigs) > 1:  # calibration changes within the scene: every frame carries its own rig
@@ -460,6 +485,7 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
             f.rig_source = rigs[key]
     drive = NuScenesDrive(name, dataroot, next(iter(rigs.values())), frames)
     drive.dataroot, drive.version, drive.scene, drive.tokens = dataroot, version, scene_rec, tokens
+    drive.instance_tokens = {track: token for token, track in track_ids.items()}
     drive.log = tables.follow("scene", scene_rec, "log_token", "log")
     drive.nuscenes_map = next((m for m in nusc.map if drive.log["token"] in m["log_tokens"]), None)
     drive.nusc = nusc

@@ -1,24 +1,25 @@
 """The nuScenes records a drive came from, as a native drive keeps them (drive.yaml key ``nuscenes``).
 
 A drive imported from nuScenes keeps its scene (token, name, description), its log (token,
-logfile, vehicle, location, date_captured), its map record (token, category, filename) and, per
-frame, the tokens of its sample, its LIDAR_TOP sample_data and each camera's sample_data, so that
-a nuScenes export of the native copy (or of a project on it) writes the same tokens and scene name
-as an export straight from the dataroot. Drives without them (older imports, other sources) load
-as before; see docs/native_format.md.
+logfile, vehicle, location, date_captured), its map record (token, category, filename), the
+instance token of each short track id (``instances``) and, per frame, the tokens of its sample,
+its LIDAR_TOP sample_data and each camera's sample_data, so that a nuScenes export of the native
+copy (or of a project on it) writes the same tokens and scene name as an export straight from the
+dataroot. Drives without them (older imports, other sources) load as before; see
+docs/native_format.md.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from ..files import unknown_key
+from ..files import unknown_key, yaml_key_text
 
 SCENE_FIELDS = ("token", "name", "description")
 LOG_FIELDS = ("token", "logfile", "vehicle", "location", "date_captured")
 MAP_FIELDS = ("token", "category", "filename")
 TOKEN_FIELDS = {"token"}     # must be non-empty; the other fields may be empty strings
-TOP_KEYS = ("scene", "log", "map")
+TOP_KEYS = ("scene", "log", "map", "instances")
 FRAME_KEYS = ("sample", "lidar", "cameras")
 
 
@@ -30,8 +31,9 @@ def _known_keys(value: dict, allowed: tuple[str, ...], where: str, fail: Callabl
 
 def index_records(drive) -> tuple[dict | None, list[dict | None]]:
     """(drive.yaml's top-level ``nuscenes`` mapping, each frame's ``nuscenes`` entry) for a drive
-    that carries nuScenes records (``scene``, ``log``, ``tokens``, optionally ``nuscenes_map``:
-    a :class:`~fusionlabel.io.nuscenes.NuScenesDrive` or a native drive read with them);
+    that carries nuScenes records (``scene``, ``log``, ``tokens``, optionally ``nuscenes_map`` and
+    ``instance_tokens``: a :class:`~fusionlabel.io.nuscenes.NuScenesDrive` or a native drive read
+    with them);
     (None, [None, ...]) for any other drive."""
     scene, log, tokens = getattr(drive, "scene", None), getattr(drive, "log", None), getattr(drive, "tokens", None)
     if not (isinstance(scene, dict) and isinstance(log, dict) and tokens):
@@ -41,6 +43,9 @@ def index_records(drive) -> tuple[dict | None, list[dict | None]]:
     found = getattr(drive, "nuscenes_map", None)
     if isinstance(found, dict):
         top["map"] = {k: found[k] for k in MAP_FIELDS if k in found}
+    instances = getattr(drive, "instance_tokens", None)
+    if instances:
+        top["instances"] = dict(instances)
     frames = []
     for t in tokens:
         if t is None:
@@ -77,9 +82,26 @@ def _token(value, where: str, fail: Callable[[str, str], None]) -> str:
     return value
 
 
+def _instances(value, fail: Callable[[str, str], None]) -> dict[str, str]:
+    """``nuscenes.instances`` (track id -> instance token), checked: string keys, distinct tokens."""
+    where = "nuscenes.instances"
+    if not isinstance(value, dict):
+        fail(where, f"expected a mapping track id -> instance token, got {type(value).__name__}")
+    owner: dict[str, str] = {}
+    for track, token in value.items():
+        if not isinstance(track, str):
+            fail(f"{where}.{yaml_key_text(track)}", f"track ids are strings; quote it: \"{yaml_key_text(track)}\"")
+        _token(token, f"{where}.{track}", fail)
+        if token in owner:
+            fail(f"{where}.{track}", f"instance token {token} is also track {owner[token]}'s; a track is one instance")
+        owner[token] = track
+    return dict(value)
+
+
 def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Callable[[str, str], None]) -> None:
     """Check drive.yaml's ``nuscenes`` mapping (``top``) and the frames' entries and set
-    ``drive.scene``, ``drive.log``, ``drive.nuscenes_map`` and ``drive.tokens`` (one
+    ``drive.scene``, ``drive.log``, ``drive.nuscenes_map``, ``drive.instance_tokens`` (track id ->
+    instance token; empty for drives imported before it was kept) and ``drive.tokens`` (one
     :class:`~fusionlabel.io.nuscenes.FrameTokens` or None per frame) from them; nothing when
     ``top`` is None. ``fail(where, problem)`` raises the error naming drive.yaml and the key."""
     from .nuscenes import FrameTokens
@@ -87,7 +109,7 @@ def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Ca
     if top is None:
         return
     if not isinstance(top, dict):
-        fail("nuscenes", f"expected a mapping with keys scene, log (and map), got {type(top).__name__}")
+        fail("nuscenes", f"expected a mapping with keys scene, log (and map, instances), got {type(top).__name__}")
     _known_keys(top, TOP_KEYS, "nuscenes", fail)
     for key in ("scene", "log"):
         if key not in top:
@@ -95,6 +117,7 @@ def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Ca
     drive.scene = _record(top["scene"], SCENE_FIELDS, "nuscenes.scene", fail)
     drive.log = _record(top["log"], LOG_FIELDS, "nuscenes.log", fail)
     drive.nuscenes_map = _record(top["map"], MAP_FIELDS, "nuscenes.map", fail) if "map" in top else None
+    drive.instance_tokens = _instances(top["instances"], fail) if "instances" in top else {}
     tokens: list = []
     for i, entry in enumerate(frame_entries):
         where = f"frames[{i}].nuscenes"

@@ -10,6 +10,10 @@ A drive label is *already imported* when a done import created a cuboid in the s
   give the cuboid another track, the source's is kept in the attribute ``source_track``), or
 * the same box (centre, size and yaw to 0.1 mm: a label without token or track, KITTI object).
 
+A nuScenes label joins the track of its instance in a project made before nuScenes track ids were
+short, whose tracks are named by instance token (``drive.instance_tokens``), so one object stays one
+track there.
+
 Such a label is skipped whatever became of its cuboid since: edited, retyped, moved to another
 track or deleted, the annotator's version stands and a deleted one is not brought back. Undoing
 an import (one ``Ctrl+Z``) forgets it, so the next import brings those labels back. The import a
@@ -163,12 +167,21 @@ def overlaps(a: Cuboid, b: Cuboid) -> bool:
     return smaller > 0 and bev_intersection(a, b) >= OVERLAP * smaller
 
 
+def _token_named_tracks(doc: Document, drive: Drive) -> dict[str, str]:
+    """Drive track id -> the project's track named by its nuScenes instance token, for the tracks a
+    project made before short nuScenes ids holds (empty for every other project and drive)."""
+    instances = getattr(drive, "instance_tokens", None) or {}
+    in_use = set(doc.track_ids()) if instances else set()
+    return {track: token for track, token in instances.items() if token in in_use}
+
+
 def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames: list[int] | None = None,
                         progress: bool = True) -> ImportReport:
     """Add the drive labels of ``frames`` (default all) the project does not have yet as one
     undoable command (see the module docstring for what counts as having them)."""
     report = ImportReport(None)
     earlier = imported_labels(doc)
+    token_tracks = _token_named_tracks(doc, drive)
     commands: list[Command] = []
     frames = list(range(len(drive))) if frames is None else frames
     for i in progress_bar(frames, desc="import labels", enabled=progress and len(frames) >= 50):
@@ -196,7 +209,7 @@ def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames:
             if any(overlaps(label.box, box) for box in in_frame):
                 report.overlapping += 1
                 continue
-            track = lab.track_id
+            track = token_tracks.get(lab.track_id, lab.track_id)
             attributes = {k: v for k, v in label.attributes.items() if k != SOURCE_TRACK}   # another project's
             if track is not None and (track in seen or doc.find_track(track, i) is not None):
                 attributes[SOURCE_TRACK] = track
