@@ -16,6 +16,7 @@ import copy
 import numpy as np
 
 from ..geometry.cuboid import Cuboid
+from ..geometry.transforms import arctan2
 from ..model.annotation import CuboidLabel
 from .boxfit import Rect, lshape_angle, rect_at_angle, small_object_angle
 from .classify import LOW_HEIGHT, SIZE_TOLERANCE, ClusterShape, classify
@@ -147,7 +148,7 @@ class GeometricDetector(PointDetector):
         xy = points[idx, :2].astype(np.float64)
         z = points[idx, 2].astype(np.float64)
         self.ground, self.object_xy, self.object_height, self._z = ground, xy, h, z
-        self._elevation = np.arctan2(z, np.hypot(xy[:, 0], xy[:, 1]))
+        self._elevation = arctan2(z, np.hypot(xy[:, 0], xy[:, 1]))
         self._top_beam = highest_beam(points) if top_beam is None else top_beam
         self._steps = (azimuth_step(points), elevation_steps(points)) if scan_lines else None
         if idx.size == 0:
@@ -155,9 +156,9 @@ class GeometricDetector(PointDetector):
         smallest = cfg.min_points if min_points is None else min_points
         labels = cluster_bev(xy, cfg.cluster_cell, cfg.cluster_gap, smallest)
         labels = merge_hidden_parts(xy, h, labels)
-        order = np.argsort(np.arctan2(xy[:, 1], xy[:, 0]))
+        order = np.argsort(arctan2(xy[:, 1], xy[:, 0]))
         self._others = np.c_[xy, z][order]
-        self._others_az = np.arctan2(self._others[:, 1], self._others[:, 0])
+        self._others_az = arctan2(self._others[:, 1], self._others[:, 0])
         return labels
 
     def explain(self, members: np.ndarray) -> list[CuboidLabel]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..geometry.transforms import arctan2
+
 _EIGHT = np.ones((3, 3), bool)
 
 
@@ -70,7 +72,7 @@ def merge_hidden_parts(xy: np.ndarray, heights: np.ndarray, labels: np.ndarray, 
     p = np.asarray(xy, dtype=np.float64)[valid]
     h = np.asarray(heights)[valid]
     rng = np.hypot(p[:, 0], p[:, 1])
-    az = np.arctan2(p[:, 1], p[:, 0])
+    az = arctan2(p[:, 1], p[:, 0])
     # azimuth of each cluster's mean direction, and its points' spread around it
     mean_az = np.arctan2(np.bincount(lab, np.sin(az), k), np.bincount(lab, np.cos(az), k))
     rel = np.angle(np.exp(1j * (az - mean_az[lab])))

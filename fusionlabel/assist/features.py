@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry.transforms import arctan2
+
 ROW_GAP = np.radians(0.15)     # elevation gap (rad) between two scan lines of a spinning LiDAR
 HOLE_STEPS = 2.5               # an azimuth gap wider than this many sensor steps is a hole
 LOW_BAND = (0.4, 1.0)          # metres above ground: bumpers and doors (above a car's wheel gap), legs
@@ -53,8 +55,8 @@ def hole_share(xyz: np.ndarray, heights: np.ndarray, az_step: float, band=LOW_BA
     if len(p) < 6:
         return 0.0
     rng = np.hypot(p[:, 0], p[:, 1])
-    el = np.arctan2(p[:, 2], rng)
-    az = np.arctan2(p[:, 1], p[:, 0])
+    el = arctan2(p[:, 2], rng)
+    az = arctan2(p[:, 1], p[:, 0])
     az = np.angle(np.exp(1j * (az - az[0])))          # unwrap around the cluster
     order = np.argsort(el, kind="stable")
     row = np.empty(len(el), np.int64)
@@ -156,7 +158,7 @@ def seen_area(xyz: np.ndarray, az_step: float, el_steps: tuple[np.ndarray, np.nd
     1 m², a pedestrian about 0.5 m², whatever the sensor and the range."""
     p = np.asarray(xyz, dtype=np.float64)
     r2 = p[:, 0] ** 2 + p[:, 1] ** 2
-    el = np.arctan2(p[:, 2], np.sqrt(r2))
+    el = arctan2(p[:, 2], np.sqrt(r2))
     return float(np.sum(r2 * np.interp(el, *el_steps)) * az_step)
 
 
@@ -169,7 +171,7 @@ def hidden_below(xyz: np.ndarray, ground_z: float, others: np.ndarray, others_az
     origin."""
     p = np.asarray(xyz, dtype=np.float64)
     rng = np.hypot(p[:, 0], p[:, 1])
-    az = np.arctan2(p[:, 1], p[:, 0])
+    az = arctan2(p[:, 1], p[:, 0])
     mid = float(np.arctan2(np.sin(az).mean(), np.cos(az).mean()))
     rel = np.angle(np.exp(1j * (az - mid)))
     lo, hi = mid + rel.min(), mid + rel.max()
@@ -182,7 +184,7 @@ def hidden_below(xyz: np.ndarray, ground_z: float, others: np.ndarray, others_az
         spans = [(lo, np.pi), (-np.pi, hi - 2 * np.pi)]
     near = float(rng.min())
     foot = np.arctan2(ground_z, near)
-    low = float(np.min(np.arctan2(p[:, 2], rng)))
+    low = float(np.min(arctan2(p[:, 2], rng)))
     hits = 0
     for a, b in spans:
         i, j = np.searchsorted(others_az_sorted, [a, b])
@@ -190,6 +192,6 @@ def hidden_below(xyz: np.ndarray, ground_z: float, others: np.ndarray, others_az
         if len(q) == 0:
             continue
         r = np.hypot(q[:, 0], q[:, 1])
-        el = np.arctan2(q[:, 2], r)
+        el = arctan2(q[:, 2], r)
         hits += int(np.count_nonzero((r < near - margin) & (el > foot) & (el < low)))
     return hits >= min_hits

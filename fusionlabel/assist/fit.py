@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry.cuboid import Cuboid
-from ..geometry.transforms import angle_difference
+from ..geometry.transforms import angle_difference, arctan2
 from ..model.annotation import CuboidLabel
 from .boxfit import complete_extent, lshape_angle, rect_at_angle
 from .builtin import GeometricDetector
@@ -138,7 +138,7 @@ def _seed_cluster(xy: np.ndarray, labels: np.ndarray, seed: np.ndarray) -> tuple
         return np.flatnonzero(labels == int(np.argmax(np.bincount(labels[near])))), False
     rng = np.hypot(xy[:, 0], xy[:, 1])
     click_rng = float(np.hypot(*seed))
-    rel = np.angle(np.exp(1j * (np.arctan2(xy[:, 1], xy[:, 0]) - np.arctan2(seed[1], seed[0]))))
+    rel = np.angle(np.exp(1j * (arctan2(xy[:, 1], xy[:, 0]) - np.arctan2(seed[1], seed[0]))))
     front = (np.abs(rel) * click_rng <= SHADOW_WIDTH) & (rng < click_rng) & (rng >= click_rng - SHADOW_REACH)
     if front.any():
         face = np.flatnonzero(front)[np.argmax(rng[front])]

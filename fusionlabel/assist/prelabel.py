@@ -33,6 +33,7 @@ format with a 16th score column, plus the hidden record folder above. A folder h
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ TRACK_PREFIX = "p"
 LINK_IOU = 0.3             # a detection belongs to the track whose box of that frame it overlaps this much
 SPARSE_FRAMES = 0.3        # seconds between frames above which tracking is said to be unreliable
 BATCH_SECONDS = 5.0        # a run stores the frames it finished at least this often (see detect_batches)
+SCORE_DECIMALS = 6         # pre-label scores are rounded to this many decimals as the detector hands them out
+SAME_TOLERANCE = 1e-6      # a re-run's box (m, rad) and score this close to an untouched pre-label: found again
 
 
 @dataclass
@@ -131,7 +134,7 @@ def detect_frame_batches(drive: Drive, detector: Detector, frames: Iterable[int]
             if cancelled is not None and cancelled():
                 break
             try:
-                out[i] = list(detector.detect_frame(drive, i))
+                out[i] = [rounded_score(d) for d in detector.detect_frame(drive, i)]
             except skippable as e:
                 if errors is None:
                     raise
@@ -149,6 +152,16 @@ def detect_frame_batches(drive: Drive, detector: Detector, frames: Iterable[int]
         yield out
     if stop is not None:
         raise stop
+
+
+def rounded_score(label: CuboidLabel) -> CuboidLabel:
+    """``label`` with its score rounded to :data:`SCORE_DECIMALS` decimals (every pre-label run's
+    detections pass here): digits below a millionth carry no information, and dropping them keeps
+    the last-bit noise of floating-point arithmetic out of label files and projects."""
+    if label.score is None:
+        return label
+    score = round(float(label.score), SCORE_DECIMALS)
+    return label if score == label.score else label.with_(score=score)
 
 
 def detect_drive(drive: Drive, detector: Detector, frames: list[int] | None = None, progress: bool = True,
@@ -348,8 +361,20 @@ class Merge:
 
 
 def _same(a: CuboidLabel, b: CuboidLabel) -> bool:
+    """Same class, and box and score equal to within :data:`SAME_TOLERANCE`: a re-run that finds
+    a pre-label again up to floating-point noise leaves it as it is."""
     score = (lambda lab: 1.0 if lab.score is None else float(lab.score))
-    return a.box == b.box and a.label == b.label and score(a) == score(b)
+    return a.label == b.label and abs(score(a) - score(b)) <= SAME_TOLERANCE and same_box(a.box, b.box)
+
+
+def same_box(a: Cuboid, b: Cuboid, tolerance: float = SAME_TOLERANCE) -> bool:
+    """Whether two boxes agree to within ``tolerance`` in every value (metres, radians; yaw across
+    the wrap at pi too)."""
+    if a == b:
+        return True
+    values = zip(a.center + a.size + (a.pitch, a.roll), b.center + b.size + (b.pitch, b.roll))
+    turn = (a.yaw - b.yaw + math.pi) % (2.0 * math.pi) - math.pi
+    return abs(turn) <= tolerance and all(abs(u - v) <= tolerance for u, v in values)
 
 
 def merge_prelabels(existing: Sequence[CuboidLabel], untouched: Sequence[bool],
@@ -449,9 +474,11 @@ def inherited_tracks(existing: Sequence[Sequence[CuboidLabel]], merges: Sequence
     track, so editing one box of a track does not split it on the next run. A new track that
     continues no kept track but overlaps untouched pre-labels of a track the run replaces takes
     that track's id, so a re-run (another minimum score, another detector) keeps the ids of the
-    objects it finds again. A new track joins the track it overlaps in the most frames, and only
-    when that gives no frame two boxes of one track (the kept track's labels and the new tracks
-    already joined to it)."""
+    objects it finds again. A new track joins the track whose boxes it repeats (:func:`_same`) in
+    the most frames, then the one it overlaps in the most frames (ties by id), and only when that
+    gives no frame two boxes of one track (the kept track's labels and the new tracks already
+    joined to it): so a track found again exactly keeps its id even when another new track, a
+    cyclist beside a truck, overlaps it in as many frames."""
     occupied: dict[str, set[int]] = {}
     added: dict[str, set[int]] = {}
     for f, (labels, merge) in enumerate(zip(existing, merges)):
@@ -465,8 +492,8 @@ def inherited_tracks(existing: Sequence[Sequence[CuboidLabel]], merges: Sequence
     kept = [[labels[k] for k in merge.keep if k not in merge.again] for labels, merge in zip(existing, merges)]
     replaced = [[labels[k] for k in merge.replace] for labels, merge in zip(existing, merges)]
     for donors in (kept, replaced):
-        votes = _overlap_votes(donors, prelabels)
-        for (new_id, old_id), _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+        votes, twins = _overlap_votes(donors, prelabels)
+        for (new_id, old_id), _ in sorted(votes.items(), key=lambda kv: (-twins[kv[0]], -kv[1], kv[0])):
             frames = added.get(new_id, set())
             if new_id in mapping or frames & occupied.get(old_id, set()):
                 continue
@@ -475,15 +502,19 @@ def inherited_tracks(existing: Sequence[Sequence[CuboidLabel]], merges: Sequence
     return mapping
 
 
-def _overlap_votes(donors: Sequence[Sequence[CuboidLabel]], prelabels: Sequence[Sequence[CuboidLabel]]) -> Counter:
-    """{(new track id, donor track id): frames in which a box of the one overlaps a box of the other}."""
+def _overlap_votes(donors: Sequence[Sequence[CuboidLabel]], prelabels: Sequence[Sequence[CuboidLabel]]
+                   ) -> tuple[Counter, Counter]:
+    """{(new track id, donor track id): frames in which a box of the one overlaps a box of the
+    other}, and {(new, donor): frames in which the two boxes are the same (:func:`_same`)}."""
     votes: Counter = Counter()
+    twins: Counter = Counter()
     for old, new in zip(donors, prelabels):
         old = [d for d in old if d.track_id is not None]
         tracked = [p for p in new if p.track_id is not None]
         if not old or not tracked:
             continue
         hit = overlap_matrix([d.box for d in old], [p.box for p in tracked])
-        votes.update({(p.track_id, d.track_id) for d, row in zip(old, hit)
-                      for p, h in zip(tracked, row) if h and d.track_id != p.track_id})
-    return votes
+        pairs = [(p, d) for d, row in zip(old, hit) for p, h in zip(tracked, row) if h and d.track_id != p.track_id]
+        votes.update({(p.track_id, d.track_id) for p, d in pairs})
+        twins.update({(p.track_id, d.track_id) for p, d in pairs if _same(p, d)})
+    return votes, twins

@@ -15,7 +15,7 @@ from ..deferred_signals import signals_deferred
 from ..wording import counted
 from .command_memo import DoneCommandsMemo
 from .detector import Detector
-from .prelabel import (BATCH_SECONDS, PrelabelReport, _tally, detect_batches, frames_text, inherited_tracks,
+from .prelabel import (BATCH_SECONDS, SCORE_DECIMALS, PrelabelReport, _tally, detect_batches, frames_text, inherited_tracks,
                        keep_scored, merge_prelabels, prediction_notes, track_drive)
 from .tracker import TrackerConfig
 
@@ -77,11 +77,14 @@ def untouched_prelabels(doc, frames) -> set[str]:
 
 def _tracks(items) -> Counter:
     """(track key, frame, label) items as a multiset of tracks, each a set of (frame, box, class,
-    score): two runs compare equal when they found the same boxes linked the same way."""
+    score), box values and score rounded to :data:`~.prelabel.SCORE_DECIMALS` decimals: two runs
+    compare equal when they found the same boxes linked the same way, up to floating-point noise."""
     groups: dict[object, list] = {}
     for key, f, lab in items:
         score = 1.0 if lab.score is None else float(lab.score)
-        groups.setdefault(key, []).append((f, lab.box, lab.label, score))
+        b = lab.box
+        box = tuple(round(v, SCORE_DECIMALS) for v in b.center + b.size + (b.yaw, b.pitch, b.roll))
+        groups.setdefault(key, []).append((f, box, lab.label, round(score, SCORE_DECIMALS)))
     return Counter(frozenset(Counter(g).items()) for g in groups.values())
 
 

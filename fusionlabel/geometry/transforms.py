@@ -127,6 +127,18 @@ def yaw_from_rotation(R: np.ndarray) -> float:
     return normalize_angle(float(np.arctan2(R[1, 0], R[0, 0])))
 
 
+def arctan2(y, x) -> np.ndarray:
+    """``np.arctan2(y, x)`` with the same bits for the same values, wherever the arrays lie.
+
+    NumPy computes arctan2 (like exp, log and power) with SIMD code whose results differ from the
+    C library's in the last bit for about a third of the inputs, and takes the C library instead
+    when a strided input (a column such as ``xy[:, 1]``) might overlap the result by its address
+    check: whether it does depends on where the result happened to be allocated, so the same sweep
+    gave detections differing in the 16th digit from one run to the next. Contiguous copies of
+    the inputs always take the SIMD path."""
+    return np.arctan2(np.ascontiguousarray(y), np.ascontiguousarray(x))
+
+
 def normalize_angle(a):
     """Wrap angles (scalar or array) to (-pi, pi]."""
     wrapped = np.pi - np.mod(np.pi - np.asarray(a, dtype=np.float64), 2.0 * np.pi)
