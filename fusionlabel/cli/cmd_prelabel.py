@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--image-size")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="a project another process has open: wait up to this long for it to be closed "
-                        "(default 0: stop at once, exit 2)")
+                        "(default 0: stop at once, exit 75)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -88,12 +88,14 @@ def _open_for_writing(args, image_size):
         if not project.read_only:
             return project
         reason = (project.read_only_reason or "the project is read-only").removesuffix("; opened read-only")
+        project_was_held = project.held_elsewhere
         project.close()
         if time.monotonic() >= deadline:
             waited = f" (waited {args.wait:g} s)" if args.wait > 0 else ""
             raise InputError(args.drive, f"cannot store pre-labels: {reason}{waited}; nothing was done. Close it "
                                          "there (or let that run finish) and run this again, give --wait SECONDS "
-                                         "to wait for it, or --out DIR to write the pre-labels to a folder")
+                                         "to wait for it, or --out DIR to write the pre-labels to a folder",
+                             temporary=project_was_held)
         time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
 
 

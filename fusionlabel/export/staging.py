@@ -130,7 +130,7 @@ def output_lock(out: Path, given: Path | None = None) -> Iterator[list[Path]]:
         if not taken:
             holder = lock.holder()
             raise OutputError(given, f"another fusionlabel run is writing this folder ({holder or 'unknown process'}); "
-                                   "wait for it to end or choose another folder", where="--out")
+                                   "wait for it to end or choose another folder", where="--out", temporary=True)
         yield made
     finally:
         lock.release()
@@ -210,13 +210,14 @@ def write_error(e: OSError, staged: Staged, existed: bool = True) -> OutputError
     if path in (staged.staging, staged.out / LOCK_NAME, staged.out / OLD_NAME):
         path = out
     why = e.strerror or str(e)
-    if e.errno is None and "requested and" in why:    # a short write (NumPy's tofile) on a full disk
+    full = e.errno is None and "requested and" in why    # a short write (NumPy's tofile) on a full disk
+    if full:
         why = f"{os.strerror(errno.ENOSPC)} ({why})"
     left = "left as it was" if existed else "not created"
     shown = staged.shown(path)
     if shown == path and path != out and out not in path.parents:     # not a file of the output
-        return OutputError(path, f"{why}; {out} {left}")
-    return OutputError(shown, f"cannot write: {why}; {out} {left}")
+        return OutputError(path, f"{why}; {out} {left}", temporary=full)
+    return OutputError(shown, f"cannot write: {why}; {out} {left}", temporary=full)
 
 
 def remove_tree(path: Path) -> None:
