@@ -1,7 +1,8 @@
 """Export throughput: seconds per frame for every format, and where the time goes.
 
 Exports the repository's sample drive (20 simulated frames, ~120k points, 3 cameras, ~50 boxes per
-frame) to each format twice, labels only and with sensor data, into a throw-away folder, and the
+frame; ``--drive`` another, e.g. a LiDAR-only one from ``fusionlabel simulate --no-cameras``) to each
+format twice, labels only and with sensor data, into a throw-away folder, and the
 real nuScenes keyframe (6 cameras, 69 boxes) when the shared real data is present. It also times
 the parts that dominate: the occlusion/2D-box estimate per camera and image undistortion.
 
@@ -64,7 +65,7 @@ def bench_parts(drive, repeats: int) -> None:
         T = drive.T_cam_lidar(i, cam)
         t = timed(lambda: object_views(pts, boxes, T, model), repeats)
         print(f"  2D boxes + truncation + occlusion, {cam} ({model.model}): {1000 * t:.1f} ms")
-        if model.distortion:
+        if model.distortion and cam in drive.frames[i].image_paths:
             t_maps = timed(lambda: undistort_maps(model, pinhole_of(model)), repeats)
             maps = undistort_maps(model, pinhole_of(model))
             image = drive.image(i, cam)
