@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import lidar_only_drive
 from fusionlabel.cli.main import INPUT_ERROR_STATUS, TEMPORARY_FAILURE_STATUS, main
 from fusionlabel.errors import InputError, is_temporary
 from fusionlabel.export.run_files import LOCK_NAME
@@ -18,11 +19,7 @@ TEMPFAIL = 75
 
 @pytest.fixture(scope="module")
 def drive(tmp_path_factory):
-    from fusionlabel.sim.writer import simulate_drive
-
-    out = tmp_path_factory.mktemp("sim") / "drive"
-    simulate_drive(out, frames=3, seed=6, points=4000, cameras=False, progress=False)
-    return out
+    return lidar_only_drive(tmp_path_factory, frames=3, seed=6, points=4000)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import lidar_only_drive
 from fusionlabel.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,11 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def drive(tmp_path_factory):
-    from fusionlabel.sim.writer import simulate_drive
-
-    out = tmp_path_factory.mktemp("sim") / "drive"
-    simulate_drive(out, frames=4, seed=8, points=8000, cameras=False, progress=False)
-    return out
+    return lidar_only_drive(tmp_path_factory, frames=4, seed=8, points=8000)
 
 
 def run_json(args, capsys) -> tuple[int, dict, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import quiet
+from conftest import lidar_only_drive, quiet
 from fusionlabel.cli.main import main
 from fusionlabel.export import export_drive
 
@@ -20,11 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def lidar_only(tmp_path_factory):
     from fusionlabel.io.native import open_native_drive
-    from fusionlabel.sim.writer import simulate_drive
 
-    root = tmp_path_factory.mktemp("lidar") / "drive"
-    simulate_drive(root, frames=3, seed=2, points=8000, cameras=False, progress=False)
-    drive = open_native_drive(root)
+    drive = open_native_drive(lidar_only_drive(tmp_path_factory, frames=3, seed=2, points=8000))
     assert drive.rig(0).camera_names and not any(f.image_paths for f in drive.frames)
     return drive
 
