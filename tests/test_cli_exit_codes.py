@@ -153,24 +153,3 @@ def test_is_temporary_follows_the_wrapped_os_error():
 
     assert is_temporary(wrapped(errno.ENOSPC)) and not is_temporary(wrapped(errno.EACCES))
     assert is_temporary(InputError("x", "held", temporary=True)) and not is_temporary(InputError("x", "bad"))
-
-
-def test_a_project_another_process_is_still_creating_is_temporary(drive, tmp_path, capsys):
-    """An unfinished project whose creator still runs (its lock held) is to wait for: 75; once no
-    process holds it, it is one whose creation was interrupted, which needs a command run: 2."""
-    from fusionlabel.store.lock import ProjectLock
-    from fusionlabel.store.project import LOCK_NAME
-    from test_cli_project import kill_create_at
-
-    project = tmp_path / "project"
-    kill_create_at("before", drive, project)
-    creator = ProjectLock(project / LOCK_NAME)
-    assert creator.acquire()
-    try:
-        assert main(["export", str(project), "--format", "openlabel", "--out", str(tmp_path / "o"), "--quiet"]) \
-            == TEMPFAIL
-        assert "still being created by another process" in one_error_line(capsys)
-    finally:
-        creator.release()
-    assert main(["export", str(project), "--format", "openlabel", "--out", str(tmp_path / "o"), "--quiet"]) == 2
-    assert "creation of this project was interrupted" in one_error_line(capsys)

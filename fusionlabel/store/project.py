@@ -113,9 +113,8 @@ def interrupted_creation(folder: str | Path) -> bool:
         store.close()
 
 
-def _incomplete_error(folder: Path, store: ProjectStore, lock: ProjectLock) -> ProjectError:
-    """Why an unfinished project (:func:`interrupted_creation`) does not open, and what to run;
-    temporary while another process is still creating it."""
+def _incomplete_message(folder: Path, store: ProjectStore, lock: ProjectLock) -> str:
+    """Why an unfinished project (:func:`interrupted_creation`) does not open, and what to run."""
     probe = ProjectLock(lock.path)
     try:
         free = lock.held or probe.acquire()
@@ -125,15 +124,14 @@ def _incomplete_error(folder: Path, store: ProjectStore, lock: ProjectLock) -> P
         probe.release()
     if not free:
         holder = lock.holder()
-        return ProjectError(folder, f"this project is still being created by another process"
-                                    f"{' (' + holder + ')' if holder else ''}; wait for it to finish", temporary=True)
+        return (f"this project is still being created by another process{' (' + holder + ')' if holder else ''}; "
+                "wait for it to finish")
     rec = store.drive_record()
     scene = f" --scene {shlex.quote(rec.scene)}" if rec.scene else ""
     q = shlex.quote
-    return ProjectError(folder, "the creation of this project was interrupted before the drive's labels were all "
-                        f"imported; run `fusionlabel project create {q(rec.path)}{scene} --out {q(str(folder))} "
-                        f"--import-labels` again to make it anew, or `fusionlabel project import-labels "
-                        f"{q(str(folder))}` to finish it")
+    return ("the creation of this project was interrupted before the drive's labels were all imported; run "
+            f"`fusionlabel project create {q(rec.path)}{scene} --out {q(str(folder))} --import-labels` again to "
+            f"make it anew, or `fusionlabel project import-labels {q(str(folder))}` to finish it")
 
 
 def default_project_folder(drive_path: str | Path, scene: str | None = None) -> Path:
@@ -304,7 +302,7 @@ class Project:
             store = ProjectStore(folder / DB_NAME, read_only=reason is not None, read_only_reason=reason)
             try:
                 if not unfinished_ok and store.incomplete():
-                    raise _incomplete_error(folder, store, lock)
+                    raise ProjectError(folder, _incomplete_message(folder, store, lock))
                 drive = cls._open_drive(folder, store, drive_path, scene, drive, image_size)
             except BaseException:
                 store.close()
