@@ -157,12 +157,12 @@ def test_a_failed_run_leaves_no_folder_it_created(drive4, tmp_path, monkeypatch,
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.out / "velodyne" / "000000.bin"))
 
     monkeypatch.setattr(KittiExporter, "add_frame", full)
-    assert main(export_args(drive4, tmp_path / "q3" / "q4" / "out")) == 75     # a full disk: temporary
+    assert main(export_args(drive4, tmp_path / "q3" / "q4" / "out")) == 2
     err = capsys.readouterr().err.strip()
     assert "No space left on device" in err and err.endswith("not created") and len(err.splitlines()) == 1
     assert names(tmp_path) == []
     (tmp_path / "mine").mkdir()
-    assert main(export_args(drive4, tmp_path / "mine" / "out")) == 75
+    assert main(export_args(drive4, tmp_path / "mine" / "out")) == 2
     assert names(tmp_path) == ["mine"] and names(tmp_path / "mine") == []
 
 
@@ -214,13 +214,12 @@ def test_import_notes_go_to_stderr(tmp_path, capsys):
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
 def test_stdout_on_a_full_disk_is_one_line_not_a_bug(drive4, tmp_path):
-    """The export is done; the summary cannot be written: one line on stderr, exit 75 (a full disk is
-    temporary), no traceback."""
+    """The export is done; the summary cannot be written: one line on stderr, exit 2, no traceback."""
     out = tmp_path / "out"
     with open("/dev/full", "w") as full:
         run = subprocess.run([sys.executable, "-m", "fusionlabel.cli.main", *export_args(drive4, out)],
                              cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
-    assert run.returncode == 75
+    assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         "fusionlabel: cannot write standard output: No space left on device; what the command printed there is lost"]
     assert json.loads((out / "fusionlabel_export.json").read_text())["complete"]

@@ -92,7 +92,7 @@ def test_a_second_run_into_the_same_out_is_refused(tool, drive12, tmp_path):
     wait_for_staged_files(out, first)
     second = subprocess.run([sys.executable, "-m", "fusionlabel.cli.main", *command(tool, drive12, out, "--force")],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 75, second.stderr       # temporary: the same command works once it ends
+    assert second.returncode == 2, second.stderr
     err = second.stderr.strip()
     assert len(err.splitlines()) == 1 and "another fusionlabel run is writing this folder" in err
     assert f"pid {first.pid} " in err and str(out) in err
@@ -203,7 +203,7 @@ def test_a_full_disk_is_one_line_naming_the_file(tool, drive12, tmp_path, monkey
     else:
         monkeypatch.setattr(native, "write_range_image", full(native.write_range_image))
     out = tmp_path / "out"
-    assert main(command(tool, drive12, out)) == 75      # a full disk is temporary
+    assert main(command(tool, drive12, out)) == 2
     err = capsys.readouterr().err.strip()
     second = out / Path(calls[1]).relative_to(out / STAGING_NAME)
     assert len(err.splitlines()) == 1 and "Traceback" not in err
@@ -289,7 +289,7 @@ def test_an_image_that_cannot_be_written_is_named_as_in_out(tmp_path, monkeypatc
     monkeypatch.setattr(Path, "write_bytes", full)
     out = tmp_path / "sim"
     assert main(["simulate", "--out", str(out), "--frames", "1", "--points", "3000", "--camera-scale", "0.15",
-                 "--quiet"]) == 75
+                 "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and STAGING_NAME not in err and "No space left on device" in err
     assert err.startswith(f"fusionlabel: error: {out}/cameras/") and list(tmp_path.iterdir()) == []

@@ -206,7 +206,7 @@ def test_a_full_disk_is_one_line_naming_the_file(drive, tmp_path, capsys, monkey
 
     monkeypatch.setattr(Path, "write_bytes", full)
     out = tmp_path / "out"
-    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-1", "--quiet"]) == 75
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-1", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"fusionlabel: error: {out / '000000.json'}: cannot write")
     assert err[0].endswith("No space left on device")

@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--image-size")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="a project another process has open: wait up to this long for it to be closed "
-                        "(default 0: stop at once, exit 75)")
+                        "(default 0: stop at once, exit 2)")
     p.add_argument("--json", action="store_true",
                    help="print what the run did as one JSON document on stdout (the keys of docs/prelabel.md, "
                         "'Machine-readable summary'); the readable summary then goes to stderr")
@@ -92,14 +92,12 @@ def _open_for_writing(args, image_size):
         if not project.read_only:
             return project
         reason = (project.read_only_reason or "the project is read-only").removesuffix("; opened read-only")
-        project_was_held = project.held_elsewhere
         project.close()
         if time.monotonic() >= deadline:
             waited = f" (waited {args.wait:g} s)" if args.wait > 0 else ""
             raise InputError(args.drive, f"cannot store pre-labels: {reason}{waited}; nothing was done. Close it "
                                          "there (or let that run finish) and run this again, give --wait SECONDS "
-                                         "to wait for it, or --out DIR to write the pre-labels to a folder",
-                             temporary=project_was_held)
+                                         "to wait for it, or --out DIR to write the pre-labels to a folder")
         time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
 
 

@@ -2,13 +2,11 @@
 
 Exit codes, the same for every command (README.md, "Exit codes"): 0 done; 1 an unexpected internal
 error (a bug, with its traceback); 2 bad input or usage, nothing done; 3 done but frames skipped
-(``--skip-bad-frames``); 75 (``EX_TEMPFAIL``) a temporary failure to retry later with the same
-input: another run holds the output folder or project, the disk is full; 128 + the signal number
-when stopped by one: 129 SIGHUP, 130 SIGINT (Ctrl+C), 143 SIGTERM. A reader of the output that goes
-away (``| head -3``) neither stops a command nor changes its exit code: what it would still print is
-dropped. Standard output that cannot be written for another reason (``> /dev/full``, a full disk)
-is dropped too, said in one line on stderr, and makes a command that otherwise succeeded exit 2, or
-75 when the disk is full (what it printed is lost).
+(``--skip-bad-frames``); 128 + the signal number when stopped by one: 129 SIGHUP, 130 SIGINT
+(Ctrl+C), 143 SIGTERM. A reader of the output that goes away (``| head -3``) neither stops a
+command nor changes its exit code: what it would still print is dropped. Standard output that
+cannot be written for another reason (``> /dev/full``, a full disk) is dropped too, said in one
+line on stderr, and makes a command that otherwise succeeded exit 2 (what it printed is lost).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ import traceback
 from pathlib import Path
 
 from ..deferred_signals import stop_text
-from ..errors import TEMPORARY_ERRNOS, FusionLabelError, is_temporary
+from ..errors import FusionLabelError
 
 # Commands in the order --help lists them; any other cmd_*.py module is appended after these.
 # Each module defines register(subparsers) (which sets func=run) and run(args) -> int.
@@ -34,9 +32,6 @@ PREFERRED_ORDER = ["open", "render", "check", "simulate", "import", "export", "p
 INTERNAL_ERROR_STATUS = 1
 # Exit status of bad input or usage (FusionLabelError; argparse uses 2 as well).
 INPUT_ERROR_STATUS = 2
-# Exit status of a temporary failure: the input is fine, run the same command again later (a folder
-# or project another run holds, a full disk). BSD sysexits' EX_TEMPFAIL, which schedulers retry.
-TEMPORARY_FAILURE_STATUS = 75
 # Exit status after Ctrl+C (SIGINT).
 SIGINT_STATUS = 128 + signal.SIGINT
 # Signals that stop a command as Ctrl+C does: a kill (SIGTERM) and a closed terminal or dropped ssh
@@ -121,15 +116,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def lost_output(error: OSError, code: int) -> int:
     """Say on stderr that standard output could not be written (``error``, e.g. a full disk) and
-    give the exit code: the command's own, or when it had otherwise succeeded (0) 75 for a full disk
-    (temporary) and 2 for any other error: what it printed (a summary, a report) is lost, which a
-    script must not take for success."""
+    give the exit code: the command's own, or 2 when it had otherwise succeeded (0): what it
+    printed (a summary, a report) is lost, which a script must not take for success."""
     print(f"fusionlabel: cannot write standard output: {error.strerror or error}; what the command printed "
           "there is lost", file=sys.stderr)
     sys.stderr.flush()
-    if code != 0:
-        return code
-    return TEMPORARY_FAILURE_STATUS if error.errno in TEMPORARY_ERRNOS else INPUT_ERROR_STATUS
+    return INPUT_ERROR_STATUS if code == 0 else code
 
 
 def _dispatch(argv: list[str] | None) -> int:
@@ -142,7 +134,7 @@ def _dispatch(argv: list[str] | None) -> int:
         return int(args.func(args) or 0)
     except FusionLabelError as e:
         print(f"fusionlabel: error: {e}", file=sys.stderr)
-        return TEMPORARY_FAILURE_STATUS if is_temporary(e) else INPUT_ERROR_STATUS
+        return INPUT_ERROR_STATUS
     except Terminated as e:
         print(f"fusionlabel: {e.text}", file=sys.stderr)
         return e.status

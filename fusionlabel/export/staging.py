@@ -130,7 +130,7 @@ def output_lock(out: Path, given: Path | None = None) -> Iterator[list[Path]]:
         if not taken:
             holder = lock.holder()
             raise OutputError(given, f"another fusionlabel run is writing this folder ({holder or 'unknown process'}); "
-                                   "wait for it to end or choose another folder", where="--out", temporary=True)
+                                   "wait for it to end or choose another folder", where="--out")
         yield made
     finally:
         lock.release()
@@ -210,14 +210,13 @@ def write_error(e: OSError, staged: Staged, existed: bool = True) -> OutputError
     if path in (staged.staging, staged.out / LOCK_NAME, staged.out / OLD_NAME):
         path = out
     why = e.strerror or str(e)
-    full = e.errno is None and "requested and" in why    # a short write (NumPy's tofile) on a full disk
-    if full:
+    if e.errno is None and "requested and" in why:    # a short write (NumPy's tofile) on a full disk
         why = f"{os.strerror(errno.ENOSPC)} ({why})"
     left = "left as it was" if existed else "not created"
     shown = staged.shown(path)
     if shown == path and path != out and out not in path.parents:     # not a file of the output
-        return OutputError(path, f"{why}; {out} {left}", temporary=full)
-    return OutputError(shown, f"cannot write: {why}; {out} {left}", temporary=full)
+        return OutputError(path, f"{why}; {out} {left}")
+    return OutputError(shown, f"cannot write: {why}; {out} {left}")
 
 
 def remove_tree(path: Path) -> None:

@@ -156,7 +156,7 @@ def storage_error(e: sqlite3.Error, path: Path) -> StoreError | None:
         return None
     if name.startswith("SQLITE_FULL") or _disk_full(path):
         return StoreError(path, "cannot write the project database: the disk is full (No space left on "
-                                "device); free some space and run again (what was saved before is kept)", temporary=True)
+                                "device); free some space and run again (what was saved before is kept)")
     if name.startswith("SQLITE_READONLY"):
         return StoreError(path, f"cannot write the project database: it or its folder is read-only ({e})")
     return StoreError(path, f"cannot read or write the project database: {e} ({name}); check the disk")

@@ -42,10 +42,6 @@ LOCK_NAME = "project.lock"
 DEFAULT_FOLDER_NAME = ".fusionlabel-project"
 
 
-# How a project held by another process is said (``Project.read_only_reason``; see :attr:`Project.held_elsewhere`)
-HELD_ELSEWHERE = "another fusionlabel process has project"
-
-
 class ProjectError(InputError):
     """A project folder cannot be created or opened as asked (names the folder and the problem)."""
 
@@ -234,7 +230,7 @@ class Project:
             raise ProjectError(folder, f"cannot create the project folder ({e.strerror or e})") from None
         lock = ProjectLock(folder / LOCK_NAME)
         if not lock.acquire():
-            raise ProjectError(folder, f"another process is creating this project ({lock.holder()})", temporary=True)
+            raise ProjectError(folder, f"another process is creating this project ({lock.holder()})")
         if unfinished and not interrupted_creation(folder):   # finished by another process meanwhile
             lock.release()
             raise ProjectError(folder, "already holds a project; open it instead")
@@ -294,7 +290,7 @@ class Project:
                 reason = "opened read-only on request"
             elif not lock.acquire():
                 holder = lock.holder()
-                reason = (f"{HELD_ELSEWHERE} {folder} open"
+                reason = (f"another fusionlabel process has project {folder} open"
                           f"{' (' + holder + ')' if holder else ''}; opened read-only")
         except OSError as e:
             reason = f"project folder {folder} is not writable ({e.strerror or e}); opened read-only"
@@ -398,17 +394,12 @@ class Project:
     def read_only_reason(self) -> str | None:
         return self.store.read_only_reason
 
-    @property
-    def held_elsewhere(self) -> bool:
-        """Read-only because another process has the project open: writing may work later."""
-        return self.read_only and (self.read_only_reason or "").startswith(HELD_ELSEWHERE)
-
     def require_writable(self, action: str) -> None:
         """ProjectError *"PROJECT: cannot ACTION now: why"* when the project opened read-only
         (another process has it open, its folder is not writable), for a batch command that must write."""
         if self.read_only:
             reason = (self.read_only_reason or "opened read-only").removesuffix("; opened read-only")
-            raise ProjectError(self.folder, f"cannot {action} now: {reason}", temporary=self.held_elsewhere)
+            raise ProjectError(self.folder, f"cannot {action} now: {reason}")
 
     @property
     def ontology_path(self) -> Path:
