@@ -161,7 +161,7 @@ def test_import_labels_into_a_project_made_without_them(small_sim_drive, tmp_pat
     proj = tmp_path / "proj"
     assert main(["project", "create", str(small_sim_drive.root), "--out", str(proj), "--quiet"]) == 0
     with Project.open(proj) as project:        # while another process holds it, nothing is imported
-        assert main(["project", "import-labels", str(proj), "--quiet"]) == 75
+        assert main(["project", "import-labels", str(proj), "--quiet"]) == 2
         assert "cannot import labels now: another fusionlabel process has project" in capsys.readouterr().err
         assert len(project.document) == 0
     assert main(["project", "import-labels", str(proj), "--quiet"]) == 0
@@ -211,7 +211,7 @@ def test_relink_refuses_a_project_another_process_has_open(small_sim_drive, tmp_
     with Project.open(proj, drive_path=moved) as holder:      # relinks, and holds the project
         drive_record_path = holder.store.drive_record().path
         moved.rename(drive)
-        assert main(["project", "relink", str(proj), str(drive)]) == 75
+        assert main(["project", "relink", str(proj), str(drive)]) == 2
         err = capsys.readouterr().err
         assert "cannot relink it now: another fusionlabel process has project" in err
         assert "opened read-only" not in err

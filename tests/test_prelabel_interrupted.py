@@ -227,7 +227,7 @@ def test_a_full_disk_under_a_project_says_the_disk_is_full(drive, tmp_path, caps
         self._con.execute(f"PRAGMA max_page_count={pages}")
 
     monkeypatch.setattr(db.ProjectStore, "_configure", no_room)
-    assert main(["prelabel", str(project), "--min-score", "0.3", "--quiet"]) == 75
+    assert main(["prelabel", str(project), "--min-score", "0.3", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(project / "project.sqlite") in err[0]
     assert "the disk is full (No space left on device)" in err[0]
@@ -263,7 +263,7 @@ def test_a_project_held_by_another_process_is_refused_saying_what_to_do(drive, t
     project = make_project(drive, tmp_path / "project")
     holder = Project.open(project)             # another open file description: as another process
     try:
-        assert main(["prelabel", str(project), "--frames", "0", "--quiet"]) == 75
+        assert main(["prelabel", str(project), "--frames", "0", "--quiet"]) == 2
         err = capsys.readouterr().err.strip()
         assert "another fusionlabel process has project" in err and "nothing was done" in err
         assert "--wait SECONDS" in err and not err.endswith("opened read-only")
@@ -380,12 +380,12 @@ def test_a_second_run_into_the_same_folder_is_refused(drive, tmp_path, capsys):
     proc = start([drive, "--out", out, "--min-score", "0.3"], tmp_path, FL_TEST_MARKS=str(marks))
     try:
         wait_for(lambda: detected(marks) >= 1, proc)
-        assert main(["prelabel", str(drive), "--out", str(out), "--min-score", "0.7", "--quiet"]) == 75
+        assert main(["prelabel", str(drive), "--out", str(out), "--min-score", "0.7", "--quiet"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"fusionlabel: error: {out}: --out: another fusionlabel run is "
                                                    "writing this folder (pid ")
         # export into it is refused too: one lock for every command writing an output folder
-        assert main(["export", str(drive), "--format", "kitti", "--out", str(out), "--frames", "0"]) == 75
+        assert main(["export", str(drive), "--format", "kitti", "--out", str(out), "--frames", "0"]) == 2
         assert "another fusionlabel run is writing this folder" in capsys.readouterr().err
     finally:
         proc.communicate(timeout=120)
@@ -433,7 +433,7 @@ def test_a_full_disk_before_the_first_frame_leaves_no_folder(drive, tmp_path, ca
 
     monkeypatch.setattr(Path, "write_bytes", full)
     out = tmp_path / "a" / "b" / "out"
-    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-1", "--quiet"]) == 75
+    assert main(["prelabel", str(drive), "--out", str(out), "--frames", "0-1", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "No space left on device" in err[0]
     assert list(tmp_path.iterdir()) == []
