@@ -60,6 +60,16 @@ def simulated_drive(tmp_path_factory, name: str = "sim3", frames: int = 3, masks
     return open_native_drive(root)
 
 
+def lidar_only_drive(tmp_path_factory, frames: int, seed: int, points: int):
+    """The folder of a new simulated drive without camera images (its rig still names the
+    simulator's cameras), for a module's own fixture."""
+    from fusionlabel.sim.writer import simulate_drive
+
+    root = tmp_path_factory.mktemp("lidar") / "drive"
+    simulate_drive(root, frames=frames, seed=seed, points=points, cameras=False, progress=False)
+    return root
+
+
 @pytest.fixture
 def small_sim_drive(tmp_path_factory):
     """Three simulated frames (20k points, the simulator's cameras)."""

@@ -58,7 +58,7 @@ def test_zero_byte_bin_sweep_is_a_frame_without_points(tmp_path, capsys):
     assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     assert (tmp_path / "out" / "000001.json").is_file()
     assert main(["render", str(drive), "--frame", "1", "--out", str(tmp_path / "r.png")]) == 0
-    for fmt in ("kitti", "nuscenes", "openlabel", "coco"):
+    for fmt in ("kitti", "nuscenes", "openlabel"):     # COCO needs images, which this drive has none of
         assert main(["export", str(drive), "--format", fmt, "--out", str(tmp_path / fmt), "--quiet"]) == 0, fmt
     capsys.readouterr()
     cut = drive / "lidar" / "000002.bin"

@@ -201,14 +201,20 @@ def test_nuscenes_names_a_sample_without_a_camera_image(small_sim_drive, tmp_pat
     drive = _drive_without_images_in_frame_1(small_sim_drive, tmp_path / "gap")
     out = tmp_path / "n"
     summary = export_drive(drive, "nuscenes", out, options=quiet())
-    assert summary.frames == 3
-    assert summary.not_written == ["frame 000001: no camera image; its sample has LIDAR_TOP only"]
+    assert summary.frames == 3 and summary.not_written == []     # written, with LIDAR_TOP only
+    assert "1 of 3 samples hold LIDAR_TOP only, their frames having no camera image: frame 000001" in \
+        summary.cannot_hold
     tables = out / "v1.0-mini"
     samples = json.loads((tables / "sample.json").read_text())
     data = json.loads((tables / "sample_data.json").read_text())
     per_sample = {s["token"]: sorted(d["fileformat"] for d in data if d["sample_token"] == s["token"]) for s in samples}
     counts = [per_sample[s["token"]] for s in samples]
     assert counts[1] == ["pcd"] and counts[0] == counts[2] and "jpg" in counts[0]
+    # visibility: estimated in the images of frames 0 and 2, unknown ("") where the sample has none
+    anns = json.loads((tables / "sample_annotation.json").read_text())
+    levels = {s["token"]: {a["visibility_token"] for a in anns if a["sample_token"] == s["token"]} for s in samples}
+    assert levels[samples[1]["token"]] == {""}
+    assert levels[samples[0]["token"]] | levels[samples[2]["token"]] <= {"1", "2", "3", "4"}
 
 
 # ------------------------------------------------------------------------------ reproducible output

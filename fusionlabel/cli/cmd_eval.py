@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 
 from ..errors import InputError
 from ..wording import counted as _n, listing
+from .run_json import print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -116,19 +116,6 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def json_safe(value):
-    """``value`` with NaN and infinities as None and NumPy scalars as Python numbers, for strict JSON."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and getattr(value, "shape", None) == ():
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def unpredicted_note(missing: list[str], total: int, only_predicted: bool) -> str:
     one = len(missing) == 1
     if only_predicted:
@@ -170,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         report["frames_without_predictions"] = missing
         report["only_predicted"] = args.only_predicted
         report["model_labels_left_out_of_gt"] = len(left_out)
-        print(json.dumps(json_safe(report), indent=1, allow_nan=False))
+        print_json(report)
     else:
         print(format_report(report))
     for note in notes:

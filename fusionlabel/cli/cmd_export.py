@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..model.frame_spec import FRAMES_HELP
 from .options import SKIP_BAD_FRAMES_EXITS, SKIPPED_FRAMES_EXIT, image_size_option
+from .run_json import export_document, print_json, text_stream
 
 FORMAT_HELP = ("kitti (label_2 + calib [+ velodyne, image_2]), kitti-tracking (label_02/<seq>.txt), "
                "nuscenes (JSON tables + samples/), openlabel (ASAM OpenLABEL 1.0 JSON), "
@@ -59,6 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--include-prelabels", action="store_true",
                    help="also write pre-labels nobody accepted (source model, detector output); by default they "
                         "are left out and counted in the summary")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as one JSON document on stdout (the keys of docs/import_export.md, "
+                        "'Machine-readable summary'); the readable summary then goes to stderr")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -83,14 +87,19 @@ def run(args: argparse.Namespace) -> int:
                                 progress=not args.quiet, skip_bad_frames=args.skip_bad_frames,
                                 include_prelabels=args.include_prelabels, status=status, frame_statuses=statuses)
         summary = export_drive(drive, args.format, args.out, labels_for, options)
-    print(f"source: {what}")
-    for note in getattr(drive, "notes", []):
-        if "--image-size" in note:      # the size the user gave, said once more beside the summary
-            print(f"note: {note}")
-    print(summary.text())
+    text = text_stream(args.json)
+    print(f"source: {what}", file=text)
+    notes = [note for note in getattr(drive, "notes", []) if "--image-size" in note]   # the size the user gave
+    for note in notes:
+        print(f"note: {note}", file=text)
+    print(summary.text(), file=text)
     if summary.total_objects == 0:
-        print(f"note: {empty_export_note(summary, args)}", file=sys.stderr)
-    return SKIPPED_FRAMES_EXIT if summary.skipped_frames else 0
+        notes.append(empty_export_note(summary, args))
+        print(f"note: {notes[-1]}", file=sys.stderr)
+    code = SKIPPED_FRAMES_EXIT if summary.skipped_frames else 0
+    if args.json:
+        print_json(export_document(summary, what, args.source, notes, code))
+    return code
 
 
 def empty_export_note(summary, args: argparse.Namespace) -> str:

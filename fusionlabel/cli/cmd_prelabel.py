@@ -12,6 +12,7 @@ from ..errors import FusionLabelError, InputError
 from ..model.frame_spec import FRAMES_HELP
 from ..wording import counted as _n, listing as _listing
 from .options import SKIP_BAD_FRAMES_EXITS, SKIPPED_FRAMES_EXIT, add_detector_config, image_size_option
+from .run_json import prelabel_document, print_json, text_stream
 
 
 
@@ -65,6 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="a project another process has open: wait up to this long for it to be closed "
                         "(default 0: stop at once, exit 2)")
+    p.add_argument("--json", action="store_true",
+                   help="print what the run did as one JSON document on stdout (the keys of docs/prelabel.md, "
+                        "'Machine-readable summary'); the readable summary then goes to stderr")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -112,6 +116,14 @@ def run(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..model.frame_status import finished_frames, reopened_note
 
+    started = time.perf_counter()
+    notes: list[str] = []
+
+    def note(text: str | None) -> None:     # said on stderr, and kept for --json
+        if text:
+            notes.append(text.removeprefix("note: "))
+            _note(text)
+
     _min_score(args.min_score)
     if not (math.isfinite(args.wait) and args.wait >= 0):
         raise InputError(None, f"expected a number of seconds, 0 or more, got {args.wait:g}", where="--wait")
@@ -127,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
 
         with _open_for_writing(args, image_size) as project:
             frames = _frames(args.frames, project.drive)
-            _tracking_note(args.track, project.drive, frames)
+            note(_tracking_note(args.track, project.drive, frames))
             where, how = f"project {args.drive}", " (one undoable edit)"
+            target = {"project": str(args.drive), "out": None, "format": None, "manifest": None}
             finished = finished_frames(project.document)
             with _kept_on_interrupt(report, where, "in the run's one undoable edit"):
                 prelabel_project(project, detector, args.track, args.min_score, frames,
@@ -151,11 +164,13 @@ def run(args: argparse.Namespace) -> int:
         else:
             drive = open_drive(args.drive, args.scene, image_size)
         frames = _frames(args.frames, drive)
-        _tracking_note(args.track, drive, frames)
+        note(_tracking_note(args.track, drive, frames))
+        target = {"project": None, "out": str(args.out), "format": args.format, "manifest": str(args.out / MANIFEST)}
         if args.format == RESULTS_FORMAT:
             from ..assist.prelabel_results import prelabel_results
 
             where, how = f"{args.out / RESULTS_FILE} [{args.format}]", ""
+            target.update(out=str(args.out / RESULTS_FILE), manifest=None)
             with _kept_on_interrupt(report, str(args.out / RESULTS_FILE), "(their sample tokens)"):
                 prelabel_results(drive, detector, args.out, args.track, args.min_score, frames,
                                  progress=not args.quiet, skipped=skipped, report=report)
@@ -163,18 +178,24 @@ def run(args: argparse.Namespace) -> int:
             where, how = f"{args.out} [{args.format}]", ""
             with _kept_on_interrupt(report, str(args.out), f"({MANIFEST} says incomplete)"):
                 prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
-                         progress=not args.quiet, skipped=skipped, report=report, note=_note)
+                         progress=not args.quiet, skipped=skipped, report=report, note=note)
+    text = text_stream(args.json)
     for line in summary(report, where, how):
-        _note(line) if line.startswith("note: ") else print(line)
+        note(line) if line.startswith("note: ") else print(line, file=text)
     if reopened:
-        print(reopened)
-    if skipped:
+        print(reopened, file=text)
+    bad_frames = [(drive.frames[i].frame_id, str(e)) for i, e in skipped or []]
+    if bad_frames:
         from ..export.base import skipped_frame_lines
 
-        for line in skipped_frame_lines([(drive.frames[i].frame_id, str(e)) for i, e in skipped]):
-            print(line)
-        return SKIPPED_FRAMES_EXIT
-    return 0
+        for line in skipped_frame_lines(bad_frames):
+            print(line, file=text)
+    code = SKIPPED_FRAMES_EXIT if bad_frames else 0
+    if args.json:
+        print_json(prelabel_document(report, source=args.drive, target=target, detector=args.detector,
+                                     track=args.track, skipped_frames=bad_frames, reopened=reopened, notes=notes,
+                                     seconds=time.perf_counter() - started, exit_code=code))
+    return code
 
 
 def _note(text: str | None) -> None:
@@ -218,13 +239,13 @@ class _kept_on_interrupt:
         return f"{kept}; run the same command again once that is fixed to complete the work"
 
 
-def _tracking_note(track: bool, drive, frames: list[int] | None) -> None:
-    """With --track: say when the drive has no ego poses or sparse frames (tracks may break)."""
+def _tracking_note(track: bool, drive, frames: list[int] | None) -> str | None:
+    """With --track: the note to give when the drive has no ego poses or sparse frames (tracks may
+    break), else None."""
     from ..assist.prelabel import tracking_caveat
 
     caveat = tracking_caveat(drive, list(range(len(drive))) if frames is None else frames) if track else None
-    if caveat:
-        _note(f"note: {caveat}")
+    return f"note: {caveat}" if caveat else None
 
 
 def summary(report, where: str, how: str = "") -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
@@ -103,6 +104,12 @@ class ExportSummary:
     kept: list[str] = field(default_factory=list)  # top-level entries of --out from before (--force)
     status: list[str] = field(default_factory=list)  # --status: the statuses exported (none: all)
     left_out_by_status: Counter = field(default_factory=Counter)  # status -> frames --status left out
+    seconds: float = 0.0   # the run's wall-clock time (said in the summary, not in the manifest: runs compare equal)
+
+    @property
+    def ms_per_frame(self) -> float | None:
+        """Milliseconds per exported frame (None when none was)."""
+        return 1000.0 * self.seconds / self.frames if self.frames else None
 
     def skip_frame(self, frame_id: str, error: Exception | str) -> None:
         """A frame not exported at all (``--skip-bad-frames``): its ID and why (the error names the file)."""
@@ -142,8 +149,9 @@ class ExportSummary:
 
     def text(self) -> str:
         """A human-readable multi-line report."""
+        speed = f" ({self.ms_per_frame:.0f} ms/frame)" if self.ms_per_frame is not None else ""
         lines = [f"exported {self.frames} frame(s) as {self.format} to {self.out}: "
-                 f"{self.total_objects} object(s), {self.files} file(s)"]
+                 f"{self.total_objects} object(s), {self.files} file(s) in {self.seconds:.1f} s{speed}"]
         for cls, n in sorted(self.objects.items()):
             lines.append(f"  {cls}: {n}")
         if self.status:
@@ -564,6 +572,7 @@ class Exporter(ABC):
             raise ExportError(None, every_frame_unreadable(skipped, "nothing was exported"), where="--skip-bad-frames")
 
     def run(self) -> ExportSummary:
+        started = time.perf_counter()
         frames = self.frames_to_export()
         self.frames = frames
         self._start_manifest()
@@ -592,6 +601,7 @@ class Exporter(ABC):
             self.note_mixed_class_tracks()
         if self.options.class_map:
             self.summary.unmatched_class_map_keys = unmatched(self.options.class_map, self._names_seen)
+        self.summary.seconds = time.perf_counter() - started
         return self._write_manifest(exported)
 
     def _start_manifest(self) -> None:

@@ -58,6 +58,10 @@ class CocoExporter(Exporter):
                 raise ExportError(None, f"camera '{self.options.camera}' is not in the rig (cameras: "
                                         f"{', '.join(cams)})", where="--camera")
             cams = [self.options.camera]
+        if not any(c in self.drive.frames[i].image_paths for i in self.frames for c in cams):
+            raise ExportError(self.drive.root, f"no exported frame has an image of camera {', '.join(cams)}; COCO "
+                                               "holds 2D boxes on images, so nothing was exported (kitti, nuscenes "
+                                               "or openlabel export the 3D labels)")
         self.cameras = cams
         self.images: dict[str, list] = defaultdict(list)
         self.annotations: dict[str, list] = defaultdict(list)

@@ -192,6 +192,8 @@ class KittiExporter(Exporter):
             raise ExportError(None, f"camera '{cam}' is not in the rig (cameras: {', '.join(names)})", where="--camera")
         self.camera = cam
         self._has_images: bool | None = None   # any exported frame has an image of the camera (left_out)
+        self.images_written = 0             # image files written: the notes on undistorting and levelling them
+        self.imageless = False              # sensor data written for a frame without an image of the camera
         numeric = all(f.frame_id.isdigit() and len(f.frame_id) == 6 for f in self.drive.frames)
         self.names = {i: (f.frame_id if numeric else f"{i:06d}") for i, f in enumerate(self.drive.frames)}
         self._warps: dict = {}      # (camera model, R0_rect bytes) -> see warp()
@@ -474,9 +476,10 @@ class KittiExporter(Exporter):
             self.write_bytes(velodyne_rel, pts.tobytes())
             if len(pts) and float(pts[:, 3].max()) > 1.0:
                 self.summary.note("intensity is written as in the source (values above 1); KITTI's reflectance is 0..1")
-        if self.camera not in f.image_paths:
-            self.summary.note(f"frames without a {self.camera} image have no image file")
+        if self.camera not in f.image_paths:    # only when no frame has one (left_out)
+            self.imageless = True
             return
+        self.images_written += 1
         warp = self.warp(i)
         src = f.image_paths[self.camera]
         if warp is None and src.suffix.lower() == ".png":
@@ -514,19 +517,25 @@ class KittiExporter(Exporter):
 
     def add_notes(self) -> None:
         rig = self.drive.rig(self.frames[0] if self.frames else 0)
+        images = self.images_written > 0     # else calib and 2D boxes describe a camera no image is written of
+        if self.imageless:
+            self.summary.note(f"no exported frame has a {self.camera} image, so no image file was written")
         if rig.camera(self.camera).camera.distortion != ():
             self.summary.note(f"camera {self.camera} has lens distortion; KITTI is pinhole-only: calib holds its "
-                              "intrinsics without distortion, images are undistorted to it and 2D boxes refer to "
-                              "the undistorted images")
+                              "intrinsics without distortion, " + (
+                                  "images are undistorted to it and 2D boxes refer to the undistorted images"
+                                  if images else "and 2D boxes refer to that undistorted camera (no image was "
+                                                 "written)"))
         self.note_ground()
         self.note_empty_sweeps(".bin")
         vertical = "the ground's normal" if self.ground is not None and self.ground.reliable else "the vehicle's vertical"
         for angle, pitch, roll in sorted(self.tilts):
+            rotated = (f"images are rotated by {angle:g} degrees into that levelled camera (same K; unseen corners "
+                       "are black); 3D and 2D boxes refer to the rotated images" if images else
+                       "3D and 2D boxes refer to that levelled camera (no image was written)")
             self.summary.note(f"camera {self.camera} is tilted {angle:g} degrees against {vertical} "
                               f"({_tilt_words(pitch, roll)}); KITTI boxes turn about the rectified y axis "
-                              f"only, so R0_rect levels the camera and images are rotated by {angle:g} degrees "
-                              "into that levelled camera (same K; unseen corners are black); 3D and 2D boxes "
-                              "refer to the rotated images")
+                              f"only, so R0_rect levels the camera and {rotated}")
         if self.unlevelled:
             self.summary.note(f"camera {self.camera} looks almost straight up or down and cannot be levelled: "
                               "3D boxes turn about its own y axis, which is not vertical")

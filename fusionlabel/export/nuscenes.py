@@ -25,7 +25,8 @@ import numpy as np
 
 from ..geometry.transforms import quaternion_from_rotation
 from ..model.annotation import CuboidLabel
-from .base import Exporter, ExportError
+from .base import Exporter, ExportError, frame_ranges
+from .nuscenes_splits import official_splits
 from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group,
                       nuscenes_attributes_by_speed, nuscenes_category)
 from ..geometry.cuboid import count_points_in_cuboids
@@ -44,13 +45,13 @@ CUSTOM_SPLIT = "fusionlabel"        # the devkit's custom split (splits.json) of
 
 
 def official_split_of(scene_name: str) -> str | None:
-    """The first official nuScenes split (nuscenes-devkit's ``create_splits_scenes``) that holds
-    ``scene_name``, else None. Without the devkit, names like ``scene-0061`` count as official."""
-    try:
-        from nuscenes.utils.splits import create_splits_scenes
-    except ImportError:
+    """The first official nuScenes split (nuscenes-devkit's ``create_splits_scenes``, read by
+    :mod:`.nuscenes_splits`) that holds ``scene_name``, else None. Without the devkit, names like
+    ``scene-0061`` count as official."""
+    splits = official_splits()
+    if splits is None:
         return "(unknown)" if re.fullmatch(r"scene-[0-9]{4}", scene_name) else None
-    return next((split for split, names in create_splits_scenes().items() if scene_name in names), None)
+    return next((split for split, names in splits.items() if scene_name in names), None)
 
 
 def make_token(*parts) -> str:
@@ -143,6 +144,9 @@ class NuScenesExporter(Exporter):
         self.attribute_tokens = {a: make_token("attribute", a) for a in NUSCENES_ATTRIBUTES}
         self._maps: dict = {}
         self.estimated_visibility = 0
+        self.unknown_visibility = 0     # boxes of samples without a camera image: visibility ""
+        self.lidar_only: list[int] = []  # frames whose sample has no camera image (LIDAR_TOP only)
+        self.camera_records = False     # some sample has a camera sample_data
         self.no_radar = 0
         self.frame_no = 0
 
@@ -224,8 +228,13 @@ class NuScenesExporter(Exporter):
         return int(t), cams
 
     def _visibility(self, i: int, labels: list[tuple[CuboidLabel, str]], points: np.ndarray) -> list[str]:
+        """nuScenes' visibility (the share of each box visible in the sample's camera images) estimated
+        from the LiDAR returns in the images of frame ``i``; ``""`` (nuscenes-devkit's unknown level)
+        for every box of a frame without a camera image: its sample has no image to see them in."""
         rig = self.drive.rig(i)
-        cams = [c for c in rig.camera_names if c in self.drive.frames[i].image_paths] or rig.camera_names
+        cams = [c for c in rig.camera_names if c in self.drive.frames[i].image_paths]
+        if not cams:
+            return [""] * len(labels)
         on = np.zeros(len(labels))
         front = np.zeros(len(labels))
         boxes = [lab.box for lab, _ in labels]
@@ -276,8 +285,10 @@ class NuScenesExporter(Exporter):
             self._sample_data(sd, sample_token, ch, ego, calib, cam_times[cam], "jpg", rel, model.width, model.height)
             if self.options.sensor_data:
                 self._write_image(i, cam, rel)
-        if rig.camera_names and not any(c in f.image_paths for c in rig.camera_names):
-            self.summary.not_writing(f"frame {f.frame_id}: no camera image; its sample has LIDAR_TOP only")
+        if any(c in f.image_paths for c in rig.camera_names):
+            self.camera_records = True
+        else:
+            self.lidar_only.append(i)
 
         # annotations
         labels = self.labels(i)
@@ -301,7 +312,9 @@ class NuScenesExporter(Exporter):
         if not (isinstance(token, str) and _HEX32.match(token)) or token in self.ann_tokens:
             token = make_token("sample_annotation", sample_token, lab.track_id, len(self.ann_tokens))
         self.ann_tokens.add(token)
-        if lab.attributes.get("visibility") not in ("1", "2", "3", "4"):
+        if visibility == "":
+            self.unknown_visibility += 1
+        elif lab.attributes.get("visibility") not in ("1", "2", "3", "4"):
             self.estimated_visibility += 1
         instance = ("box", token) if lab.track_id is None else ("track", lab.track_id)   # token set in finish()
         if lab.track_id is not None and isinstance(lab.attributes.get("nuscenes_token"), str):
@@ -426,6 +439,19 @@ class NuScenesExporter(Exporter):
             f"eval_set='{CUSTOM_SPLIT}', ...) or load_gt_of_sample_tokens(nusc, "
             f"get_samples_of_custom_split('{CUSTOM_SPLIT}', nusc), DetectionBox) (--scene-name renames the scene)")
 
+    def _note_lidar_only(self) -> None:
+        """Say which samples hold LIDAR_TOP only (their frames have no camera image): every one, or
+        the frames, in ranges."""
+        if not self.lidar_only or not self.drive.rig(self.lidar_only[0]).camera_names:
+            return
+        if len(self.lidar_only) == self.summary.frames:
+            self.summary.note("no exported frame has a camera image: every sample holds LIDAR_TOP only (no camera "
+                              "sample_data, calibrated_sensor or image)")
+            return
+        name = lambda i: self.drive.frames[i].frame_id   # noqa: E731
+        self.summary.note(f"{len(self.lidar_only)} of {self.summary.frames} samples hold LIDAR_TOP only, their frames "
+                          f"having no camera image: {frame_ranges(sorted(self.lidar_only), name)}")
+
     def _write_map(self, rel: str) -> None:
         import cv2
 
@@ -451,9 +477,10 @@ class NuScenesExporter(Exporter):
         if self.synthetic_time:
             s.note(f"the drive's timestamps do not increase: keyframes were given timestamps "
                    f"{KEYFRAME_STEP_US // 1000} ms apart")
+        self._note_lidar_only()
         rig = self.drive.rig(self.frames[0] if self.frames else 0)
         distorted = [c.name for c in rig.cameras if c.camera.distortion != ()]
-        if distorted:
+        if distorted and self.camera_records:
             s.note(f"lens distortion of {', '.join(distorted)}: nuScenes cameras are pinhole, so their images were "
                    "undistorted to the same intrinsics")
         if changed:
@@ -461,6 +488,9 @@ class NuScenesExporter(Exporter):
                    "has one category (the track's most frequent class was used)")
         if self.estimated_visibility:
             s.note(f"visibility of {self.estimated_visibility} object(s) was estimated from LiDAR returns")
+        if self.unknown_visibility:
+            s.note(f"visibility of {self.unknown_visibility} object(s) in samples without a camera image is \"\" "
+                   "(unknown, as nuscenes-devkit's scripts read it): there is no image to see them in")
         if self.no_radar:
             s.note(f"num_radar_pts of {self.no_radar} object(s) written as 0 (no radar in the drive)")
         self.note_empty_sweeps(".pcd.bin")
