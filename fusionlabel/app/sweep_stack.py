@@ -27,7 +27,7 @@ DIM = 0.5               # the other sweeps' colours are scaled by this
 
 @dataclass
 class StackedSweeps:
-    """The other sweeps' points (M, C) float32 in the frame's LiDAR coordinates, lowest first,
+    """The other sweeps' points (M, 4) float32 (x, y, z, intensity) in the frame's LiDAR coordinates, lowest first,
     with each point's frame offset (M,) (source frame index minus the frame's), and which frame
     offsets contributed."""
 
@@ -73,7 +73,9 @@ class SweepStack:
                 return None
             if len(points) > PER_SWEEP:
                 points = points[thinning_ranks(len(points)) < PER_SWEEP]
-            return np.ascontiguousarray(points, np.float32)
+            kept = np.zeros((len(points), 4), np.float32)   # x, y, z and intensity (0 without)
+            kept[:, :min(4, points.shape[1])] = points[:, :4]
+            return kept
         return self._sweeps.get_or_load(j, load)
 
     def _pose(self, j: int) -> np.ndarray | None:
@@ -97,19 +99,28 @@ class SweepStack:
             points, T_world_there = self._sweep(j), self._pose(j)
             if points is None or T_world_there is None or len(points) == 0:
                 continue
-            T = (T_here_world @ T_world_there).astype(np.float32)
-            moved = points.copy()
-            moved[:, :3] = points[:, :3] @ T[:3, :3].T + T[:3, 3]
-            parts.append(moved)
+            parts.append(_moved(points, T_here_world @ T_world_there))
             offsets.append(np.full(len(points), j - index, np.int8))
             used.append(j - index)
         if not parts:
             return StackedSweeps(np.zeros((0, 4), np.float32), np.zeros(0, np.int8), ())
-        width = min(p.shape[1] for p in parts)   # a frame of another layout keeps the common columns
-        points = np.concatenate([p[:, :width] for p in parts])
+        points = np.concatenate(parts)
         offsets = np.concatenate(offsets)
         order = stable_argsort(points[:, 2])
-        return StackedSweeps(points[order], offsets[order], tuple(used))
+        # np.take: row gathers of an (M, 4) array many times faster than points[order]
+        return StackedSweeps(np.take(points, order, axis=0), offsets[order], tuple(used))
+
+
+def _moved(points: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """(N, 4) points with x, y, z moved by the 4x4 ``T`` (row by row on contiguous columns: many
+    times faster than a matrix product on the strided xyz of an (N, 4) array)."""
+    x, y, z = (np.ascontiguousarray(points[:, i]) for i in range(3))
+    out = np.empty_like(points)
+    R, t = T[:3, :3].astype(np.float32), T[:3, 3].astype(np.float32)
+    for row in range(3):
+        out[:, row] = x * R[row, 0] + y * R[row, 1] + z * R[row, 2] + t[row]
+    out[:, 3] = points[:, 3]
+    return out
 
 
 def sweeps_caption(data, k: int) -> str:

@@ -225,10 +225,11 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def _update_stacked(self) -> None:
         """Upload the sweeps stacked onto the frame (:mod:`.sweep_stack`), an even sample of at
-        most the view's point budget, or hide them."""
+        most half the view's point budget (a software renderer's time grows with the points), or
+        hide them."""
         if self.data is None:
             return
-        k, budget = self.session.sweeps, self.point_budget()
+        k, budget = self.session.sweeps, self.point_budget() // 2
         key = (id(self.data), self.session.color_mode, k, budget)
         if key == self._stacked_key:
             return
