@@ -18,6 +18,7 @@ LOWEST_CUT = 0.5   # the cut goes no lower (the ground and kerbs stay visible)
 HIGHEST_CUT = 6.0  # one step above this turns the filter off
 GROUND_RING = (3.0, 20.0)  # metres from the LiDAR (xy) where the ground is looked for
 GROUND_BAND = 0.3  # metres above the lowest points that still count as ground
+GROUND_SAMPLE = 200_000  # a larger sweep's ground is found in every k-th point (about this many)
 
 
 def step_cut(cut: float | None, steps: int) -> float | None:
@@ -35,10 +36,11 @@ def step_cut(cut: float | None, steps: int) -> float | None:
 def ground_z(points: np.ndarray) -> float:
     """The ground's height (LiDAR z, metres) under the vehicle: the median z of the points within
     GROUND_BAND of the lowest ones (their 2nd percentile, so that a few returns below the road do
-    not count) in a ring GROUND_RING around the LiDAR; the whole sweep when the ring is empty, and
-    0.0 for an empty sweep."""
+    not count) in a ring GROUND_RING around the LiDAR (in about GROUND_SAMPLE of the points); the
+    whole sweep when the ring is empty, and 0.0 for an empty sweep."""
     if len(points) == 0:
         return 0.0
+    points = points[::max(1, len(points) // GROUND_SAMPLE)]   # an even sample: as good, much faster
     r2 = points[:, 0] ** 2 + points[:, 1] ** 2
     z = points[:, 2][(r2 >= GROUND_RING[0] ** 2) & (r2 <= GROUND_RING[1] ** 2)]
     z = z[np.isfinite(z)]

@@ -370,9 +370,8 @@ class BevView(QWidget):
         if self.data is not None and len(self.data.points) == 0:
             lines.append("no points in this frame")
         if self.data is not None:
-            cut = cut_caption(self.session.height_cut, self.data.ground_z())
-            if cut:
-                lines.append(cut)
+            if self.session.height_cut is not None:
+                lines.append(cut_caption(self.session.height_cut, self.data.ground_z()))
             if self.session.sweeps:
                 lines.append(sweeps_caption(self.data, self.session.sweeps))
         return lines

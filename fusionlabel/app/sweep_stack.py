@@ -21,7 +21,8 @@ from .point_lod import count_text, thinning_ranks
 from .stable_sort import stable_argsort
 
 MAX_SWEEPS = 5          # the most sweeps taken on each side of the frame
-PER_SWEEP = 300_000     # a larger sweep contributes an even sample of this many points
+PER_SWEEP = 300_000     # a larger sweep contributes an even sample of this many points ...
+STACK_MAX = 1_500_000   # ... and of fewer when the sweeps stacked would hold more than this in all
 DIM = 0.5               # the other sweeps' colours are scaled by this
 
 
@@ -71,10 +72,12 @@ class SweepStack:
                 points = self.drive.points(j)
             except Exception:  # noqa: BLE001 - an unreadable sweep is left out (its own frame says why)
                 return None
-            if len(points) > PER_SWEEP:
-                points = points[thinning_ranks(len(points)) < PER_SWEEP]
-            kept = np.zeros((len(points), 4), np.float32)   # x, y, z and intensity (0 without)
-            kept[:, :min(4, points.shape[1])] = points[:, :4]
+            # in the order of the points' thinning ranks: the first n rows are an even sample of n
+            order = np.empty(len(points), np.int64)
+            order[thinning_ranks(len(points))] = np.arange(len(points))   # row of each rank
+            order = order[:PER_SWEEP]
+            kept = np.zeros((len(order), 4), np.float32)   # x, y, z and intensity (0 without)
+            kept[:, :min(4, points.shape[1])] = np.take(points[:, :4], order, axis=0)
             return kept
         return self._sweeps.get_or_load(j, load)
 
@@ -87,18 +90,21 @@ class SweepStack:
         return self._poses.get_or_load(j, load)
 
     def stack(self, index: int, k: int) -> StackedSweeps | None:
-        """The ``k`` sweeps before and after frame ``index`` in its LiDAR coordinates; None when
-        ``k`` is 0, the drive has no poses or the frame's own pose is unknown."""
+        """The ``k`` sweeps before and after frame ``index`` in its LiDAR coordinates (each an even
+        sample of at most PER_SWEEP points, fewer when they would hold more than STACK_MAX in all);
+        None when ``k`` is 0, the drive has no poses or the frame's own pose is unknown."""
         sources = self.sources(index, k)
         T_world_here = self._pose(index) if sources and self.has_poses else None
         if T_world_here is None:
             return None
         T_here_world = invert_T(T_world_here)
         parts, offsets, used = [], [], []
+        per_sweep = min(PER_SWEEP, STACK_MAX // len(sources))
         for j in sources:
             points, T_world_there = self._sweep(j), self._pose(j)
             if points is None or T_world_there is None or len(points) == 0:
                 continue
+            points = points[:per_sweep]
             parts.append(_moved(points, T_here_world @ T_world_there))
             offsets.append(np.full(len(points), j - index, np.int8))
             used.append(j - index)
