@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import app_window, open_app_window, press_key
+from conftest import app_project, app_window, open_app_window, press_key
 from PyQt6.QtCore import Qt
 
 from fusionlabel.app import testing
@@ -222,10 +222,7 @@ def test_the_height_filter_leaves_the_raster_as_it_was_when_off(qtbot, window):
 @pytest.fixture
 def project(tmp_path):
     """Five simulated frames with labels (enough sweeps to stack two each side of frame 2)."""
-    p = Project.create(tmp_path / "project", testing.small_drive(frames=5), import_labels=True)
-    yield p
-    if not p.store.closed:
-        p.close()
+    yield from app_project(tmp_path, import_labels=True, frames=5)
 
 
 @pytest.fixture

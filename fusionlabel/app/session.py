@@ -58,7 +58,7 @@ class Session:
 
     Events sent to subscribers (``fn(kind, payload)``): ``"frame"`` (new index), ``"selection"``
     (tuple of uids), ``"layers"`` (a layer name, ``"color_mode"``, ``"classes"`` for hidden and
-    locked classes, or ``"focus"``), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
+    locked classes, ``"focus"``, ``"height_cut"`` or ``"sweeps"``), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
     ``"marked_tracks"`` (the tracks H just marked absent, :attr:`marked_tracks`),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
     click tool, e.g. ``"one_click"``, or None), ``"reveal"`` (uids an undo or redo touched in the
