@@ -6,9 +6,11 @@ parked vehicles, frame by frame, not against the poses the stacking uses."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pytest
-from conftest import app_project, app_window, open_app_window, press_key
+from conftest import app_project, app_window, open_app_window, press_key, run_on_display
 from PyQt6.QtCore import Qt
 
 from fusionlabel.app import testing
@@ -120,11 +122,7 @@ def _patch(bev, xy, half_px: int = 4) -> np.ndarray:
     d = np.asarray(xy, float) - bev.center
     u = round(bev.width() / 2 - (d @ bev.left) * bev.scale)
     v = round(bev.height() / 2 - (d @ bev.forward) * bev.scale)
-    image = bev.grab().toImage()
-    image = image.convertToFormat(image.Format.Format_RGB888)
-    rgb = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
-    rgb = rgb.reshape(image.height(), image.bytesPerLine())[:, :image.width() * 3].reshape(image.height(), -1, 3)
-    return rgb[v - half_px:v + half_px + 1, u - half_px:u + half_px + 1]
+    return testing.widget_pixels(bev)[v - half_px:v + half_px + 1, u - half_px:u + half_px + 1]
 
 
 def _color_of_height(z: float) -> np.ndarray:
@@ -214,8 +212,7 @@ def test_the_height_filter_leaves_the_raster_as_it_was_when_off(qtbot, window):
         u, v = int(np.floor(uv[i, 0])), int(np.floor(uv[i, 1]))
         if 0 <= u < view.width - 1 and 0 <= v < view.height - 1:
             expected[v, u] = colors[i]
-    got = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
-    got = got.reshape(image.height(), image.bytesPerLine())[:, :image.width() * 3].reshape(image.height(), -1, 3)
+    got = testing.image_pixels(image)
     assert np.mean(np.any(got != expected, axis=2)) < 0.002   # float32 rounding at pixel borders
 
 
@@ -269,3 +266,39 @@ def test_o_on_a_drive_without_poses_says_so(qtbot, tmp_path):
     finally:
         window.close()
         project.close()
+
+
+VIEW3D_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        project, w = testing.gl_window_or_skip(tmp, import_labels=True)
+        s, v = w.session, w.view3d
+        s.set_frame(1)
+        testing.wait_for_frame(w, 1)
+        s.set_layer("boxes", False)
+        lit = lambda: int((testing.image_pixels(w.view3d_panel.grab_image()).max(axis=2) > 25).sum())
+        out["before"], out["shown_before"] = lit(), v.stacked_shown
+        w.actions_.step_sweeps(1)
+        app.processEvents()
+        out["after"], out["shown"] = lit(), v.stacked_shown
+        out["stacked"] = len(w.displayed.stacked(1).points)
+        w.actions_.step_sweeps(-1)
+        app.processEvents()
+        out["shown_off"], out["visible_off"] = v.stacked_shown, v.stacked_scatter.visible()
+        w.close()
+        project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_the_3d_view_draws_the_stacked_sweeps():
+    out = run_on_display(VIEW3D_SCRIPT)
+    assert out["shown_before"] == 0
+    assert out["shown"] == out["stacked"] > 0           # fewer than half the view's budget: all of them
+    assert out["after"] > 1.1 * out["before"], out
+    assert out["shown_off"] == 0 and not out["visible_off"]
