@@ -17,7 +17,7 @@ import numpy as np
 from ..geometry.transforms import invert_T
 from ..model.drive import Drive, LRUCache, has_ego_poses
 from .point_colors import point_colors
-from .point_lod import count_text, thinning_ranks
+from .point_lod import count_text
 from .stable_sort import stable_argsort
 
 MAX_SWEEPS = 5          # the most sweeps taken on each side of the frame
@@ -72,12 +72,9 @@ class SweepStack:
                 points = self.drive.points(j)
             except Exception:  # noqa: BLE001 - an unreadable sweep is left out (its own frame says why)
                 return None
-            # in the order of the points' thinning ranks: the first n rows are an even sample of n
-            order = np.empty(len(points), np.int64)
-            order[thinning_ranks(len(points))] = np.arange(len(points))   # row of each rank
-            order = order[:PER_SWEEP]
-            kept = np.zeros((len(order), 4), np.float32)   # x, y, z and intensity (0 without)
-            kept[:, :min(4, points.shape[1])] = np.take(points[:, :4], order, axis=0)
+            sample = points[::_stride(len(points), PER_SWEEP), :4]   # every k-th point: even over the scan
+            kept = np.zeros((len(sample), 4), np.float32)   # x, y, z and intensity (0 without)
+            kept[:, :sample.shape[1]] = sample
             return kept
         return self._sweeps.get_or_load(j, load)
 
@@ -91,7 +88,8 @@ class SweepStack:
 
     def stack(self, index: int, k: int) -> StackedSweeps | None:
         """The ``k`` sweeps before and after frame ``index`` in its LiDAR coordinates (each an even
-        sample of at most PER_SWEEP points, fewer when they would hold more than STACK_MAX in all);
+        sample of at most PER_SWEEP points, every k-th point of the scan, fewer when they would
+        hold more than STACK_MAX in all);
         None when ``k`` is 0, the drive has no poses or the frame's own pose is unknown."""
         sources = self.sources(index, k)
         T_world_here = self._pose(index) if sources and self.has_poses else None
@@ -104,7 +102,7 @@ class SweepStack:
             points, T_world_there = self._sweep(j), self._pose(j)
             if points is None or T_world_there is None or len(points) == 0:
                 continue
-            points = points[:per_sweep]
+            points = points[::_stride(len(points), per_sweep)]
             parts.append(_moved(points, T_here_world @ T_world_there))
             offsets.append(np.full(len(points), j - index, np.int8))
             used.append(j - index)
@@ -115,6 +113,11 @@ class SweepStack:
         order = stable_argsort(points[:, 2])
         # np.take: row gathers of an (M, 4) array many times faster than points[order]
         return StackedSweeps(np.take(points, order, axis=0), offsets[order], tuple(used))
+
+
+def _stride(n: int, most: int) -> int:
+    """The step that takes at most ``most`` of ``n`` rows."""
+    return max(1, -(-n // most))
 
 
 def _moved(points: np.ndarray, T: np.ndarray) -> np.ndarray:
