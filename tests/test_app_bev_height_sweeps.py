@@ -85,6 +85,24 @@ def test_stacking_makes_a_sparse_far_parked_vehicle_dense():
     assert int(points_in_cuboid(stack.points, box, margin=0.05).sum()) >= 3 * own
 
 
+def test_large_sweeps_are_sampled_evenly_within_the_budget(monkeypatch):
+    """Each stacked sweep keeps at most PER_SWEEP points, fewer when the stack would exceed
+    STACK_MAX, spread over the whole sweep (its height profile and extent kept)."""
+    from fusionlabel.app import sweep_stack
+
+    monkeypatch.setattr(sweep_stack, "PER_SWEEP", 6000)
+    monkeypatch.setattr(sweep_stack, "STACK_MAX", 16000)
+    drive = open_native_drive(testing.small_drive(frames=5))
+    stacked = SweepStack(drive).stack(2, 2)          # 4 sweeps: 4000 points each at most
+    for offset in stacked.frames:
+        mine = stacked.points[stacked.offsets == offset]
+        full = drive.points(2 + offset)
+        assert len(mine) == 4000 < len(full)
+        for column, slack in ((2, 0.1), (3, 2.0)):   # height (the ground is flat) and intensity
+            q_mine, q_full = (np.percentile(p[:, column], [10, 50, 90]) for p in (mine, full))
+            assert np.all(np.abs(q_mine - q_full) < slack), (column, q_mine, q_full)
+
+
 def test_a_drive_without_poses_stacks_nothing(tmp_path):
     drive = _copy(open_native_drive(testing.small_drive()), tmp_path / "still", poses=False)
     stack = SweepStack(drive)

@@ -72,7 +72,7 @@ class SweepStack:
                 points = self.drive.points(j)
             except Exception:  # noqa: BLE001 - an unreadable sweep is left out (its own frame says why)
                 return None
-            sample = points[::_stride(len(points), PER_SWEEP), :4]   # every k-th point: even over the scan
+            sample = _even(points, PER_SWEEP)[:, :4]
             kept = np.zeros((len(sample), 4), np.float32)   # x, y, z and intensity (0 without)
             kept[:, :sample.shape[1]] = sample
             return kept
@@ -88,7 +88,7 @@ class SweepStack:
 
     def stack(self, index: int, k: int) -> StackedSweeps | None:
         """The ``k`` sweeps before and after frame ``index`` in its LiDAR coordinates (each an even
-        sample of at most PER_SWEEP points, every k-th point of the scan, fewer when they would
+        sample of at most PER_SWEEP points, evenly spaced over the scan, fewer when they would
         hold more than STACK_MAX in all);
         None when ``k`` is 0, the drive has no poses or the frame's own pose is unknown."""
         sources = self.sources(index, k)
@@ -102,7 +102,7 @@ class SweepStack:
             points, T_world_there = self._sweep(j), self._pose(j)
             if points is None or T_world_there is None or len(points) == 0:
                 continue
-            points = points[::_stride(len(points), per_sweep)]
+            points = _even(points, per_sweep)
             parts.append(_moved(points, T_here_world @ T_world_there))
             offsets.append(np.full(len(points), j - index, np.int8))
             used.append(j - index)
@@ -115,9 +115,13 @@ class SweepStack:
         return StackedSweeps(np.take(points, order, axis=0), offsets[order], tuple(used))
 
 
-def _stride(n: int, most: int) -> int:
-    """The step that takes at most ``most`` of ``n`` rows."""
-    return max(1, -(-n // most))
+def _even(points: np.ndarray, most: int) -> np.ndarray:
+    """``points`` when they are at most ``most``, else ``most`` of them evenly spaced over the
+    rows (over the scan: a sample of the whole sweep)."""
+    n = len(points)
+    if n <= most:
+        return points
+    return np.take(points, np.arange(most, dtype=np.int64) * n // most, axis=0)
 
 
 def _moved(points: np.ndarray, T: np.ndarray) -> np.ndarray:
