@@ -28,10 +28,13 @@ offscreen platform is used and the 3D view is left out, which the output says).
 (``fusionlabel simulate``, 6 frames, written to a temporary folder first), the sizes of a 128-beam
 sensor and of aggregated sweeps or a dense solid-state LiDAR; ``--prelabel`` adds the steps during
 background pre-labelling for them too. ``--prelabel-only`` measures only the end of a pre-label run
-on the GUI thread (sample drive).
+on the GUI thread (sample drive). ``--height-cut M`` turns the bird's-eye view's height filter on
+(M metres above the ground, as U does) and ``--sweeps K`` stacks K sweeps each side of the frame
+(as O does) for every measurement.
 
 Usage: python benchmarks/bench_app.py [--repeats 8] [--drive PATH] [--kitti PATH] [--prelabel-only]
        python benchmarks/bench_app.py --points 300000 3000000 [--prelabel] [--repeats 8]
+       [--height-cut 2] [--sweeps 3]
 """
 
 from __future__ import annotations
@@ -155,10 +158,12 @@ def bench_prelabel_end(app, drive: Path, repeats: int) -> None:
 
 
 def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | None = None,
-                background: bool = False) -> None:
+                background: bool = False, height_cut: float | None = None, sweeps: int = 0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = Project.create(Path(tmp) / "project", drive, import_labels=True)
         session = Session(project)
+        session.set_height_cut(height_cut)
+        session.set_sweeps(sweeps)
         window = MainWindow(session)
         window.resize(1600, 1000)
         window.show()
@@ -175,6 +180,8 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
         gl = "with" if window.view3d is not None else "WITHOUT (no OpenGL here)"
         print(f"\n{label}: {n} frames, {pts:,} points, {cams} cameras, {len(session.annotations())} cuboids "
               f"in frame 0; 3D view {gl}; platform {app.platformName()}")
+        if height_cut is not None or sweeps:
+            print(f"  height filter: {height_cut if height_cut is not None else 'off'}; sweeps stacked each side: {sweeps}")
         if window.view3d is not None and window.view3d.points_caption:
             print(f"  3D view thinned: {window.view3d.points_caption}")
         # Loader cost: decode + project on the worker thread.
@@ -235,7 +242,7 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
         project.close()
 
 
-def bench_simulated(app, points: int, repeats: int, background: bool, frames: int = 6) -> None:
+def bench_simulated(app, points: int, repeats: int, background: bool, frames: int = 6, **view) -> None:
     """Simulate a drive with about ``points`` points per sweep in a temporary folder and bench it."""
     from fusionlabel.sim.writer import simulate_drive
 
@@ -245,7 +252,7 @@ def bench_simulated(app, points: int, repeats: int, background: bool, frames: in
                        workers=min(2, os.cpu_count() or 1))
         print(f"\n(simulated {frames} frames of {points:,} points in {time.perf_counter() - t0:.0f} s)")
         bench_drive(app, Path(tmp) / "drive", f"simulated drive, {points:,} points per sweep", repeats,
-                    background=background)
+                    background=background, **view)
 
 
 def main() -> int:
@@ -259,7 +266,10 @@ def main() -> int:
     ap.add_argument("--points", type=int, nargs="+", metavar="N",
                     help="benchmark simulated drives with about N points per sweep instead")
     ap.add_argument("--prelabel", action="store_true", help="with --points: also step during pre-labelling")
+    ap.add_argument("--height-cut", type=float, metavar="M", help="bird's-eye view height filter at M m above the ground")
+    ap.add_argument("--sweeps", type=int, default=0, metavar="K", help="stack K sweeps each side of the frame")
     args = ap.parse_args()
+    view = {"height_cut": args.height_cut, "sweeps": args.sweeps}
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # two windows, one after the other
     app = QApplication.instance() or QApplication([])
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
@@ -270,17 +280,18 @@ def main() -> int:
         return 0
     if args.points:
         for points in args.points:
-            bench_simulated(app, points, args.repeats, args.prelabel)
+            bench_simulated(app, points, args.repeats, args.prelabel, **view)
         print(f"\nload average after: {os.getloadavg()[0]:.2f}")
         return 0
     if args.drive.exists():
-        bench_drive(app, args.drive, f"sample drive ({args.drive})", args.repeats, background=True)
+        bench_drive(app, args.drive, f"sample drive ({args.drive})", args.repeats, background=not args.sweeps
+                    and args.height_cut is None, **view)
         bench_prelabel_end(app, args.drive, args.repeats)
     else:
         print(f"sample drive not found at {args.drive}: skipped")
     if (args.kitti / "velodyne").is_dir():
         bench_drive(app, args.kitti, f"KITTI object ({args.kitti}, frames 000001 <-> 000002)", args.repeats,
-                    frames=[1, 2])
+                    frames=[1, 2], **view)
     else:
         print(f"KITTI sample not found at {args.kitti}: skipped")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")

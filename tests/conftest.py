@@ -131,13 +131,13 @@ def export_masked_sim(tmp_path_factory):
 
 
 # ------------------------------------------------------------------------------ the app
-def app_project(tmp_path, import_labels: bool = False):
-    """Generator for a ``project`` fixture: a project on the app tests' small simulated drive,
-    closed afterwards (unless the test closed it)."""
+def app_project(tmp_path, import_labels: bool = False, frames: int = 3):
+    """Generator for a ``project`` fixture: a project on the app tests' small simulated drive
+    (``frames`` long), closed afterwards (unless the test closed it)."""
     from fusionlabel.app import testing
     from fusionlabel.store.project import Project
 
-    p = Project.create(tmp_path / "project", testing.small_drive(), import_labels=import_labels)
+    p = Project.create(tmp_path / "project", testing.small_drive(frames=frames), import_labels=import_labels)
     yield p
     if not p.store.closed:
         p.close()

@@ -10,10 +10,13 @@ from typing import Protocol
 import numpy as np
 
 from ..model import edit_actions
+from ..model.drive import has_ego_poses
 from ..model.frame_status import finished_frames, reopened_note
+from .bev_filter import LOWEST_CUT, step_cut
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
 from .session import COLOR_MODES, Session
+from .sweep_stack import MAX_SWEEPS
 from .tab_order import TabCycle, spatial_order
 from .track_actions import TrackActions, frame_namer, retype, retype_command, track_neighbour
 
@@ -314,6 +317,35 @@ class Actions(AssistActions, TrackActions):
         mode = COLOR_MODES[(COLOR_MODES.index(self.s.color_mode) + 1) % len(COLOR_MODES)]
         self.s.set_color_mode(mode)
         self.s.notify(f"points coloured by {mode}")
+
+    def step_height_cut(self, steps: int):
+        """U / Shift+U: lower / raise the bird's-eye view's height filter (:mod:`.bev_filter`)."""
+        before = self.s.height_cut
+        cut = step_cut(before, steps)
+        self.s.set_height_cut(cut)
+        if cut is None:
+            self.s.notify("height filter off: the bird's-eye view draws every point")
+        elif cut == before:
+            self.s.notify(f"the height filter is at its lowest, {LOWEST_CUT:.1f} m above the ground")
+        else:
+            self.s.notify(f"bird's-eye view: points up to {cut:.1f} m above the ground (Ctrl+U: all of them)")
+
+    def reset_height_cut(self):
+        """Ctrl+U: the height filter off."""
+        self.s.set_height_cut(None)
+        self.s.notify("height filter off: the bird's-eye view draws every point")
+
+    def step_sweeps(self, delta: int):
+        """O / Shift+O: stack one more / one fewer sweep each side of the frame (0 .. MAX_SWEEPS,
+        wrapping around), on drives with ego poses."""
+        if not has_ego_poses(self.s.drive):
+            self.s.set_sweeps(0)
+            self.s.notify("this drive has no ego poses: its sweeps cannot be stacked", "warning")
+            return
+        k = (self.s.sweeps + delta) % (MAX_SWEEPS + 1)
+        self.s.set_sweeps(k)
+        self.s.notify(f"sweeps: {k} before and {k} after this frame drawn dimmer (moving objects leave trails)"
+                      if k else "sweeps: this frame's only")
 
     def focus_selection(self):
         self._hook("focus_selection")

@@ -1,7 +1,8 @@
 """The bird's-eye view's point raster, Qt-free, so that the loader thread can draw it ahead.
 
 :class:`BevGeometry` is everything the raster depends on (size, pan, zoom, which way is up,
-colour mode); :func:`rasterise` draws a frame's points for it, highest on top.
+colour mode, height filter, stacked sweeps); :func:`rasterise` draws a frame's points for it,
+highest on top: the other sweeps first, dimmed, then the frame's own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ DOTS_FROM_SCALE = 12.0  # pixels per metre from which each point is a 2x2 dot (z
 @dataclass(frozen=True)
 class BevGeometry:
     """The BEV's raster geometry: size in pixels, LiDAR xy at the centre, pixels per metre, the
-    LiDAR xy direction drawn up, and the colour mode."""
+    LiDAR xy direction drawn up, the colour mode, the height filter's cut (metres above the
+    ground, :mod:`.bev_filter`; None: off) and how many sweeps each side are stacked
+    (:mod:`.sweep_stack`)."""
 
     width: int
     height: int
@@ -25,21 +28,42 @@ class BevGeometry:
     scale: float
     forward: tuple[float, float]
     color_mode: str
+    height_cut: float | None = None
+    sweeps: int = 0
 
 
 def rasterise(data, view: BevGeometry) -> np.ndarray:
     """(H, W, 3) uint8: the points of ``data`` (a FrameData) seen from above, lowest first so the
-    highest point of each pixel is the one shown."""
+    highest point of each pixel is the one shown; with a height cut, only the points up to it;
+    with stacked sweeps, theirs first (dimmed) and the frame's own over them."""
     w, h = view.width, view.height
     image = np.full((h, w, 3), BACKGROUND, np.uint8)
-    if data is None or len(data.points) == 0:
+    if data is None:
         return image
+    top = None if view.height_cut is None else data.ground_z() + view.height_cut
+    stacked = data.stacked(view.sweeps) if view.sweeps else None
+    if stacked is not None and len(stacked.points):
+        n = len(stacked.points) if top is None else int(np.searchsorted(stacked.points[:, 2], top, "right"))
+        x, y = stacked.xy()
+        _draw(image, x[:n], y[:n], stacked.colors(view.color_mode)[:n], view)
+    if len(data.points) == 0:
+        return image
+    x, y = data.xy_by_height()
+    colors = data.colors_by_height(view.color_mode)  # lowest first, like x, y
+    if top is not None:  # the points are lowest first: the ones drawn are a prefix
+        n = int(np.searchsorted(data.z_by_height(), top, "right"))
+        x, y, colors = x[:n], y[:n], colors[:n]
+    _draw(image, x, y, colors, view)
+    return image
+
+
+def _draw(image: np.ndarray, x: np.ndarray, y: np.ndarray, colors: np.ndarray, view: BevGeometry) -> None:
+    """Write the points (x, y LiDAR metres, lowest first) with their colours into ``image``."""
+    h, w = image.shape[:2]
     forward = np.asarray(view.forward, float)
     left = np.array([-forward[1], forward[0]])
     center = np.asarray(view.center, float)
-    colors = data.colors_by_height(view.color_mode)  # lowest first, like x, y
     # to_screen as u = u0 + x du_x + y du_y (v alike), float32, on the points lowest first
-    x, y = data.xy_by_height()
     du, dv = -view.scale * left, -view.scale * forward
     u0, v0 = w / 2.0 - float(center @ du), h / 2.0 - float(center @ dv)
     f32 = np.float32
@@ -55,4 +79,3 @@ def rasterise(data, view: BevGeometry) -> np.ndarray:
         flat[at + w] = c
         flat[at + 1] = c
         flat[at + w + 1] = c
-    return image

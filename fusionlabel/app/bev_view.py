@@ -26,6 +26,7 @@ from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.rig import ego_outline_in_lidar, forward_in_lidar
 from .actions import Actions, create_command
+from .bev_filter import cut_caption
 from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKGROUND: the view's empty ground
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
@@ -33,6 +34,7 @@ from .label_layout import LabelRequest, overlaps, place_labels
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label, lock_mark_size,
                       paint_label_chip, paint_padlock)
 from .session import Session
+from .sweep_stack import sweeps_caption
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 
 HANDLE_PX = 5  # half size of a square handle
@@ -196,7 +198,8 @@ class BevView(QWidget):
     def raster_geometry(self) -> BevGeometry:
         """What the point raster depends on, as the view is now."""
         return BevGeometry(max(self.width(), 1), max(self.height(), 1), tuple(float(c) for c in self.center),
-                           float(self.scale), tuple(float(f) for f in self.forward), self.session.color_mode)
+                           float(self.scale), tuple(float(f) for f in self.forward), self.session.color_mode,
+                           self.session.height_cut, self.session.sweeps)
 
     def raster(self) -> RgbCanvas:
         """The points drawn at the current zoom/pan, cached until any of those change (drawn by the
@@ -366,6 +369,11 @@ class BevView(QWidget):
             lines.append("ONE-CLICK: click an object (Esc cancels)")
         if self.data is not None and len(self.data.points) == 0:
             lines.append("no points in this frame")
+        if self.data is not None:
+            if self.session.height_cut is not None:
+                lines.append(cut_caption(self.session.height_cut, self.data.ground_z()))
+            if self.session.sweeps:
+                lines.append(sweeps_caption(self.data, self.session.sweeps))
         return lines
 
     def caption_height(self) -> float:

@@ -20,12 +20,14 @@ from ..model.drive import Drive
 from ..model.rig import Rig
 from ..render.camera_overlay import depth_sorted_points
 from ..render.splat import splat_squares, splat_size
+from .bev_filter import ground_z
 from .bev_raster import BevGeometry, rasterise
 from .point_colors import point_colors
 from .point_index import PointGrid, crop_colors, crop_margin
 from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
 from .projected_boxes import wireframes
 from .stable_sort import stable_argsort
+from .sweep_stack import SweepStack, StackedSweeps
 
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
 CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D view's kept rows)
@@ -79,8 +81,9 @@ class CameraFrame:
 @dataclass
 class FrameData:
     """A decoded frame: points (N, C) float32 in the LiDAR frame, their grid index, cameras,
-    the point order by height (N,) (lowest first, for drawing), per-mode colours (cached) and the
-    frame's rig (None when its calibration did not load)."""
+    the point order by height (N,) (lowest first, for drawing), per-mode colours (cached), the
+    frame's rig (None when its calibration did not load) and the drive's :class:`SweepStack`
+    (the neighbouring sweeps the views may draw with it; None: none)."""
 
     index: int
     frame_id: str
@@ -91,6 +94,7 @@ class FrameData:
     load_seconds: float = 0.0
     z_order: np.ndarray | None = None
     rig: Rig | None = None
+    stack: SweepStack | None = field(default=None, repr=False)
     counts: dict = field(default_factory=dict, repr=False)  # Cuboid -> points inside
     _colors: dict = field(default_factory=dict, repr=False)
     _xy_by_height: np.ndarray | None = field(default=None, repr=False)
@@ -98,6 +102,9 @@ class FrameData:
     _ranks: np.ndarray | None = field(default=None, repr=False)
     _crops: dict = field(default_factory=dict, repr=False)  # per-box results (:meth:`_per_box`)
     _bev: dict = field(default_factory=dict, repr=False)  # BevGeometry -> raster
+    _z_by_height: np.ndarray | None = field(default=None, repr=False)
+    _ground_z: float | None = field(default=None, repr=False)
+    _stacked: dict = field(default_factory=dict, repr=False)  # sweeps each side -> StackedSweeps | None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def frame_errors(self) -> list[str]:
@@ -208,6 +215,36 @@ class FrameData:
                 self._xy_by_height = np.stack([self.points[:, 0][order], self.points[:, 1][order]])
             return self._xy_by_height
 
+    def z_by_height(self) -> np.ndarray:
+        """(N,) float32: the points' z in ``z_order``, ascending (cached; the BEV's height filter)."""
+        with self._lock:
+            if self._z_by_height is None:
+                order = self.z_order if self.z_order is not None else np.arange(len(self.points))
+                self._z_by_height = self.points[:, 2][order]
+            return self._z_by_height
+
+    def ground_z(self) -> float:
+        """The ground's LiDAR z under the vehicle (:func:`.bev_filter.ground_z`), cached."""
+        if self._ground_z is None:
+            self._ground_z = ground_z(self.points)
+        return self._ground_z
+
+    def stacked(self, k: int) -> StackedSweeps | None:
+        """The ``k`` sweeps before and after this one in its LiDAR coordinates
+        (:meth:`SweepStack.stack`), cached for the last ``k`` asked for; None without a stack, poses or
+        ``k``."""
+        if self.stack is None or k <= 0:
+            return None
+        with self._lock:
+            if k in self._stacked:
+                return self._stacked[k]
+        value = self.stack.stack(self.index, k)
+        with self._lock:
+            while self._stacked:
+                self._stacked.pop(next(iter(self._stacked)))
+            self._stacked[k] = value
+        return value
+
     def colors(self, mode: str) -> np.ndarray:
         """(N, 3) uint8 colours of the points by "height", "intensity" or "distance"."""
         with self._lock:
@@ -233,13 +270,15 @@ def _message(e: Exception) -> str:
 
 def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_mode: str | None = "height",
                     display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None,
-                    selected: list | None = None, bev: BevGeometry | None = None) -> FrameData:
+                    selected: list | None = None, bev: BevGeometry | None = None,
+                    stack: SweepStack | None = None) -> FrameData:
     """Decode the sweep and every camera image of a frame and project the points into each.
     Off the GUI thread, this also computes the ``color_mode`` point colours (and the 3D view's
     arrays), the camera images scaled to ``display_sizes`` (camera name -> (width, height) on
     screen), for ``boxes`` (the frame's cuboids when it was requested) their point counts and
     wireframes, for ``selected`` (the selected cuboids' boxes) the points near each, and the
-    bird's-eye view's raster for its geometry ``bev``."""
+    bird's-eye view's raster for its geometry ``bev`` (with the sweeps it stacks from ``stack``,
+    which the frame keeps)."""
     t0 = time.perf_counter()
     frame = drive.frames[index]
     errors: list[str] = []
@@ -261,7 +300,7 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
                 errors.append(f"{name}: {cameras[name].error}")
     data = FrameData(index, frame.frame_id, points, PointGrid(points), cameras, errors,
                      z_order=stable_argsort(points[:, 2]) if len(points) else np.zeros(0, np.int64),
-                     rig=rig)
+                     rig=rig, stack=stack)
     data.xy_by_height()
     data.thinning_ranks()
     if color_mode is not None:

@@ -17,6 +17,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from ..model.drive import Drive
 from .frame_data import FrameData, load_frame_data
+from .sweep_stack import SweepStack
 
 PREFETCH = (1, -1, 2)
 WORKER_NICE = 10
@@ -43,6 +44,7 @@ class FrameLoader(QObject):
         self.selected_for: Callable[[int], list] | None = None
         self._selected: dict[int, list] = {}
         self.bev_geometry = None  # the bird's-eye view's BevGeometry: the worker draws its raster too
+        self.stack = SweepStack(drive)  # the neighbouring sweeps the views may stack onto a frame
         self._cache: OrderedDict[int, FrameData] = OrderedDict()
         self._pending: dict[int, tuple[int, int]] = {}  # index -> (priority class, order)
         self._busy: int | None = None
@@ -90,6 +92,7 @@ class FrameLoader(QObject):
     def invalidate(self) -> None:
         with self._cond:
             self._cache.clear()
+            self.stack = SweepStack(self.drive)
 
     def close(self) -> None:
         with self._cond:
@@ -121,7 +124,7 @@ class FrameLoader(QObject):
                 self._busy = index
             data = load_frame_data(self.drive, index, color_mode=self.color_mode,
                                    display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected,
-                                   bev=self.bev_geometry)
+                                   bev=self.bev_geometry, stack=self.stack)
             with self._cond:
                 self._busy = None
                 self._cache[index] = data

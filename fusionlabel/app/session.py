@@ -58,7 +58,7 @@ class Session:
 
     Events sent to subscribers (``fn(kind, payload)``): ``"frame"`` (new index), ``"selection"``
     (tuple of uids), ``"layers"`` (a layer name, ``"color_mode"``, ``"classes"`` for hidden and
-    locked classes, or ``"focus"``), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
+    locked classes, ``"focus"``, ``"height_cut"`` or ``"sweeps"``), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
     ``"marked_tracks"`` (the tracks H just marked absent, :attr:`marked_tracks`),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
     click tool, e.g. ``"one_click"``, or None), ``"reveal"`` (uids an undo or redo touched in the
@@ -90,6 +90,8 @@ class Session:
         self.layers = {name: True for name in LAYERS}
         self.focus = False   # Shift+B: only the selection drawn in full and labelled (not saved)
         self.color_mode = "height"
+        self.height_cut: float | None = None  # the BEV's height filter, metres above the ground (not saved)
+        self.sweeps = 0  # sweeps stacked each side of the frame in the BEV and 3D view (not saved)
         self.current_class = self.ontology.default_class
         self.class_view = ClassView()  # hidden and locked classes
         self.preview: dict[str, Cuboid] = {}
@@ -350,6 +352,16 @@ class Session:
         self.color_mode = mode
         self.save_setting("color_mode", mode)
         self._emit("layers", "color_mode")
+
+    def set_height_cut(self, cut: float | None) -> None:
+        """The bird's-eye view shows points up to ``cut`` metres above the ground (None: all)."""
+        self.height_cut = None if cut is None else float(cut)
+        self._emit("layers", "height_cut")
+
+    def set_sweeps(self, k: int) -> None:
+        """Stack ``k`` sweeps before and after the frame onto it in the BEV and 3D view (0: none)."""
+        self.sweeps = int(k)
+        self._emit("layers", "sweeps")
 
     def set_current_class(self, cls: str) -> None:
         self.current_class = cls

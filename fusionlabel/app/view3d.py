@@ -120,6 +120,13 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.grid.rotate(heading, 0, 0, 1)
         self.grid.translate(20.0 * forward[0], 20.0 * forward[1], -1.8)
         self.addItem(self.grid)
+        # The other sweeps stacked onto the frame (O), dimmer, under the frame's own points.
+        self.stacked_scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=2.0, pxMode=True,
+                                                    color=np.zeros((1, 4), np.float32), glOptions="opaque")
+        self.stacked_scatter.setVisible(False)
+        self.addItem(self.stacked_scatter)
+        self._stacked_key = None
+        self.stacked_shown = 0  # how many stacked points the view draws
         self.scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=2.0, pxMode=True,
                                             color=np.zeros((1, 4), np.float32), glOptions="opaque")
         self.addItem(self.scatter)
@@ -150,12 +157,15 @@ class View3D(GLViewMixin, QOpenGLWindow):
     def set_frame_data(self, data: FrameData) -> None:
         self.data = data
         self._update_points()
+        self._update_stacked()
         self._update_boxes()
 
     def _on_session(self, kind, payload) -> None:
         if kind == "layers":
             if payload == "color_mode":
                 self._update_points()
+            if payload in ("color_mode", "sweeps"):
+                self._update_stacked()
             self._update_boxes()
         elif kind in ("document", "selection", "preview"):
             if kind != "preview" and self.shown_rows is not None:
@@ -213,9 +223,34 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self._colors_key = key
         self.update()
 
+    def _update_stacked(self) -> None:
+        """Upload the sweeps stacked onto the frame (:mod:`.sweep_stack`), an even sample of at
+        most half the view's point budget (a software renderer's time grows with the points), or
+        hide them."""
+        if self.data is None:
+            return
+        k, budget = self.session.sweeps, self.point_budget() // 2
+        key = (id(self.data), self.session.color_mode, k, budget)
+        if key == self._stacked_key:
+            return
+        self._stacked_key = key
+        stacked = self.data.stacked(k) if k else None
+        if stacked is None or len(stacked.points) == 0:
+            self.stacked_scatter.setVisible(False)
+            self.stacked_shown = 0
+        else:
+            step = -(-len(stacked.points) // budget)   # every step-th point: at most the budget
+            rgba = np.ones((len(stacked.points[::step]), 4), np.float32)
+            rgba[:, :3] = stacked.colors(self.session.color_mode)[::step] * np.float32(1.0 / 255.0)
+            self.stacked_scatter.setData(pos=np.ascontiguousarray(stacked.points[::step, :3]), color=rgba)
+            self.stacked_scatter.setVisible(True)
+            self.stacked_shown = len(rgba)
+        self.update()
+
     def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
         super().resizeGL(w, h)
         self._update_points()  # the budget follows the view's size
+        self._update_stacked()
 
     def _update_boxes(self) -> None:
         if self.data is None:
