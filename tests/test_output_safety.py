@@ -293,3 +293,27 @@ def test_an_image_that_cannot_be_written_is_named_as_in_out(tmp_path, monkeypatc
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and STAGING_NAME not in err and "No space left on device" in err
     assert err.startswith(f"fusionlabel: error: {out}/cameras/") and list(tmp_path.iterdir()) == []
+
+
+def test_a_sweep_the_reader_cannot_write_says_the_out_folder_was_not_created(drive12, tmp_path, monkeypatch, capsys):
+    """import writes its sweeps through the point-cloud writer, whose own one-line error (not an
+    OSError) ends, as every other write failure of a run does, with what became of --out."""
+    import builtins
+
+    import fusionlabel.io.point_records as point_records
+
+    opened = []
+
+    def full_open(path, mode="r", *a, **k):
+        if "w" in mode and str(path).endswith(".pcd"):
+            opened.append(path)
+            if len(opened) == 2:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return builtins.open(path, mode, *a, **k)
+
+    monkeypatch.setattr(point_records, "open", full_open, raising=False)
+    out = tmp_path / "out"
+    assert main(command("import", drive12, out)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and STAGING_NAME not in err and "No space left on device" in err
+    assert err.endswith(f"; {out} not created") and list(tmp_path.iterdir()) == []

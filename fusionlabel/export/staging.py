@@ -190,6 +190,8 @@ def staged_output(out: str | Path, names: Callable[[Path], tuple[set[str], set[s
         raise write_error(e, staged, existed) from None
     except InputError as e:
         if e.path is not None and staged.staging in e.path.parents:   # e.g. an image that could not be written
+            if isinstance(e.__cause__, OSError):    # a writer's own one-line error: say what became of --out too
+                e.problem = f"{e.problem}; {staged.given or staged.out} {_what_became(existed)}"
             named_in_out(e, staged.shown(e.path))
         raise
 
@@ -212,11 +214,16 @@ def write_error(e: OSError, staged: Staged, existed: bool = True) -> OutputError
     why = e.strerror or str(e)
     if e.errno is None and "requested and" in why:    # a short write (NumPy's tofile) on a full disk
         why = f"{os.strerror(errno.ENOSPC)} ({why})"
-    left = "left as it was" if existed else "not created"
+    left = _what_became(existed)
     shown = staged.shown(path)
     if shown == path and path != out and out not in path.parents:     # not a file of the output
         return OutputError(path, f"{why}; {out} {left}")
     return OutputError(shown, f"cannot write: {why}; {out} {left}")
+
+
+def _what_became(existed: bool) -> str:
+    """What a failed run left of ``--out``: as it was, or (a folder the run made) nothing."""
+    return "left as it was" if existed else "not created"
 
 
 def remove_tree(path: Path) -> None:
