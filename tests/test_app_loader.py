@@ -78,3 +78,39 @@ def test_the_loader_prepares_the_crop_of_an_untracked_selected_cuboid(qtbot, tmp
         w.close()
     finally:
         project.close()
+
+
+def test_a_frame_loading_while_the_cache_is_invalidated_is_loaded_again(qtbot, monkeypatch):
+    """invalidate() while the worker loads frame 0 with what held then (no selection), then a
+    request with a selection: the stale result is dropped and the frame loaded again with it."""
+    import threading
+
+    import fusionlabel.app.loader as loader_module
+
+    started, release, calls = threading.Event(), threading.Event(), []
+    real = loader_module.load_frame_data
+
+    def gated(drive, index, **kw):
+        calls.append(kw.get("selected"))
+        if len(calls) == 1:
+            started.set()
+            assert release.wait(30)
+        return real(drive, index, **kw)
+
+    monkeypatch.setattr(loader_module, "load_frame_data", gated)
+    drive = open_drive(testing.small_drive())
+    box = drive.labels(0)[0].box
+    loader = FrameLoader(drive, prefetch=())
+    try:
+        loader.selected_for = lambda i: []
+        loader.request(0)
+        assert started.wait(30)                       # frame 0 is being loaded without a selection
+        loader.invalidate()
+        loader.selected_for = lambda i: [box]
+        loader.request(0)
+        release.set()
+        qtbot.waitUntil(lambda: loader.get(0) is not None, timeout=30_000)
+        assert calls == [[], [box]] and ("colors", box) in loader.get(0)._crops
+    finally:
+        release.set()
+        loader.close()

@@ -48,6 +48,8 @@ class FrameLoader(QObject):
         self._cache: OrderedDict[int, FrameData] = OrderedDict()
         self._pending: dict[int, tuple[int, int]] = {}  # index -> (priority class, order)
         self._busy: int | None = None
+        self._generation = 0   # counts invalidate(): a frame loaded before the last one is not kept
+        self._busy_generation = 0
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._stop = False
@@ -73,7 +75,7 @@ class FrameLoader(QObject):
             for rank, k in reversed(list(enumerate(wanted))):
                 if k in self._cache:
                     self._cache.move_to_end(k)  # the window is the last thing to evict
-                elif k != self._busy:
+                elif k != self._busy or self._busy_generation != self._generation:
                     self._pending[k] = (0 if k == index else 1, rank if k != index else -next(self._seq))
                     if self.boxes_for is not None:
                         self._boxes[k] = self.boxes_for(k)
@@ -90,7 +92,10 @@ class FrameLoader(QObject):
         self.bev_geometry = geometry
 
     def invalidate(self) -> None:
+        """Drop every cached frame; a frame being loaded now is dropped too when it is done (it
+        was read with what held before), so a request after this loads it again."""
         with self._cond:
+            self._generation += 1
             self._cache.clear()
             self.stack = SweepStack(self.drive)
 
@@ -121,12 +126,14 @@ class FrameLoader(QObject):
                 del self._pending[index]
                 boxes = self._boxes.pop(index, None)
                 selected = self._selected.pop(index, None)
-                self._busy = index
+                self._busy, self._busy_generation = index, self._generation
             data = load_frame_data(self.drive, index, color_mode=self.color_mode,
                                    display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected,
                                    bev=self.bev_geometry, stack=self.stack)
             with self._cond:
                 self._busy = None
+                if self._busy_generation != self._generation:
+                    continue                    # invalidated while it loaded: stale
                 self._cache[index] = data
                 self._cache.move_to_end(index)
                 while len(self._cache) > self.capacity:
