@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 OUTLINE_OF_STATE = {None: "solid", "untouched": "dashed", "edited": "dash-dot"}
 
 LOCK_MARK = "padlock"        # its name in the ? legend and docs/app.md
@@ -43,8 +45,13 @@ def relative_luminance(rgb) -> float:
 
 def label_text_rgb(rgb) -> tuple[int, int, int]:
     """The colour a box label of class colour ``rgb`` is written in on its dark chip: ``rgb``
-    itself when it reads well on black, else mixed with white just enough to (steps of 5 %)."""
-    rgb = tuple(int(c) for c in rgb[:3])
+    itself when it reads well on black, else mixed with white just enough to (steps of 5 %).
+    Remembered per colour: every label of every paint asks."""
+    return _label_text_rgb(tuple(int(c) for c in rgb[:3]))
+
+
+@lru_cache(maxsize=256)
+def _label_text_rgb(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     for step in range(21):
         t = step / 20.0
         mixed = tuple(round(c + t * (255 - c)) for c in rgb)
