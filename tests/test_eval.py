@@ -529,3 +529,15 @@ def test_eval_cli_reads_file_names_as_frame_ids(kitti_object, tmp_path, capsys):
     assert main(["eval", "--pred", str(unpadded), "--gt", str(kitti_object)]) == 2
     assert "134.txt: --pred: names frame '000134', as 000134.txt does too: keep one of the two files" in \
         capsys.readouterr().err
+
+
+def test_a_duplicate_on_a_counted_object_costs_a_delete():
+    """The second box on a car is a false positive and an annotator deletes it; a box on an object
+    that does not count (a van here) is still left alone."""
+    gt = [car(10, 0), car(12, 8, label="Van")]
+    pred = [car(10, 0, 0.9), car(10.1, 0.1, 0.8), car(12, 8, 0.7)]
+    r = evaluate([EvalFrame("0", gt, pred)])
+    assert r["classes"]["car"]["fp"] == 1
+    e = r["edit_cost"]
+    assert (e["accepted"], e["deletes"], e["creates"]) == (1, 1, 0)
+    assert e["by_class"]["car"]["deletes"] == 1

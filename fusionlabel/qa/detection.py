@@ -209,8 +209,9 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
     for k in np.flatnonzero(~matched_pred):
         if not in_region[k]:
             continue
-        # a pre-label on an object that does not count (too far, too few points, other class) is left alone
-        if len(frame.gt) and (ious[k] >= s.edit_iou).any():
+        # a pre-label on an object that does not count (too far, too few points, other class) is left
+        # alone; a second one on an object that counts is a duplicate to delete
+        if len(frame.gt) and (ious[k][~counted] >= s.edit_iou).any():
             continue
         tally(eval_class(preds[k]), "deletes")
     out["by_class"] = by_class
