@@ -541,3 +541,29 @@ def test_a_duplicate_on_a_counted_object_costs_a_delete():
     e = r["edit_cost"]
     assert (e["accepted"], e["deletes"], e["creates"]) == (1, 1, 0)
     assert e["by_class"]["car"]["deletes"] == 1
+
+
+def test_a_box_facing_backwards_is_a_turn_and_a_floating_or_turned_one_an_adjustment():
+    """Footprint and class right are not enough: a box facing the other way needs F (a turn, weight
+    0.2), one turned 90 degrees or floating 0.8 m above its object needs adjusting."""
+    gt = [car(10, 0), car(20, 5, size=(2.0, 2.0, 1.5)), car(30, -5), car(15, -8)]
+    backwards = car(10, 0, 0.9, yaw=np.pi + 0.1)
+    across = car(20, 5, 0.9, yaw=np.pi / 2, size=(2.0, 2.0, 1.5))       # same footprint, turned 90 degrees
+    floating = CuboidLabel(Cuboid((30, -5, 0.8), (4.0, 1.8, 1.5), 0.0), "Car", None, 0.9, "model")
+    right = car(15, -8, 0.9, yaw=2 * np.pi - 0.2)        # 11 degrees off, across the wrap
+    r = evaluate([EvalFrame("0", [*gt], [backwards, across, floating, right])])
+    e = r["edit_cost"]
+    assert (e["turns"], e["adjustments"], e["accepted"], e["actions"]) == (1, 2, 1, 3)
+    assert e["weighted"] == pytest.approx(0.2 + 2 * 0.5)
+    assert e["by_class"]["car"]["turns"] == 1
+    # a wrong class and a wrong direction are two keys
+    both = evaluate([EvalFrame("0", [gt[0]], [backwards.with_(label="Truck")])])["edit_cost"]
+    assert (both["relabels"], both["turns"], both["accepted"]) == (1, 1, 0)
+    # --accept-heading 180 ignores headings: the old reading
+    loose = evaluate([EvalFrame("0", [gt[0]], [backwards])], EvalSettings(accept_heading_deg=180))["edit_cost"]
+    assert (loose["turns"], loose["accepted"]) == (0, 1)
+
+
+def test_eval_cli_accept_heading(tmp_path, capsys):
+    assert main(["eval", "--pred", str(tmp_path), "--gt", str(tmp_path), "--accept-heading", "200"]) == 2
+    assert "--accept-heading" in capsys.readouterr().err

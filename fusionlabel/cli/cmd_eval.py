@@ -15,8 +15,8 @@ from .run_json import print_json
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="compare pre-labels with ground truth: precision, recall, AP, IoU, edit cost",
                        description="Per-class precision, recall, AP (R40) and mean IoU of predictions against "
-                                   "ground truth, and the edit cost: the creates, deletes and adjustments an "
-                                   "annotator needs to turn the predictions into the ground truth.")
+                                   "ground truth, and the edit cost: the creates, deletes, adjustments, "
+                                   "class changes and turns an annotator needs to turn the predictions into the ground truth.")
     p.add_argument("--pred", type=Path, required=True,
                    help="folder of <frame>.txt (KITTI + score) or <frame>.json files, a fusionlabel KITTI export "
                         "(its label_2/), a project (all its current cuboids: pre-labels with their scores, human "
@@ -38,6 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="BEV IoU at which a pre-label needs no adjustment, for all classes and optionally per "
                         "class (car, truck, pedestrian, cyclist), e.g. 0.7,pedestrian=0.5,cyclist=0.5 (KITTI's and "
                         "Waymo's thresholds for a correct box) (default: %(default)s)")
+    p.add_argument("--accept-heading", type=float, default=30.0, metavar="DEG",
+                   help="a pre-label needs no edit only when its heading is within this many degrees of the "
+                        "label's, mod 360 (one facing backwards is a turn, one key; 180 ignores headings) "
+                        "(default: %(default)g)")
     p.add_argument("--only-predicted", action="store_true",
                    help="score only the frames that have a prediction file (default: a frame without one counts "
                         "as a frame with no detections)")
@@ -83,6 +87,9 @@ def _check_settings(args: argparse.Namespace) -> None:
     if not (math.isfinite(args.score_threshold) and 0.0 <= args.score_threshold <= 1.0):
         raise InputError(None, f"expected a score from 0 to 1, got {args.score_threshold:g}",
                          where="--score-threshold")
+    if not (math.isfinite(args.accept_heading) and 0.0 <= args.accept_heading <= 180.0):
+        raise InputError(None, f"expected degrees from 0 to 180, got {args.accept_heading:g}",
+                         where="--accept-heading")
 
 
 def _fmt(v) -> str:
@@ -99,20 +106,22 @@ def format_report(report: dict) -> str:
     e = report["edit_cost"]
     lines.append(f"edit cost: {_n(e['actions'], 'action')} = {_n(e['creates'], 'create')} + "
                  f"{_n(e['deletes'], 'delete')} + {_n(e['adjustments'], 'adjustment')} + "
-                 f"{_n(e['relabels'], 'relabel')} ({e['accepted']} accepted as is); "
+                 f"{_n(e['relabels'], 'relabel')} + {_n(e.get('turns', 0), 'turn')} ({e['accepted']} accepted as is); "
                  f"from scratch {_n(e['from_scratch'], 'create')}; ratio {_fmt(e['ratio']).strip()}, "
                  f"effort-weighted {_fmt(e['weighted_ratio']).strip()}")
     if e.get("by_class"):
         w = max(10, *(len(c) for c in e["by_class"]))
-        lines.append(f"  {'by class':{w}s} {'gt':>4s} {'create':>6s} {'adjust':>6s} {'relabel':>7s} {'delete':>6s} "
+        lines.append(f"  {'by class':{w}s} {'gt':>4s} {'create':>6s} {'adjust':>6s} {'relabel':>7s} {'turn':>4s} {'delete':>6s} "
                      f"{'ok':>4s} {'weighted':>8s} {'share':>5s}")
         for c, r in e["by_class"].items():
-            lines.append(f"  {c:{w}s} {r['gt']:4d} {r['creates']:6d} {r['adjustments']:6d} {r['relabels']:7d} "
+            lines.append(f"  {c:{w}s} {r['gt']:4d} {r['creates']:6d} {r['adjustments']:6d} {r['relabels']:7d} {r.get('turns', 0):4d} "
                          f"{r['deletes']:6d} {r['accepted']:4d} {r['weighted']:8.1f} {_fmt(r['share'])}")
     s = report["settings"]
     by_class = "".join(f", {c} {v:g}" for c, v in s.get("accept_iou_by_class", {}).items())
     lines.append(f"{_n(report['frames'], 'frame')}; objects within {s['max_range']:g} m with >= {s['min_points']} points; "
-                 f"a pre-label needs no adjustment at BEV IoU >= {s['accept_iou']:g}{by_class}")
+                 f"a pre-label needs no adjustment at BEV IoU >= {s['accept_iou']:g}{by_class}, its heading "
+                 f"within {s.get('accept_heading_deg', 30.0):g} deg and its height range overlapping "
+                 f">= {s.get('accept_height_iou', 0.5):g}")
     return "\n".join(lines)
 
 
@@ -139,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
                               unpredicted=missing, scene=args.scene, model_labels=left_out)
     settings = EvalSettings(max_range=args.max_range, min_points=args.min_points,
                             score_threshold=args.score_threshold, accept_iou=accept_iou,
-                            accept_iou_by_class=accept_by_class)
+                            accept_iou_by_class=accept_by_class, accept_heading_deg=args.accept_heading)
     report = evaluate(frames, settings)
     total = len(frames) + (len(missing) if args.only_predicted else 0)
     notes = [unpredicted_note(missing, total, args.only_predicted)] if missing else []

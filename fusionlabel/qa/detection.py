@@ -7,8 +7,13 @@ numbers). Predictions and ground truth of classes outside the evaluated ones are
 (``unscored_predictions``, ``unscored_ground_truth``). Edit cost: the creates, deletes and
 adjustments an annotator needs to turn the pre-labels into the ground truth, compared with the
 creates of labelling from scratch, as a plain count of actions and weighted by the relative effort
-of each action (``EDIT_WEIGHTS``, an assumption: a create is 1, an adjustment 0.5, a delete or a
-class change 0.2).
+of each action (``EDIT_WEIGHTS``, an assumption: a create is 1, an adjustment 0.5, a delete, a
+class change or a turn 0.2). A matched pre-label is *accepted* as it is when its footprint is close
+enough (BEV IoU), its class right, its heading within ``accept_heading_deg`` of the label's (mod
+360 degrees: a box facing backwards is not right) and its height range overlaps the label's (IoU of
+the two z ranges at least ``accept_height_iou``: a floating box is not right). A box facing the
+opposite way but otherwise right needs one key (``F``, flip 180 degrees): a *turn*; any other
+heading, height or footprint error is an *adjustment*.
 
 Which objects count: ground truth within ``max_range`` (xy distance from the LiDAR) with at least
 ``min_points`` LiDAR points, inside the frame's evaluated region (e.g. a camera's field of view,
@@ -34,7 +39,8 @@ from ..model.annotation import CuboidLabel
 from .classes import NEIGHBOURS, TARGET_CLASSES, eval_class
 
 DEFAULT_IOU = {"car": 0.5, "truck": 0.5, "pedestrian": 0.25, "cyclist": 0.25}
-EDIT_WEIGHTS = {"creates": 1.0, "adjustments": 0.5, "deletes": 0.2, "relabels": 0.2}
+EDIT_WEIGHTS = {"creates": 1.0, "adjustments": 0.5, "deletes": 0.2, "relabels": 0.2, "turns": 0.2}
+FIX_ACTIONS = ("creates", "deletes", "adjustments", "relabels", "turns")
 
 
 @dataclass
@@ -57,7 +63,9 @@ class EvalSettings:
     below it are not pre-labels (AP still uses every prediction); ``accept_iou``: a matched
     pre-label at least this close (BEV IoU, right class) needs no adjustment, or the value in
     ``accept_iou_by_class`` for its ground truth's canonical class; ``edit_iou``: a
-    pre-label overlapping a ground-truth box at least this much is adjusted rather than deleted."""
+    pre-label overlapping a ground-truth box at least this much is adjusted rather than deleted;
+    ``accept_heading_deg`` and ``accept_height_iou``: how far an accepted pre-label's heading may turn
+    from the label's (mod 360 degrees) and how much its z range must overlap (IoU)."""
 
     max_range: float = 40.0
     min_points: int = 20
@@ -67,6 +75,8 @@ class EvalSettings:
     accept_iou: float = 0.7
     accept_iou_by_class: dict = field(default_factory=dict)
     edit_iou: float = 0.1
+    accept_heading_deg: float = 30.0
+    accept_height_iou: float = 0.5
     classes: tuple[str, ...] | None = None   # evaluate these canonical classes (None: targets + found)
     # relative effort of each action, a create (draw, fit, classify one box) being 1: assumed, not measured
     edit_weights: dict = field(default_factory=lambda: dict(EDIT_WEIGHTS))
@@ -166,20 +176,46 @@ def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings,
         tally.tp.append(0)
 
 
-EDIT_ACTIONS = ("creates", "deletes", "adjustments", "relabels", "accepted")
+EDIT_ACTIONS = (*FIX_ACTIONS, "accepted")
+
+
+def heading_difference(a: float, b: float) -> float:
+    """|a - b| in radians wrapped to [0, pi]: 0 for the same heading, pi for opposite ones."""
+    return abs((a - b + np.pi) % (2.0 * np.pi) - np.pi)
+
+
+def height_iou(a: Cuboid, b: Cuboid) -> float:
+    """Intersection over union of the two boxes' z ranges (gravity-aligned boxes)."""
+    lo = max(a.center[2] - a.size[2] / 2.0, b.center[2] - b.size[2] / 2.0)
+    hi = min(a.center[2] + a.size[2] / 2.0, b.center[2] + b.size[2] / 2.0)
+    union = max(a.center[2] + a.size[2] / 2.0, b.center[2] + b.size[2] / 2.0) - \
+        min(a.center[2] - a.size[2] / 2.0, b.center[2] - b.size[2] / 2.0)
+    return max(0.0, hi - lo) / union if union > 0 else 0.0
+
+
+def fixes_of_match(pred: CuboidLabel, gt: CuboidLabel, bev_iou: float, gt_cls: str, s: EvalSettings) -> tuple[str, ...]:
+    """What an annotator does to a pre-label matched to ``gt``: () when it is accepted as it is, else
+    ("adjustments",), or any of "relabels" (class only) and "turns" (facing backwards only)."""
+    off = heading_difference(pred.box.yaw, gt.box.yaw)
+    tol = np.radians(s.accept_heading_deg)
+    good_footprint = bev_iou >= s.accept_iou_by_class.get(gt_cls, s.accept_iou)
+    if not good_footprint or tol < off < np.pi - tol or height_iou(pred.box, gt.box) < s.accept_height_iou:
+        return ("adjustments",)
+    return (*(("relabels",) if eval_class(pred) != gt_cls else ()), *(("turns",) if off > tol else ()))
 
 
 def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> dict:
     """Annotator actions for one frame: creates, deletes, adjustments (box), relabels (class only),
-    and the same counts in ``by_class``: creates, adjustments, relabels and accepted pre-labels by
-    the ground truth's class, deletes by the deleted pre-label's class."""
+    turns (a box facing backwards; a match may need a relabel and a turn), and the same counts in
+    ``by_class``: creates, adjustments, relabels, turns and accepted pre-labels by the ground truth's
+    class, deletes by the deleted pre-label's class."""
     valid = gt_valid_mask(frame, s)
     gt_cls = [eval_class(g) for g in frame.gt]
     counted = np.array([c in classes for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
     preds = [p for p in frame.pred if (p.score if p.score is not None else 1.0) >= s.score_threshold]
     in_region = _in_region(preds, frame, s.max_range) & ~on_dont_care(preds, frame) if preds else np.zeros(0, bool)
     ious = iou_matrix([p.box for p in preds], [g.box for g in frame.gt], "bev")
-    out = {"gt": int(counted.sum()), "creates": 0, "deletes": 0, "adjustments": 0, "relabels": 0, "accepted": 0}
+    out = {"gt": int(counted.sum()), **dict.fromkeys(EDIT_ACTIONS, 0)}
     by_class: dict[str, dict[str, int]] = {}
 
     def row(cls: str) -> dict[str, int]:
@@ -201,9 +237,8 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
         for r, c in zip(rows[ok], cc[ok]):
             j = cols[c]
             matched_pred[r] = matched_gt[j] = True
-            good_box = ious[r, j] >= s.accept_iou_by_class.get(gt_cls[j], s.accept_iou)
-            good_cls = eval_class(preds[r]) == gt_cls[j]
-            tally(gt_cls[j], "adjustments" if not good_box else "relabels" if not good_cls else "accepted")
+            for action in fixes_of_match(preds[r], frame.gt[j], ious[r, j], gt_cls[j], s) or ("accepted",):
+                tally(gt_cls[j], action)
     for j in np.flatnonzero(counted & ~matched_gt):
         tally(gt_cls[j], "creates")
     for k in np.flatnonzero(~matched_pred):
@@ -219,7 +254,7 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
 
 
 def _weighted(counts: dict, weights: dict) -> float:
-    return sum(weights.get(k, 1.0) * counts[k] for k in ("creates", "deletes", "adjustments", "relabels"))
+    return sum(weights.get(k, 1.0) * counts[k] for k in FIX_ACTIONS)
 
 
 def unscored_predictions(frames: list[EvalFrame], classes: tuple[str, ...]) -> dict[str, int]:
@@ -275,7 +310,7 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
             for k, v in row.items():
                 total[k] += v
     w = s.edit_weights
-    actions = edits["creates"] + edits["deletes"] + edits["adjustments"] + edits["relabels"]
+    actions = sum(edits[k] for k in FIX_ACTIONS)
     edits["actions"] = actions
     edits["from_scratch"] = edits["gt"]
     edits["ratio"] = actions / edits["gt"] if edits["gt"] else float("nan")
@@ -294,5 +329,7 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
                                                  "score_threshold": s.score_threshold,
                                                  "accept_iou": s.accept_iou,
                                                  "accept_iou_by_class": dict(s.accept_iou_by_class),
-                                                 "edit_iou": s.edit_iou},
+                                                 "edit_iou": s.edit_iou,
+                                                 "accept_heading_deg": s.accept_heading_deg,
+                                                 "accept_height_iou": s.accept_height_iou},
             "classes": per_class, "edit_cost": edits}
