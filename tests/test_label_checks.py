@@ -235,3 +235,54 @@ def test_real_kitti_tracking_tracks_give_no_finding(realdata):
         findings += track_findings([TrackFrame(f"{n:06d}", n * 100_000, None, frame) for n, frame in enumerate(frames)])
     assert len(tracks) == 917
     assert findings == [], [(f.subject, f.message) for f in findings[:5]]
+
+
+# ------------------------------------------------------------------------------ headings at keyframe rate
+def _track_frames(tracks: dict[str, list[tuple[float, float, float]]], cls: str, dt_s: float = 0.5):
+    """Frames dt_s apart (LiDAR = world), one box per track per frame at (x, y, yaw)."""
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.qa.track_checks import TrackFrame
+
+    size = (4.5, 1.9, 1.6) if cls == "car" else (0.7, 0.6, 1.7)
+    n = len(next(iter(tracks.values())))
+    return [TrackFrame(f"{i:06d}", int(i * dt_s * 1e6), np.eye(4),
+                       [CuboidLabel(Cuboid((x, y, 0.0), size, yaw), cls, tid, None, "human")
+                        for tid, boxes in tracks.items() for x, y, yaw in [boxes[i]]])
+            for i in range(n)]
+
+
+def test_a_car_facing_backwards_at_two_hertz_is_found_by_how_far_it_travelled():
+    """0.5 s apart a car at 10 m/s travels 5 m: with a 4 m turning radius its heading can turn at most
+    ~72 deg (+30 deg slack), so a 180 deg turn is a flip; a car really turning at that speed is not."""
+    from fusionlabel.qa.track_checks import track_findings
+
+    flipped = [(5.0 * i, 0.0, math.pi if i == 2 else 0.0) for i in range(4)]
+    notes: list[str] = []
+    found = track_findings(_track_frames({"1": flipped}, "car"), notes)
+    assert [f.check for f in found] == ["track-yaw-flip"] and not notes
+    # a real turn: 60 deg over 5 m of travel (radius ~5 m)
+    turning = [(5.0 * i, 0.0, math.radians(60.0) * i) for i in range(3)]
+    assert track_findings(_track_frames({"1": turning}, "car"), notes) == [] and not notes
+
+
+def test_a_pedestrian_at_two_hertz_is_not_judged_and_the_report_says_so():
+    from fusionlabel.qa.track_checks import track_findings
+
+    walker = [(1.0 * i, 0.0, math.pi if i == 1 else 0.0) for i in range(3)]
+    notes: list[str] = []
+    assert track_findings(_track_frames({"7": walker}, "pedestrian"), notes) == []
+    assert len(notes) == 1 and "heading flips not checked on 2 track steps" in notes[0]
+
+
+def test_an_id_switch_is_a_jump_not_also_a_flip():
+    """Two cars passing each other in opposite directions whose IDs swap for one frame: each track
+    jumps; it is not also told its box faces backwards (turning it would make it worse)."""
+    from fusionlabel.qa.track_checks import track_findings
+
+    east = [(10.0 * i * 0.1, -2.0, 0.0) for i in range(6)]
+    west = [(40.0 - 10.0 * i * 0.1, 2.0, math.pi) for i in range(6)]
+    a, b = list(east), list(west)
+    a[3], b[3] = west[3], east[3]
+    found = track_findings(_track_frames({"1": a, "2": b}, "car", dt_s=0.1))
+    assert sorted(f.check for f in found) == ["track-jump", "track-jump"], [f.message for f in found]

@@ -95,7 +95,7 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
         report.swept_frames += 1
         report.findings += box_checks.empty_findings(fid, kept, points) + box_checks.ground_findings(fid, kept, points)
     report.findings = same_box_once(report.findings)
-    report.findings += track_findings(_track_frames(drive, checked, report.notes))
+    report.findings += track_findings(_track_frames(drive, checked, report.notes), report.notes)
     return report
 
 

@@ -8,8 +8,11 @@ moves as such objects can.
   consecutive boxes of its track, in the world frame (ego poses). Without ego poses the boxes are
   compared in the LiDAR frame, which moves with the ego: the ego's own speed and turn
   (:data:`EGO_MAX_SPEED`, :data:`EGO_MAX_YAW_RATE` times the distance) are allowed on top;
-* ``track-yaw-flip``: a heading that turns by :data:`FLIP_ANGLE` or more within :data:`FLIP_GAP_S`
-  (the box drawn facing backwards).
+* ``track-yaw-flip``: a heading that turns by :data:`FLIP_ANGLE` or more within :data:`FLIP_GAP_S`,
+  or, for a vehicle, further than it can turn on the way its box travelled (:data:`TURN_RADIUS`,
+  boxes at most :data:`TURN_GAP_S` apart): the box drawn facing backwards. A step that is a
+  ``track-jump`` (another object's box, e.g. an ID switch) is not taken for a flip as well; steps no
+  rule can judge (a pedestrian's boxes 0.5 s apart) are counted in a note.
 
 Tracks are the labels' track IDs; boxes without one are not tracked. Thresholds and the data they
 were set on are in docs/label_checks.md.
@@ -37,6 +40,10 @@ EGO_MAX_SPEED = 45.0             # m/s: the ego's own speed, allowed without ego
 EGO_MAX_YAW_RATE = 0.7           # rad/s: the ego's turn, times the distance, allowed without ego poses
 FLIP_ANGLE = np.radians(150.0)
 FLIP_GAP_S = 0.35                # s: headings further apart in time may really have turned
+# m: the tightest turn of a vehicle's centre; a heading turns at most (distance travelled / radius)
+TURN_RADIUS = {"car": 4.0, "van": 4.5, "truck": 6.0, "bus": 7.0, "tram": 10.0}
+TURN_SLACK = np.radians(30.0)    # heading error of two boxes, allowed on top of the turn
+TURN_GAP_S = 5.0                 # s: longer gaps may hide a turn in three moves
 HEADED = ("car", "van", "truck", "bus", "tram", "motorcycle", "cyclist", "pedestrian")
 
 
@@ -113,27 +120,35 @@ def size_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Findi
                    "give the track's boxes one size (the size of its best-seen box)")
 
 
-def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
-    """``track-jump``: consecutive boxes of the track further apart than their class can move in the
-    time between their frames (see the module docstring)."""
-    worst, n = None, 0
+def _moved(a: _Box, b: _Box) -> float:
+    return float(np.hypot(*np.subtract(b.world.center[:2], a.world.center[:2])))
+
+
+def _jumps(frames: list[TrackFrame], boxes: list[_Box]) -> list[tuple[_Box, _Box, float, float, float]]:
+    """Consecutive boxes further apart than their class can move: (a, b, moved, dt, limit) each."""
+    out = []
     for a, b in zip(boxes, boxes[1:]):
         ta, tb = frames[a.frame].time_us, frames[b.frame].time_us
         if ta is None or tb is None or tb <= ta:
             continue
         dt = (tb - ta) / 1e6
-        moved = float(np.hypot(*np.subtract(b.world.center[:2], a.world.center[:2])))
+        moved = _moved(a, b)
         limit = MAX_SPEED.get(a.cls, DEFAULT_MAX_SPEED) * dt + POSITION_NOISE
         if frames[a.frame].T_world_lidar is None:
             limit += (EGO_MAX_SPEED + EGO_MAX_YAW_RATE * float(np.hypot(*a.world.center[:2]))) * dt
         if moved > limit:
-            n += 1
-            if worst is None or moved / limit > worst[0]:
-                worst = (moved / limit, a, b, moved, dt, limit)
-    if worst is None:
+            out.append((a, b, moved, dt, limit))
+    return out
+
+
+def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+    """``track-jump``: consecutive boxes of the track further apart than their class can move in the
+    time between their frames (see the module docstring)."""
+    jumps = _jumps(frames, boxes)
+    if not jumps:
         return None
-    _, a, b, moved, dt, limit = worst
-    more = f" ({n} jumps)" if n > 1 else ""
+    a, b, moved, dt, limit = max(jumps, key=lambda j: j[2] / j[4])
+    more = f" ({len(jumps)} jumps)" if len(jumps) > 1 else ""
     frame = "world" if frames[a.frame].T_world_lidar is not None else "LiDAR (no ego poses)"
     return Finding(ERROR, _subject(tid, boxes), "track-jump",
                    f"moves {moved:.1f} m in {dt:.2f} s ({moved / dt:.0f} m/s in the {frame} frame) between "
@@ -145,17 +160,45 @@ def _heading_turn(a: Cuboid, b: Cuboid) -> float:
     return abs((b.yaw - a.yaw + np.pi) % (2.0 * np.pi) - np.pi)
 
 
-def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+def _flip_step(frames: list[TrackFrame], a: _Box, b: _Box) -> bool | None:
+    """Whether the heading turns further between boxes ``a`` and ``b`` than the object can have
+    turned; None when no rule can tell (boxes too far apart in time for the class)."""
+    turn = _heading_turn(a.world, b.world)
+    ta, tb = frames[a.frame].time_us, frames[b.frame].time_us
+    if ta is None or tb is None:
+        return turn >= FLIP_ANGLE if b.frame - a.frame == 1 else None
+    if 0 < tb - ta <= FLIP_GAP_S * 1e6:
+        return turn >= FLIP_ANGLE
+    radius = TURN_RADIUS.get(a.cls)
+    if radius is None or not 0 < tb - ta <= TURN_GAP_S * 1e6:
+        return None
+    allowed = _moved(a, b) / radius + TURN_SLACK
+    if frames[a.frame].T_world_lidar is None:     # boxes in the LiDAR frame turn with the ego too
+        allowed += EGO_MAX_YAW_RATE * (tb - ta) / 1e6
+    if allowed >= FLIP_ANGLE:
+        return None
+    return turn > allowed
+
+
+def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box],
+                     unjudged: list[int] | None = None) -> Finding | None:
     """``track-yaw-flip``: the heading turns by :data:`FLIP_ANGLE` or more between consecutive boxes
-    at most :data:`FLIP_GAP_S` apart (objects with a front only, :data:`HEADED`)."""
+    that cannot have turned so far (see the module docstring; objects with a front only,
+    :data:`HEADED`). Steps that jump are left to ``track-jump``; ``unjudged`` gets the number of
+    steps no rule could judge added to its first element."""
     if boxes[0].cls not in HEADED:
         return None
-    flips = []
+    jumps = {(a.frame, b.frame) for a, b, *_ in _jumps(frames, boxes)}
+    flips, n_unjudged = [], 0
     for a, b in zip(boxes, boxes[1:]):
-        ta, tb = frames[a.frame].time_us, frames[b.frame].time_us
-        close = b.frame - a.frame == 1 if ta is None or tb is None else 0 < tb - ta <= FLIP_GAP_S * 1e6
-        if close and _heading_turn(a.world, b.world) >= FLIP_ANGLE:
+        if (a.frame, b.frame) in jumps:
+            continue
+        flipped = _flip_step(frames, a, b)
+        n_unjudged += flipped is None
+        if flipped:
             flips.append((a, b))
+    if unjudged is not None:
+        unjudged[0] += n_unjudged
     if not flips:
         return None
     a, b = flips[0]
@@ -166,11 +209,18 @@ def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> F
                    "turn the box that faces the wrong way by 180 deg")
 
 
-def track_findings(frames: list[TrackFrame]) -> list[Finding]:
-    """Every track check on the tracks of ``frames`` (in drive order), track by track."""
-    out = []
+def track_findings(frames: list[TrackFrame], notes: list[str] | None = None) -> list[Finding]:
+    """Every track check on the tracks of ``frames`` (in drive order), track by track; ``notes``
+    gets a line for the heading steps that could not be checked."""
+    out, unjudged = [], [0]
     for tid, boxes in _tracks(frames).items():
-        for check in (class_finding, size_finding, jump_finding, yaw_flip_finding):
+        for check in (class_finding, size_finding, jump_finding):
             if (f := check(frames, tid, boxes)) is not None:
                 out.append(f)
+        if (f := yaw_flip_finding(frames, tid, boxes, unjudged)) is not None:
+            out.append(f)
+    if unjudged[0] and notes is not None:
+        notes.append(f"heading flips not checked on {unjudged[0]} track step{'s' if unjudged[0] != 1 else ''}: "
+                     f"boxes more than {FLIP_GAP_S:g} s apart, or without capture times (a vehicle's are "
+                     f"judged by how far it travelled, up to {TURN_GAP_S:g} s apart, less without ego poses)")
     return out
