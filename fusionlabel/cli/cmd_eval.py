@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a pre-label needs no edit only when its heading is within this many degrees of the "
                         "label's, mod 360 (one facing backwards is a turn, one key; 180 ignores headings) "
                         "(default: %(default)g)")
+    p.add_argument("--details", action="store_true",
+                   help="also list every edit: frame, action, the boxes involved (class, track, score, centre) and "
+                        "how far apart they are (in --json: disagreements)")
     p.add_argument("--only-predicted", action="store_true",
                    help="score only the frames that have a prediction file (default: a frame without one counts "
                         "as a frame with no detections)")
@@ -116,13 +119,51 @@ def format_report(report: dict) -> str:
         for c, r in e["by_class"].items():
             lines.append(f"  {c:{w}s} {r['gt']:4d} {r['creates']:6d} {r['adjustments']:6d} {r['relabels']:7d} {r.get('turns', 0):4d} "
                          f"{r['deletes']:6d} {r['accepted']:4d} {r['weighted']:8.1f} {_fmt(r['share'])}")
+    if "tracks" in report:
+        lines.append(tracks_line(report["tracks"]))
     s = report["settings"]
     by_class = "".join(f", {c} {v:g}" for c, v in s.get("accept_iou_by_class", {}).items())
     lines.append(f"{_n(report['frames'], 'frame')}; objects within {s['max_range']:g} m with >= {s['min_points']} points; "
                  f"a pre-label needs no adjustment at BEV IoU >= {s['accept_iou']:g}{by_class}, its heading "
                  f"within {s.get('accept_heading_deg', 30.0):g} deg and its height range overlapping "
                  f">= {s.get('accept_height_iou', 0.5):g}")
+    if "disagreements" in report:
+        lines += details_lines(report["disagreements"])
     return "\n".join(lines)
+
+
+def tracks_line(t: dict) -> str:
+    """One line of track agreement (CLEAR MOT), naming up to five identity switches."""
+    shown = ", ".join(f"{w['frame']}: track {w['gt_track']} from {w['pred_track_before']} to {w['pred_track_now']}"
+                      for w in t["switches"][:5])
+    more = f", … {len(t['switches']) - 5} more" if len(t["switches"]) > 5 else ""
+    return (f"tracks: MOTA {_fmt(t['mota']).strip()}, {_n(t['id_switches'], 'identity switch')}"
+            f"{f' ({shown}{more})' if shown else ''}, {_n(t['fragmentations'], 'fragmentation')}, "
+            f"MOTP {_fmt(t['motp_m']).strip()} m (CLEAR MOT: centres within {t['threshold_m']:g} m)")
+
+
+_ACTION_WORD = {"creates": "create", "deletes": "delete", "adjustments": "adjust", "relabels": "relabel",
+                "turns": "turn"}
+
+
+def _box_words(b: dict | None) -> str:
+    if b is None:
+        return "-"
+    track = f" track {b['track_id']}" if b["track_id"] is not None else ""
+    score = f" score {b['score']:.2f}" if b["score"] is not None else ""
+    return f"{b['class']}{track}{score}"
+
+
+def details_lines(rows: list[dict]) -> list[str]:
+    """The edits one per line: frame, action, ground truth and pre-label, and their differences."""
+    out = [f"edits ({len(rows)}): frame, action, ground truth <- pre-label, differences"]
+    for r in rows:
+        diff = "" if r.get("bev_iou") is None else (
+            f"  BEV IoU {r['bev_iou']:.2f}, centre {r['centre_error_m']:.2f} m, heading {r['heading_error_deg']:.0f} deg, "
+            f"height IoU {r['height_iou']:.2f}")
+        out.append(f"  {r['frame']}  {_ACTION_WORD[r['action']]:7s} {_box_words(r['gt'])} <- {_box_words(r['pred'])}"
+                   f"  at {r['range_m']:.0f} m{diff}")
+    return out
 
 
 def unpredicted_note(missing: list[str], total: int, only_predicted: bool) -> str:
@@ -138,6 +179,7 @@ def unpredicted_note(missing: list[str], total: int, only_predicted: bool) -> st
 
 def run(args: argparse.Namespace) -> int:
     from ..qa.detection import EvalSettings, evaluate
+    from ..qa.track_agreement import track_agreement
     from ..qa.sources import load_eval_frames
 
     _check_settings(args)
@@ -149,7 +191,10 @@ def run(args: argparse.Namespace) -> int:
     settings = EvalSettings(max_range=args.max_range, min_points=args.min_points,
                             score_threshold=args.score_threshold, accept_iou=accept_iou,
                             accept_iou_by_class=accept_by_class, accept_heading_deg=args.accept_heading)
-    report = evaluate(frames, settings)
+    report = evaluate(frames, settings, details=args.details)
+    tracks = track_agreement(frames, settings, tuple(report["classes"]))
+    if tracks is not None:
+        report["tracks"] = tracks
     total = len(frames) + (len(missing) if args.only_predicted else 0)
     notes = [unpredicted_note(missing, total, args.only_predicted)] if missing else []
     for key, what in (("unscored_predictions", "prediction"), ("unscored_ground_truth", "ground-truth box")):

@@ -204,11 +204,34 @@ def fixes_of_match(pred: CuboidLabel, gt: CuboidLabel, bev_iou: float, gt_cls: s
     return (*(("relabels",) if eval_class(pred) != gt_cls else ()), *(("turns",) if off > tol else ()))
 
 
-def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> dict:
+def _who(lab: CuboidLabel) -> dict:
+    return {"class": lab.label, "track_id": lab.track_id, "score": lab.score,
+            "center": [round(float(v), 2) for v in lab.box.center]}
+
+
+def disagreement(frame_id: str, action: str, pred: CuboidLabel | None, gt: CuboidLabel | None,
+                 bev_iou: float | None = None) -> dict:
+    """One edit an annotator makes, JSON-ready: the frame, the action, the pre-label and the
+    ground-truth box involved (class, track, score, centre), and for a matched pair how far apart
+    they are (BEV IoU, centre distance, heading difference in degrees, height-range IoU)."""
+    row: dict = {"frame": frame_id, "action": action, "pred": _who(pred) if pred else None,
+                 "gt": _who(gt) if gt else None}
+    anchor = (gt or pred).box.center
+    row["range_m"] = round(float(np.hypot(anchor[0], anchor[1])), 1)
+    if pred is not None and gt is not None:
+        row.update(bev_iou=round(float(bev_iou), 3),
+                   centre_error_m=round(float(np.linalg.norm(np.subtract(pred.box.center, gt.box.center))), 3),
+                   heading_error_deg=round(float(np.degrees(heading_difference(pred.box.yaw, gt.box.yaw))), 1),
+                   height_iou=round(height_iou(pred.box, gt.box), 3))
+    return row
+
+
+def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...], edits_out: list | None = None) -> dict:
     """Annotator actions for one frame: creates, deletes, adjustments (box), relabels (class only),
     turns (a box facing backwards; a match may need a relabel and a turn), and the same counts in
     ``by_class``: creates, adjustments, relabels, turns and accepted pre-labels by the ground truth's
-    class, deletes by the deleted pre-label's class."""
+    class, deletes by the deleted pre-label's class. ``edits_out`` gets one :func:`disagreement` per
+    action when given."""
     valid = gt_valid_mask(frame, s)
     gt_cls = [eval_class(g) for g in frame.gt]
     counted = np.array([c in classes for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
@@ -239,8 +262,12 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
             matched_pred[r] = matched_gt[j] = True
             for action in fixes_of_match(preds[r], frame.gt[j], ious[r, j], gt_cls[j], s) or ("accepted",):
                 tally(gt_cls[j], action)
+                if edits_out is not None and action != "accepted":
+                    edits_out.append(disagreement(frame.frame_id, action, preds[r], frame.gt[j], ious[r, j]))
     for j in np.flatnonzero(counted & ~matched_gt):
         tally(gt_cls[j], "creates")
+        if edits_out is not None:
+            edits_out.append(disagreement(frame.frame_id, "creates", None, frame.gt[j]))
     for k in np.flatnonzero(~matched_pred):
         if not in_region[k]:
             continue
@@ -249,6 +276,8 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...]) -> di
         if len(frame.gt) and (ious[k][~counted] >= s.edit_iou).any():
             continue
         tally(eval_class(preds[k]), "deletes")
+        if edits_out is not None:
+            edits_out.append(disagreement(frame.frame_id, "deletes", preds[k], None))
     out["by_class"] = by_class
     return out
 
@@ -274,8 +303,9 @@ def _unscored(labels, classes: tuple[str, ...]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> dict:
-    """Per-class metrics and the edit cost over ``frames``; a JSON-ready dict (see module doc)."""
+def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None, details: bool = False) -> dict:
+    """Per-class metrics and the edit cost over ``frames``; a JSON-ready dict (see module doc).
+    ``details``: also ``disagreements``, one row per edit (:func:`disagreement`), frame by frame."""
     s = settings or EvalSettings()
     found = {eval_class(lab) for f in frames for lab in f.gt + f.pred}
     classes = s.classes or tuple(c for c in (*TARGET_CLASSES, "truck") if c in found or c in TARGET_CLASSES)
@@ -301,8 +331,9 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
         }
     edits = dict.fromkeys(("gt", *EDIT_ACTIONS), 0)
     by_class: dict[str, dict] = {}
+    rows: list | None = [] if details else None
     for f in frames:
-        one = edit_cost(f, s, classes)
+        one = edit_cost(f, s, classes, rows)
         for k in edits:
             edits[k] += one[k]
         for c, row in one["by_class"].items():
@@ -332,4 +363,4 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None) -> d
                                                  "edit_iou": s.edit_iou,
                                                  "accept_heading_deg": s.accept_heading_deg,
                                                  "accept_height_iou": s.accept_height_iou},
-            "classes": per_class, "edit_cost": edits}
+            "classes": per_class, "edit_cost": edits, **({"disagreements": rows} if details else {})}

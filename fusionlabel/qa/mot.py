@@ -15,8 +15,10 @@ from scipy.optimize import linear_sum_assignment
 from ..model.annotation import CuboidLabel
 
 
-def clear_mot(gt: list[list[CuboidLabel]], hyp: list[list[CuboidLabel]], threshold: float = 1.0) -> dict:
-    """CLEAR MOT over a sequence of frames (labels need ``track_id``)."""
+def clear_mot(gt: list[list[CuboidLabel]], hyp: list[list[CuboidLabel]], threshold: float = 1.0,
+              switches_out: list | None = None) -> dict:
+    """CLEAR MOT over a sequence of frames (labels need ``track_id``); ``switches_out`` gets
+    ``(frame index, gt track, hypothesis track before, hypothesis track now)`` per identity switch."""
     if len(gt) != len(hyp):
         raise ValueError(f"gt has {len(gt)} frames, hypotheses {len(hyp)}")
     last_match: dict[str, str] = {}        # gt id -> hypothesis id at its last match
@@ -24,7 +26,7 @@ def clear_mot(gt: list[list[CuboidLabel]], hyp: list[list[CuboidLabel]], thresho
     n_gt = misses = fps = switches = frags = 0
     dist_sum, n_match = 0.0, 0
     tracked_prev: set = set()
-    for g_frame, h_frame in zip(gt, hyp):
+    for frame_index, (g_frame, h_frame) in enumerate(zip(gt, hyp)):
         g_ids = [g.track_id for g in g_frame]
         h_ids = [h.track_id for h in h_frame]
         n_gt += len(g_frame)
@@ -52,6 +54,8 @@ def clear_mot(gt: list[list[CuboidLabel]], hyp: list[list[CuboidLabel]], thresho
             g, h = g_ids[gi], h_ids[hi]
             if g in last_match and last_match[g] != h:
                 switches += 1
+                if switches_out is not None:
+                    switches_out.append((frame_index, g, last_match[g], h))
             if g in last_match and g not in tracked_prev:
                 frags += 1
             last_match[g] = h
