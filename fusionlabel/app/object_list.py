@@ -26,9 +26,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..wording import track_text
 from .frame_data import FrameData
 from .list_order import ABSENT_STATUS, COLUMNS, Row, absent_rows, ordered_rows
-from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text, track_text
+from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text
 from .session import Session
 
 LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full

@@ -28,9 +28,8 @@ from ..assist.keyframes import frames_with_keyframes
 from ..model import edit_actions
 from ..model.document import FRAME_STATUSES
 from ..model.track_attributes import mixed_values, value_text
-from ..wording import counted
+from ..wording import counted, track_text
 from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
-from .qt_util import track_text
 from .session import Session
 from .track_actions import frame_namer, retype, set_track
 
