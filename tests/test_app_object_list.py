@@ -344,7 +344,7 @@ def test_a_track_marked_absent_is_listed_greyed_and_shift_h_takes_its_marks_back
     assert entry.foreground().color().getRgb()[:3] == (154, 154, 160) and entry.font().italic()
     assert all(lst.item(n, c) is None for c in range(1, len(lst.COLUMNS)))    # no box: nothing to show
     assert {i.row() for i in lst.selectedIndexes()} == {n}                      # the remembered track
-    assert window.objects_header.count.text() == f"{n} cuboids"
+    assert window.objects_header.count.text() == f"{n} cuboids, 1 absent"
     key(qtbot, window, Qt.Key.Key_Escape)
     assert s.marked_tracks == () and lst.selectedIndexes() == []
     lst.scrollToTop()
@@ -376,3 +376,22 @@ def test_a_track_marked_absent_is_listed_greyed_and_shift_h_takes_its_marks_back
     assert len(s.selection) == n and s.marked_tracks == () and n not in {i.row() for i in lst.selectedIndexes()}
     window.objects_header.filter.setText("absent")
     assert lst.shown_uids == [] and lst.absent_tracks == [ann.track_id] and lst.rowCount() == 1
+
+
+def test_the_count_says_how_many_absent_entries_are_listed(qtbot, window):
+    """The count names the absent entries under the cuboids: "36 cuboids, 2 absent"; with "absent"
+    typed in the filter, which lists only them, "0 of 36, 2 absent" (not a bare "0 of 36")."""
+    s, lst, count = window.session, window.objects, window.objects_header.count
+    tracked = [a for a in s.annotations() if a.track_id is not None][:2]
+    total = len(s.annotations())
+    assert count.text() == f"{total} cuboids"
+    s.select(tuple(a.uid for a in tracked))
+    key(qtbot, window, Qt.Key.Key_H)
+    assert len(lst.absent_tracks) == 2 and len(lst.shown_uids) == total - 2
+    assert count.text() == f"{total - 2} cuboids, 2 absent"
+    window.objects_header.filter.setText("absent")
+    assert lst.shown_uids == [] and lst.rowCount() == 2
+    assert count.text() == f"0 of {total - 2}, 2 absent"
+    window.objects_header.filter.setText(tracked[0].cls)
+    shown = len(lst.shown_uids)
+    assert count.text() == f"{shown} of {total - 2}, {len(lst.absent_tracks)} absent"

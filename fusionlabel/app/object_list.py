@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ..wording import track_text
+from ..wording import counted, track_text
 from .frame_data import FrameData
 from .list_order import ABSENT_STATUS, COLUMNS, Row, absent_rows, ordered_rows
 from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text
@@ -360,11 +360,16 @@ class ObjectsHeader(QWidget):
         self.update_count()
 
     def update_count(self) -> None:
-        """"41 cuboids", "12 of 41" while filtered or with hidden classes; the hidden and locked
-        classes in amber under it."""
+        """"41 cuboids", "12 of 41" while filtered or with hidden classes, and ", 2 absent" for the
+        absent entries listed under them ("0 of 41, 2 absent" with "absent" typed); the hidden and
+        locked classes in amber under it."""
         lst = self.list
-        shown = len(lst.shown_uids)
-        self.count.setText(f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids")
+        shown, absent = len(lst.shown_uids), len(lst.absent_tracks)
+        text = f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids"
+        self.count.setText(text + (f", {absent} absent" if absent else ""))
+        self.count.setToolTip(f"{shown} of the frame's {counted(lst.total, 'cuboid')} listed"
+                              + (f", and {counted(absent, 'track')} marked absent here (H), greyed under them"
+                                 if absent else ""))
         note = self.session.class_view.summary()
         if lst.n_hidden:
             note = note.replace("hidden:", f"hidden ({lst.n_hidden} here):", 1)
