@@ -567,6 +567,11 @@ def test_shift_h_on_the_frames_marks_remembers_their_tracks_as_h_does(qtbot, win
     testing.wait_for_frame(w, 2)
     key(qtbot, w, Qt.Key.Key_H)
     assert s.document.absent_frames("100") == [1, 2]
+    ids = [f.frame_id for f in s.drive.frames]
+    assert w.attributes.title.text() == "track 100 (car)"            # the panel on the remembered track
+    assert w.attributes.note.text().splitlines() == [
+        f"Marked absent in frame {ids[2]} (H): no cuboid here, nothing to edit; marked in 2 frames ({ids[1]}, {ids[2]})",
+        "Shift+H takes back its marks in every frame; ] and [ go to its next and previous cuboid; Esc forgets it."]
     key(qtbot, w, Qt.Key.Key_Escape)
     assert s.marked_tracks == () and s.selection == ()
     key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)   # the frame's marks

@@ -343,7 +343,8 @@ class ObjectsHeader(QWidget):
         self.note = QLabel()
         self.note.setStyleSheet(NOTE_STYLE)
         self.note.setWordWrap(True)
-        self.count.setMinimumWidth(self.count.fontMetrics().horizontalAdvance("999 cuboids") + 4)
+        self._count_width = self.count.fontMetrics().horizontalAdvance("999 cuboids") + 4
+        self.count.setMinimumWidth(self._count_width)
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.filter.setMinimumWidth(120)
         top = QHBoxLayout()
@@ -360,13 +361,17 @@ class ObjectsHeader(QWidget):
         self.update_count()
 
     def update_count(self) -> None:
-        """"41 cuboids", "12 of 41" while filtered or with hidden classes, and ", 2 absent" for the
-        absent entries listed under them ("0 of 41, 2 absent" with "absent" typed); the hidden and
-        locked classes in amber under it."""
+        """"41 cuboids", "12 of 41" while filtered or with hidden classes; with absent entries listed
+        under them, "41 + 2 absent", "0 of 41 + 2 absent" (with "absent" typed); the hidden and
+        locked classes in amber under it. The count is never cut: the filter field gives way."""
         lst = self.list
         shown, absent = len(lst.shown_uids), len(lst.absent_tracks)
-        text = f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids"
-        self.count.setText(text + (f", {absent} absent" if absent else ""))
+        if not absent:
+            text = f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids"
+        else:
+            text = f"{shown} of {lst.total} + {absent} absent" if shown != lst.total else f"{lst.total} + {absent} absent"
+        self.count.setText(text)
+        self.count.setMinimumWidth(max(self._count_width, self.count.fontMetrics().horizontalAdvance(text) + 4))
         self.count.setToolTip(f"{shown} of the frame's {counted(lst.total, 'cuboid')} listed"
                               + (f", and {counted(absent, 'track')} marked absent here (H), greyed under them"
                                  if absent else ""))
