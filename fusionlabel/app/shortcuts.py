@@ -65,7 +65,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("split_track", ("K",), "split the track: this cuboid and later ones get a new track id", "Edit"),
     S("size_to_track", ("Shift+S",), "give the selected cuboid's size to its whole track (rigid objects)", "Edit"),
     S("mark_absent", ("H",), "object hidden here: delete its cuboid, keep I, V out (or H's track)", "Edit"),
-    S("unmark_absent", ("Shift+H",), "take back the hidden-frame marks of the selected (or H's, or this frame's, which it then remembers as H does) tracks", "Edit"),
+    S("unmark_absent", ("Shift+H",), "take back the hidden-frame marks of the selected (or H's, or this frame's) tracks", "Edit"),
     S("import_drive_labels", ("Ctrl+I",), "import the labels that came with the drive (one undo step)", "Edit"),
     S("undo", ("Ctrl+Z",), "undo (key edits in a row are one step; stops at the starting labels)", "Edit"),
     S("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),
