@@ -1,5 +1,5 @@
-"""Small wording helpers that the CLI and the app share: counted nouns, short listings, and what a
-run says when every frame was unreadable."""
+"""Small wording helpers that the CLI, the renderer and the app share: counted nouns, short
+listings, track IDs as the views show them, and what a run says when every frame was unreadable."""
 
 from __future__ import annotations
 
@@ -13,6 +13,20 @@ def listing(names, most: int = 5) -> str:
     """The first ``most`` names, comma-separated, with ``, ...`` when there are more."""
     names = list(names)
     return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
+TRACK_SHOWN = 6   # characters shown of a long track ID
+
+
+def track_text(track_id, ellipsis: str = "…") -> str:
+    """How a track ID is shown in the views and renders: as it is when short (the app's own IDs,
+    KITTI's and a nuScenes import's numbers), else its first :data:`TRACK_SHOWN` characters and
+    ``ellipsis`` (an older project's nuScenes instance token is 32 hex digits: "9314ca…"); "" for
+    none. The app's tooltips give it whole."""
+    if track_id is None:
+        return ""
+    text = str(track_id)
+    return text if len(text) <= TRACK_SHOWN + 2 else text[:TRACK_SHOWN] + ellipsis
 
 
 def every_frame_unreadable(skipped: list[tuple[str, str]], nothing: str) -> str:

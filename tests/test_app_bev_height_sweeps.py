@@ -262,6 +262,7 @@ def test_o_stacks_the_sweeps_around_the_frame_into_the_bev(qtbot, window):
     press_key(qtbot, window, Qt.Key.Key_O)
     press_key(qtbot, window, Qt.Key.Key_O)
     assert session.sweeps == 2
+    testing.wait_for_stack(window)
     after = _footprint_painted(bev, box)
     assert after >= 3 * before + 10, (before, after)
     assert any("sweeps: ±2, 4 other sweeps" in line for line in bev._hud_lines())
@@ -271,6 +272,44 @@ def test_o_stacks_the_sweeps_around_the_frame_into_the_bev(qtbot, window):
         press_key(qtbot, window, Qt.Key.Key_O)
     assert session.sweeps == 0                                     # wraps around
     assert not any("sweeps" in line for line in bev._hud_lines())
+
+
+def test_o_stacks_on_the_loader_thread_and_the_views_draw_the_stack_when_it_is_ready(qtbot, window, monkeypatch):
+    """The first O on a frame never stacks on the GUI thread (0.1-0.25 s at 300k points): the
+    bird's-eye view draws the frame alone and says "stacking", the loader's worker stacks, and the
+    view then draws the stack and counts its sweeps."""
+    import threading
+
+    threads, release = [], threading.Event()
+    real = SweepStack.stack
+
+    def recorded(self, index, k):      # the real stack, held back until the test has looked
+        threads.append(threading.current_thread().name)
+        if threading.current_thread() is not threading.main_thread():
+            assert release.wait(30)
+        return real(self, index, k)
+
+    monkeypatch.setattr(SweepStack, "stack", recorded)
+    session, bev = window.session, window.bev
+    session.set_frame(2)
+    testing.wait_for_frame(window, 2)
+    session.set_layer("boxes", False)
+    def points_drawn():
+        return testing.image_pixels(bev.raster().image)
+
+    alone = points_drawn()
+    press_key(qtbot, window, Qt.Key.Key_O)
+    assert session.sweeps == 1
+    drawn_at_once = points_drawn()                         # drawn now, on the GUI thread
+    assert any(line.startswith("sweeps: ±1, stacking") for line in bev._hud_lines())
+    assert np.array_equal(drawn_at_once, alone)            # the frame alone while the loader stacks
+    release.set()
+    testing.wait_for_stack(window)
+    assert threads and set(threads) == {window.loader._thread.name}
+    assert any("sweeps: ±1, 2 other sweeps" in line for line in bev._hud_lines())
+    stacked = points_drawn()
+    lit = [int(np.any(image != BACKGROUND, axis=2).sum()) for image in (alone, stacked)]
+    assert lit[1] > 1.2 * lit[0], lit                      # the other sweeps' points are drawn now
 
 
 def test_o_on_a_drive_without_poses_says_so(qtbot, tmp_path):
@@ -302,7 +341,7 @@ VIEW3D_SCRIPT = textwrap.dedent(r"""
         lit = lambda: int((testing.image_pixels(w.view3d_panel.grab_image()).max(axis=2) > 25).sum())
         out["before"], out["shown_before"] = lit(), v.stacked_shown
         w.actions_.step_sweeps(1)
-        app.processEvents()
+        testing.wait_for_stack(w)
         out["after"], out["shown"] = lit(), v.stacked_shown
         out["stacked"] = len(w.displayed.stacked(1).points)
         w.actions_.step_sweeps(-1)

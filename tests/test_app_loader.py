@@ -114,3 +114,51 @@ def test_a_frame_loading_while_the_cache_is_invalidated_is_loaded_again(qtbot, m
     finally:
         release.set()
         loader.close()
+
+
+def test_sweeps_are_stacked_on_the_worker_and_a_stack_invalidated_meanwhile_is_not_announced(qtbot, monkeypatch):
+    """request_stack stacks on the worker thread and then emits stacked(index, k), the frame's
+    stack ready without waiting. invalidate() while the worker stacks (held back here) drops that
+    job's signal and the request queued behind it, which never runs."""
+    import threading
+
+    from fusionlabel.app.sweep_stack import NOT_STACKED, SweepStack
+
+    calls, started, release = [], threading.Event(), threading.Event()
+    real = SweepStack.stack
+
+    def gated(self, index, k):
+        calls.append((threading.current_thread().name, index, k))
+        if k == 2:                       # the one the test invalidates
+            started.set()
+            assert release.wait(30)
+        return real(self, index, k)
+
+    monkeypatch.setattr(SweepStack, "stack", gated)
+    drive = open_drive(testing.small_drive())
+    loader = FrameLoader(drive, prefetch=())
+    announced = []
+    loader.stacked.connect(lambda index, k: announced.append((index, k)))
+    try:
+        with qtbot.waitSignal(loader.loaded, timeout=30_000):
+            loader.request(1)
+        data = loader.get(1)
+        assert data.stacked(1, wait=False) is NOT_STACKED and not data.has_stacked(1)
+        with qtbot.waitSignal(loader.stacked, timeout=30_000) as blocker:
+            loader.request_stack(data, 1)
+        assert blocker.args == [1, 1] and data.has_stacked(1) and data.stacked(1, wait=False).frames == (-1, 1)
+        assert calls == [(loader._thread.name, 1, 1)]
+
+        loader.request_stack(data, 2)
+        assert started.wait(30)                          # the worker stacks 2 each side ...
+        loader.request_stack(data, 1)                    # ... with another request queued behind
+        loader.invalidate()
+        release.set()
+        with qtbot.waitSignal(loader.loaded, timeout=30_000):
+            loader.request(1)                            # after the stale stack on the one worker
+        qtbot.wait(50)
+        assert announced == [(1, 1)]                     # the first one only
+        assert calls == [(loader._thread.name, 1, 1), (loader._thread.name, 1, 2)]
+    finally:
+        release.set()
+        loader.close()

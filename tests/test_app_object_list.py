@@ -344,7 +344,7 @@ def test_a_track_marked_absent_is_listed_greyed_and_shift_h_takes_its_marks_back
     assert entry.foreground().color().getRgb()[:3] == (154, 154, 160) and entry.font().italic()
     assert all(lst.item(n, c) is None for c in range(1, len(lst.COLUMNS)))    # no box: nothing to show
     assert {i.row() for i in lst.selectedIndexes()} == {n}                      # the remembered track
-    assert window.objects_header.count.text() == f"{n} cuboids"
+    assert window.objects_header.count.text() == f"{n} + 1 absent"
     key(qtbot, window, Qt.Key.Key_Escape)
     assert s.marked_tracks == () and lst.selectedIndexes() == []
     lst.scrollToTop()
@@ -376,3 +376,54 @@ def test_a_track_marked_absent_is_listed_greyed_and_shift_h_takes_its_marks_back
     assert len(s.selection) == n and s.marked_tracks == () and n not in {i.row() for i in lst.selectedIndexes()}
     window.objects_header.filter.setText("absent")
     assert lst.shown_uids == [] and lst.absent_tracks == [ann.track_id] and lst.rowCount() == 1
+
+
+def test_the_count_says_how_many_absent_entries_are_listed(qtbot, window):
+    """The count names the absent entries under the cuboids: "36 + 2 absent"; with "absent" typed
+    in the filter, which lists only them, "0 of 36 + 2 absent" (not a bare "0 of 36"); never cut."""
+    s, lst, count = window.session, window.objects, window.objects_header.count
+    tracked = [a for a in s.annotations() if a.track_id is not None][:2]
+    total = len(s.annotations())
+    assert count.text() == f"{total} cuboids"
+    s.select(tuple(a.uid for a in tracked))
+    key(qtbot, window, Qt.Key.Key_H)
+    assert len(lst.absent_tracks) == 2 and len(lst.shown_uids) == total - 2
+    assert count.text() == f"{total - 2} + 2 absent"
+    window.objects_header.filter.setText("absent")
+    assert lst.shown_uids == [] and lst.rowCount() == 2
+    assert count.text() == f"0 of {total - 2} + 2 absent"
+    assert count.width() >= count.fontMetrics().horizontalAdvance(count.text())
+    window.objects_header.filter.setText(tracked[0].cls)
+    shown = len(lst.shown_uids)
+    assert count.text() == f"{shown} of {total - 2}" + (f" + {len(lst.absent_tracks)} absent" if lst.absent_tracks else "")
+
+
+def test_the_attribute_panel_says_what_a_chosen_absent_entry_is(qtbot, window):
+    """An absent entry chosen in the list selects no cuboid; the attribute panel then names the
+    track and its class, says it is marked absent in this frame and that Shift+H takes its marks
+    back, instead of a blank "no selection". After Shift+H it says H marks the track here again;
+    Esc forgets the track and the panel says "no selection"; a cuboid selected shows its own."""
+    s, lst, panel = window.session, window.objects, window.attributes
+    fid = s.drive.frames[0].frame_id
+    ann = next(a for a in s.annotations() if a.track_id is not None)
+    s.select((ann.uid,))
+    key(qtbot, window, Qt.Key.Key_H)
+    key(qtbot, window, Qt.Key.Key_Escape)
+    assert panel.title.text() == "no selection" and panel.note.isHidden() and not panel.fields.isEnabled()
+    n = len(lst.shown_uids)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=row_rect(window, n).center())
+    assert s.selection == () and s.marked_tracks == (ann.track_id,)
+    assert panel.title.text() == f"track {ann.track_id} ({ann.cls})" and panel.title.isEnabled()
+    assert not panel.note.isHidden() and not panel.fields.isEnabled()
+    lines = panel.note.text().splitlines()
+    assert lines[0] == f"Marked absent in frame {fid} (H): no cuboid here, nothing to edit"
+    assert lines[-1].startswith("Shift+H takes back its marks in every frame") and "Esc forgets it" in lines[-1]
+    key(qtbot, window, Qt.Key.Key_H, SHIFT)
+    assert s.marked_tracks == (ann.track_id,)
+    assert panel.note.text().splitlines()[0] == f"H marks it absent in frame {fid} too"
+    key(qtbot, window, Qt.Key.Key_Escape)
+    assert panel.title.text() == "no selection" and panel.note.isHidden()
+    other = lst.shown_uids[0]
+    s.select((other,))
+    assert panel.title.text().startswith(f"track {s.document.get(other).track_id}") and panel.note.isHidden()
+    assert panel.fields.isEnabled()

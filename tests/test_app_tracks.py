@@ -543,12 +543,53 @@ def test_shift_h_with_nothing_selected_takes_back_the_remembered_or_the_frames_m
     assert s.messages[-1].text == f"No longer absent: tracks 100, 200 in frame {fid}"
     assert s.document.tracks_absent_in(1) == [] and len(s.document.history()) == n + 1
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
-    assert s.document.tracks_absent_in(1) == ["100", "200"]
+    assert s.document.tracks_absent_in(1) == ["100", "200"] and s.marked_tracks == ("100", "200")
+    key(qtbot, w, Qt.Key.Key_Escape)                                 # forget them
     s.set_frame(0)
     testing.wait_for_frame(w, 0)
     key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)
     assert s.messages[-1].text == "select a cuboid first (click it, or Tab)"
     assert s.document.tracks_absent_in(1) == ["100", "200"] and len(s.document.history()) == n
+
+
+def test_shift_h_on_the_frames_marks_remembers_their_tracks_as_h_does(qtbot, window, project):
+    """Marks taken back with Shift+H on the frame's marks (nothing selected, no track remembered)
+    leave their tracks remembered, as H leaves the track it marks: the timeline says H marks them
+    here, ] goes to the next cuboid, and D, H, D, H marks a stretch again; Esc forgets them."""
+    w, s = window, window.session
+    tid = moving_track(s.drive)
+    boxes = [place(s, f, truth(s.drive, f, tid), "100") for f in range(4)]
+    s.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    s.select((boxes[1].uid,))
+    key(qtbot, w, Qt.Key.Key_H)                                    # frames 1 and 2: D, H
+    key(qtbot, w, Qt.Key.Key_D)
+    testing.wait_for_frame(w, 2)
+    key(qtbot, w, Qt.Key.Key_H)
+    assert s.document.absent_frames("100") == [1, 2]
+    ids = [f.frame_id for f in s.drive.frames]
+    assert w.attributes.title.text() == "track 100 (car)"            # the panel on the remembered track
+    assert w.attributes.note.text().splitlines() == [
+        f"Marked absent in frame {ids[2]} (H): no cuboid here, nothing to edit; marked in 2 frames ({ids[1]}, {ids[2]})",
+        "Shift+H takes back its marks in every frame; ] and [ go to its next and previous cuboid; Esc forgets it."]
+    key(qtbot, w, Qt.Key.Key_Escape)
+    assert s.marked_tracks == () and s.selection == ()
+    key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)   # the frame's marks
+    assert s.document.absent_frames("100") == [] and s.selection == ()
+    assert s.marked_tracks == ("100",)
+    assert w.timeline.track_note.text() == "H marks track 100 absent here too (Esc forgets it)"
+    key(qtbot, w, Qt.Key.Key_H)                                    # frame 2 (its cuboid went with the first H)
+    key(qtbot, w, Qt.Key.Key_D)
+    testing.wait_for_frame(w, 3)
+    key(qtbot, w, Qt.Key.Key_H)                                    # frame 3: its cuboid deleted and marked
+    assert s.document.absent_frames("100") == [2, 3] and s.document.track_frames("100") == [0]
+    key(qtbot, w, Qt.Key.Key_Escape)
+    key(qtbot, w, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)
+    assert s.marked_tracks == ("100",)
+    key(qtbot, w, Qt.Key.Key_BracketLeft)                          # to its previous cuboid, selected
+    assert s.frame == 0 and s.selection == (boxes[0].uid,) and s.marked_tracks == ()
+    key(qtbot, w, Qt.Key.Key_Escape)
+    assert s.selection == () and s.marked_tracks == ()
 
 
 def test_h_on_a_keyframe_says_so_and_esc_forgets_the_marked_track(qtbot, window, project):

@@ -214,3 +214,26 @@ def test_render_of_a_sweep_with_stray_far_points_prints_no_numpy_warning(tmp_pat
     points[5::100, 1] = -2e30
     out = run_cli("render", str(_one_camera_drive(tmp_path / "d", points, True)), "--out", str(tmp_path / "r.png"))
     assert out.returncode == 0 and out.stderr == "", out.stderr
+
+
+def test_the_bev_render_names_tracks_as_the_app_does():
+    """Track ids of up to 8 characters are drawn whole (the app's own ids, a nuScenes import's
+    1, 2, ...), a longer one (an older project's 32-hex-digit instance token) as its first 6 and
+    "...": the pixels match a label given that text as its track, and differ from a cut one."""
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+    from fusionlabel.render.bev import BevGrid, render_bev
+    from fusionlabel.wording import track_text
+
+    grid = BevGrid((-10.0, 30.0), (-15.0, 15.0), 0.1)
+    points = np.zeros((0, 4), np.float32)
+
+    def drawn(track):
+        return render_bev(points, [CuboidLabel(Cuboid((12.0, 0.0, 0.0), (4.5, 1.9, 1.6)), "vehicle.car", track)], grid)
+
+    token = "9314ca" + "0123456789abcdef0123456789"
+    assert np.array_equal(drawn(token), drawn("9314ca..."))
+    assert not np.array_equal(drawn(token), drawn("9314ca"))
+    assert not np.array_equal(drawn("12345678"), drawn("123456"))
+    assert not np.array_equal(drawn("7"), drawn(None))
+    assert track_text(token) == "9314ca…" and track_text("12345678") == "12345678"

@@ -32,16 +32,16 @@ class BevGeometry:
     sweeps: int = 0
 
 
-def rasterise(data, view: BevGeometry) -> np.ndarray:
+def rasterise(data, view: BevGeometry, stacked=None) -> np.ndarray:
     """(H, W, 3) uint8: the points of ``data`` (a FrameData) seen from above, lowest first so the
     highest point of each pixel is the one shown; with a height cut, only the points up to it;
-    with stacked sweeps, theirs first (dimmed) and the frame's own over them."""
+    with ``stacked`` sweeps (a :class:`.sweep_stack.StackedSweeps`, ``data.stacked(view.sweeps)``),
+    theirs first (dimmed) and the frame's own over them."""
     w, h = view.width, view.height
     image = np.full((h, w, 3), BACKGROUND, np.uint8)
     if data is None:
         return image
     top = None if view.height_cut is None else data.ground_z() + view.height_cut
-    stacked = data.stacked(view.sweeps) if view.sweeps else None
     if stacked is not None and len(stacked.points):
         n = len(stacked.points) if top is None else int(np.searchsorted(stacked.points[:, 2], top, "right"))
         x, y = stacked.xy()

@@ -205,13 +205,15 @@ class BevView(QWidget):
         """The points drawn at the current zoom/pan, cached until any of those change (drawn by the
         loader thread when the view had this geometry when the frame was loaded)."""
         view = self.raster_geometry()
-        key = (id(self.data), view)
+        # stacked sweeps are drawn once the loader has stacked them (never here: it takes 0.1 s or more)
+        stacked = self.data is not None and self.data.has_stacked(view.sweeps)
+        key = (id(self.data), view, stacked)
         if key == self._raster_key and self._canvas is not None:
             return self._canvas
         if view != self._last_geometry:
             self._last_geometry = view
             self.raster_geometry_changed.emit(view)
-        image = rasterise(None, view) if self.data is None else self.data.bev_raster(view)
+        image = rasterise(None, view) if self.data is None else self.data.bev_raster(view, wait=False)
         self._canvas, self._raster_key = RgbCanvas.wrap(image), key
         return self._canvas
 

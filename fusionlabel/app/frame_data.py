@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -27,9 +27,10 @@ from .point_index import PointGrid, crop_colors, crop_margin
 from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
 from .projected_boxes import wireframes
 from .stable_sort import stable_argsort
-from .sweep_stack import SweepStack, StackedSweeps
+from .sweep_stack import NOT_STACKED, NotStacked, StackedSweeps, SweepStack
 
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
+
 CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D view's kept rows)
 
 
@@ -163,13 +164,18 @@ class FrameData:
         (:func:`.point_index.crop_colors`), cached: the three side views colour them once."""
         return self._per_box(("colors", box), lambda: crop_colors(self.near_box(box, crop_margin(box))[1], box.size))
 
-    def bev_raster(self, view: BevGeometry) -> np.ndarray:
+    def bev_raster(self, view: BevGeometry, wait: bool = True) -> np.ndarray:
         """The bird's-eye view's point raster for ``view`` (cached for the last two geometries;
-        the loader draws it for the view's geometry when it loads the frame)."""
+        the loader draws it for the view's geometry when it loads the frame). Without ``wait`` (the
+        GUI thread) the sweeps ``view`` stacks are drawn only once stacked (:meth:`stacked`):
+        until then, the frame's own points alone."""
         with self._lock:
             image = self._bev.get(view)
         if image is None:
-            image = rasterise(self, view)
+            stacked = self.stacked(view.sweeps, wait) if view.sweeps else None
+            if stacked is NOT_STACKED:
+                return self.bev_raster(replace(view, sweeps=0))
+            image = rasterise(self, view, stacked)
             with self._lock:
                 if len(self._bev) >= 2:
                     self._bev.pop(next(iter(self._bev)))
@@ -229,21 +235,33 @@ class FrameData:
             self._ground_z = ground_z(self.points)
         return self._ground_z
 
-    def stacked(self, k: int) -> StackedSweeps | None:
+    def stacked(self, k: int, wait: bool = True, color_mode: str | None = None) -> StackedSweeps | None | NotStacked:
         """The ``k`` sweeps before and after this one in its LiDAR coordinates
         (:meth:`SweepStack.stack`), cached for the last ``k`` asked for; None without a stack, poses or
-        ``k``."""
+        ``k``. Stacking takes a tenth of a second or more: the GUI thread passes ``wait=False`` and
+        gets :data:`NOT_STACKED` until the loader has stacked them (:meth:`FrameLoader.request_stack`),
+        which also gives ``color_mode``: the stack's xy rows and colours in that mode are ready too
+        before :meth:`has_stacked` says so."""
         if self.stack is None or k <= 0:
             return None
         with self._lock:
             if k in self._stacked:
                 return self._stacked[k]
+        if not wait:
+            return NOT_STACKED
         value = self.stack.stack(self.index, k)
+        if value is not None and color_mode is not None:
+            value.xy()
+            value.colors(color_mode)
         with self._lock:
             while self._stacked:
                 self._stacked.pop(next(iter(self._stacked)))
             self._stacked[k] = value
         return value
+
+    def has_stacked(self, k: int) -> bool:
+        """Whether :meth:`stacked` gives the ``k`` sweeps each side at once (stacked, or none to stack)."""
+        return self.stacked(k, wait=False) is not NOT_STACKED
 
     def colors(self, mode: str) -> np.ndarray:
         """(N, 3) uint8 colours of the points by "height", "intensity" or "distance"."""

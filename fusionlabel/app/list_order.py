@@ -58,6 +58,12 @@ def ordered_rows(rows: list[Row], text: str = "", column: str | None = None,
     return sorted(shown, key=lambda r: sort_key(r, column), reverse=descending)
 
 
+def nearest_class(doc, track: str, frame: int) -> str:
+    """The class of ``track``'s cuboid nearest ``frame`` (the earlier one on a tie); "" when it has none."""
+    frames = doc.track_frames(track)
+    return doc.find_track(track, min(frames, key=lambda f: (abs(f - frame), f))).cls if frames else ""
+
+
 def absent_rows(doc, frame: int, text: str = "", hidden=frozenset()) -> list[Row]:
     """The tracks marked absent (H) in ``frame``, as the object list shows them under its cuboids:
     one row each with no uid (there is no cuboid), the class of the track's nearest cuboid ("" when
@@ -65,8 +71,7 @@ def absent_rows(doc, frame: int, text: str = "", hidden=frozenset()) -> list[Row
     out, the rest filtered by ``text`` as the cuboids are, in track order."""
     rows = []
     for track in doc.tracks_absent_in(frame):
-        frames = doc.track_frames(track)
-        cls = doc.find_track(track, min(frames, key=lambda f: (abs(f - frame), f))).cls if frames else ""
+        cls = nearest_class(doc, track, frame)
         if cls not in hidden:
             rows.append(Row("", (track, cls, "", ABSENT_STATUS), track, None))
     return filter_rows(rows, text)

@@ -1,8 +1,9 @@
 """Background frame loading: decode + project on a worker thread, prefetch the neighbours.
 
-The worker serves the frame the user asked for first, then the prefetch window (next, previous,
-the one after next). Finished frames land in a small LRU cache and ``loaded(index)`` is emitted;
-Qt queues that signal onto the GUI thread.
+The worker serves the frame the user asked for first, then the sweeps to stack onto the frame
+shown (O: :meth:`FrameLoader.request_stack`), then the prefetch window (next, previous, the one
+after next). Finished frames land in a small LRU cache and ``loaded(index)`` is emitted, finished
+stacks ``stacked(index, k)``; Qt queues those signals onto the GUI thread.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class FrameLoader(QObject):
     """Loads :class:`FrameData` for a drive; ``get`` returns cached frames at once."""
 
     loaded = pyqtSignal(int)
+    stacked = pyqtSignal(int, int)   # frame index, sweeps each side: FrameData.stacked(k) is ready
 
     def __init__(self, drive: Drive, capacity: int = 6, prefetch: tuple[int, ...] = PREFETCH, parent=None):
         super().__init__(parent)
@@ -48,6 +50,7 @@ class FrameLoader(QObject):
         self._cache: OrderedDict[int, FrameData] = OrderedDict()
         self._pending: dict[int, tuple[int, int]] = {}  # index -> (priority class, order)
         self._busy: int | None = None
+        self._stack_job: tuple | None = None   # (FrameData, k, generation): the sweeps to stack next
         self._generation = 0   # counts invalidate(): a frame loaded before the last one is not kept
         self._busy_generation = 0
         self._seq = itertools.count()
@@ -87,6 +90,15 @@ class FrameLoader(QObject):
                 self._cache.move_to_end(index)
             return data
 
+    def request_stack(self, data: FrameData, k: int) -> None:
+        """Stack ``k`` sweeps each side onto ``data`` (the frame shown) on the worker, after the frame
+        asked for and before the prefetches; ``stacked(index, k)`` says when
+        ``data.stacked(k, wait=False)`` has them. Replaces an earlier request not yet started; dropped
+        (no signal) when :meth:`invalidate` comes first."""
+        with self._cond:
+            self._stack_job = (data, int(k), self._generation)
+            self._cond.notify()
+
     def set_bev_geometry(self, geometry) -> None:
         """The bird's-eye view now draws with this :class:`~.bev_raster.BevGeometry`."""
         self.bev_geometry = geometry
@@ -97,6 +109,7 @@ class FrameLoader(QObject):
         with self._cond:
             self._generation += 1
             self._cache.clear()
+            self._stack_job = None
             self.stack = SweepStack(self.drive)
 
     def close(self) -> None:
@@ -118,15 +131,24 @@ class FrameLoader(QObject):
             pass
         while True:
             with self._cond:
-                while not self._pending and not self._stop:
+                while not self._pending and self._stack_job is None and not self._stop:
                     self._cond.wait()
                 if self._stop:
                     return
-                index = min(self._pending, key=self._pending.get)
-                del self._pending[index]
-                boxes = self._boxes.pop(index, None)
-                selected = self._selected.pop(index, None)
-                self._busy, self._busy_generation = index, self._generation
+                job = self._stack_job   # after the frame asked for, before the prefetches
+                if job is not None and not any(rank[0] == 0 for rank in self._pending.values()):
+                    self._stack_job = None
+                else:
+                    job = None
+                    index = min(self._pending, key=self._pending.get)
+                    del self._pending[index]
+                    boxes = self._boxes.pop(index, None)
+                    selected = self._selected.pop(index, None)
+                    self._busy, self._busy_generation = index, self._generation
+            if job is not None:
+                if not self._stack(*job):
+                    return
+                continue
             data = load_frame_data(self.drive, index, color_mode=self.color_mode,
                                    display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected,
                                    bev=self.bev_geometry, stack=self.stack)
@@ -144,3 +166,22 @@ class FrameLoader(QObject):
                 self.loaded.emit(index)
             except RuntimeError:  # the QObject is gone (app closing)
                 return
+
+    def _stack(self, data: FrameData, k: int, generation: int) -> bool:
+        """Worker thread: stack ``k`` sweeps onto ``data`` and say so, unless invalidated since it
+        was asked for (before or while stacking). False once the loader is closing or gone."""
+        if generation == self._generation:
+            data.stacked(k, color_mode=self.color_mode)
+            view = self.bev_geometry     # the bird's-eye view's raster with them, as it draws now
+            if view is not None and view.sweeps == k:
+                data.bev_raster(view)
+        with self._cond:
+            if self._stop:
+                return False
+            if generation != self._generation:
+                return True                     # stale: the frame is loaded (and stacked) again
+        try:
+            self.stacked.emit(data.index, k)
+        except RuntimeError:  # the QObject is gone (app closing)
+            return False
+        return True

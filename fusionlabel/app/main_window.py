@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.loader.selected_for = lambda i: [a.box for a in (selected_in_frame(session.document, u, i)
                                                               for u in session.selection) if a is not None]
         self.loader.loaded.connect(self._on_loaded)
+        self.loader.stacked.connect(self._on_stacked)
         self.actions_ = Actions(session, hooks=self)
         self.prelabel_runner = PrelabelRunner(session.drive, self)
         self.prelabel_runner.on_error = self._prelabel_failed
@@ -359,7 +360,29 @@ class MainWindow(QMainWindow):
             self._reported_errors.add((data.index, summary))
             self.session.notify(summary, "warning", frame=data.index)
         self.last_latency = time.perf_counter() - self.frame_requested_at
+        self._stack_shown_frame()
         self.frame_shown.emit(data.index)
+
+    def _stack_shown_frame(self) -> None:
+        """Have the loader stack the sweeps O asks for onto the frame shown, unless they are (the
+        views draw them once :meth:`_on_stacked` says they are ready; until then, the frame alone)."""
+        data, k = self.displayed, self.session.sweeps
+        if data is not None and k and not data.has_stacked(k):
+            self.loader.request_stack(data, k)
+
+    def _on_stacked(self, index: int, k: int) -> None:
+        """The loader stacked ``k`` sweeps onto frame ``index``: the views draw them, if that is
+        still the frame shown with that many sweeps (else the ones asked for now are stacked)."""
+        data = self.displayed
+        if data is None or data.index != index:
+            return
+        if not data.has_stacked(self.session.sweeps):
+            self._stack_shown_frame()
+            return
+        self.bev.update()
+        if self.view3d is not None:
+            self.view3d.update_stacked()
+        self._place_toast()   # the caption's sweeps line changed
 
     def screenshot(self):
         """The whole window as a QPixmap, the native 3D view included (QWidget.grab misses it)."""
@@ -394,6 +417,8 @@ class MainWindow(QMainWindow):
             self._show_message(payload)
         elif kind == "layers" and payload == "color_mode":
             self.loader.color_mode = self.session.color_mode
+        elif kind == "layers" and payload == "sweeps":
+            self._stack_shown_frame()
         if kind in ("layers", "tool"):   # the bird's-eye caption may have grown or shrunk
             self._place_toast()
         if kind == "layers" and payload == "classes":

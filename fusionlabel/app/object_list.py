@@ -26,9 +26,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..wording import counted, track_text
 from .frame_data import FrameData
 from .list_order import ABSENT_STATUS, COLUMNS, Row, absent_rows, ordered_rows
-from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text, track_text
+from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text
 from .session import Session
 
 LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full
@@ -342,7 +343,8 @@ class ObjectsHeader(QWidget):
         self.note = QLabel()
         self.note.setStyleSheet(NOTE_STYLE)
         self.note.setWordWrap(True)
-        self.count.setMinimumWidth(self.count.fontMetrics().horizontalAdvance("999 cuboids") + 4)
+        self._count_width = self.count.fontMetrics().horizontalAdvance("999 cuboids") + 4
+        self.count.setMinimumWidth(self._count_width)
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.filter.setMinimumWidth(120)
         top = QHBoxLayout()
@@ -359,11 +361,20 @@ class ObjectsHeader(QWidget):
         self.update_count()
 
     def update_count(self) -> None:
-        """"41 cuboids", "12 of 41" while filtered or with hidden classes; the hidden and locked
-        classes in amber under it."""
+        """"41 cuboids", "12 of 41" while filtered or with hidden classes; with absent entries listed
+        under them, "41 + 2 absent", "0 of 41 + 2 absent" (with "absent" typed); the hidden and
+        locked classes in amber under it. The count is never cut: the filter field gives way."""
         lst = self.list
-        shown = len(lst.shown_uids)
-        self.count.setText(f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids")
+        shown, absent = len(lst.shown_uids), len(lst.absent_tracks)
+        if not absent:
+            text = f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids"
+        else:
+            text = f"{shown} of {lst.total} + {absent} absent" if shown != lst.total else f"{lst.total} + {absent} absent"
+        self.count.setText(text)
+        self.count.setMinimumWidth(max(self._count_width, self.count.fontMetrics().horizontalAdvance(text) + 4))
+        self.count.setToolTip(f"{shown} of the frame's {counted(lst.total, 'cuboid')} listed"
+                              + (f", and {counted(absent, 'track')} marked absent here (H), greyed under them"
+                                 if absent else ""))
         note = self.session.class_view.summary()
         if lst.n_hidden:
             note = note.replace("hidden:", f"hidden ({lst.n_hidden} here):", 1)

@@ -28,9 +28,9 @@ from ..assist.keyframes import frames_with_keyframes
 from ..model import edit_actions
 from ..model.document import FRAME_STATUSES
 from ..model.track_attributes import mixed_values, value_text
-from ..wording import counted
+from ..wording import counted, track_text
 from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
-from .qt_util import track_text
+from .remembered_note import remembered_note
 from .session import Session
 from .track_actions import frame_namer, retype, set_track
 
@@ -208,19 +208,28 @@ class AttributePanel(QWidget):
         self.cls.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.cls.currentTextChanged.connect(self._class_chosen)
         self.form = QFormLayout()
+        # with no cuboid selected, what the app remembers (a track marked absent here: Shift+H ...)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
+        layout.addWidget(self.note)
+        self.fields = QWidget()          # disabled while no cuboid is selected (the note stays readable)
+        fields = QVBoxLayout(self.fields)
+        fields.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         row.addWidget(QLabel("class"))
         row.addWidget(self.cls, 1)
-        layout.addLayout(row)
+        fields.addLayout(row)
         self.track = self._track_field()
         track_row = QHBoxLayout()
         track_row.addWidget(QLabel("track"))
         track_row.addWidget(self.track, 1)
-        layout.addLayout(track_row)
-        layout.addLayout(self.form)
+        fields.addLayout(track_row)
+        fields.addLayout(self.form)
+        layout.addWidget(self.fields)
         layout.addStretch(1)
         self._editors: dict[str, QWidget] = {}
         self._row_labels: dict[str, QLabel] = {}
@@ -240,9 +249,9 @@ class AttributePanel(QWidget):
     def refresh(self) -> None:
         ann = self.annotation()
         self._show_track(ann)
-        self.setEnabled(ann is not None)
+        self.fields.setEnabled(ann is not None)
+        self._show_note(ann)
         if ann is None:
-            self.title.setText("no selection")
             self._rebuild(None)
             return
         b = ann.box
@@ -255,6 +264,20 @@ class AttributePanel(QWidget):
         self.cls.setCurrentText(ann.cls)
         self.cls.blockSignals(False)
         self._rebuild(ann)
+
+    def _show_note(self, ann) -> None:
+        """With no cuboid selected: "no selection", or the tracks the app remembers (an absent
+        entry chosen in the object list, H's track) and what the keys do with them
+        (:func:`.remembered_note.remembered_note`) in a note under the title."""
+        note = None if ann is not None else remembered_note(self.session)
+        self.note.setVisible(note is not None)
+        self.title.setEnabled(ann is not None or note is not None)    # "no selection" greyed
+        if ann is not None:
+            return
+        self.title.setText("no selection" if note is None else note[0])
+        self.title.setToolTip("" if note is None else
+                              ", ".join(f"track {t}" for t in self.session.followed_tracks()))
+        self.note.setText("" if note is None else "\n".join(note[1]))
 
     def _rebuild(self, ann) -> None:
         spec = self.session.ontology.classes.get(ann.cls) if ann is not None else None
@@ -389,5 +412,5 @@ class AttributePanel(QWidget):
     def _on_session(self, kind, payload) -> None:
         if kind in ("selection", "frame") and self.track.hasFocus():
             self._track_entered()           # what was typed goes to the cuboid it was typed for
-        if kind in ("selection", "document", "frame"):
+        if kind in ("selection", "document", "frame", "marked_tracks"):
             self.refresh()

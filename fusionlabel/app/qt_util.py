@@ -7,6 +7,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen
 
 from ..render.colors import class_color
+from ..wording import track_text
 from .styles import (FOCUS_RGB, LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA, OUTLINE_OF_STATE,
                      label_text_rgb)
 
@@ -97,19 +98,6 @@ def paint_padlock(p: QPainter, center: QPointF, size: float = LOCK_MARK_PX) -> N
 EDITED_MARK = "edited"  # after the score of an edited pre-label, in labels and the object list
 # Text colours of a pre-label's status (object list, side views): untouched, and edited not accepted
 SOURCE_TEXT_COLORS = {"untouched": QColor(150, 190, 230), "edited": QColor(240, 185, 90)}
-
-
-TRACK_SHOWN = 6   # characters shown of a long track ID
-
-
-def track_text(track_id) -> str:
-    """How a track ID is shown in the views: as it is when short (the app's own IDs, KITTI's
-    numbers), else its first :data:`TRACK_SHOWN` characters and "…" (a nuScenes instance token is
-    32 hex digits); "" for none. The tooltips of the object list and the attribute panel give it whole."""
-    if track_id is None:
-        return ""
-    text = str(track_id)
-    return text if len(text) <= TRACK_SHOWN + 2 else text[:TRACK_SHOWN] + "…"
 
 
 def box_label(ann, state: str | None = None) -> str:

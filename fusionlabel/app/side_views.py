@@ -18,11 +18,11 @@ from PyQt6.QtWidgets import QHBoxLayout, QWidget
 
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
+from ..wording import track_text
 from .box_edit import moved_local, with_edges
 from .frame_data import FrameData
 from .point_index import crop_colors, crop_margin
-from .qt_util import (SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, outline_style, paint_padlock, source_text,
-                      track_text)
+from .qt_util import SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, outline_style, paint_padlock, source_text
 from .session import Session
 from .styles import LOCK_MARK_PX
 

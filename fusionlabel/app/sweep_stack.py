@@ -26,6 +26,16 @@ STACK_MAX = 1_500_000   # ... and of fewer when the sweeps stacked would hold mo
 DIM = 0.5               # the other sweeps' colours are scaled by this
 
 
+class NotStacked:
+    """What :meth:`FrameData.stacked` gives the GUI thread before the loader has stacked the sweeps."""
+
+    def __repr__(self) -> str:
+        return "NOT_STACKED"
+
+
+NOT_STACKED = NotStacked()
+
+
 @dataclass
 class StackedSweeps:
     """The other sweeps' points (M, 4) float32 (x, y, z, intensity) in the frame's LiDAR coordinates, lowest first,
@@ -140,7 +150,9 @@ def sweeps_caption(data, k: int) -> str:
     """The views' caption line for ``k`` stacked sweeps on ``data`` (a FrameData)."""
     if data.stack is None or not data.stack.has_poses:
         return "sweeps: the drive has no ego poses, so its sweeps cannot be stacked"
-    stacked = data.stacked(k)
+    stacked = data.stacked(k, wait=False)    # the loader stacks them (never the GUI thread)
+    if stacked is NOT_STACKED:
+        return f"sweeps: ±{k}, stacking …   O / Shift+O"
     if stacked is None or not stacked.frames:
         return f"sweeps: ±{k}, but no other sweep could be read"
     return (f"sweeps: ±{k}, {len(stacked.frames)} other sweeps, {count_text(len(stacked.points))} points dimmer "

@@ -47,6 +47,24 @@ def wait_for_frame(window, index: int | None = None, timeout: float = 30.0) -> N
     raise TimeoutError(f"frame {index} was not displayed within {timeout} s")
 
 
+def wait_for_stack(window, timeout: float = 30.0) -> None:
+    """Process events until the frame shown has the sweeps O stacks (the loader stacks them) and
+    the window has had them drawn."""
+    from PyQt6.QtWidgets import QApplication
+
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        data = window.displayed
+        if data is not None and data.has_stacked(window.session.sweeps):
+            for _ in range(3):     # the loader's signal (sent right after), then the repaints it asks for
+                time.sleep(0.01)
+                QApplication.processEvents()
+            return
+        QApplication.processEvents()
+        time.sleep(0.002)
+    raise TimeoutError(f"the sweeps were not stacked within {timeout} s")
+
+
 def wait_until_cached(window, indexes, timeout: float = 30.0) -> None:
     """Process events until the loader holds every frame in ``indexes`` (prefetch finished)."""
     from PyQt6.QtWidgets import QApplication

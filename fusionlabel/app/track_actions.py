@@ -156,7 +156,9 @@ class TrackActions:
     def unmark_absent(self):
         """Shift+H: take back every absent mark of the selected cuboids' tracks (one undo step).
         With nothing selected, of the tracks the session remembers (H marked them, or their absent
-        entry was chosen in the object list), else of the tracks marked absent in the frame shown."""
+        entry was chosen in the object list), else of the tracks marked absent in the frame shown,
+        which the session then remembers as H does: the timeline follows them, ] and [ go to their
+        cuboids and H marks them again (D, H … a stretch of your own), until a selection or Esc."""
         s = self.s
         if s.selection:
             self._track_key(edit_actions.unmark_absent, "track {tracks} is marked absent in no frame")
@@ -165,5 +167,6 @@ class TrackActions:
         if not tracks:
             self._selection()     # says what to select
             return
-        self._apply_and_tell(edit_actions.unmark_tracks_absent(s.document, tracks, frame_namer(s)),
-                             f"track {', '.join(tracks)} is marked absent in no frame")
+        if self._apply_and_tell(edit_actions.unmark_tracks_absent(s.document, tracks, frame_namer(s)),
+                                f"track {', '.join(tracks)} is marked absent in no frame") is not None:
+            s.set_marked_tracks(tracks)

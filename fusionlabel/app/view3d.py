@@ -46,6 +46,7 @@ from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lo
                       paint_padlock)
 from .session import Session
 from .styles import OUTLINE_OF_STATE
+from .sweep_stack import NOT_STACKED
 
 CLICK_PX = 4
 POINT_PICK_PX = 6  # a one-click seed is the nearest-to-the-eye LiDAR point this close to the click
@@ -157,7 +158,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
     def set_frame_data(self, data: FrameData) -> None:
         self.data = data
         self._update_points()
-        self._update_stacked()
+        self.update_stacked()
         self._update_boxes()
 
     def _on_session(self, kind, payload) -> None:
@@ -165,7 +166,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
             if payload == "color_mode":
                 self._update_points()
             if payload in ("color_mode", "sweeps"):
-                self._update_stacked()
+                self.update_stacked()
             self._update_boxes()
         elif kind in ("document", "selection", "preview"):
             if kind != "preview" and self.shown_rows is not None:
@@ -223,19 +224,19 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self._colors_key = key
         self.update()
 
-    def _update_stacked(self) -> None:
+    def update_stacked(self) -> None:
         """Upload the sweeps stacked onto the frame (:mod:`.sweep_stack`), an even sample of at
         most half the view's point budget (a software renderer's time grows with the points), or
-        hide them."""
+        hide them while the loader stacks them (the window calls this again when they are ready)."""
         if self.data is None:
             return
         k, budget = self.session.sweeps, self.point_budget() // 2
-        key = (id(self.data), self.session.color_mode, k, budget)
+        stacked = self.data.stacked(k, wait=False) if k else None   # the loader stacks them
+        key = (id(self.data), self.session.color_mode, k, budget, stacked is NOT_STACKED)
         if key == self._stacked_key:
             return
         self._stacked_key = key
-        stacked = self.data.stacked(k) if k else None
-        if stacked is None or len(stacked.points) == 0:
+        if stacked is None or stacked is NOT_STACKED or len(stacked.points) == 0:
             self.stacked_scatter.setVisible(False)
             self.stacked_shown = 0
         else:
@@ -250,7 +251,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
     def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
         super().resizeGL(w, h)
         self._update_points()  # the budget follows the view's size
-        self._update_stacked()
+        self.update_stacked()
 
     def _update_boxes(self) -> None:
         if self.data is None:

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from ..model.annotation import CuboidLabel
+from ..wording import track_text
 from .camera_overlay import draw_label
 from .colors import class_color, colormap
 
@@ -88,5 +89,6 @@ def draw_footprint(image: np.ndarray, lab: CuboidLabel, grid: BevGrid, thickness
     front = c + 0.5 * lab.box.length * np.array([np.cos(lab.box.yaw), np.sin(lab.box.yaw)])
     a, b = grid.to_pixels(np.array([c, front])).astype(np.int32)
     cv2.line(image, tuple(int(v) for v in a), tuple(int(v) for v in b), color, thickness, cv2.LINE_AA)
-    text = short_name(lab.label) if lab.track_id is None else f"{short_name(lab.label)} {str(lab.track_id)[:6]}"
+    # the track as the app shows it (the whole id up to 8 characters); "..." as Hershey fonts have no "…"
+    text = f"{short_name(lab.label)} {track_text(lab.track_id, '...')}".rstrip()
     draw_label(image, text, (int(poly[:, 0].min()), int(poly[:, 1].min()) - 4), color, 0.45)
