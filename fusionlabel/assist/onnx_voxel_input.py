@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..wording import counted
+from .onnx_voxel_settings import voxel_grid
 from .voxelize import voxelize
 
 FEED_TYPES = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)": np.int64}
@@ -33,7 +34,7 @@ class VoxelFeed:
     settings); errors name ``model`` or the settings file ``src``."""
 
     def __init__(self, graph_inputs, block: dict, model: Path, src: Path):
-        self.grid, self.coords, self.names = block["grid"], block["coords"], block["inputs"]
+        self.grid, self.coords, self.names = voxel_grid(block), block["coords"], block["inputs"]
         have = {i.name: i for i in graph_inputs}
         said = ", ".join(have)
         for role, name in self.names.items():

@@ -21,7 +21,8 @@ POINT_INPUT_KEYS = ("input", "max_points")          # settings of the point inpu
 
 
 def check_voxelize(value, fail) -> dict:
-    """The checked block: {"grid": VoxelGrid, "coords": tuple of axis names, "inputs": {role: name}}."""
+    """The checked block, every key given (sizes as tuples of float, ``coords`` a tuple of axis
+    names, ``inputs`` {role: name}); a checked block passes again unchanged."""
     if not isinstance(value, dict):
         raise fail(f"expected a mapping with {', '.join(NEEDED)} (and optionally keep, coords, inputs), got {value!r}")
     for key in value:
@@ -29,7 +30,7 @@ def check_voxelize(value, fail) -> dict:
             raise fail(f"unknown setting (known: {', '.join(KNOWN)})", key)
     missing = [key for key in NEEDED if key not in value]
     if missing:
-        raise fail(f"missing {', '.join(missing)}: nothing is guessed, copy them from the model's training config",
+        raise fail(f"missing {', '.join(missing)}: nothing is guessed: take them from the config the model was trained with",
                    missing[0])
     size = _numbers(value["voxel_size"], 3, "voxel_size", fail, "[0.16, 0.16, 4]")
     if min(size) <= 0:
@@ -44,13 +45,18 @@ def check_voxelize(value, fail) -> dict:
     if keep not in KEEP_RULES:
         raise fail(f"expected 'first' (the voxels whose first point comes first in the sweep) or 'nearest' (the "
                    f"voxels nearest the sensor) to say which stay beyond max_voxels, got {keep!r}", "keep")
-    return {"grid": VoxelGrid(size, span, limits["max_points_per_voxel"], limits["max_voxels"], keep),
-            "coords": _coords(value.get("coords", list(DEFAULT_COORDS)), fail),
-            "inputs": _inputs(value.get("inputs", {}), fail)}
+    return {"voxel_size": size, "point_cloud_range": span, **limits, "keep": keep,
+            "coords": _coords(value.get("coords", DEFAULT_COORDS), fail), "inputs": _inputs(value.get("inputs", {}), fail)}
+
+
+def voxel_grid(block: dict) -> VoxelGrid:
+    """The grid of a checked ``voxelize`` block."""
+    return VoxelGrid(block["voxel_size"], block["point_cloud_range"], block["max_points_per_voxel"],
+                     block["max_voxels"], block["keep"])
 
 
 def _numbers(value, count: int, key: str, fail, example: str) -> tuple:
-    ok = isinstance(value, list) and len(value) == count and all(
+    ok = isinstance(value, (list, tuple)) and len(value) == count and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
     if not ok:
         raise fail(f"expected a list of {count} numbers, e.g. {example}, got {value!r}", key)
@@ -65,7 +71,7 @@ def _count(value, key: str, fail) -> int:
 
 def _coords(value, fail) -> tuple[str, ...]:
     axes = ("batch", "x", "y", "z")
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or \
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value) or \
             sorted(set(value)) != sorted(value) or not {"x", "y", "z"} <= set(value) <= set(axes):
         raise fail(f"expected the order of the coordinate columns: x, y, z and optionally batch, each once, e.g. "
                    f"[batch, z, y, x], got {value!r}", "coords")
