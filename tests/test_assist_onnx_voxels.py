@@ -43,7 +43,8 @@ def build_pillar_model(path, m=M, channels=4, order="bzyx", static_p=None, batch
             nodes.append(helper.make_node("Squeeze", [name, "ax0"], [name + "_1"]))
         vox, num, coords = (name + "_1" for name in names)
     nodes += [
-        _const("ax1", [1], TensorProto.INT64), _const("c0", [0], TensorProto.INT64), _const("c3", [3], TensorProto.INT64),
+        _const("ax1", [1], TensorProto.INT64), _const("c0", [0], TensorProto.INT64),
+        _const("c3", [3], TensorProto.INT64),
         helper.make_node("ReduceSum", [vox, "ax1"], ["sum"], keepdims=0),
         helper.make_node("Cast", [num], ["nf"], to=TensorProto.FLOAT),
         helper.make_node("Unsqueeze", ["nf", "ax1"], ["nf2"]),
@@ -147,7 +148,8 @@ def test_a_static_pillar_count_is_padded_and_must_be_max_voxels(tmp_path):
     path = settings(tmp_path, SETTINGS.replace("max_voxels: 100", "max_voxels: 50"))
     with pytest.raises(InputError) as e:
         OnnxDetector(model, path)
-    assert str(e.value) == f"{path}: voxelize.max_voxels: max_voxels is 50 but the model's input 'voxels' takes 100 voxels"
+    assert str(e.value) == (f"{path}: voxelize.max_voxels: max_voxels is 50 but the model's input 'voxels' takes 100 "
+                            "voxels")
 
 
 @pytest.mark.parametrize("keep", ["first", "nearest"])

@@ -30,8 +30,8 @@ def check_voxelize(value, fail) -> dict:
             raise fail(f"unknown setting (known: {', '.join(KNOWN)})", key)
     missing = [key for key in NEEDED if key not in value]
     if missing:
-        raise fail(f"missing {', '.join(missing)}: nothing is guessed: take them from the config the model was trained with",
-                   missing[0])
+        raise fail(f"missing {', '.join(missing)}: nothing is guessed: take them from the config the model was "
+                   "trained with", missing[0])
     size = _numbers(value["voxel_size"], 3, "voxel_size", fail, "[0.16, 0.16, 4]")
     if min(size) <= 0:
         raise fail(f"expected three sizes above 0 (x, y, z in m), got {value['voxel_size']!r}", "voxel_size")
@@ -46,7 +46,8 @@ def check_voxelize(value, fail) -> dict:
         raise fail(f"expected 'first' (the voxels whose first point comes first in the sweep) or 'nearest' (the "
                    f"voxels nearest the sensor) to say which stay beyond max_voxels, got {keep!r}", "keep")
     return {"voxel_size": size, "point_cloud_range": span, **limits, "keep": keep,
-            "coords": _coords(value.get("coords", DEFAULT_COORDS), fail), "inputs": _inputs(value.get("inputs", {}), fail)}
+            "coords": _coords(value.get("coords", DEFAULT_COORDS), fail),
+            "inputs": _inputs(value.get("inputs", {}), fail)}
 
 
 def voxel_grid(block: dict) -> VoxelGrid:
