@@ -63,7 +63,8 @@ def voxelize(points_xyz: np.ndarray, features: np.ndarray, grid: VoxelGrid) -> V
     low, _ = grid._bounds()
     shape = grid.shape_xyz
     cells = np.floor((xyz - low) / np.asarray(grid.voxel_size, np.float32)).astype(np.int64)
-    inside = np.flatnonzero(((cells >= 0) & (cells < shape)).all(axis=1))
+    fits = cells.view(np.uint64) < shape.astype(np.uint64)     # a negative cell wraps round to a huge one
+    inside = np.flatnonzero(fits[:, 0] & fits[:, 1] & fits[:, 2])
     cells = cells[inside]
     linear = (cells[:, 2] * shape[1] + cells[:, 1]) * shape[0] + cells[:, 0]
     order = np.argsort(linear, kind="stable")           # points grouped by cell, sweep order within a cell
@@ -82,7 +83,7 @@ def voxelize(points_xyz: np.ndarray, features: np.ndarray, grid: VoxelGrid) -> V
     m = grid.max_points_per_voxel
     take = (rank < m) & (voxel_of_cell[group] >= 0)
     out = np.zeros((len(by_appearance), m, features.shape[1]), np.float32)
-    out[voxel_of_cell[group[take]], rank[take]] = features[inside[order[take]]]
+    out.reshape(-1, features.shape[1])[voxel_of_cell[group[take]] * m + rank[take]] = features[inside[order[take]]]
     dropped = len(starts) - len(by_appearance)
     return Voxels(out, np.minimum(counts[by_appearance], m), cells[first_point[by_appearance]], dropped,
                   int(counts.sum() - counts[by_appearance].sum()))
