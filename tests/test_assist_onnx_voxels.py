@@ -1,6 +1,8 @@
 """ONNX detector fed pillars made on the host (settings ``voxelize``): a small pillar model built here
 with the onnx helper API puts a box at each pillar's mean point and one at its cell's centre."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -195,9 +197,11 @@ def test_prelabel_writes_a_box_at_each_pillar_of_a_drive_and_says_what_max_voxel
     assert "max_voxels" not in capsys.readouterr().err
     small = settings(tmp_path, f"classes: [Car]\nscore_threshold: 0.0\nvoxelize:\n{grid}  max_voxels: 5\n", "t.yaml")
     assert main(["prelabel", str(drive_dir), "--detector", f"onnx:{model}", "--detector-config", str(small),
-                 "--out", str(tmp_path / "out5"), "--min-score", "0", "--quiet"]) == 0
-    err = capsys.readouterr().err
-    assert "note: 2 sweeps filled more than max_voxels 5: left out " in err, err
+                 "--out", str(tmp_path / "out5"), "--min-score", "0", "--quiet", "--json"]) == 0
+    said = capsys.readouterr()
+    assert "note: 2 sweeps filled more than max_voxels 5: left out " in said.err, said.err
+    notes = json.loads(said.out)["notes"]
+    assert [n for n in notes if "max_voxels" in n] == [said.err.split("note: ", 1)[1].splitlines()[0]]
 
 
 # ------------------------------------------------------------------------------ settings and graph checks
