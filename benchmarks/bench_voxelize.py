@@ -18,13 +18,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench_assist import one_core, timed  # noqa: E402  (this folder: pinning and timing as the other figures)
 
 from fusionlabel.assist.voxelize import VoxelGrid, voxelize  # noqa: E402
 from fusionlabel.io.pointcloud import read_points  # noqa: E402
@@ -34,23 +35,6 @@ GRIDS = {   # name: (voxel_size, point_cloud_range, max_points_per_voxel, max_vo
     "nuScenes PointPillars (mmdet3d)": ((0.25, 0.25, 8.0), (-50, -50, -5, 50, 50, 3), 20, 40000),
     "nuScenes CenterPoint pillar 0.2 (mmdet3d)": ((0.2, 0.2, 8.0), (-51.2, -51.2, -5, 51.2, 51.2, 3), 20, 30000),
 }
-
-
-def one_core() -> str:
-    try:
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-        return "pinned to one core"
-    except (AttributeError, OSError):
-        return "not pinned"
-
-
-def times_ms(fn, repeats: int) -> np.ndarray:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000.0 * np.array(times)
 
 
 def sweeps(realdata: Path) -> list[tuple[str, np.ndarray]]:
@@ -80,9 +64,9 @@ def main() -> None:
         for grid_name, (size, span, per_voxel, max_voxels) in GRIDS.items():
             grid = VoxelGrid(size, span, per_voxel, max_voxels)
             count = len(voxelize(points[:, :3], points, grid).num_points)
-            first = times_ms(lambda: voxelize(points[:, :3], points, grid), args.repeats)
+            first = timed(lambda: voxelize(points[:, :3], points, grid), args.repeats)
             near = VoxelGrid(size, span, per_voxel, max(1, count // 2), "nearest")
-            nearest = times_ms(lambda: voxelize(points[:, :3], points, near), args.repeats)
+            nearest = timed(lambda: voxelize(points[:, :3], points, near), args.repeats)
             said = [f"{np.median(t):.1f} / {t.min():.1f}" for t in (first, nearest)]
             print(f"| {name} | {len(points)} | {grid_name} | {count} | {said[0]} | {said[1]} |")
 
