@@ -117,6 +117,7 @@ def check_boxes(dets, points, max_voxels=100, keep="first"):
     ("bzyx", "", False, TensorProto.INT32),                               # mmdet3d / mmdeploy
     ("zyx", "  coords: [z, y, x]\n", True, TensorProto.INT64),
     ("bxyz", "  coords: [batch, x, y, z]\n", False, TensorProto.INT64),
+    ("xyzb", "  coords: [x, y, z, batch]\n", True, TensorProto.FLOAT),
 ])
 def test_pillar_boxes_sit_where_the_points_are(tmp_path, order, text, batched, int_type):
     model = build_pillar_model(tmp_path / "m.onnx", order=order, batched=batched, int_type=int_type)
