@@ -92,3 +92,11 @@ def test_an_empty_or_out_of_range_sweep_has_no_voxels():
     assert vox.features.shape == (0, 2, 4) and vox.num_points.shape == (0,) and vox.cells_xyz.shape == (0, 3)
     far = np.full((5, 3), 50.0, np.float32)
     assert len(voxelize(far, far, grid).num_points) == 0
+
+
+def test_points_with_nan_or_inf_fall_in_no_voxel():
+    grid = VoxelGrid(**GRID, max_voxels=10)
+    bad = np.array([[np.nan, 0, 0], [0, np.inf, 0], [-np.inf, 0, 0], [0.1, 0.1, 0.1]], np.float32)
+    with np.errstate(all="raise"):
+        vox = voxelize(bad, bad, grid)
+    assert vox.num_points.tolist() == [1] and vox.cells_xyz.tolist() == [[2, 2, 0]]

@@ -62,10 +62,10 @@ def voxelize(points_xyz: np.ndarray, features: np.ndarray, grid: VoxelGrid) -> V
     features = np.asarray(features, np.float32)
     low, _ = grid._bounds()
     shape = grid.shape_xyz
-    cells = np.floor((xyz - low) / np.asarray(grid.voxel_size, np.float32)).astype(np.int64)
-    fits = cells.view(np.uint64) < shape.astype(np.uint64)     # a negative cell wraps round to a huge one
+    cells_float = np.floor((xyz - low) / np.asarray(grid.voxel_size, np.float32))
+    fits = (cells_float >= 0) & (cells_float < shape.astype(np.float32))    # NaN fits nowhere
     inside = np.flatnonzero(fits[:, 0] & fits[:, 1] & fits[:, 2])
-    cells = cells[inside]
+    cells = cells_float[inside].astype(np.int64)
     linear = (cells[:, 2] * shape[1] + cells[:, 1]) * shape[0] + cells[:, 0]
     order = np.argsort(linear, kind="stable")           # points grouped by cell, sweep order within a cell
     sorted_linear = linear[order]
