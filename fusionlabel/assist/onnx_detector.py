@@ -10,6 +10,9 @@ Input/output contract (documented in docs/prelabel.md, settings in :mod:`.onnx_s
   a nuScenes sweep's 5th column is the ring, where nuScenes-trained models expect the time lag).
   ``intensity_scale`` multiplies the intensity column, ``max_points`` (or a static N) pads with zero
   rows / keeps the nearest points;
+- or, with ``voxelize`` in the settings, three inputs: the sweep's pillars/voxels made on the host
+  (voxels, points per voxel, voxel coordinates; :mod:`.onnx_voxel_input`), the voxel rows holding
+  the same ``input_columns``;
 - outputs (matched by name, renamable): ``boxes`` float ``(M, 7)`` = x, y, z, length, width,
   height, yaw in the LiDAR frame, ``scores`` ``(M,)`` and ``labels`` ``(M,)`` whole class
   indices counted from ``label_base`` (0, or 1 for OpenPCDet); a leading batch dimension of 1 is
@@ -41,6 +44,7 @@ from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from .detector import PointDetector, detection
 from .onnx_settings import CONSTANT_COLUMNS, check_settings, load_onnx_settings
+from .onnx_voxel_input import VoxelFeed
 
 QUIET = 4   # onnxruntime log severity: fatal only (warnings and errors otherwise reach stderr in colour)
 FLOAT_TYPES = ("tensor(float)", "tensor(float16)", "tensor(double)")
@@ -136,17 +140,13 @@ class OnnxDetector(PointDetector):
             self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types
             raise _load_error(model, e) from None
-        self.input = self._point_input(settings.get("input"), src)
-        shape = list(self.input.shape)
-        self.batched = len(shape) == 3
-        static_f = shape[-1] if isinstance(shape[-1], int) else None
-        static_n = shape[-2] if isinstance(shape[-2], int) else None
-        self.columns = self._columns(settings, static_f, src)
+        self.voxel_feed = None
+        if "voxelize" in settings:
+            self.voxel_feed = VoxelFeed(self.session.get_inputs(), settings["voxelize"], model, src)
+            self.columns = self._columns(settings, self.voxel_feed.static_channels, src)
+        else:
+            self._point_input_settings(settings, src)
         self.features = len(self.columns)
-        self.max_points = static_n if settings.get("max_points") is None else settings["max_points"]
-        if static_n is not None and self.max_points != static_n:
-            raise InputError(src, f"max_points is {self.max_points} but the model takes {static_n} points",
-                             where="max_points")
         self.intensity_scale = settings.get("intensity_scale", 1.0)
         self.score_threshold = settings.get("score_threshold", 0.1)
         self.z_origin = settings.get("z_origin", "center")
@@ -163,6 +163,19 @@ class OnnxDetector(PointDetector):
                                   "model metadata 'classes'", where="classes")
         self.classes = classes
         self.invalid_boxes = 0      # boxes at/above the threshold dropped for NaN/inf values or sizes <= 0
+
+    def _point_input_settings(self, settings: dict, src: Path) -> None:
+        """The point input, its columns and ``max_points``, checked against the graph."""
+        self.input = self._point_input(settings.get("input"), src)
+        shape = list(self.input.shape)
+        self.batched = len(shape) == 3
+        static_f = shape[-1] if isinstance(shape[-1], int) else None
+        static_n = shape[-2] if isinstance(shape[-2], int) else None
+        self.columns = self._columns(settings, static_f, src)
+        self.max_points = static_n if settings.get("max_points") is None else settings["max_points"]
+        if static_n is not None and self.max_points != static_n:
+            raise InputError(src, f"max_points is {self.max_points} but the model takes {static_n} points",
+                             where="max_points")
 
     def _point_input(self, name: str | None, src: Path):
         """The model's one input, checked: float32, rank 2 or 3 (batch 1), named ``name`` if given."""
@@ -226,9 +239,20 @@ class OnnxDetector(PointDetector):
         where = ": ".join(w for w in (f"frame {frame}" if frame is not None else None, key) if w)
         return InputError(self.model_path, problem, where=where or None)
 
-    def _input(self, points: np.ndarray, frame: str | None = None) -> np.ndarray:
+    def _feed(self, points: np.ndarray, frame: str | None) -> dict[str, np.ndarray]:
+        """The model's inputs for a sweep: its points, or its voxels (``voxelize``)."""
+        if self.voxel_feed is None:
+            return {self.input.name: self._input(points, frame)}
         p = np.asarray(points, dtype=np.float32)
-        x = np.zeros((len(p), self.features), np.float32)   # new memory: never touch the caller's sweep
+        return self.voxel_feed.feed(p[:, :3], self._column_values(p, frame))
+
+    def take_notes(self) -> list[str]:
+        """What the sweeps fed since the last call left out, in words (voxels beyond max_voxels)."""
+        return self.voxel_feed.take_notes() if self.voxel_feed is not None else []
+
+    def _column_values(self, p: np.ndarray, frame: str | None) -> np.ndarray:
+        """The input columns of the sweep ``p`` (N, F) float32, in new memory (never the caller's)."""
+        x = np.zeros((len(p), self.features), np.float32)
         for j, name in enumerate(self.columns):
             if name in CONSTANT_COLUMNS:
                 continue
@@ -240,6 +264,11 @@ class OnnxDetector(PointDetector):
             x[:, j] = p[:, k]
             if name == "intensity" and self.intensity_scale != 1.0:
                 x[:, j] *= self.intensity_scale
+        return x
+
+    def _input(self, points: np.ndarray, frame: str | None = None) -> np.ndarray:
+        p = np.asarray(points, dtype=np.float32)
+        x = self._column_values(p, frame)
         if self.max_points:
             n = int(self.max_points)
             if len(x) > n:
@@ -256,7 +285,7 @@ class OnnxDetector(PointDetector):
         """Detections in a sweep (columns x, y, z, intensity[, ring, time]); ``frame`` (its id) is
         named in errors."""
         names = [self.outputs["boxes"], self.outputs["scores"], self.outputs["labels"]]
-        feed = {self.input.name: self._input(points, frame)}
+        feed = self._feed(points, frame)
         try:
             boxes, scores, labels = self.session.run(names, feed, self._run_options)
         except Exception as e:

@@ -3,7 +3,8 @@
 :func:`check_settings` turns the YAML mapping into checked values; a wrong key or value is an
 :class:`InputError` in one line naming the settings file and the key. Keys (docs/prelabel.md):
 ``classes``, ``label_base``, ``score_threshold``, ``input``, ``input_columns``, ``point_features``,
-``intensity_scale``, ``max_points``, ``z_origin``, ``outputs``.
+``intensity_scale``, ``max_points``, ``z_origin``, ``outputs``, and ``voxelize`` (a model fed
+pillars/voxels made on the host: :mod:`.onnx_voxel_settings`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..io.point_records import COLUMNS
 from .config import load_settings_yaml
+from .onnx_voxel_settings import POINT_INPUT_KEYS, check_voxelize
 
 CONSTANT_COLUMNS = ("zero", "batch")
 """Input columns that hold 0 for every point: ``zero`` (e.g. nuScenes' time lag of a keyframe) and
@@ -21,7 +23,7 @@ CONSTANT_COLUMNS = ("zero", "batch")
 INPUT_COLUMNS = COLUMNS + CONSTANT_COLUMNS
 OUTPUT_ROLES = ("boxes", "scores", "labels")
 KNOWN = ("classes", "label_base", "score_threshold", "input", "input_columns", "point_features", "intensity_scale",
-         "max_points", "z_origin", "outputs")
+         "max_points", "z_origin", "outputs", "voxelize")
 
 
 def load_onnx_settings(model: Path, config: str | Path | None) -> tuple[dict, Path | None]:
@@ -45,9 +47,16 @@ def check_settings(doc: dict, path: Path | None) -> dict:
     for key, value in doc.items():
         if key not in KNOWN:
             raise InputError(path, f"unknown setting (known: {', '.join(KNOWN)})", where=str(key))
-        out[key] = _CHECKS[key](value, lambda problem: InputError(path, problem, where=key))
+        out[key] = _CHECKS[key](value, lambda problem, sub=None: InputError(path, problem,
+                                                                            where=f"{key}.{sub}" if sub else key))
     if "input_columns" in out and "point_features" in out:
         raise InputError(path, "give either input_columns or point_features, not both", where="point_features")
+    if "voxelize" in out:
+        for key in POINT_INPUT_KEYS:
+            if key in out:
+                raise InputError(path, "a setting of the point input, which a model fed voxels (voxelize) has not: "
+                                       "name its inputs in voxelize.inputs, size them with voxelize.max_voxels",
+                                 where=key)
     if out.get("label_base") == 1 and out.get("classes") and out["classes"][0] is None:
         raise InputError(path, "label_base: 1 already counts the labels from 1, and a leading null in classes "
                                "does it again (the labels would shift twice): keep one of the two", where="classes")
@@ -139,4 +148,4 @@ def _outputs(value, fail):
 
 _CHECKS = {"classes": _classes, "label_base": _label_base, "score_threshold": _score_threshold, "input": _input,
            "input_columns": _input_columns, "point_features": _point_features, "intensity_scale": _intensity_scale,
-           "max_points": _max_points, "z_origin": _z_origin, "outputs": _outputs}
+           "max_points": _max_points, "z_origin": _z_origin, "outputs": _outputs, "voxelize": check_voxelize}

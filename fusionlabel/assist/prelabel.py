@@ -81,6 +81,7 @@ class PrelabelReport:
     frames_stored: int = 0        # frames stored so far: what an interrupted run keeps
     no_nuscenes_class: int = 0    # nuScenes results: boxes of classes with no detection name, left out
     absent: int = 0               # pre-labels of a kept track in a frame where it is marked absent: left out
+    model_notes: list = field(default_factory=list)   # what the detector's input left out (ONNX voxels), in words
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1
@@ -238,8 +239,12 @@ def invalid_boxes_text(count: int) -> str:
 
 def prediction_notes(report: PrelabelReport, drive: Drive, detector: Detector, invalid_before: int = 0) -> None:
     """Fill ``report``'s frames without a prediction file and the files of no frame (prediction files),
-    and the invalid boxes the detector dropped since it counted ``invalid_before``."""
+    the invalid boxes the detector dropped since it counted ``invalid_before``, and the notes of what
+    its input left out since they were last taken (``take_notes``: voxels beyond an ONNX model's
+    ``max_voxels``)."""
     report.invalid_boxes = getattr(detector, "invalid_boxes", 0) - invalid_before
+    if hasattr(detector, "take_notes"):
+        report.model_notes = detector.take_notes()
     report.missing_predictions = sorted(drive.frames[i].frame_id for i in getattr(detector, "missing_frames", ()))
     if hasattr(detector, "unmatched"):
         report.unmatched_predictions = detector.unmatched(drive)

@@ -289,6 +289,7 @@ def summary(report, where: str, how: str = "") -> list[str]:
         from ..assist.prelabel import invalid_boxes_text
 
         lines.append(invalid_boxes_text(report.invalid_boxes))
+    lines += [f"note: {text}" for text in report.model_notes]
     if report.below_min_score:
         lines.append(f"{_n(report.below_min_score, 'box')} scored below --min-score {report.min_score:g} "
                      f"{'was' if report.below_min_score == 1 else 'were'} left out")
