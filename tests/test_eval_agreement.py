@@ -90,3 +90,26 @@ def test_eval_cli_details_and_tracks(tmp_path, capsys):
     assert [r["action"] for r in report["disagreements"]] == ["creates"] * 3
     assert report["tracks"]["id_switches"] == 0
     shutil.rmtree(pred)
+
+
+def test_eval_cli_classes_all_scores_every_class_either_side_holds(tmp_path, capsys):
+    if not (SAMPLE / "drive.yaml").is_file():
+        pytest.skip(f"sample drive not found at {SAMPLE}")
+    labels = {fid: json.loads((SAMPLE / "labels" / f"{fid}.json").read_text()) for fid in ("000000", "000001")}
+    held = {o["label"] for doc in labels.values() for o in doc["objects"]}
+    assert "van" in held       # the sample drive labels vans, which the default set does not score
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    for fid, doc in labels.items():
+        (pred / f"{fid}.json").write_text(json.dumps(doc))
+    args = ["eval", "--pred", str(pred), "--gt", str(SAMPLE), "--only-predicted", "--json"]
+    assert main(args) == 0
+    assert "van" not in json.loads(capsys.readouterr().out)["classes"]
+    assert main([*args, "--classes", "all"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "van" in report["classes"] and report["classes"]["van"]["gt"] > 0
+    assert report["classes"]["van"]["recall"] == 1.0 and report["unscored_ground_truth"] == {}
+    assert main([*args, "--classes", "Van, car"]) == 0
+    assert list(json.loads(capsys.readouterr().out)["classes"]) == ["van", "car"]
+    assert main([*args, "--classes", " , "]) == 2
+    assert "--classes" in capsys.readouterr().err

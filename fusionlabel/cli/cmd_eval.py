@@ -42,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a pre-label needs no edit only when its heading is within this many degrees of the "
                         "label's, mod 360 (one facing backwards is a turn, one key; 180 ignores headings) "
                         "(default: %(default)g)")
+    p.add_argument("--classes", default=None, metavar="all|CLASS[,CLASS...]",
+                   help="the classes to score: 'all' scores every class either side holds (van, bus and barrier "
+                        "too: to compare two annotators), or a list such as car,van,pedestrian (default: car, "
+                        "pedestrian, cyclist and truck, a detector benchmark's classes)")
     p.add_argument("--details", action="store_true",
                    help="also list every edit: frame, action, the boxes involved (class, track, score, centre) and "
                         "how far apart they are (in --json: disagreements)")
@@ -132,6 +136,24 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def scored_classes(text: str | None, frames) -> tuple[str, ...] | None:
+    """The classes ``--classes`` names (canonical names, see qa.classes), every class the frames
+    hold for 'all', or None (the default set)."""
+    from ..qa.classes import canonical, eval_class
+
+    if text is None:
+        return None
+    if text.strip().lower() == "all":
+        found = sorted({eval_class(lab) for f in frames for lab in (*f.gt, *f.pred)})
+        if not found:
+            raise InputError(None, "no labelled box on either side: no class to score", where="--classes")
+        return tuple(found)
+    names = [canonical(n.strip()) for n in text.split(",") if n.strip()]
+    if not names:
+        raise InputError(None, f"expected 'all' or class names separated by commas, got {text!r}", where="--classes")
+    return tuple(dict.fromkeys(names))
+
+
 def tracks_line(t: dict) -> str:
     """One line of track agreement (CLEAR MOT), naming up to five identity switches."""
     shown = ", ".join(f"{w['frame']}: track {w['gt_track']} from {w['pred_track_before']} to {w['pred_track_now']}"
@@ -188,7 +210,8 @@ def run(args: argparse.Namespace) -> int:
     left_out: list[str] = []
     frames = load_eval_frames(args.pred, args.gt, args.drive, only_predicted=args.only_predicted,
                               unpredicted=missing, scene=args.scene, model_labels=left_out)
-    settings = EvalSettings(max_range=args.max_range, min_points=args.min_points,
+    settings = EvalSettings(classes=scored_classes(args.classes, frames),
+                            max_range=args.max_range, min_points=args.min_points,
                             score_threshold=args.score_threshold, accept_iou=accept_iou,
                             accept_iou_by_class=accept_by_class, accept_heading_deg=args.accept_heading)
     report = evaluate(frames, settings, details=args.details)
