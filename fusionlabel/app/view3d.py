@@ -58,6 +58,10 @@ HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
 NOTE_COLOR = QColor(220, 220, 220)   # the "30 selected, 9 labelled" line
 CAPTION_STYLE = "background: rgb(14, 14, 18); color: rgb(220, 220, 220); padding: 1px 4px;"
+POINT_PX = 2.0   # a LiDAR point's size, in the view's (logical) pixels
+# The cuboid outlines' widths in logical pixels: human, untouched pre-label, edited pre-label
+# (a bit heavier: your work), selected. OpenGL takes both in device pixels: times the pixel ratio.
+LINE_PX = {"lines": 1.5, "prelabel_lines": 1.5, "edited_lines": 2.2, "selected_lines": 3.0}
 
 
 def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
@@ -121,27 +125,21 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.grid.translate(20.0 * forward[0], 20.0 * forward[1], -1.8)
         self.addItem(self.grid)
         # The other sweeps stacked onto the frame (O), dimmer, under the frame's own points.
-        self.stacked_scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=2.0, pxMode=True,
+        self.stacked_scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=POINT_PX, pxMode=True,
                                                     color=np.zeros((1, 4), np.float32), glOptions="opaque")
         self.stacked_scatter.setVisible(False)
         self.addItem(self.stacked_scatter)
         self._stacked_key = None
         self.stacked_shown = 0  # how many stacked points the view draws
-        self.scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=2.0, pxMode=True,
+        self.scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=POINT_PX, pxMode=True,
                                             color=np.zeros((1, 4), np.float32), glOptions="opaque")
         self.addItem(self.scatter)
-        self.lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=1.5, antialias=True,
-                                       color=np.zeros((2, 4), np.float32))
-        self.addItem(self.lines)
-        self.prelabel_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=1.5, antialias=True,
-                                                color=np.zeros((2, 4), np.float32))
-        self.addItem(self.prelabel_lines)
-        self.edited_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=2.2, antialias=True,
-                                              color=np.zeros((2, 4), np.float32))  # a bit heavier: your work
-        self.addItem(self.edited_lines)
-        self.selected_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=3.0, antialias=True,
-                                                color=np.zeros((2, 4), np.float32))
-        self.addItem(self.selected_lines)
+        for name, width in LINE_PX.items():
+            item = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=width, antialias=True,
+                                     color=np.zeros((2, 4), np.float32))
+            setattr(self, name, item)
+            self.addItem(item)
+        self._pixel_ratio = 1.0  # the device pixel ratio the point sizes and line widths are set for
         self._press = None
         self._colors_key = None
         self.points_caption: str | None = None  # "1.2M of 3.0M pts shown" while the sweep is thinned
@@ -249,6 +247,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
         super().resizeGL(w, h)
+        self._fit_pixel_ratio()
         self._update_points()  # the budget follows the view's size
         self._update_stacked()
 
@@ -293,7 +292,20 @@ class View3D(GLViewMixin, QOpenGLWindow):
     def devicePixelRatioF(self) -> float:  # noqa: N802 - what GLViewMixin expects of a widget
         return float(self.devicePixelRatio())
 
+    def _fit_pixel_ratio(self) -> None:
+        """Point sizes and line widths for the screen's device pixel ratio: GL draws them in device
+        pixels, so on a 200 % screen they would be half as big as the rest of the window."""
+        ratio = self.devicePixelRatioF()
+        if ratio == self._pixel_ratio:
+            return
+        self._pixel_ratio = ratio
+        for item in (self.scatter, self.stacked_scatter):
+            item.setData(size=POINT_PX * ratio)
+        for name, width in LINE_PX.items():
+            getattr(self, name).setData(width=width * ratio)
+
     def paintGL(self) -> None:  # noqa: N802
+        self._fit_pixel_ratio()   # the window may have moved to a screen of another scale
         super().paintGL()
         self._paint_overlay()
         self.painted_frame = None if self.data is None else self.data.index
