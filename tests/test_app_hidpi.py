@@ -49,3 +49,61 @@ def test_the_3d_view_draws_points_and_outlines_as_big_as_at_100_percent(view3d_a
     assert scaled["ratio"] == float(scale)
     assert scaled["size"][0] == pytest.approx(view3d_at_100["size"][0] * float(scale), abs=1)
     assert scaled["lit_share"] == pytest.approx(view3d_at_100["lit_share"], rel=0.2), (scaled, view3d_at_100)
+
+
+CAMERA_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import cv2
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+    from fusionlabel.store.project import Project
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(tmp + "/project", testing.small_drive(camera_scale=1.0))
+        w = MainWindow(Session(project), use_gl=False)
+        w.resize(1400, 900)
+        testing.show_window(w)
+        w.session.set_layer("camera_points", False)
+        name, view = next(iter(w.cameras.views.items()))
+        shot = view.grab()
+        ratio = shot.devicePixelRatio()
+        x, y, width, height = view.image_rect().getRect()
+        x0, y0 = round(x * ratio), round(y * ratio)
+        x1, y1 = round((x + width) * ratio), round((y + height) * ratio)
+        shown = testing.image_pixels(shot.toImage())[y0:y1, x0:x1].astype(float)
+        image = w.displayed.cameras[name].image
+        sharp = cv2.resize(image, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(float)
+        below_caption = slice(round(24 * ratio), -8)
+        out = {"ratio": ratio, "image": [image.shape[1], image.shape[0]], "shown": [x1 - x0, y1 - y0],
+               "error": float(np.abs(shown - sharp)[below_caption, 8:-8].mean())}
+        w.close(); w.session.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def run_offscreen(script: str, scale: str) -> dict:
+    """Run a Python ``script`` (widgets, no OpenGL) on Qt's offscreen platform at ``scale``
+    (``QT_SCALE_FACTOR``) in a subprocess; the JSON it prints last."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR=scale)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("scale", ["2", "1.5"])
+def test_a_camera_image_is_drawn_at_the_screens_resolution(scale):
+    """At 200 % a camera image larger than its view is scaled to the view's device pixels, not to
+    its widget pixels and then blown up (blurred) by the screen: what the view shows is the
+    image area-resized to that many pixels."""
+    out = run_offscreen(CAMERA_SCRIPT, scale)
+    assert out["ratio"] == float(scale)
+    assert out["image"][0] > out["shown"][0]   # the image has the detail to show
+    assert out["error"] < 0.5, out
