@@ -107,3 +107,41 @@ def test_a_camera_image_is_drawn_at_the_screens_resolution(scale):
     assert out["ratio"] == float(scale)
     assert out["image"][0] > out["shown"][0]   # the image has the detail to show
     assert out["error"] < 0.5, out
+
+
+BEV_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+    from fusionlabel.store.project import Project
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(tmp + "/project", testing.small_drive())
+        w = MainWindow(Session(project), use_gl=False)
+        w.resize(1400, 900)
+        testing.show_window(w)
+        shot = w.bev.grab()
+        rgb = testing.image_pixels(shot.toImage()).astype(int)
+        height, width = rgb.shape[:2]
+        grey = (rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])   # rings, captions, the ego car
+        points = (rgb.max(axis=2) > 30) & ~grey
+        points[:80] = False   # below the caption
+        even, odd = points[:, 0:width - 1:2], points[:, 1:width:2]
+        out = {"ratio": shot.devicePixelRatio(), "lit": int(points.sum()),
+               "unpaired_share": float((even != odd).sum() / max(points.sum(), 1))}
+        w.close(); w.session.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_the_birds_eye_points_are_placed_to_the_device_pixel():
+    """At 200 % the sweep is rasterised in device pixels: a point's dot (one widget pixel wide,
+    2x2 device pixels) starts at any device column. Rasterised in widget pixels and blown up,
+    every dot would cover an aligned pair of columns (2k, 2k + 1): positions to the nearest
+    widget pixel only, blocky beside the sharp cuboids."""
+    out = run_offscreen(BEV_SCRIPT, "2")
+    assert out["ratio"] == 2.0 and out["lit"] > 5000
+    assert out["unpaired_share"] > 0.1, out
