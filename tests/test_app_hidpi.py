@@ -145,3 +145,50 @@ def test_the_birds_eye_points_are_placed_to_the_device_pixel():
     out = run_offscreen(BEV_SCRIPT, "2")
     assert out["ratio"] == 2.0 and out["lit"] > 5000
     assert out["unpaired_share"] > 0.1, out
+
+
+SIDE_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+    from fusionlabel.geometry.cuboid import count_points_in_cuboids
+    from fusionlabel.store.project import Project
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(tmp + "/project", testing.small_drive(), import_labels=True)
+        w = MainWindow(Session(project), use_gl=False)
+        w.resize(1400, 900)
+        testing.show_window(w)
+        anns = w.session.annotations()
+        counts = count_points_in_cuboids(w.displayed.points[:, :3], [a.box for a in anns])
+        w.session.select([anns[int(np.argmax(counts))].uid])   # the cuboid with the most points
+        view = w.side.views["side"]
+        shot = view.grab()
+        ratio = shot.devicePixelRatio()
+        rgb = testing.image_pixels(shot.toImage()).astype(int)
+        height, width = rgb.shape[:2]
+        grey = (rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])   # background, points outside
+        points = (rgb.max(axis=2) > 40) & ~grey
+        ann = w.session.annotations()[int(np.argmax(counts))]
+        u0, v0, u1, v1 = (round(c * ratio) for c in view._rect(view._reference(ann), ann.box))
+        band = round(8 * ratio)   # the outline and the heading marker, drawn over the points
+        inside = np.zeros_like(points)
+        inside[v0 + band:v1 - band, u0 + band:u1 - band] = True
+        points &= inside
+        even, odd = points[:, 0:width - 1:2], points[:, 1:width:2]
+        out = {"ratio": ratio, "lit": int(points.sum()),
+               "unpaired_share": float((even != odd).sum() / max(points.sum(), 1))}
+        w.close(); w.session.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_the_side_views_place_points_to_the_device_pixel():
+    """At 200 % a side view draws its points in device pixels, each a dot two widget pixels wide
+    (4x4 device pixels) starting at any device column, not in widget-pixel blocks blown up."""
+    out = run_offscreen(SIDE_SCRIPT, "2")
+    assert out["ratio"] == 2.0 and out["lit"] > 500, out
+    assert out["unpaired_share"] > 0.1, out

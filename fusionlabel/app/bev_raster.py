@@ -78,7 +78,15 @@ def _draw(image: np.ndarray, x: np.ndarray, y: np.ndarray, colors: np.ndarray, v
     ok = (u >= 0) & (u < w - edge) & (v >= 0) & (v < h - edge)
     at = v[ok] * w + u[ok]  # flat pixel index, whole pixels (3 bytes) written at once: much faster
     c = np.ascontiguousarray(colors[ok]).reshape(-1).view("V3")
+    put_dots(image, at, c, side)
+
+
+def put_dots(image: np.ndarray, at: np.ndarray, pixels: np.ndarray, side: int) -> None:
+    """Write ``side`` x ``side`` dots into ``image`` (H, W, 3) uint8 going right and down from the
+    flat pixel indexes ``at`` (K,), in ``pixels`` (K,) of dtype V3 (whole RGB pixels); later dots
+    win within each of the side² passes. The caller keeps every dot inside the image."""
+    w = image.shape[1]
     flat = image.reshape(-1).view("V3")
-    for dy in range(side):
-        for dx in range(side):
-            flat[at + dy * w + dx] = c
+    for dx in range(side):
+        for dy in range(side):
+            flat[at + dy * w + dx] = pixels
