@@ -192,3 +192,41 @@ def test_the_side_views_place_points_to_the_device_pixel():
     out = run_offscreen(SIDE_SCRIPT, "2")
     assert out["ratio"] == 2.0 and out["lit"] > 500, out
     assert out["unpaired_share"] > 0.1, out
+
+
+THINNING_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.frame_data import FrameData
+    from fusionlabel.app.point_index import PointGrid
+    with tempfile.TemporaryDirectory() as tmp:
+        project, w = testing.gl_window_or_skip(tmp)
+        v, small = w.view3d, w.displayed
+        rng = np.random.default_rng(1)   # a dense sweep: the frame's points and 600k more around the ego
+        extra = np.column_stack([rng.uniform(-40, 40, (600_000, 2)), rng.uniform(-2, 1, 600_000),
+                                 rng.uniform(0, 1, 600_000)]).astype(np.float32)
+        pts = np.concatenate([small.points[:, :4], extra])
+        dense = FrameData(small.index, small.frame_id, pts, PointGrid(pts), small.cameras, rig=small.rig,
+                          z_order=np.argsort(pts[:, 2], kind="stable"))
+        w._display(dense)
+        QApplication.processEvents()
+        out = {"ratio": v.devicePixelRatio(), "size": [v.width(), v.height()], "points": len(pts),
+               "shown": None if v.shown_rows is None else len(v.shown_rows)}
+        w.close(); w.session.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_the_3d_view_thins_a_dense_sweep_alike_at_200_percent():
+    """Its points are as big at 200 % as at 100 %, so the same number of them cover the view: a
+    sweep with more points than the view has pixels is thinned to the same sample, not drawn
+    whole (four times the points for a software renderer to draw, all overlapping)."""
+    at_100 = run_on_display(THINNING_SCRIPT, env={"QT_SCALE_FACTOR": "1"})
+    at_200 = run_on_display(THINNING_SCRIPT, env={"QT_SCALE_FACTOR": "2"})
+    assert at_200["ratio"] == 2.0
+    assert at_100["shown"] is not None and at_100["shown"] < at_100["points"]
+    assert at_200["shown"] is not None, at_200   # thinned too
+    assert at_200["shown"] == pytest.approx(at_100["shown"], rel=0.05), (at_100, at_200)

@@ -175,9 +175,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
             self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.ArrowCursor)
 
     def point_budget(self) -> int:
-        """How many points this view draws before thinning (:func:`.point_lod.point_budget`)."""
-        ratio = self.devicePixelRatioF()
-        return point_budget(round(self.width() * ratio), round(self.height() * ratio))
+        """How many points this view draws before thinning (:func:`.point_lod.point_budget`), by
+        its size in widget pixels: its points are as big on a high-DPI screen (:data:`POINT_PX`)."""
+        return point_budget(self.width(), self.height())
 
     def selected_boxes(self) -> tuple:
         """The selected cuboids in the displayed frame, whose points are never thinned away (right
