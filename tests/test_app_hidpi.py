@@ -230,3 +230,62 @@ def test_the_3d_view_thins_a_dense_sweep_alike_at_200_percent():
     assert at_100["shown"] is not None and at_100["shown"] < at_100["points"]
     assert at_200["shown"] is not None, at_200   # thinned too
     assert at_200["shown"] == pytest.approx(at_100["shown"], rel=0.05), (at_100, at_200)
+
+
+PADLOCK_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import numpy as np
+    from PyQt6.QtCore import QPointF, QRectF
+    from PyQt6.QtGui import QImage, QPainter
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.qt_util import paint_padlock
+    with tempfile.TemporaryDirectory() as tmp:
+        project, w = testing.gl_window_or_skip(tmp, import_labels=True)
+        s, v = w.session, w.view3d
+        before = w.view3d_panel.grab_image()
+        s.set_class_locked("car", True)
+        image = w.view3d_panel.grab_image()
+        ratio = image.devicePixelRatio()
+        # References: the padlocks drawn onto the unlocked view as vectors at its resolution (sharp),
+        # and drawn at widget resolution, then blown up to it (coarse).
+        sharp = before.convertToFormat(QImage.Format.Format_RGB888)
+        coarse = sharp.copy()
+        for target, device in ((sharp, True), (coarse, False)):
+            p = QPainter(target)
+            for x, y, size in v.lock_marks.values():
+                if device:
+                    paint_padlock(p, QPointF(x, y), size)
+                    continue
+                side = int(np.ceil(size)) + 6
+                mark = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+                mark.fill(0)
+                q = QPainter(mark)
+                paint_padlock(q, QPointF(side / 2, side / 2), size)
+                q.end()
+                p.drawImage(QRectF(x - side / 2, y - side / 2, side, side), mark)
+            p.end()
+        shown = testing.image_pixels(image).astype(int)
+        errors = {"sharp": 0.0, "coarse": 0.0}
+        for name, reference in (("sharp", sharp), ("coarse", coarse)):
+            expected = testing.image_pixels(reference).astype(int)
+            for x, y, size in v.lock_marks.values():   # widget pixels
+                r = round((size / 2 + 2) * ratio)
+                cx, cy = round(x * ratio), round(y * ratio)
+                crop = np.s_[max(cy - r, 0):cy + r, max(cx - r, 0):cx + r]
+                errors[name] += float(np.abs(shown[crop] - expected[crop]).mean()) / len(v.lock_marks)
+        out = {"ratio": ratio, "marks": len(v.lock_marks), **errors}
+        w.close(); s.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+
+def test_the_3d_views_padlocks_are_drawn_in_device_pixels():
+    """A locked class's padlock in the 3D view is an image drawn over the GL scene: at 200 % it
+    looks as the padlock drawn at the screen's resolution, not one drawn at widget resolution and
+    blown up."""
+    out = run_on_display(PADLOCK_SCRIPT, env={"QT_SCALE_FACTOR": "2"})
+    assert out["ratio"] == 2.0 and out["marks"] > 0, out
+    assert out["sharp"] < 0.8 * out["coarse"], out

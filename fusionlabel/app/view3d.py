@@ -85,12 +85,13 @@ def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=16)
-def padlock_image(size: float) -> QImage:
+def padlock_image(size: float, pixel_ratio: float = 1.0) -> QImage:
     """The padlock of :func:`.qt_util.paint_padlock` drawn into a transparent image (the OpenGL
     paint engine draws its strokes and alpha badly under software rendering; an image it draws
-    as it is)."""
+    as it is), in device pixels for a screen of ``pixel_ratio`` (its logical size is the same)."""
     side = int(np.ceil(size)) + 6
-    image = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+    image = QImage(round(side * pixel_ratio), round(side * pixel_ratio), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(pixel_ratio)
     image.fill(Qt.GlobalColor.transparent)
     p = QPainter(image)
     paint_padlock(p, QPointF(side / 2, side / 2), size)
@@ -326,8 +327,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
         p = QPainter(self)
         p.setFont(font)
         for uid, (x, y, size) in locks.items():
-            image = padlock_image(size)
-            p.drawImage(QPointF(x - image.width() / 2, y - image.height() / 2), image)
+            image = padlock_image(size, self.devicePixelRatioF())
+            half = image.deviceIndependentSize() / 2
+            p.drawImage(QPointF(x - half.width(), y - half.height()), image)
         self.lock_marks = locks
         for uid, color, text, rect in labels:
             paint_label_chip(p, QRectF(*rect), color, text)
