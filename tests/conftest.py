@@ -230,16 +230,17 @@ def window(qtbot, project):
     yield from app_window(qtbot, project)
 
 
-def run_on_display(script: str) -> dict:
+def run_on_display(script: str, env: dict | None = None) -> dict:
     """Run a Python ``script`` (the app on a real X display, OpenGL) in a subprocess and return the
-    JSON it prints last; skips the test without a display or when the script reports ``skip``."""
+    JSON it prints last; skips the test without a display or when the script reports ``skip``.
+    ``env``: more environment variables for it (``QT_SCALE_FACTOR`` for a high-DPI screen)."""
     import json
     import subprocess
     import sys
 
     if not os.environ.get("DISPLAY"):
         pytest.skip("no X display (DISPLAY unset): the OpenGL view needs Xvfb or a desktop")
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", **(env or {}))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 
 BACKGROUND = 16  # grey level where there is no point
-DOTS_FROM_SCALE = 12.0  # pixels per metre from which each point is a 2x2 dot (zoomed in)
+DOTS_FROM_SCALE = 12.0  # widget pixels per metre from which each point is a 2x2 dot (zoomed in)
 
 
 @dataclass(frozen=True)
 class BevGeometry:
     """The BEV's raster geometry: size in pixels, LiDAR xy at the centre, pixels per metre, the
     LiDAR xy direction drawn up, the colour mode, the height filter's cut (metres above the
-    ground, :mod:`.bev_filter`; None: off) and how many sweeps each side are stacked
-    (:mod:`.sweep_stack`)."""
+    ground, :mod:`.bev_filter`; None: off), how many sweeps each side are stacked
+    (:mod:`.sweep_stack`) and the screen's device pixels per widget pixel (2 at 200 %
+    scaling: size and scale are then in device pixels, and a point is a dot that many pixels wide)."""
 
     width: int
     height: int
@@ -30,6 +31,7 @@ class BevGeometry:
     color_mode: str
     height_cut: float | None = None
     sweeps: int = 0
+    pixel_ratio: float = 1.0
 
 
 def rasterise(data, view: BevGeometry, stacked=None) -> np.ndarray:
@@ -66,16 +68,25 @@ def _draw(image: np.ndarray, x: np.ndarray, y: np.ndarray, colors: np.ndarray, v
     # to_screen as u = u0 + x du_x + y du_y (v alike), float32, on the points lowest first
     du, dv = -view.scale * left, -view.scale * forward
     u0, v0 = w / 2.0 - float(center @ du), h / 2.0 - float(center @ dv)
+    # A point is a dot as wide as a widget pixel (two when zoomed in, so that dots stay visible).
+    side = max(1, round(view.pixel_ratio)) * (2 if view.scale / view.pixel_ratio >= DOTS_FROM_SCALE else 1)
     f32 = np.float32
     with np.errstate(invalid="ignore", over="ignore"):    # a stray point beyond int32 falls outside
         u = (x * f32(du[0]) + (y * f32(du[1]) + f32(u0))).astype(np.int32, copy=False)
         v = (x * f32(dv[0]) + (y * f32(dv[1]) + f32(v0))).astype(np.int32, copy=False)
-    ok = (u >= 0) & (u < w - 1) & (v >= 0) & (v < h - 1)
+    edge = max(side, 2) - 1   # the last column and row stay empty, and a dot never wraps round
+    ok = (u >= 0) & (u < w - edge) & (v >= 0) & (v < h - edge)
     at = v[ok] * w + u[ok]  # flat pixel index, whole pixels (3 bytes) written at once: much faster
     c = np.ascontiguousarray(colors[ok]).reshape(-1).view("V3")
+    put_dots(image, at, c, side)
+
+
+def put_dots(image: np.ndarray, at: np.ndarray, pixels: np.ndarray, side: int) -> None:
+    """Write ``side`` x ``side`` dots into ``image`` (H, W, 3) uint8 going right and down from the
+    flat pixel indexes ``at`` (K,), in ``pixels`` (K,) of dtype V3 (whole RGB pixels); later dots
+    win within each of the side² passes. The caller keeps every dot inside the image."""
+    w = image.shape[1]
     flat = image.reshape(-1).view("V3")
-    flat[at] = c
-    if view.scale >= DOTS_FROM_SCALE:  # zoomed in: 2x2 dots stay visible
-        flat[at + w] = c
-        flat[at + 1] = c
-        flat[at + w + 1] = c
+    for dx in range(side):
+        for dy in range(side):
+            flat[at + dy * w + dx] = pixels

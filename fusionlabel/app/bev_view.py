@@ -196,10 +196,13 @@ class BevView(QWidget):
 
     # ------------------------------------------------------------------ raster
     def raster_geometry(self) -> BevGeometry:
-        """What the point raster depends on, as the view is now."""
-        return BevGeometry(max(self.width(), 1), max(self.height(), 1), tuple(float(c) for c in self.center),
-                           float(self.scale), tuple(float(f) for f in self.forward), self.session.color_mode,
-                           self.session.height_cut, self.session.sweeps)
+        """What the point raster depends on, as the view is now: in device pixels, so that the
+        points are as sharp as the cuboids drawn over them on a high-DPI screen."""
+        ratio = self.devicePixelRatioF()
+        return BevGeometry(max(round(self.width() * ratio), 1), max(round(self.height() * ratio), 1),
+                           tuple(float(c) for c in self.center), float(self.scale * ratio),
+                           tuple(float(f) for f in self.forward), self.session.color_mode,
+                           self.session.height_cut, self.session.sweeps, ratio)
 
     def raster(self) -> RgbCanvas:
         """The points drawn at the current zoom/pan, cached until any of those change (drawn by the
@@ -215,6 +218,7 @@ class BevView(QWidget):
             self.raster_geometry_changed.emit(view)
         image = rasterise(None, view) if self.data is None else self.data.bev_raster(view, wait=False)
         self._canvas, self._raster_key = RgbCanvas.wrap(image), key
+        self._canvas.image.setDevicePixelRatio(view.pixel_ratio)
         return self._canvas
 
     # ------------------------------------------------------------------ painting

@@ -23,7 +23,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
-from .camera_zoom import WHEEL_STEP, CameraZoom, ViewTransform, fit_rect, render_zoomed
+from .camera_zoom import POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, device_rect, fit_rect, render_zoomed
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
@@ -148,13 +148,21 @@ class CameraView(QWidget):
         tf = self.transform()
         rect = tf.visible_rect(self.image_size(), self.view_size())
         target = QRectF(*rect)
-        size = (rect[2], rect[3])
+        # The image and the wireframes are drawn in device pixels (sharp on a 200 % screen), the
+        # text over them in widget pixels.
+        ratio = self.devicePixelRatioF()
+        canvas_rect = device_rect(rect, ratio)
+        size = canvas_rect[2:]
         show_points = self.session.layers.get("camera_points", True)
         if not self.view_zoom.zoomed:  # fitted: the image the loader scaled ahead
             canvas = self.cam.scaled_image(size, show_points).copy()
+            iw, ih = self.image_size()
+            canvas_tf = ViewTransform(size[0] / iw, size[1] / ih, float(canvas_rect[0]), float(canvas_rect[1]))
         else:
-            canvas = render_zoomed(self.cam, tf, rect, show_points)
-        affine = tf.canvas_affine(rect[:2])
+            canvas_tf = ViewTransform(tf.sx * ratio, tf.sy * ratio, tf.ox * ratio, tf.oy * ratio)
+            canvas = render_zoomed(self.cam, canvas_tf, canvas_rect, show_points, round(POINT_PX * ratio))
+        affine = canvas_tf.canvas_affine(canvas_rect[:2])
+        widths = [max(1, round(w * ratio)) for w in (4, 2, 1)]  # selected: white edge, colour; others
         seen_lo, seen_hi = tf.to_image(rect[:2]), tf.to_image((rect[0] + rect[2], rect[1] + rect[3]))
         labels = []
         selected = set(self.session.selection)
@@ -179,10 +187,10 @@ class CameraView(QWidget):
             pattern = PATTERNS.get(OUTLINE_OF_STATE[state])
             pts = wire_pixels(wire, affine) if pattern is None else list(dash_pixels(wire, affine, size, pattern))
             if ann.uid in selected and pts:
-                cv2.polylines(canvas, pts, False, (255, 255, 255), 4, cv2.LINE_AA, SHIFT)
-                cv2.polylines(canvas, pts, False, rgb, 2, cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, (255, 255, 255), widths[0], cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, rgb, widths[1], cv2.LINE_AA, SHIFT)
             elif pts:
-                cv2.polylines(drawn_on, pts, False, rgb, 1, cv2.LINE_AA, SHIFT)
+                cv2.polylines(drawn_on, pts, False, rgb, widths[2], cv2.LINE_AA, SHIFT)
             if self.session.layers.get("box_labels", True) and not faint:
                 top = tf.to_screen(hull[np.argmin(hull[:, 1])])
                 lo, hi = tf.to_screen(hull.min(axis=0)), tf.to_screen(hull.max(axis=0))
@@ -192,8 +200,9 @@ class CameraView(QWidget):
         if faint_layer is not None:
             blend_faint(canvas, faint_layer)
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
+        image.setDevicePixelRatio(ratio)
         self._canvas = (canvas, image)
-        p.drawImage(int(target.x()), int(target.y()), image)
+        p.drawImage(QPointF(canvas_rect[0] / ratio, canvas_rect[1] / ratio), image)
         self._paint_locks(p, tf, target)
         fm = QFontMetricsF(p.font())
         p.setPen(QColor(255, 255, 255))
@@ -341,7 +350,8 @@ class CameraView(QWidget):
     def resizeEvent(self, ev) -> None:  # noqa: N802
         super().resizeEvent(ev)
         r = self.image_rect()
-        self.display_size_changed.emit(self.name, int(r.width()), int(r.height()))
+        _, _, width, height = device_rect((r.x(), r.y(), r.width(), r.height()), self.devicePixelRatioF())
+        self.display_size_changed.emit(self.name, width, height)  # what paintEvent asks the image for
 
 
 class CameraPanel(QWidget):

@@ -28,6 +28,13 @@ ZOOM_MARGIN = 0.35  # "zoom to the selection" leaves this fraction of the box si
 MIN_ZOOM_REGION = 24.0  # ... and shows at least this many image pixels across
 
 
+def device_rect(rect: tuple[int, int, int, int], ratio: float) -> tuple[int, int, int, int]:
+    """(x, y, w, h) whole device pixels covering the widget rectangle ``rect`` on a screen of
+    ``ratio`` device pixels per widget pixel (2 at 200 % scaling)."""
+    x0, y0 = round(rect[0] * ratio), round(rect[1] * ratio)
+    return x0, y0, round((rect[0] + rect[2]) * ratio) - x0, round((rect[1] + rect[3]) * ratio) - y0
+
+
 def fit_rect(image_size: tuple[int, int], view_size: tuple[int, int]) -> tuple[int, int, int, int]:
     """(x, y, w, h) of the whole image aspect-fitted and centred in the widget, whole pixels."""
     (iw, ih), (vw, vh) = image_size, view_size
@@ -162,11 +169,13 @@ def pyramid_level(cam, level: int, with_points: bool) -> np.ndarray:
     return image
 
 
-def render_zoomed(cam, tf: ViewTransform, rect: tuple[int, int, int, int], show_points: bool) -> np.ndarray:
-    """The widget rectangle ``rect`` (x, y, w, h) of a zoomed camera view, RGB uint8 (h, w, 3).
+def render_zoomed(cam, tf: ViewTransform, rect: tuple[int, int, int, int], show_points: bool,
+                  point_px: int = POINT_PX) -> np.ndarray:
+    """The widget rectangle ``rect`` (x, y, w, h) of a zoomed camera view, RGB uint8 (h, w, 3)
+    (``tf`` and ``rect`` in device pixels on a high-DPI screen, ``point_px`` scaled alike).
 
     Up to native resolution the LiDAR points come splatted in the image (as at fit); beyond it the
-    image is drawn without them and each visible point is drawn on top as a :data:`POINT_PX`
+    image is drawn without them and each visible point is drawn on top as a ``point_px``
     square centred on its exact position, so points do not grow over what they are on."""
     x0, y0, w, h = rect
     iw, ih = cam.camera.width, cam.camera.height
@@ -180,7 +189,7 @@ def render_zoomed(cam, tf: ViewTransform, rect: tuple[int, int, int, int], show_
     interp = cv2.INTER_NEAREST if s >= NEAREST_FROM else cv2.INTER_LINEAR
     canvas = cv2.warpAffine(src, m, (w, h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
     if show_points and not baked and len(cam.points_uv):
-        draw_points_over(canvas, cam.points_uv, cam.points_rgb, tf, (x0, y0))
+        draw_points_over(canvas, cam.points_uv, cam.points_rgb, tf, (x0, y0), point_px)
     return canvas
 
 

@@ -29,7 +29,7 @@ def drawn_rows(ranks: np.ndarray, budget: int, kept: np.ndarray) -> np.ndarray:
 
 
 def point_budget(width: int, height: int) -> int:
-    """Points worth drawing in a view of this many device pixels: one per pixel (each is a 2x2
+    """Points worth drawing in a view of this many (widget) pixels: one per pixel (each is a 2x2
     dot, so that many cover the view several times over), at least THIN_FROM."""
     return max(THIN_FROM, int(width) * int(height))
 

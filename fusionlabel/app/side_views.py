@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QWidget
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..wording import track_text
+from .bev_raster import put_dots
 from .box_edit import moved_local, with_edges
 from .frame_data import FrameData
 from .point_index import crop_colors, crop_margin
@@ -222,16 +223,20 @@ class SideView(QWidget):
         self.painted_frame = self.data.index
 
     def _points_image(self, ref: Cuboid, box: Cuboid) -> RgbCanvas:
-        """Background with the points near the box: inside ``box`` by height, the rest grey."""
-        w, h = max(self.width(), 1), max(self.height(), 1)
+        """Background with the points near the box: inside ``box`` by height, the rest grey; each a
+        dot two widget pixels wide, drawn in device pixels (sharp on a high-DPI screen)."""
+        ratio = self.devicePixelRatioF()
+        w, h = max(round(self.width() * ratio), 1), max(round(self.height() * ratio), 1)
         canvas = RgbCanvas(w, h, 0)
+        canvas.image.setDevicePixelRatio(ratio)
         canvas.array[:] = BACKGROUND_RGB
         local = self._points_local(ref)
         if len(local) == 0:
             return canvas
-        u = (w / 2.0 + local[:, self.h_axis] * self.scale).astype(np.int32)  # to_screen, two columns only
-        v = (h / 2.0 - local[:, self.v_axis] * self.scale).astype(np.int32)
-        ok = (u >= 0) & (u < w - 1) & (v >= 0) & (v < h - 1)
+        side, scale = 2 * max(1, round(ratio)), self.scale * ratio
+        u = (w / 2.0 + local[:, self.h_axis] * scale).astype(np.int32)  # to_screen, two columns only
+        v = (h / 2.0 - local[:, self.v_axis] * scale).astype(np.int32)
+        ok = (u >= 0) & (u <= w - side) & (v >= 0) & (v <= h - side)
         at = v[ok] * w + u[ok]
         if box == ref:  # ``local`` is in the frame of ``box``: the frame's colours, made once
             colors = self._ref_colors(ref)[ok]
@@ -239,9 +244,7 @@ class SideView(QWidget):
             pts = local[ok]
             colors = crop_colors((pts @ ref.rotation().T + np.asarray(ref.center) - np.asarray(box.center))
                                  @ box.rotation(), box.size)
-        flat, pixels = canvas.array.reshape(-1).view("V3"), colors.reshape(-1).view("V3")  # whole pixels
-        for offset in (0, w, 1, w + 1):  # 2x2 dots, in the order (du, dv) = (0, 0), (0, 1), (1, 0), (1, 1)
-            flat[at + offset] = pixels
+        put_dots(canvas.array, at, colors.reshape(-1).view("V3"), side)  # whole pixels
         return canvas
 
     # ------------------------------------------------------------------ mouse

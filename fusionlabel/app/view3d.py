@@ -59,6 +59,10 @@ HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
 NOTE_COLOR = QColor(220, 220, 220)   # the "30 selected, 9 labelled" line
 CAPTION_STYLE = "background: rgb(14, 14, 18); color: rgb(220, 220, 220); padding: 1px 4px;"
+POINT_PX = 2.0   # a LiDAR point's size, in the view's (logical) pixels
+# The cuboid outlines' widths in logical pixels: human, untouched pre-label, edited pre-label
+# (a bit heavier: your work), selected. OpenGL takes both in device pixels: times the pixel ratio.
+LINE_PX = {"lines": 1.5, "prelabel_lines": 1.5, "edited_lines": 2.2, "selected_lines": 3.0}
 
 
 def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
@@ -82,12 +86,13 @@ def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=16)
-def padlock_image(size: float) -> QImage:
+def padlock_image(size: float, pixel_ratio: float = 1.0) -> QImage:
     """The padlock of :func:`.qt_util.paint_padlock` drawn into a transparent image (the OpenGL
     paint engine draws its strokes and alpha badly under software rendering; an image it draws
-    as it is)."""
+    as it is), in device pixels for a screen of ``pixel_ratio`` (its logical size is the same)."""
     side = int(np.ceil(size)) + 6
-    image = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+    image = QImage(round(side * pixel_ratio), round(side * pixel_ratio), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(pixel_ratio)
     image.fill(Qt.GlobalColor.transparent)
     p = QPainter(image)
     paint_padlock(p, QPointF(side / 2, side / 2), size)
@@ -122,27 +127,21 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.grid.translate(20.0 * forward[0], 20.0 * forward[1], -1.8)
         self.addItem(self.grid)
         # The other sweeps stacked onto the frame (O), dimmer, under the frame's own points.
-        self.stacked_scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=2.0, pxMode=True,
+        self.stacked_scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=POINT_PX, pxMode=True,
                                                     color=np.zeros((1, 4), np.float32), glOptions="opaque")
         self.stacked_scatter.setVisible(False)
         self.addItem(self.stacked_scatter)
         self._stacked_key = None
         self.stacked_shown = 0  # how many stacked points the view draws
-        self.scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=2.0, pxMode=True,
+        self.scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=POINT_PX, pxMode=True,
                                             color=np.zeros((1, 4), np.float32), glOptions="opaque")
         self.addItem(self.scatter)
-        self.lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=1.5, antialias=True,
-                                       color=np.zeros((2, 4), np.float32))
-        self.addItem(self.lines)
-        self.prelabel_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=1.5, antialias=True,
-                                                color=np.zeros((2, 4), np.float32))
-        self.addItem(self.prelabel_lines)
-        self.edited_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=2.2, antialias=True,
-                                              color=np.zeros((2, 4), np.float32))  # a bit heavier: your work
-        self.addItem(self.edited_lines)
-        self.selected_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=3.0, antialias=True,
-                                                color=np.zeros((2, 4), np.float32))
-        self.addItem(self.selected_lines)
+        for name, width in LINE_PX.items():
+            item = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=width, antialias=True,
+                                     color=np.zeros((2, 4), np.float32))
+            setattr(self, name, item)
+            self.addItem(item)
+        self._pixel_ratio = 1.0  # the device pixel ratio the point sizes and line widths are set for
         self._press = None
         self._colors_key = None
         self.points_caption: str | None = None  # "1.2M of 3.0M pts shown" while the sweep is thinned
@@ -178,9 +177,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
             self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.ArrowCursor)
 
     def point_budget(self) -> int:
-        """How many points this view draws before thinning (:func:`.point_lod.point_budget`)."""
-        ratio = self.devicePixelRatioF()
-        return point_budget(round(self.width() * ratio), round(self.height() * ratio))
+        """How many points this view draws before thinning (:func:`.point_lod.point_budget`), by
+        its size in widget pixels: its points are as big on a high-DPI screen (:data:`POINT_PX`)."""
+        return point_budget(self.width(), self.height())
 
     def selected_boxes(self) -> tuple:
         """The selected cuboids in the displayed frame, whose points are never thinned away (right
@@ -250,6 +249,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
         super().resizeGL(w, h)
+        self._fit_pixel_ratio()
         self._update_points()  # the budget follows the view's size
         self.update_stacked()
 
@@ -294,7 +294,20 @@ class View3D(GLViewMixin, QOpenGLWindow):
     def devicePixelRatioF(self) -> float:  # noqa: N802 - what GLViewMixin expects of a widget
         return float(self.devicePixelRatio())
 
+    def _fit_pixel_ratio(self) -> None:
+        """Point sizes and line widths for the screen's device pixel ratio: GL draws them in device
+        pixels, so on a 200 % screen they would be half as big as the rest of the window."""
+        ratio = self.devicePixelRatioF()
+        if ratio == self._pixel_ratio:
+            return
+        self._pixel_ratio = ratio
+        for item in (self.scatter, self.stacked_scatter):
+            item.setData(size=POINT_PX * ratio)
+        for name, width in LINE_PX.items():
+            getattr(self, name).setData(width=width * ratio)
+
     def paintGL(self) -> None:  # noqa: N802
+        self._fit_pixel_ratio()   # the window may have moved to a screen of another scale
         super().paintGL()
         self._paint_overlay()
         self.painted_frame = None if self.data is None else self.data.index
@@ -315,8 +328,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
         p = QPainter(self)
         p.setFont(font)
         for uid, (x, y, size) in locks.items():
-            image = padlock_image(size)
-            p.drawImage(QPointF(x - image.width() / 2, y - image.height() / 2), image)
+            image = padlock_image(size, self.devicePixelRatioF())
+            half = image.deviceIndependentSize() / 2
+            p.drawImage(QPointF(x - half.width(), y - half.height()), image)
         self.lock_marks = locks
         for uid, color, text, rect in labels:
             paint_label_chip(p, QRectF(*rect), color, text)
