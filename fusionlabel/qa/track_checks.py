@@ -50,12 +50,14 @@ HEADED = ("car", "van", "truck", "bus", "tram", "motorcycle", "cyclist", "pedest
 @dataclass(frozen=True)
 class TrackFrame:
     """One frame's labels for the track checks: ``time_us`` its capture time (None: unknown),
-    ``T_world_lidar`` its pose (None: no ego poses, boxes stay in the LiDAR frame)."""
+    ``T_world_lidar`` its pose (None: no ego poses, boxes stay in the LiDAR frame), ``absent`` the
+    tracks whose object is marked absent in it (hidden or out of view: a project's ``H`` marks)."""
 
     frame_id: str
     time_us: int | None
     T_world_lidar: np.ndarray | None
     labels: list[CuboidLabel]
+    absent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class _Box:
     cls: str
 
 
-def _tracks(frames: list[TrackFrame]) -> dict[str, list[_Box]]:
+def track_boxes(frames: list[TrackFrame]) -> dict[str, list[_Box]]:
+    """Each track's boxes in ``frames`` (in order), in the world frame when the frames have poses."""
     out: dict[str, list[_Box]] = defaultdict(list)
     for i, f in enumerate(frames):
         for lab in f.labels:
@@ -85,6 +88,12 @@ def _between(frames: list[TrackFrame], a: _Box, b: _Box) -> str:
     return f"frames {frames[a.frame].frame_id} -> {frames[b.frame].frame_id}"
 
 
+def about_step(frames: list[TrackFrame], tid: str, boxes: list[_Box], a: _Box, b: _Box) -> dict:
+    """The structured fields of a finding about track ``tid``'s step from box ``a`` to box ``b``."""
+    return dict(frame=frames[a.frame].frame_id, frames=(frames[a.frame].frame_id, frames[b.frame].frame_id),
+                track_id=tid, cls=boxes[0].label.label)
+
+
 def class_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
     """``track-class``: the track's boxes have more than one class."""
     changes = [(a, b) for a, b in zip(boxes, boxes[1:]) if a.cls != b.cls]
@@ -94,7 +103,8 @@ def class_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Find
     more = f" ({len(changes)} changes)" if len(changes) > 1 else ""
     return Finding(WARNING, _subject(tid, boxes), "track-class",
                    f"class changes from {a.label.label} to {b.label.label} between {_between(frames, a, b)}{more}",
-                   "give every box of the track the same class, or split the track where the object changes")
+                   "give every box of the track the same class, or split the track where the object changes",
+                   **about_step(frames, tid, boxes, a, b))
 
 
 def size_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
@@ -104,20 +114,23 @@ def size_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Findi
     worst, n = None, 0
     for a, b in zip(boxes, boxes[1:]):
         sa, sb = np.asarray(a.world.size), np.asarray(b.world.size)
-        excess = np.abs(sa - sb) - np.maximum(SIZE_TOLERANCE[0], SIZE_TOLERANCE[1] * np.maximum(sa, sb))
+        tolerance = np.maximum(SIZE_TOLERANCE[0], SIZE_TOLERANCE[1] * np.maximum(sa, sb))
+        excess = np.abs(sa - sb) - tolerance
         if excess.max() > 0.0:
             n += 1
             if worst is None or excess.max() > worst[0]:
-                worst = (excess.max(), a, b)
+                k = int(np.argmax(excess))
+                worst = (excess.max(), a, b, abs(sa[k] - sb[k]), tolerance[k])
     if worst is None:
         return None
-    _, a, b = worst
+    _, a, b, change, tolerance = worst
     more = f" ({n} changes)" if n > 1 else ""
     fmt = lambda s: " x ".join(f"{v:.2f}" for v in s)   # noqa: E731
     return Finding(WARNING, _subject(tid, boxes), "track-size",
                    f"size {fmt(a.world.size)} m becomes {fmt(b.world.size)} m between {_between(frames, a, b)}{more}; "
                    f"a {a.cls} keeps its size (tolerance {SIZE_TOLERANCE[0]} m or {SIZE_TOLERANCE[1]:.0%})",
-                   "give the track's boxes one size (the size of its best-seen box)")
+                   "give the track's boxes one size (the size of its best-seen box)",
+                   **about_step(frames, tid, boxes, a, b), value=change, threshold=tolerance, unit="m")
 
 
 def _moved(a: _Box, b: _Box) -> float:
@@ -153,7 +166,8 @@ def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Findi
     return Finding(ERROR, _subject(tid, boxes), "track-jump",
                    f"moves {moved:.1f} m in {dt:.2f} s ({moved / dt:.0f} m/s in the {frame} frame) between "
                    f"{_between(frames, a, b)}, more than the {limit:.1f} m a {a.cls} can{more}",
-                   "move the box back onto its object, or give it the track ID of the object it is on")
+                   "move the box back onto its object, or give it the track ID of the object it is on",
+                   **about_step(frames, tid, boxes, a, b), value=moved, threshold=limit, unit="m")
 
 
 def _heading_turn(a: Cuboid, b: Cuboid) -> float:
@@ -206,14 +220,16 @@ def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box],
     return Finding(WARNING, _subject(tid, boxes), "track-yaw-flip",
                    f"heading turns {np.degrees(_heading_turn(a.world, b.world)):.0f} deg between "
                    f"{_between(frames, a, b)}{more}: drawn facing backwards in one of them?",
-                   "turn the box that faces the wrong way by 180 deg")
+                   "turn the box that faces the wrong way by 180 deg",
+                   **about_step(frames, tid, boxes, a, b), value=np.degrees(_heading_turn(a.world, b.world)),
+                   unit="deg")
 
 
 def track_findings(frames: list[TrackFrame], notes: list[str] | None = None) -> list[Finding]:
     """Every track check on the tracks of ``frames`` (in drive order), track by track; ``notes``
     gets a line for the heading steps that could not be checked."""
     out, unjudged = [], [0]
-    for tid, boxes in _tracks(frames).items():
+    for tid, boxes in track_boxes(frames).items():
         for check in (class_finding, size_finding, jump_finding):
             if (f := check(frames, tid, boxes)) is not None:
                 out.append(f)
