@@ -129,6 +129,10 @@ def test_track_size_change(sim, labels, car):
     report = check_labels(sim, edited(labels, 1, car, size=longer), "drive")
     assert checks(report) == {"track-size"}, [f.message for f in report.findings]
     assert report.findings[0].subject == f"track {car} (car)" and "(2 changes)" in report.findings[0].message
+    # for a program: the frame its message names first, every frame of the changes, the largest change
+    f = report.findings[0]
+    assert f.frames == tuple(frame.frame_id for frame in sim.frames) and f.frame == sim.frames[0].frame_id
+    assert f.value == pytest.approx(box.length * 0.3) and f.threshold == pytest.approx(0.1 * box.length * 1.3)
 
 
 def test_teleported_box_jumps(sim, labels, car):
@@ -393,6 +397,17 @@ def test_an_id_that_takes_its_object_back_is_one_fragment_and_no_gap(sim, labels
     assert checks(report) == {"track-fragment"}, [f.message for f in report.findings]
     (f,) = report.findings
     assert "takes it back" in f.message and len(f.frames) == 4
+
+
+def test_copies_of_a_box_under_new_ids_in_two_frames_are_duplicates_not_a_fragment(sim, labels, car):
+    """The copy in frame 0 stops and the one in frame 1 starts where it would be, but that object has
+    its own track there: two duplicates, not one object under two IDs."""
+    out = {i: list(v) for i, v in labels.items()}
+    for i, new in ((0, "copyA"), (1, "copyB")):
+        lab = next(lab for lab in labels[i] if lab.track_id == car)
+        out[i].append(lab.with_(box=lab.box.with_(center=np.add(lab.box.center, (0.3, 0.1, 0.0))), track_id=new))
+    report = check_labels(sim, out, "drive", sweeps=False)
+    assert [f.check for f in report.findings] == ["label-duplicate"] * 2, [f.message for f in report.findings]
 
 
 def test_a_new_track_elsewhere_or_of_another_class_is_no_fragment():

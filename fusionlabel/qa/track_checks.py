@@ -88,9 +88,12 @@ def _between(frames: list[TrackFrame], a: _Box, b: _Box) -> str:
     return f"frames {frames[a.frame].frame_id} -> {frames[b.frame].frame_id}"
 
 
-def about_step(frames: list[TrackFrame], tid: str, boxes: list[_Box], a: _Box, b: _Box) -> dict:
-    """The structured fields of a finding about track ``tid``'s step from box ``a`` to box ``b``."""
-    return dict(frame=frames[a.frame].frame_id, frames=(frames[a.frame].frame_id, frames[b.frame].frame_id),
+def about_step(frames: list[TrackFrame], tid: str, boxes: list[_Box], a: _Box, b: _Box,
+               steps: list[tuple[_Box, _Box]] = ()) -> dict:
+    """The structured fields of a finding about track ``tid``'s step from box ``a`` to box ``b``
+    (the one its message names), out of ``steps`` (every step it found; default that one)."""
+    found = sorted({i for step in (steps or [(a, b)]) for i in (step[0].frame, step[1].frame)})
+    return dict(frame=frames[a.frame].frame_id, frames=tuple(frames[i].frame_id for i in found),
                 track_id=tid, cls=boxes[0].label.label)
 
 
@@ -104,33 +107,33 @@ def class_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Find
     return Finding(WARNING, _subject(tid, boxes), "track-class",
                    f"class changes from {a.label.label} to {b.label.label} between {_between(frames, a, b)}{more}",
                    "give every box of the track the same class, or split the track where the object changes",
-                   **about_step(frames, tid, boxes, a, b))
+                   **about_step(frames, tid, boxes, a, b, changes))
 
 
 def size_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
     """``track-size``: a rigid object's size changes between consecutive boxes beyond :data:`SIZE_TOLERANCE`."""
     if boxes[0].cls not in RIGID:
         return None
-    worst, n = None, 0
+    worst, steps = None, []
     for a, b in zip(boxes, boxes[1:]):
         sa, sb = np.asarray(a.world.size), np.asarray(b.world.size)
         tolerance = np.maximum(SIZE_TOLERANCE[0], SIZE_TOLERANCE[1] * np.maximum(sa, sb))
         excess = np.abs(sa - sb) - tolerance
         if excess.max() > 0.0:
-            n += 1
+            steps.append((a, b))
             if worst is None or excess.max() > worst[0]:
                 k = int(np.argmax(excess))
                 worst = (excess.max(), a, b, abs(sa[k] - sb[k]), tolerance[k])
     if worst is None:
         return None
     _, a, b, change, tolerance = worst
-    more = f" ({n} changes)" if n > 1 else ""
+    more = f" ({len(steps)} changes)" if len(steps) > 1 else ""
     fmt = lambda s: " x ".join(f"{v:.2f}" for v in s)   # noqa: E731
     return Finding(WARNING, _subject(tid, boxes), "track-size",
                    f"size {fmt(a.world.size)} m becomes {fmt(b.world.size)} m between {_between(frames, a, b)}{more}; "
                    f"a {a.cls} keeps its size (tolerance {SIZE_TOLERANCE[0]} m or {SIZE_TOLERANCE[1]:.0%})",
                    "give the track's boxes one size (the size of its best-seen box)",
-                   **about_step(frames, tid, boxes, a, b), value=change, threshold=tolerance, unit="m")
+                   **about_step(frames, tid, boxes, a, b, steps), value=change, threshold=tolerance, unit="m")
 
 
 def _moved(a: _Box, b: _Box) -> float:
@@ -167,7 +170,8 @@ def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Findi
                    f"moves {moved:.1f} m in {dt:.2f} s ({moved / dt:.0f} m/s in the {frame} frame) between "
                    f"{_between(frames, a, b)}, more than the {limit:.1f} m a {a.cls} can{more}",
                    "move the box back onto its object, or give it the track ID of the object it is on",
-                   **about_step(frames, tid, boxes, a, b), value=moved, threshold=limit, unit="m")
+                   **about_step(frames, tid, boxes, a, b, [j[:2] for j in jumps]), value=moved, threshold=limit,
+                   unit="m")
 
 
 def _heading_turn(a: Cuboid, b: Cuboid) -> float:
@@ -221,7 +225,7 @@ def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box],
                    f"heading turns {np.degrees(_heading_turn(a.world, b.world)):.0f} deg between "
                    f"{_between(frames, a, b)}{more}: drawn facing backwards in one of them?",
                    "turn the box that faces the wrong way by 180 deg",
-                   **about_step(frames, tid, boxes, a, b), value=np.degrees(_heading_turn(a.world, b.world)),
+                   **about_step(frames, tid, boxes, a, b, flips), value=np.degrees(_heading_turn(a.world, b.world)),
                    unit="deg")
 
 

@@ -10,8 +10,10 @@ track IDs.
   :data:`FRAGMENT_MAX_S` (:data:`FRAGMENT_MAX_FRAMES` frames without capture times), its first box
   within :data:`FRAGMENT_DISTANCE` of where the first track's object would be by then (moving on as
   between its last two boxes, in the world frame with ego poses): one object under two IDs. The same
-  when the first ID takes the object back. The frames one such track covers in the other's gap are
-  not also a ``track-gap``.
+  when the first ID takes the object back. A first box that overlaps another box of its class, or
+  lies within that distance of one, is not taken for the object (that one has it; two boxes on one
+  object are a ``label-duplicate``). The frames one such track covers in the other's gap are not also
+  a ``track-gap``.
 
 Frames are the checked frames (labelled frames, or those ``--frames`` picks); a frame with no box at
 all is not among them. Thresholds and the data they were set on are in docs/label_checks.md.
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geometry.iou import bev_intersection
 from ..wording import listing
 from .findings import WARNING, Finding
 from .track_checks import TrackFrame, _Box, track_boxes
@@ -72,6 +75,16 @@ def handovers(frames: list[TrackFrame], tracks: dict[str, list[_Box]]) -> list[H
     """Every place where one track stops and another of the same class (re)starts close in time and
     where the first one's object would be (see the module docstring)."""
     ends, starts = [], []
+    by_frame: dict[int, list[tuple[str, _Box]]] = defaultdict(list)
+    for tid, boxes in tracks.items():
+        for box in boxes:
+            by_frame[box.frame].append((tid, box))
+
+    def crowded(tid: str, box: _Box) -> bool:
+        return any(t != tid and b.cls == box.cls and
+                   (np.hypot(*np.subtract(b.world.center[:2], box.world.center[:2])) <= FRAGMENT_DISTANCE
+                    or bev_intersection(b.world, box.world) > 0.0) for t, b in by_frame[box.frame])
+
     for tid, boxes in tracks.items():
         for k, box in enumerate(boxes):
             if k + 1 == len(boxes) or boxes[k + 1].frame != box.frame + 1:
@@ -90,7 +103,7 @@ def handovers(frames: list[TrackFrame], tracks: dict[str, list[_Box]]) -> list[H
                 continue
             distance = float(np.hypot(*(np.asarray(first.world.center[:2]) -
                                         _predicted(frames, boxes, k, first.frame))))
-            if distance <= FRAGMENT_DISTANCE:
+            if distance <= FRAGMENT_DISTANCE and not crowded(other, first):
                 out.append(Handover(tid, other, last, first, distance))
     return out
 
