@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "back inside the image; ego poses against the sweeps' own motion; camera "
                                    "capture times against their sweep; and its labels (a project's cuboids, else the drive's own): "
                                    "empty, floating or sunk boxes, sizes outside the class's, duplicates, tracks that "
-                                   "change class or size, jump or flip their heading. Exit code 0: nothing found; 3: "
+                                   "change class or size, jump or flip their heading, skip frames (not marked absent) or carry on "
+                                   "under another ID. Exit code 0: nothing found; 3: "
                                    "findings (listed); 2: bad input.")
     add_drive_or_project(p, "its drive and its cuboids")
     p.add_argument("--frames", help=f"frames to read: {FRAMES_SYNTAX} (default: 5 spread over the drive; "
