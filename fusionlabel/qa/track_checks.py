@@ -61,35 +61,38 @@ class TrackFrame:
 
 
 @dataclass(frozen=True)
-class _Box:
+class TrackBox:
+    """One box of a track: ``frame`` its index in the checked frames, ``world`` its cuboid in the
+    world frame (the LiDAR frame without ego poses), ``cls`` its class in the default ontology."""
+
     frame: int
     label: CuboidLabel
     world: Cuboid
     cls: str
 
 
-def track_boxes(frames: list[TrackFrame]) -> dict[str, list[_Box]]:
+def track_boxes(frames: list[TrackFrame]) -> dict[str, list[TrackBox]]:
     """Each track's boxes in ``frames`` (in order), in the world frame when the frames have poses."""
-    out: dict[str, list[_Box]] = defaultdict(list)
+    out: dict[str, list[TrackBox]] = defaultdict(list)
     for i, f in enumerate(frames):
         for lab in f.labels:
             if lab.track_id is None:
                 continue
             world = lab.box if f.T_world_lidar is None else lab.box.transformed(f.T_world_lidar)
-            out[lab.track_id].append(_Box(i, lab, world, size_class(lab.label) or lab.label))
+            out[lab.track_id].append(TrackBox(i, lab, world, size_class(lab.label) or lab.label))
     return out
 
 
-def _subject(tid: str, boxes: list[_Box]) -> str:
+def _subject(tid: str, boxes: list[TrackBox]) -> str:
     return f"track {tid} ({boxes[0].label.label})"
 
 
-def _between(frames: list[TrackFrame], a: _Box, b: _Box) -> str:
+def _between(frames: list[TrackFrame], a: TrackBox, b: TrackBox) -> str:
     return f"frames {frames[a.frame].frame_id} -> {frames[b.frame].frame_id}"
 
 
-def about_step(frames: list[TrackFrame], tid: str, boxes: list[_Box], a: _Box, b: _Box,
-               steps: list[tuple[_Box, _Box]] = ()) -> dict:
+def about_step(frames: list[TrackFrame], tid: str, boxes: list[TrackBox], a: TrackBox, b: TrackBox,
+               steps: list[tuple[TrackBox, TrackBox]] = ()) -> dict:
     """The structured fields of a finding about track ``tid``'s step from box ``a`` to box ``b``
     (the one its message names), out of ``steps`` (every step it found; default that one)."""
     found = sorted({i for step in (steps or [(a, b)]) for i in (step[0].frame, step[1].frame)})
@@ -97,7 +100,7 @@ def about_step(frames: list[TrackFrame], tid: str, boxes: list[_Box], a: _Box, b
                 track_id=tid, cls=boxes[0].label.label)
 
 
-def class_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+def class_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> Finding | None:
     """``track-class``: the track's boxes have more than one class."""
     changes = [(a, b) for a, b in zip(boxes, boxes[1:]) if a.cls != b.cls]
     if not changes:
@@ -110,7 +113,7 @@ def class_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Find
                    **about_step(frames, tid, boxes, a, b, changes))
 
 
-def size_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+def size_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> Finding | None:
     """``track-size``: a rigid object's size changes between consecutive boxes beyond :data:`SIZE_TOLERANCE`."""
     if boxes[0].cls not in RIGID:
         return None
@@ -136,11 +139,11 @@ def size_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Findi
                    **about_step(frames, tid, boxes, a, b, steps), value=change, threshold=tolerance, unit="m")
 
 
-def _moved(a: _Box, b: _Box) -> float:
+def _moved(a: TrackBox, b: TrackBox) -> float:
     return float(np.hypot(*np.subtract(b.world.center[:2], a.world.center[:2])))
 
 
-def _jumps(frames: list[TrackFrame], boxes: list[_Box]) -> list[tuple[_Box, _Box, float, float, float]]:
+def _jumps(frames: list[TrackFrame], boxes: list[TrackBox]) -> list[tuple[TrackBox, TrackBox, float, float, float]]:
     """Consecutive boxes further apart than their class can move: (a, b, moved, dt, limit) each."""
     out = []
     for a, b in zip(boxes, boxes[1:]):
@@ -157,7 +160,7 @@ def _jumps(frames: list[TrackFrame], boxes: list[_Box]) -> list[tuple[_Box, _Box
     return out
 
 
-def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> Finding | None:
     """``track-jump``: consecutive boxes of the track further apart than their class can move in the
     time between their frames (see the module docstring)."""
     jumps = _jumps(frames, boxes)
@@ -178,7 +181,7 @@ def _heading_turn(a: Cuboid, b: Cuboid) -> float:
     return abs((b.yaw - a.yaw + np.pi) % (2.0 * np.pi) - np.pi)
 
 
-def _flip_step(frames: list[TrackFrame], a: _Box, b: _Box) -> bool | None:
+def _flip_step(frames: list[TrackFrame], a: TrackBox, b: TrackBox) -> bool | None:
     """Whether the heading turns further between boxes ``a`` and ``b`` than the object can have
     turned; None when no rule can tell (boxes too far apart in time for the class)."""
     turn = _heading_turn(a.world, b.world)
@@ -198,7 +201,7 @@ def _flip_step(frames: list[TrackFrame], a: _Box, b: _Box) -> bool | None:
     return turn > allowed
 
 
-def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box],
+def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox],
                      unjudged: list[int] | None = None) -> Finding | None:
     """``track-yaw-flip``: the heading turns by :data:`FLIP_ANGLE` or more between consecutive boxes
     that cannot have turned so far (see the module docstring; objects with a front only,

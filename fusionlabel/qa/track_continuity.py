@@ -29,7 +29,7 @@ import numpy as np
 from ..geometry.iou import bev_intersection
 from ..wording import listing
 from .findings import WARNING, Finding
-from .track_checks import TrackFrame, _Box, track_boxes
+from .track_checks import TrackFrame, TrackBox, track_boxes
 
 GAP_MAX_S = 1.0              # s between the boxes either side of a gap
 GAP_MAX_FRAMES = 10          # ... frames apart, without capture times (1 s at 10 Hz)
@@ -45,8 +45,8 @@ class Handover:
 
     ended: str
     started: str
-    last: _Box
-    first: _Box
+    last: TrackBox
+    first: TrackBox
     distance: float
 
 
@@ -58,7 +58,7 @@ def _close_in_time(frames: list[TrackFrame], a: int, b: int, max_s: float, max_f
     return 0 < tb - ta <= max_s * 1e6
 
 
-def _predicted(frames: list[TrackFrame], boxes: list[_Box], k: int, frame: int) -> np.ndarray:
+def _predicted(frames: list[TrackFrame], boxes: list[TrackBox], k: int, frame: int) -> np.ndarray:
     """Where box ``k``'s object would be (x, y) in ``frame``, moving on as from the box before it
     (when that is in the frame just before, and both have capture times); else where it is."""
     here = np.asarray(boxes[k].world.center[:2], dtype=float)
@@ -71,16 +71,16 @@ def _predicted(frames: list[TrackFrame], boxes: list[_Box], k: int, frame: int) 
     return here + velocity * (t2 - t1)
 
 
-def handovers(frames: list[TrackFrame], tracks: dict[str, list[_Box]]) -> list[Handover]:
+def handovers(frames: list[TrackFrame], tracks: dict[str, list[TrackBox]]) -> list[Handover]:
     """Every place where one track stops and another of the same class (re)starts close in time and
     where the first one's object would be (see the module docstring)."""
     ends, starts = [], []
-    by_frame: dict[int, list[tuple[str, _Box]]] = defaultdict(list)
+    by_frame: dict[int, list[tuple[str, TrackBox]]] = defaultdict(list)
     for tid, boxes in tracks.items():
         for box in boxes:
             by_frame[box.frame].append((tid, box))
 
-    def crowded(tid: str, box: _Box) -> bool:
+    def crowded(tid: str, box: TrackBox) -> bool:
         return any(t != tid and b.cls == box.cls and
                    (np.hypot(*np.subtract(b.world.center[:2], box.world.center[:2])) <= FRAGMENT_DISTANCE
                     or bev_intersection(b.world, box.world) > 0.0) for t, b in by_frame[box.frame])
@@ -129,7 +129,7 @@ def fragment_findings(frames: list[TrackFrame], found: list[Handover]) -> list[F
     return out
 
 
-def gap_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box], covered: set[int]) -> Finding | None:
+def gap_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox], covered: set[int]) -> Finding | None:
     """``track-gap``: the checked frames between two boxes of the track, close in time, where it has
     no box and is not marked absent; frames in ``covered`` (another ID held the object) left out."""
     missing = []
