@@ -171,7 +171,14 @@ def test_translation_in_centimetres_is_flagged(sim, tmp_path):
         rig["sensors"]["cam_front_right"]["extrinsic"]["parent"] = "lidar_top"
     report = check_drive(broken_copy(sim.root, tmp_path / "d", rig=centimetres), poses=False)
     assert "camera-distance" in checks_of(report, "cam_front_right")
-    assert "centimetres" in next(f.message for f in report.findings if f.check == "camera-distance")
+    found = next(f for f in report.findings if f.check == "camera-distance")
+    assert "centimetres" in found.message
+    # for a program: the distance measured (independently: the translation's length) and the limit
+    rig = yaml.safe_load((sim.root / "rig.yaml").read_text())
+    t_lidar = np.array(rig["sensors"]["lidar_top"]["extrinsic"]["translation"], float)
+    t = extrinsic(rig, "cam_front_right")[1]
+    assert found.value == pytest.approx(100 * np.linalg.norm(t - t_lidar), rel=1e-6)
+    assert (found.threshold, found.unit) == (20.0, "m")
 
 
 # ------------------------------------------------------------------------------------------ intrinsics
@@ -313,6 +320,8 @@ def test_capture_time_far_from_the_sweep_is_a_warning(sim, tmp_path):
     report = check_drive(broken_copy(sim.root, tmp_path / "d", drive=late), poses=False)
     assert [(f.subject, f.check, f.severity) for f in report.findings] == [("cam_front", "capture-time", "warning")]
     assert "-3.000 s" in report.findings[0].message
+    f = report.findings[0]
+    assert (f.frame, f.value, f.threshold, f.unit) == (sim.frames[0].frame_id, pytest.approx(3.0), 0.1, "s")
 
 
 # ------------------------------------------------------------------------------------------ the commands

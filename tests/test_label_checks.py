@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -128,6 +129,10 @@ def test_track_size_change(sim, labels, car):
     report = check_labels(sim, edited(labels, 1, car, size=longer), "drive")
     assert checks(report) == {"track-size"}, [f.message for f in report.findings]
     assert report.findings[0].subject == f"track {car} (car)" and "(2 changes)" in report.findings[0].message
+    # for a program: the frame its message names first, every frame of the changes, the largest change
+    f = report.findings[0]
+    assert f.frames == tuple(frame.frame_id for frame in sim.frames) and f.frame == sim.frames[0].frame_id
+    assert f.value == pytest.approx(box.length * 0.3) and f.threshold == pytest.approx(0.1 * box.length * 1.3)
 
 
 def test_teleported_box_jumps(sim, labels, car):
@@ -206,8 +211,10 @@ def test_real_kitti_and_nuscenes_ground_truth_give_no_finding(kitti_object, nusc
 
 
 def test_real_sustech_odd_boxes_are_found(realdata):
-    """SUSTech's sequence has two odd boxes (docs/label_checks.md): pedestrian 82 is 1.69 m long in
-    every frame; bus 3 is 3.24 m wide in frame 950 and 2.61 m in the others (its points span 2.5 m)."""
+    """SUSTech's sequence has three oddities (docs/label_checks.md): pedestrian 82 is 1.69 m long in
+    every frame; bus 3 is 3.24 m wide in frame 950 and 2.61 m in the others (its points span 2.5 m),
+    and has no box in frame 970, between its boxes 0.5 s before and after (hundreds of returns lie
+    where it would be)."""
     from fusionlabel.io.drives import open_drive
 
     root = realdata / "sustech_sequence"
@@ -217,13 +224,19 @@ def test_real_sustech_odd_boxes_are_found(realdata):
     report = check_labels(drive, drive_labels(drive), "drive")
     assert report.boxes == 87 and report.tracks == 25
     assert sorted((f.check, f.subject) for f in report.findings) == [
-        ("label-size", "track 82 (Pedestrian)"), ("track-size", "track 3 (Bus)")]
+        ("label-size", "track 82 (Pedestrian)"), ("track-gap", "track 3 (Bus)"), ("track-size", "track 3 (Bus)")]
+    (gap,) = [f for f in report.findings if f.check == "track-gap"]
+    assert gap.frames == ("000970",)
 
 
 def test_real_kitti_tracking_tracks_give_no_finding(realdata):
-    """All 21 training sequences (917 tracks), 10 Hz, without ego poses (LiDAR frame)."""
+    """All 21 training sequences (917 tracks), 10 Hz, without ego poses (LiDAR frame): no track finding
+    (its only gaps are 1.5-2.5 s, objects at the edge of the camera's view), no duplicate (two people
+    walk 0.36 m apart, their boxes of different sizes)."""
+    from fusionlabel.qa.box_checks import duplicate_findings
     from fusionlabel.qa.datasets import kitti_tracking_sequence
     from fusionlabel.qa.track_checks import TrackFrame, track_findings
+    from fusionlabel.qa.track_continuity import continuity_findings
 
     root = realdata / "kitti_tracking"
     if not (root / "label_02").is_dir():
@@ -232,7 +245,9 @@ def test_real_kitti_tracking_tracks_give_no_finding(realdata):
     for seq in sorted(p.stem for p in (root / "label_02").glob("*.txt")):
         frames = kitti_tracking_sequence(root, seq)
         tracks |= {(seq, lab.track_id) for frame in frames for lab in frame}
-        findings += track_findings([TrackFrame(f"{n:06d}", n * 100_000, None, frame) for n, frame in enumerate(frames)])
+        track_frames = [TrackFrame(f"{n:06d}", n * 100_000, None, frame) for n, frame in enumerate(frames)]
+        findings += track_findings(track_frames) + continuity_findings(track_frames)
+        findings += [f for n, frame in enumerate(frames) for f in duplicate_findings(f"{n:06d}", frame)]
     assert len(tracks) == 917
     assert findings == [], [(f.subject, f.message) for f in findings[:5]]
 
@@ -286,3 +301,156 @@ def test_an_id_switch_is_a_jump_not_also_a_flip():
     a[3], b[3] = west[3], east[3]
     found = track_findings(_track_frames({"1": a, "2": b}, "car", dt_s=0.1))
     assert sorted(f.check for f in found) == ["track-jump", "track-jump"], [f.message for f in found]
+
+
+# ------------------------------------------------------------------------------ duplicates of small objects
+def _pedestrian(labels, frame: int):
+    return min((lab for lab in labels[frame] if lab.label == "pedestrian"), key=lambda lab: np.hypot(*lab.box.center[:2]))
+
+
+@pytest.mark.parametrize("along, offset", [(0, 0.2), (1, 0.3)])
+def test_a_pedestrians_copy_a_little_apart_is_a_duplicate_though_it_overlaps_less_than_half(sim, labels, along,
+                                                                                               offset):
+    """A pedestrian's box copied 0.2 m along its length or 0.3 m across (the same size, each centre
+    inside the other): 3D IoU under 0.5, still one person labelled twice."""
+    from fusionlabel.geometry.iou import iou_matrix
+
+    ped = _pedestrian(labels, 2)
+    axis = ped.box.rotation()[:, along]
+    twin = ped.with_(box=ped.box.with_(center=np.add(ped.box.center, offset * axis)), track_id="copy")
+    assert iou_matrix([ped.box], [twin.box], kind="3d")[0, 0] < 0.5
+    out = dict(labels)
+    out[2] = labels[2] + [twin]
+    report = check_labels(sim, out, "drive", sweeps=False)
+    assert checks(report) == {"label-duplicate"}, [f.message for f in report.findings]
+    (f,) = report.findings
+    assert "same size" in f.message and "track copy (pedestrian)" in f.message
+    assert f.value == pytest.approx(offset) and f.unit == "m" and f.track_id == ped.track_id
+
+
+def test_two_people_side_by_side_of_different_sizes_are_no_duplicate(sim, labels):
+    """Real pedestrians walk 0.36 m apart (KITTI tracking), their boxes 0.06-0.09 m different in
+    size: not a copy."""
+    ped = _pedestrian(labels, 2)
+    other = ped.with_(box=ped.box.with_(center=np.add(ped.box.center, 0.3 * ped.box.rotation()[:, 1]),
+                                        size=tuple(np.add(ped.box.size, (0.09, 0.06, 0.08)))), track_id="friend")
+    out = dict(labels)
+    out[2] = labels[2] + [other]
+    assert check_labels(sim, out, "drive", sweeps=False).findings == []
+
+
+# ------------------------------------------------------------------------------ gaps and fragments
+def without(labels, frame: int, track: str) -> dict:
+    """``labels`` without track ``track``'s box in ``frame``."""
+    out = {i: list(v) for i, v in labels.items()}
+    out[frame] = [lab for lab in out[frame] if lab.track_id != track]
+    return out
+
+
+def renamed(labels, frames, track: str, new: str) -> dict:
+    """``labels`` with track ``track``'s boxes in ``frames`` given track ID ``new``."""
+    out = {i: list(v) for i, v in labels.items()}
+    for i in frames:
+        out[i] = [lab.with_(track_id=new) if lab.track_id == track else lab for lab in out[i]]
+    return out
+
+
+def test_a_box_left_out_in_the_middle_of_a_track_is_a_gap(sim, labels, car):
+    report = check_labels(sim, without(labels, 1, car), "drive", sweeps=False)
+    assert checks(report) == {"track-gap"}, [f.message for f in report.findings]
+    (f,) = report.findings
+    fid = sim.frames[1].frame_id
+    assert f.subject == f"track {car} (car)" and fid in f.message
+    assert (f.frame, f.frames, f.track_id, f.cls, f.value) == (fid, (fid,), car, "car", 1)
+
+
+def test_a_gap_marked_absent_is_no_finding(sim, labels, car):
+    report = check_labels(sim, without(labels, 1, car), "drive", sweeps=False, absent={1: {car}})
+    assert report.findings == [], [f.message for f in report.findings]
+
+
+def test_a_long_gap_may_be_an_object_out_of_view():
+    """Boxes 0.5 s apart: a track with no box for one frame (1 s between its boxes) has a gap; for
+    two frames (1.5 s: it may have left the view and come back, as KITTI's do) it has none."""
+    from fusionlabel.qa.track_continuity import continuity_findings
+
+    def frames_without(missing):
+        frames = _track_frames({"1": [(5.0 * i, 0.0, 0.0) for i in range(5)], "2": [(0.0, 9.0, 0.0)] * 5}, "car")
+        return [replace(f, labels=[lab for lab in f.labels if lab.track_id != "1"]) if i in missing else f
+                for i, f in enumerate(frames)]
+
+    assert [(f.check, f.frames) for f in continuity_findings(frames_without({2}))] == [("track-gap", ("000002",))]
+    assert continuity_findings(frames_without({2, 3})) == []
+
+
+def test_a_track_continued_under_a_new_id_is_a_fragment(sim, labels, car):
+    report = check_labels(sim, renamed(labels, (1, 2), car, "new"), "drive", sweeps=False)
+    assert checks(report) == {"track-fragment"}, [f.message for f in report.findings]
+    (f,) = report.findings
+    ids = [frame.frame_id for frame in sim.frames]
+    assert f.subject == f"track {car} (car)" and "track new (car) starts" in f.message
+    assert f.frames == (ids[0], ids[1]) and f.value < 0.3 and f.threshold == 1.0
+
+
+def test_an_id_that_takes_its_object_back_is_one_fragment_and_no_gap(sim, labels, car):
+    report = check_labels(sim, renamed(labels, (1,), car, "new"), "drive", sweeps=False)
+    assert checks(report) == {"track-fragment"}, [f.message for f in report.findings]
+    (f,) = report.findings
+    assert "takes it back" in f.message and len(f.frames) == 4
+
+
+def test_copies_of_a_box_under_new_ids_in_two_frames_are_duplicates_not_a_fragment(sim, labels, car):
+    """The copy in frame 0 stops and the one in frame 1 starts where it would be, but that object has
+    its own track there: two duplicates, not one object under two IDs."""
+    out = {i: list(v) for i, v in labels.items()}
+    for i, new in ((0, "copyA"), (1, "copyB")):
+        lab = next(lab for lab in labels[i] if lab.track_id == car)
+        out[i].append(lab.with_(box=lab.box.with_(center=np.add(lab.box.center, (0.3, 0.1, 0.0))), track_id=new))
+    report = check_labels(sim, out, "drive", sweeps=False)
+    assert [f.check for f in report.findings] == ["label-duplicate"] * 2, [f.message for f in report.findings]
+
+
+def test_a_new_track_elsewhere_or_of_another_class_is_no_fragment():
+    """Track 1 stops; a car starts 3 m from where it would be, a van where it would be: other objects."""
+    from fusionlabel.qa.track_continuity import continuity_findings
+
+    def frames(cls_b, dx):
+        frames = _track_frames({"1": [(1.0 * i, 0.0, 0.0) for i in range(4)]}, "car", dt_s=0.1)
+        first = frames[:2]
+        rest = _track_frames({"2": [(1.0 * i + dx, 0.0, 0.0) for i in range(4)]}, cls_b, dt_s=0.1)[2:]
+        return first + rest
+
+    assert [f.check for f in continuity_findings(frames("car", 0.0))] == ["track-fragment"]
+    assert continuity_findings(frames("car", 3.0)) == []
+    assert continuity_findings(frames("van", 0.0)) == []
+
+
+# ------------------------------------------------------------------------------ the JSON
+def test_cli_json_findings_have_structured_fields_and_counts(sim, tmp_path, capsys):
+    """A project with a box deleted mid-track and a copy of a box: the JSON names frame, track,
+    class, value and threshold; ``counts`` counts the findings by check; an absent mark clears the gap."""
+    from fusionlabel.model.commands import CreateCuboid, DeleteCuboids, SetAbsent
+    from fusionlabel.store.project import Project
+
+    folder = tmp_path / "project"
+    with Project.create(folder, sim.root, import_labels=True) as project:
+        doc = project.document
+        ann = next(a for a in doc.annotations(1) if a.label.track_id is not None and a.label.label == "car")
+        track = ann.label.track_id
+        doc.apply(DeleteCuboids((ann.uid,)))
+        copy = doc.annotations(2)[0].label
+        doc.apply(CreateCuboid(2, copy.with_(track_id=None)))
+    assert main(["check", str(folder), "--labels-only", "--json"]) == 3
+    out = json.loads(capsys.readouterr().out)
+    assert out["counts"] == {"label-duplicate": 1, "track-gap": 1}
+    by_check = {f["check"]: f for f in out["findings"]}
+    gap, dup = by_check["track-gap"], by_check["label-duplicate"]
+    fid = sim.frames[1].frame_id
+    assert {k: gap[k] for k in ("frame", "frames", "track_id", "class", "value", "unit")} == {
+        "frame": fid, "frames": [fid], "track_id": track, "class": "car", "value": 1, "unit": "frames"}
+    assert dup["frame"] == sim.frames[2].frame_id and dup["value"] >= dup["threshold"] == 0.5
+    assert {"severity", "subject", "check", "message", "remedy"} <= set(dup)
+    with Project.open(folder) as project:
+        project.document.apply(SetAbsent(track, 1))
+    assert main(["check", str(folder), "--labels-only", "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["counts"] == {"label-duplicate": 1}

@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "back inside the image; ego poses against the sweeps' own motion; camera "
                                    "capture times against their sweep; and its labels (a project's cuboids, else the drive's own): "
                                    "empty, floating or sunk boxes, sizes outside the class's, duplicates, tracks that "
-                                   "change class or size, jump or flip their heading. Exit code 0: nothing found; 3: "
+                                   "change class or size, jump or flip their heading, skip frames (not marked absent) or carry on "
+                                   "under another ID. Exit code 0: nothing found; 3: "
                                    "findings (listed); 2: bad input.")
     add_drive_or_project(p, "its drive and its cuboids")
     p.add_argument("--frames", help=f"frames to read: {FRAMES_SYNTAX} (default: 5 spread over the drive; "
@@ -43,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def open_checked(path: Path, scene: str | None):
     """The drive of a drive folder or of a project folder (read without the project's lock), its
-    labels by frame index and where they come from (``project`` or ``drive``)."""
+    labels by frame index, where they come from (``project`` or ``drive``) and the tracks marked
+    absent by frame index (a project's; none for a drive)."""
     from ..io.drives import open_drive
     from ..store.project import is_project
 
@@ -51,28 +53,31 @@ def open_checked(path: Path, scene: str | None):
         from ..qa.project_labels import read_project
 
         project = read_project(path, scene)
-        return project.drive, {i: v for i, v in enumerate(project.labels) if v}, "project"
+        return project.drive, {i: v for i, v in enumerate(project.labels) if v}, "project", project.absent
     drive = open_drive(path, scene=scene)
-    return drive, None, "drive"
+    return drive, None, "drive", {}
 
 
 def run(args: argparse.Namespace) -> int:
     from ..model.frame_spec import parse_frames
     from ..qa.drive_check import check_drive
+    from ..qa.findings import counts
     from ..qa.label_check import check_labels, drive_labels
 
-    drive, labels, source = open_checked(args.drive, args.scene)
+    drive, labels, source, absent = open_checked(args.drive, args.scene)
     frames = parse_frames(args.frames, drive) if args.frames else None
     report = None if args.labels_only else check_drive(drive, frames, poses=not args.no_poses)
     label_report = None
     if not args.no_labels:
-        label_report = check_labels(drive, drive_labels(drive) if labels is None else labels, source, frames)
+        label_report = check_labels(drive, drive_labels(drive) if labels is None else labels, source, frames,
+                                    absent=absent)
     findings = (report.findings if report else []) + (label_report.findings if label_report else [])
     if args.json:
         out = report.as_dict() if report else {"drive": drive.name, "root": str(drive.root), "frames": len(drive)}
         if label_report is not None:
             out["labels"] = label_report.as_dict()
         out["findings"] = [f.as_dict() for f in findings]
+        out["counts"] = counts(findings)
         print(json.dumps(out, indent=2))
     else:
         print("\n".join(report_lines(report, label_report, drive)))

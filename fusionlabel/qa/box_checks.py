@@ -1,7 +1,9 @@
 """Label checks of one frame: the mistakes a reviewer spots in a single sweep's cuboids.
 
 * ``label-size``: a box outside its class's plausible size (:data:`SIZE_RANGES`);
-* ``label-duplicate``: two boxes of one frame that overlap heavily (3D IoU >= :data:`DUPLICATE_IOU`);
+* ``label-duplicate``: two boxes of one frame that overlap heavily (3D IoU >= :data:`DUPLICATE_IOU`),
+  or two boxes of one class and the same size (:data:`COPY_SIZE`) each with its centre inside the
+  other: one box drawn twice a little apart, which for a small object overlaps less than that;
 * ``label-empty``: a box the LiDAR sees through: (almost) no return inside it, while rays pass
   through its middle to returns behind it (:func:`see_through`). A box hidden behind something
   (returns stop in front of it) or too far for any ray to cross it is not empty, only unseen;
@@ -39,6 +41,7 @@ SIZE_RANGES: dict[str, tuple[tuple[float, float, float], tuple[float, float, flo
     "traffic_cone": ((0.1, 0.1, 0.2), (1.2, 1.2, 1.5)),
 }
 DUPLICATE_IOU = 0.5        # 3D IoU of two boxes of one frame that makes them one object twice
+COPY_SIZE = (0.05, 0.05)   # m, share of the larger: boxes whose dimensions all agree within the larger are one size
 GROUND_TOLERANCE = 0.5     # m: bottom above or below the estimated ground
 GROUND_RANGE = 40.0        # m: farther boxes are not ground-checked (few ground returns there)
 GROUND_RING = 1.5          # m around a box's footprint where its ground is looked for
@@ -134,6 +137,11 @@ def describe(label: CuboidLabel, k: int) -> str:
     return f"{who} ({label.label})"
 
 
+def about(frame_id: str, label: CuboidLabel) -> dict:
+    """The structured fields of a finding about ``label`` in frame ``frame_id`` (:class:`Finding`)."""
+    return dict(frame=frame_id, frames=(frame_id,), track_id=label.track_id, cls=label.label)
+
+
 def _metres(v) -> str:
     return " x ".join(f"{x:.2f}" for x in v) + " m"
 
@@ -151,19 +159,42 @@ def size_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding]:
             continue
         out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-size",
                            f"size {_metres(size)} (l x w x h) outside {cls}'s {_metres(lo)} to {_metres(hi)}",
-                           "resize the box to the object, or give it the class it is"))
+                           "resize the box to the object, or give it the class it is", **about(frame_id, lab)))
     return out
 
 
+def _is_copy(a: CuboidLabel, b: CuboidLabel) -> bool:
+    """Boxes ``a`` and ``b`` have one class and one size (:data:`COPY_SIZE`) and each one's centre
+    lies inside the other."""
+    if (size_class(a.label) or a.label) != (size_class(b.label) or b.label):
+        return False
+    sa, sb = np.asarray(a.box.size), np.asarray(b.box.size)
+    if np.any(np.abs(sa - sb) > np.maximum(COPY_SIZE[0], COPY_SIZE[1] * np.maximum(sa, sb))):
+        return False
+    return bool(_inside(np.array([b.box.center]), a.box)[0] and _inside(np.array([a.box.center]), b.box)[0])
+
+
 def duplicate_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding]:
-    """``label-duplicate`` findings: pairs of boxes with 3D IoU >= :data:`DUPLICATE_IOU`."""
+    """``label-duplicate`` findings: pairs of boxes with 3D IoU >= :data:`DUPLICATE_IOU`, or of one
+    class and size with each one's centre inside the other (:func:`_is_copy`)."""
     boxes = [lab.box for lab in labels]
-    iou = np.triu(iou_matrix(boxes, boxes, kind="3d"), 1)
+    iou = iou_matrix(boxes, boxes, kind="3d")
     out = []
-    for a, b in zip(*np.nonzero(iou >= DUPLICATE_IOU)):
+    for a, b in zip(*np.triu_indices(len(labels), 1)):
+        other = describe(labels[b], b)
+        if iou[a, b] >= DUPLICATE_IOU:
+            what, value = dict(value=iou[a, b], threshold=DUPLICATE_IOU, unit="3D IoU"), f"with 3D IoU {iou[a, b]:.2f}"
+        elif _is_copy(labels[a], labels[b]):
+            apart = float(np.linalg.norm(np.subtract(boxes[a].center, boxes[b].center)))
+            what = dict(value=apart, unit="m")
+            value = (f"at the same size, {apart:.2f} m apart with each centre inside the other "
+                     f"(3D IoU {iou[a, b]:.2f})")
+        else:
+            continue
         out.append(Finding(ERROR, f"frame {frame_id} {describe(labels[a], a)}", "label-duplicate",
-                           f"overlaps {describe(labels[b], b)} with 3D IoU {iou[a, b]:.2f}: one object labelled twice?",
-                           "delete one of the two boxes (or separate them if they are two objects)"))
+                           f"overlaps {other} {value}: one object labelled twice?",
+                           "delete one of the two boxes (or separate them if they are two objects)",
+                           **about(frame_id, labels[a]), **what))
     return out
 
 
@@ -181,7 +212,8 @@ def empty_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray)
             out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-empty",
                                f"{inside} inside, while {seen.through} rays pass through its middle to returns "
                                f"behind it ({np.linalg.norm(lab.box.center):.1f} m away): nothing there",
-                               "move the box onto the object's points, or delete it"))
+                               "move the box onto the object's points, or delete it", **about(frame_id, lab),
+                               value=seen.through, threshold=EMPTY_RAYS, unit="rays through"))
     return out
 
 
@@ -245,6 +277,7 @@ def ground_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray
         where = "floats" if off > 0 else "sinks"
         out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-ground",
                            f"bottom {where} {abs(off):.2f} m {'above' if off > 0 else 'below'} the ground around it "
-                           f"(tolerance {GROUND_TOLERANCE} m)", "set the box's bottom on the ground (or its height "
-                                                                "to the object's)"))
+                           f"(tolerance {GROUND_TOLERANCE} m)",
+                           "set the box's bottom on the ground (or its height to the object's)", **about(frame_id, lab),
+                           value=off, threshold=GROUND_TOLERANCE, unit="m"))
     return out

@@ -74,17 +74,20 @@ def orientation_findings(name: str, o: Orientation) -> list[Finding]:
         out.append(Finding(ERROR, name, "image-down",
                            f"its optical axis points {o.pitch_up_deg:.0f} deg above the horizon (into the sky): "
                            "the extrinsic rotation is wrong (rpy_deg written in radians, or a quaternion in x, y, z, "
-                           "w order?)", EXTRINSIC_REMEDY))
+                           "w order?)", EXTRINSIC_REMEDY, value=o.pitch_up_deg, threshold=MAX_PITCH_UP_DEG,
+                           unit="deg"))
     elif o.down_off_deg is not None and abs(o.down_off_deg) > MAX_ROLL_DEG:
         out.append(Finding(ERROR, name, "image-down",
                            f"the image's down (camera +y) is {abs(o.down_off_deg):.0f} deg off the vehicle's down"
                            f"{' (upside down)' if abs(o.down_off_deg) > 150 else ''}: the extrinsic is probably "
                            "inverted (T_sensor_parent given for T_parent_sensor), its matrix transposed or its "
-                           "quaternion in x, y, z, w order", EXTRINSIC_REMEDY))
+                           "quaternion in x, y, z, w order", EXTRINSIC_REMEDY, value=abs(o.down_off_deg),
+                           threshold=MAX_ROLL_DEG, unit="deg"))
     if o.distance_m > MAX_CAMERA_DISTANCE:
         out.append(Finding(ERROR, name, "camera-distance",
                            f"it sits {o.distance_m:.1f} m from the reference LiDAR: the translation is probably in "
-                           "centimetres", "write extrinsic translations in metres"))
+                           "centimetres", "write extrinsic translations in metres", value=o.distance_m,
+                           threshold=MAX_CAMERA_DISTANCE, unit="m"))
     return out
 
 
@@ -203,4 +206,5 @@ def coverage_finding(name: str, c: Coverage) -> Finding | None:
         return None
     return Finding(ERROR, name, "coverage",
                    f"{few_points_text(c.in_image)}: {c.in_image:,} of the {c.in_front:,} points {lo:g}-{hi:g} m in "
-                   f"front of it in {c.frames} frame(s)", EXTRINSIC_REMEDY)
+                   f"front of it in {c.frames} frame(s)", EXTRINSIC_REMEDY, value=c.in_image / c.in_front,
+                   threshold=ALMOST_NONE, unit="share of the points in front")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import dataclass
 
 ERROR = "error"        # the data is wrong: points will be misplaced or missing
 WARNING = "warning"    # suspicious: probably wrong, but a real rig could be like this
@@ -17,21 +18,42 @@ class Finding:
     stable identifier of the check (``coverage``, ``image-down``, ``principal-point``,
     ``lens-fold``, ``camera-distance``, ``poses``, ``capture-time``, ``files``; for labels
     ``label-empty``, ``label-ground``, ``label-size``, ``label-duplicate``, ``track-class``,
-    ``track-size``, ``track-jump``, ``track-yaw-flip``); ``message``: what is wrong, with the
-    numbers that show it; ``remedy``: what to do about it."""
+    ``track-size``, ``track-jump``, ``track-yaw-flip``, ``track-gap``, ``track-fragment``);
+    ``message``: what is wrong, with the numbers that show it; ``remedy``: what to do about it.
+
+    The rest is the same for a program (``check --json``), where a check has it: ``frame`` the frame
+    to look at first and ``frames`` every frame it is about (frame ids); ``track_id`` and ``cls`` the
+    label's track and class; ``value`` the measured figure, ``threshold`` the limit it crossed, both
+    in ``unit``."""
 
     severity: str
     subject: str
     check: str
     message: str
     remedy: str
+    frame: str | None = None
+    frames: tuple[str, ...] = ()
+    track_id: str | None = None
+    cls: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    unit: str | None = None
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The finding for JSON: the text keys, then the structured ones (None where not known)."""
+        return {"severity": self.severity, "subject": self.subject, "check": self.check, "message": self.message,
+                "remedy": self.remedy, "frame": self.frame, "frames": list(self.frames), "track_id": self.track_id,
+                "class": self.cls, "value": None if self.value is None else round(float(self.value), 4),
+                "threshold": None if self.threshold is None else round(float(self.threshold), 4), "unit": self.unit}
+
+
+def counts(findings: list[Finding]) -> dict[str, int]:
+    """The number of findings by check, in the order the checks first appear."""
+    return dict(Counter(f.check for f in findings))
 
 
 def unique(findings: list[Finding]) -> list[Finding]:

@@ -11,7 +11,7 @@ ground checks read its sweep); the tracks over all labelled frames get :mod:`.tr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from ..wording import counted, listing
 from . import box_checks
 from .findings import Finding
 from .track_checks import TrackFrame, track_findings
+from .track_continuity import continuity_findings
 
 NOT_OBJECTS = ("DontCare",)
 
@@ -67,10 +68,12 @@ def drive_labels(drive: Drive) -> dict[int, list[CuboidLabel]]:
 
 
 def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str,
-                 frames: list[int] | None = None, sweeps: bool = True) -> LabelCheck:
+                 frames: list[int] | None = None, sweeps: bool = True,
+                 absent: dict[int, set[str]] | None = None) -> LabelCheck:
     """Check ``labels`` (by frame index of ``drive``; from ``source``, ``project`` or ``drive``)
     on ``frames`` (default: every labelled frame); ``sweeps=False`` skips the checks that read the
-    sweeps (empty boxes, ground)."""
+    sweeps (empty boxes, ground); ``absent``: by frame index, the tracks marked absent there (a
+    project's marks; a drive has none)."""
     report = LabelCheck(source)
     wanted = sorted(labels if frames is None else set(frames) & set(labels))
     checked: dict[int, list[CuboidLabel]] = {}
@@ -95,7 +98,8 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
         report.swept_frames += 1
         report.findings += box_checks.empty_findings(fid, kept, points) + box_checks.ground_findings(fid, kept, points)
     report.findings = same_box_once(report.findings)
-    report.findings += track_findings(_track_frames(drive, checked, report.notes), report.notes)
+    track_frames = _track_frames(drive, checked, report.notes, absent or {})
+    report.findings += track_findings(track_frames, report.notes) + continuity_findings(track_frames)
     return report
 
 
@@ -115,12 +119,13 @@ def same_box_once(findings: list[Finding]) -> list[Finding]:
             continue
         frames = [frame for frame, _ in members]
         f = members[0][1]
-        out.append(Finding(f.severity, key[0], f.check, f"{f.message}, in {len(frames)} frames ({listing(frames, 4)})",
-                           f.remedy))
+        out.append(replace(f, subject=key[0], message=f"{f.message}, in {len(frames)} frames ({listing(frames, 4)})",
+                           frames=tuple(frames)))
     return out
 
 
-def _track_frames(drive: Drive, checked: dict[int, list[CuboidLabel]], notes: list[str]) -> list[TrackFrame]:
+def _track_frames(drive: Drive, checked: dict[int, list[CuboidLabel]], notes: list[str],
+                  absent: dict[int, set[str]]) -> list[TrackFrame]:
     poses = has_ego_poses(drive)
     times = [drive.frames[i].timestamp_us for i in checked]
     timed = len(set(times)) == len(times)
@@ -133,5 +138,6 @@ def _track_frames(drive: Drive, checked: dict[int, list[CuboidLabel]], notes: li
         except FusionLabelError as e:      # the frame's calibration: a drive check finding of its own
             notes.append(f"tracks not checked: the pose of frame {drive.frames[i].frame_id}'s LiDAR is unknown ({e})")
             return []
-        out.append(TrackFrame(drive.frames[i].frame_id, drive.frames[i].timestamp_us if timed else None, T, kept))
+        out.append(TrackFrame(drive.frames[i].frame_id, drive.frames[i].timestamp_us if timed else None, T, kept,
+                              frozenset(absent.get(i, ()))))
     return out

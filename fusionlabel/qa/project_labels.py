@@ -3,7 +3,7 @@ cuboids, read without taking the project's write lock (an open app keeps editing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model.annotation import CuboidLabel
@@ -15,12 +15,14 @@ REVIEWED = ("done", "reviewed")     # frame statuses that say "every object here
 @dataclass
 class ProjectLabels:
     """``drive``: the project's drive (on its scene); ``labels[i]``: every current cuboid of frame i
-    (pre-labels with their scores, human and imported cuboids); ``statuses[i]``: frame i's status."""
+    (pre-labels with their scores, human and imported cuboids); ``statuses[i]``: frame i's status;
+    ``absent[i]``: the tracks whose object is marked absent in frame i (frames with marks only)."""
 
     folder: Path
     drive: Drive
     labels: list[list[CuboidLabel]]
     statuses: list[str]
+    absent: dict[int, set[str]] = field(default_factory=dict)
 
     def ground_truth_frames(self) -> list[int]:
         """Frames that count as labelled: a human or imported cuboid, or marked done or reviewed
@@ -37,4 +39,5 @@ def read_project(folder: str | Path, scene: str | None = None) -> ProjectLabels:
     with Project.open(folder, read_only=True, scene=scene) as project:
         doc = project.document
         labels = [[a.label for a in doc.annotations(i)] for i in range(len(project.drive))]
-        return ProjectLabels(Path(folder), project.drive, labels, doc.frame_statuses())
+        absent = {i: set(tracks) for i in range(len(project.drive)) if (tracks := doc.tracks_absent_in(i))}
+        return ProjectLabels(Path(folder), project.drive, labels, doc.frame_statuses(), absent)

@@ -88,7 +88,8 @@ def check_capture_times(drive: Drive, indices: list[int]) -> TimeCheck:
             f"in {len(hits)} of {len(indices)} frames its capture time is nearer another frame's sweep than its own "
             f"(e.g. frame {ids[i]}: {offset * 1e-6:+.3f} s from its sweep, {(drive.frames[i].camera_timestamps_us[cam] - times[other]) * 1e-6:+.3f} s "
             f"from frame {ids[other]}'s): the images are probably paired with the wrong frames",
-            "pair each image with the sweep taken at the same time (cameras and camera_timestamps_us in drive.yaml)"))
+            "pair each image with the sweep taken at the same time (cameras and camera_timestamps_us in drive.yaml)",
+            frame=ids[i], frames=tuple(ids[k] for k, *_ in hits)))
     for cam, hits in far.items():
         i, offset = hits[0]
         findings.append(Finding(
@@ -96,7 +97,9 @@ def check_capture_times(drive: Drive, indices: list[int]) -> TimeCheck:
             f"in {len(hits)} of {len(indices)} frames it was captured more than {MAX_OFFSET_S:g} s from its sweep "
             f"(e.g. frame {ids[i]}: {offset * 1e-6:+.3f} s) and has no per-camera pose: points and boxes are "
             "drawn where the vehicle was at the sweep",
-            "check camera_timestamps_us (microseconds), or give T_world_vehicle_at_camera for such frames"))
+            "check camera_timestamps_us (microseconds), or give T_world_vehicle_at_camera for such frames",
+            frame=ids[i], frames=tuple(ids[k] for k, _ in hits), value=abs(offset) * 1e-6, threshold=MAX_OFFSET_S,
+            unit="s"))
     return TimeCheck(len(indices), cameras, None if largest is None else largest * 1e-6, findings)
 
 

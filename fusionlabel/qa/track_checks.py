@@ -50,42 +50,57 @@ HEADED = ("car", "van", "truck", "bus", "tram", "motorcycle", "cyclist", "pedest
 @dataclass(frozen=True)
 class TrackFrame:
     """One frame's labels for the track checks: ``time_us`` its capture time (None: unknown),
-    ``T_world_lidar`` its pose (None: no ego poses, boxes stay in the LiDAR frame)."""
+    ``T_world_lidar`` its pose (None: no ego poses, boxes stay in the LiDAR frame), ``absent`` the
+    tracks whose object is marked absent in it (hidden or out of view: a project's ``H`` marks)."""
 
     frame_id: str
     time_us: int | None
     T_world_lidar: np.ndarray | None
     labels: list[CuboidLabel]
+    absent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
-class _Box:
+class TrackBox:
+    """One box of a track: ``frame`` its index in the checked frames, ``world`` its cuboid in the
+    world frame (the LiDAR frame without ego poses), ``cls`` its class in the default ontology."""
+
     frame: int
     label: CuboidLabel
     world: Cuboid
     cls: str
 
 
-def _tracks(frames: list[TrackFrame]) -> dict[str, list[_Box]]:
-    out: dict[str, list[_Box]] = defaultdict(list)
+def track_boxes(frames: list[TrackFrame]) -> dict[str, list[TrackBox]]:
+    """Each track's boxes in ``frames`` (in order), in the world frame when the frames have poses."""
+    out: dict[str, list[TrackBox]] = defaultdict(list)
     for i, f in enumerate(frames):
         for lab in f.labels:
             if lab.track_id is None:
                 continue
             world = lab.box if f.T_world_lidar is None else lab.box.transformed(f.T_world_lidar)
-            out[lab.track_id].append(_Box(i, lab, world, size_class(lab.label) or lab.label))
+            out[lab.track_id].append(TrackBox(i, lab, world, size_class(lab.label) or lab.label))
     return out
 
 
-def _subject(tid: str, boxes: list[_Box]) -> str:
+def _subject(tid: str, boxes: list[TrackBox]) -> str:
     return f"track {tid} ({boxes[0].label.label})"
 
 
-def _between(frames: list[TrackFrame], a: _Box, b: _Box) -> str:
+def _between(frames: list[TrackFrame], a: TrackBox, b: TrackBox) -> str:
     return f"frames {frames[a.frame].frame_id} -> {frames[b.frame].frame_id}"
 
 
-def class_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+def about_step(frames: list[TrackFrame], tid: str, boxes: list[TrackBox], a: TrackBox, b: TrackBox,
+               steps: list[tuple[TrackBox, TrackBox]] = ()) -> dict:
+    """The structured fields of a finding about track ``tid``'s step from box ``a`` to box ``b``
+    (the one its message names), out of ``steps`` (every step it found; default that one)."""
+    found = sorted({i for step in (steps or [(a, b)]) for i in (step[0].frame, step[1].frame)})
+    return dict(frame=frames[a.frame].frame_id, frames=tuple(frames[i].frame_id for i in found),
+                track_id=tid, cls=boxes[0].label.label)
+
+
+def class_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> Finding | None:
     """``track-class``: the track's boxes have more than one class."""
     changes = [(a, b) for a, b in zip(boxes, boxes[1:]) if a.cls != b.cls]
     if not changes:
@@ -94,37 +109,41 @@ def class_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Find
     more = f" ({len(changes)} changes)" if len(changes) > 1 else ""
     return Finding(WARNING, _subject(tid, boxes), "track-class",
                    f"class changes from {a.label.label} to {b.label.label} between {_between(frames, a, b)}{more}",
-                   "give every box of the track the same class, or split the track where the object changes")
+                   "give every box of the track the same class, or split the track where the object changes",
+                   **about_step(frames, tid, boxes, a, b, changes))
 
 
-def size_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+def size_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> Finding | None:
     """``track-size``: a rigid object's size changes between consecutive boxes beyond :data:`SIZE_TOLERANCE`."""
     if boxes[0].cls not in RIGID:
         return None
-    worst, n = None, 0
+    worst, steps = None, []
     for a, b in zip(boxes, boxes[1:]):
         sa, sb = np.asarray(a.world.size), np.asarray(b.world.size)
-        excess = np.abs(sa - sb) - np.maximum(SIZE_TOLERANCE[0], SIZE_TOLERANCE[1] * np.maximum(sa, sb))
+        tolerance = np.maximum(SIZE_TOLERANCE[0], SIZE_TOLERANCE[1] * np.maximum(sa, sb))
+        excess = np.abs(sa - sb) - tolerance
         if excess.max() > 0.0:
-            n += 1
+            steps.append((a, b))
             if worst is None or excess.max() > worst[0]:
-                worst = (excess.max(), a, b)
+                k = int(np.argmax(excess))
+                worst = (excess.max(), a, b, abs(sa[k] - sb[k]), tolerance[k])
     if worst is None:
         return None
-    _, a, b = worst
-    more = f" ({n} changes)" if n > 1 else ""
+    _, a, b, change, tolerance = worst
+    more = f" ({len(steps)} changes)" if len(steps) > 1 else ""
     fmt = lambda s: " x ".join(f"{v:.2f}" for v in s)   # noqa: E731
     return Finding(WARNING, _subject(tid, boxes), "track-size",
                    f"size {fmt(a.world.size)} m becomes {fmt(b.world.size)} m between {_between(frames, a, b)}{more}; "
                    f"a {a.cls} keeps its size (tolerance {SIZE_TOLERANCE[0]} m or {SIZE_TOLERANCE[1]:.0%})",
-                   "give the track's boxes one size (the size of its best-seen box)")
+                   "give the track's boxes one size (the size of its best-seen box)",
+                   **about_step(frames, tid, boxes, a, b, steps), value=change, threshold=tolerance, unit="m")
 
 
-def _moved(a: _Box, b: _Box) -> float:
+def _moved(a: TrackBox, b: TrackBox) -> float:
     return float(np.hypot(*np.subtract(b.world.center[:2], a.world.center[:2])))
 
 
-def _jumps(frames: list[TrackFrame], boxes: list[_Box]) -> list[tuple[_Box, _Box, float, float, float]]:
+def _jumps(frames: list[TrackFrame], boxes: list[TrackBox]) -> list[tuple[TrackBox, TrackBox, float, float, float]]:
     """Consecutive boxes further apart than their class can move: (a, b, moved, dt, limit) each."""
     out = []
     for a, b in zip(boxes, boxes[1:]):
@@ -141,7 +160,7 @@ def _jumps(frames: list[TrackFrame], boxes: list[_Box]) -> list[tuple[_Box, _Box
     return out
 
 
-def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Finding | None:
+def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> Finding | None:
     """``track-jump``: consecutive boxes of the track further apart than their class can move in the
     time between their frames (see the module docstring)."""
     jumps = _jumps(frames, boxes)
@@ -153,14 +172,16 @@ def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box]) -> Findi
     return Finding(ERROR, _subject(tid, boxes), "track-jump",
                    f"moves {moved:.1f} m in {dt:.2f} s ({moved / dt:.0f} m/s in the {frame} frame) between "
                    f"{_between(frames, a, b)}, more than the {limit:.1f} m a {a.cls} can{more}",
-                   "move the box back onto its object, or give it the track ID of the object it is on")
+                   "move the box back onto its object, or give it the track ID of the object it is on",
+                   **about_step(frames, tid, boxes, a, b, [j[:2] for j in jumps]), value=moved, threshold=limit,
+                   unit="m")
 
 
 def _heading_turn(a: Cuboid, b: Cuboid) -> float:
     return abs((b.yaw - a.yaw + np.pi) % (2.0 * np.pi) - np.pi)
 
 
-def _flip_step(frames: list[TrackFrame], a: _Box, b: _Box) -> bool | None:
+def _flip_step(frames: list[TrackFrame], a: TrackBox, b: TrackBox) -> bool | None:
     """Whether the heading turns further between boxes ``a`` and ``b`` than the object can have
     turned; None when no rule can tell (boxes too far apart in time for the class)."""
     turn = _heading_turn(a.world, b.world)
@@ -180,7 +201,7 @@ def _flip_step(frames: list[TrackFrame], a: _Box, b: _Box) -> bool | None:
     return turn > allowed
 
 
-def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box],
+def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox],
                      unjudged: list[int] | None = None) -> Finding | None:
     """``track-yaw-flip``: the heading turns by :data:`FLIP_ANGLE` or more between consecutive boxes
     that cannot have turned so far (see the module docstring; objects with a front only,
@@ -206,14 +227,16 @@ def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[_Box],
     return Finding(WARNING, _subject(tid, boxes), "track-yaw-flip",
                    f"heading turns {np.degrees(_heading_turn(a.world, b.world)):.0f} deg between "
                    f"{_between(frames, a, b)}{more}: drawn facing backwards in one of them?",
-                   "turn the box that faces the wrong way by 180 deg")
+                   "turn the box that faces the wrong way by 180 deg",
+                   **about_step(frames, tid, boxes, a, b, flips), value=np.degrees(_heading_turn(a.world, b.world)),
+                   unit="deg")
 
 
 def track_findings(frames: list[TrackFrame], notes: list[str] | None = None) -> list[Finding]:
     """Every track check on the tracks of ``frames`` (in drive order), track by track; ``notes``
     gets a line for the heading steps that could not be checked."""
     out, unjudged = [], [0]
-    for tid, boxes in _tracks(frames).items():
+    for tid, boxes in track_boxes(frames).items():
         for check in (class_finding, size_finding, jump_finding):
             if (f := check(frames, tid, boxes)) is not None:
                 out.append(f)
