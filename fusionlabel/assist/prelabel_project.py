@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import replace
 
 from ..model.annotation import CuboidLabel
-from ..model.commands import Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
+from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
 from ..model.track_attributes import continued
 from ..deferred_signals import signals_deferred
 from ..wording import counted
@@ -73,6 +73,47 @@ def untouched_prelabels(doc, frames) -> set[str]:
         return set()
     created = _machine_made(doc)[0]
     return {uid for uid, label in want.items() if created.get(uid) == label}
+
+
+# What became of the pre-labels the runs in effect stored (:func:`prelabel_outcomes`), in the
+# order ``project status`` lists them; every pre-label is in exactly one.
+PRELABEL_OUTCOMES = ("accepted_untouched", "accepted_edited", "edited_not_accepted", "waiting", "deleted",
+                     "replaced_by_later_run")
+
+
+def prelabel_outcomes(doc) -> dict[str, int]:
+    """How many pre-labels the pre-label runs in effect stored (``stored``: every cuboid a
+    ``Pre-label …`` command's CreateCuboid made) and what became of each
+    (:data:`PRELABEL_OUTCOMES`), from the commands in effect, so an undone edit does not count:
+
+    - ``accepted_untouched``: accepted, and its label is what accepting the box as the last machine
+      command (pre-label run, interpolation, propagation) left it gives;
+    - ``accepted_edited``: accepted, and changed by the annotator before or after accepting;
+    - ``edited_not_accepted``: still a pre-label the annotator changed (:func:`edited_prelabels`);
+    - ``waiting``: still a pre-label nobody changed (:func:`untouched_prelabels`, or moved only by
+      interpolation or propagation);
+    - ``deleted``: removed by anything but a pre-label run (the annotator's delete, mark absent,
+      delete track);
+    - ``replaced_by_later_run``: removed, untouched, by a later pre-label run."""
+    created, left = _machine_made(doc)
+    out = dict.fromkeys(("stored", *PRELABEL_OUTCOMES), 0)
+    out["stored"] = len(created)
+    if not created:
+        return out
+    replaced = {uid for cmd in doc.done_commands(PRELABEL_DESCRIPTION) for c in leaves(cmd)
+                if isinstance(c, DeleteCuboids) for uid in c.uids}
+    edited = edited_prelabels(doc, range(doc.n_frames))
+    for uid in created:
+        if uid not in doc:
+            out["replaced_by_later_run" if uid in replaced else "deleted"] += 1
+            continue
+        label = doc.get(uid).label
+        if label.source == "model":
+            out["edited_not_accepted" if uid in edited else "waiting"] += 1
+        else:
+            untouched = label == AcceptPrelabel.accepted(left[uid])
+            out["accepted_untouched" if untouched else "accepted_edited"] += 1
+    return out
 
 
 def _tracks(items) -> Counter:

@@ -3,13 +3,17 @@
 - ``create DRIVE [--out PROJECT] [--scene S] [--import-labels] [--ontology FILE]``: make a project;
 - ``import-labels PROJECT``: bring the drive's labels the project does not have yet into it (the
   app's Ctrl+I), which also finishes a project whose creation was interrupted;
-- ``relink PROJECT NEW_DRIVE``: point a project at its drive's new place (the same drive, checked).
+- ``relink PROJECT NEW_DRIVE``: point a project at its drive's new place (the same drive, checked);
+- ``status PROJECT [PROJECT ...] [--json] [--idle-cap SECONDS]``: progress, effort and pre-labels,
+  read-only (``fusionlabel.qa.project_status``).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from ..qa.effort import IDLE_CAP_SECONDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +53,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("project", type=Path, help="project folder")
     r.add_argument("new_drive", type=Path, metavar="NEW_DRIVE", help="the drive folder's new place")
     r.set_defaults(func=run_relink)
+    s = actions.add_parser("status", help="progress, effort and pre-labels of projects (read-only)",
+                           description="Frames by status, the annotators' effort from the command log (edits by "
+                                       "kind, undos, active time with idle gaps capped, edits and time per finished "
+                                       "frame) and what became of the pre-labels, per project and in total. Reads "
+                                       "the project folders only, without the write lock: an app editing a project "
+                                       "goes on undisturbed, and the drives need not be there "
+                                       "(docs/project_store.md, \"Project status\").")
+    s.add_argument("projects", type=Path, nargs="+", metavar="PROJECT", help="project folder")
+    s.add_argument("--idle-cap", type=positive_seconds, default=IDLE_CAP_SECONDS, metavar="SECONDS",
+                   help=f"a gap between two actions longer than this counts as this long (default "
+                        f"{IDLE_CAP_SECONDS:g} s): idle time is not work")
+    s.add_argument("--json", action="store_true", help="print one JSON document (keys in docs/project_store.md)")
+    s.set_defaults(func=run_status)
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -92,6 +109,34 @@ def run_relink(args: argparse.Namespace) -> int:
         print(f"project {args.project} already uses drive {after}")
     else:
         print(f"relinked project {args.project} to drive {after} (was {before})")
+    return 0
+
+
+def positive_seconds(text: str) -> float:
+    """``--idle-cap``: a number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from ..qa.project_status import project_status, total_status
+    from .run_json import print_json
+
+    found = [project_status(folder, args.idle_cap) for folder in args.projects]
+    total = total_status(found)
+    if args.json:
+        print_json({"command": "project status", "idle_cap_seconds": args.idle_cap,
+                    "projects": [p.to_dict() for p in found], "total": total.to_dict()})
+        return 0
+    for p in found:
+        print("\n".join(p.lines()))
+    if len(found) > 1:
+        print("\n".join(total.lines()))
     return 0
 
 

@@ -524,6 +524,12 @@ class ProjectStore:
         return [(i, s, command_from_json(p)) for i, s, p in rows]
 
 
+    def history_events(self) -> list[tuple[int, str, int]]:
+        """(command id, action, time in µs) of every ``apply``, ``undo`` and ``redo``, oldest first
+        (table ``history``: an edit folded into the step before adds one more ``apply`` of it)."""
+        with self._lock:
+            return [tuple(r) for r in self._db().execute("SELECT command_id, action, at_us FROM history ORDER BY id")]
+
 def _sync_folder(folder: Path) -> None:
     """fsync a folder, so that a rename in it survives a power cut (where the OS allows it)."""
     try:

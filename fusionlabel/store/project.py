@@ -481,6 +481,40 @@ class Project:
         return report
 
 
+class StoredProject:
+    """A project read from its folder alone, for reports (``fusionlabel project status``): the
+    database opened read-only without the write lock (an app editing it goes on undisturbed), its
+    ``document``, ``drive`` reference (:class:`~.db.DriveRecord`: name, frame IDs) and ``ontology``.
+    The drive itself is not opened and need not be there. Raises ProjectError for a folder that is
+    not a project or whose creation was interrupted, StoreError for a database this version cannot
+    read (a newer schema). Close it, or use it in a ``with`` block."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder).absolute()
+        if not is_project(self.folder):
+            raise ProjectError(self.folder, f"not a fusionlabel project: no {DB_NAME} in this folder")
+        self.store = ProjectStore(self.folder / DB_NAME, read_only=True, read_only_reason="opened for a report")
+        try:
+            if self.store.incomplete():
+                raise ProjectError(self.folder, _incomplete_message(self.folder, self.store,
+                                                                    ProjectLock(self.folder / LOCK_NAME)))
+            self.drive = self.store.drive_record()
+            self.warnings: list[str] = []
+            self.ontology = Project._load_ontology(self.folder, self.warnings)
+            self.document = Document(len(self.drive.frame_ids), self.ontology, self.store)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "StoredProject":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 def relink_drive(folder: str | Path, drive_path: str | Path) -> tuple[str, str]:
     """Point project ``folder`` at its drive's new place ``drive_path`` (a moved or copied drive)
     and return the recorded path before and after. The drive found there must match the project's
