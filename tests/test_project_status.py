@@ -227,3 +227,26 @@ def test_bad_folders_get_one_line_naming_them(tmp_path, drive, clock, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["project", "status", str(good), "--idle-cap", "0"])
     assert stop.value.code == 2 and "expected a number of seconds above 0" in capsys.readouterr().err
+
+
+def test_a_version_1_project_is_read_as_it_is(tmp_path, capsys):
+    """The logged commands of every kind of the first schema (tests/data/project_log_v1.sql):
+    counted, and the database is not migrated."""
+    from test_command_log_compat import DUMP
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    con = sqlite3.connect(folder / "project.sqlite")
+    con.executescript(DUMP.read_text(encoding="utf-8"))
+    con.close()
+    assert main(["project", "status", str(folder), "--json"]) == 0
+    e = json.loads(capsys.readouterr().out)["projects"][0]["effort"]
+    # 13 edits after the import; the last one (delete track-9 from frame 2: its copy in frame 3) undone
+    assert (e["steps"], e["steps_undone"], e["machine_steps"]["label_imports"]) == (13, 1, 1)
+    assert e["edits"] == {"created": 2, "copied": 1, "deleted": 2, "box_edits": 2, "class_changes": 2,
+                          "attribute_changes": 1, "track_changes": 1, "prelabels_accepted": 1, "absent_marks": 0,
+                          "interpolated": 0, "propagated": 0}
+    assert e["status_marks"] == {"new": 0, "in_progress": 1, "done": 1, "reviewed": 0}
+    con = sqlite3.connect(folder / "project.sqlite")
+    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    con.close()

@@ -57,10 +57,6 @@ class Effort:
     first_us: int | None = None
     last_us: int | None = None
 
-    def edits_in(self, frames) -> int:
-        """Cuboid edits in ``frames`` (frame indexes)."""
-        return sum(self.frame_edits[f] for f in frames)
-
     def add(self, other: "Effort") -> None:
         """Add ``other``'s figures (another project's) to these; frame edits are per project and
         are not added."""
