@@ -17,8 +17,8 @@ from ..qa.effort import IDLE_CAP_SECONDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("project", help="create, fill, relink or report on a project without the app (for batch prelabel "
-                                       "and export)",
+    p = sub.add_parser("project", help="create, fill, relink or report on a project without the app (for "
+                                       "batch prelabel and export)",
                        description="Project commands that need no display.")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = actions.add_parser("create", help="create the project of a drive",

@@ -85,7 +85,8 @@ class ProjectStatus:
         if extra:
             out.append("  " + "; ".join(extra))
         p = self.prelabels
-        out.append(f"  pre-labels: {p['stored']} stored" + (": " + _listing(p, PRELABEL_OUTCOMES) if p["stored"] else ""))
+        outcomes = f": {_listing(p, PRELABEL_OUTCOMES)}" if p["stored"] else ""
+        out.append(f"  pre-labels: {p['stored']} stored{outcomes}")
         return out
 
 
