@@ -27,6 +27,8 @@ def test_a_moving_track_faces_its_motion_and_a_still_one_keeps_its_heading():
                        CuboidLabel(parked, "Car", "p2", 0.9, "model"),
                        CuboidLabel(driving.with_(center=(30.0, 5.0, 0.8)), "Car", None, 0.9, "model")])
     out = face_motion(frames, poses, [0.1 * i for i in range(n)])
+    # without ego poses the car's travel seen in the LiDAR frame is partly the ego's: left alone
+    assert face_motion(frames, [np.eye(4)] * n) == frames
     for T, before, after in zip(poses, frames, out):
         moving = after[0].box.transformed(T)
         assert heading_difference(moving.yaw, -np.pi / 2) < 1e-6
@@ -38,9 +40,9 @@ def test_a_moving_track_faces_its_motion_and_a_still_one_keeps_its_heading():
 def test_a_track_slower_than_its_noise_is_not_turned():
     """A walker's centre jittering by 0.25 m around one spot does not move."""
     rng = np.random.default_rng(0)
-    poses = [np.eye(4)] * 20
-    frames = [[CuboidLabel(Cuboid((10.0 + rng.normal(0, 0.25), 5.0 + rng.normal(0, 0.25), 0.9),
-                                  (0.8, 0.6, 1.7), 0.0), "Pedestrian", "p1", 0.8, "model")] for _ in range(20)]
+    poses = [T_from_Rt(np.eye(3), (0.5 * i, 0.0, 0.0)) for i in range(20)]
+    frames = [[CuboidLabel(Cuboid((10.0 - 0.5 * i + rng.normal(0, 0.25), 5.0 + rng.normal(0, 0.25), 0.9),
+                                  (0.8, 0.6, 1.7), 0.0), "Pedestrian", "p1", 0.8, "model")] for i in range(20)]
     assert face_motion(frames, poses) == frames
 
 

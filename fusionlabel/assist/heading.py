@@ -2,7 +2,9 @@
 track that moves does. Every box of a track that travels clearly more than its detections' noise
 is turned, where needed, by 180° to face its direction of motion in the world frame; the box's axis
 stays the detector's (a fit to the points is finer than a direction from a few noisy centres).
-A track that does not move, and a box without a track, keep the detector's heading.
+A track that does not move, and a box without a track, keep the detector's heading. Without ego
+poses (every pose the same) the travel seen is the ego's as much as the object's (a parked car
+passes by at the ego's speed): nothing is turned.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ def face_motion(labels: list[list[CuboidLabel]], poses: list[np.ndarray], times:
     T_world_lidar (4, 4), ``times`` seconds, default 0.1 s apart) with the boxes of moving tracks
     facing their direction of motion (see the module docstring)."""
     n = len(labels)
+    if all(np.allclose(T, poses[0]) for T in poses[1:n]):
+        return labels
     t = np.asarray(times if times is not None else [0.1 * i for i in range(n)], dtype=np.float64)
     if n > 1 and np.any(np.diff(t) <= 0):
         t = 0.1 * np.arange(n, dtype=np.float64)
