@@ -234,6 +234,7 @@ def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10, min
     (ego poses, 10 Hz) as ``prelabel --track`` does (detections under ``min_score`` dropped first,
     the rest linked to tracks), as EvalFrames of every ``every``-th frame: those the per-frame rows use.
     ``holes`` gets the number of frames inside a track's first and last frame without its box."""
+    from fusionlabel.assist.heading import face_motion
     from fusionlabel.assist.prelabel import link_to_tracks, merge_prelabels
     from fusionlabel.assist.tracker import track_sequence
     from fusionlabel.qa.detection import EvalFrame
@@ -246,7 +247,8 @@ def tracked_simulated_frames(seed: int, n_frames: int = 30, every: int = 10, min
     dets = [[d for d in det.detect(f.points) if d.score >= min_score] for f in frames]
     # the pre-labels a tracked run stores (prelabel --track, the app): detections linked to the
     # tracks, of two overlapping boxes the stronger one (merge_prelabels on an empty frame)
-    linked = link_to_tracks(dets, track_sequence(dets, [sim.T_world_lidar(i) for i in range(n_frames)]))
+    poses = [sim.T_world_lidar(i) for i in range(n_frames)]
+    linked = face_motion(link_to_tracks(dets, track_sequence(dets, poses)), poses)
     tracked = [merge_prelabels([], [], f).add for f in linked]
     if holes is not None:
         spans: dict = {}

@@ -48,6 +48,7 @@ from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from ..wording import counted
 from .detector import Detector
+from .heading import face_motion
 from .tracker import TrackerConfig, track_sequence
 
 OVERLAP_IOU = 0.1          # a pre-label overlapping a kept label this much (BEV IoU) is dropped
@@ -260,11 +261,12 @@ def track_drive(drive: Drive, frames: list[int], detections: list[list[CuboidLab
     a detection whose class the track overrules (a cyclist seen from ahead, called a pedestrian in
     that frame) takes the track's box of that frame. A detection the tracker left out (a track seen
     too few times) stays, without a track id. Boxes the tracker filled into a track's gaps
-    (attribute ``interpolated``) are added."""
+    (attribute ``interpolated``) are added. The boxes of a moving track face its direction of
+    motion (:func:`~.heading.face_motion`)."""
     poses = [drive.T_world_lidar(i) for i in frames]
     ts = [drive.frames[i].timestamp_us for i in frames]
     times = [t * 1e-6 for t in ts] if all(b > a for a, b in zip(ts, ts[1:])) and len(set(ts)) == len(ts) else None
-    return link_to_tracks(detections, track_sequence(detections, poses, times, config))
+    return face_motion(link_to_tracks(detections, track_sequence(detections, poses, times, config)), poses, times)
 
 
 def link_to_tracks(detections: list[list[CuboidLabel]], tracked: list[list[CuboidLabel]]
