@@ -23,6 +23,7 @@ from scipy.spatial import cKDTree
 
 from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.transforms import invert_T
+from .cluster_snap import snap_to_cluster
 from .config import BuiltinConfig
 from .fit import _crop, _local_ground
 
@@ -220,6 +221,8 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     moved = moved.with_(center=(moved.center[0], moved.center[1], gz + moved.height / 2.0))
     if not rotate:
         moved = _centre(moved, crop_b[lifted], offset)
+    else:
+        moved = snap_to_cluster(moved, crop_b[lifted & (hb < cfg.max_height)]) or moved
     jump = float(np.hypot(*np.subtract(moved.center[:2], predicted.center[:2])))
     # Without poses (the same pose in both frames) the prediction misses the ego's own motion.
     posed = T_world_lidar_a is not None and T_world_lidar_b is not None and not np.allclose(Ta, Tb)
