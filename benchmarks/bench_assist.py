@@ -2,10 +2,11 @@
 interpolation on real KITTI tracks, propagation, one-click quality. Prints markdown tables (docs/prelabel.md).
 
     .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracked,tracking,propagation,chained,oneclick]
-        [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5] [--frames 21]
+        [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5] [--frames 21] [--cluster-check]
 
 ``chained`` carries every simulated track along ``--frames`` frames of each seed (V, D, V, D …)
-and reports errors and warnings with and without the side check (propagate.pinning).
+and reports errors and warnings with and without the side check (propagate.pinning);
+``--cluster-check`` propagates with the check against the object's cluster (tried, not shipped).
 
 Real data comes from FUSIONLABEL_REALDATA (default ../shared/realdata); missing sets are skipped.
 """
