@@ -2,10 +2,11 @@
 interpolation on real KITTI tracks, propagation, one-click quality. Prints markdown tables (docs/prelabel.md).
 
     .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracked,tracking,propagation,chained,oneclick]
-        [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5] [--frames 21]
+        [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5] [--frames 21] [--cluster-check]
 
 ``chained`` carries every simulated track along ``--frames`` frames of each seed (V, D, V, D …)
-and reports errors and warnings with and without the side check (propagate.pinning).
+and reports errors and warnings with and without the side check (propagate.pinning);
+``--cluster-check`` propagates with the check against the object's cluster (tried, not shipped).
 
 Real data comes from FUSIONLABEL_REALDATA (default ../shared/realdata); missing sets are skipped.
 """
@@ -372,12 +373,13 @@ def bench_propagation(realdata: Path, sim_seeds: list[int]) -> None:
     print()
 
 
-def _chained_steps(seed: int, n_frames: int, min_points: int = 50):
+def _chained_steps(seed: int, n_frames: int, min_points: int = 50, cluster_check: bool = False):
     """(result, truth box, ms, whether it was chained) for every step of every track of a simulated
     drive: chained from the true box of the track's first frame with ``min_points`` returns (the
     annotator's box: trusted), the velocity guess fitted to the boxes so far as V does
     (velocity_fit.fitted_velocity, the function edit_assist.track_velocity calls), and each step
-    again from the true box with the velocity fitted to the true boxes before it (all trusted)."""
+    again from the true box with the velocity fitted to the true boxes before it (all trusted).
+    ``cluster_check``: propagate_box's check against the object's cluster (tried, not shipped)."""
     from fusionlabel.assist.propagate import propagate_box
     from fusionlabel.assist.velocity_fit import WINDOW_BOXES, fitted_velocity
     from fusionlabel.sim.scenario import build_scenario
@@ -405,7 +407,8 @@ def _chained_steps(seed: int, n_frames: int, min_points: int = 50):
             chain.append((seconds[i], world(i, box), i == s))
             v = fitted_velocity(*zip(*chain[-WINDOW_BOXES:]))
             t0 = time.perf_counter()
-            res = propagate_box(a.points, box, b.points, a.T_world_lidar, b.T_world_lidar, v)
+            res = propagate_box(a.points, box, b.points, a.T_world_lidar, b.T_world_lidar, v,
+                                cluster_check=cluster_check)
             yield res, truth[i + 1][tid], 1000 * (time.perf_counter() - t0), True
             box = res.box
             known = [i]                 # the true boxes in consecutive frames behind, as V takes them
@@ -414,31 +417,35 @@ def _chained_steps(seed: int, n_frames: int, min_points: int = 50):
             v = fitted_velocity([seconds[k] for k in known], [world(k, truth[k][tid]) for k in known],
                                 [True] * len(known))
             t0 = time.perf_counter()
-            res = propagate_box(a.points, truth[i][tid], b.points, a.T_world_lidar, b.T_world_lidar, v)
+            res = propagate_box(a.points, truth[i][tid], b.points, a.T_world_lidar, b.T_world_lidar, v,
+                                cluster_check=cluster_check)
             yield res, truth[i + 1][tid], 1000 * (time.perf_counter() - t0), False
 
 
-def bench_chained_propagation(sim_seeds: list[int], n_frames: int) -> None:
+def bench_chained_propagation(sim_seeds: list[int], n_frames: int, cluster_check: bool = False) -> None:
     """Errors and warnings of propagation along whole simulated tracks, without and with a warning
     from the side check (Propagation.pinning under LOOSE; measured, not shipped as a warning): the
-    boxes are the same, the warnings differ."""
+    boxes are the same, the warnings differ. ``cluster_check``: with propagate_box's check against
+    the object's cluster (tried, not shipped; docs/prelabel.md)."""
     import fusionlabel.assist.propagate as P
     from fusionlabel.geometry.transforms import angle_difference
 
-    measure, check_ms = P.pinning, []
+    measure, snap, check_ms, snap_ms = P.pinning, P.snap_to_cluster, [], []
 
-    def timed_pinning(*args, **kwargs):   # the side check's own time within each propagation
-        t0 = time.perf_counter()
-        out = measure(*args, **kwargs)
-        check_ms.append(1000 * (time.perf_counter() - t0))
-        return out
+    def timing(fn, into):                 # a check's own time within each propagation
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            out = fn(*args, **kwargs)
+            into.append(1000 * (time.perf_counter() - t0))
+            return out
+        return timed
 
     rows = {True: [], False: []}
-    P.pinning = timed_pinning
+    P.pinning, P.snap_to_cluster = timing(measure, check_ms), timing(snap, snap_ms)
     try:
-        steps = [step for seed in sim_seeds for step in _chained_steps(seed, n_frames)]
+        steps = [step for seed in sim_seeds for step in _chained_steps(seed, n_frames, cluster_check=cluster_check)]
     finally:
-        P.pinning = measure
+        P.pinning, P.snap_to_cluster = measure, snap
     for res, truth, ms, chained in steps:
         err = float(np.hypot(*np.subtract(res.box.center[:2], truth.center[:2])))
         turn = abs(angle_difference(res.box.yaw, truth.yaw))
@@ -446,7 +453,8 @@ def bench_chained_propagation(sim_seeds: list[int], n_frames: int) -> None:
         rows[chained].append((err, np.degrees(min(turn, np.pi - turn)), ms, warned,
                               warned or (res.rotated and res.pinning < P.LOOSE)))
     seeds = ",".join(map(str, sim_seeds))
-    print(f"## Propagation along simulated tracks (seeds {seeds}, {n_frames} frames, 120k points)\n")
+    print(f"## Propagation along simulated tracks (seeds {seeds}, {n_frames} frames, 120k points"
+          f"{', with the cluster check' if cluster_check else ''})\n")
     print("| steps | results | centre error median / 95th pct | heading error median / 95th pct | "
           "warned (of them > 0.3 m off) | > 0.3 m off, not warned | median ms |")
     print("|---|---|---|---|---|---|---|")
@@ -459,7 +467,11 @@ def bench_chained_propagation(sim_seeds: list[int], n_frames: int) -> None:
                   f"{np.median(a[:, 1]):.2f} / {np.percentile(a[:, 1], 95):.1f}° | {w.sum()} ({(w & bad).sum()}) | "
                   f"{(bad & ~w).sum()} of {bad.sum()} | {np.median(a[:, 2]):.1f} |")
     print(f"\nThe side check takes {np.median(check_ms):.2f} ms a result (median; 95th percentile "
-          f"{np.percentile(check_ms, 95):.2f} ms); the rest of a propagation is unchanged.\n")
+          f"{np.percentile(check_ms, 95):.2f} ms); the rest of a propagation is unchanged.")
+    if snap_ms:
+        print(f"The check against the object's cluster takes {np.median(snap_ms):.2f} ms a result (median; "
+              f"95th percentile {np.percentile(snap_ms, 95):.2f} ms).")
+    print()
 
 
 # ------------------------------------------------------------------------------------------ one-click
@@ -492,6 +504,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sim-seeds", default="1,2,3,4,5")
     ap.add_argument("--score", type=float, default=0.5, help="operating point for precision, recall and edits")
     ap.add_argument("--frames", type=int, default=21, help="frames per simulated drive for --only chained")
+    ap.add_argument("--cluster-check", action="store_true",
+                    help="--only chained with propagation's check against the object's cluster (tried, not shipped)")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     seeds = [int(s) for s in args.sim_seeds.split(",")]
@@ -506,7 +520,7 @@ def main(argv=None) -> int:
     if "propagation" in only:
         bench_propagation(args.realdata, seeds[:2])
     if "chained" in only:
-        bench_chained_propagation(seeds, args.frames)
+        bench_chained_propagation(seeds, args.frames, args.cluster_check)
     if "oneclick" in only:
         bench_oneclick(args.realdata, seeds)
     return 0

@@ -23,6 +23,7 @@ from scipy.spatial import cKDTree
 
 from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.transforms import invert_T
+from .cluster_snap import snap_to_cluster
 from .config import BuiltinConfig
 from .fit import _crop, _local_ground
 
@@ -168,7 +169,7 @@ def _thin(points: np.ndarray, limit: int = MAX_ICP_POINTS) -> np.ndarray:
 def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
                   T_world_lidar_a: np.ndarray | None = None, T_world_lidar_b: np.ndarray | None = None,
                   velocity_xy=(0.0, 0.0), dt: float = 0.1, search: float = 2.5,
-                  config: BuiltinConfig | None = None) -> Propagation:
+                  config: BuiltinConfig | None = None, cluster_check: bool = False) -> Propagation:
     """Box of the same object in frame b (see module docstring).
 
     Args:
@@ -177,6 +178,9 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
         T_world_lidar_a, T_world_lidar_b: poses (4, 4); identity when unknown.
         velocity_xy: world-frame velocity guess (m/s) applied over ``dt`` seconds.
         search: metres around the prediction searched in frame b.
+        cluster_check: pull a box (not a small one) back onto its object's cluster in frame b
+            (:func:`~.cluster_snap.snap_to_cluster`). Tried, not shipped: ``V`` leaves it off
+            (docs/prelabel.md, "Propagation (ICP)"); the chained benchmark measures it.
     """
     cfg = config or BuiltinConfig()
     Ta = np.eye(4) if T_world_lidar_a is None else np.asarray(T_world_lidar_a, dtype=np.float64)
@@ -220,6 +224,8 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     moved = moved.with_(center=(moved.center[0], moved.center[1], gz + moved.height / 2.0))
     if not rotate:
         moved = _centre(moved, crop_b[lifted], offset)
+    elif cluster_check:
+        moved = snap_to_cluster(moved, crop_b[lifted & (hb < cfg.max_height)]) or moved
     jump = float(np.hypot(*np.subtract(moved.center[:2], predicted.center[:2])))
     # Without poses (the same pose in both frames) the prediction misses the ego's own motion.
     posed = T_world_lidar_a is not None and T_world_lidar_b is not None and not np.allclose(Ta, Tb)
