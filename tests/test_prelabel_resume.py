@@ -234,3 +234,9 @@ def test_the_interruption_line_says_the_next_run_resumes(drive, tmp_path, capsys
     err = capsys.readouterr().err
     assert re.search(r"kept the pre-labels of the 3 frames finished before the interruption in .*; run the same "
                      r"command again for the rest \(it resumes: the frames kept are not detected again\)", err)
+    # --json says how many frames were taken over
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["resumed_frames"] == 3 and doc["frames"] == FRAMES - 3
+    assert doc["notes"] == [f"resumed: 3 of {FRAMES} frames already pre-labelled by the interrupted run, detecting "
+                            f"{FRAMES - 3}"]

@@ -81,6 +81,7 @@ class PrelabelReport:
     frames_stored: int = 0        # frames stored so far: what an interrupted run keeps
     no_nuscenes_class: int = 0    # nuScenes results: boxes of classes with no detection name, left out
     absent: int = 0               # pre-labels of a kept track in a frame where it is marked absent: left out
+    resumed: int = 0              # frames an interrupted run had finished, taken over (not detected again)
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1

@@ -323,7 +323,7 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     invalid_before = getattr(detector, "invalid_boxes", 0)
     t0 = time.perf_counter()
     done, found, below = list(taken.frames), list(taken.detections), 0
-    report.frames_stored = len(done)
+    report.frames_stored = report.resumed = len(done)
     resumed = set(done)
     batches = PrelabelReport() if track else report     # a tracked run reports its final command
     for batch_frames, dets in detect_batches(drive, detector, [i for i in selected if i not in resumed], progress,
