@@ -89,22 +89,26 @@ def _lzf_decode(src, dst, slices: bool = True) -> int:
     return op
 
 
-_LZF_JIT = None
+_COMPILED: dict = {}
 
 
-def _lzf_impl():
-    """The numba-compiled decoder (compiled on first use), or the pure-Python one."""
-    global _LZF_JIT
-    if _LZF_JIT is None:
+def _compiled(fn):
+    """``fn`` compiled by numba (on first use, cached on disk), or ``fn`` itself without numba or
+    with ``FUSIONLABEL_DISABLE_NUMBA`` set."""
+    if fn not in _COMPILED:
         try:
             if os.environ.get("FUSIONLABEL_DISABLE_NUMBA"):
                 raise ImportError
             import numba
-            _LZF_JIT = numba.njit(cache=True, nogil=True)(_lzf_decode)
+            _COMPILED[fn] = numba.njit(cache=True, nogil=True)(fn)
         except ImportError:
-            _LZF_JIT = _lzf_decode
-    return _LZF_JIT
+            _COMPILED[fn] = fn
+    return _COMPILED[fn]
 
+
+def _lzf_impl():
+    """The numba-compiled decoder, or the pure-Python one."""
+    return _compiled(_lzf_decode)
 
 HASH_BITS = 14          # the compressor's table of earlier 3-byte sequences: 2**14 entries (liblzf's HLOG)
 MAX_OFFSET = 1 << 13    # how far back a reference reaches (13 bits)
@@ -118,8 +122,7 @@ def lzf_compress(data: bytes) -> bytes:
     src = np.frombuffer(data, dtype=np.uint8)
     dst = np.empty(len(src) + len(src) // MAX_LITERAL + 16, dtype=np.uint8)
     table = np.full(1 << HASH_BITS, -1, dtype=np.int64)
-    impl = _lzf_encode_jit()
-    n = impl(src, dst, table)
+    n = _compiled(_lzf_encode)(src, dst, table)
     return dst[:n].tobytes()
 
 
@@ -170,20 +173,3 @@ def _lzf_encode(src, dst, table) -> int:
         dst[op] = off & 255
         op += 1
         ip += length
-
-
-_LZF_ENCODE_JIT = None
-
-
-def _lzf_encode_jit():
-    """The numba-compiled encoder (compiled on first use), or the pure-Python one."""
-    global _LZF_ENCODE_JIT
-    if _LZF_ENCODE_JIT is None:
-        try:
-            if os.environ.get("FUSIONLABEL_DISABLE_NUMBA"):
-                raise ImportError
-            import numba
-            _LZF_ENCODE_JIT = numba.njit(cache=True, nogil=True)(_lzf_encode)
-        except ImportError:
-            _LZF_ENCODE_JIT = _lzf_encode
-    return _LZF_ENCODE_JIT
