@@ -234,6 +234,9 @@ def test_the_interruption_line_says_the_next_run_resumes(drive, tmp_path, capsys
     err = capsys.readouterr().err
     assert re.search(r"kept the pre-labels of the 3 frames finished before the interruption in .*; run the same "
                      r"command again for the rest \(it resumes: the frames kept are not detected again\)", err)
+    # a resumed run stopped before its first new frame still kept the resumed ones, and says so
+    interrupted([drive, "--out", tmp_path / "out"], detections, 0)
+    assert "kept the pre-labels of the 3 frames finished before the interruption" in capsys.readouterr().err
     # --json says how many frames were taken over
     assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -504,7 +504,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
         shutil.rmtree(out / DETECTIONS_DIR, ignore_errors=True)
     done, found, below = list(taken.frames), list(taken.detections), 0
     resumed = set(taken.frames)
-    report.resumed = len(resumed)
+    report.resumed = report.frames_stored = len(resumed)    # kept, even if this run stops at once
     begun = False
     stored: list[int] = []      # the frames of the batch being written whose files are on disk
     # the ids of the frames this run leaves alone, read before the detector runs (a damaged file

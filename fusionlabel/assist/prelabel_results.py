@@ -118,7 +118,7 @@ def prelabel_results(drive: Drive, detector: Detector, out: str | Path, track: b
         done: list[int] = list(taken.frames) if track else []
         found: list[list[CuboidLabel]] = list(taken.detections) if track else []
         resumed = list(taken.frames)
-        report.resumed = len(resumed)
+        report.resumed = report.frames_stored = len(resumed)
         below, pacer = 0, WritePacer()
 
         def write(frames_done, labels, counts) -> None:
