@@ -758,9 +758,11 @@ def test_skip_bad_frames_goes_on_and_lists_them(sim_drive, tmp_path, capsys, fmt
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == [f"000000{ext}"]
     # with it: the other frames are written, the skipped ones listed (frame, file, why), exit 3
     assert main(base + ["--skip-bad-frames"]) == 3
-    lines = capsys.readouterr().out.splitlines()
+    said = capsys.readouterr()
+    lines = said.out.splitlines()
     assert sorted(p.stem for p in out.glob(f"*{ext}")) == ["000000", "000002", "000004"]
-    assert "for 3 frames" in lines[0]
+    # the frame the stopped run finished is not detected again
+    assert "for 2 frames" in lines[0] and "resumed: 1 of 5 frames already pre-labelled" in said.err
     at = lines.index("skipped 2 frames that could not be read (--skip-bad-frames):")
     assert lines[at + 1].startswith("  frame 000001: ") and str(cut) in lines[at + 1]
     assert lines[at + 2] == f"  frame 000003: {empty}: empty file (0 bytes), expected a point cloud"

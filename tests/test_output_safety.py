@@ -180,10 +180,9 @@ def test_out_under_a_file_is_one_line(tool, drive12, tmp_path, capsys):
 def test_a_full_disk_is_one_line_naming_the_file(tool, drive12, tmp_path, monkeypatch, capsys):
     """The write of the second sweep fails as on a full disk: one line naming that file (where it
     would be in --out) and 'No space left on device'; nothing is left, not even a partial file.
-    Where the file is written with ``Path.write_bytes`` (export's and simulate's sweeps), the
-    failure comes from there as a failed write() gives it, naming no file."""
-    import fusionlabel.io.pointcloud as pointcloud
-
+    Where the file is written with ``Path.write_bytes`` (export's, simulate's and import's sweeps:
+    import copies the drive's .fri range images), the failure comes from there as a failed write()
+    gives it, naming no file."""
     calls = []
     write_bytes = Path.write_bytes
 
@@ -196,12 +195,9 @@ def test_a_full_disk_is_one_line_naming_the_file(tool, drive12, tmp_path, monkey
             return write(path, *a, **k)
         return writer
 
-    if tool == "import":
-        monkeypatch.setattr(pointcloud, "write_points_pcd", full(pointcloud.write_points_pcd))
-    else:
-        sweep = ".bin" if tool == "export" else ".fri"
-        monkeypatch.setattr(Path, "write_bytes", lambda self, data: (
-            full(write_bytes, named=False)(self, data) if self.suffix == sweep else write_bytes(self, data)))
+    sweep = ".bin" if tool == "export" else ".fri"
+    monkeypatch.setattr(Path, "write_bytes", lambda self, data: (
+        full(write_bytes, named=False)(self, data) if self.suffix == sweep else write_bytes(self, data)))
     out = tmp_path / "out"
     assert main(command(tool, drive12, out)) == 2
     err = capsys.readouterr().err.strip()
@@ -296,9 +292,12 @@ def test_an_image_that_cannot_be_written_is_named_as_in_out(tmp_path, monkeypatc
 
 
 def test_a_sweep_the_reader_cannot_write_says_the_out_folder_was_not_created(drive12, tmp_path, monkeypatch, capsys):
-    """import writes its sweeps through the point-cloud writer, whose own one-line error (not an
-    OSError) ends, as every other write failure of a run does, with what became of --out."""
+    """import writes its sweeps through the point-cloud writer (sweeps other than .fri range
+    images: here KITTI .bin ones), whose own one-line error (not an OSError) ends, as every other
+    write failure of a run does, with what became of --out."""
     import builtins
+
+    from test_compact_sweeps import native_drive_of_bin_sweeps
 
     import fusionlabel.io.point_records as point_records
 
@@ -311,9 +310,10 @@ def test_a_sweep_the_reader_cannot_write_says_the_out_folder_was_not_created(dri
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         return builtins.open(path, mode, *a, **k)
 
+    source = native_drive_of_bin_sweeps(drive12, tmp_path / "bin_drive")
     monkeypatch.setattr(point_records, "open", full_open, raising=False)
     out = tmp_path / "out"
-    assert main(command("import", drive12, out)) == 2
+    assert main(command("import", source, out)) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and STAGING_NAME not in err and "No space left on device" in err
-    assert err.endswith(f"; {out} not created") and list(tmp_path.iterdir()) == []
+    assert err.endswith(f"; {out} not created") and sorted(p.name for p in tmp_path.iterdir()) == ["bin_drive"]

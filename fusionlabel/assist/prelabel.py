@@ -83,6 +83,7 @@ class PrelabelReport:
     no_nuscenes_class: int = 0    # nuScenes results: boxes of classes with no detection name, left out
     absent: int = 0               # pre-labels of a kept track in a frame where it is marked absent: left out
     model_notes: list = field(default_factory=list)   # what the detector's input left out (ONNX voxels), in words
+    resumed: int = 0              # frames an interrupted run had finished, taken over (not detected again)
 
     def count(self, cls: str) -> None:
         self.by_class[cls] = self.by_class.get(cls, 0) + 1

@@ -28,7 +28,8 @@ from ..export.run_files import LOCK_NAME
 from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
-from .prelabel_manifest import RECORD_DIR, FolderManifest, unfinished_note
+from .prelabel_manifest import DETECTIONS_DIR, RECORD_DIR, FolderManifest, read_manifest
+from .prelabel_resume import Resumption, load_detections, plan_resumption, run_identity, save_detections
 from .tracker import TrackerConfig
 
 FORMATS = ("native", "kitti")         # label files, one per frame
@@ -385,7 +386,7 @@ def _put_back(files: dict[Path, Path | None]) -> None:
 def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "native", track: bool = False,
              min_score: float = 0.0, frames: list[int] | None = None, tracker: TrackerConfig | None = None,
              progress: bool = True, skipped: list | None = None, report: PrelabelReport | None = None,
-             note: Callable[[str], None] | None = None) -> PrelabelReport:
+             note: Callable[[str], None] | None = None, resume: bool = True) -> PrelabelReport:
     """Detect (and track) over ``drive`` and write the pre-labels to ``out``. With a ``skipped``
     list, frames whose calibration, sweep or image cannot be read are left alone and listed there
     (:func:`~.prelabel.detect_batches`).
@@ -400,17 +401,32 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
 
     The run holds ``out``'s lock, the one ``export`` and ``import`` take (:func:`out_locked`): a
     second run into the same folder is refused. A run that fails or is stopped before it stored a
-    frame removes the folders it made (``out`` and its record folder). ``note`` is told, once the
-    lock is held, when the last run into ``out`` did not finish (:func:`~.prelabel_manifest.unfinished_note`)."""
+    frame removes the folders it made (``out`` and its record folder).
+
+    When the last run into ``out`` did not finish and had the same identity (detector, settings,
+    files, drive: :func:`~.prelabel_resume.run_identity`), the frames it finished are not detected
+    again (unless ``resume`` is False); a tracked run takes their raw detections from
+    :data:`~.prelabel_manifest.DETECTIONS_DIR`. ``note`` is told, once the lock is held, what was
+    resumed, or why nothing was (:func:`~.prelabel_resume.plan_resumption`)."""
     out = check_out_folder(out, drive, fmt)
     report = report if report is not None else PrelabelReport()
     fresh = not (out / RECORD_DIR).exists()
+    selected = list(range(len(drive))) if frames is None else list(frames)
+    identity = run_identity(drive, detector, fmt, track, min_score)
+    ext = ".json" if fmt == "native" else ".txt"
     with out_locked(out):
-        said = unfinished_note(out)
-        if said and note is not None:
-            note(said)
+        def finished(i: int) -> bool:
+            fid = drive.frames[i].frame_id
+            return (out / f"{fid}{ext}").is_file() and _record_path(out, fid).is_file()
+
+        kept = out / DETECTIONS_DIR
+        taken = plan_resumption(read_manifest(out), identity, drive, selected, str(out), finished,
+                                (lambda i: load_detections(kept, drive.frames[i].frame_id)) if track else None, resume)
+        if taken.note and note is not None:
+            note(taken.note)
         try:
-            return _prelabel(drive, detector, out, fmt, track, min_score, frames, tracker, progress, skipped, report)
+            return _prelabel(drive, detector, out, fmt, track, min_score, selected, tracker, progress, skipped, report,
+                             identity, taken)
         except BaseException:
             if fresh and not report.frames_stored:
                 _remove_records(out)
@@ -470,33 +486,40 @@ def _note_kept(manifest: FolderManifest, frames: list[int], report: PrelabelRepo
 
 
 def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool, min_score: float,
-              frames: list[int] | None, tracker: TrackerConfig | None, progress: bool, skipped: list | None,
-              report: PrelabelReport) -> PrelabelReport:
+              selected: list[int], tracker: TrackerConfig | None, progress: bool, skipped: list | None,
+              report: PrelabelReport, identity: dict, taken: Resumption) -> PrelabelReport:
     check = None
     if fmt == "kitti":   # KITTI boxes need a camera frame: find out before the detector runs over the drive
         from .predictions import T_rect_lidar
 
         def check(i):
             return T_rect_lidar(drive, i)
-    selected = list(range(len(drive))) if frames is None else list(frames)
-    manifest = FolderManifest(out, drive, fmt, detector.name, track, min_score, selected, skipped)
+    manifest = FolderManifest(out, drive, identity, selected, skipped)
     invalid_before = getattr(detector, "invalid_boxes", 0)
     t0 = time.perf_counter()
     batches = PrelabelReport() if track else report     # a tracked run reports its final write
     before: dict[Path, Path | None] = {}
     shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)    # left by a killed tracked run
-    done, found, below = [], [], 0
+    if not taken.frames:        # raw detections of another run, or of none
+        shutil.rmtree(out / DETECTIONS_DIR, ignore_errors=True)
+    done, found, below = list(taken.frames), list(taken.detections), 0
+    resumed = set(taken.frames)
+    report.resumed = report.frames_stored = len(resumed)    # kept, even if this run stops at once
+    begun = False
     stored: list[int] = []      # the frames of the batch being written whose files are on disk
     # the ids of the frames this run leaves alone, read before the detector runs (a damaged file
     # stops the run now, not after it)
     elsewhere = folder_track_ids(out, drive, fmt, _other_frames(drive, selected)) if track else set()
     try:
-        for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped, check):
+        for batch_frames, dets in detect_batches(drive, detector, [i for i in selected if i not in resumed],
+                                                 progress, skipped, check):
             dets, n = keep_scored(dets, min_score)
-            if not done:
+            if not begun:
                 _make_folder(out / RECORD_DIR)
-                manifest.save([])
+                manifest.save(done)
+                begun = True
             if track:
+                save_detections(out / DETECTIONS_DIR, drive, batch_frames, dets)
                 _set_aside(out, drive, batch_frames, fmt, before)
             write_prelabels(out, drive, batch_frames, dets, fmt, batches, on_disk=stored)
             done, found, below = done + batch_frames, found + dets, below + n
@@ -509,6 +532,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
             _note_kept(manifest, done + stored, report)
         raise
     if track and done:
+        done, found = map(list, zip(*sorted(zip(done, found), key=lambda pair: pair[0])))   # time order
         tracked = track_drive(drive, done, found, tracker)
         finished = set(done)        # selected frames skipped by the run keep their files, and ids
         elsewhere |= folder_track_ids(out, drive, fmt, [i for i in selected if i not in finished])
@@ -522,8 +546,9 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
         shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)
     elif not done:
         write_prelabels(out, drive, [], [], fmt, report)
-    report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected), 1)
+    report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected) - len(resumed), 1)
     report.min_score, report.below_min_score = min_score, below
     prediction_notes(report, drive, detector, invalid_before)
     manifest.save(done, report)
+    shutil.rmtree(out / DETECTIONS_DIR, ignore_errors=True)     # a finished run is not resumed
     return report

@@ -5,7 +5,9 @@ are label files only): what the last run wrote and skipped, and whether it finis
 A run writes it with ``"complete": false`` before its first label file and rewrites it after each
 batch of frames (the frames written so far), then once more with ``"complete": true`` and the
 run's summary. So a run that was interrupted or killed leaves a folder whose manifest says so and
-lists the frames it finished; the next run into the folder says that it found an unfinished one.
+lists the frames it finished, with the run's ``identity`` (:func:`~.prelabel_resume.run_identity`):
+the next run with the same identity skips those frames (:func:`~.prelabel_resume.plan_resumption`).
+A tracked run also keeps each frame's raw detections (:data:`DETECTIONS_DIR`) until it finishes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..errors import InputError
 
 RECORD_DIR = ".fusionlabel-prelabel"    # also holds what the last run wrote, per frame
 MANIFEST = f"{RECORD_DIR}/fusionlabel_prelabel.json"
+DETECTIONS_DIR = f"{RECORD_DIR}/detections"    # a tracked run's raw detections, <frame id>.json
 VERSION = 1
 
 
@@ -41,29 +44,16 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) and doc.get("fusionlabel_prelabel") == VERSION else None
 
 
-def unfinished_note(out: Path) -> str | None:
-    """What to say when ``out`` holds the manifest of a run that did not finish; None otherwise."""
-    doc = read_manifest(out)
-    if doc is None or doc.get("complete") is not False:
-        return None
-    written = doc.get("frames")
-    n = len(written) if isinstance(written, list) else 0
-    total = doc.get("frames_selected")
-    of = f" of {total}" if isinstance(total, int) else ""
-    return (f"note: the last prelabel run into {out} did not finish ({n}{of} frames written, {MANIFEST} says "
-            "incomplete); this run writes every selected frame by the usual rule: the pre-labels that run "
-            "wrote are replaced or found again, never duplicated")
-
-
 class FolderManifest:
-    """The manifest of one run into ``out`` (:data:`MANIFEST`)."""
+    """The manifest of one run into ``out`` (:data:`MANIFEST`); ``identity`` is the run's
+    :func:`~.prelabel_resume.run_identity`."""
 
-    def __init__(self, out: Path, drive, fmt: str, detector: str, track: bool, min_score: float,
-                 frames: list[int], skipped: list | None):
+    def __init__(self, out: Path, drive, identity: dict, frames: list[int], skipped: list | None):
         self.out, self.drive, self.skipped = Path(out), drive, skipped
-        self.head = {"fusionlabel_prelabel": VERSION, "complete": False, "format": fmt, "drive": drive.name,
-                     "source": str(drive.root), "detector": detector, "track": track, "min_score": min_score,
-                     "frames_selected": len(frames)}
+        self.head = {"fusionlabel_prelabel": VERSION, "complete": False, "format": identity["format"],
+                     "drive": drive.name, "source": str(drive.root), "detector": identity["detector"],
+                     "track": identity["track"], "min_score": identity["min_score"], "frames_selected": len(frames),
+                     "identity": identity}
 
     def save(self, written: list[int], report=None) -> None:
         """Record the frames written so far; with the run's ``report``, as finished."""

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import replace
 
 from ..model.annotation import CuboidLabel
-from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox, leaves
+from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox, label_to_dict, leaves
 from ..model.track_attributes import continued
 from ..deferred_signals import signals_deferred
 from ..wording import counted
@@ -17,7 +17,11 @@ from .command_memo import DoneCommandsMemo
 from .detector import Detector
 from .prelabel import (BATCH_SECONDS, SCORE_DECIMALS, PrelabelReport, _tally, detect_batches, frames_text, inherited_tracks,
                        keep_scored, merge_prelabels, prediction_notes, track_drive)
+from .prelabel_resume import Resumption, detections_from_dicts, plan_resumption
 from .tracker import TrackerConfig
+
+RUN_SETTING = "prelabel_run"                  # the last CLI pre-label run: identity, frames finished, complete
+DETECTIONS_SETTING = "prelabel_detections"    # a tracked CLI run's raw detections {frame id: [label]} until it ends
 
 PRELABEL_DESCRIPTION = "Pre-label"      # every pre-label command's description starts with this
 INTERPOLATE_DESCRIPTION = "Interpolate"  # ... every interpolation's (I)
@@ -283,10 +287,54 @@ class _FoldedRun:
         self.command = None
 
 
+class _RunRecord:
+    """The record a CLI run keeps in the project's settings (:data:`RUN_SETTING`), as an output
+    folder's manifest: its identity, the frames it finished, the description of its command and
+    whether it finished; a tracked run also keeps its raw detections (:data:`DETECTIONS_SETTING`)
+    until it finishes. So the next run with the same identity resumes an interrupted one."""
+
+    def __init__(self, project, identity: dict, selected: list[int], taken: Resumption):
+        self.project, self.identity, self.selected = project, identity, selected
+        self.detections = {}
+        if identity["track"]:
+            self.detections = {project.drive.frames[i].frame_id: [label_to_dict(d) for d in dets]
+                               for i, dets in zip(taken.frames, taken.detections)}
+
+    def save(self, done: list[int], run: "_FoldedRun", complete: bool = False, found=None) -> None:
+        """Record the frames ``done`` so far (with their raw detections ``found``, {frame: labels},
+        for a tracked run); ``complete``: the run finished."""
+        frames = self.project.drive.frames
+        if found and self.identity["track"] and not complete:
+            self.detections.update({frames[i].frame_id: [label_to_dict(d) for d in dets] for i, dets in found.items()})
+            self.project.set_setting(DETECTIONS_SETTING, self.detections)
+        self.project.set_setting(RUN_SETTING, {
+            "fusionlabel_prelabel": 1, "complete": complete, "identity": self.identity,
+            "frames": [frames[i].frame_id for i in done], "frames_selected": len(self.selected),
+            "command": run.command.description if run.command is not None else None})
+        if complete:
+            self.project.set_setting(DETECTIONS_SETTING, None)
+
+
+def _resumption(project, identity: dict, selected: list[int], resume: bool) -> Resumption:
+    """What a run with ``identity`` takes over from the project's last, interrupted CLI run
+    (:func:`~.prelabel_resume.plan_resumption`): nothing when that run's command is no longer in
+    effect (undone since)."""
+    last = project.get_setting(RUN_SETTING)
+    command = last.get("command") if isinstance(last, dict) else None
+    in_effect = command is None or any(c.description == command for c in project.document.done_commands(command))
+    kept = project.get_setting(DETECTIONS_SETTING) if identity["track"] else None
+    kept = kept if isinstance(kept, dict) else {}
+
+    return plan_resumption(last, identity, project.drive, selected, f"project {project.folder}", lambda i: in_effect,
+                           (lambda i: detections_from_dicts(kept.get(project.drive.frames[i].frame_id)))
+                           if identity["track"] else None, resume)
+
+
 def prelabel_project(project, detector: Detector, track: bool = False, min_score: float = 0.0,
                      frames: list[int] | None = None, tracker: TrackerConfig | None = None,
                      progress: bool = True, skipped: list | None = None,
-                     report: PrelabelReport | None = None) -> PrelabelReport:
+                     report: PrelabelReport | None = None, identity: dict | None = None, resume: bool = True,
+                     note=None) -> PrelabelReport:
     """Detect (and track) over a project's drive and store the pre-labels in the project as one
     undoable command (with a ``skipped`` list, frames that cannot be read are listed there:
     :func:`~.prelabel.detect_batches`).
@@ -298,26 +346,44 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     are untracked detections; at the end the run's command is undone and the tracked pre-labels are
     stored in its place, signals held back in between, their new tracks numbered on from the
     highest track id before the run (the ids the batches took are given back). ``report`` (filled as the run goes:
-    ``frames_stored``) tells a caller what an interrupted run kept."""
+    ``frames_stored``) tells a caller what an interrupted run kept.
+
+    With the run's ``identity`` (:func:`~.prelabel_resume.run_identity`; the CLI gives it), the run
+    is recorded in the project's settings (:class:`_RunRecord`), and when the project's last such
+    run did not finish, had the same identity and its command is still in effect, the frames it
+    finished are not detected again (unless ``resume`` is False); ``note`` is told what was
+    resumed, or why nothing was."""
     drive = project.drive
     report = report if report is not None else PrelabelReport()
+    selected = list(range(len(drive))) if frames is None else list(frames)
+    taken = _resumption(project, identity, selected, resume) if identity is not None else Resumption()
+    if taken.note and note is not None:
+        note(taken.note)
+    record = _RunRecord(project, identity, selected, taken) if identity is not None else None
     run = _FoldedRun(project, detector.name)
     invalid_before = getattr(detector, "invalid_boxes", 0)
     t0 = time.perf_counter()
-    done, found, below = [], [], 0
+    done, found, below = list(taken.frames), list(taken.detections), 0
+    report.frames_stored = report.resumed = len(done)
+    resumed = set(done)
     batches = PrelabelReport() if track else report     # a tracked run reports its final command
-    for batch_frames, dets in detect_batches(drive, detector, frames, progress, skipped,
-                                             every=lambda: max(BATCH_SECONDS, 10 * run.save_seconds)):
+    for batch_frames, dets in detect_batches(drive, detector, [i for i in selected if i not in resumed], progress,
+                                             skipped, every=lambda: max(BATCH_SECONDS, 10 * run.save_seconds)):
         dets, n = keep_scored(dets, min_score)
         run.store(batch_frames, dets, batches)
-        report.frames_stored = batches.frames_stored
         done, found, below = done + batch_frames, found + dets, below + n
+        report.frames_stored = len(done)
+        if record is not None:
+            record.save(done, run, found=dict(zip(batch_frames, dets)))
     if track and done:
+        done, found = map(list, zip(*sorted(zip(done, found), key=lambda pair: pair[0])))   # time order
         tracked = track_drive(drive, done, found, tracker)
         with signals_deferred():
             run.undo()
             write_to_project(project, done, tracked, f"{frames_text(drive, done)} ({detector.name})", report)
-    report.seconds_per_frame = (time.perf_counter() - t0) / max(len(drive) if frames is None else len(frames), 1)
+    if record is not None:
+        record.save(done, run, complete=True)
+    report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected) - len(resumed), 1)
     report.min_score, report.below_min_score = min_score, below
     prediction_notes(report, drive, detector, invalid_before)
     return report

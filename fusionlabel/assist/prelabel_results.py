@@ -14,8 +14,10 @@ the format has no track ids.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
+from typing import Callable
 
 from ..errors import InputError
 from ..io.jsonfile import read_json
@@ -24,8 +26,9 @@ from ..model.drive import Drive
 from .detector import Detector
 from .predictions import nuscenes_results, nuscenes_results_text
 from .prelabel import PrelabelReport, detect_batches, keep_scored, prediction_notes, track_drive
-from .prelabel_folder import RESULTS_FILE, RESULTS_FORMAT, check_out_folder, out_locked
-from .prelabel_manifest import write_atomic
+from .prelabel_folder import RESULTS_FILE, RESULTS_FORMAT, _make_folder, check_out_folder, out_locked
+from .prelabel_manifest import DETECTIONS_DIR, RECORD_DIR, FolderManifest, read_manifest, write_atomic
+from .prelabel_resume import load_detections, plan_resumption, run_identity, save_detections
 from .tracker import TrackerConfig
 
 
@@ -83,42 +86,69 @@ def _earlier_results(path: Path) -> dict[str, list]:
 
 def prelabel_results(drive: Drive, detector: Detector, out: str | Path, track: bool = False, min_score: float = 0.0,
                      frames: list[int] | None = None, tracker: TrackerConfig | None = None, progress: bool = True,
-                     skipped: list | None = None, report: PrelabelReport | None = None) -> PrelabelReport:
+                     skipped: list | None = None, report: PrelabelReport | None = None,
+                     note: Callable[[str], None] | None = None, resume: bool = True) -> PrelabelReport:
     """Detect (and track) over ``drive`` and write the boxes to ``out/nuscenes_results.json``
     (module docstring). The drive and the file already there are checked before the detector
     runs. ``report``: ``frames`` and ``prelabels`` (boxes written), ``by_class`` (detection
     names), ``no_nuscenes_class`` (boxes of classes with no detection name, left out) and
-    ``frames_stored`` as the run goes."""
+    ``frames_stored`` as the run goes. The folder's manifest (:mod:`.prelabel_manifest`) lists
+    the frames in the file; a run with the same identity as an interrupted one resumes it, as
+    :func:`~.prelabel_folder.prelabel` does (``resume``, ``note``)."""
     report = report if report is not None else PrelabelReport()
     out = check_out_folder(out, drive, RESULTS_FORMAT)
     selected = list(range(len(drive))) if frames is None else list(frames)
-    keyframe_tokens(drive, selected)
+    tokens = keyframe_tokens(drive, selected)
+    identity = run_identity(drive, detector, RESULTS_FORMAT, track, min_score)
     path = out / RESULTS_FILE
     with out_locked(out):
         earlier = _earlier_results(path)
+        kept = out / DETECTIONS_DIR
+        taken = plan_resumption(read_manifest(out), identity, drive, selected, str(out),
+                                lambda i: tokens[i] in earlier,
+                                (lambda i: load_detections(kept, drive.frames[i].frame_id)) if track else None, resume)
+        if taken.note and note is not None:
+            note(taken.note)
+        if not taken.frames:
+            shutil.rmtree(kept, ignore_errors=True)
+        manifest = FolderManifest(out, drive, identity, selected, skipped)
         invalid_before = getattr(detector, "invalid_boxes", 0)
         t0 = time.perf_counter()
-        done: list[int] = []
-        found: list[list[CuboidLabel]] = []
+        # untracked, the resumed frames' entries stay in the file as they are (``earlier``)
+        done: list[int] = list(taken.frames) if track else []
+        found: list[list[CuboidLabel]] = list(taken.detections) if track else []
+        resumed = list(taken.frames)
+        report.resumed = report.frames_stored = len(resumed)
         below, pacer = 0, WritePacer()
+
+        def write(frames_done, labels, counts) -> None:
+            _write(path, drive, frames_done, labels, earlier, counts)
+            report.frames_stored = len(set(resumed) | set(frames_done))
+            _make_folder(out / RECORD_DIR)
+            manifest.save(sorted(set(resumed) | set(frames_done)))
+
         try:
-            for batch_frames, dets in detect_batches(drive, detector, selected, progress, skipped):
+            for batch_frames, dets in detect_batches(drive, detector, [i for i in selected if i not in set(resumed)],
+                                                     progress, skipped):
                 dets, n = keep_scored(dets, min_score)
                 done, found, below = done + batch_frames, found + dets, below + n
+                if track:
+                    save_detections(kept, drive, batch_frames, dets)
                 if pacer.due():
-                    pacer.write(lambda: _write(path, drive, done, found, earlier, PrelabelReport()))
-                    report.frames_stored = len(done)
+                    pacer.write(lambda: write(done, found, PrelabelReport()))
         except BaseException:      # interrupted or failed: keep every finished frame, not only the last rewrite's
-            if len(done) > report.frames_stored:
-                _write(path, drive, done, found, earlier, PrelabelReport())
-                report.frames_stored = len(done)
+            if len(set(resumed) | set(done)) > report.frames_stored:
+                write(done, found, PrelabelReport())
             raise
         if track and done:
+            done, found = map(list, zip(*sorted(zip(done, found), key=lambda pair: pair[0])))   # time order
             found = track_drive(drive, done, found, tracker)
-        _write(path, drive, done, found, earlier, report)
-        report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected), 1)
+        write(done, found, report)
+        report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected) - len(resumed), 1)
         report.min_score, report.below_min_score = min_score, below
         prediction_notes(report, drive, detector, invalid_before)
+        manifest.save(sorted(set(resumed) | set(done)), report)
+        shutil.rmtree(kept, ignore_errors=True)
     return report
 
 

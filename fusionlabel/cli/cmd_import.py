@@ -14,9 +14,10 @@ from ..model.frame_spec import FRAMES_HELP, consecutive_runs, parse_frames
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="convert a nuScenes scene, SUSTech-style or KITTI folder into a native drive",
-                       description="Convert a drive into the native format (docs/native_format.md): sweeps as "
-                                   "PCD, images copied unchanged, labels as JSON. --labels takes labels from an "
-                                   "ASAM OpenLABEL file instead of the drive's own.")
+                       description="Convert a drive into the native format (docs/native_format.md): .fri range "
+                                   "images copied unchanged, other sweeps as compressed PCD, images copied "
+                                   "unchanged, labels as JSON. --labels takes labels from an ASAM OpenLABEL file "
+                                   "instead of the drive's own.")
     p.add_argument("source", type=Path, help="nuScenes dataroot, SUSTech-style folder, KITTI or native drive")
     p.add_argument("--out", required=True, type=Path, help="native drive folder to write")
     p.add_argument("--scene", help="nuScenes: scene name, token or index; KITTI tracking: sequence (0003 or 3)")
@@ -79,8 +80,14 @@ def run(args: argparse.Namespace) -> int:
         meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
     if time_note:
         meta["timestamps"] = time_note
+    def kept_as_is(i: int) -> Path | None:
+        """A ``.fri`` range image read as it is (no point left out): copied, not turned into PCD."""
+        path = drive.frames[i].lidar_path
+        return path if Path(path).suffix.lower() == ".fri" and path not in dropped and drive.reads_sweeps_plainly() \
+            else None
+
     with IMPORT_OUTPUT.output(args.out, args.force, drive.root) as folder:   # moved into --out when complete
-        write_native_copy(drive, folder, meta, poses, sweep, labels_for, args.quiet, timestamps)
+        write_native_copy(drive, folder, meta, poses, sweep, labels_for, args.quiet, timestamps, kept_as_is)
     print(f"wrote native drive {args.out} ({counted(len(drive), 'frame')}) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
@@ -210,10 +217,12 @@ def import_timestamps(drive, source: Path) -> tuple[list[int], str | None]:
 
 
 def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_for, quiet: bool,
-                      timestamps: list[int] | None = None) -> None:
-    """Write ``drive`` as a native drive in ``out``: ``sweep(i)`` gives frame i's points,
-    ``labels_for(i)`` its labels, ``timestamps[i]`` its time (default: the frame's own); images
-    are copied unchanged, each checked first (:func:`check_image`)."""
+                      timestamps: list[int] | None = None, kept_as_is=None) -> None:
+    """Write ``drive`` as a native drive in ``out``: ``sweep(i)`` gives frame i's points (read
+    first, which checks them), written as PCD ``binary_compressed``, unless ``kept_as_is(i)``
+    names a ``.fri`` file holding exactly them, which is copied as it is; ``labels_for(i)`` gives
+    its labels, ``timestamps[i]`` its time (default: the frame's own); images are copied
+    unchanged, each checked first (:func:`check_image`)."""
     from ..io.native import NativeDriveWriter
     from ..io.nuscenes_records import index_records
     from ..progress import progress
@@ -226,7 +235,9 @@ def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_f
             f = drive.frames[i]
             # Per-camera ego poses and capture times go along, so the native copy projects as the source.
             t = f.timestamp_us if timestamps is None else timestamps[i]
-            entry = writer.add_frame(f.frame_id, t, poses[i], sweep(i), {},
+            points = sweep(i)
+            same = kept_as_is(i) if kept_as_is is not None else None
+            entry = writer.add_frame(f.frame_id, t, poses[i], points if same is None else Path(same), {},
                                      labels_for(i), T_world_vehicle_at_camera=f.T_world_vehicle_at_camera,
                                      camera_timestamps_us=f.camera_timestamps_us)
             if frame_records[i] is not None:

@@ -69,6 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true",
                    help="print what the run did as one JSON document on stdout (the keys of docs/prelabel.md, "
                         "'Machine-readable summary'); the readable summary then goes to stderr")
+    p.add_argument("--no-resume", dest="resume", action="store_false",
+                   help="detect every frame again after an interrupted run (by default a run with the same "
+                        "detector, settings and drive skips the frames the interrupted one finished)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -113,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from ..assist.prelabel_folder import RESULTS_FILE, RESULTS_FORMAT, prelabel
     from ..assist.prelabel_manifest import MANIFEST
     from ..assist.prelabel_project import prelabel_project
+    from ..assist.prelabel_resume import run_identity
     from ..io.drives import open_drive
     from ..model.frame_status import finished_frames, reopened_note
 
@@ -144,8 +148,10 @@ def run(args: argparse.Namespace) -> int:
             target = {"project": str(args.drive), "out": None, "format": None, "manifest": None}
             finished = finished_frames(project.document)
             with _kept_on_interrupt(report, where, "in the run's one undoable edit"):
+                identity = run_identity(project.drive, detector, None, args.track, args.min_score)
                 prelabel_project(project, detector, args.track, args.min_score, frames,
-                                 progress=not args.quiet, skipped=skipped, report=report)
+                                 progress=not args.quiet, skipped=skipped, report=report, identity=identity,
+                                 resume=args.resume, note=note)
             drive = project.drive
             reopened = reopened_note(project.document, finished, lambda i: project.drive.frames[i].frame_id)
     else:
@@ -170,15 +176,16 @@ def run(args: argparse.Namespace) -> int:
             from ..assist.prelabel_results import prelabel_results
 
             where, how = f"{args.out / RESULTS_FILE} [{args.format}]", ""
-            target.update(out=str(args.out / RESULTS_FILE), manifest=None)
+            target.update(out=str(args.out / RESULTS_FILE))
             with _kept_on_interrupt(report, str(args.out / RESULTS_FILE), "(their sample tokens)"):
                 prelabel_results(drive, detector, args.out, args.track, args.min_score, frames,
-                                 progress=not args.quiet, skipped=skipped, report=report)
+                                 progress=not args.quiet, skipped=skipped, report=report, note=note,
+                                 resume=args.resume)
         else:
             where, how = f"{args.out} [{args.format}]", ""
             with _kept_on_interrupt(report, str(args.out), f"({MANIFEST} says incomplete)"):
                 prelabel(drive, detector, args.out, args.format, args.track, args.min_score, frames,
-                         progress=not args.quiet, skipped=skipped, report=report, note=note)
+                         progress=not args.quiet, skipped=skipped, report=report, note=note, resume=args.resume)
     text = text_stream(args.json)
     for line in summary(report, where, how):
         note(line) if line.startswith("note: ") else print(line, file=text)
@@ -223,8 +230,8 @@ class _kept_on_interrupt:
         n = self.report.frames_stored
         if n:
             _note(f"kept the pre-labels of the {_n(n, 'frame')} finished before the interruption in {self.where} "
-                  f"{self.how}; run the same command again for the rest (what was kept is found again, not "
-                  "duplicated)")
+                  f"{self.how}; run the same command again for the rest (it resumes: the frames kept are not "
+                  "detected again)")
         else:
             _note(f"no frame was finished before the interruption: {self.where} was not changed")
 
@@ -235,8 +242,8 @@ class _kept_on_interrupt:
                f"{self.where} {self.how}"
         if isinstance(error, (CalibrationError, ImageError, PointCloudError)):
             return f"{kept}; fix the file, or give --skip-bad-frames, and run the same command again to complete " \
-                   "the work (what was kept is found again, not duplicated)"
-        return f"{kept}; run the same command again once that is fixed to complete the work"
+                   "the work (it resumes: the frames kept are not detected again)"
+        return f"{kept}; run the same command again once that is fixed to complete the work (it resumes)"
 
 
 def _tracking_note(track: bool, drive, frames: list[int] | None) -> str | None:

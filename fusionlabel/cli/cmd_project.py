@@ -1,6 +1,7 @@
 """`fusionlabel project ACTION`: projects without the app, for batch `prelabel PROJECT` and `export PROJECT` runs.
 
-- ``create DRIVE [--out PROJECT] [--scene S] [--import-labels] [--ontology FILE]``: make a project;
+- ``create DRIVE [--out PROJECT] [--scene S] [--import-labels] [--ontology FILE] [--force]``: make a
+  project (``--force``: in place of the one the folder holds, :mod:`fusionlabel.store.replace`);
 - ``import-labels PROJECT``: bring the drive's labels the project does not have yet into it (the
   app's Ctrl+I), which also finishes a project whose creation was interrupted;
 - ``relink PROJECT NEW_DRIVE``: point a project at its drive's new place (the same drive, checked);
@@ -35,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--import-labels", action="store_true",
                    help="start with the drive's own labels (the project's starting point: undo stops above them)")
     c.add_argument("--ontology", type=Path, default=None, help="ontology YAML (default: the built-in one)")
+    c.add_argument("--force", action="store_true",
+                   help="replace the project the folder holds; one holding work (edits, pre-label runs) is kept "
+                        "beside it, in PROJECT.replaced-<UTC time>; a folder holding files but no project is refused")
     c.add_argument("--quiet", action="store_true", help="no progress")
     c.set_defaults(func=run_create)
     i = actions.add_parser("import-labels", help="import the drive's labels the project does not have yet",
@@ -76,14 +80,49 @@ def run_create(args: argparse.Namespace) -> int:
 
     drive = open_drive(args.drive, args.scene)      # once: the default folder's name and the project
     folder = args.out if args.out is not None else default_project_folder(args.drive, drive_scene(drive))
-    # A run stopped half-way (Ctrl+C, SIGTERM, an error) removes the project; one killed outright
-    # leaves it marked unfinished, which open refuses and the next create replaces.
-    with Project.create(folder, args.drive, args.ontology, import_labels=args.import_labels, scene=args.scene,
-                        drive=drive, progress=not args.quiet) as project:
+    replaced = _set_aside_for(folder) if args.force else _refuse_a_project(folder)
+    # A run stopped half-way (Ctrl+C, SIGTERM, an error) removes the project (and puts a replaced
+    # one back); one killed outright leaves it marked unfinished, which open refuses and the next
+    # create replaces.
+    try:
+        project = Project.create(folder, args.drive, args.ontology, import_labels=args.import_labels,
+                                 scene=args.scene, drive=drive, progress=not args.quiet)
+    except BaseException:
+        if replaced is not None:
+            replaced.put_back()
+        raise
+    with project:
         print(f"created project {folder} for drive {project.drive.name} ({counted(len(project.drive), 'frame')})")
+        if replaced is not None:
+            print(replaced.finish())
         if project.import_report is not None:
             _print_report(project.import_report)
     return 0
+
+
+def _refuse_a_project(folder: Path) -> None:
+    """Without --force: a folder holding a (finished) project is refused, saying what --force does."""
+    from ..store.project import ProjectError, interrupted_creation, is_project
+
+    if is_project(folder) and not interrupted_creation(folder):
+        raise ProjectError(folder, "already holds a project; open it instead, or give --force to replace it (a "
+                                   "project holding edits is kept beside it)")
+
+
+def _set_aside_for(folder: Path):
+    """With --force: the project in ``folder`` moved aside (:func:`~fusionlabel.store.replace.set_aside`),
+    or None when the folder holds none; a folder holding files but no project is refused."""
+    from ..export.run_files import user_names
+    from ..store.project import ProjectError, is_project
+    from ..store.replace import set_aside
+
+    if folder.is_dir() and not is_project(folder):
+        present = sorted(user_names(folder))
+        if present:
+            shown = ", ".join(present[:10]) + (f" and {len(present) - 10} more" if len(present) > 10 else "")
+            raise ProjectError(folder, f"holds {shown}, not a fusionlabel project; --force replaces only a project: "
+                                       "move them away or choose another folder", where="--out")
+    return set_aside(folder)
 
 
 def run_import_labels(args: argparse.Namespace) -> int:

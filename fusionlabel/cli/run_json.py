@@ -65,7 +65,7 @@ def prelabel_document(report, *, source: Path, target: dict[str, Any], detector:
     unknown = {k[len(prefix):-1]: v for k, v in report.by_class.items() if k.startswith(prefix)}
     return {
         "command": "prelabel", "source": str(source), **target, "detector": detector, "track": track,
-        "min_score": report.min_score, "frames": report.frames,
+        "min_score": report.min_score, "frames": report.frames, "resumed_frames": report.resumed,
         "written": report.prelabels,
         "written_by_class": dict(sorted((k, v) for k, v in report.by_class.items() if not k.startswith(prefix))),
         "removed": report.replaced, "unchanged": report.unchanged,

@@ -1,7 +1,7 @@
-"""LZF decompression (liblzf's format, used by PCL's ``binary_compressed`` PCD files).
+"""LZF compression and decompression (liblzf's format, used by PCL's ``binary_compressed`` PCD files).
 
-A numba-compiled loop when numba is installed (set ``FUSIONLABEL_DISABLE_NUMBA=1`` to disable it),
-a pure-Python loop otherwise.
+Numba-compiled loops when numba is installed (set ``FUSIONLABEL_DISABLE_NUMBA=1`` to disable them),
+pure-Python loops otherwise.
 """
 
 from __future__ import annotations
@@ -89,18 +89,87 @@ def _lzf_decode(src, dst, slices: bool = True) -> int:
     return op
 
 
-_LZF_JIT = None
+_COMPILED: dict = {}
 
 
-def _lzf_impl():
-    """The numba-compiled decoder (compiled on first use), or the pure-Python one."""
-    global _LZF_JIT
-    if _LZF_JIT is None:
+def _compiled(fn):
+    """``fn`` compiled by numba (on first use, cached on disk), or ``fn`` itself without numba or
+    with ``FUSIONLABEL_DISABLE_NUMBA`` set."""
+    if fn not in _COMPILED:
         try:
             if os.environ.get("FUSIONLABEL_DISABLE_NUMBA"):
                 raise ImportError
             import numba
-            _LZF_JIT = numba.njit(cache=True, nogil=True)(_lzf_decode)
+            _COMPILED[fn] = numba.njit(cache=True, nogil=True)(fn)
         except ImportError:
-            _LZF_JIT = _lzf_decode
-    return _LZF_JIT
+            _COMPILED[fn] = fn
+    return _COMPILED[fn]
+
+
+def _lzf_impl():
+    """The numba-compiled decoder, or the pure-Python one."""
+    return _compiled(_lzf_decode)
+
+HASH_BITS = 14          # the compressor's table of earlier 3-byte sequences: 2**14 entries (liblzf's HLOG)
+MAX_OFFSET = 1 << 13    # how far back a reference reaches (13 bits)
+MAX_MATCH = 264         # longest reference: 2 + 7 + 255 bytes
+MAX_LITERAL = 32        # longest literal run
+
+
+def lzf_compress(data: bytes) -> bytes:
+    """``data`` compressed to an LZF (liblzf) block that :func:`lzf_decompress`, PCL and Open3D
+    expand back to it exactly. Incompressible data grows by at most 1 byte in 32."""
+    src = np.frombuffer(data, dtype=np.uint8)
+    dst = np.empty(len(src) + len(src) // MAX_LITERAL + 16, dtype=np.uint8)
+    table = np.full(1 << HASH_BITS, -1, dtype=np.int64)
+    n = _compiled(_lzf_encode)(src, dst, table)
+    return dst[:n].tobytes()
+
+
+def _lzf_encode(src, dst, table) -> int:
+    """Encode ``src`` into ``dst`` (large enough: :func:`lzf_compress`); return the bytes written.
+    Greedy: each position's 3 bytes are looked up in ``table`` (hash -> last position seen), and a
+    match within :data:`MAX_OFFSET` becomes a back-reference as long as the bytes agree; the bytes
+    before it go out as literal runs of at most :data:`MAX_LITERAL`."""
+    n = len(src)
+    op = 0
+    ip = 0
+    mask = (1 << HASH_BITS) - 1
+    while True:
+        lit = ip                 # the literal run before the next reference starts here
+        length = 0
+        ref = -1
+        while ip + 2 < n:
+            key = (int(src[ip]) << 16) | (int(src[ip + 1]) << 8) | int(src[ip + 2])
+            h = ((key * 2654435761) >> (32 - HASH_BITS)) & mask
+            ref = table[h]
+            table[h] = ip
+            if ref >= 0 and ip - ref <= MAX_OFFSET and src[ref] == src[ip] and src[ref + 1] == src[ip + 1] \
+                    and src[ref + 2] == src[ip + 2]:
+                limit = min(MAX_MATCH, n - ip)
+                length = 3
+                while length < limit and src[ref + length] == src[ip + length]:
+                    length += 1
+                break
+            ip += 1
+        end = ip if length else n
+        while lit < end:
+            run = min(MAX_LITERAL, end - lit)
+            dst[op] = run - 1
+            dst[op + 1:op + 1 + run] = src[lit:lit + run]
+            op += 1 + run
+            lit += run
+        if not length:
+            return op
+        off = ip - ref - 1
+        code = length - 2
+        if code < 7:
+            dst[op] = (code << 5) | (off >> 8)
+            op += 1
+        else:
+            dst[op] = (7 << 5) | (off >> 8)
+            dst[op + 1] = code - 7
+            op += 2
+        dst[op] = off & 255
+        op += 1
+        ip += length

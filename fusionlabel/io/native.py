@@ -299,12 +299,16 @@ def _T_rows(T: np.ndarray) -> list[list[float]]:
 
 
 def write_frame_files(root: str | os.PathLike, cameras: list[str], frame_id: str, timestamp_us: int,
-                      T_world_vehicle: np.ndarray, sweep: RangeImage | np.ndarray, images: dict[str, np.ndarray],
+                      T_world_vehicle: np.ndarray, sweep: RangeImage | Path | np.ndarray, images: dict[str, np.ndarray],
                       labels: list[CuboidLabel] | None = None, masks: dict[str, np.ndarray] | None = None,
                       jpeg_quality: int = 85, sweep_format: str = "pcd", image_format: str = "jpg", *,
                       T_world_vehicle_at_camera: dict[str, np.ndarray] | None = None,
                       camera_timestamps_us: dict[str, int] | None = None) -> dict:
     """Write the files of one frame under ``root`` and return its drive.yaml entry.
+
+    ``sweep`` is a range image (written as ``.fri``), the path of a ``.fri`` file (copied as it
+    is), or ``(N, C)`` points: ``sweep_format`` ``pcd`` writes them as PCD ``binary_compressed``
+    (LZF), ``bin`` as float32 records.
 
     ``T_world_vehicle_at_camera`` and ``camera_timestamps_us`` (as in :class:`Frame`) are the ego pose
     and the time of each camera's own capture; they are stored in the entry when given.
@@ -323,9 +327,15 @@ def write_frame_files(root: str | os.PathLike, cameras: list[str], frame_id: str
     if isinstance(sweep, RangeImage):
         lidar = f"lidar/{frame_id}.fri"
         write_range_image(target(lidar), sweep)
+    elif isinstance(sweep, Path):        # a .fri range image kept as it is
+        lidar = f"lidar/{frame_id}.fri"
+        write_file(target(lidar), sweep.read_bytes())
+    elif sweep_format == "pcd":
+        lidar = f"lidar/{frame_id}.pcd"
+        write_points_pcd(target(lidar), sweep, compressed=True)
     else:
         lidar = f"lidar/{frame_id}.{sweep_format}"
-        (write_points_pcd if sweep_format == "pcd" else write_points_bin)(target(lidar), sweep)
+        write_points_bin(target(lidar), sweep)
     entry: dict[str, Any] = {"id": frame_id, "timestamp_us": int(timestamp_us),
                              "T_world_vehicle": _T_rows(T_world_vehicle), "lidar": lidar, "cameras": {}}
     for cam in cameras:
@@ -403,7 +413,7 @@ class NativeDriveWriter:
         save_rig(rig, self.root / RIG_FILE)
 
     def add_frame(self, frame_id: str, timestamp_us: int, T_world_vehicle: np.ndarray,
-                  sweep: RangeImage | np.ndarray, images: dict[str, np.ndarray],
+                  sweep: RangeImage | Path | np.ndarray, images: dict[str, np.ndarray],
                   labels: list[CuboidLabel] | None = None, masks: dict[str, np.ndarray] | None = None, *,
                   T_world_vehicle_at_camera: dict[str, np.ndarray] | None = None,
                   camera_timestamps_us: dict[str, int] | None = None) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import PointCloudError
-from .lzf import lzf_decompress
+from .lzf import lzf_compress, lzf_decompress
 from .point_records import (
     COLUMNS,
     assemble_columns,
@@ -354,11 +354,16 @@ def _pcd_compressed(path: Path, hdr: _PcdHeader, data, wanted: dict[str, _Field]
     return cols
 
 
-def write_points_pcd(path: str | os.PathLike, points: np.ndarray, binary: bool = True) -> None:
-    """Write a PCD v0.7 file (``DATA binary`` or ``ascii``) from ``(N, C)`` points, 3 <= C <= 6.
+def write_points_pcd(path: str | os.PathLike, points: np.ndarray, binary: bool = True,
+                     compressed: bool = False) -> None:
+    """Write a PCD v0.7 file (``DATA binary``, ``binary_compressed`` with ``compressed``, or
+    ``ascii``) from ``(N, C)`` points, 3 <= C <= 6.
 
     Fields are the first C names of :data:`COLUMNS`, all stored as float32 (``TYPE F``,
-    ``SIZE 4``), so reading the file back returns the same values.
+    ``SIZE 4``), so reading the file back returns the same values. ``binary_compressed`` is PCL's:
+    the compressed and uncompressed sizes (uint32 each), then the columns one after the other
+    (all x, then all y, ...) compressed with LZF (:func:`~.lzf.lzf_compress`), as PCL, Open3D and
+    :func:`read_pcd` read it.
     """
     path = Path(path)
     pts = check_points_array(path, points)
@@ -369,8 +374,12 @@ def write_points_pcd(path: str | os.PathLike, points: np.ndarray, binary: bool =
               f"FIELDS {' '.join(COLUMNS[:c])}\nSIZE {' '.join(['4'] * c)}\n"
               f"TYPE {' '.join(['F'] * c)}\nCOUNT {' '.join(['1'] * c)}\n"
               f"WIDTH {n}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS {n}\n"
-              f"DATA {'binary' if binary else 'ascii'}\n").encode("ascii")
-    if binary:
+              f"DATA {'ascii' if not binary else 'binary_compressed' if compressed else 'binary'}\n").encode("ascii")
+    if binary and compressed:
+        columns = np.ascontiguousarray(pts.T, dtype="<f4").tobytes()
+        packed = lzf_compress(columns)
+        body = struct.pack("<II", len(packed), len(columns)) + packed
+    elif binary:
         body = np.ascontiguousarray(pts, dtype="<f4").tobytes()
     else:
         # %.9g round-trips every float32 exactly.

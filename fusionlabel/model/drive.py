@@ -161,6 +161,14 @@ class Drive:
             self._rig_cache[i] = source()
         return self._rig_cache[i]
 
+    def reads_sweeps_plainly(self) -> bool:
+        """Whether :meth:`points` is the sweep file as :func:`fusionlabel.io.pointcloud.read_points`
+        reads it (no reader of the drive's own in between), so a copy of the file holds the same
+        points."""
+        from ..io.pointcloud import read_points as default_read_points
+
+        return self._read_points is default_read_points
+
     def points(self, frame: str | int) -> np.ndarray:
         """The frame's sweep in its LiDAR frame, (N, C) float32; decoded once and cached."""
         path = self.frames[self.index_of(frame)].lidar_path

@@ -79,6 +79,13 @@ def _folder_writable(folder: Path) -> bool:
         return False
 
 
+def project_file_names() -> list[str]:
+    """The files a project consists of, but its lock file: the database (with its WAL, shared
+    memory and journal, and the partial one of a creation) and the ontology."""
+    partial = DB_NAME + CREATING_SUFFIX
+    return [DB_NAME + ext for ext in ("", "-wal", "-shm", "-journal")] + [partial, partial + "-journal", ONTOLOGY_NAME]
+
+
 def _remove_project_files(folder: Path, made: Path | None, keep_lock: bool = False) -> None:
     """Undo the creation of a project in ``folder``: remove ``made`` (the top-most folder the
     creation made) or, when the folder was there before, only the files a project consists of
@@ -86,9 +93,7 @@ def _remove_project_files(folder: Path, made: Path | None, keep_lock: bool = Fal
     if made is not None:
         shutil.rmtree(made, ignore_errors=True)
         return
-    partial = DB_NAME + CREATING_SUFFIX
-    names = [DB_NAME + ext for ext in ("", "-wal", "-shm", "-journal")] + [partial, partial + "-journal", ONTOLOGY_NAME]
-    for name in names + ([] if keep_lock else [LOCK_NAME]):
+    for name in project_file_names() + ([] if keep_lock else [LOCK_NAME]):
         try:
             (folder / name).unlink()
         except FileNotFoundError:

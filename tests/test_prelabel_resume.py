@@ -1,0 +1,245 @@
+"""`fusionlabel prelabel` run again after an interruption resumes it: the frames the interrupted
+run finished are not detected again when the detector, its settings and files, the drive and the
+run's options are the same (an output folder, a project, a nuScenes results file; tracked runs
+keep their raw detections for the tracker), and are detected again when any of them changed. The
+result is the one an uninterrupted run writes."""
+
+import json
+import re
+import sqlite3
+
+import pytest
+
+from fusionlabel.assist import detector as detector_module
+from fusionlabel.assist import prelabel as prelabel_module
+from fusionlabel.assist.prelabel_manifest import MANIFEST
+from fusionlabel.cli.main import main
+
+FRAMES = 10
+DETECTIONS_DIR = ".fusionlabel-prelabel/detections"     # a tracked run's raw detections until it finishes
+
+
+@pytest.fixture(scope="module")
+def drive(tmp_path_factory):
+    from fusionlabel.sim.writer import simulate_drive
+
+    out = tmp_path_factory.mktemp("sim") / "drive"
+    simulate_drive(out, frames=FRAMES, seed=4, points=30_000, cameras=False, progress=False)
+    return out
+
+
+@pytest.fixture
+def detections(monkeypatch):
+    """The frames the detector is run on, in order; ``stop_after[0] = N`` makes the N+1-th frame
+    stop the run as Ctrl+C does (a batch is stored after every frame)."""
+    seen, stop_after = [], [None]
+    detect = detector_module.PointDetector.detect_frame
+
+    def counted(self, drive, index):
+        if stop_after[0] is not None and len(seen) >= stop_after[0]:
+            stop_after[0] = None
+            raise KeyboardInterrupt
+        seen.append(index)
+        return detect(self, drive, index)
+
+    monkeypatch.setattr(detector_module.PointDetector, "detect_frame", counted)
+    monkeypatch.setattr(prelabel_module, "BATCH_SECONDS", 0.0)
+    return seen, stop_after
+
+
+def interrupted(args, detections, after):
+    """Run ``prelabel ARGS`` stopped (Ctrl+C) after ``after`` frames; the detections seen are reset."""
+    seen, stop_after = detections
+    seen.clear()
+    stop_after[0] = after
+    assert main(["prelabel", *map(str, args), "--quiet"]) == 130
+    seen.clear()
+
+
+def files(folder):
+    return {p.name: p.read_bytes() for p in folder.glob("*.json")}
+
+
+def labels(folder):
+    """Each label file's labels, in any order (a tracked run leaves a pre-label it finds again
+    where it was: a resumed one may hold an untracked box before the tracks)."""
+    return {p.name: sorted(json.dumps(o, sort_keys=True) for o in json.loads(p.read_text())["objects"])
+            for p in folder.glob("*.json")}
+
+
+@pytest.mark.parametrize("track", [False, True])
+def test_an_interrupted_folder_run_resumes_where_it_stopped(track, drive, tmp_path, capsys, detections):
+    seen, _ = detections
+    opts = ["--track"] if track else []
+    reference = tmp_path / "reference"
+    assert main(["prelabel", str(drive), "--out", str(reference), "--quiet", *opts]) == 0
+    seen.clear()
+    out = tmp_path / "out"
+    interrupted([drive, "--out", out, *opts], detections, 6)
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] is False and len(manifest["frames"]) == 6
+    assert (out / DETECTIONS_DIR).is_dir() == track     # raw detections for the tracker
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet", *opts]) == 0
+    said = capsys.readouterr()
+    assert seen == list(range(6, FRAMES))                # the finished frames were not detected again
+    kept = " (their detections kept for the tracker)" if track else ""
+    assert f"resumed: 6 of {FRAMES} frames already pre-labelled by the interrupted run{kept}, detecting 4" in said.err
+    assert (labels if track else files)(out) == (labels if track else files)(reference)   # as a whole run writes
+    assert json.loads((out / MANIFEST).read_text())["complete"] is True
+    assert not (out / DETECTIONS_DIR).exists()
+    # the run finished: running it again detects every frame (and changes nothing)
+    seen.clear()
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet", *opts]) == 0
+    assert seen == list(range(FRAMES)) and labels(out) == labels(reference)
+
+
+def test_other_settings_or_files_detect_every_frame_again(drive, tmp_path, capsys, detections):
+    seen, _ = detections
+    out = tmp_path / "out"
+    interrupted([drive, "--out", out], detections, 4)
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(out), "--min-score", "0.4", "--quiet"]) == 0
+    assert seen == list(range(FRAMES))
+    assert "with other settings (--min-score changed); detecting every selected frame again" in capsys.readouterr().err
+
+    # a settings file whose content changed between the runs
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("max_range: 60.0\n")
+    out = tmp_path / "out2"
+    interrupted([drive, "--out", out, "--detector-config", settings], detections, 4)
+    settings.write_text("max_range: 50.0\n")
+    assert main(["prelabel", str(drive), "--out", str(out), "--detector-config", str(settings), "--quiet"]) == 0
+    assert seen == list(range(FRAMES))
+    err = capsys.readouterr().err
+    assert "the detector's settings" in err and "the detector's files" in err
+    # the same file again: resumed
+    seen.clear()
+    interrupted([drive, "--out", out, "--detector-config", settings], detections, 4)
+    assert main(["prelabel", str(drive), "--out", str(out), "--detector-config", str(settings), "--quiet"]) == 0
+    assert seen == list(range(4, FRAMES))
+
+    # --no-resume detects every frame
+    seen.clear()
+    interrupted([drive, "--out", out, "--detector-config", settings], detections, 4)
+    assert main(["prelabel", str(drive), "--out", str(out), "--detector-config", str(settings), "--quiet",
+                 "--no-resume"]) == 0
+    assert seen == list(range(FRAMES)) and "--no-resume: detecting every selected frame again" in \
+        capsys.readouterr().err
+
+
+def test_a_finished_frame_whose_label_file_was_removed_is_detected_again(drive, tmp_path, capsys, detections):
+    """Resuming never trusts the manifest alone: a frame whose label file (or record) is gone is
+    detected again; one a person edited since keeps the edit."""
+    seen, _ = detections
+    out = tmp_path / "out"
+    interrupted([drive, "--out", out], detections, 5)
+    (out / "000002.json").unlink()
+    edited = json.loads((out / "000001.json").read_text())
+    edited["objects"].append({"track_id": None, "label": "Car", "center": [30.0, 30.0, 0.0], "size": [4.0, 1.8, 1.5],
+                              "yaw": 0.0, "pitch": 0.0, "roll": 0.0, "score": None, "source": "human",
+                              "attributes": {}})
+    (out / "000001.json").write_text(json.dumps(edited))
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet"]) == 0
+    assert seen == [2, *range(5, FRAMES)]
+    assert json.loads((out / "000001.json").read_text()) == edited
+
+
+def model_boxes(project):
+    con = sqlite3.connect(f"file:{project / 'project.sqlite'}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT frame, class, round(cx, 6), round(cy, 6), round(yaw, 6), round(score, 6) "
+                           "FROM annotations WHERE source='model' ORDER BY frame, cx, cy").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("track", [False, True])
+def test_an_interrupted_project_run_resumes_where_it_stopped(track, drive, tmp_path, capsys, detections):
+    seen, _ = detections
+    opts = ["--track"] if track else []
+    reference, project = tmp_path / "reference", tmp_path / "project"
+    for p in (reference, project):
+        assert main(["project", "create", str(drive), "--out", str(p)]) == 0
+    assert main(["prelabel", str(reference), "--quiet", *opts]) == 0
+    seen.clear()
+    interrupted([project, *opts], detections, 6)
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--quiet", *opts]) == 0
+    assert seen == list(range(6, FRAMES))
+    assert f"resumed: 6 of {FRAMES} frames already pre-labelled" in capsys.readouterr().err
+    assert model_boxes(project) == model_boxes(reference)
+    from fusionlabel.store.project import Project
+
+    with Project.open(project) as p:
+        assert p.get_setting("prelabel_run")["complete"] is True and p.get_setting("prelabel_detections") is None
+
+
+def test_a_project_run_undone_since_its_interruption_is_not_resumed(drive, tmp_path, capsys, detections):
+    from fusionlabel.store.project import Project
+
+    seen, _ = detections
+    project = tmp_path / "project"
+    assert main(["project", "create", str(drive), "--out", str(project)]) == 0
+    interrupted([project], detections, 5)
+    with Project.open(project) as p:
+        p.document.undo()
+    assert main(["prelabel", str(project), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert seen == list(range(FRAMES)) and "resumed" not in err and "undone or removed since" in err
+
+
+@pytest.mark.parametrize("track", [False, True])
+def test_a_results_file_run_resumes_where_it_stopped(track, tmp_path, monkeypatch):
+    from test_prelabel_results import _car, _drive
+
+    from fusionlabel.assist.detector import Detector
+    from fusionlabel.assist.predictions import PredictionsDetector, write_nuscenes_results
+    from fusionlabel.assist.prelabel_results import prelabel_results
+    from fusionlabel.assist.prelabel_folder import RESULTS_FILE
+
+    drive = _drive(tmp_path, ["tok0", "tok1"])
+    preds = tmp_path / "p.json"
+    write_nuscenes_results(preds, {0: [_car(10.0)], 1: [_car(20.0), _car(30.0)]}, drive)
+    monkeypatch.setattr(prelabel_module, "BATCH_SECONDS", 0.0)
+
+    class Counting(Detector):
+        name = "counting"
+
+        def __init__(self, stop_at=None):
+            self.inner, self.path, self.stop_at, self.seen = PredictionsDetector(preds), preds, stop_at, []
+
+        def detect_frame(self, drive, index):
+            if index == self.stop_at:
+                raise KeyboardInterrupt
+            self.seen.append(index)
+            return self.inner.detect_frame(drive, index)
+
+    reference = tmp_path / "reference"
+    prelabel_results(drive, Counting(), reference, track=track, progress=False)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        prelabel_results(drive, Counting(stop_at=1), out, track=track, progress=False)
+    said = []
+    again = Counting()
+    prelabel_results(drive, again, out, track=track, progress=False, note=said.append)
+    assert again.seen == [1] and said == ["resumed: 1 of 2 frames already pre-labelled by the interrupted run"
+                                          + (" (their detections kept for the tracker)" if track else "")
+                                          + ", detecting 1"]
+    assert json.loads((out / RESULTS_FILE).read_text()) == json.loads((reference / RESULTS_FILE).read_text())
+
+
+def test_the_interruption_line_says_the_next_run_resumes(drive, tmp_path, capsys, detections):
+    interrupted([drive, "--out", tmp_path / "out"], detections, 3)
+    err = capsys.readouterr().err
+    assert re.search(r"kept the pre-labels of the 3 frames finished before the interruption in .*; run the same "
+                     r"command again for the rest \(it resumes: the frames kept are not detected again\)", err)
+    # a resumed run stopped before its first new frame still kept the resumed ones, and says so
+    interrupted([drive, "--out", tmp_path / "out"], detections, 0)
+    assert "kept the pre-labels of the 3 frames finished before the interruption" in capsys.readouterr().err
+    # --json says how many frames were taken over
+    assert main(["prelabel", str(drive), "--out", str(tmp_path / "out"), "--quiet", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["resumed_frames"] == 3 and doc["frames"] == FRAMES - 3
+    assert doc["notes"] == [f"resumed: 3 of {FRAMES} frames already pre-labelled by the interrupted run, detecting "
+                            f"{FRAMES - 3}"]
