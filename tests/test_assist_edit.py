@@ -494,7 +494,11 @@ def test_propagated_boxes_count_their_own_points(drive, doc):
         assert count == points_in_cuboid(pts1, out.box).sum()
         reference = points_in_cuboid(pts1, truth).sum()      # the true box's count in frame 1
         if np.linalg.norm(np.subtract(out.box.center, truth.center)) < 0.05:
-            assert abs(count - reference) <= max(5, 0.1 * reference)
+            # a box within 5 cm of the true one holds about its points: bounded by the true box
+            # shrunk and grown by 6 cm a side (a flat side 2 cm inside or out moves many points)
+            inner = points_in_cuboid(pts1, truth.with_(size=tuple(max(v - 0.12, 0.01) for v in truth.size))).sum()
+            outer = points_in_cuboid(pts1, truth.with_(size=tuple(v + 0.12 for v in truth.size))).sum()
+            assert inner <= count <= outer
             changed += abs(g.attributes["num_lidar_points"] - reference) > max(5, 0.1 * reference)
     assert changed >= 1
 
@@ -904,3 +908,4 @@ def test_frames_marked_absent_stay_empty_under_interpolation_and_propagation(dri
     assert doc.absent_frames(tid) == [] and edit_actions.unmark_absent(doc, [key.uid]) is None
     doc.apply(ea.interpolate(doc, drive, 0, [key.uid]))
     assert doc.find_track(tid, 2) is not None
+
