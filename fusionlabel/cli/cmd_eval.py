@@ -1,4 +1,5 @@
-"""`fusionlabel eval --pred P --gt G [--drive D] [--only-predicted] [--json]`: pre-label quality and edit cost."""
+"""`fusionlabel eval --pred P --gt G [--drive D] [--only-predicted] [--range-bins M,M] [--json]`: pre-label
+quality and edit cost, box-error components, attribute agreement."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..wording import counted as _n, listing
+from .eval_breakdowns import attribute_lines, box_error_lines, range_band_lines
 from .run_json import print_json
 
 
@@ -49,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--details", action="store_true",
                    help="also list every edit: frame, action, the boxes involved (class, track, score, centre) and "
                         "how far apart they are (in --json: disagreements)")
+    p.add_argument("--range-bins", default=None, metavar="M,M[,M...]",
+                   help="also give detection figures and the edit cost by distance band, e.g. 0,20,40 (bands "
+                        "0-20 and 20-40 m, and a band beyond the last edge up to --max-range)")
     p.add_argument("--only-predicted", action="store_true",
                    help="score only the frames that have a prediction file (default: a frame without one counts "
                         "as a frame with no detections)")
@@ -131,6 +136,11 @@ def format_report(report: dict) -> str:
                  f"a pre-label needs no adjustment at BEV IoU >= {s['accept_iou']:g}{by_class}, its heading "
                  f"within {s.get('accept_heading_deg', 30.0):g} deg and its height range overlapping "
                  f">= {s.get('accept_height_iou', 0.5):g}")
+    lines += box_error_lines(report.get("box_errors", {}))
+    if "range_bands" in report:
+        lines += range_band_lines(report["range_bands"])
+    if "attributes" in report:
+        lines += attribute_lines(report["attributes"], report.get("attribute_disagreements"))
     if "disagreements" in report:
         lines += details_lines(report["disagreements"])
     return "\n".join(lines)
@@ -200,12 +210,15 @@ def unpredicted_note(missing: list[str], total: int, only_predicted: bool) -> st
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..qa.detection import EvalSettings, evaluate
+    from ..qa.detection import EvalSettings, MatchLog, evaluate
+    from ..qa.range_bands import parse_range_edges
+    from .eval_breakdowns import add_breakdowns
     from ..qa.track_agreement import track_agreement
     from ..qa.sources import load_eval_frames
 
     _check_settings(args)
     accept_iou, accept_by_class = parse_accept_iou(args.accept_iou)
+    range_edges = parse_range_edges(args.range_bins) if args.range_bins is not None else None
     missing: list[str] = []
     left_out: list[str] = []
     frames = load_eval_frames(args.pred, args.gt, args.drive, only_predicted=args.only_predicted,
@@ -214,7 +227,9 @@ def run(args: argparse.Namespace) -> int:
                             max_range=args.max_range, min_points=args.min_points,
                             score_threshold=args.score_threshold, accept_iou=accept_iou,
                             accept_iou_by_class=accept_by_class, accept_heading_deg=args.accept_heading)
-    report = evaluate(frames, settings, details=args.details)
+    log = MatchLog()
+    report = evaluate(frames, settings, details=args.details, log=log)
+    add_breakdowns(report, log, args.gt, range_edges, args.details)
     tracks = track_agreement(frames, settings, tuple(report["classes"]))
     if tracks is not None:
         report["tracks"] = tracks

@@ -82,6 +82,27 @@ class EvalSettings:
     edit_weights: dict = field(default_factory=lambda: dict(EDIT_WEIGHTS))
 
 
+@dataclass
+class MatchLog:
+    """What :func:`evaluate` matched, for breakdowns (:mod:`.box_errors`, :mod:`.range_bands`,
+    :mod:`.attribute_agreement`). ``pairs``: (class, frame ID, pre-label, ground truth) of each true
+    positive at the operating point; ``scored``: (class, range m, 1 or 0) of each prediction at the
+    operating point that is a true or false positive (range of its ground truth when true, its own
+    otherwise); ``gt``: (class, range m) of each ground-truth box that counts; ``actions``: (action,
+    class, range m) of each edit-cost action, ``accepted`` included, in the classes
+    :func:`edit_cost` uses (range of the ground truth when there is one)."""
+
+    pairs: list = field(default_factory=list)
+    scored: list = field(default_factory=list)
+    gt: list = field(default_factory=list)
+    actions: list = field(default_factory=list)
+
+
+def xy_range(lab: CuboidLabel) -> float:
+    """Distance of the box's centre from the LiDAR in the ground plane (m)."""
+    return float(np.hypot(lab.box.center[0], lab.box.center[1]))
+
+
 def _centres(labels: list[CuboidLabel]) -> np.ndarray:
     return np.array([lab.box.center for lab in labels], dtype=np.float64).reshape(-1, 3)
 
@@ -144,12 +165,15 @@ class _ClassTally:
     iou3: list = field(default_factory=list)
 
 
-def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings, tally: _ClassTally) -> None:
+def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings, tally: _ClassTally,
+                 log: MatchLog | None = None) -> None:
     thr = s.iou.get(cls, s.default_iou)
     gt_cls = [eval_class(g) for g in frame.gt]
     counted = np.array([c == cls for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
     soft = np.array([c == cls or c in NEIGHBOURS.get(cls, ()) for c in gt_cls], bool) if frame.gt else counted
     tally.n_gt += int(counted.sum())
+    if log is not None:
+        log.gt.extend((cls, xy_range(frame.gt[j])) for j in np.flatnonzero(counted))
     preds = [p for p in frame.pred if eval_class(p) == cls]
     if not preds:
         return
@@ -167,6 +191,9 @@ def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings,
             tally.tp.append(1)
             tally.bev.append(float(ious[k, j]))
             tally.iou3.append(iou_3d(p.box, frame.gt[j].box))
+            if log is not None and score >= s.score_threshold:
+                log.pairs.append((cls, frame.frame_id, p, frame.gt[j]))
+                log.scored.append((cls, xy_range(frame.gt[j]), 1))
             continue
         # a hit on ground truth that does not count, or outside the region: ignored
         ignorable = ~counted & (ious[k] >= thr) & (soft | ~valid)
@@ -174,6 +201,8 @@ def _match_class(frame: EvalFrame, cls: str, valid: np.ndarray, s: EvalSettings,
             continue
         tally.scores.append(score)
         tally.tp.append(0)
+        if log is not None and score >= s.score_threshold:
+            log.scored.append((cls, xy_range(p), 0))
 
 
 EDIT_ACTIONS = (*FIX_ACTIONS, "accepted")
@@ -226,12 +255,14 @@ def disagreement(frame_id: str, action: str, pred: CuboidLabel | None, gt: Cuboi
     return row
 
 
-def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...], edits_out: list | None = None) -> dict:
+def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...], edits_out: list | None = None,
+              actions_out: list | None = None) -> dict:
     """Annotator actions for one frame: creates, deletes, adjustments (box), relabels (class only),
     turns (a box facing backwards; a match may need a relabel and a turn), and the same counts in
     ``by_class``: creates, adjustments, relabels, turns and accepted pre-labels by the ground truth's
     class, deletes by the deleted pre-label's class. ``edits_out`` gets one :func:`disagreement` per
-    action when given."""
+    action when given, ``actions_out`` one (action, class, range m) per action, ``accepted`` and
+    ``gt`` (each ground-truth box that counts) included."""
     valid = gt_valid_mask(frame, s)
     gt_cls = [eval_class(g) for g in frame.gt]
     counted = np.array([c in classes for c in gt_cls], bool) & valid if frame.gt else np.zeros(0, bool)
@@ -244,12 +275,16 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...], edits
     def row(cls: str) -> dict[str, int]:
         return by_class.setdefault(cls, dict.fromkeys(("gt", *EDIT_ACTIONS), 0))
 
-    def tally(cls: str, action: str) -> None:
+    def tally(cls: str, action: str, lab: CuboidLabel) -> None:
         row(cls)[action] += 1
         out[action] += 1
+        if actions_out is not None:
+            actions_out.append((action, cls, xy_range(lab)))
 
     for j in np.flatnonzero(counted):
         row(gt_cls[j])["gt"] += 1
+        if actions_out is not None:
+            actions_out.append(("gt", gt_cls[j], xy_range(frame.gt[j])))
     matched_gt = np.zeros(len(frame.gt), bool)
     matched_pred = np.zeros(len(preds), bool)
     if len(preds) and counted.any():
@@ -261,11 +296,11 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...], edits
             j = cols[c]
             matched_pred[r] = matched_gt[j] = True
             for action in fixes_of_match(preds[r], frame.gt[j], ious[r, j], gt_cls[j], s) or ("accepted",):
-                tally(gt_cls[j], action)
+                tally(gt_cls[j], action, frame.gt[j])
                 if edits_out is not None and action != "accepted":
                     edits_out.append(disagreement(frame.frame_id, action, preds[r], frame.gt[j], ious[r, j]))
     for j in np.flatnonzero(counted & ~matched_gt):
-        tally(gt_cls[j], "creates")
+        tally(gt_cls[j], "creates", frame.gt[j])
         if edits_out is not None:
             edits_out.append(disagreement(frame.frame_id, "creates", None, frame.gt[j]))
     for k in np.flatnonzero(~matched_pred):
@@ -275,7 +310,7 @@ def edit_cost(frame: EvalFrame, s: EvalSettings, classes: tuple[str, ...], edits
         # alone; a second one on an object that counts is a duplicate to delete
         if len(frame.gt) and (ious[k][~counted] >= s.edit_iou).any():
             continue
-        tally(eval_class(preds[k]), "deletes")
+        tally(eval_class(preds[k]), "deletes", preds[k])
         if edits_out is not None:
             edits_out.append(disagreement(frame.frame_id, "deletes", preds[k], None))
     out["by_class"] = by_class
@@ -303,9 +338,11 @@ def _unscored(labels, classes: tuple[str, ...]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None, details: bool = False) -> dict:
+def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None, details: bool = False,
+             log: MatchLog | None = None) -> dict:
     """Per-class metrics and the edit cost over ``frames``; a JSON-ready dict (see module doc).
-    ``details``: also ``disagreements``, one row per edit (:func:`disagreement`), frame by frame."""
+    ``details``: also ``disagreements``, one row per edit (:func:`disagreement`), frame by frame.
+    ``log``, when given, receives the matches and actions behind the figures (:class:`MatchLog`)."""
     s = settings or EvalSettings()
     found = {eval_class(lab) for f in frames for lab in f.gt + f.pred}
     classes = s.classes or tuple(c for c in (*TARGET_CLASSES, "truck") if c in found or c in TARGET_CLASSES)
@@ -313,7 +350,7 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None, deta
     for f in frames:
         valid = gt_valid_mask(f, s)
         for c in classes:
-            _match_class(f, c, valid, s, tallies[c])
+            _match_class(f, c, valid, s, tallies[c], log)
     per_class = {}
     for c, t in tallies.items():
         scores, tp = np.array(t.scores, dtype=np.float64), np.array(t.tp, dtype=np.int64)
@@ -333,7 +370,7 @@ def evaluate(frames: list[EvalFrame], settings: EvalSettings | None = None, deta
     by_class: dict[str, dict] = {}
     rows: list | None = [] if details else None
     for f in frames:
-        one = edit_cost(f, s, classes, rows)
+        one = edit_cost(f, s, classes, rows, log.actions if log is not None else None)
         for k in edits:
             edits[k] += one[k]
         for c, row in one["by_class"].items():
