@@ -3,7 +3,6 @@ attribute agreement, computed (:func:`add_breakdowns`) and written as text lines
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 
@@ -58,12 +57,10 @@ def box_error_lines(errors: dict) -> list[str]:
     return out
 
 
-def _f(v: float) -> str:
-    return "  -  " if isinstance(v, float) and math.isnan(v) else f"{v:5.2f}"
-
-
 def range_band_lines(bands: list[dict]) -> list[str]:
     """One line per distance band: detection counts, precision, recall and the edit cost."""
+    from .cmd_eval import _fmt as _f
+
     out = [f"by range: {'band m':>8s} {'gt':>4s} {'pred':>5s} {'tp':>4s} {'prec':>5s} {'rec':>5s}  {'create':>6s} "
            f"{'adjust':>6s} {'relabel':>7s} {'turn':>4s} {'delete':>6s} {'ok':>4s} {'ratio':>5s}"]
     for b in bands:
