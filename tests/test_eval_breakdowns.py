@@ -92,6 +92,8 @@ def test_range_bands_by_hand():
             car(45, 0, 0.6)]                # 40+: accepted
     log = MatchLog()
     report = evaluate([EvalFrame("0", gt, pred)], EvalSettings(min_points=0, max_range=50), log=log)
+    plain = evaluate([EvalFrame("0", gt, pred)], EvalSettings(min_points=0, max_range=50))
+    assert json.dumps(report, sort_keys=True) == json.dumps(plain, sort_keys=True)   # the log changes nothing
     rows = {r["band"]: r for r in range_bands(log, parse_range_edges("0,20,40"), 50.0)}
     assert list(rows) == ["0-20", "20-40", "40+"] and rows["40+"]["to_m"] is None
     near, mid, far = rows["0-20"], rows["20-40"], rows["40+"]
