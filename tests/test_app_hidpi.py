@@ -109,6 +109,49 @@ def test_a_camera_image_is_drawn_at_the_screens_resolution(scale):
     assert out["error"] < 0.5, out
 
 
+ZOOM_CAPTION_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+    from fusionlabel.store.project import Project
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(tmp + "/project", testing.small_drive(camera_scale=1.0))
+        w = MainWindow(Session(project), use_gl=False)
+        w.resize(1400, 900)
+        testing.show_window(w)
+        w.session.set_layer("camera_points", False)
+        name, view = next(iter(w.cameras.views.items()))
+        view.cam.image[:] = 0
+        view.cam.image[:, ::2] = 255                     # one-pixel stripes: each image pixel stands out
+        view.cam.pyramid.clear()
+        view.view_zoom.zoom = 4.0 / view.view_zoom.fit_scale(view.image_size(), view.view_size())
+        shot = view.grab()
+        x, y, width, height = view.image_rect().getRect()
+        ratio = shot.devicePixelRatio()
+        row = testing.image_pixels(shot.toImage())[round((y + height / 2) * ratio), :, 0] > 127
+        edges = np.flatnonzero(np.diff(row.astype(int)))
+        runs = np.diff(edges)                            # device pixels of each stripe between two edges
+        out = {"ratio": ratio, "caption": view.caption_text, "device_px_per_image_px": float(np.median(runs))}
+        w.close(); w.session.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_a_zoomed_cameras_caption_gives_screen_pixels_per_image_pixel(scale):
+    """The zoom in a camera's caption is what the annotator sees: how many pixels of the screen
+    one image pixel covers (1× = one each), measured on the stripes of a zoomed image; at 200 %
+    the same zoom in widget pixels is twice that."""
+    out = run_offscreen(ZOOM_CAPTION_SCRIPT, scale)
+    assert out["ratio"] == float(scale)
+    said = float(out["caption"].rsplit(" ", 1)[1].rstrip("×"))
+    assert said == pytest.approx(out["device_px_per_image_px"], rel=0.05), out
+
+
 BEV_SCRIPT = textwrap.dedent(r"""
     import json, tempfile
     import numpy as np
