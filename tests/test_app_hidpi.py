@@ -51,7 +51,8 @@ def test_the_3d_view_draws_points_and_outlines_as_big_as_at_100_percent(view3d_a
     assert scaled["lit_share"] == pytest.approx(view3d_at_100["lit_share"], rel=0.2), (scaled, view3d_at_100)
 
 
-CAMERA_SCRIPT = textwrap.dedent(r"""
+# The first camera of the simulated drive at full resolution, its points hidden, in a 1400 x 900 window.
+CAMERA_WINDOW = r"""
     import json, tempfile
     import cv2
     import numpy as np
@@ -68,6 +69,9 @@ CAMERA_SCRIPT = textwrap.dedent(r"""
         testing.show_window(w)
         w.session.set_layer("camera_points", False)
         name, view = next(iter(w.cameras.views.items()))
+"""
+
+CAMERA_SCRIPT = textwrap.dedent(CAMERA_WINDOW + r"""
         shot = view.grab()
         ratio = shot.devicePixelRatio()
         x, y, width, height = view.image_rect().getRect()
@@ -109,22 +113,7 @@ def test_a_camera_image_is_drawn_at_the_screens_resolution(scale):
     assert out["error"] < 0.5, out
 
 
-ZOOM_CAPTION_SCRIPT = textwrap.dedent(r"""
-    import json, tempfile
-    import numpy as np
-    from PyQt6.QtWidgets import QApplication
-    app = QApplication([])
-    from fusionlabel.app import testing
-    from fusionlabel.app.main_window import MainWindow
-    from fusionlabel.app.session import Session
-    from fusionlabel.store.project import Project
-    with tempfile.TemporaryDirectory() as tmp:
-        project = Project.create(tmp + "/project", testing.small_drive(camera_scale=1.0))
-        w = MainWindow(Session(project), use_gl=False)
-        w.resize(1400, 900)
-        testing.show_window(w)
-        w.session.set_layer("camera_points", False)
-        name, view = next(iter(w.cameras.views.items()))
+ZOOM_CAPTION_SCRIPT = textwrap.dedent(CAMERA_WINDOW + r"""
         view.cam.image[:] = 0
         view.cam.image[:, ::2] = 255                     # one-pixel stripes: each image pixel stands out
         view.cam.pyramid.clear()
