@@ -68,3 +68,23 @@ def test_without_a_window_ctrl_k_counts_the_findings_in_its_message(project):
     labels = {i: [a.label for a in s.document.annotations(i)] for i in range(s.n_frames)}
     found = check_labels(s.drive, labels, "project").findings
     assert found and s.messages[-1].text.startswith(f"label check: {len(found)} finding")
+
+
+def test_the_findings_list_stays_hidden_when_a_layout_saved_with_it_comes_back(qtbot, project, tmp_path,
+                                                                                monkeypatch):
+    """A window closed with the list shown saves it in its layout; the next one starts without it
+    (it would be empty until Ctrl+K)."""
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.window_layout import SETTINGS_DIR_ENV
+
+    monkeypatch.setenv(SETTINGS_DIR_ENV, str(tmp_path / "settings"))
+    shown = []
+    for _ in range(2):
+        w = MainWindow(Session(project), use_gl=False, remember_layout=True)
+        qtbot.addWidget(w)
+        testing.show_window(w)
+        shown.append(w.check_panel.isVisible())
+        w.check_panel.show()
+        w.close()
+    assert shown == [False, False]

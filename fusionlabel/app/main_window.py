@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         session.subscribe(self._on_session)
         if not (remember_layout and self.window_layout.restore()):
             self.window_layout.apply_default()
+        self.check_panel.hide()   # a saved layout may show it, empty until Ctrl+K fills it
         self._update_title()
         self._update_undo_actions()
         self.show_frame(session.frame)
