@@ -25,7 +25,8 @@ pytestmark = pytest.mark.gui
 def test_ctrl_k_lists_the_label_findings_and_a_click_goes_to_one(qtbot, window):
     """An oversized car and a pedestrian's missing box: Ctrl+K lists what `fusionlabel check` finds
     in the project on disk; a click on the car's finding goes to its frame and selects it, Enter on
-    the gap goes to the frame without the box and selects nothing."""
+    the gap goes to the frame without the box, selects nothing and remembers the track, so that H
+    marks it absent there."""
     w, s = window, window.session
     car = next(a for a in s.document.annotations(1) if a.cls == "car" and a.track_id is not None)
     s.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))          # no car is that big
@@ -55,7 +56,9 @@ def test_ctrl_k_lists_the_label_findings_and_a_click_goes_to_one(qtbot, window):
     s.set_frame(2)
     list_widget.setCurrentRow(row)
     qtbot.keyClick(list_widget, Qt.Key.Key_Return)
-    assert s.frame == 1 and s.selection == ()
+    assert s.frame == 1 and s.selection == () and s.marked_tracks == (walker.track_id,)
+    qtbot.keyClick(w.bev, Qt.Key.Key_H)                 # the finding's remedy in one key: absent here
+    assert 1 in s.document.absent_frames(walker.track_id)
 
 
 def test_without_a_window_ctrl_k_counts_the_findings_in_its_message(project):
