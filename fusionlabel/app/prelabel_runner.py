@@ -13,8 +13,8 @@ child, or on the worker thread), away from the interface. When the worker ends, 
 builds and applies the command on the GUI thread against the document as it is then, so edits
 made during the run are respected (detections on them are skipped); the count of invalid boxes
 the child's detector dropped is added to the detector's there too, and the notes of what the
-detector's input left out (voxels beyond an ONNX model's ``max_voxels``) are handed to the callback. While the window asks whether
-to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits for the
+detector's input left out (voxels beyond an ONNX model's ``max_voxels``) are handed to the
+callback. While the window asks whether to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits for the
 answer; so does one that comes in during a mouse drag (:attr:`PrelabelRunner.hold_while`), until the
 drag has ended in its command, so a run never replaces the cuboid under the mouse (once moved, it is
 an edited pre-label and the run keeps it). :attr:`PrelabelRunner.changed` fires whenever what a run shows changes (it starts, a frame
@@ -146,8 +146,9 @@ class PrelabelRunner(QObject):
         """Detect on ``frames`` in the background, then call ``done(detections, cancelled, skipped,
         prelabels, notes)``: with ``min_score``, ``prelabels`` are the detections to store
         (:func:`~fusionlabel.assist.edit_assist.prelabels_to_store`, tracked on a sequence), made
-        in the background too; else None. ``notes``: what the detector's input left out (text). False (and nothing started) while another run is going or
-        its result is not stored yet (the worker ended but its result is still queued for this thread)."""
+        in the background too; else None. ``notes``: what the detector's input left out (text).
+        False (and nothing started) while another run is going or its result is not stored yet
+        (the worker ended but its result is still queued for this thread)."""
         if self.running or self.busy:
             return False
         self._cancel.clear()

@@ -167,7 +167,8 @@ def reply(message) -> tuple:
                                              and isinstance(s[1], str) for s in skipped),
            "skipped must be [frame, message] pairs")
     expect(is_int(body["invalid"]) and body["invalid"] >= 0, "invalid must be a count")
-    expect(isinstance(body["notes"], list) and all(isinstance(n, str) for n in body["notes"]), "notes must be a list of text")
+    expect(isinstance(body["notes"], list) and all(isinstance(n, str) for n in body["notes"]),
+           "notes must be a list of text")
     detections = take_labels(body["detections"], message.arrays, "detections")
     prelabels = None if body["prelabels"] is None else take_labels(body["prelabels"], message.arrays, "prelabels")
     return ("done", detections, [tuple(s) for s in skipped], body["invalid"], body["notes"], prelabels)
