@@ -1169,6 +1169,51 @@ def test_the_child_s_invalid_boxes_are_counted_on_the_gui_thread(qtbot, window, 
     assert writers == [threading.main_thread()] * 2
 
 
+def pillar_model_leaving_voxels_out(tmp_path, project):
+    """A pillar ONNX model (``voxelize``) with max_voxels 5 set as the project's detector, and the
+    note a run over ``frames`` must give, counted here from the sweeps cell by cell."""
+    pytest.importorskip("onnxruntime")
+    voxel_tests = pytest.importorskip("test_assist_onnx_voxels")
+    from test_assist_voxelize import loop_voxelize
+
+    size, extent, most = (4, 4, 8), (-40, -40, -4, 40, 40, 4), 5
+    model = voxel_tests.build_pillar_model(tmp_path / "pillars.onnx", m=8, box=0.5, centres=False)
+    config = tmp_path / "pillars.yaml"
+    config.write_text(f"classes: [Car]\nscore_threshold: 0.0\nvoxelize:\n  voxel_size: {list(size)}\n"
+                      f"  point_cloud_range: {list(extent)}\n  max_points_per_voxel: 8\n  max_voxels: {most}\n")
+    project.set_setting("prelabel_detector", f"onnx:{model}")
+    project.set_setting("prelabel_config", str(config))
+    drive = project.drive
+
+    def note(frames) -> str:
+        cells = [loop_voxelize(drive.points(f)[:, :3], size, extent, 10 ** 6, 10 ** 6) for f in frames]
+        over = [list(c.values())[most:] for c in cells if len(c) > most]
+        voxels, points = sum(map(len, over)), sum(len(m) for o in over for m in o)
+        assert len(over) == len(frames) and voxels > 0
+        return (f"{len(over)} sweep{'s' * (len(over) > 1)} filled more than max_voxels {most}: left out {voxels} "
+                f"voxels holding {points} points, keeping the ones first in the sweep (keep in voxelize; raise "
+                "max_voxels if the model allows)")
+
+    return note
+
+
+def test_prelabel_says_what_max_voxels_left_out_here_and_from_the_child(qtbot, window, tmp_path):
+    """Ctrl+P (detector in the app) and Ctrl+Shift+P (detector in the child process) end with the
+    note `fusionlabel prelabel` gives when sweeps fill more than an ONNX model's max_voxels, counted
+    for that run alone."""
+    w, s = window, window.session
+    note = pillar_model_leaving_voxels_out(tmp_path, s.project)
+    for _ in range(2):                                  # each Ctrl+P says its own frame's note
+        key(qtbot, w, Qt.Key.Key_P, CTRL)
+        assert s.messages[-1].text.endswith("; " + note([s.frame])), s.messages[-1].text
+    key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
+    runner = w.prelabel_runner
+    assert runner._process is not None                  # the child detects, not the app's detector
+    qtbot.waitUntil(lambda: not runner.busy, timeout=60_000)
+    text = s.messages[-1].text
+    assert text.startswith(f"Pre-label {s.n_frames} frames") and text.endswith("; " + note(range(s.n_frames))), text
+
+
 def stored(doc) -> list:
     return sorted((a.frame, a.box.center, a.box.size, a.box.yaw, a.cls, a.track_id, a.score, a.source,
                    bool(a.attributes.get("interpolated"))) for a in doc.all_annotations())

@@ -227,7 +227,7 @@ def test_the_app_logic_imports_without_qt():
     import sys
 
     modules = ["session", "actions", "box_edit", "point_index", "frame_data", "projected_boxes", "shortcuts",
-               "point_colors", "testing"]
+               "point_colors", "testing", "label_findings"]
     code = ("import sys\n" + "".join(f"import fusionlabel.app.{m}\n" for m in modules)
             + "print([m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'OpenGL')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -51,7 +51,8 @@ def test_the_3d_view_draws_points_and_outlines_as_big_as_at_100_percent(view3d_a
     assert scaled["lit_share"] == pytest.approx(view3d_at_100["lit_share"], rel=0.2), (scaled, view3d_at_100)
 
 
-CAMERA_SCRIPT = textwrap.dedent(r"""
+# The first camera of the simulated drive at full resolution, its points hidden, in a 1400 x 900 window.
+CAMERA_WINDOW = r"""
     import json, tempfile
     import cv2
     import numpy as np
@@ -68,6 +69,9 @@ CAMERA_SCRIPT = textwrap.dedent(r"""
         testing.show_window(w)
         w.session.set_layer("camera_points", False)
         name, view = next(iter(w.cameras.views.items()))
+"""
+
+CAMERA_SCRIPT = textwrap.dedent(CAMERA_WINDOW + r"""
         shot = view.grab()
         ratio = shot.devicePixelRatio()
         x, y, width, height = view.image_rect().getRect()
@@ -107,6 +111,34 @@ def test_a_camera_image_is_drawn_at_the_screens_resolution(scale):
     assert out["ratio"] == float(scale)
     assert out["image"][0] > out["shown"][0]   # the image has the detail to show
     assert out["error"] < 0.5, out
+
+
+ZOOM_CAPTION_SCRIPT = textwrap.dedent(CAMERA_WINDOW + r"""
+        view.cam.image[:] = 0
+        view.cam.image[:, ::2] = 255                     # one-pixel stripes: each image pixel stands out
+        view.cam.pyramid.clear()
+        view.view_zoom.zoom = 4.0 / view.view_zoom.fit_scale(view.image_size(), view.view_size())
+        shot = view.grab()
+        x, y, width, height = view.image_rect().getRect()
+        ratio = shot.devicePixelRatio()
+        row = testing.image_pixels(shot.toImage())[round((y + height / 2) * ratio), :, 0] > 127
+        edges = np.flatnonzero(np.diff(row.astype(int)))
+        runs = np.diff(edges)                            # device pixels of each stripe between two edges
+        out = {"ratio": ratio, "caption": view.caption_text, "device_px_per_image_px": float(np.median(runs))}
+        w.close(); w.session.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_a_zoomed_cameras_caption_gives_screen_pixels_per_image_pixel(scale):
+    """The zoom in a camera's caption is what the annotator sees: how many pixels of the screen
+    one image pixel covers (1× = one each), measured on the stripes of a zoomed image; at 200 %
+    the same zoom in widget pixels is twice that."""
+    out = run_offscreen(ZOOM_CAPTION_SCRIPT, scale)
+    assert out["ratio"] == float(scale)
+    said = float(out["caption"].rsplit(" ", 1)[1].rstrip("×"))
+    assert said == pytest.approx(out["device_px_per_image_px"], rel=0.05), out
 
 
 BEV_SCRIPT = textwrap.dedent(r"""

@@ -290,14 +290,17 @@ LOCK_AND_CROWD_SCRIPT = textwrap.dedent(r"""
     from fusionlabel.app.label_layout import overlaps
     out = {}
 
-    def grab(panel):
-        return testing.image_pixels(panel.grab_image())
+    def grab(panel):  # device pixels: twice the widget's size at 200 %
+        image = panel.grab_image()
+        out["ratio"] = image.devicePixelRatio()
+        return testing.image_pixels(image)
 
-    def lightened(before, after, x, y, size):  # pixels much lighter now, in a square around (x, y)
-        r = int(np.ceil(size / 2))
+    def lightened(before, after, x, y, size):  # widget px² much lighter now, in a square around (x, y)
+        ratio = out["ratio"]
+        x, y, r = x * ratio, y * ratio, int(np.ceil(size * ratio / 2))
         crop = np.s_[max(int(y) - r, 0):int(y) + r + 1, max(int(x) - r, 0):int(x) + r + 1]
         gain = after[crop].astype(int).min(axis=2) - before[crop].astype(int).min(axis=2)
-        return int((gain > 80).sum())
+        return float((gain > 80).sum() / ratio ** 2)
 
     with tempfile.TemporaryDirectory() as tmp:
         project, w = testing.gl_window_or_skip(tmp, import_labels=True)
@@ -346,12 +349,15 @@ LOCK_AND_CROWD_SCRIPT = textwrap.dedent(r"""
 """)
 
 
-def test_view3d_marks_locked_cuboids_and_keeps_a_crowd_of_labels_legible():
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_view3d_marks_locked_cuboids_and_keeps_a_crowd_of_labels_legible(scale):
     """A cuboid of a locked class carries the padlock of the other views in its middle (light
     pixels there that were not before locking; gone after unlocking). With every cuboid of the
     frame selected, the labels do not overlap, the first selected is labelled, and a line says how
-    many are selected and labelled when some are left out."""
-    out = run_on_display(LOCK_AND_CROWD_SCRIPT)
+    many are selected and labelled when some are left out. The same at 200 % (the grab is in
+    device pixels, the marks and labels in widget pixels)."""
+    out = run_on_display(LOCK_AND_CROWD_SCRIPT, env={"QT_SCALE_FACTOR": scale})
+    assert out["ratio"] == float(scale)
     assert out["marks_unlocked"] == 0 and out["marks_after_unlock"] == 0
     assert len(out["marks"]) >= 3 and set(out["marks"]) <= set(out["locked"])
     for uid, lighter in out["light"].items():        # light grey, where the points or edges were darker

@@ -46,8 +46,8 @@ def test_the_child_finds_what_a_run_here_finds(drive):
     assert process.proc.returncode == 0                       # a clean exit after the last message
     assert process.proc.stdin.closed and process.proc.stdout.closed   # no pipe left open
     assert [m for m in messages if m[0] == "progress"] == [("progress", 1, 2), ("progress", 2, 2)]
-    kind, found, skipped, invalid, prelabels = messages[-1]
-    assert kind == "done" and skipped == [] and invalid == 0 and prelabels is None
+    kind, found, skipped, invalid, notes, prelabels = messages[-1]
+    assert kind == "done" and skipped == [] and invalid == 0 and notes == [] and prelabels is None
     here = detect_frames(drive, detector, [0, 2])
     assert sorted(found) == [0, 2] and sum(map(len, here.values())) > 0
     assert boxes(found) == boxes(here)
@@ -60,7 +60,7 @@ def test_the_child_stops_when_cancelled(drive):
         messages.append(message)
         if message == ("progress", 1, 12):
             process.cancel()
-    kind, found, _, _, _ = messages[-1]
+    kind, found, _, _, _, _ = messages[-1]
     assert kind == "done" and 1 <= len(found) < 3 and len(messages) - 1 < 12
 
 
@@ -92,8 +92,8 @@ def labels(found):
 def test_given_a_minimum_score_the_child_also_tracks_the_run(drive):
     """The pre-labels to store come back linked into tracks exactly as they are made here."""
     detector = make_detector("builtin")
-    kind, found, _, _, prelabels = list(DetectProcess(*recipes(drive, detector), [0, 1, 2], len(drive),
-                                                      min_score=0.5).messages())[-1]
+    kind, found, _, _, _, prelabels = list(DetectProcess(*recipes(drive, detector), [0, 1, 2], len(drive),
+                                                         min_score=0.5).messages())[-1]
     assert kind == "done" and tracked_run(drive, found)
     here = prelabels_to_store(drive, detect_frames(drive, detector, [0, 1, 2]), 0.5, True)
     assert labels(prelabels) == labels(here)
@@ -130,11 +130,11 @@ def test_every_message_kind_round_trips_exactly():
     assert reply(roundtrip("failed", "DriveError: /x: no such file")) == ("failed", "DriveError: /x: no such file")
     for prelabels in (None, {4: found[4][1:], 0: []}):
         stream = io.BytesIO()
-        send_done(stream, found, [(1, "frame 1: truncated sweep")], 7, prelabels)
+        send_done(stream, found, [(1, "frame 1: truncated sweep")], 7, ["2 sweeps left out 3 voxels"], prelabels)
         stream.seek(0)
-        kind, dets, skipped, invalid, pre = reply(read_message(stream))
+        kind, dets, skipped, invalid, notes, pre = reply(read_message(stream))
         assert kind == "done" and list(dets) == [4, 0, 2] and labels(dets) == labels(found)
-        assert skipped == [(1, "frame 1: truncated sweep")] and invalid == 7
+        assert skipped == [(1, "frame 1: truncated sweep")] and invalid == 7 and notes == ["2 sweeps left out 3 voxels"]
         assert (pre is None) if prelabels is None else labels(pre) == labels(prelabels)
     # Arrays of every allowed kind, including a big-endian one and an empty one, come back as sent.
     rng = np.random.default_rng(1)
@@ -151,7 +151,7 @@ def test_every_message_kind_round_trips_exactly():
 
 def test_a_malformed_or_cut_short_message_is_a_clear_error():
     stream = io.BytesIO()
-    send_done(stream, sample_labels(), [], 0, None)
+    send_done(stream, sample_labels(), [], 0, [], None)
     whole = stream.getvalue()
     header_end = 8 + int.from_bytes(whole[4:8], "little")
 
@@ -177,6 +177,7 @@ def test_a_malformed_or_cut_short_message_is_a_clear_error():
     done = read_message(io.BytesIO(whole))
     bad_shape = dict(done.body, detections=dict(done.body["detections"], counts=[1, 0, 1]))
     assert "detections: boxes must be (2, 9) float64" in error(message("done", bad_shape, done.arrays))
+    assert "notes must be a list of text" in error(message("done", dict(done.body, notes=[3]), done.arrays))
     broken = [a.copy() for a in done.arrays]
     broken[0][1, 3] = np.nan
     assert "detections: boxes must be finite with sizes above 0" in error(message("done", done.body, broken))

@@ -35,6 +35,7 @@ class ViewHooks(Protocol):
     def frame_points(self) -> np.ndarray | None: ...
     def cancel_drag(self) -> bool: ...
     def start_prelabel(self, detector, frames: list[int], done, min_score: float | None = None) -> None: ...
+    def start_label_check(self) -> None: ...
     def list_order(self) -> list[str]: ...
     def list_sort(self) -> tuple[str, bool] | None: ...
     def list_filter(self) -> str: ...
@@ -283,6 +284,20 @@ class Actions(AssistActions, TrackActions):
         bound = self.s.apply(cmd)
         if bound is not None:
             self.s.notify(bound.description)
+
+    def check_labels(self):
+        """Run the label checks of `fusionlabel check` on the project's labels; the window runs them
+        in the background and lists the findings (choosing one goes to it); without one, the
+        message counts them."""
+        start = getattr(self.hooks, "start_label_check", None) if self.hooks is not None else None
+        if start is not None:
+            start()
+            return
+        from ..wording import counted
+        from .label_findings import labels_to_check, run_checks
+
+        report = run_checks(self.s.drive, *labels_to_check(self.s))
+        self.s.notify(f"label check: {counted(len(report.findings), 'finding')}; {report.status()}")
 
     def import_drive_labels(self):
         """Add the labels that came with the drive (ground truth, imports) that the project does

@@ -31,6 +31,12 @@ def _invalid_counter(detector):
     return lambda: getattr(detector, "invalid_boxes", 0) - before
 
 
+def _take_notes(detector) -> list[str]:
+    """What ``detector``'s input left out since they were last taken, in words (an ONNX model's
+    voxels beyond ``max_voxels``; other detectors leave nothing out)."""
+    return detector.take_notes() if hasattr(detector, "take_notes") else []
+
+
 class AssistActions:
     """Needs ``self.s`` (a Session) and ``self._hook`` / ``self._selection`` from Actions."""
 
@@ -222,7 +228,7 @@ class AssistActions:
         except FusionLabelError as e:
             self.s.notify(f"pre-label failed: {e}", "error")
             return
-        self.store_prelabels(detections, invalid=invalid())
+        self.store_prelabels(detections, invalid=invalid(), notes=_take_notes(detector))
 
     def prelabel_all(self):
         """Pre-label every frame; in the window the detector runs in the background with a
@@ -237,21 +243,22 @@ class AssistActions:
         min_score = self._settings()[2]  # the run filters with it: its message must say the same one
         start = getattr(self.hooks, "start_prelabel", None) if self.hooks is not None else None
         if start is not None:  # the run also tracks its detections in the background
-            start(detector, frames, lambda found, cancelled, skipped, prepared:
-                  self.store_prelabels(found, cancelled, skipped, invalid(), prepared, min_score), min_score)
+            start(detector, frames, lambda found, cancelled, skipped, prepared, notes:
+                  self.store_prelabels(found, cancelled, skipped, invalid(), prepared, min_score, notes), min_score)
             return
         skipped: list = []
         detections = edit_assist.detect_frames(self.s.drive, detector, frames, errors=skipped)
-        self.store_prelabels(detections, False, skipped, invalid(), min_score=min_score)
+        self.store_prelabels(detections, False, skipped, invalid(), min_score=min_score, notes=_take_notes(detector))
 
     def store_prelabels(self, detections: dict, cancelled: bool = False, skipped=(), invalid: int = 0,
-                        prepared=None, min_score: float | None = None):
+                        prepared=None, min_score: float | None = None, notes=()):
         """Store detections ({frame: labels}) as pre-labels, replacing the frames' untouched ones
         (:func:`fusionlabel.assist.edit_assist.prelabel`); several frames of a sequence are tracked.
         ``skipped``: (frame, message) of frames the detector could not read, reported as warnings;
         ``invalid``: boxes the detector dropped as invalid (an ONNX model), said in the message;
         ``prepared``: the labels to store, tracked already (:func:`edit_assist.prelabels_to_store`);
-        ``min_score``: the one they were chosen with (default: the project's setting now)."""
+        ``min_score``: the one they were chosen with (default: the project's setting now);
+        ``notes``: what the detector's input left out (voxels beyond ``max_voxels``), said in the message."""
         for frame, message in list(skipped)[:5]:
             self.s.notify(f"pre-label skipped frame {self.s.drive.frames[frame].frame_id}: {message}", "warning")
         if len(skipped) > 5:
@@ -279,6 +286,7 @@ class AssistActions:
         dropped = f"; {invalid_boxes_text(invalid)}" if invalid else ""
         absent = report.absent if report is not None else 0
         dropped += (f"; {absent} left out in frames where their track is marked absent (H)" if absent else "")
+        dropped += "".join(f"; {text}" for text in notes)
         if cmd is None:
             self.s.notify(f"pre-label ({self.detector_text(min_score)}): nothing to change ({found} detections, each "
                           f"below score {min_score:g}, of an unknown class, on a cuboid kept there, or the same "

@@ -23,7 +23,8 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
-from .camera_zoom import POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, device_rect, fit_rect, render_zoomed
+from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, device_rect, fit_rect, render_zoomed,
+                          screen_zoom)
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
@@ -82,6 +83,7 @@ class CameraView(QWidget):
         self.painted_frame: int | None = None
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.caption_rect: tuple | None = None  # (x, y, w, h) of the camera's caption the last paint drew
+        self.caption_text = ""                  # ... and its text
         self.focus_rect: tuple | None = None    # (x, y, w, h) of the focus mark beside it (Shift+B), if drawn
         self.setMinimumSize(160, 90)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -208,7 +210,8 @@ class CameraView(QWidget):
         p.setPen(QColor(255, 255, 255))
         info = f"{self.name}  {self.cam.n_points:,} pts" if show_points else self.name
         if self.view_zoom.zoomed:
-            info += f"  {min(tf.sx, tf.sy):.2g}×"
+            info += f"  {screen_zoom(tf, ratio):.2g}×"
+        self.caption_text = info
         caption = QRectF(target.x(), target.y(), fm.horizontalAdvance(info) + 12, 18.0)
         p.fillRect(caption, LABEL_BACKDROP)      # readable over a bright sky or a white wall
         self.caption_rect = (caption.x(), caption.y(), caption.width(), caption.height())

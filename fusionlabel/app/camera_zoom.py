@@ -35,6 +35,12 @@ def device_rect(rect: tuple[int, int, int, int], ratio: float) -> tuple[int, int
     return x0, y0, round((rect[0] + rect[2]) * ratio) - x0, round((rect[1] + rect[3]) * ratio) - y0
 
 
+def screen_zoom(tf: "ViewTransform", ratio: float) -> float:
+    """The zoom an annotator reads: screen (device) pixels per image pixel, so 1 is each image
+    pixel on one pixel of the screen, at any scaling (``ratio`` device pixels per widget pixel)."""
+    return min(tf.sx, tf.sy) * ratio
+
+
 def fit_rect(image_size: tuple[int, int], view_size: tuple[int, int]) -> tuple[int, int, int, int]:
     """(x, y, w, h) of the whole image aspect-fitted and centred in the widget, whole pixels."""
     (iw, ih), (vw, vh) = image_size, view_size

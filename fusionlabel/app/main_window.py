@@ -30,6 +30,7 @@ from ..model.edit_actions import selected_in_frame
 from .actions import Actions
 from .bev_view import BevView
 from .camera_view import CameraPanel
+from .check_panel import CheckPanel
 from .frame_data import FrameData
 from .help_overlay import HelpOverlay
 from .input_widgets import holds_focus, is_text_input, owns_key
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         session.subscribe(self._on_session)
         if not (remember_layout and self.window_layout.restore()):
             self.window_layout.apply_default()
+        self.check_panel.hide()   # a saved layout may show it, empty until Ctrl+K fills it
         self._update_title()
         self._update_undo_actions()
         self.show_frame(session.frame)
@@ -204,6 +206,8 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.check_panel = CheckPanel(s, self)   # hidden until Ctrl+K checks the labels
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.check_panel)
         rig = s.rig()
         self.window_layout = WindowLayout(self, {"main": main, "top": top, "right": right, "dock": dock_body},
                                           [] if rig is None else [(c.camera.width, c.camera.height)
@@ -575,6 +579,11 @@ class MainWindow(QMainWindow):
 
         if not self.prelabel_runner.start(detector, frames, store, min_score):
             self.session.notify("pre-labelling is already running")
+
+    def start_label_check(self) -> None:
+        """Check the labels in the background; the findings fill the label-check list."""
+        if not self.check_panel.start():
+            self.session.notify("the labels are being checked already")
 
     def _prelabel_failed(self, text: str) -> None:
         if self.close_after_prelabel:  # nothing will be stored: stay open and say so

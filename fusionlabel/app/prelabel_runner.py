@@ -12,8 +12,9 @@ current frame. Given a minimum score, the detections are also linked into tracks
 child, or on the worker thread), away from the interface. When the worker ends, the callback
 builds and applies the command on the GUI thread against the document as it is then, so edits
 made during the run are respected (detections on them are skipped); the count of invalid boxes
-the child's detector dropped is added to the detector's there too. While the window asks whether
-to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits for the
+the child's detector dropped is added to the detector's there too, and the notes of what the
+detector's input left out (voxels beyond an ONNX model's ``max_voxels``) are handed to the
+callback. While the window asks whether to close during a run (:meth:`PrelabelRunner.holding`), a result that comes in waits for the
 answer; so does one that comes in during a mouse drag (:attr:`PrelabelRunner.hold_while`), until the
 drag has ended in its command, so a run never replaces the cuboid under the mouse (once moved, it is
 an edited pre-label and the run keeps it). :attr:`PrelabelRunner.changed` fires whenever what a run shows changes (it starts, a frame
@@ -40,12 +41,13 @@ RECHECK_MS = 50  # how often a result held for a drag looks whether the drag has
 
 
 class PrelabelRunner(QObject):
-    """One background pre-label run at a time; ``done(detections, cancelled, skipped, prelabels)``
-    on the GUI thread, ``skipped`` = [(frame, message)] of frames whose input could not be read,
-    ``prelabels`` the detections to store (tracked) when the run was given a minimum score."""
+    """One background pre-label run at a time; ``done(detections, cancelled, skipped, prelabels,
+    notes)`` on the GUI thread, ``skipped`` = [(frame, message)] of frames whose input could not be
+    read, ``prelabels`` the detections to store (tracked) when the run was given a minimum score,
+    ``notes`` what the detector's input left out during the run, in words (``take_notes``)."""
 
     progressed = pyqtSignal(int, int)
-    finished = pyqtSignal(object, bool, object, object, int)
+    finished = pyqtSignal(object, bool, object, object, int, object)
     failed = pyqtSignal(str)
     changed = pyqtSignal()  # started, progressed, cancelled or ended (the status bar's note follows)
 
@@ -139,13 +141,14 @@ class PrelabelRunner(QObject):
         finally:
             self.changed.emit()     # a note that it waited goes
 
-    def start(self, detector, frames: list[int], done: Callable[[dict, bool, list, dict | None], object],
+    def start(self, detector, frames: list[int], done: Callable[[dict, bool, list, dict | None, list], object],
               min_score: float | None = None) -> bool:
         """Detect on ``frames`` in the background, then call ``done(detections, cancelled, skipped,
-        prelabels)``: with ``min_score``, ``prelabels`` are the detections to store
+        prelabels, notes)``: with ``min_score``, ``prelabels`` are the detections to store
         (:func:`~fusionlabel.assist.edit_assist.prelabels_to_store`, tracked on a sequence), made
-        in the background too; else None. False (and nothing started) while another run is going or
-        its result is not stored yet (the worker ended but its result is still queued for this thread)."""
+        in the background too; else None. ``notes``: what the detector's input left out (text).
+        False (and nothing started) while another run is going or its result is not stored yet
+        (the worker ended but its result is still queued for this thread)."""
         if self.running or self.busy:
             return False
         self._cancel.clear()
@@ -212,17 +215,19 @@ class PrelabelRunner(QObject):
             log.warning("%s", text)
 
     def _run(self, detector, frames: list[int], min_score: float | None) -> None:
-        """Worker thread of a run in this process (the detector counts its invalid boxes itself)."""
+        """Worker thread of a run in this process (the detector counts its invalid boxes itself; its
+        notes are taken here, by the thread that fed it)."""
         skipped: list = []
         try:
             found = detect_frames(self.drive, detector, frames, progress=self._emit_progress,
                                   cancelled=self._cancel.is_set, errors=skipped)
+            notes = detector.take_notes() if hasattr(detector, "take_notes") else []
             prelabels = None if min_score is None else \
                 prelabels_to_store(self.drive, found, min_score, tracked_run(self.drive, found))
         except Exception as e:  # noqa: BLE001 - any detector failure becomes a message
             self._safe_emit("failed", f"pre-label failed: {type(e).__name__}: {e}")
             return
-        self._safe_emit("finished", found, len(found) + len(skipped) < len(frames), skipped, prelabels, 0)
+        self._safe_emit("finished", found, len(found) + len(skipped) < len(frames), skipped, prelabels, 0, notes)
 
     def _relay(self, process: DetectProcess, total: int) -> None:
         """Worker thread of a run in a child process: its messages become this runner's signals
@@ -231,8 +236,9 @@ class PrelabelRunner(QObject):
             if message[0] == "progress":
                 self._emit_progress(*message[1:])
             elif message[0] == "done":
-                found, skipped, invalid, prelabels = message[1:]
-                self._safe_emit("finished", found, len(found) + len(skipped) < total, skipped, prelabels, invalid)
+                found, skipped, invalid, notes, prelabels = message[1:]
+                self._safe_emit("finished", found, len(found) + len(skipped) < total, skipped, prelabels, invalid,
+                                notes)
             else:
                 self._safe_emit("failed", f"pre-label failed: {message[1]}")
 
@@ -275,21 +281,22 @@ class PrelabelRunner(QObject):
         if self.dialog is not None:
             self._on_progress(self.dialog.value(), self.dialog.maximum())
 
-    def _on_finished(self, detections: dict, cancelled: bool, skipped: list, prelabels, invalid: int) -> None:
+    def _on_finished(self, detections: dict, cancelled: bool, skipped: list, prelabels, invalid: int,
+                     notes: list) -> None:
         detector, self._detector = self._detector, None
         if invalid and hasattr(detector, "invalid_boxes"):
             detector.invalid_boxes += invalid  # the child's detector's count, as if it had run here
         self._close_dialog()
         self._thread = self._process = None
-        self._held = (detections, cancelled, skipped, prelabels)
+        self._held = (detections, cancelled, skipped, prelabels, notes)
         self._deliver_held()
         if self.waiting_for_drag:
             self.changed.emit()     # the status bar says the result waits for the drag to end
 
-    def _deliver(self, detections: dict, cancelled: bool, skipped: list, prelabels) -> None:
+    def _deliver(self, detections: dict, cancelled: bool, skipped: list, prelabels, notes: list) -> None:
         done, self._done = self._done, None
         if done is not None:
-            done(detections, cancelled, skipped, prelabels)
+            done(detections, cancelled, skipped, prelabels, notes)
 
     def _on_failed(self, text: str) -> None:
         self._close_dialog()

@@ -79,6 +79,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("delete_prelabels", ("Shift+X",), "delete the frame's pre-labels (ones you edited stay)", "Assist"),
     S("interpolate_track", ("I",), "interpolate selected tracks between human/imported keyframes", "Assist"),
     S("propagate", ("V",), "propagate selection to the next frame by its points (ICP)", "Assist"),
+    S("check_labels", ("Ctrl+K",), "check the labels: list the findings (a click goes to one)", "Assist"),
     S("toggle_layer", ("P",), "LiDAR points in the cameras on/off", "View", ("camera_points",)),
     S("toggle_layer", ("B",), "cuboids on/off", "View", ("boxes",)),
     S("toggle_layer", ("L",), "cuboid labels on/off", "View", ("box_labels",)),

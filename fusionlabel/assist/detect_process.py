@@ -12,7 +12,9 @@ Protocol (messages of :mod:`.detect_wire`, never pickle): the parent writes one 
 the child's stdin; one more byte (or the end of stdin, e.g. the parent died) asks the child to
 stop after its current frame. The child writes to its stdout a ``progress`` message after each
 frame, then ``done`` or ``failed``; :meth:`DetectProcess.messages` gives them as tuples
-``("progress", done, total)``, ``("done", detections, skipped, invalid_boxes, prelabels)``,
+``("progress", done, total)``, ``("done", detections, skipped, invalid_boxes, notes, prelabels)``
+(``notes``: what the detector's input left out, in words, e.g. voxels beyond an ONNX model's
+``max_voxels``),
 ``("failed", text)``. Anything the detector prints goes to stderr. A frozen executable has no
 interpreter to start the child with: :class:`DetectProcessError` says so, and the caller runs the
 detector itself.
@@ -136,12 +138,14 @@ class DetectProcess:
 
 
 # ------------------------------------------------------------------------------- the messages
-def send_done(stream, detections: dict, skipped: list, invalid: int, prelabels: dict | None) -> None:
+def send_done(stream, detections: dict, skipped: list, invalid: int, notes: list, prelabels: dict | None) -> None:
     """The run's result: ``{frame: labels}`` found, ``[(frame, message)]`` skipped, the count of
-    invalid boxes the detector dropped, and the pre-labels to store (or None)."""
+    invalid boxes the detector dropped, the notes of what its input left out (text), and the
+    pre-labels to store (or None)."""
     arrays: list = []
     body = {"detections": put_labels(arrays, detections), "skipped": [[int(f), str(m)] for f, m in skipped],
-            "invalid": int(invalid), "prelabels": None if prelabels is None else put_labels(arrays, prelabels)}
+            "invalid": int(invalid), "notes": [str(n) for n in notes],
+            "prelabels": None if prelabels is None else put_labels(arrays, prelabels)}
     write_message(stream, "done", body, arrays)
 
 
@@ -156,16 +160,18 @@ def reply(message) -> tuple:
         expect(isinstance(body, str), "failed must carry its text")
         return ("failed", body)
     expect(kind == "done", f"unknown message kind {kind[:40]!r} (expected progress, done or failed)")
-    expect(isinstance(body, dict) and set(body) == {"detections", "skipped", "invalid", "prelabels"},
-           "done must be an object with detections, skipped, invalid and prelabels")
+    expect(isinstance(body, dict) and set(body) == {"detections", "skipped", "invalid", "notes", "prelabels"},
+           "done must be an object with detections, skipped, invalid, notes and prelabels")
     skipped = body["skipped"]
     expect(isinstance(skipped, list) and all(isinstance(s, list) and len(s) == 2 and is_int(s[0])
                                              and isinstance(s[1], str) for s in skipped),
            "skipped must be [frame, message] pairs")
     expect(is_int(body["invalid"]) and body["invalid"] >= 0, "invalid must be a count")
+    expect(isinstance(body["notes"], list) and all(isinstance(n, str) for n in body["notes"]),
+           "notes must be a list of text")
     detections = take_labels(body["detections"], message.arrays, "detections")
     prelabels = None if body["prelabels"] is None else take_labels(body["prelabels"], message.arrays, "prelabels")
-    return ("done", detections, [tuple(s) for s in skipped], body["invalid"], prelabels)
+    return ("done", detections, [tuple(s) for s in skipped], body["invalid"], body["notes"], prelabels)
 
 
 def _job(message) -> dict:
@@ -239,7 +245,8 @@ def _child() -> None:
         prelabels = None
         if job["min_score"] is not None:
             prelabels = prelabels_to_store(drive, found, job["min_score"], tracked_run(drive, found))
-        send_done(out, found, skipped, getattr(detector, "invalid_boxes", 0), prelabels)
+        notes = detector.take_notes() if hasattr(detector, "take_notes") else []
+        send_done(out, found, skipped, getattr(detector, "invalid_boxes", 0), notes, prelabels)
     except BrokenPipeError:
         raise
     except Exception as e:  # noqa: BLE001 - any detector failure becomes a message

@@ -38,6 +38,13 @@ def read_project(folder: str | Path, scene: str | None = None) -> ProjectLabels:
 
     with Project.open(folder, read_only=True, scene=scene) as project:
         doc = project.document
-        labels = [[a.label for a in doc.annotations(i)] for i in range(len(project.drive))]
-        absent = {i: set(tracks) for i in range(len(project.drive)) if (tracks := doc.tracks_absent_in(i))}
+        labels, absent = document_labels(doc, len(project.drive))
         return ProjectLabels(Path(folder), project.drive, labels, doc.frame_statuses(), absent)
+
+
+def document_labels(doc, n_frames: int) -> tuple[list[list[CuboidLabel]], dict[int, set[str]]]:
+    """A document's current cuboids of each of its ``n_frames`` frames, and by frame index the
+    tracks marked absent there (frames with marks only): what the label checks read."""
+    labels = [[a.label for a in doc.annotations(i)] for i in range(n_frames)]
+    absent = {i: set(tracks) for i in range(n_frames) if (tracks := doc.tracks_absent_in(i))}
+    return labels, absent

@@ -1,0 +1,36 @@
+"""The label checks of `fusionlabel check` on the project open in the app, and where each finding
+leads: its frame and the cuboid of its track there. Qt-free (the list is :mod:`.check_panel`)."""
+
+from __future__ import annotations
+
+from ..qa.findings import Finding
+from ..qa.label_check import LabelCheck, check_labels
+from ..qa.project_labels import document_labels
+
+
+def labels_to_check(session) -> tuple[dict, dict]:
+    """The open project's labelled frames (``{frame index: labels}``) and the tracks marked absent
+    by frame index, copied now (on the GUI thread) so the checks can run elsewhere while editing goes on."""
+    labels, absent = document_labels(session.document, session.n_frames)
+    return {i: v for i, v in enumerate(labels) if v}, absent
+
+
+def run_checks(drive, labels: dict, absent: dict) -> LabelCheck:
+    """The label checks of `fusionlabel check` on ``labels`` (from :func:`labels_to_check`)."""
+    return check_labels(drive, labels, "project", absent=absent)
+
+
+def finding_text(finding: Finding) -> str:
+    """One line of the list: severity, subject and what is wrong."""
+    return f"{finding.severity}  {finding.subject}: {finding.message}"
+
+
+def finding_target(finding: Finding, session) -> tuple[int | None, str | None]:
+    """(frame index, cuboid uid) a finding leads to: its first frame, and there the cuboid of its
+    track (None where the finding names no frame, or the track has no cuboid there now)."""
+    frame_id = finding.frame or (finding.frames[0] if finding.frames else None)
+    index = session.drive.index_of_id(frame_id) if frame_id is not None else None
+    if index is None or finding.track_id is None:
+        return index, None
+    found = session.document.find_track(finding.track_id, index)
+    return index, None if found is None else found.uid
