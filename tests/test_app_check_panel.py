@@ -57,8 +57,9 @@ def test_ctrl_k_lists_the_label_findings_and_a_click_goes_to_one(qtbot, window):
     list_widget.setCurrentRow(row)
     qtbot.keyClick(list_widget, Qt.Key.Key_Return)
     assert s.frame == 1 and s.selection == () and s.marked_tracks == (walker.track_id,)
+    assert s.document.absent_frames(walker.track_id) == []
     qtbot.keyClick(w.bev, Qt.Key.Key_H)                 # the finding's remedy in one key: absent here
-    assert 1 in s.document.absent_frames(walker.track_id)
+    assert s.document.absent_frames(walker.track_id) == [1]
 
 
 def test_without_a_window_ctrl_k_counts_the_findings_in_its_message(project):
