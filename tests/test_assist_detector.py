@@ -507,6 +507,20 @@ def test_a_persons_box_is_centred_on_the_body_not_grown_from_its_seen_face():
         assert abs((np.asarray(people[0].box.center[:2]) - [x, y]) @ ray) < 0.08, (x, y)
 
 
+def test_a_persons_box_faces_across_the_shoulder_line():
+    """The synthetic person's shoulders (torso 0.45 m) and legs lie along y: it faces along x. The
+    long side of its returns is the shoulder line, so its box (0.8 x 0.6 m prior) faces across it:
+    heading along x (front or back, a single frame cannot tell), its 0.6 m side along the stride."""
+    for x, y in ((10.0, 2.0), (13.0, -3.0), (-14.0, 4.0), (8.0, 6.0)):
+        points, _ = _facing_sweep(person_parts(x, y))
+        people = [d for d in GeometricDetector().detect(points) if d.label == "Pedestrian" and d.score >= 0.5]
+        assert len(people) == 1, (x, y)
+        box = people[0].box
+        off = abs((box.yaw + np.pi / 2) % np.pi - np.pi / 2)      # heading's angle to the x axis, mod 180°
+        assert np.degrees(off) < 20.0, (x, y, np.degrees(box.yaw))
+        assert box.size[0] < box.size[1], (x, y, box.size)
+
+
 def test_two_people_side_by_side_are_two_pedestrians():
     """0.6 m apart, shoulder to shoulder, they are one cluster; two heads make them two people."""
     points, hit = _facing_sweep(person_parts(10.0, 4.7) + person_parts(10.0, 5.3))

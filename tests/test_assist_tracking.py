@@ -109,6 +109,33 @@ def test_a_cyclist_called_a_pedestrian_in_some_frames_is_one_cyclist_track():
     assert {b.track_id for b in riders}.isdisjoint({b.track_id for b in walkers})
 
 
+def test_a_person_box_facing_across_does_not_turn_a_cyclist_track():
+    """A rider going along x: in frames 3-5 the detector calls it a pedestrian and gives a person's
+    box facing across its long side (0.6 m long, 0.9 m wide, heading along y: the same footprint as
+    one along x). The track's box, which those frames take, stays along the bicycle, and the track
+    still matches the rider's later boxes. A standing person whose every box faces across keeps
+    facing across, in its filled frames too."""
+    cyc, ped_across = (1.8, 0.6, 1.7), (0.6, 0.9, 1.7)
+    dets = []
+    for i in range(12):
+        x = 10.0 + 0.5 * i
+        as_ped = i in (3, 4, 5)
+        rider = lab(x, 2.0, label="Pedestrian" if as_ped else "Cyclist", yaw=np.pi / 2 if as_ped else 0.0,
+                    size=ped_across if as_ped else cyc).with_(score=0.6 if as_ped else 0.8)
+        walker = [] if i == 6 else [lab(5.0, -4.0, label="Pedestrian", yaw=0.3, size=(0.6, 0.8, 1.7)).with_(score=0.9)]
+        dets.append([rider] + walker)
+    out = track_sequence(dets)
+    riders = [next(b for b in f if b.box.center[1] > 0) for f in out]
+    assert len({b.track_id for b in riders}) == 1 and all(b.label == "Cyclist" for b in riders)
+    for i, b in enumerate(riders):
+        turned = abs((b.box.yaw + np.pi / 2) % np.pi - np.pi / 2)
+        assert np.degrees(turned) < 3.0 and b.box.size[0] > b.box.size[1], (i, np.degrees(b.box.yaw), b.box.size)
+    walkers = [next(b for b in f if b.box.center[1] < 0) for f in out]
+    assert out[6] and walkers[6].attributes.get("interpolated")
+    for b in walkers:
+        assert b.box.size[0] < b.box.size[1] and abs(angle_difference(b.box.yaw, 0.3)) < 1e-6
+
+
 @pytest.mark.realdata
 def test_tracker_on_degraded_real_kitti_tracks(realdata):
     """Issue 5 acceptance: degraded real KITTI tracking GT (drop 10 %, 0.2 m / 5° jitter, 5 % false

@@ -39,6 +39,7 @@ PLATE = 0.15               # metres: people and bicycles are thicker than this s
 PLATE_PENALTY = 0.3        # score factor for such a plate
 PERSON_WIDTH = 0.3         # metres: a person is wider than this from any side; poles and posts are not
 PERSON_DEPTH = 0.3         # metres: chest to back; a person's box is centred on the body, not on its seen face
+SHOULDER_SPAN = 0.7        # metres: a person's returns across the shoulders, arms included, span no more
 RIDER_LENGTH = 1.5         # metres: a prior that allows longer objects is a rider on a vehicle, not a person
 BLOB_EDGE_DIST = 0.25      # metres: vehicles' points lie closer than this to their box sides
 UPPER_SPAN = 0.6           # above this, the top of a long thin cluster spans its length (vehicle)
@@ -135,6 +136,10 @@ def _score_small(shape: ClusterShape, prior: ClassPrior, h: float, h_lo: float, 
     target = (max(ol, prior.mean[0]), max(ow, prior.mean[1]))
     depth = None if rider else PERSON_DEPTH
     completed = complete_rect(rect, target, sensor_xy, depth) if (ol < target[0] or ow < target[1]) else rect
+    if not rider and ol <= SHOULDER_SPAN:
+        # seen whole, a person is widest across the shoulders and faces across that line; a longer
+        # footprint is a stride or a bicycle (a rider read as a person), along the way it faces
+        completed = completed.swapped()
     return _finish(shape, prior, miss, evidence, completed, h)
 
 

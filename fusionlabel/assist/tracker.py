@@ -11,6 +11,11 @@ the gate are not allowed. Matched tracks update, unmatched detections start tent
 tracks seen fewer than ``min_hits`` times are dropped as clutter, every kept track takes the class
 with the highest summed detection score (one object, one class) and the size measured by its
 detections of that class, and the frames it missed inside a gap are filled by interpolation.
+
+Which side of a rectangle a detector calls the length does not matter to the tracker: it follows
+every box with its longer side first (:func:`long_side_first`), so a person's box that faces across
+its shoulder line (shorter than wide) and a rider's read along the bicycle update one track alike.
+The boxes it outputs face as most of the track's detections of its class did.
 """
 
 from __future__ import annotations
@@ -63,9 +68,18 @@ class _Track:
     votes: dict = field(default_factory=dict)      # label -> summed detection score
     sizes: dict = field(default_factory=dict)      # label -> list of (size (3,), score)
 
+    across: dict = field(default_factory=dict)     # label -> detections given shorter than wide
+
     def vote(self, d: CuboidLabel, score: float) -> None:
         self.votes[d.label] = self.votes.get(d.label, 0.0) + score
         self.sizes.setdefault(d.label, []).append((np.asarray(d.box.size, dtype=np.float64), score))
+        if d.attributes.get(_ACROSS):
+            self.across[d.label] = self.across.get(d.label, 0) + 1
+
+    def faces_across(self) -> bool:
+        """Whether most detections of the winning class came shorter than wide (see the module docstring)."""
+        label = self.best_label()
+        return 2 * self.across.get(label, 0) > len(self.sizes.get(label, ()))
 
     def best_label(self) -> str:
         return max(self.votes, key=lambda k: self.votes[k]) if self.votes else self.label
@@ -99,6 +113,29 @@ def _Q(dt: float, accel: float) -> np.ndarray:
 
 
 _H = np.hstack([np.eye(3), np.zeros((3, 3))])
+_ACROSS = "_given_across"     # marks, inside the tracker only, a detection given shorter than wide
+
+
+def long_side_first(box: Cuboid) -> Cuboid:
+    """The same box with its longer horizontal side as its length (turned by 90° if it was shorter
+    than wide): one rectangle, whichever side the detector called the length. The inverse of
+    :func:`_across`, which turns the axis by +90° as the detector does."""
+    length, width, height = box.size
+    if length >= width:
+        return box
+    return box.with_(size=(width, length, height), yaw=box.yaw - np.pi / 2)
+
+
+def _across(box: Cuboid) -> Cuboid:
+    """``box`` facing across its longer side (the inverse of :func:`long_side_first`)."""
+    length, width, height = box.size
+    return box.with_(size=(width, length, height), yaw=box.yaw + np.pi / 2) if length > width else box
+
+
+def _long_side_first_label(d: CuboidLabel) -> CuboidLabel:
+    if d.box.size[0] >= d.box.size[1]:
+        return d
+    return d.with_(box=long_side_first(d.box), attributes={**d.attributes, _ACROSS: True})
 
 
 class Tracker:
@@ -224,7 +261,7 @@ def track_sequence(detections: list[list[CuboidLabel]], poses: list[np.ndarray] 
         fill_times = [float(t) for t in times]
     tracker = Tracker(cfg)
     for i in range(n):
-        world = [d.with_(box=d.box.transformed(poses[i])) for d in detections[i]]
+        world = [_long_side_first_label(d.with_(box=d.box.transformed(poses[i]))) for d in detections[i]]
         tracker.step(i, float(times[i]), world)
     out: list[list[CuboidLabel]] = [[] for _ in range(n)]
     T_lidar_world = [invert_T(T) for T in poses]
@@ -234,6 +271,8 @@ def track_sequence(detections: list[list[CuboidLabel]], poses: list[np.ndarray] 
         size = tuple(float(v) for v in tr.best_size())
         label = tr.best_label()
         boxes = {f: tr.history[f][0].with_(size=size) for f in frames}
+        if tr.faces_across():
+            boxes = {f: _across(b) for f, b in boxes.items()}
         filled = {}
         if cfg.fill_gaps:
             missing = {fill_times[f]: f for f in range(frames[0], frames[-1] + 1) if f not in tr.history}
