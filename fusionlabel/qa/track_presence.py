@@ -168,7 +168,8 @@ class TrackPresence:
         """The probes of ``kind`` whose box holds the object: (probe, returns, threshold)."""
         out = []
         for p in self.probes:
-            labelled = [self.returns[k] for b in self.tracks[p.track_id] if (k := (p.track_id, b.frame)) in self.returns]
+            keys = [(p.track_id, b.frame) for b in self.tracks[p.track_id]]
+            labelled = [self.returns[k] for k in keys if k in self.returns]
             n = self.returns.get((p.track_id, p.frame))
             if p.kind == kind and n is not None and labelled and n >= (need := present_threshold(labelled)):
                 out.append((p, n, need))
