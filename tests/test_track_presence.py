@@ -5,12 +5,14 @@ absent, another ID on the object and a place outside the labelled camera's view 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from conftest import simulated_drive
 
+from fusionlabel.cli.main import main
 from fusionlabel.geometry.cuboid import Cuboid, points_in_cuboid
 from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.qa.label_check import check_labels, drive_labels
@@ -163,3 +165,27 @@ def test_kitti_labels_are_judged_only_in_their_cameras_view(sim, sees):
     out = {i: [lab.with_(attributes={**lab.attributes, "kitti_camera": cameras[0]}) for lab in v
                if not (i == last and lab.track_id == car)] for i, v in labels.items()}
     assert [f.check for f in check_labels(sim, out, "drive").findings] == (["track-end"] if sees else [])
+
+
+def test_cli_json_counts_a_track_end_with_its_frame_track_and_returns(sim, tmp_path, capsys):
+    """A project whose car loses its last box: ``check --json`` lists the track-end with frame, track,
+    class, returns and the returns needed, and counts it; marked absent there, it is gone."""
+    from fusionlabel.model.commands import DeleteCuboids, SetAbsent
+    from fusionlabel.store.project import Project
+
+    car, last = _seen_car(sim, drive_labels(sim)), len(sim) - 1
+    folder = tmp_path / "project"
+    with Project.create(folder, sim.root, import_labels=True) as project:
+        doc = project.document
+        doc.apply(DeleteCuboids((doc.find_track(car, last).uid,)))
+    assert main(["check", str(folder), "--labels-only", "--json"]) == 3
+    out = json.loads(capsys.readouterr().out)
+    assert out["counts"] == {"track-end": 1}
+    (f,) = out["findings"]
+    fid = sim.frames[last].frame_id
+    assert {k: f[k] for k in ("check", "frame", "frames", "track_id", "class", "unit")} == {
+        "check": "track-end", "frame": fid, "frames": [fid], "track_id": car, "class": "car", "unit": "returns"}
+    assert f["value"] >= f["threshold"] >= PRESENT_MIN
+    with Project.open(folder) as project:
+        project.document.apply(SetAbsent(car, last))
+    assert main(["check", str(folder), "--labels-only", "--json"]) == 0

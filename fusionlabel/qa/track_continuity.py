@@ -5,7 +5,8 @@ track IDs.
   object is not marked absent (hidden or out of view, ``H`` in the app), when the boxes either side
   are at most :data:`GAP_MAX_S` apart (:data:`GAP_MAX_FRAMES` frames without capture times): an
   object that stays that short a time out of the labels is one the annotator skipped. Longer gaps
-  may be an object that left the sensors' view and came back.
+  may be an object that left the sensors' view and came back: their frames count only where the
+  sweeps show the object (:mod:`.track_presence`, which also finds ``track-end``).
 * ``track-fragment``: a track whose boxes stop where a track of the same class starts within
   :data:`FRAGMENT_MAX_S` (:data:`FRAGMENT_MAX_FRAMES` frames without capture times), its first box
   within :data:`FRAGMENT_DISTANCE` of where the first track's object would be by then (moving on as

@@ -192,7 +192,7 @@ class TrackPresence:
                 WARNING, f"track {p.track_id} ({label})", "track-end",
                 f"the track {side} at frame {since}, but its box carried to frame {fid} holds {n} LiDAR returns "
                 f"(at least {need:.0f} show the object there) and no other label is there: left out?",
-                f"draw the object's box in frame {fid} (and on while it is there), or mark it absent there (H) if "
-                "those returns are something else", frame=fid, frames=(fid,), track_id=p.track_id, cls=label,
+                f"draw the object's box in frame {fid} (and {'before' if side == 'starts' else 'after'} it while "
+                "the object is there), or mark it absent there (H) if those returns are something else", frame=fid, frames=(fid,), track_id=p.track_id, cls=label,
                 value=n, threshold=round(need, 1), unit="returns"))
         return out
