@@ -211,10 +211,12 @@ def test_real_kitti_and_nuscenes_ground_truth_give_no_finding(kitti_object, nusc
 
 
 def test_real_sustech_odd_boxes_are_found(realdata):
-    """SUSTech's sequence has three oddities (docs/label_checks.md): pedestrian 82 is 1.69 m long in
+    """SUSTech's sequence has four oddities (docs/label_checks.md): pedestrian 82 is 1.69 m long in
     every frame; bus 3 is 3.24 m wide in frame 950 and 2.61 m in the others (its points span 2.5 m),
     and has no box in frame 970, between its boxes 0.5 s before and after (hundreds of returns lie
-    where it would be)."""
+    where it would be); car 2, beside the ego, is boxed from frame 970 on but is already there in
+    965 (its returns, and the left camera's image). Nothing else: car 13's 2 s gap holds one return
+    where it would be, rider 11's start none."""
     from fusionlabel.io.drives import open_drive
 
     root = realdata / "sustech_sequence"
@@ -224,9 +226,12 @@ def test_real_sustech_odd_boxes_are_found(realdata):
     report = check_labels(drive, drive_labels(drive), "drive")
     assert report.boxes == 87 and report.tracks == 25
     assert sorted((f.check, f.subject) for f in report.findings) == [
-        ("label-size", "track 82 (Pedestrian)"), ("track-gap", "track 3 (Bus)"), ("track-size", "track 3 (Bus)")]
+        ("label-size", "track 82 (Pedestrian)"), ("track-end", "track 2 (Car)"), ("track-gap", "track 3 (Bus)"),
+        ("track-size", "track 3 (Bus)")]
     (gap,) = [f for f in report.findings if f.check == "track-gap"]
     assert gap.frames == ("000970",)
+    (end,) = [f for f in report.findings if f.check == "track-end"]
+    assert end.frames == ("000965",) and end.value > 1000
 
 
 def test_real_kitti_tracking_tracks_give_no_finding(realdata):

@@ -1,7 +1,7 @@
 """The "Check labels" list: the label checks of `fusionlabel check` run on the open project in
 the background, their findings listed in a dock; choosing one goes to its frame and selects the
-cuboid of its track there (:mod:`.label_findings`), or, where the track has none (a gap),
-remembers the track as H does, so that H marks it absent there."""
+cuboid of its track there (:mod:`.label_findings`), or, where the track has none (a gap, or the
+frame beyond a track's end), remembers the track as H does, so that H marks it absent there."""
 
 from __future__ import annotations
 
@@ -99,5 +99,5 @@ class CheckPanel(QDockWidget):
         if frame is not None:
             self.session.set_frame(frame)
         self.session.select((uid,) if uid is not None else ())
-        if uid is None and frame is not None and finding.track_id is not None:   # a gap: H marks it absent here
+        if uid is None and frame is not None and finding.track_id is not None:   # gap, track-end: H marks it absent here
             self.session.set_marked_tracks((finding.track_id,))

@@ -63,7 +63,7 @@ class Seen:
     through: int
 
 
-def _clear_of_ground(box: Cuboid) -> Cuboid:
+def clear_of_ground(box: Cuboid) -> Cuboid:
     """``box`` without its bottom :data:`CLEARANCE` (at most a third of its height)."""
     cut = min(CLEARANCE, box.height / 3.0)
     up = box.rotation()[:, 2] * (cut / 2.0)
@@ -103,7 +103,7 @@ def _crossing(p: np.ndarray, box: Cuboid) -> np.ndarray:
 
 def _see_through(p: np.ndarray, r: np.ndarray, box: Cuboid) -> Seen:
     """:func:`see_through` of (N, 3) float64 returns ``p`` at ranges ``r`` (N,)."""
-    box = _clear_of_ground(box)
+    box = clear_of_ground(box)
     centre = np.asarray(box.center)
     radius = float(np.linalg.norm(box.size)) / 2.0
     dist = float(np.linalg.norm(centre))

@@ -18,7 +18,7 @@ class Finding:
     stable identifier of the check (``coverage``, ``image-down``, ``principal-point``,
     ``lens-fold``, ``camera-distance``, ``poses``, ``capture-time``, ``files``; for labels
     ``label-empty``, ``label-ground``, ``label-size``, ``label-duplicate``, ``track-class``,
-    ``track-size``, ``track-jump``, ``track-yaw-flip``, ``track-gap``, ``track-fragment``);
+    ``track-size``, ``track-jump``, ``track-yaw-flip``, ``track-gap``, ``track-fragment``, ``track-end``);
     ``message``: what is wrong, with the numbers that show it; ``remedy``: what to do about it.
 
     The rest is the same for a program (``check --json``), where a check has it: ``frame`` the frame

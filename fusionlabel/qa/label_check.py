@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import FusionLabelError
+from ..geometry.projection import project_points
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, has_ego_poses
 from ..wording import counted, listing
@@ -23,6 +24,7 @@ from . import box_checks
 from .findings import Finding
 from .track_checks import TrackFrame, track_findings
 from .track_continuity import continuity_findings
+from .track_presence import TrackPresence
 
 NOT_OBJECTS = ("DontCare",)
 
@@ -85,7 +87,10 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
     report.frames = len(checked)
     report.boxes = sum(len(v) for v in checked.values())
     report.tracks = len({lab.track_id for v in checked.values() for lab in v if lab.track_id is not None})
-    for i, kept in checked.items():
+    track_frames = _track_frames(drive, checked, report.notes, absent or {})
+    order = list(checked)
+    presence = TrackPresence(track_frames, in_labelled_region(drive, order)) if sweeps and track_frames else None
+    for j, (i, kept) in enumerate(checked.items()):
         fid = drive.frames[i].frame_id
         report.findings += box_checks.size_findings(fid, kept) + box_checks.duplicate_findings(fid, kept)
         if not sweeps:
@@ -97,10 +102,31 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
             continue
         report.swept_frames += 1
         report.findings += box_checks.empty_findings(fid, kept, points) + box_checks.ground_findings(fid, kept, points)
+        if presence is not None and presence.needs(j):
+            presence.count(j, points)
     report.findings = same_box_once(report.findings)
-    track_frames = _track_frames(drive, checked, report.notes, absent or {})
-    report.findings += track_findings(track_frames, report.notes) + continuity_findings(track_frames)
+    report.findings += track_findings(track_frames, report.notes) + continuity_findings(track_frames, presence)
     return report
+
+
+def in_labelled_region(drive: Drive, order: list[int]):
+    """The region test of :class:`~.track_presence.TrackPresence` for ``drive``'s checked frames
+    (drive indices ``order``): labels read from KITTI cover its camera's view only (their
+    ``kitti_camera``), so a box there must have its centre in that camera's image (a drive without
+    that camera: nowhere); other labels cover everything around the ego."""
+
+    def inside(j: int, label: CuboidLabel, box) -> bool:
+        camera = label.attributes.get("kitti_camera")
+        if camera is None:
+            return True
+        try:
+            sensor = drive.rig(order[j]).camera(camera)
+            T = drive.T_cam_lidar(order[j], camera)
+        except (FusionLabelError, KeyError):
+            return False
+        return len(project_points(np.asarray([box.center], float), T, sensor.camera).index) == 1
+
+    return inside
 
 
 def same_box_once(findings: list[Finding]) -> list[Finding]:

@@ -5,7 +5,8 @@ track IDs.
   object is not marked absent (hidden or out of view, ``H`` in the app), when the boxes either side
   are at most :data:`GAP_MAX_S` apart (:data:`GAP_MAX_FRAMES` frames without capture times): an
   object that stays that short a time out of the labels is one the annotator skipped. Longer gaps
-  may be an object that left the sensors' view and came back.
+  may be an object that left the sensors' view and came back: their frames count only where the
+  sweeps show the object (:mod:`.track_presence`, which also finds ``track-end``).
 * ``track-fragment``: a track whose boxes stop where a track of the same class starts within
   :data:`FRAGMENT_MAX_S` (:data:`FRAGMENT_MAX_FRAMES` frames without capture times), its first box
   within :data:`FRAGMENT_DISTANCE` of where the first track's object would be by then (moving on as
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +32,9 @@ from ..geometry.iou import bev_intersection
 from ..wording import listing
 from .findings import WARNING, Finding
 from .track_checks import TrackFrame, TrackBox, track_boxes
+
+if TYPE_CHECKING:
+    from .track_presence import TrackPresence
 
 GAP_MAX_S = 1.0              # s between the boxes either side of a gap
 GAP_MAX_FRAMES = 10          # ... frames apart, without capture times (1 s at 10 Hz)
@@ -50,7 +55,7 @@ class Handover:
     distance: float
 
 
-def _close_in_time(frames: list[TrackFrame], a: int, b: int, max_s: float, max_frames: int) -> bool:
+def close_in_time(frames: list[TrackFrame], a: int, b: int, max_s: float, max_frames: int) -> bool:
     """Frames ``a`` < ``b`` at most ``max_s`` apart (``max_frames`` apart when either has no time)."""
     ta, tb = frames[a].time_us, frames[b].time_us
     if ta is None or tb is None:
@@ -99,7 +104,7 @@ def handovers(frames: list[TrackFrame], tracks: dict[str, list[TrackBox]]) -> li
             first, before = tracks[other][j], tracks[other][j - 1].frame if j else -1
             if (other == tid or first.cls != last.cls or not last.frame < first.frame <= resumes - 1
                     or before >= last.frame
-                    or not _close_in_time(frames, last.frame, first.frame, FRAGMENT_MAX_S, FRAGMENT_MAX_FRAMES)):
+                    or not close_in_time(frames, last.frame, first.frame, FRAGMENT_MAX_S, FRAGMENT_MAX_FRAMES)):
                 continue
             distance = float(np.hypot(*(np.asarray(first.world.center[:2]) -
                                         _predicted(frames, boxes, k, first.frame))))
@@ -129,35 +134,61 @@ def fragment_findings(frames: list[TrackFrame], found: list[Handover]) -> list[F
     return out
 
 
-def gap_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox], covered: set[int]) -> Finding | None:
+def gap_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox], covered: set[int],
+                seen: list[tuple[int, int, float]] = ()) -> Finding | None:
     """``track-gap``: the checked frames between two boxes of the track, close in time, where it has
-    no box and is not marked absent; frames in ``covered`` (another ID held the object) left out."""
+    no box and is not marked absent; frames in ``covered`` (another ID held the object) left out.
+    ``seen``: frames of longer gaps where the sweeps show the object, (frame, returns, threshold)."""
     missing = []
     for a, b in zip(boxes, boxes[1:]):
-        if b.frame - a.frame > 1 and _close_in_time(frames, a.frame, b.frame, GAP_MAX_S, GAP_MAX_FRAMES):
+        if b.frame - a.frame > 1 and close_in_time(frames, a.frame, b.frame, GAP_MAX_S, GAP_MAX_FRAMES):
             missing += [i for i in range(a.frame + 1, b.frame) if tid not in frames[i].absent and i not in covered]
-    if not missing:
+    if not missing and not seen:
         return None
-    fids = tuple(frames[i].frame_id for i in missing)
+    parts = []
+    if missing:
+        ids = [frames[i].frame_id for i in missing]
+        parts.append(f"no box in {_frames(ids)} between boxes of the track at most {GAP_MAX_S:g} s apart, and not "
+                     "marked absent there")
+    if seen:
+        ids = [frames[i].frame_id for i, _, _ in seen]
+        held = sorted(n for _, n, _ in seen)
+        returns = f"{held[0]}" if len(held) == 1 else f"{held[0]}-{held[-1]}"
+        parts.append(f"no box in {_frames(ids)} of a gap longer than {GAP_MAX_S:g} s, where the box interpolated "
+                     f"there holds {returns} LiDAR returns (at least {max(t for _, _, t in seen):.0f} show the object)")
+    fids = tuple(frames[i].frame_id for i in sorted(missing + [i for i, _, _ in seen]))
     label = boxes[0].label.label
-    return Finding(WARNING, f"track {tid} ({label})", "track-gap",
-                   f"no box in {len(fids)} frame{'s' if len(fids) > 1 else ''} ({listing(fids, 6)}) between boxes of "
-                   f"the track at most {GAP_MAX_S:g} s apart, and not marked absent there: left out?",
+    return Finding(WARNING, f"track {tid} ({label})", "track-gap", "; ".join(parts) + ": left out?",
                    "draw the object's box in those frames (interpolate), or mark it absent there (H) if it "
                    "cannot be seen", frame=fids[0], frames=fids, track_id=tid, cls=label, value=len(fids),
                    unit="frames")
 
 
-def continuity_findings(frames: list[TrackFrame]) -> list[Finding]:
-    """The ``track-fragment`` and ``track-gap`` findings of the tracks of ``frames`` (in drive order)."""
-    tracks = track_boxes(frames)
-    found = handovers(frames, tracks)
+def _frames(ids: list[str]) -> str:
+    return f"{len(ids)} frame{'s' if len(ids) > 1 else ''} ({listing(ids, 6)})"
+
+
+def covered_frames(frames: list[TrackFrame], tracks: dict[str, list[TrackBox]],
+                   found: list[Handover] | None = None) -> dict[str, set[int]]:
+    """By track, the checked frames another track holds its object in (its handovers, ``found`` or
+    those of ``tracks``)."""
     covered: dict[str, set[int]] = defaultdict(set)
-    for h in found:
+    for h in handovers(frames, tracks) if found is None else found:
         covered[h.ended] |= {b.frame for b in tracks[h.started]}
         covered[h.started] |= {b.frame for b in tracks[h.ended]}
+    return covered
+
+
+def continuity_findings(frames: list[TrackFrame], presence: TrackPresence | None = None) -> list[Finding]:
+    """The ``track-fragment`` and ``track-gap`` findings of the tracks of ``frames`` (in drive order);
+    with ``presence`` (the sweeps counted), also the longer gaps where the object is seen, and the
+    ``track-end`` findings."""
+    tracks = track_boxes(frames)
+    found = handovers(frames, tracks)
+    covered = covered_frames(frames, tracks, found)
     out = fragment_findings(frames, found)
     for tid, boxes in tracks.items():
-        if (f := gap_finding(frames, tid, boxes, covered[tid])) is not None:
+        seen = presence.gap_frames(tid) if presence is not None else []
+        if (f := gap_finding(frames, tid, boxes, covered[tid], seen)) is not None:
             out.append(f)
-    return out
+    return out + (presence.end_findings() if presence is not None else [])
