@@ -83,14 +83,13 @@ def test_open_with_a_bad_frame_removes_only_the_project_it_created(tmp_path, giv
     drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
     project = {"new": tmp_path / "x" / "proj", "empty": tmp_path / "empty", "nested": tmp_path / "x" / "y" / "p"}[given]
     if given == "empty":
-        project.mkdir()
-        (project / "notes.txt").write_text("mine")
+        project.mkdir()     # a folder of other files is refused before anything (test below)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     out = fusionlabel("open", str(drive), "--project", str(project), "--frame", "9", "--detector", "builtin",
                       "--screenshot", str(tmp_path / "x.png"), env=env)
     assert out.returncode == 2 and "--frame" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     if given == "empty":
-        assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]     # a folder that was there stays
+        assert project.is_dir() and not list(project.iterdir())     # a folder that was there stays
     else:
         assert not (tmp_path / "x").exists()
     assert not (tmp_path / "x.png").exists()
@@ -101,6 +100,20 @@ def test_open_with_a_bad_frame_removes_only_the_project_it_created(tmp_path, giv
     out = fusionlabel("open", str(drive), "--project", str(project), "--frame", "9", "--screenshot",
                       str(tmp_path / "x.png"), env=env)
     assert out.returncode == 2 and (project / "project.sqlite").is_file()
+
+
+def test_open_refuses_a_project_folder_of_other_files(tmp_path):
+    """`open DRIVE --project DIR` creates no project beside someone's files, as `project create`."""
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = fusionlabel("open", str(drive), "--project", str(mine), "--screenshot", str(tmp_path / "x.png"), env=env)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert f"{mine}: holds notes.txt, not a fusionlabel project" in out.stderr
+    assert "choose an empty or new folder" in out.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"] and not (tmp_path / "x.png").exists()
 
 
 def test_default_path_is_the_repository_sample_drive():

@@ -1,5 +1,5 @@
-"""`fusionlabel eval --pred P --gt G [--drive D] [--only-predicted] [--range-bins M,M] [--json]`: pre-label
-quality and edit cost, box-error components, attribute agreement."""
+"""`fusionlabel eval --pred P --gt G [--drive D] [--frames 0-9] [--status done] [--only-predicted]
+[--range-bins M,M] [--json]`: pre-label quality and edit cost, box-error components, attribute agreement."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..model.frame_spec import FRAMES_SYNTAX
 from ..wording import counted as _n, listing
+from ..qa.eval_selection import filter_line
 from .eval_breakdowns import attribute_lines, box_error_lines, range_band_lines
 from .run_json import print_json
 
@@ -54,6 +56,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--range-bins", default=None, metavar="M,M[,M...]",
                    help="also give detection figures and the edit cost by distance band, e.g. 0,20,40 (bands "
                         "0-20 and 20-40 m, and a band beyond the last edge up to --max-range)")
+    p.add_argument("--frames", metavar="0-9,15",
+                   help=f"score only these frames of the ground truth's drive: {FRAMES_SYNTAX} (default: every "
+                        "frame with ground truth; a frame without any is not scored, and the report says so)")
+    p.add_argument("--status", metavar="done[,reviewed]",
+                   help="score only the frames with this status (new, in_progress, done, reviewed, or a "
+                        "comma-separated list) in the project given as --gt or --pred (in both when both are "
+                        "projects), as `fusionlabel project status` counts them; within --frames when given")
     p.add_argument("--only-predicted", action="store_true",
                    help="score only the frames that have a prediction file (default: a frame without one counts "
                         "as a frame with no detections)")
@@ -136,6 +145,8 @@ def format_report(report: dict) -> str:
                  f"a pre-label needs no adjustment at BEV IoU >= {s['accept_iou']:g}{by_class}, its heading "
                  f"within {s.get('accept_heading_deg', 30.0):g} deg and its height range overlapping "
                  f">= {s.get('accept_height_iou', 0.5):g}")
+    if report.get("filters", {}).get("frames_scored") is not None:
+        lines.append(filter_line(report["filters"]))
     lines += box_error_lines(report.get("box_errors", {}))
     if "range_bands" in report:
         lines += range_band_lines(report["range_bands"])
@@ -214,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
     from ..qa.range_bands import parse_range_edges
     from .eval_breakdowns import add_breakdowns
     from ..qa.track_agreement import track_agreement
+    from ..model.status_option import parse_statuses
+    from ..qa.eval_selection import FrameFilter
     from ..qa.sources import load_eval_frames
 
     _check_settings(args)
@@ -221,8 +234,11 @@ def run(args: argparse.Namespace) -> int:
     range_edges = parse_range_edges(args.range_bins) if args.range_bins is not None else None
     missing: list[str] = []
     left_out: list[str] = []
+    statuses = frozenset(parse_statuses(args.status)) if args.status is not None else None
+    filters: dict = {"frames": None, "status": None}
     frames = load_eval_frames(args.pred, args.gt, args.drive, only_predicted=args.only_predicted,
-                              unpredicted=missing, scene=args.scene, model_labels=left_out)
+                              unpredicted=missing, scene=args.scene, model_labels=left_out,
+                              frame_filter=FrameFilter(args.frames, statuses), filters=filters)
     settings = EvalSettings(classes=scored_classes(args.classes, frames),
                             max_range=args.max_range, min_points=args.min_points,
                             score_threshold=args.score_threshold, accept_iou=accept_iou,
@@ -233,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
     tracks = track_agreement(frames, settings, tuple(report["classes"]))
     if tracks is not None:
         report["tracks"] = tracks
+    report["filters"] = filters
     total = len(frames) + (len(missing) if args.only_predicted else 0)
     notes = [unpredicted_note(missing, total, args.only_predicted)] if missing else []
     for key, what in (("unscored_predictions", "prediction"), ("unscored_ground_truth", "ground-truth box")):
@@ -241,6 +258,10 @@ def run(args: argparse.Namespace) -> int:
     unfinished = unfinished_prelabel_note(args.pred)
     if unfinished:
         notes.append(unfinished)
+    unlabelled = filters.get("selected_without_ground_truth")
+    if unlabelled:
+        notes.append(f"note: {_n(len(unlabelled), 'frame')} that --frames selects {'has' if len(unlabelled) == 1 else 'have'} "
+                     f"no ground truth ({listing(unlabelled)}); not scored")
     if left_out:
         notes.append(f"note: left out of the ground truth {_n(len(left_out), 'model pre-label')} (with a score, "
                      f"not reviewed) in {_n(len(set(left_out)), 'frame')} ({listing(sorted(set(left_out)))}); "

@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "Each scene gets its own project (DRIVE/.fusionlabel-project-<scene>); a project reopens "
                         "on its own scene")
     p.add_argument("--project", type=Path, default=None,
-                   help="project folder to use for a drive (default: DRIVE/.fusionlabel-project[-SCENE], or a user "
+                   help="project folder to use for a drive: its project, or a new or empty folder to create it in "
+                        "(one holding other files is refused) (default: DRIVE/.fusionlabel-project[-SCENE], or a user "
                         "folder when the drive is read-only)")
     p.add_argument("--detector", metavar="SPEC", default=None,
                    help="pre-label detector of the project, saved in it for Ctrl+P: builtin | onnx:MODEL.onnx | "

@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "is replaced.")
     c.add_argument("drive", type=Path, help="drive folder (native, KITTI object or tracking, nuScenes, SUSTech-style)")
     c.add_argument("--out", type=Path, default=None,
-                   help="project folder to create (default: the one `fusionlabel open DRIVE` uses, "
+                   help="project folder to create: a new or empty folder (one holding other files is refused, "
+                        "--force or not) (default: the one `fusionlabel open DRIVE` uses, "
                         "DRIVE/.fusionlabel-project[-SCENE])")
     c.add_argument("--scene", default=None,
                    help="nuScenes dataroot: scene name, token or index; KITTI tracking folder: sequence (0003 or 3)")
@@ -38,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--ontology", type=Path, default=None, help="ontology YAML (default: the built-in one)")
     c.add_argument("--force", action="store_true",
                    help="replace the project the folder holds; one holding work (edits, pre-label runs) is kept "
-                        "beside it, in PROJECT.replaced-<UTC time>; a folder holding files but no project is refused")
+                        "beside it, in PROJECT.replaced-<UTC time>; a folder holding files but no project is refused "
+                        "with --force too: it never deletes or moves them")
     c.add_argument("--quiet", action="store_true", help="no progress")
     c.set_defaults(func=run_create)
     i = actions.add_parser("import-labels", help="import the drive's labels the project does not have yet",
@@ -75,18 +77,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_create(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..store.fingerprint import drive_scene
+    from ..store.new_folder import refuse_foreign_folder
     from ..store.project import Project, default_project_folder
+    from ..store.replace import set_aside
     from ..wording import counted
 
     drive = open_drive(args.drive, args.scene)      # once: the default folder's name and the project
     folder = args.out if args.out is not None else default_project_folder(args.drive, drive_scene(drive))
-    replaced = _set_aside_for(folder) if args.force else _refuse_a_project(folder)
+    refuse_foreign_folder(folder, where="--out", forced=args.force)    # never beside someone's files
+    replaced = set_aside(folder) if args.force else _refuse_a_project(folder)
     # A run stopped half-way (Ctrl+C, SIGTERM, an error) removes the project (and puts a replaced
     # one back); one killed outright leaves it marked unfinished, which open refuses and the next
     # create replaces.
     try:
         project = Project.create(folder, args.drive, args.ontology, import_labels=args.import_labels,
-                                 scene=args.scene, drive=drive, progress=not args.quiet)
+                                 scene=args.scene, drive=drive, progress=not args.quiet,
+                                 beside_files_ok=replaced is not None)   # those stay where they were
     except BaseException:
         if replaced is not None:
             replaced.put_back()
@@ -107,22 +113,6 @@ def _refuse_a_project(folder: Path) -> None:
     if is_project(folder) and not interrupted_creation(folder):
         raise ProjectError(folder, "already holds a project; open it instead, or give --force to replace it (a "
                                    "project holding edits is kept beside it)")
-
-
-def _set_aside_for(folder: Path):
-    """With --force: the project in ``folder`` moved aside (:func:`~fusionlabel.store.replace.set_aside`),
-    or None when the folder holds none; a folder holding files but no project is refused."""
-    from ..export.run_files import user_names
-    from ..store.project import ProjectError, is_project
-    from ..store.replace import set_aside
-
-    if folder.is_dir() and not is_project(folder):
-        present = sorted(user_names(folder))
-        if present:
-            shown = ", ".join(present[:10]) + (f" and {len(present) - 10} more" if len(present) > 10 else "")
-            raise ProjectError(folder, f"holds {shown}, not a fusionlabel project; --force replaces only a project: "
-                                       "move them away or choose another folder", where="--out")
-    return set_aside(folder)
 
 
 def run_import_labels(args: argparse.Namespace) -> int:

@@ -139,12 +139,32 @@ def kitti_type(label: CuboidLabel, tracking: bool = False) -> str | None:
 
 
 # ------------------------------------------------------------------------------------ nuScenes
+# The built-in ontology's classes whose emergency vehicles nuScenes names: its aliases make
+# vehicle.emergency.police a car and vehicle.emergency.ambulance a van, so the way back is the same.
+# A truck (a fire engine) has no nuScenes emergency category: nuScenes counts it a vehicle.truck.
+_EMERGENCY_CATEGORIES = {"car": "vehicle.emergency.police", "van": "vehicle.emergency.ambulance"}
+
+
 def nuscenes_category(label: CuboidLabel) -> str | None:
-    """nuScenes category for a label: nuScenes names unchanged, known names mapped, others None."""
+    """nuScenes category for a label: nuScenes names unchanged, known names mapped, others None;
+    a car or van is an emergency vehicle (police car, ambulance) or not as its ``emergency``
+    attribute says when that is set (:func:`emergency_category`)."""
     name = source_class(label)
-    if name in NUSCENES_CATEGORIES:
-        return name
-    return _TO_NUSCENES.get(name.lower())
+    category = name if name in NUSCENES_CATEGORIES else _TO_NUSCENES.get(name.lower())
+    return emergency_category(label, category)
+
+
+def emergency_category(label: CuboidLabel, category: str | None) -> str | None:
+    """``category`` as the label's ``emergency`` attribute (per track in the built-in ontology) has
+    it: yes makes a car (the built-in ontology's class, by name or alias) ``vehicle.emergency.police``
+    and a van ``vehicle.emergency.ambulance``; no makes an emergency category ``vehicle.car``;
+    unknown (null) or absent keeps ``category``, as for every other class."""
+    flag = label.attributes.get("emergency")
+    if not isinstance(flag, bool) or category not in ("vehicle.car", *_EMERGENCY_CATEGORIES.values()):
+        return category
+    if not flag:
+        return "vehicle.car"
+    return _EMERGENCY_CATEGORIES.get(_builtin_ontology().resolve(label.label), category)
 
 
 _VEHICLE = ("vehicle.moving", "vehicle.stopped", "vehicle.parked")

@@ -11,29 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from ..model.document import FRAME_STATUSES
+from ..model.status_option import counts_text, parse_statuses as parse_option, status_words
 from .base import ExportError, ExportOptions
+
+__all__ = ["counts_text", "parse_statuses", "select_by_status", "status_words"]
 
 
 def parse_statuses(spec: str) -> set[str]:
-    """``"done,reviewed"`` -> {"done", "reviewed"}; ``in-progress`` and ``in progress`` name
-    ``in_progress``. An unknown or empty name is an ExportError at ``--status``."""
-    names = [n.strip().lower().replace("-", "_").replace(" ", "_") for n in spec.split(",")]
-    bad = [n for n in names if n not in FRAME_STATUSES]
-    if bad or not names:
-        raise ExportError(None, f"unknown frame status {bad[0]!r} in {spec!r}; expected one or more of "
-                                f"{', '.join(FRAME_STATUSES)}, comma-separated", where="--status")
-    return set(names)
-
-
-def status_words(statuses) -> str:
-    """``done or reviewed`` for a set of statuses, in the order of :data:`FRAME_STATUSES`."""
-    return " or ".join(s.replace("_", " ") for s in FRAME_STATUSES if s in statuses)
-
-
-def counts_text(counts: Counter) -> str:
-    """``8 new, 4 in progress`` (statuses in their order)."""
-    return ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in FRAME_STATUSES if counts[s])
+    """``"done,reviewed"`` -> {"done", "reviewed"} (:func:`fusionlabel.model.status_option.parse_statuses`);
+    an unknown or empty name is an ExportError at ``--status``."""
+    return parse_option(spec, ExportError)
 
 
 def select_by_status(options: ExportOptions, n_frames: int) -> tuple[ExportOptions, Counter]:

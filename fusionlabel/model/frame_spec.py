@@ -1,4 +1,5 @@
-"""``--frames``: the one frame selection syntax of every command that takes it (prelabel, export).
+"""``--frames``: the one frame selection syntax of every command that takes it (prelabel, export,
+import, check, eval).
 
 A spec is comma-separated parts, each a frame ID (``000042``), an index (``3``; ``-1`` is the last
 frame) or an inclusive range ``A-B`` whose ends are IDs or indices (``0-9`` is ten frames,

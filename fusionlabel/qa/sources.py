@@ -22,6 +22,7 @@ import numpy as np
 
 from .datasets import count_points, kitti_camera_region, track_gap_boxes
 from .detection import EvalFrame
+from .eval_selection import FrameFilter, select_frames
 from .export_labels import MANIFEST
 
 
@@ -84,7 +85,7 @@ def _refuse_files_beside_export(folder: Path, fmt: str, drive: Drive, what: str)
                                  "the per-frame files into a folder of their own and give that", where=what)
 
 
-def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[CuboidLabel]]:
+def _predictions(path: Path, drive: Drive, frames: list[int], project=None) -> dict[int, list[CuboidLabel]]:
     """Predictions by frame index, only for the frames that have a prediction file (or results entry).
     A nuScenes results file none of whose sample tokens is one of ``frames`` (the frames with ground
     truth) is refused, as a folder of files named after another drive's frames is."""
@@ -94,8 +95,8 @@ def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[
         raise InputError(path, "predictions not found", where="--pred")
     from ..store.project import is_project
 
-    if path.is_dir() and is_project(path):
-        return _project_predictions(path, drive)
+    if project is not None or (path.is_dir() and is_project(path)):
+        return _project_predictions(path, drive, project)
     if path.is_dir() and (path / MANIFEST).is_file():
         return _folder_labels(path, drive, "--pred")
     jsons = list(path.glob("*.json")) if path.is_dir() else []
@@ -114,13 +115,14 @@ def _predictions(path: Path, drive: Drive, frames: list[int]) -> dict[int, list[
     return _folder_labels(path, drive, "--pred")
 
 
-def _project_predictions(folder: Path, drive: Drive) -> dict[int, list[CuboidLabel]]:
-    """Every current cuboid of the project in ``folder`` (pre-labels with their scores, human and
-    imported ones counting as score 1) by frame index of ``drive``, matched by frame ID; every
-    frame of the project is predicted (a frame without cuboids has no detections)."""
+def _project_predictions(folder: Path, drive: Drive, project=None) -> dict[int, list[CuboidLabel]]:
+    """Every current cuboid of the project in ``folder`` (``project``: it, read already; pre-labels
+    with their scores, human and imported ones counting as score 1) by frame index of ``drive``,
+    matched by frame ID; every frame of the project is predicted (a frame without cuboids has no
+    detections)."""
     from .project_labels import read_project
 
-    project = read_project(folder)
+    project = project if project is not None else read_project(folder)
     out: dict[int, list[CuboidLabel]] = {}
     for f, labels in zip(project.drive.frames, project.labels):
         i = drive.index_of_id(f.frame_id)
@@ -149,9 +151,14 @@ def _kitti_region(drive: Drive, i: int):
 def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None = None,
                      count: bool = True, only_predicted: bool = False,
                      unpredicted: list[str] | None = None, scene: str | None = None,
-                     model_labels: list[str] | None = None) -> list[EvalFrame]:
+                     model_labels: list[str] | None = None, frame_filter: FrameFilter | None = None,
+                     filters: dict | None = None) -> list[EvalFrame]:
     """Pair ground truth and predictions frame by frame (see module docstring); ``scene`` picks the
     scene or sequence of the drive (see :func:`~fusionlabel.io.drives.open_drive`).
+
+    ``frame_filter`` (``--frames``, ``--status``) keeps only some of the frames with ground truth
+    (:func:`~fusionlabel.qa.eval_selection.select_frames`; what it did goes into ``filters``), before
+    anything else looks at them: the frames are paired and scored as on a drive holding only them.
 
     A frame with ground truth but no prediction file counts as a frame with no detections, or, with
     ``only_predicted``, is left out. Either way its frame ID is appended to ``unpredicted`` when given.
@@ -196,7 +203,20 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
     else:
         gt_labels = _folder_labels(gt, d, "--gt")
         frames = sorted(gt_labels)
-    preds = _predictions(pred, d, frames)
+    pred_project = None
+    if frame_filter:
+        sides: dict[str, dict[int, str]] = {}
+        if gt_project is not None:
+            sides["--gt"] = dict(enumerate(gt_project.statuses))
+        if frame_filter.statuses is not None and pred.is_dir() and is_project(pred):
+            pred_project = read_project(pred)
+            sides["--pred"] = {i: s for f, s in zip(pred_project.drive.frames, pred_project.statuses)
+                               if (i := d.index_of_id(f.frame_id)) is not None}
+        frames, record = select_frames(frames, d, frame_filter, sides)
+        gt_labels = {i: gt_labels[i] for i in frames}     # the track gaps see only these frames too
+        if filters is not None:
+            filters.update(record)
+    preds = _predictions(pred, d, frames, pred_project)
     missing = [i for i in frames if i not in preds]
     if unpredicted is not None:
         unpredicted.extend(d.frames[i].frame_id for i in missing)

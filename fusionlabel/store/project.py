@@ -198,9 +198,12 @@ class Project:
     @classmethod
     def create(cls, folder: str | Path, drive_path: str | Path, ontology_path: str | Path | None = None,
                import_labels: bool = False, scene: str | None = None, drive: Drive | None = None,
-               progress: bool = True) -> "Project":
+               progress: bool = True, beside_files_ok: bool = False) -> "Project":
         """Create a project for a drive in ``folder`` (created if needed; must not hold a project,
         unless one whose creation was interrupted: :func:`interrupted_creation`, which is replaced).
+        A folder holding other files but no project is refused (ProjectError naming it,
+        :mod:`.new_folder`), unless ``beside_files_ok``: the files that stayed beside a project
+        ``project create --force`` has just moved aside.
 
         The ontology file (default: the built-in one) is validated and copied into the project.
         With ``import_labels`` the drive's own labels become the first command and the project's
@@ -215,16 +218,20 @@ class Project:
         drive_path = Path(drive_path).absolute()
         if drive is None:
             drive = open_drive(drive_path, scene)
-        return cls._create(folder, drive_path, drive, ontology_path, import_labels, progress)
+        return cls._create(folder, drive_path, drive, ontology_path, import_labels, progress, beside_files_ok)
 
     @classmethod
     def _create(cls, folder: str | Path, drive_path: Path, drive: Drive, ontology_path: str | Path | None,
-                import_labels: bool, progress: bool = True) -> "Project":
+                import_labels: bool, progress: bool = True, beside_files_ok: bool = False) -> "Project":
         """:meth:`create` with the drive already open."""
+        from .new_folder import refuse_foreign_folder
+
         folder = Path(folder).absolute()
         unfinished = is_project(folder)
         if unfinished and not interrupted_creation(folder):
             raise ProjectError(folder, "already holds a project; open it instead")
+        if not beside_files_ok:
+            refuse_foreign_folder(folder)
         if len(drive) == 0:
             raise DriveError(drive_path, "the drive has no frames")
         source = Path(ontology_path) if ontology_path is not None else DEFAULT_PATH
