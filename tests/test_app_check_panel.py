@@ -16,7 +16,7 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import Qt  # noqa: E402
 
-from fusionlabel.app import check_runner, testing  # noqa: E402
+from fusionlabel.app import check_panel, check_runner, testing  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
 from fusionlabel.model.commands import DeleteCuboids, SetBox  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
@@ -211,6 +211,8 @@ def test_the_notes_go_in_the_dock_and_the_status_bar_line_stays_short(qtbot, tmp
     (drive / "lidar" / "000002.fri").write_bytes(b"not a sweep")
     w = open_app_window(qtbot, project)
     try:
+        for car in [a for a in w.session.document.annotations(0) if a.cls == "car"][:2]:
+            oversize(w.session, car)
         open_checks(qtbot, w)
         notes = w.check_panel.report.notes
         assert any("000002" in note for note in notes)
@@ -222,6 +224,10 @@ def test_the_notes_go_in_the_dock_and_the_status_bar_line_stays_short(qtbot, tmp
         assert header.notes_label.isVisible() and "000002" in header.notes_label.text()
         assert header.notes_label.toolTip() == "\n".join(notes)
         assert header.checked_label.text() == f"checked {w.check_panel.report.status()}"
+        qtbot.wait(50)   # the dock takes its height
+        rows, shown = w.check_panel.list, w.check_panel.list.viewport().rect()
+        assert 0 < n <= check_panel.SHOWN_ROWS   # the dock opens as tall as its findings and the lines above them
+        assert all(shown.contains(rows.visualItemRect(rows.item(i))) for i in range(n))
     finally:
         w.close()
         project.close()

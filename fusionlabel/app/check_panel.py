@@ -84,7 +84,8 @@ class CheckPanel(QDockWidget):
             self.show()
             rows = min(max(len(self.findings), 1), SHOWN_ROWS)
             height = self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + self.list.spacing() * rows
-            self.parent().resizeDocks([self], [height + TITLE_HEIGHT], Qt.Orientation.Vertical)
+            height += TITLE_HEIGHT + self.header.sizeHint().height()
+            self.parent().resizeDocks([self], [height], Qt.Orientation.Vertical)
         if announce:   # one short line: what was checked and the notes are in the dock
             notes = f"; {counted(len(report.notes), 'note')} in the dock" if report.notes else ""
             self.session.notify(f"label check: {counted(len(self.findings), 'finding')} in {seconds:.2f} s{notes}")
