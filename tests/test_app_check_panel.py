@@ -5,6 +5,8 @@ cuboid of its track there (pytest-qt, offscreen)."""
 from __future__ import annotations
 
 import os
+import re
+import threading
 
 import pytest
 
@@ -14,8 +16,10 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import Qt  # noqa: E402
 
+from fusionlabel.app import check_panel, check_runner, testing  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
 from fusionlabel.model.commands import DeleteCuboids, SetBox  # noqa: E402
+from fusionlabel.store.project import Project  # noqa: E402
 from fusionlabel.qa.label_check import check_labels  # noqa: E402
 from fusionlabel.qa.project_labels import read_project  # noqa: E402
 
@@ -43,7 +47,7 @@ def test_ctrl_k_lists_the_label_findings_and_a_click_goes_to_one(qtbot, window):
     listed = w.check_panel.findings
     assert listed == want and len(want) >= 2
     assert w.check_panel.isVisible() and w.check_panel.list.count() == len(want)
-    assert s.messages[-1].text.startswith(f"label check: {len(want)} findings; ")
+    assert re.fullmatch(rf"label check: {len(want)} findings in \d+\.\d\d s", s.messages[-1].text)
     # A click on the oversized car's finding: its frame, that cuboid selected.
     s.set_frame(0)
     row = next(i for i, f in enumerate(listed) if f.check == "label-size" and f.track_id == car.track_id)
@@ -92,3 +96,138 @@ def test_the_findings_list_stays_hidden_when_a_layout_saved_with_it_comes_back(q
         w.check_panel.show()
         w.close()
     assert shown == [False, False]
+
+
+def oversize(s, car) -> None:
+    s.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))          # no car is that big
+
+
+def listed(panel, check: str, track: str) -> bool:
+    return any(f.check == check and f.track_id == track for f in panel.findings)
+
+
+def open_checks(qtbot, w) -> None:
+    qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: w.check_panel.report is not None and not w.check_panel.refreshing, timeout=30_000)
+
+
+def test_the_open_list_follows_the_edits_undo_and_redo(qtbot, window):
+    """With the list open, a finding fixed (a gap marked absent with H, an oversized car undone)
+    leaves it and a new one (the car oversized again by redo) joins it, each after the edits pause,
+    with the dock's title saying so meanwhile; the finding chosen in the list stays chosen."""
+    w, s = window, window.session
+    panel = w.check_panel
+    cars = [a for a in s.document.annotations(1) if a.cls == "car" and a.track_id is not None]
+    oversize(s, cars[0])
+    walker = next(a for a in s.document.annotations(1) if a.cls == "pedestrian" and a.track_id is not None
+                  and s.document.find_track(a.track_id, 0) and s.document.find_track(a.track_id, 2))
+    s.apply(DeleteCuboids((walker.uid,)))
+    open_checks(qtbot, w)
+    assert listed(panel, "track-gap", walker.track_id) and listed(panel, "label-size", cars[0].track_id)
+    count = len(panel.findings)
+    assert panel.windowTitle() == f"Label checks: {count} findings"
+    # Go to the gap (Enter), mark it absent (H): the gap leaves the list.
+    row = next(i for i, f in enumerate(panel.findings) if f.check == "track-gap")
+    panel.list.setCurrentRow(row)
+    qtbot.keyClick(panel.list, Qt.Key.Key_Return)
+    qtbot.keyClick(w.bev, Qt.Key.Key_H)
+    assert panel.refreshing and panel.windowTitle() == f"Label checks: {count} findings, refreshing…"
+    qtbot.waitUntil(lambda: not listed(panel, "track-gap", walker.track_id), timeout=30_000)
+    qtbot.waitUntil(lambda: not panel.refreshing)
+    assert panel.windowTitle() == f"Label checks: {count - 1} findings" and len(panel.findings) == count - 1
+    assert panel.list.count() == count - 1
+    # The car's finding chosen; a second car oversized: a new finding, the first still chosen.
+    chosen = next(i for i, f in enumerate(panel.findings) if f.check == "label-size")
+    panel.list.setCurrentRow(chosen)
+    oversize(s, cars[1])
+    qtbot.waitUntil(lambda: listed(panel, "label-size", cars[1].track_id), timeout=30_000)
+    current = panel.findings[panel.list.currentRow()]
+    assert (current.check, current.track_id) == ("label-size", cars[0].track_id)
+    # Undo and redo are edits too.
+    s.undo()
+    qtbot.waitUntil(lambda: not listed(panel, "label-size", cars[1].track_id), timeout=30_000)
+    s.redo()
+    qtbot.waitUntil(lambda: listed(panel, "label-size", cars[1].track_id), timeout=30_000)
+
+
+def test_a_burst_of_edits_is_checked_once_and_a_newer_edit_supersedes_a_running_check(qtbot, window,
+                                                                                      monkeypatch):
+    """Edits in a burst start one check after the last of them; an edit made while a check runs
+    makes its result stale: it is never shown, the labels are checked again, and never two checks
+    run at once."""
+    w, s = window, window.session
+    panel = w.check_panel
+    open_checks(qtbot, w)
+    real, gate = check_runner.run_checks, threading.Event()
+    runs, running, most = [], [0], [0]
+
+    def gated(drive, labels, absent):   # the real checks, held until the test lets them go
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        runs.append(next(lab.box.size[0] for lab in labels[0] if lab.track_id == cars[0].track_id))
+        gate.wait(30)
+        try:
+            return real(drive, labels, absent)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(check_runner, "run_checks", gated)
+    cars = [a for a in s.document.annotations(0) if a.cls == "car" and a.track_id is not None]
+    for size in (8.0, 12.0, 25.0):   # a burst: one check, of the last size
+        s.apply(SetBox(cars[0].uid, cars[0].box.with_(size=(size, 2.0, 1.5))), merge="Resize")
+    qtbot.waitUntil(lambda: len(runs) == 1, timeout=5_000)
+    assert runs == [25.0]
+    before = list(panel.findings)
+    oversize(s, cars[1])                       # while that check runs
+    qtbot.wait(2 * check_runner.REFRESH_MS)     # the next check waits for the running one
+    assert len(runs) == 1 and panel.findings == before and panel.refreshing
+    gate.set()
+    qtbot.waitUntil(lambda: len(runs) == 2, timeout=30_000)
+    assert panel.findings == before            # the stale result was dropped
+    qtbot.waitUntil(lambda: not panel.refreshing, timeout=30_000)
+    assert listed(panel, "label-size", cars[0].track_id) and listed(panel, "label-size", cars[1].track_id)
+    assert most[0] == 1
+
+
+def test_a_closed_list_is_not_checked_again(qtbot, window, monkeypatch):
+    w, s = window, window.session
+    open_checks(qtbot, w)
+    w.check_panel.close()
+    started = []
+    real = check_runner.run_checks
+    monkeypatch.setattr(check_runner, "run_checks", lambda *args: started.append(1) or real(*args))
+    oversize(s, next(a for a in s.document.annotations(0) if a.cls == "car"))
+    qtbot.wait(2 * check_runner.REFRESH_MS)
+    assert started == [] and not w.check_panel.refreshing
+
+
+def test_the_notes_go_in_the_dock_and_the_status_bar_line_stays_short(qtbot, tmp_path):
+    """A sweep that cannot be read leaves a note: the status bar counts it in a short line, the
+    dock shows it under the title and its tooltip gives it in full."""
+    from conftest import open_app_window
+
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    project = Project.create(tmp_path / "project", drive, import_labels=True)
+    (drive / "lidar" / "000002.fri").write_bytes(b"not a sweep")
+    w = open_app_window(qtbot, project)
+    try:
+        for car in [a for a in w.session.document.annotations(0) if a.cls == "car"][:2]:
+            oversize(w.session, car)
+        open_checks(qtbot, w)
+        notes = w.check_panel.report.notes
+        assert any("000002" in note for note in notes)
+        n = len(w.check_panel.findings)
+        said = w.session.messages[-1].text
+        assert re.fullmatch(rf"label check: {n} findings? in \d+\.\d\d s; {len(notes)} notes? in the dock", said)
+        assert len(said) < 60 and "000002" not in said
+        header = w.check_panel.header
+        assert header.notes_label.isVisible() and "000002" in header.notes_label.text()
+        assert header.notes_label.toolTip() == "\n".join(notes)
+        assert header.checked_label.text() == f"checked {w.check_panel.report.status()}"
+        qtbot.wait(50)   # the dock takes its height
+        rows, shown = w.check_panel.list, w.check_panel.list.viewport().rect()
+        assert 0 < n <= check_panel.SHOWN_ROWS   # the dock opens as tall as its findings and the lines above them
+        assert all(shown.contains(rows.visualItemRect(rows.item(i))) for i in range(n))
+    finally:
+        w.close()
+        project.close()

@@ -321,3 +321,31 @@ def test_the_3d_views_padlocks_are_drawn_in_device_pixels():
     out = run_on_display(PADLOCK_SCRIPT, env={"QT_SCALE_FACTOR": "2"})
     assert out["ratio"] == 2.0 and out["marks"] > 0, out
     assert out["sharp"] < 0.8 * out["coarse"], out
+
+
+GRID_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.view3d import LINE_PX
+    with tempfile.TemporaryDirectory() as tmp:
+        project, w = testing.gl_window_or_skip(tmp)
+        v = w.view3d
+        for item in [v.scatter, v.stacked_scatter] + [getattr(v, name) for name in LINE_PX]:
+            item.setVisible(False)   # the ground grid alone
+        image = w.view3d_panel.grab_image()
+        arr = testing.image_pixels(image)
+        out = {"ratio": image.devicePixelRatio(), "lit_share": float((arr.max(axis=2) > 40).mean())}
+        w.close(); w.session.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_the_3d_views_ground_grid_is_as_wide_as_at_100_percent():
+    """The grid's lines are GL lines too, in device pixels: at 200 % they are drawn two device
+    pixels wide, so they cover the same share of the view as at 100 % (not half of it)."""
+    at_100 = run_on_display(GRID_SCRIPT, env={"QT_SCALE_FACTOR": "1"})
+    at_200 = run_on_display(GRID_SCRIPT, env={"QT_SCALE_FACTOR": "2"})
+    assert at_200["ratio"] == 2.0 and at_100["lit_share"] > 0.001, (at_100, at_200)
+    assert at_200["lit_share"] == pytest.approx(at_100["lit_share"], rel=0.25), (at_100, at_200)

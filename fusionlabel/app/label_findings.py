@@ -34,3 +34,9 @@ def finding_target(finding: Finding, session) -> tuple[int | None, str | None]:
         return index, None
     found = session.document.find_track(finding.track_id, index)
     return index, None if found is None else found.uid
+
+
+def finding_key(finding: Finding) -> tuple:
+    """What names a finding from one check of the labels to the next, while its figures change
+    (a box resized a little is still too big): its check, subject, track and frame."""
+    return finding.check, finding.subject, finding.track_id, finding.frame

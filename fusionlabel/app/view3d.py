@@ -63,6 +63,7 @@ POINT_PX = 2.0   # a LiDAR point's size, in the view's (logical) pixels
 # The cuboid outlines' widths in logical pixels: human, untouched pre-label, edited pre-label
 # (a bit heavier: your work), selected. OpenGL takes both in device pixels: times the pixel ratio.
 LINE_PX = {"lines": 1.5, "prelabel_lines": 1.5, "edited_lines": 2.2, "selected_lines": 3.0}
+GRID_PX = 1.0   # the ground grid's line width, in logical pixels (times the pixel ratio too)
 
 
 def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +126,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.grid.setSpacing(10, 10)
         self.grid.rotate(heading, 0, 0, 1)
         self.grid.translate(20.0 * forward[0], 20.0 * forward[1], -1.8)
+        self.grid.lineplot.setData(width=GRID_PX)   # the grid's lines: one GLLinePlotItem
         self.addItem(self.grid)
         # The other sweeps stacked onto the frame (O), dimmer, under the frame's own points.
         self.stacked_scatter = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=POINT_PX, pxMode=True,
@@ -295,7 +297,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         return float(self.devicePixelRatio())
 
     def _fit_pixel_ratio(self) -> None:
-        """Point sizes and line widths for the screen's device pixel ratio: GL draws them in device
+        """Point sizes and line widths (outlines, ground grid) for the screen's device pixel ratio: GL draws them in device
         pixels, so on a 200 % screen they would be half as big as the rest of the window."""
         ratio = self.devicePixelRatioF()
         if ratio == self._pixel_ratio:
@@ -305,6 +307,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
             item.setData(size=POINT_PX * ratio)
         for name, width in LINE_PX.items():
             getattr(self, name).setData(width=width * ratio)
+        self.grid.lineplot.setData(width=GRID_PX * ratio)
 
     def paintGL(self) -> None:  # noqa: N802
         self._fit_pixel_ratio()   # the window may have moved to a screen of another scale

@@ -1,0 +1,122 @@
+"""When the label checks run for the label-check dock: on Ctrl+K, and, while the dock is open,
+again once the edits pause (:data:`REFRESH_MS` after the last one; undo and redo are edits too).
+The labels are copied on the GUI thread and checked on a worker thread, one check at a time; a
+check that an edit made stale is dropped and followed by a check of the labels as they are."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+
+from .label_findings import labels_to_check, run_checks
+
+REFRESH_MS = 700    # an open list is checked again this long after the last edit
+
+
+class CheckRunner(QObject):
+    """Runs the label checks of ``session`` in the background. ``is_open()`` says whether the
+    dock shows their findings (only then do edits start checks)."""
+
+    checked = pyqtSignal(object, float, bool)   # the LabelCheck, seconds it took, Ctrl+K asked for it
+    failed = pyqtSignal(str, bool)              # the error, Ctrl+K asked for it
+    changed = pyqtSignal()                      # :attr:`refreshing` may have changed
+    _finished = pyqtSignal(object, int, float)  # worker -> GUI thread: report, edit count, seconds
+    _error = pyqtSignal(str, int)
+
+    def __init__(self, session, is_open: Callable[[], bool], parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.is_open = is_open
+        self.edits = 0          # document changes so far: a check started before the last one is stale
+        self._announce = False  # Ctrl+K asked: the next result is for the status bar too
+        self._thread: threading.Thread | None = None
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self._refresh)
+        self._finished.connect(self._done)
+        self._error.connect(self._failed)
+        session.subscribe(self._on_session)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether the labels changed since the findings shown: a check of them due or running."""
+        return self.timer.isActive() or self.running
+
+    def start(self) -> bool:
+        """Check the labels as they are now, for Ctrl+K; False while a check Ctrl+K asked for runs.
+        A check started by edits that is running already serves (or is followed by a fresh one)."""
+        if self.running and self._announce:
+            return False
+        self._announce = True
+        if not self.running:
+            self.timer.stop()
+            self._launch()
+        return True
+
+    def _launch(self) -> None:
+        labels, absent = labels_to_check(self.session)   # copied here, on the GUI thread
+        self._thread = threading.Thread(target=self._run, args=(self.session.drive, labels, absent, self.edits),
+                                        daemon=True, name="fusionlabel-label-check")
+        self._thread.start()
+        self.changed.emit()
+
+    def _run(self, drive, labels, absent, edits: int) -> None:
+        started = time.perf_counter()
+        try:
+            report = run_checks(drive, labels, absent)
+        except Exception as e:  # noqa: BLE001 - any failure becomes a message
+            self._emit(self._error, f"label check failed: {type(e).__name__}: {e}", edits)
+            return
+        self._emit(self._finished, report, edits, time.perf_counter() - started)
+
+    @staticmethod
+    def _emit(signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the window is gone
+            pass
+
+    def _on_session(self, kind, payload) -> None:
+        if kind != "document":
+            return
+        self.edits += 1
+        if self.running or self.is_open():
+            self.timer.start()   # restarted by every edit: one check after the last
+            self.changed.emit()
+
+    def _refresh(self) -> None:
+        if self.running:
+            return   # stale: when it ends, a check of the labels as they are follows
+        if self.is_open() or self._announce:
+            self._launch()
+
+    def _stale(self, edits: int) -> bool:
+        """After a check ends: whether an edit came since it started; then another check follows."""
+        self._thread = None   # it is finishing: the next check may start
+        if edits == self.edits:
+            return False
+        if not self.timer.isActive():
+            self.timer.start()
+        return True
+
+    def _done(self, report, edits: int, seconds: float) -> None:
+        if self._stale(edits) and self.is_open():   # a newer check replaces it
+            self.changed.emit()
+            return
+        announce, self._announce = self._announce, False
+        self.checked.emit(report, seconds, announce)
+
+    def _failed(self, text: str, edits: int) -> None:
+        if self._stale(edits) and self.is_open():
+            self.changed.emit()
+            return
+        announce, self._announce = self._announce, False
+        self.failed.emit(text, announce)
