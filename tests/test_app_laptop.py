@@ -1,6 +1,7 @@
 """The app on a laptop. Its touchpad in every view: a scroll that brings pixels but no angle zooms
 like the wheel, a pinch (native zoom gesture) zooms about the fingers, a sideways scroll does not
-zoom the 3D view, and Ctrl+left drag pans the bird's-eye view (no middle button needed)."""
+zoom the 3D view, and Ctrl+left drag pans the bird's-eye view (no middle button needed). Its small
+screen: the side views' captions keep the sizes whole."""
 
 from __future__ import annotations
 
@@ -165,3 +166,21 @@ def test_view3d_zooms_by_the_vertical_scroll_pixels_and_pinch():
     assert out["pixels"] == pytest.approx(out["notch"])
     assert out["pinch"] == pytest.approx(out["pixels"] / 1.25)
 
+
+def test_side_view_captions_keep_the_sizes_whole_on_a_laptop_screen(window):
+    """At 1280x650 (a 1280x720 screen less a title bar and a panel) the side views are at their
+    narrowest; the sizes one fits to are still drawn whole, the name goes on a line above."""
+    from PyQt6.QtGui import QFontMetricsF
+
+    window.window_layout.apply_default((1280, 650))
+    s = window.session
+    ann = max(s.annotations(), key=lambda a: (len(a.cls), a.uid))
+    s.select((ann.uid,))
+    axes = {"top": (0, 1), "side": (0, 2), "front": (1, 2)}   # length, width, height of the box
+    for kind, view in window.side.views.items():
+        view.grab()
+        assert view.width() <= 170, "the window no longer makes the side views narrow: test a smaller one"
+        fm = QFontMetricsF(view.font())
+        assert all(fm.horizontalAdvance(line) <= view.width() - 6 for line in view.caption), (kind, view.caption)
+        last = view.caption[-1]
+        assert all(f"{ann.box.size[i]:.2f}" in last for i in axes[kind]), (kind, view.caption)

@@ -65,6 +65,7 @@ class SideView(QWidget):
         self._shown = np.zeros(0, np.int64)  # rows of the frame's crop this view shows
         self._colors: np.ndarray | None = None
         self.painted_frame: int | None = None
+        self.caption: list[str] = []  # the lines of the caption at the bottom the last paint drew
         self.setMinimumSize(160, 140)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -210,7 +211,10 @@ class SideView(QWidget):
         p.setPen(QPen(QColor(230, 230, 230)))
         dims = (f"{AXIS_NAMES[self.h_axis]} {box.size[self.h_axis]:.2f}  "
                 f"{AXIS_NAMES[self.v_axis]} {box.size[self.v_axis]:.2f} m")
-        p.drawText(6, self.height() - 6, f"{track_text(ann.track_id)} {ann.cls}   {dims}")
+        fm = QFontMetricsF(p.font())
+        self.caption = caption_lines(f"{track_text(ann.track_id)} {ann.cls}", dims, fm, self.width() - 12)
+        for i, line in enumerate(reversed(self.caption)):
+            p.drawText(QPointF(6, self.height() - 6 - i * fm.lineSpacing()), line)
         if state is not None:  # under the title: "pre-label 0.87" / "pre-label 0.87 edited"
             p.setPen(QPen(SOURCE_TEXT_COLORS[state]))
             p.drawText(6, 29, source_text(ann, state))
@@ -351,6 +355,16 @@ class SideView(QWidget):
             self.session.set_preview(d["uid"], None)
             self.update()
         return d is not None and "box" in d
+
+
+def caption_lines(name: str, dims: str, fm: QFontMetricsF, width: float) -> list[str]:
+    """The caption of a side view in ``width`` pixels: ``name`` and ``dims`` on one line when they
+    fit, else the name (elided) on a line above the dimensions, which are never cut (a narrow view
+    on a laptop screen still shows the sizes one fits to)."""
+    line = f"{name}   {dims}"
+    if fm.horizontalAdvance(line) <= width:
+        return [line]
+    return [fm.elidedText(name, Qt.TextElideMode.ElideRight, width), dims]
 
 
 class SideViews(QWidget):
