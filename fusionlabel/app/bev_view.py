@@ -4,7 +4,8 @@ The sweep is rasterised with NumPy into an image the size of the widget (re-rast
 the frame, the zoom/pan, the size or the colour mode changes); cuboids, handles and text are
 painted on top with QPainter. Mouse: drag on empty ground creates a cuboid (press = centre, drag
 direction = heading, size = the class default), drag inside moves, square handles resize, the
-round knob rotates; right/middle drag pans, the wheel zooms. A drag previews through the session
+round knob rotates; right/middle drag or Ctrl+left drag pans (a touchpad has no middle button),
+the wheel or a touchpad pinch zooms (:mod:`.touchpad`). A drag previews through the session
 and ends in exactly one command. Alt+click, or a click with the one-click tool armed (G), asks for a
 one-click box there (``one_click_requested``). Pre-labels (source ``model``) are drawn dashed and
 unfilled, with their score; pre-labels the annotator edited but has not accepted dash-dotted with a
@@ -35,6 +36,7 @@ from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, R
                       paint_label_chip, paint_padlock)
 from .session import Session
 from .sweep_stack import sweeps_caption
+from .touchpad import pinch_factor, wheel_steps
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 
 HANDLE_PX = 5  # half size of a square handle
@@ -467,7 +469,8 @@ class BevView(QWidget):
     def _press(self, ev) -> None:
         pos = ev.position()
         self._mouse = pos
-        if ev.button() in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):
+        if ev.button() in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton) or (
+                ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ControlModifier):
             self._drag = {"kind": "pan", "start": pos, "center": self.center.copy()}
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
             return
@@ -587,9 +590,17 @@ class BevView(QWidget):
         self.setCursor(Qt.CursorShape.ForbiddenCursor if locked else shape[hit[0] if hit else None])
 
     def wheelEvent(self, ev) -> None:  # noqa: N802
-        steps = ev.angleDelta().y() / 120.0
+        steps = wheel_steps(ev)
         if steps:
             self.zoom_at(ev.position(), 1.2 ** steps)
+
+    def event(self, ev) -> bool:
+        factor = pinch_factor(ev)
+        if factor is None:
+            return super().event(ev)
+        self.zoom_at(ev.position(), factor)
+        ev.accept()
+        return True
 
     def resizeEvent(self, ev) -> None:  # noqa: N802
         self._raster_key = None

@@ -10,7 +10,7 @@ pattern under the white-edged highlight. Clicking a projected
 cuboid selects it; double-clicking a camera enlarges it. A cuboid of a locked class has a small
 padlock in the middle of its projection.
 
-The wheel zooms about the cursor and a drag pans (:mod:`.camera_zoom`); each camera keeps its
+The wheel or a touchpad pinch zooms about the cursor and a drag pans (:mod:`.camera_zoom`); each camera keeps its
 zoom when the frame changes. Zoomed in, only the visible part of the image is rendered, and the
 points and wireframes go through the same image -> widget transform as the image.
 """
@@ -32,6 +32,7 @@ from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, box_label, lo
                       paint_padlock)
 from .session import Session
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
+from .touchpad import pinch_factor, wheel_steps
 
 CLICK_PX = 4
 SHIFT = 4  # sub-pixel bits for cv2 drawing
@@ -304,11 +305,21 @@ class CameraView(QWidget):
 
     def wheelEvent(self, ev) -> None:  # noqa: N802
         """Zoom about the cursor: the image point under it stays put."""
-        steps = ev.angleDelta().y() / 120.0
-        if self.cam is None or steps == 0:
-            return
+        steps = wheel_steps(ev)
+        if self.cam is not None and steps:
+            self._zoom_at(WHEEL_STEP ** steps, ev)
+
+    def event(self, ev) -> bool:
+        factor = pinch_factor(ev)   # a touchpad pinch zooms about the fingers as the wheel does
+        if factor is None:
+            return super().event(ev)
+        if self.cam is not None:
+            self._zoom_at(factor, ev)
+        return True
+
+    def _zoom_at(self, factor: float, ev) -> None:
         pos = ev.position()
-        self.view_zoom.zoom_at(WHEEL_STEP ** steps, (pos.x(), pos.y()), self.image_size(), self.view_size())
+        self.view_zoom.zoom_at(factor, (pos.x(), pos.y()), self.image_size(), self.view_size())
         self.update()
         ev.accept()
 

@@ -112,7 +112,7 @@ MOUSE = (
     ("Bird's-eye view", "drag inside a cuboid", "move it"),
     ("Bird's-eye view", "drag a square handle", "resize (the opposite side stays put)"),
     ("Bird's-eye view", "drag the round knob", "rotate (Shift: 15° steps)"),
-    ("Bird's-eye view", "right/middle drag, wheel", "pan, zoom"),
+    ("Bird's-eye view", "right/middle or Ctrl+left drag, wheel", "pan, zoom"),
     ("Bird's-eye view", "Alt+click, or G then click", "one-click box on the object there"),
     ("Side views", "drag an edge / a corner", "move that face (centimetre fitting)"),
     ("Side views", "drag inside", "move the cuboid in that plane"),
@@ -124,6 +124,7 @@ MOUSE = (
     ("3D view", "click a cuboid", "select it"),
     ("3D view", "Alt+click, or G then click", "one-click box on the LiDAR point there"),
     ("any view", "Shift+click", "add to / remove from the selection"),
+    ("any view", "touchpad: pinch, two-finger scroll", "zoom, as the wheel does"),
 )
 
 

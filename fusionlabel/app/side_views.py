@@ -4,7 +4,7 @@ Each view looks along one axis of the box frame and shows only the points near t
 (inside its extent along the viewing axis, plus a small margin). Dragging an edge moves that face
 (the opposite face stays put), dragging a corner moves two faces, dragging inside moves the box in
 the view's plane; each drag previews through the session and ends in one SetBox command. The
-wheel zooms about the box's centre (the three views together stay fitted otherwise). A
+wheel or a touchpad pinch zooms about the box's centre (the three views together stay fitted otherwise). A
 pre-label's outline is dashed (dash-dotted once the annotator edited it), and the caption says so;
 a cuboid of a locked class says "locked" with a padlock at the top right (its drags are refused).
 """
@@ -26,6 +26,7 @@ from .point_index import crop_colors, crop_margin
 from .qt_util import SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, outline_style, paint_padlock, source_text
 from .session import Session
 from .styles import LOCK_MARK_PX
+from .touchpad import pinch_factor, wheel_steps
 
 # kind -> (horizontal axis, vertical axis, viewing axis) of the box frame (0 x fwd, 1 y left, 2 z up)
 VIEW_AXES = {"top": (0, 1, 2), "side": (0, 2, 1), "front": (1, 2, 0)}
@@ -64,6 +65,7 @@ class SideView(QWidget):
         self._shown = np.zeros(0, np.int64)  # rows of the frame's crop this view shows
         self._colors: np.ndarray | None = None
         self.painted_frame: int | None = None
+        self.caption: list[str] = []  # the lines of the caption at the bottom the last paint drew
         self.setMinimumSize(160, 140)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -209,7 +211,10 @@ class SideView(QWidget):
         p.setPen(QPen(QColor(230, 230, 230)))
         dims = (f"{AXIS_NAMES[self.h_axis]} {box.size[self.h_axis]:.2f}  "
                 f"{AXIS_NAMES[self.v_axis]} {box.size[self.v_axis]:.2f} m")
-        p.drawText(6, self.height() - 6, f"{track_text(ann.track_id)} {ann.cls}   {dims}")
+        fm = QFontMetricsF(p.font())
+        self.caption = caption_lines(f"{track_text(ann.track_id)} {ann.cls}", dims, fm, self.width() - 12)
+        for i, line in enumerate(reversed(self.caption)):
+            p.drawText(QPointF(6, self.height() - 6 - i * fm.lineSpacing()), line)
         if state is not None:  # under the title: "pre-label 0.87" / "pre-label 0.87 edited"
             p.setPen(QPen(SOURCE_TEXT_COLORS[state]))
             p.drawText(6, 29, source_text(ann, state))
@@ -324,10 +329,21 @@ class SideView(QWidget):
 
     def wheelEvent(self, ev) -> None:  # noqa: N802
         """Zoom about the box's centre (not during a drag)."""
-        steps = ev.angleDelta().y() / 120.0
-        if self._drag is not None or steps == 0 or self.annotation() is None:
+        steps = wheel_steps(ev)
+        if steps:
+            self._zoom_by(WHEEL_STEP ** steps, ev)
+
+    def event(self, ev) -> bool:
+        factor = pinch_factor(ev)   # a touchpad pinch zooms as the wheel does
+        if factor is None:
+            return super().event(ev)
+        self._zoom_by(factor, ev)
+        return True
+
+    def _zoom_by(self, factor: float, ev) -> None:
+        if self._drag is not None or self.annotation() is None:
             return
-        zoom = min(max(self.zoom * WHEEL_STEP ** steps, ZOOM_RANGE[0]), ZOOM_RANGE[1])
+        zoom = min(max(self.zoom * factor, ZOOM_RANGE[0]), ZOOM_RANGE[1])
         self.scale *= zoom / self.zoom
         self.zoom = zoom
         self.update()
@@ -339,6 +355,16 @@ class SideView(QWidget):
             self.session.set_preview(d["uid"], None)
             self.update()
         return d is not None and "box" in d
+
+
+def caption_lines(name: str, dims: str, fm: QFontMetricsF, width: float) -> list[str]:
+    """The caption of a side view in ``width`` pixels: ``name`` and ``dims`` on one line when they
+    fit, else the name (elided) on a line above the dimensions, which are never cut (a narrow view
+    on a laptop screen still shows the sizes one fits to)."""
+    line = f"{name}   {dims}"
+    if fm.horizontalAdvance(line) <= width:
+        return [line]
+    return [fm.elidedText(name, Qt.TextElideMode.ElideRight, width), dims]
 
 
 class SideViews(QWidget):

@@ -1,4 +1,4 @@
-"""The 3D perspective view (pyqtgraph.opengl): orbit / pan / zoom, points coloured by height,
+"""The 3D perspective view (pyqtgraph.opengl): orbit / pan / zoom (the vertical scroll or a touchpad pinch), points coloured by height,
 intensity or distance, cuboids with a heading marker, click to select.
 
 It is a native QOpenGLWindow inside a container widget rather than a QOpenGLWidget: with a
@@ -47,6 +47,7 @@ from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lo
 from .session import Session
 from .styles import OUTLINE_OF_STATE
 from .sweep_stack import NOT_STACKED
+from .touchpad import NOTCH_ANGLE, pinch_factor, wheel_steps
 
 CLICK_PX = 4
 POINT_PICK_PX = 6  # a one-click seed is the nearest-to-the-eye LiDAR point this close to the click
@@ -467,6 +468,29 @@ class View3D(GLViewMixin, QOpenGLWindow):
             return
         uid = self.pick(ev.position().x(), ev.position().y())
         self.session.click_select(uid, toggle=bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+
+    def wheelEvent(self, ev) -> None:  # noqa: N802
+        """Zoom (Ctrl: field of view) by the vertical scroll, as pyqtgraph per angle unit. Its own
+        handler takes a sideways scroll first, so a touchpad's sideways drift zoomed instead."""
+        factor = 0.999 ** -(wheel_steps(ev) * NOTCH_ANGLE)
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.opts["fov"] /= factor
+            self.update()
+        else:
+            self._zoom(factor)
+        ev.accept()
+
+    def event(self, ev) -> bool:
+        factor = pinch_factor(ev)   # a touchpad pinch zooms towards the centre of the view
+        if factor is None:
+            return super().event(ev)
+        self._zoom(factor)
+        ev.accept()
+        return True
+
+    def _zoom(self, factor: float) -> None:
+        self.opts["distance"] /= factor
+        self.update()
 
     def focus_on(self, xyz) -> None:
         self.opts["center"] = Vector(float(xyz[0]), float(xyz[1]), float(xyz[2]))

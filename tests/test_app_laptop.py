@@ -1,0 +1,186 @@
+"""The app on a laptop. Its touchpad in every view: a scroll that brings pixels but no angle zooms
+like the wheel, a pinch (native zoom gesture) zooms about the fingers, a sideways scroll does not
+zoom the 3D view, and Ctrl+left drag pans the bird's-eye view (no middle button needed). Its small
+screen: the side views' captions keep the sizes whole."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PyQt6")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt  # noqa: E402
+from PyQt6.QtGui import QMouseEvent, QNativeGestureEvent, QPointingDevice, QWheelEvent  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+from conftest import run_on_display  # noqa: E402
+from fusionlabel.app.touchpad import NOTCH_PIXELS  # noqa: E402
+
+NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+
+
+def scroll(view, pos, pixels=(0, 0), angle=(0, 0)) -> None:
+    p = QPointF(*pos)
+    ev = QWheelEvent(p, view.mapToGlobal(p), QPoint(*pixels), QPoint(*angle), Qt.MouseButton.NoButton,
+                     NO_MODIFIER, Qt.ScrollPhase.ScrollUpdate, False)
+    QApplication.sendEvent(view, ev)
+
+
+def pinch(view, pos, value: float) -> None:
+    p = QPointF(*pos)
+    ev = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
+                             p, p, view.mapToGlobal(p), value, QPointF(0, 0))
+    QApplication.sendEvent(view, ev)
+
+
+def drag(view, button, modifiers, start, end, steps: int = 4) -> None:
+    def send(kind, pos, buttons):
+        p = QPointF(*pos)
+        ev = QMouseEvent(kind, p, view.mapToGlobal(p), button if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton,
+                         buttons, modifiers)
+        QApplication.sendEvent(view, ev)
+
+    send(QEvent.Type.MouseButtonPress, start, button)
+    for f in np.linspace(0, 1, steps + 1)[1:]:
+        send(QEvent.Type.MouseMove, np.asarray(start) + f * (np.asarray(end) - np.asarray(start)), button)
+    send(QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton)
+
+
+def test_a_scroll_in_pixels_only_zooms_every_2d_view_like_the_wheel(window):
+    """NOTCH_PIXELS of two-finger scroll with no angle zoom as much as one wheel notch."""
+    s = window.session
+    s.select((sorted(s.annotations(), key=lambda a: a.uid)[0].uid,))
+    bev, cam, top = window.bev, window.cameras.views["cam_front"], window.side.views["top"]
+    top.grab()
+    pos = (40.0, 30.0)
+
+    def zoom_state():
+        return bev.scale, cam.transform().sx, top.scale
+
+    start = zoom_state()
+    for view in (bev, cam, top):
+        scroll(view, pos, angle=(0, 120))
+    by_notch = zoom_state()
+    for view in (bev, cam, top):
+        scroll(view, pos, angle=(0, -120))
+    assert zoom_state() == pytest.approx(start)
+    for view in (bev, cam, top):
+        scroll(view, pos, pixels=(0, int(NOTCH_PIXELS)))
+    assert zoom_state() == pytest.approx(by_notch)
+    assert all(b > a for a, b in zip(start, by_notch))
+
+
+def test_a_pinch_zooms_about_the_fingers(window):
+    s = window.session
+    s.select((sorted(s.annotations(), key=lambda a: a.uid)[0].uid,))
+    bev, cam, top = window.bev, window.cameras.views["cam_front"], window.side.views["top"]
+    top.grab()
+    pos = (bev.width() * 0.3, bev.height() * 0.6)
+    under, scale = bev.to_world(QPointF(*pos)), bev.scale
+    pinch(bev, pos, 0.25)
+    assert bev.scale == pytest.approx(scale * 1.25)
+    np.testing.assert_allclose(bev.to_world(QPointF(*pos)), under, atol=1e-9)
+    pinch(bev, pos, -0.2)   # fingers closing: back out
+    assert bev.scale == pytest.approx(scale)
+
+    pos = (cam.width() / 2 + 20, cam.height() / 2 - 10)
+    under, sx = cam.screen_to_image(QPointF(*pos)), cam.transform().sx
+    pinch(cam, pos, 0.5)
+    assert cam.transform().sx == pytest.approx(sx * 1.5)
+    np.testing.assert_allclose(cam.screen_to_image(QPointF(*pos)), under, atol=1e-6)
+
+    fitted = top.scale
+    pinch(top, (10, 10), 0.25)
+    assert top.scale == pytest.approx(fitted * 1.25)
+
+
+def test_ctrl_left_drag_pans_the_birds_eye_view_and_draws_nothing(window):
+    """The pan a touchpad can do: Ctrl+left drag moves the ground with the pointer, like right drag."""
+    s = window.session
+    bev = window.bev
+    s.select(())
+    count, history = len(s.annotations()), s.document.history()
+    # Empty ground: a spot that hits no cuboid.
+    start = next((x, y) for x in range(20, bev.width(), 15) for y in range(20, bev.height(), 15)
+                 if bev.hit(QPointF(x, y)) is None)
+    ground = bev.to_world(QPointF(*start))
+    end = (start[0] + 40, start[1] + 25)
+    drag(bev, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, start, end)
+    np.testing.assert_allclose(bev.to_world(QPointF(*end)), ground, atol=1e-9)
+    assert len(s.annotations()) == count and s.selection == () and s.document.history() == history
+    # A right drag pans the same way (as before).
+    ground = bev.to_world(QPointF(*end))
+    drag(bev, Qt.MouseButton.RightButton, NO_MODIFIER, end, start)
+    np.testing.assert_allclose(bev.to_world(QPointF(*start)), ground, atol=1e-9)
+
+
+VIEW3D_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    from PyQt6.QtCore import QPoint, QPointF, Qt
+    from PyQt6.QtGui import QNativeGestureEvent, QPointingDevice, QWheelEvent
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.touchpad import NOTCH_PIXELS
+
+    def scroll(v, pixels=(0, 0), angle=(0, 0)):
+        p = QPointF(v.width() / 2, v.height() / 2)
+        QApplication.sendEvent(v, QWheelEvent(p, QPointF(v.mapToGlobal(p.toPoint())), QPoint(*pixels), QPoint(*angle),
+                                              Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                              Qt.ScrollPhase.ScrollUpdate, False))
+        return float(v.opts["distance"])
+
+    def pinch(v, value):
+        p = QPointF(v.width() / 2, v.height() / 2)
+        QApplication.sendEvent(v, QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture,
+                                                      QPointingDevice.primaryPointingDevice(), 2, p, p,
+                                                      QPointF(v.mapToGlobal(p.toPoint())), value, QPointF(0, 0)))
+        return float(v.opts["distance"])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project, w = testing.gl_window_or_skip(tmp)
+        v = w.view3d
+        out = {"start": float(v.opts["distance"])}
+        out["sideways"] = scroll(v, angle=(40, 0))          # a touchpad's sideways drift
+        out["notch"] = scroll(v, angle=(-6, 120))           # up, drifting a little to the left
+        out["back"] = scroll(v, angle=(0, -120))
+        out["pixels"] = scroll(v, pixels=(0, int(NOTCH_PIXELS)))
+        out["pinch"] = pinch(v, 0.25)
+        w.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_view3d_zooms_by_the_vertical_scroll_pixels_and_pinch():
+    out = run_on_display(VIEW3D_SCRIPT)
+    start = out["start"]
+    assert out["sideways"] == pytest.approx(start)
+    assert out["notch"] == pytest.approx(start * 0.999 ** 120)   # pyqtgraph's zoom per angle unit
+    assert out["back"] == pytest.approx(start)
+    assert out["pixels"] == pytest.approx(out["notch"])
+    assert out["pinch"] == pytest.approx(out["pixels"] / 1.25)
+
+
+def test_side_view_captions_keep_the_sizes_whole_on_a_laptop_screen(window):
+    """At 1280x650 (a 1280x720 screen less a title bar and a panel) the side views are at their
+    narrowest; the sizes one fits to are still drawn whole, the name goes on a line above."""
+    from PyQt6.QtGui import QFontMetricsF
+
+    window.window_layout.apply_default((1280, 650))
+    s = window.session
+    ann = max(s.annotations(), key=lambda a: (len(a.cls), a.uid))
+    s.select((ann.uid,))
+    axes = {"top": (0, 1), "side": (0, 2), "front": (1, 2)}   # length, width, height of the box
+    for kind, view in window.side.views.items():
+        view.grab()
+        assert view.width() <= 170, "the window no longer makes the side views narrow: test a smaller one"
+        fm = QFontMetricsF(view.font())
+        assert all(fm.horizontalAdvance(line) <= view.width() - 6 for line in view.caption), (kind, view.caption)
+        last = view.caption[-1]
+        assert all(f"{ann.box.size[i]:.2f}" in last for i in axes[kind]), (kind, view.caption)
