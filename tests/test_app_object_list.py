@@ -410,11 +410,12 @@ def test_the_attribute_panel_says_what_a_chosen_absent_entry_is(qtbot, window):
     key(qtbot, window, Qt.Key.Key_H)
     key(qtbot, window, Qt.Key.Key_Escape)
     assert panel.title.text() == "no selection" and panel.note.isHidden() and not panel.fields.isEnabled()
+    assert panel.cls.currentText() == "", "no cuboid: the greyed class box shows no class"
     n = len(lst.shown_uids)
     qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=row_rect(window, n).center())
     assert s.selection == () and s.marked_tracks == (ann.track_id,)
     assert panel.title.text() == f"track {ann.track_id} ({ann.cls})" and panel.title.isEnabled()
-    assert not panel.note.isHidden() and not panel.fields.isEnabled()
+    assert not panel.note.isHidden() and not panel.fields.isEnabled() and panel.cls.currentText() == ""
     lines = panel.note.text().splitlines()
     assert lines[0] == f"Marked absent in frame {fid} (H): no cuboid here, nothing to edit"
     assert lines[-1].startswith("Shift+H takes back its marks in every frame") and "Esc forgets it" in lines[-1]
@@ -426,4 +427,4 @@ def test_the_attribute_panel_says_what_a_chosen_absent_entry_is(qtbot, window):
     other = lst.shown_uids[0]
     s.select((other,))
     assert panel.title.text().startswith(f"track {s.document.get(other).track_id}") and panel.note.isHidden()
-    assert panel.fields.isEnabled()
+    assert panel.fields.isEnabled() and panel.cls.currentText() == s.document.get(other).cls

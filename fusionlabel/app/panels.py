@@ -252,6 +252,9 @@ class AttributePanel(QWidget):
         self.fields.setEnabled(ann is not None)
         self._show_note(ann)
         if ann is None:
+            self.cls.blockSignals(True)
+            self.cls.setCurrentIndex(-1)     # greyed but empty: no cuboid's class to show
+            self.cls.blockSignals(False)
             self._rebuild(None)
             return
         b = ann.box
