@@ -222,6 +222,22 @@ def test_a_screenshot_run_offscreen_prints_only_what_it_wrote(tmp_path):
     assert (tmp_path / "s.png").is_file()
 
 
+def test_open_with_only_a_project_opens_it_on_its_own_drive(tmp_path):
+    """`open --project P` with no PATH opens project P on the drive it was made for, as `open P`
+    does; the sample drive (the default PATH) would not be that project's drive."""
+    drive = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    made = fusionlabel("project", "create", str(drive), "--out", str(tmp_path / "p"), env=env)
+    assert made.returncode == 0, made.stderr
+    out = fusionlabel("open", "--project", str(tmp_path / "p"), "--screenshot", str(tmp_path / "s.png"), env=env)
+    assert out.returncode == 0, out.stderr
+    from fusionlabel.io.drives import open_drive
+
+    name, sample = open_drive(drive).name, open_drive(sample_data_path()).name
+    assert name != sample
+    assert (tmp_path / "s.png").is_file() and f"the app on {name}," in out.stdout
+
+
 # The app, started as `fusionlabel open` is, makes one edit once its window is up, then says "ready"
 # once its event loop runs.
 SIGNAL_SCRIPT = """

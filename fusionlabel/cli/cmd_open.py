@@ -78,8 +78,12 @@ def detector_settings(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from ..app.main import run_app
+    from ..store.project import is_project
 
     settings = detector_settings(args)
+    if args.path is None and args.project is not None and is_project(args.project):
+        # `open --project P` alone: the project on its own drive, as `open P` (not the sample drive)
+        args.path, args.project = args.project, None
     # saved by launch once the project is open and --frame checked: a failed run changes nothing
     return run_app(args.path, frame=args.frame, project_folder=args.project, screenshot=args.screenshot,
                    scene=args.scene, settings=settings)
