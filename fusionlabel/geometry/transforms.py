@@ -26,6 +26,22 @@ def T_from_Rt(R: np.ndarray, t: np.ndarray) -> np.ndarray:
     return T
 
 
+def inverse_3x3(M: np.ndarray) -> np.ndarray:
+    """Inverse of a (3, 3) matrix from its adjugate: exact like ``np.linalg.inv`` (to rounding),
+    without a LAPACK call. OpenBLAS runs each such call on its thread pool, which spins for
+    milliseconds when the other cores are busy: per-box and per-frame inversions add up to seconds.
+    Raises ValueError for a singular matrix."""
+    M = np.asarray(M, dtype=np.float64)
+    if M.shape != (3, 3):
+        raise ValueError(f"M must have shape (3, 3), got {M.shape}")
+    a, b, c = M
+    adj_t = np.array([np.cross(b, c), np.cross(c, a), np.cross(a, b)])   # rows: cofactors of M's rows
+    det = float(a @ adj_t[0])
+    if det == 0.0 or not np.isfinite(det):
+        raise ValueError(f"M is singular (determinant {det})")
+    return adj_t.T / det
+
+
 def invert_T(T_a_b: np.ndarray) -> np.ndarray:
     """Inverse of a rigid transform: returns ``T_b_a``.
 
@@ -33,7 +49,7 @@ def invert_T(T_a_b: np.ndarray) -> np.ndarray:
     rotations are orthonormal only to ~1e-7 (KITTI's) round-trip without drift.
     """
     T_a_b = check_T(T_a_b, "T_a_b")
-    R_inv = np.linalg.inv(T_a_b[:3, :3])
+    R_inv = inverse_3x3(T_a_b[:3, :3])
     return T_from_Rt(R_inv, -R_inv @ T_a_b[:3, 3])
 
 
