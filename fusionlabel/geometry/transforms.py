@@ -34,12 +34,14 @@ def inverse_3x3(M: np.ndarray) -> np.ndarray:
     M = np.asarray(M, dtype=np.float64)
     if M.shape != (3, 3):
         raise ValueError(f"M must have shape (3, 3), got {M.shape}")
-    a, b, c = M
-    adj_t = np.array([np.cross(b, c), np.cross(c, a), np.cross(a, b)])   # rows: cofactors of M's rows
-    det = float(a @ adj_t[0])
+    (a, b, c), (d, e, f), (g, h, i) = M.tolist()      # Python floats: no per-element NumPy overhead
+    adj = [[e * i - f * h, c * h - b * i, b * f - c * e],
+           [f * g - d * i, a * i - c * g, c * d - a * f],
+           [d * h - e * g, b * g - a * h, a * e - b * d]]
+    det = a * adj[0][0] + b * adj[1][0] + c * adj[2][0]
     if det == 0.0 or not np.isfinite(det):
         raise ValueError(f"M is singular (determinant {det})")
-    return adj_t.T / det
+    return np.array(adj) / det
 
 
 def invert_T(T_a_b: np.ndarray) -> np.ndarray:
