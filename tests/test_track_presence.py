@@ -218,3 +218,22 @@ def test_judging_the_gaps_takes_work_in_proportion_to_the_tracks(monkeypatch):
         findings = _findings(*_parked_cars(k))
         assert sorted(f.track_id for f in findings if f.check == "track-gap") == sorted(str(t) for t in range(k))
         assert len(calls) == k
+
+
+def test_returns_are_tested_against_the_neighbouring_labels_only(monkeypatch):
+    """A box's returns leave out those of the labels next to it; the frame's dozens of labels far
+    away are not tested point by point (the label check of a long drive spent most of its time so)."""
+    import fusionlabel.qa.track_presence as tp
+
+    rng = np.random.default_rng(9)
+    box = Cuboid((10.0, 0.0, 0.0), CAR, 0.0)
+    neighbour = Cuboid((14.0, 0.0, 0.0), CAR, 0.0)          # 0.5 m gap: its grown box reaches into ``box``
+    far = [Cuboid((-40.0 + 5.0 * k, 30.0, 0.0), CAR, 0.0) for k in range(40)]
+    own = box.center + rng.uniform((-1.5, -0.8, -0.3), (1.5, 0.8, 0.7), (100, 3))
+    shared = np.column_stack([rng.uniform(11.9, 12.2, 30), rng.uniform(-0.8, 0.8, 30), rng.uniform(-0.3, 0.7, 30)])
+    points = np.vstack([own, shared]).astype(np.float32)
+    calls = []
+    real = tp.points_in_cuboid
+    monkeypatch.setattr(tp, "points_in_cuboid", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert tp.object_returns(points, box, far + [neighbour]) == 100
+    assert len(calls) == 2                                  # the box itself, then its neighbour
