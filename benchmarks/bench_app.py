@@ -21,6 +21,12 @@ prints, in milliseconds:
               only this;
   * per view: the time to render each view once (QWidget.grab).
 
+``--long 2000`` simulates a long LiDAR-only drive (that many frames of 20,000 points, 30-50 boxes a
+frame, ~380 tracks), opens its project with the labels imported and times the track edits of a
+long-drive user on the GUI thread: ``I`` over a gap of most of the drive in the longest track (its
+boxes in between deleted first), a per-track attribute set on that whole track and its undo and redo;
+then the label check (``Ctrl+K``'s work, off the GUI thread in the app) over every frame.
+
 The 3D view is included when OpenGL is available (run under Xvfb or a desktop; otherwise the
 offscreen platform is used and the 3D view is left out, which the output says).
 
@@ -35,11 +41,13 @@ on the GUI thread (sample drive). ``--height-cut M`` turns the bird's-eye view's
 Usage: python benchmarks/bench_app.py [--repeats 8] [--drive PATH] [--kitti PATH] [--prelabel-only]
        python benchmarks/bench_app.py --points 300000 3000000 [--prelabel] [--repeats 8]
        [--height-cut 2] [--sweeps 3]
+       python benchmarks/bench_app.py --long 2000
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -255,6 +263,93 @@ def bench_simulated(app, points: int, repeats: int, background: bool, frames: in
                     background=background, **view)
 
 
+def gui_seconds(app, fn) -> float:
+    """Seconds from calling ``fn`` (a key's action) until the events it posted are processed."""
+    t0 = time.perf_counter()
+    fn()
+    app.processEvents()
+    return time.perf_counter() - t0
+
+
+def _spin(stop) -> None:
+    while not stop.is_set():
+        pass
+
+
+@contextlib.contextmanager
+def busy_cores():
+    """Every core but one kept busy by a child process (as a background pre-label run does)."""
+    import multiprocessing as mp
+
+    stop = mp.Event()
+    workers = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(max(1, (os.cpu_count() or 2) - 1))]
+    for w in workers:
+        w.start()
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+
+
+def bench_long(app, frames: int) -> None:
+    """Track edits and the label check on a long simulated LiDAR-only drive (see the docstring)."""
+    from fusionlabel.model import edit_actions
+    from fusionlabel.model.commands import DeleteCuboids
+    from fusionlabel.app.label_findings import labels_to_check, run_checks
+    from fusionlabel.sim.writer import simulate_drive
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        simulate_drive(Path(tmp) / "drive", frames=frames, seed=3, points=20_000, cameras=False, progress=False,
+                       workers=min(2, os.cpu_count() or 1))
+        print(f"\n(simulated {frames} LiDAR-only frames in {time.perf_counter() - t0:.0f} s)")
+        project = Project.create(Path(tmp) / "project", Path(tmp) / "drive", import_labels=True)
+        session = Session(project)
+        window = MainWindow(session)
+        window.resize(1600, 1000)
+        window.show()
+        testing.wait_for_frame(window)
+        doc = session.document
+        track = max(doc.track_ids(), key=lambda t: len(doc.track_frames(t)))
+        held = doc.track_frames(track)
+        print(f"long drive: {frames} frames, {len(doc)} cuboids, {len(doc.track_ids())} tracks; "
+              f"longest track {track}: {len(held)} boxes in frames {held[0]}-{held[-1]}")
+        first = doc.find_track(track, held[0])
+        session.set_frame(held[0])
+        testing.wait_for_frame(window)
+        session.select((first.uid,))
+        times = [gui_seconds(app, lambda: session.apply(edit_actions.set_attribute(doc, session.selection,
+                                                                                  "emergency", True))),
+                 gui_seconds(app, session.undo), gui_seconds(app, session.redo)]
+        assert doc.get(first.uid).attributes.get("emergency") is True
+        print(f"  per-track attribute on the whole track ({len(held)} boxes), its undo, its redo: "
+              + ", ".join(f"{t * 1e3:.0f} ms" for t in times))
+        middle = tuple(doc.find_track(track, f).uid for f in held[1:-1])
+        deleted = gui_seconds(app, lambda: session.apply(DeleteCuboids(middle)))
+        print(f"  deleting its {len(middle)} boxes between the ends (one command): {deleted * 1e3:.0f} ms")
+        quiet = []
+        for _ in range(2):           # the first also imports and builds what later ones reuse
+            quiet.append(gui_seconds(app, window.actions_.interpolate_track))
+            session.undo()
+        with busy_cores():
+            busy = gui_seconds(app, window.actions_.interpolate_track)
+        assert len(doc.track_frames(track)) == held[-1] - held[0] + 1
+        print(f"  I over a {held[-1] - held[0] - 1}-frame gap: {quiet[-1] * 1e3:.0f} ms on the GUI thread "
+              f"(first time {quiet[0] * 1e3:.0f} ms); {busy * 1e3:.0f} ms with the other cores busy (as while "
+              "Ctrl+Shift+P or Ctrl+K runs)")
+        labels, absent = labels_to_check(session)
+        t0 = time.perf_counter()
+        report = run_checks(session.drive, labels, absent)
+        print(f"  label check of every frame (Ctrl+K's work): {time.perf_counter() - t0:.1f} s, "
+              f"{len(report.findings)} findings")
+        window.close()
+        session.close()
+        project.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=8)
@@ -267,6 +362,7 @@ def main() -> int:
                     help="benchmark simulated drives with about N points per sweep instead")
     ap.add_argument("--prelabel", action="store_true", help="with --points: also step during pre-labelling")
     ap.add_argument("--height-cut", type=float, metavar="M", help="bird's-eye view height filter at M m above the ground")
+    ap.add_argument("--long", type=int, metavar="FRAMES", help="time track edits and the label check on a long drive")
     ap.add_argument("--sweeps", type=int, default=0, metavar="K", help="stack K sweeps each side of the frame")
     args = ap.parse_args()
     view = {"height_cut": args.height_cut, "sweeps": args.sweeps}
@@ -274,6 +370,9 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
           "(other processes on these cores inflate the figures)")
+    if args.long:
+        bench_long(app, args.long)
+        return 0
     if args.prelabel_only:
         print(f"\nsample drive ({args.drive}), platform {app.platformName()}")
         bench_prelabel_end(app, args.drive, args.repeats)

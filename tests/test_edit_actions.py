@@ -411,3 +411,29 @@ def test_copy_to_next_frame_on_the_sample_drive_keeps_parked_cars_in_place(sampl
         assert np.abs(a.box.corners() - truth[a.track_id].box.corners()).max() > 0.5 * travel
         recounted += copy.attributes["num_lidar_points"] != a.attributes["num_lidar_points"]
     assert recounted >= 5
+
+
+def test_timeline_keyframes_look_at_one_cuboid_of_a_frame_that_has_one(monkeypatch):
+    """The timeline's white ticks: frames with an imported or human box that is no unedited C copy.
+    After an edit of a whole track (every frame of a long drive), a frame's first keyframe settles
+    it: the frame's other dozens of cuboids are not read (2,000 frames x 34 boxes took 0.15 s)."""
+    from fusionlabel.assist.keyframes import frames_with_keyframes
+    from fusionlabel.model.document import Annotation
+
+    doc = Document(6, Ontology.default())
+    box = Cuboid((10.0, 0.0, 0.0), (4.5, 1.9, 1.6), 0.0)
+    made = [CreateCuboid(f, CuboidLabel(box.with_(center=(10.0, 3.0 * k, 0.0)), "car", str(k), None, "import"))
+            for f in (0, 1, 2) for k in range(30)]
+    made.append(CreateCuboid(3, CuboidLabel(box, "car", "p", 0.8, "model")))       # a pre-label only
+    made.append(CreateCuboid(4, CuboidLabel(box, "car", "h", None, "human")))
+    doc.apply(Batch(tuple(made), "Import"))
+    human = doc.find_track("h", 4)
+    doc.apply(ea.copy_to_next_frame(doc, (human.uid,), 4))                          # frame 5: a copy only
+    assert frames_with_keyframes(doc, range(6)) == {0, 1, 2, 4}
+    moved = doc.find_track("h", 5)
+    doc.apply(SetBox(moved.uid, box.with_(center=(11.0, 0.0, 0.0))))                # edited: a keyframe
+    assert frames_with_keyframes(doc, range(6)) == {0, 1, 2, 4, 5}
+    reads = []
+    monkeypatch.setattr(Annotation, "source", property(lambda a: reads.append(a.frame) or a.label.source))
+    assert frames_with_keyframes(doc, range(3)) == {0, 1, 2}
+    assert sorted(reads) == [0, 1, 2]

@@ -189,3 +189,51 @@ def test_cli_json_counts_a_track_end_with_its_frame_track_and_returns(sim, tmp_p
     with Project.open(folder) as project:
         project.document.apply(SetAbsent(car, last))
     assert main(["check", str(folder), "--labels-only", "--json"]) == 0
+
+
+def _parked_cars(k: int, n: int = 8):
+    """``n`` frames 0.5 s apart of ``k`` parked cars, each without a box in frames 2-4 (a gap longer
+    than 1 s) while its 200 returns stay in the sweep."""
+    rng = np.random.default_rng(5)
+    boxes = {str(t): Cuboid((-40.0 + 6.0 * (t % 14), -30.0 + 8.0 * (t // 14), 0.0), CAR, 0.0) for t in range(k)}
+    frames, sweeps = [], []
+    for i in range(n):
+        labels = [CuboidLabel(b, "car", tid, None, "human") for tid, b in boxes.items() if i not in (2, 3, 4)]
+        frames.append(TrackFrame(f"{i:06d}", int(i * 0.5e6), np.eye(4), labels))
+        inside = [b.center + rng.uniform((-2.0, -0.8, -0.5), (2.0, 0.8, 0.7), (200, 3)) for b in boxes.values()]
+        sweeps.append(np.vstack(inside).astype(np.float32))
+    return frames, sweeps
+
+
+def test_judging_the_gaps_takes_work_in_proportion_to_the_tracks(monkeypatch):
+    """A long drive's hundreds of tracks: each track's threshold is worked out once, not once per
+    probe of every track (a 2,000-frame drive with 383 tracks took 90 s in this step)."""
+    import fusionlabel.qa.track_presence as tp
+
+    calls = []
+    real = tp.present_threshold
+    monkeypatch.setattr(tp, "present_threshold", lambda labelled: calls.append(1) or real(labelled))
+    for k in (5, 20):
+        calls.clear()
+        findings = _findings(*_parked_cars(k))
+        assert sorted(f.track_id for f in findings if f.check == "track-gap") == sorted(str(t) for t in range(k))
+        assert len(calls) == k
+
+
+def test_returns_are_tested_against_the_neighbouring_labels_only(monkeypatch):
+    """A box's returns leave out those of the labels next to it; the frame's dozens of labels far
+    away are not tested point by point (the label check of a long drive spent most of its time so)."""
+    import fusionlabel.qa.track_presence as tp
+
+    rng = np.random.default_rng(9)
+    box = Cuboid((10.0, 0.0, 0.0), CAR, 0.0)
+    neighbour = Cuboid((14.0, 0.0, 0.0), CAR, 0.0)          # 0.5 m gap: its grown box reaches into ``box``
+    far = [Cuboid((-40.0 + 5.0 * k, 30.0, 0.0), CAR, 0.0) for k in range(40)]
+    own = box.center + rng.uniform((-1.5, -0.8, -0.3), (1.5, 0.8, 0.7), (100, 3))
+    shared = np.column_stack([rng.uniform(11.9, 12.2, 30), rng.uniform(-0.8, 0.8, 30), rng.uniform(-0.3, 0.7, 30)])
+    points = np.vstack([own, shared]).astype(np.float32)
+    calls = []
+    real = tp.points_in_cuboid
+    monkeypatch.setattr(tp, "points_in_cuboid", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert tp.object_returns(points, box, far + [neighbour]) == 100
+    assert len(calls) == 2                                  # the box itself, then its neighbour

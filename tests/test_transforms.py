@@ -95,3 +95,47 @@ def test_nearest_rotation_fixes_small_errors(rng):
 def test_check_T_names_shape():
     with pytest.raises(ValueError, match=r"\(4, 4\).*\(3, 4\)"):
         tf.check_T(np.zeros((3, 4)))
+
+
+def test_inverse_3x3_matches_lapack_and_keeps_kitti_rotations_exact(rng):
+    """The adjugate inverse agrees with numpy's LAPACK inverse on general and on slightly
+    non-orthonormal matrices (KITTI prints rotations to ~1e-7), so invert_T still round-trips."""
+    for _ in range(200):
+        M = rng.normal(size=(3, 3))
+        assert np.allclose(tf.inverse_3x3(M), np.linalg.inv(M), rtol=1e-9, atol=1e-9)
+        R = np.round(random_rotation(rng), 7)              # orthonormal to ~1e-7 only
+        T = tf.T_from_Rt(R, rng.normal(size=3) * 50)
+        assert np.abs(tf.invert_T(T) @ T - np.eye(4)).max() < 1e-12
+        assert np.abs(tf.invert_T(T)[:3, :3] - R.T).max() > 1e-9   # not a transpose
+    with pytest.raises(ValueError, match="singular"):
+        tf.inverse_3x3(np.ones((3, 3)))
+    with pytest.raises(ValueError, match=r"\(3, 3\)"):
+        tf.inverse_3x3(np.eye(4))
+
+
+def test_per_box_and_per_frame_inversions_make_no_lapack_call(monkeypatch, rng):
+    """Interpolating a long track (one pose inversion a frame), writing KITTI boxes (one rotation
+    inversion a box) and tracking (one Kalman update a match) call no LAPACK inverse: OpenBLAS runs
+    each on its thread pool, which spins for up to milliseconds a call on a busy machine (I on a
+    1,800-frame gap stalled the app 8.7 s)."""
+    from fusionlabel.assist.interpolate import interpolate_track
+    from fusionlabel.assist.tracker import Tracker
+    from fusionlabel.geometry.cuboid import Cuboid
+    from fusionlabel.io.kitti import kitti_from_cuboid
+    from fusionlabel.model.annotation import CuboidLabel
+
+    calls = []
+    real = np.linalg.inv
+    monkeypatch.setattr(np.linalg, "inv", lambda a: calls.append(1) or real(a))
+    poses = {f: tf.T_from_Rt(tf.rotation_from_euler(0.0, 0.0, 0.01 * f), (f, 0.0, 0.0)) for f in range(200)}
+    keys = {0: CuboidLabel(Cuboid((10.0, 0.0, 0.0), (4.5, 1.9, 1.6), 0.0), "car", "1", None, "human"),
+            199: CuboidLabel(Cuboid((12.0, 1.0, 0.0), (4.5, 1.9, 1.6), 0.2), "car", "1", None, "human")}
+    assert len(interpolate_track(keys, poses, list(range(1, 199)))) == 198
+    T_rect_velo = tf.T_from_Rt(np.round(random_rotation(rng), 7), (0.1, -0.2, 0.3))
+    for k in range(50):
+        kitti_from_cuboid(Cuboid((5.0 + k, 1.0, 0.0), (4.5, 1.9, 1.6), 0.1 * k), T_rect_velo)
+    tracker = Tracker()
+    for f in range(20):
+        tracker.step(f, 0.1 * f, [CuboidLabel(Cuboid((f * 1.0, 0.0, 0.0), (4.5, 1.9, 1.6), 0.0), "car", None, 0.9,
+                                              "model")])
+    assert calls == []

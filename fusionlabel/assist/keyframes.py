@@ -33,13 +33,16 @@ def _without_track(label: CuboidLabel) -> CuboidLabel:
     return label.with_(track_id=None)
 
 
+def _unedited(made: dict[str, CuboidLabel], ann: Annotation) -> bool:
+    return ann.uid in made and _without_track(made[ann.uid]) == _without_track(ann.label)
+
+
 def unedited_copies(doc, anns) -> set[str]:
     """The uids among ``anns`` that are copies made with C / Shift+C and still exactly as the copy
     made them, but for the track id (joining or splitting tracks is no edit of the box)."""
     anns = [a for a in anns if a.source in KEY_SOURCES]
     made = _copied(doc) if anns else {}
-    return {a.uid for a in anns
-            if a.uid in made and _without_track(made[a.uid]) == _without_track(a.label)}
+    return {a.uid for a in anns if _unedited(made, a)}
 
 
 def keyframes(doc, track_id: str) -> dict[int, Annotation]:
@@ -51,7 +54,16 @@ def keyframes(doc, track_id: str) -> dict[int, Annotation]:
 
 
 def frames_with_keyframes(doc, frames) -> set[int]:
-    """The ``frames`` holding at least one keyframe cuboid (the timeline's white ticks)."""
-    anns = [a for f in frames for a in doc.annotations(f) if a.source in KEY_SOURCES]
-    copies = unedited_copies(doc, anns)
-    return {a.frame for a in anns if a.uid not in copies}
+    """The ``frames`` holding at least one keyframe cuboid (the timeline's white ticks). A frame's
+    first keyframe settles it: after an edit of a whole track of a long drive (thousands of frames of
+    dozens of cuboids) the timeline does not look at every cuboid of those frames."""
+    out: set[int] = set()
+    made = None
+    for f in frames:
+        for a in doc.annotations(f):
+            if a.source in KEY_SOURCES:
+                made = _copied(doc) if made is None else made
+                if not _unedited(made, a):
+                    out.add(f)
+                    break
+    return out

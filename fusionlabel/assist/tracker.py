@@ -27,7 +27,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..geometry.cuboid import Cuboid
 from ..geometry.iou import iou_matrix
-from ..geometry.transforms import angle_difference, invert_T
+from ..geometry.transforms import angle_difference, invert_T, inverse_3x3
 from ..model.annotation import CuboidLabel
 from ..qa.classes import canonical
 
@@ -209,7 +209,7 @@ class Tracker:
         R = np.eye(3) * self.config.meas_sigma ** 2
         z = np.asarray(d.box.center)
         S = _H @ tr.P @ _H.T + R
-        K = tr.P @ _H.T @ np.linalg.inv(S)
+        K = tr.P @ _H.T @ inverse_3x3(S)
         tr.x = tr.x + K @ (z - _H @ tr.x)
         tr.P = (np.eye(6) - K @ _H) @ tr.P
         score = float(d.score if d.score is not None else 1.0)

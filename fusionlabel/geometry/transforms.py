@@ -26,6 +26,24 @@ def T_from_Rt(R: np.ndarray, t: np.ndarray) -> np.ndarray:
     return T
 
 
+def inverse_3x3(M: np.ndarray) -> np.ndarray:
+    """Inverse of a (3, 3) matrix from its adjugate: exact like ``np.linalg.inv`` (to rounding),
+    without a LAPACK call. OpenBLAS runs each such call on its thread pool, which spins for
+    milliseconds when the other cores are busy: per-box and per-frame inversions add up to seconds.
+    Raises ValueError for a singular matrix."""
+    M = np.asarray(M, dtype=np.float64)
+    if M.shape != (3, 3):
+        raise ValueError(f"M must have shape (3, 3), got {M.shape}")
+    (a, b, c), (d, e, f), (g, h, i) = M.tolist()      # Python floats: no per-element NumPy overhead
+    adj = [[e * i - f * h, c * h - b * i, b * f - c * e],
+           [f * g - d * i, a * i - c * g, c * d - a * f],
+           [d * h - e * g, b * g - a * h, a * e - b * d]]
+    det = a * adj[0][0] + b * adj[1][0] + c * adj[2][0]
+    if det == 0.0 or not np.isfinite(det):
+        raise ValueError(f"M is singular (determinant {det})")
+    return np.array(adj) / det
+
+
 def invert_T(T_a_b: np.ndarray) -> np.ndarray:
     """Inverse of a rigid transform: returns ``T_b_a``.
 
@@ -33,7 +51,7 @@ def invert_T(T_a_b: np.ndarray) -> np.ndarray:
     rotations are orthonormal only to ~1e-7 (KITTI's) round-trip without drift.
     """
     T_a_b = check_T(T_a_b, "T_a_b")
-    R_inv = np.linalg.inv(T_a_b[:3, :3])
+    R_inv = inverse_3x3(T_a_b[:3, :3])
     return T_from_Rt(R_inv, -R_inv @ T_a_b[:3, 3])
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import CalibrationError, DriveError, ImageError, LabelError
 from ..geometry.cameras import camera_from_params
 from ..geometry.cuboid import Cuboid
-from ..geometry.transforms import normalize_angle, rotation_error
+from ..geometry.transforms import inverse_3x3, normalize_angle, rotation_error
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import CameraSensor, LidarSensor, Rig
@@ -179,7 +179,7 @@ def kitti_from_cuboid(box: Cuboid, T_rect_velo: np.ndarray) -> tuple[float, floa
     box's yaw: it lies in the camera's x-z plane and in the vertical Velodyne plane of azimuth yaw.
     """
     center_rect = (T_rect_velo @ np.array([*box.center, 1.0]))[:3]
-    R_velo_rect = np.linalg.inv(T_rect_velo[:3, :3])
+    R_velo_rect = inverse_3x3(T_rect_velo[:3, :3])
     azimuth = np.array([np.cos(box.yaw), np.sin(box.yaw), 0.0])
     normal = np.array([-np.sin(box.yaw), np.cos(box.yaw), 0.0])   # normal of that vertical plane
     m = R_velo_rect.T @ normal                                       # the plane's condition in rect coordinates

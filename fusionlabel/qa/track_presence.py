@@ -69,7 +69,12 @@ def object_returns(points: np.ndarray, box: Cuboid, others: list[Cuboid]) -> int
     near = p[(np.abs(p[:, 0] - box.center[0]) <= reach) & (np.abs(p[:, 1] - box.center[1]) <= reach)]
     inside = near[points_in_cuboid(near, box)]
     for other in others:
-        if len(inside):
+        if not len(inside):
+            break
+        # only a box whose grown bounding sphere reaches ``box``'s can hold returns inside it: the
+        # frame's other dozens of labels are passed over without a test of the points
+        span = reach + float(np.linalg.norm(np.asarray(other.size) / 2.0 + OBJECT_MARGIN))
+        if np.abs(np.asarray(other.center[:2]) - box.center[:2]).max() <= span:
             inside = inside[~points_in_cuboid(inside, other, margin=OBJECT_MARGIN)]
     return len(inside)
 
@@ -122,6 +127,8 @@ class TrackPresence:
         self.probes = [p for p in probes if p.frame not in covered[p.track_id] and self._open(p)
                        and (in_region is None or in_region(p.frame, p.label, p.box))]
         self.returns: dict[tuple[str, int], int] = {}
+        self._judgement: dict[str, list[tuple[Probe, int, float]]] | None = None   # by kind, see _judged
+        self._gaps: dict[str, list[tuple[int, int, float]]] | None = None          # by track, see gap_frames
         self._wanted: dict[int, list[tuple[str, Cuboid]]] = defaultdict(list)
         for tid in {p.track_id for p in self.probes}:
             for b in self.tracks[tid]:
@@ -163,22 +170,31 @@ class TrackPresence:
         for tid, box in self._wanted.get(frame, ()):
             others = [b for b in labelled if b is not box and bev_iou(b, box) <= OVERLAP_IOU]
             self.returns[(tid, frame)] = object_returns(points, box, others)
+        self._judgement = self._gaps = None
 
     def _judged(self, kind: str) -> list[tuple[Probe, int, float]]:
-        """The probes of ``kind`` whose box holds the object: (probe, returns, threshold)."""
-        out = []
-        for p in self.probes:
-            keys = [(p.track_id, b.frame) for b in self.tracks[p.track_id]]
-            labelled = [self.returns[k] for k in keys if k in self.returns]
-            n = self.returns.get((p.track_id, p.frame))
-            if p.kind == kind and n is not None and labelled and n >= (need := present_threshold(labelled)):
-                out.append((p, n, need))
-        return out
+        """The probes of ``kind`` whose box holds the object: (probe, returns, threshold). Judged
+        once for every probe (each track's threshold once), again only after :meth:`count`."""
+        if self._judgement is None:
+            need: dict[str, float | None] = {}
+            for tid in {p.track_id for p in self.probes}:
+                labelled = [n for b in self.tracks[tid] if (n := self.returns.get((tid, b.frame))) is not None]
+                need[tid] = present_threshold(labelled) if labelled else None
+            self._judgement = defaultdict(list)
+            for p in self.probes:
+                n, t = self.returns.get((p.track_id, p.frame)), need[p.track_id]
+                if n is not None and t is not None and n >= t:
+                    self._judgement[p.kind].append((p, n, t))
+        return self._judgement.get(kind, [])
 
     def gap_frames(self, tid: str) -> list[tuple[int, int, float]]:
         """Frames of track ``tid``'s longer gaps where its interpolated box holds the object:
         (checked frame, returns, threshold)."""
-        return [(p.frame, n, need) for p, n, need in self._judged("gap") if p.track_id == tid]
+        if self._gaps is None:
+            self._gaps = defaultdict(list)
+            for p, n, need in self._judged("gap"):
+                self._gaps[p.track_id].append((p.frame, n, need))
+        return list(self._gaps.get(tid, ()))
 
     def end_findings(self) -> list[Finding]:
         """``track-end``: one finding per end of a track whose carried box holds the object."""
