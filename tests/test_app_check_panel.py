@@ -201,6 +201,32 @@ def test_a_closed_list_is_not_checked_again(qtbot, window, monkeypatch):
     assert started == [] and not w.check_panel.refreshing
 
 
+def test_a_long_check_is_not_repeated_after_every_edit(qtbot, window, monkeypatch):
+    """On a drive whose check takes longer than AUTO_MAX_S (thousands of frames: tens of seconds
+    on a thread that slows editing), an edit does not start another one: the list stays, its title
+    says the labels changed since and that Ctrl+K checks them again; Ctrl+K does, and a short
+    check is again repeated by edits."""
+    w, s = window, window.session
+    panel = w.check_panel
+    monkeypatch.setattr(check_runner, "AUTO_MAX_S", -1.0)      # every check counts as long
+    open_checks(qtbot, w)
+    before = list(panel.findings)
+    started = []
+    real = check_runner.run_checks
+    monkeypatch.setattr(check_runner, "run_checks", lambda *args: started.append(1) or real(*args))
+    cars = [a for a in s.document.annotations(0) if a.cls == "car" and a.track_id is not None]
+    oversize(s, cars[0])
+    qtbot.wait(2 * check_runner.REFRESH_MS)
+    assert started == [] and not panel.refreshing and panel.findings == before
+    assert panel.windowTitle() == f"Label checks: {len(before)} findings, labels changed since: Ctrl+K checks again"
+    open_checks(qtbot, w)
+    assert started == [1] and listed(panel, "label-size", cars[0].track_id)
+    assert panel.windowTitle() == f"Label checks: {len(panel.findings)} findings"
+    monkeypatch.setattr(check_runner, "AUTO_MAX_S", 1e9)       # a short check: edits repeat it
+    oversize(s, cars[1])
+    qtbot.waitUntil(lambda: listed(panel, "label-size", cars[1].track_id), timeout=30_000)
+
+
 def test_the_notes_go_in_the_dock_and_the_status_bar_line_stays_short(qtbot, tmp_path):
     """A sweep that cannot be read leaves a note: the status bar counts it in a short line, the
     dock shows it under the title and its tooltip gives it in full."""

@@ -14,12 +14,14 @@ NOTES_STYLE = "color: #b07800"
 FAILED_STYLE = "color: #b02020"
 
 
-def title_text(findings: int | None, refreshing: bool) -> str:
+def title_text(findings: int | None, refreshing: bool, outdated: bool = False) -> str:
     """The dock's title: ``Label checks: 3 findings``, ``…, refreshing…`` while the labels changed
-    since; ``Label checks: checking…`` before the first list (``findings`` None)."""
+    since, ``…, labels changed since: Ctrl+K checks again`` when no check follows by itself;
+    ``Label checks: checking…`` before the first list (``findings`` None)."""
     if findings is None:
         return f"{TITLE}: checking…"
-    return f"{TITLE}: {counted(findings, 'finding')}" + (", refreshing…" if refreshing else "")
+    late = ", refreshing…" if refreshing else ", labels changed since: Ctrl+K checks again" if outdated else ""
+    return f"{TITLE}: {counted(findings, 'finding')}{late}"
 
 
 def notes_line(notes: list[str]) -> str:

@@ -65,7 +65,8 @@ class CheckPanel(QDockWidget):
         return True
 
     def _show_title(self) -> None:
-        self.setWindowTitle(title_text(None if self.report is None else len(self.findings), self.refreshing))
+        self.setWindowTitle(title_text(None if self.report is None else len(self.findings), self.refreshing,
+                                       self.runner.outdated))
 
     def _failed(self, text: str, announce: bool) -> None:
         self.header.show_failure(text)

@@ -1,7 +1,10 @@
 """When the label checks run for the label-check dock: on Ctrl+K, and, while the dock is open,
 again once the edits pause (:data:`REFRESH_MS` after the last one; undo and redo are edits too).
 The labels are copied on the GUI thread and checked on a worker thread, one check at a time; a
-check that an edit made stale is dropped and followed by a check of the labels as they are."""
+check that an edit made stale is dropped and followed by a check of the labels as they are. A drive
+whose check takes longer than :data:`AUTO_MAX_S` (thousands of frames) is not checked again after
+every edit: its list is shown as it was, marked out of date (:attr:`CheckRunner.outdated`), until
+the next Ctrl+K."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from .label_findings import labels_to_check, run_checks
 
 REFRESH_MS = 700    # an open list is checked again this long after the last edit
+AUTO_MAX_S = 5.0    # a check that took longer is not repeated by edits (its thread slows editing)
 
 
 class CheckRunner(QObject):
@@ -32,6 +36,8 @@ class CheckRunner(QObject):
         self.is_open = is_open
         self.edits = 0          # document changes so far: a check started before the last one is stale
         self._announce = False  # Ctrl+K asked: the next result is for the status bar too
+        self.last_seconds = 0.0  # how long the last check took
+        self.outdated = False   # the labels changed since the list shown, and only Ctrl+K checks them again
         self._thread: threading.Thread | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -89,7 +95,10 @@ class CheckRunner(QObject):
             return
         self.edits += 1
         if self.running or self.is_open():
-            self.timer.start()   # restarted by every edit: one check after the last
+            if self.last_seconds > AUTO_MAX_S:
+                self.outdated = True     # checking after every edit would take as long each time
+            else:
+                self.timer.start()       # restarted by every edit: one check after the last
             self.changed.emit()
 
     def _refresh(self) -> None:
@@ -99,15 +108,20 @@ class CheckRunner(QObject):
             self._launch()
 
     def _stale(self, edits: int) -> bool:
-        """After a check ends: whether an edit came since it started; then another check follows."""
+        """After a check ends: whether an edit came since it started; then another check follows
+        (a long one is shown all the same, marked out of date)."""
         self._thread = None   # it is finishing: the next check may start
-        if edits == self.edits:
+        self.outdated = edits != self.edits and self.last_seconds > AUTO_MAX_S
+        if self.outdated:
+            self.timer.stop()    # edits during it asked for a check that would take as long again
+        if edits == self.edits or self.outdated:
             return False
         if not self.timer.isActive():
             self.timer.start()
         return True
 
     def _done(self, report, edits: int, seconds: float) -> None:
+        self.last_seconds = seconds
         if self._stale(edits) and self.is_open():   # a newer check replaces it
             self.changed.emit()
             return
