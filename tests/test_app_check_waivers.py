@@ -39,8 +39,10 @@ def test_w_waives_the_chosen_finding_with_a_reason_and_takes_it_back(qtbot, wind
     qtbot.waitUntil(lambda: panel.report is not None and not panel.refreshing, timeout=30_000)
     n = len(panel.findings)
     assert listed(panel, "label-size", car.track_id) and panel.bar.shown.text() == "no finding waived"
-    panel.list.setCurrentRow(row_of(panel, "label-size", car.track_id))
-    panel.list.setFocus()
+    s.set_frame(0)
+    rect = panel.list.visualItemRect(panel.list.item(row_of(panel, "label-size", car.track_id)))
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())   # goes there, too
+    assert s.frame == 1 and s.selection == (car.uid,) and panel.bar.waive.text() == "Waive… (W)"
     # W, then Esc: nothing waived
     qtbot.keyClick(panel.list, Qt.Key.Key_W)
     assert panel.dialog is not None and panel.dialog.isVisible()
@@ -75,6 +77,7 @@ def test_w_waives_the_chosen_finding_with_a_reason_and_takes_it_back(qtbot, wind
     panel.bar.shown.setChecked(True)
     row = row_of(panel, "label-size", car.track_id)
     assert panel.list.item(row).text().startswith("waived  ") and len(panel.rows) == n
+    assert panel.bar.shown.text() == "1 finding waived: shown greyed"
     assert "a real oversized vehicle" in panel.list.item(row).toolTip()
     panel.list.setCurrentRow(row)
     assert panel.bar.waive.text() == "Unwaive (W)"

@@ -13,9 +13,10 @@ from ..wording import counted
 WAIVE_KEY = "W"
 
 
-def waived_text(n: int) -> str:
-    """The tick box's text: ``2 findings waived: show them`` (``no finding waived``)."""
-    return f"{counted(n, 'finding')} waived: show them" if n else "no finding waived"
+def waived_text(n: int, shown: bool = False) -> str:
+    """The tick box's text: ``2 findings waived: show them`` (``…: shown greyed`` while ticked;
+    ``no finding waived``)."""
+    return f"{counted(n, 'finding')} waived: {'shown greyed' if shown else 'show them'}" if n else "no finding waived"
 
 
 class WaiveBar(QWidget):
@@ -39,7 +40,7 @@ class WaiveBar(QWidget):
     def show_state(self, n_waived: int, chosen_waived: bool | None) -> None:
         """``n_waived`` findings waived; ``chosen_waived``: whether the chosen finding is waived
         (None: no finding chosen)."""
-        self.shown.setText(waived_text(n_waived))
+        self.shown.setText(waived_text(n_waived, self.shown.isChecked()))
         self.shown.setEnabled(bool(n_waived) or self.shown.isChecked())
         self.waive.setEnabled(chosen_waived is not None)
         self.waive.setText(f"Unwaive ({WAIVE_KEY})" if chosen_waived else f"Waive… ({WAIVE_KEY})")
