@@ -9,24 +9,16 @@ import re
 import sqlite3
 
 import pytest
-from conftest import simulated_drive
 
 from fusionlabel.cli.main import main
 from fusionlabel.model.commands import CreateCuboid, DeleteCuboids, SetAbsent
-from fusionlabel.qa.label_check import check_labels, drive_labels
+from fusionlabel.qa.label_check import check_labels
 from fusionlabel.qa.waivers import apply_waivers, finding_id, waive
 from fusionlabel.store.db import SCHEMA_VERSION, StoreError
 from fusionlabel.store.project import DB_NAME, Project
+import test_label_checks as shared
 
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    return simulated_drive(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def labels(sim):
-    return drive_labels(sim)
+sim, labels = shared.sim, shared.labels     # fixtures: the simulated drive and its labels
 
 
 def cars(labels) -> list[str]:
