@@ -84,3 +84,27 @@ def test_w_waives_the_chosen_finding_with_a_reason_and_takes_it_back(qtbot, wind
     qtbot.keyClick(panel.list, Qt.Key.Key_W)
     assert s.project.store.waivers() == [] and not panel.list.item(row).text().startswith("waived")
     assert panel.bar.shown.text() == "no finding waived" and panel.windowTitle() == f"Label checks: {n} findings"
+
+
+def test_a_read_only_project_says_the_waiver_was_not_written(qtbot, project, tmp_path):
+    """Another process has the project (here: opened read-only): W and a reason leave the finding
+    listed and say why nothing was written."""
+    from conftest import open_app_window
+    from fusionlabel.store.project import Project
+
+    car = next(a for a in project.document.annotations(1) if a.cls == "car" and a.track_id is not None)
+    project.document.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))
+    with Project.open(project.folder, read_only=True) as other:
+        w = open_app_window(qtbot, other)
+        panel = w.check_panel
+        qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+        panel.list.setCurrentRow(row_of(panel, "label-size", car.track_id))
+        qtbot.keyClick(panel.list, Qt.Key.Key_W)
+        qtbot.keyClicks(panel.dialog.reason, "a real oversized vehicle")
+        qtbot.keyClick(panel.dialog.reason, Qt.Key.Key_Return)
+        assert listed(panel, "label-size", car.track_id) and panel.bar.shown.text() == "no finding waived"
+        message = w.session.messages[-1]
+        assert message.level == "error" and message.text.startswith("waivers not changed: ") and "read-only" in message.text
+        w.close()
+    assert project.store.waivers() == []
