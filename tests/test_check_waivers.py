@@ -130,6 +130,8 @@ def test_cli_waive_list_json_unwaive_and_exit_codes(project, capsys):
     assert "stale" in out and "no longer found" in out
     code, out, _ = run(capsys, project, "--no-labels", "--no-poses", "--waived", "--json")
     assert {w["status"] for w in json.loads(out)["waivers"]} == {"not checked"}
+    code, out, _ = run(capsys, project, "--labels-only", "--frames", "0", "--waived", "--json")
+    assert {w["status"] for w in json.loads(out)["waivers"]} == {"not checked"}   # frames 1 and 2 not read
 
     code, out, _ = run(capsys, project, "--unwaive", ids["label-duplicate"])
     assert code == 0 and "1 waiver taken back" in out

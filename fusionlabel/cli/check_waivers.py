@@ -110,31 +110,33 @@ def waiver_line(w: Waiver) -> str:
     return f"[{w.id}] {w.subject} ({w.check}{frames}{more}): {w.reason} -- by {w.user}, {utc_text(w.at_us)}"
 
 
-def status_of(w: Waiver, found: set[str], ran_labels: bool, ran_drive: bool) -> str:
+def status_of(w: Waiver, found: set[str], ran_labels: bool, ran_drive: bool, frames: set[str] | None) -> str:
     """``waived`` (this run found the finding), ``stale`` (it did not) or ``not checked`` (its
-    check did not run with these options)."""
+    check did not run with these options, or ``frames``, the frames checked when --frames chose
+    them, leave out some of its frames)."""
     if w.id in found:
         return "waived"
-    return "stale" if (ran_labels if is_label_finding(w.check) else ran_drive) else "not checked"
+    ran = ran_labels if is_label_finding(w.check) else ran_drive
+    return "stale" if ran and (frames is None or set(w.frames) <= frames) else "not checked"
 
 
 def listing(waivers: list[Waiver], findings: list[Finding], ran_labels: bool, ran_drive: bool,
-            as_json: bool) -> list[str] | list[dict]:
+            frames: set[str] | None, as_json: bool) -> list[str] | list[dict]:
     """``--waived``: each waiver with its status (:func:`status_of`), as lines or JSON records."""
     split = apply_waivers(findings, waivers)
     now = {w.id: f for f, w in split.waived}
     if as_json:
-        return [w.as_dict() | {"status": status_of(w, set(now), ran_labels, ran_drive),
+        return [w.as_dict() | {"status": status_of(w, set(now), ran_labels, ran_drive, frames),
                                "finding": now[w.id].as_dict() if w.id in now else None} for w in waivers]
     if not waivers:
         return ["no finding waived in this project"]
     lines = [f"{counted(len(waivers), 'waiver')}:"]
     for w in waivers:
-        status = status_of(w, set(now), ran_labels, ran_drive)
+        status = status_of(w, set(now), ran_labels, ran_drive, frames)
         lines.append(f"  {status:<11} {waiver_line(w)}")
         if status == "stale":
             lines.append(f"              no longer found (fixed, or moved to other frames or tracks); it said: {w.message}"
                          "; --unwaive it to tidy up")
         elif status == "not checked":
-            lines.append("              its check did not run with these options")
+            lines.append("              its check or frames were not checked with these options")
     return lines

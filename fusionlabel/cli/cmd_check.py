@@ -93,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
               "\n".join([f"{counted(len(made), 'finding')} waived:"] + [f"  {check_waivers.waiver_line(w)}" for w in made]))
         return 0
     if args.waived:
-        listed = check_waivers.listing(waivers, findings, label_report is not None, report is not None, args.json)
+        checked = None if frames is None else {drive.frames[i].frame_id for i in frames}
+        listed = check_waivers.listing(waivers, findings, label_report is not None, report is not None, checked,
+                                       args.json)
         print(json.dumps({"waivers": listed}, indent=2) if args.json else "\n".join(listed))
         return 0
     split = apply_waivers(findings, waivers)
