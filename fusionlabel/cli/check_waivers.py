@@ -29,7 +29,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--waived", action="store_true",
                    help="list the project's waivers: reason, who, when, and whether this run still finds the "
                         "finding (stale when it does not)")
-    p.add_argument("--reason", help="why the findings given to --waive are fine (required with --waive)")
+    p.add_argument("--reason", metavar="TEXT", help="why the findings given to --waive are fine (required with --waive)")
 
 
 def validate(args: argparse.Namespace, is_project: bool) -> None:
