@@ -62,8 +62,8 @@ def test_w_waives_the_chosen_finding_with_a_reason_and_takes_it_back(qtbot, wind
     assert not listed(panel, "label-size", car.track_id) and len(panel.rows) == n - 1
     assert panel.windowTitle() == f"Label checks: {n - 1} finding{'s' if n - 1 != 1 else ''}"
     assert panel.bar.shown.text() == "1 finding waived: show them"
-    assert s.messages[-1].text == f"waived frame {s.drive.frames[1].frame_id} track {car.track_id} (car) " \
-                                  "(label-size): a real oversized vehicle"
+    assert s.messages[-1].text == f"waived label-size on frame {s.drive.frames[1].frame_id} track {car.track_id} " \
+                                  "(car): a real oversized vehicle"
     # `fusionlabel check` reads the same waiver
     assert main(["check", str(s.project.folder), "--labels-only", "--json"]) in (0, 3)
     found = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["waived"]]
@@ -83,6 +83,7 @@ def test_w_waives_the_chosen_finding_with_a_reason_and_takes_it_back(qtbot, wind
     assert panel.bar.waive.text() == "Unwaive (W)"
     qtbot.keyClick(panel.list, Qt.Key.Key_W)
     assert s.project.store.waivers() == [] and not panel.list.item(row).text().startswith("waived")
+    assert s.messages[-1].text.startswith("waiver taken back: label-size on ")
     assert panel.bar.shown.text() == "no finding waived" and panel.windowTitle() == f"Label checks: {n} findings"
 
 

@@ -176,7 +176,7 @@ class CheckPanel(QDockWidget):
         finding, waiver = self.rows[row]
         if waiver is not None:
             self._write(lambda: unwaive_in_project(self.session, waiver), row,
-                        f"waiver taken back: {finding.subject} ({finding.check}) is listed again")
+                        f"waiver taken back: {finding.check} on {finding.subject} is listed again")
             return
         self.dialog = WaiveDialog(finding_text(finding), self)
         self.dialog.accepted.connect(lambda: self._waive(finding, self.dialog.reason.text(), row))
@@ -184,7 +184,7 @@ class CheckPanel(QDockWidget):
 
     def _waive(self, finding, reason: str, row: int) -> None:
         self._write(lambda: waive_in_project(self.session, finding, reason), row,
-                    f"waived {finding.subject} ({finding.check}): {reason.strip()}")
+                    f"waived {finding.check} on {finding.subject}: {reason.strip()}")
 
     def _write(self, change, row: int, said: str) -> None:
         try:
