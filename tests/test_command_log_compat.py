@@ -137,12 +137,12 @@ def test_json_form_and_flags_unchanged(cmd, text, bound, noop):
 
 def test_old_database_is_migrated_and_takes_absent_marks(old_project, tmp_path):
     """Opened for writing, the old database gains the absent-mark table (schema version 3) in
-    place; a mark made then survives reopening, and undo takes it back."""
+    place (and the waivers table of version 4); a mark made then survives reopening, and undo takes it back."""
     from fusionlabel.model import edit_actions as ea
     from fusionlabel.store.db import SCHEMA_VERSION
 
     con = old_project.store._db()
-    assert json_value(con, "schema_version") == SCHEMA_VERSION == 3
+    assert json_value(con, "schema_version") == SCHEMA_VERSION == 4
     doc = old_project.document
     ann = next(a for a in doc.all_annotations() if a.track_id is not None)
     doc.apply(ea.mark_absent(doc, [ann.uid]))
@@ -153,6 +153,19 @@ def test_old_database_is_migrated_and_takes_absent_marks(old_project, tmp_path):
         assert again.document.absent_frames(ann.track_id) == [ann.frame]
         again.document.undo()
         assert not again.document.is_absent(ann.track_id, ann.frame) and ann.uid in again.document
+
+
+def test_old_database_is_migrated_and_takes_waivers(old_project, tmp_path):
+    """The version-1 database, opened for writing, holds waivers that survive reopening."""
+    from fusionlabel.model.waiver import Waiver
+
+    waiver = Waiver("0123abcd", "track-end", "track 3", ("000002",), "returns beyond its end", "a parked trailer",
+                    "qa", 1_700_000_000_000_000)
+    assert old_project.store.waivers() == []
+    old_project.store.put_waivers([waiver])
+    old_project.close()
+    with Project.open(old_project.folder, drive_path=tmp_path / "drive") as again:
+        assert again.store.waivers() == [waiver]
 
 
 def json_value(con, key: str):

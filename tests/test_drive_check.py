@@ -339,7 +339,7 @@ def test_cli_exit_codes_and_json(sim, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["checked_frames"] == ["000000", "000001"]
     for f in doc["findings"]:
-        assert f"{f['severity']:<7} {f['subject']}: {f['message']}" in text and f["remedy"] in text
+        assert f"{f['severity']:<7} [{f['id']}] {f['subject']}: {f['message']}" in text and f["remedy"] in text
     assert {f["check"] for f in doc["findings"]} == {"image-down", "coverage"}
     assert main(["check", str(broken), "--frames", "7"]) == 2
     assert "--frames" in capsys.readouterr().err

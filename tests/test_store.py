@@ -529,8 +529,8 @@ def test_open_read_only_on_request_leaves_the_project_free(project, tmp_path):
 
 def test_schema_1_project_is_migrated_when_opened_for_writing(tmp_path):
     """The frozen schema-1 database: read-only it is read as it is (no scene, no absent marks);
-    opened for writing it gains drive.scene (version 2) and the absent-mark table (version 3) in one
-    transaction, with every row kept."""
+    opened for writing it gains drive.scene (version 2), the absent-mark table (version 3) and the
+    waivers table (version 4) in one transaction, with every row kept."""
     from fusionlabel.model.ontology import DEFAULT_PATH
 
     drive = make_fake_drive(tmp_path / "drive", n_frames=4, labels=True)
@@ -556,14 +556,15 @@ def test_schema_1_project_is_migrated_when_opened_for_writing(tmp_path):
         state = memory(p.document)
     assert schema() == ("1", ["id", "path", "relpath", "name", "n_frames", "frame_ids", "lidar_sizes", "samples"], 14)
     with Project.open(folder, drive_path=drive) as p:
-        assert p.store.schema_version == 3 and memory(p.document) == state
+        assert p.store.schema_version == 4 and memory(p.document) == state
         assert p.store.drive_record().scene is None and p.integrity_check() == "ok"
         assert p.store.drive_record().path == str(drive)          # relinked on the way
     version, columns, n_commands = schema()
-    assert version == "3" and columns[-1] == "scene" and n_commands == 14
+    assert version == "4" and columns[-1] == "scene" and n_commands == 14
     con = sqlite3.connect(db)
     try:
         assert [r[1] for r in con.execute("PRAGMA table_info(track_absent)")] == ["track_id", "frame", "changed_us"]
+        assert con.execute("SELECT count(*) FROM waivers").fetchone() == (0,)
     finally:
         con.close()
 

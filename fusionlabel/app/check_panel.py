@@ -2,21 +2,27 @@
 the background, their findings listed in a dock; choosing one goes to its frame and selects the
 cuboid of its track there (:mod:`.label_findings`), or, where the track has none (a gap, or the
 frame beyond a track's end), remembers the track as H does, so that H marks it absent there. While the dock is open, the list
-follows the edits (:mod:`.check_runner`): a finding fixed leaves it, a new one joins it."""
+follows the edits (:mod:`.check_runner`): a finding fixed leaves it, a new one joins it. A finding
+looked at and found fine is waived (`W`, :mod:`.check_waive`): it leaves the list, counted under it."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from ..errors import FusionLabelError
+from ..qa.effort import utc_text
 from ..qa.findings import ERROR
+from ..qa.waivers import apply_waivers, finding_id
 from ..wording import counted
 from .check_header import CheckHeader, title_text
 from .check_runner import CheckRunner
-from .label_findings import finding_key, finding_target, finding_text
+from .check_waive import WAIVE_KEY, WaiveBar, WaiveDialog
+from .label_findings import (finding_key, finding_target, finding_text, project_waivers, unwaive_in_project,
+                             waive_in_project)
 
-ERROR_COLOR, WARNING_COLOR = QColor(176, 32, 32), QColor(150, 100, 0)
+ERROR_COLOR, WARNING_COLOR, WAIVED_COLOR = QColor(176, 32, 32), QColor(150, 100, 0), QColor(140, 140, 140)
 SHOWN_ROWS = 6      # findings the dock shows without scrolling when it opens
 TITLE_HEIGHT = 24   # the dock's title bar, about
 
@@ -28,18 +34,27 @@ class CheckPanel(QDockWidget):
         super().__init__(title_text(None, False), parent)
         self.setObjectName("label_checks")   # named, so that saveState/restoreState find it
         self.session = session
-        self.findings: list = []
+        self.findings: list = []      # every finding of the last check, waived ones too
+        self.waivers: list = []       # the project's waivers
+        self.rows: list = []          # (finding, its waiver or None) of each row of the list
         self.report = None
+        self.dialog: WaiveDialog | None = None
         self.header = CheckHeader()   # what was checked, the notes
+        self.bar = WaiveBar()         # Waive…, the waived findings counted (and shown greyed)
+        self.bar.waive.clicked.connect(self.waive_chosen)
+        self.bar.shown.toggled.connect(lambda _: self._refill())
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.itemActivated.connect(self._go)
         self.list.itemClicked.connect(self._go)
+        self.list.currentRowChanged.connect(lambda _: self._show_bar())
+        self.list.installEventFilter(self)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.header)
+        layout.addWidget(self.bar)
         layout.addWidget(self.list)
         self.setWidget(body)
         self.runner = CheckRunner(session, lambda: not self.isHidden(), self)
@@ -64,8 +79,18 @@ class CheckPanel(QDockWidget):
         self.session.notify("checking the labels…")
         return True
 
+    @property
+    def open_findings(self) -> list:
+        """The findings of the last check not waived."""
+        return [f for f, w in self._split() if w is None]
+
+    def _split(self) -> list:
+        split = apply_waivers(self.findings, self.waivers)
+        waiver_of = {finding_id(f): w for f, w in split.waived}
+        return [(f, waiver_of.get(finding_id(f))) for f in self.findings]
+
     def _show_title(self) -> None:
-        self.setWindowTitle(title_text(None if self.report is None else len(self.findings), self.refreshing,
+        self.setWindowTitle(title_text(None if self.report is None else len(self.open_findings), self.refreshing,
                                        self.runner.outdated))
 
     def _failed(self, text: str, announce: bool) -> None:
@@ -76,46 +101,107 @@ class CheckPanel(QDockWidget):
 
     def _show(self, report, seconds: float, announce: bool) -> None:
         findings = list(report.findings)
-        if self.report is None or findings != self.findings:
+        waivers = project_waivers(self.session)    # the CLI may have waived some meanwhile
+        if self.report is None or findings != self.findings or waivers != self.waivers:
+            self.waivers = waivers
             self._fill(findings)
         self.report = report
         self.header.show_report(report)
         self._show_title()
         if self.isHidden():   # as tall as a few findings: the views keep their room
             self.show()
-            rows = min(max(len(self.findings), 1), SHOWN_ROWS)
+            rows = min(max(len(self.rows), 1), SHOWN_ROWS)
             height = self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + self.list.spacing() * rows
-            height += TITLE_HEIGHT + self.header.sizeHint().height()
+            height += TITLE_HEIGHT + self.header.sizeHint().height() + self.bar.sizeHint().height()
             self.parent().resizeDocks([self], [height], Qt.Orientation.Vertical)
         if announce:   # one short line: what was checked and the notes are in the dock
             notes = f"; {counted(len(report.notes), 'note')} in the dock" if report.notes else ""
-            self.session.notify(f"label check: {counted(len(self.findings), 'finding')} in {seconds:.2f} s{notes}")
+            n_waived = len(self.findings) - len(self.open_findings)
+            waived = f"; {n_waived} waived" if n_waived else ""
+            self.session.notify(f"label check: {counted(len(self.open_findings), 'finding')} in {seconds:.2f} s"
+                                f"{waived}{notes}")
 
     def _fill(self, findings: list) -> None:
-        """List ``findings``, the one chosen before still chosen if it is among them, the list
-        scrolled where it was."""
+        """List ``findings`` (the waived ones greyed, or left out unless the tick box shows them),
+        the one chosen before still chosen if it is among them, the list scrolled where it was."""
         row = self.list.currentRow()
-        chosen = finding_key(self.findings[row]) if 0 <= row < len(self.findings) else None
+        chosen = finding_key(self.rows[row][0]) if 0 <= row < len(self.rows) else None
         scrolled = self.list.verticalScrollBar().value()
         self.findings = findings
         self.list.clear()
-        for f in self.findings:
-            item = QListWidgetItem(finding_text(f))
-            item.setForeground(ERROR_COLOR if f.severity == ERROR else WARNING_COLOR)
-            item.setToolTip(f"{f.check}: {f.remedy}")
+        split = self._split()
+        self.rows = [(f, w) for f, w in split if w is None or self.bar.shown.isChecked()]
+        for f, w in self.rows:
+            item = QListWidgetItem(finding_text(f) if w is None else f"waived  {finding_text(f)}")
+            if w is None:
+                item.setForeground(ERROR_COLOR if f.severity == ERROR else WARNING_COLOR)
+                item.setToolTip(f"{f.check}: {f.remedy}")
+            else:
+                item.setForeground(WAIVED_COLOR)
+                item.setToolTip(f"waived by {w.user}, {utc_text(w.at_us)}: {w.reason}")
             self.list.addItem(item)
-        if not self.findings:
-            self.list.addItem(QListWidgetItem("no findings"))
+        if not self.rows:
+            waived = len(split) - len(self.open_findings)
+            self.list.addItem(QListWidgetItem("no findings" if not waived else "no findings but the waived ones"))
         self.list.verticalScrollBar().setValue(scrolled)
-        keys = [finding_key(f) for f in self.findings]
+        keys = [finding_key(f) for f, _ in self.rows]
         if chosen in keys:
             self.list.setCurrentRow(keys.index(chosen))
+        self._show_bar()
+
+    def _refill(self, row: int | None = None) -> None:
+        """List the findings again (waivers changed, or the tick box); ``row``: the row to choose then."""
+        self._fill(self.findings)
+        if row is not None and self.rows:
+            self.list.setCurrentRow(min(row, len(self.rows) - 1))
+        self._show_title()
+
+    def _show_bar(self) -> None:
+        row = self.list.currentRow()
+        chosen = self.rows[row][1] is not None if 0 <= row < len(self.rows) else None
+        self.bar.show_state(len(self.findings) - len(self.open_findings), chosen)
+
+    def eventFilter(self, watched, event) -> bool:
+        if (watched is self.list and event.type() == QEvent.Type.KeyPress and event.text().upper() == WAIVE_KEY
+                and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier):
+            self.waive_chosen()
+            return True
+        return super().eventFilter(watched, event)
+
+    def waive_chosen(self) -> None:
+        """The chosen finding: ask why it is fine and waive it (:class:`.check_waive.WaiveDialog`);
+        a waived one (shown greyed): take its waiver back."""
+        row = self.list.currentRow()
+        if not 0 <= row < len(self.rows):
+            return
+        finding, waiver = self.rows[row]
+        if waiver is not None:
+            self._write(lambda: unwaive_in_project(self.session, waiver), row,
+                        f"waiver taken back: {finding.check} on {finding.subject} is listed again")
+            return
+        self.dialog = WaiveDialog(finding_text(finding), self)
+        self.dialog.accepted.connect(lambda: self._waive(finding, self.dialog.reason.text(), row))
+        self.dialog.open()
+
+    def _waive(self, finding, reason: str, row: int) -> None:
+        self._write(lambda: waive_in_project(self.session, finding, reason), row,
+                    f"waived {finding.check} on {finding.subject}: {reason.strip()}")
+
+    def _write(self, change, row: int, said: str) -> None:
+        try:
+            change()
+        except FusionLabelError as e:      # read-only project, disk full: said, nothing changed
+            self.session.notify(f"waivers not changed: {e}", "error")
+            return
+        self.waivers = project_waivers(self.session)
+        self._refill(row)
+        self.session.notify(said)
 
     def _go(self, item: QListWidgetItem) -> None:
         row = self.list.row(item)
-        if not 0 <= row < len(self.findings):
+        if not 0 <= row < len(self.rows):
             return
-        finding = self.findings[row]
+        finding = self.rows[row][0]
         frame, uid = finding_target(finding, self.session)
         if frame is not None:
             self.session.set_frame(frame)

@@ -3,9 +3,11 @@ leads: its frame and the cuboid of its track there. Qt-free (the list is :mod:`.
 
 from __future__ import annotations
 
+from ..model.waiver import Waiver, current_user
 from ..qa.findings import Finding
 from ..qa.label_check import LabelCheck, check_labels
 from ..qa.project_labels import document_labels
+from ..qa.waivers import waive
 
 
 def labels_to_check(session) -> tuple[dict, dict]:
@@ -40,3 +42,22 @@ def finding_key(finding: Finding) -> tuple:
     """What names a finding from one check of the labels to the next, while its figures change
     (a box resized a little is still too big): its check, subject, track and frame."""
     return finding.check, finding.subject, finding.track_id, finding.frame
+
+
+def project_waivers(session) -> list[Waiver]:
+    """The waivers kept in the open project (none for a project without a store)."""
+    store = getattr(session.project, "store", None)
+    return [] if store is None else store.waivers()
+
+
+def waive_in_project(session, finding: Finding, reason: str) -> Waiver:
+    """Waive ``finding`` for ``reason`` in the open project, by the OS user, now: a direct write to
+    the project (not an edit of the labels, so not on the undo stack; unwaive takes it back)."""
+    waiver = waive(finding, reason, current_user())
+    session.project.store.put_waivers([waiver])
+    return waiver
+
+
+def unwaive_in_project(session, waiver: Waiver) -> None:
+    """Take back ``waiver`` in the open project."""
+    session.project.store.remove_waivers([waiver.id])

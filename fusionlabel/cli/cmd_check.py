@@ -1,6 +1,7 @@
 """`fusionlabel check DRIVE_OR_PROJECT [--frames SPEC] [--json]`: calibration and pose mistakes
 that load fine but put points in the wrong place (fusionlabel.qa.drive_check), and the mistakes a
-reviewer looks for in the labelled cuboids (fusionlabel.qa.label_check)."""
+reviewer looks for in the labelled cuboids (fusionlabel.qa.label_check); a project's waived
+findings are counted, not listed (:mod:`.check_waivers`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import json
 import re
 from pathlib import Path
 
+from ..wording import counted
 from ..model.frame_spec import FRAMES_SYNTAX
+from ..qa.waivers import finding_id
+from . import check_waivers
 from .options import SKIPPED_FRAMES_EXIT, add_drive_or_project
 
 # README "Exit codes": 3 is "done, with problems to report" (for check: findings; for export and
@@ -27,8 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "capture times against their sweep; and its labels (a project's cuboids, else the drive's own): "
                                    "empty, floating or sunk boxes, sizes outside the class's, duplicates, tracks that "
                                    "change class or size, jump or flip their heading, skip frames (not marked absent) or carry on "
-                                   "under another ID. Exit code 0: nothing found; 3: "
-                                   "findings (listed); 2: bad input.")
+                                   "under another ID. A project's findings a QA lead waived (--waive ID "
+                                   "--reason TEXT) are counted, not listed. Exit code 0: nothing found (or all "
+                                   "waived); 3: findings (listed); 2: bad input.")
     add_drive_or_project(p, "its drive and its cuboids")
     p.add_argument("--frames", help=f"frames to read: {FRAMES_SYNTAX} (default: 5 spread over the drive; "
                                     "capture times and labels are checked on every frame unless --frames is given)")
@@ -38,14 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     labels.add_argument("--no-labels", action="store_true", help="skip the label checks")
     labels.add_argument("--labels-only", action="store_true",
                         help="only the label checks (no calibration, pose or capture-time check)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON (the same content)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (the same content, waived "
+                                                        "findings included with their waiver)")
+    check_waivers.add_options(p)
     p.set_defaults(func=run)
 
 
 def open_checked(path: Path, scene: str | None):
     """The drive of a drive folder or of a project folder (read without the project's lock), its
-    labels by frame index, where they come from (``project`` or ``drive``) and the tracks marked
-    absent by frame index (a project's; none for a drive)."""
+    labels by frame index, where they come from (``project`` or ``drive``), the tracks marked
+    absent by frame index and the waivers (a project's; none for a drive)."""
     from ..io.drives import open_drive
     from ..store.project import is_project
 
@@ -53,9 +60,10 @@ def open_checked(path: Path, scene: str | None):
         from ..qa.project_labels import read_project
 
         project = read_project(path, scene)
-        return project.drive, {i: v for i, v in enumerate(project.labels) if v}, "project", project.absent
+        return (project.drive, {i: v for i, v in enumerate(project.labels) if v}, "project", project.absent,
+                project.waivers)
     drive = open_drive(path, scene=scene)
-    return drive, None, "drive", {}
+    return drive, None, "drive", {}, []
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,8 +71,15 @@ def run(args: argparse.Namespace) -> int:
     from ..qa.drive_check import check_drive
     from ..qa.findings import counts
     from ..qa.label_check import check_labels, drive_labels
+    from ..qa.waivers import apply_waivers
+    from ..store.project import is_project
 
-    drive, labels, source, absent = open_checked(args.drive, args.scene)
+    check_waivers.validate(args, args.drive.is_dir() and is_project(args.drive))
+    if args.unwaive:
+        n = check_waivers.unwaive(args)
+        print(f"{counted(n, 'waiver')} taken back: {', '.join(args.unwaive)}")
+        return 0
+    drive, labels, source, absent, waivers = open_checked(args.drive, args.scene)
     frames = parse_frames(args.frames, drive) if args.frames else None
     report = None if args.labels_only else check_drive(drive, frames, poses=not args.no_poses)
     label_report = None
@@ -72,16 +87,42 @@ def run(args: argparse.Namespace) -> int:
         label_report = check_labels(drive, drive_labels(drive) if labels is None else labels, source, frames,
                                     absent=absent)
     findings = (report.findings if report else []) + (label_report.findings if label_report else [])
+    if args.waive:
+        made = check_waivers.waive_findings(args, findings)
+        print(json.dumps({"waived": [w.as_dict() for w in made]}, indent=2) if args.json else
+              "\n".join([f"{counted(len(made), 'finding')} waived:"] + [f"  {check_waivers.waiver_line(w)}" for w in made]))
+        return 0
+    if args.waived:
+        checked = None if frames is None else {drive.frames[i].frame_id for i in frames}
+        listed = check_waivers.listing(waivers, findings, label_report is not None, report is not None, checked,
+                                       args.json)
+        print(json.dumps({"waivers": listed}, indent=2) if args.json else "\n".join(listed))
+        return 0
+    split = apply_waivers(findings, waivers)
     if args.json:
         out = report.as_dict() if report else {"drive": drive.name, "root": str(drive.root), "frames": len(drive)}
         if label_report is not None:
             out["labels"] = label_report.as_dict()
-        out["findings"] = [f.as_dict() for f in findings]
-        out["counts"] = counts(findings)
+        waiver_of = {finding_id(f): w for f, w in split.waived}
+        out["findings"] = [_finding_json(f, waiver_of) for f in findings]
+        out["counts"] = counts(split.open)
+        out["waived"] = len(split.waived)
         print(json.dumps(out, indent=2))
     else:
-        print("\n".join(report_lines(report, label_report, drive)))
-    return FINDINGS_EXIT if findings else 0
+        print("\n".join(report_lines(report, label_report, drive, waived={finding_id(f) for f, _ in split.waived})))
+    return FINDINGS_EXIT if split.open else 0
+
+
+def _finding_json(finding, waiver_of: dict) -> dict:
+    """A finding for ``--json``: its fields, its ``id``, and ``waived`` with the waiver's reason,
+    user and time where it is waived."""
+    from ..qa.effort import utc_text
+
+    fid = finding_id(finding)
+    out = finding.as_dict() | {"id": fid, "waived": fid in waiver_of}
+    if (w := waiver_of.get(fid)) is not None:
+        out["waiver"] = {"reason": w.reason, "user": w.user, "at": utc_text(w.at_us), "at_us": w.at_us}
+    return out
 
 
 def _degrees(value: float) -> str:
@@ -117,9 +158,12 @@ def _sweep_note_lines(notes: dict[str, list[str]], n_checked: int) -> list[str]:
     return lines
 
 
-def report_lines(report, label_report=None, drive=None) -> list[str]:
-    """The readable report: what was checked, then the findings (or that there are none);
-    ``report`` None: the label checks only (of ``drive``)."""
+def report_lines(report, label_report=None, drive=None, waived: set[str] = frozenset()) -> list[str]:
+    """The readable report: what was checked, then the findings (or that there are none), each with
+    its id; ``report`` None: the label checks only (of ``drive``); ``waived``: the ids of the
+    findings waived, counted in one line rather than listed."""
+    from ..qa.waivers import finding_id
+
     lines: list[str] = []
     findings = []
     if report is not None:
@@ -141,11 +185,14 @@ def report_lines(report, label_report=None, drive=None) -> list[str]:
         lines.append(f"labels: {label_report.status()}")
         lines += [f"  {note}" for note in label_report.notes]
         findings += label_report.findings
-    if not findings:
+    shown = [f for f in findings if finding_id(f) not in waived]
+    if not shown:
         lines.append("no problems found")
-        return lines
-    lines.append(f"{_count(len(findings), 'finding')}:")
-    for f in findings:
-        lines.append(f"  {f.severity:<7} {f.subject}: {f.message}")
-        lines.append(f"          fix: {f.remedy}")
+    else:
+        lines.append(f"{_count(len(shown), 'finding')}:")
+        for f in shown:
+            lines.append(f"  {f.severity:<7} [{finding_id(f)}] {f.subject}: {f.message}")
+            lines.append(f"          fix: {f.remedy}")
+    if n_waived := len(findings) - len(shown):
+        lines.append(f"{_count(n_waived, 'finding')} waived; --waived lists them")
     return lines

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
+from ..model.waiver import Waiver
 
 REVIEWED = ("done", "reviewed")     # frame statuses that say "every object here is labelled"
 
@@ -16,13 +17,15 @@ REVIEWED = ("done", "reviewed")     # frame statuses that say "every object here
 class ProjectLabels:
     """``drive``: the project's drive (on its scene); ``labels[i]``: every current cuboid of frame i
     (pre-labels with their scores, human and imported cuboids); ``statuses[i]``: frame i's status;
-    ``absent[i]``: the tracks whose object is marked absent in frame i (frames with marks only)."""
+    ``absent[i]``: the tracks whose object is marked absent in frame i (frames with marks only);
+    ``waivers``: the findings of `fusionlabel check` waived in the project."""
 
     folder: Path
     drive: Drive
     labels: list[list[CuboidLabel]]
     statuses: list[str]
     absent: dict[int, set[str]] = field(default_factory=dict)
+    waivers: list[Waiver] = field(default_factory=list)
 
     def ground_truth_frames(self) -> list[int]:
         """Frames that count as labelled: a human or imported cuboid, or marked done or reviewed
@@ -39,7 +42,8 @@ def read_project(folder: str | Path, scene: str | None = None) -> ProjectLabels:
     with Project.open(folder, read_only=True, scene=scene) as project:
         doc = project.document
         labels, absent = document_labels(doc, len(project.drive))
-        return ProjectLabels(Path(folder), project.drive, labels, doc.frame_statuses(), absent)
+        return ProjectLabels(Path(folder), project.drive, labels, doc.frame_statuses(), absent,
+                             project.store.waivers())
 
 
 def document_labels(doc, n_frames: int) -> tuple[list[list[CuboidLabel]], dict[int, set[str]]]:

@@ -1,6 +1,6 @@
 """The project database: SQLite in WAL mode with ``synchronous=FULL``, one transaction per command.
 
-Tables (schema version 3):
+Tables (schema version 4):
 
 - ``annotations``  current state, one row per cuboid (box columns in the frame's LiDAR frame);
 - ``commands``     the command log: bound commands as JSON with state done / undone / discarded,
@@ -11,16 +11,18 @@ Tables (schema version 3):
 - ``frame_status`` per-frame status other than ``new``;
 - ``track_absent`` the frames where a track's object is marked absent (hidden, out of view: ``H``);
 - ``settings``     JSON values (current frame, view settings);
+- ``waivers``      label-check findings a QA lead waived: the finding's id and key, why, who, when
+                   (:class:`~fusionlabel.model.waiver.Waiver`; not in the command log, no undo);
 - ``meta``         schema version and id counters (and ``creating`` while a new project's drive
                    labels are being imported: :meth:`ProjectStore.create`; ``starting_point``, the
                    id of the last command of the project's starting point, which undo stops above:
                    :meth:`ProjectStore.commit_starting_point`); ``drive``: path, scene and fingerprint of the drive.
 
 Schema versions: 1 had no ``drive.scene``; 2 added it (the nuScenes scene or KITTI tracking
-sequence the project was made for); 3 added ``track_absent``. An older database opened for writing
-is migrated in place, in one transaction (:data:`MIGRATIONS`); opened read-only it is read as it
-is (without a scene, without absent marks). A fusionlabel that reads only older versions refuses a
-newer database with "schema version 3 is not supported" (its data is untouched).
+sequence the project was made for); 3 added ``track_absent``; 4 added ``waivers``. An older database
+opened for writing is migrated in place, in one transaction (:data:`MIGRATIONS`); opened read-only
+it is read as it is (without a scene, absent marks or waivers). A fusionlabel that reads only older
+versions refuses a newer database with "schema version 4 is not supported" (its data is untouched).
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ from ..errors import FusionLabelError, InputError
 from ..model.commands import Command, command_from_json, cuboid_from_dict
 from ..model.annotation import CuboidLabel
 from ..model.document import Annotation, Delta
+from ..model.waiver import Waiver
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # meta key present while a project is being made (its drive labels not all imported yet)
 CREATING_KEY = "creating"
 # meta key holding the id of the last command of the project's starting point (the labels it was made with)
@@ -50,6 +53,10 @@ CREATING_SUFFIX = ".creating"
 
 TRACK_ABSENT_TABLE = ("CREATE TABLE IF NOT EXISTS track_absent (track_id TEXT NOT NULL, frame INTEGER NOT NULL, "
                       "changed_us INTEGER NOT NULL, PRIMARY KEY (track_id, frame))")
+WAIVERS_TABLE = ("CREATE TABLE IF NOT EXISTS waivers (id TEXT PRIMARY KEY, check_name TEXT NOT NULL, "
+                 "subject TEXT NOT NULL, frames TEXT NOT NULL, message TEXT NOT NULL, "
+                 "reason TEXT NOT NULL CHECK (length(trim(reason)) > 0), waived_by TEXT NOT NULL, "
+                 "at_us INTEGER NOT NULL)")
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -98,13 +105,14 @@ CREATE TABLE history (
 CREATE TABLE frame_status (frame INTEGER PRIMARY KEY, status TEXT NOT NULL, changed_us INTEGER NOT NULL);
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-SCHEMA += TRACK_ABSENT_TABLE + ";\n"
+SCHEMA += TRACK_ABSENT_TABLE + ";\n" + WAIVERS_TABLE + ";\n"
 
 
 # version -> statements that bring a database of that version to the next one (run in one transaction)
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE drive ADD COLUMN scene TEXT",),
     2: (TRACK_ABSENT_TABLE,),
+    3: (WAIVERS_TABLE,),
 }
 
 
@@ -507,6 +515,28 @@ class ProjectStore:
         """Changes whenever another connection (another process) commits (PRAGMA data_version)."""
         with self._lock:
             return int(self._db().execute("PRAGMA data_version").fetchone()[0])
+
+    # ------------------------------------------------------------------ waivers
+    def waivers(self) -> list[Waiver]:
+        """The waived findings, oldest first (none in a database older than version 4 opened read-only)."""
+        if self.schema_version < 4:
+            return []
+        with self._lock:
+            rows = self._db().execute("SELECT id, check_name, subject, frames, message, reason, waived_by, at_us "
+                                      "FROM waivers ORDER BY at_us, id").fetchall()
+        return [Waiver(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7]) for r in rows]
+
+    def put_waivers(self, waivers: list[Waiver]) -> None:
+        """Record ``waivers`` (one transaction); a finding waived before gets the new reason."""
+        with self._transaction() as con:
+            con.executemany("INSERT OR REPLACE INTO waivers VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+                (w.id, w.check, w.subject, json.dumps(list(w.frames)), w.message, w.reason, w.user, w.at_us)
+                for w in waivers])
+
+    def remove_waivers(self, ids: list[str]) -> int:
+        """Take back the waivers of the findings ``ids`` (one transaction); how many there were."""
+        with self._transaction() as con:
+            return sum(con.execute("DELETE FROM waivers WHERE id=?", (i,)).rowcount for i in ids)
 
     # ------------------------------------------------------------------ checks
     def integrity_check(self) -> str:
