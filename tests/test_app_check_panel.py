@@ -227,6 +227,32 @@ def test_a_long_check_is_not_repeated_after_every_edit(qtbot, window, monkeypatc
     qtbot.waitUntil(lambda: listed(panel, "label-size", cars[1].track_id), timeout=30_000)
 
 
+def test_a_check_that_ends_after_the_project_closed_shows_nothing(qtbot, window, monkeypatch):
+    """Closing the app while a check runs (the open list re-checks after every edit): its result
+    arrives once the project is closed and is dropped, not an error in the event loop."""
+    w, s = window, window.session
+    open_checks(qtbot, w)
+    real, gate, done = check_runner.run_checks, threading.Event(), threading.Event()
+
+    def gated(*args):
+        gate.wait(30)
+        try:
+            return real(*args)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(check_runner, "run_checks", gated)
+    oversize(s, next(a for a in s.document.annotations(0) if a.cls == "car"))
+    qtbot.waitUntil(lambda: w.check_panel.running, timeout=5_000)
+    shown = w.check_panel.report
+    s.project.close()
+    gate.set()
+    assert done.wait(30)
+    qtbot.waitUntil(lambda: not w.check_panel.running, timeout=5_000)
+    qtbot.wait(50)                       # the result's signal is delivered on the GUI thread
+    assert w.check_panel.report is shown
+
+
 def test_the_notes_go_in_the_dock_and_the_status_bar_line_stays_short(qtbot, tmp_path):
     """A sweep that cannot be read leaves a note: the status bar counts it in a short line, the
     dock shows it under the title and its tooltip gives it in full."""

@@ -15,6 +15,7 @@ from ..errors import FusionLabelError
 from ..qa.effort import utc_text
 from ..qa.findings import ERROR
 from ..qa.waivers import apply_waivers, finding_id
+from ..store.db import StoreClosedError
 from ..wording import counted
 from .check_header import CheckHeader, title_text
 from .check_runner import CheckRunner
@@ -101,7 +102,10 @@ class CheckPanel(QDockWidget):
 
     def _show(self, report, seconds: float, announce: bool) -> None:
         findings = list(report.findings)
-        waivers = project_waivers(self.session)    # the CLI may have waived some meanwhile
+        try:
+            waivers = project_waivers(self.session)    # the CLI may have waived some meanwhile
+        except StoreClosedError:
+            return     # the project was closed while the check ran (the window closing): nothing to show
         if self.report is None or findings != self.findings or waivers != self.waivers:
             self.waivers = waivers
             self._fill(findings)
