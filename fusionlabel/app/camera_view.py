@@ -226,12 +226,13 @@ class CameraView(QWidget):
             p.drawText(chip, Qt.AlignmentFlag.AlignCenter, FOCUS_CAPTION)
             self.focus_rect = (chip.x(), chip.y(), chip.width(), chip.height())
             obstacles.append(self.focus_rect)
-        if self.cam.error:
-            p.setPen(QColor(255, 110, 90))
+        said = self.cam.error or self.cam.note   # a note (no images in this drive) is not an error
+        if said:
+            p.setPen(QColor(255, 110, 90) if self.cam.error else QColor(200, 200, 200))
             flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
             area = target.adjusted(6, 20, -6, -6)
-            p.drawText(area, flags, self.cam.error)
-            r = fm.boundingRect(area, flags, self.cam.error)
+            p.drawText(area, flags, said)
+            r = fm.boundingRect(area, flags, said)
             obstacles.append((r.x(), r.y(), r.width(), r.height()))
         self._paint_labels(p, labels, target, obstacles)
         p.end()

@@ -19,6 +19,7 @@ from ..geometry.cameras import CameraModel
 from ..model.drive import Drive
 from ..model.rig import Rig
 from ..render.camera_overlay import depth_sorted_points
+from ..render.frame_image import NO_IMAGE
 from ..render.splat import splat_squares, splat_size
 from .bev_filter import ground_z
 from .bev_raster import BevGeometry, rasterise
@@ -32,6 +33,7 @@ from .sweep_stack import NOT_STACKED, NotStacked, StackedSweeps, SweepStack
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
 
 CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D view's kept rows)
+NO_IMAGES_IN_DRIVE = "no images in this drive"  # a camera's caption when the drive recorded none
 
 
 @dataclass
@@ -47,6 +49,7 @@ class CameraFrame:
     image_with_points: np.ndarray
     n_points: int = 0
     error: str | None = None
+    note: str | None = None  # not a problem of this frame (NO_IMAGES_IN_DRIVE): the panel's caption
     points_uv: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32), repr=False)
     points_rgb: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8), repr=False)
     scaled: dict = field(default_factory=dict, repr=False)  # (width, height, with_points) -> image
@@ -289,14 +292,16 @@ def _message(e: Exception) -> str:
 def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_mode: str | None = "height",
                     display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None,
                     selected: list | None = None, bev: BevGeometry | None = None,
-                    stack: SweepStack | None = None) -> FrameData:
+                    stack: SweepStack | None = None, without_images: frozenset = frozenset()) -> FrameData:
     """Decode the sweep and every camera image of a frame and project the points into each.
     Off the GUI thread, this also computes the ``color_mode`` point colours (and the 3D view's
     arrays), the camera images scaled to ``display_sizes`` (camera name -> (width, height) on
     screen), for ``boxes`` (the frame's cuboids when it was requested) their point counts and
     wireframes, for ``selected`` (the selected cuboids' boxes) the points near each, and the
     bird's-eye view's raster for its geometry ``bev`` (with the sweeps it stacks from ``stack``,
-    which the frame keeps)."""
+    which the frame keeps). Cameras in ``without_images`` (the drive has no image of theirs at
+    all: :func:`~fusionlabel.model.drive.cameras_without_images`) get a blank canvas with a
+    note, not an error of this frame (the window says so once per drive)."""
     t0 = time.perf_counter()
     frame = drive.frames[index]
     errors: list[str] = []
@@ -314,6 +319,8 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
     if rig is not None and with_cameras:
         for name in rig.camera_names:
             cameras[name] = _load_camera(drive, index, name, rig.camera(name).camera, points, frame.image_paths)
+            if name in without_images and cameras[name].error == NO_IMAGE:
+                cameras[name].error, cameras[name].note = None, NO_IMAGES_IN_DRIVE
             if cameras[name].error:
                 errors.append(f"{name}: {cameras[name].error}")
     data = FrameData(index, frame.frame_id, points, PointGrid(points), cameras, errors,
@@ -348,7 +355,7 @@ def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, point
         T_cam_lidar, error = np.eye(4), f"no extrinsic: {_message(e)}"
     image = None
     if name not in image_paths:
-        error = error or "no image for this frame"
+        error = error or NO_IMAGE
     else:
         try:
             image = drive.image(index, name)

@@ -16,7 +16,7 @@ from typing import Callable
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from ..model.drive import Drive
+from ..model.drive import Drive, cameras_without_images
 from .frame_data import FrameData, load_frame_data
 from .sweep_stack import SweepStack
 
@@ -46,6 +46,8 @@ class FrameLoader(QObject):
         self.selected_for: Callable[[int], list] | None = None
         self._selected: dict[int, list] = {}
         self.bev_geometry = None  # the bird's-eye view's BevGeometry: the worker draws its raster too
+        # Cameras the drive has no image of at all: blank panels with a note, not a warning a frame.
+        self.without_images = frozenset(cameras_without_images(drive))
         self.stack = SweepStack(drive)  # the neighbouring sweeps the views may stack onto a frame
         self._cache: OrderedDict[int, FrameData] = OrderedDict()
         self._pending: dict[int, tuple[int, int]] = {}  # index -> (priority class, order)
@@ -151,7 +153,8 @@ class FrameLoader(QObject):
                 continue
             data = load_frame_data(self.drive, index, color_mode=self.color_mode,
                                    display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected,
-                                   bev=self.bev_geometry, stack=self.stack)
+                                   bev=self.bev_geometry, stack=self.stack,
+                                   without_images=self.without_images)
             with self._cond:
                 self._busy = None
                 if self._busy_generation != self._generation:

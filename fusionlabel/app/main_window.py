@@ -40,7 +40,7 @@ from .panels import AttributePanel, Timeline
 from .prelabel_runner import PrelabelRunner
 from .prelabel_status import PrelabelStatus
 from .qt_util import take_activation_back
-from .session import Message, Session
+from .session import MESSAGES_KEPT, Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
 from .window_layout import WindowLayout
@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
         self.frame_requested_at = time.perf_counter()
         self._said_at = 0.0   # when the status bar last got a message (perf_counter seconds)
         self.last_latency: float | None = None
-        self._reported_errors: set[tuple[int, str]] = set()
+        self._reported_errors: dict[tuple[int, str], None] = {}   # frame notes said, oldest first
         self._noted_away: frozenset | None = None  # the selected tracks last said to be out of view
         self._build(use_gl)
         self.cameras.loader = self.loader
@@ -361,7 +361,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         summary = data.error_summary()  # every problem of the frame in one message, once per frame
         if summary is not None and (data.index, summary) not in self._reported_errors:
-            self._reported_errors.add((data.index, summary))
+            self._reported_errors[(data.index, summary)] = None
+            if len(self._reported_errors) > MESSAGES_KEPT:   # bounded like the session's messages
+                del self._reported_errors[next(iter(self._reported_errors))]
             self.session.notify(summary, "warning", frame=data.index)
         self.last_latency = time.perf_counter() - self.frame_requested_at
         self._stack_shown_frame()

@@ -18,6 +18,7 @@ from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..model.commands import merged
+from ..model.drive import cameras_without_images
 from ..model.frame_status import reopened_text, start_frames, status_steps_text
 from ..model.removal import removal
 from ..model.rig import forward_in_lidar
@@ -30,10 +31,20 @@ log = logging.getLogger(__name__)
 COLOR_MODES = ("height", "intensity", "distance")
 LAYERS = ("camera_points", "boxes", "box_labels")
 MERGE_PAUSE_S = 1.0  # key edits further apart than this are separate undo steps
+MESSAGES_KEPT = 500  # Session.messages keeps the last this many (a long session cannot grow it)
 
 
 class _Probed(Exception):
     """Takes back a step :meth:`Session.locked_changes_of` only tried."""
+
+
+def cameras_without_images_text(names: list[str]) -> str | None:
+    """The one note for the cameras a drive has no image of (None when there are none)."""
+    if not names:
+        return None
+    if len(names) == 1:
+        return f"camera {names[0]} has no images in this drive: its panel stays empty"
+    return f"cameras {', '.join(names)} have no images in this drive: their panels stay empty"
 
 
 def names_frame(text: str, frame_id: str) -> bool:
@@ -96,7 +107,7 @@ class Session:
         self.class_view = ClassView()  # hidden and locked classes
         self.preview: dict[str, Cuboid] = {}
         self.tool: str | None = None  # a click tool armed by a key (the next click uses it)
-        self.messages: list[Message] = []
+        self.messages: list[Message] = []   # the last MESSAGES_KEPT said (:meth:`notify`), oldest first
         self.clock = clock or time.monotonic
         self.confirm_removal: Callable[[str, str, str], bool] | None = None
         self._run: tuple | None = None  # (kind, selection, frame) of the key edits being merged
@@ -114,6 +125,10 @@ class Session:
         self._restore_settings()
         # Problems that did not stop the opening (broken ontology, read-only ...), shown by the window.
         self.startup_messages = [Message(w, "warning") for w in getattr(project, "warnings", [])]
+        imageless = cameras_without_images_text(cameras_without_images(self.drive))
+        if imageless:   # said once for the drive, not at every frame (the panels carry a caption)
+            self.startup_messages.append(Message(imageless, "warning"))
+            log.warning(imageless)
 
     # ------------------------------------------------------------------ events
     def subscribe(self, fn: Callable[[str, Any], None]) -> Callable[[], None]:
@@ -136,6 +151,8 @@ class Session:
             text = f"{text}; {note}"
         msg = Message(text, level, frame)
         self.messages.append(msg)
+        if len(self.messages) > MESSAGES_KEPT:
+            del self.messages[:-MESSAGES_KEPT]
         (log.warning if level != "info" else log.info)(text)
         self._emit("message", msg)
 

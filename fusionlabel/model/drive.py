@@ -216,3 +216,21 @@ def has_ego_poses(drive: Drive) -> bool:
     first = drive.frames[0].T_world_vehicle if drive.frames else None
     return any(not np.allclose(f.T_world_vehicle, first, atol=1e-9) or f.T_world_vehicle_at_camera
                for f in drive.frames)
+
+
+def cameras_without_images(drive: Drive) -> list[str]:
+    """The cameras of the drive's rig (the first frame's) that no frame has an image for, in rig
+    order: a LiDAR-only recording whose rig still names its cameras (``simulate --no-cameras``).
+    Empty when the rig does not load or the drive has no frames."""
+    if not drive.frames:
+        return []
+    try:
+        names = drive.rig(0).camera_names
+    except Exception:  # noqa: BLE001 - a broken rig is reported where it is used
+        return []
+    seen: set[str] = set()
+    for f in drive.frames:
+        seen.update(f.image_paths)
+        if seen.issuperset(names):
+            return []
+    return [n for n in names if n not in seen]
