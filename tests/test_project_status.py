@@ -15,7 +15,7 @@ from fusionlabel.cli.main import main
 from fusionlabel.geometry.cuboid import Cuboid
 from fusionlabel.model.annotation import CuboidLabel
 from fusionlabel.model.commands import (AcceptPrelabel, CopyToFrame, CreateCuboid, DeleteCuboids, SetBox, SetClass,
-                                        SetFrameStatus)
+                                        SetFrameStatus, command_from_json)
 from fusionlabel.model.frame_status import start_frames
 from fusionlabel.qa.project_status import project_status
 from fusionlabel.store import db as store_db
@@ -250,3 +250,59 @@ def test_a_version_1_project_is_read_as_it_is(tmp_path, capsys):
     con = sqlite3.connect(folder / "project.sqlite")
     assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
     con.close()
+
+
+def edited_prelabel_of_an_undone_run(folder, drive, clock) -> None:
+    """A project where the annotator moved a pre-label, then took back the move and the run: the
+    moved cuboid is gone, only the run's own (undone) command knows its frame."""
+    clock(0)
+    project = Project.create(folder, drive, import_labels=True, progress=False)
+    doc = project.document
+    clock(10)
+    doc.apply(prelabel_command(doc, {1: [prelabel(-10.0), prelabel(-20.0)]}, "frame 1")[0])
+    moved = next(a.uid for a in doc.annotations(1) if a.source == "model")
+    clock(20)
+    doc.apply(SetBox(moved, box(-11.0)))
+    clock(30)
+    doc.undo()
+    clock(40)
+    doc.undo()
+    clock(50)
+    doc.apply(SetClass(doc.annotations(2)[0].uid, "van"))
+    project.close()
+
+
+def test_status_reads_the_database_without_building_the_document(tmp_path, drive, clock, monkeypatch):
+    """The figures are those of the whole document and the whole decoded log, read without the
+    document (loading it fails here) and without decoding the label import (a long drive's holds
+    every label): only the annotator's steps and the pre-label runs are decoded."""
+    from fusionlabel.assist.prelabel_project import prelabel_outcomes
+    from fusionlabel.qa.effort import effort_from_log
+    from fusionlabel.store.project import StoredProject
+
+    scripted_session(tmp_path / "scripted", drive, clock)
+    edited_prelabel_of_an_undone_run(tmp_path / "undone", drive, clock)
+    expected = {}
+    for name in ("scripted", "undone"):
+        with StoredProject(tmp_path / name) as project:
+            doc, store = project.document, project.store
+            expected[name] = (doc.frame_statuses(), effort_from_log(store.command_log(), store.history_events(), CAP),
+                              prelabel_outcomes(doc))
+    assert expected["undone"][1].frame_edits == {1: 1, 2: 1}     # the undone move counts in frame 1
+
+    def no_document(self):
+        raise AssertionError("the whole document was loaded")
+    decoded = []
+
+    def recording(payload):
+        cmd = command_from_json(payload)
+        decoded.append(cmd.description)
+        return cmd
+    monkeypatch.setattr(store_db.ProjectStore, "load_state", no_document)
+    monkeypatch.setattr(store_db, "command_from_json", recording)
+    for name, (statuses, effort, prelabels) in expected.items():
+        decoded.clear()
+        got = project_status(tmp_path / name, CAP)
+        assert got.frame_status == {s: statuses.count(s) for s in ("new", "in_progress", "done", "reviewed")}
+        assert got.effort == effort and got.prelabels == prelabels
+        assert decoded and not any(d.startswith("Import") for d in decoded), decoded

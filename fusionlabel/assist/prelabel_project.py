@@ -98,7 +98,10 @@ def prelabel_outcomes(doc) -> dict[str, int]:
       interpolation or propagation);
     - ``deleted``: removed by anything but a pre-label run (the annotator's delete, mark absent,
       delete track);
-    - ``replaced_by_later_run``: removed, untouched, by a later pre-label run."""
+    - ``replaced_by_later_run``: removed, untouched, by a later pre-label run.
+
+    ``doc``: a document, or anything with its ``done_commands``, ``in`` and ``get``
+    (:class:`~fusionlabel.store.stored_labels.StoredLabels`); only the pre-labels' cuboids are read."""
     created, left = _machine_made(doc)
     out = dict.fromkeys(("stored", *PRELABEL_OUTCOMES), 0)
     out["stored"] = len(created)
@@ -106,14 +109,13 @@ def prelabel_outcomes(doc) -> dict[str, int]:
         return out
     replaced = {uid for cmd in doc.done_commands(PRELABEL_DESCRIPTION) for c in leaves(cmd)
                 if isinstance(c, DeleteCuboids) for uid in c.uids}
-    edited = edited_prelabels(doc, range(doc.n_frames))
     for uid in created:
         if uid not in doc:
             out["replaced_by_later_run" if uid in replaced else "deleted"] += 1
             continue
         label = doc.get(uid).label
-        if label.source == "model":
-            out["edited_not_accepted" if uid in edited else "waiting"] += 1
+        if label.source == "model":   # edited (edited_prelabels) when the machine left it otherwise
+            out["edited_not_accepted" if left[uid] != label else "waiting"] += 1
         else:
             untouched = label == AcceptPrelabel.accepted(left[uid])
             out["accepted_untouched" if untouched else "accepted_edited"] += 1

@@ -84,17 +84,24 @@ def machine_kind(description: str) -> str | None:
     return None
 
 
-def effort_from_log(commands, events, idle_cap_seconds: float = IDLE_CAP_SECONDS) -> Effort:
+def effort_from_log(commands, events, idle_cap_seconds: float = IDLE_CAP_SECONDS, frame_of=None) -> Effort:
     """The effort in a command log: ``commands`` are (log id, state, command) of every step, by id
     (:meth:`~fusionlabel.store.db.ProjectStore.command_log`), ``events`` (log id, action, time in
-    µs) of every apply, undo and redo, oldest first (:meth:`~fusionlabel.store.db.ProjectStore.history_events`)."""
+    µs) of every apply, undo and redo, oldest first (:meth:`~fusionlabel.store.db.ProjectStore.history_events`).
+    A machine step (:func:`machine_kind`) may be given as its description alone (a str: nothing
+    else of it is read) when ``frame_of`` (uid -> frame of the cuboids the annotator's steps
+    change, anything with ``get``: :class:`CuboidFrames`) is given; without it the frames come
+    from the cuboids the commands made."""
     if idle_cap_seconds <= 0:
         raise ValueError(f"the idle cap must be positive, got {idle_cap_seconds}")
     effort = Effort(idle_cap_seconds=float(idle_cap_seconds))
-    frame_of = _cuboid_frames(cmd for _, _, cmd in commands)
+    if frame_of is None:
+        frame_of = cuboid_frames(cmd for _, _, cmd in commands)
     annotator = set()
     for log_id, state, cmd in commands:
-        machine = machine_kind(cmd.description)
+        machine = machine_kind(cmd if isinstance(cmd, str) else cmd.description)
+        if isinstance(cmd, str) and machine is None:
+            raise ValueError(f"step {log_id} ({cmd!r}) is the annotator's: its command is needed, not its description")
         if machine is not None:
             effort.machine_steps[machine] += 1
             continue
@@ -115,8 +122,24 @@ def effort_from_log(commands, events, idle_cap_seconds: float = IDLE_CAP_SECONDS
     return effort
 
 
-def _cuboid_frames(commands) -> dict[str, int]:
-    """uid -> frame of every cuboid the log ever made (a cuboid never changes frame)."""
+class CuboidFrames:
+    """uid -> frame (:meth:`get`) from ``sources``, callables giving such dicts, each called only
+    when the ones before it do not know a uid asked for (a cuboid never changes frame, so any
+    source that knows it is right): the cheap ones first, the costly ones seldom or never."""
+
+    def __init__(self, *sources):
+        self._sources = list(sources)
+        self._known: dict[str, int] = {}
+
+    def get(self, uid: str, default=None):
+        while uid not in self._known and self._sources:
+            for k, frame in self._sources.pop(0)().items():
+                self._known.setdefault(k, frame)
+        return self._known.get(uid, default)
+
+
+def cuboid_frames(commands) -> dict[str, int]:
+    """uid -> frame of every cuboid ``commands`` made or removed (a cuboid never changes frame)."""
     frame_of: dict[str, int] = {}
     for cmd in commands:
         for c in leaves(cmd):

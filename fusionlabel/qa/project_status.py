@@ -13,7 +13,9 @@ from pathlib import Path
 from ..assist.prelabel_project import PRELABEL_OUTCOMES, prelabel_outcomes
 from ..model.document import FINISHED_STATUSES, FRAME_STATUSES
 from ..wording import counted
-from .effort import EDIT_KINDS, IDLE_CAP_SECONDS, MACHINE_KINDS, Effort, effort_from_log, utc_text
+from ..store.stored_labels import StoredLabels
+from .effort import (EDIT_KINDS, IDLE_CAP_SECONDS, MACHINE_KINDS, CuboidFrames, Effort, cuboid_frames, effort_from_log,
+                     machine_kind, utc_text)
 
 
 @dataclass
@@ -116,17 +118,34 @@ def _duration(seconds: float) -> str:
 
 def project_status(folder: str | Path, idle_cap_seconds: float = IDLE_CAP_SECONDS) -> ProjectStatus:
     """The figures of the project in ``folder``, read-only (:class:`~fusionlabel.store.project.StoredProject`:
-    ProjectError for a folder that is not a project, StoreError for one of a newer schema)."""
+    ProjectError for a folder that is not a project, StoreError for one of a newer schema), from
+    SQL queries: the document is not built and the machine's steps are not decoded."""
     from ..store.project import StoredProject
 
     with StoredProject(folder) as project:
-        doc = project.document
-        statuses = doc.frame_statuses()
-        effort = effort_from_log(project.store.command_log(), project.store.history_events(), idle_cap_seconds)
-        frame_ids = project.drive.frame_ids
+        store, frame_ids = project.store, project.drive.frame_ids
+        stored = store.frame_statuses()
+        statuses = [stored.get(f, "new") for f in range(len(frame_ids))]
+        effort = _effort(store, idle_cap_seconds)
         finished = [(frame_ids[f], s, effort.frame_edits[f]) for f, s in enumerate(statuses) if s in FINISHED_STATUSES]
         return ProjectStatus(project.folder, project.drive.name, len(statuses),
-                             {s: statuses.count(s) for s in FRAME_STATUSES}, effort, prelabel_outcomes(doc), finished)
+                             {s: statuses.count(s) for s in FRAME_STATUSES}, effort,
+                             prelabel_outcomes(StoredLabels(store)), finished)
+
+
+def _effort(store, idle_cap_seconds: float) -> Effort:
+    """:func:`effort_from_log` of a project's log, decoding only the annotator's steps: the machine's
+    (a label import holds every label of the drive) are counted from their descriptions, and the
+    frames of the cuboids edited come from the database (the machine's steps only for a cuboid
+    neither knows: one a machine step made that is gone now)."""
+    log = store.command_descriptions()
+    decoded = store.commands(i for i, _, d in log if machine_kind(d) is None)
+    # a machine step's cuboids one step at a time, the label imports (the largest) last
+    machine = sorted((machine_kind(d) == "label_imports", i) for i, _, d in log if machine_kind(d) is not None)
+    frame_of = CuboidFrames(lambda: cuboid_frames(decoded.values()), store.annotation_frames,
+                            *(lambda i=i: cuboid_frames(store.commands([i]).values()) for _, i in machine))
+    commands = [(i, state, decoded.get(i, d)) for i, state, d in log]
+    return effort_from_log(commands, store.history_events(), idle_cap_seconds, frame_of)
 
 
 def total_status(projects: list[ProjectStatus]) -> ProjectStatus:

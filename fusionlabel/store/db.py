@@ -554,6 +554,42 @@ class ProjectStore:
         return [(i, s, command_from_json(p)) for i, s, p in rows]
 
 
+    def command_descriptions(self) -> list[tuple[int, str, str]]:
+        """(id, state, description) of every logged command, by id: the log without decoding a
+        payload (a label import's holds every label of the drive)."""
+        with self._lock:
+            return [tuple(r) for r in self._db().execute("SELECT id, state, description FROM commands ORDER BY id")]
+
+    def commands(self, ids) -> dict[int, Command]:
+        """The logged commands with these ids, decoded: id -> command."""
+        out: dict[int, Command] = {}
+        ids = list(ids)
+        for k in range(0, len(ids), 500):   # SQLite's limit on bound parameters
+            chunk = ids[k:k + 500]
+            with self._lock:
+                rows = self._db().execute(f"SELECT id, payload FROM commands WHERE id IN ({','.join('?' * len(chunk))})",
+                                          chunk).fetchall()
+            out.update((i, command_from_json(p)) for i, p in rows)
+        return out
+
+    def annotation_frames(self) -> dict[str, int]:
+        """uid -> frame of every cuboid there is now."""
+        with self._lock:
+            return dict(self._db().execute("SELECT uid, frame FROM annotations").fetchall())
+
+    def annotation(self, uid: str) -> Annotation | None:
+        """The cuboid with this uid as stored now, None when there is none."""
+        with self._lock:
+            row = self._db().execute(
+                "SELECT uid, frame, seq, track_id, class, source, score, cx, cy, cz, length, width, height, "
+                "yaw, pitch, roll, attributes FROM annotations WHERE uid=?", (uid,)).fetchone()
+        return None if row is None else _annotation_from_row(row)
+
+    def frame_statuses(self) -> dict[int, str]:
+        """frame -> status of the frames that have one stored (the others are ``new``)."""
+        with self._lock:
+            return dict(self._db().execute("SELECT frame, status FROM frame_status").fetchall())
+
     def history_events(self) -> list[tuple[int, str, int]]:
         """(command id, action, time in µs) of every ``apply``, ``undo`` and ``redo``, oldest first
         (table ``history``: an edit folded into the step before adds one more ``apply`` of it)."""

@@ -496,7 +496,8 @@ class Project:
 class StoredProject:
     """A project read from its folder alone, for reports (``fusionlabel project status``): the
     database opened read-only without the write lock (an app editing it goes on undisturbed), its
-    ``document``, ``drive`` reference (:class:`~.db.DriveRecord`: name, frame IDs) and ``ontology``.
+    ``document`` (built when first used), ``drive`` reference (:class:`~.db.DriveRecord`: name,
+    frame IDs) and ``ontology``.
     The drive itself is not opened and need not be there. Raises ProjectError for a folder that is
     not a project or whose creation was interrupted, StoreError for a database this version cannot
     read (a newer schema). Close it, or use it in a ``with`` block."""
@@ -513,10 +514,18 @@ class StoredProject:
             self.drive = self.store.drive_record()
             self.warnings: list[str] = []
             self.ontology = Project._load_ontology(self.folder, self.warnings)
-            self.document = Document(len(self.drive.frame_ids), self.ontology, self.store)
         except BaseException:
             self.store.close()
             raise
+        self._document: Document | None = None
+
+    @property
+    def document(self) -> Document:
+        """The whole document, built when first asked for (a long drive's takes seconds and
+        hundreds of MB: ``project status`` reads its figures from the database instead)."""
+        if self._document is None:
+            self._document = Document(len(self.drive.frame_ids), self.ontology, self.store)
+        return self._document
 
     def close(self) -> None:
         self.store.close()
