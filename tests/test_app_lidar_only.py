@@ -55,7 +55,7 @@ def test_stepping_a_lidar_only_drive_says_the_missing_cameras_once(qtbot, tmp_pa
                 testing.wait_for_frame(w, i)
         s = w.session
         said = [m.text for m in s.startup_messages + s.messages if "image" in m.text]
-        assert said == [f"cameras {', '.join(names)} have no images in this drive: their panels stay empty"], said
+        assert said == [f"cameras {', '.join(names)} have no images in this drive: their panels show the points on a blank canvas"], said
         assert sum("image" in r.getMessage() for r in caplog.records) == 1
         assert w.displayed.index == FRAMES - 1 and w.displayed.error_summary() is None
         for name in names:    # each empty panel carries the caption instead

@@ -43,8 +43,8 @@ def cameras_without_images_text(names: list[str]) -> str | None:
     if not names:
         return None
     if len(names) == 1:
-        return f"camera {names[0]} has no images in this drive: its panel stays empty"
-    return f"cameras {', '.join(names)} have no images in this drive: their panels stay empty"
+        return f"camera {names[0]} has no images in this drive: its panel shows the points on a blank canvas"
+    return f"cameras {', '.join(names)} have no images in this drive: their panels show the points on a blank canvas"
 
 
 def names_frame(text: str, frame_id: str) -> bool:
