@@ -1,7 +1,10 @@
 """When the label checks run for the label-check dock: on Ctrl+K, and, while the dock is open,
 again once the edits pause (:data:`REFRESH_MS` after the last one; undo and redo are edits too).
-The labels are copied on the GUI thread and checked on a worker thread, one check at a time; a
-check that an edit made stale is dropped and followed by a check of the labels as they are. A drive
+The labels are copied on the GUI thread and checked in a child process
+(:mod:`fusionlabel.qa.check_process`: on a thread the checks would hold the interpreter lock the
+painting needs, and editing would stutter), one check at a time; a worker thread starts it and
+relays its report. Checks that cannot run there (a drive not opened from a path, a frozen
+executable, a check replaced in code, as tests do) run on that worker thread. A check that an edit made stale is dropped and followed by a check of the labels as they are. A drive
 whose check takes longer than :data:`AUTO_MAX_S` (thousands of frames) is not checked again after
 every edit: its list is shown as it was, marked out of date (:attr:`CheckRunner.outdated`), until
 the next Ctrl+K."""
@@ -14,6 +17,9 @@ from typing import Callable
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from ..assist.wire_process import ChildStartError
+from ..qa.check_process import CheckProcess
+from . import label_findings
 from .label_findings import labels_to_check, run_checks
 
 REFRESH_MS = 700    # an open list is checked again this long after the last edit
@@ -39,6 +45,8 @@ class CheckRunner(QObject):
         self.last_seconds = 0.0  # how long the last check took
         self.outdated = False   # the labels changed since the list shown, and only Ctrl+K checks them again
         self._thread: threading.Thread | None = None
+        self._process: CheckProcess | None = None   # the child of the running check, if in one
+        self._closed = False
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(REFRESH_MS)
@@ -68,6 +76,8 @@ class CheckRunner(QObject):
         return True
 
     def _launch(self) -> None:
+        if self._closed:
+            return
         labels, absent = labels_to_check(self.session)   # copied here, on the GUI thread
         self._thread = threading.Thread(target=self._run, args=(self.session.drive, labels, absent, self.edits),
                                         daemon=True, name="fusionlabel-label-check")
@@ -77,11 +87,53 @@ class CheckRunner(QObject):
     def _run(self, drive, labels, absent, edits: int) -> None:
         started = time.perf_counter()
         try:
-            report = run_checks(drive, labels, absent)
+            answer = self._in_child(drive, labels, absent)
+            if answer is None:
+                report = run_checks(drive, labels, absent)
+            elif answer[0] == "done":
+                report = answer[1]
+            else:
+                self._emit(self._error, f"label check failed: {answer[1]}", edits)
+                return
+        except _Closed:
+            return
         except Exception as e:  # noqa: BLE001 - any failure becomes a message
             self._emit(self._error, f"label check failed: {type(e).__name__}: {e}", edits)
             return
         self._emit(self._finished, report, edits, time.perf_counter() - started)
+
+    def _in_child(self, drive, labels, absent) -> tuple | None:
+        """Worker thread: the child process's answer, or None when the check cannot run in one
+        (then it runs here). _Closed when :meth:`shutdown` ended it."""
+        recipe = getattr(drive, "opened_as", None)
+        if recipe is None or run_checks is not label_findings.run_checks:
+            return None
+        try:
+            process = CheckProcess(recipe, len(drive), labels, absent)
+        except ChildStartError:
+            return None
+        self._process = process
+        if self._closed:
+            process.kill()
+        answer = process.result()
+        self._process = None
+        if answer is None or self._closed:
+            raise _Closed
+        return answer
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the running check's child (None: none runs, or it runs here)."""
+        process = self._process
+        return None if process is None else process.pid
+
+    def shutdown(self) -> None:
+        """The window is closing: end the running check's child now and drop its result."""
+        self._closed = True
+        self.timer.stop()
+        process = self._process
+        if process is not None:
+            process.kill()
 
     @staticmethod
     def _emit(signal, *args) -> None:
@@ -134,3 +186,7 @@ class CheckRunner(QObject):
             return
         announce, self._announce = self._announce, False
         self.failed.emit(text, announce)
+
+
+class _Closed(Exception):
+    """The check's child was ended by :meth:`CheckRunner.shutdown`."""

@@ -669,6 +669,7 @@ class MainWindow(QMainWindow):
                                            "bev_scale": float(self.bev.scale)})
         self.session.flush_settings()
         self.prelabel_runner.shutdown()
+        self.check_panel.runner.shutdown()
         self.loader.close()
         super().closeEvent(ev)
 

@@ -23,14 +23,12 @@ detector itself.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 from typing import Iterator
 
 from ..errors import FusionLabelError
 from .detect_wire import WireError, expect, is_int, put_labels, read_message, take_labels, write_message
+from .wire_process import WireProcess, child_streams, python_command
 
 DETECTOR_NICE = 15  # below the app's frame loader (10): stepping through frames goes first
 
@@ -51,13 +49,10 @@ def recipes(drive, detector) -> tuple | None:
 def child_command() -> list[str]:
     """The command line of the child: this module run by this interpreter. DetectProcessError in
     a frozen executable, where ``sys.executable`` is the program itself, not Python."""
-    if getattr(sys, "frozen", False):
-        raise DetectProcessError("the detector cannot run in a separate process from a frozen executable "
-                                 f"({sys.executable} is not a Python interpreter)")
-    return [sys.executable, "-m", __name__]
+    return python_command(__name__, "detector", DetectProcessError)
 
 
-class DetectProcess:
+class DetectProcess(WireProcess):
     """One child process detecting on ``frames``; read its messages with :meth:`messages`. With
     ``min_score`` the "done" message also carries the pre-labels to store (scoring at least that,
     tracked on a sequence), else None there. ``command``: the child's command line (by default
@@ -65,76 +60,14 @@ class DetectProcess:
 
     def __init__(self, drive_recipe: tuple, detector_recipe: tuple, frames: list[int], n_frames: int,
                  nice: int = DETECTOR_NICE, min_score: float | None = None, command: list[str] | None = None):
-        self.killed = False
-        # The child imports this copy of fusionlabel even when the caller found it through sys.path.
-        package_root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-        command = command or child_command()
-        try:
-            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        except OSError as e:
-            raise DetectProcessError(f"cannot start the detector process {command[0]}: {e.strerror or e}") from None
         job = {"drive": list(drive_recipe), "detector": list(detector_recipe), "frames": [int(f) for f in frames],
                "n_frames": int(n_frames), "nice": int(nice), "min_score": None if min_score is None else float(min_score)}
-        try:
-            write_message(self.proc.stdin, "job", job)
-        except OSError:  # the child died at once: messages() says so
-            pass
+        super().__init__(command or child_command(), ("job", job), "detector", DetectProcessError)
 
     def messages(self) -> Iterator[tuple]:
         """The child's messages as they come (blocking), ending with a "done" or "failed" one (none
         after :meth:`kill`). A malformed message ends the child and becomes a "failed" one."""
-        while True:
-            try:
-                message = read_message(self.proc.stdout)
-                if message is not None:
-                    message = reply(message)
-            except Exception as e:  # noqa: BLE001 - whatever goes wrong, the relay ends with a message
-                if isinstance(e, (OSError, ValueError)) and not isinstance(e, WireError):
-                    message = None  # the pipe is closed: kill() during a read
-                else:
-                    if self.proc.poll() is None:
-                        self.proc.kill()
-                    self._finish()
-                    if not self.killed:
-                        yield ("failed", f"the detector process sent a malformed message ({e})"
-                               if isinstance(e, WireError)
-                               else f"the detector process's message could not be read ({type(e).__name__}: {e})")
-                    return
-            if message is None:
-                code = self._finish()
-                if self.killed:  # as asked: nobody waits for a message
-                    return
-                yield ("failed", f"the detector process ended unexpectedly (exit code {code})")
-                return
-            yield message
-            if message[0] != "progress":
-                self._finish()
-                return
-
-    def _finish(self) -> int:
-        """Wait for the child to end and close both pipes to it; its exit code."""
-        code = self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            try:
-                pipe.close()
-            except OSError:  # stdin's last flush to a child already gone
-                pass
-        return code
-
-    def cancel(self) -> None:
-        """Ask the child to stop after its current frame (it then sends the frames done)."""
-        try:
-            self.proc.stdin.write(b"c")
-            self.proc.stdin.flush()
-        except (OSError, ValueError):  # already gone
-            pass
-
-    def kill(self) -> None:
-        """End the child now (its results are not wanted)."""
-        self.killed = True
-        if self.proc.poll() is None:
-            self.proc.kill()
+        return super().messages(reply, lambda message: message[0] != "progress")
 
 
 # ------------------------------------------------------------------------------- the messages
@@ -197,15 +130,13 @@ def _job(message) -> dict:
 
 
 def _child() -> None:
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # a print in the detector must not break the messages
+    out, stdin = child_streams()  # a print in the detector must not break the messages
 
     def send(kind: str, body) -> None:
         write_message(out, kind, body)
 
     try:
-        # Plain reads of the descriptor: a thread blocked in a buffered stdin aborts the exit.
-        with open(0, "rb", buffering=0, closefd=False) as stdin:
+        with stdin:
             message = read_message(stdin)
             if message is None:  # no job: the parent is gone
                 return

@@ -1,0 +1,88 @@
+"""The app's label checks run in a child process (fusionlabel.qa.check_process), not on a thread
+of the app that would hold its interpreter lock; closing the window ends that child at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import Qt  # noqa: E402
+
+from fusionlabel.assist.detect_wire import Message, WireError  # noqa: E402
+from fusionlabel.qa.check_process import CheckProcess, put_report, reply, take_report  # noqa: E402
+from fusionlabel.qa.label_check import check_labels  # noqa: E402
+from fusionlabel.qa.project_labels import read_project  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (no longer listed, or only a zombie left to reap)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_ctrl_k_checks_in_a_child_process_and_closing_the_window_ends_it(qtbot, window):
+    w = window
+    runner = w.check_panel.runner
+    qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: runner.pid is not None, timeout=10_000)
+    pid = runner.pid
+    assert pid != os.getpid() and "fusionlabel.qa.check_process" in command_line(pid)
+    qtbot.waitUntil(lambda: w.check_panel.report is not None and not w.check_panel.refreshing, timeout=60_000)
+    assert gone(pid) and runner.pid is None
+    # The child's report is the one `fusionlabel check` makes of the project on disk.
+    on_disk = read_project(w.session.project.folder)
+    want = check_labels(on_disk.drive, {i: v for i, v in enumerate(on_disk.labels) if v}, "project",
+                        absent=on_disk.absent)
+    assert w.check_panel.findings == want.findings and w.check_panel.report.status() == want.status()
+    # Closing the window while a check runs ends its child now: one that would never end by itself
+    # (stopped) is gone too.
+    qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: runner.pid is not None, timeout=10_000)
+    pid = runner.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        w.close()
+        started = time.monotonic()
+        while not gone(pid) and time.monotonic() - started < 5:
+            time.sleep(0.02)
+        assert gone(pid)
+        qtbot.waitUntil(lambda: not runner.running, timeout=5_000)
+    finally:
+        if not gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_the_report_survives_the_trip_and_a_bad_one_is_named(project):
+    drive = project.drive
+    on_disk = read_project(project.folder)
+    labels = {i: list(v) for i, v in enumerate(on_disk.labels) if v}
+    labels[0][0] = labels[0][0].with_(box=labels[0][0].box.with_(size=(25.0, 6.0, 1.5)))
+    report = check_labels(drive, labels, "project")
+    assert report.findings and take_report(put_report(report)) == report
+    body = put_report(report)
+    body["findings"][0]["value"] = "big"
+    with pytest.raises(WireError, match="value and threshold must be numbers"):
+        reply(Message("done", body, []))
+    # A drive that is gone: the child answers with the error naming it, not a traceback.
+    answer = CheckProcess((str(project.folder / "nowhere"), None, None), len(drive), labels, {}).result()
+    assert answer[0] == "failed" and "nowhere" in answer[1]
