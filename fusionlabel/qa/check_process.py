@@ -13,12 +13,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+import time
 
 from ..assist.detect_wire import WireError, expect, is_int, put_labels, read_message, take_labels, write_message
 from ..assist.wire_process import WireProcess, child_streams, python_command
 from .findings import Finding
 from .label_check import LabelCheck
 
+PART_FRAMES = 50  # frames of labels encoded at a time (see put_labels_in_parts)
 CHECK_NICE = 15  # below the app's frame loader (10): stepping through frames goes first
 REPORT_FIELDS = ("source", "frames", "boxes", "tracks", "prelabels", "swept_frames", "notes")
 FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
@@ -32,7 +34,7 @@ class CheckProcess(WireProcess):
     def __init__(self, drive_recipe: tuple, n_frames: int, labels: dict, absent: dict, nice: int = CHECK_NICE):
         arrays: list = []
         job = {"drive": list(drive_recipe), "n_frames": int(n_frames), "nice": int(nice),
-               "labels": put_labels(arrays, labels),
+               "labels": put_labels_in_parts(arrays, labels),
                "absent": [[int(i), sorted(str(t) for t in tracks)] for i, tracks in absent.items()]}
         super().__init__(python_command(__name__, "label check"), ("job", job, arrays), "label check")
 
@@ -41,6 +43,17 @@ class CheckProcess(WireProcess):
         after :meth:`kill`."""
         answers = list(self.messages(reply, lambda message: True))  # to the end: the child is reaped
         return answers[0] if answers else None
+
+
+def put_labels_in_parts(arrays: list, labels: dict) -> list:
+    """``labels`` as body parts of :data:`PART_FRAMES` frames each, the interpreter lock let go
+    between them: made on a thread of the app, one pass over a long drive's labels would hold it
+    for a quarter of a second, and the painting would wait."""
+    frames, parts = list(labels), []
+    for start in range(0, len(frames), PART_FRAMES):
+        parts.append(put_labels(arrays, {f: labels[f] for f in frames[start:start + PART_FRAMES]}))
+        time.sleep(0.001)
+    return parts
 
 
 def put_report(report: LabelCheck) -> dict:
@@ -110,7 +123,8 @@ def _job(message) -> dict:
                                             and isinstance(a[1], list) and all(isinstance(t, str) for t in a[1])
                                             for a in absent), "absent must be [frame, [track ids]] pairs")
     job["drive"] = (drive[0], drive[1], None if drive[2] is None else tuple(drive[2]))
-    job["labels"] = take_labels(job["labels"], message.arrays, "labels")
+    expect(isinstance(job["labels"], list), "labels must be a list of parts")
+    job["labels"] = {f: labs for part in job["labels"] for f, labs in take_labels(part, message.arrays, "labels").items()}
     job["absent"] = {int(i): set(tracks) for i, tracks in absent}
     return job
 
