@@ -27,8 +27,8 @@ import threading
 from typing import Iterator
 
 from ..errors import FusionLabelError
-from .detect_wire import WireError, expect, is_int, put_labels, read_message, take_labels, write_message
-from .wire_process import WireProcess, child_streams, python_command
+from .detect_wire import expect, is_int, put_labels, take_labels, write_message
+from .wire_process import WireProcess, python_command, start_child, take_drive_recipe
 
 DETECTOR_NICE = 15  # below the app's frame loader (10): stepping through frames goes first
 
@@ -114,52 +114,26 @@ def _job(message) -> dict:
     expect(isinstance(job, dict) and set(job) == {"drive", "detector", "frames", "n_frames", "nice", "min_score"},
            "a job must have drive, detector, frames, n_frames, nice and min_score")
     drive, detector = job["drive"], job["detector"]
-    expect(isinstance(drive, list) and len(drive) == 3 and isinstance(drive[0], str)
-           and (drive[1] is None or isinstance(drive[1], str))
-           and (drive[2] is None or (isinstance(drive[2], list) and len(drive[2]) == 2 and all(map(is_int, drive[2])))),
-           "drive must be [path, scene or null, [width, height] or null]")
     expect(isinstance(detector, list) and len(detector) == 2 and isinstance(detector[0], str)
            and (detector[1] is None or isinstance(detector[1], str)), "detector must be [spec, config or null]")
     expect(is_int(job["n_frames"]) and is_int(job["nice"]), "n_frames and nice must be integers")
     expect(isinstance(job["frames"], list) and all(is_int(f) and 0 <= f < job["n_frames"] for f in job["frames"]),
            "frames must be frame numbers of the drive")
     expect(job["min_score"] is None or isinstance(job["min_score"], (int, float)), "min_score must be a number or null")
-    job["drive"] = (drive[0], drive[1], None if drive[2] is None else tuple(drive[2]))
+    job["drive"] = take_drive_recipe(drive)
     job["detector"] = tuple(detector)
     return job
 
 
 def _child() -> None:
-    out, stdin = child_streams()  # a print in the detector must not break the messages
+    stop = threading.Event()  # the parent asks to stop, or is gone
+    out, job = start_child(_job, "detector", stop.set)  # a print in the detector must not break the messages
+    if job is None:
+        return
 
     def send(kind: str, body) -> None:
         write_message(out, kind, body)
 
-    try:
-        with stdin:
-            message = read_message(stdin)
-            if message is None:  # no job: the parent is gone
-                return
-            job = _job(message)
-    except WireError as e:
-        send("failed", f"the detector process got a malformed job ({e})")
-        return
-    except OSError:  # no job: the parent is gone
-        return
-    except Exception as e:  # noqa: BLE001 - a job that cannot be read still gets an answer
-        send("failed", f"the detector process could not read its job ({type(e).__name__}: {e})")
-        return
-    try:
-        os.nice(job["nice"])
-    except (AttributeError, OSError):
-        pass
-    stop = threading.Event()
-
-    def watch_stdin() -> None:
-        os.read(0, 1)  # a byte, or the end: the parent asks to stop, or is gone
-        stop.set()
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
     try:
         from ..io.drives import open_drive
         from .detector import make_detector

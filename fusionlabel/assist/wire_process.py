@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import FusionLabelError
-from .detect_wire import WireError, read_message, write_message
+from .detect_wire import WireError, expect, is_int, read_message, write_message
 
 
 class ChildStartError(FusionLabelError):
@@ -119,3 +120,52 @@ def child_streams() -> tuple:
     os.dup2(2, 1)
     # Plain reads of the descriptor: a thread blocked in a buffered stdin aborts the exit.
     return out, open(0, "rb", buffering=0, closefd=False)
+
+
+def start_child(parse: Callable, what: str, on_stop: Callable[[], None]) -> tuple:
+    """In the child: (the stream its messages go to, its job checked by ``parse``, or None when
+    there is none). With a job, the child's CPU priority is lowered to the job's ``nice`` and a
+    thread calls ``on_stop`` once the parent writes a byte or closes stdin (it asks to stop, or is
+    gone)."""
+    out, stdin = child_streams()
+    job = read_job(stdin, out, parse, what)
+    if job is None:
+        return out, None
+    try:
+        os.nice(job["nice"])
+    except (AttributeError, OSError):
+        pass
+
+    def watch_stdin() -> None:
+        os.read(0, 1)
+        on_stop()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    return out, job
+
+
+def read_job(stdin, out, parse: Callable, what: str):
+    """In the child: the parent's job message read from ``stdin`` and checked by ``parse``; None
+    when there is none (the parent is gone) or it cannot be read, which ``out`` is told."""
+    try:
+        with stdin:
+            message = read_message(stdin)
+            if message is None:  # no job: the parent is gone
+                return None
+            return parse(message)
+    except WireError as e:
+        write_message(out, "failed", f"the {what} process got a malformed job ({e})")
+    except OSError:  # no job: the parent is gone
+        pass
+    except Exception as e:  # noqa: BLE001 - a job that cannot be read still gets an answer
+        write_message(out, "failed", f"the {what} process could not read its job ({type(e).__name__}: {e})")
+    return None
+
+
+def take_drive_recipe(drive) -> tuple:
+    """A job's drive recipe (:attr:`Drive.opened_as`) checked: (path, scene, image size)."""
+    expect(isinstance(drive, list) and len(drive) == 3 and isinstance(drive[0], str)
+           and (drive[1] is None or isinstance(drive[1], str))
+           and (drive[2] is None or (isinstance(drive[2], list) and len(drive[2]) == 2 and all(map(is_int, drive[2])))),
+           "drive must be [path, scene or null, [width, height] or null]")
+    return drive[0], drive[1], None if drive[2] is None else tuple(drive[2])

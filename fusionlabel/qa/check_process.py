@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 import time
 
-from ..assist.detect_wire import WireError, expect, is_int, put_labels, read_message, take_labels, write_message
-from ..assist.wire_process import WireProcess, child_streams, python_command
+from ..assist.detect_wire import WireError, expect, is_int, put_labels, take_labels, write_message
+from ..assist.wire_process import WireProcess, python_command, start_child, take_drive_recipe
 from .findings import Finding
 from .label_check import LabelCheck
 
@@ -113,16 +112,12 @@ def _job(message) -> dict:
     expect(isinstance(job, dict) and set(job) == {"drive", "n_frames", "nice", "labels", "absent"},
            "a job must have drive, n_frames, nice, labels and absent")
     drive = job["drive"]
-    expect(isinstance(drive, list) and len(drive) == 3 and isinstance(drive[0], str)
-           and (drive[1] is None or isinstance(drive[1], str))
-           and (drive[2] is None or (isinstance(drive[2], list) and len(drive[2]) == 2 and all(map(is_int, drive[2])))),
-           "drive must be [path, scene or null, [width, height] or null]")
     expect(is_int(job["n_frames"]) and is_int(job["nice"]), "n_frames and nice must be integers")
     absent = job["absent"]
     expect(isinstance(absent, list) and all(isinstance(a, list) and len(a) == 2 and is_int(a[0])
                                             and isinstance(a[1], list) and all(isinstance(t, str) for t in a[1])
                                             for a in absent), "absent must be [frame, [track ids]] pairs")
-    job["drive"] = (drive[0], drive[1], None if drive[2] is None else tuple(drive[2]))
+    job["drive"] = take_drive_recipe(drive)
     expect(isinstance(job["labels"], list), "labels must be a list of parts")
     job["labels"] = {f: labs for part in job["labels"] for f, labs in take_labels(part, message.arrays, "labels").items()}
     job["absent"] = {int(i): set(tracks) for i, tracks in absent}
@@ -130,28 +125,9 @@ def _job(message) -> dict:
 
 
 def _child() -> None:
-    out, stdin = child_streams()
-    try:
-        with stdin:
-            message = read_message(stdin)
-            if message is None:  # no job: the parent is gone
-                return
-            job = _job(message)
-    except WireError as e:
-        write_message(out, "failed", f"the label check process got a malformed job ({e})")
+    out, job = start_child(_job, "label check", lambda: os._exit(0))  # the parent is gone: end now
+    if job is None:
         return
-    except OSError:  # no job: the parent is gone
-        return
-    try:
-        os.nice(job["nice"])
-    except (AttributeError, OSError):
-        pass
-
-    def watch_stdin() -> None:
-        os.read(0, 1)  # a byte, or the end: the parent asks to stop, or is gone
-        os._exit(0)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
     try:
         from ..io.drives import open_drive
         from .label_check import check_labels
