@@ -139,6 +139,20 @@ def test_cli_waive_list_json_unwaive_and_exit_codes(project, capsys):
     assert code == 3 and f"[{ids['label-duplicate']}]" in out
 
 
+def test_cli_refuses_to_waive_a_label_finding_seen_on_some_frames_only(project, capsys):
+    # a label finding's id stands for its frames: one waived under --frames would not hold in a full run
+    code, out, _ = run(capsys, project, "--labels-only", "--frames", "2", "--json")
+    dup = ids_by_check(out)["label-duplicate"]
+    code, out, err = run(capsys, project, "--labels-only", "--frames", "2", "--waive", dup, "--reason", "two trailers")
+    assert code == 2 and "--waive:" in err and "--frames" in err and "Traceback" not in err and not out
+    code, out, _ = run(capsys, project, "--labels-only", "--waived", "--json")
+    assert json.loads(out)["waivers"] == []
+    code, out, _ = run(capsys, project, "--labels-only", "--frames", "0-2", "--waive", dup, "--reason", "two trailers")
+    assert code == 0                                    # every frame chosen: the same ids as a full run
+    code, out, _ = run(capsys, project, "--labels-only")
+    assert f"[{dup}]" not in out and "1 finding waived" in out
+
+
 def run_json(capsys, project) -> str:
     """The JSON of ``check --labels-only --json`` with every finding (waived ones too)."""
     main(["check", str(project), "--labels-only", "--json"])

@@ -57,15 +57,23 @@ def _id(text: str, option: str) -> str:
     return got
 
 
-def waive_findings(args: argparse.Namespace, findings: list[Finding]) -> list[Waiver]:
+def waive_findings(args: argparse.Namespace, findings: list[Finding], some_frames: bool = False) -> list[Waiver]:
     """The waivers of ``args.waive`` (ids among ``findings`` of this run), written to the project;
-    InputError naming --waive for an id this run did not find (nothing is written then)."""
+    InputError naming --waive for an id this run did not find, or for a label finding when
+    ``some_frames`` (--frames left out some of the drive's frames: a label finding's id stands for
+    its frames, so it would differ from a full run's); nothing is written then."""
     by_id = {finding_id(f): f for f in findings}
     unknown = [i for i in args.waive if i not in by_id]
     if unknown:
         raise InputError(args.drive, f"no finding with id {', '.join(unknown)} in this run of the checks (run "
                                      "`fusionlabel check PROJECT` with the same options: each finding's id is in "
                                      "brackets); nothing waived", where="--waive")
+    clipped = [i for i in args.waive if some_frames and is_label_finding(by_id[i].check)]
+    if clipped:
+        raise InputError(args.drive, f"{', '.join(clipped)} is a label finding seen on only the frames --frames "
+                                     "chose; its id stands for the frames it spans, so a run over every frame would "
+                                     "not find it waived: run `fusionlabel check PROJECT --labels-only` without "
+                                     "--frames and waive the id it prints; nothing waived", where="--waive")
     waivers = [waive(by_id[i], args.reason) for i in dict.fromkeys(args.waive)]
     with _writable(args) as store:
         store.put_waivers(waivers)

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
                                     absent=absent)
     findings = (report.findings if report else []) + (label_report.findings if label_report else [])
     if args.waive:
-        made = check_waivers.waive_findings(args, findings)
+        made = check_waivers.waive_findings(args, findings, frames is not None and len(set(frames)) < len(drive))
         print(json.dumps({"waived": [w.as_dict() for w in made]}, indent=2) if args.json else
               "\n".join([f"{counted(len(made), 'finding')} waived:"] + [f"  {check_waivers.waiver_line(w)}" for w in made]))
         return 0
