@@ -133,8 +133,12 @@ def test_cli_waive_list_json_unwaive_and_exit_codes(project, capsys):
     code, out, _ = run(capsys, project, "--labels-only", "--frames", "0", "--waived", "--json")
     assert {w["status"] for w in json.loads(out)["waivers"]} == {"not checked"}   # frames 1 and 2 not read
 
-    code, out, _ = run(capsys, project, "--unwaive", ids["label-duplicate"])
-    assert code == 0 and "1 waiver taken back" in out
+    code, out, _ = run(capsys, project, "--unwaive", ids["label-duplicate"], "--json")
+    assert code == 0
+    (taken,) = json.loads(out)["unwaived"]      # JSON as asked, like --waive --json
+    assert taken["id"] == ids["label-duplicate"] and taken["reason"] == "two trailers, one behind the other"
+    code, out, _ = run(capsys, project, "--unwaive", ids["track-gap"])
+    assert code == 0 and out == f"1 waiver taken back: {ids['track-gap']}\n"
     code, out, _ = run(capsys, project, "--labels-only")
     assert code == 3 and f"[{ids['label-duplicate']}]" in out
 

@@ -80,15 +80,17 @@ def waive_findings(args: argparse.Namespace, findings: list[Finding], some_frame
     return waivers
 
 
-def unwaive(args: argparse.Namespace) -> int:
-    """Take back the waivers ``args.unwaive``; InputError naming --unwaive when one is not there."""
+def unwaive(args: argparse.Namespace) -> list[Waiver]:
+    """Take back the waivers ``args.unwaive`` and return them; InputError naming --unwaive when one
+    is not there."""
     with _writable(args) as store:
-        known = {w.id for w in store.waivers()}
+        known = {w.id: w for w in store.waivers()}
         unknown = [i for i in args.unwaive if i not in known]
         if unknown:
             raise InputError(args.drive, f"no waiver with id {', '.join(unknown)} in this project (--waived lists "
                                          "them); nothing taken back", where="--unwaive")
-        return store.remove_waivers(args.unwaive)
+        store.remove_waivers(args.unwaive)
+        return [known[i] for i in dict.fromkeys(args.unwaive)]
 
 
 class _writable:

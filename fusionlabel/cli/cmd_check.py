@@ -76,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_waivers.validate(args, args.drive.is_dir() and is_project(args.drive))
     if args.unwaive:
-        n = check_waivers.unwaive(args)
-        print(f"{counted(n, 'waiver')} taken back: {', '.join(args.unwaive)}")
+        taken = check_waivers.unwaive(args)
+        print(json.dumps({"unwaived": [w.as_dict() for w in taken]}, indent=2) if args.json else
+              f"{counted(len(taken), 'waiver')} taken back: {', '.join(w.id for w in taken)}")
         return 0
     drive, labels, source, absent, waivers = open_checked(args.drive, args.scene)
     frames = parse_frames(args.frames, drive) if args.frames else None
