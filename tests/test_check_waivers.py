@@ -125,6 +125,9 @@ def test_cli_waive_list_json_unwaive_and_exit_codes(project, capsys):
     code, out, _ = run(capsys, project, "--labels-only", "--waived", "--json")
     assert code == 0
     status = {w["id"]: w["status"] for w in json.loads(out)["waivers"]}
+    listed = {w["id"]: w for w in json.loads(out)["waivers"]}
+    dup = next(f for f in json.loads(run_json(capsys, project))["findings"] if f["id"] == ids["label-duplicate"])
+    assert listed[ids["label-duplicate"]]["at"] == dup["waiver"]["at"]     # `at` in both, the same
     assert status == {ids["track-gap"]: "stale", ids["label-duplicate"]: "waived"}
     code, out, _ = run(capsys, project, "--labels-only", "--waived")
     assert "stale" in out and "no longer found" in out

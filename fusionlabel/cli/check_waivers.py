@@ -113,6 +113,12 @@ class _writable:
         self.project.close()
 
 
+def waiver_json(w: Waiver) -> dict:
+    """A waiver for ``--json``: its fields, with ``at`` (ISO 8601 UTC) beside ``at_us`` as in a
+    waived finding's ``waiver``."""
+    return w.as_dict() | {"at": utc_text(w.at_us)}
+
+
 def waiver_line(w: Waiver) -> str:
     """``[id] SUBJECT (check, frames): reason -- by USER, TIME``."""
     frames = f", frame{'s' if len(w.frames) > 1 else ''} {', '.join(w.frames[:4])}" if w.frames else ""
@@ -136,7 +142,7 @@ def listing(waivers: list[Waiver], findings: list[Finding], ran_labels: bool, ra
     split = apply_waivers(findings, waivers)
     now = {w.id: f for f, w in split.waived}
     if as_json:
-        return [w.as_dict() | {"status": status_of(w, set(now), ran_labels, ran_drive, frames),
+        return [waiver_json(w) | {"status": status_of(w, set(now), ran_labels, ran_drive, frames),
                                "finding": now[w.id].as_dict() if w.id in now else None} for w in waivers]
     if not waivers:
         return ["no finding waived in this project"]
