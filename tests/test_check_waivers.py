@@ -160,6 +160,18 @@ def test_cli_refuses_to_waive_a_label_finding_seen_on_some_frames_only(project, 
     assert f"[{dup}]" not in out and "1 finding waived" in out
 
 
+def test_cli_waivers_of_a_project_the_app_has_open_name_the_option_and_the_dock(project, capsys):
+    gap = ids_by_check(run_json(capsys, project))["track-gap"]
+    with Project.open(project):                 # as the app holds it
+        for extra, option in ((["--waive", gap, "--reason", "occluded"], "--waive"), (["--unwaive", gap], "--unwaive")):
+            code, out, err = run(capsys, project, "--labels-only", *extra)
+            assert code == 2 and not out and "Traceback" not in err
+            assert f"{option}: cannot change its waivers now: another fusionlabel process has project" in err
+            assert "Ctrl+K, then W" in err
+    with Project.open(project) as p:
+        assert p.store.waivers() == []
+
+
 def run_json(capsys, project) -> str:
     """The JSON of ``check --labels-only --json`` with every finding (waived ones too)."""
     main(["check", str(project), "--labels-only", "--json"])

@@ -75,7 +75,7 @@ def waive_findings(args: argparse.Namespace, findings: list[Finding], some_frame
                                      "not find it waived: run `fusionlabel check PROJECT --labels-only` without "
                                      "--frames and waive the id it prints; nothing waived", where="--waive")
     waivers = [waive(by_id[i], args.reason) for i in dict.fromkeys(args.waive)]
-    with _writable(args) as store:
+    with _writable(args, "--waive") as store:
         store.put_waivers(waivers)
     return waivers
 
@@ -83,7 +83,7 @@ def waive_findings(args: argparse.Namespace, findings: list[Finding], some_frame
 def unwaive(args: argparse.Namespace) -> list[Waiver]:
     """Take back the waivers ``args.unwaive`` and return them; InputError naming --unwaive when one
     is not there."""
-    with _writable(args) as store:
+    with _writable(args, "--unwaive") as store:
         known = {w.id: w for w in store.waivers()}
         unknown = [i for i in args.unwaive if i not in known]
         if unknown:
@@ -94,14 +94,20 @@ def unwaive(args: argparse.Namespace) -> list[Waiver]:
 
 
 class _writable:
-    """The project's store opened for writing (its lock taken), for a ``with`` block."""
+    """The project's store opened for writing (its lock taken), for a ``with`` block; InputError
+    naming ``option`` when it cannot be (the app has it open: waive there, in its check dock)."""
 
-    def __init__(self, args: argparse.Namespace):
+    def __init__(self, args: argparse.Namespace, option: str):
         from ..store.project import Project
 
         self.project = Project.open(Path(args.drive), scene=args.scene)
         try:
             self.project.require_writable("change its waivers")
+        except InputError as e:
+            self.project.close()
+            raise InputError(args.drive, f"{e.problem}; nothing changed: close it first, or while the app has it "
+                                         "open use its label-check dock (Ctrl+K, then W on the finding)",
+                             where=option) from None
         except BaseException:
             self.project.close()
             raise
