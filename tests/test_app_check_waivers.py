@@ -30,6 +30,21 @@ def listed(panel, check: str, track: str) -> bool:
     return any(f.check == check and f.track_id == track for f, _ in panel.rows)
 
 
+def test_the_list_shows_each_finding_with_the_id_fusionlabel_check_prints(qtbot, window, capsys):
+    w, s = window, window.session
+    panel = w.check_panel
+    car = next(a for a in s.document.annotations(1) if a.cls == "car" and a.track_id is not None)
+    s.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))
+    qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: panel.report is not None and not panel.refreshing, timeout=30_000)
+    assert main(["check", str(s.project.folder), "--labels-only", "--json"]) == 3
+    by_id = {f["id"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
+    rows = [panel.list.item(i).text() for i in range(panel.list.count())]
+    assert len(rows) == len(by_id)
+    for fid, f in by_id.items():        # the id a QA lead gives to `check --waive`, in its row
+        assert sum(f"{f['severity']}  [{fid}] {f['subject']}: " in row for row in rows) == 1, (fid, rows)
+
+
 def test_w_waives_the_chosen_finding_with_a_reason_and_takes_it_back(qtbot, window, capsys):
     w, s = window, window.session
     panel = w.check_panel

@@ -125,6 +125,9 @@ def test_cli_waive_list_json_unwaive_and_exit_codes(project, capsys):
     code, out, _ = run(capsys, project, "--labels-only", "--waived", "--json")
     assert code == 0
     status = {w["id"]: w["status"] for w in json.loads(out)["waivers"]}
+    listed = {w["id"]: w for w in json.loads(out)["waivers"]}
+    dup = next(f for f in json.loads(run_json(capsys, project))["findings"] if f["id"] == ids["label-duplicate"])
+    assert listed[ids["label-duplicate"]]["at"] == dup["waiver"]["at"]     # `at` in both, the same
     assert status == {ids["track-gap"]: "stale", ids["label-duplicate"]: "waived"}
     code, out, _ = run(capsys, project, "--labels-only", "--waived")
     assert "stale" in out and "no longer found" in out
@@ -133,10 +136,40 @@ def test_cli_waive_list_json_unwaive_and_exit_codes(project, capsys):
     code, out, _ = run(capsys, project, "--labels-only", "--frames", "0", "--waived", "--json")
     assert {w["status"] for w in json.loads(out)["waivers"]} == {"not checked"}   # frames 1 and 2 not read
 
-    code, out, _ = run(capsys, project, "--unwaive", ids["label-duplicate"])
-    assert code == 0 and "1 waiver taken back" in out
+    code, out, _ = run(capsys, project, "--unwaive", ids["label-duplicate"], "--json")
+    assert code == 0
+    (taken,) = json.loads(out)["unwaived"]      # JSON as asked, like --waive --json
+    assert taken["id"] == ids["label-duplicate"] and taken["reason"] == "two trailers, one behind the other"
+    code, out, _ = run(capsys, project, "--unwaive", ids["track-gap"])
+    assert code == 0 and out == f"1 waiver taken back: {ids['track-gap']}\n"
     code, out, _ = run(capsys, project, "--labels-only")
     assert code == 3 and f"[{ids['label-duplicate']}]" in out
+
+
+def test_cli_refuses_to_waive_a_label_finding_seen_on_some_frames_only(project, capsys):
+    # a label finding's id stands for its frames: one waived under --frames would not hold in a full run
+    code, out, _ = run(capsys, project, "--labels-only", "--frames", "2", "--json")
+    dup = ids_by_check(out)["label-duplicate"]
+    code, out, err = run(capsys, project, "--labels-only", "--frames", "2", "--waive", dup, "--reason", "two trailers")
+    assert code == 2 and "--waive:" in err and "--frames" in err and "Traceback" not in err and not out
+    code, out, _ = run(capsys, project, "--labels-only", "--waived", "--json")
+    assert json.loads(out)["waivers"] == []
+    code, out, _ = run(capsys, project, "--labels-only", "--frames", "0-2", "--waive", dup, "--reason", "two trailers")
+    assert code == 0                                    # every frame chosen: the same ids as a full run
+    code, out, _ = run(capsys, project, "--labels-only")
+    assert f"[{dup}]" not in out and "1 finding waived" in out
+
+
+def test_cli_waivers_of_a_project_the_app_has_open_name_the_option_and_the_dock(project, capsys):
+    gap = ids_by_check(run_json(capsys, project))["track-gap"]
+    with Project.open(project):                 # as the app holds it
+        for extra, option in ((["--waive", gap, "--reason", "occluded"], "--waive"), (["--unwaive", gap], "--unwaive")):
+            code, out, err = run(capsys, project, "--labels-only", *extra)
+            assert code == 2 and not out and "Traceback" not in err
+            assert f"{option}: cannot change its waivers now: another fusionlabel process has project" in err
+            assert "Ctrl+K, then W" in err
+    with Project.open(project) as p:
+        assert p.store.waivers() == []
 
 
 def run_json(capsys, project) -> str:

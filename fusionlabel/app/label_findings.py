@@ -7,7 +7,7 @@ from ..model.waiver import Waiver, current_user
 from ..qa.findings import Finding
 from ..qa.label_check import LabelCheck, check_labels
 from ..qa.project_labels import document_labels
-from ..qa.waivers import waive
+from ..qa.waivers import finding_id, waive
 
 
 def labels_to_check(session) -> tuple[dict, dict]:
@@ -23,8 +23,9 @@ def run_checks(drive, labels: dict, absent: dict) -> LabelCheck:
 
 
 def finding_text(finding: Finding) -> str:
-    """One line of the list: severity, subject and what is wrong."""
-    return f"{finding.severity}  {finding.subject}: {finding.message}"
+    """One line of the list: severity, the finding's id in brackets (as `fusionlabel check` prints
+    it, for its --waive), subject and what is wrong."""
+    return f"{finding.severity}  [{finding_id(finding)}] {finding.subject}: {finding.message}"
 
 
 def finding_target(finding: Finding, session) -> tuple[int | None, str | None]:

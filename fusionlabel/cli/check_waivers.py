@@ -57,41 +57,57 @@ def _id(text: str, option: str) -> str:
     return got
 
 
-def waive_findings(args: argparse.Namespace, findings: list[Finding]) -> list[Waiver]:
+def waive_findings(args: argparse.Namespace, findings: list[Finding], some_frames: bool = False) -> list[Waiver]:
     """The waivers of ``args.waive`` (ids among ``findings`` of this run), written to the project;
-    InputError naming --waive for an id this run did not find (nothing is written then)."""
+    InputError naming --waive for an id this run did not find, or for a label finding when
+    ``some_frames`` (--frames left out some of the drive's frames: a label finding's id stands for
+    its frames, so it would differ from a full run's); nothing is written then."""
     by_id = {finding_id(f): f for f in findings}
     unknown = [i for i in args.waive if i not in by_id]
     if unknown:
         raise InputError(args.drive, f"no finding with id {', '.join(unknown)} in this run of the checks (run "
                                      "`fusionlabel check PROJECT` with the same options: each finding's id is in "
                                      "brackets); nothing waived", where="--waive")
+    clipped = [i for i in args.waive if some_frames and is_label_finding(by_id[i].check)]
+    if clipped:
+        raise InputError(args.drive, f"{', '.join(clipped)} is a label finding seen on only the frames --frames "
+                                     "chose; its id stands for the frames it spans, so a run over every frame would "
+                                     "not find it waived: run `fusionlabel check PROJECT --labels-only` without "
+                                     "--frames and waive the id it prints; nothing waived", where="--waive")
     waivers = [waive(by_id[i], args.reason) for i in dict.fromkeys(args.waive)]
-    with _writable(args) as store:
+    with _writable(args, "--waive") as store:
         store.put_waivers(waivers)
     return waivers
 
 
-def unwaive(args: argparse.Namespace) -> int:
-    """Take back the waivers ``args.unwaive``; InputError naming --unwaive when one is not there."""
-    with _writable(args) as store:
-        known = {w.id for w in store.waivers()}
+def unwaive(args: argparse.Namespace) -> list[Waiver]:
+    """Take back the waivers ``args.unwaive`` and return them; InputError naming --unwaive when one
+    is not there."""
+    with _writable(args, "--unwaive") as store:
+        known = {w.id: w for w in store.waivers()}
         unknown = [i for i in args.unwaive if i not in known]
         if unknown:
             raise InputError(args.drive, f"no waiver with id {', '.join(unknown)} in this project (--waived lists "
                                          "them); nothing taken back", where="--unwaive")
-        return store.remove_waivers(args.unwaive)
+        store.remove_waivers(args.unwaive)
+        return [known[i] for i in dict.fromkeys(args.unwaive)]
 
 
 class _writable:
-    """The project's store opened for writing (its lock taken), for a ``with`` block."""
+    """The project's store opened for writing (its lock taken), for a ``with`` block; InputError
+    naming ``option`` when it cannot be (the app has it open: waive there, in its check dock)."""
 
-    def __init__(self, args: argparse.Namespace):
+    def __init__(self, args: argparse.Namespace, option: str):
         from ..store.project import Project
 
         self.project = Project.open(Path(args.drive), scene=args.scene)
         try:
             self.project.require_writable("change its waivers")
+        except InputError as e:
+            self.project.close()
+            raise InputError(args.drive, f"{e.problem}; nothing changed: close it first, or while the app has it "
+                                         "open use its label-check dock (Ctrl+K, then W on the finding)",
+                             where=option) from None
         except BaseException:
             self.project.close()
             raise
@@ -101,6 +117,12 @@ class _writable:
 
     def __exit__(self, *exc) -> None:
         self.project.close()
+
+
+def waiver_json(w: Waiver) -> dict:
+    """A waiver for ``--json``: its fields, with ``at`` (ISO 8601 UTC) beside ``at_us`` as in a
+    waived finding's ``waiver``."""
+    return w.as_dict() | {"at": utc_text(w.at_us)}
 
 
 def waiver_line(w: Waiver) -> str:
@@ -126,7 +148,7 @@ def listing(waivers: list[Waiver], findings: list[Finding], ran_labels: bool, ra
     split = apply_waivers(findings, waivers)
     now = {w.id: f for f, w in split.waived}
     if as_json:
-        return [w.as_dict() | {"status": status_of(w, set(now), ran_labels, ran_drive, frames),
+        return [waiver_json(w) | {"status": status_of(w, set(now), ran_labels, ran_drive, frames),
                                "finding": now[w.id].as_dict() if w.id in now else None} for w in waivers]
     if not waivers:
         return ["no finding waived in this project"]

@@ -76,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_waivers.validate(args, args.drive.is_dir() and is_project(args.drive))
     if args.unwaive:
-        n = check_waivers.unwaive(args)
-        print(f"{counted(n, 'waiver')} taken back: {', '.join(args.unwaive)}")
+        taken = check_waivers.unwaive(args)
+        print(json.dumps({"unwaived": [check_waivers.waiver_json(w) for w in taken]}, indent=2) if args.json else
+              f"{counted(len(taken), 'waiver')} taken back: {', '.join(w.id for w in taken)}")
         return 0
     drive, labels, source, absent, waivers = open_checked(args.drive, args.scene)
     frames = parse_frames(args.frames, drive) if args.frames else None
@@ -88,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
                                     absent=absent)
     findings = (report.findings if report else []) + (label_report.findings if label_report else [])
     if args.waive:
-        made = check_waivers.waive_findings(args, findings)
-        print(json.dumps({"waived": [w.as_dict() for w in made]}, indent=2) if args.json else
+        made = check_waivers.waive_findings(args, findings, frames is not None and len(set(frames)) < len(drive))
+        print(json.dumps({"waived": [check_waivers.waiver_json(w) for w in made]}, indent=2) if args.json else
               "\n".join([f"{counted(len(made), 'finding')} waived:"] + [f"  {check_waivers.waiver_line(w)}" for w in made]))
         return 0
     if args.waived:
