@@ -243,3 +243,16 @@ def test_the_interruption_line_says_the_next_run_resumes(drive, tmp_path, capsys
     assert doc["resumed_frames"] == 3 and doc["frames"] == FRAMES - 3
     assert doc["notes"] == [f"resumed: 3 of {FRAMES} frames already pre-labelled by the interrupted run, detecting "
                             f"{FRAMES - 3}"]
+
+
+def test_a_tracked_run_counts_as_one_prelabel_run_in_project_status(drive, tmp_path, capsys):
+    """A tracked CLI run stores its per-frame detections as it goes (to resume from) and replaces
+    them with the tracked pre-labels at the end, undoing the first step itself: `project status`
+    counts the run once, as the CLI said ("one undoable edit"), not the stage it undid."""
+    project = tmp_path / "project"
+    assert main(["project", "create", str(drive), "--out", str(project)]) == 0
+    assert main(["prelabel", str(project), "--track"]) == 0
+    capsys.readouterr()
+    assert main(["project", "status", str(project), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["projects"][0]["effort"]["machine_steps"]["prelabel_runs"] == 1

@@ -103,7 +103,8 @@ def effort_from_log(commands, events, idle_cap_seconds: float = IDLE_CAP_SECONDS
         if isinstance(cmd, str) and machine is None:
             raise ValueError(f"step {log_id} ({cmd!r}) is the annotator's: its command is needed, not its description")
         if machine is not None:
-            effort.machine_steps[machine] += 1
+            # in effect only: a tracked run's per-frame stage, undone by the run itself, is not a run
+            effort.machine_steps[machine] += state == "done"
             continue
         annotator.add(log_id)
         effort.steps += 1
