@@ -59,6 +59,30 @@ def test_an_empty_or_new_folder_is_fine(tmp_path):
     assert create(tmp_path / "new" / "deeper") == 0
 
 
+def test_a_folder_holding_only_a_file_managers_files_is_fine(tmp_path):
+    """.DS_Store, Thumbs.db and the like appear in any folder a file manager showed: not the
+    user's files, so the project goes there (and they stay)."""
+    folder = tmp_path / "seen"
+    folder.mkdir()
+    (folder / ".DS_Store").write_bytes(b"\0")
+    (folder / "Thumbs.db").write_bytes(b"\0")
+    assert create(folder) == 0 and (folder / "project.sqlite").is_file() and (folder / ".DS_Store").is_file()
+
+
+def test_the_drives_own_folder_is_refused_as_the_drive(tmp_path, capsys):
+    """--out naming the drive's folder itself says so, rather than listing the drive's files."""
+    import shutil
+
+    drive = tmp_path / "drive"
+    shutil.copytree(SAMPLE, drive)
+    listing = lambda: sorted((str(p.relative_to(drive)), p.stat().st_size) for p in drive.rglob("*"))  # noqa: E731
+    before = listing()
+    assert main(["project", "create", str(drive), "--out", str(drive), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out: is the drive's own folder" in err[0] and "calib" not in err[0], err
+    assert listing() == before
+
+
 def test_force_still_replaces_a_project_with_files_beside_it(tmp_path, capsys):
     project = tmp_path / "p"
     assert create(project) == 0

@@ -84,7 +84,7 @@ def run_create(args: argparse.Namespace) -> int:
 
     drive = open_drive(args.drive, args.scene)      # once: the default folder's name and the project
     folder = args.out if args.out is not None else default_project_folder(args.drive, drive_scene(drive))
-    refuse_foreign_folder(folder, where="--out", forced=args.force)    # never beside someone's files
+    refuse_foreign_folder(folder, where="--out", forced=args.force, drive_path=args.drive)   # never beside someone's files
     replaced = set_aside(folder) if args.force else _refuse_a_project(folder)
     # A run stopped half-way (Ctrl+C, SIGTERM, an error) removes the project (and puts a replaced
     # one back); one killed outright leaves it marked unfinished, which open refuses and the next
