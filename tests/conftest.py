@@ -6,7 +6,9 @@ fixtures (``from conftest import quiet``)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,7 +18,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 # The app keeps its window layout in the user's settings: the tests (and the processes they start)
 # keep theirs in a folder of their own, and never read or change the user's.
-os.environ["FUSIONLABEL_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="fusionlabel-settings-")
+# The folder goes when the test run ends (the processes the tests start have ended by then).
+_SETTINGS_DIR = tempfile.mkdtemp(prefix="fusionlabel-settings-")
+os.environ["FUSIONLABEL_SETTINGS_DIR"] = _SETTINGS_DIR
+atexit.register(shutil.rmtree, _SETTINGS_DIR, ignore_errors=True)
 
 
 def realdata_root() -> Path:
