@@ -16,7 +16,7 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import Qt  # noqa: E402
 
-from fusionlabel.assist.detect_wire import Message, WireError  # noqa: E402
+from fusionlabel.childproc.messages import Message, WireError  # noqa: E402
 from fusionlabel.qa.check_process import CheckProcess, put_report, reply, take_report  # noqa: E402
 from fusionlabel.qa.label_check import check_labels  # noqa: E402
 from fusionlabel.qa.project_labels import read_project  # noqa: E402

@@ -1,6 +1,6 @@
 """The detector's child process (fusionlabel.assist.detect_process): the same detections (and
 tracked pre-labels) as a run in this process, cancel after a frame, clear failures, nothing left
-behind when killed; its messages (fusionlabel.assist.detect_wire) round-trip exactly, and a
+behind when killed; its messages (fusionlabel.childproc.messages) round-trip exactly, and a
 malformed or cut-short one is a clear error, never a hang."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fusionlabel.app import testing
 from fusionlabel.assist import detect_process
 from fusionlabel.assist.detect_process import (DetectProcess, DetectProcessError, _job, recipes, reply,
                                                send_done)
-from fusionlabel.assist.detect_wire import WireError, encode, read_message, write_message
+from fusionlabel.childproc.messages import WireError, encode, read_message, write_message
 from fusionlabel.assist.detector import make_detector
 from fusionlabel.assist.edit_assist import prelabels_to_store, tracked_run
 from fusionlabel.assist.prelabel import detect_frames

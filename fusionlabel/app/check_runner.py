@@ -17,7 +17,7 @@ from typing import Callable
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
-from ..assist.wire_process import ChildStartError
+from ..childproc.process import ChildStartError
 from ..qa.check_process import CheckProcess
 from . import label_findings
 from .label_findings import labels_to_check, run_checks

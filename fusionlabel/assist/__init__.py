@@ -14,5 +14,6 @@
   :mod:`.keyframes` (the boxes I interpolates between) and :mod:`.prelabel_project` (which
   pre-labels the annotator edited), both kept over the command log by :mod:`.command_memo`;
 - :mod:`.detect_process` — a detector over many frames in a child process (the app's background run);
-  :mod:`.detect_wire` — the explicit message format between the two (no pickle).
+  the message format between the two and the child process plumbing are in
+  :mod:`fusionlabel.childproc`, shared with the label checks.
 """

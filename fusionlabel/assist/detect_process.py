@@ -8,7 +8,7 @@ so nothing else of the caller's program is imported or run there. Given a minimu
 links the run's detections into tracks (:func:`~.edit_assist.prelabels_to_store`) when they are a
 sequence, so that the caller only has to store them.
 
-Protocol (messages of :mod:`.detect_wire`, never pickle): the parent writes one ``job`` message to
+Protocol (messages of :mod:`fusionlabel.childproc.messages`, never pickle): the parent writes one ``job`` message to
 the child's stdin; one more byte (or the end of stdin, e.g. the parent died) asks the child to
 stop after its current frame. The child writes to its stdout a ``progress`` message after each
 frame, then ``done`` or ``failed``; :meth:`DetectProcess.messages` gives them as tuples
@@ -27,8 +27,8 @@ import threading
 from typing import Iterator
 
 from ..errors import FusionLabelError
-from .detect_wire import expect, is_int, put_labels, take_labels, write_message
-from .wire_process import WireProcess, python_command, start_child, take_drive_recipe
+from ..childproc.messages import expect, is_int, put_labels, take_labels, write_message
+from ..childproc.process import WireProcess, python_command, start_child, take_drive_recipe
 
 DETECTOR_NICE = 15  # below the app's frame loader (10): stepping through frames goes first
 

@@ -1,5 +1,5 @@
 """Run the label checks of a project's labels in a child process (Qt-free), as the app's
-pre-labelling runs its detector (:mod:`fusionlabel.assist.wire_process`): on a thread of the app
+pre-labelling runs its detector (:mod:`fusionlabel.childproc.process`): on a thread of the app
 the checks hold its interpreter lock, and editing stutters for a minute on a long drive.
 
 The child, ``python -m fusionlabel.qa.check_process`` at a lower CPU priority, opens the drive
@@ -14,8 +14,8 @@ import dataclasses
 import os
 import time
 
-from ..assist.detect_wire import WireError, expect, is_int, put_labels, take_labels, write_message
-from ..assist.wire_process import WireProcess, python_command, start_child, take_drive_recipe
+from ..childproc.messages import WireError, expect, is_int, put_labels, take_labels, write_message
+from ..childproc.process import WireProcess, python_command, start_child, take_drive_recipe
 from .findings import Finding
 from .label_check import LabelCheck
 

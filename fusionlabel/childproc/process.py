@@ -1,8 +1,8 @@
-"""A child Python process that gets one job and answers with messages of :mod:`.detect_wire`
+"""A child Python process that gets one job and answers with messages of :mod:`.messages`
 (Qt-free): the way the app runs long work (pre-labelling, label checks) away from its interpreter
 lock. The child is ``python -m MODULE`` of this copy of fusionlabel; the parent writes one job
 message to its stdin, one more byte (or the end of stdin: the parent died) asks it to stop, and it
-writes its messages to its stdout. :class:`~.detect_process.DetectProcess` and
+writes its messages to its stdout. :class:`~fusionlabel.assist.detect_process.DetectProcess` and
 :class:`~fusionlabel.qa.check_process.CheckProcess` are the two kinds."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import FusionLabelError
-from .detect_wire import WireError, expect, is_int, read_message, write_message
+from .messages import WireError, expect, is_int, read_message, write_message
 
 
 class ChildStartError(FusionLabelError):

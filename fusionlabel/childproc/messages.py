@@ -1,4 +1,5 @@
-"""The messages between the app and its detector process (:mod:`.detect_process`): an explicit
+"""The messages between the app and its child processes (the detector's,
+:mod:`fusionlabel.assist.detect_process`, and the label checks', :mod:`fusionlabel.qa.check_process`): an explicit
 byte format that carries only plain data, read back with every field checked (never pickle).
 
 A message is::
