@@ -184,3 +184,34 @@ def test_side_view_captions_keep_the_sizes_whole_on_a_laptop_screen(window):
         assert all(fm.horizontalAdvance(line) <= view.width() - 6 for line in view.caption), (kind, view.caption)
         last = view.caption[-1]
         assert all(f"{ann.box.size[i]:.2f}" in last for i in axes[kind]), (kind, view.caption)
+
+
+def test_a_sideways_scroll_pans_the_birds_eye_view_and_a_zoomed_camera(window):
+    """Two fingers (or a tilting wheel) sideways pan where a view pans, by the pixels scrolled, and
+    zoom nothing; up/down still zooms."""
+    bev, cam, top = window.bev, window.cameras.views["cam_front"], window.side.views["top"]
+    s = window.session
+    s.select((sorted(s.annotations(), key=lambda a: a.uid)[0].uid,))
+    top.grab()
+    pos = (60.0, 40.0)
+    ground = bev.to_world(QPointF(*pos))
+    scale = bev.scale
+    scroll(bev, pos, pixels=(30, 2))               # the content follows the fingers 30 px right
+    assert bev.scale == scale
+    assert bev.to_world(QPointF(pos[0] + 30, pos[1])) == pytest.approx(ground)
+    scroll(bev, pos, angle=(-120, 0))               # a tilting wheel's notch: some pixels back left
+    assert bev.to_world(QPointF(pos[0] + 30, pos[1])) != pytest.approx(ground)
+    assert bev.scale == scale
+    # a camera at fit has nothing to pan; zoomed in, the image moves under the cursor by the pixels
+    at_fit = cam.transform()
+    scroll(cam, pos, pixels=(30, 0))
+    assert cam.transform() == at_fit
+    scroll(cam, pos, angle=(0, 240))
+    zoomed = cam.transform()
+    scroll(cam, pos, pixels=(-25, 3))
+    moved = cam.transform()
+    assert moved.sx == zoomed.sx and moved.ox == pytest.approx(zoomed.ox - 25) and moved.oy == pytest.approx(zoomed.oy)
+    # the side views follow their cuboid: a sideways scroll neither pans nor zooms them
+    side_scale = top.scale
+    scroll(top, pos, pixels=(40, 5))
+    assert top.scale == side_scale

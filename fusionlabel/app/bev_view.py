@@ -36,7 +36,7 @@ from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, R
                       paint_label_chip, paint_padlock)
 from .session import Session
 from .sweep_stack import sweeps_caption
-from .touchpad import pinch_factor, wheel_steps
+from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 
 HANDLE_PX = 5  # half size of a square handle
@@ -590,9 +590,14 @@ class BevView(QWidget):
         self.setCursor(Qt.CursorShape.ForbiddenCursor if locked else shape[hit[0] if hit else None])
 
     def wheelEvent(self, ev) -> None:  # noqa: N802
+        """Up/down zooms about the cursor; sideways pans (the ground follows the fingers)."""
         steps = wheel_steps(ev)
         if steps:
             self.zoom_at(ev.position(), 1.2 ** steps)
+        pan = sideways_pixels(ev)
+        if pan:
+            self.center = self.center + pan * self.left / self.scale
+            self.update()
 
     def event(self, ev) -> bool:
         factor = pinch_factor(ev)

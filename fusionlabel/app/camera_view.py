@@ -32,7 +32,7 @@ from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, box_label, lo
                       paint_padlock)
 from .session import Session
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
-from .touchpad import pinch_factor, wheel_steps
+from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 
 CLICK_PX = 4
 SHIFT = 4  # sub-pixel bits for cv2 drawing
@@ -305,10 +305,16 @@ class CameraView(QWidget):
             self.update()
 
     def wheelEvent(self, ev) -> None:  # noqa: N802
-        """Zoom about the cursor: the image point under it stays put."""
+        """Zoom about the cursor: the image point under it stays put; a sideways scroll pans a
+        zoomed image as a drag does."""
         steps = wheel_steps(ev)
         if self.cam is not None and steps:
             self._zoom_at(WHEEL_STEP ** steps, ev)
+        pan = sideways_pixels(ev)
+        if self.cam is not None and pan and self.view_zoom.zoomed:
+            self.view_zoom.pan(pan, 0.0, self.image_size(), self.view_size())
+            self.update()
+            ev.accept()
 
     def event(self, ev) -> bool:
         factor = pinch_factor(ev)   # a touchpad pinch zooms about the fingers as the wheel does
