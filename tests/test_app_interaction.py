@@ -22,7 +22,7 @@ pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from PyQt6.QtGui import QFont, QFontMetrics, QWheelEvent  # noqa: E402
+from PyQt6.QtGui import QWheelEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from conftest import open_app_window  # noqa: E402
@@ -177,19 +177,6 @@ def test_a_click_in_a_camera_selects_no_hidden_cuboid(qtbot, window):
     s.set_layer("boxes", True)
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos.toPoint())
     assert s.selection == (uid,)
-
-
-@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)])
-def test_the_help_fits_the_window(window, size):
-    help_ = window.help_overlay
-    pt, placed = help_.layout(*size)
-    assert [(g, k, d) for g, k, d, *_ in placed] == help_.lines()          # every row, in order
-    fm = QFontMetrics(QFont(help_.font().family(), pt))
-    for g, keys, desc, x, y, keys_w, col_w, _ in placed:
-        assert 0 <= x and x + keys_w + fm.horizontalAdvance(desc) <= size[0], (keys, desc)
-        assert y + fm.descent() <= size[1], (keys, desc)
-    if size == (1600, 1000):
-        assert pt == 9                                  # the full-size font where there is room
 
 
 def test_a_long_frame_id_is_elided_in_the_timeline(qtbot, tmp_path, nusc_root):

@@ -9,8 +9,7 @@ from PyQt6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, 
                              QVBoxLayout, QWidget)
 
 from ..wording import counted
-
-WAIVE_KEY = "W"
+from .shortcuts import WAIVE_KEY
 
 
 def waived_text(n: int, shown: bool = False) -> str:

@@ -35,6 +35,7 @@ from .frame_data import FrameData
 from .help_overlay import HelpOverlay
 from .input_widgets import holds_focus, is_text_input, owns_key
 from .loader import FrameLoader
+from .number_row import NumberRowKeys
 from .object_list import ObjectList, ObjectsHeader
 from .panels import AttributePanel, Timeline
 from .prelabel_runner import PrelabelRunner
@@ -253,6 +254,8 @@ class MainWindow(QMainWindow):
             menus[sc.group].addAction(action)
             self.shortcut_actions[f"{sc.action}{sc.args}"] = action
         self._class_menus(menus["Classes"])
+        self.number_row = NumberRowKeys(self, self.shortcut_actions.values())   # AZERTY's & é " …: 1 2 3 …
+        QApplication.instance().installEventFilter(self.number_row)
         menus["View"].addSeparator()
         self.reset_layout_action = menus["View"].addAction("Reset window layout", self.reset_layout)
         self.undo_action = self.shortcut_actions["undo()"]

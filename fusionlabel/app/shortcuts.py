@@ -28,8 +28,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("step_frames", ("Shift+A",), "10 frames back", "Frames", (-10,)),
     S("first_frame", ("Home",), "first frame", "Frames"),
     S("last_frame", ("End",), "last frame", "Frames"),
-    S("jump_track", ("]",), "next frame holding the selected (or H's) track", "Frames", (1,)),
-    S("jump_track", ("[",), "previous frame holding the selected (or H's) track", "Frames", (-1,)),
+    S("jump_track", ("]", "Alt+Right"), "next frame holding the selected (or H's) track", "Frames", (1,)),
+    S("jump_track", ("[", "Alt+Left"), "previous frame holding the selected (or H's) track", "Frames", (-1,)),
     S("set_frame_status", ("Ctrl+Return",), "mark frame done", "Frames", ("done",)),
     S("set_frame_status", ("Ctrl+Shift+Return",), "mark frame reviewed", "Frames", ("reviewed",)),
     S("cycle_selection", ("Tab",), "select next cuboid: nearest in view first (a sorted list: as listed)",
@@ -41,7 +41,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("clear_selection", ("Esc",), "clear selection and H's track / cancel a drag, G or J", "Selection"),
     S("create", ("N",), "new cuboid of the current class at the mouse (BEV)", "Edit"),
     S("delete", ("Del", "Backspace"), "delete selected cuboids", "Edit"),
-    S("delete_track_from_here", ("Shift+Del",), "delete selected tracks from this frame on", "Edit"),
+    S("delete_track_from_here", ("Shift+Del", "Shift+Backspace"), "delete selected tracks from this frame on", "Edit"),
     S("rotate", ("Q",), "rotate +1° (counter-clockwise seen from above)", "Edit", (1.0,)),
     S("rotate", ("E",), "rotate −1°", "Edit", (-1.0,)),
     S("rotate", ("Shift+Q",), "rotate +15°", "Edit", (15.0,)),
@@ -100,6 +100,26 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("help", ("?", "Shift+?", "F1"), "this help", "View"),
 )
 
+
+WAIVE_KEY = "W"   # in the label-check dock's list (Ctrl+K): waive the chosen finding
+
+# Keys a widget reads itself while it has the focus (not window shortcuts): (where, keys, does)
+LOCAL_KEYS = (
+    ("Label checks (Ctrl+K), in the list of findings", WAIVE_KEY,
+     "waive the chosen finding (asks why it is fine); on a waived one: take the waiver back"),
+)
+
+LAYOUTS_GROUP = "Keyboard layouts"
+# Which keys depend on the keyboard layout, and what works on every one: (keys, note)
+LAYOUT_NOTES = (
+    ("class keys 1 … 0, Ctrl+0", "the number row's keys by their place: unshifted on AZERTY too (& é \" ' ( - è _ ç à)"),
+    ("] / [", "AltGr on AZERTY and QWERTZ: Alt+Right / Alt+Left do the same on any layout"),
+    (". / ,", ". needs Shift on AZERTY: D / A do the same on any layout"),
+    ("?", "Shift+, on AZERTY, Shift+ß on QWERTZ: F1 on any layout"),
+    ("letters", "bound to the letter typed, not to its place: Z and Y swap places on QWERTZ, A and Q on AZERTY"),
+)
+
+
 def class_shortcuts(ontology) -> list[Shortcut]:
     """One entry per ontology class that has a key."""
     return [Shortcut("set_class", (spec.key,), f"class {name} (the selected tracks in every frame, or the next "
@@ -124,7 +144,8 @@ MOUSE = (
     ("3D view", "click a cuboid", "select it"),
     ("3D view", "Alt+click, or G then click", "one-click box on the LiDAR point there"),
     ("any view", "Shift+click", "add to / remove from the selection"),
-    ("any view", "touchpad: pinch, two-finger scroll", "zoom, as the wheel does"),
+    ("any view", "touchpad: pinch, two-finger scroll up/down", "zoom, as the wheel does"),
+    ("Bird's-eye view, cameras", "sideways scroll (touchpad, tilting wheel)", "pan left/right (a camera: when zoomed)"),
 )
 
 
@@ -142,7 +163,7 @@ OUTLINES = (
 
 
 def shortcut_markdown(ontology=None) -> str:
-    """The shortcut, mouse and outline tables as Markdown (pasted into docs/app.md)."""
+    """The shortcut, mouse, widget key, keyboard layout and outline tables as Markdown (pasted into docs/app.md)."""
     rows = list(SHORTCUTS) + (class_shortcuts(ontology) if ontology is not None else [])
     out = ["| keys | action | group |", "|---|---|---|"]
     for s in rows:
@@ -150,6 +171,10 @@ def shortcut_markdown(ontology=None) -> str:
         out.append(f"| {keys} | {s.description} | {s.group} |")
     out += ["", "| where | mouse | does |", "|---|---|---|"]
     out += [f"| {w} | {m} | {d} |" for w, m, d in MOUSE]
+    out += ["", "| where | key | does |", "|---|---|---|"]
+    out += [f"| {w} | `{k}` | {d} |" for w, k, d in LOCAL_KEYS]
+    out += ["", "| layout-dependent keys | on every layout |", "|---|---|"]
+    out += [f"| {k} | {d} |" for k, d in LAYOUT_NOTES]
     out += ["", "| outline | means |", "|---|---|"]
     out += [f"| {o} | {d} |" for o, d in OUTLINES]
     return "\n".join(out) + "\n"

@@ -1,0 +1,180 @@
+"""Keyboard-first on any keyboard: the class keys on the number row of an AZERTY keyboard (read by
+the key's place), twins without AltGr or a Delete key, and the `?` help: legible and whole on
+laptop screens, listing every key the code binds (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QEvent, QRect, Qt  # noqa: E402
+from PyQt6.QtGui import QFont, QFontMetrics, QKeyEvent, QKeySequence  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+import fusionlabel.app  # noqa: E402
+from fusionlabel.app import testing  # noqa: E402
+
+pytestmark = pytest.mark.gui
+NO = Qt.KeyboardModifier.NoModifier
+AZERTY_ROW = "&é\"'(-è_çà"          # what the keys marked 1 … 0 type unshifted on a French keyboard
+XKB_ROW = range(10, 20)             # their X11 / Wayland keycodes (evdev 2 … 11, + 8)
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland keycodes")
+
+
+def native_key(widget, text: str, keycode: int, modifiers=NO, native_modifiers: int = 0) -> None:
+    """A key press as X11 / Wayland deliver it: the character typed and the key's XKB keycode."""
+    key = Qt.Key(ord(text.upper())) if text else Qt.Key.Key_unknown
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QApplication.sendEvent(widget, QKeyEvent(kind, key, modifiers, keycode, ord(text) if text else 0,
+                                                 native_modifiers, text))
+
+
+@linux_only
+def test_the_azerty_number_row_sets_the_class_without_shift(window):
+    s = window.session
+    ann = s.annotations()[0]
+    s.select((ann.uid,))
+    changed = []
+    for char, code, digit in zip(AZERTY_ROW, XKB_ROW, "1234567890"):
+        native_key(window.bev, char, code)
+        cls = s.ontology.class_for_key(digit)
+        assert s.document.get(ann.uid).label.label == cls, (char, digit)
+        changed.append(cls)
+    assert len(set(changed)) == 10
+    # AltGr on the place of 4 types "{" (German) or "'" with Level 3: no class change
+    native_key(window.bev, "{", 13, native_modifiers=0x80)
+    assert s.document.get(ann.uid).label.label == changed[-1]
+
+
+@linux_only
+def test_the_number_row_leaves_typing_and_other_keys_alone(qtbot, window):
+    s = window.session
+    ann = s.annotations()[0]
+    s.select((ann.uid,))
+    before = s.document.get(ann.uid).label.label
+    field = window.objects_header.filter
+    field.setFocus()
+    native_key(field, "é", 11)
+    assert field.text() == "é" and s.document.get(ann.uid).label.label == before
+    window.bev.setFocus()
+    native_key(window.bev, "a", 24)                 # a letter elsewhere on the keyboard: not the row
+    assert s.document.get(ann.uid).label.label == before
+
+
+@linux_only
+def test_ctrl_on_the_azerty_zero_key_fits_the_cameras(window):
+    view = window.cameras.views["cam_front"]
+    view.view_zoom.zoom_at(4.0, (40.0, 30.0), view.image_size(), view.view_size())
+    assert view.view_zoom.zoomed
+    native_key(window.bev, "", 19, Qt.KeyboardModifier.ControlModifier)     # Ctrl+à: Ctrl+0
+    assert not view.view_zoom.zoomed
+
+
+def test_number_row_places_on_windows_and_macos():
+    from fusionlabel.app.number_row import number_row_digit
+
+    # PC scan codes 0x02 … 0x0B; macOS kVK_ANSI_1 … kVK_ANSI_0 (HIToolbox Events.h)
+    assert [number_row_digit(c, 0, system="win32") for c in range(2, 12)] == list("1234567890")
+    mac = (0x12, 0x13, 0x14, 0x15, 0x17, 0x16, 0x1A, 0x1C, 0x19, 0x1D)
+    assert [number_row_digit(1, v, system="darwin") for v in mac] == list("1234567890")
+    assert number_row_digit(1, 0x00, system="darwin") is None       # kVK_ANSI_A
+    assert number_row_digit(30, 0, system="win32") is None           # A
+    assert number_row_digit(38, 0, system="linux") is None           # A
+    assert number_row_digit(12, 0, 0x80, system="linux") is None     # AltGr
+
+
+def test_alt_arrows_jump_along_the_track_as_the_brackets_do(qtbot, window):
+    s = window.session
+    ann = next(a for a in s.annotations() if len(s.document.track_frames(a.label.track_id)) > 1)
+    s.select((ann.uid,))
+    qtbot.keyClick(window.bev, Qt.Key.Key_BracketRight)
+    by_bracket = (s.frame, s.selection)
+    assert by_bracket[0] > 0
+    s.set_frame(0)
+    testing.wait_for_frame(window, 0)
+    s.select((ann.uid,))
+    qtbot.keyClick(window.bev, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert (s.frame, s.selection) == by_bracket
+    qtbot.keyClick(window.bev, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert s.frame == 0 and s.selection == (ann.uid,)
+
+
+def test_shift_backspace_deletes_the_track_from_here_as_shift_del(qtbot, window):
+    s = window.session
+    ann = next(a for a in s.annotations() if len(s.document.track_frames(a.label.track_id)) > 1)
+    tid = ann.label.track_id
+    s.select((ann.uid,))
+    qtbot.keyClick(window.bev, Qt.Key.Key_Backspace, Qt.KeyboardModifier.ShiftModifier)
+    assert s.document.track_frames(tid) == []
+    assert s.messages[-1].text.startswith("Deleted ") and f"of track {tid}" in s.messages[-1].text
+
+
+# ---------------------------------------------------------------- the ? help
+def help_keys(window) -> str:
+    return " / ".join(keys for _, keys, _ in window.help_overlay.lines())
+
+
+def test_the_help_lists_every_key_bound_in_the_code(window):
+    listed = help_keys(window).split(" / ")
+    for action in window.shortcut_actions.values():                 # every window shortcut, as Qt holds it
+        for seq in action.shortcuts():
+            assert seq.toString(QKeySequence.SequenceFormat.PortableText) in listed, action.text()
+    # every key a widget reads itself: the *_KEY constants of the app's modules
+    for info in pkgutil.iter_modules(fusionlabel.app.__path__):
+        module = importlib.import_module(f"fusionlabel.app.{info.name}")
+        for name, value in vars(module).items():
+            if name.endswith("_KEY") and name.isupper() and isinstance(value, str):
+                assert value in listed, f"{info.name}.{name} = {value!r} is not in the ? help"
+
+
+def rows_of(pages):
+    return [(r.group, r.keys, r.description) for page in pages for r in page]
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1280, 720), (1280, 600), (1600, 1000)])
+def test_the_help_is_legible_and_every_row_fits_the_window(window, size):
+    help_ = window.help_overlay
+    pt, pages = help_.layout(*size)
+    assert pt >= 9                                                  # never below 9 pt
+    assert rows_of(pages) == help_.lines()                         # every row once, in order
+    fm = QFontMetrics(QFont(help_.font().family(), pt))
+    for page in pages:
+        bottom = {}
+        for r in page:
+            top = r.y - (fm.lineSpacing() if r.header else 0)
+            assert top >= bottom.get(r.x, 0), r                        # no row over the one above
+            for text, width in ((r.keys, r.keys_w - 8), (r.description, r.desc_w - 8)):
+                box = fm.boundingRect(QRect(0, 0, max(width, 1), 10_000), int(Qt.TextFlag.TextWordWrap), text)
+                assert box.width() <= width and box.height() <= r.height, (text, width)
+            assert 0 <= r.x and r.x + r.keys_w + r.desc_w <= size[0], r
+            assert r.y + r.height <= size[1], r
+            bottom[r.x] = r.y + r.height
+    if size == (1600, 1000):
+        assert len(pages) == 1
+
+
+def test_the_help_pages_turn_with_keys_that_do_not_edit(qtbot, window):
+    s = window.session
+    ann = s.annotations()[0]
+    s.select((ann.uid,))
+    box = s.document.get(ann.uid).box
+    window.resize(1280, 720)
+    qtbot.keyClick(window.bev, Qt.Key.Key_F1)
+    help_ = window.help_overlay
+    assert help_.isVisible() and help_.page_count() > 1 and help_.page == 0
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_PageDown)
+    assert help_.isVisible() and help_.page == 1
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Left)
+    assert help_.isVisible() and help_.page == 0
+    assert s.document.get(ann.uid).box == box                      # PgDown / ← nudged nothing
+    frame = s.frame
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_D)       # any other key closes it, only
+    assert not help_.isVisible() and s.frame == frame
