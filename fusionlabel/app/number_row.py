@@ -7,7 +7,7 @@ keyboard, from the native codes Qt passes on, and the shortcut of that place's d
 
 - X11 and Wayland: ``nativeScanCode`` is the XKB keycode (the evdev code + 8): 10 … 19;
   AltGr (ISO Level 3, the X modifier Mod5 in ``nativeModifiers``) leaves the key alone, as it
-  types other characters (``{`` on a German 7);
+  types other characters (``{`` on a German 7; those characters are never read by place either);
 - Windows: ``nativeScanCode`` is the PC scan code: 2 … 11 (AltGr comes as Ctrl+Alt, bound to nothing);
 - macOS: ``nativeScanCode`` is always 1; ``nativeVirtualKey`` is the ``kVK_ANSI_*`` code of the place.
 """
@@ -27,6 +27,9 @@ XKB_KEYCODES = {10 + i: d for i, d in enumerate(DIGITS)}
 WINDOWS_SCAN_CODES = {2 + i: d for i, d in enumerate(DIGITS)}
 MAC_VIRTUAL_KEYS = dict(zip((0x12, 0x13, 0x14, 0x15, 0x17, 0x16, 0x1A, 0x1C, 0x19, 0x1D), DIGITS))
 XKB_LEVEL3 = 0x80  # Mod5: AltGr on the usual XKB keymaps
+# Characters AltGr types on the number row (AZERTY, QWERTZ) and no layout's number row unshifted:
+# a key press typing one is never read by its place, even where AltGr is not told apart.
+ALTGR_SYMBOLS = set("~#{[|`\\^@]}¹²³¼½¬")
 
 
 def number_row_digit(scan_code: int, virtual_key: int, native_modifiers: int = 0,
@@ -68,7 +71,7 @@ class NumberRowKeys(QObject):
     def action_for(self, ev):
         """The action of the digit at this key's place, when the key typed something else."""
         digit = number_row_digit(ev.nativeScanCode(), ev.nativeVirtualKey(), ev.nativeModifiers())
-        if digit is None or ev.text() == digit:
+        if digit is None or ev.text() == digit or ev.text() in ALTGR_SYMBOLS:
             return None
         modifiers = ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         keys = QKeySequence(QKeyCombination(modifiers, Qt.Key(ord(digit)))).toString()
