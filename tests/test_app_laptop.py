@@ -1,6 +1,6 @@
 """The app on a laptop. Its touchpad in every view: a scroll that brings pixels but no angle zooms
-like the wheel, a pinch (native zoom gesture) zooms about the fingers, a sideways scroll does not
-zoom the 3D view, and Ctrl+left drag pans the bird's-eye view (no middle button needed). Its small
+like the wheel, a pinch (native zoom gesture) zooms about the fingers, a sideways scroll zooms
+nothing (3D view included) and pans the bird's-eye view and a zoomed camera, and Ctrl+left drag pans the bird's-eye view (no middle button needed). Its small
 screen: the side views' captions keep the sizes whole."""
 
 from __future__ import annotations
