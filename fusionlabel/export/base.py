@@ -447,6 +447,16 @@ class Exporter(ABC):
         """Write ``out/rel`` (UTF-8) and count it; a failed write (a full disk) names the file."""
         return self.write_bytes(rel, text.encode("utf-8"))
 
+    def write_json(self, rel: str, value) -> Path:
+        """Write ``out/rel`` as ``json.dumps(value, indent=1)`` text and count it; parts of ``value``
+        that are :class:`~fusionlabel.io.json_stream.Streamed` are written as they are produced, and
+        the text is never held whole (a table of a long drive)."""
+        from ..io.json_stream import write_json
+
+        p = write_json(self.path(rel), value)
+        self.summary.files += 1
+        return p
+
     def write_bytes(self, rel: str, data: bytes) -> Path:
         """Write ``out/rel`` and count it; a failed write (a full disk) names the file, which the
         output folder's error line (:func:`~fusionlabel.export.staging.write_error`) shows as in ``--out``."""
