@@ -19,7 +19,7 @@ class SweepByX:
 
     def __init__(self, points: np.ndarray):
         p = np.asarray(points)[:, :3]
-        self.points = p[np.argsort(p[:, 0], kind="stable")]
+        self.points = p[np.argsort(p[:, 0])]      # any order of equal x: only counts are taken
 
     def near(self, center, reach: float) -> np.ndarray:
         """The points whose x and y are each within ``reach`` of ``center``'s, tested as
@@ -40,7 +40,7 @@ class SweepRays:
     def __init__(self, points: np.ndarray):
         p = np.asarray(points)[:, :3].astype(np.float64)
         azimuth = np.arctan2(p[:, 1], p[:, 0])
-        order = np.argsort(azimuth, kind="stable")
+        order = np.argsort(azimuth)
         self.p, self.azimuth = p[order], azimuth[order]
         self.r = np.sqrt(np.einsum("ij,ij->i", self.p, self.p))
 
