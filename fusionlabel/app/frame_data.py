@@ -19,7 +19,7 @@ from ..geometry.cameras import CameraModel
 from ..model.drive import Drive
 from ..model.rig import Rig
 from ..render.camera_overlay import depth_sorted_points
-from ..render.frame_image import NO_IMAGE
+from ..render.frame_image import NO_IMAGE, NO_IMAGES_IN_DRIVE
 from ..render.splat import splat_squares, splat_size
 from .bev_filter import ground_z
 from .bev_raster import BevGeometry, rasterise
@@ -33,7 +33,6 @@ from .sweep_stack import NOT_STACKED, NotStacked, StackedSweeps, SweepStack
 EMPTY_POINTS = np.zeros((0, 4), np.float32)
 
 CROPS_KEPT = 12  # per-box results a frame keeps (crops, their colours, the 3D view's kept rows)
-NO_IMAGES_IN_DRIVE = "no images in this drive"  # a camera's caption when the drive recorded none
 
 
 @dataclass

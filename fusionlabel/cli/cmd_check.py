@@ -172,7 +172,11 @@ def report_lines(report, label_report=None, drive=None, waived: set[str] = froze
         shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
         lines += [f"drive {report.name}: {_count(len(report.frame_ids), 'frame')}, checked {len(ids)} ({shown})",
                   "cameras (LiDAR points 2-60 m in front of each; where it looks, in the vehicle frame):"]
-        lines += [_camera_line(cam) for cam in report.cameras.values()] or ["  (no cameras)"]
+        lines += [_camera_line(cam) for cam in report.cameras.values()]
+        if report.without_images:
+            lines.append(f"  not checked, no image in any frame of the drive: {', '.join(report.without_images)}")
+        elif not report.cameras:
+            lines.append("  (no cameras)")
         lines.append(f"poses: {report.poses.status}")
         for p in report.poses.pairs:
             if not p.trusted:

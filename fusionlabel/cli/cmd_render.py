@@ -34,7 +34,8 @@ def _check_image_sizes(drive, index: int) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..io.images import write_image
-    from ..render.frame_image import NO_IMAGE, render_frame
+    from ..model.drive import cameras_without_images
+    from ..render.frame_image import NO_IMAGE, NO_IMAGES_IN_DRIVE, render_frame
 
     from ..store.project import is_project
 
@@ -71,13 +72,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(args.out, f"cannot write: {e.strerror}") from None
     print(f"wrote {args.out} ({image.shape[1]}x{image.shape[0]}) for frame {drive.frames[index].frame_id}")
     frame = drive.frames[index]
-    missing = [cam for cam in drive.rig(index).camera_names if cam not in frame.image_paths]
+    imageless = cameras_without_images(drive)    # said of the drive, not of this frame
+    missing = [cam for cam in drive.rig(index).camera_names if cam not in frame.image_paths and cam not in imageless]
     if missing:     # drawn as blank tiles with their points, as the app shows them
         print(f"note: frame {frame.frame_id}: {', '.join(missing)}: {NO_IMAGE} (drawn blank, with its points)")
+    if imageless:
+        print(f"note: {', '.join(imageless)}: {NO_IMAGES_IN_DRIVE} (drawn blank, with their points)")
     for note in getattr(drive, "notes", []):
         print(f"note: {note}")
     if len(drive.points(index)):
-        _note_empty_cameras(points_drawn, args.drive)
+        _note_empty_cameras({c: n for c, n in points_drawn.items() if c not in imageless}, args.drive)
     return 0
 
 

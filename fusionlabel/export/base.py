@@ -392,23 +392,25 @@ class Exporter(ABC):
         wanted = {c.lower() for c in self.options.classes}
         return any(n is not None and n.lower() in wanted for n in (label.label, source_class(label), exported))
 
-    def labels(self, index: int) -> list[tuple[CuboidLabel, str]]:
+    def labels(self, index: int, record: bool = True) -> list[tuple[CuboidLabel, str]]:
         """The frame's labels that pass the class filter and have an exported class, with that class;
-        the others are counted as skipped, with the reason."""
+        the others are counted as skipped, with the reason (``record=False``: not counted, for a
+        frame read a second time)."""
         out = []
+        skip = self.summary.skip if record else (lambda reason, label: None)
         for lab in self.labels_for(index):
             cls, reason = self.classify(lab)     # notes the names it looked at in _names_seen
             if cls is not None:
                 self._exported_seen.add(cls.lower())   # a --classes name may be a --class-map target
             if lab.source == "model" and not self.options.include_prelabels:
-                self.summary.skip(PRELABEL_SKIP, lab.label)
+                skip(PRELABEL_SKIP, lab.label)
             elif not self.selected(lab, cls):
-                self.summary.skip("class not selected (--classes)", lab.label)
+                skip("class not selected (--classes)", lab.label)
             elif cls is None:
-                self.summary.skip(reason, lab.label)
+                skip(reason, lab.label)
             else:
                 out.append((lab, cls))
-                if lab.track_id is not None:
+                if record and lab.track_id is not None:
                     self._track_frames.setdefault(lab.track_id, {}).setdefault(cls, []).append(index)
         return out
 
@@ -444,6 +446,16 @@ class Exporter(ABC):
     def write_text(self, rel: str, text: str) -> Path:
         """Write ``out/rel`` (UTF-8) and count it; a failed write (a full disk) names the file."""
         return self.write_bytes(rel, text.encode("utf-8"))
+
+    def write_json(self, rel: str, value) -> Path:
+        """Write ``out/rel`` as ``json.dumps(value, indent=1)`` text and count it; parts of ``value``
+        that are :class:`~fusionlabel.io.json_stream.Streamed` are written as they are produced, and
+        the text is never held whole (a table of a long drive)."""
+        from ..io.json_stream import write_json
+
+        p = write_json(self.path(rel), value)
+        self.summary.files += 1
+        return p
 
     def write_bytes(self, rel: str, data: bytes) -> Path:
         """Write ``out/rel`` and count it; a failed write (a full disk) names the file, which the

@@ -12,11 +12,11 @@ Categories are the exported class names, numbered from 1 in sorted order, identi
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 import numpy as np
 
+from ..io.json_stream import Streamed
 from .base import Exporter, ExportError
 from .views import object_views
 
@@ -112,16 +112,19 @@ class CocoExporter(Exporter):
         names = sorted({a["category"] for anns in self.annotations.values() for a in anns})
         ids = {n: k + 1 for k, n in enumerate(names)}
         categories = [{"id": ids[n], "name": n, "supercategory": n.split(".")[0]} for n in names]
-        for cam in self.cameras:
-            anns = []
-            for a in self.annotations[cam]:
+
+        def with_ids(anns: list[dict]):
+            for a in anns:
                 a = dict(a)
                 a["category_id"] = ids[a.pop("category")]
-                anns.append(a)
+                yield a
+
+        for cam in self.cameras:    # written as produced: the text of a long drive is never held whole
             doc = {"info": {"description": f"{self.drive.name} camera {cam}, exported by fusionlabel",
                             "version": "1.0"},
-                   "licenses": [], "images": self.images[cam], "annotations": anns, "categories": categories}
-            self.write_text(f"annotations/{cam}.json", json.dumps(doc, indent=1) + "\n")
+                   "licenses": [], "images": Streamed(iter(self.images[cam]), array=True),
+                   "annotations": Streamed(with_ids(self.annotations[cam]), array=True), "categories": categories}
+            self.write_json(f"annotations/{cam}.json", Streamed(doc.items()))
         self.summary.note("3D geometry (COCO holds 2D boxes: the projected cuboids' extents); rectangles are "
                           "written as the segmentation polygons")
         if not self.options.sensor_data:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..geometry.transforms import quaternion_from_rotation
 from ..model.annotation import CuboidLabel
+from ..io.json_stream import Streamed
 from .base import Exporter, ExportError, frame_ranges
 from .nuscenes_splits import official_splits
 from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group,
@@ -419,7 +420,7 @@ class NuScenesExporter(Exporter):
                           for name, tok in self.attribute_tokens.items()]
         T["visibility"] = [{"token": t, "level": lvl, "description": d} for t, lvl, d in VISIBILITY]
         for name, rows in T.items():
-            self.write_text(f"{self.version}/{name}.json", json.dumps(rows, indent=1) + "\n")
+            self.write_json(f"{self.version}/{name}.json", Streamed(iter(rows), array=True))
         self._custom_split()
         self._notes(changed, derived, unknown, source_none)
 

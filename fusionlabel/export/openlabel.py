@@ -7,7 +7,6 @@ sensor data stays where it is (streams name the files).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -65,20 +64,47 @@ def stream_uri(path: Path, folder: Path | None) -> str:
     return Path(target).as_posix()
 
 
-def openlabel_document(drive, labels_for: Callable[[int], list[CuboidLabel]], frames: list[int],
-                       rotation: str = "quaternion", on_frame: Callable[[int], None] | None = None,
-                       class_of: Callable[[CuboidLabel], str] | None = None,
-                       folder: Path | None = None) -> tuple[dict, list[str]]:
-    """Build the OpenLABEL document of ``drive`` for ``frames``; returns (document, limitations).
+class _Objects:
+    """The document's objects, gathered in a first pass over the labels: a uid per track (and per
+    untracked box), in the order they first appear; each object's frames and classes."""
 
-    ``class_of`` gives the class written for a label (default: ``label.label``); ``on_frame`` is
-    called after each frame (progress). Stream ``uri``s are relative to ``folder``, the folder the
-    document is written to (absolute without it): :func:`stream_uri`.
-    """
-    class_of = class_of or (lambda lab: lab.label)
+    def __init__(self):
+        self.records: dict[str, dict] = {}
+        self.track_uid: dict[str, str] = {}
+        self.untracked: list[str] = []          # uids of untracked boxes, in order
+        self.frames: dict[str, list[int]] = {}
+        self.classes: dict[str, dict[str, int]] = {}
+
+    def add(self, lab: CuboidLabel, cls: str, i: int) -> str:
+        """The uid of label ``lab`` (class ``cls``) of frame index ``i``, a new object if need be."""
+        if lab.track_id is not None and lab.track_id in self.track_uid:
+            uid = self.track_uid[lab.track_id]
+        else:
+            uid = str(len(self.records))
+            self.records[uid] = {"name": lab.track_id if lab.track_id is not None else f"object-{uid}", "type": cls}
+            if lab.track_id is None:
+                self.records[uid]["object_data"] = {"boolean": [{"name": UNTRACKED, "val": True}]}
+                self.untracked.append(uid)
+            else:
+                self.track_uid[lab.track_id] = uid
+            self.frames[uid], self.classes[uid] = [], {}
+        self.frames[uid].append(i)
+        self.classes[uid][cls] = self.classes[uid].get(cls, 0) + 1
+        return uid
+
+    def finish(self) -> None:
+        """Each object's type (its most frequent class) and frame intervals."""
+        for uid, obj in self.records.items():
+            classes = self.classes[uid]
+            obj["type"] = max(classes, key=classes.get)
+            obj["frame_intervals"] = _intervals(self.frames[uid])
+        self.frames.clear()
+        self.classes.clear()
+
+
+def _sensor_parts(rig: Rig) -> tuple[dict, dict, list[str]]:
+    """(coordinate_systems, streams, limitations) of the rig."""
     notes: list[str] = []
-    rig = drive.rig(frames[0] if frames else 0)
-    lidar = rig.reference_lidar
     cs = {ODOM: {"type": "scene_cs", "parent": "", "children": [VEHICLE]},
           VEHICLE: {"type": "local_cs", "parent": ODOM, "children": list(rig.sensors)}}
     if not rig.vehicle_frame:   # the LiDAR's frame stands in for the vehicle's (custom key, see io.openlabel)
@@ -94,79 +120,95 @@ def openlabel_document(drive, labels_for: Callable[[int], list[CuboidLabel]], fr
                 notes.append(note)
         else:
             streams[name] = {"type": "lidar", "description": f"LiDAR {name}"}
-    objects: dict[str, dict] = {}
-    object_frames: dict[str, list[int]] = {}
-    object_classes: dict[str, dict[str, int]] = {}
-    track_uid: dict[str, str] = {}
-    frame_docs: dict[str, dict] = {}
+    return cs, streams, notes
+
+
+def _frame_properties(f, lidar: str, folder: Path | None) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "timestamp": f.timestamp_us / 1e6, "timestamp_us": int(f.timestamp_us), "frame_id": f.frame_id,
+        "transforms": {f"{VEHICLE}_to_{ODOM}": {
+            "src": VEHICLE, "dst": ODOM, "transform_src_to_dst": {"matrix4x4": matrix16(f.T_world_vehicle)}}},
+        "streams": {lidar: {"uri": stream_uri(f.lidar_path, folder),
+                            "stream_properties": {"sync": {"timestamp": f.timestamp_us / 1e6}}}}}
+    for cam, p in f.image_paths.items():
+        t = f.camera_timestamps_us.get(cam, f.timestamp_us)
+        props["streams"][cam] = {"uri": stream_uri(p, folder), "stream_properties": {"sync": {"timestamp": t / 1e6}}}
+    if f.T_world_vehicle_at_camera:
+        props["T_world_vehicle_at_camera"] = {c: matrix16(T) for c, T in f.T_world_vehicle_at_camera.items()}
+    if f.camera_timestamps_us:
+        props["camera_timestamps_us"] = {c: int(t) for c, t in f.camera_timestamps_us.items()}
+    return props
+
+
+def _object_data(lab: CuboidLabel, cls: str, obj_type: str, lidar: str, rotation: str) -> dict[str, Any]:
+    cuboid = {"name": CUBOID_NAME, "val": cuboid_val(lab.box, rotation), "coordinate_system": lidar}
+    if lab.attributes:
+        cuboid["attributes"] = encode_attributes(lab.attributes)
+    data: dict[str, Any] = {"cuboid": [cuboid]}
+    if lab.score is not None:
+        data["num"] = [{"name": "score", "val": lab.score}]
+    data["text"] = [{"name": "source", "val": lab.source}]
+    if cls != obj_type:      # the per-frame class, where it differs from the object's type
+        data["text"].append({"name": "class", "val": cls})
+    return data
+
+
+def write_openlabel(path: str | Path, drive, labels_for: Callable[[int], list[CuboidLabel]], frames: list[int],
+                    rotation: str = "quaternion", on_frame: Callable[[int], None] | None = None,
+                    class_of: Callable[[CuboidLabel], str] | None = None,
+                    folder: Path | None = None) -> list[str]:
+    """Write the OpenLABEL document of ``drive`` for ``frames`` to ``path``; returns the limitations.
+
+    Two passes, so that memory does not grow with the drive: the first reads the labels for the
+    objects (a track's type is its most frequent class), the second writes the frames one by one
+    (:mod:`~fusionlabel.io.json_stream`). ``labels_for`` is called twice per frame and must give the
+    same labels both times. ``class_of`` gives the class written for a label (default:
+    ``label.label``); ``on_frame`` is called after each frame is written (progress). Stream
+    ``uri``s are relative to ``folder``, the folder the document is written to (absolute without
+    it): :func:`stream_uri`.
+    """
+    from ..io.json_stream import Streamed, write_json
+
+    class_of = class_of or (lambda lab: lab.label)
+    rig = drive.rig(frames[0] if frames else 0)
+    lidar = rig.reference_lidar
+    cs, streams, notes = _sensor_parts(rig)
+    objects = _Objects()
     rig_changes = 0
     for i in frames:
-        f = drive.frames[i]
         frig = drive.rig(i)
         if frig is not rig and not _same_rig(frig, rig):
             rig_changes += 1
-        props: dict[str, Any] = {
-            "timestamp": f.timestamp_us / 1e6, "timestamp_us": int(f.timestamp_us), "frame_id": f.frame_id,
-            "transforms": {f"{VEHICLE}_to_{ODOM}": {
-                "src": VEHICLE, "dst": ODOM, "transform_src_to_dst": {"matrix4x4": matrix16(f.T_world_vehicle)}}},
-            "streams": {lidar: {"uri": stream_uri(f.lidar_path, folder),
-                                "stream_properties": {"sync": {"timestamp": f.timestamp_us / 1e6}}}}}
-        for cam, p in f.image_paths.items():
-            t = f.camera_timestamps_us.get(cam, f.timestamp_us)
-            props["streams"][cam] = {"uri": stream_uri(p, folder), "stream_properties": {"sync": {"timestamp": t / 1e6}}}
-        if f.T_world_vehicle_at_camera:
-            props["T_world_vehicle_at_camera"] = {c: matrix16(T) for c, T in f.T_world_vehicle_at_camera.items()}
-        if f.camera_timestamps_us:
-            props["camera_timestamps_us"] = {c: int(t) for c, t in f.camera_timestamps_us.items()}
-        fobjs: dict[str, dict] = {}
+        seen: set[str] = set()
         for lab in labels_for(i):
-            cls = class_of(lab)
-            if lab.track_id is not None and lab.track_id in track_uid:
-                uid = track_uid[lab.track_id]
-            else:
-                uid = str(len(objects))
-                objects[uid] = {"name": lab.track_id if lab.track_id is not None else f"object-{uid}", "type": cls}
-                if lab.track_id is None:
-                    objects[uid]["object_data"] = {"boolean": [{"name": UNTRACKED, "val": True}]}
-                else:
-                    track_uid[lab.track_id] = uid
-                object_frames[uid], object_classes[uid] = [], {}
-            if uid in fobjs:
-                raise LabelError(None, f"track '{lab.track_id}' has two boxes in frame {f.frame_id}",
+            uid = objects.add(lab, class_of(lab), i)
+            if uid in seen:
+                raise LabelError(None, f"track '{lab.track_id}' has two boxes in frame {drive.frames[i].frame_id}",
                                  where=f"frame {i}")
-            object_frames[uid].append(i)
-            object_classes[uid][cls] = object_classes[uid].get(cls, 0) + 1
-            cuboid = {"name": CUBOID_NAME, "val": cuboid_val(lab.box, rotation), "coordinate_system": lidar}
-            if lab.attributes:
-                cuboid["attributes"] = encode_attributes(lab.attributes)
-            data: dict[str, Any] = {"cuboid": [cuboid]}
-            extra: dict[str, list] = {}
-            if lab.score is not None:
-                extra.setdefault("num", []).append({"name": "score", "val": lab.score})
-            extra.setdefault("text", []).append({"name": "source", "val": lab.source})
-            extra["text"].append({"name": "class", "val": cls})
-            data.update(extra)
-            fobjs[uid] = {"object_data": data}
-        frame_docs[str(i)] = {"frame_properties": props, "objects": fobjs}
-        if on_frame:
-            on_frame(i)
-    for uid, obj in objects.items():
-        classes = object_classes[uid]
-        obj["type"] = max(classes, key=classes.get)
-        obj["frame_intervals"] = _intervals(object_frames[uid])
-        for fnum in object_frames[uid]:   # drop the per-frame class where it equals the type
-            texts = frame_docs[str(fnum)]["objects"][uid]["object_data"]["text"]
-            if any(t["name"] == "class" and t["val"] == obj["type"] for t in texts):
-                texts[:] = [t for t in texts if t["name"] != "class"]
+            seen.add(uid)
+    objects.finish()
     if rig_changes:
         notes.append(f"{rig_changes} frame(s) have their own calibration; coordinate_systems and streams hold "
                      "the first frame's (OpenLABEL keeps static poses per coordinate system)")
-    doc = {"openlabel": {
-        "metadata": {"schema_version": SCHEMA_VERSION, "name": drive.name,
-                     "annotator": "fusionlabel", "comment": f"exported from {drive.root}"},
-        "coordinate_systems": cs, "streams": streams, "objects": objects, "frames": frame_docs,
-        "frame_intervals": _intervals(frames)}}
-    return doc, notes
+
+    def frame_entries():
+        untracked = iter(objects.untracked)
+        for i in frames:
+            fobjs: dict[str, dict] = {}
+            for lab in labels_for(i):
+                uid = objects.track_uid[lab.track_id] if lab.track_id is not None else next(untracked)
+                cls = class_of(lab)
+                fobjs[uid] = {"object_data": _object_data(lab, cls, objects.records[uid]["type"], lidar, rotation)}
+            yield str(i), {"frame_properties": _frame_properties(drive.frames[i], lidar, folder), "objects": fobjs}
+            if on_frame:
+                on_frame(i)
+
+    body = {"metadata": {"schema_version": SCHEMA_VERSION, "name": drive.name,
+                         "annotator": "fusionlabel", "comment": f"exported from {drive.root}"},
+            "coordinate_systems": cs, "streams": streams, "objects": objects.records,
+            "frames": Streamed(frame_entries()), "frame_intervals": _intervals(frames)}
+    write_json(path, Streamed([("openlabel", Streamed(body.items()))]))
+    return notes
 
 
 def _same_rig(a: Rig, b: Rig) -> bool:
@@ -179,15 +221,6 @@ def _same_rig(a: Rig, b: Rig) -> bool:
         if isinstance(s, CameraSensor) and s.camera != t.camera:
             return False
     return True
-
-
-def write_openlabel(path: str | Path, document: dict) -> Path:
-    """Write a document as JSON (``allow_nan=False``: NaN is not valid JSON)."""
-    from ..files import write_file
-
-    path = Path(path)
-    write_file(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
-    return path
 
 
 class OpenLabelExporter(Exporter):
@@ -205,7 +238,7 @@ class OpenLabelExporter(Exporter):
                               where="--rotation")
 
     def add_frame(self, index: int) -> None:
-        """Unused: :meth:`run` builds the whole document in one pass."""
+        """Unused: :meth:`run` writes the document (:func:`write_openlabel`)."""
 
     def _rig_builds(self, index: int) -> bool:
         """Whether frame ``index``'s rig can be built (a KITTI frame takes a camera's size from its
@@ -218,7 +251,7 @@ class OpenLabelExporter(Exporter):
         return True
 
     def run(self):
-        """One pass builds the document; the progress bar advances per frame inside it."""
+        """:func:`write_openlabel` writes the document; the progress bar advances per frame written."""
         frames = self.frames_to_export()
         self.frames = frames
         self._start_manifest()
@@ -226,23 +259,21 @@ class OpenLabelExporter(Exporter):
         if self.options.skip_bad_frames:   # no sweep or image is read, but a frame's rig may need one
             frames = [i for i in frames if self._rig_builds(i)]
             self.check_some_exported(frames)
-        selected: dict[int, list] = {}
+        counted: set[int] = set()
 
-        def labels_for(i: int):
-            selected[i] = [lab for lab, _ in self.labels(i)]
-            return selected[i]
+        def labels_for(i: int):     # called twice per frame: the objects are counted the first time
+            pairs = self.labels(i, record=i not in counted)
+            if i not in counted:
+                counted.add(i)
+                self.summary.objects.update(cls for _, cls in pairs)
+            return [lab for lab, _ in pairs]
 
         bar = progress(total=len(frames), desc=f"export {self.name}", enabled=self.options.progress)
-        doc, notes = openlabel_document(self.drive, labels_for, frames, self.options.rotation,
-                                        on_frame=lambda i: bar.update(1), class_of=self.export_class,
-                                        folder=self.shown_out)
+        notes = write_openlabel(self.path(FILE_NAME), self.drive, labels_for, frames, self.options.rotation,
+                                on_frame=lambda i: bar.update(1), class_of=self.export_class, folder=self.shown_out)
         bar.close()
         self.note_unmatched_classes()
-        for lab_list in selected.values():
-            for lab in lab_list:
-                self.summary.objects[self.export_class(lab)] += 1
         self.summary.frames = len(frames)
-        write_openlabel(self.path(FILE_NAME), doc)
         self.summary.files += 1
         for n in notes:
             self.summary.note(n)

@@ -1,7 +1,7 @@
 """ASAM OpenLABEL 1.0 JSON: reading labelled cuboids, coordinate systems, streams and poses, and the
 value encodings shared with the writer (:mod:`fusionlabel.export.openlabel`).
 
-Layout written by ``fusionlabel.export.openlabel.openlabel_document``; :func:`read_openlabel` reads
+Layout written by ``fusionlabel.export.openlabel.write_openlabel``; :func:`read_openlabel` reads
 it back (and files of other tools: cuboids in any declared coordinate system)::
 
     openlabel.metadata            schema_version "1.0.0", name

@@ -25,6 +25,7 @@ from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.iou import bev_intersection, iou_matrix
 from ..model.annotation import CuboidLabel
 from .findings import ERROR, WARNING, Finding
+from .sweep_index import SweepRays
 
 # Plausible (length, width, height) ranges in metres per class of the default ontology, wide
 # enough for every box of KITTI tracking's 8,008 frames, the nuScenes keyframe and the SUSTech
@@ -73,8 +74,7 @@ def clear_of_ground(box: Cuboid) -> Cuboid:
 def see_through(points: np.ndarray, box: Cuboid) -> Seen:
     """Returns of ``points`` (N, 3+, in the LiDAR frame: rays start at the origin) inside ``box``
     (without its bottom :data:`CLEARANCE`) and behind it on a ray that crosses its core (:func:`_core`)."""
-    p = np.asarray(points)[:, :3].astype(np.float64)
-    return _see_through(p, np.linalg.norm(p, axis=1), box)
+    return _see_through(SweepRays(points), box)
 
 
 def _core(box: Cuboid) -> Cuboid:
@@ -101,14 +101,15 @@ def _crossing(p: np.ndarray, box: Cuboid) -> np.ndarray:
     return (lo <= hi) & (hi < 1.0) & (lo > 0.0)
 
 
-def _see_through(p: np.ndarray, r: np.ndarray, box: Cuboid) -> Seen:
-    """:func:`see_through` of (N, 3) float64 returns ``p`` at ranges ``r`` (N,)."""
+def _see_through(rays: SweepRays, box: Cuboid) -> Seen:
+    """:func:`see_through` of a sweep's returns (the ones in the cone of the box's bounding sphere)."""
     box = clear_of_ground(box)
     centre = np.asarray(box.center)
     radius = float(np.linalg.norm(box.size)) / 2.0
     dist = float(np.linalg.norm(centre))
     if dist <= radius:                      # the sensor may be inside: rays do not start outside it
         return Seen(0, 0)
+    p, r = rays.in_cone(box.center, radius)
     # returns within the cone around the box's bounding sphere and not in front of it
     cos_cone = np.sqrt(max(0.0, 1.0 - (radius / dist) ** 2))
     far = np.flatnonzero(r >= dist - radius)
@@ -163,28 +164,32 @@ def size_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding]:
     return out
 
 
-def _is_copy(a: CuboidLabel, b: CuboidLabel) -> bool:
-    """Boxes ``a`` and ``b`` have one class and one size (:data:`COPY_SIZE`) and each one's centre
-    lies inside the other."""
-    if (size_class(a.label) or a.label) != (size_class(b.label) or b.label):
-        return False
-    sa, sb = np.asarray(a.box.size), np.asarray(b.box.size)
-    if np.any(np.abs(sa - sb) > np.maximum(COPY_SIZE[0], COPY_SIZE[1] * np.maximum(sa, sb))):
-        return False
+def _same_sizes(labels: list[CuboidLabel]) -> np.ndarray:
+    """(n, n) bool: boxes whose dimensions all agree within :data:`COPY_SIZE` of the larger."""
+    sizes = np.array([lab.box.size for lab in labels], dtype=np.float64).reshape(-1, 3)
+    larger = np.maximum(sizes[:, None], sizes[None])
+    apart = np.abs(sizes[:, None] - sizes[None]) > np.maximum(COPY_SIZE[0], COPY_SIZE[1] * larger)
+    return ~apart.any(axis=2)
+
+
+def _centres_inside(a: CuboidLabel, b: CuboidLabel) -> bool:
+    """Each box's centre lies inside the other."""
     return bool(_inside(np.array([b.box.center]), a.box)[0] and _inside(np.array([a.box.center]), b.box)[0])
 
 
 def duplicate_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding]:
     """``label-duplicate`` findings: pairs of boxes with 3D IoU >= :data:`DUPLICATE_IOU`, or of one
-    class and size with each one's centre inside the other (:func:`_is_copy`)."""
+    class and size (:data:`COPY_SIZE`) with each one's centre inside the other."""
     boxes = [lab.box for lab in labels]
     iou = iou_matrix(boxes, boxes, kind="3d")
+    classes = [size_class(lab.label) or lab.label for lab in labels]
+    same_size = _same_sizes(labels)
     out = []
     for a, b in zip(*np.triu_indices(len(labels), 1)):
         other = describe(labels[b], b)
         if iou[a, b] >= DUPLICATE_IOU:
             what, value = dict(value=iou[a, b], threshold=DUPLICATE_IOU, unit="3D IoU"), f"with 3D IoU {iou[a, b]:.2f}"
-        elif _is_copy(labels[a], labels[b]):
+        elif classes[a] == classes[b] and same_size[a, b] and _centres_inside(labels[a], labels[b]):
             apart = float(np.linalg.norm(np.subtract(boxes[a].center, boxes[b].center)))
             what = dict(value=apart, unit="m")
             value = (f"at the same size, {apart:.2f} m apart with each centre inside the other "
@@ -203,10 +208,9 @@ def empty_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray)
     core, :func:`see_through`) while at most :data:`EMPTY_SHARE` of the rays that reach them stop
     inside them."""
     out = []
-    p = np.asarray(points)[:, :3].astype(np.float64)
-    r = np.sqrt(np.einsum("ij,ij->i", p, p))
+    rays = SweepRays(points)
     for k, lab in enumerate(labels):
-        seen = _see_through(p, r, lab.box)
+        seen = _see_through(rays, lab.box)
         if seen.through >= EMPTY_RAYS and seen.inside <= EMPTY_SHARE * (seen.inside + seen.through):
             inside = "no LiDAR return" if seen.inside == 0 else f"only {seen.inside} LiDAR returns"
             out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-empty",

@@ -148,10 +148,10 @@ def lens_fold_finding(name: str, camera: CameraModel) -> Finding | None:
                    "check the distortion coefficients (fisheye coefficients need model: fisheye)")
 
 
-def static_findings(rig: Rig) -> dict[str, list[Finding]]:
-    """Findings from the rig alone, per camera name."""
+def static_findings(rig: Rig, cameras: list[CameraSensor] | None = None) -> dict[str, list[Finding]]:
+    """Findings from the rig alone, per camera name, for ``cameras`` (default: all of the rig's)."""
     out = {}
-    for sensor in rig.cameras:
+    for sensor in rig.cameras if cameras is None else cameras:
         found = orientation_findings(sensor.name, orientation(sensor, rig))
         found += [f for f in (principal_point_finding(sensor.name, sensor.camera),
                               lens_fold_finding(sensor.name, sensor.camera)) if f is not None]

@@ -3,6 +3,9 @@ load fine and only show as misplaced or missing points.
 
 What is checked (each in its own module):
 
+Cameras of the rig that have no image in any frame (a LiDAR-only drive whose rig names its
+cameras: :func:`~fusionlabel.model.drive.cameras_without_images`) are not checked, and named once.
+
 * per camera, from the rig (:mod:`.camera_checks`): where its image's down points, whether it looks
   at the sky, how far it sits from the LiDAR, whether the principal point fits the image size,
   whether the lens model folds back inside the image;
@@ -24,7 +27,7 @@ import numpy as np
 
 from ..errors import FusionLabelError
 from ..io.pointcloud import collected_notes
-from ..model.drive import Drive
+from ..model.drive import Drive, cameras_without_images
 from .camera_checks import Coverage, Orientation, coverage_finding, orientation, static_findings
 from .findings import ERROR, Finding, unique
 from .pose_checks import PoseCheck, check_poses
@@ -74,6 +77,7 @@ class DriveCheck:
     times: TimeCheck
     findings: list[Finding]
     sweep_notes: dict[str, list[str]] = field(default_factory=dict)   # frame ID -> the reader's notes
+    without_images: list[str] = field(default_factory=list)   # cameras not checked: no image in the drive
 
     def as_dict(self) -> dict:
         return {"drive": self.name, "root": self.root, "frames": len(self.frame_ids),
@@ -83,7 +87,7 @@ class DriveCheck:
                           "pairs": [p.as_dict(self.frame_ids) for p in self.poses.pairs]},
                 "capture_times": {"status": self.times.status(), "cameras": self.times.cameras,
                                   "largest_offset_s": self.times.largest_offset_s},
-                "sweep_notes": self.sweep_notes,
+                "sweep_notes": self.sweep_notes, "cameras_without_images": self.without_images,
                 "findings": [f.as_dict() for f in self.findings]}
 
 
@@ -122,8 +126,10 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
                 time_frames: list[int] | None = None) -> DriveCheck:
     """Check ``drive`` on the frames at ``frames`` (default :func:`spread_frames`); capture times on
     ``time_frames`` (default: ``frames`` when given, else every frame: they cost nothing to check);
-    ``poses=False`` skips the pose check (the slow part)."""
+    ``poses=False`` skips the pose check (the slow part). Cameras with no image in the drive are
+    left out (``without_images``)."""
     checked = list(frames) if frames is not None else spread_frames(len(drive))
+    imageless = cameras_without_images(drive)
     cameras: dict[str, CameraCheck] = {}
     per_camera: dict[str, list[Finding]] = defaultdict(list)
     problems = _FileProblems()
@@ -135,9 +141,10 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
         except FusionLabelError as e:
             problems.add(f"frame {fid}", "rig", e)
             continue
-        for name, found in static_findings(rig).items():
+        checked_cameras = [sensor for sensor in rig.cameras if sensor.name not in imageless]
+        for name, found in static_findings(rig, checked_cameras).items():
             per_camera[name] += found
-        for sensor in rig.cameras:
+        for sensor in checked_cameras:
             if sensor.name not in cameras:
                 cameras[sensor.name] = CameraCheck(sensor.name, sensor.camera.model, sensor.camera.size,
                                                    orientation(sensor, rig))
@@ -150,7 +157,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
             continue
         if notes:
             sweep_notes[fid] = [note for _, note in notes]
-        for sensor in rig.cameras:
+        for sensor in checked_cameras:
             cameras[sensor.name].coverage.add(points, drive.T_cam_lidar(i, sensor.name), sensor.camera)
     for name, cam in cameras.items():
         if (f := coverage_finding(name, cam.coverage)) is not None:
@@ -166,4 +173,4 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     findings += [f for name in cameras for f in unique(per_camera[name])]
     findings += pose_check.findings + times.findings
     return DriveCheck(drive.name, str(drive.root), [f.frame_id for f in drive.frames], checked, cameras,
-                      pose_check, times, findings, sweep_notes)
+                      pose_check, times, findings, sweep_notes, imageless)

@@ -105,7 +105,8 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
         if presence is not None and presence.needs(j):
             presence.count(j, points)
     report.findings = same_box_once(report.findings)
-    report.findings += track_findings(track_frames, report.notes) + continuity_findings(track_frames, presence)
+    report.findings += (track_findings(track_frames, report.notes, presence.tracks if presence else None)
+                        + continuity_findings(track_frames, presence))
     return report
 
 

@@ -232,11 +232,13 @@ def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox],
                    unit="deg")
 
 
-def track_findings(frames: list[TrackFrame], notes: list[str] | None = None) -> list[Finding]:
+def track_findings(frames: list[TrackFrame], notes: list[str] | None = None,
+                   tracks: dict[str, list[TrackBox]] | None = None) -> list[Finding]:
     """Every track check on the tracks of ``frames`` (in drive order), track by track; ``notes``
-    gets a line for the heading steps that could not be checked."""
+    gets a line for the heading steps that could not be checked. ``tracks``: :func:`track_boxes` of
+    ``frames``, when the caller has them."""
     out, unjudged = [], [0]
-    for tid, boxes in track_boxes(frames).items():
+    for tid, boxes in (track_boxes(frames) if tracks is None else tracks).items():
         for check in (class_finding, size_finding, jump_finding):
             if (f := check(frames, tid, boxes)) is not None:
                 out.append(f)

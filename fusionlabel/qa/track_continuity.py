@@ -183,7 +183,7 @@ def continuity_findings(frames: list[TrackFrame], presence: TrackPresence | None
     """The ``track-fragment`` and ``track-gap`` findings of the tracks of ``frames`` (in drive order);
     with ``presence`` (the sweeps counted), also the longer gaps where the object is seen, and the
     ``track-end`` findings."""
-    tracks = track_boxes(frames)
+    tracks = track_boxes(frames) if presence is None else presence.tracks     # presence has them, of ``frames``
     found = handovers(frames, tracks)
     covered = covered_frames(frames, tracks, found)
     out = fragment_findings(frames, found)

@@ -29,11 +29,12 @@ import numpy as np
 
 from ..assist.interpolate import interpolate_track
 from ..geometry.cuboid import Cuboid, points_in_cuboid
-from ..geometry.iou import bev_iou
+from ..geometry.iou import bev_iou, iou_matrix
 from ..geometry.transforms import invert_T
 from ..model.annotation import CuboidLabel
 from .box_checks import OBJECT_MARGIN, clear_of_ground
 from .findings import WARNING, Finding
+from .sweep_index import SweepByX
 from .track_checks import RIGID, TrackBox, TrackFrame, track_boxes
 from .track_continuity import GAP_MAX_FRAMES, GAP_MAX_S, close_in_time, covered_frames
 
@@ -60,23 +61,33 @@ def present_threshold(labelled: list[int]) -> float:
     return max(PRESENT_MIN, PRESENT_SHARE * float(np.median(labelled)))
 
 
-def object_returns(points: np.ndarray, box: Cuboid, others: list[Cuboid]) -> int:
-    """Returns of ``points`` (N, 3+, LiDAR frame) in ``box`` above its bottom clearance (ground) and
-    outside each of ``others`` grown by the object margin (the returns of other labelled objects)."""
+def object_returns(points: np.ndarray | SweepByX, box: Cuboid, others: list[Cuboid],
+                   extents: list[float] | None = None) -> int:
+    """Returns of ``points`` (N, 3+, LiDAR frame; or the sweep as :class:`SweepByX`) in ``box``
+    above its bottom clearance (ground) and outside each of ``others`` grown by the object margin
+    (the returns of other labelled objects). ``extents``: :func:`grown_extent` of each of
+    ``others``, when the caller has them."""
     box = clear_of_ground(box)
     reach = float(np.linalg.norm(box.size)) / 2.0
-    p = np.asarray(points)[:, :3]
-    near = p[(np.abs(p[:, 0] - box.center[0]) <= reach) & (np.abs(p[:, 1] - box.center[1]) <= reach)]
+    sweep = points if isinstance(points, SweepByX) else SweepByX(points)
+    near = sweep.near(box.center, reach)
     inside = near[points_in_cuboid(near, box)]
-    for other in others:
+    if not len(inside) or not others:
+        return len(inside)
+    # only a box whose grown bounding sphere reaches ``box``'s can hold returns inside it: the
+    # frame's other dozens of labels are passed over without a test of the points
+    extents = np.array([grown_extent(o) for o in others] if extents is None else extents)
+    apart = np.abs(np.array([o.center[:2] for o in others]) - box.center[:2]).max(axis=1)
+    for k in np.flatnonzero(apart <= reach + extents):
         if not len(inside):
             break
-        # only a box whose grown bounding sphere reaches ``box``'s can hold returns inside it: the
-        # frame's other dozens of labels are passed over without a test of the points
-        span = reach + float(np.linalg.norm(np.asarray(other.size) / 2.0 + OBJECT_MARGIN))
-        if np.abs(np.asarray(other.center[:2]) - box.center[:2]).max() <= span:
-            inside = inside[~points_in_cuboid(inside, other, margin=OBJECT_MARGIN)]
+        inside = inside[~points_in_cuboid(inside, others[k], margin=OBJECT_MARGIN)]
     return len(inside)
+
+
+def grown_extent(box: Cuboid) -> float:
+    """Half the diagonal of ``box`` grown by the object margin each way."""
+    return float(np.linalg.norm(np.asarray(box.size) / 2.0 + OBJECT_MARGIN))
 
 
 def _lidar_box(frame: TrackFrame, world: Cuboid) -> Cuboid:
@@ -167,9 +178,14 @@ class TrackPresence:
         """Count the returns of ``points`` (the sweep of checked frame ``frame``, LiDAR frame) in the
         probes there and in the labelled boxes of their tracks."""
         labelled = [lab.box for lab in self.frames[frame].labels]
-        for tid, box in self._wanted.get(frame, ()):
-            others = [b for b in labelled if b is not box and bev_iou(b, box) <= OVERLAP_IOU]
-            self.returns[(tid, frame)] = object_returns(points, box, others)
+        wanted = self._wanted.get(frame, [])
+        iou = iou_matrix(labelled, [box for _, box in wanted])      # far pairs skipped at once (IoU 0)
+        sweep = SweepByX(points)
+        extents = [grown_extent(b) for b in labelled]
+        for k, (tid, box) in enumerate(wanted):
+            others = [n for n, b in enumerate(labelled) if b is not box and iou[n, k] <= OVERLAP_IOU]
+            self.returns[(tid, frame)] = object_returns(sweep, box, [labelled[n] for n in others],
+                                                        [extents[n] for n in others])
         self._judgement = self._gaps = None
 
     def _judged(self, kind: str) -> list[tuple[Probe, int, float]]:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..geometry.transforms import rotation_z, transform_points
 from ..model.annotation import CuboidLabel
-from ..model.drive import Drive
+from ..model.drive import Drive, cameras_without_images
 from ..model.rig import Rig, forward_in_lidar
 from .bev import BevGrid, render_bev
 from .camera_overlay import draw_caption, draw_cuboid, draw_label, draw_points
@@ -15,6 +15,7 @@ from .colors import class_color
 
 MAX_COLUMNS = 3
 NO_IMAGE = "no image for this frame"   # the caption of a camera tile without an image (the app's words)
+NO_IMAGES_IN_DRIVE = "no images in this drive"  # the caption when the drive has no image of the camera at all
 BLANK_GREY = 24                        # the grey of that tile, as the app's
 
 
@@ -68,19 +69,22 @@ def bev_frame(rig: Rig) -> np.ndarray:
 def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | None = None,
                  bev_grid: BevGrid | None = None, points_drawn: dict[str, int] | None = None) -> np.ndarray:
     """Compose the full check image for one frame, (H, W, 3) uint8 RGB. ``points_drawn``, when
-    given, receives the number of LiDAR points drawn in each camera shown."""
+    given, receives the number of LiDAR points drawn in each camera shown. A camera without an image
+    is drawn blank with its points, captioned :data:`NO_IMAGE`, or :data:`NO_IMAGES_IN_DRIVE` when
+    no frame has one (:func:`~fusionlabel.model.drive.cameras_without_images`)."""
     i = drive.index_of(frame)
     f = drive.frames[i]
     points = drive.points(i)
     labels = drive.labels(i) if labels is None else labels
     rig = drive.rig(i)
     panels = []
+    imageless = cameras_without_images(drive)
     for cam in rig.camera_names:
         image, n_pts, n_boxes = render_camera(drive, i, cam, labels, points)
         if points_drawn is not None:
             points_drawn[cam] = n_pts
         s = image.shape[1] / 1000.0
-        missing = "" if cam in f.image_paths else f"{NO_IMAGE}, "
+        missing = "" if cam in f.image_paths else f"{NO_IMAGES_IN_DRIVE if cam in imageless else NO_IMAGE}, "
         draw_caption(image, f"{cam}: {missing}{n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
                      (255, 255, 255), max(0.5, 0.8 * s))
         panels.append(image)
