@@ -59,7 +59,7 @@ def open_checked(path: Path, scene: str | None):
     if path.is_dir() and is_project(path):
         from ..qa.project_labels import read_project
 
-        project = read_project(path, scene)
+        project = read_project(path, scene, stored_ids=True)
         return (project.drive, {i: v for i, v in enumerate(project.labels) if v}, "project", project.absent,
                 project.waivers)
     drive = open_drive(path, scene=scene)
