@@ -4,6 +4,7 @@ holding in a `--frames` run, old waivers still matched, and the CLI's waiver mes
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from fusionlabel.model.commands import DeleteCuboids
@@ -88,8 +89,11 @@ def test_cli_waive_of_an_id_from_skipped_checks_says_which_and_how(sim, tmp_path
 def test_cli_unwaive_works_without_the_drive(sim, tmp_path, capsys):
     drive = shutil.copytree(sim.root, tmp_path / "drive")
     folder = gap_project(drive, tmp_path / "project")
-    gap = ids_by_check(run_json(capsys, folder))["track-gap"]
-    assert run(capsys, folder, "--labels-only", "--waive", gap, "--reason", "occluded")[0] == 0
+    found = {f["check"]: f for f in json.loads(run_json(capsys, folder))["findings"]}
+    gap = found["track-gap"]["id"]
+    code, out, _ = run(capsys, folder, "--labels-only", "--waive", gap, "--reason", "occluded")
+    assert code == 0       # worded as the app's dock says it
+    assert out == f"waived [{gap}] track {found['track-gap']['track_id']} (track-gap): occluded\n"
     shutil.rmtree(drive)
     code, out, err = run(capsys, folder, "--unwaive", gap)
     assert code == 0 and out == f"1 waiver taken back: {gap}\n", err

@@ -15,7 +15,7 @@ from ..qa.effort import utc_text
 from ..qa.findings import Finding
 from ..qa.waivers import ID_DIGITS, apply_waivers, clean_reason, finding_id, is_label_finding, spans_run, \
     stale_reason, waive
-from ..wording import counted
+from ..wording import counted, read_only_problem, stale_note, waivers_read_only
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -125,14 +125,10 @@ class _writable:
             self._open_store(args, option)
             return
         self.project = Project.open(Path(args.drive), scene=args.scene)
-        try:
-            self.project.require_writable("change its waivers")
-        except InputError as e:
+        if self.project.read_only:
+            problem = read_only_problem(self.project.read_only_reason)
             self.project.close()
-            raise _held(args, option, e.problem) from None
-        except BaseException:
-            self.project.close()
-            raise
+            raise _held(args, option, problem)
         self.store = self.project.store
 
     def _open_store(self, args: argparse.Namespace, option: str) -> None:
@@ -145,11 +141,10 @@ class _writable:
         try:
             taken = self.lock.acquire()
         except OSError as e:
-            raise InputError(args.drive, f"project folder {folder} is not writable ({e.strerror or e}); nothing "
-                                         "changed", where=option) from None
+            raise _held(args, option, f"project folder {folder} is not writable ({e.strerror or e})") from None
         if not taken:
             holder = self.lock.holder()
-            raise _held(args, option, f"cannot change its waivers now: another fusionlabel process has project {folder} open"
+            raise _held(args, option, f"another fusionlabel process has project {folder} open"
                                       f"{' (' + holder + ')' if holder else ''}")
         try:
             self.store = ProjectStore(folder / DB_NAME)
@@ -169,8 +164,7 @@ class _writable:
 
 
 def _held(args: argparse.Namespace, option: str, problem: str) -> InputError:
-    return InputError(args.drive, f"{problem}; nothing changed: close it first, or while the app has it open use "
-                                  "its label-check dock (Ctrl+K, then W on the finding)", where=option)
+    return InputError(args.drive, waivers_read_only(problem), where=option)
 
 
 def waiver_json(w: Waiver) -> dict:
@@ -206,7 +200,8 @@ def listing(waivers: list[Waiver], findings: list[Finding], ran_labels: bool, ra
                                "finding": now[w.id].as_dict() if w.id in now else None} for w in waivers]
     if not waivers:
         return ["no finding waived in this project"]
-    lines = [f"{counted(len(waivers), 'waiver')}:"]
+    n_stale = sum(status_of(w, set(now), ran_labels, ran_drive, frames) == "stale" for w in waivers)
+    lines = [f"{counted(len(waivers), 'waiver')}" + (f", {stale_note(n_stale)}" if n_stale else "") + ":"]
     for w in waivers:
         status = status_of(w, set(now), ran_labels, ran_drive, frames)
         lines.append(f"  {status:<11} {waiver_line(w)}")
