@@ -30,13 +30,18 @@ def listed(panel, check: str, track: str) -> bool:
     return any(f.check == check and f.track_id == track for f, _ in panel.rows)
 
 
-def test_the_list_shows_each_finding_with_the_id_fusionlabel_check_prints(qtbot, window, capsys):
-    w, s = window, window.session
-    panel = w.check_panel
+def checked_with_a_huge_car(qtbot, window):
+    """(window, session, dock, the car) after a car of frame 1 is made 25 m long and Ctrl+K checked."""
+    s, panel = window.session, window.check_panel
     car = next(a for a in s.document.annotations(1) if a.cls == "car" and a.track_id is not None)
-    s.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))
-    qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    s.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))         # no car is that big
+    qtbot.keyClick(window.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: panel.report is not None and not panel.refreshing, timeout=30_000)
+    return window, s, panel, car
+
+
+def test_the_list_shows_each_finding_with_the_id_fusionlabel_check_prints(qtbot, window, capsys):
+    w, s, panel, car = checked_with_a_huge_car(qtbot, window)
     assert main(["check", str(s.project.folder), "--labels-only", "--json"]) == 3
     by_id = {f["id"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
     rows = [panel.list.item(i).text() for i in range(panel.list.count())]
@@ -46,12 +51,7 @@ def test_the_list_shows_each_finding_with_the_id_fusionlabel_check_prints(qtbot,
 
 
 def test_w_waives_the_chosen_finding_with_a_reason_and_takes_it_back(qtbot, window, capsys):
-    w, s = window, window.session
-    panel = w.check_panel
-    car = next(a for a in s.document.annotations(1) if a.cls == "car" and a.track_id is not None)
-    s.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))          # no car is that big
-    qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: panel.report is not None and not panel.refreshing, timeout=30_000)
+    w, s, panel, car = checked_with_a_huge_car(qtbot, window)
     n = len(panel.findings)
     assert listed(panel, "label-size", car.track_id) and panel.bar.shown.text() == "no finding waived"
     s.set_frame(0)
@@ -127,12 +127,7 @@ def test_a_read_only_project_refuses_w_before_asking_for_a_reason(qtbot, project
 def test_a_stale_waiver_is_counted_in_a_grey_line_and_w_takes_it_back(qtbot, window):
     """A waiver whose finding is fixed: the dock counts it under the bar, lists it greyed with the
     waived findings, and W on it takes it back."""
-    w, s = window, window.session
-    panel = w.check_panel
-    car = next(a for a in s.document.annotations(1) if a.cls == "car" and a.track_id is not None)
-    s.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))
-    qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: panel.report is not None and not panel.refreshing, timeout=30_000)
+    w, s, panel, car = checked_with_a_huge_car(qtbot, window)
     panel.list.setCurrentRow(row_of(panel, "label-size", car.track_id))
     qtbot.keyClick(panel.list, Qt.Key.Key_W)
     qtbot.keyClicks(panel.dialog.reason, "a real oversized vehicle")
