@@ -128,8 +128,14 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver]) -> Waived:
     """Split ``findings`` by ``waivers`` (matched by :func:`covers`)."""
     out = Waived()
     seen = set()
-    for f in findings:
-        w = next((w for w in waivers if covers(w, f)), None)
+    by_id = {w.id: w for w in waivers}
+    by_subject: dict[tuple[str, str], list[Waiver]] = {}
+    for w in waivers:
+        by_subject.setdefault((w.check, w.subject), []).append(w)
+    for f in findings:      # only the waivers that may cover it are tried: thousands of findings
+        check, who, _ = finding_key(f)
+        maybe = [by_id.get(finding_id(f)), by_id.get(legacy_id(f)), *by_subject.get((check, who), ())]
+        w = next((w for w in maybe if w is not None and covers(w, f)), None)
         if w is not None:
             out.waived.append((f, w))
             seen.add(w.id)
