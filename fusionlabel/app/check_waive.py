@@ -1,5 +1,5 @@
 """Waiving findings in the label-check dock: the row under the list (a Waive button, the count of
-waived findings and the tick box that shows them greyed) and the small dialog asking why a finding
+waived findings and the tick box that shows them greyed, and a grey line counting stale waivers) and the small dialog asking why a finding
 is fine. `W` on a chosen finding opens the dialog (on a waived one it takes the waiver back);
 `Esc` cancels. The waiver is written to the project at once (:func:`.label_findings.waive_in_project`)."""
 
