@@ -29,6 +29,35 @@ def track_text(track_id, ellipsis: str = "…") -> str:
     return text if len(text) <= TRACK_SHOWN + 2 else text[:TRACK_SHOWN] + ellipsis
 
 
+def waived_note(fid: str, subject: str, check: str, reason: str) -> str:
+    """What the CLI's ``--waive`` and the app's ``W`` say of a finding just waived:
+    ``waived [3f9a1c02] track 7 (car) (label-size): a real wide load``."""
+    return f"waived [{fid}] {subject} ({check}): {reason.strip()}"
+
+
+def taken_back_note(ids: list[str]) -> str:
+    """What ``--unwaive`` and the app's ``W`` on a waived finding say: ``1 waiver taken back: 3f9a1c02``."""
+    return f"{counted(len(ids), 'waiver')} taken back: {', '.join(ids)}"
+
+
+def stale_note(n: int) -> str:
+    """The app's and ``--waived``'s count of waivers whose finding the checks no longer find:
+    ``2 stale waivers (their finding is no longer found)``; "" for none."""
+    return f"{counted(n, 'stale waiver')} (their finding is no longer found)" if n else ""
+
+
+def read_only_problem(reason: str | None) -> str:
+    """A read-only project's reason as the waiver messages give it (without "; opened read-only")."""
+    return (reason or "the project is open read-only").removesuffix("; opened read-only")
+
+
+def waivers_read_only(problem: str) -> str:
+    """Why waivers cannot be changed now, in the CLI and the app: ``problem`` (the project is open
+    in another fusionlabel process, or read-only), nothing changed, and what to do."""
+    return (f"waivers not changed: {problem}; close the other fusionlabel first, or change them there "
+            "(its label-check dock: Ctrl+K, then W on the finding)")
+
+
 def every_frame_unreadable(skipped: list[tuple[str, str]], nothing: str) -> str:
     """What a ``--skip-bad-frames`` run says when it skipped every frame: ``skipped`` holds
     (frame ID, error naming the file); ``nothing`` says what was not done ("nothing was exported")."""

@@ -166,7 +166,7 @@ def test_cli_waivers_of_a_project_the_app_has_open_name_the_option_and_the_dock(
         for extra, option in ((["--waive", gap, "--reason", "occluded"], "--waive"), (["--unwaive", gap], "--unwaive")):
             code, out, err = run(capsys, project, "--labels-only", *extra)
             assert code == 2 and not out and "Traceback" not in err
-            assert f"{option}: cannot change its waivers now: another fusionlabel process has project" in err
+            assert f"{option}: waivers not changed: another fusionlabel process has project" in err
             assert "Ctrl+K, then W" in err
     with Project.open(project) as p:
         assert p.store.waivers() == []

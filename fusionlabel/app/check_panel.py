@@ -3,7 +3,9 @@ the background, their findings listed in a dock; choosing one goes to its frame 
 cuboid of its track there (:mod:`.label_findings`), or, where the track has none (a gap, or the
 frame beyond a track's end), remembers the track as H does, so that H marks it absent there. While the dock is open, the list
 follows the edits (:mod:`.check_runner`): a finding fixed leaves it, a new one joins it. A finding
-looked at and found fine is waived (`W`, :mod:`.check_waive`): it leaves the list, counted under it."""
+looked at and found fine is waived (`W`, :mod:`.check_waive`): it leaves the list, counted under it.
+A label waiver whose finding the check no longer finds is stale: counted in a grey line, listed
+greyed with the waived findings, where `W` takes it back. A read-only app changes no waiver."""
 
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ from PyQt6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QVBoxLayo
 from ..errors import FusionLabelError
 from ..qa.effort import utc_text
 from ..qa.findings import ERROR
-from ..qa.waivers import apply_waivers, finding_id
+from ..qa.waivers import apply_waivers, finding_id, is_label_finding, stale_reason
 from ..store.db import StoreClosedError
-from ..wording import counted
+from ..wording import counted, read_only_problem, taken_back_note, waived_note, waivers_read_only
 from .check_header import CheckHeader, title_text
 from .check_runner import CheckRunner
 from .check_waive import WAIVE_KEY, WaiveBar, WaiveDialog
@@ -37,7 +39,7 @@ class CheckPanel(QDockWidget):
         self.session = session
         self.findings: list = []      # every finding of the last check, waived ones too
         self.waivers: list = []       # the project's waivers
-        self.rows: list = []          # (finding, its waiver or None) of each row of the list
+        self.rows: list = []          # (finding or None for a stale waiver, its waiver or None) of each row
         self.report = None
         self.dialog: WaiveDialog | None = None
         self.header = CheckHeader()   # what was checked, the notes
@@ -90,6 +92,14 @@ class CheckPanel(QDockWidget):
         waiver_of = {finding_id(f): w for f, w in split.waived}
         return [(f, waiver_of.get(finding_id(f))) for f in self.findings]
 
+    @property
+    def stale(self) -> list:
+        """The label waivers whose finding the last check did not report (the dock checks the labels
+        only: the waivers of the drive checks are not judged here)."""
+        if self.report is None:
+            return []
+        return [w for w in apply_waivers(self.findings, self.waivers).stale if is_label_finding(w.check)]
+
     def _show_title(self) -> None:
         self.setWindowTitle(title_text(None if self.report is None else len(self.open_findings), self.refreshing,
                                        self.runner.outdated))
@@ -106,10 +116,10 @@ class CheckPanel(QDockWidget):
             waivers = project_waivers(self.session)    # the CLI may have waived some meanwhile
         except StoreClosedError:
             return     # the project was closed while the check ran (the window closing): nothing to show
-        if self.report is None or findings != self.findings or waivers != self.waivers:
+        first, self.report = self.report is None, report
+        if first or findings != self.findings or waivers != self.waivers:
             self.waivers = waivers
             self._fill(findings)
-        self.report = report
         self.header.show_report(report)
         self._show_title()
         if self.isHidden():   # as tall as a few findings: the views keep their room
@@ -129,7 +139,7 @@ class CheckPanel(QDockWidget):
         """List ``findings`` (the waived ones greyed, or left out unless the tick box shows them),
         the one chosen before still chosen if it is among them, the list scrolled where it was."""
         row = self.list.currentRow()
-        chosen = finding_key(self.rows[row][0]) if 0 <= row < len(self.rows) else None
+        chosen = self._row_key(*self.rows[row]) if 0 <= row < len(self.rows) else None
         scrolled = self.list.verticalScrollBar().value()
         self.findings = findings
         self.list.clear()
@@ -144,14 +154,29 @@ class CheckPanel(QDockWidget):
                 item.setForeground(WAIVED_COLOR)
                 item.setToolTip(f"waived by {w.user}, {utc_text(w.at_us)}: {w.reason}")
             self.list.addItem(item)
+        if self.bar.shown.isChecked():
+            for w in self.stale:
+                self.rows.append((None, w))
+                item = QListWidgetItem(f"stale   [{w.id}] {w.subject} ({w.check}): {w.reason}")
+                item.setForeground(WAIVED_COLOR)
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
+                item.setToolTip(f"stale waiver by {w.user}, {utc_text(w.at_us)}: {stale_reason(w)}; it said: "
+                                f"{w.message}. W takes it back")
+                self.list.addItem(item)
         if not self.rows:
             waived = len(split) - len(self.open_findings)
             self.list.addItem(QListWidgetItem("no findings" if not waived else "no findings but the waived ones"))
         self.list.verticalScrollBar().setValue(scrolled)
-        keys = [finding_key(f) for f, _ in self.rows]
+        keys = [self._row_key(f, w) for f, w in self.rows]
         if chosen in keys:
             self.list.setCurrentRow(keys.index(chosen))
         self._show_bar()
+
+    @staticmethod
+    def _row_key(finding, waiver) -> tuple:
+        return ("stale", waiver.id) if finding is None else finding_key(finding)
 
     def _refill(self, row: int | None = None) -> None:
         """List the findings again (waivers changed, or the tick box); ``row``: the row to choose then."""
@@ -163,7 +188,7 @@ class CheckPanel(QDockWidget):
     def _show_bar(self) -> None:
         row = self.list.currentRow()
         chosen = self.rows[row][1] is not None if 0 <= row < len(self.rows) else None
-        self.bar.show_state(len(self.findings) - len(self.open_findings), chosen)
+        self.bar.show_state(len(self.findings) - len(self.open_findings), chosen, len(self.stale))
 
     def eventFilter(self, watched, event) -> bool:
         if (watched is self.list and event.type() == QEvent.Type.KeyPress and event.text().upper() == WAIVE_KEY
@@ -179,9 +204,13 @@ class CheckPanel(QDockWidget):
         if not 0 <= row < len(self.rows):
             return
         finding, waiver = self.rows[row]
+        if self.session.read_only:      # say so before asking for a reason that cannot be kept
+            self.session.notify(waivers_read_only(read_only_problem(self.session.read_only_reason)), "error")
+            return
         if waiver is not None:
+            again = "stale, gone" if finding is None else "the finding is listed again"
             self._write(lambda: unwaive_in_project(self.session, waiver), row,
-                        f"waiver taken back: {finding.check} on {finding.subject} is listed again")
+                        f"{taken_back_note([waiver.id])} ({waiver.subject}, {waiver.check}): {again}")
             return
         self.dialog = WaiveDialog(finding_text(finding), self)
         self.dialog.accepted.connect(lambda: self._waive(finding, self.dialog.reason.text(), row))
@@ -189,23 +218,27 @@ class CheckPanel(QDockWidget):
 
     def _waive(self, finding, reason: str, row: int) -> None:
         self._write(lambda: waive_in_project(self.session, finding, reason), row,
-                    f"waived {finding.check} on {finding.subject}: {reason.strip()}")
+                    lambda w: waived_note(w.id, w.subject, w.check, w.reason))
 
-    def _write(self, change, row: int, said: str) -> None:
+    def _write(self, change, row: int, said) -> None:
+        """Run ``change`` (a waiver written or taken back), list again and say ``said`` (text, or a
+        function of what ``change`` returned)."""
         try:
-            change()
+            done = change()
         except FusionLabelError as e:      # read-only project, disk full: said, nothing changed
-            self.session.notify(f"waivers not changed: {e}", "error")
+            self.session.notify(waivers_read_only(str(e)), "error")
             return
         self.waivers = project_waivers(self.session)
         self._refill(row)
-        self.session.notify(said)
+        self.session.notify(said(done) if callable(said) else said)
 
     def _go(self, item: QListWidgetItem) -> None:
         row = self.list.row(item)
         if not 0 <= row < len(self.rows):
             return
         finding = self.rows[row][0]
+        if finding is None:     # a stale waiver: its finding is gone, nowhere to go
+            return
         frame, uid = finding_target(finding, self.session)
         if frame is not None:
             self.session.set_frame(frame)

@@ -1,5 +1,5 @@
 """Waiving findings in the label-check dock: the row under the list (a Waive button, the count of
-waived findings and the tick box that shows them greyed) and the small dialog asking why a finding
+waived findings and the tick box that shows them greyed, and a grey line counting stale waivers) and the small dialog asking why a finding
 is fine. `W` on a chosen finding opens the dialog (on a waived one it takes the waiver back);
 `Esc` cancels. The waiver is written to the project at once (:func:`.label_findings.waive_in_project`)."""
 
@@ -8,14 +8,28 @@ from __future__ import annotations
 from PyQt6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                              QVBoxLayout, QWidget)
 
-from ..wording import counted
+from ..wording import counted, stale_note
 from .shortcuts import WAIVE_KEY
 
+STALE_STYLE = "color: #8c8c8c; font-style: italic"
 
-def waived_text(n: int, shown: bool = False) -> str:
+
+def waived_text(n: int, shown: bool = False, stale: int = 0) -> str:
     """The tick box's text: ``2 findings waived: show them`` (``…: shown greyed`` while ticked;
-    ``no finding waived``)."""
-    return f"{counted(n, 'finding')} waived: {'shown greyed' if shown else 'show them'}" if n else "no finding waived"
+    ``no finding waived``); with ``stale`` waivers ``… waived, 1 stale waiver: show them``."""
+    if not n and not stale:
+        return "no finding waived"
+    what = ", ".join(filter(None, [f"{counted(n, 'finding')} waived" if n else "",
+                                   counted(stale, 'stale waiver') if stale else ""]))
+    return f"{what}: {'shown greyed' if shown else 'show them'}"
+
+
+def stale_text(n: int, shown: bool = False) -> str:
+    """The grey line under the bar: ``2 stale waivers (their finding is no longer found): tick to
+    list them, W takes one back``; "" for none."""
+    if not n:
+        return ""
+    return f"{stale_note(n)}: {'listed last, greyed; W takes one back' if shown else 'tick to list them, W takes one back'}"
 
 
 class WaiveBar(QWidget):
@@ -30,17 +44,28 @@ class WaiveBar(QWidget):
         self.waive.setEnabled(False)
         self.shown = QCheckBox(waived_text(0))
         self.shown.setEnabled(False)
-        layout = QHBoxLayout(self)
+        self.stale = QLabel()
+        self.stale.setStyleSheet(STALE_STYLE)
+        self.stale.setToolTip("waivers whose finding the label check no longer reports (fixed, or moved to other "
+                              "frames or boxes): take them back to tidy up (`fusionlabel check --waived` lists them too)")
+        self.stale.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.waive)
+        row.addWidget(self.shown)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.addWidget(self.waive)
-        layout.addWidget(self.shown)
-        layout.addStretch(1)
+        layout.setSpacing(0)
+        layout.addLayout(row)
+        layout.addWidget(self.stale)
 
-    def show_state(self, n_waived: int, chosen_waived: bool | None) -> None:
-        """``n_waived`` findings waived; ``chosen_waived``: whether the chosen finding is waived
-        (None: no finding chosen)."""
-        self.shown.setText(waived_text(n_waived, self.shown.isChecked()))
-        self.shown.setEnabled(bool(n_waived) or self.shown.isChecked())
+    def show_state(self, n_waived: int, chosen_waived: bool | None, n_stale: int = 0) -> None:
+        """``n_waived`` findings waived; ``chosen_waived``: whether the chosen finding (or stale
+        waiver) is waived (None: nothing chosen); ``n_stale``: stale waivers, on the grey line."""
+        self.shown.setText(waived_text(n_waived, self.shown.isChecked(), n_stale))
+        self.shown.setEnabled(bool(n_waived or n_stale) or self.shown.isChecked())
+        self.stale.setText(stale_text(n_stale, self.shown.isChecked()))
+        self.stale.setVisible(bool(n_stale))
         self.waive.setEnabled(chosen_waived is not None)
         self.waive.setText(f"Unwaive ({WAIVE_KEY})" if chosen_waived else f"Waive… ({WAIVE_KEY})")
 

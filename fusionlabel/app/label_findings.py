@@ -13,7 +13,7 @@ from ..qa.waivers import finding_id, waive
 def labels_to_check(session) -> tuple[dict, dict]:
     """The open project's labelled frames (``{frame index: labels}``) and the tracks marked absent
     by frame index, copied now (on the GUI thread) so the checks can run elsewhere while editing goes on."""
-    labels, absent = document_labels(session.document, session.n_frames)
+    labels, absent = document_labels(session.document, session.n_frames, stored_ids=True)
     return {i: v for i, v in enumerate(labels) if v}, absent
 
 

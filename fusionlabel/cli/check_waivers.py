@@ -13,8 +13,9 @@ from ..errors import InputError
 from ..model.waiver import Waiver
 from ..qa.effort import utc_text
 from ..qa.findings import Finding
-from ..qa.waivers import ID_DIGITS, apply_waivers, clean_reason, finding_id, is_label_finding, waive
-from ..wording import counted
+from ..qa.waivers import ID_DIGITS, apply_waivers, clean_reason, finding_id, is_label_finding, spans_run, \
+    stale_reason, waive
+from ..wording import counted, read_only_problem, stale_note, waivers_read_only
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -57,22 +58,40 @@ def _id(text: str, option: str) -> str:
     return got
 
 
+def skipped_checks(args: argparse.Namespace) -> list[str]:
+    """The checks this run's options left out, each with how to run them (for a --waive id this
+    run did not find)."""
+    out = []
+    if getattr(args, "no_labels", False):
+        out.append("the label checks (label-*, track-*) were skipped by --no-labels: run without it")
+    if getattr(args, "labels_only", False):
+        out.append("the calibration, pose and capture-time checks were skipped by --labels-only: run without it")
+    elif getattr(args, "no_poses", False):
+        out.append("the pose check was skipped by --no-poses: run without it")
+    if getattr(args, "frames", None):
+        out.append(f"only the frames {args.frames} were checked: run without --frames")
+    return out
+
+
 def waive_findings(args: argparse.Namespace, findings: list[Finding], some_frames: bool = False) -> list[Waiver]:
     """The waivers of ``args.waive`` (ids among ``findings`` of this run), written to the project;
-    InputError naming --waive for an id this run did not find, or for a label finding when
-    ``some_frames`` (--frames left out some of the drive's frames: a label finding's id stands for
-    its frames, so it would differ from a full run's); nothing is written then."""
+    InputError naming --waive for an id this run did not find (and which checks its options
+    skipped), or for a finding about a track when ``some_frames`` (--frames left out some of the
+    drive's frames: a full run may see it on more frames, :func:`~fusionlabel.qa.waivers.spans_run`);
+    nothing is written then."""
     by_id = {finding_id(f): f for f in findings}
     unknown = [i for i in args.waive if i not in by_id]
     if unknown:
-        raise InputError(args.drive, f"no finding with id {', '.join(unknown)} in this run of the checks (run "
-                                     "`fusionlabel check PROJECT` with the same options: each finding's id is in "
-                                     "brackets); nothing waived", where="--waive")
-    clipped = [i for i in args.waive if some_frames and is_label_finding(by_id[i].check)]
+        skipped = skipped_checks(args)
+        why = ("; it may come from a check this run left out: " + "; ".join(skipped)) if skipped else ""
+        raise InputError(args.drive, f"no finding with id {', '.join(unknown)} in this run of the checks{why} (each "
+                                     "finding's id is in brackets in `fusionlabel check PROJECT`); nothing waived",
+                         where="--waive")
+    clipped = [i for i in args.waive if some_frames and spans_run(by_id[i])]
     if clipped:
-        raise InputError(args.drive, f"{', '.join(clipped)} is a label finding seen on only the frames --frames "
-                                     "chose; its id stands for the frames it spans, so a run over every frame would "
-                                     "not find it waived: run `fusionlabel check PROJECT --labels-only` without "
+        raise InputError(args.drive, f"{', '.join(clipped)} is about a track, seen on only the frames --frames "
+                                     "chose; a run over every frame may find it on more frames, which this waiver "
+                                     "would not cover: run `fusionlabel check PROJECT --labels-only` without "
                                      "--frames and waive the id it prints; nothing waived", where="--waive")
     waivers = [waive(by_id[i], args.reason) for i in dict.fromkeys(args.waive)]
     with _writable(args, "--waive") as store:
@@ -82,8 +101,8 @@ def waive_findings(args: argparse.Namespace, findings: list[Finding], some_frame
 
 def unwaive(args: argparse.Namespace) -> list[Waiver]:
     """Take back the waivers ``args.unwaive`` and return them; InputError naming --unwaive when one
-    is not there."""
-    with _writable(args, "--unwaive") as store:
+    is not there. Only the project is opened, not its drive: it may be elsewhere or gone."""
+    with _writable(args, "--unwaive", drive=False) as store:
         known = {w.id: w for w in store.waivers()}
         unknown = [i for i in args.unwaive if i not in known]
         if unknown:
@@ -95,28 +114,57 @@ def unwaive(args: argparse.Namespace) -> list[Waiver]:
 
 class _writable:
     """The project's store opened for writing (its lock taken), for a ``with`` block; InputError
-    naming ``option`` when it cannot be (the app has it open: waive there, in its check dock)."""
+    naming ``option`` when it cannot be (the app has it open: waive there, in its check dock).
+    ``drive=False`` opens the store alone, without the project's drive."""
 
-    def __init__(self, args: argparse.Namespace, option: str):
+    def __init__(self, args: argparse.Namespace, option: str, drive: bool = True):
         from ..store.project import Project
 
+        self.project = self.lock = self.store = None
+        if not drive:
+            self._open_store(args, option)
+            return
         self.project = Project.open(Path(args.drive), scene=args.scene)
+        if self.project.read_only:
+            problem = read_only_problem(self.project.read_only_reason)
+            self.project.close()
+            raise _held(args, option, problem)
+        self.store = self.project.store
+
+    def _open_store(self, args: argparse.Namespace, option: str) -> None:
+        from ..store.db import ProjectStore
+        from ..store.lock import ProjectLock
+        from ..store.project import DB_NAME, LOCK_NAME
+
+        folder = Path(args.drive).absolute()
+        self.lock = ProjectLock(folder / LOCK_NAME)
         try:
-            self.project.require_writable("change its waivers")
-        except InputError as e:
-            self.project.close()
-            raise InputError(args.drive, f"{e.problem}; nothing changed: close it first, or while the app has it "
-                                         "open use its label-check dock (Ctrl+K, then W on the finding)",
-                             where=option) from None
+            taken = self.lock.acquire()
+        except OSError as e:
+            raise _held(args, option, f"project folder {folder} is not writable ({e.strerror or e})") from None
+        if not taken:
+            holder = self.lock.holder()
+            raise _held(args, option, f"another fusionlabel process has project {folder} open"
+                                      f"{' (' + holder + ')' if holder else ''}")
+        try:
+            self.store = ProjectStore(folder / DB_NAME)
         except BaseException:
-            self.project.close()
+            self.lock.release()
             raise
 
     def __enter__(self):
-        return self.project.store
+        return self.store
 
     def __exit__(self, *exc) -> None:
-        self.project.close()
+        if self.project is not None:
+            self.project.close()
+        else:
+            self.store.close()
+            self.lock.release()
+
+
+def _held(args: argparse.Namespace, option: str, problem: str) -> InputError:
+    return InputError(args.drive, waivers_read_only(problem), where=option)
 
 
 def waiver_json(w: Waiver) -> dict:
@@ -152,13 +200,13 @@ def listing(waivers: list[Waiver], findings: list[Finding], ran_labels: bool, ra
                                "finding": now[w.id].as_dict() if w.id in now else None} for w in waivers]
     if not waivers:
         return ["no finding waived in this project"]
-    lines = [f"{counted(len(waivers), 'waiver')}:"]
+    n_stale = sum(status_of(w, set(now), ran_labels, ran_drive, frames) == "stale" for w in waivers)
+    lines = [f"{counted(len(waivers), 'waiver')}" + (f", {stale_note(n_stale)}" if n_stale else "") + ":"]
     for w in waivers:
         status = status_of(w, set(now), ran_labels, ran_drive, frames)
         lines.append(f"  {status:<11} {waiver_line(w)}")
         if status == "stale":
-            lines.append(f"              no longer found (fixed, or moved to other frames or tracks); it said: {w.message}"
-                         "; --unwaive it to tidy up")
+            lines.append(f"              {stale_reason(w)}; it said: {w.message}; --unwaive it to tidy up")
         elif status == "not checked":
             lines.append("              its check or frames were not checked with these options")
     return lines

@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from ..wording import counted
+from ..wording import taken_back_note, waived_note
 from ..model.frame_spec import FRAMES_SYNTAX
 from ..qa.waivers import finding_id
 from . import check_waivers
@@ -59,7 +59,7 @@ def open_checked(path: Path, scene: str | None):
     if path.is_dir() and is_project(path):
         from ..qa.project_labels import read_project
 
-        project = read_project(path, scene)
+        project = read_project(path, scene, stored_ids=True)
         return (project.drive, {i: v for i, v in enumerate(project.labels) if v}, "project", project.absent,
                 project.waivers)
     drive = open_drive(path, scene=scene)
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.unwaive:
         taken = check_waivers.unwaive(args)
         print(json.dumps({"unwaived": [check_waivers.waiver_json(w) for w in taken]}, indent=2) if args.json else
-              f"{counted(len(taken), 'waiver')} taken back: {', '.join(w.id for w in taken)}")
+              taken_back_note([w.id for w in taken]))
         return 0
     drive, labels, source, absent, waivers = open_checked(args.drive, args.scene)
     frames = parse_frames(args.frames, drive) if args.frames else None
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if args.waive:
         made = check_waivers.waive_findings(args, findings, frames is not None and len(set(frames)) < len(drive))
         print(json.dumps({"waived": [check_waivers.waiver_json(w) for w in made]}, indent=2) if args.json else
-              "\n".join([f"{counted(len(made), 'finding')} waived:"] + [f"  {check_waivers.waiver_line(w)}" for w in made]))
+              "\n".join(waived_note(w.id, w.subject, w.check, w.reason) for w in made))
         return 0
     if args.waived:
         checked = None if frames is None else {drive.frames[i].frame_id for i in frames}

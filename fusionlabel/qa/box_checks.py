@@ -138,9 +138,25 @@ def describe(label: CuboidLabel, k: int) -> str:
     return f"{who} ({label.label})"
 
 
-def about(frame_id: str, label: CuboidLabel) -> dict:
-    """The structured fields of a finding about ``label`` in frame ``frame_id`` (:class:`Finding`)."""
-    return dict(frame=frame_id, frames=(frame_id,), track_id=label.track_id, cls=label.label)
+STORED_ID = "fusionlabel_stored_id"   # attribute a project's checked cuboid carries: its stored uid
+
+
+def box_ref(label: CuboidLabel, k: int, exact: bool = False) -> str:
+    """A name of ``label`` (``k``-th of its frame) that survives edits and reordering: its track
+    (``track 7``), else its stored id (``box 3fa9…``, a project's cuboids carry it as
+    :data:`STORED_ID`), else its place (``box #2``, a drive's own labels); ``exact`` adds the
+    stored id (or place) to a track, to tell apart two boxes of one track in one frame."""
+    uid = label.attributes.get(STORED_ID)
+    own = f"box {uid}" if uid else f"box #{k + 1}"
+    if label.track_id is None:
+        return own
+    return f"track {label.track_id} {own}" if exact else f"track {label.track_id}"
+
+
+def about(frame_id: str, label: CuboidLabel, k: int) -> dict:
+    """The structured fields of a finding about ``label``, ``k``-th box of frame ``frame_id`` (:class:`Finding`)."""
+    return dict(frame=frame_id, frames=(frame_id,), track_id=label.track_id, cls=label.label,
+                boxes=(box_ref(label, k),))
 
 
 def _metres(v) -> str:
@@ -160,7 +176,7 @@ def size_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding]:
             continue
         out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-size",
                            f"size {_metres(size)} (l x w x h) outside {cls}'s {_metres(lo)} to {_metres(hi)}",
-                           "resize the box to the object, or give it the class it is", **about(frame_id, lab)))
+                           "resize the box to the object, or give it the class it is", **about(frame_id, lab, k)))
     return out
 
 
@@ -199,7 +215,9 @@ def duplicate_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding
         out.append(Finding(ERROR, f"frame {frame_id} {describe(labels[a], a)}", "label-duplicate",
                            f"overlaps {other} {value}: one object labelled twice?",
                            "delete one of the two boxes (or separate them if they are two objects)",
-                           **about(frame_id, labels[a]), **what))
+                           **about(frame_id, labels[a], a) | dict(boxes=(box_ref(labels[a], a, exact=True),
+                                                                          box_ref(labels[b], b, exact=True))),
+                           **what))
     return out
 
 
@@ -216,7 +234,7 @@ def empty_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray)
             out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-empty",
                                f"{inside} inside, while {seen.through} rays pass through its middle to returns "
                                f"behind it ({np.linalg.norm(lab.box.center):.1f} m away): nothing there",
-                               "move the box onto the object's points, or delete it", **about(frame_id, lab),
+                               "move the box onto the object's points, or delete it", **about(frame_id, lab, k),
                                value=seen.through, threshold=EMPTY_RAYS, unit="rays through"))
     return out
 
@@ -282,6 +300,6 @@ def ground_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray
         out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-ground",
                            f"bottom {where} {abs(off):.2f} m {'above' if off > 0 else 'below'} the ground around it "
                            f"(tolerance {GROUND_TOLERANCE} m)",
-                           "set the box's bottom on the ground (or its height to the object's)", **about(frame_id, lab),
+                           "set the box's bottom on the ground (or its height to the object's)", **about(frame_id, lab, k),
                            value=off, threshold=GROUND_TOLERANCE, unit="m"))
     return out

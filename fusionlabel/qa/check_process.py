@@ -87,10 +87,10 @@ def take_report(body) -> LabelCheck:
                "a finding's frame, track_id, cls and unit must be text or null")
         expect(all(f[k] is None or (isinstance(f[k], (int, float)) and not isinstance(f[k], bool))
                    for k in ("value", "threshold")), "a finding's value and threshold must be numbers or null")
-        expect(isinstance(f["frames"], list) and all(isinstance(v, str) for v in f["frames"]),
-               "a finding's frames must be frame ids")
+        expect(all(isinstance(f[k], list) and all(isinstance(v, str) for v in f[k]) for k in ("frames", "boxes")),
+               "a finding's frames and boxes must be lists of text")
         try:
-            findings.append(Finding(**dict(f, frames=tuple(f["frames"]))))
+            findings.append(Finding(**dict(f, frames=tuple(f["frames"]), boxes=tuple(f["boxes"]))))
         except ValueError as e:
             raise WireError(f"a finding is not valid: {e}") from None
     return LabelCheck(**{k: body[k] for k in REPORT_FIELDS}, findings=findings)

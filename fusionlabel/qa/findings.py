@@ -23,7 +23,9 @@ class Finding:
 
     The rest is the same for a program (``check --json``), where a check has it: ``frame`` the frame
     to look at first and ``frames`` every frame it is about (frame ids); ``track_id`` and ``cls`` the
-    label's track and class; ``value`` the measured figure, ``threshold`` the limit it crossed, both
+    label's track and class; ``boxes`` the boxes it is about, by a name that survives edits and
+    reordering (``track 7``, or ``box <stored id>`` for a project's cuboid without a track; a
+    duplicate names both boxes); ``value`` the measured figure, ``threshold`` the limit it crossed, both
     in ``unit``."""
 
     severity: str
@@ -35,6 +37,7 @@ class Finding:
     frames: tuple[str, ...] = ()
     track_id: str | None = None
     cls: str | None = None
+    boxes: tuple[str, ...] = ()
     value: float | None = None
     threshold: float | None = None
     unit: str | None = None
@@ -47,7 +50,7 @@ class Finding:
         """The finding for JSON: the text keys, then the structured ones (None where not known)."""
         return {"severity": self.severity, "subject": self.subject, "check": self.check, "message": self.message,
                 "remedy": self.remedy, "frame": self.frame, "frames": list(self.frames), "track_id": self.track_id,
-                "class": self.cls, "value": None if self.value is None else round(float(self.value), 4),
+                "class": self.cls, "boxes": list(self.boxes), "value": None if self.value is None else round(float(self.value), 4),
                 "threshold": None if self.threshold is None else round(float(self.threshold), 4), "unit": self.unit}
 
 

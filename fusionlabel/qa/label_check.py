@@ -132,12 +132,13 @@ def in_labelled_region(drive: Drive, order: list[int]):
 
 def same_box_once(findings: list[Finding]) -> list[Finding]:
     """Findings that say the same of one track's box in several frames (``frame F track T ...``,
-    same check and message: a box copied along its track keeps its size) as one finding naming the
-    frames; the others unchanged, in order."""
+    same check, message and boxes: a box copied along its track keeps its size) as one finding
+    naming the frames; the others unchanged, in order. Two findings of one frame stay two (two
+    duplicates of one track there, told apart by their boxes)."""
     groups: dict[tuple, list[tuple[str, Finding]]] = {}
     for f in findings:
         frame, _, rest = f.subject.removeprefix("frame ").partition(" ")
-        key = (rest, f.check, f.message) if rest.startswith("track ") else (f,)
+        key = (rest, f.check, f.message, f.boxes) if rest.startswith("track ") else (f,)
         groups.setdefault(key, []).append((frame, f))
     out = []
     for key, members in groups.items():

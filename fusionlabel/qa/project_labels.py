@@ -34,21 +34,26 @@ class ProjectLabels:
                 if self.statuses[i] in REVIEWED or any(lab.source != "model" for lab in labels)]
 
 
-def read_project(folder: str | Path, scene: str | None = None) -> ProjectLabels:
+def read_project(folder: str | Path, scene: str | None = None, stored_ids: bool = False) -> ProjectLabels:
     """The drive and current cuboids of the project in ``folder``, opened read-only
-    (:meth:`~fusionlabel.store.project.Project.open`); ``scene``, when given, must be its scene."""
+    (:meth:`~fusionlabel.store.project.Project.open`); ``scene``, when given, must be its scene; ``stored_ids``: as :func:`document_labels`."""
     from ..store.project import Project
 
     with Project.open(folder, read_only=True, scene=scene) as project:
         doc = project.document
-        labels, absent = document_labels(doc, len(project.drive))
+        labels, absent = document_labels(doc, len(project.drive), stored_ids)
         return ProjectLabels(Path(folder), project.drive, labels, doc.frame_statuses(), absent,
                              project.store.waivers())
 
 
-def document_labels(doc, n_frames: int) -> tuple[list[list[CuboidLabel]], dict[int, set[str]]]:
+def document_labels(doc, n_frames: int, stored_ids: bool = False) -> tuple[list[list[CuboidLabel]], dict[int, set[str]]]:
     """A document's current cuboids of each of its ``n_frames`` frames, and by frame index the
-    tracks marked absent there (frames with marks only): what the label checks read."""
-    labels = [[a.label for a in doc.annotations(i)] for i in range(n_frames)]
+    tracks marked absent there (frames with marks only): what the label checks read. With
+    ``stored_ids`` each cuboid carries its stored uid as :data:`~.box_checks.STORED_ID`, so that a finding names it by that
+    rather than by its place in the frame's list (which any edit may change)."""
+    from .box_checks import STORED_ID
+
+    labels = [[a.label.with_(attributes={**a.label.attributes, STORED_ID: a.uid}) if stored_ids else a.label
+               for a in doc.annotations(i)] for i in range(n_frames)]
     absent = {i: set(tracks) for i in range(n_frames) if (tracks := doc.tracks_absent_in(i))}
     return labels, absent
