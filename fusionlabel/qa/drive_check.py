@@ -3,6 +3,7 @@ load fine and only show as misplaced or missing points.
 
 What is checked (each in its own module):
 
+* the reference LiDAR's mount (:mod:`.lidar_checks`): its z far from the vehicle's up;
 * per camera, from the rig (:mod:`.camera_checks`): where its image's down points, whether it looks
   at the sky, how far it sits from the LiDAR, whether the principal point fits the image size,
   whether the lens model folds back inside the image;
@@ -27,6 +28,7 @@ from ..io.pointcloud import collected_notes
 from ..model.drive import Drive
 from .camera_checks import Coverage, Orientation, coverage_finding, orientation, static_findings
 from .findings import ERROR, Finding, unique
+from .lidar_checks import lidar_up_finding
 from .pose_checks import PoseCheck, check_poses
 from .time_checks import TimeCheck, check_capture_times
 
@@ -126,6 +128,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     checked = list(frames) if frames is not None else spread_frames(len(drive))
     cameras: dict[str, CameraCheck] = {}
     per_camera: dict[str, list[Finding]] = defaultdict(list)
+    lidar_findings: list[Finding] = []
     problems = _FileProblems()
     sweep_notes: dict[str, list[str]] = {}
     for i in checked:
@@ -137,6 +140,8 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
             continue
         for name, found in static_findings(rig).items():
             per_camera[name] += found
+        if (f := lidar_up_finding(rig)) is not None:
+            lidar_findings.append(f)
         for sensor in rig.cameras:
             if sensor.name not in cameras:
                 cameras[sensor.name] = CameraCheck(sensor.name, sensor.camera.model, sensor.camera.size,
@@ -163,7 +168,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
         time_frames = checked if frames is not None else list(range(len(drive)))
     times = check_capture_times(drive, time_frames)
     findings = problems.findings(len(checked))
-    findings += [f for name in cameras for f in unique(per_camera[name])]
+    findings += unique(lidar_findings) + [f for name in cameras for f in unique(per_camera[name])]
     findings += pose_check.findings + times.findings
     return DriveCheck(drive.name, str(drive.root), [f.frame_id for f in drive.frames], checked, cameras,
                       pose_check, times, findings, sweep_notes)
