@@ -207,6 +207,18 @@ def test_half_size_images_under_a_full_size_rig(sim, tmp_path):
     assert "640x360" in found[0].message and "3 of 3" in found[0].message
 
 
+def test_missing_image_names_its_frames_and_where_its_path_comes_from(sim, tmp_path):
+    def remove(folder):
+        for fid in ("000000", "000002"):
+            (folder / "cameras" / "cam_front_left" / f"{fid}.jpg").unlink()
+    report = check_drive(broken_copy(sim.root, tmp_path / "d", files=remove), poses=False)
+    (found,) = [f for f in report.findings if f.check == "image-file"]
+    assert found.subject == "cam_front_left" and found.frames == ("000000", "000002")
+    assert "in 2 of 3 checked frames (000000, 000002): " in found.message
+    assert "cam_front_left/000000.jpg: file not found" in found.message
+    assert "drive.yaml, frames[].cameras" in found.remedy and "resolution" in found.remedy
+
+
 @pytest.mark.parametrize("k1", [-0.9, -0.5])
 def test_radtan_folding_inside_the_image_is_flagged(sim, tmp_path, k1):
     """k1 alone: r_d = r (1 + k1 r^2) stops growing at r = 1/sqrt(-3 k1), where r_d = 2 r / 3, so

@@ -93,18 +93,24 @@ class _FileProblems:
     """Unreadable files and wrong image sizes, gathered per (subject, check) over the frames."""
 
     def __init__(self):
-        self.problems: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.problems: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
 
-    def add(self, subject: str, check: str, error: FusionLabelError) -> None:
-        self.problems[(subject, check)].append(str(error))
+    def add(self, subject: str, check: str, frame_id: str, error: FusionLabelError) -> None:
+        self.problems[(subject, check)].append((frame_id, str(error)))
 
     def findings(self, n_frames: int) -> list[Finding]:
         remedy = {"sweep": "fix or replace the sweep file; render, import and export refuse the frame",
-                  "image": "give each camera images of its rig resolution (or the rig the images' size)",
+                  "image": "give the camera a readable image of its rig resolution at the path the drive names "
+                           "(a native drive: drive.yaml, frames[].cameras), or the rig the images' size",
                   "rig": "fix the frame's calibration file"}
-        return [Finding(ERROR, subject, f"{check}-file",
-                        f"in {len(msgs)} of {n_frames} checked frames: {msgs[0]}", remedy[check])
-                for (subject, check), msgs in self.problems.items()]
+        out = []
+        for (subject, check), problems in self.problems.items():
+            frames = tuple(fid for fid, _ in problems)
+            shown = ", ".join(frames[:5]) + (", ..." if len(frames) > 5 else "")
+            out.append(Finding(ERROR, subject, f"{check}-file",
+                               f"in {len(frames)} of {n_frames} checked frames ({shown}): {problems[0][1]}",
+                               remedy[check], frame=frames[0], frames=frames))
+        return out
 
 
 def _check_images(drive: Drive, i: int, rig, problems: _FileProblems) -> None:
@@ -115,7 +121,7 @@ def _check_images(drive: Drive, i: int, rig, problems: _FileProblems) -> None:
             model = rig.camera(cam).camera
             check_image_size(path, image_size(path), model.width, model.height, cam)
         except FusionLabelError as e:
-            problems.add(cam, "image", e)
+            problems.add(cam, "image", drive.frames[i].frame_id, e)
         except KeyError:
             continue   # the drive reader refuses images of cameras not in the rig
 
@@ -136,7 +142,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
         try:
             rig = drive.rig(i)
         except FusionLabelError as e:
-            problems.add(f"frame {fid}", "rig", e)
+            problems.add(f"frame {fid}", "rig", fid, e)
             continue
         for name, found in static_findings(rig).items():
             per_camera[name] += found
@@ -151,7 +157,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
             with collected_notes() as notes:
                 points = drive.points(i)
         except FusionLabelError as e:
-            problems.add(f"frame {fid}", "sweep", e)
+            problems.add(f"frame {fid}", "sweep", fid, e)
             continue
         if notes:
             sweep_notes[fid] = [note for _, note in notes]
