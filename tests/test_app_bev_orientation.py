@@ -257,4 +257,5 @@ def test_an_upside_down_lidar_is_said_when_the_app_opens(tmp_path, rotation, say
     if says is None:
         assert notes == []
     else:
-        assert len(notes) == 1 and says in notes[0] and "calib/README.md" in notes[0], notes
+        assert len(notes) == 1 and says in notes[0], notes
+        assert f"fusionlabel import {drive} --out COPY --upright" in notes[0]

@@ -59,7 +59,7 @@ def lidar_mount_text(drive) -> str | None:
         return None
     return (f"LiDAR {found.subject} is mounted {found.value:.0f} deg from upright: the bird's-eye and 3D views, "
             "new boxes and auto-fit take its z as up, so they show this drive mirrored or tilted; "
-            "write its sweeps upright (calib/README.md, \"A LiDAR mounted upside down\")")
+            f"label an upright copy: fusionlabel import {drive.root} --out COPY --upright")
 
 
 def names_frame(text: str, frame_id: str) -> bool:

@@ -38,6 +38,6 @@ def lidar_up_finding(rig: Rig) -> Finding | None:
                    f"sensors.{name}.extrinsic.rotation): camera projections and exports are right, but the "
                    "bird's-eye and 3D views, new and one-click boxes, auto-fit and the label ground checks take "
                    "the LiDAR's z as up (an upside-down sweep shows mirrored, boxes float)",
-                   "give the sweeps turned upright: points[:, :3] @ R_vehicle_lidar.T, and the rig rotation "
-                   "rpy_deg: [0, 0, 0] with the same translation (calib/README.md, \"A LiDAR mounted upside down\")",
+                   "make an upright copy to label: fusionlabel import DRIVE --out COPY --upright (sweeps and labels "
+                   "turned into the vehicle's axes; calib/README.md, \"A LiDAR mounted upside down\")",
                    value=tilt, threshold=MAX_LIDAR_TILT_DEG, unit="deg")
