@@ -235,3 +235,27 @@ def test_sustech_boxes_the_front_camera_sees_are_above_the_ego(qtbot, tmp_path, 
         w.close()
     finally:
         project.close()
+
+
+@pytest.mark.parametrize("rotation, says", [({"rpy_deg": [180, 0, 90]}, "mounted 180 deg from upright"),
+                                            ({"rpy_deg": [0, 0, 90]}, None)])
+def test_an_upside_down_lidar_is_said_when_the_app_opens(tmp_path, rotation, says):
+    """The views take the LiDAR's z as up, so a LiDAR hanging upside down (which they would show
+    mirrored) is said once at opening; one only turned about z is drawn right and says nothing."""
+    import shutil
+
+    import yaml
+
+    drive = shutil.copytree(testing.small_drive(), tmp_path / "drive")
+    rig = yaml.safe_load((drive / "rig.yaml").read_text())
+    rig["sensors"]["lidar_top"]["extrinsic"]["rotation"] = rotation
+    (drive / "rig.yaml").write_text(yaml.safe_dump(rig, sort_keys=False))
+    with Project.create(tmp_path / "project", drive) as project:
+        s = Session(project)
+        notes = [m.text for m in s.startup_messages if "LiDAR lidar_top" in m.text]
+        s.close()
+    if says is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and says in notes[0], notes
+        assert f"fusionlabel import {drive} --out COPY --upright" in notes[0]

@@ -508,7 +508,7 @@ def test_camera_from_params_builds_each_model():
 
 
 @pytest.mark.parametrize("args, match", [
-    (("kannala_brandt", 640, 480, 500, 500, 320, 240, ()), "unknown camera model"),
+    (("ocam_scaramuzza", 640, 480, 500, 500, 320, 240, ()), "unknown camera model"),
     (("pinhole", 640, 480, 500, 500, 320, 240, (0.1,)), "takes 0 distortion coefficients, got 1"),
     (("radtan", 640, 480, 500, 500, 320, 240, (0.1, 0.0, 0.0)), "takes 4 or 5 or 8"),
     (("radtan", 640, 480, 500, 500, 320, 240, (0.1,) * 6), "got 6"),

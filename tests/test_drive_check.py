@@ -207,6 +207,18 @@ def test_half_size_images_under_a_full_size_rig(sim, tmp_path):
     assert "640x360" in found[0].message and "3 of 3" in found[0].message
 
 
+def test_missing_image_names_its_frames_and_where_its_path_comes_from(sim, tmp_path):
+    def remove(folder):
+        for fid in ("000000", "000002"):
+            (folder / "cameras" / "cam_front_left" / f"{fid}.jpg").unlink()
+    report = check_drive(broken_copy(sim.root, tmp_path / "d", files=remove), poses=False)
+    (found,) = [f for f in report.findings if f.check == "image-file"]
+    assert found.subject == "cam_front_left" and found.frames == ("000000", "000002")
+    assert "in 2 of 3 checked frames (000000, 000002): " in found.message
+    assert "cam_front_left/000000.jpg: file not found" in found.message
+    assert "drive.yaml, frames[].cameras" in found.remedy and "resolution" in found.remedy
+
+
 @pytest.mark.parametrize("k1", [-0.9, -0.5])
 def test_radtan_folding_inside_the_image_is_flagged(sim, tmp_path, k1):
     """k1 alone: r_d = r (1 + k1 r^2) stops growing at r = 1/sqrt(-3 k1), where r_d = 2 r / 3, so
@@ -256,17 +268,20 @@ def test_poses_of_a_camera_frame_are_flagged(sim, tmp_path):
     assert [f.check for f in report.findings] == ["poses"]
 
 
-def y_forward_copy(src, root: Path, poses: str = "vehicle", rig_yaw_deg: float = -90.0) -> Path:
+def y_forward_copy(src, root: Path, poses: str = "vehicle", rig_yaw_deg: float = -90.0,
+                   turn: str = "z", turn_deg: float = -90.0) -> Path:
     """``src`` rewritten with its LiDAR turned to look along its own +y (mounted rotated -90 deg
     about z, as nuScenes' LIDAR_TOP): sweeps in that frame, the rig saying the LiDAR yaw is
-    ``rig_yaw_deg``, and as poses T_world_vehicle (``poses="vehicle"``) or T_world_lidar."""
+    ``rig_yaw_deg``, and as poses T_world_vehicle (``poses="vehicle"``) or T_world_lidar.
+    ``turn``, ``turn_deg``: another mount (scipy Euler axes and angle), which the rig then gives."""
     from dataclasses import replace
 
     rig = src.rig(0)
     lidar = rig.sensors[rig.reference_lidar]
-    R_turn = Rotation.from_euler("z", -90, degrees=True).as_matrix()          # LiDAR axes in the old LiDAR frame
+    R_turn = Rotation.from_euler(turn, turn_deg, degrees=True).as_matrix()    # LiDAR axes in the old LiDAR frame
     T_rig = np.array(lidar.T_vehicle_sensor, float)
-    T_rig[:3, :3] = T_rig[:3, :3] @ Rotation.from_euler("z", rig_yaw_deg, degrees=True).as_matrix()
+    T_rig[:3, :3] = T_rig[:3, :3] @ (R_turn if turn != "z" else
+                                     Rotation.from_euler("z", rig_yaw_deg, degrees=True).as_matrix())
     T_true = np.array(lidar.T_vehicle_sensor, float)
     T_true[:3, :3] = T_true[:3, :3] @ R_turn
     sensors = dict(rig.sensors, **{lidar.name: replace(lidar, T_vehicle_sensor=T_rig)})
@@ -299,6 +314,26 @@ def test_lidar_yaw_missing_from_the_rig_is_flagged(sim, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ capture times
+@pytest.mark.parametrize("turn, turn_deg, tilt", [("x", 180.0, 180.0), ("zx", (90.0, 180.0), 180.0),
+                                                  ("y", 90.0, 90.0), ("y", 40.0, 40.0)])
+def test_lidar_mounted_upside_down_or_on_its_side_is_flagged(sim, tmp_path, turn, turn_deg, tilt):
+    """The rig gives the mount correctly, so the cameras see their points; the app's views and boxes
+    would still take the LiDAR's z as up."""
+    report = check_drive(open_native_drive(y_forward_copy(sim, tmp_path / "d", turn=turn, turn_deg=turn_deg)),
+                         poses=False)
+    assert [f.check for f in report.findings] == ["lidar-up"], [f.message for f in report.findings]
+    (found,) = report.findings
+    assert found.subject == "lidar_top" and found.value == pytest.approx(tilt, abs=1e-6)
+    assert "sensors.lidar_top.extrinsic.rotation" in found.message and "calib/README.md" in found.remedy
+    assert all(c.coverage.share > 0.2 for c in report.cameras.values())
+
+
+def test_lidar_pitched_down_a_little_is_fine(sim, tmp_path):
+    report = check_drive(open_native_drive(y_forward_copy(sim, tmp_path / "d", turn="y", turn_deg=10.0)),
+                         poses=False)
+    assert report.findings == [], [f.message for f in report.findings]
+
+
 def test_images_shifted_by_a_frame_are_flagged(sim, tmp_path):
     def shift(drive):
         frames = drive["frames"]

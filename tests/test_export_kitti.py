@@ -496,9 +496,10 @@ def pcdet_yaw(line) -> float:
     return -np.pi / 2 - line.rotation_y
 
 
-def turned_drive(drive, root: Path, degrees: float):
+def turned_drive(drive, root: Path, degrees: float, upside_down: bool = False):
     """``drive`` with its LiDAR frame turned by ``degrees`` about z (90: y-forward, as nuScenes'
-    LIDAR_TOP): sweeps, labels and the LiDAR's extrinsic change, cameras and the scene do not."""
+    LIDAR_TOP), after half a turn about x with ``upside_down`` (a LiDAR hanging from its mount):
+    sweeps, labels and the LiDAR's extrinsic change, cameras and the scene do not."""
     from dataclasses import replace
 
     from fusionlabel.model.drive import Drive, Frame
@@ -509,6 +510,8 @@ def turned_drive(drive, root: Path, degrees: float):
     T_new_old[:2, :2] = [[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]
     if float(degrees).is_integer() and degrees % 90 == 0:
         T_new_old = np.rint(T_new_old)
+    if upside_down:
+        T_new_old = T_new_old @ np.diag([1.0, -1.0, -1.0, 1.0])
     rig = drive.rig(0)
     lidar = rig.reference_lidar
     sensors = dict(rig.sensors)
@@ -522,7 +525,7 @@ def turned_drive(drive, root: Path, degrees: float):
         path = root / f"{f.frame_id}.bin"
         pts.astype("<f4").tofile(path)
         labels = [lab.with_(box=lab.box.with_(center=T_new_old[:3, :3] @ np.asarray(lab.box.center),
-                                              yaw=float(lab.box.yaw + a)))
+                                              yaw=float((-1 if upside_down else 1) * lab.box.yaw + a)))
                   for lab in drive.labels(i)]
         frames.append(Frame(f.frame_id, path, dict(f.image_paths), f.timestamp_us, f.T_world_vehicle,
                             labels_source=lambda labels=labels: labels))
@@ -549,20 +552,26 @@ def test_velodyne_turn_puts_the_camera_on_plus_x():
             assert abs(got) < 1e-9, (azimuth, got)
 
 
-@pytest.mark.parametrize("fmt", ["kitti", "kitti-tracking"])
-def test_y_forward_lidar_is_exported_x_forward(small_sim_drive, tmp_path, fmt):
-    """A drive whose LiDAR looks along +y (nuScenes' LIDAR_TOP) exports as the x-forward drive it
-    was made from: the same velodyne/ points (a quarter turn is exact), the same label lines (camera
-    frame), the camera looking along +x in the written calib, and boxes converted back with that
-    calib equal to the source boxes turned; the yaw KITTI's tools derive agrees too."""
+@pytest.mark.parametrize("fmt, degrees, upside_down", [("kitti", 90.0, False), ("kitti-tracking", 90.0, False),
+                                                       ("kitti", 0.0, True), ("kitti", 90.0, True),
+                                                       ("kitti-tracking", -90.0, True)])
+def test_y_forward_lidar_is_exported_x_forward(small_sim_drive, tmp_path, fmt, degrees, upside_down):
+    """A drive whose LiDAR looks along +y (nuScenes' LIDAR_TOP) or hangs upside down exports as the
+    x-forward, z-up drive it was made from: the same velodyne/ points (quarter and half turns are
+    exact), the same label lines (camera frame), the camera looking along +x in the written calib,
+    and boxes converted back with that calib equal to the source boxes turned; the yaw KITTI's tools
+    derive agrees too."""
     sim = small_sim_drive
-    drive, T_new_old = turned_drive(sim, tmp_path / "turned", 90.0)
-    forward = drive.rig(0).T_cam_lidar("cam_front")[2, :3]
-    assert abs(np.degrees(np.arctan2(forward[1], forward[0])) - 90.0) < 1.0    # the source is y-forward
+    drive, T_new_old = turned_drive(sim, tmp_path / "turned", degrees, upside_down)
+    T_cam_lidar = drive.rig(0).T_cam_lidar("cam_front")
+    forward = T_cam_lidar[2, :3]
+    assert abs(np.degrees(np.arctan2(forward[1], forward[0])) - degrees) < 1.0    # the source's forward
+    assert (T_cam_lidar[1, 2] > 0.9) == upside_down                                # its z points down
     opts = dict(camera="cam_front")
     s_turned = export_drive(drive, fmt, tmp_path / "a", options=quiet(**opts))
     export_drive(sim, fmt, tmp_path / "b", options=quiet(**opts))
-    assert any("not x-forward" in t for t in s_turned.cannot_hold)
+    assert any("not x-forward" in t for t in s_turned.cannot_hold) == (degrees != 0)
+    assert any("upside down" in t for t in s_turned.cannot_hold) == upside_down
     if fmt == "kitti":
         names = [f"{i:06d}" for i in range(len(sim))]
         velo = {n: f"velodyne/{n}.bin" for n in names}

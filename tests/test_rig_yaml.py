@@ -75,6 +75,13 @@ def edit(doc, path, value):
     ("sensors.cam_front.resolution", KeyError, r"sensors.cam_front.resolution: missing required key"),
     ("sensors.cam_front.intrinsics.fy", "abc", r"intrinsics.fy: expected a finite number"),
     ("sensors.lidar_top.type", "radar", r"sensors.lidar_top.type: expected 'lidar' or 'camera'"),
+    ("sensors.cam_front.intrinsics", [980.0, 981.0, 640.0, 360.0],
+     r"sensors.cam_front.intrinsics: expected a mapping \{fx, fy, cx, cy\}, got the list .*Kalibr's \[fu, fv, pu, pv\] "
+     r"it is \{fx: 980.0, fy: 981.0, cx: 640.0, cy: 360.0\}"),
+    ("sensors.cam_front.extrinsic.rotation", [1.0, 0.0, 0.0, 0.0],
+     r"sensors.cam_front.extrinsic.rotation: expected a mapping with keys quaternion, matrix, rpy_deg, got list"),
+    ("sensors.cam_front_left.model", "KannalaBrandt8", r"unknown camera model 'KannalaBrandt8'; .*kb4 \(fisheye\).*"
+     r"a Kannala-Brandt lens \(k1..k4\) is fisheye"),
 ])
 def test_validation_names_file_and_key(tmp_path, doc, path, value, message):
     bad = tmp_path / "bad_rig.yaml"
@@ -275,7 +282,8 @@ def test_empty_rig_file_says_it_is_empty(tmp_path):
 
 
 @pytest.mark.parametrize("alias, model", [("plumb_bob", "radtan"), ("rational_polynomial", "radtan"),
-                                          ("equidistant", "fisheye")])
+                                          ("equidistant", "fisheye"), ("kannala_brandt", "fisheye"),
+                                          ("kb4", "fisheye")])
 def test_ros_and_kalibr_model_names_read_as_ours(tmp_path, doc, alias, model):
     camera = "cam_front" if model == "radtan" else "cam_front_left"
     reference = rig_from_dict(doc).camera(camera).camera

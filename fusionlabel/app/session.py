@@ -22,6 +22,7 @@ from ..model.drive import cameras_without_images
 from ..model.frame_status import reopened_text, start_frames, status_steps_text
 from ..model.removal import removal
 from ..model.rig import forward_in_lidar
+from ..qa.lidar_checks import lidar_up_finding
 from ..store.label_import import starting_point_text
 from .class_view import SETTING as CLASS_VIEW_SETTING
 from .class_view import ClassView, LockedEdit, locked_changes, refusal_text
@@ -45,6 +46,20 @@ def cameras_without_images_text(names: list[str]) -> str | None:
     if len(names) == 1:
         return f"camera {names[0]} has no images in this drive: its panel shows the points on a blank canvas"
     return f"cameras {', '.join(names)} have no images in this drive: their panels show the points on a blank canvas"
+
+
+def lidar_mount_text(drive) -> str | None:
+    """The note for a drive whose reference LiDAR is mounted upside down or on its side (the views
+    and new boxes take its z as up), None otherwise or when the rig does not load."""
+    try:
+        found = lidar_up_finding(drive.rig(0)) if drive.frames else None
+    except Exception:  # noqa: BLE001 - a broken rig is reported where it is used
+        return None
+    if found is None:
+        return None
+    return (f"LiDAR {found.subject} is mounted {found.value:.0f} deg from upright: the bird's-eye and 3D views, "
+            "new boxes and auto-fit take its z as up, so they show this drive mirrored or tilted; "
+            f"label an upright copy: fusionlabel import {drive.root} --out COPY --upright")
 
 
 def names_frame(text: str, frame_id: str) -> bool:
@@ -129,6 +144,9 @@ class Session:
         if imageless:   # said once for the drive, not at every frame (the panels carry a caption)
             self.startup_messages.append(Message(imageless, "warning"))
             log.warning(imageless)
+        if (mount := lidar_mount_text(self.drive)) is not None:
+            self.startup_messages.append(Message(mount, "warning"))
+            log.warning(mount)
 
     # ------------------------------------------------------------------ events
     def subscribe(self, fn: Callable[[str, Any], None]) -> Callable[[], None]:

@@ -7,7 +7,7 @@ software rendering (Xvfb, VMs) made every BEV drag and frame change tens of mill
 The window never takes keyboard focus, so the main window's shortcuts keep working. Pre-labels
 (source ``model``) are drawn with dashed edges, pre-labels the annotator edited but has not
 accepted with dash-dotted ones; selected cuboids are white, a pre-label still dashed. It starts behind the vehicle looking forward
-(:func:`~fusionlabel.model.rig.forward_in_lidar`), whichever way the LiDAR is mounted. Alt+click, or a click with the one-click tool
+(:func:`~fusionlabel.model.rig.forward_in_lidar`), whichever way the LiDAR is turned about its z axis. Alt+click, or a click with the one-click tool
 armed (G), picks the LiDAR point under the mouse and asks for a one-click box there. Selected
 cuboids are labelled like in the 2D views ("12 car 0.87"), centred on their top face just above the
 box's outline and kept inside the view: a QPainter draws them over the GL scene at the end of paintGL.

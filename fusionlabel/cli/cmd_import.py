@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--drop-nonfinite", action="store_true",
                    help="leave points with NaN or inf x/y/z out of the native copy (organised clouds from ROS or "
                         "PCL mark missing returns so); without it such a sweep is refused")
+    p.add_argument("--upright", action="store_true",
+                   help="write the reference LiDAR's sweeps and labels turned into the vehicle's axes (a LiDAR "
+                        "mounted upside down or on its side, which the app's views need upright)")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -67,9 +70,24 @@ def run(args: argparse.Namespace) -> int:
     timestamps, time_note = import_timestamps(drive, args.source)
 
     dropped: dict = {}
+    rig = T_new_old = None
+    if args.upright:
+        from ..model.upright import upright_label, upright_rig
+
+        try:
+            rig, T_new_old = upright_rig(drive.rig(0))
+        except ValueError as e:
+            raise InputError(args.source, str(e), where="--upright") from None
+        labels_of = labels_for
+        labels_for = lambda i: [upright_label(lab, T_new_old) for lab in labels_of(i)]  # noqa: E731
 
     def sweep(i: int):
-        return finite_points(drive.frames[i].lidar_path, dropped) if args.drop_nonfinite else drive.points(i)
+        points = finite_points(drive.frames[i].lidar_path, dropped) if args.drop_nonfinite else drive.points(i)
+        if T_new_old is None:
+            return points
+        from ..model.upright import upright_points
+
+        return upright_points(points, T_new_old)
 
     poses = [f.T_world_vehicle for f in drive.frames]
     meta = {"imported_from": str(drive.root)}
@@ -80,14 +98,17 @@ def run(args: argparse.Namespace) -> int:
         meta["nonfinite_points"] = "left out on import (--drop-nonfinite)"
     if time_note:
         meta["timestamps"] = time_note
+    if args.upright:
+        meta["upright"] = "the reference LiDAR's sweeps and labels turned into the vehicle's axes (--upright)"
+
     def kept_as_is(i: int) -> Path | None:
         """A ``.fri`` range image read as it is (no point left out): copied, not turned into PCD."""
         path = drive.frames[i].lidar_path
         return path if Path(path).suffix.lower() == ".fri" and path not in dropped and drive.reads_sweeps_plainly() \
-            else None
+            and T_new_old is None else None
 
     with IMPORT_OUTPUT.output(args.out, args.force, drive.root) as folder:   # moved into --out when complete
-        write_native_copy(drive, folder, meta, poses, sweep, labels_for, args.quiet, timestamps, kept_as_is)
+        write_native_copy(drive, folder, meta, poses, sweep, labels_for, args.quiet, timestamps, kept_as_is, rig)
     print(f"wrote native drive {args.out} ({counted(len(drive), 'frame')}) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
@@ -217,17 +238,18 @@ def import_timestamps(drive, source: Path) -> tuple[list[int], str | None]:
 
 
 def write_native_copy(drive, out: Path, meta: dict, poses: list, sweep, labels_for, quiet: bool,
-                      timestamps: list[int] | None = None, kept_as_is=None) -> None:
+                      timestamps: list[int] | None = None, kept_as_is=None, rig=None) -> None:
     """Write ``drive`` as a native drive in ``out``: ``sweep(i)`` gives frame i's points (read
     first, which checks them), written as PCD ``binary_compressed``, unless ``kept_as_is(i)``
     names a ``.fri`` file holding exactly them, which is copied as it is; ``labels_for(i)`` gives
     its labels, ``timestamps[i]`` its time (default: the frame's own); images are copied
-    unchanged, each checked first (:func:`check_image`)."""
+    unchanged, each checked first (:func:`check_image`). ``rig``: the rig to write (default the
+    drive's)."""
     from ..io.native import NativeDriveWriter
     from ..io.nuscenes_records import index_records
     from ..progress import progress
 
-    rig = drive.rig(0)
+    rig = drive.rig(0) if rig is None else rig
     nuscenes, frame_records = index_records(drive)   # a nuScenes source's tokens, for a later export
     with (NativeDriveWriter(out, rig, drive.name, meta=meta, sweep_format="pcd", nuscenes=nuscenes) as writer,
           progress(range(len(drive)), desc="import", enabled=not quiet) as bar):

@@ -518,7 +518,8 @@ _MODELS: dict[str, type[CameraModel]] = {
     "fisheye": FisheyeCamera,
 }
 # Common aliases (ROS camera_info / Kalibr names) -> the model's name here.
-MODEL_ALIASES = {"plumb_bob": "radtan", "rational_polynomial": "radtan", "equidistant": "fisheye"}
+MODEL_ALIASES = {"plumb_bob": "radtan", "rational_polynomial": "radtan", "equidistant": "fisheye",
+                 "kannala_brandt": "fisheye", "kb4": "fisheye"}
 
 
 def camera_from_params(model: str, width: int, height: int, fx: float, fy: float, cx: float, cy: float,

@@ -45,7 +45,8 @@ class _Reader:
 
     def mapping(self, value: Any, key: str, allowed: tuple[str, ...] | None = None) -> dict:
         if not isinstance(value, dict):
-            self.fail(key, f"expected a mapping, got {type(value).__name__}")
+            keys = f" with keys {', '.join(allowed)}" if allowed else ""
+            self.fail(key, f"expected a mapping{keys}, got {type(value).__name__}")
         unknown = unknown_key(value, allowed) if allowed is not None else None
         if unknown:
             self.fail(f"{key}.{unknown[0]}" if key else unknown[0], unknown[1])
@@ -211,11 +212,17 @@ def _camera(r: _Reader, spec: dict, key: str):
     model = r.get(spec, "model", key)
     model = MODEL_ALIASES.get(model, model) if isinstance(model, str) else model   # ROS / Kalibr names
     if not isinstance(model, str) or model not in MODELS:
-        r.fail(f"{key}.model", f"unknown camera model {model!r}; expected one of {', '.join(MODELS)}")
+        aliases = ", ".join(f"{a} ({m})" for a, m in MODEL_ALIASES.items())
+        r.fail(f"{key}.model", f"unknown camera model {model!r}; expected one of {', '.join(MODELS)} (also read: "
+               f"{aliases}); a Kannala-Brandt lens (k1..k4) is fisheye")
     w, h = r.vector(r.get(spec, "resolution", key), f"{key}.resolution", 2)
     if w <= 0 or h <= 0 or w != int(w) or h != int(h):
         r.fail(f"{key}.resolution", f"expected positive integers [width, height], got {[w, h]}")
-    intr = r.mapping(r.get(spec, "intrinsics", key), f"{key}.intrinsics", INTRINSIC_KEYS)
+    intr = r.get(spec, "intrinsics", key)
+    if isinstance(intr, list) and len(intr) == 4:       # Kalibr's [fu, fv, pu, pv]
+        r.fail(f"{key}.intrinsics", f"expected a mapping {{fx, fy, cx, cy}}, got the list {intr}; written as "
+               f"Kalibr's [fu, fv, pu, pv] it is {{fx: {intr[0]}, fy: {intr[1]}, cx: {intr[2]}, cy: {intr[3]}}}")
+    intr = r.mapping(intr, f"{key}.intrinsics", INTRINSIC_KEYS)
     fx = r.number(r.get(intr, "fx", f"{key}.intrinsics"), f"{key}.intrinsics.fx", positive=True)
     fy = r.number(r.get(intr, "fy", f"{key}.intrinsics"), f"{key}.intrinsics.fy", positive=True)
     cx = r.number(r.get(intr, "cx", f"{key}.intrinsics"), f"{key}.intrinsics.cx")

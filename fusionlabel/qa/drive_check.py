@@ -6,6 +6,7 @@ What is checked (each in its own module):
 Cameras of the rig that have no image in any frame (a LiDAR-only drive whose rig names its
 cameras: :func:`~fusionlabel.model.drive.cameras_without_images`) are not checked, and named once.
 
+* the reference LiDAR's mount (:mod:`.lidar_checks`): its z far from the vehicle's up;
 * per camera, from the rig (:mod:`.camera_checks`): where its image's down points, whether it looks
   at the sky, how far it sits from the LiDAR, whether the principal point fits the image size,
   whether the lens model folds back inside the image;
@@ -30,6 +31,7 @@ from ..io.pointcloud import collected_notes
 from ..model.drive import Drive, cameras_without_images
 from .camera_checks import Coverage, Orientation, coverage_finding, orientation, static_findings
 from .findings import ERROR, Finding, unique
+from .lidar_checks import lidar_up_finding
 from .pose_checks import PoseCheck, check_poses
 from .time_checks import TimeCheck, check_capture_times
 
@@ -95,18 +97,24 @@ class _FileProblems:
     """Unreadable files and wrong image sizes, gathered per (subject, check) over the frames."""
 
     def __init__(self):
-        self.problems: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.problems: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
 
-    def add(self, subject: str, check: str, error: FusionLabelError) -> None:
-        self.problems[(subject, check)].append(str(error))
+    def add(self, subject: str, check: str, frame_id: str, error: FusionLabelError) -> None:
+        self.problems[(subject, check)].append((frame_id, str(error)))
 
     def findings(self, n_frames: int) -> list[Finding]:
         remedy = {"sweep": "fix or replace the sweep file; render, import and export refuse the frame",
-                  "image": "give each camera images of its rig resolution (or the rig the images' size)",
+                  "image": "give the camera a readable image of its rig resolution at the path the drive names "
+                           "(a native drive: drive.yaml, frames[].cameras), or the rig the images' size",
                   "rig": "fix the frame's calibration file"}
-        return [Finding(ERROR, subject, f"{check}-file",
-                        f"in {len(msgs)} of {n_frames} checked frames: {msgs[0]}", remedy[check])
-                for (subject, check), msgs in self.problems.items()]
+        out = []
+        for (subject, check), problems in self.problems.items():
+            frames = tuple(fid for fid, _ in problems)
+            shown = ", ".join(frames[:5]) + (", ..." if len(frames) > 5 else "")
+            out.append(Finding(ERROR, subject, f"{check}-file",
+                               f"in {len(frames)} of {n_frames} checked frames ({shown}): {problems[0][1]}",
+                               remedy[check], frame=frames[0], frames=frames))
+        return out
 
 
 def _check_images(drive: Drive, i: int, rig, problems: _FileProblems) -> None:
@@ -117,7 +125,7 @@ def _check_images(drive: Drive, i: int, rig, problems: _FileProblems) -> None:
             model = rig.camera(cam).camera
             check_image_size(path, image_size(path), model.width, model.height, cam)
         except FusionLabelError as e:
-            problems.add(cam, "image", e)
+            problems.add(cam, "image", drive.frames[i].frame_id, e)
         except KeyError:
             continue   # the drive reader refuses images of cameras not in the rig
 
@@ -132,6 +140,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     imageless = cameras_without_images(drive)
     cameras: dict[str, CameraCheck] = {}
     per_camera: dict[str, list[Finding]] = defaultdict(list)
+    lidar_findings: list[Finding] = []
     problems = _FileProblems()
     sweep_notes: dict[str, list[str]] = {}
     for i in checked:
@@ -139,11 +148,13 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
         try:
             rig = drive.rig(i)
         except FusionLabelError as e:
-            problems.add(f"frame {fid}", "rig", e)
+            problems.add(f"frame {fid}", "rig", fid, e)
             continue
         checked_cameras = [sensor for sensor in rig.cameras if sensor.name not in imageless]
         for name, found in static_findings(rig, checked_cameras).items():
             per_camera[name] += found
+        if (f := lidar_up_finding(rig)) is not None:
+            lidar_findings.append(f)
         for sensor in checked_cameras:
             if sensor.name not in cameras:
                 cameras[sensor.name] = CameraCheck(sensor.name, sensor.camera.model, sensor.camera.size,
@@ -153,7 +164,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
             with collected_notes() as notes:
                 points = drive.points(i)
         except FusionLabelError as e:
-            problems.add(f"frame {fid}", "sweep", e)
+            problems.add(f"frame {fid}", "sweep", fid, e)
             continue
         if notes:
             sweep_notes[fid] = [note for _, note in notes]
@@ -170,7 +181,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
         time_frames = checked if frames is not None else list(range(len(drive)))
     times = check_capture_times(drive, time_frames)
     findings = problems.findings(len(checked))
-    findings += [f for name in cameras for f in unique(per_camera[name])]
+    findings += unique(lidar_findings) + [f for name in cameras for f in unique(per_camera[name])]
     findings += pose_check.findings + times.findings
     return DriveCheck(drive.name, str(drive.root), [f.frame_id for f in drive.frames], checked, cameras,
                       pose_check, times, findings, sweep_notes, imageless)
