@@ -675,6 +675,9 @@ class MainWindow(QMainWindow):
         self.check_panel.runner.shutdown()
         self.loader.close()
         super().closeEvent(ev)
+        # An application-wide filter in Python must not outlive the window it serves: Qt would
+        # call it while the interpreter tears the window down (a crash at exit).
+        QApplication.instance().removeEventFilter(self.number_row)
 
     def close_unattended(self) -> None:
         """Close as the close button does, but without asking anything: the app was stopped from
