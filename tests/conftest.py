@@ -235,6 +235,15 @@ def window(qtbot, project):
     yield from app_window(qtbot, project)
 
 
+@pytest.fixture
+def checks_count_as_short(monkeypatch):
+    """Edits re-check the app's open label-check list however long a check takes: on a loaded
+    machine the child process's check can pass ``check_runner.AUTO_MAX_S``, after which edits only
+    mark the list out of date (the tests of that set AUTO_MAX_S themselves)."""
+    from fusionlabel.app import check_runner
+    monkeypatch.setattr(check_runner, "AUTO_MAX_S", 1e9)
+
+
 def run_on_display(script: str, env: dict | None = None) -> dict:
     """Run a Python ``script`` (the app on a real X display, OpenGL) in a subprocess and return the
     JSON it prints last; skips the test without a display or when the script reports ``skip``.

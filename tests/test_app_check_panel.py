@@ -23,7 +23,7 @@ from fusionlabel.store.project import Project  # noqa: E402
 from fusionlabel.qa.label_check import check_labels  # noqa: E402
 from fusionlabel.qa.project_labels import read_project  # noqa: E402
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("checks_count_as_short")]
 
 
 def test_ctrl_k_lists_the_label_findings_and_a_click_goes_to_one(qtbot, window):
@@ -158,14 +158,14 @@ def test_a_burst_of_edits_is_checked_once_and_a_newer_edit_supersedes_a_running_
     w, s = window, window.session
     panel = w.check_panel
     open_checks(qtbot, w)
-    real, gate = check_runner.run_checks, threading.Event()
+    real, gates = check_runner.run_checks, (threading.Event(), threading.Event())
     runs, running, most = [], [0], [0]
 
-    def gated(drive, labels, absent):   # the real checks, held until the test lets them go
+    def gated(drive, labels, absent):   # the real checks, each held until the test lets it go
         running[0] += 1
         most[0] = max(most[0], running[0])
         runs.append(next(lab.box.size[0] for lab in labels[0] if lab.track_id == cars[0].track_id))
-        gate.wait(30)
+        gates[len(runs) - 1].wait(30)
         try:
             return real(drive, labels, absent)
         finally:
@@ -181,12 +181,30 @@ def test_a_burst_of_edits_is_checked_once_and_a_newer_edit_supersedes_a_running_
     oversize(s, cars[1])                       # while that check runs
     qtbot.wait(2 * check_runner.REFRESH_MS)     # the next check waits for the running one
     assert len(runs) == 1 and panel.findings == before and panel.refreshing
-    gate.set()
+    gates[0].set()
     qtbot.waitUntil(lambda: len(runs) == 2, timeout=30_000)
     assert panel.findings == before            # the stale result was dropped
+    gates[1].set()
     qtbot.waitUntil(lambda: not panel.refreshing, timeout=30_000)
     assert listed(panel, "label-size", cars[0].track_id) and listed(panel, "label-size", cars[1].track_id)
     assert most[0] == 1
+
+
+def test_a_check_counts_as_running_until_its_result_is_shown(qtbot, window, monkeypatch):
+    """The worker thread ends before the GUI thread takes its result: until then the list is still
+    being refreshed (a wait for "not refreshing" would otherwise see the old findings)."""
+    w, s = window, window.session
+    panel = w.check_panel
+    open_checks(qtbot, w)
+    before = list(panel.findings)
+    car = next(a for a in s.document.annotations(0) if a.cls == "car" and a.track_id is not None)
+    oversize(s, car)
+    panel.runner.timer.stop()
+    panel.runner._launch()               # the refresh the timer would have started
+    panel.runner._thread.join(30)        # the worker is done; its result not yet taken
+    assert panel.running and panel.refreshing and panel.findings == before
+    qtbot.waitUntil(lambda: not panel.refreshing, timeout=30_000)
+    assert listed(panel, "label-size", car.track_id)
 
 
 def test_a_closed_list_is_not_checked_again(qtbot, window, monkeypatch):

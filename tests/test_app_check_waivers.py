@@ -19,7 +19,7 @@ from fusionlabel.cli.main import main  # noqa: E402
 from fusionlabel.model.commands import SetBox  # noqa: E402
 from fusionlabel.model.waiver import current_user  # noqa: E402
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("checks_count_as_short")]
 
 
 def row_of(panel, check: str, track: str) -> int:

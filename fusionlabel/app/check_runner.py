@@ -44,7 +44,8 @@ class CheckRunner(QObject):
         self._announce = False  # Ctrl+K asked: the next result is for the status bar too
         self.last_seconds = 0.0  # how long the last check took
         self.outdated = False   # the labels changed since the list shown, and only Ctrl+K checks them again
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None   # the running check's, until its result is taken
+        self._sent = False      # the worker has queued its result for the GUI thread
         self._process: CheckProcess | None = None   # the child of the running check, if in one
         self._closed = False
         self.timer = QTimer(self)
@@ -57,7 +58,9 @@ class CheckRunner(QObject):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """Whether a check runs or its result is on its way to the GUI thread (the worker may have
+        ended before its result is taken there)."""
+        return self._thread is not None and (self._thread.is_alive() or self._sent)
 
     @property
     def refreshing(self) -> bool:
@@ -79,6 +82,7 @@ class CheckRunner(QObject):
         if self._closed:
             return
         labels, absent = labels_to_check(self.session)   # copied here, on the GUI thread
+        self._sent = False
         self._thread = threading.Thread(target=self._run, args=(self.session.drive, labels, absent, self.edits),
                                         daemon=True, name="fusionlabel-label-check")
         self._thread.start()
@@ -135,8 +139,8 @@ class CheckRunner(QObject):
         if process is not None:
             process.kill()
 
-    @staticmethod
-    def _emit(signal, *args) -> None:
+    def _emit(self, signal, *args) -> None:
+        self._sent = True
         try:
             signal.emit(*args)
         except RuntimeError:  # the window is gone
@@ -162,7 +166,7 @@ class CheckRunner(QObject):
     def _stale(self, edits: int) -> bool:
         """After a check ends: whether an edit came since it started; then another check follows
         (a long one is shown all the same, marked out of date)."""
-        self._thread = None   # it is finishing: the next check may start
+        self._thread, self._sent = None, False   # its result is taken: the next check may start
         self.outdated = edits != self.edits and self.last_seconds > AUTO_MAX_S
         if self.outdated:
             self.timer.stop()    # edits during it asked for a check that would take as long again
