@@ -442,7 +442,8 @@ class KittiExporter(Exporter):
     def velodyne_T(self, i: int) -> np.ndarray | None:
         """``T_velo_lidar`` of frame ``i``: the turn from the drive's LiDAR frame to the written
         Velodyne frame (:func:`velodyne_turn`, from the rig's static LiDAR -> levelled camera
-        transform, see :meth:`levelling`), None when there is none. A KITTI source's calibration is
+        transform, see :meth:`levelling`, after the mount's turn to up where check says ``lidar-up``:
+        :func:`~fusionlabel.model.lidar_mount.lidar_mount`), None when there is none. A KITTI source's calibration is
         copied, so its frame is never turned."""
         if self.source_calib(i) is not None:
             return None
