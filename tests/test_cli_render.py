@@ -56,7 +56,6 @@ def test_render_synthetic(tmp_path):
 
 @pytest.mark.parametrize("breakage, fragments", [
     (lambda r: (r / "velodyne" / "000000.bin").write_bytes(b"\0" * 100), ["000000.bin", "multiple of 16"]),
-    (lambda r: (r / "image_2" / "000000.png").unlink(), ["000000.png"]),
     (lambda r: (r / "calib" / "000000.txt").write_text(CALIB.replace("P2", "P9")), ["000000.txt", "P2"]),
     (lambda r: (r / "calib" / "000000.txt").write_text(CALIB.replace("0 -1 0 0 0 0 -1 0 1 0 0 0", "0 " * 12)),
      ["000000.txt", "Tr_velo_to_cam", "not invertible"]),
@@ -238,3 +237,34 @@ def test_the_bev_render_names_tracks_as_the_app_does():
     assert not np.array_equal(drawn("12345678"), drawn("123456"))
     assert not np.array_equal(drawn("7"), drawn(None))
     assert track_text(token) == "9314ca…" and track_text("12345678") == "12345678"
+
+
+@pytest.mark.parametrize("breakage, reason", [(lambda p: p.unlink(), "file not found"),
+                                              (lambda p: p.write_bytes(b"not a picture"), "cannot decode")])
+def test_render_draws_the_other_cameras_when_one_image_cannot_be_read(small_sim_drive, tmp_path, breakage, reason):
+    """One camera's image file missing or broken: render used to stop the whole frame (exit 2, no
+    picture); the app shows the other cameras, and so does render now, with one note naming the
+    camera, the frame and the file, and exit 0 (the picture was written)."""
+    from conftest import native_copy
+
+    drive = native_copy(small_sim_drive, tmp_path / "drive")
+    cameras = drive.rig(0).camera_names
+    assert len(cameras) == 3 and cameras[0] == "cam_front"
+    fid = drive.frames[1].frame_id
+    assert run_cli("render", str(drive.root), "--frame", "1", "--out", str(tmp_path / "ok.png")).returncode == 0
+    image = drive.frames[1].image_paths["cam_front"]
+    breakage(image)
+    out = run_cli("render", str(drive.root), "--frame", "1", "--out", str(tmp_path / "r.png"))
+    assert out.returncode == 0, out.stderr
+    notes = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(notes) == 1 and "Traceback" not in out.stderr, out.stderr
+    assert all(part in notes[0] for part in ("cam_front", f"frame {fid}", str(image), reason)), notes[0]
+    ok, broken = cv2.imread(str(tmp_path / "ok.png")), cv2.imread(str(tmp_path / "r.png"))
+    assert ok.shape == broken.shape
+    sizes = [drive.rig(0).camera(c).camera for c in cameras]
+    tile_height = max(round(800 * m.height / m.width) for m in sizes)   # under the title: one row of 800-px tiles
+    tiles = slice(40, 40 + tile_height)
+    np.testing.assert_array_equal(broken[tiles, 800:], ok[tiles, 800:])   # the other two cameras, as they were
+    front = broken[tiles, :800].astype(int)
+    assert np.abs(front - ok[tiles, :800]).mean() > 5                   # the front camera: blank tile ...
+    assert int(((front.max(axis=2) - front.min(axis=2)) > 60).sum()) > 1000   # ... with its points

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import FusionLabelError, InputError
@@ -22,13 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _check_image_sizes(drive, index: int) -> None:
     """ImageError naming the file for a camera image that is not the size of its rig camera: its
-    points and boxes would be drawn in the wrong place (import and export refuse it the same way)."""
+    points and boxes would be drawn in the wrong place (import and export refuse it the same way).
+    An image that cannot be read is left to :func:`run`, which draws the camera blank."""
+    from ..errors import ImageError
     from ..io.images import check_image_size
 
     rig = drive.rig(index)
     for camera, path in drive.frames[index].image_paths.items():
         model = rig.camera(camera).camera
-        check_image_size(path, drive.image(index, camera).shape[1::-1], model.width, model.height, camera)
+        try:
+            size = drive.image(index, camera).shape[1::-1]
+        except ImageError:
+            continue
+        check_image_size(path, size, model.width, model.height, camera)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(args.drive, str(e.args[0]), where="--frame") from None
     _check_image_sizes(drive, index)
     points_drawn: dict[str, int] = {}
-    image = render_frame(drive, index, None if labels is None else labels[index], points_drawn=points_drawn)
+    unread: dict = {}
+    image = render_frame(drive, index, None if labels is None else labels[index], points_drawn=points_drawn,
+                         unread=unread)
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -78,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: frame {frame.frame_id}: {', '.join(missing)}: {NO_IMAGE} (drawn blank, with its points)")
     if imageless:
         print(f"note: {', '.join(imageless)}: {NO_IMAGES_IN_DRIVE} (drawn blank, with their points)")
+    for camera, e in unread.items():   # drawn blank: the other cameras are still worth looking at
+        print(f"note: frame {frame.frame_id}: camera {camera}: image {e.path} not read ({e.problem}); "
+              f"drawn blank, with its points", file=sys.stderr)
     for note in getattr(drive, "notes", []):
         print(f"note: {note}")
     if len(drive.points(index)):
@@ -89,7 +101,6 @@ def _note_empty_cameras(points_drawn: dict[str, int], source: Path) -> None:
     """A note on stderr for each camera no LiDAR point reached: its extrinsic is probably wrong,
     which the picture alone shows only as a "0 points" caption."""
     import shlex
-    import sys
 
     from ..qa.camera_checks import few_points_text
 

@@ -27,6 +27,7 @@ from ..geometry.transforms import angle_difference, invert_T, normalize_angle
 from ..io.kitti import KittiCalib, KittiLabelLine, kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
 from ..io.kitti_tracking import KittiTrackingDrive
 from ..model.annotation import CuboidLabel
+from ..model.lidar_mount import LidarMount, lidar_mount
 from ..model.source_class import source_class
 from .base import Exporter, ExportError
 from .classes import KITTI_TYPES, kitti_class, kitti_style_name
@@ -95,45 +96,35 @@ def _geometry_key(kind: str, *values: float) -> tuple[str, ...]:
     return (kind, *(f"{v:.2f}".replace("-0.00", "0.00") for v in values))
 
 
-# Half a turn about x: a LiDAR hanging upside down written with its z up (y and z negated, exactly).
-UPSIDE_DOWN = np.diag([1.0, -1.0, -1.0, 1.0])
-UPSIDE_DOWN.flags.writeable = False
-
-
-def is_upside_down(T_velo_lidar: np.ndarray) -> bool:
-    """Whether a :func:`velodyne_turn` result turns the LiDAR upside down (its z to -z)."""
-    return float(T_velo_lidar[2, 2]) < 0
-
-
-def velodyne_turn(T_cam_lidar: np.ndarray) -> np.ndarray | None:
-    """``T_velo_lidar``: the turn about the LiDAR's z axis that makes the written Velodyne frame
-    x-forward, i.e. puts the camera's viewing direction (its +z, projected on the LiDAR's x-y plane)
-    on +x, as KITTI's tools assume (OpenPCDet and mmdet3d convert ``rotation_y`` to a Velodyne yaw
-    as ``-ry - pi/2``). None when no turn is needed. A LiDAR mounted upside down (its +z pointing
-    down in the levelled camera ``T_cam_lidar`` goes to) is first turned half a turn about its x
-    axis (:data:`UPSIDE_DOWN`, exact), so that the written Velodyne frame's z is up, as KITTI's.
+def velodyne_turn(T_cam_lidar: np.ndarray, T_up_lidar: np.ndarray | None = None) -> np.ndarray | None:
+    """``T_velo_lidar``: the turn that makes the written Velodyne frame z-up and x-forward, i.e. puts
+    the camera's viewing direction (its +z, projected on the turned LiDAR's x-y plane) on +x, as
+    KITTI's tools assume (OpenPCDet and mmdet3d convert ``rotation_y`` to a Velodyne yaw as
+    ``-ry - pi/2``). None when no turn is needed. ``T_cam_lidar`` goes to the (levelled) camera;
+    ``T_up_lidar`` is the LiDAR mount's turn to up
+    (:meth:`~fusionlabel.model.lidar_mount.LidarMount.T_up_lidar`: half a turn about x, exact, for
+    a LiDAR mounted upside down), None for an upright LiDAR; the turn about z comes after it.
 
     An azimuth within 1 degree of a quarter turn is snapped to it: a quarter turn permutes the
     axes exactly (the sweep's numbers are unchanged, as in nuscenes-devkit's export_kitti), and a
     camera within 1 degree of +x (KITTI's own rigs) gives no turn at all, so nothing is re-encoded.
     """
     T_cam_lidar = np.asarray(T_cam_lidar, dtype=float)
-    upside_down = T_cam_lidar[1, 2] > 0                         # the LiDAR's +z has the camera's down in it
-    flip = UPSIDE_DOWN if upside_down else np.eye(4)
-    forward = (T_cam_lidar @ flip)[2, :3]                         # camera +z in (flipped) LiDAR coordinates
+    up = np.eye(4) if T_up_lidar is None else np.asarray(T_up_lidar, dtype=float)
+    forward = (T_cam_lidar @ up.T)[2, :3]                        # camera +z in the turned-up LiDAR frame
     if np.hypot(forward[0], forward[1]) < 1e-6:                 # looking straight up or down
-        return flip.copy() if upside_down else None
+        return None if T_up_lidar is None else up.copy()
     azimuth = float(np.arctan2(forward[1], forward[0]))
     quarter = round(azimuth / (np.pi / 2))
     T = np.eye(4)
     if abs(azimuth - quarter * np.pi / 2) <= QUARTER_TURN_SNAP:
         if quarter % 4 == 0:
-            return flip.copy() if upside_down else None
+            return None if T_up_lidar is None else up.copy()
         c, s = np.rint(np.cos(quarter * np.pi / 2)), np.rint(np.sin(quarter * np.pi / 2))
     else:
         c, s = np.cos(azimuth), np.sin(azimuth)
     T[:2, :2] = [[c, s], [-s, c]]                                 # Rz(-azimuth)
-    return T @ flip
+    return T @ up
 
 
 def turned_points(points: np.ndarray, T_velo_lidar: np.ndarray) -> np.ndarray:
@@ -217,7 +208,7 @@ class KittiExporter(Exporter):
         self.tracked = 0
         self._sequence_labels: dict[Path, dict[int, list[KittiLabelLine]]] = {}
         self.turns: set[float] = set()      # degrees of the Velodyne turns written (see velodyne_turn)
-        self.flipped = False                # a LiDAR mounted upside down written with its z up
+        self.mount: LidarMount | None = None   # a LiDAR mounted off up (lidar_mount) written with its z up
         self._levellings: dict[bytes, Levelling] = {}
         self.tilts: set[tuple[float, float, float]] = set()   # (angle, pitch, roll) in degrees of rotated images
         self.unlevelled = False             # a camera looking too steeply up or down to be levelled
@@ -451,14 +442,19 @@ class KittiExporter(Exporter):
     def velodyne_T(self, i: int) -> np.ndarray | None:
         """``T_velo_lidar`` of frame ``i``: the turn from the drive's LiDAR frame to the written
         Velodyne frame (:func:`velodyne_turn`, from the rig's static LiDAR -> levelled camera
-        transform, see :meth:`levelling`), None when there is none. A KITTI source's calibration is
+        transform, see :meth:`levelling`, after the mount's turn to up where check says ``lidar-up``:
+        :func:`~fusionlabel.model.lidar_mount.lidar_mount`), None when there is none. A KITTI source's calibration is
         copied, so its frame is never turned."""
         if self.source_calib(i) is not None:
             return None
-        T = velodyne_turn(self.levelling(i).T_rect_cam @ self.drive.rig(i).T_cam_lidar(self.camera))
+        rig = self.drive.rig(i)
+        mount = lidar_mount(rig)
+        T_up = mount.T_up_lidar()
+        T = velodyne_turn(self.levelling(i).T_rect_cam @ rig.T_cam_lidar(self.camera), T_up)
+        if T_up is not None:
+            self.mount = mount
         if T is not None:
-            self.flipped |= is_upside_down(T)
-            T_z = T @ UPSIDE_DOWN if is_upside_down(T) else T         # the turn about z alone
+            T_z = T if T_up is None else T @ T_up.T                  # the turn about z alone
             if not np.allclose(T_z, np.eye(4)):
                 self.turns.add(round(float(np.degrees(np.arctan2(T_z[0, 1], T_z[0, 0]))), 1))
         return T
@@ -571,11 +567,14 @@ class KittiExporter(Exporter):
                               "degrees): velodyne/, Tr_velo_to_cam and Tr_imu_to_velo are in the LiDAR frame turned "
                               "about z by that angle, so that +x points where the camera looks, as KITTI's tools "
                               "assume; labels (camera frame) are unchanged")
-        if self.flipped:
-            self.summary.note("the drive's LiDAR is mounted upside down: velodyne/, Tr_velo_to_cam and Tr_imu_to_velo "
-                              "are in its frame turned half a turn about x (y and z negated; any turn about z "
-                              "above comes after it), so that z points up as KITTI's tools assume; labels (camera "
-                              "frame) are unchanged")
+        if self.mount is not None:
+            m = self.mount
+            turn = ("half a turn about x (y and z negated)" if m.how == "upside down"
+                    else f"by {m.tilt_deg:.0f} degrees to the vehicle's up")
+            self.summary.note(f"the drive's LiDAR is mounted {m.how} ({m.tilt_deg:.0f} degrees from the vehicle's up, "
+                              "check's lidar-up): velodyne/, Tr_velo_to_cam and Tr_imu_to_velo are in its frame "
+                              f"turned {turn} (any turn about z above comes after it), so that z points up as "
+                              "KITTI's tools assume; labels (camera frame) are unchanged")
         if self.scored:
             self.summary.note(f"{self.scored} line(s) of pre-labels end with a score, a field after the 15 "
                               "of a label line (KITTI's format for detector results); loaders that read "

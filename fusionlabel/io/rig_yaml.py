@@ -192,7 +192,8 @@ def rig_from_dict(data: Any, path: Path | None = None) -> Rig:
     for sname, entry in parsed.items():
         T = resolve(sname, (sname,))
         if entry["type"] == "camera":
-            sensors[sname] = CameraSensor(sname, entry["camera"], T, T_rect_cam=entry.get("T_rect_cam"))
+            sensors[sname] = CameraSensor(sname, entry["camera"], T, T_rect_cam=entry.get("T_rect_cam"),
+                                          source=None if path is None else (Path(path), f"sensors.{sname}."))
         else:
             sensors[sname] = LidarSensor(sname, T)
 

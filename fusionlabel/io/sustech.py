@@ -145,7 +145,7 @@ def read_camera_calib(path: Path, name: str, image_size: tuple[int, int]) -> Cam
                                     dist if model == "radtan" else ())
     except ValueError as e:
         raise CalibrationError(path, str(e), where="intrinsic") from None
-    return CameraSensor(name, camera, invert_T(T_cam_lidar))
+    return CameraSensor(name, camera, invert_T(T_cam_lidar), source=(path, ""))
 
 
 def open_sustech(path: str | Path, name: str | None = None) -> Drive:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +29,10 @@ class CameraSensor:
     this camera to the rectified frame its dataset's labels are written in, whose axes are the
     camera's (so its y axis is the labels' vertical and a KITTI export writes it without levelling);
     None for any other camera. Set by the reader, explicitly (rig YAML key ``rectified``).
+
+    ``source``: where the reader found the camera's lens, for messages: (file, key prefix), e.g.
+    (``rig.yaml``, ``sensors.cam_front.``) so that ``sensors.cam_front.distortion`` names its
+    coefficients; None when unknown. Not part of the camera's identity (never compared).
     """
 
     name: str
@@ -35,6 +40,7 @@ class CameraSensor:
     T_vehicle_sensor: np.ndarray = field(default_factory=lambda: np.eye(4))
     kind: str = "camera"
     T_rect_cam: np.ndarray | None = None
+    source: tuple[Path, str] | None = field(default=None, compare=False, repr=False)
 
 
 Sensor = LidarSensor | CameraSensor

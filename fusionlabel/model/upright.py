@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from .annotation import CuboidLabel
+from .lidar_mount import lidar_mount
 from .rig import Rig
 
 
@@ -15,8 +16,8 @@ def upright_rig(rig: Rig) -> tuple[Rig, np.ndarray]:
     """``rig`` with its reference LiDAR's rotation dropped, and ``T_new_old`` (4, 4), the rotation
     taking points of the old LiDAR frame to the new one (``R_vehicle_lidar``). Cameras keep their
     place (their extrinsics are to the vehicle). ValueError for a rig without a vehicle frame,
-    which has no axes to turn to."""
-    if not rig.vehicle_frame:
+    which has no axes to turn to (:func:`~fusionlabel.model.lidar_mount.lidar_mount` does not know its up)."""
+    if not lidar_mount(rig).known:
         raise ValueError(f"rig '{rig.name}' has no vehicle frame (its LiDAR's frame stands in for it), so there "
                          "are no vehicle axes to turn the LiDAR to")
     lidar = rig.sensors[rig.reference_lidar]

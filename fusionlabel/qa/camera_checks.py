@@ -18,6 +18,7 @@ from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
 from ..model.rig import CameraSensor, Rig
 from .findings import ERROR, WARNING, Finding
+from .lens_checks import lens_map_finding
 
 # Points this far from the camera (m) count for the coverage: nearer ones are the ego vehicle and
 # what rides on it; farther ones are too sparse to say anything.
@@ -153,8 +154,9 @@ def static_findings(rig: Rig, cameras: list[CameraSensor] | None = None) -> dict
     out = {}
     for sensor in rig.cameras if cameras is None else cameras:
         found = orientation_findings(sensor.name, orientation(sensor, rig))
-        found += [f for f in (principal_point_finding(sensor.name, sensor.camera),
-                              lens_fold_finding(sensor.name, sensor.camera)) if f is not None]
+        fold = lens_fold_finding(sensor.name, sensor.camera)
+        lens = fold if fold is not None else lens_map_finding(sensor)   # one lens finding: the radial fold first
+        found += [f for f in (principal_point_finding(sensor.name, sensor.camera), lens) if f is not None]
         out[sensor.name] = found
     return out
 

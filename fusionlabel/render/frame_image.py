@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..errors import ImageError
 from ..geometry.transforms import rotation_z, transform_points
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, cameras_without_images
@@ -16,17 +17,26 @@ from .colors import class_color
 MAX_COLUMNS = 3
 NO_IMAGE = "no image for this frame"   # the caption of a camera tile without an image (the app's words)
 NO_IMAGES_IN_DRIVE = "no images in this drive"  # the caption when the drive has no image of the camera at all
+IMAGE_NOT_READ = "image not read"      # the caption of a camera whose image file is missing or undecodable
 BLANK_GREY = 24                        # the grey of that tile, as the app's
 
 
 def render_camera(drive: Drive, frame: int, camera: str, labels: list[CuboidLabel], points: np.ndarray,
-                  show_points: bool = True) -> tuple[np.ndarray, int, int]:
+                  show_points: bool = True, unread: dict[str, ImageError] | None = None) -> tuple[np.ndarray, int, int]:
     """One camera image with overlays; returns (image, points drawn, cuboids drawn). A camera without
-    an image in this frame gets a blank tile of its size, with its points and cuboids all the same."""
+    an image in this frame gets a blank tile of its size, with its points and cuboids all the same;
+    so does one whose image file cannot be read, when ``unread`` is given (it receives the
+    ImageError by camera; without it the error is raised)."""
     sensor = drive.rig(frame).camera(camera)
+    image = None
     if camera in drive.frames[drive.index_of(frame)].image_paths:
-        image = drive.image(frame, camera).copy()
-    else:
+        try:
+            image = drive.image(frame, camera).copy()
+        except ImageError as e:
+            if unread is None:
+                raise
+            unread[camera] = e
+    if image is None:
         image = np.full((sensor.camera.height, sensor.camera.width, 3), BLANK_GREY, np.uint8)
     T_cam_lidar = drive.T_cam_lidar(frame, camera)
     n_points = draw_points(image, points, T_cam_lidar, sensor.camera) if show_points else 0
@@ -67,11 +77,14 @@ def bev_frame(rig: Rig) -> np.ndarray:
 
 
 def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | None = None,
-                 bev_grid: BevGrid | None = None, points_drawn: dict[str, int] | None = None) -> np.ndarray:
+                 bev_grid: BevGrid | None = None, points_drawn: dict[str, int] | None = None,
+                 unread: dict[str, ImageError] | None = None) -> np.ndarray:
     """Compose the full check image for one frame, (H, W, 3) uint8 RGB. ``points_drawn``, when
     given, receives the number of LiDAR points drawn in each camera shown. A camera without an image
     is drawn blank with its points, captioned :data:`NO_IMAGE`, or :data:`NO_IMAGES_IN_DRIVE` when
-    no frame has one (:func:`~fusionlabel.model.drive.cameras_without_images`)."""
+    no frame has one (:func:`~fusionlabel.model.drive.cameras_without_images`). With ``unread``
+    given, a camera whose image file is missing or undecodable is drawn blank too, captioned
+    :data:`IMAGE_NOT_READ`, and ``unread`` receives its ImageError (else that error is raised)."""
     i = drive.index_of(frame)
     f = drive.frames[i]
     points = drive.points(i)
@@ -80,11 +93,14 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
     panels = []
     imageless = cameras_without_images(drive)
     for cam in rig.camera_names:
-        image, n_pts, n_boxes = render_camera(drive, i, cam, labels, points)
+        image, n_pts, n_boxes = render_camera(drive, i, cam, labels, points, unread=unread)
         if points_drawn is not None:
             points_drawn[cam] = n_pts
         s = image.shape[1] / 1000.0
-        missing = "" if cam in f.image_paths else f"{NO_IMAGES_IN_DRIVE if cam in imageless else NO_IMAGE}, "
+        if cam not in f.image_paths:
+            missing = f"{NO_IMAGES_IN_DRIVE if cam in imageless else NO_IMAGE}, "
+        else:
+            missing = f"{IMAGE_NOT_READ}, " if unread is not None and cam in unread else ""
         draw_caption(image, f"{cam}: {missing}{n_pts} points, {n_boxes} boxes", (int(10 * s) + 4, int(28 * s) + 8),
                      (255, 255, 255), max(0.5, 0.8 * s))
         panels.append(image)
