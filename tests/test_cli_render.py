@@ -87,9 +87,10 @@ def test_render_real_kitti(kitti_object, tmp_path):
     assert img.shape[1] == 1242
 
 
-def test_render_refuses_an_image_of_the_wrong_size(tmp_path):
-    """A camera image that is not the rig camera's size is refused in one line naming file and camera,
-    as import and export do, instead of drawing the points in the wrong place."""
+def test_render_draws_a_camera_whose_image_has_the_wrong_size_blank_and_names_the_file(tmp_path):
+    """A camera image that is not the rig camera's size is not drawn (its points would land in the
+    wrong place): its tile is blank with its points, as the app shows it, and one note names the
+    file, the field and both sizes; the picture is written."""
     from fusionlabel.geometry.cameras import camera_from_params
     from fusionlabel.geometry.transforms import T_from_Rt, rotation_from_euler
     from fusionlabel.io.native import NativeDriveWriter
@@ -109,8 +110,14 @@ def test_render_refuses_an_image_of_the_wrong_size(tmp_path):
     image = root / "cameras" / "cam_front" / "000000.png"
     cv2.imwrite(str(image), np.full((320, 240, 3), 80, np.uint8))      # height and width swapped
     out = run_cli("render", str(root), "--out", str(tmp_path / "bad.png"))
-    assert_clean_error(out, str(image), "size: image is 240x320 px but the rig's camera cam_front is 320x240")
-    assert not (tmp_path / "bad.png").exists()
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("note:") == 1 and str(image) in out.stderr
+    assert "image is 240x320 px but the rig's camera cam_front is 320x240" in out.stderr
+    ok, bad = cv2.imread(str(tmp_path / "ok.png")), cv2.imread(str(tmp_path / "bad.png"))
+    assert ok.shape == bad.shape                     # the camera's tile, at the rig camera's size
+    tile = bad[80:280, :320].astype(int)             # under the title: grey, with the points coloured
+    grey = (tile.max(axis=2) - tile.min(axis=2)) < 10
+    assert (np.abs(tile[grey] - 24) <= 2).mean() > 0.9 and (~grey).sum() > 50
 
 
 def test_render_bev_has_forward_up_like_the_app(small_sim_drive):

@@ -21,23 +21,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check_image_sizes(drive, index: int) -> None:
-    """ImageError naming the file for a camera image that is not the size of its rig camera: its
-    points and boxes would be drawn in the wrong place (import and export refuse it the same way).
-    An image that cannot be read is left to :func:`run`, which draws the camera blank."""
-    from ..errors import ImageError
-    from ..io.images import check_image_size
-
-    rig = drive.rig(index)
-    for camera, path in drive.frames[index].image_paths.items():
-        model = rig.camera(camera).camera
-        try:
-            size = drive.image(index, camera).shape[1::-1]
-        except ImageError:
-            continue
-        check_image_size(path, size, model.width, model.height, camera)
-
-
 def run(args: argparse.Namespace) -> int:
     from ..io.drives import open_drive
     from ..io.images import write_image
@@ -60,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
         index = drive.index_of(args.frame)
     except KeyError as e:
         raise InputError(args.drive, str(e.args[0]), where="--frame") from None
-    _check_image_sizes(drive, index)
     points_drawn: dict[str, int] = {}
     unread: dict = {}
     image = render_frame(drive, index, None if labels is None else labels[index], points_drawn=points_drawn,

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import ImageError
 from ..geometry.transforms import rotation_z, transform_points
+from ..io.images import check_image_size
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, cameras_without_images
 from ..model.rig import Rig, forward_in_lidar
@@ -26,16 +27,20 @@ def render_camera(drive: Drive, frame: int, camera: str, labels: list[CuboidLabe
     """One camera image with overlays; returns (image, points drawn, cuboids drawn). A camera without
     an image in this frame gets a blank tile of its size, with its points and cuboids all the same;
     so does one whose image file cannot be read, when ``unread`` is given (it receives the
-    ImageError by camera; without it the error is raised)."""
+    ImageError by camera; without it the error is raised); so does one whose image is not the rig
+    camera's size."""
     sensor = drive.rig(frame).camera(camera)
     image = None
-    if camera in drive.frames[drive.index_of(frame)].image_paths:
+    paths = drive.frames[drive.index_of(frame)].image_paths
+    if camera in paths:
         try:
             image = drive.image(frame, camera).copy()
+            # points and boxes would land in the wrong place (import and export refuse it the same way)
+            check_image_size(paths[camera], image.shape[1::-1], sensor.camera.width, sensor.camera.height, camera)
         except ImageError as e:
             if unread is None:
                 raise
-            unread[camera] = e
+            image, unread[camera] = None, e
     if image is None:
         image = np.full((sensor.camera.height, sensor.camera.width, 3), BLANK_GREY, np.uint8)
     T_cam_lidar = drive.T_cam_lidar(frame, camera)
