@@ -15,7 +15,7 @@ from conftest import REPO
 from fusionlabel.geometry.cameras import camera_from_params
 from fusionlabel.model.rig import CameraSensor
 from fusionlabel.qa.drive_check import check_drive
-from fusionlabel.qa.lens_checks import lens_map_finding
+from fusionlabel.qa.lens_checks import MAX_TANGENTIAL, lens_map_finding, tangential_finding
 
 # Published calibrations (numbers only): model, width, height, fx, fy, cx, cy, coefficients.
 PUBLISHED = {
@@ -79,6 +79,7 @@ def test_published_calibrations_are_one_to_one_and_pass(name):
     folds, ratio = opencv_verdict(*PUBLISHED[name])
     assert not folds and ratio < 1.0                          # OpenCV: one to one, barrel
     assert lens_map_finding(sensor(PUBLISHED[name])) is None
+    assert tangential_finding(sensor(PUBLISHED[name])) is None
 
 
 @pytest.mark.parametrize("params, cause", [(KB_AS_RADTAN, "corners"), (NARROW_WRONG_ORDER, "turns back")])
@@ -130,7 +131,7 @@ def test_no_lens_finding_on_the_sample_and_example_rigs():
             folds, ratio = opencv_verdict(c.model if c.model != "pinhole" else "radtan", c.width, c.height, c.fx, c.fy,
                                           c.cx, c.cy, c.distortion or (0.0, 0.0, 0.0, 0.0))
             assert not folds and ratio < 1.25, (name, cam.name)
-            assert lens_map_finding(cam) is None, (name, cam.name)
+            assert lens_map_finding(cam) is None and tangential_finding(cam) is None, (name, cam.name)
             seen += bool(any(c.distortion))
     assert seen >= 4      # the radtan and fisheye cameras of sample_data and of the example rig
 
@@ -144,5 +145,37 @@ def test_no_lens_finding_on_real_rigs(realdata, folder):
     drive = open_drive(realdata / folder)
     for i in {0, len(drive) - 1}:
         for cam in drive.rig(i).cameras:
-            assert lens_map_finding(cam) is None, (folder, cam.name)
+            assert lens_map_finding(cam) is None and tangential_finding(cam) is None, (folder, cam.name)
 
+
+
+def test_kittis_coefficients_in_the_wrong_order_are_warned_of_and_move_points_by_pixels():
+    """KITTI raw's D_00 written k1, k2, k3, p1, p2 stays one to one (no lens-map), but its k3 lands in
+    p1: a tangential coefficient no real lens has. OpenCV shows what it costs: the image's points
+    move by several pixels."""
+    model, w, h, fx, fy, cx, cy, (k1, k2, p1, p2, k3) = PUBLISHED["kitti-raw-cam00"]
+    wrong = (model, w, h, fx, fy, cx, cy, (k1, k2, k3, p1, p2))
+    K = np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+    xy = np.stack(np.meshgrid(np.linspace(-0.6, 0.6, 9), np.linspace(-0.2, 0.2, 5)), -1).reshape(-1, 2)
+    rays = np.c_[xy, np.ones(len(xy))]
+    right_uv = cv2.projectPoints(rays, np.zeros(3), np.zeros(3), K, np.array([k1, k2, p1, p2, k3]))[0]
+    wrong_uv = cv2.projectPoints(rays, np.zeros(3), np.zeros(3), K, np.array([k1, k2, k3, p1, p2]))[0]
+    assert np.abs(right_uv - wrong_uv).max() > 5.0
+    assert lens_map_finding(sensor(wrong)) is None
+    found = tangential_finding(sensor(wrong, (Path("/d/rig.yaml"), "sensors.cam.")))
+    assert found is not None and found.check == "lens-tangential" and found.severity == "warning"
+    assert found.value == pytest.approx(abs(k3)) and found.value > MAX_TANGENTIAL
+    assert "/d/rig.yaml: sensors.cam.distortion" in found.message and "k1, k2, p1, p2, k3" in found.message
+
+
+def test_a_drive_with_coefficients_in_the_wrong_order_gets_one_lens_warning(small_sim_drive, tmp_path):
+    from test_drive_check import broken_copy
+
+    def wrong(rig):
+        model, w, h, fx, fy, cx, cy, (k1, k2, p1, p2, k3) = PUBLISHED["kitti-raw-cam00"]
+        rig["sensors"]["cam_front"].update(model="radtan", resolution=[w, h], intrinsics=dict(fx=fx, fy=fy, cx=cx, cy=cy),
+                                           distortion=[k1, k2, k3, p1, p2])
+
+    drive = broken_copy(small_sim_drive.root, tmp_path / "d", rig=wrong)
+    found = [f for f in check_drive(drive, frames=[0], poses=False).findings if f.check.startswith("lens")]
+    assert [(f.subject, f.check, f.severity) for f in found] == [("cam_front", "lens-tangential", "warning")]

@@ -18,7 +18,7 @@ from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
 from ..model.rig import CameraSensor, Rig
 from .findings import ERROR, WARNING, Finding
-from .lens_checks import lens_map_finding
+from .lens_checks import lens_map_finding, tangential_finding
 
 # Points this far from the camera (m) count for the coverage: nearer ones are the ego vehicle and
 # what rides on it; farther ones are too sparse to say anything.
@@ -155,7 +155,7 @@ def static_findings(rig: Rig, cameras: list[CameraSensor] | None = None) -> dict
     for sensor in rig.cameras if cameras is None else cameras:
         found = orientation_findings(sensor.name, orientation(sensor, rig))
         fold = lens_fold_finding(sensor.name, sensor.camera)
-        lens = fold if fold is not None else lens_map_finding(sensor)   # one lens finding: the radial fold first
+        lens = fold or lens_map_finding(sensor) or tangential_finding(sensor)   # one lens finding, the worst
         found += [f for f in (principal_point_finding(sensor.name, sensor.camera), lens) if f is not None]
         out[sensor.name] = found
     return out

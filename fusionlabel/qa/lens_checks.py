@@ -16,15 +16,20 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..geometry.cameras import CameraModel, FisheyeCamera
+from ..geometry.cameras import CameraModel, FisheyeCamera, RadTanCamera
 from ..model.rig import CameraSensor
-from .findings import ERROR, Finding
+from .findings import ERROR, WARNING, Finding
 
 RAYS = 360             # directions round the optical axis
 STEPS = 600            # angles along each, from the axis out to MAX_ANGLE_DEG (radtan) or 180 deg (fisheye)
 MAX_ANGLE_DEG = 89.0   # a radial-tangential lens cannot see 90 deg off its axis
 # The corners' directions may land this many times as far from the principal point as the corners.
 MAX_CORNER_RATIO = 1.25
+
+# Tangential coefficients (p1, p2) of real lenses are small (decentring): KITTI raw's cameras about
+# 0.002, EuRoC's 2e-4, the example rig's 8e-4. A larger one is most often a radial coefficient in
+# its place (k3 written third).
+MAX_TANGENTIAL = 0.02
 
 CAUSES = ("likely coefficients of another model (Kannala-Brandt / OpenCV fisheye k1..k4 under model: radtan) "
           "or in the wrong order (OpenCV's radtan is k1, k2, p1, p2[, k3]: k1, k2, k3, p1, p2 puts k3 into p1)")
@@ -107,3 +112,21 @@ def lens_map_finding(sensor: CameraSensor) -> Finding | None:
     return Finding(ERROR, sensor.name, "lens-map", f"{head}{what}: {CAUSES}",
                    f"check {_where(sensor)} against the calibration tool's output: model (radtan or fisheye) and "
                    "coefficient order (calib/README.md, \"Camera models\")", value=value, threshold=threshold, unit=unit)
+
+
+def tangential_finding(sensor: CameraSensor) -> Finding | None:
+    """A warning when a radial-tangential lens's p1 or p2 is larger than real lenses' are
+    (:data:`MAX_TANGENTIAL`): most often k3 written in p1's place."""
+    camera = sensor.camera
+    if not isinstance(camera, RadTanCamera) or len(camera.distortion) < 4:
+        return None
+    p = max(abs(camera.distortion[2]), abs(camera.distortion[3]))
+    if p <= MAX_TANGENTIAL:
+        return None
+    coeffs = ", ".join(f"{c:g}" for c in camera.distortion)
+    return Finding(WARNING, sensor.name, "lens-tangential",
+                   f"{_where(sensor)} [{coeffs}]: a tangential coefficient (p1, p2: the third and fourth) of {p:g}; "
+                   f"real lenses' are below {MAX_TANGENTIAL:g} (KITTI's about 0.002): likely a radial coefficient in "
+                   "its place (OpenCV's radtan order is k1, k2, p1, p2, k3; k1, k2, k3, p1, p2 puts k3 into p1)",
+                   f"check the order of {_where(sensor)} against the calibration tool's output (calib/README.md, "
+                   "\"Camera models\")", value=p, threshold=MAX_TANGENTIAL)
