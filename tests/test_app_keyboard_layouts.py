@@ -30,11 +30,14 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X1
 
 
 def native_key(widget, text: str, keycode: int, modifiers=NO, native_modifiers: int = 0) -> None:
-    """A key press as X11 / Wayland deliver it: the character typed and the key's XKB keycode."""
+    """A key press in ``widget`` (given the focus) as X11 / Wayland deliver it: to its window's
+    native window, with the character typed and the key's XKB keycode."""
+    widget.setFocus()
     key = Qt.Key(ord(text.upper())) if text else Qt.Key.Key_unknown
-    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-        QApplication.sendEvent(widget, QKeyEvent(kind, key, modifiers, keycode, ord(text) if text else 0,
-                                                 native_modifiers, text))
+    for kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QApplication.sendEvent(widget.window().windowHandle(),
+                               QKeyEvent(kind, key, modifiers, keycode, ord(text) if text else 0,
+                                         native_modifiers, text))
 
 
 @linux_only
@@ -69,6 +72,69 @@ def test_the_number_row_leaves_typing_and_other_keys_alone(qtbot, window):
     window.bev.setFocus()
     native_key(window.bev, "a", 24)                 # a letter elsewhere on the keyboard: not the row
     assert s.document.get(ann.uid).label.label == before
+
+
+@linux_only
+def test_the_number_row_types_digits_and_its_characters_in_text_fields(window):
+    s = window.session
+    ann = s.annotations()[0]
+    s.select((ann.uid,))
+    before = s.document.get(ann.uid).label.label
+    for field in (window.attributes.track, window.objects_header.filter):
+        field.clear()
+        native_key(field, "4", 13, Qt.KeyboardModifier.ShiftModifier)       # AZERTY: Shift+' is 4
+        native_key(field, "2", 11)                                          # QWERTY: 2 unshifted
+        native_key(field, "(", 14)                                          # AZERTY: the 5 key
+        assert field.text() == "42(", field
+    assert s.document.get(ann.uid).label.label == before
+
+
+@linux_only
+def test_the_number_row_sets_the_class_from_a_focused_list_or_choice_box(window):
+    """A choice box or a list reads a typed character as a search: the window reads the key's
+    place before them (as a shortcut would)."""
+    s = window.session
+    ann = s.annotations()[0]
+    s.select((ann.uid,))
+    window.check_panel.show()
+    for widget, char, code, digit in ((window.attributes.cls, '"', 12, "3"), (window.check_panel.list, "'", 13, "4")):
+        native_key(widget, char, code)
+        assert QApplication.focusWidget() is widget
+        assert s.document.get(ann.uid).label.label == s.ontology.class_for_key(digit), widget
+
+
+# Windows left open when the interpreter exits (an error, sys.exit from a callback): an
+# application-wide Python filter of theirs crashed it there.
+LEFT_OPEN = """
+import sys
+from PyQt6.QtWidgets import QApplication
+from fusionlabel.app import testing
+from fusionlabel.app.main_window import MainWindow
+from fusionlabel.app.session import Session
+from fusionlabel.store.project import Project
+
+app = QApplication(sys.argv)
+drive = testing.small_drive(frames=2)
+projects = [Project.create(f"{sys.argv[1]}/p{i}", drive, import_labels=True) for i in range(3)]
+windows = [testing.show_window(MainWindow(Session(p), use_gl=False)) for p in projects]
+if sys.argv[2] == "close":
+    for w in windows:
+        w.close()
+app.processEvents()
+print("shown", flush=True)
+"""
+
+
+@pytest.mark.parametrize("then", ["leave", "close"])
+def test_the_interpreter_exits_cleanly_after_the_windows(tmp_path, then):
+    import subprocess
+    from pathlib import Path
+
+    root = str(Path(fusionlabel.__file__).resolve().parents[1])      # this checkout's code
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-c", LEFT_OPEN, str(tmp_path), then], capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "shown", out.stderr[-2000:]
 
 
 @linux_only
