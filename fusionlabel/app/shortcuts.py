@@ -145,7 +145,8 @@ MOUSE = (
     ("3D view", "Alt+click, or G then click", "one-click box on the LiDAR point there"),
     ("any view", "Shift+click", "add to / remove from the selection"),
     ("any view", "touchpad: pinch, two-finger scroll up/down", "zoom, as the wheel does"),
-    ("Bird's-eye view, cameras", "sideways scroll (touchpad, tilting wheel)", "pan left/right (a camera: when zoomed)"),
+    ("Bird's-eye view, cameras, 3D view", "sideways scroll (touchpad, tilting wheel)",
+     "pan left/right (a camera: when zoomed)"),
 )
 
 
