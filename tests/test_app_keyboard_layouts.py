@@ -5,6 +5,7 @@ laptop screens, listing every key the code binds (pytest-qt, offscreen)."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pkgutil
 import sys
@@ -30,11 +31,14 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X1
 
 
 def native_key(widget, text: str, keycode: int, modifiers=NO, native_modifiers: int = 0) -> None:
-    """A key press as X11 / Wayland deliver it: the character typed and the key's XKB keycode."""
+    """A key press in ``widget`` (given the focus) as X11 / Wayland deliver it: to its window's
+    native window, with the character typed and the key's XKB keycode."""
+    widget.setFocus()
     key = Qt.Key(ord(text.upper())) if text else Qt.Key.Key_unknown
-    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-        QApplication.sendEvent(widget, QKeyEvent(kind, key, modifiers, keycode, ord(text) if text else 0,
-                                                 native_modifiers, text))
+    for kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QApplication.sendEvent(widget.window().windowHandle(),
+                               QKeyEvent(kind, key, modifiers, keycode, ord(text) if text else 0,
+                                         native_modifiers, text))
 
 
 @linux_only
@@ -69,6 +73,184 @@ def test_the_number_row_leaves_typing_and_other_keys_alone(qtbot, window):
     window.bev.setFocus()
     native_key(window.bev, "a", 24)                 # a letter elsewhere on the keyboard: not the row
     assert s.document.get(ann.uid).label.label == before
+
+
+@linux_only
+def test_the_number_row_types_digits_and_its_characters_in_text_fields(window):
+    s = window.session
+    ann = s.annotations()[0]
+    s.select((ann.uid,))
+    before = s.document.get(ann.uid).label.label
+    for field in (window.attributes.track, window.objects_header.filter):
+        field.clear()
+        native_key(field, "4", 13, Qt.KeyboardModifier.ShiftModifier)       # AZERTY: Shift+' is 4
+        native_key(field, "2", 11)                                          # QWERTY: 2 unshifted
+        native_key(field, "(", 14)                                          # AZERTY: the 5 key
+        assert field.text() == "42(", field
+    assert s.document.get(ann.uid).label.label == before
+
+
+@linux_only
+def test_the_number_row_sets_the_class_from_a_focused_list_or_choice_box(window):
+    """A choice box or a list reads a typed character as a search: the window reads the key's
+    place before them (as a shortcut would)."""
+    s = window.session
+    ann = s.annotations()[0]
+    s.select((ann.uid,))
+    window.check_panel.show()
+    for widget, char, code, digit in ((window.attributes.cls, '"', 12, "3"), (window.check_panel.list, "'", 13, "4")):
+        native_key(widget, char, code)
+        assert QApplication.focusWidget() is widget
+        assert s.document.get(ann.uid).label.label == s.ontology.class_for_key(digit), widget
+
+
+# Windows left open when the interpreter exits (an error, sys.exit from a callback): an
+# application-wide Python filter of theirs crashed it there.
+LEFT_OPEN = """
+import sys
+from PyQt6.QtWidgets import QApplication
+from fusionlabel.app import testing
+from fusionlabel.app.main_window import MainWindow
+from fusionlabel.app.session import Session
+from fusionlabel.store.project import Project
+
+app = QApplication(sys.argv)
+drive = testing.small_drive(frames=2)
+projects = [Project.create(f"{sys.argv[1]}/p{i}", drive, import_labels=True) for i in range(3)]
+windows = [testing.show_window(MainWindow(Session(p), use_gl=False)) for p in projects]
+if sys.argv[2] == "close":
+    for w in windows:
+        w.close()
+app.processEvents()
+print("shown", flush=True)
+"""
+
+
+@pytest.mark.parametrize("then", ["leave", "close"])
+def test_the_interpreter_exits_cleanly_after_the_windows(tmp_path, then):
+    import subprocess
+    from pathlib import Path
+
+    root = str(Path(fusionlabel.__file__).resolve().parents[1])      # this checkout's code
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-c", LEFT_OPEN, str(tmp_path), then], capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "shown", out.stderr[-2000:]
+
+
+# Real key presses (XTest) on an X server of the test's own, whose keyboard types AZERTY's
+# characters on the number row and the bottom row: the key events Qt makes of them, shortcuts and
+# all. Prints what each press did, as JSON.
+REAL_AZERTY = r"""
+import ctypes, json, sys
+from PyQt6.QtTest import QTest
+from PyQt6.QtWidgets import QApplication
+from fusionlabel.app import testing
+from fusionlabel.app.main_window import MainWindow
+from fusionlabel.app.session import Session
+from fusionlabel.store.project import Project
+
+x11, xtst = ctypes.CDLL("libX11.so.6"), ctypes.CDLL("libXtst.so.6")
+x11.XOpenDisplay.restype = ctypes.c_void_p
+dpy = ctypes.c_void_p(x11.XOpenDisplay(None))
+def keysyms(first, pairs):        # (unshifted, shifted) characters of the keys from keycode ``first`` on
+    syms = (ctypes.c_ulong * (2 * len(pairs)))(*[ord(c) for pair in pairs for c in pair])
+    x11.XChangeKeyboardMapping(dpy, first, 2, syms, len(pairs))
+keysyms(10, ["&1", "é2", '"3', "'4", "(5", "-6", "è7", "_8", "ç9", "à0"])       # AE01 … AE10
+keysyms(58, [",?", ";.", ":/"])                                                 # AB07 … AB09
+x11.XSync(dpy, 0)
+SHIFT, CTRL = 50, 37
+
+def press(code, *modifiers):
+    for m in modifiers:
+        xtst.XTestFakeKeyEvent(dpy, m, True, 0)
+    xtst.XTestFakeKeyEvent(dpy, code, True, 0)
+    xtst.XTestFakeKeyEvent(dpy, code, False, 0)
+    for m in modifiers:
+        xtst.XTestFakeKeyEvent(dpy, m, False, 0)
+    x11.XSync(dpy, 0)
+    QTest.qWait(200)
+
+app = QApplication(sys.argv)
+project = Project.create(sys.argv[1] + "/p", testing.small_drive(frames=3), import_labels=True)
+w = testing.show_window(MainWindow(Session(project), use_gl=False))
+QTest.qWait(300)                  # the new keyboard map reaches Qt
+s = w.session
+uid = s.annotations()[0].uid
+s.select((uid,))
+label = lambda: s.document.get(uid).label.label
+out = {"classes": {d: s.ontology.class_for_key(d) for d in "2345"}}
+press(11)
+out["é"] = label()
+press(13, SHIFT)
+out["Shift+'"] = label()
+w.attributes.cls.setFocus()
+press(12)
+out['" in the class box'] = label()
+w.check_panel.show()
+w.check_panel.list.setFocus()
+press(14)
+out["( in the findings"] = label()
+for name, field in (("track", w.attributes.track), ("filter", w.objects_header.filter)):
+    field.setFocus()
+    field.clear()
+    for code, mods in ((13, (SHIFT,)), (11, ()), (14, (SHIFT,)), (10, ())):
+        press(code, *mods)
+    out[name] = field.text()
+out["after typing"] = label()
+w.objects_header.filter.clear()
+w.bev.setFocus()
+camera = w.cameras.views["cam_front"]
+camera.view_zoom.zoom_at(4.0, (40.0, 30.0), camera.image_size(), camera.view_size())
+press(19, CTRL)
+out["Ctrl+à zoomed"] = camera.view_zoom.zoomed
+out["frames"] = [s.frame]
+for code, mods in ((59, (SHIFT,)), (59, ()), (60, ()), (58, ())):
+    press(code, *mods)
+    out["frames"].append(s.frame)
+w.close()
+project.close()
+print(json.dumps(out))
+"""
+
+
+@linux_only
+def test_real_azerty_key_presses_on_x11(tmp_path):
+    """The number row and `.` on an AZERTY keyboard, pressed for real on X11: the class keys by
+    their place from the views, a choice box and a list; digits and AZERTY's characters typed in
+    text fields; `.` (Shift+;) steps a frame, `,` steps back, `;` and `:` do nothing."""
+    import ctypes.util
+    import select
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None or ctypes.util.find_library("Xtst") is None:
+        pytest.skip("needs Xvfb and libXtst (XTest)")
+    read, write = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    try:
+        assert select.select([read], [], [], 30)[0], "Xvfb did not start"
+        display = os.read(read, 32).decode().strip()
+        root = str(Path(fusionlabel.__file__).resolve().parents[1])      # this checkout's code
+        env = dict(os.environ, DISPLAY=f":{display}", QT_QPA_PLATFORM="xcb", PYTHONPATH=root)
+        run = subprocess.run([sys.executable, "-c", REAL_AZERTY, str(tmp_path)], capture_output=True, text=True,
+                             timeout=120, env=env)
+    finally:
+        os.close(read)
+        server.terminate()
+        server.wait(10)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    key = out["classes"].get
+    assert (out["é"], out["Shift+'"], out['" in the class box'], out["( in the findings"]) == (
+        key("2"), key("4"), key("3"), key("5"))
+    assert out["track"] == out["filter"] == "4é5&" and out["after typing"] == key("5")
+    assert out["Ctrl+à zoomed"] is False
+    assert out["frames"] == [0, 1, 1, 1, 0]
 
 
 @linux_only

@@ -20,7 +20,7 @@ from PyQt6.QtGui import QMouseEvent, QNativeGestureEvent, QPointingDevice, QWhee
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from conftest import run_on_display  # noqa: E402
-from fusionlabel.app.touchpad import NOTCH_PIXELS  # noqa: E402
+from fusionlabel.app.touchpad import NOTCH_ANGLE, NOTCH_PIXELS, PAN_NOTCH_PIXELS  # noqa: E402
 
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 
@@ -122,6 +122,7 @@ def test_ctrl_left_drag_pans_the_birds_eye_view_and_draws_nothing(window):
 
 VIEW3D_SCRIPT = textwrap.dedent(r"""
     import json, tempfile
+    import numpy as np
     from PyQt6.QtCore import QPoint, QPointF, Qt
     from PyQt6.QtGui import QNativeGestureEvent, QPointingDevice, QWheelEvent
     from PyQt6.QtWidgets import QApplication
@@ -147,7 +148,17 @@ VIEW3D_SCRIPT = textwrap.dedent(r"""
         project, w = testing.gl_window_or_skip(tmp)
         v = w.view3d
         out = {"start": float(v.opts["distance"])}
-        out["sideways"] = scroll(v, angle=(40, 0))          # a touchpad's sideways drift
+        def seen():   # where the point the view turns about is on the screen
+            c = v.opts["center"]
+            return [float(x) for x in v.screen_points(np.array([[c.x(), c.y(), c.z()]]))[0][0]]
+
+        out["centre_at"] = seen()
+        c = v.opts["center"]
+        centre = np.array([c.x(), c.y(), c.z()])
+        out["sideways"] = scroll(v, angle=(40, 0))          # a tilting wheel, or a sideways drift
+        out["after_notch"] = [float(x) for x in v.screen_points(centre[None])[0][0]]
+        out["after_pixels"] = (scroll(v, pixels=(-30, 2)), [float(x) for x in v.screen_points(centre[None])[0][0]])
+        out["centre_moved"] = seen()
         out["notch"] = scroll(v, angle=(-6, 120))           # up, drifting a little to the left
         out["back"] = scroll(v, angle=(0, -120))
         out["pixels"] = scroll(v, pixels=(0, int(NOTCH_PIXELS)))
@@ -157,10 +168,18 @@ VIEW3D_SCRIPT = textwrap.dedent(r"""
 """)
 
 
-def test_view3d_zooms_by_the_vertical_scroll_pixels_and_pinch():
+def test_view3d_zooms_by_the_vertical_scroll_pixels_and_pinch_and_pans_by_a_sideways_one():
+    """Up/down and a pinch zoom; a sideways scroll pans as a drag does, the scene following the
+    fingers by the pixels scrolled (a wheel notch sideways: PAN_NOTCH_PIXELS) without zooming."""
     out = run_on_display(VIEW3D_SCRIPT)
     start = out["start"]
     assert out["sideways"] == pytest.approx(start)
+    x, y = out["centre_at"]
+    notch = 40 / NOTCH_ANGLE * PAN_NOTCH_PIXELS
+    assert out["after_notch"] == pytest.approx([x + notch, y], abs=0.5)     # the scene moved right
+    distance, at = out["after_pixels"]
+    assert distance == pytest.approx(start) and at == pytest.approx([x + notch - 30, y], abs=0.5)
+    assert out["centre_moved"] == pytest.approx([x, y], abs=0.5)            # still turns about the middle
     assert out["notch"] == pytest.approx(start * 0.999 ** 120)   # pyqtgraph's zoom per angle unit
     assert out["back"] == pytest.approx(start)
     assert out["pixels"] == pytest.approx(out["notch"])

@@ -255,7 +255,6 @@ class MainWindow(QMainWindow):
             self.shortcut_actions[f"{sc.action}{sc.args}"] = action
         self._class_menus(menus["Classes"])
         self.number_row = NumberRowKeys(self, self.shortcut_actions.values())   # AZERTY's & é " …: 1 2 3 …
-        QApplication.instance().installEventFilter(self.number_row)
         menus["View"].addSeparator()
         self.reset_layout_action = menus["View"].addAction("Reset window layout", self.reset_layout)
         self.undo_action = self.shortcut_actions["undo()"]
@@ -290,6 +289,8 @@ class MainWindow(QMainWindow):
         self.class_view_label.setVisible(bool(text))
 
     def event(self, ev) -> bool:
+        if ev.type() in (QEvent.Type.Show, QEvent.Type.WinIdChange) and hasattr(self, "number_row"):
+            self.number_row.watch()   # on the native window, once there is one
         # A key press goes first to the focused widget as a ShortcutOverride, and on up to here when
         # the widget does not claim it. In a text field the keys one types or edits with stay in the
         # field (input_widgets.owns_key), Tab too (ignored: focusNextPrevChild); Esc leaves the field
@@ -675,9 +676,6 @@ class MainWindow(QMainWindow):
         self.check_panel.runner.shutdown()
         self.loader.close()
         super().closeEvent(ev)
-        # An application-wide filter in Python must not outlive the window it serves: Qt would
-        # call it while the interpreter tears the window down (a crash at exit).
-        QApplication.instance().removeEventFilter(self.number_row)
 
     def close_unattended(self) -> None:
         """Close as the close button does, but without asking anything: the app was stopped from

@@ -18,7 +18,7 @@ import sys
 
 from PyQt6.QtCore import QEvent, QKeyCombination, QObject, Qt
 from PyQt6.QtGui import QKeySequence
-from PyQt6.QtWidgets import QApplication, QWidget
+from PyQt6.QtWidgets import QWidget
 
 from .input_widgets import owns_key
 
@@ -46,20 +46,31 @@ def number_row_digit(scan_code: int, virtual_key: int, native_modifiers: int = 0
 
 
 class NumberRowKeys(QObject):
-    """An event filter (installed on the application) that runs, for a key press in ``window``
-    that nothing took, the shortcut of the digit on that key's place with the same modifiers
-    (``&`` on AZERTY: the ``1`` shortcut; ``Ctrl+à``: ``Ctrl+0``). ``actions``: the window's
-    shortcut actions."""
+    """An event filter on ``window``'s own native window (its ``QWindow``), where every key press
+    for the window arrives before its focused widget gets it: for a key press that no text field
+    keeps, it runs the shortcut of the digit on that key's place with the same modifiers (``&`` on
+    AZERTY: the ``1`` shortcut; ``Ctrl+à``: ``Ctrl+0``). ``actions``: the window's shortcut actions.
+
+    Nothing else's events go through it, and it goes with the window: Qt calls no Python filter
+    of the application's while the interpreter tears the window down at exit (that crashed it)."""
 
     def __init__(self, window: QWidget, actions):
         super().__init__(window)
         self.window = window
         self.by_keys = {k.toString(): a for a in actions for k in a.shortcuts()}
+        self.watched = None   # the QWindow filtered
+
+    def watch(self) -> None:
+        """Filter the window's native window, once it has one (shown) and whenever Qt makes a new one."""
+        handle = self.window.windowHandle()
+        if handle is not None and handle is not self.watched:
+            handle.installEventFilter(self)
+            self.watched = handle
 
     def eventFilter(self, watched, ev) -> bool:  # noqa: N802 - Qt API
-        if ev.type() != QEvent.Type.KeyPress or not isinstance(watched, QWidget) or watched.window() is not self.window:
+        if ev.type() != QEvent.Type.KeyPress:
             return False
-        focus = QApplication.focusWidget()
+        focus = self.window.focusWidget()
         if focus is not None and owns_key(focus, ev.key(), ev.modifiers()):
             return False
         action = self.action_for(ev)

@@ -114,7 +114,7 @@ LAYOUTS_GROUP = "Keyboard layouts"
 LAYOUT_NOTES = (
     ("class keys 1 … 0, Ctrl+0", "the number row's keys by their place: unshifted on AZERTY too (& é \" ' ( - è _ ç à)"),
     ("] / [", "AltGr on AZERTY and QWERTZ: Alt+Right / Alt+Left do the same on any layout"),
-    (". / ,", ". needs Shift on AZERTY: D / A do the same on any layout"),
+    (". / ,", ". is Shift+; on AZERTY (, is unshifted there): D / A do the same on any layout"),
     ("?", "Shift+, on AZERTY, Shift+ß on QWERTZ: F1 on any layout"),
     ("letters", "bound to the letter typed, not to its place: Z and Y swap places on QWERTZ, A and Q on AZERTY"),
 )
@@ -145,7 +145,8 @@ MOUSE = (
     ("3D view", "Alt+click, or G then click", "one-click box on the LiDAR point there"),
     ("any view", "Shift+click", "add to / remove from the selection"),
     ("any view", "touchpad: pinch, two-finger scroll up/down", "zoom, as the wheel does"),
-    ("Bird's-eye view, cameras", "sideways scroll (touchpad, tilting wheel)", "pan left/right (a camera: when zoomed)"),
+    ("Bird's-eye view, cameras, 3D view", "sideways scroll (touchpad, tilting wheel)",
+     "pan left/right (a camera: when zoomed)"),
 )
 
 

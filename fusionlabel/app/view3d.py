@@ -47,7 +47,7 @@ from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lo
 from .session import Session
 from .styles import OUTLINE_OF_STATE
 from .sweep_stack import NOT_STACKED
-from .touchpad import NOTCH_ANGLE, pinch_factor, wheel_steps
+from .touchpad import NOTCH_ANGLE, pinch_factor, sideways_pixels, wheel_steps
 
 CLICK_PX = 4
 POINT_PICK_PX = 6  # a one-click seed is the nearest-to-the-eye LiDAR point this close to the click
@@ -470,14 +470,19 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.session.click_select(uid, toggle=bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier))
 
     def wheelEvent(self, ev) -> None:  # noqa: N802
-        """Zoom (Ctrl: field of view) by the vertical scroll, as pyqtgraph per angle unit. Its own
-        handler takes a sideways scroll first, so a touchpad's sideways drift zoomed instead."""
+        """Zoom (Ctrl: field of view) by the vertical scroll, as pyqtgraph per angle unit; a
+        sideways scroll pans as a middle drag does, the scene following the fingers. (pyqtgraph's
+        own handler takes a sideways scroll first, so a touchpad's sideways drift zoomed instead.)"""
         factor = 0.999 ** -(wheel_steps(ev) * NOTCH_ANGLE)
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.opts["fov"] /= factor
             self.update()
         else:
             self._zoom(factor)
+        pan = sideways_pixels(ev)
+        if pan:
+            self.pan(pan, 0, 0, relative="view-upright")
+            self.update()
         ev.accept()
 
     def event(self, ev) -> bool:
