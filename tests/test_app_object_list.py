@@ -428,3 +428,35 @@ def test_the_attribute_panel_says_what_a_chosen_absent_entry_is(qtbot, window):
     s.select((other,))
     assert panel.title.text().startswith(f"track {s.document.get(other).track_id}") and panel.note.isHidden()
     assert panel.fields.isEnabled() and panel.cls.currentText() == s.document.get(other).cls
+
+
+def test_the_selected_row_stays_in_view_when_the_list_gets_shorter(qtbot, window):
+    """The label checks' dock opening under the list (or a smaller window) shortens it: the
+    selected cuboid's row, in view before, is scrolled back into view; a row the annotator had
+    scrolled away from is left where it is."""
+    s, lst = window.session, window.objects
+
+    def in_view(row: int) -> bool:
+        y = lst.rowViewportPosition(row)
+        return y >= 0 and y + lst.rowHeight(row) <= lst.viewport().height()
+
+    shown = [r for r in range(lst.rowCount()) if in_view(r)]
+    assert len(shown) < lst.rowCount(), "the test needs a list longer than its view"
+    row = shown[-1]                         # the lowest row in view: the first to go
+    s.select([lst.shown_uids[row]])
+    qtbot.waitUntil(lambda: lst.item(row, 0).isSelected())
+    before = lst.viewport().height()
+    window.resize(window.width(), window.height() - 200)
+    qtbot.waitUntil(lambda: lst.viewport().height() < before)
+    assert in_view(row), (lst.rowViewportPosition(row), lst.viewport().height())
+
+    lst.scrollToTop()                       # scrolled away: a resize does not pull it back
+    window.resize(window.width(), window.height() + 200)
+    QApplication.processEvents()
+    far = lst.rowCount() - 1
+    s.select([lst.shown_uids[far]])
+    lst.scrollToTop()
+    assert not in_view(far)
+    window.resize(window.width(), window.height() - 100)
+    QApplication.processEvents()
+    assert not in_view(far) and lst.verticalScrollBar().value() == 0

@@ -262,6 +262,19 @@ class ObjectList(QTableWidget):
             self.scrollToItem(self.item(remembered[0], 0))
         self.blockSignals(False)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """A list made shorter (the label checks' dock opening under it, a smaller window) keeps
+        the selected cuboid's row in view when it was in view before."""
+        super().resizeEvent(event)
+        sel = self.session.selection
+        if not sel or sel[0] not in self._uids or event.oldSize().height() < 0:
+            return
+        row = self._uids.index(sel[0])
+        y, h, view = self.rowViewportPosition(row), self.rowHeight(row), self.viewport().height()
+        was_in_view = y >= 0 and y + h <= view - event.size().height() + event.oldSize().height()
+        if was_in_view and y + h > view:
+            self.scrollToItem(self.item(row, 0))
+
     def _rows_chosen(self) -> None:
         """Select the chosen cuboids; with only absent entries chosen, select nothing and remember
         their tracks (:meth:`Session.set_marked_tracks`), saying what Shift+H does then."""
