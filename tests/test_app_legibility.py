@@ -117,3 +117,21 @@ def test_the_bird_s_eye_caption_reads_over_a_selected_cuboid_under_it(qtbot, win
     region = arr[5:18, 6:int(w) - 2].astype(int)
     colourful = (region.max(axis=2) > 150) & (region.max(axis=2) - region.min(axis=2) > 100)
     assert colourful.sum() == 0, f"{colourful.sum()} bright cuboid pixels show through the caption"
+
+
+def test_the_message_banner_stays_over_a_narrow_bird_s_eye_view(qtbot, window):
+    """With the bird's-eye view narrow (a small window, the splitter dragged), the warning banner
+    still goes over it, wrapped, not across the window where the 3D view (a native window that
+    draws over it) would hide it."""
+    from PyQt6.QtCore import QPoint
+
+    bev = window.bev
+    top = bev.parentWidget()                        # the splitter: bird's-eye view | 3D and side views
+    top.setSizes([330, sum(top.sizes()) - 330])
+    qtbot.waitUntil(lambda: bev.width() < 360)
+    window.session.notify("frame 000950: front, left, right: no image for this frame", "warning")
+    assert window.toast.isVisible()
+    left = bev.mapTo(window, QPoint(0, 0)).x()
+    x, w = window.toast.x(), window.toast.width()
+    assert left <= x and x + w <= left + bev.width(), (x, w, left, bev.width())
+    assert bev.covered is not None and bev.covered[1] >= bev.hud_rect[3] - 2   # under the caption
