@@ -301,3 +301,51 @@ def test_the_notes_go_in_the_dock_and_the_status_bar_line_stays_short(qtbot, tmp
     finally:
         w.close()
         project.close()
+
+
+
+SMALL_SCREEN_SCRIPT = r"""
+import json, os, sys, tempfile, time
+from pathlib import Path
+from PyQt6.QtCore import QCoreApplication, Qt
+from PyQt6.QtWidgets import QApplication
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+app = QApplication([])
+from PyQt6.QtTest import QTest
+from fusionlabel.app import testing
+from fusionlabel.app.main_window import MainWindow
+from fusionlabel.app.qt_util import opengl_available
+from fusionlabel.app.session import Session
+from fusionlabel.store.project import Project
+if not opengl_available():
+    print(json.dumps({"skip": "no OpenGL on this display"}))
+    sys.exit(0)
+with tempfile.TemporaryDirectory() as tmp:
+    project = Project.create(Path(tmp) / "project", Path(os.environ["NUSC_ROOT"]), import_labels=True)
+    w = MainWindow(Session(project), use_gl=True, remember_layout=False)
+    w.window_layout.apply_default((1280, 720))
+    w.resize(1280, 720)
+    testing.show_window(w)
+    before = [w.width(), w.height()]
+    QTest.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (w.check_panel.report is not None and w.check_panel.isVisible()):
+        QTest.qWait(20)
+    QTest.qWait(200)
+    out = {"cameras": len(w.cameras.views), "before": before, "after": [w.width(), w.height()],
+           "min": w.minimumSizeHint().height(), "list": w.check_panel.list.height(),
+           "line": w.check_panel.list.fontMetrics().lineSpacing()}
+    w.close(); w.session.close(); project.close()
+print(json.dumps(out))
+"""
+
+
+def test_the_check_dock_keeps_a_1280x720_window_on_the_screen(nusc_root):
+    """Six cameras (nuScenes) at 1280x720, the 3D view on: Ctrl+K opens the dock under the views
+    without making the window taller than the screen (it grew to 734 px, the status bar off it)."""
+    from conftest import run_on_display
+
+    out = run_on_display(SMALL_SCREEN_SCRIPT, env={"NUSC_ROOT": str(nusc_root)})
+    assert out["cameras"] == 6 and out["before"] == [1280, 720], out
+    assert out["after"][1] <= 720 and out["min"] <= 720, out
+    assert out["list"] >= out["line"], out                     # a finding's line shows

@@ -92,3 +92,46 @@ def test_a_label_goes_beside_its_box_rather_than_over_it_when_there_is_room():
     # No free spot beside it: it still goes over the box rather than being left out.
     crowded = [(0.0, 0.0, 400.0, 99.0)]
     assert place_labels([LabelRequest((200.0, 100.0), size, avoid=box)], bounds, crowded)[0] is not None
+
+
+def test_the_bird_s_eye_caption_reads_over_a_selected_cuboid_under_it(qtbot, window):
+    """The caption (points, colour mode, new class) sits on a dark chip: a bright selected cuboid
+    drawn under it (its outline, fill and handles in the class colour) does not wash it out."""
+    import numpy as np
+    from PyQt6.QtCore import QPointF
+    from PyQt6.QtGui import QImage
+
+    bev, s = window.bev, window.session
+    car = max((a for a in s.annotations() if a.cls == "car"), key=lambda a: a.box.size[0])
+    s.select([car.uid])
+    bev.scale = 40.0
+    bev.center = np.asarray(car.box.center[:2], float)
+    bev.center = bev.center + (bev.to_world(QPointF(bev.width() / 2.0, bev.height() / 2.0))
+                               - bev.to_world(QPointF(60.0, 12.0)))     # the cuboid's centre under the caption
+    image = bev.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    raw = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    arr = raw.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(image.height(), -1, 3)
+    assert np.allclose(bev.to_screen(car.box.center[:2])[0], (60, 12), atol=1)
+    _, _, w, h = bev.hud_rect
+    assert h < 25, bev.hud_rect                                 # one line: BEV ... points ... new: ...
+    region = arr[5:18, 6:int(w) - 2].astype(int)
+    colourful = (region.max(axis=2) > 150) & (region.max(axis=2) - region.min(axis=2) > 100)
+    assert colourful.sum() == 0, f"{colourful.sum()} bright cuboid pixels show through the caption"
+
+
+def test_the_message_banner_stays_over_a_narrow_bird_s_eye_view(qtbot, window):
+    """With the bird's-eye view narrow (a small window, the splitter dragged), the warning banner
+    still goes over it, wrapped, not across the window where the 3D view (a native window that
+    draws over it) would hide it."""
+    from PyQt6.QtCore import QPoint
+
+    bev = window.bev
+    top = bev.parentWidget()                        # the splitter: bird's-eye view | 3D and side views
+    top.setSizes([330, sum(top.sizes()) - 330])
+    qtbot.waitUntil(lambda: bev.width() < 360)
+    window.session.notify("frame 000950: front, left, right: no image for this frame", "warning")
+    assert window.toast.isVisible()
+    left = bev.mapTo(window, QPoint(0, 0)).x()
+    x, w = window.toast.x(), window.toast.width()
+    assert left <= x and x + w <= left + bev.width(), (x, w, left, bev.width())
+    assert bev.covered is not None and bev.covered[1] >= bev.hud_rect[3] - 2   # under the caption

@@ -428,3 +428,71 @@ def test_the_attribute_panel_says_what_a_chosen_absent_entry_is(qtbot, window):
     s.select((other,))
     assert panel.title.text().startswith(f"track {s.document.get(other).track_id}") and panel.note.isHidden()
     assert panel.fields.isEnabled() and panel.cls.currentText() == s.document.get(other).cls
+
+
+def test_the_selected_row_stays_in_view_when_the_list_gets_shorter(qtbot, window):
+    """The label checks' dock opening under the list (or a smaller window) shortens it: the
+    selected cuboid's row, in view before, is scrolled back into view; a row the annotator had
+    scrolled away from is left where it is."""
+    s, lst = window.session, window.objects
+
+    def in_view(row: int) -> bool:
+        y = lst.rowViewportPosition(row)
+        return y >= 0 and y + lst.rowHeight(row) <= lst.viewport().height()
+
+    shown = [r for r in range(lst.rowCount()) if in_view(r)]
+    assert len(shown) < lst.rowCount(), "the test needs a list longer than its view"
+    row = shown[-1]                         # the lowest row in view: the first to go
+    s.select([lst.shown_uids[row]])
+    qtbot.waitUntil(lambda: lst.item(row, 0).isSelected())
+    before = lst.viewport().height()
+    window.resize(window.width(), window.height() - 200)
+    qtbot.waitUntil(lambda: lst.viewport().height() < before)
+    assert in_view(row), (lst.rowViewportPosition(row), lst.viewport().height())
+
+    lst.scrollToTop()                       # scrolled away: a resize does not pull it back
+    window.resize(window.width(), window.height() + 200)
+    QApplication.processEvents()
+    far = lst.rowCount() - 1
+    s.select([lst.shown_uids[far]])
+    lst.scrollToTop()
+    assert not in_view(far)
+    window.resize(window.width(), window.height() - 100)
+    QApplication.processEvents()
+    assert not in_view(far) and lst.verticalScrollBar().value() == 0
+
+
+def test_class_and_pre_label_text_reads_on_the_list_s_background(window):
+    """The class names (in their class colour) and pre-label states (light blue, amber) are
+    darkened on the list's light background until they read (WCAG 4.5:1), keeping their hue: the
+    van's yellow and the car's orange were about 1.5:1 and 2:1 on white."""
+    from fusionlabel.app.qt_util import SOURCE_TEXT_COLORS
+    from fusionlabel.app.styles import list_text_rgb
+    from fusionlabel.model.ontology import Ontology
+
+    def contrast(a, b) -> float:       # WCAG, written out here on its own
+        def lum(rgb):
+            lin = [(c / 255) / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+            return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+        hi, lo = sorted((lum(a), lum(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    lst = window.objects
+    base = lst.palette().color(lst.viewport().backgroundRole()).getRgb()[:3]
+    assert sum(base) > 600, base                     # the light list this test is about
+    classes = column(window, 1)
+    assert classes
+    for r, name in enumerate(classes):
+        fg = lst.item(r, 1).foreground().color().getRgb()[:3]
+        assert contrast(fg, base) >= 4.5, (name, fg, base)
+        want = window.session.ontology.color(name)
+        assert max(range(3), key=lambda i: fg[i]) == max(range(3), key=lambda i: want[i]), (name, fg, want)
+    colors = [spec.color for spec in Ontology.default().classes.values()]
+    colors += [c.getRgb()[:3] for c in SOURCE_TEXT_COLORS.values()]
+    for rgb in colors:
+        text = list_text_rgb(tuple(rgb), (255, 255, 255))
+        assert contrast(text, (255, 255, 255)) >= 4.5, (rgb, text)
+        assert max(range(3), key=lambda i: text[i]) == max(range(3), key=lambda i: rgb[i])
+        if contrast(rgb, (255, 255, 255)) >= 4.5:
+            assert tuple(text) == tuple(rgb)        # a colour that reads stays as it is
+    assert list_text_rgb((150, 190, 230), (30, 30, 30)) == (150, 190, 230)   # a dark theme: as it was

@@ -425,3 +425,47 @@ def test_locking_a_class_keeps_the_object_list_s_width(qtbot, bare_window):
         for r in range(objects.rowCount()):
             item = objects.item(r, col)
             assert header.sectionSize(col) >= QFontMetrics(item.font()).horizontalAdvance(item.text()) + 4
+
+
+def test_the_side_views_draw_the_points_nearest_the_viewer_on_top(qtbot, bare_window):
+    """Seen from above, a car's roof hides the ground seen under its body: where a point inside
+    the box and a grey one outside it fall on the same pixel, the top view shows the higher, the
+    side view (from the right) the one further right, the front view the one further forward,
+    whatever their order in the sweep."""
+    from PyQt6.QtGui import QImage
+
+    from fusionlabel.app.frame_data import FrameData
+    from fusionlabel.app.point_index import OUTSIDE_GREY, PointGrid
+
+    w = bare_window
+    s = w.session
+    car = add_boxes(s, [(12.0, 0.0, -0.9)], cls="car")[0]
+    c, half = np.asarray(car.box.center), np.asarray(car.box.size) / 2.0
+    rng = np.random.default_rng(0)
+    hv = rng.uniform(-0.8, 0.8, (300, 2))                     # spots across the view, in the box
+    pts = []
+    for depth_axis, out_sign in ((2, -1.0), (1, 1.0), (0, -1.0)):   # top, side (from -y), front (from +x)
+        other = [a for a in range(3) if a != depth_axis]
+        inner = np.zeros((300, 3))
+        inner[:, other] = hv * half[other]
+        inner[:, depth_axis] = -out_sign * 0.6 * half[depth_axis]     # inside, on the viewer's side
+        outer = inner.copy()
+        outer[:, depth_axis] = out_sign * (half[depth_axis] + 0.15)    # outside, behind it: grey
+        pts += [inner + c, outer + c]                      # the one behind comes later in the sweep
+    xyz = np.concatenate(pts)
+    xyz = np.column_stack([xyz, np.zeros(len(xyz))]).astype(np.float32)
+    old = w.displayed
+    w._display(FrameData(old.index, old.frame_id, xyz, PointGrid(xyz), old.cameras, rig=old.rig,
+                         z_order=np.argsort(xyz[:, 2], kind="stable")))
+    s.select([car.uid])
+    for kind in ("top", "side", "front"):
+        view = w.side.views[kind]
+        image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        raw = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+        arr = raw.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(image.height(), -1, 3)
+        r = image.width() / view.width()
+        uv = view.to_screen(np.asarray(pts[2 * ("top", "side", "front").index(kind)]) - c)
+        seen = arr[np.clip((uv[:, 1] * r + r).astype(int), 0, arr.shape[0] - 1),
+                   np.clip((uv[:, 0] * r + r).astype(int), 0, arr.shape[1] - 1)]
+        grey = np.all(np.abs(seen.astype(int) - np.asarray(OUTSIDE_GREY, int)) <= 2, axis=1)
+        assert grey.mean() < 0.05, (kind, grey.mean())

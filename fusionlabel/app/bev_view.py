@@ -401,12 +401,14 @@ class BevView(QWidget):
         fm = QFontMetricsF(p.font())
         y = 16
         for line in lines:   # HUD_LINE_PX apart, HUD_ERROR_PX for each error: see caption_height
+            chip = QRectF(5, y - 12, fm.horizontalAdvance(line) + 6, 15)
             if line == FOCUS_CAPTION:   # marked, so that nobody forgets the other cuboids are faint
-                p.fillRect(QRectF(5, y - 12, fm.horizontalAdvance(line) + 6, 15), FOCUS_BACKGROUND)
+                p.fillRect(chip, FOCUS_BACKGROUND)
                 p.setPen(QPen(QColor(0, 0, 0)))
                 p.drawText(8, y, line)
                 p.setPen(QPen(QColor(220, 220, 220)))
-            else:
+            else:   # on a dark chip: it reads over a bright cuboid under it too
+                p.fillRect(chip, LABEL_BACKDROP)
                 p.drawText(8, y, line)
             y += HUD_LINE_PX
         width = max(fm.horizontalAdvance(line) for line in lines) + 12

@@ -52,6 +52,9 @@ class CheckPanel(QDockWidget):
         self.list.itemClicked.connect(self._go)
         self.list.currentRowChanged.connect(lambda _: self._show_bar())
         self.list.installEventFilter(self)
+        # a line at least, not Qt's 70 px: with the dock open, a window of six cameras stays within
+        # a 1280x720 screen (drag the dock's edge for more)
+        self.list.setMinimumHeight(self.list.fontMetrics().lineSpacing() + 2 * self.list.frameWidth() + 4)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)

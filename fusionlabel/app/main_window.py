@@ -494,8 +494,8 @@ class MainWindow(QMainWindow):
         # Over the bird's-eye view, under its caption (READ-ONLY ...): the 3D view is a native
         # window that would hide it.
         origin = self.bev.mapTo(self, QPoint(0, 0))
-        if self.bev.isVisible() and self.bev.width() >= 360:
-            width = min(900, self.bev.width() - 40)
+        if self.bev.isVisible():   # a narrow one too (a small window): wrapped, not under the 3D view
+            width = min(900, self.bev.width() - (40 if self.bev.width() >= 360 else 16))
             x = origin.x() + (self.bev.width() - width) // 2
             y = origin.y() + max(24, math.ceil(self.bev.caption_height()) + 4)
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtGui import QColor, QFontMetricsF
+from PyQt6.QtGui import QColor, QFontMetricsF, QPalette
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -31,6 +31,7 @@ from .frame_data import FrameData
 from .list_order import ABSENT_STATUS, COLUMNS, Row, absent_rows, ordered_rows
 from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text
 from .session import Session
+from .styles import list_text_rgb
 
 LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full
 SORT_SETTING = "object_list_sort"
@@ -181,9 +182,9 @@ class ObjectList(QTableWidget):
                     font.setItalic(True)
                     item.setFont(font)
                     if col != 1:
-                        item.setForeground(SOURCE_TEXT_COLORS[state])
+                        item.setForeground(self._readable(SOURCE_TEXT_COLORS[state]))
                 if col == 1:
-                    item.setForeground(annotation_color(self.session.ontology, ann.cls))
+                    item.setForeground(self._readable(annotation_color(self.session.ontology, ann.cls)))
                 if col == 2:
                     item.setData(Qt.ItemDataRole.DisplayRole, row.points if row.points is not None else "")
                 self.setItem(i, col, item)
@@ -196,6 +197,13 @@ class ObjectList(QTableWidget):
         self.blockSignals(False)
         if self.on_refresh is not None:
             self.on_refresh()
+
+    def _readable(self, color: QColor) -> QColor:
+        """``color`` as text on the list's background: darkened just enough to read there
+        (:func:`~.styles.list_text_rgb`)."""
+        base = self.palette().color(QPalette.ColorRole.Base)
+        return QColor(*list_text_rgb((color.red(), color.green(), color.blue()),
+                                     (base.red(), base.green(), base.blue())))
 
     def _set_absent_entry(self, i: int, row: Row) -> None:
         """Row ``i``: track ``row.track_id`` is marked absent in the frame, in grey italics across
@@ -261,6 +269,19 @@ class ObjectList(QTableWidget):
         elif remembered:
             self.scrollToItem(self.item(remembered[0], 0))
         self.blockSignals(False)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """A list made shorter (the label checks' dock opening under it, a smaller window) keeps
+        the selected cuboid's row in view when it was in view before."""
+        super().resizeEvent(event)
+        sel = self.session.selection
+        if not sel or sel[0] not in self._uids or event.oldSize().height() < 0:
+            return
+        row = self._uids.index(sel[0])
+        y, h, view = self.rowViewportPosition(row), self.rowHeight(row), self.viewport().height()
+        was_in_view = y >= 0 and y + h <= view - event.size().height() + event.oldSize().height()
+        if was_in_view and y + h > view:
+            self.scrollToItem(self.item(row, 0))
 
     def _rows_chosen(self) -> None:
         """Select the chosen cuboids; with only absent entries chosen, select nothing and remember

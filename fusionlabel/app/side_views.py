@@ -1,7 +1,8 @@
 """Three orthographic views of the selected cuboid (top, side, front) for centimetre fitting.
 
 Each view looks along one axis of the box frame and shows only the points near the box
-(inside its extent along the viewing axis, plus a small margin). Dragging an edge moves that face
+(inside its extent along the viewing axis, plus a small margin), the nearest to the viewer drawn last
+(seen from above, a roof hides the ground under it). Dragging an edge moves that face
 (the opposite face stays put), dragging a corner moves two faces, dragging inside moves the box in
 the view's plane; each drag previews through the session and ends in one SetBox command. The
 wheel or a touchpad pinch zooms about the box's centre (the three views together stay fitted otherwise). A
@@ -31,6 +32,8 @@ from .touchpad import pinch_factor, wheel_steps
 # kind -> (horizontal axis, vertical axis, viewing axis) of the box frame (0 x fwd, 1 y left, 2 z up)
 VIEW_AXES = {"top": (0, 1, 2), "side": (0, 2, 1), "front": (1, 2, 0)}
 TITLES = {"top": "top", "side": "side (from the right)", "front": "front"}
+# where each view looks from along its viewing axis: above (+z), the right (-y), the front (+x)
+VIEWER_SIDE = {"top": 1.0, "side": -1.0, "front": 1.0}
 AXIS_NAMES = "lwh"
 PICK_PX = 7
 DEPTH_MARGIN = 0.3  # metres of points shown beyond the box along the viewing axis
@@ -135,7 +138,11 @@ class SideView(QWidget):
         if key != self._points_key:
             _, local = self.data.near_box(ref, self._margin(ref))
             half = ref.size[self.depth_axis] / 2.0 + DEPTH_MARGIN
-            self._shown = np.flatnonzero(np.abs(local[:, self.depth_axis]) <= half)  # rows of the crop
+            shown = np.flatnonzero(np.abs(local[:, self.depth_axis]) <= half)  # rows of the crop
+            # farthest from the viewer first, so a nearer point is drawn over one behind it (from
+            # above, the roof over the ground seen under the body)
+            toward_viewer = VIEWER_SIDE[self.kind] * local[shown, self.depth_axis]
+            self._shown = shown[np.argsort(toward_viewer, kind="stable")]
             self._local = local[self._shown]
             self._colors = None
             self._points_key = key

@@ -52,9 +52,36 @@ def label_text_rgb(rgb) -> tuple[int, int, int]:
 
 @lru_cache(maxsize=256)
 def _label_text_rgb(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    return _mixed_to_contrast(rgb, (0, 0, 0), LABEL_MIN_CONTRAST)
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG contrast ratio of two sRGB colours (1 to 21)."""
+    la, lb = relative_luminance(a), relative_luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def _mixed_to_contrast(rgb: tuple[int, int, int], background: tuple[int, int, int],
+                       minimum: float) -> tuple[int, int, int]:
+    """``rgb`` mixed with white (on a dark ``background``) or black (on a light one) in steps of
+    5 %, just enough to reach ``minimum`` contrast on ``background``."""
+    end = 255 if relative_luminance(background) < 0.18 else 0
     for step in range(21):
         t = step / 20.0
-        mixed = tuple(round(c + t * (255 - c)) for c in rgb)
-        if (relative_luminance(mixed) + 0.05) / 0.05 >= LABEL_MIN_CONTRAST:
+        mixed = tuple(round(c + t * (end - c)) for c in rgb)
+        if contrast_ratio(mixed, background) >= minimum:
             return mixed
-    return (255, 255, 255)
+    return (end, end, end)
+
+
+# Text in the object list (class names, pre-label states) is written in its colour on the list's
+# background, darkened (on a light one) just enough to reach this contrast (WCAG AA for text).
+LIST_MIN_CONTRAST = 4.5
+
+
+@lru_cache(maxsize=256)
+def list_text_rgb(rgb: tuple[int, int, int], background: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The colour of text meant in ``rgb`` (a class, a pre-label state) on a list's ``background``:
+    ``rgb`` when it reads there, else mixed towards black (towards white on a dark background)
+    just enough to (steps of 5 %), so the yellow of a van reads on white."""
+    return _mixed_to_contrast(rgb, background, LIST_MIN_CONTRAST)
