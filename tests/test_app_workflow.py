@@ -338,27 +338,28 @@ def test_a_run_of_nudge_keys_is_one_undo_step(qtbot, window, project):
 
 def test_the_first_edit_of_a_frame_marks_it_in_progress(qtbot, window):
     s, doc, timeline = window.session, window.session.document, window.timeline
-    assert timeline.status.currentText() == "new"
+    assert timeline.status.currentData() == "new"
+    assert [timeline.status.itemText(i) for i in range(timeline.status.count())][:2] == ["new", "in progress"]
     ann = create_by_drag(qtbot, window)
-    assert doc.frame_status(0) == "in_progress" and timeline.status.currentText() == "in_progress"
+    assert doc.frame_status(0) == "in_progress" and timeline.status.currentData() == "in_progress"
     assert doc.history() == [f"Create {ann.cls}"]              # in the same undo step as the edit
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert doc.frame_status(0) == "new" and timeline.status.currentText() == "new"
+    assert doc.frame_status(0) == "new" and timeline.status.currentData() == "new"
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert timeline.status.currentText() == "in_progress"
+    assert timeline.status.currentData() == "in_progress"
     s.select((ann.uid,))
     key(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)       # done ...
-    assert timeline.status.currentText() == "done"
+    assert timeline.status.currentData() == "done"
     key(qtbot, window, Qt.Key.Key_Q)                           # ... is in progress again once edited
-    assert doc.frame_status(0) == "in_progress" and timeline.status.currentText() == "in_progress"
+    assert doc.frame_status(0) == "in_progress" and timeline.status.currentData() == "in_progress"
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)             # undo: done again
-    assert doc.frame_status(0) == "done" and timeline.status.currentText() == "done"
+    assert doc.frame_status(0) == "done" and timeline.status.currentData() == "done"
     key(qtbot, window, Qt.Key.Key_C)                           # a copy into frame 1 does not start it
     key(qtbot, window, Qt.Key.Key_D)
     testing.wait_for_frame(window, 1)
-    assert timeline.status.currentText() == "new" and len(doc.annotations(1)) == 1
+    assert timeline.status.currentData() == "new" and len(doc.annotations(1)) == 1
     key(qtbot, window, Qt.Key.Key_5)                           # retyping it here does
-    assert timeline.status.currentText() == "in_progress"
+    assert timeline.status.currentData() == "in_progress"
 
 
 def test_a_typed_note_is_saved_as_typed_even_without_enter(qtbot, window, project):

@@ -122,9 +122,10 @@ class Timeline(QWidget):
         self.label = QLabel()
         self.label.setMinimumWidth(220)
         self.status = ComboBox()
-        self.status.addItems(STATUSES)
+        for status in STATUSES:       # shown in words ("in progress"), the stored value kept as data
+            self.status.addItem(status.replace("_", " "), status)
         self.status.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.status.currentTextChanged.connect(self._status_chosen)
+        self.status.currentIndexChanged.connect(lambda i: self._status_chosen(self.status.itemData(i)))
         self.track_note = QLabel()    # the followed track's absent mark in this frame
         self.strip = TimelineStrip(session)
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -160,7 +161,7 @@ class Timeline(QWidget):
             if widget is self.slider:
                 widget.setValue(value)
             else:
-                widget.setCurrentText(value)
+                widget.setCurrentIndex(widget.findData(value))
             widget.blockSignals(False)
         self._show_track_note()
         self.strip.update()
