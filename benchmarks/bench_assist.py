@@ -450,8 +450,9 @@ def bench_chained_propagation(sim_seeds: list[int], n_frames: int, cluster_check
         err = float(np.hypot(*np.subtract(res.box.center[:2], truth.center[:2])))
         turn = abs(angle_difference(res.box.yaw, truth.yaw))
         warned = res.problem() is not None
+        bottom = abs((res.box.center[2] - res.box.height / 2) - (truth.center[2] - truth.height / 2))
         rows[chained].append((err, np.degrees(min(turn, np.pi - turn)), ms, warned,
-                              warned or (res.rotated and res.pinning < P.LOOSE)))
+                              warned or (res.rotated and res.pinning < P.LOOSE), bottom, res.ground_kept != 0))
     seeds = ",".join(map(str, sim_seeds))
     print(f"## Propagation along simulated tracks (seeds {seeds}, {n_frames} frames, 120k points"
           f"{', with the cluster check' if cluster_check else ''})\n")
@@ -466,6 +467,11 @@ def bench_chained_propagation(sim_seeds: list[int], n_frames: int, cluster_check
             print(f"| {name}, {when} | {len(a)} | {np.median(a[:, 0]):.3f} / {np.percentile(a[:, 0], 95):.2f} m | "
                   f"{np.median(a[:, 1]):.2f} / {np.percentile(a[:, 1], 95):.1f}° | {w.sum()} ({(w & bad).sum()}) | "
                   f"{(bad & ~w).sum()} of {bad.sum()} | {np.median(a[:, 2]):.1f} |")
+    for chained, name in ((True, "chained"), (False, "from the true box")):
+        a = np.array(rows[chained], dtype=float)
+        print(f"\nBottom more than 0.3 m off the true box's, {name}: {(a[:, 5] > 0.3).sum()} of {len(a)} (the ground "
+              f"under the box in the next frame too far off its bottom, which was kept: {int(a[:, 6].sum())}).", end="")
+    print()
     print(f"\nThe side check takes {np.median(check_ms):.2f} ms a result (median; 95th percentile "
           f"{np.percentile(check_ms, 95):.2f} ms); the rest of a propagation is unchanged.")
     if snap_ms:
