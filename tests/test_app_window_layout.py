@@ -56,8 +56,7 @@ def test_without_a_saved_layout_the_window_fills_the_screen_s_available_area(qtb
     w = open_window(qtbot, project)
     assert_fills_screen(w)
     # The cameras get what their images need to fill the panel's width, within the bounds.
-    main = w.main_splitter.sizes()
-    share = main[1] / sum(main)
+    share = w.camera_dock.height() / w.camera_host.height()
     assert CAMERA_SHARE[0] - 0.02 <= share <= CAMERA_SHARE[1] + 0.02
     w.close()
 
@@ -67,6 +66,7 @@ def test_without_a_saved_layout_the_window_fills_the_screen_s_available_area(qtb
 REMEMBER_SCRIPT = textwrap.dedent(r"""
     import json, tempfile
     from pathlib import Path
+    from PyQt6.QtCore import Qt
     from PyQt6.QtGui import QGuiApplication
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
@@ -85,7 +85,9 @@ REMEMBER_SCRIPT = textwrap.dedent(r"""
         return w
 
     def panes(w):
-        return {name: s.sizes() for name, s in w.window_layout.splitters.items()}
+        out = {name: s.sizes() for name, s in w.window_layout.splitters.items()}
+        out["main"] = [w.camera_host.height() - w.camera_dock.height(), w.camera_dock.height()]
+        return out
 
     area = QGuiApplication.primaryScreen().availableGeometry()
     out["area"] = [area.width(), area.height()]
@@ -99,7 +101,7 @@ REMEMBER_SCRIPT = textwrap.dedent(r"""
         default_panes = panes(w)
         w.resize(1300, 900)
         QTest.qWait(50)
-        w.main_splitter.setSizes([500, 300])
+        w.camera_host.resizeDocks([w.camera_dock], [300], Qt.Orientation.Vertical)
         w.window_layout.splitters["top"].setSizes([700, 300])
         QTest.qWait(50)
         out["set"] = panes(w)
@@ -111,11 +113,11 @@ REMEMBER_SCRIPT = textwrap.dedent(r"""
         out["restored"] = panes(w)
         w.cameras.toggle_enlarged(next(iter(w.cameras.views)))   # enlarged when it closes
         QTest.qWait(50)
-        out["enlarged_main"] = w.main_splitter.sizes()
+        out["enlarged_main"] = panes(w)["main"]
         w.close()
 
         w = window(project)
-        out["after_enlarged_main"] = w.main_splitter.sizes()
+        out["after_enlarged_main"] = panes(w)["main"]
         w.reset_layout_action.trigger()
         QTest.qWait(50)
         out["reset_size"] = [w.width(), w.height()]

@@ -50,11 +50,13 @@ class WindowLayout:
     """Applies, restores and saves the geometry of ``window`` and the sizes of its ``splitters``
     (name -> QSplitter). ``camera_sizes`` gives the rig's camera image sizes for the default."""
 
-    def __init__(self, window, splitters: dict, camera_sizes: list[tuple[int, int]], dock=None):
+    def __init__(self, window, splitters: dict, camera_sizes: list[tuple[int, int]], dock=None,
+                 cameras=None):
         self.window = window
         self.splitters = splitters
         self.camera_sizes = camera_sizes
         self.dock = dock   # the QDockWidget the "dock" splitter fills, put back on the right by default
+        self.cameras = cameras   # the CameraHost: the views, the cameras docked under them or floating
 
     def apply_default(self, size: tuple[int, int] | None = None) -> None:
         """The window over the screen's available area (not full screen), or at ``size`` (width,
@@ -78,10 +80,13 @@ class WindowLayout:
                 self.dock.setFloating(False)
                 self.window.addDockWidget(right_side, self.dock)
             self.window.resizeDocks([self.dock], [self.dock.sizeHint().width()], Qt.Orientation.Horizontal)
-        # The camera panel spans the window but the object list; the views, all but the menus,
-        # the timeline and the status bar (about these shares of the window).
-        share = camera_share(self.camera_sizes, 0.8 * width, 0.88 * height)
-        s["main"].setSizes([round(10000 * (1 - share)), round(10000 * share)])
+        if self.cameras is not None:
+            # The camera panel spans the window but the object list; the views, all but the menus,
+            # the timeline and the status bar (about these shares of the window).
+            share = camera_share(self.camera_sizes, 0.8 * width, 0.88 * height)
+            self.cameras.dock_back()
+            _lay_out(self.window)   # the cameras' share is in pixels of the views' height at this size
+            self.cameras.set_share(share)
 
     def restore(self) -> bool:
         """The geometry and pane sizes saved last; False (nothing changed) when none are saved."""
@@ -94,6 +99,9 @@ class WindowLayout:
             state = st.value("state")
             if state is not None:
                 self.window.restoreState(state)
+            cameras = st.value("cameras")   # docked (and how high) or floating (where)
+            if cameras is not None and self.cameras is not None:
+                self.cameras.restoreState(cameras)
             for name, splitter in self.splitters.items():
                 sizes = _int_list(st.value(f"splitter/{name}"))
                 if sizes is not None and len(sizes) == splitter.count() and sum(sizes) > 0:
@@ -102,16 +110,17 @@ class WindowLayout:
         finally:
             st.endGroup()
 
-    def save(self, overrides: dict | None = None) -> None:
-        """Keep the geometry and pane sizes for the next session; ``overrides`` (name -> sizes)
-        stand in for a splitter's current sizes (the layout before a camera was enlarged)."""
+    def save(self) -> None:
+        """Keep the geometry and pane sizes for the next session (the cameras' too, docked or in a
+        window of their own)."""
         st = layout_settings()
         st.beginGroup(GROUP)
         st.setValue("geometry", self.window.saveGeometry())
         st.setValue("state", self.window.saveState())
+        if self.cameras is not None:
+            st.setValue("cameras", self.cameras.saveState())
         for name, splitter in self.splitters.items():
-            sizes = (overrides or {}).get(name) or splitter.sizes()
-            st.setValue(f"splitter/{name}", [int(v) for v in sizes])
+            st.setValue(f"splitter/{name}", [int(v) for v in splitter.sizes()])
         st.endGroup()
         st.sync()
 
@@ -121,6 +130,16 @@ class WindowLayout:
         st.remove(GROUP)
         st.sync()
         self.apply_default()
+
+
+def _lay_out(widget) -> None:
+    """Lay ``widget``'s children out at its size now (Qt does it once it shows, or later)."""
+    layout = widget.layout()
+    if layout is not None:
+        layout.activate()
+    central = widget.centralWidget() if hasattr(widget, "centralWidget") else None
+    if central is not None and central.layout() is not None:
+        central.layout().activate()
 
 
 def _int_list(value) -> list[int] | None:
