@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
         dock_body = QSplitter(Qt.Orientation.Vertical)
         dock_body.addWidget(self.objects)
         dock_body.addWidget(self.attributes)
-        dock = QDockWidget("Objects", self)
+        dock = self.objects_dock = QDockWidget("Objects", self)
         dock.setObjectName("objects")   # named, so that saveState/restoreState find it
         dock.setWidget(dock_body)
         dock.setTitleBarWidget(self.objects_header)
@@ -323,6 +323,8 @@ class MainWindow(QMainWindow):
             if hasattr(focus, "escape"):   # the object list's filter: Esc clears it
                 focus.escape()
             self.bev.setFocus()
+            if window is not self:   # from a floating dock: back to the main window's views
+                self.activateWindow()
             ev.accept()
             return True
         if owns_key(focus, ev.key(), ev.modifiers()):

@@ -134,12 +134,10 @@ class WindowLayout:
 
 def _lay_out(widget) -> None:
     """Lay ``widget``'s children out at its size now (Qt does it once it shows, or later)."""
-    layout = widget.layout()
-    if layout is not None:
-        layout.activate()
-    central = widget.centralWidget() if hasattr(widget, "centralWidget") else None
-    if central is not None and central.layout() is not None:
-        central.layout().activate()
+    for w in (widget, widget.centralWidget()):
+        if w.layout() is not None:
+            w.layout().invalidate()
+            w.layout().activate()
 
 
 def _int_list(value) -> list[int] | None:
