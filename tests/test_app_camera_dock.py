@@ -81,6 +81,7 @@ def test_the_cameras_float_into_a_window_of_their_own_and_dock_back(qtbot, windo
     assert not dock.isFloating() and w.cameras.window() is w
     assert w.camera_host.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     # a double-click on its title (on its left, docked) floats it too, and the menu entry follows
+    qtbot.waitUntil(lambda: w.cameras.x() > 0)   # the title bar is back on the left
     qtbot.mouseDClick(dock, Qt.MouseButton.LeftButton, pos=QPoint(4, dock.height() // 2))
     qtbot.waitUntil(lambda: dock.isFloating())
     assert w.float_cameras_action.isChecked()
@@ -194,8 +195,8 @@ REMEMBER_FLOATING = textwrap.dedent(r"""
         out["after_reset"] = cameras(w)
         w.float_cameras_action.trigger()
         QTest.qWait(100)
-        d = w.camera_dock   # floating, its title bar (drawn by Qt on X11) is on its left
-        QTest.mouseDClick(d, Qt.MouseButton.LeftButton, pos=QPoint(5, d.height() // 2))
+        d = w.camera_dock   # floating, its title bar (drawn by Qt on X11) is on top
+        QTest.mouseDClick(d, Qt.MouseButton.LeftButton, pos=QPoint(d.width() // 2, 5))
         QTest.qWait(100)
         out["title double-clicked"] = cameras(w)
         w.close()

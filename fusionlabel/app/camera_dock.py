@@ -4,8 +4,8 @@ monitor), and back.
 
 The dock lives in a small main window of its own (:class:`CameraHost`), nested where the views
 are, so docked it sits between the views and the timeline as the cameras always have, and the
-object list and the label checks keep their places. Its title bar is vertical, on its left, where
-the camera images leave room: docked, the images keep the height they had in a plain pane.
+object list and the label checks keep their places. Docked, its title bar is on its left, where the
+camera images leave room: they keep the height they had in a plain pane.
 """
 
 from __future__ import annotations
@@ -30,12 +30,19 @@ class CameraHost(QMainWindow):
         self.dock = QDockWidget("Cameras", self)
         self.dock.setObjectName("cameras")   # named, so that saveState/restoreState find it
         self.dock.setWidget(cameras)
-        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                              | QDockWidget.DockWidgetFeature.DockWidgetVerticalTitleBar)
+        self._title_on_the_side(False)
+        self.dock.topLevelChanged.connect(self._title_on_the_side)
         self.dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea)
         self.addDockWidget(BOTTOM, self.dock)
         self._height_before: int | None = None   # the docked height before a camera was enlarged
+
+    def _title_on_the_side(self, floating: bool) -> None:
+        """Docked, the title bar is on the left (the images keep their height); floating, on top, as
+        a window's."""
+        features = QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        if not floating:
+            features |= QDockWidget.DockWidgetFeature.DockWidgetVerticalTitleBar
+        self.dock.setFeatures(features)
 
     @property
     def floating(self) -> bool:
