@@ -215,3 +215,27 @@ def test_the_floating_cameras_keep_their_place_and_reset_docks_them(tmp_path):
     for state in (out["reset"], out["after_reset"]):
         assert not state["floating"] and state["visible"] and not state["checked"]
     assert not out["title double-clicked"]["floating"]
+
+
+def test_a_layout_saved_before_the_cameras_were_a_dock_gives_them_their_default_height(qtbot, project,
+                                                                                        tmp_path, monkeypatch):
+    from fusionlabel.app import testing
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+    from fusionlabel.app.window_layout import layout_settings
+
+    monkeypatch.setenv(SETTINGS_DIR_ENV, str(tmp_path / "settings"))
+    w = MainWindow(Session(project), use_gl=False, remember_layout=True)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    w.close()
+    st = layout_settings()
+    st.remove("window/cameras")           # as an older version saved it: geometry, state, splitters
+    st.sync()
+    w = MainWindow(Session(project), use_gl=False, remember_layout=True)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    cams, views = w.cameras.height(), w.camera_host.centralWidget().height()
+    assert not w.camera_dock.isFloating()
+    assert CAMERA_SHARE[0] - 0.03 <= cams / (cams + views) <= CAMERA_SHARE[1] + 0.03
+    w.close()

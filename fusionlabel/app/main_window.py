@@ -2,8 +2,9 @@
 actions, and shows messages. It holds no annotation state of its own.
 
 Layout (like the professional tools): bird's-eye view (main drawing surface) on the left; 3D view
-above the three side views on the right; the cameras below; the timeline at the bottom; the object
-list and the attribute editor in a dock.
+above the three side views on the right; the cameras below, in a dock that can float in a window of
+its own (a second monitor: camera_dock); the timeline at the bottom; the object list and the
+attribute editor in a dock.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The main window's size and the sizes of its panes: a default fitted to the screen and the rig,
-remembered between sessions (QSettings, per user, not per project), and a way back to the default.
+"""The main window's size and the sizes of its panes (the cameras' dock too, docked or floating in a
+window of its own): a default fitted to the screen and the rig, remembered between sessions
+(QSettings, per user, not per project), and a way back to the default.
 
 ``FUSIONLABEL_SETTINGS_DIR`` puts the settings file (``fusionlabel.ini``) in another folder: the
 tests point it at a temporary one, so they never read or write the user's own layout.
@@ -81,12 +82,16 @@ class WindowLayout:
                 self.window.addDockWidget(right_side, self.dock)
             self.window.resizeDocks([self.dock], [self.dock.sizeHint().width()], Qt.Orientation.Horizontal)
         if self.cameras is not None:
-            # The camera panel spans the window but the object list; the views, all but the menus,
-            # the timeline and the status bar (about these shares of the window).
-            share = camera_share(self.camera_sizes, 0.8 * width, 0.88 * height)
             self.cameras.dock_back()
-            _lay_out(self.window)   # the cameras' share is in pixels of the views' height at this size
-            self.cameras.set_share(share)
+            self._default_cameras(width, height)
+
+    def _default_cameras(self, width: int, height: int) -> None:
+        """The docked cameras' default height in a window of ``width`` × ``height``."""
+        # The camera panel spans the window but the object list; the views, all but the menus,
+        # the timeline and the status bar (about these shares of the window).
+        share = camera_share(self.camera_sizes, 0.8 * width, 0.88 * height)
+        _lay_out(self.window)   # the cameras' share is in pixels of the views' height at this size
+        self.cameras.set_share(share)
 
     def restore(self) -> bool:
         """The geometry and pane sizes saved last; False (nothing changed) when none are saved."""
@@ -100,8 +105,8 @@ class WindowLayout:
             if state is not None:
                 self.window.restoreState(state)
             cameras = st.value("cameras")   # docked (and how high) or floating (where)
-            if cameras is not None and self.cameras is not None:
-                self.cameras.restoreState(cameras)
+            if self.cameras is not None and (cameras is None or not self.cameras.restoreState(cameras)):
+                self._default_cameras(self.window.width(), self.window.height())   # saved before they were a dock
             for name, splitter in self.splitters.items():
                 sizes = _int_list(st.value(f"splitter/{name}"))
                 if sizes is not None and len(sizes) == splitter.count() and sum(sizes) > 0:
