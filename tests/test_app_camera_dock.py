@@ -1,14 +1,13 @@
 """The cameras in a dock: docked under the views by default, as the camera pane always was; floated
 into a window of their own (for a second monitor) and back; every kind of key works while the
 focus is in a floating window (the cameras, the object list); a camera enlarged, zoomed or clicked
-there works as docked; the floating window's place is remembered and View > Reset window layout
-docks it back (pytest-qt; the remembered place on a real display)."""
+there works as docked; a layout saved before they were a dock gives them their default height
+(pytest-qt; the floating window's place remembered: test_app_window_layout)."""
 
 from __future__ import annotations
 
 import os
 import sys
-import textwrap
 
 import pytest
 
@@ -16,27 +15,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import QEvent, QPoint, Qt  # noqa: E402
-from PyQt6.QtGui import QKeyEvent  # noqa: E402
+from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from conftest import nearest_seen_box, run_on_display  # noqa: E402
+from conftest import native_key, nearest_seen_box  # noqa: E402
 from fusionlabel.app.window_layout import CAMERA_SHARE, SETTINGS_DIR_ENV  # noqa: E402
 
 pytestmark = pytest.mark.gui
-NO = Qt.KeyboardModifier.NoModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland keycodes")
 GAP = 8   # px between panes: a splitter handle or a dock separator
-
-
-def native_key(widget, text: str, keycode: int, modifiers=NO, key=None) -> None:
-    """A key press with ``widget`` focused, as X11 delivers it: to the native window it is in."""
-    widget.setFocus()
-    key = key or (Qt.Key(ord(text.upper())) if text else Qt.Key.Key_unknown)
-    for kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-        QApplication.sendEvent(widget.window().windowHandle(),
-                               QKeyEvent(kind, key, modifiers, keycode, ord(text) if text else 0, 0, text))
 
 
 def geometry(widget, window):
@@ -147,76 +135,6 @@ def test_a_camera_enlarges_zooms_and_picks_in_the_floating_window(qtbot, window)
     assert w.cameras.enlarged is None and all(v.isVisible() for v in w.cameras.views.values())
 
 
-# On a real display: where a floating window is put is the window system's business offscreen.
-REMEMBER_FLOATING = textwrap.dedent(r"""
-    import json, tempfile
-    from pathlib import Path
-    from PyQt6.QtCore import QPoint, Qt
-    from PyQt6.QtTest import QTest
-    from PyQt6.QtWidgets import QApplication
-    app = QApplication([])
-    from fusionlabel.app import testing
-    from fusionlabel.app.main_window import MainWindow
-    from fusionlabel.app.session import Session
-    from fusionlabel.store.project import Project
-    out = {}
-
-    def window(project):
-        w = MainWindow(Session(project), use_gl=False, remember_layout=True)
-        testing.show_window(w)
-        QTest.qWait(100)
-        return w
-
-    def cameras(w):
-        d = w.camera_dock
-        return {"floating": d.isFloating(), "visible": d.isVisible(), "window": d.isWindow(),
-                "geometry": [d.x(), d.y(), d.width(), d.height()], "height": d.height(),
-                "checked": w.float_cameras_action.isChecked()}
-
-    with tempfile.TemporaryDirectory() as tmp:
-        project = Project.create(Path(tmp) / "project", testing.small_drive(), import_labels=True)
-        w = window(project)
-        w.resize(1200, 800)
-        QTest.qWait(50)
-        out["default"] = cameras(w)
-        w.float_cameras_action.trigger()
-        QTest.qWait(50)
-        w.camera_dock.setGeometry(900, 150, 800, 420)
-        QTest.qWait(100)
-        out["set"] = cameras(w)
-        w.close()
-        w = window(project)
-        out["restored"] = cameras(w)
-        w.reset_layout_action.trigger()
-        QTest.qWait(100)
-        out["reset"] = cameras(w)
-        w.close()
-        w = window(project)
-        out["after_reset"] = cameras(w)
-        w.float_cameras_action.trigger()
-        QTest.qWait(100)
-        d = w.camera_dock   # floating, its title bar (drawn by Qt on X11) is on top
-        QTest.mouseDClick(d, Qt.MouseButton.LeftButton, pos=QPoint(d.width() // 2, 5))
-        QTest.qWait(100)
-        out["title double-clicked"] = cameras(w)
-        w.close()
-        project.close()
-    print(json.dumps(out))
-""")
-
-
-def test_the_floating_cameras_keep_their_place_and_reset_docks_them(tmp_path):
-    out = run_on_display(REMEMBER_FLOATING, {SETTINGS_DIR_ENV: str(tmp_path / "settings")})
-    assert not out["default"]["floating"]
-    assert out["set"]["floating"] and out["set"]["geometry"] == [900, 150, 800, 420]
-    restored = out["restored"]
-    assert restored["floating"] and restored["visible"] and restored["window"] and restored["checked"]
-    assert restored["geometry"] == out["set"]["geometry"]
-    for state in (out["reset"], out["after_reset"]):
-        assert not state["floating"] and state["visible"] and not state["checked"]
-    assert not out["title double-clicked"]["floating"]
-
-
 def test_a_layout_saved_before_the_cameras_were_a_dock_gives_them_their_default_height(qtbot, project,
                                                                                         tmp_path, monkeypatch):
     from fusionlabel.app import testing
@@ -239,3 +157,15 @@ def test_a_layout_saved_before_the_cameras_were_a_dock_gives_them_their_default_
     assert not w.camera_dock.isFloating()
     assert CAMERA_SHARE[0] - 0.03 <= cams / (cams + views) <= CAMERA_SHARE[1] + 0.03
     w.close()
+
+
+def test_the_docked_cameras_keep_their_share_when_the_window_is_resized(qtbot, window):
+    w = window
+
+    def share():
+        return w.camera_dock.height() / w.camera_host.height()
+
+    before = share()
+    for size in ((1200, 700), (1600, 1000), (1000, 900)):
+        w.resize(*size)
+        qtbot.waitUntil(lambda: w.camera_host.height() > 0 and abs(share() - before) < 0.02)

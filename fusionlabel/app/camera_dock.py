@@ -35,6 +35,7 @@ class CameraHost(QMainWindow):
         self.dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea)
         self.addDockWidget(BOTTOM, self.dock)
         self._height_before: int | None = None   # the docked height before a camera was enlarged
+        self._share: float | None = None   # a share of the height to give the cameras once shown
 
     def _title_on_the_side(self, floating: bool) -> None:
         """Docked, the title bar is on the left (the images keep their height); floating, on top, as
@@ -65,8 +66,28 @@ class CameraHost(QMainWindow):
         self.dock.show()
 
     def set_share(self, share: float) -> None:
-        """Give the docked cameras ``share`` of the height the views and the cameras have together."""
+        """Give the docked cameras ``share`` of the height the views and the cameras have together
+        (again at the height the host has once shown, if it is hidden now)."""
+        self._share = None if self.isVisible() else share
         self.resizeDocks([self.dock], [max(1, round(share * self.height()))], VERTICAL)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        """The docked cameras keep their share of the height when the window is resized, as the
+        pane they were in did."""
+        super().resizeEvent(ev)
+        new, old = ev.size().height(), ev.oldSize().height()
+        if self.floating or new <= 0:
+            return
+        if self._share is not None:
+            self.resizeDocks([self.dock], [max(1, round(self._share * new))], VERTICAL)
+        elif 0 < old != new:
+            self.resizeDocks([self.dock], [max(1, round(self.dock.height() * new / old))], VERTICAL)
+            if self._height_before is not None:
+                self._height_before = max(1, round(self._height_before * new / old))
+
+    def showEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().showEvent(ev)
+        self._share = None   # given at the height shown: from now on, the cameras keep theirs
 
     def docked_height(self) -> int:
         """The cameras' docked height, as it was before a camera was enlarged."""
