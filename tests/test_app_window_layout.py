@@ -151,32 +151,26 @@ def test_geometry_and_pane_sizes_are_remembered_and_reset_goes_back(own_settings
 
 # On a real display: where a floating window is put is the window system's business offscreen.
 REMEMBER_FLOATING = SCRIPT_HEAD + textwrap.dedent(r"""
-    def cameras(w):
+    def cameras(w, step=None):
+        if step is not None:
+            step()
+            QTest.qWait(100)
         d = w.camera_dock
         return {"floating": d.isFloating(), "visible": d.isVisible(), "window": d.isWindow(),
-                "geometry": [d.x(), d.y(), d.width(), d.height()], "height": d.height(),
-                "checked": w.float_cameras_action.isChecked()}
+                "geometry": [d.x(), d.y(), d.width(), d.height()], "checked": w.float_cameras_action.isChecked()}
 
     with tempfile.TemporaryDirectory() as tmp:
         project = Project.create(Path(tmp) / "project", testing.small_drive(), import_labels=True)
         w = window(project)
-        w.resize(1200, 800)
-        QTest.qWait(50)
-        out["default"] = cameras(w)
+        out["default"] = cameras(w, lambda: w.resize(1200, 800))
         w.float_cameras_action.trigger()
-        QTest.qWait(50)
-        w.camera_dock.setGeometry(900, 150, 800, 420)
-        QTest.qWait(100)
-        out["set"] = cameras(w)
-        w.close()
-        w = window(project)
-        out["restored"] = cameras(w)
-        w.reset_layout_action.trigger()
-        QTest.qWait(100)
-        out["reset"] = cameras(w)
-        w.close()
-        w = window(project)
-        out["after_reset"] = cameras(w)
+        out["set"] = cameras(w, lambda: w.camera_dock.setGeometry(900, 150, 800, 420))
+        for name in ("restored", "after_reset"):   # the next session; the one after a reset
+            w.close()
+            w = window(project)
+            out[name] = cameras(w)
+            if name == "restored":
+                out["reset"] = cameras(w, w.reset_layout_action.trigger)
         w.float_cameras_action.trigger()
         QTest.qWait(100)
         d = w.camera_dock   # floating, its title bar (drawn by Qt on X11) is on top
