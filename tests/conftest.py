@@ -189,6 +189,23 @@ def press_key(qtbot, window, key, modifier=None) -> None:
     qtbot.keyClick(QApplication.focusWidget() or window.bev, key, modifier or Qt.KeyboardModifier.NoModifier)
 
 
+def native_key(widget, text: str, keycode: int, modifiers=None, native_modifiers: int = 0, key=None) -> None:
+    """A key press in ``widget`` (given the focus) as X11 / Wayland deliver it: to the native window
+    it is in (the main window's, or a floating dock's), with the character typed and the key's XKB
+    keycode; ``key`` when the text does not say it (Esc)."""
+    from PyQt6.QtCore import QEvent, Qt
+    from PyQt6.QtGui import QKeyEvent
+    from PyQt6.QtWidgets import QApplication
+
+    widget.setFocus()
+    key = key or (Qt.Key(ord(text.upper())) if text else Qt.Key.Key_unknown)
+    modifiers = modifiers or Qt.KeyboardModifier.NoModifier
+    for kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QApplication.sendEvent(widget.window().windowHandle(),
+                               QKeyEvent(kind, key, modifiers, keycode, ord(text) if text else 0,
+                                         native_modifiers, text))
+
+
 def lidar_xy(session, uid):
     """The LiDAR xy (2,) of cuboid ``uid``'s centre."""
     import numpy as np

@@ -17,6 +17,7 @@ from fusionlabel.app.camera_zoom import (
     CameraZoom,
     ViewTransform,
     draw_points_over,
+    fit_rect,
     render_zoomed,
 )
 
@@ -37,6 +38,16 @@ def test_fit_transform_is_the_fitted_rectangle():
     # The image's outer edges (pixel -0.5 and width - 0.5) land on the rectangle's edges.
     np.testing.assert_allclose(tf.to_screen([[-0.5, -0.5], [2047.5, 1535.5]]),
                                [[(800 - w) // 2, 0], [(800 - w) // 2 + w, 500]])
+
+
+def test_fitted_the_image_covers_its_fitted_rectangle_at_every_view_size():
+    """No row or column more than the fitted rectangle (the size the loader scales the image to),
+    whatever float error the scale carries (a 1280 x 720 image in 372 x 234: 209 / 720 * 720 is
+    209.00000000000003, which once made it 210 rows, stretching the image by one)."""
+    for image in ((1280, 720), (1600, 900), (2048, 1536), (1242, 375)):
+        for view in ((372, 234), *((w, h) for w in range(160, 700, 7) for h in range(90, 400, 11))):
+            tf = CameraZoom().transform(image, view)
+            assert tf.visible_rect(image, view) == fit_rect(image, view), (image, view)
 
 
 @pytest.mark.parametrize("pos", [(400, 250), (130, 40), (700, 480), (0, 0)])

@@ -16,29 +16,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import QEvent, QRect, Qt  # noqa: E402
-from PyQt6.QtGui import QFont, QFontMetrics, QKeyEvent, QKeySequence  # noqa: E402
+from PyQt6.QtCore import QRect, Qt  # noqa: E402
+from PyQt6.QtGui import QFont, QFontMetrics, QKeySequence  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 import fusionlabel.app  # noqa: E402
+from conftest import native_key  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 
 pytestmark = pytest.mark.gui
-NO = Qt.KeyboardModifier.NoModifier
 AZERTY_ROW = "&é\"'(-è_çà"          # what the keys marked 1 … 0 type unshifted on a French keyboard
 XKB_ROW = range(10, 20)             # their X11 / Wayland keycodes (evdev 2 … 11, + 8)
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland keycodes")
-
-
-def native_key(widget, text: str, keycode: int, modifiers=NO, native_modifiers: int = 0) -> None:
-    """A key press in ``widget`` (given the focus) as X11 / Wayland deliver it: to its window's
-    native window, with the character typed and the key's XKB keycode."""
-    widget.setFocus()
-    key = Qt.Key(ord(text.upper())) if text else Qt.Key.Key_unknown
-    for kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-        QApplication.sendEvent(widget.window().windowHandle(),
-                               QKeyEvent(kind, key, modifiers, keycode, ord(text) if text else 0,
-                                         native_modifiers, text))
 
 
 @linux_only

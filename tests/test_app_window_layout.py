@@ -56,17 +56,17 @@ def test_without_a_saved_layout_the_window_fills_the_screen_s_available_area(qtb
     w = open_window(qtbot, project)
     assert_fills_screen(w)
     # The cameras get what their images need to fill the panel's width, within the bounds.
-    main = w.main_splitter.sizes()
-    share = main[1] / sum(main)
+    share = w.camera_dock.height() / w.camera_host.height()
     assert CAMERA_SHARE[0] - 0.02 <= share <= CAMERA_SHARE[1] + 0.02
     w.close()
 
 
 # On a real display (the offscreen test screen, 800 × 800, is smaller than the window may be, so
 # restoring a geometry there shrinks it to the screen). Prints JSON.
-REMEMBER_SCRIPT = textwrap.dedent(r"""
+SCRIPT_HEAD = textwrap.dedent(r"""
     import json, tempfile
     from pathlib import Path
+    from PyQt6.QtCore import QPoint, Qt
     from PyQt6.QtGui import QGuiApplication
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
@@ -85,8 +85,11 @@ REMEMBER_SCRIPT = textwrap.dedent(r"""
         return w
 
     def panes(w):
-        return {name: s.sizes() for name, s in w.window_layout.splitters.items()}
-
+        out = {name: s.sizes() for name, s in w.window_layout.splitters.items()}
+        out["main"] = [w.camera_host.height() - w.camera_dock.height(), w.camera_dock.height()]
+        return out
+""")
+REMEMBER_SCRIPT = SCRIPT_HEAD + textwrap.dedent(r"""
     area = QGuiApplication.primaryScreen().availableGeometry()
     out["area"] = [area.width(), area.height()]
     if area.width() < 1400 or area.height() < 950:
@@ -99,7 +102,7 @@ REMEMBER_SCRIPT = textwrap.dedent(r"""
         default_panes = panes(w)
         w.resize(1300, 900)
         QTest.qWait(50)
-        w.main_splitter.setSizes([500, 300])
+        w.camera_host.resizeDocks([w.camera_dock], [300], Qt.Orientation.Vertical)
         w.window_layout.splitters["top"].setSizes([700, 300])
         QTest.qWait(50)
         out["set"] = panes(w)
@@ -111,11 +114,11 @@ REMEMBER_SCRIPT = textwrap.dedent(r"""
         out["restored"] = panes(w)
         w.cameras.toggle_enlarged(next(iter(w.cameras.views)))   # enlarged when it closes
         QTest.qWait(50)
-        out["enlarged_main"] = w.main_splitter.sizes()
+        out["enlarged_main"] = panes(w)["main"]
         w.close()
 
         w = window(project)
-        out["after_enlarged_main"] = w.main_splitter.sizes()
+        out["after_enlarged_main"] = panes(w)["main"]
         w.reset_layout_action.trigger()
         QTest.qWait(50)
         out["reset_size"] = [w.width(), w.height()]
@@ -144,6 +147,52 @@ def test_geometry_and_pane_sizes_are_remembered_and_reset_goes_back(own_settings
     assert out["reset"]["main"] == out["default_panes"]["main"]
     assert out["reset"]["top"] == out["default_panes"]["top"]
     assert out["after_reset_size"] != [1300, 900]   # the next session does not bring the old one back
+
+
+# On a real display: where a floating window is put is the window system's business offscreen.
+REMEMBER_FLOATING = SCRIPT_HEAD + textwrap.dedent(r"""
+    def cameras(w, step=None):
+        if step is not None:
+            step()
+            QTest.qWait(100)
+        d = w.camera_dock
+        return {"floating": d.isFloating(), "visible": d.isVisible(), "window": d.isWindow(),
+                "geometry": [d.x(), d.y(), d.width(), d.height()], "checked": w.float_cameras_action.isChecked()}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "project", testing.small_drive(), import_labels=True)
+        w = window(project)
+        out["default"] = cameras(w, lambda: w.resize(1200, 800))
+        w.float_cameras_action.trigger()
+        out["set"] = cameras(w, lambda: w.camera_dock.setGeometry(900, 150, 800, 420))
+        for name in ("restored", "after_reset"):   # the next session; the one after a reset
+            w.close()
+            w = window(project)
+            out[name] = cameras(w)
+            if name == "restored":
+                out["reset"] = cameras(w, w.reset_layout_action.trigger)
+        w.float_cameras_action.trigger()
+        QTest.qWait(100)
+        d = w.camera_dock   # floating, its title bar (drawn by Qt on X11) is on top
+        QTest.mouseDClick(d, Qt.MouseButton.LeftButton, pos=QPoint(d.width() // 2, 5))
+        QTest.qWait(100)
+        out["title double-clicked"] = cameras(w)
+        w.close()
+        project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_the_cameras_floating_keep_their_place_and_reset_docks_them(own_settings):
+    out = run_on_display(REMEMBER_FLOATING)
+    assert not out["default"]["floating"]
+    assert out["set"]["floating"] and out["set"]["geometry"] == [900, 150, 800, 420]
+    restored = out["restored"]
+    assert restored["floating"] and restored["visible"] and restored["window"] and restored["checked"]
+    assert restored["geometry"] == out["set"]["geometry"]
+    for state in (out["reset"], out["after_reset"]):
+        assert not state["floating"] and state["visible"] and not state["checked"]
+    assert not out["title double-clicked"]["floating"]
 
 
 def test_a_window_that_does_not_remember_leaves_the_settings_alone(qtbot, project, own_settings):

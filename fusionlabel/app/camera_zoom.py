@@ -26,6 +26,7 @@ NEAREST_FROM = 3.0  # from this many widget pixels per image pixel, show the pix
 POINT_PX = 4  # side of a LiDAR point drawn over a zoomed image (widget pixels)
 ZOOM_MARGIN = 0.35  # "zoom to the selection" leaves this fraction of the box size around it
 MIN_ZOOM_REGION = 24.0  # ... and shows at least this many image pixels across
+EDGE_EPS = 1e-6  # widget pixels: an edge closer than this to a whole pixel is on it
 
 
 def device_rect(rect: tuple[int, int, int, int], ratio: float) -> tuple[int, int, int, int]:
@@ -70,9 +71,11 @@ class ViewTransform:
 
     def visible_rect(self, image_size: tuple[int, int], view_size: tuple[int, int]) -> tuple[int, int, int, int]:
         """(x, y, w, h) whole widget pixels the image covers (w or h 0 when none)."""
-        x0, y0 = max(0, math.floor(self.ox)), max(0, math.floor(self.oy))
-        x1 = min(view_size[0], math.ceil(self.ox + image_size[0] * self.sx))
-        y1 = min(view_size[1], math.ceil(self.oy + image_size[1] * self.sy))
+        # Edges within float error of a whole pixel are on it (209 / 720 * 720 is 209.00000000000003):
+        # fitted, the image covers exactly its fitted rectangle, as the loader scales it for.
+        x0, y0 = max(0, math.floor(self.ox + EDGE_EPS)), max(0, math.floor(self.oy + EDGE_EPS))
+        x1 = min(view_size[0], math.ceil(self.ox + image_size[0] * self.sx - EDGE_EPS))
+        y1 = min(view_size[1], math.ceil(self.oy + image_size[1] * self.sy - EDGE_EPS))
         return x0, y0, max(x1 - x0, 0), max(y1 - y0, 0)
 
     def canvas_affine(self, origin: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

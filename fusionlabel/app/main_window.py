@@ -2,8 +2,9 @@
 actions, and shows messages. It holds no annotation state of its own.
 
 Layout (like the professional tools): bird's-eye view (main drawing surface) on the left; 3D view
-above the three side views on the right; the cameras below; the timeline at the bottom; the object
-list and the attribute editor in a dock.
+above the three side views on the right; the cameras below, in a dock that can float in a window of
+its own (a second monitor: camera_dock); the timeline at the bottom; the object list and the
+attribute editor in a dock.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from PyQt6.QtWidgets import (
 from ..model.edit_actions import selected_in_frame
 from .actions import Actions
 from .bev_view import BevView
+from .camera_dock import CameraHost
 from .camera_view import CameraPanel
 from .check_panel import CheckPanel
 from .frame_data import FrameData
@@ -181,11 +183,9 @@ class MainWindow(QMainWindow):
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.bev)
         top.addWidget(right)
-        main = QSplitter(Qt.Orientation.Vertical)
-        main.addWidget(top)
-        main.addWidget(self.cameras)
-        self.main_splitter = main
-        self._splitter_sizes = None
+        # The cameras in a dock under the views, which may float in a window of their own.
+        self.camera_host = CameraHost(top, self.cameras)
+        self.camera_dock = self.camera_host.dock
         self.cameras.enlarged_changed.connect(self._camera_enlarged)
         self.bev.one_click_requested.connect(self._one_click)
         if self.view3d is not None:
@@ -194,13 +194,13 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
-        layout.addWidget(main, 1)
+        layout.addWidget(self.camera_host, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
         dock_body = QSplitter(Qt.Orientation.Vertical)
         dock_body.addWidget(self.objects)
         dock_body.addWidget(self.attributes)
-        dock = QDockWidget("Objects", self)
+        dock = self.objects_dock = QDockWidget("Objects", self)
         dock.setObjectName("objects")   # named, so that saveState/restoreState find it
         dock.setWidget(dock_body)
         dock.setTitleBarWidget(self.objects_header)
@@ -210,9 +210,11 @@ class MainWindow(QMainWindow):
         self.check_panel = CheckPanel(s, self)   # hidden until Ctrl+K checks the labels
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.check_panel)
         rig = s.rig()
-        self.window_layout = WindowLayout(self, {"main": main, "top": top, "right": right, "dock": dock_body},
+        self.window_layout = WindowLayout(self, {"top": top, "right": right, "dock": dock_body},
                                           [] if rig is None else [(c.camera.width, c.camera.height)
-                                                                  for c in rig.cameras], dock)
+                                                                  for c in rig.cameras], dock, self.camera_host)
+        for d in (dock, self.check_panel, self.camera_dock):   # their keys work while they float too
+            d.installEventFilter(self)
         self.toast = QLabel(self)
         self.toast.setWordWrap(True)
         self.toast.hide()
@@ -256,6 +258,10 @@ class MainWindow(QMainWindow):
         self._class_menus(menus["Classes"])
         self.number_row = NumberRowKeys(self, self.shortcut_actions.values())   # AZERTY's & é " …: 1 2 3 …
         menus["View"].addSeparator()
+        self.float_cameras_action = menus["View"].addAction("Cameras in their own window")
+        self.float_cameras_action.setCheckable(True)
+        self.float_cameras_action.toggled.connect(self.camera_host.set_floating)
+        self.camera_dock.topLevelChanged.connect(self.float_cameras_action.setChecked)
         self.reset_layout_action = menus["View"].addAction("Reset window layout", self.reset_layout)
         self.undo_action = self.shortcut_actions["undo()"]
         self.redo_action = self.shortcut_actions["redo()"]
@@ -291,23 +297,41 @@ class MainWindow(QMainWindow):
     def event(self, ev) -> bool:
         if ev.type() in (QEvent.Type.Show, QEvent.Type.WinIdChange) and hasattr(self, "number_row"):
             self.number_row.watch()   # on the native window, once there is one
-        # A key press goes first to the focused widget as a ShortcutOverride, and on up to here when
-        # the widget does not claim it. In a text field the keys one types or edits with stay in the
-        # field (input_widgets.owns_key), Tab too (ignored: focusNextPrevChild); Esc leaves the field
-        # for the bird's-eye view. A focused combo box keeps the keys that change its value.
-        if ev.type() == QEvent.Type.ShortcutOverride:
-            focus = QApplication.focusWidget()
-            if focus is not None and self.isAncestorOf(focus):
-                if ev.key() == Qt.Key.Key_Escape and is_text_input(focus):
-                    if hasattr(focus, "escape"):   # the object list's filter: Esc clears it
-                        focus.escape()
-                    self.bev.setFocus()
-                    ev.accept()
-                    return True
-                if owns_key(focus, ev.key(), ev.modifiers()):
-                    ev.accept()
-                    return True
+        if ev.type() == QEvent.Type.ShortcutOverride and self._claim_key(ev, self):
+            return True
         return super().event(ev)
+
+    def eventFilter(self, dock, ev) -> bool:  # noqa: N802 - Qt API
+        """A dock floating in a window of its own (the cameras, the object list, the label checks)
+        is a native window of its own: its keys are read as the main window's are."""
+        if ev.type() in (QEvent.Type.Show, QEvent.Type.WinIdChange) and hasattr(self, "number_row"):
+            if dock.isFloating():
+                self.number_row.watch(dock)
+        elif ev.type() == QEvent.Type.ShortcutOverride and dock.isFloating():
+            return self._claim_key(ev, dock)
+        return False
+
+    def _claim_key(self, ev, window: QWidget) -> bool:
+        """A key press goes first to the focused widget as a ShortcutOverride, and on up to its
+        window (this one, or a dock floating) when the widget does not claim it. In a text field the
+        keys one types or edits with stay in the field (input_widgets.owns_key), Tab too (ignored:
+        focusNextPrevChild); Esc leaves the field for the bird's-eye view. A focused combo box keeps
+        the keys that change its value. True when the focused widget keeps the key."""
+        focus = QApplication.focusWidget()
+        if focus is None or not window.isAncestorOf(focus):
+            return False
+        if ev.key() == Qt.Key.Key_Escape and is_text_input(focus):
+            if hasattr(focus, "escape"):   # the object list's filter: Esc clears it
+                focus.escape()
+            self.bev.setFocus()
+            if window is not self:   # from a floating dock: back to the main window's views
+                self.activateWindow()
+            ev.accept()
+            return True
+        if owns_key(focus, ev.key(), ev.modifiers()):
+            ev.accept()
+            return True
+        return False
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802 - Qt API
         # Tab in a text field, a choice box or a tick box (claimed there by owns_key, so it selects
@@ -326,14 +350,8 @@ class MainWindow(QMainWindow):
         method(*args)
 
     def _camera_enlarged(self, name) -> None:
-        """An enlarged camera takes most of the window's height; back to the layout after."""
-        if name is not None:
-            self._splitter_sizes = self._splitter_sizes or self.main_splitter.sizes()
-            total = sum(self.main_splitter.sizes())
-            self.main_splitter.setSizes([int(total * 0.3), int(total * 0.7)])
-        elif self._splitter_sizes is not None:
-            self.main_splitter.setSizes(self._splitter_sizes)
-            self._splitter_sizes = None
+        """An enlarged camera takes most of the window's height (docked); back to the layout after."""
+        self.camera_host.enlarge(name is not None)
 
     # ------------------------------------------------------------------ frames
     def show_frame(self, index: int) -> None:
@@ -666,9 +684,10 @@ class MainWindow(QMainWindow):
         if not self._may_close():
             ev.ignore()
             return
-        if self.remember_layout:   # as before a camera was enlarged by a double-click
-            overrides = {"main": self._splitter_sizes} if self._splitter_sizes is not None else None
-            self.window_layout.save(overrides)
+        if self.remember_layout:
+            if self.cameras.enlarged is not None:   # kept as before a camera was enlarged by a double-click
+                self.cameras.toggle_enlarged(self.cameras.enlarged)
+            self.window_layout.save()
         self.session.save_setting("view", {"bev_center": [float(v) for v in self.bev.center],
                                            "bev_scale": float(self.bev.scale)})
         self.session.flush_settings()

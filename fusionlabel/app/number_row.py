@@ -18,7 +18,7 @@ import sys
 
 from PyQt6.QtCore import QEvent, QKeyCombination, QObject, Qt
 from PyQt6.QtGui import QKeySequence
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QApplication, QWidget
 
 from .input_widgets import owns_key
 
@@ -46,9 +46,9 @@ def number_row_digit(scan_code: int, virtual_key: int, native_modifiers: int = 0
 
 
 class NumberRowKeys(QObject):
-    """An event filter on ``window``'s own native window (its ``QWindow``), where every key press
-    for the window arrives before its focused widget gets it: for a key press that no text field
-    keeps, it runs the shortcut of the digit on that key's place with the same modifiers (``&`` on
+    """An event filter on ``window``'s own native window (its ``QWindow``, and those of its docks
+    while they float: :meth:`watch`), where every key press for the window arrives before its
+    focused widget gets it: for a key press that no text field keeps, it runs the shortcut of the digit on that key's place with the same modifiers (``&`` on
     AZERTY: the ``1`` shortcut; ``Ctrl+à``: ``Ctrl+0``). ``actions``: the window's shortcut actions.
 
     Nothing else's events go through it, and it goes with the window: Qt calls no Python filter
@@ -58,19 +58,21 @@ class NumberRowKeys(QObject):
         super().__init__(window)
         self.window = window
         self.by_keys = {k.toString(): a for a in actions for k in a.shortcuts()}
-        self.watched = None   # the QWindow filtered
+        self.watched = None   # the main window's QWindow filtered
 
-    def watch(self) -> None:
-        """Filter the window's native window, once it has one (shown) and whenever Qt makes a new one."""
-        handle = self.window.windowHandle()
+    def watch(self, widget: QWidget | None = None) -> None:
+        """Filter the native window of ``widget`` (default: the window; else one of its docks floating
+        in a window of its own), once it has one (shown) and whenever Qt makes a new one."""
+        handle = (widget or self.window).windowHandle()
         if handle is not None and handle is not self.watched:
-            handle.installEventFilter(self)
-            self.watched = handle
+            handle.installEventFilter(self)   # once: Qt does not add a filter twice
+            if widget is None:
+                self.watched = handle
 
     def eventFilter(self, watched, ev) -> bool:  # noqa: N802 - Qt API
         if ev.type() != QEvent.Type.KeyPress:
             return False
-        focus = self.window.focusWidget()
+        focus = QApplication.focusWidget()   # in the window of the key press, maybe a floating dock
         if focus is not None and owns_key(focus, ev.key(), ev.modifiers()):
             return False
         action = self.action_for(ev)

@@ -1,5 +1,6 @@
-"""The main window's size and the sizes of its panes: a default fitted to the screen and the rig,
-remembered between sessions (QSettings, per user, not per project), and a way back to the default.
+"""The main window's size and the sizes of its panes (the cameras' dock too, docked or floating in a
+window of its own): a default fitted to the screen and the rig, remembered between sessions
+(QSettings, per user, not per project), and a way back to the default.
 
 ``FUSIONLABEL_SETTINGS_DIR`` puts the settings file (``fusionlabel.ini``) in another folder: the
 tests point it at a temporary one, so they never read or write the user's own layout.
@@ -50,11 +51,13 @@ class WindowLayout:
     """Applies, restores and saves the geometry of ``window`` and the sizes of its ``splitters``
     (name -> QSplitter). ``camera_sizes`` gives the rig's camera image sizes for the default."""
 
-    def __init__(self, window, splitters: dict, camera_sizes: list[tuple[int, int]], dock=None):
+    def __init__(self, window, splitters: dict, camera_sizes: list[tuple[int, int]], dock=None,
+                 cameras=None):
         self.window = window
         self.splitters = splitters
         self.camera_sizes = camera_sizes
         self.dock = dock   # the QDockWidget the "dock" splitter fills, put back on the right by default
+        self.cameras = cameras   # the CameraHost: the views, the cameras docked under them or floating
 
     def apply_default(self, size: tuple[int, int] | None = None) -> None:
         """The window over the screen's available area (not full screen), or at ``size`` (width,
@@ -78,10 +81,17 @@ class WindowLayout:
                 self.dock.setFloating(False)
                 self.window.addDockWidget(right_side, self.dock)
             self.window.resizeDocks([self.dock], [self.dock.sizeHint().width()], Qt.Orientation.Horizontal)
+        if self.cameras is not None:
+            self.cameras.dock_back()
+            self._default_cameras(width, height)
+
+    def _default_cameras(self, width: int, height: int) -> None:
+        """The docked cameras' default height in a window of ``width`` × ``height``."""
         # The camera panel spans the window but the object list; the views, all but the menus,
         # the timeline and the status bar (about these shares of the window).
         share = camera_share(self.camera_sizes, 0.8 * width, 0.88 * height)
-        s["main"].setSizes([round(10000 * (1 - share)), round(10000 * share)])
+        _lay_out(self.window)   # the cameras' share is in pixels of the views' height at this size
+        self.cameras.set_share(share)
 
     def restore(self) -> bool:
         """The geometry and pane sizes saved last; False (nothing changed) when none are saved."""
@@ -94,6 +104,9 @@ class WindowLayout:
             state = st.value("state")
             if state is not None:
                 self.window.restoreState(state)
+            cameras = st.value("cameras")   # docked (and how high) or floating (where)
+            if self.cameras is not None and (cameras is None or not self.cameras.restoreState(cameras)):
+                self._default_cameras(self.window.width(), self.window.height())   # saved before they were a dock
             for name, splitter in self.splitters.items():
                 sizes = _int_list(st.value(f"splitter/{name}"))
                 if sizes is not None and len(sizes) == splitter.count() and sum(sizes) > 0:
@@ -102,16 +115,17 @@ class WindowLayout:
         finally:
             st.endGroup()
 
-    def save(self, overrides: dict | None = None) -> None:
-        """Keep the geometry and pane sizes for the next session; ``overrides`` (name -> sizes)
-        stand in for a splitter's current sizes (the layout before a camera was enlarged)."""
+    def save(self) -> None:
+        """Keep the geometry and pane sizes for the next session (the cameras' too, docked or in a
+        window of their own)."""
         st = layout_settings()
         st.beginGroup(GROUP)
         st.setValue("geometry", self.window.saveGeometry())
         st.setValue("state", self.window.saveState())
+        if self.cameras is not None:
+            st.setValue("cameras", self.cameras.saveState())
         for name, splitter in self.splitters.items():
-            sizes = (overrides or {}).get(name) or splitter.sizes()
-            st.setValue(f"splitter/{name}", [int(v) for v in sizes])
+            st.setValue(f"splitter/{name}", [int(v) for v in splitter.sizes()])
         st.endGroup()
         st.sync()
 
@@ -121,6 +135,14 @@ class WindowLayout:
         st.remove(GROUP)
         st.sync()
         self.apply_default()
+
+
+def _lay_out(widget) -> None:
+    """Lay ``widget``'s children out at its size now (Qt does it once it shows, or later)."""
+    for w in (widget, widget.centralWidget()):
+        if w.layout() is not None:
+            w.layout().invalidate()
+            w.layout().activate()
 
 
 def _int_list(value) -> list[int] | None:
