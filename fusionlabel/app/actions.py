@@ -285,6 +285,15 @@ class Actions(AssistActions, TrackActions):
         if bound is not None:
             self.s.notify(bound.description)
 
+    def export(self):
+        """File > Export: the window asks how and exports the project in the background
+        (:mod:`.export_action`); without one, the message says the command that does it."""
+        start = getattr(self.hooks, "start_export", None) if self.hooks is not None else None
+        if start is not None:
+            start()
+            return
+        self.s.notify("export with: fusionlabel export PROJECT --format kitti --out FOLDER")
+
     def check_labels(self):
         """Run the label checks of `fusionlabel check` on the project's labels; the window runs them
         in the background and lists the findings (choosing one goes to it); without one, the

@@ -33,6 +33,7 @@ from .bev_view import BevView
 from .camera_dock import CameraHost
 from .camera_view import CameraPanel
 from .check_panel import CheckPanel
+from .export_action import WindowExport
 from .frame_data import FrameData
 from .help_overlay import HelpOverlay
 from .input_widgets import holds_focus, is_text_input, owns_key
@@ -239,12 +240,15 @@ class MainWindow(QMainWindow):
         self.prelabel_status = PrelabelStatus(self.prelabel_runner)   # while Ctrl+Shift+P runs
         self.statusBar().addPermanentWidget(self.prelabel_status)
         self.prelabel_status.refresh()
+        self.export = WindowExport(self)   # File > Export (Ctrl+E): its note while one runs
+        self.statusBar().addPermanentWidget(self.export.note)
+        self.export.note.refresh()
         self.help_overlay = HelpOverlay(s.ontology, self)
         self.help_overlay.closed.connect(self._sync_native_views)
 
     def _install_shortcuts(self) -> None:
         self.shortcut_actions: dict[str, QAction] = {}
-        groups = ("Frames", "Selection", "Edit", "Assist", "Classes", "View")
+        groups = ("File", "Frames", "Selection", "Edit", "Assist", "Classes", "View")
         menus = {name: self.menuBar().addMenu(name) for name in groups}
         for sc in list(SHORTCUTS) + class_shortcuts(self.session.ontology):
             action = QAction(sc.description, self)
@@ -604,6 +608,9 @@ class MainWindow(QMainWindow):
         if not self.prelabel_runner.start(detector, frames, store, min_score):
             self.session.notify("pre-labelling is already running")
 
+    def start_export(self) -> None:
+        self.export.open_dialog()
+
     def start_label_check(self) -> None:
         """Check the labels in the background; the findings fill the label-check list."""
         if not self.check_panel.start():
@@ -693,6 +700,7 @@ class MainWindow(QMainWindow):
         self.session.flush_settings()
         self.prelabel_runner.shutdown()
         self.check_panel.runner.shutdown()
+        self.export.shutdown()
         self.loader.close()
         super().closeEvent(ev)
 

@@ -8,9 +8,8 @@ then says so ("Pre-labels ready: stored when you release the box") until it is s
 
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QToolButton, QWidget
-
 from .prelabel_runner import PrelabelRunner
+from .progress_note import ProgressNote
 
 CANCEL_TIP = "Stop after the current frame; the frames done are kept (Ctrl+Z takes them back)"
 WAITING_TEXT = "Pre-labels ready: stored when you release the box"
@@ -22,29 +21,13 @@ def status_text(done: int, total: int, cancelling: bool) -> str:
     return text + ": stopping after this frame" if cancelling else text
 
 
-class PrelabelStatus(QWidget):
+class PrelabelStatus(ProgressNote):
     """Follows a :class:`PrelabelRunner` (its ``changed`` signal): shown while it has a run on
     screen, hidden otherwise. Cancel does what the progress dialog's Cancel does."""
 
     def __init__(self, runner: PrelabelRunner, parent=None):
-        super().__init__(parent)
+        super().__init__(CANCEL_TIP, parent)
         self.runner = runner
-        self.label = QLabel()
-        self.bar = QProgressBar()
-        self.bar.setTextVisible(False)
-        self.bar.setFixedSize(70, 10)
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip(CANCEL_TIP)
-        self.cancel_button.clicked.connect(self.cancel)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 0, 4, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.label)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.cancel_button)
-        # as wide as it needs, at the right of the status bar (messages keep the rest)
-        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         runner.changed.connect(self.refresh)
         self.refresh()
 
@@ -67,14 +50,8 @@ class PrelabelStatus(QWidget):
         if not runner.showing:
             self.hide()
             return
-        self.bar.show()
-        self.cancel_button.show()
         done, total = runner.progress()
         cancelling = runner.cancelling
-        self.label.setText(status_text(done, total, cancelling) + runner.note)   # e.g. the window closes after
-        self.label.setToolTip(f"background pre-labelling with {runner.detector_name}; "
-                              "you can keep working meanwhile")
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(done)
-        self.cancel_button.setEnabled(not cancelling)
-        self.show()
+        self.show_run(status_text(done, total, cancelling) + runner.note,   # e.g. the window closes after
+                      f"background pre-labelling with {runner.detector_name}; you can keep working meanwhile",
+                      done, total, not cancelling)

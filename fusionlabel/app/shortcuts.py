@@ -22,6 +22,8 @@ class Shortcut:
 
 S = Shortcut
 SHORTCUTS: tuple[Shortcut, ...] = (
+    S("export", ("Ctrl+E",), "export… the labels to KITTI, KITTI tracking, nuScenes, OpenLABEL or COCO "
+      "(in the background)", "File"),
     S("next_frame", ("D", "."), "next frame", "Frames"),
     S("previous_frame", ("A", ","), "previous frame", "Frames"),
     S("step_frames", ("Shift+D",), "10 frames forward", "Frames", (10,)),

@@ -31,6 +31,13 @@ def python_command(module: str, what: str, error: type = ChildStartError) -> lis
     return [sys.executable, "-m", module]
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a child: this one, with ``PYTHONPATH`` leading to this copy of
+    fusionlabel, so that the child imports it even when the caller found it through sys.path."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+
+
 class WireProcess:
     """One child running ``command`` and given the job message ``(kind, body, arrays)``; read its
     replies with :meth:`messages`. ``what`` names it in messages (``detector``); ``error`` is raised
@@ -39,11 +46,8 @@ class WireProcess:
     def __init__(self, command: list[str], job: tuple, what: str, error: type = ChildStartError):
         self.killed = False
         self.what = what
-        # The child imports this copy of fusionlabel even when the caller found it through sys.path.
-        package_root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
         try:
-            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_env())
         except OSError as e:
             raise error(f"cannot start the {what} process {command[0]}: {e.strerror or e}") from None
         try:

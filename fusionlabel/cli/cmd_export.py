@@ -10,19 +10,16 @@ from ..model.frame_spec import FRAMES_HELP
 from .options import SKIP_BAD_FRAMES_EXITS, SKIPPED_FRAMES_EXIT, image_size_option
 from .run_json import export_document, print_json, text_stream
 
-FORMAT_HELP = ("kitti (label_2 + calib [+ velodyne, image_2]), kitti-tracking (label_02/<seq>.txt), "
-               "nuscenes (JSON tables + samples/), openlabel (ASAM OpenLABEL 1.0 JSON), "
-               "coco (2D boxes per camera)")
-
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..export import FORMATS
+    from ..export import DESCRIPTIONS, FORMATS
 
     p = sub.add_parser("export", help="export labels to KITTI, KITTI tracking, nuScenes, OpenLABEL or COCO",
                        description="Export a project's annotations (or a drive's own labels) to a training "
                                    "format, with a progress bar and a summary: frames, objects per class, "
                                    "objects skipped and why, and what the format cannot hold. "
-                                   "Formats: " + FORMAT_HELP + ".")
+                                   "Formats: " + ", ".join(f"{name} ({text})" for name, text in DESCRIPTIONS.items())
+                                   + ".")
     p.add_argument("source", type=Path, metavar="PROJECT_OR_DRIVE",
                    help="project folder, or drive folder (native, KITTI, nuScenes, SUSTech-style)")
     p.add_argument("--format", required=True, choices=list(FORMATS), help="target format")

@@ -23,6 +23,14 @@ FORMATS = {
     "openlabel": ("openlabel", "OpenLabelExporter"),
     "coco": ("coco", "CocoExporter"),
 }
+# format name -> what it writes, in one line (``export --help`` and the app's File > Export)
+DESCRIPTIONS = {
+    "kitti": "label_2 + calib [+ velodyne, image_2]",
+    "kitti-tracking": "label_02/<seq>.txt",
+    "nuscenes": "JSON tables + samples/",
+    "openlabel": "ASAM OpenLABEL 1.0 JSON",
+    "coco": "2D boxes per camera",
+}
 
 
 def exporter_class(fmt: str):
@@ -60,4 +68,4 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
         return exporter.run()
 
 
-__all__ = ["FORMATS", "ExportError", "ExportOptions", "ExportSummary", "LabelsFor", "export_drive"]
+__all__ = ["DESCRIPTIONS", "FORMATS", "ExportError", "ExportOptions", "ExportSummary", "LabelsFor", "export_drive"]

@@ -1,0 +1,140 @@
+"""What File > Export runs and what it says afterwards, Qt-free: the ``fusionlabel export`` command
+line of the annotator's choices, the progress its lines tell, and the end message made from its
+``--json`` summary (or its one-line error).
+
+The app runs the command-line export itself in a child process, so the files are the ones
+``fusionlabel export PROJECT`` writes, and the project is read from disk as the command reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from ..export import DESCRIPTIONS
+from ..wording import counted
+
+EXPORTS_FOLDER = "exports"   # default output: <project>/exports/<format>
+# The statuses an annotator picks from: (what the dialog says, --status or None for every frame)
+STATUS_CHOICES = (("every frame", None), ("frames marked done or reviewed", "done,reviewed"),
+                  ("frames marked reviewed", "reviewed"))
+PROGRESS_LINE = re.compile(r"^export [\w-]+: (\d+)/(\d+) frames?\b")
+ERROR_PREFIX = "fusionlabel: error: "
+
+
+@dataclass
+class ExportChoice:
+    """The annotator's choices in the export dialog (remembered between sessions). ``out`` is
+    empty for the default folder of the format (:func:`default_out`)."""
+
+    format: str = "kitti"
+    out: str = ""
+    include_prelabels: bool = False
+    status: str | None = None
+    labels_only: bool = False
+    force: bool = False
+    skip_bad_frames: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data) -> "ExportChoice":
+        """The choice saved as ``data``; a value of the wrong type or unknown (settings written by
+        another version, edited by hand) falls back to its default."""
+        choice = cls()
+        if not isinstance(data, dict):
+            return choice
+        for f in fields(cls):
+            value = data.get(f.name)
+            default = getattr(choice, f.name)
+            if f.name == "format" and value not in DESCRIPTIONS:
+                continue
+            if f.name == "status" and value not in [s for _, s in STATUS_CHOICES]:
+                continue
+            if isinstance(default, bool) and not isinstance(value, bool):
+                continue
+            if f.name == "out" and not isinstance(value, str):
+                continue
+            setattr(choice, f.name, value)
+        return choice
+
+
+def default_out(project_folder: str | Path, fmt: str) -> Path:
+    """Where an export of format ``fmt`` goes unless the annotator chose a folder."""
+    return Path(project_folder) / EXPORTS_FOLDER / fmt
+
+
+def format_label(fmt: str) -> str:
+    """A format as the dialog lists it, with what it writes."""
+    return f"{fmt}: {DESCRIPTIONS[fmt]}"
+
+
+def export_arguments(project_folder: str | Path, choice: ExportChoice, out: str | Path) -> list[str]:
+    """The ``fusionlabel export`` arguments (after ``fusionlabel``) for ``choice`` into ``out``."""
+    args = ["export", str(project_folder), "--format", choice.format, "--out", str(out), "--json"]
+    if choice.include_prelabels:
+        args.append("--include-prelabels")
+    if choice.status:
+        args += ["--status", choice.status]
+    if choice.labels_only:
+        args.append("--labels-only")
+    if choice.force:
+        args.append("--force")
+    if choice.skip_bad_frames:
+        args.append("--skip-bad-frames")
+    return args
+
+
+def progress_of(line: str) -> tuple[int, int] | None:
+    """(frames done, frames in all) from one of the export's progress lines, else None."""
+    m = PROGRESS_LINE.match(line.strip())
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def error_of(stderr: str, exit_code: int) -> str:
+    """The error of a failed export in one line: the command's own (``fusionlabel: error: …``),
+    else its last line, else the exit code."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith(ERROR_PREFIX):
+            return line[len(ERROR_PREFIX):]
+    if lines:
+        return lines[-1].removeprefix("fusionlabel: ")
+    return f"the export ended with exit code {exit_code} and said nothing"
+
+
+def summary_of(stdout: str) -> dict | None:
+    """The export's ``--json`` summary, None when stdout holds none (the export failed)."""
+    try:
+        doc = json.loads(stdout)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) and doc.get("command") == "export" else None
+
+
+def result_lines(doc: dict) -> tuple[str, list[str]]:
+    """(headline, detail lines) of a finished export's summary: where it went, the counts, the
+    objects and frames left out and why, what the format cannot hold, and the notes."""
+    frames = doc.get("frames", 0)
+    head = (f"Exported {counted(frames, 'frame')} as {doc.get('format')}: "
+            f"{counted(doc.get('objects_total', 0), 'object')}, {counted(doc.get('files', 0), 'file')}")
+    lines = [f"Folder: {doc.get('out')}"]
+    by_class = doc.get("objects") or {}
+    if by_class:
+        lines.append("Objects: " + ", ".join(f"{name} {n}" for name, n in by_class.items()))
+    left = doc.get("left_out_by_status") or {}
+    if left:
+        lines.append("Frames left out by status: " + ", ".join(f"{k} {n}" for k, n in left.items()))
+    for entry in doc.get("skipped") or []:
+        lines.append(f"Skipped: {entry.get('count')} × {entry.get('class')}: {entry.get('reason')}")
+    for entry in doc.get("skipped_frames") or []:
+        lines.append(f"Frame {entry.get('frame')} skipped: {entry.get('error')}")
+    for text in doc.get("cannot_hold") or []:
+        lines.append(f"Not in {doc.get('format')}: {text}")
+    for text in doc.get("notes") or []:
+        lines.append(f"Note: {text}")
+    return head, lines
+
