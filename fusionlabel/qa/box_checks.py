@@ -197,7 +197,8 @@ def duplicate_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding
     """``label-duplicate`` findings: pairs of boxes with 3D IoU >= :data:`DUPLICATE_IOU`, or of one
     class and size (:data:`COPY_SIZE`) with each one's centre inside the other."""
     boxes = [lab.box for lab in labels]
-    iou = iou_matrix(boxes, boxes, kind="3d")
+    pairs = np.triu(np.ones((len(boxes), len(boxes)), bool), 1)     # each pair once, no box with itself
+    iou = iou_matrix(boxes, boxes, kind="3d", pairs=pairs)
     classes = [size_class(lab.label) or lab.label for lab in labels]
     same_size = _same_sizes(labels)
     out = []
