@@ -22,7 +22,7 @@ prints, in milliseconds:
   * per view: the time to render each view once (QWidget.grab).
 
 ``--long 2000`` simulates a long LiDAR-only drive (that many frames of 20,000 points, 30-50 boxes a
-frame, ~380 tracks), opens its project with the labels imported and times the track edits of a
+frame, ~380 tracks; kept in the temporary folder and reused by later runs, see :func:`long_drive`), opens its project with the labels imported and times the track edits of a
 long-drive user on the GUI thread: ``I`` over a gap of most of the drive in the longest track (its
 boxes in between deleted first), a per-track attribute set on that whole track and its undo and redo;
 then the label check (``Ctrl+K``'s work, off the GUI thread in the app) over every frame.
@@ -294,6 +294,24 @@ def busy_cores():
             w.join()
 
 
+def long_drive(frames: int, simulate_drive) -> Path:
+    """The simulated long drive of ``frames`` frames, kept in the temporary folder between runs under a
+    name holding its parameters and a hash of the simulator's code (a changed simulator simulates
+    anew; delete the folder to do so by hand)."""
+    import hashlib
+
+    code = hashlib.sha1(b"".join(p.read_bytes() for p in sorted((REPO / "fusionlabel" / "sim").glob("*.py"))))
+    folder = Path(tempfile.gettempdir()) / f"fusionlabel-bench-long-{frames}f-seed3-20000p-{code.hexdigest()[:12]}"
+    if (folder / "drive.yaml").is_file():       # the simulator moves a drive in only when complete
+        print(f"\n(simulated drive of {frames} LiDAR-only frames reused from {folder})")
+        return folder
+    t0 = time.perf_counter()
+    simulate_drive(folder, frames=frames, seed=3, points=20_000, cameras=False, progress=False,
+                   workers=min(2, os.cpu_count() or 1))
+    print(f"\n(simulated {frames} LiDAR-only frames in {time.perf_counter() - t0:.0f} s, kept in {folder})")
+    return folder
+
+
 def bench_long(app, frames: int) -> None:
     """Track edits and the label check on a long simulated LiDAR-only drive (see the docstring)."""
     from fusionlabel.model import edit_actions
@@ -301,12 +319,9 @@ def bench_long(app, frames: int) -> None:
     from fusionlabel.app.label_findings import labels_to_check, run_checks
     from fusionlabel.sim.writer import simulate_drive
 
+    drive = long_drive(frames, simulate_drive)
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        simulate_drive(Path(tmp) / "drive", frames=frames, seed=3, points=20_000, cameras=False, progress=False,
-                       workers=min(2, os.cpu_count() or 1))
-        print(f"\n(simulated {frames} LiDAR-only frames in {time.perf_counter() - t0:.0f} s)")
-        project = Project.create(Path(tmp) / "project", Path(tmp) / "drive", import_labels=True)
+        project = Project.create(Path(tmp) / "project", drive, import_labels=True)
         session = Session(project)
         window = MainWindow(session)
         window.resize(1600, 1000)

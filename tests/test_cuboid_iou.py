@@ -146,3 +146,29 @@ def test_bev_iou_against_shapely_on_random_and_touching_boxes():
         pa, pb = Polygon(a.bev_polygon()), Polygon(b.bev_polygon())
         inter = pa.intersection(pb).area
         assert bev_iou(a, b) == pytest.approx(inter / (pa.area + pb.area - inter), abs=1e-9)
+
+
+@pytest.mark.parametrize("changes", [dict(center=(0.0, 1.0, 2.0)), dict(size=(1.0, 1.0, 1.0)), dict(yaw=1.2),
+                                     dict(pitch=0.1), dict(roll=-0.2), dict(yaw=0.3 + 2 * np.pi)])
+def test_a_copy_has_the_rotation_of_its_own_angles(changes):
+    """A moved or resized copy reuses the rotation already computed; a turned one gets its own."""
+    box = Cuboid((5.0, -2.0, 0.5), (4.0, 2.0, 1.5), 0.3, 0.05, -0.02)
+    box.rotation()
+    copy = box.with_(**changes)
+    fresh = Cuboid(copy.center, copy.size, copy.yaw, copy.pitch, copy.roll)
+    assert np.array_equal(copy.rotation(), fresh.rotation())
+
+
+def test_a_moved_or_resized_copy_reuses_the_rotation(monkeypatch):
+    """The label checks move and shrink boxes by the thousand: the rotation is computed once a box."""
+    import fusionlabel.geometry.cuboid as cuboid
+
+    box = Cuboid((5.0, -2.0, 0.5), (4.0, 2.0, 1.5), 0.3)
+    box.rotation()
+    calls = []
+    real = cuboid.rotation_from_euler
+    monkeypatch.setattr(cuboid, "rotation_from_euler", lambda *a: calls.append(a) or real(*a))
+    box.with_(center=(1.0, 1.0, 1.0)).with_(size=(1.0, 1.0, 1.0)).rotation()
+    assert calls == []
+    box.with_(yaw=1.0).rotation()
+    assert len(calls) == 1

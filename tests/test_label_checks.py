@@ -14,7 +14,9 @@ import pytest
 from conftest import simulated_drive
 
 from fusionlabel.cli.main import main
-from fusionlabel.geometry.cuboid import points_in_cuboid
+from fusionlabel.geometry.cuboid import Cuboid, points_in_cuboid
+from fusionlabel.model.annotation import CuboidLabel
+from fusionlabel.qa import box_checks
 from fusionlabel.qa.label_check import check_labels, drive_labels
 
 
@@ -459,3 +461,49 @@ def test_cli_json_findings_have_structured_fields_and_counts(sim, tmp_path, caps
         project.document.apply(SetAbsent(track, 1))
     assert main(["check", str(folder), "--labels-only", "--json"]) == 3
     assert json.loads(capsys.readouterr().out)["counts"] == {"label-duplicate": 1}
+
+
+def _people(n: int, spacing: float) -> list[CuboidLabel]:
+    """``n`` pedestrians of one size in a row ``spacing`` apart, turned 0.7 rad."""
+    return [CuboidLabel(Cuboid((10.0 + spacing * k, 5.0, 0.0), (0.6, 0.6, 1.7), 0.7), "pedestrian", str(k), None, "human")
+            for k in range(n)]
+
+
+def test_a_copy_whose_centre_is_near_the_others_corner_is_a_duplicate():
+    """Copied 0.28 m along both box axes and 0.8 m up: its centre 0.89 m away, farther than half the
+    box's length or footprint diagonal but within each box, so one person labelled twice."""
+    (ped,) = _people(1, 0.0)
+    R = ped.box.rotation()
+    twin = ped.with_(box=ped.box.with_(center=tuple(np.add(ped.box.center, R @ [0.28, 0.28, 0.8]))), track_id="copy")
+    assert points_in_cuboid(np.array([twin.box.center]), ped.box)[0]
+    assert points_in_cuboid(np.array([ped.box.center]), twin.box)[0]
+    (f,) = box_checks.duplicate_findings("000000", [ped, twin])
+    assert "same size" in f.message and f.value == pytest.approx(np.sqrt(0.28**2 * 2 + 0.8**2))
+
+
+def test_each_pair_of_a_frames_boxes_is_overlapped_once_and_only_copies_are_tested_for_it(monkeypatch):
+    """Twenty people of one size 1.2 m apart and a copy of one 0.25 m along: no box is overlapped with
+    itself or a pair twice, and only the copy's pair is tested for centres inside each other."""
+    import fusionlabel.geometry.iou as iou
+
+    people = _people(20, 1.2)
+    moved = np.add(people[7].box.center, 0.25 * people[7].box.rotation()[:, 0])
+    people.append(people[7].with_(box=people[7].box.with_(center=tuple(moved)), track_id="copy"))
+    overlapped, tested = [], []
+    real_iou, real_inside = iou.iou_3d, box_checks._centres_inside
+    monkeypatch.setattr(iou, "iou_3d", lambda a, b: overlapped.append((id(a), id(b))) or real_iou(a, b))
+    monkeypatch.setattr(box_checks, "_centres_inside", lambda a, b: tested.append((a, b)) or real_inside(a, b))
+    found = box_checks.duplicate_findings("000000", people)
+    assert [f.boxes for f in found] == [("track 7 box #8", "track copy box #21")]
+    assert not any(a == b for a, b in overlapped)
+    assert len({frozenset(p) for p in overlapped}) == len(overlapped)
+    assert len(tested) == 1
+
+
+def test_only_rays_through_a_boxs_middle_count_as_through():
+    """A 4 x 4 x 2 m box 20 m ahead; returns 10 m behind it: rays that cross its middle (2 x 2 x 1 m)
+    count, rays through its rim only (at 1.5 m from its axis) do not."""
+    box = Cuboid((20.0, 0.0, 0.0), (4.0, 4.0, 2.0), 0.0)
+    y = np.r_[np.linspace(-0.6, 0.6, 7), np.linspace(-2.4, -2.2, 3), np.linspace(2.2, 2.4, 3)]   # at x = 20: |y| 0.4 / 1.5-1.6
+    points = np.c_[np.full(len(y), 30.0), y, np.zeros(len(y))]
+    assert box_checks.see_through(points, box) == box_checks.Seen(inside=0, through=7)

@@ -237,3 +237,17 @@ def test_returns_are_tested_against_the_neighbouring_labels_only(monkeypatch):
     monkeypatch.setattr(tp, "points_in_cuboid", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert tp.object_returns(points, box, far + [neighbour]) == 100
     assert len(calls) == 2                                  # the box itself, then its neighbour
+
+
+def test_a_box_copied_exactly_under_another_id_keeps_its_returns():
+    """Car 1's box copied in frame 1 under ID 9: each is the other's overlapping label, not one whose
+    returns are left out, so each still holds the car's 200 returns."""
+    frames, sweeps = _without(*_drive(), (2, 3))
+    car = next(lab for lab in frames[1].labels if lab.track_id == "1")
+    twin = replace(car, track_id="9", box=car.box.with_())          # equal, but a box of its own
+    frames[1] = replace(frames[1], labels=frames[1].labels + [twin])
+    presence = TrackPresence(frames)
+    for j, points in enumerate(sweeps):
+        if presence.needs(j):
+            presence.count(j, points)
+    assert presence.returns[("1", 1)] == presence.returns[("9", 1)] == 200

@@ -143,8 +143,10 @@ class Cuboid:
         return replace(self, pitch=0.0, roll=0.0, _cache={})
 
     def with_(self, **changes) -> "Cuboid":
-        """A copy with some fields changed (center, size, yaw, pitch, roll)."""
-        return replace(self, _cache={}, **changes)
+        """A copy with some fields changed (center, size, yaw, pitch, roll); its rotation is kept
+        when no angle changes (the per-box checks move and shrink boxes by the thousand)."""
+        turned = "yaw" in changes or "pitch" in changes or "roll" in changes
+        return replace(self, _cache={} if turned or "R" not in self._cache else {"R": self._cache["R"]}, **changes)
 
     def volume(self) -> float:
         return self.length * self.width * self.height

@@ -73,24 +73,25 @@ def clear_of_ground(box: Cuboid) -> Cuboid:
 
 def see_through(points: np.ndarray, box: Cuboid) -> Seen:
     """Returns of ``points`` (N, 3+, in the LiDAR frame: rays start at the origin) inside ``box``
-    (without its bottom :data:`CLEARANCE`) and behind it on a ray that crosses its core (:func:`_core`)."""
+    (without its bottom :data:`CLEARANCE`) and behind it on a ray that crosses its core (:func:`_core_size`)."""
     return _see_through(SweepRays(points), box)
 
 
-def _core(box: Cuboid) -> Cuboid:
-    """The middle of ``box``: :data:`CORE` of its size each way about its centre (a car's hood and
-    the air above it, a pedestrian's space between the legs, lie outside it)."""
-    return box.with_(size=tuple(CORE * v for v in box.size))
+def _core_size(box: Cuboid) -> tuple[float, float, float]:
+    """The size of the middle of ``box``: :data:`CORE` of its size each way about its centre (a
+    car's hood and the air above it, a pedestrian's space between the legs, lie outside it)."""
+    return tuple(CORE * v for v in box.size)
 
 
 def _inside(p: np.ndarray, box: Cuboid) -> np.ndarray:
     return np.all(np.abs((p - np.asarray(box.center)) @ box.rotation()) <= np.asarray(box.size) / 2.0, axis=1)
 
 
-def _crossing(p: np.ndarray, box: Cuboid) -> np.ndarray:
-    """Mask of returns ``p`` (N, 3) whose ray from the origin enters and leaves ``box`` before it ends."""
+def _crossing(p: np.ndarray, box: Cuboid, size=None) -> np.ndarray:
+    """Mask of returns ``p`` (N, 3) whose ray from the origin enters and leaves ``box`` (resized to
+    ``size`` about its centre, when given) before it ends."""
     R = box.rotation()
-    half = np.asarray(box.size) / 2.0
+    half = np.asarray(box.size if size is None else size) / 2.0
     origin = R.T @ -np.asarray(box.center)        # sensor in box coordinates
     d = (p - np.asarray(box.center)) @ R - origin
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -116,7 +117,7 @@ def _see_through(rays: SweepRays, box: Cuboid) -> Seen:
     q = p[far]
     q = q[q @ centre >= r[far] * (dist * cos_cone) - 1e-9]
     inside = _inside(q, box)
-    return Seen(int(inside.sum()), int(_crossing(q[~inside], _core(box)).sum()))
+    return Seen(int(inside.sum()), int(_crossing(q[~inside], box, _core_size(box)).sum()))
 
 
 @lru_cache(maxsize=1)
@@ -197,15 +198,20 @@ def duplicate_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding
     """``label-duplicate`` findings: pairs of boxes with 3D IoU >= :data:`DUPLICATE_IOU`, or of one
     class and size (:data:`COPY_SIZE`) with each one's centre inside the other."""
     boxes = [lab.box for lab in labels]
-    iou = iou_matrix(boxes, boxes, kind="3d")
-    classes = [size_class(lab.label) or lab.label for lab in labels]
-    same_size = _same_sizes(labels)
+    pairs = np.triu(np.ones((len(boxes), len(boxes)), bool), 1)     # each pair once, no box with itself
+    iou = iou_matrix(boxes, boxes, kind="3d", pairs=pairs)
+    classes = np.array([size_class(lab.label) or lab.label for lab in labels], dtype=object)
+    # a centre inside the other box lies within that box's half diagonal (the slack: rounding)
+    centres = np.array([b.center for b in boxes], np.float64).reshape(-1, 3)
+    reach = np.array([np.linalg.norm(b.size) / 2.0 + 1e-6 for b in boxes])
+    close = np.linalg.norm(centres[:, None] - centres[None], axis=2) <= np.minimum(reach[:, None], reach[None])
+    copies = (classes[:, None] == classes[None]) & _same_sizes(labels) & close
     out = []
-    for a, b in zip(*np.triu_indices(len(labels), 1)):
+    for a, b in zip(*np.nonzero(pairs & ((iou >= DUPLICATE_IOU) | copies))):
         other = describe(labels[b], b)
         if iou[a, b] >= DUPLICATE_IOU:
             what, value = dict(value=iou[a, b], threshold=DUPLICATE_IOU, unit="3D IoU"), f"with 3D IoU {iou[a, b]:.2f}"
-        elif classes[a] == classes[b] and same_size[a, b] and _centres_inside(labels[a], labels[b]):
+        elif _centres_inside(labels[a], labels[b]):
             apart = float(np.linalg.norm(np.subtract(boxes[a].center, boxes[b].center)))
             what = dict(value=apart, unit="m")
             value = (f"at the same size, {apart:.2f} m apart with each centre inside the other "

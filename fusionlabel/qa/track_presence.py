@@ -179,11 +179,15 @@ class TrackPresence:
         probes there and in the labelled boxes of their tracks."""
         labelled = [lab.box for lab in self.frames[frame].labels]
         wanted = self._wanted.get(frame, [])
-        iou = iou_matrix(labelled, [box for _, box in wanted])      # far pairs skipped at once (IoU 0)
+        itself = (np.array([id(b) for b in labelled], np.int64)[:, None]      # the very same box object
+                  == np.array([id(box) for _, box in wanted], np.int64)[None, :])
+        # far pairs skipped at once (IoU 0), and a labelled box with itself (left out below)
+        iou = iou_matrix(labelled, [box for _, box in wanted], pairs=~itself)
         sweep = SweepByX(points)
         extents = [grown_extent(b) for b in labelled]
+        apart = ~itself & (iou <= OVERLAP_IOU)
         for k, (tid, box) in enumerate(wanted):
-            others = [n for n, b in enumerate(labelled) if b is not box and iou[n, k] <= OVERLAP_IOU]
+            others = np.flatnonzero(apart[:, k])
             self.returns[(tid, frame)] = object_returns(sweep, box, [labelled[n] for n in others],
                                                         [extents[n] for n in others])
         self._judgement = self._gaps = None
