@@ -251,3 +251,15 @@ def test_a_box_copied_exactly_under_another_id_keeps_its_returns():
         if presence.needs(j):
             presence.count(j, points)
     assert presence.returns[("1", 1)] == presence.returns[("9", 1)] == 200
+
+
+def test_a_track_whose_last_frame_holds_two_of_its_boxes_is_checked_without_error():
+    """A copy that kept the track's ID in its last frame (two boxes of track 1 in frame 3): its end
+    is carried on from the box before that frame, not from the copy (no time between them), and
+    the track that stops while its car is still there is found as before."""
+    frames, sweeps = _without(*_drive(), (4, 5))
+    copy = next(lab for lab in frames[3].labels if lab.track_id == "1")
+    frames[3] = replace(frames[3], labels=[*frames[3].labels, replace(copy, box=copy.box.with_(
+        center=(copy.box.center[0] + 0.3, copy.box.center[1], copy.box.center[2])))])
+    (f,) = _findings(frames, sweeps)
+    assert (f.check, f.track_id, f.frames[0]) == ("track-end", "1", "000004")

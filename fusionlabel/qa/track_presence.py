@@ -96,11 +96,15 @@ def _lidar_box(frame: TrackFrame, world: Cuboid) -> Cuboid:
 
 def _carried(frames: list[TrackFrame], boxes: list[TrackBox], end: int, step: int) -> Cuboid:
     """Box ``boxes[end]`` carried to checked frame ``boxes[end].frame + step`` in that frame's LiDAR
-    frame, moving on as from its neighbour in the track (with ego poses); unmoved otherwise."""
+    frame, moving on as from its box in the nearest other frame of the track (with ego poses);
+    unmoved otherwise."""
     here, target = boxes[end], frames[boxes[end].frame + step]
-    if target.T_world_lidar is None or len(boxes) < 2:
+    k = end - step       # the track's box in the frame before (a copy in the same frame tells no motion)
+    while 0 <= k < len(boxes) and boxes[k].frame == here.frame:
+        k -= step
+    if target.T_world_lidar is None or not 0 <= k < len(boxes):
         return here.label.box
-    other = boxes[end - step]
+    other = boxes[k]
     t0, t1, t2 = (frames[i].time_us for i in (other.frame, here.frame, here.frame + step))
     if None in (t0, t1, t2):
         t0, t1, t2 = other.frame, here.frame, here.frame + step
