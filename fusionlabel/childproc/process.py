@@ -31,11 +31,21 @@ def python_command(module: str, what: str, error: type = ChildStartError) -> lis
     return [sys.executable, "-m", module]
 
 
+# Math-library thread pools a child runs with unless the user set them: one thread each. A
+# background child works on one core and leaves the other to the window; with a pool per core its
+# threads spin for work (the label check of the sample drive: 2.7 s of CPU instead of 1.5, the same wall time).
+ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def child_env() -> dict[str, str]:
     """The environment of a child: this one, with ``PYTHONPATH`` leading to this copy of
-    fusionlabel, so that the child imports it even when the caller found it through sys.path."""
+    fusionlabel, so that the child imports it even when the caller found it through sys.path, and
+    the math libraries on one thread unless set otherwise (:data:`ONE_THREAD`)."""
     package_root = str(Path(__file__).resolve().parents[2])
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    env = {name: "1" for name in ONE_THREAD}
+    env.update(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    return env
 
 
 class WireProcess:
