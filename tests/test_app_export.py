@@ -20,11 +20,10 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import Qt  # noqa: E402
 
-from fusionlabel.app import testing  # noqa: E402
+from conftest import open_app_window  # noqa: E402
 from fusionlabel.app.export_dialog import load_choice  # noqa: E402
 from fusionlabel.app.export_job import ExportChoice  # noqa: E402
 from fusionlabel.app.main_window import MainWindow  # noqa: E402
-from fusionlabel.app.session import Session  # noqa: E402
 from fusionlabel.export import DESCRIPTIONS  # noqa: E402
 from fusionlabel.export_manifest import MANIFEST  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
@@ -32,28 +31,6 @@ from fusionlabel.store.project import Project  # noqa: E402
 pytestmark = pytest.mark.gui
 REPO = Path(__file__).resolve().parents[1]
 WAIT_MS = 60_000
-
-
-@pytest.fixture
-def project(tmp_path):
-    p = Project.create(tmp_path / "project", testing.small_drive(), import_labels=True)
-    yield p
-    if not p.store.closed:
-        p.close()
-
-
-def open_window(qtbot, project) -> MainWindow:
-    w = MainWindow(Session(project), use_gl=False)
-    qtbot.addWidget(w)
-    testing.show_window(w)
-    return w
-
-
-@pytest.fixture
-def window(qtbot, project):
-    w = open_window(qtbot, project)
-    yield w
-    w.close()
 
 
 def cli_export(project_folder: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
@@ -198,7 +175,7 @@ def test_progress_cancel_and_a_second_export_refused(qtbot, window, tmp_path):
 
 
 def test_closing_the_window_ends_the_export(qtbot, project, tmp_path):
-    w = open_window(qtbot, project)
+    w = open_app_window(qtbot, project)
     ask_export(qtbot, w, "kitti", tmp_path / "out")
     qtbot.waitUntil(lambda: w.export.runner.pid() not in (None, 0))
     pid = w.export.runner.pid()
@@ -212,7 +189,7 @@ def test_a_read_only_window_exports_too(qtbot, project, tmp_path):
     other = Project.open(project.folder)        # another app holds the project: this one is read-only
     try:
         assert other.read_only
-        w = open_window(qtbot, other)
+        w = open_app_window(qtbot, other)
         ask_export(qtbot, w, "kitti-tracking", tmp_path / "app")
         wait_ended(qtbot, w)
         w.close()
