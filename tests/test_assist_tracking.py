@@ -109,6 +109,32 @@ def test_a_cyclist_called_a_pedestrian_in_some_frames_is_one_cyclist_track():
     assert {b.track_id for b in riders}.isdisjoint({b.track_id for b in walkers})
 
 
+def test_a_far_van_called_a_car_in_some_frames_is_one_van_track():
+    """A van 50 m ahead is about as high as the tallest cars: the detector calls it a car in 3 of
+    10 frames. One track without holes, read as a van in every frame; a car beside it and a truck
+    behind it keep their own tracks and classes."""
+    van, car, truck = (5.2, 2.0, 2.3), (4.3, 1.8, 1.6), (9.0, 2.5, 3.2)
+    dets = []
+    for i in range(10):
+        x = 50.0 - 0.8 * i
+        as_car = i in (2, 5, 6)
+        dets.append([lab(x, 7.0, label="Car" if as_car else "Van", size=car if as_car else van).with_(score=0.7 if as_car else 0.8),
+                     lab(x, 3.5, label="Car", size=car).with_(score=0.8),
+                     lab(x + 12.0, 7.0, label="Truck", size=truck).with_(score=0.7)])
+    out = track_sequence(dets)
+    assert all(len(f) == 3 for f in out), [len(f) for f in out]
+
+    def at(f, x, y):
+        return min(f, key=lambda b: np.hypot(b.box.center[0] - x, b.box.center[1] - y))
+
+    vans = [at(f, 50.0 - 0.8 * i, 7.0) for i, f in enumerate(out)]
+    assert len({b.track_id for b in vans}) == 1 and all(b.label == "Van" for b in vans)
+    cars = [at(f, 50.0 - 0.8 * i, 3.5) for i, f in enumerate(out)]
+    trucks = [at(f, 62.0 - 0.8 * i, 7.0) for i, f in enumerate(out)]
+    assert all(b.label == "Car" for b in cars) and len({b.track_id for b in cars}) == 1
+    assert all(b.label == "Truck" for b in trucks) and len({b.track_id for b in trucks}) == 1
+
+
 def test_a_person_box_facing_across_does_not_turn_a_cyclist_track():
     """A rider going along x: in frames 3-5 the detector calls it a pedestrian and gives a person's
     box facing across its long side (0.6 m long, 0.9 m wide, heading along y: the same footprint as
@@ -360,6 +386,54 @@ def test_tracked_prelabels_keep_every_detection():
     assert all(b.box == d[0].box for b, d in zip(cars, dets))
     lone = [b for b in out[2] if b.label == "Pedestrian"]
     assert len(lone) == 1 and lone[0].track_id is None and lone[0].box == dets[2][1].box
+
+
+def _read_across(x, y, length=4.3, width=1.8):
+    """The box a detector gives a vehicle ahead (centre ``x``, ``y``, heading along x) when it takes
+    the near end face for a side: the same near face and one corner, the box turned by 90°."""
+    near = x - length / 2
+    return Cuboid((near + width / 2, y - width / 2 + length / 2, 0.0), (length, width, 1.5), np.pi / 2)
+
+
+def _frames_with_track_boxes(dets):
+    """Per frame, the track ids a tracked run stores (track_drive, then the merge of a run)."""
+    from fusionlabel.assist.prelabel import merge_prelabels, track_drive
+
+    n = len(dets)
+    out = track_drive(_Drive([np.eye(4)] * n, [0.1 * i for i in range(n)]), list(range(n)), dets)
+    return [[b.track_id for b in merge_prelabels([], [], f).add if b.track_id] for f in out]
+
+
+def test_a_car_read_across_itself_for_a_while_leaves_no_hole_in_its_track():
+    """A car 40 m ahead boxed across itself in three frames (its rear taken for a side): its track
+    turns half way to them, and the first box along it again overlaps the track's box of that frame
+    too little to link, so that frame keeps the track's box: one box of the track in every frame."""
+    dets = [[lab(40.0 - 0.9 * i, 10.0, size=(4.3, 1.8, 1.5)).with_(score=0.8)] for i in range(20)]
+    for i in (10, 11, 12):
+        dets[i] = [CuboidLabel(_read_across(40.0 - 0.9 * i, 10.0), "Car", None, 0.8, "model")]
+    ids = _frames_with_track_boxes(dets)
+    assert all(len(f) == 1 for f in ids), ids
+    assert len({f[0] for f in ids}) == 1
+
+
+def test_a_far_van_read_once_as_a_van_and_next_across_as_a_car_leaves_no_hole():
+    """A far van read as a car, as a van in one frame (its longer box: centre half the length
+    difference farther, same near face) and as a car across itself in the next: one track, a box of
+    it in every frame."""
+    car, van = (4.3, 1.8, 2.1), (5.2, 2.0, 2.15)
+    dets = []
+    for i in range(12):
+        x = 50.0 - 0.8 * i
+        if i == 5:
+            d = lab(x + 0.45, 10.0, label="Van", size=van)
+        elif i == 6:
+            d = CuboidLabel(_read_across(x, 10.0), "Car", None, 0.8, "model")
+        else:
+            d = lab(x, 10.0, size=car)
+        dets.append([d.with_(score=0.8)])
+    ids = _frames_with_track_boxes(dets)
+    assert all(len(f) == 1 for f in ids), ids
+    assert len({f[0] for f in ids}) == 1
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,8 @@ from .classify import LOW_HEIGHT, SIZE_TOLERANCE, ClusterShape, classify
 from .cluster import cluster_bev, merge_hidden_parts, split_by_label
 from .config import BuiltinConfig
 from .detector import PointDetector, detection
-from .features import (azimuth_step, crown_span, edge_distance, elevation_steps, hidden_below, hole_share, seen_area,
-                       upper_span)
+from .features import (azimuth_step, crown_span, edge_distance, elevation_steps, hidden_below, hidden_ends, hole_share,
+                       seen_area, upper_span)
 from .ground import GroundGrid, estimate_ground
 
 MAX_CLUSTER_EXTENT = 16.0    # metres; bigger components are buildings, hedges, walls
@@ -65,11 +65,12 @@ def object_points(points: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig) ->
 
 
 def describe_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, top_cut: bool = False,
-                     z: np.ndarray | None = None, steps: tuple | None = None, hidden: bool = False
-                     ) -> ClusterShape:
+                     z: np.ndarray | None = None, steps: tuple | None = None, hidden: bool = False,
+                     ends_hidden: int = 0) -> ClusterShape:
     """Shape and point statistics of one cluster: (n, 2) positions, (n,) heights above ground,
     optionally (n,) z in the LiDAR frame (sensor at the origin) and the sensor's (azimuth,
-    elevation) steps (see :mod:`.features`) for the scan-line statistics and the seen area."""
+    elevation) steps (see :mod:`.features`) for the scan-line statistics and the seen area;
+    ``ends_hidden``: how many of its ends something nearer hides (:func:`.features.hidden_ends`)."""
     rect = rect_at_angle(xy, lshape_angle(xy))
     center = rect.center
     gz = float(ground.ground_z(center[None, :])[0])
@@ -87,17 +88,17 @@ def describe_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, to
         area = seen_area(np.c_[xy, z], *steps)
     return ClusterShape(rect, float(heights.min()), float(heights.max()), gz, len(xy), tight,
                         float(np.mean(heights < LOW_HEIGHT)), upper_span(xy, heights, long_axis), top_cut,
-                        edge_distance(xy, rect), holes, area, hidden, crown_span(xy, heights, long_axis))
+                        edge_distance(xy, rect), holes, area, hidden, crown_span(xy, heights, long_axis), ends_hidden)
 
 
 def box_from_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, cfg: BuiltinConfig,
                      sensor_xy=(0.0, 0.0), top_cut: bool = False, z: np.ndarray | None = None,
-                     steps: tuple | None = None, hidden: bool = False) -> CuboidLabel | None:
+                     steps: tuple | None = None, hidden: bool = False, ends_hidden: int = 0) -> CuboidLabel | None:
     """Fit, classify and score one cluster: (n, 2) positions and (n,) heights above ground;
     ``top_cut`` when its highest points touch the top of the LiDAR's field of view; ``z`` (n,)
     LiDAR-frame heights and the sensor's angular ``steps`` enable the scan-line statistics;
-    ``hidden``: something nearer hides its lower part."""
-    shape = describe_cluster(xy, heights, ground, top_cut, z, steps, hidden)
+    ``hidden``: something nearer hides its lower part; ``ends_hidden``: how many of its ends."""
+    shape = describe_cluster(xy, heights, ground, top_cut, z, steps, hidden, ends_hidden)
     found = classify(shape, cfg.priors, sensor_xy)
     if found is None or found.score < cfg.min_score:
         return None
@@ -195,7 +196,10 @@ class GeometricDetector(PointDetector):
         if h.min() > HIDDEN_BOTTOM:
             gz = float(ground.ground_z(xy.mean(0)[None])[0])
             hidden = hidden_below(np.c_[xy, z], gz, self._others, self._others_az)
-        whole = box_from_cluster(xy, h, ground, cfg, top_cut=top_cut, z=z, steps=self._steps, hidden=hidden)
+        # only a cut top makes hidden ends a sign of a wall (see classify)
+        ends = hidden_ends(np.c_[xy, z], self._others, self._others_az) if top_cut else 0
+        whole = box_from_cluster(xy, h, ground, cfg, top_cut=top_cut, z=z, steps=self._steps, hidden=hidden,
+                                 ends_hidden=ends)
         if depth == 0 and (whole is None or whole.label in PEEL_CLASSES or whole.score < GOOD_SCORE):
             people = self._two_people(xy, h, ground, top_cut, z, whole)
             if people:

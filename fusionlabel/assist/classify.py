@@ -16,7 +16,7 @@ read as the width must look like a width (near the prior's mean, not just under 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,6 +33,8 @@ EVIDENCE_POWER = 1.5       # evidence = (share of the expected length or width s
 SIDE_ONLY = 0.5            # a vehicle shown by one face longer than its width: maybe a wall
 FLAT = 0.2                 # metres: a vehicle's face seen by a LiDAR is deeper than this (bumpers, curves)
 FLAT_PENALTY = 0.3         # score factor for a vehicle that is a flat plate (wall, fence, hoarding)
+VAN_LENGTH = 6.0           # metres: a vehicle class taller than TALL but shorter than this is a van (a truck's is longer)
+WINDOW_PENALTY = 0.3       # score factor for a tall vehicle whose top and both ends are hidden (a stretch of wall)
 BIG_FACE = 1.3             # a large vehicle shown by no face longer than this x its width: a wall segment
 BIG_FACE_PENALTY = 0.7
 PLATE = 0.15               # metres: people and bicycles are thicker than this seen from any side
@@ -75,6 +77,7 @@ class ClusterShape:
     area: float = float("nan")     # surface the returns stand for, m² (features.seen_area); nan: unknown
     hidden_below: bool = False     # something nearer blocks the view of its lower part (features.hidden_below)
     crown_span: float = float("nan")   # extent of the highest points along the long side / whole (features.crown_span)
+    hidden_ends: int = 0           # how many of its two ends something nearer hides (features.hidden_ends)
 
 
 @dataclass(frozen=True)
@@ -162,13 +165,24 @@ def _score_vehicle(shape: ClusterShape, prior: ClassPrior, rect: Rect, h: float,
         evidence *= min(1.0, shape.upper_span / UPPER_SPAN)
         if long > prior.max[1] + SIZE_TOLERANCE:
             evidence *= SIDE_ONLY     # one long straight face and nothing else: as likely a wall or fence
-    if long < prior.min[0] and thin < END_DEPTH and np.isfinite(shape.area):
+    end_only = long < prior.min[0] and thin < END_DEPTH and np.isfinite(shape.area)
+    if end_only:
         # only the back or front in view: it shows at least the vehicle's width by its height of
         # solid surface; a cyclist seen from the side, as long as a car is wide, about half that
         least = prior.min[1] * prior.min[2] * SOLID
         evidence *= _bell(least - shape.area, AREA_SOFT * least / 2.0)
-        # and its roof line spans that back: a single high point over a low base is a rider's head
+    if end_only or (_van_like(prior) and np.isfinite(shape.crown_span)):
+        # its roof line spans that back: a single high point over a low base is a rider's head. A
+        # van's roof is flat and level from any side: the top of a hedge, a tree row or a wall with
+        # things standing on it is not. Not asked of a truck: its cab is lower than its cargo box,
+        # and far off its highest returns cover only part of that box
         evidence *= _bell(CROWN - shape.crown_span, 0.1)
+    if prior.mean[2] > TALL and shape.top_cut and shape.hidden_ends == 2:
+        # a van or truck cut off on three sides, its top by the highest beam and both ends by
+        # something nearer, shows no edge of its own: a window onto something bigger, such as a stretch
+        # of wall or facade seen between a tree and a building corner (its cut top is level, so the
+        # roof test passes it). A vehicle's top may be cut, but one of its ends is mostly in view
+        evidence *= WINDOW_PENALTY
     if prior.mean[0] > 6.0 and long < BIG_FACE * prior.mean[1]:
         evidence *= BIG_FACE_PENALTY  # a truck's back alone looks like any wall segment of its size
     if shape.edge_dist > BLOB_EDGE_DIST:
@@ -198,11 +212,22 @@ def _finish(shape: ClusterShape, prior: ClassPrior, miss, evidence: float, compl
     return (prior.weight * fit * evidence * points * grounded) ** SCORE_POWER, completed, h
 
 
+def _van_like(prior: ClassPrior) -> bool:
+    """A vehicle class taller than a car and shorter than a truck (the van prior)."""
+    return prior.vehicle and prior.mean[2] > TALL and prior.mean[0] < VAN_LENGTH
+
+
 def classify(shape: ClusterShape, priors: dict[str, ClassPrior], sensor_xy=(0.0, 0.0)) -> Classified | None:
     """The best-scoring class for a cluster (None when no class scores above zero)."""
     best = None
+    # close by, a car's top is above the highest beam too: a cut top is a sign of a van only once
+    # the seen height exceeds the lowest vehicle class's tallest (trucks are scored as before)
+    lowest_top = min((p.max[2] for p in priors.values() if p.vehicle), default=np.inf)
     for label, prior in priors.items():
-        score, rect, height = score_class(shape, prior, sensor_xy)
+        seen = shape
+        if shape.top_cut and _van_like(prior) and prior.mean[2] > lowest_top and shape.top <= lowest_top:
+            seen = replace(shape, top_cut=False)
+        score, rect, height = score_class(seen, prior, sensor_xy)
         if score > 0.0 and (best is None or score > best.score):
             best = Classified(label, score, rect, max(height, 0.3))
     return best

@@ -29,6 +29,7 @@ class ClassPrior:
 
 DEFAULT_PRIORS = {
     "Car": ClassPrior((4.3, 1.8, 1.6), (3.2, 1.45, 1.2), (5.8, 2.3, 2.1), vehicle=True),
+    "Van": ClassPrior((5.2, 2.0, 2.3), (4.2, 1.7, 1.9), (6.5, 2.5, 2.9), vehicle=True),
     "Truck": ClassPrior((9.0, 2.5, 3.2), (6.0, 2.0, 2.4), (14.0, 3.3, 4.3), vehicle=True, weight=0.85),
     "Cyclist": ClassPrior((1.75, 0.6, 1.7), (1.15, 0.3, 1.2), (2.1, 1.1, 2.0)),
     "Pedestrian": ClassPrior((0.8, 0.6, 1.7), (0.2, 0.2, 1.2), (1.1, 1.0, 2.0)),

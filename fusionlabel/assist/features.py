@@ -14,6 +14,8 @@ heights above the ground, and return plain floats:
   rectangle (surfaces seen from outside: small; bushes and tree crowns: large).
 - :func:`hidden_below`: whether something nearer hides a cluster's lower part (a person's legs
   behind a parked car), so that a cluster starting high above the ground may still stand on it.
+- :func:`hidden_ends`: how many of its two ends something nearer hides (a stretch of wall seen
+  between a tree and a building corner: both; a vehicle: mostly none).
 """
 
 from __future__ import annotations
@@ -195,3 +197,45 @@ def hidden_below(xyz: np.ndarray, ground_z: float, others: np.ndarray, others_az
         el = arctan2(q[:, 2], r)
         hits += int(np.count_nonzero((r < near - margin) & (el > foot) & (el < low)))
     return hits >= min_hits
+
+
+def _in_azimuth(others: np.ndarray, others_az_sorted: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """The rows of ``others`` whose azimuth (sorted, in [-pi, pi]) lies in [lo, hi], across the wrap."""
+    spans = [(lo, hi)]
+    if lo < -np.pi:
+        spans = [(lo + 2 * np.pi, np.pi), (-np.pi, hi)]
+    elif hi > np.pi:
+        spans = [(lo, np.pi), (-np.pi, hi - 2 * np.pi)]
+    parts = [others[slice(*np.searchsorted(others_az_sorted, [a, b]))] for a, b in spans]
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def hidden_ends(xyz: np.ndarray, others: np.ndarray, others_az_sorted: np.ndarray, window: float = np.radians(1.5),
+                min_hits: int = 3, margin: float = 0.5) -> int:
+    """How many of a cluster's two ends (its azimuth extremes; (n, 3) points, sensor at the origin)
+    are hidden: just beyond the end (``window`` rad), within the cluster's elevation span, at least
+    ``min_hits`` returns of ``others`` (M, 3; sorted by azimuth, ``others_az_sorted`` (M,)) lie
+    ``margin`` m or more nearer than the cluster's end, and more of them than lie that much farther.
+    Past a seen end of an object the view goes on to what stands behind it; past a hidden one the
+    object may go on too (a wall seen between a tree and a building corner)."""
+    p = np.asarray(xyz, dtype=np.float64)
+    rng = np.hypot(p[:, 0], p[:, 1])
+    az = arctan2(p[:, 1], p[:, 0])
+    el = arctan2(p[:, 2], rng)
+    mid = float(np.arctan2(np.sin(az).mean(), np.cos(az).mean()))
+    rel = np.angle(np.exp(1j * (az - mid)))
+    hidden = 0
+    for end in (rel.min(), rel.max()):
+        at = np.abs(rel - end) <= np.radians(0.3)
+        r_end = float(np.median(rng[at]))
+        a, b = (mid + end - window, mid + end) if end == rel.min() else (mid + end, mid + end + window)
+        q = _in_azimuth(others, others_az_sorted, a, b)
+        if len(q) == 0:
+            continue
+        qr = np.hypot(q[:, 0], q[:, 1])
+        qel = arctan2(q[:, 2], qr)
+        band = (qel >= el.min()) & (qel <= el.max())
+        near = int(np.count_nonzero(band & (qr < r_end - margin)))
+        far = int(np.count_nonzero(band & (qr > r_end + margin)))
+        hidden += int(near >= min_hits and near > far)
+    return hidden

@@ -262,7 +262,9 @@ def track_drive(drive: Drive, frames: list[int], detections: list[list[CuboidLab
     a detection whose class the track overrules (a cyclist seen from ahead, called a pedestrian in
     that frame) takes the track's box of that frame. A detection the tracker left out (a track seen
     too few times) stays, without a track id. Boxes the tracker filled into a track's gaps
-    (attribute ``interpolated``) are added. The boxes of a moving track face its direction of
+    (attribute ``interpolated``) are added, and so is the track's box of a frame whose detection
+    overlaps it too little to link (less than ``LINK_IOU``: a car boxed across itself, which the
+    track's box turns only half way to), so a track has a box in every frame it spans. The boxes of a moving track face its direction of
     motion (:func:`~.heading.face_motion`)."""
     poses = [drive.T_world_lidar(i) for i in frames]
     ts = [drive.frames[i].timestamp_us for i in frames]
@@ -281,6 +283,7 @@ def link_to_tracks(detections: list[list[CuboidLabel]], tracked: list[list[Cuboi
     for raw, trk in zip(detections, tracked):
         labels = [d.with_(track_id=None) for d in raw]
         seen = [t for t in trk if not t.attributes.get("interpolated")]
+        unlinked = set(range(len(seen)))
         if labels and seen:
             iou = iou_matrix([t.box for t in seen], [d.box for d in labels], "bev")
             for r, c in zip(*linear_sum_assignment(-iou)):
@@ -289,7 +292,12 @@ def link_to_tracks(detections: list[list[CuboidLabel]], tracked: list[list[Cuboi
                     same = t.label == labels[c].label
                     labels[c] = labels[c].with_(track_id=TRACK_PREFIX + t.track_id, label=t.label,
                                                 box=labels[c].box if same else t.box)
+                    unlinked.discard(r)
+        # a frame the tracker saw the object in keeps the track's box even when the detection it
+        # took there is boxed too differently to link (a car read across itself, its end face taken
+        # for a side: the track's box turns only half way to it): no hole in the track
         filled = [t.with_(track_id=TRACK_PREFIX + t.track_id) for t in trk if t.attributes.get("interpolated")]
+        filled += [seen[r].with_(track_id=TRACK_PREFIX + seen[r].track_id) for r in sorted(unlinked)]
         out.append(strongest_first(labels + filled, found))
     return out
 

@@ -4,8 +4,8 @@ Hungarian assignment on BEV IoU and centre distance.
 Per frame: every track predicts its box; detections are assigned to tracks by minimum cost
 ``(1 - BEV IoU) + distance / gate``, plus ``class_change`` when the detection's class differs from
 the track's and the two classes may be confused (``CONFUSABLE``: a detector calls a cyclist seen
-from behind or ahead a pedestrian); other class pairs and pairs with no overlap farther than
-the gate are not allowed. Matched tracks update, unmatched detections start tentative tracks
+from behind or ahead a pedestrian, a far van as high as the tallest cars a car); other class pairs
+and pairs with no overlap farther than the gate are not allowed. Matched tracks update, unmatched detections start tentative tracks
 (births), tracks unseen for more than ``max_age`` frames end (deaths) and shorter gaps
 (occlusions) coast on the motion model. Run offline over a sequence (:func:`track_sequence`),
 tracks seen fewer than ``min_hits`` times are dropped as clutter, every kept track takes the class
@@ -49,7 +49,7 @@ class TrackerConfig:
 
 
 # class pairs a detector mixes up on the same object; a track may take detections of either
-CONFUSABLE = {frozenset(("pedestrian", "cyclist"))}
+CONFUSABLE = {frozenset(("pedestrian", "cyclist")), frozenset(("car", "van"))}
 
 
 @dataclass
