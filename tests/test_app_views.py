@@ -352,6 +352,31 @@ def test_camera_labels_do_not_overlap_and_stay_in_the_image(qtbot, bare_window):
     assert group[1].uid in view.label_rects
 
 
+def test_camera_labels_of_a_large_selection_do_not_pile_up(qtbot, bare_window):
+    """30 barriers in a row, all selected (Ctrl+A): in every camera the drawn labels overlap
+    nowhere (before, every selected label was drawn whatever the crowd), the first selected keeps
+    its label, and a line says how many are labelled; one selected box always keeps its own."""
+    w = bare_window
+    s = w.session
+    w.resize(1280, 720)
+    anns = add_boxes(s, [(10.0 + 0.6 * i, 4.0 - 0.05 * i, -1.0) for i in range(30)], cls="barrier")
+    view = w.cameras.views["cam_front"]
+    qtbot.keyClick(w.bev, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert set(s.selection) == {a.uid for a in anns}
+    first = s.selection[0]
+    for v in w.cameras.views.values():
+        v.grab()
+        assert_no_overlaps([*v.label_rects.values(), v.caption_rect])
+    view.grab()
+    assert first in view.label_rects and 1 < len(view.label_rects) < 30
+    assert view.selection_note == f"30 selected, {len(view.label_rects)} labelled"
+    for uid in (anns[0].uid, anns[14].uid, anns[29].uid):
+        s.select((uid,))
+        view.grab()
+        assert uid in view.label_rects and view.selection_note is None
+        assert_no_overlaps([*view.label_rects.values(), view.caption_rect])
+
+
 def test_object_list_shows_class_names_in_full(qtbot, bare_window):
     w = bare_window
     s = w.session
