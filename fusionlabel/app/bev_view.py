@@ -29,6 +29,7 @@ from ..model.rig import ego_outline_in_lidar, forward_in_lidar
 from .actions import Actions, create_command
 from .bev_filter import cut_caption
 from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKGROUND: the view's empty ground
+from .bev_start import AHEAD_M, SCALE_PX, start_view
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from .label_layout import LabelRequest, overlaps, place_labels
@@ -72,8 +73,9 @@ class BevView(QWidget):
         self.left = np.array([0.0, 1.0])  # drawn to the left: forward turned 90 degrees counter-clockwise
         self.ego = ego_outline_in_lidar(None)  # (4, 2) LiDAR xy
         self._orient(session.rig())
-        self.center = 12.0 * self.forward  # LiDAR xy at the widget centre
-        self.scale = 8.0  # pixels per metre
+        self.center = AHEAD_M * self.forward  # LiDAR xy at the widget centre
+        self.scale = SCALE_PX  # pixels per metre
+        self._start: list | None = None  # the first frame's boxes, until the first paint places the view
         self._raster_key = None
         self._canvas: RgbCanvas | None = None
         self._drag: dict | None = None
@@ -156,6 +158,19 @@ class BevView(QWidget):
         self.center += before - self.to_world(pos)
         self.update()
 
+    def start_on(self, boxes) -> None:
+        """Open the view on ``boxes`` (the first frame's cuboids) when they are all ahead of the ego
+        and out of the usual view (:func:`.bev_start.start_view`); done at the first paint, when the
+        view has its size."""
+        self._start = list(boxes)
+
+    def _place_start(self) -> None:
+        boxes, self._start = self._start, None
+        if boxes:
+            self.center, self.scale = start_view(
+                [b.center[:2] for b in boxes], np.vstack([b.corners()[:, :2] for b in boxes]), self.ego,
+                self.forward, self.left, (self.width(), self.height()))
+
     def focus_on(self, xy, size: float | None = None) -> None:
         self.center = np.asarray(xy, float)[:2].copy()
         if size:
@@ -225,6 +240,8 @@ class BevView(QWidget):
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._start is not None:
+            self._place_start()
         p = QPainter(self)
         p.drawImage(0, 0, self.raster().image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
