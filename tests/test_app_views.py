@@ -248,6 +248,26 @@ def test_bev_labels_of_overlapping_boxes_do_not_overlap(qtbot, bare_window):
     assert all(inside(r, (0, 0, w.bev.width(), w.bev.height())) for r in rects.values())
 
 
+def test_bev_labels_of_a_large_selection_do_not_pile_up(qtbot, bare_window):
+    """30 boxes on one spot, all selected, zoomed out: the drawn labels overlap nowhere (before,
+    every selected label was drawn whatever the crowd), the first selected keeps its own, a line
+    says how many are labelled, and the ring distances keep clear of it."""
+    w = bare_window
+    s = w.session
+    crowd = add_boxes(s, [(12.0, 0.3 * i, -1.0) for i in range(30)])
+    w.bev.center, w.bev.scale = np.array([12.0, 0.0]), 4.0
+    qtbot.keyClick(w.bev, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(s.selection) == 30
+    w.bev.grab()
+    rects = w.bev.label_rects
+    assert s.selection[0] in rects and 1 < len(rects) < 30
+    assert_no_overlaps([*rects.values(), w.bev.note_rect, *w.bev.ring_captions.values()])
+    assert w.bev.selection_note == f"30 selected, {len(rects)} labelled"
+    s.select((crowd[17].uid,))
+    w.bev.grab()
+    assert crowd[17].uid in w.bev.label_rects and w.bev.selection_note is None
+
+
 def test_bev_ring_distances_give_way_to_box_labels(qtbot, bare_window):
     """A box right where the 10 m ring's distance is written: its label is drawn, the distance
     moves (below the ego, or to the left) or is left out, never under the label."""

@@ -28,8 +28,8 @@ from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, devic
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_view_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
-from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, box_label, lock_mark_size, paint_label_chip,
-                      paint_padlock)
+from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
+                      paint_label_chip, paint_note, paint_padlock)
 from .session import Session
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
@@ -266,25 +266,18 @@ class CameraView(QWidget):
         first = self.session.selection[0] if self.session.selection else None
         primary = next((i for i, item in enumerate(labels) if item[2] == first), None)
         bounds = (target.x(), target.y(), target.width(), target.height())
-        note = None
-        if sum(selected) > 1:   # room kept for the note, drawn only when some labels are left out
-            text = f"{sum(selected)} selected, {{}} labelled"
-            width = fm.horizontalAdvance(text.format(sum(selected))) + 2 * LABEL_PAD
-            note = (text, (target.x(), target.bottom() - fm.height(), width, fm.height()))
-        rects, hidden = place_view_labels(requests, selected, primary, bounds,
-                                          obstacles + ([note[1]] if note else []))
+        n = sum(selected)
+        note = note_rect(fm, n, target.x(), target.bottom()) if n > 1 else None   # drawn if labels are left out
+        rects, hidden = place_view_labels(requests, selected, primary, bounds, obstacles + ([note] if note else []))
         self.label_rects = {}
         for (_, _, uid, color, _, text, _), rect in zip(labels, rects):
             if rect is None:
                 continue
             paint_label_chip(p, QRectF(*rect), color, text)
             self.label_rects[uid] = rect
-        self.selection_note = note[0].format(sum(selected) - hidden) if note and hidden else None
+        self.selection_note = NOTE_TEXT.format(n, n - hidden) if note and hidden else None
         if self.selection_note is not None:
-            r = QRectF(*note[1])
-            p.fillRect(r, LABEL_BACKDROP)
-            p.setPen(QColor(220, 220, 220))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.selection_note)
+            paint_note(p, note, self.selection_note)
 
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPointF) -> str | None:
