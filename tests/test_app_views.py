@@ -248,6 +248,26 @@ def test_bev_labels_of_overlapping_boxes_do_not_overlap(qtbot, bare_window):
     assert all(inside(r, (0, 0, w.bev.width(), w.bev.height())) for r in rects.values())
 
 
+def test_bev_labels_of_a_large_selection_do_not_pile_up(qtbot, bare_window):
+    """30 boxes on one spot, all selected, zoomed out: the drawn labels overlap nowhere (before,
+    every selected label was drawn whatever the crowd), the first selected keeps its own, a line
+    says how many are labelled, and the ring distances keep clear of it."""
+    w = bare_window
+    s = w.session
+    crowd = add_boxes(s, [(12.0, 0.3 * i, -1.0) for i in range(30)])
+    w.bev.center, w.bev.scale = np.array([12.0, 0.0]), 4.0
+    qtbot.keyClick(w.bev, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(s.selection) == 30
+    w.bev.grab()
+    rects = w.bev.label_rects
+    assert s.selection[0] in rects and 1 < len(rects) < 30
+    assert_no_overlaps([*rects.values(), w.bev.note_rect, *w.bev.ring_captions.values()])
+    assert w.bev.selection_note == f"30 selected, {len(rects)} labelled"
+    s.select((crowd[17].uid,))
+    w.bev.grab()
+    assert crowd[17].uid in w.bev.label_rects and w.bev.selection_note is None
+
+
 def test_bev_ring_distances_give_way_to_box_labels(qtbot, bare_window):
     """A box right where the 10 m ring's distance is written: its label is drawn, the distance
     moves (below the ego, or to the left) or is left out, never under the label."""
@@ -350,6 +370,31 @@ def test_camera_labels_do_not_overlap_and_stay_in_the_image(qtbot, bare_window):
         assert_no_overlaps(v.label_rects.values())
         assert all(inside(r, camera_bounds(v)) for r in v.label_rects.values())
     assert group[1].uid in view.label_rects
+
+
+def test_camera_labels_of_a_large_selection_do_not_pile_up(qtbot, bare_window):
+    """30 barriers in a row, all selected (Ctrl+A): in every camera the drawn labels overlap
+    nowhere (before, every selected label was drawn whatever the crowd), the first selected keeps
+    its label, and a line says how many are labelled; one selected box always keeps its own."""
+    w = bare_window
+    s = w.session
+    w.resize(1280, 720)
+    anns = add_boxes(s, [(10.0 + 0.6 * i, 4.0 - 0.05 * i, -1.0) for i in range(30)], cls="barrier")
+    view = w.cameras.views["cam_front"]
+    qtbot.keyClick(w.bev, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert set(s.selection) == {a.uid for a in anns}
+    first = s.selection[0]
+    for v in w.cameras.views.values():
+        v.grab()
+        assert_no_overlaps([*v.label_rects.values(), v.caption_rect])
+    view.grab()
+    assert first in view.label_rects and 1 < len(view.label_rects) < 30
+    assert view.selection_note == f"30 selected, {len(view.label_rects)} labelled"
+    for uid in (anns[0].uid, anns[14].uid, anns[29].uid):
+        s.select((uid,))
+        view.grab()
+        assert uid in view.label_rects and view.selection_note is None
+        assert_no_overlaps([*view.label_rects.values(), view.caption_rect])
 
 
 def test_object_list_shows_class_names_in_full(qtbot, bare_window):

@@ -29,11 +29,12 @@ from ..model.rig import ego_outline_in_lidar, forward_in_lidar
 from .actions import Actions, create_command
 from .bev_filter import cut_caption
 from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKGROUND: the view's empty ground
+from .bev_start import AHEAD_M, SCALE_PX, start_view
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from .label_layout import LabelRequest, overlaps, place_labels
-from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, PEN_STYLES, RgbCanvas, annotation_color, box_label, lock_mark_size,
-                      paint_label_chip, paint_padlock)
+from .label_layout import LabelRequest, overlaps, place_view_labels
+from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, PEN_STYLES, RgbCanvas, annotation_color, box_label,
+                      lock_mark_size, note_rect, paint_label_chip, paint_note, paint_padlock)
 from .session import Session
 from .sweep_stack import sweeps_caption
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
@@ -72,8 +73,9 @@ class BevView(QWidget):
         self.left = np.array([0.0, 1.0])  # drawn to the left: forward turned 90 degrees counter-clockwise
         self.ego = ego_outline_in_lidar(None)  # (4, 2) LiDAR xy
         self._orient(session.rig())
-        self.center = 12.0 * self.forward  # LiDAR xy at the widget centre
-        self.scale = 8.0  # pixels per metre
+        self.center = AHEAD_M * self.forward  # LiDAR xy at the widget centre
+        self.scale = SCALE_PX  # pixels per metre
+        self._start: list | None = None  # the first frame's boxes, until the first paint places the view
         self._raster_key = None
         self._canvas: RgbCanvas | None = None
         self._drag: dict | None = None
@@ -82,6 +84,8 @@ class BevView(QWidget):
         self.painted_frame: int | None = None  # the frame the last paint showed (benchmarks)
         self.ring_captions: dict[float, tuple] = {}  # ring radius (m) -> (x, y, w, h) of its drawn distance
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
+        self.selection_note: str | None = None  # "30 selected, 9 labelled" when selected labels were left out
+        self.note_rect: tuple | None = None      # where that line is drawn
         self.covered: tuple | None = None  # (x, y, w, h) another widget hides (the message banner)
         self.hud_rect: tuple | None = None  # (x, y, w, h) of the caption lines the last paint drew
         self.picking = False  # a press in this view is selecting: the view does not follow it
@@ -156,6 +160,19 @@ class BevView(QWidget):
         self.center += before - self.to_world(pos)
         self.update()
 
+    def start_on(self, boxes) -> None:
+        """Open the view on ``boxes`` (the first frame's cuboids) when they are all ahead of the ego
+        and out of the usual view (:func:`.bev_start.start_view`); done at the first paint, when the
+        view has its size."""
+        self._start = list(boxes)
+
+    def _place_start(self) -> None:
+        boxes, self._start = self._start, None
+        if boxes:
+            self.center, self.scale = start_view(
+                [b.center[:2] for b in boxes], np.vstack([b.corners()[:, :2] for b in boxes]), self.ego,
+                self.forward, self.left, (self.width(), self.height()))
+
     def focus_on(self, xy, size: float | None = None) -> None:
         self.center = np.asarray(xy, float)[:2].copy()
         if size:
@@ -225,6 +242,8 @@ class BevView(QWidget):
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._start is not None:
+            self._place_start()
         p = QPainter(self)
         p.drawImage(0, 0, self.raster().image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -246,20 +265,31 @@ class BevView(QWidget):
         hud = self.hud_rect = self._paint_hud(p)
         covered = [hud] + ([self.covered] if self.covered is not None else [])
         self._paint_labels(p, labels, covered)
-        self._paint_ring_captions(p, rings, [*covered, *self.label_rects.values()])
+        notes = [self.note_rect] if self.note_rect is not None else []
+        self._paint_ring_captions(p, rings, [*covered, *self.label_rects.values(), *notes])
         p.end()
         self.painted_frame = self.frame
 
     def _paint_labels(self, p: QPainter, labels: list[tuple], obstacles: list[tuple]) -> None:
-        """Draw the box labels decluttered (:mod:`.label_layout`): the selected box's always, the
-        others where they overlap no other label and none of ``obstacles`` (the HUD, the message
-        banner), all inside the view."""
+        """Draw the box labels decluttered (:func:`.label_layout.place_view_labels`): the box being
+        drawn's, else the first selected box's always, then the other selected ones', then the
+        rest, each where it overlaps no label drawn before it and none of ``obstacles`` (the HUD,
+        the message banner), all inside the view. When selected labels are left out (a crowd
+        selected with Ctrl+A, zoomed out), a line at the bottom left says how many are labelled."""
         p.setFont(self.font())
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: item[0])
-        requests = [LabelRequest(tuple(anchor), (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()),
-                                 forced=prio[0] == 0) for prio, _, anchor, _, text in labels]
-        rects = place_labels(requests, (0.0, 0.0, float(self.width()), float(self.height())), obstacles)
+        requests = [LabelRequest(tuple(anchor), (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()))
+                    for _, _, anchor, _, text in labels]
+        selected = [prio[0] == 0 for prio, *_ in labels]
+        first = self.session.selection[0] if self.session.selection else None
+        primary = next((i for i, (prio, uid, *_) in enumerate(labels) if prio[0] == 0 and uid is None), None)
+        if primary is None:
+            primary = next((i for i, item in enumerate(labels) if item[1] == first and selected[i]), None)
+        n = sum(1 for (_, uid, *_), sel in zip(labels, selected) if sel and uid is not None)
+        note = note_rect(fm, n, 4.0, self.height() - 4.0) if n > 1 else None   # drawn if labels are left out
+        rects, hidden = place_view_labels(requests, selected, primary, (0.0, 0.0, float(self.width()), float(self.height())),
+                                          obstacles + ([note] if note else []))
         self.label_rects = {}
         for (_, uid, _, color, text), rect in zip(labels, rects):
             if rect is None:
@@ -267,6 +297,10 @@ class BevView(QWidget):
             paint_label_chip(p, QRectF(*rect), color, text)
             if uid is not None:
                 self.label_rects[uid] = rect
+        self.selection_note = NOTE_TEXT.format(n, n - hidden) if note and hidden else None
+        self.note_rect = note if self.selection_note is not None else None
+        if self.selection_note is not None:
+            paint_note(p, note, self.selection_note)
 
     def _paint_rings(self, p: QPainter) -> list[float]:
         """The range rings around the ego and its outline; returns the rings' radii (m)."""

@@ -26,10 +26,10 @@ from PyQt6.QtWidgets import QGridLayout, QWidget
 from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, device_rect, fit_rect, render_zoomed,
                           screen_zoom)
 from .frame_data import CameraFrame, FrameData
-from .label_layout import LabelRequest, place_labels
+from .label_layout import LabelRequest, place_view_labels
 from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
-from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, box_label, lock_mark_size, paint_label_chip,
-                      paint_padlock)
+from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
+                      paint_label_chip, paint_note, paint_padlock)
 from .session import Session
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
@@ -83,6 +83,7 @@ class CameraView(QWidget):
         self.view_zoom = CameraZoom()
         self.painted_frame: int | None = None
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
+        self.selection_note: str | None = None  # "7 selected, 3 labelled" when selected labels were left out
         self.caption_rect: tuple | None = None  # (x, y, w, h) of the camera's caption the last paint drew
         self.caption_text = ""                  # ... and its text
         self.focus_rect: tuple | None = None    # (x, y, w, h) of the focus mark beside it (Shift+B), if drawn
@@ -252,22 +253,31 @@ class CameraView(QWidget):
                 paint_padlock(p, middle, size)
 
     def _paint_labels(self, p: QPainter, labels: list[tuple], target: QRectF, obstacles: list[tuple]) -> None:
-        """Box labels decluttered (:mod:`.label_layout`) inside the image: the selected cuboid's
-        always, then the nearest first, each where it overlaps no label drawn before it, and
-        beside its own cuboid rather than over it where there is room."""
+        """Box labels decluttered (:func:`.label_layout.place_view_labels`) inside the image: the
+        first selected cuboid's always, then the other selected ones', then the rest, nearest
+        first, each where it overlaps no label drawn before it, and beside its own cuboid rather
+        than over it where there is room. When selected labels are left out (a crowd selected with
+        Ctrl+A), a line at the image's bottom left says how many are labelled."""
         fm = QFontMetricsF(p.font())
-        labels.sort(key=lambda item: (not item[0], item[1]))
-        requests = [LabelRequest((float(top[0]), float(top[1])),
-                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), forced=sel, avoid=extent)
-                    for sel, _, _, _, top, text, extent in labels]
+        labels.sort(key=lambda item: item[1])
+        requests = [LabelRequest((float(top[0]), float(top[1])), (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()),
+                                 avoid=extent) for _, _, _, _, top, text, extent in labels]
+        selected = [item[0] for item in labels]
+        first = self.session.selection[0] if self.session.selection else None
+        primary = next((i for i, item in enumerate(labels) if item[2] == first), None)
         bounds = (target.x(), target.y(), target.width(), target.height())
-        rects = place_labels(requests, bounds, obstacles)
+        n = sum(selected)
+        note = note_rect(fm, n, target.x(), target.bottom()) if n > 1 else None   # drawn if labels are left out
+        rects, hidden = place_view_labels(requests, selected, primary, bounds, obstacles + ([note] if note else []))
         self.label_rects = {}
         for (_, _, uid, color, _, text, _), rect in zip(labels, rects):
             if rect is None:
                 continue
             paint_label_chip(p, QRectF(*rect), color, text)
             self.label_rects[uid] = rect
+        self.selection_note = NOTE_TEXT.format(n, n - hidden) if note and hidden else None
+        if self.selection_note is not None:
+            paint_note(p, note, self.selection_note)
 
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPointF) -> str | None:

@@ -10,11 +10,15 @@ cuboid's label is always drawn: at its first spot clear of the obstacles, else j
 obstacle over its first spot, else at its first spot). Spots that would cover the label's own box
 (``avoid``) come after the others, so a label hides the object it names only when nothing else is free. A ``centred`` label first tries the spot centred above its anchor (the 3D
 view, whose anchor is the middle of the box's top face).
+
+:func:`place_view_labels` holds the rule for a selection: only the primary selected cuboid's label
+is forced, the other selected ones come next but give way like any label, so a crowd selected with
+Ctrl+A stays readable and the caller can say how many of its labels were left out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 Rect = tuple[float, float, float, float]
 
@@ -89,6 +93,22 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
             placed.append(rect)
             taken.append(rect)
     return out
+
+
+def place_view_labels(requests: list[LabelRequest], selected: list[bool], primary: int | None, bounds: Rect,
+                      obstacles: list[Rect] = ()) -> tuple[list[Rect | None], int]:
+    """Labels of one view's cuboids: ``requests`` in the view's own order (e.g. nearest first; their
+    ``forced`` is ignored), ``selected[i]`` whether request i is of a selected cuboid, ``primary``
+    the index of the one whose label is always drawn (the first selected, or None when it is not in
+    this view). The primary first, then the other selected, then the rest (each group in the given
+    order), each only where it overlaps no label placed before it and no obstacle. Returns the
+    rectangles in the order of ``requests`` (None: left out) and how many selected labels were left out."""
+    order = sorted(range(len(requests)), key=lambda i: (i != primary, not selected[i]))
+    rects = place_labels([replace(requests[i], forced=i == primary) for i in order], bounds, obstacles)
+    out: list[Rect | None] = [None] * len(requests)
+    for i, rect in zip(order, rects):
+        out[i] = rect
+    return out, sum(1 for i, rect in enumerate(out) if selected[i] and rect is None)
 
 
 def _forced_spot(spots: list[Rect], bounds: Rect, obstacles: list[Rect]) -> Rect:

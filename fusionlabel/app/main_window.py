@@ -662,7 +662,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ settings and closing
     def _restore_view(self) -> None:
+        """The bird's-eye view where it was when the project was last closed; the first time, on
+        the labels of the frame it opens on when they are all ahead (:mod:`.bev_start`)."""
         view = self.session.setting("view", {})
+        if not (isinstance(view, dict) and view):
+            self.bev.start_on([a.box for a in self.session.annotations()])
         if isinstance(view, dict):
             c, sc = view.get("bev_center"), view.get("bev_scale")
             if isinstance(c, list) and len(c) == 2 and all(isinstance(v, (int, float)) for v in c):

@@ -56,6 +56,23 @@ def paint_label_chip(p: QPainter, rect: QRectF, color: QColor, text: str) -> Non
     p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
 
+NOTE_TEXT = "{} selected, {} labelled"   # said when a crowded selection's labels are left out
+
+
+def note_rect(fm, selected: int, x: float, bottom: float) -> tuple[float, float, float, float]:
+    """The room (x, y, w, h) kept at the bottom left of a 2D view for the line saying how many of
+    its ``selected`` cuboids are labelled (wide enough for all of them), its bottom at ``bottom``."""
+    width = fm.horizontalAdvance(NOTE_TEXT.format(selected, selected)) + 2 * LABEL_PAD
+    return (x, bottom - fm.height(), width, fm.height())
+
+
+def paint_note(p: QPainter, rect: tuple, text: str) -> None:
+    """That line: light grey on the labels' dark chip."""
+    p.fillRect(QRectF(*rect), LABEL_BACKDROP)
+    p.setPen(QPen(QColor(220, 220, 220)))
+    p.drawText(QRectF(*rect), Qt.AlignmentFlag.AlignCenter, text)
+
+
 # The pen of each outline (styles.OUTLINE_OF_STATE) in the bird's-eye and side views and the ?
 # legend: human and imported cuboids solid, untouched pre-labels dashed, pre-labels the annotator
 # edited but has not accepted dash-dotted.

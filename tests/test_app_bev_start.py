@@ -1,0 +1,103 @@
+"""Where the bird's-eye view starts on a drive opened for the first time: on the labels when a
+drive is labelled only ahead (KITTI object), the usual view otherwise (Qt-free rule, then the
+window on the real drives, offscreen)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from fusionlabel.app.bev_start import AHEAD_M, MARGIN_PX, SCALE_PX, start_view
+from fusionlabel.geometry.cuboid import Cuboid
+
+EGO = np.array([[2.5, 1.0], [2.5, -1.0], [-2.0, -1.0], [-2.0, 1.0]])
+SIZE = (700.0, 490.0)
+
+
+def footprints(boxes):
+    return [b.center[:2] for b in boxes], np.vstack([b.corners()[:, :2] for b in boxes])
+
+
+def in_view(xy, center, scale, forward, left, margin=0.0) -> np.ndarray:
+    """Whether LiDAR xy (N, 2) are drawn inside a view of SIZE, ``margin`` px in from its edges."""
+    d = np.atleast_2d(xy) - center
+    return ((np.abs(d @ left) * scale <= SIZE[0] / 2 - margin + 1e-6)
+            & (np.abs(d @ forward) * scale <= SIZE[1] / 2 - margin + 1e-6))
+
+
+@pytest.mark.parametrize("forward", [(1.0, 0.0), (0.0, 1.0)])   # a LiDAR turned 90 degrees: its +y is forward
+def test_labels_only_far_ahead_are_all_in_the_first_view(forward):
+    forward = np.array(forward)
+    left = np.array([-forward[1], forward[0]])
+    # A truck 67 m ahead, a car 57 m ahead and 12 m to the left, a cyclist at 45 m (KITTI 000001).
+    boxes = [Cuboid(tuple(a * forward + s * left) + (-1.0,), size, 0.0) for a, s, size in
+             ((67.0, 1.0, (8.0, 2.6, 3.2)), (57.0, 12.0, (4.2, 1.8, 1.5)), (45.0, -3.0, (1.8, 0.6, 1.7)))]
+    centers, corners = footprints(boxes)
+    assert not in_view(corners, AHEAD_M * forward, SCALE_PX, forward, left).all()   # the usual view misses them
+    center, scale = start_view(centers, corners, EGO, forward, left, SIZE)
+    assert in_view(corners, center, scale, forward, left, MARGIN_PX - 0.5).all()
+    assert in_view(np.vstack([EGO, [0.0, 0.0]]), center, scale, forward, left, MARGIN_PX - 0.5).all()
+    assert abs(float(center @ left)) < 1e-9           # the ego stays on the view's vertical middle line
+    assert 0.5 <= scale < SCALE_PX
+    # Tight: zoomed out no further than needed, along the longer side.
+    span = np.vstack([corners, EGO]) @ forward
+    assert scale == pytest.approx((SIZE[1] - 2 * MARGIN_PX) / (span.max() - span.min()))
+
+
+def test_labels_all_around_or_already_in_view_keep_the_usual_view():
+    forward, left = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    usual = (AHEAD_M * forward, SCALE_PX)
+    around = [Cuboid((60.0, 0.0, -1.0), (4.0, 2.0, 1.5)), Cuboid((-30.0, 5.0, -1.0), (4.0, 2.0, 1.5))]
+    near = [Cuboid((20.0, 3.0, -1.0), (4.0, 2.0, 1.5)), Cuboid((8.0, -4.0, -1.0), (0.6, 0.6, 1.7))]
+    for boxes in (around, near):
+        center, scale = start_view(*footprints(boxes), EGO, forward, left, SIZE)
+        assert np.allclose(center, usual[0]) and scale == usual[1]
+    center, scale = start_view([], np.zeros((0, 2)), EGO, forward, left, SIZE)   # no labels
+    assert np.allclose(center, usual[0]) and scale == usual[1]
+
+
+# ------------------------------------------------------------------------- the window, real drives
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def open_window(qtbot, drive, folder, frame=None):
+    pytest.importorskip("PyQt6")
+    pytest.importorskip("pytestqt")
+    from conftest import APP_TEST_SIZE
+    from fusionlabel.app import testing
+    from fusionlabel.app.main import open_project
+    from fusionlabel.app.main_window import MainWindow
+    from fusionlabel.app.session import Session
+
+    project = open_project(drive, folder)
+    session = Session(project)
+    if frame is not None:
+        session.set_frame(project.drive.index_of(frame))
+    w = MainWindow(session, use_gl=False)
+    w.window_layout.apply_default(APP_TEST_SIZE)
+    qtbot.addWidget(w)
+    return testing.show_window(w)
+
+
+@pytest.mark.gui
+def test_kitti_object_opens_on_its_labels_and_then_where_it_was_left(qtbot, kitti_object, tmp_path):
+    from conftest import bev_shows
+
+    w = open_window(qtbot, kitti_object, tmp_path / "p", frame="000001")
+    centres = [a.box.center[:2] for a in w.session.annotations()]
+    assert len(centres) == 3 and all(bev_shows(w.bev, c) for c in centres)
+    assert bev_shows(w.bev, (0.0, 0.0))                  # and the ego
+    w.bev.center, w.bev.scale = np.array([5.0, 0.0]), 20.0  # the annotator zooms in, closes
+    w.close()
+    w = open_window(qtbot, kitti_object, tmp_path / "p", frame="000001")
+    assert np.allclose(w.bev.center, (5.0, 0.0)) and w.bev.scale == 20.0
+    w.close()
+
+
+@pytest.mark.gui
+def test_nuscenes_labelled_all_around_opens_on_the_usual_view(qtbot, nusc_root, tmp_path):
+    w = open_window(qtbot, nusc_root, tmp_path / "p")
+    assert np.allclose(w.bev.center, AHEAD_M * w.bev.forward) and w.bev.scale == SCALE_PX
+    w.close()
