@@ -73,6 +73,13 @@ def ask_export(qtbot, w: MainWindow, fmt: str, out: Path | None = None, **option
         box.setChecked(bool(options.get(name)))
     d.status_box.setCurrentIndex(0)
     d.skip_box.setChecked(False)
+    classes = options.get("classes")
+    for i in range(d.classes_list.count()):
+        item = d.classes_list.item(i)
+        item.setCheckState(Qt.CheckState.Checked if classes is None or item.text() in classes
+                           else Qt.CheckState.Unchecked)
+    d.frames_edit.setText(options.get("frames", ""))
+    d.camera_box.setCurrentIndex(d.camera_box.findData(options.get("camera", "")))
     qtbot.mouseClick(d.export_button, Qt.MouseButton.LeftButton)
     return d
 
@@ -129,6 +136,49 @@ def test_the_default_folder_is_in_the_project_and_the_choices_are_remembered(qtb
     d.format_box.setCurrentIndex(d.format_box.findData("coco"))     # the default folder follows the format
     assert d.out_edit.text() == str(project.folder / "exports" / "coco")
     d.reject()
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "coco"])
+def test_classes_frames_and_camera_are_the_commands(qtbot, window, project, tmp_path, fmt):
+    ask_export(qtbot, window, fmt, tmp_path / "app", classes=["pedestrian", "van"], frames="1-2",
+               camera="cam_front_left")
+    wait_ended(qtbot, window)
+    assert window.export.message.windowTitle() == "Export done"
+    cli = cli_export(project.folder, tmp_path / "cli", "--format", fmt, "--classes", "pedestrian,van",
+                     "--frames", "1-2", "--camera", "cam_front_left")
+    assert cli.returncode == 0
+    assert tree(tmp_path / "app") == tree(tmp_path / "cli")
+    assert cli_export(project.folder, tmp_path / "all", "--format", fmt).returncode == 0
+    assert tree(tmp_path / "app") != tree(tmp_path / "all")          # the options did narrow it
+    summary = json.loads((tmp_path / "app" / MANIFEST).read_text())["summary"]
+    assert summary["frames"] == 2 and {name.lower() for name in summary["objects"]} == {"pedestrian", "van"}
+    again = load_choice(project.folder)                               # remembered for the next export
+    assert (again.classes, again.frames, again.camera) == ("van,pedestrian", "1-2", "cam_front_left")  # ontology order
+    ctrl_e(qtbot, window)
+    qtbot.waitUntil(lambda: window.export.dialog is not None)
+    d = window.export.dialog
+    ticked = [d.classes_list.item(i).text() for i in range(d.classes_list.count())
+              if d.classes_list.item(i).checkState() == Qt.CheckState.Checked]
+    assert ticked == ["van", "pedestrian"] and d.frames_edit.text() == "1-2"
+    assert d.camera_box.currentData() == "cam_front_left"
+    d.reject()
+
+
+@pytest.mark.parametrize("spec", ["5:9", "1-7", "2-0"])
+def test_a_frame_range_the_command_refuses_gives_its_message_before_exporting(qtbot, window, project, tmp_path,
+                                                                               spec):
+    d = ask_export(qtbot, window, "kitti", tmp_path / "app", frames=spec)
+    assert d.isVisible() and not window.export.runner.running        # the dialog stays, nothing runs
+    cli = cli_export(project.folder, tmp_path / "cli", "--format", "kitti", "--frames", spec)
+    assert cli.returncode == 2
+    said = cli.stderr.strip().splitlines()[-1].removeprefix("fusionlabel: error: ")
+    assert d.frames_error.isVisible() and d.frames_error.text() == said
+    assert not (tmp_path / "app").exists()
+    d.frames_edit.setText("0")                                        # corrected, it exports
+    assert not d.frames_error.isVisible()
+    qtbot.mouseClick(d.export_button, Qt.MouseButton.LeftButton)
+    wait_ended(qtbot, window)
+    assert json.loads((tmp_path / "app" / MANIFEST).read_text())["summary"]["frames"] == 1
 
 
 def test_a_folder_the_command_refuses_gives_its_message(qtbot, window, project, tmp_path):
@@ -213,3 +263,6 @@ def test_remembered_choices_written_by_hand_or_another_version_fall_back_to_defa
     settings.setValue(FOLDERS_SETTING, json.dumps({str(tmp_path): 7, "elsewhere": "/x"}))
     settings.sync()
     assert load_choice(tmp_path) == ExportChoice(status="reviewed", labels_only=True)
+    settings.setValue(CHOICE_SETTING, json.dumps({"classes": ["car"], "frames": 3, "camera": "cam_front"}))
+    settings.sync()
+    assert load_choice(tmp_path) == ExportChoice(camera="cam_front")

@@ -1,6 +1,7 @@
 """File > Export's dialog: the format (with what each writes), the output folder (a folder
 chooser; by default ``<project>/exports/<format>``), and the options of ``fusionlabel export`` an
-annotator uses. The choices are remembered between sessions (:func:`load_choice`,
+annotator uses: the classes (a checklist of the ontology's), the frames (``--frames``, checked as the
+command checks it before the export starts) and the camera of KITTI and COCO. The choices are remembered between sessions (:func:`load_choice`,
 :func:`save_choice`: the user's settings, as the window layout's; the folder per project)."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,14 +18,20 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from ..errors import InputError
 from ..export import DESCRIPTIONS
-from .export_job import STATUS_CHOICES, ExportChoice, default_out, format_label
+from ..export.base import parse_classes
+from ..model.frame_spec import FRAMES_SYNTAX, parse_frames
+from .export_job import CAMERA_FORMATS, STATUS_CHOICES, ExportChoice, default_out, format_label
 from .window_layout import layout_settings
 
 CHOICE_SETTING = "export/choice"     # the options (JSON), the same for every project
@@ -64,11 +72,14 @@ def save_choice(project_folder: Path, choice: ExportChoice) -> None:
 
 
 class ExportDialog(QDialog):
-    """Asks how to export the project in ``project_folder``; :meth:`choice` reads the answer."""
+    """Asks how to export the project in ``project_folder`` (its ``drive`` and ontology ``classes``);
+    :meth:`choice` reads the answer."""
 
-    def __init__(self, project_folder: Path, choice: ExportChoice, parent: QWidget | None = None):
+    def __init__(self, project_folder: Path, choice: ExportChoice, drive, classes: list[str],
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.project_folder = Path(project_folder)
+        self.drive = drive
         self.setWindowTitle("Export labels")
         self.format_box = QComboBox()
         for fmt in DESCRIPTIONS:
@@ -98,10 +109,39 @@ class ExportDialog(QDialog):
         self.force_box.setChecked(choice.force)
         self.skip_box = QCheckBox("Skip frames whose sweep or image cannot be read")
         self.skip_box.setChecked(choice.skip_bad_frames)
+        self.classes_list = QListWidget()
+        self.classes_list.setToolTip("the classes exported (--classes); untick a class to leave it out")
+        chosen = parse_classes(choice.classes) or set()
+        if not chosen & set(classes):      # every class, or none of this project's was chosen
+            chosen = set(classes)
+        for name in classes:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in chosen else Qt.CheckState.Unchecked)
+            self.classes_list.addItem(item)
+        self.classes_list.setMaximumHeight(120)
+        self.frames_edit = QLineEdit(choice.frames)
+        self.frames_edit.setPlaceholderText("every frame")
+        self.frames_edit.setToolTip(f"the frames exported (--frames): {FRAMES_SYNTAX}; empty for every frame")
+        self.frames_error = QLabel()
+        self.frames_error.setWordWrap(True)
+        self.frames_error.setStyleSheet("color: #c0392b")
+        self.frames_error.hide()
+        self.frames_edit.textChanged.connect(self.frames_error.hide)
+        self.camera_box = QComboBox()
+        self.camera_box.addItem("the format's default (KITTI: image_2 or the first; COCO: every camera)", "")
+        for name in drive.rig(0).camera_names:
+            self.camera_box.addItem(name, name)
+        self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(choice.camera)))
+        self.camera_box.setToolTip("KITTI: the camera written as image_2; COCO: only this camera (--camera)")
         form = QFormLayout()
         form.addRow("Format", self.format_box)
         form.addRow("Folder", out_row)
         form.addRow("Frames", self.status_box)
+        form.addRow("Frame range", self.frames_edit)
+        form.addRow("", self.frames_error)
+        form.addRow("Classes", self.classes_list)
+        form.addRow("Camera", self.camera_box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setDefault(True)
@@ -114,6 +154,9 @@ class ExportDialog(QDialog):
         layout.addWidget(buttons)
         self._format = choice.format
         self.format_box.currentIndexChanged.connect(self._format_changed)
+        self.classes_list.itemChanged.connect(self._classes_changed)
+        self._format_changed()
+        self._classes_changed()
 
     def _format_changed(self) -> None:
         """A folder that was the old format's default becomes the new format's."""
@@ -121,6 +164,29 @@ class ExportDialog(QDialog):
         if Path(self.out_edit.text().strip()) == default_out(self.project_folder, self._format):
             self.out_edit.setText(str(default_out(self.project_folder, new)))
         self._format = new
+        self.camera_box.setEnabled(new in CAMERA_FORMATS)
+
+    def _checked_classes(self) -> list[str]:
+        items = (self.classes_list.item(i) for i in range(self.classes_list.count()))
+        return [item.text() for item in items if item.checkState() == Qt.CheckState.Checked]
+
+    def _classes_changed(self) -> None:
+        """Export needs at least one class."""
+        self.export_button.setEnabled(bool(self._checked_classes()))
+        self.export_button.setToolTip("" if self._checked_classes() else "tick at least one class")
+
+    def accept(self) -> None:
+        """Export, unless the frame range is one the command refuses: its message is shown then."""
+        text = self.frames_edit.text().strip()
+        if text:
+            try:
+                parse_frames(text, self.drive)
+            except InputError as e:
+                self.frames_error.setText(str(e))
+                self.frames_error.show()
+                self.frames_edit.setFocus()
+                return
+        super().accept()
 
     def _browse(self) -> None:
         start = Path(self.out_edit.text().strip() or self.project_folder)
@@ -135,6 +201,10 @@ class ExportDialog(QDialog):
         fmt = self.format_box.currentData()
         text = self.out_edit.text().strip()
         out = "" if not text or Path(text) == default_out(self.project_folder, fmt) else text
+        checked = self._checked_classes()
+        classes = "" if len(checked) == self.classes_list.count() else ",".join(checked)
         return ExportChoice(format=fmt, out=out, include_prelabels=self.prelabels_box.isChecked(),
                             status=self.status_box.currentData(), labels_only=self.labels_only_box.isChecked(),
-                            force=self.force_box.isChecked(), skip_bad_frames=self.skip_box.isChecked())
+                            force=self.force_box.isChecked(), skip_bad_frames=self.skip_box.isChecked(),
+                            classes=classes, frames=self.frames_edit.text().strip(),
+                            camera=self.camera_box.currentData() or "")

@@ -22,6 +22,7 @@ STATUS_CHOICES = (("every frame", None), ("frames marked done or reviewed", "don
                   ("frames marked reviewed", "reviewed"))
 PROGRESS_LINE = re.compile(r"^export [\w-]+: (\d+)/(\d+) frames?\b")
 ERROR_PREFIX = "fusionlabel: error: "
+CAMERA_FORMATS = ("kitti", "coco")   # the formats that take --camera
 
 
 @dataclass
@@ -36,6 +37,9 @@ class ExportChoice:
     labels_only: bool = False
     force: bool = False
     skip_bad_frames: bool = False
+    classes: str = ""    # --classes (comma-separated); empty: every class
+    frames: str = ""     # --frames as typed; empty: every frame
+    camera: str = ""     # --camera of KITTI and COCO; empty: the format's default
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,7 +60,7 @@ class ExportChoice:
                 continue
             if isinstance(default, bool) and not isinstance(value, bool):
                 continue
-            if f.name == "out" and not isinstance(value, str):
+            if isinstance(default, str) and not isinstance(value, str):
                 continue
             setattr(choice, f.name, value)
         return choice
@@ -85,6 +89,12 @@ def export_arguments(project_folder: str | Path, choice: ExportChoice, out: str 
         args.append("--force")
     if choice.skip_bad_frames:
         args.append("--skip-bad-frames")
+    if choice.classes:
+        args += ["--classes", choice.classes]
+    if choice.frames.strip():
+        args += ["--frames", choice.frames.strip()]
+    if choice.camera and choice.format in CAMERA_FORMATS:
+        args += ["--camera", choice.camera]
     return args
 
 
