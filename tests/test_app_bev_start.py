@@ -101,3 +101,49 @@ def test_nuscenes_labelled_all_around_opens_on_the_usual_view(qtbot, nusc_root, 
     w = open_window(qtbot, nusc_root, tmp_path / "p")
     assert np.allclose(w.bev.center, AHEAD_M * w.bev.forward) and w.bev.scale == SCALE_PX
     w.close()
+
+
+@pytest.mark.gui
+def test_the_first_view_is_fitted_again_after_a_resize_until_the_user_zooms(qtbot, kitti_object, tmp_path):
+    from PyQt6.QtCore import QPoint, QPointF, Qt
+    from PyQt6.QtGui import QWheelEvent
+    from PyQt6.QtWidgets import QApplication
+
+    from conftest import bev_shows
+
+    def all_in_view(bev) -> bool:
+        corners = np.vstack([a.box.corners()[:, :2] for a in w.session.annotations()])
+        return all(bev_shows(bev, c) for c in np.vstack([corners, bev.ego, [0.0, 0.0]]))
+
+    def tight(bev) -> bool:
+        """Zoomed out no further than needed: the labels and the ego fill the view, less its
+        margins, along one side."""
+        pts = np.vstack([np.vstack([a.box.corners()[:, :2] for a in w.session.annotations()]), bev.ego, [0.0, 0.0]])
+        ahead, side = pts @ bev.forward, pts @ bev.left
+        fill = max((ahead.max() - ahead.min()) * bev.scale / (bev.height() - 2 * MARGIN_PX),
+                   2 * np.abs(side).max() * bev.scale / (bev.width() - 2 * MARGIN_PX))
+        return bool(abs(fill - 1.0) < 1e-6)
+
+    def resize(height: int) -> None:
+        w.resize(w.width(), height)
+        QApplication.processEvents()
+        w.bev.repaint()
+
+    w = open_window(qtbot, kitti_object, tmp_path / "p", frame="000001")
+    bev = w.bev
+    assert all_in_view(bev)
+    first = bev.scale
+    resize(w.height() - 300)                      # the window made lower: the view zooms out to keep them
+    assert all_in_view(bev) and bev.scale < first and tight(bev)
+    lower = bev.scale
+    resize(w.height() + 300)                      # and back: as tight as at the start
+    assert all_in_view(bev) and bev.scale > lower and tight(bev)
+    at = QPointF(bev.rect().center())
+    QApplication.sendEvent(bev, QWheelEvent(at, QPointF(bev.mapToGlobal(at.toPoint())), QPoint(0, 0), QPoint(0, 120),
+                                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                            Qt.ScrollPhase.NoScrollPhase, False))
+    zoomed = (bev.center.copy(), bev.scale)
+    assert zoomed[1] > first
+    resize(w.height() - 300)                      # once the user zoomed, a resize leaves the view alone
+    assert np.array_equal(bev.center, zoomed[0]) and bev.scale == zoomed[1]
+    w.close()
