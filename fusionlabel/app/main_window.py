@@ -695,6 +695,8 @@ class MainWindow(QMainWindow):
         view = self.session.setting("view", {})
         if not (isinstance(view, dict) and view):
             self.bev.start_on([a.box for a in self.session.annotations()])
+            if self.view3d is not None:
+                self.view3d.start_on([a.box for a in self.session.annotations()])
         if isinstance(view, dict):
             c, sc = view.get("bev_center"), view.get("bev_scale")
             if isinstance(c, list) and len(c) == 2 and all(isinstance(v, (int, float)) for v in c):
