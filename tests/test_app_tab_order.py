@@ -166,7 +166,7 @@ def test_the_count_out_of_view_follows_a_zoom_and_goes_once_all_are_in_view(qtbo
             assert bar.currentMessage().startswith(f"{away} of the {n} selected cuboids are outside")
         else:
             break
-    assert counts[-1] == 0 and counts[0] > 0
+    assert counts[-1] == 0 and len(set(counts)) > 2      # fewer out of view, then none
     assert bar.currentMessage() == ""        # no longer true: gone
 
 
