@@ -101,3 +101,106 @@ def test_nuscenes_labelled_all_around_opens_on_the_usual_view(qtbot, nusc_root, 
     w = open_window(qtbot, nusc_root, tmp_path / "p")
     assert np.allclose(w.bev.center, AHEAD_M * w.bev.forward) and w.bev.scale == SCALE_PX
     w.close()
+
+
+@pytest.mark.gui
+def test_the_first_view_is_fitted_again_after_a_resize_until_the_user_zooms(qtbot, kitti_object, tmp_path):
+    from PyQt6.QtCore import QPoint, QPointF, Qt
+    from PyQt6.QtGui import QWheelEvent
+    from PyQt6.QtWidgets import QApplication
+
+    from conftest import bev_shows
+
+    def all_in_view(bev) -> bool:
+        corners = np.vstack([a.box.corners()[:, :2] for a in w.session.annotations()])
+        return all(bev_shows(bev, c) for c in np.vstack([corners, bev.ego, [0.0, 0.0]]))
+
+    def tight(bev) -> bool:
+        """Zoomed out no further than needed: the labels and the ego fill the view, less its
+        margins, along one side."""
+        pts = np.vstack([np.vstack([a.box.corners()[:, :2] for a in w.session.annotations()]), bev.ego, [0.0, 0.0]])
+        ahead, side = pts @ bev.forward, pts @ bev.left
+        fill = max((ahead.max() - ahead.min()) * bev.scale / (bev.height() - 2 * MARGIN_PX),
+                   2 * np.abs(side).max() * bev.scale / (bev.width() - 2 * MARGIN_PX))
+        return bool(abs(fill - 1.0) < 1e-6)
+
+    def resize(height: int) -> None:
+        w.resize(w.width(), height)
+        QApplication.processEvents()
+        w.bev.repaint()
+
+    w = open_window(qtbot, kitti_object, tmp_path / "p", frame="000001")
+    bev = w.bev
+    assert all_in_view(bev)
+    first = bev.scale
+    resize(w.height() - 300)                      # the window made lower: the view zooms out to keep them
+    assert all_in_view(bev) and bev.scale < first and tight(bev)
+    lower = bev.scale
+    resize(w.height() + 300)                      # and back: as tight as at the start
+    assert all_in_view(bev) and bev.scale > lower and tight(bev)
+    at = QPointF(bev.rect().center())
+    QApplication.sendEvent(bev, QWheelEvent(at, QPointF(bev.mapToGlobal(at.toPoint())), QPoint(0, 0), QPoint(0, 120),
+                                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                            Qt.ScrollPhase.NoScrollPhase, False))
+    zoomed = (bev.center.copy(), bev.scale)
+    assert zoomed[1] > first
+    resize(w.height() - 300)                      # once the user zoomed, a resize leaves the view alone
+    assert np.array_equal(bev.center, zoomed[0]) and bev.scale == zoomed[1]
+    w.close()
+
+
+START_3D_SCRIPT = r"""
+import json, sys, tempfile
+import numpy as np
+from PyQt6.QtCore import QPoint, QPointF, Qt
+from PyQt6.QtGui import QWheelEvent
+from PyQt6.QtWidgets import QApplication
+app = QApplication([])
+from fusionlabel.app import testing
+from fusionlabel.app.main import open_project
+from fusionlabel.app.main_window import MainWindow
+from fusionlabel.app.session import Session
+
+def shown(v, boxes):
+    # every corner of every label, and the ego, in front of the eye and inside the view
+    xyz = np.vstack([b.corners() for b in boxes] + [np.zeros((1, 3))])
+    uv, front = v.screen_points(xyz)
+    return bool((front & (uv[:, 0] >= 0) & (uv[:, 0] <= v.width()) & (uv[:, 1] >= 0) & (uv[:, 1] <= v.height())).all())
+
+def settle(w):
+    for _ in range(5):
+        app.processEvents()
+    w.view3d.makeCurrent(); w.view3d.paintGL()
+
+out = {}
+with tempfile.TemporaryDirectory() as tmp:
+    project = open_project(sys.argv[1], tmp + "/p")
+    s = Session(project)
+    s.set_frame(project.drive.index_of("000001"))
+    w = MainWindow(s, use_gl=True)
+    if w.view3d is None:
+        print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
+    w.window_layout.apply_default((1600, 1000))
+    testing.show_window(w)
+    settle(w)
+    v, boxes = w.view3d, [a.box for a in s.annotations()]
+    out["first"] = shown(v, boxes)
+    w.resize(1600, 700); settle(w)
+    out["after_resize"] = shown(v, boxes)
+    at = QPointF(v.width() / 2, v.height() / 2)
+    QApplication.sendEvent(v, QWheelEvent(at, at, QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+                                          Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
+    zoomed = v.opts["distance"]
+    w.resize(1600, 1000); settle(w)
+    out["zoom_kept"] = v.opts["distance"] == zoomed
+    w.close(); project.close()
+print(json.dumps(out))
+"""
+
+
+def test_the_3d_view_starts_on_labels_far_ahead_and_keeps_them_until_zoomed(kitti_object):
+    """KITTI 000001: its truck at 70 m and car at 59 m were off screen in the usual 3D view."""
+    from conftest import run_on_display
+
+    out = run_on_display(START_3D_SCRIPT.replace("sys.argv[1]", repr(str(kitti_object))))
+    assert out == {"first": True, "after_resize": True, "zoom_kept": True}

@@ -16,7 +16,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import QPoint, Qt  # noqa: E402
+from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PyQt6.QtGui import QWheelEvent  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from conftest import bev_shows as seen  # noqa: E402
 from conftest import expected_tab_order, run_on_display  # noqa: E402
@@ -144,6 +146,28 @@ def test_several_selected_partly_out_of_view_are_counted_not_panned(qtbot, windo
     away = sum(not seen(bev, centre(s, u)) for u in s.selection)
     assert 0 < away < len(s.selection) and np.array_equal(bev.center, start)
     assert s.messages[-1].text.startswith(f"{away} of the {len(s.selection)} selected cuboids are outside")
+
+
+def test_the_count_out_of_view_follows_a_zoom_and_goes_once_all_are_in_view(qtbot, window):
+    s, bev, bar = window.session, window.bev, window.statusBar()
+    key(qtbot, window, Qt.Key.Key_A, CTRL)
+    n = len(s.selection)
+    assert bar.currentMessage().startswith(f"{sum(not seen(bev, centre(s, u)) for u in s.selection)} of the {n}")
+    counts = []
+    for _ in range(30):                      # the wheel zooms out, a notch at a time
+        wheel = QWheelEvent(QPointF(bev.rect().center()), QPointF(bev.mapToGlobal(bev.rect().center())),
+                            QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton, NO,
+                            Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(bev, wheel)
+        bev.repaint()
+        away = sum(not seen(bev, centre(s, u)) for u in s.selection)
+        counts.append(away)
+        if away:
+            assert bar.currentMessage().startswith(f"{away} of the {n} selected cuboids are outside")
+        else:
+            break
+    assert counts[-1] == 0 and len(set(counts)) > 2      # fewer out of view, then none
+    assert bar.currentMessage() == ""        # no longer true: gone
 
 
 def test_a_click_in_the_view_on_a_box_at_its_edge_never_pans_under_the_drag(qtbot, window):

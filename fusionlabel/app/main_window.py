@@ -58,6 +58,12 @@ WAIT, DISCARD, CANCEL = "wait", "discard", "cancel"
 UNATTENDED_PLATFORMS = ("offscreen", "minimal")  # nobody can see or answer a question there
 
 
+def away_text(away: int, selected: int) -> str:
+    """The status bar's line on selected cuboids outside the bird's-eye view."""
+    return (f"{away} of the {selected} selected cuboids are outside the bird's-eye view "
+            f"(Z centres the view on the first)")
+
+
 def ask_close_while_prelabelling(parent: QWidget, done: int, total: int) -> str:
     """Ask (a modal message box) what to do with a running pre-label run when the window closes:
     :data:`WAIT` (store it when it ends, then close), :data:`DISCARD` (drop it and close now) or
@@ -138,6 +144,7 @@ class MainWindow(QMainWindow):
         self.last_latency: float | None = None
         self._reported_errors: dict[tuple[int, str], None] = {}   # frame notes said, oldest first
         self._noted_away: frozenset | None = None  # the selected tracks last said to be out of view
+        self._away_said: str | None = None  # that line in the status bar, while it may still be up
         self._build(use_gl)
         self.cameras.loader = self.loader
         self._install_shortcuts()
@@ -157,6 +164,7 @@ class MainWindow(QMainWindow):
         s = self.session
         self.bev = BevView(s)
         self.bev.raster_geometry_changed.connect(self.loader.set_bev_geometry)  # drawn ahead by the loader
+        self.bev.raster_geometry_changed.connect(self._recount_away)  # zoomed, panned or resized
         self.side = SideViews(s)
         self.cameras = CameraPanel(s)
         self.timeline = Timeline(s)
@@ -476,9 +484,29 @@ class MainWindow(QMainWindow):
         away = self.bev.follow(centers[:, :2])
         tracks = frozenset(a.track_id or a.uid for a in anns)
         if away and tracks != self._noted_away:
-            self.session.notify(f"{away} of the {len(anns)} selected cuboids are outside the bird's-eye view "
-                                f"(Z centres the view on the first)")
+            self.session.notify(away_text(away, len(anns)))
+            self._away_said = away_text(away, len(anns))
         self._noted_away = tracks if away else None
+
+    def _recount_away(self, _geometry=None) -> None:
+        """The bird's-eye view moved (zoom, pan, resize): the status bar's count of selected cuboids
+        outside it is updated while it is up, and goes once they are all in view."""
+        said = self._away_said
+        if said is None or self.statusBar().currentMessage() != said:
+            self._away_said = None
+            return
+        doc = self.session.document
+        centers = np.array([doc.get(u).box.center[:2] for u in self.session.selection if u in doc], float)
+        away = int((~self.bev.shows(centers.reshape(-1, 2))).sum())
+        text = away_text(away, len(centers)) if away else None
+        if text == said:
+            return
+        if text is None:
+            self.statusBar().clearMessage()
+        else:
+            left_ms = TOAST_MS - int(1000 * (time.perf_counter() - self._said_at))
+            self.statusBar().showMessage(text, max(left_ms, 1))
+        self._away_said = text
 
     def _update_title(self) -> None:
         s = self.session
@@ -667,6 +695,8 @@ class MainWindow(QMainWindow):
         view = self.session.setting("view", {})
         if not (isinstance(view, dict) and view):
             self.bev.start_on([a.box for a in self.session.annotations()])
+            if self.view3d is not None:
+                self.view3d.start_on([a.box for a in self.session.annotations()])
         if isinstance(view, dict):
             c, sc = view.get("bev_center"), view.get("bev_scale")
             if isinstance(c, list) and len(c) == 2 and all(isinstance(v, (int, float)) for v in c):

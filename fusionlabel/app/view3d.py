@@ -122,6 +122,9 @@ class View3D(GLViewMixin, QOpenGLWindow):
         heading = float(np.degrees(np.arctan2(forward[1], forward[0])))
         self.setCameraPosition(distance=45.0, elevation=35.0, azimuth=heading - 160.0)
         self.opts["center"] = Vector(12.0 * forward[0], 12.0 * forward[1], 0.0)
+        self._forward = forward
+        self._start: list | None = None  # the first frame's boxes, fitted until the view is first moved
+        self._start_due = False  # fit them at the next paint (the first one, or one after a resize)
         self.grid = gl.GLGridItem()
         self.grid.setSize(120, 120)
         self.grid.setSpacing(10, 10)
@@ -250,8 +253,31 @@ class View3D(GLViewMixin, QOpenGLWindow):
             self.stacked_shown = len(rgba)
         self.update()
 
+    def start_on(self, boxes) -> None:
+        """Open the view on ``boxes`` (the first frame's cuboids) as the bird's-eye view does
+        (:meth:`.BevView.start_on`): when they are all ahead of the ego and the usual view does not
+        show them all, orbit the middle of them and the ego, backed off until all are on screen.
+        Done at the first paint and after each resize until the view is first orbited or zoomed."""
+        self._start, self._start_due = list(boxes), True
+
+    def _place_start(self) -> None:
+        self._start_due = False
+        if not self._start or self.width() <= 0 or self.height() <= 0:
+            return
+        forward = self._forward
+        self.opts["center"], self.opts["distance"] = Vector(12.0 * forward[0], 12.0 * forward[1], 0.0), 45.0
+        corners = np.vstack([b.corners() for b in self._start] + [np.zeros((1, 3))])   # and the ego
+        if min(float(np.asarray(b.center)[:2] @ forward) for b in self._start) <= 0.0 or self.shows(corners).all():
+            return
+        ahead = corners[:, :2] @ forward
+        middle = (ahead.min() + ahead.max()) / 2.0
+        self.opts["center"] = Vector(middle * forward[0], middle * forward[1], 0.0)
+        while self.opts["distance"] < 1000.0 and not self.shows(corners).all():
+            self.opts["distance"] *= 1.05
+
     def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
         super().resizeGL(w, h)
+        self._start_due = self._start_due or self._start is not None   # the start fit, for the new size
         self._fit_pixel_ratio()
         self._update_points()  # the budget follows the view's size
         self.update_stacked()
@@ -312,6 +338,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def paintGL(self) -> None:  # noqa: N802
         self._fit_pixel_ratio()   # the window may have moved to a screen of another scale
+        if self._start_due:
+            self._place_start()
         super().paintGL()
         self._paint_overlay()
         self.painted_frame = None if self.data is None else self.data.index
@@ -448,7 +476,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         return np.asarray(xyz[idx[np.argmin(np.linalg.norm(xyz[idx] - eye, axis=1))]], float)
 
     def mousePressEvent(self, ev) -> None:  # noqa: N802
-        self._press = ev.position()
+        self._press, self._start = ev.position(), None
         super().mousePressEvent(ev)
 
     def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
@@ -473,6 +501,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         """Zoom (Ctrl: field of view) by the vertical scroll, as pyqtgraph per angle unit; a
         sideways scroll pans as a middle drag does, the scene following the fingers. (pyqtgraph's
         own handler takes a sideways scroll first, so a touchpad's sideways drift zoomed instead.)"""
+        self._start = None
         factor = 0.999 ** -(wheel_steps(ev) * NOTCH_ANGLE)
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.opts["fov"] /= factor
@@ -495,10 +524,12 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def _zoom(self, factor: float) -> None:
         self.opts["distance"] /= factor
+        self._start = None
         self.update()
 
     def focus_on(self, xyz) -> None:
         self.opts["center"] = Vector(float(xyz[0]), float(xyz[1]), float(xyz[2]))
+        self._start = None
         self.update()
 
     def shows(self, xyz) -> np.ndarray:
