@@ -137,7 +137,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Format", self.format_box)
         form.addRow("Folder", out_row)
-        form.addRow("Frames", self.status_box)
+        form.addRow("Frames by status", self.status_box)
         form.addRow("Frame range", self.frames_edit)
         form.addRow("", self.frames_error)
         form.addRow("Classes", self.classes_list)
