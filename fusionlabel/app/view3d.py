@@ -45,6 +45,7 @@ from .point_lod import drawn_rows, point_budget, thinned_caption
 from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lock_mark_size, paint_label_chip,
                       paint_padlock)
 from .session import Session
+from .start_fit import StartFit
 from .styles import OUTLINE_OF_STATE
 from .sweep_stack import NOT_STACKED
 from .touchpad import NOTCH_ANGLE, pinch_factor, sideways_pixels, wheel_steps
@@ -123,8 +124,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.setCameraPosition(distance=45.0, elevation=35.0, azimuth=heading - 160.0)
         self.opts["center"] = Vector(12.0 * forward[0], 12.0 * forward[1], 0.0)
         self._forward = forward
-        self._start: list | None = None  # the first frame's boxes, fitted until the view is first moved
-        self._start_due = False  # fit them at the next paint (the first one, or one after a resize)
+        self._start = StartFit()  # the first frame's boxes, fitted until the view is first moved
         self.grid = gl.GLGridItem()
         self.grid.setSize(120, 120)
         self.grid.setSpacing(10, 10)
@@ -258,16 +258,16 @@ class View3D(GLViewMixin, QOpenGLWindow):
         (:meth:`.BevView.start_on`): when they are all ahead of the ego and the usual view does not
         show them all, orbit the middle of them and the ego, backed off until all are on screen.
         Done at the first paint and after each resize until the view is first orbited or zoomed."""
-        self._start, self._start_due = list(boxes), True
+        self._start.start(boxes)
 
     def _place_start(self) -> None:
-        self._start_due = False
-        if not self._start or self.width() <= 0 or self.height() <= 0:
+        boxes = self._start.take()
+        if not boxes or self.width() <= 0 or self.height() <= 0:
             return
         forward = self._forward
         self.opts["center"], self.opts["distance"] = Vector(12.0 * forward[0], 12.0 * forward[1], 0.0), 45.0
-        corners = np.vstack([b.corners() for b in self._start] + [np.zeros((1, 3))])   # and the ego
-        if min(float(np.asarray(b.center)[:2] @ forward) for b in self._start) <= 0.0 or self.shows(corners).all():
+        corners = np.vstack([b.corners() for b in boxes] + [np.zeros((1, 3))])   # and the ego
+        if min(float(np.asarray(b.center)[:2] @ forward) for b in boxes) <= 0.0 or self.shows(corners).all():
             return
         ahead = corners[:, :2] @ forward
         middle = (ahead.min() + ahead.max()) / 2.0
@@ -277,7 +277,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
         super().resizeGL(w, h)
-        self._start_due = self._start_due or self._start is not None   # the start fit, for the new size
+        self._start.resized()   # the start fit, for the new size
         self._fit_pixel_ratio()
         self._update_points()  # the budget follows the view's size
         self.update_stacked()
@@ -338,8 +338,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def paintGL(self) -> None:  # noqa: N802
         self._fit_pixel_ratio()   # the window may have moved to a screen of another scale
-        if self._start_due:
-            self._place_start()
+        self._place_start()
         super().paintGL()
         self._paint_overlay()
         self.painted_frame = None if self.data is None else self.data.index
@@ -476,7 +475,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
         return np.asarray(xyz[idx[np.argmin(np.linalg.norm(xyz[idx] - eye, axis=1))]], float)
 
     def mousePressEvent(self, ev) -> None:  # noqa: N802
-        self._press, self._start = ev.position(), None
+        self._press = ev.position()
+        self._start.moved()
         super().mousePressEvent(ev)
 
     def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
@@ -501,7 +501,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         """Zoom (Ctrl: field of view) by the vertical scroll, as pyqtgraph per angle unit; a
         sideways scroll pans as a middle drag does, the scene following the fingers. (pyqtgraph's
         own handler takes a sideways scroll first, so a touchpad's sideways drift zoomed instead.)"""
-        self._start = None
+        self._start.moved()
         factor = 0.999 ** -(wheel_steps(ev) * NOTCH_ANGLE)
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.opts["fov"] /= factor
@@ -524,12 +524,12 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def _zoom(self, factor: float) -> None:
         self.opts["distance"] /= factor
-        self._start = None
+        self._start.moved()
         self.update()
 
     def focus_on(self, xyz) -> None:
         self.opts["center"] = Vector(float(xyz[0]), float(xyz[1]), float(xyz[2]))
-        self._start = None
+        self._start.moved()
         self.update()
 
     def shows(self, xyz) -> np.ndarray:
