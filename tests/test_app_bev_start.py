@@ -162,8 +162,8 @@ from fusionlabel.app.main_window import MainWindow
 from fusionlabel.app.session import Session
 
 def shown(v, boxes):
-    # every corner of every label, and the ego, in front of the eye and inside the view
-    xyz = np.vstack([b.corners() for b in boxes] + [np.zeros((1, 3))])
+    # every corner of every label in front of the eye and inside the view
+    xyz = np.vstack([b.corners() for b in boxes])
     uv, front = v.screen_points(xyz)
     return bool((front & (uv[:, 0] >= 0) & (uv[:, 0] <= v.width()) & (uv[:, 1] >= 0) & (uv[:, 1] <= v.height())).all())
 

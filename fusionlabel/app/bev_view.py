@@ -36,6 +36,7 @@ from .label_layout import LabelRequest, overlaps, place_view_labels
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, PEN_STYLES, RgbCanvas, annotation_color, box_label,
                       lock_mark_size, note_rect, paint_label_chip, paint_note, paint_padlock)
 from .session import Session
+from .start_fit import StartFit
 from .sweep_stack import sweeps_caption
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
@@ -75,8 +76,7 @@ class BevView(QWidget):
         self._orient(session.rig())
         self.center = AHEAD_M * self.forward  # LiDAR xy at the widget centre
         self.scale = SCALE_PX  # pixels per metre
-        self._start: list | None = None  # the first frame's boxes, fitted until the view is first moved
-        self._start_due = False  # fit them at the next paint (the first one, or one after a resize)
+        self._start = StartFit()  # the first frame's boxes, fitted until the view is first moved
         self._raster_key = None
         self._canvas: RgbCanvas | None = None
         self._drag: dict | None = None
@@ -159,24 +159,25 @@ class BevView(QWidget):
         before = self.to_world(pos)
         self.scale = float(np.clip(self.scale * factor, 0.5, 400.0))
         self.center += before - self.to_world(pos)
-        self._start = None
+        self._start.moved()
         self.update()
 
     def start_on(self, boxes) -> None:
         """Open the view on ``boxes`` (the first frame's cuboids) when they are all ahead of the ego
         and out of the usual view (:func:`.bev_start.start_view`); done at the first paint, when the
         view has its size, and again after each resize until the view is first zoomed or panned."""
-        self._start, self._start_due = list(boxes), True
+        self._start.start(boxes)
 
     def _place_start(self) -> None:
-        boxes, self._start_due = self._start, False
+        boxes = self._start.take()
         if boxes:
             self.center, self.scale = start_view(
                 [b.center[:2] for b in boxes], np.vstack([b.corners()[:, :2] for b in boxes]), self.ego,
                 self.forward, self.left, (self.width(), self.height()))
 
     def focus_on(self, xy, size: float | None = None) -> None:
-        self.center, self._start = np.asarray(xy, float)[:2].copy(), None
+        self.center = np.asarray(xy, float)[:2].copy()
+        self._start.moved()
         if size:
             self.scale = float(np.clip(min(self.width(), self.height()) / (3.0 * size), 0.5, 400.0))
         self.update()
@@ -194,7 +195,8 @@ class BevView(QWidget):
         Returns how many of them are out of view after that."""
         xy = np.asarray(centers_xy, float).reshape(-1, 2)
         if len(xy) and not self.shows(xy, FOLLOW_MARGIN_PX).any():
-            self.center, self._start = (xy.min(axis=0) + xy.max(axis=0)) / 2.0, None
+            self.center = (xy.min(axis=0) + xy.max(axis=0)) / 2.0
+            self._start.moved()
             self.update()
         return int((~self.shows(xy)).sum())
 
@@ -206,7 +208,8 @@ class BevView(QWidget):
             return
         corners = np.vstack([b.corners()[:, :2] for b in boxes])
         if not self.shows(corners).all():
-            self.center, self._start = (corners.min(axis=0) + corners.max(axis=0)) / 2.0, None
+            self.center = (corners.min(axis=0) + corners.max(axis=0)) / 2.0
+            self._start.moved()
             self.update()
 
     def create_position(self) -> tuple[float, float]:
@@ -244,8 +247,7 @@ class BevView(QWidget):
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if self._start_due:
-            self._place_start()
+        self._place_start()
         p = QPainter(self)
         p.drawImage(0, 0, self.raster().image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -551,7 +553,7 @@ class BevView(QWidget):
         if d["kind"] == "pan":
             delta = pos - d["start"]
             self.center = d["center"] + (delta.y() * self.forward + delta.x() * self.left) / self.scale
-            self._start = None
+            self._start.moved()
             self.update()
             return
         if not d["active"]:
@@ -635,7 +637,8 @@ class BevView(QWidget):
             self.zoom_at(ev.position(), 1.2 ** steps)
         pan = sideways_pixels(ev)
         if pan:
-            self.center, self._start = self.center + pan * self.left / self.scale, None
+            self.center = self.center + pan * self.left / self.scale
+            self._start.moved()
             self.update()
 
     def event(self, ev) -> bool:
@@ -648,5 +651,5 @@ class BevView(QWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802
         self._raster_key = None
-        self._start_due = self._start_due or self._start is not None   # the start fit, for the new size
+        self._start.resized()   # the start fit, for the new size
         super().resizeEvent(ev)

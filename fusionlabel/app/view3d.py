@@ -7,7 +7,9 @@ software rendering (Xvfb, VMs) made every BEV drag and frame change tens of mill
 The window never takes keyboard focus, so the main window's shortcuts keep working. Pre-labels
 (source ``model``) are drawn with dashed edges, pre-labels the annotator edited but has not
 accepted with dash-dotted ones; selected cuboids are white, a pre-label still dashed. It starts behind the vehicle looking forward
-(:func:`~fusionlabel.model.rig.forward_in_lidar`), whichever way the LiDAR is turned about its z axis. Alt+click, or a click with the one-click tool
+(:func:`~fusionlabel.model.rig.forward_in_lidar`), whichever way the LiDAR is turned about its z axis;
+on a frame labelled only ahead (KITTI object), looking down on the labels from behind, as close as
+keeps them all on screen (:meth:`View3D.start_on`). Alt+click, or a click with the one-click tool
 armed (G), picks the LiDAR point under the mouse and asks for a one-click box there. Selected
 cuboids are labelled like in the 2D views ("12 car 0.87"), centred on their top face just above the
 box's outline and kept inside the view: a QPainter draws them over the GL scene at the end of paintGL.
@@ -45,6 +47,7 @@ from .point_lod import drawn_rows, point_budget, thinned_caption
 from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lock_mark_size, paint_label_chip,
                       paint_padlock)
 from .session import Session
+from .start_fit import StartFit
 from .styles import OUTLINE_OF_STATE
 from .sweep_stack import NOT_STACKED
 from .touchpad import NOTCH_ANGLE, pinch_factor, sideways_pixels, wheel_steps
@@ -65,6 +68,13 @@ POINT_PX = 2.0   # a LiDAR point's size, in the view's (logical) pixels
 # (a bit heavier: your work), selected. OpenGL takes both in device pixels: times the pixel ratio.
 LINE_PX = {"lines": 1.5, "prelabel_lines": 1.5, "edited_lines": 2.2, "selected_lines": 3.0}
 GRID_PX = 1.0   # the ground grid's line width, in logical pixels (times the pixel ratio too)
+ELEVATION = 35.0   # degrees above the ground the usual view looks down from
+# The start on a frame labelled only ahead (KITTI object): steeper, as close as keeps every label
+# this far in from the edges, never nearer than this (a lone pedestrian keeps its surroundings).
+START_ELEVATION = 55.0
+START_MARGIN_PX = 24.0
+START_MIN_DISTANCE = 15.0
+MAX_DISTANCE = 1000.0
 
 
 def box_segments(boxes, colors, pattern=None) -> tuple[np.ndarray, np.ndarray]:
@@ -120,11 +130,10 @@ class View3D(GLViewMixin, QOpenGLWindow):
         rig = session.rig()
         forward = np.array([1.0, 0.0]) if rig is None else forward_in_lidar(rig)
         heading = float(np.degrees(np.arctan2(forward[1], forward[0])))
-        self.setCameraPosition(distance=45.0, elevation=35.0, azimuth=heading - 160.0)
+        self.setCameraPosition(distance=45.0, elevation=ELEVATION, azimuth=heading - 160.0)
         self.opts["center"] = Vector(12.0 * forward[0], 12.0 * forward[1], 0.0)
         self._forward = forward
-        self._start: list | None = None  # the first frame's boxes, fitted until the view is first moved
-        self._start_due = False  # fit them at the next paint (the first one, or one after a resize)
+        self._start = StartFit()  # the first frame's boxes, fitted until the view is first moved
         self.grid = gl.GLGridItem()
         self.grid.setSize(120, 120)
         self.grid.setSpacing(10, 10)
@@ -254,30 +263,68 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.update()
 
     def start_on(self, boxes) -> None:
-        """Open the view on ``boxes`` (the first frame's cuboids) as the bird's-eye view does
-        (:meth:`.BevView.start_on`): when they are all ahead of the ego and the usual view does not
-        show them all, orbit the middle of them and the ego, backed off until all are on screen.
-        Done at the first paint and after each resize until the view is first orbited or zoomed."""
-        self._start, self._start_due = list(boxes), True
+        """Open the view on ``boxes`` (the first frame's cuboids): when they are all ahead of the
+        ego (a drive labelled only ahead, KITTI object), look down on them from behind, as close
+        as keeps every one on screen; otherwise the usual view. Done at the first paint and after
+        each resize until the view is first orbited or zoomed (:class:`.start_fit.StartFit`)."""
+        self._start.start(boxes)
 
     def _place_start(self) -> None:
-        self._start_due = False
-        if not self._start or self.width() <= 0 or self.height() <= 0:
+        boxes = self._start.take()
+        if not boxes or self.width() <= 0 or self.height() <= 0:
             return
         forward = self._forward
         self.opts["center"], self.opts["distance"] = Vector(12.0 * forward[0], 12.0 * forward[1], 0.0), 45.0
-        corners = np.vstack([b.corners() for b in self._start] + [np.zeros((1, 3))])   # and the ego
-        if min(float(np.asarray(b.center)[:2] @ forward) for b in self._start) <= 0.0 or self.shows(corners).all():
+        self.opts["elevation"] = ELEVATION
+        if min(float(np.asarray(b.center)[:2] @ forward) for b in boxes) <= 0.0:
+            return   # labelled behind the ego too (all around): the usual view
+        corners = np.vstack([b.corners() for b in boxes])
+        self.opts["elevation"] = START_ELEVATION
+        self.opts["center"] = Vector(*((corners.min(axis=0) + corners.max(axis=0)) / 2.0))
+        for _ in range(3):   # nearer labels look bigger: centre their picture, then fit it again
+            self._fit_distance(corners)
+            self._centre_on(corners)
+        self._fit_distance(corners)
+
+    def _fit_distance(self, xyz: np.ndarray) -> None:
+        """Back the eye off (or bring it in, not nearer than START_MIN_DISTANCE) until the points
+        ``xyz`` (N, 3) are all on screen, START_MARGIN_PX in from the edges."""
+        w, h = self.width(), self.height()
+        margin = min(START_MARGIN_PX, w / 4.0, h / 4.0)
+
+        def inside(distance: float) -> bool:
+            self.opts["distance"] = distance
+            uv, front = self.screen_points(xyz)
+            return bool(front.all() and (uv >= margin).all() and (uv[:, 0] <= w - margin).all()
+                        and (uv[:, 1] <= h - margin).all())
+
+        near = far = START_MIN_DISTANCE
+        if inside(near):
             return
-        ahead = corners[:, :2] @ forward
-        middle = (ahead.min() + ahead.max()) / 2.0
-        self.opts["center"] = Vector(middle * forward[0], middle * forward[1], 0.0)
-        while self.opts["distance"] < 1000.0 and not self.shows(corners).all():
-            self.opts["distance"] *= 1.05
+        while far < MAX_DISTANCE and not inside(far):
+            near, far = far, far * 2.0
+        for _ in range(16):   # to a few centimetres
+            mid = (near + far) / 2.0
+            near, far = (near, mid) if inside(mid) else (mid, far)
+        self.opts["distance"] = far
+
+    def _centre_on(self, xyz: np.ndarray) -> None:
+        """Orbit the point, level with the one the view orbits now, that is drawn in the middle of
+        the points ``xyz`` (N, 3) on screen: they are then centred on screen."""
+        uv, _ = self.screen_points(xyz)
+        u, v = (uv.min(axis=0) + uv.max(axis=0)) / 2.0
+        ndc_x, ndc_y = 2.0 * u / self.width() - 1.0, 1.0 - 2.0 * v / self.height()
+        ray = np.array([[ndc_x, ndc_y, -1.0, 1.0], [ndc_x, ndc_y, 1.0, 1.0]]) @ np.linalg.inv(self._clip_matrix()).T
+        near, far = ray[0, :3] / ray[0, 3], ray[1, :3] / ray[1, 3]
+        z = self.opts["center"].z()
+        if abs(far[2] - near[2]) < 1e-9:
+            return
+        point = near + (z - near[2]) / (far[2] - near[2]) * (far - near)
+        self.opts["center"] = Vector(float(point[0]), float(point[1]), z)
 
     def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
         super().resizeGL(w, h)
-        self._start_due = self._start_due or self._start is not None   # the start fit, for the new size
+        self._start.resized()   # the start fit, for the new size
         self._fit_pixel_ratio()
         self._update_points()  # the budget follows the view's size
         self.update_stacked()
@@ -338,8 +385,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def paintGL(self) -> None:  # noqa: N802
         self._fit_pixel_ratio()   # the window may have moved to a screen of another scale
-        if self._start_due:
-            self._place_start()
+        self._place_start()
         super().paintGL()
         self._paint_overlay()
         self.painted_frame = None if self.data is None else self.data.index
@@ -430,12 +476,16 @@ class View3D(GLViewMixin, QOpenGLWindow):
                 for i, rect in zip(shown, rects) if rect is not None]
 
     # ------------------------------------------------------------------ picking
+    def _clip_matrix(self) -> np.ndarray:
+        """(4, 4) LiDAR point (homogeneous) -> clip coordinates, as the view draws now."""
+        w, h = self.width(), self.height()
+        m = self.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.viewMatrix()
+        return np.array(m.data(), float).reshape(4, 4).T  # QMatrix4x4.data() is column-major
+
     def screen_points(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 3) LiDAR points -> (N, 2) widget pixels and (N,) bool "in front of the camera"."""
         w, h = self.width(), self.height()
-        m = self.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.viewMatrix()
-        M = np.array(m.data(), float).reshape(4, 4).T  # QMatrix4x4.data() is column-major
-        hom = np.column_stack([xyz, np.ones(len(xyz))]) @ M.T
+        hom = np.column_stack([xyz, np.ones(len(xyz))]) @ self._clip_matrix().T
         front = hom[:, 3] > 1e-6
         ndc = hom[:, :3] / np.where(front, hom[:, 3], 1.0)[:, None]
         u = (ndc[:, 0] + 1.0) / 2.0 * w
@@ -476,7 +526,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
         return np.asarray(xyz[idx[np.argmin(np.linalg.norm(xyz[idx] - eye, axis=1))]], float)
 
     def mousePressEvent(self, ev) -> None:  # noqa: N802
-        self._press, self._start = ev.position(), None
+        self._press = ev.position()
+        self._start.moved()
         super().mousePressEvent(ev)
 
     def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
@@ -501,7 +552,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         """Zoom (Ctrl: field of view) by the vertical scroll, as pyqtgraph per angle unit; a
         sideways scroll pans as a middle drag does, the scene following the fingers. (pyqtgraph's
         own handler takes a sideways scroll first, so a touchpad's sideways drift zoomed instead.)"""
-        self._start = None
+        self._start.moved()
         factor = 0.999 ** -(wheel_steps(ev) * NOTCH_ANGLE)
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.opts["fov"] /= factor
@@ -524,12 +575,12 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def _zoom(self, factor: float) -> None:
         self.opts["distance"] /= factor
-        self._start = None
+        self._start.moved()
         self.update()
 
     def focus_on(self, xyz) -> None:
         self.opts["center"] = Vector(float(xyz[0]), float(xyz[1]), float(xyz[2]))
-        self._start = None
+        self._start.moved()
         self.update()
 
     def shows(self, xyz) -> np.ndarray:
