@@ -69,6 +69,7 @@ def open_checked(path: Path, scene: str | None):
 def run(args: argparse.Namespace) -> int:
     from ..model.frame_spec import parse_frames
     from ..qa.drive_check import check_drive
+    from ..qa.file_problems import new_file_findings
     from ..qa.findings import counts
     from ..qa.label_check import check_labels, drive_labels
     from ..qa.waivers import apply_waivers
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_labels:
         label_report = check_labels(drive, drive_labels(drive) if labels is None else labels, source, frames,
                                     absent=absent)
+        if report is not None:   # a sweep both parts could not read is one finding
+            label_report.findings = new_file_findings(label_report.findings, report.findings)
     findings = (report.findings if report else []) + (label_report.findings if label_report else [])
     if args.waive:
         made = check_waivers.waive_findings(args, findings, frames is not None and len(set(frames)) < len(drive))

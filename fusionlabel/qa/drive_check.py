@@ -14,7 +14,9 @@ cameras: :func:`~fusionlabel.model.drive.cameras_without_images`) are not checke
   of it that land in its image (none or almost none: a wrong extrinsic);
 * the checked frames' files: sweeps that cannot be read, images that are missing or of another
   size than the rig's camera (header only: pixels are not decoded); what the sweep reader had to
-  repair or leave out to read them (notes, not findings: such files read right);
+  repair or leave out to read them (notes, not findings: such files read right); without
+  ``frames``, every other frame's sweep and images are looked up too (missing or empty files:
+  :mod:`.file_problems`, no reading), so that a broken drive never reads as clean;
 * ego poses against the sweeps' own motion (:mod:`.pose_checks`, about a second per pair);
 * camera capture times against their sweep (:mod:`.time_checks`; the drive index only).
 """
@@ -30,7 +32,8 @@ from ..errors import FusionLabelError
 from ..io.pointcloud import collected_notes
 from ..model.drive import Drive, cameras_without_images
 from .camera_checks import Coverage, Orientation, coverage_finding, orientation, static_findings
-from .findings import ERROR, Finding, unique
+from .file_problems import FileProblems, missing_files
+from .findings import Finding, unique
 from .lidar_checks import lidar_up_finding
 from .pose_checks import PoseCheck, check_poses
 from .time_checks import TimeCheck, check_capture_times
@@ -93,31 +96,7 @@ class DriveCheck:
                 "findings": [f.as_dict() for f in self.findings]}
 
 
-class _FileProblems:
-    """Unreadable files and wrong image sizes, gathered per (subject, check) over the frames."""
-
-    def __init__(self):
-        self.problems: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-
-    def add(self, subject: str, check: str, frame_id: str, error: FusionLabelError) -> None:
-        self.problems[(subject, check)].append((frame_id, str(error)))
-
-    def findings(self, n_frames: int) -> list[Finding]:
-        remedy = {"sweep": "fix or replace the sweep file; render, import and export refuse the frame",
-                  "image": "give the camera a readable image of its rig resolution at the path the drive names "
-                           "(a native drive: drive.yaml, frames[].cameras), or the rig the images' size",
-                  "rig": "fix the frame's calibration file"}
-        out = []
-        for (subject, check), problems in self.problems.items():
-            frames = tuple(fid for fid, _ in problems)
-            shown = ", ".join(frames[:5]) + (", ..." if len(frames) > 5 else "")
-            out.append(Finding(ERROR, subject, f"{check}-file",
-                               f"in {len(frames)} of {n_frames} checked frames ({shown}): {problems[0][1]}",
-                               remedy[check], frame=frames[0], frames=frames))
-        return out
-
-
-def _check_images(drive: Drive, i: int, rig, problems: _FileProblems) -> None:
+def _check_images(drive: Drive, i: int, rig, problems: FileProblems) -> None:
     from ..io.images import check_image_size, image_size
 
     for cam, path in drive.frames[i].image_paths.items():
@@ -125,7 +104,7 @@ def _check_images(drive: Drive, i: int, rig, problems: _FileProblems) -> None:
             model = rig.camera(cam).camera
             check_image_size(path, image_size(path), model.width, model.height, cam)
         except FusionLabelError as e:
-            problems.add(cam, "image", drive.frames[i].frame_id, e)
+            problems.add(cam, "image", i, drive.frames[i].frame_id, e)
         except KeyError:
             continue   # the drive reader refuses images of cameras not in the rig
 
@@ -141,14 +120,16 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     cameras: dict[str, CameraCheck] = {}
     per_camera: dict[str, list[Finding]] = defaultdict(list)
     lidar_findings: list[Finding] = []
-    problems = _FileProblems()
+    problems = FileProblems()
     sweep_notes: dict[str, list[str]] = {}
+    looked_up = checked if frames is not None else range(len(drive))
+    missing_files(drive, sorted(set(looked_up) - set(checked)), problems)
     for i in checked:
         fid = drive.frames[i].frame_id
         try:
             rig = drive.rig(i)
         except FusionLabelError as e:
-            problems.add(f"frame {fid}", "rig", fid, e)
+            problems.add(f"frame {fid}", "rig", i, fid, e)
             continue
         checked_cameras = [sensor for sensor in rig.cameras if sensor.name not in imageless]
         for name, found in static_findings(rig, checked_cameras).items():
@@ -164,7 +145,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
             with collected_notes() as notes:
                 points = drive.points(i)
         except FusionLabelError as e:
-            problems.add(f"frame {fid}", "sweep", fid, e)
+            problems.add(f"frame {fid}", "sweep", i, fid, e)
             continue
         if notes:
             sweep_notes[fid] = [note for _, note in notes]
@@ -180,7 +161,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     if time_frames is None:
         time_frames = checked if frames is not None else list(range(len(drive)))
     times = check_capture_times(drive, time_frames)
-    findings = problems.findings(len(checked))
+    findings = problems.findings(len(looked_up))
     findings += unique(lidar_findings) + [f for name in cameras for f in unique(per_camera[name])]
     findings += pose_check.findings + times.findings
     return DriveCheck(drive.name, str(drive.root), [f.frame_id for f in drive.frames], checked, cameras,

@@ -21,6 +21,7 @@ from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, has_ego_poses
 from ..wording import counted, listing
 from . import box_checks
+from .file_problems import FileProblems
 from .findings import Finding
 from .track_checks import TrackFrame, track_findings
 from .track_continuity import continuity_findings
@@ -90,6 +91,7 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
     track_frames = _track_frames(drive, checked, report.notes, absent or {})
     order = list(checked)
     presence = TrackPresence(track_frames, in_labelled_region(drive, order)) if sweeps and track_frames else None
+    unread = FileProblems()   # sweeps that cannot be read: errors, as `check`'s drive part finds them
     for j, (i, kept) in enumerate(checked.items()):
         fid = drive.frames[i].frame_id
         report.findings += box_checks.size_findings(fid, kept) + box_checks.duplicate_findings(fid, kept)
@@ -99,12 +101,13 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
             points = drive.points(i)
         except FusionLabelError as e:
             report.notes.append(f"frame {fid}: sweep not read, its boxes not checked for points and ground ({e})")
+            unread.add(f"frame {fid}", "sweep", i, fid, e)
             continue
         report.swept_frames += 1
         report.findings += box_checks.empty_findings(fid, kept, points) + box_checks.ground_findings(fid, kept, points)
         if presence is not None and presence.needs(j):
             presence.count(j, points)
-    report.findings = same_box_once(report.findings)
+    report.findings = unread.findings(len(checked)) + same_box_once(report.findings)
     report.findings += (track_findings(track_frames, report.notes, presence.tracks if presence else None)
                         + continuity_findings(track_frames, presence))
     return report

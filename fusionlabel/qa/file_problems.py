@@ -1,0 +1,76 @@
+"""A drive's files that cannot be used (``sweep-file``, ``image-file``, ``rig-file`` findings):
+gathered per subject and check over the frames, in drive order, as one error finding each.
+
+:func:`missing_files` only looks the files up (missing, or empty): cheap enough for every frame of
+a long drive, so that `check` finds a missing sweep in a frame it does not read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from ..model.drive import Drive
+from .findings import ERROR, Finding
+
+REMEDY = {"sweep": "fix or replace the sweep file; render, import and export refuse the frame",
+          "image": "give the camera a readable image of its rig resolution at the path the drive names "
+                   "(a native drive: drive.yaml, frames[].cameras), or the rig the images' size",
+          "rig": "fix the frame's calibration file"}
+
+
+class FileProblems:
+    """Unreadable files and wrong image sizes, gathered per (subject, check) over the frames."""
+
+    def __init__(self):
+        self.problems: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
+
+    def add(self, subject: str, check: str, index: int, frame_id: str, error: Exception | str) -> None:
+        """Record ``error`` for file kind ``check`` (``sweep``, ``image``, ``rig``) of ``subject``
+        in the frame at drive index ``index``."""
+        self.problems[(subject, check)].append((index, frame_id, str(error)))
+
+    def findings(self, n_frames: int) -> list[Finding]:
+        """One error finding per subject and check, naming its frames in drive order, out of the
+        ``n_frames`` frames whose files were looked at."""
+        out = []
+        for (subject, check), problems in self.problems.items():
+            problems = sorted(problems)
+            frames = tuple(fid for _, fid, _ in problems)
+            shown = ", ".join(frames[:5]) + (", ..." if len(frames) > 5 else "")
+            out.append(Finding(ERROR, subject, f"{check}-file",
+                               f"in {len(frames)} of {n_frames} checked frames ({shown}): {problems[0][2]}",
+                               REMEDY[check], frame=frames[0], frames=frames))
+        return out
+
+
+def absent_file(path: Path) -> str | None:
+    """Why ``path`` cannot be a sweep or an image without reading it (missing, not a file, empty),
+    or None when it may be one."""
+    try:
+        if not path.is_file():
+            return f"{path}: file not found" if not path.exists() else f"{path}: not a file"
+        if path.stat().st_size == 0:
+            return f"{path}: empty file (0 bytes)"
+    except OSError as e:
+        return f"{path}: cannot be looked up ({e.strerror or e})"
+    return None
+
+
+def missing_files(drive: Drive, indices, problems: FileProblems) -> None:
+    """Add to ``problems`` the sweeps and images of ``drive``'s frames at ``indices`` that are
+    missing or empty (looked up, not read)."""
+    for i in indices:
+        frame = drive.frames[i]
+        if (why := absent_file(Path(frame.lidar_path))) is not None:
+            problems.add(f"frame {frame.frame_id}", "sweep", i, frame.frame_id, why)
+        for cam, path in frame.image_paths.items():
+            if (why := absent_file(Path(path))) is not None:
+                problems.add(cam, "image", i, frame.frame_id, why)
+
+
+def new_file_findings(findings: list[Finding], before: list[Finding]) -> list[Finding]:
+    """``findings`` without the file findings ``before`` already has for the same subject (the label
+    checks' unreadable sweeps that the drive checks reported too), in order."""
+    seen = {(f.subject, f.check) for f in before if f.check.endswith("-file")}
+    return [f for f in findings if not (f.check.endswith("-file") and (f.subject, f.check) in seen)]
