@@ -218,6 +218,22 @@ def has_ego_poses(drive: Drive) -> bool:
                for f in drive.frames)
 
 
+def camera_names_of_all_rigs(drive: Drive) -> list[str]:
+    """Every camera of every rig the drive's frames use (a drive may change rigs), each once: in
+    the order of the first frame's rig, then of each later rig's new cameras as the frames meet
+    them. Each distinct rig is read once (a frame's rig loader is called, and cached, once)."""
+    names: dict[str, None] = {}
+    seen: set[int] = set()
+    for i, f in enumerate(drive.frames):
+        source = f.rig_source
+        key = id(drive._rig) if source is None else id(source)
+        if key in seen:
+            continue
+        seen.add(key)
+        names.update(dict.fromkeys(drive.rig(i).camera_names))
+    return list(names)
+
+
 def cameras_without_images(drive: Drive) -> list[str]:
     """The cameras of the drive's rig (the first frame's) that no frame has an image for, in rig
     order: a LiDAR-only recording whose rig still names its cameras (``simulate --no-cameras``).
