@@ -227,3 +227,26 @@ def test_the_camera_list_holds_the_cameras_of_every_rig_in_a_stable_order(qtbot,
     pick(d.format_box, "coco")
     assert [d.camera_box.itemData(i) for i in range(1, d.camera_box.count())] == union
     d.reject()
+
+
+def test_the_camera_list_skips_a_rig_that_cannot_be_read(small_sim_drive):
+    from fusionlabel.errors import CalibrationError
+    from fusionlabel.model.drive import camera_names_of_all_rigs
+
+    def broken():
+        raise CalibrationError("calib/000002.txt", "P2 is missing", where="P2")
+
+    small_sim_drive.frames[2].rig_source = broken           # reported where that frame's rig is used
+    assert camera_names_of_all_rigs(small_sim_drive) == small_sim_drive.rig(0).camera_names
+
+
+def test_a_kitti_object_frames_cameras_are_named_without_reading_its_calibration(kitti_object):
+    """Each KITTI object frame has its own calibration: the list names their cameras without reading
+    every calib file, and names the cameras reading them gives."""
+    from fusionlabel.io.drives import open_drive
+    from fusionlabel.model.drive import camera_names_of_all_rigs
+
+    drive = open_drive(kitti_object)
+    named = camera_names_of_all_rigs(drive)
+    assert not drive._rig_cache                                # nothing read
+    assert named == list(dict.fromkeys(n for i in range(len(drive)) for n in drive.rig(i).camera_names))
