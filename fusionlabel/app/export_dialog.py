@@ -177,7 +177,7 @@ class ExportDialog(QDialog):
         self._format = new
         self.form.setRowVisible(self.camera_box, applies("camera", new))
         self.options.show_for(new)
-        self.adjustSize()
+        self.resize(self.width(), self.sizeHint().height())   # the rows shown, at the width the user gave
 
     def _checked_classes(self) -> list[str]:
         items = (self.classes_list.item(i) for i in range(self.classes_list.count()))
