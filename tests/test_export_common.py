@@ -45,7 +45,7 @@ def test_bad_options(small_sim_drive, tmp_path):
         export_drive(drive, "kitti", tmp_path / "b", options=ExportOptions(frames=[7]))
     with pytest.raises(ExportError, match="--sequence"):
         export_drive(drive, "kitti-tracking", tmp_path / "c", options=ExportOptions(sequence="../x", progress=False))
-    with pytest.raises(ExportError, match="--version"):
+    with pytest.raises(ExportError, match="--nuscenes-version"):
         export_drive(drive, "nuscenes", tmp_path / "d", options=ExportOptions(version="a/b", progress=False))
     (tmp_path / "map.yaml").write_text("car: [1, 2]\n")
     with pytest.raises(ExportError, match="map.yaml"):
@@ -445,3 +445,16 @@ def test_frame_ranges_say_a_range_only_where_every_id_in_it_is_meant():
     assert "–" not in text and text == "frames 000950, 000955, …, 000975 (6 frames)"
     assert frame_ranges([0, 1, 3], five_apart.__getitem__) == "frames 000950, 000955, 000965"
     assert "–" not in frame_ranges([0, 1], ["a", "b"].__getitem__)
+
+
+@pytest.mark.parametrize("name, text, line, key", [
+    ("map.yaml", "van: Car\nbus: Bus\nVAN: Truck\n", 3, "VAN"),           # one class mapped two ways
+    ("map.yaml", "van: Car\ntruck:\n  - Truck\n", 2, "truck"),           # a list, not a class name
+    ("map.json", '{"van": "Car",\n "bus": 7}\n', 2, "bus"),             # a number, not a class name
+])
+def test_a_wrong_class_map_entry_names_its_file_and_line(tmp_path, name, text, line, key):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ExportError) as bad:
+        load_class_map(path)
+    assert str(bad.value).startswith(f"{path}: line {line}, key {key!r}: ") and "\n" not in str(bad.value)

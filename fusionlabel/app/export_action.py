@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ..childproc.process import ChildStartError
 from .export_dialog import ExportDialog, load_choice, save_choice
-from .export_job import ExportChoice, default_out, export_arguments, result_lines
+from .export_job import ExportChoice, default_out, export_arguments, in_project, result_lines
 from .export_runner import ExportOutcome, ExportRunner
 from .progress_note import ProgressNote
 from .qt_util import take_activation_back
@@ -107,8 +107,7 @@ class WindowExport(QObject):
         """The folder ``choice`` exports into (a relative one is taken in the project's folder)."""
         if not choice.out:
             return default_out(self.project_folder, choice.format)
-        out = Path(choice.out).expanduser()
-        return out if out.is_absolute() else self.project_folder / out
+        return in_project(self.project_folder, choice.out)
 
     def start(self, choice: ExportChoice) -> bool:
         """Export the project as ``choice`` says; False (and a message) when it cannot start."""

@@ -1,8 +1,11 @@
 """File > Export's dialog: the format (with what each writes), the output folder (a folder
 chooser; by default ``<project>/exports/<format>``), and the options of ``fusionlabel export`` an
-annotator uses: the classes (a checklist of the ontology's), the frames (``--frames``, checked as the
-command checks it before the export starts) and the camera of KITTI and COCO. The choices are remembered between sessions (:func:`load_choice`,
-:func:`save_choice`: the user's settings, as the window layout's; the folder per project)."""
+annotator uses: the classes (a checklist of the ontology's), the frames (``--frames``), the camera
+of KITTI and COCO (any camera of the drive's rigs), and the rows of :mod:`.export_options_form`
+(class map and the options of one format, shown for that format only). Each text is checked as the
+command checks it, on every change: its message shows under the field and Export waits until it
+is right. The choices are remembered between sessions (:func:`load_choice`, :func:`save_choice`:
+the user's settings, as the window layout's; the folder and the project's own choices per project)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -27,15 +29,18 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import InputError
 from ..export import DESCRIPTIONS
 from ..export.base import parse_classes
+from ..model.drive import camera_names_of_all_rigs
 from ..model.frame_spec import FRAMES_SYNTAX, parse_frames
-from .export_job import CAMERA_FORMATS, STATUS_CHOICES, ExportChoice, default_out, format_label
+from .export_fields import CheckedField
+from .export_job import PROJECT_FIELDS, STATUS_CHOICES, ExportChoice, applies, default_out, format_label
+from .export_options_form import ExportOptionsForm
 from .window_layout import layout_settings
 
 CHOICE_SETTING = "export/choice"     # the options (JSON), the same for every project
 FOLDERS_SETTING = "export/folders"   # {project folder: output folder chosen there} (JSON)
+PROJECT_SETTING = "export/projects"  # {project folder: {PROJECT_FIELDS: value}} (JSON)
 
 
 def _read_json(settings, key: str):
@@ -52,6 +57,10 @@ def load_choice(project_folder: Path) -> ExportChoice:
     folders = _read_json(settings, FOLDERS_SETTING)
     out = folders.get(str(project_folder)) if isinstance(folders, dict) else None
     choice.out = out if isinstance(out, str) else ""
+    projects = _read_json(settings, PROJECT_SETTING)
+    own = ExportChoice.from_dict(projects.get(str(project_folder)) if isinstance(projects, dict) else None)
+    for name in PROJECT_FIELDS:
+        setattr(choice, name, getattr(own, name))
     return choice
 
 
@@ -60,7 +69,13 @@ def save_choice(project_folder: Path, choice: ExportChoice) -> None:
     settings = layout_settings()
     options = choice.to_dict()
     options["out"] = ""
+    for name in PROJECT_FIELDS:
+        options.pop(name)
     settings.setValue(CHOICE_SETTING, json.dumps(options))
+    projects = _read_json(settings, PROJECT_SETTING)
+    projects = projects if isinstance(projects, dict) else {}
+    projects[str(project_folder)] = {name: getattr(choice, name) for name in PROJECT_FIELDS}
+    settings.setValue(PROJECT_SETTING, json.dumps(projects))
     folders = _read_json(settings, FOLDERS_SETTING)
     folders = folders if isinstance(folders, dict) else {}
     if choice.out:
@@ -120,28 +135,23 @@ class ExportDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked if name in chosen else Qt.CheckState.Unchecked)
             self.classes_list.addItem(item)
         self.classes_list.setMaximumHeight(120)
-        self.frames_edit = QLineEdit(choice.frames)
-        self.frames_edit.setPlaceholderText("every frame")
-        self.frames_edit.setToolTip(f"the frames exported (--frames): {FRAMES_SYNTAX}; empty for every frame")
-        self.frames_error = QLabel()
-        self.frames_error.setWordWrap(True)
-        self.frames_error.setStyleSheet("color: #c0392b")
-        self.frames_error.hide()
-        self.frames_edit.textChanged.connect(self.frames_error.hide)
+        self.frames_field = CheckedField(choice.frames, lambda text: parse_frames(text, drive), "every frame",
+                                         f"the frames exported (--frames): {FRAMES_SYNTAX}; empty for every frame")
+        self.frames_edit, self.frames_error = self.frames_field.edit, self.frames_field.error_label
         self.camera_box = QComboBox()
         self.camera_box.addItem("the format's default (KITTI: image_2 or the first; COCO: every camera)", "")
-        for name in drive.rig(0).camera_names:
+        for name in camera_names_of_all_rigs(drive):
             self.camera_box.addItem(name, name)
         self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(choice.camera)))
         self.camera_box.setToolTip("KITTI: the camera written as image_2; COCO: only this camera (--camera)")
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("Format", self.format_box)
         form.addRow("Folder", out_row)
         form.addRow("Frames by status", self.status_box)
-        form.addRow("Frame range", self.frames_edit)
-        form.addRow("", self.frames_error)
+        form.addRow("Frame range", self.frames_field)
         form.addRow("Classes", self.classes_list)
         form.addRow("Camera", self.camera_box)
+        self.options = ExportOptionsForm(form, self.project_folder, drive, choice, self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setDefault(True)
@@ -154,9 +164,10 @@ class ExportDialog(QDialog):
         layout.addWidget(buttons)
         self._format = choice.format
         self.format_box.currentIndexChanged.connect(self._format_changed)
-        self.classes_list.itemChanged.connect(self._classes_changed)
+        self.classes_list.itemChanged.connect(self._update_export)
+        self.frames_field.changed.connect(self._update_export)
+        self.options.changed.connect(self._update_export)
         self._format_changed()
-        self._classes_changed()
 
     def _format_changed(self) -> None:
         """A folder that was the old format's default becomes the new format's."""
@@ -164,29 +175,30 @@ class ExportDialog(QDialog):
         if Path(self.out_edit.text().strip()) == default_out(self.project_folder, self._format):
             self.out_edit.setText(str(default_out(self.project_folder, new)))
         self._format = new
-        self.camera_box.setEnabled(new in CAMERA_FORMATS)
+        self.form.setRowVisible(self.camera_box, applies("camera", new))
+        self.options.show_for(new)
+        self.resize(self.width(), self.sizeHint().height())   # the rows shown, at the width the user gave
 
     def _checked_classes(self) -> list[str]:
         items = (self.classes_list.item(i) for i in range(self.classes_list.count()))
         return [item.text() for item in items if item.checkState() == Qt.CheckState.Checked]
 
-    def _classes_changed(self) -> None:
-        """Export needs at least one class."""
-        self.export_button.setEnabled(bool(self._checked_classes()))
-        self.export_button.setToolTip("" if self._checked_classes() else "tick at least one class")
+    def why_not(self) -> str:
+        """Why Export waits ("" when it may go): no class ticked, or a field the command refuses."""
+        if not self._checked_classes():
+            return "tick at least one class"
+        wrong = [f for f in (self.frames_field, *self.options.invalid()) if not f.valid]
+        return wrong[0].error if wrong else ""
+
+    def _update_export(self) -> None:
+        why = self.why_not()
+        self.export_button.setEnabled(not why)
+        self.export_button.setToolTip(why)
 
     def accept(self) -> None:
-        """Export, unless the frame range is one the command refuses: its message is shown then."""
-        text = self.frames_edit.text().strip()
-        if text:
-            try:
-                parse_frames(text, self.drive)
-            except InputError as e:
-                self.frames_error.setText(str(e))
-                self.frames_error.show()
-                self.frames_edit.setFocus()
-                return
-        super().accept()
+        """Export, unless a field is one the command refuses (its message is shown under it)."""
+        if not self.why_not():
+            super().accept()
 
     def _browse(self) -> None:
         start = Path(self.out_edit.text().strip() or self.project_folder)
@@ -203,8 +215,10 @@ class ExportDialog(QDialog):
         out = "" if not text or Path(text) == default_out(self.project_folder, fmt) else text
         checked = self._checked_classes()
         classes = "" if len(checked) == self.classes_list.count() else ",".join(checked)
-        return ExportChoice(format=fmt, out=out, include_prelabels=self.prelabels_box.isChecked(),
-                            status=self.status_box.currentData(), labels_only=self.labels_only_box.isChecked(),
-                            force=self.force_box.isChecked(), skip_bad_frames=self.skip_box.isChecked(),
-                            classes=classes, frames=self.frames_edit.text().strip(),
-                            camera=self.camera_box.currentData() or "")
+        choice = ExportChoice(format=fmt, out=out, include_prelabels=self.prelabels_box.isChecked(),
+                              status=self.status_box.currentData(), labels_only=self.labels_only_box.isChecked(),
+                              force=self.force_box.isChecked(), skip_bad_frames=self.skip_box.isChecked(),
+                              classes=classes, frames=self.frames_field.value(),
+                              camera=self.camera_box.currentData() or "")
+        self.options.fill(choice)
+        return choice

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ..export import DESCRIPTIONS
+from ..export.option_checks import OUTSIDE_CHOICES, ROTATION_CHOICES
 from ..wording import counted
 
 EXPORTS_FOLDER = "exports"   # default output: <project>/exports/<format>
@@ -23,6 +24,12 @@ STATUS_CHOICES = (("every frame", None), ("frames marked done or reviewed", "don
 PROGRESS_LINE = re.compile(r"^export [\w-]+: (\d+)/(\d+) frames?\b")
 ERROR_PREFIX = "fusionlabel: error: "
 CAMERA_FORMATS = ("kitti", "coco")   # the formats that take --camera
+# The formats each format-specific option applies to (as ``fusionlabel export --help`` says).
+OPTION_FORMATS = {"camera": CAMERA_FORMATS, "outside": ("kitti", "kitti-tracking"),
+                  "recompute_2d": ("kitti", "kitti-tracking"), "sequence": ("kitti-tracking",),
+                  "nuscenes_version": ("nuscenes",), "scene_name": ("nuscenes",), "rotation": ("openlabel",)}
+# Choices that belong to one project (its classes, its drive): remembered per project.
+PROJECT_FIELDS = ("class_map", "sequence", "scene_name", "image_size")
 
 
 @dataclass
@@ -40,6 +47,14 @@ class ExportChoice:
     classes: str = ""    # --classes (comma-separated); empty: every class
     frames: str = ""     # --frames as typed; empty: every frame
     camera: str = ""     # --camera of KITTI and COCO; empty: the format's default
+    class_map: str = ""  # --class-map file (a relative one is in the project's folder); empty: none
+    outside: str = "keep"          # --outside of KITTI and KITTI tracking
+    recompute_2d: bool = False     # --recompute-2d of KITTI and KITTI tracking
+    sequence: str = ""             # --sequence of KITTI tracking; empty: its default
+    nuscenes_version: str = ""     # --nuscenes-version; empty: its default
+    scene_name: str = ""           # --scene-name of nuScenes; empty: the source's
+    rotation: str = "quaternion"   # --rotation of OpenLABEL
+    image_size: str = ""           # --image-size (a KITTI tracking drive without images); empty: none
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,12 +66,12 @@ class ExportChoice:
         choice = cls()
         if not isinstance(data, dict):
             return choice
+        allowed = {"format": tuple(DESCRIPTIONS), "status": [s for _, s in STATUS_CHOICES],
+                   "outside": OUTSIDE_CHOICES, "rotation": ROTATION_CHOICES}
         for f in fields(cls):
             value = data.get(f.name)
             default = getattr(choice, f.name)
-            if f.name == "format" and value not in DESCRIPTIONS:
-                continue
-            if f.name == "status" and value not in [s for _, s in STATUS_CHOICES]:
+            if f.name in allowed and value not in allowed[f.name]:
                 continue
             if isinstance(default, bool) and not isinstance(value, bool):
                 continue
@@ -69,6 +84,17 @@ class ExportChoice:
 def default_out(project_folder: str | Path, fmt: str) -> Path:
     """Where an export of format ``fmt`` goes unless the annotator chose a folder."""
     return Path(project_folder) / EXPORTS_FOLDER / fmt
+
+
+def in_project(project_folder: str | Path, text: str) -> Path:
+    """The path typed in the dialog: ``~`` expanded, a relative one taken in the project's folder."""
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else Path(project_folder) / path
+
+
+def applies(option: str, fmt: str) -> bool:
+    """Whether the format-specific ``option`` (a key of OPTION_FORMATS) is one of format ``fmt``'s."""
+    return fmt in OPTION_FORMATS[option]
 
 
 def format_label(fmt: str) -> str:
@@ -93,8 +119,25 @@ def export_arguments(project_folder: str | Path, choice: ExportChoice, out: str 
         args += ["--classes", choice.classes]
     if choice.frames.strip():
         args += ["--frames", choice.frames.strip()]
-    if choice.camera and choice.format in CAMERA_FORMATS:
+    fmt = choice.format
+    if choice.camera and applies("camera", fmt):
         args += ["--camera", choice.camera]
+    if choice.class_map:
+        args += ["--class-map", str(in_project(project_folder, choice.class_map))]
+    if applies("outside", fmt):
+        args += ["--outside", choice.outside]
+    if choice.recompute_2d and applies("recompute_2d", fmt):
+        args.append("--recompute-2d")
+    if choice.sequence and applies("sequence", fmt):
+        args += ["--sequence", choice.sequence]
+    if choice.nuscenes_version and applies("nuscenes_version", fmt):
+        args += ["--nuscenes-version", choice.nuscenes_version]
+    if choice.scene_name and applies("scene_name", fmt):
+        args += ["--scene-name", choice.scene_name]
+    if applies("rotation", fmt):
+        args += ["--rotation", choice.rotation]
+    if choice.image_size:
+        args += ["--image-size", choice.image_size]
     return args
 
 

@@ -13,6 +13,7 @@ from .run_json import export_document, print_json, text_stream
 
 def register(sub: argparse._SubParsersAction) -> None:
     from ..export import DESCRIPTIONS, FORMATS
+    from ..export.option_checks import OUTSIDE_CHOICES, ROTATION_CHOICES
 
     p = sub.add_parser("export", help="export labels to KITTI, KITTI tracking, nuScenes, OpenLABEL or COCO",
                        description="Export a project's annotations (or a drive's own labels) to a training "
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--camera", help="KITTI: camera written as image_2 (default image_2 or the first camera); "
                                     "COCO: only this camera (default all)")
     p.add_argument("--labels-only", action="store_true", help="do not write sweeps and images")
-    p.add_argument("--outside", choices=("keep", "drop"), default="keep",
+    p.add_argument("--outside", choices=OUTSIDE_CHOICES, default="keep",
                    help="KITTI: objects outside the camera view are kept with a -1 2D box (default) or dropped")
     p.add_argument("--recompute-2d", action="store_true",
                    help="KITTI: recompute 2D box, truncation, occlusion and alpha of untouched imported objects too")
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scene-name", help="nuScenes: the scene's name (default: the source's nuScenes scene name, else "
                                         "the drive's name); a name in no official split gets the custom split "
                                         "'fusionlabel' in <version>/splits.json")
-    p.add_argument("--rotation", choices=("quaternion", "euler"), default="quaternion",
+    p.add_argument("--rotation", choices=ROTATION_CHOICES, default="quaternion",
                    help="OpenLABEL: cuboid rotation as quaternion (10 values, default) or Euler angles (9 values)")
     p.add_argument("--scene", help="nuScenes source: scene name, token or index; KITTI tracking source: sequence")
     p.add_argument("--image-size", metavar="WxH",

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
-from ..errors import InputError
-
 SKIPPED_FRAMES_EXIT = 3     # --skip-bad-frames skipped frames (2 stays "bad input, nothing done")
 
 SKIP_BAD_FRAMES_EXITS = ("the skipped frames are listed at the end and the exit code is 3; when every frame is bad, "
                          "nothing is written and the exit code is 2 (default: stop at the first bad frame, exit 2)")
 
 
-def parse_image_size(text: str) -> tuple[int, int]:
-    """``"1242x375"`` -> (1242, 375); InputError naming ``--image-size`` for anything but two
-    positive whole numbers of pixels joined by x."""
-    m = re.fullmatch(r"\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*", text)
-    if not m or int(m[1]) == 0 or int(m[2]) == 0:
-        raise InputError(None, f"expected WIDTHxHEIGHT in pixels, two positive whole numbers such as 1242x375, got "
-                               f"{text!r}", where="--image-size")
-    return int(m[1]), int(m[2])
-
-
 def image_size_option(text: str | None) -> tuple[int, int] | None:
-    """``--image-size`` parsed (:func:`parse_image_size`), None when not given."""
+    """``--image-size`` parsed (:func:`~fusionlabel.io.drives.parse_image_size`), None when not given."""
+    from ..io.drives import parse_image_size
+
     return None if text is None else parse_image_size(text)
 
 

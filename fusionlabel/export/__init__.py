@@ -12,6 +12,7 @@ from pathlib import Path
 from ..model.drive import Drive
 from ..export_manifest import MANIFEST
 from .base import ExportError, ExportOptions, ExportSummary, LabelsFor, output_names
+from .option_checks import OUTSIDE_CHOICES, check_choice
 from .staging import staged_output
 from .status_filter import select_by_status
 
@@ -57,8 +58,7 @@ def export_drive(drive: Drive, fmt: str, out: str | Path, labels_for: LabelsFor 
         if bad:
             raise ExportError(None, f"frame indices {bad[:5]} out of range 0..{len(drive) - 1}", where="--frames")
     options, left_out = select_by_status(options, len(drive))       # --status within --frames
-    if options.outside not in ("keep", "drop"):
-        raise ExportError(None, f"expected 'keep' or 'drop', got {options.outside!r}", where="--outside")
+    check_choice(options.outside, OUTSIDE_CHOICES, "--outside")
     out = Path(out)
     cls(drive, labels_for or drive.labels, out, options).refuse_unmatched_classes()   # before anything is written
     with staged_output(out, lambda folder: output_names(folder, options.force), MANIFEST, drive.root) as staged:

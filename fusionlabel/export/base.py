@@ -7,6 +7,7 @@ same code exports a drive's own labels (``drive.labels``) or a project's annotat
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from abc import ABC, abstractmethod
@@ -269,16 +270,27 @@ def load_class_map(path: str | Path) -> dict[str, str | None]:
     except (OSError, UnicodeDecodeError) as e:
         raise ExportError(path, f"cannot read class map: {e}", where="--class-map") from None
     data = parse_yaml(text, path, ExportError)     # a syntax error names the line and column
-    if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
-                                             for k, v in data.items()):
-        raise ExportError(path, "expected a mapping of class names to class names (or null)", where="(document)")
+    if not isinstance(data, dict):
+        raise ExportError(path, f"expected a mapping of class names to class names (or null), got "
+                                f"{type(data).__name__}", where="(document)")
     first: dict[str, str] = {}
     for key, value in data.items():     # keys match case-insensitively: 'car' and 'Car' must agree
+        if not isinstance(key, str) or not (value is None or isinstance(value, str)):
+            raise ExportError(path, f"expected a class name mapped to a class name (or null), got {key!r}: "
+                                    f"{value!r}", where=_key_place(text, key))
         other = first.setdefault(key.lower(), key)
         if data[other] != value:
             raise ExportError(path, f"keys {other!r} and {key!r} name the same class (keys match in any case) "
-                              f"but map it to {data[other]!r} and {value!r}", where=key)
+                              f"but map it to {data[other]!r} and {value!r}", where=_key_place(text, key))
     return data
+
+
+def _key_place(text: str, key) -> str:
+    """Where the top-level ``key`` of a class map is written: "line N, key K" (its first line that
+    starts with it, quoted or not, followed by a colon), else "key K"."""
+    pattern = re.compile(r"""\s*[{,]?\s*["']?""" + re.escape(str(key)) + r"""["']?\s*:""")
+    line = next((n for n, row in enumerate(text.splitlines(), 1) if pattern.match(row)), None)
+    return f"key {key!r}" if line is None else f"line {line}, key {key!r}"
 
 
 # ------------------------------------------------------------------------------------- output

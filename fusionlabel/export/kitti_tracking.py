@@ -28,9 +28,10 @@ from ..geometry.transforms import invert_T
 from ..io.kitti import KittiCalib, read_kitti_calib
 from ..io.kitti_tracking import OXTS_DEFAULT_ORIGIN, oxts_from_poses, oxts_text, read_oxts
 from ..model.annotation import CuboidLabel
-from .base import ExportError, frame_ranges
+from .base import frame_ranges
 from .kitti import KittiExporter, calib_file_text
 from .levelling import Levelling
+from .option_checks import check_sequence
 
 # KITTI tracking's calibration files (data_tracking_calib) name these matrices without a colon
 # ("R_rect 9.999239e-01 ..."), after P0:-P3:, which have one.
@@ -78,11 +79,7 @@ class KittiTrackingExporter(KittiExporter):
 
     def begin(self) -> None:
         super().begin()
-        seq = self.options.sequence
-        if not seq or any(c in seq for c in "/\\ ") or seq in (".", ".."):
-            raise ExportError(None, f"sequence name must be a plain file name like 0000, got {seq!r}",
-                              where="--sequence")
-        self.seq = seq
+        self.seq = check_sequence(self.options.sequence)
         first = self.frames[0] if self.frames else 0
         src_calib = self.source_calib(first)
         self.level = KittiExporter.levelling(self, first)     # one levelled camera for the sequence

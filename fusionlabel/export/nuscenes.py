@@ -26,8 +26,9 @@ import numpy as np
 from ..geometry.transforms import quaternion_from_rotation
 from ..model.annotation import CuboidLabel
 from ..io.json_stream import Streamed
-from .base import Exporter, ExportError, frame_ranges
+from .base import Exporter, frame_ranges
 from .nuscenes_splits import official_splits
+from .option_checks import check_nuscenes_version, check_scene_name
 from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group,
                       nuscenes_attributes_by_speed, nuscenes_category)
 from ..geometry.cuboid import count_points_in_cuboids
@@ -97,11 +98,7 @@ class NuScenesExporter(Exporter):
 
     # ------------------------------------------------------------------ set-up
     def begin(self) -> None:
-        version = self.options.version
-        if not re.fullmatch(r"[A-Za-z0-9._-]+", version or ""):
-            raise ExportError(None, f"version must be a plain folder name like v1.0-mini, got {version!r}",
-                              where="--version")
-        self.version = version
+        self.version = check_nuscenes_version(self.options.version)
         self.tables: dict[str, list] = {t: [] for t in (
             "category", "attribute", "visibility", "instance", "sensor", "calibrated_sensor", "ego_pose", "log",
             "scene", "sample", "sample_data", "sample_annotation", "map")}
@@ -114,9 +111,7 @@ class NuScenesExporter(Exporter):
         log = getattr(src, "log", None) or {}
         self.source_map = getattr(src, "nuscenes_map", None) or {}
         base = re.sub(r"[^0-9A-Za-z_-]+", "-", src.name).strip("-") or "drive"
-        self.scene_name = self.options.scene_name or scene.get("name") or base
-        if not self.scene_name.strip() or not self.scene_name.isprintable():
-            raise ExportError(None, f"scene name must be printable text, got {self.scene_name!r}", where="--scene-name")
+        self.scene_name = check_scene_name(self.options.scene_name or scene.get("name") or base)
         self.scene_token = scene.get("token") or make_token("scene", src.name)
         self.scene_description = scene.get("description", f"exported by fusionlabel from {src.name}")
         self.log_token = log.get("token") or make_token("log", src.name)

@@ -19,7 +19,8 @@ from ..io.openlabel import (CUBOID_NAME, ODOM, SCHEMA_VERSION, UNTRACKED, VEHICL
 from ..model.annotation import CuboidLabel
 from ..model.rig import CameraSensor, Rig
 from ..progress import progress
-from .base import Exporter, ExportError
+from .base import Exporter
+from .option_checks import ROTATION_CHOICES, check_choice
 
 FILE_NAME = "openlabel.json"
 
@@ -233,9 +234,7 @@ class OpenLabelExporter(Exporter):
         return sorted(frames)
 
     def begin(self) -> None:
-        if self.options.rotation not in ("quaternion", "euler"):
-            raise ExportError(None, f"expected 'quaternion' or 'euler', got {self.options.rotation!r}",
-                              where="--rotation")
+        check_choice(self.options.rotation, ROTATION_CHOICES, "--rotation")
 
     def add_frame(self, index: int) -> None:
         """Unused: :meth:`run` writes the document (:func:`write_openlabel`)."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from ..errors import DriveError
+from ..errors import DriveError, InputError
 from ..model.drive import Drive
 
 LAYOUTS = ("a native drive (drive.yaml), a nuScenes dataroot (v1.0-*/), a SUSTech-style folder "
@@ -49,6 +50,24 @@ def open_drive(path: str | Path, scene: str | None = None, image_size: tuple[int
     drive = _open_layout(path, layout, scene, image_size)
     drive.opened_as = (str(path.absolute()), scene, image_size)
     return drive
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """``"1242x375"`` -> (1242, 375); InputError naming ``--image-size`` for anything but two
+    positive whole numbers of pixels joined by x."""
+    m = re.fullmatch(r"\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*", text)
+    if not m or int(m[1]) == 0 or int(m[2]) == 0:
+        raise InputError(None, f"expected WIDTHxHEIGHT in pixels, two positive whole numbers such as 1242x375, got "
+                               f"{text!r}", where="--image-size")
+    return int(m[1]), int(m[2])
+
+
+def takes_image_size(drive: Drive) -> bool:
+    """Whether ``--image-size`` gives ``drive`` a camera it lacks: a KITTI tracking sequence
+    without ``image_02/`` images, whose camera ``image_2`` has no size to be read."""
+    from .kitti_tracking import KittiTrackingDrive
+
+    return isinstance(drive, KittiTrackingDrive) and bool(drive.frames) and "image_2" not in drive.rig(0).camera_names
 
 
 def check_image_size_option(drive: Drive, image_size: tuple[int, int] | None, where: str | Path) -> None:

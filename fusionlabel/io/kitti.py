@@ -320,10 +320,12 @@ def open_kitti_object(path: str | Path) -> Drive:
 
 
 def _rig_loader(calib_path: Path, images: dict[str, Path], name: str, sizes: _ImageSizes):
+    cams = {int(cam.split("_")[1]): p for cam, p in images.items()}
+
     def load() -> Rig:
         calib = read_kitti_calib(calib_path)
-        cams = {int(cam.split("_")[1]): p for cam, p in images.items()}
         return rig_from_kitti_calib(calib, {c: sizes.of(c, p, calib) for c, p in cams.items()}, name)
+    load.camera_names = [f"image_{c}" for c in sorted(cams)]   # the rig's cameras, known without reading it
     return load
 
 

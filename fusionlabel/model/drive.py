@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import InputError
 from ..geometry.transforms import invert_T
 from .annotation import CuboidLabel
 from .rig import Rig
@@ -216,6 +217,28 @@ def has_ego_poses(drive: Drive) -> bool:
     first = drive.frames[0].T_world_vehicle if drive.frames else None
     return any(not np.allclose(f.T_world_vehicle, first, atol=1e-9) or f.T_world_vehicle_at_camera
                for f in drive.frames)
+
+
+def camera_names_of_all_rigs(drive: Drive) -> list[str]:
+    """Every camera of every rig the drive's frames use (a drive may change rigs), each once: in
+    the order of the first frame's rig, then of each later rig's new cameras as the frames meet
+    them. Each distinct rig is read once; a frame's rig loader that names its cameras (attribute
+    ``camera_names``: a KITTI object frame's) is not called. A rig that cannot be read adds none
+    (its error is reported where the rig is used)."""
+    names: dict[str, None] = {}
+    seen: set[int] = set()
+    for i, f in enumerate(drive.frames):
+        source = f.rig_source
+        key = id(drive._rig) if source is None else id(source)
+        if key in seen:
+            continue
+        seen.add(key)
+        known = getattr(source, "camera_names", None) if callable(source) else None
+        try:
+            names.update(dict.fromkeys(known if known is not None else drive.rig(i).camera_names))
+        except (InputError, OSError, ValueError):
+            continue
+    return list(names)
 
 
 def cameras_without_images(drive: Drive) -> list[str]:
