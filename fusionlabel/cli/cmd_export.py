@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     text = text_stream(args.json)
     print(f"source: {what}", file=text)
     notes = [note for note in getattr(drive, "notes", []) if "--image-size" in note]   # the size the user gave
+    notes += getattr(drive, "left_out", [])   # labelled frames the reader could not read: not exported
     for note in notes:
         print(f"note: {note}", file=text)
     print(summary.text(), file=text)

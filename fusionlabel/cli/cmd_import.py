@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote native drive {args.out} ({counted(len(drive), 'frame')}) from {drive.name}")
     if args.drop_nonfinite:
         print(dropped_summary(dropped, len(drive)))
-    drive_notes = getattr(drive, "notes", [])
+    drive_notes = [*getattr(drive, "notes", []), *getattr(drive, "left_out", [])]
     if args.estimate_poses:   # the reader's "no oxts: identity poses" no longer holds for the copy
         drive_notes = [n for n in drive_notes if not n.startswith("no oxts/")]
     for note in [*drive_notes, *([time_note] if time_note else []), *label_notes]:

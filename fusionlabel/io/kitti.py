@@ -316,7 +316,22 @@ def open_kitti_object(path: str | Path) -> Drive:
             labels_source=_labels_loader(label_path, calib_path),
             rig_source=_rig_loader(calib_path, images, f"kitti-{fid}", sizes)))
     name = f"{root.parent.name}/{root.name}" if root.parent.name else root.name  # "kitti/training"; "k1" at /
-    return Drive(name, root, None, frames)
+    drive = Drive(name, root, None, frames)
+    drive.left_out = unswept_labels(root, {s.stem for s in sweeps})
+    return drive
+
+
+def unswept_labels(root: Path, swept: set[str]) -> list[str]:
+    """A line for the ``label_2/`` files of a KITTI object folder whose frame has no sweep in
+    ``velodyne/`` (``swept``: the frame IDs that have one): such a frame cannot be part of the
+    drive, and its labels would be lost without a word."""
+    lost = sorted(p.stem for p in root.glob("label_2/*.txt") if p.stem not in swept)
+    if not lost:
+        return []
+    shown = ", ".join(lost[:5]) + (", ..." if len(lost) > 5 else "")
+    return [f"{root / 'label_2'}: {len(lost)} label file{'s' if len(lost) > 1 else ''} without a sweep in "
+            f"velodyne/ ({shown}): {'those frames are' if len(lost) > 1 else 'that frame is'} left out, "
+            f"with {'their' if len(lost) > 1 else 'its'} labels"]
 
 
 def _rig_loader(calib_path: Path, images: dict[str, Path], name: str, sizes: _ImageSizes):

@@ -97,6 +97,9 @@ class Drive:
         # (path, scene, image_size) when :func:`~fusionlabel.io.drives.open_drive` made it: another
         # process can open the same drive from these (a background detector, for instance).
         self.opened_as: tuple | None = None
+        # Source files the reader found but could not make part of a frame (a KITTI object label file
+        # whose sweep is missing), one line each: `check` reports them, export and import say so.
+        self.left_out: list[str] = []
 
     def __len__(self) -> int:
         return len(self.frames)

@@ -32,7 +32,7 @@ from ..errors import FusionLabelError
 from ..io.pointcloud import collected_notes
 from ..model.drive import Drive, cameras_without_images
 from .camera_checks import Coverage, Orientation, coverage_finding, orientation, static_findings
-from .file_problems import FileProblems, missing_files
+from .file_problems import FileProblems, left_out_findings, missing_files
 from .findings import Finding, unique
 from .lidar_checks import lidar_up_finding
 from .pose_checks import PoseCheck, check_poses
@@ -161,7 +161,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     if time_frames is None:
         time_frames = checked if frames is not None else list(range(len(drive)))
     times = check_capture_times(drive, time_frames)
-    findings = problems.findings(len(looked_up))
+    findings = problems.findings(len(looked_up)) + left_out_findings(drive)
     findings += unique(lidar_findings) + [f for name in cameras for f in unique(per_camera[name])]
     findings += pose_check.findings + times.findings
     return DriveCheck(drive.name, str(drive.root), [f.frame_id for f in drive.frames], checked, cameras,

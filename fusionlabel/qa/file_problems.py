@@ -1,5 +1,6 @@
 """A drive's files that cannot be used (``sweep-file``, ``image-file``, ``rig-file`` findings):
-gathered per subject and check over the frames, in drive order, as one error finding each.
+gathered per subject and check over the frames, in drive order, as one error finding each; and the
+source files its reader left out for want of a sweep (``Drive.left_out``).
 
 :func:`missing_files` only looks the files up (missing, or empty): cheap enough for every frame of
 a long drive, so that `check` finds a missing sweep in a frame it does not read.
@@ -74,3 +75,11 @@ def new_file_findings(findings: list[Finding], before: list[Finding]) -> list[Fi
     checks' unreadable sweeps that the drive checks reported too), in order."""
     seen = {(f.subject, f.check) for f in before if f.check.endswith("-file")}
     return [f for f in findings if not (f.check.endswith("-file") and (f.subject, f.check) in seen)]
+
+
+def left_out_findings(drive: Drive) -> list[Finding]:
+    """An error per line of ``drive.left_out``: label files the reader found but could not make a
+    frame of (a KITTI object frame without its sweep), whose labels no command would see."""
+    remedy = ("put the frame's sweep back, or move its label file away if the frame was dropped on purpose; "
+              "render, export and the app do not see the frame")
+    return [Finding(ERROR, "drive", "sweep-file", line, remedy) for line in getattr(drive, "left_out", [])]

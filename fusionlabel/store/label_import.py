@@ -77,7 +77,8 @@ class ImportReport:
     """What :meth:`Project.import_drive_labels` did: ``created`` labels (the bound ``command``, None
     when nothing was new); ``already`` imported before and still in the project; ``deleted``
     imported before and deleted since (not brought back); ``overlapping`` left out because a box
-    already in the project covers them; ``skipped_classes`` by class; unreadable label files."""
+    already in the project covers them; ``skipped_classes`` by class; unreadable label files;
+    ``left_out``: the drive reader's lines on label files it could not make a frame of."""
 
     command: Command | None
     created: int = 0
@@ -86,6 +87,7 @@ class ImportReport:
     already: int = 0
     deleted: int = 0
     overlapping: int = 0
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def unknown_classes(self) -> Counter:
@@ -124,11 +126,11 @@ class ImportReport:
         return f"{counted(len(self.errors), 'label file')} not read: {self.errors[0]}{more}"
 
     def problems(self) -> list[str]:
-        """What the user must hear about: the summary when classes were skipped (one line), and
-        unreadable label files."""
+        """What the user must hear about: the summary when classes were skipped (one line),
+        unreadable label files, and label files left out with their frame."""
         out = [self.summary()] if self.skipped_text() else []
         errors = self.errors_text()
-        return out + ([errors] if errors else [])
+        return out + ([errors] if errors else []) + self.left_out
 
 
 def _box_key(frame: int, box: Cuboid) -> tuple:
@@ -179,7 +181,7 @@ def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames:
                         progress: bool = True) -> ImportReport:
     """Add the drive labels of ``frames`` (default all) the project does not have yet as one
     undoable command (see the module docstring for what counts as having them)."""
-    report = ImportReport(None)
+    report = ImportReport(None, left_out=list(getattr(drive, "left_out", [])) if frames is None else [])
     earlier = imported_labels(doc)
     token_tracks = _token_named_tracks(doc, drive)
     commands: list[Command] = []
