@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fusionlabel.errors import CalibrationError, DriveError, LabelError
+from fusionlabel.errors import CalibrationError, DriveError, FusionLabelError, LabelError
 from fusionlabel.geometry.cuboid import points_in_cuboid
 from fusionlabel.geometry.projection import project_points
 from fusionlabel.io.sustech import is_sustech_folder, open_sustech, read_sustech_labels
@@ -129,6 +129,8 @@ def test_objs_wrapper_pose_and_extra_keys(tmp_path):
     ([OBJ, dict(OBJ, psr=dict(OBJ["psr"], scale={"x": 1, "y": -2, "z": 1}))], "[1].psr.scale"),
     ([dict(OBJ, psr=dict(OBJ["psr"], position={"x": "a", "y": 0, "z": 0}))], "[0].psr.position.x"),
     ({"objects": []}, "(document)"),
+    ([dict(OBJ, obj_id=[7])], "[0].obj_id"),
+    ([OBJ, dict(OBJ, obj_id={"id": 7})], "[1].obj_id"),
 ])
 def test_label_errors_name_the_key(tmp_path, labels, where):
     root = make_folder(tmp_path / "s", labels)
@@ -179,3 +181,22 @@ def test_cli_import_and_export(scene, tmp_path):
     assert sorted(p.name for p in (tmp_path / "k" / "label_2").iterdir()) == [f"{f}.txt" for f in
                                                                               ("000950", "000965", "000970", "000975")]
     shutil.rmtree(tmp_path / "native")
+
+
+def test_a_broken_first_image_is_its_frames_problem_not_the_drives(tmp_path, capsys):
+    """SUSTech calibrations hold no image size: it comes from the camera's first image that reads,
+    so a corrupt first image leaves the drive readable and is reported for its frame only."""
+    from fusionlabel.cli.main import main
+
+    root = make_folder(tmp_path / "s", [OBJ])
+    np.zeros(500 * 4, np.float32).reshape(-1, 4).tofile(root / "lidar" / "000002.bin")
+    (root / "camera" / "cam" / "000002.jpg").write_bytes(b"\xff\xd8\xff" + bytes(100))   # sorts first
+    drive = open_sustech(root)
+    assert drive.rig(0).camera("cam").camera.size == (60, 40)
+    assert main(["check", str(root), "--no-poses", "--json"]) == 3
+    found = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["check"] == "image-file"]
+    assert [(f["subject"], f["frames"]) for f in found] == [("cam", ["000002"])]
+    for path in (root / "camera" / "cam").iterdir():   # no image reads: the first one's error
+        path.write_bytes(b"\xff\xd8\xff" + bytes(100))
+    with pytest.raises(FusionLabelError, match="000002.jpg"):
+        open_sustech(root)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CalibrationError, DriveError, LabelError
+from ..errors import CalibrationError, DriveError, FusionLabelError, LabelError
 from ..geometry.cameras import camera_from_params
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import euler_from_rotation, invert_T, rotation_error
@@ -101,6 +101,8 @@ def read_sustech_labels(path: str | Path) -> list[CuboidLabel]:
             raise LabelError(path, f"expected a non-empty string, got {kind!r}", where=f"{where}.obj_type")
         box = cuboid_from_psr(obj["psr"], path, f"{where}.psr")
         track = obj.get("obj_id")
+        if track is not None and (isinstance(track, bool) or not isinstance(track, (str, int, float))):
+            raise LabelError(path, f"expected a track id (a string or a number), got {track!r}", where=f"{where}.obj_id")
         track = None if track in (None, "") else str(track)
         attributes = {k: v for k, v in obj.items() if k not in ("psr", "obj_type", "obj_id")}
         out.append(CuboidLabel(box, kind, track, None, "import", attributes))
@@ -148,9 +150,23 @@ def read_camera_calib(path: Path, name: str, image_size: tuple[int, int]) -> Cam
     return CameraSensor(name, camera, invert_T(T_cam_lidar), source=(path, ""))
 
 
+def _camera_size(images) -> tuple[int, int]:
+    """(width, height) of a camera from its first image whose header reads (SUSTech calibrations do
+    not hold the size), so that one broken image is that frame's problem, not the drive's; the
+    first image's error when none reads."""
+    from .images import image_size
+
+    first = None
+    for path in images:
+        try:
+            return image_size(path)
+        except FusionLabelError as e:
+            first = first or e
+    raise first
+
+
 def open_sustech(path: str | Path, name: str | None = None) -> Drive:
     """Open a SUSTech-style folder as a drive (see the module docstring for the layout)."""
-    from .images import image_size
 
     root = Path(path)
     if not is_sustech_folder(root):
@@ -174,7 +190,7 @@ def open_sustech(path: str | Path, name: str | None = None) -> Drive:
                 if folder.is_dir() else {}
             if not files:
                 continue  # a calibrated camera without images adds nothing to look at
-            sensors[cam] = read_camera_calib(calib, cam, image_size(next(iter(files.values()))))
+            sensors[cam] = read_camera_calib(calib, cam, _camera_size(files.values()))
             images_of[cam] = files
     numeric = all(f.isdigit() for f in frame_ids)
     frames = []
