@@ -86,8 +86,6 @@ def visible_objects(w, frame=0, min_points=40):
     return sorted(out, key=lambda gi: np.hypot(*gi[0].box.center[:2]))
 
 
-@pytest.mark.xfail(strict=True, reason="known since the twelfth detector pass: the truck beside the ego, whose top "
-                   "the highest beam cuts at 2.2 m, is split into two van boxes (docs/detector_passes.md)")
 def test_one_click_of_the_truck_beside_the_ego_is_one_truck_box(qtbot, window):
     w, s = window, window.session
     truck, truck_pts = next(o for o in visible_objects(w) if o[0].label == "truck")

@@ -788,3 +788,45 @@ def test_hidden_ends_counts_the_ends_something_nearer_hides():
     seen = first[first[:, 0] > -15.0 - 5.5]          # the rest of its front is out of sight or a cluster of its own
     assert np.ptp(seen[:, 0]) > 4.0 and hidden_ends(seen, others, az) == 2
     assert hidden_ends(_object_points(parts, points, ids, 2)[0], others, az) == 0
+
+
+def _cab_and_body_truck(x, y, yaw, gap=0.3, sensor_h=1.95):
+    """A box truck 8 m long as its cab (2.2 m long, 2.35 wide, 0.6-2.6 m up) and its cargo box
+    (2.45 wide, 0.8-3.4 m up) ``gap`` m behind it, and its labelled box."""
+    whole = box_on_ground(x, y, (8.0, 2.45, 3.4), yaw, sensor_h=sensor_h)
+    c, s = np.cos(yaw), np.sin(yaw)
+    ground = whole.center[2] - whole.height / 2
+
+    def part(along, size, bottom):
+        return whole.with_(center=(x + along * c, y + along * s, ground + bottom + size[2] / 2), size=size)
+
+    cargo = 8.0 - 2.2 - gap
+    return whole, [part(4.0 - 1.1, (2.2, 2.35, 2.0), 0.6), part(-4.0 + cargo / 2, (cargo, 2.45, 2.6), 0.8)]
+
+
+@pytest.mark.parametrize("x, y, yaw", [(-2.0, 3.5, np.pi), (2.0, -3.5, 0.0), (-2.0, -3.5, np.pi)])
+def test_a_truck_beside_the_ego_is_not_cut_into_a_van_across_it(x, y, yaw):
+    """Right beside the ego only a truck's side is seen, its top cut at 2.3 m by the highest beam,
+    and the finer grid breaks that side at the gap between cab and cargo box. The cab's side, 2.2 m
+    long and taller than a car, looks like a van's back; but the face goes on in line past it for
+    more than a van's length: it is one truck's side, and the truck is read whole."""
+    truck, parts = _cab_and_body_truck(x, y, yaw)
+    points, ids = synthetic_sweep(parts, fov_deg=(-24.8, 3.0), columns=700, sensor_h=1.95)
+    detector = GeometricDetector(BuiltinConfig().with_(min_score=0.0))
+    labels = detector.prepare(points, ground_of(points, detector.config), top_beam=np.inf, scan_lines=False)
+    cab = (points[ids == 0, :2].mean(0) - detector.object_xy) ** 2
+    (found,) = detector.explain(np.flatnonzero(labels == labels[np.argmin(cab.sum(1))]))
+    assert found.label == "Truck" and bev_iou(found.box, truck) >= 0.8, (found.label, found.box)
+
+
+
+def test_two_vans_nose_to_tail_beside_the_ego_are_still_two_vans():
+    """The side of two vans parked 0.3 m apart beside the ego is as long and straight as a truck's,
+    but each van is boxed along it: pieces of a long face read along it are kept."""
+    from fusionlabel.assist.fit import one_click_box
+
+    vans = [_van(x, 3.3, 0.0, size=(5.2, 2.0, 2.6)) for x in (-4.0, 1.5)]
+    points, _ = synthetic_sweep([p for _, parts in vans for p in parts], fov_deg=(-24.8, 3.0), columns=700)
+    for van, _ in vans:
+        found = one_click_box(points, van.center[:2])
+        assert found.label == "Van" and bev_iou(found.box, van) >= 0.9, (found.label, found.box)

@@ -204,3 +204,19 @@ def test_one_click_on_the_centre_of_real_labelled_objects(realdata):
         share, n = share_right(clicks, "centre")
         assert n >= 10 and share >= 0.5, (name, share, n)
         assert not [c for c in clicks if c.truth in ("pedestrian", "cyclist") and c.found == "Truck"], name
+
+
+def test_one_click_on_the_truck_beside_the_ego_is_one_truck():
+    """Frame 0 of the app's small simulated drive (seed 3, 20,000 returns): a box truck 2.3 m
+    beside the ego, its top cut at 2.2 m by the highest beam. Its side breaks at the gap between
+    cab and cargo box, and the cab's side alone looks like a van's back; a click on the truck gave
+    a van across it (BEV IoU 0.20). It is one truck."""
+    from fusionlabel.sim.scenario import build_scenario
+    from fusionlabel.sim.simulator import Simulator
+
+    frame = Simulator(build_scenario(3, 3), points=20_000, cameras=False).frame(0)
+    (truck,) = [g for g in frame.labels if g.label == "truck" and np.hypot(*g.box.center[:2]) < 5.0]
+    returns = frame.points[points_in_cuboid(frame.points, truck.box)]
+    for seed in (returns[0, :2], returns[np.argmin(returns[:, 0]), :2], truck.box.center[:2]):
+        found = one_click_box(frame.points, seed)
+        assert found.label == "Truck" and bev_iou(found.box, truck.box) >= 0.5, (seed, found.label, found.box)

@@ -19,7 +19,7 @@ from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import arctan2
 from ..model.annotation import CuboidLabel
 from .boxfit import Rect, lshape_angle, rect_at_angle, small_object_angle
-from .classify import LOW_HEIGHT, SIZE_TOLERANCE, ClusterShape, classify
+from .classify import LOW_HEIGHT, SIZE_TOLERANCE, THIN, VAN_LENGTH, ClusterShape, classify
 from .cluster import cluster_bev, merge_hidden_parts, split_by_label
 from .config import BuiltinConfig
 from .detector import PointDetector, detection
@@ -108,6 +108,26 @@ def box_from_cluster(xy: np.ndarray, heights: np.ndarray, ground: GroundGrid, cf
     box = Cuboid((c[0], c[1], shape.ground_z + found.height / 2.0), (max(length, 0.1), max(width, 0.1), found.height),
                  r.angle)
     return detection(box, found.label, found.score, num_points=int(len(xy)))
+
+
+def side_pieces_read_as_ends(found: list[CuboidLabel], xy: np.ndarray, priors: dict) -> list[bool]:
+    """Which of ``found`` (detections among the parts of one cluster, (n, 2) positions ``xy``) read
+    a piece of a long vehicle's side as another vehicle's end: the cluster is a single straight face
+    (thinner than ``THIN``) longer than any car or van can be, and the detection is a vehicle boxed
+    across that face. A vehicle's end turns into its sides at both corners; a face that goes on in
+    line past it for more than a van's length is the side of something longer (a truck's, broken at
+    the gap between cab and cargo box, its cab's side as wide as a van's back)."""
+    rect = rect_at_angle(xy, lshape_angle(xy))
+    longest = max((p.max[0] for p in priors.values() if p.vehicle and p.mean[0] < VAN_LENGTH), default=np.inf)
+    if min(rect.size) >= THIN or max(rect.size) <= longest + SIZE_TOLERANCE:
+        return [False] * len(found)
+    axis = rect.axis if rect.size[0] >= rect.size[1] else rect.normal
+    out = []
+    for d in found:
+        prior = priors.get(d.label)
+        along = abs(np.cos(d.box.yaw) * axis[0] + np.sin(d.box.yaw) * axis[1])
+        out.append(bool(prior is not None and prior.vehicle and along < np.sqrt(0.5)))
+    return out
 
 
 def _forward(box: Cuboid) -> Cuboid:
@@ -286,10 +306,12 @@ class GeometricDetector(PointDetector):
 
     def _split(self, xy, h, ground, top_cut, z, depth) -> list[CuboidLabel]:
         """Well-explained detections among the parts of a cluster re-clustered on a finer grid
-        without gap bridging (none when it does not come apart)."""
+        without gap bridging (none when it does not come apart), but no piece of a long vehicle's
+        side read as another vehicle's end (:func:`side_pieces_read_as_ends`)."""
         cfg = self.config
         parts = split_by_label(cluster_bev(xy, cfg.cluster_cell * SPLIT_CELL, 0, cfg.min_points))
         if len(parts) < 2:
             return []
-        return [d for p in parts for d in self._explain(xy[p], h[p], ground, top_cut, z[p], depth + 1)
-                if d.score >= GOOD_SCORE]
+        found = [d for p in parts for d in self._explain(xy[p], h[p], ground, top_cut, z[p], depth + 1)
+                 if d.score >= GOOD_SCORE]
+        return [d for d, end in zip(found, side_pieces_read_as_ends(found, xy, cfg.priors)) if not end]
