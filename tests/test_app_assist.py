@@ -96,8 +96,7 @@ def test_one_click_of_the_truck_beside_the_ego_is_one_truck_box(qtbot, window):
 
 def test_one_click_by_key_and_by_alt_click_ends_in_the_database(qtbot, window, project):
     w, s = window, window.session
-    # the nearest car, and the nearest other object: the truck beside the ego (its one-click box is
-    # judged in test_one_click_of_the_truck_beside_the_ego_is_one_truck_box)
+    # the nearest car, and the nearest other object: the truck beside the ego
     seen = visible_objects(w)
     car, car_pts = next(o for o in seen if o[0].label == "car")
     other, other_pts = next(o for o in seen if o[0] is not car)
@@ -116,7 +115,7 @@ def test_one_click_by_key_and_by_alt_click_ends_in_the_database(qtbot, window, p
     qtbot.mouseClick(w.bev, Qt.MouseButton.LeftButton, ALT, px(w.bev, other_pts[0, :2]))
     assert len(s.annotations()) == 2
     second = s.document.get(s.selection[0])
-    assert bev_iou(second.box, other.box) > 0 and len(s.document.history()) == 2
+    assert bev_iou(second.box, other.box) >= 0.5 and len(s.document.history()) == 2
     # A click on the car again creates nothing (it has its cuboid) and says so.
     qtbot.mouseClick(w.bev, Qt.MouseButton.LeftButton, ALT, px(w.bev, car_pts[0, :2]))
     assert len(s.annotations()) == 2 and "already has a cuboid" in s.messages[-1].text
