@@ -283,10 +283,15 @@ def test_bad_table_value_is_one_line_naming_file_record_and_field(nusc_root, tmp
      "must be a whole number >= 0, got -1"),
     ("sample_annotation", lambda r: r.__setitem__("attribute_tokens", ["nope"]), "attribute_tokens",
      "no attribute record has token 'nope'"),
+    ("sample_annotation", lambda r: r.__setitem__("instance_token", "nope"), "instance_token",
+     "no instance record has token 'nope'"),
+    ("instance", lambda r: r.__setitem__("category_token", "nope"), "category_token",
+     "no category record has token 'nope'"),
+    ("calibrated_sensor", lambda r: r.pop("sensor_token"), "sensor_token", "missing; expected a sensor token"),
     ("log", lambda r: r.pop("location"), "location", "missing; expected a string (the map location"),
     ("scene", lambda r: r.__setitem__("description", None), "description", "must be a string, got null"),
 ], ids=["ego_pose rotation", "ego_pose translation", "timestamp", "filename", "ego_pose link", "num_lidar_pts",
-        "attribute link", "log location", "scene description"])
+        "attribute link", "instance link", "category link", "sensor link", "log location", "scene description"])
 def test_other_bad_fields_named(nusc_root, tmp_path, table, edit, where, problem):
     """Every field the reader uses is checked where records are read: poses, timestamps, file names,
     counts and links to other tables."""

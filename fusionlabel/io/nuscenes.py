@@ -258,6 +258,8 @@ def _load_devkit(dataroot: Path, version: str):
     except json.JSONDecodeError:
         raise _json_error(dataroot / version) from None
     except Exception as e:  # noqa: BLE001 - any failure inside the devkit's loading becomes one line
+        if isinstance(e, KeyError) and (named := _dangling_link(dataroot / version)) is not None:
+            raise named from None
         hint = (f" (a record lacks the field {e}, or a token there names no record)"
                 if isinstance(e, KeyError) else "")
         raise DriveError(dataroot / version, f"nuscenes-devkit cannot load this version folder: "
@@ -276,6 +278,31 @@ def _read_table(folder: Path, table: str) -> list:
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise DriveError(path, "expected a JSON list of records (objects)")
     return records
+
+
+# The links the devkit follows while it loads (table, field, target table), in its order: a token
+# naming no record stops it with a bare KeyError.
+LOAD_LINKS = (("sample_annotation", "instance_token", "instance"), ("instance", "category_token", "category"),
+              ("sample_annotation", "sample_token", "sample"), ("sample_data", "sample_token", "sample"),
+              ("sample_data", "calibrated_sensor_token", "calibrated_sensor"),
+              ("calibrated_sensor", "sensor_token", "sensor"))
+
+
+def _dangling_link(folder: Path) -> InputError | None:
+    """The error for the first record whose link in :data:`LOAD_LINKS` is missing or names no
+    record (table file, record token and field), or None when every link holds."""
+    tokens: dict[str, set] = {}
+    for table, link, target in LOAD_LINKS:
+        if target not in tokens:
+            tokens[target] = {r.get("token") for r in _read_table(folder, target)}
+        for record in _read_table(folder, table):
+            token = record.get(link)
+            if token not in tokens[target]:
+                problem = (f"missing; expected a {target} token" if link not in record else
+                           f"no {target} record has token {token!r} (in {folder / (target + '.json')})")
+                return ERRORS.get(table, DriveError)(folder / f"{table}.json", problem,
+                                                     where=f"record {record.get('token', '?')}: {link}")
+    return None
 
 
 def _json_error(folder: Path) -> DriveError:
