@@ -16,13 +16,10 @@ from fusionlabel.qa.label_check import check_labels, drive_labels
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    return simulated_drive(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def labels(sim):
-    return drive_labels(sim)
+def drive(tmp_path_factory):
+    """A small simulated drive and its own labels (exact: no finding)."""
+    sim = simulated_drive(tmp_path_factory)
+    return sim, drive_labels(sim)
 
 
 @pytest.fixture
@@ -51,7 +48,8 @@ def faulty(labels) -> dict:
     return out
 
 
-def test_a_second_check_estimates_no_sweeps_ground_again_and_finds_the_same(sim, labels, estimates):
+def test_a_second_check_estimates_no_sweeps_ground_again_and_finds_the_same(drive, estimates):
+    sim, labels = drive
     wrong = faulty(labels)
     first = check_labels(sim, wrong, "drive")
     assert len(estimates) == len(sim) == first.swept_frames
@@ -65,7 +63,8 @@ def test_a_second_check_estimates_no_sweeps_ground_again_and_finds_the_same(sim,
     assert estimates == [] and fixed.findings == []
 
 
-def test_findings_are_the_same_with_and_without_the_cache(sim, labels, estimates):
+def test_findings_are_the_same_with_and_without_the_cache(drive, estimates):
+    sim, labels = drive
     wrong = faulty(labels)
     uncached = check_labels(sim, wrong, "drive", cache=False)
     assert check_labels(sim, wrong, "drive").findings == uncached.findings      # computed and stored
@@ -73,7 +72,8 @@ def test_findings_are_the_same_with_and_without_the_cache(sim, labels, estimates
     assert len(estimates) == 2 * len(sim)
 
 
-def test_a_changed_sweep_is_estimated_again(sim, labels, tmp_path, estimates):
+def test_a_changed_sweep_is_estimated_again(drive, tmp_path, estimates):
+    sim, labels = drive
     cache = tmp_path / "ground"
     points = sim.points(1)
     first = box_checks.ground_offsets(labels[1], points, cache)
@@ -85,7 +85,8 @@ def test_a_changed_sweep_is_estimated_again(sim, labels, tmp_path, estimates):
     assert offsets == box_checks.ground_offsets(labels[1], changed) != first
 
 
-def test_a_changed_parameter_is_estimated_again(sim, labels, tmp_path, estimates, monkeypatch):
+def test_a_changed_parameter_is_estimated_again(drive, tmp_path, estimates, monkeypatch):
+    sim, labels = drive
     cache = tmp_path / "ground"
     points = sim.points(1)
     first = box_checks.ground_offsets(labels[1], points, cache)
@@ -105,7 +106,8 @@ def test_a_changed_parameter_is_estimated_again(sim, labels, tmp_path, estimates
 
 
 @pytest.mark.parametrize("damage", ["garbage", "cut short", "one bit flipped", "empty", "a folder"])
-def test_a_damaged_cache_file_is_estimated_again_and_rewritten(sim, labels, tmp_path, estimates, damage):
+def test_a_damaged_cache_file_is_estimated_again_and_rewritten(drive, tmp_path, estimates, damage):
+    sim, labels = drive
     cache = tmp_path / "ground"
     points = sim.points(1)
     first = box_checks.ground_offsets(labels[1], points, cache)
@@ -125,8 +127,9 @@ def test_a_damaged_cache_file_is_estimated_again_and_rewritten(sim, labels, tmp_
         assert len(estimates) == 2
 
 
-def test_a_cache_folder_that_cannot_be_written_leaves_the_check_uncached(sim, labels, tmp_path, monkeypatch,
+def test_a_cache_folder_that_cannot_be_written_leaves_the_check_uncached(drive, tmp_path, monkeypatch,
                                                                          estimates):
+    sim, labels = drive
     blocker = tmp_path / "not a folder"
     blocker.write_text("a file where the cache folder would be")
     monkeypatch.setenv("FUSIONLABEL_CACHE_DIR", str(blocker))
