@@ -5,6 +5,7 @@ estimated afresh, a damaged or unwritable cache only costs time, and the finding
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,3 +147,17 @@ def test_the_cache_folder_is_the_users(monkeypatch, tmp_path):
     assert ground_folder() == tmp_path / "xdg" / "fusionlabel" / "ground"
     monkeypatch.setenv("FUSIONLABEL_CACHE_DIR", str(tmp_path / "mine"))
     assert ground_folder() == tmp_path / "mine" / "ground"
+
+
+def test_without_a_home_folder_the_check_runs_uncached(drive, monkeypatch, estimates):
+    sim, labels = drive
+    for name in ("FUSIONLABEL_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    wrong = faulty(labels)
+    assert check_labels(sim, wrong, "drive").findings == check_labels(sim, wrong, "drive", cache=False).findings
+    assert len(estimates) == 2 * len(sim)

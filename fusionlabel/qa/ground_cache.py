@@ -43,9 +43,13 @@ def user_cache_dir() -> Path:
     return Path(base) / "fusionlabel"
 
 
-def ground_folder() -> Path:
-    """The folder of the cached ground answers (:func:`user_cache_dir`'s ``ground/``)."""
-    return user_cache_dir() / "ground"
+def ground_folder() -> Path | None:
+    """The folder of the cached ground answers (:func:`user_cache_dir`'s ``ground/``); None where
+    no home folder can be found (then nothing is cached)."""
+    try:
+        return user_cache_dir() / "ground"
+    except RuntimeError:        # Path.home() without $HOME or a user database entry
+        return None
 
 
 @functools.cache

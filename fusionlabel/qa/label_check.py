@@ -105,7 +105,8 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
             report.notes.append(f"frame {fid}: sweep not read, its boxes not checked for points and ground ({e})")
             continue
         report.swept_frames += 1
-        report.findings += box_checks.empty_findings(fid, kept, points) + box_checks.ground_findings(fid, kept, points, ground_cache)
+        report.findings += (box_checks.empty_findings(fid, kept, points)
+                            + box_checks.ground_findings(fid, kept, points, ground_cache))
         if presence is not None and presence.needs(j):
             presence.count(j, points)
     report.findings = same_box_once(report.findings)
