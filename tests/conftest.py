@@ -22,6 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 _SETTINGS_DIR = tempfile.mkdtemp(prefix="fusionlabel-settings-")
 os.environ["FUSIONLABEL_SETTINGS_DIR"] = _SETTINGS_DIR
 atexit.register(shutil.rmtree, _SETTINGS_DIR, ignore_errors=True)
+# The label check keeps each sweep's ground in the user's cache folder: the tests keep it in theirs.
+_CACHE_DIR = tempfile.mkdtemp(prefix="fusionlabel-cache-")
+os.environ["FUSIONLABEL_CACHE_DIR"] = _CACHE_DIR
+atexit.register(shutil.rmtree, _CACHE_DIR, ignore_errors=True)
 
 
 def realdata_root() -> Path:

@@ -7,7 +7,8 @@ import json
 import subprocess
 import sys
 
-from fusionlabel.childproc.process import ONE_THREAD, child_env
+from fusionlabel.childproc.process import child_env
+from fusionlabel.childproc.threads import ONE_THREAD
 
 SHOW = "import json, os, sys; print(json.dumps({k: os.environ.get(k) for k in sys.argv[1:]}))"
 

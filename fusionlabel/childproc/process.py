@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 
 from ..errors import FusionLabelError
 from .messages import WireError, expect, is_int, read_message, write_message
+from .threads import one_thread_env
 
 
 class ChildStartError(FusionLabelError):
@@ -31,19 +32,12 @@ def python_command(module: str, what: str, error: type = ChildStartError) -> lis
     return [sys.executable, "-m", module]
 
 
-# Math-library thread pools a child runs with unless the user set them: one thread each. A
-# background child works on one core and leaves the other to the window; with a pool per core its
-# threads spin for work (the label check of the sample drive: 2.7 s of CPU instead of 1.5, the same wall time).
-ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
 def child_env() -> dict[str, str]:
     """The environment of a child: this one, with ``PYTHONPATH`` leading to this copy of
     fusionlabel, so that the child imports it even when the caller found it through sys.path, and
-    the math libraries on one thread unless set otherwise (:data:`ONE_THREAD`)."""
+    the math libraries on one thread unless set otherwise (:data:`.threads.ONE_THREAD`)."""
     package_root = str(Path(__file__).resolve().parents[2])
-    env = {name: "1" for name in ONE_THREAD}
-    env.update(os.environ)
+    env = one_thread_env(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     return env
 

@@ -21,12 +21,17 @@ import threading
 import traceback
 from pathlib import Path
 
+from ..childproc.threads import one_thread_here
 from ..deferred_signals import stop_text
 from ..errors import FusionLabelError
 
 # Commands in the order --help lists them; any other cmd_*.py module is appended after these.
 # Each module defines register(subparsers) (which sets func=run) and run(args) -> int.
 PREFERRED_ORDER = ["open", "render", "check", "simulate", "import", "export", "prelabel", "eval"]
+
+# Commands whose work is many small arrays: their math libraries run on one thread unless the user
+# set the thread counts (a pool per core only spins there; docs/label_checks.md, "Measured").
+ONE_THREAD_COMMANDS = ("check",)
 
 # Exit status after an exception nobody expected (a bug): Python's own for an uncaught one.
 INTERNAL_ERROR_STATUS = 1
@@ -99,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if command_named(sys.argv[1:] if argv is None else argv) in ONE_THREAD_COMMANDS:
+        one_thread_here()       # before the commands' modules import numpy
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = (None if s is None else ReaderMayLeave(s) for s in streams)
     out = sys.stdout
@@ -112,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sys.stdout, sys.stderr = streams
     return code
+
+
+def command_named(argv: list[str]) -> str | None:
+    """The command of a command line: its first word that is no option (the options before a
+    command, ``--help`` and ``--version``, take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def lost_output(error: OSError, code: int) -> int:

@@ -8,7 +8,8 @@
   through its middle to returns behind it (:func:`see_through`). A box hidden behind something
   (returns stop in front of it) or too far for any ray to cross it is not empty, only unseen;
 * ``label-ground``: a box whose bottom floats above or sinks below the ground around it
-  (:func:`~fusionlabel.assist.ground.estimate_ground`) by more than :data:`GROUND_TOLERANCE`.
+  (:func:`~fusionlabel.assist.ground.estimate_ground`) by more than :data:`GROUND_TOLERANCE`;
+  each sweep's ground returns can be kept for the next check (:mod:`.ground_cache`).
 
 Boxes are in the frame's LiDAR frame, whose origin is where the rays start. Thresholds and the data
 they were set on are in docs/label_checks.md.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +27,7 @@ from ..geometry.cuboid import Cuboid, points_in_cuboid
 from ..geometry.iou import bev_intersection, iou_matrix
 from ..model.annotation import CuboidLabel
 from .findings import ERROR, WARNING, Finding
+from .ground_cache import cached_mask
 from .sweep_index import SweepRays
 
 # Plausible (length, width, height) ranges in metres per class of the default ontology, wide
@@ -254,22 +257,28 @@ def _stands_on_another(k: int, labels: list[CuboidLabel]) -> bool:
                and bev_intersection(box, other.box) > 0.0 for j, other in enumerate(labels))
 
 
-def ground_offsets(labels: list[CuboidLabel], points: np.ndarray) -> list[float | None]:
+def _near_ground(p: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the (N, 3) float64 points lie within :data:`GROUND_BAND` of the ground
+    :func:`~fusionlabel.assist.ground.estimate_ground` finds under them."""
+    from ..assist import ground
+
+    return np.abs(p[:, 2] - ground.estimate_ground(p).ground_z(p)) < GROUND_BAND
+
+
+def ground_offsets(labels: list[CuboidLabel], points: np.ndarray, cache: Path | None = None) -> list[float | None]:
     """Height (m) of each box's bottom above the ground seen around it: the median height of the
     returns within :data:`GROUND_RING` outside its footprint, outside every labelled box, that lie
     within :data:`GROUND_BAND` of the estimated ground (:func:`~fusionlabel.assist.ground.estimate_ground`). None for a box
     farther than :data:`GROUND_RANGE`, with fewer than :data:`GROUND_POINTS` such returns (its
-    ground hidden or not seen) or standing on another labelled box."""
-    from ..assist.ground import estimate_ground
-
+    ground hidden or not seen) or standing on another labelled box. ``cache``: a folder where the
+    sweep's ground returns are kept for the next check (:mod:`.ground_cache`); None: not kept."""
     out: list[float | None] = [None] * len(labels)
     near = [k for k, lab in enumerate(labels) if np.hypot(*lab.box.center[:2]) <= GROUND_RANGE]
     if not near:
         return out
     p = np.asarray(points)[:, :3].astype(np.float64)
     p = p[np.isfinite(p).all(axis=1)]
-    grid = estimate_ground(p)
-    ground = p[np.abs(p[:, 2] - grid.ground_z(p)) < GROUND_BAND]
+    ground = p[cached_mask(cache, points, ("box_checks.ground_offsets", GROUND_BAND), len(p), lambda: _near_ground(p))]
     ground = ground[np.argsort(ground[:, 0], kind="stable")]     # sorted by x: a box's neighbours are a slice
     centres = np.array([lab.box.center[:2] for lab in labels])
     radii = np.array([np.hypot(lab.box.length, lab.box.width) / 2.0 for lab in labels]) + OBJECT_MARGIN
@@ -295,11 +304,12 @@ def ground_offsets(labels: list[CuboidLabel], points: np.ndarray) -> list[float 
     return out
 
 
-def ground_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray) -> list[Finding]:
+def ground_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray,
+                    cache: Path | None = None) -> list[Finding]:
     """``label-ground`` findings: boxes whose bottom is more than :data:`GROUND_TOLERANCE` above
-    or below the ground under them."""
+    or below the ground under them (``cache``: as for :func:`ground_offsets`)."""
     out = []
-    for k, (lab, off) in enumerate(zip(labels, ground_offsets(labels, points))):
+    for k, (lab, off) in enumerate(zip(labels, ground_offsets(labels, points, cache))):
         if off is None or abs(off) <= GROUND_TOLERANCE:
             continue
         where = "floats" if off > 0 else "sinks"

@@ -6,7 +6,8 @@ for a drive folder, the drive's own labels (native ``labels/``, KITTI ``label_2/
 guesses, not work to review: they are counted and left out. KITTI's DontCare regions are no objects.
 
 Each labelled frame's boxes get the single-frame checks of :mod:`.box_checks` (the empty and
-ground checks read its sweep); the tracks over all labelled frames get :mod:`.track_checks`.
+ground checks read its sweep; each sweep's ground is kept for the next check by :mod:`.ground_cache`);
+the tracks over all labelled frames get :mod:`.track_checks`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..wording import counted, listing
 from . import box_checks
 from .file_problems import FileProblems
 from .findings import Finding
+from .ground_cache import ground_folder
 from .track_checks import TrackFrame, track_findings
 from .track_continuity import continuity_findings
 from .track_presence import TrackPresence
@@ -72,12 +74,14 @@ def drive_labels(drive: Drive) -> dict[int, list[CuboidLabel]]:
 
 def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str,
                  frames: list[int] | None = None, sweeps: bool = True,
-                 absent: dict[int, set[str]] | None = None) -> LabelCheck:
+                 absent: dict[int, set[str]] | None = None, cache: bool = True) -> LabelCheck:
     """Check ``labels`` (by frame index of ``drive``; from ``source``, ``project`` or ``drive``)
     on ``frames`` (default: every labelled frame); ``sweeps=False`` skips the checks that read the
     sweeps (empty boxes, ground); ``absent``: by frame index, the tracks marked absent there (a
-    project's marks; a drive has none)."""
+    project's marks; a drive has none); ``cache``: keep each sweep's ground returns in the user's
+    cache folder for the next check, and read them from there (:mod:`.ground_cache`)."""
     report = LabelCheck(source)
+    ground_cache = ground_folder() if cache else None
     wanted = sorted(labels if frames is None else set(frames) & set(labels))
     checked: dict[int, list[CuboidLabel]] = {}
     for i in wanted:
@@ -104,7 +108,8 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
             unread.add(f"frame {fid}", "sweep", i, fid, e)
             continue
         report.swept_frames += 1
-        report.findings += box_checks.empty_findings(fid, kept, points) + box_checks.ground_findings(fid, kept, points)
+        report.findings += (box_checks.empty_findings(fid, kept, points)
+                            + box_checks.ground_findings(fid, kept, points, ground_cache))
         if presence is not None and presence.needs(j):
             presence.count(j, points)
     report.findings = unread.findings(len(checked)) + same_box_once(report.findings)
