@@ -161,3 +161,50 @@ def test_without_a_home_folder_the_check_runs_uncached(drive, monkeypatch, estim
     wrong = faulty(labels)
     assert check_labels(sim, wrong, "drive").findings == check_labels(sim, wrong, "drive", cache=False).findings
     assert len(estimates) == 2 * len(sim)
+
+
+def fill(folder: Path, n: int, size: int) -> list[Path]:
+    """``n`` answer files of ``size`` bytes in ``folder``, used one second apart (oldest first)."""
+    import os
+
+    paths = []
+    for k in range(n):
+        path = folder / f"{k:02x}" / f"{k:064x}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(size))
+        os.utime(path, (1_000_000 + k, 1_000_000 + k))
+        paths.append(path)
+    return paths
+
+
+def test_a_full_cache_loses_the_answers_used_longest_ago(tmp_path):
+    from fusionlabel.qa.ground_cache import STAMP, prune
+
+    paths = fill(tmp_path / "ground", 10, 1000)
+    assert prune(tmp_path / "ground", limit=20_000) == 0 and all(p.exists() for p in paths)   # under the limit
+    (tmp_path / "ground" / STAMP).unlink()
+    assert prune(tmp_path / "ground", limit=5000) == 6                      # down to 80 % of 5000 bytes
+    assert [p.exists() for p in paths] == [False] * 6 + [True] * 4
+    # once an hour at most: the stamp holds the next check back
+    fill(tmp_path / "ground", 10, 1000)
+    assert prune(tmp_path / "ground", limit=5000) == 0
+    assert prune(tmp_path / "ground", limit=5000, every_s=0) == 6
+
+
+def test_a_check_keeps_the_cache_under_its_limit_and_a_hit_counts_as_a_use(drive, estimates, tmp_path, monkeypatch):
+    sim, labels = drive
+    folder = tmp_path / "cache" / "ground"
+    old = fill(folder, 40, 10_000)                       # 400 kB of answers used long ago
+    check_labels(sim, labels, "drive")                   # the drive's own answers, used now
+    ours = [p for p in folder.glob("??/*.bin") if p not in old]
+    assert len(ours) == len(sim)
+    (folder / ".pruned").unlink()
+    import os
+
+    for p in ours:                                       # written long ago ...
+        os.utime(p, (1_000_000 - 10, 1_000_000 - 10))
+    monkeypatch.setenv("FUSIONLABEL_CACHE_MB", "0.2")
+    estimates.clear()
+    check_labels(sim, labels, "drive")                   # ... but used again now: kept, the old ones go
+    assert estimates == [] and all(p.exists() for p in ours)
+    assert sum(p.stat().st_size for p in folder.glob("??/*.bin")) <= 0.8 * 200_000

@@ -12,7 +12,9 @@ leaves the check uncached. Neither is ever an error.
 
 The folder: ``$FUSIONLABEL_CACHE_DIR``, else ``$XDG_CACHE_HOME/fusionlabel``, else
 ``~/.cache/fusionlabel``; the answers go in its ``ground/``, about 2.5 kB for a sweep of 20,000
-returns. Deleting it at any time only makes the next check compute them again.
+returns. Deleting it at any time only makes the next check compute them again. It is kept under
+:data:`LIMIT_BYTES` (``$FUSIONLABEL_CACHE_MB`` megabytes when set): at most once an hour a check
+deletes the answers used longest ago (a hit counts as a use) until it holds 80 % of that.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ import numpy as np
 from ..files import write_atomic
 
 CACHE_DIR_ENV = "FUSIONLABEL_CACHE_DIR"
+CACHE_MB_ENV = "FUSIONLABEL_CACHE_MB"
+LIMIT_BYTES = 1 << 30              # 1 GiB: about 400,000 sweeps of 20,000 returns
+PRUNE_EVERY_S = 3600.0             # a check looks at the folder's size at most this often
+STAMP = ".pruned"                  # the file whose time says when that was last done
 MAGIC = b"fusionlabel-ground-1\n"   # the file layout's version: MAGIC, count, bits, digest
 DIGEST = 16                        # bytes of the file's own digest, at its end
 
@@ -115,6 +121,10 @@ def cached_mask(folder: Path | None, points: np.ndarray, parameters: tuple, coun
     except OSError:
         mask = None
     if mask is not None:
+        try:
+            os.utime(path)      # used now: pruning removes the answers used longest ago first
+        except OSError:
+            pass
         return mask
     mask = np.asarray(compute(), bool)
     try:
@@ -123,3 +133,55 @@ def cached_mask(folder: Path | None, points: np.ndarray, parameters: tuple, coun
     except OSError:     # a read-only or full disk: the check goes on uncached
         pass
     return mask
+
+
+def cache_limit() -> int:
+    """The folder's size limit in bytes: ``$FUSIONLABEL_CACHE_MB`` megabytes when it is a number
+    above 0, else :data:`LIMIT_BYTES`."""
+    try:
+        mb = float(os.environ.get(CACHE_MB_ENV, ""))
+    except ValueError:
+        return LIMIT_BYTES
+    return int(mb * 1e6) if mb > 0 else LIMIT_BYTES
+
+
+def prune(folder: Path | None, limit: int | None = None, every_s: float = PRUNE_EVERY_S) -> int:
+    """When ``folder`` holds more than ``limit`` bytes (default :func:`cache_limit`) of answers,
+    delete the ones used longest ago until it holds 80 % of it; done at most once per
+    ``every_s`` seconds (the :data:`STAMP` file's time). Returns how many files went. Never an
+    error: a file that cannot be looked at or deleted is left."""
+    import time
+
+    if folder is None or not folder.is_dir():
+        return 0
+    limit = cache_limit() if limit is None else limit
+    stamp = folder / STAMP
+    try:
+        if time.time() - stamp.stat().st_mtime < every_s:
+            return 0
+    except OSError:
+        pass
+    files = []
+    for path in folder.glob("??/*.bin"):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        files.append((st.st_mtime, st.st_size, path))
+    total = sum(size for _, size, _ in files)
+    removed = 0
+    if total > limit:
+        for _, size, path in sorted(files, key=lambda f: f[0]):
+            if total <= 0.8 * limit:
+                break
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            total -= size
+            removed += 1
+    try:
+        stamp.touch()
+    except OSError:
+        pass
+    return removed

@@ -24,7 +24,7 @@ from ..wording import counted, listing
 from . import box_checks
 from .file_problems import FileProblems
 from .findings import Finding
-from .ground_cache import ground_folder
+from .ground_cache import ground_folder, prune
 from .track_checks import TrackFrame, track_findings
 from .track_continuity import continuity_findings
 from .track_presence import TrackPresence
@@ -115,6 +115,7 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
     report.findings = unread.findings(len(checked)) + same_box_once(report.findings)
     report.findings += (track_findings(track_frames, report.notes, presence.tracks if presence else None)
                         + continuity_findings(track_frames, presence))
+    prune(ground_cache)
     return report
 
 
