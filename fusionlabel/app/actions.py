@@ -285,6 +285,19 @@ class Actions(AssistActions, TrackActions):
         if bound is not None:
             self.s.notify(bound.description)
 
+    def accept_track_prelabels(self):
+        """Ctrl+Shift+Y: the selected tracks' pre-labels in every frame become human work."""
+        sel = self._selection()
+        if not sel:
+            return
+        cmd = edit_actions.accept_track_prelabels(self.s.document, sel, frame_namer(self.s))
+        if cmd is None:
+            self.s.notify("the selected tracks hold no pre-labels in any frame: nothing to accept")
+            return
+        bound = self.s.apply(cmd)
+        if bound is not None:
+            self.s.notify(bound.description)
+
     def export(self):
         """File > Export: the window asks how and exports the project in the background
         (:mod:`.export_action`); without one, the message says the command that does it."""
