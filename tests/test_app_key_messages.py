@@ -1,7 +1,7 @@
 """What the status bar says after keys and mouse edits of a sequence, with real key and mouse
 events: Ctrl+Return, a cuboid drawn by dragging, undo of a step that names its frame, undo of a
-class key (the class of new cuboids follows it), and Ctrl+Shift+P leaving out boxes of tracks
-marked absent (H)."""
+class key (the class of new cuboids follows it), Ctrl+Shift+P leaving out boxes of tracks
+marked absent (H), and V onto an imported box."""
 
 from __future__ import annotations
 
@@ -211,5 +211,24 @@ def test_ctrl_i_into_a_done_frame_says_it_is_back_in_progress(qtbot, tmp_path):
     key(qtbot, w, Qt.Key.Key_I, CTRL)
     assert s.document.annotations(0) and s.document.frame_status(0) == "in_progress"
     assert said(w).endswith(f"; frame {s.drive.frames[0].frame_id} was done; back to in progress")
+    w.close()
+    p.close()
+
+
+def test_v_onto_an_imported_box_names_it_as_what_stays(qtbot, tmp_path):
+    """V where the track's next box is an imported label changes nothing and says that an imported
+    box is what stays (it said "human cuboids", which that box is not)."""
+    p = Project.create(tmp_path / "imported", testing.small_drive(frames=4), import_labels=True)
+    w = MainWindow(Session(p), use_gl=False)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    s = w.session
+    ann = next(a for a in s.annotations() if s.document.find_track(a.track_id, 1) is not None)
+    assert ann.source == "import" and s.document.find_track(ann.track_id, 1).source == "import"
+    s.select((ann.uid,))
+    steps = len(s.document.history())
+    key(qtbot, w, Qt.Key.Key_V)
+    assert len(s.document.history()) == steps
+    assert said(w).startswith("propagate: the selected tracks already have human or imported cuboids")
     w.close()
     p.close()

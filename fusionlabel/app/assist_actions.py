@@ -363,7 +363,7 @@ class AssistActions:
             self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")
             return
         nothing = "" if cmd is not None else self._kept_note(build, keep)
-        self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
+        self._apply_and_tell(cmd, "propagate: the selected tracks already have human or imported cuboids or pre-labels "
                                   f"you edited in the next frame (they stay){nothing}", work=False)
         if cmd is not None and warnings:   # the other boxes are placed; these need a look
             self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")
