@@ -1,7 +1,7 @@
 """What the status bar says after keys and mouse edits of a sequence, with real key and mouse
 events: Ctrl+Return, a cuboid drawn by dragging, undo of a step that names its frame, undo of a
-class key (the class of new cuboids follows it), and Ctrl+Shift+P leaving out boxes of tracks
-marked absent (H)."""
+class key (the class of new cuboids follows it), Ctrl+Shift+P leaving out boxes of tracks
+marked absent (H), V onto an imported box, and a drag that moves a cuboid or a pre-label."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.main_window import MainWindow  # noqa: E402
 from fusionlabel.app.session import Session, names_frame  # noqa: E402
 from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
-from fusionlabel.model.commands import CreateCuboid  # noqa: E402
+from fusionlabel.model.commands import CreateCuboid, DeleteCuboids  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -213,3 +213,52 @@ def test_ctrl_i_into_a_done_frame_says_it_is_back_in_progress(qtbot, tmp_path):
     assert said(w).endswith(f"; frame {s.drive.frames[0].frame_id} was done; back to in progress")
     w.close()
     p.close()
+
+
+def test_v_onto_an_imported_box_names_it_as_what_stays(qtbot, tmp_path):
+    """V where the track's next box is an imported label changes nothing and says that an imported
+    box is what stays (it said "human cuboids", which that box is not)."""
+    p = Project.create(tmp_path / "imported", testing.small_drive(frames=4), import_labels=True)
+    w = MainWindow(Session(p), use_gl=False)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    s = w.session
+    ann = next(a for a in s.annotations() if s.document.find_track(a.track_id, 1) is not None)
+    assert ann.source == "import" and s.document.find_track(ann.track_id, 1).source == "import"
+    s.select((ann.uid,))
+    steps = len(s.document.history())
+    key(qtbot, w, Qt.Key.Key_V)
+    assert len(s.document.history()) == steps
+    assert said(w).startswith("propagate: the selected tracks already have human or imported cuboids")
+    w.close()
+    p.close()
+
+
+def drag_inside(qtbot, view, ann, offset=QPoint(0, -25)):
+    """A mouse drag from a cuboid's centre in the bird's-eye view (moves it)."""
+    u, v = view.to_screen(np.asarray(ann.box.center[:2], float)[None])[0]
+    a = QPoint(int(round(u)), int(round(v)))
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, NO, a)
+    for t in np.linspace(0, 1, 6)[1:]:
+        qtbot.mouseMove(view, a + QPoint(int(t * offset.x()), int(t * offset.y())))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, NO, a + offset)
+
+
+def test_a_drag_says_what_it_moved_and_that_a_pre_label_stays_one(qtbot, window):
+    """The status bar no longer keeps the message before the drag: it names the track moved, and
+    for a pre-label (an interpolated box fixed by hand) that it is no keyframe for I until Y."""
+    w, s = window, window.session
+    label = s.drive.labels(0)[0]
+    human = s.apply(CreateCuboid(0, label.with_(source="human", track_id="100")))
+    w.bev.center, w.bev.scale = np.asarray(human.label.box.center[:2], float), 20.0
+    s.notify("an earlier message")
+    drag_inside(qtbot, w.bev, s.document.get(human.uid))
+    assert s.document.get(human.uid).box != human.label.box
+    assert said(w) == "Move track 100"
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    s.apply(DeleteCuboids((human.uid,)))
+    pre = s.apply(CreateCuboid(0, label.with_(source="model", score=0.7, track_id="101")))
+    drag_inside(qtbot, w.bev, s.document.get(pre.uid))
+    moved = s.document.get(pre.uid)
+    assert moved.box != pre.label.box and moved.source == "model"
+    assert said(w).startswith("Move track 101: still a pre-label") and "Y makes it a keyframe for I" in said(w)

@@ -215,7 +215,9 @@ def test_carry_with_c_fix_the_last_frame_and_interpolate(qtbot, window, project)
     s.apply(edit_actions.set_box(s.document, s.selection[0], truth(s.drive, 3, tid).box))  # a drag onto the car
     assert 3 in w.timeline.strip.keyframes and not {1, 2} & w.timeline.strip.keyframes
     key(qtbot, w, Qt.Key.Key_I)
-    assert s.messages[-1].text == f"Interpolate track {track}, replacing 2 unedited copies"
+    assert s.messages[-1].text == (f"Interpolate track {track}, replacing 2 unedited copies; its boxes are "
+                                   "pre-labels until accepted (Ctrl+Shift+Y: the whole track)")
+    assert s.document.undo_text() == f"Interpolate track {track}, replacing 2 unedited copies"
     for f in (1, 2):
         box = s.document.find_track(track, f)
         assert box.uid != copies[f] and box.source == "model" and box.attributes["interpolated"]

@@ -22,6 +22,8 @@ from .track_actions import TrackActions, frame_namer, retype, retype_command, tr
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
 DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
+# Said after a drag changed a pre-label: it is kept as edited, but I goes through accepted boxes only.
+DRAGGED_PRELABEL = ": still a pre-label (I and Ctrl+P keep it as you left it; Y makes it a keyframe for I)"
 
 
 class ViewHooks(Protocol):
@@ -212,6 +214,17 @@ class Actions(AssistActions, TrackActions):
                           f"{b.length:.2f} × {b.width:.2f} × {b.height:.2f} m")
         return bound
 
+    def apply_drag(self, cmd):
+        """The end of a mouse drag that moved, resized or turned a cuboid: apply ``cmd`` and say
+        what changed ("Move track 12"); on a pre-label, that it stays one, kept by I and Ctrl+P
+        but no keyframe for I until accepted."""
+        bound = self.s.apply(cmd)
+        ann = self.s.document.get(bound.uid) if bound is not None and bound.uid in self.s.document else None
+        if ann is not None:
+            text = bound.description if ann.track_id is None else f"{bound.description} track {ann.track_id}"
+            self.s.notify(text + (DRAGGED_PRELABEL if ann.source == "model" else ""))
+        return bound
+
     def delete(self):
         if self._selection():
             delete_selection(self.s)
@@ -280,6 +293,19 @@ class Actions(AssistActions, TrackActions):
             imported = any(a.source == "import" for a in self.s.selected_annotations())
             self.s.notify("imported cuboids are ground truth already (keyframes for I): nothing to accept"
                           if imported else "the selection holds no pre-labels")
+            return
+        bound = self.s.apply(cmd)
+        if bound is not None:
+            self.s.notify(bound.description)
+
+    def accept_track_prelabels(self):
+        """Ctrl+Shift+Y: the selected tracks' pre-labels in every frame become human work."""
+        sel = self._selection()
+        if not sel:
+            return
+        cmd = edit_actions.accept_track_prelabels(self.s.document, sel, frame_namer(self.s))
+        if cmd is None:
+            self.s.notify("the selected tracks hold no pre-labels in any frame: nothing to accept")
             return
         bound = self.s.apply(cmd)
         if bound is not None:

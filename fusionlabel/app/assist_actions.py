@@ -37,6 +37,10 @@ def _take_notes(detector) -> list[str]:
     return detector.take_notes() if hasattr(detector, "take_notes") else []
 
 
+# Said after I: its boxes are pre-labels, which exports leave out until someone accepts them.
+ACCEPT_TRACK_HINT = "; its boxes are pre-labels until accepted (Ctrl+Shift+Y: the whole track)"
+
+
 class AssistActions:
     """Needs ``self.s`` (a Session) and ``self._hook`` / ``self._selection`` from Actions."""
 
@@ -130,15 +134,15 @@ class AssistActions:
             self.s.notify(f"{what} failed: {e}", "error")
             return None, False
 
-    def _apply_and_tell(self, cmd, nothing: str, work: bool = True):
-        """Apply ``cmd`` and say what it did, or say ``nothing``; ``work=False`` for model runs
-        that only add pre-labels (the frame's status stays: :meth:`Session.apply`)."""
+    def _apply_and_tell(self, cmd, nothing: str, work: bool = True, after: str = ""):
+        """Apply ``cmd`` and say what it did (then ``after``), or say ``nothing``; ``work=False`` for
+        model runs that only add pre-labels (the frame's status stays: :meth:`Session.apply`)."""
         if cmd is None:
             self.s.notify(nothing)
             return None
         bound = self.s.apply(cmd, work=work)
         if bound is not None:
-            self.s.notify(bound.description)
+            self.s.notify(bound.description + after)
         return bound
 
     # ------------------------------------------------------------ one-click, auto-fit
@@ -329,7 +333,7 @@ class AssistActions:
                                               "edited, which stay)" + (absent_text if absent else "") if keyed else
                                               "interpolate: a track needs keyframes (human or imported boxes) in "
                                               "two frames with frames between them (draw, edit or accept one, "
-                                              "then press I)", work=False)
+                                              "then press I)", work=False, after=ACCEPT_TRACK_HINT)
             if bound is not None and any(u not in self.s.document for u in sel):   # a selected copy was replaced
                 found = (self.s.document.find_track(t, self.s.frame) for t in tracks)
                 self.s.select(tuple(a.uid for a in found if a is not None))
@@ -359,7 +363,7 @@ class AssistActions:
             self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")
             return
         nothing = "" if cmd is not None else self._kept_note(build, keep)
-        self._apply_and_tell(cmd, "propagate: the selected tracks already have human cuboids or pre-labels "
+        self._apply_and_tell(cmd, "propagate: the selected tracks already have human or imported cuboids or pre-labels "
                                   f"you edited in the next frame (they stay){nothing}", work=False)
         if cmd is not None and warnings:   # the other boxes are placed; these need a look
             self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")

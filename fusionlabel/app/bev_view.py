@@ -599,7 +599,7 @@ class BevView(QWidget):
         box = d.get("box")
         if d["active"] and box is not None and box != d["base"]:
             description = {"move": "Move", "resize": "Resize", "rotate": "Rotate"}[d["kind"]]
-            self.session.apply(edit_actions.set_box(self.session.document, d["uid"], box, description))
+            Actions(self.session).apply_drag(edit_actions.set_box(self.session.document, d["uid"], box, description))
 
     def dragging(self) -> bool:
         """A left-button drag (create, move, resize, rotate) is in progress; a pan is none."""

@@ -274,6 +274,9 @@ class MainWindow(QMainWindow):
         self.float_cameras_action.setCheckable(True)
         self.float_cameras_action.toggled.connect(self.camera_host.set_floating)
         self.camera_dock.topLevelChanged.connect(self.float_cameras_action.setChecked)
+        if not self.window_layout.has_cameras:
+            self.float_cameras_action.setEnabled(False)
+            self.float_cameras_action.setToolTip("the drive's rig has no cameras")
         self.reset_layout_action = menus["View"].addAction("Reset window layout", self.reset_layout)
         self.undo_action = self.shortcut_actions["undo()"]
         self.redo_action = self.shortcut_actions["redo()"]

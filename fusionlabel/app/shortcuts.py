@@ -78,6 +78,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("prelabel_all", ("Ctrl+Shift+P",), "pre-label every frame (in the background, with progress)", "Assist"),
     S("accept_prelabel", ("Y",), "accept selected pre-labels (model → human)", "Assist"),
     S("accept_all_prelabels", ("Shift+Y",), "accept every pre-label of the frame", "Assist"),
+    S("accept_track_prelabels", ("Ctrl+Shift+Y",), "accept the selected tracks' pre-labels in every frame "
+      "(after I or V)", "Assist"),
     S("delete_prelabels", ("Shift+X",), "delete the frame's pre-labels (ones you edited stay)", "Assist"),
     S("interpolate_track", ("I",), "interpolate selected tracks between human/imported keyframes", "Assist"),
     S("propagate", ("V",), "propagate selection to the next frame by its points (ICP)", "Assist"),

@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QWidget
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
 from ..wording import track_text
+from .actions import Actions
 from .bev_raster import put_dots
 from .box_edit import moved_local, with_edges
 from .frame_data import FrameData
@@ -330,8 +331,8 @@ class SideView(QWidget):
         self.session.set_preview(d["uid"], None)
         box = d.get("box")
         if box is not None and box != d["base"]:
-            self.session.apply(edit_actions.set_box(self.session.document, d["uid"], box,
-                                                    "Resize" if d["kind"] == "resize" else "Move"))
+            Actions(self.session).apply_drag(edit_actions.set_box(self.session.document, d["uid"], box,
+                                                                  "Resize" if d["kind"] == "resize" else "Move"))
         self.update()
 
     def wheelEvent(self, ev) -> None:  # noqa: N802

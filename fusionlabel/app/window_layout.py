@@ -84,6 +84,18 @@ class WindowLayout:
         if self.cameras is not None:
             self.cameras.dock_back()
             self._default_cameras(width, height)
+            self._hide_cameras_without_rig_cameras()
+
+    @property
+    def has_cameras(self) -> bool:
+        """The rig has cameras: without any (a KITTI tracking folder without ``image_02/``) the
+        cameras' dock is hidden and the views take its height."""
+        return bool(self.camera_sizes)
+
+    def _hide_cameras_without_rig_cameras(self) -> None:
+        if self.cameras is not None and not self.has_cameras:
+            self.cameras.dock.setFloating(False)
+            self.cameras.dock.hide()
 
     def _default_cameras(self, width: int, height: int) -> None:
         """The docked cameras' default height in a window of ``width`` × ``height``."""
@@ -107,6 +119,7 @@ class WindowLayout:
             cameras = st.value("cameras")   # docked (and how high) or floating (where)
             if self.cameras is not None and (cameras is None or not self.cameras.restoreState(cameras)):
                 self._default_cameras(self.window.width(), self.window.height())   # saved before they were a dock
+            self._hide_cameras_without_rig_cameras()
             for name, splitter in self.splitters.items():
                 sizes = _int_list(st.value(f"splitter/{name}"))
                 if sizes is not None and len(sizes) == splitter.count() and sum(sizes) > 0:
@@ -122,7 +135,7 @@ class WindowLayout:
         st.beginGroup(GROUP)
         st.setValue("geometry", self.window.saveGeometry())
         st.setValue("state", self.window.saveState())
-        if self.cameras is not None:
+        if self.cameras is not None and self.has_cameras:   # a rig without cameras keeps the last one's
             st.setValue("cameras", self.cameras.saveState())
         for name, splitter in self.splitters.items():
             st.setValue(f"splitter/{name}", [int(v) for v in splitter.sizes()])

@@ -250,6 +250,17 @@ def accept_prelabels(doc: Document, selection) -> Command | None:
     return AcceptPrelabel(tuple(uids)) if uids else None
 
 
+def accept_track_prelabels(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
+    """Accept every pre-label of the selected cuboids' tracks, in every frame (the boxes ``I`` and
+    ``V`` carried the track with, detections continuing it), as one undo step described
+    ``Accept pre-labels of track 7, 15 boxes in frames 1–18``. None when those tracks hold none."""
+    boxes = [a for a in whole_tracks(doc, selected(doc, selection)) if a.source == "model"]
+    if not boxes:
+        return None
+    return Batch((AcceptPrelabel(tuple(a.uid for a in boxes)),),
+                 f"Accept pre-labels of {tracks_text(boxes, frame_name)}")
+
+
 # ---------------------------------------------------------------------------------- create, delete
 def create_at(doc: Document, frame: int, point, cls: str | None = None, yaw: float = 0.0,
               z_bottom: float | None = None) -> CreateCuboid:
