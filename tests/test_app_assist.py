@@ -1041,7 +1041,7 @@ def test_a_corrupt_sweep_is_a_message_and_changes_nothing(tmp_path):
 def test_an_edited_interpolated_box_is_drawn_and_kept_as_edited(qtbot, window, project, monkeypatch):
     """A box that I filled in and the annotator then changed is drawn exactly as the views draw
     an edited pre-label (dash-dot, "edited" in the object list and the side views), not dashed
-    like untouched machine output; I again and Shift+X leave it, and say so."""
+    like untouched machine output; once moved, I again and Shift+X leave it, and say so."""
     from fusionlabel.model.commands import SetAttributes, SetBox
 
     w, s = window, window.session
@@ -1086,7 +1086,9 @@ def test_an_edited_interpolated_box_is_drawn_and_kept_as_edited(qtbot, window, p
         QApplication.processEvents()
         assert all(not np.array_equal(pixels(v), sides[k]) for k, v in w.side.views.items())
     key(qtbot, w, Qt.Key.Key_Escape)
-    # The keyframe in frame 2 moves and I runs again: it keeps the edited box and says so.
+    # The annotator also moves it (an attribute alone would not stop I from carrying it along).
+    s.apply(SetBox(mid.uid, mid.box.with_(center=np.add(mid.box.center, [0.0, 0.3, 0.0]))))
+    # The keyframe in frame 2 moves and I runs again: it keeps the moved box and says so.
     edited = s.document.get(mid.uid)
     last = s.document.find_track(first.label.track_id, 2)
     s.apply(SetBox(last.uid, last.box.with_(center=np.add(last.box.center, [0.8, 0.0, 0.0]))))

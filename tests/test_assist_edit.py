@@ -686,29 +686,61 @@ def test_an_edited_interpolated_box_is_the_annotators_work(drive, doc):
 
 
 def test_propagating_again_keeps_an_edited_propagated_box(drive, doc):
-    """V onto a frame whose propagated box the annotator corrected leaves the correction alone
-    and says so; an untouched propagated box is moved onto the new result."""
+    """V onto a frame whose propagated box the annotator moved leaves the correction alone and
+    says so; an untouched propagated box is moved onto the new result, and so is one the annotator
+    only retyped (its new class kept: a class says nothing of where the box is)."""
     from fusionlabel.assist.prelabel_project import edited_prelabels
 
     nxt = gt(drive, 1)
-    a, b = [g for g in well_seen(drive, 0) if g.track_id in nxt][:2]
-    ua, ub = add_human(doc, 0, a), add_human(doc, 0, b)
-    doc.apply(ea.propagate(doc, drive, 0, [ua.uid, ub.uid]))
-    pa, pb = doc.find_track(ua.label.track_id, 1), doc.find_track(ub.label.track_id, 1)
+    a, b, c = [g for g in well_seen(drive, 0) if g.track_id in nxt][:3]
+    ua, ub, uc = add_human(doc, 0, a), add_human(doc, 0, b), add_human(doc, 0, c)
+    doc.apply(ea.propagate(doc, drive, 0, [ua.uid, ub.uid, uc.uid]))
+    pa, pb, pc = (doc.find_track(u.label.track_id, 1) for u in (ua, ub, uc))
     assert pa.attributes["propagated"] and edited_prelabels(doc, [1]) == set()
-    doc.apply(SetClass(pa.uid, "misc" if pa.cls != "misc" else "car"))   # an edit other than a move
-    assert edited_prelabels(doc, [1]) == {pa.uid}
-    # The sources move: propagating again moves the untouched copy only.
-    for uid in (ua.uid, ub.uid):
+    doc.apply(SetBox(pa.uid, nudged(pa, 0.3)))                          # the annotator's correction
+    retyped = "misc" if pc.cls != "misc" else "car"
+    doc.apply(SetClass(pc.uid, retyped))                                # an edit other than a move
+    assert edited_prelabels(doc, [1]) == {pa.uid, pc.uid}
+    # The sources move: propagating again moves the untouched and the retyped copies only.
+    for uid in (ua.uid, ub.uid, uc.uid):
         doc.apply(SetBox(uid, nudged(doc.get(uid), 0.5)))
     kept = doc.get(pa.uid)
     before = snapshot(doc)
-    bound = check_one_undo(doc, before, ea.propagate(doc, drive, 0, [ua.uid, ub.uid]))
-    assert bound.description == f"Propagate 1 cuboid to frame {drive.frames[1].frame_id}, keeping 1 you edited"
+    bound = check_one_undo(doc, before, ea.propagate(doc, drive, 0, [ua.uid, ub.uid, uc.uid]))
+    assert bound.description == f"Propagate 2 cuboids to frame {drive.frames[1].frame_id}, keeping 1 you edited"
     assert doc.get(pa.uid) == kept and doc.get(pb.uid).box != pb.box
-    assert edited_prelabels(doc, [1]) == {pa.uid}
-    # Only the edited one selected: nothing to do.
+    assert doc.get(pc.uid).box != pc.box and doc.get(pc.uid).cls == retyped
+    # Only the moved one selected: nothing to do.
     assert ea.propagate(doc, drive, 0, [ua.uid]) is None
+
+
+def interpolated_track(drive, doc):
+    """A track with human keyframes in the first and last frames and I run between them: the two
+    keyframes' commands, the track id and the interpolated boxes by frame."""
+    first, last = gt(drive, 0), gt(drive, FRAMES - 1)
+    track = next(t for t in first if t in last)
+    key0, key4 = add_human(doc, 0, first[track]), add_human(doc, FRAMES - 1, last[track])
+    tid = key0.label.track_id
+    doc.apply(ea.interpolate(doc, drive, 0, [key0.uid]))
+    return key0, key4, tid, {f: doc.find_track(tid, f) for f in range(1, FRAMES - 1)}
+
+
+def test_a_retyped_track_still_follows_its_keyframes(drive, doc):
+    """A class given to a whole track (its interpolated boxes too) is no edit of where they are:
+    after a keyframe moves, I moves them, keeping their new class; a box the annotator moved stays."""
+    key0, key4, tid, filled = interpolated_track(drive, doc)
+    retyped = "misc" if key0.label.label != "misc" else "car"
+    for a in (key0, key4, *filled.values()):
+        doc.apply(SetClass(a.uid, retyped))
+    mine = nudged(doc.get(filled[2].uid))
+    doc.apply(SetBox(filled[2].uid, mine))
+    doc.apply(SetBox(key4.uid, nudged(doc.get(key4.uid), 1.0)))
+    cmd = ea.interpolate(doc, drive, 0, [key0.uid])
+    assert cmd is not None, "I did nothing: the retyped boxes were taken for the annotator's"
+    assert doc.apply(cmd).description == f"Interpolate track {tid}, keeping 1 you edited"
+    assert doc.get(filled[2].uid).box == mine
+    for f in (1, 3):
+        assert doc.get(filled[f].uid).box != filled[f].box and doc.get(filled[f].uid).cls == retyped
 
 
 def test_imported_boxes_are_keyframes(drive, doc):
@@ -813,12 +845,7 @@ def test_model_commands_leave_the_kept_uids_alone_and_count_them(drive, doc):
     assert ea.delete_prelabels(doc, drive, 0, (), keep=keep) is None
 
     # I: a box of the track the interpolation would move stays where it is
-    first, last = gt(drive, 0), gt(drive, FRAMES - 1)
-    track = next(t for t in first if t in last)
-    key0, key4 = add_human(doc, 0, first[track]), add_human(doc, FRAMES - 1, last[track])
-    tid = key0.label.track_id
-    doc.apply(ea.interpolate(doc, drive, 0, [key0.uid]))
-    filled = {f: doc.find_track(tid, f) for f in range(1, FRAMES - 1)}
+    key0, key4, tid, filled = interpolated_track(drive, doc)
     doc.apply(SetBox(key4.uid, nudged(doc.get(key4.uid), 1.0)))
     bound = check_one_undo(doc, snapshot(doc), ea.interpolate(doc, drive, 0, [key0.uid], keep={filled[2].uid}))
     assert bound.description == f"Interpolate track {tid}, keeping 1 locked"
@@ -827,7 +854,7 @@ def test_model_commands_leave_the_kept_uids_alone_and_count_them(drive, doc):
 
     # V: the propagated box of a kept uid is not moved onto the new result
     nxt = gt(drive, 2)
-    a, b = [g for g in well_seen(drive, 1) if g.track_id in nxt and g.track_id != track][:2]
+    a, b = [g for g in well_seen(drive, 1) if g.track_id in nxt and g.track_id != tid][:2]
     ua, ub = add_human(doc, 1, a), add_human(doc, 1, b)
     doc.apply(ea.propagate(doc, drive, 1, [ua.uid, ub.uid]))
     pa, pb = doc.find_track(ua.label.track_id, 2), doc.find_track(ub.label.track_id, 2)

@@ -161,7 +161,8 @@ OUTLINES = (
     (OUTLINE_OF_STATE["untouched"], "pre-label nobody has touched (with its score; also interpolated and "
                                     "propagated boxes): Shift+X deletes it"),
     (OUTLINE_OF_STATE["edited"], "pre-label you edited but have not accepted; its label says \"edited\"; "
-                                 "Ctrl+P, Shift+X, I and V keep it"),
+                                 "Ctrl+P and Shift+X keep it, I and V too once you moved, resized or "
+                                 "turned it"),
     ("white halo", "the selected cuboids, whatever their source (a pre-label keeps its dashes under it)"),
     (LOCK_MARK, "cuboid of a locked class (Classes menu): drags and edit keys leave it as it is"),
 )

@@ -37,7 +37,8 @@ from .fit import one_click_box
 from .interpolate import interpolate_track
 from .keyframes import KEY_SOURCES, keyframes, unedited_copies
 from .prelabel import detect_frames, frames_text, overlaps, track_drive
-from .prelabel_project import INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION, edited_prelabels, prelabel_command
+from .prelabel_project import (INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION, edited_prelabels, moved_prelabels,
+                               prelabel_command)
 from .propagate import MIN_POINTS, propagate_box
 from .velocity_fit import WINDOW_BOXES, fitted_velocity
 
@@ -202,8 +203,8 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
     (:func:`fusionlabel.assist.interpolate.interpolate_track`). A frame without the track gets a
     new cuboid of that track (source ``model``, attribute ``interpolated``: accept it with Y); so
     does a frame holding a copy made with C that nobody changed (the copy is replaced: one undo
-    brings it back); a pre-label of the track there is moved, unless the annotator edited it
-    (:func:`~.prelabel_project.edited_prelabels`: that is their work, like human and imported
+    brings it back); a pre-label of the track there is moved, unless the annotator moved, resized
+    or turned it (:func:`~.prelabel_project.moved_prelabels`: that is their work, like human and imported
     cuboids, which are never changed; the description counts the edited ones kept and the copies
     replaced). A frame where the track is marked absent and has no cuboid stays empty (the app's H,
     :func:`~fusionlabel.model.edit_actions.mark_absent`; counted in the description). Cuboids in
@@ -220,7 +221,7 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
         poses = {f: drive.T_world_lidar(f) for f in range(ks[0], ks[-1] + 1)}
         filled = interpolate_track({f: a.label for f, a in keys.items()}, poses,
                                    times=frame_times(drive, range(ks[0], ks[-1] + 1)))
-        edited = edited_prelabels(doc, sorted(filled))
+        edited = moved_prelabels(doc, sorted(filled))   # a pre-label only retyped still follows the keyframes
         between = [a for a in (doc.find_track(track, f) for f in filled) if a is not None]
         copies = unedited_copies(doc, between)
         ref = keys[ks[0]].label
@@ -289,7 +290,7 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     ``propagated``: machine output until the annotator accepts it with Y, so it is no keyframe for
     interpolation and is told apart from reviewed boxes); a pre-label of the track already in the
     target is moved onto the result, any other cuboid of the track there is left alone: human and
-    imported ones, and pre-labels the annotator edited (:func:`~.prelabel_project.edited_prelabels`;
+    imported ones, and pre-labels the annotator moved, resized or turned (:func:`~.prelabel_project.moved_prelabels`;
     the description counts them), and so are cuboids in ``keep`` (uids: the app's locked
     classes; counted too). It makes
     sense on a sequence only (:func:`is_sequence`; unrelated frames such as a KITTI object folder
@@ -304,7 +305,7 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     if not 0 <= target < doc.n_frames or target == frame:
         return None
     anns = [a for a in _in_frame(doc, selection, frame) if a.track_id is not None]
-    edited = edited_prelabels(doc, [target])
+    edited = moved_prelabels(doc, [target])   # a pre-label only retyped is still carried onto
     todo = []
     kept = locked = 0
     for ann in anns:

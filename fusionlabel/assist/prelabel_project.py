@@ -66,6 +66,16 @@ def edited_prelabels(doc, frames) -> set[str]:
     return {uid for uid, label in want.items() if uid in left and left[uid] != label}
 
 
+def moved_prelabels(doc, frames) -> set[str]:
+    """The pre-labels of :func:`edited_prelabels` whose box the annotator changed (moved, resized,
+    turned) since the last machine command left it, not only their class, track or attributes:
+    the ones I and V leave where they are. A pre-label only retyped is still carried along (its
+    new class kept)."""
+    want = _model_labels(doc, frames)
+    left = _machine_made(doc)[1] if want else {}
+    return {uid for uid, label in want.items() if uid in left and left[uid].box != label.box}
+
+
 def untouched_prelabels(doc, frames) -> set[str]:
     """The uids of the pre-labels in ``frames`` that nobody touched since a pre-label command
     created them: source ``model`` and the label (box, class, track, score, attributes) exactly as
