@@ -376,6 +376,26 @@ def test_a_gap_marked_absent_is_no_finding(sim, labels, car):
     assert report.findings == [], [f.message for f in report.findings]
 
 
+def as_prelabel(labels, frame: int, track: str) -> dict:
+    """``labels`` with track ``track``'s box in ``frame`` turned into a pre-label not yet accepted
+    (as ``I`` or ``V`` leaves it)."""
+    out = {i: list(v) for i, v in labels.items()}
+    out[frame] = [lab.with_(source="model") if lab.track_id == track else lab for lab in out[frame]]
+    return out
+
+
+def test_a_frame_where_a_pre_label_holds_the_track_is_no_gap(sim, labels, car):
+    """An interpolated box not yet accepted is left out of the checks, but the track is there: no
+    gap and no track end, with sweeps read too (the pre-label counted, not checked)."""
+    for sweeps in (False, True):
+        report = check_labels(sim, as_prelabel(labels, 1, car), "drive", sweeps=sweeps)
+        assert report.findings == [], [f.message for f in report.findings]
+        assert report.prelabels == 1
+    last = max(labels)
+    report = check_labels(sim, as_prelabel(labels, last, car), "drive")
+    assert not any(f.check == "track-end" for f in report.findings), [f.message for f in report.findings]
+
+
 def test_a_long_gap_may_be_an_object_out_of_view():
     """Boxes 0.5 s apart: a track with no box for one frame (1 s between its boxes) has a gap; for
     two frames (1.5 s: it may have left the view and come back, as KITTI's do) it has none."""

@@ -84,15 +84,20 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
     ground_cache = ground_folder() if cache else None
     wanted = sorted(labels if frames is None else set(frames) & set(labels))
     checked: dict[int, list[CuboidLabel]] = {}
+    # By frame: the tracks marked absent there, and those a pre-label holds there (an interpolated or
+    # propagated box not yet accepted): neither is a track left out of the frame.
+    accounted = {i: set(tracks) for i, tracks in (absent or {}).items()}
     for i in wanted:
         objects = [lab for lab in labels[i] if lab.label not in NOT_OBJECTS]
         report.prelabels += sum(lab.source == "model" for lab in objects)
+        accounted.setdefault(i, set()).update(lab.track_id for lab in objects
+                                              if lab.source == "model" and lab.track_id is not None)
         if kept := [lab for lab in objects if lab.source != "model"]:
             checked[i] = kept
     report.frames = len(checked)
     report.boxes = sum(len(v) for v in checked.values())
     report.tracks = len({lab.track_id for v in checked.values() for lab in v if lab.track_id is not None})
-    track_frames = _track_frames(drive, checked, report.notes, absent or {})
+    track_frames = _track_frames(drive, checked, report.notes, accounted)
     order = list(checked)
     presence = TrackPresence(track_frames, in_labelled_region(drive, order)) if sweeps and track_frames else None
     unread = FileProblems()   # sweeps that cannot be read: errors, as `check`'s drive part finds them

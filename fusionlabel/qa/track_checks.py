@@ -51,7 +51,8 @@ HEADED = ("car", "van", "truck", "bus", "tram", "motorcycle", "cyclist", "pedest
 class TrackFrame:
     """One frame's labels for the track checks: ``time_us`` its capture time (None: unknown),
     ``T_world_lidar`` its pose (None: no ego poses, boxes stay in the LiDAR frame), ``absent`` the
-    tracks whose object is marked absent in it (hidden or out of view: a project's ``H`` marks)."""
+    tracks accounted for in it without a checked box: their object marked absent (hidden or out of
+    view: a project's ``H`` marks), or held by a pre-label not yet accepted (``I``, ``V``)."""
 
     frame_id: str
     time_us: int | None
