@@ -62,6 +62,24 @@ def test_ctrl_return_says_the_frame_is_done(qtbot, window):
     assert s.document.frame_status(0) == "reviewed" and said(w) == f"Mark frame {fid} reviewed"
 
 
+def test_marking_a_frame_done_says_which_pre_labels_exports_leave_out(qtbot, window):
+    """A frame marked done or reviewed that still holds pre-labels (an I or V box, detector output)
+    says so: exports leave them out until they are accepted."""
+    w, s = window, window.session
+    fid = s.drive.frames[1].frame_id
+    s.set_frame(1)
+    box = s.drive.labels(1)[0].box
+    for k in range(2):
+        s.apply(CreateCuboid(1, CuboidLabel(box.with_(center=np.add(box.center, (4.0 * k, 0, 0))), "car", None, 0.9,
+                                            "model")))
+    key(qtbot, w, Qt.Key.Key_Return, CTRL)
+    assert said(w) == (f"Mark frame {fid} done; 2 pre-labels here are not accepted: exports leave them out "
+                       "(Shift+Y accepts the frame's)")
+    key(qtbot, w, Qt.Key.Key_Y, SHIFT)                   # accepted: nothing left out
+    key(qtbot, w, Qt.Key.Key_Return, CTRL | SHIFT)
+    assert said(w) == f"Mark frame {fid} reviewed"
+
+
 def test_a_cuboid_drawn_by_dragging_is_said(qtbot, window):
     w, s, bev = window, window.session, window.bev
     a = QPoint(bev.width() // 2, bev.height() // 2)

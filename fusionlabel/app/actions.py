@@ -128,10 +128,11 @@ class Actions(AssistActions, TrackActions):
         """Ctrl+Return / Ctrl+Shift+Return: this frame is done / reviewed (said in the status bar)."""
         s = self.s
         bound = s.apply(edit_actions.set_frame_status(s.document, s.frame, status, frame_namer(s)))
+        waiting = edit_actions.unaccepted_note(s.document, s.frame) if status in ("done", "reviewed") else ""
         if bound is not None:
-            s.notify(bound.description)
+            s.notify(bound.description + waiting)
         elif s.document.frame_status(s.frame) == status:
-            s.notify(f"frame {s.drive.frames[s.frame].frame_id} is {status.replace('_', ' ')} already")
+            s.notify(f"frame {s.drive.frames[s.frame].frame_id} is {status.replace('_', ' ')} already{waiting}")
 
     # ------------------------------------------------------------ selection
     def listed(self) -> list[str]:

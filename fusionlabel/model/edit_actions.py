@@ -571,6 +571,18 @@ def set_frame_status(doc: Document, frame: int, status: str,
     return Batch((SetFrameStatus(frame, status),), f"Mark frame {frame_name(frame)} {status.replace('_', ' ')}")
 
 
+def unaccepted_note(doc: Document, frame: int) -> str:
+    """What a frame marked done or reviewed still holds that exports leave out: its pre-labels not
+    yet accepted (detector output, ``I`` and ``V`` boxes), as a clause to add to the message
+    (``"; 3 pre-labels here are not accepted: exports leave them out (Shift+Y accepts the frame's)"``),
+    or ``""``."""
+    n = sum(a.source == "model" for a in doc.annotations(frame))
+    if not n:
+        return ""
+    return (f"; {n} pre-label{'s' if n != 1 else ''} here {'are' if n != 1 else 'is'} not accepted: exports "
+            "leave them out (Shift+Y accepts the frame's)")
+
+
 # ---------------------------------------------------------------------------------- absent
 def mark_absent(doc: Document, selection, frame_name: Callable[[int], str] = str) -> Command | None:
     """The selected cuboids' objects are absent in their frames (hidden behind something, out of
