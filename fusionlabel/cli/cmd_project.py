@@ -6,7 +6,8 @@
   app's Ctrl+I), which also finishes a project whose creation was interrupted;
 - ``relink PROJECT NEW_DRIVE``: point a project at its drive's new place (the same drive, checked);
 - ``status PROJECT [PROJECT ...] [--json] [--idle-cap SECONDS]``: progress, effort and pre-labels,
-  read-only (``fusionlabel.qa.project_status``).
+  read-only (``fusionlabel.qa.project_status``);
+- ``restore PROJECT``: put the newest sound copy of the database back (:mod:`fusionlabel.store.backup`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("project", type=Path, help="project folder")
     r.add_argument("new_drive", type=Path, metavar="NEW_DRIVE", help="the drive folder's new place")
     r.set_defaults(func=run_relink)
+    b = actions.add_parser("restore", help="put back the newest sound copy of a damaged project database",
+                           description="Replace the project's database by the newest copy SQLite finds whole, from "
+                                       "PROJECT/backups (a copy is made when the project opens for writing, at most "
+                                       "every 12 hours; the newest 3 are kept). The work done since that copy is "
+                                       "lost; the damaged database is kept beside it as project.sqlite.broken-<UTC "
+                                       "time>. Refused while another process has the project open.")
+    b.add_argument("project", type=Path, help="project folder")
+    b.set_defaults(func=run_restore)
     s = actions.add_parser("status", help="progress, effort and pre-labels of projects (read-only)",
                            description="Frames by status, the annotators' effort from the command log (edits by "
                                        "kind, undos, active time with idle gaps capped, edits and time per finished "
@@ -138,6 +147,15 @@ def run_relink(args: argparse.Namespace) -> int:
         print(f"project {args.project} already uses drive {after}")
     else:
         print(f"relinked project {args.project} to drive {after} (was {before})")
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from ..store.project import restore_from_backup
+
+    copy, kept = restore_from_backup(args.project)
+    print(f"restored project {args.project} from {copy}" +
+          (f"; the database it replaced is kept as {kept}" if kept is not None else ""))
     return 0
 
 

@@ -215,6 +215,16 @@ class ProjectStore:
             raise
         self._memory_settings: dict[str, Any] = {}
 
+    def back_up(self, folder: str | Path) -> Path | None:
+        """A copy of the database in ``folder``'s backups when one is due (:mod:`.backup`); the
+        copy, or None."""
+        from .backup import back_up
+
+        if self.read_only:
+            return None
+        with self._lock:
+            return back_up(self._con, folder)
+
     # ------------------------------------------------------------------ set-up
     @classmethod
     def create(cls, path: str | Path, drive: DriveRecord, incomplete: bool = False) -> "ProjectStore":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .backup import BACKUP_DIR
 from .project import LOCK_NAME, ProjectError, is_project, project_file_names
 
 SHOWN = 10     # names listed in the message; the rest are counted
@@ -20,7 +21,7 @@ def foreign_names(folder: str | Path) -> list[str]:
     folder = Path(folder)
     if not folder.is_dir() or is_project(folder):
         return []
-    own = {*project_file_names(), LOCK_NAME, *OS_CLUTTER}
+    own = {*project_file_names(), LOCK_NAME, BACKUP_DIR, *OS_CLUTTER}
     return sorted(p.name for p in folder.iterdir() if p.name not in own)
 
 

@@ -135,6 +135,46 @@ def _incomplete_message(folder: Path, store: ProjectStore, lock: ProjectLock) ->
             f"make it anew, or `fusionlabel project import-labels {q(str(folder))}` to finish it")
 
 
+def _open_store(folder: Path, reason: str | None) -> ProjectStore:
+    """The project's database, read-only when ``reason`` says why; a database SQLite cannot read
+    is refused naming the newest sound copy (:mod:`.backup`) and the command that puts it back."""
+    try:
+        return ProjectStore(folder / DB_NAME, read_only=reason is not None, read_only_reason=reason)
+    except StoreError as e:
+        from .backup import newest_sound
+
+        if "not a fusionlabel project database" not in e.problem or (copy := newest_sound(folder)) is None:
+            raise
+        raise StoreError(e.path, f"{e.problem}; the newest sound copy is {copy}: `fusionlabel project restore "
+                                 f"{shlex.quote(str(folder))}` puts it back (the work done since it was made "
+                                 "is lost; the damaged database is kept beside it)") from None
+
+
+def restore_from_backup(folder: str | Path) -> tuple[Path, Path | None]:
+    """Put the newest sound copy of ``folder``'s database back (:func:`.backup.restore_newest`)
+    while holding the project's lock. Returns (the copy, where the old database went). ProjectError
+    when another process has the project open or no sound copy exists."""
+    from .backup import BACKUP_DIR, restore_newest
+
+    folder = Path(folder).absolute()
+    lock = ProjectLock(folder / LOCK_NAME)
+    try:
+        free = lock.acquire()
+    except OSError as e:
+        raise ProjectError(folder, f"cannot restore the project: {e.strerror or e}; nothing was changed") from None
+    if not free:
+        holder = lock.holder()
+        raise ProjectError(folder, f"another process has this project open{' (' + holder + ')' if holder else ''}; "
+                                   "close it there and run this again (nothing was changed)")
+    try:
+        return restore_newest(folder, DB_NAME)
+    except FileNotFoundError:
+        raise ProjectError(folder, f"no sound copy of the database in {folder / BACKUP_DIR} (copies are made when "
+                                   "the project opens, at most every 12 hours); nothing was changed") from None
+    finally:
+        lock.release()
+
+
 def default_project_folder(drive_path: str | Path, scene: str | None = None) -> Path:
     """``<drive>/.fusionlabel-project`` if it exists or the drive folder is writable, else a
     folder under :func:`user_projects_dir` named after the drive and a hash of its path.
@@ -309,10 +349,11 @@ class Project:
         except OSError as e:
             reason = f"project folder {folder} is not writable ({e.strerror or e}); opened read-only"
         try:
-            store = ProjectStore(folder / DB_NAME, read_only=reason is not None, read_only_reason=reason)
+            store = _open_store(folder, reason)
             try:
                 if not unfinished_ok and store.incomplete():
                     raise ProjectError(folder, _incomplete_message(folder, store, lock))
+                store.back_up(folder)   # when one is due: a damaged database later costs only what came after
                 drive = cls._open_drive(folder, store, drive_path, scene, drive, image_size)
             except BaseException:
                 store.close()
@@ -506,7 +547,7 @@ class StoredProject:
         self.folder = Path(folder).absolute()
         if not is_project(self.folder):
             raise ProjectError(self.folder, f"not a fusionlabel project: no {DB_NAME} in this folder")
-        self.store = ProjectStore(self.folder / DB_NAME, read_only=True, read_only_reason="opened for a report")
+        self.store = _open_store(self.folder, "opened for a report")
         try:
             if self.store.incomplete():
                 raise ProjectError(self.folder, _incomplete_message(self.folder, self.store,
@@ -544,7 +585,7 @@ def relink_drive(folder: str | Path, drive_path: str | Path) -> tuple[str, str]:
     folder = Path(folder).absolute()
     if not is_project(folder):
         raise ProjectError(folder, f"not a fusionlabel project: no {DB_NAME} in this folder")
-    store = ProjectStore(folder / DB_NAME, read_only=True, read_only_reason="reading its drive reference")
+    store = _open_store(folder, "reading its drive reference")
     try:
         before = store.drive_record().path
     finally:

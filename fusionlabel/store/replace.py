@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..wording import counted
 from .lock import ProjectLock
+from .backup import BACKUP_DIR
 from .project import DB_NAME, LOCK_NAME, ProjectError, is_project, project_file_names
 
 REPLACED_INFIX = ".replaced-"
@@ -77,7 +78,7 @@ def set_aside(folder: str | Path) -> SetAside | None:
         except OSError as e:
             raise ProjectError(folder, f"cannot keep the replaced project beside it in {folder.parent}: "
                                        f"{e.strerror or e}; nothing was changed") from None
-        for name in project_file_names():
+        for name in [*project_file_names(), BACKUP_DIR]:   # its database copies go with it
             if (folder / name).exists():
                 os.replace(folder / name, backup / name)
         return SetAside(folder, backup, work)
