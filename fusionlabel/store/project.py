@@ -150,6 +150,22 @@ def _open_store(folder: Path, reason: str | None) -> ProjectStore:
                                  "is lost; the damaged database is kept beside it)") from None
 
 
+def take_lock(folder: Path, doing: str) -> ProjectLock:
+    """The project's lock, taken, for a command that changes the project's files (``doing``: what
+    it does, e.g. ``restore``); ProjectError, nothing changed, when it cannot be taken or another
+    process has the project open. The caller releases it."""
+    lock = ProjectLock(folder / LOCK_NAME)
+    try:
+        free = lock.acquire()
+    except OSError as e:
+        raise ProjectError(folder, f"cannot {doing} the project: {e.strerror or e}; nothing was changed") from None
+    if not free:
+        holder = lock.holder()
+        raise ProjectError(folder, f"another process has this project open{' (' + holder + ')' if holder else ''}; "
+                                   "close it there and run this again (nothing was changed)")
+    return lock
+
+
 def restore_from_backup(folder: str | Path) -> tuple[Path, Path | None]:
     """Put the newest sound copy of ``folder``'s database back (:func:`.backup.restore_newest`)
     while holding the project's lock. Returns (the copy, where the old database went). ProjectError
@@ -157,15 +173,7 @@ def restore_from_backup(folder: str | Path) -> tuple[Path, Path | None]:
     from .backup import BACKUP_DIR, restore_newest
 
     folder = Path(folder).absolute()
-    lock = ProjectLock(folder / LOCK_NAME)
-    try:
-        free = lock.acquire()
-    except OSError as e:
-        raise ProjectError(folder, f"cannot restore the project: {e.strerror or e}; nothing was changed") from None
-    if not free:
-        holder = lock.holder()
-        raise ProjectError(folder, f"another process has this project open{' (' + holder + ')' if holder else ''}; "
-                                   "close it there and run this again (nothing was changed)")
+    lock = take_lock(folder, "restore")
     try:
         return restore_newest(folder, DB_NAME)
     except FileNotFoundError:

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..wording import counted
-from .lock import ProjectLock
 from .backup import BACKUP_DIR
-from .project import DB_NAME, LOCK_NAME, ProjectError, is_project, project_file_names
+from .project import DB_NAME, ProjectError, is_project, project_file_names, take_lock
 
 REPLACED_INFIX = ".replaced-"
 
@@ -57,15 +56,7 @@ def set_aside(folder: str | Path) -> SetAside | None:
     folder = Path(folder).absolute()
     if not is_project(folder):
         return None
-    lock = ProjectLock(folder / LOCK_NAME)
-    try:
-        free = lock.acquire()
-    except OSError as e:
-        raise ProjectError(folder, f"cannot replace the project: {e.strerror or e}; nothing was changed") from None
-    if not free:
-        holder = lock.holder()
-        raise ProjectError(folder, f"another process has this project open{' (' + holder + ')' if holder else ''}; "
-                                   "close it there and run this again (nothing was changed)")
+    lock = take_lock(folder, "replace")
     try:
         work = _work(folder / DB_NAME)
         backup = folder.parent / f"{folder.name}{REPLACED_INFIX}{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
