@@ -334,7 +334,7 @@ def _manifest_names(path: Path, key: str) -> set[str] | None:
     return {n for n in names if isinstance(n, str)} if isinstance(names, list) else None
 
 
-PRELABEL_SKIP = "unreviewed pre-label (accept it, or --include-prelabels)"
+PRELABEL_SKIP = "unreviewed pre-label (accept it in the app: Y, Shift+Y a frame's, Ctrl+Shift+Y a track's; or --include-prelabels)"
 
 
 class Exporter(ABC):
