@@ -39,7 +39,7 @@ from .session import Session
 from .start_fit import StartFit
 from .sweep_stack import sweeps_caption
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
-from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
+from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE, SELECTED_HALO_PX, SELECTED_HALO_RGB, SELECTED_OUTLINE_PX
 
 HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
@@ -51,8 +51,7 @@ FOLLOW_MARGIN_PX = 16  # a selected centre closer than this to the view's edge c
 RING_CAPTION = QColor(110, 110, 110)   # the rings' distances, under the box labels in importance
 
 
-SELECTED_HALO = QColor(255, 255, 255)
-SELECTED_HALO_PX = 6.0  # pen width of the halo under a selected cuboid's 2 px outline
+SELECTED_HALO = QColor(*SELECTED_HALO_RGB)
 
 
 class BevView(QWidget):
@@ -376,9 +375,9 @@ class BevView(QWidget):
         front = c + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
         a, b = self.to_screen(np.array([c, front]))
         if selected:  # a white halo, 2 px each side of the outline (as in the cameras and the 3D view)
-            p.setPen(QPen(SELECTED_HALO, SELECTED_HALO_PX))
+            p.setPen(QPen(SELECTED_HALO, float(SELECTED_HALO_PX)))
             p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
-        pen = QPen(color, 2.0 if selected or outline == "dash-dot" else 1.6)
+        pen = QPen(color, float(SELECTED_OUTLINE_PX) if selected else 2.0 if outline == "dash-dot" else 1.6)
         pen.setStyle(PEN_STYLES[outline])
         p.setPen(pen)
         fill = QColor(color)

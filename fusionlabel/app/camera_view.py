@@ -6,7 +6,7 @@ and widget size (OpenCV, cached); wireframes of all boxes are projected in one b
 annotations change and drawn with OpenCV at display resolution, so a repaint is a few
 milliseconds. Pre-labels (source ``model``) are drawn dashed with their score, pre-labels the
 annotator edited but has not accepted dash-dotted with "edited" after it; selected, they keep their
-pattern under the white-edged highlight. Clicking a projected
+pattern inside the highlight (a white halo with a dark rim, :data:`~.styles.SELECTED_HALO_PX`). Clicking a projected
 cuboid selects it; double-clicking a camera enlarges it. A cuboid of a locked class has a small
 padlock in the middle of its projection.
 
@@ -31,7 +31,8 @@ from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
                       paint_label_chip, paint_note, paint_padlock)
 from .session import Session
-from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
+from .styles import (FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE, SELECTED_HALO_PX, SELECTED_HALO_RGB,
+                     SELECTED_OUTLINE_PX, SELECTED_RIM_PX, SELECTED_RIM_RGB)
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 
 CLICK_PX = 4
@@ -166,7 +167,8 @@ class CameraView(QWidget):
             canvas_tf = ViewTransform(tf.sx * ratio, tf.sy * ratio, tf.ox * ratio, tf.oy * ratio)
             canvas = render_zoomed(self.cam, canvas_tf, canvas_rect, show_points, round(POINT_PX * ratio))
         affine = canvas_tf.canvas_affine(canvas_rect[:2])
-        widths = [max(1, round(w * ratio)) for w in (4, 2, 1)]  # selected: white edge, colour; others
+        # selected: dark rim, white halo, colour; others
+        widths = [max(1, round(w * ratio)) for w in (SELECTED_RIM_PX, SELECTED_HALO_PX, SELECTED_OUTLINE_PX, 1)]
         seen_lo, seen_hi = tf.to_image(rect[:2]), tf.to_image((rect[0] + rect[2], rect[1] + rect[3]))
         labels = []
         selected = set(self.session.selection)
@@ -187,14 +189,16 @@ class CameraView(QWidget):
             rgb = tuple(int(c) for c in color)
             state = self.session.prelabel_state(ann)
             # A pre-label is dashed (dash-dotted once edited), selected or not; selected, every
-            # mark is wider with a white edge, so a selected pre-label never looks like human work.
+            # mark is wider inside a white halo with a dark rim, so the selection stands out from
+            # its neighbours and a selected pre-label never looks like human work.
             pattern = PATTERNS.get(OUTLINE_OF_STATE[state])
             pts = wire_pixels(wire, affine) if pattern is None else list(dash_pixels(wire, affine, size, pattern))
             if ann.uid in selected and pts:
-                cv2.polylines(canvas, pts, False, (255, 255, 255), widths[0], cv2.LINE_AA, SHIFT)
-                cv2.polylines(canvas, pts, False, rgb, widths[1], cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, SELECTED_RIM_RGB, widths[0], cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, SELECTED_HALO_RGB, widths[1], cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, rgb, widths[2], cv2.LINE_AA, SHIFT)
             elif pts:
-                cv2.polylines(drawn_on, pts, False, rgb, widths[2], cv2.LINE_AA, SHIFT)
+                cv2.polylines(drawn_on, pts, False, rgb, widths[3], cv2.LINE_AA, SHIFT)
             if self.session.layers.get("box_labels", True) and not faint:
                 top = tf.to_screen(hull[np.argmin(hull[:, 1])])
                 lo, hi = tf.to_screen(hull.min(axis=0)), tf.to_screen(hull.max(axis=0))
