@@ -39,7 +39,9 @@ from .session import Session
 from .start_fit import StartFit
 from .sweep_stack import sweeps_caption
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
-from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE, SELECTED_HALO_PX, SELECTED_HALO_RGB, SELECTED_OUTLINE_PX
+from .label_findings import ghost_label
+from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, SELECTED_HALO_PX,
+                     SELECTED_HALO_RGB, SELECTED_OUTLINE_PX)
 
 HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
@@ -124,7 +126,7 @@ class BevView(QWidget):
                 self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.CrossCursor)
         if kind == "reveal":
             self.reveal(payload)
-        if kind in ("document", "selection", "preview", "layers", "class", "tool"):
+        if kind in ("document", "selection", "preview", "layers", "class", "tool", "ghost"):
             self.update()
 
     def set_covered(self, rect: tuple | None) -> None:
@@ -261,6 +263,7 @@ class BevView(QWidget):
             for ann in anns:
                 if ann.uid in selected:
                     labels += self._paint_box(p, ann, True)
+        labels += self._paint_ghost(p)
         if self._new_box is not None:
             color = annotation_color(self.session.ontology, self.session.current_class)
             anchor = self._paint_cuboid(p, self._new_box, color, True, "dashed")
@@ -336,6 +339,28 @@ class BevView(QWidget):
             p.fillRect(QRectF(*free), LABEL_BACKDROP)     # readable over dense points near the ego
             p.drawText(QRectF(*free), Qt.AlignmentFlag.AlignCenter, text)
             self.ring_captions[r] = free
+
+    def _paint_ghost(self, p: QPainter) -> list[tuple]:
+        """Where a track's missing box would be (:attr:`Session.ghost`, in this frame): its outline
+        and heading line dotted, unfilled; returns its label, always placed, or [] out of view."""
+        ghost = self.session.ghost
+        if ghost is None or ghost.frame != self.frame:
+            return []
+        color = QColor(*GHOST_RGB)
+        pen = QPen(color, float(GHOST_PX))
+        pen.setStyle(Qt.PenStyle.DotLine)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        box = ghost.box
+        poly = self.to_screen(box.bev_polygon())
+        front = np.asarray(box.center[:2]) + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
+        a, b = self.to_screen(np.array([box.center[:2], front]))
+        p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
+        p.drawLine(QPointF(*a), QPointF(*b))
+        lo, hi = poly.min(axis=0), poly.max(axis=0)
+        if (hi < 0).any() or lo[0] > self.width() or lo[1] > self.height():
+            return []
+        return [((0, 0.0), None, poly[np.argmin(poly[:, 1])], color, ghost_label(ghost))]
 
     def _paint_box(self, p: QPainter, ann, selected: bool) -> list[tuple]:
         """Draw one cuboid; returns its label to place, [(priority, uid, anchor, colour, text)], or []

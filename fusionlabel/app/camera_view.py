@@ -27,11 +27,12 @@ from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, devic
                           screen_zoom)
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_view_labels
-from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
+from .label_findings import ghost_label
+from .projected_boxes import DASHED, DOTTED, PATTERNS, Wireframe, pattern_segments
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
                       paint_label_chip, paint_note, paint_padlock)
 from .session import Session
-from .styles import (FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE, SELECTED_HALO_PX, SELECTED_HALO_RGB,
+from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, SELECTED_HALO_PX, SELECTED_HALO_RGB,
                      SELECTED_OUTLINE_PX, SELECTED_RIM_PX, SELECTED_RIM_RGB)
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 
@@ -207,6 +208,7 @@ class CameraView(QWidget):
                                box_label(ann, state), extent))
         if faint_layer is not None:
             blend_faint(canvas, faint_layer)
+        labels += self._draw_ghost(canvas, affine, size, tf, ratio)
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
         image.setDevicePixelRatio(ratio)
         self._canvas = (canvas, image)
@@ -242,6 +244,28 @@ class CameraView(QWidget):
         self._paint_labels(p, labels, target, obstacles)
         p.end()
         self.painted_frame = self.frame
+
+    def _draw_ghost(self, canvas: np.ndarray, affine, size: tuple[int, int], tf: ViewTransform,
+                    ratio: float) -> list[tuple]:
+        """Draw where a track's missing box would be (:attr:`Session.ghost`, in this frame) on the
+        canvas, dotted over a dark edge; returns its label for :meth:`_paint_labels` ([] unseen)."""
+        ghost = self.session.ghost
+        if ghost is None or ghost.frame != self.frame or self.cam is None:
+            return []
+        wire = self.cam.wireframes([ghost.box])[0]
+        if wire is None:
+            return []
+        marks = list(dash_pixels(wire, affine, size, DOTTED))
+        if marks:
+            cv2.polylines(canvas, marks, False, (0, 0, 0), max(1, round((GHOST_PX + 2) * ratio)), cv2.LINE_AA, SHIFT)
+            cv2.polylines(canvas, marks, False, GHOST_RGB, max(1, round(GHOST_PX * ratio)), cv2.LINE_AA, SHIFT)
+        hull = wire.hull_points()
+        if not self.session.layers.get("box_labels", True) or len(hull) == 0:
+            return []
+        top = tf.to_screen(hull[np.argmin(hull[:, 1])])
+        lo, hi = tf.to_screen(hull.min(axis=0)), tf.to_screen(hull.max(axis=0))
+        extent = (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+        return [(False, -1.0, None, QColor(*GHOST_RGB), top, ghost_label(ghost), extent)]
 
     def _paint_locks(self, p: QPainter, tf: ViewTransform, target: QRectF) -> None:
         """A padlock in the middle of each projected cuboid of a locked class that is in view."""
@@ -446,6 +470,6 @@ class CameraPanel(QWidget):
         return sum(view.zoom_to_selection() for view in self.views.values() if view.isVisible())
 
     def _on_session(self, kind, payload) -> None:
-        if kind in ("document", "selection", "preview", "layers"):
+        if kind in ("document", "selection", "preview", "layers", "ghost"):
             for view in self.views.values():
                 view.update()

@@ -31,6 +31,13 @@ SELECTED_OUTLINE_PX = 2       # ... under the class-coloured outline
 SELECTED_RIM_RGB = (0, 0, 0)
 SELECTED_RIM_PX = 8           # the cameras' dark rim around the halo
 
+# Where a track's missing box would be (a track-gap or track-end finding clicked in the label checks):
+# an outline only, dotted in a colour no class has, with a "missing?" label, in the bird's-eye view
+# and the cameras until the user acts or moves on.
+GHOST_MARK = "dotted magenta"   # its name in the ? legend and docs/app.md
+GHOST_RGB = (255, 64, 255)
+GHOST_PX = 2
+
 # Focus on the selection (Shift+B): the other cuboids are drawn at this opacity in the cameras and
 # the bird's-eye view, without labels, and every view that does so says it in this amber mark.
 FAINT_OPACITY = 0.3
