@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -13,11 +14,16 @@ pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import Qt  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.styles import GHOST_RGB  # noqa: E402
 
 from fusionlabel.geometry.cuboid import points_in_cuboid  # noqa: E402
 from fusionlabel.model.commands import DeleteCuboids  # noqa: E402
 
 pytestmark = pytest.mark.gui
+SHOTS = os.environ.get("FUSIONLABEL_SHOTS")   # a folder to save the views in, to look at them
 
 
 def test_ctrl_k_lists_a_track_end_and_choosing_it_goes_to_the_frame_the_track_misses(qtbot, window):
@@ -40,3 +46,55 @@ def test_ctrl_k_lists_a_track_end_and_choosing_it_goes_to_the_frame_the_track_mi
     assert s.frame == last and s.selection == () and s.marked_tracks == (car.track_id,)
     qtbot.keyClick(w.bev, Qt.Key.Key_H)
     assert s.document.absent_frames(car.track_id) == [last]
+
+
+def magenta_pixels(widget) -> int:
+    """How many pixels of ``widget`` are in the ghost outline's colour (or near it)."""
+    arr = testing.widget_pixels(widget).astype(int)
+    return int((np.abs(arr - np.asarray(GHOST_RGB)).sum(axis=2) < 60).sum())
+
+
+def choose(qtbot, w, check: str, track_id: str) -> None:
+    """Run the label checks (Ctrl+K) and choose the ``check`` finding of ``track_id`` with Enter."""
+    qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: w.check_panel.report is not None and not w.check_panel.running, timeout=30_000)
+    row = next(i for i, f in enumerate(w.check_panel.findings) if f.check == check and f.track_id == track_id)
+    w.check_panel.list.setCurrentRow(row)
+    qtbot.keyClick(w.check_panel.list, Qt.Key.Key_Return)
+
+
+@pytest.mark.parametrize("check", ["track-end", "track-gap"])
+def test_choosing_a_missing_box_finding_shows_where_the_box_would_be(qtbot, window, check):
+    """A track-end or track-gap finding chosen in the check dock draws a dotted outline where the
+    track's box would be (near the box that was deleted) in the bird's-eye view and the cameras,
+    and says what it is and which keys fill it; moving to another frame takes it away."""
+    w, s = window, window.session
+    testing.wait_for_frame(w)
+    frame = s.n_frames - 1 if check == "track-end" else 1
+    points = s.drive.points(frame)
+    car = max((a for a in s.document.annotations(frame) if a.cls == "car" and a.track_id is not None
+               and all(s.document.find_track(a.track_id, i) for i in range(s.n_frames))),
+              key=lambda a: int(points_in_cuboid(points, a.box).sum()))
+    truth = car.box
+    s.apply(DeleteCuboids((car.uid,)))
+    s.set_frame(0 if frame else 1)
+    choose(qtbot, w, check, car.track_id)
+    assert s.frame == frame and s.selection == ()
+    ghost = s.ghost
+    assert ghost is not None and ghost.frame == frame and ghost.track_id == car.track_id
+    assert np.hypot(*np.subtract(ghost.box.center[:2], truth.center[:2])) < 0.5, (ghost.box, truth)
+    assert np.allclose(ghost.box.size, truth.size, atol=0.05)
+    said = s.messages[-1].text
+    assert f"track {car.track_id} (car) has no box" in said and "H marks it absent" in said
+    assert ("I interpolates" if check == "track-gap" else "V carries it here") in said
+    testing.wait_for_frame(w, frame)
+    QApplication.processEvents()
+    shown = {name: magenta_pixels(v) for name, v in w.cameras.views.items()}
+    assert magenta_pixels(w.bev) > 30 and max(shown.values()) > 30, (magenta_pixels(w.bev), shown)
+    w.bev.grab().save(os.path.join(SHOTS, f"ghost_{check}_bev.png")) if SHOTS else None
+    for name, v in w.cameras.views.items():
+        v.grab().save(os.path.join(SHOTS, f"ghost_{check}_{name}.png")) if SHOTS else None
+    qtbot.keyClick(w.bev, Qt.Key.Key_A)                     # moved on: the outline goes
+    testing.wait_for_frame(w, frame - 1)
+    QApplication.processEvents()
+    assert s.ghost is None and magenta_pixels(w.bev) < 5

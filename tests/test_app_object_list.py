@@ -26,6 +26,7 @@ from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
 from fusionlabel.store.project import Project  # noqa: E402
 
 pytestmark = pytest.mark.gui
+SHOTS = os.environ.get("FUSIONLABEL_SHOTS")   # a folder to save the list in, to look at it
 NO, CTRL, SHIFT = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 
 
@@ -496,3 +497,21 @@ def test_class_and_pre_label_text_reads_on_the_list_s_background(window):
         if contrast(rgb, (255, 255, 255)) >= 4.5:
             assert tuple(text) == tuple(rgb)        # a colour that reads stays as it is
     assert list_text_rgb((150, 190, 230), (30, 30, 30)) == (150, 190, 230)   # a dark theme: as it was
+
+
+def test_columns_keep_usable_widths_with_only_absent_entries_listed(qtbot, window):
+    """With only absent entries listed (they span the row, so no column measures them), the
+    columns keep the widths they had with cuboids listed, instead of shrinking to their titles."""
+    s, lst = window.session, window.objects
+    widths = [lst.columnWidth(c) for c in range(len(lst.COLUMNS))]
+    s.select((next(a for a in s.annotations() if a.track_id is not None).uid,))
+    key(qtbot, window, Qt.Key.Key_H)
+    window.objects_header.filter.setText("absent")
+    assert lst.shown_uids == [] and lst.rowCount() == 1
+    QApplication.processEvents()
+    if SHOTS:
+        lst.grab().save(os.path.join(SHOTS, "list_only_absent.png"))
+    now = [lst.columnWidth(c) for c in range(len(lst.COLUMNS))]
+    assert all(n >= w for n, w in zip(now, widths)), (now, widths)
+    fm = lst.fontMetrics()
+    assert lst.columnWidth(1) > fm.horizontalAdvance("pedestrian") and lst.columnWidth(3) > fm.horizontalAdvance("imported")

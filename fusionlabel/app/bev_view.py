@@ -39,7 +39,9 @@ from .session import Session
 from .start_fit import StartFit
 from .sweep_stack import sweeps_caption
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
-from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
+from .label_findings import ghost_label
+from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, SELECTED_HALO_PX,
+                     SELECTED_HALO_RGB, SELECTED_OUTLINE_PX)
 
 HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
@@ -51,8 +53,7 @@ FOLLOW_MARGIN_PX = 16  # a selected centre closer than this to the view's edge c
 RING_CAPTION = QColor(110, 110, 110)   # the rings' distances, under the box labels in importance
 
 
-SELECTED_HALO = QColor(255, 255, 255)
-SELECTED_HALO_PX = 6.0  # pen width of the halo under a selected cuboid's 2 px outline
+SELECTED_HALO = QColor(*SELECTED_HALO_RGB)
 
 
 class BevView(QWidget):
@@ -125,7 +126,7 @@ class BevView(QWidget):
                 self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.CrossCursor)
         if kind == "reveal":
             self.reveal(payload)
-        if kind in ("document", "selection", "preview", "layers", "class", "tool"):
+        if kind in ("document", "selection", "preview", "layers", "class", "tool", "ghost"):
             self.update()
 
     def set_covered(self, rect: tuple | None) -> None:
@@ -262,6 +263,7 @@ class BevView(QWidget):
             for ann in anns:
                 if ann.uid in selected:
                     labels += self._paint_box(p, ann, True)
+        labels += self._paint_ghost(p)
         if self._new_box is not None:
             color = annotation_color(self.session.ontology, self.session.current_class)
             anchor = self._paint_cuboid(p, self._new_box, color, True, "dashed")
@@ -338,6 +340,28 @@ class BevView(QWidget):
             p.drawText(QRectF(*free), Qt.AlignmentFlag.AlignCenter, text)
             self.ring_captions[r] = free
 
+    def _paint_ghost(self, p: QPainter) -> list[tuple]:
+        """Where a track's missing box would be (:attr:`Session.ghost`, in this frame): its outline
+        and heading line dotted, unfilled; returns its label, always placed, or [] out of view."""
+        ghost = self.session.ghost
+        if ghost is None or ghost.frame != self.frame:
+            return []
+        color = QColor(*GHOST_RGB)
+        pen = QPen(color, float(GHOST_PX))
+        pen.setStyle(Qt.PenStyle.DotLine)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        box = ghost.box
+        poly = self.to_screen(box.bev_polygon())
+        front = np.asarray(box.center[:2]) + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
+        a, b = self.to_screen(np.array([box.center[:2], front]))
+        p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
+        p.drawLine(QPointF(*a), QPointF(*b))
+        lo, hi = poly.min(axis=0), poly.max(axis=0)
+        if (hi < 0).any() or lo[0] > self.width() or lo[1] > self.height():
+            return []
+        return [((0, 0.0), None, poly[np.argmin(poly[:, 1])], color, ghost_label(ghost))]
+
     def _paint_box(self, p: QPainter, ann, selected: bool) -> list[tuple]:
         """Draw one cuboid; returns its label to place, [(priority, uid, anchor, colour, text)], or []
         when labels are off or the box is out of view. Priority: the selected box, then boxes
@@ -376,9 +400,9 @@ class BevView(QWidget):
         front = c + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
         a, b = self.to_screen(np.array([c, front]))
         if selected:  # a white halo, 2 px each side of the outline (as in the cameras and the 3D view)
-            p.setPen(QPen(SELECTED_HALO, SELECTED_HALO_PX))
+            p.setPen(QPen(SELECTED_HALO, float(SELECTED_HALO_PX)))
             p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
-        pen = QPen(color, 2.0 if selected or outline == "dash-dot" else 1.6)
+        pen = QPen(color, float(SELECTED_OUTLINE_PX) if selected else 2.0 if outline == "dash-dot" else 1.6)
         pen.setStyle(PEN_STYLES[outline])
         p.setPen(pen)
         fill = QColor(color)

@@ -6,7 +6,7 @@ and widget size (OpenCV, cached); wireframes of all boxes are projected in one b
 annotations change and drawn with OpenCV at display resolution, so a repaint is a few
 milliseconds. Pre-labels (source ``model``) are drawn dashed with their score, pre-labels the
 annotator edited but has not accepted dash-dotted with "edited" after it; selected, they keep their
-pattern under the white-edged highlight. Clicking a projected
+pattern inside the highlight (a white halo with a dark rim, :data:`~.styles.SELECTED_HALO_PX`). Clicking a projected
 cuboid selects it; double-clicking a camera enlarges it. A cuboid of a locked class has a small
 padlock in the middle of its projection.
 
@@ -27,11 +27,13 @@ from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, devic
                           screen_zoom)
 from .frame_data import CameraFrame, FrameData
 from .label_layout import LabelRequest, place_view_labels
-from .projected_boxes import DASHED, PATTERNS, Wireframe, pattern_segments
+from .label_findings import ghost_label
+from .projected_boxes import DASHED, DOTTED, PATTERNS, Wireframe, pattern_segments
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
                       paint_label_chip, paint_note, paint_padlock)
 from .session import Session
-from .styles import FAINT_OPACITY, FOCUS_CAPTION, OUTLINE_OF_STATE
+from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, SELECTED_HALO_PX, SELECTED_HALO_RGB,
+                     SELECTED_OUTLINE_PX, SELECTED_RIM_PX, SELECTED_RIM_RGB)
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 
 CLICK_PX = 4
@@ -166,7 +168,8 @@ class CameraView(QWidget):
             canvas_tf = ViewTransform(tf.sx * ratio, tf.sy * ratio, tf.ox * ratio, tf.oy * ratio)
             canvas = render_zoomed(self.cam, canvas_tf, canvas_rect, show_points, round(POINT_PX * ratio))
         affine = canvas_tf.canvas_affine(canvas_rect[:2])
-        widths = [max(1, round(w * ratio)) for w in (4, 2, 1)]  # selected: white edge, colour; others
+        # selected: dark rim, white halo, colour; others
+        widths = [max(1, round(w * ratio)) for w in (SELECTED_RIM_PX, SELECTED_HALO_PX, SELECTED_OUTLINE_PX, 1)]
         seen_lo, seen_hi = tf.to_image(rect[:2]), tf.to_image((rect[0] + rect[2], rect[1] + rect[3]))
         labels = []
         selected = set(self.session.selection)
@@ -187,14 +190,16 @@ class CameraView(QWidget):
             rgb = tuple(int(c) for c in color)
             state = self.session.prelabel_state(ann)
             # A pre-label is dashed (dash-dotted once edited), selected or not; selected, every
-            # mark is wider with a white edge, so a selected pre-label never looks like human work.
+            # mark is wider inside a white halo with a dark rim, so the selection stands out from
+            # its neighbours and a selected pre-label never looks like human work.
             pattern = PATTERNS.get(OUTLINE_OF_STATE[state])
             pts = wire_pixels(wire, affine) if pattern is None else list(dash_pixels(wire, affine, size, pattern))
             if ann.uid in selected and pts:
-                cv2.polylines(canvas, pts, False, (255, 255, 255), widths[0], cv2.LINE_AA, SHIFT)
-                cv2.polylines(canvas, pts, False, rgb, widths[1], cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, SELECTED_RIM_RGB, widths[0], cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, SELECTED_HALO_RGB, widths[1], cv2.LINE_AA, SHIFT)
+                cv2.polylines(canvas, pts, False, rgb, widths[2], cv2.LINE_AA, SHIFT)
             elif pts:
-                cv2.polylines(drawn_on, pts, False, rgb, widths[2], cv2.LINE_AA, SHIFT)
+                cv2.polylines(drawn_on, pts, False, rgb, widths[3], cv2.LINE_AA, SHIFT)
             if self.session.layers.get("box_labels", True) and not faint:
                 top = tf.to_screen(hull[np.argmin(hull[:, 1])])
                 lo, hi = tf.to_screen(hull.min(axis=0)), tf.to_screen(hull.max(axis=0))
@@ -203,6 +208,7 @@ class CameraView(QWidget):
                                box_label(ann, state), extent))
         if faint_layer is not None:
             blend_faint(canvas, faint_layer)
+        labels += self._draw_ghost(canvas, affine, size, tf, ratio)
         image = QImage(canvas.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888)
         image.setDevicePixelRatio(ratio)
         self._canvas = (canvas, image)
@@ -238,6 +244,28 @@ class CameraView(QWidget):
         self._paint_labels(p, labels, target, obstacles)
         p.end()
         self.painted_frame = self.frame
+
+    def _draw_ghost(self, canvas: np.ndarray, affine, size: tuple[int, int], tf: ViewTransform,
+                    ratio: float) -> list[tuple]:
+        """Draw where a track's missing box would be (:attr:`Session.ghost`, in this frame) on the
+        canvas, dotted over a dark edge; returns its label for :meth:`_paint_labels` ([] unseen)."""
+        ghost = self.session.ghost
+        if ghost is None or ghost.frame != self.frame or self.cam is None:
+            return []
+        wire = self.cam.wireframes([ghost.box])[0]
+        if wire is None:
+            return []
+        marks = list(dash_pixels(wire, affine, size, DOTTED))
+        if marks:
+            cv2.polylines(canvas, marks, False, (0, 0, 0), max(1, round((GHOST_PX + 2) * ratio)), cv2.LINE_AA, SHIFT)
+            cv2.polylines(canvas, marks, False, GHOST_RGB, max(1, round(GHOST_PX * ratio)), cv2.LINE_AA, SHIFT)
+        hull = wire.hull_points()
+        if not self.session.layers.get("box_labels", True) or len(hull) == 0:
+            return []
+        top = tf.to_screen(hull[np.argmin(hull[:, 1])])
+        lo, hi = tf.to_screen(hull.min(axis=0)), tf.to_screen(hull.max(axis=0))
+        extent = (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+        return [(False, -1.0, None, QColor(*GHOST_RGB), top, ghost_label(ghost), extent)]
 
     def _paint_locks(self, p: QPainter, tf: ViewTransform, target: QRectF) -> None:
         """A padlock in the middle of each projected cuboid of a locked class that is in view."""
@@ -442,6 +470,6 @@ class CameraPanel(QWidget):
         return sum(view.zoom_to_selection() for view in self.views.values() if view.isVisible())
 
     def _on_session(self, kind, payload) -> None:
-        if kind in ("document", "selection", "preview", "layers"):
+        if kind in ("document", "selection", "preview", "layers", "ghost"):
             for view in self.views.values():
                 view.update()

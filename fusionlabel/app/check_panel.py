@@ -22,7 +22,8 @@ from ..wording import counted, read_only_problem, taken_back_note, waived_note, 
 from .check_header import CheckHeader, title_text
 from .check_runner import CheckRunner
 from .check_waive import WAIVE_KEY, WaiveBar, WaiveDialog
-from .label_findings import (finding_key, finding_target, finding_text, project_waivers, unwaive_in_project,
+from .label_findings import (finding_ghost, finding_key, finding_target, finding_text, ghost_text, project_waivers,
+                             unwaive_in_project,
                              waive_in_project)
 
 ERROR_COLOR, WARNING_COLOR, WAIVED_COLOR = QColor(176, 32, 32), QColor(150, 100, 0), QColor(140, 140, 140)
@@ -248,3 +249,7 @@ class CheckPanel(QDockWidget):
         self.session.select((uid,) if uid is not None else ())
         if uid is None and frame is not None and finding.track_id is not None:   # gap, track-end: H marks it absent here
             self.session.set_marked_tracks((finding.track_id,))
+            ghost = finding_ghost(finding, self.session, frame)
+            if ghost is not None:    # where the box would be, until the user acts or moves on
+                self.session.show_ghost(ghost)
+                self.session.notify(ghost_text(ghost, self.session.drive.frames[frame].frame_id), frame=frame)

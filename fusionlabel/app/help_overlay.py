@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QWidget
 from .qt_util import PEN_STYLES, paint_padlock
 from .shortcuts import (LAYOUT_NOTES, LAYOUTS_GROUP, LOCAL_KEYS, MOUSE, OUTLINES, OUTLINES_GROUP, SHORTCUTS,
                         class_shortcuts)
-from .styles import LOCK_MARK
+from .styles import GHOST_MARK, GHOST_PX, GHOST_RGB, LOCK_MARK, SELECTED_HALO_PX, SELECTED_OUTLINE_PX
 from .touchpad import wheel_steps
 
 FONT_SIZES = (11, 10, 9)  # points tried in turn until every row fits one page, else the last, paged
@@ -181,10 +181,16 @@ class HelpOverlay(QWidget):
             return
         end = start + QPointF(SAMPLE_PX, 0)
         color = QColor(90, 200, 120)
-        if outline == "white halo":
-            p.setPen(QPen(QColor(255, 255, 255), 4))
+        if outline == GHOST_MARK:
+            pen = QPen(QColor(*GHOST_RGB), GHOST_PX)
+            pen.setStyle(Qt.PenStyle.DotLine)
+            p.setPen(pen)
             p.drawLine(start, end)
-        pen = QPen(color, 1.6)
+            return
+        if outline == "white halo":
+            p.setPen(QPen(QColor(255, 255, 255), SELECTED_HALO_PX))
+            p.drawLine(start, end)
+        pen = QPen(color, SELECTED_OUTLINE_PX if outline == "white halo" else 1.6)
         pen.setStyle(PEN_STYLES.get(outline, PEN_STYLES["solid"]))
         p.setPen(pen)
         p.drawLine(start, end)

@@ -3,9 +3,13 @@ leads: its frame and the cuboid of its track there. Qt-free (the list is :mod:`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ..geometry.cuboid import Cuboid
 from ..model.waiver import Waiver, current_user
 from ..qa.findings import Finding
 from ..qa.label_check import LabelCheck, check_labels
+from ..qa.missing_box import missing_box
 from ..qa.project_labels import document_labels
 from ..qa.waivers import finding_id, waive
 
@@ -37,6 +41,53 @@ def finding_target(finding: Finding, session) -> tuple[int | None, str | None]:
         return index, None
     found = session.document.find_track(finding.track_id, index)
     return index, None if found is None else found.uid
+
+
+GHOST_CHECKS = ("track-gap", "track-end")   # findings whose track has no box where they lead
+
+
+@dataclass(frozen=True)
+class Ghost:
+    """Where a track's missing box would be, drawn as an outline only: ``box`` in frame
+    ``frame``'s LiDAR frame; ``where`` ``gap`` (interpolated between the track's boxes either
+    side), ``after`` or ``before`` the track (its last or first box carried on)."""
+
+    frame: int
+    track_id: str
+    cls: str
+    box: Cuboid
+    where: str
+
+
+def finding_ghost(finding: Finding, session, frame: int | None) -> Ghost | None:
+    """The ghost of a ``track-gap`` or ``track-end`` finding in ``frame`` (where it leads), when its
+    track has no cuboid there and a box can be made from its others (:func:`~fusionlabel.qa.missing_box.missing_box`)."""
+    tid = finding.track_id
+    if finding.check not in GHOST_CHECKS or tid is None or frame is None:
+        return None
+    doc = session.document
+    held = doc.track_frames(tid)
+    box = missing_box(session.drive, {i: [doc.find_track(tid, i).label] for i in held}, tid, frame)
+    if box is None:
+        return None
+    where = "gap" if held[0] < frame < held[-1] else "after" if frame > held[-1] else "before"
+    return Ghost(frame, tid, doc.find_track(tid, held[0]).cls, box, where)
+
+
+def ghost_label(ghost: Ghost) -> str:
+    """The label drawn by a ghost outline."""
+    return f"{ghost.track_id} {ghost.cls}: missing?"
+
+
+def ghost_text(ghost: Ghost, frame_id: str) -> str:
+    """The status line while a ghost is shown: what the outline is and the keys that fill it."""
+    what, fill = {
+        "gap": ("interpolated between its boxes either side", "[ to its box before, then I interpolates the gap; "),
+        "after": ("its last box carried on", "[ to its last box, then V carries it here; "),
+        "before": ("its first box carried back", f"draw it here and give it track {ghost.track_id}; "),
+    }[ghost.where]
+    return (f"track {ghost.track_id} ({ghost.cls}) has no box in frame {frame_id}: the dotted outline is where it "
+            f"would be ({what}). {fill}H marks it absent here")
 
 
 def finding_key(finding: Finding) -> tuple:

@@ -37,6 +37,8 @@ LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns 
 SORT_SETTING = "object_list_sort"
 LOCKED_MARK = "locked"
 NOTE_STYLE = "color: #f0b040"
+# what each column is at least as wide as (track, class, points, status): a common entry of each
+COLUMN_SAMPLES = ("0000", "pedestrian", "00000", "imported")
 ABSENT_ENTRY_COLOR = QColor(154, 154, 160)   # an absent entry's text: greyed, it has no box
 
 
@@ -55,6 +57,7 @@ class ObjectList(QTableWidget):
         self.data: FrameData | None = None
         self._uids: list[str] = []
         self._absent: list[str] = []   # the tracks of the absent entries, under the cuboids' rows
+        self._widest: dict[int, int] = {}   # column -> the widest it has been (it never gets narrower)
         self.filter_text = ""
         self.total = 0        # cuboids of the frame
         self.n_hidden = 0     # of them, of a hidden class
@@ -192,6 +195,7 @@ class ObjectList(QTableWidget):
             self._set_absent_entry(i, row)
         self.resizeColumnsToContents()
         self._room_for_lock_mark()
+        self._keep_usable_widths()
         self.setUpdatesEnabled(True)
         self._show_selection()
         self.blockSignals(False)
@@ -220,6 +224,19 @@ class ObjectList(QTableWidget):
         for col in range(1, len(self.COLUMNS)):
             self.takeItem(i, col)
         self.setSpan(i, 0, 1, len(self.COLUMNS))
+
+    def _keep_usable_widths(self) -> None:
+        """No column narrower than the widest it has been, nor than :data:`COLUMN_SAMPLES`: with
+        only absent entries listed (spanning the row, so measured in no column) or a frame of
+        short entries, the columns keep usable widths instead of shrinking to their titles."""
+        fm = QFontMetricsF(self.font())
+        margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)   # as the delegate pads text
+        for col, sample in enumerate(COLUMN_SAMPLES):
+            floor = max(self._widest.get(col, 0), math.ceil(fm.horizontalAdvance(sample)) + margin)
+            width = max(self.columnWidth(col), floor)
+            self._widest[col] = width
+            if width != self.columnWidth(col):
+                self.setColumnWidth(col, width)
 
     def _room_for_lock_mark(self) -> None:
         """Make the status column as wide as if every row said ", locked", so that locking or

@@ -127,6 +127,7 @@ def dashed_segments(lines: np.ndarray, lo, hi, dash: float = 7.0, gap: float = 5
 # tuple per kind of mark: an untouched pre-label dashed, an edited one dash-dotted.
 DASHED = ((7.0, 5.0, 0.0),)
 DASH_DOT = ((10.0, 8.0, 0.0), (2.5, 15.5, 13.0))
+DOTTED = ((2.5, 4.5, 0.0),)    # a track's missing box (styles.GHOST_MARK)
 PATTERNS = {"dashed": DASHED, "dash-dot": DASH_DOT}   # by outline (styles.OUTLINE_OF_STATE); solid: none
 
 

@@ -85,7 +85,8 @@ class Session:
     Events sent to subscribers (``fn(kind, payload)``): ``"frame"`` (new index), ``"selection"``
     (tuple of uids), ``"layers"`` (a layer name, ``"color_mode"``, ``"classes"`` for hidden and
     locked classes, ``"focus"``, ``"height_cut"`` or ``"sweeps"``), ``"class"`` (current class), ``"preview"`` ({uid: Cuboid}),
-    ``"marked_tracks"`` (the tracks H just marked absent, :attr:`marked_tracks`),
+    ``"marked_tracks"`` (the tracks H just marked absent, :attr:`marked_tracks`), ``"ghost"``
+    (:attr:`ghost` shown or dropped),
     ``"document"`` (the document's Change), ``"message"`` (:class:`Message`), ``"tool"`` (the armed
     click tool, e.g. ``"one_click"``, or None), ``"reveal"`` (uids an undo or redo touched in the
     frame it went to: the bird's-eye and 3D views pan to them when they are off screen).
@@ -112,6 +113,9 @@ class Session:
         # The tracks H last marked absent (their cuboids went with it): the timeline, ] / [ and the
         # next H follow them while nothing is selected; selecting anything or Esc forgets them.
         self.marked_tracks: tuple[str, ...] = ()
+        # Where a track's missing box would be (label_findings.Ghost), shown after a track-gap or
+        # track-end finding led here; any move or edit (frame, selection, H's track, the labels) drops it.
+        self.ghost = None
         self._class_keys: dict[tuple[int, str], tuple[str, str]] = {}   # class keys' undo steps
         self.layers = {name: True for name in LAYERS}
         self.focus = False   # Shift+B: only the selection drawn in full and labelled (not saved)
@@ -308,6 +312,7 @@ class Session:
         if index == self.frame:
             return
         previous = self.selection
+        self.drop_ghost()
         self.frame = index
         self.preview = {}
         self._run = None
@@ -328,6 +333,7 @@ class Session:
         tracks H marked (:attr:`marked_tracks`)."""
         uids = tuple(dict.fromkeys(u for u in uids if self._selectable(u)))
         if uids:
+            self.drop_ghost()
             self.set_marked_tracks(())
         if uids != self.selection:
             self.selection = uids
@@ -347,8 +353,20 @@ class Session:
         """Remember the tracks H just marked absent (``()`` forgets them)."""
         tracks = tuple(dict.fromkeys(str(t) for t in tracks))
         if tracks != self.marked_tracks:
+            self.drop_ghost()
             self.marked_tracks = tracks
             self._emit("marked_tracks", tracks)
+
+    def show_ghost(self, ghost) -> None:
+        """Show where a track's missing box would be in the frame shown (:attr:`ghost`)."""
+        self.ghost = ghost
+        self._emit("ghost", ghost)
+
+    def drop_ghost(self) -> None:
+        """Stop showing :attr:`ghost` (the user moved on or acted)."""
+        if self.ghost is not None:
+            self.ghost = None
+            self._emit("ghost", None)
 
     def followed_tracks(self) -> list[str]:
         """The tracks the timeline shows and ] / [ jump along: the selected cuboids' tracks, else
@@ -648,6 +666,7 @@ class Session:
 
     def _on_document(self, change) -> None:
         self._last_change = change
+        self.drop_ghost()
         if not self._applying:
             self._run = None  # an edit made elsewhere (an import, a reload) ends a run of key edits
         if change.reason == "reload":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .styles import LOCK_MARK, OUTLINE_OF_STATE
+from .styles import GHOST_MARK, LOCK_MARK, OUTLINE_OF_STATE
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,8 @@ OUTLINES = (
                                  "Ctrl+P and Shift+X keep it, I and V too once you moved, resized or "
                                  "turned it"),
     ("white halo", "the selected cuboids, whatever their source (a pre-label keeps its dashes under it)"),
+    (GHOST_MARK, "where a track's missing box would be (a track-gap or track-end finding clicked in the label "
+                 "checks): the status bar says which keys fill it (I, V) or mark it absent (H)"),
     (LOCK_MARK, "cuboid of a locked class (Classes menu): drags and edit keys leave it as it is"),
 )
 

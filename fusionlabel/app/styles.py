@@ -22,6 +22,22 @@ LOCK_MARK_MIN_PX = 7         # ... and at least: a cuboid less than twice that a
 LOCK_MARK_RGBA = (240, 240, 240, 210)   # the padlock, light and slightly see-through
 LOCK_EDGE_RGBA = (0, 0, 0, 170)         # its thin dark edge, so it reads on bright points and images
 
+# The selection: its outline in the class colour (a pre-label's keeps its dashes) inside a white
+# halo 2 px wide each side, the same in the bird's-eye view and the cameras; in the cameras the halo
+# has a thin dark rim, so it reads on a white wall as well as on dark ground. Widths in pixels.
+SELECTED_HALO_RGB = (255, 255, 255)
+SELECTED_HALO_PX = 6          # the halo ...
+SELECTED_OUTLINE_PX = 2       # ... under the class-coloured outline
+SELECTED_RIM_RGB = (0, 0, 0)
+SELECTED_RIM_PX = 8           # the cameras' dark rim around the halo
+
+# Where a track's missing box would be (a track-gap or track-end finding clicked in the label checks):
+# an outline only, dotted in a colour no class has, with a "missing?" label, in the bird's-eye view
+# and the cameras until the user acts or moves on.
+GHOST_MARK = "dotted magenta"   # its name in the ? legend and docs/app.md
+GHOST_RGB = (255, 64, 255)
+GHOST_PX = 2
+
 # Focus on the selection (Shift+B): the other cuboids are drawn at this opacity in the cameras and
 # the bird's-eye view, without labels, and every view that does so says it in this amber mark.
 FAINT_OPACITY = 0.3

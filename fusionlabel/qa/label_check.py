@@ -97,7 +97,7 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
     report.frames = len(checked)
     report.boxes = sum(len(v) for v in checked.values())
     report.tracks = len({lab.track_id for v in checked.values() for lab in v if lab.track_id is not None})
-    track_frames = _track_frames(drive, checked, report.notes, accounted)
+    track_frames = checked_track_frames(drive, checked, report.notes, accounted)
     order = list(checked)
     presence = TrackPresence(track_frames, in_labelled_region(drive, order)) if sweeps and track_frames else None
     unread = FileProblems()   # sweeps that cannot be read: errors, as `check`'s drive part finds them
@@ -166,8 +166,11 @@ def same_box_once(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _track_frames(drive: Drive, checked: dict[int, list[CuboidLabel]], notes: list[str],
-                  absent: dict[int, set[str]]) -> list[TrackFrame]:
+def checked_track_frames(drive: Drive, checked: dict[int, list[CuboidLabel]], notes: list[str],
+                         absent: dict[int, set[str]]) -> list[TrackFrame]:
+    """The track checks' view of drive frames ``checked`` ({index: labels}, in drive order): capture
+    times (when distinct), ego poses (when the drive has them) and the tracks marked ``absent``; empty,
+    with a line in ``notes``, when a frame's pose cannot be read."""
     poses = has_ego_poses(drive)
     times = [drive.frames[i].timestamp_us for i in checked]
     timed = len(set(times)) == len(times)

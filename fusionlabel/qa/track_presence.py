@@ -94,7 +94,7 @@ def _lidar_box(frame: TrackFrame, world: Cuboid) -> Cuboid:
     return world if frame.T_world_lidar is None else world.transformed(invert_T(frame.T_world_lidar))
 
 
-def _carried(frames: list[TrackFrame], boxes: list[TrackBox], end: int, step: int) -> Cuboid:
+def carried_box(frames: list[TrackFrame], boxes: list[TrackBox], end: int, step: int) -> Cuboid:
     """Box ``boxes[end]`` carried to checked frame ``boxes[end].frame + step`` in that frame's LiDAR
     frame, moving on as from its box in the nearest other frame of the track (with ego poses);
     unmoved otherwise."""
@@ -113,7 +113,7 @@ def _carried(frames: list[TrackFrame], boxes: list[TrackBox], end: int, step: in
     return _lidar_box(target, here.world.with_(center=tuple(moved)))
 
 
-def _gap_boxes(frames: list[TrackFrame], boxes: list[TrackBox], missing: list[int]) -> dict[int, Cuboid]:
+def interpolated_boxes(frames: list[TrackFrame], boxes: list[TrackBox], missing: list[int]) -> dict[int, Cuboid]:
     """The track's boxes interpolated into checked frames ``missing``, each in its LiDAR frame."""
     span = range(boxes[0].frame, boxes[-1].frame + 1)
     poses = {i: np.eye(4) if frames[i].T_world_lidar is None else frames[i].T_world_lidar for i in span}
@@ -163,7 +163,7 @@ class TrackPresence:
                 missing += range(a.frame + 1, b.frame)
         if not missing:
             return []
-        return [Probe(i, tid, box, "gap", boxes[0].label) for i, box in _gap_boxes(frames, boxes, missing).items()]
+        return [Probe(i, tid, box, "gap", boxes[0].label) for i, box in interpolated_boxes(frames, boxes, missing).items()]
 
     def _end_probes(self, tid: str, boxes: list[TrackBox]) -> list[Probe]:
         out = []
@@ -171,7 +171,7 @@ class TrackPresence:
             i, j = boxes[end].frame, boxes[end].frame + step
             if 0 <= j < len(self.frames) and close_in_time(self.frames, min(i, j), max(i, j), GAP_MAX_S,
                                                            GAP_MAX_FRAMES):
-                out.append(Probe(j, tid, _carried(self.frames, boxes, end, step), "end", boxes[end].label))
+                out.append(Probe(j, tid, carried_box(self.frames, boxes, end, step), "end", boxes[end].label))
         return out
 
     def needs(self, frame: int) -> bool:
