@@ -294,6 +294,30 @@ def test_real_tracking_sequence_exports_with_its_dontcare_and_calib(realdata, tm
             (tmp_path / "src" / "calib" / "0001.txt").read_text()
 
 
+def test_real_tracking_levels_become_truncation_fractions_in_kitti_object(realdata, tmp_path):
+    """KITTI tracking's truncation is a level (0, 1, 2), KITTI object's a fraction in [0, 1]: an
+    untouched tracking label exported to KITTI object gets the fraction its box projects to."""
+    from fusionlabel.io.kitti_tracking import open_kitti_tracking
+
+    if not (realdata / "kitti_tracking" / "label_02" / "0001.txt").is_file():
+        pytest.skip("KITTI tracking labels not found")
+    raw = _tracking_folder(realdata, tmp_path / "src", "0001", 25)
+    level = {}          # (frame, 2D box) -> the source's truncation level
+    for d in read_kitti_label_file(tmp_path / "src" / "label_02" / "0001.txt", tracking=True):
+        level[d.frame, tuple(f"{v:.2f}" for v in d.bbox)] = int(d.truncated)
+    assert {2, 0} <= set(level.values()) and raw
+    export_drive(open_kitti_tracking(tmp_path / "src"), "kitti", tmp_path / "obj", options=quiet(sensor_data=False))
+    seen = {}
+    for f in range(25):
+        for d in read_kitti_label_file(tmp_path / "obj" / "label_2" / f"{f:06d}.txt"):
+            if d.type == "DontCare":
+                continue
+            source = level[f, tuple(f"{v:.2f}" for v in d.bbox)]       # the 2D box is kept as it was
+            seen.setdefault(source, []).append(d.truncated)
+    assert sorted(seen) == [0, 1, 2] and all(0.0 <= t <= 1.0 for v in seen.values() for t in v), seen
+    assert np.mean(seen[1]) > np.mean(seen[0]) + 0.3       # partly truncated ones are cut off more
+
+
 def test_tracking_drive_dontcare_and_raw_calib_keys(small_sim_drive, tmp_path):
     """A simulated drive written as a KITTI tracking sequence, with a DontCare region added to frame
     1 and (as the tracking export writes them) the raw tracking calib keys (R_rect, Tr_velo_cam,

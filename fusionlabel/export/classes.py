@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..model.annotation import CuboidLabel
-from ..model.source_class import RIDER_NAMES, RIDERLESS_NAMES, SITTING_NAMES, source_class, source_states
+from ..model.source_class import RIDER_NAMES, RIDERLESS_NAMES, SITTING_NAMES, rider, source_class, source_states
 
 KITTI_TYPES = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare")
 KITTI_TRACKING_SITTING = "Person"     # KITTI tracking's label files name a sitting person "Person"
@@ -74,16 +74,6 @@ _TO_NUSCENES = {
 
 
 # ------------------------------------------------------------------------------------ states
-def rider(label: CuboidLabel) -> bool | None:
-    """Whether someone rides the two-wheeler: the label's ``with_rider`` (null: unknown), else what
-    its source name and nuScenes attributes say (:func:`~fusionlabel.model.source_class.source_states`,
-    the rule an import into a project follows); None if unknown."""
-    a = label.attributes
-    if "with_rider" in a:
-        return a["with_rider"] if isinstance(a["with_rider"], bool) else None
-    return source_states(source_class(label), a).get("with_rider")
-
-
 def pedestrian_pose(label: CuboidLabel) -> str | None:
     """standing / walking / sitting / lying: the label's ``pose`` (null: unknown), else what its
     source name and nuScenes attributes say (:func:`~fusionlabel.model.source_class.source_states`:

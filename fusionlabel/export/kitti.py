@@ -365,15 +365,20 @@ class KittiExporter(Exporter):
             elif not lab.box.is_upright:
                 self.dropped_rotation += 1
             self.tracked += lab.track_id is not None
-            if self._keep_imported(lab, geometry, alpha, source_lines):
+            keep = self._keep_imported(lab, geometry, alpha, source_lines)
+            # KITTI tracking's truncation is a level (0, 1, 2), KITTI object's a fraction: recompute it
+            relevel = keep and not self.tracking and isinstance(self.drive, KittiTrackingDrive)
+            if views is None and (relevel or not keep):
+                points = self.drive.points(i)
+                warp = self.warp(i)
+                views = object_views(points, [b.box for b, _ in labels], T_image_lidar, camera,
+                                     seen=None if warp is None else warp[1])
+            if keep:
                 a = lab.attributes
                 trunc, occ, alpha, bbox = float(a["truncated"]), int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
+                if relevel:
+                    trunc = 1.0 if views[k].rect is None else views[k].truncation
             else:
-                if views is None:
-                    points = self.drive.points(i)
-                    warp = self.warp(i)
-                    views = object_views(points, [b.box for b, _ in labels], T_image_lidar, camera,
-                                         seen=None if warp is None else warp[1])
                 v = views[k]
                 if v.rect is None:
                     if self.options.outside == "drop":

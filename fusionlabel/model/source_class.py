@@ -93,6 +93,16 @@ def source_states(name: str, attributes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def rider(label: CuboidLabel) -> bool | None:
+    """Whether someone rides the two-wheeler: the label's ``with_rider`` (null: unknown), else what
+    its source name and nuScenes attributes say (:func:`source_states`, the rule an import into a
+    project follows); None if unknown."""
+    a = label.attributes
+    if "with_rider" in a:
+        return a["with_rider"] if isinstance(a["with_rider"], bool) else None
+    return source_states(source_class(label), a).get("with_rider")
+
+
 def project_label(ontology: Ontology, label: CuboidLabel) -> CuboidLabel | None:
     """``label`` (a drive's) as a label of ``ontology``'s classes (see the module docstring), or
     None when its class resolves to none of them."""

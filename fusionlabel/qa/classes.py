@@ -9,7 +9,8 @@ A cyclist is a person riding a two-wheeler, as KITTI defines it. SUSTech's label
 (``Rider``, ``ScooterRider``, ``BicycleRider``, ``MotorcyleRider``) from two-wheelers with nobody
 on them (``Motor``, ``Scooter``, ``Bicycle``): those are ``two_wheeler``, not a target class, and a
 cyclist box on one is neither right nor wrong. nuScenes' ``bicycle`` and ``motorcycle`` boxes hold
-the rider when there is one and their attributes are not always there, so they count as cyclists.
+the rider when there is one and their attributes are not always there, so they count as cyclists
+unless their attributes say nobody rides (``cycle.without_rider``; a project's ``with_rider: false``).
 nuScenes' detection classes (the names of a detection-results file, ``NUSCENES_DETECTION``) map
 the same way as its categories; ``NUSCENES_CATEGORY_DETECTION`` is the devkit's own category ->
 detection class table, used to read a category name given where a detection class belongs.
@@ -23,6 +24,8 @@ right nor wrong (see :func:`eval_class`).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from ..model.source_class import rider
 
 if TYPE_CHECKING:
     from ..model.annotation import CuboidLabel
@@ -68,12 +71,15 @@ TARGET_CLASSES = ("car", "pedestrian", "cyclist")
 
 
 def eval_class(label: "CuboidLabel") -> str:
-    """Canonical evaluation class of a label, reading its ``pose`` too: a sitting or lying
+    """Canonical evaluation class of a label, reading its states too: a sitting or lying
     pedestrian is ``person_sitting`` (a neighbour of pedestrian, not a target), as KITTI export
-    writes it."""
+    writes it, and a two-wheeler known to carry nobody (``with_rider: false``, SUSTech's Motor
+    imported into a project, nuScenes' cycle.without_rider) is ``two_wheeler``."""
     cls = canonical(label.label)
     if cls == "pedestrian" and label.attributes.get("pose") in ("sitting", "lying"):
         return "person_sitting"
+    if cls == "cyclist" and rider(label) is False:
+        return "two_wheeler"
     return cls
 
 
