@@ -14,7 +14,7 @@ pytest.importorskip("pyqtgraph")
 
 pytestmark = pytest.mark.gui
 
-SCRIPT = r"""
+OPEN = r"""
 import json, sys, tempfile
 import numpy as np
 from PyQt6.QtWidgets import QApplication
@@ -34,6 +34,9 @@ with tempfile.TemporaryDirectory() as tmp:
         print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
     w.window_layout.apply_default((1600, 1000))   # the default window and panes
     testing.show_window(w)
+"""   # the window on frame FRAME of the KITTI object folder DRIVE, shown (3D view: OpenGL)
+
+SCRIPT = OPEN + r"""
     for _ in range(5):
         app.processEvents()
     v = w.view3d
@@ -64,37 +67,18 @@ def test_kitti_labels_fill_the_3d_pane_seen_from_above_behind(kitti_object, fram
     assert np.degrees(np.arctan2(-look[2], np.linalg.norm(look[:2]))) >= 45.0
 
 
-STEP_SCRIPT = r"""
-import json, sys, tempfile
-import numpy as np
-from PyQt6.QtWidgets import QApplication
-app = QApplication([])
-from fusionlabel.app import testing
-from fusionlabel.app.main import open_project
-from fusionlabel.app.main_window import MainWindow
-from fusionlabel.app.session import Session
+STEP_SCRIPT = OPEN.replace("FRAME", repr("000001")) + r"""
+    def on_screen():
+        for _ in range(5):
+            app.processEvents()
+        w.view3d.makeCurrent(); w.view3d.paintGL()
+        return w.view3d.shows(np.array([a.box.center for a in s.annotations()])).tolist()
 
-def on_screen(w, s):
-    v = w.view3d
-    for _ in range(5):
-        app.processEvents()
-    v.makeCurrent(); v.paintGL()
-    return v.shows(np.array([a.box.center for a in s.annotations()])).tolist()
-
-with tempfile.TemporaryDirectory() as tmp:
-    project = open_project(DRIVE, tmp + "/p")
-    s = Session(project)
-    s.set_frame(project.drive.index_of("000001"))
-    w = MainWindow(s, use_gl=True)
-    if w.view3d is None:
-        print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
-    w.window_layout.apply_default((1600, 1000))
-    testing.show_window(w)
-    out = {"first": on_screen(w, s)}
+    out = {"first": on_screen()}
     w.actions_.next_frame()          # 000002: a trailer at 8 m and a car at 33 m, out of the 3D view left on 000001
     testing.wait_for_frame(w, s.frame)
     out["bev"] = [bool(w.bev.shows(np.array([a.box.center[:2]]))[0]) for a in s.annotations()]
-    out["next"] = on_screen(w, s)
+    out["next"] = on_screen()
     w.close(); project.close()
 print(json.dumps(out))
 """
