@@ -204,3 +204,43 @@ def test_the_3d_view_starts_on_labels_far_ahead_and_keeps_them_until_zoomed(kitt
 
     out = run_on_display(START_3D_SCRIPT.replace("sys.argv[1]", repr(str(kitti_object))))
     assert out == {"first": True, "after_resize": True, "zoom_kept": True}
+
+
+@pytest.mark.gui
+def test_stepping_to_an_unrelated_kitti_frame_shows_its_labels(qtbot, kitti_object, tmp_path):
+    """KITTI object frames are unrelated scenes: zoomed in on frame 000000's pedestrian, the next
+    frame (a truck at 70 m, a car and a cyclist) opens on its own labels rather than on none."""
+    from conftest import bev_shows
+    from fusionlabel.app import testing
+
+    w = open_window(qtbot, kitti_object, tmp_path / "p", frame="000000")
+    (ped,) = w.session.annotations()
+    w.bev.focus_on(ped.box.center, 1.0)   # the annotator zooms in on it (as Z does)
+    assert w.bev.scale > 2 * SCALE_PX
+    w.actions_.next_frame()
+    testing.wait_for_frame(w, 1)
+    w.bev.grab()
+    centres = [a.box.center[:2] for a in w.session.annotations()]
+    assert len(centres) == 3 and all(bev_shows(w.bev, c) for c in centres)
+    # A frame whose labels are in view keeps the view: back to 000000, its pedestrian is in this one.
+    kept = (w.bev.center.copy(), w.bev.scale)
+    assert bev_shows(w.bev, ped.box.center[:2])
+    w.actions_.previous_frame()
+    testing.wait_for_frame(w, 0)
+    w.bev.grab()
+    assert np.allclose(w.bev.center, kept[0]) and w.bev.scale == kept[1]
+    w.close()
+
+
+@pytest.mark.gui
+def test_stepping_frames_of_a_recording_keeps_the_view_even_off_its_labels(qtbot, tmp_path):
+    from fusionlabel.app import testing
+
+    w = open_window(qtbot, testing.small_drive(), tmp_path / "p")
+    w.bev.focus_on((400.0, 400.0), 10.0)   # far from every label
+    kept = (w.bev.center.copy(), w.bev.scale)
+    w.actions_.next_frame()
+    testing.wait_for_frame(w, 1)
+    w.bev.grab()
+    assert np.allclose(w.bev.center, kept[0]) and w.bev.scale == kept[1]
+    w.close()

@@ -183,6 +183,44 @@ def test_points_off_the_canvas_are_left_out():
     assert (canvas[:2, :2] == 3).all() and not canvas[2:].any() and not canvas[:, 2:].any()  # a clipped square
 
 
+class DenseCameraFrame(FakeCameraFrame):
+    """A KITTI-sized image (1242 × 375) with points spread over it, splatted into the image as
+    the loader does."""
+
+    def __init__(self):
+        from fusionlabel.render.splat import splat_size, splat_squares
+
+        self.camera = FakeCamera(1242, 375)
+        self.image = np.full((375, 1242, 3), 40, np.uint8)
+        u, v = np.meshgrid(np.arange(20.0, 1220.0, 12.0), np.arange(20.0, 360.0, 12.0))
+        self.points_uv = np.stack([u.ravel(), v.ravel()], axis=1).astype(np.float32)
+        self.points_rgb = np.tile(np.array([[255, 0, 255]], np.uint8), (len(self.points_uv), 1))
+        self.image_with_points = self.image.copy()
+        splat_squares(self.image_with_points, self.points_uv, self.points_rgb, splat_size(1242))
+        self.pyramid = {}
+
+
+def point_cover(canvas) -> float:
+    """The share of the canvas the (magenta) points cover."""
+    return float(((canvas[..., 0] > 150) & (canvas[..., 1] < 100) & (canvas[..., 2] > 150)).mean())
+
+
+def test_points_do_not_jump_in_size_just_past_native_resolution():
+    """Zooming a KITTI camera from native resolution to 1.1× enlarges what the points cover by
+    about 1.1² (they used to become 4-pixel squares at once: 4× the cover, hiding the image)."""
+    cam = DenseCameraFrame()
+    cover = {}
+    for s in (1.0, 1.1):
+        tf = ViewTransform(s, s, 0.0, 0.0)
+        rect = (0, 0, int(1000 * s), int(330 * s))
+        cover[s] = point_cover(render_zoomed(cam, tf, rect, show_points=True))
+    assert cover[1.0] > 0.02
+    assert cover[1.1] < 1.5 * cover[1.0], cover
+    # Further in, the points grow to POINT_PX and no more.
+    tf = ViewTransform(6.0, 6.0, -600.0, -600.0)
+    canvas = render_zoomed(cam, tf, (0, 0, 400, 300), show_points=True)
+    assert 0 < point_cover(canvas) <= POINT_PX ** 2 / 72.0 ** 2 * 2
+
 # ---------------------------------------------------------------------------- the window
 qt = pytest.importorskip("PyQt6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -196,6 +234,7 @@ from conftest import nearest_seen_box  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.geometry.cuboid import EDGES  # noqa: E402
 from fusionlabel.geometry.transforms import transform_points  # noqa: E402
+from fusionlabel.render.splat import splat_size  # noqa: E402
 
 
 def wheel(view, pos, notches: float) -> None:
@@ -295,11 +334,13 @@ def test_points_and_wireframes_stay_on_the_image_when_zoomed(qtbot, window, notc
     s.set_layer("boxes", False)
     image = view.grab().toImage()
     s.set_layer("boxes", True)
-    if tf.sx > 1.0:  # beyond native resolution the points are drawn over the image
+    if tf.sx > 1.0:  # beyond native resolution the points are drawn over the image, as large
+        # as their splat at native resolution looks at this zoom, up to POINT_PX
+        side = min(POINT_PX, round(splat_size(cam.camera.width) * tf.sx))
         xy = view.image_to_screen(point_uv)
         found = [(x, y) for x in range(int(xy.x()) - 4, int(xy.x()) + 5) for y in range(int(xy.y()) - 4, int(xy.y()) + 5)
                  if image.pixelColor(x, y).getRgb()[:3] == (255, 0, 255)]
-        assert len(found) == POINT_PX * POINT_PX
+        assert len(found) == side * side
         np.testing.assert_allclose(np.mean(found, axis=0) + 0.5, (xy.x(), xy.y()), atol=0.5)
     image = view.grab().toImage()
     # Points along the selected box's edges (lens model) are on its drawn outline: white halo or

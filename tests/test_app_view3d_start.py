@@ -14,7 +14,7 @@ pytest.importorskip("pyqtgraph")
 
 pytestmark = pytest.mark.gui
 
-SCRIPT = r"""
+OPEN = r"""
 import json, sys, tempfile
 import numpy as np
 from PyQt6.QtWidgets import QApplication
@@ -34,6 +34,9 @@ with tempfile.TemporaryDirectory() as tmp:
         print(json.dumps({"skip": "no OpenGL on this display"})); sys.exit(0)
     w.window_layout.apply_default((1600, 1000))   # the default window and panes
     testing.show_window(w)
+"""   # the window on frame FRAME of the KITTI object folder DRIVE, shown (3D view: OpenGL)
+
+SCRIPT = OPEN + r"""
     for _ in range(5):
         app.processEvents()
     v = w.view3d
@@ -62,3 +65,29 @@ def test_kitti_labels_fill_the_3d_pane_seen_from_above_behind(kitti_object, fram
     middle = (corners.min(axis=0) + corners.max(axis=0)) / 2.0
     look = middle - eye                                        # looking down on their middle steeply
     assert np.degrees(np.arctan2(-look[2], np.linalg.norm(look[:2]))) >= 45.0
+
+
+STEP_SCRIPT = OPEN.replace("FRAME", repr("000001")) + r"""
+    def on_screen():
+        for _ in range(5):
+            app.processEvents()
+        w.view3d.makeCurrent(); w.view3d.paintGL()
+        return w.view3d.shows(np.array([a.box.center for a in s.annotations()])).tolist()
+
+    out = {"first": on_screen()}
+    w.actions_.next_frame()          # 000002: a trailer at 8 m and a car at 33 m, out of the 3D view left on 000001
+    testing.wait_for_frame(w, s.frame)
+    out["bev"] = [bool(w.bev.shows(np.array([a.box.center[:2]]))[0]) for a in s.annotations()]
+    out["next"] = on_screen()
+    w.close(); project.close()
+print(json.dumps(out))
+"""
+
+
+def test_stepping_to_an_unrelated_kitti_frame_starts_the_3d_view_on_its_labels(kitti_object):
+    """KITTI object frames are unrelated scenes: the 3D view fitted to 000001's labels 46-74 m ahead
+    shows none of 000002's (8 and 33 m), though the bird's-eye view does; it starts on them."""
+    out = run_on_display(STEP_SCRIPT.replace("DRIVE", repr(str(kitti_object))))
+    assert all(out["first"])
+    assert any(out["bev"])            # the bird's-eye view keeps its place: it shows them
+    assert len(out["next"]) == 2 and all(out["next"]), out

@@ -527,3 +527,19 @@ def test_only_rays_through_a_boxs_middle_count_as_through():
     y = np.r_[np.linspace(-0.6, 0.6, 7), np.linspace(-2.4, -2.2, 3), np.linspace(2.2, 2.4, 3)]   # at x = 20: |y| 0.4 / 1.5-1.6
     points = np.c_[np.full(len(y), 30.0), y, np.zeros(len(y))]
     assert box_checks.see_through(points, box) == box_checks.Seen(inside=0, through=7)
+
+
+def test_real_kitti_object_frames_are_unrelated_so_no_track_is_left_out(kitti_object):
+    """A project gives every KITTI object label a track of its own; the frames are unrelated scenes
+    without capture times or poses, so no box is carried into the next frame to call it left out."""
+    from dataclasses import replace
+
+    from fusionlabel.io.drives import open_drive
+
+    drive = open_drive(kitti_object)
+    ids = iter(range(1, 1000))
+    labels = {i: [replace(lab, track_id=str(next(ids))) for lab in labs] for i, labs in drive_labels(drive).items()}
+    report = check_labels(drive, labels, "project")
+    assert report.frames == len(drive.frames) > 1 and report.tracks == report.boxes
+    assert [f.check for f in report.findings if f.check == "track-end"] == []
+    assert any("not taken as one recording" in n for n in report.notes)

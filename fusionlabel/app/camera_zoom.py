@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..render.splat import splat_squares
+from ..render.splat import splat_size, splat_squares
 
 MAX_PIXEL_SCALE = 16.0  # widget pixels per image pixel at the closest zoom
 WHEEL_STEP = 1.25  # zoom factor of one wheel notch
 NEAREST_FROM = 3.0  # from this many widget pixels per image pixel, show the pixels as squares
-POINT_PX = 4  # side of a LiDAR point drawn over a zoomed image (widget pixels)
+POINT_PX = 4  # largest side of a LiDAR point drawn over a zoomed image (widget pixels)
 ZOOM_MARGIN = 0.35  # "zoom to the selection" leaves this fraction of the box size around it
 MIN_ZOOM_REGION = 24.0  # ... and shows at least this many image pixels across
 EDGE_EPS = 1e-6  # widget pixels: an edge closer than this to a whole pixel is on it
@@ -184,8 +184,9 @@ def render_zoomed(cam, tf: ViewTransform, rect: tuple[int, int, int, int], show_
     (``tf`` and ``rect`` in device pixels on a high-DPI screen, ``point_px`` scaled alike).
 
     Up to native resolution the LiDAR points come splatted in the image (as at fit); beyond it the
-    image is drawn without them and each visible point is drawn on top as a ``point_px``
-    square centred on its exact position, so points do not grow over what they are on."""
+    image is drawn without them and each visible point is drawn on top as a square centred on its
+    exact position: as large as its splat at native resolution looks at this zoom, up to
+    ``point_px``, so points neither jump in size past native nor grow over what they are on."""
     x0, y0, w, h = rect
     iw, ih = cam.camera.width, cam.camera.height
     s = min(tf.sx, tf.sy)
@@ -198,7 +199,8 @@ def render_zoomed(cam, tf: ViewTransform, rect: tuple[int, int, int, int], show_
     interp = cv2.INTER_NEAREST if s >= NEAREST_FROM else cv2.INTER_LINEAR
     canvas = cv2.warpAffine(src, m, (w, h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
     if show_points and not baked and len(cam.points_uv):
-        draw_points_over(canvas, cam.points_uv, cam.points_rgb, tf, (x0, y0), point_px)
+        side = min(point_px, max(1, round(splat_size(iw) * s)))
+        draw_points_over(canvas, cam.points_uv, cam.points_rgb, tf, (x0, y0), side)
     return canvas
 
 

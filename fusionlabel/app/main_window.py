@@ -47,6 +47,7 @@ from .qt_util import take_activation_back
 from .session import MESSAGES_KEPT, Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideViews
+from .unrelated_frames import restart_views
 from .window_layout import WindowLayout
 
 log = logging.getLogger(__name__)
@@ -449,6 +450,7 @@ class MainWindow(QMainWindow):
         if kind == "frame":
             if self._toast_message is not None and self._toast_message.frame not in (None, payload):
                 self._hide_toast()  # a note about another frame
+            restart_views(self.bev, self.view3d, self.session.drive, [a.box for a in self.session.annotations(payload)])
             self.show_frame(payload)
             self._update_title()
             self._settings_timer.start()

@@ -99,7 +99,8 @@ def check_labels(drive: Drive, labels: dict[int, list[CuboidLabel]], source: str
     report.tracks = len({lab.track_id for v in checked.values() for lab in v if lab.track_id is not None})
     track_frames = checked_track_frames(drive, checked, report.notes, accounted)
     order = list(checked)
-    presence = TrackPresence(track_frames, in_labelled_region(drive, order)) if sweeps and track_frames else None
+    presence = (TrackPresence(track_frames, in_labelled_region(drive, order))
+                if sweeps and track_frames and related_frames(track_frames, report.notes) else None)
     unread = FileProblems()   # sweeps that cannot be read: errors, as `check`'s drive part finds them
     for j, (i, kept) in enumerate(checked.items()):
         fid = drive.frames[i].frame_id
@@ -164,6 +165,17 @@ def same_box_once(findings: list[Finding]) -> list[Finding]:
         out.append(replace(f, subject=key[0], message=f"{f.message}, in {len(frames)} frames ({listing(frames, 4)})",
                            frames=tuple(frames)))
     return out
+
+
+def related_frames(frames: list[TrackFrame], notes: list[str]) -> bool:
+    """Whether the checked frames are one recording, so that a track's box carried into the frame
+    next to it says something (``track-end``, gaps): they have distinct capture times or ego poses.
+    Frames with neither (a KITTI object folder: unrelated scenes) are not, and ``notes`` says so."""
+    if len(frames) < 2 or frames[0].time_us is not None or frames[0].T_world_lidar is not None:
+        return True
+    notes.append("tracks not checked for boxes left out of frames: the frames have neither distinct "
+                 "capture times nor ego poses, so they are not taken as one recording (a KITTI object folder)")
+    return False
 
 
 def checked_track_frames(drive: Drive, checked: dict[int, list[CuboidLabel]], notes: list[str],
