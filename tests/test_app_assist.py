@@ -173,17 +173,20 @@ def test_prelabel_accept_and_delete_flow(qtbot, window, project, monkeypatch):
     car, _ = visible_objects(w)[0]
     human = s.apply(CreateCuboid(0, car.with_(source="human", label="car", score=None)))
     key(qtbot, w, Qt.Key.Key_P, CTRL)
+    testing.wait_for_prelabels(w)
     model = [a for a in s.annotations() if a.source == "model"]
     assert len(model) == len(s.drive.labels(0)) - 1, s.messages[-3:]      # all but the labelled car
     assert "scoring below" not in s.messages[-1].text                     # every score is 0.55 or more
     s.undo()
     s.save_setting("prelabel_min_score", 0.8)
     key(qtbot, w, Qt.Key.Key_P, CTRL)
+    testing.wait_for_prelabels(w)
     below = sum(d.score < 0.8 for d in GroundTruthDetector().detect_frame(s.drive, 0))
     assert below and s.messages[-1].text.endswith(f"; {below} scoring below 0.8 left out"), s.messages[-1].text
     s.undo()
     s.save_setting("prelabel_min_score", 0.5)
     key(qtbot, w, Qt.Key.Key_P, CTRL)
+    testing.wait_for_prelabels(w)
     model = [a for a in s.annotations() if a.source == "model"]
     assert s.document.undo_text().startswith("Pre-label frame")
     kept = s.document.get(human.uid)
@@ -446,6 +449,7 @@ def test_edited_prelabels_look_different_from_untouched_ones(qtbot, window, proj
     w, s = window, window.session
     monkeypatch.setattr(w.actions_, "detector", lambda: GroundTruthDetector())
     key(qtbot, w, Qt.Key.Key_P, CTRL)
+    testing.wait_for_prelabels(w)
     key(qtbot, w, Qt.Key.Key_L)                         # labels off: the crops show the outlines only
     testing.wait_for_frame(w)
     seen = {a.uid for v in w.cameras.views.values() for a, _ in v.wireframes()}
@@ -539,6 +543,62 @@ def saved(project, uid):
     finally:
         con.close()
     return None if row is None else _annotation_from_row(row)
+
+
+class SlowFrameDetector(GroundTruthDetector):
+    """Gives its boxes once the test lets it (or after 5 s): a detector that takes a while."""
+
+    name = "slow"
+
+    def __init__(self):
+        import threading
+
+        self.go, self.started = threading.Event(), threading.Event()
+
+    def detect_frame(self, drive, index):
+        self.started.set()
+        self.go.wait(5)
+        return super().detect_frame(drive, index)
+
+
+def test_ctrl_p_runs_in_the_background_and_keeps_what_is_done_meanwhile(qtbot, window, project, monkeypatch):
+    """Ctrl+P returns at once: the status bar says the frame is being pre-labelled, the event loop
+    keeps ticking and keys keep working (a box made and nudged, a step to the next frame) while the
+    detector runs; its boxes then go to the frame it ran on, as one undo step that leaves the hand
+    edit as it is."""
+    w, s = window, window.session
+    slow = SlowFrameDetector()
+    monkeypatch.setattr(w.actions_, "detector", lambda: slow)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    key(qtbot, w, Qt.Key.Key_P, CTRL)
+    assert slow.started.wait(10)
+    assert not any(a.source == "model" for a in s.document.all_annotations())     # nothing stored yet
+    note = w.prelabel_status
+    assert note.isVisible() and note.label.text() == f"Pre-labelling frame {s.drive.frames[0].frame_id}…"
+    assert not note.cancel_button.isVisible() and w.prelabel_runner.dialog is None
+    seen = len(ticks)
+    qtbot.waitUntil(lambda: len(ticks) > seen + 3, timeout=4_000)                  # the loop ticks meanwhile
+    uid, box = hand_edit(qtbot, w)
+    key(qtbot, w, Qt.Key.Key_P, CTRL)                      # a second run waits for none: refused
+    assert s.messages[-1].text == "pre-labelling is already running"
+    key(qtbot, w, Qt.Key.Key_D)
+    assert s.frame == 1 and not any(a.source == "model" for a in s.document.all_annotations())
+    slow.go.set()
+    testing.wait_for_prelabels(w)
+    timer.stop()
+    assert not note.isVisible() and s.frame == 1 and not s.annotations(1)       # nothing in the frame shown now
+    model = [a for a in s.annotations(0) if a.source == "model"]
+    found = {tuple(np.round(d.box.center, 4)) for d in GroundTruthDetector().detect_frame(s.drive, 0)}
+    assert len(model) >= len(found) - 1 and {tuple(np.round(a.box.center, 4)) for a in model} <= found
+    assert {r[2] for u, r in rows(project).items() if u != uid} == {"model"}
+    assert s.document.get(uid).box == box and saved(project, uid).box == box and saved(project, uid).source == "human"
+    assert s.document.undo_text().startswith(f"Pre-label frame {s.drive.frames[0].frame_id}")
+    s.undo()                                               # one step takes the run back, the hand edit stays
+    assert not any(a.source == "model" for a in s.document.all_annotations())
+    assert set(rows(project)) == {uid} and saved(project, uid).box == box
 
 
 def test_closing_during_a_prelabel_run_can_wait_for_it(qtbot, window, project, monkeypatch):
@@ -664,6 +724,7 @@ def test_a_run_that_ends_during_a_drag_is_stored_after_it_and_keeps_the_dragged_
                                                for d in GroundTruthDetector().detect_frame(drive, index)]
     monkeypatch.setattr(w.actions_, "detector", lambda: first)
     key(qtbot, w, Qt.Key.Key_P, CTRL)                     # this frame's pre-labels, off the next run's
+    testing.wait_for_prelabels(w)
     (car, _), (other, _) = visible_objects(w)[:2]
     dragged, untouched = (max(s.annotations(0), key=lambda a: bev_iou(a.box, g.box)) for g in (car, other))
     runner = w.prelabel_runner
@@ -1218,6 +1279,7 @@ def test_prelabel_says_what_max_voxels_left_out_here_and_from_the_child(qtbot, w
     note = pillar_model_leaving_voxels_out(tmp_path, s.project)
     for _ in range(2):                                  # each Ctrl+P says its own frame's note
         key(qtbot, w, Qt.Key.Key_P, CTRL)
+        testing.wait_for_prelabels(w)
         assert s.messages[-1].text.endswith("; " + note([s.frame])), s.messages[-1].text
     key(qtbot, w, Qt.Key.Key_P, CTRL | SHIFT)
     runner = w.prelabel_runner

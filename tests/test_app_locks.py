@@ -161,19 +161,23 @@ def test_ctrl_p_says_when_locked_pre_labels_are_why_nothing_changed(qtbot, prela
     assert len(cars) >= 2
     lock(w, "car")
     key(qtbot, w, Qt.Key.Key_P, CTRL)                                # the same boxes again: nothing, not for the lock
+    testing.wait_for_prelabels(w)
     assert "nothing to change" in s.messages[-1].text and "locked" not in s.messages[-1].text
     w.detector_dx = 0.3                                              # new car boxes would replace the locked ones
     others = {a.uid for a in s.annotations() if a.cls != "car"}
     key(qtbot, w, Qt.Key.Key_P, CTRL)
+    testing.wait_for_prelabels(w)
     text = s.messages[-1].text
     if others:                                                       # the other classes' pre-labels were replaced
         assert "Pre-label" in text and f"keeping {len(cars)} locked" in text
         key(qtbot, w, Qt.Key.Key_P, CTRL)                            # now only the locked cars differ
+        testing.wait_for_prelabels(w)
         text = s.messages[-1].text
     assert "nothing to change" in text and text.endswith(f"({len(cars)} boxes of locked classes kept)")
     assert all(s.document.get(a.uid) == a for a in cars)
     lock(w, "car", False)
     key(qtbot, w, Qt.Key.Key_P, CTRL)                                # unlocked, the same key replaces them
+    testing.wait_for_prelabels(w)
     assert not any(a.uid in s.document for a in cars)
 
 

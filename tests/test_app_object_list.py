@@ -269,6 +269,7 @@ def test_pre_label_runs_keep_locked_pre_labels_and_apply_the_rest(qtbot, tmp_pat
     s = w.session
     monkeypatch.setattr(w.actions_, "detector", lambda: TruthDetector())
     key(qtbot, w, Qt.Key.Key_P, CTRL)
+    testing.wait_for_prelabels(w)
     w.class_flag_actions[("locked", "car")].trigger()
     locked = {a.uid: a for a in s.annotations() if a.cls == "car"}
     others = {a.uid for a in s.annotations() if a.cls != "car"}
@@ -276,6 +277,7 @@ def test_pre_label_runs_keep_locked_pre_labels_and_apply_the_rest(qtbot, tmp_pat
     s.project.set_setting("prelabel_min_score", 0.95)              # a run that deletes every pre-label
     log = log_length(p)
     key(qtbot, w, Qt.Key.Key_P, CTRL)
+    testing.wait_for_prelabels(w)
     assert f": 0 boxes, replacing {len(others)}, keeping {len(locked)} locked;" in s.messages[-1].text
     assert {a.uid: a for a in s.annotations()} == locked and log_length(p) == log + 1
     s.project.set_setting("prelabel_min_score", 0.5)

@@ -88,3 +88,26 @@ def test_a_key_run_back_where_it_started_leaves_no_step_and_the_status_as_it_was
     assert s.document.history()[-1] == "Nudge ×3" and not np.allclose(s.document.get(a).box.center, before.center)
     actions.undo()
     assert s.document.history() == history and s.document.frame_status(0) == status
+
+
+def test_undoing_a_step_that_only_sets_values_is_not_tried_first(session, monkeypatch):
+    """Undo and redo of a step that removes no cuboid (attributes set on many boxes) go ahead
+    without first trying the step to count what it removes; a step that removes many still asks."""
+    from fusionlabel.model.commands import Batch, SetAttributes
+
+    s = session
+    s.apply(Batch(tuple(CreateCuboid(f, CuboidLabel(Cuboid((4.0 * k, 0, -1), (4, 2, 1.5)), "car"))
+                        for f in range(3) for k in range(5)), "Add cars"), work=False)
+    uids = [a.uid for f in range(3) for a in s.document.annotations(f)]
+    s.apply(Batch(tuple(SetAttributes(u, {"parked": True}) for u in uids), "Set parked"))
+    asked, tried = [], []
+    s.confirm_removal = lambda kind, text, removes: asked.append((kind, removes)) or True
+    probe = s.document.step_changes
+    monkeypatch.setattr(s.document, "step_changes", lambda kind: tried.append(kind) or probe(kind))
+    s.undo()
+    s.redo()
+    s.undo()
+    assert tried == [] and asked == []
+    assert not any(s.document.get(u).attributes.get("parked") for u in uids)
+    s.undo()                                                   # takes the 15 cars away: asked first
+    assert tried == ["undo"] and [kind for kind, _ in asked] == ["undo"] and len(s.document) == 0

@@ -269,3 +269,25 @@ def test_malformed_serialised_commands():
 def test_unbound_command_cannot_be_done_directly(doc):
     with pytest.raises(CommandError, match="bind the command"):
         SetBox("car0", box()).do(doc.state)
+
+
+def test_edits_of_separate_cuboids_bind_without_being_tried_one_by_one(doc, monkeypatch):
+    """A batch of box, class and attribute edits, each on a cuboid of its own (a whole track's
+    attribute), is bound on the document as it is: nothing is done and taken back per cuboid, and
+    the result is what binding each alone gives (no-ops left out). Two edits of one cuboid still
+    bind one after the other."""
+    from fusionlabel.model.document import DocState
+
+    edits = (SetAttributes("car0", {"parked": True}), SetAttributes("car1", {"parked": True}),
+             SetClass("ped0", "cyclist"), SetBox("pre2", doc.get("pre2").box))           # the last: no change
+    alone = [e.bind(doc.state) for e in edits]
+    writes = []
+    original = DocState.replace
+    monkeypatch.setattr(DocState, "replace", lambda self, ann: writes.append(ann.uid) or original(self, ann))
+    bound = Batch(edits, "Set parked").bind(doc.state)
+    assert writes == [] and bound.commands == tuple(alone[:3])
+    doc.apply(Batch(edits, "Set parked"))
+    assert doc.get("car1").attributes["parked"] is True and doc.get("ped0").cls == "cyclist"
+    first, second = box(12, 0), box(13, 0)
+    twice = Batch((SetBox("car0", first), SetBox("car0", second)), "Move").bind(doc.state)
+    assert [c.before for c in twice.commands] == [box(10, 0), first]

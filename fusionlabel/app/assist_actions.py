@@ -220,13 +220,26 @@ class AssistActions:
     # ------------------------------------------------------------ pre-labels
     def prelabel_frame(self):
         """Run the detector on this frame and store its boxes as pre-labels (one undo step): they
-        replace the frame's untouched pre-labels; human work and edited pre-labels stay."""
+        replace the frame's untouched pre-labels; human work and edited pre-labels stay. In the
+        window the detector runs in the background (the window keeps working) and the boxes are
+        stored in that frame when it is done, against the annotations as they are then."""
         if not self._writable("pre-label"):
             return
         detector = self.detector()
         if detector is None:
             return
         invalid = _invalid_counter(detector)
+        start = getattr(self.hooks, "start_prelabel", None) if self.hooks is not None else None
+        if start is not None:
+            min_score = self._settings()[2]
+            def done(found, cancelled, skipped, prepared, notes):
+                if skipped and not found:   # the frame's input could not be read: as when run here
+                    self.s.notify(f"pre-label failed: {skipped[0][1]}", "error")
+                    return
+                self.store_prelabels(found, cancelled, skipped, invalid(), prepared, min_score, notes)
+
+            start(detector, [self.s.frame], done, min_score, quick=True)
+            return
         try:
             detections = edit_assist.detect_frames(self.s.drive, detector, [self.s.frame])
         except FusionLabelError as e:

@@ -72,7 +72,8 @@ def ask_close_while_prelabelling(parent: QWidget, done: int, total: int) -> str:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Pre-labelling is running")
-    box.setText(f"Pre-labelling every frame is still running ({done} of {total} frames done).")
+    box.setText("Pre-labelling this frame is still running." if total == 1 else
+                f"Pre-labelling every frame is still running ({done} of {total} frames done).")
     box.setInformativeText("Your own edits are all saved. Wait for the pre-labels, store them and then "
                            "close, or close now without this run's pre-labels?")
     wait = box.addButton("Wait, then close", QMessageBox.ButtonRole.AcceptRole)
@@ -630,15 +631,15 @@ class MainWindow(QMainWindow):
     def zoom_cameras_to_selection(self) -> int:
         return self.cameras.zoom_to_selection()
 
-    def start_prelabel(self, detector, frames, done, min_score=None) -> None:
-        """Pre-label ``frames`` in the background (progress dialog); ``done`` stores the result
-        (:meth:`PrelabelRunner.start`)."""
+    def start_prelabel(self, detector, frames, done, min_score=None, quick=False) -> None:
+        """Pre-label ``frames`` in the background (progress dialog; ``quick``: one frame, said in the
+        status bar only); ``done`` stores the result (:meth:`PrelabelRunner.start`)."""
         def store(*result) -> None:
             done(*result)
             if self.close_after_prelabel:  # the annotator asked to close once this run was stored
                 QTimer.singleShot(0, self.close)
 
-        if not self.prelabel_runner.start(detector, frames, store, min_score):
+        if not self.prelabel_runner.start(detector, frames, store, min_score, quick=quick):
             self.session.notify("pre-labelling is already running")
 
     def start_export(self) -> None:
@@ -778,8 +779,9 @@ class MainWindow(QMainWindow):
         self.close_after_prelabel = answer == WAIT
         if answer == WAIT:
             runner.set_note(" — the window closes when it is done")
-            self.session.notify("the window closes once the pre-labels are stored (Cancel in the progress "
-                                "dialog stops after the current frame and keeps the frames done)")
+            self.session.notify("the window closes once the pre-labels are stored" + (
+                "" if runner.quick else " (Cancel in the progress dialog stops after the current frame and "
+                                        "keeps the frames done)"))
         else:
             runner.set_note("")
         return False

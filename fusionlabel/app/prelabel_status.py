@@ -1,5 +1,6 @@
 """The main window's note of a background pre-label run (Ctrl+Shift+P), in the status bar: how far
-it is ("Pre-labelling 7/20 frames"), a thin progress bar and a Cancel button. It is there from the
+it is ("Pre-labelling 7/20 frames"), a thin progress bar and a Cancel button; for Ctrl+P's run of one
+frame, "Pre-labelling frame 000004…" and a busy bar, without Cancel (it takes well under a second). It is there from the
 start of a run until the run ends, fails or is dropped, so the run is never forgotten behind the
 progress dialog (which may be hidden behind other windows, or closed by its own Cancel while the
 current frame finishes). A result that comes in during a mouse drag waits for its end, and the note
@@ -49,6 +50,14 @@ class PrelabelStatus(ProgressNote):
             return
         if not runner.showing:
             self.hide()
+            return
+        if runner.quick:                # one frame (Ctrl+P): no progress to count, nothing to cancel
+            frame_id = runner.drive.frames[runner.frames[0]].frame_id
+            self.show_run(f"Pre-labelling frame {frame_id}…" + runner.note,
+                          f"pre-labelling with {runner.detector_name}; you can keep working meanwhile, and the "
+                          "boxes are stored in that frame when it is done", 0, 0, False)
+            self.bar.setRange(0, 0)     # busy, not a fraction
+            self.cancel_button.hide()
             return
         done, total = runner.progress()
         cancelling = runner.cancelling

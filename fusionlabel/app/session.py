@@ -17,7 +17,7 @@ from ..assist.prelabel_project import edited_prelabels
 from ..errors import FusionLabelError
 from ..geometry.cuboid import Cuboid
 from ..model import edit_actions
-from ..model.commands import merged
+from ..model.commands import keeps_every_cuboid, merged
 from ..model.drive import cameras_without_images
 from ..model.frame_status import reopened_text, start_frames, status_steps_text
 from ..model.removal import removal
@@ -613,6 +613,9 @@ class Session:
         if self.confirm_removal is None:
             return True
         try:
+            step = self.document.step_command(kind)
+            if step is not None and keeps_every_cuboid(step):
+                return True                  # only values change: no need to try the step first
             changed = self.document.step_changes(kind)
         except FusionLabelError:
             return True                      # the step itself says what went wrong

@@ -74,7 +74,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("one_click_mode", ("G",), "one-click box: G, then click an object (BEV or 3D; or Alt+click)", "Assist"),
     S("auto_fit", ("T",), "auto-fit selection to its points, keep heading, snap to ground", "Assist", (True,)),
     S("auto_fit", ("Shift+T",), "auto-fit selection to its points, re-estimating the heading", "Assist", (False,)),
-    S("prelabel_frame", ("Ctrl+P",), "pre-label this frame (human and edited boxes stay)", "Assist"),
+    S("prelabel_frame", ("Ctrl+P",), "pre-label this frame (in the background; human and edited boxes stay)", "Assist"),
     S("prelabel_all", ("Ctrl+Shift+P",), "pre-label every frame (in the background, with progress)", "Assist"),
     S("accept_prelabel", ("Y",), "accept selected pre-labels (model → human)", "Assist"),
     S("accept_all_prelabels", ("Shift+Y",), "accept every pre-label of the frame", "Assist"),

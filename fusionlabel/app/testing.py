@@ -171,3 +171,16 @@ def image_pixels(image):
     raw = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
     return raw.reshape(image.height(), image.bytesPerLine())[:, :3 * image.width()].reshape(
         image.height(), image.width(), 3).copy()
+
+
+def wait_for_prelabels(window, timeout: float = 60.0) -> None:
+    """Process events until the window's pre-label run (Ctrl+P, Ctrl+Shift+P) is stored or dropped."""
+    from PyQt6.QtWidgets import QApplication
+
+    end = time.monotonic() + timeout
+    while window.prelabel_runner.busy:
+        if time.monotonic() > end:
+            raise TimeoutError(f"the pre-label run did not end within {timeout} s")
+        QApplication.processEvents()
+        time.sleep(0.002)
+    QApplication.processEvents()

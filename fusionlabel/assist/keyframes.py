@@ -59,8 +59,10 @@ def frames_with_keyframes(doc, frames) -> set[int]:
     dozens of cuboids) the timeline does not look at every cuboid of those frames."""
     out: set[int] = set()
     made = None
+    state = doc.state           # read in place: in what order the cuboids come does not matter here
     for f in frames:
-        for a in doc.annotations(f):
+        for uid in state.by_frame.get(f, ()):
+            a = state.anns[uid]
             if a.source in KEY_SOURCES:
                 made = _copied(doc) if made is None else made
                 if not _unedited(made, a):

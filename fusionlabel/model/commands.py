@@ -737,7 +737,13 @@ class Batch(Command):
         return all(c.is_noop for c in self.commands)
 
     def bind(self, state: DocState) -> "Batch":
-        """Bind each command on the state left by the previous ones, then restore the state."""
+        """Bind each command on the state left by the previous ones, then restore the state.
+        Commands that each set the box, class or attributes of a cuboid of their own cannot see
+        each other, so they are bound on the state as it is (a whole long track's attribute:
+        nothing done and taken back per cuboid)."""
+        if _apart(self.commands):
+            bound = (cmd.bind(state) for cmd in self.commands)
+            return replace(self, commands=tuple(b for b in bound if not b.is_noop))
         done: list[Command] = []
         try:
             for cmd in self.commands:
@@ -759,6 +765,19 @@ class Batch(Command):
     def undo(self, state: DocState) -> None:
         for cmd in reversed(self.commands):
             cmd.undo(state)
+
+
+def _apart(commands) -> bool:
+    """Whether ``commands`` only set a box, class or attributes (each looking at its own cuboid and
+    the ontology alone when bound), each on another cuboid."""
+    uids = {c.uid for c in commands if type(c) in (SetBox, SetClass, SetAttributes)}
+    return len(uids) == len(commands)
+
+
+def keeps_every_cuboid(cmd: Command) -> bool:
+    """Whether doing and undoing ``cmd`` leave every cuboid there (it only sets values: boxes,
+    classes, attributes, tracks, absent marks, frame statuses), so no removal needs counting."""
+    return all(isinstance(c, SetValue) for c in leaves(cmd))
 
 
 def leaves(cmd: Command):

@@ -449,6 +449,13 @@ class Document:
     def redo_text(self) -> str:
         return self._redo[-1].description if self._redo else ""
 
+    def step_command(self, kind: str) -> "Command | None":
+        """The command :meth:`undo` (``kind`` "undo") or :meth:`redo` ("redo") would revert or do
+        again; None when there is no such step."""
+        if kind == "undo":
+            return self._command(self._undo[-1]) if self.can_undo else None
+        return self._command(self._redo[-1]) if self._redo else None
+
     def history(self) -> list[str]:
         """Descriptions of the commands in effect (the starting point's too), oldest first."""
         return [e.description for e in self._undo]
