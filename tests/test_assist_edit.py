@@ -110,6 +110,26 @@ def test_one_click_is_one_undoable_create_and_refuses_duplicates_and_bare_ground
     assert ea.one_click(doc, drive, 0, (), (900.0, 900.0)) is None
 
 
+def test_one_click_is_not_stopped_by_a_small_cuboid_beside_the_object(drive, doc):
+    """A person labelled beside a car (its centre inside the car's box, the boxes barely
+    overlapping) is another object: one-click on the car still makes the car's box. A click on a
+    cuboid, or a box overlapping one, still makes nothing."""
+    pts = drive.points(0)
+    car = max((g for g in well_seen(drive, 0) if g.label == "car"), key=lambda g: points_in_cuboid(pts, g.box).sum())
+    corner = car.box.center + car.box.rotation() @ [0.45 * car.box.length, 0.4 * car.box.width, 0.0]
+    person = Cuboid(corner, (0.5, 0.5, 1.7), car.box.yaw)
+    on_car = pts[points_in_cuboid(pts, car.box)]
+    seed = on_car[np.argmax(np.hypot(*(on_car[:, :2] - corner[:2]).T)), :3]   # the car's far end from the person
+    assert bev_iou(person, car.box) < 0.1
+    doc.apply(CreateCuboid(0, CuboidLabel(person, "pedestrian", source="human")))
+    cmd = ea.one_click(doc, drive, 0, (), seed)
+    assert cmd is not None, "the person beside the car took the car's one-click"
+    made = doc.apply(cmd).commands[0].label
+    assert made.label == "car" and bev_iou(made.box, car.box) > 0.5
+    assert ea.one_click(doc, drive, 0, (), seed) is None                  # the car has its cuboid now
+    assert ea.one_click(doc, drive, 0, (), corner[:2]) is None            # a click on the person's cuboid
+
+
 def test_one_click_uses_the_fallback_class_when_no_class_fits(drive, doc, monkeypatch):
     from fusionlabel.assist import edit_assist
 

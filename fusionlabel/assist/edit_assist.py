@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry.cuboid import Cuboid
 from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
 from ..model.document import Annotation, Document
@@ -87,13 +88,26 @@ def one_click(doc: Document, drive, frame: int, selection, seed, points: np.ndar
     found = one_click_box(_points(drive, frame, points), seed, config)
     if found is None:
         return None
-    existing = [a.box for a in doc.annotations(frame)]
-    if overlaps([found.box], existing)[0]:
+    if already_boxed(found.box, seed, [a.box for a in doc.annotations(frame)]):
         return None
     known = doc.ontology.resolve(found.label)
     cls = known or default_class or doc.ontology.default_class
     create = CreateCuboid(frame, CuboidLabel(found.box, cls))
     return Batch((create,), f"One-click {cls}" if known else f"One-click {cls} (no class fits: tight box)")
+
+
+def already_boxed(box: Cuboid, seed, existing: list[Cuboid]) -> bool:
+    """Whether the object one-click found as ``box`` at ``seed`` (x, y, ...) has a cuboid among
+    ``existing``: one under the click, or one overlapping ``box`` (BEV IoU over the pre-label rule's
+    :data:`~.prelabel.OVERLAP_IOU`). A small cuboid whose centre merely lies in ``box`` (a person
+    beside a truck) is another object, and does not count."""
+    xy = np.asarray(seed, dtype=np.float64).reshape(-1)[:2]
+    for b in existing:
+        c, s = np.cos(b.yaw), np.sin(b.yaw)
+        r = xy - np.asarray(b.center[:2])
+        if abs(r @ [c, s]) <= b.length / 2.0 and abs(r @ [-s, c]) <= b.width / 2.0:
+            return True
+    return bool(existing) and bool(overlaps([box], existing, centres_inside=False)[0])
 
 
 def auto_fit(doc: Document, drive, frame: int, selection, keep_yaw: bool = True,
