@@ -32,7 +32,7 @@ from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKG
 from .bev_start import AHEAD_M, SCALE_PX, start_view
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from .label_layout import GAP, LabelRequest, overlaps, place_ring_captions, place_view_labels
+from .label_layout import GAP, LabelRequest, place_ring_captions, place_view_labels
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, PEN_STYLES, RgbCanvas, annotation_color, box_label,
                       lock_mark_size, note_rect, paint_label_chip, paint_note, paint_padlock)
 from .session import Session
