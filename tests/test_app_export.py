@@ -266,3 +266,34 @@ def test_remembered_choices_written_by_hand_or_another_version_fall_back_to_defa
     settings.setValue(CHOICE_SETTING, json.dumps({"classes": ["car"], "frames": 3, "camera": "cam_front"}))
     settings.sync()
     assert load_choice(tmp_path) == ExportChoice(camera="cam_front")
+
+
+@pytest.mark.parametrize("fmt", ["nuscenes", "kitti-tracking", "kitti"])
+def test_the_first_export_of_a_project_offers_its_drives_own_format(qtbot, tmp_path, fmt):
+    """Ctrl+E on a nuScenes (KITTI tracking, KITTI) project never exported: that format, though the last
+    export of another project was OpenLABEL; once exported from this project, its own choice again."""
+    from fusionlabel.app import testing
+    from fusionlabel.app.export_dialog import save_choice
+    from fusionlabel.export import ExportOptions, export_drive
+    from fusionlabel.io.native import open_native_drive
+
+    root = tmp_path / "drive"
+    export_drive(open_native_drive(testing.small_drive()), fmt, root,
+                 options=ExportOptions(camera="cam_front_right", progress=False))
+    project = Project.create(tmp_path / "project", root)
+    save_choice(tmp_path / "another_project", ExportChoice(format="openlabel"))
+    w = open_app_window(qtbot, project)
+    try:
+        for remembered in (None, "coco"):
+            if remembered:
+                save_choice(project.folder, ExportChoice(format=remembered))
+            ctrl_e(qtbot, w)
+            qtbot.waitUntil(lambda: w.export.dialog is not None and w.export.dialog.isVisible())
+            d = w.export.dialog
+            assert d.format_box.currentData() == (remembered or fmt)
+            assert d.out_edit.text() == str(project.folder / "exports" / (remembered or fmt))
+            d.reject()
+            qtbot.waitUntil(lambda: w.export.dialog is None)
+    finally:
+        w.close()
+        project.close()

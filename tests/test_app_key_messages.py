@@ -1,7 +1,8 @@
 """What the status bar says after keys and mouse edits of a sequence, with real key and mouse
 events: Ctrl+Return, a cuboid drawn by dragging, undo of a step that names its frame, undo of a
 class key (the class of new cuboids follows it), Ctrl+Shift+P leaving out boxes of tracks
-marked absent (H), V onto an imported box, and a drag that moves a cuboid or a pre-label."""
+marked absent (H), V onto an imported box, a drag that moves a cuboid or a pre-label, and C into
+another scene (a KITTI object folder)."""
 
 from __future__ import annotations
 
@@ -280,3 +281,40 @@ def test_a_drag_says_what_it_moved_and_that_a_pre_label_stays_one(qtbot, window)
     moved = s.document.get(pre.uid)
     assert moved.box != pre.label.box and moved.source == "model"
     assert said(w).startswith("Move track 101: still a pre-label") and "Y makes it a keyframe for I" in said(w)
+
+
+def test_copies_into_another_scene_say_so(qtbot, window, tmp_path):
+    """C and Shift+C copy on a KITTI object folder too (unrelated scenes, no capture times), and
+    their message says the next frame is another scene; on a sequence they say nothing of it."""
+    from fusionlabel.export import ExportOptions, export_drive
+    from fusionlabel.io.native import open_native_drive
+
+    s = window.session
+    car = s.apply(CreateCuboid(0, s.drive.labels(0)[0].with_(source="human", track_id="100")))
+    s.select((car.uid,))
+    key(qtbot, window, Qt.Key.Key_C)
+    assert len(s.document.annotations(1)) == 1 and "another scene" not in said(window)
+    root = tmp_path / "kitti_object"
+    export_drive(open_native_drive(testing.small_drive(frames=3)), "kitti", root,
+                 options=ExportOptions(camera="cam_front_right", progress=False))
+    p = Project.create(tmp_path / "kitti_project", root, import_labels=True)
+    w = MainWindow(Session(p), use_gl=False)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    try:
+        s = w.session
+        fid = [f.frame_id for f in s.drive.frames]
+        n_next = len(s.document.annotations(1))
+        s.select((s.annotations()[0].uid,))
+        key(qtbot, w, Qt.Key.Key_C)
+        assert len(s.document.annotations(1)) == n_next + 1
+        assert said(w) == (f"Copy 1 cuboid to frame {fid[1]}; frame {fid[1]} is another scene (not a sequence): "
+                           "check the copies")
+        s.set_frame(1)
+        n_next = len(s.document.annotations(2))
+        key(qtbot, w, Qt.Key.Key_C, SHIFT)
+        assert len(s.document.annotations(2)) > n_next
+        assert said(w).endswith(f"; frame {fid[2]} is another scene (not a sequence): check the copies")
+    finally:
+        w.close()
+        p.close()

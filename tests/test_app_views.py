@@ -287,6 +287,37 @@ def test_bev_ring_distances_give_way_to_box_labels(qtbot, bare_window):
     assert bev.ring_captions.get(10.0) not in (None, (x, y, cw, ch))   # moved, still shown
 
 
+def test_bev_ring_distances_keep_off_the_ego_and_the_labels_inside_the_view(qtbot, bare_window):
+    """At every zoom, each ring distance drawn is inside the view, clear of the ego outline and of
+    every box label; a ring whose usual spot (ahead of the ego) a label takes is written elsewhere in
+    view, not out of sight below the ego (KITTI 000001: "50 m" went missing under a cyclist's label)."""
+    w = bare_window
+    bev = w.bev
+    bounds = (0, 0, bev.width(), bev.height())
+    for scale in np.arange(2.0, 8.01, 0.25):
+        bev.center, bev.scale = np.array([0.0, 0.0]), float(scale)
+        bev.grab()
+        q = bev.to_screen(bev.ego)
+        ego = (*q.min(axis=0), *(q.max(axis=0) - q.min(axis=0)))
+        assert 10.0 in bev.ring_captions, scale
+        for r, rect in bev.ring_captions.items():
+            assert inside(rect, bounds), (scale, r, rect)
+            assert not overlaps(rect, ego), (scale, r, rect, ego)
+    # the ego at the bottom of the view, a label on the 30 m ring's usual spot
+    bev.scale = 5.0
+    bev.center = np.array([(bev.height() / 2 - 20.0) / bev.scale, 0.0])
+    bev.grab()
+    x, y, cw, ch = bev.ring_captions[30.0]
+    spot = bev.to_world(QPointF(x + cw / 2, y + ch + 3 + 0.5 * 5.0))
+    ann = add_boxes(w.session, [(*spot, -1.0)], cls="pedestrian")[0]
+    bev.grab()
+    label = bev.label_rects[ann.uid]
+    assert overlaps(label, (x, y, cw, ch))
+    moved = bev.ring_captions.get(30.0)
+    assert moved is not None and inside(moved, bounds) and not overlaps(moved, label), moved
+    assert all(not overlaps(r, label) for r in bev.ring_captions.values())
+
+
 def test_bev_label_at_the_edge_stays_inside(qtbot, bare_window):
     w = bare_window
     bev = w.bev

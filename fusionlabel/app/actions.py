@@ -19,6 +19,7 @@ from .session import COLOR_MODES, Session
 from .sweep_stack import MAX_SWEEPS
 from .tab_order import TabCycle, spatial_order
 from .track_actions import TrackActions, frame_namer, retype, retype_command, track_neighbour
+from .unrelated_frames import copy_note
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
 DEFAULT_GROUND_Z = -1.7  # LiDAR-frame ground height when there are no points at all
@@ -284,7 +285,7 @@ class Actions(AssistActions, TrackActions):
         else:
             bound = self.s.apply(cmd)
             if bound is not None:
-                self.s.notify(bound.description)
+                self.s.notify(bound.description + copy_note(self.s.drive, self.s.frame + 1))
 
     def accept_prelabel(self):
         sel = self._selection()

@@ -32,7 +32,7 @@ from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKG
 from .bev_start import AHEAD_M, SCALE_PX, start_view
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from .label_layout import LabelRequest, overlaps, place_view_labels
+from .label_layout import GAP, LabelRequest, place_ring_captions, place_view_labels
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, PEN_STYLES, RgbCanvas, annotation_color, box_label,
                       lock_mark_size, note_rect, paint_label_chip, paint_note, paint_padlock)
 from .session import Session
@@ -86,6 +86,7 @@ class BevView(QWidget):
         self.painted_frame: int | None = None  # the frame the last paint showed (benchmarks)
         self.ring_captions: dict[float, tuple] = {}  # ring radius (m) -> (x, y, w, h) of its drawn distance
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
+        self.drawn_labels: list[tuple] = []      # every label it drew (a ghost's, a new box's too)
         self.selection_note: str | None = None  # "30 selected, 9 labelled" when selected labels were left out
         self.note_rect: tuple | None = None      # where that line is drawn
         self.covered: tuple | None = None  # (x, y, w, h) another widget hides (the message banner)
@@ -272,7 +273,7 @@ class BevView(QWidget):
         covered = [hud] + ([self.covered] if self.covered is not None else [])
         self._paint_labels(p, labels, covered)
         notes = [self.note_rect] if self.note_rect is not None else []
-        self._paint_ring_captions(p, rings, [*covered, *self.label_rects.values(), *notes])
+        self._paint_ring_captions(p, rings, [*covered, *self.drawn_labels, *notes])
         p.end()
         self.painted_frame = self.frame
 
@@ -297,6 +298,7 @@ class BevView(QWidget):
         rects, hidden = place_view_labels(requests, selected, primary, (0.0, 0.0, float(self.width()), float(self.height())),
                                           obstacles + ([note] if note else []))
         self.label_rects = {}
+        self.drawn_labels = [rect for rect in rects if rect is not None]
         for (_, uid, _, color, text), rect in zip(labels, rects):
             if rect is None:
                 continue
@@ -322,23 +324,30 @@ class BevView(QWidget):
         p.drawPolygon(QPolygonF([QPointF(*q) for q in self.to_screen(self.ego)]))
         return [float(r) for r in radii]
 
+    def ego_rect(self) -> tuple:
+        """(x, y, w, h) on screen around the ego outline, a few pixels wide of it."""
+        q = self.to_screen(self.ego)
+        lo, hi = q.min(axis=0) - GAP, q.max(axis=0) + GAP
+        return (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+
     def _paint_ring_captions(self, p: QPainter, radii: list[float], taken: list[tuple]) -> None:
-        """Each ring's distance where the ring crosses the vertical through the ego (above it, else
-        below), where it overlaps no box label and no HUD line; ``ring_captions`` keeps them."""
+        """Each ring's distance next to where the ring crosses the vertical (else the horizontal)
+        through the ego, inside the view, where it overlaps no box label, no HUD line and not the
+        ego outline (:func:`.label_layout.place_ring_captions`); ``ring_captions`` keeps them."""
         o = self.to_screen(np.zeros((1, 2)))[0]
         fm = QFontMetricsF(p.font())
         p.setPen(QPen(RING_CAPTION))
+        texts = [f"{int(r)} m" for r in radii]
+        rects = place_ring_captions((float(o[0]), float(o[1])), [r * self.scale for r in radii],
+                                    [(fm.horizontalAdvance(t) + 2.0, fm.height()) for t in texts],
+                                    (0.0, 0.0, float(self.width()), float(self.height())), [*taken, self.ego_rect()])
         self.ring_captions = {}
-        for r in radii:
-            text, rp = f"{int(r)} m", r * self.scale
-            w, h = fm.horizontalAdvance(text) + 2.0, fm.height()
-            spots = [(o[0] + 3, o[1] - rp - 3 - h), (o[0] + 3, o[1] + rp + 3), (o[0] - 3 - w, o[1] - rp - 3 - h)]
-            free = next((s for s in ((*xy, w, h) for xy in spots) if not any(overlaps(s, t) for t in taken)), None)
-            if free is None:
+        for r, text, rect in zip(radii, texts, rects):
+            if rect is None:
                 continue
-            p.fillRect(QRectF(*free), LABEL_BACKDROP)     # readable over dense points near the ego
-            p.drawText(QRectF(*free), Qt.AlignmentFlag.AlignCenter, text)
-            self.ring_captions[r] = free
+            p.fillRect(QRectF(*rect), LABEL_BACKDROP)     # readable over dense points near the ego
+            p.drawText(QRectF(*rect), Qt.AlignmentFlag.AlignCenter, text)
+            self.ring_captions[r] = rect
 
     def _paint_ghost(self, p: QPainter) -> list[tuple]:
         """Where a track's missing box would be (:attr:`Session.ghost`, in this frame): its outline

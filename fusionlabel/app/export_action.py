@@ -90,7 +90,8 @@ class WindowExport(QObject):
         if self.dialog is not None:
             self.dialog.raise_()
             return
-        dialog = ExportDialog(self.project_folder, load_choice(self.project_folder), self.session.drive,
+        drive = self.session.drive
+        dialog = ExportDialog(self.project_folder, load_choice(self.project_folder, drive), drive,
                               list(self.session.ontology.classes), self.window)
         dialog.accepted.connect(lambda: self.start(dialog.choice()))
         dialog.finished.connect(self._dialog_closed)

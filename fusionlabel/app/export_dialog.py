@@ -5,7 +5,9 @@ of KITTI and COCO (any camera of the drive's rigs), and the rows of :mod:`.expor
 (class map and the options of one format, shown for that format only). Each text is checked as the
 command checks it, on every change: its message shows under the field and Export waits until it
 is right. The choices are remembered between sessions (:func:`load_choice`, :func:`save_choice`:
-the user's settings, as the window layout's; the folder and the project's own choices per project)."""
+the user's settings, as the window layout's; the format, the folder and the project's own choices
+per project). The first time on a project the format is its drive's own (:func:`.export_job.drive_format`:
+nuScenes, KITTI tracking or KITTI), else the last one exported."""
 
 from __future__ import annotations
 
@@ -34,13 +36,21 @@ from ..export.base import parse_classes
 from ..model.drive import camera_names_of_all_rigs
 from ..model.frame_spec import FRAMES_SYNTAX, parse_frames
 from .export_fields import CheckedField
-from .export_job import PROJECT_FIELDS, STATUS_CHOICES, ExportChoice, applies, default_out, format_label
+from .export_job import (
+    PROJECT_FIELDS,
+    STATUS_CHOICES,
+    ExportChoice,
+    applies,
+    default_out,
+    drive_format,
+    format_label,
+)
 from .export_options_form import ExportOptionsForm
 from .window_layout import layout_settings
 
 CHOICE_SETTING = "export/choice"     # the options (JSON), the same for every project
 FOLDERS_SETTING = "export/folders"   # {project folder: output folder chosen there} (JSON)
-PROJECT_SETTING = "export/projects"  # {project folder: {PROJECT_FIELDS: value}} (JSON)
+PROJECT_SETTING = "export/projects"  # {project folder: {PROJECT_FIELDS and "format": value}} (JSON)
 
 
 def _read_json(settings, key: str):
@@ -50,17 +60,24 @@ def _read_json(settings, key: str):
         return None
 
 
-def load_choice(project_folder: Path) -> ExportChoice:
-    """The choices of the last export (its folder only if it was from this project)."""
+def load_choice(project_folder: Path, drive=None) -> ExportChoice:
+    """The choices of the last export (its folder only if it was from this project). The format is
+    the one last exported from this project; the first time on it, ``drive``'s own format (when it
+    has one), else the last one exported from any project."""
     settings = layout_settings()
     choice = ExportChoice.from_dict(_read_json(settings, CHOICE_SETTING))
     folders = _read_json(settings, FOLDERS_SETTING)
     out = folders.get(str(project_folder)) if isinstance(folders, dict) else None
     choice.out = out if isinstance(out, str) else ""
     projects = _read_json(settings, PROJECT_SETTING)
-    own = ExportChoice.from_dict(projects.get(str(project_folder)) if isinstance(projects, dict) else None)
+    remembered = projects.get(str(project_folder)) if isinstance(projects, dict) else None
+    own = ExportChoice.from_dict(remembered)
     for name in PROJECT_FIELDS:
         setattr(choice, name, getattr(own, name))
+    if isinstance(remembered, dict) and remembered.get("format") in DESCRIPTIONS:
+        choice.format = remembered["format"]
+    elif not isinstance(remembered, dict) and drive is not None:
+        choice.format = drive_format(drive) or choice.format
     return choice
 
 
@@ -74,7 +91,7 @@ def save_choice(project_folder: Path, choice: ExportChoice) -> None:
     settings.setValue(CHOICE_SETTING, json.dumps(options))
     projects = _read_json(settings, PROJECT_SETTING)
     projects = projects if isinstance(projects, dict) else {}
-    projects[str(project_folder)] = {name: getattr(choice, name) for name in PROJECT_FIELDS}
+    projects[str(project_folder)] = {name: getattr(choice, name) for name in (*PROJECT_FIELDS, "format")}
     settings.setValue(PROJECT_SETTING, json.dumps(projects))
     folders = _read_json(settings, FOLDERS_SETTING)
     folders = folders if isinstance(folders, dict) else {}

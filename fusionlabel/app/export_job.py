@@ -30,6 +30,9 @@ OPTION_FORMATS = {"camera": CAMERA_FORMATS, "outside": ("kitti", "kitti-tracking
                   "nuscenes_version": ("nuscenes",), "scene_name": ("nuscenes",), "rotation": ("openlabel",)}
 # Choices that belong to one project (its classes, its drive): remembered per project.
 PROJECT_FIELDS = ("class_map", "sequence", "scene_name", "image_size")
+# The export format of each drive layout (:func:`fusionlabel.io.drives.drive_layout`) that has one:
+# the dialog's format the first time on a project of that layout.
+LAYOUT_FORMATS = {"nuscenes": "nuscenes", "kitti_tracking": "kitti-tracking", "kitti": "kitti"}
 
 
 @dataclass
@@ -79,6 +82,15 @@ class ExportChoice:
                 continue
             setattr(choice, f.name, value)
         return choice
+
+
+def drive_format(drive) -> str | None:
+    """The export format of ``drive``'s own layout ("nuscenes" for a nuScenes dataroot), None when
+    its layout has none (a native or SUSTech drive) or its folder is gone."""
+    from ..io.drives import drive_layout
+
+    folder = drive.opened_as[0] if drive.opened_as else drive.root
+    return LAYOUT_FORMATS.get(drive_layout(folder))
 
 
 def default_out(project_folder: str | Path, fmt: str) -> Path:

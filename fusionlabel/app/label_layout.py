@@ -14,6 +14,9 @@ view, whose anchor is the middle of the box's top face).
 :func:`place_view_labels` holds the rule for a selection: only the primary selected cuboid's label
 is forced, the other selected ones come next but give way like any label, so a crowd selected with
 Ctrl+A stays readable and the caller can say how many of its labels were left out.
+
+:func:`place_ring_captions` writes the bird's-eye view's ring distances ("10 m") after the labels,
+where they hide no label and not the ego outline.
 """
 
 from __future__ import annotations
@@ -109,6 +112,28 @@ def place_view_labels(requests: list[LabelRequest], selected: list[bool], primar
     for i, rect in zip(order, rects):
         out[i] = rect
     return out, sum(1 for i, rect in enumerate(out) if selected[i] and rect is None)
+
+
+def place_ring_captions(origin: tuple[float, float], radii: list[float], sizes: list[tuple[float, float]],
+                        bounds: Rect, taken: list[Rect] = ()) -> list[Rect | None]:
+    """Where each range ring's distance goes: rings of screen radius ``radii[i]`` around ``origin``
+    (the ego), captions of ``sizes[i]`` (width, height). Each takes the first spot next to where its
+    ring crosses the vertical through the origin (ahead, right then left; behind, right then left),
+    then the horizontal (right, left), that lies inside ``bounds`` and overlaps none of ``taken``
+    (the box labels, the HUD, the ego outline: they win) and no caption placed before it; None
+    where no spot is free (the distance is left out)."""
+    ox, oy = origin
+    placed: list[Rect | None] = []
+    blocked = list(taken)
+    for r, (w, h) in zip(radii, sizes):
+        spots = [(ox + GAP, oy - r - GAP - h), (ox - GAP - w, oy - r - GAP - h), (ox + GAP, oy + r + GAP),
+                 (ox - GAP - w, oy + r + GAP), (ox + r + GAP, oy - GAP - h), (ox - r - GAP - w, oy - GAP - h)]
+        rect = next((s for s in ((x, y, w, h) for x, y in spots)
+                     if clamp_rect(s, bounds) == s and not any(overlaps(s, t) for t in blocked)), None)
+        placed.append(rect)
+        if rect is not None:
+            blocked.append(rect)
+    return placed
 
 
 def _forced_spot(spots: list[Rect], bounds: Rect, obstacles: list[Rect]) -> Rect:

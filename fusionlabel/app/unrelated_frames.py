@@ -1,10 +1,14 @@
-"""Stepping between unrelated frames (a KITTI object folder: scenes without capture times).
+"""Stepping between unrelated frames (a KITTI object folder: scenes without capture times), and
+copying cuboids into them.
 
 On a recording the bird's-eye and 3D views stay where they were when you step frames: the same
 place around the ego. Unrelated frames share no place, so a view left on one frame's objects may
 show none of the next one's (KITTI frame 000000's pedestrian at 8 m, then 000001's truck at 70 m).
 There, a view that shows none of the labels of the frame opened starts on them as on a project's
 first opening (:mod:`.bev_start`; the bird's-eye and the 3D view each on its own).
+
+C and Shift+C still copy there (a drive without capture times may be a sequence all the same), but
+their message says that the next frame is another scene (:func:`copy_note`).
 """
 
 from __future__ import annotations
@@ -33,3 +37,11 @@ def restart_views(bev, view3d, drive, boxes) -> int:
         view3d.update()
         started += 1
     return started
+
+
+def copy_note(drive, target: int) -> str:
+    """What the message of a copy into frame index ``target`` adds when ``drive``'s frames are
+    unrelated ("; frame 000001 is another scene …"), else ""."""
+    if is_sequence(drive):
+        return ""
+    return f"; frame {drive.frames[target].frame_id} is another scene (not a sequence): check the copies"
