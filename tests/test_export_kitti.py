@@ -213,20 +213,9 @@ def _tracking_as_object_folder(realdata: Path, root: Path, seq: str, n_frames: i
         rng.uniform(-20, 20, (200, 4)).astype(np.float32).tofile(root / "velodyne" / f"{name}.bin")
         cv2.imwrite(str(root / "image_2" / f"{name}.png"), image)
         (root / "calib" / f"{name}.txt").write_text((realdata / "kitti_tracking" / "calib" / f"{seq}.txt").read_text())
-        (root / "label_2" / f"{name}.txt").write_text("".join(_as_object_line(t) + "\n" for _, t in per_frame.get(f, [])))
+        (root / "label_2" / f"{name}.txt").write_text("".join(" ".join(t.split()[2:]) + "\n"
+                                                              for _, t in per_frame.get(f, [])))
     return per_frame
-
-
-# A KITTI object file holds the clipped-off fraction where a tracking file holds a level (0: under 5 %,
-# 1: under 50 %, 2: more): a fraction inside each level's range stands for it.
-LEVEL_FRACTION = {"0": "0.00", "1": "0.25", "2": "0.75"}
-
-
-def _as_object_line(tracking_line: str) -> str:
-    """A tracking label line (frame, track id, type, truncation level, ...) as a KITTI object line,
-    its truncation level written as a fraction in that level's range (DontCare's -1 kept)."""
-    kind, level, *rest = tracking_line.split()[2:]
-    return " ".join([kind, LEVEL_FRACTION.get(level, level), *rest])
 
 
 def test_kitti_tracking_round_trip(realdata, tmp_path):

@@ -378,8 +378,6 @@ class KittiExporter(Exporter):
                 trunc, occ, alpha, bbox = float(a["truncated"]), int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
                 if relevel:
                     trunc = 1.0 if views[k].rect is None else views[k].truncation
-                elif self.tracking and not isinstance(self.drive, KittiTrackingDrive):
-                    trunc = tracking_truncation_level(trunc)   # KITTI object's fraction as tracking's level
             else:
                 v = views[k]
                 if v.rect is None:
