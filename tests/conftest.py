@@ -63,7 +63,9 @@ def simulated_drive(tmp_path_factory, name: str = "sim3", frames: int = 3, masks
     from fusionlabel.io.native import open_native_drive
     from fusionlabel.sim.writer import simulate_drive
 
-    root = tmp_path_factory.getbasetemp() / name
+    # Not ``name`` itself: tmp_path_factory.mktemp("sim") numbers its folders sim0, sim1, ..., which a
+    # name like "sim5" would meet (a folder another test made, and simulate refuses to write there).
+    root = tmp_path_factory.getbasetemp() / f"simulated-{name}"
     if not (root / "drive.yaml").exists():
         simulate_drive(root, frames=frames, seed=1, points=20000, masks=masks, progress=False)
     return open_native_drive(root)
