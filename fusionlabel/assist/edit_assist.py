@@ -34,7 +34,7 @@ from ..model.point_counts import counted, uncounted
 from .config import BuiltinConfig
 from .detector import Detector
 from .fit import auto_fit as fit_box
-from .fit import one_click_box
+from .fit import in_footprint, one_click_box
 from .interpolate import interpolate_track
 from .keyframes import KEY_SOURCES, keyframes, unedited_copies
 from .prelabel import detect_frames, frames_text, overlaps, track_drive
@@ -101,12 +101,9 @@ def already_boxed(box: Cuboid, seed, existing: list[Cuboid]) -> bool:
     ``existing``: one under the click, or one overlapping ``box`` (BEV IoU over the pre-label rule's
     :data:`~.prelabel.OVERLAP_IOU`). A small cuboid whose centre merely lies in ``box`` (a person
     beside a truck) is another object, and does not count."""
-    xy = np.asarray(seed, dtype=np.float64).reshape(-1)[:2]
-    for b in existing:
-        c, s = np.cos(b.yaw), np.sin(b.yaw)
-        r = xy - np.asarray(b.center[:2])
-        if abs(r @ [c, s]) <= b.length / 2.0 and abs(r @ [-s, c]) <= b.width / 2.0:
-            return True
+    xy = np.asarray(seed, dtype=np.float64).reshape(1, -1)[:, :2]
+    if any(in_footprint(xy, b)[0] for b in existing):
+        return True
     return bool(existing) and bool(overlaps([box], existing, centres_inside=False)[0])
 
 

@@ -97,7 +97,7 @@ def _explained_under(detector: GeometricDetector, members: np.ndarray, seed: np.
     xy = detector.object_xy[members]
     taken = np.zeros(len(members), bool)
     for d in explained:
-        taken |= _in_footprint(xy, d.box, PART_MARGIN)
+        taken |= in_footprint(xy, d.box, PART_MARGIN)
     rest = members[~taken]
     if len(rest) and (((detector.object_xy[rest] - seed) ** 2).sum(1) <= SEED_REACH ** 2).any():
         return rest, _under(detector.explain(rest), seed)
@@ -109,7 +109,7 @@ def _smallest_supported_vehicle(detector: GeometricDetector, members: np.ndarray
     """``found``, unless it is a vehicle class its points give no sign of (then the cluster read
     without that class), or a bigger vehicle whose cluster's parts show a smaller one under the
     click (two cars nose to tail, a car with a post attached, read as a truck)."""
-    part = members[_in_footprint(detector.object_xy[members], found.box, PART_MARGIN)]
+    part = members[in_footprint(detector.object_xy[members], found.box, PART_MARGIN)]
     if not len(part):
         return found
     unsupported = _unsupported_vehicles(detector, part, cfg)
@@ -158,7 +158,7 @@ def _distance(box: Cuboid, xy: np.ndarray) -> float:
     return float(np.hypot(max(u, 0.0), max(v, 0.0)))
 
 
-def _in_footprint(xy: np.ndarray, box: Cuboid, margin: float) -> np.ndarray:
+def in_footprint(xy: np.ndarray, box: Cuboid, margin: float = 0.0) -> np.ndarray:
     """Mask (n,) of the positions (n, 2) inside the footprint of ``box`` grown by ``margin``."""
     c, s = np.cos(box.yaw), np.sin(box.yaw)
     r = xy - np.asarray(box.center[:2])
