@@ -120,6 +120,11 @@ class StoreError(InputError):
     """The project database is missing, from a newer version, or inconsistent."""
 
 
+class DamagedStoreError(StoreError):
+    """SQLite cannot read the file as a fusionlabel project database (cut short, overwritten): the
+    case a copy of the database (:mod:`.backup`) can repair."""
+
+
 class StoreClosedError(FusionLabelError):
     """The project was closed; reopen it to edit."""
 
@@ -209,7 +214,7 @@ class ProjectStore:
         except sqlite3.DatabaseError as e:
             self._con.close()
             raise (storage_error(e, self.path)
-                   or StoreError(self.path, f"not a fusionlabel project database ({e})")) from None
+                   or DamagedStoreError(self.path, f"not a fusionlabel project database ({e})")) from None
         except BaseException:
             self._con.close()
             raise
@@ -303,9 +308,9 @@ class ProjectStore:
         try:
             row = self._con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as e:
-            raise StoreError(self.path, f"not a fusionlabel project database ({e})") from None
+            raise DamagedStoreError(self.path, f"not a fusionlabel project database ({e})") from None
         if row is None:
-            raise StoreError(self.path, "no schema version in table meta: not a fusionlabel project database")
+            raise DamagedStoreError(self.path, "no schema version in table meta: not a fusionlabel project database")
         try:
             version = json.loads(row[0])
         except ValueError:

@@ -31,7 +31,7 @@ from ..io.drives import check_image_size_option, drive_layout, open_drive
 from ..model.document import Document
 from ..model.drive import Drive
 from ..model.ontology import DEFAULT_PATH, Ontology, OntologyError
-from .db import CREATING_SUFFIX, ProjectStore, StoreError
+from .db import CREATING_SUFFIX, DamagedStoreError, ProjectStore, StoreError
 from .fingerprint import drive_record, drive_scene, fingerprint_differences
 from .label_import import ImportReport, import_drive_labels
 from .lock import ProjectLock
@@ -140,10 +140,10 @@ def _open_store(folder: Path, reason: str | None) -> ProjectStore:
     is refused naming the newest sound copy (:mod:`.backup`) and the command that puts it back."""
     try:
         return ProjectStore(folder / DB_NAME, read_only=reason is not None, read_only_reason=reason)
-    except StoreError as e:
+    except DamagedStoreError as e:
         from .backup import newest_sound
 
-        if "not a fusionlabel project database" not in e.problem or (copy := newest_sound(folder)) is None:
+        if (copy := newest_sound(folder)) is None:
             raise
         raise StoreError(e.path, f"{e.problem}; the newest sound copy is {copy}: `fusionlabel project restore "
                                  f"{shlex.quote(str(folder))}` puts it back (the work done since it was made "
