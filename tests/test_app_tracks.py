@@ -652,3 +652,42 @@ def test_a_per_track_attribute_shows_mixed_and_one_click_sets_the_whole_track(qt
     assert [saved_attributes(project, b.uid)["emergency"] for b in boxes] == [False, False, True, False]
     s.select((boxes[0].uid,))
     assert row.text() == "emergency (track: mixed)"
+
+
+def test_a_class_key_on_several_tracks_asks_again_before_retyping_them_in_every_frame(qtbot, window, project):
+    """Ctrl+A, then a class key: with cuboids of two tracks that reach other frames, the first 2
+    only says how far the retype would reach (classes unchanged, Esc cancels), the second 2 within
+    a few seconds retypes both tracks in every frame and says how many boxes in how many frames
+    changed; one Ctrl+Z undoes it. Cuboids of several tracks in the frame shown only retype at once."""
+    w, s = window, window.session
+    now = [100.0]
+    s.clock = lambda: now[0]
+    mine = {t: [place(s, f, s.drive.labels(f)[k], t).uid for f in range(4)] for k, t in enumerate(("100", "200"))}
+    other = place(s, 2, s.drive.labels(2)[2], "300").uid                    # a car of another track, left alone
+    s.select((mine["100"][0], mine["200"][0]))
+    classes = lambda: {s.document.get(u).cls for t in ("100", "200") for u in mine[t]}  # noqa: E731
+    key(qtbot, w, Qt.Key.Key_2)
+    said = s.messages[-1].text
+    assert said.startswith("retype 2 tracks, 8 boxes in 4 frames to van") and "press 2 again" in said, said
+    assert classes() == {"car"} and s.current_class != "van"
+    key(qtbot, w, Qt.Key.Key_Escape)                # cancels the retype, keeps the selection
+    assert "cancelled" in s.messages[-1].text and classes() == {"car"} and len(s.selection) == 2
+    key(qtbot, w, Qt.Key.Key_2)
+    now[0] += 10.0                                  # too late: the second press only asks again
+    key(qtbot, w, Qt.Key.Key_2)
+    assert s.messages[-1].text.startswith("retype 2 tracks") and classes() == {"car"}
+    now[0] += 1.0
+    key(qtbot, w, Qt.Key.Key_2)
+    said = s.messages[-1].text
+    assert classes() == {"van"} and s.document.get(other).cls == "car"
+    assert said.startswith("Set class van: 2 tracks, 8 boxes") and "changed 8 boxes in 4 frames (Ctrl+Z undoes it)" in said
+    rows = saved_rows(project, set(mine["100"] + mine["200"] + [other]))
+    assert sorted(r[0] for r in rows.values()) == ["car"] + ["van"] * 8
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)               # one step back: every box of both tracks is car again
+    assert classes() == {"car"}
+
+    fresh = [place(s, 0, s.drive.labels(0)[k]).uid for k in (3, 4)]           # new boxes: a track each, frame 0 only
+    s.select(fresh)
+    key(qtbot, w, Qt.Key.Key_3)
+    assert {s.document.get(u).cls for u in fresh} == {"truck"}
+    assert "changed 2 boxes in 1 frame (Ctrl+Z undoes it)" in s.messages[-1].text

@@ -17,6 +17,7 @@ from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
 from .session import COLOR_MODES, Session
 from .sweep_stack import MAX_SWEEPS
+from .retype_confirm import RetypeConfirm, done_text, needs_confirming, retype_reach
 from .tab_order import TabCycle, spatial_order
 from .track_actions import TrackActions, frame_namer, retype, retype_command, track_neighbour
 from .unrelated_frames import copy_note
@@ -69,6 +70,7 @@ class Actions(AssistActions, TrackActions):
         self.s = session
         self.hooks = hooks
         self.tab_cycle = TabCycle()  # the order Tab walks, kept while the frame's cuboids stay
+        self.retype_confirm = RetypeConfirm(lambda: session.clock())  # a class key on several tracks, asking again
 
     def _hook(self, name, *args, default=None):
         fn = getattr(self.hooks, name, None) if self.hooks is not None else None
@@ -191,7 +193,7 @@ class Actions(AssistActions, TrackActions):
             self.s.set_tool(None)
             self.s.notify("cancelled")
             return
-        if self.cancel_join():
+        if self.cancel_join() or self.cancel_retype():
             return
         self.s.select(())
         self.s.set_marked_tracks(())
@@ -238,17 +240,36 @@ class Actions(AssistActions, TrackActions):
 
     def set_class(self, cls: str):
         """Retype the selected cuboids' whole tracks (:func:`.track_actions.retype`) and make ``cls``
-        the class of new cuboids; a retype refused by a lock changes neither."""
+        the class of new cuboids; a retype refused by a lock changes neither. A retype of several
+        tracks that reaches other frames than the one shown waits for the same key again
+        (:mod:`.retype_confirm`), and then says how many boxes in how many frames changed."""
         if self.s.selection:
             cmd = retype_command(self.s, cls)      # built once: checked against the locks, then applied
+            locked = self.s.locked_changes_of(cmd)
+            reach = retype_reach(self.s.document, self.s.selection, cls)
+            if (cmd is not None and not locked and not self.s.read_only and needs_confirming(reach, self.s.frame)
+                    and not self.retype_confirm.confirmed(reach, self.s.selection, self.s.frame)):
+                self.s.notify(self.retype_confirm.ask_text(reach, self.s.ontology.classes[cls].key))
+                return
+            self.retype_confirm.cancel()
             before = self.s.current_class
-            if not self.s.locked_changes_of(cmd):
+            if not locked:
                 self.s.set_current_class(cls)
-            if retype(self.s, cls, cmd) is not None and self.s.current_class == cls:
+            bound = retype(self.s, cls, cmd, None if len(reach.tracks) < 2 else lambda text: done_text(text, reach))
+            if bound is not None and self.s.current_class == cls:
                 self.s.tie_class_to_last_step(before, cls)   # Ctrl+Z gives the class for new cuboids back
         else:
             self.s.set_current_class(cls)
             self.s.notify(f"new cuboids will be {cls}")
+
+    def cancel_retype(self) -> bool:
+        """Esc after a class key that waits for its second press: nothing is retyped; True when
+        one was waiting."""
+        reach = self.retype_confirm.cancel()
+        if reach is None:
+            return False
+        self.s.notify(f"retype to {reach.cls} cancelled ({reach.text()} stay as they were)")
+        return True
 
     def rotate(self, degrees: float):
         self._edit(lambda doc, sel: edit_actions.rotate(doc, sel, degrees), merge="Rotate")

@@ -51,14 +51,14 @@ def retype_command(session, cls: str):
     return edit_actions.set_class(session.document, session.selection, cls, frame_namer(session))
 
 
-def retype(session, cls: str, cmd=None):
+def retype(session, cls: str, cmd=None, say=None):
     """Give the selected cuboids' whole tracks class ``cls`` (a class key or the attribute panel's
     class box): one command, whose description the status bar shows ("Set class van: track 100,
-    20 boxes in frames 000000–000019"). Returns the bound command, or None (nothing to change, or
-    refused: a locked class, a read-only project, which the session says)."""
+    20 boxes in frames 000000–000019"), or ``say(description)``. Returns the bound command, or None
+    (nothing to change, or refused: a locked class, a read-only project, which the session says)."""
     bound = session.apply(cmd if cmd is not None else retype_command(session, cls))
     if bound is not None:
-        session.notify(bound.description)
+        session.notify(bound.description if say is None else say(bound.description))
     return bound
 
 

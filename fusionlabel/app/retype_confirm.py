@@ -1,0 +1,83 @@
+"""A class key on cuboids of several tracks retypes them in every frame: the first press says how far
+that reaches and waits, the same key again within :data:`CONFIRM_S` seconds does it, Esc cancels.
+A retype that stays in the frame shown, or covers one track (the documented whole-track retype),
+needs no second press. Qt-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import edit_actions
+from ..wording import counted
+
+CONFIRM_S = 4.0  # the second press of the same class key must come within this many seconds
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What retyping a selection to ``cls`` changes: the tracks it covers, the boxes whose class
+    changes (uids) and the frames they are in."""
+
+    cls: str
+    tracks: tuple[str, ...]
+    boxes: frozenset[str]
+    frames: frozenset[int]
+
+    def text(self) -> str:
+        """``36 tracks, 412 boxes in 154 frames``."""
+        return (f"{counted(len(self.tracks), 'track')}, {counted(len(self.boxes), 'box')} in "
+                f"{counted(len(self.frames), 'frame')}")
+
+
+def retype_reach(doc, selection, cls: str) -> Reach:
+    """The :class:`Reach` of giving the selected cuboids' whole tracks class ``cls``
+    (:func:`~fusionlabel.model.edit_actions.set_class`): a cuboid without a track is its own."""
+    picked = edit_actions.selected(doc, selection)
+    tracks = tuple(dict.fromkeys(a.track_id if a.track_id is not None else a.uid for a in picked))
+    changed = [a for a in edit_actions.whole_tracks(doc, picked) if a.cls != cls]
+    return Reach(cls, tracks, frozenset(a.uid for a in changed), frozenset(a.frame for a in changed))
+
+
+def needs_confirming(reach: Reach, frame: int) -> bool:
+    """Whether the retype asks for a second press: it covers several tracks and changes a box in a
+    frame other than ``frame`` (the one shown)."""
+    return len(reach.tracks) > 1 and bool(reach.frames - {frame})
+
+
+def done_text(description: str, reach: Reach) -> str:
+    """The status bar's line after a retype of several tracks: the step's description, then how
+    many boxes changed in how many frames and that Ctrl+Z undoes it."""
+    return (f"{description}; changed {counted(len(reach.boxes), 'box')} in {counted(len(reach.frames), 'frame')} "
+            f"(Ctrl+Z undoes it)")
+
+
+class RetypeConfirm:
+    """The class key press waiting for its second press. ``clock`` gives seconds."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.waiting: tuple[Reach, tuple[str, ...], int, float] | None = None
+
+    def confirmed(self, reach: Reach, selection, frame: int) -> bool:
+        """True when this press repeats the waiting one (same class, selection, frame and reach)
+        soon enough; the waiting press is then used up. Otherwise this press waits."""
+        waiting, now = self.waiting, self.clock()
+        self.waiting = None
+        if waiting is not None and waiting[:3] == (reach, tuple(selection), frame) and now - waiting[3] <= CONFIRM_S:
+            return True
+        self.waiting = (reach, tuple(selection), frame, now)
+        return False
+
+    def ask_text(self, reach: Reach, key: str | None) -> str:
+        """What the first press says: ``retype 36 tracks, 412 boxes in 154 frames to van (not only
+        this frame): press 2 again within 4 s to do it, Esc cancels``."""
+        press = f"press {key} again" if key else "press the same class key again"
+        return (f"retype {reach.text()} to {reach.cls} (not only this frame): {press} within {CONFIRM_S:g} s "
+                f"to do it, Esc cancels")
+
+    def cancel(self) -> Reach | None:
+        """Forget the waiting press; returns its reach (None when no press was waiting, or its time
+        is up)."""
+        waiting, self.waiting = self.waiting, None
+        return None if waiting is None or self.clock() - waiting[3] > CONFIRM_S else waiting[0]
