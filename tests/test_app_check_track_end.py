@@ -98,3 +98,33 @@ def test_choosing_a_missing_box_finding_shows_where_the_box_would_be(qtbot, wind
     testing.wait_for_frame(w, frame - 1)
     QApplication.processEvents()
     assert s.ghost is None and magenta_pixels(w.bev) < 5
+
+
+def test_h_one_frame_past_a_track_end_finding_leaves_that_frames_box_alone(qtbot, window):
+    """A track that starts one frame late: its track-end finding leads to the frame before its
+    first box. D steps on to that box (an imported one, nobody pointed at it), and H there changes
+    nothing and says why; back on the finding's frame H marks the track absent there, as before."""
+    w, s = window, window.session
+    testing.wait_for_frame(w)
+    points = s.drive.points(0)
+    car = max((a for a in s.document.annotations(0) if a.cls == "car" and a.track_id is not None
+               and all(s.document.find_track(a.track_id, i) for i in range(s.n_frames))),
+              key=lambda a: int(points_in_cuboid(points, a.box).sum()))
+    s.apply(DeleteCuboids((car.uid,)))                      # the track starts one frame late
+    first = s.document.find_track(car.track_id, 1)
+    assert first.source == "import"
+    s.set_frame(2)
+    choose(qtbot, w, "track-end", car.track_id)
+    assert s.frame == 0 and s.selection == () and s.marked_tracks == (car.track_id,)
+    qtbot.keyClick(w.bev, Qt.Key.Key_D)                     # one frame on: the track's first box
+    assert s.frame == 1
+    qtbot.keyClick(w.bev, Qt.Key.Key_H)
+    assert first.uid in s.document and s.document.absent_frames(car.track_id) == []
+    said = s.messages[-1].text
+    frame_ids = [s.drive.frames[i].frame_id for i in (0, 1)]
+    assert f"track {car.track_id}" in said and frame_ids[0] in said and "H" in said, said
+    assert f"absent in frame {frame_ids[0]} only" in w.timeline.track_note.text()
+    qtbot.keyClick(w.bev, Qt.Key.Key_A)                     # back on the finding's frame: H marks it there
+    assert s.frame == 0
+    qtbot.keyClick(w.bev, Qt.Key.Key_H)
+    assert s.document.absent_frames(car.track_id) == [0] and first.uid in s.document

@@ -248,7 +248,7 @@ class CheckPanel(QDockWidget):
             self.session.set_frame(frame)
         self.session.select((uid,) if uid is not None else ())
         if uid is None and frame is not None and finding.track_id is not None:   # gap, track-end: H marks it absent here
-            self.session.set_marked_tracks((finding.track_id,))
+            self.session.set_marked_tracks((finding.track_id,), finding_frame=frame)
             ghost = finding_ghost(finding, self.session, frame)
             if ghost is not None:    # where the box would be, until the user acts or moves on
                 self.session.show_ghost(ghost)

@@ -30,7 +30,7 @@ from ..model.document import FRAME_STATUSES
 from ..model.track_attributes import mixed_values, value_text
 from ..wording import counted, track_text
 from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
-from .remembered_note import remembered_note
+from .remembered_note import finding_elsewhere, remembered_note
 from .session import Session
 from .track_actions import frame_namer, retype, set_track
 
@@ -174,6 +174,9 @@ class Timeline(QWidget):
         absent = [t for t in followed if s.document.is_absent(t, s.frame)]
         if absent:
             text, color = f"track {', '.join(absent)} marked absent here (H)", "#ff5050"
+        elif followed and not s.selection and finding_elsewhere(s):
+            text, color = (f"H marks track {', '.join(followed)} absent in frame "
+                           f"{s.drive.frames[s.marked_for].frame_id} only, the finding's (Esc forgets it)"), "#9a9aa0"
         elif followed and not s.selection:
             text, color = f"H marks track {', '.join(followed)} absent here too (Esc forgets it)", "#9a9aa0"
         else:

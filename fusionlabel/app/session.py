@@ -113,6 +113,9 @@ class Session:
         # The tracks H last marked absent (their cuboids went with it): the timeline, ] / [ and the
         # next H follow them while nothing is selected; selecting anything or Esc forgets them.
         self.marked_tracks: tuple[str, ...] = ()
+        # The frame a label check's finding (a gap, a track-end) remembered them for: H marks them
+        # there only, never deleting a box of theirs in a frame the finding did not point at.
+        self.marked_for: int | None = None
         # Where a track's missing box would be (label_findings.Ghost), shown after a track-gap or
         # track-end finding led here; any move or edit (frame, selection, H's track, the labels) drops it.
         self.ghost = None
@@ -349,12 +352,14 @@ class Session:
             sel = self.selection
             self.select(tuple(u for u in sel if u != uid) if uid in sel else sel + (uid,))
 
-    def set_marked_tracks(self, tracks) -> None:
-        """Remember the tracks H just marked absent (``()`` forgets them)."""
+    def set_marked_tracks(self, tracks, finding_frame: int | None = None) -> None:
+        """Remember the tracks H just marked absent (``()`` forgets them); ``finding_frame``: a
+        label check's finding remembered them for that frame (:attr:`marked_for`)."""
         tracks = tuple(dict.fromkeys(str(t) for t in tracks))
-        if tracks != self.marked_tracks:
+        finding_frame = finding_frame if tracks else None
+        if (tracks, finding_frame) != (self.marked_tracks, self.marked_for):
             self.drop_ghost()
-            self.marked_tracks = tracks
+            self.marked_tracks, self.marked_for = tracks, finding_frame
             self._emit("marked_tracks", tracks)
 
     def show_ghost(self, ghost) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..errors import FusionLabelError
 from ..model import edit_actions
 from .keyframe_note import with_keyframes
+from .remembered_note import finding_elsewhere
 
 
 def frame_namer(session):
@@ -127,7 +128,8 @@ class TrackActions:
         """H: the selected objects are absent in this frame (hidden behind something, out of view):
         their cuboids here are deleted and their tracks marked, so that I and V leave the frame empty.
         The session remembers those tracks (:attr:`Session.marked_tracks`): H with nothing selected
-        marks them in the frame shown, so D, H, D, H … marks a stretch. The message says how many
+        marks them in the frame shown, so D, H, D, H … marks a stretch. Tracks a label check's
+        finding remembered are marked in the finding's frame only; elsewhere H says why it does nothing. The message says how many
         of the deleted cuboids were keyframes, as Del does."""
         s = self.s
         if s.selection:
@@ -138,6 +140,10 @@ class TrackActions:
                          "give the cuboid a track first)")
                 return
         elif s.followed_tracks():
+            elsewhere = finding_elsewhere(s)
+            if elsewhere:
+                s.notify(f"H changed nothing: {elsewhere}", "warning")
+                return
             cmd, anns = edit_actions.mark_tracks_absent_here(s.document, s.followed_tracks(), s.frame, frame_namer(s))
             if cmd is None:
                 tracks = ", ".join(s.followed_tracks())
