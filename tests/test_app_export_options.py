@@ -207,6 +207,29 @@ def test_a_tracking_drive_without_images_exports_with_the_image_size(qtbot, imag
     assert json.loads((tmp_path / "app" / MANIFEST).read_text())["summary"]["objects_total"] > 0
 
 
+def test_the_image_size_row_shows_only_for_the_formats_that_need_it(qtbot, imageless_project, tmp_path):
+    """Of the formats, only KITTI and KITTI tracking need camera image_2 (its 2D boxes, calib);
+    nuScenes and OpenLABEL export the sequence without it and COCO cannot (no images). A size typed
+    for KITTI goes to neither another format's export nor its command line."""
+    project, size = imageless_project
+    w = next(app_window(qtbot, project))
+    try:
+        d = open_dialog(qtbot, w, "kitti", tmp_path / "app")
+        d.options.image_size.edit.setText(size)
+        needs = {fmt for fmt in CASES if (pick(d.format_box, fmt), shown(d, d.options.image_size))[1]}
+        assert needs == {"kitti", "kitti-tracking"}
+        pick(d.format_box, "openlabel")
+        d.out_edit.setText(str(tmp_path / "app"))
+        qtbot.mouseClick(d.export_button, Qt.MouseButton.LeftButton)
+        wait_ended(qtbot, w)
+        assert w.export.message.windowTitle() == "Export done", w.export.message.text()
+        assert load_choice(project.folder).image_size == size                   # kept for KITTI
+    finally:
+        w.close()
+    assert cli_export(project.folder, tmp_path / "cli", "--format", "openlabel").returncode == 0
+    assert tree(tmp_path / "app") == tree(tmp_path / "cli")                     # no image_2 camera made up
+
+
 # ------------------------------------------------------------------ the cameras of every rig
 def test_the_camera_list_holds_the_cameras_of_every_rig_in_a_stable_order(qtbot, window):
     from fusionlabel.model.drive import camera_names_of_all_rigs

@@ -27,7 +27,10 @@ CAMERA_FORMATS = ("kitti", "coco")   # the formats that take --camera
 # The formats each format-specific option applies to (as ``fusionlabel export --help`` says).
 OPTION_FORMATS = {"camera": CAMERA_FORMATS, "outside": ("kitti", "kitti-tracking"),
                   "recompute_2d": ("kitti", "kitti-tracking"), "sequence": ("kitti-tracking",),
-                  "nuscenes_version": ("nuscenes",), "scene_name": ("nuscenes",), "rotation": ("openlabel",)}
+                  "nuscenes_version": ("nuscenes",), "scene_name": ("nuscenes",), "rotation": ("openlabel",),
+                  # a KITTI tracking drive without images: the formats that need camera image_2's size
+                  # (COCO needs images, nuScenes and OpenLABEL export the sequence without that camera)
+                  "image_size": ("kitti", "kitti-tracking")}
 # Choices that belong to one project (its classes, its drive): remembered per project.
 PROJECT_FIELDS = ("class_map", "sequence", "scene_name", "image_size")
 # The export format of each drive layout (:func:`fusionlabel.io.drives.drive_layout`) that has one:
@@ -148,7 +151,7 @@ def export_arguments(project_folder: str | Path, choice: ExportChoice, out: str 
         args += ["--scene-name", choice.scene_name]
     if applies("rotation", fmt):
         args += ["--rotation", choice.rotation]
-    if choice.image_size:
+    if choice.image_size and applies("image_size", fmt):
         args += ["--image-size", choice.image_size]
     return args
 

@@ -1,8 +1,8 @@
 """The export dialog's rows for the options of ``fusionlabel export`` beyond the common ones: the
 class map (every format), what KITTI does with objects outside the camera and with imported 2D
 boxes, the KITTI tracking sequence, the nuScenes version and scene name, the OpenLABEL rotation,
-and the size of camera image_2 for a KITTI tracking drive without images. A row is shown only for
-the formats its option applies to (:data:`~.export_job.OPTION_FORMATS`); each text is checked by
+and the size of camera image_2 for a KITTI tracking drive without images (for KITTI and KITTI
+tracking, which need it). A row is shown only for the formats its option applies to (:data:`~.export_job.OPTION_FORMATS`); each text is checked by
 the command's own check (:mod:`fusionlabel.export.option_checks`,
 :func:`~fusionlabel.export.base.load_class_map`, :func:`~fusionlabel.io.drives.parse_image_size`)."""
 
@@ -71,7 +71,7 @@ class ExportOptionsForm(QObject):
         self.image_size = CheckedField(choice.image_size, parse_image_size, "WIDTHxHEIGHT, e.g. 1242x375",
                                        "this KITTI tracking drive has no images to read camera image_2's size from; "
                                        "KITTI and KITTI tracking need it, and it is never guessed (--image-size)")
-        sized = tuple(DESCRIPTIONS) if takes_image_size(drive) else ()    # a property of the drive
+        sized = OPTION_FORMATS["image_size"] if takes_image_size(drive) else ()    # a property of the drive
         self.rows = [  # (label, widget, formats it is shown for, ExportChoice field)
             ("Class map", self.class_map, tuple(DESCRIPTIONS), "class_map"),
             ("Outside the camera", self.outside_box, OPTION_FORMATS["outside"], "outside"),
