@@ -40,7 +40,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("select_all", ("Ctrl+A",), "select all cuboids in the object list", "Selection"),
     S("focus_filter", ("Ctrl+F",), "filter the object list (type; Enter back to the views, Esc clears)",
       "Selection"),
-    S("clear_selection", ("Esc",), "clear selection and H's track / cancel a drag, G, J or a class key", "Selection"),
+    S("clear_selection", ("Esc",), "clear selection and H's track / cancel a drag, G or J", "Selection"),
     S("create", ("N",), "new cuboid of the current class at the mouse (BEV)", "Edit"),
     S("delete", ("Del", "Backspace"), "delete selected cuboids", "Edit"),
     S("delete_track_from_here", ("Shift+Del", "Shift+Backspace"), "delete selected tracks from this frame on", "Edit"),
@@ -126,8 +126,8 @@ LAYOUT_NOTES = (
 
 def class_shortcuts(ontology) -> list[Shortcut]:
     """One entry per ontology class that has a key."""
-    return [Shortcut("set_class", (spec.key,), f"class {name} (the selected tracks in every frame, several "
-                     "tracks: press twice; or the next new cuboid)", "Classes", (name,))
+    return [Shortcut("set_class", (spec.key,), f"class {name} (the selected tracks in every frame, or the next "
+                     "new cuboid)", "Classes", (name,))
             for name, spec in ontology.classes.items() if spec.key]
 
 
