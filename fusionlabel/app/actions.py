@@ -15,9 +15,9 @@ from ..model.frame_status import finished_frames, reopened_note
 from .bev_filter import LOWEST_CUT, step_cut
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
+from .retype_confirm import RetypeConfirm, done_text, needs_confirming, retype_reach
 from .session import COLOR_MODES, Session
 from .sweep_stack import MAX_SWEEPS
-from .retype_confirm import RetypeConfirm, done_text, needs_confirming, retype_reach
 from .tab_order import TabCycle, spatial_order
 from .track_actions import TrackActions, frame_namer, retype, retype_command, track_neighbour
 from .unrelated_frames import copy_note

@@ -2,9 +2,10 @@
 class map (every format), what KITTI does with objects outside the camera and with imported 2D
 boxes, the KITTI tracking sequence, the nuScenes version and scene name, the OpenLABEL rotation,
 and the size of camera image_2 for a KITTI tracking drive without images (for KITTI and KITTI
-tracking, which need it). A row is shown only for the formats its option applies to (:data:`~.export_job.OPTION_FORMATS`); each text is checked by
-the command's own check (:mod:`fusionlabel.export.option_checks`,
-:func:`~fusionlabel.export.base.load_class_map`, :func:`~fusionlabel.io.drives.parse_image_size`)."""
+tracking, which need it). A row is shown only for the formats its option applies to
+(:data:`~.export_job.OPTION_FORMATS`); each text is checked by the command's own check
+(:mod:`fusionlabel.export.option_checks`, :func:`~fusionlabel.export.base.load_class_map`,
+:func:`~fusionlabel.io.drives.parse_image_size`)."""
 
 from __future__ import annotations
 

@@ -34,8 +34,8 @@ def remembered_note(session) -> tuple[str, list[str]] | None:
     nothing selected): "track 7 (car)", then per track "Marked absent in frame 000012 (H): no
     cuboid here, nothing to edit; marked in 3 frames (000012, 000013, 000014)" (the frames only
     when they are more than this one) or "H marks it absent in frame 000012 too" (after a label
-    check's finding in another frame: "H marks it absent in frame 000011 only …"), then the keys (Shift+H, ] and [, Esc); None while a cuboid is
-    selected or no track is remembered."""
+    check's finding in another frame: "H marks it absent in frame 000011 only …"), then the keys
+    (Shift+H, ] and [, Esc); None while a cuboid is selected or no track is remembered."""
     if session.selection:
         return None
     tracks = session.followed_tracks()
