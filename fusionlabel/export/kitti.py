@@ -7,7 +7,8 @@ to the part the camera saw); truncation is the clipped-off fraction of the proje
 
 Untouched imported KITTI objects (``source == "import"`` with KITTI's fields in their attributes
 and an alpha that still agrees with the box) keep their original 2D box, truncation, occlusion and
-alpha. When the drive is a KITTI object folder or KITTI tracking sequence, its calibration is
+alpha; a truncation on the other KITTI format's scale (:mod:`~fusionlabel.io.kitti_truncation`: a
+tracking level in KITTI object, an object fraction in KITTI tracking) is converted. When the drive is a KITTI object folder or KITTI tracking sequence, its calibration is
 copied (unchanged, or with KITTI object's key names where a tracking file uses the raw ``R_rect`` /
 ``Tr_velo_cam`` ones) and its DontCare regions are re-read from the source label files and written back.
 A camera the rig marks rectified (KITTI's, also in a native copy) is written unlevelled, with labels
