@@ -213,9 +213,20 @@ def _tracking_as_object_folder(realdata: Path, root: Path, seq: str, n_frames: i
         rng.uniform(-20, 20, (200, 4)).astype(np.float32).tofile(root / "velodyne" / f"{name}.bin")
         cv2.imwrite(str(root / "image_2" / f"{name}.png"), image)
         (root / "calib" / f"{name}.txt").write_text((realdata / "kitti_tracking" / "calib" / f"{seq}.txt").read_text())
-        (root / "label_2" / f"{name}.txt").write_text("".join(" ".join(t.split()[2:]) + "\n"
-                                                              for _, t in per_frame.get(f, [])))
+        (root / "label_2" / f"{name}.txt").write_text("".join(_object_line(t) + "\n" for _, t in per_frame.get(f, [])))
     return per_frame
+
+
+# KITTI tracking's truncation levels (0: under 5 % outside the image, 1: under 50 %, 2: more) as
+# KITTI object fractions inside each level's range; DontCare's -1 stays.
+FRACTION_OF_LEVEL = {"0": "0.00", "1": "0.30", "2": "0.80"}
+
+
+def _object_line(tracking_line: str) -> str:
+    """A KITTI tracking label line as a KITTI object line: frame and track ID dropped, the
+    truncation level written as a fraction of that level."""
+    kind, level, *rest = tracking_line.split()[2:]
+    return " ".join([kind, FRACTION_OF_LEVEL.get(level, level), *rest])
 
 
 def test_kitti_tracking_round_trip(realdata, tmp_path):

@@ -107,6 +107,35 @@ def test_real_kitti_tracking_imported_and_exported_is_the_source(realdata, tmp_p
         assert (tmp_path / "out" / "image_02" / name).read_bytes() == (tmp_path / "src" / "image_02" / name).read_bytes()
 
 
+def test_real_truncation_scales_survive_the_native_copy(kitti_object, realdata, tmp_path):
+    """Through a native copy, real KITTI object fractions become KITTI tracking's levels (000134's
+    0.43 is level 1: 0 below 5 %, 1 below 50 %, 2 above), and a real tracking sequence's levels the
+    fractions that KITTI object export of the tracking folder itself writes."""
+    from fusionlabel.io.kitti import read_kitti_label_file
+    from fusionlabel.io.kitti_tracking import open_kitti_tracking
+    from test_export_kitti import _tracking_folder
+
+    native = import_native(kitti_object, tmp_path / "obj_native", "--frames", "000134")
+    export_drive(native, "kitti-tracking", tmp_path / "levels", options=quiet(sensor_data=False))
+    theirs = {d.bbox: d.truncated for d in read_kitti_label_file(kitti_object / "label_2" / "000134.txt")}
+    ours = {d.bbox: d.truncated for d in read_kitti_label_file(tmp_path / "levels" / "label_02" / "0000.txt",
+                                                                tracking=True) if d.type != "DontCare"}
+    assert ours == {box: int(t >= 0.05) + int(t >= 0.5) for box, t in theirs.items() if box in ours}
+    assert 0.43 in theirs.values() and len(ours) == 15
+
+    if not (realdata / "kitti_tracking" / "label_02" / "0001.txt").is_file():
+        pytest.skip("KITTI tracking labels not found")
+    raw = _tracking_folder(realdata, tmp_path / "src", "0001", 12)
+    trk_native = import_native(tmp_path / "src", tmp_path / "trk_native", "--scene", "0001")
+    export_drive(open_kitti_tracking(tmp_path / "src"), "kitti", tmp_path / "direct", options=quiet(sensor_data=False))
+    export_drive(trk_native, "kitti", tmp_path / "from_native", options=quiet(sensor_data=False))
+    for f in range(12):
+        ours = object_lines(tmp_path / "from_native" / "label_2" / f"{f:06d}.txt")
+        assert ours == object_lines(tmp_path / "direct" / "label_2" / f"{f:06d}.txt")
+        assert all(0.0 <= float(line.split()[1]) <= 1.0 for line in ours)
+    assert any(line.split()[3] in ("1", "2") for line in raw)
+
+
 # ------------------------------------------------------------------------------ synthetic, tilted rectification
 def rows(**mats) -> str:
     return "".join(f"{k}: " + " ".join(f"{v:.9e}" for v in np.ravel(m)) + "\n" for k, m in mats.items())

@@ -7,7 +7,8 @@ to the part the camera saw); truncation is the clipped-off fraction of the proje
 
 Untouched imported KITTI objects (``source == "import"`` with KITTI's fields in their attributes
 and an alpha that still agrees with the box) keep their original 2D box, truncation, occlusion and
-alpha. When the drive is a KITTI object folder or KITTI tracking sequence, its calibration is
+alpha; a truncation on the other KITTI format's scale (:mod:`~fusionlabel.io.kitti_truncation`: a
+tracking level in KITTI object, an object fraction in KITTI tracking) is converted. When the drive is a KITTI object folder or KITTI tracking sequence, its calibration is
 copied (unchanged, or with KITTI object's key names where a tracking file uses the raw ``R_rect`` /
 ``Tr_velo_cam`` ones) and its DontCare regions are re-read from the source label files and written back.
 A camera the rig marks rectified (KITTI's, also in a native copy) is written unlevelled, with labels
@@ -26,6 +27,7 @@ from ..errors import PointCloudError
 from ..geometry.transforms import angle_difference, invert_T, normalize_angle
 from ..io.kitti import KittiCalib, KittiLabelLine, kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
 from ..io.kitti_tracking import KittiTrackingDrive
+from ..io.kitti_truncation import FRACTION, LEVEL, SCALES, TRUNCATION_SCALE
 from ..model.annotation import CuboidLabel
 from ..model.lidar_mount import LidarMount, lidar_mount
 from ..model.source_class import source_class
@@ -342,6 +344,17 @@ class KittiExporter(Exporter):
         except (TypeError, ValueError):
             return False
 
+    def truncation_scale(self, i: int, lab: CuboidLabel) -> str | None:
+        """The scale of a kept label's ``truncated`` in frame ``i``: the label's mark
+        (:mod:`~fusionlabel.io.kitti_truncation`), else the KITTI folder the drive is (a tracking
+        sequence's level, an object folder's fraction); None when unknown (written as stored)."""
+        mark = lab.attributes.get(TRUNCATION_SCALE)
+        if mark in SCALES:
+            return mark
+        if isinstance(self.drive, KittiTrackingDrive):
+            return LEVEL
+        return FRACTION if self.kitti_sources(i)[1] is not None else None
+
     def object_lines(self, i: int, T_rect_velo: np.ndarray, prefix_for=None) -> list[str]:
         """Label lines of frame ``i`` (objects, then DontCare regions of a KITTI source)."""
         rig = self.drive.rig(i)
@@ -366,8 +379,10 @@ class KittiExporter(Exporter):
                 self.dropped_rotation += 1
             self.tracked += lab.track_id is not None
             keep = self._keep_imported(lab, geometry, alpha, source_lines)
-            # KITTI tracking's truncation is a level (0, 1, 2), KITTI object's a fraction: recompute it
-            relevel = keep and not self.tracking and isinstance(self.drive, KittiTrackingDrive)
+            scale = self.truncation_scale(i, lab) if keep else None
+            # KITTI tracking's truncation is a level (0, 1, 2), KITTI object's a fraction: a kept level
+            # becomes the fraction the box projects to, a kept fraction its level
+            relevel = scale == LEVEL and not self.tracking
             if views is None and (relevel or not keep):
                 points = self.drive.points(i)
                 warp = self.warp(i)
@@ -378,6 +393,8 @@ class KittiExporter(Exporter):
                 trunc, occ, alpha, bbox = float(a["truncated"]), int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
                 if relevel:
                     trunc = 1.0 if views[k].rect is None else views[k].truncation
+                elif scale == FRACTION and self.tracking:
+                    trunc = tracking_truncation_level(trunc)
             else:
                 v = views[k]
                 if v.rect is None:

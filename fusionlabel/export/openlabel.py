@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import ImageError, LabelError, PointCloudError
 from ..io.openlabel import (CUBOID_NAME, ODOM, SCHEMA_VERSION, UNTRACKED, VEHICLE, VEHICLE_FRAME_KEY, cuboid_val,
                             encode_attributes, matrix16)
+from ..io.kitti_truncation import TRUNCATION_SCALE
 from ..model.annotation import CuboidLabel
 from ..model.rig import CameraSensor, Rig
 from ..progress import progress
@@ -143,8 +144,10 @@ def _frame_properties(f, lidar: str, folder: Path | None) -> dict[str, Any]:
 
 def _object_data(lab: CuboidLabel, cls: str, obj_type: str, lidar: str, rotation: str) -> dict[str, Any]:
     cuboid = {"name": CUBOID_NAME, "val": cuboid_val(lab.box, rotation), "coordinate_system": lidar}
-    if lab.attributes:
-        cuboid["attributes"] = encode_attributes(lab.attributes)
+    # the KITTI readers' truncation scale stays out: it only tells the KITTI exporters how to convert
+    attributes = {k: v for k, v in lab.attributes.items() if k != TRUNCATION_SCALE}
+    if attributes:
+        cuboid["attributes"] = encode_attributes(attributes)
     data: dict[str, Any] = {"cuboid": [cuboid]}
     if lab.score is not None:
         data["num"] = [{"name": "score", "val": lab.score}]

@@ -20,6 +20,7 @@ from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import CameraSensor, LidarSensor, Rig
 from .images import image_size
+from .kitti_truncation import FRACTION, TRUNCATION_SCALE
 
 LIDAR = "velodyne"
 # Calibration keys, with the aliases used by the raw KITTI tracking files.
@@ -256,8 +257,10 @@ def read_kitti_label_file(path: str | Path, tracking: bool = False) -> list[Kitt
 
 
 def label_from_kitti(line: KittiLabelLine, T_velo_rect: np.ndarray, path: Path, lineno: int | None = None,
-                     camera: str = "image_2", source: str = "import") -> CuboidLabel:
-    """Convert a non-DontCare KITTI line into a :class:`CuboidLabel` in the Velodyne frame."""
+                     camera: str = "image_2", source: str = "import", truncation: str = FRACTION) -> CuboidLabel:
+    """Convert a non-DontCare KITTI line into a :class:`CuboidLabel` in the Velodyne frame;
+    ``truncation`` is the scale of the line's ``truncated`` (:mod:`.kitti_truncation`): a KITTI
+    object file's fraction, a KITTI tracking file's level."""
     h, w, l = line.dimensions_hwl
     if min(h, w, l) <= 0:
         raise LabelError(path, f"{line.type}: dimensions h, w, l must be positive, got {h} {w} {l}",
@@ -266,7 +269,7 @@ def label_from_kitti(line: KittiLabelLine, T_velo_rect: np.ndarray, path: Path, 
     # kitti_geometry keeps the line's own h w l x y z ry so an exporter can tell an untouched box.
     attributes = {"truncated": line.truncated, "occluded": line.occluded, "alpha": line.alpha,
                   "bbox_2d": list(line.bbox), "kitti_camera": camera,
-                  "kitti_geometry": [h, w, l, *line.location, line.rotation_y]}
+                  "kitti_geometry": [h, w, l, *line.location, line.rotation_y], TRUNCATION_SCALE: truncation}
     track = None if line.track_id is None else str(line.track_id)
     return CuboidLabel(box, line.type, track, line.score, "model" if line.score is not None else source, attributes)
 

@@ -54,6 +54,7 @@ from .kitti import (
     read_kitti_label_file,
     rig_from_kitti_calib,
 )
+from .kitti_truncation import LEVEL
 
 FRAME_PERIOD_US = 100_000
 SITTING_TYPE = "Person"   # a sitting person in KITTI tracking's label files (KITTI object: Person_sitting)
@@ -238,7 +239,7 @@ def _labels(entries: list[_Entry], T_velo_rect: np.ndarray, label_path: Path) ->
     for e in entries:
         if e.line.type == "DontCare":
             continue
-        lab = label_from_kitti(e.line, T_velo_rect, label_path, e.lineno)
+        lab = label_from_kitti(e.line, T_velo_rect, label_path, e.lineno, truncation=LEVEL)
         if e.line.type == SITTING_TYPE:   # KITTI tracking's name for KITTI object's Person_sitting
             lab = lab.with_(attributes={**lab.attributes, "pose": "sitting"})
         out.append(lab.with_(track_id=None) if e.line.track_id is not None and e.line.track_id < 0 else lab)
