@@ -241,6 +241,9 @@ PLACE_FLOATING = SCRIPT_HEAD + textwrap.dedent(r"""
         w.float_cameras_action.trigger(); QTest.qWait(100)
         w.reset_layout_action.trigger(); QTest.qWait(200)      # the window over the whole screen
         out["full"] = floated(w)
+        w.float_cameras_action.trigger(); QTest.qWait(100)      # a place given, not chosen, is not kept:
+        w.showNormal(); w.resize(1000, 700); w.move(area.topLeft()); QTest.qWait(100)
+        out["smaller"] = floated(w)                             # beside the smaller window now
         w.close()
         project.close()
     print(json.dumps(out))
@@ -261,10 +264,11 @@ def on_screen(rect, screen) -> bool:
 def test_the_cameras_float_beside_the_main_window_not_over_its_views(own_settings):
     """Floated, the cameras' window goes beside the main window when the screen has room; where the
     annotator then puts it is where it comes back (the same session or the next); a place on a
-    screen no longer there is not used; with no room, it keeps to the screen's edge."""
+    screen no longer there is not used; with no room, it keeps to the screen's edge (and that place,
+    not the annotator's choice, is not kept once the main window leaves room)."""
     out = run_on_display(PLACE_FLOATING)
     screen = out["screen"]
-    for name in ("roomy", "screen_gone"):
+    for name in ("roomy", "screen_gone", "smaller"):
         state = out[name]
         assert state["floating"] and on_screen(state["cameras"], screen), (name, state, screen)
         assert overlap(state["cameras"], state["main"]) == 0, (name, state)

@@ -29,6 +29,17 @@ def test_with_room_it_goes_beside_the_main_window_without_covering_it():
     assert overlap(placed, main) == 0 and inside(placed, SCREEN) and placed[1] == 600
 
 
+def test_a_little_short_of_room_it_is_shrunk_to_fit_beside():
+    main = (0, 0, 1150, 850)                             # 230 px free below, 770 on the right
+    placed = beside_main(main, (1625, 311), SCREEN, (0, 20, 860, 560))
+    assert overlap(placed, main) == 0 and inside(placed, SCREEN)
+    assert placed[1] == 850 and placed[3] == 230         # below, as high as the room there ...
+    assert abs(placed[2] / placed[3] - 1625 / 311) < 0.02   # ... its shape kept
+    # too little room on every side (less than MIN_SCALE of it): not shrunk, at the edge
+    placed = beside_main((0, 0, 1700, 1000), (1625, 311), SCREEN, (0, 20, 1300, 700))
+    assert placed[2:] == (1625, 311) and placed[1] + placed[3] == 1080
+
+
 def test_on_a_second_screen_it_stays_on_the_main_window_s_screen():
     right = (1920, 0, 1920, 1080)
     main = (1920, 0, 1000, 800)

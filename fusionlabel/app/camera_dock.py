@@ -41,9 +41,11 @@ class CameraHost(QMainWindow):
         self.addDockWidget(BOTTOM, self.dock)
         self._height_before: int | None = None   # the docked height before a camera was enlarged
         self._share: float | None = None   # a share of the height to give the cameras once shown
-        # Where the annotator last had the floating window (x, y, w, h; the window layout keeps it
-        # between sessions), and whether the float under way is a double-click on the title.
+        # Where the annotator last put the floating window (x, y, w, h; the window layout keeps it
+        # between sessions), not where it was placed for them; and whether the float under way is
+        # a double-click on the title.
         self.float_geometry: Rect | None = None
+        self._not_theirs: set = set()   # the places Qt and place_floating gave the window since it floated
         self._double_clicked = False
         self._pressed = False   # the mouse held on the dock's title (a drag floats it too)
         self._restoring = False   # floated by restore_state: its place is the one saved
@@ -68,7 +70,9 @@ class CameraHost(QMainWindow):
             elif kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
                 self._pressed = kind == QEvent.Type.MouseButtonPress   # on the title: a drag may start
             elif kind in (QEvent.Type.Move, QEvent.Type.Resize) and self.dock.isFloating() and self.dock.isVisible():
-                self.float_geometry = _rect(self.dock.geometry())
+                at = _rect(self.dock.geometry())
+                if at not in self._not_theirs:   # moved or resized by the annotator
+                    self.float_geometry = at
         return super().eventFilter(obj, ev)
 
     def _floated(self, floating: bool) -> None:
@@ -76,6 +80,7 @@ class CameraHost(QMainWindow):
         (:meth:`place_floating`) once Qt has floated it. Dragged out by the title (the button
         still held, no double-click), it follows the mouse and stays where it is dropped."""
         double, self._double_clicked = self._double_clicked, False
+        self._not_theirs = {_rect(self.dock.geometry())} if floating else set()
         dragged = self._pressed and not double
         if floating and not dragged and not self._restoring:
             self.place_floating()
@@ -103,8 +108,9 @@ class CameraHost(QMainWindow):
         extra_h = frame.height() - self.dock.height()
         x, y, w, h = beside_main(_rect(main.frameGeometry()), (frame.width(), frame.height()), _rect(screen),
                                  self.views_rect())
-        self.dock.setGeometry(QRect(x + self.dock.x() - frame.x(), y + self.dock.y() - frame.y(),
-                                    w - extra_w, h - extra_h))
+        placed = QRect(x + self.dock.x() - frame.x(), y + self.dock.y() - frame.y(), w - extra_w, h - extra_h)
+        self._not_theirs.add(_rect(placed))
+        self.dock.setGeometry(placed)
 
     def restore_state(self, state, float_geometry: Rect | None) -> bool:
         """:meth:`restoreState` with where the floating window was last (``float_geometry``; None:

@@ -1,6 +1,7 @@
 """Where a window floated out of the main window goes (the cameras' dock): beside the main window
-when its screen has room, else along that screen's edge where it covers least of the views; and
-whether a remembered place is still on a screen. Qt-free: rectangles are (x, y, w, h) in pixels."""
+when its screen has room (a little smaller if need be), else along that screen's edge where it
+covers least of the views; and whether a remembered place is still on a screen. Qt-free:
+rectangles are (x, y, w, h) in pixels."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ Rect = tuple[int, int, int, int]
 
 MIN_SHOWN = 0.5     # of a window's area on one screen, for a remembered place to be kept
 TITLE_PX = 24       # its top this far inside that screen too: its title bar can be grabbed
+MIN_SCALE = 0.6     # a window put beside the main window may be shrunk to the room there, to this share
 
 
 def overlap(a: Rect, b: Rect) -> int:
@@ -36,25 +38,24 @@ def _clamp(v: int, lo: int, hi: int) -> int:
 
 def beside_main(main: Rect, size: tuple[int, int], screen: Rect, views: Rect) -> Rect:
     """Where a window of ``size`` (w, h) goes on ``screen`` (its available area): beside the main
-    window ``main`` (right, left, below or above it, the side with the most room first, level with
-    it as far as the screen allows) when one side has room for it; otherwise shrunk to the screen
-    if it is larger, at the corner or edge middle of the screen where it covers least of ``views``
+    window ``main`` (right, left, below or above it, level with it as far as the screen allows) on
+    the side that holds it largest, shrunk (keeping its shape) to the room there if need be, but to
+    no less than :data:`MIN_SCALE` of its size; when no side has that room, shrunk to the screen if
+    it is larger, at the corner or edge middle of the screen where it covers least of ``views``
     (the main window's views; the bottom right first of equal ones)."""
     sx, sy, sw, sh = screen
+    mx, my, mw, mh = main
+    rooms = [sx + sw - (mx + mw), mx - sx, sy + sh - (my + mh), my - sy]   # right, left, below, above
+    scales = [min(1.0, room / size[0], sh / size[1]) if i < 2 else min(1.0, sw / size[0], room / size[1])
+              for i, room in enumerate(rooms)]
+    side = max(range(4), key=lambda i: (scales[i], rooms[i], -i))
+    if scales[side] >= MIN_SCALE:
+        w, h = int(size[0] * scales[side]), int(size[1] * scales[side])
+        x, y = _clamp(mx, sx, sx + sw - w), _clamp(my, sy, sy + sh - h)   # level with the main window
+        x, y = [(mx + mw, y), (mx - w, y), (x, my + mh), (x, my - h)][side]
+        return (x, y, w, h)
     w, h = min(size[0], sw), min(size[1], sh)
     right, bottom = sx + sw - w, sy + sh - h          # the last x, y that keep it on the screen
-    mx, my, mw, mh = main
-    x_level, y_level = _clamp(mx, sx, right), _clamp(my, sy, bottom)
-    sides = [   # (room, where)
-        (sx + sw - (mx + mw), (mx + mw, y_level)),    # right
-        (mx - sx, (mx - w, y_level)),                 # left
-        (sy + sh - (my + mh), (x_level, my + mh)),    # below
-        (my - sy, (x_level, my - h)),                 # above
-    ]
-    fits = [(room, i, at) for i, (room, at) in enumerate(sides) if room >= (w if i < 2 else h)]
-    if fits:
-        _, _, (x, y) = max(fits, key=lambda f: (f[0], -f[1]))
-        return (x, y, w, h)
     mid_x, mid_y = sx + (sw - w) // 2, sy + (sh - h) // 2
     spots = [(right, bottom), (sx, bottom), (right, sy), (sx, sy),
              (right, mid_y), (sx, mid_y), (mid_x, bottom), (mid_x, sy)]
