@@ -370,3 +370,64 @@ def test_view3d_marks_locked_cuboids_and_keeps_a_crowd_of_labels_legible(scale):
     assert out["n_labels"] >= 3
     if out["n_labels"] < out["n_selected"]:
         assert out["note"] == f"{out['n_selected']} selected, {out['n_labels']} labelled"
+
+
+GHOST_SCRIPT = textwrap.dedent(r"""
+    import json, os, tempfile
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.app.label_findings import Ghost
+    from fusionlabel.app.styles import GHOST_RGB
+    from fusionlabel.model.commands import DeleteCuboids
+
+    def magenta(panel, mask=None):  # pixels near the ghost's colour (inside mask when given)
+        arr = testing.image_pixels(panel.grab_image()).astype(int)
+        near = np.abs(arr - np.asarray(GHOST_RGB)).sum(axis=2) < 90
+        return int((near if mask is None else near & mask).sum()), arr.shape[:2]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project, w = testing.gl_window_or_skip(tmp, import_labels=True)
+        s, v, panel = w.session, w.view3d, w.view3d_panel
+        out = {}
+        # the car nearest the eye whose corners are all on screen: deleted, then shown as a ghost
+        eye = np.asarray(v.cameraPosition())
+        seen = [a for a in s.annotations() if a.cls == "car" and v.shows(a.box.corners()).all()]
+        car = min(seen, key=lambda a: float(np.linalg.norm(np.asarray(a.box.center) - eye)))
+        s.apply(DeleteCuboids((car.uid,)))
+        QApplication.processEvents()
+        before, shape = magenta(panel)
+        uv, _ = v.screen_points(car.box.corners())
+        lo, hi = np.floor(uv.min(axis=0)).astype(int) - 3, np.ceil(uv.max(axis=0)).astype(int) + 3
+        inside = np.zeros(shape, bool)
+        inside[max(lo[1], 0):hi[1], max(lo[0], 0):hi[0]] = True
+        s.show_ghost(Ghost(s.frame, car.track_id or "7", car.cls, car.box, "gap"))
+        QApplication.processEvents()
+        out["outline"], _ = magenta(panel, inside)
+        out["label"] = v.ghost_label_rect
+        elsewhere = ~inside
+        if out["label"] is not None:   # its label is written in the same colour, above the box
+            x, y, lw, lh = (int(round(c)) for c in out["label"])
+            elsewhere[max(y, 0):y + lh, max(x, 0):x + lw] = False
+        out["elsewhere"], _ = magenta(panel, elsewhere)
+        out["before"] = before
+        if os.environ.get("FUSIONLABEL_SHOTS"):
+            panel.grab_image().save(os.path.join(os.environ["FUSIONLABEL_SHOTS"], "ghost_3d.png"))
+        s.drop_ghost()                       # the user acted or moved on: gone here as in the others
+        QApplication.processEvents()
+        out["after"], _ = magenta(panel)
+        out["label_after"] = v.ghost_label_rect
+        w.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+def test_view3d_draws_the_missing_box_outline_where_the_2d_views_do():
+    """A ghost (a track-gap or track-end finding chosen in the label checks) is drawn in the 3D
+    view as a dotted magenta wireframe where the box would be, with its label, and goes when the
+    session drops it."""
+    out = run_on_display(GHOST_SCRIPT)
+    assert out["outline"] > 40 and out["elsewhere"] < 10, out   # where the box was, nowhere else
+    assert out["before"] < 10 and out["after"] < 10, out
+    assert out["label"] is not None and out["label_after"] is None, out

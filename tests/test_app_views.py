@@ -318,6 +318,55 @@ def test_bev_ring_distances_keep_off_the_ego_and_the_labels_inside_the_view(qtbo
     assert all(not overlaps(r, label) for r in bev.ring_captions.values())
 
 
+def letters(view, rect, text: str) -> np.ndarray:
+    """(H, W) uint8 coverage of ``text`` written centred in ``rect`` in ``view``'s font, as a
+    view of that size would draw it (0: no ink), to tell a caption's letters from its backing."""
+    from PyQt6.QtCore import QRectF
+    from PyQt6.QtGui import QColor, QImage, QPainter
+
+    image = QImage(view.width(), view.height(), QImage.Format.Format_RGB888)
+    image.fill(QColor(0, 0, 0))
+    p = QPainter(image)
+    p.setFont(view.font())
+    p.setPen(QColor(255, 255, 255))
+    p.drawText(QRectF(*rect), Qt.AlignmentFlag.AlignCenter, text)
+    p.end()
+    return testing.image_pixels(image)[..., 0]
+
+
+def test_bev_ring_distances_read_over_dense_points(qtbot, bare_window):
+    """Each ring distance is written on a dark backing that hides the points under it (the points
+    under the caption, bright in the raster, are dark where it is drawn) and its text stands out
+    from that backing (WCAG 4.5:1 between the text and the backing over points, but for its brightest tenth)."""
+    from fusionlabel.app.bev_raster import BACKGROUND
+    from fusionlabel.app.styles import contrast_ratio
+
+    w = bare_window
+    bev = w.bev
+    checked = 0
+    for scale in (4.0, 8.0, 12.0):
+        bev.center, bev.scale = np.array([0.0, 0.0]), scale
+        shown = testing.widget_pixels(bev).astype(int)
+        points = testing.image_pixels(bev.raster().image).astype(int)   # the points alone, as drawn under
+        for r, (x, y, cw, ch) in bev.ring_captions.items():
+            box = (slice(int(np.ceil(y)), int(y + ch)), slice(int(np.ceil(x)), int(x + cw)))
+            under, seen = points[box], shown[box]
+            lit = under.max(axis=2) > BACKGROUND + 60          # a point beneath
+            ink_cover = letters(bev, (x, y, cw, ch), f"{int(r)} m")[box]
+            near_text = ink_cover > 0
+            near_text[1:] |= near_text[:-1].copy(); near_text[:-1] |= near_text[1:].copy()
+            near_text[:, 1:] |= near_text[:, :-1].copy(); near_text[:, :-1] |= near_text[:, 1:].copy()
+            backing = lit & ~near_text
+            if backing.sum() < 5:
+                continue
+            checked += 1
+            assert seen[backing].max(axis=1).mean() < 0.35 * under[backing].max(axis=1).mean(), (scale, r)
+            bright = seen[backing][np.argsort(seen[backing].sum(axis=1))[int(0.9 * (backing.sum() - 1))]]
+            ink = tuple(np.median(seen[ink_cover > 200], axis=0))
+            assert contrast_ratio(ink, tuple(bright)) >= 4.5, (scale, r, ink, bright)
+    assert checked >= 2   # captions over points were looked at
+
+
 def test_bev_label_at_the_edge_stays_inside(qtbot, bare_window):
     w = bare_window
     bev = w.bev

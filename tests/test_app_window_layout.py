@@ -200,6 +200,87 @@ def test_the_cameras_floating_keep_their_place_and_reset_docks_them(own_settings
     assert not out["title double-clicked"]["floating"]
 
 
+PLACE_FLOATING = SCRIPT_HEAD + textwrap.dedent(r"""
+    from PyQt6.QtCore import QRect
+
+    def rect(r):
+        return [r.x(), r.y(), r.width(), r.height()]
+
+    def floated(w, how="menu"):
+        d = w.camera_dock
+        if how == "menu":
+            w.float_cameras_action.trigger()
+        else:   # a double-click on its title bar, on its left while docked
+            QTest.mouseDClick(d, Qt.MouseButton.LeftButton, pos=QPoint(4, d.height() // 2))
+        QTest.qWait(300)
+        return {"floating": d.isFloating(), "cameras": rect(d.frameGeometry()), "main": rect(w.frameGeometry()),
+                "views": rect(QRect(w.camera_host.centralWidget().mapToGlobal(QPoint(0, 0)),
+                                    w.camera_host.centralWidget().size()))}
+
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    out["screen"] = rect(area)
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "project", testing.small_drive(), import_labels=True)
+        w = window(project)
+        w.resize(1000, 700); w.move(area.topLeft()); QTest.qWait(100)
+        out["roomy"] = floated(w)                               # room on the right of the window
+        w.camera_dock.setGeometry(1100, 500, 700, 380); QTest.qWait(200)   # the annotator puts it there
+        w.float_cameras_action.trigger(); QTest.qWait(100)      # docked again ...
+        out["again"] = floated(w, "double-click")               # ... and out again: where it was put
+        w.float_cameras_action.trigger(); QTest.qWait(100)
+        w.close()
+        w = window(project)                                     # the next session, docked
+        out["next_session"] = floated(w)
+        w.float_cameras_action.trigger(); QTest.qWait(100)
+        w.close()
+        st = layout_settings()                                  # that place was on a screen now gone
+        st.setValue("window/cameras_floating", [area.width() + 300, 200, 700, 380]); st.sync()
+        w = window(project)
+        w.resize(1000, 700); w.move(area.topLeft()); QTest.qWait(100)
+        out["screen_gone"] = floated(w)
+        w.float_cameras_action.trigger(); QTest.qWait(100)
+        w.reset_layout_action.trigger(); QTest.qWait(200)      # the window over the whole screen
+        out["full"] = floated(w)
+        w.float_cameras_action.trigger(); QTest.qWait(100)      # a place given, not chosen, is not kept:
+        w.showNormal(); w.resize(1000, 700); w.move(area.topLeft()); QTest.qWait(100)
+        out["smaller"] = floated(w)                             # beside the smaller window now
+        w.close()
+        project.close()
+    print(json.dumps(out))
+""")
+
+
+def overlap(a, b) -> int:
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(w, 0) * max(h, 0)
+
+
+def on_screen(rect, screen) -> bool:
+    return (screen[0] <= rect[0] and rect[0] + rect[2] <= screen[0] + screen[2]
+            and screen[1] <= rect[1] and rect[1] + rect[3] <= screen[1] + screen[3])
+
+
+def test_the_cameras_float_beside_the_main_window_not_over_its_views(own_settings):
+    """Floated, the cameras' window goes beside the main window when the screen has room; where the
+    annotator then puts it is where it comes back (the same session or the next); a place on a
+    screen no longer there is not used; with no room, it keeps to the screen's edge (and that place,
+    not the annotator's choice, is not kept once the main window leaves room)."""
+    out = run_on_display(PLACE_FLOATING)
+    screen = out["screen"]
+    for name in ("roomy", "screen_gone", "smaller"):
+        state = out[name]
+        assert state["floating"] and on_screen(state["cameras"], screen), (name, state, screen)
+        assert overlap(state["cameras"], state["main"]) == 0, (name, state)
+    for name in ("again", "next_session"):
+        assert out[name]["floating"] and out[name]["cameras"][:2] == [1100, 500], (name, out[name])
+    full = out["full"]
+    x, y, w, h = full["cameras"]
+    assert full["floating"] and on_screen(full["cameras"], screen)
+    assert x == screen[0] or y == screen[1] or x + w == screen[0] + screen[2] or y + h == screen[1] + screen[3]
+    assert overlap(full["cameras"], full["views"]) < w * h     # not wholly over the views
+
+
 def test_a_window_that_does_not_remember_leaves_the_settings_alone(qtbot, project, own_settings):
     w = open_window(qtbot, project, remember=False)
     w.resize(1100, 850)

@@ -50,7 +50,11 @@ RING_STEP = 10.0
 HUD_LINE_PX = 15    # the caption's line spacing ...
 HUD_ERROR_PX = 30   # ... and the room of each of the frame's errors under it
 FOLLOW_MARGIN_PX = 16  # a selected centre closer than this to the view's edge counts as out of view
-RING_CAPTION = QColor(110, 110, 110)   # the rings' distances, under the box labels in importance
+# The rings' distances: light grey (under the box labels in importance, which are in colour) on a
+# chip dark enough to hide the dense points near the ego, a few pixels wider than the text.
+RING_CAPTION = QColor(190, 190, 190)
+RING_BACKDROP = QColor(0, 0, 0, 215)
+RING_PAD = 3.0
 
 
 SELECTED_HALO = QColor(*SELECTED_HALO_RGB)
@@ -339,13 +343,13 @@ class BevView(QWidget):
         p.setPen(QPen(RING_CAPTION))
         texts = [f"{int(r)} m" for r in radii]
         rects = place_ring_captions((float(o[0]), float(o[1])), [r * self.scale for r in radii],
-                                    [(fm.horizontalAdvance(t) + 2.0, fm.height()) for t in texts],
+                                    [(fm.horizontalAdvance(t) + 2 * RING_PAD, fm.height()) for t in texts],
                                     (0.0, 0.0, float(self.width()), float(self.height())), [*taken, self.ego_rect()])
         self.ring_captions = {}
         for r, text, rect in zip(radii, texts, rects):
             if rect is None:
                 continue
-            p.fillRect(QRectF(*rect), LABEL_BACKDROP)     # readable over dense points near the ego
+            p.fillRect(QRectF(*rect), RING_BACKDROP)     # readable over dense points near the ego
             p.drawText(QRectF(*rect), Qt.AlignmentFlag.AlignCenter, text)
             self.ring_captions[r] = rect
 

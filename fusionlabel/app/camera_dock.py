@@ -1,6 +1,8 @@
 """The camera panel in a dock of its own, under the views: its float button, a double-click on its
 title or View > Cameras in their own window take it out into a window of its own (for a second
-monitor), and back.
+monitor), and back. Floated that way, the window goes where the annotator last put it when that is
+still on a screen, else beside the main window, or along the screen's edge where it covers least
+of the views (:mod:`.float_place`); dragged out by its title, it stays where it is dropped.
 
 The dock lives in a small main window of its own (:class:`CameraHost`), nested where the views
 are, so docked it sits between the views and the timeline as the cameras always have, and the
@@ -10,8 +12,11 @@ camera images leave room: they keep the height they had in a plain pane.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, QPoint, QRect, Qt
+from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from .float_place import Rect, beside_main, on_a_screen
 
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 VERTICAL = Qt.Orientation.Vertical
@@ -36,6 +41,16 @@ class CameraHost(QMainWindow):
         self.addDockWidget(BOTTOM, self.dock)
         self._height_before: int | None = None   # the docked height before a camera was enlarged
         self._share: float | None = None   # a share of the height to give the cameras once shown
+        # Where the annotator last put the floating window (x, y, w, h; the window layout keeps it
+        # between sessions), not where it was placed for them; and whether the float under way is
+        # a double-click on the title.
+        self.float_geometry: Rect | None = None
+        self._not_theirs: set = set()   # the places Qt and place_floating gave the window since it floated
+        self._double_clicked = False
+        self._pressed = False   # the mouse held on the dock's title (a drag floats it too)
+        self._restoring = False   # floated by restore_state: its place is the one saved
+        self.dock.topLevelChanged.connect(self._floated)
+        self.dock.installEventFilter(self)
 
     def _title_on_the_side(self, floating: bool) -> None:
         """Docked, the title bar is on the left (the images keep their height); floating, on top, as
@@ -44,6 +59,74 @@ class CameraHost(QMainWindow):
         if not floating:
             features |= QDockWidget.DockWidgetFeature.DockWidgetVerticalTitleBar
         self.dock.setFeatures(features)
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 - Qt API
+        """Notes the mouse held on the dock's title (a drag), a double-click there (it floats the
+        dock with the button held) and where the floating window is moved or resized to."""
+        if obj is self.dock:
+            kind = ev.type()
+            if kind == QEvent.Type.MouseButtonDblClick:
+                self._double_clicked = True
+            elif kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+                self._pressed = kind == QEvent.Type.MouseButtonPress   # on the title: a drag may start
+            elif kind in (QEvent.Type.Move, QEvent.Type.Resize) and self.dock.isFloating() and self.dock.isVisible():
+                at = _rect(self.dock.geometry())
+                if at not in self._not_theirs:   # moved or resized by the annotator
+                    self.float_geometry = at
+        return super().eventFilter(obj, ev)
+
+    def _floated(self, floating: bool) -> None:
+        """Out in a window of its own by the menu, the float button or a double-click: placed
+        (:meth:`place_floating`) once Qt has floated it. Dragged out by the title (the button
+        still held, no double-click), it follows the mouse and stays where it is dropped."""
+        double, self._double_clicked = self._double_clicked, False
+        self._not_theirs = {_rect(self.dock.geometry())} if floating else set()
+        dragged = self._pressed and not double
+        if floating and not dragged and not self._restoring:
+            self.place_floating()
+
+    def views_rect(self) -> Rect:
+        """The views (bird's-eye, 3D and side views) on the screen, (x, y, w, h)."""
+        views = self.centralWidget()
+        at = views.mapToGlobal(QPoint(0, 0))
+        return (at.x(), at.y(), views.width(), views.height())
+
+    def place_floating(self) -> None:
+        """Put the floating cameras' window where the annotator last had it when that is still on
+        a screen, else beside the main window on its screen, or along that screen's edge where it
+        covers least of the views (:func:`.float_place.beside_main`)."""
+        if not self.dock.isFloating():
+            return
+        screens = [_rect(s.availableGeometry()) for s in QGuiApplication.screens()]
+        if self.float_geometry is not None and on_a_screen(self.float_geometry, screens):
+            self.dock.setGeometry(QRect(*self.float_geometry))
+            return
+        main = self.window()
+        screen = (main.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        frame = self.dock.frameGeometry()
+        extra_w = frame.width() - self.dock.width()    # the window system's frame, where it draws one
+        extra_h = frame.height() - self.dock.height()
+        x, y, w, h = beside_main(_rect(main.frameGeometry()), (frame.width(), frame.height()), _rect(screen),
+                                 self.views_rect())
+        placed = QRect(x + self.dock.x() - frame.x(), y + self.dock.y() - frame.y(), w - extra_w, h - extra_h)
+        self._not_theirs.add(_rect(placed))
+        self.dock.setGeometry(placed)
+
+    def restore_state(self, state, float_geometry: Rect | None) -> bool:
+        """:meth:`restoreState` with where the floating window was last (``float_geometry``; None:
+        not known, the place ``state`` gives is kept); a floating window no longer on a screen is
+        placed again. False when ``state`` is not a state of this host."""
+        self.float_geometry = float_geometry
+        self._restoring = True
+        try:
+            restored = self.restoreState(state)
+        finally:
+            self._restoring = False
+        if restored and self.floating:
+            if self.float_geometry is None:
+                self.float_geometry = _rect(self.dock.geometry())
+            self.place_floating()
+        return restored
 
     @property
     def floating(self) -> bool:
@@ -103,3 +186,7 @@ class CameraHost(QMainWindow):
             if not self.floating:
                 self.resizeDocks([self.dock], [self._height_before], VERTICAL)
             self._height_before = None
+
+
+def _rect(r: QRect) -> Rect:
+    return (r.x(), r.y(), r.width(), r.height())

@@ -32,8 +32,8 @@ SELECTED_RIM_RGB = (0, 0, 0)
 SELECTED_RIM_PX = 8           # the cameras' dark rim around the halo
 
 # Where a track's missing box would be (a track-gap or track-end finding clicked in the label checks):
-# an outline only, dotted in a colour no class has, with a "missing?" label, in the bird's-eye view
-# and the cameras until the user acts or moves on.
+# an outline only, dotted in a colour no class has, with a "missing?" label, in the bird's-eye view,
+# the cameras and the 3D view until the user acts or moves on.
 GHOST_MARK = "dotted magenta"   # its name in the ? legend and docs/app.md
 GHOST_RGB = (255, 64, 255)
 GHOST_PX = 2

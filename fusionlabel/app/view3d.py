@@ -6,7 +6,9 @@ QOpenGLWidget, Qt composes the whole main window through OpenGL on every repaint
 software rendering (Xvfb, VMs) made every BEV drag and frame change tens of milliseconds slower.
 The window never takes keyboard focus, so the main window's shortcuts keep working. Pre-labels
 (source ``model``) are drawn with dashed edges, pre-labels the annotator edited but has not
-accepted with dash-dotted ones; selected cuboids are white, a pre-label still dashed. It starts behind the vehicle looking forward
+accepted with dash-dotted ones; selected cuboids are white, a pre-label still dashed. Where a track's
+missing box would be (:attr:`Session.ghost`, a ``track-gap`` or ``track-end`` finding chosen in the
+label checks) is a dotted magenta wireframe with its "missing?" label, as in the 2D views. It starts behind the vehicle looking forward
 (:func:`~fusionlabel.model.rig.forward_in_lidar`), whichever way the LiDAR is turned about its z axis;
 on a frame labelled only ahead (KITTI object), looking down on the labels from behind, as close as
 keeps them all on screen (:meth:`View3D.start_on`). Alt+click, or a click with the one-click tool
@@ -48,7 +50,8 @@ from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lo
                       paint_padlock)
 from .session import Session
 from .start_fit import StartFit
-from .styles import OUTLINE_OF_STATE
+from .label_findings import ghost_label
+from .styles import GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE
 from .sweep_stack import NOT_STACKED
 from .touchpad import NOTCH_ANGLE, pinch_factor, sideways_pixels, wheel_steps
 
@@ -59,6 +62,7 @@ DASHES = 6  # dashes per edge of a pre-label
 DASH = ((0.0, 0.5),)                        # an untouched pre-label: dashed
 DASH_DOT = ((0.0, 0.45), (0.62, 0.74))      # a pre-label the annotator edited: dash-dotted
 PATTERNS = {"dashed": DASH, "dash-dot": DASH_DOT}   # by outline (styles.OUTLINE_OF_STATE); solid: none
+DOTS = ((0.0, 0.2), (0.5, 0.7))             # a track's missing box (styles.GHOST_MARK): dotted
 HEADING_EDGES = np.array([[FRONT_FACE[0], FRONT_FACE[2]], [FRONT_FACE[1], FRONT_FACE[3]]])
 ALL_EDGES = np.concatenate([EDGES, HEADING_EDGES])
 NOTE_COLOR = QColor(220, 220, 220)   # the "30 selected, 9 labelled" line
@@ -156,6 +160,11 @@ class View3D(GLViewMixin, QOpenGLWindow):
                                      color=np.zeros((2, 4), np.float32))
             setattr(self, name, item)
             self.addItem(item)
+        # Where a track's missing box would be (Session.ghost): dotted magenta, as in the 2D views.
+        self.ghost_lines = gl.GLLinePlotItem(pos=np.zeros((2, 3)), mode="lines", width=GHOST_PX, antialias=True,
+                                             color=np.zeros((2, 4), np.float32))
+        self.ghost_lines.setVisible(False)
+        self.addItem(self.ghost_lines)
         self._pixel_ratio = 1.0  # the device pixel ratio the point sizes and line widths are set for
         self._press = None
         self._colors_key = None
@@ -164,8 +173,10 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.painted_frame: int | None = None
         self._labels: list[tuple] = []  # (uid, corners (8, 3), QColor, text) of the selected cuboids
         self._locked: list[tuple] = []  # (uid, corners (8, 3)) of the cuboids of a locked class
+        self._ghost_label: list[tuple] = []  # (None, corners, QColor, text) of the ghost shown, if labelled
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.lock_marks: dict[str, tuple] = {}  # uid -> (x, y, size) of each padlock the last paint drew
+        self.ghost_label_rect: tuple | None = None  # (x, y, w, h) of the "missing?" label the last paint drew
         self.selection_note: str | None = None  # "30 selected, 9 labelled" when labels were left out
         session.subscribe(self._on_session)
 
@@ -181,6 +192,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
                 self._update_points()
             if payload in ("color_mode", "sweeps"):
                 self.update_stacked()
+            self._update_boxes()
+        elif kind == "ghost":
             self._update_boxes()
         elif kind in ("document", "selection", "preview"):
             if kind != "preview" and self.shown_rows is not None:
@@ -365,7 +378,23 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self._labels = [(a.uid, self.session.display_box(a).corners(), annotation_color(onto, a.cls),
                          box_label(a, self.session.prelabel_state(a))) for a in labelled]
         self._locked = [(a.uid, self.session.display_box(a).corners()) for a in anns if self.session.is_locked(a)]
+        self._update_ghost()
         self.update()
+
+    def _update_ghost(self) -> None:
+        """The outline of :attr:`Session.ghost` when it is in the frame shown, dotted magenta (its
+        label with the selected cuboids' ones, after them); hidden otherwise."""
+        ghost = self.session.ghost
+        shown = ghost is not None and ghost.frame == self.data.index
+        self.ghost_lines.setVisible(shown)
+        self._ghost_label = []
+        if not shown:
+            return
+        rgba = tuple(c / 255 for c in GHOST_RGB) + (1.0,)
+        pos, colors = box_segments([ghost.box], [rgba], pattern=DOTS)
+        self.ghost_lines.setData(pos=pos, color=colors)
+        if self.session.layers.get("box_labels", True):
+            self._ghost_label = [(None, ghost.box.corners(), QColor(*GHOST_RGB), ghost_label(ghost))]
 
     def devicePixelRatioF(self) -> float:  # noqa: N802 - what GLViewMixin expects of a widget
         return float(self.devicePixelRatio())
@@ -381,6 +410,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
             item.setData(size=POINT_PX * ratio)
         for name, width in LINE_PX.items():
             getattr(self, name).setData(width=width * ratio)
+        self.ghost_lines.setData(width=GHOST_PX * ratio)
         self.grid.lineplot.setData(width=GRID_PX * ratio)
 
     def paintGL(self) -> None:  # noqa: N802
@@ -393,14 +423,15 @@ class View3D(GLViewMixin, QOpenGLWindow):
     def _paint_overlay(self) -> None:
         """Padlocks on the cuboids of locked classes and labels on the selected ones, over the GL
         content (no QPainter at all when there is neither)."""
-        self.label_rects, self.lock_marks = {}, {}
+        self.label_rects, self.lock_marks, self.ghost_label_rect = {}, {}, None
         font = QGuiApplication.font()
         fm = QFontMetricsF(font)
         locks = self._place_locks()
         note = self._selection_note(fm)
         labels = self._place_labels(fm, [] if note is None else [note[1]])
-        self.selection_note = None if note is None or len(labels) == len(self._labels) else \
-            note[0].format(len(labels))
+        n_labelled = sum(uid is not None for uid, *_ in labels)
+        self.selection_note = None if note is None or n_labelled == len(self._labels) else \
+            note[0].format(n_labelled)
         if not labels and not locks:
             return
         p = QPainter(self)
@@ -412,7 +443,10 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.lock_marks = locks
         for uid, color, text, rect in labels:
             paint_label_chip(p, QRectF(*rect), color, text)
-            self.label_rects[uid] = rect
+            if uid is not None:
+                self.label_rects[uid] = rect
+            else:
+                self.ghost_label_rect = rect
         if self.selection_note is not None:
             r = QRectF(*note[1])
             p.fillRect(r, LABEL_BACKDROP)
@@ -452,12 +486,14 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def _place_labels(self, fm: QFontMetricsF, obstacles: list[tuple] = ()) -> list[tuple]:
         """Where the selected cuboids' labels go: [(uid, colour, text, rect)] (none without a
-        selection). The first selected cuboid's label is always drawn; the others', nearest to
-        the eye first, only where they overlap no label placed before them and no obstacle."""
-        if not self._labels:
+        selection), and the ghost's (uid None). The first selected cuboid's label and the ghost's
+        are always drawn; the others', nearest to the eye first, only where they overlap no label
+        placed before them and no obstacle."""
+        entries = self._labels + self._ghost_label
+        if not entries:
             return []
         w, h = self.width(), self.height()
-        corners = np.stack([c for _, c, _, _ in self._labels])  # (L, 8, 3)
+        corners = np.stack([c for _, c, _, _ in entries])  # (L, 8, 3)
         n = len(corners)
         uv, front = self.screen_points(np.concatenate([corners.reshape(-1, 3), corners[:, 4:].mean(axis=1)]))
         mids = uv[8 * n:]  # the middles of the top faces
@@ -465,14 +501,15 @@ class View3D(GLViewMixin, QOpenGLWindow):
         on_screen = front & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
         eye = np.asarray(self.cameraPosition(), float)
         distance = np.linalg.norm(corners.mean(axis=1) - eye, axis=1)
+        forced = [i == 0 or entries[i][0] is None for i in range(n)]   # entries[0]: the first selected
         shown = sorted((i for i in range(n) if front[i].all() and on_screen[i].any()),
-                       key=lambda i: (i != 0, distance[i]))   # self._labels[0] is the first selected
+                       key=lambda i: (not forced[i], distance[i]))
         # Anchor: above the top-face middle, level with the highest corner on screen.
         requests = [LabelRequest((float(mids[i, 0]), float(uv[i, :, 1].min())),
-                                 (fm.horizontalAdvance(self._labels[i][3]) + 2 * LABEL_PAD, fm.height()),
-                                 forced=i == 0, centred=True) for i in shown]
+                                 (fm.horizontalAdvance(entries[i][3]) + 2 * LABEL_PAD, fm.height()),
+                                 forced=forced[i], centred=True) for i in shown]
         rects = place_labels(requests, (0.0, 0.0, float(w), float(h)), list(obstacles)) if shown else []
-        return [(self._labels[i][0], self._labels[i][2], self._labels[i][3], rect)
+        return [(entries[i][0], entries[i][2], entries[i][3], rect)
                 for i, rect in zip(shown, rects) if rect is not None]
 
     # ------------------------------------------------------------------ picking

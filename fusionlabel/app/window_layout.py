@@ -1,5 +1,5 @@
 """The main window's size and the sizes of its panes (the cameras' dock too, docked or floating in a
-window of its own): a default fitted to the screen and the rig, remembered between sessions
+window of its own, and where that window was last, for the next time it floats): a default fitted to the screen and the rig, remembered between sessions
 (QSettings, per user, not per project), and a way back to the default.
 
 ``FUSIONLABEL_SETTINGS_DIR`` puts the settings file (``fusionlabel.ini``) in another folder: the
@@ -117,7 +117,9 @@ class WindowLayout:
             if state is not None:
                 self.window.restoreState(state)
             cameras = st.value("cameras")   # docked (and how high) or floating (where)
-            if self.cameras is not None and (cameras is None or not self.cameras.restoreState(cameras)):
+            floating = _rect_value(st.value("cameras_floating"))   # where their window was last
+            if self.cameras is not None and (cameras is None or not self.cameras.restore_state(cameras, floating)):
+                self.cameras.float_geometry = floating
                 self._default_cameras(self.window.width(), self.window.height())   # saved before they were a dock
             self._hide_cameras_without_rig_cameras()
             for name, splitter in self.splitters.items():
@@ -137,6 +139,8 @@ class WindowLayout:
         st.setValue("state", self.window.saveState())
         if self.cameras is not None and self.has_cameras:   # a rig without cameras keeps the last one's
             st.setValue("cameras", self.cameras.saveState())
+            if self.cameras.float_geometry is not None:
+                st.setValue("cameras_floating", list(self.cameras.float_geometry))
         for name, splitter in self.splitters.items():
             st.setValue(f"splitter/{name}", [int(v) for v in splitter.sizes()])
         st.endGroup()
@@ -147,6 +151,8 @@ class WindowLayout:
         st = layout_settings()
         st.remove(GROUP)
         st.sync()
+        if self.cameras is not None:
+            self.cameras.float_geometry = None
         self.apply_default()
 
 
@@ -156,6 +162,12 @@ def _lay_out(widget) -> None:
         if w.layout() is not None:
             w.layout().invalidate()
             w.layout().activate()
+
+
+def _rect_value(value) -> tuple[int, int, int, int] | None:
+    """(x, y, w, h) from a settings value, None when it is not four numbers with a size."""
+    items = _int_list(value)
+    return tuple(items) if items is not None and len(items) == 4 and items[2] > 0 and items[3] > 0 else None
 
 
 def _int_list(value) -> list[int] | None:
