@@ -317,7 +317,7 @@ def test_the_end_message_names_a_frame_the_export_left_out(qtbot, tmp_path, real
         assert summary["frames"] == 3 and len(summary["not_written"]) == 1
         box = w.export.message
         assert box.windowTitle() == "Export done"
-        assert "1 frame not written" in box.text()
+        assert box.text().startswith("Exported 3 frames as kitti-tracking (1 frame not written): ")
         assert f"Not written: {summary['not_written'][0]}" in box.informativeText().splitlines()
         assert "000950" in summary["not_written"][0]
         assert "1 frame not written" in w.session.messages[-1].text
@@ -342,7 +342,7 @@ def test_the_end_message_lists_every_kind_of_entry_left_out(tmp_path):
     s.kept = ["README.txt"]
     head, lines = result_lines(s.to_dict())
     text = "\n".join(lines)
-    assert f"{len(frames)} frames not written" in head
+    assert f"({len(frames)} frames not written)" in head
     assert f"frame {frames[0]}: no image_2 image" in text and f"frame {frames[-1]}:" not in text
     assert "and 3 more" in text
     for name in ("000100", "000101", "vna", "lorry", "README.txt"):

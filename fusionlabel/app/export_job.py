@@ -188,18 +188,18 @@ def result_lines(doc: dict) -> tuple[str, list[str]]:
     frames = doc.get("frames", 0)
     not_written = list(doc.get("not_written") or [])
     skipped_frames = list(doc.get("skipped_frames") or [])
-    head = (f"Exported {counted(frames, 'frame')} as {doc.get('format')}: "
-            f"{counted(doc.get('objects_total', 0), 'object')}, {counted(doc.get('files', 0), 'file')}")
-    if not_written or skipped_frames:
-        head += f"; {counted(len(not_written) + len(skipped_frames), 'frame')} not written"
+    left = len(not_written) + len(skipped_frames)
+    head = (f"Exported {counted(frames, 'frame')} as {doc.get('format')}"
+            + (f" ({counted(left, 'frame')} not written)" if left else "")
+            + f": {counted(doc.get('objects_total', 0), 'object')}, {counted(doc.get('files', 0), 'file')}")
     lines = [f"Folder: {doc.get('out')}"]
     by_class = doc.get("objects") or {}
     if by_class:
         lines.append("Objects: " + ", ".join(f"{name} {n}" for name, n in by_class.items()))
     lines.extend(listed("Not written", not_written))
-    left = doc.get("left_out_by_status") or {}
-    if left:
-        lines.append("Frames left out by status: " + ", ".join(f"{k} {n}" for k, n in left.items()))
+    by_status = doc.get("left_out_by_status") or {}
+    if by_status:
+        lines.append("Frames left out by status: " + ", ".join(f"{k} {n}" for k, n in by_status.items()))
     for entry in doc.get("skipped") or []:
         lines.append(f"Skipped: {entry.get('count')} × {entry.get('class')}: {entry.get('reason')}")
     for entry in skipped_frames:
