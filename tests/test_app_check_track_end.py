@@ -128,3 +128,35 @@ def test_h_one_frame_past_a_track_end_finding_leaves_that_frames_box_alone(qtbot
     assert s.frame == 0
     qtbot.keyClick(w.bev, Qt.Key.Key_H)
     assert s.document.absent_frames(car.track_id) == [0] and first.uid in s.document
+
+
+def test_i_on_a_chosen_gap_fills_it_at_once_and_selects_the_new_box(qtbot, window):
+    """A gap chosen in the check dock: I (the keys still in the dock's list) interpolates the
+    remembered track there without going to its box before first, selects the new box where the
+    outline was, and Ctrl+Shift+Y accepts it; the track's keyframes are left as they were."""
+    w, s = window, window.session
+    testing.wait_for_frame(w)
+    points = s.drive.points(1)
+    car = max((a for a in s.document.annotations(1) if a.cls == "car" and a.track_id is not None
+               and all(s.document.find_track(a.track_id, i) for i in range(s.n_frames))),
+              key=lambda a: int(points_in_cuboid(points, a.box).sum()))
+    truth, track = car.box, car.track_id
+    keys = {f: s.document.find_track(track, f).box for f in (0, 2)}
+    s.apply(DeleteCuboids((car.uid,)))
+    s.set_frame(0)
+    choose(qtbot, w, "track-gap", track)
+    assert s.frame == 1 and s.selection == () and s.ghost is not None
+    ghost = s.ghost.box
+    qtbot.keyClick(QApplication.focusWidget() or w.bev, Qt.Key.Key_I)
+    filled = s.document.find_track(track, 1)
+    assert filled is not None and filled.source == "model" and "interpolated" in filled.attributes
+    assert s.selection == (filled.uid,) and s.ghost is None
+    assert np.hypot(*np.subtract(filled.box.center[:2], ghost.center[:2])) < 0.05
+    assert np.hypot(*np.subtract(filled.box.center[:2], truth.center[:2])) < 0.5
+    assert {f: s.document.find_track(track, f).box for f in (0, 2)} == keys
+    qtbot.keyClick(QApplication.focusWidget() or w.bev, Qt.Key.Key_Y,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert s.document.find_track(track, 1).source == "human"
+    qtbot.keyClick(w.bev, Qt.Key.Key_Escape)
+    qtbot.keyClick(w.bev, Qt.Key.Key_I)                  # nothing selected, no track remembered
+    assert s.messages[-1].text == "select a cuboid first (click it, or Tab)"

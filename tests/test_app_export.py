@@ -297,3 +297,53 @@ def test_the_first_export_of_a_project_offers_its_drives_own_format(qtbot, tmp_p
     finally:
         w.close()
         project.close()
+
+
+@pytest.mark.realdata
+def test_the_end_message_names_a_frame_the_export_left_out(qtbot, tmp_path, realdata):
+    """SUSTech's frame 000950 has no camera image, so KITTI tracking leaves it out: the app's end
+    message and status bar say so (the command's summary lists it under "not written"), instead of
+    a bare "Exported 3 frames" on a 4-frame project."""
+    drive = realdata / "sustech_sequence"
+    if not drive.is_dir():
+        pytest.skip(f"no SUSTech sequence in {realdata}")
+    assert not list((drive / "camera").glob("*/000950.*"))   # the frame the export must leave out
+    project = Project.create(tmp_path / "project", drive, import_labels=True)
+    w = open_app_window(qtbot, project)
+    try:
+        ask_export(qtbot, w, "kitti-tracking", tmp_path / "app")
+        wait_ended(qtbot, w)
+        summary = json.loads((tmp_path / "app" / MANIFEST).read_text())["summary"]
+        assert summary["frames"] == 3 and len(summary["not_written"]) == 1
+        box = w.export.message
+        assert box.windowTitle() == "Export done"
+        assert box.text().startswith("Exported 3 frames as kitti-tracking (1 frame not written): ")
+        assert f"Not written: {summary['not_written'][0]}" in box.informativeText().splitlines()
+        assert "000950" in summary["not_written"][0]
+        assert "1 frame not written" in w.session.messages[-1].text
+    finally:
+        w.close()
+        project.close()
+
+
+def test_the_end_message_lists_every_kind_of_entry_left_out(tmp_path):
+    """Frames without a label file, classes and class-map keys no label has, and files kept from an
+    earlier export are in the end message as in the command's summary; long lists are cut short."""
+    from fusionlabel.app.export_job import result_lines
+    from fusionlabel.export.base import LISTED_FRAMES, ExportSummary
+
+    s = ExportSummary("kitti", tmp_path)
+    frames = [f"{i:06d}" for i in range(LISTED_FRAMES + 3)]
+    for f in frames:
+        s.not_writing(f"frame {f}: no image_2 image; frame left out")
+    s.without_label_file = ["000100", "000101"]
+    s.unmatched_classes = ["vna"]
+    s.unmatched_class_map_keys = ["lorry"]
+    s.kept = ["README.txt"]
+    head, lines = result_lines(s.to_dict())
+    text = "\n".join(lines)
+    assert f"({len(frames)} frames not written)" in head
+    assert f"frame {frames[0]}: no image_2 image" in text and f"frame {frames[-1]}:" not in text
+    assert "and 3 more" in text
+    for name in ("000100", "000101", "vna", "lorry", "README.txt"):
+        assert name in text, name

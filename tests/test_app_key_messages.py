@@ -318,3 +318,30 @@ def test_copies_into_another_scene_say_so(qtbot, window, tmp_path):
     finally:
         w.close()
         p.close()
+
+
+def test_ctrl_s_says_every_edit_is_saved_already(qtbot, window, tmp_path):
+    """Ctrl+S, an annotator's habit before closing, is answered: nothing to save, every edit is in
+    the project (named) as it is made, and which edit was the last; the project on disk holds it
+    already. A read-only window says it makes no edits."""
+    w, s = window, window.session
+    key(qtbot, w, Qt.Key.Key_S, CTRL)
+    assert said(w) == f"nothing to save: every edit is saved in {s.project.folder} as you make it"
+    key(qtbot, w, Qt.Key.Key_Return, CTRL)                       # an edit: frame 0 done
+    key(qtbot, w, Qt.Key.Key_S, CTRL)
+    fid = s.drive.frames[0].frame_id
+    assert said(w) == f"nothing to save: every edit is saved in {s.project.folder} as you make it " \
+                      f"(the last: Mark frame {fid} done)"
+    other = Project.open(s.project.folder)                       # another process's view of the disk
+    try:
+        assert other.read_only and other.document.frame_status(0) == "done"
+        w2 = MainWindow(Session(other), use_gl=False)
+        qtbot.addWidget(w2)
+        testing.show_window(w2)
+        qtbot.keyClick(w2.bev, Qt.Key.Key_S, CTRL)
+        text = w2.session.messages[-1].text
+        assert text.startswith("nothing to save: this window is read-only (") and "makes no edits" in text
+        assert w2.session.messages[-1].level == "warning"
+        w2.close()
+    finally:
+        other.close()

@@ -544,3 +544,28 @@ def test_propagation_measures_that_a_car_seen_from_one_side_only_is_not_pinned_a
     corner = propagate_box(a, car, b)
     assert corner.registered and corner.pinning > 0.1 and corner.problem() is None
     assert np.allclose(corner.box.center[:2], (0.6, 0.0), atol=0.03)
+
+
+def test_a_small_box_jumping_onto_a_neighbour_is_caught_or_named_without_poses():
+    """No ego poses (the same pose in both frames): a person hidden in frame b while another stands
+    2.5 m away. With a velocity guess from the track's box before (measured in the LiDAR frame, so
+    it holds the ego's motion too), the fit onto the neighbour is a jump: the prediction is kept and
+    said so. With no velocity either, it cannot be judged, and the warning says to check it."""
+    rng = np.random.default_rng(4)
+    ground = np.c_[rng.uniform(-8, 8, (6000, 2)), np.zeros(6000)]
+
+    def person(x, y, n=150):
+        a, r = rng.uniform(0, 2 * np.pi, n), rng.uniform(0.05, 0.25, n)
+        return np.c_[x + r * np.cos(a), y + r * np.sin(a), rng.uniform(0.3, 1.7, n)]
+
+    box = Cuboid((0.0, 0.0, 0.85), (0.6, 0.6, 1.7), 0.0)
+    frame_a = np.r_[ground, person(0.0, 0.0)]
+    frame_b = np.r_[ground, person(2.5, 0.0)]                # the person is hidden, a neighbour stands there
+    guessed = propagate_box(frame_a, box, frame_b, velocity_xy=(0.3, 0.0), dt=0.1)
+    assert not guessed.registered and np.allclose(guessed.box.center[:2], (0.03, 0.0), atol=1e-6)
+    assert guessed.jump > 2.0 and "from where its motion puts it" in guessed.problem()
+    blind = propagate_box(frame_a, box, frame_b, dt=0.1)
+    assert blind.registered and abs(blind.box.center[0] - 2.5) < 0.3       # on the neighbour ...
+    assert blind.unchecked and "no ego poses" in blind.problem() and "check it" in blind.problem()   # ... said
+    stays = propagate_box(frame_a, box, np.r_[ground, person(0.1, 0.0)], velocity_xy=(0.3, 0.0), dt=0.1)
+    assert stays.registered and stays.problem() is None                  # a step of 10 cm is no jump

@@ -335,6 +335,19 @@ class Actions(AssistActions, TrackActions):
         if bound is not None:
             self.s.notify(bound.description)
 
+    def save(self):
+        """Ctrl+S: there is nothing to save, since every edit is written to the project when it is
+        made; the message says so, where, and what the last edit was, so the habit is answered."""
+        s = self.s
+        if s.read_only:
+            why = s.read_only_reason or "another process has the project"
+            s.notify(f"nothing to save: this window is read-only ({why}), so it makes no edits; the project "
+                     "on disk is as the other process saved it", "warning")
+            return
+        doc = s.document
+        last = f" (the last: {doc.undo_text()})" if doc.can_undo else ""
+        s.notify(f"nothing to save: every edit is saved in {s.project.folder} as you make it{last}")
+
     def export(self):
         """File > Export: the window asks how and exports the project in the background
         (:mod:`.export_action`); without one, the message says the command that does it."""

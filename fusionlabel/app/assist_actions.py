@@ -329,15 +329,18 @@ class AssistActions:
     # ------------------------------------------------------------ tracks
     def interpolate_track(self):
         """Fill the selected tracks between their keyframes (human and imported boxes; copies made
-        with C that nobody changed are replaced, and the selection stays on the selected tracks)."""
-        sel = self._selection()
+        with C that nobody changed are replaced, and the selection stays on the selected tracks).
+        With nothing selected, the tracks H remembers (a gap chosen in the label checks, a track H
+        just marked): I fills the gap on screen at once, and its new box is selected."""
+        remembered = not self.s.selection and self._remembered_track_boxes()
+        sel = remembered or self._selection()
         if not sel:
             return
         cmd, ok = self._build("interpolate", lambda: edit_assist.interpolate(self.s.document, self.s.drive,
                                                                              self.s.frame, sel, keep=self._locked()))
         if ok:
-            chosen = set(sel)
-            tracks = {a.track_id for a in self.s.annotations() if a.uid in chosen and a.track_id is not None}
+            doc = self.s.document
+            tracks = {doc.get(u).track_id for u in sel if u in doc and doc.get(u).track_id is not None}
             keyed = [t for t in tracks if len(edit_assist.keyframes(self.s.document, t)) >= 2]
             absent = sum(len(self.s.document.absent_frames(t)) for t in keyed)
             absent_text = f"; {absent} frame{'s' if absent != 1 else ''} marked absent (H) stay{'s' * (absent == 1)} empty"
@@ -347,9 +350,22 @@ class AssistActions:
                                               "interpolate: a track needs keyframes (human or imported boxes) in "
                                               "two frames with frames between them (draw, edit or accept one, "
                                               "then press I)", work=False, after=ACCEPT_TRACK_HINT)
-            if bound is not None and any(u not in self.s.document for u in sel):   # a selected copy was replaced
-                found = (self.s.document.find_track(t, self.s.frame) for t in tracks)
-                self.s.select(tuple(a.uid for a in found if a is not None))
+            if bound is not None and (remembered or any(u not in self.s.document for u in sel)):
+                # a selected copy was replaced, or the remembered tracks' gap filled: select them here
+                found = [a for a in (self.s.document.find_track(t, self.s.frame) for t in tracks) if a is not None]
+                if found:
+                    self.s.select(tuple(a.uid for a in found))
+
+    def _remembered_track_boxes(self) -> tuple[str, ...]:
+        """One cuboid (any frame) of each track H remembers (:meth:`Session.followed_tracks` with
+        nothing selected), for the keys that act on a track from a frame where it has no box."""
+        doc = self.s.document
+        boxes = []
+        for track in self.s.followed_tracks():
+            frames = doc.track_frames(track)
+            if frames:
+                boxes.append(doc.find_track(track, frames[0]).uid)
+        return tuple(boxes)
 
     def propagate(self):
         """Carry the selected cuboids to the next frame by registering their points (ICP)."""

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ..export import DESCRIPTIONS
+from ..export.base import LISTED_FRAMES
 from ..export.option_checks import OUTSIDE_CHOICES, ROTATION_CHOICES
 from ..wording import counted
 
@@ -185,24 +186,54 @@ def summary_of(stdout: str) -> dict | None:
 
 def result_lines(doc: dict) -> tuple[str, list[str]]:
     """(headline, detail lines) of a finished export's summary: where it went, the counts, the
-    objects and frames left out and why, what the format cannot hold, and the notes."""
+    objects and frames left out and why, what the format cannot hold, and the notes. The headline
+    (also the status bar's) counts the frames not written, so a frame left out is never silent."""
     frames = doc.get("frames", 0)
-    head = (f"Exported {counted(frames, 'frame')} as {doc.get('format')}: "
-            f"{counted(doc.get('objects_total', 0), 'object')}, {counted(doc.get('files', 0), 'file')}")
+    not_written = list(doc.get("not_written") or [])
+    skipped_frames = list(doc.get("skipped_frames") or [])
+    left = len(not_written) + len(skipped_frames)
+    head = (f"Exported {counted(frames, 'frame')} as {doc.get('format')}"
+            + (f" ({counted(left, 'frame')} not written)" if left else "")
+            + f": {counted(doc.get('objects_total', 0), 'object')}, {counted(doc.get('files', 0), 'file')}")
     lines = [f"Folder: {doc.get('out')}"]
     by_class = doc.get("objects") or {}
     if by_class:
         lines.append("Objects: " + ", ".join(f"{name} {n}" for name, n in by_class.items()))
-    left = doc.get("left_out_by_status") or {}
-    if left:
-        lines.append("Frames left out by status: " + ", ".join(f"{k} {n}" for k, n in left.items()))
+    lines.extend(listed("Not written", not_written))
+    by_status = doc.get("left_out_by_status") or {}
+    if by_status:
+        lines.append("Frames left out by status: " + ", ".join(f"{k} {n}" for k, n in by_status.items()))
     for entry in doc.get("skipped") or []:
         lines.append(f"Skipped: {entry.get('count')} × {entry.get('class')}: {entry.get('reason')}")
-    for entry in doc.get("skipped_frames") or []:
+    for entry in skipped_frames:
         lines.append(f"Frame {entry.get('frame')} skipped: {entry.get('error')}")
+    without = doc.get("frames_without_label_file") or []
+    if without:
+        lines.append(f"Frames without a label file, written with no objects: {shortened(without)}")
+    for key, what in (("unmatched_classes", "Classes chosen that no label has"),
+                      ("unmatched_class_map_keys", "Class map keys that no label has (they mapped nothing)")):
+        if doc.get(key):
+            lines.append(f"{what}: {', '.join(doc[key])}")
+    kept = doc.get("kept_from_before") or []
+    if kept:
+        lines.append(f"Left in the folder from before this export: {shortened(kept)}")
     for text in doc.get("cannot_hold") or []:
         lines.append(f"Not in {doc.get('format')}: {text}")
     for text in doc.get("notes") or []:
         lines.append(f"Note: {text}")
     return head, lines
 
+
+
+def listed(label: str, texts: list[str]) -> list[str]:
+    """One ``label: text`` line per entry, the first :data:`LISTED_FRAMES`, then how many more."""
+    lines = [f"{label}: {t}" for t in texts[:LISTED_FRAMES]]
+    if len(texts) > LISTED_FRAMES:
+        lines.append(f"{label}: … and {len(texts) - LISTED_FRAMES} more")
+    return lines
+
+
+def shortened(names: list[str]) -> str:
+    """The first :data:`LISTED_FRAMES` names, comma-separated, and how many more."""
+    more = f", … and {len(names) - LISTED_FRAMES} more" if len(names) > LISTED_FRAMES else ""
+    return f"{len(names)}: " + ", ".join(names[:LISTED_FRAMES]) + more

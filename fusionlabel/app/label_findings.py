@@ -82,7 +82,7 @@ def ghost_label(ghost: Ghost) -> str:
 def ghost_text(ghost: Ghost, frame_id: str) -> str:
     """The status line while a ghost is shown: what the outline is and the keys that fill it."""
     what, fill = {
-        "gap": ("interpolated between its boxes either side", "[ to its box before, then I interpolates the gap; "),
+        "gap": ("interpolated between its boxes either side", "I interpolates the gap (its new box selected); "),
         "after": ("its last box carried on", "[ to its last box, then V carries it here; "),
         "before": ("its first box carried back", f"draw it here and give it track {ghost.track_id}; "),
     }[ghost.where]

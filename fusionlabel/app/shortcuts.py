@@ -81,7 +81,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     S("accept_track_prelabels", ("Ctrl+Shift+Y",), "accept the selected tracks' pre-labels in every frame "
       "(after I or V)", "Assist"),
     S("delete_prelabels", ("Shift+X",), "delete the frame's pre-labels (ones you edited stay)", "Assist"),
-    S("interpolate_track", ("I",), "interpolate selected tracks between human/imported keyframes", "Assist"),
+    S("interpolate_track", ("I",), "interpolate selected (or H's) tracks between human/imported keyframes", "Assist"),
     S("propagate", ("V",), "propagate selection to the next frame by its points (ICP)", "Assist"),
     S("check_labels", ("Ctrl+K",), "check the labels: list the findings (a click goes to one)", "Assist"),
     S("toggle_layer", ("P",), "LiDAR points in the cameras on/off", "View", ("camera_points",)),

@@ -55,9 +55,10 @@ class Propagation:
     ground, in the box grown by 0.15 m a side) in frame a and in the result box in frame b,
     ``converged`` whether ICP settled before its iteration limit, ``rotated`` whether the heading
     came from ICP (False: kept, for small boxes), ``jump`` how far (m) ICP moved the box from the
-    prediction: for a small box, with poses, further than its own diagonal plus
+    prediction: for a small box, with poses or a velocity guess (measured in the LiDAR frame
+    without poses, it holds the ego's motion too), further than its own diagonal plus
     :data:`SMALL_SPEED` × dt is taken for a jump onto another object, and the prediction is
-    returned (not registered). ``pinning`` says how firmly the object's points hold the
+    returned (not registered); with neither, ``unchecked`` says the jump could not be judged. ``pinning`` says how firmly the object's points hold the
     registration in their loosest horizontal direction ``loose_axis`` (unit xy in frame b; see
     :func:`pinning`: about 1 across a wall of points, about 0 along it: a car seen from one side
     only), ``slide`` how far (m) ICP moved the box along that direction from the prediction; 1
@@ -76,6 +77,7 @@ class Propagation:
     loose_axis: tuple[float, float] = (1.0, 0.0)
     slide: float = 0.0
     ground_kept: float = 0.0   # m the ground found under it in frame b lay off its bottom, when kept from frame a (0: not)
+    unchecked: bool = False    # a small box registered without poses: a jump onto another object could not be checked
 
     def problem(self, here: str = "in frame a", there: str = "in frame b") -> str | None:
         """Why the result needs checking, in words ("holds 2 points in frame b against 120 in
@@ -98,6 +100,10 @@ class Propagation:
             notes.append("the registration did not settle")
         if self.inliers < MIN_INLIERS:
             notes.append(f"only {self.inliers:.0%} of its points fit {there}")
+        if self.unchecked and not notes:
+            notes.append(f"its points moved it {self.jump:.1f} m, and with no ego poses and no box of its track in "
+                         "the frame before, a jump onto another object cannot be told from real motion: check it "
+                         "(fusionlabel import --estimate-poses writes a copy of the drive with poses)")
         return "; ".join(notes) or None
 
 
@@ -243,10 +249,13 @@ def propagate_box(points_a: np.ndarray, box_a: Cuboid, points_b: np.ndarray,
     jump = float(np.hypot(*np.subtract(moved.center[:2], predicted.center[:2])))
     # Without poses (the same pose in both frames) the prediction misses the ego's own motion.
     posed = T_world_lidar_a is not None and T_world_lidar_b is not None and not np.allclose(Ta, Tb)
+    # A track's speed from its boxes before stands in for them: measured in the LiDAR frame, it holds
+    # the ego's motion too (steady over a frame or two).
+    posed = posed or bool(np.any(np.asarray(velocity_xy, dtype=np.float64) != 0.0))
     if not rotate and posed and jump > np.hypot(box_a.length, box_a.width) + SMALL_SPEED * abs(dt):
         return Propagation(predicted, inl, its, False, n_src, _count(crop_b, lifted, predicted), jump=jump)
     return Propagation(moved, inl, its, True, n_src, _count(crop_b, lifted, moved), settled, rotate, jump,
-                       pin, (float(axis[0]), float(axis[1])), slide, ground_kept)
+                       pin, (float(axis[0]), float(axis[1])), slide, ground_kept, unchecked=not rotate and not posed)
 
 
 def _local_mean(points: np.ndarray, box: Cuboid) -> np.ndarray:
