@@ -25,6 +25,7 @@ from .config import BuiltinConfig
 from .detector import PointDetector, detection
 from .features import (azimuth_step, crown_span, edge_distance, elevation_steps, hidden_below, hidden_ends, hole_share,
                        seen_area, upper_span)
+from .front import facing_front
 from .ground import GroundGrid, estimate_ground
 
 MAX_CLUSTER_EXTENT = 16.0    # metres; bigger components are buildings, hedges, walls
@@ -130,13 +131,6 @@ def side_pieces_read_as_ends(found: list[CuboidLabel], xy: np.ndarray, priors: d
     return out
 
 
-def _forward(box: Cuboid) -> Cuboid:
-    """Heading is ambiguous by 180° for a geometric fit: report the one pointing away from -x."""
-    if abs(box.yaw) > np.pi / 2:
-        return box.with_(yaw=box.yaw + np.pi)
-    return box
-
-
 class GeometricDetector(PointDetector):
     """Detect cars, trucks, cyclists and pedestrians from geometry alone (see module docstring)."""
 
@@ -185,9 +179,9 @@ class GeometricDetector(PointDetector):
     def explain(self, members: np.ndarray) -> list[CuboidLabel]:
         """Detections for one cluster of the last :meth:`prepare`: ``members`` indexes its object
         points. A cluster holding several objects gives one detection for each it comes apart in."""
-        found = self._explain(self.object_xy[members], self.object_height[members], self.ground,
-                              self.top_cut(members), self._z[members])
-        return [d.with_(box=_forward(d.box)) for d in found]
+        xy, h = self.object_xy[members], self.object_height[members]
+        found = self._explain(xy, h, self.ground, self.top_cut(members), self._z[members])
+        return [d.with_(box=facing_front(d.box, d.label, xy, h)) for d in found]
 
     def top_cut(self, members: np.ndarray) -> bool:
         """Whether these object points of the last :meth:`prepare` reach the top of the LiDAR's
@@ -302,7 +296,8 @@ class GeometricDetector(PointDetector):
         cut = self.top_cut(members)
         found = self._split(xy, h, self.ground, cut, z, MAX_SPLIT_DEPTH)
         core = self._peel(xy, h, self.ground, cut, z, classes, self.config.cluster_cell * SPLIT_CELL)
-        return [d.with_(box=_forward(d.box)) for d in found + ([core] if core else []) if d.label in classes]
+        return [d.with_(box=facing_front(d.box, d.label, xy, h)) for d in found + ([core] if core else [])
+                if d.label in classes]
 
     def _split(self, xy, h, ground, top_cut, z, depth) -> list[CuboidLabel]:
         """Well-explained detections among the parts of a cluster re-clustered on a finer grid
