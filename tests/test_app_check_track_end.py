@@ -100,16 +100,21 @@ def test_choosing_a_missing_box_finding_shows_where_the_box_would_be(qtbot, wind
     assert s.ghost is None and magenta_pixels(w.bev) < 5
 
 
+def best_seen_car(s, frame: int):
+    """The car in ``frame`` with the most points inside whose track has a box in every frame."""
+    points = s.drive.points(frame)
+    return max((a for a in s.document.annotations(frame) if a.cls == "car" and a.track_id is not None
+                and all(s.document.find_track(a.track_id, i) for i in range(s.n_frames))),
+               key=lambda a: int(points_in_cuboid(points, a.box).sum()))
+
+
 def test_h_one_frame_past_a_track_end_finding_leaves_that_frames_box_alone(qtbot, window):
     """A track that starts one frame late: its track-end finding leads to the frame before its
     first box. D steps on to that box (an imported one, nobody pointed at it), and H there changes
     nothing and says why; back on the finding's frame H marks the track absent there, as before."""
     w, s = window, window.session
     testing.wait_for_frame(w)
-    points = s.drive.points(0)
-    car = max((a for a in s.document.annotations(0) if a.cls == "car" and a.track_id is not None
-               and all(s.document.find_track(a.track_id, i) for i in range(s.n_frames))),
-              key=lambda a: int(points_in_cuboid(points, a.box).sum()))
+    car = best_seen_car(s, 0)
     s.apply(DeleteCuboids((car.uid,)))                      # the track starts one frame late
     first = s.document.find_track(car.track_id, 1)
     assert first.source == "import"
@@ -136,10 +141,7 @@ def test_i_on_a_chosen_gap_fills_it_at_once_and_selects_the_new_box(qtbot, windo
     outline was, and Ctrl+Shift+Y accepts it; the track's keyframes are left as they were."""
     w, s = window, window.session
     testing.wait_for_frame(w)
-    points = s.drive.points(1)
-    car = max((a for a in s.document.annotations(1) if a.cls == "car" and a.track_id is not None
-               and all(s.document.find_track(a.track_id, i) for i in range(s.n_frames))),
-              key=lambda a: int(points_in_cuboid(points, a.box).sum()))
+    car = best_seen_car(s, 1)
     truth, track = car.box, car.track_id
     keys = {f: s.document.find_track(track, f).box for f in (0, 2)}
     s.apply(DeleteCuboids((car.uid,)))
