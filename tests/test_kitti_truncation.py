@@ -31,7 +31,7 @@ from fusionlabel.export import export_drive
 from fusionlabel.io.kitti import open_kitti_object, read_kitti_label_file
 from fusionlabel.io.kitti_tracking import open_kitti_tracking
 from fusionlabel.io.native import open_native_drive, read_labels
-from fusionlabel.io.kitti_truncation import TRUNCATION_SCALE
+from fusionlabel.io.kitti_truncation import TRUNCATION_SCALE, fraction_in_level, truncation_level
 from fusionlabel.store.project import Project
 
 W, H = 1242, 375
@@ -164,6 +164,15 @@ def test_hand_worked_cuts_match_the_projection():
     for x, fraction in CUT.items():
         assert projected_fraction(*car(x)) == pytest.approx(fraction, abs=0.001), x
         assert projected_fraction(*car(x, 1.0)) == pytest.approx(fraction, abs=0.001), x
+
+
+def test_level_rule_and_its_ranges():
+    """Level 0 below half, 1 from half while any of the box is in view, 2 with none; a fraction that
+    contradicts a level goes to the nearest one that reads back as it, a level KITTI has not as it is."""
+    assert [truncation_level(f) for f in (0.0, 0.05, 0.499, 0.5, 0.87, 0.999, 1.0)] == [0, 0, 0, 1, 1, 1, 2]
+    assert [fraction_in_level(0.73, level) for level in (0, 1, 2)] == [0.49, 0.73, 1.0]
+    assert [fraction_in_level(0.12, level) for level in (0, 1, 2, -1)] == [0.12, 0.5, 1.0, 0.12]
+    assert fraction_in_level(0.996, 1.0) == 0.99 and fraction_in_level(0.3, float("nan")) == 0.3
 
 
 def label_column(folder: Path, frames: int) -> list[list[str]]:

@@ -388,7 +388,7 @@ class KittiExporter(Exporter):
                 a = lab.attributes
                 trunc, occ, alpha, bbox = float(a["truncated"]), int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
                 if relevel:
-                    trunc = fraction_in_level(1.0 if views[k].rect is None else views[k].truncation, round(trunc))
+                    trunc = fraction_in_level(1.0 if views[k].rect is None else views[k].truncation, trunc)
                 elif scale == FRACTION and self.tracking:
                     trunc = truncation_level(trunc)
             else:

@@ -40,7 +40,7 @@ def truncation_level(fraction: float) -> int:
     return 0 if fraction < LEVEL_1_FROM else (1 if fraction < 1.0 else 2)
 
 
-def fraction_in_level(fraction: float, level: int) -> float:
+def fraction_in_level(fraction: float, level: float) -> float:
     """``fraction`` clamped into the range of KITTI tracking ``level`` (:data:`LEVEL_FRACTIONS`), so
     a kept level written to KITTI object reads back as itself; unchanged for a value not 0, 1 or 2."""
     low, high = LEVEL_FRACTIONS.get(level, (fraction, fraction))
