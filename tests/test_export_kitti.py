@@ -217,9 +217,9 @@ def _tracking_as_object_folder(realdata: Path, root: Path, seq: str, n_frames: i
     return per_frame
 
 
-# KITTI tracking's truncation levels (0: under 5 % outside the image, 1: under 50 %, 2: more) as
-# KITTI object fractions inside each level's range; DontCare's -1 stays.
-FRACTION_OF_LEVEL = {"0": "0.00", "1": "0.30", "2": "0.80"}
+# KITTI tracking's truncation levels (0: under half of the projection outside the image, 1: half or
+# more, 2: none of it in the image) as KITTI object fractions inside each level's range; DontCare's -1 stays.
+FRACTION_OF_LEVEL = {"0": "0.00", "1": "0.70", "2": "1.00"}
 
 
 def _object_line(tracking_line: str) -> str:
@@ -327,6 +327,8 @@ def test_real_tracking_levels_become_truncation_fractions_in_kitti_object(realda
             seen.setdefault(source, []).append(d.truncated)
     assert sorted(seen) == [0, 1, 2] and all(0.0 <= t <= 1.0 for v in seen.values() for t in v), seen
     assert np.mean(seen[1]) > np.mean(seen[0]) + 0.3       # partly truncated ones are cut off more
+    # each fraction reads back as its level: 0 under 0.50, 1 from 0.50 to 0.99, 2 at 1.00
+    assert max(seen[0]) <= 0.49 and 0.5 <= min(seen[1]) <= max(seen[1]) <= 0.99 and set(seen[2]) == {1.0}
 
 
 def test_tracking_drive_dontcare_and_raw_calib_keys(small_sim_drive, tmp_path):

@@ -109,7 +109,7 @@ def test_real_kitti_tracking_imported_and_exported_is_the_source(realdata, tmp_p
 
 def test_real_truncation_scales_survive_the_native_copy(kitti_object, realdata, tmp_path):
     """Through a native copy, real KITTI object fractions become KITTI tracking's levels (000134's
-    0.43 is level 1: 0 below 5 %, 1 below 50 %, 2 above), and a real tracking sequence's levels the
+    0.43 is level 0: 0 below 50 %, 1 from 50 %, 2 at 100 %), and a real tracking sequence's levels the
     fractions that KITTI object export of the tracking folder itself writes."""
     from fusionlabel.io.kitti import read_kitti_label_file
     from fusionlabel.io.kitti_tracking import open_kitti_tracking
@@ -120,7 +120,7 @@ def test_real_truncation_scales_survive_the_native_copy(kitti_object, realdata, 
     theirs = {d.bbox: d.truncated for d in read_kitti_label_file(kitti_object / "label_2" / "000134.txt")}
     ours = {d.bbox: d.truncated for d in read_kitti_label_file(tmp_path / "levels" / "label_02" / "0000.txt",
                                                                 tracking=True) if d.type != "DontCare"}
-    assert ours == {box: int(t >= 0.05) + int(t >= 0.5) for box, t in theirs.items() if box in ours}
+    assert ours == {box: int(t >= 0.5) + int(t >= 1.0) for box, t in theirs.items() if box in ours}
     assert 0.43 in theirs.values() and len(ours) == 15
 
     if not (realdata / "kitti_tracking" / "label_02" / "0001.txt").is_file():

@@ -1,11 +1,16 @@
 """KITTI object labels hold ``truncated`` as a fraction in [0, 1], KITTI tracking labels as a level
-(0: under 5 % of the projection outside the image, 1: under 50 %, 2: more). A kept (untouched
-imported) label is written on the scale of the export's format, whether it comes from the KITTI
-folder itself, a native copy of it (``fusionlabel import``) or a project; other formats are
-unchanged by the scale the KITTI readers record.
+(0: under half of the projection outside the image, 1: half or more, 2: none of it in the image; the
+rule KITTI's own tracking labels follow, see docs/import_export.md). A kept (untouched imported)
+label is written on the scale of the export's format, whether it comes from the KITTI folder
+itself, a native copy of it (``fusionlabel import``) or a project; a kept level becomes the fraction
+its box projects to, moved into the level's range when it contradicts the level, so the level
+comes back. Other formats are unchanged by the scale the KITTI readers record.
 
-Synthetic folders: one camera (f = 700 px, 1242 x 375) looking along the Velodyne's +x, boxes at 20 m.
-The expected fractions come from the box corners projected with P2 in NumPy.
+Synthetic folders: one camera (f = 700 px, 1242 x 375) looking along the Velodyne's +x, cars
+(3.9 m along camera x, 1.6 m deep, 1.5 m high, ``ry`` 0) whose near face is 19.2 m away and far
+face 20.8 m. A car at camera x = X reaches u = 621 + 700 (X + 1.95) / 19.2 on the right (near
+face) and starts at u = 621 + 700 (X - 1.95) / 20.8 (far face); the image's last pixel column is
+1241, so the share cut off is (u_right - 1241) / (u_right - u_left), worked out by hand below.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from fusionlabel.export import export_drive
 from fusionlabel.io.kitti import open_kitti_object, read_kitti_label_file
 from fusionlabel.io.kitti_tracking import open_kitti_tracking
 from fusionlabel.io.native import open_native_drive, read_labels
-from fusionlabel.io.kitti_truncation import TRUNCATION_SCALE
+from fusionlabel.io.kitti_truncation import TRUNCATION_SCALE, fraction_in_level, truncation_level
 from fusionlabel.store.project import Project
 
 W, H = 1242, 375
@@ -45,26 +50,38 @@ def calib_text(raw_keys: bool) -> str:
 
 
 def projected_fraction(h, w, l, x, y, z, ry) -> float:
-    """The share of a KITTI box's projected extent (P2, the 8 corners) outside the W x H image."""
+    """The share of a KITTI box's projected extent (P2, the 8 corners) outside the image's pixel
+    centres [0, W-1] x [0, H-1] (KITTI's convention)."""
     c, s = np.cos(ry), np.sin(ry)
     corners = np.array([[a * l / 2, -b * h, d * w / 2] for a in (-1, 1) for b in (0, 1) for d in (-1, 1)])
     corners = corners @ np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]]).T + (x, y, z)
     uvw = P2 @ np.c_[corners, np.ones(8)].T
     u, v = uvw[:2] / uvw[2]
     full = (u.max() - u.min()) * (v.max() - v.min())
-    inside = (min(u.max(), W) - max(u.min(), 0.0)) * (min(v.max(), H) - max(v.min(), 0.0))
+    inside = (min(u.max(), W - 1) - max(u.min(), 0.0)) * (min(v.max(), H - 1) - max(v.min(), 0.0))
     return 1.0 - max(inside, 0.0) / full
 
 
-# (level, h w l x y z ry): a car whole in view, one a quarter past the right edge, one three quarters past.
-BOXES = [(0, (1.5, 1.6, 3.9, 0.0, 1.6, 20.0, 0.0)),
-         (1, (1.5, 1.6, 3.9, 16.3, 1.6, 20.0, 0.0)),
-         (2, (1.5, 1.6, 3.9, 19.0, 1.6, 20.0, 0.0))]
+def car(x: float, y: float = 1.6) -> tuple[float, ...]:
+    """h w l x y z ry of a car at camera x, bottom at camera y (see the module docstring; the whole
+    height is in the image for y from 0.5 to 2.5)."""
+    return (1.5, 1.6, 3.9, x, y, 20.0, 0.0)
+
+
+# Cut off by the right image edge, by hand: X = 16: u 1093.84-1275.43, 34.43 / 181.59 = 0.190;
+# X = 17.6: 1147.68-1333.76, 92.76 / 186.08 = 0.499; X = 17.7: 1151.05-1337.41, 96.41 / 186.36 = 0.517;
+# X = 18: 1161.14-1348.34, 107.34 / 187.20 = 0.573; X = 40 starts at u = 1901: not in the image.
+CUT = {0.0: 0.0, 16.0: 0.190, 17.6: 0.499, 17.7: 0.517, 18.0: 0.573}
+# (KITTI tracking level, car x and y, the fraction KITTI object export writes): a level that agrees
+# with the cut keeps the cut; one that contradicts it is moved into its range (0: up to 0.49, 1: 0.50
+# to 0.99, 2: 1.00) so it reads back as itself.
+BOXES = [(0, (0.0, 1.6), "0.00"), (0, (16.0, 1.6), "0.19"), (1, (16.0, 1.0), "0.50"), (0, (18.0, 1.6), "0.49"),
+         (1, (18.0, 1.0), "0.57"), (2, (0.0, 1.0), "1.00")]
 N_FRAMES = 3
 
 
-def box_text(geometry) -> str:
-    return " ".join(f"{v:.6f}" for v in geometry[:3]) + " " + " ".join(f"{v:.6f}" for v in geometry[3:])
+def box_text(where: tuple[float, float]) -> str:
+    return " ".join(f"{v:.6f}" for v in car(*where))
 
 
 def write_sensors(velodyne: Path, images: Path, names: list[str]) -> None:
@@ -77,20 +94,20 @@ def write_sensors(velodyne: Path, images: Path, names: list[str]) -> None:
 
 
 def tracking_folder(root: Path) -> list[str]:
-    """Sequence 0000 with the :data:`BOXES` in every frame (track IDs 0-2), their levels as
+    """Sequence 0000 with the :data:`BOXES` in every frame (track IDs 0-5), their levels as
     truncation; returns the label lines."""
     write_sensors(root / "velodyne" / "0000", root / "image_02" / "0000", [f"{f:06d}" for f in range(N_FRAMES)])
     (root / "calib").mkdir()
     (root / "calib" / "0000.txt").write_text(calib_text(raw_keys=True))
     lines = [f"{f} {t} Car {level} 0 -1.570796 500.000000 150.000000 600.000000 250.000000 {box_text(g)}"
-             for f in range(N_FRAMES) for t, (level, g) in enumerate(BOXES)]
+             for f in range(N_FRAMES) for t, (level, g, _) in enumerate(BOXES)]
     (root / "label_02").mkdir()
     (root / "label_02" / "0000.txt").write_text("".join(line + "\n" for line in lines))
     return lines
 
 
 # Truncation fractions of a KITTI object folder's labels, and the level KITTI tracking's rule gives each.
-FRACTIONS = [("0.00", 0), ("0.03", 0), ("0.05", 1), ("0.43", 1), ("0.50", 2), ("0.87", 2)]
+FRACTIONS = [("0.00", 0), ("0.05", 0), ("0.43", 0), ("0.49", 0), ("0.50", 1), ("0.87", 1), ("0.99", 1), ("1.00", 2)]
 
 
 def object_folder(root: Path) -> None:
@@ -102,7 +119,7 @@ def object_folder(root: Path) -> None:
     for name in names:
         (root / "calib" / f"{name}.txt").write_text(calib_text(raw_keys=False))
         (root / "label_2" / f"{name}.txt").write_text("".join(
-            f"Car {fraction} 0 -1.57 500.00 150.00 600.00 250.00 1.50 1.60 3.90 {2.0 * k - 5.0:.2f} 1.60 20.00 0.00\n"
+            f"Car {fraction} 0 -1.57 500.00 150.00 600.00 250.00 1.50 1.60 3.90 {1.5 * k - 5.0:.2f} 1.60 20.00 0.00\n"
             for k, (fraction, _) in enumerate(FRACTIONS)))
 
 
@@ -125,8 +142,9 @@ def tracking_columns(path: Path) -> list[tuple[int, int, str]]:
 
 # ------------------------------------------------------------------------------ object -> tracking
 def test_kitti_object_fractions_become_tracking_levels(tmp_path):
-    """From the folder, its native copy and a project: 0.43 is level 1 (not rounded to 0), 0.05 is 1
-    and 0.50 is 2 (KITTI tracking's rule), and the 2D box is kept."""
+    """From the folder, its native copy and a project: 0.05, 0.43 and 0.49 are level 0, 0.50 to 0.99
+    level 1, only 1.00 is 2 (KITTI tracking's rule, measured on its own labels), and the
+    2D box is kept."""
     object_folder(tmp_path / "obj")
     native = import_native(tmp_path / "obj", tmp_path / "native")
     export_drive(open_kitti_object(tmp_path / "obj"), "kitti-tracking", tmp_path / "direct",
@@ -141,23 +159,67 @@ def test_kitti_object_fractions_become_tracking_levels(tmp_path):
 
 
 # ------------------------------------------------------------------------------ tracking -> object
+def test_hand_worked_cuts_match_the_projection():
+    """The cuts worked out by hand in the module docstring are what P2 gives (a check of the setup)."""
+    for x, fraction in CUT.items():
+        assert projected_fraction(*car(x)) == pytest.approx(fraction, abs=0.001), x
+        assert projected_fraction(*car(x, 1.0)) == pytest.approx(fraction, abs=0.001), x
+
+
+def test_level_rule_and_its_ranges():
+    """Level 0 below half, 1 from half while any of the box is in view, 2 with none; a fraction that
+    contradicts a level goes to the nearest one that reads back as it, a level KITTI has not as it is."""
+    assert [truncation_level(f) for f in (0.0, 0.05, 0.499, 0.5, 0.87, 0.999, 1.0)] == [0, 0, 0, 1, 1, 1, 2]
+    assert [fraction_in_level(0.73, level) for level in (0, 1, 2)] == [0.49, 0.73, 1.0]
+    assert [fraction_in_level(0.12, level) for level in (0, 1, 2, -1)] == [0.12, 0.5, 1.0, 0.12]
+    assert fraction_in_level(0.996, 1.0) == 0.99 and fraction_in_level(0.3, float("nan")) == 0.3
+
+
+def label_column(folder: Path, frames: int) -> list[list[str]]:
+    """The truncation column, as written, of KITTI object label files 000000 .. frames-1."""
+    return [[line.split()[1] for line in (folder / "label_2" / f"{f:06d}.txt").read_text().splitlines()]
+            for f in range(frames)]
+
+
 def test_tracking_levels_become_fractions_from_the_native_copy(tmp_path):
-    """A kept level exported to KITTI object from the native copy (and from a project on it) is the
-    fraction the box projects to, as from the tracking folder itself; not the level as 1.00 or 2.00."""
+    """A kept level exported to KITTI object from the tracking folder, its native copy and a project
+    on it is the fraction the box projects to, or, where that contradicts the level, the nearest
+    fraction of the level's range; not the level as 1.00 or 2.00."""
     tracking_folder(tmp_path / "trk")
     import_native(tmp_path / "trk", tmp_path / "native")
     export_drive(open_kitti_tracking(tmp_path / "trk"), "kitti", tmp_path / "direct", options=quiet(sensor_data=False))
     export_drive(open_native_drive(tmp_path / "native"), "kitti", tmp_path / "from_native",
                  options=quiet(sensor_data=False))
     project_export(tmp_path / "native", "kitti", tmp_path / "from_project")
-    expected = [projected_fraction(*g) for _, g in BOXES]
-    assert expected[0] == 0.0 and 0.15 < expected[1] < 0.35 and 0.65 < expected[2] < 0.85
     for out in ("direct", "from_native", "from_project"):
-        for f in range(N_FRAMES):
-            written = [d.truncated for d in read_kitti_label_file(tmp_path / out / "label_2" / f"{f:06d}.txt")]
-            assert written == pytest.approx(expected, abs=0.02), (out, f)
-            for fraction, (level, _) in zip(written, BOXES):      # the fraction lies in the level's range
-                assert [fraction < 0.05, 0.05 <= fraction < 0.5, fraction >= 0.5][level], (out, f, fraction)
+        assert label_column(tmp_path / out, N_FRAMES) == [[written for *_, written in BOXES]] * N_FRAMES, out
+
+
+def test_tracking_levels_survive_kitti_object_and_back(tmp_path):
+    """Tracking folder -> KITTI object -> KITTI tracking: every level comes back, also where the box's
+    cut contradicts it (level 1 on a car 19 % cut off, 0 on one 57 % cut off, 2 on one in full view)."""
+    tracking_folder(tmp_path / "trk")
+    export_drive(open_kitti_tracking(tmp_path / "trk"), "kitti", tmp_path / "obj", options=quiet())
+    export_drive(open_kitti_object(tmp_path / "obj"), "kitti-tracking", tmp_path / "back", options=quiet(sensor_data=False))
+    levels = [int(d.truncated) for d in read_kitti_label_file(tmp_path / "back" / "label_02" / "0000.txt", tracking=True)]
+    assert levels == [level for level, *_ in BOXES] * N_FRAMES
+
+
+def test_recomputed_levels_follow_the_cut(tmp_path):
+    """Boxes whose 2D box is recomputed (``--recompute-2d``) get the level of their cut: under half
+    is 0 (19 %, 49.9 %), half or more 1 (51.7 %, 57 %), out of the image 2."""
+    write_sensors(tmp_path / "trk" / "velodyne" / "0000", tmp_path / "trk" / "image_02" / "0000", ["000000"])
+    (tmp_path / "trk" / "calib").mkdir()
+    (tmp_path / "trk" / "calib" / "0000.txt").write_text(calib_text(raw_keys=True))
+    (tmp_path / "trk" / "label_02").mkdir()
+    xs = [0.0, 16.0, 17.6, 17.7, 18.0, 40.0]
+    (tmp_path / "trk" / "label_02" / "0000.txt").write_text("".join(
+        f"0 {t} Car 0 0 -1.570796 500.000000 150.000000 600.000000 250.000000 {box_text((x, 1.6))}\n"
+        for t, x in enumerate(xs)))
+    export_drive(open_kitti_tracking(tmp_path / "trk"), "kitti-tracking", tmp_path / "out",
+                 options=quiet(sensor_data=False, keep_imported_2d=False))
+    levels = [int(d.truncated) for d in read_kitti_label_file(tmp_path / "out" / "label_02" / "0000.txt", tracking=True)]
+    assert levels == [0, 0, 0, 1, 1, 2]
 
 
 def test_tracking_levels_round_trip_through_the_native_copy(tmp_path):
@@ -216,7 +278,7 @@ def test_native_copy_records_the_scale_and_old_copies_export_as_before(tmp_path)
         path.write_text(json.dumps(doc))
     export_drive(open_native_drive(tmp_path / "native"), "kitti", tmp_path / "out", options=quiet(sensor_data=False))
     written = [d.truncated for d in read_kitti_label_file(tmp_path / "out" / "label_2" / "000000.txt")]
-    assert written == [float(level) for level, _ in BOXES]
+    assert written == [float(level) for level, *_ in BOXES]
 
 
 def test_bad_scale_in_native_labels_names_file_and_field(tmp_path):
@@ -246,5 +308,4 @@ def test_labels_without_the_scale_take_their_kitti_folders(tmp_path):
     lines = read_kitti_label_file(tmp_path / "levels" / "label_02" / "0000.txt", tracking=True)
     assert [int(d.truncated) for d in lines] == [level for _, level in FRACTIONS] * N_FRAMES
     export_drive(trk, "kitti", tmp_path / "fractions", without_scale(trk), quiet(sensor_data=False))
-    written = [d.truncated for d in read_kitti_label_file(tmp_path / "fractions" / "label_2" / "000000.txt")]
-    assert written == pytest.approx([projected_fraction(*g) for _, g in BOXES], abs=0.02)
+    assert label_column(tmp_path / "fractions", 1) == [[written for *_, written in BOXES]]

@@ -8,7 +8,8 @@ to the part the camera saw); truncation is the clipped-off fraction of the proje
 Untouched imported KITTI objects (``source == "import"`` with KITTI's fields in their attributes
 and an alpha that still agrees with the box) keep their original 2D box, truncation, occlusion and
 alpha; a truncation on the other KITTI format's scale (:mod:`~fusionlabel.io.kitti_truncation`: a
-tracking level in KITTI object, an object fraction in KITTI tracking) is converted. When the drive is a KITTI object folder or KITTI tracking sequence, its calibration is
+tracking level in KITTI object, an object fraction in KITTI tracking) is converted, a level to the
+fraction the box projects to, moved into the level's range when it contradicts the level. When the drive is a KITTI object folder or KITTI tracking sequence, its calibration is
 copied (unchanged, or with KITTI object's key names where a tracking file uses the raw ``R_rect`` /
 ``Tr_velo_cam`` ones) and its DontCare regions are re-read from the source label files and written back.
 A camera the rig marks rectified (KITTI's, also in a native copy) is written unlevelled, with labels
@@ -27,7 +28,7 @@ from ..errors import PointCloudError
 from ..geometry.transforms import angle_difference, invert_T, normalize_angle
 from ..io.kitti import KittiCalib, KittiLabelLine, kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
 from ..io.kitti_tracking import KittiTrackingDrive
-from ..io.kitti_truncation import FRACTION, LEVEL, SCALES, TRUNCATION_SCALE
+from ..io.kitti_truncation import FRACTION, LEVEL, SCALES, TRUNCATION_SCALE, fraction_in_level, truncation_level
 from ..model.annotation import CuboidLabel
 from ..model.lidar_mount import LidarMount, lidar_mount
 from ..model.source_class import source_class
@@ -86,11 +87,6 @@ def _angle6(a: float) -> float:
     if np.pi < abs(round(a, 6)) < np.pi + 1e-6:
         return float(np.copysign(limit, a))
     return a
-
-
-def tracking_truncation_level(fraction: float) -> int:
-    """KITTI tracking's truncation level from a clipped-off fraction: 0 (< 5 %), 1 (< 50 %), 2."""
-    return 0 if fraction < 0.05 else (1 if fraction < 0.5 else 2)
 
 
 def _geometry_key(kind: str, *values: float) -> tuple[str, ...]:
@@ -381,7 +377,7 @@ class KittiExporter(Exporter):
             keep = self._keep_imported(lab, geometry, alpha, source_lines)
             scale = self.truncation_scale(i, lab) if keep else None
             # KITTI tracking's truncation is a level (0, 1, 2), KITTI object's a fraction: a kept level
-            # becomes the fraction the box projects to, a kept fraction its level
+            # becomes the fraction the box projects to, clamped into the level's range, a kept fraction its level
             relevel = scale == LEVEL and not self.tracking
             if views is None and (relevel or not keep):
                 points = self.drive.points(i)
@@ -392,9 +388,9 @@ class KittiExporter(Exporter):
                 a = lab.attributes
                 trunc, occ, alpha, bbox = float(a["truncated"]), int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
                 if relevel:
-                    trunc = 1.0 if views[k].rect is None else views[k].truncation
+                    trunc = fraction_in_level(1.0 if views[k].rect is None else views[k].truncation, trunc)
                 elif scale == FRACTION and self.tracking:
-                    trunc = tracking_truncation_level(trunc)
+                    trunc = truncation_level(trunc)
             else:
                 v = views[k]
                 if v.rect is None:
@@ -406,7 +402,7 @@ class KittiExporter(Exporter):
                 else:
                     trunc, occ, bbox = v.truncation, kitti_occlusion_level(v.occluded), v.rect
                     if self.tracking:
-                        trunc = tracking_truncation_level(trunc)
+                        trunc = truncation_level(trunc)
             prefix = prefix_for(lab) if prefix_for else ""
             self.scored += lab.score is not None
             lines.append(format_kitti_line(cls, trunc, occ, alpha, bbox, (h, w, l), (x, y, z), ry, lab.score, prefix,

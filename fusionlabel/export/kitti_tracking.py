@@ -2,7 +2,8 @@
 one ``calib/<seq>.txt``, ``oxts/<seq>.txt`` and optionally ``velodyne/<seq>/`` and ``image_02/<seq>/``.
 
 As in KITTI's tracking files, values have 6 decimals and truncation is an integer level
-(0: < 5 % of the projection outside the image, 1: < 50 %, 2: more).
+(0: under half of the projection outside the image, 1: half or more, 2: none of it in the image;
+:func:`~fusionlabel.io.kitti_truncation.truncation_level`).
 
 The exported frames, in drive order, are numbered 0, 1, … without gaps in the label file, the
 sweep and image names and the oxts records (KITTI tracking loaders count a sequence's frames from 0
