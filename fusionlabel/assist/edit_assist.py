@@ -358,11 +358,17 @@ def _estimated_poses(doc: Document, drive, frame: int, target: int, warnings: li
 
 def propagate(doc: Document, drive, frame: int, selection, target: int | None = None,
               points: np.ndarray | None = None, target_points: np.ndarray | None = None,
-              config: BuiltinConfig | None = None, keep=frozenset(), warnings: list | None = None) -> Command | None:
+              config: BuiltinConfig | None = None, keep=frozenset(), warnings: list | None = None,
+              ego_motion: bool = True) -> Command | None:
     """Carry each selected cuboid of ``frame`` to ``target`` (default the next frame) by
     registering its points there (ego motion from the poses, the track's velocity from its last
     boxes as the first guess (:func:`track_velocity`), then 2D ICP;
-    :func:`fusionlabel.assist.propagate.propagate_box`).
+    :func:`fusionlabel.assist.propagate.propagate_box`). On a drive without poses
+    (:func:`~fusionlabel.model.drive.has_ego_poses`) the ego's motion from ``frame`` to ``target``
+    is estimated from their sweeps (:mod:`.ego_motion`; cached per pair, 1.5-3.5 s the first time:
+    :func:`ego_motions_needed` says whether it is at hand) and stands in for the poses, the track's
+    velocity measured through it too; ``ego_motion=False`` starts from the LiDAR frame instead, as
+    before it was estimated (the benchmark's "before").
     The copy keeps the track and class and is a pre-label (source ``model``, attribute
     ``propagated``: machine output until the annotator accepts it with Y, so it is no keyframe for
     interpolation and is told apart from reviewed boxes); a pre-label of the track already in the
@@ -407,7 +413,7 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     cmds: list[Command] = []
     here, there_name = f"in frame {drive.frames[frame].frame_id}", f"in frame {drive.frames[target].frame_id}"
     pose = None
-    if not has_ego_poses(drive):
+    if ego_motion and not has_ego_poses(drive):
         Ta, Tb, pose = _estimated_poses(doc, drive, frame, target, warnings)
     carried = 0
     for ann, there in todo:
