@@ -29,12 +29,11 @@ from ..geometry.cuboid import Cuboid
 from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
 from ..model.document import Annotation, Document
-from ..model.drive import has_ego_poses
 from ..model.edit_actions import selected
 from ..model.point_counts import counted, uncounted
 from .config import BuiltinConfig
 from .detector import Detector
-from .ego_motion import cached_motion, motion_between
+from .ego_motion import cached_motion, has_poses, motion_between
 from .fit import auto_fit as fit_box
 from .fit import in_footprint, one_click_box
 from .interpolate import interpolate_track
@@ -314,7 +313,7 @@ def ego_motions_needed(doc: Document, drive, frame: int, selection, target: int 
     at hand yet (:mod:`.ego_motion`): none on a drive with poses; else ``frame`` → ``target`` and,
     for a selected track with a box in the frame behind, that frame → ``frame`` (its velocity)."""
     target = frame + 1 if target is None else target
-    if has_ego_poses(drive) or not 0 <= target < len(drive.frames) or target == frame:
+    if has_poses(drive) or not 0 <= target < len(drive.frames) or target == frame:
         return []
     step = 1 if target > frame else -1
     pairs = [(frame, target)]
@@ -413,7 +412,7 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     cmds: list[Command] = []
     here, there_name = f"in frame {drive.frames[frame].frame_id}", f"in frame {drive.frames[target].frame_id}"
     pose = None
-    if ego_motion and not has_ego_poses(drive):
+    if ego_motion and not has_poses(drive):
         Ta, Tb, pose = _estimated_poses(doc, drive, frame, target, warnings)
     carried = 0
     for ann, there in todo:

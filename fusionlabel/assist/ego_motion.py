@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..model.drive import has_ego_poses
 from .builtin import GeometricDetector
 from .odometry import OdometryConfig, match_pair, planar, pose2d, search_window, sweep_structure
 
@@ -49,6 +50,7 @@ class EgoMotion:
 
 class _DriveCache:
     def __init__(self):
+        self.posed: bool | None = None
         self.motions: dict[tuple[int, int], EgoMotion] = {}
         self.structures: OrderedDict[int, np.ndarray] = OrderedDict()
 
@@ -63,6 +65,15 @@ def _cache(drive) -> _DriveCache:
         if cache is None:
             cache = _caches[drive] = _DriveCache()
         return cache
+
+
+def has_poses(drive) -> bool:
+    """:func:`~fusionlabel.model.drive.has_ego_poses` of ``drive``, worked out once (it compares
+    every frame's pose on a drive without them)."""
+    cache = _cache(drive)
+    if cache.posed is None:
+        cache.posed = has_ego_poses(drive)
+    return cache.posed
 
 
 def cached_motion(drive, a: int, b: int) -> EgoMotion | None:
