@@ -873,8 +873,8 @@ def test_interpolate_and_propagate_keys(qtbot, window, project):
 
 def test_propagate_on_a_drive_without_poses_estimates_the_ego_motion_in_the_background(qtbot, tmp_path):
     """V on a drive recorded without ego poses: the ego's motion between the sweeps is estimated on
-    a worker thread (the key returns at once and says so), then the cuboid is carried from it; a
-    second V on the same pair needs no estimate and is carried at once."""
+    a worker thread (the key returns at once and says so), then the cuboid is carried from it, and
+    the next pair's motion is estimated ahead; V on a pair whose motion is at hand carries at once."""
     import yaml
 
     src = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
@@ -899,6 +899,16 @@ def test_propagate_on_a_drive_without_poses_estimates_the_ego_motion_in_the_back
     out = s.document.find_track(made.label.track_id, 1)
     assert out.attributes["propagated"] and any(m.text.startswith("Propagate 1 cuboid") for m in s.messages[-2:])
     assert np.linalg.norm(np.subtract(out.box.center, g1[seen[0].track_id].box.center)[:2]) < 0.3
+    # Meanwhile the next pair's motion is estimated ahead: V from frame 1 carries at once.
+    from fusionlabel.assist.ego_motion import cached_motion
+
+    qtbot.waitUntil(lambda: cached_motion(s.drive, 1, 2) is not None, timeout=30_000)
+    s.set_frame(1)
+    s.select((out.uid,))
+    key(qtbot, w, Qt.Key.Key_V)
+    assert s.document.find_track(made.label.track_id, 2) is not None
+    assert not any("estimating" in m.text for m in s.messages[-2:])
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
     key(qtbot, w, Qt.Key.Key_Z, CTRL)
     s.set_frame(0)
     s.select((made.uid,))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..assist import edit_assist
+from ..assist.ego_motion import cached_motion, has_poses
 from ..assist.prelabel import frames_text, invalid_boxes_text
 from ..assist.prelabel_project import prelabel_command
 from ..errors import FusionLabelError
@@ -390,8 +391,6 @@ class AssistActions:
             if start(pairs, lambda: self._propagate(frame, sel)):
                 self.s.notify(f"propagate: the drive has no ego poses: estimating the ego's motion from frame "
                               f"{ids[frame].frame_id} to {ids[frame + 1].frame_id} from the sweeps (a few seconds) …")
-            else:
-                self.s.notify("propagate: the ego's motion is being estimated already (press V again when it is done)")
             return
         self._propagate(frame, sel)
 
@@ -414,3 +413,12 @@ class AssistActions:
                                   f"you edited in the next frame (they stay){nothing}", work=False)
         if cmd is not None and warnings:   # the other boxes are placed; these need a look
             self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")
+        self._estimate_ahead(frame + 1)
+
+    def _estimate_ahead(self, frame: int):
+        """On a drive without poses, in the window: start estimating the ego's motion from ``frame``
+        to the next one now, so that V, D, V … finds it at hand."""
+        start = getattr(self.hooks, "start_ego_motion", None) if self.hooks is not None else None
+        pair = (frame, frame + 1)
+        if start and pair[1] < self.s.n_frames and not has_poses(self.s.drive) and cached_motion(self.s.drive, *pair) is None:
+            start([pair], None)
