@@ -1,12 +1,15 @@
 """Pre-labelling figures: speed on one core, detector quality per data set, tracking and
 interpolation on real KITTI tracks, propagation, one-click quality. Prints markdown tables (docs/prelabel.md).
 
-    .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracked,tracking,propagation,chained,oneclick]
+    .venv/bin/python benchmarks/bench_assist.py [--only speed,detector,tracked,tracking,propagation,noposes,chained,oneclick]
         [--realdata DIR] [--sim-seeds 1,2,3] [--score 0.5] [--frames 21] [--cluster-check]
 
 ``chained`` carries every simulated track along ``--frames`` frames of each seed (V, D, V, D …)
 and reports errors and warnings with and without the side check (propagate.pinning);
 ``--cluster-check`` propagates with the check against the object's cluster (tried, not shipped).
+``noposes`` runs V on drives without ego poses (SUSTech; simulated drives with their poses removed,
+10 Hz and every 5th frame) from the ego motion estimated between the sweeps and, as before, from
+the LiDAR frame.
 
 Real data comes from FUSIONLABEL_REALDATA (default ../shared/realdata); missing sets are skipped.
 """
@@ -373,6 +376,113 @@ def bench_propagation(realdata: Path, sim_seeds: list[int]) -> None:
     print()
 
 
+def _poseless(drive):
+    """``drive`` as recorded without ego poses (every frame's pose the identity)."""
+    import copy
+    import dataclasses
+
+    out = copy.copy(drive)
+    out.frames = [dataclasses.replace(f, T_world_vehicle=np.eye(4), T_world_vehicle_at_camera={}) for f in drive.frames]
+    return out
+
+
+def _v_steps(drive, classes: dict[str, str], min_points: int, ego_motion: bool = True):
+    """(class, centre error m, warned, ms) of ``V`` (edit_assist.propagate) of every labelled object of
+    ``classes`` ({drive label: class shown}) to the next frame, frame after frame, the labels of the
+    frames before in place as human boxes (the track's velocity); objects with fewer than
+    ``min_points`` returns in either frame are left out."""
+    from fusionlabel.assist import edit_assist as ea
+    from fusionlabel.geometry.cuboid import points_in_cuboid
+    from fusionlabel.model.commands import CreateCuboid
+    from fusionlabel.model.document import Document
+    from fusionlabel.model.ontology import Ontology
+
+    ont = Ontology.default()
+    for frame in range(len(drive) - 1):
+        doc = Document(len(drive), ont)
+        pts_a, pts_b = drive.points(frame), drive.points(frame + 1)
+        truth = {g.track_id: g.box for g in drive.labels(frame + 1)}
+        todo = []
+        for f in range(max(frame - 1, 0), frame + 1):
+            for g in drive.labels(f):
+                if g.label not in classes:
+                    continue
+                made = doc.apply(CreateCuboid(f, g.with_(label=ont.resolve(g.label) or "car", source="human", score=None)))
+                if f == frame and g.track_id in truth and min(points_in_cuboid(pts_a, g.box).sum(),
+                                                              points_in_cuboid(pts_b, truth[g.track_id]).sum()) >= min_points:
+                    todo.append((made.uid, g))
+        for uid, g in todo:
+            warnings: list[str] = []
+            t0 = time.perf_counter()
+            cmd = ea.propagate(doc, drive, frame, [uid], warnings=warnings, ego_motion=ego_motion)
+            ms = 1000 * (time.perf_counter() - t0)
+            if cmd is None:
+                continue
+            doc.apply(cmd)
+            out = doc.find_track(g.track_id, frame + 1).box
+            yield classes[g.label], float(np.hypot(*np.subtract(out.center[:2], truth[g.track_id].center[:2]))), \
+                bool(warnings), ms
+            doc.undo()
+
+
+def bench_poseless_propagation(realdata: Path, sim_seeds: list[int]) -> None:
+    """V on drives without ego poses: the ego's motion estimated from the sweeps (shipped) against
+    the start from the LiDAR frame (before), and the same drives with their poses."""
+    import tempfile
+
+    from fusionlabel.assist.ego_motion import motion_between
+    from fusionlabel.io.drives import open_drive
+    from fusionlabel.sim.writer import simulate_drive
+
+    print("## V without ego poses: the ego's motion estimated from the sweeps\n")
+    print("| data | start | steps | > 1 m off | > 0.3 m off | median | > 1 m off without a warning | by class: steps, > 1 m, median |")
+    print("|---|---|---|---|---|---|---|---|")
+
+    def row(name, start, steps):
+        cls = np.array([s[0] for s in steps])
+        err = np.array([s[1] for s in steps])
+        warned = np.array([s[2] for s in steps])
+        by = ", ".join(f"{c} {np.sum(cls == c)}, {np.sum(err[cls == c] > 1)}, {np.median(err[cls == c]):.3f} m"
+                       for c in dict.fromkeys(sorted(cls)))
+        print(f"| {name} | {start} | {len(err)} | {np.sum(err > 1)} | {np.sum(err > 0.3)} | {np.median(err):.3f} m | "
+              f"{np.sum((err > 1) & ~warned)} | {by} |")
+        return [s[1] for s in steps]
+
+    sus = realdata / "sustech_sequence"
+    if (sus / "lidar").is_dir():
+        drive = open_drive(sus)
+        classes = {"Car": "car", "Pedestrian": "pedestrian", "Rider": "cyclist"}
+        row("SUSTech (1.5, 0.5, 0.5 s apart)", "LiDAR frame (before)", list(_v_steps(drive, classes, 0, False)))
+        row("SUSTech (1.5, 0.5, 0.5 s apart)", "estimated ego motion", list(_v_steps(drive, classes, 0)))
+        times = []
+        for a in range(len(drive) - 1):
+            t0 = time.perf_counter()
+            motion_between(open_drive(sus), a, a + 1)
+            times.append(time.perf_counter() - t0)
+        print(f"\nSUSTech: estimating a pair's ego motion took {', '.join(f'{t:.1f}' for t in times)} s "
+              "(not cached; the GUI runs it on a worker thread)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for every in (1, 5):
+            steps = {"poses": [], "before": [], "after": []}
+            for seed in sim_seeds:
+                n = 5 * every + 1
+                path = simulate_drive(Path(tmp) / f"s{seed}-{n}", frames=n, seed=seed, points=120_000, cameras=False,
+                                      progress=False)
+                posed = open_drive(path.parent).subset(list(range(0, n, every)))
+                classes = {g.label: g.label for f in range(len(posed)) for g in posed.labels(f)}
+                steps["poses"] += _v_steps(posed, classes, 50)
+                steps["before"] += _v_steps(_poseless(posed), classes, 50, False)
+                steps["after"] += _v_steps(_poseless(posed), classes, 50)
+            name = f"simulated {','.join(map(str, sim_seeds))}, {0.1 * every:.1f} s apart"
+            with_poses = row(name, "drive's poses", steps["poses"])
+            row(name, "poses removed, LiDAR frame (before)", steps["before"])
+            after = row(name, "poses removed, estimated ego motion", steps["after"])
+            same = np.array(with_poses) == np.array(after)
+            print(f"| {name} | poses removed vs with poses | {len(same)} | results identical: {same.sum()}, "
+                  f"differing by more than 0.05 m: {np.sum(np.abs(np.subtract(with_poses, after)) > 0.05)} | | | | |")
+    print()
+
+
 def _chained_steps(seed: int, n_frames: int, min_points: int = 50, cluster_check: bool = False):
     """(result, truth box, ms, whether it was chained) for every step of every track of a simulated
     drive: chained from the true box of the track's first frame with ``min_points`` returns (the
@@ -525,6 +635,8 @@ def main(argv=None) -> int:
         bench_tracking(args.realdata)
     if "propagation" in only:
         bench_propagation(args.realdata, seeds[:2])
+    if "noposes" in only:
+        bench_poseless_propagation(args.realdata, seeds[:3])
     if "chained" in only:
         bench_chained_propagation(seeds, args.frames, args.cluster_check)
     if "oneclick" in only:

@@ -871,6 +871,53 @@ def test_interpolate_and_propagate_keys(qtbot, window, project):
     assert s.document.find_track(first.label.track_id, 1) is None
 
 
+def test_propagate_on_a_drive_without_poses_estimates_the_ego_motion_in_the_background(qtbot, tmp_path):
+    """V on a drive recorded without ego poses: the ego's motion between the sweeps is estimated on
+    a worker thread (the key returns at once and says so), then the cuboid is carried from it, and
+    the next pair's motion is estimated ahead; V on a pair whose motion is at hand carries at once."""
+    import yaml
+
+    src = testing.copy_drive(testing.small_drive(), tmp_path / "drive")
+    index = yaml.safe_load((src / "drive.yaml").read_text())
+    for f in index["frames"]:
+        f["T_world_vehicle"] = np.eye(4).tolist()
+    (src / "drive.yaml").write_text(yaml.safe_dump(index))
+    p = Project.create(tmp_path / "project", src)
+    w = MainWindow(Session(p), use_gl=False)
+    qtbot.addWidget(w)
+    testing.show_window(w)
+    s = w.session
+    pts0, pts1 = s.drive.points(0), s.drive.points(1)
+    g1 = {g.track_id: g for g in s.drive.labels(1)}
+    seen = [g for g in s.drive.labels(0) if g.track_id in g1 and points_in_cuboid(pts0, g.box).sum() >= 50
+            and points_in_cuboid(pts1, g1[g.track_id].box).sum() >= 50]
+    made = s.apply(CreateCuboid(0, seen[0].with_(source="human", label="car")))
+    s.select((made.uid,))
+    key(qtbot, w, Qt.Key.Key_V)
+    assert "estimating the ego's motion from frame 000000 to 000001" in s.messages[-1].text
+    qtbot.waitUntil(lambda: s.document.find_track(made.label.track_id, 1) is not None, timeout=30_000)
+    out = s.document.find_track(made.label.track_id, 1)
+    assert out.attributes["propagated"] and any(m.text.startswith("Propagate 1 cuboid") for m in s.messages[-2:])
+    assert np.linalg.norm(np.subtract(out.box.center, g1[seen[0].track_id].box.center)[:2]) < 0.3
+    # Meanwhile the next pair's motion is estimated ahead: V from frame 1 carries at once.
+    from fusionlabel.assist.ego_motion import cached_motion
+
+    qtbot.waitUntil(lambda: cached_motion(s.drive, 1, 2) is not None, timeout=30_000)
+    s.set_frame(1)
+    s.select((out.uid,))
+    key(qtbot, w, Qt.Key.Key_V)
+    assert s.document.find_track(made.label.track_id, 2) is not None
+    assert not any("estimating" in m.text for m in s.messages[-2:])
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    s.set_frame(0)
+    s.select((made.uid,))
+    key(qtbot, w, Qt.Key.Key_V)          # the pair's motion is at hand: carried at once
+    assert s.document.find_track(made.label.track_id, 1) is not None
+    w.close()
+    p.close()
+
+
 def test_propagate_says_why_it_left_a_box_without_points(qtbot, window):
     """V on a box holding no LiDAR points carries nothing and says so as a warning; on it and a
     well-seen box together, the well-seen one is carried and the warning names the other."""

@@ -567,5 +567,7 @@ def test_a_small_box_jumping_onto_a_neighbour_is_caught_or_named_without_poses()
     blind = propagate_box(frame_a, box, frame_b, dt=0.1)
     assert blind.registered and abs(blind.box.center[0] - 2.5) < 0.3       # on the neighbour ...
     assert blind.unchecked and "no ego poses" in blind.problem() and "check it" in blind.problem()   # ... said
+    # ... without sending the annotator to import --estimate-poses: V estimates the ego's motion itself
+    assert "no ego motion estimated from the sweeps" in blind.problem() and "estimate-poses" not in blind.problem()
     stays = propagate_box(frame_a, box, np.r_[ground, person(0.1, 0.0)], velocity_xy=(0.3, 0.0), dt=0.1)
     assert stays.registered and stays.problem() is None                  # a step of 10 cm is no jump

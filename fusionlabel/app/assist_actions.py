@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..assist import edit_assist
+from ..assist.ego_motion import cached_motion, has_poses
 from ..assist.prelabel import frames_text, invalid_boxes_text
 from ..assist.prelabel_project import prelabel_command
 from ..errors import FusionLabelError
@@ -368,7 +369,10 @@ class AssistActions:
         return tuple(boxes)
 
     def propagate(self):
-        """Carry the selected cuboids to the next frame by registering their points (ICP)."""
+        """Carry the selected cuboids to the next frame by registering their points (ICP). On a
+        drive without ego poses the ego's motion between the two sweeps is estimated first; in the
+        window on a worker thread (:meth:`start_ego_motion` hook: the window keeps working), and
+        the cuboids are carried when it is done."""
         sel = self._selection()
         if not sel:
             return
@@ -379,11 +383,24 @@ class AssistActions:
             self.s.notify("propagate: this drive's frames are not a sequence (their capture times do not "
                           "increase, as in a KITTI object folder), so there is no next view of the object")
             return
+        frame = self.s.frame
+        start = getattr(self.hooks, "start_ego_motion", None) if self.hooks is not None else None
+        pairs = edit_assist.ego_motions_needed(self.s.document, self.s.drive, frame, sel) if start else []
+        if pairs:
+            ids = self.s.drive.frames
+            if start(pairs, lambda: self._propagate(frame, sel)):
+                self.s.notify(f"propagate: the drive has no ego poses: estimating the ego's motion from frame "
+                              f"{ids[frame].frame_id} to {ids[frame + 1].frame_id} from the sweeps (a few seconds) …")
+            return
+        self._propagate(frame, sel)
+
+    def _propagate(self, frame: int, sel):
+        """V's command for the cuboids ``sel`` of ``frame``, built and applied, and its message."""
         def build(keep, warnings=None):
-            return edit_assist.propagate(self.s.document, self.s.drive, self.s.frame, sel, keep=keep,
+            return edit_assist.propagate(self.s.document, self.s.drive, frame, sel, keep=keep,
                                          warnings=warnings)
 
-        keep = self._locked([self.s.frame + 1])
+        keep = self._locked([frame + 1])
         warnings: list[str] = []
         cmd, ok = self._build("propagate", lambda: build(keep, warnings))
         if not ok:
@@ -396,3 +413,12 @@ class AssistActions:
                                   f"you edited in the next frame (they stay){nothing}", work=False)
         if cmd is not None and warnings:   # the other boxes are placed; these need a look
             self.s.notify(f"propagate: {'; '.join(warnings)}", "warning")
+        self._estimate_ahead(frame + 1)
+
+    def _estimate_ahead(self, frame: int):
+        """On a drive without poses, in the window: start estimating the ego's motion from ``frame``
+        to the next one now, so that V, D, V … finds it at hand."""
+        start = getattr(self.hooks, "start_ego_motion", None) if self.hooks is not None else None
+        pair = (frame, frame + 1)
+        if start and pair[1] < self.s.n_frames and not has_poses(self.s.drive) and cached_motion(self.s.drive, *pair) is None:
+            start([pair], None)

@@ -38,6 +38,7 @@ from .frame_data import FrameData
 from .help_overlay import HelpOverlay
 from .input_widgets import holds_focus, is_text_input, owns_key
 from .loader import FrameLoader
+from .motion_runner import MotionRunner
 from .number_row import NumberRowKeys
 from .object_list import ObjectList, ObjectsHeader
 from .panels import AttributePanel, Timeline
@@ -130,6 +131,8 @@ class MainWindow(QMainWindow):
         self.prelabel_runner.on_warning = lambda text: self.session.notify(text, "warning")
         # A run that ends during a drag is stored once the drag has ended (and been applied).
         self.prelabel_runner.hold_while = self.dragging
+        self.motion_runner = MotionRunner(session.drive, self)   # V's ego motion on a drive without poses
+        self.motion_runner.on_error = lambda text: self.session.notify(text, "error")
         # What to do with a running pre-label run when the window closes (WAIT, DISCARD or CANCEL);
         # tests replace it, so no real modal dialog is needed to test closing.
         self.close_question = self._ask_close_while_prelabelling
@@ -648,6 +651,11 @@ class MainWindow(QMainWindow):
         if not self.prelabel_runner.start(detector, frames, store, min_score, quick=quick):
             self.session.notify("pre-labelling is already running")
 
+    def start_ego_motion(self, pairs, done) -> bool:
+        """Estimate the ego's motion of the frame pairs on a worker thread, then ``done()`` here
+        (:class:`MotionRunner`); False while one runs."""
+        return self.motion_runner.start(pairs, done)
+
     def start_export(self) -> None:
         self.export.open_dialog()
 
@@ -745,6 +753,7 @@ class MainWindow(QMainWindow):
                                            "bev_scale": float(self.bev.scale)})
         self.session.flush_settings()
         self.prelabel_runner.shutdown()
+        self.motion_runner.shutdown()
         self.check_panel.runner.shutdown()
         self.export.shutdown()
         self.loader.close()

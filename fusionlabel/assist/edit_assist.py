@@ -33,6 +33,7 @@ from ..model.edit_actions import selected
 from ..model.point_counts import counted, uncounted
 from .config import BuiltinConfig
 from .detector import Detector
+from .ego_motion import cached_motion, has_poses, motion_between
 from .fit import auto_fit as fit_box
 from .fit import in_footprint, one_click_box
 from .interpolate import interpolate_track
@@ -41,7 +42,7 @@ from .prelabel import detect_frames, frames_text, overlaps, track_drive
 from .prelabel_project import (INTERPOLATE_DESCRIPTION, PROPAGATE_DESCRIPTION, edited_prelabels, moved_prelabels,
                                prelabel_command)
 from .propagate import MIN_POINTS, propagate_box
-from .velocity_fit import WINDOW_BOXES, fitted_velocity
+from .velocity_fit import WINDOW_BOXES, WINDOW_SECONDS, fitted_velocity
 
 DEFAULT_MIN_SCORE = 0.5     # the prelabel CLI's default
 DEFAULT_FRAME_DT = 0.1      # seconds between frames when the drive has no usable timestamps
@@ -265,14 +266,16 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
                               f"{copies_text}{_keeping(kept, locked)}")
 
 
-def track_velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarray:
+def track_velocity(doc: Document, drive, ann: Annotation, step: int, pose=None) -> np.ndarray:
     """World-frame xy velocity (m/s) of ``ann``'s track, the first guess for carrying it ``step``
     (±1) frames on: :func:`~.velocity_fit.fitted_velocity` through ``ann`` and the track's boxes
     in the frames right behind it (before it when carrying forward, after it when carrying back;
     up to the first frame without one, at most :data:`~.velocity_fit.WINDOW_BOXES` in all: the
     one frame back) at their capture times (:func:`frame_times`; 0.1 s apart without usable
     timestamps). Keyframe boxes (drawn, imported or accepted: :mod:`.keyframes`) are trusted over
-    pre-labels and propagated boxes. Zero for a cuboid without a track or a box behind it."""
+    pre-labels and propagated boxes. Zero for a cuboid without a track or a box behind it.
+    ``pose(frame)`` gives the ``T_world_lidar`` the boxes are placed by (default the drive's;
+    estimated ones on a drive without poses: :func:`propagate`), None when unknown: zero then."""
     if ann.track_id is None:
         return np.zeros(2)
     anns = [ann]
@@ -285,18 +288,86 @@ def track_velocity(doc: Document, drive, ann: Annotation, step: int) -> np.ndarr
     frames = [a.frame for a in anns]
     times = frame_times(drive, frames) or {f: DEFAULT_FRAME_DT * f for f in frames}
     copies = unedited_copies(doc, anns)
-    xy = [(drive.T_world_lidar(a.frame) @ np.append(a.box.center, 1.0))[:2] for a in anns]
+    poses = [(pose or drive.T_world_lidar)(a.frame) for a in anns]
+    if any(T is None for T in poses):
+        return np.zeros(2)
+    xy = [(T @ np.append(a.box.center, 1.0))[:2] for T, a in zip(poses, anns)]
     trusted = [a.source in KEY_SOURCES and a.uid not in copies for a in anns]
     return fitted_velocity([times[f] for f in frames], xy, trusted)
 
 
+def _previous_frame(doc: Document, drive, ann: Annotation, step: int) -> int | None:
+    """The frame of the track's box right behind ``ann`` (``step`` ±1) that :func:`track_velocity`
+    fits through (within :data:`~.velocity_fit.WINDOW_SECONDS`), or None."""
+    prev = ann.frame - step
+    if ann.track_id is None or WINDOW_BOXES < 2 or not 0 <= prev < len(drive.frames):
+        return None
+    if doc.find_track(ann.track_id, prev) is None:
+        return None
+    times = frame_times(drive, sorted((prev, ann.frame)))
+    return prev if times is None or abs(times[ann.frame] - times[prev]) <= WINDOW_SECONDS else None
+
+
+def ego_motions_needed(doc: Document, drive, frame: int, selection, target: int | None = None) -> list[tuple[int, int]]:
+    """The frame pairs whose ego motion :func:`propagate` estimates from the sweeps and that are not
+    at hand yet (:mod:`.ego_motion`): none on a drive with poses; else ``frame`` → ``target`` and,
+    for a selected track with a box in the frame behind, that frame → ``frame`` (its velocity)."""
+    target = frame + 1 if target is None else target
+    if has_poses(drive) or not 0 <= target < len(drive.frames) or target == frame:
+        return []
+    step = 1 if target > frame else -1
+    pairs = [(frame, target)]
+    for ann in _in_frame(doc, selection, frame):
+        prev = _previous_frame(doc, drive, ann, step)
+        if prev is not None and (frame, prev) not in pairs:
+            pairs.append((frame, prev))
+    return [p for p in pairs if cached_motion(drive, *p) is None]
+
+
+def _estimated_poses(doc: Document, drive, frame: int, target: int, warnings: list | None):
+    """``T_world_lidar`` of ``frame`` and ``target`` on a drive without poses, with ``frame``'s LiDAR
+    frame as the world, from the ego motion estimated between their sweeps
+    (:func:`.ego_motion.motion_between`), and a function giving, for a cuboid, the pose function its
+    track's velocity is measured with. When the match is not trusted, the poses stay the drive's
+    (the same in both frames, as before), the velocity is measured in the LiDAR frame, and
+    ``warnings`` says so."""
+    ego = motion_between(drive, frame, target)
+    if not ego.ok:
+        if warnings is not None:
+            warnings.append(f"no ego poses, and the ego's motion from frame {drive.frames[frame].frame_id} to "
+                            f"{drive.frames[target].frame_id} could not be told from the sweeps ({ego.reason}): "
+                            "each box starts from its place in the LiDAR frame")
+        return drive.T_world_lidar(frame), drive.T_world_lidar(target), None
+    step = 1 if target > frame else -1
+
+    def pose_for(ann: Annotation):
+        prev = _previous_frame(doc, drive, ann, step)
+        behind = motion_between(drive, frame, prev) if prev is not None else None
+
+        def pose(f: int):
+            if f == frame:
+                return np.eye(4)
+            if f == prev:
+                return behind.T_a_b if behind.ok else None
+            return np.eye(4)      # a box outside the velocity's time window: left out of the fit
+        return pose
+
+    return np.eye(4), ego.T_a_b, pose_for
+
+
 def propagate(doc: Document, drive, frame: int, selection, target: int | None = None,
               points: np.ndarray | None = None, target_points: np.ndarray | None = None,
-              config: BuiltinConfig | None = None, keep=frozenset(), warnings: list | None = None) -> Command | None:
+              config: BuiltinConfig | None = None, keep=frozenset(), warnings: list | None = None,
+              ego_motion: bool = True) -> Command | None:
     """Carry each selected cuboid of ``frame`` to ``target`` (default the next frame) by
     registering its points there (ego motion from the poses, the track's velocity from its last
     boxes as the first guess (:func:`track_velocity`), then 2D ICP;
-    :func:`fusionlabel.assist.propagate.propagate_box`).
+    :func:`fusionlabel.assist.propagate.propagate_box`). On a drive without poses
+    (:func:`~fusionlabel.model.drive.has_ego_poses`) the ego's motion from ``frame`` to ``target``
+    is estimated from their sweeps (:mod:`.ego_motion`; cached per pair, 1.5-3.5 s the first time:
+    :func:`ego_motions_needed` says whether it is at hand) and stands in for the poses, the track's
+    velocity measured through it too; ``ego_motion=False`` starts from the LiDAR frame instead, as
+    before it was estimated (the benchmark's "before").
     The copy keeps the track and class and is a pre-label (source ``model``, attribute
     ``propagated``: machine output until the annotator accepts it with Y, so it is no keyframe for
     interpolation and is told apart from reviewed boxes); a pre-label of the track already in the
@@ -340,10 +411,13 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
     dt = _frame_dt(drive, frame, target)
     cmds: list[Command] = []
     here, there_name = f"in frame {drive.frames[frame].frame_id}", f"in frame {drive.frames[target].frame_id}"
+    pose = None
+    if ego_motion and not has_poses(drive):
+        Ta, Tb, pose = _estimated_poses(doc, drive, frame, target, warnings)
     carried = 0
     for ann, there in todo:
-        result = propagate_box(pa, ann.box, pb, Ta, Tb, track_velocity(doc, drive, ann, step), dt,
-                               config=config)
+        velocity = track_velocity(doc, drive, ann, step, pose and pose(ann))
+        result = propagate_box(pa, ann.box, pb, Ta, Tb, velocity, dt, config=config)
         problem = result.problem(here, there_name)
         if problem is not None and warnings is not None:
             warnings.append(f"track {ann.track_id}: {problem}"

@@ -77,7 +77,7 @@ class Propagation:
     loose_axis: tuple[float, float] = (1.0, 0.0)
     slide: float = 0.0
     ground_kept: float = 0.0   # m the ground found under it in frame b lay off its bottom, when kept from frame a (0: not)
-    unchecked: bool = False    # a small box registered without poses: a jump onto another object could not be checked
+    unchecked: bool = False    # a small box registered without poses (given or estimated): a jump could not be checked
 
     def problem(self, here: str = "in frame a", there: str = "in frame b") -> str | None:
         """Why the result needs checking, in words ("holds 2 points in frame b against 120 in
@@ -101,9 +101,9 @@ class Propagation:
         if self.inliers < MIN_INLIERS:
             notes.append(f"only {self.inliers:.0%} of its points fit {there}")
         if self.unchecked and not notes:
-            notes.append(f"its points moved it {self.jump:.1f} m, and with no ego poses and no box of its track in "
-                         "the frame before, a jump onto another object cannot be told from real motion: check it "
-                         "(fusionlabel import --estimate-poses writes a copy of the drive with poses)")
+            notes.append(f"its points moved it {self.jump:.1f} m, and with no ego poses, no ego motion estimated from "
+                         "the sweeps and no box of its track in the frame before, a jump onto another object cannot "
+                         "be told from real motion: check it")
         return "; ".join(notes) or None
 
 
