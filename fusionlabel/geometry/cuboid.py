@@ -154,10 +154,16 @@ class Cuboid:
 
 def points_in_cuboid(points: np.ndarray, cuboid: Cuboid, margin: float = 0.0) -> np.ndarray:
     """Boolean mask (N,) of points (N, 3+) inside ``cuboid`` (boundary included), grown by ``margin``."""
+    return points_in_box(points, np.asarray(cuboid.center), np.asarray(cuboid.size), cuboid.rotation(), margin)
+
+
+def points_in_box(points: np.ndarray, center: np.ndarray, size: np.ndarray, R: np.ndarray,
+                  margin: float = 0.0) -> np.ndarray:
+    """:func:`points_in_cuboid` of the box given as arrays: ``center`` (3,), ``size`` (3,) and its
+    rotation ``R`` (3, 3), box frame -> the points' frame (no Cuboid built in a per-box loop)."""
     points = np.asarray(points)
-    local = (points[:, :3].astype(np.float64) - np.asarray(cuboid.center)) @ cuboid.rotation()
-    half = np.asarray(cuboid.size) / 2.0 + margin
-    return np.all(np.abs(local) <= half, axis=1)
+    local = (points[:, :3].astype(np.float64) - center) @ R
+    return np.all(np.abs(local) <= size / 2.0 + margin, axis=1)
 
 
 def points_in_cuboids_matrix(points: np.ndarray, cuboids: list[Cuboid], margin: float = 0.0) -> np.ndarray:

@@ -10,7 +10,6 @@ enough of them to be worth starting those (each process only needs the paths).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..errors import FusionLabelError
 from ..model.drive import Drive
