@@ -13,6 +13,7 @@ import pytest
 from fusionlabel.cli.main import main
 from fusionlabel.io.native import open_native_drive
 from fusionlabel.qa.drive_check import check_drive, spread_frames
+from fusionlabel.qa import file_decode
 from fusionlabel.qa.file_decode import decode, file_jobs
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
@@ -71,7 +72,8 @@ def test_decode_all_json_and_the_label_part_do_not_report_a_file_twice(broken, c
     assert file_findings == [("cam_front", "image-file", ("000003",)), ("frame 000007", "sweep-file", ("000007",))]
 
 
-def test_two_processes_find_what_one_finds(broken):
+def test_two_processes_find_what_one_finds(broken, monkeypatch):
+    monkeypatch.setattr(file_decode, "MIN_FILES_PER_WORKER", 10)     # 80 files: worth two processes
     drive = open_native_drive(broken)
     one = check_drive(drive, poses=False, decode=True, workers=1)
     two = check_drive(drive, poses=False, decode=True, workers=2)
