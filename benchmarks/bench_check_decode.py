@@ -2,7 +2,8 @@
 the files are what is timed) with and without the option, on the real drives and on simulated ones.
 
 For each drive it prints the median wall time of ``--repeats`` runs and the CPU time of the command
-and its decoding processes, without the option, with it on one process and with ``--workers 2``.
+and its decoding processes, without the option, with it on one process and with ``--workers 2``,
+and the report's ``files:`` line of the last run.
 
 Usage: python benchmarks/bench_check_decode.py [--repeats 3] [--realdata PATH] [--drive DIR ...]
 """
@@ -21,16 +22,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_once(args: list[str]) -> tuple[float, float, int]:
-    """(wall s, CPU s of the command and its children, exit code) of ``fusionlabel ARGS``."""
+def run_once(args: list[str]) -> tuple[float, float, int, str]:
+    """(wall s, CPU s of the command and its children, exit code, its ``files:`` line) of
+    ``fusionlabel ARGS``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    code = subprocess.run([sys.executable, "-m", "fusionlabel", *args], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL).returncode
+    done = subprocess.run([sys.executable, "-m", "fusionlabel", *args], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), code
+    files = next((line for line in done.stdout.splitlines() if line.startswith("files:")), "")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.returncode, files
 
 
 def bench(drive: Path, repeats: int) -> None:
@@ -44,6 +47,7 @@ def bench(drive: Path, repeats: int) -> None:
         cpu = statistics.median(r[1] for r in results)
         print(f"  {what:<24} wall {wall:6.2f} s (runs {min(r[0] for r in results):.2f}-{max(r[0] for r in results):.2f}), "
               f"CPU {cpu:6.2f} s, exit {results[0][2]}")
+    print(f"    {results[0][3]}")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import FusionLabelError
 from ..model.drive import Drive
+from ..wording import counted
 from .file_problems import FileProblems
 
 # Files per process at least: fewer are decoded in the command's own process, since starting one
@@ -146,12 +147,13 @@ def summary_line(report: DecodeReport | None, looked_up: int, checked: int, fram
     files were only looked up (``looked_up``; ``checked`` frames had their sweeps read)."""
     if report is not None:
         total = report.sweeps + report.images + len(report.unreadable)
-        return (f"files: {total:,} files of {report.frames:,} frames decoded: {report.sweeps:,} sweeps and "
-                f"{report.images:,} images whole, {len(report.unreadable):,} unreadable"
-                + (":" if report.unreadable else ""))
-    line = f"files: sweeps of {checked} frames read, their images' headers only"
+        return (f"files: {counted(total, 'file')} of {counted(report.frames, 'frame')} decoded: "
+                f"{counted(report.sweeps, 'sweep')} and {counted(report.images, 'image')} whole, "
+                f"{len(report.unreadable)} unreadable" + (":" if report.unreadable else ""))
+    line = f"files: sweeps of {counted(checked, 'frame')} read, their images' headers only"
     if looked_up:
-        line += f"; {looked_up:,} other frames' files looked up (missing or empty), not decoded"
+        whose = "frame's" if looked_up == 1 else "frames'"
+        line += f"; {looked_up} other {whose} files looked up (missing or empty), not decoded"
     elif frames_given:
         line += "; the frames --frames leaves out not looked at"
     return line + "; --decode-all decodes every sweep and image"
