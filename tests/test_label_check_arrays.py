@@ -1,7 +1,8 @@
 """The label checks' per-box loops work on arrays of a frame's box centres, sizes and rotations
-(:func:`fusionlabel.qa.box_checks.cleared`) instead of building a Cuboid per box and check: the
-counts they give are those of the per-Cuboid definitions kept here as the reference, on every box of
-a simulated drive."""
+(:func:`fusionlabel.qa.box_checks.cleared`, and the tracks' world centres and headings:
+:func:`fusionlabel.geometry.cuboid.centres_and_yaws`) instead of building a Cuboid per box and
+check: what they give is what the per-Cuboid definitions kept here as the reference give, on every
+box of a simulated drive."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fusionlabel.geometry.cuboid import Cuboid, points_in_cuboid
+from fusionlabel.geometry.cuboid import Cuboid, centres_and_yaws, points_in_cuboid
 from fusionlabel.io.native import open_native_drive
 from fusionlabel.qa.box_checks import CLEARANCE, CORE, OBJECT_MARGIN, Seen, _see_through, cleared, see_through
-from fusionlabel.qa.label_check import drive_labels
+from fusionlabel.qa.label_check import checked_track_frames, drive_labels
+from fusionlabel.qa.track_checks import track_boxes
 from fusionlabel.qa.sweep_index import SweepByX, SweepRays
 from fusionlabel.qa.track_presence import _object_returns, object_returns
 
@@ -101,3 +103,30 @@ def test_every_box_of_a_simulated_drive_holds_the_reference_returns(sample):
             assert n == object_returns(points, box, others) == reference_returns(points, box, others)
             counted.append(n)
     assert max(counted) > 100
+
+
+def test_track_boxes_in_the_world_are_the_reference_cuboids(sample):
+    drive, labels = sample
+    frames = checked_track_frames(drive, labels, [], {})
+    assert frames[0].T_world_lidar is not None and not np.allclose(frames[5].T_world_lidar, np.eye(4))
+    n = 0
+    for boxes in track_boxes(frames).values():
+        for b in boxes:
+            ref = b.label.box.transformed(frames[b.frame].T_world_lidar)     # the reference, a Cuboid
+            np.testing.assert_allclose(b.center, ref.center, rtol=0, atol=1e-9)
+            assert abs(b.yaw - ref.yaw) < 1e-12 and b.world == ref
+            n += 1
+    assert n == sum(len(v) for v in labels.values())
+
+
+@pytest.mark.parametrize("pitch", [0.0, 0.3, np.pi / 2])        # upright, tilted, at the gimbal lock
+def test_centres_and_yaws_of_tilted_boxes_and_poses(pitch):
+    rng = np.random.default_rng(4)
+    boxes = [Cuboid(rng.uniform(-30, 30, 3), rng.uniform(0.5, 5, 3), rng.uniform(-np.pi, np.pi), pitch, 0.1 * k)
+             for k in range(8)]
+    T = Cuboid((5.0, -3.0, 1.0), (1, 1, 1), 2.9, 0.05, -0.02).T_frame_box()
+    centres, yaws = centres_and_yaws(boxes, T)
+    for k, box in enumerate(boxes):
+        ref = box.transformed(T)
+        np.testing.assert_allclose(centres[k], ref.center, rtol=0, atol=1e-9)
+        assert abs((yaws[k] - ref.yaw + np.pi) % (2 * np.pi) - np.pi) < 1e-9
