@@ -5,12 +5,15 @@ report says how many frames' files were not decoded and which option decodes the
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from fusionlabel.cli.main import main
+from fusionlabel.errors import FusionLabelError
+from fusionlabel.progress import LineProgress
 from fusionlabel.io.native import open_native_drive
 from fusionlabel.qa.drive_check import check_drive, spread_frames
 from fusionlabel.qa import file_decode
@@ -98,3 +101,19 @@ def test_decode_all_is_refused_with_labels_only(broken, capsys):
     assert main(["check", str(broken), "--labels-only", "--decode-all"]) == 2
     err = capsys.readouterr().err
     assert "--decode-all" in err and "--labels-only" in err and "Traceback" not in err
+
+
+def die(job):
+    """A decoding process that dies (as one would in a decoder's crash) on the fifth frame's files."""
+    if job.frame_id == "000004":
+        os._exit(1)
+    return decode(job)
+
+
+def test_a_decoding_process_that_dies_is_an_error_naming_where(broken, monkeypatch):
+    monkeypatch.setattr(file_decode, "MIN_FILES_PER_WORKER", 10)
+    drive = open_native_drive(broken)
+    jobs = file_jobs(drive, range(len(drive)))
+    with pytest.raises(FusionLabelError, match="--workers 1") as e:
+        list(file_decode._decoded(drive, jobs, 2, LineProgress(), work=die))
+    assert "ended unexpectedly, at " in str(e.value) and str(broken) in str(e.value)

@@ -9,6 +9,7 @@ enough of them to be worth starting those (each process only needs the paths).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from ..errors import FusionLabelError
@@ -112,10 +113,11 @@ def decode_files(drive: Drive, indices, problems: FileProblems, workers: int = 1
     return report
 
 
-def _decoded(drive: Drive, jobs: list[FileJob], workers: int, bar):
-    """Each job's :func:`decode` answer, in order, ``bar`` updated as they come."""
+def _decoded(drive: Drive, jobs: list[FileJob], workers: int, bar, work=decode):
+    """Each job's :func:`decode` answer, in order, ``bar`` updated as they come (``work``: what
+    the processes run on each job, a module-level function)."""
     workers = max(1, min(int(workers), len(jobs) // MIN_FILES_PER_WORKER))
-    if workers == 1:
+    if workers == 1 or getattr(sys, "frozen", False):     # a frozen executable cannot start Python processes
         for job in jobs:
             answer = _decode_here(drive, job)
             bar.update()
@@ -123,12 +125,20 @@ def _decoded(drive: Drive, jobs: list[FileJob], workers: int, bar):
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     ctx = multiprocessing.get_context("spawn")   # no fork after Open3D or OpenCV started their threads
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        for answer in pool.map(decode, jobs, chunksize=8):
-            bar.update()
-            yield answer
+    done = 0
+    try:
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            for answer in pool.map(work, jobs, chunksize=8):
+                bar.update()
+                done += 1
+                yield answer
+    except BrokenProcessPool:
+        raise FusionLabelError(f"a process decoding the drive's files ended unexpectedly, at {jobs[done].path} or "
+                               f"one of the next {8 * workers} files; --workers 1 decodes them in this process "
+                               "and stops at the file") from None
 
 
 def _decode_here(drive: Drive, job: FileJob) -> str | None:
