@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from fusionlabel.geometry.cuboid import Cuboid, points_in_cuboid
-from fusionlabel.qa.box_checks import OBJECT_MARGIN, clear_of_ground, see_through
+from fusionlabel.qa.box_checks import OBJECT_MARGIN, see_through
 from fusionlabel.qa.sweep_index import SweepByX, SweepRays
 from fusionlabel.qa.track_presence import object_returns
+from test_label_check_arrays import clear_of_ground
 
 
 def sweep(n: int = 20_000, seed: int = 0) -> np.ndarray:

@@ -37,6 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_drive_or_project(p, "its drive and its cuboids")
     p.add_argument("--frames", help=f"frames to read: {FRAMES_SYNTAX} (default: 5 spread over the drive; "
                                     "capture times and labels are checked on every frame unless --frames is given)")
+    p.add_argument("--decode-all", action="store_true",
+                   help="decode every sweep and image of the drive (of the --frames given, if any), with a progress "
+                        "bar, and name each file that is cut short or corrupt (default: the other frames' files "
+                        "are looked up, not decoded)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="processes decoding the files with --decode-all (default: 2)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (--decode-all)")
     p.add_argument("--no-poses", action="store_true",
                    help="skip comparing the ego poses with the sweeps (about a second per checked frame)")
     labels = p.add_mutually_exclusive_group()
@@ -81,9 +88,11 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"unwaived": [check_waivers.waiver_json(w) for w in taken]}, indent=2) if args.json else
               taken_back_note([w.id for w in taken]))
         return 0
+    _validate_decode(args)
     drive, labels, source, absent, waivers = open_checked(args.drive, args.scene)
     frames = parse_frames(args.frames, drive) if args.frames else None
-    report = None if args.labels_only else check_drive(drive, frames, poses=not args.no_poses)
+    report = None if args.labels_only else check_drive(drive, frames, poses=not args.no_poses, decode=args.decode_all,
+                                                       workers=args.workers, show_progress=not args.quiet)
     label_report = None
     if not args.no_labels:
         label_report = check_labels(drive, drive_labels(drive) if labels is None else labels, source, frames,
@@ -115,6 +124,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(report_lines(report, label_report, drive, waived={finding_id(f) for f, _ in split.waived})))
     return FINDINGS_EXIT if split.open else 0
+
+
+def _validate_decode(args: argparse.Namespace) -> None:
+    """InputError naming the option for ``--decode-all`` with ``--labels-only`` (which skips the
+    drive's files) or a ``--workers`` below 1."""
+    from ..errors import InputError
+
+    if args.decode_all and args.labels_only:
+        raise InputError(None, "decodes the drive's files, which --labels-only skips: give one or the other",
+                         where="--decode-all")
+    if args.workers < 1:
+        raise InputError(None, f"expected 1 or more processes, got {args.workers}", where="--workers")
 
 
 def _finding_json(finding, waiver_of: dict) -> dict:
@@ -162,6 +183,18 @@ def _sweep_note_lines(notes: dict[str, list[str]], n_checked: int) -> list[str]:
     return lines
 
 
+def _file_lines(report) -> list[str]:
+    """The ``files:`` line (what was decoded, or what was only looked up and the option that decodes
+    it) and, with ``--decode-all``, each unreadable file once with what is wrong."""
+    from ..qa.file_decode import summary_line
+
+    lines = [summary_line(report.decoded, report.looked_up, len(report.checked),
+                          len(report.checked) < len(report.frame_ids))]
+    if report.decoded is not None:
+        lines += [f"  {error}" for _, error in report.decoded.unreadable]
+    return lines
+
+
 def report_lines(report, label_report=None, drive=None, waived: set[str] = frozenset()) -> list[str]:
     """The readable report: what was checked, then the findings (or that there are none), each with
     its id; ``report`` None: the label checks only (of ``drive``); ``waived``: the ids of the
@@ -185,6 +218,7 @@ def report_lines(report, label_report=None, drive=None, waived: set[str] = froze
             if not p.trusted:
                 lines.append(f"  {report.frame_ids[p.a]}->{report.frame_ids[p.b]} not compared: {p.reason}")
         lines.append(f"capture times: {report.times.status()}")
+        lines += _file_lines(report)
         lines += _sweep_note_lines(report.sweep_notes, len(ids))
         findings += report.findings
     else:

@@ -152,12 +152,33 @@ class Cuboid:
         return self.length * self.width * self.height
 
 
+def centres_and_yaws(cuboids: list[Cuboid], T_b_a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The centres (n, 3) and yaws (n,) of ``cuboids`` (given in frame a) expressed in frame b, as
+    :meth:`Cuboid.transformed` gives them, for a frame's boxes at once (no Cuboid built; equal to
+    its values up to rounding in the last bits)."""
+    from .transforms import GIMBAL_LOCK, arctan2, normalize_angle
+
+    T_b_a = np.asarray(T_b_a, dtype=np.float64)
+    n = len(cuboids)
+    centres = np.array([c.center for c in cuboids], np.float64).reshape(n, 3) @ T_b_a[:3, :3].T + T_b_a[:3, 3]
+    R = T_b_a[:3, :3] @ np.array([c.rotation() for c in cuboids], np.float64).reshape(n, 3, 3)
+    locked = np.hypot(R[:, 0, 0], R[:, 1, 0]) < GIMBAL_LOCK      # pitch +-90 deg: yaw carries the turn
+    yaws = np.where(locked, arctan2(-R[:, 0, 1], R[:, 1, 1]), arctan2(R[:, 1, 0], R[:, 0, 0]))
+    return centres, np.asarray(normalize_angle(yaws), np.float64).reshape(n)
+
+
 def points_in_cuboid(points: np.ndarray, cuboid: Cuboid, margin: float = 0.0) -> np.ndarray:
     """Boolean mask (N,) of points (N, 3+) inside ``cuboid`` (boundary included), grown by ``margin``."""
+    return points_in_box(points, np.asarray(cuboid.center), np.asarray(cuboid.size), cuboid.rotation(), margin)
+
+
+def points_in_box(points: np.ndarray, center: np.ndarray, size: np.ndarray, R: np.ndarray,
+                  margin: float = 0.0) -> np.ndarray:
+    """:func:`points_in_cuboid` of the box given as arrays: ``center`` (3,), ``size`` (3,) and its
+    rotation ``R`` (3, 3), box frame -> the points' frame (no Cuboid built in a per-box loop)."""
     points = np.asarray(points)
-    local = (points[:, :3].astype(np.float64) - np.asarray(cuboid.center)) @ cuboid.rotation()
-    half = np.asarray(cuboid.size) / 2.0 + margin
-    return np.all(np.abs(local) <= half, axis=1)
+    local = (points[:, :3].astype(np.float64) - center) @ R
+    return np.all(np.abs(local) <= size / 2.0 + margin, axis=1)
 
 
 def points_in_cuboids_matrix(points: np.ndarray, cuboids: list[Cuboid], margin: float = 0.0) -> np.ndarray:

@@ -67,36 +67,37 @@ class Seen:
     through: int
 
 
-def clear_of_ground(box: Cuboid) -> Cuboid:
-    """``box`` without its bottom :data:`CLEARANCE` (at most a third of its height)."""
-    cut = min(CLEARANCE, box.height / 3.0)
-    up = box.rotation()[:, 2] * (cut / 2.0)
-    return box.with_(center=tuple(np.asarray(box.center) + up), size=(box.length, box.width, box.height - cut))
+def cleared(boxes: list[Cuboid]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``boxes`` without their bottom :data:`CLEARANCE` (at most a third of the height), as arrays
+    for the per-box loops: centres (n, 3), sizes (n, 3) and rotations (n, 3, 3), box frame -> LiDAR."""
+    n = len(boxes)
+    centres = np.array([b.center for b in boxes], np.float64).reshape(n, 3)
+    sizes = np.array([b.size for b in boxes], np.float64).reshape(n, 3)
+    R = np.array([b.rotation() for b in boxes], np.float64).reshape(n, 3, 3)
+    cut = np.minimum(CLEARANCE, sizes[:, 2] / 3.0)
+    sizes[:, 2] -= cut
+    return centres + R[:, :, 2] * (cut / 2.0)[:, None], sizes, R
 
 
 def see_through(points: np.ndarray, box: Cuboid) -> Seen:
     """Returns of ``points`` (N, 3+, in the LiDAR frame: rays start at the origin) inside ``box``
-    (without its bottom :data:`CLEARANCE`) and behind it on a ray that crosses its core (:func:`_core_size`)."""
-    return _see_through(SweepRays(points), box)
+    (without its bottom :data:`CLEARANCE`) and behind it on a ray that crosses its core (:data:`CORE`
+    of its size each way about its centre: a car's hood and the air above it, a pedestrian's space
+    between the legs, lie outside it)."""
+    centres, sizes, R = cleared([box])
+    return _see_through(SweepRays(points), centres[0], sizes[0], R[0])
 
 
-def _core_size(box: Cuboid) -> tuple[float, float, float]:
-    """The size of the middle of ``box``: :data:`CORE` of its size each way about its centre (a
-    car's hood and the air above it, a pedestrian's space between the legs, lie outside it)."""
-    return tuple(CORE * v for v in box.size)
+def _inside(p: np.ndarray, centre: np.ndarray, size: np.ndarray, R: np.ndarray) -> np.ndarray:
+    return np.all(np.abs((p - centre) @ R) <= size / 2.0, axis=1)
 
 
-def _inside(p: np.ndarray, box: Cuboid) -> np.ndarray:
-    return np.all(np.abs((p - np.asarray(box.center)) @ box.rotation()) <= np.asarray(box.size) / 2.0, axis=1)
-
-
-def _crossing(p: np.ndarray, box: Cuboid, size=None) -> np.ndarray:
-    """Mask of returns ``p`` (N, 3) whose ray from the origin enters and leaves ``box`` (resized to
-    ``size`` about its centre, when given) before it ends."""
-    R = box.rotation()
-    half = np.asarray(box.size if size is None else size) / 2.0
-    origin = R.T @ -np.asarray(box.center)        # sensor in box coordinates
-    d = (p - np.asarray(box.center)) @ R - origin
+def _crossing(p: np.ndarray, centre: np.ndarray, size: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """Mask of returns ``p`` (N, 3) whose ray from the origin enters and leaves the box of ``centre``,
+    ``size`` and rotation ``R`` before it ends."""
+    half = size / 2.0
+    origin = R.T @ -centre        # sensor in box coordinates
+    d = (p - centre) @ R - origin
     with np.errstate(divide="ignore", invalid="ignore"):
         t1 = (-half - origin) / d
         t2 = (half - origin) / d
@@ -105,22 +106,21 @@ def _crossing(p: np.ndarray, box: Cuboid, size=None) -> np.ndarray:
     return (lo <= hi) & (hi < 1.0) & (lo > 0.0)
 
 
-def _see_through(rays: SweepRays, box: Cuboid) -> Seen:
-    """:func:`see_through` of a sweep's returns (the ones in the cone of the box's bounding sphere)."""
-    box = clear_of_ground(box)
-    centre = np.asarray(box.center)
-    radius = float(np.linalg.norm(box.size)) / 2.0
+def _see_through(rays: SweepRays, centre: np.ndarray, size: np.ndarray, R: np.ndarray) -> Seen:
+    """:func:`see_through` of a sweep's returns (the ones in the cone of the box's bounding sphere),
+    the box already :func:`cleared`."""
+    radius = float(np.linalg.norm(size)) / 2.0
     dist = float(np.linalg.norm(centre))
     if dist <= radius:                      # the sensor may be inside: rays do not start outside it
         return Seen(0, 0)
-    p, r = rays.in_cone(box.center, radius)
+    p, r = rays.in_cone(centre, radius)
     # returns within the cone around the box's bounding sphere and not in front of it
     cos_cone = np.sqrt(max(0.0, 1.0 - (radius / dist) ** 2))
     far = np.flatnonzero(r >= dist - radius)
     q = p[far]
     q = q[q @ centre >= r[far] * (dist * cos_cone) - 1e-9]
-    inside = _inside(q, box)
-    return Seen(int(inside.sum()), int(_crossing(q[~inside], box, _core_size(box)).sum()))
+    inside = _inside(q, centre, size, R)
+    return Seen(int(inside.sum()), int(_crossing(q[~inside], centre, CORE * size, R).sum()))
 
 
 @lru_cache(maxsize=1)
@@ -194,7 +194,10 @@ def _same_sizes(labels: list[CuboidLabel]) -> np.ndarray:
 
 def _centres_inside(a: CuboidLabel, b: CuboidLabel) -> bool:
     """Each box's centre lies inside the other."""
-    return bool(_inside(np.array([b.box.center]), a.box)[0] and _inside(np.array([a.box.center]), b.box)[0])
+    def holds(box: Cuboid, point) -> bool:
+        return bool(_inside(np.array([point]), np.asarray(box.center), np.asarray(box.size), box.rotation())[0])
+
+    return holds(a.box, b.box.center) and holds(b.box, a.box.center)
 
 
 def duplicate_findings(frame_id: str, labels: list[CuboidLabel]) -> list[Finding]:
@@ -236,8 +239,9 @@ def empty_findings(frame_id: str, labels: list[CuboidLabel], points: np.ndarray)
     inside them."""
     out = []
     rays = SweepRays(points)
+    centres, sizes, R = cleared([lab.box for lab in labels])
     for k, lab in enumerate(labels):
-        seen = _see_through(rays, lab.box)
+        seen = _see_through(rays, centres[k], sizes[k], R[k])
         if seen.through >= EMPTY_RAYS and seen.inside <= EMPTY_SHARE * (seen.inside + seen.through):
             inside = "no LiDAR return" if seen.inside == 0 else f"only {seen.inside} LiDAR returns"
             out.append(Finding(WARNING, f"frame {frame_id} {describe(lab, k)}", "label-empty",

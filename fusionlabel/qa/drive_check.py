@@ -16,7 +16,8 @@ cameras: :func:`~fusionlabel.model.drive.cameras_without_images`) are not checke
   size than the rig's camera (header only: pixels are not decoded); what the sweep reader had to
   repair or leave out to read them (notes, not findings: such files read right); without
   ``frames``, every other frame's sweep and images are looked up too (missing or empty files:
-  :mod:`.file_problems`, no reading), so that a broken drive never reads as clean;
+  :mod:`.file_problems`, no reading), so that a broken drive never reads as clean; with
+  ``decode``, every sweep and image of those frames is decoded instead (:mod:`.file_decode`);
 * ego poses against the sweeps' own motion (:mod:`.pose_checks`, about a second per pair);
 * camera capture times against their sweep (:mod:`.time_checks`; the drive index only).
 """
@@ -32,6 +33,7 @@ from ..errors import FusionLabelError
 from ..io.pointcloud import collected_notes
 from ..model.drive import Drive, cameras_without_images
 from .camera_checks import Coverage, Orientation, coverage_finding, orientation, static_findings
+from .file_decode import DecodeReport, decode_files
 from .file_problems import FileProblems, left_out_findings, missing_files
 from .findings import Finding, unique
 from .lidar_checks import lidar_up_finding
@@ -83,6 +85,8 @@ class DriveCheck:
     findings: list[Finding]
     sweep_notes: dict[str, list[str]] = field(default_factory=dict)   # frame ID -> the reader's notes
     without_images: list[str] = field(default_factory=list)   # cameras not checked: no image in the drive
+    looked_up: int = 0          # frames whose files were only looked up (missing or empty), not read
+    decoded: DecodeReport | None = None   # with ``decode``: every file of the frames decoded
 
     def as_dict(self) -> dict:
         return {"drive": self.name, "root": self.root, "frames": len(self.frame_ids),
@@ -93,6 +97,8 @@ class DriveCheck:
                 "capture_times": {"status": self.times.status(), "cameras": self.times.cameras,
                                   "largest_offset_s": self.times.largest_offset_s},
                 "sweep_notes": self.sweep_notes, "cameras_without_images": self.without_images,
+                "files": {"looked_up_only": self.looked_up,
+                          "decoded": None if self.decoded is None else self.decoded.as_dict()},
                 "findings": [f.as_dict() for f in self.findings]}
 
 
@@ -110,11 +116,13 @@ def _check_images(drive: Drive, i: int, rig, problems: FileProblems) -> None:
 
 
 def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = True,
-                time_frames: list[int] | None = None) -> DriveCheck:
+                time_frames: list[int] | None = None, decode: bool = False, workers: int = 1,
+                show_progress: bool = False) -> DriveCheck:
     """Check ``drive`` on the frames at ``frames`` (default :func:`spread_frames`); capture times on
     ``time_frames`` (default: ``frames`` when given, else every frame: they cost nothing to check);
     ``poses=False`` skips the pose check (the slow part). Cameras with no image in the drive are
-    left out (``without_images``)."""
+    left out (``without_images``). ``decode``: decode every sweep and image of ``frames`` (default
+    every frame) in up to ``workers`` processes, a progress bar on stderr when ``show_progress``."""
     checked = list(frames) if frames is not None else spread_frames(len(drive))
     imageless = cameras_without_images(drive)
     cameras: dict[str, CameraCheck] = {}
@@ -123,7 +131,8 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     problems = FileProblems()
     sweep_notes: dict[str, list[str]] = {}
     looked_up = checked if frames is not None else range(len(drive))
-    missing_files(drive, sorted(set(looked_up) - set(checked)), problems)
+    unread = [] if decode else sorted(set(looked_up) - set(checked))
+    missing_files(drive, unread, problems)
     for i in checked:
         fid = drive.frames[i].frame_id
         try:
@@ -151,6 +160,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
             sweep_notes[fid] = [note for _, note in notes]
         for sensor in checked_cameras:
             cameras[sensor.name].coverage.add(points, drive.T_cam_lidar(i, sensor.name), sensor.camera)
+    decoded = decode_files(drive, looked_up, problems, workers, show_progress) if decode else None
     for name, cam in cameras.items():
         if (f := coverage_finding(name, cam.coverage)) is not None:
             per_camera[name].append(f)
@@ -165,4 +175,4 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
     findings += unique(lidar_findings) + [f for name in cameras for f in unique(per_camera[name])]
     findings += pose_check.findings + times.findings
     return DriveCheck(drive.name, str(drive.root), [f.frame_id for f in drive.frames], checked, cameras,
-                      pose_check, times, findings, sweep_notes, imageless)
+                      pose_check, times, findings, sweep_notes, imageless, len(unread), decoded)

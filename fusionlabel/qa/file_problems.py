@@ -31,6 +31,10 @@ class FileProblems:
         in the frame at drive index ``index``."""
         self.problems[(subject, check)].append((index, frame_id, str(error)))
 
+    def has(self, subject: str, check: str, index: int) -> bool:
+        """Whether file kind ``check`` of ``subject`` in the frame at ``index`` is recorded already."""
+        return any(i == index for i, _, _ in self.problems.get((subject, check), ()))
+
     def findings(self, n_frames: int) -> list[Finding]:
         """One error finding per subject and check, naming its frames in drive order, out of the
         ``n_frames`` frames whose files were looked at."""

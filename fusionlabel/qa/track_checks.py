@@ -21,11 +21,12 @@ were set on are in docs/label_checks.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from ..geometry.cuboid import Cuboid
+from ..geometry.cuboid import Cuboid, centres_and_yaws
 from ..model.annotation import CuboidLabel
 from .box_checks import size_class
 from .findings import ERROR, WARNING, Finding
@@ -63,24 +64,39 @@ class TrackFrame:
 
 @dataclass(frozen=True)
 class TrackBox:
-    """One box of a track: ``frame`` its index in the checked frames, ``world`` its cuboid in the
-    world frame (the LiDAR frame without ego poses), ``cls`` its class in the default ontology."""
+    """One box of a track: ``frame`` its index in the checked frames, ``cls`` its class in the
+    default ontology, ``center`` and ``yaw`` its centre and heading in the world frame (the LiDAR
+    frame without ego poses, ``T_world_lidar`` None); :attr:`world` is the whole cuboid there."""
 
     frame: int
     label: CuboidLabel
-    world: Cuboid
     cls: str
+    center: tuple[float, float, float]
+    yaw: float
+    T_world_lidar: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def world(self) -> Cuboid:
+        """The box in the world frame, built when asked (a track's ends, a handover's neighbours)."""
+        return self.label.box if self.T_world_lidar is None else self.label.box.transformed(self.T_world_lidar)
 
 
 def track_boxes(frames: list[TrackFrame]) -> dict[str, list[TrackBox]]:
-    """Each track's boxes in ``frames`` (in order), in the world frame when the frames have poses."""
+    """Each track's boxes in ``frames`` (in order), in the world frame when the frames have poses
+    (each frame's boxes moved there at once: :func:`~fusionlabel.geometry.cuboid.centres_and_yaws`)."""
     out: dict[str, list[TrackBox]] = defaultdict(list)
     for i, f in enumerate(frames):
-        for lab in f.labels:
-            if lab.track_id is None:
-                continue
-            world = lab.box if f.T_world_lidar is None else lab.box.transformed(f.T_world_lidar)
-            out[lab.track_id].append(TrackBox(i, lab, world, size_class(lab.label) or lab.label))
+        tracked = [lab for lab in f.labels if lab.track_id is not None]
+        if not tracked:
+            continue
+        if f.T_world_lidar is None:
+            places = [(lab.box.center, lab.box.yaw) for lab in tracked]
+        else:
+            centres, yaws = centres_and_yaws([lab.box for lab in tracked], f.T_world_lidar)
+            places = zip(map(tuple, centres.tolist()), yaws.tolist())
+        for lab, (center, yaw) in zip(tracked, places):
+            out[lab.track_id].append(TrackBox(i, lab, size_class(lab.label) or lab.label, center, yaw,
+                                              f.T_world_lidar))
     return out
 
 
@@ -120,7 +136,7 @@ def size_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> F
         return None
     worst, steps = None, []
     for a, b in zip(boxes, boxes[1:]):
-        sa, sb = np.asarray(a.world.size), np.asarray(b.world.size)
+        sa, sb = np.asarray(a.label.box.size), np.asarray(b.label.box.size)
         tolerance = np.maximum(SIZE_TOLERANCE[0], SIZE_TOLERANCE[1] * np.maximum(sa, sb))
         excess = np.abs(sa - sb) - tolerance
         if excess.max() > 0.0:
@@ -134,14 +150,14 @@ def size_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> F
     more = f" ({len(steps)} changes)" if len(steps) > 1 else ""
     fmt = lambda s: " x ".join(f"{v:.2f}" for v in s)   # noqa: E731
     return Finding(WARNING, _subject(tid, boxes), "track-size",
-                   f"size {fmt(a.world.size)} m becomes {fmt(b.world.size)} m between {_between(frames, a, b)}{more}; "
+                   f"size {fmt(a.label.box.size)} m becomes {fmt(b.label.box.size)} m between {_between(frames, a, b)}{more}; "
                    f"a {a.cls} keeps its size (tolerance {SIZE_TOLERANCE[0]} m or {SIZE_TOLERANCE[1]:.0%})",
                    "give the track's boxes one size (the size of its best-seen box)",
                    **about_step(frames, tid, boxes, a, b, steps), value=change, threshold=tolerance, unit="m")
 
 
 def _moved(a: TrackBox, b: TrackBox) -> float:
-    return float(np.hypot(*np.subtract(b.world.center[:2], a.world.center[:2])))
+    return float(np.hypot(*np.subtract(b.center[:2], a.center[:2])))
 
 
 def _jumps(frames: list[TrackFrame], boxes: list[TrackBox]) -> list[tuple[TrackBox, TrackBox, float, float, float]]:
@@ -155,7 +171,7 @@ def _jumps(frames: list[TrackFrame], boxes: list[TrackBox]) -> list[tuple[TrackB
         moved = _moved(a, b)
         limit = MAX_SPEED.get(a.cls, DEFAULT_MAX_SPEED) * dt + POSITION_NOISE
         if frames[a.frame].T_world_lidar is None:
-            limit += (EGO_MAX_SPEED + EGO_MAX_YAW_RATE * float(np.hypot(*a.world.center[:2]))) * dt
+            limit += (EGO_MAX_SPEED + EGO_MAX_YAW_RATE * float(np.hypot(*a.center[:2]))) * dt
         if moved > limit:
             out.append((a, b, moved, dt, limit))
     return out
@@ -178,14 +194,14 @@ def jump_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox]) -> F
                    unit="m")
 
 
-def _heading_turn(a: Cuboid, b: Cuboid) -> float:
+def _heading_turn(a: TrackBox, b: TrackBox) -> float:
     return abs((b.yaw - a.yaw + np.pi) % (2.0 * np.pi) - np.pi)
 
 
 def _flip_step(frames: list[TrackFrame], a: TrackBox, b: TrackBox) -> bool | None:
     """Whether the heading turns further between boxes ``a`` and ``b`` than the object can have
     turned; None when no rule can tell (boxes too far apart in time for the class)."""
-    turn = _heading_turn(a.world, b.world)
+    turn = _heading_turn(a, b)
     ta, tb = frames[a.frame].time_us, frames[b.frame].time_us
     if ta is None or tb is None:
         return turn >= FLIP_ANGLE if b.frame - a.frame == 1 else None
@@ -226,10 +242,10 @@ def yaw_flip_finding(frames: list[TrackFrame], tid: str, boxes: list[TrackBox],
     a, b = flips[0]
     more = f" ({len(flips)} flips)" if len(flips) > 1 else ""
     return Finding(WARNING, _subject(tid, boxes), "track-yaw-flip",
-                   f"heading turns {np.degrees(_heading_turn(a.world, b.world)):.0f} deg between "
+                   f"heading turns {np.degrees(_heading_turn(a, b)):.0f} deg between "
                    f"{_between(frames, a, b)}{more}: drawn facing backwards in one of them?",
                    "turn the box that faces the wrong way by 180 deg",
-                   **about_step(frames, tid, boxes, a, b, flips), value=np.degrees(_heading_turn(a.world, b.world)),
+                   **about_step(frames, tid, boxes, a, b, flips), value=np.degrees(_heading_turn(a, b)),
                    unit="deg")
 
 

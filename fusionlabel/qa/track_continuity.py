@@ -66,13 +66,13 @@ def close_in_time(frames: list[TrackFrame], a: int, b: int, max_s: float, max_fr
 def _predicted(frames: list[TrackFrame], boxes: list[TrackBox], k: int, frame: int) -> np.ndarray:
     """Where box ``k``'s object would be (x, y) in ``frame``, moving on as from the box before it
     (when that is in the frame just before, and both have capture times); else where it is."""
-    here = np.asarray(boxes[k].world.center[:2], dtype=float)
+    here = np.asarray(boxes[k].center[:2], dtype=float)
     if k == 0 or boxes[k - 1].frame != boxes[k].frame - 1:
         return here
     t0, t1, t2 = (frames[i].time_us for i in (boxes[k - 1].frame, boxes[k].frame, frame))
     if None in (t0, t1, t2) or t1 <= t0:
         return here
-    velocity = (here - np.asarray(boxes[k - 1].world.center[:2])) / (t1 - t0)
+    velocity = (here - np.asarray(boxes[k - 1].center[:2])) / (t1 - t0)
     return here + velocity * (t2 - t1)
 
 
@@ -87,7 +87,7 @@ def handovers(frames: list[TrackFrame], tracks: dict[str, list[TrackBox]]) -> li
 
     def crowded(tid: str, box: TrackBox) -> bool:
         return any(t != tid and b.cls == box.cls and
-                   (np.hypot(*np.subtract(b.world.center[:2], box.world.center[:2])) <= FRAGMENT_DISTANCE
+                   (np.hypot(*np.subtract(b.center[:2], box.center[:2])) <= FRAGMENT_DISTANCE
                     or bev_intersection(b.world, box.world) > 0.0) for t, b in by_frame[box.frame])
 
     for tid, boxes in tracks.items():
@@ -106,7 +106,7 @@ def handovers(frames: list[TrackFrame], tracks: dict[str, list[TrackBox]]) -> li
                     or before >= last.frame
                     or not close_in_time(frames, last.frame, first.frame, FRAGMENT_MAX_S, FRAGMENT_MAX_FRAMES)):
                 continue
-            distance = float(np.hypot(*(np.asarray(first.world.center[:2]) -
+            distance = float(np.hypot(*(np.asarray(first.center[:2]) -
                                         _predicted(frames, boxes, k, first.frame))))
             if distance <= FRAGMENT_DISTANCE and not crowded(other, first):
                 out.append(Handover(tid, other, last, first, distance))

@@ -28,11 +28,11 @@ from typing import Callable
 import numpy as np
 
 from ..assist.interpolate import interpolate_track
-from ..geometry.cuboid import Cuboid, points_in_cuboid
+from ..geometry.cuboid import Cuboid, points_in_box, points_in_cuboid
 from ..geometry.iou import bev_iou, iou_matrix
 from ..geometry.transforms import invert_T
 from ..model.annotation import CuboidLabel
-from .box_checks import OBJECT_MARGIN, clear_of_ground
+from .box_checks import OBJECT_MARGIN, cleared
 from .findings import WARNING, Finding
 from .sweep_index import SweepByX
 from .track_checks import RIGID, TrackBox, TrackFrame, track_boxes
@@ -67,17 +67,23 @@ def object_returns(points: np.ndarray | SweepByX, box: Cuboid, others: list[Cubo
     above its bottom clearance (ground) and outside each of ``others`` grown by the object margin
     (the returns of other labelled objects). ``extents``: :func:`grown_extent` of each of
     ``others``, when the caller has them."""
-    box = clear_of_ground(box)
-    reach = float(np.linalg.norm(box.size)) / 2.0
+    centres, sizes, R = cleared([box])
+    return _object_returns(points, centres[0], sizes[0], R[0], others, extents)
+
+
+def _object_returns(points: np.ndarray | SweepByX, centre: np.ndarray, size: np.ndarray, R: np.ndarray,
+                    others: list[Cuboid], extents: list[float] | None = None) -> int:
+    """:func:`object_returns` of the box already :func:`~.box_checks.cleared` (its arrays)."""
+    reach = float(np.linalg.norm(size)) / 2.0
     sweep = points if isinstance(points, SweepByX) else SweepByX(points)
-    near = sweep.near(box.center, reach)
-    inside = near[points_in_cuboid(near, box)]
+    near = sweep.near(centre.tolist(), reach)
+    inside = near[points_in_box(near, centre, size, R)]
     if not len(inside) or not others:
         return len(inside)
     # only a box whose grown bounding sphere reaches ``box``'s can hold returns inside it: the
     # frame's other dozens of labels are passed over without a test of the points
     extents = np.array([grown_extent(o) for o in others] if extents is None else extents)
-    apart = np.abs(np.array([o.center[:2] for o in others]) - box.center[:2]).max(axis=1)
+    apart = np.abs(np.array([o.center[:2] for o in others]) - centre[:2]).max(axis=1)
     for k in np.flatnonzero(apart <= reach + extents):
         if not len(inside):
             break
@@ -190,10 +196,11 @@ class TrackPresence:
         sweep = SweepByX(points)
         extents = [grown_extent(b) for b in labelled]
         apart = ~itself & (iou <= OVERLAP_IOU)
-        for k, (tid, box) in enumerate(wanted):
+        centres, sizes, R = cleared([box for _, box in wanted])
+        for k, (tid, _) in enumerate(wanted):
             others = np.flatnonzero(apart[:, k])
-            self.returns[(tid, frame)] = object_returns(sweep, box, [labelled[n] for n in others],
-                                                        [extents[n] for n in others])
+            self.returns[(tid, frame)] = _object_returns(sweep, centres[k], sizes[k], R[k],
+                                                         [labelled[n] for n in others], [extents[n] for n in others])
         self._judgement = self._gaps = None
 
     def _judged(self, kind: str) -> list[tuple[Probe, int, float]]:
