@@ -45,3 +45,14 @@ def test_misc_stands_out_on_grey_points_and_dark_views():
     assert min(greys.values()) >= MIN_DELTA_E, greys
     for dark in DARK_BACKGROUNDS:
         assert contrast_ratio(misc, dark) >= MIN_ON_DARK, dark
+
+
+def test_a_class_the_app_does_not_know_gets_a_colour_not_a_grey():
+    """Unknown class names hash into the palette: none of its colours may be lost among grey
+    points (chroma), and each reads on the dark views."""
+    from fusionlabel.render.colors import PALETTE
+
+    for c in PALETTE:
+        _, a, b = lab(c)[0]
+        assert np.hypot(a, b) >= 30.0, c
+        assert min(contrast_ratio(c, dark) for dark in DARK_BACKGROUNDS) >= 4.5, c

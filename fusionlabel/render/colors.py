@@ -7,7 +7,7 @@ import functools
 import cv2
 import numpy as np
 
-# Stable, distinguishable colours for common classes; others hash into PALETTE.
+# Stable, distinguishable colours for common classes; others hash into PALETTE (no grey: points are grey).
 CLASS_COLORS = {
     "car": (255, 158, 0), "van": (255, 200, 40), "truck": (255, 99, 71), "bus": (255, 61, 99),
     "pedestrian": (0, 200, 255), "person_sitting": (0, 160, 255), "cyclist": (220, 20, 220),
@@ -15,7 +15,7 @@ CLASS_COLORS = {
     "barrier": (0, 190, 190), "traffic_cone": (140, 220, 60),
 }
 PALETTE = [(255, 158, 0), (0, 200, 255), (220, 20, 220), (80, 220, 100), (255, 99, 71),
-           (120, 120, 255), (255, 220, 0), (0, 160, 160), (200, 120, 80), (160, 160, 160)]
+           (120, 120, 255), (255, 220, 0), (0, 160, 160), (200, 120, 80), (255, 120, 190)]
 
 
 def class_color(label: str) -> tuple[int, int, int]:
