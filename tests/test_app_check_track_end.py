@@ -78,9 +78,17 @@ def test_choosing_a_missing_box_finding_shows_where_the_box_would_be(qtbot, wind
     truth = car.box
     s.apply(DeleteCuboids((car.uid,)))
     s.set_frame(0 if frame else 1)
+    w.bev.focus_on((400.0, 400.0))                          # the views look far away from it
+    if w.view3d is not None:
+        w.view3d.focus_on((400.0, 400.0, 0.0))
+        assert not w.view3d.shows(truth.corners()).all()
     choose(qtbot, w, check, car.track_id)
     assert s.frame == frame and s.selection == ()
     ghost = s.ghost
+    corners = ghost.box.corners()                           # the views came to it
+    assert w.bev.shows(corners[:, :2]).all()
+    assert w.view3d is None or w.view3d.shows(corners).all()
+    assert "has no box in frame" in w.statusBar().currentMessage()
     assert ghost is not None and ghost.frame == frame and ghost.track_id == car.track_id
     assert np.hypot(*np.subtract(ghost.box.center[:2], truth.center[:2])) < 0.5, (ghost.box, truth)
     assert np.allclose(ghost.box.size, truth.size, atol=0.05)

@@ -680,7 +680,7 @@ def test_a_class_key_on_several_tracks_asks_again_before_retyping_them_in_every_
     key(qtbot, w, Qt.Key.Key_2)
     said = s.messages[-1].text
     assert classes() == {"van"} and s.document.get(other).cls == "car"
-    assert said.startswith("Set class van: 2 tracks, 8 boxes") and "changed 8 boxes in 4 frames (Ctrl+Z undoes it)" in said
+    assert said.startswith("Set class van: 2 tracks, 8 boxes") and "8 of them changed class, in 4 frames (Ctrl+Z undoes it)" in said
     rows = saved_rows(project, set(mine["100"] + mine["200"] + [other]))
     assert sorted(r[0] for r in rows.values()) == ["car"] + ["van"] * 8
     key(qtbot, w, Qt.Key.Key_Z, CTRL)               # one step back: every box of both tracks is car again
@@ -690,4 +690,4 @@ def test_a_class_key_on_several_tracks_asks_again_before_retyping_them_in_every_
     s.select(fresh)
     key(qtbot, w, Qt.Key.Key_3)
     assert {s.document.get(u).cls for u in fresh} == {"truck"}
-    assert "changed 2 boxes in 1 frame (Ctrl+Z undoes it)" in s.messages[-1].text
+    assert "2 of them changed class, in 1 frame (Ctrl+Z undoes it)" in s.messages[-1].text

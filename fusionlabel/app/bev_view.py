@@ -131,6 +131,8 @@ class BevView(QWidget):
                 self.setCursor(Qt.CursorShape.PointingHandCursor if payload else Qt.CursorShape.CrossCursor)
         if kind == "reveal":
             self.reveal(payload)
+        if kind == "ghost" and payload is not None:   # a missing box chosen in the checks: show it
+            self.reveal_boxes([payload.box])
         if kind in ("document", "selection", "preview", "layers", "class", "tool", "ghost"):
             self.update()
 
@@ -207,9 +209,12 @@ class BevView(QWidget):
         return int((~self.shows(xy)).sum())
 
     def reveal(self, uids) -> None:
-        """Pan (never zoom) so that the cuboids ``uids`` are in view, centred on them, when any
-        corner of their footprints is off screen; otherwise leave the view as it is."""
-        boxes = [self.session.document.get(u).box for u in uids if u in self.session.document]
+        """Pan (never zoom) so that the cuboids ``uids`` are in view (:meth:`reveal_boxes`)."""
+        self.reveal_boxes([self.session.document.get(u).box for u in uids if u in self.session.document])
+
+    def reveal_boxes(self, boxes) -> None:
+        """Pan (never zoom) so that ``boxes`` are in view, centred on them, when any corner of
+        their footprints is off screen; otherwise leave the view as it is."""
         if not boxes:
             return
         corners = np.vstack([b.corners()[:, :2] for b in boxes])

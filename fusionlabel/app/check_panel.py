@@ -252,4 +252,4 @@ class CheckPanel(QDockWidget):
             ghost = finding_ghost(finding, self.session, frame)
             if ghost is not None:    # where the box would be, until the user acts or moves on
                 self.session.show_ghost(ghost)
-                self.session.notify(ghost_text(ghost, self.session.drive.frames[frame].frame_id), frame=frame)
+                self.session.notify(ghost_text(ghost, self.session.drive.frames[frame].frame_id))

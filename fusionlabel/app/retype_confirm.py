@@ -46,9 +46,10 @@ def needs_confirming(reach: Reach, frame: int) -> bool:
 
 
 def done_text(description: str, reach: Reach) -> str:
-    """The status bar's line after a retype of several tracks: the step's description, then how
-    many boxes changed in how many frames and that Ctrl+Z undoes it."""
-    return (f"{description}; changed {counted(len(reach.boxes), 'box')} in {counted(len(reach.frames), 'frame')} "
+    """The status bar's line after a retype of several tracks: the step's description (which
+    counts every box of the tracks), then how many of those changed class (the others had it
+    already), in how many frames, and that Ctrl+Z undoes it."""
+    return (f"{description}; {len(reach.boxes)} of them changed class, in {counted(len(reach.frames), 'frame')} "
             f"(Ctrl+Z undoes it)")
 
 

@@ -194,6 +194,8 @@ class View3D(GLViewMixin, QOpenGLWindow):
                 self.update_stacked()
             self._update_boxes()
         elif kind == "ghost":
+            if payload is not None:   # a missing box chosen in the checks: show it
+                self.reveal_boxes([payload.box])
             self._update_boxes()
         elif kind in ("document", "selection", "preview"):
             if kind != "preview" and self.shown_rows is not None:
@@ -637,7 +639,10 @@ class View3D(GLViewMixin, QOpenGLWindow):
         """Follow an undo or redo like the bird's-eye view: when any corner of the cuboids ``uids``
         is off screen or behind the eye, move the point the view orbits (and the eye with it) to
         their middle, without turning or zooming; otherwise leave the view as it is."""
-        boxes = [self.session.document.get(u).box for u in uids if u in self.session.document]
+        self.reveal_boxes([self.session.document.get(u).box for u in uids if u in self.session.document])
+
+    def reveal_boxes(self, boxes) -> None:
+        """:meth:`reveal` for cuboids that are not in the document (a missing box's outline)."""
         if not boxes:
             return
         corners = np.vstack([b.corners() for b in boxes])
