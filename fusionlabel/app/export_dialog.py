@@ -37,6 +37,7 @@ from ..model.drive import camera_names_of_all_rigs
 from ..model.frame_spec import FRAMES_SYNTAX, parse_frames
 from .export_fields import CheckedField
 from .export_job import (
+    LABELS_ONLY_BOX,
     PROJECT_FIELDS,
     STATUS_CHOICES,
     ExportChoice,
@@ -134,7 +135,7 @@ class ExportDialog(QDialog):
         self.prelabels_box.setToolTip("by default only human, accepted and imported cuboids are exported; "
                                       "the summary counts the pre-labels left out")
         self.prelabels_box.setChecked(choice.include_prelabels)
-        self.labels_only_box = QCheckBox("Labels only (no sweeps or images)")
+        self.labels_only_box = QCheckBox(f"{LABELS_ONLY_BOX} (no sweeps or images)")
         self.labels_only_box.setChecked(choice.labels_only)
         self.force_box = QCheckBox("Replace an earlier export in this folder (other files are kept)")
         self.force_box.setToolTip("without it, a folder that is not empty is refused")
