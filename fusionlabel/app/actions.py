@@ -339,8 +339,9 @@ class Actions(AssistActions, TrackActions):
         s = self.s
         if s.read_only:
             why = s.read_only_reason or "another process has the project"
+            other = "window" if s.held_here else "process"
             s.notify(f"nothing to save: this window is read-only ({why}), so it makes no edits; the project "
-                     "on disk is as the other process saved it", "warning")
+                     f"on disk is as the other {other} saved it", "warning")
             return
         doc = s.document
         last = f" (the last: {doc.undo_text()})" if doc.can_undo else ""
