@@ -51,10 +51,12 @@ def read_only_problem(reason: str | None) -> str:
     return (reason or "the project is open read-only").removesuffix("; opened read-only")
 
 
-def waivers_read_only(problem: str) -> str:
+def waivers_read_only(problem: str, here: bool = False) -> str:
     """Why waivers cannot be changed now, in the CLI and the app: ``problem`` (the project is open
-    in another fusionlabel process, or read-only), nothing changed, and what to do."""
-    return (f"waivers not changed: {problem}; close the other fusionlabel first, or change them there "
+    in another fusionlabel process, or read-only; ``here``: in another window of this process),
+    nothing changed, and what to do."""
+    other = "the other window of this project" if here else "the other fusionlabel"
+    return (f"waivers not changed: {problem}; close {other} first, or change them there "
             "(its label-check dock: Ctrl+K, then W on the finding)")
 
 

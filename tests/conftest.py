@@ -284,3 +284,37 @@ def run_on_display(script: str, env: dict | None = None) -> dict:
     if "skip" in out:
         pytest.skip(out["skip"])
     return out
+
+
+HOLD_LOCK = """
+import sys, time
+from fusionlabel.store.lock import ProjectLock
+lock = ProjectLock(sys.argv[1])
+print(lock.acquire(), flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+class held_by_another_process:  # noqa: N801 - used as a context manager
+    """``with held_by_another_process(folder):`` the project in ``folder`` is held by a child
+    process (its lock taken, as another app would) for the block, or ``seconds`` when given (the
+    child then lets it go by itself). A project opened twice in one process says so instead."""
+
+    def __init__(self, folder, seconds: float = 600.0):
+        import subprocess
+        import sys
+
+        from fusionlabel.store.project import LOCK_NAME
+
+        self.child = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(Path(folder) / LOCK_NAME), str(seconds)],
+                                      stdout=subprocess.PIPE, text=True, cwd=REPO,
+                                      env=dict(os.environ, PYTHONPATH=str(REPO)))
+        assert self.child.stdout.readline().strip() == "True", "the child could not take the lock"
+
+    def __enter__(self):
+        return self.child
+
+    def __exit__(self, *exc) -> None:
+        self.child.kill()
+        self.child.wait(timeout=30)
+        self.child.stdout.close()

@@ -230,6 +230,28 @@ def test_the_image_size_row_shows_only_for_the_formats_that_need_it(qtbot, image
     assert tree(tmp_path / "app") == tree(tmp_path / "cli")                     # no image_2 camera made up
 
 
+def test_the_camera_row_shows_for_kitti_and_coco(qtbot, window, tmp_path):
+    d = open_dialog(qtbot, window, "kitti", tmp_path / "app")
+    assert {fmt for fmt in CASES if (pick(d.format_box, fmt), shown(d, d.camera_box))[1]} == {"kitti", "coco"}
+    d.reject()
+
+
+def test_the_camera_row_is_hidden_for_a_drive_without_any_camera(qtbot, imageless_project, tmp_path):
+    """On a KITTI tracking drive whose image_02/ is gone there is no camera to choose, so no format
+    shows the Camera row (KITTI shows the image size it needs instead)."""
+    project, _size = imageless_project
+    w = next(app_window(qtbot, project))
+    try:
+        d = open_dialog(qtbot, w, "kitti", tmp_path / "without")
+        assert d.camera_box.count() == 1                      # only "the format's default"
+        assert not any((pick(d.format_box, fmt), shown(d, d.camera_box))[1] for fmt in CASES)
+        pick(d.format_box, "kitti")
+        assert shown(d, d.options.image_size)                 # the size it needs instead
+        d.reject()
+    finally:
+        w.close()
+
+
 # ------------------------------------------------------------------ the cameras of every rig
 def test_the_camera_list_holds_the_cameras_of_every_rig_in_a_stable_order(qtbot, window):
     from fusionlabel.model.drive import camera_names_of_all_rigs

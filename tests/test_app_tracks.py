@@ -691,3 +691,54 @@ def test_a_class_key_on_several_tracks_asks_again_before_retyping_them_in_every_
     key(qtbot, w, Qt.Key.Key_3)
     assert {s.document.get(u).cls for u in fresh} == {"truck"}
     assert "2 of them changed class, in 1 frame (Ctrl+Z undoes it)" in s.messages[-1].text
+
+
+def answer_question(qtbot, key) -> list[str]:
+    """Answer the next message box with ``key`` (Return: its default button, Esc: cancel); the list
+    gets its text once it was shown."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication, QMessageBox
+
+    asked = []
+
+    def press(tries: int = 50) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            if tries:
+                QTimer.singleShot(20, lambda: press(tries - 1))
+            return
+        asked.append(box.text())
+        qtbot.keyClick(box, key)
+
+    QTimer.singleShot(0, press)
+    return asked
+
+
+def test_the_class_box_on_several_tracks_asks_before_retyping_them_in_every_frame(qtbot, window, project):
+    """The attribute panel's class box, with cuboids of two tracks reaching other frames selected,
+    asks in a message box with the reach the class keys give (Esc: nothing changes, and the box shows
+    the class kept; Enter: the default button retypes both tracks in every frame, said as the keys
+    say it). On one track it retypes at once, as documented."""
+    w, s = window, window.session
+    mine = {t: [place(s, f, s.drive.labels(f)[k], t).uid for f in range(4)] for k, t in enumerate(("100", "200"))}
+    s.select((mine["100"][0], mine["200"][0]))
+    classes = lambda: {s.document.get(u).cls for t in ("100", "200") for u in mine[t]}  # noqa: E731
+    combo = w.attributes.cls
+    asked = answer_question(qtbot, Qt.Key.Key_Escape)
+    combo.setCurrentText("van")
+    assert asked == ["Retype 2 tracks, 8 boxes in 4 frames to van (not only this frame)?"]
+    assert classes() == {"car"} and combo.currentText() == "car"
+    assert s.messages[-1].text == "retype to van cancelled (2 tracks, 8 boxes in 4 frames stay as they were)"
+    asked = answer_question(qtbot, Qt.Key.Key_Return)
+    combo.setCurrentText("van")
+    assert len(asked) == 1 and classes() == {"van"} and combo.currentText() == "van"
+    said = s.messages[-1].text
+    assert said.startswith("Set class van: 2 tracks, 8 boxes") and "8 of them changed class, in 4 frames (Ctrl+Z undoes it)" in said
+    assert sorted(r[0] for r in saved_rows(project, set(mine["100"] + mine["200"])).values()) == ["van"] * 8
+    qtbot.waitUntil(w.isActiveWindow)               # the window's keys work again once the box is gone
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert classes() == {"car"}
+    s.select((mine["100"][0],))                     # one track: at once, no question
+    asked = answer_question(qtbot, Qt.Key.Key_Escape)
+    combo.setCurrentText("truck")
+    assert {s.document.get(u).cls for u in mine["100"]} == {"truck"} and not asked

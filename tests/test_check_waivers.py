@@ -10,6 +10,7 @@ import sqlite3
 
 import pytest
 
+from conftest import held_by_another_process
 from fusionlabel.cli.main import main
 from fusionlabel.model.commands import CreateCuboid, DeleteCuboids, SetAbsent
 from fusionlabel.qa.label_check import check_labels
@@ -162,7 +163,7 @@ def test_cli_refuses_to_waive_a_label_finding_seen_on_some_frames_only(project, 
 
 def test_cli_waivers_of_a_project_the_app_has_open_name_the_option_and_the_dock(project, capsys):
     gap = ids_by_check(run_json(capsys, project))["track-gap"]
-    with Project.open(project):                 # as the app holds it
+    with held_by_another_process(project):      # as the app holds it
         for extra, option in ((["--waive", gap, "--reason", "occluded"], "--waive"), (["--unwaive", gap], "--unwaive")):
             code, out, err = run(capsys, project, "--labels-only", *extra)
             assert code == 2 and not out and "Traceback" not in err

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import held_by_another_process
 from fusionlabel.cli.main import main
 from fusionlabel.store.project import (Project, ProjectError, default_project_folder, interrupted_creation,
                                        is_project, open_project_or_drive)
@@ -160,9 +161,10 @@ def test_killed_create_is_finished_by_import_labels_or_the_app(small_sim_drive, 
 def test_import_labels_into_a_project_made_without_them(small_sim_drive, tmp_path, capsys):
     proj = tmp_path / "proj"
     assert main(["project", "create", str(small_sim_drive.root), "--out", str(proj), "--quiet"]) == 0
-    with Project.open(proj) as project:        # while another process holds it, nothing is imported
+    with held_by_another_process(proj):        # while another process holds it, nothing is imported
         assert main(["project", "import-labels", str(proj), "--quiet"]) == 2
         assert "cannot import labels now: another fusionlabel process has project" in capsys.readouterr().err
+    with Project.open(proj, read_only=True) as project:
         assert len(project.document) == 0
     assert main(["project", "import-labels", str(proj), "--quiet"]) == 0
     n_labels = sum(len(small_sim_drive.labels(i)) for i in range(len(small_sim_drive)))
@@ -208,9 +210,10 @@ def test_relink_refuses_a_project_another_process_has_open(small_sim_drive, tmp_
     assert main(["project", "create", str(drive), "--out", str(proj), "--quiet"]) == 0
     moved = tmp_path / "moved"
     drive.rename(moved)
-    with Project.open(proj, drive_path=moved) as holder:      # relinks, and holds the project
-        drive_record_path = holder.store.drive_record().path
-        moved.rename(drive)
+    with Project.open(proj, drive_path=moved) as opened:      # relinks
+        drive_record_path = opened.store.drive_record().path
+    moved.rename(drive)
+    with held_by_another_process(proj):
         assert main(["project", "relink", str(proj), str(drive)]) == 2
         err = capsys.readouterr().err
         assert "cannot relink it now: another fusionlabel process has project" in err

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import held_by_another_process
 from fusionlabel.assist.prelabel_manifest import MANIFEST
 from fusionlabel.cli.main import main
 
@@ -393,15 +394,21 @@ def test_a_project_held_by_another_process_is_refused_saying_what_to_do(drive, t
     from fusionlabel.store.project import Project
 
     project = make_project(drive, tmp_path / "project")
-    holder = Project.open(project)             # another open file description: as another process
-    try:
+    with held_by_another_process(project):
         assert main(["prelabel", str(project), "--frames", "0", "--quiet"]) == 2
         err = capsys.readouterr().err.strip()
         assert "another fusionlabel process has project" in err and "nothing was done" in err
         assert "--wait SECONDS" in err and not err.endswith("opened read-only")
-        threading.Timer(0.5, holder.close).start()
+    with held_by_another_process(project, seconds=0.5):     # lets it go half a second later
         assert main(["prelabel", str(project), "--frames", "0", "--wait", "20", "--quiet"]) == 0
         assert "for 1 frame to project" in capsys.readouterr().out
+    holder = Project.open(project)             # open in this process too: said so, waited for as well
+    try:
+        assert main(["prelabel", str(project), "--frames", "0", "--quiet"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "is already open in this process" in err and "--wait SECONDS" in err
+        threading.Timer(0.5, holder.close).start()
+        assert main(["prelabel", str(project), "--frames", "0", "--wait", "20", "--quiet"]) == 0
     finally:
         holder.close()
 

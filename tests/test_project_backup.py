@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import held_by_another_process
 from fusionlabel.cli.main import main
 from fusionlabel.errors import FusionLabelError
 from fusionlabel.store import backup
-from fusionlabel.store.lock import ProjectLock
-from fusionlabel.store.project import DB_NAME, LOCK_NAME, Project
+from fusionlabel.store.project import DB_NAME, Project
 
 HOUR = 3600.0
 
@@ -83,13 +83,9 @@ def test_a_cut_database_is_refused_naming_the_copy_and_restore_brings_the_work_b
     with pytest.raises(FusionLabelError) as e:
         Project.open(project)
     assert str(backup.backups(project)[0]) in str(e.value) and "fusionlabel project restore" in str(e.value)
-    holder = ProjectLock(project / LOCK_NAME)             # another process has it open: refused, nothing moved
-    assert holder.acquire()
-    try:
+    with held_by_another_process(project):                # another process has it open: refused, nothing moved
         assert main(["project", "restore", str(project)]) == 2
-        assert "another process has this project open" in capsys.readouterr().err
-    finally:
-        holder.release()
+        assert "another fusionlabel process has this project open" in capsys.readouterr().err
     assert main(["project", "restore", str(project)]) == 0
     out = capsys.readouterr().out
     (kept,) = project.glob(f"{DB_NAME}.broken-*")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import held_by_another_process
 from fusionlabel.cli.main import main
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
@@ -96,17 +97,15 @@ def test_force_refuses_a_folder_holding_no_project(tmp_path, capsys):
 
 
 def test_force_refuses_a_project_open_elsewhere(tmp_path, capsys):
-    from fusionlabel.store.project import Project
-
     project = tmp_path / "p"
     assert create(project) == 0
     edited(project)
     before = annotations(project)
-    with Project.open(project):
+    with held_by_another_process(project):
         capsys.readouterr()
         assert create(project, "--force") == 2
         err = capsys.readouterr().err
-    assert "another process has this project open" in err and "nothing was changed" in err
+    assert "another fusionlabel process has this project open" in err and "nothing was changed" in err
     assert annotations(project) == before and not backups(project)
 
 

@@ -192,11 +192,14 @@ def test_second_instance_is_read_only_and_says_so(project, tmp_path):
     second = Project.open(tmp_path / "proj")
     try:
         assert second.read_only and not project.read_only
-        assert f"pid {os.getpid()}" in second.read_only_reason and "read-only" in second.read_only_reason
+        # this same process holds the lock: said so, not "another fusionlabel process"
+        assert second.read_only_reason == (f"project {project.folder} is already open in this process (another "
+                                           "window, or an open not closed yet); opened read-only")
+        assert second.held_here and not second.held_elsewhere
         assert second.read_only_reason in second.warnings
         assert state_digest(second.document) == state_digest(doc)
         for edit in (lambda: second.document.apply(SetFrameStatus(0, "done")), second.document.undo):
-            with pytest.raises(ReadOnlyError, match="another fusionlabel process"):
+            with pytest.raises(ReadOnlyError, match="already open in this process"):
                 edit()
         second.set_setting("current_frame", 3)                     # kept in memory, not written
         assert second.get_setting("current_frame") == 3 and project.get_setting("current_frame") is None
@@ -233,6 +236,7 @@ def test_other_process_opens_read_only(project):
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert info["read_only"] is True and f"pid {os.getpid()}" in info["reason"]
+    assert info["reason"].startswith(f"another fusionlabel process has project {project.folder} open (pid ")
 
 
 def test_lock_dies_with_a_killed_process(tmp_path, drive):
@@ -244,6 +248,7 @@ def test_lock_dies_with_a_killed_process(tmp_path, drive):
         assert holder.stdout.readline().strip() == "False"
         with Project.open(tmp_path / "proj") as p:
             assert p.read_only and f"pid {holder.pid}" in p.read_only_reason
+            assert p.held_elsewhere and not p.held_here
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)

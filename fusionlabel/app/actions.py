@@ -15,11 +15,11 @@ from ..model.frame_status import finished_frames, reopened_note
 from .bev_filter import LOWEST_CUT, step_cut
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
-from .retype_confirm import RetypeConfirm, done_text, needs_confirming, retype_reach
+from .retype_confirm import RetypeConfirm, cancelled_text, plan_retype, say_done
 from .session import COLOR_MODES, Session
 from .sweep_stack import MAX_SWEEPS
 from .tab_order import TabCycle, spatial_order
-from .track_actions import TrackActions, frame_namer, retype, retype_command, track_neighbour
+from .track_actions import TrackActions, frame_namer, retype, track_neighbour
 from .unrelated_frames import copy_note
 
 GROUND_RADII = (3.0, 8.0, 20.0)  # metres searched, in turn, for the ground under a new cuboid
@@ -245,18 +245,16 @@ class Actions(AssistActions, TrackActions):
         tracks that reaches other frames than the one shown waits for the same key again
         (:mod:`.retype_confirm`), and then says how many boxes in how many frames changed."""
         if self.s.selection:
-            cmd = retype_command(self.s, cls)      # built once: checked against the locks, then applied
-            locked = self.s.locked_changes_of(cmd)
-            reach = retype_reach(self.s.document, self.s.selection, cls)
-            if (cmd is not None and not locked and not self.s.read_only and needs_confirming(reach, self.s.frame)
-                    and not self.retype_confirm.confirmed(reach, self.s.selection, self.s.frame)):
+            plan = plan_retype(self.s, cls)
+            reach = plan.reach
+            if plan.asks and not self.retype_confirm.confirmed(reach, self.s.selection, self.s.frame):
                 self.s.notify(self.retype_confirm.ask_text(reach, self.s.ontology.classes[cls].key))
                 return
             self.retype_confirm.cancel()
             before = self.s.current_class
-            if not locked:
+            if not plan.locked:
                 self.s.set_current_class(cls)
-            bound = retype(self.s, cls, cmd, None if len(reach.tracks) < 2 else lambda text: done_text(text, reach))
+            bound = retype(self.s, cls, plan.cmd, say_done(reach))
             if bound is not None and self.s.current_class == cls:
                 self.s.tie_class_to_last_step(before, cls)   # Ctrl+Z gives the class for new cuboids back
         else:
@@ -269,7 +267,7 @@ class Actions(AssistActions, TrackActions):
         reach = self.retype_confirm.cancel()
         if reach is None:
             return False
-        self.s.notify(f"retype to {reach.cls} cancelled ({reach.text()} stay as they were)")
+        self.s.notify(cancelled_text(reach))
         return True
 
     def rotate(self, degrees: float):
@@ -342,8 +340,9 @@ class Actions(AssistActions, TrackActions):
         s = self.s
         if s.read_only:
             why = s.read_only_reason or "another process has the project"
+            other = "window" if s.held_here else "process"
             s.notify(f"nothing to save: this window is read-only ({why}), so it makes no edits; the project "
-                     "on disk is as the other process saved it", "warning")
+                     f"on disk is as the other {other} saved it", "warning")
             return
         doc = s.document
         last = f" (the last: {doc.undo_text()})" if doc.can_undo else ""

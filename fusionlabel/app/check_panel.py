@@ -209,7 +209,8 @@ class CheckPanel(QDockWidget):
             return
         finding, waiver = self.rows[row]
         if self.session.read_only:      # say so before asking for a reason that cannot be kept
-            self.session.notify(waivers_read_only(read_only_problem(self.session.read_only_reason)), "error")
+            self.session.notify(waivers_read_only(read_only_problem(self.session.read_only_reason),
+                                                  self.session.held_here), "error")
             return
         if waiver is not None:
             again = "stale, gone" if finding is None else "the finding is listed again"

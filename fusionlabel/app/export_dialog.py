@@ -1,7 +1,7 @@
 """File > Export's dialog: the format (with what each writes), the output folder (a folder
 chooser; by default ``<project>/exports/<format>``), and the options of ``fusionlabel export`` an
 annotator uses: the classes (a checklist of the ontology's), the frames (``--frames``), the camera
-of KITTI and COCO (any camera of the drive's rigs), and the rows of :mod:`.export_options_form`
+of KITTI and COCO (any camera of the drive's rigs; no row for a drive without cameras), and the rows of :mod:`.export_options_form`
 (class map and the options of one format, shown for that format only). Each text is checked as the
 command checks it, on every change: its message shows under the field and Export waits until it
 is right. The choices are remembered between sessions (:func:`load_choice`, :func:`save_choice`:
@@ -37,10 +37,11 @@ from ..model.drive import camera_names_of_all_rigs
 from ..model.frame_spec import FRAMES_SYNTAX, parse_frames
 from .export_fields import CheckedField
 from .export_job import (
+    CAMERA_FORMATS,
+    LABELS_ONLY_BOX,
     PROJECT_FIELDS,
     STATUS_CHOICES,
     ExportChoice,
-    applies,
     default_out,
     drive_format,
     format_label,
@@ -134,7 +135,7 @@ class ExportDialog(QDialog):
         self.prelabels_box.setToolTip("by default only human, accepted and imported cuboids are exported; "
                                       "the summary counts the pre-labels left out")
         self.prelabels_box.setChecked(choice.include_prelabels)
-        self.labels_only_box = QCheckBox("Labels only (no sweeps or images)")
+        self.labels_only_box = QCheckBox(f"{LABELS_ONLY_BOX} (no sweeps or images)")
         self.labels_only_box.setChecked(choice.labels_only)
         self.force_box = QCheckBox("Replace an earlier export in this folder (other files are kept)")
         self.force_box.setToolTip("without it, a folder that is not empty is refused")
@@ -157,8 +158,12 @@ class ExportDialog(QDialog):
         self.frames_edit, self.frames_error = self.frames_field.edit, self.frames_field.error_label
         self.camera_box = QComboBox()
         self.camera_box.addItem("the format's default (KITTI: image_2 or the first; COCO: every camera)", "")
-        for name in camera_names_of_all_rigs(drive):
+        cameras = camera_names_of_all_rigs(drive)
+        for name in cameras:
             self.camera_box.addItem(name, name)
+        # a drive without any camera (a KITTI tracking sequence without image_02/) has none to
+        # choose: the row is hidden, as the image size row is for a format that does not need it
+        self.camera_formats = CAMERA_FORMATS if cameras else ()
         self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(choice.camera)))
         self.camera_box.setToolTip("KITTI: the camera written as image_2; COCO: only this camera (--camera)")
         self.form = form = QFormLayout()
@@ -192,7 +197,7 @@ class ExportDialog(QDialog):
         if Path(self.out_edit.text().strip()) == default_out(self.project_folder, self._format):
             self.out_edit.setText(str(default_out(self.project_folder, new)))
         self._format = new
-        self.form.setRowVisible(self.camera_box, applies("camera", new))
+        self.form.setRowVisible(self.camera_box, new in self.camera_formats)
         self.options.show_for(new)
         self.resize(self.width(), self.sizeHint().height())   # the rows shown, at the width the user gave
 

@@ -24,6 +24,8 @@ STATUS_CHOICES = (("every frame", None), ("frames marked done or reviewed", "don
                   ("frames marked reviewed", "reviewed"))
 PROGRESS_LINE = re.compile(r"^export [\w-]+: (\d+)/(\d+) frames?\b")
 ERROR_PREFIX = "fusionlabel: error: "
+# The dialog's tick box for --labels-only, as the export's summary names it to the app's user
+LABELS_ONLY_BOX = "Labels only"
 CAMERA_FORMATS = ("kitti", "coco")   # the formats that take --camera
 # The formats each format-specific option applies to (as ``fusionlabel export --help`` says).
 OPTION_FORMATS = {"camera": CAMERA_FORMATS, "outside": ("kitti", "kitti-tracking"),
@@ -120,7 +122,8 @@ def format_label(fmt: str) -> str:
 
 def export_arguments(project_folder: str | Path, choice: ExportChoice, out: str | Path) -> list[str]:
     """The ``fusionlabel export`` arguments (after ``fusionlabel``) for ``choice`` into ``out``."""
-    args = ["export", str(project_folder), "--format", choice.format, "--out", str(out), "--json"]
+    args = ["export", str(project_folder), "--format", choice.format, "--out", str(out), "--json",
+            "--labels-only-words", f'"{LABELS_ONLY_BOX}"']
     if choice.include_prelabels:
         args.append("--include-prelabels")
     if choice.status:

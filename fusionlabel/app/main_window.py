@@ -31,7 +31,7 @@ from ..model.edit_actions import selected_in_frame
 from .actions import Actions
 from .bev_view import BevView
 from .camera_dock import CameraHost
-from .camera_view import CameraPanel
+from .camera_view import CameraPanel, CameraView
 from .check_panel import CheckPanel
 from .export_action import WindowExport
 from .frame_data import FrameData
@@ -47,8 +47,9 @@ from .prelabel_status import PrelabelStatus
 from .qt_util import take_activation_back
 from .session import MESSAGES_KEPT, Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
-from .side_views import SideViews
+from .side_views import SideView, SideViews
 from .unrelated_frames import restart_views
+from .view_focus import ViewFocus
 from .window_layout import WindowLayout
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,11 @@ class MainWindow(QMainWindow):
         self.objects = ObjectList(s)
         self.objects_header = ObjectsHeader(s, self.objects)   # filter, count, hidden/locked classes
         self.attributes = AttributePanel(s)
+        # Enter in the track field or the filter, and Esc in any field, give the keys back to the
+        # view last worked in (the bird's-eye view first)
+        self.view_focus = ViewFocus(self.bev, lambda w: isinstance(w, (BevView, SideView, CameraView)), self)
+        self.attributes.track.returnPressed.connect(self.view_focus.give_back)
+        self.objects_header.filter.returnPressed.connect(self.view_focus.give_back)
         if use_gl is None:
             from .qt_util import opengl_available
 
@@ -341,7 +347,7 @@ class MainWindow(QMainWindow):
         """A key press goes first to the focused widget as a ShortcutOverride, and on up to its
         window (this one, or a dock floating) when the widget does not claim it. In a text field the
         keys one types or edits with stay in the field (input_widgets.owns_key), Tab too (ignored:
-        focusNextPrevChild); Esc leaves the field for the bird's-eye view. A focused combo box keeps
+        focusNextPrevChild); Esc leaves the field for the view last worked in (:mod:`.view_focus`). A focused combo box keeps
         the keys that change its value. True when the focused widget keeps the key."""
         focus = QApplication.focusWidget()
         if focus is None or not window.isAncestorOf(focus):
@@ -349,9 +355,7 @@ class MainWindow(QMainWindow):
         if ev.key() == Qt.Key.Key_Escape and is_text_input(focus):
             if hasattr(focus, "escape"):   # the object list's filter: Esc clears it
                 focus.escape()
-            self.bev.setFocus()
-            if window is not self:   # from a floating dock: back to the main window's views
-                self.activateWindow()
+            self.view_focus.give_back()   # the view last worked in, raising its window from a floating dock
             ev.accept()
             return True
         if owns_key(focus, ev.key(), ev.modifiers()):

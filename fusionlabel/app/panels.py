@@ -31,6 +31,8 @@ from ..model.track_attributes import mixed_values, value_text
 from ..wording import counted, track_text
 from .input_widgets import ComboBox, DoubleSpinBox, SpinBox
 from .remembered_note import finding_elsewhere, remembered_note
+from .retype_confirm import cancelled_text, plan_retype, say_done
+from .retype_question import ask_retype
 from .session import Session
 from .track_actions import frame_namer, retype, set_track
 
@@ -211,6 +213,9 @@ class AttributePanel(QWidget):
         self.cls.addItems(list(session.ontology.classes))
         self.cls.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.cls.currentTextChanged.connect(self._class_chosen)
+        # whether a class chosen here for several tracks reaching other frames goes ahead (a
+        # message box: :func:`.retype_question.ask_retype`)
+        self.confirm_retype = lambda reach: ask_retype(self, reach)
         self.form = QFormLayout()
         # with no cuboid selected, what the app remembers (a track marked absent here: Shift+H ...)
         self.note = QLabel()
@@ -411,10 +416,19 @@ class AttributePanel(QWidget):
             self.track.setText(self.session.document.get(uid).track_id or "")   # what the cuboid now has
 
     def _class_chosen(self, cls: str) -> None:
+        """Retype the selection's whole tracks, as the class keys do; on several tracks reaching
+        other frames (:func:`.retype_confirm.plan_retype`), only once ``confirm_retype`` says yes."""
         ann = self.annotation()
-        if ann is not None and cls:
-            if retype(self.session, cls) is None:
-                self.refresh()   # refused (a locked class, a read-only project): show the class it kept
+        if ann is None or not cls:
+            return
+        s = self.session
+        plan = plan_retype(s, cls)
+        if plan.asks and not self.confirm_retype(plan.reach):
+            s.notify(cancelled_text(plan.reach))
+            self.refresh()       # the class box shows the class the cuboid kept
+            return
+        if retype(s, cls, plan.cmd, say_done(plan.reach)) is None:
+            self.refresh()   # refused (a locked class, a read-only project): show the class it kept
 
     def _on_session(self, kind, payload) -> None:
         if kind in ("selection", "frame") and self.track.hasFocus():

@@ -1,7 +1,8 @@
 """A class key on cuboids of several tracks retypes them in every frame: the first press says how far
 that reaches and waits, the same key again within :data:`CONFIRM_S` seconds does it, Esc cancels.
 A retype that stays in the frame shown, or covers one track (the documented whole-track retype),
-needs no second press. Qt-free.
+needs no second press. The attribute panel's class box asks the same question in a message box
+(:func:`plan_retype` says when, for both). Qt-free.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from ..model import edit_actions
 from ..wording import counted
+from .track_actions import retype_command
 
 CONFIRM_S = 4.0  # the second press of the same class key must come within this many seconds
 
@@ -43,6 +45,39 @@ def needs_confirming(reach: Reach, frame: int) -> bool:
     """Whether the retype asks for a second press: it covers several tracks and changes a box in a
     frame other than ``frame`` (the one shown)."""
     return len(reach.tracks) > 1 and bool(reach.frames - {frame})
+
+
+@dataclass(frozen=True)
+class PlannedRetype:
+    """A retype of the selection to one class, before it is done: its command (None: nothing to
+    change), the locked cuboids it would change (refused when any), its :class:`Reach`, and
+    whether it asks first (:func:`needs_confirming`, on an edit that would go ahead)."""
+
+    cmd: object
+    locked: object
+    reach: Reach
+    asks: bool
+
+
+def plan_retype(session, cls: str) -> PlannedRetype:
+    """The :class:`PlannedRetype` of giving the selected cuboids' whole tracks class ``cls`` in
+    ``session`` (a class key or the attribute panel's class box)."""
+    cmd = retype_command(session, cls)     # built once: checked against the locks, then applied
+    locked = session.locked_changes_of(cmd)
+    reach = retype_reach(session.document, session.selection, cls)
+    asks = cmd is not None and not locked and not session.read_only and needs_confirming(reach, session.frame)
+    return PlannedRetype(cmd, locked, reach, asks)
+
+
+def cancelled_text(reach: Reach) -> str:
+    """What the status bar says when a retype that asked is not done."""
+    return f"retype to {reach.cls} cancelled ({reach.text()} stay as they were)"
+
+
+def say_done(reach: Reach):
+    """How :func:`~.track_actions.retype` words the step: None (its description) for one track,
+    else :func:`done_text` with ``reach``."""
+    return None if len(reach.tracks) < 2 else lambda description: done_text(description, reach)
 
 
 def done_text(description: str, reach: Reach) -> str:

@@ -108,6 +108,8 @@ class Session:
         self.ontology = project.ontology
         self.read_only = bool(project.read_only)
         self.read_only_reason = getattr(project, "read_only_reason", None) if self.read_only else None
+        # read-only because this process has the project open already (another window of it)
+        self.held_here = self.read_only and bool(getattr(project, "held_here", False))
         self.frame = 0
         self.selection: tuple[str, ...] = ()
         # The tracks H last marked absent (their cuboids went with it): the timeline, ] / [ and the

@@ -143,9 +143,7 @@ class _writable:
         except OSError as e:
             raise _held(args, option, f"project folder {folder} is not writable ({e.strerror or e})") from None
         if not taken:
-            holder = self.lock.holder()
-            raise _held(args, option, f"another fusionlabel process has project {folder} open"
-                                      f"{' (' + holder + ')' if holder else ''}")
+            raise _held(args, option, self.lock.taken_by(f"project {folder}"))
         try:
             self.store = ProjectStore(folder / DB_NAME)
         except BaseException:

@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--camera", help="KITTI: camera written as image_2 (default image_2 or the first camera); "
                                     "COCO: only this camera (default all)")
     p.add_argument("--labels-only", action="store_true", help="do not write sweeps and images")
+    # the app's export: how its summary names --labels-only (the dialog's own words); not for users
+    p.add_argument("--labels-only-words", default="--labels-only", help=argparse.SUPPRESS)
     p.add_argument("--outside", choices=OUTSIDE_CHOICES, default="keep",
                    help="KITTI: objects outside the camera view are kept with a -1 2D box (default) or dropped")
     p.add_argument("--recompute-2d", action="store_true",
@@ -83,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
                                 sequence=args.sequence, version=args.nuscenes_version, scene_name=args.scene_name,
                                 rotation=args.rotation,
                                 progress=not args.quiet, skip_bad_frames=args.skip_bad_frames,
-                                include_prelabels=args.include_prelabels, status=status, frame_statuses=statuses)
+                                include_prelabels=args.include_prelabels, status=status, frame_statuses=statuses,
+                                labels_only_words=args.labels_only_words)
         summary = export_drive(drive, args.format, args.out, labels_for, options)
     text = text_stream(args.json)
     print(f"source: {what}", file=text)

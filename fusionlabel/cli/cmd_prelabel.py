@@ -96,7 +96,7 @@ def _open_for_writing(args, image_size):
         if not project.read_only:
             return project
         reason = (project.read_only_reason or "the project is read-only").removesuffix("; opened read-only")
-        held = project.held_elsewhere
+        held = project.held_elsewhere or project.held_here   # closed there (or here), it can be stored
         project.close()
         if not held:
             raise InputError(args.drive, f"cannot store pre-labels: {reason}; nothing was done. Give --out DIR to "

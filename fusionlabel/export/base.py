@@ -65,6 +65,8 @@ class ExportOptions:
         status: export only the frames (of ``frames``) whose status is one of these (``--status``;
             :mod:`~fusionlabel.export.status_filter`); None = every status.
         frame_statuses: the status of every frame of the source project (None for a drive).
+        labels_only_words: how the summary names the choice not to write sensor data
+            (``sensor_data`` False): the command's ``--labels-only``, the app's dialog its own box.
     """
 
     frames: list[int] | None = None
@@ -84,6 +86,7 @@ class ExportOptions:
     include_prelabels: bool = False
     status: set[str] | None = None
     frame_statuses: list[str] | None = None
+    labels_only_words: str = "--labels-only"
 
 
 @dataclass

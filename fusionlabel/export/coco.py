@@ -128,4 +128,4 @@ class CocoExporter(Exporter):
         self.summary.note("3D geometry (COCO holds 2D boxes: the projected cuboids' extents); rectangles are "
                           "written as the segmentation polygons")
         if not self.options.sensor_data:
-            self.summary.note("images were not copied (--labels-only): file_name points into images/")
+            self.summary.note(f"images were not copied ({self.options.labels_only_words}): file_name points into images/")

@@ -485,14 +485,15 @@ class KittiExporter(Exporter):
         file, and KITTI tracking loaders ``image_02/<seq>/<frame>.png`` for every frame (many count
         a sequence's frames by its images), so when images are written and the drive has them, a
         frame without one is left out. A drive with no image of the camera at all and
-        ``--labels-only`` write every frame."""
+        ``--labels-only`` (:attr:`ExportOptions.labels_only_words`) write every frame."""
         if not self.options.sensor_data or self.camera in self.drive.frames[index].image_paths:
             return None
         if self._has_images is None:
             self._has_images = any(self.camera in self.drive.frames[i].image_paths for i in self.frames)
         if not self._has_images:
             return None
-        return f"no {self.camera} image; frame left out ({self.image_rule}; --labels-only writes it)"
+        return (f"no {self.camera} image; frame left out ({self.image_rule}; "
+                f"{self.options.labels_only_words} writes it)")
 
     image_rule = "KITTI loaders read image_2/ for every label file"
 

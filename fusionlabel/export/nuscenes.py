@@ -491,5 +491,6 @@ class NuScenesExporter(Exporter):
             s.note(f"num_radar_pts of {self.no_radar} object(s) written as 0 (no radar in the drive)")
         self.note_empty_sweeps(".pcd.bin")
         if not self.options.sensor_data:
-            s.note("sensor files (samples/) were not written (--labels-only): the tables name files that are absent")
+            s.note(f"sensor files (samples/) were not written ({self.options.labels_only_words}): the tables name files "
+                   "that are absent")
         s.note("non-keyframe sweeps, label scores and sources, and attributes other than nuScenes' own")

@@ -2,7 +2,9 @@
 
 The kernel drops a flock when its file descriptor closes, which includes the process being
 killed, so a crash never leaves a stale lock. The lock file holds the holder's pid, host and
-start time so that a second instance can say who has the project open.
+start time so that a second instance can say who has the project open. A flock taken through
+another file description refuses this same process too, so the locks this process holds are
+remembered (:attr:`ProjectLock.held_here`): a second open here is told apart from another process.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import os
 import socket
 import time
 from pathlib import Path
+
+# The lock files this process holds: resolved path -> the pid that took it (a forked child
+# inherits the table, not the meaning)
+_HELD: dict[str, int] = {}
 
 
 class ProjectLock:
@@ -24,6 +30,23 @@ class ProjectLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+    @property
+    def held_here(self) -> bool:
+        """Whether this process holds the lock through another ProjectLock (the project is
+        already open in this process: another window, an earlier open not closed)."""
+        return not self.held and _HELD.get(self._key()) == os.getpid()
+
+    def taken_by(self, what: str) -> str:
+        """Why :meth:`acquire` was refused, for a message about ``what`` ("project /p"): opened in
+        this process already, or by another process (who, as the holder wrote it)."""
+        if self.held_here:
+            return f"{what} is already open in this process (another window, or an open not closed yet)"
+        holder = self.holder()
+        return f"another fusionlabel process has {what} open{' (' + holder + ')' if holder else ''}"
+
+    def _key(self) -> str:
+        return os.path.realpath(self.path)
 
     def acquire(self) -> bool:
         """Take the lock; False (and nothing held) when another open file description holds it.
@@ -41,6 +64,7 @@ class ProjectLock:
             os.close(fd)
             raise
         self._fd = fd
+        _HELD[self._key()] = os.getpid()
         info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
@@ -60,6 +84,7 @@ class ProjectLock:
             finally:
                 os.close(self._fd)
                 self._fd = None
+                _HELD.pop(self._key(), None)
 
     def __del__(self):
         try:

@@ -160,9 +160,8 @@ def take_lock(folder: Path, doing: str) -> ProjectLock:
     except OSError as e:
         raise ProjectError(folder, f"cannot {doing} the project: {e.strerror or e}; nothing was changed") from None
     if not free:
-        holder = lock.holder()
-        raise ProjectError(folder, f"another process has this project open{' (' + holder + ')' if holder else ''}; "
-                                   "close it there and run this again (nothing was changed)")
+        raise ProjectError(folder, f"{lock.taken_by('this project')}; close it there and run this again "
+                                   "(nothing was changed)")
     return lock
 
 
@@ -241,6 +240,7 @@ class Project:
         self.import_report: ImportReport | None = None   # what creating it with import_labels imported
         self._made_folder: Path | None = None
         self.held_elsewhere = False     # read-only because another process has it open (not its folder)
+        self.held_here = False          # read-only because this process has it open already (another window)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -345,15 +345,14 @@ class Project:
         if not is_project(folder):
             raise ProjectError(folder, f"not a fusionlabel project: no {DB_NAME} in this folder")
         lock = ProjectLock(folder / LOCK_NAME)
-        reason, held = None, False
+        reason, held, here = None, False, False
         try:
             if read_only:
                 reason = "opened read-only on request"
             elif not lock.acquire():
-                held = True
-                holder = lock.holder()
-                reason = (f"another fusionlabel process has project {folder} open"
-                          f"{' (' + holder + ')' if holder else ''}; opened read-only")
+                here = lock.held_here
+                held = not here
+                reason = f"{lock.taken_by(f'project {folder}')}; opened read-only"
         except OSError as e:
             reason = f"project folder {folder} is not writable ({e.strerror or e}); opened read-only"
         try:
@@ -373,6 +372,7 @@ class Project:
         ontology = cls._load_ontology(folder, warnings)
         project = cls(folder, store, drive, ontology, lock, warnings)
         project.held_elsewhere = held
+        project.held_here = here
         return project
 
     @classmethod
