@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry.cuboid import Cuboid
+from ..geometry.cuboid import Cuboid, in_footprint
 from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
 from ..model.document import Annotation, Document
@@ -35,7 +35,7 @@ from .config import BuiltinConfig
 from .detector import Detector
 from .ego_motion import cached_motion, has_poses, motion_between
 from .fit import auto_fit as fit_box
-from .fit import in_footprint, one_click_box
+from .fit import one_click_box
 from .interpolate import interpolate_track
 from .keyframes import KEY_SOURCES, keyframes, unedited_copies
 from .prelabel import detect_frames, frames_text, overlaps, track_drive

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry.cuboid import Cuboid
+from ..geometry.cuboid import Cuboid, in_footprint
 from ..geometry.transforms import angle_difference, arctan2
 from ..model.annotation import CuboidLabel
 from .boxfit import complete_extent, lshape_angle, rect_at_angle
@@ -156,13 +156,6 @@ def _distance(box: Cuboid, xy: np.ndarray) -> float:
     r = np.asarray(xy, dtype=np.float64) - np.asarray(box.center[:2])
     u, v = abs(r @ [c, s]) - box.length / 2.0, abs(r @ [-s, c]) - box.width / 2.0
     return float(np.hypot(max(u, 0.0), max(v, 0.0)))
-
-
-def in_footprint(xy: np.ndarray, box: Cuboid, margin: float = 0.0) -> np.ndarray:
-    """Mask (n,) of the positions (n, 2) inside the footprint of ``box`` grown by ``margin``."""
-    c, s = np.cos(box.yaw), np.sin(box.yaw)
-    r = xy - np.asarray(box.center[:2])
-    return (np.abs(r @ [c, s]) <= box.length / 2.0 + margin) & (np.abs(r @ [-s, c]) <= box.width / 2.0 + margin)
 
 
 def _under(found: list[CuboidLabel], seed: np.ndarray) -> CuboidLabel | None:

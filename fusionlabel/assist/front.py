@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry.cuboid import Cuboid
+from ..geometry.cuboid import Cuboid, in_footprint
 
 CROWN_BAND = 0.3      # metres below the highest return that still count as the crown
 MIN_CROWN_SPAN = 1.0  # metres of crown along the length needed to judge (a roof seen from its side)
@@ -33,16 +33,13 @@ def crown_gaps(box: Cuboid, xy: np.ndarray, heights: np.ndarray) -> tuple[float,
     """(gap ahead, gap behind, crown span) in metres along the box's heading, for returns ``xy``
     (n, 2) with ``heights`` (n,) above ground: how far the crown stops short of the box's front and
     back ends, and how long it is. None when no return lies in the box."""
-    c = np.asarray(box.center[:2], dtype=np.float64)
-    ax = np.array([np.cos(box.yaw), np.sin(box.yaw)])
-    d = np.asarray(xy, dtype=np.float64) - c
-    u, v = d @ ax, d @ np.array([-ax[1], ax[0]])
-    half_l, half_w = box.size[0] / 2 + MARGIN, box.size[1] / 2 + MARGIN
-    inside = (np.abs(u) <= half_l) & (np.abs(v) <= half_w)
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    inside = in_footprint(xy, box, MARGIN)
     if not inside.any():
         return None
     h = np.asarray(heights)[inside]
-    top = u[inside][h >= h.max() - CROWN_BAND]
+    u = (xy[inside] - np.asarray(box.center[:2])) @ np.array([np.cos(box.yaw), np.sin(box.yaw)])
+    top = u[h >= h.max() - CROWN_BAND]
     return box.size[0] / 2 - float(top.max()), float(top.min()) + box.size[0] / 2, float(top.max() - top.min())
 
 

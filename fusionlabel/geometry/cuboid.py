@@ -167,6 +167,13 @@ def centres_and_yaws(cuboids: list[Cuboid], T_b_a: np.ndarray) -> tuple[np.ndarr
     return centres, np.asarray(normalize_angle(yaws), np.float64).reshape(n)
 
 
+def in_footprint(xy: np.ndarray, box: Cuboid, margin: float = 0.0) -> np.ndarray:
+    """Mask (n,) of the positions (n, 2) inside the footprint of ``box`` grown by ``margin``."""
+    c, s = np.cos(box.yaw), np.sin(box.yaw)
+    r = xy - np.asarray(box.center[:2])
+    return (np.abs(r @ [c, s]) <= box.length / 2.0 + margin) & (np.abs(r @ [-s, c]) <= box.width / 2.0 + margin)
+
+
 def points_in_cuboid(points: np.ndarray, cuboid: Cuboid, margin: float = 0.0) -> np.ndarray:
     """Boolean mask (N,) of points (N, 3+) inside ``cuboid`` (boundary included), grown by ``margin``."""
     return points_in_box(points, np.asarray(cuboid.center), np.asarray(cuboid.size), cuboid.rotation(), margin)
