@@ -742,3 +742,38 @@ def test_the_class_box_on_several_tracks_asks_before_retyping_them_in_every_fram
     asked = answer_question(qtbot, Qt.Key.Key_Escape)
     combo.setCurrentText("truck")
     assert {s.document.get(u).cls for u in mine["100"]} == {"truck"} and not asked
+
+
+def test_the_retype_question_names_the_attributes_the_retype_drops(qtbot, window, project):
+    """Cars of two tracks, one of them parked, retyped to pedestrian (which has no ``parked``): the
+    class key's first press and the class box's question both name what the retype drops, and the
+    retype then drops just that; a retype to van (a van may be parked too) asks as before."""
+    w, s = window, window.session
+    mine = {t: [place(s, f, s.drive.labels(f)[k], t).uid for f in range(4)] for k, t in enumerate(("100", "200"))}
+    boxes = mine["100"] + mine["200"]
+    s.apply(SetAttributes(mine["200"][3], {"parked": True}))
+    car, pedestrian = (set(s.ontology.get(c).attributes) for c in ("car", "pedestrian"))
+    held = {n for u in boxes for n in s.document.get(u).attributes}
+    expected = held & car - pedestrian                 # a car's attributes that a pedestrian has not
+    assert "parked" in expected
+    s.select((mine["100"][0], mine["200"][0]))
+    key(qtbot, w, getattr(Qt.Key, f"Key_{s.ontology.get('pedestrian').key}"))
+    said = s.messages[-1].text
+    head = "retype 2 tracks, 8 boxes in 4 frames to pedestrian (not only this frame; drops: "
+    assert said.startswith(head) and "): press " in said, said
+    drops = said[len(head):said.index("): press ")].split(", ")
+    assert sorted(drops) == sorted(expected)
+    key(qtbot, w, Qt.Key.Key_Escape)
+    asked = answer_question(qtbot, Qt.Key.Key_Escape)
+    w.attributes.cls.setCurrentText("pedestrian")
+    assert asked == [f"Retype 2 tracks, 8 boxes in 4 frames to pedestrian (not only this frame; "
+                     f"drops: {', '.join(drops)})?"]
+    asked = answer_question(qtbot, Qt.Key.Key_Return)
+    w.attributes.cls.setCurrentText("pedestrian")
+    assert len(asked) == 1 and {s.document.get(u).cls for u in boxes} == {"pedestrian"}
+    assert not {n for u in boxes for n in s.document.get(u).attributes} & expected
+    key(qtbot, w, Qt.Key.Key_Z, CTRL)
+    assert "parked" in s.ontology.get("van").attributes
+    asked = answer_question(qtbot, Qt.Key.Key_Escape)
+    w.attributes.cls.setCurrentText("van")
+    assert asked == ["Retype 2 tracks, 8 boxes in 4 frames to van (not only this frame)?"]

@@ -19,17 +19,23 @@ CONFIRM_S = 4.0  # the second press of the same class key must come within this 
 @dataclass(frozen=True)
 class Reach:
     """What retyping a selection to ``cls`` changes: the tracks it covers, the boxes whose class
-    changes (uids) and the frames they are in."""
+    changes (uids), the frames they are in, and the attributes the retype drops from them (those
+    ``cls`` does not have, :func:`~fusionlabel.model.edit_actions.retyped`)."""
 
     cls: str
     tracks: tuple[str, ...]
     boxes: frozenset[str]
     frames: frozenset[int]
+    dropped: tuple[str, ...] = ()
 
     def text(self) -> str:
         """``36 tracks, 412 boxes in 154 frames``."""
         return (f"{counted(len(self.tracks), 'track')}, {counted(len(self.boxes), 'box')} in "
                 f"{counted(len(self.frames), 'frame')}")
+
+    def drops(self) -> str:
+        """``; drops: parked, emergency`` when the retype drops attributes, else empty."""
+        return f"; drops: {', '.join(self.dropped)}" if self.dropped else ""
 
 
 def retype_reach(doc, selection, cls: str) -> Reach:
@@ -38,7 +44,9 @@ def retype_reach(doc, selection, cls: str) -> Reach:
     picked = edit_actions.selected(doc, selection)
     tracks = tuple(dict.fromkeys(a.track_id if a.track_id is not None else a.uid for a in picked))
     changed = [a for a in edit_actions.whole_tracks(doc, picked) if a.cls != cls]
-    return Reach(cls, tracks, frozenset(a.uid for a in changed), frozenset(a.frame for a in changed))
+    dropped = dict.fromkeys(name for a in changed for name in edit_actions.retyped(doc, a, cls)[1])
+    return Reach(cls, tracks, frozenset(a.uid for a in changed), frozenset(a.frame for a in changed),
+                 tuple(dropped))
 
 
 def needs_confirming(reach: Reach, frame: int) -> bool:
@@ -107,9 +115,11 @@ class RetypeConfirm:
 
     def ask_text(self, reach: Reach, key: str | None) -> str:
         """What the first press says: ``retype 36 tracks, 412 boxes in 154 frames to van (not only
-        this frame): press 2 again within 4 s to do it, Esc cancels``."""
+        this frame): press 2 again within 4 s to do it, Esc cancels`` (``(not only this frame;
+        drops: parked)`` when it drops attributes, :meth:`Reach.drops`)."""
         press = f"press {key} again" if key else "press the same class key again"
-        return (f"retype {reach.text()} to {reach.cls} (not only this frame): {press} within {CONFIRM_S:g} s "
+        return (f"retype {reach.text()} to {reach.cls} (not only this frame{reach.drops()}): {press} within "
+                f"{CONFIRM_S:g} s "
                 f"to do it, Esc cancels")
 
     def cancel(self) -> Reach | None:

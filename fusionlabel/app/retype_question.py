@@ -12,11 +12,12 @@ from .retype_confirm import Reach
 
 def ask_retype(parent: QWidget, reach: Reach) -> bool:
     """Ask whether to retype ``reach`` (its tracks in every frame) to ``reach.cls``; True to go
-    ahead (Retype, the default button, or Enter); Cancel and Esc change nothing."""
+    ahead (Retype, the default button, or Enter); Cancel and Esc change nothing. The attributes the
+    retype drops are named (``; drops: parked``)."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Retype several tracks")
-    box.setText(f"Retype {reach.text()} to {reach.cls} (not only this frame)?")
+    box.setText(f"Retype {reach.text()} to {reach.cls} (not only this frame{reach.drops()})?")
     box.setInformativeText("Every cuboid of these tracks, in every frame, takes the class. Ctrl+Z undoes it.")
     go = box.addButton("Retype", QMessageBox.ButtonRole.AcceptRole)
     cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
