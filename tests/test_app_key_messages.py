@@ -345,3 +345,31 @@ def test_ctrl_s_says_every_edit_is_saved_already(qtbot, window, tmp_path):
         w2.close()
     finally:
         other.close()
+
+
+def test_a_later_keys_message_takes_down_an_earlier_keys_warning_banner(qtbot, window):
+    """An arrow on a cuboid of a locked class warns (the orange banner); Ctrl+Return after it says
+    the frame is done, and the banner goes: it spoke of the arrow, not of this key. A key whose own
+    warning comes before its own info line keeps the banner; and info said with no key since (a
+    run finishing in the background) leaves it too."""
+    w, s = window, window.session
+    car = s.apply(CreateCuboid(0, s.drive.labels(0)[0].with_(source="human", label="car", track_id="100")))
+    s.set_class_locked("car", True)
+    s.select((car.uid,))
+    key(qtbot, w, Qt.Key.Key_Up)
+    warned = s.messages[-1]
+    assert warned.level == "warning" and w.toast.isVisible() and w.toast.text() == warned.text
+    s.notify("pre-label: 3 frames done")            # no key since: the warning stays up
+    assert w.toast.isVisible() and w.toast.text() == warned.text
+    key(qtbot, w, Qt.Key.Key_Return, CTRL)
+    assert said(w).startswith("Mark frame") and not w.toast.isVisible()
+
+    def warn_then_tell():                              # one command: a warning, then its own line
+        s.notify("detector settings not used: no such file", "warning")
+        s.notify("fitted 1 cuboid")
+
+    key(qtbot, w, Qt.Key.Key_Up)
+    assert w.toast.isVisible()
+    w._run_shortcut(warn_then_tell, ())
+    assert said(w) == "fitted 1 cuboid"
+    assert w.toast.isVisible() and w.toast.text() == "detector settings not used: no such file"

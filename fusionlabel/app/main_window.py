@@ -242,6 +242,8 @@ class MainWindow(QMainWindow):
         self._toast_timer.setSingleShot(True)
         self._toast_timer.timeout.connect(self._hide_toast)
         self._toast_message: Message | None = None  # what the toast shows
+        self._commands_run = 0     # key and menu commands run so far (_run_shortcut)
+        self._toast_command = 0    # the one running, or run last, when the toast's message came
         self._settings_timer = QTimer(self)
         self._settings_timer.setSingleShot(True)
         self._settings_timer.setInterval(SETTINGS_DELAY_MS)
@@ -373,6 +375,7 @@ class MainWindow(QMainWindow):
 
     def _run_shortcut(self, method, args) -> None:
         """Run a shortcut's action; while the help overlay is up, a key only closes it (as it says)."""
+        self._commands_run += 1   # what it says replaces a warning an earlier command left (_show_message)
         if self.help_overlay.isVisible() and method != self.actions_.help:
             self.help_overlay.hide()
             self._sync_native_views()
@@ -540,13 +543,21 @@ class MainWindow(QMainWindow):
 
     def _show_message(self, msg: Message) -> None:
         """Info in the status bar; warnings and errors also in a toast above the views. A note about
-        a frame (its sweep or images did not load) goes to the toast only and leaves with its frame."""
+        a frame (its sweep or images did not load) goes to the toast only and leaves with its frame.
+        Info said once a later key or menu command has run takes down the toast of an earlier one's
+        warning (what it warned of is no longer the news); a warning and info of the same command
+        both stay, the warning in the toast."""
         if msg.frame is None:
             self.statusBar().showMessage(msg.text.replace("\n", "; "), TOAST_MS)
             self._said_at = time.perf_counter()
         if msg.level == "info":
+            shown = self._toast_message
+            if msg.frame is None and shown is not None and shown.frame is None \
+                    and self._toast_command < self._commands_run:
+                self._hide_toast()
             return
         self._toast_message = msg
+        self._toast_command = self._commands_run
         color = "#b02020" if msg.level == "error" else "#a06010"
         self.toast.setStyleSheet(f"color: white; background: {color}; padding: 6px; border-radius: 4px")
         self.toast.setText(msg.text)
