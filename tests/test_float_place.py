@@ -1,6 +1,6 @@
 """Where the cameras' floating window goes (fusionlabel.app.float_place, Qt-free): beside the
-main window when its screen has room, else at the screen's edge covering least of the views; a
-remembered place is kept only while it is on a screen."""
+main window when its screen has room, else where it covers least of the timeline, the object list
+and the bars, then of the views; a remembered place is kept only while it is on a screen."""
 
 from __future__ import annotations
 
@@ -59,6 +59,34 @@ def test_without_room_it_takes_the_screen_edge_that_covers_least_of_the_views():
     assert overlap(placed, (0, 30, 1500, 900)) == 1500 * (930 - 730)
     # larger than the screen: shrunk to it
     assert beside_main(main, (2500, 1500), SCREEN, views) == SCREEN
+
+
+def test_without_room_beside_it_keeps_the_timeline_and_the_object_list_in_sight():
+    """The review's case: a 1600 × 1000 main window on a 1920 × 1080 screen (320 px free on its
+    right, 80 below) and the cameras as wide as the views (the rectangles the app measured under
+    Xvfb). They go over the bottom of the views, just above the timeline, where they were docked,
+    and cover none of the timeline, the object list, the status bar or the menu bar."""
+    main = (0, 0, 1600, 1000)
+    views = (2, 21, 1305, 880)
+    timeline, objects = (2, 903, 1305, 69), (1315, 19, 285, 955)
+    bars = [(0, 974, 1600, 26), (0, 0, 1600, 19)]
+    keep = [timeline, objects, *bars]
+    placed = beside_main(main, (1305, 267), SCREEN, views, keep)
+    assert inside(placed, SCREEN) and placed[2:] == (1305, 267)
+    assert all(overlap(placed, k) == 0 for k in keep), placed
+    assert inside(placed, views) and placed[1] + placed[3] == timeline[1] - 2   # right above the timeline
+    # narrower than the views: over their right-hand side (the 3D and side views), the
+    # bird's-eye view on the left left alone
+    placed = beside_main(main, (600, 300), SCREEN, views, keep)
+    assert inside(placed, views) and placed[0] + placed[2] == views[0] + views[2]
+    assert all(overlap(placed, k) == 0 for k in keep)
+    # wider than the views: as little of the object list as it can, none of the timeline
+    placed = beside_main(main, (1500, 267), SCREEN, views, keep)
+    assert overlap(placed, timeline) == 0 and inside(placed, SCREEN)
+    assert overlap(placed, objects) == min(overlap((x, placed[1], 1500, 267), objects) for x in range(0, 421))
+    # the same window with nothing to keep in sight: under the views, over the timeline, as before
+    placed = beside_main(main, (1305, 267), SCREEN, views)
+    assert placed[1] + placed[3] == 1080 and overlap(placed, timeline) > 0
 
 
 def test_a_remembered_place_counts_only_while_it_is_on_a_screen():

@@ -1,8 +1,8 @@
 """The camera panel in a dock of its own, under the views: its float button, a double-click on its
 title or View > Cameras in their own window take it out into a window of its own (for a second
 monitor), and back. Floated that way, the window goes where the annotator last put it when that is
-still on a screen, else beside the main window, or along the screen's edge where it covers least
-of the views (:mod:`.float_place`); dragged out by its title, it stays where it is dropped.
+still on a screen, else beside the main window, or where it covers least of the timeline and the
+object list, then of the views (:mod:`.float_place`); dragged out by its title, it stays where it is dropped.
 
 The dock lives in a small main window of its own (:class:`CameraHost`), nested where the views
 are, so docked it sits between the views and the timeline as the cameras always have, and the
@@ -86,15 +86,30 @@ class CameraHost(QMainWindow):
             self.place_floating()
 
     def views_rect(self) -> Rect:
-        """The views (bird's-eye, 3D and side views) on the screen, (x, y, w, h)."""
-        views = self.centralWidget()
-        at = views.mapToGlobal(QPoint(0, 0))
-        return (at.x(), at.y(), views.width(), views.height())
+        """The views (bird's-eye, 3D and side views) on the screen, (x, y, w, h), as they are with the
+        cameras floating: this host's area (just floated, they may not have taken it yet)."""
+        at = self.mapToGlobal(QPoint(0, 0))
+        return (at.x(), at.y(), self.width(), self.height())
+
+    def kept_in_sight(self) -> list[Rect]:
+        """On the screen, what the main window shows besides the views and the cameras, which a
+        floating window placed for the annotator should not cover: the widgets beside this host
+        (the timeline), and the main window's menu and status bars and its docks (the object list,
+        the label checks), floating ones too."""
+        kept, inner, outer = [], self, self.parentWidget()
+        while outer is not None:
+            for w in outer.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+                if w is not inner and w.isVisible() and w.width() > 0 and w.height() > 0:
+                    kept.append(_rect(w.frameGeometry()) if w.isWindow()
+                                else _rect(QRect(w.mapToGlobal(QPoint(0, 0)), w.size())))
+            inner, outer = outer, outer.parentWidget()
+        return kept
 
     def place_floating(self) -> None:
         """Put the floating cameras' window where the annotator last had it when that is still on
-        a screen, else beside the main window on its screen, or along that screen's edge where it
-        covers least of the views (:func:`.float_place.beside_main`)."""
+        a screen, else beside the main window on its screen, or where it covers least of the
+        timeline, the object list and the bars (:meth:`kept_in_sight`), then of the views
+        (:func:`.float_place.beside_main`)."""
         if not self.dock.isFloating():
             return
         screens = [_rect(s.availableGeometry()) for s in QGuiApplication.screens()]
@@ -107,7 +122,7 @@ class CameraHost(QMainWindow):
         extra_w = frame.width() - self.dock.width()    # the window system's frame, where it draws one
         extra_h = frame.height() - self.dock.height()
         x, y, w, h = beside_main(_rect(main.frameGeometry()), (frame.width(), frame.height()), _rect(screen),
-                                 self.views_rect())
+                                 self.views_rect(), self.kept_in_sight())
         placed = QRect(x + self.dock.x() - frame.x(), y + self.dock.y() - frame.y(), w - extra_w, h - extra_h)
         self._not_theirs.add(_rect(placed))
         self.dock.setGeometry(placed)
