@@ -18,10 +18,6 @@ pytestmark = pytest.mark.gui
 
 
 def test_the_message_banner_leaves_the_bird_s_eye_caption_readable(qtbot, window):
-    from PyQt6.QtCore import Qt
-
-    from conftest import press_key
-
     s, bev = window.session, window.bev
     s.read_only = True                         # a caption of two lines: BEV ..., READ-ONLY
     bev.grab()
@@ -37,7 +33,9 @@ def test_the_message_banner_leaves_the_bird_s_eye_caption_readable(qtbot, window
         assert bev.covered == banner            # and the box labels keep clear of where it is now
 
     clear_of_caption(2)
-    press_key(qtbot, window, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)   # + FOCUS: the caption grows
+    # + FOCUS: the caption grows (as Shift+B does it, but no key pressed: the line a later key says
+    # takes the banner of an earlier warning down, docs/app.md)
+    s.toggle_focus()
     clear_of_caption(3)
 
 
