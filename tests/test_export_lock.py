@@ -54,7 +54,8 @@ def test_an_export_into_a_folder_another_process_is_writing_names_it(drive2, tmp
 
 def test_a_lock_on_a_file_already_replaced_leaves_the_new_holders_file(tmp_path, monkeypatch):
     """A run that locked the lock file of a run that just ended (deleted, a new one made and held
-    by a third run) lets it go without deleting the third run's lock file."""
+    by a third run) lets it go without deleting the third run's lock file, or the record that this
+    process holds it."""
     path = tmp_path / LOCK_NAME
     path.write_text("pid 1 ending\n")
     real_flock, third = fcntl.flock, ProjectLock(path)
@@ -70,6 +71,7 @@ def test_a_lock_on_a_file_already_replaced_leaves_the_new_holders_file(tmp_path,
     lock = OutputLock(path)
     assert not lock.acquire()
     assert path.exists() and third.held
+    assert lock.held_here        # the third run is this process, still on record after the stale lock went
     monkeypatch.undo()
     assert not OutputLock(path).acquire()       # still refused: the third run's lock is where it was
     third.release()
