@@ -298,15 +298,17 @@ time.sleep(float(sys.argv[2]))
 class held_by_another_process:  # noqa: N801 - used as a context manager
     """``with held_by_another_process(folder):`` the project in ``folder`` is held by a child
     process (its lock taken, as another app would) for the block, or ``seconds`` when given (the
-    child then lets it go by itself). A project opened twice in one process says so instead."""
+    child then lets it go by itself). A project opened twice in one process says so instead.
+    ``name``: another lock file in ``folder`` (an output folder's, ``export.run_files.LOCK_NAME``)."""
 
-    def __init__(self, folder, seconds: float = 600.0):
+    def __init__(self, folder, seconds: float = 600.0, name: str | None = None):
         import subprocess
         import sys
 
         from fusionlabel.store.project import LOCK_NAME
 
-        self.child = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(Path(folder) / LOCK_NAME), str(seconds)],
+        lock = Path(folder) / (name or LOCK_NAME)
+        self.child = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock), str(seconds)],
                                       stdout=subprocess.PIPE, text=True, cwd=REPO,
                                       env=dict(os.environ, PYTHONPATH=str(REPO)))
         assert self.child.stdout.readline().strip() == "True", "the child could not take the lock"

@@ -31,7 +31,7 @@ from fusionlabel.export import export_drive
 from fusionlabel.io.kitti import open_kitti_object, read_kitti_label_file
 from fusionlabel.io.kitti_tracking import open_kitti_tracking
 from fusionlabel.io.native import open_native_drive, read_labels
-from fusionlabel.io.kitti_truncation import TRUNCATION_SCALE, fraction_in_level, truncation_level
+from fusionlabel.io.kitti_truncation import TRUNCATION_SCALE, fraction_in_level, truncation_level, truncation_written
 from fusionlabel.store.project import Project
 
 W, H = 1242, 375
@@ -175,6 +175,16 @@ def test_level_rule_and_its_ranges():
     assert fraction_in_level(0.996, 1.0) == 0.99 and fraction_in_level(0.3, float("nan")) == 0.3
 
 
+def test_written_truncation_converts_only_across_scales():
+    """What every KITTI writer writes for a kept value: a fraction to tracking its level, a level to
+    object the projected fraction within the level's range (its smallest without one)."""
+    assert [truncation_written(f, "fraction", "level") for f in (0.2, 0.5, 1.0)] == [0, 1, 2]
+    assert [truncation_written(level, "level", "fraction", 0.73) for level in (0, 1, 2)] == [0.49, 0.73, 1.0]
+    assert [truncation_written(level, "level", "fraction") for level in (0, 1, 2)] == [0.0, 0.5, 1.0]
+    assert truncation_written(0.3, "fraction", "fraction", 0.9) == 0.3 == truncation_written(0.3, None, "level")
+    assert truncation_written(1.0, "level", "level", 0.1) == 1.0
+
+
 def label_column(folder: Path, frames: int) -> list[list[str]]:
     """The truncation column, as written, of KITTI object label files 000000 .. frames-1."""
     return [[line.split()[1] for line in (folder / "label_2" / f"{f:06d}.txt").read_text().splitlines()]
@@ -233,6 +243,27 @@ def test_tracking_levels_round_trip_through_the_native_copy(tmp_path):
     for out in ("from_native", "from_project"):
         assert tracking_columns(tmp_path / out / "label_02" / "0000.txt") == tracking_columns(tmp_path / "source.txt")
         assert (tmp_path / out / "label_02" / "0000.txt").read_text() == (tmp_path / "source.txt").read_text()
+
+
+def test_prediction_lines_write_a_kept_level_as_the_exporter_does(tmp_path):
+    """``kitti_lines`` (prediction files, ``prelabel --out`` on a KITTI drive) writes KITTI object
+    lines: a kept tracking level becomes the fraction the box projects to, moved into the level's
+    range, as the KITTI exporter writes it; with no image to project on, the level's smallest
+    fraction (which reads back as the level). A kept fraction stays as it is."""
+    from fusionlabel.assist.predictions import kitti_lines
+
+    tracking_folder(tmp_path / "trk")
+    labels = open_kitti_tracking(tmp_path / "trk").labels(0)
+    T_rect_velo = np.r_[Tr_velo_cam, [[0.0, 0.0, 0.0, 1.0]]]
+    written = [line.split()[1] for line in kitti_lines(labels, T_rect_velo, (P2 @ T_rect_velo, (W, H))).splitlines()]
+    assert written == [want for *_, want in BOXES]
+    unprojected = [line.split()[1] for line in kitti_lines(labels, T_rect_velo).splitlines()]
+    assert unprojected == ["0.00", "0.00", "0.50", "0.00", "0.50", "1.00"]
+    assert [truncation_level(float(f)) for f in unprojected] == [level for level, *_ in BOXES]
+    object_folder(tmp_path / "obj")
+    kept = [line.split()[1] for line in kitti_lines(open_kitti_object(tmp_path / "obj").labels(0),
+                                                    T_rect_velo, (P2 @ T_rect_velo, (W, H))).splitlines()]
+    assert kept == [fraction for fraction, _ in FRACTIONS]
 
 
 # ------------------------------------------------------------------------------ other formats, native files

@@ -73,17 +73,27 @@ def _kitti_P2(drive: Drive, index: int) -> tuple[np.ndarray, tuple[int, int]] | 
 
 
 def _bbox_2d(box: Cuboid, proj) -> tuple[float, float, float, float]:
+    return _view_2d(box, proj)[0]
+
+
+def _view_2d(box: Cuboid, proj) -> tuple[tuple[float, float, float, float], float | None]:
+    """The 2D box of ``box``'s corners in front of the camera, clipped to the image, and the
+    fraction of it the image cuts off (1 when none of it is in front; None without ``proj``)."""
+    from ..export.views import truncation_of
+
     if proj is None:
-        return (0.0, 0.0, 0.0, 0.0)
+        return (0.0, 0.0, 0.0, 0.0), None
     P, (w, h) = proj
     c = np.c_[box.corners(), np.ones(8)] @ P.T
     front = c[:, 2] > 0.1
     if not front.any():
-        return (0.0, 0.0, 0.0, 0.0)
+        return (0.0, 0.0, 0.0, 0.0), 1.0
     uv = c[front, :2] / c[front, 2:3]
+    full = (*(float(v) for v in uv.min(0)), *(float(v) for v in uv.max(0)))
     x1, y1 = np.clip(uv.min(0), 0, [w - 1, h - 1])
     x2, y2 = np.clip(uv.max(0), 0, [w - 1, h - 1])
-    return float(x1), float(y1), float(x2), float(y2)
+    rect = float(x1), float(y1), float(x2), float(y2)
+    return rect, truncation_of(rect, full)
 
 
 # ---------------------------------------------------------------------------------------- file names
@@ -113,15 +123,21 @@ def frames_of_files(drive: Drive, stems: list[str]) -> dict[str, int | None]:
 
 # ---------------------------------------------------------------------------------------- KITTI
 def kitti_lines(labels: list[CuboidLabel], T_rect: np.ndarray, proj=None, with_score: bool = True) -> str:
-    """KITTI label text for ``labels`` (LiDAR frame); a 16th column holds the score when asked."""
+    """KITTI (object) label text for ``labels`` (LiDAR frame); a 16th column holds the score when
+    asked. A kept ``truncated`` marked as a KITTI tracking level is written as a fraction, as the
+    KITTI exporter writes it (:func:`~fusionlabel.io.kitti_truncation.truncation_written`)."""
     from ..io.kitti import kitti_from_cuboid
+    from ..io.kitti_truncation import FRACTION, TRUNCATION_SCALE, truncation_written
 
     rows = []
     for lab in labels:
         h, w, l, x, y, z, ry = kitti_from_cuboid(lab.box.upright(), T_rect)
         alpha = float(np.arctan2(np.sin(ry - np.arctan2(x, z)), np.cos(ry - np.arctan2(x, z))))
-        x1, y1, x2, y2 = _bbox_2d(lab.box, proj)
-        trunc = float(lab.attributes.get("truncated", 0.0)) if lab.source != "model" else 0.0
+        (x1, y1, x2, y2), projected = _view_2d(lab.box, proj)
+        trunc = 0.0
+        if lab.source != "model":
+            trunc = truncation_written(float(lab.attributes.get("truncated", 0.0)),
+                                       lab.attributes.get(TRUNCATION_SCALE), FRACTION, projected)
         occ = int(lab.attributes.get("occluded", 0)) if lab.source != "model" else 0
         name = lab.label.replace(" ", "_")
         row = (f"{name} {trunc:.2f} {occ:d} {alpha:.4f} {x1:.2f} {y1:.2f} {x2:.2f} {y2:.2f} "

@@ -14,7 +14,7 @@ from ..wording import taken_back_note, waived_note
 from ..model.frame_spec import FRAMES_SYNTAX
 from ..qa.waivers import finding_id
 from . import check_waivers
-from .options import SKIPPED_FRAMES_EXIT, add_drive_or_project
+from .options import SKIPPED_FRAMES_EXIT, add_drive_or_project, check_workers
 
 # README "Exit codes": 3 is "done, with problems to report" (for check: findings; for export and
 # prelabel: frames skipped); 0 is nothing wrong, 2 bad input.
@@ -134,8 +134,7 @@ def _validate_decode(args: argparse.Namespace) -> None:
     if args.decode_all and args.labels_only:
         raise InputError(None, "decodes the drive's files, which --labels-only skips: give one or the other",
                          where="--decode-all")
-    if args.workers < 1:
-        raise InputError(None, f"expected 1 or more processes, got {args.workers}", where="--workers")
+    check_workers(args.workers)
 
 
 def _finding_json(finding, waiver_of: dict) -> dict:

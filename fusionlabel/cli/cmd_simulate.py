@@ -32,9 +32,11 @@ def run(args) -> int:
     from ..errors import DriveError
     from ..sim.writer import simulate_drive
     from ..wording import counted
+    from .options import check_workers
 
     if not 0.1 <= args.camera_scale <= 4.0:
         raise DriveError(None, f"--camera-scale must be within 0.1 .. 4, got {args.camera_scale}")
+    check_workers(args.workers)
     start = time.perf_counter()
     index = simulate_drive(args.out, frames=args.frames, seed=args.seed, points=args.points,
                            cameras=not args.no_cameras, masks=args.masks, force=args.force,

@@ -1,4 +1,5 @@
-"""Option values and exit codes that several commands share (``export``, ``prelabel``)."""
+"""Option values and exit codes that several commands share (``export``, ``prelabel``, ``check``,
+``simulate``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ SKIPPED_FRAMES_EXIT = 3     # --skip-bad-frames skipped frames (2 stays "bad inp
 
 SKIP_BAD_FRAMES_EXITS = ("the skipped frames are listed at the end and the exit code is 3; when every frame is bad, "
                          "nothing is written and the exit code is 2 (default: stop at the first bad frame, exit 2)")
+
+
+def check_workers(workers: int) -> None:
+    """InputError naming ``--workers`` when it is below one process (``check``, ``simulate``)."""
+    from ..errors import InputError
+
+    if workers < 1:
+        raise InputError(None, f"expected 1 or more processes, got {workers}", where="--workers")
 
 
 def image_size_option(text: str | None) -> tuple[int, int] | None:

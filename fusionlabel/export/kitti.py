@@ -28,7 +28,8 @@ from ..errors import PointCloudError
 from ..geometry.transforms import angle_difference, invert_T, normalize_angle
 from ..io.kitti import KittiCalib, KittiLabelLine, kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
 from ..io.kitti_tracking import KittiTrackingDrive
-from ..io.kitti_truncation import FRACTION, LEVEL, SCALES, TRUNCATION_SCALE, fraction_in_level, truncation_level
+from ..io.kitti_truncation import (FRACTION, LEVEL, SCALES, TRUNCATION_SCALE, truncation_level,
+                                   truncation_written)
 from ..model.annotation import CuboidLabel
 from ..model.lidar_mount import LidarMount, lidar_mount
 from ..model.source_class import source_class
@@ -386,11 +387,9 @@ class KittiExporter(Exporter):
                                      seen=None if warp is None else warp[1])
             if keep:
                 a = lab.attributes
-                trunc, occ, alpha, bbox = float(a["truncated"]), int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
-                if relevel:
-                    trunc = fraction_in_level(1.0 if views[k].rect is None else views[k].truncation, trunc)
-                elif scale == FRACTION and self.tracking:
-                    trunc = truncation_level(trunc)
+                occ, alpha, bbox = int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
+                projected = (1.0 if views[k].rect is None else views[k].truncation) if relevel else None
+                trunc = truncation_written(float(a["truncated"]), scale, LEVEL if self.tracking else FRACTION, projected)
             else:
                 v = views[k]
                 if v.rect is None:

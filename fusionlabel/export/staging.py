@@ -74,7 +74,7 @@ class OutputLock(ProjectLock):
                     return True
             except FileNotFoundError:
                 pass
-            self.release()
+            super().release()    # not ours to delete: the file at the path is another run's
         return False
 
     def release(self) -> None:
@@ -110,7 +110,8 @@ def output_lock(out: Path, given: Path | None = None) -> Iterator[list[Path]]:
     """Hold the lock of the output folder ``out`` (``out/.fusionlabel-lock``) for the block,
     creating ``out`` and its missing parents first; yields the folders it created, deepest last.
 
-    Raises :class:`OutputError` when another run holds it (naming ``given``, ``--out`` as given),
+    Raises :class:`OutputError` when another run holds it, in this process or another, saying which
+    (naming ``given``, ``--out`` as given),
     an ``OSError`` when the folder or the lock file cannot be made. When the block ends, however it
     ends, the lock file is deleted and the folders it created are removed again if they are empty
     (a failed first run into a new ``--out`` leaves nothing)."""
@@ -128,9 +129,7 @@ def output_lock(out: Path, given: Path | None = None) -> Iterator[list[Path]]:
         else:
             taken = lock.acquire()
         if not taken:
-            holder = lock.holder()
-            raise OutputError(given, f"another fusionlabel run is writing this folder ({holder or 'unknown process'}); "
-                                   "wait for it to end or choose another folder", where="--out")
+            raise OutputError(given, f"{_writer(lock)}; wait for it to end or choose another folder", where="--out")
         yield made
     finally:
         lock.release()
@@ -139,6 +138,14 @@ def output_lock(out: Path, given: Path | None = None) -> Iterator[list[Path]]:
                 folder.rmdir()
             except OSError:    # not empty (the run's output, someone else's file): stays
                 break
+
+
+def _writer(lock: OutputLock) -> str:
+    """Who holds ``lock`` that :meth:`~OutputLock.acquire` was refused: this process (a run into the
+    same folder not ended yet, e.g. a batch call re-entering) or another one (who, as it wrote it)."""
+    if lock.held_here:
+        return "this fusionlabel process is already writing this folder (an earlier run into it has not ended)"
+    return f"another fusionlabel run is writing this folder ({lock.holder() or 'unknown process'})"
 
 
 def _make_folders(out: Path) -> list[Path]:

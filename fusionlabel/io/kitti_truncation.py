@@ -9,8 +9,9 @@ gives it to boxes leaving the image and to far, hidden ones at a track's start.
 
 The KITTI readers mark each label with the scale of the ``truncated`` they keep, in the
 attribute :data:`TRUNCATION_SCALE`, which travels with the other kept fields into a native drive
-and a project. The KITTI exporters convert a kept truncation whose scale is not their format's.
-A label without the mark (imported before it existed) is written as it always was.
+and a project. Whatever writes KITTI lines (the KITTI exporters, prediction files) converts a kept
+truncation whose scale is not its format's with :func:`truncation_written`. A label without the
+mark (imported before it existed) is written as it always was.
 """
 
 from __future__ import annotations
@@ -45,3 +46,17 @@ def fraction_in_level(fraction: float, level: float) -> float:
     a kept level written to KITTI object reads back as itself; unchanged for a value not 0, 1 or 2."""
     low, high = LEVEL_FRACTIONS.get(level, (fraction, fraction))
     return min(max(fraction, low), high)
+
+
+def truncation_written(value: float, scale: str | None, written: str, projected: float | None = None) -> float:
+    """A kept ``truncated`` ``value`` on ``scale`` (None: unknown) as a file on scale ``written``
+    holds it: a fraction becomes its level (:func:`truncation_level`); a level becomes ``projected``,
+    the fraction the box now projects off the image (1 when none of it is in the image), moved into
+    the level's range (:func:`fraction_in_level`), or without a projection the level's smallest
+    fraction; unchanged when the scales agree or ``scale`` is unknown."""
+    if scale == FRACTION and written == LEVEL:
+        return float(truncation_level(value))
+    if scale == LEVEL and written == FRACTION:
+        low = LEVEL_FRACTIONS.get(value, (value, value))[0]
+        return fraction_in_level(low if projected is None else projected, value)
+    return value

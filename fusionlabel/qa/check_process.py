@@ -64,7 +64,7 @@ def put_report(report: LabelCheck) -> dict:
 
 def _plain(value):
     if isinstance(value, tuple):
-        return [str(v) for v in value]
+        return [_plain(v) if isinstance(v, tuple) else str(v) for v in value]
     if value is None or isinstance(value, str):
         return value
     return float(value)
@@ -89,8 +89,13 @@ def take_report(body) -> LabelCheck:
                    for k in ("value", "threshold")), "a finding's value and threshold must be numbers or null")
         expect(all(isinstance(f[k], list) and all(isinstance(v, str) for v in f[k]) for k in ("frames", "boxes")),
                "a finding's frames and boxes must be lists of text")
+        expect(isinstance(f["errors"], list) and all(
+            isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], list)
+            and all(isinstance(v, str) for v in e[1]) for e in f["errors"]),
+            "a finding's errors must be pairs of an error and its frames")
         try:
-            findings.append(Finding(**dict(f, frames=tuple(f["frames"]), boxes=tuple(f["boxes"]))))
+            findings.append(Finding(**dict(f, frames=tuple(f["frames"]), boxes=tuple(f["boxes"]),
+                                           errors=tuple((e, tuple(fids)) for e, fids in f["errors"]))))
         except ValueError as e:
             raise WireError(f"a finding is not valid: {e}") from None
     return LabelCheck(**{k: body[k] for k in REPORT_FIELDS}, findings=findings)

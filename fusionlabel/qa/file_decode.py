@@ -109,7 +109,7 @@ def decode_files(drive: Drive, indices, problems: FileProblems, workers: int = 1
                 continue
             report.unreadable.append((job, error))
             if not problems.has(job.subject, job.kind, job.index):
-                problems.add(job.subject, job.kind, job.index, job.frame_id, error)
+                problems.add(job.subject, job.kind, job.index, job.frame_id, error, job.path)
     return report
 
 

@@ -8,10 +8,13 @@ a long drive, so that `check` finds a missing sweep in a frame it does not read.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
+from ..errors import InputError
 from ..model.drive import Drive
+from ..wording import counted
 from .findings import ERROR, Finding
 
 REMEDY = {"sweep": "fix or replace the sweep file; render, import and export refuse the frame",
@@ -20,33 +23,75 @@ REMEDY = {"sweep": "fix or replace the sweep file; render, import and export ref
           "rig": "fix the frame's calibration file"}
 
 
+KINDS_SHOWN = 3     # a finding whose files fail in more ways quotes this many, and counts the rest
+
+
 class FileProblems:
     """Unreadable files and wrong image sizes, gathered per (subject, check) over the frames."""
 
     def __init__(self):
-        self.problems: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
+        self.problems: dict[tuple[str, str], list[tuple[int, str, str, str]]] = defaultdict(list)
 
-    def add(self, subject: str, check: str, index: int, frame_id: str, error: Exception | str) -> None:
+    def add(self, subject: str, check: str, index: int, frame_id: str, error: Exception | str,
+            path: str | Path | None = None) -> None:
         """Record ``error`` for file kind ``check`` (``sweep``, ``image``, ``rig``) of ``subject``
-        in the frame at drive index ``index``."""
-        self.problems[(subject, check)].append((index, frame_id, str(error)))
+        in the frame at drive index ``index``; ``path``: the file, when ``error`` is a message naming
+        it (an :class:`~fusionlabel.errors.InputError` names its own)."""
+        self.problems[(subject, check)].append((index, frame_id, str(error), error_kind(error, path)))
 
     def has(self, subject: str, check: str, index: int) -> bool:
         """Whether file kind ``check`` of ``subject`` in the frame at ``index`` is recorded already."""
-        return any(i == index for i, _, _ in self.problems.get((subject, check), ()))
+        return any(i == index for i, *_ in self.problems.get((subject, check), ()))
 
     def findings(self, n_frames: int) -> list[Finding]:
         """One error finding per subject and check, naming its frames in drive order, out of the
-        ``n_frames`` frames whose files were looked at."""
+        ``n_frames`` frames whose files were looked at; it quotes the first file's error, or when
+        the files fail in different ways, the first of each way with how many files fail so
+        (``errors``)."""
         out = []
         for (subject, check), problems in self.problems.items():
             problems = sorted(problems)
-            frames = tuple(fid for _, fid, _ in problems)
+            frames = tuple(fid for _, fid, *_ in problems)
+            errors = _by_kind(problems)
             shown = ", ".join(frames[:5]) + (", ..." if len(frames) > 5 else "")
             out.append(Finding(ERROR, subject, f"{check}-file",
-                               f"in {len(frames)} of {n_frames} checked frames ({shown}): {problems[0][2]}",
-                               REMEDY[check], frame=frames[0], frames=frames))
+                               f"in {len(frames)} of {n_frames} checked frames ({shown}): {_quoted(errors)}",
+                               REMEDY[check], frame=frames[0], frames=frames,
+                               errors=errors if len(errors) > 1 else ()))
         return out
+
+
+def error_kind(error: Exception | str, path: str | Path | None = None) -> str:
+    """What is wrong in ``error``, without the file it names and with its numbers left out: the
+    same for two files that fail the same way (``cannot decode JPEG data (# bytes; …)``)."""
+    text = str(error)
+    if isinstance(error, InputError):
+        text = error.problem if error.where is None else f"{error.where}: {error.problem}"
+    elif path is not None and text.startswith(f"{path}: "):
+        text = text[len(f"{path}: "):]
+    return re.sub(r"\d+", "#", text)
+
+
+def _by_kind(problems: list[tuple[int, str, str, str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``problems`` (in drive order) by error kind: the first error of each kind with the frames
+    of that kind, the most frequent kind first (ties in drive order)."""
+    kinds: dict[str, tuple[str, list[str]]] = {}
+    for _, fid, error, kind in problems:
+        kinds.setdefault(kind, (error, []))[1].append(fid)
+    ranked = sorted(kinds.values(), key=lambda kind: -len(kind[1]))
+    return tuple((error, tuple(fids)) for error, fids in ranked)
+
+
+def _quoted(errors: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """The error to quote: the only kind's first, else ``N different errors:`` and the first of each
+    (:data:`KINDS_SHOWN` at most) with its count of files (``2 files as PATH: cannot decode …``)."""
+    if len(errors) == 1:
+        return errors[0][0]
+    parts = [f"{counted(len(fids), 'file')} as {error}" for error, fids in errors[:KINDS_SHOWN]]
+    rest = errors[KINDS_SHOWN:]
+    if rest:
+        parts.append(f"{len(rest)} other errors in {counted(sum(len(fids) for _, fids in rest), 'file')}")
+    return f"{len(errors)} different errors: " + "; ".join(parts)
 
 
 def absent_file(path: Path) -> str | None:
@@ -68,10 +113,10 @@ def missing_files(drive: Drive, indices, problems: FileProblems) -> None:
     for i in indices:
         frame = drive.frames[i]
         if (why := absent_file(Path(frame.lidar_path))) is not None:
-            problems.add(f"frame {frame.frame_id}", "sweep", i, frame.frame_id, why)
+            problems.add(f"frame {frame.frame_id}", "sweep", i, frame.frame_id, why, frame.lidar_path)
         for cam, path in frame.image_paths.items():
             if (why := absent_file(Path(path))) is not None:
-                problems.add(cam, "image", i, frame.frame_id, why)
+                problems.add(cam, "image", i, frame.frame_id, why, path)
 
 
 def new_file_findings(findings: list[Finding], before: list[Finding]) -> list[Finding]:

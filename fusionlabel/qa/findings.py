@@ -26,7 +26,8 @@ class Finding:
     label's track and class; ``boxes`` the boxes it is about, by a name that survives edits and
     reordering (``track 7``, or ``box <stored id>`` for a project's cuboid without a track; a
     duplicate names both boxes); ``value`` the measured figure, ``threshold`` the limit it crossed, both
-    in ``unit``."""
+    in ``unit``; ``errors``, for a file finding whose files fail in different ways, the first error
+    of each way with the frames whose file fails so (most files first; empty when they fail alike)."""
 
     severity: str
     subject: str
@@ -41,17 +42,20 @@ class Finding:
     value: float | None = None
     threshold: float | None = None
     unit: str | None = None
+    errors: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
 
     def as_dict(self) -> dict:
-        """The finding for JSON: the text keys, then the structured ones (None where not known)."""
+        """The finding for JSON: the text keys, then the structured ones (None where not known,
+        ``errors`` empty)."""
         return {"severity": self.severity, "subject": self.subject, "check": self.check, "message": self.message,
                 "remedy": self.remedy, "frame": self.frame, "frames": list(self.frames), "track_id": self.track_id,
                 "class": self.cls, "boxes": list(self.boxes), "value": None if self.value is None else round(float(self.value), 4),
-                "threshold": None if self.threshold is None else round(float(self.threshold), 4), "unit": self.unit}
+                "threshold": None if self.threshold is None else round(float(self.threshold), 4), "unit": self.unit,
+                "errors": [{"error": error, "files": len(frames), "frames": list(frames)} for error, frames in self.errors]}
 
 
 def counts(findings: list[Finding]) -> dict[str, int]:

@@ -15,9 +15,10 @@ import socket
 import time
 from pathlib import Path
 
-# The lock files this process holds: resolved path -> the pid that took it (a forked child
-# inherits the table, not the meaning)
-_HELD: dict[str, int] = {}
+# The lock files this process holds: resolved path -> (pid, descriptor) of each ProjectLock holding
+# it (a forked child inherits the table, not the meaning; more than one holder is a lock taken on
+# a file since replaced at that path, :class:`~fusionlabel.export.staging.OutputLock`)
+_HELD: dict[str, set[tuple[int, int]]] = {}
 
 
 class ProjectLock:
@@ -35,7 +36,7 @@ class ProjectLock:
     def held_here(self) -> bool:
         """Whether this process holds the lock through another ProjectLock (the project is
         already open in this process: another window, an earlier open not closed)."""
-        return not self.held and _HELD.get(self._key()) == os.getpid()
+        return not self.held and any(pid == os.getpid() for pid, _ in _HELD.get(self._key(), ()))
 
     def taken_by(self, what: str) -> str:
         """Why :meth:`acquire` was refused, for a message about ``what`` ("project /p"): opened in
@@ -64,7 +65,7 @@ class ProjectLock:
             os.close(fd)
             raise
         self._fd = fd
-        _HELD[self._key()] = os.getpid()
+        _HELD.setdefault(self._key(), set()).add((os.getpid(), fd))
         info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
@@ -82,9 +83,12 @@ class ProjectLock:
             try:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             finally:
+                holders = _HELD.get(self._key(), set())
+                holders.discard((os.getpid(), self._fd))     # before the descriptor's number is free again
+                if not holders:
+                    _HELD.pop(self._key(), None)
                 os.close(self._fd)
                 self._fd = None
-                _HELD.pop(self._key(), None)
 
     def __del__(self):
         try:
