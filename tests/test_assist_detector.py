@@ -204,6 +204,16 @@ def test_config_from_yaml_and_errors(tmp_path):
     assert make_detector("builtin", p).config.max_range == 50
 
 
+def test_traffic_side_setting(tmp_path):
+    p = tmp_path / "rig.yaml"
+    p.write_text("traffic_side: left\n")
+    assert load_config(p).traffic_side == "left"
+    assert config_from_dict({}).traffic_side == "none"
+    with pytest.raises(InputError, match="traffic_side") as err:
+        config_from_dict({"traffic_side": "middle"}, p)
+    assert "right, left, none" in str(err.value) and str(p) in str(err.value)
+
+
 def test_make_detector_rejects_bad_specs(tmp_path):
     for spec in ("yolo", "onnx:", "predictions"):
         with pytest.raises(InputError, match="--detector"):

@@ -137,8 +137,8 @@ def test_one_click_uses_the_fallback_class_when_no_class_fits(drive, doc, monkey
     g = well_seen(drive, 0)[0]
     real = edit_assist.one_click_box
 
-    def unknown_class(points, seed, config=None):
-        lab = real(points, seed, config)
+    def unknown_class(points, seed, config=None, **options):
+        lab = real(points, seed, config, **options)
         return None if lab is None else lab.with_(label="Object")
     monkeypatch.setattr(edit_assist, "one_click_box", unknown_class)
     seed = pts[points_in_cuboid(pts, g.box)][0, :3]

@@ -220,3 +220,15 @@ def test_one_click_on_the_truck_beside_the_ego_is_one_truck():
     for seed in (returns[0, :2], returns[np.argmin(returns[:, 0]), :2], truck.box.center[:2]):
         found = one_click_box(frame.points, seed)
         assert found.label == "Truck" and bev_iou(found.box, truck.box) >= 0.5, (seed, found.label, found.box)
+
+
+def test_one_click_faces_the_forward_it_is_given():
+    """A rider seen from the side on a LiDAR whose forward is -x: its box faces the -x half-plane
+    (the forward half-plane; LiDAR +x when no forward is given)."""
+    centre = np.array([-12.0, 4.0])
+    parts = [box_on_ground(*centre, (1.7, 0.12, 0.9), 0.0)] + person_parts(*centre)
+    points, _ = synthetic_sweep(parts)
+    turned = one_click_box(points, centre, forward=(-1.0, 0.0))
+    plain = one_click_box(points, centre)
+    assert turned is not None and plain is not None
+    assert np.cos(turned.box.yaw) < 0.0 < np.cos(plain.box.yaw)

@@ -18,6 +18,8 @@ import numpy as np
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import arctan2
 from ..model.annotation import CuboidLabel
+from ..model.drive import Drive
+from ..model.rig import forward_in_lidar
 from .boxfit import Rect, lshape_angle, rect_at_angle, small_object_angle
 from .classify import LOW_HEIGHT, SIZE_TOLERANCE, THIN, VAN_LENGTH, ClusterShape, classify
 from .cluster import cluster_bev, merge_hidden_parts, split_by_label
@@ -25,7 +27,7 @@ from .config import BuiltinConfig
 from .detector import PointDetector, detection
 from .features import (azimuth_step, crown_span, edge_distance, elevation_steps, hidden_below, hidden_ends, hole_share,
                        seen_area, upper_span)
-from .front import facing_front
+from .front import NO_RIG_FORWARD, facing_front
 from .ground import GroundGrid, estimate_ground
 
 MAX_CLUSTER_EXTENT = 16.0    # metres; bigger components are buildings, hedges, walls
@@ -136,8 +138,15 @@ class GeometricDetector(PointDetector):
 
     name = "builtin"
 
-    def __init__(self, config: BuiltinConfig | None = None):
+    def __init__(self, config: BuiltinConfig | None = None, forward=None):
         self.config = config or BuiltinConfig()
+        # the ego's forward as an xy direction in the LiDAR frame (default LiDAR +x), for the front
+        # of a box without a cue to it (assist.front); detect_frame sets it from the drive's rig
+        self.forward = NO_RIG_FORWARD if forward is None else tuple(float(v) for v in forward[:2])
+
+    def detect_frame(self, drive: Drive, index: int) -> list[CuboidLabel]:
+        self.forward = rig_forward(drive, index)
+        return super().detect_frame(drive, index)
 
     def detect(self, points: np.ndarray) -> list[CuboidLabel]:
         points = np.asarray(points)
@@ -181,12 +190,15 @@ class GeometricDetector(PointDetector):
         points. A cluster holding several objects gives one detection for each it comes apart in."""
         xy, h = self.object_xy[members], self.object_height[members]
         found = self._explain(xy, h, self.ground, self.top_cut(members), self._z[members])
-        return [d.with_(box=facing_front(d.box, d.label, xy, h)) for d in found]
+        return [d.with_(box=self._facing(d, xy, h)) for d in found]
 
     def top_cut(self, members: np.ndarray) -> bool:
         """Whether these object points of the last :meth:`prepare` reach the top of the LiDAR's
         field of view (the object may be taller than it looks)."""
         return bool(self._elevation[members].max() >= self._top_beam - TOP_BEAM_MARGIN)
+
+    def _facing(self, d: CuboidLabel, xy: np.ndarray, h: np.ndarray) -> Cuboid:
+        return facing_front(d.box, d.label, xy, h, self.forward, self.config.traffic_side)
 
     def with_config(self, config: BuiltinConfig) -> "GeometricDetector":
         """A detector with other settings that shares this one's last :meth:`prepare`."""
@@ -296,7 +308,7 @@ class GeometricDetector(PointDetector):
         cut = self.top_cut(members)
         found = self._split(xy, h, self.ground, cut, z, MAX_SPLIT_DEPTH)
         core = self._peel(xy, h, self.ground, cut, z, classes, self.config.cluster_cell * SPLIT_CELL)
-        return [d.with_(box=facing_front(d.box, d.label, xy, h)) for d in found + ([core] if core else [])
+        return [d.with_(box=self._facing(d, xy, h)) for d in found + ([core] if core else [])
                 if d.label in classes]
 
     def _split(self, xy, h, ground, top_cut, z, depth) -> list[CuboidLabel]:
@@ -310,3 +322,12 @@ class GeometricDetector(PointDetector):
         found = [d for p in parts for d in self._explain(xy[p], h[p], ground, top_cut, z[p], depth + 1)
                  if d.score >= GOOD_SCORE]
         return [d for d, end in zip(found, side_pieces_read_as_ends(found, xy, cfg.priors)) if not end]
+
+
+def rig_forward(drive: Drive, index: int) -> tuple[float, float]:
+    """The ego's forward in frame ``index``'s LiDAR frame from the drive's rig (LiDAR +x without one)."""
+    try:
+        rig = drive.rig(index)
+    except ValueError:
+        return NO_RIG_FORWARD
+    return tuple(float(v) for v in forward_in_lidar(rig))

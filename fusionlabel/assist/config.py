@@ -13,6 +13,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..files import parse_yaml, read_text
 
+TRAFFIC_SIDES = ("right", "left", "none")
+
 
 @dataclass(frozen=True)
 class ClassPrior:
@@ -46,7 +48,9 @@ class BuiltinConfig:
     ground cells; ``ground_height`` points up to this above the ground are ground. Clustering:
     ``cluster_cell`` BEV grid size, ``cluster_gap`` extra cells of dilation that still join two
     parts, ``max_height`` points above this are ignored (tree crowns, signs). ``min_points``
-    smallest cluster kept; ``min_score`` weakest detection reported; ``priors`` by class name.
+    smallest cluster kept; ``min_score`` weakest detection reported; ``priors`` by class name;
+    ``traffic_side``: the side of the road traffic keeps to where the rig drives (right, left or
+    none), which way riders and pedestrians beside the ego face (:mod:`fusionlabel.assist.front`).
     """
 
     max_range: float = 70.0
@@ -61,6 +65,7 @@ class BuiltinConfig:
     min_points: int = 8
     min_score: float = 0.1
     priors: dict[str, ClassPrior] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+    traffic_side: str = "none"
 
     def with_(self, **changes) -> "BuiltinConfig":
         return replace(self, **changes)
@@ -114,6 +119,10 @@ def config_from_dict(doc: dict, path: str | Path | None = None) -> BuiltinConfig
             if not isinstance(value, list) or not value or not all(isinstance(v, int) and v >= 1 for v in value):
                 raise InputError(path, f"expected a list of positive integers, got {value!r}", where=key)
             changes[key] = tuple(value)
+        elif key == "traffic_side":
+            if value not in TRAFFIC_SIDES:
+                raise InputError(path, f"expected one of {', '.join(TRAFFIC_SIDES)}, got {value!r}", where=key)
+            changes[key] = value
         elif key in ("cluster_gap", "min_points"):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError(path, f"expected a non-negative integer, got {value!r}", where=key)

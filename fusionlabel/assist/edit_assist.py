@@ -31,6 +31,7 @@ from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, Delet
 from ..model.document import Annotation, Document
 from ..model.edit_actions import selected
 from ..model.point_counts import counted, uncounted
+from .builtin import rig_forward
 from .config import BuiltinConfig
 from .detector import Detector
 from .ego_motion import cached_motion, has_poses, motion_between
@@ -86,7 +87,7 @@ def one_click(doc: Document, drive, frame: int, selection, seed, points: np.ndar
     ground (``default_class`` — else the ontology's default — when no class fits). None on bare
     ground or when the object already has a cuboid in this frame. The box is the annotator's:
     source human."""
-    found = one_click_box(_points(drive, frame, points), seed, config)
+    found = one_click_box(_points(drive, frame, points), seed, config, forward=rig_forward(drive, frame))
     if found is None:
         return None
     if already_boxed(found.box, seed, [a.box for a in doc.annotations(frame)]):

@@ -41,8 +41,8 @@ def _local_ground(crop: np.ndarray, cfg: BuiltinConfig):
                            cfg.ground_slope, cfg.ground_step, np.inf)
 
 
-def one_click_box(points: np.ndarray, seed, config: BuiltinConfig | None = None, radius: float = 7.0
-                  ) -> CuboidLabel | None:
+def one_click_box(points: np.ndarray, seed, config: BuiltinConfig | None = None, radius: float = 7.0,
+                  forward=None) -> CuboidLabel | None:
     """Box of the object under ``seed`` (x, y[, z]; only x, y are used) in a (N, 3+) sweep, or None
     on bare ground.
 
@@ -52,7 +52,8 @@ def one_click_box(points: np.ndarray, seed, config: BuiltinConfig | None = None,
     falls on (the middle of a vehicle seen end-on), and then the detection under it. A vehicle
     class the points are too small and too low for is not used (a van is not completed to a
     truck). The returned label has the class and its score, ``"Object"`` (a tight box) when no
-    class fits; the box stands on the local ground.
+    class fits; the box stands on the local ground. ``forward``: the ego's forward as an xy
+    direction (default LiDAR +x), for the box's front where nothing else tells it.
     """
     cfg = (config or BuiltinConfig()).with_(min_score=0.0)
     points = np.asarray(points)
@@ -60,7 +61,7 @@ def one_click_box(points: np.ndarray, seed, config: BuiltinConfig | None = None,
     crop = _crop(points, seed, radius)
     if len(crop) < 3:
         return None
-    detector = GeometricDetector(cfg)
+    detector = GeometricDetector(cfg, forward)
     # no top-of-view test (a crop does not show the LiDAR's highest beam) and no scan-line
     # statistics: on the simulated and real sets of docs/prelabel.md they did not help one-click
     labels = detector.prepare(crop, _local_ground(crop, cfg), np.inf, min_points=1, scan_lines=False)

@@ -43,6 +43,7 @@ def kitti_camera_region(calib, image_wh: tuple[int, int], dontcare: list[tuple[f
 
 def kitti_object_frames(root: str | Path) -> Iterator[tuple[np.ndarray, EvalFrame]]:
     """Every labelled frame of a KITTI object folder."""
+    from ..assist.builtin import rig_forward
     from ..io.images import image_size
     from ..io.kitti import open_kitti_object, read_kitti_calib, read_kitti_label_file
 
@@ -57,13 +58,14 @@ def kitti_object_frames(root: str | Path) -> Iterator[tuple[np.ndarray, EvalFram
         points = drive.points(i)
         gt = drive.labels(i)
         yield points, EvalFrame(f.frame_id, gt, [], count_points(points, gt),
-                                kitti_camera_region(calib, wh, dontcare))
+                                kitti_camera_region(calib, wh, dontcare), forward=rig_forward(drive, i))
 
 
 # ---------------------------------------------------------------------------------------- nuScenes
 def nuscenes_frames(dataroot: str | Path, version: str = "v1.0-mini") -> Iterator[tuple[np.ndarray, EvalFrame]]:
     """Every keyframe of a nuScenes folder: LIDAR_TOP points and boxes in the LiDAR frame (devkit)."""
     from nuscenes.nuscenes import NuScenes
+    from pyquaternion import Quaternion
 
     from ..io.pointcloud import read_points
 
@@ -71,13 +73,17 @@ def nuscenes_frames(dataroot: str | Path, version: str = "v1.0-mini") -> Iterato
     for sample in nusc.sample:
         token = sample["data"]["LIDAR_TOP"]
         path, boxes, _ = nusc.get_sample_data(token)
+        sensor = nusc.get("calibrated_sensor", nusc.get("sample_data", token)["calibrated_sensor_token"])
+        # the vehicle's +x in the LiDAR frame: row 0 of R_ego_lidar
+        ahead = Quaternion(sensor["rotation"]).rotation_matrix[0, :2]
         points = read_points(path)
         gt = []
         for b in boxes:
             w, l, h = b.wlh
             yaw = float(b.orientation.yaw_pitch_roll[0])
             gt.append(CuboidLabel(Cuboid(b.center, (l, w, h), yaw), b.name, b.token, None, "import"))
-        yield points, EvalFrame(sample["token"], gt, [], count_points(points, gt), None)
+        yield points, EvalFrame(sample["token"], gt, [], count_points(points, gt), None,
+                                forward=tuple(float(v) for v in ahead / np.hypot(*ahead)))
 
 
 # ---------------------------------------------------------------------------------------- SUSTech
@@ -141,6 +147,7 @@ def sustech_frames(root: str | Path, reviewed: bool = False) -> Iterator[tuple[n
     from ..io.pointcloud import read_points
 
     root = Path(root)
+    forward = _sustech_forward(root)
     pairs = [(pcd, root / "label" / f"{pcd.stem}.json") for pcd in sorted((root / "lidar").glob("*.pcd"))]
     pairs = [(pcd, label) for pcd, label in pairs if label.exists()]
     labels = {k: read_sustech_labels(label) for k, (_, label) in enumerate(pairs)}
@@ -152,7 +159,16 @@ def sustech_frames(root: str | Path, reviewed: bool = False) -> Iterator[tuple[n
         ignore = list(gaps[numbers[k]])
         if reviewed:
             ignore += [Cuboid(c, size, yaw) for c, size, yaw, _ in SUSTECH_EXAMPLE_UNLABELLED.get(pcd.stem, [])]
-        yield points, EvalFrame(pcd.stem, gt, [], count_points(points, gt), None, ignore)
+        yield points, EvalFrame(pcd.stem, gt, [], count_points(points, gt), None, ignore, forward)
+
+
+def _sustech_forward(root: Path) -> tuple[float, float]:
+    """The ego's forward in a SUSTechPOINTS scene's LiDAR frame, from its front camera (LiDAR +x
+    when the scene has no camera)."""
+    from ..assist.builtin import rig_forward
+    from ..io.sustech import open_sustech
+
+    return rig_forward(open_sustech(root), 0)
 
 
 # ---------------------------------------------------------------------------------------- simulator

@@ -47,7 +47,8 @@ FIX_ACTIONS = ("creates", "deletes", "adjustments", "relabels", "turns")
 class EvalFrame:
     """One frame to evaluate: ground truth with (optional) point counts (n_gt,), predictions,
     ``region(centres (M, 3)) -> (M,) bool``, the part of the frame that was labelled (None: all),
-    and don't-care boxes ``ignore`` (LiDAR frame) where predictions are neither right nor wrong."""
+    and don't-care boxes ``ignore`` (LiDAR frame) where predictions are neither right nor wrong;
+    ``forward``: the ego's forward as an xy direction in the LiDAR frame (for the detector)."""
 
     frame_id: str
     gt: list[CuboidLabel]
@@ -55,6 +56,7 @@ class EvalFrame:
     gt_points: np.ndarray | None = None
     region: Callable[[np.ndarray], np.ndarray] | None = None
     ignore: list[Cuboid] = field(default_factory=list)
+    forward: tuple[float, float] = (1.0, 0.0)
 
 
 @dataclass(frozen=True)
