@@ -88,6 +88,15 @@ def test_the_detector_reports_a_cars_heading_front_first(x, y, yaw):
     assert np.degrees(heading_difference(dets[int(np.argmax(iou))].box.yaw, yaw)) < 20.0
 
 
+def matched_pairs(found, gts, min_iou: float):
+    """(detection, label) pairs: each detection with the label it overlaps most, at BEV IoU >= ``min_iou``."""
+    if not found or not gts:
+        return []
+    iou = iou_matrix([d.box for d in found], [g.box for g in gts], "bev")
+    best = iou.argmax(axis=1)
+    return [(d, gts[j]) for d, j, v in zip(found, best, iou.max(axis=1)) if v >= min_iou]
+
+
 @pytest.mark.realdata
 def test_real_cars_face_their_front_more_often_than_the_half_plane(realdata):
     """On every real set, the detector's car boxes matched to a label (BEV IoU >= 0.5, within 40 m)
@@ -106,14 +115,9 @@ def test_real_cars_face_their_front_more_often_than_the_half_plane(realdata):
         for points, f in load(root):
             cars = [d for d in det.detect(points) if d.label == "Car" and d.score >= 0.5]
             gts = [g for g in f.gt if eval_class(g) == "car" and np.hypot(*g.box.center[:2]) <= 40.0]
-            if not cars or not gts:
-                continue
-            iou = iou_matrix([d.box for d in cars], [g.box for g in gts], "bev")
-            for i, d in enumerate(cars):
-                j = int(np.argmax(iou[i]))
-                if iou[i, j] >= 0.5:
-                    cue.append(heading_difference(d.box.yaw, gts[j].box.yaw) < np.pi / 2)
-                    blind.append(heading_difference(half_plane_forward(d.box).yaw, gts[j].box.yaw) < np.pi / 2)
+            for d, g in matched_pairs(cars, gts, 0.5):
+                cue.append(heading_difference(d.box.yaw, g.box.yaw) < np.pi / 2)
+                blind.append(heading_difference(half_plane_forward(d.box).yaw, g.box.yaw) < np.pi / 2)
     if len(cue) < 10:
         pytest.skip("too few real cars")
     assert np.mean(cue) >= 0.65 and np.mean(cue) > np.mean(blind)
@@ -195,12 +199,6 @@ def test_on_sustech_boxes_face_the_rigs_forward_half_plane(realdata):
                            (GeometricDetector().detect(points), lidar_x)):
             found = [d for d in found if d.score >= 0.5]
             gts = [g for g in f.gt if np.hypot(*g.box.center[:2]) <= 40.0]
-            if not found or not gts:
-                continue
-            iou = iou_matrix([d.box for d in found], [g.box for g in gts], "bev")
-            for i, d in enumerate(found):
-                j = int(np.argmax(iou[i]))
-                if iou[i, j] >= 0.25:
-                    out.append(heading_difference(d.box.yaw, gts[j].box.yaw) < np.pi / 2)
+            out += [heading_difference(d.box.yaw, g.box.yaw) < np.pi / 2 for d, g in matched_pairs(found, gts, 0.25)]
     assert len(rig_way) == len(lidar_x) >= 20
     assert np.mean(rig_way) >= 0.7 and np.mean(rig_way) > np.mean(lidar_x) + 0.1
