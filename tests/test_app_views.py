@@ -594,3 +594,13 @@ def test_the_side_views_draw_the_points_nearest_the_viewer_on_top(qtbot, bare_wi
                    np.clip((uv[:, 0] * r + r).astype(int), 0, arr.shape[1] - 1)]
         grey = np.all(np.abs(seen.astype(int) - np.asarray(OUTSIDE_GREY, int)) <= 2, axis=1)
         assert grey.mean() < 0.05, (kind, grey.mean())
+
+
+def test_the_developers_module_list_names_every_app_module():
+    """docs/app.md's "For developers" list names each module of fusionlabel/app (a new one added
+    without a line there fails)."""
+    with open(DOCS, encoding="utf-8") as f:
+        listing = f.read().split("## For developers", 1)[1]
+    folder = os.path.join(os.path.dirname(__file__), "..", "fusionlabel", "app")
+    modules = sorted(n for n in os.listdir(folder) if n.endswith(".py") and n != "__init__.py")
+    assert [m for m in modules if m not in listing] == []
