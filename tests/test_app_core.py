@@ -77,6 +77,10 @@ def test_rotate_and_move_local():
         math.isclose(math.degrees(snapped.yaw) % 15, 15, abs_tol=1e-9)
     m = moved_local(box, (1.0, 0.0, 0.0))
     assert np.allclose(np.subtract(m.center, box.center), box.heading())
+    tilted = Cuboid((1.0, 1.0, 0.0), (4.0, 2.0, 1.5), 0.3, pitch=0.03, roll=-0.02)
+    turned = rotated_to(tilted, start, end, tilted.yaw)     # the BEV knob: about the box's own up axis
+    assert np.allclose(turned.rotation()[:, 2], tilted.rotation()[:, 2], atol=1e-12)
+    assert np.allclose(turned.heading(), tilted.rotation()[:, 1], atol=1e-12)
 
 
 def test_point_grid_matches_brute_force():

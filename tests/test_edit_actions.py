@@ -92,6 +92,27 @@ def test_flip_heading_keeps_the_footprint(doc):
     np.testing.assert_allclose(new.heading(), -box.heading(), atol=1e-12)
 
 
+@pytest.mark.parametrize("turn, degrees", [(lambda d: ea.rotate(d, ["t"], 90.0), 90.0),
+                                           (lambda d: ea.rotate(d, ["t"], -15.0), -15.0),
+                                           (lambda d: ea.flip_heading(d, ["t"]), 180.0)])
+def test_a_tilted_box_turns_about_its_own_up_axis(turn, degrees):
+    """A box seen from a tilted LiDAR (a nuScenes label, upright in the world) keeps standing on its
+    ground when Q/E/F turn it: its up axis stays, and its corners are those of Open3D's box turned
+    about that axis (turning the yaw alone tilted a 90°-turned car by twice the LiDAR's tilt)."""
+    doc = Document(1, Ontology.default())
+    tilted = Cuboid((9.0, -19.0, -1.6), (4.3, 1.8, 1.6), -1.7, pitch=0.03, roll=-0.02)
+    doc.apply(CreateCuboid(0, CuboidLabel(tilted, "car"), uid="t"))
+    apply_and_check_undo(doc, turn(doc))
+    new = doc.get("t").box
+    up = tilted.rotation()[:, 2]
+    np.testing.assert_allclose(new.rotation()[:, 2], up, atol=1e-12)
+    assert new.center == tilted.center and new.size == tilted.size
+    o3d = pytest.importorskip("open3d")
+    obb = o3d.geometry.OrientedBoundingBox(np.asarray(tilted.center), tilted.rotation(), np.asarray(tilted.size))
+    obb.rotate(o3d.geometry.get_rotation_matrix_from_axis_angle(up * math.radians(degrees)), obb.center)
+    assert same_point_set(new.corners(), np.asarray(obb.get_box_points()))
+
+
 @pytest.mark.parametrize("axis, sign", [(0, 1), (0, -1), (1, 1), (1, -1), (2, 1), (2, -1)])
 def test_nudge_in_box_frame(doc, axis, sign):
     box = doc.get("a").box

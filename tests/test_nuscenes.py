@@ -185,6 +185,26 @@ def test_sweeps_between_keyframes(small_sim_drive, tmp_path):
 
 
 # ------------------------------------------------------------------------------ import to native
+def _sample_token(nusc_root: Path) -> str:
+    return json.loads((nusc_root / "v1.0-mini" / "sample.json").read_text())[0]["token"]
+
+
+def test_sample_token_names_its_keyframe(drive, nusc_root, tmp_path):
+    """The sample token (what detection results and the devkit's samples are keyed by) picks its
+    keyframe wherever a frame is asked for, as the frame ID (the LIDAR_TOP sample_data token) does."""
+    from fusionlabel.cli.main import main
+    from fusionlabel.model.frame_spec import parse_frames
+
+    sample = _sample_token(nusc_root)
+    assert sample != drive.frames[0].frame_id
+    assert drive.index_of(sample) == 0 and drive.frame(sample) is drive.frames[0]
+    assert parse_frames(f"{sample},0", drive) == [0]
+    out = tmp_path / "frame.png"
+    assert main(["render", str(nusc_root), "--frame", sample, "--out", str(out)]) == 0 and out.is_file()
+    with pytest.raises(KeyError, match="has no frame 'f{32}'"):
+        drive.index_of("f" * 32)
+
+
 def test_import_to_native_keeps_per_camera_poses_and_projection(drive, nusc_root, tmp_path, capsys):
     """`fusionlabel import` of the real keyframe: the native copy carries each camera's ego pose and
     capture time, so every LiDAR point lands on the same pixel as through the nuScenes drive."""
@@ -196,6 +216,7 @@ def test_import_to_native_keeps_per_camera_poses_and_projection(drive, nusc_root
     assert "note:" not in captured.out + captured.err           # nothing is lost any more
     native = open_native_drive(tmp_path / "native")
     assert len(native) == len(drive) == 1
+    assert native.index_of(_sample_token(nusc_root)) == 0     # its tokens are kept, the sample's too
     f, g = drive.frames[0], native.frames[0]
     assert g.camera_timestamps_us == f.camera_timestamps_us
     assert set(g.T_world_vehicle_at_camera) == set(CAMERAS)

@@ -37,7 +37,7 @@ def rotated_to(box: Cuboid, anchor_xy, point_xy, yaw0: float, snap: float | None
     yaw = yaw0 + (a1 - a0)
     if snap:
         yaw = round(yaw / snap) * snap
-    return box.with_(yaw=normalize_angle(yaw))
+    return box.with_(yaw=normalize_angle(yaw)) if box.is_upright else box.turned(yaw - box.yaw)
 
 
 def to_local(box: Cuboid, point) -> np.ndarray:
@@ -96,4 +96,4 @@ def resized_bev(box: Cuboid, handle: str, point_xy) -> Cuboid:
 
 def flipped(box: Cuboid) -> Cuboid:
     """The same box heading the other way."""
-    return box.with_(yaw=normalize_angle(box.yaw + math.pi))
+    return box.turned(math.pi)

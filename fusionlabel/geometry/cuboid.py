@@ -138,6 +138,18 @@ class Cuboid:
             roll = pitch = 0.0
         return Cuboid(center, self.size, yaw, pitch, roll)
 
+    def turned(self, delta: float) -> "Cuboid":
+        """The box turned by ``delta`` rad about its own up axis (counter-clockwise seen from above).
+        An upright box just changes yaw; a tilted one keeps its tilt against the ground it stands
+        on, where adding ``delta`` to yaw would turn it about the frame's z and tilt it further (a
+        nuScenes box, upright in the world, carries the tilt of the LiDAR that sees it)."""
+        if self.is_upright:
+            return self.with_(yaw=self.yaw + delta)
+        from .transforms import euler_from_rotation, rotation_z
+
+        roll, pitch, yaw = euler_from_rotation(self.rotation() @ rotation_z(delta))
+        return self.with_(yaw=yaw, pitch=pitch, roll=roll)
+
     def upright(self) -> "Cuboid":
         """The same box with pitch and roll dropped."""
         return replace(self, pitch=0.0, roll=0.0, _cache={})

@@ -134,9 +134,19 @@ class Drive:
         or other spelling is tried: see :meth:`index_of`)."""
         return self._index.get(frame_id)
 
+    def index_of_sample(self, token: str) -> int | None:
+        """Index of the keyframe whose nuScenes ``sample`` token is ``token`` (a drive read from
+        nuScenes, or a native copy of one, keeps its frames' tokens in ``tokens``); None otherwise."""
+        for i, t in enumerate(getattr(self, "tokens", None) or ()):
+            if t is not None and getattr(t, "sample", None) == token:
+                return i
+        return None
+
     def index_of(self, frame: str | int) -> int:
-        """Frame index from a frame ID (``"000001"``) or an index (``3``, ``-1``)."""
-        if isinstance(frame, str) and (i := self.index_of_id(frame)) is not None:
+        """Frame index from a frame ID (``"000001"``), an index (``3``, ``-1``) or, on a nuScenes
+        drive, the keyframe's sample token as well as its LIDAR_TOP sample_data token (the ID)."""
+        if isinstance(frame, str) and ((i := self.index_of_id(frame)) is not None
+                                       or (i := self.index_of_sample(frame)) is not None):
             return i
         try:
             i = int(frame)

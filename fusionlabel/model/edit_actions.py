@@ -59,14 +59,15 @@ def _set_boxes(doc: Document, selection, change: Callable[[Cuboid], Cuboid], des
 
 # ---------------------------------------------------------------------------------- box edits
 def rotate(doc: Document, selection, degrees: float) -> Command | None:
-    """Turn the heading by ``degrees`` about +z (positive = counter-clockwise seen from above)."""
+    """Turn the heading by ``degrees`` about the box's own up axis (positive = counter-clockwise
+    seen from above; a tilted box keeps its tilt against its ground: :meth:`Cuboid.turned`)."""
     delta = math.radians(degrees)
-    return _set_boxes(doc, selection, lambda b: b.with_(yaw=b.yaw + delta), f"Rotate {degrees:+g}°")
+    return _set_boxes(doc, selection, lambda b: b.turned(delta), f"Rotate {degrees:+g}°")
 
 
 def flip_heading(doc: Document, selection) -> Command | None:
-    """Turn the heading by 180° (same footprint, front and back swapped)."""
-    return _set_boxes(doc, selection, lambda b: b.with_(yaw=b.yaw + math.pi), "Flip heading")
+    """Turn the heading by 180° about the box's own up axis (same footprint, front and back swapped)."""
+    return _set_boxes(doc, selection, lambda b: b.turned(math.pi), "Flip heading")
 
 
 def nudge(doc: Document, selection, dx: float = 0.0, dy: float = 0.0, dz: float = 0.0,
