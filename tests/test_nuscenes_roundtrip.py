@@ -96,3 +96,66 @@ def test_native_nuscenes_records_are_checked(small_sim_drive, tmp_path):
                                   "frames:\n", 1).replace("  lidar:", "  nuscenes: {lidar: 7}\n  lidar:", 1))
     with pytest.raises(DriveError, match=r"frames\[0\]\.nuscenes\.lidar"):
         open_native_drive(tmp_path / "d")
+
+
+SOURCE_TABLES = ("sensor", "calibrated_sensor", "category", "attribute")
+
+
+def rows(root, table: str) -> dict[str, dict]:
+    return {r["token"]: r for r in json.loads((root / "v1.0-mini" / f"{table}.json").read_text())}
+
+
+@pytest.mark.parametrize("via_native_copy", [False, True])
+def test_real_export_writes_the_source_records_again(nusc_root, tmp_path, via_native_copy):
+    """An unchanged export's sensor, calibrated_sensor, category and attribute rows are the source's
+    (tokens, descriptions, quaternions with their sign, digit for digit), and so are its ego pose
+    quaternions: a re-labelled scene's rows merge back into the dataset."""
+    from fusionlabel.io.nuscenes import open_nuscenes
+
+    if via_native_copy:
+        _, out = import_and_export(nusc_root, tmp_path)
+    else:
+        out = tmp_path / "out"
+        export_drive(open_nuscenes(nusc_root), "nuscenes", out, options=quiet(sensor_data=False))
+    for table in SOURCE_TABLES:
+        assert rows(out, table) == rows(nusc_root, table), table
+    source_sd, source_ego, ego = rows(nusc_root, "sample_data"), rows(nusc_root, "ego_pose"), rows(out, "ego_pose")
+    for token, sd in rows(out, "sample_data").items():
+        written, original = ego[sd["ego_pose_token"]], source_ego[source_sd[token]["ego_pose_token"]]
+        assert (written["rotation"], written["translation"]) == (original["rotation"], original["translation"])
+    categories = rows(nusc_root, "category")
+    assert all(i["category_token"] in categories for i in rows(out, "instance").values())
+
+
+def with_records(index, tables: str) -> None:
+    """Give a native drive.yaml a ``nuscenes`` key with these ``tables`` (YAML flow text)."""
+    index.write_text(index.read_text().replace(
+        "frames:\n", f"nuscenes:\n  scene: {{token: s, name: x}}\n  log: {{token: l}}\n  tables: {tables}\nframes:\n", 1))
+
+
+def test_sim_source_categories_are_kept_new_ones_get_new_tokens(small_sim_drive, tmp_path):
+    from conftest import native_copy
+
+    native_copy(small_sim_drive, tmp_path / "d")
+    car = "0123456789abcdef0123456789abcdef"
+    with_records(tmp_path / "d" / "drive.yaml", f"{{categories: {{vehicle.car: {{token: {car}, description: Cars.}}}}}}")
+    export_drive(open_native_drive(tmp_path / "d"), "nuscenes", tmp_path / "out",
+                 options=quiet(sensor_data=False, scene_name="d"))
+    categories = {r["name"]: r for r in rows(tmp_path / "out", "category").values()}
+    assert categories["vehicle.car"] == {"token": car, "name": "vehicle.car", "description": "Cars."}
+    others = {r["token"] for name, r in categories.items() if name != "vehicle.car"}
+    assert len(others) == len(categories) - 1 == 22 and car not in others
+
+
+@pytest.mark.parametrize("tables, where", [
+    ("{calibrated_sensors: [{token: c, channel: LIDAR_TOP, rotation: [1, 0, 0, 0]}]}",
+     r"nuscenes\.tables\.calibrated_sensors\[0\]\.translation"),
+    ("{categories: {animal: {description: x}}}", r"nuscenes\.tables\.categories\.animal\.token"),
+    ("{sensor: {}}", r"nuscenes\.tables\.sensor")])
+def test_native_source_tables_are_checked(small_sim_drive, tmp_path, tables, where):
+    from conftest import native_copy
+
+    native_copy(small_sim_drive, tmp_path / "d")
+    with_records(tmp_path / "d" / "drive.yaml", tables)
+    with pytest.raises(DriveError, match=where):
+        open_native_drive(tmp_path / "d")

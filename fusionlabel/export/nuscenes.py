@@ -3,8 +3,9 @@
 One drive becomes one scene; every exported frame is a keyframe (sample) with a LIDAR_TOP
 sample_data and one sample_data per camera, each with its own ego pose (the per-camera pose when
 the drive has one). Boxes are written in the global frame (centre, ``wlh``, rotation quaternion),
-so ``NuScenes.get_box`` returns them where they were drawn; ``num_lidar_pts`` is counted from the
-sweep. Tokens of a drive imported from nuScenes are reused; others are derived deterministically.
+so ``NuScenes.get_box`` returns them where they were drawn; ``num_lidar_pts`` is counted from the sweep. Tokens of a drive imported from nuScenes are reused
+(with its sensor, calibrated_sensor, category and attribute records and ego pose quaternions);
+others are derived deterministically.
 A track's instance token is its id when that is 32 hex digits (tracks of projects made before
 nuScenes track ids were short), else the source's instance token of that track id
 (``drive.instance_tokens``) when one of the track's boxes was read from the source, else derived.
@@ -23,7 +24,8 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from ..geometry.transforms import quaternion_from_rotation
+from ..geometry.cuboid import count_points_in_cuboids
+from ..geometry.transforms import quaternion_from_rotation, rotation_from_quaternion
 from ..model.annotation import CuboidLabel
 from ..io.json_stream import Streamed
 from .base import Exporter, frame_ranges
@@ -31,7 +33,6 @@ from .nuscenes_splits import official_splits
 from .option_checks import check_nuscenes_version, check_scene_name
 from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group,
                       nuscenes_attributes_by_speed, nuscenes_category)
-from ..geometry.cuboid import count_points_in_cuboids
 from .views import (nuscenes_visibility_token, object_views, pinhole_of, undistort_image,
                     undistort_maps)
 
@@ -43,6 +44,7 @@ VISIBILITY = (("1", "v0-40", "0 to 40 % of the object is visible in the camera i
               ("3", "v60-80", "60 to 80 % of the object is visible in the camera images"),
               ("4", "v80-100", "80 to 100 % of the object is visible in the camera images"))
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
+SAME_ROTATION = 1e-9                # a source quaternion is written again when its matrix is within this
 CUSTOM_SPLIT = "fusionlabel"        # the devkit's custom split (splits.json) of a scene in no official split
 
 
@@ -68,11 +70,18 @@ def channel_name(camera: str) -> str:
     return name if name.startswith("CAM_") else "CAM_" + name
 
 
-def _pose_record(token: str, T: np.ndarray, timestamp: int | None = None) -> dict:
+def _same_rotation(q, R: np.ndarray) -> bool:
+    return q is not None and bool(np.allclose(rotation_from_quaternion(q), R, rtol=0.0, atol=SAME_ROTATION))
+
+
+def _pose_record(token: str, T: np.ndarray, timestamp: int | None = None, source_q=None) -> dict:
+    """An ego_pose / calibrated_sensor record of ``T``; its quaternion is the source's ``source_q``
+    (with the source's sign and digits) when that is the same rotation."""
     rec = {"token": token}
     if timestamp is not None:
         rec["timestamp"] = int(timestamp)
-    rec["rotation"] = [float(v) for v in quaternion_from_rotation(T[:3, :3])]
+    q = source_q if _same_rotation(source_q, T[:3, :3]) else quaternion_from_rotation(T[:3, :3])
+    rec["rotation"] = [float(v) for v in q]
     rec["translation"] = [float(v) for v in T[:3, 3]]
     return rec
 
@@ -136,8 +145,12 @@ class NuScenesExporter(Exporter):
         self.instance_classes: dict[tuple, Counter] = defaultdict(Counter)
         self.ann_tokens: set[str] = set()
         self.sd_tokens: set[str] = set()
-        self.category_tokens = {c: make_token("category", c) for c in NUSCENES_CATEGORIES}
-        self.attribute_tokens = {a: make_token("attribute", a) for a in NUSCENES_ATTRIBUTES}
+        # A nuScenes source's sensor, calibrated_sensor, category and attribute records (io/nuscenes_records.py)
+        self.source_records: dict = getattr(src, "nuscenes_tables", None) or {}
+        self.categories = self._named_records("categories", NUSCENES_CATEGORIES, "category")
+        self.attributes = self._named_records("attributes", NUSCENES_ATTRIBUTES, "attribute")
+        self.category_tokens = {name: rec["token"] for name, rec in self.categories.items()}
+        self.attribute_tokens = {name: rec["token"] for name, rec in self.attributes.items()}
         self._maps: dict = {}
         self.estimated_visibility = 0
         self.unknown_visibility = 0     # boxes of samples without a camera image: visibility ""
@@ -147,9 +160,32 @@ class NuScenesExporter(Exporter):
         self.frame_no = 0
 
     # ------------------------------------------------------------------ records
+    def _named_records(self, key: str, names: tuple[str, ...], table: str) -> dict[str, dict]:
+        """name -> category / attribute record: the source's (token and description) for its names,
+        then new ones for the names it lacks."""
+        source = self.source_records.get(key) or {}
+        out = {name: {"token": rec["token"], "name": name, "description": rec.get("description", "")}
+               for name, rec in source.items()}
+        for name in names:
+            out.setdefault(name, {"token": make_token(table, name), "name": name,
+                                  "description": f"nuScenes {table} {name}"})
+        return out
+
+    def _source_calibration(self, channel: str, T_vehicle_sensor: np.ndarray, K: np.ndarray | None) -> dict | None:
+        """The source's calibrated_sensor record of this channel with this pose and intrinsics, else None."""
+        for rec in self.source_records.get("calibrated_sensors") or []:
+            if rec["channel"] != channel or not _same_rotation(rec["rotation"], T_vehicle_sensor[:3, :3]):
+                continue
+            same_K = (K is None and not rec["camera_intrinsic"]) or (
+                K is not None and len(rec["camera_intrinsic"]) == 3
+                and np.allclose(rec["camera_intrinsic"], K, rtol=1e-12, atol=1e-9))
+            if same_K and np.allclose(rec["translation"], T_vehicle_sensor[:3, 3], rtol=0.0, atol=1e-9):
+                return rec
+        return None
+
     def _sensor(self, channel: str, modality: str) -> str:
         if channel not in self.sensor_tokens:
-            token = make_token("sensor", channel)
+            token = (self.source_records.get("sensors") or {}).get(channel) or make_token("sensor", channel)
             self.sensor_tokens[channel] = token
             self.tables["sensor"].append({"token": token, "channel": channel, "modality": modality})
         return self.sensor_tokens[channel]
@@ -158,10 +194,13 @@ class NuScenesExporter(Exporter):
         sensor = self._sensor(channel, modality)
         key = (channel, tuple(np.round(T_vehicle_sensor, 12).ravel()), None if K is None else tuple(K.ravel()))
         if key not in self.calib_tokens:
-            token = make_token("calibrated_sensor", *key)
-            rec = _pose_record(token, T_vehicle_sensor)
+            source = self._source_calibration(channel, T_vehicle_sensor, K)
+            taken = source is not None and source["token"] in self.calib_tokens.values()
+            token = source["token"] if source is not None and not taken else make_token("calibrated_sensor", *key)
+            rec = _pose_record(token, T_vehicle_sensor, source_q=source and source["rotation"])
             rec["sensor_token"] = sensor
-            rec["camera_intrinsic"] = [] if K is None else [[float(v) for v in row] for row in K]
+            rec["camera_intrinsic"] = ([[float(v) for v in row] for row in source["camera_intrinsic"]] if source
+                                       else [] if K is None else [[float(v) for v in row] for row in K])
             self.calib_tokens[key] = token
             self.tables["calibrated_sensor"].append(rec)
         return self.calib_tokens[key]
@@ -256,7 +295,8 @@ class NuScenesExporter(Exporter):
         # LiDAR keyframe
         sd_token = src.lidar if src else make_token("sample_data", drive.name, f.frame_id, LIDAR)
         ego = make_token("ego_pose", sd_token)
-        self.tables["ego_pose"].append(_pose_record(ego, f.T_world_vehicle, t))
+        rotations = src.ego_rotations if src else {}
+        self.tables["ego_pose"].append(_pose_record(ego, f.T_world_vehicle, t, rotations.get(LIDAR)))
         calib = self._calibrated(LIDAR, "lidar", rig.T_vehicle_lidar, None)
         rel = f"samples/{LIDAR}/{self.logfile}__{LIDAR}__{t}.pcd.bin"
         self._sample_data(sd_token, sample_token, LIDAR, ego, calib, t, "pcd", rel, 0, 0)
@@ -275,7 +315,7 @@ class NuScenesExporter(Exporter):
             self.sd_tokens.add(sd)
             ego = make_token("ego_pose", sd)
             T_world_vehicle_cam = f.T_world_vehicle_at_camera.get(cam, f.T_world_vehicle)
-            self.tables["ego_pose"].append(_pose_record(ego, T_world_vehicle_cam, cam_times[cam]))
+            self.tables["ego_pose"].append(_pose_record(ego, T_world_vehicle_cam, cam_times[cam], rotations.get(cam)))
             calib = self._calibrated(ch, "camera", rig.camera(cam).T_vehicle_sensor, pinhole_of(model).K)
             rel = f"samples/{ch}/{self.logfile}__{ch}__{cam_times[cam]}.jpg"
             self._sample_data(sd, sample_token, ch, ego, calib, cam_times[cam], "jpg", rel, model.width, model.height)
@@ -409,10 +449,8 @@ class NuScenesExporter(Exporter):
         T["map"].append({"token": map_token, "log_tokens": [self.log_token],
                          "category": self.source_map.get("category") or "semantic_prior", "filename": map_file})
         self._write_map(map_file)
-        T["category"] = [{"token": tok, "name": name, "description": f"nuScenes category {name}"}
-                         for name, tok in self.category_tokens.items()]
-        T["attribute"] = [{"token": tok, "name": name, "description": f"nuScenes attribute {name}"}
-                          for name, tok in self.attribute_tokens.items()]
+        T["category"] = list(self.categories.values())
+        T["attribute"] = list(self.attributes.values())
         T["visibility"] = [{"token": t, "level": lvl, "description": d} for t, lvl, d in VISIBILITY]
         for name, rows in T.items():
             self.write_json(f"{self.version}/{name}.json", Streamed(iter(rows), array=True))

@@ -30,6 +30,7 @@ from ..geometry.transforms import T_from_Rt, euler_from_rotation, invert_T, rota
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import CameraSensor, LidarSensor, Rig
+from .nuscenes_records import source_tables
 
 LIDAR_CHANNEL = "LIDAR_TOP"
 TABLES = ("category", "attribute", "visibility", "instance", "sensor", "calibrated_sensor", "ego_pose", "log",
@@ -38,17 +39,21 @@ TABLES = ("category", "attribute", "visibility", "instance", "sensor", "calibrat
 
 @dataclass
 class FrameTokens:
-    """nuScenes tokens behind one drive frame (``sample`` is None for a non-keyframe sweep)."""
+    """nuScenes tokens behind one drive frame (``sample`` is None for a non-keyframe sweep) and the
+    source's quaternion (w, x, y, z) of each channel's ego pose, which an export writes again."""
 
     sample: str | None
     lidar: str
     cameras: dict[str, str] = field(default_factory=dict)
+    ego_rotations: dict[str, list[float]] = field(default_factory=dict)
 
 
 class NuScenesDrive(Drive):
     """A drive read from a nuScenes scene; ``tokens[i]`` names the records behind frame ``i``,
     ``instance_tokens`` maps each track id ("1", "2", ...) to its instance token, ``scene``, ``log``
-    and ``nuscenes_map`` (the log's map) are the table records and ``nusc`` is the loaded devkit
+    and ``nuscenes_map`` (the log's map) are the table records, ``nuscenes_tables`` the sensor,
+    calibrated_sensor, category and attribute records
+    (:func:`~fusionlabel.io.nuscenes_records.source_tables`) and ``nusc`` is the loaded devkit
     instance."""
 
     dataroot: Path
@@ -58,6 +63,7 @@ class NuScenesDrive(Drive):
     nuscenes_map: dict | None
     tokens: list[FrameTokens]
     instance_tokens: dict[str, str]
+    nuscenes_tables: dict
     nusc: object
 
 
@@ -505,8 +511,10 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
                 for ch, sd in cams.items()},
             camera_timestamps_us={ch: int(sd["timestamp"]) for ch, sd in cams.items()},
             labels_source=_labels_loader(tables, sample["token"], T_world_lidar, track_ids) if sample else None))
+        ego_rotations = {ch: list(tables.follow("sample_data", sd, "ego_pose_token", "ego_pose")["rotation"])
+                         for ch, sd in [(LIDAR_CHANNEL, lidar_sd), *cams.items()]}
         tokens.append(FrameTokens(sample["token"] if sample else None, lidar_sd["token"],
-                                  {ch: sd["token"] for ch, sd in cams.items()}))
+                                  {ch: sd["token"] for ch, sd in cams.items()}, ego_rotations))
     if len(rigs) > 1:  # calibration changes within the scene: every frame carries its own rig
         for f, key in zip(frames, rig_keys):
             f.rig_source = rigs[key]
@@ -515,5 +523,6 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
     drive.instance_tokens = {track: token for token, track in track_ids.items()}
     drive.log = tables.follow("scene", scene_rec, "log_token", "log")
     drive.nuscenes_map = next((m for m in nusc.map if drive.log["token"] in m["log_tokens"]), None)
+    drive.nuscenes_tables = source_tables(nusc)
     drive.nusc = nusc
     return drive

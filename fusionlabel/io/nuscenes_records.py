@@ -2,8 +2,10 @@
 
 A drive imported from nuScenes keeps its scene (token, name, description), its log (token,
 logfile, vehicle, location, date_captured), its map record (token, category, filename), the
-instance token of each short track id (``instances``) and, per frame, the tokens of its sample,
-its LIDAR_TOP sample_data and each camera's sample_data, so that a nuScenes export of the native
+instance token of each short track id (``instances``), its sensor, calibrated_sensor, category
+and attribute records (``tables``) and, per frame, the tokens of its sample, its LIDAR_TOP
+sample_data and each camera's sample_data and the quaternion of each of their ego poses
+(``ego_rotations``), so that a nuScenes export of the native
 copy (or of a project on it) writes the same tokens and scene name as an export straight from the
 dataroot. Drives without them (older imports, other sources) load as before; see
 docs/native_format.md.
@@ -11,6 +13,7 @@ docs/native_format.md.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from ..files import unknown_key, yaml_key_text
@@ -19,8 +22,10 @@ SCENE_FIELDS = ("token", "name", "description")
 LOG_FIELDS = ("token", "logfile", "vehicle", "location", "date_captured")
 MAP_FIELDS = ("token", "category", "filename")
 TOKEN_FIELDS = {"token"}     # must be non-empty; the other fields may be empty strings
-TOP_KEYS = ("scene", "log", "map", "instances")
-FRAME_KEYS = ("sample", "lidar", "cameras")
+TOP_KEYS = ("scene", "log", "map", "instances", "tables")
+FRAME_KEYS = ("sample", "lidar", "cameras", "ego_rotations")
+TABLE_KEYS = ("sensors", "calibrated_sensors", "categories", "attributes")
+CALIBRATION_FIELDS = ("token", "channel", "translation", "rotation", "camera_intrinsic")
 
 
 def _known_keys(value: dict, allowed: tuple[str, ...], where: str, fail: Callable[[str, str], None]) -> None:
@@ -46,6 +51,9 @@ def index_records(drive) -> tuple[dict | None, list[dict | None]]:
     instances = getattr(drive, "instance_tokens", None)
     if instances:
         top["instances"] = dict(instances)
+    tables = getattr(drive, "nuscenes_tables", None)
+    if tables:
+        top["tables"] = tables
     frames = []
     for t in tokens:
         if t is None:
@@ -55,6 +63,8 @@ def index_records(drive) -> tuple[dict | None, list[dict | None]]:
         entry["lidar"] = t.lidar
         if t.cameras:
             entry["cameras"] = dict(t.cameras)
+        if t.ego_rotations:
+            entry["ego_rotations"] = {ch: [float(v) for v in q] for ch, q in t.ego_rotations.items()}
         frames.append(entry)
     return top, frames
 
@@ -98,10 +108,74 @@ def _instances(value, fail: Callable[[str, str], None]) -> dict[str, str]:
     return dict(value)
 
 
+def source_tables(nusc) -> dict:
+    """The records of a loaded nuScenes version a re-export writes again, as drive.yaml's
+    ``nuscenes.tables`` keeps them: ``sensors`` (channel -> token), ``calibrated_sensors`` (token,
+    channel, translation, rotation, camera_intrinsic), ``categories`` and ``attributes`` (name ->
+    token, description)."""
+    channel_of = {r["token"]: r["channel"] for r in nusc.sensor}
+    return {"sensors": {r["channel"]: r["token"] for r in nusc.sensor},
+            "calibrated_sensors": [{"token": r["token"], "channel": channel_of.get(r["sensor_token"], ""),
+                                    "translation": list(r["translation"]), "rotation": list(r["rotation"]),
+                                    "camera_intrinsic": list(r["camera_intrinsic"])} for r in nusc.calibrated_sensor],
+            "categories": {r["name"]: {"token": r["token"], "description": r.get("description", "")}
+                           for r in nusc.category},
+            "attributes": {r["name"]: {"token": r["token"], "description": r.get("description", "")}
+                           for r in nusc.attribute}}
+
+
+def _numbers(value, n: int, where: str, fail: Callable[[str, str], None]) -> list[float]:
+    if not (isinstance(value, list) and len(value) == n and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)):
+        fail(where, f"expected {n} finite numbers, got {value!r}")
+    return [float(v) for v in value]
+
+
+def _named(value, where: str, fail: Callable[[str, str], None]) -> dict[str, dict]:
+    """``categories`` / ``attributes``: name -> {token, description}."""
+    if not isinstance(value, dict):
+        fail(where, f"expected a mapping name -> {{token, description}}, got {type(value).__name__}")
+    return {name: _record(rec, ("token", "description"), f"{where}.{name}", fail) for name, rec in value.items()}
+
+
+def _tables(value, fail: Callable[[str, str], None]) -> dict:
+    """``nuscenes.tables`` (see :func:`source_tables`), checked."""
+    where = "nuscenes.tables"
+    if not isinstance(value, dict):
+        fail(where, f"expected a mapping with keys {', '.join(TABLE_KEYS)}, got {type(value).__name__}")
+    _known_keys(value, TABLE_KEYS, where, fail)
+    sensors = value.get("sensors", {})
+    if not isinstance(sensors, dict):
+        fail(f"{where}.sensors", f"expected a mapping channel -> sensor token, got {type(sensors).__name__}")
+    out: dict = {"sensors": {ch: _token(t, f"{where}.sensors.{ch}", fail) for ch, t in sensors.items()}}
+    calibrations = value.get("calibrated_sensors", [])
+    if not isinstance(calibrations, list):
+        fail(f"{where}.calibrated_sensors", f"expected a list of records, got {type(calibrations).__name__}")
+    out["calibrated_sensors"] = []
+    for k, rec in enumerate(calibrations):
+        at = f"{where}.calibrated_sensors[{k}]"
+        if not isinstance(rec, dict):
+            fail(at, f"expected a mapping with keys {', '.join(CALIBRATION_FIELDS)}, got {type(rec).__name__}")
+        _known_keys(rec, CALIBRATION_FIELDS, at, fail)
+        K = rec.get("camera_intrinsic", [])
+        if not (isinstance(K, list) and len(K) in (0, 3)):
+            fail(f"{at}.camera_intrinsic", f"expected [] or a 3x3 matrix, got {K!r}")
+        out["calibrated_sensors"].append({
+            "token": _token(rec.get("token"), f"{at}.token", fail),
+            "channel": _token(rec.get("channel"), f"{at}.channel", fail),
+            "translation": _numbers(rec.get("translation"), 3, f"{at}.translation", fail),
+            "rotation": _numbers(rec.get("rotation"), 4, f"{at}.rotation", fail),
+            "camera_intrinsic": [_numbers(row, 3, f"{at}.camera_intrinsic", fail) for row in K]})
+    for key in ("categories", "attributes"):
+        out[key] = _named(value.get(key, {}), f"{where}.{key}", fail)
+    return out
+
+
 def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Callable[[str, str], None]) -> None:
     """Check drive.yaml's ``nuscenes`` mapping (``top``) and the frames' entries and set
     ``drive.scene``, ``drive.log``, ``drive.nuscenes_map``, ``drive.instance_tokens`` (track id ->
-    instance token; empty for drives imported before it was kept) and ``drive.tokens`` (one
+    instance token; empty for drives imported before it was kept), ``drive.nuscenes_tables`` (see
+    :func:`source_tables`; empty when not kept) and ``drive.tokens`` (one
     :class:`~fusionlabel.io.nuscenes.FrameTokens` or None per frame) from them; nothing when
     ``top`` is None. ``fail(where, problem)`` raises the error naming drive.yaml and the key."""
     from .nuscenes import FrameTokens
@@ -118,6 +192,7 @@ def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Ca
     drive.log = _record(top["log"], LOG_FIELDS, "nuscenes.log", fail)
     drive.nuscenes_map = _record(top["map"], MAP_FIELDS, "nuscenes.map", fail) if "map" in top else None
     drive.instance_tokens = _instances(top["instances"], fail) if "instances" in top else {}
+    drive.nuscenes_tables = _tables(top["tables"], fail) if "tables" in top else {}
     tokens: list = []
     for i, entry in enumerate(frame_entries):
         where = f"frames[{i}].nuscenes"
@@ -137,5 +212,9 @@ def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Ca
             if cam not in cameras:
                 fail(f"{where}.cameras.{cam}", f"camera '{cam}' is not in the rig (cameras: {', '.join(cameras)})")
             _token(token, f"{where}.cameras.{cam}", fail)
-        tokens.append(FrameTokens(sample, _token(entry["lidar"], f"{where}.lidar", fail), dict(cams)))
+        rotations = entry.get("ego_rotations") or {}
+        if not isinstance(rotations, dict):
+            fail(f"{where}.ego_rotations", f"expected a mapping channel -> quaternion, got {type(rotations).__name__}")
+        rotations = {ch: _numbers(q, 4, f"{where}.ego_rotations.{ch}", fail) for ch, q in rotations.items()}
+        tokens.append(FrameTokens(sample, _token(entry["lidar"], f"{where}.lidar", fail), dict(cams), rotations))
     drive.tokens = tokens
