@@ -3,7 +3,9 @@
 One drive becomes one scene; every exported frame is a keyframe (sample) with a LIDAR_TOP
 sample_data and one sample_data per camera, each with its own ego pose (the per-camera pose when
 the drive has one). Boxes are written in the global frame (centre, ``wlh``, rotation quaternion),
-so ``NuScenes.get_box`` returns them where they were drawn; ``num_lidar_pts`` is counted from the sweep. Tokens of a drive imported from nuScenes are reused
+so ``NuScenes.get_box`` returns them where they were drawn; a box upright in the LiDAR frame
+(drawn, one-click, detected) is levelled there, as nuScenes' own boxes are (:func:`levelled_in_world`);
+``num_lidar_pts`` is counted from the sweep. Tokens of a drive imported from nuScenes are reused
 (with its sensor, calibrated_sensor, category and attribute records and ego pose quaternions);
 others are derived deterministically.
 A track's instance token is its id when that is 32 hex digits (tracks of projects made before
@@ -24,8 +26,8 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from ..geometry.cuboid import count_points_in_cuboids
-from ..geometry.transforms import quaternion_from_rotation, rotation_from_quaternion
+from ..geometry.cuboid import Cuboid, count_points_in_cuboids
+from ..geometry.transforms import invert_T, quaternion_from_rotation, rotation_from_quaternion
 from ..model.annotation import CuboidLabel
 from ..io.json_stream import Streamed
 from .base import Exporter, frame_ranges
@@ -84,6 +86,14 @@ def _pose_record(token: str, T: np.ndarray, timestamp: int | None = None, source
     rec["rotation"] = [float(v) for v in q]
     rec["translation"] = [float(v) for v in T[:3, 3]]
     return rec
+
+
+def levelled_in_world(box: Cuboid, T_world_lidar: np.ndarray) -> Cuboid:
+    """``box`` (LiDAR frame) in the world frame; a box upright in the LiDAR frame (pitch = roll =
+    0: drawn, one-click or detected) keeps its centre and world heading and drops the tilt the
+    LiDAR's mounting gives it there, a tilted (imported) box keeps its rotation."""
+    world = box.transformed(T_world_lidar)
+    return world.upright() if box.is_upright else world
 
 
 class NuScenesExporter(Exporter):
@@ -331,19 +341,21 @@ class NuScenesExporter(Exporter):
         if labels:
             points = drive.points(i)
             T_world_lidar = drive.T_world_lidar(i)
-            counts = count_points_in_cuboids(points, [lab.box for lab, _ in labels])
+            written = [levelled_in_world(lab.box, T_world_lidar) for lab, _ in labels]
+            T_lidar_world = invert_T(T_world_lidar)   # points are counted in the boxes as written
+            counts = count_points_in_cuboids(points, [box.transformed(T_lidar_world) for box in written])
             given = [lab.attributes.get("visibility") for lab, _ in labels]
             visibility = None
             if not all(v in ("1", "2", "3", "4") for v in given):
                 visibility = self._visibility(i, labels, points)
             for k, (lab, cls) in enumerate(labels):
-                self._annotation(sample_token, lab, cls, int(counts[k]), T_world_lidar,
+                self._annotation(sample_token, lab, cls, int(counts[k]), written[k],
                                  given[k] if given[k] in ("1", "2", "3", "4") else visibility[k])
         self.frame_no += 1
 
     def _annotation(self, sample_token: str, lab: CuboidLabel, cls: str, num_lidar_pts: int,
-                    T_world_lidar: np.ndarray, visibility: str) -> None:
-        box = lab.box.transformed(T_world_lidar)
+                    box: Cuboid, visibility: str) -> None:
+        """One sample_annotation of ``lab``, whose box in the global frame is ``box``."""
         token = lab.attributes.get("nuscenes_token")
         if not (isinstance(token, str) and _HEX32.match(token)) or token in self.ann_tokens:
             token = make_token("sample_annotation", sample_token, lab.track_id, len(self.ann_tokens))
