@@ -6,7 +6,8 @@ the drive has one). Boxes are written in the global frame (centre, ``wlh``, rota
 so ``NuScenes.get_box`` returns them where they were drawn; a box upright in the LiDAR frame
 (drawn, one-click, detected) is levelled there, as nuScenes' own boxes are (:func:`levelled_in_world`);
 ``num_lidar_pts`` is counted from the sweep. Tokens of a drive imported from nuScenes are reused
-(with its sensor, calibrated_sensor, category and attribute records and ego pose quaternions);
+(with its sensor, calibrated_sensor, category and attribute records and its ego poses' tokens and
+quaternions);
 others are derived deterministically.
 A track's instance token is its id when that is 32 hex digits (tracks of projects made before
 nuScenes track ids were short), else the source's instance token of that track id
@@ -155,6 +156,7 @@ class NuScenesExporter(Exporter):
         self.instance_classes: dict[tuple, Counter] = defaultdict(Counter)
         self.ann_tokens: set[str] = set()
         self.sd_tokens: set[str] = set()
+        self.ego_tokens: set[str] = set()
         # A nuScenes source's sensor, calibrated_sensor, category and attribute records (io/nuscenes_records.py)
         self.source_records: dict = getattr(src, "nuscenes_tables", None) or {}
         self.categories = self._named_records("categories", NUSCENES_CATEGORIES, "category")
@@ -214,6 +216,13 @@ class NuScenesExporter(Exporter):
             self.calib_tokens[key] = token
             self.tables["calibrated_sensor"].append(rec)
         return self.calib_tokens[key]
+
+    def _ego_token(self, source: str | None, sd_token: str) -> str:
+        """The ego_pose token of sample_data ``sd_token``: the source's, unless absent or already
+        written (a sweep sharing its nearest image), else derived."""
+        token = source if source and source not in self.ego_tokens else make_token("ego_pose", sd_token)
+        self.ego_tokens.add(token)
+        return token
 
     def _sample_data(self, token: str, sample: str, channel: str, ego_token: str, calib: str, ts: int,
                      fileformat: str, filename: str, width: int, height: int) -> dict:
@@ -304,7 +313,7 @@ class NuScenesExporter(Exporter):
 
         # LiDAR keyframe
         sd_token = src.lidar if src else make_token("sample_data", drive.name, f.frame_id, LIDAR)
-        ego = make_token("ego_pose", sd_token)
+        ego = self._ego_token(src.ego_poses.get(LIDAR) if src else None, sd_token)
         rotations = src.ego_rotations if src else {}
         self.tables["ego_pose"].append(_pose_record(ego, f.T_world_vehicle, t, rotations.get(LIDAR)))
         calib = self._calibrated(LIDAR, "lidar", rig.T_vehicle_lidar, None)
@@ -320,10 +329,11 @@ class NuScenesExporter(Exporter):
             ch = channel_name(cam)
             model = rig.camera(cam).camera
             sd = src.cameras.get(cam) if src else None
+            source_ego = src.ego_poses.get(cam) if src and sd else None
             if sd is None or sd in self.sd_tokens:   # a sweep may share its nearest image with another frame
-                sd = make_token("sample_data", drive.name, f.frame_id, ch)
+                sd, source_ego = make_token("sample_data", drive.name, f.frame_id, ch), None
             self.sd_tokens.add(sd)
-            ego = make_token("ego_pose", sd)
+            ego = self._ego_token(source_ego, sd)
             T_world_vehicle_cam = f.T_world_vehicle_at_camera.get(cam, f.T_world_vehicle)
             self.tables["ego_pose"].append(_pose_record(ego, T_world_vehicle_cam, cam_times[cam], rotations.get(cam)))
             calib = self._calibrated(ch, "camera", rig.camera(cam).T_vehicle_sensor, pinhole_of(model).K)

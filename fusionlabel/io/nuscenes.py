@@ -39,13 +39,15 @@ TABLES = ("category", "attribute", "visibility", "instance", "sensor", "calibrat
 
 @dataclass
 class FrameTokens:
-    """nuScenes tokens behind one drive frame (``sample`` is None for a non-keyframe sweep) and the
-    source's quaternion (w, x, y, z) of each channel's ego pose, which an export writes again."""
+    """nuScenes tokens behind one drive frame (``sample`` is None for a non-keyframe sweep), the
+    source's quaternion (w, x, y, z) of each channel's ego pose and each channel's ego_pose token,
+    which an export writes again."""
 
     sample: str | None
     lidar: str
     cameras: dict[str, str] = field(default_factory=dict)
     ego_rotations: dict[str, list[float]] = field(default_factory=dict)
+    ego_poses: dict[str, str] = field(default_factory=dict)
 
 
 class NuScenesDrive(Drive):
@@ -511,10 +513,12 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
                 for ch, sd in cams.items()},
             camera_timestamps_us={ch: int(sd["timestamp"]) for ch, sd in cams.items()},
             labels_source=_labels_loader(tables, sample["token"], T_world_lidar, track_ids) if sample else None))
+        channel_sds = [(LIDAR_CHANNEL, lidar_sd), *cams.items()]
         ego_rotations = {ch: list(tables.follow("sample_data", sd, "ego_pose_token", "ego_pose")["rotation"])
-                         for ch, sd in [(LIDAR_CHANNEL, lidar_sd), *cams.items()]}
+                         for ch, sd in channel_sds}
         tokens.append(FrameTokens(sample["token"] if sample else None, lidar_sd["token"],
-                                  {ch: sd["token"] for ch, sd in cams.items()}, ego_rotations))
+                                  {ch: sd["token"] for ch, sd in cams.items()}, ego_rotations,
+                                  {ch: sd["ego_pose_token"] for ch, sd in channel_sds}))
     if len(rigs) > 1:  # calibration changes within the scene: every frame carries its own rig
         for f, key in zip(frames, rig_keys):
             f.rig_source = rigs[key]

@@ -4,8 +4,8 @@ A drive imported from nuScenes keeps its scene (token, name, description), its l
 logfile, vehicle, location, date_captured), its map record (token, category, filename), the
 instance token of each short track id (``instances``), its sensor, calibrated_sensor, category
 and attribute records (``tables``) and, per frame, the tokens of its sample, its LIDAR_TOP
-sample_data and each camera's sample_data and the quaternion of each of their ego poses
-(``ego_rotations``), so that a nuScenes export of the native
+sample_data and each camera's sample_data and the quaternion and token of each of their ego poses
+(``ego_rotations``, ``ego_poses``), so that a nuScenes export of the native
 copy (or of a project on it) writes the same tokens and scene name as an export straight from the
 dataroot. Drives without them (older imports, other sources) load as before; see
 docs/native_format.md.
@@ -23,7 +23,7 @@ LOG_FIELDS = ("token", "logfile", "vehicle", "location", "date_captured")
 MAP_FIELDS = ("token", "category", "filename")
 TOKEN_FIELDS = {"token"}     # must be non-empty; the other fields may be empty strings
 TOP_KEYS = ("scene", "log", "map", "instances", "tables")
-FRAME_KEYS = ("sample", "lidar", "cameras", "ego_rotations")
+FRAME_KEYS = ("sample", "lidar", "cameras", "ego_rotations", "ego_poses")
 TABLE_KEYS = ("sensors", "calibrated_sensors", "categories", "attributes")
 CALIBRATION_FIELDS = ("token", "channel", "translation", "rotation", "camera_intrinsic")
 
@@ -65,6 +65,8 @@ def index_records(drive) -> tuple[dict | None, list[dict | None]]:
             entry["cameras"] = dict(t.cameras)
         if t.ego_rotations:
             entry["ego_rotations"] = {ch: [float(v) for v in q] for ch, q in t.ego_rotations.items()}
+        if t.ego_poses:
+            entry["ego_poses"] = dict(t.ego_poses)
         frames.append(entry)
     return top, frames
 
@@ -171,6 +173,20 @@ def _tables(value, fail: Callable[[str, str], None]) -> dict:
     return out
 
 
+def _ego_poses(value, where: str, cameras: list[str], fail: Callable[[str, str], None]) -> dict[str, str]:
+    """A frame's ``ego_poses`` (LIDAR_TOP or a rig camera -> the source's ego_pose token), checked."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        fail(where, f"expected a mapping channel -> ego_pose token, got {type(value).__name__}")
+    for channel, token in value.items():
+        if channel != "LIDAR_TOP" and channel not in cameras:
+            fail(f"{where}.{yaml_key_text(channel)}", f"expected LIDAR_TOP or a camera of the rig "
+                 f"({', '.join(cameras)}), got {channel!r}")
+        _token(token, f"{where}.{channel}", fail)
+    return dict(value)
+
+
 def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Callable[[str, str], None]) -> None:
     """Check drive.yaml's ``nuscenes`` mapping (``top``) and the frames' entries and set
     ``drive.scene``, ``drive.log``, ``drive.nuscenes_map``, ``drive.instance_tokens`` (track id ->
@@ -216,5 +232,6 @@ def attach_records(drive, top, frame_entries: list, cameras: list[str], fail: Ca
         if not isinstance(rotations, dict):
             fail(f"{where}.ego_rotations", f"expected a mapping channel -> quaternion, got {type(rotations).__name__}")
         rotations = {ch: _numbers(q, 4, f"{where}.ego_rotations.{ch}", fail) for ch, q in rotations.items()}
-        tokens.append(FrameTokens(sample, _token(entry["lidar"], f"{where}.lidar", fail), dict(cams), rotations))
+        tokens.append(FrameTokens(sample, _token(entry["lidar"], f"{where}.lidar", fail), dict(cams), rotations,
+                                  _ego_poses(entry.get("ego_poses"), f"{where}.ego_poses", cameras, fail)))
     drive.tokens = tokens
