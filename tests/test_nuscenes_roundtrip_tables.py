@@ -1,17 +1,19 @@
 """An unchanged nuScenes import -> export writes the source's tables again, row for row: ego pose
-tokens first."""
+tokens and the annotations' own box numbers; a moved box its new values."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 pytest.importorskip("nuscenes")
 
 from conftest import native_copy, quiet  # noqa: E402
-from fusionlabel.errors import DriveError  # noqa: E402
+from fusionlabel.errors import DriveError, LabelError  # noqa: E402
 from fusionlabel.export import export_drive  # noqa: E402
+from fusionlabel.geometry.transforms import rotation_from_quaternion  # noqa: E402
 from fusionlabel.io.native import open_native_drive  # noqa: E402
 from fusionlabel.io.nuscenes import open_nuscenes  # noqa: E402
 from test_nuscenes_roundtrip import import_and_export  # noqa: E402
@@ -22,7 +24,7 @@ def tables(root) -> dict[str, list]:
     return {p.stem: json.loads(p.read_text()) for p in sorted((root / "v1.0-mini").glob("*.json"))}
 
 
-NOT_YET = {"sample_annotation", "visibility"}
+NOT_YET = {"visibility"}
 
 
 def differing(source, out) -> list[str]:
@@ -32,8 +34,9 @@ def differing(source, out) -> list[str]:
 
 @pytest.mark.parametrize("via", ["dataroot", "native copy", "project"])
 def test_real_unchanged_export_equals_the_source_tables(nusc_root, tmp_path, via):
-    """The tables of the real scene come back equal (parsed JSON, rows in order): ego_pose and
-    sample_data's ego_pose_token keep the source's ego pose tokens."""
+    """All 13 tables of the real scene come back equal (parsed JSON, rows in order): ego_pose and
+    sample_data's ego_pose_token keep the source's ego pose tokens, sample_annotation the source's
+    translation, rotation (-0.0 included) and size."""
     from fusionlabel.cli.main import main
 
     if via == "native copy":
@@ -60,6 +63,37 @@ def test_sim_export_import_export_writes_the_same_tables(small_sim_drive, tmp_pa
     assert differing(first, again) == []
 
 
+def nudge_first_box(native, dx: float) -> str:
+    """Move the first box of the native drive's first label file ``dx`` metres along LiDAR x; its token."""
+    path = sorted((native / "labels").glob("*.json"))[0]
+    data = json.loads(path.read_text())
+    obj = data["objects"][0]
+    obj["center"][0] += dx
+    path.write_text(json.dumps(data))
+    return obj["attributes"]["nuscenes_token"]
+
+
+def test_real_nudged_box_exports_its_new_values(nusc_root, tmp_path):
+    from fusionlabel.cli.main import main
+
+    native = tmp_path / "native"
+    assert main(["import", str(nusc_root), "--out", str(native), "--quiet"]) == 0
+    token = nudge_first_box(native, 0.1)
+    drive = open_native_drive(native)
+    out = tmp_path / "out"
+    export_drive(drive, "nuscenes", out, options=quiet(sensor_data=False))
+    source = {r["token"]: r for r in tables(nusc_root)["sample_annotation"]}
+    written = {r["token"]: r for r in tables(out)["sample_annotation"]}
+    moved, before = written[token], source[token]
+    step = drive.T_world_lidar(0)[:3, :3] @ [0.1, 0.0, 0.0]     # 0.1 m along LiDAR x, in the global frame
+    assert np.allclose(moved["translation"], np.add(before["translation"], step), rtol=0, atol=1e-9)
+    assert np.linalg.norm(np.subtract(moved["translation"], before["translation"])) == pytest.approx(0.1)
+    assert np.allclose(rotation_from_quaternion(moved["rotation"]), rotation_from_quaternion(before["rotation"]),
+                       rtol=0, atol=1e-9)
+    assert moved["size"] == before["size"]
+    assert all(written[t] == source[t] for t in source if t != token)   # the others are the source's
+
+
 @pytest.mark.parametrize("entry, where", [
     ("{lidar: l, ego_poses: {RADAR_FRONT: e}}", r"drive\.yaml: frames\[0\]\.nuscenes\.ego_poses\.RADAR_FRONT"),
     ("{lidar: l, ego_poses: {LIDAR_TOP: ''}}", r"drive\.yaml: frames\[0\]\.nuscenes\.ego_poses\.LIDAR_TOP"),
@@ -71,6 +105,17 @@ def test_native_ego_pose_tokens_are_checked(small_sim_drive, tmp_path, entry, wh
                                                "frames:\n", 1).replace("  lidar:", f"  nuscenes: {entry}\n  lidar:", 1))
     with pytest.raises(DriveError, match=where):
         open_native_drive(tmp_path / "d")
+
+
+def test_native_source_box_is_checked(small_sim_drive, tmp_path):
+    drive = native_copy(small_sim_drive, tmp_path / "d")
+    path = tmp_path / "d" / "labels" / f"{drive.frames[0].frame_id}.json"
+    data = json.loads(path.read_text())
+    data["objects"][0].setdefault("attributes", {})["nuscenes_box"] = {
+        "translation": [1, 2, 3], "rotation": [1, 0, 0, 0], "size": [1, 2]}
+    path.write_text(json.dumps(data))
+    with pytest.raises(LabelError, match=r"objects\[0\]\.attributes\.nuscenes_box.*size: expected 3 finite"):
+        open_native_drive(tmp_path / "d").labels(0)
 
 
 def test_an_ego_pose_token_is_written_once(small_sim_drive, tmp_path):

@@ -31,6 +31,7 @@ from ..geometry.cuboid import Cuboid, count_points_in_cuboids
 from ..geometry.transforms import invert_T, quaternion_from_rotation, rotation_from_quaternion
 from ..model.annotation import CuboidLabel
 from ..io.json_stream import Streamed
+from ..io.nuscenes_boxes import SOURCE_BOX, unchanged_source_box
 from .base import Exporter, frame_ranges
 from .nuscenes_splits import official_splits
 from .option_checks import check_nuscenes_version, check_scene_name
@@ -352,6 +353,8 @@ class NuScenesExporter(Exporter):
             points = drive.points(i)
             T_world_lidar = drive.T_world_lidar(i)
             written = [levelled_in_world(lab.box, T_world_lidar) for lab, _ in labels]
+            sources = [unchanged_source_box(lab.box, lab.attributes.get(SOURCE_BOX), T_world_lidar)
+                       for lab, _ in labels]
             T_lidar_world = invert_T(T_world_lidar)   # points are counted in the boxes as written
             counts = count_points_in_cuboids(points, [box.transformed(T_lidar_world) for box in written])
             given = [lab.attributes.get("visibility") for lab, _ in labels]
@@ -360,12 +363,13 @@ class NuScenesExporter(Exporter):
                 visibility = self._visibility(i, labels, points)
             for k, (lab, cls) in enumerate(labels):
                 self._annotation(sample_token, lab, cls, int(counts[k]), written[k],
-                                 given[k] if given[k] in ("1", "2", "3", "4") else visibility[k])
+                                 given[k] if given[k] in ("1", "2", "3", "4") else visibility[k], sources[k])
         self.frame_no += 1
 
     def _annotation(self, sample_token: str, lab: CuboidLabel, cls: str, num_lidar_pts: int,
-                    box: Cuboid, visibility: str) -> None:
-        """One sample_annotation of ``lab``, whose box in the global frame is ``box``."""
+                    box: Cuboid, visibility: str, source: dict | None = None) -> None:
+        """One sample_annotation of ``lab``, whose box in the global frame is ``box``; an unchanged
+        imported box writes its source's numbers ``source`` (:mod:`~fusionlabel.io.nuscenes_boxes`)."""
         token = lab.attributes.get("nuscenes_token")
         if not (isinstance(token, str) and _HEX32.match(token)) or token in self.ann_tokens:
             token = make_token("sample_annotation", sample_token, lab.track_id, len(self.ann_tokens))
@@ -389,6 +393,8 @@ class NuScenesExporter(Exporter):
                "prev": "", "next": "",
                "num_lidar_pts": num_lidar_pts,
                "num_radar_pts": int(radar)}
+        if source is not None:
+            rec.update({key: [float(v) for v in source[key]] for key in ("translation", "size", "rotation")})
         self.instance_anns[instance].append(rec)
         self.ann_labels[token] = lab
         self.instance_classes[instance][cls] += 1

@@ -39,6 +39,7 @@ from ..model.drive import Drive, Frame
 from ..model.rig import Rig
 from .jsonfile import read_json
 from .kitti_truncation import TRUNCATION_SCALE, truncation_scale_problem
+from .nuscenes_boxes import SOURCE_BOX, source_box_problem
 from .nuscenes_records import attach_records
 
 FORMAT = "fusionlabel-drive/1"
@@ -272,6 +273,8 @@ def read_labels(path: str | os.PathLike, unwrapped_yaw: bool = False) -> list[Cu
             _label_fail(path, f"{key}.attributes", f"expected an object, got {type(attributes).__name__}")
         if TRUNCATION_SCALE in attributes and (problem := truncation_scale_problem(attributes[TRUNCATION_SCALE])):
             _label_fail(path, f"{key}.attributes.{TRUNCATION_SCALE}", problem)
+        if SOURCE_BOX in attributes and (problem := source_box_problem(attributes[SOURCE_BOX])):
+            _label_fail(path, f"{key}.attributes.{SOURCE_BOX}", problem)
         out.append(CuboidLabel(Cuboid(center, size, yaw, pitch, roll), obj["label"],
                                None if track is None else str(track), score, source, attributes))
     return out

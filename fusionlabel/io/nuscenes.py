@@ -5,7 +5,8 @@ between them), all six cameras and, per frame, the ego pose at the LiDAR time pl
 each camera's own capture time (``Frame.T_world_vehicle_at_camera``), so that
 ``drive.T_cam_lidar(frame, camera)`` is exactly the devkit's chain LiDAR -> ego@t_lidar -> global
 -> ego@t_cam -> camera. Annotations (global frame, centre + ``wlh`` + quaternion) become cuboids in
-the frame's LiDAR frame; their nuScenes fields are kept in ``CuboidLabel.attributes``.
+the frame's LiDAR frame; their nuScenes fields are kept in ``CuboidLabel.attributes`` (with the
+source's own box numbers, :mod:`.nuscenes_boxes`).
 
 Track ids are short: the scene's instances are numbered "1", "2", ... in order of their first
 keyframe (instance token order within one keyframe), and ``drive.instance_tokens`` maps each
@@ -30,6 +31,7 @@ from ..geometry.transforms import T_from_Rt, euler_from_rotation, invert_T, rota
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import CameraSensor, LidarSensor, Rig
+from .nuscenes_boxes import SOURCE_BOX, source_box
 from .nuscenes_records import source_tables
 
 LIDAR_CHANNEL = "LIDAR_TOP"
@@ -434,6 +436,7 @@ def _labels_loader(tables: _Tables, sample_token: str, T_world_lidar: np.ndarray
                 "visibility": ann["visibility_token"],
                 "num_lidar_pts": int(ann["num_lidar_pts"]),
                 "num_radar_pts": int(ann["num_radar_pts"]),
+                SOURCE_BOX: source_box(ann),
             }
             out.append(CuboidLabel(box, ann["category_name"], track_ids[ann["instance_token"]], None, "import",
                                    attributes))
