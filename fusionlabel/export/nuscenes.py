@@ -43,10 +43,8 @@ from .views import (nuscenes_visibility_token, object_views, pinhole_of, undisto
 LIDAR = "LIDAR_TOP"
 KEYFRAME_STEP_US = 500_000          # 2 Hz, used when the drive has no increasing timestamps
 SYNTHETIC_START_US = 1_500_000_000_000_000
-VISIBILITY = (("1", "v0-40", "0 to 40 % of the object is visible in the camera images"),
-              ("2", "v40-60", "40 to 60 % of the object is visible in the camera images"),
-              ("3", "v60-80", "60 to 80 % of the object is visible in the camera images"),
-              ("4", "v80-100", "80 to 100 % of the object is visible in the camera images"))
+VISIBILITY = tuple((str(k), f"v{lo}-{hi}", f"visibility of whole object is between {lo} and {hi}%")   # nuScenes' own rows
+                   for k, (lo, hi) in enumerate(((0, 40), (40, 60), (60, 80), (80, 100)), start=1))
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 SAME_ROTATION = 1e-9                # a source quaternion is written again when its matrix is within this
 CUSTOM_SPLIT = "fusionlabel"        # the devkit's custom split (splits.json) of a scene in no official split
