@@ -16,6 +16,7 @@ from fusionlabel.geometry.transforms import (T_from_Rt, angle_difference, invert
                                              rotation_from_euler)
 from fusionlabel.io.kitti import open_kitti_object
 from fusionlabel.io.kitti_truncation import TRUNCATION_SCALE
+from fusionlabel.io.nuscenes_boxes import SOURCE_BOX
 from fusionlabel.io.openlabel import cuboid_from_val, cuboid_val, decode_attributes, encode_attributes, read_openlabel
 from conftest import native_copy
 from test_export_kitti import sim_drive
@@ -78,11 +79,15 @@ def test_real_nuscenes_round_trip(realdata, tmp_path):
         pytest.skip("nuScenes sample not found")
     drive = open_nuscenes(root)
     summary = export_drive(drive, "openlabel", tmp_path / "out", options=quiet())
-    doc = json.loads((tmp_path / "out" / "openlabel.json").read_text())
+    text = (tmp_path / "out" / "openlabel.json").read_text()
+    doc = json.loads(text)
     check_structure(doc)
     assert summary.total_objects == 69 and len(doc["openlabel"]["objects"]) == 69
     scene = read_openlabel(tmp_path / "out" / "openlabel.json")
-    assert_same_labels(drive.labels(0), scene.labels_for(drive)(0), atol=1e-12)
+    # the nuScenes box's source numbers only steer the nuScenes exporter: not written
+    assert all(SOURCE_BOX in lab.attributes for lab in drive.labels(0)) and SOURCE_BOX not in text
+    assert_same_labels([lab.with_(attributes={k: v for k, v in lab.attributes.items() if k != SOURCE_BOX})
+                        for lab in drive.labels(0)], scene.labels_for(drive)(0), atol=1e-12)
     fr = scene.frames[0]
     assert fr.frame_id == drive.frames[0].frame_id and fr.timestamp_us == drive.frames[0].timestamp_us
     np.testing.assert_array_equal(fr.T_world_vehicle, drive.frames[0].T_world_vehicle)

@@ -17,6 +17,7 @@ from ..errors import ImageError, LabelError, PointCloudError
 from ..io.openlabel import (CUBOID_NAME, ODOM, SCHEMA_VERSION, UNTRACKED, VEHICLE, VEHICLE_FRAME_KEY, cuboid_val,
                             encode_attributes, matrix16)
 from ..io.kitti_truncation import TRUNCATION_SCALE
+from ..io.nuscenes_boxes import SOURCE_BOX
 from ..model.annotation import CuboidLabel
 from ..model.rig import CameraSensor, Rig
 from ..progress import progress
@@ -24,6 +25,10 @@ from .base import Exporter
 from .option_checks import ROTATION_CHOICES, check_choice
 
 FILE_NAME = "openlabel.json"
+
+# Attributes that only steer one format's own exporter, left out of OpenLABEL: the KITTI readers'
+# truncation scale, and a nuScenes box's source numbers (stale once the box is edited)
+FORMAT_BOOKKEEPING = (TRUNCATION_SCALE, SOURCE_BOX)
 
 
 def _intervals(frames: list[int]) -> list[dict]:
@@ -144,8 +149,7 @@ def _frame_properties(f, lidar: str, folder: Path | None) -> dict[str, Any]:
 
 def _object_data(lab: CuboidLabel, cls: str, obj_type: str, lidar: str, rotation: str) -> dict[str, Any]:
     cuboid = {"name": CUBOID_NAME, "val": cuboid_val(lab.box, rotation), "coordinate_system": lidar}
-    # the KITTI readers' truncation scale stays out: it only tells the KITTI exporters how to convert
-    attributes = {k: v for k, v in lab.attributes.items() if k != TRUNCATION_SCALE}
+    attributes = {k: v for k, v in lab.attributes.items() if k not in FORMAT_BOOKKEEPING}
     if attributes:
         cuboid["attributes"] = encode_attributes(attributes)
     data: dict[str, Any] = {"cuboid": [cuboid]}
