@@ -158,7 +158,7 @@ def _select_fullest(window):
 @pytest.mark.gui
 def test_side_views_crop_equals_brute_force(qtbot, project):
     from conftest import open_app_window
-    from fusionlabel.app.side_views import DEPTH_MARGIN
+    from fusionlabel.app.side_crop import DEPTH_MARGIN
 
     w = open_app_window(qtbot, project)
     ann = _select_fullest(w)
@@ -314,3 +314,35 @@ def test_thinned_3d_view_keeps_the_selected_cuboid_and_says_so():
     assert out["label_visible"] and out["caption"] in out["label"]
     assert out["drawn_match"] and out["same_again"] and out["lit"]
     assert out["back_caption"] is None and not out["back_visible"]
+
+
+@pytest.mark.gui
+def test_loader_prepares_what_the_side_views_draw(qtbot, project):
+    """The prefetched next frame arrives with each side view's points of the selected track's box
+    in drawing order (farthest from the viewer first), and the views draw them as they are: no
+    sorting of the crop on the GUI thread when stepping."""
+    from fusionlabel.app import testing
+    from fusionlabel.app.side_crop import VIEWER_SIDE
+    from fusionlabel.model.edit_actions import track_in_frame
+
+    from conftest import open_app_window
+
+    w = open_app_window(qtbot, project)
+    ann = _select_fullest(w)
+    testing.wait_until_cached(w, [1, 2])  # the first prefetch is over (loaded before the selection)
+    w.loader.invalidate()
+    w.loader.request(w.session.frame)  # the window asks again: with this selection now
+    testing.wait_until_cached(w, [1])
+    nxt = w.loader.get(1)
+    box = track_in_frame(w.session.document, ann.uid, 1).box
+    ready = {kind: nxt._crops.get(("side", kind, box)) for kind in w.side.views}
+    assert all(v is not None for v in ready.values())
+    w.session.set_frame(1)
+    testing.wait_for_frame(w, 1)
+    for kind, view in w.side.views.items():
+        view.repaint()
+        rows, local, colors = ready[kind]
+        assert view._local is local and view._ref_colors(box) is colors
+        depth = VIEWER_SIDE[kind] * local[:, view.depth_axis]
+        assert len(local) > 50 and np.all(np.diff(depth) >= 0)
+        assert np.array_equal(colors, nxt.crop_colors(box)[rows])

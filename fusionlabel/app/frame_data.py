@@ -27,6 +27,7 @@ from .point_colors import point_colors
 from .point_index import PointGrid, crop_colors, crop_margin
 from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
 from .projected_boxes import wireframes
+from .side_crop import VIEW_AXES, side_rows
 from .stable_sort import stable_argsort
 from .sweep_stack import NOT_STACKED, NotStacked, StackedSweeps, SweepStack
 
@@ -166,6 +167,16 @@ class FrameData:
         (:func:`.point_index.crop_colors`), cached: the three side views colour them once."""
         return self._per_box(("colors", box), lambda: crop_colors(self.near_box(box, crop_margin(box))[1], box.size))
 
+    def side_points(self, box, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the side view ``kind`` draws of the crop around ``box``, farthest from the viewer
+        first (:func:`.side_crop.side_rows`): rows of the crop (M,), their box-frame coordinates
+        (M, 3) and side-view colours (M, 3), cached (the loader prepares them for the selected cuboid)."""
+        def make():
+            local = self.near_box(box, crop_margin(box))[1]
+            rows = side_rows(local, box.size, kind)
+            return rows, local[rows], self.crop_colors(box)[rows]
+        return self._per_box(("side", kind, box), make)
+
     def bev_raster(self, view: BevGeometry, wait: bool = True) -> np.ndarray:
         """The bird's-eye view's point raster for ``view`` (cached for the last two geometries;
         the loader draws it for the view's geometry when it loads the frame). Without ``wait`` (the
@@ -296,7 +307,8 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
     Off the GUI thread, this also computes the ``color_mode`` point colours (and the 3D view's
     arrays), the camera images scaled to ``display_sizes`` (camera name -> (width, height) on
     screen), for ``boxes`` (the frame's cuboids when it was requested) their point counts and
-    wireframes, for ``selected`` (the selected cuboids' boxes) the points near each, and the
+    wireframes, for ``selected`` (the selected cuboids' boxes) the points near each (and what
+    each side view draws of the first), and the
     bird's-eye view's raster for its geometry ``bev`` (with the sweeps it stacks from ``stack``,
     which the frame keeps). Cameras in ``without_images`` (the drive has no image of theirs at
     all: :func:`~fusionlabel.model.drive.cameras_without_images`) get a blank canvas with a
@@ -339,6 +351,8 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
         data.crop_colors(box)  # and the crop itself
         if data.thinning_ranks() is not None:
             data.kept_rows(box)
+    for kind in VIEW_AXES if selected else ():   # the side views draw the first selected cuboid
+        data.side_points(selected[0], kind)
     if bev is not None:
         data.bev_raster(bev)
     data.load_seconds = time.perf_counter() - t0
