@@ -298,6 +298,58 @@ THIN_SCRIPT = textwrap.dedent(r"""
     print(json.dumps(out))
 """)
 
+SAMPLE_SCRIPT = textwrap.dedent(r"""
+    import json, tempfile
+    import numpy as np
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication([])
+    from fusionlabel.app import testing
+    from fusionlabel.model.edit_actions import track_in_frame
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        drive = testing.small_drive(points=300_000)
+        project, w = testing.gl_window_or_skip(tmp, import_labels=True, drive=drive)
+        s, v = w.session, w.view3d
+        ann = max(s.annotations(), key=lambda a: w.displayed.count_in_box(a.box))
+        s.select((ann.uid,))
+        QApplication.processEvents()
+        budget = v.point_budget()
+        out["thinned"] = len(w.displayed.points) > budget
+        out["loader_budget"] = w.loader.gl_budget == budget
+        testing.wait_until_cached(w, [1, 2])  # the first prefetch is over (loaded before the selection)
+        w.loader.invalidate()
+        w.loader.request(s.frame)  # the window asks again: with this selection now
+        testing.wait_until_cached(w, [1])
+        nxt = w.loader.get(1)
+        box = track_in_frame(s.document, ann.uid, 1).box
+        ready = nxt._samples.get((s.color_mode, budget, (box,)))
+        out["ready"] = ready is not None
+        s.set_frame(1)
+        testing.wait_for_frame(w, 1)
+        QApplication.processEvents()
+        if ready is not None:
+            rows, xyz, rgba = ready
+            out["drawn_as_is"] = v.scatter.pos is xyz and v.scatter.color is rgba and v.shown_rows is rows
+            full_xyz, full_rgba = nxt.gl_points(s.color_mode)
+            out["same_points"] = bool(np.array_equal(xyz, full_xyz[rows]) and np.array_equal(rgba, full_rgba[rows]))
+        w.close(); project.close()
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.gui
+def test_loader_thins_the_next_frames_for_the_3d_view():
+    """The prefetched next frame of a dense drive arrives with the thinned sample the 3D view
+    uploads for its budget and the selected track's box, and the view uploads it as it is: no
+    sampling and copying of the sweep on the GUI thread when stepping."""
+    pytest.importorskip("PyQt6")
+    pytest.importorskip("pyqtgraph")
+    from conftest import run_on_display
+
+    out = run_on_display(SAMPLE_SCRIPT)
+    assert out["thinned"] and out["loader_budget"]
+    assert out["ready"] and out["drawn_as_is"] and out["same_points"]
+
 
 @pytest.mark.gui
 def test_thinned_3d_view_keeps_the_selected_cuboid_and_says_so():

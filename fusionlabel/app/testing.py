@@ -115,8 +115,9 @@ def answer_question(button: str | None, seen: list) -> None:
     QTimer.singleShot(0, answer)
 
 
-def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, int] = (1400, 900)):
-    """For tests on a real display: a project in ``folder`` on :func:`small_drive` and a main
+def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, int] = (1400, 900),
+              drive: Path | None = None):
+    """For tests on a real display: a project in ``folder`` on ``drive`` (:func:`small_drive`) and a main
     window with the OpenGL 3D view, shown, active and drawn. Needs a QApplication. Returns
     (project, window), or None when the display has no OpenGL."""
     from PyQt6.QtTest import QTest
@@ -129,7 +130,7 @@ def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, 
 
     if not opengl_available():
         return None
-    project = Project.create(Path(folder) / "project", small_drive(), import_labels=import_labels)
+    project = Project.create(Path(folder) / "project", drive or small_drive(), import_labels=import_labels)
     window = MainWindow(Session(project), use_gl=True)
     window.resize(*size)
     window.show()
