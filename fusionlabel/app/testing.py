@@ -157,6 +157,32 @@ def gl_window_or_skip(folder: str | Path, **options):
     return opened
 
 
+def delete_windows_at_exit() -> None:
+    """Have the windows a script leaves open deleted when the interpreter exits, before PyQt's own
+    clean-up (:func:`delete_windows`). ``conftest.run_on_display`` does this for every script."""
+    import PyQt6.QtWidgets  # noqa: F401 - PyQt registers its clean-up on import; atexit runs ours first
+
+    atexit.register(delete_windows)
+
+
+def delete_windows() -> None:
+    """Delete every window still open (the main window with its 3D view, a dialog left up).
+    Left to PyQt at exit, a window is deleted while PyQt walks its table of Python wrappers, and
+    Python run from that deletion (a slot, an event handler) that wraps another object can move
+    the table under the walk: the interpreter crashes at exit (-11) after a script that passed."""
+    from PyQt6 import sip
+    from PyQt6.QtCore import QCoreApplication, QEvent
+    from PyQt6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        return
+    roots = [w for w in QApplication.topLevelWidgets() if w.parent() is None]   # dialogs and docks go with theirs
+    for window in roots:
+        if not sip.isdeleted(window):
+            sip.delete(window)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
 def widget_pixels(widget):
     """What ``widget`` shows now, as an (H, W, 3) uint8 RGB array (a copy)."""
     return image_pixels(widget.grab().toImage())
