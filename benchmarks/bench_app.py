@@ -10,6 +10,10 @@ prints, in milliseconds:
               key action to every view updated and repainted (BEV, 3 side views, cameras, 3D view,
               object list, timeline);
   * cold:     a jump to a frame that is not cached (the loader has to decode it first);
+  * stall:    for those steps and jumps, the longest the GUI thread froze (the longest gap between
+              the ticks of a 10 ms timer, from the frame change to a quarter second after it was
+              painted): what an annotator feels, where the figures above include waiting for the loader;
+              and the GUI thread's processor time for a step (which other load hardly changes);
   * during background pre-labelling (first drive only): steps to the next frame at an annotator's
               pace (150 ms apart) while Ctrl+Shift+P detects every frame with the built-in
               detector, once with the detector in its child process (what the app does) and once
@@ -62,7 +66,7 @@ sys.path.insert(0, str(REPO))
 if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-from PyQt6.QtCore import QCoreApplication, Qt  # noqa: E402
+from PyQt6.QtCore import QCoreApplication, Qt, QTimer  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from fusionlabel.app import testing  # noqa: E402
@@ -83,6 +87,37 @@ def change_frame(app, window, target: int, timeout: float = 30.0) -> float:
             raise TimeoutError(f"views not updated to frame {target}: {stale}")
         time.sleep(0.0002)
     return time.perf_counter() - t0
+
+
+class Stalls:
+    """A 10 ms timer on the GUI thread: the longest gap between its ticks while something runs is
+    the longest the interface froze (a frame change's drawing, or work it did not leave to the loader)."""
+
+    def __init__(self, interval_ms: int = 10):
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.last = self.worst = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst, self.last = max(self.worst, now - self.last), now
+
+    def during(self, app, fn, settle: float = 0.25) -> float:
+        """Seconds of the longest stall from calling ``fn`` until ``settle`` seconds after it returns;
+        ``cpu`` then holds the processor seconds the GUI thread spent meanwhile (which other
+        processes on the cores hardly change)."""
+        self.worst, self.last = 0.0, time.perf_counter()
+        cpu = time.thread_time()
+        self.timer.start()
+        fn()
+        end = time.perf_counter() + settle
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+        self.timer.stop()
+        self.cpu = time.thread_time() - cpu
+        return self.worst
 
 
 def fmt(values: list[float]) -> str:
@@ -185,6 +220,7 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
         anns = session.annotations()
         if anns:
             session.select((max(anns, key=lambda a: window.displayed.count_in_box(a.box)).uid,))
+            window.loader.invalidate()  # every frame loaded from now on with the selection, as when stepping
         pts = len(window.displayed.points)
         cams = len(window.displayed.cameras)
         gl = "with" if window.view3d is not None else "WITHOUT (no OpenGL here)"
@@ -203,7 +239,7 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
         print(f"  loader (worker thread)   {fmt(loads)}")
         # Stepping to a prefetched neighbour.
         window.show_frame(session.frame)
-        steps = []
+        steps, stalls, step_stalls, cold_stalls, step_cpu = [], Stalls(), [], [], []
         order = frames if len(frames) > 1 else frames * 2
         for k in range(repeats):
             cur = order[k % len(order)]
@@ -211,7 +247,8 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
             if session.frame != cur:
                 change_frame(app, window, cur)
             testing.wait_until_cached(window, [nxt])
-            steps.append(change_frame(app, window, nxt))
+            step_stalls.append(stalls.during(app, lambda: steps.append(change_frame(app, window, nxt))))
+            step_cpu.append(stalls.cpu)
         print(f"  step, prefetched         {fmt(steps)}")
         # Cold: empty the cache, then jump.
         colds = []
@@ -223,9 +260,13 @@ def bench_drive(app, drive: Path, label: str, repeats: int, frames: list[int] | 
                 break
             time.sleep(0.5)  # let prefetches finish so the worker is idle
             window.loader.invalidate()
-            colds.append(change_frame(app, window, target))
+            cold_stalls.append(stalls.during(app, lambda: colds.append(change_frame(app, window, target))))
         if colds:
             print(f"  jump, not cached (cold)  {fmt(colds)}")
+        print(f"  longest GUI-thread stall (10 ms timer), step {fmt(step_stalls)}")
+        print(f"  GUI-thread CPU time, step {fmt(step_cpu)}")
+        if cold_stalls:
+            print(f"  longest GUI-thread stall, jump (cold)  {fmt(cold_stalls)}")
         if background:
             for on_thread, how in ((False, "detector in a child process"), (True, "detector on a thread (before)")):
                 steps, took = steps_during_prelabel(app, window, on_thread)

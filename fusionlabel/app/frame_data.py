@@ -25,8 +25,9 @@ from .bev_filter import ground_z
 from .bev_raster import BevGeometry, rasterise
 from .point_colors import point_colors
 from .point_index import PointGrid, crop_colors, crop_margin
-from .point_lod import KEEP_MARGIN, THIN_FROM, thinning_ranks
+from .point_lod import KEEP_MARGIN, THIN_FROM, drawn_rows, thinning_ranks
 from .projected_boxes import wireframes
+from .side_crop import VIEW_AXES, side_rows
 from .stable_sort import stable_argsort
 from .sweep_stack import NOT_STACKED, NotStacked, StackedSweeps, SweepStack
 
@@ -108,6 +109,7 @@ class FrameData:
     _z_by_height: np.ndarray | None = field(default=None, repr=False)
     _ground_z: float | None = field(default=None, repr=False)
     _stacked: dict = field(default_factory=dict, repr=False)  # sweeps each side -> StackedSweeps | None
+    _samples: dict = field(default_factory=dict, repr=False)  # (mode, budget, boxes) -> a thinned 3D view's arrays
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def frame_errors(self) -> list[str]:
@@ -166,6 +168,16 @@ class FrameData:
         (:func:`.point_index.crop_colors`), cached: the three side views colour them once."""
         return self._per_box(("colors", box), lambda: crop_colors(self.near_box(box, crop_margin(box))[1], box.size))
 
+    def side_points(self, box, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the side view ``kind`` draws of the crop around ``box``, farthest from the viewer
+        first (:func:`.side_crop.side_rows`): rows of the crop (M,), their box-frame coordinates
+        (M, 3) and side-view colours (M, 3), cached (the loader prepares them for the selected cuboid)."""
+        def make():
+            local = self.near_box(box, crop_margin(box))[1]
+            rows = side_rows(local, box.size, kind)
+            return rows, local[rows], self.crop_colors(box)[rows]
+        return self._per_box(("side", kind, box), make)
+
     def bev_raster(self, view: BevGeometry, wait: bool = True) -> np.ndarray:
         """The bird's-eye view's point raster for ``view`` (cached for the last two geometries;
         the loader draws it for the view's geometry when it loads the frame). Without ``wait`` (the
@@ -207,6 +219,26 @@ class FrameData:
                 rgba[:, :3] = rgb * np.float32(1.0 / 255.0)
                 self._colors[key] = rgba
             return self._xyz, self._colors[key]
+
+    def gl_sample(self, mode: str, budget: int, boxes: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What a 3D view thinned to ``budget`` points uploads: the rows it draws
+        (:func:`.point_lod.drawn_rows`, every point near ``boxes``, the selected cuboids, kept), their
+        positions (M, 3) and RGBA colours (M, 4) in ``mode``; cached for the last two asked for (the
+        loader prepares it for the view's budget). Only for a sweep of more than ``budget`` points."""
+        key = (mode, int(budget), tuple(boxes))
+        with self._lock:
+            value = self._samples.get(key)
+        if value is None:
+            xyz, rgba = self.gl_points(mode)
+            kept = [self.kept_rows(box) for box in key[2]]
+            kept = kept[0] if len(kept) == 1 else np.unique(np.concatenate(kept)) if kept else np.zeros(0, int)
+            rows = drawn_rows(self.thinning_ranks(), budget, kept)
+            value = rows, xyz[rows], rgba[rows]
+            with self._lock:
+                while len(self._samples) >= 2:
+                    self._samples.pop(next(iter(self._samples)))
+                self._samples[key] = value
+        return value
 
     def prepare_boxes(self, boxes: list) -> None:
         """Count points in, and project into every camera, these boxes ahead of drawing them."""
@@ -291,14 +323,17 @@ def _message(e: Exception) -> str:
 def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_mode: str | None = "height",
                     display_sizes: dict[str, tuple[int, int]] | None = None, boxes: list | None = None,
                     selected: list | None = None, bev: BevGeometry | None = None,
-                    stack: SweepStack | None = None, without_images: frozenset = frozenset()) -> FrameData:
+                    stack: SweepStack | None = None, without_images: frozenset = frozenset(),
+                    gl_budget: int | None = None) -> FrameData:
     """Decode the sweep and every camera image of a frame and project the points into each.
     Off the GUI thread, this also computes the ``color_mode`` point colours (and the 3D view's
     arrays), the camera images scaled to ``display_sizes`` (camera name -> (width, height) on
     screen), for ``boxes`` (the frame's cuboids when it was requested) their point counts and
-    wireframes, for ``selected`` (the selected cuboids' boxes) the points near each, and the
+    wireframes, for ``selected`` (the selected cuboids' boxes) the points near each (and what
+    each side view draws of the first), and the
     bird's-eye view's raster for its geometry ``bev`` (with the sweeps it stacks from ``stack``,
-    which the frame keeps). Cameras in ``without_images`` (the drive has no image of theirs at
+    which the frame keeps), and with more points than ``gl_budget`` (the 3D view's point budget) what
+    the thinned 3D view uploads (:meth:`FrameData.gl_sample`). Cameras in ``without_images`` (the drive has no image of theirs at
     all: :func:`~fusionlabel.model.drive.cameras_without_images`) get a blank canvas with a
     note, not an error of this frame (the window says so once per drive)."""
     t0 = time.perf_counter()
@@ -339,6 +374,10 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
         data.crop_colors(box)  # and the crop itself
         if data.thinning_ranks() is not None:
             data.kept_rows(box)
+    for kind in VIEW_AXES if selected else ():   # the side views draw the first selected cuboid
+        data.side_points(selected[0], kind)
+    if gl_budget is not None and color_mode is not None and len(points) > gl_budget:
+        data.gl_sample(color_mode, gl_budget, tuple(selected or ()))
     if bev is not None:
         data.bev_raster(bev)
     data.load_seconds = time.perf_counter() - t0

@@ -46,6 +46,7 @@ class FrameLoader(QObject):
         self.selected_for: Callable[[int], list] | None = None
         self._selected: dict[int, list] = {}
         self.bev_geometry = None  # the bird's-eye view's BevGeometry: the worker draws its raster too
+        self.gl_budget: int | None = None  # the 3D view's point budget: the worker thins the sweep for it too
         # Cameras the drive has no image of at all: blank panels with a note, not a warning a frame.
         self.without_images = frozenset(cameras_without_images(drive))
         self.stack = SweepStack(drive)  # the neighbouring sweeps the views may stack onto a frame
@@ -105,6 +106,10 @@ class FrameLoader(QObject):
         """The bird's-eye view now draws with this :class:`~.bev_raster.BevGeometry`."""
         self.bev_geometry = geometry
 
+    def set_gl_budget(self, budget: int) -> None:
+        """The 3D view now draws at most ``budget`` points (and those near the selected cuboids)."""
+        self.gl_budget = int(budget)
+
     def invalidate(self) -> None:
         """Drop every cached frame; a frame being loaded now is dropped too when it is done (it
         was read with what held before), so a request after this loads it again."""
@@ -154,7 +159,7 @@ class FrameLoader(QObject):
             data = load_frame_data(self.drive, index, color_mode=self.color_mode,
                                    display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected,
                                    bev=self.bev_geometry, stack=self.stack,
-                                   without_images=self.without_images)
+                                   without_images=self.without_images, gl_budget=self.gl_budget)
             with self._cond:
                 self._busy = None
                 if self._busy_generation != self._generation:

@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         self.bev.one_click_requested.connect(self._one_click)
         if self.view3d is not None:
             self.view3d.one_click_requested.connect(self._one_click)
+            self.view3d.point_budget_changed.connect(self.loader.set_gl_budget)  # thinned ahead by the loader
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)

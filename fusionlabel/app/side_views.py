@@ -27,17 +27,13 @@ from .frame_data import FrameData
 from .point_index import crop_colors, crop_margin
 from .qt_util import SOURCE_TEXT_COLORS, RgbCanvas, annotation_color, outline_style, paint_padlock, source_text
 from .session import Session
+from .side_crop import VIEW_AXES
 from .styles import LOCK_MARK_PX
 from .touchpad import pinch_factor, wheel_steps
 
-# kind -> (horizontal axis, vertical axis, viewing axis) of the box frame (0 x fwd, 1 y left, 2 z up)
-VIEW_AXES = {"top": (0, 1, 2), "side": (0, 2, 1), "front": (1, 2, 0)}
 TITLES = {"top": "top", "side": "side (from the right)", "front": "front"}
-# where each view looks from along its viewing axis: above (+z), the right (-y), the front (+x)
-VIEWER_SIDE = {"top": 1.0, "side": -1.0, "front": 1.0}
 AXIS_NAMES = "lwh"
 PICK_PX = 7
-DEPTH_MARGIN = 0.3  # metres of points shown beyond the box along the viewing axis
 DRAG_PX = 3
 WHEEL_STEP = 1.25  # zoom factor of one wheel notch
 ZOOM_RANGE = (0.5, 8.0)  # wheel zoom relative to the fitted box
@@ -133,27 +129,18 @@ class SideView(QWidget):
         return crop_margin(box)
 
     def _points_local(self, ref: Cuboid) -> np.ndarray:
-        """Box-frame coordinates (M, 3) of the points this view shows: near ``ref`` (the frame's
-        cached crop, shared by the three views) and within DEPTH_MARGIN of it along the view."""
+        """Box-frame coordinates (M, 3) of the points this view shows, farthest from the viewer
+        first (:func:`.side_crop.side_rows`): the frame's cached result, which the loader prepares
+        for the selected cuboid along with the frame."""
         key = (id(self.data), ref)
         if key != self._points_key:
-            _, local = self.data.near_box(ref, self._margin(ref))
-            half = ref.size[self.depth_axis] / 2.0 + DEPTH_MARGIN
-            shown = np.flatnonzero(np.abs(local[:, self.depth_axis]) <= half)  # rows of the crop
-            # farthest from the viewer first, so a nearer point is drawn over one behind it (from
-            # above, the roof over the ground seen under the body)
-            toward_viewer = VIEWER_SIDE[self.kind] * local[shown, self.depth_axis]
-            self._shown = shown[np.argsort(toward_viewer, kind="stable")]
-            self._local = local[self._shown]
-            self._colors = None
+            self._shown, self._local, self._colors = self.data.side_points(ref, self.kind)
             self._points_key = key
         return self._local
 
     def _ref_colors(self, ref: Cuboid) -> np.ndarray:
-        """The colours (M, 3) of :meth:`_points_local`'s points for ``ref`` itself (no drag), from
-        the frame's cached crop colours."""
-        if self._colors is None:
-            self._colors = self.data.crop_colors(ref)[self._shown]
+        """The colours (M, 3) of :meth:`_points_local`'s points for ``ref`` itself (no drag)."""
+        self._points_local(ref)
         return self._colors
 
     # ------------------------------------------------------------------ coordinates

@@ -115,8 +115,9 @@ def answer_question(button: str | None, seen: list) -> None:
     QTimer.singleShot(0, answer)
 
 
-def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, int] = (1400, 900)):
-    """For tests on a real display: a project in ``folder`` on :func:`small_drive` and a main
+def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, int] = (1400, 900),
+              drive: Path | None = None):
+    """For tests on a real display: a project in ``folder`` on ``drive`` (:func:`small_drive`) and a main
     window with the OpenGL 3D view, shown, active and drawn. Needs a QApplication. Returns
     (project, window), or None when the display has no OpenGL."""
     from PyQt6.QtTest import QTest
@@ -129,7 +130,7 @@ def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, 
 
     if not opengl_available():
         return None
-    project = Project.create(Path(folder) / "project", small_drive(), import_labels=import_labels)
+    project = Project.create(Path(folder) / "project", drive or small_drive(), import_labels=import_labels)
     window = MainWindow(Session(project), use_gl=True)
     window.resize(*size)
     window.show()
@@ -154,6 +155,32 @@ def gl_window_or_skip(folder: str | Path, **options):
         print(json.dumps({"skip": "no OpenGL on this display"}))
         sys.exit(0)
     return opened
+
+
+def delete_windows_at_exit() -> None:
+    """Have the windows a script leaves open deleted when the interpreter exits, before PyQt's own
+    clean-up (:func:`delete_windows`). ``conftest.run_on_display`` does this for every script."""
+    import PyQt6.QtWidgets  # noqa: F401 - PyQt registers its clean-up on import; atexit runs ours first
+
+    atexit.register(delete_windows)
+
+
+def delete_windows() -> None:
+    """Delete every window still open (the main window with its 3D view, a dialog left up).
+    Left to PyQt at exit, a window is deleted while PyQt walks its table of Python wrappers, and
+    Python run from that deletion (a slot, an event handler) that wraps another object can move
+    the table under the walk: the interpreter crashes at exit (-11) after a script that passed."""
+    from PyQt6 import sip
+    from PyQt6.QtCore import QCoreApplication, QEvent
+    from PyQt6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        return
+    roots = [w for w in QApplication.topLevelWidgets() if w.parent() is None]   # dialogs and docks go with theirs
+    for window in roots:
+        if not sip.isdeleted(window):
+            sip.delete(window)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 def widget_pixels(widget):

@@ -45,7 +45,7 @@ from ..model.edit_actions import selected_in_frame
 from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
 from .label_layout import LabelRequest, place_labels
-from .point_lod import drawn_rows, point_budget, thinned_caption
+from .point_lod import point_budget, thinned_caption
 from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lock_mark_size, paint_label_chip,
                       paint_padlock)
 from .session import Session
@@ -123,6 +123,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     one_click_requested = pyqtSignal(float, float, float)
     points_caption_changed = pyqtSignal(str)  # "" when every point is drawn
+    point_budget_changed = pyqtSignal(int)  # the loader thins the next frames for this budget
 
     def __init__(self, session: Session):
         super().__init__()
@@ -168,6 +169,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self._pixel_ratio = 1.0  # the device pixel ratio the point sizes and line widths are set for
         self._press = None
         self._colors_key = None
+        self._budget_said: int | None = None  # the point budget last given to point_budget_changed
         self.points_caption: str | None = None  # "1.2M of 3.0M pts shown" while the sweep is thinned
         self.shown_rows: np.ndarray | None = None  # the rows drawn while thinned (None: every point)
         self.painted_frame: int | None = None
@@ -223,10 +225,14 @@ class View3D(GLViewMixin, QOpenGLWindow):
 
     def _update_points(self) -> None:
         """Upload the frame's points; with more points than the view has pixels, an even sample of
-        that many plus every point near the selected cuboids (:mod:`.point_lod`)."""
+        that many plus every point near the selected cuboids (:mod:`.point_lod`), which the loader
+        prepares with the frame for this budget (:meth:`.frame_data.FrameData.gl_sample`)."""
         if self.data is None:
             return
         n, budget = len(self.data.points), self.point_budget()
+        if budget != self._budget_said:   # the loader thins the next frames for it
+            self._budget_said = budget
+            self.point_budget_changed.emit(budget)
         thin = n > budget
         key = (id(self.data), self.session.color_mode, budget if thin else None,
                self.selected_boxes() if thin else None)
@@ -235,17 +241,14 @@ class View3D(GLViewMixin, QOpenGLWindow):
         if n == 0:
             self.scatter.setData(pos=np.zeros((1, 3)), color=np.zeros((1, 4), np.float32))
             self.shown_rows = None
-        else:
+        elif not thin:
             xyz, rgba = self.data.gl_points(self.session.color_mode)
-            if not thin:
-                self.scatter.setData(pos=xyz, color=rgba)
-                self.shown_rows = None
-            else:
-                kept = [self.data.kept_rows(box) for box in key[3]]  # cached by the loader
-                kept = kept[0] if len(kept) == 1 else np.unique(np.concatenate(kept)) if kept else np.zeros(0, int)
-                rows = drawn_rows(self.data.thinning_ranks(), budget, kept)
-                self.scatter.setData(pos=xyz[rows], color=rgba[rows])
-                self.shown_rows = rows  # rows of data.points
+            self.scatter.setData(pos=xyz, color=rgba)
+            self.shown_rows = None
+        else:
+            rows, xyz, rgba = self.data.gl_sample(self.session.color_mode, budget, key[3])
+            self.scatter.setData(pos=xyz, color=rgba)
+            self.shown_rows = rows  # rows of data.points
         caption = None if self.shown_rows is None else thinned_caption(len(self.shown_rows), n)
         if caption != self.points_caption:
             self.points_caption = caption
