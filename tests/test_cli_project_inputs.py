@@ -143,3 +143,15 @@ def test_eval_pred_project_says_its_imported_labels_are_the_drive_own(tmp_path, 
     assert main(["eval", "--pred", str(tmp_path / "pre"), "--gt", str(sim), "--json"]) == 0
     out = capsys.readouterr()
     assert json.loads(out.out)["imported_predictions"] == 0 and "imported from its drive" not in out.err
+
+
+def test_eval_table_says_what_its_columns_count(tmp_path, sim, capsys):
+    """The text report names the IoU the last column is (BEV), the score the pred, tp, prec and rec
+    columns are taken at (--score-threshold), and what AP and the IoU columns are."""
+    assert main(["prelabel", str(sim), "--out", str(tmp_path / "pre"), "--min-score", "0", "--quiet"]) == 0
+    for extra, shown in (([], "0"), (["--score-threshold", "0.3"], "0.3")):
+        capsys.readouterr()
+        assert main(["eval", "--pred", str(tmp_path / "pre"), "--gt", str(sim), *extra]) == 0
+        text = capsys.readouterr().out
+        assert "tp: the same class at BEV IoU >= the last column" in text
+        assert f"pred, tp, prec and rec at score >= {shown};" in text and "KITTI's 40 recall points" in text

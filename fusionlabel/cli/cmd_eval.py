@@ -124,6 +124,9 @@ def format_report(report: dict) -> str:
         lines.append(f"{c:12s} {m['gt']:4d} {m['predictions']:5d} {m['tp']:4d} {_fmt(m['precision'])} "
                      f"{_fmt(m['recall'])} {_fmt(m['ap'])} {_fmt(m['mean_bev_iou']):>6s} "
                      f"{_fmt(m['mean_iou_3d']):>6s}  ({m['iou_threshold']:.2f})")
+    lines.append(f"  (tp: the same class at BEV IoU >= the last column; pred, tp, prec and rec at score >= "
+                 f"{report['settings']['score_threshold']:g}; AP over every score, KITTI's 40 recall points; "
+                 "bevIoU, 3dIoU: means over the tp)")
     e = report["edit_cost"]
     lines.append(f"edit cost: {_n(e['actions'], 'action')} = {_n(e['creates'], 'create')} + "
                  f"{_n(e['deletes'], 'delete')} + {_n(e['adjustments'], 'adjustment')} + "
