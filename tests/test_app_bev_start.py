@@ -244,3 +244,26 @@ def test_stepping_frames_of_a_recording_keeps_the_view_even_off_its_labels(qtbot
     w.bev.grab()
     assert np.allclose(w.bev.center, kept[0]) and w.bev.scale == kept[1]
     w.close()
+
+
+@pytest.mark.gui
+def test_opened_on_another_unrelated_kitti_frame_starts_on_its_labels(qtbot, kitti_object, tmp_path):
+    """Closed on frame 000000 (the usual view, its pedestrian at 8 m), opened again with --frame
+    000001: that view is another scene's and showed none of 000001's labels (truck at 70 m, car at
+    59 m, cyclist at 46 m); it starts on them as on a first opening. Opened on 000000 again, the
+    view is where it was left."""
+    from conftest import bev_shows
+
+    w = open_window(qtbot, kitti_object, tmp_path / "p", frame="000000")
+    w.bev.center, w.bev.scale = np.array([5.0, 0.0]), 20.0    # zoomed in on the pedestrian, closed
+    w.close()
+    w = open_window(qtbot, kitti_object, tmp_path / "p", frame="000001")
+    w.bev.grab()
+    centres = [a.box.center[:2] for a in w.session.annotations()]
+    assert len(centres) == 3 and all(bev_shows(w.bev, c) for c in centres)
+    w.bev.center, w.bev.scale = np.array([5.0, 0.0]), 20.0
+    w.actions_.previous_frame()
+    w.close()
+    w = open_window(qtbot, kitti_object, tmp_path / "p", frame="000000")
+    assert np.allclose(w.bev.center, (5.0, 0.0)) and w.bev.scale == 20.0
+    w.close()

@@ -120,3 +120,38 @@ def test_eval_pred_kitti_export_of_a_rig_without_vehicle_frame(realdata, tmp_pat
     report = run_json(capsys, "--pred", str(tmp_path / "k"), "--gt", str(src))
     assert all(m["tp"] == m["gt"] for m in report["classes"].values())
     assert all(m["mean_bev_iou"] > 0.95 for m in report["classes"].values() if m["gt"])
+
+
+def test_eval_pred_project_says_its_imported_labels_are_the_drive_own(tmp_path, sim, capsys):
+    """A --pred project made with --import-labels holds the drive's labels as score-1 predictions:
+    eval scores them as found and says so in a note (and ``imported_predictions`` in --json)."""
+    from fusionlabel.io.drives import open_drive
+
+    drive = open_drive(sim)
+    n_labels = sum(lab.label != "DontCare" for i in range(len(drive)) for lab in drive.labels(i))
+    assert n_labels > 0
+    project = make_project(tmp_path, sim, capsys, "--import-labels")
+    assert main(["prelabel", project, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--pred", project, "--gt", str(sim), "--json"]) == 0
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert report["imported_predictions"] == n_labels
+    assert f"note: {n_labels} of the " in out.err and "imported from its drive" in out.err
+    assert main(["prelabel", str(sim), "--out", str(tmp_path / "pre"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--pred", str(tmp_path / "pre"), "--gt", str(sim), "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["imported_predictions"] == 0 and "imported from its drive" not in out.err
+
+
+def test_eval_table_says_what_its_columns_count(tmp_path, sim, capsys):
+    """The text report names the IoU the last column is (BEV), the score the pred, tp, prec and rec
+    columns are taken at (--score-threshold), and what AP and the IoU columns are."""
+    assert main(["prelabel", str(sim), "--out", str(tmp_path / "pre"), "--min-score", "0", "--quiet"]) == 0
+    for extra, shown in (([], "0"), (["--score-threshold", "0.3"], "0.3")):
+        capsys.readouterr()
+        assert main(["eval", "--pred", str(tmp_path / "pre"), "--gt", str(sim), *extra]) == 0
+        text = capsys.readouterr().out
+        assert "tp: the same class at BEV IoU >= the last column" in text
+        assert f"pred, tp, prec and rec at score >= {shown};" in text and "KITTI's 40 recall points" in text

@@ -472,3 +472,27 @@ def test_sweep_reader_notes_are_reported_not_found(sim, tmp_path, capsys):
     assert "sweep reader notes (1 of 3 checked frames" in out and "(frame 000001)" in out
     assert main(["check", str(broken.root), "--no-poses", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sweep_notes"] == report.sweep_notes
+
+
+def test_camera_whose_size_changes_between_frames_says_so(kitti_object, capsys):
+    """The real KITTI folder has two recording days, 1224x370 and 1242x375 images: the camera's
+    line used to give only the first frame's size; it now counts the frames of each size (read
+    here from the images themselves), as does --json."""
+    from collections import Counter
+
+    from fusionlabel.io.drives import open_drive
+
+    truth = Counter()
+    for png in sorted((kitti_object / "image_2").glob("*.png")):
+        h, w = cv2.imread(str(png)).shape[:2]
+        truth[(w, h)] += 1
+    assert len(truth) == 2
+    report = check_drive(open_drive(kitti_object), frames=list(range(4)), poses=False)
+    assert dict(report.cameras["image_2"].sizes) == dict(truth)
+    main(["check", str(kitti_object), "--no-poses"])
+    text = capsys.readouterr().out
+    assert "its size changes between frames (" in text
+    assert all(f"{w}x{h} in {n} frame" in text for (w, h), n in truth.items())
+    main(["check", str(kitti_object), "--no-poses", "--json"])
+    (camera,) = json.loads(capsys.readouterr().out)["cameras"]
+    assert camera["sizes"] == {f"{w}x{h}": n for (w, h), n in truth.items()}

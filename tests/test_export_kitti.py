@@ -775,5 +775,29 @@ def test_tracking_folder_without_images_says_where_the_camera_comes_from(realdat
     # With the camera's size given, the real label lines come back as they were.
     export_drive(open_kitti_tracking(tmp_path / "trk", image_size=(1242, 375)), "kitti-tracking",
                  tmp_path / "out2", options=quiet(sensor_data=False))
-    assert sorted((tmp_path / "out2" / "label_02" / "0000.txt").read_text().splitlines()) == sorted(raw)
+    assert sorted((tmp_path / "out2" / "label_02" / "0001.txt").read_text().splitlines()) == sorted(raw)
     assert len(raw) > 10
+
+
+def test_track_note_only_for_tracks_that_span_frames(kitti_object, small_sim_drive, tmp_path):
+    """A KITTI object project gives every imported box a track of its own: KITTI loses no link
+    between frames, and the summary no longer says it drops 21 objects' track IDs. A drive whose
+    tracks span frames still hears how many objects they link."""
+    from collections import defaultdict
+
+    from fusionlabel.store.project import Project
+
+    Project.create(tmp_path / "proj", kitti_object, import_labels=True).close()
+    out = run_cli("export", str(tmp_path / "proj"), "--format", "kitti", "--out", str(tmp_path / "o"),
+                  "--labels-only", "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert "track IDs" not in out.stdout and "not representable in kitti" in out.stdout
+    frames_of = defaultdict(set)
+    for i in range(len(small_sim_drive)):
+        for lab in small_sim_drive.labels(i):
+            frames_of[lab.track_id].add(i)
+    linked = sum(len(f) for t, f in frames_of.items() if t is not None and len(f) > 1)
+    assert linked > 0
+    summary = export_drive(small_sim_drive, "kitti", tmp_path / "s", options=quiet(sensor_data=False))
+    assert f"track IDs linking {linked} object(s) across frames (use kitti-tracking or openlabel to keep them)" \
+        in summary.cannot_hold

@@ -405,15 +405,15 @@ def test_labels_only_sequence_exports_with_image_size(exported, tmp_path):
 
 def test_tracking_folder_without_sweeps_says_what_is_missing(exported, tmp_path):
     """Labels and calibration but no velodyne/: the error names the missing sweeps, with or without
-    --scene (it used to say --scene does not apply to the folder)."""
+    --scene or --image-size (they used to say the option does not apply to KITTI tracking folders)."""
     _, root, _ = exported
     labels_only = tmp_path / "kt"
     for name in ("label_02", "calib"):
         shutil.copytree(root / name, labels_only / name)
-    for scene in (None, "3"):
+    for scene, size in ((None, None), ("3", None), (None, (1242, 375)), ("3", (1242, 375))):
         with pytest.raises(DriveError, match=r"needs its sweeps in velodyne/<seq>/.*has label_02/, calib/") as e:
-            open_drive(labels_only, scene=scene)
-        assert "--scene" not in str(e.value)
+            open_drive(labels_only, scene=scene, image_size=size)
+        assert "--scene" not in str(e.value) and "only applies" not in str(e.value)
 
 
 def test_import_estimate_poses_drops_the_identity_pose_note(exported, tmp_path, capsys):
@@ -513,3 +513,22 @@ def test_image_size_for_a_project(exported, tmp_path, capsys):
         err = capsys.readouterr().err
         assert "has no image_2 (its cameras: " + ", ".join(cameras) in err
     assert err.count("\n") == 1 and str(tmp_path / "p_native") in err and not (tmp_path / "e").exists()
+
+
+def test_export_keeps_the_source_sequence_name(exported, tmp_path):
+    """A KITTI tracking sequence exported to KITTI tracking, from the folder or a project on it, keeps
+    its name (0003 stays 0003; it used to become 0000); --sequence renames it, and a drive of another
+    layout gets 0000."""
+    src, root, _ = exported
+    project = tmp_path / "project"
+    assert run_cli("project", "create", str(root), "--out", str(project), "--import-labels").returncode == 0
+    for n, (source, extra, name) in enumerate(((root, [], SEQ), (project, [], SEQ),
+                                               (root, ["--sequence", "0042"], "0042"), (src.root, [], "0000"))):
+        out_dir = tmp_path / f"out_{n}"
+        out = run_cli("export", str(source), "--format", "kitti-tracking", "--labels-only", "--quiet", *extra,
+                      "--out", str(out_dir), *(["--camera", CAMERA] if source == src.root else []))
+        assert out.returncode == 0, out.stderr
+        assert sorted(p.name for p in (out_dir / "label_02").iterdir()) == [f"{name}.txt"]
+        assert (out_dir / "calib" / f"{name}.txt").is_file() and (out_dir / f"frames_{name}.txt").is_file()
+    assert ((tmp_path / "out_0" / "label_02" / f"{SEQ}.txt").read_text()
+            == (root / "label_02" / f"{SEQ}.txt").read_text())

@@ -60,7 +60,7 @@ class ExportOptionsForm(QObject):
         self.recompute_box.setToolTip("also their truncation, occlusion and alpha; by default the source's are kept "
                                       "(--recompute-2d)")
         self.recompute_box.setChecked(choice.recompute_2d)
-        self.sequence = CheckedField(choice.sequence, check_sequence, defaults.sequence,
+        self.sequence = CheckedField(choice.sequence, check_sequence, "the source's sequence, else 0000",
                                      "the sequence's name: its files are label_02/<name>.txt … (--sequence)")
         self.version = CheckedField(choice.nuscenes_version, check_nuscenes_version, defaults.version,
                                     "the version folder's name (--nuscenes-version)")

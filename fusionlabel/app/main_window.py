@@ -48,7 +48,7 @@ from .qt_util import take_activation_back
 from .session import MESSAGES_KEPT, Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideView, SideViews
-from .unrelated_frames import restart_views
+from .unrelated_frames import restart_views, saved_view_applies
 from .view_focus import ViewFocus
 from .window_layout import WindowLayout
 
@@ -727,13 +727,17 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ settings and closing
     def _restore_view(self) -> None:
         """The bird's-eye view where it was when the project was last closed; the first time, on
-        the labels of the frame it opens on when they are all ahead (:mod:`.bev_start`)."""
+        the labels of the frame it opens on when they are all ahead (:mod:`.bev_start`), and so
+        when it opens on another frame than it was closed on and the frames are unrelated scenes
+        (:func:`.unrelated_frames.saved_view_applies`)."""
         view = self.session.setting("view", {})
-        if not (isinstance(view, dict) and view):
+        view = view if isinstance(view, dict) else {}
+        if not view or not saved_view_applies(self.session.drive, view.get("frame"), self.session.frame):
+            view = {}
             self.bev.start_on([a.box for a in self.session.annotations()])
             if self.view3d is not None:
                 self.view3d.start_on([a.box for a in self.session.annotations()])
-        if isinstance(view, dict):
+        if view:
             c, sc = view.get("bev_center"), view.get("bev_scale")
             if isinstance(c, list) and len(c) == 2 and all(isinstance(v, (int, float)) for v in c):
                 self.bev.center = np.array(c, float)
@@ -766,7 +770,7 @@ class MainWindow(QMainWindow):
                 self.cameras.toggle_enlarged(self.cameras.enlarged)
             self.window_layout.save()
         self.session.save_setting("view", {"bev_center": [float(v) for v in self.bev.center],
-                                           "bev_scale": float(self.bev.scale)})
+                                           "bev_scale": float(self.bev.scale), "frame": self.session.frame})
         self.session.flush_settings()
         self.prelabel_runner.shutdown()
         self.motion_runner.shutdown()

@@ -5,7 +5,9 @@ On a recording the bird's-eye and 3D views stay where they were when you step fr
 place around the ego. Unrelated frames share no place, so a view left on one frame's objects may
 show none of the next one's (KITTI frame 000000's pedestrian at 8 m, then 000001's truck at 70 m).
 There, a view that shows none of the labels of the frame opened starts on them as on a project's
-first opening (:mod:`.bev_start`; the bird's-eye and the 3D view each on its own).
+first opening (:mod:`.bev_start`; the bird's-eye and the 3D view each on its own), and so does a
+project opened on another frame than it was closed on (``open --frame``): the view it saved shows
+another scene.
 
 C and Shift+C still copy there (a drive without capture times may be a sequence all the same), but
 their message says that the next frame is another scene (:func:`copy_note`).
@@ -37,6 +39,13 @@ def restart_views(bev, view3d, drive, boxes) -> int:
         view3d.update()
         started += 1
     return started
+
+
+def saved_view_applies(drive, saved_frame, frame: int) -> bool:
+    """Whether a view saved on frame index ``saved_frame`` (None: not recorded) still fits when the
+    project opens on ``frame``: not when ``drive``'s frames are unrelated and those differ (opened
+    with ``--frame`` on another scene), where the view starts on the frame's labels instead."""
+    return not isinstance(saved_frame, int) or saved_frame == frame or is_sequence(drive)
 
 
 def copy_note(drive, target: int) -> str:

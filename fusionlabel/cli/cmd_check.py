@@ -158,8 +158,12 @@ def _camera_line(cam) -> str:
     share = "no sweep read" if c.frames == 0 else (
         "no point in front" if c.share is None else f"{c.share:4.0%} of {c.in_front:,} points in its image")
     down = "" if o.down_off_deg is None else f", image down {_degrees(o.down_off_deg)} off"
-    return (f"  {cam.name:<16} {cam.model:<8} {cam.size[0]}x{cam.size[1]:<6} {share}; "
+    line = (f"  {cam.name:<16} {cam.model:<8} {cam.size[0]}x{cam.size[1]:<6} {share}; "
             f"axis {_degrees(o.pitch_up_deg)} above the horizon{down}, {o.distance_m:.2f} m from the LiDAR")
+    if len(cam.sizes) > 1:
+        sizes = ", ".join(f"{w}x{h} in {_count(n, 'frame')}" for (w, h), n in cam.sizes.items())
+        line += f"\n  {'':<16} its size changes between frames ({sizes}); where it looks is the first frame's"
+    return line
 
 
 def _count(n: int, what: str) -> str:

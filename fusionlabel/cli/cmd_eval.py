@@ -124,6 +124,9 @@ def format_report(report: dict) -> str:
         lines.append(f"{c:12s} {m['gt']:4d} {m['predictions']:5d} {m['tp']:4d} {_fmt(m['precision'])} "
                      f"{_fmt(m['recall'])} {_fmt(m['ap'])} {_fmt(m['mean_bev_iou']):>6s} "
                      f"{_fmt(m['mean_iou_3d']):>6s}  ({m['iou_threshold']:.2f})")
+    lines.append(f"  (tp: the same class at BEV IoU >= the last column; pred, tp, prec and rec at score >= "
+                 f"{report['settings']['score_threshold']:g}; AP over every score, KITTI's 40 recall points; "
+                 "bevIoU, 3dIoU: means over the tp)")
     e = report["edit_cost"]
     lines.append(f"edit cost: {_n(e['actions'], 'action')} = {_n(e['creates'], 'create')} + "
                  f"{_n(e['deletes'], 'delete')} + {_n(e['adjustments'], 'adjustment')} + "
@@ -262,6 +265,9 @@ def run(args: argparse.Namespace) -> int:
     if unlabelled:
         notes.append(f"note: {_n(len(unlabelled), 'frame')} that --frames selects {'has' if len(unlabelled) == 1 else 'have'} "
                      f"no ground truth ({listing(unlabelled)}); not scored")
+    imported = sum(lab.source == "import" for f in frames for lab in f.pred)
+    if imported:
+        notes.append(imported_note(imported, sum(len(f.pred) for f in frames)))
     if left_out:
         notes.append(f"note: left out of the ground truth {_n(len(left_out), 'model pre-label')} (with a score, "
                      f"not reviewed) in {_n(len(set(left_out)), 'frame')} ({listing(sorted(set(left_out)))}); "
@@ -270,6 +276,7 @@ def run(args: argparse.Namespace) -> int:
         report["frames_without_predictions"] = missing
         report["only_predicted"] = args.only_predicted
         report["model_labels_left_out_of_gt"] = len(left_out)
+        report["imported_predictions"] = imported
         print_json(report)
     else:
         print(format_report(report))
@@ -284,6 +291,13 @@ def unscored_note(unscored: dict[str, int], classes: tuple[str, ...], what: str 
     names = ", ".join(f"{name} {n}" for name, n in unscored.items())
     return (f"note: {_n(sum(unscored.values()), what)} of classes eval does not score: {names} "
             f"(eval scores {', '.join(classes)}; see docs/prelabel.md)")
+
+
+def imported_note(imported: int, total: int) -> str:
+    """The note on a ``--pred`` project's imported labels, which count as predictions of score 1."""
+    return (f"note: {imported} of the {_n(total, 'prediction')} are labels the --pred project imported from its "
+            "drive, scored as predictions of score 1: against that drive's labels they are found by construction; "
+            "to score only pre-labels, give a project created without --import-labels, or a prelabel --out folder")
 
 
 def unfinished_prelabel_note(pred: str) -> str | None:

@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="KITTI: objects outside the camera view are kept with a -1 2D box (default) or dropped")
     p.add_argument("--recompute-2d", action="store_true",
                    help="KITTI: recompute 2D box, truncation, occlusion and alpha of untouched imported objects too")
-    p.add_argument("--sequence", default="0000", help="KITTI tracking: sequence name (default 0000)")
+    p.add_argument("--sequence", help="KITTI tracking: sequence name (default: the source's own when it is a "
+                                      "KITTI tracking sequence, else 0000)")
     p.add_argument("--nuscenes-version", default="v1.0-mini", help="nuScenes: version folder name (default v1.0-mini)")
     p.add_argument("--scene-name", help="nuScenes: the scene's name (default: the source's nuScenes scene name, else "
                                         "the drive's name); a name in no official split gets the custom split "

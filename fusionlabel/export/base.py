@@ -51,7 +51,8 @@ class ExportOptions:
         keep_imported_2d: keep the 2D box, truncation, occlusion and alpha of untouched imported
             KITTI objects instead of recomputing them.
         class_map: source class -> exported class (None value = drop), applied before defaults.
-        sequence: KITTI tracking sequence name.
+        sequence: KITTI tracking sequence name; None: the source's own when it is a KITTI tracking
+            sequence (``0001`` stays ``0001``), else ``0000``.
         version: nuScenes version folder name.
         scene_name: nuScenes scene name (default: the source's scene name, else the drive's name).
         rotation: OpenLABEL cuboid rotation encoding, "quaternion" (10 values) or "euler" (9 values).
@@ -77,7 +78,7 @@ class ExportOptions:
     outside: str = "keep"
     keep_imported_2d: bool = True
     class_map: dict[str, str | None] | None = None
-    sequence: str = "0000"
+    sequence: str | None = None
     version: str = "v1.0-mini"
     scene_name: str | None = None
     rotation: str = "quaternion"

@@ -18,7 +18,7 @@ in its rectified frame (:meth:`KittiExporter.written_calib`); others are levelle
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -204,7 +204,7 @@ class KittiExporter(Exporter):
         self._warps: dict = {}      # (camera model, R0_rect bytes) -> see warp()
         self.frame_list: list[str] = []
         self.outside = 0
-        self.tracked = 0
+        self.tracked: dict[str, set[int]] = defaultdict(set)   # track ID -> frames it is written in
         self._sequence_labels: dict[Path, dict[int, list[KittiLabelLine]]] = {}
         self.turns: set[float] = set()      # degrees of the Velodyne turns written (see velodyne_turn)
         self.mount: LidarMount | None = None   # a LiDAR mounted off up (lidar_mount) written with its z up
@@ -374,7 +374,8 @@ class KittiExporter(Exporter):
                 self.dropped_rotation += bool(tilt >= LEVEL_TOLERANCE)
             elif not lab.box.is_upright:
                 self.dropped_rotation += 1
-            self.tracked += lab.track_id is not None
+            if lab.track_id is not None:
+                self.tracked[lab.track_id].add(i)
             keep = self._keep_imported(lab, geometry, alpha, source_lines)
             scale = self.truncation_scale(i, lab) if keep else None
             # KITTI tracking's truncation is a level (0, 1, 2), KITTI object's a fraction: a kept level
@@ -622,6 +623,9 @@ class KittiExporter(Exporter):
                           "along y, in degrees); cameras are levelled against it")
 
     def note_common(self) -> None:
-        if self.tracked:
-            self.summary.note(f"track IDs of {self.tracked} object(s) (use kitti-tracking or openlabel to keep them)")
+        # Only tracks seen in two frames or more link anything (a KITTI object project numbers every box).
+        linked = [frames for frames in self.tracked.values() if len(frames) > 1]
+        if linked:
+            self.summary.note(f"track IDs linking {sum(map(len, linked))} object(s) across frames (use kitti-tracking "
+                              "or openlabel to keep them)")
         self.summary.note("label sources and attributes other than KITTI's fields")

@@ -80,7 +80,8 @@ class KittiTrackingExporter(KittiExporter):
 
     def begin(self) -> None:
         super().begin()
-        self.seq = check_sequence(self.options.sequence)
+        self.seq = check_sequence(self.options.sequence if self.options.sequence is not None
+                                  else getattr(self.drive, "sequence", None) or "0000")
         first = self.frames[0] if self.frames else 0
         src_calib = self.source_calib(first)
         self.level = KittiExporter.levelling(self, first)     # one levelled camera for the sequence

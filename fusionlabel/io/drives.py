@@ -98,15 +98,15 @@ def _open_layout(path: Path, layout: str | None, scene: str | None, image_size: 
         return open_nuscenes(path, scene=scene)
     if layout == "kitti_tracking":
         return open_kitti_tracking(path, sequence=scene, image_size=image_size)
-    if image_size is not None:
-        raise DriveError(path, "--image-size only applies to KITTI tracking folders (other layouts take their "
-                               "cameras' sizes from their images or calibration)", where="--image-size")
     if layout is None:
         missing = _tracking_without_sweeps(path)
         if missing:
             raise DriveError(path, f"a KITTI tracking folder needs its sweeps in velodyne/<seq>/<frame>.bin; "
                                    f"this one has {missing} but no velodyne/ sequence folders")
         raise DriveError(path, f"unrecognised drive layout: expected {LAYOUTS}")
+    if image_size is not None:
+        raise DriveError(path, "--image-size only applies to KITTI tracking folders (other layouts take their "
+                               "cameras' sizes from their images or calibration)", where="--image-size")
     if scene is not None:
         raise DriveError(path, f"--scene only applies to nuScenes and KITTI tracking folders; this is a {layout} "
                                "drive", where="--scene")

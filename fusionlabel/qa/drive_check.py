@@ -24,7 +24,7 @@ cameras: :func:`~fusionlabel.model.drive.cameras_without_images`) are not checke
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,13 +53,16 @@ def spread_frames(n_frames: int, count: int = DEFAULT_FRAMES) -> list[int]:
 @dataclass
 class CameraCheck:
     """One camera as checked: its model and size, where it looks (from the first checked frame's
-    rig) and its :class:`~.camera_checks.Coverage` over the checked frames."""
+    rig) and its :class:`~.camera_checks.Coverage` over the checked frames; ``sizes``: how many
+    checked frames have each (width, height), more than one where the calibration changes from
+    frame to frame (a KITTI object folder of two recording days: 1224x370 and 1242x375)."""
 
     name: str
     model: str
     size: tuple[int, int]
     orientation: Orientation
     coverage: Coverage = field(default_factory=Coverage)
+    sizes: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
         o, c = self.orientation, self.coverage
@@ -68,7 +71,8 @@ class CameraCheck:
                 "down_off_deg": None if o.down_off_deg is None else round(o.down_off_deg, 2),
                 "distance_from_lidar_m": round(o.distance_m, 3), "frames": c.frames,
                 "points_in_front": c.in_front, "points_in_image": c.in_image,
-                "share_in_image": None if c.share is None else round(c.share, 4)}
+                "share_in_image": None if c.share is None else round(c.share, 4),
+                "sizes": {f"{w}x{h}": n for (w, h), n in self.sizes.items()}}
 
 
 @dataclass
@@ -149,6 +153,7 @@ def check_drive(drive: Drive, frames: list[int] | None = None, poses: bool = Tru
             if sensor.name not in cameras:
                 cameras[sensor.name] = CameraCheck(sensor.name, sensor.camera.model, sensor.camera.size,
                                                    orientation(sensor, rig))
+            cameras[sensor.name].sizes[tuple(sensor.camera.size)] += 1
         _check_images(drive, i, rig, problems)
         try:
             with collected_notes() as notes:
