@@ -65,8 +65,8 @@ def kitti_object_frames(root: str | Path) -> Iterator[tuple[np.ndarray, EvalFram
 def nuscenes_frames(dataroot: str | Path, version: str = "v1.0-mini") -> Iterator[tuple[np.ndarray, EvalFrame]]:
     """Every keyframe of a nuScenes folder: LIDAR_TOP points and boxes in the LiDAR frame (devkit)."""
     from nuscenes.nuscenes import NuScenes
-    from pyquaternion import Quaternion
 
+    from ..geometry.transforms import rotation_from_quaternion
     from ..io.pointcloud import read_points
 
     nusc = NuScenes(version=version, dataroot=str(dataroot), verbose=False)
@@ -75,7 +75,7 @@ def nuscenes_frames(dataroot: str | Path, version: str = "v1.0-mini") -> Iterato
         path, boxes, _ = nusc.get_sample_data(token)
         sensor = nusc.get("calibrated_sensor", nusc.get("sample_data", token)["calibrated_sensor_token"])
         # the vehicle's +x in the LiDAR frame: row 0 of R_ego_lidar
-        ahead = Quaternion(sensor["rotation"]).rotation_matrix[0, :2]
+        ahead = rotation_from_quaternion(sensor["rotation"])[0, :2]
         points = read_points(path)
         gt = []
         for b in boxes:
