@@ -159,3 +159,18 @@ def test_native_source_tables_are_checked(small_sim_drive, tmp_path, tables, whe
     with_records(tmp_path / "d" / "drive.yaml", tables)
     with pytest.raises(DriveError, match=where):
         open_native_drive(tmp_path / "d")
+
+
+def test_source_tables_keep_only_the_scenes_calibrations():
+    """A full nuScenes version holds thousands of calibrated_sensor rows; a drive keeps its scene's."""
+    from types import SimpleNamespace
+
+    from fusionlabel.io.nuscenes_records import source_tables
+
+    rows = [{"token": f"cs{k}", "sensor_token": "s1", "translation": [0.0, 0.0, float(k)],
+             "rotation": [1.0, 0.0, 0.0, 0.0], "camera_intrinsic": []} for k in range(5)]
+    nusc = SimpleNamespace(sensor=[{"token": "s1", "channel": "LIDAR_TOP"}], calibrated_sensor=rows,
+                           category=[{"token": "c1", "name": "vehicle.car", "description": "car"}], attribute=[])
+    kept = source_tables(nusc, {"cs1", "cs3"})
+    assert [r["token"] for r in kept["calibrated_sensors"]] == ["cs1", "cs3"]
+    assert kept["calibrated_sensors"][0]["channel"] == "LIDAR_TOP" and kept["sensors"] == {"LIDAR_TOP": "s1"}

@@ -530,6 +530,6 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
     drive.instance_tokens = {track: token for token, track in track_ids.items()}
     drive.log = tables.follow("scene", scene_rec, "log_token", "log")
     drive.nuscenes_map = next((m for m in nusc.map if drive.log["token"] in m["log_tokens"]), None)
-    drive.nuscenes_tables = source_tables(nusc)
+    drive.nuscenes_tables = source_tables(nusc, {token for key in rigs for token in key})
     drive.nusc = nusc
     return drive

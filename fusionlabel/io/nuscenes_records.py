@@ -110,16 +110,18 @@ def _instances(value, fail: Callable[[str, str], None]) -> dict[str, str]:
     return dict(value)
 
 
-def source_tables(nusc) -> dict:
+def source_tables(nusc, calibrations: set[str]) -> dict:
     """The records of a loaded nuScenes version a re-export writes again, as drive.yaml's
     ``nuscenes.tables`` keeps them: ``sensors`` (channel -> token), ``calibrated_sensors`` (token,
-    channel, translation, rotation, camera_intrinsic), ``categories`` and ``attributes`` (name ->
-    token, description)."""
+    channel, translation, rotation, camera_intrinsic) of the tokens in ``calibrations`` (the
+    scene's: a full version has thousands), ``categories`` and ``attributes`` (name -> token,
+    description)."""
     channel_of = {r["token"]: r["channel"] for r in nusc.sensor}
     return {"sensors": {r["channel"]: r["token"] for r in nusc.sensor},
             "calibrated_sensors": [{"token": r["token"], "channel": channel_of.get(r["sensor_token"], ""),
                                     "translation": list(r["translation"]), "rotation": list(r["rotation"]),
-                                    "camera_intrinsic": list(r["camera_intrinsic"])} for r in nusc.calibrated_sensor],
+                                    "camera_intrinsic": list(r["camera_intrinsic"])}
+                                   for r in nusc.calibrated_sensor if r["token"] in calibrations],
             "categories": {r["name"]: {"token": r["token"], "description": r.get("description", "")}
                            for r in nusc.category},
             "attributes": {r["name"]: {"token": r["token"], "description": r.get("description", "")}
