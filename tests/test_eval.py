@@ -242,6 +242,58 @@ def test_track_gaps_become_interpolated_dont_care_boxes():
     assert abs(abs(box.yaw) - np.pi) < 0.35
 
 
+def test_track_gaps_with_ego_poses_interpolate_in_the_world():
+    # The ego drives 10 m along x per frame past a parked car at world x = 30. Labelled in frames 0
+    # and 2 (LiDAR x = 30 and 10), missing in frame 1: the car stands at LiDAR x = 20 there, which is
+    # also the middle of the LiDAR-frame positions; turned by 90 degrees on the way, the ego sees the
+    # same car at a place only the world frame gives.
+    from fusionlabel.geometry.transforms import invert_T
+    from fusionlabel.qa.datasets import track_gap_boxes
+
+    def pose(x, yaw):
+        T = np.eye(4)
+        T[:2, :2] = [[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]]
+        T[0, 3] = x
+        return T
+
+    poses = {0: pose(0.0, 0.0), 1: pose(10.0, np.pi / 4), 2: pose(20.0, np.pi / 2)}
+    world_car = Cuboid((30.0, 5.0, 0.0), (4.0, 2.0, 1.5), 0.3)
+    labels = {n: [CuboidLabel(world_car.transformed(invert_T(poses[n])), "Car", "a", None, "import")] for n in (0, 2)}
+    labels[1] = []
+    (box,) = track_gap_boxes(labels, poses)[1]
+    want = world_car.transformed(invert_T(poses[1]))
+    assert np.allclose(box.center, want.center, atol=1e-9)
+    assert abs((box.yaw - want.yaw + np.pi) % (2 * np.pi) - np.pi) < 1e-9
+    (flat,) = track_gap_boxes(labels)[1]        # without poses: the LiDAR-frame straight line, elsewhere
+    assert np.hypot(*(np.asarray(flat.center[:2]) - want.center[:2])) > 5.0
+
+
+@pytest.mark.realdata
+def test_sustech_imported_with_estimated_poses_keeps_its_track_gaps(realdata, tmp_path):
+    # eval on a native copy of the SUSTech scene with poses estimated from its sweeps finds the same
+    # don't-care boxes as on the scene itself (before, a drive with poses got none).
+    from fusionlabel.qa.sources import load_eval_frames
+
+    root = realdata / "sustech_sequence"
+    if not (root / "label").is_dir():
+        pytest.skip("SUSTech sample not found")
+    native = tmp_path / "native"
+    assert main(["import", str(root), "--estimate-poses", "--out", str(native), "--quiet"]) == 0
+    preds = tmp_path / "preds"
+    preds.mkdir()
+    for label in (root / "label").glob("*.json"):
+        (preds / f"{label.stem}.txt").write_text("")
+    direct = {ef.frame_id: ef for ef in load_eval_frames(preds, root, count=False)}
+    copied = load_eval_frames(preds, native, count=False)
+    assert sum(len(ef.ignore) for ef in copied) > 0
+    for ef in copied:
+        want = direct[ef.frame_id].ignore
+        assert len(ef.ignore) == len(want), ef.frame_id
+        for got, box in zip(sorted(ef.ignore, key=lambda b: b.center[0]), sorted(want, key=lambda b: b.center[0])):
+            # poses from odometry, not exact: within a few decimetres of the LiDAR-frame line
+            assert np.hypot(*(np.asarray(got.center[:2]) - box.center[:2])) < 0.5, ef.frame_id
+
+
 @pytest.mark.realdata
 def test_sustech_gap_and_reviewed_dont_care_boxes(realdata):
     from fusionlabel.qa.datasets import SUSTECH_EXAMPLE_UNLABELLED, sustech_frames

@@ -94,19 +94,25 @@ def read_sustech_labels(path: str | Path) -> list[CuboidLabel]:
     return read(path)
 
 
-def track_gap_boxes(labels_by_frame: dict[int, list[CuboidLabel]]) -> dict[int, list[Cuboid]]:
+def track_gap_boxes(labels_by_frame: dict[int, list[CuboidLabel]],
+                    poses: dict[int, np.ndarray] | None = None) -> dict[int, list[Cuboid]]:
     """Don't-care boxes for labelling gaps: a track labelled in an earlier and a later frame but not
     in a frame between is still there. Its box is interpolated linearly between the nearest labelled
     frames (centre, size; yaw along the shortest arc). ``labels_by_frame``: frame number -> labels
-    with track IDs; returns frame number -> boxes (LiDAR frame, no ego poses: the frames must be
-    close enough in time for a straight line)."""
-    from ..geometry.transforms import angle_difference
+    with track IDs; returns frame number -> boxes in that frame's LiDAR frame. ``poses``: frame
+    number -> T_world_lidar, to interpolate in the world frame (a parked car stays put while the ego
+    drives by); without them the LiDAR frame is the world (the frames must be close enough in time
+    for a straight line)."""
+    from ..geometry.transforms import angle_difference, invert_T
+
+    def to_world(n: int, box: Cuboid) -> Cuboid:
+        return box.transformed(poses[n]) if poses is not None else box
 
     seen: dict[str, dict[int, Cuboid]] = {}
     for n, labels in labels_by_frame.items():
         for lab in labels:
             if lab.track_id is not None:
-                seen.setdefault(lab.track_id, {})[n] = lab.box
+                seen.setdefault(lab.track_id, {})[n] = to_world(n, lab.box)
     out: dict[int, list[Cuboid]] = {n: [] for n in labels_by_frame}
     for boxes in seen.values():
         for n in labels_by_frame:
@@ -118,8 +124,9 @@ def track_gap_boxes(labels_by_frame: dict[int, list[CuboidLabel]]) -> dict[int, 
             t = (n - a) / (b - a)
             ba, bb = boxes[a], boxes[b]
             yaw = ba.yaw + t * angle_difference(bb.yaw, ba.yaw)
-            out[n].append(Cuboid(np.add(ba.center, t * np.subtract(bb.center, ba.center)),
-                                 np.add(ba.size, t * np.subtract(bb.size, ba.size)), yaw))
+            box = Cuboid(np.add(ba.center, t * np.subtract(bb.center, ba.center)),
+                         np.add(ba.size, t * np.subtract(bb.size, ba.size)), yaw)
+            out[n].append(box.transformed(invert_T(poses[n])) if poses is not None else box)
     return out
 
 

@@ -6,9 +6,10 @@ Predictions are a folder of per-frame files (``<frame_id>.txt`` KITTI, score in 
 ``<frame_id>.json`` native labels; one format per folder, a folder holding both is refused), a
 fusionlabel KITTI export (its ``label_2/``, :mod:`.export_labels`), a project (its current cuboids,
 :mod:`.project_labels`) or one nuScenes detection-results JSON. Boxes are compared in
-each frame's LiDAR frame; point counts come from the drive's sweeps. A drive without ego poses whose
-labels carry track IDs (SUSTech-style) gets don't-care boxes where a track is missing between two
-labelled frames, as the benchmark does (:func:`~fusionlabel.qa.datasets.track_gap_boxes`).
+each frame's LiDAR frame; point counts come from the drive's sweeps. A drive whose
+labels carry track IDs gets don't-care boxes where a track is missing between two labelled frames
+(interpolated in the world frame; SUSTech-style drives without ego poses in the LiDAR frame), as the
+benchmark does (:func:`~fusionlabel.qa.datasets.track_gap_boxes`).
 """
 
 from __future__ import annotations
@@ -241,15 +242,14 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
 
 
 def _track_gaps(drive: Drive, gt_labels: dict[int, list[CuboidLabel]]) -> dict:
-    """Don't-care boxes for tracks missing between labelled frames, by frame index. Only for drives
-    without ego poses, where boxes of nearby frames can be interpolated in the LiDAR frame; the
-    frame number (a numeric frame ID, else the index) is the time axis."""
-    if any(not np.array_equal(f.T_world_vehicle, np.eye(4)) for f in drive.frames):
-        return {}
+    """Don't-care boxes for tracks missing between labelled frames, by frame index, interpolated in
+    the world frame (the LiDAR frame when the drive has no ego poses); the frame number (a numeric
+    frame ID, else the index) is the time axis."""
     if not any(lab.track_id is not None for labels in gt_labels.values() for lab in labels):
         return {}
     number = {i: int(drive.frames[i].frame_id) if drive.frames[i].frame_id.isdigit() else i for i in gt_labels}
-    boxes = track_gap_boxes({number[i]: labels for i, labels in gt_labels.items()})
+    poses = {number[i]: drive.T_world_lidar(i) for i in gt_labels}
+    boxes = track_gap_boxes({number[i]: labels for i, labels in gt_labels.items()}, poses)
     return {i: boxes[number[i]] for i in gt_labels}
 
 
