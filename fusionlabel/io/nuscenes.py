@@ -31,6 +31,7 @@ from ..geometry.transforms import T_from_Rt, euler_from_rotation, invert_T, rota
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import CameraSensor, LidarSensor, Rig
+from .finite_numbers import finite_numbers
 from .nuscenes_boxes import SOURCE_BOX, source_box
 from .nuscenes_records import source_tables
 
@@ -113,9 +114,8 @@ def _is_whole(v) -> bool:
 
 def _numbers(value, n: int) -> np.ndarray | None:
     """``value`` as a float64 array when it is a list of ``n`` finite numbers, else None."""
-    if not (isinstance(value, list) and len(value) == n and all(_is_number(v) for v in value)):
-        return None
-    return np.asarray(value, dtype=np.float64)
+    numbers = finite_numbers(value, n)
+    return None if numbers is None else np.asarray(numbers, dtype=np.float64)
 
 
 def _is_quaternion(value) -> bool:
