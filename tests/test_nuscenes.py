@@ -216,7 +216,8 @@ def test_each_channels_ego_pose_is_read_once_per_frame(small_sim_drive, tmp_path
     assert counted[0].ego_pose_reads == uses
     for f, t in zip(drive.frames, drive.tokens):
         lidar = counted[0]._nusc.get("ego_pose", t.ego_poses["LIDAR_TOP"])
-        assert np.allclose(f.T_world_vehicle, N.pose_matrix(lidar)) and t.ego_rotations["LIDAR_TOP"] == lidar["rotation"]
+        assert np.allclose(f.T_world_vehicle, N.pose_matrix(lidar))
+        assert t.ego_rotations["LIDAR_TOP"] == lidar["rotation"]
 
 
 # ------------------------------------------------------------------------------ import to native
