@@ -181,8 +181,7 @@ def bench_detector(realdata: Path, sim_seeds: list[int], score: float) -> None:
         det = GeometricDetector(config_from_dict(SIM_RIG) if "per-rig" in name else None)
         frames = []
         for pts, f in load():
-            det.forward = f.forward
-            f.pred = det.detect(pts)
+            f.pred = det.detect(pts, f.forward)
             frames.append(f)
         if name == "**all real data, SUSTech reviewed**":
             real_frames = frames

@@ -291,8 +291,9 @@ def run_on_display(script: str, env: dict | None = None) -> dict:
 
 HOLD_LOCK = """
 import sys, time
+from fusionlabel.export.staging import OutputLock
 from fusionlabel.store.lock import ProjectLock
-lock = ProjectLock(sys.argv[1])
+lock = (OutputLock if sys.argv[3] == "export" else ProjectLock)(sys.argv[1])
 print(lock.acquire(), flush=True)
 time.sleep(float(sys.argv[2]))
 """
@@ -302,18 +303,21 @@ class held_by_another_process:  # noqa: N801 - used as a context manager
     """``with held_by_another_process(folder):`` the project in ``folder`` is held by a child
     process (its lock taken, as another app would) for the block, or ``seconds`` when given (the
     child then lets it go by itself). A project opened twice in one process says so instead.
-    ``name``: another lock file in ``folder`` (an output folder's, ``export.run_files.LOCK_NAME``)."""
+    ``name``: another lock file in ``folder`` (an output folder's, ``export.run_files.LOCK_NAME``);
+    ``export_env``: the child takes it as an export does, in this environment (``os.environ``'s
+    with ``PYTHONPATH`` otherwise)."""
 
-    def __init__(self, folder, seconds: float = 600.0, name: str | None = None):
+    def __init__(self, folder, seconds: float = 600.0, name: str | None = None, export_env: dict | None = None):
         import subprocess
         import sys
 
         from fusionlabel.store.project import LOCK_NAME
 
         lock = Path(folder) / (name or LOCK_NAME)
-        self.child = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock), str(seconds)],
+        kind = "project" if export_env is None else "export"
+        self.child = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock), str(seconds), kind],
                                       stdout=subprocess.PIPE, text=True, cwd=REPO,
-                                      env=dict(os.environ, PYTHONPATH=str(REPO)))
+                                      env=dict(export_env or os.environ, PYTHONPATH=str(REPO)))
         assert self.child.stdout.readline().strip() == "True", "the child could not take the lock"
 
     def __enter__(self):

@@ -224,6 +224,32 @@ def test_progress_cancel_and_a_second_export_refused(qtbot, window, tmp_path):
     assert window.export.message is None
 
 
+def test_two_windows_exporting_into_one_folder_the_second_names_the_firsts_export(qtbot, window, project, tmp_path):
+    """The first window's export (a child of the app) is writing the folder when a second window of
+    the same app exports there: the second is refused, naming the first as this app's export."""
+    out = tmp_path / "out"
+    runner = window.export.runner
+    ask_export(qtbot, window, "kitti", out)
+    qtbot.waitUntil(lambda: runner.progress()[0] >= 1, timeout=WAIT_MS)
+    first = runner.pid()
+    os.kill(first, signal.SIGSTOP)               # hold it here, mid-export
+    other = Project.open(project.folder)
+    try:
+        w = open_app_window(qtbot, other)
+        ask_export(qtbot, w, "kitti", out)
+        wait_ended(qtbot, w)
+        title, text = w.export.message.windowTitle(), w.export.message.text()
+        w.close()
+    finally:
+        os.kill(first, signal.SIGCONT)
+        other.close()
+    assert title == "Export failed"
+    assert text.startswith(f"{out}: --out: an export started from this app (pid {first}, since "), text
+    assert text.endswith(" is writing this folder; wait for it to end or choose another folder")
+    wait_ended(qtbot, window)
+    assert window.export.message.windowTitle() == "Export done" and (out / MANIFEST).is_file()
+
+
 def test_closing_the_window_ends_the_export(qtbot, project, tmp_path):
     w = open_app_window(qtbot, project)
     ask_export(qtbot, w, "kitti", tmp_path / "out")

@@ -1,5 +1,7 @@
 """Which end of a car's box is its front (assist.front): the bonnet is longer than the boot."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -178,6 +180,39 @@ def test_the_detector_reports_the_half_plane_of_the_forward_it_is_given(forward)
     assert all(abs(_relative(d.box.yaw, forward)) <= np.pi / 2 + 1e-9 for d in dets)
     plain = [d for d in GeometricDetector().detect(points) if np.hypot(*(d.box.center[:2] - centre)) < 1.0]
     assert all(abs(_relative(d.box.yaw, (1.0, 0.0))) <= np.pi / 2 + 1e-9 for d in plain)
+
+
+def _rider_across(forward) -> tuple[np.ndarray, np.ndarray]:
+    """A sweep of a rider seen from the side, riding along ``forward``, and the rider's centre."""
+    f = np.asarray(forward, float)
+    centre = 12.0 * f + 4.0 * np.array([f[1], -f[0]])
+    parts = [box_on_ground(*centre, (1.7, 0.12, 0.9), float(np.arctan2(f[1], f[0])))] + person_parts(*centre)
+    return synthetic_sweep(parts)[0], centre
+
+
+def test_detect_frame_leaves_no_forward_behind_for_later_sweeps():
+    """A detector that ran ``detect_frame`` on a drive whose LiDAR looks backwards (the ego's
+    forward is LiDAR -x) still gives ``detect(points)`` the constructor's forward (LiDAR +x)."""
+    from fusionlabel.model.drive import Drive, Frame
+    from fusionlabel.model.rig import LidarSensor, Rig
+
+    backwards = np.diag([-1.0, -1.0, 1.0, 1.0])            # T_vehicle_lidar: LiDAR turned 180 deg
+    rig = Rig("turned", {"lidar": LidarSensor("lidar", backwards)}, "lidar", True)
+    points, centre = _rider_across((-1.0, 0.0))
+    drive = Drive("turned", Path("turned"), rig, [Frame("000000", Path("000000.bin"))], read_points=lambda _: points)
+
+    def near(dets):
+        return [d for d in dets if np.hypot(*(d.box.center[:2] - centre)) < 1.0]
+
+    det = GeometricDetector()
+    turned = near(det.detect_frame(drive, 0))
+    assert turned and all(abs(_relative(d.box.yaw, (-1.0, 0.0))) <= np.pi / 2 + 1e-9 for d in turned)
+    after = near(det.detect(points))
+    assert after and all(abs(_relative(d.box.yaw, (1.0, 0.0))) <= np.pi / 2 + 1e-9 for d in after)
+    assert [d.box.yaw for d in after] == [d.box.yaw for d in near(GeometricDetector().detect(points))]
+    # a forward given to the call holds for that call only
+    assert [d.box.yaw for d in near(det.detect(points, (-1.0, 0.0)))] == [d.box.yaw for d in turned]
+    assert [d.box.yaw for d in near(det.detect(points))] == [d.box.yaw for d in after]
 
 
 @pytest.mark.realdata

@@ -4,6 +4,8 @@ a batch call re-entering) or another fusionlabel run, named as it wrote itself i
 from __future__ import annotations
 
 import fcntl
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from conftest import held_by_another_process
 
 from fusionlabel.cli.main import main
 from fusionlabel.export.run_files import LOCK_NAME
-from fusionlabel.export.staging import OutputError, OutputLock, output_lock
+from fusionlabel.export.staging import APP_PID_VAR, OutputError, OutputLock, output_lock
 from fusionlabel.store.lock import ProjectLock
 
 
@@ -50,6 +52,32 @@ def test_an_export_into_a_folder_another_process_is_writing_names_it(drive2, tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "another fusionlabel run is writing this folder (pid " in err[0]
     assert f"pid {child.pid} " in err[0] and "this fusionlabel process" not in err[0]
+
+
+@pytest.mark.parametrize("refused_in", ["the same app", "another app", "a terminal"])
+def test_an_export_refused_by_an_apps_export_says_whose_it_is(drive2, tmp_path, capsys, monkeypatch, refused_in):
+    """Two windows of one app export into one folder: each export runs in a child of the app, so
+    the second is refused by a process other than its own, which it names as this app's export
+    (the app's pid in both children's environment); an export from another app or from a
+    terminal names the app that started the holder."""
+    out = tmp_path / "out"
+    out.mkdir()
+    app = os.getppid()        # a process that stays up while the test runs, standing for the app
+    with held_by_another_process(out, name=LOCK_NAME, export_env=dict(os.environ, **{APP_PID_VAR: str(app)})) as child:
+        if refused_in == "a terminal":
+            monkeypatch.delenv(APP_PID_VAR, raising=False)
+        else:
+            monkeypatch.setenv(APP_PID_VAR, str(app if refused_in == "the same app" else os.getpid()))
+        assert main(export_args(drive2, out)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "another fusionlabel run" not in err[0], err
+    host = socket.gethostname()
+    said = {"the same app": f"--out: an export started from this app (pid {child.pid}, since ",
+            "another app": f"--out: an export started from another fusionlabel app (pid {app} on {host}) is writing "
+                           f"this folder (pid {child.pid} since ",
+            "a terminal": f"--out: an export started from a fusionlabel app (pid {app} on {host}) is writing "
+                          f"this folder (pid {child.pid} since "}[refused_in]
+    assert said in err[0] and err[0].endswith("; wait for it to end or choose another folder")
 
 
 def test_a_lock_on_a_file_already_replaced_leaves_the_new_holders_file(tmp_path, monkeypatch):

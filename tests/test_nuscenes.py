@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -182,6 +183,41 @@ def test_sweeps_between_keyframes(small_sim_drive, tmp_path):
     assert len(full.labels(2)) == len(sim.labels(2))
     assert set(full.frames[1].image_paths) == set(full.frames[0].image_paths)
     assert set(full.frames[1].camera_timestamps_us.values()) == {sim.frames[1].timestamp_us}
+
+
+class _CountedPoses:
+    """The devkit instance as the reader sees it, counting the ego_pose records it hands out."""
+
+    def __init__(self, nusc):
+        self._nusc, self.ego_pose_reads = nusc, Counter()
+
+    def __getattr__(self, name):
+        return getattr(self._nusc, name)
+
+    def get(self, table, token):
+        if table == "ego_pose":
+            self.ego_pose_reads[token] += 1
+        return self._nusc.get(table, token)
+
+
+def test_each_channels_ego_pose_is_read_once_per_frame(small_sim_drive, tmp_path, monkeypatch):
+    """One ego_pose record serves both a channel's pose matrix and the quaternion an export writes
+    again: the reader fetches it once for each frame and channel it belongs to."""
+    from fusionlabel.export import ExportOptions, export_drive
+    from fusionlabel.io import nuscenes as N
+
+    export_drive(small_sim_drive, "nuscenes", tmp_path / "ds", options=ExportOptions(progress=False))
+    counted = []
+    load = N._load_devkit
+    monkeypatch.setattr(N, "_load_devkit", lambda *args: counted.append(_CountedPoses(load(*args))) or counted[-1])
+    drive = open_nuscenes(tmp_path / "ds")
+    uses = Counter(token for t in drive.tokens for token in t.ego_poses.values())
+    assert len(drive) == 3 and sum(uses.values()) == 3 * (1 + len(drive.frames[0].image_paths))
+    assert counted[0].ego_pose_reads == uses
+    for f, t in zip(drive.frames, drive.tokens):
+        lidar = counted[0]._nusc.get("ego_pose", t.ego_poses["LIDAR_TOP"])
+        assert np.allclose(f.T_world_vehicle, N.pose_matrix(lidar))
+        assert t.ego_rotations["LIDAR_TOP"] == lidar["rotation"]
 
 
 # ------------------------------------------------------------------------------ import to native

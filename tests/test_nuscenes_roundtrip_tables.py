@@ -111,8 +111,32 @@ def test_native_source_box_is_checked(small_sim_drive, tmp_path):
     data["objects"][0].setdefault("attributes", {})["nuscenes_box"] = {
         "translation": [1, 2, 3], "rotation": [1, 0, 0, 0], "size": [1, 2]}
     path.write_text(json.dumps(data))
-    with pytest.raises(LabelError, match=r"objects\[0\]\.attributes\.nuscenes_box.*size: expected 3 finite"):
+    with pytest.raises(LabelError, match=r"objects\[0\]\.attributes\.nuscenes_box\.size: expected a list of 3 finite"):
         open_native_drive(tmp_path / "d").labels(0)
+
+
+def test_kept_nuscenes_numbers_are_checked_in_one_wording(small_sim_drive, tmp_path):
+    """A quaternion of three numbers kept in drive.yaml's records and in a label's ``nuscenes_box``:
+    both errors name the file and the field, then say the same thing."""
+    drive = native_copy(small_sim_drive, tmp_path / "d")
+    index = tmp_path / "d" / "drive.yaml"
+    text = index.read_text()
+    index.write_text(text.replace("frames:\n", "nuscenes:\n  scene: {token: s, name: x}\n  log: {token: l}\n"
+                                  "frames:\n", 1).replace(
+        "  lidar:", "  nuscenes: {lidar: l, ego_rotations: {LIDAR_TOP: [1, 0, 0]}}\n  lidar:", 1))
+    said = "expected a list of 4 finite numbers, got [1, 0, 0]"
+    with pytest.raises(DriveError) as records:
+        open_native_drive(tmp_path / "d")
+    assert str(records.value) == f"{index}: frames[0].nuscenes.ego_rotations.LIDAR_TOP: {said}"
+    index.write_text(text)
+    path = tmp_path / "d" / "labels" / f"{drive.frames[0].frame_id}.json"
+    data = json.loads(path.read_text())
+    data["objects"][0].setdefault("attributes", {})["nuscenes_box"] = {
+        "translation": [1, 2, 3], "rotation": [1, 0, 0], "size": [1, 2, 3]}
+    path.write_text(json.dumps(data))
+    with pytest.raises(LabelError) as box:
+        open_native_drive(tmp_path / "d").labels(0)
+    assert str(box.value) == f"{path}: objects[0].attributes.nuscenes_box.rotation: {said}"
 
 
 def test_an_ego_pose_token_is_written_once(small_sim_drive, tmp_path):

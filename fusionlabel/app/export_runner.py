@@ -9,15 +9,24 @@ which the command removes what it had begun and leaves the output folder as it w
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, QProcess, QProcessEnvironment, pyqtSignal
 
 from ..childproc.process import ChildStartError, child_env, python_command
+from ..export.staging import APP_PID_VAR
 from .export_job import error_of, progress_of, summary_of
 
 STOP_WAIT_MS = 5000   # closing the window: how long the child may take to clean up before it is killed
+
+
+def export_env() -> dict[str, str]:
+    """The environment of an export child: :func:`~fusionlabel.childproc.process.child_env` and this
+    app's pid, which the export writes into its output folder's lock, so that an export from
+    another window refused there says it is this app's own (:mod:`fusionlabel.export.staging`)."""
+    return {**child_env(), APP_PID_VAR: str(os.getpid())}
 
 
 @dataclass
@@ -65,7 +74,7 @@ class ExportRunner(QObject):
         command = python_command("fusionlabel", "export", ChildStartError)
         proc = QProcess(self)
         env = QProcessEnvironment()
-        for key, value in child_env().items():
+        for key, value in export_env().items():
             env.insert(key, value)
         proc.setProcessEnvironment(env)
         proc.setProgram(command[0])

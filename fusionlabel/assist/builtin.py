@@ -141,19 +141,22 @@ class GeometricDetector(PointDetector):
     def __init__(self, config: BuiltinConfig | None = None, forward=None):
         self.config = config or BuiltinConfig()
         # the ego's forward as an xy direction in the LiDAR frame (default LiDAR +x), for the front
-        # of a box without a cue to it (assist.front); detect_frame sets it from the drive's rig
-        self.forward = NO_RIG_FORWARD if forward is None else tuple(float(v) for v in forward[:2])
+        # of a box without a cue to it (assist.front), where a call gives none of its own
+        self.forward = _xy(forward)
 
     def detect_frame(self, drive: Drive, index: int) -> list[CuboidLabel]:
-        self.forward = rig_forward(drive, index)
-        return super().detect_frame(drive, index)
+        """Detections for frame ``index``, the front of a box without a cue to it along the ego's
+        forward from the drive's rig (:func:`rig_forward`)."""
+        return self.detect(drive.points(index), rig_forward(drive, index))
 
-    def detect(self, points: np.ndarray) -> list[CuboidLabel]:
+    def detect(self, points: np.ndarray, forward=None) -> list[CuboidLabel]:
+        """Detections in a sweep of (N, 3+) points; ``forward``: the ego's forward as an xy
+        direction in its LiDAR frame (default the one given to the constructor)."""
         points = np.asarray(points)
         if points.ndim != 2 or points.shape[1] < 3 or len(points) == 0:
             return []
         labels = self.prepare(points, ground_of(points, self.config))
-        out = [d for members in split_by_label(labels) for d in self.explain(members)]
+        out = [d for members in split_by_label(labels) for d in self.explain(members, forward)]
         out.sort(key=lambda d: -d.score)
         return out
 
@@ -185,20 +188,22 @@ class GeometricDetector(PointDetector):
         self._others_az = arctan2(self._others[:, 1], self._others[:, 0])
         return labels
 
-    def explain(self, members: np.ndarray) -> list[CuboidLabel]:
+    def explain(self, members: np.ndarray, forward=None) -> list[CuboidLabel]:
         """Detections for one cluster of the last :meth:`prepare`: ``members`` indexes its object
-        points. A cluster holding several objects gives one detection for each it comes apart in."""
+        points. A cluster holding several objects gives one detection for each it comes apart in.
+        ``forward``: the ego's forward (xy, LiDAR frame; default the constructor's)."""
         xy, h = self.object_xy[members], self.object_height[members]
         found = self._explain(xy, h, self.ground, self.top_cut(members), self._z[members])
-        return [d.with_(box=self._facing(d, xy, h)) for d in found]
+        return [d.with_(box=self._facing(d, xy, h, forward)) for d in found]
 
     def top_cut(self, members: np.ndarray) -> bool:
         """Whether these object points of the last :meth:`prepare` reach the top of the LiDAR's
         field of view (the object may be taller than it looks)."""
         return bool(self._elevation[members].max() >= self._top_beam - TOP_BEAM_MARGIN)
 
-    def _facing(self, d: CuboidLabel, xy: np.ndarray, h: np.ndarray) -> Cuboid:
-        return facing_front(d.box, d.label, xy, h, self.forward, self.config.traffic_side)
+    def _facing(self, d: CuboidLabel, xy: np.ndarray, h: np.ndarray, forward) -> Cuboid:
+        ahead = self.forward if forward is None else _xy(forward)
+        return facing_front(d.box, d.label, xy, h, ahead, self.config.traffic_side)
 
     def with_config(self, config: BuiltinConfig) -> "GeometricDetector":
         """A detector with other settings that shares this one's last :meth:`prepare`."""
@@ -299,16 +304,16 @@ class GeometricDetector(PointDetector):
             return None
         return d
 
-    def parts(self, members: np.ndarray, classes: tuple[str, ...]) -> list[CuboidLabel]:
+    def parts(self, members: np.ndarray, classes: tuple[str, ...], forward=None) -> list[CuboidLabel]:
         """Well-explained detections of ``classes`` inside one cluster of the last :meth:`prepare`
         (``members`` indexes its object points) that a whole-cluster reading hides: its parts on a
         finer grid (two cars nose to tail read as one truck) and its core peeled of debris (a car
-        with a post or a bush's edge attached)."""
+        with a post or a bush's edge attached). ``forward`` as in :meth:`explain`."""
         xy, h, z = self.object_xy[members], self.object_height[members], self._z[members]
         cut = self.top_cut(members)
         found = self._split(xy, h, self.ground, cut, z, MAX_SPLIT_DEPTH)
         core = self._peel(xy, h, self.ground, cut, z, classes, self.config.cluster_cell * SPLIT_CELL)
-        return [d.with_(box=self._facing(d, xy, h)) for d in found + ([core] if core else [])
+        return [d.with_(box=self._facing(d, xy, h, forward)) for d in found + ([core] if core else [])
                 if d.label in classes]
 
     def _split(self, xy, h, ground, top_cut, z, depth) -> list[CuboidLabel]:
@@ -322,6 +327,10 @@ class GeometricDetector(PointDetector):
         found = [d for p in parts for d in self._explain(xy[p], h[p], ground, top_cut, z[p], depth + 1)
                  if d.score >= GOOD_SCORE]
         return [d for d, end in zip(found, side_pieces_read_as_ends(found, xy, cfg.priors)) if not end]
+
+
+def _xy(forward) -> tuple[float, float]:
+    return NO_RIG_FORWARD if forward is None else tuple(float(v) for v in forward[:2])
 
 
 def rig_forward(drive: Drive, index: int) -> tuple[float, float]:

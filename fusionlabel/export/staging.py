@@ -18,7 +18,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,12 @@ from ..files import write_atomic
 from ..store.lock import ProjectLock
 from .base import ExportError
 from .run_files import LOCK_NAME, OLD_NAME, STAGING_NAME
+
+
+# The app's pid, set in the environment of the exports it starts (app.export_runner): an export
+# writes it into its lock file, so that another export refused there can say it is this app's own.
+APP_PID_VAR = "FUSIONLABEL_APP_PID"
+_HOLDER = re.compile(r"pid (\d+) on (\S+) since (.+?)(?:, started from the app \(pid (\d+)\))?")
 
 
 class OutputError(ExportError):
@@ -76,6 +84,11 @@ class OutputLock(ProjectLock):
                 pass
             super().release()    # not ours to delete: the file at the path is another run's
         return False
+
+    def record(self) -> str:
+        """Who holds the lock, and the app that started the run when one did (:data:`APP_PID_VAR`)."""
+        app = os.environ.get(APP_PID_VAR, "")
+        return super().record() + (f", started from the app (pid {app})" if app.isdigit() else "")
 
     def release(self) -> None:
         if self.held:
@@ -142,10 +155,20 @@ def output_lock(out: Path, given: Path | None = None) -> Iterator[list[Path]]:
 
 def _writer(lock: OutputLock) -> str:
     """Who holds ``lock`` that :meth:`~OutputLock.acquire` was refused: this process (a run into the
-    same folder not ended yet, e.g. a batch call re-entering) or another one (who, as it wrote it)."""
+    same folder not ended yet, e.g. a batch call re-entering), an export started from the same app
+    as this run (another window's), from another app, or another run (who, as it wrote it)."""
     if lock.held_here:
         return "this fusionlabel process is already writing this folder (an earlier run into it has not ended)"
-    return f"another fusionlabel run is writing this folder ({lock.holder() or 'unknown process'})"
+    holder = lock.holder()
+    found = _HOLDER.fullmatch(holder)
+    if found is None or found[4] is None:
+        return f"another fusionlabel run is writing this folder ({holder or 'unknown process'})"
+    pid, host, since, app = found.groups()
+    mine = os.environ.get(APP_PID_VAR)
+    if app == mine and host == socket.gethostname():
+        return f"an export started from this app (pid {pid}, since {since}) is writing this folder"
+    return (f"an export started from {'another' if mine else 'a'} fusionlabel app (pid {app} on {host}) is writing "
+            f"this folder (pid {pid} since {since})")
 
 
 def _make_folders(out: Path) -> list[Path]:

@@ -273,8 +273,9 @@ def read_labels(path: str | os.PathLike, unwrapped_yaw: bool = False) -> list[Cu
             _label_fail(path, f"{key}.attributes", f"expected an object, got {type(attributes).__name__}")
         if TRUNCATION_SCALE in attributes and (problem := truncation_scale_problem(attributes[TRUNCATION_SCALE])):
             _label_fail(path, f"{key}.attributes.{TRUNCATION_SCALE}", problem)
-        if SOURCE_BOX in attributes and (problem := source_box_problem(attributes[SOURCE_BOX])):
-            _label_fail(path, f"{key}.attributes.{SOURCE_BOX}", problem)
+        if SOURCE_BOX in attributes and (fault := source_box_problem(attributes[SOURCE_BOX])):
+            field, problem = fault
+            _label_fail(path, f"{key}.attributes.{SOURCE_BOX}" + (f".{field}" if field else ""), problem)
         out.append(CuboidLabel(Cuboid(center, size, yaw, pitch, roll), obj["label"],
                                None if track is None else str(track), score, source, attributes))
     return out

@@ -31,6 +31,7 @@ from ..geometry.transforms import T_from_Rt, euler_from_rotation, invert_T, rota
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, Frame
 from ..model.rig import CameraSensor, LidarSensor, Rig
+from .finite_numbers import finite_numbers
 from .nuscenes_boxes import SOURCE_BOX, source_box
 from .nuscenes_records import source_tables
 
@@ -113,9 +114,8 @@ def _is_whole(v) -> bool:
 
 def _numbers(value, n: int) -> np.ndarray | None:
     """``value`` as a float64 array when it is a list of ``n`` finite numbers, else None."""
-    if not (isinstance(value, list) and len(value) == n and all(_is_number(v) for v in value)):
-        return None
-    return np.asarray(value, dtype=np.float64)
+    numbers = finite_numbers(value, n)
+    return None if numbers is None else np.asarray(numbers, dtype=np.float64)
 
 
 def _is_quaternion(value) -> bool:
@@ -505,22 +505,20 @@ def open_nuscenes(path: str | Path, scene: str | int | None = None, version: str
         if key not in rigs:
             rigs[key] = _rig_from_records(tables, lidar_sd, cams, dataroot, name)
         rig_keys.append(key)
-        T_world_vehicle = pose_matrix(tables.follow("sample_data", lidar_sd, "ego_pose_token", "ego_pose"))
+        channel_sds = [(LIDAR_CHANNEL, lidar_sd), *cams.items()]
+        poses = {ch: tables.follow("sample_data", sd, "ego_pose_token", "ego_pose") for ch, sd in channel_sds}
+        T_world_vehicle = pose_matrix(poses[LIDAR_CHANNEL])
         T_world_lidar = T_world_vehicle @ rigs[key].T_vehicle_lidar
         frames.append(Frame(
             frame_id=lidar_sd["token"], lidar_path=dataroot / lidar_sd["filename"],
             image_paths={ch: dataroot / sd["filename"] for ch, sd in cams.items()},
             timestamp_us=int(lidar_sd["timestamp"]), T_world_vehicle=T_world_vehicle,
-            T_world_vehicle_at_camera={
-                ch: pose_matrix(tables.follow("sample_data", sd, "ego_pose_token", "ego_pose"))
-                for ch, sd in cams.items()},
+            T_world_vehicle_at_camera={ch: pose_matrix(poses[ch]) for ch in cams},
             camera_timestamps_us={ch: int(sd["timestamp"]) for ch, sd in cams.items()},
             labels_source=_labels_loader(tables, sample["token"], T_world_lidar, track_ids) if sample else None))
-        channel_sds = [(LIDAR_CHANNEL, lidar_sd), *cams.items()]
-        ego_rotations = {ch: list(tables.follow("sample_data", sd, "ego_pose_token", "ego_pose")["rotation"])
-                         for ch, sd in channel_sds}
         tokens.append(FrameTokens(sample["token"] if sample else None, lidar_sd["token"],
-                                  {ch: sd["token"] for ch, sd in cams.items()}, ego_rotations,
+                                  {ch: sd["token"] for ch, sd in cams.items()},
+                                  {ch: list(pose["rotation"]) for ch, pose in poses.items()},
                                   {ch: sd["ego_pose_token"] for ch, sd in channel_sds}))
     if len(rigs) > 1:  # calibration changes within the scene: every frame carries its own rig
         for f, key in zip(frames, rig_keys):

@@ -6,12 +6,11 @@ instead of its round trip through the LiDAR frame (about 1e-14 off, and -0.0 wri
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..geometry.cuboid import Cuboid
 from ..geometry.transforms import invert_T
+from .finite_numbers import numbers_problem
 
 SOURCE_BOX = "nuscenes_box"
 SAME_BOX = 1e-9         # metres (centre, size) and rotation-matrix entries: an unchanged box
@@ -23,19 +22,18 @@ def source_box(record: dict) -> dict:
     return {key: list(record[key]) for key in LENGTHS}
 
 
-def source_box_problem(value) -> str | None:
-    """What is wrong with a ``nuscenes_box`` attribute value, or None when it is well formed."""
+def source_box_problem(value) -> tuple[str, str] | None:
+    """What is wrong with a ``nuscenes_box`` attribute value as (the key at fault, "" for the value
+    itself; the problem), or None when it is well formed."""
     if not isinstance(value, dict) or set(value) != set(LENGTHS):
-        return f"expected an object with keys {', '.join(LENGTHS)}, got {value!r}"
+        return "", f"expected an object with keys {', '.join(LENGTHS)}, got {value!r}"
     for key, n in LENGTHS.items():
-        v = value[key]
-        if not (isinstance(v, list) and len(v) == n and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)):
-            return f"{key}: expected {n} finite numbers, got {v!r}"
+        if (problem := numbers_problem(value[key], n)) is not None:
+            return key, problem
     if not any(value["rotation"]):
-        return "rotation: a quaternion cannot be all zero"
+        return "rotation", "a quaternion cannot be all zero"
     if not all(x > 0 for x in value["size"]):
-        return f"size: expected three positive numbers w, l, h, got {value['size']!r}"
+        return "size", f"expected three positive numbers w, l, h, got {value['size']!r}"
     return None
 
 

@@ -13,10 +13,10 @@ docs/native_format.md.
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 from ..files import unknown_key, yaml_key_text
+from .finite_numbers import numbers_problem
 
 SCENE_FIELDS = ("token", "name", "description")
 LOG_FIELDS = ("token", "logfile", "vehicle", "location", "date_captured")
@@ -129,9 +129,8 @@ def source_tables(nusc, calibrations: set[str]) -> dict:
 
 
 def _numbers(value, n: int, where: str, fail: Callable[[str, str], None]) -> list[float]:
-    if not (isinstance(value, list) and len(value) == n and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)):
-        fail(where, f"expected {n} finite numbers, got {value!r}")
+    if (problem := numbers_problem(value, n)) is not None:
+        fail(where, problem)
     return [float(v) for v in value]
 
 

@@ -66,10 +66,13 @@ class ProjectLock:
             raise
         self._fd = fd
         _HELD.setdefault(self._key(), set()).add((os.getpid(), fd))
-        info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
         os.ftruncate(fd, 0)
-        os.pwrite(fd, info.encode(), 0)
+        os.pwrite(fd, (self.record() + "\n").encode(), 0)
         return True
+
+    def record(self) -> str:
+        """The line the holder writes into the lock file: who holds it (pid, host, since when)."""
+        return f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"
 
     def holder(self) -> str:
         """Who holds the lock, as written by the holder ("" if unknown)."""
