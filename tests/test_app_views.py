@@ -169,7 +169,7 @@ def test_docs_shortcut_table_is_current():
 
 
 # ---------------------------------------------------------------- box labels: decluttered, inside the view
-from fusionlabel.app.label_layout import GAP, LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
+from fusionlabel.render.label_layout import GAP, LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
 from fusionlabel.geometry.cuboid import Cuboid  # noqa: E402
 from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
 from fusionlabel.model.commands import Batch, CreateCuboid  # noqa: E402

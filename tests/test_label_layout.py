@@ -3,7 +3,7 @@ apart, and the selection's first cuboid always keeps its own."""
 
 from __future__ import annotations
 
-from fusionlabel.app.label_layout import LabelRequest, overlaps, place_view_labels
+from fusionlabel.render.label_layout import LabelRequest, overlaps, place_view_labels
 
 BOUNDS = (0.0, 0.0, 190.0, 107.0)   # a small camera tile's image, as in a 1280 x 720 window
 

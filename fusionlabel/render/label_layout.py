@@ -1,5 +1,6 @@
 """Where the text labels of cuboids go in a 2D view, so that they neither overlap nor leave the view.
-Qt-free: rectangles are (x, y, width, height) tuples in widget pixels.
+Qt-free (the app and `fusionlabel render` share it): rectangles are (x, y, width, height) tuples in
+pixels.
 
 Labels are placed greedily in priority order (the caller puts the selected cuboid first, then the
 ones that matter most). Each label tries a few spots next to its anchor (the top of its box):
