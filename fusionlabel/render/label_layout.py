@@ -17,11 +17,17 @@ is forced, the other selected ones come next but give way like any label, so a c
 Ctrl+A stays readable and the caller can say how many of its labels were left out.
 
 :func:`place_ring_captions` writes the bird's-eye view's ring distances ("10 m") after the labels,
-where they hide no label and not the ego outline.
+where they hide no label and not the ego outline, at the first free one of a few places along
+each ring.
+
+The work per paint is bounded: a spot is checked only against the placed rectangles in the grid
+cells it touches (:class:`Taken`), not against every label placed before it, so thousands of
+boxes in view cost about as much per box as a few.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 Rect = tuple[float, float, float, float]
@@ -43,6 +49,47 @@ class LabelRequest:
 def overlaps(a: Rect, b: Rect) -> bool:
     """True when two rectangles share some area (touching edges do not count)."""
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+class Taken:
+    """Rectangles placed so far, bucketed in a grid of square cells of side ``cell`` (about a
+    label's size), so that :meth:`hits` looks only at the rectangles near a spot. Rectangles
+    spanning more than :data:`WIDE_CELLS` cells (the HUD, a banner over the view) are kept aside
+    and checked every time."""
+
+    WIDE_CELLS = 64
+
+    def __init__(self, cell: float, rects: list[Rect] = ()):
+        self.cell = max(float(cell), 1.0)
+        self.cells: dict[tuple[int, int], list[Rect]] = {}
+        self.wide: list[Rect] = []
+        for r in rects:
+            self.add(r)
+
+    def _keys(self, r: Rect) -> list[tuple[int, int]]:
+        c = self.cell
+        cols = range(math.floor(r[0] / c), math.floor((r[0] + r[2]) / c) + 1)
+        rows = range(math.floor(r[1] / c), math.floor((r[1] + r[3]) / c) + 1)
+        if len(cols) * len(rows) > self.WIDE_CELLS:
+            return []
+        return [(i, j) for i in cols for j in rows]
+
+    def add(self, r: Rect) -> None:
+        """Take ``r``: later spots overlapping it are not free."""
+        keys = self._keys(r)
+        if not keys:
+            self.wide.append(r)
+        for k in keys:
+            self.cells.setdefault(k, []).append(r)
+
+    def hits(self, r: Rect) -> bool:
+        """Whether ``r`` overlaps a rectangle taken."""
+        if any(overlaps(r, t) for t in self.wide):
+            return True
+        keys = self._keys(r)
+        if not keys:   # a spot larger than the grid's reach: check everything
+            return any(overlaps(r, t) for rects in self.cells.values() for t in rects)
+        return any(overlaps(r, t) for k in keys for t in self.cells.get(k, ()))
 
 
 def clamp_rect(rect: Rect, bounds: Rect) -> Rect:
@@ -82,20 +129,18 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
     """A rectangle inside ``bounds`` for each request (in order of priority), or None for a label
     left out because every spot near its anchor was taken. Placed labels never overlap each other
     or an obstacle, except a forced one that found no free spot."""
-    placed: list[Rect] = []
-    taken = list(obstacles)
+    taken = Taken(max((max(req.size) for req in requests), default=1.0), list(obstacles))
     out: list[Rect | None] = []
     for req in requests:
         spots = candidates(req.anchor, req.size, bounds, req.centred)
         if req.avoid is not None:   # a label beside its box rather than over it, when there is room
             spots.sort(key=lambda r: overlaps(r, req.avoid))
-        rect = next((r for r in spots if not any(overlaps(r, t) for t in taken)), None)
+        rect = next((r for r in spots if not taken.hits(r)), None)
         if rect is None and req.forced:
             rect = _forced_spot(spots, bounds, obstacles)
         out.append(rect)
         if rect is not None:
-            placed.append(rect)
-            taken.append(rect)
+            taken.add(rect)
     return out
 
 
@@ -115,25 +160,44 @@ def place_view_labels(requests: list[LabelRequest], selected: list[bool], primar
     return out, sum(1 for i, rect in enumerate(out) if selected[i] and rect is None)
 
 
+# Where a ring's distance may go, in order: (degrees clockwise from ahead, side of that point). Ahead
+# (right, then left of the crossing), behind (right, left), beside (right, left), then the diagonals
+# and the angles between, nearer ahead first.
+RING_SPOTS = [(0, 1), (0, -1), (180, 1), (180, -1), (90, 1), (270, -1),
+              (45, 1), (315, -1), (135, 1), (225, -1), (30, 1), (330, -1), (60, 1), (300, -1),
+              (150, 1), (210, -1), (120, 1), (240, -1)]
+
+
+def ring_spot(origin: tuple[float, float], radius: float, size: tuple[float, float], degrees: float,
+              side: int) -> Rect:
+    """The caption of ``size`` (w, h) next to where a ring of screen ``radius`` around ``origin``
+    meets the direction ``degrees`` clockwise from straight up: to the right of that point
+    (``side`` 1) or its left (-1), above it on the upper half of the ring, below it on the lower."""
+    (ox, oy), (w, h) = origin, size
+    a = math.radians(degrees)
+    sin, cos = round(math.sin(a), 12), round(math.cos(a), 12)   # exactly 0 on the axes
+    px, py = ox + radius * sin, oy - radius * cos
+    x = px + GAP if side > 0 else px - GAP - w
+    y = py - GAP - h if cos >= 0 else py + GAP
+    return (x, y, w, h)
+
+
 def place_ring_captions(origin: tuple[float, float], radii: list[float], sizes: list[tuple[float, float]],
                         bounds: Rect, taken: list[Rect] = ()) -> list[Rect | None]:
     """Where each range ring's distance goes: rings of screen radius ``radii[i]`` around ``origin``
-    (the ego), captions of ``sizes[i]`` (width, height). Each takes the first spot next to where its
-    ring crosses the vertical through the origin (ahead, right then left; behind, right then left),
-    then the horizontal (right, left), that lies inside ``bounds`` and overlaps none of ``taken``
-    (the box labels, the HUD, the ego outline: they win) and no caption placed before it; None
-    where no spot is free (the distance is left out)."""
-    ox, oy = origin
+    (the ego), captions of ``sizes[i]`` (width, height). Each takes the first spot of
+    :data:`RING_SPOTS` (:func:`ring_spot`: where its ring crosses the vertical through the origin,
+    then the horizontal, then the diagonals and the angles between) that lies inside ``bounds``
+    and overlaps none of ``taken`` (the box labels, the HUD, the ego outline: they win) and no
+    caption placed before it; None where no spot is free (the distance is left out)."""
     placed: list[Rect | None] = []
-    blocked = list(taken)
-    for r, (w, h) in zip(radii, sizes):
-        spots = [(ox + GAP, oy - r - GAP - h), (ox - GAP - w, oy - r - GAP - h), (ox + GAP, oy + r + GAP),
-                 (ox - GAP - w, oy + r + GAP), (ox + r + GAP, oy - GAP - h), (ox - r - GAP - w, oy - GAP - h)]
-        rect = next((s for s in ((x, y, w, h) for x, y in spots)
-                     if clamp_rect(s, bounds) == s and not any(overlaps(s, t) for t in blocked)), None)
+    blocked = Taken(max((max(s) for s in sizes), default=1.0), list(taken))
+    for r, size in zip(radii, sizes):
+        spots = (ring_spot(origin, r, size, deg, side) for deg, side in RING_SPOTS)
+        rect = next((s for s in spots if clamp_rect(s, bounds) == s and not blocked.hits(s)), None)
         placed.append(rect)
         if rect is not None:
-            blocked.append(rect)
+            blocked.add(rect)
     return placed
 
 
