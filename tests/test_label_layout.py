@@ -95,3 +95,58 @@ def test_placing_thousands_of_labels_checks_each_spot_against_only_its_neighbour
                 assert not real(r, other), (r, other)
             buckets.setdefault(row, []).append(r)
     assert checks[0] / len(requests) < 60, checks[0] / len(requests)
+
+
+# ---------------------------------------------------------------- a crowd of pedestrians (fusionlabel render)
+from fusionlabel.render.label_layout import leader_line  # noqa: E402
+
+LINE = (101.0, 17.0)   # "pedestrian 57" at the renderer's size
+
+
+def row_of_pedestrians(n: int, step: float = 12.0) -> tuple[list[LabelRequest], list[tuple]]:
+    """``n`` pedestrians 12 px apart in a row (people 0.9 m apart at 0.075 m/px), each box 8 px."""
+    boxes = [(300.0 + step * i, 300.0 + (i % 2) * 3.0, 8.0, 8.0) for i in range(n)]
+    return [LabelRequest((b[0] + 4.0, b[1]), LINE, avoid=b) for b in boxes], boxes
+
+
+def test_a_row_of_pedestrians_all_get_a_label_near_their_box_none_overlapping():
+    requests, boxes = row_of_pedestrians(10)
+    bounds = (0.0, 0.0, 800.0, 600.0)
+    near = place_labels(requests, bounds)
+    assert None in near                      # beside their boxes alone, a crowd leaves some out
+    rects = place_labels(requests, bounds, nudges=4, boxes=boxes)
+    assert None not in rects
+    for i, a in enumerate(rects):
+        assert all(not label_layout.overlaps(a, b) for b in rects[i + 1:]), (a, rects)
+        assert all(not label_layout.overlaps(a, b) for b in boxes), (a, boxes)   # no label over a pedestrian
+        (ax, ay), (x, y, w, h) = requests[i].anchor, a
+        gap = math.dist((ax, ay), (min(max(ax, x), x + w), min(max(ay, y), y + h)))
+        assert gap <= GAP + 6 * LINE[1], (i, a)  # a few lines from its box at most
+    again = place_labels(requests, bounds, nudges=4, boxes=boxes)
+    assert again == rects                    # the same picture every run
+
+
+def test_a_label_moved_away_from_its_box_gets_a_leader_line_to_it():
+    anchor = (100.0, 100.0)
+    beside = (100.0 + GAP, 100.0 - GAP - 17.0, 101.0, 17.0)
+    assert leader_line(anchor, beside) is None
+    higher = (100.0 + GAP, 100.0 - GAP - 3 * 17.0, 101.0, 17.0)
+    assert leader_line(anchor, higher) == (anchor, (100.0 + GAP, 100.0 - GAP - 2 * 17.0))
+    left = (10.0, 120.0, 60.0, 17.0)
+    assert leader_line(anchor, left) == (anchor, (70.0, 120.0))
+
+
+def test_labels_keep_off_other_boxes_when_there_is_room():
+    """A label whose usual spot (above-right of its box) lies over a neighbour's box goes elsewhere
+    next to its own box; with every spot over some box it still goes beside its own box."""
+    bounds = (0.0, 0.0, 400.0, 300.0)
+    own = (100.0, 100.0, 8.0, 8.0)
+    neighbour = (110.0, 70.0, 40.0, 20.0)           # right over the above-right spot
+    req = LabelRequest((104.0, 100.0), (60.0, 14.0), avoid=own)
+    plain = place_labels([req], bounds)[0]
+    assert label_layout.overlaps(plain, neighbour)
+    rect = place_labels([req], bounds, boxes=[own, neighbour])[0]
+    assert not label_layout.overlaps(rect, neighbour) and not label_layout.overlaps(rect, own)
+    assert leader_line(req.anchor, rect) is None     # still right beside its box
+    everywhere = [(0.0, 0.0, 400.0, 99.0), (0.0, 101.0, 400.0, 199.0)]
+    assert place_labels([req], bounds, boxes=everywhere)[0] == plain

@@ -103,9 +103,10 @@ def clamp_rect(rect: Rect, bounds: Rect) -> Rect:
 
 
 def candidates(anchor: tuple[float, float], size: tuple[float, float], bounds: Rect,
-               centred: bool = False) -> list[Rect]:
+               centred: bool = False, nudges: int = 0) -> list[Rect]:
     """The spots a label tries, best first, each inside ``bounds``; ``centred`` puts the spot
-    centred above the anchor first."""
+    centred above the anchor first. ``nudges`` more lines further up, down and on the left are
+    tried after the spots beside the anchor (such a label needs a :func:`leader_line` to it)."""
     (ax, ay), (w, h) = anchor, size
     spots = [(ax - w / 2, ay - GAP - h)] if centred else []
     spots += [
@@ -117,6 +118,9 @@ def candidates(anchor: tuple[float, float], size: tuple[float, float], bounds: R
         (ax + GAP, ay - GAP - 3 * h),      # two lines higher
         (ax + GAP, ay + GAP + h),          # one line lower (e.g. out from under a caption)
     ]
+    for k in range(1, nudges + 1):         # further away, stacked over and under the near spots
+        spots += [(ax + GAP, ay - GAP - (3 + k) * h), (ax + GAP, ay + GAP + (1 + k) * h),
+                  (ax - GAP - w, ay - GAP - (1 + k) * h), (ax - GAP - w, ay + GAP + k * h)]
     out: list[Rect] = []
     for x, y in spots:
         r = clamp_rect((x, y, w, h), bounds)
@@ -125,23 +129,50 @@ def candidates(anchor: tuple[float, float], size: tuple[float, float], bounds: R
     return out
 
 
-def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rect] = ()) -> list[Rect | None]:
+def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rect] = (),
+                 nudges: int = 0, boxes: list[Rect] = (), leaders: bool = False) -> list[Rect | None]:
     """A rectangle inside ``bounds`` for each request (in order of priority), or None for a label
-    left out because every spot near its anchor was taken. Placed labels never overlap each other
-    or an obstacle, except a forced one that found no free spot."""
-    taken = Taken(max((max(req.size) for req in requests), default=1.0), list(obstacles))
+    left out because every spot near its anchor was taken (``nudges``: how many lines further
+    away it may also go, see :func:`candidates`). Placed labels never overlap each other or an
+    obstacle, except a forced one that found no free spot. Spots over one of ``boxes`` (every
+    box's extent on screen) come after the others, before those over the label's own box. With
+    ``leaders`` (the caller draws a :func:`leader_line` to each label moved away from its box),
+    no leader line crosses another or runs under a label placed after it, and a spot whose line
+    would run under a label placed before it comes only after every spot whose line would not."""
+    cell = max((max(req.size) for req in requests), default=1.0)
+    taken = Taken(cell, list(obstacles))
+    covered = Taken(cell, list(boxes))
+    drawn_lines = Taken(cell)
     out: list[Rect | None] = []
     for req in requests:
-        spots = candidates(req.anchor, req.size, bounds, req.centred)
-        if req.avoid is not None:   # a label beside its box rather than over it, when there is room
-            spots.sort(key=lambda r: overlaps(r, req.avoid))
-        rect = next((r for r in spots if not taken.hits(r)), None)
+        spots = candidates(req.anchor, req.size, bounds, req.centred, nudges)
+        if req.avoid is not None or boxes:   # a label beside its box rather than over it, when there is room
+            spots.sort(key=lambda r: (req.avoid is not None and overlaps(r, req.avoid), covered.hits(r)))
+        lines = [_leader_extent(req.anchor, r) if leaders else None for r in spots]
+        free = [i for i, r in enumerate(spots) if not taken.hits(r) and (lines[i] is None or not drawn_lines.hits(lines[i]))]
+        pick = next((i for i in free if lines[i] is None or not taken.hits(lines[i])), free[0] if free else None)
+        rect = None if pick is None else spots[pick]
         if rect is None and req.forced:
             rect = _forced_spot(spots, bounds, obstacles)
         out.append(rect)
         if rect is not None:
             taken.add(rect)
+            if pick is not None and lines[pick] is not None:
+                taken.add(lines[pick])
+                drawn_lines.add(lines[pick])
     return out
+
+
+def _leader_extent(anchor: tuple[float, float], rect: Rect) -> Rect | None:
+    """The rectangle around :func:`leader_line` (at least a pixel wide), short of its ends by a
+    pixel so that it does not touch the label it leads to; None without a line."""
+    line = leader_line(anchor, rect)
+    if line is None:
+        return None
+    (x0, y0), (x1, y1) = line
+    x, y = min(x0, x1), min(y0, y1)
+    w, h = max(abs(x1 - x0), 1.0), max(abs(y1 - y0), 1.0)
+    return (x, y + 1.0, w, h - 2.0) if h > w else (x + 1.0, y, w - 2.0, h)
 
 
 def place_view_labels(requests: list[LabelRequest], selected: list[bool], primary: int | None, bounds: Rect,
@@ -158,6 +189,15 @@ def place_view_labels(requests: list[LabelRequest], selected: list[bool], primar
     for i, rect in zip(order, rects):
         out[i] = rect
     return out, sum(1 for i, rect in enumerate(out) if selected[i] and rect is None)
+
+
+def leader_line(anchor: tuple[float, float], rect: Rect) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The line from ``anchor`` to the nearest point of its label ``rect``, when the label was
+    moved away from it (further than a spot beside the anchor is); None when it sits beside it."""
+    ax, ay = anchor
+    x, y, w, h = rect
+    near = (min(max(ax, x), x + w), min(max(ay, y), y + h))
+    return (anchor, near) if math.dist(anchor, near) > 2 * GAP else None
 
 
 # Where a ring's distance may go, in order: (degrees clockwise from ahead, side of that point). Ahead
