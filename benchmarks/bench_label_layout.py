@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
+import timeit
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,12 +22,7 @@ BOUNDS = (0.0, 0.0, 1900.0, 1000.0)
 
 
 def best_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1000.0 * min(times)
+    return 1000.0 * min(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def main() -> None:

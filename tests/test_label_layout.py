@@ -150,3 +150,29 @@ def test_labels_keep_off_other_boxes_when_there_is_room():
     assert leader_line(req.anchor, rect) is None     # still right beside its box
     everywhere = [(0.0, 0.0, 400.0, 99.0), (0.0, 101.0, 400.0, 199.0)]
     assert place_labels([req], bounds, boxes=everywhere)[0] == plain
+
+
+def crossing(p, q, r, s) -> bool:
+    """Whether segments pq and rs cross (properly, or touching in their middles)."""
+    def side(a, b, c):
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    d1, d2, d3, d4 = side(r, s, p), side(r, s, q), side(p, q, r), side(p, q, s)
+    return d1 * d2 < 0 and d3 * d4 < 0
+
+
+def test_leader_lines_of_a_crowd_never_cross_each_other_and_mostly_run_clear_of_labels():
+    requests, boxes = row_of_pedestrians(14)
+    bounds = (0.0, 0.0, 800.0, 600.0)
+    rects = place_labels(requests, bounds, nudges=4, boxes=boxes, leaders=True)
+    assert None not in rects
+    lines = [line for req, r in zip(requests, rects) if (line := leader_line(req.anchor, r)) is not None]
+    assert len(lines) >= 5
+    for i, (p, q) in enumerate(lines):
+        assert all(not crossing(p, q, r, s) for r, s in lines[i + 1:]), (p, q)
+    under = sum(1 for p, q in lines for r in rects if crossing(p, q, (r[0], r[1] + r[3] / 2), (r[0] + r[2], r[1] + r[3] / 2)))
+    # without the rule, lines go straight up through the labels of their neighbours
+    plain = place_labels(requests, bounds, nudges=4, boxes=boxes)
+    plain_lines = [line for req, r in zip(requests, plain) if (line := leader_line(req.anchor, r)) is not None]
+    plain_under = sum(1 for p, q in plain_lines for r in plain
+                      if crossing(p, q, (r[0], r[1] + r[3] / 2), (r[0] + r[2], r[1] + r[3] / 2)))
+    assert under < plain_under, (under, plain_under)

@@ -16,6 +16,11 @@ view, whose anchor is the middle of the box's top face).
 is forced, the other selected ones come next but give way like any label, so a crowd selected with
 Ctrl+A stays readable and the caller can say how many of its labels were left out.
 
+A static picture (``fusionlabel render``) has no zoom to untangle a crowd, so there a label may
+also go a few lines further away (``nudges``), with a leader line to its box (:func:`leader_line`;
+``leaders``: no two lines cross, and a line runs under no label when another spot avoids it), and
+spots over other boxes (``boxes``) come after those over nothing.
+
 :func:`place_ring_captions` writes the bird's-eye view's ring distances ("10 m") after the labels,
 where they hide no label and not the ego outline, at the first free one of a few places along
 each ring.
@@ -148,19 +153,34 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
         spots = candidates(req.anchor, req.size, bounds, req.centred, nudges)
         if req.avoid is not None or boxes:   # a label beside its box rather than over it, when there is room
             spots.sort(key=lambda r: (req.avoid is not None and overlaps(r, req.avoid), covered.hits(r)))
-        lines = [_leader_extent(req.anchor, r) if leaders else None for r in spots]
-        free = [i for i, r in enumerate(spots) if not taken.hits(r) and (lines[i] is None or not drawn_lines.hits(lines[i]))]
-        pick = next((i for i in free if lines[i] is None or not taken.hits(lines[i])), free[0] if free else None)
-        rect = None if pick is None else spots[pick]
+        pick = _free_spot(spots, req.anchor, taken, drawn_lines if leaders else None)
+        rect = None if pick is None else pick[0]
         if rect is None and req.forced:
             rect = _forced_spot(spots, bounds, obstacles)
         out.append(rect)
         if rect is not None:
             taken.add(rect)
-            if pick is not None and lines[pick] is not None:
-                taken.add(lines[pick])
-                drawn_lines.add(lines[pick])
+            if pick is not None and pick[1] is not None:
+                taken.add(pick[1])
+                drawn_lines.add(pick[1])
     return out
+
+
+def _free_spot(spots: list[Rect], anchor: tuple[float, float], taken: Taken,
+               drawn_lines: Taken | None) -> tuple[Rect, Rect | None] | None:
+    """The first of ``spots`` over nothing ``taken``, and the extent of its leader line (None
+    without one); with ``drawn_lines`` (leader lines drawn), its line must cross none of them,
+    and the first whose line runs under no label either wins over an earlier one whose line would."""
+    fallback = None
+    for r in spots:
+        if taken.hits(r):
+            continue
+        line = None if drawn_lines is None else _leader_extent(anchor, r)
+        if line is None or not taken.hits(line):
+            return r, line
+        if fallback is None and not drawn_lines.hits(line):
+            fallback = (r, line)
+    return fallback
 
 
 def _leader_extent(anchor: tuple[float, float], rect: Rect) -> Rect | None:
