@@ -16,7 +16,7 @@ from PyQt6.QtCore import Qt  # noqa: E402
 from PyQt6.QtGui import QImage  # noqa: E402
 
 from conftest import nearest_seen_box, press_key  # noqa: E402
-from fusionlabel.app.label_layout import overlaps  # noqa: E402
+from fusionlabel.render.label_layout import overlaps  # noqa: E402
 
 pytestmark = pytest.mark.gui
 

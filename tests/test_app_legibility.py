@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from fusionlabel.app.label_layout import overlaps  # noqa: E402
+from fusionlabel.render.label_layout import overlaps  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -76,7 +76,7 @@ def test_a_pedestrian_label_in_the_bird_s_eye_view_reads_on_black(qtbot, window)
 
 
 def test_a_label_goes_beside_its_box_rather_than_over_it_when_there_is_room():
-    from fusionlabel.app.label_layout import LabelRequest, place_labels
+    from fusionlabel.render.label_layout import LabelRequest, place_labels
 
     bounds = (0.0, 0.0, 400.0, 300.0)
     box = (190.0, 100.0, 40.0, 60.0)                 # the box's extent; its top at (200, 100)

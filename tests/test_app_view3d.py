@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from conftest import run_on_display
-from fusionlabel.app.label_layout import GAP, LabelRequest, place_labels
+from fusionlabel.render.label_layout import GAP, LabelRequest, place_labels
 
 pytest.importorskip("PyQt6")
 pytest.importorskip("pyqtgraph")
@@ -287,7 +287,7 @@ LOCK_AND_CROWD_SCRIPT = textwrap.dedent(r"""
     from PyQt6.QtWidgets import QApplication
     app = QApplication([])
     from fusionlabel.app import testing
-    from fusionlabel.app.label_layout import overlaps
+    from fusionlabel.render.label_layout import overlaps
     out = {}
 
     def grab(panel):  # device pixels: twice the widget's size at 200 %

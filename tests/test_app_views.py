@@ -169,7 +169,7 @@ def test_docs_shortcut_table_is_current():
 
 
 # ---------------------------------------------------------------- box labels: decluttered, inside the view
-from fusionlabel.app.label_layout import GAP, LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
+from fusionlabel.render.label_layout import GAP, LabelRequest, clamp_rect, overlaps, place_labels  # noqa: E402
 from fusionlabel.geometry.cuboid import Cuboid  # noqa: E402
 from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
 from fusionlabel.model.commands import Batch, CreateCuboid  # noqa: E402
@@ -316,6 +316,32 @@ def test_bev_ring_distances_keep_off_the_ego_and_the_labels_inside_the_view(qtbo
     moved = bev.ring_captions.get(30.0)
     assert moved is not None and inside(moved, bounds) and not overlaps(moved, label), moved
     assert all(not overlaps(r, label) for r in bev.ring_captions.values())
+
+
+def test_bev_ring_distance_moves_along_its_ring_when_labels_take_its_crossings(qtbot, bare_window):
+    """Labels put one after the other where the 10 m ring's distance is written: each time the
+    distance moves to another free place next to its ring (ahead, behind, beside the ego, then
+    along the ring between them), never under a label; before, it was left out once the six places
+    beside the ring's crossings with the vertical and the horizontal were taken."""
+    w = bare_window
+    bev = w.bev
+    bev.center, bev.scale = np.array([0.0, 0.0]), 12.0
+    bounds = (0, 0, bev.width(), bev.height())
+    o = bev.to_screen(np.zeros((1, 2)))[0]
+    radius = 10.0 * bev.scale
+    bev.grab()
+    labels = []
+    for _ in range(7):
+        x, y, cw, ch = bev.ring_captions[10.0]
+        spot = bev.to_world(QPointF(x + cw / 2, y + ch + 3 + 0.5 * bev.scale))   # a 1 m box: its top 6 px down
+        labels.append(add_boxes(w.session, [(*spot, -1.0)], cls="pedestrian")[0].uid)
+        bev.grab()
+        assert overlaps(bev.label_rects[labels[-1]], (x, y, cw, ch))   # the label took the distance's place
+        moved = bev.ring_captions.get(10.0)
+        assert moved is not None and moved != (x, y, cw, ch) and inside(moved, bounds), moved
+        assert all(not overlaps(moved, r) for r in bev.label_rects.values()), moved
+        corners = [(moved[0] + dx, moved[1] + dy) for dx in (0, cw) for dy in (0, ch)]
+        assert min(abs(np.hypot(cx - o[0], cy - o[1]) - radius) for cx, cy in corners) < 10.0, moved
 
 
 def letters(view, rect, text: str) -> np.ndarray:

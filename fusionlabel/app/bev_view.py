@@ -32,7 +32,7 @@ from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKG
 from .bev_start import AHEAD_M, SCALE_PX, start_view
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from .label_layout import GAP, LabelRequest, place_ring_captions, place_view_labels
+from ..render.label_layout import GAP, LabelRequest, place_ring_captions, place_view_labels
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, PEN_STYLES, RgbCanvas, annotation_color, box_label,
                       lock_mark_size, note_rect, paint_label_chip, paint_note, paint_padlock)
 from .session import Session
@@ -287,7 +287,7 @@ class BevView(QWidget):
         self.painted_frame = self.frame
 
     def _paint_labels(self, p: QPainter, labels: list[tuple], obstacles: list[tuple]) -> None:
-        """Draw the box labels decluttered (:func:`.label_layout.place_view_labels`): the box being
+        """Draw the box labels decluttered (:func:`~fusionlabel.render.label_layout.place_view_labels`): the box being
         drawn's, else the first selected box's always, then the other selected ones', then the
         rest, each where it overlaps no label drawn before it and none of ``obstacles`` (the HUD,
         the message banner), all inside the view. When selected labels are left out (a crowd
@@ -342,7 +342,7 @@ class BevView(QWidget):
     def _paint_ring_captions(self, p: QPainter, radii: list[float], taken: list[tuple]) -> None:
         """Each ring's distance next to where the ring crosses the vertical (else the horizontal)
         through the ego, inside the view, where it overlaps no box label, no HUD line and not the
-        ego outline (:func:`.label_layout.place_ring_captions`); ``ring_captions`` keeps them."""
+        ego outline (:func:`~fusionlabel.render.label_layout.place_ring_captions`); ``ring_captions`` keeps them."""
         o = self.to_screen(np.zeros((1, 2)))[0]
         fm = QFontMetricsF(p.font())
         p.setPen(QPen(RING_CAPTION))

@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import QGridLayout, QWidget
 from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, device_rect, fit_rect, render_zoomed,
                           screen_zoom)
 from .frame_data import CameraFrame, FrameData
-from .label_layout import LabelRequest, place_view_labels
+from ..render.label_layout import LabelRequest, place_view_labels
 from .label_findings import ghost_label
 from .projected_boxes import DASHED, DOTTED, PATTERNS, Wireframe, pattern_segments
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
@@ -281,7 +281,7 @@ class CameraView(QWidget):
                 paint_padlock(p, middle, size)
 
     def _paint_labels(self, p: QPainter, labels: list[tuple], target: QRectF, obstacles: list[tuple]) -> None:
-        """Box labels decluttered (:func:`.label_layout.place_view_labels`) inside the image: the
+        """Box labels decluttered (:func:`~fusionlabel.render.label_layout.place_view_labels`) inside the image: the
         first selected cuboid's always, then the other selected ones', then the rest, nearest
         first, each where it overlaps no label drawn before it, and beside its own cuboid rather
         than over it where there is room. When selected labels are left out (a crowd selected with

@@ -44,7 +44,7 @@ from ..geometry.cuboid import EDGES, FRONT_FACE
 from ..model.edit_actions import selected_in_frame
 from ..model.rig import forward_in_lidar
 from .frame_data import FrameData
-from .label_layout import LabelRequest, place_labels
+from ..render.label_layout import LabelRequest, place_labels
 from .point_lod import point_budget, thinned_caption
 from .qt_util import (LABEL_BACKDROP, LABEL_PAD, annotation_color, box_label, lock_mark_size, paint_label_chip,
                       paint_padlock)

@@ -101,12 +101,24 @@ CAPTION_BACKDROP_ALPHA = 150 / 255   # black at this opacity behind captions, as
 def draw_caption(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 255, 255),
                  scale: float = 0.5, pad: int = 4) -> tuple[int, int, int, int]:
     """Text (baseline at ``org``) on a dark translucent box, readable over a bright sky or a white
-    wall; returns the box (x, y, w, h)."""
-    thickness = max(1, round(scale * 2))
-    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-    x0, y0 = max(0, org[0] - pad), max(0, org[1] - h - pad)
-    x1, y1 = min(image.shape[1], org[0] + w + pad), min(image.shape[0], org[1] + base + pad)
-    box = image[y0:y1, x0:x1]
+    wall; returns the box (x, y, w, h), :func:`caption_rect`."""
+    x0, y0, w, h = caption_rect(image.shape, text, org, scale, pad)
+    box = image[y0:y0 + h, x0:x0 + w]
     box[:] = (box * (1.0 - CAPTION_BACKDROP_ALPHA)).astype(image.dtype)
-    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, caption_thickness(scale), cv2.LINE_AA)
+    return x0, y0, w, h
+
+
+def caption_thickness(scale: float) -> int:
+    """The stroke of :func:`draw_caption`'s text at ``scale``."""
+    return max(1, round(scale * 2))
+
+
+def caption_rect(shape: tuple[int, ...], text: str, org: tuple[int, int], scale: float = 0.5,
+                 pad: int = 4) -> tuple[int, int, int, int]:
+    """The box (x, y, w, h) :func:`draw_caption` darkens behind ``text`` in an image of ``shape``:
+    what to keep other words off before it is drawn."""
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, caption_thickness(scale))
+    x0, y0 = max(0, org[0] - pad), max(0, org[1] - h - pad)
+    x1, y1 = min(shape[1], org[0] + w + pad), min(shape[0], org[1] + base + pad)
     return x0, y0, x1 - x0, y1 - y0

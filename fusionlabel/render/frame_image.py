@@ -11,8 +11,9 @@ from ..io.images import check_image_size
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive, cameras_without_images
 from ..model.rig import Rig, forward_in_lidar
-from .bev import BevGrid, render_bev
-from .camera_overlay import draw_caption, draw_cuboid, draw_label, draw_points
+from ..wording import counted
+from .bev import BevGrid, BevText, draw_bev
+from .camera_overlay import caption_rect, draw_caption, draw_cuboid, draw_label, draw_points
 from .colors import class_color
 
 MAX_COLUMNS = 3
@@ -81,15 +82,22 @@ def bev_frame(rig: Rig) -> np.ndarray:
     return T
 
 
+def left_out_note(n: int) -> str:
+    """The bird's-eye panel's line when ``n`` box labels found no free place near their box."""
+    return f"{counted(n, 'label')} left out where boxes crowd (no free place near the box)"
+
+
 def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | None = None,
                  bev_grid: BevGrid | None = None, points_drawn: dict[str, int] | None = None,
-                 unread: dict[str, ImageError] | None = None) -> np.ndarray:
+                 unread: dict[str, ImageError] | None = None, bev_text: list[BevText] | None = None) -> np.ndarray:
     """Compose the full check image for one frame, (H, W, 3) uint8 RGB. ``points_drawn``, when
     given, receives the number of LiDAR points drawn in each camera shown. A camera without an image
     is drawn blank with its points, captioned :data:`NO_IMAGE`, or :data:`NO_IMAGES_IN_DRIVE` when
     no frame has one (:func:`~fusionlabel.model.drive.cameras_without_images`). With ``unread``
     given, a camera whose image file is missing or undecodable is drawn blank too, captioned
-    :data:`IMAGE_NOT_READ`, and ``unread`` receives its ImageError (else that error is raised)."""
+    :data:`IMAGE_NOT_READ`, and ``unread`` receives its ImageError (else that error is raised).
+    ``bev_text``, when given, receives where the bird's-eye panel's labels and ring distances went
+    (:class:`~.bev.BevText`, in the panel's pixels; the panel is the picture's bottom row, centred)."""
     i = drive.index_of(frame)
     f = drive.frames[i]
     points = drive.points(i)
@@ -120,11 +128,18 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
     grid = bev_grid or BevGrid.panel(width)
     T_bev_lidar = bev_frame(rig)
     bev_labels = [lab.with_(box=lab.box.transformed(T_bev_lidar)) for lab in labels]
-    bev = render_bev(transform_points(T_bev_lidar, points), bev_labels, grid)
     forward = "up" if grid.forward == "up" else "right"
     frame_name = "vehicle frame" if rig.vehicle_frame else "LiDAR frame turned to the front camera"
-    draw_caption(bev, f"bird's-eye view, {frame_name} (forward = {forward}), {grid.resolution:.3f} m/px",
-                 (10, 24), (255, 255, 255), 0.6)
+    caption = f"bird's-eye view, {frame_name} (forward = {forward}), {grid.resolution:.3f} m/px"
+    note_at = (10, grid.shape[0] - 12)    # where the number of labels left out goes, kept clear
+    clear = [caption_rect(grid.shape, caption, (10, 24), 0.6),
+             caption_rect(grid.shape, left_out_note(len(labels)), note_at, 0.5)]
+    bev, said = draw_bev(transform_points(T_bev_lidar, points), bev_labels, grid, keep_clear=clear)
+    if bev_text is not None:
+        bev_text.append(said)
+    draw_caption(bev, caption, (10, 24), (255, 255, 255), 0.6)
+    if said.left_out:
+        draw_caption(bev, left_out_note(said.left_out), note_at, (255, 255, 255), 0.5)
     width = max(width, bev.shape[1])
     title = np.full((40, width, 3), 30, np.uint8)
     draw_label(title, f"{drive.name}  frame {f.frame_id}  ({i + 1}/{len(drive)})  {len(points)} points, "
