@@ -118,7 +118,7 @@ def test_a_training_subfolder_is_found_too(tmp_path, capsys):
     ("prelabel", "{root}", "--scene", "0", "--out", "{tmp}/l"),
     ("open", "{root}", "--scene", "0"),
     ("import", "{root}", "--scene", "0", "--out", "{tmp}/i"),
-    ("eval", "--gt", "{root}", "--scene", "0", "--pred", "{tmp}"),
+    ("eval", "--gt", "{tmp}", "--drive", "{root}", "--scene", "0", "--pred", "{tmp}"),
 ])
 def test_commands_that_need_sweeps_name_the_missing_velodyne_folder(folder, tmp_path, command):
     root, _ = folder
@@ -129,6 +129,37 @@ def test_commands_that_need_sweeps_name_the_missing_velodyne_folder(folder, tmp_
     assert_clean_error(out, f"{root / 'velodyne'}: no sweeps; this KITTI tracking folder holds labels only "
                             "(label_02/, calib/): `fusionlabel check` can check them")
     assert not any((tmp_path / name).exists() for name in ("e", "p", "l", "i"))
+
+
+def test_eval_scores_per_frame_predictions_against_a_labels_only_sequence(tmp_path, capsys):
+    """Two cars in each of frames 0-2 as ground truth; predictions (KITTI object lines with a score,
+    one file per frame number) find both in frame 0, one in frame 1, and in frame 2 one and a box
+    5 m beside the other: 6 cars, 5 predictions, 4 found. No sweep: --min-points is not applied."""
+    root = tmp_path / "kt"
+    for name in ("label_02", "calib"):
+        (root / name).mkdir(parents=True)
+    (root / "calib" / "0002.txt").write_text(CALIB)
+    cars = {0: (-3.0, 15.0), 1: (3.0, 25.0)}
+    (root / "label_02" / "0002.txt").write_text("".join(
+        line(n, track, "Car", x, z) + "\n" for n in range(3) for track, (x, z) in cars.items()))
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    found = {0: [cars[0], cars[1]], 1: [cars[0]], 2: [cars[0], (cars[1][0] + 5.0, cars[1][1])]}
+    for n, boxes in found.items():
+        (pred / f"{n:06d}.txt").write_text("".join(line(n, 0, "Car", x, z).split(" ", 2)[2] + " 0.9\n"
+                                                   for x, z in boxes))
+    assert main(["eval", "--gt", str(root), "--scene", "2", "--pred", str(pred), "--json"]) == 0
+    captured = capsys.readouterr()
+    car = json.loads(captured.out)["classes"]["car"]
+    assert (car["gt"], car["predictions"], car["tp"]) == (6, 5, 4)
+    assert car["precision"] == pytest.approx(0.8) and car["recall"] == pytest.approx(4 / 6)
+    assert "--min-points 20 not applied" in captured.err and json.loads(captured.out)["min_points_applied"] is False
+
+
+def test_eval_refuses_ground_truth_with_an_unreadable_line(folder, tmp_path):
+    root, bad = folder
+    assert_clean_error(run_cli("eval", "--gt", str(root), "--scene", "0", "--pred", str(tmp_path)),
+                       f"label_02/{SEQ}.txt: line {bad['fields']}: expected 17 or 18 fields")
 
 
 # ------------------------------------------------------------------------------------------ real data

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import DriveError, LabelError
 from ..model.drive import Frame
 from .kitti import read_kitti_calib, rig_from_kitti_calib
@@ -36,9 +38,11 @@ from .kitti_tracking import (
 
 class KittiTrackingLabels(KittiTrackingDrive):
     """One sequence of a labels-only KITTI tracking folder: frames without sweeps or images.
-    ``unread_lines``: the label file's lines left out, as errors naming the file and the line."""
+    ``unread_lines``: the label file's lines left out, as errors naming the file and the line;
+    ``T_rect_velo`` (4, 4): Velodyne -> the rectified camera-0 frame its label lines are in."""
 
     unread_lines: list[LabelError]
+    T_rect_velo: np.ndarray
 
 
 def labels_only_root(path: str | Path) -> Path | None:
@@ -100,5 +104,5 @@ def open_tracking_labels(path: str | Path, sequence: str | int | None = None) ->
     drive = KittiTrackingLabels(tracking_drive_name(root, seq), root, rig_from_kitti_calib(calib, {}, f"kitti-tracking-{seq}"), frames)
     drive.sequence, drive.sequences, drive.notes = seq, sequences, notes
     drive.has_poses = (root / "oxts" / f"{seq}.txt").is_file()
-    drive.unread_lines = unread
+    drive.unread_lines, drive.T_rect_velo = unread, calib.T_rect_velo
     return drive
