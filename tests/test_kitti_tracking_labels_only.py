@@ -162,6 +162,20 @@ def test_eval_refuses_ground_truth_with_an_unreadable_line(folder, tmp_path):
                        f"label_02/{SEQ}.txt: line {bad['fields']}: expected 17 or 18 fields")
 
 
+def test_a_full_folders_label_error_names_the_line_counting_blank_lines(tmp_path):
+    """The strict reader of a folder with sweeps names the file's own line number: a blank line
+    before the bad one counts (it used to count only the lines with text)."""
+    from fusionlabel.errors import LabelError
+    from fusionlabel.io.kitti import read_kitti_calib
+    from fusionlabel.io.kitti_tracking import read_tracking_labels
+
+    (tmp_path / "calib.txt").write_text(CALIB)
+    labels = tmp_path / "0000.txt"
+    labels.write_text(line(0, 0, "Car", 0.0, 20.0) + "\n\n" + line(1, 0, "Car", 0.0, 20.0, (4.0, 1.8, 0.0)) + "\n")
+    with pytest.raises(LabelError, match=r"0000.txt: line 3: Car: dimensions h, w, l must be positive"):
+        read_tracking_labels(labels, read_kitti_calib(tmp_path / "calib.txt"))
+
+
 # ------------------------------------------------------------------------------------------ real data
 def test_real_21_sequences_check_without_a_crash(realdata, capsys):
     """Every sequence of the real labels-only folder (8,008 frames, 47,262 objects, 917 tracks; README
