@@ -59,7 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def open_checked(path: Path, scene: str | None):
-    """The drive of a drive folder or of a project folder (read without the project's lock), its
+    """The drive of a drive folder (one sequence of a labels-only KITTI tracking folder: a drive
+    without sweeps, :mod:`fusionlabel.io.kitti_tracking_labels`) or of a project folder (read without the project's lock), its
     labels by frame index, where they come from (``project`` or ``drive``), the tracks marked
     absent by frame index and the waivers (a project's; none for a drive)."""
     from ..io.drives import open_drive
