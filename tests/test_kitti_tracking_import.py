@@ -405,15 +405,21 @@ def test_labels_only_sequence_exports_with_image_size(exported, tmp_path):
 
 def test_tracking_folder_without_sweeps_says_what_is_missing(exported, tmp_path):
     """Labels and calibration but no velodyne/: the error names the missing sweeps, with or without
-    --scene or --image-size (they used to say the option does not apply to KITTI tracking folders)."""
+    --scene or --image-size (they used to say the option does not apply to KITTI tracking folders),
+    and says that `check` can check the labels; without label files either, it says what is there."""
     _, root, _ = exported
     labels_only = tmp_path / "kt"
     for name in ("label_02", "calib"):
         shutil.copytree(root / name, labels_only / name)
     for scene, size in ((None, None), ("3", None), (None, (1242, 375)), ("3", (1242, 375))):
-        with pytest.raises(DriveError, match=r"needs its sweeps in velodyne/<seq>/.*has label_02/, calib/") as e:
+        with pytest.raises(DriveError, match=r"kt/velodyne: no sweeps; .* holds labels only \(label_02/, calib/\): "
+                                             r"`fusionlabel check` can check them") as e:
             open_drive(labels_only, scene=scene, image_size=size)
         assert "--scene" not in str(e.value) and "only applies" not in str(e.value)
+    for label_file in (labels_only / "label_02").iterdir():
+        label_file.unlink()
+    with pytest.raises(DriveError, match=r"needs its sweeps in velodyne/<seq>/.*has label_02/, calib/"):
+        open_drive(labels_only, scene="3")
 
 
 def test_import_estimate_poses_drops_the_identity_pose_note(exported, tmp_path, capsys):

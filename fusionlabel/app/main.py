@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..deferred_signals import HELD, stop_text
 from ..errors import FusionLabelError, InputError
+from ..io.kitti_tracking_labels import labels_only_error
 
 
 def sample_data_path() -> Path:
@@ -73,6 +74,9 @@ def open_project(path: str | Path, project_folder: str | Path | None = None, sce
     if not is_drive_folder(path):
         from ..io.drives import LAYOUTS
 
+        if (labels_only := labels_only_error(path)) is not None:
+            raise labels_only
+
         raise InputError(path, f"neither a drive nor a fusionlabel project (project.sqlite): expected {LAYOUTS}")
     return Project.open_or_create_for_drive(path, project_folder, scene=scene)
 
@@ -91,6 +95,8 @@ def launch(path: str | Path | None = None, frame: str | None = None, project_fol
         if not path.exists():
             raise InputError(path, "the sample drive is missing; create it with "
                                    "`fusionlabel simulate --out sample_data` or pass a drive: fusionlabel open PATH")
+    elif (labels_only := labels_only_error(path)) is not None:
+        raise labels_only      # before asking for a display: the folder cannot be opened anywhere
     check_display()
     try:
         from PyQt6.QtCore import QCoreApplication, Qt

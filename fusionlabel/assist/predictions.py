@@ -44,10 +44,14 @@ def T_rect_lidar(drive: Drive, index: int) -> np.ndarray:
     """(4, 4) LiDAR -> the camera frame KITTI-format boxes of this frame are written in."""
     from ..io.kitti import read_kitti_calib
 
+    from ..io.kitti_tracking_labels import KittiTrackingLabels
+
     frame = drive.frames[index]
     calib = drive.root / "calib" / f"{frame.frame_id}.txt"
     if calib.is_file():
         return read_kitti_calib(calib).T_rect_velo
+    if isinstance(drive, KittiTrackingLabels):    # no camera without images: its labels' own frame
+        return drive.T_rect_velo
     rig = drive.rig(index)
     if not rig.cameras:
         from ..io.kitti_tracking import KittiTrackingDrive

@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "capture times against their sweep; and its labels (a project's cuboids, else the drive's own): "
                                    "empty, floating or sunk boxes, sizes outside the class's, duplicates, tracks that "
                                    "change class or size, jump or flip their heading, skip frames (not marked absent) or carry on "
-                                   "under another ID. A project's findings a QA lead waived (--waive ID "
+                                   "under another ID. A KITTI tracking folder of labels and calibration only (no velodyne/) gets "
+                                   "the label checks that need no sweep, its unreadable lines named by file and line. "
+                                   "A project's findings a QA lead waived (--waive ID "
                                    "--reason TEXT) are counted, not listed. Exit code 0: nothing found (or all "
                                    "waived); 3: findings (listed); 2: bad input.")
     add_drive_or_project(p, "its drive and its cuboids")
@@ -57,12 +59,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def open_checked(path: Path, scene: str | None):
-    """The drive of a drive folder or of a project folder (read without the project's lock), its
+    """The drive of a drive folder (one sequence of a labels-only KITTI tracking folder: a drive
+    without sweeps, :mod:`fusionlabel.io.kitti_tracking_labels`) or of a project folder (read without the project's lock), its
     labels by frame index, where they come from (``project`` or ``drive``), the tracks marked
     absent by frame index and the waivers (a project's; none for a drive)."""
     from ..io.drives import open_drive
+    from ..io.kitti_tracking_labels import labels_only_root, open_tracking_labels
     from ..store.project import is_project
 
+    if path.is_dir() and labels_only_root(path) is not None:
+        return open_tracking_labels(path, scene), None, "drive", {}, []
     if path.is_dir() and is_project(path):
         from ..qa.project_labels import read_project
 
@@ -79,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
     from ..qa.file_problems import new_file_findings
     from ..qa.findings import counts
     from ..qa.label_check import check_labels, drive_labels
+    from ..io.kitti_tracking_labels import KittiTrackingLabels
     from ..qa.waivers import apply_waivers
     from ..store.project import is_project
+    from ..qa.labels_only import add_labels_only_parts
 
     check_waivers.validate(args, args.drive.is_dir() and is_project(args.drive))
     if args.unwaive:
@@ -90,15 +98,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     _validate_decode(args)
     drive, labels, source, absent, waivers = open_checked(args.drive, args.scene)
+    sweepless = isinstance(drive, KittiTrackingLabels)
+    if sweepless:
+        refuse_sweep_options(args, drive)
     frames = parse_frames(args.frames, drive) if args.frames else None
-    report = None if args.labels_only else check_drive(drive, frames, poses=not args.no_poses, decode=args.decode_all,
-                                                       workers=args.workers, show_progress=not args.quiet)
+    report = None if args.labels_only or sweepless else check_drive(
+        drive, frames, poses=not args.no_poses, decode=args.decode_all, workers=args.workers,
+        show_progress=not args.quiet)
     label_report = None
     if not args.no_labels:
         label_report = check_labels(drive, drive_labels(drive) if labels is None else labels, source, frames,
-                                    absent=absent)
+                                    absent=absent, sweeps=not sweepless)
         if report is not None:   # a sweep both parts could not read is one finding
             label_report.findings = new_file_findings(label_report.findings, report.findings)
+        if sweepless:
+            add_labels_only_parts(label_report, drive)
     findings = (report.findings if report else []) + (label_report.findings if label_report else [])
     if args.waive:
         made = check_waivers.waive_findings(args, findings, frames is not None and len(set(frames)) < len(drive))
@@ -135,6 +149,19 @@ def _validate_decode(args: argparse.Namespace) -> None:
         raise InputError(None, "decodes the drive's files, which --labels-only skips: give one or the other",
                          where="--decode-all")
     check_workers(args.workers)
+
+
+def refuse_sweep_options(args: argparse.Namespace, drive) -> None:
+    """InputError naming the option for ``--decode-all`` or ``--no-labels`` on ``drive``, a sequence
+    of a labels-only KITTI tracking folder: it has no sweep or image to decode, and only labels."""
+    from ..errors import InputError
+
+    if args.decode_all:
+        raise InputError(drive.root / "velodyne", "no sweeps or images to decode: this KITTI tracking folder holds "
+                                                  "labels only", where="--decode-all")
+    if args.no_labels:
+        raise InputError(drive.root, "this KITTI tracking folder holds labels only: its label checks are all "
+                                     "`check` can run", where="--no-labels")
 
 
 def _finding_json(finding, waiver_of: dict) -> dict:

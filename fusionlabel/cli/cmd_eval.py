@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "ones as score 1), or a nuScenes results JSON")
     p.add_argument("--gt", type=Path, required=True,
                    help="a drive with labels, a project (its human and imported cuboids, on frames that have one "
-                        "or are marked done), or a folder of label files")
+                        "or are marked done), a folder of label files (with --drive), or a KITTI tracking "
+                        "folder of labels only (label_02/, calib/; no sweeps, so --min-points does not apply)")
     p.add_argument("--drive", type=Path, help="the drive, when --gt is a folder of label files")
     p.add_argument("--scene", default=None,
                    help="nuScenes dataroot: scene name, token or index; KITTI tracking folder: sequence (0003 or 3) "
@@ -144,7 +145,8 @@ def format_report(report: dict) -> str:
         lines.append(tracks_line(report["tracks"]))
     s = report["settings"]
     by_class = "".join(f", {c} {v:g}" for c, v in s.get("accept_iou_by_class", {}).items())
-    lines.append(f"{_n(report['frames'], 'frame')}; objects within {s['max_range']:g} m with >= {s['min_points']} points; "
+    points = f"with >= {s['min_points']} points" if report.get("min_points_applied", True) else "(points not counted)"
+    lines.append(f"{_n(report['frames'], 'frame')}; objects within {s['max_range']:g} m {points}; "
                  f"a pre-label needs no adjustment at BEV IoU >= {s['accept_iou']:g}{by_class}, its heading "
                  f"within {s.get('accept_heading_deg', 30.0):g} deg and its height range overlapping "
                  f">= {s.get('accept_height_iou', 0.5):g}")
@@ -258,6 +260,11 @@ def run(args: argparse.Namespace) -> int:
     for key, what in (("unscored_predictions", "prediction"), ("unscored_ground_truth", "ground-truth box")):
         if report[key]:
             notes.append(unscored_note(report[key], tuple(report["classes"]), what))
+    uncounted = bool(frames) and all(f.gt_points is None for f in frames)
+    report["min_points_applied"] = not uncounted
+    if uncounted:
+        notes.append(f"note: --min-points {args.min_points} not applied: the ground truth has no sweeps to count "
+                     "points in (a KITTI tracking folder of labels only); every box in range counts")
     unfinished = unfinished_prelabel_note(args.pred)
     if unfinished:
         notes.append(unfinished)

@@ -99,6 +99,10 @@ def _open_layout(path: Path, layout: str | None, scene: str | None, image_size: 
     if layout == "kitti_tracking":
         return open_kitti_tracking(path, sequence=scene, image_size=image_size)
     if layout is None:
+        from .kitti_tracking_labels import labels_only_error
+
+        if (labels_only := labels_only_error(path)) is not None:
+            raise labels_only
         missing = _tracking_without_sweeps(path)
         if missing:
             raise DriveError(path, f"a KITTI tracking folder needs its sweeps in velodyne/<seq>/<frame>.bin; "

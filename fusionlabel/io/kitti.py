@@ -246,14 +246,18 @@ def parse_kitti_label_line(line: str, path: Path, lineno: int, tracking: bool = 
 def read_kitti_label_file(path: str | Path, tracking: bool = False) -> list[KittiLabelLine]:
     """All lines of a KITTI label file (DontCare included), validated; errors name file and line."""
     path = Path(path)
+    return [parse_kitti_label_line(line, path, n, tracking)
+            for n, line in enumerate(label_file_text(path).splitlines(), 1) if line.strip()]
+
+
+def label_file_text(path: Path) -> str:
+    """The text of label file ``path``; LabelError naming it when it is missing or unreadable."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        return path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         raise LabelError(path, "label file not found") from None
     except OSError as e:
         raise LabelError(path, f"cannot read label file: {e.strerror}") from None
-    return [parse_kitti_label_line(line, path, n, tracking)
-            for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
 def label_from_kitti(line: KittiLabelLine, T_velo_rect: np.ndarray, path: Path, lineno: int | None = None,

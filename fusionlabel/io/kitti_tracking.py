@@ -49,9 +49,10 @@ from .kitti import (
     EXTRINSIC_TOLERANCE,
     KittiCalib,
     KittiLabelLine,
+    label_file_text,
     label_from_kitti,
+    parse_kitti_label_line,
     read_kitti_calib,
-    read_kitti_label_file,
     rig_from_kitti_calib,
 )
 from .kitti_truncation import LEVEL
@@ -107,7 +108,9 @@ def tracking_sequences(root: str | Path) -> list[str]:
     return sorted(p.name for p in velodyne.iterdir() if p.is_dir()) if velodyne.is_dir() else []
 
 
-def _pick_sequence(root: Path, sequences: list[str], sequence: str | int | None) -> str:
+def pick_sequence(root: Path, sequences: list[str], sequence: str | int | None) -> str:
+    """The sequence of ``sequences`` that ``sequence`` names (``0003`` or 3; the only one when None);
+    DriveError at ``scene`` listing the sequences otherwise."""
     listing = ", ".join(sequences[:30]) + (" …" if len(sequences) > 30 else "")
     if not sequences:
         raise DriveError(root / "velodyne", "no sequence folders: expected velodyne/<seq>/<frame>.bin")
@@ -216,30 +219,77 @@ def oxts_text(rows: np.ndarray) -> str:
     return "".join(line(r) + "\n" for r in rows)
 
 
+def tracking_poses(root: Path, seq: str, calib: KittiCalib, last: int, framed_by: str,
+                   notes: list[str]) -> np.ndarray:
+    """``T_world_lidar`` (last + 1, 4, 4) of frames 0 to ``last`` of sequence ``seq``: from
+    ``oxts/<seq>.txt`` when there is one (it must reach frame ``last``, which ``framed_by`` holds),
+    else the identity, with a line in ``notes``."""
+    oxts_path = root / "oxts" / f"{seq}.txt"
+    if not oxts_path.is_file():
+        notes.append(f"no oxts/{seq}.txt: ego poses are the identity (every frame at the world origin)")
+        return np.tile(np.eye(4), (last + 1, 1, 1))
+    oxts = read_oxts(oxts_path)
+    if len(oxts) <= last:
+        raise DriveError(oxts_path, f"{len(oxts)} records, but {framed_by} has frame {last}: expected one line per frame")
+    if calib.Tr_imu_to_velo is None:
+        raise CalibrationError(calib.path, "missing key (needed to place the Velodyne on the oxts poses)",
+                               where="Tr_imu_to_velo")
+    T_velo_imu = np.eye(4)
+    T_velo_imu[:3, :] = calib.Tr_imu_to_velo
+    if rotation_error(T_velo_imu[:3, :3]) > EXTRINSIC_TOLERANCE:
+        raise CalibrationError(calib.path, "rotation part is not a rotation (orthonormal, det +1): error "
+                                           f"{rotation_error(T_velo_imu[:3, :3]):.2e}", where="Tr_imu_to_velo")
+    return poses_from_oxts(oxts) @ invert_T(T_velo_imu)
+
+
 # ------------------------------------------------------------------------------------ labels
 @dataclass(frozen=True)
-class _Entry:
+class LabelEntry:
+    """One line of a label file, parsed, with its line number in the file."""
+
     line: KittiLabelLine
     lineno: int
 
 
-def _label_entries(label_path: str | Path) -> dict[int, list[_Entry]]:
-    """The lines of a ``label_02/<seq>.txt`` file (DontCare included) grouped by frame number."""
+def label_entries(label_path: str | Path, problems: list[LabelError] | None = None) -> dict[int, list[LabelEntry]]:
+    """The lines of a ``label_02/<seq>.txt`` file (DontCare included) grouped by frame number.
+
+    A line that cannot be read raises LabelError naming the file and the line; with ``problems``
+    it is left out and its error appended there instead (a file that cannot be read still raises)."""
     label_path = Path(label_path)
-    by_frame: dict[int, list[_Entry]] = {}
-    for k, line in enumerate(read_kitti_label_file(label_path, tracking=True)):
-        if line.frame < 0:
-            raise LabelError(label_path, f"frame number must be >= 0, got {line.frame}", where=f"line {k + 1}")
-        by_frame.setdefault(line.frame, []).append(_Entry(line, k + 1))
+    by_frame: dict[int, list[LabelEntry]] = {}
+    for n, text in enumerate(label_file_text(label_path).splitlines(), 1):
+        if not text.strip():
+            continue
+        try:
+            line = parse_kitti_label_line(text, label_path, n, tracking=True)
+            if line.frame < 0:
+                raise LabelError(label_path, f"frame number must be >= 0, got {line.frame}", where=f"line {n}")
+        except LabelError as e:
+            if problems is None:
+                raise
+            problems.append(e)
+            continue
+        by_frame.setdefault(line.frame, []).append(LabelEntry(line, n))
     return by_frame
 
 
-def _labels(entries: list[_Entry], T_velo_rect: np.ndarray, label_path: Path) -> list[CuboidLabel]:
+def tracking_cuboids(entries: list[LabelEntry], T_velo_rect: np.ndarray, label_path: Path,
+                     problems: list[LabelError] | None = None) -> list[CuboidLabel]:
+    """The objects of label lines ``entries`` as cuboids in the Velodyne frame: DontCare skipped,
+    ``Person`` marked sitting, track ID -1 as no track. A box that cannot be made (a size not above
+    0) raises LabelError naming the line; with ``problems`` it is left out and its error kept there."""
     out = []
     for e in entries:
         if e.line.type == "DontCare":
             continue
-        lab = label_from_kitti(e.line, T_velo_rect, label_path, e.lineno, truncation=LEVEL)
+        try:
+            lab = label_from_kitti(e.line, T_velo_rect, label_path, e.lineno, truncation=LEVEL)
+        except LabelError as err:
+            if problems is None:
+                raise
+            problems.append(err)
+            continue
         if e.line.type == SITTING_TYPE:   # KITTI tracking's name for KITTI object's Person_sitting
             lab = lab.with_(attributes={**lab.attributes, "pose": "sitting"})
         out.append(lab.with_(track_id=None) if e.line.track_id is not None and e.line.track_id < 0 else lab)
@@ -251,7 +301,7 @@ def read_tracking_labels(label_path: str | Path, calib: KittiCalib) -> dict[int,
     a line are absent); DontCare regions skipped, track IDs as strings."""
     label_path = Path(label_path)
     T = calib.T_velo_rect
-    return {n: _labels(entries, T, label_path) for n, entries in _label_entries(label_path).items()}
+    return {n: tracking_cuboids(entries, T, label_path) for n, entries in label_entries(label_path).items()}
 
 
 # ------------------------------------------------------------------------------------ the drive
@@ -270,7 +320,7 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None,
     if root is None:
         raise DriveError(path, "not a KITTI tracking folder: expected velodyne/<seq>/ (or training/velodyne/<seq>/)")
     sequences = tracking_sequences(root)
-    seq = _pick_sequence(root, sequences, sequence)
+    seq = pick_sequence(root, sequences, sequence)
 
     numbered: dict[int, Path] = {}
     for sweep in (root / "velodyne" / seq).glob("*.bin"):
@@ -305,31 +355,14 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None,
     rig = rig_from_kitti_calib(calib, sizes, f"kitti-tracking-{seq}")
 
     label_path = root / "label_02" / f"{seq}.txt"
-    by_frame = _label_entries(label_path) if label_path.is_file() else {}
+    by_frame = label_entries(label_path) if label_path.is_file() else {}
     for n, entries in sorted(by_frame.items()):
         if n not in numbered:
             raise LabelError(label_path, f"frame {n} has no sweep velodyne/{seq}/{n:06d}.bin (the sequence has "
                                          f"{len(numbers)} sweeps, frames {numbers[0]}-{numbers[-1]})",
                              where=f"line {entries[0].lineno}")
 
-    oxts_path = root / "oxts" / f"{seq}.txt"
-    if oxts_path.is_file():
-        oxts = read_oxts(oxts_path)
-        if len(oxts) <= numbers[-1]:
-            raise DriveError(oxts_path, f"{len(oxts)} records, but velodyne/{seq}/ has frame {numbers[-1]}: "
-                                        "expected one line per frame")
-        if calib.Tr_imu_to_velo is None:
-            raise CalibrationError(calib_path, "missing key (needed to place the Velodyne on the oxts poses)",
-                                   where="Tr_imu_to_velo")
-        T_velo_imu = np.eye(4)
-        T_velo_imu[:3, :] = calib.Tr_imu_to_velo
-        if rotation_error(T_velo_imu[:3, :3]) > EXTRINSIC_TOLERANCE:
-            raise CalibrationError(calib_path, "rotation part is not a rotation (orthonormal, det +1): error "
-                                               f"{rotation_error(T_velo_imu[:3, :3]):.2e}", where="Tr_imu_to_velo")
-        T_world_lidar = poses_from_oxts(oxts) @ invert_T(T_velo_imu)
-    else:
-        T_world_lidar = np.tile(np.eye(4), (numbers[-1] + 1, 1, 1))
-        notes.append(f"no oxts/{seq}.txt: ego poses are the identity (every frame at the world origin)")
+    T_world_lidar = tracking_poses(root, seq, calib, numbers[-1], f"velodyne/{seq}/", notes)
 
     T_velo_rect = calib.T_velo_rect
     frames = []
@@ -340,13 +373,17 @@ def open_kitti_tracking(path: str | Path, sequence: str | int | None = None,
             image_paths={f"image_{c}": found[n] for c, found in images.items() if n in found},
             timestamp_us=n * FRAME_PERIOD_US, T_world_vehicle=T_world_lidar[n],
             labels_source=_labels_loader(by_frame.get(n, []), T_velo_rect, label_path)))
-    here = root.resolve()
-    name = "/".join(part for part in (here.parent.name, here.name, seq) if part)   # no leading "/" at /
-    drive = KittiTrackingDrive(name, root, rig, frames)
+    drive = KittiTrackingDrive(tracking_drive_name(root, seq), root, rig, frames)
     drive.sequence, drive.sequences = seq, sequences
-    drive.has_poses, drive.notes = oxts_path.is_file(), notes
+    drive.has_poses, drive.notes = (root / "oxts" / f"{seq}.txt").is_file(), notes
     return drive
 
 
-def _labels_loader(entries: list[_Entry], T_velo_rect: np.ndarray, label_path: Path):
-    return lambda: _labels(entries, T_velo_rect, label_path)
+def tracking_drive_name(root: Path, seq: str) -> str:
+    """The name of sequence ``seq`` of the folder ``root``: ``<parent>/<root>/<seq>``."""
+    here = root.resolve()
+    return "/".join(part for part in (here.parent.name, here.name, seq) if part)   # no leading "/" at /
+
+
+def _labels_loader(entries: list[LabelEntry], T_velo_rect: np.ndarray, label_path: Path):
+    return lambda: tracking_cuboids(entries, T_velo_rect, label_path)

@@ -17,7 +17,7 @@ class Finding:
     ``subject``: what it is about (a camera name, ``poses``, ``frame 000003``); ``check``: a short
     stable identifier of the check (``coverage``, ``image-down``, ``principal-point``,
     ``lens-fold``, ``lens-map``, ``lens-tangential``, ``camera-distance``, ``lidar-up``, ``poses``, ``capture-time``, ``files``; for labels
-    ``label-empty``, ``label-ground``, ``label-size``, ``label-duplicate``, ``track-class``,
+    ``label-empty``, ``label-ground``, ``label-size``, ``label-duplicate``, ``label-file``, ``track-class``,
     ``track-size``, ``track-jump``, ``track-yaw-flip``, ``track-gap``, ``track-fragment``, ``track-end``);
     ``message``: what is wrong, with the numbers that show it; ``remedy``: what to do about it.
 

@@ -1,7 +1,9 @@
 """Where `fusionlabel eval` reads ground truth and predictions from.
 
 Ground truth is a drive (its own labels; KITTI object drives also give the camera field of view and
-DontCare areas as the evaluated region) or a folder of per-frame label files together with a drive.
+DontCare areas as the evaluated region), a folder of per-frame label files together with a drive, or
+one sequence of a KITTI tracking folder of labels only (:mod:`~fusionlabel.io.kitti_tracking_labels`:
+no sweeps, so no point counts and ``--min-points`` does not apply).
 Predictions are a folder of per-frame files (``<frame_id>.txt`` KITTI, score in column 16;
 ``<frame_id>.json`` native labels; one format per folder, a folder holding both is refused), a
 fusionlabel KITTI export (its ``label_2/``, :mod:`.export_labels`), a project (its current cuboids,
@@ -168,6 +170,7 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
     frame ID is appended to ``model_labels`` once per label left out.
     """
     from ..io.drives import open_drive
+    from ..io.kitti_tracking_labels import labels_only_root, open_tracking_labels
 
     from ..store.project import is_project
     from .project_labels import read_project
@@ -185,6 +188,11 @@ def load_eval_frames(pred: str | Path, gt: str | Path, drive: str | Path | None 
     gt_is_drive = drive is None
     if gt_project is not None:
         d = gt_project.drive
+    elif gt_is_drive and labels_only_root(gt) is not None:
+        d = open_tracking_labels(gt, scene)
+        if d.unread_lines:        # ground truth with a line left out would score its object as missing
+            raise d.unread_lines[0]
+        count = False             # no sweep to count points in: --min-points cannot apply (eval says so)
     elif gt_is_drive:
         try:
             d = open_drive(gt, scene)
