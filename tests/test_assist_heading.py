@@ -103,3 +103,27 @@ def test_simulated_moving_objects_face_the_way_the_simulator_drives_them(tracked
     assert matched >= 40
     assert facing >= 0.95 * matched and facing_with_cue >= 0.95 * matched
     assert facing_before < 0.85 * matched
+
+
+def test_a_walking_person_faces_the_way_they_walk():
+    """A person's box fit faces anywhere (a round footprint): a pedestrian whose track walks takes
+    its whole heading from the travel, a standing one and a rider keep theirs (a rider's axis comes
+    from the bicycle and is only turned end for end)."""
+    n = 12
+    poses = [T_from_Rt(rotation_z(0.4), (1.0 * i, 0.5 * i, 0.0)) for i in range(n)]
+    walk = np.array([np.cos(2.0), np.sin(2.0)])           # world direction, 1.4 m/s
+    frames = []
+    for i, T in enumerate(poses):
+        centre = np.array([20.0, 6.0]) + 0.14 * i * walk
+        walker = _box_in_lidar(T, (*centre, 0.9), 2.0 + np.pi / 2, size=(0.6, 0.8, 1.7))    # across the way
+        rider = _box_in_lidar(T, (*(centre + (0.0, 5.0)), 0.9), 2.0 + 0.2, size=(1.75, 0.6, 1.7))
+        standing = _box_in_lidar(T, (8.0, -4.0, 0.9), 1.0, size=(0.6, 0.8, 1.7))
+        frames.append([CuboidLabel(walker, "Pedestrian", "p1", 0.8, "model"),
+                       CuboidLabel(rider, "Cyclist", "p2", 0.8, "model"),
+                       CuboidLabel(standing, "Pedestrian", "p3", 0.8, "model")])
+    out = face_motion(frames, poses, [0.1 * i for i in range(n)])
+    for T, before, after in zip(poses, frames, out):
+        assert heading_difference(after[0].box.transformed(T).yaw, 2.0) < 1e-6
+        assert after[0].box.size == before[0].box.size and np.allclose(after[0].box.center, before[0].box.center)
+        assert heading_difference(after[1].box.transformed(T).yaw, 2.0 + 0.2) < 1e-6
+        assert after[2].box == before[2].box

@@ -2,7 +2,9 @@
 track that moves does. Every box of a track that travels clearly more than its detections' noise
 is turned, where needed, by 180° to face its direction of motion in the world frame; the box's axis
 stays the detector's (a fit to the points is finer than a direction from a few noisy centres).
-A track that does not move, and a box without a track, keep the detector's heading. Without ego
+A walking person is the exception: a person's footprint gives no axis to speak of (a round blob;
+KITTI's tracking labels put walkers' headings in every direction), while a person faces where they
+walk, so a moving pedestrian's box takes its whole heading from its travel. A track that does not move, and a box without a track, keep the detector's heading. Without ego
 poses (every pose the same) the travel seen is the ego's as much as the object's (a parked car
 passes by at the ego's speed): nothing is turned.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.annotation import CuboidLabel
+from ..qa.classes import canonical
 
 MOTION_WINDOW = 1.0   # seconds each side of a frame over which a track's travel is measured
 MIN_TRAVEL = 1.0      # metres over that window: four times a detection's centre noise (0.25 m)
@@ -40,7 +43,10 @@ def face_motion(labels: list[list[CuboidLabel]], poses: list[np.ndarray], times:
         turned = []
         for lab in frame:
             way = _motion(centres.get(lab.track_id, {}), t, i) if lab.track_id is not None else None
-            if way is not None:
+            if way is not None and canonical(lab.label) == "pedestrian":
+                along = R[:2, :2].T @ way
+                lab = lab.with_(box=lab.box.with_(yaw=float(np.arctan2(along[1], along[0]))))
+            elif way is not None:
                 facing = R[:2, :2] @ np.array([np.cos(lab.box.yaw), np.sin(lab.box.yaw)])
                 if float(facing @ way) < 0.0:
                     lab = lab.with_(box=lab.box.with_(yaw=lab.box.yaw + np.pi))
