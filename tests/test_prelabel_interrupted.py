@@ -31,8 +31,8 @@ import os, signal, sys, time
 # Ctrl+C as in a terminal: a test run started in the background (a CI job) hands its children
 # SIGINT ignored, and Python then leaves it ignored
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from fusionlabel.assist import detector, prelabel, prelabel_project
-detect = detector.PointDetector.detect_frame
+from fusionlabel.assist import builtin, prelabel, prelabel_project
+detect = builtin.GeometricDetector.detect_frame
 def slow(self, drive, index):
     time.sleep(0.3)
     found = detect(self, drive, index)
@@ -40,7 +40,7 @@ def slow(self, drive, index):
         with open(os.environ["FL_TEST_MARKS"], "a") as f:
             f.write(f"{index}\\n")
     return found
-detector.PointDetector.detect_frame = slow
+builtin.GeometricDetector.detect_frame = slow
 prelabel.BATCH_SECONDS = prelabel_project.BATCH_SECONDS = float(os.environ.get("FL_TEST_BATCH_SECONDS", 0.5))
 from fusionlabel.cli.main import main
 sys.exit(main(sys.argv[1:]))

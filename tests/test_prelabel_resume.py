@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from fusionlabel.assist import detector as detector_module
+from fusionlabel.assist import builtin as builtin_module
 from fusionlabel.assist import prelabel as prelabel_module
 from fusionlabel.assist.prelabel_manifest import MANIFEST
 from fusionlabel.cli.main import main
@@ -33,7 +33,7 @@ def detections(monkeypatch):
     """The frames the detector is run on, in order; ``stop_after[0] = N`` makes the N+1-th frame
     stop the run as Ctrl+C does (a batch is stored after every frame)."""
     seen, stop_after = [], [None]
-    detect = detector_module.PointDetector.detect_frame
+    detect = builtin_module.GeometricDetector.detect_frame
 
     def counted(self, drive, index):
         if stop_after[0] is not None and len(seen) >= stop_after[0]:
@@ -42,7 +42,7 @@ def detections(monkeypatch):
         seen.append(index)
         return detect(self, drive, index)
 
-    monkeypatch.setattr(detector_module.PointDetector, "detect_frame", counted)
+    monkeypatch.setattr(builtin_module.GeometricDetector, "detect_frame", counted)
     monkeypatch.setattr(prelabel_module, "BATCH_SECONDS", 0.0)
     return seen, stop_after
 
