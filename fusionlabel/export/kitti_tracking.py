@@ -27,6 +27,7 @@ import numpy as np
 
 from ..geometry.transforms import invert_T
 from ..io.kitti import KittiCalib, read_kitti_calib
+from ..io.kitti_layout import kitti_origin
 from ..io.kitti_tracking import OXTS_DEFAULT_ORIGIN, oxts_from_poses, oxts_text, read_oxts
 from ..model.annotation import CuboidLabel
 from .base import frame_ranges
@@ -81,7 +82,7 @@ class KittiTrackingExporter(KittiExporter):
     def begin(self) -> None:
         super().begin()
         self.seq = check_sequence(self.options.sequence if self.options.sequence is not None
-                                  else getattr(self.drive, "sequence", None) or "0000")
+                                  else kitti_origin(self.drive)[1] or "0000")
         first = self.frames[0] if self.frames else 0
         src_calib = self.source_calib(first)
         self.level = KittiExporter.levelling(self, first)     # one levelled camera for the sequence
