@@ -129,7 +129,8 @@ def frames_of_files(drive: Drive, stems: list[str]) -> dict[str, int | None]:
 def kitti_lines(labels: list[CuboidLabel], T_rect: np.ndarray, proj=None, with_score: bool = True) -> str:
     """KITTI (object) label text for ``labels`` (LiDAR frame); a 16th column holds the score when
     asked. A kept ``truncated`` marked as a KITTI tracking level is written as a fraction, as the
-    KITTI exporter writes it (:func:`~fusionlabel.io.kitti_truncation.truncation_written`)."""
+    KITTI exporter writes it (:func:`~fusionlabel.io.kitti_truncation.truncation_written`); the
+    occlusion level as :func:`_occlusion_written` says."""
     from ..io.kitti import kitti_from_cuboid
     from ..io.kitti_truncation import FRACTION, TRUNCATION_SCALE, truncation_written
 
@@ -142,7 +143,7 @@ def kitti_lines(labels: list[CuboidLabel], T_rect: np.ndarray, proj=None, with_s
         if lab.source != "model":
             trunc = truncation_written(float(lab.attributes.get("truncated", 0.0)),
                                        lab.attributes.get(TRUNCATION_SCALE), FRACTION, projected)
-        occ = int(lab.attributes.get("occluded", 0)) if lab.source != "model" else 0
+        occ = _occlusion_written(lab, (h, w, l, x, y, z, ry), alpha)
         name = lab.label.replace(" ", "_")
         row = (f"{name} {trunc:.2f} {occ:d} {alpha:.4f} {x1:.2f} {y1:.2f} {x2:.2f} {y2:.2f} "
                f"{h:.4f} {w:.4f} {l:.4f} {x:.4f} {y:.4f} {z:.4f} {ry:.4f}")
@@ -150,6 +151,25 @@ def kitti_lines(labels: list[CuboidLabel], T_rect: np.ndarray, proj=None, with_s
             row += f" {lab.score:.4f}"
         rows.append(row)
     return "".join(r + "\n" for r in rows)
+
+
+def _occlusion_written(lab: CuboidLabel, hwl_xyz_ry, alpha: float) -> int:
+    """The occlusion level of ``lab``'s line, by the KITTI exporter's rule with no LiDAR sweep to
+    estimate from (:mod:`~fusionlabel.io.kitti_occlusion`): a model's 0; the annotator's choice; the
+    stored ``occluded`` while the box is as imported (or nothing tells); 3, unknown, once it was
+    edited; 0 for a label that stores none."""
+    from ..io.kitti_occlusion import UNKNOWN_LEVEL, box_as_imported, chosen_occlusion_level
+
+    if lab.source == "model":
+        return 0
+    chosen = chosen_occlusion_level(lab)
+    if chosen is not None:
+        return chosen
+    if "occluded" not in lab.attributes:
+        return 0
+    if lab.source == "import" and box_as_imported(lab.attributes, hwl_xyz_ry, alpha) is False:
+        return UNKNOWN_LEVEL
+    return int(lab.attributes["occluded"])
 
 
 def write_kitti_predictions(path: str | os.PathLike, labels: list[CuboidLabel], drive: Drive, index: int) -> None:

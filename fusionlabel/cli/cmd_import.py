@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..export.native_output import IMPORT_OUTPUT
     from ..io.drives import open_drive
+    from ..io.kitti_layout import kitti_layout_meta
     from ..io.nuscenes import is_nuscenes_root, open_nuscenes
     from ..io.openlabel import read_openlabel
     from ..wording import counted
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         return upright_points(points, T_new_old)
 
     poses = [f.T_world_vehicle for f in drive.frames]
-    meta = {"imported_from": str(drive.root)}
+    meta = {"imported_from": str(drive.root), **kitti_layout_meta(drive)}
     if args.estimate_poses:
         poses = estimated_poses(drive, args.source, args.quiet, sweep, synthesised_times=time_note is not None)
         meta["ego_poses"] = "estimated from the sweeps (fusionlabel.assist.odometry, planar: x, y, yaw)"

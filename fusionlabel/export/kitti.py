@@ -3,7 +3,9 @@
 Boxes go to the rectified camera frame (bottom-centre location, ``rotation_y``) through
 :func:`fusionlabel.io.kitti.kitti_from_cuboid`; alpha is the observation angle ``ry - atan2(x, z)``;
 the 2D box is the projected cuboid clipped to the image (and, for an undistorted or levelled image,
-to the part the camera saw); truncation is the clipped-off fraction of the projection; occlusion is estimated from LiDAR returns (see :mod:`fusionlabel.export.views`).
+to the part the camera saw); truncation is the clipped-off fraction of the projection; occlusion is estimated from LiDAR returns (see :mod:`fusionlabel.export.views`), unless an
+annotator set it in the attribute panel (:mod:`~fusionlabel.io.kitti_occlusion`: their choice wins,
+over the estimate and over a kept imported ``occluded``).
 
 Untouched imported KITTI objects (``source == "import"`` with KITTI's fields in their attributes
 and an alpha that still agrees with the box) keep their original 2D box, truncation, occlusion and
@@ -25,9 +27,10 @@ import numpy as np
 
 from ..assist.ground import UP_MIN_POINTS, UP_RANGE, GroundUp, ground_up
 from ..errors import PointCloudError
-from ..geometry.transforms import angle_difference, invert_T, normalize_angle
+from ..geometry.transforms import invert_T, normalize_angle
 from ..io.kitti import KittiCalib, KittiLabelLine, kitti_from_cuboid, read_kitti_calib, read_kitti_label_file
 from ..io.kitti_tracking import KittiTrackingDrive
+from ..io.kitti_occlusion import UNKNOWN_LEVEL, box_as_imported, chosen_occlusion_level, kitti_number
 from ..io.kitti_truncation import (FRACTION, LEVEL, SCALES, TRUNCATION_SCALE, truncation_level,
                                    truncation_written)
 from ..model.annotation import CuboidLabel
@@ -41,7 +44,6 @@ from .views import kitti_occlusion_level, object_views, pinhole_of, seen_region,
 KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
 
 QUARTER_TURN_SNAP = np.radians(1.0)   # a camera azimuth this close to a quarter turn is snapped to it
-ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the object was edited
 OUTSIDE_BBOX = (-1.0, -1.0, -1.0, -1.0)
 UP_SWEEPS = 5   # sweeps, spread over the exported frames, whose ground gives "up" (rigs without a vehicle frame)
 
@@ -92,7 +94,7 @@ def _angle6(a: float) -> float:
 
 def _geometry_key(kind: str, *values: float) -> tuple[str, ...]:
     """A box as KITTI writes it (type and 2-decimal h w l x y z ry), for matching to a source line."""
-    return (kind, *(f"{v:.2f}".replace("-0.00", "0.00") for v in values))
+    return (kind, *(kitti_number(v) for v in values))
 
 
 def velodyne_turn(T_cam_lidar: np.ndarray, T_up_lidar: np.ndarray | None = None) -> np.ndarray | None:
@@ -333,11 +335,9 @@ class KittiExporter(Exporter):
             return False
         try:
             bbox = tuple(float(v) for v in a["bbox_2d"])
-            if "kitti_geometry" in a:
-                return _geometry_key(geometry[0], *a["kitti_geometry"]) == geometry and len(bbox) == 4
-            if source_lines is not None:
+            if source_lines is not None and "kitti_geometry" not in a:
                 return source_lines.get(geometry) == tuple(f"{v:.2f}" for v in bbox)
-            return abs(angle_difference(float(a["alpha"]), alpha_now)) < ALPHA_TOLERANCE and len(bbox) == 4
+            return bool(box_as_imported(a, [float(v) for v in geometry[1:]], alpha_now)) and len(bbox) == 4
         except (TypeError, ValueError):
             return False
 
@@ -386,6 +386,7 @@ class KittiExporter(Exporter):
                 warp = self.warp(i)
                 views = object_views(points, [b.box for b, _ in labels], T_image_lidar, camera,
                                      seen=None if warp is None else warp[1])
+            unseen = False
             if keep:
                 a = lab.attributes
                 occ, alpha, bbox = int(a["occluded"]), float(a["alpha"]), a["bbox_2d"]
@@ -398,11 +399,15 @@ class KittiExporter(Exporter):
                         self.summary.skip(f"outside camera {self.camera} (--outside drop)", lab.label)
                         continue
                     self.outside += 1
-                    trunc, occ, bbox = (2 if self.tracking else 1.0), 3, OUTSIDE_BBOX
+                    unseen = True
+                    trunc, occ, bbox = (2 if self.tracking else 1.0), UNKNOWN_LEVEL, OUTSIDE_BBOX
                 else:
                     trunc, occ, bbox = v.truncation, kitti_occlusion_level(v.occluded), v.rect
                     if self.tracking:
                         trunc = truncation_level(trunc)
+            chosen = chosen_occlusion_level(lab)      # the annotator's, over the import's and the estimate
+            if chosen is not None and not unseen:     # an unseen object's line stays "not in this camera"
+                occ = chosen
             prefix = prefix_for(lab) if prefix_for else ""
             self.scored += lab.score is not None
             lines.append(format_kitti_line(cls, trunc, occ, alpha, bbox, (h, w, l), (x, y, z), ry, lab.score, prefix,

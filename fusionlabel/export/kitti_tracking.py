@@ -19,6 +19,11 @@ has); 2D boxes still use each frame's exact geometry. The calibration file has t
 layout (:func:`tracking_calib_text`). From a KITTI tracking sequence (or KITTI object folder) the
 source calibration is kept (its text, when it already has that layout) and the DontCare regions of
 the source label file are written back in their frames.
+
+The sequence is named by ``--sequence``, else after the source's (a KITTI tracking sequence, its
+native copy or a project on either: :func:`~fusionlabel.io.kitti_layout.kitti_origin`), else ``0000``.
+The frames of a KITTI object folder (or of its copy) are unrelated scenes: they are written as one
+sequence all the same, and the summary says that they are separate scenes whose track IDs link nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import numpy as np
 
 from ..geometry.transforms import invert_T
 from ..io.kitti import KittiCalib, read_kitti_calib
+from ..io.kitti_layout import OBJECT, kitti_origin
 from ..io.kitti_tracking import OXTS_DEFAULT_ORIGIN, oxts_from_poses, oxts_text, read_oxts
 from ..model.annotation import CuboidLabel
 from .base import frame_ranges
@@ -81,7 +87,7 @@ class KittiTrackingExporter(KittiExporter):
     def begin(self) -> None:
         super().begin()
         self.seq = check_sequence(self.options.sequence if self.options.sequence is not None
-                                  else getattr(self.drive, "sequence", None) or "0000")
+                                  else kitti_origin(self.drive)[1] or "0000")
         first = self.frames[0] if self.frames else 0
         src_calib = self.source_calib(first)
         self.level = KittiExporter.levelling(self, first)     # one levelled camera for the sequence
@@ -188,6 +194,10 @@ class KittiTrackingExporter(KittiExporter):
                           f"{where}; the reader puts the world origin at the first frame")
 
     def note_common(self) -> None:
+        if kitti_origin(self.drive)[0] == OBJECT and len(self.written) > 1:
+            self.summary.note(f"the frames come from a KITTI object folder: they are {len(self.written)} separate "
+                              f"scenes, not one recording, written as one sequence ({self.seq}); their track IDs are "
+                              "not linked across frames (no object is followed from one frame to the next)")
         if self.untracked:
             self.summary.note(f"{self.untracked} object(s) without a track ID: each got a new KITTI track ID")
         if self.calib_mismatch:

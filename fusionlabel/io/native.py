@@ -607,6 +607,19 @@ def _labels_loader(path: Path):
     return lambda: read_labels(path)
 
 
+def _meta(meta: Any, ix: _Index) -> dict:
+    """drive.yaml's free-form ``meta`` (empty when absent or not a mapping), its KITTI layout
+    entries checked (:mod:`.kitti_layout`: the KITTI tracking export names files after the sequence)."""
+    from .kitti_layout import meta_problem
+
+    if not isinstance(meta, dict):
+        return {}
+    problem = meta_problem(meta)
+    if problem is not None:
+        ix.fail(f"meta.{problem[0]}", problem[1])
+    return dict(meta)
+
+
 def open_native_drive(path: str | os.PathLike) -> Drive:
     """Open a native drive folder (or its drive.yaml). Reads the index and the rig only."""
     from .rig_yaml import load_rig
@@ -663,6 +676,7 @@ def open_native_drive(path: str | os.PathLike) -> Drive:
     # Sweeps (.fri included) load through io.pointcloud.read_points and so get the checks every
     # sweep reader shares: a 0-byte file and non-finite x/y/z are refused there.
     drive = Drive(name, root, rig, frames)
+    drive.meta = _meta(doc.get("meta"), ix)
     attach_records(drive, doc.get("nuscenes"), [spec.get("nuscenes") for spec in frames_spec], cameras, ix.fail)
     return drive
 

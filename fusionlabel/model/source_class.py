@@ -15,8 +15,8 @@ names of their source (``Car``, ``vehicle.emergency.police``, ``Person_sitting``
   without_rider), ``pose`` (KITTI's Person_sitting, nuScenes' pedestrian.moving / standing /
   sitting_lying_down), ``parked`` (nuScenes' vehicle.parked / moving / stopped), ``emergency``
   (nuScenes' vehicle.emergency.* categories yes, its other vehicle.* categories no) and ``occlusion``
-  (KITTI's occluded 0-2, nuScenes' visibility levels; shown in the attribute panel, while exports
-  still estimate occlusion from the LiDAR returns). A state the
+  (KITTI's occluded 0-2, nuScenes' visibility levels; shown in the attribute panel; the KITTI
+  exports write it only once an annotator changed it, :mod:`fusionlabel.io.kitti_occlusion`). A state the
   source does not give is stored as null, unknown: an import never invents a rider, a pose or a
   parked car (the class default would).
 """
