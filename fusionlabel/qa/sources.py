@@ -19,7 +19,6 @@ from pathlib import Path
 from ..errors import InputError
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
-import numpy as np
 
 from .datasets import count_points, kitti_camera_region, track_gap_boxes
 from .detection import EvalFrame
