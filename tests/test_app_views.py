@@ -578,6 +578,33 @@ def test_locking_a_class_keeps_the_object_list_s_width(qtbot, bare_window):
             assert header.sectionSize(col) >= QFontMetrics(item.font()).horizontalAdvance(item.text()) + 4
 
 
+def test_editing_a_pre_label_keeps_the_object_list_s_width(qtbot, bare_window):
+    """Nudging or turning a pre-label adds "edited" to its status: the status column (and the
+    list, and the views beside it) keeps its width, as when a class is locked; the status shows
+    in full. (The views used to move 20-odd pixels left at an annotator's first edit of a pre-label.)"""
+    w = bare_window
+    s, objects = w.session, w.objects
+    from fusionlabel.assist.prelabel_project import prelabel_command
+
+    add_boxes(s, [(12.0, 0.0, -1.0)], cls="car")
+    size = s.ontology.get("car").default_size
+    pre = CuboidLabel(Cuboid((20.0, -4.0, -1.0), size), "car", None, 0.87, "model")
+    s.apply(prelabel_command(s.document, {s.frame: [pre]}, "test")[0], work=False)
+    qtbot.wait(50)
+    header, col = objects.horizontalHeader(), objects.COLUMNS.index("status")
+    widths = (header.sectionSize(col), objects.width(), w.bev.width())
+    s.select([s.annotations()[-1].uid])
+    w.bev.setFocus()
+    qtbot.keyClick(w.bev, Qt.Key.Key_Right)
+    qtbot.wait(50)                                       # the list would widen once the event loop is back
+    statuses = [objects.item(r, col).text() for r in range(objects.rowCount())]
+    assert "pre-label 0.87 edited" in statuses
+    assert (header.sectionSize(col), objects.width(), w.bev.width()) == widths
+    for r in range(objects.rowCount()):
+        item = objects.item(r, col)
+        assert header.sectionSize(col) >= QFontMetrics(item.font()).horizontalAdvance(item.text()) + 4
+
+
 def test_the_side_views_draw_the_points_nearest_the_viewer_on_top(qtbot, bare_window):
     """Seen from above, a car's roof hides the ground seen under its body: where a point inside
     the box and a grey one outside it fall on the same pixel, the top view shows the higher, the

@@ -956,3 +956,37 @@ def test_frames_marked_absent_stay_empty_under_interpolation_and_propagation(dri
     doc.apply(ea.interpolate(doc, drive, 0, [key.uid]))
     assert doc.find_track(tid, 2) is not None
 
+
+
+def test_a_detector_s_point_count_is_counted_again_where_its_box_is_carried(drive, doc):
+    """The built-in detector gives each box the LiDAR points it found (``num_points``). Carried
+    to the next frame by V or C, the box holds that frame's points, not the ones it held where it
+    was detected; an interpolated box carries no count (it has no points of its own to trust).
+    (V's and C's copies used to keep the detected frame's count, which exports then wrote.)"""
+    doc.apply(ea.prelabel_frame(doc, drive, 0, (), make_detector("builtin")))
+    pres = [a for a in doc.annotations(0) if "num_points" in a.attributes and a.attributes["num_points"] >= 50]
+    assert pres, "the detector should find objects with points on the simulated drive"
+    doc.apply(edit_actions.accept_prelabels(doc, [a.uid for a in pres]))
+    pts1 = drive.points(1)
+    doc.apply(ea.propagate(doc, drive, 0, [a.uid for a in pres]))
+    carried = [doc.find_track(a.track_id, 1) for a in pres if doc.find_track(a.track_id, 1) is not None]
+    assert carried
+    counts = [(b.attributes["num_points"], int(points_in_cuboid(pts1, b.box).sum())) for b in carried]
+    assert all(n == truth for n, truth in counts), counts
+    assert any(b.attributes["num_points"] != a.attributes["num_points"] for a, b in zip(pres, carried))
+    # C into frame 2: counted there; I between frames 0 and 2 fills frame 1 without a count.
+    for b in carried:
+        doc.apply(edit_actions.accept_prelabels(doc, [b.uid]))
+    doc.apply(edit_actions.copy_to_next_frame(doc, [b.uid for b in carried], 1, drive))
+    pts2 = drive.points(2)
+    for b in carried:
+        copy = doc.find_track(b.track_id, 2)
+        assert copy.attributes["num_points"] == int(points_in_cuboid(pts2, copy.box).sum())
+    doc.undo()                  # a C copy nobody changed is no keyframe: V's accepted ones are
+    doc.apply(ea.propagate(doc, drive, 1, [b.uid for b in carried]))
+    doc.apply(edit_actions.accept_prelabels(doc, [a.uid for a in doc.annotations(2)]))
+    doc.apply(edit_actions.delete(doc, [b.uid for b in carried]))
+    doc.apply(ea.interpolate(doc, drive, 0, [a.uid for a in pres]))
+    filled = [doc.find_track(a.track_id, 1) for a in pres]
+    assert any(f is not None for f in filled)
+    assert all("num_points" not in f.attributes for f in filled if f is not None)

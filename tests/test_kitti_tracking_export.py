@@ -157,3 +157,24 @@ def test_object_style_calib_is_rewritten_in_the_release_layout(selection, tmp_pa
     for key in ("R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"):
         np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
     assert (tmp_path / "a" / "label_02" / "0000.txt").read_text() == (src / "label_02" / "0000.txt").read_text()
+
+
+def test_the_note_on_objects_outside_the_camera_gives_the_values_written(drive8, tmp_path):
+    """An object the camera does not see is kept with 2D box -1 and KITTI tracking's truncation
+    level 2 (none of it in the image); the summary's note says the truncation and occlusion the
+    label file holds (it used to say KITTI object's "truncated 1")."""
+    import re
+
+    def labels_for(k):
+        labels = drive8.labels(k)
+        behind = labels[0].with_(box=labels[0].box.with_(center=(-20.0, 0.0, -1.0)), source="human",
+                                 track_id="behind", attributes={})
+        return [*labels, behind]
+
+    s = export_drive(drive8, "kitti-tracking", tmp_path / "out", labels_for, quiet(camera=CAMERA, frames=[1]))
+    rows = [line.split() for line in (tmp_path / "out" / "label_02" / "0000.txt").read_text().splitlines()]
+    outside = [r for r in rows if r[6:10] == ["-1.000000"] * 4]
+    assert outside, "the object behind the ego should be kept with a -1 2D box"
+    note = next(t for t in s.cannot_hold if "outside camera" in t)
+    said = re.search(r"truncated (\S+), occluded (\S+)", note)
+    assert {(r[3], r[4]) for r in outside} == {said.groups()}, (note, outside)

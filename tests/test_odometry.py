@@ -259,3 +259,22 @@ def test_cli_refuses_kitti_object_frames_which_have_no_times(small_sim_drive, tm
     assert "no capture times" in err and "not known to be a sequence" in err and "\n" not in err.strip()
     assert not (tmp_path / "out").exists()
     assert main(["import", str(kitti), "--out", str(tmp_path / "plain"), "--quiet"]) == 0
+
+
+def test_cli_refuses_a_wrong_out_before_estimating_poses(tmp_path, capsys):
+    """An --out import refuses (inside the source drive, a file, a folder holding other files) is
+    refused at once, not after the poses of every frame were estimated (about a second a frame on
+    real sweeps: minutes on a long drive spent for nothing)."""
+    from fusionlabel.cli.main import main
+
+    _posefree_drive(tmp_path / "src")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    (tmp_path / "file").write_text("a file")
+    for out, said in ((tmp_path / "src" / "inner", "inside the source drive"),
+                      (tmp_path / "busy", "not empty"), (tmp_path / "file", "is a file")):
+        assert main(["import", str(tmp_path / "src"), "--out", str(out), "--estimate-poses"]) == 2
+        got = capsys.readouterr()
+        assert said in got.err and "--out" in got.err, got.err
+        assert "estimate poses" not in got.err and "inliers" not in got.out and "estimated ego poses" not in got.out
+    assert not (tmp_path / "src" / "inner").exists() and (tmp_path / "busy" / "notes.txt").read_text() == "mine"

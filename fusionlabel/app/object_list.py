@@ -29,7 +29,7 @@ from PyQt6.QtWidgets import (
 from ..wording import counted, track_text
 from .frame_data import FrameData
 from .list_order import ABSENT_STATUS, COLUMNS, Row, absent_rows, ordered_rows
-from .qt_util import SOURCE_TEXT_COLORS, annotation_color, source_text
+from .qt_util import EDITED_MARK, SOURCE_TEXT_COLORS, annotation_color, source_text
 from .session import Session
 from .styles import list_text_rgb
 
@@ -194,7 +194,7 @@ class ObjectList(QTableWidget):
         for i, row in enumerate(absent, start=len(shown)):
             self._set_absent_entry(i, row)
         self.resizeColumnsToContents()
-        self._room_for_lock_mark()
+        self._room_for_marks()
         self._keep_usable_widths()
         self.setUpdatesEnabled(True)
         self._show_selection()
@@ -238,19 +238,27 @@ class ObjectList(QTableWidget):
             if width != self.columnWidth(col):
                 self.setColumnWidth(col, width)
 
-    def _room_for_lock_mark(self) -> None:
-        """Make the status column as wide as if every row said ", locked", so that locking or
-        unlocking a class never changes its width (nor the list's, nor the views beside it)."""
+    def _room_for_marks(self) -> None:
+        """Make the status column as wide as if every row said ", locked" and every pre-label
+        "edited", so that locking or unlocking a class, or editing a pre-label, never changes its
+        width (nor the list's, nor the views beside it)."""
         col = self.COLUMNS.index("status")
-        texts = [(self.item(i, col), self.item(i, col).text()) for i in range(len(self._uids))]
+        texts = [(self.item(i, col), self.item(i, col).text(), uid) for i, uid in enumerate(self._uids)]
         if not texts:
             return
         def advance(item, text):   # as the item's delegate measures it: whole pixels, rounded up
             return math.ceil(QFontMetricsF(item.font()).horizontalAdvance(text))
         suffix = f", {LOCKED_MARK}"
-        margin = self.sizeHintForColumn(col) - max(advance(item, text) for item, text in texts)
-        widest_locked = max(advance(item, text if text.endswith(suffix) else text + suffix) for item, text in texts)
-        self.setColumnWidth(col, max(self.columnWidth(col), widest_locked + margin))
+
+        def widest(text: str, uid: str) -> str:
+            base = text.removesuffix(suffix)
+            ann = self.session.document.get(uid)
+            if ann.source == "model" and not base.endswith(f" {EDITED_MARK}"):
+                base += f" {EDITED_MARK}"
+            return base + suffix
+        margin = self.sizeHintForColumn(col) - max(advance(item, text) for item, text, _ in texts)
+        room = max(advance(item, widest(text, uid)) for item, text, uid in texts)
+        self.setColumnWidth(col, max(self.columnWidth(col), room + margin))
 
     def _fit_width(self) -> None:
         """Widen the list (and so its dock) until every column shows in full; never narrower again

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         labels_for = drive.labels
     check_one_rig(drive, args.source, args.out)
+    IMPORT_OUTPUT.check(args.out, args.force, drive.root)   # before the poses' seconds a frame
     timestamps, time_note = import_timestamps(drive, args.source)
 
     dropped: dict = {}

@@ -45,6 +45,8 @@ KITTI_FIELDS = ("truncated", "occluded", "alpha", "bbox_2d")
 
 QUARTER_TURN_SNAP = np.radians(1.0)   # a camera azimuth this close to a quarter turn is snapped to it
 OUTSIDE_BBOX = (-1.0, -1.0, -1.0, -1.0)
+# the truncation of an object the camera does not see: KITTI object's fraction, tracking's level
+OUTSIDE_TRUNCATION = {False: 1, True: 2}   # by tracking
 UP_SWEEPS = 5   # sweeps, spread over the exported frames, whose ground gives "up" (rigs without a vehicle frame)
 
 
@@ -400,7 +402,7 @@ class KittiExporter(Exporter):
                         continue
                     self.outside += 1
                     unseen = True
-                    trunc, occ, bbox = (2 if self.tracking else 1.0), UNKNOWN_LEVEL, OUTSIDE_BBOX
+                    trunc, occ, bbox = OUTSIDE_TRUNCATION[self.tracking], UNKNOWN_LEVEL, OUTSIDE_BBOX
                 else:
                     trunc, occ, bbox = v.truncation, kitti_occlusion_level(v.occluded), v.rect
                     if self.tracking:
@@ -584,7 +586,8 @@ class KittiExporter(Exporter):
                               "about the camera's vertical axis)")
         if self.outside:
             self.summary.note(f"{self.outside} object(s) outside camera {self.camera}: kept with 2D box -1 -1 -1 -1, "
-                              "truncated 1, occluded 3 (use --outside drop to leave them out)")
+                              f"truncated {OUTSIDE_TRUNCATION[self.tracking]}, occluded 3 (use --outside drop "
+                              "to leave them out)")
         if self.turns:
             angles = ", ".join(f"{a:g}" for a in sorted(self.turns))
             self.summary.note(f"the drive's LiDAR is not x-forward (camera {self.camera} looks at azimuth {angles} "

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..files import write_file
 from .base import ExportError, _manifest_names, output_names
 from .run_files import user_names
-from .staging import staged_output
+from .staging import check_out_path, staged_output
 
 # Top-level names of a native drive (io/native.py's layout): what a native-drive tool writes.
 NATIVE_NAMES = ("drive.yaml", "drive.yaml.tmp", "rig.yaml", "lidar", "cameras", "labels", "debug")
@@ -83,6 +83,14 @@ class NativeOutput:
             return own & present, present - own
         others = "other files are kept" if self.keeps_others else "a folder holding other files is refused"
         return output_names(out, force, self.manifest, f"an earlier fusionlabel {self.tool} there is replaced; {others}")
+
+    def check(self, out: Path, force: bool, source: Path | None = None) -> None:
+        """Refuse ``out`` now, as :meth:`output` would (inside ``source``, a file, not empty without
+        ``force``, holding other files), so that a long step before the writing (estimating ego
+        poses) is not spent on a folder refused afterwards. :meth:`output` checks again, under the
+        folder's lock."""
+        check_out_path(Path(out), source)
+        self.names(Path(out), force)
 
     @contextmanager
     def output(self, out: Path, force: bool, source: Path | None = None):

@@ -7,7 +7,9 @@ import numpy as np
 
 from ..geometry.cuboid import Cuboid, count_points_in_cuboids
 
-LIDAR_COUNTS = ("num_lidar_points", "num_lidar_pts")   # attributes counting a box's LiDAR points
+# attributes counting a box's LiDAR points: native and nuScenes labels', and the detectors' and
+# one-click boxes' (``num_points``: the returns they were found on)
+LIDAR_COUNTS = ("num_lidar_points", "num_lidar_pts", "num_points")
 RADAR_COUNTS = ("num_radar_points", "num_radar_pts")   # ... and its radar points (no radar here)
 
 
