@@ -110,3 +110,51 @@ def test_unknown_imported_and_drawn_boxes_take_the_panels_occlusion(tmp_path):
     written = sorted(read_kitti_label_file(tmp_path / "out" / "label_2" / "000000.txt"), key=lambda d: d.location[0])
     assert [round(d.location[0]) for d in written] == [-6, 0, 6]
     assert [d.occluded for d in written] == [0, 1, 2]
+
+
+def old_project(folder: Path, out: Path, monkeypatch) -> Project:
+    """A project on ``folder`` made as imports made it before they carried the source's occlusion:
+    every imported cuboid holds the class default ``none``."""
+    from fusionlabel.model import source_class
+
+    with monkeypatch.context() as m:
+        m.setattr(source_class, "STATES", tuple(s for s in source_class.STATES if s != "occlusion"))
+        project = Project.create(out, folder, import_labels=True, progress=False)
+    assert {ann.attributes["occlusion"] for ann in project.document.annotations(0)} == {"none"}
+    return project
+
+
+def exported_levels(project_folder: Path, out: Path) -> list[int]:
+    """The occluded levels of the KITTI export of frame 0, by camera x."""
+    assert main(["export", str(project_folder), "--format", "kitti", "--out", str(out), "--labels-only", "--quiet"]) == 0
+    return [d.occluded for d in sorted(read_kitti_label_file(out / "label_2" / "000000.txt"), key=lambda d: d.location[0])]
+
+
+def test_an_old_projects_untouched_imports_export_the_sources_occlusion(tmp_path, monkeypatch):
+    """In a project imported before imports carried the occlusion, ``none`` is no one's choice: the
+    untouched cars export their source's 2, not 0. Car 0's ``partial`` set in the panel is the
+    annotator's (1); car 2's, set and undone, is not (2 again)."""
+    project = old_project(occluded_folder(tmp_path / "kitti"), tmp_path / "proj", monkeypatch)
+    try:
+        doc = project.document
+        a, b, c = sorted(doc.annotations(0), key=lambda ann: -ann.box.center[1])     # camera x -6, 0, 6
+        doc.apply(set_attribute(doc, [a.uid], "occlusion", "partial"))
+        doc.apply(set_attribute(doc, [c.uid], "occlusion", "partial"))
+        doc.undo()
+    finally:
+        project.close()
+    assert exported_levels(tmp_path / "proj", tmp_path / "out") == [1, 2, 2]
+
+
+def test_an_old_projects_none_chosen_in_the_panel_is_the_annotators(tmp_path, monkeypatch):
+    """Car 1 set to ``mostly`` and then back to ``none`` in the panel (two steps): the annotator
+    chose ``none``, written 0 although the source says 2; the other cars keep the source's 2."""
+    project = old_project(occluded_folder(tmp_path / "kitti"), tmp_path / "proj", monkeypatch)
+    try:
+        doc = project.document
+        _, b, _ = sorted(doc.annotations(0), key=lambda ann: -ann.box.center[1])
+        doc.apply(set_attribute(doc, [b.uid], "occlusion", "mostly"))
+        doc.apply(set_attribute(doc, [b.uid], "occlusion", "none"))
+    finally:
+        project.close()
+    assert exported_levels(tmp_path / "proj", tmp_path / "out") == [2, 0, 2]

@@ -17,12 +17,14 @@ def open_source(path: str | Path, scene: str | None = None,
     """Yield (drive, labels_for, description, frame statuses) for a project folder or a drive
     folder (whose frames have no status: None).
 
-    A project exports its current annotations; it is opened read-only, so an editor can keep (or
-    start) working on it while the export runs;
+    A project exports its current annotations, an imported label's occlusion as its source gives it
+    unless a command of the project set it (:mod:`~fusionlabel.store.occlusion_history`); it is
+    opened read-only, so an editor can keep (or start) working on it while the export runs;
     a drive exports the labels that came with it. ``image_size`` goes to
     :func:`~fusionlabel.io.drives.open_drive` or :meth:`~fusionlabel.store.project.Project.open`
     (a project that knows camera image_2's size must agree with it).
     """
+    from ..store.occlusion_history import labels_as_logged
     from ..store.project import Project, is_project
 
     path = Path(path)
@@ -30,8 +32,7 @@ def open_source(path: str | Path, scene: str | None = None,
         project = Project.open(path, read_only=True, scene=scene, image_size=image_size)
         try:
             doc = project.document
-            yield (project.drive, (lambda i: [a.label for a in doc.annotations(i)]), f"project {path}",
-                   doc.frame_statuses())
+            yield project.drive, labels_as_logged(doc), f"project {path}", doc.frame_statuses()
         finally:
             project.close()
         return

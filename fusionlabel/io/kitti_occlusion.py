@@ -10,7 +10,10 @@ default, ``none``.
 :func:`chosen_occlusion_level` tells an annotator's choice from those: an ``occlusion`` that is
 neither the one the label's source gives (an imported label) nor the default ``none`` (any other
 label). Choosing in the panel the value the source gave, or ``none`` for a box drawn by hand, is the
-same as leaving it, and counts as no choice. Whatever writes KITTI lines (the KITTI exporters,
+same as leaving it, and counts as no choice. A project imported before imports carried the
+occlusion holds ``none`` on every imported label; its export reads the occlusion no command of the
+project set as the source's (:mod:`fusionlabel.store.occlusion_history`), so that ``none`` is no
+choice either. Whatever writes KITTI lines (the KITTI exporters,
 prediction files) writes a chosen level first, then the imported ``occluded`` while the box is
 untouched (:func:`box_as_imported`), and otherwise its own estimate.
 """

@@ -482,11 +482,13 @@ class Document:
         :meth:`apply` did with it in the same step (frames it reopened, a follow-up)."""
         return self._command(self._undo[-1]) if self._undo else None
 
-    def done_commands(self, description_prefix: str | tuple[str, ...] = "") -> list["Command"]:
+    def done_commands(self, description_prefix: str | tuple[str, ...] = "",
+                      unless: Callable[[str], bool] | None = None) -> list["Command"]:
         """The bound commands in effect (the undo stack), oldest first, whose description starts
-        with ``description_prefix`` (or one of a tuple of them); only those are read from the
-        store's command log."""
-        return [self._command(e) for e in self._undo if e.description.startswith(description_prefix)]
+        with ``description_prefix`` (or one of a tuple of them) and is not one ``unless`` accepts;
+        only those are read from the store's command log."""
+        return [self._command(e) for e in self._undo if e.description.startswith(description_prefix)
+                and not (unless and unless(e.description))]
 
     # ------------------------------------------------------------------ editing
     def apply(self, cmd: "Command", merge: "Callable[[Command, Command], Command | None] | None" = None,
