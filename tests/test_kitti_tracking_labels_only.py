@@ -98,12 +98,55 @@ def test_check_says_once_which_checks_need_the_sweeps(folder, capsys):
     assert "cameras (" not in text and "poses:" not in text      # no drive check ran
 
 
-def test_check_without_scene_lists_the_sequences_and_refuses_sweep_options(folder):
+def test_check_refuses_sweep_options(folder):
     root, _ = folder
-    assert_clean_error(run_cli("check", str(root)), "2 sequences: choose one (--scene)", "0000, 0001")
-    assert_clean_error(run_cli("check", str(root), "--scene", "1", "--decode-all"),
-                       "velodyne: --decode-all: no sweeps or images to decode")
-    assert_clean_error(run_cli("check", str(root), "--scene", "1", "--no-labels"), "--no-labels", "labels only")
+    for scene in (("--scene", "1"), ()):        # once for the whole folder without --scene
+        assert_clean_error(run_cli("check", str(root), *scene, "--decode-all"),
+                           "velodyne: --decode-all: no sweeps or images to decode")
+        assert_clean_error(run_cli("check", str(root), *scene, "--no-labels"), "--no-labels", "labels only")
+
+
+def test_check_without_scene_checks_every_sequence(folder, capsys):
+    """One section per sequence, each what `check --scene` prints, and a closing line; exit 3, the
+    worst of 0000's 3 (findings) and 0001's 0; a progress bar over the sequences."""
+    root, _ = folder
+    sections = {}
+    for seq in ("0000", "0001"):
+        main(["check", str(root), "--scene", seq])
+        sections[seq] = capsys.readouterr().out
+    assert main(["check", str(root), "--quiet"]) == 3
+    text = capsys.readouterr().out
+    assert text == (f"== sequence 0000 ==\n{sections['0000']}\n== sequence 0001 ==\n{sections['0001']}\n"
+                    "2 sequences checked: 1 without findings; findings in 0000\n")
+    out = run_cli("check", str(root))
+    assert out.returncode == 3 and "check: 2/2 sequences (100%)" in out.stderr
+
+
+def test_check_without_scene_json_lists_the_sequences(folder, capsys):
+    root, _ = folder
+    main(["check", str(root), "--scene", "0", "--json"])
+    alone = json.loads(capsys.readouterr().out)
+    assert main(["check", str(root), "--json", "--quiet"]) == 3
+    listed = json.loads(capsys.readouterr().out)
+    assert [(e["sequence"], e["exit"]) for e in listed] == [("0000", 3), ("0001", 0)]
+    assert {k: v for k, v in listed[0].items() if k not in ("sequence", "exit")} == alone
+
+
+def test_a_sequence_that_cannot_be_checked_is_named_and_the_others_still_checked(folder, capsys):
+    """0002 has labels but no calibration: its section says so (naming the file), 0000 and 0001
+    are checked as ever; exit 2, bad input being the worst."""
+    root, _ = folder
+    (root / "label_02" / "0002.txt").write_text(line(0, 0, "Car", 0.0, 20.0) + "\n")
+    assert main(["check", str(root), "--quiet"]) == 2
+    text = capsys.readouterr().out
+    section = text.split("== sequence 0002 ==\n")[1]
+    assert section.startswith("error: ") and "calib/0002.txt" in section.splitlines()[0]
+    assert "== sequence 0001 ==" in text and "no problems found" in text
+    assert text.rstrip().endswith("findings in 0000; could not check 0002 (see their sections)")
+    assert main(["check", str(root), "--json", "--quiet"]) == 2
+    listed = json.loads(capsys.readouterr().out)
+    assert [(e["sequence"], e["exit"]) for e in listed] == [("0000", 3), ("0001", 0), ("0002", 2)]
+    assert "calib/0002.txt" in listed[2]["error"] and "findings" not in listed[2]
 
 
 def test_a_training_subfolder_is_found_too(tmp_path, capsys):
@@ -196,5 +239,22 @@ def test_real_21_sequences_check_without_a_crash(realdata, capsys):
         frames, boxes, tracks = frames + out["frames"], boxes + out["labels"]["boxes"], tracks + out["labels"]["tracks"]
         findings[seq] = sorted((f["check"], f["subject"]) for f in out["findings"])
     assert (frames, boxes, tracks) == (8008, 47262, 917)
-    assert {seq: found for seq, found in findings.items() if found} == {"0019": [
-        ("label-size", "track 79 (Tram)"), ("label-size", "track 80 (Tram)"), ("label-size", "track 81 (Tram)")]}
+    assert {seq: found for seq, found in findings.items() if found} == REAL_FINDINGS
+
+
+REAL_FINDINGS = {"0019": [("label-size", "track 79 (Tram)"), ("label-size", "track 80 (Tram)"),
+                          ("label-size", "track 81 (Tram)")]}
+
+
+def test_real_folder_checks_whole_without_scene(realdata, capsys):
+    """The real labels-only folder checked in one run: 21 entries, the same totals and findings as
+    above (the real data's README), exit 3 for 0019's findings."""
+    root = realdata / "kitti_tracking"
+    if not (root / "label_02").is_dir():
+        pytest.skip(f"KITTI tracking labels not found at {root}")
+    assert main(["check", str(root), "--json", "--quiet"]) == 3
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 21 and [e["exit"] for e in listed].count(3) == 1
+    assert sum(e["frames"] for e in listed) == 8008 and sum(e["labels"]["boxes"] for e in listed) == 47262
+    found = {e["sequence"]: sorted((f["check"], f["subject"]) for f in e["findings"]) for e in listed if e["findings"]}
+    assert found == REAL_FINDINGS

@@ -6,6 +6,7 @@ with one line and exit code 2."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -222,3 +223,14 @@ def test_nuscenes_scene_project(nusc_root, tmp_path, monkeypatch):
     with pytest.raises(DriveError, match="no scene 'scene-9999'; scenes: scene-0061"):
         open_project(nusc_root, scene="scene-9999")
     assert [f.name for f in (tmp_path / "user").iterdir()] == [folder.name] and is_project(folder)
+
+
+def test_check_without_scene_checks_each_sequence_of_a_folder_with_sweeps(two_sequences, capsys):
+    """`check` on the two-sequence folder (sweeps and images) without --scene runs the drive and
+    label checks of each sequence: a JSON entry per sequence, each the report of its own frames."""
+    folder, sources = two_sequences
+    code = main(["check", str(folder), "--no-poses", "--json", "--quiet"])
+    listed = json.loads(capsys.readouterr().out)
+    assert [(e["sequence"], e["frames"]) for e in listed] == [(seq, len(src)) for seq, src in sources.items()]
+    assert all("cameras" in e and "labels" in e for e in listed)
+    assert code == max((e["exit"] for e in listed), key=[0, 3, 2].index)

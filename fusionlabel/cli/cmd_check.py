@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "change class or size, jump or flip their heading, skip frames (not marked absent) or carry on "
                                    "under another ID. A KITTI tracking folder of labels and calibration only (no velodyne/) gets "
                                    "the label checks that need no sweep, its unreadable lines named by file and line. "
+                                   "A KITTI tracking folder of several sequences is checked whole without --scene: "
+                                   "one section per sequence (a list with --json), a progress bar over them, the "
+                                   "exit code the worst of theirs. "
                                    "A project's findings a QA lead waived (--waive ID "
                                    "--reason TEXT) are counted, not listed. Exit code 0: nothing found (or all "
                                    "waived); 3: findings (listed); 2: bad input.")
@@ -80,15 +83,8 @@ def open_checked(path: Path, scene: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..model.frame_spec import parse_frames
-    from ..qa.drive_check import check_drive
-    from ..qa.file_problems import new_file_findings
-    from ..qa.findings import counts
-    from ..qa.label_check import check_labels, drive_labels
-    from ..io.kitti_tracking_labels import KittiTrackingLabels
-    from ..qa.waivers import apply_waivers
     from ..store.project import is_project
-    from ..qa.labels_only import add_labels_only_parts
+    from .check_sequences import check_sequences, unchosen_sequences
 
     check_waivers.validate(args, args.drive.is_dir() and is_project(args.drive))
     if args.unwaive:
@@ -97,14 +93,35 @@ def run(args: argparse.Namespace) -> int:
               taken_back_note([w.id for w in taken]))
         return 0
     _validate_decode(args)
-    drive, labels, source, absent, waivers = open_checked(args.drive, args.scene)
+    sequences = unchosen_sequences(args.drive, args.scene)
+    if sequences:
+        return check_sequences(args, sequences, checked)
+    code, out = checked(args, args.scene)
+    print(json.dumps(out, indent=2) if args.json else out)
+    return code
+
+
+def checked(args: argparse.Namespace, scene: str | None, show_progress: bool = True) -> tuple[int, dict | str]:
+    """Run the checks ``args`` asks for on ``args.drive`` (its sequence ``scene``): the exit code and
+    what to print, the JSON document with ``--json``, else the text. ``show_progress`` False keeps
+    ``--decode-all``'s bar off (a caller showing its own)."""
+    from ..model.frame_spec import parse_frames
+    from ..qa.drive_check import check_drive
+    from ..qa.file_problems import new_file_findings
+    from ..qa.findings import counts
+    from ..qa.label_check import check_labels, drive_labels
+    from ..io.kitti_tracking_labels import KittiTrackingLabels
+    from ..qa.waivers import apply_waivers
+    from ..qa.labels_only import add_labels_only_parts
+
+    drive, labels, source, absent, waivers = open_checked(args.drive, scene)
     sweepless = isinstance(drive, KittiTrackingLabels)
     if sweepless:
-        refuse_sweep_options(args, drive)
+        refuse_sweep_options(args, drive.root)
     frames = parse_frames(args.frames, drive) if args.frames else None
     report = None if args.labels_only or sweepless else check_drive(
         drive, frames, poses=not args.no_poses, decode=args.decode_all, workers=args.workers,
-        show_progress=not args.quiet)
+        show_progress=show_progress and not args.quiet)
     label_report = None
     if not args.no_labels:
         label_report = check_labels(drive, drive_labels(drive) if labels is None else labels, source, frames,
@@ -116,16 +133,15 @@ def run(args: argparse.Namespace) -> int:
     findings = (report.findings if report else []) + (label_report.findings if label_report else [])
     if args.waive:
         made = check_waivers.waive_findings(args, findings, frames is not None and len(set(frames)) < len(drive))
-        print(json.dumps({"waived": [check_waivers.waiver_json(w) for w in made]}, indent=2) if args.json else
-              "\n".join(waived_note(w.id, w.subject, w.check, w.reason) for w in made))
-        return 0
+        return 0, ({"waived": [check_waivers.waiver_json(w) for w in made]} if args.json else
+                   "\n".join(waived_note(w.id, w.subject, w.check, w.reason) for w in made))
     if args.waived:
-        checked = None if frames is None else {drive.frames[i].frame_id for i in frames}
-        listed = check_waivers.listing(waivers, findings, label_report is not None, report is not None, checked,
+        checked_ids = None if frames is None else {drive.frames[i].frame_id for i in frames}
+        listed = check_waivers.listing(waivers, findings, label_report is not None, report is not None, checked_ids,
                                        args.json)
-        print(json.dumps({"waivers": listed}, indent=2) if args.json else "\n".join(listed))
-        return 0
+        return 0, {"waivers": listed} if args.json else "\n".join(listed)
     split = apply_waivers(findings, waivers)
+    code = FINDINGS_EXIT if split.open else 0
     if args.json:
         out = report.as_dict() if report else {"drive": drive.name, "root": str(drive.root), "frames": len(drive)}
         if label_report is not None:
@@ -134,10 +150,8 @@ def run(args: argparse.Namespace) -> int:
         out["findings"] = [_finding_json(f, waiver_of) for f in findings]
         out["counts"] = counts(split.open)
         out["waived"] = len(split.waived)
-        print(json.dumps(out, indent=2))
-    else:
-        print("\n".join(report_lines(report, label_report, drive, waived={finding_id(f) for f, _ in split.waived})))
-    return FINDINGS_EXIT if split.open else 0
+        return code, out
+    return code, "\n".join(report_lines(report, label_report, drive, waived={finding_id(f) for f, _ in split.waived}))
 
 
 def _validate_decode(args: argparse.Namespace) -> None:
@@ -151,16 +165,16 @@ def _validate_decode(args: argparse.Namespace) -> None:
     check_workers(args.workers)
 
 
-def refuse_sweep_options(args: argparse.Namespace, drive) -> None:
-    """InputError naming the option for ``--decode-all`` or ``--no-labels`` on ``drive``, a sequence
-    of a labels-only KITTI tracking folder: it has no sweep or image to decode, and only labels."""
+def refuse_sweep_options(args: argparse.Namespace, root: Path) -> None:
+    """InputError naming the option for ``--decode-all`` or ``--no-labels`` on the labels-only KITTI
+    tracking folder ``root``: it has no sweep or image to decode, and only labels."""
     from ..errors import InputError
 
     if args.decode_all:
-        raise InputError(drive.root / "velodyne", "no sweeps or images to decode: this KITTI tracking folder holds "
+        raise InputError(root / "velodyne", "no sweeps or images to decode: this KITTI tracking folder holds "
                                                   "labels only", where="--decode-all")
     if args.no_labels:
-        raise InputError(drive.root, "this KITTI tracking folder holds labels only: its label checks are all "
+        raise InputError(root, "this KITTI tracking folder holds labels only: its label checks are all "
                                      "`check` can run", where="--no-labels")
 
 
