@@ -199,6 +199,8 @@ def test_cli_waiving_on_a_drive_folder_is_exit_2(sim, capsys):
     for option in (["--waive", "0123abcd", "--reason", "fine"], ["--unwaive", "0123abcd"], ["--waived"]):
         code, _, err = run(capsys, sim.root, "--labels-only", *option)
         assert code == 2 and f"{option[0]}: waivers are kept in a project" in err and "Traceback" not in err
+        # the project it suggests holds the drive's labels, whose findings are the ones to waive
+        assert f"`fusionlabel project create {sim.root} --import-labels`" in err
 
 
 def test_store_round_trip(project, sim, labels):

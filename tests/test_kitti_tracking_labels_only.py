@@ -258,3 +258,30 @@ def test_real_folder_checks_whole_without_scene(realdata, capsys):
     assert sum(e["frames"] for e in listed) == 8008 and sum(e["labels"]["boxes"] for e in listed) == 47262
     found = {e["sequence"]: sorted((f["check"], f["subject"]) for f in e["findings"]) for e in listed if e["findings"]}
     assert found == REAL_FINDINGS
+
+
+def test_waiving_on_a_labels_only_folder_says_what_makes_a_project(folder, tmp_path, capsys):
+    """`check --waive` on the labels-only folder names the way to a project that fits it: no project
+    can be made of the folder as it is (the suggested command refuses it), and once the sweeps are
+    there that very command makes a project in which the finding is waived."""
+    import shlex
+
+    from test_kitti_truncation import write_sensors
+
+    root, _ = folder
+    main(["check", str(root), "--scene", "1", "--json"])
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+    (root / "label_02" / "0001.txt").write_text("".join(line(n, t, "Car", 6.0 * t, 20.0) + "\n" for n in range(3)
+                                                        for t in (0, 1) if (n, t) != (1, 0)))   # 0 not in frame 1
+    main(["check", str(root), "--scene", "1", "--json"])
+    (gap,) = [f["id"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    out = run_cli("check", str(root), "--scene", "1", "--waive", gap, "--reason", "the car is hidden there")
+    assert_clean_error(out, "--waive: waivers are kept in a project", "holds labels only", "label_02/")
+    suggested = shlex.split(out.stderr.split("`")[1])
+    assert suggested[:3] == ["fusionlabel", "project", "create"] and "--import-labels" in suggested
+    assert_clean_error(run_cli(*suggested[1:], "--out", str(tmp_path / "p0")), "velodyne: no sweeps")
+    write_sensors(root / "velodyne" / "0001", root / "image_02" / "0001", [f"{n:06d}" for n in range(3)])
+    assert main([*suggested[1:], "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "p"), "--labels-only", "--waive", gap, "--reason", "the car is hidden"]) == 0
+    assert main(["check", str(tmp_path / "p"), "--labels-only"]) == 0

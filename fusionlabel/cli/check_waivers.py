@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 from pathlib import Path
 
 from ..errors import InputError
@@ -42,12 +43,28 @@ def validate(args: argparse.Namespace, is_project: bool) -> None:
     if used is None:
         return
     if not is_project:
-        raise InputError(args.drive, "waivers are kept in a project, and this is not a project folder (make one "
-                                     "with `fusionlabel project create DRIVE`, or give the project's folder)", where=used)
+        raise InputError(args.drive, no_project_problem(args.drive, args.scene), where=used)
     if args.waive:
         clean_reason(args.reason)
     args.waive = [_id(text, "--waive") for text in args.waive]
     args.unwaive = [_id(text, "--unwaive") for text in args.unwaive]
+
+
+def no_project_problem(folder: Path, scene: str | None) -> str:
+    """Why the waiver options refuse ``folder`` (no project) and how to get a project that holds
+    its findings: one made with the drive's labels, of the checked sequence; none for a labels-only
+    KITTI tracking folder, which cannot have a project until its sweeps are there."""
+    from ..io.kitti_tracking_labels import labels_only_root
+
+    sequence = f" --scene {scene}" if scene is not None else ""
+    if labels_only_root(folder) is not None:
+        create = f"fusionlabel project create {shlex.quote(str(folder))} --scene {scene or 'N'} --import-labels"
+        return ("waivers are kept in a project, and this KITTI tracking folder holds labels only (no velodyne/), "
+                "of which no project can be made: correct the findings in its label_02/ files, or, once the sweeps "
+                f"are in velodyne/<seq>/, make a project with `{create}` and waive there")
+    create = f"fusionlabel project create {shlex.quote(str(folder))}{sequence} --import-labels"
+    return (f"waivers are kept in a project, and this is not a project folder: give the project's folder, or make "
+            f"one holding the drive's labels with `{create}` (it prints the project's folder) and check that")
 
 
 def _id(text: str, option: str) -> str:
