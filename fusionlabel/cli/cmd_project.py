@@ -16,6 +16,7 @@ import argparse
 from pathlib import Path
 
 from ..qa.effort import IDLE_CAP_SECONDS
+from .options import SKIPPED_FRAMES_EXIT, SKIP_BAD_FRAMES_EXITS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="nuScenes dataroot: scene name, token or index; KITTI tracking folder: sequence (0003 or 3)")
     c.add_argument("--import-labels", action="store_true",
                    help="start with the drive's own labels (the project's starting point: undo stops above them)")
+    c.add_argument("--skip-bad-frames", action="store_true",
+                   help="with --import-labels: a frame whose label file cannot be read is imported without its "
+                        "labels and the project is made; " + SKIP_BAD_FRAMES_EXITS.replace("nothing is written",
+                                                                                           "no project is made"))
     c.add_argument("--ontology", type=Path, default=None, help="ontology YAML (default: the built-in one)")
     c.add_argument("--force", action="store_true",
                    help="replace the project the folder holds; one holding work (edits, pre-label runs) is kept "
@@ -88,9 +93,13 @@ def run_create(args: argparse.Namespace) -> int:
     from ..store.fingerprint import drive_scene
     from ..store.new_folder import refuse_foreign_folder
     from ..store.project import Project, default_project_folder
+    from ..errors import InputError
     from ..store.replace import set_aside
-    from ..wording import counted
+    from ..wording import counted, every_frame_unreadable
 
+    if args.skip_bad_frames and not args.import_labels:
+        raise InputError(None, "skips the frames whose label file cannot be read, which only --import-labels "
+                               "reads: give --import-labels too, or leave it out", where="--skip-bad-frames")
     drive = open_drive(args.drive, args.scene)      # once: the default folder's name and the project
     folder = args.out if args.out is not None else default_project_folder(args.drive, drive_scene(drive))
     refuse_foreign_folder(folder, where="--out", forced=args.force, drive_path=args.drive)   # never beside someone's files
@@ -101,7 +110,12 @@ def run_create(args: argparse.Namespace) -> int:
     try:
         project = Project.create(folder, args.drive, args.ontology, import_labels=args.import_labels,
                                  scene=args.scene, drive=drive, progress=not args.quiet,
-                                 beside_files_ok=replaced is not None)   # those stay where they were
+                                 beside_files_ok=replaced is not None,   # those stay where they were
+                                 skip_bad_frames=args.skip_bad_frames)   # else the first bad label file stops it
+        skipped = bad_label_frames(project)
+        if skipped and len(skipped) == len(project.drive):
+            project.discard()
+            raise InputError(None, every_frame_unreadable(skipped, "no project was made"), where="--skip-bad-frames")
     except BaseException:
         if replaced is not None:
             replaced.put_back()
@@ -111,8 +125,28 @@ def run_create(args: argparse.Namespace) -> int:
         if replaced is not None:
             print(replaced.finish())
         if project.import_report is not None:
-            _print_report(project.import_report)
-    return 0
+            print(project.import_report.summary())
+        print("\n".join(skipped_label_lines(skipped)), end="\n" if skipped else "")
+    return SKIPPED_FRAMES_EXIT if skipped else 0
+
+
+def bad_label_frames(project) -> list[tuple[str, str]]:
+    """(frame ID, error naming the file) of each frame whose label file the creating import could not read."""
+    report = project.import_report
+    if report is None:
+        return []
+    return [(project.drive.frames[i].frame_id, e) for i, e in zip(report.bad_frames, report.errors)]
+
+
+def skipped_label_lines(skipped: list[tuple[str, str]]) -> list[str]:
+    """What ``--skip-bad-frames`` left out: a headline, then each frame with its error."""
+    from ..wording import counted
+
+    if not skipped:
+        return []
+    lines = [f"skipped {counted(len(skipped), 'frame')} whose label file could not be read (--skip-bad-frames); "
+             "the project holds none of their labels:"]
+    return lines + [f"  frame {fid}: {error}" for fid, error in skipped]
 
 
 def _refuse_a_project(folder: Path) -> None:

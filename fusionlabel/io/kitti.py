@@ -209,6 +209,24 @@ class KittiLabelLine:
     track_id: int | None = None   # KITTI tracking only
 
 
+# the fields of a KITTI label line after its type, as the errors name them
+LINE_FIELDS = ("truncated", "occluded", "alpha", "bbox left", "bbox top", "bbox right", "bbox bottom", "height",
+               "width", "length", "x", "y", "z", "rotation_y", "score")
+
+
+def _non_numeric(fields: list[str], lead: int, path: Path, lineno: int) -> LabelError:
+    """The error naming the first field of a label line (``lead`` integer fields, the type, numbers)
+    that is not the number it must be."""
+    names = (*("frame", "track_id")[:lead], "type", *LINE_FIELDS)
+    for k, value in enumerate(fields):
+        try:
+            int(value) if k < lead else float(value) if k > lead else None
+        except ValueError:
+            return LabelError(path, f"non-numeric field {k + 1} ({names[k]}): {value!r}, expected "
+                                    f"{'an integer' if k < lead else 'a number'}", where=f"line {lineno}")
+    return LabelError(path, "non-numeric field", where=f"line {lineno}")
+
+
 def parse_kitti_label_line(line: str, path: Path, lineno: int, tracking: bool = False) -> KittiLabelLine:
     """Parse one label line (15 fields, 16 with a score; tracking lines start with frame and track id)."""
     fields = line.split()
@@ -221,7 +239,7 @@ def parse_kitti_label_line(line: str, path: Path, lineno: int, tracking: bool = 
         nums = [float(v) for v in fields[lead + 1:]]
         head = [int(v) for v in fields[:lead]]
     except ValueError:
-        raise LabelError(path, f"non-numeric field in {line.strip()!r}", where=f"line {lineno}") from None
+        raise _non_numeric(fields, lead, path, lineno) from None
     if not all(np.isfinite(nums)):
         names = ("trunc", "occ", "alpha", "x1", "y1", "x2", "y2", "h", "w", "l", "x", "y", "z", "ry", "score")
         bad = next(k for k, v in enumerate(nums) if not np.isfinite(v))

@@ -78,7 +78,8 @@ class ImportReport:
     when nothing was new); ``already`` imported before and still in the project; ``deleted``
     imported before and deleted since (not brought back); ``overlapping`` left out because a box
     already in the project covers them; ``skipped_classes`` by class; unreadable label files;
-    ``left_out``: the drive reader's lines on label files it could not make a frame of."""
+    ``left_out``: the drive reader's lines on label files it could not make a frame of;
+    ``bad_frames``: the index of the frame of each of ``errors``."""
 
     command: Command | None
     created: int = 0
@@ -88,6 +89,7 @@ class ImportReport:
     deleted: int = 0
     overlapping: int = 0
     left_out: list[str] = field(default_factory=list)
+    bad_frames: list[int] = field(default_factory=list)
 
     @property
     def unknown_classes(self) -> Counter:
@@ -178,9 +180,11 @@ def _token_named_tracks(doc: Document, drive: Drive) -> dict[str, str]:
 
 
 def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames: list[int] | None = None,
-                        progress: bool = True) -> ImportReport:
+                        progress: bool = True, skip_bad_frames: bool = True) -> ImportReport:
     """Add the drive labels of ``frames`` (default all) the project does not have yet as one
-    undoable command (see the module docstring for what counts as having them)."""
+    undoable command (see the module docstring for what counts as having them). A frame whose label
+    file cannot be read is left out and listed in the report; with ``skip_bad_frames`` False its
+    error is raised instead, and nothing is imported."""
     report = ImportReport(None, left_out=list(getattr(drive, "left_out", [])) if frames is None else [])
     earlier = imported_labels(doc)
     token_tracks = _token_named_tracks(doc, drive)
@@ -190,7 +194,10 @@ def import_drive_labels(doc: Document, drive: Drive, ontology: Ontology, frames:
         try:
             labels = drive.labels(i)
         except FusionLabelError as e:
+            if not skip_bad_frames:
+                raise
             report.errors.append(str(e))
+            report.bad_frames.append(i)
             continue
         in_frame = [a.box for a in doc.annotations(i)]
         tracks = Counter(lab.track_id for lab in labels if lab.track_id is not None)

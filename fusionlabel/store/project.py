@@ -246,7 +246,7 @@ class Project:
     @classmethod
     def create(cls, folder: str | Path, drive_path: str | Path, ontology_path: str | Path | None = None,
                import_labels: bool = False, scene: str | None = None, drive: Drive | None = None,
-               progress: bool = True, beside_files_ok: bool = False) -> "Project":
+               progress: bool = True, beside_files_ok: bool = False, skip_bad_frames: bool = True) -> "Project":
         """Create a project for a drive in ``folder`` (created if needed; must not hold a project,
         unless one whose creation was interrupted: :func:`interrupted_creation`, which is replaced).
         A folder holding other files but no project is refused (ProjectError naming it,
@@ -262,15 +262,19 @@ class Project:
         ``scene`` picks the scene of a nuScenes dataroot or the sequence of a KITTI tracking folder
         (as :func:`~fusionlabel.io.drives.open_drive`); the project records its name. ``drive`` is
         the drive at ``drive_path`` when the caller has it open already (it is then not opened again).
+        ``skip_bad_frames`` False: a drive label file that cannot be read raises its error and no
+        project is left (by default that frame's labels are left out and listed in the report).
         """
         drive_path = Path(drive_path).absolute()
         if drive is None:
             drive = open_drive(drive_path, scene)
-        return cls._create(folder, drive_path, drive, ontology_path, import_labels, progress, beside_files_ok)
+        return cls._create(folder, drive_path, drive, ontology_path, import_labels, progress, beside_files_ok,
+                           skip_bad_frames)
 
     @classmethod
     def _create(cls, folder: str | Path, drive_path: Path, drive: Drive, ontology_path: str | Path | None,
-                import_labels: bool, progress: bool = True, beside_files_ok: bool = False) -> "Project":
+                import_labels: bool, progress: bool = True, beside_files_ok: bool = False,
+                skip_bad_frames: bool = True) -> "Project":
         """:meth:`create` with the drive already open."""
         from .new_folder import refuse_foreign_folder
 
@@ -309,7 +313,7 @@ class Project:
         project.created, project._made_folder = True, made
         if import_labels:
             try:
-                project.import_report = project.import_drive_labels(progress=progress)
+                project.import_report = project.import_drive_labels(progress=progress, skip_bad_frames=skip_bad_frames)
             except BaseException:
                 project.discard()
                 raise
@@ -520,13 +524,15 @@ class Project:
         return f"Project({str(self.folder)!r}, drive={self.drive.name!r}, {len(self.document)} cuboids{mode})"
 
     # ------------------------------------------------------------------ import
-    def import_drive_labels(self, frames: list[int] | None = None, progress: bool = True) -> ImportReport:
+    def import_drive_labels(self, frames: list[int] | None = None, progress: bool = True,
+                            skip_bad_frames: bool = True) -> ImportReport:
         """Add the labels that came with the drive (ground truth or imported files) that the
         project does not have yet, as one undoable command; importing again adds nothing twice.
         Classes are mapped through the ontology (names, aliases, any case), the source's own class
         name and the states it gives are kept
         (:func:`~fusionlabel.model.source_class.project_label`); labels of unknown classes are
-        skipped and counted; unreadable label files are listed. A label imported before (still
+        skipped and counted; unreadable label files are listed (raised with ``skip_bad_frames``
+        False, nothing imported). A label imported before (still
         there, edited or deleted since) or overlapping a box already in its frame is skipped and
         counted (:mod:`~fusionlabel.store.label_import`); :meth:`ImportReport.summary` says it all
         in one line.
@@ -535,7 +541,7 @@ class Project:
         importing every frame of a project whose creation was interrupted: :func:`interrupted_creation`)
         is the project's starting point (:meth:`Document.make_starting_point`): undo stops above
         it. A later import is one undo step like any edit."""
-        report = import_drive_labels(self.document, self.drive, self.ontology, frames, progress)
+        report = import_drive_labels(self.document, self.drive, self.ontology, frames, progress, skip_bad_frames)
         if frames is None and not self.read_only and self.store.incomplete():
             self.document.make_starting_point()
             self.store.mark_complete()
