@@ -457,17 +457,18 @@ def test_bev_labels_of_a_row_of_pedestrians_are_nudged_with_a_leader_line(qtbot,
     assert 1 <= len(lines) < 9 and set(lines) <= set(rects)
     color = w.session.ontology.get("pedestrian").color
     pixels = testing.widget_pixels(bev).astype(int)
+    seen = []   # whether each pixel looked at along the lines is in the pedestrians' colour
     for uid, (start, end) in lines.items():
         x, y, rw, rh = rects[uid]
         assert x - 1 <= end[0] <= x + rw + 1 and y - 1 <= end[1] <= y + rh + 1   # it reaches its label
         length = float(np.hypot(end[0] - start[0], end[1] - start[1]))
         assert length > GAP
-        hits = 0
-        for t in np.linspace(0.3, 0.7, 5):   # along its middle: the box's colour
+        for t in np.linspace(0.1, 0.9, 9):   # along it, where no label is drawn over it: the box's colour
             u, v = (int(round(a + t * (b - a))) for a, b in zip(start, end))
-            near = pixels[v - 1:v + 2, u - 1:u + 2].reshape(-1, 3)
-            hits += np.abs(near - np.array(color)).max(axis=1).min() < 60
-        assert hits >= 3, (uid, start, end)
+            if not any(overlaps((u - 2, v - 2, 4, 4), r) for r in rects.values()):
+                near = pixels[v - 1:v + 2, u - 1:u + 2].reshape(-1, 3)
+                seen.append(np.abs(near - np.array(color)).max(axis=1).min() < 60)
+    assert len(seen) >= 5 and np.mean(seen) >= 0.6, seen   # (dark ground there without the lines)
     middle = anns[4]
     s.select((middle.uid,))
     bev.grab()
@@ -644,6 +645,44 @@ def test_editing_a_pre_label_keeps_the_object_list_s_width(qtbot, bare_window):
     for r in range(objects.rowCount()):
         item = objects.item(r, col)
         assert header.sectionSize(col) >= QFontMetrics(item.font()).horizontalAdvance(item.text()) + 4
+
+
+def test_the_first_pre_labels_and_a_retype_keep_the_object_list_s_width(qtbot, bare_window):
+    """The object list keeps room from the start for the widest status (an edited pre-label of a
+    locked class) and the longest class name of the ontology: the first Ctrl+P of a session (its
+    pre-labels listed in italics with their score), a retype to the longest class, an edit of a
+    pre-label and a lock leave the list and the bird's-eye view beside it as they were. (The
+    first Ctrl+P moved the view from 705 to 651 pixels wide; traffic_cone widened the class
+    column by 6 pixels.)"""
+    w = bare_window
+    s, objects = w.session, w.objects
+    from fusionlabel.assist.prelabel_project import prelabel_command
+
+    qtbot.wait(50)
+    header = objects.horizontalHeader()
+    sizes = lambda: ([header.sectionSize(c) for c in range(objects.columnCount())], objects.width(), w.bev.width())  # noqa: E731
+    widths = sizes()
+    car = s.ontology.get("car").default_size
+    pres = [CuboidLabel(Cuboid((12.0 + 6 * i, -4.0, -1.0), car), "car", None, 0.87, "model") for i in range(3)]
+    s.apply(prelabel_command(s.document, {s.frame: pres}, "test")[0], work=False)
+    qtbot.wait(50)                                       # the list would widen once the event loop is back
+    assert objects.rowCount() == 3 and sizes() == widths
+    fm = QFontMetrics(objects.font())
+    longest = max(s.ontology.classes, key=fm.horizontalAdvance)
+    s.select([s.annotations()[0].uid])
+    w.actions_.set_class(longest)
+    w.bev.setFocus()
+    qtbot.keyClick(w.bev, Qt.Key.Key_Right)
+    s.set_class_locked(longest, True)
+    qtbot.wait(50)
+    col = objects.COLUMNS.index("status")
+    statuses = [objects.item(r, col).text() for r in range(objects.rowCount())]
+    assert "pre-label 0.87 edited, locked" in statuses and longest in [objects.item(r, 1).text() for r in range(3)]
+    assert sizes() == widths
+    for r in range(objects.rowCount()):
+        for c in range(objects.columnCount()):
+            item = objects.item(r, c)
+            assert header.sectionSize(c) >= QFontMetrics(item.font()).horizontalAdvance(item.text()) + 4, item.text()
 
 
 def test_the_side_views_draw_the_points_nearest_the_viewer_on_top(qtbot, bare_window):
