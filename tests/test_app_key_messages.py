@@ -373,3 +373,43 @@ def test_a_later_keys_message_takes_down_an_earlier_keys_warning_banner(qtbot, w
     w._run_shortcut(warn_then_tell, ())
     assert said(w) == "fitted 1 cuboid"
     assert w.toast.isVisible() and w.toast.text() == "detector settings not used: no such file"
+
+
+def test_keys_that_nudge_turn_or_resize_say_what_the_whole_run_did(qtbot, window, caplog):
+    """After "Accept pre-label", the arrow keys say how far the run of presses moved the cuboid
+    ("Move 0.1 m forward"), Q and E how far it turned, Ctrl+arrows its new size: the status bar
+    follows each repeat of a held key, while the undo stack, the messages and the log get one
+    entry for the run, not one per press."""
+    import logging
+
+    w, s = window, window.session
+    s.clock = lambda: 0.0                                # the presses are always within the run's pause
+    box = s.drive.labels(0)[0].box
+    s.apply(CreateCuboid(0, CuboidLabel(box, "car", None, 0.9, "model")), work=False)
+    (pre,) = s.annotations()
+    s.select((pre.uid,))
+    key(qtbot, w, Qt.Key.Key_Y)
+    assert said(w) == "Accept pre-label"
+    length = s.document.get(pre.uid).box.length
+    caplog.set_level(logging.INFO, logger="fusionlabel.app.session")
+    before, steps = len(s.messages), s.document.undo_text()
+    key(qtbot, w, Qt.Key.Key_Up)
+    assert said(w) == "Move 0.05 m forward"
+    for _ in range(3):
+        key(qtbot, w, Qt.Key.Key_Up)
+    assert said(w) == "Move 0.2 m forward"
+    assert len(s.messages) == before + 1 and s.document.undo_text() == "Nudge ×4" != steps
+    assert sum("Move" in r.getMessage() for r in caplog.records) == 1
+    key(qtbot, w, Qt.Key.Key_Right)                      # another key: a run of its own
+    assert said(w) == "Move 0.05 m right" and len(s.messages) == before + 2
+    key(qtbot, w, Qt.Key.Key_Q)
+    key(qtbot, w, Qt.Key.Key_Q)
+    assert said(w) == "Turn 2° left"
+    key(qtbot, w, Qt.Key.Key_E, SHIFT)
+    assert said(w) == "Turn 15° right"
+    key(qtbot, w, Qt.Key.Key_Up, CTRL)
+    key(qtbot, w, Qt.Key.Key_Up, CTRL)
+    assert said(w) == f"Length {length + 0.1:.2f} m (+0.1 m)"
+    key(qtbot, w, Qt.Key.Key_F)
+    assert said(w) == "Flip heading"
+    assert len(s.messages) == before + 6

@@ -78,6 +78,38 @@ def test_missing_image_is_reported_in_its_camera_only(qtbot, tmp_path, drive_cop
         project.close()
 
 
+def test_a_drive_moved_away_while_open_says_once_which_file_and_how_to_relink(qtbot, tmp_path):
+    """The drive folder is moved while the app is open: the first frame that cannot be read says
+    which file is not there and how to relink the project (fusionlabel project relink PROJECT
+    NEW_DRIVE), once, in a banner that stays; the frames after it add no "file not found" note
+    each (before, every frame said it and not what to do). Their views still show their own errors."""
+    import shutil
+
+    drive = testing.copy_drive(testing.small_drive(frames=6), tmp_path / "drive")
+    project = Project.create(tmp_path / "project", drive)
+    try:
+        w = open_app_window(qtbot, project)
+        shutil.move(str(drive), str(tmp_path / "moved"))
+        before = len(w.session.messages)
+        qtbot.keyClick(w.bev, Qt.Key.Key_End)              # frames never loaded before the move
+        testing.wait_for_frame(w, 5)
+        for frame in (4, 3):
+            qtbot.keyClick(w.bev, Qt.Key.Key_A)
+            testing.wait_for_frame(w, frame)
+        said = w.session.messages[before:]
+        assert len(said) == 1 and said[0].level == "warning" and said[0].frame is None, [m.text for m in said]
+        text = said[0].text
+        named = text.split(" not found", 1)[0]
+        assert named.startswith(str(drive)) and named.endswith(("000005.fri", "000005.jpg")), text
+        assert f"fusionlabel project relink {tmp_path / 'project'} NEW_DRIVE" in text
+        assert f"no longer at {drive}" in text
+        assert w.toast.isVisible() and "relink" in w.toast.text()
+        assert w.displayed.frame_errors() and "000003.fri" in w.displayed.frame_errors()[0]
+        w.close()
+    finally:
+        project.close()
+
+
 def test_broken_ontology_falls_back_and_says_so(qtbot, tmp_path):
     folder = tmp_path / "project"
     Project.create(folder, testing.small_drive()).close()

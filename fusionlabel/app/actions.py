@@ -15,6 +15,7 @@ from ..model.frame_status import finished_frames, reopened_note
 from .bev_filter import LOWEST_CUT, step_cut
 from .assist_actions import AssistActions
 from .delete_actions import delete_selection, delete_tracks_from_here
+from .key_edit_text import flip_text, move_text, size_text, turn_text
 from .retype_confirm import RetypeConfirm, cancelled_text, plan_retype, say_done
 from .session import COLOR_MODES, Session
 from .sweep_stack import MAX_SWEEPS
@@ -72,6 +73,7 @@ class Actions(AssistActions, TrackActions):
         self.hooks = hooks
         self.tab_cycle = TabCycle()  # the order Tab walks, kept while the frame's cuboids stay
         self.retype_confirm = RetypeConfirm(lambda: session.clock())  # a class key on several tracks, asking again
+        self._key_run: tuple = (None, 0)  # the last edit key and its presses in a row (what the status bar says)
 
     def _hook(self, name, *args, default=None):
         fn = getattr(self.hooks, name, None) if self.hooks is not None else None
@@ -83,12 +85,19 @@ class Actions(AssistActions, TrackActions):
             return None
         return self.s.selection
 
-    def _edit(self, make, merge: str | None = None) -> None:
+    def _edit(self, make, merge: str | None = None, say=None, key=None) -> None:
         """Apply the command built by ``make(doc, selection)`` for a non-empty selection; ``merge``
-        joins a run of the same key edit into one undo step (:meth:`Session.apply`)."""
+        joins a run of the same key edit into one undo step (:meth:`Session.apply`); ``say(presses,
+        boxes)`` gives what the status bar then says of the presses of the same ``key`` in a row
+        within that step (:meth:`Session.say_key_edit`)."""
         sel = self._selection()
         if sel:
-            self.s.apply(make(self.s.document, sel), merge=merge)
+            bound = self.s.apply(make(self.s.document, sel), merge=merge)
+            if bound is None or say is None:
+                return
+            repeat = key is not None and self.s.run_steps > 1 and key == self._key_run[0]
+            self._key_run = (key, self._key_run[1] + 1 if repeat else 1)
+            self.s.say_key_edit(say(self._key_run[1], len(sel)), repeat)
 
     # ------------------------------------------------------------ frames
     def next_frame(self):
@@ -271,20 +280,27 @@ class Actions(AssistActions, TrackActions):
         return True
 
     def rotate(self, degrees: float):
-        self._edit(lambda doc, sel: edit_actions.rotate(doc, sel, degrees), merge="Rotate")
+        self._edit(lambda doc, sel: edit_actions.rotate(doc, sel, degrees), merge="Rotate",
+                   say=lambda n, boxes: turn_text(n * degrees, boxes), key=("rotate", degrees))
 
     def flip(self):
-        self._edit(edit_actions.flip_heading)
+        self._edit(edit_actions.flip_heading, say=lambda n, boxes: flip_text(boxes))
 
     def nudge(self, axis: int, step: float):
         d = [0.0, 0.0, 0.0]
         d[axis] = step
-        self._edit(lambda doc, sel: edit_actions.nudge(doc, sel, *d), merge="Nudge")
+        self._edit(lambda doc, sel: edit_actions.nudge(doc, sel, *d), merge="Nudge",
+                   say=lambda n, boxes: move_text(axis, n * step, boxes), key=("nudge", axis, step))
 
     def grow(self, axis: int, step: float):
         d = [0.0, 0.0, 0.0]
         d[axis] = step
-        self._edit(lambda doc, sel: edit_actions.resize(doc, sel, *d), merge="Resize")
+        self._edit(lambda doc, sel: edit_actions.resize(doc, sel, *d), merge="Resize",
+                   say=lambda n, boxes: size_text(axis, self._first_size(axis), n * step, boxes), key=("grow", axis, step))
+
+    def _first_size(self, axis: int) -> float:
+        """The first selected cuboid's length, width or height (``axis`` 0, 1, 2), in metres."""
+        return float(self.s.document.get(self.s.selection[0]).box.size[axis])
 
     def copy_to_next_frame(self):
         sel = self._selection()

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF
+from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF, QRegion
 from PyQt6.QtWidgets import QWidget
 
 from ..geometry.cuboid import Cuboid
@@ -32,7 +32,7 @@ from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKG
 from .bev_start import AHEAD_M, SCALE_PX, start_view
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from ..render.label_layout import GAP, LabelRequest, place_ring_captions, place_view_labels
+from ..render.label_layout import GAP, LabelRequest, leader_line, place_ring_captions, place_view_labels
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, PEN_STYLES, RgbCanvas, annotation_color, box_label,
                       lock_mark_size, note_rect, paint_label_chip, paint_note, paint_padlock)
 from .session import Session
@@ -47,6 +47,8 @@ HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
 DRAG_PX = 4  # a press that moves less than this is a click
 RING_STEP = 10.0
+LABEL_NUDGES = 4   # lines further up, down or left a label may go when the spots beside its box are taken
+NUDGED_LABELS_MAX = 300   # with more labels in view (zoomed far out), labels go beside their box only
 HUD_LINE_PX = 15    # the caption's line spacing ...
 HUD_ERROR_PX = 30   # ... and the room of each of the frame's errors under it
 FOLLOW_MARGIN_PX = 16  # a selected centre closer than this to the view's edge counts as out of view
@@ -90,6 +92,7 @@ class BevView(QWidget):
         self.painted_frame: int | None = None  # the frame the last paint showed (benchmarks)
         self.ring_captions: dict[float, tuple] = {}  # ring radius (m) -> (x, y, w, h) of its drawn distance
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
+        self.leader_lines: dict = {}  # uid (None: a ghost's, a new box's) -> (box end, label end) of its leader line
         self.drawn_labels: list[tuple] = []      # every label it drew (a ghost's, a new box's too)
         self.selection_note: str | None = None  # "30 selected, 9 labelled" when selected labels were left out
         self.note_rect: tuple | None = None      # where that line is drawn
@@ -263,7 +266,7 @@ class BevView(QWidget):
         p.drawImage(0, 0, self.raster().image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         rings = self._paint_rings(p)
-        labels: list[tuple] = []  # (priority, uid, anchor, colour, text)
+        labels: list[tuple] = []  # (priority, uid, footprint on screen, colour, text)
         anns = self.annotations()
         if anns:
             selected = set(self.session.selection)
@@ -276,8 +279,9 @@ class BevView(QWidget):
         labels += self._paint_ghost(p)
         if self._new_box is not None:
             color = annotation_color(self.session.ontology, self.session.current_class)
-            anchor = self._paint_cuboid(p, self._new_box, color, True, "dashed")
-            labels.append(((0, 0.0), None, anchor, color, self.session.current_class))
+            poly = self._paint_cuboid(p, self._new_box, color, True, "dashed")
+            if poly is not None:
+                labels.append(((0, 0.0), None, poly, color, self.session.current_class))
         hud = self.hud_rect = self._paint_hud(p)
         covered = [hud] + ([self.covered] if self.covered is not None else [])
         self._paint_labels(p, labels, covered)
@@ -290,13 +294,20 @@ class BevView(QWidget):
         """Draw the box labels decluttered (:func:`~fusionlabel.render.label_layout.place_view_labels`): the box being
         drawn's, else the first selected box's always, then the other selected ones', then the
         rest, each where it overlaps no label drawn before it and none of ``obstacles`` (the HUD,
-        the message banner), all inside the view. When selected labels are left out (a crowd
-        selected with Ctrl+A, zoomed out), a line at the bottom left says how many are labelled."""
+        the message banner), all inside the view: beside its box, off the other boxes when there
+        is room, else up to :data:`LABEL_NUDGES` lines further away with a thin leader line in the
+        box's colour (as ``fusionlabel render`` does; not with more than :data:`NUDGED_LABELS_MAX`
+        labels in view, zoomed far out, so that a paint stays cheap). When selected labels are left
+        out (a crowd selected with Ctrl+A, zoomed out), a line at the bottom left says how many are labelled."""
         p.setFont(self.font())
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: item[0])
-        requests = [LabelRequest(tuple(anchor), (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()))
-                    for _, _, anchor, _, text in labels]
+        boxes = [(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+                 for lo, hi in ((poly.min(axis=0), poly.max(axis=0)) for _, _, poly, _, _ in labels)]
+        requests = [LabelRequest(tuple(float(v) for v in poly[np.argmin(poly[:, 1])]),
+                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), avoid=box)
+                    for (_, _, poly, _, text), box in zip(labels, boxes)]
+        nudges = LABEL_NUDGES if len(requests) <= NUDGED_LABELS_MAX else 0
         selected = [prio[0] == 0 for prio, *_ in labels]
         first = self.session.selection[0] if self.session.selection else None
         primary = next((i for i, (prio, uid, *_) in enumerate(labels) if prio[0] == 0 and uid is None), None)
@@ -305,9 +316,11 @@ class BevView(QWidget):
         n = sum(1 for (_, uid, *_), sel in zip(labels, selected) if sel and uid is not None)
         note = note_rect(fm, n, 4.0, self.height() - 4.0) if n > 1 else None   # drawn if labels are left out
         rects, hidden = place_view_labels(requests, selected, primary, (0.0, 0.0, float(self.width()), float(self.height())),
-                                          obstacles + ([note] if note else []))
-        self.label_rects = {}
+                                          obstacles + ([note] if note else []), nudges=nudges,
+                                          boxes=boxes if nudges else (), leaders=bool(nudges))
+        self.label_rects, self.leader_lines = {}, {}
         self.drawn_labels = [rect for rect in rects if rect is not None]
+        self._paint_leader_lines(p, labels, requests, rects, obstacles)
         for (_, uid, _, color, text), rect in zip(labels, rects):
             if rect is None:
                 continue
@@ -318,6 +331,27 @@ class BevView(QWidget):
         self.note_rect = note if self.selection_note is not None else None
         if self.selection_note is not None:
             paint_note(p, note, self.selection_note)
+
+    def _paint_leader_lines(self, p: QPainter, labels: list[tuple], requests: list[LabelRequest],
+                            rects: list, obstacles: list[tuple]) -> None:
+        """A thin line in its box's colour from each box to its label placed away from it
+        (:func:`~fusionlabel.render.label_layout.leader_line`), under the labels and not over
+        ``obstacles`` (the caption); none for a box whose top is out of view (its label waits at
+        the edge, as without lines). Kept in :attr:`leader_lines`."""
+        view = QRectF(self.rect())
+        clip = QRegion(self.rect())
+        for r in obstacles:
+            clip = clip.subtracted(QRegion(QRectF(*r).toAlignedRect()))
+        p.save()
+        p.setClipRegion(clip)
+        for (_, uid, _, color, _), req, rect in zip(labels, requests, rects):
+            line = None if rect is None else leader_line(req.anchor, rect)
+            if line is None or not view.contains(QPointF(*line[0])):
+                continue
+            p.setPen(QPen(color, 1.0))
+            p.drawLine(QPointF(*line[0]), QPointF(*line[1]))
+            self.leader_lines[uid] = line
+        p.restore()
 
     def _paint_rings(self, p: QPainter) -> list[float]:
         """The range rings around the ego and its outline; returns the rings' radii (m)."""
@@ -378,10 +412,10 @@ class BevView(QWidget):
         lo, hi = poly.min(axis=0), poly.max(axis=0)
         if (hi < 0).any() or lo[0] > self.width() or lo[1] > self.height():
             return []
-        return [((0, 0.0), None, poly[np.argmin(poly[:, 1])], color, ghost_label(ghost))]
+        return [((0, 0.0), None, poly, color, ghost_label(ghost))]
 
     def _paint_box(self, p: QPainter, ann, selected: bool) -> list[tuple]:
-        """Draw one cuboid; returns its label to place, [(priority, uid, anchor, colour, text)], or []
+        """Draw one cuboid; returns its label to place, [(priority, uid, footprint, colour, text)], or []
         when labels are off or the box is out of view. Priority: the selected box, then boxes
         people made, imported or edited, then untouched pre-labels by score."""
         box = self.session.display_box(ann)
@@ -390,13 +424,13 @@ class BevView(QWidget):
         locked = self.session.is_locked(ann)
         faint = self.session.is_faint(ann)
         p.setOpacity(FAINT_OPACITY if faint else 1.0)
-        anchor = self._paint_cuboid(p, box, color, selected, OUTLINE_OF_STATE[state], handles=not locked)
+        poly = self._paint_cuboid(p, box, color, selected, OUTLINE_OF_STATE[state], handles=not locked)
         p.setOpacity(1.0)
         size = lock_mark_size(min(box.length, box.width) * self.scale)
-        if anchor is not None and size is not None and locked:   # why a drag does nothing
+        if poly is not None and size is not None and locked:   # why a drag does nothing
             middle = self.to_screen(np.asarray(box.center[:2])[None])[0]
             paint_padlock(p, QPointF(*middle), size)
-        if anchor is None or faint or not self.session.layers.get("box_labels", True):
+        if poly is None or faint or not self.session.layers.get("box_labels", True):
             return []
         if selected:
             prio = (0, 0.0)
@@ -404,15 +438,15 @@ class BevView(QWidget):
             prio = (2, -(ann.score if ann.score is not None else 0.0))
         else:
             prio = (1, 0.0)
-        return [(prio, ann.uid, anchor, color, box_label(ann, state))]
+        return [(prio, ann.uid, poly, color, box_label(ann, state))]
 
     def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool,
                       outline: str = "solid", handles: bool = True) -> np.ndarray | None:
         """Draw a cuboid from above with an ``outline`` (styles.OUTLINE_OF_STATE: dashed and
         unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one), and
         when it is ``selected`` its resize handles and rotate knob unless ``handles`` is False (a
-        locked cuboid offers none); returns where its label goes (the top corner, in pixels), or
-        None when it is out of view."""
+        locked cuboid offers none); returns its footprint's corners on screen (4, 2) (its label goes
+        at the top one), or None when it is out of view."""
         poly = self.to_screen(box.bev_polygon())
         c = np.asarray(box.center[:2])
         front = c + 0.5 * box.length * np.array([math.cos(box.yaw), math.sin(box.yaw)])
@@ -442,7 +476,7 @@ class BevView(QWidget):
         lo, hi = poly.min(axis=0), poly.max(axis=0)
         if (hi < 0).any() or lo[0] > self.width() or lo[1] > self.height():
             return None
-        return poly[np.argmin(poly[:, 1])]
+        return poly
 
     def _hud_lines(self) -> list[str]:
         """The caption's lines (the view's own, without the frame's errors); before the first

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ from ..render.camera_overlay import depth_sorted_points
 from ..render.frame_image import NO_IMAGE, NO_IMAGES_IN_DRIVE
 from ..render.splat import splat_squares, splat_size
 from .bev_filter import ground_z
+from .drive_gone import missing_file
 from .bev_raster import BevGeometry, rasterise
 from .point_colors import point_colors
 from .point_index import PointGrid, crop_colors, crop_margin
@@ -50,6 +52,7 @@ class CameraFrame:
     n_points: int = 0
     error: str | None = None
     note: str | None = None  # not a problem of this frame (NO_IMAGES_IN_DRIVE): the panel's caption
+    missing: Path | None = None  # the image file, when the error is that it is not there
     points_uv: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32), repr=False)
     points_rgb: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8), repr=False)
     scaled: dict = field(default_factory=dict, repr=False)  # (width, height, with_points) -> image
@@ -95,6 +98,7 @@ class FrameData:
     grid: PointGrid
     cameras: dict[str, CameraFrame] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    missing_files: dict[str, Path] = field(default_factory=dict)  # of the errors, those of a file not there -> it
     load_seconds: float = 0.0
     z_order: np.ndarray | None = None
     rig: Rig | None = None
@@ -117,16 +121,18 @@ class FrameData:
         own = {f"{name}: {cam.error}" for name, cam in self.cameras.items() if cam.error}
         return [e for e in self.errors if e not in own]
 
-    def error_summary(self) -> str | None:
+    def error_summary(self, leave_out=()) -> str | None:
         """Every problem of this frame in one line (cameras with the same problem named together,
-        "front, left, right: no image for this frame"), or None when there is none."""
-        if not self.errors:
+        "front, left, right: no image for this frame"), or None when there is none; but those of
+        ``leave_out`` (lines of :attr:`errors`: said otherwise)."""
+        if not set(self.errors) - set(leave_out):
             return None
         by_error: dict[str, list[str]] = {}
         for name, cam in self.cameras.items():
-            if cam.error:
+            if cam.error and f"{name}: {cam.error}" not in leave_out:
                 by_error.setdefault(cam.error, []).append(name)
-        parts = self.frame_errors() + [f"{', '.join(names)}: {err}" for err, names in by_error.items()]
+        parts = [e for e in self.frame_errors() if e not in leave_out]
+        parts += [f"{', '.join(names)}: {err}" for err, names in by_error.items()]
         return f"frame {self.frame_id}: " + "; ".join(parts)
 
     def count_in_box(self, box) -> int:
@@ -339,11 +345,14 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
     t0 = time.perf_counter()
     frame = drive.frames[index]
     errors: list[str] = []
+    missing: dict[str, Path] = {}
     try:
         points = np.ascontiguousarray(drive.points(index))
     except Exception as e:  # noqa: BLE001 - any decoder failure becomes a message
         points = EMPTY_POINTS
         errors.append(f"sweep not loaded: {_message(e)}")
+        if missing_file(e) is not None:
+            missing[errors[-1]] = missing_file(e)
     cameras: dict[str, CameraFrame] = {}
     rig = None
     try:
@@ -357,7 +366,9 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
                 cameras[name].error, cameras[name].note = None, NO_IMAGES_IN_DRIVE
             if cameras[name].error:
                 errors.append(f"{name}: {cameras[name].error}")
-    data = FrameData(index, frame.frame_id, points, PointGrid(points), cameras, errors,
+                if cameras[name].missing is not None:
+                    missing[errors[-1]] = cameras[name].missing
+    data = FrameData(index, frame.frame_id, points, PointGrid(points), cameras, errors, missing,
                      z_order=stable_argsort(points[:, 2]) if len(points) else np.zeros(0, np.int64),
                      rig=rig, stack=stack)
     data.xy_by_height()
@@ -386,7 +397,7 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
 
 def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, points: np.ndarray,
                  image_paths: dict) -> CameraFrame:
-    error = None
+    error = lost = None
     try:
         T_cam_lidar = drive.T_cam_lidar(index, name)
     except Exception as e:  # noqa: BLE001
@@ -398,6 +409,7 @@ def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, point
         try:
             image = drive.image(index, name)
         except Exception as e:  # noqa: BLE001
+            lost = None if error else missing_file(e)
             error = error or f"image not loaded: {_message(e)}"
     if image is None:
         image = np.full((camera.height, camera.width, 3), 24, np.uint8)
@@ -415,4 +427,5 @@ def _load_camera(drive: Drive, index: int, name: str, camera: CameraModel, point
             n = splat_squares(overlay, uv, rgb, splat_size(overlay.shape[1]))
         except Exception as e:  # noqa: BLE001
             error = error or f"projection failed: {_message(e)}"
-    return CameraFrame(name, camera, T_cam_lidar, image, overlay, n, error, points_uv=uv, points_rgb=rgb)
+    return CameraFrame(name, camera, T_cam_lidar, image, overlay, n, error, points_uv=uv, points_rgb=rgb,
+                       missing=lost)

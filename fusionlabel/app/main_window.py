@@ -33,6 +33,7 @@ from .bev_view import BevView
 from .camera_dock import CameraHost
 from .camera_view import CameraPanel, CameraView
 from .check_panel import CheckPanel
+from .drive_gone import drive_gone_text, gone_files
 from .export_action import WindowExport
 from .frame_data import FrameData
 from .help_overlay import HelpOverlay
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         self._said_at = 0.0   # when the status bar last got a message (perf_counter seconds)
         self.last_latency: float | None = None
         self._reported_errors: dict[tuple[int, str], None] = {}   # frame notes said, oldest first
+        self._said_drive_gone = False   # the drive's files went away while open: said once (drive_gone)
         self._noted_away: frozenset | None = None  # the selected tracks last said to be out of view
         self._away_said: str | None = None  # that line in the status bar, while it may still be up
         self._build(use_gl)
@@ -415,7 +417,12 @@ class MainWindow(QMainWindow):
         if self.view3d is not None:
             self.view3d.set_frame_data(data)
         self._update_title()
-        summary = data.error_summary()  # every problem of the frame in one message, once per frame
+        gone = gone_files(data.missing_files)   # the drive moved away: said once, not at every frame
+        if gone and not self._said_drive_gone:
+            self._said_drive_gone = True
+            self.session.notify(drive_gone_text(next(iter(gone.values())), len(gone) - 1, self.session.drive.root,
+                                                self.session.project.folder), "warning")
+        summary = data.error_summary(gone)  # every other problem of the frame in one message, once per frame
         if summary is not None and (data.index, summary) not in self._reported_errors:
             self._reported_errors[(data.index, summary)] = None
             if len(self._reported_errors) > MESSAGES_KEPT:   # bounded like the session's messages

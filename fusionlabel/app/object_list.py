@@ -37,8 +37,10 @@ LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns 
 SORT_SETTING = "object_list_sort"
 LOCKED_MARK = "locked"
 NOTE_STYLE = "color: #f0b040"
-# what each column is at least as wide as (track, class, points, status): a common entry of each
+# what the track and points columns are at least as wide as: a common entry of each (the class
+# and status columns keep room for their widest entry: :meth:`ObjectList.column_samples`)
 COLUMN_SAMPLES = ("0000", "pedestrian", "00000", "imported")
+WIDEST_STATUS = f"pre-label 0.00 {EDITED_MARK}, {LOCKED_MARK}"   # an edited pre-label of a locked class
 ABSENT_ENTRY_COLOR = QColor(154, 154, 160)   # an absent entry's text: greyed, it has no box
 
 
@@ -225,14 +227,29 @@ class ObjectList(QTableWidget):
             self.takeItem(i, col)
         self.setSpan(i, 0, 1, len(self.COLUMNS))
 
+    def column_samples(self) -> list[list[str]]:
+        """For each column, the entries it keeps room for from the start: a common track and point
+        count (:data:`COLUMN_SAMPLES`), every class name of the ontology (a retype to the longest,
+        ``traffic_cone``, does not widen the list) and the widest status (:data:`WIDEST_STATUS`:
+        the first Ctrl+P, an edit of a pre-label or a lock do not either)."""
+        samples = [[sample] for sample in COLUMN_SAMPLES]
+        samples[self.COLUMNS.index("class")] += list(self.session.ontology.classes)
+        samples[self.COLUMNS.index("status")].append(WIDEST_STATUS)
+        return samples
+
     def _keep_usable_widths(self) -> None:
-        """No column narrower than the widest it has been, nor than :data:`COLUMN_SAMPLES`: with
-        only absent entries listed (spanning the row, so measured in no column) or a frame of
-        short entries, the columns keep usable widths instead of shrinking to their titles."""
-        fm = QFontMetricsF(self.font())
-        margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)   # as the delegate pads text
-        for col, sample in enumerate(COLUMN_SAMPLES):
-            floor = max(self._widest.get(col, 0), math.ceil(fm.horizontalAdvance(sample)) + margin)
+        """No column narrower than the widest it has been, nor than its :meth:`column_samples`
+        (in plain and italic type: pre-labels are listed in italics), so that the list and the
+        views beside it keep their widths whatever the frame lists: no cuboid, only absent
+        entries (spanning the row, so measured in no column), or the first pre-labels."""
+        italic = self.font()
+        italic.setItalic(True)
+        metrics = (QFontMetricsF(self.font()), QFontMetricsF(italic))
+        # as the delegate pads text, and the table adds the grid line (sizeHintForColumn)
+        margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + int(self.showGrid())
+        for col, samples in enumerate(self.column_samples()):
+            widest = max(math.ceil(fm.horizontalAdvance(sample)) for sample in samples for fm in metrics)
+            floor = max(self._widest.get(col, 0), widest + margin)
             width = max(self.columnWidth(col), floor)
             self._widest[col] = width
             if width != self.columnWidth(col):
@@ -265,8 +282,6 @@ class ObjectList(QTableWidget):
         (no jumping from frame to frame), and never wider than LIST_MAX_WIDTH."""
         scroll = max(self.verticalScrollBar().sizeHint().width(), self.style().pixelMetric(
             QStyle.PixelMetric.PM_ScrollBarExtent))
-        if self.rowCount() == 0:
-            return  # the sections have their default widths, not their contents'
         needed = self.horizontalHeader().length() + scroll + 2 * self.frameWidth() + 2
         if needed > self.minimumWidth():
             self.setMinimumWidth(min(needed, LIST_MAX_WIDTH))

@@ -137,6 +137,7 @@ class Session:
         self._run: tuple | None = None  # (kind, selection, frame) of the key edits being merged
         self._run_at = 0.0  # when the last of them was applied (clock seconds)
         self._run_steps = 0  # how many key presses the undo step holds
+        self._run_message: Message | None = None  # what the run said last (:meth:`say_key_edit`)
         self._last_change = None  # the document's last Change (undo and redo show it)
         self._run_start: tuple = ({}, None)  # (labels of the selection, frame status) before the run
         self._status_note: str | None = None  # frames the last edit took back from done or reviewed
@@ -182,6 +183,23 @@ class Session:
             del self.messages[:-MESSAGES_KEPT]
         (log.warning if level != "info" else log.info)(text)
         self._emit("message", msg)
+
+    @property
+    def run_steps(self) -> int:
+        """How many key presses the last key edit's undo step holds (1 after a fresh edit)."""
+        return self._run_steps
+
+    def say_key_edit(self, text: str, repeat: bool) -> None:
+        """Say what a key edit did (:mod:`.key_edit_text`) like :meth:`notify`, but once per run of
+        the same key: a ``repeat`` (a held key repeating) replaces the message its first press
+        gave, in :attr:`messages` and in the status bar, and is not logged again."""
+        last = self.messages[-1] if self.messages else None
+        if repeat and last is not None and last is self._run_message:
+            self._run_message = self.messages[-1] = Message(text)
+            self._emit("message", self._run_message)
+            return
+        self.notify(text)
+        self._run_message = self.messages[-1]
 
     def close(self) -> None:
         self.flush_settings()

@@ -151,12 +151,14 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
     out: list[Rect | None] = []
     for req in requests:
         spots = candidates(req.anchor, req.size, bounds, req.centred, nudges)
+        rank = None
         if req.avoid is not None or boxes:   # a label beside its box rather than over it, when there is room
-            spots.sort(key=lambda r: (req.avoid is not None and overlaps(r, req.avoid), covered.hits(r)))
-        pick = _free_spot(spots, req.anchor, taken, drawn_lines if leaders else None)
+            def rank(r: Rect, own: Rect | None = req.avoid) -> tuple[bool, bool]:
+                return own is not None and overlaps(r, own), covered.hits(r)
+        pick = _free_spot(spots, req.anchor, taken, drawn_lines if leaders else None, rank)
         rect = None if pick is None else pick[0]
         if rect is None and req.forced:
-            rect = _forced_spot(spots, bounds, obstacles)
+            rect = _forced_spot(spots if rank is None else sorted(spots, key=rank), bounds, obstacles)
         out.append(rect)
         if rect is not None:
             taken.add(rect)
@@ -166,21 +168,29 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
     return out
 
 
-def _free_spot(spots: list[Rect], anchor: tuple[float, float], taken: Taken,
-               drawn_lines: Taken | None) -> tuple[Rect, Rect | None] | None:
+def _free_spot(spots: list[Rect], anchor: tuple[float, float], taken: Taken, drawn_lines: Taken | None,
+               rank=None) -> tuple[Rect, Rect | None] | None:
     """The first of ``spots`` over nothing ``taken``, and the extent of its leader line (None
     without one); with ``drawn_lines`` (leader lines drawn), its line must cross none of them,
-    and the first whose line runs under no label either wins over an earlier one whose line would."""
-    fallback = None
+    and the first whose line runs under no label either wins over an earlier one whose line would.
+    ``rank(spot)`` (a tuple, lowest first) orders the spots before that, as a stable sort would;
+    it is asked only of the spots that are free, and the search stops at the first free spot of
+    the lowest rank whose line runs under no label (a label in the open costs one look)."""
+    best = fallback = None   # (rank, spot, line)
     for r in spots:
         if taken.hits(r):
             continue
+        key = () if rank is None else rank(r)
         line = None if drawn_lines is None else _leader_extent(anchor, r)
         if line is None or not taken.hits(line):
-            return r, line
-        if fallback is None and not drawn_lines.hits(line):
-            fallback = (r, line)
-    return fallback
+            if best is None or key < best[0]:
+                best = (key, r, line)
+                if not any(key):   # nothing ranks lower, nor comes before it
+                    break
+        elif (fallback is None or key < fallback[0]) and not drawn_lines.hits(line):
+            fallback = (key, r, line)
+    pick = best or fallback
+    return None if pick is None else pick[1:]
 
 
 def _leader_extent(anchor: tuple[float, float], rect: Rect) -> Rect | None:
@@ -196,15 +206,19 @@ def _leader_extent(anchor: tuple[float, float], rect: Rect) -> Rect | None:
 
 
 def place_view_labels(requests: list[LabelRequest], selected: list[bool], primary: int | None, bounds: Rect,
-                      obstacles: list[Rect] = ()) -> tuple[list[Rect | None], int]:
+                      obstacles: list[Rect] = (), nudges: int = 0, boxes: list[Rect] = (),
+                      leaders: bool = False) -> tuple[list[Rect | None], int]:
     """Labels of one view's cuboids: ``requests`` in the view's own order (e.g. nearest first; their
     ``forced`` is ignored), ``selected[i]`` whether request i is of a selected cuboid, ``primary``
     the index of the one whose label is always drawn (the first selected, or None when it is not in
     this view). The primary first, then the other selected, then the rest (each group in the given
     order), each only where it overlaps no label placed before it and no obstacle. Returns the
-    rectangles in the order of ``requests`` (None: left out) and how many selected labels were left out."""
+    rectangles in the order of ``requests`` (None: left out) and how many selected labels were left out.
+    ``nudges``, ``boxes`` and ``leaders`` as for :func:`place_labels` (the bird's-eye view: labels
+    moved a few lines away from a crowd, with a leader line)."""
     order = sorted(range(len(requests)), key=lambda i: (i != primary, not selected[i]))
-    rects = place_labels([replace(requests[i], forced=i == primary) for i in order], bounds, obstacles)
+    rects = place_labels([replace(requests[i], forced=i == primary) for i in order], bounds, obstacles,
+                         nudges, boxes, leaders)
     out: list[Rect | None] = [None] * len(requests)
     for i, rect in zip(order, rects):
         out[i] = rect
