@@ -304,6 +304,31 @@ def test_a_screenshot_keeps_its_size_whatever_layout_is_saved(qtbot, project, tm
     assert layout_settings().value("window/geometry") == saved
 
 
+def test_a_screenshot_shows_the_object_list_whole(qtbot, project, tmp_path, monkeypatch):
+    """The object list keeps room for its widest entries from the start; the screenshot's fixed
+    layout is made once the frame is shown, so the dock is as wide as the list and no column is
+    cut off at the window's edge."""
+    from fusionlabel.app import main as app_main
+    from fusionlabel.app.object_list import ObjectList
+
+    seen = {}
+    real = app_main.save_screenshot
+
+    def measured(window, out, **kw):
+        real(window, out, **kw)
+        table = window.findChild(ObjectList)
+        seen["right"] = table.mapTo(window, table.rect().topRight()).x()
+        seen["width"] = window.width()
+        seen["columns"] = table.horizontalHeader().length()
+        seen["viewport"] = table.viewport().width()
+
+    monkeypatch.setattr(app_main, "save_screenshot", measured)
+    project.close()
+    assert run_app(tmp_path / "project", screenshot=tmp_path / "shot.png") == 0
+    assert seen["right"] < seen["width"]
+    assert seen["columns"] <= seen["viewport"]
+
+
 def drive_without_cameras(root):
     """The app tests' small drive with its LiDAR only: a rig of no camera, no images."""
     src = open_drive(testing.small_drive())

@@ -166,6 +166,12 @@ def run_app(path: str | Path | None = None, frame: str | None = None,
         failed = True
         try:
             window.window_layout.apply_default(SCREENSHOT_SIZE)
+            from .testing import wait_for_frame
+
+            # once the frame is shown the object list knows the width its columns need: lay the
+            # panes out again around it, or the dock keeps the width it had before and clips them
+            wait_for_frame(window, timeout=60.0)
+            window.window_layout.apply_default(SCREENSHOT_SIZE)
             save_screenshot(window, screenshot)
             print(f"wrote {screenshot}: the app on {session.drive.name}, frame {window.displayed.frame_id}")
             failed = False
