@@ -3,16 +3,13 @@
 A label can carry two occlusions. KITTI's ``occluded`` (0 fully visible, 1 partly, 2 largely
 occluded, 3 unknown) is the imported line's own field, kept as it was read; it describes the box as
 imported, so once the box is moved, turned or resized it is stale. The ontology's ``occlusion``
-(none / partial / mostly / full) is what the attribute panel shows and sets; an import fills it
-from the source (:func:`~fusionlabel.model.source_class.source_states`) and a new box gets the class
-default, ``none``.
+(none / partial / mostly / full) is what the attribute panel shows and sets
+(:mod:`~fusionlabel.model.occlusion_choice` tells an annotator's choice from an import's value and a
+new box's default).
 
-:func:`chosen_occlusion_level` tells an annotator's choice from those: an ``occlusion`` that is
-neither the one the label's source gives (an imported label) nor the default ``none`` (any other
-label). Choosing in the panel the value the source gave, or ``none`` for a box drawn by hand, is the
-same as leaving it, and counts as no choice. Whatever writes KITTI lines (the KITTI exporters,
-prediction files) writes a chosen level first, then the imported ``occluded`` while the box is
-untouched (:func:`box_as_imported`), and otherwise its own estimate.
+Whatever writes KITTI lines (the KITTI exporters, prediction files) writes a chosen level first
+(:func:`chosen_occlusion_level`), then the imported ``occluded`` while the box is untouched
+(:func:`box_as_imported`), and otherwise its own estimate.
 """
 
 from __future__ import annotations
@@ -21,10 +18,8 @@ from typing import Any
 
 from ..geometry.transforms import angle_difference
 from ..model.annotation import CuboidLabel
-from ..model.source_class import source_class, source_states
+from ..model.occlusion_choice import chosen_occlusion
 
-OCCLUSION = "occlusion"          # the ontology attribute the panel sets
-DEFAULT_OCCLUSION = "none"       # the built-in ontology's default, which a new box gets
 # the ontology's occlusion choices -> KITTI's level (KITTI has nothing above "largely occluded")
 LEVEL_OF_CHOICE = {"none": 0, "partial": 1, "mostly": 2, "full": 2}
 UNKNOWN_LEVEL = 3
@@ -33,14 +28,9 @@ ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the
 
 def chosen_occlusion_level(label: CuboidLabel) -> int | None:
     """KITTI's occlusion level (0-2) of the ``occlusion`` an annotator set on ``label``; None when
-    it has none of its own: unknown, the one its source gave, or a new box's default (module doc)."""
-    value = label.attributes.get(OCCLUSION)
-    if not isinstance(value, str) or value not in LEVEL_OF_CHOICE:
-        return None
-    if label.source == "import":
-        carried = source_states(source_class(label), label.attributes).get(OCCLUSION)
-        return None if value == carried else LEVEL_OF_CHOICE[value]
-    return None if value == DEFAULT_OCCLUSION else LEVEL_OF_CHOICE[value]
+    it has none of its own (:func:`~fusionlabel.model.occlusion_choice.chosen_occlusion`)."""
+    chosen = chosen_occlusion(label)
+    return None if chosen is None else LEVEL_OF_CHOICE[chosen]
 
 
 def kitti_number(v: float) -> str:
