@@ -125,3 +125,23 @@ def test_nuscenes_counts_edited_boxes_and_keeps_the_source_s_numbers_and_visibil
     notes = "\n".join(summary.cannot_hold)
     assert "visibility of 1 object(s) was estimated" in notes        # the moved box's; not the chosen one's
     assert "num_radar_pts of 2 box(es) moved, turned or resized" in notes
+
+
+def test_openlabel_leaves_out_the_count_of_an_edited_box_whose_sweep_cannot_be_read(small_sim_drive, tmp_path):
+    """OpenLABEL reads a sweep only to count edited boxes: one it cannot read leaves those boxes'
+    LiDAR counts out (no stale number, no traceback) and the summary names the frame and the file."""
+    from conftest import native_copy
+
+    drive = native_copy(small_sim_drive, tmp_path / "drive")
+    sweep = drive.frames[0].lidar_path
+    sweep.write_bytes(b"not a sweep")
+    first = drive.labels(0)[0]
+    moved = first.with_(box=first.box.with_(center=np.add(first.box.center, [0.5, 0.0, 0.0])))
+    summary = export_drive(drive, "openlabel", tmp_path / "out",
+                           lambda i: [moved if lab is first else lab for lab in drive.labels(i)], quiet())
+    scene = read_openlabel(tmp_path / "out" / "openlabel.json")
+    back = {lab.track_id: lab for lab in scene.labels_for(drive)(0)}
+    assert "num_lidar_points" not in back[first.track_id].attributes
+    assert all(back[lab.track_id].attributes == lab.attributes for lab in drive.labels(0)[1:])
+    note = next(n for n in summary.cannot_hold if "could not be read" in n)
+    assert drive.frames[0].frame_id in note and str(sweep) in note
