@@ -556,7 +556,8 @@ class CopyToFrame(RecordingCommand):
     Point counts count one frame's points: ``lidar_counts`` (source uid -> LiDAR points in its
     copy's box in the target sweep) gives the copies' LiDAR counts; a copy without one drops them,
     and radar counts are always dropped (:func:`~.point_counts.with_lidar_count`). A copy carries
-    no detection score (:mod:`.detection_score`). ``target_name`` names the target frame in the description (the drive's frame ID)."""
+    no detection score (:mod:`.detection_score`). ``target_name`` names the target frame in the
+    description (the drive's frame ID)."""
 
     kind: ClassVar[str] = "copy_to_frame"
     _codecs: ClassVar[dict[str, str]] = {"uids": "strs", "created": "placed", "T_target_source": "floats?"}
