@@ -6,6 +6,9 @@ format twice, labels only and with sensor data, into a throw-away folder, and th
 real nuScenes keyframe (6 cameras, 69 boxes) when the shared real data is present. It also times
 the parts that dominate: the occlusion/2D-box estimate per camera and image undistortion.
 
+It also exports OpenLABEL and nuScenes labels of every box moved, whose point counts are counted
+again (:func:`bench_edited`).
+
 Usage: python benchmarks/bench_export.py [--drive PATH] [--repeats 2]
 """
 
@@ -58,6 +61,27 @@ def bench_formats(drive, repeats: int, label: str) -> None:
         print(f"{fmt:16s} {row[0]:>14s} {row[1]:>18s}")
 
 
+def bench_edited(drive, repeats: int, label: str) -> None:
+    """OpenLABEL and nuScenes, labels only, of the drive's own labels, of the same labels as a project
+    gives them (each box compared with the drive's to tell it untouched), and of every box moved by
+    10 cm (every LiDAR count counted again in its frame's sweep)."""
+    n = len(drive)
+    sources = {"drive's own labels": drive.labels,
+               "the same, as a project gives them": lambda i: list(drive.labels(i)),
+               "every box moved 10 cm": lambda i: [lab.with_(box=lab.box.with_(center=(lab.box.center[0] + 0.1,
+                                                                                        *lab.box.center[1:])))
+                                                   for lab in drive.labels(i)]}
+    print(f"\n{label}, labels only (ms per frame, best of {repeats}):")
+    for fmt in ("openlabel", "nuscenes"):
+        for what, labels_for in sources.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                def run(k=[0]):
+                    k[0] += 1
+                    export_drive(drive, fmt, Path(tmp) / f"o{k[0]}", labels_for,
+                                 ExportOptions(progress=False, sensor_data=False))
+                print(f"  {fmt:10s} {what:36s} {1000 * timed(run, repeats) / n:6.1f}")
+
+
 def bench_parts(drive, repeats: int) -> None:
     i = 0
     pts = drive.points(i)
@@ -84,6 +108,7 @@ def main() -> int:
     print(f"CPU cores: {os.cpu_count()}")
     drive = open_drive(args.drive)
     bench_formats(drive, args.repeats, f"drive {args.drive}")
+    bench_edited(drive, args.repeats, f"drive {args.drive}")
     bench_parts(drive, args.repeats)
     realdata = Path(os.environ.get("FUSIONLABEL_REALDATA", REPO.parent / "shared" / "realdata"))
     if (realdata / "nuscenes_mini" / "v1.0-mini").is_dir():

@@ -990,3 +990,33 @@ def test_a_detector_s_point_count_is_counted_again_where_its_box_is_carried(driv
     filled = [doc.find_track(a.track_id, 1) for a in pres]
     assert any(f is not None for f in filled)
     assert all("num_points" not in f.attributes for f in filled if f is not None)
+
+
+def test_boxes_carried_to_other_frames_carry_no_detection_score(drive, doc):
+    """A detector's score describes its detection in its own frame: the boxes C, V and I make in
+    other frames carry none, neither ``score`` (a pre-label copied with C, an imported keyframe's
+    for I) nor an accepted pre-label's ``prelabel_score``; the source stays as it was (a C copy of
+    a pre-label is a pre-label). (They used to keep the detected frame's score, which exports wrote.)"""
+    tracks = [g.track_id for g in well_seen(drive, 0) if g.track_id in gt(drive, 2)][:3]
+    assert len(tracks) == 3
+    t_pre, t_acc, t_imp = tracks
+    pre = doc.apply(CreateCuboid(0, gt(drive, 0)[t_pre].with_(source="model", score=0.8, label="car")))
+    acc = doc.apply(CreateCuboid(0, gt(drive, 0)[t_acc].with_(source="model", score=0.7, label="car")))
+    doc.apply(edit_actions.accept_prelabels(doc, [acc.uid]))
+    assert doc.get(acc.uid).attributes["prelabel_score"] == 0.7
+    imp = doc.apply(CreateCuboid(0, gt(drive, 0)[t_imp].with_(source="import", score=0.6, label="car")))
+    doc.apply(CreateCuboid(2, gt(drive, 2)[t_imp].with_(source="import", score=0.9, label="car")))
+
+    def unscored(a):
+        return a.score is None and "prelabel_score" not in a.attributes
+
+    doc.apply(edit_actions.copy_to_next_frame(doc, [pre.uid, acc.uid], 0, drive))
+    copies = [doc.find_track(t, 1) for t in (t_pre, t_acc)]
+    assert [c.source for c in copies] == ["model", "human"] and all(unscored(c) for c in copies)
+    doc.undo()
+    doc.apply(ea.propagate(doc, drive, 0, [acc.uid]))
+    assert unscored(doc.find_track(t_acc, 1)) and doc.find_track(t_acc, 1).attributes["propagated"]
+    doc.apply(ea.interpolate(doc, drive, 0, [imp.uid]))
+    filled = doc.find_track(t_imp, 1)
+    assert filled.source == "model" and filled.attributes["interpolated"] and unscored(filled)
+    assert doc.get(acc.uid).attributes["prelabel_score"] == 0.7 and doc.get(imp.uid).score == 0.6

@@ -167,3 +167,41 @@ def test_area_is_that_of_the_written_box_and_rectangle(coco_export):
         for a in doc["annotations"]:
             rle = mask_utils.merge(mask_utils.frPyObjects(a["segmentation"], *size[a["image_id"]]))
             assert abs(float(mask_utils.area(rle)) - a["area"]) <= a["bbox"][2] + a["bbox"][3] + 2
+
+
+def test_occlusion_chosen_in_the_attribute_panel_is_written(small_sim_drive, tmp_path):
+    """An annotator's occlusion is written as the middle of its band (full 0.8, partial 0.3, and
+    ``none`` on an imported box whose source gave no occlusion 0.1); a drawn box's default ``none`` is
+    no choice and every other box keeps the estimate. Before, the estimate was always written."""
+    drive = small_sim_drive
+
+    def annotations(out) -> dict[tuple, dict]:
+        found = {}
+        for path in sorted((out / "annotations").glob("*.json")):
+            doc = json.loads(path.read_text())
+            images = {im["id"]: im["frame_id"] for im in doc["images"]}
+            found.update({(path.stem, images[a["image_id"]], a["track_id"]): a for a in doc["annotations"]})
+        return found
+
+    export_drive(drive, "coco", tmp_path / "plain", options=quiet(sensor_data=False))
+    plain = annotations(tmp_path / "plain")
+    tracks = [t for t in dict.fromkeys(key[2] for key in plain if key[1] == drive.frames[0].frame_id)][:4]
+    full, partial, drawn, imported_none = tracks
+    chosen = {full: ("import", "full"), partial: ("import", "partial"), drawn: ("human", "none"),
+              imported_none: ("import", "none")}
+
+    def labels_for(i):
+        return [lab.with_(source=chosen[lab.track_id][0],
+                          attributes={**lab.attributes, "occlusion": chosen[lab.track_id][1]})
+                if i == 0 and lab.track_id in chosen else lab for lab in drive.labels(i)]
+
+    export_drive(drive, "coco", tmp_path / "chosen", labels_for, quiet(sensor_data=False))
+    written = annotations(tmp_path / "chosen")
+    assert written.keys() == plain.keys()
+    expected = {full: 0.8, partial: 0.3, imported_none: 0.1}
+    for key, a in written.items():
+        if key[1] == drive.frames[0].frame_id and key[2] in expected:
+            assert a["occlusion"] == expected[key[2]], key
+        else:
+            assert a["occlusion"] == plain[key]["occlusion"], key
+    assert any(key[2] == drawn and key[1] == drive.frames[0].frame_id for key in written)

@@ -30,6 +30,7 @@ from ..model.annotation import CuboidLabel
 from ..model.commands import AcceptPrelabel, Batch, Command, CreateCuboid, DeleteCuboids, SetBox
 from ..model.document import Annotation, Document
 from ..model.edit_actions import selected
+from ..model.detection_score import without_score
 from ..model.point_counts import counted, uncounted
 from .builtin import rig_forward
 from .config import BuiltinConfig
@@ -252,7 +253,7 @@ def interpolate(doc: Document, drive, frame: int, selection, keep=frozenset()) -
                 replaced += 1
                 there = None
             if there is None:   # the keyframe's point counts are no count of this frame's points
-                attributes = {**uncounted(ref.attributes), "interpolated": True}
+                attributes = {**without_score(uncounted(ref.attributes)), "interpolated": True}
                 cmds.append(CreateCuboid(f, CuboidLabel(box, ref.label, track, None, "model", attributes)))
             elif there.uid in edited:
                 kept += 1
@@ -381,7 +382,8 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
 
     A cuboid with fewer than :data:`~.propagate.MIN_POINTS` object points in ``frame`` is not
     carried (there is nothing to register). Point counts are not copied: ``num_lidar_points`` /
-    ``num_lidar_pts`` are counted again in the new box, ``num_radar_pts`` is dropped. Each cuboid
+    ``num_lidar_pts`` are counted again in the new box, ``num_radar_pts`` is dropped, and so is a
+    detection score (:mod:`~fusionlabel.model.detection_score`). Each cuboid
     not carried, or whose result needs checking (:meth:`~.propagate.Propagation.problem`), adds
     one line to ``warnings`` ("track 7: holds 2 points in frame 000014 against 30 in frame ...")."""
     target = frame + 1 if target is None else target
@@ -428,7 +430,7 @@ def propagate(doc: Document, drive, frame: int, selection, target: int | None = 
             continue
         carried += 1
         if there is None:
-            attributes = counted({**ann.attributes, "propagated": True}, pb, result.box)
+            attributes = counted({**without_score(ann.attributes), "propagated": True}, pb, result.box)
             cmds.append(CreateCuboid(target, ann.label.with_(box=result.box, source="model", score=None,
                                                              attributes=attributes)))
         elif there.box != result.box:

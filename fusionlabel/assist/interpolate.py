@@ -83,7 +83,7 @@ def interpolate_track(keyframes: dict[int, CuboidLabel], poses: dict[int, np.nda
             get the position of their own moment. None: frames equally spaced (by index).
     Returns:
         frame index -> interpolated label in that frame's LiDAR frame (``source="model"``,
-        attribute ``interpolated``), keys excluded.
+        attribute ``interpolated``, no score: it scored a keyframe's detection), keys excluded.
     """
     if not keyframes:
         return {}
@@ -98,6 +98,6 @@ def interpolate_track(keyframes: dict[int, CuboidLabel], poses: dict[int, np.nda
     out = {}
     for t, b in boxes.items():
         f = wanted[t]
-        out[f] = CuboidLabel(b.transformed(invert_T(poses[f])), ref.label, ref.track_id, ref.score, "model",
+        out[f] = CuboidLabel(b.transformed(invert_T(poses[f])), ref.label, ref.track_id, None, "model",
                              {"interpolated": True})
     return out

@@ -5,8 +5,10 @@ projected through the real lens model).
 COCO boxes are ``[x, y, width, height]`` in continuous pixel coordinates (the image spans
 ``[0, W] x [0, H]``; pixel centres are at ``+0.5``), clipped to the image, corners rounded to
 1/1000 px; ``area`` is w·h of the written box, the area of the ``segmentation`` rectangle written
-with it. Each annotation also carries ``track_id``, ``truncation`` and ``occlusion`` (estimated
-fraction, null if unknown).
+with it. Each annotation also carries ``track_id``, ``truncation`` and ``occlusion``: the occluded
+fraction estimated from the LiDAR returns (null if unknown), or, where an annotator chose the
+object's occlusion in the attribute panel (:func:`~fusionlabel.model.occlusion_choice.chosen_occlusion`),
+the middle of the choice's band (:data:`OCCLUDED_OF_CHOICE`).
 Categories are the exported class names, numbered from 1 in sorted order, identical in every file.
 """
 
@@ -17,10 +19,23 @@ from collections import defaultdict
 import numpy as np
 
 from ..io.json_stream import Streamed
+from ..model.occlusion_choice import chosen_occlusion
 from .base import Exporter, ExportError
 from .views import object_views
 
 COORD_DECIMALS = 3   # pixel coordinates written to 1/1000 px, well below any labelling accuracy
+# the attribute panel's occlusion -> the occluded fraction written: the middle of its band, the bands
+# of nuScenes' visibility (none 0-20 % occluded, partial 20-40 %, mostly 40-60 %, full 60-100 %)
+OCCLUDED_OF_CHOICE = {"none": 0.1, "partial": 0.3, "mostly": 0.5, "full": 0.8}
+
+
+def occlusion_written(label, estimated: float | None) -> float | None:
+    """The ``occlusion`` of ``label``'s annotation: its annotator's choice (:data:`OCCLUDED_OF_CHOICE`),
+    else the ``estimated`` occluded fraction (None: unknown), to 4 decimals."""
+    chosen = chosen_occlusion(label)
+    if chosen is not None:
+        return OCCLUDED_OF_CHOICE[chosen]
+    return None if estimated is None else round(estimated, 4)
 
 
 def coco_box(full_rect, width: int, height: int) -> list[float] | None:
@@ -101,7 +116,7 @@ class CocoExporter(Exporter):
                     "id": len(self.annotations[cam]) + 1, "image_id": image_id, "category": cls,
                     "bbox": bbox, "area": area, "iscrowd": 0, "segmentation": [rectangle],
                     "track_id": lab.track_id, "truncation": round(v.truncation, 4),
-                    "occlusion": None if v.occluded is None else round(v.occluded, 4)})
+                    "occlusion": occlusion_written(lab, v.occluded)})
         for k, (lab, cls) in enumerate(labels):
             if seen[k]:
                 self.summary.objects[cls] += 1

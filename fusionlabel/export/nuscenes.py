@@ -5,7 +5,11 @@ sample_data and one sample_data per camera, each with its own ego pose (the per-
 the drive has one). Boxes are written in the global frame (centre, ``wlh``, rotation quaternion),
 so ``NuScenes.get_box`` returns them where they were drawn; a box upright in the LiDAR frame
 (drawn, one-click, detected) is levelled there, as nuScenes' own boxes are (:func:`levelled_in_world`);
-``num_lidar_pts`` is counted from the sweep. Tokens of a drive imported from nuScenes are reused
+``num_lidar_pts`` is counted from the sweep, except that a box as imported from nuScenes keeps its
+source's (:mod:`.as_imported`; ``num_radar_pts`` is always the source's: there is no radar to count
+again). ``visibility_token`` is the annotator's occlusion when one was chosen in the attribute panel
+(:func:`chosen_visibility`), else a box as imported keeps its source's, else it is estimated from
+the LiDAR returns in the camera images. Tokens of a drive imported from nuScenes are reused
 (with its sensor, calibrated_sensor, category and attribute records and its ego poses' tokens and
 quaternions);
 others are derived deterministically.
@@ -32,9 +36,12 @@ from ..geometry.transforms import invert_T, quaternion_from_rotation, rotation_f
 from ..model.annotation import CuboidLabel
 from ..io.json_stream import Streamed
 from ..io.nuscenes_boxes import SOURCE_BOX, unchanged_source_box
+from ..model.occlusion_choice import chosen_occlusion
+from .as_imported import ImportedBoxes
 from .base import Exporter, frame_ranges
 from .nuscenes_splits import official_splits
 from .option_checks import check_nuscenes_version, check_scene_name
+from .point_recount import stale_radar_note
 from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group,
                       nuscenes_attributes_by_speed, nuscenes_category)
 from .views import (nuscenes_visibility_token, object_views, pinhole_of, undistort_image,
@@ -43,6 +50,10 @@ from .views import (nuscenes_visibility_token, object_views, pinhole_of, undisto
 LIDAR = "LIDAR_TOP"
 KEYFRAME_STEP_US = 500_000          # 2 Hz, used when the drive has no increasing timestamps
 SYNTHETIC_START_US = 1_500_000_000_000_000
+VISIBILITY_TOKENS = ("1", "2", "3", "4")
+KEPT_AS_IMPORTED = ("num_lidar_pts", "visibility", "num_radar_pts")   # a box as imported keeps these
+# the attribute panel's occlusion -> the visibility token of the share visible: 80-100 %, 60-80 %, 40-60 %, 0-40 %
+VISIBILITY_OF_CHOICE = {"none": "4", "partial": "3", "mostly": "2", "full": "1"}
 VISIBILITY = tuple((str(k), f"v{lo}-{hi}", f"visibility of whole object is between {lo} and {hi}%")   # nuScenes' own rows
                    for k, (lo, hi) in enumerate(((0, 40), (40, 60), (60, 80), (80, 100)), start=1))
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -94,6 +105,19 @@ def levelled_in_world(box: Cuboid, T_world_lidar: np.ndarray) -> Cuboid:
     LiDAR's mounting gives it there, a tilted (imported) box keeps its rotation."""
     world = box.transformed(T_world_lidar)
     return world.upright() if box.is_upright else world
+
+
+def chosen_visibility(label: CuboidLabel) -> str | None:
+    """The visibility token of the occlusion an annotator set on ``label`` (:data:`VISIBILITY_OF_CHOICE`),
+    None when it has none of its own (:func:`~fusionlabel.model.occlusion_choice.chosen_occlusion`)."""
+    chosen = chosen_occlusion(label)
+    return None if chosen is None else VISIBILITY_OF_CHOICE[chosen]
+
+
+def _kept_count(label: CuboidLabel, untouched: bool) -> int | None:
+    """The source's ``num_lidar_pts`` of a box as imported, else None (it is counted)."""
+    n = label.attributes.get("num_lidar_pts")
+    return n if untouched and isinstance(n, int) and not isinstance(n, bool) and n >= 0 else None
 
 
 class NuScenesExporter(Exporter):
@@ -168,6 +192,8 @@ class NuScenesExporter(Exporter):
         self.lidar_only: list[int] = []  # frames whose sample has no camera image (LIDAR_TOP only)
         self.camera_records = False     # some sample has a camera sample_data
         self.no_radar = 0
+        self.stale_radar = 0            # boxes edited since the import that keep its num_radar_pts
+        self.imported = ImportedBoxes(self.drive, self.labels_for)
         self.frame_no = 0
 
     # ------------------------------------------------------------------ records
@@ -353,28 +379,37 @@ class NuScenesExporter(Exporter):
             written = [levelled_in_world(lab.box, T_world_lidar) for lab, _ in labels]
             sources = [unchanged_source_box(lab.box, lab.attributes.get(SOURCE_BOX), T_world_lidar)
                        for lab, _ in labels]
+            untouched = self.imported.untouched(i, [lab for lab, _ in labels], KEPT_AS_IMPORTED)
+            # an untouched import keeps its source's count and visibility; the others' are counted, estimated
+            kept = [_kept_count(lab, untouched[k]) for k, (lab, _) in enumerate(labels)]
             T_lidar_world = invert_T(T_world_lidar)   # points are counted in the boxes as written
-            counts = count_points_in_cuboids(points, [box.transformed(T_lidar_world) for box in written])
-            given = [lab.attributes.get("visibility") for lab, _ in labels]
+            todo = [k for k in range(len(labels)) if kept[k] is None]
+            counts = dict(zip(todo, count_points_in_cuboids(points, [written[k].transformed(T_lidar_world)
+                                                                     for k in todo])))
+            given = [chosen_visibility(lab) or (lab.attributes.get("visibility") if untouched[k] else None)
+                     for k, (lab, _) in enumerate(labels)]
             visibility = None
-            if not all(v in ("1", "2", "3", "4") for v in given):
+            if not all(v in VISIBILITY_TOKENS for v in given):
                 visibility = self._visibility(i, labels, points)
             for k, (lab, cls) in enumerate(labels):
-                self._annotation(sample_token, lab, cls, int(counts[k]), written[k],
-                                 given[k] if given[k] in ("1", "2", "3", "4") else visibility[k], sources[k])
+                estimated = given[k] not in VISIBILITY_TOKENS
+                self.stale_radar += not untouched[k] and isinstance(lab.attributes.get("num_radar_pts"), int)
+                self._annotation(sample_token, lab, cls, int(counts[k] if kept[k] is None else kept[k]), written[k],
+                                 visibility[k] if estimated else given[k], sources[k], estimated)
         self.frame_no += 1
 
     def _annotation(self, sample_token: str, lab: CuboidLabel, cls: str, num_lidar_pts: int,
-                    box: Cuboid, visibility: str, source: dict | None = None) -> None:
+                    box: Cuboid, visibility: str, source: dict | None = None, estimated: bool = False) -> None:
         """One sample_annotation of ``lab``, whose box in the global frame is ``box``; an unchanged
-        imported box writes its source's numbers ``source`` (:mod:`~fusionlabel.io.nuscenes_boxes`)."""
+        imported box writes its source's numbers ``source`` (:mod:`~fusionlabel.io.nuscenes_boxes`);
+        ``estimated``: ``visibility`` was estimated from the LiDAR returns."""
         token = lab.attributes.get("nuscenes_token")
         if not (isinstance(token, str) and _HEX32.match(token)) or token in self.ann_tokens:
             token = make_token("sample_annotation", sample_token, lab.track_id, len(self.ann_tokens))
         self.ann_tokens.add(token)
         if visibility == "":
             self.unknown_visibility += 1
-        elif lab.attributes.get("visibility") not in ("1", "2", "3", "4"):
+        elif estimated:
             self.estimated_visibility += 1
         instance = ("box", token) if lab.track_id is None else ("track", lab.track_id)   # token set in finish()
         if lab.track_id is not None and isinstance(lab.attributes.get("nuscenes_token"), str):
@@ -546,6 +581,8 @@ class NuScenesExporter(Exporter):
         if changed:
             s.note(f"{changed} annotation(s) whose class differs from the rest of their track: a nuScenes instance "
                    "has one category (the track's most frequent class was used)")
+        if self.stale_radar:
+            s.note(stale_radar_note(self.stale_radar, "num_radar_pts"))
         if self.estimated_visibility:
             s.note(f"visibility of {self.estimated_visibility} object(s) was estimated from LiDAR returns")
         if self.unknown_visibility:

@@ -2,7 +2,9 @@
 coordinate systems and camera streams; see :mod:`fusionlabel.io.openlabel` for the layout.
 
 OpenLABEL holds every class name and attribute, so nothing is skipped for the format's sake; the
-sensor data stays where it is (streams name the files).
+sensor data stays where it is (streams name the files). A box's LiDAR point count is counted again
+in its frame's sweep when the box was moved, turned or resized since the import
+(:mod:`.point_recount`); only those frames' sweeps are read.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from ..io.nuscenes_boxes import SOURCE_BOX
 from ..model.annotation import CuboidLabel
 from ..model.rig import CameraSensor, Rig
 from ..progress import progress
+from .as_imported import ImportedBoxes
 from .base import Exporter
 from .option_checks import ROTATION_CHOICES, check_choice
+from .point_recount import PointRecount
 
 FILE_NAME = "openlabel.json"
 
@@ -235,7 +239,7 @@ class OpenLabelExporter(Exporter):
     """OpenLABEL format; see the module docstring."""
 
     name = "openlabel"
-    reads_sweeps = False     # streams name the source files: no sweep or image is read or written
+    reads_sweeps = False     # streams name the source files: no image is read, a sweep only to count edited boxes
 
     def order(self, frames: list[int]) -> list[int]:
         return sorted(frames)
@@ -266,13 +270,16 @@ class OpenLabelExporter(Exporter):
             frames = [i for i in frames if self._rig_builds(i)]
             self.check_some_exported(frames)
         counted: set[int] = set()
+        imported, recount = ImportedBoxes(self.drive, self.labels_for), PointRecount(self.drive)
 
-        def labels_for(i: int):     # called twice per frame: the objects are counted the first time
-            pairs = self.labels(i, record=i not in counted)
+        def labels_for(i: int):     # called twice per frame: the objects are counted the first time,
+            pairs = self.labels(i, record=i not in counted)     # the points in edited boxes the second
+            labels = [lab for lab, _ in pairs]
             if i not in counted:
                 counted.add(i)
                 self.summary.objects.update(cls for _, cls in pairs)
-            return [lab for lab, _ in pairs]
+                return labels
+            return recount.labels(i, labels, imported)
 
         bar = progress(total=len(frames), desc=f"export {self.name}", enabled=self.options.progress)
         notes = write_openlabel(self.path(FILE_NAME), self.drive, labels_for, frames, self.options.rotation,
@@ -281,7 +288,7 @@ class OpenLabelExporter(Exporter):
         self.note_unmatched_classes()
         self.summary.frames = len(frames)
         self.summary.files += 1
-        for n in notes:
+        for n in notes + recount.notes():
             self.summary.note(n)
         self.summary.note("sweeps and images are not copied (streams name the source files)")
         return self._write_manifest(frames)

@@ -24,10 +24,9 @@ from typing import Any
 
 from ..geometry.transforms import angle_difference
 from ..model.annotation import CuboidLabel
-from ..model.source_class import source_class, source_states
+from ..model.occlusion_choice import DEFAULT_OCCLUSION as DEFAULT_OCCLUSION   # the rule's names, kept here
+from ..model.occlusion_choice import OCCLUSION as OCCLUSION, chosen_occlusion
 
-OCCLUSION = "occlusion"          # the ontology attribute the panel sets
-DEFAULT_OCCLUSION = "none"       # the built-in ontology's default, which a new box gets
 # the ontology's occlusion choices -> KITTI's level (KITTI has nothing above "largely occluded")
 LEVEL_OF_CHOICE = {"none": 0, "partial": 1, "mostly": 2, "full": 2}
 UNKNOWN_LEVEL = 3
@@ -36,14 +35,11 @@ ALPHA_TOLERANCE = 0.02   # rad: stored alpha vs the box's alpha, above which the
 
 def chosen_occlusion_level(label: CuboidLabel) -> int | None:
     """KITTI's occlusion level (0-2) of the ``occlusion`` an annotator set on ``label``; None when
-    it has none of its own: unknown, the one its source gave, or a new box's default (module doc)."""
-    value = label.attributes.get(OCCLUSION)
-    if not isinstance(value, str) or value not in LEVEL_OF_CHOICE:
-        return None
-    if label.source == "import":
-        carried = source_states(source_class(label), label.attributes).get(OCCLUSION)
-        return None if value == carried else LEVEL_OF_CHOICE[value]
-    return None if value == DEFAULT_OCCLUSION else LEVEL_OF_CHOICE[value]
+    it has none of its own: unknown, the one its source gave, or a new box's default (module doc;
+    the rule is :func:`~fusionlabel.model.occlusion_choice.chosen_occlusion`, which the nuScenes and
+    COCO exports follow too)."""
+    chosen = chosen_occlusion(label)
+    return None if chosen is None else LEVEL_OF_CHOICE[chosen]
 
 
 def kitti_number(v: float) -> str:

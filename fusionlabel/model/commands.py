@@ -20,6 +20,7 @@ import numpy as np
 from ..geometry.cuboid import Cuboid
 from .annotation import SOURCES, CuboidLabel
 from .document import FRAME_STATUSES, Annotation, CommandError, DocState
+from .detection_score import PRELABEL_SCORE, without_score
 from .point_counts import with_lidar_count
 
 
@@ -554,8 +555,9 @@ class CopyToFrame(RecordingCommand):
     LiDAR frame to the target's (ego-motion compensation; see edit_actions.copy_to_next_frame).
     Point counts count one frame's points: ``lidar_counts`` (source uid -> LiDAR points in its
     copy's box in the target sweep) gives the copies' LiDAR counts; a copy without one drops them,
-    and radar counts are always dropped (:func:`~.point_counts.with_lidar_count`).
-    ``target_name`` names the target frame in the description (the drive's frame ID)."""
+    and radar counts are always dropped (:func:`~.point_counts.with_lidar_count`). A copy carries
+    no detection score (:mod:`.detection_score`). ``target_name`` names the target frame in the
+    description (the drive's frame ID)."""
 
     kind: ClassVar[str] = "copy_to_frame"
     _codecs: ClassVar[dict[str, str]] = {"uids": "strs", "created": "placed", "T_target_source": "floats?"}
@@ -597,8 +599,8 @@ class CopyToFrame(RecordingCommand):
             if track is None or track in taken or target in state.by_track.get(track, {}):
                 continue
             box = src.box if T is None else src.box.transformed(T)
-            attributes = with_lidar_count(src.attributes, (self.lidar_counts or {}).get(uid))
-            label = replace(src.label, box=box, attributes=attributes)
+            attributes = without_score(with_lidar_count(src.attributes, (self.lidar_counts or {}).get(uid)))
+            label = replace(src.label, box=box, score=None, attributes=attributes)
             created.append((Annotation(new_uid(state), target, label), state.next_seq))
             state.next_seq += 1
             taken.add(track)
@@ -670,7 +672,7 @@ class AcceptPrelabel(RecordingCommand):
     def accepted(label: CuboidLabel) -> CuboidLabel:
         attributes = dict(label.attributes)
         if label.score is not None:
-            attributes["prelabel_score"] = label.score
+            attributes[PRELABEL_SCORE] = label.score
         return replace(label, source="human", score=None, attributes=attributes)
 
     def do(self, state: DocState) -> None:

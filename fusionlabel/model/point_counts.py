@@ -32,6 +32,15 @@ def with_lidar_count(attributes: dict, count: int | None) -> dict:
     return out
 
 
+def with_counted_lidar(attributes: dict, count: int | None) -> dict:
+    """``attributes`` of a box edited in its own frame: each LiDAR count it has set to ``count``
+    (its points now), or dropped when ``count`` is None (no sweep to count in); radar counts kept
+    (there is no radar to count again: the export says so)."""
+    if count is None:
+        return {k: v for k, v in attributes.items() if k not in LIDAR_COUNTS}
+    return {k: int(count) if k in LIDAR_COUNTS else v for k, v in attributes.items()}
+
+
 def counted(attributes: dict, points: np.ndarray, box: Cuboid) -> dict:
     """:func:`with_lidar_count` with the count of ``points`` (N, 3+: that frame's sweep) in ``box``."""
     if not has_lidar_count(attributes):
