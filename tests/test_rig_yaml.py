@@ -301,3 +301,53 @@ def test_pinhole_accepts_all_zero_distortion_only(doc):
     for bad in ([0, 0, 0.001, 0, 0], "none"):
         with pytest.raises(CalibrationError, match="pinhole camera takes no distortion"):
             rig_from_dict(edit(pinhole, "sensors.cam_front.distortion", bad))
+
+
+# The mistakes of a rig written by hand from another tool's calibration: each refused with what to write.
+
+def test_principal_point_outside_names_the_image_size_the_intrinsics_fit(doc):
+    # SUSTech's K (2048x1536 images) with the resolution of half-size images: cy = 792.5 is past 768.
+    d = edit(doc, "sensors.cam_front.resolution", [1024, 768])
+    d["sensors"]["cam_front"]["intrinsics"].update(cx=1022.43, cy=792.54)
+    with pytest.raises(CalibrationError, match=r"intrinsics.cy: principal point must lie inside the image \[0, 768\], "
+                                               r"got 792.54: the intrinsics look like those of a 2046x1586 image"):
+        rig_from_dict(d)
+    # the two axes disagree (no image of the same shape has that centre): no size is named
+    d["sensors"]["cam_front"]["intrinsics"].update(cx=300.0, cy=2000.0)
+    with pytest.raises(CalibrationError) as e:
+        rig_from_dict(d)
+    assert str(e.value).endswith("principal point must lie inside the image [0, 768], got 2000.0")
+
+
+@pytest.mark.parametrize("K", [
+    [[980.0, 0.0, 640.0], [0.0, 981.0, 360.0], [0.0, 0.0, 1.0]],       # OpenCV's camera matrix
+    [980.0, 0.0, 640.0, 0.0, 981.0, 360.0, 0.0, 0.0, 1.0],             # SUSTech's "intrinsic", row by row
+])
+def test_camera_matrix_given_as_intrinsics_is_refused_with_the_mapping_to_write(doc, K):
+    with pytest.raises(CalibrationError, match=r"sensors.cam_front.intrinsics: expected a mapping \{fx, fy, cx, cy\}, "
+                                               r"got the camera matrix K .*written as a mapping it is "
+                                               r"\{fx: 980.0, fy: 981.0, cx: 640.0, cy: 360.0\}"):
+        rig_from_dict(edit(doc, "sensors.cam_front.intrinsics", K))
+
+
+@pytest.mark.parametrize("matrix", [
+    [[0, 0, 1, 1.6], [-1, 0, 0, 0.1], [0, -1, 0, 1.45], [0, 0, 0, 1]],
+    [[0, 0, 1, 1.6], [-1, 0, 0, 0.1], [0, -1, 0, 1.45]],
+    [0, 0, 1, 1.6, -1, 0, 0, 0.1, 0, -1, 0, 1.45, 0, 0, 0, 1],          # SUSTech's "extrinsic", row by row
+])
+def test_transform_given_as_rotation_matrix_says_where_the_translation_goes(doc, matrix):
+    with pytest.raises(CalibrationError, match=r"extrinsic.rotation.matrix: expected 3 rows of 3 numbers, got a [34]x4 "
+                                               r"transform: .*inverted first.* its last column \[1.6, 0.1, 1.45\] as "
+                                               r"translation"):
+        rig_from_dict(edit(doc, "sensors.cam_front.extrinsic.rotation", {"matrix": matrix}))
+
+
+@pytest.mark.parametrize("camera, model, coefficients", [
+    ("cam_front", "radtan", r"\[k1, k2, p1, p2\], \[k1, k2, p1, p2, k3\] or \[k1, k2, p1, p2, k3, k4, k5, k6\]"),
+    ("cam_front_left", "fisheye", r"\[k1, k2, k3, k4\]"),
+])
+def test_distorted_camera_without_distortion_says_what_to_write(doc, camera, model, coefficients):
+    with pytest.raises(CalibrationError, match=rf"sensors.{camera}.distortion: missing required key: a {model} camera "
+                                               rf"needs its coefficients, {coefficients}; a camera without lens "
+                                               r"distortion is model: pinhole"):
+        rig_from_dict(edit(doc, f"sensors.{camera}.distortion", KeyError))

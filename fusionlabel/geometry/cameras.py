@@ -534,3 +534,18 @@ def camera_from_params(model: str, width: int, height: int, fx: float, fy: float
     if cls is None:
         raise ValueError(f"unknown camera model {model!r}; expected one of {', '.join(_MODELS)}")
     return cls(width, height, fx, fy, cx, cy, tuple(np.asarray(distortion, dtype=np.float64).reshape(-1)))
+
+
+def calibrated_image_size(cx: float, cy: float, width: int, height: int,
+                          tolerance: float = 0.05) -> tuple[int, int] | None:
+    """The image size whose centre the principal point ``(cx, cy)`` is, when that size is
+    ``width x height`` scaled alike on both axes (within ``tolerance``) and at least 16 px: the image
+    size intrinsics were calibrated for (OpenCV pixel centres, so the centre is ``(w - 1) / 2``).
+    None when the two axes disagree."""
+    fit_w, fit_h = 2.0 * cx + 1.0, 2.0 * cy + 1.0
+    if min(fit_w, fit_h) < 16:
+        return None
+    sx, sy = width / fit_w, height / fit_h
+    if abs(sx - sy) > tolerance * max(sx, sy):
+        return None
+    return round(fit_w), round(fit_h)

@@ -9,7 +9,7 @@ import numpy as np
 import yaml
 
 from ..errors import CalibrationError
-from ..geometry.cameras import MODEL_ALIASES, camera_from_params
+from ..geometry.cameras import MODEL_ALIASES, calibrated_image_size, camera_from_params
 from ..geometry.transforms import (
     T_from_Rt,
     rotation_from_euler,
@@ -23,6 +23,8 @@ from ..files import parse_yaml, read_text, unknown_key, yaml_key_text
 FORMAT = "fusionlabel-rig/1"
 VEHICLE = "vehicle"
 MODELS = {"pinhole": 0, "radtan": (4, 5, 8), "fisheye": (4,)}
+DISTORTION_ORDER = {"radtan": "[k1, k2, p1, p2], [k1, k2, p1, p2, k3] or [k1, k2, p1, p2, k3, k4, k5, k6]",
+                    "fisheye": "[k1, k2, k3, k4]"}
 MAX_TRANSLATION_M = 100.0   # a sensor farther than this from its parent is a unit mistake (mm for m)
 # The keys each level may hold; anything else (a typo such as ``distorsion``) is refused.
 TOP_KEYS = ("format", "name", "reference_lidar", "vehicle_frame", "sensors")
@@ -93,11 +95,25 @@ def _rotation(r: _Reader, spec: Any, key: str, as_written: bool = False) -> np.n
     if kind == "rpy_deg":
         roll, pitch, yaw = np.radians(r.vector(spec[kind], f"{key}.rpy_deg", 3))
         return rotation_from_euler(roll, pitch, yaw)
+    _refuse_transform(r, spec[kind], f"{key}.matrix")
     R = r.matrix(spec[kind], f"{key}.matrix", 3, 3)
     problem = rotation_problem(R, "write at least 6 significant digits, or give a quaternion")
     if problem:
         r.fail(f"{key}.matrix", problem)
     return R if as_written else snap_rotation(R)
+
+
+def _refuse_transform(r: _Reader, value: Any, key: str) -> None:
+    """Refuse a 3x4 or 4x4 transform written as the rotation matrix, saying where its parts go."""
+    rows = value if isinstance(value, (list, tuple)) else []
+    if len(rows) in (12, 16) and all(isinstance(v, (int, float)) for v in rows):   # flat, row by row
+        rows = [list(rows[i:i + 4]) for i in range(0, len(rows), 4)]
+    if len(rows) not in (3, 4) or not all(isinstance(row, (list, tuple)) and len(row) == 4 for row in rows):
+        return
+    t = [row[3] for row in rows[:3]]
+    r.fail(key, f"expected 3 rows of 3 numbers, got a {len(rows)}x4 transform: write T_parent_sensor (a "
+                f"LiDAR->camera calibration inverted first, calib/README.md) as two keys, its upper-left 3x3 as "
+                f"rotation: {{matrix: ...}} and its last column {t} as translation")
 
 
 def _translation(r: _Reader, spec: dict, key: str, origin: str) -> np.ndarray:
@@ -223,15 +239,23 @@ def _camera(r: _Reader, spec: dict, key: str):
     if isinstance(intr, list) and len(intr) == 4:       # Kalibr's [fu, fv, pu, pv]
         r.fail(f"{key}.intrinsics", f"expected a mapping {{fx, fy, cx, cy}}, got the list {intr}; written as "
                f"Kalibr's [fu, fv, pu, pv] it is {{fx: {intr[0]}, fy: {intr[1]}, cx: {intr[2]}, cy: {intr[3]}}}")
+    K = _as_K(intr)
+    if K is not None:                                    # OpenCV's / SUSTech's 3x3 camera matrix
+        r.fail(f"{key}.intrinsics", f"expected a mapping {{fx, fy, cx, cy}}, got the camera matrix K {intr}; "
+               f"written as a mapping it is {{fx: {K[0][0]}, fy: {K[1][1]}, cx: {K[0][2]}, cy: {K[1][2]}}}")
     intr = r.mapping(intr, f"{key}.intrinsics", INTRINSIC_KEYS)
     fx = r.number(r.get(intr, "fx", f"{key}.intrinsics"), f"{key}.intrinsics.fx", positive=True)
     fy = r.number(r.get(intr, "fy", f"{key}.intrinsics"), f"{key}.intrinsics.fy", positive=True)
     cx = r.number(r.get(intr, "cx", f"{key}.intrinsics"), f"{key}.intrinsics.cx")
     cy = r.number(r.get(intr, "cy", f"{key}.intrinsics"), f"{key}.intrinsics.cy")
-    if not 0.0 <= cx <= w:
-        r.fail(f"{key}.intrinsics.cx", f"principal point must lie inside the image [0, {int(w)}], got {cx}")
-    if not 0.0 <= cy <= h:
-        r.fail(f"{key}.intrinsics.cy", f"principal point must lie inside the image [0, {int(h)}], got {cy}")
+    for name, c, size in (("cx", cx, w), ("cy", cy, h)):
+        if not 0.0 <= c <= size:
+            fit = calibrated_image_size(cx, cy, int(w), int(h))
+            hint = "" if fit is None else (
+                f": the intrinsics look like those of a {fit[0]}x{fit[1]} image (its centre is (cx, cy)); "
+                f"resolution is [width, height] of the images they were calibrated on")
+            r.fail(f"{key}.intrinsics.{name}", f"principal point must lie inside the image [0, {int(size)}], "
+                                               f"got {c}{hint}")
     counts = MODELS[model]
     if counts == 0:
         given = spec.get("distortion")
@@ -241,8 +265,22 @@ def _camera(r: _Reader, spec: dict, key: str):
                                         "use model radtan or fisheye")
         dist = ()
     else:
-        dist = tuple(r.vector(r.get(spec, "distortion", key), f"{key}.distortion", counts))
+        if "distortion" not in spec:
+            r.fail(f"{key}.distortion", f"missing required key: a {model} camera needs its coefficients, "
+                   f"{DISTORTION_ORDER[model]}; a camera without lens distortion is model: pinhole")
+        dist = tuple(r.vector(spec["distortion"], f"{key}.distortion", counts))
     return camera_from_params(model, int(w), int(h), fx, fy, cx, cy, dist)
+
+
+def _as_K(value: Any) -> list | None:
+    """``value`` as the rows of a 3x3 camera matrix K (given as 3 rows or 9 numbers), else None."""
+    if not isinstance(value, (list, tuple)):
+        return None
+    if len(value) == 9 and all(isinstance(v, (int, float)) for v in value):
+        value = [list(value[0:3]), list(value[3:6]), list(value[6:9])]
+    if len(value) != 3 or not all(isinstance(row, (list, tuple)) and len(row) == 3 for row in value):
+        return None
+    return [list(row) for row in value]
 
 
 def load_rig(path: str | Path) -> Rig:

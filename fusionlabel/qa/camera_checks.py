@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geometry.cameras import CameraModel, FisheyeCamera, RadTanCamera
+from ..geometry.cameras import CameraModel, FisheyeCamera, RadTanCamera, calibrated_image_size
 from ..geometry.cuboid_projection import view_near
 from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
@@ -101,12 +101,11 @@ def principal_point_finding(name: str, camera: CameraModel) -> Finding | None:
         return None
     where = (f"the principal point ({camera.cx:g}, {camera.cy:g}) is {abs(off_x):.0%} of the width and "
              f"{abs(off_y):.0%} of the height off the centre of the {w}x{h} image")
-    fit_w, fit_h = 2 * camera.cx + 1, 2 * camera.cy + 1
-    sx, sy = w / fit_w if fit_w > 1 else 0.0, h / fit_h if fit_h > 1 else 0.0
-    if sx > 0 and sy > 0 and abs(sx - sy) <= 0.05 * max(sx, sy) and min(fit_w, fit_h) >= 16:
+    fit = calibrated_image_size(camera.cx, camera.cy, w, h)
+    if fit is not None:
         return Finding(ERROR, name, "principal-point",
-                       f"{where}: the intrinsics look like those of a {round(fit_w)}x{round(fit_h)} image",
-                       f"scale fx, fy, cx, cy by {w / fit_w:.3g} to fit the {w}x{h} images (cx, cy: (c + 0.5) * "
+                       f"{where}: the intrinsics look like those of a {fit[0]}x{fit[1]} image",
+                       f"scale fx, fy, cx, cy by {w / (2 * camera.cx + 1):.3g} to fit the {w}x{h} images (cx, cy: (c + 0.5) * "
                        "scale - 0.5), or give the images the calibration was made for")
     return Finding(WARNING, name, "principal-point", f"{where} (a crop of a larger image?)",
                    "check that fx, fy, cx, cy belong to images of this size")
