@@ -201,6 +201,11 @@ def _camera_line(cam) -> str:
     down = "" if o.down_off_deg is None else f", image down {_degrees(o.down_off_deg)} off"
     line = (f"  {cam.name:<16} {cam.model:<8} {cam.size[0]}x{cam.size[1]:<6} {share}; "
             f"axis {_degrees(o.pitch_up_deg)} above the horizon{down}, {o.distance_m:.2f} m from the LiDAR")
+    if o.inverse_unseen:
+        against = " or ".join({"LiDAR": "the LiDAR"}.get(f, f"the {f} frame") for f in o.inverse_unseen)
+        line += (f"\n  {'':<16} not seen by these checks: its extrinsic written inverted against {against} (it "
+                 "looks along that frame's -y, a rotation close to its own inverse); `render` shows it as points "
+                 "off near objects")
     if len(cam.sizes) > 1:
         sizes = ", ".join(f"{w}x{h} in {_count(n, 'frame')}" for (w, h), n in cam.sizes.items())
         line += f"\n  {'':<16} its size changes between frames ({sizes}); where it looks is the first frame's"

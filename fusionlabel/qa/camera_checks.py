@@ -8,7 +8,7 @@ camera's image (:func:`coverage`, :func:`coverage_finding`)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -46,16 +46,31 @@ class Orientation:
     ``pitch_up_deg`` of its optical axis above the horizon, ``down_off_deg`` the angle between the
     image's down (camera +y) and the vehicle's down as seen in the image (0 upright, 180 upside
     down; None when the camera looks nearly straight up or down), ``distance_m`` from the
-    reference LiDAR."""
+    reference LiDAR. ``inverse_unseen``: the frames (``"LiDAR"``, ``"vehicle"``) against which the
+    camera's extrinsic, written inverted, would pass the orientation checks too (its rotation there is
+    close to its own inverse, as a camera looking along the frame's -y), so only ``render`` shows
+    that mistake."""
 
     pitch_up_deg: float
     down_off_deg: float | None
     distance_m: float
+    inverse_unseen: tuple[str, ...] = ()
 
 
 def orientation(sensor: CameraSensor, rig: Rig) -> Orientation:
     """The :class:`Orientation` of ``sensor`` on ``rig``."""
     T_vehicle_cam = np.asarray(sensor.T_vehicle_sensor, np.float64)
+    T_vehicle_lidar = np.asarray(rig.T_vehicle_lidar, np.float64)
+    inverted = {"LiDAR": T_vehicle_lidar @ np.linalg.inv(np.linalg.inv(T_vehicle_lidar) @ T_vehicle_cam),
+                "vehicle": np.linalg.inv(T_vehicle_cam)}
+    if not rig.vehicle_frame:          # the LiDAR's frame is the vehicle's: one and the same mistake
+        del inverted["vehicle"]
+    unseen = tuple(frame for frame, T in inverted.items()
+                   if not orientation_findings(sensor.name, _orientation_of(T, rig)))
+    return replace(_orientation_of(T_vehicle_cam, rig), inverse_unseen=unseen)
+
+
+def _orientation_of(T_vehicle_cam: np.ndarray, rig: Rig) -> Orientation:
     R = T_vehicle_cam[:3, :3]
     x_cam, y_cam, z_cam = R[:, 0], R[:, 1], R[:, 2]
     down = np.array([0.0, 0.0, -1.0])

@@ -69,7 +69,8 @@ class CameraCheck:
         return {"name": self.name, "model": self.model, "size": list(self.size),
                 "pitch_up_deg": round(o.pitch_up_deg, 2),
                 "down_off_deg": None if o.down_off_deg is None else round(o.down_off_deg, 2),
-                "distance_from_lidar_m": round(o.distance_m, 3), "frames": c.frames,
+                "distance_from_lidar_m": round(o.distance_m, 3), "inverse_unseen": list(o.inverse_unseen),
+                "frames": c.frames,
                 "points_in_front": c.in_front, "points_in_image": c.in_image,
                 "share_in_image": None if c.share is None else round(c.share, 4),
                 "sizes": {f"{w}x{h}": n for (w, h), n in self.sizes.items()}}
