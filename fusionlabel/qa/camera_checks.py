@@ -120,8 +120,8 @@ def principal_point_finding(name: str, camera: CameraModel) -> Finding | None:
     if fit is not None:
         return Finding(ERROR, name, "principal-point",
                        f"{where}: the intrinsics look like those of a {fit[0]}x{fit[1]} image",
-                       f"scale fx, fy, cx, cy by {w / (2 * camera.cx + 1):.3g} to fit the {w}x{h} images (cx, cy: (c + 0.5) * "
-                       "scale - 0.5), or give the images the calibration was made for")
+                       f"scale fx, fy, cx, cy by {w / (2 * camera.cx + 1):.3g} to fit the {w}x{h} images "
+                       "(cx, cy: (c + 0.5) * scale - 0.5), or give the images the calibration was made for")
     return Finding(WARNING, name, "principal-point", f"{where} (a crop of a larger image?)",
                    "check that fx, fy, cx, cy belong to images of this size")
 
