@@ -69,3 +69,9 @@ def test_check_report_names_the_blind_spot_under_the_camera():
     assert "not seen by these checks: its extrinsic written inverted against the LiDAR or the vehicle frame" in line
     r = rig(LOOKING["forward"])
     assert "not seen" not in _camera_line(CameraCheck("cam", "pinhole", (1280, 720), orientation(r.camera("cam"), r)))
+
+
+def test_json_report_lists_the_frames():
+    r = rig(LOOKING["right"])
+    assert CameraCheck("cam", "pinhole", (1280, 720), orientation(r.camera("cam"), r)).as_dict()["inverse_unseen"] == [
+        "LiDAR", "vehicle"]
