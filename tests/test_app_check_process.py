@@ -117,3 +117,24 @@ def test_the_labels_stored_are_those_the_app_would_copy(project):
     car = next(a for i in range(session.n_frames) for a in session.document.annotations(i) if a.cls == "car")
     session.apply(SetBox(car.uid, car.box.with_(size=(25.0, 6.0, 1.5))))
     assert stored_labels(project.folder, session.n_frames, stored_ids=True) == labels_to_check(session)
+
+
+def test_a_project_open_read_only_has_its_labels_sent_as_the_window_shows_them(qtbot, project, monkeypatch):
+    # Another process may be editing it: the window's labels, not the database's, are checked.
+    from conftest import open_app_window
+
+    from fusionlabel.store.project import Project
+
+    folder = project.folder
+    project.close()
+    copied = []
+    real = check_runner.labels_to_check
+    monkeypatch.setattr(check_runner, "labels_to_check", lambda *a: copied.append(1) or real(*a))
+    with Project.open(folder, read_only=True) as read_only:
+        w = open_app_window(qtbot, read_only)
+        qtbot.keyClick(w.bev, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: w.check_panel.report is not None and not w.check_panel.refreshing, timeout=60_000)
+        assert copied == [1]
+        labels, absent = real(w.session)
+        assert w.check_panel.findings == check_labels(read_only.drive, labels, "project", absent=absent).findings
+        w.close()
