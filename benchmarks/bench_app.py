@@ -412,6 +412,7 @@ def bench_long(app, frames: int) -> None:
         print(f"  I over a {held[-1] - held[0] - 1}-frame gap: {quiet[-1] * 1e3:.0f} ms on the GUI thread "
               f"(first time {quiet[0] * 1e3:.0f} ms); {busy * 1e3:.0f} ms with the other cores busy (as while "
               "Ctrl+Shift+P or Ctrl+K runs)")
+        ctrl_k_in_app(app, window)
         labels, absent = labels_to_check(session)
         # the first check fills a cache folder of its own with each sweep's ground; the second reads it
         with tempfile.TemporaryDirectory() as cache, set_env("FUSIONLABEL_CACHE_DIR", cache):
@@ -423,6 +424,47 @@ def bench_long(app, frames: int) -> None:
         window.close()
         session.close()
         project.close()
+
+
+def resident_mb() -> float:
+    """This process's resident memory (VmRSS), MB; 0 where /proc is absent."""
+    try:
+        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmRSS"))
+    except (OSError, StopIteration):
+        return 0.0
+    return int(line.split()[1]) / 1024
+
+
+def ctrl_k_in_app(app, window, settle: float = 2.0) -> None:
+    """Ctrl+K in the app: how long its handler takes, the longest GUI-thread stall from the key to
+    the findings shown (10 ms timer), and the app's resident memory before the key and once the
+    findings are shown."""
+    import gc
+
+    def quiet() -> None:
+        end = time.perf_counter() + settle
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.01)
+        gc.collect()
+
+    quiet()
+    before, stalls, panel = resident_mb(), Stalls(), window.check_panel
+    wall = stalls.last = time.perf_counter()
+    stalls.worst = 0.0
+    stalls.timer.start()
+    window.actions_.check_labels()
+    key = time.perf_counter() - wall
+    while panel.report is None or panel.refreshing:
+        app.processEvents()
+        time.sleep(0.001)
+    stalls.timer.stop()
+    seconds = time.perf_counter() - wall
+    quiet()
+    after = resident_mb()
+    print(f"  Ctrl+K in the app: the key's handler {key * 1e3:.0f} ms, findings after {seconds:.1f} s, longest "
+          f"GUI-thread stall meanwhile {stalls.worst * 1e3:.0f} ms; resident memory {before:.0f} MB before, "
+          f"{after:.0f} MB after (+{after - before:.0f})")
 
 
 def main() -> int:

@@ -80,6 +80,43 @@ def test_the_loader_prepares_the_crop_of_an_untracked_selected_cuboid(qtbot, tmp
         project.close()
 
 
+def test_selecting_a_cuboid_crops_it_in_the_frames_prefetched_before_on_the_loader(qtbot, tmp_path, monkeypatch):
+    """The next frames were prefetched before the cuboid was selected: the loader crops its track's
+    points there (what the side views draw) before the user steps on, so the step to one does
+    not crop on the GUI thread."""
+    import threading
+
+    from fusionlabel.app import frame_data
+    from fusionlabel.app.side_crop import VIEW_AXES
+
+    project = Project.create(tmp_path / "project", testing.small_drive(), import_labels=True, progress=False)
+    try:
+        w = MainWindow(Session(project), use_gl=False)
+        qtbot.addWidget(w)
+        testing.show_window(w)
+        s = w.session
+        testing.wait_until_cached(w, [0, 1, 2])
+        ann = next(a for a in s.document.annotations(0)
+                   if a.track_id is not None and s.document.find_track(a.track_id, 1) is not None)
+        following = s.document.find_track(ann.track_id, 1).box
+        assert not any(key[0] == "side" for key in w.loader.get(1)._crops)   # prefetched unselected
+        on_gui = []
+        real = frame_data.side_rows
+        monkeypatch.setattr(frame_data, "side_rows", lambda *a: on_gui.append(
+            threading.current_thread() is threading.main_thread()) or real(*a))
+        s.select((ann.uid,))
+        qtbot.waitUntil(lambda: all(("side", kind, following) in w.loader.get(1)._crops for kind in VIEW_AXES),
+                        timeout=10_000)
+        on_gui.clear()
+        qtbot.keyClick(w.bev, Qt.Key.Key_D)
+        assert w.displayed.index == 1 and s.selection == (s.document.find_track(ann.track_id, 1).uid,)
+        w.side.grab()
+        assert True not in on_gui
+        w.close()
+    finally:
+        project.close()
+
+
 def test_a_frame_loading_while_the_cache_is_invalidated_is_loaded_again(qtbot, monkeypatch):
     """invalidate() while the worker loads frame 0 with what held then (no selection), then a
     request with a selection: the stale result is dropped and the frame loaded again with it."""

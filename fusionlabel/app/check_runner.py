@@ -1,10 +1,13 @@
 """When the label checks run for the label-check dock: on Ctrl+K, and, while the dock is open,
 again once the edits pause (:data:`REFRESH_MS` after the last one; undo and redo are edits too).
-The labels are copied on the GUI thread and checked in a child process
-(:mod:`fusionlabel.qa.check_process`: on a thread the checks would hold the interpreter lock the
-painting needs, and editing would stutter), one check at a time; a worker thread starts it and
-relays its report. Checks that cannot run there (a drive not opened from a path, a frozen
-executable, a check replaced in code, as tests do) run on that worker thread. A check that an edit made stale is dropped and followed by a check of the labels as they are. A drive
+The labels are checked in a child process (:mod:`fusionlabel.qa.check_process`: on a thread the
+checks would hold the interpreter lock the painting needs, and editing would stutter), one check at
+a time; a worker thread starts it and relays its report. The child reads the labels from the
+project's database, where every edit is committed before it is shown; only a project open
+read-only (another process may be editing it) has them copied on the GUI thread and sent: on a
+long drive that copy stalled the key press and left the app larger after the check. Checks that
+cannot run in a child (a drive not opened from a path, a frozen executable, a check replaced in
+code, as tests do) run on that worker thread. A check that an edit made stale is dropped and followed by a check of the labels as they are. A drive
 whose check takes longer than :data:`AUTO_MAX_S` (thousands of frames) is not checked again after
 every edit: its list is shown as it was, marked out of date (:attr:`CheckRunner.outdated`), until
 the next Ctrl+K."""
@@ -19,6 +22,7 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from ..childproc.process import ChildStartError
 from ..qa.check_process import CheckProcess
+from ..qa.project_labels import stored_labels
 from . import label_findings
 from .label_findings import labels_to_check, run_checks
 
@@ -81,18 +85,32 @@ class CheckRunner(QObject):
     def _launch(self) -> None:
         if self._closed:
             return
-        labels, absent = labels_to_check(self.session)   # copied here, on the GUI thread
+        folder = self._stored_folder()
+        labels = absent = None
+        if folder is None:
+            labels, absent = labels_to_check(self.session)   # copied here, on the GUI thread
         self._sent = False
-        self._thread = threading.Thread(target=self._run, args=(self.session.drive, labels, absent, self.edits),
+        self._thread = threading.Thread(target=self._run, args=(self.session.drive, labels, absent, folder, self.edits),
                                         daemon=True, name="fusionlabel-label-check")
         self._thread.start()
         self.changed.emit()
 
-    def _run(self, drive, labels, absent, edits: int) -> None:
+    def _stored_folder(self):
+        """The project's folder when the check's child can read the labels from its database: they
+        are all committed there (not open read-only) and the check runs in a child; else None."""
+        store = getattr(self.session.project, "store", None)
+        if (store is None or store.read_only or getattr(self.session.drive, "opened_as", None) is None
+                or run_checks is not label_findings.run_checks):
+            return None
+        return self.session.project.folder
+
+    def _run(self, drive, labels, absent, folder, edits: int) -> None:
         started = time.perf_counter()
         try:
-            answer = self._in_child(drive, labels, absent)
+            answer = self._in_child(drive, labels, absent, folder)
             if answer is None:
+                if labels is None:   # no child after all: read them here, off the GUI thread
+                    labels, absent = stored_labels(folder, len(drive), stored_ids=True)
                 report = run_checks(drive, labels, absent)
             elif answer[0] == "done":
                 report = answer[1]
@@ -106,14 +124,14 @@ class CheckRunner(QObject):
             return
         self._emit(self._finished, report, edits, time.perf_counter() - started)
 
-    def _in_child(self, drive, labels, absent) -> tuple | None:
+    def _in_child(self, drive, labels, absent, folder) -> tuple | None:
         """Worker thread: the child process's answer, or None when the check cannot run in one
         (then it runs here). _Closed when :meth:`shutdown` ended it."""
         recipe = getattr(drive, "opened_as", None)
         if recipe is None or run_checks is not label_findings.run_checks:
             return None
         try:
-            process = CheckProcess(recipe, len(drive), labels, absent)
+            process = CheckProcess(recipe, len(drive), labels, absent, project=folder if labels is None else None)
         except ChildStartError:
             return None
         self._process = process

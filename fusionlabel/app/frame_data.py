@@ -253,6 +253,19 @@ class FrameData:
         for cam in self.cameras.values():
             cam.wireframes(boxes)
 
+    def prepare_selected(self, selected: list, color_mode: str | None = None, gl_budget: int | None = None) -> None:
+        """Crop the points around the selected cuboids' boxes ahead of drawing them: what each side
+        view draws of the first, what a thinned 3D view keeps of each, and with more points than
+        ``gl_budget`` what that view uploads in ``color_mode``. Cached, so a second call costs nothing."""
+        for box in selected:
+            self.crop_colors(box)  # and the crop itself
+            if self.thinning_ranks() is not None:
+                self.kept_rows(box)
+        for kind in VIEW_AXES if selected else ():   # the side views draw the first selected cuboid
+            self.side_points(selected[0], kind)
+        if gl_budget is not None and color_mode is not None and len(self.points) > gl_budget:
+            self.gl_sample(color_mode, gl_budget, tuple(selected))
+
     def xy_by_height(self) -> np.ndarray:
         """(2, N) float32: the points' x and y rows in ``z_order`` (cached; the BEV's raster)."""
         with self._lock:
@@ -381,14 +394,7 @@ def load_frame_data(drive: Drive, index: int, with_cameras: bool = True, color_m
             cameras[name].scaled_image(size, True)
     if boxes:
         data.prepare_boxes(boxes)
-    for box in selected or ():
-        data.crop_colors(box)  # and the crop itself
-        if data.thinning_ranks() is not None:
-            data.kept_rows(box)
-    for kind in VIEW_AXES if selected else ():   # the side views draw the first selected cuboid
-        data.side_points(selected[0], kind)
-    if gl_budget is not None and color_mode is not None and len(points) > gl_budget:
-        data.gl_sample(color_mode, gl_budget, tuple(selected or ()))
+    data.prepare_selected(selected or [], color_mode, gl_budget)
     if bev is not None:
         data.bev_raster(bev)
     data.load_seconds = time.perf_counter() - t0

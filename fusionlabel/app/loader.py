@@ -1,8 +1,9 @@
 """Background frame loading: decode + project on a worker thread, prefetch the neighbours.
 
 The worker serves the frame the user asked for first, then the sweeps to stack onto the frame
-shown (O: :meth:`FrameLoader.request_stack`), then the prefetch window (next, previous, the one
-after next). Finished frames land in a small LRU cache and ``loaded(index)`` is emitted, finished
+shown (O: :meth:`FrameLoader.request_stack`), then the crops around the selected cuboids in the
+frames of the window loaded before they were selected (:meth:`FrameLoader.reselect`), then the
+prefetch window (next, previous, the one after next). Finished frames land in a small LRU cache and ``loaded(index)`` is emitted, finished
 stacks ``stacked(index, k)``; Qt queues those signals onto the GUI thread.
 """
 
@@ -45,6 +46,9 @@ class FrameLoader(QObject):
         # worker crops the points around them (what the side views and the 3D view draw).
         self.selected_for: Callable[[int], list] | None = None
         self._selected: dict[int, list] = {}
+        # Frames cached before the selection they now show was made: its boxes there, to crop
+        # on the worker before the user steps to them (else the side views crop on the GUI thread).
+        self._crop: dict[int, list] = {}
         self.bev_geometry = None  # the bird's-eye view's BevGeometry: the worker draws its raster too
         self.gl_budget: int | None = None  # the 3D view's point budget: the worker thins the sweep for it too
         # Cameras the drive has no image of at all: blank panels with a note, not a warning a frame.
@@ -81,6 +85,8 @@ class FrameLoader(QObject):
             for rank, k in reversed(list(enumerate(wanted))):
                 if k in self._cache:
                     self._cache.move_to_end(k)  # the window is the last thing to evict
+                    if k != index:
+                        self._crop_selected(k)
                 elif k != self._busy or self._busy_generation != self._generation:
                     self._pending[k] = (0 if k == index else 1, rank if k != index else -next(self._seq))
                     if self.boxes_for is not None:
@@ -92,6 +98,30 @@ class FrameLoader(QObject):
             if data is not None:
                 self._cache.move_to_end(index)
             return data
+
+    def reselect(self, index: int) -> None:
+        """The selection changed while frame ``index`` is shown: crop the points around the
+        selected cuboids in the frames of its prefetch window on the worker, those loaded already
+        and those still to load (:attr:`selected_for` asked again)."""
+        if self.selected_for is None:
+            return
+        n = len(self.drive)
+        with self._cond:
+            for k in (index + d for d in self.prefetch if 0 <= index + d < n):
+                if k in self._pending:
+                    self._selected[k] = self.selected_for(k)
+                elif k in self._cache:
+                    self._crop_selected(k)
+            self._cond.notify()
+
+    def _crop_selected(self, k: int) -> None:
+        """With the lock held: have the worker crop around the selected cuboids in cached frame ``k``."""
+        if self.selected_for is not None:
+            selected = self.selected_for(k)
+            if selected:
+                self._crop[k] = selected
+            else:
+                self._crop.pop(k, None)
 
     def request_stack(self, data: FrameData, k: int) -> None:
         """Stack ``k`` sweeps each side onto ``data`` (the frame shown) on the worker, after the frame
@@ -116,6 +146,7 @@ class FrameLoader(QObject):
         with self._cond:
             self._generation += 1
             self._cache.clear()
+            self._crop.clear()
             self._stack_job = None
             self.stack = SweepStack(self.drive)
 
@@ -123,6 +154,7 @@ class FrameLoader(QObject):
         with self._cond:
             self._stop = True
             self._pending.clear()
+            self._crop.clear()
             self._cond.notify()
         self._thread.join(timeout=5.0)
 
@@ -137,14 +169,21 @@ class FrameLoader(QObject):
         except (AttributeError, OSError):
             pass
         while True:
+            crop = None
             with self._cond:
-                while not self._pending and self._stack_job is None and not self._stop:
+                while not self._pending and self._stack_job is None and not self._crop and not self._stop:
                     self._cond.wait()
                 if self._stop:
                     return
                 job = self._stack_job   # after the frame asked for, before the prefetches
-                if job is not None and not any(rank[0] == 0 for rank in self._pending.values()):
+                asked = any(rank[0] == 0 for rank in self._pending.values())
+                if job is not None and not asked:
                     self._stack_job = None
+                elif self._crop and not asked:   # then the crops, before the prefetches
+                    index, selected = self._crop.popitem()
+                    job, crop = None, self._cache.get(index)
+                    if crop is None:
+                        continue
                 else:
                     job = None
                     index = min(self._pending, key=self._pending.get)
@@ -155,6 +194,9 @@ class FrameLoader(QObject):
             if job is not None:
                 if not self._stack(*job):
                     return
+                continue
+            if crop is not None:
+                crop.prepare_selected(selected, self.color_mode, self.gl_budget)
                 continue
             data = load_frame_data(self.drive, index, color_mode=self.color_mode,
                                    display_sizes=dict(self.display_sizes), boxes=boxes, selected=selected,

@@ -483,6 +483,7 @@ class MainWindow(QMainWindow):
             self._update_undo_actions()
         elif kind == "selection":
             self._follow_selection(payload)
+            self.loader.reselect(self.session.frame)   # the crops around it in the frames prefetched
         elif kind == "message":
             self._show_message(payload)
         elif kind == "layers" and payload == "color_mode":

@@ -4,7 +4,9 @@ the checks hold its interpreter lock, and editing stutters for a minute on a lon
 
 The child, ``python -m fusionlabel.qa.check_process`` at a lower CPU priority, opens the drive
 from its recipe (:attr:`Drive.opened_as`), reads the labels and absent marks of its ``job``
-message, runs :func:`~.label_check.check_labels` and answers ``done`` (the report) or
+message, or, when the job names the project's folder instead, from the project's database
+(:func:`~.project_labels.stored_labels`: the app then copies and sends none, which on a long drive
+stalled its key press and left it ~50-100 MB larger after the check), runs :func:`~.label_check.check_labels` and answers ``done`` (the report) or
 ``failed`` (the error, in words). The end of its stdin (the app closed or died) ends it at once.
 :meth:`CheckProcess.result` gives ``("done", LabelCheck)`` or ``("failed", text)``."""
 
@@ -27,14 +29,19 @@ FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
 
 class CheckProcess(WireProcess):
     """One child checking ``labels`` (``{frame index: labels}``) with the tracks marked ``absent``
-    (``{frame index: track ids}``) on the drive remade from ``drive_recipe`` (``n_frames`` long).
-    ChildStartError when the child cannot be started."""
+    (``{frame index: track ids}``) on the drive remade from ``drive_recipe`` (``n_frames`` long);
+    with ``project`` (a project folder) and no labels, the labels committed there
+    (:func:`~.project_labels.stored_labels`). ChildStartError when the child cannot be started."""
 
-    def __init__(self, drive_recipe: tuple, n_frames: int, labels: dict, absent: dict, nice: int = CHECK_NICE):
+    def __init__(self, drive_recipe: tuple, n_frames: int, labels: dict | None, absent: dict | None,
+                 nice: int = CHECK_NICE, project: str | os.PathLike | None = None):
+        if (project is None) == (labels is None):
+            raise ValueError("a label check takes either its labels or the project folder to read them from")
         arrays: list = []
         job = {"drive": list(drive_recipe), "n_frames": int(n_frames), "nice": int(nice),
-               "labels": put_labels_in_parts(arrays, labels),
-               "absent": [[int(i), sorted(str(t) for t in tracks)] for i, tracks in absent.items()]}
+               "project": None if project is None else os.fspath(project),
+               "labels": put_labels_in_parts(arrays, labels or {}),
+               "absent": [[int(i), sorted(str(t) for t in tracks)] for i, tracks in (absent or {}).items()]}
         super().__init__(python_command(__name__, "label check"), ("job", job, arrays), "label check")
 
     def result(self) -> tuple | None:
@@ -114,8 +121,9 @@ def _job(message) -> dict:
     """The job of the parent's message, checked."""
     expect(message.kind == "job", f"expected a job, got {message.kind[:40]!r}")
     job = message.body
-    expect(isinstance(job, dict) and set(job) == {"drive", "n_frames", "nice", "labels", "absent"},
-           "a job must have drive, n_frames, nice, labels and absent")
+    expect(isinstance(job, dict) and set(job) == {"drive", "n_frames", "nice", "project", "labels", "absent"},
+           "a job must have drive, n_frames, nice, project, labels and absent")
+    expect(job["project"] is None or isinstance(job["project"], str), "project must be a folder or null")
     drive = job["drive"]
     expect(is_int(job["n_frames"]) and is_int(job["nice"]), "n_frames and nice must be integers")
     absent = job["absent"]
@@ -140,7 +148,12 @@ def _child() -> None:
         drive = open_drive(*job["drive"])
         if len(drive) != job["n_frames"]:
             raise RuntimeError(f"the drive {job['drive'][0]} now has {len(drive)} frames, not {job['n_frames']}")
-        report = check_labels(drive, job["labels"], "project", absent=job["absent"])
+        labels, absent = job["labels"], job["absent"]
+        if job["project"] is not None:
+            from .project_labels import stored_labels
+
+            labels, absent = stored_labels(job["project"], len(drive), stored_ids=True)
+        report = check_labels(drive, labels, "project", absent=absent)
     except Exception as e:  # noqa: BLE001 - any failure becomes a message
         write_message(out, "failed", f"{type(e).__name__}: {e}")
         return

@@ -46,6 +46,28 @@ def read_project(folder: str | Path, scene: str | None = None, stored_ids: bool 
                              project.store.waivers())
 
 
+def stored_labels(folder: str | Path, n_frames: int, stored_ids: bool = False) -> tuple[dict[int, list[CuboidLabel]], dict[int, set[str]]]:
+    """The cuboids of the labelled frames (``{frame index: labels}``) and the tracks marked absent
+    by frame index, as committed to the database of the project in ``folder`` (``n_frames`` long),
+    read without its drive and without taking its write lock: a label check reads them there while
+    the app that has the project open goes on editing. ``stored_ids``: as :func:`document_labels`."""
+    from ..model.document import Document
+    from ..model.ontology import Ontology, OntologyError
+    from ..store.db import ProjectStore
+    from ..store.project import DB_NAME, ONTOLOGY_NAME
+
+    try:
+        ontology = Ontology.load(Path(folder) / ONTOLOGY_NAME)
+    except OntologyError:   # as the app: the built-in classes until the file is fixed
+        ontology = Ontology.default()
+    store = ProjectStore(Path(folder) / DB_NAME, read_only=True, read_only_reason="checking its labels")
+    try:
+        labels, absent = document_labels(Document(n_frames, ontology, store), n_frames, stored_ids)
+    finally:
+        store.close()
+    return {i: v for i, v in enumerate(labels) if v}, absent
+
+
 def document_labels(doc, n_frames: int, stored_ids: bool = False) -> tuple[list[list[CuboidLabel]], dict[int, set[str]]]:
     """A document's current cuboids of each of its ``n_frames`` frames, and by frame index the
     tracks marked absent there (frames with marks only): what the label checks read. With
