@@ -221,6 +221,61 @@ def test_closed_stdout_in_every_command_is_caught_by_the_entry_point(tmp_path, m
     assert capsys.readouterr().err == ""
 
 
+def test_prelabel_of_a_mistyped_project_says_it_is_not_there(tmp_path, capsys):
+    """`prelabel projct` (no --out) used to answer "give --out DIR for pre-labels of a drive", as if
+    the missing folder were a drive."""
+    assert main(["prelabel", str(tmp_path / "projct"), "--quiet"]) == 2
+    err = one_error_line(capsys, "projct", "no such file or folder")
+    assert "give --out" not in err
+
+
+def run_with_closed_descriptor(redirect: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``fusionlabel ARGS`` from a shell that closes a standard stream first (``redirect``:
+    ``>&-`` or ``2>&-``), as a script or supervisor silencing it does; the other stream is captured."""
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    script = f'exec "$@" </dev/null {redirect}'
+    return subprocess.run(["/bin/sh", "-c", script, "sh", sys.executable, "-m", "fusionlabel", *args],
+                          capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+
+
+def test_closed_stderr_keeps_the_json_summary_alone_on_stdout(small_sim_drive, tmp_path):
+    """`export --json 2>&-`: the progress and the readable summary (stderr's) are dropped; they used
+    to go to stdout after the JSON document, so a pipeline could not read it."""
+    r = run_with_closed_descriptor("2>&-", "export", str(small_sim_drive.root), "--format", "openlabel",
+                                   "--out", str(tmp_path / "out"), "--json")
+    assert r.returncode == 0
+    summary = json.loads(r.stdout)
+    assert summary["command"] == "export" and summary["frames"] == len(small_sim_drive)
+
+
+def test_closed_stdout_loses_the_summary_and_says_so(small_sim_drive, tmp_path):
+    """`export --json >&-`: the export is written, but the JSON summary a script meant to read is
+    lost: one line on stderr and exit 2, as with a full disk (it used to exit 0 without a word)."""
+    out = tmp_path / "out"
+    r = run_with_closed_descriptor(">&-", "export", str(small_sim_drive.root), "--format", "openlabel",
+                                   "--out", str(out), "--json")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.splitlines()[-1] == ("fusionlabel: cannot write standard output: it was closed when the "
+                                         "command started; what the command printed there is lost")
+    assert json.loads((out / "fusionlabel_export.json").read_text())["complete"] is True
+
+
+def test_closed_descriptors_are_not_reused_by_the_files_a_command_opens(tmp_path):
+    """With stdin, stdout and stderr closed, files the command opens must not take their numbers
+    (what a child process or C code writes to "stdout" would land in them)."""
+    from fusionlabel.cli.main import reopen_closed_descriptors
+
+    script = ("import json, os, sys; from fusionlabel.cli.main import reopen_closed_descriptors as r; c = r(); "
+              "fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT); os.write(fd, json.dumps([c, fd]).encode())")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    target = tmp_path / "file"
+    subprocess.run(["/bin/sh", "-c", 'exec "$@" <&- >&- 2>&-', "sh", sys.executable, "-c", script, str(target)],
+                   cwd=REPO, env=env, timeout=60, check=True)
+    closed, fd = json.loads(target.read_text())
+    assert closed == [0, 1, 2] and fd > 2
+    assert reopen_closed_descriptors() == []        # this process's are open: nothing to do
+
+
 # ------------------------------------------------------------------------------ import: images
 @pytest.fixture(scope="module")
 def camera_drive(tmp_path_factory):

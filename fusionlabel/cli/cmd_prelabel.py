@@ -157,6 +157,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         args.format = args.format or "native"
         if args.out is None:
+            if not Path(args.drive).exists():   # a mistyped project is no drive waiting for --out
+                raise InputError(args.drive, "no such file or folder (expected a fusionlabel project, or a "
+                                             "drive with --out DIR)")
             raise InputError(args.drive, "give --out DIR for pre-labels of a drive", where="--out")
         if _is_project(args.drive):
             # a project with --out: its drive (and scene) pre-labelled into the folder; the project is not changed

@@ -7,11 +7,14 @@ error (a bug, with its traceback); 2 bad input or usage, nothing done; 3 done bu
 command nor changes its exit code: what it would still print is dropped. Standard output that
 cannot be written for another reason (``> /dev/full``, a full disk) is dropped too, said in one
 line on stderr, and makes a command that otherwise succeeded exit 2 (what it printed is lost).
+A standard stream closed before the command started (``>&-``, ``2>&-``) is /dev/null to the
+command: what it writes there is dropped, and a closed stdout it wrote to is reported as above.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import pkgutil
@@ -106,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if command_named(sys.argv[1:] if argv is None else argv) in ONE_THREAD_COMMANDS:
         one_thread_here()       # before the commands' modules import numpy
+    reopen_closed_descriptors()
     streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = (None if s is None else ReaderMayLeave(s) for s in streams)
+    sys.stdout, sys.stderr = (ReaderMayLeave(ClosedAtStart() if s is None else s) for s in streams)
     out = sys.stdout
     try:
         code = _dispatch(argv)
@@ -119,6 +123,40 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sys.stdout, sys.stderr = streams
     return code
+
+
+def reopen_closed_descriptors() -> list[int]:
+    """Point the standard descriptors (0, 1, 2) that were closed when the command started (``>&-``)
+    at /dev/null, and return them. Otherwise the first file the command opens takes the number, and
+    what goes to that stream (a child process's output, a library's C code) lands in the file."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+    for fd in closed:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        if devnull != fd:
+            os.dup2(devnull, fd)
+            os.close(devnull)
+    return closed
+
+
+class ClosedAtStart:
+    """A standard stream Python left as None, its descriptor closed when the command started:
+    every write fails as on a closed descriptor, so that :class:`ReaderMayLeave` drops it and, for
+    stdout, :func:`main` says what was lost. Without it ``print(file=sys.stderr)`` would write
+    to stdout (``2>&-`` put the notes inside a ``--json`` document)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it was closed when the command started")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
 
 
 def command_named(argv: list[str]) -> str | None:
