@@ -19,7 +19,6 @@ from .rig import default_rig
 from .scenario import Scenario
 
 BASE_TIMESTAMP_US = 1_600_000_000_000_000
-LABEL_RANGE = 100.0       # agents farther than this from the LiDAR (xy) get no label
 SCENE_RANGE = 180.0       # agents farther than this are left out of the ray-casting scene
 
 
@@ -146,15 +145,28 @@ class Simulator:
         return Cuboid(pose[:3], self.agents[track_id].size, pose[3])
 
     def _labels(self, i: int, T_world_lidar: np.ndarray, point_ids: np.ndarray) -> list[CuboidLabel]:
+        """Boxes of the agents active at frame ``i`` that the LiDAR could see: every agent with a
+        LiDAR return, and every agent whose footprint comes within the LiDAR's range, seen or
+        occluded (so a track runs unbroken while the object is in range)."""
         T_lidar_world = invert_T(T_world_lidar)
-        counts = np.bincount(np.maximum(point_ids, 0), minlength=len(self.scenario.agents) + 1)
+        counts = np.bincount(np.maximum(point_ids, 0), minlength=max(self.agents, default=0) + 1)
         out = []
         for a in self.scenario.agents:
             pose, active = self._poses[a.track_id]
-            if not active[i] or np.hypot(*(pose[i, :2] - T_world_lidar[:2, 3])) > LABEL_RANGE:
+            near = footprint_distance(T_world_lidar[:2, 3], pose[i], a.size) <= self.lidar.max_range
+            if not active[i] or not (near or counts[a.track_id] > 0):
                 continue
             box = Cuboid(pose[i, :3], a.size, pose[i, 3]).transformed(T_lidar_world)
             attributes = self._attributes(a, i)
             attributes["num_lidar_points"] = int(counts[a.track_id])
             out.append(CuboidLabel(box, a.label, str(a.track_id), None, "import", attributes))
         return out
+
+
+def footprint_distance(xy, pose, size) -> float:
+    """Distance in xy from point ``xy`` (2,) to the footprint of a box at ``pose`` (x, y, z, yaw)
+    with ``size`` (length, width, height); 0 inside."""
+    c, s = np.cos(pose[3]), np.sin(pose[3])
+    dx, dy = xy[0] - pose[0], xy[1] - pose[1]
+    along, across = c * dx + s * dy, -s * dx + c * dy
+    return float(np.hypot(max(abs(along) - size[0] / 2, 0.0), max(abs(across) - size[1] / 2, 0.0)))
