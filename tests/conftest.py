@@ -58,7 +58,7 @@ def nusc_root(realdata) -> Path:
 
 
 # ------------------------------------------------------------------------------ simulated drives
-def simulated_drive(tmp_path_factory, name: str = "sim3", frames: int = 3, masks: bool = False):
+def simulated_drive(tmp_path_factory, name: str = "sim3", frames: int = 3, masks: bool = False, seed: int = 1):
     """A small simulated native drive, generated once per test session and opened afresh per call."""
     from fusionlabel.io.native import open_native_drive
     from fusionlabel.sim.writer import simulate_drive
@@ -67,7 +67,7 @@ def simulated_drive(tmp_path_factory, name: str = "sim3", frames: int = 3, masks
     # name like "sim5" would meet (a folder another test made, and simulate refuses to write there).
     root = tmp_path_factory.getbasetemp() / f"simulated-{name}"
     if not (root / "drive.yaml").exists():
-        simulate_drive(root, frames=frames, seed=1, points=20000, masks=masks, progress=False)
+        simulate_drive(root, frames=frames, seed=seed, points=20000, masks=masks, progress=False)
     return open_native_drive(root)
 
 

@@ -41,11 +41,14 @@ def estimates(monkeypatch, tmp_path):
 
 
 def faulty(labels) -> dict:
-    """``labels`` with every third box raised 1 m and every fifth sunk 0.8 m (ground findings)."""
+    """``labels`` with every third box the ground check reaches (within ``GROUND_RANGE``) raised 1 m
+    and every fifth sunk 0.8 m (ground findings), however many farther boxes the frame has."""
     out = {}
     for i, frame in labels.items():
-        out[i] = [lab.with_(box=lab.box.with_(center=np.add(lab.box.center, (0, 0, 1.0 if k % 3 == 0 else -0.8))))
-                  if k % 3 == 0 or k % 5 == 0 else lab for k, lab in enumerate(frame)]
+        near = [k for k, lab in enumerate(frame) if np.hypot(*lab.box.center[:2]) <= box_checks.GROUND_RANGE]
+        moved = {k: 1.0 if n % 3 == 0 else -0.8 for n, k in enumerate(near) if n % 3 == 0 or n % 5 == 0}
+        out[i] = [lab.with_(box=lab.box.with_(center=np.add(lab.box.center, (0, 0, moved[k])))) if k in moved else lab
+                  for k, lab in enumerate(frame)]
     return out
 
 

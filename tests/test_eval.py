@@ -557,8 +557,8 @@ def test_eval_cli_notes_predictions_of_classes_it_does_not_score(tmp_path, capsy
     after = _strict_json(cap.out)
     assert after["classes"]["truck"] == before["classes"]["truck"]     # construction_vehicle is a truck
     assert after["classes"]["car"]["predictions"] == 0 and before["classes"]["car"]["predictions"] > 0
-    assert after["unscored_predictions"] == {"Vehicle": 26, "van": 5} and before["unscored_predictions"] == {"van": 5}
-    assert "note: 31 predictions of classes eval does not score: Vehicle 26, van 5 (eval scores car, " in cap.err
+    assert after["unscored_predictions"] == {"Vehicle": 27, "van": 5} and before["unscored_predictions"] == {"van": 5}
+    assert "note: 32 predictions of classes eval does not score: Vehicle 27, van 5 (eval scores car, " in cap.err
 
 
 # ------------------------------------------------------------------- file names are frame IDs
