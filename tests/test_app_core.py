@@ -353,7 +353,8 @@ def test_an_edit_starts_its_frame(tmp_path):
         actions.set_frame_status("done")
         actions.rotate(1.0)
         assert doc.frame_status(1) == "in_progress" and doc.undo_text() == "Rotate +1°"   # no longer done
-        assert s.messages[-1].text == f"frame {s.drive.frames[1].frame_id} was done; back to in progress"
+        # the key's own words first (what it did), then what it did to the frame's status
+        assert s.messages[-1].text == f"Turn 1° left; frame {s.drive.frames[1].frame_id} was done; back to in progress"
         actions.undo()
         assert doc.frame_status(1) == "done"
         actions.set_frame_status("reviewed")

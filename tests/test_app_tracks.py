@@ -51,6 +51,15 @@ def window(qtbot, project):
     w.close()
 
 
+def check_box_centre(tick):
+    """The middle of a check box's tick box (its own style's rectangle), where a click toggles it."""
+    from PyQt6.QtWidgets import QStyle, QStyleOptionButton
+
+    option = QStyleOptionButton()
+    tick.initStyleOption(option)
+    return tick.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, tick).center()
+
+
 def key(qtbot, w, k, modifier=NO):
     qtbot.keyClick(w.bev, k, modifier)
 
@@ -643,7 +652,8 @@ def test_a_per_track_attribute_shows_mixed_and_one_click_sets_the_whole_track(qt
     assert tick.checkState() == Qt.CheckState.PartiallyChecked and tick.text() == "mixed"
     assert panel.form.labelForField(panel._editors["parked"]).text() == "parked"    # a per-frame attribute
     qtbot.waitUntil(tick.isVisible)                 # the class's rows are laid out
-    qtbot.mouseClick(tick, Qt.MouseButton.LeftButton, pos=tick.rect().center())
+    # on the tick box itself: a check box as wide as the panel takes clicks on its box and words only
+    qtbot.mouseClick(tick, Qt.MouseButton.LeftButton, pos=check_box_centre(tick))
     assert [saved_attributes(project, b.uid)["emergency"] for b in boxes] == [True] * 4
     said = "emergency = yes on track 100, 4 frames"
     assert s.messages[-1].text == said and w.statusBar().currentMessage() == said
