@@ -58,14 +58,19 @@ setup_venv() {
 setup() { setup_system; setup_venv; }
 
 with_display() {
-    # OpenGL views need an X server; start a private Xvfb when there is none.
+    # OpenGL views need an X server; start a private Xvfb when there is none. Xvfb picks a free
+    # display number itself (-displayfd) and says it once it accepts connections: a number picked
+    # here may be another job's server, whose windows would take the keyboard focus from ours.
     if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null; then
-        local n=$(( 90 + RANDOM % 400 ))
-        Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
+        local dir n=""
+        dir=$(mktemp -d)
+        mkfifo "$dir/display"
+        Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$dir/display" >/dev/null 2>&1 &
         XVFB_PID=$!
         trap 'kill $XVFB_PID 2>/dev/null || true' EXIT
-        export DISPLAY=":$n"
-        for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+        read -r -t 60 n < "$dir/display" || true     # a loaded machine can take seconds
+        rm -rf "$dir"
+        if [ -n "$n" ]; then export DISPLAY=":$n"; else log "Xvfb did not start: no virtual screen"; fi
     fi
 }
 

@@ -781,9 +781,9 @@ KEYS_AFTER_QUESTION_SCRIPT = textwrap.dedent(r"""
     from fusionlabel.app.session import Session
     from fusionlabel.store.project import Project
 
-    def pump(seconds):
+    def pump(seconds, until=lambda: False):   # events for ``seconds``, or until ``until()`` holds
         end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
+        while time.perf_counter() < end and not until():
             app.processEvents(); time.sleep(0.01)
 
     class Gated:                       # a detector that waits until the test lets it finish
@@ -811,10 +811,10 @@ KEYS_AFTER_QUESTION_SCRIPT = textwrap.dedent(r"""
         for button in ("Cancel", "Wait, then close"):   # each leaves the window open for now
             QTimer.singleShot(0, lambda b=button: answer(b))
             out[button] = [w.close()]
-            pump(0.5)
+            pump(30, lambda: QApplication.activeModalWidget() is None and QApplication.activeWindow() is w)
             before = s.frame
             QTest.keyClick(w.bev, Qt.Key.Key_D)           # a frame key works without a click first
-            pump(0.3)
+            pump(30, lambda: s.frame == before + 1)
             out[button] += [QApplication.activeWindow() is w, s.frame == before + 1]
         Gated.go.set()
         end = time.perf_counter() + 30

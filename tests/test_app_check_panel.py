@@ -294,10 +294,10 @@ def test_the_notes_go_in_the_dock_and_the_status_bar_line_stays_short(qtbot, tmp
         assert header.notes_label.isVisible() and "000002" in header.notes_label.text()
         assert header.notes_label.toolTip() == "\n".join(notes)
         assert header.checked_label.text() == f"checked {w.check_panel.report.status()}"
-        qtbot.wait(50)   # the dock takes its height
-        rows, shown = w.check_panel.list, w.check_panel.list.viewport().rect()
+        rows = w.check_panel.list
         assert 0 < n <= check_panel.SHOWN_ROWS   # the dock opens as tall as its findings and the lines above them
-        assert all(shown.contains(rows.visualItemRect(rows.item(i))) for i in range(n))
+        qtbot.waitUntil(lambda: all(rows.viewport().rect().contains(rows.visualItemRect(rows.item(i)))
+                                    for i in range(n)), timeout=10_000)   # once the dock has taken its height
     finally:
         w.close()
         project.close()

@@ -48,8 +48,7 @@ def test_stepping_a_lidar_only_drive_says_the_missing_cameras_once(qtbot, tmp_pa
     try:
         with caplog.at_level("WARNING", logger="fusionlabel.app.session"):
             w = open_app_window(qtbot, project)
-            qtbot.wait(20)
-            assert w.toast.isVisible() and "no images in this drive" in w.toast.text()
+            qtbot.waitUntil(lambda: w.toast.isVisible() and "no images in this drive" in w.toast.text(), timeout=10_000)
             for i in range(1, FRAMES):
                 qtbot.keyClick(w.bev, Qt.Key.Key_D)
                 testing.wait_for_frame(w, i)

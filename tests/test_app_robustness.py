@@ -117,8 +117,8 @@ def test_broken_ontology_falls_back_and_says_so(qtbot, tmp_path):
     project = Project.open(folder)
     try:
         w = open_app_window(qtbot, project)
-        qtbot.wait(20)
-        assert w.toast.isVisible() and "ontology.yaml" in w.toast.text()
+        # the start-up messages come from the event loop
+        qtbot.waitUntil(lambda: w.toast.isVisible() and "ontology.yaml" in w.toast.text(), timeout=10_000)
         assert w.session.ontology == Ontology.default()           # the built-in one
         create_with_key(qtbot, w)
         assert len(w.session.annotations()) == 1
@@ -136,8 +136,7 @@ def test_second_instance_is_read_only_and_says_so(qtbot, tmp_path):
         w = open_app_window(qtbot, second)
         assert "READ-ONLY" in w.windowTitle()
         assert w.read_only_label.isVisible() and "already open in this process" in w.read_only_label.toolTip()
-        qtbot.wait(20)
-        assert w.toast.isVisible() and "read-only" in w.toast.text()
+        qtbot.waitUntil(lambda: w.toast.isVisible() and "read-only" in w.toast.text(), timeout=10_000)
         create_with_key(qtbot, w)
         assert len(second.document) == 0
         assert "read-only" in w.statusBar().currentMessage()
@@ -170,7 +169,7 @@ def test_a_frame_note_is_said_once_and_leaves_with_its_frame(qtbot, tmp_path, dr
     try:
         with caplog.at_level("WARNING", logger="fusionlabel.app.session"):
             w = open_app_window(qtbot, project)
-            qtbot.wait(20)
+            qtbot.waitUntil(lambda: any("000000.jpg" in m.text for m in w.session.messages), timeout=10_000)
         notes = [m for m in w.session.messages if "000000.jpg" in m.text]
         assert len(notes) == 1 and notes[0].frame == 0, [m.text for m in w.session.messages]
         assert "cam_front" in notes[0].text and "cam_front_left" in notes[0].text
@@ -246,8 +245,7 @@ def test_skipped_label_classes_are_shown(qtbot, tmp_path, drive_copy):
     project = Project.create(tmp_path / "project", drive_copy, import_labels=True)
     try:
         w = open_app_window(qtbot, project)
-        qtbot.wait(20)
-        assert w.toast.isVisible() and f"Rickshaw ({n})" in w.toast.text()
+        qtbot.waitUntil(lambda: w.toast.isVisible() and f"Rickshaw ({n})" in w.toast.text(), timeout=10_000)
         assert not any(a.cls == "pedestrian" for a in project.document.all_annotations())
         before = len(w.session.messages)
         qtbot.keyClick(w.bev, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)

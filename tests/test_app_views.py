@@ -135,12 +135,10 @@ def test_camera_double_click_enlarges(qtbot, window):
     front = views["cam_front"]
     small = front.width()
     qtbot.mouseDClick(front, Qt.MouseButton.LeftButton, pos=front.rect().center())
-    qtbot.wait(20)
+    qtbot.waitUntil(lambda: front.width() > 1.5 * small, timeout=10_000)   # laid out again
     assert [n for n, v in views.items() if v.isVisible()] == ["cam_front"]
-    assert front.width() > 1.5 * small
     qtbot.mouseDClick(front, Qt.MouseButton.LeftButton, pos=front.rect().center())
-    qtbot.wait(20)
-    assert all(v.isVisible() for v in views.values())
+    qtbot.waitUntil(lambda: all(v.isVisible() for v in views.values()), timeout=10_000)
 
 
 def test_help_overlay_lists_every_shortcut(qtbot, window):
@@ -545,14 +543,16 @@ def test_object_list_shows_class_names_in_full(qtbot, bare_window):
     s = w.session
     add_boxes(s, [(12.0, 0.0, -1.0)], cls="pedestrian")
     add_boxes(s, [(15.0, 4.0, -1.0)], cls="motorcycle")
-    qtbot.wait(50)  # the list widens once the event loop is back
     objects = w.objects
     header = objects.horizontalHeader()
-    for row in range(objects.rowCount()):
-        for col in range(objects.columnCount()):
-            item = objects.item(row, col)
-            fm = QFontMetrics(item.font())
-            assert header.sectionSize(col) >= fm.horizontalAdvance(item.text()) + 4, (item.text(), col)
+
+    def in_full():   # the list widens once the event loop is back
+        for row in range(objects.rowCount()):
+            for col in range(objects.columnCount()):
+                item = objects.item(row, col)
+                fm = QFontMetrics(item.font())
+                assert header.sectionSize(col) >= fm.horizontalAdvance(item.text()) + 4, (item.text(), col)
+    qtbot.waitUntil(in_full, timeout=10_000)
     assert objects.viewport().width() >= header.length()     # nothing cut off on the right
     assert not objects.horizontalScrollBar().isVisible()
 

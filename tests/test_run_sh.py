@@ -43,3 +43,40 @@ def test_run_sh_app_open_with_arguments_starts_xvfb(tmp_path, small_sim_drive):
     assert "no display" not in out.stderr.replace("no display: running on a virtual screen", "")
     assert "virtual screen" in out.stderr
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+FAKE_XVFB = """#!/bin/sh
+# Xvfb on a machine where every display number given to it is another server's already:
+# only a server that picks its own number (-displayfd FD) starts, on display 4242.
+fd=""
+prev=""
+for a in "$@"; do
+    [ "$prev" = "-displayfd" ] && fd=$a
+    prev=$a
+done
+if [ -z "$fd" ]; then echo "Server is already active for display" >&2; exit 1; fi
+eval "echo 4242 >&$fd"
+exec sleep 120
+"""
+
+
+def test_run_sh_test_never_takes_another_servers_display(tmp_path):
+    """``./run.sh test`` without a display starts its own Xvfb on a display number Xvfb found free
+    (another job's server on a number picked at random took the keyboard focus from the GL
+    tests' windows), and the tests see that display."""
+    venv = Path(sys.executable).parents[1]
+    if not (venv / "bin" / "fusionlabel").exists() or not (venv / ".fusionlabel-installed").is_file():
+        pytest.skip("needs the set-up .venv that run.sh uses")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "Xvfb").write_text(FAKE_XVFB)
+    (bin_dir / "Xvfb").chmod(0o755)
+    seen = tmp_path / "display.txt"
+    (tmp_path / "test_display.py").write_text(
+        f"import os\n\ndef test_display():\n    open({str(seen)!r}, 'w').write(os.environ.get('DISPLAY', ''))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(FUSIONLABEL_VENV=str(venv), PYTHONPATH=str(REPO), PATH=f"{bin_dir}:{env['PATH']}")
+    out = subprocess.run([str(REPO / "run.sh"), "test", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+                          str(tmp_path / "test_display.py")], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert seen.read_text() == ":4242"

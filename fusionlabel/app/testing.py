@@ -78,20 +78,59 @@ def wait_until_cached(window, indexes, timeout: float = 30.0) -> None:
     raise TimeoutError(f"frames {list(indexes)} were not prefetched within {timeout} s")
 
 
-def show_window(window, timeout_ms: int = 5000):
+def show_window(window, timeout_ms: int = 30_000):
     """Show a main window for a test: exposed, active (window shortcuts need an active window),
-    its frame displayed and the bird's-eye view focused. Returns the window."""
+    its frame displayed (and drawn in the 3D view, when it has one) and the bird's-eye view
+    focused. Returns the window. The timeouts are generous: a loaded machine takes seconds."""
     from PyQt6.QtTest import QTest
 
     window.show()
     if not QTest.qWaitForWindowExposed(window, timeout_ms):
         raise TimeoutError("the window was not exposed")
-    window.activateWindow()
-    if not QTest.qWaitForWindowActive(window, timeout_ms):
-        raise TimeoutError("the window did not become active (window shortcuts would not work)")
-    wait_for_frame(window)
+    activate(window, timeout_ms / 1000.0)
+    wait_for_frame(window, timeout=timeout_ms / 1000.0)
+    if getattr(window, "view3d", None) is not None:
+        wait_for_3d_paint(window, timeout_ms / 1000.0)
     window.bev.setFocus()
     return window
+
+
+def activate(window, timeout: float = 30.0) -> None:
+    """Make ``window`` the active window and wait until it is (window shortcuts need it). The
+    request is made again every half second: without a window manager, one made before the X
+    server has mapped the window is dropped, and the window would never become active."""
+    from PyQt6.QtWidgets import QApplication
+
+    deadline = time.perf_counter() + timeout
+    asked = 0.0
+    while not window.isActiveWindow():
+        now = time.perf_counter()
+        if now > deadline:
+            raise TimeoutError(f"the window did not become active within {timeout} s "
+                               "(window shortcuts would not work)")
+        if now - asked > 0.5:
+            window.activateWindow()
+            asked = now
+        QApplication.processEvents()
+        time.sleep(0.005)
+    QApplication.processEvents()
+
+
+def wait_for_3d_paint(window, timeout: float = 30.0) -> None:
+    """Process events until the 3D view has drawn the frame displayed at the size it has now
+    (its start view is placed at that paint, so screen positions read before it are stale)."""
+    from PyQt6.QtWidgets import QApplication
+
+    view = window.view3d
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        shown = window.displayed
+        if (view.isExposed() and shown is not None and view.painted_frame == shown.index
+                and view.painted_size == (view.width(), view.height())):
+            return
+        QApplication.processEvents()
+        time.sleep(0.005)
+    raise TimeoutError(f"the 3D view did not draw the frame within {timeout} s")
 
 
 def answer_question(button: str | None, seen: list) -> None:
@@ -120,9 +159,6 @@ def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, 
     """For tests on a real display: a project in ``folder`` on ``drive`` (:func:`small_drive`) and a main
     window with the OpenGL 3D view, shown, active and drawn. Needs a QApplication. Returns
     (project, window), or None when the display has no OpenGL."""
-    from PyQt6.QtTest import QTest
-    from PyQt6.QtWidgets import QApplication
-
     from ..store.project import Project
     from .main_window import MainWindow
     from .qt_util import opengl_available
@@ -133,14 +169,7 @@ def gl_window(folder: str | Path, import_labels: bool = False, size: tuple[int, 
     project = Project.create(Path(folder) / "project", drive or small_drive(), import_labels=import_labels)
     window = MainWindow(Session(project), use_gl=True)
     window.resize(*size)
-    window.show()
-    QTest.qWaitForWindowExposed(window)
-    window.activateWindow()
-    QTest.qWaitForWindowActive(window)
-    wait_for_frame(window)
-    for _ in range(10):
-        QApplication.processEvents()
-        QTest.qWait(20)
+    show_window(window)
     return project, window
 
 

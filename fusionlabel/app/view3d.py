@@ -173,6 +173,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self.points_caption: str | None = None  # "1.2M of 3.0M pts shown" while the sweep is thinned
         self.shown_rows: np.ndarray | None = None  # the rows drawn while thinned (None: every point)
         self.painted_frame: int | None = None
+        self.painted_size: tuple[int, int] | None = None  # (width, height) of the last paint
         self._labels: list[tuple] = []  # (uid, corners (8, 3), QColor, text) of the selected cuboids
         self._locked: list[tuple] = []  # (uid, corners (8, 3)) of the cuboids of a locked class
         self._ghost_label: list[tuple] = []  # (None, corners, QColor, text) of the ghost shown, if labelled
@@ -424,6 +425,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         super().paintGL()
         self._paint_overlay()
         self.painted_frame = None if self.data is None else self.data.index
+        self.painted_size = (self.width(), self.height())
 
     def _paint_overlay(self) -> None:
         """Padlocks on the cuboids of locked classes and labels on the selected ones, over the GL
