@@ -70,7 +70,7 @@ with_display() {
         trap 'kill $XVFB_PID 2>/dev/null || true' EXIT
         read -r -t 60 n < "$dir/display" || true     # a loaded machine can take seconds
         rm -rf "$dir"
-        if [ -n "$n" ]; then export DISPLAY=":$n"; else log "Xvfb did not start: no virtual screen"; fi
+        if [ -n "$n" ]; then export DISPLAY=":$n"; else log "Xvfb did not start within 60 s: no virtual screen for the OpenGL views (is another Xvfb holding every display?)"; exit 1; fi
     fi
 }
 

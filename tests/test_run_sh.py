@@ -80,3 +80,24 @@ def test_run_sh_test_never_takes_another_servers_display(tmp_path):
                           str(tmp_path / "test_display.py")], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert seen.read_text() == ":4242"
+
+
+def test_run_sh_test_stops_when_its_xvfb_does_not_start(tmp_path):
+    """An Xvfb that cannot start stops ``./run.sh test`` with a clear line and a failing exit
+    status: the OpenGL tests must not be skipped quietly for want of a screen."""
+    venv = Path(sys.executable).parents[1]
+    if not (venv / "bin" / "fusionlabel").exists() or not (venv / ".fusionlabel-installed").is_file():
+        pytest.skip("needs the set-up .venv that run.sh uses")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "Xvfb").write_text("#!/bin/sh\necho 'no screens found' >&2\nexit 1\n")
+    (bin_dir / "Xvfb").chmod(0o755)
+    ran = tmp_path / "ran.txt"
+    (tmp_path / "test_display.py").write_text(f"def test_display():\n    open({str(ran)!r}, 'w').write('ran')\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(FUSIONLABEL_VENV=str(venv), PYTHONPATH=str(REPO), PATH=f"{bin_dir}:{env['PATH']}")
+    out = subprocess.run([str(REPO / "run.sh"), "test", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+                          str(tmp_path / "test_display.py")], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    assert "Xvfb did not start" in out.stderr
+    assert not ran.exists()
