@@ -39,8 +39,9 @@ def sources(project) -> dict[str, str]:
 def test_ctrl_shift_y_accepts_the_selected_track_in_every_frame(qtbot, project):
     w = open_app_window(qtbot, project)
     s = w.session
-    first, other = s.drive.labels(0)[:2]
-    last = {g.track_id: g for g in s.drive.labels(4)}[first.track_id]
+    in_last = {g.track_id: g for g in s.drive.labels(4)}
+    first, other = [g for g in s.drive.labels(0) if g.track_id in in_last][:2]   # tracks seen in both frames
+    last = in_last[first.track_id]
     a = s.apply(CreateCuboid(0, first.with_(source="human")))
     s.apply(CreateCuboid(4, last.with_(source="human", track_id=a.label.track_id)))
     stranger = s.apply(CreateCuboid(2, other.with_(source="model", score=0.8)))   # another track's pre-label

@@ -56,7 +56,7 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 def ctrl_e(qtbot, w: MainWindow) -> None:
-    qtbot.waitUntil(w.isActiveWindow)
+    qtbot.waitUntil(w.isActiveWindow, timeout=30_000)   # a loaded machine can take seconds after a dialog
     qtbot.keyClick(w.bev, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
 
 

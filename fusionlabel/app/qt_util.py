@@ -137,6 +137,7 @@ def source_text(ann, state: str | None = None) -> str:
 
 
 REACTIVATE_MS = 100  # how long after a dialog closes the window takes activation back
+REACTIVATE_TRIES = 4   # requests at most, 0.1, 0.2, 0.4 and 0.8 s apart, while no window is active
 
 
 def take_activation_back(window) -> None:
@@ -145,14 +146,16 @@ def take_activation_back(window) -> None:
     moment later, and the window's shortcuts then do nothing until it is clicked."""
     from PyQt6.QtWidgets import QApplication
 
-    def back() -> None:
+    def back(tries: int) -> None:
         try:
             if window.isVisible() and QApplication.activeWindow() is None:
                 window.activateWindow()
+                if tries > 1:   # a loaded X server can drop the request: look again, later each time
+                    QTimer.singleShot(REACTIVATE_MS * 2 ** (REACTIVATE_TRIES - tries + 1), lambda: back(tries - 1))
         except RuntimeError:  # the window is gone
             pass
 
-    QTimer.singleShot(REACTIVATE_MS, back)
+    QTimer.singleShot(REACTIVATE_MS, lambda: back(REACTIVATE_TRIES))
 
 
 def opengl_available() -> bool:

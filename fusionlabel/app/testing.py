@@ -116,6 +116,9 @@ def activate(window, timeout: float = 30.0) -> None:
     QApplication.processEvents()
 
 
+SETTLE_S = 0.25   # seconds the 3D view must stay drawn at its size before a test reads it
+
+
 def wait_for_3d_paint(window, timeout: float = 30.0) -> None:
     """Process events until the 3D view has drawn the frame displayed at the size it has now
     (its start view is placed at that paint, so screen positions read before it are stale)."""
@@ -123,10 +126,15 @@ def wait_for_3d_paint(window, timeout: float = 30.0) -> None:
 
     view = window.view3d
     deadline = time.perf_counter() + timeout
+    held_since = None
     while time.perf_counter() < deadline:
         shown = window.displayed
-        if (view.isExposed() and shown is not None and view.painted_frame == shown.index
-                and view.painted_size == (view.width(), view.height())):
+        drawn = (view.isExposed() and shown is not None and view.painted_frame == shown.index
+                 and view.painted_size == (view.width(), view.height()))
+        # settled: drawn, and still so a moment later (a dock that widens once its list is filled
+        # resizes the view after its first paint)
+        held_since = (held_since or time.perf_counter()) if drawn else None
+        if held_since is not None and time.perf_counter() - held_since >= SETTLE_S:
             return
         QApplication.processEvents()
         time.sleep(0.005)
