@@ -107,6 +107,9 @@ def test_selecting_a_cuboid_crops_it_in_the_frames_prefetched_before_on_the_load
         s.select((ann.uid,))
         qtbot.waitUntil(lambda: all(("side", kind, following) in w.loader.get(1)._crops for kind in VIEW_AXES),
                         timeout=10_000)
+        # the hook sees the crops: the loader's of the next frames, made off the GUI thread (the
+        # frame on screen is cropped at once, where it is shown)
+        assert False in on_gui
         on_gui.clear()
         qtbot.keyClick(w.bev, Qt.Key.Key_D)
         assert w.displayed.index == 1 and s.selection == (s.document.find_track(ann.track_id, 1).uid,)
