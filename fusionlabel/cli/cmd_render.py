@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render", help="draw a frame: cameras with projected points and cuboids, plus BEV",
                        description="Render one frame of a drive to a PNG: every camera image with LiDAR "
                                    "points coloured by depth and the cuboids as wireframes (front face "
-                                   "crossed), plus a bird's-eye view of the sweep.")
+                                   "crossed), each labelled with its class and track just above it, plus a "
+                                   "bird's-eye view of the sweep labelled the same way.")
     add_drive_or_project(p, "its drive with the project's current cuboids, pre-labels included")
     p.add_argument("--frame", default="0", help="frame ID (e.g. 000001) or index (0, -1); default 0")
     p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")

@@ -13,15 +13,11 @@ import cv2
 import numpy as np
 
 from ..model.annotation import CuboidLabel
-from ..wording import track_text
-from .camera_overlay import draw_label
+from .box_labels import LabelText, draw_box_labels, draw_text_in, text_size
 from .colors import class_color, colormap
-from .label_layout import GAP, LabelRequest, Rect, leader_line, overlaps, place_labels, place_ring_captions
+from .label_layout import GAP, Rect, overlaps, place_ring_captions
 
-LABEL_SCALE = 0.45    # the box labels' text
 RING_SCALE = 0.4      # the rings' distances
-LABEL_NUDGES = 4      # lines further up, down or left a label may go when the spots beside its box are taken
-FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 @dataclass(frozen=True)
@@ -58,34 +54,12 @@ class BevGrid:
 
 
 @dataclass
-class BevText:
-    """What :func:`draw_bev` wrote, in the image's pixels, rectangles (x, y, w, h): for each label
-    whose footprint is in the picture (by its index in the labels given) its text and rectangle
-    (None: left out, no free place near its box), the leader lines drawn to labels moved away from
-    their box, the rings' distances by radius (m)."""
+class BevText(LabelText):
+    """What :func:`draw_bev` wrote, in the image's pixels: the box labels whose footprint is in
+    the picture and their leader lines (:class:`~.box_labels.LabelText`), and the rings'
+    distances by radius (m)."""
 
-    labels: dict[int, tuple[str, Rect | None]] = field(default_factory=dict)
-    leaders: list[tuple[tuple[float, float], tuple[float, float]]] = field(default_factory=list)
     rings: dict[float, Rect] = field(default_factory=dict)
-
-    @property
-    def left_out(self) -> int:
-        """How many labels found no place."""
-        return sum(1 for _, rect in self.labels.values() if rect is None)
-
-
-def text_size(text: str, scale: float) -> tuple[int, int, int]:
-    """(width, height, baseline) in pixels of :func:`~.camera_overlay.draw_label`'s ``text``,
-    its dark outline included: the text's top-left corner is ``height - baseline`` above the
-    baseline."""
-    (w, h), base = cv2.getTextSize(text, FONT, scale, 1)
-    return w + 2, h + base + 2, base + 1
-
-
-def draw_text_in(image: np.ndarray, text: str, rect: Rect, color, scale: float) -> None:
-    """``text`` (sized by :func:`text_size`) drawn in ``rect``."""
-    _, h, base = text_size(text, scale)
-    draw_label(image, text, (int(rect[0]) + 1, int(rect[1]) + h - base), color, scale)
 
 
 def render_bev(points: np.ndarray, labels: list[CuboidLabel], grid: BevGrid = BevGrid(),
@@ -141,40 +115,22 @@ def draw_bev(points: np.ndarray, labels: list[CuboidLabel], grid: BevGrid = BevG
 def place_box_labels(image: np.ndarray, labels: list[CuboidLabel], polys: list[np.ndarray], bounds: Rect,
                      keep_clear: list[Rect], text: BevText) -> list[Rect]:
     """Draw the labels of the footprints ``polys`` (pixels) in the picture, nearest to the ego
-    first, where :func:`~.label_layout.place_labels` puts them, with a leader line to each moved
-    away from its box; fills ``text`` and returns the rectangles drawn."""
-    requests: dict[int, LabelRequest] = {}
-    words: dict[int, str] = {}
-    for i, (lab, poly) in enumerate(zip(labels, polys)):
+    first (:func:`~.box_labels.draw_box_labels`: beside the footprint's top corner, else moved
+    away with a leader line); fills ``text`` and returns the rectangles drawn."""
+    anchors: dict[int, tuple[float, float]] = {}
+    extents: dict[int, Rect] = {}
+    for i, poly in enumerate(polys):
         lo, hi = poly.min(axis=0), poly.max(axis=0)
         box = (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
         if not overlaps(box, bounds):
             continue
         top = poly[np.argmin(poly[:, 1])]
-        # the track as the app shows it (the whole id up to 8 characters); "..." as Hershey fonts have no "…"
-        words[i] = f"{short_name(lab.label)} {track_text(lab.track_id, '...')}".rstrip()
-        requests[i] = LabelRequest((float(round(top[0])), float(round(top[1]))), text_size(words[i], LABEL_SCALE)[:2],
-                                   avoid=box)
-    order = sorted(requests, key=lambda i: float(np.hypot(*labels[i].box.center[:2])))
-    boxes = [req.avoid for req in requests.values()]
-    placed = place_labels([requests[i] for i in order], bounds, keep_clear, LABEL_NUDGES, boxes, leaders=True)
-    for i, rect in sorted(zip(order, placed), key=lambda item: item[0]):
-        text.labels[i] = (words[i], rect)
-        if rect is None:
-            continue
-        color = class_color(labels[i].label)
-        line = leader_line(requests[i].anchor, rect)
-        if line is not None:
-            (x0, y0), (x1, y1) = line
-            cv2.line(image, (int(x0), int(y0)), (int(x1), int(y1)), color, 1, cv2.LINE_AA)
-            text.leaders.append(line)
-        draw_text_in(image, words[i], rect, color, LABEL_SCALE)
+        anchors[i], extents[i] = (float(round(top[0])), float(round(top[1]))), box
+    order = sorted(anchors, key=lambda i: float(np.hypot(*labels[i].box.center[:2])))
+    said = draw_box_labels(image, labels, anchors, extents, order, bounds, keep_clear, list(extents.values()))
+    text.labels.update(said.labels)
+    text.leaders.extend(said.leaders)
     return [rect for _, rect in text.labels.values() if rect is not None]
-
-
-def short_name(label: str) -> str:
-    """Last part of a dotted class name ("vehicle.car" -> "car") for crowded views."""
-    return label.rsplit(".", 1)[-1]
 
 
 def draw_footprint(image: np.ndarray, lab: CuboidLabel, grid: BevGrid, thickness: int = 2) -> np.ndarray:

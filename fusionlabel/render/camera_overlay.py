@@ -71,28 +71,37 @@ def _polyline(image: np.ndarray, uv: np.ndarray, color, thickness: int) -> None:
 
 
 def draw_cuboid(image: np.ndarray, box_lidar: Cuboid, T_cam_lidar: np.ndarray, camera: CameraModel,
-                color: tuple[int, int, int], thickness: int = 2, near: float = 0.1) -> bool:
-    """Draw a cuboid's wireframe with the front face crossed; returns False when it is not in view."""
+                color: tuple[int, int, int], thickness: int = 2,
+                near: float = 0.1) -> tuple[float, float, float, float] | None:
+    """Draw a cuboid's wireframe with the front face crossed; returns the bounding box (x, y, w, h)
+    of the outline's part inside the image (where its label goes), or None when it is not in view
+    (behind the camera, or entirely outside the image)."""
     corners_cam = transform_points(T_cam_lidar, box_lidar.corners())
     lines = cuboid_wireframe_pixels(corners_cam, camera, near)
     if not lines:
-        return False
+        return None
     h, w = image.shape[:2]
     allpts = np.concatenate(lines)
-    if allpts[:, 0].max() < 0 or allpts[:, 1].max() < 0 or allpts[:, 0].min() >= w or allpts[:, 1].min() >= h:
-        return False
+    allpts = allpts[np.isfinite(allpts).all(axis=1)]
+    if len(allpts) == 0:
+        return None
+    lo, hi = allpts.min(axis=0), allpts.max(axis=0)
+    if hi[0] < 0 or hi[1] < 0 or lo[0] >= w or lo[1] >= h:
+        return None
     color = tuple(int(c) for c in color)
     for uv in lines:
         _polyline(image, uv, color, thickness)
     for uv in cuboid_wireframe_pixels(corners_cam, camera, near, edges=FRONT_CROSS):
         _polyline(image, uv, color, max(1, thickness - 1))
-    return True
+    x0, y0 = max(float(lo[0]), 0.0), max(float(lo[1]), 0.0)
+    return x0, y0, min(float(hi[0]), w - 1.0) - x0, min(float(hi[1]), h - 1.0) - y0
 
 
-def draw_label(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 255, 255), scale: float = 0.5) -> None:
-    """Text with a dark outline so it reads on any background."""
-    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+def draw_label(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 255, 255), scale: float = 0.5,
+               thickness: int = 1) -> None:
+    """Text of stroke ``thickness`` with a dark outline so it reads on any background."""
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
 
 
 CAPTION_BACKDROP_ALPHA = 150 / 255   # black at this opacity behind captions, as the app's LABEL_BACKDROP
