@@ -161,3 +161,10 @@ def test_no_label_for_a_box_behind_the_camera_or_outside_the_image(drive):
     assert rect is not None and rect[0] >= 0 and rect[0] + rect[2] <= W and rect[1] >= 0 and rect[1] + rect[3] <= H
     rows, cols = np.nonzero(ink(tile, "pedestrian") & ~outline_mask([edge]))
     assert len(rows) > 15 and rows.max() < uv[:, 1].min()    # above the box, inside the tile
+
+
+def test_captions_count_one_thing_in_the_singular():
+    from fusionlabel.render.frame_image import camera_caption
+
+    assert camera_caption("image_2", "", 1, 1) == "image_2: 1 point, 1 box"
+    assert camera_caption("image_2", "", 20259, 2, 1) == "image_2: 20259 points, 2 boxes, 1 label left out"

@@ -83,7 +83,7 @@ def draw_camera_labels(image: np.ndarray, labels: list[CuboidLabel], outlines: d
 def camera_caption(camera: str, missing: str, n_points: int, n_boxes: int, left_out: int = 0) -> str:
     """A camera tile's caption: its name, why it is blank (``missing``), what was drawn, and how many
     box labels found no free place."""
-    text = f"{camera}: {missing}{n_points} points, {n_boxes} boxes"
+    text = f"{camera}: {missing}{counted(n_points, 'point')}, {counted(n_boxes, 'box')}"
     return text + (f", {counted(left_out, 'label')} left out" if left_out else "")
 
 
@@ -192,7 +192,7 @@ def render_frame(drive: Drive, frame: int | str, labels: list[CuboidLabel] | Non
     width = max(width, bev.shape[1])
     title = np.full((40, width, 3), 30, np.uint8)
     draw_label(title, f"{drive.name}  frame {f.frame_id}  ({i + 1}/{len(drive)})  {len(points)} points, "
-                      f"{len(labels)} cuboids", (10, 27), (255, 255, 255), 0.7)
+                      f"{counted(len(labels), 'cuboid')}", (10, 27), (255, 255, 255), 0.7)
     bev_row = np.zeros((bev.shape[0], width, 3), np.uint8)
     x0 = (width - bev.shape[1]) // 2
     bev_row[:, x0:x0 + bev.shape[1]] = bev
