@@ -24,7 +24,7 @@ from fusionlabel.model import commands, edit_actions
 from fusionlabel.model.commands import CopyToFrame, CreateCuboid
 from fusionlabel.store.project import Project
 
-SCORES = {"P": 0.81, "Q": 0.72, "R": 0.63, "A": 0.54, "B": 0.93}   # the detector's, per role
+SCORES = {"P": 0.81, "Q": 0.72, "R": 0.63, "A": 0.54, "B": 0.93, "D": 0.66}   # the detector's, per role
 
 
 @pytest.fixture(scope="module")
@@ -59,28 +59,32 @@ def well_seen_tracks(drive, n: int) -> list[str]:
 def edit(project: Project) -> dict[str, str]:
     """Ctrl+P stores five detections of frame 0 as pre-labels (scores :data:`SCORES`); Y accepts
     R, A and B there; C copies P, Q and R to frame 1, where Y accepts Q's copy; V carries B to
-    frame 1; A gets a box of its own in frame 2, and I fills frame 1 between A's two keyframes.
-    Returns role -> track id."""
+    frame 1; A gets a box of its own in frame 2, and I fills frame 1 between A's two keyframes; a
+    later Ctrl+P on frame 1 stores a sixth object, D, there. Returns role -> track id."""
     doc, drive = project.document, project.drive
-    roles = dict(zip("BPQRA", well_seen_tracks(drive, 5)))      # B (carried with V) holds the most points
+    sources = dict(zip("BPQRAD", well_seen_tracks(drive, 6)))      # B (carried with V) holds the most points
     truth = {g.track_id: g for g in drive.labels(0)}
     detections = [truth[t].with_(track_id=None, score=SCORES[r], source="model", attributes={})
-                  for r, t in roles.items()]
+                  for r, t in sources.items() if r != "D"]
     doc.apply(edit_assist.prelabel(doc, drive, 0, (), {0: detections}))
     made = {tuple(np.round(a.box.center, 6)): a for a in doc.annotations(0)}
-    pre = {r: made[tuple(np.round(truth[t].box.center, 6))] for r, t in roles.items()}
+    pre = {r: made[tuple(np.round(truth[t].box.center, 6))] for r, t in sources.items() if r != "D"}
     assert all(a.source == "model" and a.score == SCORES[r] for r, a in pre.items())
     doc.apply(edit_actions.accept_prelabels(doc, [pre[r].uid for r in "RAB"]))
     doc.apply(edit_actions.copy_to_next_frame(doc, [pre[r].uid for r in "PQR"], 0, drive))
     doc.apply(edit_actions.accept_prelabels(doc, [doc.find_track(pre["Q"].track_id, 1).uid]))
     doc.apply(edit_assist.propagate(doc, drive, 0, [pre["B"].uid]))
     assert doc.find_track(pre["B"].track_id, 1) is not None
-    later = {g.track_id: g for g in drive.labels(2)}[roles["A"]]
+    later = {g.track_id: g for g in drive.labels(2)}[sources["A"]]
     doc.apply(CreateCuboid(2, later.with_(track_id=pre["A"].track_id, label=pre["A"].cls, score=None, source="human",
                                           attributes={})))
     doc.apply(edit_assist.interpolate(doc, drive, 0, [pre["A"].uid]))
     assert doc.find_track(pre["A"].track_id, 1).attributes.get("interpolated")
-    return {r: a.track_id for r, a in pre.items()}
+    later = {g.track_id: g for g in drive.labels(1)}[sources["D"]]
+    stored = doc.apply(edit_assist.prelabel(doc, drive, 1, (), {1: [later.with_(track_id=None, score=SCORES["D"],
+                                                                                source="model", attributes={})]}))
+    (d,) = [c for c in stored.commands if isinstance(c, CreateCuboid)]
+    return {**{r: a.track_id for r, a in pre.items()}, "D": d.label.track_id}
 
 
 def export(project_folder, fmt: str, out) -> None:
@@ -124,7 +128,7 @@ def test_an_old_projects_carried_boxes_export_no_score(drive_path, tmp_path, mon
         finally:
             old.close()
     with Project.open(tmp_path / "old", read_only=True) as old:     # what such a project holds
-        stored = {r: old.document.find_track(t, 1).label for r, t in roles.items()}
+        stored = {r: old.document.find_track(t, 1).label for r, t in roles.items() if r != "D"}
     assert stored["P"].score == SCORES["P"] and stored["P"].source == "model"
     assert {r: stored[r].attributes.get("prelabel_score") for r in "QRAB"} == {r: SCORES[r] for r in "QRAB"}
 
@@ -138,11 +142,14 @@ def test_an_old_projects_carried_boxes_export_no_score(drive_path, tmp_path, mon
     out = tmp_path / "old-openlabel"
     written = openlabel_scores(out)
     # frame 0: the detections, pre-labels (P, Q) and accepted ones (R, A, B), keep their scores
-    assert {r: written[0, t] for r, t in roles.items()} == {
+    assert {r: written[0, t] for r, t in roles.items() if r != "D"} == {
         "P": (SCORES["P"], None), "Q": (SCORES["Q"], None),
         "R": (None, SCORES["R"]), "A": (None, SCORES["A"]), "B": (None, SCORES["B"])}
-    # frame 1: copies (P, Q accepted since, R), B's propagated box, A's interpolated one: none
-    assert {r: written[1, t] for r, t in roles.items()} == dict.fromkeys(roles, (None, None))
+    # frame 1: copies (P, Q accepted since, R), B's propagated box, A's interpolated one: none; the
+    # later run's detection of D there keeps its own
+    assert {r: written[1, t] for r, t in roles.items()} == {**dict.fromkeys("PQRAB", (None, None)),
+                                                            "D": (SCORES["D"], None)}
     kitti = tmp_path / "old-kitti"
     assert sorted(float(f[15]) for f in kitti_fields(kitti, 0) if len(f) == 16) == [SCORES["Q"], SCORES["P"]]
-    assert len(kitti_fields(kitti, 1)) == 5 and all(len(f) == 15 for f in kitti_fields(kitti, 1))
+    assert len(kitti_fields(kitti, 1)) == 6
+    assert [float(f[15]) for f in kitti_fields(kitti, 1) if len(f) == 16] == [SCORES["D"]]
