@@ -7,7 +7,8 @@ so ``NuScenes.get_box`` returns them where they were drawn; a box upright in the
 (drawn, one-click, detected) is levelled there, as nuScenes' own boxes are (:func:`levelled_in_world`);
 ``num_lidar_pts`` is counted from the sweep, except that a box as imported from nuScenes keeps its
 source's (:mod:`.as_imported`; ``num_radar_pts`` is always the source's: there is no radar to count
-again). ``visibility_token`` is the annotator's occlusion when one was chosen in the attribute panel
+again, and a box without one is written 0, the summary saying why: :mod:`.radar_counts`).
+``visibility_token`` is the annotator's occlusion when one was chosen in the attribute panel
 (:func:`chosen_visibility`), else a box as imported keeps its source's, else it is estimated from
 the LiDAR returns in the camera images. Tokens of a drive imported from nuScenes are reused
 (with its sensor, calibrated_sensor, category and attribute records and its ego poses' tokens and
@@ -42,6 +43,7 @@ from .base import Exporter, frame_ranges
 from .nuscenes_splits import official_splits
 from .option_checks import check_nuscenes_version, check_scene_name
 from .point_recount import stale_radar_note
+from .radar_counts import MissingRadarCounts
 from .classes import (MOVING_SPEED, NUSCENES_ATTRIBUTES, NUSCENES_CATEGORIES, attribute_group,
                       nuscenes_attributes_by_speed, nuscenes_category)
 from .views import (nuscenes_visibility_token, object_views, pinhole_of, undistort_image,
@@ -191,7 +193,7 @@ class NuScenesExporter(Exporter):
         self.unknown_visibility = 0     # boxes of samples without a camera image: visibility ""
         self.lidar_only: list[int] = []  # frames whose sample has no camera image (LIDAR_TOP only)
         self.camera_records = False     # some sample has a camera sample_data
-        self.no_radar = 0
+        self.no_radar = MissingRadarCounts(self.source_records.get("sensors") or {})   # boxes written 0
         self.stale_radar = 0            # boxes edited since the import that keep its num_radar_pts
         self.imported = ImportedBoxes(self.drive, self.labels_for)
         self.frame_no = 0
@@ -414,9 +416,7 @@ class NuScenesExporter(Exporter):
         instance = ("box", token) if lab.track_id is None else ("track", lab.track_id)   # token set in finish()
         if lab.track_id is not None and isinstance(lab.attributes.get("nuscenes_token"), str):
             self.sourced_tracks.add(lab.track_id)
-        radar = lab.attributes.get("num_radar_pts")
-        if not isinstance(radar, int):
-            radar, self.no_radar = 0, self.no_radar + 1
+        radar = self.no_radar.count(lab)
         rec = {"token": token, "sample_token": sample_token, "instance_token": "",
                "visibility_token": visibility,
                "attribute_tokens": [],          # set in finish(), when the track's speed is known
@@ -588,8 +588,8 @@ class NuScenesExporter(Exporter):
         if self.unknown_visibility:
             s.note(f"visibility of {self.unknown_visibility} object(s) in samples without a camera image is \"\" "
                    "(unknown, as nuscenes-devkit's scripts read it): there is no image to see them in")
-        if self.no_radar:
-            s.note(f"num_radar_pts of {self.no_radar} object(s) written as 0 (no radar in the drive)")
+        for note in self.no_radar.notes():
+            s.note(note)
         self.note_empty_sweeps(".pcd.bin")
         if not self.options.sensor_data:
             s.note(f"sensor files (samples/) were not written ({self.options.labels_only_words}): the tables name files "

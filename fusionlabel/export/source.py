@@ -17,14 +17,12 @@ def open_source(path: str | Path, scene: str | None = None,
     """Yield (drive, labels_for, description, frame statuses) for a project folder or a drive
     folder (whose frames have no status: None).
 
-    A project exports its current annotations, an imported label's occlusion as its source gives it
-    unless a command of the project set it (:mod:`~fusionlabel.store.occlusion_history`); it is
-    opened read-only, so an editor can keep (or start) working on it while the export runs;
-    a drive exports the labels that came with it. ``image_size`` goes to
+    A project exports its current annotations as its command log tells them
+    (:func:`project_labels`); it is opened read-only, so an editor can keep (or start) working on
+    it while the export runs; a drive exports the labels that came with it. ``image_size`` goes to
     :func:`~fusionlabel.io.drives.open_drive` or :meth:`~fusionlabel.store.project.Project.open`
     (a project that knows camera image_2's size must agree with it).
     """
-    from ..store.occlusion_history import labels_as_logged
     from ..store.project import Project, is_project
 
     path = Path(path)
@@ -32,7 +30,7 @@ def open_source(path: str | Path, scene: str | None = None,
         project = Project.open(path, read_only=True, scene=scene, image_size=image_size)
         try:
             doc = project.document
-            yield project.drive, labels_as_logged(doc), f"project {path}", doc.frame_statuses()
+            yield project.drive, project_labels(doc), f"project {path}", doc.frame_statuses()
         finally:
             project.close()
         return
@@ -40,3 +38,21 @@ def open_source(path: str | Path, scene: str | None = None,
 
     drive = open_drive(path, scene, image_size)
     yield drive, drive.labels, f"drive {drive.name}", None
+
+
+def project_labels(doc) -> LabelsFor:
+    """``labels_for(frame)`` of a project's current cuboids as its command log tells them (the log
+    is read once, here): an imported label's occlusion as its source gives it unless a command set
+    it (:mod:`~fusionlabel.store.occlusion_history`), and no detection score on a box C, V or I
+    made (:mod:`~fusionlabel.assist.carried_boxes`: projects edited before those dropped it hold
+    the score of the box it came from)."""
+    from ..assist.carried_boxes import carried_uids
+    from ..model.detection_score import unscored
+    from ..store.occlusion_history import occlusion_as_logged, occlusion_set_uids
+
+    chosen, carried = occlusion_set_uids(doc), carried_uids(doc)
+
+    def labels_for(i: int):
+        labels = [(a.uid, occlusion_as_logged(a.label, a.uid in chosen)) for a in doc.annotations(i)]
+        return [unscored(lab) if uid in carried else lab for uid, lab in labels]
+    return labels_for

@@ -4,15 +4,14 @@ Projects whose drive labels were imported before imports carried the source's oc
 ``occluded``, nuScenes' visibility) hold the class default ``none`` on every imported cuboid, so an
 ``occlusion`` differing from the source's is no sign of an annotator's choice there. The command
 log is: the attribute panel sets occlusion with a ``SetAttributes`` (alone, or in a batch for
-several boxes or a whole track), which a label import never holds. :func:`labels_as_logged` gives a
-project's labels with the occlusion of every imported cuboid that no command in effect set read as
-its source gives it (unknown when the source gives none), so an exporter sees the annotator's value
-or the source's, never a default that no one chose.
+several boxes or a whole track), which a label import never holds. :func:`occlusion_as_logged`
+reads the occlusion of every imported cuboid that no command in effect (:func:`occlusion_set_uids`)
+set as its source gives it (unknown when the source gives none), so an exporter
+(:func:`fusionlabel.export.source.project_labels`) sees the annotator's value or the source's,
+never a default that no one chose.
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 from ..io.kitti_occlusion import OCCLUSION
 from ..model.annotation import CuboidLabel
@@ -42,10 +41,3 @@ def occlusion_as_logged(label: CuboidLabel, set_in_project: bool) -> CuboidLabel
     if label.attributes[OCCLUSION] == carried:
         return label
     return label.with_(attributes={**label.attributes, OCCLUSION: carried})
-
-
-def labels_as_logged(doc: Document) -> Callable[[int], list[CuboidLabel]]:
-    """``labels_for(frame)`` of ``doc``'s current cuboids, occlusions as :func:`occlusion_as_logged`
-    reads them (the log is read once, here)."""
-    chosen = occlusion_set_uids(doc)
-    return lambda i: [occlusion_as_logged(a.label, a.uid in chosen) for a in doc.annotations(i)]
