@@ -6,6 +6,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..io.nuscenes_boxes import SOURCE_BOX
+from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
 from .base import LabelsFor
 
@@ -45,14 +47,36 @@ def project_labels(doc) -> LabelsFor:
     is read once, here): an imported label's occlusion as its source gives it unless a command set
     it (:mod:`~fusionlabel.store.occlusion_history`), and no detection score on a box C, V or I
     made (:mod:`~fusionlabel.assist.carried_boxes`: projects edited before those dropped it hold
-    the score of the box it came from)."""
+    the score of the box it came from), nor what a nuScenes import said of the box it came from
+    (:func:`as_carried`)."""
     from ..assist.carried_boxes import carried_uids
-    from ..model.detection_score import unscored
     from ..store.occlusion_history import occlusion_as_logged, occlusion_set_uids
 
     chosen, carried = occlusion_set_uids(doc), carried_uids(doc)
 
     def labels_for(i: int):
         labels = [(a.uid, occlusion_as_logged(a.label, a.uid in chosen)) for a in doc.annotations(i)]
-        return [unscored(lab) if uid in carried else lab for uid, lab in labels]
+        return [as_carried(lab) if uid in carried else lab for uid, lab in labels]
     return labels_for
+
+
+# What a nuScenes import kept of a box in its own frame: the source box (which tells an untouched
+# import, :mod:`.as_imported`) and its visibility there.
+SOURCE_FRAME_KEYS = (SOURCE_BOX, "visibility")
+
+
+def as_carried(label: CuboidLabel) -> CuboidLabel:
+    """A box that C, V or I carried from another frame, as exported: no detection score
+    (:func:`~fusionlabel.model.detection_score.unscored`), and not taken for the imported box it came
+    from. A copy of a parked object, moved through the ego poses, lies where its source lay in the
+    world, so its kept source box still matched and the export wrote the source frame's visibility;
+    it is now estimated in its own frame, as for a box drawn there: an occlusion the import gave
+    goes too (one an annotator chose stays)."""
+    from ..model.detection_score import unscored
+    from ..model.occlusion_choice import OCCLUSION, chosen_occlusion
+
+    label = unscored(label)
+    if not any(key in label.attributes for key in SOURCE_FRAME_KEYS):
+        return label
+    dropped = SOURCE_FRAME_KEYS + ((OCCLUSION,) if chosen_occlusion(label) is None else ())
+    return label.with_(attributes={k: v for k, v in label.attributes.items() if k not in dropped})
