@@ -16,15 +16,6 @@ Which side of a rectangle a detector calls the length does not matter to the tra
 every box with its longer side first (:func:`long_side_first`), so a person's box that faces across
 its shoulder line (shorter than wide) and a rider's read along the bicycle update one track alike.
 The boxes it outputs face as most of the track's detections of its class did.
-
-A vehicle or a rider cannot turn by more than a few degrees between two sweeps, so a detection whose
-axis lies more than 60° (``ACROSS_READING``) from the heading of a track of such an object is the
-object boxed across itself (a car's near end taken for a side): it keeps the track alive and votes
-for its class and size, but moves neither its heading nor its position (the track's box of that
-frame is its prediction). Such readings count for the other axis; once they outnumber the readings
-that agreed with the track's heading (a track born from an across reading), the track takes the
-detection's heading. A person's footprint gives no axis to trust, so pedestrian tracks take every
-reading half way as before.
 """
 
 from __future__ import annotations
@@ -59,8 +50,6 @@ class TrackerConfig:
 
 # class pairs a detector mixes up on the same object; a track may take detections of either
 CONFUSABLE = {frozenset(("pedestrian", "cyclist")), frozenset(("car", "van"))}
-# a rigid object's detection farther than this from its track's heading (mod 180°) is read across it
-ACROSS_READING = np.radians(60.0)
 
 
 @dataclass
@@ -80,8 +69,6 @@ class _Track:
     sizes: dict = field(default_factory=dict)      # label -> list of (size (3,), score)
 
     across: dict = field(default_factory=dict)     # label -> detections given shorter than wide
-    axis_agree: int = 1      # readings whose axis agreed with the heading (ACROSS_READING), the birth's included
-    axis_rival: int = 0      # readings more than ACROSS_READING away from it
 
     def vote(self, d: CuboidLabel, score: float) -> None:
         self.votes[d.label] = self.votes.get(d.label, 0.0) + score
@@ -219,26 +206,12 @@ class Tracker:
         self.tracks.append(tr)
 
     def _update(self, tr: _Track, d: CuboidLabel) -> None:
-        dyaw = angle_difference(d.box.yaw, tr.yaw)
-        if abs(dyaw) > np.pi / 2:                     # a detector's heading may flip by 180°
-            dyaw = angle_difference(d.box.yaw + np.pi, tr.yaw)
-        across = abs(dyaw) > ACROSS_READING and canonical(tr.label) != "pedestrian"
-        step = 0.5                                    # of the way to the detection's heading
-        if across:
-            tr.axis_rival += 1
-            if tr.axis_rival > tr.axis_agree:         # most readings lie along the other axis: take it
-                tr.axis_agree, tr.axis_rival = tr.axis_rival, tr.axis_agree
-                across, step = False, 1.0
-        else:
-            tr.axis_agree += 1
-        if not across:
-            R = np.eye(3) * self.config.meas_sigma ** 2
-            z = np.asarray(d.box.center)
-            S = _H @ tr.P @ _H.T + R
-            K = tr.P @ _H.T @ inverse_3x3(S)
-            tr.x = tr.x + K @ (z - _H @ tr.x)
-            tr.P = (np.eye(6) - K @ _H) @ tr.P
-            tr.yaw = float(tr.yaw + step * dyaw)
+        R = np.eye(3) * self.config.meas_sigma ** 2
+        z = np.asarray(d.box.center)
+        S = _H @ tr.P @ _H.T + R
+        K = tr.P @ _H.T @ inverse_3x3(S)
+        tr.x = tr.x + K @ (z - _H @ tr.x)
+        tr.P = (np.eye(6) - K @ _H) @ tr.P
         score = float(d.score if d.score is not None else 1.0)
         tr.vote(d, score)
         if canonical(d.label) != canonical(tr.label):
@@ -246,6 +219,10 @@ class Tracker:
             best = tr.best_label()
             if best != tr.label:
                 tr.label, tr.size, tr.size_n = best, np.asarray(d.box.size, dtype=np.float64), 0
+        dyaw = angle_difference(d.box.yaw, tr.yaw)
+        if abs(dyaw) > np.pi / 2:                     # a detector's heading may flip by 180°
+            dyaw = angle_difference(d.box.yaw + np.pi, tr.yaw)
+        tr.yaw = float(tr.yaw + 0.5 * dyaw)
         if d.label == tr.label:
             n = tr.size_n
             tr.size = (tr.size * n + np.asarray(d.box.size)) / (n + 1)
