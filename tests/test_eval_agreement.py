@@ -113,3 +113,18 @@ def test_eval_cli_classes_all_scores_every_class_either_side_holds(tmp_path, cap
     assert list(json.loads(capsys.readouterr().out)["classes"]) == ["van", "car"]
     assert main([*args, "--classes", " , "]) == 2
     assert "--classes" in capsys.readouterr().err
+
+
+def test_a_switch_to_a_box_without_a_track_id_names_that_box_the_same_on_every_run():
+    """Before, such a box was named after its Python object ("pred:140320582231248"): a different
+    report on every run, and nothing an annotator could look up."""
+    xs = [10.0 + i for i in range(4)]
+    frames = _frames({"1": xs}, {"1": ["a", "a", "a", "a"]})
+    frames[2].pred = [p.with_(track_id=None) for p in frames[2].pred]     # the tracker left it out
+    first = track_agreement(frames, EvalSettings(), ("car",))
+    for f in frames:
+        f.pred = [p.with_() for p in f.pred]                              # the same boxes, new objects
+    again = track_agreement(frames, EvalSettings(), ("car",))
+    assert first["switches"] == again["switches"]
+    assert [(w["frame"], w["pred_track_before"], w["pred_track_now"]) for w in first["switches"]] == \
+        [("000002", "a", "(no track: box 0 of frame 000002)"), ("000003", "(no track: box 0 of frame 000002)", "a")]

@@ -42,6 +42,11 @@ def _tracked(frames_labels: list[list[CuboidLabel]]) -> bool:
     return bool(labels) and sum(lab.track_id is not None for lab in labels) >= TRACKED_SHARE * len(labels)
 
 
+def untracked_name(frame_id: str, k: int) -> str:
+    """How the report names the ``k``-th compared box of frame ``frame_id`` that has no track ID."""
+    return f"(no track: box {k} of frame {frame_id})"
+
+
 def track_agreement(frames: list[EvalFrame], s: EvalSettings, classes: tuple[str, ...]) -> dict | None:
     """CLEAR MOT of the pre-labels' tracks against the ground truth's over ``frames`` (in sequence
     order), with ``switches``: one row per identity switch (frame, ground-truth track, the
@@ -50,13 +55,15 @@ def track_agreement(frames: list[EvalFrame], s: EvalSettings, classes: tuple[str
     if not (_tracked(list(gt)) and _tracked(list(hyp))):
         return None
 
-    def with_ids(labels: list[CuboidLabel], side: str) -> list[CuboidLabel]:
-        # a box without an ID is its own one-frame track (it can be missed or matched, never switch)
-        return [lab if lab.track_id is not None else lab.with_(track_id=f"{side}:{id(lab)}") for lab in labels]
+    def with_ids(labels: list[CuboidLabel], frame_id: str) -> list[CuboidLabel]:
+        # a box without an ID is its own one-frame track, named by where it is: a ground-truth track
+        # matched to it after (or before) a pre-label track switches, as an ID given to it would fix
+        return [lab if lab.track_id is not None else lab.with_(track_id=untracked_name(frame_id, k))
+                for k, lab in enumerate(labels)]
 
     events: list = []
-    report = clear_mot([with_ids(g, "gt") for g in gt], [with_ids(h, "pred") for h in hyp],
-                       MATCH_DISTANCE_M, events)
+    report = clear_mot([with_ids(g, f.frame_id) for g, f in zip(gt, frames)],
+                       [with_ids(h, f.frame_id) for h, f in zip(hyp, frames)], MATCH_DISTANCE_M, events)
     report["switches"] = [{"frame": frames[i].frame_id, "gt_track": g, "pred_track_before": before,
                            "pred_track_now": now} for i, g, before, now in events]
     return report
