@@ -127,4 +127,4 @@ def test_a_switch_to_a_box_without_a_track_id_names_that_box_the_same_on_every_r
     again = track_agreement(frames, EvalSettings(), ("car",))
     assert first["switches"] == again["switches"]
     assert [(w["frame"], w["pred_track_before"], w["pred_track_now"]) for w in first["switches"]] == \
-        [("000002", "a", "(no track: box 0 of frame 000002)"), ("000003", "(no track: box 0 of frame 000002)", "a")]
+        [("000002", "a", "(no track: Car at 12.0, 0.0 in 000002)"), ("000003", "(no track: Car at 12.0, 0.0 in 000002)", "a")]

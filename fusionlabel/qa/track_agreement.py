@@ -42,9 +42,11 @@ def _tracked(frames_labels: list[list[CuboidLabel]]) -> bool:
     return bool(labels) and sum(lab.track_id is not None for lab in labels) >= TRACKED_SHARE * len(labels)
 
 
-def untracked_name(frame_id: str, k: int) -> str:
-    """How the report names the ``k``-th compared box of frame ``frame_id`` that has no track ID."""
-    return f"(no track: box {k} of frame {frame_id})"
+def untracked_name(frame_id: str, label: CuboidLabel) -> str:
+    """How the report names a box of frame ``frame_id`` that has no track ID: by its class and where
+    its centre is in the frame (m), which is how an annotator finds it."""
+    x, y = (float(v) for v in label.box.center[:2])
+    return f"(no track: {label.label} at {x:.1f}, {y:.1f} in {frame_id})"
 
 
 def track_agreement(frames: list[EvalFrame], s: EvalSettings, classes: tuple[str, ...]) -> dict | None:
@@ -58,8 +60,8 @@ def track_agreement(frames: list[EvalFrame], s: EvalSettings, classes: tuple[str
     def with_ids(labels: list[CuboidLabel], frame_id: str) -> list[CuboidLabel]:
         # a box without an ID is its own one-frame track, named by where it is: a ground-truth track
         # matched to it after (or before) a pre-label track switches, as an ID given to it would fix
-        return [lab if lab.track_id is not None else lab.with_(track_id=untracked_name(frame_id, k))
-                for k, lab in enumerate(labels)]
+        return [lab if lab.track_id is not None else lab.with_(track_id=untracked_name(frame_id, lab))
+                for lab in labels]
 
     events: list = []
     report = clear_mot([with_ids(g, f.frame_id) for g, f in zip(gt, frames)],
