@@ -6,7 +6,6 @@ findings are counted, not listed (:mod:`.check_waivers`)."""
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from ..model.frame_spec import FRAMES_SYNTAX
 from ..qa.waivers import finding_id
 from . import check_waivers
 from .options import SKIPPED_FRAMES_EXIT, add_drive_or_project, check_workers
+from .run_json import print_json
 
 # README "Exit codes": 3 is "done, with problems to report" (for check: findings; for export and
 # prelabel: frames skipped); 0 is nothing wrong, 2 bad input.
@@ -89,15 +89,20 @@ def run(args: argparse.Namespace) -> int:
     check_waivers.validate(args, args.drive.is_dir() and is_project(args.drive))
     if args.unwaive:
         taken = check_waivers.unwaive(args)
-        print(json.dumps({"unwaived": [check_waivers.waiver_json(w) for w in taken]}, indent=2) if args.json else
-              taken_back_note([w.id for w in taken]))
+        if args.json:
+            print_json({"unwaived": [check_waivers.waiver_json(w) for w in taken]})
+        else:
+            print(taken_back_note([w.id for w in taken]))
         return 0
     _validate_decode(args)
     sequences = unchosen_sequences(args.drive, args.scene)
     if sequences:
         return check_sequences(args, sequences, checked)
     code, out = checked(args, args.scene)
-    print(json.dumps(out, indent=2) if args.json else out)
+    if args.json:
+        print_json(out)
+    else:
+        print(out)
     return code
 
 
