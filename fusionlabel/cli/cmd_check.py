@@ -115,6 +115,7 @@ def checked(args: argparse.Namespace, scene: str | None, show_progress: bool = T
     from ..qa.file_problems import new_file_findings
     from ..qa.findings import counts
     from ..qa.label_check import check_labels, drive_labels
+    from ..io.kitti_tracking import no_camera_reason
     from ..io.kitti_tracking_labels import KittiTrackingLabels
     from ..qa.waivers import apply_waivers
     from ..qa.labels_only import add_labels_only_parts
@@ -149,6 +150,8 @@ def checked(args: argparse.Namespace, scene: str | None, show_progress: bool = T
     code = FINDINGS_EXIT if split.open else 0
     if args.json:
         out = report.as_dict() if report else {"drive": drive.name, "root": str(drive.root), "frames": len(drive)}
+        if (report is not None or sweepless) and (why := no_camera_reason(drive, sweeps=not sweepless)):
+            out["cameras_not_checked"] = why
         if label_report is not None:
             out["labels"] = label_report.as_dict()
         waiver_of = {finding_id(f): w for f, w in split.waived}
@@ -253,6 +256,8 @@ def report_lines(report, label_report=None, drive=None, waived: set[str] = froze
     """The readable report: what was checked, then the findings (or that there are none), each with
     its id; ``report`` None: the label checks only (of ``drive``); ``waived``: the ids of the
     findings waived, counted in one line rather than listed."""
+    from ..io.kitti_tracking import no_camera_reason
+    from ..io.kitti_tracking_labels import KittiTrackingLabels
     from ..qa.waivers import finding_id
 
     lines: list[str] = []
@@ -266,7 +271,8 @@ def report_lines(report, label_report=None, drive=None, waived: set[str] = froze
         if report.without_images:
             lines.append(f"  not checked, no image in any frame of the drive: {', '.join(report.without_images)}")
         elif not report.cameras:
-            lines.append("  (no cameras)")
+            why = no_camera_reason(drive)
+            lines.append(f"  (no cameras: {why})" if why else "  (no cameras)")
         lines.append(f"poses: {report.poses.status}")
         for p in report.poses.pairs:
             if not p.trusted:
@@ -277,6 +283,8 @@ def report_lines(report, label_report=None, drive=None, waived: set[str] = froze
         findings += report.findings
     else:
         lines.append(f"drive {drive.name}: {_count(len(drive), 'frame')}")
+        if isinstance(drive, KittiTrackingLabels):      # where the cameras would be, why they are not
+            lines.append(f"cameras: not checked: {no_camera_reason(drive, sweeps=False)}")
     if label_report is not None:
         lines.append(f"labels: {label_report.status()}")
         lines += [f"  {note}" for note in label_report.notes]
