@@ -397,8 +397,8 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     frames, and says so. With ``track``, the batches are untracked; at the end the files are put
     back as they were before the run, the untracked pre-labels of resumed frames removed, and the
     tracked pre-labels written (signals held back in between), so that a resumed run's files are
-    byte for byte an uninterrupted run's. ``report`` (``frames_stored``, filled as the run goes) tells a caller what an
-    interrupted run kept.
+    byte for byte an uninterrupted run's. ``report`` (``frames_stored``, filled as the run goes)
+    tells a caller what an interrupted run kept.
 
     The run holds ``out``'s lock, the one ``export`` and ``import`` take (:func:`out_locked`): a
     second run into the same folder is refused. A run that fails or is stopped before it stored a
