@@ -538,3 +538,31 @@ def test_export_keeps_the_source_sequence_name(exported, tmp_path):
         assert (out_dir / "calib" / f"{name}.txt").is_file() and (out_dir / f"frames_{name}.txt").is_file()
     assert ((tmp_path / "out_0" / "label_02" / f"{SEQ}.txt").read_text()
             == (root / "label_02" / f"{SEQ}.txt").read_text())
+
+
+def test_check_frames_0_shows_the_camera_or_says_why_there_is_none(exported, tmp_path, capsys):
+    """`check --frames 0` on a KITTI tracking folder of two sequences (no --scene: each is checked)
+    reports camera image_2, of the images' size, from frame 0's sweep in each. A sequence without
+    images has no camera (its size is never guessed): the camera section says so instead of a bare
+    '(no cameras)', and --json gives the reason as ``cameras_not_checked``."""
+    from fusionlabel.cli.main import main
+
+    drive = two_sequences(exported, tmp_path)
+    h, w = cv2.imread(str(next((drive / "training" / "image_02" / SEQ).iterdir()))).shape[:2]
+    assert main(["check", str(drive), "--frames", "0", "--no-poses", "--no-labels", "--quiet", "--json"]) == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert [r["sequence"] for r in reports] == [SEQ, "0007"]
+    for r in reports:
+        assert r["checked_frames"] == ["000000"] and "cameras_not_checked" not in r
+        assert [(c["name"], c["size"], c["frames"]) for c in r["cameras"]] == [("image_2", [w, h], 1)]
+        assert r["cameras"][0]["points_in_image"] > 0
+
+    shutil.rmtree(drive / "training" / "image_02" / "0007")
+    assert main(["check", str(drive), "--scene", "0007", "--frames", "0", "--no-poses", "--no-labels"]) == 0
+    text = capsys.readouterr().out
+    cameras = text.split("cameras (", 1)[1].split("\nposes:", 1)[0].splitlines()[1:]
+    assert cameras == ["  (no cameras: image_02/0007/ holds no images to give calib/0007.txt's camera image_2 its "
+                       "size, which is never guessed, so the points cannot be projected into it)"]
+    assert main(["check", str(drive), "--scene", "0007", "--frames", "0", "--no-poses", "--no-labels", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cameras"] == [] and cameras[0].startswith(f"  (no cameras: {out['cameras_not_checked']}")

@@ -96,6 +96,15 @@ def test_check_says_once_which_checks_need_the_sweeps(folder, capsys):
         assert check in text
     assert "labels: 3 boxes in 3 frames (1 track)" in text and "no problems found" in text
     assert "cameras (" not in text and "poses:" not in text      # no drive check ran
+    # where the camera section would be, why there is none: calib/ is there, images and sweeps are not
+    assert text.splitlines()[1] == ("cameras: not checked: labels and calibration only: no image in image_02/0001/ "
+                                    "gives calib/0001.txt's camera image_2 its size, which is never guessed, and no "
+                                    "sweep in velodyne/0001/ could be projected into it; calib/0001.txt only places "
+                                    "the label boxes")
+    assert main(["check", str(root), "--scene", "0001", "--frames", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "cameras" not in out and out["cameras_not_checked"] == text.splitlines()[1].removeprefix(
+        "cameras: not checked: ")
 
 
 def test_check_refuses_sweep_options(folder):

@@ -60,9 +60,15 @@ def files(folder):
     return {p.name: p.read_bytes() for p in folder.glob("*.json")}
 
 
+def written(folder):
+    """The bytes of every label file (native or KITTI) and of every record of what the run wrote."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in [*folder.glob("*.json"), *folder.glob("*.txt"), *folder.glob(".fusionlabel-prelabel/0*.json")]}
+
+
 def labels(folder):
     """Each label file's labels, in any order (a tracked run leaves a pre-label it finds again
-    where it was: a resumed one may hold an untracked box before the tracks)."""
+    where it was)."""
     return {p.name: sorted(json.dumps(o, sort_keys=True) for o in json.loads(p.read_text())["objects"])
             for p in folder.glob("*.json")}
 
@@ -85,13 +91,30 @@ def test_an_interrupted_folder_run_resumes_where_it_stopped(track, drive, tmp_pa
     assert seen == list(range(6, FRAMES))                # the finished frames were not detected again
     kept = " (their detections kept for the tracker)" if track else ""
     assert f"resumed: 6 of {FRAMES} frames already pre-labelled by the interrupted run{kept}, detecting 4" in said.err
-    assert (labels if track else files)(out) == (labels if track else files)(reference)   # as a whole run writes
+    assert files(out) == files(reference)      # as a whole run writes
     assert json.loads((out / MANIFEST).read_text())["complete"] is True
     assert not (out / DETECTIONS_DIR).exists()
     # the run finished: running it again detects every frame (and changes nothing)
     seen.clear()
     assert main(["prelabel", str(drive), "--out", str(out), "--quiet", *opts]) == 0
     assert seen == list(range(FRAMES)) and labels(out) == labels(reference)
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "native"])
+def test_a_resumed_tracked_run_writes_the_bytes_of_an_uninterrupted_one(fmt, drive, tmp_path, capsys, detections):
+    """The interrupted run's untracked pre-labels are taken away before the tracks are written, as
+    the resumed run's own are: no line keeps the place its untracked box had (KITTI lines hold no
+    track id, so the order is all that tells them apart)."""
+    opts = ["--track", "--format", fmt]
+    reference, out = tmp_path / "reference", tmp_path / "out"
+    assert main(["prelabel", str(drive), "--out", str(reference), "--quiet", *opts]) == 0
+    interrupted([drive, "--out", out, *opts], detections, 6)
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet", *opts]) == 0
+    said = capsys.readouterr().err
+    assert f"resumed: 6 of {FRAMES} frames" in said and "removed" not in said and "found again" not in said
+    kept = written(out)
+    assert len(kept) == 2 * FRAMES and kept == written(reference)
 
 
 def test_other_settings_or_files_detect_every_frame_again(drive, tmp_path, capsys, detections):

@@ -395,9 +395,10 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
     and the folder's manifest (:mod:`.prelabel_manifest`) lists the frames written so far with
     ``"complete": false`` until the run ends: an interrupted or killed run keeps its finished
     frames, and says so. With ``track``, the batches are untracked; at the end the files are put
-    back as they were before the run and the tracked pre-labels written (signals held back in
-    between). ``report`` (``frames_stored``, filled as the run goes) tells a caller what an
-    interrupted run kept.
+    back as they were before the run, the untracked pre-labels of resumed frames removed, and the
+    tracked pre-labels written (signals held back in between), so that a resumed run's files are
+    byte for byte an uninterrupted run's. ``report`` (``frames_stored``, filled as the run goes)
+    tells a caller what an interrupted run kept.
 
     The run holds ``out``'s lock, the one ``export`` and ``import`` take (:func:`out_locked`): a
     second run into the same folder is refused. A run that fails or is stopped before it stored a
@@ -539,6 +540,9 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
         with signals_deferred():
             _put_back(before)
             try:
+                if resumed:     # the interrupted run's untracked pre-labels go too, as _put_back takes this run's
+                    write_prelabels(out, drive, sorted(resumed), [[] for _ in resumed], fmt, PrelabelReport(),
+                                    elsewhere)
                 write_prelabels(out, drive, done, tracked, fmt, report, elsewhere, on_disk=stored)
             except BaseException:   # the frames not rewritten yet are as they were before the run
                 _note_kept(manifest, stored, report)

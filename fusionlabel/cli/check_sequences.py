@@ -8,7 +8,6 @@ in its section and the others are still checked."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +16,7 @@ from ..progress import progress
 from ..wording import counted
 from .main import INPUT_ERROR_STATUS
 from .options import SKIPPED_FRAMES_EXIT as FINDINGS_EXIT
+from .run_json import print_json
 
 _RANK = {0: 0, FINDINGS_EXIT: 1, INPUT_ERROR_STATUS: 2}    # exit codes from the best to the worst
 
@@ -63,7 +63,7 @@ def check_sequences(args: argparse.Namespace, sequences: list[str],
             results.append((seq, code, out))
             bar.update(1)
     if args.json:
-        print(json.dumps([_json_entry(seq, code, out) for seq, code, out in results], indent=2))
+        print_json([_json_entry(seq, code, out) for seq, code, out in results])
     else:
         for seq, _, out in results:
             print(f"== sequence {seq} ==\n{out}\n")

@@ -6,7 +6,6 @@ findings are counted, not listed (:mod:`.check_waivers`)."""
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from ..model.frame_spec import FRAMES_SYNTAX
 from ..qa.waivers import finding_id
 from . import check_waivers
 from .options import SKIPPED_FRAMES_EXIT, add_drive_or_project, check_workers
+from .run_json import print_json
 
 # README "Exit codes": 3 is "done, with problems to report" (for check: findings; for export and
 # prelabel: frames skipped); 0 is nothing wrong, 2 bad input.
@@ -89,15 +89,20 @@ def run(args: argparse.Namespace) -> int:
     check_waivers.validate(args, args.drive.is_dir() and is_project(args.drive))
     if args.unwaive:
         taken = check_waivers.unwaive(args)
-        print(json.dumps({"unwaived": [check_waivers.waiver_json(w) for w in taken]}, indent=2) if args.json else
-              taken_back_note([w.id for w in taken]))
+        if args.json:
+            print_json({"unwaived": [check_waivers.waiver_json(w) for w in taken]})
+        else:
+            print(taken_back_note([w.id for w in taken]))
         return 0
     _validate_decode(args)
     sequences = unchosen_sequences(args.drive, args.scene)
     if sequences:
         return check_sequences(args, sequences, checked)
     code, out = checked(args, args.scene)
-    print(json.dumps(out, indent=2) if args.json else out)
+    if args.json:
+        print_json(out)
+    else:
+        print(out)
     return code
 
 
@@ -110,6 +115,7 @@ def checked(args: argparse.Namespace, scene: str | None, show_progress: bool = T
     from ..qa.file_problems import new_file_findings
     from ..qa.findings import counts
     from ..qa.label_check import check_labels, drive_labels
+    from ..io.kitti_tracking import no_camera_reason
     from ..io.kitti_tracking_labels import KittiTrackingLabels
     from ..qa.waivers import apply_waivers
     from ..qa.labels_only import add_labels_only_parts
@@ -144,6 +150,8 @@ def checked(args: argparse.Namespace, scene: str | None, show_progress: bool = T
     code = FINDINGS_EXIT if split.open else 0
     if args.json:
         out = report.as_dict() if report else {"drive": drive.name, "root": str(drive.root), "frames": len(drive)}
+        if (report is not None or sweepless) and (why := no_camera_reason(drive, sweeps=not sweepless)):
+            out["cameras_not_checked"] = why
         if label_report is not None:
             out["labels"] = label_report.as_dict()
         waiver_of = {finding_id(f): w for f, w in split.waived}
@@ -248,6 +256,8 @@ def report_lines(report, label_report=None, drive=None, waived: set[str] = froze
     """The readable report: what was checked, then the findings (or that there are none), each with
     its id; ``report`` None: the label checks only (of ``drive``); ``waived``: the ids of the
     findings waived, counted in one line rather than listed."""
+    from ..io.kitti_tracking import no_camera_reason
+    from ..io.kitti_tracking_labels import KittiTrackingLabels
     from ..qa.waivers import finding_id
 
     lines: list[str] = []
@@ -261,7 +271,8 @@ def report_lines(report, label_report=None, drive=None, waived: set[str] = froze
         if report.without_images:
             lines.append(f"  not checked, no image in any frame of the drive: {', '.join(report.without_images)}")
         elif not report.cameras:
-            lines.append("  (no cameras)")
+            why = no_camera_reason(drive)
+            lines.append(f"  (no cameras: {why})" if why else "  (no cameras)")
         lines.append(f"poses: {report.poses.status}")
         for p in report.poses.pairs:
             if not p.trusted:
@@ -272,6 +283,8 @@ def report_lines(report, label_report=None, drive=None, waived: set[str] = froze
         findings += report.findings
     else:
         lines.append(f"drive {drive.name}: {_count(len(drive), 'frame')}")
+        if isinstance(drive, KittiTrackingLabels):      # where the cameras would be, why they are not
+            lines.append(f"cameras: not checked: {no_camera_reason(drive, sweeps=False)}")
     if label_report is not None:
         lines.append(f"labels: {label_report.status()}")
         lines += [f"  {note}" for note in label_report.notes]

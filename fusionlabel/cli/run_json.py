@@ -1,6 +1,7 @@
 """``--json`` of ``export`` and ``prelabel``: the run's summary as one JSON document on stdout, for a
 pipeline to read instead of parsing the summary lines (which then go to stderr). The keys are
-listed in docs/import_export.md ("Machine-readable summary") and docs/prelabel.md."""
+listed in docs/import_export.md ("Machine-readable summary") and docs/prelabel.md. Every command's
+``--json`` (``eval``, ``check``, ``project status`` too) prints through :func:`print_json`."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ def json_safe(value):
     return value
 
 
-def print_json(doc: dict[str, Any]) -> None:
-    """``doc`` as one strict JSON document on stdout."""
+def print_json(doc: dict[str, Any] | list[Any]) -> None:
+    """``doc`` as one strict JSON document on stdout (a figure that is not finite as null)."""
     print(json.dumps(json_safe(doc), indent=1, allow_nan=False))
 
 

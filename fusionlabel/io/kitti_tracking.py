@@ -385,5 +385,26 @@ def tracking_drive_name(root: Path, seq: str) -> str:
     return "/".join(part for part in (here.parent.name, here.name, seq) if part)   # no leading "/" at /
 
 
+def no_camera_reason(drive, sweeps: bool = True) -> str | None:
+    """Why the KITTI tracking sequence ``drive`` has no camera although ``calib/<seq>.txt`` gives
+    image_2's projection: no image in ``image_02/<seq>/`` gives its size, which is never guessed
+    (and, ``sweeps`` False, a labels-only folder: no sweep either). None for another drive or one
+    with a camera."""
+    if not isinstance(drive, KittiTrackingDrive):
+        return None
+    try:
+        if drive.rig(0).camera_names:
+            return None
+    except (KeyError, ValueError, IndexError):    # a sequence of no frame
+        pass
+    seq = drive.sequence
+    if not sweeps:
+        return (f"labels and calibration only: no image in image_02/{seq}/ gives calib/{seq}.txt's camera image_2 "
+                f"its size, which is never guessed, and no sweep in velodyne/{seq}/ could be projected into it; "
+                f"calib/{seq}.txt only places the label boxes")
+    return (f"image_02/{seq}/ holds no images to give calib/{seq}.txt's camera image_2 its size, which is never "
+            "guessed, so the points cannot be projected into it")
+
+
 def _labels_loader(entries: list[LabelEntry], T_velo_rect: np.ndarray, label_path: Path):
     return lambda: tracking_cuboids(entries, T_velo_rect, label_path)
