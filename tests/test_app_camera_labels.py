@@ -98,12 +98,12 @@ def check_labels(view, anns, color) -> None:
                 if not off:   # (not where the box's own outline is)
                     line_px.append(on)
     if lines:
-        assert len(line_px) >= 5 and np.mean(line_px) >= 0.8, line_px
+        assert len(line_px) >= min(5, 2 * len(lines)) and np.mean(line_px) >= 0.8, line_px
 
 
 def test_crowded_camera_labels_are_moved_apart_with_leader_lines(qtbot, bare_window):
     """Nine pedestrians 0.8 m apart in a row 20 m ahead: in the front camera their labels collide.
-    Every one is labelled (before, 4 of the 9 were left out), none over another; each label moved
+    Every one is labelled (before, 3 of the 9 were left out), none over another; each label moved
     away from its box has a line in the box's colour from the top of the box to it. The selected
     pedestrian's label sits beside its box, whichever is selected; the nearest box, when none is,
     keeps its spot too. Labels are placed anew when the camera zooms, pans and the selection
@@ -138,3 +138,23 @@ def test_crowded_camera_labels_are_moved_apart_with_leader_lines(qtbot, bare_win
         check_labels(view, seen, color)
         assert view.label_rects != before
         assert gap_to(box_top(view, anns[4]), view.label_rects[anns[4].uid]) <= 2 * GAP + 1.0
+
+
+def test_two_colliding_camera_labels_are_apart_and_the_moved_one_leads_to_its_box(qtbot, bare_window):
+    """Two pedestrians side by side 25 m ahead, the left one selected: the right one's label cannot
+    go beside its box (the selected label takes the place above it and on its left), so it goes a
+    line higher, apart from the other, with a line from its box to it (before, it floated there with
+    nothing saying whose it was)."""
+    w = bare_window
+    s = w.session
+    s.set_layer("camera_points", False)
+    view = w.cameras.views["cam_front"]
+    size = s.ontology.get("pedestrian").default_size
+    s.apply(Batch(tuple(CreateCuboid(s.frame, CuboidLabel(Cuboid(c, size), "pedestrian"))
+                        for c in ((25.0, 0.25, -1.0), (25.0, -0.25, -1.0))), "two pedestrians"))
+    left, right = s.annotations()[-2:]
+    s.select((left.uid,))
+    view.grab()
+    check_labels(view, [left, right], np.array(s.ontology.get("pedestrian").color))
+    assert gap_to(box_top(view, left), view.label_rects[left.uid]) <= 2 * GAP + 1.0
+    assert right.uid in view.leader_lines
