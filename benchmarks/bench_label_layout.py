@@ -1,8 +1,9 @@
 """Label placement per paint: ``render.label_layout.place_view_labels`` for 200 to 3,000 labels
-scattered over a 1900 x 1000 view (a zoomed-out crowded frame), as the camera views place them
-(beside their box only) and as the bird's-eye view does (a few lines further away with a leader
-line, off the other boxes, up to ``NUDGED_LABELS_MAX`` labels in view), and ``place_ring_captions`` for 30 rings among them. Prints
-milliseconds per call and how many labels found a place.
+scattered over a 1900 x 1000 view (a zoomed-out crowded frame), beside their box only (as the app's
+views place them with more than ``NUDGED_LABELS_MAX`` labels in view) and as the bird's-eye view and
+the cameras do up to that many (a few lines further away with a leader line, off the other boxes),
+and ``place_ring_captions`` for 30 rings among them. Prints milliseconds per call and how many
+labels found a place.
 
 Usage: python benchmarks/bench_label_layout.py [--repeats 5]
 """
@@ -18,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fusionlabel.app.bev_view import LABEL_NUDGES, NUDGED_LABELS_MAX  # noqa: E402
-from fusionlabel.render.label_layout import LabelRequest, place_ring_captions, place_view_labels  # noqa: E402
+from fusionlabel.render.label_layout import (LABEL_NUDGES, NUDGED_LABELS_MAX, LabelRequest,  # noqa: E402
+                                            place_ring_captions, place_view_labels)
 
 BOUNDS = (0.0, 0.0, 1900.0, 1000.0)
 
@@ -45,7 +46,7 @@ def main() -> None:
                         args.repeats)
         print(f"{n:5d} labels: {ms:7.1f} ms to place ({len(labels)} placed), 30 ring distances {rings:5.1f} ms")
 
-        nudges = LABEL_NUDGES if n <= NUDGED_LABELS_MAX else 0   # as BevView._paint_labels decides
+        nudges = LABEL_NUDGES if n <= NUDGED_LABELS_MAX else 0   # as the app's views decide
 
         def bev():
             return place_view_labels(requests, [False] * n, None, BOUNDS, nudges=nudges, boxes=boxes if nudges else (),

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF, QRegion
+from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import QWidget
 
 from ..geometry.cuboid import Cuboid
@@ -32,9 +32,10 @@ from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKG
 from .bev_start import AHEAD_M, SCALE_PX, start_view
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
-from ..render.label_layout import GAP, LabelRequest, leader_line, place_ring_captions, place_view_labels
+from ..render.label_layout import (GAP, LABEL_NUDGES, NUDGED_LABELS_MAX, LabelRequest, place_ring_captions,
+                                   place_view_labels)
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, PEN_STYLES, RgbCanvas, annotation_color, box_label,
-                      lock_mark_size, note_rect, paint_label_chip, paint_note, paint_padlock)
+                      lock_mark_size, note_rect, paint_label_chip, paint_leader_lines, paint_note, paint_padlock)
 from .session import Session
 from .start_fit import StartFit
 from .sweep_stack import sweeps_caption
@@ -47,8 +48,6 @@ HANDLE_PX = 5  # half size of a square handle
 PICK_PX = 8  # how close (pixels) a click must be to a handle
 DRAG_PX = 4  # a press that moves less than this is a click
 RING_STEP = 10.0
-LABEL_NUDGES = 4   # lines further up, down or left a label may go when the spots beside its box are taken
-NUDGED_LABELS_MAX = 300   # with more labels in view (zoomed far out), labels go beside their box only
 HUD_LINE_PX = 15    # the caption's line spacing ...
 HUD_ERROR_PX = 30   # ... and the room of each of the frame's errors under it
 FOLLOW_MARGIN_PX = 16  # a selected centre closer than this to the view's edge counts as out of view
@@ -318,9 +317,11 @@ class BevView(QWidget):
         rects, hidden = place_view_labels(requests, selected, primary, (0.0, 0.0, float(self.width()), float(self.height())),
                                           obstacles + ([note] if note else []), nudges=nudges,
                                           boxes=boxes if nudges else (), leaders=bool(nudges))
-        self.label_rects, self.leader_lines = {}, {}
+        self.label_rects = {}
         self.drawn_labels = [rect for rect in rects if rect is not None]
-        self._paint_leader_lines(p, labels, requests, rects, obstacles)
+        self.leader_lines = paint_leader_lines(
+            p, [(uid, color, req.anchor, rect) for (_, uid, _, color, _), req, rect in zip(labels, requests, rects)],
+            QRectF(self.rect()), obstacles)
         for (_, uid, _, color, text), rect in zip(labels, rects):
             if rect is None:
                 continue
@@ -331,27 +332,6 @@ class BevView(QWidget):
         self.note_rect = note if self.selection_note is not None else None
         if self.selection_note is not None:
             paint_note(p, note, self.selection_note)
-
-    def _paint_leader_lines(self, p: QPainter, labels: list[tuple], requests: list[LabelRequest],
-                            rects: list, obstacles: list[tuple]) -> None:
-        """A thin line in its box's colour from each box to its label placed away from it
-        (:func:`~fusionlabel.render.label_layout.leader_line`), under the labels and not over
-        ``obstacles`` (the caption); none for a box whose top is out of view (its label waits at
-        the edge, as without lines). Kept in :attr:`leader_lines`."""
-        view = QRectF(self.rect())
-        clip = QRegion(self.rect())
-        for r in obstacles:
-            clip = clip.subtracted(QRegion(QRectF(*r).toAlignedRect()))
-        p.save()
-        p.setClipRegion(clip)
-        for (_, uid, _, color, _), req, rect in zip(labels, requests, rects):
-            line = None if rect is None else leader_line(req.anchor, rect)
-            if line is None or not view.contains(QPointF(*line[0])):
-                continue
-            p.setPen(QPen(color, 1.0))
-            p.drawLine(QPointF(*line[0]), QPointF(*line[1]))
-            self.leader_lines[uid] = line
-        p.restore()
 
     def _paint_rings(self, p: QPainter) -> list[float]:
         """The range rings around the ego and its outline; returns the rings' radii (m)."""

@@ -26,11 +26,11 @@ from PyQt6.QtWidgets import QGridLayout, QWidget
 from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, device_rect, fit_rect, render_zoomed,
                           screen_zoom)
 from .frame_data import CameraFrame, FrameData
-from ..render.label_layout import LabelRequest, place_view_labels
+from ..render.label_layout import LABEL_NUDGES, NUDGED_LABELS_MAX, LabelRequest, place_view_labels
 from .label_findings import ghost_label
 from .projected_boxes import DASHED, DOTTED, PATTERNS, Wireframe, pattern_segments
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
-                      paint_label_chip, paint_note, paint_padlock)
+                      paint_label_chip, paint_leader_lines, paint_note, paint_padlock)
 from .session import Session
 from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, SELECTED_HALO_PX, SELECTED_HALO_RGB,
                      SELECTED_OUTLINE_PX, SELECTED_RIM_PX, SELECTED_RIM_RGB)
@@ -85,6 +85,7 @@ class CameraView(QWidget):
         self.view_zoom = CameraZoom()
         self.painted_frame: int | None = None
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
+        self.leader_lines: dict = {}  # uid (None: a ghost's) -> (box end, label end) of each leader line it drew
         self.selection_note: str | None = None  # "7 selected, 3 labelled" when selected labels were left out
         self.caption_rect: tuple | None = None  # (x, y, w, h) of the camera's caption the last paint drew
         self.caption_text = ""                  # ... and its text
@@ -281,29 +282,40 @@ class CameraView(QWidget):
                 paint_padlock(p, middle, size)
 
     def _paint_labels(self, p: QPainter, labels: list[tuple], target: QRectF, obstacles: list[tuple]) -> None:
-        """Box labels decluttered (:func:`~fusionlabel.render.label_layout.place_view_labels`) inside the image: the
-        first selected cuboid's always, then the other selected ones', then the rest, nearest
-        first, each where it overlaps no label drawn before it, and beside its own cuboid rather
-        than over it where there is room. When selected labels are left out (a crowd selected with
-        Ctrl+A), a line at the image's bottom left says how many are labelled."""
+        """Box labels decluttered (:func:`~fusionlabel.render.label_layout.place_view_labels`) inside the image, as
+        the bird's-eye view and ``fusionlabel render``'s camera tiles place theirs: the first
+        selected cuboid's always, then the other selected ones', then the rest, nearest first, each
+        where it overlaps no label drawn before it and none of ``obstacles`` (the caption, a note);
+        beside its own cuboid, off the other cuboids when there is room, else up to
+        :data:`~fusionlabel.render.label_layout.LABEL_NUDGES` lines further away with a thin leader
+        line in the box's colour (not with more than :data:`~fusionlabel.render.label_layout.NUDGED_LABELS_MAX`
+        labels in view). When selected labels are left out (a crowd selected with Ctrl+A), a line at
+        the image's bottom left says how many are labelled."""
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: item[1])
+        boxes = [extent for *_, extent in labels]
         requests = [LabelRequest((float(top[0]), float(top[1])), (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()),
                                  avoid=extent) for _, _, _, _, top, text, extent in labels]
+        nudges = LABEL_NUDGES if len(requests) <= NUDGED_LABELS_MAX else 0
         selected = [item[0] for item in labels]
         first = self.session.selection[0] if self.session.selection else None
         primary = next((i for i, item in enumerate(labels) if item[2] == first), None)
         bounds = (target.x(), target.y(), target.width(), target.height())
         n = sum(selected)
         note = note_rect(fm, n, target.x(), target.bottom()) if n > 1 else None   # drawn if labels are left out
-        rects, hidden = place_view_labels(requests, selected, primary, bounds, obstacles + ([note] if note else []))
+        rects, hidden = place_view_labels(requests, selected, primary, bounds, obstacles + ([note] if note else []),
+                                          nudges=nudges, boxes=boxes if nudges else (), leaders=bool(nudges))
+        self.selection_note = NOTE_TEXT.format(n, n - hidden) if note and hidden else None
+        keep_clear = obstacles + ([note] if self.selection_note is not None else [])
+        self.leader_lines = paint_leader_lines(
+            p, [(uid, color, req.anchor, rect) for (_, _, uid, color, *_), req, rect in zip(labels, requests, rects)],
+            target, keep_clear)
         self.label_rects = {}
         for (_, _, uid, color, _, text, _), rect in zip(labels, rects):
             if rect is None:
                 continue
             paint_label_chip(p, QRectF(*rect), color, text)
             self.label_rects[uid] = rect
-        self.selection_note = NOTE_TEXT.format(n, n - hidden) if note and hidden else None
         if self.selection_note is not None:
             paint_note(p, note, self.selection_note)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer
-from PyQt6.QtGui import QColor, QImage, QPainter, QPen
+from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QRegion
 
 from ..render.colors import class_color
+from ..render.label_layout import leader_line
 from ..wording import track_text
 from .styles import (FOCUS_RGB, LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA, OUTLINE_OF_STATE,
                      label_text_rgb)
@@ -54,6 +55,29 @@ def paint_label_chip(p: QPainter, rect: QRectF, color: QColor, text: str) -> Non
     p.fillRect(rect, LABEL_BACKDROP)
     p.setPen(QPen(QColor(*label_text_rgb((color.red(), color.green(), color.blue())))))
     p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def paint_leader_lines(p: QPainter, labels, view: QRectF, keep_clear: list[tuple] = ()) -> dict:
+    """A thin line in its box's colour from each box to its label placed away from it
+    (:func:`~fusionlabel.render.label_layout.leader_line`), for ``labels`` (key, colour, anchor,
+    label rectangle or None); drawn under the labels (paint them after), inside ``view`` and not over
+    ``keep_clear`` (a caption), none for a box whose anchor is out of ``view`` (its label waits at
+    the edge, as without lines). Returns key -> (anchor, label end) of each line drawn."""
+    clip = QRegion(view.toAlignedRect())
+    for r in keep_clear:
+        clip = clip.subtracted(QRegion(QRectF(*r).toAlignedRect()))
+    drawn = {}
+    p.save()
+    p.setClipRegion(clip)
+    for key, color, anchor, rect in labels:
+        line = None if rect is None else leader_line(anchor, rect)
+        if line is None or not view.contains(QPointF(*line[0])):
+            continue
+        p.setPen(QPen(color, 1.0))
+        p.drawLine(QPointF(*line[0]), QPointF(*line[1]))
+        drawn[key] = line
+    p.restore()
+    return drawn
 
 
 NOTE_TEXT = "{} selected, {} labelled"   # said when a crowded selection's labels are left out

@@ -16,10 +16,9 @@ from ..model.annotation import CuboidLabel
 from ..wording import track_text
 from .camera_overlay import draw_label
 from .colors import class_color
-from .label_layout import LabelRequest, Rect, leader_line, place_labels
+from .label_layout import LABEL_NUDGES, LabelRequest, Rect, leader_line, place_labels
 
 LABEL_SCALE = 0.45    # the box labels' text
-LABEL_NUDGES = 4      # lines further up, down or left a label may go when the spots beside its box are taken
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 

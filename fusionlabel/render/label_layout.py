@@ -38,6 +38,8 @@ from dataclasses import dataclass, replace
 Rect = tuple[float, float, float, float]
 
 GAP = 3.0  # pixels between the anchor and its label
+LABEL_NUDGES = 4   # lines further up, down or left a label may go when the spots beside its box are taken
+NUDGED_LABELS_MAX = 300   # an app view with more labels in view (zoomed far out) puts them beside their box only
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,22 @@ class Taken:
             self.cells.setdefault(k, []).append(r)
 
     def hits(self, r: Rect) -> bool:
-        """Whether ``r`` overlaps a rectangle taken."""
-        if any(overlaps(r, t) for t in self.wide):
+        """Whether ``r`` overlaps a rectangle taken (the inner loop of placing a view's labels:
+        :func:`overlaps` written out in the grid's cells)."""
+        if self.wide and any(overlaps(r, t) for t in self.wide):
             return True
-        keys = self._keys(r)
-        if not keys:   # a spot larger than the grid's reach: check everything
-            return any(overlaps(r, t) for rects in self.cells.values() for t in rects)
-        return any(overlaps(r, t) for k in keys for t in self.cells.get(k, ()))
+        x, y, w, h = r
+        c, cells = self.cell, self.cells
+        i0, i1 = math.floor(x / c), math.floor((x + w) / c)
+        j0, j1 = math.floor(y / c), math.floor((y + h) / c)
+        if (i1 - i0 + 1) * (j1 - j0 + 1) > self.WIDE_CELLS:   # larger than the grid's reach: check everything
+            return any(overlaps(r, t) for rects in cells.values() for t in rects)
+        for i in range(i0, i1 + 1):
+            for j in range(j0, j1 + 1):
+                for t in cells.get((i, j), ()):
+                    if x < t[0] + t[2] and t[0] < x + w and y < t[1] + t[3] and t[1] < y + h:
+                        return True
+        return False
 
 
 def clamp_rect(rect: Rect, bounds: Rect) -> Rect:
@@ -126,12 +137,11 @@ def candidates(anchor: tuple[float, float], size: tuple[float, float], bounds: R
     for k in range(1, nudges + 1):         # further away, stacked over and under the near spots
         spots += [(ax + GAP, ay - GAP - (3 + k) * h), (ax + GAP, ay + GAP + (1 + k) * h),
                   (ax - GAP - w, ay - GAP - (1 + k) * h), (ax - GAP - w, ay + GAP + k * h)]
-    out: list[Rect] = []
-    for x, y in spots:
-        r = clamp_rect((x, y, w, h), bounds)
-        if r not in out:
-            out.append(r)
-    return out
+    bx, by, bw, bh = bounds
+    right, bottom = bx + bw - w, by + bh - h
+    # clamp_rect of each spot, the first of each place kept (dict: ordered, one look per spot)
+    out = {(max(bx, min(x, right)), max(by, min(y, bottom)), w, h): None for x, y in spots}
+    return list(out)
 
 
 def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rect] = (),

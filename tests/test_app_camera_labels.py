@@ -1,0 +1,160 @@
+"""Box labels in the camera views, placed apart as the bird's-eye view and ``fusionlabel render``
+place theirs: beside the box, else a few lines away with a leader line (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from conftest import app_project, app_window  # noqa: E402
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.app.styles import label_text_rgb  # noqa: E402
+from fusionlabel.geometry.cuboid import EDGES, Cuboid  # noqa: E402
+from fusionlabel.geometry.cuboid_projection import cuboid_wireframe_pixels  # noqa: E402
+from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
+from fusionlabel.model.commands import Batch, CreateCuboid  # noqa: E402
+from fusionlabel.render.label_layout import GAP, overlaps  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def bare_window(qtbot, tmp_path):
+    """A window on a project without labels (the test adds the boxes it needs)."""
+    for p in app_project(tmp_path, import_labels=False):
+        yield from app_window(qtbot, p)
+
+
+def add_row(session, n: int, ahead: float, spacing: float) -> list:
+    """``n`` pedestrians in a row across the road ``ahead`` metres in front, ``spacing`` apart."""
+    size = session.ontology.get("pedestrian").default_size
+    centres = [(ahead + 0.3 * (i % 2), spacing * ((n - 1) / 2 - i), -1.0) for i in range(n)]
+    session.apply(Batch(tuple(CreateCuboid(session.frame, CuboidLabel(Cuboid(c, size), "pedestrian"))
+                              for c in centres), "a row of pedestrians"))
+    return session.annotations()[-n:]
+
+
+def box_top(view, ann) -> tuple[float, float]:
+    """Where the box's label is anchored on screen, computed here from the cuboid's corners: the
+    topmost point of its outline as the camera sees it (lens model), through the view's zoom."""
+    cam = view.cam
+    corners = ann.box.corners() @ cam.T_cam_lidar[:3, :3].T + cam.T_cam_lidar[:3, 3]
+    uv = np.concatenate(cuboid_wireframe_pixels(corners, cam.camera, edges=EDGES))
+    top = view.image_to_screen(uv[np.argmin(uv[:, 1])])
+    return top.x(), top.y()
+
+
+def gap_to(point, rect) -> float:
+    """Distance from ``point`` to the nearest point of ``rect``."""
+    x, y, w, h = rect
+    return float(np.hypot(point[0] - min(max(point[0], x), x + w), point[1] - min(max(point[1], y), y + h)))
+
+
+def check_labels(view, anns, color) -> None:
+    """Every box of ``anns`` labelled; the labels inside the part of the view the image covers, none
+    over another or over the caption; each label of ``anns`` beside its box's top, else with a
+    leader line from there to it, drawn in the box's colour, and its text drawn (in its colour, on
+    its chip)."""
+    r = view.visible_rect()
+    bounds = (r.x(), r.y(), r.width(), r.height())
+    rects, lines = view.label_rects, view.leader_lines
+    assert {a.uid for a in anns} <= set(rects), f"{len(set(rects) & {a.uid for a in anns})} of {len(anns)} labelled"
+    drawn = [*rects.values(), view.caption_rect]
+    assert not any(overlaps(a, b) for i, a in enumerate(drawn) for b in drawn[i + 1:]), drawn
+    for x, y, w, h in rects.values():
+        assert bounds[0] - 1e-6 <= x and x + w <= bounds[0] + bounds[2] + 1e-6
+        assert bounds[1] - 1e-6 <= y and y + h <= bounds[1] + bounds[3] + 1e-6
+    pixels = testing.widget_pixels(view).astype(int)
+    view.session.set_layer("box_labels", False)   # the same picture without labels and lines
+    plain = testing.widget_pixels(view).astype(int)
+    view.session.set_layer("box_labels", True)
+    view.grab()
+    assert (view.label_rects, view.leader_lines) == (rects, lines)
+    text_rgb = np.array(label_text_rgb(tuple(int(c) for c in color)))
+    line_px = []
+    for a in anns:
+        rect, top = rects[a.uid], box_top(view, a)
+        x, y, w, h = (int(round(v)) for v in rect)
+        chip = pixels[y + 1:y + h - 1, x + 1:x + w - 1].reshape(-1, 3)
+        assert (np.abs(chip - text_rgb).max(axis=1) < 40).sum() >= 10, f"no text in {a.track_id}'s label"
+        if gap_to(top, rect) <= 2 * GAP + 1.0:
+            assert a.uid not in lines
+            continue
+        assert a.uid in lines, f"{a.track_id}'s label {rect} is away from its box {top} without a line"
+        start, end = lines[a.uid]
+        assert np.hypot(start[0] - top[0], start[1] - top[1]) < 1.5    # from the top of its box ...
+        assert gap_to(end, rect) < 1.0                                  # ... to its label
+        for t in np.linspace(0.1, 0.9, 9):   # in the box's colour where no label is drawn over it
+            u, v = (int(round(p + t * (q - p))) for p, q in zip(start, end))
+            if not any(overlaps((u - 2, v - 2, 4, 4), o) for o in rects.values()):
+                on, off = (np.abs(im[v - 1:v + 2, u - 1:u + 2].reshape(-1, 3) - color).max(axis=1).min() < 60
+                           for im in (pixels, plain))
+                if not off:   # (not where the box's own outline is)
+                    line_px.append(on)
+    if lines:
+        assert len(line_px) >= min(5, 2 * len(lines)) and np.mean(line_px) >= 0.8, line_px
+
+
+def test_crowded_camera_labels_are_moved_apart_with_leader_lines(qtbot, bare_window):
+    """Nine pedestrians 0.8 m apart in a row 20 m ahead: in the front camera their labels collide.
+    Every one is labelled (before, 3 of the 9 were left out), none over another; each label moved
+    away from its box has a line in the box's colour from the top of the box to it. The selected
+    pedestrian's label sits beside its box, whichever is selected; the nearest box, when none is,
+    keeps its spot too. Labels are placed anew when the camera zooms, pans and the selection
+    changes."""
+    w = bare_window
+    s = w.session
+    s.set_layer("camera_points", False)   # the points' colours could pass for the lines'
+    view = w.cameras.views["cam_front"]
+    anns = add_row(s, 9, 20.0, 0.8)
+    color = np.array(s.ontology.get("pedestrian").color)
+    view.grab()
+    check_labels(view, anns, color)
+    assert 1 <= len(view.leader_lines) < 9
+    eye = -view.cam.T_cam_lidar[:3, :3].T @ view.cam.T_cam_lidar[:3, 3]   # the camera in the LiDAR frame
+    nearest = min(anns, key=lambda a: float(np.linalg.norm(np.asarray(a.box.center) - eye)))
+    assert nearest.uid not in view.leader_lines
+    for a in (anns[4], anns[0], anns[8]):
+        s.select((a.uid,))
+        view.grab()
+        check_labels(view, anns, color)
+        assert gap_to(box_top(view, a), view.label_rects[a.uid]) <= 2 * GAP + 1.0   # beside its box
+    # Zoomed in on the row, then panned: the labels follow the boxes, inside what the view shows.
+    s.select((anns[4].uid,))
+    middle = np.mean([box_top(view, a) for a in anns], axis=0)
+    view.view_zoom.zoom_at(2.0, tuple(middle), view.image_size(), view.view_size())
+    for dx, dy in ((0.0, 0.0), (-40.0, 15.0)):
+        view.view_zoom.pan(dx, dy, view.image_size(), view.view_size())
+        before = dict(view.label_rects)
+        view.grab()
+        seen = [a for a in anns if view.visible_rect().contains(*box_top(view, a))]
+        assert len(seen) >= 5 and anns[4] in seen
+        check_labels(view, seen, color)
+        assert view.label_rects != before
+        assert gap_to(box_top(view, anns[4]), view.label_rects[anns[4].uid]) <= 2 * GAP + 1.0
+
+
+def test_two_colliding_camera_labels_are_apart_and_the_moved_one_leads_to_its_box(qtbot, bare_window):
+    """Two pedestrians side by side 25 m ahead, the left one selected: the right one's label cannot
+    go beside its box (the selected label takes the place above it and on its left), so it goes a
+    line higher, apart from the other, with a line from its box to it (before, it floated there with
+    nothing saying whose it was)."""
+    w = bare_window
+    s = w.session
+    s.set_layer("camera_points", False)
+    view = w.cameras.views["cam_front"]
+    size = s.ontology.get("pedestrian").default_size
+    s.apply(Batch(tuple(CreateCuboid(s.frame, CuboidLabel(Cuboid(c, size), "pedestrian"))
+                        for c in ((25.0, 0.25, -1.0), (25.0, -0.25, -1.0))), "two pedestrians"))
+    left, right = s.annotations()[-2:]
+    s.select((left.uid,))
+    view.grab()
+    check_labels(view, [left, right], np.array(s.ontology.get("pedestrian").color))
+    assert gap_to(box_top(view, left), view.label_rects[left.uid]) <= 2 * GAP + 1.0
+    assert right.uid in view.leader_lines
