@@ -55,10 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "undoable command, like the app's Ctrl+I: a label imported before is never "
                                        "added twice, nor brought back once deleted (docs/project_store.md). Also "
                                        "finishes a project whose creation was interrupted (those labels are then its starting "
-                                       "point, which undo stops above).")
+                                       "point, which undo stops above). A drive label file that cannot be read "
+                                       "stops it with nothing imported, unless --skip-bad-frames.")
     i.add_argument("project", type=Path, help="project folder")
     i.add_argument("--skip-bad-frames", action="store_true",
-                   help="a frame whose label file cannot be read is left out (the project gets none of its labels) "
+                   help="a frame whose label file cannot be read is left out (none of its labels are imported) "
                         "and the others are imported; " + SKIP_BAD_FRAMES_EXITS.replace("nothing is written",
                                                                                           "nothing is imported"))
     i.add_argument("--quiet", action="store_true", help="no progress")
@@ -117,7 +118,8 @@ def run_create(args: argparse.Namespace) -> int:
                                  scene=args.scene, drive=drive, progress=not args.quiet,
                                  beside_files_ok=replaced is not None,   # those stay where they were
                                  skip_bad_frames=args.skip_bad_frames)   # else the first bad label file stops it
-        skipped = bad_label_frames(project.drive, project.import_report)
+        report = project.import_report
+        skipped = [] if report is None else report.unread_frames(project.drive)
         if skipped and len(skipped) == len(project.drive):
             project.discard()
             raise InputError(None, every_frame_unreadable(skipped, "no project was made"), where="--skip-bad-frames")
@@ -133,14 +135,6 @@ def run_create(args: argparse.Namespace) -> int:
             print(project.import_report.summary())
         print("\n".join(skipped_label_lines(skipped)), end="\n" if skipped else "")
     return SKIPPED_FRAMES_EXIT if skipped else 0
-
-
-def bad_label_frames(drive, report) -> list[tuple[str, str]]:
-    """(frame ID, error naming the file) of each frame of ``drive`` whose label file the import that
-    gave ``report`` (None: no import) could not read."""
-    if report is None:
-        return []
-    return [(drive.frames[i].frame_id, e) for i, e in zip(report.bad_frames, report.errors)]
 
 
 def skipped_label_lines(skipped: list[tuple[str, str]],
@@ -176,7 +170,7 @@ def run_import_labels(args: argparse.Namespace) -> int:
         project.require_writable("import labels")
         finished = finished_frames(project.document)
         report = project.import_drive_labels(progress=not args.quiet, skip_bad_frames=args.skip_bad_frames)
-        skipped = bad_label_frames(project.drive, report)
+        skipped = report.unread_frames(project.drive)
         if skipped and len(skipped) == len(project.drive):    # nothing could be read: nothing was imported
             raise InputError(None, every_frame_unreadable(skipped, "nothing was imported"), where="--skip-bad-frames")
         print(report.summary())
