@@ -48,7 +48,7 @@ def assert_lists_the_bad_frames(w, drive):
     lines = box.informativeText().splitlines()
     assert lines[0].startswith("frame 000001: ") and SIZE_ERROR in lines[0]
     assert lines[1].startswith("frame 000002: ") and JSON_ERROR in lines[1]
-    assert len(lines) == 3 and "Ctrl+I" in lines[2]
+    assert len(lines) == 4 and lines[2] == "" and "Ctrl+I" in lines[3]
     readable = len(open_drive(drive).labels(0))   # what the drive reader gives for the whole frame
     assert readable > 0
     assert [len(w.session.document.annotations(i)) for i in range(3)] == [readable, 0, 0]

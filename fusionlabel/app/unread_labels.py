@@ -21,8 +21,8 @@ def unread_labels_text(frames: list[tuple[str, str]]) -> tuple[str, list[str], s
     head = f"The labels of {counted(n, 'frame')} were not imported: {files} could not be read."
     every = [f"frame {fid}: {error}" for fid, error in frames]
     lines = every[:LISTED] + ([f"… and {n - LISTED} more (Show Details… lists them all)"] if n > LISTED else [])
-    lines.append("The other frames' labels were imported. Fix the files, then press Ctrl+I to bring those "
-                 "frames' labels in.")
+    lines += ["", "The other frames' labels were imported. Fix the files, then press Ctrl+I to bring those "
+                  "frames' labels in."]
     return head, lines, "\n".join(every) if n > LISTED else None
 
 
