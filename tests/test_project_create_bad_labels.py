@@ -1,6 +1,7 @@
-"""`project create --import-labels` and a drive label file that cannot be read: exit 2 with one line
-naming the file, the line and the field, and no project left behind (a replaced one put back), unless
-``--skip-bad-frames`` makes it without that frame's labels (exit 3, the frame listed)."""
+"""`project create --import-labels` and `project import-labels` meet a drive label file that cannot be
+read: exit 2 with one line naming the file, the line and the field, and no project left behind (a
+replaced one put back) or nothing imported, unless ``--skip-bad-frames`` imports the other frames'
+labels (exit 3, the frame listed)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,78 @@ def test_skip_bad_frames_needs_import_labels(drive, tmp_path):
     assert_clean_error(run_cli("project", "create", str(drive), "--out", str(tmp_path / "p"), "--skip-bad-frames"),
                        "--skip-bad-frames", "--import-labels")
     assert not (tmp_path / "p").exists()
+
+
+# ------------------------------------------------------------------------------ project import-labels
+def contents(folder: Path) -> tuple[list[int], list[str], list[tuple]]:
+    """A project's cuboids per frame, command history and boxes: what an import would change."""
+    with Project.open(folder, read_only=True) as p:
+        doc = p.document
+        boxes = sorted((i, a.cls, *(round(float(v), 4) for v in a.box.center)) for i in range(len(p.drive))
+                       for a in doc.annotations(i))
+        return [len(doc.annotations(i)) for i in range(len(p.drive))], doc.history(), boxes
+
+
+def label_lines(drive: Path, *frames: str) -> int:
+    """How many labels the KITTI label files of ``frames`` hold (one a non-empty line)."""
+    return sum(1 for f in frames for line in (drive / "label_2" / f"{f}.txt").read_text().splitlines() if line.strip())
+
+
+def test_import_labels_stops_at_a_bad_label_file_and_imports_nothing(drive, tmp_path):
+    assert main(["project", "create", str(drive), "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    before = contents(tmp_path / "p")
+    assert before[0] == [0, 0, 0]
+    done = run_cli("project", "import-labels", str(tmp_path / "p"), "--quiet")
+    assert_clean_error(done, BAD)
+    assert done.stdout == ""
+    assert contents(tmp_path / "p") == before        # not one label of the readable frames either
+
+
+def test_import_labels_leaves_a_project_with_labels_as_it_was(drive, tmp_path, capsys):
+    """A project holding the other frames' labels: the bad file stops the import before it adds the
+    label a good frame gained since (which --skip-bad-frames then brings in)."""
+    assert main(["project", "create", str(drive), "--out", str(tmp_path / "p"), "--import-labels",
+                 "--skip-bad-frames", "--quiet"]) == 3
+    path = drive / "label_2" / "000000.txt"
+    path.write_text(path.read_text() + "Car 0.00 0 -1.57 500.00 150.00 600.00 250.00 1.50 1.60 3.90 9.00 1.60 40.00 0.00\n")
+    before = contents(tmp_path / "p")
+    assert before[0] == [len(FRACTIONS), 0, len(FRACTIONS)]
+    capsys.readouterr()
+    assert main(["project", "import-labels", str(tmp_path / "p"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(BAD), err
+    assert contents(tmp_path / "p") == before
+    assert main(["project", "import-labels", str(tmp_path / "p"), "--skip-bad-frames", "--quiet"]) == 3
+    assert contents(tmp_path / "p")[0] == [len(FRACTIONS) + 1, 0, len(FRACTIONS)]
+
+
+def test_import_labels_with_skip_bad_frames_imports_the_readable_frames(drive, tmp_path, capsys):
+    assert main(["project", "create", str(drive), "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["project", "import-labels", str(tmp_path / "p"), "--skip-bad-frames", "--quiet"]) == 3
+    lines = capsys.readouterr().out.splitlines()
+    n = label_lines(drive, "000000", "000002")
+    assert lines[0] == f"imported {n} labels from the drive"
+    assert lines[-2] == ("skipped 1 frame whose label file could not be read (--skip-bad-frames); none of their "
+                         "labels were imported:")
+    assert lines[-1].startswith("  frame 000001: ") and lines[-1].endswith(BAD)
+    counts, history, _ = contents(tmp_path / "p")
+    assert counts == [label_lines(drive, "000000"), 0, label_lines(drive, "000002")] and sum(counts) == n
+    assert history == [f"Import {n} labels from the drive"]
+    # the same command again: nothing new, the bad frame listed again (still exit 3)
+    assert main(["project", "import-labels", str(tmp_path / "p"), "--skip-bad-frames", "--quiet"]) == 3
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"imported 0 new labels from the drive; {n} already in the project"
+    assert lines[-1].startswith("  frame 000001: ") and lines[-1].endswith(BAD)
+    assert contents(tmp_path / "p")[:2] == (counts, history)
+
+
+def test_import_labels_skip_bad_frames_with_every_frame_bad_imports_nothing(drive, tmp_path):
+    assert main(["project", "create", str(drive), "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    for path in (drive / "label_2").iterdir():
+        path.write_text(path.read_text().replace(" 1.50 ", " 1.5x ", 1))
+    before = contents(tmp_path / "p")
+    done = run_cli("project", "import-labels", str(tmp_path / "p"), "--skip-bad-frames", "--quiet")
+    assert_clean_error(done, "--skip-bad-frames: every one of the 3 frames could not be read, nothing was imported",
+                       "label_2/000000.txt: line 1: non-numeric field 9 (height)")
+    assert contents(tmp_path / "p") == before

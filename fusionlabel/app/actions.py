@@ -42,6 +42,7 @@ class ViewHooks(Protocol):
     def start_prelabel(self, detector, frames: list[int], done, min_score: float | None = None,
                        quick: bool = False) -> None: ...
     def start_label_check(self) -> None: ...
+    def show_unread_labels(self, frames: list[tuple[str, str]]) -> None: ...
     def start_ego_motion(self, pairs: list[tuple[int, int]], done) -> bool: ...
     def list_order(self) -> list[str]: ...
     def list_sort(self) -> tuple[str, bool] | None: ...
@@ -390,7 +391,8 @@ class Actions(AssistActions, TrackActions):
     def import_drive_labels(self):
         """Add the labels that came with the drive (ground truth, imports) that the project does
         not have yet, as one undoable command; says what it did in one message (new, already
-        there, deleted, overlapping a box, unknown classes), then the unreadable files if any."""
+        there, deleted, overlapping a box, unknown classes), then the unreadable files if any, and
+        the window lists their frames in a message box that stays until closed."""
         if self.s.read_only:
             self.s.notify("read-only project: cannot import", "warning")
             return
@@ -402,6 +404,7 @@ class Actions(AssistActions, TrackActions):
         errors = report.errors_text()
         if errors:
             self.s.notify(errors, "warning")
+            self._hook("show_unread_labels", report.unread_frames(self.s.drive))
 
     def undo(self):
         self.s.undo()

@@ -14,26 +14,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, Qt, QTimer
-from PyQt6.QtWidgets import QApplication, QMessageBox, QWidget
+from PyQt6.QtCore import QObject
+from PyQt6.QtWidgets import QMessageBox, QWidget
 
 from ..childproc.process import ChildStartError
 from .export_dialog import ExportDialog, load_choice, save_choice
 from .export_job import ExportChoice, default_out, export_arguments, in_project, result_lines
 from .export_runner import ExportOutcome, ExportRunner
+from .note_box import show_note_box
 from .progress_note import ProgressNote
 from .qt_util import take_activation_back
 
 CANCEL_TIP = "Stop the export; the output folder is left as it was"
 REPLACE_HINT = "Tick “Replace an earlier export in this folder” or choose an empty folder."
-
-
-def _activate(window: QWidget) -> None:
-    try:
-        if window.isVisible():
-            window.activateWindow()
-    except RuntimeError:  # the window is gone
-        pass
 
 
 class ExportNote(ProgressNote):
@@ -148,13 +141,4 @@ class WindowExport(QObject):
         in the window, and closes it when done reading."""
         if self.message is not None:
             self.message.close()
-        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self.window)
-        box.setInformativeText("\n".join(lines))
-        box.setModal(False)
-        box.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
-        box.setWindowFlag(Qt.WindowType.WindowDoesNotAcceptFocus)
-        working = QApplication.activeWindow()
-        box.show()
-        if working is not None:   # a platform that activates it anyway: the keys go back at once
-            QTimer.singleShot(0, lambda: _activate(working))
-        self.message = box
+        self.message = show_note_box(self.window, icon, title, text, lines)

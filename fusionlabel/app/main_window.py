@@ -49,6 +49,7 @@ from .qt_util import take_activation_back
 from .session import MESSAGES_KEPT, Message, Session
 from .shortcuts import SHORTCUTS, class_shortcuts
 from .side_views import SideView, SideViews
+from .unread_labels import show_unread_labels
 from .unrelated_frames import restart_views, saved_view_applies
 from .view_focus import ViewFocus
 from .window_layout import WindowLayout
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
         self._said_drive_gone = False   # the drive's files went away while open: said once (drive_gone)
         self._noted_away: frozenset | None = None  # the selected tracks last said to be out of view
         self._away_said: str | None = None  # that line in the status bar, while it may still be up
+        self.unread_labels: QMessageBox | None = None   # the frames whose drive labels were not imported
         self._build(use_gl)
         self.cameras.loader = self.loader
         self._install_shortcuts()
@@ -616,6 +618,9 @@ class MainWindow(QMainWindow):
                 msgs.append(self._toast_message)  # a note about the first frame, shown before
             level = "error" if any(m.level == "error" for m in msgs) else "warning"
             self._show_message(Message("\n".join(m.text for m in msgs), level))
+        report = getattr(self.session.project, "import_report", None)   # this first open imported labels
+        if report is not None and report.bad_frames:
+            self.show_unread_labels(report.unread_frames(self.session.drive))
         doc, drive = self.session.document, self.session.drive
         if len(doc) == 0 and not doc.can_undo and any(f.labels_source is not None for f in drive.frames):
             self.statusBar().showMessage("this drive comes with labels: Ctrl+I imports them", 15000)
@@ -682,6 +687,13 @@ class MainWindow(QMainWindow):
 
     def start_export(self) -> None:
         self.export.open_dialog()
+
+    def show_unread_labels(self, frames: list[tuple[str, str]]) -> None:
+        """Name the frames (ID, error) whose drive label file an import could not read, in a box
+        that stays until closed and leaves the keys to the window (:mod:`.unread_labels`)."""
+        if self.unread_labels is not None:
+            self.unread_labels.close()
+        self.unread_labels = show_unread_labels(self, frames)
 
     def start_label_check(self) -> None:
         """Check the labels in the background; the findings fill the label-check list."""

@@ -2,8 +2,9 @@
 
 - ``create DRIVE [--out PROJECT] [--scene S] [--import-labels] [--ontology FILE] [--force]``: make a
   project (``--force``: in place of the one the folder holds, :mod:`fusionlabel.store.replace`);
-- ``import-labels PROJECT``: bring the drive's labels the project does not have yet into it (the
-  app's Ctrl+I), which also finishes a project whose creation was interrupted;
+- ``import-labels PROJECT [--skip-bad-frames]``: bring the drive's labels the project does not have
+  yet into it (the app's Ctrl+I), which also finishes a project whose creation was interrupted; an
+  unreadable label file stops it (nothing imported) unless ``--skip-bad-frames``, as for ``create``;
 - ``relink PROJECT NEW_DRIVE``: point a project at its drive's new place (the same drive, checked);
 - ``status PROJECT [PROJECT ...] [--json] [--idle-cap SECONDS]``: progress, effort and pre-labels,
   read-only (``fusionlabel.qa.project_status``);
@@ -54,8 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "undoable command, like the app's Ctrl+I: a label imported before is never "
                                        "added twice, nor brought back once deleted (docs/project_store.md). Also "
                                        "finishes a project whose creation was interrupted (those labels are then its starting "
-                                       "point, which undo stops above).")
+                                       "point, which undo stops above). A drive label file that cannot be read "
+                                       "stops it with nothing imported, unless --skip-bad-frames.")
     i.add_argument("project", type=Path, help="project folder")
+    i.add_argument("--skip-bad-frames", action="store_true",
+                   help="a frame whose label file cannot be read is left out (none of its labels are imported) "
+                        "and the others are imported; " + SKIP_BAD_FRAMES_EXITS.replace("nothing is written",
+                                                                                          "nothing is imported"))
     i.add_argument("--quiet", action="store_true", help="no progress")
     i.set_defaults(func=run_import_labels)
     r = actions.add_parser("relink", help="point a project at the new place of its moved drive",
@@ -112,7 +118,8 @@ def run_create(args: argparse.Namespace) -> int:
                                  scene=args.scene, drive=drive, progress=not args.quiet,
                                  beside_files_ok=replaced is not None,   # those stay where they were
                                  skip_bad_frames=args.skip_bad_frames)   # else the first bad label file stops it
-        skipped = bad_label_frames(project)
+        report = project.import_report
+        skipped = [] if report is None else report.unread_frames(project.drive)
         if skipped and len(skipped) == len(project.drive):
             project.discard()
             raise InputError(None, every_frame_unreadable(skipped, "no project was made"), where="--skip-bad-frames")
@@ -130,22 +137,15 @@ def run_create(args: argparse.Namespace) -> int:
     return SKIPPED_FRAMES_EXIT if skipped else 0
 
 
-def bad_label_frames(project) -> list[tuple[str, str]]:
-    """(frame ID, error naming the file) of each frame whose label file the creating import could not read."""
-    report = project.import_report
-    if report is None:
-        return []
-    return [(project.drive.frames[i].frame_id, e) for i, e in zip(report.bad_frames, report.errors)]
-
-
-def skipped_label_lines(skipped: list[tuple[str, str]]) -> list[str]:
-    """What ``--skip-bad-frames`` left out: a headline, then each frame with its error."""
+def skipped_label_lines(skipped: list[tuple[str, str]],
+                        outcome: str = "the project holds none of their labels") -> list[str]:
+    """What ``--skip-bad-frames`` left out: a headline ending in ``outcome``, then each frame with its error."""
     from ..wording import counted
 
     if not skipped:
         return []
     lines = [f"skipped {counted(len(skipped), 'frame')} whose label file could not be read (--skip-bad-frames); "
-             "the project holds none of their labels:"]
+             f"{outcome}:"]
     return lines + [f"  frame {fid}: {error}" for fid, error in skipped]
 
 
@@ -159,18 +159,27 @@ def _refuse_a_project(folder: Path) -> None:
 
 
 def run_import_labels(args: argparse.Namespace) -> int:
-    from ..store.project import Project
-
+    """Import the drive's labels the project lacks; the first unreadable label file stops it with
+    nothing imported (exit 2) unless ``--skip-bad-frames`` leaves its frame out (listed, exit 3)."""
+    from ..errors import InputError
     from ..model.frame_status import finished_frames, reopened_note
+    from ..store.project import Project
+    from ..wording import every_frame_unreadable
 
     with Project.open(args.project, unfinished_ok=True) as project:
         project.require_writable("import labels")
         finished = finished_frames(project.document)
-        _print_report(project.import_drive_labels(progress=not args.quiet))
+        report = project.import_drive_labels(progress=not args.quiet, skip_bad_frames=args.skip_bad_frames)
+        skipped = report.unread_frames(project.drive)
+        if skipped and len(skipped) == len(project.drive):    # nothing could be read: nothing was imported
+            raise InputError(None, every_frame_unreadable(skipped, "nothing was imported"), where="--skip-bad-frames")
+        print(report.summary())
         note = reopened_note(project.document, finished, lambda i: project.drive.frames[i].frame_id)
         if note:     # labels landed in frames marked done or reviewed: they are to be checked again
             print(note)
-    return 0
+        print("\n".join(skipped_label_lines(skipped, "none of their labels were imported")),
+              end="\n" if skipped else "")
+    return SKIPPED_FRAMES_EXIT if skipped else 0
 
 
 def run_relink(args: argparse.Namespace) -> int:
@@ -219,9 +228,3 @@ def run_status(args: argparse.Namespace) -> int:
     if len(found) > 1:
         print("\n".join(total.lines()))
     return 0
-
-
-def _print_report(report) -> None:
-    print(report.summary())
-    for line in report.errors:
-        print(f"note: {line}")

@@ -127,6 +127,11 @@ class ImportReport:
         more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
         return f"{counted(len(self.errors), 'label file')} not read: {self.errors[0]}{more}"
 
+    def unread_frames(self, drive: Drive) -> list[tuple[str, str]]:
+        """(frame ID, error naming the file and line) of each frame of ``drive`` whose label file
+        could not be read: none of its labels were imported."""
+        return [(drive.frames[i].frame_id, e) for i, e in zip(self.bad_frames, self.errors)]
+
     def problems(self) -> list[str]:
         """What the user must hear about: the summary when classes were skipped (one line),
         unreadable label files, and label files left out with their frame."""

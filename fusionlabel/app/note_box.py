@@ -1,0 +1,35 @@
+"""A message box that neither blocks nor takes the keyboard: the annotator reads it beside the
+window, keeps working there, and closes it when done reading (the end of an export, drive labels
+that could not be imported)."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import QApplication, QMessageBox, QWidget
+
+
+def _activate(window: QWidget) -> None:
+    try:
+        if window.isVisible():
+            window.activateWindow()
+    except RuntimeError:  # the window is gone
+        pass
+
+
+def show_note_box(parent: QWidget, icon: QMessageBox.Icon, title: str, text: str, lines: list[str],
+                  details: str | None = None) -> QMessageBox:
+    """Show ``text`` with ``lines`` under it (and ``details`` behind *Show Details…*) over
+    ``parent``, without taking the keyboard from the window the annotator works in; the box is
+    returned (it stays open until closed)."""
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setInformativeText("\n".join(lines))
+    if details:
+        box.setDetailedText(details)
+    box.setModal(False)
+    box.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    box.setWindowFlag(Qt.WindowType.WindowDoesNotAcceptFocus)
+    working = QApplication.activeWindow()
+    box.show()
+    if working is not None:   # a platform that activates it anyway: the keys go back at once
+        QTimer.singleShot(0, lambda: _activate(working))
+    return box
