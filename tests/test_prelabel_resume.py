@@ -198,6 +198,50 @@ def test_an_interrupted_project_run_resumes_where_it_stopped(track, drive, tmp_p
         assert p.get_setting("prelabel_run")["complete"] is True and p.get_setting("prelabel_detections") is None
 
 
+def stored_prelabels(project):
+    """Every pre-label as stored, in the project's order (frame, then the order boxes were made):
+    track id, class, box, score and attributes; and the descriptions of the commands in effect."""
+    con = sqlite3.connect(f"file:{project / 'project.sqlite'}?mode=ro", uri=True)
+    try:
+        boxes = con.execute("SELECT frame, seq, track_id, class, cx, cy, cz, length, width, height, yaw, score, "
+                            "attributes FROM annotations WHERE source='model' ORDER BY frame, seq").fetchall()
+        steps = [d for (d,) in con.execute("SELECT description FROM commands WHERE state='done' ORDER BY id")]
+        return boxes, steps
+    finally:
+        con.close()
+
+
+def exported(folder):
+    """The bytes of every file of an export but its manifest (which names the project and the time)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and p.name != "fusionlabel_export.json"}
+
+
+def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(drive, tmp_path, capsys, detections):
+    """The interrupted run's command (its untracked batches) is taken back before the tracks are
+    stored, as the resumed run's own is, and the track ids it took are given back: the project then
+    holds the pre-labels of an uninterrupted run, the same track ids, scores and order, in one
+    undo step. Before, the tracked boxes replaced the interrupted run's untracked ones and took
+    their track ids, those found exactly again kept their places, and two steps were in effect."""
+    opts = ["--track"]
+    reference, project = tmp_path / "reference", tmp_path / "project"
+    for p in (reference, project):
+        assert main(["project", "create", str(drive), "--out", str(p)]) == 0
+    assert main(["prelabel", str(reference), "--quiet", *opts]) == 0
+    interrupted([project, *opts], detections, 6)
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--quiet", *opts]) == 0
+    assert f"resumed: 6 of {FRAMES} frames" in capsys.readouterr().err
+    boxes, steps = stored_prelabels(project)
+    assert len(boxes) > FRAMES and len({b[2] for b in boxes}) > 1
+    assert (boxes, steps) == stored_prelabels(reference) and len(steps) == 1
+    for fmt in ("kitti-tracking", "openlabel"):
+        for p in (reference, project):
+            assert main(["export", str(p), "--format", fmt, "--out", str(tmp_path / f"{p.name}-{fmt}"),
+                         "--labels-only", "--include-prelabels", "--quiet"]) == 0
+        assert exported(tmp_path / f"project-{fmt}") == exported(tmp_path / f"reference-{fmt}")
+
+
 def test_a_project_run_undone_since_its_interruption_is_not_resumed(drive, tmp_path, capsys, detections):
     from fusionlabel.store.project import Project
 
