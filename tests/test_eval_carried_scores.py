@@ -17,7 +17,7 @@ import pytest
 from fusionlabel.app import testing
 from fusionlabel.cli.main import main
 from fusionlabel.store.project import Project
-from test_export_carried_scores import SCORES, edit, old_commands
+from test_export_carried_scores import SCORES, fresh_and_old
 
 THRESHOLD = 0.9     # above every stale score a carried box of the old project holds but B's
 
@@ -36,18 +36,7 @@ def eval_json(pred, gt, capsys) -> dict:
 
 def test_an_old_projects_carried_boxes_are_not_ranked_by_their_stale_score(drive_path, tmp_path, monkeypatch,
                                                                            capsys):
-    fresh = Project.create(tmp_path / "fresh", drive_path, progress=False)
-    try:
-        roles = edit(fresh)
-    finally:
-        fresh.close()
-    with monkeypatch.context() as m:
-        old_commands(m)
-        old = Project.create(tmp_path / "old", drive_path, progress=False)
-        try:
-            assert edit(old) == roles
-        finally:
-            old.close()
+    roles = fresh_and_old(drive_path, tmp_path, monkeypatch)
     with Project.open(tmp_path / "old", read_only=True) as project:       # what the old project holds
         p_copy = project.document.find_track(roles["P"], 1).label
     assert p_copy.source == "model" and p_copy.score == SCORES["P"] < THRESHOLD

@@ -117,6 +117,33 @@ def test_a_resumed_tracked_run_writes_the_bytes_of_an_uninterrupted_one(fmt, dri
     assert len(kept) == 2 * FRAMES and kept == written(reference)
 
 
+@pytest.mark.parametrize("track", [False, True])
+def test_label_files_created_counts_the_frames_of_the_summary_from_the_start_of_the_run(track, drive, tmp_path,
+                                                                                       capsys, detections):
+    """``files_created`` (the manifest's summary, ``label_files_created`` of --json) counts the label
+    files of the frames the summary counts that did not exist before the run, an interrupted run it
+    resumes included. An untracked resumed run counts the frames it detected; a tracked one writes
+    every frame again, so it counts as an uninterrupted run does (before: only the files this
+    invocation made, 3 of 9)."""
+    opts = ["--track"] if track else []
+    reference, out = tmp_path / "reference", tmp_path / "out"
+    for folder in (reference, out):      # frame 0's label file is there before the run
+        assert main(["prelabel", str(drive), "--out", str(folder), "--frames", "0", "--quiet", *opts]) == 0
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(reference), "--quiet", "--json", *opts]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    interrupted([drive, "--out", out, *opts], detections, 6)
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet", "--json", *opts]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["resumed_frames"] == 6 and whole["frames"] == FRAMES
+    assert resumed["frames"] == (FRAMES if track else FRAMES - 6)
+    # independent count: the frames counted, less frame 0, whose file was there before either run
+    assert whole["label_files_created"] == FRAMES - 1
+    assert resumed["label_files_created"] == (FRAMES - 1 if track else FRAMES - 6)
+    for folder, said in ((reference, whole), (out, resumed)):
+        assert json.loads((folder / MANIFEST).read_text())["summary"]["files_created"] == said["label_files_created"]
+
+
 def test_other_settings_or_files_detect_every_frame_again(drive, tmp_path, capsys, detections):
     seen, _ = detections
     out = tmp_path / "out"
