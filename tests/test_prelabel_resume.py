@@ -269,6 +269,30 @@ def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(dri
         assert exported(tmp_path / f"project-{fmt}") == exported(tmp_path / f"reference-{fmt}")
 
 
+def test_an_interrupted_project_run_edited_since_is_not_taken_back(drive, tmp_path, capsys, detections):
+    """A pre-label of the interrupted tracked run accepted before the run is resumed: the
+    interrupted run's command stays (undoing it would take the accepted box with it); its other
+    untouched pre-labels are replaced by the tracked ones, and the accepted box stays."""
+    from fusionlabel.model.edit_actions import accept_prelabels
+    from fusionlabel.store.project import Project
+
+    project = tmp_path / "project"
+    assert main(["project", "create", str(drive), "--out", str(project)]) == 0
+    interrupted([project, "--track"], detections, 6)
+    with Project.open(project) as p:
+        doc = p.document
+        interrupted_step = doc.undo_text()
+        chosen = doc.annotations(2)[0]
+        doc.apply(accept_prelabels(doc, [chosen.uid]))
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--quiet", "--track"]) == 0
+    assert "resumed: 6 of" in capsys.readouterr().err
+    with Project.open(project, read_only=True) as p:
+        doc = p.document
+        assert doc.get(chosen.uid).source == "human" and doc.get(chosen.uid).box == chosen.box
+        assert [c.description for c in doc.done_commands(interrupted_step)] == [interrupted_step]
+
+
 def test_a_project_run_undone_since_its_interruption_is_not_resumed(drive, tmp_path, capsys, detections):
     from fusionlabel.store.project import Project
 
