@@ -244,21 +244,25 @@ def exported(folder):
             if p.is_file() and p.name != "fusionlabel_export.json"}
 
 
-def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(drive, tmp_path, capsys, detections):
+@pytest.mark.parametrize("stops", [(6,), (3, 3)])
+def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(stops, drive, tmp_path, capsys,
+                                                                             detections):
     """The interrupted run's command (its untracked batches) is taken back before the tracks are
     stored, as the resumed run's own is, and the track ids it took are given back: the project then
     holds the pre-labels of an uninterrupted run, the same track ids, scores and order, in one
-    undo step. Before, the tracked boxes replaced the interrupted run's untracked ones and took
-    their track ids, those found exactly again kept their places, and two steps were in effect."""
+    undo step; also after two interruptions (``stops``: frames detected before each). Before, the
+    tracked boxes replaced the interrupted run's untracked ones and took their track ids, those
+    found exactly again kept their places, and two steps were in effect."""
     opts = ["--track"]
     reference, project = tmp_path / "reference", tmp_path / "project"
     for p in (reference, project):
         assert main(["project", "create", str(drive), "--out", str(p)]) == 0
     assert main(["prelabel", str(reference), "--quiet", *opts]) == 0
-    interrupted([project, *opts], detections, 6)
+    for after in stops:
+        interrupted([project, *opts], detections, after)
     capsys.readouterr()
     assert main(["prelabel", str(project), "--quiet", *opts]) == 0
-    assert f"resumed: 6 of {FRAMES} frames" in capsys.readouterr().err
+    assert f"resumed: {sum(stops)} of {FRAMES} frames" in capsys.readouterr().err
     boxes, steps = stored_prelabels(project)
     assert len(boxes) > FRAMES and len({b[2] for b in boxes}) > 1
     assert (boxes, steps) == stored_prelabels(reference) and len(steps) == 1

@@ -314,7 +314,7 @@ class _RunRecord:
         self.project, self.identity, self.selected = project, identity, selected
         before = last if taken.frames and isinstance(last, dict) else {}
         continues = before.get("continues") if isinstance(before.get("continues"), list) else []
-        self.continues = [*continues, before["command"]] if isinstance(before.get("command"), str) else []
+        self.continues = [*continues, *([before["command"]] if isinstance(before.get("command"), str) else [])]
         self.next_track = before.get("next_track") if before else project.document.state.next_track
         self.detections = {}
         if identity["track"]:
