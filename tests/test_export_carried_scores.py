@@ -87,6 +87,24 @@ def edit(project: Project) -> dict[str, str]:
     return {**{r: a.track_id for r, a in pre.items()}, "D": d.label.track_id}
 
 
+def fresh_and_old(drive_path, tmp_path, monkeypatch) -> dict[str, str]:
+    """Make ``tmp_path/fresh`` with today's commands and ``tmp_path/old`` with the commands as they
+    were (:func:`old_commands`), both by :func:`edit`; returns its roles (the same in both)."""
+    fresh = Project.create(tmp_path / "fresh", drive_path, progress=False)
+    try:
+        roles = edit(fresh)
+    finally:
+        fresh.close()
+    with monkeypatch.context() as m:
+        old_commands(m)
+        old = Project.create(tmp_path / "old", drive_path, progress=False)
+        try:
+            assert edit(old) == roles
+        finally:
+            old.close()
+    return roles
+
+
 def export(project_folder, fmt: str, out) -> None:
     assert main(["export", str(project_folder), "--format", fmt, "--out", str(out), "--labels-only",
                  "--include-prelabels", "--quiet"]) == 0
@@ -115,18 +133,7 @@ def test_an_old_projects_carried_boxes_export_no_score(drive_path, tmp_path, mon
     """Before, the old project's copies, propagated and interpolated boxes exported the score of
     the pre-label they came from (KITTI's 16th field of P's copy, OpenLABEL's score and
     prelabel_score); now its exports are the fresh project's, byte for byte."""
-    fresh = Project.create(tmp_path / "fresh", drive_path, progress=False)
-    try:
-        roles = edit(fresh)
-    finally:
-        fresh.close()
-    with monkeypatch.context() as m:
-        old_commands(m)
-        old = Project.create(tmp_path / "old", drive_path, progress=False)
-        try:
-            assert edit(old) == roles
-        finally:
-            old.close()
+    roles = fresh_and_old(drive_path, tmp_path, monkeypatch)
     with Project.open(tmp_path / "old", read_only=True) as old:     # what such a project holds
         stored = {r: old.document.find_track(t, 1).label for r, t in roles.items() if r != "D"}
     assert stored["P"].score == SCORES["P"] and stored["P"].source == "model"

@@ -117,6 +117,33 @@ def test_a_resumed_tracked_run_writes_the_bytes_of_an_uninterrupted_one(fmt, dri
     assert len(kept) == 2 * FRAMES and kept == written(reference)
 
 
+@pytest.mark.parametrize("track", [False, True])
+def test_label_files_created_counts_the_frames_of_the_summary_from_the_start_of_the_run(track, drive, tmp_path,
+                                                                                       capsys, detections):
+    """``files_created`` (the manifest's summary, ``label_files_created`` of --json) counts the label
+    files of the frames the summary counts that did not exist before the run, an interrupted run it
+    resumes included. An untracked resumed run counts the frames it detected; a tracked one writes
+    every frame again, so it counts as an uninterrupted run does (before: only the files this
+    invocation made, 3 of 9)."""
+    opts = ["--track"] if track else []
+    reference, out = tmp_path / "reference", tmp_path / "out"
+    for folder in (reference, out):      # frame 0's label file is there before the run
+        assert main(["prelabel", str(drive), "--out", str(folder), "--frames", "0", "--quiet", *opts]) == 0
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(reference), "--quiet", "--json", *opts]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    interrupted([drive, "--out", out, *opts], detections, 6)
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet", "--json", *opts]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["resumed_frames"] == 6 and whole["frames"] == FRAMES
+    assert resumed["frames"] == (FRAMES if track else FRAMES - 6)
+    # independent count: the frames counted, less frame 0, whose file was there before either run
+    assert whole["label_files_created"] == FRAMES - 1
+    assert resumed["label_files_created"] == (FRAMES - 1 if track else FRAMES - 6)
+    for folder, said in ((reference, whole), (out, resumed)):
+        assert json.loads((folder / MANIFEST).read_text())["summary"]["files_created"] == said["label_files_created"]
+
+
 def test_other_settings_or_files_detect_every_frame_again(drive, tmp_path, capsys, detections):
     seen, _ = detections
     out = tmp_path / "out"
@@ -196,6 +223,78 @@ def test_an_interrupted_project_run_resumes_where_it_stopped(track, drive, tmp_p
 
     with Project.open(project) as p:
         assert p.get_setting("prelabel_run")["complete"] is True and p.get_setting("prelabel_detections") is None
+
+
+def stored_prelabels(project):
+    """Every pre-label as stored, in the project's order (frame, then the order boxes were made):
+    track id, class, box, score and attributes; and the descriptions of the commands in effect."""
+    con = sqlite3.connect(f"file:{project / 'project.sqlite'}?mode=ro", uri=True)
+    try:
+        boxes = con.execute("SELECT frame, seq, track_id, class, cx, cy, cz, length, width, height, yaw, score, "
+                            "attributes FROM annotations WHERE source='model' ORDER BY frame, seq").fetchall()
+        steps = [d for (d,) in con.execute("SELECT description FROM commands WHERE state='done' ORDER BY id")]
+        return boxes, steps
+    finally:
+        con.close()
+
+
+def exported(folder):
+    """The bytes of every file of an export but its manifest (which names the project and the time)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and p.name != "fusionlabel_export.json"}
+
+
+@pytest.mark.parametrize("stops", [(6,), (3, 3)])
+def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(stops, drive, tmp_path, capsys,
+                                                                             detections):
+    """The interrupted run's command (its untracked batches) is taken back before the tracks are
+    stored, as the resumed run's own is, and the track ids it took are given back: the project then
+    holds the pre-labels of an uninterrupted run, the same track ids, scores and order, in one
+    undo step; also after two interruptions (``stops``: frames detected before each). Before, the
+    tracked boxes replaced the interrupted run's untracked ones and took their track ids, those
+    found exactly again kept their places, and two steps were in effect."""
+    opts = ["--track"]
+    reference, project = tmp_path / "reference", tmp_path / "project"
+    for p in (reference, project):
+        assert main(["project", "create", str(drive), "--out", str(p)]) == 0
+    assert main(["prelabel", str(reference), "--quiet", *opts]) == 0
+    for after in stops:
+        interrupted([project, *opts], detections, after)
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--quiet", *opts]) == 0
+    assert f"resumed: {sum(stops)} of {FRAMES} frames" in capsys.readouterr().err
+    boxes, steps = stored_prelabels(project)
+    assert len(boxes) > FRAMES and len({b[2] for b in boxes}) > 1
+    assert (boxes, steps) == stored_prelabels(reference) and len(steps) == 1
+    for fmt in ("kitti-tracking", "openlabel"):
+        for p in (reference, project):
+            assert main(["export", str(p), "--format", fmt, "--out", str(tmp_path / f"{p.name}-{fmt}"),
+                         "--labels-only", "--include-prelabels", "--quiet"]) == 0
+        assert exported(tmp_path / f"project-{fmt}") == exported(tmp_path / f"reference-{fmt}")
+
+
+def test_an_interrupted_project_run_edited_since_is_not_taken_back(drive, tmp_path, capsys, detections):
+    """A pre-label of the interrupted tracked run accepted before the run is resumed: the
+    interrupted run's command stays (undoing it would take the accepted box with it); its other
+    untouched pre-labels are replaced by the tracked ones, and the accepted box stays."""
+    from fusionlabel.model.edit_actions import accept_prelabels
+    from fusionlabel.store.project import Project
+
+    project = tmp_path / "project"
+    assert main(["project", "create", str(drive), "--out", str(project)]) == 0
+    interrupted([project, "--track"], detections, 6)
+    with Project.open(project) as p:
+        doc = p.document
+        interrupted_step = doc.undo_text()
+        chosen = doc.annotations(2)[0]
+        doc.apply(accept_prelabels(doc, [chosen.uid]))
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--quiet", "--track"]) == 0
+    assert "resumed: 6 of" in capsys.readouterr().err
+    with Project.open(project, read_only=True) as p:
+        doc = p.document
+        assert doc.get(chosen.uid).source == "human" and doc.get(chosen.uid).box == chosen.box
+        assert [c.description for c in doc.done_commands(interrupted_step)] == [interrupted_step]
 
 
 def test_a_project_run_undone_since_its_interruption_is_not_resumed(drive, tmp_path, capsys, detections):

@@ -28,7 +28,7 @@ from ..export.run_files import LOCK_NAME
 from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
-from .prelabel_manifest import DETECTIONS_DIR, RECORD_DIR, FolderManifest, read_manifest
+from .prelabel_manifest import DETECTIONS_DIR, RECORD_DIR, FolderManifest, created_before, read_manifest
 from .prelabel_resume import Resumption, load_detections, plan_resumption, run_identity, save_detections
 from .tracker import TrackerConfig
 
@@ -420,14 +420,14 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
             fid = drive.frames[i].frame_id
             return (out / f"{fid}{ext}").is_file() and _record_path(out, fid).is_file()
 
-        kept = out / DETECTIONS_DIR
-        taken = plan_resumption(read_manifest(out), identity, drive, selected, str(out), finished,
+        kept, last = out / DETECTIONS_DIR, read_manifest(out)
+        taken = plan_resumption(last, identity, drive, selected, str(out), finished,
                                 (lambda i: load_detections(kept, drive.frames[i].frame_id)) if track else None, resume)
         if taken.note and note is not None:
             note(taken.note)
         try:
             return _prelabel(drive, detector, out, fmt, track, min_score, selected, tracker, progress, skipped, report,
-                             identity, taken)
+                             identity, taken, created_before(last, drive, taken.frames))
         except BaseException:
             if fresh and not report.frames_stored:
                 _remove_records(out)
@@ -488,7 +488,11 @@ def _note_kept(manifest: FolderManifest, frames: list[int], report: PrelabelRepo
 
 def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool, min_score: float,
               selected: list[int], tracker: TrackerConfig | None, progress: bool, skipped: list | None,
-              report: PrelabelReport, identity: dict, taken: Resumption) -> PrelabelReport:
+              report: PrelabelReport, identity: dict, taken: Resumption, created: list[int]) -> PrelabelReport:
+    """The run of :func:`prelabel`; ``created``: the frames ``taken`` over whose label file the
+    interrupted run created. ``report.files_created`` counts the label files of the frames the
+    report counts (``frames``) that did not exist before the run, an interrupted run it resumes
+    included: a tracked run writes every frame again, so its resumption counts those too."""
     check = None
     if fmt == "kitti":   # KITTI boxes need a camera frame: find out before the detector runs over the drive
         from .predictions import T_rect_lidar
@@ -496,6 +500,8 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
         def check(i):
             return T_rect_lidar(drive, i)
     manifest = FolderManifest(out, drive, identity, selected, skipped)
+    manifest.created = list(created)
+    ext = ".json" if fmt == "native" else ".txt"
     invalid_before = getattr(detector, "invalid_boxes", 0)
     t0 = time.perf_counter()
     batches = PrelabelReport() if track else report     # a tracked run reports its final write
@@ -508,6 +514,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
     report.resumed = report.frames_stored = len(resumed)    # kept, even if this run stops at once
     begun = False
     stored: list[int] = []      # the frames of the batch being written whose files are on disk
+    new: list[int] = []         # the frames of that batch without a label file before it
     # the ids of the frames this run leaves alone, read before the detector runs (a damaged file
     # stops the run now, not after it)
     elsewhere = folder_track_ids(out, drive, fmt, _other_frames(drive, selected)) if track else set()
@@ -522,7 +529,9 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
             if track:
                 save_detections(out / DETECTIONS_DIR, drive, batch_frames, dets)
                 _set_aside(out, drive, batch_frames, fmt, before)
+            new = [i for i in batch_frames if not (out / f"{drive.frames[i].frame_id}{ext}").exists()]
             write_prelabels(out, drive, batch_frames, dets, fmt, batches, on_disk=stored)
+            manifest.created += new
             done, found, below = done + batch_frames, found + dets, below + n
             stored.clear()
             report.frames_stored = len(done)
@@ -530,6 +539,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
     except BaseException:
         shutil.rmtree(out / RECORD_DIR / ".before", ignore_errors=True)   # a stopped run keeps its untracked frames
         if stored:      # stopped inside a batch (a full disk): its frames written so far are kept too
+            manifest.created += [i for i in new if i in stored]
             _note_kept(manifest, done + stored, report)
         raise
     if track and done:
@@ -544,6 +554,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
                     write_prelabels(out, drive, sorted(resumed), [[] for _ in resumed], fmt, PrelabelReport(),
                                     elsewhere)
                 write_prelabels(out, drive, done, tracked, fmt, report, elsewhere, on_disk=stored)
+                report.files_created += len(created)     # the interrupted run's, rewritten now
             except BaseException:   # the frames not rewritten yet are as they were before the run
                 _note_kept(manifest, stored, report)
                 raise

@@ -7,6 +7,9 @@ batch of frames (the frames written so far), then once more with ``"complete": t
 run's summary. So a run that was interrupted or killed leaves a folder whose manifest says so and
 lists the frames it finished, with the run's ``identity`` (:func:`~.prelabel_resume.run_identity`):
 the next run with the same identity skips those frames (:func:`~.prelabel_resume.plan_resumption`).
+It also lists the frames whose label file the run created (``created_files``, those of the
+interrupted runs it resumed included), so that the run resuming it counts them as an uninterrupted
+run would (:func:`created_before`).
 A tracked run also keeps each frame's raw detections (:data:`DETECTIONS_DIR`) until it finishes.
 """
 
@@ -50,6 +53,7 @@ class FolderManifest:
 
     def __init__(self, out: Path, drive, identity: dict, frames: list[int], skipped: list | None):
         self.out, self.drive, self.skipped = Path(out), drive, skipped
+        self.created: list[int] = []     # frames whose label file the run created (resumed runs' too)
         self.head = {"fusionlabel_prelabel": VERSION, "complete": False, "format": identity["format"],
                      "drive": drive.name, "source": str(drive.root), "detector": identity["detector"],
                      "track": identity["track"], "min_score": identity["min_score"], "frames_selected": len(frames),
@@ -59,7 +63,16 @@ class FolderManifest:
         """Record the frames written so far; with the run's ``report``, as finished."""
         doc = dict(self.head, complete=report is not None,
                    frames=[self.drive.frames[i].frame_id for i in written],
+                   created_files=[self.drive.frames[i].frame_id for i in self.created],
                    skipped_frames=[{"frame": self.drive.frames[i].frame_id, "error": e} for i, e in self.skipped or ()])
         if report is not None:
             doc["summary"] = {k: v for k, v in asdict(report).items() if k not in ("frames_stored", "seconds_per_frame")}
         write_atomic(self.out / MANIFEST, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+
+
+def created_before(last: dict[str, Any] | None, drive, frames: list[int]) -> list[int]:
+    """Those of ``frames`` (taken over from the interrupted run whose manifest is ``last``) whose
+    label file that run created: none when it recorded none (an older fusionlabel)."""
+    listed = last.get("created_files") if isinstance(last, dict) else None
+    ids = {fid for fid in listed if isinstance(fid, str)} if isinstance(listed, list) else set()
+    return [i for i in frames if drive.frames[i].frame_id in ids]

@@ -303,10 +303,19 @@ class _RunRecord:
     """The record a CLI run keeps in the project's settings (:data:`RUN_SETTING`), as an output
     folder's manifest: its identity, the frames it finished, the description of its command and
     whether it finished; a tracked run also keeps its raw detections (:data:`DETECTIONS_SETTING`)
-    until it finishes. So the next run with the same identity resumes an interrupted one."""
+    until it finishes. So the next run with the same identity resumes an interrupted one.
 
-    def __init__(self, project, identity: dict, selected: list[int], taken: Resumption):
+    A run that resumes ``last`` (the interrupted run's record) also keeps the descriptions of the
+    commands of the interrupted runs it finishes (``continues``, oldest first) and the track-id
+    counter before the first of them (``next_track``), so that a tracked run can take their
+    untracked batches back as it does its own (:meth:`take_back_interrupted`)."""
+
+    def __init__(self, project, identity: dict, selected: list[int], taken: Resumption, last: dict | None = None):
         self.project, self.identity, self.selected = project, identity, selected
+        before = last if taken.frames and isinstance(last, dict) else {}
+        continues = before.get("continues") if isinstance(before.get("continues"), list) else []
+        self.continues = [*continues, *([before["command"]] if isinstance(before.get("command"), str) else [])]
+        self.next_track = before.get("next_track") if before else project.document.state.next_track
         self.detections = {}
         if identity["track"]:
             self.detections = {project.drive.frames[i].frame_id: [label_to_dict(d) for d in dets]
@@ -322,9 +331,23 @@ class _RunRecord:
         self.project.set_setting(RUN_SETTING, {
             "fusionlabel_prelabel": 1, "complete": complete, "identity": self.identity,
             "frames": [frames[i].frame_id for i in done], "frames_selected": len(self.selected),
-            "command": run.command.description if run.command is not None else None})
+            "command": run.command.description if run.command is not None else None,
+            "continues": self.continues, "next_track": self.next_track})
         if complete:
             self.project.set_setting(DETECTIONS_SETTING, None)
+
+    def take_back_interrupted(self) -> None:
+        """Undo the commands of the interrupted runs this run finishes (newest first) while each is
+        the last step in effect (nothing done since), giving back the track ids they took: their
+        untracked batches go as this run's own do before its tracked pre-labels are stored, so
+        those are stored as by an uninterrupted run (the same boxes, track ids and order). One
+        with an edit after it stays, and its untouched pre-labels are replaced as any are."""
+        doc = self.project.document
+        counter = self.next_track if isinstance(self.next_track, int) else None
+        for description in reversed(self.continues):
+            if doc.undo_text() != description:
+                return
+            doc.undo(next_track=counter)
 
 
 def _resumption(project, identity: dict, selected: list[int], resume: bool) -> Resumption:
@@ -371,7 +394,8 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     taken = _resumption(project, identity, selected, resume) if identity is not None else Resumption()
     if taken.note and note is not None:
         note(taken.note)
-    record = _RunRecord(project, identity, selected, taken) if identity is not None else None
+    record = (_RunRecord(project, identity, selected, taken, project.get_setting(RUN_SETTING))
+              if identity is not None else None)
     run = _FoldedRun(project, detector.name)
     invalid_before = getattr(detector, "invalid_boxes", 0)
     t0 = time.perf_counter()
@@ -392,6 +416,8 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
         tracked = track_drive(drive, done, found, tracker)
         with signals_deferred():
             run.undo()
+            if record is not None:
+                record.take_back_interrupted()
             write_to_project(project, done, tracked, f"{frames_text(drive, done)} ({detector.name})", report)
     if record is not None:
         record.save(done, run, complete=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..model.annotation import CuboidLabel
 from ..model.drive import Drive
@@ -16,7 +17,10 @@ REVIEWED = ("done", "reviewed")     # frame statuses that say "every object here
 @dataclass
 class ProjectLabels:
     """``drive``: the project's drive (on its scene); ``labels[i]``: every current cuboid of frame i
-    (pre-labels with their scores, human and imported cuboids); ``statuses[i]``: frame i's status;
+    (pre-labels with their scores, human and imported cuboids) as the project's command log tells
+    them, as an export reads them (:func:`~fusionlabel.assist.logged_labels.logged_labels`: a box
+    C, V or I carried holds no detection score, though an old project stores its source's);
+    ``statuses[i]``: frame i's status;
     ``absent[i]``: the tracks whose object is marked absent in frame i (frames with marks only);
     ``waivers``: the findings of `fusionlabel check` waived in the project."""
 
@@ -35,13 +39,15 @@ class ProjectLabels:
 
 
 def read_project(folder: str | Path, scene: str | None = None, stored_ids: bool = False) -> ProjectLabels:
-    """The drive and current cuboids of the project in ``folder``, opened read-only
-    (:meth:`~fusionlabel.store.project.Project.open`); ``scene``, when given, must be its scene; ``stored_ids``: as :func:`document_labels`."""
+    """The drive and current cuboids of the project in ``folder`` (as :class:`ProjectLabels` tells),
+    opened read-only (:meth:`~fusionlabel.store.project.Project.open`); ``scene``, when given, must
+    be its scene; ``stored_ids``: as :func:`document_labels`."""
+    from ..assist.logged_labels import logged_labels
     from ..store.project import Project
 
     with Project.open(folder, read_only=True, scene=scene) as project:
         doc = project.document
-        labels, absent = document_labels(doc, len(project.drive), stored_ids)
+        labels, absent = document_labels(doc, len(project.drive), stored_ids, logged_labels(doc))
         return ProjectLabels(Path(folder), project.drive, labels, doc.frame_statuses(), absent,
                              project.store.waivers())
 
@@ -68,14 +74,23 @@ def stored_labels(folder: str | Path, n_frames: int, stored_ids: bool = False) -
     return {i: v for i, v in enumerate(labels) if v}, absent
 
 
-def document_labels(doc, n_frames: int, stored_ids: bool = False) -> tuple[list[list[CuboidLabel]], dict[int, set[str]]]:
+def document_labels(doc, n_frames: int, stored_ids: bool = False,
+                    labels_for: Callable[[int], list[CuboidLabel]] | None = None
+                    ) -> tuple[list[list[CuboidLabel]], dict[int, set[str]]]:
     """A document's current cuboids of each of its ``n_frames`` frames, and by frame index the
     tracks marked absent there (frames with marks only): what the label checks read. With
     ``stored_ids`` each cuboid carries its stored uid as :data:`~.box_checks.STORED_ID`, so that a finding names it by that
-    rather than by its place in the frame's list (which any edit may change)."""
+    rather than by its place in the frame's list (which any edit may change). ``labels_for(i)``,
+    when given, gives frame i's cuboids in the document's order (default: as stored)."""
     from .box_checks import STORED_ID
 
-    labels = [[a.label.with_(attributes={**a.label.attributes, STORED_ID: a.uid}) if stored_ids else a.label
-               for a in doc.annotations(i)] for i in range(n_frames)]
+    def frame_labels(i: int) -> list[CuboidLabel]:
+        anns = doc.annotations(i)
+        labels = [a.label for a in anns] if labels_for is None else labels_for(i)
+        if not stored_ids:
+            return labels
+        return [lab.with_(attributes={**lab.attributes, STORED_ID: a.uid}) for a, lab in zip(anns, labels, strict=True)]
+
+    labels = [frame_labels(i) for i in range(n_frames)]
     absent = {i: set(tracks) for i in range(n_frames) if (tracks := doc.tracks_absent_in(i))}
     return labels, absent

@@ -6,8 +6,8 @@ one sequence of a KITTI tracking folder of labels only (:mod:`~fusionlabel.io.ki
 no sweeps, so no point counts and ``--min-points`` does not apply).
 Predictions are a folder of per-frame files (``<frame_id>.txt`` KITTI, score in column 16;
 ``<frame_id>.json`` native labels; one format per folder, a folder holding both is refused), a
-fusionlabel KITTI export (its ``label_2/``, :mod:`.export_labels`), a project (its current cuboids,
-:mod:`.project_labels`) or one nuScenes detection-results JSON. Boxes are compared in
+fusionlabel KITTI export (its ``label_2/``, :mod:`.export_labels`), a project (its current cuboids
+as its export reads them, :mod:`.project_labels`) or one nuScenes detection-results JSON. Boxes are compared in
 each frame's LiDAR frame; point counts come from the drive's sweeps. A drive whose
 labels carry track IDs gets don't-care boxes where a track is missing between two labelled frames
 (interpolated in the world frame; SUSTech-style drives without ego poses in the LiDAR frame), as the
@@ -119,7 +119,8 @@ def _predictions(path: Path, drive: Drive, frames: list[int], project=None) -> d
 
 def _project_predictions(folder: Path, drive: Drive, project=None) -> dict[int, list[CuboidLabel]]:
     """Every current cuboid of the project in ``folder`` (``project``: it, read already; pre-labels
-    with their scores, human and imported ones counting as score 1) by frame index of ``drive``,
+    with their scores, human and imported ones and those C, V or I carried counting as score 1) by
+    frame index of ``drive``,
     matched by frame ID; every frame of the project is predicted (a frame without cuboids has no
     detections)."""
     from .project_labels import read_project

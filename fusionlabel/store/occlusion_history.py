@@ -6,8 +6,8 @@ Projects whose drive labels were imported before imports carried the source's oc
 log is: the attribute panel sets occlusion with a ``SetAttributes`` (alone, or in a batch for
 several boxes or a whole track), which a label import never holds. :func:`occlusion_as_logged`
 reads the occlusion of every imported cuboid that no command in effect (:func:`occlusion_set_uids`)
-set as its source gives it (unknown when the source gives none), so an exporter
-(:func:`fusionlabel.export.source.project_labels`) sees the annotator's value or the source's,
+set as its source gives it (unknown when the source gives none), so an exporter or
+``eval`` (:func:`fusionlabel.assist.logged_labels.logged_labels`) sees the annotator's value or the source's,
 never a default that no one chose.
 """
 
