@@ -158,3 +158,54 @@ def test_two_colliding_camera_labels_are_apart_and_the_moved_one_leads_to_its_bo
     check_labels(view, [left, right], np.array(s.ontology.get("pedestrian").color))
     assert gap_to(box_top(view, left), view.label_rects[left.uid]) <= 2 * GAP + 1.0
     assert right.uid in view.leader_lines
+
+
+# ---------------------------------------------------------------- no label over the selected cuboid
+def add_boxes(session, boxes) -> list:
+    """Cuboids of (class, centre) with their class's default size, made in one step."""
+    made = [CuboidLabel(Cuboid(c, session.ontology.get(cls).default_size), cls) for cls, c in boxes]
+    session.apply(Batch(tuple(CreateCuboid(session.frame, lab) for lab in made), "test boxes"))
+    return session.annotations()[-len(made):]
+
+
+def camera_extent(view, ann) -> tuple:
+    """The cuboid's outline's bounding rectangle on screen, computed here from its corners through
+    the camera's lens model and the view's zoom."""
+    cam = view.cam
+    corners = ann.box.corners() @ cam.T_cam_lidar[:3, :3].T + cam.T_cam_lidar[:3, 3]
+    uv = np.concatenate(cuboid_wireframe_pixels(corners, cam.camera, edges=EDGES))
+    lo, hi = view.image_to_screen(uv.min(axis=0)), view.image_to_screen(uv.max(axis=0))
+    return (lo.x(), lo.y(), hi.x() - lo.x(), hi.y() - lo.y())
+
+
+def shrunk(rect, by: float = 1.0) -> tuple:
+    """``rect`` a pixel smaller on each side (rounding of the outline's ends)."""
+    x, y, w, h = rect
+    return (x + by, y + by, w - 2 * by, h - 2 * by)
+
+
+def test_no_other_label_hides_the_selected_cuboid_in_a_camera(qtbot, bare_window):
+    """A truck 12 m ahead, selected, with a crowd of pedestrians behind and beside it: their labels'
+    usual places are on the truck. In the front camera none of the other labels overlaps the
+    truck's outline; the truck keeps its own label (before, "pedestrian" chips were put on the
+    truck as soon as the spots around were taken, as on the nuScenes keyframe)."""
+    w = bare_window
+    s = w.session
+    view = w.cameras.views["cam_front"]
+    truck = add_boxes(s, [("truck", (12.0, 0.0, -0.2))])[0]
+    peds = add_boxes(s, [("pedestrian", (16.0 + 0.7 * (i % 3), -2.0 + 0.5 * i, -1.0)) for i in range(9)])
+    s.select((truck.uid,))
+    view.grab()
+    extent = camera_extent(view, truck)
+    assert truck.uid in view.label_rects
+    others = {a.uid: view.label_rects[a.uid] for a in peds if a.uid in view.label_rects}
+    assert others, "no pedestrian labelled at all"
+    on_truck = [r for r in others.values() if overlaps(r, shrunk(extent))]
+    assert not on_truck, (extent, on_truck)
+    # Those whose box lies in the truck's outline lead out from under it with a line.
+    assert any(uid in view.leader_lines for uid in others)
+    # Another selection: the truck's cover is lifted, the pedestrian's is kept clear instead.
+    s.select((peds[4].uid,))
+    view.grab()
+    ped_extent = camera_extent(view, peds[4])
+    assert all(not overlaps(r, shrunk(ped_extent, 0.5)) for uid, r in view.label_rects.items() if uid != peds[4].uid)

@@ -442,7 +442,8 @@ def test_bev_labels_of_a_row_of_pedestrians_are_nudged_with_a_leader_line(qtbot,
     frame (as in its row there): every one is labelled (beside its box, else a few lines away), no
     label hides another, and each label moved away from its box has a thin line in the box's colour
     from the box to the label. (Before, "57 pedestrian" of sample_data's row was left out.) The
-    selected pedestrian keeps its label beside its box."""
+    selected pedestrian keeps its label near its box: beside it, or a line away where its rotate
+    knob takes the place beside it (at this zoom the knob is right above a pedestrian's box)."""
     w = bare_window
     bev, s = w.bev, w.session
     bev.center, bev.scale = np.array([20.0, 0.0]), 7.0
@@ -470,8 +471,13 @@ def test_bev_labels_of_a_row_of_pedestrians_are_nudged_with_a_leader_line(qtbot,
     middle = anns[4]
     s.select((middle.uid,))
     bev.grab()
-    assert middle.uid in bev.label_rects and middle.uid not in bev.leader_lines
-    assert len(bev.label_rects) == 9
+    assert middle.uid in bev.label_rects and len(bev.label_rects) == 9
+    x, y, rw, rh = bev.label_rects[middle.uid]
+    poly = bev.to_screen(middle.box.bev_polygon())
+    lo, hi = poly.min(axis=0), poly.max(axis=0)
+    gap = max(lo[0] - (x + rw), x - hi[0], lo[1] - (y + rh), y - hi[1])   # label to box, pixels
+    assert gap <= 2 * GAP + rh, (gap, bev.label_rects[middle.uid])
+    assert not any(overlaps(bev.label_rects[middle.uid], k) for k in bev.knob_rects)
 
 
 def camera_bounds(view):
@@ -737,3 +743,84 @@ def test_the_developers_module_list_names_every_app_module():
     folder = os.path.join(os.path.dirname(__file__), "..", "fusionlabel", "app")
     modules = sorted(n for n in os.listdir(folder) if n.endswith(".py") and n != "__init__.py")
     assert [m for m in modules if m not in listing] == []
+
+
+# ---------------------------------------------------------------- what box labels and ring distances keep off
+from fusionlabel.app.box_edit import bev_handle_points  # noqa: E402
+
+
+def bev_extent(bev, ann) -> tuple:
+    """The cuboid's footprint's bounding rectangle in the bird's-eye view."""
+    q = bev.to_screen(ann.box.bev_polygon())
+    lo, hi = q.min(axis=0), q.max(axis=0)
+    return (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+
+
+def shrunk_rect(rect, by: float = 1.0) -> tuple:
+    """``rect`` ``by`` pixels smaller on each side (rounding of the outline's ends)."""
+    x, y, w, h = rect
+    return (x + by, y + by, w - 2 * by, h - 2 * by)
+
+
+def test_no_other_label_hides_the_selected_cuboid_in_the_birds_eye_view(qtbot, bare_window):
+    """A truck selected with two columns of pedestrians beside it on its left: the labels placed
+    above-right of the pedestrians would lie on the truck; none of them does."""
+    w = bare_window
+    s = w.session
+    bev = w.bev
+    truck = add_boxes(s, [(12.0, 0.0, -0.2)], cls="truck")[0]
+    peds = add_boxes(s, [(8.0 + 0.9 * i, 2.3 + 1.0 * (i % 2), -1.0) for i in range(10)])
+    s.select((truck.uid,))
+    bev.center, bev.scale = np.array([12.0, 0.0]), 10.0
+    bev.grab()
+    extent = bev_extent(bev, truck)
+    assert truck.uid in bev.label_rects
+    others = [bev.label_rects[a.uid] for a in peds if a.uid in bev.label_rects]
+    assert len(others) >= 3
+    assert all(not overlaps(r, shrunk_rect(extent)) for r in others), (extent, others)
+
+
+def test_the_selected_boxs_label_keeps_off_its_rotate_knob(qtbot, bare_window):
+    """A truck heading up the view, selected: its label's usual place (above-right of the
+    footprint's top corner) is where the rotate knob sits in front of it; the label goes elsewhere,
+    and no other label covers the knob either."""
+    w = bare_window
+    s = w.session
+    bev = w.bev
+    truck = add_boxes(s, [(12.0, 0.0, -0.2)], cls="truck")[0]
+    s.select((truck.uid,))
+    bev.center, bev.scale = np.array([12.0, 0.0]), 4.0
+    bev.grab()
+    knob = bev.to_screen(bev_handle_points(truck.box)["rotate"])[0]   # where the knob is, computed here
+    r = 6.0
+    knob_rect = (float(knob[0]) - r, float(knob[1]) - r, 2 * r, 2 * r)
+    assert not overlaps(bev.label_rects[truck.uid], knob_rect), (bev.label_rects[truck.uid], knob_rect)
+    # a neighbour whose label would sit on the knob too
+    ped = add_boxes(s, [(truck.box.center[0] + 6.3, 1.4, -1.0)])[0]
+    s.select((truck.uid,))
+    bev.grab()
+    assert truck.uid in bev.label_rects and ped.uid in bev.label_rects
+    for uid, rect in bev.label_rects.items():
+        assert not overlaps(rect, knob_rect), (uid, rect, knob_rect)
+    assert len(bev.knob_rects) == 1 and overlaps(bev.knob_rects[0], knob_rect)   # what the view keeps clear
+
+
+def test_ring_distances_keep_off_the_cuboids(qtbot, bare_window):
+    """A box right where the 10 m ring's distance is written (its label out of the way: labels
+    off): the distance moves along its ring, off the box; before, it was written over the box
+    (KITTI 000001: "70 m" over a truck)."""
+    w = bare_window
+    bev = w.bev
+    bev.center, bev.scale = np.array([0.0, 0.0]), 12.0
+    bev.grab()
+    x, y, cw, ch = bev.ring_captions[10.0]
+    spot = bev.to_world(QPointF(x + cw / 2, y + ch / 2))
+    ann = add_boxes(w.session, [(*spot, -1.0)], cls="car")[0]
+    for labels in (False, True):
+        w.session.set_layer("box_labels", labels)
+        bev.grab()
+        extent = bev_extent(bev, ann)
+        assert overlaps(extent, (x, y, cw, ch))        # the box is where the distance used to be
+        moved = bev.ring_captions.get(10.0)
+        assert moved is not None and moved != (x, y, cw, ch)
+        assert all(not overlaps(rect, extent) for rect in bev.ring_captions.values()), (extent, bev.ring_captions)

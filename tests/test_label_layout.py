@@ -176,3 +176,23 @@ def test_leader_lines_of_a_crowd_never_cross_each_other_and_mostly_run_clear_of_
     plain_under = sum(1 for p, q in plain_lines for r in plain
                       if crossing(p, q, (r[0], r[1] + r[3] / 2), (r[0] + r[2], r[1] + r[3] / 2)))
     assert under < plain_under, (under, plain_under)
+
+
+def test_no_label_is_placed_over_the_primary_selected_box():
+    """The primary's box (its ``avoid`` extent) is a hard obstacle for every other label: a label
+    whose spots near its anchor all lie on it goes a few lines away (``nudges``) or is left out,
+    never over it; the primary's own label may still sit on its own box when nothing else is free.
+    Without a primary (nothing selected in this view) the labels sit beside their anchors as before."""
+    bounds = (0.0, 0.0, 400.0, 300.0)
+    truck = (100.0, 130.0, 160.0, 50.0)
+    inside = [LabelRequest((120.0 + 25.0 * i, 160.0 + 10.0 * (i % 2)), (60.0, 14.0), avoid=(118.0 + 25.0 * i, 160.0, 4.0, 8.0))
+              for i in range(5)]
+    requests = [LabelRequest((100.0, 130.0), (60.0, 14.0), avoid=truck), *inside]
+    selected = [True] + [False] * 5
+    for nudges in (0, label_layout.LABEL_NUDGES):
+        rects, _ = place_view_labels(requests, selected, 0, bounds, nudges=nudges, leaders=bool(nudges))
+        assert rects[0] is not None
+        assert all(r is None or not overlaps(r, truck) for r in rects[1:]), rects
+    assert sum(1 for r in rects[1:] if r is not None) >= 2   # with nudges, some found a place off the truck
+    free, _ = place_view_labels(requests, [False] * 6, None, bounds)
+    assert sum(1 for r in free[1:] if r is not None and overlaps(r, truck)) >= 3   # where they would go

@@ -91,6 +91,8 @@ class BevView(QWidget):
         self.painted_frame: int | None = None  # the frame the last paint showed (benchmarks)
         self.ring_captions: dict[float, tuple] = {}  # ring radius (m) -> (x, y, w, h) of its drawn distance
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
+        self.knob_rects: list[tuple] = []  # (x, y, w, h) of each rotate knob the last paint drew
+        self.box_rects: list[tuple] = []   # (x, y, w, h) around each cuboid's footprint the last paint drew
         self.leader_lines: dict = {}  # uid (None: a ghost's, a new box's) -> (box end, label end) of its leader line
         self.drawn_labels: list[tuple] = []      # every label it drew (a ghost's, a new box's too)
         self.selection_note: str | None = None  # "30 selected, 9 labelled" when selected labels were left out
@@ -265,6 +267,7 @@ class BevView(QWidget):
         p.drawImage(0, 0, self.raster().image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         rings = self._paint_rings(p)
+        self.knob_rects, self.box_rects = [], []   # filled as the cuboids are drawn
         labels: list[tuple] = []  # (priority, uid, footprint on screen, colour, text)
         anns = self.annotations()
         if anns:
@@ -283,9 +286,9 @@ class BevView(QWidget):
                 labels.append(((0, 0.0), None, poly, color, self.session.current_class))
         hud = self.hud_rect = self._paint_hud(p)
         covered = [hud] + ([self.covered] if self.covered is not None else [])
-        self._paint_labels(p, labels, covered)
+        self._paint_labels(p, labels, [*covered, *self.knob_rects])
         notes = [self.note_rect] if self.note_rect is not None else []
-        self._paint_ring_captions(p, rings, [*covered, *self.drawn_labels, *notes])
+        self._paint_ring_captions(p, rings, [*covered, *self.knob_rects, *self.drawn_labels, *notes, *self.box_rects])
         p.end()
         self.painted_frame = self.frame
 
@@ -293,8 +296,8 @@ class BevView(QWidget):
         """Draw the box labels decluttered (:func:`~fusionlabel.render.label_layout.place_view_labels`): the box being
         drawn's, else the first selected box's always, then the other selected ones', then the
         rest, each where it overlaps no label drawn before it and none of ``obstacles`` (the HUD,
-        the message banner), all inside the view: beside its box, off the other boxes when there
-        is room, else up to :data:`LABEL_NUDGES` lines further away with a thin leader line in the
+        the message banner, the rotate knob) nor the first selected box, all inside the view:
+        beside its box, off the other boxes when there is room, else up to :data:`LABEL_NUDGES` lines further away with a thin leader line in the
         box's colour (as ``fusionlabel render`` does; not with more than :data:`NUDGED_LABELS_MAX`
         labels in view, zoomed far out, so that a paint stays cheap). When selected labels are left
         out (a crowd selected with Ctrl+A, zoomed out), a line at the bottom left says how many are labelled."""
@@ -355,8 +358,8 @@ class BevView(QWidget):
 
     def _paint_ring_captions(self, p: QPainter, radii: list[float], taken: list[tuple]) -> None:
         """Each ring's distance next to where the ring crosses the vertical (else the horizontal)
-        through the ego, inside the view, where it overlaps no box label, no HUD line and not the
-        ego outline (:func:`~fusionlabel.render.label_layout.place_ring_captions`); ``ring_captions`` keeps them."""
+        through the ego, inside the view, where it overlaps none of ``taken`` (box labels, the HUD,
+        the knob, the cuboids' footprints) and not the ego outline (:func:`~fusionlabel.render.label_layout.place_ring_captions`); ``ring_captions`` keeps them."""
         o = self.to_screen(np.zeros((1, 2)))[0]
         fm = QFontMetricsF(p.font())
         p.setPen(QPen(RING_CAPTION))
@@ -392,6 +395,7 @@ class BevView(QWidget):
         lo, hi = poly.min(axis=0), poly.max(axis=0)
         if (hi < 0).any() or lo[0] > self.width() or lo[1] > self.height():
             return []
+        self.box_rects.append((float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])))
         return [((0, 0.0), None, poly, color, ghost_label(ghost))]
 
     def _paint_box(self, p: QPainter, ann, selected: bool) -> list[tuple]:
@@ -451,11 +455,14 @@ class BevView(QWidget):
             for name, q in points.items():
                 if name == "rotate":
                     p.drawEllipse(QPointF(*q), HANDLE_PX + 1, HANDLE_PX + 1)
+                    r = HANDLE_PX + 2.0   # the knob and its pen
+                    self.knob_rects.append((float(q[0]) - r, float(q[1]) - r, 2 * r, 2 * r))
                 else:
                     p.drawRect(QRectF(q[0] - HANDLE_PX, q[1] - HANDLE_PX, 2 * HANDLE_PX, 2 * HANDLE_PX))
         lo, hi = poly.min(axis=0), poly.max(axis=0)
         if (hi < 0).any() or lo[0] > self.width() or lo[1] > self.height():
             return None
+        self.box_rects.append((float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])))
         return poly
 
     def _hud_lines(self) -> list[str]:

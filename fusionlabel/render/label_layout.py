@@ -14,7 +14,9 @@ view, whose anchor is the middle of the box's top face).
 
 :func:`place_view_labels` holds the rule for a selection: only the primary selected cuboid's label
 is forced, the other selected ones come next but give way like any label, so a crowd selected with
-Ctrl+A stays readable and the caller can say how many of its labels were left out.
+Ctrl+A stays readable and the caller can say how many of its labels were left out; and the primary's
+box (its extent on screen) is a hard obstacle for every other label (a request's ``shield``), so no
+label hides the cuboid being edited.
 
 A static picture (``fusionlabel render``) has no zoom to untangle a crowd, so there a label may
 also go a few lines further away (``nudges``), with a leader line to its box (:func:`leader_line`;
@@ -51,6 +53,7 @@ class LabelRequest:
     forced: bool = False
     centred: bool = False
     avoid: Rect | None = None   # the box's own extent on screen: spots over it are tried last
+    shield: Rect | None = None  # kept clear of every label placed after this one (the selected box)
 
 
 def overlaps(a: Rect, b: Rect) -> bool:
@@ -153,11 +156,14 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
     box's extent on screen) come after the others, before those over the label's own box. With
     ``leaders`` (the caller draws a :func:`leader_line` to each label moved away from its box),
     no leader line crosses another or runs under a label placed after it, and a spot whose line
-    would run under a label placed before it comes only after every spot whose line would not."""
+    would run under a label placed before it comes only after every spot whose line would not.
+    A request's ``shield`` (the selected box's extent) is an obstacle for the labels after it, not
+    for their leader lines: one of them may still lead out from under it."""
     cell = max((max(req.size) for req in requests), default=1.0)
     taken = Taken(cell, list(obstacles))
     covered = Taken(cell, list(boxes))
     drawn_lines = Taken(cell)
+    shields = Taken(cell)
     out: list[Rect | None] = []
     for req in requests:
         spots = candidates(req.anchor, req.size, bounds, req.centred, nudges)
@@ -165,11 +171,15 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
         if req.avoid is not None or boxes:   # a label beside its box rather than over it, when there is room
             def rank(r: Rect, own: Rect | None = req.avoid) -> tuple[bool, bool]:
                 return own is not None and overlaps(r, own), covered.hits(r)
+        if shields.wide or shields.cells:
+            spots = [r for r in spots if not shields.hits(r)]
         pick = _free_spot(spots, req.anchor, taken, drawn_lines if leaders else None, rank)
         rect = None if pick is None else pick[0]
-        if rect is None and req.forced:
+        if rect is None and req.forced and spots:
             rect = _forced_spot(spots if rank is None else sorted(spots, key=rank), bounds, obstacles)
         out.append(rect)
+        if req.shield is not None:
+            shields.add(req.shield)
         if rect is not None:
             taken.add(rect)
             if pick is not None and pick[1] is not None:
@@ -222,13 +232,15 @@ def place_view_labels(requests: list[LabelRequest], selected: list[bool], primar
     ``forced`` is ignored), ``selected[i]`` whether request i is of a selected cuboid, ``primary``
     the index of the one whose label is always drawn (the first selected, or None when it is not in
     this view). The primary first, then the other selected, then the rest (each group in the given
-    order), each only where it overlaps no label placed before it and no obstacle. Returns the
+    order), each only where it overlaps no label placed before it, no obstacle and not the primary's
+    box (its ``avoid`` extent: no label hides the selected cuboid; the label moves away from it with
+    a leader line when ``nudges`` allows, else is left out). Returns the
     rectangles in the order of ``requests`` (None: left out) and how many selected labels were left out.
     ``nudges``, ``boxes`` and ``leaders`` as for :func:`place_labels` (the bird's-eye view: labels
     moved a few lines away from a crowd, with a leader line)."""
     order = sorted(range(len(requests)), key=lambda i: (i != primary, not selected[i]))
-    rects = place_labels([replace(requests[i], forced=i == primary) for i in order], bounds, obstacles,
-                         nudges, boxes, leaders)
+    rects = place_labels([replace(requests[i], forced=i == primary, shield=requests[i].avoid if i == primary else None)
+                          for i in order], bounds, obstacles, nudges, boxes, leaders)
     out: list[Rect | None] = [None] * len(requests)
     for i, rect in zip(order, rects):
         out[i] = rect
