@@ -133,3 +133,46 @@ def test_the_message_banner_stays_over_a_narrow_bird_s_eye_view(qtbot, window):
     x, w = window.toast.x(), window.toast.width()
     assert left <= x and x + w <= left + bev.width(), (x, w, left, bev.width())
     assert bev.covered is not None and bev.covered[1] >= bev.hud_rect[3] - 2   # under the caption
+
+
+def _chip_over(background_rgb):
+    """The label chip as the views paint it (qt_util.paint_label_chip, no text) over a plain colour,
+    read back from the image."""
+    from PyQt6.QtCore import QRectF
+    from PyQt6.QtGui import QColor, QImage, QPainter
+
+    from fusionlabel.app.qt_util import paint_label_chip
+
+    image = QImage(40, 20, QImage.Format.Format_RGB888)
+    image.fill(QColor(*background_rgb))
+    p = QPainter(image)
+    paint_label_chip(p, QRectF(0, 0, 40, 20), QColor(255, 158, 0), "")
+    p.end()
+    return image.pixelColor(20, 10).getRgb()[:3]
+
+
+def wcag_contrast(a, b) -> float:
+    """WCAG contrast ratio of two sRGB colours (0-255), written out here on its own."""
+    def lum(rgb):
+        lin = [(c / 255) / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    la, lb = sorted((lum(a), lum(b)))
+    return (lb + 0.05) / (la + 0.05)
+
+
+def test_label_text_reads_on_its_chip_whatever_is_behind_it(qapp):
+    """Over white (the lightest a see-through chip can get) every class's label, in the colour the
+    views write it, has at least the 4.5:1 of WCAG AA on the chip; points hardly show through."""
+    from fusionlabel.app.styles import label_text_rgb
+    from fusionlabel.model.ontology import Ontology
+    from fusionlabel.render.colors import CLASS_COLORS, PALETTE
+
+    over_white, over_black = _chip_over((255, 255, 255)), _chip_over((0, 0, 0))
+    colors = [spec.color for spec in Ontology.default().classes.values()] + list(CLASS_COLORS.values()) + PALETTE
+    for rgb in colors:
+        text = label_text_rgb(rgb)
+        for chip in (over_white, over_black):
+            assert wcag_contrast(text, chip) >= 4.5, (rgb, text, chip)
+    # a bright yellow LiDAR dot behind the chip moves it by only a little
+    over_yellow = _chip_over((255, 255, 0))
+    assert max(abs(a - b) for a, b in zip(over_yellow, over_black)) <= 40, over_yellow

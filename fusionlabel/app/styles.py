@@ -49,6 +49,20 @@ FOCUS_RGB = (240, 176, 64)
 # ratio; 7 is the "enhanced" level for small text).
 LABEL_MIN_CONTRAST = 7.0
 
+# The chip under box labels (and the cameras' captions): black, nearly opaque, so points and a
+# bright image hardly show through it. Over white, the worst case, it is a dark grey on which every
+# label colour (lifted to LABEL_MIN_CONTRAST on black) still has at least LABEL_CHIP_MIN_CONTRAST,
+# the 4.5 the object list aims at (WCAG AA): at least ~5.7 with this alpha.
+LABEL_CHIP_RGBA = (0, 0, 0, 225)
+LABEL_CHIP_MIN_CONTRAST = 4.5
+
+
+def label_chip_worst_rgb() -> tuple[int, int, int]:
+    """The colour of the label chip over white (its lightest): what a label must read on."""
+    *rgb, alpha = LABEL_CHIP_RGBA
+    a = alpha / 255.0
+    return tuple(round(a * c + (1.0 - a) * 255) for c in rgb)
+
 
 def relative_luminance(rgb) -> float:
     """WCAG relative luminance of an sRGB colour (three 0-255 values), 0 (black) to 1 (white)."""
