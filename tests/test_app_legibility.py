@@ -176,3 +176,36 @@ def test_label_text_reads_on_its_chip_whatever_is_behind_it(qapp):
     # a bright yellow LiDAR dot behind the chip moves it by only a little
     over_yellow = _chip_over((255, 255, 0))
     assert max(abs(a - b) for a, b in zip(over_yellow, over_black)) <= 40, over_yellow
+
+
+def test_the_message_banner_follows_the_bird_s_eye_view_when_it_is_resized(qtbot, window):
+    """A banner shown first, then the bird's-eye view narrowed by the splitter or by widening the
+    object list's dock (the window keeps its size): it is placed again, within the view."""
+    from PyQt6.QtCore import QPoint, Qt
+
+    bev = window.bev
+    window.session.notify("frame 000950: front, left, right: no image for this frame, and a long "
+                          "line so the banner is as wide as it may be", "warning")
+    assert window.toast.isVisible()
+
+    def within_view() -> None:
+        left, top = bev.mapTo(window, QPoint(0, 0)).x(), bev.mapTo(window, QPoint(0, 0)).y()
+        x, y, w = window.toast.x(), window.toast.y(), window.toast.width()
+        assert left <= x and x + w <= left + bev.width(), (x, w, left, bev.width())
+        assert top <= y, (y, top)
+        corner = bev.mapFrom(window, window.toast.pos())
+        assert bev.covered == (corner.x(), corner.y(), w, window.toast.height())   # labels keep clear of it
+
+    within_view()
+    top = bev.parentWidget()
+    before = bev.width()
+    top.setSizes([before - 150, sum(top.sizes()) - before + 150])      # the splitter dragged left
+    qtbot.waitUntil(lambda: bev.width() <= before - 100)
+    within_view()
+    dock = window.objects_header.parentWidget()
+    while dock is not None and not hasattr(dock, "isFloating"):
+        dock = dock.parentWidget()
+    narrowed = bev.width()
+    window.resizeDocks([dock], [dock.width() + 120], Qt.Orientation.Horizontal)   # the object list widened
+    qtbot.waitUntil(lambda: bev.width() < narrowed - 40)
+    within_view()
