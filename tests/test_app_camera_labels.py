@@ -158,3 +158,41 @@ def test_two_colliding_camera_labels_are_apart_and_the_moved_one_leads_to_its_bo
     check_labels(view, [left, right], np.array(s.ontology.get("pedestrian").color))
     assert gap_to(box_top(view, left), view.label_rects[left.uid]) <= 2 * GAP + 1.0
     assert right.uid in view.leader_lines
+
+
+def test_a_dashed_pre_label_reads_over_points_of_its_own_colour(qtbot, bare_window):
+    """A car pre-label (dashed) in front of the camera, over an image that is all car colour (dense
+    depth-coloured points of the same hue): along its outline, dark pixels (a solid dark line under
+    the dashes shows in their gaps) set it apart from what is behind it; the dashes stay in its
+    colour."""
+    s = bare_window.session
+    view = bare_window.cameras.views["cam_front"]
+    color = tuple(int(c) for c in s.ontology.get("car").color)
+    box = Cuboid((12.0, 0.0, -0.8), s.ontology.get("car").default_size)
+    s.apply(CreateCuboid(s.frame, CuboidLabel(box, "car", score=0.8, source="model")))
+    ann = s.annotations()[-1]
+    assert s.prelabel_state(ann) == "untouched"
+    view.grab()
+    view.cam.image_with_points = np.empty_like(view.cam.image_with_points)
+    view.cam.image_with_points[:] = color
+    view.cam.scaled.clear()
+    pixels = testing.widget_pixels(view).astype(int)
+    cam = view.cam
+    corners = ann.box.corners() @ cam.T_cam_lidar[:3, :3].T + cam.T_cam_lidar[:3, 3]
+    covered = [*view.label_rects.values(), view.caption_rect]
+    dark = gaps = samples = 0
+    for edge in cuboid_wireframe_pixels(corners, cam.camera, edges=EDGES):
+        for a, b in zip(edge[:-1], edge[1:]):
+            for t in np.linspace(0.0, 1.0, 8, endpoint=False):
+                q = view.image_to_screen(a + t * (b - a))
+                u, v = int(round(q.x())), int(round(q.y()))
+                if not (2 <= u < pixels.shape[1] - 2 and 2 <= v < pixels.shape[0] - 2) or \
+                        any(overlaps((u - 3, v - 3, 6, 6), r) for r in covered):
+                    continue
+                near = pixels[v - 1:v + 2, u - 1:u + 2].reshape(-1, 3)
+                samples += 1
+                dark += bool((near.max(axis=1) < 90).any())           # a gap or the dark line beside a dash
+                gaps += bool(pixels[v, u].max() < 90)                  # on the edge: a gap
+    assert samples >= 40, samples
+    assert dark >= 0.9 * samples, (dark, samples)      # before: none (the dashes vanished in the points)
+    assert 0.2 * samples <= gaps <= 0.7 * samples, (gaps, samples)   # dashed: gaps and dashes along it

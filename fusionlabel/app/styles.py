@@ -31,6 +31,12 @@ SELECTED_OUTLINE_PX = 2       # ... under the class-coloured outline
 SELECTED_RIM_RGB = (0, 0, 0)
 SELECTED_RIM_PX = 8           # the cameras' dark rim around the halo
 
+# A pre-label's dashes in the cameras lie on a solid dark line this much wider (pixels), so their
+# gaps show dark, not the points behind: over dense points of the box's own hue the dashes would
+# otherwise vanish. (The bird's-eye view draws on dark ground and needs none.)
+PRELABEL_UNDERLAY_RGB = (0, 0, 0)
+PRELABEL_UNDERLAY_EXTRA_PX = 2
+
 # Where a track's missing box would be (a track-gap or track-end finding clicked in the label checks):
 # an outline only, dotted in a colour no class has, with a "missing?" label, in the bird's-eye view,
 # the cameras and the 3D view until the user acts or moves on.
