@@ -1,20 +1,35 @@
 """Legibility of what the views write: the message banner keeps clear of the bird's-eye view's
-caption, box labels read on a black background in every class colour, and a camera label does not
-cover its own cuboid when a spot beside it is free (pytest-qt)."""
+caption and within the view however it is resized, box labels read on their chip in every class
+colour whatever is behind it, a camera label does not cover its own cuboid when a spot beside it is
+free, and a dashed pre-label reads over points of its own colour (pytest-qt)."""
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
+from conftest import app_project, app_window  # noqa: E402
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.geometry.cuboid import EDGES, Cuboid  # noqa: E402
+from fusionlabel.geometry.cuboid_projection import cuboid_wireframe_pixels  # noqa: E402
+from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
+from fusionlabel.model.commands import CreateCuboid  # noqa: E402
 from fusionlabel.render.label_layout import overlaps  # noqa: E402
 
 pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def labelless_window(qtbot, tmp_path):
+    """A window on the small drive's project with none of its labels (a test adds its own)."""
+    for project in app_project(tmp_path, import_labels=False):
+        yield from app_window(qtbot, project)
 
 
 def test_the_message_banner_leaves_the_bird_s_eye_caption_readable(qtbot, window):
@@ -209,3 +224,41 @@ def test_the_message_banner_follows_the_bird_s_eye_view_when_it_is_resized(qtbot
     window.resizeDocks([dock], [dock.width() + 120], Qt.Orientation.Horizontal)   # the object list widened
     qtbot.waitUntil(lambda: bev.width() < narrowed - 40)
     within_view()
+
+
+def test_a_dashed_pre_label_reads_over_points_of_its_own_colour(qtbot, labelless_window):
+    """A car pre-label (dashed) in front of the camera, over an image that is all car colour (dense
+    depth-coloured points of the same hue): along its outline, dark pixels (a solid dark line under
+    the dashes shows in their gaps) set it apart from what is behind it; the dashes stay in its
+    colour."""
+    s = labelless_window.session
+    view = labelless_window.cameras.views["cam_front"]
+    color = tuple(int(c) for c in s.ontology.get("car").color)
+    box = Cuboid((12.0, 0.0, -0.8), s.ontology.get("car").default_size)
+    s.apply(CreateCuboid(s.frame, CuboidLabel(box, "car", score=0.8, source="model")))
+    ann = s.annotations()[-1]
+    assert s.prelabel_state(ann) == "untouched"
+    view.grab()
+    view.cam.image_with_points = np.empty_like(view.cam.image_with_points)
+    view.cam.image_with_points[:] = color
+    view.cam.scaled.clear()
+    pixels = testing.widget_pixels(view).astype(int)
+    cam = view.cam
+    corners = ann.box.corners() @ cam.T_cam_lidar[:3, :3].T + cam.T_cam_lidar[:3, 3]
+    covered = [*view.label_rects.values(), view.caption_rect]
+    dark = gaps = samples = 0
+    for edge in cuboid_wireframe_pixels(corners, cam.camera, edges=EDGES):
+        for a, b in zip(edge[:-1], edge[1:]):
+            for t in np.linspace(0.0, 1.0, 8, endpoint=False):
+                q = view.image_to_screen(a + t * (b - a))
+                u, v = int(round(q.x())), int(round(q.y()))
+                if not (2 <= u < pixels.shape[1] - 2 and 2 <= v < pixels.shape[0] - 2) or \
+                        any(overlaps((u - 3, v - 3, 6, 6), r) for r in covered):
+                    continue
+                near = pixels[v - 1:v + 2, u - 1:u + 2].reshape(-1, 3)
+                samples += 1
+                dark += bool((near.max(axis=1) < 90).any())           # a gap or the dark line beside a dash
+                gaps += bool(pixels[v, u].max() < 90)                  # on the edge: a gap
+    assert samples >= 40, samples
+    assert dark >= 0.9 * samples, (dark, samples)      # before: none (the dashes vanished in the points)
+    assert 0.2 * samples <= gaps <= 0.7 * samples, (gaps, samples)   # dashed: gaps and dashes along it
