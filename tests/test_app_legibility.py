@@ -1,20 +1,35 @@
 """Legibility of what the views write: the message banner keeps clear of the bird's-eye view's
-caption, box labels read on a black background in every class colour, and a camera label does not
-cover its own cuboid when a spot beside it is free (pytest-qt)."""
+caption and within the view however it is resized, box labels read on their chip in every class
+colour whatever is behind it, a camera label does not cover its own cuboid when a spot beside it is
+free, and a dashed pre-label reads over points of its own colour (pytest-qt)."""
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
+from conftest import app_project, app_window  # noqa: E402
+from fusionlabel.app import testing  # noqa: E402
+from fusionlabel.geometry.cuboid import EDGES, Cuboid  # noqa: E402
+from fusionlabel.geometry.cuboid_projection import cuboid_wireframe_pixels  # noqa: E402
+from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
+from fusionlabel.model.commands import CreateCuboid  # noqa: E402
 from fusionlabel.render.label_layout import overlaps  # noqa: E402
 
 pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def labelless_window(qtbot, tmp_path):
+    """A window on the small drive's project with none of its labels (a test adds its own)."""
+    for project in app_project(tmp_path, import_labels=False):
+        yield from app_window(qtbot, project)
 
 
 def test_the_message_banner_leaves_the_bird_s_eye_caption_readable(qtbot, window):
@@ -133,3 +148,117 @@ def test_the_message_banner_stays_over_a_narrow_bird_s_eye_view(qtbot, window):
     x, w = window.toast.x(), window.toast.width()
     assert left <= x and x + w <= left + bev.width(), (x, w, left, bev.width())
     assert bev.covered is not None and bev.covered[1] >= bev.hud_rect[3] - 2   # under the caption
+
+
+def _chip_over(background_rgb):
+    """The label chip as the views paint it (qt_util.paint_label_chip, no text) over a plain colour,
+    read back from the image."""
+    from PyQt6.QtCore import QRectF
+    from PyQt6.QtGui import QColor, QImage, QPainter
+
+    from fusionlabel.app.qt_util import paint_label_chip
+
+    image = QImage(40, 20, QImage.Format.Format_RGB888)
+    image.fill(QColor(*background_rgb))
+    p = QPainter(image)
+    paint_label_chip(p, QRectF(0, 0, 40, 20), QColor(255, 158, 0), "")
+    p.end()
+    return image.pixelColor(20, 10).getRgb()[:3]
+
+
+def wcag_contrast(a, b) -> float:
+    """WCAG contrast ratio of two sRGB colours (0-255), written out here on its own."""
+    def lum(rgb):
+        lin = [(c / 255) / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    la, lb = sorted((lum(a), lum(b)))
+    return (lb + 0.05) / (la + 0.05)
+
+
+def test_label_text_reads_on_its_chip_whatever_is_behind_it(qapp):
+    """Over white (the lightest a see-through chip can get) every class's label, in the colour the
+    views write it, has at least the 4.5:1 of WCAG AA on the chip; points hardly show through."""
+    from fusionlabel.app.styles import label_text_rgb
+    from fusionlabel.model.ontology import Ontology
+    from fusionlabel.render.colors import CLASS_COLORS, PALETTE
+
+    over_white, over_black = _chip_over((255, 255, 255)), _chip_over((0, 0, 0))
+    colors = [spec.color for spec in Ontology.default().classes.values()] + list(CLASS_COLORS.values()) + PALETTE
+    for rgb in colors:
+        text = label_text_rgb(rgb)
+        for chip in (over_white, over_black):
+            assert wcag_contrast(text, chip) >= 4.5, (rgb, text, chip)
+    # a bright yellow LiDAR dot behind the chip moves it by only a little
+    over_yellow = _chip_over((255, 255, 0))
+    assert max(abs(a - b) for a, b in zip(over_yellow, over_black)) <= 40, over_yellow
+
+
+def test_the_message_banner_follows_the_bird_s_eye_view_when_it_is_resized(qtbot, window):
+    """A banner shown first, then the bird's-eye view narrowed by the splitter or by widening the
+    object list's dock (the window keeps its size): it is placed again, within the view."""
+    from PyQt6.QtCore import QPoint, Qt
+
+    bev = window.bev
+    window.session.notify("frame 000950: front, left, right: no image for this frame, and a long "
+                          "line so the banner is as wide as it may be", "warning")
+    assert window.toast.isVisible()
+
+    def within_view() -> None:
+        left, top = bev.mapTo(window, QPoint(0, 0)).x(), bev.mapTo(window, QPoint(0, 0)).y()
+        x, y, w = window.toast.x(), window.toast.y(), window.toast.width()
+        assert left <= x and x + w <= left + bev.width(), (x, w, left, bev.width())
+        assert top <= y, (y, top)
+        corner = bev.mapFrom(window, window.toast.pos())
+        assert bev.covered == (corner.x(), corner.y(), w, window.toast.height())   # labels keep clear of it
+
+    within_view()
+    top = bev.parentWidget()
+    before = bev.width()
+    top.setSizes([before - 150, sum(top.sizes()) - before + 150])      # the splitter dragged left
+    qtbot.waitUntil(lambda: bev.width() <= before - 100)
+    within_view()
+    dock = window.objects_header.parentWidget()
+    while dock is not None and not hasattr(dock, "isFloating"):
+        dock = dock.parentWidget()
+    narrowed = bev.width()
+    window.resizeDocks([dock], [dock.width() + 120], Qt.Orientation.Horizontal)   # the object list widened
+    qtbot.waitUntil(lambda: bev.width() < narrowed - 40)
+    within_view()
+
+
+def test_a_dashed_pre_label_reads_over_points_of_its_own_colour(qtbot, labelless_window):
+    """A car pre-label (dashed) in front of the camera, over an image that is all car colour (dense
+    depth-coloured points of the same hue): along its outline, dark pixels (a solid dark line under
+    the dashes shows in their gaps) set it apart from what is behind it; the dashes stay in its
+    colour."""
+    s = labelless_window.session
+    view = labelless_window.cameras.views["cam_front"]
+    color = tuple(int(c) for c in s.ontology.get("car").color)
+    box = Cuboid((12.0, 0.0, -0.8), s.ontology.get("car").default_size)
+    s.apply(CreateCuboid(s.frame, CuboidLabel(box, "car", score=0.8, source="model")))
+    ann = s.annotations()[-1]
+    assert s.prelabel_state(ann) == "untouched"
+    view.grab()
+    view.cam.image_with_points = np.empty_like(view.cam.image_with_points)
+    view.cam.image_with_points[:] = color
+    view.cam.scaled.clear()
+    pixels = testing.widget_pixels(view).astype(int)
+    cam = view.cam
+    corners = ann.box.corners() @ cam.T_cam_lidar[:3, :3].T + cam.T_cam_lidar[:3, 3]
+    covered = [*view.label_rects.values(), view.caption_rect]
+    dark = gaps = samples = 0
+    for edge in cuboid_wireframe_pixels(corners, cam.camera, edges=EDGES):
+        for a, b in zip(edge[:-1], edge[1:]):
+            for t in np.linspace(0.0, 1.0, 8, endpoint=False):
+                q = view.image_to_screen(a + t * (b - a))
+                u, v = int(round(q.x())), int(round(q.y()))
+                if not (2 <= u < pixels.shape[1] - 2 and 2 <= v < pixels.shape[0] - 2) or \
+                        any(overlaps((u - 3, v - 3, 6, 6), r) for r in covered):
+                    continue
+                near = pixels[v - 1:v + 2, u - 1:u + 2].reshape(-1, 3)
+                samples += 1
+                dark += bool((near.max(axis=1) < 90).any())           # a gap or the dark line beside a dash
+                gaps += bool(pixels[v, u].max() < 90)                  # on the edge: a gap
+    assert samples >= 40, samples
+    assert dark >= 0.9 * samples, (dark, samples)      # before: none (the dashes vanished in the points)
+    assert 0.2 * samples <= gaps <= 0.7 * samples, (gaps, samples)   # dashed: gaps and dashes along it

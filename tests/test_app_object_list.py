@@ -517,3 +517,14 @@ def test_columns_keep_usable_widths_with_only_absent_entries_listed(qtbot, windo
     assert all(n >= w for n, w in zip(now, widths)), (now, widths)
     fm = lst.fontMetrics()
     assert lst.columnWidth(1) > fm.horizontalAdvance("pedestrian") and lst.columnWidth(3) > fm.horizontalAdvance("imported")
+
+
+def test_the_count_of_a_single_cuboid_is_singular(qtbot, window):
+    """Deleting all but one cuboid of the frame leaves "1 cuboid", not "1 cuboids"."""
+    s, count = window.session, window.objects_header.count
+    keep, *others = s.annotations()
+    s.select(tuple(a.uid for a in others))
+    window.bev.setFocus()
+    qtbot.keyClick(window.bev, Qt.Key.Key_Delete)
+    assert [a.uid for a in s.annotations()] == [keep.uid]
+    assert count.text() == "1 cuboid"

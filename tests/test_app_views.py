@@ -579,7 +579,9 @@ def test_camera_caption_has_a_backdrop(qtbot, window):
             after.append((c.red() + c.green() + c.blue()) / 3)
     before, after = np.array(before), np.array(after)
     assert before.mean() > 40, "the test needs a lit image under the caption"
-    assert np.allclose(after, before * (1 - 150 / 255), atol=4), (before[:6], after[:6])
+    from fusionlabel.app.styles import LABEL_CHIP_RGBA   # black at this alpha
+
+    assert np.allclose(after, before * (1 - LABEL_CHIP_RGBA[3] / 255), atol=4), (before[:6], after[:6])
 
 
 def test_a_cuboid_being_drawn_is_previewed_dashed(window):

@@ -5,7 +5,8 @@ The image with points is composed by the loader thread. Here the image is resize
 and widget size (OpenCV, cached); wireframes of all boxes are projected in one batch when the
 annotations change and drawn with OpenCV at display resolution, so a repaint is a few
 milliseconds. Pre-labels (source ``model``) are drawn dashed with their score, pre-labels the
-annotator edited but has not accepted dash-dotted with "edited" after it; selected, they keep their
+annotator edited but has not accepted dash-dotted with "edited" after it, each on a thin solid dark
+line so the gaps read over points of the same colour; selected, they keep their
 pattern inside the highlight (a white halo with a dark rim, :data:`~.styles.SELECTED_HALO_PX`). Clicking a projected
 cuboid selects it; double-clicking a camera enlarges it. A cuboid of a locked class has a small
 padlock in the middle of its projection.
@@ -32,8 +33,9 @@ from .projected_boxes import DASHED, DOTTED, PATTERNS, Wireframe, pattern_segmen
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
                       paint_label_chip, paint_leader_lines, paint_note, paint_padlock)
 from .session import Session
-from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, SELECTED_HALO_PX, SELECTED_HALO_RGB,
-                     SELECTED_OUTLINE_PX, SELECTED_RIM_PX, SELECTED_RIM_RGB)
+from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, PRELABEL_UNDERLAY_EXTRA_PX,
+                     PRELABEL_UNDERLAY_RGB, SELECTED_HALO_PX, SELECTED_HALO_RGB, SELECTED_OUTLINE_PX, SELECTED_RIM_PX,
+                     SELECTED_RIM_RGB)
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 
 CLICK_PX = 4
@@ -170,7 +172,8 @@ class CameraView(QWidget):
             canvas = render_zoomed(self.cam, canvas_tf, canvas_rect, show_points, round(POINT_PX * ratio))
         affine = canvas_tf.canvas_affine(canvas_rect[:2])
         # selected: dark rim, white halo, colour; others
-        widths = [max(1, round(w * ratio)) for w in (SELECTED_RIM_PX, SELECTED_HALO_PX, SELECTED_OUTLINE_PX, 1)]
+        widths = [max(1, round(w * ratio)) for w in (SELECTED_RIM_PX, SELECTED_HALO_PX, SELECTED_OUTLINE_PX, 1,
+                                                      PRELABEL_UNDERLAY_EXTRA_PX)]
         seen_lo, seen_hi = tf.to_image(rect[:2]), tf.to_image((rect[0] + rect[2], rect[1] + rect[3]))
         labels = []
         selected = set(self.session.selection)
@@ -200,6 +203,9 @@ class CameraView(QWidget):
                 cv2.polylines(canvas, pts, False, SELECTED_HALO_RGB, widths[1], cv2.LINE_AA, SHIFT)
                 cv2.polylines(canvas, pts, False, rgb, widths[2], cv2.LINE_AA, SHIFT)
             elif pts:
+                if pattern is not None:   # the dashes' gaps dark, not the points behind them
+                    cv2.polylines(drawn_on, wire_pixels(wire, affine), False, PRELABEL_UNDERLAY_RGB,
+                                  widths[3] + widths[4], cv2.LINE_8, SHIFT)   # (not smoothed: cheaper)
                 cv2.polylines(drawn_on, pts, False, rgb, widths[3], cv2.LINE_AA, SHIFT)
             if self.session.layers.get("box_labels", True) and not faint:
                 top = tf.to_screen(hull[np.argmin(hull[:, 1])])

@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         self._toast_timer.setSingleShot(True)
         self._toast_timer.timeout.connect(self._hide_toast)
         self._toast_message: Message | None = None  # what the toast shows
+        self.bev.installEventFilter(self)   # resized or moved (splitter, docks): the banner follows
         self._commands_run = 0     # key and menu commands run so far (_run_shortcut)
         self._toast_command = 0    # the one running, or run last, when the toast's message came
         self._settings_timer = QTimer(self)
@@ -342,7 +343,12 @@ class MainWindow(QMainWindow):
 
     def eventFilter(self, dock, ev) -> bool:  # noqa: N802 - Qt API
         """A dock floating in a window of its own (the cameras, the object list, the label checks)
-        is a native window of its own: its keys are read as the main window's are."""
+        is a native window of its own: its keys are read as the main window's are. The bird's-eye
+        view resized or moved (the splitter dragged, a dock widened) places the banner again."""
+        if dock is self.bev:
+            if ev.type() in (QEvent.Type.Resize, QEvent.Type.Move):
+                self._place_toast()
+            return False
         if ev.type() in (QEvent.Type.Show, QEvent.Type.WinIdChange) and hasattr(self, "number_row"):
             if dock.isFloating():
                 self.number_row.watch(dock)

@@ -428,7 +428,7 @@ class ObjectsHeader(QWidget):
         lst = self.list
         shown, absent = len(lst.shown_uids), len(lst.absent_tracks)
         if not absent:
-            text = f"{shown} of {lst.total}" if shown != lst.total else f"{lst.total} cuboids"
+            text = f"{shown} of {lst.total}" if shown != lst.total else counted(lst.total, "cuboid")
         else:
             text = f"{shown} of {lst.total} + {absent} absent" if shown != lst.total else f"{lst.total} + {absent} absent"
         self.count.setText(text)

@@ -9,8 +9,8 @@ from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QRegion
 from ..render.colors import class_color
 from ..render.label_layout import leader_line
 from ..wording import track_text
-from .styles import (FOCUS_RGB, LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA, OUTLINE_OF_STATE,
-                     label_text_rgb)
+from .styles import (FOCUS_RGB, LABEL_CHIP_RGBA, LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA,
+                     OUTLINE_OF_STATE, label_text_rgb)
 
 
 def qimage_from_rgb(rgb: np.ndarray) -> QImage:
@@ -45,12 +45,12 @@ def annotation_color(ontology, cls: str) -> QColor:
 
 
 LABEL_PAD = 2.0  # pixels of backdrop left and right of a box label's text
-LABEL_BACKDROP = QColor(0, 0, 0, 150)  # behind box labels, so they read on bright images too
+LABEL_BACKDROP = QColor(*LABEL_CHIP_RGBA)  # behind box labels, so they read on bright images too
 FOCUS_BACKGROUND = QColor(*FOCUS_RGB)  # the views' "focus on the selection" mark (Shift+B)
 
 
 def paint_label_chip(p: QPainter, rect: QRectF, color: QColor, text: str) -> None:
-    """A box label: ``text`` centred on a dark translucent chip filling ``rect``, in class colour
+    """A box label: ``text`` centred on a dark, nearly opaque chip filling ``rect``, in class colour
     ``color`` lifted until it reads on the chip (:func:`~.styles.label_text_rgb`)."""
     p.fillRect(rect, LABEL_BACKDROP)
     p.setPen(QPen(QColor(*label_text_rgb((color.red(), color.green(), color.blue())))))

@@ -31,6 +31,12 @@ SELECTED_OUTLINE_PX = 2       # ... under the class-coloured outline
 SELECTED_RIM_RGB = (0, 0, 0)
 SELECTED_RIM_PX = 8           # the cameras' dark rim around the halo
 
+# A pre-label's dashes in the cameras lie on a solid dark line this much wider (pixels), so their
+# gaps show dark, not the points behind: over dense points of the box's own hue the dashes would
+# otherwise vanish. (The bird's-eye view draws on dark ground and needs none.)
+PRELABEL_UNDERLAY_RGB = (0, 0, 0)
+PRELABEL_UNDERLAY_EXTRA_PX = 2
+
 # Where a track's missing box would be (a track-gap or track-end finding clicked in the label checks):
 # an outline only, dotted in a colour no class has, with a "missing?" label, in the bird's-eye view,
 # the cameras and the 3D view until the user acts or moves on.
@@ -48,6 +54,20 @@ FOCUS_RGB = (240, 176, 64)
 # lifted towards white, keeping its hue, until its text has at least this contrast on black (WCAG
 # ratio; 7 is the "enhanced" level for small text).
 LABEL_MIN_CONTRAST = 7.0
+
+# The chip under box labels (and the cameras' captions): black, nearly opaque, so points and a
+# bright image hardly show through it. Over white, the worst case, it is a dark grey on which every
+# label colour (lifted to LABEL_MIN_CONTRAST on black) still has at least LABEL_CHIP_MIN_CONTRAST,
+# the 4.5 the object list aims at (WCAG AA): at least ~5.7 with this alpha.
+LABEL_CHIP_RGBA = (0, 0, 0, 225)
+LABEL_CHIP_MIN_CONTRAST = 4.5
+
+
+def label_chip_worst_rgb() -> tuple[int, int, int]:
+    """The colour of the label chip over white (its lightest): what a label must read on."""
+    *rgb, alpha = LABEL_CHIP_RGBA
+    a = alpha / 255.0
+    return tuple(round(a * c + (1.0 - a) * 255) for c in rgb)
 
 
 def relative_luminance(rgb) -> float:

@@ -104,7 +104,7 @@ def draw_label(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 2
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
 
 
-CAPTION_BACKDROP_ALPHA = 150 / 255   # black at this opacity behind captions, as the app's LABEL_BACKDROP
+CAPTION_BACKDROP_ALPHA = 150 / 255   # black at this opacity behind captions (the app's label chips, styles.LABEL_CHIP_RGBA, are darker)
 
 
 def draw_caption(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 255, 255),
