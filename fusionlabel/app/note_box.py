@@ -7,10 +7,15 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from .qt_util import REACTIVATE_MS
 
-def _activate(window: QWidget) -> None:
+
+def _give_keys_back(box: QMessageBox, working: QWidget | None, parent: QWidget) -> None:
+    """Activate the window the annotator worked in, or ``parent``'s when none was active as the box
+    showed (a dialog just closed, on a loaded machine) and the box took the activation itself."""
     try:
-        if window.isVisible():
+        window = working if working is not None else parent.window() if QApplication.activeWindow() is box else None
+        if window is not None and window.isVisible():
             window.activateWindow()
     except RuntimeError:  # the window is gone
         pass
@@ -30,6 +35,8 @@ def show_note_box(parent: QWidget, icon: QMessageBox.Icon, title: str, text: str
     box.setWindowFlag(Qt.WindowType.WindowDoesNotAcceptFocus)
     working = QApplication.activeWindow()
     box.show()
-    if working is not None:   # a platform that activates it anyway: the keys go back at once
-        QTimer.singleShot(0, lambda: _activate(working))
+    # a platform that activates it anyway: the keys go back at once, and again once the box's own
+    # activation has come through (it can come after the first look when no window was active)
+    for delay in (0, REACTIVATE_MS):
+        QTimer.singleShot(delay, lambda: _give_keys_back(box, working, parent))
     return box
