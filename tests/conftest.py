@@ -246,6 +246,14 @@ def app_window(qtbot, project):
 
 
 @pytest.fixture
+def labelless_window(qtbot, tmp_path):
+    """A main window on the app tests' small drive's project with none of its labels (a test adds
+    the boxes it needs)."""
+    for project in app_project(tmp_path, import_labels=False):
+        yield from app_window(qtbot, project)
+
+
+@pytest.fixture
 def project(tmp_path):
     """The app tests' project: the small simulated drive with its labels imported (a module that
     needs another project defines its own ``project``, which ``window`` then opens)."""

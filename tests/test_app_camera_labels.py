@@ -12,7 +12,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from conftest import app_project, app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.styles import label_text_rgb  # noqa: E402
 from fusionlabel.geometry.cuboid import EDGES, Cuboid  # noqa: E402
@@ -24,11 +23,6 @@ from fusionlabel.render.label_layout import GAP, overlaps  # noqa: E402
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def bare_window(qtbot, tmp_path):
-    """A window on a project without labels (the test adds the boxes it needs)."""
-    for p in app_project(tmp_path, import_labels=False):
-        yield from app_window(qtbot, p)
 
 
 def add_row(session, n: int, ahead: float, spacing: float) -> list:
@@ -101,14 +95,14 @@ def check_labels(view, anns, color) -> None:
         assert len(line_px) >= min(5, 2 * len(lines)) and np.mean(line_px) >= 0.8, line_px
 
 
-def test_crowded_camera_labels_are_moved_apart_with_leader_lines(qtbot, bare_window):
+def test_crowded_camera_labels_are_moved_apart_with_leader_lines(qtbot, labelless_window):
     """Nine pedestrians 0.8 m apart in a row 20 m ahead: in the front camera their labels collide.
     Every one is labelled (before, 3 of the 9 were left out), none over another; each label moved
     away from its box has a line in the box's colour from the top of the box to it. The selected
     pedestrian's label sits beside its box, whichever is selected; the nearest box, when none is,
     keeps its spot too. Labels are placed anew when the camera zooms, pans and the selection
     changes."""
-    w = bare_window
+    w = labelless_window
     s = w.session
     s.set_layer("camera_points", False)   # the points' colours could pass for the lines'
     view = w.cameras.views["cam_front"]
@@ -140,12 +134,12 @@ def test_crowded_camera_labels_are_moved_apart_with_leader_lines(qtbot, bare_win
         assert gap_to(box_top(view, anns[4]), view.label_rects[anns[4].uid]) <= 2 * GAP + 1.0
 
 
-def test_two_colliding_camera_labels_are_apart_and_the_moved_one_leads_to_its_box(qtbot, bare_window):
+def test_two_colliding_camera_labels_are_apart_and_the_moved_one_leads_to_its_box(qtbot, labelless_window):
     """Two pedestrians side by side 25 m ahead, the left one selected: the right one's label cannot
     go beside its box (the selected label takes the place above it and on its left), so it goes a
     line higher, apart from the other, with a line from its box to it (before, it floated there with
     nothing saying whose it was)."""
-    w = bare_window
+    w = labelless_window
     s = w.session
     s.set_layer("camera_points", False)
     view = w.cameras.views["cam_front"]
@@ -184,12 +178,12 @@ def shrunk(rect, by: float = 1.0) -> tuple:
     return (x + by, y + by, w - 2 * by, h - 2 * by)
 
 
-def test_no_other_label_hides_the_selected_cuboid_in_a_camera(qtbot, bare_window):
+def test_no_other_label_hides_the_selected_cuboid_in_a_camera(qtbot, labelless_window):
     """A truck 12 m ahead, selected, with a crowd of pedestrians behind and beside it: their labels'
     usual places are on the truck. In the front camera none of the other labels overlaps the
     truck's outline; the truck keeps its own label (before, "pedestrian" chips were put on the
     truck as soon as the spots around were taken, as on the nuScenes keyframe)."""
-    w = bare_window
+    w = labelless_window
     s = w.session
     view = w.cameras.views["cam_front"]
     truck = add_boxes(s, [("truck", (12.0, 0.0, -0.2))])[0]

@@ -14,7 +14,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from conftest import app_project, app_window  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.geometry.cuboid import EDGES, Cuboid  # noqa: E402
 from fusionlabel.geometry.cuboid_projection import cuboid_wireframe_pixels  # noqa: E402
@@ -25,11 +24,6 @@ from fusionlabel.render.label_layout import overlaps  # noqa: E402
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def labelless_window(qtbot, tmp_path):
-    """A window on the small drive's project with none of its labels (a test adds its own)."""
-    for project in app_project(tmp_path, import_labels=False):
-        yield from app_window(qtbot, project)
 
 
 def test_the_message_banner_leaves_the_bird_s_eye_caption_readable(qtbot, window):
