@@ -6,10 +6,10 @@ import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QRegion
 
-from ..render.colors import class_color
+from ..render.colors import LABEL_CHIP_RGBA, class_color
 from ..render.label_layout import leader_line
 from ..wording import track_text
-from .styles import (FOCUS_RGB, LABEL_CHIP_RGBA, LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA,
+from .styles import (FOCUS_RGB, LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA,
                      OUTLINE_OF_STATE, label_text_rgb)
 
 

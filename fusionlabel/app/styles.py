@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..render.colors import LABEL_CHIP_RGBA
+
 OUTLINE_OF_STATE = {None: "solid", "untouched": "dashed", "edited": "dash-dot"}
 
 LOCK_MARK = "padlock"        # its name in the ? legend and docs/app.md
@@ -55,11 +57,10 @@ FOCUS_RGB = (240, 176, 64)
 # ratio; 7 is the "enhanced" level for small text).
 LABEL_MIN_CONTRAST = 7.0
 
-# The chip under box labels (and the cameras' captions): black, nearly opaque, so points and a
-# bright image hardly show through it. Over white, the worst case, it is a dark grey on which every
+# The chip under box labels (and the cameras' captions): render.colors.LABEL_CHIP_RGBA, the same
+# in `fusionlabel render`'s captions. Over white, the worst case, it is a dark grey on which every
 # label colour (lifted to LABEL_MIN_CONTRAST on black) still has at least LABEL_CHIP_MIN_CONTRAST,
-# the 4.5 the object list aims at (WCAG AA): at least ~5.7 with this alpha.
-LABEL_CHIP_RGBA = (0, 0, 0, 225)
+# the 4.5 the object list aims at (WCAG AA): at least ~5.7 with its alpha.
 LABEL_CHIP_MIN_CONTRAST = 4.5
 
 

@@ -10,7 +10,7 @@ from ..geometry.cuboid import FRONT_FACE, Cuboid
 from ..geometry.cuboid_projection import cuboid_wireframe_pixels, view_near, wide_view_theta
 from ..geometry.projection import project_points
 from ..geometry.transforms import transform_points
-from .colors import colormap_lut, depth_levels
+from .colors import LABEL_CHIP_RGBA, colormap_lut, depth_levels
 from .splat import splat_size, splat_squares
 
 SHIFT = 4  # sub-pixel bits for cv2 drawing
@@ -104,7 +104,9 @@ def draw_label(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 2
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
 
 
-CAPTION_BACKDROP_ALPHA = 150 / 255   # black at this opacity behind captions (the app's label chips, styles.LABEL_CHIP_RGBA, are darker)
+# black at this opacity behind captions: the app's label chips' (LABEL_CHIP_RGBA), so white text
+# reads at ~17:1 even over a white wall
+CAPTION_BACKDROP_ALPHA = LABEL_CHIP_RGBA[3] / 255
 
 
 def draw_caption(image: np.ndarray, text: str, org: tuple[int, int], color=(255, 255, 255),

@@ -16,6 +16,11 @@ CLASS_COLORS = {
 }
 PALETTE = [(255, 158, 0), (0, 200, 255), (220, 20, 220), (80, 220, 100), (255, 99, 71),
            (120, 120, 255), (255, 220, 0), (0, 160, 160), (200, 120, 80), (255, 120, 190)]
+# The chip under box labels and captions, in the app and in `fusionlabel render`'s picture: black,
+# nearly opaque, so points and a bright image hardly show through it. Over white, the worst case, it
+# is a dark grey (30, 30, 30) on which every class colour, lifted to read on black, keeps at least
+# 5.5:1 contrast (the app's styles.LABEL_CHIP_MIN_CONTRAST is 4.5) and white text ~17:1.
+LABEL_CHIP_RGBA = (0, 0, 0, 225)
 
 
 def class_color(label: str) -> tuple[int, int, int]:
