@@ -256,3 +256,34 @@ def test_a_dashed_pre_label_reads_over_points_of_its_own_colour(qtbot, labelless
     assert samples >= 40, samples
     assert dark >= 0.9 * samples, (dark, samples)      # before: none (the dashes vanished in the points)
     assert 0.2 * samples <= gaps <= 0.7 * samples, (gaps, samples)   # dashed: gaps and dashes along it
+
+
+def test_a_dashed_pre_label_reads_over_points_of_its_own_colour_in_the_bird_s_eye_view(qtbot, labelless_window):
+    """The same in the bird's-eye view, over ground that is all car colour: along the footprint's
+    edges the dashes' gaps show dark (a solid dark line under them, as in the cameras), the dashes
+    stay in the car's colour."""
+    s = labelless_window.session
+    bev = labelless_window.bev
+    s.set_layer("box_labels", False)
+    color = tuple(int(c) for c in s.ontology.get("car").color)
+    box = Cuboid((12.0, 2.0, -0.8), s.ontology.get("car").default_size, 0.4)
+    s.apply(CreateCuboid(s.frame, CuboidLabel(box, "car", score=0.8, source="model")))
+    ann = s.annotations()[-1]
+    assert s.prelabel_state(ann) == "untouched"
+    bev.focus_on(box.center[:2])
+    bev.scale = 25.0
+    bev.grab()
+    bev.raster().array[:] = color          # the cached point raster: every pixel the car's colour
+    pixels = testing.widget_pixels(bev).astype(int)
+    corners = bev.to_screen(box.bev_polygon())
+    dark = gaps = inked = samples = 0   # along the edges, away from the corners
+    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
+        for t in np.linspace(0.1, 0.9, 40):
+            u, v = (int(round(c)) for c in a + t * (b - a))
+            near = pixels[v - 1:v + 2, u - 1:u + 2].reshape(-1, 3)
+            samples += 1
+            dark += bool((near.max(axis=1) < 90).any())                   # a gap, or the dark line beside a dash
+            gaps += bool(pixels[v, u].max() < 90)                             # on the edge: a gap
+            inked += bool(np.abs(pixels[v, u] - color).sum() < 60)        # on the edge: a dash
+    assert dark >= 0.9 * samples, (dark, samples)      # before: none (the dashes vanished in the ground)
+    assert 0.2 * samples <= gaps <= 0.7 * samples and inked >= 0.2 * samples, (gaps, inked, samples)

@@ -9,7 +9,8 @@ the wheel or a touchpad pinch zooms (:mod:`.touchpad`). A drag previews through 
 and ends in exactly one command. Alt+click, or a click with the one-click tool armed (G), asks for a
 one-click box there (``one_click_requested``). Pre-labels (source ``model``) are drawn dashed and
 unfilled, with their score; pre-labels the annotator edited but has not accepted dash-dotted with a
-faint fill and "edited" after the score (:meth:`Session.prelabel_state`). A cuboid of a locked
+faint fill and "edited" after the score (:meth:`Session.prelabel_state`); unselected, either on a
+thin dark line, as in the cameras (:func:`.qt_util.outline_pens`). A cuboid of a locked
 class has a small padlock in its middle and the pointer over it is a "no" sign: a drag there is
 refused (:meth:`Session.refuse_drag`).
 """
@@ -34,8 +35,9 @@ from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from ..render.label_layout import (GAP, LABEL_NUDGES, NUDGED_LABELS_MAX, LabelRequest, place_ring_captions,
                                    place_view_labels)
-from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, PEN_STYLES, RgbCanvas, annotation_color, box_label,
-                      lock_mark_size, note_rect, paint_label_chip, paint_leader_lines, paint_note, paint_padlock)
+from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, RgbCanvas, annotation_color, box_label,
+                      lock_mark_size, note_rect, outline_pens, paint_label_chip, paint_leader_lines, paint_note,
+                      paint_padlock)
 from .session import Session
 from .start_fit import StartFit
 from .sweep_stack import sweeps_caption
@@ -427,7 +429,8 @@ class BevView(QWidget):
     def _paint_cuboid(self, p: QPainter, box: Cuboid, color: QColor, selected: bool,
                       outline: str = "solid", handles: bool = True) -> np.ndarray | None:
         """Draw a cuboid from above with an ``outline`` (styles.OUTLINE_OF_STATE: dashed and
-        unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one), and
+        unfilled for an untouched pre-label, dash-dot with a faint fill for an edited one, either on
+        a dark line unless ``selected``), and
         when it is ``selected`` its resize handles and rotate knob unless ``handles`` is False (a
         locked cuboid offers none); returns its footprint's corners on screen (4, 2) (its label goes
         at the top one), or None when it is out of view."""
@@ -438,14 +441,20 @@ class BevView(QWidget):
         if selected:  # a white halo, 2 px each side of the outline (as in the cameras and the 3D view)
             p.setPen(QPen(SELECTED_HALO, float(SELECTED_HALO_PX)))
             p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
-        pen = QPen(color, float(SELECTED_OUTLINE_PX) if selected else 2.0 if outline == "dash-dot" else 1.6)
-        pen.setStyle(PEN_STYLES[outline])
+        width = float(SELECTED_OUTLINE_PX) if selected else 2.0 if outline == "dash-dot" else 1.6
+        *under, pen = outline_pens(color, width, outline, selected)   # a pre-label's dashes on a dark line
+        shape = QPolygonF([QPointF(*q) for q in poly])
+        for dark in under:
+            p.setPen(dark)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPolygon(shape)
+            p.drawLine(QPointF(*a), QPointF(*b))
         p.setPen(pen)
         fill = QColor(color)
         alpha = {"dashed": (30, 0), "dash-dot": (45, 18)}.get(outline, (60, 25))
         fill.setAlpha(alpha[0] if selected else alpha[1])
         p.setBrush(QBrush(fill))
-        p.drawPolygon(QPolygonF([QPointF(*q) for q in poly]))
+        p.drawPolygon(shape)
         p.drawLine(QPointF(*a), QPointF(*b))
         if selected and handles:
             points = {k: self.to_screen(v)[0] for k, v in self._active_handles(box).items()}

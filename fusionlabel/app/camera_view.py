@@ -33,9 +33,9 @@ from .projected_boxes import DASHED, DOTTED, PATTERNS, Wireframe, pattern_segmen
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
                       paint_label_chip, paint_leader_lines, paint_note, paint_padlock)
 from .session import Session
-from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, PRELABEL_UNDERLAY_EXTRA_PX,
-                     PRELABEL_UNDERLAY_RGB, SELECTED_HALO_PX, SELECTED_HALO_RGB, SELECTED_OUTLINE_PX, SELECTED_RIM_PX,
-                     SELECTED_RIM_RGB)
+from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, PRELABEL_UNDERLAY_RGB,
+                     SELECTED_HALO_PX, SELECTED_HALO_RGB, SELECTED_OUTLINE_PX, SELECTED_RIM_PX, SELECTED_RIM_RGB,
+                     underlay_px)
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 
 CLICK_PX = 4
@@ -172,8 +172,7 @@ class CameraView(QWidget):
             canvas = render_zoomed(self.cam, canvas_tf, canvas_rect, show_points, round(POINT_PX * ratio))
         affine = canvas_tf.canvas_affine(canvas_rect[:2])
         # selected: dark rim, white halo, colour; others
-        widths = [max(1, round(w * ratio)) for w in (SELECTED_RIM_PX, SELECTED_HALO_PX, SELECTED_OUTLINE_PX, 1,
-                                                      PRELABEL_UNDERLAY_EXTRA_PX)]
+        widths = [max(1, round(w * ratio)) for w in (SELECTED_RIM_PX, SELECTED_HALO_PX, SELECTED_OUTLINE_PX, 1)]
         seen_lo, seen_hi = tf.to_image(rect[:2]), tf.to_image((rect[0] + rect[2], rect[1] + rect[3]))
         labels = []
         selected = set(self.session.selection)
@@ -196,16 +195,18 @@ class CameraView(QWidget):
             # A pre-label is dashed (dash-dotted once edited), selected or not; selected, every
             # mark is wider inside a white halo with a dark rim, so the selection stands out from
             # its neighbours and a selected pre-label never looks like human work.
-            pattern = PATTERNS.get(OUTLINE_OF_STATE[state])
+            outline = OUTLINE_OF_STATE[state]
+            pattern = PATTERNS.get(outline)
             pts = wire_pixels(wire, affine) if pattern is None else list(dash_pixels(wire, affine, size, pattern))
             if ann.uid in selected and pts:
                 cv2.polylines(canvas, pts, False, SELECTED_RIM_RGB, widths[0], cv2.LINE_AA, SHIFT)
                 cv2.polylines(canvas, pts, False, SELECTED_HALO_RGB, widths[1], cv2.LINE_AA, SHIFT)
                 cv2.polylines(canvas, pts, False, rgb, widths[2], cv2.LINE_AA, SHIFT)
             elif pts:
-                if pattern is not None:   # the dashes' gaps dark, not the points behind them
+                under = underlay_px(outline, 1.0)   # the dashes' gaps dark, not the points behind them
+                if under is not None:
                     cv2.polylines(drawn_on, wire_pixels(wire, affine), False, PRELABEL_UNDERLAY_RGB,
-                                  widths[3] + widths[4], cv2.LINE_8, SHIFT)   # (not smoothed: cheaper)
+                                  max(1, round(under * ratio)), cv2.LINE_8, SHIFT)   # (not smoothed: cheaper)
                 cv2.polylines(drawn_on, pts, False, rgb, widths[3], cv2.LINE_AA, SHIFT)
             if self.session.layers.get("box_labels", True) and not faint:
                 top = tf.to_screen(hull[np.argmin(hull[:, 1])])

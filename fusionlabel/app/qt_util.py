@@ -10,7 +10,7 @@ from ..render.colors import LABEL_CHIP_RGBA, class_color
 from ..render.label_layout import leader_line
 from ..wording import track_text
 from .styles import (FOCUS_RGB, LOCK_EDGE_RGBA, LOCK_MARK_MIN_PX, LOCK_MARK_PX, LOCK_MARK_RGBA,
-                     OUTLINE_OF_STATE, label_text_rgb)
+                     OUTLINE_OF_STATE, PRELABEL_UNDERLAY_RGB, label_text_rgb, underlay_px)
 
 
 def qimage_from_rgb(rgb: np.ndarray) -> QImage:
@@ -106,6 +106,17 @@ PEN_STYLES = {"solid": Qt.PenStyle.SolidLine, "dashed": Qt.PenStyle.DashLine, "d
 def outline_style(state: str | None) -> Qt.PenStyle:
     """The pen style of a cuboid by its Session.prelabel_state."""
     return PEN_STYLES[OUTLINE_OF_STATE[state]]
+
+
+def outline_pens(color: QColor, width: float, outline: str, selected: bool = False) -> list[QPen]:
+    """The pens a cuboid's ``outline`` (styles.OUTLINE_OF_STATE's names) ``width`` pixels wide is
+    drawn with, in order: a patterned one (a pre-label's) first as a solid dark line a little wider
+    (:func:`~.styles.underlay_px`, none when ``selected``: its halo shows in the gaps), then in
+    ``color`` with its pattern; so its gaps read over points of its own colour, as in the cameras."""
+    pen = QPen(color, float(width))
+    pen.setStyle(PEN_STYLES[outline])
+    under = underlay_px(outline, width, selected)
+    return [pen] if under is None else [QPen(QColor(*PRELABEL_UNDERLAY_RGB), float(under)), pen]
 def lock_mark_size(extent_px: float) -> float | None:
     """The padlock's height for a cuboid ``extent_px`` pixels across on screen (its smaller side):
     half of it, up to :data:`~.styles.LOCK_MARK_PX`; None (no mark) on a cuboid too small to hold

@@ -33,11 +33,18 @@ SELECTED_OUTLINE_PX = 2       # ... under the class-coloured outline
 SELECTED_RIM_RGB = (0, 0, 0)
 SELECTED_RIM_PX = 8           # the cameras' dark rim around the halo
 
-# A pre-label's dashes in the cameras lie on a solid dark line this much wider (pixels), so their
-# gaps show dark, not the points behind: over dense points of the box's own hue the dashes would
-# otherwise vanish. (The bird's-eye view draws on dark ground and needs none.)
+# A pre-label's dashes in the cameras and the bird's-eye view lie on a solid dark line this much
+# wider (pixels), so their gaps show dark, not the points behind: over dense points of the box's own
+# hue the dashes would otherwise vanish. Selected, the white halo does that instead.
 PRELABEL_UNDERLAY_RGB = (0, 0, 0)
 PRELABEL_UNDERLAY_EXTRA_PX = 2
+
+
+def underlay_px(outline: str, width: float, selected: bool = False) -> float | None:
+    """How wide the solid dark line (:data:`PRELABEL_UNDERLAY_RGB`) under an ``outline``
+    (:data:`OUTLINE_OF_STATE`'s names) of ``width`` pixels is drawn: :data:`PRELABEL_UNDERLAY_EXTRA_PX`
+    wider under a patterned one (a pre-label's); None (no line) under a solid or a ``selected`` one."""
+    return None if outline == "solid" or selected else width + PRELABEL_UNDERLAY_EXTRA_PX
 
 # Where a track's missing box would be (a track-gap or track-end finding clicked in the label checks):
 # an outline only, dotted in a colour no class has, with a "missing?" label, in the bird's-eye view,
