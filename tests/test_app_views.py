@@ -3,6 +3,7 @@ timeline, Tab cycling, keyboard create/delete, help overlay (pytest-qt, offscree
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -780,6 +781,55 @@ def test_no_other_label_hides_the_selected_cuboid_in_the_birds_eye_view(qtbot, b
     others = [bev.label_rects[a.uid] for a in peds if a.uid in bev.label_rects]
     assert len(others) >= 3
     assert all(not overlaps(r, shrunk_rect(extent)) for r in others), (extent, others)
+
+
+def separation(rect, poly) -> float:
+    """How far apart a rectangle (x, y, w, h) and a convex polygon (N, 2) are along the axis that
+    separates them best (negative: they overlap); separating axes written out here on their own."""
+    x, y, w, h = rect
+    corners = np.array([(x, y), (x + w, y), (x + w, y + h), (x, y + h)], float)
+    axes = [np.array([1.0, 0.0]), np.array([0.0, 1.0])]
+    for a, b in zip(poly, np.roll(poly, -1, axis=0)):
+        edge = b - a
+        axes.append(np.array([-edge[1], edge[0]]) / np.hypot(*edge))
+    gaps = []
+    for axis in axes:
+        r, q = corners @ axis, poly @ axis
+        gaps.append(max(q.min() - r.max(), r.min() - q.max()))
+    return float(max(gaps))
+
+
+def test_a_label_sits_beside_a_selected_box_turned_45_degrees(qtbot, bare_window):
+    """A truck turned 45 degrees, selected, and a pedestrian in a corner of the truck's bounding
+    rectangle that its footprint leaves free: the pedestrian's label goes beside its box, inside
+    that rectangle, clear of the truck's outline (before, the whole rectangle was kept clear, and the
+    label went away from its box with a leader line)."""
+    w = bare_window
+    s = w.session
+    bev = w.bev
+    s.apply(CreateCuboid(s.frame, CuboidLabel(Cuboid((12.0, 0.0, -0.2), s.ontology.get("truck").default_size,
+                                                     math.pi / 4), "truck")))
+    truck = s.annotations()[-1]
+    s.select((truck.uid,))
+    bev.center, bev.scale = np.array([12.0, 0.0]), 35.0
+    bev.grab()
+    poly = bev.to_screen(truck.box.bev_polygon())
+    extent = bev_extent(bev, truck)
+    corner = np.array([extent[0] + extent[2], extent[1]])       # the rectangle's top right, off the truck
+    ped = add_boxes(s, [(*bev.to_world(QPointF(corner[0] - 80.0, corner[1] + 40.0)), -1.0)])[0]
+    s.select((truck.uid,))
+    bev.grab()
+    ped_poly = bev.to_screen(ped.box.bev_polygon())
+    assert separation(bev_extent(bev, ped), poly) > 0 and overlaps(bev_extent(bev, ped), extent)
+    rect = bev.label_rects[ped.uid]
+    anchor = ped_poly[np.argmin(ped_poly[:, 1])]
+    nearest = np.clip(anchor, rect[:2], (rect[0] + rect[2], rect[1] + rect[3]))
+    assert np.hypot(*(anchor - nearest)) <= 2 * GAP + 1.0, (anchor, rect)   # beside its box: no leader line
+    assert ped.uid not in bev.leader_lines
+    assert overlaps(rect, extent), (rect, extent)                           # inside the bounding rectangle
+    assert separation(rect, poly) >= 3.0, (rect, poly)                      # off the outline and its halo
+    for uid, r in bev.label_rects.items():                                  # and so is every label
+        assert uid == truck.uid or separation(r, poly) >= 3.0, (uid, r, poly)
 
 
 def test_the_selected_boxs_label_keeps_off_its_rotate_knob(qtbot, bare_window):

@@ -196,3 +196,31 @@ def test_no_label_is_placed_over_the_primary_selected_box():
     assert sum(1 for r in rects[1:] if r is not None) >= 2   # with nudges, some found a place off the truck
     free, _ = place_view_labels(requests, [False] * 6, None, bounds)
     assert sum(1 for r in free[1:] if r is not None and overlaps(r, truck)) >= 3   # where they would go
+
+
+def test_a_polygon_cover_holds_a_turned_box_and_little_else():
+    """The strips covering a box turned 45 degrees hold every point of it (and of a margin around it)
+    and take little more than half of its bounding rectangle; points well outside it lie in none."""
+    import numpy as np
+
+    from fusionlabel.render.label_layout import polygon_cover
+
+    c, half = np.array([200.0, 150.0]), np.array([80.0, 20.0])
+    turn = np.array([[np.cos(np.pi / 4), -np.sin(np.pi / 4)], [np.sin(np.pi / 4), np.cos(np.pi / 4)]])
+    local = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1)], float) * half
+    poly = local @ turn.T + c
+    rects = polygon_cover(poly, 7.0, margin=4.0)
+    rng = np.random.default_rng(0)
+    angle, reach = rng.uniform(0, 2 * np.pi, 4000), rng.uniform(0, 4.0, 4000)   # within the margin of ...
+    inside = (rng.uniform(-1, 1, (4000, 2)) * half) @ turn.T + c + np.column_stack([np.cos(angle), np.sin(angle)]) * reach[:, None]
+    inside = np.vstack([inside, poly])                                          # ... a point of the box
+    hit = lambda q: any(x <= q[0] <= x + w and y <= q[1] <= y + h for x, y, w, h in rects)  # noqa: E731
+    assert all(hit(q) for q in inside)
+    lo, hi = poly.min(axis=0) - 4.0, poly.max(axis=0) + 4.0
+    grid = np.stack(np.meshgrid(np.arange(lo[0], hi[0], 2.0), np.arange(lo[1], hi[1], 2.0)), axis=-1).reshape(-1, 2)
+    share = np.mean([hit(q) for q in grid])                          # of the bounding rectangle (and margin)
+    assert share < 0.6, share
+    far = (rng.uniform(-1, 1, (4000, 2)) * (half + 40.0)) @ turn.T + c
+    local_far = np.abs((far - c) @ turn)
+    outside = far[(local_far > half + 4.0 + 12.0).any(axis=1)]          # > 12 px beyond the margin
+    assert len(outside) > 100 and not any(hit(q) for q in outside)

@@ -34,7 +34,7 @@ from .bev_start import AHEAD_M, SCALE_PX, start_view
 from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from ..render.label_layout import (GAP, LABEL_NUDGES, NUDGED_LABELS_MAX, LabelRequest, place_ring_captions,
-                                   place_view_labels)
+                                   place_view_labels, polygon_cover)
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, RgbCanvas, annotation_color, box_label,
                       lock_mark_size, note_rect, outline_pens, paint_label_chip, paint_leader_lines, paint_note,
                       paint_padlock)
@@ -298,7 +298,8 @@ class BevView(QWidget):
         """Draw the box labels decluttered (:func:`~fusionlabel.render.label_layout.place_view_labels`): the box being
         drawn's, else the first selected box's always, then the other selected ones', then the
         rest, each where it overlaps no label drawn before it and none of ``obstacles`` (the HUD,
-        the message banner, the rotate knob) nor the first selected box, all inside the view:
+        the message banner, the rotate knob) nor the first selected box's footprint as turned, with
+        its handles (:func:`~fusionlabel.render.label_layout.polygon_cover`), all inside the view:
         beside its box, off the other boxes when there is room, else up to :data:`LABEL_NUDGES` lines further away with a thin leader line in the
         box's colour (as ``fusionlabel render`` does; not with more than :data:`NUDGED_LABELS_MAX`
         labels in view, zoomed far out, so that a paint stays cheap). When selected labels are left
@@ -306,12 +307,17 @@ class BevView(QWidget):
         p.setFont(self.font())
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: item[0])
-        boxes = [(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
-                 for lo, hi in ((poly.min(axis=0), poly.max(axis=0)) for _, _, poly, _, _ in labels)]
+        extents = [(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+                   for lo, hi in ((poly.min(axis=0), poly.max(axis=0)) for _, _, poly, _, _ in labels)]
+        nudges = LABEL_NUDGES if len(labels) <= NUDGED_LABELS_MAX else 0
+        # the footprints as turned (the selected one with room for its handles): labels go beside a
+        # box turned 45 degrees, not only outside its bounding rectangle
+        covers = [polygon_cover(poly, fm.height() / 2, HANDLE_PX + 1.0 if prio[0] == 0 else 1.0)
+                  if nudges or prio[0] == 0 else () for prio, _, poly, _, _ in labels]
         requests = [LabelRequest(tuple(float(v) for v in poly[np.argmin(poly[:, 1])]),
-                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), avoid=box)
-                    for (_, _, poly, _, text), box in zip(labels, boxes)]
-        nudges = LABEL_NUDGES if len(requests) <= NUDGED_LABELS_MAX else 0
+                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), avoid=box, footprint=cover)
+                    for (_, _, poly, _, text), box, cover in zip(labels, extents, covers)]
+        boxes = [r for cover in covers for r in cover]
         selected = [prio[0] == 0 for prio, *_ in labels]
         first = self.session.selection[0] if self.session.selection else None
         primary = next((i for i, (prio, uid, *_) in enumerate(labels) if prio[0] == 0 and uid is None), None)

@@ -15,8 +15,9 @@ view, whose anchor is the middle of the box's top face).
 :func:`place_view_labels` holds the rule for a selection: only the primary selected cuboid's label
 is forced, the other selected ones come next but give way like any label, so a crowd selected with
 Ctrl+A stays readable and the caller can say how many of its labels were left out; and the primary's
-box (its extent on screen) is a hard obstacle for every other label (a request's ``shield``), so no
-label hides the cuboid being edited.
+box (its extent on screen, or the :func:`polygon_cover` of its turned outline, a request's
+``footprint``) is a hard obstacle for every other label (a request's ``shield``), so no label hides the
+cuboid being edited.
 
 A static picture (``fusionlabel render``) has no zoom to untangle a crowd, so there a label may
 also go a few lines further away (``nudges``), with a leader line to its box (:func:`leader_line`;
@@ -53,7 +54,8 @@ class LabelRequest:
     forced: bool = False
     centred: bool = False
     avoid: Rect | None = None   # the box's own extent on screen: spots over it are tried last
-    shield: Rect | None = None  # kept clear of every label placed after this one (the selected box)
+    shield: tuple[Rect, ...] = ()   # kept clear of every label placed after this one (the selected box)
+    footprint: tuple[Rect, ...] = ()   # the box's outline, tighter than ``avoid`` (:func:`polygon_cover`)
 
 
 def overlaps(a: Rect, b: Rect) -> bool:
@@ -178,8 +180,8 @@ def place_labels(requests: list[LabelRequest], bounds: Rect, obstacles: list[Rec
         if rect is None and req.forced and spots:
             rect = _forced_spot(spots if rank is None else sorted(spots, key=rank), bounds, obstacles)
         out.append(rect)
-        if req.shield is not None:
-            shields.add(req.shield)
+        for r in req.shield:
+            shields.add(r)
         if rect is not None:
             taken.add(rect)
             if pick is not None and pick[1] is not None:
@@ -233,18 +235,47 @@ def place_view_labels(requests: list[LabelRequest], selected: list[bool], primar
     the index of the one whose label is always drawn (the first selected, or None when it is not in
     this view). The primary first, then the other selected, then the rest (each group in the given
     order), each only where it overlaps no label placed before it, no obstacle and not the primary's
-    box (its ``avoid`` extent: no label hides the selected cuboid; the label moves away from it with
+    box (its ``footprint``, else its ``avoid`` extent: no label hides the selected cuboid; the label moves away from it with
     a leader line when ``nudges`` allows, else is left out). Returns the
     rectangles in the order of ``requests`` (None: left out) and how many selected labels were left out.
     ``nudges``, ``boxes`` and ``leaders`` as for :func:`place_labels` (the bird's-eye view: labels
     moved a few lines away from a crowd, with a leader line)."""
     order = sorted(range(len(requests)), key=lambda i: (i != primary, not selected[i]))
-    rects = place_labels([replace(requests[i], forced=i == primary, shield=requests[i].avoid if i == primary else None)
+    rects = place_labels([replace(requests[i], forced=i == primary, shield=_shield(requests[i]) if i == primary else ())
                           for i in order], bounds, obstacles, nudges, boxes, leaders)
     out: list[Rect | None] = [None] * len(requests)
     for i, rect in zip(order, rects):
         out[i] = rect
     return out, sum(1 for i, rect in enumerate(out) if selected[i] and rect is None)
+
+
+def _shield(req: LabelRequest) -> tuple[Rect, ...]:
+    """What the primary's box keeps clear of other labels: its ``footprint`` when given (a turned
+    box's outline), else its ``avoid`` extent."""
+    return req.footprint or ((req.avoid,) if req.avoid is not None else ())
+
+
+def polygon_cover(poly, step: float, margin: float = 0.0, max_strips: int = 32) -> tuple[Rect, ...]:
+    """Rectangles that together cover a convex polygon ``poly`` (its (x, y) corners in order, e.g. a
+    turned box's footprint on screen) and everything within ``margin`` of it: one per horizontal
+    strip about ``step`` high (at most ``max_strips``), as wide as the polygon is within the strip.
+    A box turned 45 degrees takes about half of its bounding rectangle, so labels can sit beside it."""
+    pts = [(float(x), float(y)) for x, y in poly]
+    ys = [y for _, y in pts]
+    top, bottom = min(ys), max(ys)
+    n = max(1, min(max_strips, math.ceil((bottom - top) / max(step, 1e-6))))
+    edges = list(zip(pts, pts[1:] + pts[:1]))
+    out = []
+    for k in range(n):
+        y0, y1 = top + (bottom - top) * k / n, top + (bottom - top) * (k + 1) / n
+        xs = [x for x, y in pts if y0 <= y <= y1]
+        for (xa, ya), (xb, yb) in edges:   # where the edges cross the strip's top and bottom
+            for yc in (y0, y1):
+                if min(ya, yb) <= yc <= max(ya, yb) and ya != yb:
+                    xs.append(xa + (yc - ya) / (yb - ya) * (xb - xa))
+        if xs:
+            out.append((min(xs) - margin, y0 - margin, max(xs) - min(xs) + 2 * margin, y1 - y0 + 2 * margin))
+    return tuple(out)
 
 
 def leader_line(anchor: tuple[float, float], rect: Rect) -> tuple[tuple[float, float], tuple[float, float]] | None:
