@@ -17,7 +17,7 @@ from fusionlabel.app.styles import label_text_rgb  # noqa: E402
 from fusionlabel.geometry.cuboid import EDGES, Cuboid  # noqa: E402
 from fusionlabel.geometry.cuboid_projection import cuboid_wireframe_pixels  # noqa: E402
 from fusionlabel.model.annotation import CuboidLabel  # noqa: E402
-from fusionlabel.model.commands import Batch, CreateCuboid  # noqa: E402
+from fusionlabel.model.commands import Batch, CreateCuboid, DeleteCuboids  # noqa: E402
 from fusionlabel.render.label_layout import GAP, overlaps  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -203,3 +203,35 @@ def test_no_other_label_hides_the_selected_cuboid_in_a_camera(qtbot, labelless_w
     view.grab()
     ped_extent = camera_extent(view, peds[4])
     assert all(not overlaps(r, shrunk(ped_extent, 0.5)) for uid, r in view.label_rects.items() if uid != peds[4].uid)
+
+
+# ---------------------------------------------------------------- how many labels were left out
+def test_a_camera_says_how_many_labels_it_left_out(qtbot, labelless_window):
+    """Thirty pedestrians 0.4 m apart in a row 15 m ahead: the front camera cannot place every
+    label; a chip at a corner of the image says how many it left out (counted here from the boxes
+    it shows and the labels it drew), inside the image, over no label and not the caption, drawn
+    as light text on a dark chip (before, nothing said so; ``fusionlabel render`` counts them in its
+    caption). With two pedestrians every label is placed and no chip is drawn."""
+    w = labelless_window
+    s = w.session
+    s.set_layer("camera_points", False)
+    view = w.cameras.views["cam_front"]
+    anns = add_row(s, 30, 15.0, 0.4)
+    view.grab()
+    shown = {a.uid for a, _ in view.wireframes()}
+    left = shown - set(view.label_rects)
+    assert len(shown) >= 20 and left, (len(shown), len(left))
+    assert getattr(view, "left_out_note", None) == f"{len(left)} labels left out"
+    chip = view.left_out_rect
+    r = view.visible_rect()
+    assert r.x() - 1e-6 <= chip[0] and chip[0] + chip[2] <= r.right() + 1e-6
+    assert r.y() - 1e-6 <= chip[1] and chip[1] + chip[3] <= r.bottom() + 1e-6
+    assert not any(overlaps(chip, t) for t in [*view.label_rects.values(), view.caption_rect]), chip
+    pixels = testing.widget_pixels(view).astype(int)
+    x, y, cw, ch = (int(round(v)) for v in chip)
+    inner = pixels[y + 1:y + ch - 1, x + 1:x + cw - 1].reshape(-1, 3)
+    assert np.median(inner.max(axis=1)) < 60 and (inner.min(axis=1) > 150).sum() >= 10
+    s.apply(DeleteCuboids(tuple(a.uid for a in anns[2:])))                 # two pedestrians left
+    view.grab()
+    assert set(view.label_rects) >= {a.uid for a in anns[:2]}
+    assert view.left_out_note is None and view.left_out_rect is None

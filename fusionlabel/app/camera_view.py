@@ -9,7 +9,8 @@ annotator edited but has not accepted dash-dotted with "edited" after it, each o
 line so the gaps read over points of the same colour; selected, they keep their
 pattern inside the highlight (a white halo with a dark rim, :data:`~.styles.SELECTED_HALO_PX`). Clicking a projected
 cuboid selects it; double-clicking a camera enlarges it. A cuboid of a locked class has a small
-padlock in the middle of its projection.
+padlock in the middle of its projection. Box labels left out for want of room are counted in a chip
+at a corner of the image (:mod:`.left_out_note`).
 
 The wheel or a touchpad pinch zooms about the cursor and a drag pans (:mod:`.camera_zoom`); each camera keeps its
 zoom when the frame changes. Zoomed in, only the visible part of the image is rendered, and the
@@ -29,6 +30,7 @@ from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, devic
 from .frame_data import CameraFrame, FrameData
 from ..render.label_layout import LABEL_NUDGES, NUDGED_LABELS_MAX, LabelRequest, place_view_labels
 from .label_findings import ghost_label
+from .left_out_note import chip_size, corner_spots, free_corner, left_out_text
 from .projected_boxes import DASHED, DOTTED, PATTERNS, Wireframe, pattern_segments
 from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, box_label, lock_mark_size, note_rect,
                       paint_label_chip, paint_leader_lines, paint_note, paint_padlock)
@@ -89,6 +91,8 @@ class CameraView(QWidget):
         self.label_rects: dict[str, tuple] = {}  # uid -> (x, y, w, h) of each label the last paint drew
         self.leader_lines: dict = {}  # uid (None: a ghost's) -> (box end, label end) of each leader line it drew
         self.selection_note: str | None = None  # "7 selected, 3 labelled" when selected labels were left out
+        self.left_out_note: str | None = None   # "3 labels left out" when labels found no free place ...
+        self.left_out_rect: tuple | None = None  # ... and where it is drawn (x, y, w, h)
         self.caption_rect: tuple | None = None  # (x, y, w, h) of the camera's caption the last paint drew
         self.caption_text = ""                  # ... and its text
         self.focus_rect: tuple | None = None    # (x, y, w, h) of the focus mark beside it (Shift+B), if drawn
@@ -297,7 +301,9 @@ class CameraView(QWidget):
         :data:`~fusionlabel.render.label_layout.LABEL_NUDGES` lines further away with a thin leader
         line in the box's colour (not with more than :data:`~fusionlabel.render.label_layout.NUDGED_LABELS_MAX`
         labels in view). When selected labels are left out (a crowd selected with Ctrl+A), a line at
-        the image's bottom left says how many are labelled."""
+        the image's bottom left says how many are labelled; when any label is left out, a chip at a
+        corner of the image no label covers (the bottom right, else the top right, else the bottom
+        right kept clear of labels) says how many (:mod:`.left_out_note`)."""
         fm = QFontMetricsF(p.font())
         labels.sort(key=lambda item: item[1])
         boxes = [extent for *_, extent in labels]
@@ -310,10 +316,25 @@ class CameraView(QWidget):
         bounds = (target.x(), target.y(), target.width(), target.height())
         n = sum(selected)
         note = note_rect(fm, n, target.x(), target.bottom()) if n > 1 else None   # drawn if labels are left out
-        rects, hidden = place_view_labels(requests, selected, primary, bounds, obstacles + ([note] if note else []),
-                                          nudges=nudges, boxes=boxes if nudges else (), leaders=bool(nudges))
+        keep = obstacles + ([note] if note else [])
+
+        def place(keep: list[tuple]) -> tuple[list, int]:
+            return place_view_labels(requests, selected, primary, bounds, keep, nudges=nudges,
+                                     boxes=boxes if nudges else (), leaders=bool(nudges))
+
+        rects, hidden = place(keep)
+        chip = None   # where the count of labels left out goes: a free corner, else the bottom right kept clear
+        if None in rects:
+            size = chip_size(fm, len(requests))
+            chip = free_corner(size, bounds, keep + [r for r in rects if r is not None])
+            if chip is None:
+                chip = corner_spots(size, bounds)[0]
+                rects, hidden = place(keep + [chip])
+        left_out = sum(1 for r in rects if r is None)
+        self.left_out_note = left_out_text(left_out) if left_out else None
+        self.left_out_rect = chip if left_out else None
         self.selection_note = NOTE_TEXT.format(n, n - hidden) if note and hidden else None
-        keep_clear = obstacles + ([note] if self.selection_note is not None else [])
+        keep_clear = obstacles + ([note] if self.selection_note is not None else []) + ([chip] if left_out else [])
         self.leader_lines = paint_leader_lines(
             p, [(uid, color, req.anchor, rect) for (_, _, uid, color, *_), req, rect in zip(labels, requests, rects)],
             target, keep_clear)
@@ -325,6 +346,8 @@ class CameraView(QWidget):
             self.label_rects[uid] = rect
         if self.selection_note is not None:
             paint_note(p, note, self.selection_note)
+        if self.left_out_note is not None:
+            paint_note(p, chip, self.left_out_note)
 
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPointF) -> str | None:
