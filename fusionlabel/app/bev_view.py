@@ -309,20 +309,20 @@ class BevView(QWidget):
         labels.sort(key=lambda item: item[0])
         extents = [(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
                    for lo, hi in ((poly.min(axis=0), poly.max(axis=0)) for _, _, poly, _, _ in labels)]
-        nudges = LABEL_NUDGES if len(labels) <= NUDGED_LABELS_MAX else 0
-        # the footprints as turned (the selected one with room for its handles): labels go beside a
-        # box turned 45 degrees, not only outside its bounding rectangle
-        covers = [polygon_cover(poly, fm.height() / 2, HANDLE_PX + 1.0 if prio[0] == 0 else 1.0)
-                  if nudges or prio[0] == 0 else () for prio, _, poly, _, _ in labels]
-        requests = [LabelRequest(tuple(float(v) for v in poly[np.argmin(poly[:, 1])]),
-                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), avoid=box, footprint=cover)
-                    for (_, _, poly, _, text), box, cover in zip(labels, extents, covers)]
-        boxes = [r for cover in covers for r in cover]
         selected = [prio[0] == 0 for prio, *_ in labels]
         first = self.session.selection[0] if self.session.selection else None
         primary = next((i for i, (prio, uid, *_) in enumerate(labels) if prio[0] == 0 and uid is None), None)
         if primary is None:
             primary = next((i for i, item in enumerate(labels) if item[1] == first and selected[i]), None)
+        # the primary's footprint as turned, with room for its handles, is what the other labels keep
+        # off: beside a box turned 45 degrees, not only outside its bounding rectangle
+        cover = () if primary is None else polygon_cover(labels[primary][2], fm.height() / 2, HANDLE_PX + 1.0)
+        requests = [LabelRequest(tuple(float(v) for v in poly[np.argmin(poly[:, 1])]),
+                                 (fm.horizontalAdvance(text) + 2 * LABEL_PAD, fm.height()), avoid=box,
+                                 footprint=cover if i == primary else ())
+                    for i, ((_, _, poly, _, text), box) in enumerate(zip(labels, extents))]
+        nudges = LABEL_NUDGES if len(requests) <= NUDGED_LABELS_MAX else 0
+        boxes = [r for i, box in enumerate(extents) for r in (cover if i == primary else (box,))]
         n = sum(1 for (_, uid, *_), sel in zip(labels, selected) if sel and uid is not None)
         note = note_rect(fm, n, 4.0, self.height() - 4.0) if n > 1 else None   # drawn if labels are left out
         rects, hidden = place_view_labels(requests, selected, primary, (0.0, 0.0, float(self.width()), float(self.height())),

@@ -117,6 +117,8 @@ def outline_pens(color: QColor, width: float, outline: str, selected: bool = Fal
     pen.setStyle(PEN_STYLES[outline])
     under = underlay_px(outline, width, selected)
     return [pen] if under is None else [QPen(QColor(*PRELABEL_UNDERLAY_RGB), float(under)), pen]
+
+
 def lock_mark_size(extent_px: float) -> float | None:
     """The padlock's height for a cuboid ``extent_px`` pixels across on screen (its smaller side):
     half of it, up to :data:`~.styles.LOCK_MARK_PX`; None (no mark) on a cuboid too small to hold
