@@ -20,7 +20,7 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, Qt, QTimer  # noqa: E402
 from PyQt6.QtWidgets import QApplication, QPushButton  # noqa: E402
 
-from conftest import run_on_display  # noqa: E402
+from conftest import APP_TEST_SIZE, run_on_display  # noqa: E402
 from fusionlabel.app import testing  # noqa: E402
 from fusionlabel.app.main_window import MainWindow  # noqa: E402
 from fusionlabel.app.session import Session  # noqa: E402
@@ -48,6 +48,7 @@ def project(tmp_path):
 @pytest.fixture
 def window(qtbot, project):
     w = MainWindow(Session(project), use_gl=False)
+    w.window_layout.apply_default(APP_TEST_SIZE)   # not the smallest window the test screen leaves
     qtbot.addWidget(w)
     testing.show_window(w)
     w.bev.center, w.bev.scale = np.array([10.0, 0.0]), 10.0

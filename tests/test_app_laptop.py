@@ -234,3 +234,36 @@ def test_a_sideways_scroll_pans_the_birds_eye_view_and_a_zoomed_camera(window):
     side_scale = top.scale
     scroll(top, pos, pixels=(40, 5))
     assert top.scale == side_scale
+
+
+def test_the_window_fits_a_1024_pixel_wide_screen(window):
+    """The main window can be made 1024 px wide (it could not be narrower than 1181: three side
+    views of 160 px, the object list never narrower than its columns in full), a cuboid selected or
+    not, and at that width every view still shows: the bird's-eye view, the side views, the
+    cameras; the object list gives way (its columns scroll sideways) but keeps its filter and count."""
+    s = window.session
+    with_attributes = [a for a in s.annotations() if s.ontology.classes[a.cls].attributes]
+    for selection in ((), (with_attributes[0].uid,)):
+        s.select(selection)
+        QApplication.processEvents()
+        assert window.minimumSizeHint().width() <= 1024, (selection, window.minimumSizeHint())
+    window.window_layout.apply_default((1024, 700))
+    for _ in range(5):
+        QApplication.processEvents()
+    assert window.width() == 1024
+    views = [window.bev, *window.side.views.values(), *window.cameras.views.values()]
+    for view in views:
+        assert view.isVisible() and view.width() >= 100 and view.height() >= 80, (type(view).__name__, view.size())
+        corner = view.mapTo(window, QPoint(view.width(), view.height()))
+        assert corner.x() <= window.width() and corner.y() <= window.height()
+    header = window.objects_header
+    assert header.count.width() >= header.count.fontMetrics().horizontalAdvance(header.count.text())
+    assert header.filter.width() >= 100
+    # the side views at their narrowest keep the largest box's sizes whole
+    from PyQt6.QtGui import QFontMetricsF
+    big = max(s.annotations(), key=lambda a: max(a.box.size))
+    s.select((big.uid,))
+    for view in window.side.views.values():
+        view.grab()
+        fm = QFontMetricsF(view.font())
+        assert all(fm.horizontalAdvance(line) <= view.width() - 6 for line in view.caption), (view.width(), view.caption)

@@ -31,7 +31,7 @@ from .actions import Actions, create_command
 from .bev_filter import cut_caption
 from .bev_raster import BACKGROUND, BevGeometry, rasterise  # noqa: F401 - BACKGROUND: the view's empty ground
 from .bev_start import AHEAD_M, SCALE_PX, start_view
-from .box_edit import bev_handle_points, moved, resized_bev, rotated_to
+from .box_edit import KNOB_PICK_PX, bev_handle_points, knob_radius_px, moved, resized_bev, rotated_to
 from .frame_data import FrameData
 from ..render.label_layout import (GAP, LABEL_NUDGES, NUDGED_LABELS_MAX, LabelRequest, place_ring_captions,
                                    place_view_labels, polygon_cover)
@@ -47,7 +47,7 @@ from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_
                      SELECTED_HALO_RGB, SELECTED_OUTLINE_PX)
 
 HANDLE_PX = 5  # half size of a square handle
-PICK_PX = 8  # how close (pixels) a click must be to a handle
+PICK_PX = 8  # how close (pixels) a click must be to a resize handle (the knob: box_edit.KNOB_PICK_PX)
 DRAG_PX = 4  # a press that moves less than this is a click
 RING_STEP = 10.0
 HUD_LINE_PX = 15    # the caption's line spacing ...
@@ -468,9 +468,10 @@ class BevView(QWidget):
             p.drawLine(QPointF(*b), QPointF(*points["rotate"]))
             p.setBrush(QBrush(color))
             for name, q in points.items():
-                if name == "rotate":
-                    p.drawEllipse(QPointF(*q), HANDLE_PX + 1, HANDLE_PX + 1)
-                    r = HANDLE_PX + 2.0   # the knob and its pen
+                if name == "rotate":   # as large as a small box allows (hit() grabs it by the same size)
+                    knob = knob_radius_px(box, self.scale)
+                    p.drawEllipse(QPointF(*q), knob, knob)
+                    r = knob + 1.0   # the knob and its pen
                     self.knob_rects.append((float(q[0]) - r, float(q[1]) - r, 2 * r, 2 * r))
                 else:
                     p.drawRect(QRectF(q[0] - HANDLE_PX, q[1] - HANDLE_PX, 2 * HANDLE_PX, 2 * HANDLE_PX))
@@ -561,7 +562,8 @@ class BevView(QWidget):
                     continue
                 box = self.session.display_box(ann)
                 for name, xy in self._active_handles(box).items():
-                    if np.linalg.norm(self.to_screen(xy)[0] - q) <= PICK_PX:
+                    reach = knob_radius_px(box, self.scale) + KNOB_PICK_PX if name == "rotate" else PICK_PX
+                    if np.linalg.norm(self.to_screen(xy)[0] - q) <= reach:
                         return ("rotate", ann.uid, name) if name == "rotate" else ("handle", ann.uid, name)
         world = self.to_world(pos)
         inside = []

@@ -69,6 +69,18 @@ BEV_HANDLES = {
     "front_left": (1, 1), "front_right": (1, -1), "back_left": (-1, 1), "back_right": (-1, -1),
 }
 ROTATE_HANDLE_OFFSET = 1.0  # metres beyond the front face
+# The rotate knob's radius on screen (pixels): half the box's narrower side there, within these
+# bounds, so a pedestrian's knob is no bigger than the pedestrian yet still easy to grab; a press
+# up to KNOB_PICK_PX outside the drawn disc grabs it.
+KNOB_MAX_PX = 6.0
+KNOB_MIN_PX = 3.5
+KNOB_PICK_PX = 2.0
+
+
+def knob_radius_px(box: Cuboid, scale: float) -> float:
+    """Radius (pixels) of the rotate knob of ``box`` drawn at ``scale`` pixels per metre: half its
+    narrower side on screen, between :data:`KNOB_MIN_PX` and :data:`KNOB_MAX_PX`."""
+    return float(np.clip(0.5 * min(box.length, box.width) * scale, KNOB_MIN_PX, KNOB_MAX_PX))
 
 
 def bev_handle_points(box: Cuboid) -> dict[str, np.ndarray]:

@@ -7,7 +7,8 @@ annotations change and drawn with OpenCV at display resolution, so a repaint is 
 milliseconds. Pre-labels (source ``model``) are drawn dashed with their score, pre-labels the
 annotator edited but has not accepted dash-dotted with "edited" after it, each on a thin solid dark
 line so the gaps read over points of the same colour; selected, they keep their
-pattern inside the highlight (a white halo with a dark rim, :data:`~.styles.SELECTED_HALO_PX`). Clicking a projected
+pattern inside the highlight (a white halo with a dark rim, :data:`~.styles.SELECTED_HALO_PX`, outside the box
+only: :mod:`.camera_halo`). Clicking a projected
 cuboid selects it; double-clicking a camera enlarges it. A cuboid of a locked class has a small
 padlock in the middle of its projection. Box labels left out for want of room are counted in a chip
 at a corner of the image (:mod:`.left_out_note`).
@@ -25,6 +26,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
+from .camera_halo import draw_selected
 from .camera_zoom import (POINT_PX, WHEEL_STEP, CameraZoom, ViewTransform, device_rect, fit_rect, render_zoomed,
                           screen_zoom)
 from .frame_data import CameraFrame, FrameData
@@ -37,7 +39,7 @@ from .qt_util import (FOCUS_BACKGROUND, LABEL_BACKDROP, LABEL_PAD, NOTE_TEXT, bo
 from .session import Session
 from .styles import (FAINT_OPACITY, FOCUS_CAPTION, GHOST_PX, GHOST_RGB, OUTLINE_OF_STATE, PRELABEL_UNDERLAY_RGB,
                      SELECTED_HALO_PX, SELECTED_HALO_RGB, SELECTED_OUTLINE_PX, SELECTED_RIM_PX, SELECTED_RIM_RGB,
-                     underlay_px)
+                     SELECTED_WIDE_INSIDE_PX, underlay_px)
 from .touchpad import pinch_factor, sideways_pixels, wheel_steps
 
 CLICK_PX = 4
@@ -197,15 +199,14 @@ class CameraView(QWidget):
             rgb = tuple(int(c) for c in color)
             state = self.session.prelabel_state(ann)
             # A pre-label is dashed (dash-dotted once edited), selected or not; selected, every
-            # mark is wider inside a white halo with a dark rim, so the selection stands out from
-            # its neighbours and a selected pre-label never looks like human work.
+            # mark is wider and has a white halo with a dark rim outside the box, so the selection
+            # stands out from its neighbours and a selected pre-label never looks like human work.
             outline = OUTLINE_OF_STATE[state]
             pattern = PATTERNS.get(outline)
             pts = wire_pixels(wire, affine) if pattern is None else list(dash_pixels(wire, affine, size, pattern))
-            if ann.uid in selected and pts:
-                cv2.polylines(canvas, pts, False, SELECTED_RIM_RGB, widths[0], cv2.LINE_AA, SHIFT)
-                cv2.polylines(canvas, pts, False, SELECTED_HALO_RGB, widths[1], cv2.LINE_AA, SHIFT)
-                cv2.polylines(canvas, pts, False, rgb, widths[2], cv2.LINE_AA, SHIFT)
+            if ann.uid in selected and pts:   # rim and halo outside the box: the object stays seen
+                draw_selected(canvas, pts, hull * affine[0] + affine[1], rgb, SELECTED_RIM_RGB, SELECTED_HALO_RGB,
+                              tuple(widths[:4]), SHIFT, SELECTED_WIDE_INSIDE_PX * ratio)
             elif pts:
                 under = underlay_px(outline, 1.0)   # the dashes' gaps dark, not the points behind them
                 if under is not None:

@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
             self.view3d = None
             placeholder = QLabel("3D view needs OpenGL, which this display does not provide")
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            placeholder.setWordWrap(True)    # not as wide as its sentence: a narrow window fits
             placeholder.setStyleSheet("color: #aaa; background: #0e0e12")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.view3d_panel if self.view3d_panel is not None else placeholder)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QSize, Qt, QTimer
 from PyQt6.QtGui import QColor, QFontMetricsF, QPalette
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMenu,
     QStyle,
     QTableWidget,
@@ -33,7 +35,8 @@ from .qt_util import EDITED_MARK, SOURCE_TEXT_COLORS, annotation_color, source_t
 from .session import Session
 from .styles import list_text_rgb
 
-LIST_MAX_WIDTH = 420  # pixels the object list may grow to, to show its columns in full
+LIST_MAX_WIDTH = 420  # pixels the object list widens its dock to, at most, to show its columns in full ...
+LIST_MIN_WIDTH = 200  # ... and may be squeezed to (its columns then scroll sideways): a small screen
 SORT_SETTING = "object_list_sort"
 LOCKED_MARK = "locked"
 NOTE_STYLE = "color: #f0b040"
@@ -60,6 +63,8 @@ class ObjectList(QTableWidget):
         self._uids: list[str] = []
         self._absent: list[str] = []   # the tracks of the absent entries, under the cuboids' rows
         self._widest: dict[int, int] = {}   # column -> the widest it has been (it never gets narrower)
+        self._wanted = 0      # the width showing every column in full (never narrower again)
+        self.setMinimumWidth(LIST_MIN_WIDTH)
         self.filter_text = ""
         self.total = 0        # cuboids of the frame
         self.n_hidden = 0     # of them, of a hidden class
@@ -278,17 +283,37 @@ class ObjectList(QTableWidget):
         self.setColumnWidth(col, max(self.columnWidth(col), room + margin))
 
     def _fit_width(self) -> None:
-        """Widen the list (and so its dock) until every column shows in full; never narrower again
-        (no jumping from frame to frame), and never wider than LIST_MAX_WIDTH."""
+        """Widen the list's wanted width (its size hint) until every column shows in full, and its
+        dock with it at once; never narrower again (no jumping from frame to frame), and never
+        wider than LIST_MAX_WIDTH. The list itself may be squeezed to LIST_MIN_WIDTH (a small
+        screen): its columns then scroll sideways."""
         scroll = max(self.verticalScrollBar().sizeHint().width(), self.style().pixelMetric(
             QStyle.PixelMetric.PM_ScrollBarExtent))
-        needed = self.horizontalHeader().length() + scroll + 2 * self.frameWidth() + 2
-        if needed > self.minimumWidth():
-            self.setMinimumWidth(min(needed, LIST_MAX_WIDTH))
-            widget = self.parentWidget()   # the dock widens now, not at the next frame's layout
+        needed = min(self.horizontalHeader().length() + scroll + 2 * self.frameWidth() + 2, LIST_MAX_WIDTH)
+        if needed > self._wanted:
+            self._wanted = needed
+            widget = self.parentWidget()   # the dock's layout asks again
             while widget is not None and not widget.isWindow():
                 widget.updateGeometry()
                 widget = widget.parentWidget()
+            if needed > self.width():
+                self._widen_dock(needed - self.width())
+
+    def _widen_dock(self, pixels: int) -> None:
+        """Widen the dock the list is in by ``pixels``, docked or floating."""
+        dock = self.parentWidget()
+        while dock is not None and not isinstance(dock, QDockWidget):
+            dock = dock.parentWidget()
+        if dock is None:
+            return
+        if dock.isFloating():
+            dock.resize(dock.width() + pixels, dock.height())
+        elif isinstance(dock.parentWidget(), QMainWindow):
+            dock.parentWidget().resizeDocks([dock], [dock.width() + pixels], Qt.Orientation.Horizontal)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """As wide as shows every column in full (:meth:`_fit_width`)."""
+        return QSize(max(self._wanted, LIST_MIN_WIDTH), super().sizeHint().height())
 
     def _show_selection(self) -> None:
         self.blockSignals(True)
@@ -391,8 +416,8 @@ class FilterField(QLineEdit):
 class ObjectsHeader(QWidget):
     """What goes above the list (the title bar of its dock): the title, the filter field and the
     count ("12 of 41"), and a line naming the hidden and locked classes whenever there are any.
-    (Not a wrapper around the list: the list sits directly in the dock's splitter, so its growing
-    minimum width widens the dock at once.)"""
+    (Not a wrapper around the list: the list sits directly in the dock's splitter, so the dock's
+    size hint follows the list's growing wanted width.)"""
 
     def __init__(self, session: Session, object_list: ObjectList, parent=None):
         super().__init__(parent)

@@ -200,6 +200,9 @@ class Timeline(QWidget):
             self.refresh()
 
 
+FIXED_ROWS = 2   # the attribute panel's form starts with the class and track rows
+
+
 class AttributePanel(QWidget):
     """Class and attributes of the primary selected cuboid; every change is one command. An
     attribute the ontology declares per track is labelled ``(track)`` and set on the whole track
@@ -228,15 +231,12 @@ class AttributePanel(QWidget):
         self.fields = QWidget()          # disabled while no cuboid is selected (the note stays readable)
         fields = QVBoxLayout(self.fields)
         fields.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("class"))
-        row.addWidget(self.cls, 1)
-        fields.addLayout(row)
+        # class and track head the attributes' form: one label column, so every field starts at
+        # the same x (two layouts gave them two label widths)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.addRow(QLabel("class"), self.cls)
         self.track = self._track_field()
-        track_row = QHBoxLayout()
-        track_row.addWidget(QLabel("track"))
-        track_row.addWidget(self.track, 1)
-        fields.addLayout(track_row)
+        self.form.addRow(QLabel("track"), self.track)
         fields.addLayout(self.form)
         layout.addWidget(self.fields)
         layout.addStretch(1)
@@ -295,8 +295,8 @@ class AttributePanel(QWidget):
         spec = self.session.ontology.classes.get(ann.cls) if ann is not None else None
         key = (None if ann is None else ann.cls)
         if key != self._shown:
-            while self.form.rowCount():
-                self.form.removeRow(0)
+            while self.form.rowCount() > FIXED_ROWS:     # the attributes' rows, after class and track
+                self.form.removeRow(FIXED_ROWS)
             self._editors = {}
             self._row_labels = {}
             for name, a in (spec.attributes.items() if spec is not None else []):

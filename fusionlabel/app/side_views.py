@@ -34,6 +34,7 @@ from .touchpad import pinch_factor, wheel_steps
 TITLES = {"top": "top", "side": "side (from the right)", "front": "front"}
 AXIS_NAMES = "lwh"
 PICK_PX = 7
+MIN_WIDTH_PX = 110   # a side view's narrowest (three of them beside the bird's-eye view fit 1024 px)
 DRAG_PX = 3
 WHEEL_STEP = 1.25  # zoom factor of one wheel notch
 ZOOM_RANGE = (0.5, 8.0)  # wheel zoom relative to the fitted box
@@ -66,7 +67,7 @@ class SideView(QWidget):
         self._colors: np.ndarray | None = None
         self.painted_frame: int | None = None
         self.caption: list[str] = []  # the lines of the caption at the bottom the last paint drew
-        self.setMinimumSize(160, 140)
+        self.setMinimumSize(MIN_WIDTH_PX, 140)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         session.subscribe(self._on_session)
@@ -161,13 +162,17 @@ class SideView(QWidget):
         return uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()
 
     # ------------------------------------------------------------------ painting
+    def _title(self, p: QPainter) -> str:
+        """The view's name, elided to its width (a narrow view on a small screen)."""
+        return QFontMetricsF(p.font()).elidedText(TITLES[self.kind], Qt.TextElideMode.ElideRight, self.width() - 12)
+
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
         ann = self.annotation()
         if ann is None:
             p.fillRect(self.rect(), BACKGROUND)
             p.setPen(QPen(QColor(200, 200, 200)))
-            p.drawText(6, 14, TITLES[self.kind])
+            p.drawText(6, 14, self._title(p))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "select a cuboid")
             p.end()
             self.painted_frame = None if self.data is None else self.data.index
@@ -178,7 +183,7 @@ class SideView(QWidget):
             box = self._drag["box"]
         p.drawImage(0, 0, self._points_image(ref, box).image)
         p.setPen(QPen(QColor(200, 200, 200)))
-        p.drawText(6, 14, TITLES[self.kind])
+        p.drawText(6, 14, self._title(p))
         color = annotation_color(self.session.ontology, ann.cls)
         state = self.session.prelabel_state(ann)
         u0, v0, u1, v1 = self._rect(ref, box)

@@ -25,13 +25,17 @@ LOCK_MARK_RGBA = (240, 240, 240, 210)   # the padlock, light and slightly see-th
 LOCK_EDGE_RGBA = (0, 0, 0, 170)         # its thin dark edge, so it reads on bright points and images
 
 # The selection: its outline in the class colour (a pre-label's keeps its dashes) inside a white
-# halo 2 px wide each side, the same in the bird's-eye view and the cameras; in the cameras the halo
-# has a thin dark rim, so it reads on a white wall as well as on dark ground. Widths in pixels.
+# halo 2 px wide each side in the bird's-eye view; in the cameras the halo, outside the box, has a
+# thin dark rim, so it reads on a white wall as well as on dark ground. Widths in pixels.
 SELECTED_HALO_RGB = (255, 255, 255)
 SELECTED_HALO_PX = 6          # the halo ...
 SELECTED_OUTLINE_PX = 2       # ... under the class-coloured outline
 SELECTED_RIM_RGB = (0, 0, 0)
 SELECTED_RIM_PX = 8           # the cameras' dark rim around the halo
+# In the cameras the rim and the halo lie outside the box only (app.camera_halo), and inside it the
+# outline keeps SELECTED_OUTLINE_PX only on a box at least this wide and high on screen; on a smaller
+# one it is as thin as an unselected box's there, so a far object is hidden no more than unselected.
+SELECTED_WIDE_INSIDE_PX = 48
 
 # A pre-label's dashes in the cameras and the bird's-eye view lie on a solid dark line this much
 # wider (pixels), so their gaps show dark, not the points behind: over dense points of the box's own
