@@ -244,19 +244,24 @@ def exported(folder):
             if p.is_file() and p.name != "fusionlabel_export.json"}
 
 
+@pytest.mark.parametrize("track", [True, False])
 @pytest.mark.parametrize("stops", [(6,), (3, 3)])
-def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(stops, drive, tmp_path, capsys,
-                                                                             detections):
-    """The interrupted run's command (its untracked batches) is taken back before the tracks are
-    stored, as the resumed run's own is, and the track ids it took are given back: the project then
-    holds the pre-labels of an uninterrupted run, the same track ids, scores and order, in one
-    undo step; also after two interruptions (``stops``: frames detected before each). Before, the
-    tracked boxes replaced the interrupted run's untracked ones and took their track ids, those
-    found exactly again kept their places, and two steps were in effect."""
-    opts = ["--track"]
+def test_a_resumed_project_run_stores_what_an_uninterrupted_one_does(stops, track, drive, tmp_path, capsys,
+                                                                     detections):
+    """The interrupted run's command (its batches) is taken back, and the track ids it took are
+    given back: before the tracks are stored, as the resumed run's own is, by a tracked run; by an
+    untracked one before it detects, its steps done again as the start of the resumed run's one
+    command. The project then holds the pre-labels of an uninterrupted run, the same track ids,
+    scores and order, in one undo step with its description; also after two interruptions
+    (``stops``: frames detected before each), an earlier finished run's step left as it is. Before, the tracked boxes replaced the interrupted run's
+    untracked ones and took their track ids, those found exactly again kept their places, and two
+    steps were in effect (one per run, also for an untracked run)."""
+    opts = ["--track"] if track else []
     reference, project = tmp_path / "reference", tmp_path / "project"
     for p in (reference, project):
         assert main(["project", "create", str(drive), "--out", str(p)]) == 0
+        # an earlier, finished run (another --min-score): its step is not taken back
+        assert main(["prelabel", str(p), "--quiet", "--frames", "2-4", "--min-score", "0.9"]) == 0
     assert main(["prelabel", str(reference), "--quiet", *opts]) == 0
     for after in stops:
         interrupted([project, *opts], detections, after)
@@ -265,7 +270,7 @@ def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(sto
     assert f"resumed: {sum(stops)} of {FRAMES} frames" in capsys.readouterr().err
     boxes, steps = stored_prelabels(project)
     assert len(boxes) > FRAMES and len({b[2] for b in boxes}) > 1
-    assert (boxes, steps) == stored_prelabels(reference) and len(steps) == 1
+    assert (boxes, steps) == stored_prelabels(reference) and len(steps) == 2
     for fmt in ("kitti-tracking", "openlabel"):
         for p in (reference, project):
             assert main(["export", str(p), "--format", fmt, "--out", str(tmp_path / f"{p.name}-{fmt}"),
@@ -273,28 +278,33 @@ def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(sto
         assert exported(tmp_path / f"project-{fmt}") == exported(tmp_path / f"reference-{fmt}")
 
 
-def test_an_interrupted_project_run_edited_since_is_not_taken_back(drive, tmp_path, capsys, detections):
-    """A pre-label of the interrupted tracked run accepted before the run is resumed: the
-    interrupted run's command stays (undoing it would take the accepted box with it); its other
-    untouched pre-labels are replaced by the tracked ones, and the accepted box stays."""
+@pytest.mark.parametrize("track", [True, False])
+def test_an_interrupted_project_run_edited_since_is_not_taken_back(track, drive, tmp_path, capsys, detections):
+    """A pre-label of the interrupted run accepted before the run is resumed: the interrupted
+    run's command stays (undoing it would take the accepted box with it), and so does the edit;
+    a tracked run replaces its other untouched pre-labels by the tracked ones, an untracked one
+    stores its new frames as a step of its own, and the accepted box stays."""
     from fusionlabel.model.edit_actions import accept_prelabels
     from fusionlabel.store.project import Project
 
+    opts = ["--track"] if track else []
     project = tmp_path / "project"
     assert main(["project", "create", str(drive), "--out", str(project)]) == 0
-    interrupted([project, "--track"], detections, 6)
+    interrupted([project, *opts], detections, 6)
     with Project.open(project) as p:
         doc = p.document
         interrupted_step = doc.undo_text()
         chosen = doc.annotations(2)[0]
         doc.apply(accept_prelabels(doc, [chosen.uid]))
+        accepted_step = doc.undo_text()
     capsys.readouterr()
-    assert main(["prelabel", str(project), "--quiet", "--track"]) == 0
+    assert main(["prelabel", str(project), "--quiet", *opts]) == 0
     assert "resumed: 6 of" in capsys.readouterr().err
     with Project.open(project, read_only=True) as p:
         doc = p.document
         assert doc.get(chosen.uid).source == "human" and doc.get(chosen.uid).box == chosen.box
         assert [c.description for c in doc.done_commands(interrupted_step)] == [interrupted_step]
+        assert doc.history()[:2] == [interrupted_step, accepted_step] and len(doc.history()) == 3
 
 
 def test_a_project_run_undone_since_its_interruption_is_not_resumed(drive, tmp_path, capsys, detections):

@@ -285,6 +285,25 @@ class _FoldedRun:
             self.command = self.doc.last_step()     # with the finished frames it reopened
         self.save_seconds = time.perf_counter() - t0
 
+    def carry_on(self, commands: list[Command], frames: list[int]) -> None:
+        """Make the commands of interrupted runs of this run, just taken back (oldest first,
+        :meth:`_RunRecord.take_back_interrupted`), the start of this run's command: their steps
+        are done again as one, in one transaction, and this run's batches fold into it, so the
+        run leaves the one undo step (same boxes, uids, track ids and order) an uninterrupted run
+        leaves. ``frames``: the frames those runs finished."""
+        steps = tuple(c for cmd in commands for c in leaves(cmd))
+        if not steps:
+            return
+        self.frames += frames
+        for c in steps:
+            self.boxes += isinstance(c, CreateCuboid)
+            self.replacing += len(c.uids) if isinstance(c, DeleteCuboids) else 0
+        replacing = f", replacing {self.replacing}" if self.replacing else ""
+        what = f"{frames_text(self.drive, self.frames)} ({self.name})"
+        step = Batch(steps, f"{PRELABEL_DESCRIPTION} {what}: {counted(self.boxes, 'box')}{replacing}")
+        if self.doc.apply(step) is not None:
+            self.command = self.doc.last_step()
+
     def _fold(self, last: Command, step: Command) -> Command | None:
         if self.command is None or last is not self.command:
             return None
@@ -336,18 +355,34 @@ class _RunRecord:
         if complete:
             self.project.set_setting(DETECTIONS_SETTING, None)
 
-    def take_back_interrupted(self) -> None:
+    def take_back_interrupted(self) -> list[Command]:
         """Undo the commands of the interrupted runs this run finishes (newest first) while each is
-        the last step in effect (nothing done since), giving back the track ids they took: their
-        untracked batches go as this run's own do before its tracked pre-labels are stored, so
-        those are stored as by an uninterrupted run (the same boxes, track ids and order). One
-        with an edit after it stays, and its untouched pre-labels are replaced as any are."""
+        the last step in effect (nothing done since), giving back the track ids they took; returns
+        the commands undone, oldest first. A tracked run's untracked batches go as this run's own
+        do before its tracked pre-labels are stored, so those are stored as by an uninterrupted run
+        (the same boxes, track ids and order); an untracked run does them again as the start of
+        its own command (:meth:`_FoldedRun.carry_on`). One with an edit after it stays, and its
+        untouched pre-labels are replaced as any are."""
         doc = self.project.document
         counter = self.next_track if isinstance(self.next_track, int) else None
+        taken: list[Command] = []
         for description in reversed(self.continues):
             if doc.undo_text() != description:
-                return
-            doc.undo(next_track=counter)
+                break
+            taken.insert(0, doc.undo(next_track=counter))
+        return taken
+
+    def carry_on_interrupted(self, run: "_FoldedRun", frames: list[int]) -> None:
+        """An untracked run: take back the commands of the interrupted runs it finishes and make
+        them the start of ``run``'s command (:meth:`_FoldedRun.carry_on`; ``frames``: the frames
+        they finished), so the run leaves one undo step. When an edit was made after any of them,
+        nothing is taken back (the edit is never undone): their steps stay as they are."""
+        doc = self.project.document
+        if not self.continues or doc.history()[-len(self.continues):] != self.continues \
+                or len(doc.history()) - len(doc.starting_point()) < len(self.continues):
+            return
+        run.carry_on(self.take_back_interrupted(), frames)
+        self.continues = []       # they are this run's command now
 
 
 def _resumption(project, identity: dict, selected: list[int], resume: bool) -> Resumption:
@@ -397,6 +432,9 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     record = (_RunRecord(project, identity, selected, taken, project.get_setting(RUN_SETTING))
               if identity is not None else None)
     run = _FoldedRun(project, detector.name)
+    if record is not None and not track:
+        with signals_deferred():
+            record.carry_on_interrupted(run, taken.frames)
     invalid_before = getattr(detector, "invalid_boxes", 0)
     t0 = time.perf_counter()
     done, found, below = list(taken.frames), list(taken.detections), 0
