@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..qa.effort import IDLE_CAP_SECONDS
@@ -133,8 +134,17 @@ def run_create(args: argparse.Namespace) -> int:
             print(replaced.finish())
         if project.import_report is not None:
             print(project.import_report.summary())
+            print_left_out(project.import_report)
         print("\n".join(skipped_label_lines(skipped)), end="\n" if skipped else "")
     return SKIPPED_FRAMES_EXIT if skipped else 0
+
+
+def print_left_out(report) -> None:
+    """The drive reader's lines on label files it could not make a frame of (``ImportReport.left_out``,
+    each naming the files: their labels are not in the project), to stderr as notes, as ``import``
+    and ``export`` print them."""
+    for line in report.left_out:
+        print(f"note: {line}", file=sys.stderr)
 
 
 def skipped_label_lines(skipped: list[tuple[str, str]],
@@ -179,6 +189,7 @@ def run_import_labels(args: argparse.Namespace) -> int:
             raise InputError(None, every_frame_unreadable(skipped, "nothing was imported" + unfinished),
                              where="--skip-bad-frames")
         print(report.summary())
+        print_left_out(report)
         note = reopened_note(project.document, finished, lambda i: project.drive.frames[i].frame_id)
         if note:     # labels landed in frames marked done or reviewed: they are to be checked again
             print(note)
