@@ -388,3 +388,37 @@ def test_a_tracked_run_counts_as_one_prelabel_run_in_project_status(drive, tmp_p
     assert main(["project", "status", str(project), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["projects"][0]["effort"]["machine_steps"]["prelabel_runs"] == 1
+
+
+@pytest.mark.parametrize("stops", [(6,), (3, 3)])
+def test_a_resumed_tracked_folder_run_counts_the_boxes_below_min_score_of_the_whole_run(stops, drive, tmp_path,
+                                                                                         capsys, detections):
+    """``below_min_score`` (--json, the manifest's summary) of a resumed tracked run counts the
+    detections left out over every frame, as an uninterrupted run does, also after two
+    interruptions (``stops``); before, only those of the frames the last run detected. The count
+    is checked against the detector's own scores."""
+    from fusionlabel.assist.builtin import GeometricDetector
+    from fusionlabel.io.drives import open_drive
+
+    seen, _ = detections
+    opened = open_drive(drive)
+    scores = [d.score for i in range(FRAMES) for d in GeometricDetector().detect_frame(opened, i)]
+    expected = sum(1 for s in scores if s < 0.5)
+    assert 0 < expected < len(scores)
+    opts = ["--track", "--min-score", "0.5"]
+    reference, out = tmp_path / "reference", tmp_path / "out"
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(reference), "--quiet", "--json", *opts]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    for after in stops:
+        interrupted([drive, "--out", out, *opts], detections, after)
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet", "--json", *opts]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert seen == list(range(sum(stops), FRAMES)) and resumed["resumed_frames"] == sum(stops)
+    assert whole["left_out"]["below_min_score"] == resumed["left_out"]["below_min_score"] == expected
+    summaries = [json.loads((folder / MANIFEST).read_text())["summary"] for folder in (reference, out)]
+    assert summaries[0]["below_min_score"] == summaries[1]["below_min_score"] == expected
+    assert {k: v for k, v in summaries[1].items() if k != "resumed"} == \
+        {k: v for k, v in summaries[0].items() if k != "resumed"}
+    assert written(out) == written(reference)
