@@ -332,7 +332,8 @@ def test_a_results_file_run_resumes_where_it_stopped(track, tmp_path, monkeypatc
 
     drive = _drive(tmp_path, ["tok0", "tok1"])
     preds = tmp_path / "p.json"
-    write_nuscenes_results(preds, {0: [_car(10.0)], 1: [_car(20.0), _car(30.0)]}, drive)
+    # one box of frame 0 scores below --min-score 0.5: a tracked run counts it once resumed too
+    write_nuscenes_results(preds, {0: [_car(10.0), _car(60.0, 0.2)], 1: [_car(20.0), _car(30.0)]}, drive)
     monkeypatch.setattr(prelabel_module, "BATCH_SECONDS", 0.0)
 
     class Counting(Detector):
@@ -348,13 +349,16 @@ def test_a_results_file_run_resumes_where_it_stopped(track, tmp_path, monkeypatc
             return self.inner.detect_frame(drive, index)
 
     reference = tmp_path / "reference"
-    prelabel_results(drive, Counting(), reference, track=track, progress=False)
+    whole = prelabel_results(drive, Counting(), reference, track=track, min_score=0.5, progress=False)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        prelabel_results(drive, Counting(stop_at=1), out, track=track, progress=False)
+        prelabel_results(drive, Counting(stop_at=1), out, track=track, min_score=0.5, progress=False)
     said = []
     again = Counting()
-    prelabel_results(drive, again, out, track=track, progress=False, note=said.append)
+    resumed = prelabel_results(drive, again, out, track=track, min_score=0.5, progress=False, note=said.append)
+    # the frames the report counts: every one for a tracked run, the one detected now for another
+    assert (whole.below_min_score, resumed.below_min_score) == (1, 1 if track else 0)
+    assert resumed.frames == (2 if track else 1)
     assert again.seen == [1] and said == ["resumed: 1 of 2 frames already pre-labelled by the interrupted run"
                                           + (" (their detections kept for the tracker)" if track else "")
                                           + ", detecting 1"]
@@ -422,3 +426,23 @@ def test_a_resumed_tracked_folder_run_counts_the_boxes_below_min_score_of_the_wh
     assert {k: v for k, v in summaries[1].items() if k != "resumed"} == \
         {k: v for k, v in summaries[0].items() if k != "resumed"}
     assert written(out) == written(reference)
+
+
+def test_a_resumed_tracked_project_run_counts_the_boxes_below_min_score_of_the_whole_run(drive, tmp_path, capsys,
+                                                                                          detections):
+    """The same in a project: the run's record (the ``prelabel_run`` setting) keeps each frame's
+    count, and a resumed tracked run's ``below_min_score`` is an uninterrupted one's (before,
+    only the frames it detected itself)."""
+    opts = ["--track", "--min-score", "0.5"]
+    reference, project = tmp_path / "reference", tmp_path / "project"
+    for p in (reference, project):
+        assert main(["project", "create", str(drive), "--out", str(p)]) == 0
+    capsys.readouterr()
+    assert main(["prelabel", str(reference), "--quiet", "--json", *opts]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    interrupted([project, *opts], detections, 6)
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--quiet", "--json", *opts]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["resumed_frames"] == 6 and whole["left_out"]["below_min_score"] > 0
+    assert resumed["left_out"] == whole["left_out"] and stored_prelabels(project) == stored_prelabels(reference)

@@ -28,8 +28,9 @@ from ..export.run_files import LOCK_NAME
 from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
-from .prelabel_manifest import DETECTIONS_DIR, RECORD_DIR, FolderManifest, below_before, created_before, read_manifest
-from .prelabel_resume import Resumption, load_detections, plan_resumption, run_identity, save_detections
+from .prelabel_manifest import DETECTIONS_DIR, RECORD_DIR, FolderManifest, created_before, read_manifest
+from .prelabel_resume import (Resumption, below_before, below_counts, load_detections, plan_resumption, run_identity,
+                              save_detections)
 from .tracker import TrackerConfig
 
 FORMATS = ("native", "kitti")         # label files, one per frame
@@ -535,7 +536,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
                 save_detections(out / DETECTIONS_DIR, drive, batch_frames, dets)
                 _set_aside(out, drive, batch_frames, fmt, before)
             new = [i for i in batch_frames if not (out / f"{drive.frames[i].frame_id}{ext}").exists()]
-            manifest.below.update({i: len(r) - len(k) for i, r, k in zip(batch_frames, raw, dets) if len(r) > len(k)})
+            manifest.below.update(below_counts(batch_frames, raw, dets))
             write_prelabels(out, drive, batch_frames, dets, fmt, batches, on_disk=stored)
             manifest.created += new
             done, found, below = done + batch_frames, found + dets, below + n

@@ -11,7 +11,7 @@ It also lists the frames whose label file the run created (``created_files``, th
 interrupted runs it resumed included), so that the run resuming it counts them as an uninterrupted
 run would (:func:`created_before`), and how many detections of each frame scored below
 ``--min-score`` (``below_min_score_frames``, {frame id: count} for the frames with any), so that a
-resumed tracked run's summary counts them over the whole run (:func:`below_before`).
+resumed tracked run's summary counts them over the whole run (:func:`~.prelabel_resume.below_before`).
 A tracked run also keeps each frame's raw detections (:data:`DETECTIONS_DIR`) until it finishes.
 """
 
@@ -24,6 +24,7 @@ from typing import Any
 
 from .. import files
 from ..errors import InputError
+from .prelabel_resume import BELOW_KEY
 
 RECORD_DIR = ".fusionlabel-prelabel"    # also holds what the last run wrote, per frame
 MANIFEST = f"{RECORD_DIR}/fusionlabel_prelabel.json"
@@ -67,7 +68,7 @@ class FolderManifest:
         doc = dict(self.head, complete=report is not None,
                    frames=[self.drive.frames[i].frame_id for i in written],
                    created_files=[self.drive.frames[i].frame_id for i in self.created],
-                   below_min_score_frames={self.drive.frames[i].frame_id: n for i, n in sorted(self.below.items())},
+                   **{BELOW_KEY: {self.drive.frames[i].frame_id: n for i, n in sorted(self.below.items())}},
                    skipped_frames=[{"frame": self.drive.frames[i].frame_id, "error": e} for i, e in self.skipped or ()])
         if report is not None:
             doc["summary"] = {k: v for k, v in asdict(report).items() if k not in ("frames_stored", "seconds_per_frame")}
@@ -81,14 +82,3 @@ def created_before(last: dict[str, Any] | None, drive, frames: list[int]) -> lis
     ids = {fid for fid in listed if isinstance(fid, str)} if isinstance(listed, list) else set()
     return [i for i in frames if drive.frames[i].frame_id in ids]
 
-
-def below_before(last: dict[str, Any] | None, drive, frames: list[int]) -> dict[int, int]:
-    """{frame: detections that scored below ``--min-score``} for those of ``frames`` (taken over
-    from the interrupted run whose manifest is ``last``) where that run left any out; empty when it
-    recorded none (an older fusionlabel)."""
-    listed = last.get("below_min_score_frames") if isinstance(last, dict) else None
-    if not isinstance(listed, dict):
-        return {}
-    counts = {drive.frames[i].frame_id: i for i in frames}
-    return {counts[fid]: n for fid, n in listed.items()
-            if fid in counts and isinstance(n, int) and not isinstance(n, bool) and n > 0}

@@ -17,7 +17,7 @@ from .command_memo import DoneCommandsMemo
 from .detector import Detector
 from .prelabel import (BATCH_SECONDS, SCORE_DECIMALS, PrelabelReport, _tally, detect_batches, frames_text, inherited_tracks,
                        keep_scored, merge_prelabels, prediction_notes, track_drive)
-from .prelabel_resume import Resumption, detections_from_dicts, plan_resumption
+from .prelabel_resume import BELOW_KEY, Resumption, below_before, below_counts, detections_from_dicts, plan_resumption
 from .tracker import TrackerConfig
 
 RUN_SETTING = "prelabel_run"                  # the last CLI pre-label run: identity, frames finished, complete
@@ -339,11 +339,17 @@ class _RunRecord:
         if identity["track"]:
             self.detections = {project.drive.frames[i].frame_id: [label_to_dict(d) for d in dets]
                                for i, dets in zip(taken.frames, taken.detections)}
+        # {frame: detections below --min-score} of the frames taken over, then of this run's too
+        self.below = below_before(before, project.drive, taken.frames)
+        self.below_taken = sum(self.below.values())
 
-    def save(self, done: list[int], run: "_FoldedRun", complete: bool = False, found=None) -> None:
+    def save(self, done: list[int], run: "_FoldedRun", complete: bool = False, found=None,
+             below: dict[int, int] | None = None) -> None:
         """Record the frames ``done`` so far (with their raw detections ``found``, {frame: labels},
-        for a tracked run); ``complete``: the run finished."""
+        for a tracked run, and how many detections of each scored below ``--min-score``,
+        ``below``); ``complete``: the run finished."""
         frames = self.project.drive.frames
+        self.below.update(below or {})
         if found and self.identity["track"] and not complete:
             self.detections.update({frames[i].frame_id: [label_to_dict(d) for d in dets] for i, dets in found.items()})
             self.project.set_setting(DETECTIONS_SETTING, self.detections)
@@ -351,7 +357,8 @@ class _RunRecord:
             "fusionlabel_prelabel": 1, "complete": complete, "identity": self.identity,
             "frames": [frames[i].frame_id for i in done], "frames_selected": len(self.selected),
             "command": run.command.description if run.command is not None else None,
-            "continues": self.continues, "next_track": self.next_track})
+            "continues": self.continues, "next_track": self.next_track,
+            BELOW_KEY: {frames[i].frame_id: n for i, n in sorted(self.below.items())}})
         if complete:
             self.project.set_setting(DETECTIONS_SETTING, None)
 
@@ -443,12 +450,12 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     batches = PrelabelReport() if track else report     # a tracked run reports its final command
     for batch_frames, dets in detect_batches(drive, detector, [i for i in selected if i not in resumed], progress,
                                              skipped, every=lambda: max(BATCH_SECONDS, 10 * run.save_seconds)):
-        dets, n = keep_scored(dets, min_score)
+        raw, (dets, n) = dets, keep_scored(dets, min_score)
         run.store(batch_frames, dets, batches)
         done, found, below = done + batch_frames, found + dets, below + n
         report.frames_stored = len(done)
         if record is not None:
-            record.save(done, run, found=dict(zip(batch_frames, dets)))
+            record.save(done, run, found=dict(zip(batch_frames, dets)), below=below_counts(batch_frames, raw, dets))
     if track and done:
         done, found = map(list, zip(*sorted(zip(done, found), key=lambda pair: pair[0])))   # time order
         tracked = track_drive(drive, done, found, tracker)
@@ -457,6 +464,7 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
             if record is not None:
                 record.take_back_interrupted()
             write_to_project(project, done, tracked, f"{frames_text(drive, done)} ({detector.name})", report)
+        below += record.below_taken if record is not None else 0    # the whole run's, as the report counts
     if record is not None:
         record.save(done, run, complete=True)
     report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected) - len(resumed), 1)
