@@ -245,7 +245,7 @@ def exported(folder):
 
 
 @pytest.mark.parametrize("track", [True, False])
-@pytest.mark.parametrize("stops", [(6,), (3, 3)])
+@pytest.mark.parametrize("stops", [(6,), (3, 3), (6, 0)])
 def test_a_resumed_project_run_stores_what_an_uninterrupted_one_does(stops, track, drive, tmp_path, capsys,
                                                                      detections):
     """The interrupted run's command (its batches) is taken back, and the track ids it took are
@@ -253,7 +253,8 @@ def test_a_resumed_project_run_stores_what_an_uninterrupted_one_does(stops, trac
     untracked one before it detects, its steps done again as the start of the resumed run's one
     command. The project then holds the pre-labels of an uninterrupted run, the same track ids,
     scores and order, in one undo step with its description; also after two interruptions
-    (``stops``: frames detected before each), an earlier finished run's step left as it is. Before, the tracked boxes replaced the interrupted run's
+    (``stops``: frames detected before each; 0: the resumed run stopped before it detected a frame,
+    having taken the interrupted run's command over), an earlier finished run's step left as it is. Before, the tracked boxes replaced the interrupted run's
     untracked ones and took their track ids, those found exactly again kept their places, and two
     steps were in effect (one per run, also for an untracked run)."""
     opts = ["--track"] if track else []

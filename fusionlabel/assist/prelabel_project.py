@@ -389,7 +389,8 @@ class _RunRecord:
                 or len(doc.history()) - len(doc.starting_point()) < len(self.continues):
             return
         run.carry_on(self.take_back_interrupted(), frames)
-        self.continues = []       # they are this run's command now
+        self.continues = []       # they are this run's command now, which the record names from here
+        self.save(frames, run)
 
 
 def _resumption(project, identity: dict, selected: list[int], resume: bool) -> Resumption:
