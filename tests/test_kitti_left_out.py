@@ -52,3 +52,20 @@ def test_a_project_on_it_warns(tmp_path):
     src = kitti_without_a_sweep(tmp_path / "k")
     with Project.create(tmp_path / "proj", src, import_labels=True, progress=False) as p:
         assert any("(000001)" in w and "left out" in w for w in p.warnings)
+
+
+def test_project_create_and_import_labels_say_so(tmp_path, capsys):
+    """`project create --import-labels` and `project import-labels` print the reader's line on the
+    label file left out to stderr (before, only the app showed it), after the import's summary."""
+    src = kitti_without_a_sweep(tmp_path / "k")
+    (line,) = open_kitti_object(src).left_out       # what the reader says, independently of the CLI
+    assert main(["project", "create", str(src), "--out", str(tmp_path / "a"), "--import-labels", "--quiet"]) == 0
+    said = capsys.readouterr()
+    assert said.err == f"note: {line}\n" and line not in said.out
+    assert main(["project", "create", str(src), "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""     # no labels imported: nothing to say
+    for _ in range(2):     # the import that brings them in, and one that finds nothing new
+        assert main(["project", "import-labels", str(tmp_path / "b"), "--quiet"]) == 0
+        said = capsys.readouterr()
+        assert said.err == f"note: {line}\n" and said.out.startswith("imported ")
+    assert str(src / "label_2") in line and "(000001)" in line

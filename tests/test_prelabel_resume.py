@@ -244,19 +244,25 @@ def exported(folder):
             if p.is_file() and p.name != "fusionlabel_export.json"}
 
 
-@pytest.mark.parametrize("stops", [(6,), (3, 3)])
-def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(stops, drive, tmp_path, capsys,
-                                                                             detections):
-    """The interrupted run's command (its untracked batches) is taken back before the tracks are
-    stored, as the resumed run's own is, and the track ids it took are given back: the project then
-    holds the pre-labels of an uninterrupted run, the same track ids, scores and order, in one
-    undo step; also after two interruptions (``stops``: frames detected before each). Before, the
-    tracked boxes replaced the interrupted run's untracked ones and took their track ids, those
-    found exactly again kept their places, and two steps were in effect."""
-    opts = ["--track"]
+@pytest.mark.parametrize("track", [True, False])
+@pytest.mark.parametrize("stops", [(6,), (3, 3), (6, 0)])
+def test_a_resumed_project_run_stores_what_an_uninterrupted_one_does(stops, track, drive, tmp_path, capsys,
+                                                                     detections):
+    """The interrupted run's command (its batches) is taken back, and the track ids it took are
+    given back: before the tracks are stored, as the resumed run's own is, by a tracked run; by an
+    untracked one before it detects, its steps done again as the start of the resumed run's one
+    command. The project then holds the pre-labels of an uninterrupted run, the same track ids,
+    scores and order, in one undo step with its description; also after two interruptions
+    (``stops``: frames detected before each; 0: the resumed run stopped before it detected a frame,
+    having taken the interrupted run's command over), an earlier finished run's step left as it is. Before, the tracked boxes replaced the interrupted run's
+    untracked ones and took their track ids, those found exactly again kept their places, and two
+    steps were in effect (one per run, also for an untracked run)."""
+    opts = ["--track"] if track else []
     reference, project = tmp_path / "reference", tmp_path / "project"
     for p in (reference, project):
         assert main(["project", "create", str(drive), "--out", str(p)]) == 0
+        # an earlier, finished run (another --min-score): its step is not taken back
+        assert main(["prelabel", str(p), "--quiet", "--frames", "2-4", "--min-score", "0.9"]) == 0
     assert main(["prelabel", str(reference), "--quiet", *opts]) == 0
     for after in stops:
         interrupted([project, *opts], detections, after)
@@ -265,7 +271,7 @@ def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(sto
     assert f"resumed: {sum(stops)} of {FRAMES} frames" in capsys.readouterr().err
     boxes, steps = stored_prelabels(project)
     assert len(boxes) > FRAMES and len({b[2] for b in boxes}) > 1
-    assert (boxes, steps) == stored_prelabels(reference) and len(steps) == 1
+    assert (boxes, steps) == stored_prelabels(reference) and len(steps) == 2
     for fmt in ("kitti-tracking", "openlabel"):
         for p in (reference, project):
             assert main(["export", str(p), "--format", fmt, "--out", str(tmp_path / f"{p.name}-{fmt}"),
@@ -273,28 +279,33 @@ def test_a_resumed_tracked_project_run_stores_what_an_uninterrupted_one_does(sto
         assert exported(tmp_path / f"project-{fmt}") == exported(tmp_path / f"reference-{fmt}")
 
 
-def test_an_interrupted_project_run_edited_since_is_not_taken_back(drive, tmp_path, capsys, detections):
-    """A pre-label of the interrupted tracked run accepted before the run is resumed: the
-    interrupted run's command stays (undoing it would take the accepted box with it); its other
-    untouched pre-labels are replaced by the tracked ones, and the accepted box stays."""
+@pytest.mark.parametrize("track", [True, False])
+def test_an_interrupted_project_run_edited_since_is_not_taken_back(track, drive, tmp_path, capsys, detections):
+    """A pre-label of the interrupted run accepted before the run is resumed: the interrupted
+    run's command stays (undoing it would take the accepted box with it), and so does the edit;
+    a tracked run replaces its other untouched pre-labels by the tracked ones, an untracked one
+    stores its new frames as a step of its own, and the accepted box stays."""
     from fusionlabel.model.edit_actions import accept_prelabels
     from fusionlabel.store.project import Project
 
+    opts = ["--track"] if track else []
     project = tmp_path / "project"
     assert main(["project", "create", str(drive), "--out", str(project)]) == 0
-    interrupted([project, "--track"], detections, 6)
+    interrupted([project, *opts], detections, 6)
     with Project.open(project) as p:
         doc = p.document
         interrupted_step = doc.undo_text()
         chosen = doc.annotations(2)[0]
         doc.apply(accept_prelabels(doc, [chosen.uid]))
+        accepted_step = doc.undo_text()
     capsys.readouterr()
-    assert main(["prelabel", str(project), "--quiet", "--track"]) == 0
+    assert main(["prelabel", str(project), "--quiet", *opts]) == 0
     assert "resumed: 6 of" in capsys.readouterr().err
     with Project.open(project, read_only=True) as p:
         doc = p.document
         assert doc.get(chosen.uid).source == "human" and doc.get(chosen.uid).box == chosen.box
         assert [c.description for c in doc.done_commands(interrupted_step)] == [interrupted_step]
+        assert doc.history()[:2] == [interrupted_step, accepted_step] and len(doc.history()) == 3
 
 
 def test_a_project_run_undone_since_its_interruption_is_not_resumed(drive, tmp_path, capsys, detections):
@@ -322,7 +333,8 @@ def test_a_results_file_run_resumes_where_it_stopped(track, tmp_path, monkeypatc
 
     drive = _drive(tmp_path, ["tok0", "tok1"])
     preds = tmp_path / "p.json"
-    write_nuscenes_results(preds, {0: [_car(10.0)], 1: [_car(20.0), _car(30.0)]}, drive)
+    # one box of frame 0 scores below --min-score 0.5: a tracked run counts it once resumed too
+    write_nuscenes_results(preds, {0: [_car(10.0), _car(60.0, 0.2)], 1: [_car(20.0), _car(30.0)]}, drive)
     monkeypatch.setattr(prelabel_module, "BATCH_SECONDS", 0.0)
 
     class Counting(Detector):
@@ -338,13 +350,16 @@ def test_a_results_file_run_resumes_where_it_stopped(track, tmp_path, monkeypatc
             return self.inner.detect_frame(drive, index)
 
     reference = tmp_path / "reference"
-    prelabel_results(drive, Counting(), reference, track=track, progress=False)
+    whole = prelabel_results(drive, Counting(), reference, track=track, min_score=0.5, progress=False)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        prelabel_results(drive, Counting(stop_at=1), out, track=track, progress=False)
+        prelabel_results(drive, Counting(stop_at=1), out, track=track, min_score=0.5, progress=False)
     said = []
     again = Counting()
-    prelabel_results(drive, again, out, track=track, progress=False, note=said.append)
+    resumed = prelabel_results(drive, again, out, track=track, min_score=0.5, progress=False, note=said.append)
+    # the frames the report counts: every one for a tracked run, the one detected now for another
+    assert (whole.below_min_score, resumed.below_min_score) == (1, 1 if track else 0)
+    assert resumed.frames == (2 if track else 1)
     assert again.seen == [1] and said == ["resumed: 1 of 2 frames already pre-labelled by the interrupted run"
                                           + (" (their detections kept for the tracker)" if track else "")
                                           + ", detecting 1"]
@@ -378,3 +393,57 @@ def test_a_tracked_run_counts_as_one_prelabel_run_in_project_status(drive, tmp_p
     assert main(["project", "status", str(project), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["projects"][0]["effort"]["machine_steps"]["prelabel_runs"] == 1
+
+
+@pytest.mark.parametrize("stops", [(6,), (3, 3)])
+def test_a_resumed_tracked_folder_run_counts_the_boxes_below_min_score_of_the_whole_run(stops, drive, tmp_path,
+                                                                                         capsys, detections):
+    """``below_min_score`` (--json, the manifest's summary) of a resumed tracked run counts the
+    detections left out over every frame, as an uninterrupted run does, also after two
+    interruptions (``stops``); before, only those of the frames the last run detected. The count
+    is checked against the detector's own scores."""
+    from fusionlabel.assist.builtin import GeometricDetector
+    from fusionlabel.io.drives import open_drive
+
+    seen, _ = detections
+    opened = open_drive(drive)
+    scores = [d.score for i in range(FRAMES) for d in GeometricDetector().detect_frame(opened, i)]
+    expected = sum(1 for s in scores if s < 0.5)
+    assert 0 < expected < len(scores)
+    opts = ["--track", "--min-score", "0.5"]
+    reference, out = tmp_path / "reference", tmp_path / "out"
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(reference), "--quiet", "--json", *opts]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    for after in stops:
+        interrupted([drive, "--out", out, *opts], detections, after)
+    capsys.readouterr()
+    assert main(["prelabel", str(drive), "--out", str(out), "--quiet", "--json", *opts]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert seen == list(range(sum(stops), FRAMES)) and resumed["resumed_frames"] == sum(stops)
+    assert whole["left_out"]["below_min_score"] == resumed["left_out"]["below_min_score"] == expected
+    summaries = [json.loads((folder / MANIFEST).read_text())["summary"] for folder in (reference, out)]
+    assert summaries[0]["below_min_score"] == summaries[1]["below_min_score"] == expected
+    assert {k: v for k, v in summaries[1].items() if k != "resumed"} == \
+        {k: v for k, v in summaries[0].items() if k != "resumed"}
+    assert written(out) == written(reference)
+
+
+def test_a_resumed_tracked_project_run_counts_the_boxes_below_min_score_of_the_whole_run(drive, tmp_path, capsys,
+                                                                                          detections):
+    """The same in a project: the run's record (the ``prelabel_run`` setting) keeps each frame's
+    count, and a resumed tracked run's ``below_min_score`` is an uninterrupted one's (before,
+    only the frames it detected itself)."""
+    opts = ["--track", "--min-score", "0.5"]
+    reference, project = tmp_path / "reference", tmp_path / "project"
+    for p in (reference, project):
+        assert main(["project", "create", str(drive), "--out", str(p)]) == 0
+    capsys.readouterr()
+    assert main(["prelabel", str(reference), "--quiet", "--json", *opts]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    interrupted([project, *opts], detections, 6)
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--quiet", "--json", *opts]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["resumed_frames"] == 6 and whole["left_out"]["below_min_score"] > 0
+    assert resumed["left_out"] == whole["left_out"] and stored_prelabels(project) == stored_prelabels(reference)

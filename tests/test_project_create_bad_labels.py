@@ -146,3 +146,44 @@ def test_import_labels_skip_bad_frames_with_every_frame_bad_imports_nothing(driv
     assert_clean_error(done, "--skip-bad-frames: every one of the 3 frames could not be read, nothing was imported",
                        "label_2/000000.txt: line 1: non-numeric field 9 (height)")
     assert contents(tmp_path / "p") == before
+
+
+def test_skip_bad_frames_with_every_frame_bad_leaves_an_interrupted_creation_unfinished(drive, tmp_path):
+    """A project whose creation was killed, every drive label file then unreadable: `import-labels
+    --skip-bad-frames` imports nothing (exit 2) and leaves it unfinished, as it was, so that an
+    import once the files are mended finishes it (before, it was marked finished with none of the
+    drive's labels, and that import then added them as an edit, not the starting point);
+    `project create` in the same case leaves no project."""
+    from test_cli_project import kill_create_at
+
+    from fusionlabel.store.project import interrupted_creation
+
+    originals = {path: path.read_text().replace(" 1.5x ", " 1.50 ") for path in (drive / "label_2").iterdir()}
+    project = tmp_path / "p"
+    kill_create_at("before", drive, project)
+    assert interrupted_creation(project)
+    for path, text in originals.items():
+        path.write_text(text.replace(" 1.50 ", " 1.5x ", 1))
+    done = run_cli("project", "import-labels", str(project), "--skip-bad-frames", "--quiet")
+    assert_clean_error(done, "--skip-bad-frames: every one of the 3 frames could not be read, nothing was imported; "
+                             "the project's creation is still unfinished",
+                       "label_2/000000.txt: line 1: non-numeric field 9 (height)")
+    assert interrupted_creation(project)
+    for path, text in originals.items():
+        path.write_text(text)
+    assert main(["project", "import-labels", str(project), "--quiet"]) == 0
+    assert not interrupted_creation(project)
+    counts, history, _ = contents(project)
+    n = label_lines(drive, "000000", "000001", "000002")
+    assert sum(counts) == n and history == [f"Import {n} labels from the drive"]
+    with Project.open(project) as p:
+        assert p.document.starting_point() == history and not p.document.can_undo
+    # `project create` over an interrupted creation, every file bad: no project at all
+    (tmp_path / "q").mkdir()
+    kill_create_at("before", drive, tmp_path / "q")
+    for path, text in originals.items():
+        path.write_text(text.replace(" 1.50 ", " 1.5x ", 1))
+    done = run_cli("project", "create", str(drive), "--out", str(tmp_path / "q"), "--import-labels",
+                   "--skip-bad-frames", "--quiet")
+    assert_clean_error(done, "every one of the 3 frames could not be read, no project was made")
+    assert not is_project(tmp_path / "q")

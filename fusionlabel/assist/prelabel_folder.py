@@ -29,7 +29,8 @@ from ..export.staging import check_out_path, output_lock
 from .prelabel import (TRACK_PREFIX, Merge, PrelabelReport, _tally, detect_batches, keep_scored, inherited_tracks,
                        merge_prelabels, prediction_notes, track_drive)
 from .prelabel_manifest import DETECTIONS_DIR, RECORD_DIR, FolderManifest, created_before, read_manifest
-from .prelabel_resume import Resumption, load_detections, plan_resumption, run_identity, save_detections
+from .prelabel_resume import (Resumption, below_before, below_counts, load_detections, plan_resumption, run_identity,
+                              save_detections)
 from .tracker import TrackerConfig
 
 FORMATS = ("native", "kitti")         # label files, one per frame
@@ -427,7 +428,8 @@ def prelabel(drive: Drive, detector: Detector, out: str | Path, fmt: str = "nati
             note(taken.note)
         try:
             return _prelabel(drive, detector, out, fmt, track, min_score, selected, tracker, progress, skipped, report,
-                             identity, taken, created_before(last, drive, taken.frames))
+                             identity, taken, created_before(last, drive, taken.frames),
+                             below_before(last, drive, taken.frames))
         except BaseException:
             if fresh and not report.frames_stored:
                 _remove_records(out)
@@ -488,11 +490,14 @@ def _note_kept(manifest: FolderManifest, frames: list[int], report: PrelabelRepo
 
 def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool, min_score: float,
               selected: list[int], tracker: TrackerConfig | None, progress: bool, skipped: list | None,
-              report: PrelabelReport, identity: dict, taken: Resumption, created: list[int]) -> PrelabelReport:
+              report: PrelabelReport, identity: dict, taken: Resumption, created: list[int],
+              below_taken: dict[int, int]) -> PrelabelReport:
     """The run of :func:`prelabel`; ``created``: the frames ``taken`` over whose label file the
-    interrupted run created. ``report.files_created`` counts the label files of the frames the
-    report counts (``frames``) that did not exist before the run, an interrupted run it resumes
-    included: a tracked run writes every frame again, so its resumption counts those too."""
+    interrupted run created; ``below_taken``: {frame taken over: detections it left out for scoring
+    below ``min_score``}. ``report.files_created`` counts the label files of the frames the
+    report counts (``frames``) that did not exist before the run, and ``report.below_min_score``
+    the detections of those frames left out, an interrupted run it resumes included: a tracked run
+    writes every frame again, so its resumption counts those too."""
     check = None
     if fmt == "kitti":   # KITTI boxes need a camera frame: find out before the detector runs over the drive
         from .predictions import T_rect_lidar
@@ -501,6 +506,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
             return T_rect_lidar(drive, i)
     manifest = FolderManifest(out, drive, identity, selected, skipped)
     manifest.created = list(created)
+    manifest.below = dict(below_taken)
     ext = ".json" if fmt == "native" else ".txt"
     invalid_before = getattr(detector, "invalid_boxes", 0)
     t0 = time.perf_counter()
@@ -521,7 +527,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
     try:
         for batch_frames, dets in detect_batches(drive, detector, [i for i in selected if i not in resumed],
                                                  progress, skipped, check):
-            dets, n = keep_scored(dets, min_score)
+            raw, (dets, n) = dets, keep_scored(dets, min_score)
             if not begun:
                 _make_folder(out / RECORD_DIR)
                 manifest.save(done)
@@ -530,6 +536,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
                 save_detections(out / DETECTIONS_DIR, drive, batch_frames, dets)
                 _set_aside(out, drive, batch_frames, fmt, before)
             new = [i for i in batch_frames if not (out / f"{drive.frames[i].frame_id}{ext}").exists()]
+            manifest.below.update(below_counts(batch_frames, raw, dets))
             write_prelabels(out, drive, batch_frames, dets, fmt, batches, on_disk=stored)
             manifest.created += new
             done, found, below = done + batch_frames, found + dets, below + n
@@ -555,6 +562,7 @@ def _prelabel(drive: Drive, detector: Detector, out: Path, fmt: str, track: bool
                                     elsewhere)
                 write_prelabels(out, drive, done, tracked, fmt, report, elsewhere, on_disk=stored)
                 report.files_created += len(created)     # the interrupted run's, rewritten now
+                below += sum(below_taken.values())       # and the detections it left out
             except BaseException:   # the frames not rewritten yet are as they were before the run
                 _note_kept(manifest, stored, report)
                 raise

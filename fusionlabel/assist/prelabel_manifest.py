@@ -9,7 +9,9 @@ lists the frames it finished, with the run's ``identity`` (:func:`~.prelabel_res
 the next run with the same identity skips those frames (:func:`~.prelabel_resume.plan_resumption`).
 It also lists the frames whose label file the run created (``created_files``, those of the
 interrupted runs it resumed included), so that the run resuming it counts them as an uninterrupted
-run would (:func:`created_before`).
+run would (:func:`created_before`), and how many detections of each frame scored below
+``--min-score`` (``below_min_score_frames``, {frame id: count} for the frames with any), so that a
+resumed tracked run's summary counts them over the whole run (:func:`~.prelabel_resume.below_before`).
 A tracked run also keeps each frame's raw detections (:data:`DETECTIONS_DIR`) until it finishes.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 
 from .. import files
 from ..errors import InputError
+from .prelabel_resume import BELOW_KEY
 
 RECORD_DIR = ".fusionlabel-prelabel"    # also holds what the last run wrote, per frame
 MANIFEST = f"{RECORD_DIR}/fusionlabel_prelabel.json"
@@ -54,6 +57,7 @@ class FolderManifest:
     def __init__(self, out: Path, drive, identity: dict, frames: list[int], skipped: list | None):
         self.out, self.drive, self.skipped = Path(out), drive, skipped
         self.created: list[int] = []     # frames whose label file the run created (resumed runs' too)
+        self.below: dict[int, int] = {}  # frame -> detections scoring below --min-score (resumed runs' too)
         self.head = {"fusionlabel_prelabel": VERSION, "complete": False, "format": identity["format"],
                      "drive": drive.name, "source": str(drive.root), "detector": identity["detector"],
                      "track": identity["track"], "min_score": identity["min_score"], "frames_selected": len(frames),
@@ -64,6 +68,7 @@ class FolderManifest:
         doc = dict(self.head, complete=report is not None,
                    frames=[self.drive.frames[i].frame_id for i in written],
                    created_files=[self.drive.frames[i].frame_id for i in self.created],
+                   **{BELOW_KEY: {self.drive.frames[i].frame_id: n for i, n in sorted(self.below.items())}},
                    skipped_frames=[{"frame": self.drive.frames[i].frame_id, "error": e} for i, e in self.skipped or ()])
         if report is not None:
             doc["summary"] = {k: v for k, v in asdict(report).items() if k not in ("frames_stored", "seconds_per_frame")}
@@ -76,3 +81,4 @@ def created_before(last: dict[str, Any] | None, drive, frames: list[int]) -> lis
     listed = last.get("created_files") if isinstance(last, dict) else None
     ids = {fid for fid in listed if isinstance(fid, str)} if isinstance(listed, list) else set()
     return [i for i in frames if drive.frames[i].frame_id in ids]
+

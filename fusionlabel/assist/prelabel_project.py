@@ -17,7 +17,7 @@ from .command_memo import DoneCommandsMemo
 from .detector import Detector
 from .prelabel import (BATCH_SECONDS, SCORE_DECIMALS, PrelabelReport, _tally, detect_batches, frames_text, inherited_tracks,
                        keep_scored, merge_prelabels, prediction_notes, track_drive)
-from .prelabel_resume import Resumption, detections_from_dicts, plan_resumption
+from .prelabel_resume import BELOW_KEY, Resumption, below_before, below_counts, detections_from_dicts, plan_resumption
 from .tracker import TrackerConfig
 
 RUN_SETTING = "prelabel_run"                  # the last CLI pre-label run: identity, frames finished, complete
@@ -285,6 +285,25 @@ class _FoldedRun:
             self.command = self.doc.last_step()     # with the finished frames it reopened
         self.save_seconds = time.perf_counter() - t0
 
+    def carry_on(self, commands: list[Command], frames: list[int]) -> None:
+        """Make the commands of interrupted runs of this run, just taken back (oldest first,
+        :meth:`_RunRecord.take_back_interrupted`), the start of this run's command: their steps
+        are done again as one, in one transaction, and this run's batches fold into it, so the
+        run leaves the one undo step (same boxes, uids, track ids and order) an uninterrupted run
+        leaves. ``frames``: the frames those runs finished."""
+        steps = tuple(c for cmd in commands for c in leaves(cmd))
+        if not steps:
+            return
+        self.frames += frames
+        for c in steps:
+            self.boxes += isinstance(c, CreateCuboid)
+            self.replacing += len(c.uids) if isinstance(c, DeleteCuboids) else 0
+        replacing = f", replacing {self.replacing}" if self.replacing else ""
+        what = f"{frames_text(self.drive, self.frames)} ({self.name})"
+        step = Batch(steps, f"{PRELABEL_DESCRIPTION} {what}: {counted(self.boxes, 'box')}{replacing}")
+        if self.doc.apply(step) is not None:
+            self.command = self.doc.last_step()
+
     def _fold(self, last: Command, step: Command) -> Command | None:
         if self.command is None or last is not self.command:
             return None
@@ -320,11 +339,17 @@ class _RunRecord:
         if identity["track"]:
             self.detections = {project.drive.frames[i].frame_id: [label_to_dict(d) for d in dets]
                                for i, dets in zip(taken.frames, taken.detections)}
+        # {frame: detections below --min-score} of the frames taken over, then of this run's too
+        self.below = below_before(before, project.drive, taken.frames)
+        self.below_taken = sum(self.below.values())
 
-    def save(self, done: list[int], run: "_FoldedRun", complete: bool = False, found=None) -> None:
+    def save(self, done: list[int], run: "_FoldedRun", complete: bool = False, found=None,
+             below: dict[int, int] | None = None) -> None:
         """Record the frames ``done`` so far (with their raw detections ``found``, {frame: labels},
-        for a tracked run); ``complete``: the run finished."""
+        for a tracked run, and how many detections of each scored below ``--min-score``,
+        ``below``); ``complete``: the run finished."""
         frames = self.project.drive.frames
+        self.below.update(below or {})
         if found and self.identity["track"] and not complete:
             self.detections.update({frames[i].frame_id: [label_to_dict(d) for d in dets] for i, dets in found.items()})
             self.project.set_setting(DETECTIONS_SETTING, self.detections)
@@ -332,22 +357,40 @@ class _RunRecord:
             "fusionlabel_prelabel": 1, "complete": complete, "identity": self.identity,
             "frames": [frames[i].frame_id for i in done], "frames_selected": len(self.selected),
             "command": run.command.description if run.command is not None else None,
-            "continues": self.continues, "next_track": self.next_track})
+            "continues": self.continues, "next_track": self.next_track,
+            BELOW_KEY: {frames[i].frame_id: n for i, n in sorted(self.below.items())}})
         if complete:
             self.project.set_setting(DETECTIONS_SETTING, None)
 
-    def take_back_interrupted(self) -> None:
+    def take_back_interrupted(self) -> list[Command]:
         """Undo the commands of the interrupted runs this run finishes (newest first) while each is
-        the last step in effect (nothing done since), giving back the track ids they took: their
-        untracked batches go as this run's own do before its tracked pre-labels are stored, so
-        those are stored as by an uninterrupted run (the same boxes, track ids and order). One
-        with an edit after it stays, and its untouched pre-labels are replaced as any are."""
+        the last step in effect (nothing done since), giving back the track ids they took; returns
+        the commands undone, oldest first. A tracked run's untracked batches go as this run's own
+        do before its tracked pre-labels are stored, so those are stored as by an uninterrupted run
+        (the same boxes, track ids and order); an untracked run does them again as the start of
+        its own command (:meth:`_FoldedRun.carry_on`). One with an edit after it stays, and its
+        untouched pre-labels are replaced as any are."""
         doc = self.project.document
         counter = self.next_track if isinstance(self.next_track, int) else None
+        taken: list[Command] = []
         for description in reversed(self.continues):
             if doc.undo_text() != description:
-                return
-            doc.undo(next_track=counter)
+                break
+            taken.insert(0, doc.undo(next_track=counter))
+        return taken
+
+    def carry_on_interrupted(self, run: "_FoldedRun", frames: list[int]) -> None:
+        """An untracked run: take back the commands of the interrupted runs it finishes and make
+        them the start of ``run``'s command (:meth:`_FoldedRun.carry_on`; ``frames``: the frames
+        they finished), so the run leaves one undo step. When an edit was made after any of them,
+        nothing is taken back (the edit is never undone): their steps stay as they are."""
+        doc = self.project.document
+        if not self.continues or doc.history()[-len(self.continues):] != self.continues \
+                or len(doc.history()) - len(doc.starting_point()) < len(self.continues):
+            return
+        run.carry_on(self.take_back_interrupted(), frames)
+        self.continues = []       # they are this run's command now, which the record names from here
+        self.save(frames, run)
 
 
 def _resumption(project, identity: dict, selected: list[int], resume: bool) -> Resumption:
@@ -397,6 +440,9 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     record = (_RunRecord(project, identity, selected, taken, project.get_setting(RUN_SETTING))
               if identity is not None else None)
     run = _FoldedRun(project, detector.name)
+    if record is not None and not track:
+        with signals_deferred():
+            record.carry_on_interrupted(run, taken.frames)
     invalid_before = getattr(detector, "invalid_boxes", 0)
     t0 = time.perf_counter()
     done, found, below = list(taken.frames), list(taken.detections), 0
@@ -405,12 +451,12 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
     batches = PrelabelReport() if track else report     # a tracked run reports its final command
     for batch_frames, dets in detect_batches(drive, detector, [i for i in selected if i not in resumed], progress,
                                              skipped, every=lambda: max(BATCH_SECONDS, 10 * run.save_seconds)):
-        dets, n = keep_scored(dets, min_score)
+        raw, (dets, n) = dets, keep_scored(dets, min_score)
         run.store(batch_frames, dets, batches)
         done, found, below = done + batch_frames, found + dets, below + n
         report.frames_stored = len(done)
         if record is not None:
-            record.save(done, run, found=dict(zip(batch_frames, dets)))
+            record.save(done, run, found=dict(zip(batch_frames, dets)), below=below_counts(batch_frames, raw, dets))
     if track and done:
         done, found = map(list, zip(*sorted(zip(done, found), key=lambda pair: pair[0])))   # time order
         tracked = track_drive(drive, done, found, tracker)
@@ -419,6 +465,7 @@ def prelabel_project(project, detector: Detector, track: bool = False, min_score
             if record is not None:
                 record.take_back_interrupted()
             write_to_project(project, done, tracked, f"{frames_text(drive, done)} ({detector.name})", report)
+        below += record.below_taken if record is not None else 0    # the whole run's, as the report counts
     if record is not None:
         record.save(done, run, complete=True)
     report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected) - len(resumed), 1)

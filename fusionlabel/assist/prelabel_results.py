@@ -28,7 +28,7 @@ from .predictions import nuscenes_results, nuscenes_results_text
 from .prelabel import PrelabelReport, detect_batches, keep_scored, prediction_notes, track_drive
 from .prelabel_folder import RESULTS_FILE, RESULTS_FORMAT, _make_folder, check_out_folder, out_locked
 from .prelabel_manifest import DETECTIONS_DIR, RECORD_DIR, FolderManifest, read_manifest, write_atomic
-from .prelabel_resume import load_detections, plan_resumption, run_identity, save_detections
+from .prelabel_resume import below_before, below_counts, load_detections, plan_resumption, run_identity, save_detections
 from .tracker import TrackerConfig
 
 
@@ -104,7 +104,8 @@ def prelabel_results(drive: Drive, detector: Detector, out: str | Path, track: b
     with out_locked(out):
         earlier = _earlier_results(path)
         kept = out / DETECTIONS_DIR
-        taken = plan_resumption(read_manifest(out), identity, drive, selected, str(out),
+        last = read_manifest(out)
+        taken = plan_resumption(last, identity, drive, selected, str(out),
                                 lambda i: tokens[i] in earlier,
                                 (lambda i: load_detections(kept, drive.frames[i].frame_id)) if track else None, resume)
         if taken.note and note is not None:
@@ -112,6 +113,8 @@ def prelabel_results(drive: Drive, detector: Detector, out: str | Path, track: b
         if not taken.frames:
             shutil.rmtree(kept, ignore_errors=True)
         manifest = FolderManifest(out, drive, identity, selected, skipped)
+        manifest.below = below_before(last, drive, taken.frames)
+        below_taken = sum(manifest.below.values())
         invalid_before = getattr(detector, "invalid_boxes", 0)
         t0 = time.perf_counter()
         # untracked, the resumed frames' entries stay in the file as they are (``earlier``)
@@ -130,7 +133,8 @@ def prelabel_results(drive: Drive, detector: Detector, out: str | Path, track: b
         try:
             for batch_frames, dets in detect_batches(drive, detector, [i for i in selected if i not in set(resumed)],
                                                      progress, skipped):
-                dets, n = keep_scored(dets, min_score)
+                raw, (dets, n) = dets, keep_scored(dets, min_score)
+                manifest.below.update(below_counts(batch_frames, raw, dets))
                 done, found, below = done + batch_frames, found + dets, below + n
                 if track:
                     save_detections(kept, drive, batch_frames, dets)
@@ -143,6 +147,7 @@ def prelabel_results(drive: Drive, detector: Detector, out: str | Path, track: b
         if track and done:
             done, found = map(list, zip(*sorted(zip(done, found), key=lambda pair: pair[0])))   # time order
             found = track_drive(drive, done, found, tracker)
+            below += below_taken       # a tracked run writes every frame again: the whole run's count
         write(done, found, report)
         report.seconds_per_frame = (time.perf_counter() - t0) / max(len(selected) - len(resumed), 1)
         report.min_score, report.below_min_score = min_score, below

@@ -114,6 +114,28 @@ def detections_from_dicts(items: Any) -> list[CuboidLabel] | None:
         return None
 
 
+# the key of a run's record ({frame id: detections below --min-score}, the frames with any):
+# a folder's manifest, a project's ``prelabel_run`` setting
+BELOW_KEY = "below_min_score_frames"
+
+
+def below_counts(frames: list[int], found: list[list[CuboidLabel]], kept: list[list[CuboidLabel]]) -> dict[int, int]:
+    """{frame: detections ``found`` that ``--min-score`` left out of ``kept``}, for the frames with any."""
+    return {i: len(f) - len(k) for i, f, k in zip(frames, found, kept) if len(f) > len(k)}
+
+
+def below_before(last: dict[str, Any] | None, drive: Drive, frames: list[int]) -> dict[int, int]:
+    """{frame: detections that scored below ``--min-score``} for those of ``frames`` (taken over
+    from the interrupted run whose record is ``last``: :data:`BELOW_KEY`) where that run left any
+    out; empty when it recorded none (an older fusionlabel)."""
+    listed = last.get(BELOW_KEY) if isinstance(last, dict) else None
+    if not isinstance(listed, dict):
+        return {}
+    index = {drive.frames[i].frame_id: i for i in frames}
+    return {index[fid]: n for fid, n in listed.items()
+            if fid in index and isinstance(n, int) and not isinstance(n, bool) and n > 0}
+
+
 @dataclass
 class Resumption:
     """What a run takes over from the interrupted run before it: ``frames`` (selected frames that

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..qa.effort import IDLE_CAP_SECONDS
@@ -120,7 +121,7 @@ def run_create(args: argparse.Namespace) -> int:
                                  skip_bad_frames=args.skip_bad_frames)   # else the first bad label file stops it
         report = project.import_report
         skipped = [] if report is None else report.unread_frames(project.drive)
-        if skipped and len(skipped) == len(project.drive):
+        if report is not None and report.read_no_frame(project.drive):
             project.discard()
             raise InputError(None, every_frame_unreadable(skipped, "no project was made"), where="--skip-bad-frames")
     except BaseException:
@@ -133,8 +134,17 @@ def run_create(args: argparse.Namespace) -> int:
             print(replaced.finish())
         if project.import_report is not None:
             print(project.import_report.summary())
+            print_left_out(project.import_report)
         print("\n".join(skipped_label_lines(skipped)), end="\n" if skipped else "")
     return SKIPPED_FRAMES_EXIT if skipped else 0
+
+
+def print_left_out(report) -> None:
+    """The drive reader's lines on label files it could not make a frame of (``ImportReport.left_out``,
+    each naming the files: their labels are not in the project), to stderr as notes, as ``import``
+    and ``export`` print them."""
+    for line in report.left_out:
+        print(f"note: {line}", file=sys.stderr)
 
 
 def skipped_label_lines(skipped: list[tuple[str, str]],
@@ -169,11 +179,17 @@ def run_import_labels(args: argparse.Namespace) -> int:
     with Project.open(args.project, unfinished_ok=True) as project:
         project.require_writable("import labels")
         finished = finished_frames(project.document)
-        report = project.import_drive_labels(progress=not args.quiet, skip_bad_frames=args.skip_bad_frames)
+        # nothing could be read: nothing was imported, and a project whose creation was interrupted
+        # stays unfinished (as `project create` then leaves no project), for a later import to finish
+        report = project.import_drive_labels(progress=not args.quiet, skip_bad_frames=args.skip_bad_frames,
+                                             finish_unread=False)
         skipped = report.unread_frames(project.drive)
-        if skipped and len(skipped) == len(project.drive):    # nothing could be read: nothing was imported
-            raise InputError(None, every_frame_unreadable(skipped, "nothing was imported"), where="--skip-bad-frames")
+        if report.read_no_frame(project.drive):
+            unfinished = "; the project's creation is still unfinished" if project.store.incomplete() else ""
+            raise InputError(None, every_frame_unreadable(skipped, "nothing was imported" + unfinished),
+                             where="--skip-bad-frames")
         print(report.summary())
+        print_left_out(report)
         note = reopened_note(project.document, finished, lambda i: project.drive.frames[i].frame_id)
         if note:     # labels landed in frames marked done or reviewed: they are to be checked again
             print(note)

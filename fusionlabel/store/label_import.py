@@ -132,6 +132,11 @@ class ImportReport:
         could not be read: none of its labels were imported."""
         return [(drive.frames[i].frame_id, e) for i, e in zip(self.bad_frames, self.errors)]
 
+    def read_no_frame(self, drive: Drive) -> bool:
+        """Whether the label file of every frame of ``drive`` could not be read: nothing was imported
+        (``--skip-bad-frames`` then stops with exit 2, and a creation is not finished by it)."""
+        return bool(self.bad_frames) and len(self.bad_frames) == len(drive)
+
     def problems(self) -> list[str]:
         """What the user must hear about: the summary when classes were skipped (one line),
         unreadable label files, and label files left out with their frame."""

@@ -525,7 +525,7 @@ class Project:
 
     # ------------------------------------------------------------------ import
     def import_drive_labels(self, frames: list[int] | None = None, progress: bool = True,
-                            skip_bad_frames: bool = True) -> ImportReport:
+                            skip_bad_frames: bool = True, finish_unread: bool = True) -> ImportReport:
         """Add the labels that came with the drive (ground truth or imported files) that the
         project does not have yet, as one undoable command; importing again adds nothing twice.
         Classes are mapped through the ontology (names, aliases, any case), the source's own class
@@ -540,8 +540,12 @@ class Project:
         The import that finishes the project's creation (:meth:`create` with ``import_labels``, or
         importing every frame of a project whose creation was interrupted: :func:`interrupted_creation`)
         is the project's starting point (:meth:`Document.make_starting_point`): undo stops above
-        it. A later import is one undo step like any edit."""
+        it. A later import is one undo step like any edit. ``finish_unread`` False: an import that
+        could read no frame's label file (:meth:`ImportReport.read_no_frame`) leaves such a project
+        unfinished, so that a later import can finish it (``project import-labels --skip-bad-frames``)."""
         report = import_drive_labels(self.document, self.drive, self.ontology, frames, progress, skip_bad_frames)
+        if not finish_unread and report.read_no_frame(self.drive):
+            return report
         if frames is None and not self.read_only and self.store.incomplete():
             self.document.make_starting_point()
             self.store.mark_complete()
