@@ -347,6 +347,7 @@ class View3D(GLViewMixin, QOpenGLWindow):
         self._fit_pixel_ratio()
         self._update_points()  # the budget follows the view's size
         self.update_stacked()
+        self.update()   # drawn again at the new size: shrinking a window sends X no expose event
 
     def _update_boxes(self) -> None:
         if self.data is None:
