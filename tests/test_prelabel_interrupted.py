@@ -25,7 +25,9 @@ from fusionlabel.cli.main import main
 # A prelabel run in its own process, its detector slowed to 0.3 s a frame and batches stored every
 # 0.5 s, so that a signal sent while it runs lands between stored batches and before the end.
 # FL_TEST_BATCH_SECONDS sets another batch time; with FL_TEST_MARKS each detected frame appends a
-# line to that file.
+# line to that file once the run holds its detections: when the next frame's detection starts
+# (frames are detected one after another; a mark written as the detector returned raced a signal
+# landing before the run took the result, which a loaded machine showed).
 SLOW_RUN = """
 import os, signal, sys, time
 # Ctrl+C as in a terminal: a test run started in the background (a CI job) hands its children
@@ -33,13 +35,14 @@ import os, signal, sys, time
 signal.signal(signal.SIGINT, signal.default_int_handler)
 from fusionlabel.assist import builtin, prelabel, prelabel_project
 detect = builtin.GeometricDetector.detect_frame
+started = []
 def slow(self, drive, index):
-    time.sleep(0.3)
-    found = detect(self, drive, index)
-    if os.environ.get("FL_TEST_MARKS"):
+    if started and os.environ.get("FL_TEST_MARKS"):
         with open(os.environ["FL_TEST_MARKS"], "a") as f:
-            f.write(f"{index}\\n")
-    return found
+            f.write(f"{started[-1]}\\n")
+    started.append(index)
+    time.sleep(0.3)
+    return detect(self, drive, index)
 builtin.GeometricDetector.detect_frame = slow
 prelabel.BATCH_SECONDS = prelabel_project.BATCH_SECONDS = float(os.environ.get("FL_TEST_BATCH_SECONDS", 0.5))
 from fusionlabel.cli.main import main
@@ -66,7 +69,8 @@ def start(args, cwd, quiet=True, **env):
 
 
 def detected(marks: Path) -> int:
-    """Frames the slow run in its own process has detected so far (FL_TEST_MARKS)."""
+    """Frames the slow run in its own process has detected and taken the detections of so far
+    (FL_TEST_MARKS)."""
     return len(marks.read_text().split()) if marks.exists() else 0
 
 
